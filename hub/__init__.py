@@ -1,0 +1,1 @@
+"""capactif-hub: the data-exchange hub of a network that supports entrepreneurs."""

@@ -1,0 +1,31 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from hub.api import errors, routes_fiches, routes_schemas
+from hub.bootstrap import Hub
+from hub.config import Settings
+
+
+def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> FastAPI:
+    """The hub's HTTP app. `hub` overrides the wiring (tests); otherwise it is
+    built from `settings` (or the environment)."""
+    hub = hub or Hub.from_settings(settings or Settings.from_env())
+    app = FastAPI(
+        title="capactif-hub",
+        version="1",
+        description="Échange de fiches projet entre les membres d'un réseau d'appui aux "
+        "porteurs de projet. Authentification et signature : docs/protocol.md.",
+    )
+    app.state.hub = hub
+    errors.install(app)
+    app.include_router(routes_fiches.router)
+    app.include_router(routes_schemas.router)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,53 @@
+"""The request-authentication dependency: bounded body, token and signature checks."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from hub.bootstrap import Hub
+from hub.errors import PayloadTooLarge
+from hub.services.auth import Caller, authenticate
+
+
+@dataclasses.dataclass(frozen=True)
+class Authenticated:
+    caller: Caller
+    body: bytes
+
+
+def hub_of(request: Request) -> Hub:
+    return request.app.state.hub
+
+
+async def read_bounded_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"Corps de requête trop volumineux (maximum {limit} octets) : découpez le lot.",
+        f"Request body too large (maximum {limit} bytes): split the batch.",
+    )
+
+
+async def authenticated(request: Request) -> Authenticated:
+    """FastAPI dependency: the authenticated member and the exact body it signed."""
+    hub = hub_of(request)
+    body = await read_bounded_body(request, hub.settings.max_body_bytes)
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    caller = await run_in_threadpool(
+        authenticate, hub, request.headers, request.method, target, body
+    )
+    return Authenticated(caller, body)

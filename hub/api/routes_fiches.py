@@ -1,0 +1,64 @@
+"""`/v1/fiches`: batch push and the owner's read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from hub.api.auth import Authenticated, authenticated, hub_of
+from hub.errors import MalformedBody
+from hub.services import fiches as fiche_service
+from hub.services import ingest
+
+router = APIRouter(prefix="/v1/fiches", tags=["fiches"])
+
+_PUSH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["fiches"],
+                    "properties": {
+                        "fiches": {
+                            "type": "array",
+                            "minItems": 1,
+                            "maxItems": 1000,
+                            "items": {"$ref": "/v1/schemas/fiche"},
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post("", status_code=202, openapi_extra=_PUSH_BODY)
+async def push_fiches(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
+    """Push 1 to 1000 fiches; each is validated and answered on its own
+    (`accepted` with a receipt, or `rejected` with errors: JSON path, code, message)."""
+    try:
+        document = orjson.loads(auth.body)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedBody(
+            "Le corps n'est pas du JSON valide.", "The body is not valid JSON."
+        ) from exc
+    fiches = document.get("fiches") if isinstance(document, dict) else None
+    answer = await run_in_threadpool(ingest.push_batch, hub_of(request), auth.caller, fiches)
+    return JSONResponse(answer, status_code=202)
+
+
+@router.get("/{member_id}/{fiche_id}")
+async def read_fiche(
+    member_id: str, fiche_id: str, request: Request, auth: Authenticated = Depends(authenticated)
+) -> Any:
+    """The current version of one of the caller's own fiches."""
+    return await run_in_threadpool(
+        fiche_service.read_own_fiche, hub_of(request), auth.caller, member_id, fiche_id
+    )

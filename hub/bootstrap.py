@@ -1,0 +1,96 @@
+"""The composition root: settings, engine, broker and keys are wired here, and only here.
+
+Nothing connects at import time: `Hub.from_settings` builds objects whose
+connections open on first use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from hub.config import Settings
+from hub.keys import HubKey
+from hub.services.publisher import CeleryPublisher, TaskPublisher
+from hub.store.engine import create_engine
+from hub.store.uow import UnitOfWork
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclasses.dataclass
+class Hub:
+    """Everything a service function needs, built once per process."""
+
+    settings: Settings
+    engine: Any
+    publisher: TaskPublisher
+    hub_key: HubKey
+    clock: Clock = utc_now
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.engine)
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, publisher: TaskPublisher | None = None, clock: Clock = utc_now
+    ) -> Hub:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if publisher is None:
+            publisher = CeleryPublisher(create_celery(settings))
+        return cls(
+            settings=settings,
+            engine=create_engine(settings.database_url),
+            publisher=publisher,
+            hub_key=HubKey.load_or_create(settings.key_dir),
+            clock=clock,
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def create_celery(settings: Settings, *, include_tasks: bool = False) -> Any:
+    """The Celery app for `settings` (embedded: a file-system broker needing no server)."""
+    from celery import Celery
+
+    app = Celery("capactif", broker=settings.broker_url, include=["hub.tasks"] if include_tasks else [])
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        task_serializer="json",
+        task_default_queue=settings.queue_name,
+        accept_content=["json"],
+        broker_connection_retry_on_startup=True,
+        broker_connection_timeout=3,
+        worker_hijack_root_logger=False,
+        beat_schedule={
+            "sweep-outbox": {"task": "hub.sweep_outbox", "schedule": settings.sweep_interval_s},
+            "forget-nonces": {"task": "hub.forget_nonces", "schedule": 600.0},
+        },
+        beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
+    )
+    if settings.embedded_broker:
+        queue_dir = settings.broker_dir / "queue"
+        processed_dir = settings.broker_dir / "processed"
+        for folder in (queue_dir, processed_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        app.conf.broker_transport_options = {
+            "data_folder_in": str(queue_dir),
+            "data_folder_out": str(queue_dir),
+            "processed_folder": str(processed_dir),
+            "store_processed": False,
+            "polling_interval": 0.05,
+        }
+        app.conf.worker_enable_remote_control = False
+    else:
+        app.conf.broker_transport_options = {"visibility_timeout": 600}
+    return app

@@ -1,0 +1,152 @@
+"""The `capactif` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from hub.config import Settings
+from hub.errors import HubError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except HubError as exc:
+        print(f"erreur ({exc.code}) : {exc.message_fr}\nerror ({exc.code}): {exc.message_en}",
+              file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="capactif", description="capactif-hub")
+    sub = parser.add_subparsers(title="commandes")
+
+    init = sub.add_parser("init", help="create or migrate the database and the hub key")
+    init.set_defaults(run=_init)
+
+    serve = sub.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(run=_serve)
+
+    worker = sub.add_parser("worker", help="run a Celery worker (with the periodic sweep)")
+    worker.add_argument("--concurrency", type=int)
+    worker.add_argument("--no-beat", action="store_true", help="do not run the periodic sweep here")
+    worker.set_defaults(run=_worker)
+
+    members = sub.add_parser("members", help="load the network file, list members")
+    members_sub = members.add_subparsers(title="members")
+    load = members_sub.add_parser("load", help="create/update members and issue credentials")
+    load.add_argument("network_file", type=Path)
+    load.add_argument("--credentials-dir", type=Path)
+    load.add_argument("--rotate", action="store_true", help="issue new credentials to everyone")
+    load.set_defaults(run=_members_load)
+    listing = members_sub.add_parser("list", help="list members")
+    listing.set_defaults(run=_members_list)
+
+    status = sub.add_parser("status", help="pipeline counts (fiches, processed, outbox)")
+    status.set_defaults(run=_status)
+
+    demo = sub.add_parser("demo", help="run the whole pipeline on the embedded default")
+    demo.add_argument("--data-dir", type=Path, default=Path("var/demo"))
+    demo.add_argument("--fiches", type=int, default=300)
+    demo.add_argument("--port", type=int, default=0, help="0: a free port")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _hub(settings: Settings | None = None):  # type: ignore[no-untyped-def]
+    from hub.bootstrap import Hub
+    from hub.services.publisher import RecordingPublisher
+
+    return Hub.from_settings(settings or _settings(), publisher=RecordingPublisher())
+
+
+def _init(_args: argparse.Namespace) -> int:
+    from hub.services.admin import initialise
+
+    settings = _settings()
+    initialise(settings)
+    print(f"base prête : {settings.database_url.split('@')[-1]}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from hub.api.app import create_app
+    from hub.services.admin import initialise
+
+    settings = _settings()
+    settings = settings.replace(host=args.host or settings.host, port=args.port or settings.port)
+    initialise(settings)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                log_level=settings.log_level.lower(), access_log=False)
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from hub.services.admin import initialise
+    from worker import app
+
+    settings = _settings()
+    initialise(settings)
+    argv = ["worker", "--loglevel", settings.log_level, "--without-gossip", "--without-mingle",
+            "--without-heartbeat", "--concurrency", str(args.concurrency or settings.worker_concurrency)]
+    if not args.no_beat:
+        argv += ["--beat", "--schedule", str(settings.data_dir / "celerybeat-schedule")]
+    app.worker_main(argv)
+    return 0
+
+
+def _members_load(args: argparse.Namespace) -> int:
+    from hub.services.admin import initialise
+    from hub.services.members import load_network
+
+    settings = _settings()
+    initialise(settings)
+    hub = _hub(settings)
+    folder = args.credentials_dir or settings.data_dir / "credentials"
+    summary = load_network(hub, args.network_file, folder, rotate=args.rotate)
+    print(f"membres créés : {len(summary.created)}, mis à jour : {len(summary.updated)}, "
+          f"identifiants émis : {len(summary.credentials_issued)} (dans {folder})")
+    return 0
+
+
+def _members_list(_args: argparse.Namespace) -> int:
+    from hub.services.members import list_members
+
+    for member in list_members(_hub()):
+        print(json.dumps(member, ensure_ascii=False))
+    return 0
+
+
+def _status(_args: argparse.Namespace) -> int:
+    from hub.services.processing import pipeline_status
+
+    print(json.dumps(pipeline_status(_hub()), indent=2))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from hub.demo.run import run_demo
+
+    return run_demo(args.data_dir, fiche_count=args.fiches, port=args.port)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

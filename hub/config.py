@@ -1,0 +1,98 @@
+"""Typed settings, read once from the environment.
+
+Every setting has a default that serves the embedded mode (SQLite file, a broker
+that needs no server). Scale mode is chosen by `HUB_DATABASE_URL` and
+`HUB_BROKER_URL`. Secrets print as stars.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from hub.errors import ConfigurationError
+
+
+class Secret(str):
+    """A string that never prints its value."""
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """All settings of the hub; `from_env` documents each variable."""
+
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    broker_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = 8 * 1024 * 1024
+    max_batch_items: int = 1000
+    signature_max_skew_s: int = 300
+    outbox_republish_after_s: float = 30.0
+    sweep_interval_s: float = 10.0
+    worker_concurrency: int = 1
+    worker_batch_size: int = 1000
+    queue_name: str = "capactif"
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            url = f"sqlite:///{(self.data_dir / 'hub.sqlite3').resolve()}"
+            object.__setattr__(self, "database_url", url)
+        if not self.broker_url:
+            object.__setattr__(self, "broker_url", "filesystem://")
+
+    @property
+    def embedded_broker(self) -> bool:
+        return self.broker_url.startswith("filesystem://")
+
+    @property
+    def broker_dir(self) -> Path:
+        return self.data_dir / "broker"
+
+    @property
+    def key_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def replace(self, **changes: object) -> Settings:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from `HUB_*` variables (see README, "Settings")."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for field in dataclasses.fields(cls):
+            name = "HUB_" + field.name.upper()
+            if name in env:
+                values[field.name] = _parse(name, env[name], field.default)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _parse(name: str, raw: str, default: object) -> object:
+    try:
+        if isinstance(default, bool):
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, Path):
+            return Path(raw)
+        return raw
+    except ValueError as exc:
+        kind = type(default).__name__
+        raise ConfigurationError(
+            f"La variable {name} doit être de type {kind}.",
+            f"The variable {name} must be of type {kind}.",
+        ) from exc

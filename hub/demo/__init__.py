@@ -1,0 +1,1 @@
+"""`capactif demo`: the whole pipeline on the embedded default."""

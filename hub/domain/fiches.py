@@ -1,0 +1,72 @@
+"""Fiche version rules: what a pushed fiche version means against what the hub holds.
+
+A fiche is identified by (member, fiche_id) and versioned by its member. The same
+version pushed again with the same content is the same version (idempotency); with
+another content it is a conflict; a version older than the current one is stale.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+
+
+class Outcome(enum.Enum):
+    NEW_FICHE = "new_fiche"
+    NEW_VERSION = "new_version"
+    DUPLICATE = "duplicate"
+    CONFLICT = "version_conflict"
+    STALE = "stale_version"
+
+    @property
+    def accepted(self) -> bool:
+        return self in (Outcome.NEW_FICHE, Outcome.NEW_VERSION, Outcome.DUPLICATE)
+
+    @property
+    def stores(self) -> bool:
+        return self in (Outcome.NEW_FICHE, Outcome.NEW_VERSION)
+
+
+@dataclasses.dataclass(frozen=True)
+class Held:
+    """What the hub holds of one fiche: its current version and known version hashes."""
+
+    current_version: int
+    version_hashes: dict[int, str]
+
+
+def decide(held: Held | None, version: int, content_hash: str) -> Outcome:
+    """Classify an incoming fiche version against what the hub holds."""
+    if held is None:
+        return Outcome.NEW_FICHE
+    known = held.version_hashes.get(version)
+    if known is not None:
+        return Outcome.DUPLICATE if known == content_hash else Outcome.CONFLICT
+    if version < held.current_version:
+        return Outcome.STALE
+    return Outcome.NEW_VERSION
+
+
+def receipt_id(member_id: str, fiche_id: str, version: int, content_hash: str) -> str:
+    """A deterministic receipt id: the same fiche version always gets the same receipt."""
+    key = f"{member_id}\x1f{fiche_id}\x1f{version}\x1f{content_hash}".encode()
+    return "rcp_" + hashlib.sha256(key).hexdigest()[:32]
+
+
+def content_hash(canonical: bytes) -> str:
+    return hashlib.sha256(canonical).hexdigest()
+
+
+OUTCOME_MESSAGES = {
+    Outcome.CONFLICT: (
+        "Cette version de la fiche a déjà été reçue avec un autre contenu : "
+        "augmentez le numéro de version.",
+        "This fiche version was already received with other content: increase the version number.",
+    ),
+    Outcome.STALE: (
+        "Version plus ancienne que la version courante détenue par le hub : "
+        "envoyez une version supérieure.",
+        "Version older than the hub's current version: send a higher version.",
+    ),
+}

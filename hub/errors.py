@@ -1,0 +1,277 @@
+"""One exception tree for the hub.
+
+Every class carries its HTTP status and a stable machine code; the API maps the
+whole family with one handler. Messages say what was wrong and how to fix it, in
+French and English, and never echo personal data.
+
+    HubError                        500 internal_error
+    ├── BadRequest                  400 bad_request
+    │   ├── MalformedBody           400 malformed_body
+    │   ├── InvalidBatch            400 invalid_batch
+    │   ├── InvalidConsent          400 invalid_consent
+    │   ├── MalformedNoticeHash     400 malformed_notice_hash
+    │   ├── UnknownNotice           400 unknown_notice
+    │   ├── NoticeHashMismatch      400 notice_hash_mismatch
+    │   ├── UnknownConsentReference 400 unknown_consent_reference
+    │   ├── ConsentOfAnotherPorteur 400 consent_of_another_porteur
+    │   └── InvalidCsvFile          400 invalid_csv_file
+    ├── PayloadTooLarge             413 payload_too_large
+    ├── AuthenticationFailed        401 authentication_failed
+    │   ├── BadSignature            401 bad_signature
+    │   ├── StaleRequest            401 stale_request
+    │   └── ReplayedRequest         401 replayed_request
+    ├── Forbidden                   403 forbidden
+    │   └── FicheNotOwned           403 fiche_not_owned
+    ├── NotFound                    404 not_found
+    │   ├── ConsentNotFound         404 consent_not_found
+    │   └── NoticeNotSent           404 notice_not_sent
+    ├── Conflict                    409 conflict
+    │   ├── ConsentAlreadyWithdrawn 409 consent_already_withdrawn
+    │   └── DuplicateConsentReference 409 duplicate_consent_reference
+    ├── DataErased                  410 data_erased
+    ├── UnreadableData              500 unreadable_data
+    ├── ConfigurationError          500 configuration_error
+    │   ├── InvalidNetworkFile      500 invalid_network_file
+    │   ├── MissingSetting          500 missing_setting
+    │   ├── InvalidPolicy           500 invalid_policy
+    │   └── InvalidMatchingModel    500 invalid_matching_model
+    ├── BrokerUnavailable           503 broker_unavailable
+    └── StoreUnavailable            503 store_unavailable
+"""
+
+from __future__ import annotations
+
+
+class HubError(Exception):
+    """Base of every error the hub raises on purpose."""
+
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message_fr: str, message_en: str | None = None) -> None:
+        super().__init__(message_en or message_fr)
+        self.message_fr = message_fr
+        self.message_en = message_en or message_fr
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message_fr": self.message_fr, "message_en": self.message_en}
+
+
+class BadRequest(HubError):
+    """The request cannot be understood as sent."""
+
+    status = 400
+    code = "bad_request"
+
+
+class MalformedBody(BadRequest):
+    """The body is not valid JSON or not of the expected shape."""
+
+    code = "malformed_body"
+
+
+class InvalidBatch(BadRequest):
+    """The batch envelope is wrong (empty, too many items, not a list)."""
+
+    code = "invalid_batch"
+
+
+class PayloadTooLarge(HubError):
+    """The body is larger than the configured bound."""
+
+    status = 413
+    code = "payload_too_large"
+
+
+class AuthenticationFailed(HubError):
+    """Credentials are missing, unknown or wrong."""
+
+    status = 401
+    code = "authentication_failed"
+
+
+class BadSignature(AuthenticationFailed):
+    """The request signature does not verify with the member's public key."""
+
+    code = "bad_signature"
+
+
+class StaleRequest(AuthenticationFailed):
+    """The signed timestamp is outside the accepted window."""
+
+    code = "stale_request"
+
+
+class ReplayedRequest(AuthenticationFailed):
+    """This signed request (nonce) was already seen."""
+
+    code = "replayed_request"
+
+
+class Forbidden(HubError):
+    """The authenticated member may not do this."""
+
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(HubError):
+    """No such resource, or none visible to the caller."""
+
+    status = 404
+    code = "not_found"
+
+
+class Conflict(HubError):
+    """The request contradicts what the hub already holds."""
+
+    status = 409
+    code = "conflict"
+
+
+class ConfigurationError(HubError):
+    """The hub is misconfigured; the operator must fix a file or a setting."""
+
+    code = "configuration_error"
+
+
+class InvalidNetworkFile(ConfigurationError):
+    """The network file does not match its schema."""
+
+    code = "invalid_network_file"
+
+
+class MissingSetting(ConfigurationError):
+    """A required setting is absent from the environment."""
+
+    code = "missing_setting"
+
+
+class BrokerUnavailable(HubError):
+    """The message broker cannot be reached."""
+
+    status = 503
+    code = "broker_unavailable"
+
+
+class StoreUnavailable(HubError):
+    """The database cannot be reached or stays locked; the operation may be retried."""
+
+    status = 503
+    code = "store_unavailable"
+
+
+# --- consent registry (consent/) -------------------------------------------------
+
+
+class InvalidConsent(BadRequest):
+    """A consent submission does not follow schemas/consent.v1.json or its rules."""
+
+    code = "invalid_consent"
+
+    def __init__(
+        self, message_fr: str, message_en: str | None = None,
+        field_errors: list[dict[str, str]] | None = None,
+    ) -> None:
+        super().__init__(message_fr, message_en)
+        self.field_errors = list(field_errors or [])
+
+    def to_dict(self) -> dict[str, str]:
+        body: dict = super().to_dict()
+        body["erreurs"] = self.field_errors
+        return body
+
+
+class MalformedNoticeHash(BadRequest):
+    """A notice hash is not a lowercase hexadecimal SHA-256 (64 characters)."""
+
+    code = "malformed_notice_hash"
+
+
+class UnknownNotice(BadRequest):
+    """The notice version cited by a consent was never stored at the hub."""
+
+    code = "unknown_notice"
+
+
+class NoticeHashMismatch(BadRequest):
+    """The notice hash cited by a consent differs from the stored notice's hash."""
+
+    code = "notice_hash_mismatch"
+
+
+class UnknownConsentReference(BadRequest):
+    """No consent with this reference was recorded by this member."""
+
+    code = "unknown_consent_reference"
+
+
+class ConsentOfAnotherPorteur(BadRequest):
+    """The consent reference belongs to another fiche (another porteur) of the member."""
+
+    code = "consent_of_another_porteur"
+
+
+class FicheNotOwned(Forbidden):
+    """A member records a consent for a fiche of another member."""
+
+    code = "fiche_not_owned"
+
+
+class ConsentNotFound(NotFound):
+    """No consent has this id."""
+
+    code = "consent_not_found"
+
+
+class NoticeNotSent(NotFound):
+    """An acknowledgement names a withdrawal or erasure notice that was never sent."""
+
+    code = "notice_not_sent"
+
+
+class ConsentAlreadyWithdrawn(Conflict):
+    """The consent was already withdrawn; a withdrawal is recorded once."""
+
+    code = "consent_already_withdrawn"
+
+
+class DuplicateConsentReference(Conflict):
+    """The member already recorded a different consent under this reference."""
+
+    code = "duplicate_consent_reference"
+
+
+class DataErased(HubError):
+    """The porteur's data key was destroyed (erasure): the data can no longer be read."""
+
+    status = 410
+    code = "data_erased"
+
+
+class UnreadableData(HubError):
+    """Encrypted data does not decrypt with the porteur's key (wrong key or tampering)."""
+
+    code = "unreadable_data"
+
+
+class InvalidPolicy(ConfigurationError):
+    """The field-policy file is malformed or names an unknown role, purpose or field."""
+
+    code = "invalid_policy"
+
+
+class InvalidCsvFile(BadRequest):
+    """A CSV file cannot be read: bad encoding, unknown column or broken row (line named)."""
+
+    code = "invalid_csv_file"
+
+    def __init__(self, message_fr: str, message_en: str | None = None, line: int = 0) -> None:
+        super().__init__(message_fr, message_en)
+        self.line = line
+
+
+class InvalidMatchingModel(ConfigurationError):
+    """A matching model or matching settings file is unreadable or of an unknown version."""
+
+    code = "invalid_matching_model"

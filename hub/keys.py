@@ -1,0 +1,88 @@
+"""Ed25519 keys: the hub's own signing key, and member key helpers.
+
+Raw keys travel as base64url without padding (32 bytes -> 43 characters).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+_RAW = serialization.Encoding.Raw
+_RAW_PUB = serialization.PublicFormat.Raw
+_RAW_PRIV = serialization.PrivateFormat.Raw
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def unb64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def public_key_text(key: Ed25519PublicKey) -> str:
+    return b64url(key.public_bytes(_RAW, _RAW_PUB))
+
+
+def private_key_text(key: Ed25519PrivateKey) -> str:
+    return b64url(key.private_bytes(_RAW, _RAW_PRIV, serialization.NoEncryption()))
+
+
+def load_public_key(text: str) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(unb64url(text))
+
+
+def verify(public_key: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
+    try:
+        public_key.verify(signature, message)
+    except InvalidSignature:
+        return False
+    return True
+
+
+def key_id(public_key: Ed25519PublicKey) -> str:
+    """A short stable id for a public key (first 16 hex of its SHA-256)."""
+    return hashlib.sha256(public_key.public_bytes(_RAW, _RAW_PUB)).hexdigest()[:16]
+
+
+class HubKey:
+    """The hub's own Ed25519 key, kept as a 0600 PEM file in the key directory."""
+
+    FILE = "hub_ed25519.pem"
+
+    def __init__(self, private_key: Ed25519PrivateKey) -> None:
+        self.private_key = private_key
+        self.public_key = private_key.public_key()
+        self.key_id = key_id(self.public_key)
+
+    def sign(self, message: bytes) -> bytes:
+        return self.private_key.sign(message)
+
+    @classmethod
+    def load_or_create(cls, key_dir: Path) -> HubKey:
+        path = key_dir / cls.FILE
+        if path.exists():
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            assert isinstance(key, Ed25519PrivateKey)
+            return cls(key)
+        key_dir.mkdir(parents=True, exist_ok=True)
+        key = Ed25519PrivateKey.generate()
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+        public_pem = key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        (key_dir / "hub_ed25519.pub.pem").write_bytes(public_pem)
+        return cls(key)

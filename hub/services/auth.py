@@ -1,0 +1,92 @@
+"""Authenticate a member's request: API token, Ed25519 signature, freshness, replay."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+from collections.abc import Mapping
+
+from hub.bootstrap import Hub
+from hub.domain.protocol import NONCE, is_fresh, request_message
+from hub.errors import AuthenticationFailed, BadSignature, ReplayedRequest, StaleRequest
+from hub.keys import load_public_key, unb64url, verify
+
+
+@dataclasses.dataclass(frozen=True)
+class Caller:
+    """The authenticated member behind a request."""
+
+    member_id: str
+    name: str
+    kind: str
+    role: str
+
+
+def token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def authenticate(
+    hub: Hub, headers: Mapping[str, str], method: str, target: str, body: bytes
+) -> Caller:
+    """The calling member, or an AuthenticationFailed subclass saying what is wrong."""
+    member_id, secret = _bearer(headers.get("authorization", ""))
+    timestamp, nonce, signature = _signature_headers(headers)
+    now = hub.clock()
+    if not is_fresh(timestamp, int(now.timestamp()), hub.settings.signature_max_skew_s):
+        raise StaleRequest(
+            "Horodatage de la requête hors de la fenêtre admise : vérifiez l'horloge du système.",
+            "Request timestamp outside the accepted window: check the system clock.",
+        )
+    with hub.uow() as uow:
+        member = uow.members.get(member_id)
+        if member is None or not member.token_hash or not hmac.compare_digest(
+            member.token_hash, token_hash(secret)
+        ):
+            raise AuthenticationFailed(
+                "Identifiants inconnus ou erronés.", "Unknown or wrong credentials."
+            )
+        message = request_message(str(timestamp), nonce, method, target, body)
+        if not verify(load_public_key(member.public_key), signature, message):
+            raise BadSignature(
+                "La signature de la requête ne correspond pas à la clé du membre.",
+                "The request signature does not match the member's key.",
+            )
+        if not uow.nonces.remember(member_id, nonce, now):
+            raise ReplayedRequest(
+                "Requête déjà reçue (nonce réutilisé) : signez chaque envoi avec un nonce neuf.",
+                "Request already received (nonce reused): sign every send with a fresh nonce.",
+            )
+        uow.commit()
+        return Caller(member.id, member.name, member.kind, member.role)
+
+
+def _bearer(value: str) -> tuple[str, str]:
+    scheme, _, token = value.partition(" ")
+    member_id, _, secret = token.strip().partition(".")
+    if scheme.lower() != "bearer" or not member_id or not secret:
+        raise AuthenticationFailed(
+            "En-tête Authorization absent ou mal formé : attendu « Bearer <membre>.<secret> ».",
+            "Missing or malformed Authorization header: expected 'Bearer <member>.<secret>'.",
+        )
+    return member_id, secret
+
+
+def _signature_headers(headers: Mapping[str, str]) -> tuple[int, str, bytes]:
+    raw_ts = headers.get("x-capactif-timestamp", "")
+    nonce = headers.get("x-capactif-nonce", "")
+    raw_sig = headers.get("x-capactif-signature", "")
+    try:
+        timestamp = int(raw_ts)
+        signature = unb64url(raw_sig)
+    except ValueError:
+        timestamp, signature = -1, b""
+    if timestamp < 0 or not NONCE.match(nonce) or len(signature) != 64:
+        raise BadSignature(
+            "En-têtes de signature absents ou mal formés "
+            "(X-Capactif-Timestamp, X-Capactif-Nonce, X-Capactif-Signature).",
+            "Missing or malformed signature headers "
+            "(X-Capactif-Timestamp, X-Capactif-Nonce, X-Capactif-Signature).",
+        )
+    return timestamp, nonce, signature

@@ -1,0 +1,34 @@
+"""Reading fiches back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from hub.bootstrap import Hub
+from hub.errors import Forbidden, NotFound
+from hub.services.auth import Caller
+
+
+def read_own_fiche(hub: Hub, caller: Caller, member_id: str, fiche_id: str) -> dict[str, Any]:
+    """The current version of a fiche, for the member that owns it."""
+    if member_id != caller.member_id:
+        raise Forbidden(
+            "Seul le membre propriétaire lit ses fiches par cette route ; les autres membres "
+            "reçoivent les fiches par leur flux.",
+            "Only the owning member reads its fiches by this route; other members receive "
+            "fiches through their feed.",
+        )
+    with hub.uow() as uow:
+        row = uow.fiches.get(member_id, fiche_id)
+    if row is None:
+        raise NotFound("Fiche inconnue.", "Unknown fiche.")
+    return {
+        "membre": row.member_id,
+        "fiche_id": row.fiche_id,
+        "version": row.current_version,
+        "porteur_id": row.porteur_id,
+        "processed": row.processed_version == row.current_version,
+        "fiche": orjson.loads(row.payload),
+    }

@@ -1,0 +1,188 @@
+"""Accept a batch of fiches: validate each, store accepted versions and their outbox
+rows in one transaction, then publish the work. Nothing rejected is stored."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import orjson
+
+import schemas
+from hub.bootstrap import Hub
+from hub.domain.fiches import OUTCOME_MESSAGES, Held, Outcome, content_hash, decide, receipt_id
+from hub.errors import Forbidden, InvalidBatch, StoreUnavailable
+from hub.services.auth import Caller
+from hub.store.uow import UnitOfWork
+
+TOPIC_FICHE_VERSION = "fiche_version"
+_RACE_RETRIES = 3
+
+
+@dataclasses.dataclass
+class _Item:
+    index: int
+    fiche: dict[str, Any]
+    canonical: bytes
+    digest: str
+    outcome: Outcome | None = None
+    fiche_pk: int | None = None
+
+
+def push_batch(hub: Hub, caller: Caller, fiches: Any) -> dict[str, Any]:
+    """Validate and store a batch; the answer has one result per item, in order."""
+    _check_envelope(fiches, hub.settings.max_batch_items)
+    _check_ownership(caller, fiches)
+    results: list[dict[str, Any] | None] = [None] * len(fiches)
+    items = []
+    validator = schemas.validator("fiche")
+    for index, fiche in enumerate(fiches):
+        errors = validator.errors(fiche)
+        if errors:
+            results[index] = _rejected(index, fiche, [e.to_dict() for e in errors])
+            continue
+        canonical = orjson.dumps(fiche, option=orjson.OPT_SORT_KEYS)
+        items.append(_Item(index, fiche, canonical, content_hash(canonical)))
+    outbox_ids = _store_with_retries(hub, caller, items, results)
+    hub.publisher.publish_outbox_safely(outbox_ids)
+    accepted = sum(1 for r in results if r and r["status"] == "accepted")
+    return {"accepted": accepted, "rejected": len(fiches) - accepted, "results": results}
+
+
+def _check_envelope(fiches: Any, max_items: int) -> None:
+    if not isinstance(fiches, list) or not 1 <= len(fiches) <= max_items:
+        raise InvalidBatch(
+            f"Le corps doit être {{\"fiches\": [...]}} avec 1 à {max_items} fiches.",
+            f"The body must be {{\"fiches\": [...]}} with 1 to {max_items} fiches.",
+        )
+
+
+def _check_ownership(caller: Caller, fiches: list[Any]) -> None:
+    for index, fiche in enumerate(fiches):
+        if isinstance(fiche, dict) and "membre" in fiche and fiche["membre"] != caller.member_id:
+            raise Forbidden(
+                f"La fiche n° {index} est au nom d'un autre membre : un membre ne pousse que ses "
+                "propres fiches (« membre » doit être votre identifiant).",
+                f"Fiche #{index} is in another member's name: a member pushes only its own fiches "
+                "('membre' must be your id).",
+            )
+
+
+def _store_with_retries(
+    hub: Hub, caller: Caller, items: list[_Item], results: list[dict[str, Any] | None]
+) -> list[int]:
+    for attempt in range(_RACE_RETRIES):
+        try:
+            with hub.uow() as uow:
+                outbox_ids = _store(uow, hub, caller, items, results)
+                uow.commit()
+                return outbox_ids
+        except StoreUnavailable:
+            raise
+        except Exception as exc:
+            # A concurrent push created the same fiche or version first: read again.
+            if not _is_integrity_error(exc) or attempt == _RACE_RETRIES - 1:
+                raise
+    return []
+
+
+def _is_integrity_error(exc: Exception) -> bool:
+    return type(exc).__name__ == "IntegrityError"
+
+
+def _store(
+    uow: UnitOfWork, hub: Hub, caller: Caller, items: list[_Item],
+    results: list[dict[str, Any] | None],
+) -> list[int]:
+    now = hub.clock()
+    held = uow.fiches.held(caller.member_id, [item.fiche["fiche_id"] for item in items])
+    in_batch: dict[str, tuple[int | None, Held]] = dict(held)
+    new_fiches, new_versions, updates = [], [], []
+    for item in items:
+        fiche_id, version = item.fiche["fiche_id"], item.fiche["version"]
+        pk, state = in_batch.get(fiche_id, (None, None))
+        item.fiche_pk = pk
+        item.outcome = decide(state, version, item.digest)
+        if not item.outcome.stores:
+            continue
+        if item.outcome is Outcome.NEW_FICHE:
+            new_fiches.append({"member_id": caller.member_id, "fiche_id": fiche_id,
+                               "current_version": version, "created_at": now, "updated_at": now})
+            state = Held(version, {})
+        else:
+            assert state is not None
+            state = Held(max(state.current_version, version), dict(state.version_hashes))
+        state.version_hashes[version] = item.digest
+        in_batch[fiche_id] = (pk, state)
+        new_versions.append(item)
+    pks = uow.fiches.insert_fiches(new_fiches)
+    for item in items:
+        if item.fiche_pk is None and item.outcome is not None and item.outcome.accepted:
+            item.fiche_pk = pks[item.fiche["fiche_id"]]
+    for item in new_versions:
+        updates.append({"pk": item.fiche_pk, "version": item.fiche["version"], "at": now})
+    uow.fiches.set_current_versions(updates)
+    version_ids = uow.fiches.insert_versions([_version_row(caller, item, now) for item in new_versions])
+    outbox_ids = uow.outbox.add_many(TOPIC_FICHE_VERSION, version_ids, now)
+    _fill_results(uow, caller, items, results)
+    return outbox_ids
+
+
+def _version_row(caller: Caller, item: _Item, now: Any) -> dict[str, Any]:
+    fiche = item.fiche
+    return {
+        "fiche_pk": item.fiche_pk,
+        "version": fiche["version"],
+        "content_hash": item.digest,
+        "receipt_id": receipt_id(caller.member_id, fiche["fiche_id"], fiche["version"], item.digest),
+        "payload": item.canonical.decode("utf-8"),
+        "schema_id": schemas.validator("fiche").schema_id,
+        "received_at": now,
+    }
+
+
+def _fill_results(
+    uow: UnitOfWork, caller: Caller, items: list[_Item], results: list[dict[str, Any] | None]
+) -> None:
+    stored = uow.fiches.receipts(
+        (item.fiche_pk, item.fiche["version"])
+        for item in items
+        if item.outcome is not None and item.outcome.accepted and item.fiche_pk is not None
+    )
+    for item in items:
+        assert item.outcome is not None
+        if not item.outcome.accepted:
+            fr, en = OUTCOME_MESSAGES[item.outcome]
+            error = {"path": "$.version", "code": item.outcome.value, "message_fr": fr,
+                     "message_en": en}
+            results[item.index] = _rejected(item.index, item.fiche, [error])
+            continue
+        row = stored[(item.fiche_pk, item.fiche["version"])]  # type: ignore[index]
+        results[item.index] = {
+            "index": item.index,
+            "fiche_id": item.fiche["fiche_id"],
+            "version": item.fiche["version"],
+            "status": "accepted",
+            "duplicate": item.outcome is Outcome.DUPLICATE,
+            "receipt": {
+                "receipt_id": row.receipt_id,
+                "membre": caller.member_id,
+                "fiche_id": item.fiche["fiche_id"],
+                "version": item.fiche["version"],
+                "content_hash": row.content_hash,
+                "received_at": _iso(row.received_at),
+            },
+        }
+
+
+def _iso(value: Any) -> str:
+    text = value.isoformat()
+    return text if value.tzinfo else text + "+00:00"
+
+
+def _rejected(index: int, fiche: Any, errors: list[dict[str, str]]) -> dict[str, Any]:
+    fiche_id = fiche.get("fiche_id") if isinstance(fiche, dict) else None
+    result: dict[str, Any] = {"index": index, "status": "rejected", "errors": errors}
+    if isinstance(fiche_id, str) and len(fiche_id) <= 64:
+        result["fiche_id"] = fiche_id
+    return result

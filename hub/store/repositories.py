@@ -1,0 +1,259 @@
+"""Repositories over SQLAlchemy Core: each one takes the unit of work's connection."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from hub.domain.fiches import Held
+from hub.store.tables import fiche_links, fiche_versions, fiches, members, outbox, porteurs
+from hub.store.tables import request_nonces as nonces_table
+
+
+class _Repository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self.conn = connection
+
+
+class Members(_Repository):
+    def get(self, member_id: str) -> sa.Row | None:
+        return self.conn.execute(sa.select(members).where(members.c.id == member_id)).first()
+
+    def all(self) -> list[sa.Row]:
+        return list(self.conn.execute(sa.select(members).order_by(members.c.id)))
+
+    def upsert(self, values: dict[str, Any]) -> bool:
+        """Insert or update a member's description; True when it was new."""
+        existing = self.get(values["id"])
+        if existing is None:
+            self.conn.execute(sa.insert(members).values(**values, created_at=values["updated_at"]))
+            return True
+        self.conn.execute(sa.update(members).where(members.c.id == values["id"]).values(**values))
+        return False
+
+    def set_credentials(self, member_id: str, token_hash: str, public_key: str) -> None:
+        self.conn.execute(
+            sa.update(members)
+            .where(members.c.id == member_id)
+            .values(token_hash=token_hash, public_key=public_key)
+        )
+
+
+class Nonces(_Repository):
+    def remember(self, member_id: str, nonce: str, now: dt.datetime) -> bool:
+        """Record a request nonce; False when it was already seen (a replay)."""
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(
+                    sa.insert(nonces_table).values(member_id=member_id, nonce=nonce, seen_at=now)
+                )
+        except sa.exc.IntegrityError:
+            return False
+        return True
+
+    def forget_before(self, cutoff: dt.datetime) -> int:
+        result = self.conn.execute(sa.delete(nonces_table).where(nonces_table.c.seen_at < cutoff))
+        return result.rowcount or 0
+
+
+class Fiches(_Repository):
+    def held(self, member_id: str, fiche_ids: Sequence[str]) -> dict[str, tuple[int, Held]]:
+        """What the hub holds of these fiches: {fiche_id: (fiche_pk, Held)}."""
+        if not fiche_ids:
+            return {}
+        rows = self.conn.execute(
+            sa.select(fiches.c.id, fiches.c.fiche_id, fiches.c.current_version).where(
+                fiches.c.member_id == member_id, fiches.c.fiche_id.in_(set(fiche_ids))
+            )
+        ).all()
+        by_pk = {row.id: row for row in rows}
+        hashes: dict[int, dict[int, str]] = {pk: {} for pk in by_pk}
+        if by_pk:
+            for pk, version, digest in self.conn.execute(
+                sa.select(
+                    fiche_versions.c.fiche_pk, fiche_versions.c.version, fiche_versions.c.content_hash
+                ).where(fiche_versions.c.fiche_pk.in_(list(by_pk)))
+            ):
+                hashes[pk][version] = digest
+        return {
+            row.fiche_id: (row.id, Held(row.current_version, hashes[row.id]))
+            for row in by_pk.values()
+        }
+
+    def receipts(self, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], sa.Row]:
+        """Stored versions by (fiche_pk, version), for answering duplicate pushes."""
+        wanted = set(pairs)
+        if not wanted:
+            return {}
+        rows = self.conn.execute(
+            sa.select(
+                fiche_versions.c.fiche_pk,
+                fiche_versions.c.version,
+                fiche_versions.c.receipt_id,
+                fiche_versions.c.content_hash,
+                fiche_versions.c.received_at,
+            ).where(fiche_versions.c.fiche_pk.in_({pk for pk, _ in wanted}))
+        )
+        return {(r.fiche_pk, r.version): r for r in rows if (r.fiche_pk, r.version) in wanted}
+
+    def insert_fiches(self, rows: list[dict[str, Any]]) -> dict[str, int]:
+        """Insert new fiches; returns {fiche_id: fiche_pk}."""
+        if not rows:
+            return {}
+        result = self.conn.execute(
+            sa.insert(fiches).returning(fiches.c.id, fiches.c.fiche_id, sort_by_parameter_order=True),
+            rows,
+        )
+        return {row.fiche_id: row.id for row in result}
+
+    def set_current_versions(self, updates: list[dict[str, Any]]) -> None:
+        if updates:
+            self.conn.execute(
+                sa.update(fiches)
+                .where(fiches.c.id == sa.bindparam("pk"))
+                .where(fiches.c.current_version < sa.bindparam("version"))
+                .values(current_version=sa.bindparam("version"), updated_at=sa.bindparam("at")),
+                updates,
+            )
+
+    def insert_versions(self, rows: list[dict[str, Any]]) -> list[int]:
+        if not rows:
+            return []
+        result = self.conn.execute(
+            sa.insert(fiche_versions).returning(fiche_versions.c.id, sort_by_parameter_order=True),
+            rows,
+        )
+        return [row.id for row in result]
+
+    def get(self, member_id: str, fiche_id: str) -> sa.Row | None:
+        query = (
+            sa.select(fiches, fiche_versions.c.payload, fiche_versions.c.received_at)
+            .join(
+                fiche_versions,
+                sa.and_(
+                    fiche_versions.c.fiche_pk == fiches.c.id,
+                    fiche_versions.c.version == fiches.c.current_version,
+                ),
+            )
+            .where(fiches.c.member_id == member_id, fiches.c.fiche_id == fiche_id)
+        )
+        return self.conn.execute(query).first()
+
+    def versions_for_processing(self, version_ids: Sequence[int]) -> list[sa.Row]:
+        query = (
+            sa.select(
+                fiche_versions.c.id.label("version_id"),
+                fiche_versions.c.version,
+                fiches.c.id.label("fiche_pk"),
+                fiches.c.porteur_id,
+                fiches.c.processed_version,
+            )
+            .join(fiches, fiches.c.id == fiche_versions.c.fiche_pk)
+            .where(fiche_versions.c.id.in_(list(version_ids)))
+            .order_by(fiche_versions.c.id)
+        )
+        return list(self.conn.execute(query))
+
+    def mark_processed(self, updates: list[dict[str, Any]]) -> None:
+        """Set porteur and processed version (never lowering the processed version)."""
+        if updates:
+            self.conn.execute(
+                sa.update(fiches)
+                .where(fiches.c.id == sa.bindparam("pk"))
+                .values(
+                    porteur_id=sa.bindparam("porteur_id"),
+                    processed_version=sa.bindparam("processed_version"),
+                ),
+                updates,
+            )
+
+    def counts(self) -> dict[str, int]:
+        total = self.conn.execute(sa.select(sa.func.count()).select_from(fiches)).scalar_one()
+        processed = self.conn.execute(
+            sa.select(sa.func.count())
+            .select_from(fiches)
+            .where(fiches.c.processed_version == fiches.c.current_version)
+        ).scalar_one()
+        versions = self.conn.execute(
+            sa.select(sa.func.count()).select_from(fiche_versions)
+        ).scalar_one()
+        return {"fiches": total, "processed": processed, "versions": versions}
+
+
+class Porteurs(_Repository):
+    def create_many(self, porteur_ids: list[str], now: dt.datetime) -> None:
+        if porteur_ids:
+            self.conn.execute(
+                sa.insert(porteurs),
+                [{"id": pid, "created_at": now, "status": "active"} for pid in porteur_ids],
+            )
+
+    def link_many(self, links: list[dict[str, Any]]) -> None:
+        if links:
+            self.conn.execute(sa.insert(fiche_links), links)
+
+    def count(self) -> int:
+        return self.conn.execute(sa.select(sa.func.count()).select_from(porteurs)).scalar_one()
+
+    def links_count(self) -> int:
+        return self.conn.execute(sa.select(sa.func.count()).select_from(fiche_links)).scalar_one()
+
+
+class Outbox(_Repository):
+    def add_many(self, topic: str, ref_ids: list[int], now: dt.datetime) -> list[int]:
+        if not ref_ids:
+            return []
+        rows = [
+            {"topic": topic, "ref_id": ref, "created_at": now, "published_at": now,
+             "publish_count": 1}
+            for ref in ref_ids
+        ]
+        result = self.conn.execute(
+            sa.insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True), rows
+        )
+        return [row.id for row in result]
+
+    def claim(self, outbox_ids: Sequence[int]) -> list[sa.Row]:
+        """Lock the unprocessed rows among `outbox_ids` for this transaction."""
+        query = (
+            sa.select(outbox.c.id, outbox.c.topic, outbox.c.ref_id)
+            .where(outbox.c.id.in_(list(outbox_ids)), outbox.c.processed_at.is_(None))
+            .order_by(outbox.c.id)
+        )
+        if self.conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return list(self.conn.execute(query))
+
+    def mark_processed(self, outbox_ids: Sequence[int], now: dt.datetime) -> None:
+        if outbox_ids:
+            self.conn.execute(
+                sa.update(outbox).where(outbox.c.id.in_(list(outbox_ids))).values(processed_at=now)
+            )
+
+    def stale(self, published_before: dt.datetime, limit: int, after_id: int = 0) -> list[int]:
+        query = (
+            sa.select(outbox.c.id)
+            .where(outbox.c.processed_at.is_(None), outbox.c.published_at < published_before)
+            .where(outbox.c.id > after_id)
+            .order_by(outbox.c.id)
+            .limit(limit)
+        )
+        if self.conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return list(self.conn.execute(query).scalars())
+
+    def mark_republished(self, outbox_ids: Sequence[int], now: dt.datetime) -> None:
+        if outbox_ids:
+            self.conn.execute(
+                sa.update(outbox)
+                .where(outbox.c.id.in_(list(outbox_ids)))
+                .values(published_at=now, publish_count=outbox.c.publish_count + 1)
+            )
+
+    def pending_count(self) -> int:
+        return self.conn.execute(
+            sa.select(sa.func.count()).select_from(outbox).where(outbox.c.processed_at.is_(None))
+        ).scalar_one()

@@ -1,0 +1,103 @@
+"""The backbone's tables (SQLAlchemy Core). Other capabilities add their own
+table modules on the same `metadata`; every table has an Alembic migration."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+UTC_TIME = sa.DateTime(timezone=True)
+
+members = sa.Table(
+    "members",
+    metadata,
+    sa.Column("id", sa.String(50), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("contact_email", sa.String(254), nullable=False),
+    sa.Column("webhook_url", sa.String(500)),
+    sa.Column("territory", sa.JSON, nullable=False, default=list),
+    sa.Column("token_hash", sa.String(64)),
+    sa.Column("public_key", sa.String(64)),
+    sa.Column("created_at", UTC_TIME, nullable=False),
+    sa.Column("updated_at", UTC_TIME, nullable=False),
+)
+
+porteurs = sa.Table(
+    "porteurs",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("created_at", UTC_TIME, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False, default="active"),
+)
+
+fiches = sa.Table(
+    "fiches",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("member_id", sa.String(50), sa.ForeignKey("members.id"), nullable=False),
+    sa.Column("fiche_id", sa.String(64), nullable=False),
+    sa.Column("current_version", sa.Integer, nullable=False),
+    sa.Column("processed_version", sa.Integer),
+    sa.Column("porteur_id", sa.String(40), sa.ForeignKey("porteurs.id")),
+    sa.Column("created_at", UTC_TIME, nullable=False),
+    sa.Column("updated_at", UTC_TIME, nullable=False),
+    sa.UniqueConstraint("member_id", "fiche_id", name="uq_fiches_member_fiche"),
+)
+
+fiche_versions = sa.Table(
+    "fiche_versions",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("fiche_pk", sa.BigInteger, sa.ForeignKey("fiches.id"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("receipt_id", sa.String(40), nullable=False, unique=True),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("schema_id", sa.String(200), nullable=False),
+    sa.Column("received_at", UTC_TIME, nullable=False),
+    sa.UniqueConstraint("fiche_pk", "version", name="uq_fiche_versions_fiche_version"),
+)
+
+fiche_links = sa.Table(
+    "fiche_links",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("fiche_pk", sa.BigInteger, sa.ForeignKey("fiches.id"), nullable=False, index=True),
+    sa.Column("porteur_id", sa.String(40), sa.ForeignKey("porteurs.id"), nullable=False, index=True),
+    sa.Column("method", sa.String(20), nullable=False),
+    sa.Column("evidence", sa.JSON, nullable=False, default=dict),
+    sa.Column("linked_at", UTC_TIME, nullable=False),
+    sa.Column("unlinked_at", UTC_TIME),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("topic", sa.String(40), nullable=False),
+    sa.Column("ref_id", sa.BigInteger, nullable=False),
+    sa.Column("created_at", UTC_TIME, nullable=False),
+    sa.Column("published_at", UTC_TIME, nullable=False),
+    sa.Column("publish_count", sa.Integer, nullable=False, default=1),
+    sa.Column("processed_at", UTC_TIME),
+)
+sa.Index("ix_outbox_pending", outbox.c.processed_at, outbox.c.published_at)
+
+request_nonces = sa.Table(
+    "request_nonces",
+    metadata,
+    sa.Column("member_id", sa.String(50), primary_key=True),
+    sa.Column("nonce", sa.String(64), primary_key=True),
+    sa.Column("seen_at", UTC_TIME, nullable=False, index=True),
+)

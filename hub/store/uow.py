@@ -1,0 +1,66 @@
+"""Unit of work: one database transaction with the repositories bound to it.
+
+`with uow_factory() as uow: ...; uow.commit()` — leaving the block without a
+commit rolls back. Database errors are translated at this boundary into the
+hub's exception tree.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+import sqlalchemy as sa
+
+from hub.errors import StoreUnavailable
+from hub.store import repositories as repos
+
+
+class UnitOfWork:
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+        self._connection: sa.Connection | None = None
+
+    def __enter__(self) -> UnitOfWork:
+        try:
+            self._connection = self._engine.connect()
+            self._transaction = self._connection.begin()
+        except sa.exc.OperationalError as exc:
+            raise StoreUnavailable(
+                "La base de données du hub ne répond pas ; réessayez.",
+                "The hub database is not answering; retry.",
+            ) from exc
+        conn = self._connection
+        self.members = repos.Members(conn)
+        self.fiches = repos.Fiches(conn)
+        self.porteurs = repos.Porteurs(conn)
+        self.outbox = repos.Outbox(conn)
+        self.nonces = repos.Nonces(conn)
+        self.dialect = conn.dialect.name
+        return self
+
+    @property
+    def connection(self) -> sa.Connection:
+        assert self._connection is not None, "use the unit of work in a with block"
+        return self._connection
+
+    def commit(self) -> None:
+        self._transaction.commit()
+        self._transaction = self.connection.begin()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._transaction.is_active:
+                self._transaction.rollback()
+        finally:
+            self.connection.close()
+            self._connection = None
+        if isinstance(exc, sa.exc.OperationalError):
+            raise StoreUnavailable(
+                "La base de données du hub est indisponible ou occupée ; réessayez.",
+                "The hub database is unavailable or busy; retry.",
+            ) from exc

@@ -1,0 +1,48 @@
+"""Thin Celery tasks: they take ids, call a service function and own the retries."""
+
+from __future__ import annotations
+
+import functools
+
+from celery import shared_task
+
+from hub.bootstrap import Hub
+from hub.config import Settings
+from hub.errors import BrokerUnavailable, StoreUnavailable
+from hub.services import processing
+from hub.services.publisher import PROCESS_OUTBOX
+
+_TRANSIENT = (StoreUnavailable, BrokerUnavailable)
+
+
+@functools.cache
+def _hub() -> Hub:
+    # Built lazily in each worker process (after the fork), never at import time.
+    from hub.bootstrap import create_celery
+    from hub.services.publisher import CeleryPublisher
+
+    settings = Settings.from_env()
+    return Hub.from_settings(settings, publisher=CeleryPublisher(create_celery(settings)))
+
+
+@shared_task(
+    name=PROCESS_OUTBOX, autoretry_for=_TRANSIENT, retry_backoff=True, retry_backoff_max=60,
+    retry_jitter=True, max_retries=10,
+)
+def process_outbox(outbox_ids: list[int]) -> int:
+    return processing.process_outbox(_hub(), outbox_ids).claimed
+
+
+@shared_task(name="hub.sweep_outbox", autoretry_for=_TRANSIENT, max_retries=3)
+def sweep_outbox() -> int:
+    return processing.sweep_outbox(_hub())
+
+
+@shared_task(name="hub.forget_nonces", autoretry_for=_TRANSIENT, max_retries=3)
+def forget_nonces() -> int:
+    return processing.forget_old_nonces(_hub())
+
+
+@shared_task(name="hub.noop")
+def noop() -> None:
+    """Does nothing: the baseline of bench/ingest.py (bare task rate on the same broker)."""

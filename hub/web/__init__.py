@@ -1,0 +1,1 @@
+"""The coordinator and DPO console (server-rendered pages)."""

@@ -1,0 +1,158 @@
+"""Load the project's JSON Schemas and give cached, fast validators.
+
+Validation errors come back as `FieldError`s: a JSON path, a machine code and a
+message in French and English that names the rule broken but never echoes the
+value (values may be personal data).
+
+Example:
+    >>> errors = validator("fiche").errors({"fiche_id": "F1"})
+    >>> errors[0].code
+    'required'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+
+from schemas.formats import FORMAT_CHECKERS
+
+SCHEMA_DIR = Path(__file__).resolve().parent
+_FILE_NAME = re.compile(r"^(?P<name>[a-z_]+)\.v(?P<version>\d+)\.json$")
+_SAFE_NAME = re.compile(r"^[a-z_]{1,40}$")
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldError:
+    """One broken rule at one place of a document."""
+
+    path: str
+    code: str
+    message_fr: str
+    message_en: str
+
+    def to_dict(self) -> dict[str, str]:
+        return dataclasses.asdict(self)
+
+
+def schema_files() -> list[Path]:
+    return sorted(p for p in SCHEMA_DIR.glob("*.json") if _FILE_NAME.match(p.name))
+
+
+def schema_names() -> list[str]:
+    return sorted({_FILE_NAME.match(p.name)["name"] for p in schema_files()})  # type: ignore[index]
+
+
+def _latest_file(name: str) -> Path:
+    versions = [
+        (int(m["version"]), p)
+        for p in schema_files()
+        if (m := _FILE_NAME.match(p.name)) and m["name"] == name
+    ]
+    if not versions:
+        raise KeyError(f"no schema named {name!r} in {SCHEMA_DIR}")
+    return max(versions)[1]
+
+
+@functools.cache
+def load_schema(name: str) -> dict[str, Any]:
+    """The latest version of the schema `name` (e.g. "fiche"), as a dict."""
+    return json.loads(_latest_file(name).read_text(encoding="utf-8"))
+
+
+class SchemaValidator:
+    """A compiled validator for one schema, with value-free error messages."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.schema = schema
+        self.schema_id: str = schema.get("$id", "")
+        self._compiled = jsonschema_rs.validator_for(
+            schema, formats=FORMAT_CHECKERS, validate_formats=True
+        )
+
+    def is_valid(self, document: Any) -> bool:
+        return self._compiled.is_valid(document)
+
+    def errors(self, document: Any, limit: int = 20) -> list[FieldError]:
+        """Every broken rule (at most `limit`), ordered by path."""
+        found = []
+        for error in self._compiled.iter_errors(document):
+            found.append(_translate(error))
+            if len(found) >= limit:
+                break
+        return sorted(found, key=lambda e: e.path)
+
+
+@functools.cache
+def validator(name: str) -> SchemaValidator:
+    """A cached compiled validator for the latest version of schema `name`."""
+    return SchemaValidator(load_schema(name))
+
+
+def json_path(parts: Iterable[str | int]) -> str:
+    path = "$"
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def _translate(error: Any) -> FieldError:
+    kind = error.kind
+    keyword: str = kind.name
+    path = json_path(error.instance_path)
+    if keyword == "required":
+        name = kind.property if _SAFE_NAME.match(str(kind.property)) else "?"
+        return FieldError(
+            f"{path}.{name}" if path != "$" else f"$.{name}",
+            "required",
+            f"Champ obligatoire absent : ajoutez « {name} ».",
+            f"Required field missing: add '{name}'.",
+        )
+    if keyword == "additionalProperties":
+        names = [n for n in kind.unexpected if _SAFE_NAME.match(str(n))]
+        shown = ", ".join(names) if names else "?"
+        return FieldError(
+            path,
+            "unexpected_field",
+            f"Champ non prévu par le schéma ({shown}) : retirez-le ou corrigez son nom.",
+            f"Field not allowed by the schema ({shown}): remove it or fix its name.",
+        )
+    if keyword == "format":
+        return FieldError(
+            path,
+            "format",
+            f"La valeur n'est pas au format « {kind.format} » attendu.",
+            f"The value is not in the expected '{kind.format}' format.",
+        )
+    fr, en = _MESSAGES.get(keyword, _GENERIC)
+    limit = getattr(kind, "limit", None)
+    return FieldError(path, _camel_to_snake(keyword), fr.format(limit=limit), en.format(limit=limit))
+
+
+def _camel_to_snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+_GENERIC = (
+    "La valeur ne respecte pas le schéma de la fiche.",
+    "The value does not follow the fiche schema.",
+)
+_MESSAGES = {
+    "type": ("Type de valeur inattendu pour ce champ.", "Unexpected value type for this field."),
+    "enum": ("Valeur hors de la liste autorisée.", "Value not in the allowed list."),
+    "pattern": ("La valeur n'a pas la forme attendue.", "The value does not have the expected shape."),
+    "minLength": ("Texte trop court (minimum {limit}).", "Text too short (minimum {limit})."),
+    "maxLength": ("Texte trop long (maximum {limit}).", "Text too long (maximum {limit})."),
+    "minimum": ("Valeur trop petite (minimum {limit}).", "Value too small (minimum {limit})."),
+    "maximum": ("Valeur trop grande (maximum {limit}).", "Value too large (maximum {limit})."),
+    "minItems": ("Liste trop courte (minimum {limit}).", "List too short (minimum {limit})."),
+    "maxItems": ("Liste trop longue (maximum {limit}).", "List too long (maximum {limit})."),
+    "uniqueItems": ("La liste contient des doublons.", "The list contains duplicates."),
+}

@@ -1,0 +1,90 @@
+"""Factories of valid documents and signed requests for the tests."""
+
+from __future__ import annotations
+
+import copy
+import json
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from hub.domain.protocol import request_message
+from hub.keys import b64url, unb64url
+
+_FICHE: dict[str, Any] = {
+    "fiche_id": "F-0001",
+    "membre": "cci-puy-de-dome",
+    "version": 1,
+    "mis_a_jour_le": "2026-11-20T09:30:00+01:00",
+    "porteur": {
+        "nom": "Chassaing",
+        "prenom": "Marie-Hélène",
+        "date_naissance": "1988-04-12",
+        "courriel": "mh.chassaing@exemple.fr",
+        "telephone": "04 73 82 10 45",
+        "adresse": {"ligne": "12 rue de la Filature", "code_postal": "63600",
+                    "commune": "Ambert", "code_insee": "63003"},
+        "situation": "demandeur_emploi",
+    },
+    "projet": {
+        "intitule": "Atelier de papeterie artisanale",
+        "type": "creation",
+        "stade": "montage",
+        "code_naf": "17.23Z",
+        "commune_implantation": {"code_insee": "63003", "nom": "Ambert"},
+        "besoins": ["financement", "local"],
+    },
+    "accompagnement": [
+        {"structure": "cci-puy-de-dome", "date": "2026-10-02", "type": "accueil",
+         "referent": "Paul Roux"}
+    ],
+    "financement": {"besoin_total": 42000, "apport": 8000, "pret_honneur": 10000},
+    "consentement": {"reference": "CST-0001"},
+}
+
+
+def make_fiche(member: str = "cci-puy-de-dome", fiche_id: str = "F-0001", version: int = 1,
+               **overrides: Any) -> dict[str, Any]:
+    fiche = copy.deepcopy(_FICHE)
+    fiche.update(membre=member, fiche_id=fiche_id, version=version)
+    fiche.update(overrides)
+    return fiche
+
+
+def make_network(path: Path, member_ids: list[str], role: str = "accompagnement") -> Path:
+    document = {
+        "reseau": "Réseau de test",
+        "membres": [
+            {"id": m, "nom": f"Membre {m}", "nature": "cci", "role": role,
+             "contact": {"courriel": f"{m}@exemple.fr"}}
+            for m in member_ids
+        ],
+    }
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+class Credentials:
+    """A member's credentials as written by `capactif members load`."""
+
+    def __init__(self, path: Path) -> None:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        self.member_id: str = document["membre"]
+        self.token: str = document["token"]
+        self.private_key = Ed25519PrivateKey.from_private_bytes(unb64url(document["cle_privee"]))
+
+    def headers(self, method: str, target: str, body: bytes = b"", *,
+                timestamp: int | None = None, nonce: str | None = None) -> dict[str, str]:
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        nonce = nonce or secrets.token_urlsafe(18)
+        signature = self.private_key.sign(request_message(ts, nonce, method, target, body))
+        return {
+            "Authorization": f"Bearer {self.token}",
+            "X-Capactif-Timestamp": ts,
+            "X-Capactif-Nonce": nonce,
+            "X-Capactif-Signature": b64url(signature),
+            "Content-Type": "application/json",
+        }

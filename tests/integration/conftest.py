@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from hub.bootstrap import Hub
+from hub.config import Settings
+from hub.services.members import load_network
+from hub.services.publisher import RecordingPublisher
+from tests.factories import Credentials, make_network
+
+MEMBERS = ["cci-puy-de-dome", "pfil-livradois-forez"]
+
+
+@pytest.fixture
+def hub(db_url, tmp_path) -> Iterator[Hub]:
+    """A hub on a real database (SQLite file, then PostgreSQL), with members loaded
+    and a publisher that records what it publishes."""
+    settings = Settings(data_dir=tmp_path / "data", database_url=db_url)
+    hub = Hub.from_settings(settings, publisher=RecordingPublisher())
+    load_network(hub, make_network(tmp_path / "network.json", MEMBERS), tmp_path / "credentials")
+    yield hub
+    hub.close()
+
+
+@pytest.fixture
+def credentials(hub, tmp_path) -> dict[str, Credentials]:
+    return {m: Credentials(tmp_path / "credentials" / f"{m}.json") for m in MEMBERS}

@@ -1,0 +1,147 @@
+"""The HTTP contract of /v1/fiches, on both databases."""
+
+import json
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hub.api.app import create_app
+from tests.factories import make_fiche
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def client(hub):
+    with TestClient(create_app(hub=hub)) as client:
+        yield client
+
+
+def _push(client, creds, body: bytes, **header_overrides):
+    headers = creds.headers("POST", "/v1/fiches", body)
+    headers.update(header_overrides)
+    return client.post("/v1/fiches", content=body, headers=headers)
+
+
+def _body(*fiches) -> bytes:
+    return json.dumps({"fiches": list(fiches)}).encode()
+
+
+def test_a_signed_batch_is_answered_per_item_with_receipts(client, credentials):
+    bad = make_fiche(fiche_id="F-2")
+    bad["projet"]["siret"] = "12345678901234"
+    response = _push(client, credentials["cci-puy-de-dome"], _body(make_fiche(fiche_id="F-1"), bad))
+    assert response.status_code == 202
+    results = response.json()["results"]
+    assert results[0]["status"] == "accepted"
+    assert results[0]["receipt"]["receipt_id"].startswith("rcp_")
+    assert results[1]["status"] == "rejected"
+    assert results[1]["errors"] == [{
+        "path": "$.projet.siret", "code": "format",
+        "message_fr": "La valeur n'est pas au format « siret » attendu.",
+        "message_en": "The value is not in the expected 'siret' format.",
+    }]
+
+
+def test_a_duplicate_push_gets_the_same_receipt(client, credentials):
+    creds = credentials["cci-puy-de-dome"]
+    first = _push(client, creds, _body(make_fiche())).json()["results"][0]
+    again = _push(client, creds, _body(make_fiche())).json()["results"][0]
+    assert again["receipt"] == first["receipt"] and again["duplicate"] is True
+
+
+def test_a_body_that_is_not_json_is_a_400(client, credentials):
+    response = _push(client, credentials["cci-puy-de-dome"], b"{not json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "malformed_body"
+
+
+def test_a_body_over_the_bound_is_a_413(client, credentials, hub):
+    body = b" " * (hub.settings.max_body_bytes + 1)
+    response = _push(client, credentials["cci-puy-de-dome"], body)
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+
+
+def test_an_empty_batch_is_a_400(client, credentials):
+    response = _push(client, credentials["cci-puy-de-dome"], b'{"fiches": []}')
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_batch")
+
+
+def test_unknown_or_wrong_credentials_are_a_401(client, credentials):
+    creds = credentials["cci-puy-de-dome"]
+    body = _body(make_fiche())
+    wrong_token = _push(client, creds, body, Authorization="Bearer cci-puy-de-dome.nope")
+    unknown = _push(client, creds, body, Authorization="Bearer nobody.secret")
+    missing = client.post("/v1/fiches", content=body)
+    for response in (wrong_token, unknown, missing):
+        assert response.status_code == 401
+
+
+def test_a_signature_by_another_key_is_refused(client, credentials):
+    cci, pfil = credentials["cci-puy-de-dome"], credentials["pfil-livradois-forez"]
+    body = _body(make_fiche())
+    forged = pfil.headers("POST", "/v1/fiches", body)
+    forged["Authorization"] = f"Bearer {cci.token}"
+    response = client.post("/v1/fiches", content=body, headers=forged)
+    assert (response.status_code, response.json()["error"]["code"]) == (401, "bad_signature")
+
+
+def test_a_tampered_body_breaks_the_signature(client, credentials):
+    creds = credentials["cci-puy-de-dome"]
+    headers = creds.headers("POST", "/v1/fiches", _body(make_fiche()))
+    tampered = _body(make_fiche(fiche_id="F-other"))
+    response = client.post("/v1/fiches", content=tampered, headers=headers)
+    assert response.json()["error"]["code"] == "bad_signature"
+
+
+def test_a_stale_timestamp_is_refused(client, credentials):
+    creds = credentials["cci-puy-de-dome"]
+    body = _body(make_fiche())
+    headers = creds.headers("POST", "/v1/fiches", body, timestamp=int(time.time()) - 3600)
+    response = client.post("/v1/fiches", content=body, headers=headers)
+    assert (response.status_code, response.json()["error"]["code"]) == (401, "stale_request")
+
+
+def test_a_replayed_request_is_refused(client, credentials):
+    creds = credentials["cci-puy-de-dome"]
+    body = _body(make_fiche())
+    headers = creds.headers("POST", "/v1/fiches", body)
+    assert client.post("/v1/fiches", content=body, headers=headers).status_code == 202
+    replay = client.post("/v1/fiches", content=body, headers=headers)
+    assert (replay.status_code, replay.json()["error"]["code"]) == (401, "replayed_request")
+
+
+def test_pushing_in_another_members_name_is_a_403(client, credentials):
+    body = _body(make_fiche(member="pfil-livradois-forez"))
+    response = _push(client, credentials["cci-puy-de-dome"], body)
+    assert (response.status_code, response.json()["error"]["code"]) == (403, "forbidden")
+
+
+def test_the_owner_reads_its_fiche_and_others_cannot(client, credentials):
+    cci, pfil = credentials["cci-puy-de-dome"], credentials["pfil-livradois-forez"]
+    _push(client, cci, _body(make_fiche(fiche_id="F-9")))
+    path = "/v1/fiches/cci-puy-de-dome/F-9"
+    own = client.get(path, headers=cci.headers("GET", path))
+    other = client.get(path, headers=pfil.headers("GET", path))
+    missing_path = "/v1/fiches/cci-puy-de-dome/F-404"
+    missing = client.get(missing_path, headers=cci.headers("GET", missing_path))
+    assert own.status_code == 200 and own.json()["fiche"]["fiche_id"] == "F-9"
+    assert other.status_code == 403
+    assert missing.status_code == 404
+
+
+def test_error_answers_never_echo_personal_data(client, credentials):
+    fiche = make_fiche()
+    fiche["porteur"]["courriel"] = "marqueur-personnel@@"
+    fiche["porteur"]["inconnu"] = "autre-marqueur-personnel"
+    response = _push(client, credentials["cci-puy-de-dome"], _body(fiche))
+    assert "marqueur-personnel" not in response.text
+
+
+def test_the_openapi_page_and_schemas_are_served(client):
+    assert client.get("/docs").status_code == 200
+    spec = client.get("/openapi.json").json()
+    assert "/v1/fiches" in spec["paths"]
+    assert client.get("/v1/schemas/fiche").json()["$id"].endswith("/fiche/v1.json")

@@ -1,0 +1,107 @@
+"""The ingest and processing services on real databases (SQLite and PostgreSQL)."""
+
+import pytest
+
+from hub.errors import Forbidden, InvalidBatch
+from hub.services import processing
+from hub.services.auth import Caller
+from hub.services.fiches import read_own_fiche
+from hub.services.ingest import push_batch
+from tests.factories import make_fiche
+
+pytestmark = pytest.mark.integration
+
+CCI = Caller("cci-puy-de-dome", "CCI", "cci", "accompagnement")
+
+
+def test_accepted_fiches_are_stored_with_their_outbox_rows_before_the_answer(hub):
+    answer = push_batch(hub, CCI, [make_fiche(fiche_id="F-1"), make_fiche(fiche_id="F-2")])
+    assert answer["accepted"] == 2 and answer["rejected"] == 0
+    assert processing.pipeline_status(hub)["fiches"] == 2
+    assert processing.pipeline_status(hub)["outbox_pending"] == 2
+    assert len(hub.publisher.published) == 1 and len(hub.publisher.published[0]) == 2
+
+
+def test_rejected_fiches_store_nothing_and_say_where_and_why(hub):
+    bad = make_fiche(fiche_id="F-bad")
+    bad["porteur"]["courriel"] = "pas-un-courriel"
+    answer = push_batch(hub, CCI, [make_fiche(fiche_id="F-ok"), bad])
+    assert [r["status"] for r in answer["results"]] == ["accepted", "rejected"]
+    assert answer["results"][1]["errors"][0]["path"] == "$.porteur.courriel"
+    assert answer["results"][1]["fiche_id"] == "F-bad"
+    assert processing.pipeline_status(hub)["fiches"] == 1
+
+
+def test_the_same_version_pushed_twice_is_one_version_with_the_same_receipt(hub):
+    first = push_batch(hub, CCI, [make_fiche(fiche_id="F-1")])["results"][0]
+    again = push_batch(hub, CCI, [make_fiche(fiche_id="F-1")])["results"][0]
+    assert again["receipt"] == first["receipt"]
+    assert (first["duplicate"], again["duplicate"]) == (False, True)
+    assert processing.pipeline_status(hub)["versions"] == 1
+
+
+def test_a_duplicate_inside_one_batch_is_stored_once(hub):
+    answer = push_batch(hub, CCI, [make_fiche(fiche_id="F-1"), make_fiche(fiche_id="F-1")])
+    assert [r["duplicate"] for r in answer["results"]] == [False, True]
+    assert answer["results"][0]["receipt"] == answer["results"][1]["receipt"]
+    assert processing.pipeline_status(hub)["versions"] == 1
+
+
+def test_the_same_version_with_other_content_is_a_conflict(hub):
+    push_batch(hub, CCI, [make_fiche(fiche_id="F-1")])
+    changed = make_fiche(fiche_id="F-1", projet={"intitule": "Autre projet"})
+    result = push_batch(hub, CCI, [changed])["results"][0]
+    assert result["status"] == "rejected"
+    assert result["errors"][0]["code"] == "version_conflict"
+
+
+def test_an_older_version_is_refused_as_stale_and_newer_ones_become_current(hub):
+    push_batch(hub, CCI, [make_fiche(fiche_id="F-1", version=3)])
+    stale = push_batch(hub, CCI, [make_fiche(fiche_id="F-1", version=2)])["results"][0]
+    assert stale["errors"][0]["code"] == "stale_version"
+    push_batch(hub, CCI, [make_fiche(fiche_id="F-1", version=4, projet={"intitule": "V4"})])
+    assert read_own_fiche(hub, CCI, CCI.member_id, "F-1")["version"] == 4
+
+
+def test_a_member_cannot_push_in_another_members_name(hub):
+    with pytest.raises(Forbidden):
+        push_batch(hub, CCI, [make_fiche(member="pfil-livradois-forez")])
+    assert processing.pipeline_status(hub)["fiches"] == 0
+
+
+@pytest.mark.parametrize("fiches", [[], None, {"a": 1}, [{}] * 1001])
+def test_a_batch_must_hold_one_to_a_thousand_fiches(hub, fiches):
+    with pytest.raises(InvalidBatch):
+        push_batch(hub, CCI, fiches)
+
+
+def test_processing_gives_each_new_fiche_a_porteur_once_in_effect(hub):
+    push_batch(hub, CCI, [make_fiche(fiche_id=f"F-{i}") for i in range(5)])
+    ids = hub.publisher.published[0]
+    assert processing.process_outbox(hub, ids).claimed == 5
+    assert processing.process_outbox(hub, ids).claimed == 0
+    status = processing.pipeline_status(hub)
+    assert status == {"fiches": 5, "processed": 5, "versions": 5, "porteurs": 5,
+                      "outbox_pending": 0}
+
+
+def test_a_new_version_keeps_the_fiches_porteur(hub):
+    push_batch(hub, CCI, [make_fiche(fiche_id="F-1")])
+    processing.process_outbox(hub, hub.publisher.published[-1])
+    porteur = read_own_fiche(hub, CCI, CCI.member_id, "F-1")["porteur_id"]
+    push_batch(hub, CCI, [make_fiche(fiche_id="F-1", version=2, projet={"intitule": "V2"})])
+    processing.process_outbox(hub, hub.publisher.published[-1])
+    fiche = read_own_fiche(hub, CCI, CCI.member_id, "F-1")
+    assert (fiche["porteur_id"], fiche["processed"], fiche["version"]) == (porteur, True, 2)
+    assert processing.pipeline_status(hub)["porteurs"] == 1
+
+
+def test_the_sweep_republishes_rows_the_broker_lost(hub):
+    push_batch(hub, CCI, [make_fiche(fiche_id="F-1")])
+    lost = hub.publisher.published.pop()
+    zero_bound = type(hub)(hub.settings.replace(outbox_republish_after_s=-1), hub.engine,
+                           hub.publisher, hub.hub_key)
+    assert processing.sweep_outbox(zero_bound) == 1
+    assert hub.publisher.published == [lost]
+    processing.process_outbox(hub, lost)
+    assert processing.sweep_outbox(zero_bound) == 0

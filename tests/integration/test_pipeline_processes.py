@@ -1,0 +1,150 @@
+"""The whole pipeline with real processes: the API (uvicorn), Celery workers, a real
+Redis broker and a real PostgreSQL store. Faults are real too: SIGKILL, broker restart."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+import uuid
+
+import pytest
+import redis
+import requests
+
+from hub.bootstrap import Hub
+from hub.config import Settings
+from hub.demo.processes import Process, free_port, running, start_api, start_worker
+from hub.services.members import load_network
+from hub.services.processing import pipeline_status
+from hub.services.publisher import RecordingPublisher
+from hub.store.migrate import upgrade
+from tests.conftest import REDIS_URL, _drop_pg_database, _fresh_pg_database, service_missing
+from tests.factories import Credentials, make_fiche, make_network
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+MEMBER = "cci-puy-de-dome"
+
+
+@pytest.fixture
+def scale(tmp_path, postgres_url):
+    """Environment for hub processes on a fresh PostgreSQL database and Redis."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        service_missing("Redis", exc)
+    db = _fresh_pg_database(postgres_url)
+    upgrade(db)
+    env = {
+        "HUB_DATA_DIR": str(tmp_path / "data"),
+        "HUB_DATABASE_URL": db,
+        "HUB_BROKER_URL": REDIS_URL,
+        "HUB_QUEUE_NAME": f"test-{uuid.uuid4().hex[:8]}",
+        "HUB_OUTBOX_REPUBLISH_AFTER_S": "2",
+        "HUB_SWEEP_INTERVAL_S": "1",
+        "HUB_LOG_LEVEL": "WARNING",
+        "HUB_PORT": str(free_port()),
+    }
+    observer = Hub.from_settings(Settings.from_env(env), publisher=RecordingPublisher())
+    load_network(observer, make_network(tmp_path / "network.json", [MEMBER]), tmp_path / "creds")
+    yield env, observer, Credentials(tmp_path / "creds" / f"{MEMBER}.json"), tmp_path / "logs"
+    observer.close()
+    _drop_pg_database(db)
+
+
+def push(port: int, creds: Credentials, fiches: list[dict]) -> dict:
+    body = json.dumps({"fiches": fiches}).encode()
+    response = requests.post(f"http://127.0.0.1:{port}/v1/fiches", data=body,
+                             headers=creds.headers("POST", "/v1/fiches", body), timeout=60)
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+def batches(count: int, size: int, prefix: str = "F") -> list[list[dict]]:
+    return [[make_fiche(fiche_id=f"{prefix}-{b}-{i}") for i in range(size)] for b in range(count)]
+
+
+def wait_until(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def all_processed_once(observer: Hub, total: int) -> bool:
+    status = pipeline_status(observer)
+    return status["processed"] == total and status["outbox_pending"] == 0
+
+
+def test_fiches_pushed_over_http_are_processed_by_a_real_worker_on_redis_and_postgresql(scale):
+    env, observer, creds, logs = scale
+    port = int(env["HUB_PORT"])
+    with running([start_api(env, logs, port), start_worker(env, logs)]):
+        for batch in batches(3, 200):
+            assert push(port, creds, batch)["accepted"] == 200
+        wait_until(lambda: all_processed_once(observer, 600), 90, "600 processed fiches")
+    status = pipeline_status(observer)
+    assert (status["fiches"], status["porteurs"], status["versions"]) == (600, 600, 600)
+
+
+def test_a_worker_killed_mid_batch_loses_nothing_and_processes_each_fiche_once(scale):
+    env, observer, creds, logs = scale
+    port = int(env["HUB_PORT"])
+    api = start_api(env, logs, port)
+    with running([api]):
+        for batch in batches(6, 1000):
+            push(port, creds, batch)
+        worker = start_worker(env, logs, "worker-1")
+        wait_until(lambda: pipeline_status(observer)["processed"] > 0, 90, "a first batch")
+        worker.kill()
+        processed_at_kill = pipeline_status(observer)["processed"]
+        assert processed_at_kill < 6000, "the worker finished before it could be killed"
+        with running([start_worker(env, logs, "worker-2")]):
+            wait_until(lambda: all_processed_once(observer, 6000), 180, "6000 processed fiches")
+    status = pipeline_status(observer)
+    assert (status["fiches"], status["porteurs"]) == (6000, 6000)
+
+
+def test_a_broker_restart_loses_no_accepted_fiche(scale, tmp_path):
+    env, observer, creds, logs = scale
+    if shutil.which("redis-server") is None:
+        service_missing("redis-server binary", FileNotFoundError("redis-server"))
+    redis_port = free_port()
+    own_redis = [ "redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
+                  "--save", "", "--appendonly", "no", "--dir", str(tmp_path)]
+    env = {**env, "HUB_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0"}
+    port = int(env["HUB_PORT"])
+    broker = Process("redis", own_redis, {}, logs)
+    wait_until(lambda: _pings(redis_port), 20, "the test's own redis-server")
+    api = start_api(env, logs, port)
+    with running([api]):
+        push(port, creds, batches(1, 300, "queued")[0])  # queued in Redis, no worker yet
+        broker.kill()  # the queued task is lost with the broker's memory
+        assert push(port, creds, batches(1, 300, "down")[0])["accepted"] == 300
+        assert pipeline_status(observer)["outbox_pending"] == 600
+        broker = Process("redis-again", own_redis, {}, logs)
+        wait_until(lambda: _pings(redis_port), 20, "redis-server to restart")
+        with running([start_worker(env, logs), broker]):
+            wait_until(lambda: all_processed_once(observer, 600), 90, "600 processed fiches")
+    assert pipeline_status(observer)["porteurs"] == 600
+
+
+def _pings(port: int) -> bool:
+    try:
+        return bool(redis.Redis(port=port, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def test_no_process_is_left_behind(scale):
+    env, _observer, _creds, logs = scale
+    port = int(env["HUB_PORT"])
+    with running([start_api(env, logs, port), start_worker(env, logs)]) as processes:
+        time.sleep(2)
+        pids = [p.popen.pid for p in processes]
+    leftover = subprocess.run(["pgrep", "-s", ",".join(map(str, pids))], capture_output=True)
+    assert leftover.stdout == b""
