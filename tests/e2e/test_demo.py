@@ -1,0 +1,27 @@
+"""`capactif demo` end to end on the embedded default: real API and worker processes,
+a SQLite file and the file-system broker."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_demo_pushes_processes_summarises_and_leaves_no_process(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "demo", "--fiches", "120", "--data-dir",
+         str(tmp_path / "demo")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    accepted = int(re.search(r"acceptées : (\d+)", out)[1])
+    rejected = int(re.search(r"rejetées : (\d+)", out)[1])
+    processed = int(re.search(r"Traitement : (\d+) fiches traitées", out)[1])
+    assert accepted + rejected == 120 and rejected > 0
+    assert processed == accepted
+    assert "aucun processus restant" in out
+    assert "[format]" in out or "[required]" in out
