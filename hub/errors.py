@@ -30,6 +30,7 @@ French and English, and never echo personal data.
     │   └── DuplicateConsentReference 409 duplicate_consent_reference
     ├── DataErased                  410 data_erased
     ├── UnreadableData              500 unreadable_data
+    ├── AuditIntegrityError         500 audit_integrity_error
     ├── ConfigurationError          500 configuration_error
     │   ├── InvalidNetworkFile      500 invalid_network_file
     │   ├── MissingSetting          500 missing_setting
@@ -275,3 +276,9 @@ class InvalidMatchingModel(ConfigurationError):
     """A matching model or matching settings file is unreadable or of an unknown version."""
 
     code = "invalid_matching_model"
+
+
+class AuditIntegrityError(HubError):
+    """The stored access log no longer matches its last signed head; the hub refuses to sign."""
+
+    code = "audit_integrity_error"

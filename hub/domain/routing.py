@@ -1,0 +1,173 @@
+"""Routing: which members receive a fiche event.
+
+Three sources, merged per member: the members already linked to the porteur
+(`linked`), the structure of the porteur's referent (`referent`: the latest
+`accompagnement[]` step naming a `referent`), and members whose subscription matches
+the fiche (`subscription`: territory, stage, need, kind of project, NAF sector). The
+fiche's owner never receives its own fiche, and a member absent from the network
+receives nothing. What each recipient may SEE is decided later by the projection.
+
+Example:
+    >>> recipients(event, fiche, {"cci-thiers"}, members, subscriptions)
+    [Recipient(member='cci-thiers', role='accompagnement', reasons=frozenset({'linked'}))]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from hub.domain.events import Event
+
+LINKED = "linked"
+REFERENT = "referent"
+SUBSCRIPTION = "subscription"
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkMember:
+    """A member of the network as routing needs it."""
+
+    id: str
+    role: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Subscription:
+    """A member's standing request for fiches. Every criterion given must match (a value
+    among those listed); a subscription with no criterion matches nothing.
+
+    `communes` are INSEE codes; an EPCI is given as the INSEE codes of its communes
+    (see `create`). A fiche is in the territory if its project's commune or the
+    porteur's commune is listed. `naf_prefixes` match the start of `projet.code_naf`
+    ("01" for crop and animal production).
+    """
+
+    member: str
+    communes: frozenset[str] = frozenset()
+    stages: frozenset[str] = frozenset()
+    needs: frozenset[str] = frozenset()
+    project_kinds: frozenset[str] = frozenset()
+    naf_prefixes: frozenset[str] = frozenset()
+
+    @classmethod
+    def create(
+        cls,
+        member: str,
+        *,
+        communes: Iterable[str] = (),
+        epcis: Iterable[Iterable[str]] = (),
+        stages: Iterable[str] = (),
+        needs: Iterable[str] = (),
+        project_kinds: Iterable[str] = (),
+        naf_prefixes: Iterable[str] = (),
+    ) -> Subscription:
+        territory = set(communes).union(*(set(epci) for epci in epcis))
+        return cls(member, frozenset(territory), frozenset(stages), frozenset(needs),
+                   frozenset(project_kinds), frozenset(naf_prefixes))
+
+    @property
+    def has_criteria(self) -> bool:
+        return any((self.communes, self.stages, self.needs, self.project_kinds,
+                    self.naf_prefixes))
+
+    def matches(self, fiche: Mapping[str, Any]) -> bool:
+        if not self.has_criteria:
+            return False
+        facts = _facts(fiche)
+        return (
+            _meets(self.communes, facts.communes)
+            and _meets(self.stages, facts.stages)
+            and _meets(self.needs, facts.needs)
+            and _meets(self.project_kinds, facts.kinds)
+            and (not self.naf_prefixes or any(facts.naf.startswith(p) for p in self.naf_prefixes))
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipient:
+    """One member to deliver to, and why (`linked`, `referent`, `subscription`)."""
+
+    member: str
+    role: str
+    reasons: frozenset[str]
+
+    @property
+    def is_referent(self) -> bool:
+        return REFERENT in self.reasons
+
+
+def recipients(
+    event: Event,
+    fiche: Mapping[str, Any],
+    linked_members: Iterable[str],
+    members: Mapping[str, NetworkMember],
+    subscriptions: Iterable[Subscription],
+) -> list[Recipient]:
+    """Members to deliver `event` about `fiche` to, sorted by member id, owner excluded."""
+    reasons: dict[str, set[str]] = {}
+    for member in linked_members:
+        reasons.setdefault(member, set()).add(LINKED)
+    referent = referent_structure(fiche)
+    if referent is not None:
+        reasons.setdefault(referent, set()).add(REFERENT)
+    for subscription in subscriptions:
+        if subscription.matches(fiche):
+            reasons.setdefault(subscription.member, set()).add(SUBSCRIPTION)
+    owners = {getattr(event, "membre", None), fiche.get("membre")}
+    return [
+        Recipient(member, members[member].role, frozenset(why))
+        for member, why in sorted(reasons.items())
+        if member not in owners and member in members
+    ]
+
+
+def referent_structure(fiche: Mapping[str, Any]) -> str | None:
+    """The structure of the latest support step naming a referent (list order breaks ties)."""
+    latest: tuple[str, int, str] | None = None
+    steps = fiche.get("accompagnement")
+    for position, step in enumerate(steps if isinstance(steps, list) else ()):
+        if not isinstance(step, dict) or not step.get("referent"):
+            continue
+        structure = step.get("structure")
+        if isinstance(structure, str):
+            key = (str(step.get("date", "")), position, structure)
+            latest = key if latest is None or key > latest else latest
+    return latest[2] if latest else None
+
+
+@dataclasses.dataclass(frozen=True)
+class _Facts:
+    communes: frozenset[str]
+    stages: frozenset[str]
+    needs: frozenset[str]
+    kinds: frozenset[str]
+    naf: str
+
+
+def _facts(fiche: Mapping[str, Any]) -> _Facts:
+    projet = _dict(fiche.get("projet"))
+    commune_projet = _dict(projet.get("commune_implantation")).get("code_insee")
+    commune_porteur = _dict(_dict(fiche.get("porteur")).get("adresse")).get("code_insee")
+    needs = projet.get("besoins")
+    naf = projet.get("code_naf")
+    return _Facts(
+        _strings((commune_projet, commune_porteur)),
+        _strings((projet.get("stade"),)),
+        _strings(needs if isinstance(needs, list) else ()),
+        _strings((projet.get("type"),)),
+        naf if isinstance(naf, str) else "",
+    )
+
+
+def _meets(wanted: frozenset[str], present: frozenset[str]) -> bool:
+    return not wanted or not wanted.isdisjoint(present)
+
+
+def _dict(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _strings(values: Iterable[Any]) -> frozenset[str]:
+    return frozenset(value for value in values if isinstance(value, str))

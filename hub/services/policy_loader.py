@@ -1,0 +1,78 @@
+"""Read a field-policy file, check it, and swap it in only when it is sound.
+
+The file is validated against `schemas/policy.v1.json`, then by the domain loader
+against the fiche schema (roles, purposes, categories, paths). Every error names the
+file and the JSON path at fault. `PolicyHolder.reload` keeps the running policy when
+the new file is refused.
+
+Example:
+    >>> holder = PolicyHolder(load_policy_file(Path("examples/policy.json")))
+    >>> holder.reload(Path("/etc/capactif/policy.json"))   # raises InvalidPolicy, keeps the old one
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import schemas
+from hub.domain.policy import Policy, load_policy
+from hub.errors import InvalidPolicy
+
+DEFAULT_POLICY_FILE = Path(__file__).resolve().parents[2] / "examples" / "policy.json"
+
+
+def load_policy_file(path: Path, fiche_schema: Mapping[str, Any] | None = None) -> Policy:
+    """The policy in `path`, checked against its schema and the fiche schema."""
+    document = _read(path)
+    errors = schemas.validator("policy").errors(document)
+    if errors:
+        details_fr = "; ".join(f"{e.path} : {e.message_fr}" for e in errors[:5])
+        details_en = "; ".join(f"{e.path}: {e.message_en}" for e in errors[:5])
+        raise InvalidPolicy(
+            f"Fichier de politique {path} non conforme : {details_fr}",
+            f"Policy file {path} does not match its schema: {details_en}",
+        )
+    try:
+        return load_policy(document, fiche_schema or schemas.load_schema("fiche"))
+    except InvalidPolicy as exc:
+        raise InvalidPolicy(f"{path} : {exc.message_fr}", f"{path}: {exc.message_en}") from exc
+
+
+def _read(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InvalidPolicy(
+            f"Fichier de politique {path} : JSON invalide ligne {exc.lineno}, colonne {exc.colno}"
+            f" ({exc.msg}).",
+            f"Policy file {path}: invalid JSON at line {exc.lineno}, column {exc.colno}"
+            f" ({exc.msg}).",
+        ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidPolicy(
+            f"Fichier de politique illisible ({path}) : {exc}.",
+            f"Unreadable policy file ({path}): {exc}.",
+        ) from exc
+
+
+class PolicyHolder:
+    """The running policy; replaced only by a policy that loaded without error."""
+
+    def __init__(self, policy: Policy) -> None:
+        self._policy = policy
+        self._lock = threading.Lock()
+
+    @property
+    def current(self) -> Policy:
+        return self._policy
+
+    def reload(self, path: Path, fiche_schema: Mapping[str, Any] | None = None) -> Policy:
+        """Load `path` and make it current; on InvalidPolicy the running policy stays."""
+        candidate = load_policy_file(path, fiche_schema)
+        with self._lock:
+            self._policy = candidate
+        return candidate

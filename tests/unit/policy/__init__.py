@@ -1,0 +1,1 @@
+"""Field policies, projection, routing and events: specifications."""
