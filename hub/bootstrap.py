@@ -11,10 +11,13 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from consent.registry import ConsentRegistry
+from consent.sql import SqlConsentRegistry
 from hub.config import Settings
 from hub.keys import HubKey
+from hub.services.policy_loader import DEFAULT_POLICY_FILE, PolicyHolder, load_policy_file
 from hub.services.publisher import CeleryPublisher, TaskPublisher
-from hub.store.engine import create_engine
+from hub.store.engine import create_engine, reader_engine
 from hub.store.uow import UnitOfWork
 
 Clock = Callable[[], dt.datetime]
@@ -32,6 +35,8 @@ class Hub:
     engine: Any
     publisher: TaskPublisher
     hub_key: HubKey
+    consents: ConsentRegistry
+    policy: PolicyHolder
     clock: Clock = utc_now
 
     def uow(self) -> UnitOfWork:
@@ -44,13 +49,22 @@ class Hub:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         if publisher is None:
             publisher = CeleryPublisher(create_celery(settings))
+        engine = create_engine(settings.database_url)
+        policy_file = settings.policy_file if str(settings.policy_file) not in ("", ".") \
+            else DEFAULT_POLICY_FILE
         return cls(
             settings=settings,
-            engine=create_engine(settings.database_url),
+            engine=engine,
             publisher=publisher,
             hub_key=HubKey.load_or_create(settings.key_dir),
+            consents=SqlConsentRegistry(reader_engine(engine), clock),
+            policy=PolicyHolder(load_policy_file(policy_file)),
             clock=clock,
         )
+
+    def with_settings(self, **changes: Any) -> Hub:
+        """The same wiring with some settings changed (tests, one-off commands)."""
+        return dataclasses.replace(self, settings=self.settings.replace(**changes))
 
     def close(self) -> None:
         self.engine.dispose()
@@ -75,6 +89,9 @@ def create_celery(settings: Settings, *, include_tasks: bool = False) -> Any:
         beat_schedule={
             "sweep-outbox": {"task": "hub.sweep_outbox", "schedule": settings.sweep_interval_s},
             "forget-nonces": {"task": "hub.forget_nonces", "schedule": 600.0},
+            "dispatch-webhooks": {"task": "hub.dispatch_webhooks",
+                                  "schedule": settings.dispatch_interval_s},
+            "expire-consents": {"task": "hub.expire_consents", "schedule": 300.0},
         },
         beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
     )
@@ -87,6 +104,7 @@ def create_celery(settings: Settings, *, include_tasks: bool = False) -> Any:
             "data_folder_in": str(queue_dir),
             "data_folder_out": str(queue_dir),
             "processed_folder": str(processed_dir),
+            "control_folder": str(settings.broker_dir / "control"),
             "store_processed": False,
             "polling_interval": 0.05,
         }

@@ -14,7 +14,10 @@ from hub.errors import HubError
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if rest and not getattr(args, "passthrough", False):
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.rest = rest
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     if not hasattr(args, "run"):
@@ -57,6 +60,32 @@ def _parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", help="pipeline counts (fiches, processed, outbox)")
     status.set_defaults(run=_status)
+
+    dedup = sub.add_parser("dedup", help="batch deduplication of a CSV of people")
+    dedup.add_argument("--input", type=Path, required=True)
+    dedup.add_argument("--output", type=Path, required=True)
+    dedup.add_argument("--model", type=Path, help="a trained model (default: train on the file)")
+    dedup.add_argument("--model-out", type=Path, help="where to save the trained model")
+    dedup.add_argument("--review-out", type=Path, help="pairs left for a coordinator's review")
+    dedup.set_defaults(run=_dedup)
+
+    audit = sub.add_parser("audit", help="access log tools")
+    audit_sub = audit.add_subparsers(title="audit")
+    verify = audit_sub.add_parser("verify", help="verify an exported log offline", add_help=False)
+    verify.set_defaults(run=_audit_verify, passthrough=True)
+
+    connector = sub.add_parser("connector", help="run or check a connector", add_help=False)
+    connector.set_defaults(run=_connector, passthrough=True)
+
+    deliveries = sub.add_parser("deliveries", help="dead-lettered webhook deliveries")
+    deliveries_sub = deliveries.add_subparsers(title="deliveries")
+    dead = deliveries_sub.add_parser("dead", help="list dead-lettered deliveries")
+    dead.add_argument("--member")
+    dead.set_defaults(run=_deliveries_dead)
+    replay = deliveries_sub.add_parser("replay", help="put dead-lettered deliveries back in line")
+    replay.add_argument("--id", type=int)
+    replay.add_argument("--member")
+    replay.set_defaults(run=_deliveries_replay)
 
     demo = sub.add_parser("demo", help="run the whole pipeline on the embedded default")
     demo.add_argument("--data-dir", type=Path, default=Path("var/demo"))
@@ -140,6 +169,42 @@ def _status(_args: argparse.Namespace) -> int:
     from hub.services.processing import pipeline_status
 
     print(json.dumps(pipeline_status(_hub()), indent=2))
+    return 0
+
+
+def _dedup(args: argparse.Namespace) -> int:
+    from hub.services.dedup_batch import run_batch
+
+    summary = run_batch(args.input, args.output, model_path=args.model, model_out=args.model_out,
+                        review_out=args.review_out)
+    print(summary)
+    return 0
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    from hub.audit.verify import main as verify_main
+
+    return verify_main(args.rest)
+
+
+def _connector(args: argparse.Namespace) -> int:
+    from connectors.cli import main as connector_main
+
+    return connector_main(args.rest)
+
+
+def _deliveries_dead(args: argparse.Namespace) -> int:
+    from hub.services.webhooks import dead_letters
+
+    for row in dead_letters(_hub(), args.member):
+        print(json.dumps(row, ensure_ascii=False))
+    return 0
+
+
+def _deliveries_replay(args: argparse.Namespace) -> int:
+    from hub.services.webhooks import replay_dead
+
+    print(f"livraisons remises en file : {replay_dead(_hub(), delivery_id=args.id, member_id=args.member)}")
     return 0
 
 

@@ -39,6 +39,13 @@ class Settings:
     worker_concurrency: int = 1
     worker_batch_size: int = 1000
     queue_name: str = "capactif"
+    policy_file: Path = Path("")
+    webhook_timeout_s: float = 10.0
+    webhook_retry_base_s: float = 2.0
+    webhook_retry_max_s: float = 600.0
+    webhook_give_up_after_s: float = 86400.0
+    dispatch_interval_s: float = 2.0
+    notice_ack_delay_days: int = 30
     log_level: str = "INFO"
 
     def __post_init__(self) -> None:

@@ -10,7 +10,7 @@ from celery import shared_task
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.errors import BrokerUnavailable, StoreUnavailable
-from hub.services import processing
+from hub.services import consents, processing, webhooks
 from hub.services.publisher import PROCESS_OUTBOX
 
 _TRANSIENT = (StoreUnavailable, BrokerUnavailable)
@@ -42,6 +42,16 @@ def sweep_outbox() -> int:
 @shared_task(name="hub.forget_nonces", autoretry_for=_TRANSIENT, max_retries=3)
 def forget_nonces() -> int:
     return processing.forget_old_nonces(_hub())
+
+
+@shared_task(name="hub.dispatch_webhooks", autoretry_for=_TRANSIENT, max_retries=3)
+def dispatch_webhooks() -> int:
+    return webhooks.dispatch_webhooks(_hub()).sent
+
+
+@shared_task(name="hub.expire_consents", autoretry_for=_TRANSIENT, max_retries=3)
+def expire_consents() -> int:
+    return consents.expire_due(_hub())
 
 
 @shared_task(name="hub.noop")

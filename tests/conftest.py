@@ -6,8 +6,10 @@ Integration tests never skip when CI=true: a missing service fails the run.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -42,6 +44,7 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
         service_missing("PostgreSQL", exc)
     url = sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(False)
+    upgrade(url)  # a migrated template: each test's database is a fast copy of it
     yield url
     with admin.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -53,19 +56,26 @@ def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'hub.sqlite3'}"
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "hub.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path) -> Iterator[str]:
-    """A migrated, empty database: a SQLite file, then a PostgreSQL database."""
+    """A migrated, empty database: a SQLite file, then a PostgreSQL database (both
+    copies of a template migrated once per session with the real migrations)."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'hub.sqlite3'}"
-        upgrade(url)
-        yield url
+        path = tmp_path / "hub.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
         return
     base = request.getfixturevalue("postgres_url")
-    schema_url = _fresh_pg_database(base)
-    upgrade(schema_url)
-    yield schema_url
-    _drop_pg_database(schema_url)
+    copy_url = _fresh_pg_database(base)
+    yield copy_url
+    _drop_pg_database(copy_url)
 
 
 @pytest.fixture
@@ -75,12 +85,16 @@ def db_engine(db_url) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
-def _fresh_pg_database(base_url: str) -> str:
-    admin = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
+def _fresh_pg_database(template_url: str) -> str:
+    """A new database copied from the migrated session template."""
+    admin_url = sa.engine.make_url(template_url).set(database="test").render_as_string(False)
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     name = f"capactif_t_{uuid.uuid4().hex[:12]}"
+    template = sa.engine.make_url(template_url).database
     with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     admin.dispose()
+    base_url = template_url
     return sa.engine.make_url(base_url).set(database=name).render_as_string(False)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import secrets
 import time
@@ -49,9 +50,33 @@ _FICHE: dict[str, Any] = {
 def make_fiche(member: str = "cci-puy-de-dome", fiche_id: str = "F-0001", version: int = 1,
                **overrides: Any) -> dict[str, Any]:
     fiche = copy.deepcopy(_FICHE)
-    fiche.update(membre=member, fiche_id=fiche_id, version=version)
+    fiche.update(membre=member, fiche_id=fiche_id, version=version,
+                 consentement={"reference": f"CST-{fiche_id}"})
     fiche.update(overrides)
     return fiche
+
+
+ALL_PURPOSES = ["orientation", "accompagnement", "financement", "statistiques"]
+ALL_ROLES = ["accueil", "accompagnement", "financement", "coordination"]
+
+
+def record_consents(hub: Any, fiches: list[Any], **overrides: Any) -> list[Any]:
+    """Record, through the hub's consent registry, a consent for each valid-looking fiche
+    (all purposes and roles unless `overrides` say otherwise)."""
+    from consent.examples import NOTICE_TEXT, example_submission
+
+    version, digest = hub.consents.store_notice(NOTICE_TEXT)
+    now = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    records = []
+    for fiche in fiches:
+        if not isinstance(fiche, dict) or "consentement" not in fiche or "fiche_id" not in fiche:
+            continue
+        terms = {"finalites": ALL_PURPOSES, "roles_destinataires": ALL_ROLES, **overrides}
+        submission = example_submission(
+            version, digest, now, reference=fiche["consentement"]["reference"],
+            membre=fiche["membre"], fiche_id=fiche["fiche_id"], **terms)
+        records.append(hub.consents.record(submission, fiche["membre"]))
+    return records
 
 
 def make_network(path: Path, member_ids: list[str], role: str = "accompagnement") -> Path:

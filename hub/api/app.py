@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from hub.api import errors, routes_fiches, routes_schemas
+from hub.api import errors, routes_exchange, routes_fiches, routes_schemas
 from hub.bootstrap import Hub
 from hub.config import Settings
 
@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     errors.install(app)
     app.include_router(routes_fiches.router)
     app.include_router(routes_schemas.router)
+    app.include_router(routes_exchange.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

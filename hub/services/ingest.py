@@ -9,9 +9,17 @@ from typing import Any
 import orjson
 
 import schemas
+from consent.decision import usable
 from hub.bootstrap import Hub
 from hub.domain.fiches import OUTCOME_MESSAGES, Held, Outcome, content_hash, decide, receipt_id
-from hub.errors import Forbidden, InvalidBatch, StoreUnavailable
+from hub.domain.purposes import ORIENTATION
+from hub.errors import (
+    ConsentOfAnotherPorteur,
+    Forbidden,
+    InvalidBatch,
+    StoreUnavailable,
+    UnknownConsentReference,
+)
 from hub.services.auth import Caller
 from hub.store.uow import UnitOfWork
 
@@ -37,9 +45,9 @@ def push_batch(hub: Hub, caller: Caller, fiches: Any) -> dict[str, Any]:
     items = []
     validator = schemas.validator("fiche")
     for index, fiche in enumerate(fiches):
-        errors = validator.errors(fiche)
+        errors = [e.to_dict() for e in validator.errors(fiche)] or _consent_errors(hub, caller, fiche)
         if errors:
-            results[index] = _rejected(index, fiche, [e.to_dict() for e in errors])
+            results[index] = _rejected(index, fiche, errors)
             continue
         canonical = orjson.dumps(fiche, option=orjson.OPT_SORT_KEYS)
         items.append(_Item(index, fiche, canonical, content_hash(canonical)))
@@ -47,6 +55,24 @@ def push_batch(hub: Hub, caller: Caller, fiches: Any) -> dict[str, Any]:
     hub.publisher.publish_outbox_safely(outbox_ids)
     accepted = sum(1 for r in results if r and r["status"] == "accepted")
     return {"accepted": accepted, "rejected": len(fiches) - accepted, "results": results}
+
+
+def _consent_errors(hub: Hub, caller: Caller, fiche: dict[str, Any]) -> list[dict[str, str]]:
+    """Refuse a fiche whose consent is missing, unknown, foreign, withdrawn, expired, or
+    does not cover orientation in the network (the purpose of sending it to the hub)."""
+    reference = (fiche.get("consentement") or {}).get("reference")
+    path = "$.consentement.reference"
+    try:
+        consent = (hub.consents.consent_for_fiche(caller.member_id, fiche["fiche_id"], reference)
+                   if reference else None)
+    except (UnknownConsentReference, ConsentOfAnotherPorteur) as exc:
+        return [{"path": path, "code": exc.code, "message_fr": exc.message_fr,
+                 "message_en": exc.message_en}]
+    decision = usable(consent, hub.clock(), ORIENTATION)
+    if decision.allowed:
+        return []
+    return [{"path": path if reference else "$.consentement", "code": decision.code,
+             "message_fr": decision.message_fr, "message_en": decision.message_en}]
 
 
 def _check_envelope(fiches: Any, max_items: int) -> None:

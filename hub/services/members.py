@@ -64,6 +64,8 @@ def load_network(
         for member in document["membres"]:
             values = _member_row(member, now)
             (created if uow.members.upsert(values) else updated).append(member["id"])
+            uow.deliveries.replace_subscriptions(member["id"], member.get("abonnements", []),
+                                                 "network", now)
             existing = uow.members.get(member["id"])
             if rotate or not existing.token_hash or (
                 member.get("cle_publique") and member["cle_publique"] != existing.public_key

@@ -1,7 +1,8 @@
 """The worker's side of the pipeline: process outbox rows in batches, idempotently.
 
-For now processing gives each new fiche its own porteur and marks the fiche
-processed; deduplication, consent and routing plug into `_process_versions`.
+Processing a fiche version resolves its porteur (for now: a new porteur per new
+fiche; deduplication plugs in `_resolve_porteurs`), marks the fiche processed and
+plans the deliveries (routing, consent, projection), all in one transaction.
 """
 
 from __future__ import annotations
@@ -10,8 +11,12 @@ import dataclasses
 import datetime as dt
 import secrets
 from collections.abc import Sequence
+from typing import Any
+
+import orjson
 
 from hub.bootstrap import Hub
+from hub.services.deliveries import ProcessedVersion, plan_deliveries
 from hub.store.uow import UnitOfWork
 
 
@@ -19,6 +24,7 @@ from hub.store.uow import UnitOfWork
 class BatchOutcome:
     claimed: int
     porteurs_created: int
+    deliveries: int = 0
 
 
 def process_outbox(hub: Hub, outbox_ids: Sequence[int]) -> BatchOutcome:
@@ -29,34 +35,50 @@ def process_outbox(hub: Hub, outbox_ids: Sequence[int]) -> BatchOutcome:
         if not rows:
             return BatchOutcome(0, 0)
         now = hub.clock()
-        created = _process_versions(uow, [row.ref_id for row in rows], now)
+        versions, created = _process_versions(uow, [row.ref_id for row in rows], now)
+        planned = plan_deliveries(hub, uow, versions, now)
         uow.outbox.mark_processed([row.id for row in rows], now)
         uow.commit()
-        return BatchOutcome(len(rows), created)
+    if planned:
+        hub.publisher.request_dispatch_safely()
+    return BatchOutcome(len(rows), created, planned)
 
 
-def _process_versions(uow: UnitOfWork, version_ids: list[int], now: dt.datetime) -> int:
-    versions = uow.fiches.versions_for_processing(version_ids)
-    latest: dict[int, dict[str, object]] = {}
+def _process_versions(uow: UnitOfWork, version_ids: list[int],
+                      now: dt.datetime) -> tuple[list[ProcessedVersion], int]:
+    rows = uow.fiches.versions_for_processing(version_ids)
+    previous = uow.fiches.payloads(
+        (r.fiche_pk, r.processed_version) for r in rows if r.processed_version
+    )
+    state: dict[int, dict[str, Any]] = {}
     new_porteurs: list[str] = []
-    links = []
-    for row in versions:
-        state = latest.setdefault(
-            row.fiche_pk,
-            {"pk": row.fiche_pk, "porteur_id": row.porteur_id,
-             "processed_version": row.processed_version or 0},
-        )
-        if state["porteur_id"] is None:
-            porteur_id = new_porteur_id()
-            state["porteur_id"] = porteur_id
-            new_porteurs.append(porteur_id)
-            links.append({"fiche_pk": row.fiche_pk, "porteur_id": porteur_id, "method": "new",
-                          "evidence": {}, "linked_at": now})
-        state["processed_version"] = max(int(state["processed_version"]), row.version)  # type: ignore[call-overload]
+    links, processed = [], []
+    for row in rows:
+        fiche = state.setdefault(row.fiche_pk, {
+            "pk": row.fiche_pk, "porteur_id": row.porteur_id,
+            "processed_version": row.processed_version or 0,
+            "payload": previous.get((row.fiche_pk, row.processed_version)),
+        })
+        if fiche["porteur_id"] is None:
+            fiche["porteur_id"] = new_porteur_id()
+            new_porteurs.append(fiche["porteur_id"])
+            links.append({"fiche_pk": row.fiche_pk, "porteur_id": fiche["porteur_id"],
+                          "method": "new", "evidence": {}, "linked_at": now})
+        if row.version <= fiche["processed_version"]:
+            continue  # an older version arriving late: the newer one was already shared
+        document = orjson.loads(row.payload)
+        processed.append(ProcessedVersion(
+            row.version_id, row.fiche_pk, row.member_id, row.fiche_id, row.version,
+            fiche["porteur_id"], document,
+            orjson.loads(fiche["payload"]) if fiche["payload"] else None,
+        ))
+        fiche["processed_version"], fiche["payload"] = row.version, row.payload
     uow.porteurs.create_many(new_porteurs, now)
     uow.porteurs.link_many(links)
-    uow.fiches.mark_processed(list(latest.values()))
-    return len(new_porteurs)
+    uow.fiches.mark_processed([
+        {k: v for k, v in f.items() if k != "payload"} for f in state.values()
+    ])
+    return processed, len(new_porteurs)
 
 
 def new_porteur_id() -> str:

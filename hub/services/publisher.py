@@ -12,14 +12,18 @@ from hub.errors import BrokerUnavailable
 log = logging.getLogger(__name__)
 
 PROCESS_OUTBOX = "hub.process_outbox"
+DISPATCH_WEBHOOKS = "hub.dispatch_webhooks"
 
 
 class TaskPublisher(abc.ABC):
-    """Port: sends `process_outbox` tasks to the workers."""
+    """Port: sends tasks to the workers."""
 
     @abc.abstractmethod
+    def send(self, task: str, args: list[Any]) -> None:
+        """Publish one task; raise BrokerUnavailable on failure."""
+
     def publish_outbox(self, outbox_ids: Sequence[int]) -> None:
-        """Publish one task for these outbox rows; raise BrokerUnavailable on failure."""
+        self.send(PROCESS_OUTBOX, [list(outbox_ids)])
 
     def publish_outbox_safely(self, outbox_ids: Sequence[int]) -> bool:
         """Publish, but never fail the caller: the sweep re-publishes what is lost."""
@@ -32,17 +36,22 @@ class TaskPublisher(abc.ABC):
             return False
         return True
 
+    def request_dispatch_safely(self) -> None:
+        """Ask for a webhook dispatch now; the periodic dispatch covers a failure."""
+        try:
+            self.send(DISPATCH_WEBHOOKS, [])
+        except BrokerUnavailable:
+            log.warning("broker unavailable: webhook dispatch left to the periodic run")
+
 
 class CeleryPublisher(TaskPublisher):
     def __init__(self, celery_app: Any) -> None:
         self._app = celery_app
 
-    def publish_outbox(self, outbox_ids: Sequence[int]) -> None:
+    def send(self, task: str, args: list[Any]) -> None:
         try:
             self._app.send_task(
-                PROCESS_OUTBOX,
-                args=[list(outbox_ids)],
-                retry=True,
+                task, args=args, retry=True,
                 retry_policy={"max_retries": 2, "interval_start": 0.1, "interval_step": 0.2},
             )
         except Exception as exc:  # kombu raises many kinds; all mean "not published"
@@ -52,10 +61,15 @@ class CeleryPublisher(TaskPublisher):
 
 
 class RecordingPublisher(TaskPublisher):
-    """A publisher that keeps what it was asked to publish (tests, `--no-broker`)."""
+    """A publisher that keeps what it was asked to publish (tests, one-off commands)."""
 
     def __init__(self) -> None:
-        self.published: list[list[int]] = []
+        self.sent: list[tuple[str, list[Any]]] = []
 
-    def publish_outbox(self, outbox_ids: Sequence[int]) -> None:
-        self.published.append(list(outbox_ids))
+    def send(self, task: str, args: list[Any]) -> None:
+        self.sent.append((task, args))
+
+    @property
+    def published(self) -> list[list[int]]:
+        """The outbox id lists published, in order."""
+        return [args[0] for task, args in self.sent if task == PROCESS_OUTBOX]

@@ -7,6 +7,15 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import event
 
+BEGIN_OPTION = "capactif_sqlite_begin"
+
+
+def reader_engine(engine: sa.Engine) -> sa.Engine:
+    """The same engine (same pool) whose SQLite transactions begin DEFERRED: for
+    components that mostly read (the consent registry), so that a read never waits
+    for, or deadlocks with, a write transaction of the same process."""
+    return engine.execution_options(**{BEGIN_OPTION: "DEFERRED"})
+
 
 def create_engine(database_url: str, *, pool_size: int = 5) -> sa.Engine:
     """An engine for `database_url`; nothing connects until first use."""
@@ -35,6 +44,7 @@ def _sqlite_engine(database_url: str) -> sa.Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        mode = connection.get_execution_options().get(BEGIN_OPTION, "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine

@@ -147,6 +147,9 @@ class Fiches(_Repository):
             sa.select(
                 fiche_versions.c.id.label("version_id"),
                 fiche_versions.c.version,
+                fiche_versions.c.payload,
+                fiches.c.member_id,
+                fiches.c.fiche_id,
                 fiches.c.id.label("fiche_pk"),
                 fiches.c.porteur_id,
                 fiches.c.processed_version,
@@ -156,6 +159,36 @@ class Fiches(_Repository):
             .order_by(fiche_versions.c.id)
         )
         return list(self.conn.execute(query))
+
+    def payloads(self, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], str]:
+        """Stored payloads by (fiche_pk, version)."""
+        wanted = set(pairs)
+        if not wanted:
+            return {}
+        rows = self.conn.execute(
+            sa.select(fiche_versions.c.fiche_pk, fiche_versions.c.version, fiche_versions.c.payload)
+            .where(fiche_versions.c.fiche_pk.in_({pk for pk, _ in wanted}))
+        )
+        return {(r.fiche_pk, r.version): r.payload for r in rows if (r.fiche_pk, r.version) in wanted}
+
+    def source_of(self, fiche_pk: int, version: int) -> sa.Row | None:
+        """Owner, fiche id and payload of one stored version (for consent re-checks)."""
+        query = (
+            sa.select(fiches.c.member_id, fiches.c.fiche_id, fiche_versions.c.payload)
+            .join(fiche_versions, fiche_versions.c.fiche_pk == fiches.c.id)
+            .where(fiches.c.id == fiche_pk, fiche_versions.c.version == version)
+        )
+        return self.conn.execute(query).first()
+
+    def of_porteur(self, porteur_id: str) -> list[sa.Row]:
+        query = sa.select(fiches.c.id, fiches.c.member_id, fiches.c.fiche_id).where(
+            fiches.c.porteur_id == porteur_id)
+        return list(self.conn.execute(query))
+
+    def porteur_of(self, member_id: str, fiche_id: str) -> sa.Row | None:
+        query = sa.select(fiches.c.id, fiches.c.porteur_id).where(
+            fiches.c.member_id == member_id, fiches.c.fiche_id == fiche_id)
+        return self.conn.execute(query).first()
 
     def mark_processed(self, updates: list[dict[str, Any]]) -> None:
         """Set porteur and processed version (never lowering the processed version)."""

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from hub.errors import StoreUnavailable
 from hub.store import repositories as repos
+from hub.store.delivery_repository import Deliveries
 
 
 class UnitOfWork:
@@ -35,6 +36,7 @@ class UnitOfWork:
         self.porteurs = repos.Porteurs(conn)
         self.outbox = repos.Outbox(conn)
         self.nonces = repos.Nonces(conn)
+        self.deliveries = Deliveries(conn)
         self.dialect = conn.dialect.name
         return self
 

@@ -18,10 +18,14 @@ def test_the_demo_pushes_processes_summarises_and_leaves_no_process(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
+    pushed = int(re.search(r"Envoi : (\d+) fiches", out)[1])
     accepted = int(re.search(r"acceptées : (\d+)", out)[1])
     rejected = int(re.search(r"rejetées : (\d+)", out)[1])
     processed = int(re.search(r"Traitement : (\d+) fiches traitées", out)[1])
-    assert accepted + rejected == 120 and rejected > 0
+    assert accepted + rejected == pushed and rejected > 0
     assert processed == accepted
-    assert "aucun processus restant" in out
+    assert "[unknown_consent_reference]" in out  # one fiche refused for want of consent
     assert "[format]" in out or "[required]" in out
+    assert "RIEN REÇU" not in out  # three roles, three views
+    assert re.search(r"avis de retrait envoyés à [1-9]", out)
+    assert "aucun processus restant" in out

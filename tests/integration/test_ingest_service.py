@@ -3,15 +3,22 @@
 import pytest
 
 from hub.errors import Forbidden, InvalidBatch
-from hub.services import processing
+from hub.services import ingest, processing
 from hub.services.auth import Caller
 from hub.services.fiches import read_own_fiche
-from hub.services.ingest import push_batch
-from tests.factories import make_fiche
+from tests.factories import make_fiche, record_consents
 
 pytestmark = pytest.mark.integration
 
 CCI = Caller("cci-puy-de-dome", "CCI", "cci", "accompagnement")
+
+
+def push_batch(hub, caller, fiches):
+    """Push after recording a consent for each fiche of the caller's (as members do)."""
+    if isinstance(fiches, list):
+        record_consents(hub, [f for f in fiches if isinstance(f, dict)
+                              and f.get("membre") == caller.member_id])
+    return ingest.push_batch(hub, caller, fiches)
 
 
 def test_accepted_fiches_are_stored_with_their_outbox_rows_before_the_answer(hub):
@@ -98,9 +105,9 @@ def test_a_new_version_keeps_the_fiches_porteur(hub):
 
 def test_the_sweep_republishes_rows_the_broker_lost(hub):
     push_batch(hub, CCI, [make_fiche(fiche_id="F-1")])
-    lost = hub.publisher.published.pop()
-    zero_bound = type(hub)(hub.settings.replace(outbox_republish_after_s=-1), hub.engine,
-                           hub.publisher, hub.hub_key)
+    lost = hub.publisher.published[-1]
+    hub.publisher.sent.clear()
+    zero_bound = hub.with_settings(outbox_republish_after_s=-1)
     assert processing.sweep_outbox(zero_bound) == 1
     assert hub.publisher.published == [lost]
     processing.process_outbox(hub, lost)

@@ -15,7 +15,7 @@ from .conftest import SHIPPED_POLICY_FILE
 
 
 def test_the_shipped_policy_loads_and_carries_its_version(policy):
-    assert policy.version == "2025.1"
+    assert policy.version == "2026.1"
     assert ("accueil", "orientation") in policy.rules
 
 

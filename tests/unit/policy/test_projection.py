@@ -77,7 +77,7 @@ def test_allowed_is_the_role_policy_intersected_with_the_consent(policy):
     allowed = allowed_fields(policy, "financement", "financement", scope, is_referent=False)
     expected = policy.role_policy("financement", "financement").for_anyone - policy.categories[
         "contact"]
-    assert allowed == AllowedSet(expected, "2025.1", "financement", "financement", "cst-9:v2")
+    assert allowed == AllowedSet(expected, "2026.1", "financement", "financement", "cst-9:v2")
 
 
 def test_a_purpose_outside_the_consent_discloses_nothing(policy):

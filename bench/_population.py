@@ -1,0 +1,263 @@
+"""A seeded synthetic French population with known truth, for the dedup benchmarks.
+
+People (Faker fr_FR names, Zipf-distributed so MARTIN is common, plus a long
+tail of rare surnames; compound first names; particles) live in ~170 communes
+of a rural park, in households that share a surname, an address and a landline;
+some are twins; some married women use their spouse's name. Each person is met
+by 1 to 5 members, each typing the person its own way: typos, dropped accents,
+case, hyphens, initials, nicknames, swapped first/last names, day/month swaps,
+missing fields, garbage dates and phones, several e-mails.
+
+`generate(size, seed)` returns (rows, truth): CSV-ready dicts and, per row, the person.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import random
+import unicodedata
+
+from faker import Faker
+from faker.providers.person.fr_FR import Provider as FrNames
+
+COLUMNS = ["id", "nom", "nom_naissance", "prenom", "date_naissance", "courriel", "telephone",
+           "adresse_ligne", "code_postal", "commune"]
+_SYLLABLES = ["ker", "gue", "len", "mor", "van", "bri", "lou", "zac", "pel", "tan", "rou",
+              "fol", "gar", "dieu", "mas", "sou", "bel", "cha", "vil", "lar", "nec", "hou"]
+_PARTICLE_NAMES = ["de la Fontaine", "Le Gall", "D'Artagnan", "de Saint-Exupéry", "Du Pont",
+                   "Le Goff", "de Villiers", "L'Hermite", "Le Bihan", "de la Roche"]
+_NICKNAMES = {"Emmanuel": "Manu", "Frédéric": "Fred", "Sébastien": "Seb", "Nicolas": "Nico",
+              "Alexandre": "Alex", "Catherine": "Cathy", "Isabelle": "Isa", "Julien": "Juju",
+              "Christophe": "Chris", "Maxime": "Max", "Dominique": "Dom", "Thomas": "Tom",
+              "Stéphane": "Steph", "Mathilde": "Mathou", "Guillaume": "Guigui"}
+_DOMAINS = ["gmail.com", "orange.fr", "free.fr", "laposte.net", "wanadoo.fr", "sfr.fr",
+            "hotmail.fr", "yahoo.fr"]
+_STREET_SHORT = {"avenue": "av.", "boulevard": "bd", "rue": "r.", "chemin": "ch.",
+                 "place": "pl.", "impasse": "imp."}
+
+
+@dataclasses.dataclass
+class Person:
+    person_id: int
+    nom: str
+    nom_naissance: str | None
+    prenom: str
+    born: dt.date
+    emails: list[str]
+    phone: str
+    landline: str | None
+    street: str
+    postcode: str
+    commune: str
+
+
+class _World:
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.fake = Faker("fr_FR")
+        self.fake.seed_instance(seed)
+        self.communes = [(self.fake.city(), f"{self.rng.choice(['03', '15', '43', '63'])}"
+                          f"{self.rng.randrange(100, 999)}") for _ in range(170)]
+        last = list(FrNames.last_names)
+        self.surname_weights = [1 / (rank + 1) ** 0.9 for rank in range(len(last))]
+        self.last_names = last
+        self.firsts = {"F": list(FrNames.first_names_female), "M": list(FrNames.first_names_male)}
+        self.first_weights = {
+            sex: [1 / (rank + 1) ** 0.7 for rank in range(len(names))]
+            for sex, names in self.firsts.items()
+        }
+
+    def surname(self) -> str:
+        roll = self.rng.random()
+        if roll < 0.03:
+            return self.rng.choice(_PARTICLE_NAMES)
+        if roll < 0.35:  # long tail of rare names
+            parts = self.rng.randint(2, 3)
+            return "".join(self.rng.choice(_SYLLABLES) for _ in range(parts)).capitalize()
+        name = self.rng.choices(self.last_names, self.surname_weights)[0]
+        if self.rng.random() < 0.04:
+            name = f"{name}-{self.rng.choice(self.last_names)}"
+        return name
+
+    def first_name(self, sex: str) -> str:
+        names = self.firsts[sex]
+        first = self.rng.choices(names, self.first_weights[sex])[0]
+        if self.rng.random() < 0.1:
+            second = self.rng.choice(names)
+            first = f"{'Jean' if sex == 'M' else 'Marie'}-{second}"
+        return first
+
+    def phone(self, mobile: bool = True) -> str:
+        head = self.rng.choice(["06", "07"]) if mobile else self.rng.choice(["04", "05"])
+        return head + "".join(str(self.rng.randrange(10)) for _ in range(8))
+
+    def email(self, prenom: str, nom: str) -> str:
+        local = f"{_ascii(prenom).lower()}.{_ascii(nom).lower()}".replace(" ", "").replace("'", "")
+        if self.rng.random() < 0.5:
+            local += str(self.rng.randrange(1, 99))
+        return f"{local}@{self.rng.choice(_DOMAINS)}"
+
+
+def _ascii(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _people(world: _World, count: int) -> list[Person]:
+    rng, people = world.rng, []
+    while len(people) < count:
+        household_size = rng.choices([1, 2, 3, 4], [0.45, 0.3, 0.15, 0.1])[0]
+        family = world.surname()
+        commune, postcode = rng.choice(world.communes)
+        street = world.fake.street_address()
+        landline = world.phone(mobile=False) if rng.random() < 0.5 else None
+        twins = rng.random() < 0.04
+        born_twins = dt.date(rng.randint(1955, 2004), rng.randint(1, 12), rng.randint(1, 28))
+        for member in range(household_size):
+            sex = rng.choice("FM")
+            prenom = world.first_name(sex)
+            while twins and member == 1 and prenom == people[-1].prenom:
+                prenom = world.first_name(sex)  # parents do not give twins one name
+            born = born_twins if twins and member < 2 else dt.date(
+                rng.randint(1950, 2004), rng.randint(1, 12), rng.randint(1, 28))
+            nom, nom_naissance = family, None
+            if sex == "F" and member == 1 and rng.random() < 0.7:
+                nom_naissance = world.surname()  # the spouse, married under the family name
+            emails = [world.email(prenom, nom)]
+            if rng.random() < 0.2:
+                emails.append(world.email(prenom, nom_naissance or nom))
+            people.append(Person(len(people), nom, nom_naissance, prenom, born, emails,
+                                 world.phone(), landline, street, postcode, commune))
+    return people[:count]
+
+
+def generate(size: int = 10_000, seed: int = 7) -> tuple[list[dict[str, str]], list[int]]:
+    """`size` rows (records) and, for each, the index of the true person."""
+    world = _World(seed)
+    rng = world.rng
+    people = _people(world, int(size / 1.9) + 1)
+    rows: list[dict[str, str]] = []
+    truth: list[int] = []
+    for person in people:
+        copies = rng.choices([1, 2, 3, 4, 5], [0.42, 0.3, 0.15, 0.08, 0.05])[0]
+        for _ in range(copies):
+            rows.append(_corrupt(world, person))
+            truth.append(person.person_id)
+    order = list(range(len(rows)))
+    rng.shuffle(order)
+    order = order[:size]
+    rows = [rows[i] for i in order]
+    truth = [truth[i] for i in order]
+    for index, row in enumerate(rows):
+        row["id"] = f"R{index:07d}"
+    return rows, truth
+
+
+def _corrupt(world: _World, p: Person) -> dict[str, str]:
+    rng = world.rng
+    nom, nom_naissance, prenom = p.nom, p.nom_naissance or "", p.prenom
+    if nom_naissance and rng.random() < 0.25:
+        nom, nom_naissance = nom_naissance, ""  # this member knows her maiden name only
+    elif nom_naissance and rng.random() < 0.5:
+        nom_naissance = ""
+    prenom = _first_name_variant(rng, prenom)
+    nom = _typo(rng, nom) if rng.random() < 0.08 else nom
+    prenom = _typo(rng, prenom) if rng.random() < 0.06 else prenom
+    if rng.random() < 0.03:
+        nom, prenom = prenom, nom
+    nom, prenom, nom_naissance = (_case(rng, v) for v in (nom, prenom, nom_naissance))
+    return {
+        "nom": _blank(rng, nom, 0.02), "nom_naissance": nom_naissance,
+        "prenom": _blank(rng, prenom, 0.02), "date_naissance": _date(rng, p.born),
+        "courriel": _blank(rng, _email(rng, p), 0.35), "telephone": _phone(rng, p),
+        "adresse_ligne": _blank(rng, _street(rng, p.street), 0.25),
+        "code_postal": _blank(rng, p.postcode, 0.1), "commune": _blank(rng, p.commune, 0.15),
+    }
+
+
+def _first_name_variant(rng: random.Random, prenom: str) -> str:
+    roll = rng.random()
+    if "-" in prenom and roll < 0.3:
+        return rng.choice([prenom.replace("-", " "), prenom.split("-")[0],
+                           "".join(w[0] + "." for w in prenom.split("-"))])
+    if prenom in _NICKNAMES and roll < 0.15:
+        return _NICKNAMES[prenom]
+    return prenom
+
+
+def _typo(rng: random.Random, text: str) -> str:
+    if len(text) < 3:
+        return text
+    at = rng.randrange(1, len(text) - 1)
+    kind = rng.randrange(4)
+    letter = rng.choice("aeioulnrstm")
+    if kind == 0:
+        return text[:at] + text[at + 1 :]
+    if kind == 1:
+        return text[:at] + letter + text[at:]
+    if kind == 2:
+        return text[:at] + letter + text[at + 1 :]
+    return text[: at - 1] + text[at] + text[at - 1] + text[at + 1 :]
+
+
+def _case(rng: random.Random, text: str) -> str:
+    roll = rng.random()
+    if roll < 0.3:
+        text = _ascii(text)
+    if roll < 0.15 or 0.5 < roll < 0.75:
+        return text.upper()
+    return text.lower() if roll > 0.95 else text
+
+
+def _blank(rng: random.Random, value: str, probability: float) -> str:
+    return "" if rng.random() < probability else value
+
+
+def _date(rng: random.Random, born: dt.date) -> str:
+    roll = rng.random()
+    if roll < 0.15:
+        return ""
+    if roll < 0.17:
+        return rng.choice(["00/00/0000", "inconnue", "01/01/1900", "31/02/1980"])
+    day, month, year = born.day, born.month, born.year
+    if roll < 0.21 and day <= 12:
+        day, month = month, day
+    elif roll < 0.24:
+        day = min(max(day + rng.choice([-1, 1, 10, -10]), 1), 28)
+    if rng.random() < 0.5:
+        return f"{year:04d}-{month:02d}-{day:02d}"
+    return f"{day:02d}/{month:02d}/{year:04d}"
+
+
+def _email(rng: random.Random, p: Person) -> str:
+    email = rng.choice(p.emails)
+    if rng.random() < 0.1:
+        email = email.upper()
+    if rng.random() < 0.03:
+        email = _typo(rng, email)
+    return email
+
+
+def _phone(rng: random.Random, p: Person) -> str:
+    roll = rng.random()
+    if roll < 0.3:
+        return ""
+    if roll < 0.32:
+        return rng.choice(["0000000000", "n/a", "12"])
+    number = p.landline if (p.landline and roll < 0.45) else p.phone
+    if rng.random() < 0.02:
+        number = _typo(rng, number).replace("a", "1")
+    style = rng.randrange(4)
+    if style == 0:
+        return " ".join(number[i : i + 2] for i in range(0, 10, 2))
+    if style == 1:
+        return "+33 " + number[1:]
+    return number if style == 2 else ".".join(number[i : i + 2] for i in range(0, 10, 2))
+
+
+def _street(rng: random.Random, street: str) -> str:
+    if rng.random() < 0.3:
+        for word, short in _STREET_SHORT.items():
+            street = street.replace(word, short)
+    return street.upper() if rng.random() < 0.2 else street

@@ -1,0 +1,105 @@
+"""The connector SDK's base class: what a source of fiches must provide.
+
+A partner writes a connector by subclassing `Connector` and giving `changes(since)`:
+the records created, changed or deleted at the member since a point in time. The
+base class maps records to fiches with the member's mapping file; override
+`to_fiche` for logic a mapping cannot say, and raise `RecordRejected` for a bad record.
+
+Example:
+    >>> class MyTool(Connector):                                   # doctest: +SKIP
+    ...     def changes(self, since):
+    ...         for row in my_tool.rows_changed_after(since):
+    ...             yield self.record(row, line=row["id"])
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from connectors.errors import RecordRejected
+from connectors.mapping import Mapping, MappingProblem
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceRecord:
+    """One record of the member's system, with where it comes from.
+
+    `key` is the member's own identifier (the fiche id derives from it); `line` is
+    the line (CSV) or position (API) to quote in the rejects file; `problems` are
+    source-level faults (encoding, missing cells) that make the record a reject.
+    """
+
+    key: str | None
+    data: dict[str, Any]
+    line: int | None = None
+    modified_at: dt.datetime | None = None
+    deleted: bool = False
+    problems: tuple[MappingProblem, ...] = ()
+
+
+class Connector(abc.ABC):
+    """A source of fiche changes, mapped by a mapping file."""
+
+    kind = "base"
+
+    def __init__(self, mapping: Mapping) -> None:
+        self.mapping = mapping
+
+    @abc.abstractmethod
+    def changes(self, since: dt.datetime | None) -> Iterable[SourceRecord]:
+        """Records created, changed or deleted since `since` (all of them when None).
+
+        Yielding a record again is harmless: the runner skips unchanged content.
+        """
+
+    def deleted_keys(self, known: set[str]) -> set[str]:
+        """Among keys already sent, those gone from the source (full-scan sources only)."""
+        return set()
+
+    def missing_columns(self) -> list[str]:
+        """Mapped columns absent from the source (known once `changes` started)."""
+        return []
+
+    def to_fiche(self, record: SourceRecord) -> dict[str, Any]:
+        """The fiche fields of a record (without membre/version unless mapped)."""
+        if record.problems:
+            raise RecordRejected(list(record.problems))
+        fiche, problems = self.mapping.apply(record.data)
+        if problems:
+            raise RecordRejected(problems)
+        return fiche
+
+    def record(self, data: dict[str, Any], line: int | None = None) -> SourceRecord:
+        """A SourceRecord for raw data, reading key, modification date and deletion flag."""
+        problems: list[MappingProblem] = []
+        modified = None
+        try:
+            modified = self.mapping.modified_at(data)
+        except ValueError:
+            rule = self.mapping.modification
+            problems.append(rule.problem("date_invalide") if rule else _bad_date())
+        key = self.mapping.key(data)
+        if key is None:
+            problems.append(self.mapping.identity.problem("valeur_manquante"))
+        return SourceRecord(
+            key=key, data=data, line=line, modified_at=modified,
+            deleted=self.mapping.is_deleted(data), problems=tuple(problems),
+        )
+
+    def sample(self, count: int) -> Iterator[SourceRecord]:
+        """The first `count` records, for `connector check`."""
+        for position, record in enumerate(self.changes(None)):
+            if position >= count:
+                return
+            yield record
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most sources hold nothing
+        """Release what the source holds (files, sessions)."""
+
+
+def _bad_date() -> MappingProblem:
+    return MappingProblem("$.mis_a_jour_le", "date_invalide", "Date illisible.", "Bad date.")

@@ -1,0 +1,148 @@
+"""A durable checkpoint: what the hub has accepted, and where the source was read up to.
+
+Two files: a snapshot `PATH` (JSON, replaced atomically: temp file, fsync, rename)
+and a journal `PATH.journal` (one JSON line per accepted batch, fsync'd). Writing
+the whole snapshot after every batch would cost O(fiches) per batch; the journal
+makes each acknowledgement O(batch) and the snapshot is rewritten once per run.
+A torn last journal line (crash while writing) is ignored: that batch was accepted
+by the hub but not acknowledged here, so it is pushed again and the hub answers
+`duplicate` (versions are idempotent). Nothing is ever written before the hub
+accepted it.
+
+The snapshot format:
+    {"format": 1, "curseur": "2024-03-05T10:00:00+01:00",
+     "fiches": {"<source key>": ["<fiche_id>", <version>, "<content sha256>"]}}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from connectors.errors import CheckpointError
+
+
+@dataclasses.dataclass(frozen=True)
+class KnownFiche:
+    """A fiche version the hub accepted."""
+
+    fiche_id: str
+    version: int
+    content_hash: str
+
+
+@dataclasses.dataclass
+class CheckpointState:
+    cursor: str | None = None
+    known: dict[str, KnownFiche] = dataclasses.field(default_factory=dict)
+
+
+class Checkpoint:
+    """Load, acknowledge batches, and commit a connector's progress."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.journal = self.path.with_name(self.path.name + ".journal")
+
+    def load(self) -> CheckpointState:
+        state = self._read_snapshot()
+        for entries, removed in self._read_journal():
+            _apply(state, entries, removed)
+        return state
+
+    def acknowledge(
+        self, state: CheckpointState, entries: dict[str, KnownFiche], removed: Sequence[str] = ()
+    ) -> None:
+        """Durably record a batch the hub accepted, then update `state`."""
+        line = {"fiches": {k: _row(v) for k, v in entries.items()}, "retraits": list(removed)}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.journal, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        _apply(state, line["fiches"], line["retraits"])
+
+    def commit(self, state: CheckpointState) -> None:
+        """Write the whole state as the new snapshot, atomically, and clear the journal."""
+        data = {"format": 1, "curseur": state.cursor,
+                "fiches": {k: _row(v) for k, v in state.known.items()}}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=self.path.name + ".", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle, ensure_ascii=False, separators=(",", ":"))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, self.path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+        _fsync_dir(self.path.parent)
+        self.journal.unlink(missing_ok=True)
+
+    def _read_snapshot(self) -> CheckpointState:
+        if not self.path.exists():
+            return CheckpointState()
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            known = {k: KnownFiche(str(r[0]), int(r[1]), str(r[2]))
+                     for k, r in data["fiches"].items()}
+            return CheckpointState(cursor=data.get("curseur"), known=known)
+        except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+            raise _corrupt() from exc
+
+    def _read_journal(self) -> list[tuple[dict[str, Any], list[str]]]:
+        if not self.journal.exists():
+            return []
+        lines = self.journal.read_text(encoding="utf-8").split("\n")
+        batches = []
+        for position, text in enumerate(lines):
+            if not text.strip():
+                continue
+            try:
+                line = json.loads(text)
+                batches.append((line["fiches"], list(line.get("retraits", []))))
+            except (ValueError, KeyError, TypeError) as exc:
+                if position >= len(lines) - 2:  # a torn last line: never acknowledged
+                    break
+                raise _corrupt() from exc
+        return batches
+
+
+def _row(known: KnownFiche | list[Any]) -> list[Any]:
+    if isinstance(known, KnownFiche):
+        return [known.fiche_id, known.version, known.content_hash]
+    return list(known)
+
+
+def _apply(state: CheckpointState, entries: dict[str, Any], removed: list[str]) -> None:
+    for key, row in entries.items():
+        row = _row(row)
+        state.known[key] = KnownFiche(str(row[0]), int(row[1]), str(row[2]))
+    for key in removed:
+        state.known.pop(key, None)
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _corrupt() -> CheckpointError:
+    return CheckpointError(
+        "Point de reprise illisible : restaurez-le ou supprimez-le pour tout renvoyer "
+        "(les versions déjà acceptées seront refusées comme anciennes).",
+        "Unreadable checkpoint: restore it, or delete it to resend everything "
+        "(versions already accepted will be refused as stale).",
+    )

@@ -1,0 +1,148 @@
+"""`capactif connector ...`: run a connector, check a mapping, receive webhooks.
+
+    capactif connector run CONFIG [--every 5m] [--max-runs N]
+    capactif connector check CONFIG [--sample 200]
+    capactif connector receive --folder DIR --hub-key KEY_ID=PUBLIC_KEY [--port 8200]
+
+`main(argv)` takes the arguments after `connector` and answers the exit code:
+0 done, 1 check found problems, 2 configuration error, 3 hub or source unavailable
+(the run stopped cleanly and resumes next time), 4 credentials refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from connectors.config import ConnectorConfig
+from connectors.errors import (
+    CheckpointError,
+    ConfigurationError,
+    ConnectorError,
+    HubAuthError,
+    RecordRejected,
+    SourceAuthError,
+)
+from connectors.runner import RunSummary, run_every
+from schemas import validator
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_CONFIG, EXIT_UNAVAILABLE, EXIT_AUTH = 0, 1, 2, 3, 4
+_DURATION = re.compile(r"^(\d+)\s*([smh]?)$")
+
+
+def parse_duration(text: str) -> float:
+    """'90', '90s', '5m', '1h' -> seconds."""
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError("durée attendue : 30s, 5m ou 1h")
+    return int(match[1]) * {"": 1, "s": 1, "m": 60, "h": 3600}[match[2]]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="capactif connector")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="envoie les changements de la source au hub")
+    run.add_argument("config")
+    run.add_argument("--every", type=parse_duration, help="recommence toutes les N (5m, 30s)")
+    run.add_argument("--max-runs", type=int, help="nombre maximal de passages avec --every")
+    check = commands.add_parser("check", help="vérifie la correspondance sur un échantillon")
+    check.add_argument("config")
+    check.add_argument("--sample", type=int, default=200)
+    receive = commands.add_parser("receive", help="reçoit les livraisons du hub (webhooks)")
+    receive.add_argument("--folder", required=True)
+    receive.add_argument("--hub-key", action="append", required=True, metavar="KEY_ID=CLE")
+    receive.add_argument("--host", default="127.0.0.1")
+    receive.add_argument("--port", type=int, default=8200)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args)
+        if args.command == "check":
+            return _check(args.config, args.sample)
+        return _receive(args)
+    except (ConfigurationError, CheckpointError) as exc:
+        return _fail(exc, EXIT_CONFIG)
+    except (HubAuthError, SourceAuthError) as exc:
+        return _fail(exc, EXIT_AUTH)
+    except ConnectorError as exc:
+        return _fail(exc, EXIT_UNAVAILABLE)
+
+
+def _fail(exc: ConnectorError, code: int) -> int:
+    print(f"Erreur ({exc.code}) : {exc.message_fr}", file=sys.stderr)
+    return code
+
+
+def _print(data: dict[str, Any]) -> None:
+    print(json.dumps(data, ensure_ascii=False), flush=True)
+
+
+def _run(args: argparse.Namespace) -> int:
+    config = ConnectorConfig.load(args.config)
+    client = config.build_client()
+    summaries: list[RunSummary] = []
+
+    def report(summary: RunSummary) -> None:
+        summaries.append(summary)
+        _print({"resume": summary.to_dict()})
+
+    with client:
+        if args.every is None:
+            report(config.build_runner(client).run())
+        else:
+            run_every(lambda: config.build_runner(client), args.every,
+                      max_runs=args.max_runs, on_summary=report)
+    return EXIT_OK if summaries and summaries[-1].complete else EXIT_UNAVAILABLE
+
+
+def _check(config_path: str, sample: int) -> int:
+    """Map and validate a sample of the source; nothing is sent, nothing is saved."""
+    config = ConnectorConfig.load(config_path)
+    source = config.build_source()
+    fiche_validator = validator("fiche")
+    problems: list[dict[str, Any]] = []
+    checked = 0
+    try:
+        for record in source.sample(sample):
+            checked += 1
+            found = _record_problems(source, record, fiche_validator)
+            if found:
+                problems.append({"ligne": record.line, "erreurs": found})
+    finally:
+        source.close()
+    missing = source.missing_columns()
+    _print({"verifies": checked, "en_erreur": len(problems), "colonnes_absentes": missing,
+            "problemes": problems})
+    return EXIT_PROBLEMS if problems or missing else EXIT_OK
+
+
+def _record_problems(source: Any, record: Any, fiche_validator: Any) -> list[dict[str, Any]]:
+    try:
+        fiche = source.to_fiche(record)
+    except RecordRejected as exc:
+        return [p.to_dict() for p in exc.problems]
+    fiche.setdefault("fiche_id", source.mapping.fiche_id(record.key or "x"))
+    fiche.setdefault("membre", "membre-verification")
+    fiche.setdefault("version", 1)
+    if record.modified_at is not None:
+        fiche.setdefault("mis_a_jour_le", record.modified_at.isoformat(timespec="seconds"))
+    return [e.to_dict() for e in fiche_validator.errors(fiche)]
+
+
+def _receive(args: argparse.Namespace) -> int:
+    from connectors.receiver import WebhookReceiver, serve
+
+    keys = dict(item.split("=", 1) for item in args.hub_key if "=" in item)
+    if not keys:
+        raise ConfigurationError("Clé du hub attendue sous la forme KEY_ID=CLE_PUBLIQUE.",
+                                 "Hub key expected as KEY_ID=PUBLIC_KEY.")
+    serve(WebhookReceiver(args.folder, keys), args.host, args.port)
+    return EXIT_OK

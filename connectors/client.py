@@ -1,0 +1,223 @@
+"""`HubClient`: a member's signed HTTP client for the hub (docs/protocol.md).
+
+One `requests.Session` (connection pooling), a timeout on every call, and retries
+with exponential backoff and jitter on network errors and 5xx only. A 4xx is never
+retried; 401/403 raise `HubAuthError` at once, so wrong credentials make one call,
+not a storm. Every attempt is signed again with a fresh nonce (the hub refuses a
+replayed nonce); fiche versions are idempotent, so a retried batch is safe.
+
+Example:
+    >>> client = HubClient.from_credentials_file("cci-63.json")  # doctest: +SKIP
+    >>> result = client.push_fiches([fiche])                    # doctest: +SKIP
+    >>> result.accepted[0].receipt["receipt_id"]                # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import orjson
+import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from requests.adapters import HTTPAdapter
+
+from connectors import signing
+from connectors.errors import (
+    ConfigurationError,
+    HubAuthError,
+    HubCallError,
+    HubNotFound,
+    HubProtocolError,
+    HubRateLimited,
+    HubRequestRejected,
+    HubUnavailable,
+)
+from connectors.results import BatchResult, FeedPage, parse_batch, parse_feed
+
+USER_AGENT = "capactif-connector/1"
+
+
+class HubClient:
+    """Signed calls to the hub on behalf of one member."""
+
+    def __init__(
+        self,
+        base_url: str,
+        member_id: str,
+        token: str,
+        private_key: str | bytes | Ed25519PrivateKey,
+        timeout: float = 30.0,
+        retries: int = 4,
+        *,
+        backoff_s: float = 0.5,
+        max_backoff_s: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        pool_size: int = 4,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.member_id = member_id
+        self._token = token
+        self._key = signing.load_private_key(private_key)
+        self.timeout = timeout
+        self.retries = retries
+        self._backoff_s = backoff_s
+        self._max_backoff_s = max_backoff_s
+        self._sleep = sleep
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers["User-Agent"] = USER_AGENT
+
+    def __repr__(self) -> str:
+        return f"HubClient({self.base_url!r}, member_id={self.member_id!r}, token='********')"
+
+    @classmethod
+    def from_credentials_file(cls, path: str | Path, **options: Any) -> HubClient:
+        """A client from the JSON file `capactif members load` writes for a member."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            return cls(data["hub_url"], data["membre"], data["token"], data["cle_privee"], **options)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigurationError(
+                "Fichier d'identifiants illisible : JSON avec membre, token, cle_privee et hub_url "
+                "attendu.",
+                "Unreadable credentials file: JSON with membre, token, cle_privee and hub_url "
+                "expected.",
+            ) from exc
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> HubClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- the protocol -------------------------------------------------------------
+
+    def push_fiches(self, fiches: Sequence[Mapping[str, Any]]) -> BatchResult:
+        """Push 1 to 1000 fiches; answers the per-item results (accepted / rejected)."""
+        answer = self.request("POST", "/v1/fiches", {"fiches": list(fiches)})
+        return parse_batch(answer, len(fiches))
+
+    def get_fiche(self, member: str, fiche_id: str) -> dict[str, Any]:
+        """The hub's copy of one of the caller's fiches (raises HubNotFound)."""
+        # fiche ids only hold [A-Za-z0-9._:-]: nothing is percent-encoded, so the signed
+        # target is the same whether the server reads the raw or the decoded path.
+        path = f"/v1/fiches/{quote(member, safe=':')}/{quote(fiche_id, safe=':')}"
+        return self.request("GET", path)
+
+    def feed(self, after: str | int | None = None, limit: int | None = None) -> FeedPage:
+        """One page of the caller's deliveries after the cursor `after`."""
+        query = {k: v for k, v in (("after", after), ("limit", limit)) if v is not None}
+        path = "/v1/feed" + (f"?{urlencode(query)}" if query else "")
+        return parse_feed(self.request("GET", path), after)
+
+    def record_consent(self, consent: Mapping[str, Any]) -> dict[str, Any]:
+        """Record a porteur's consent; answers the hub's record (with its id)."""
+        return self.request("POST", "/v1/consents", dict(consent))
+
+    @staticmethod
+    def verify_webhook(
+        headers: Mapping[str, str],
+        body: bytes,
+        public_key: signing.PublicKeys,
+        *,
+        now: float | None = None,
+    ) -> str:
+        """Check a hub webhook; answers the key id or raises WebhookVerificationError."""
+        return signing.verify_webhook(headers, body, public_key, now=now)
+
+    # --- transport ----------------------------------------------------------------
+
+    def request(self, method: str, path: str, payload: Any = None) -> dict[str, Any]:
+        """One signed call, retried on network errors and 5xx; answers the JSON body."""
+        body = b"" if payload is None else orjson.dumps(payload)
+        attempt = 0
+        while True:
+            try:
+                return self._attempt(method, path, body)
+            except HubUnavailable as exc:
+                if isinstance(exc, HubRateLimited) or attempt >= self.retries:
+                    raise
+                self._sleep(self._delay(attempt))
+                attempt += 1
+
+    def _delay(self, attempt: int) -> float:
+        ceiling = min(self._max_backoff_s, self._backoff_s * (2**attempt))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+    def _attempt(self, method: str, path: str, body: bytes) -> dict[str, Any]:
+        request = requests.Request(method, self.base_url + path, data=body or None)
+        prepared = self.session.prepare_request(request)
+        prepared.headers.update(signing.sign_request(self._key, method, prepared.path_url, body))
+        prepared.headers["Authorization"] = f"Bearer {self._token}"
+        if body:
+            prepared.headers["Content-Type"] = "application/json"
+        try:
+            response = self.session.send(prepared, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise HubUnavailable(
+                "Hub injoignable (réseau ou délai dépassé) : réessayez plus tard.",
+                "Hub unreachable (network error or timeout): try again later.",
+            ) from exc
+        return _read_answer(response)
+
+
+def _read_answer(response: requests.Response) -> dict[str, Any]:
+    status = response.status_code
+    payload = _json_or_none(response)
+    if status < 300:
+        if not isinstance(payload, dict):
+            raise HubProtocolError(
+                "Réponse du hub illisible (JSON attendu).",
+                "Unreadable hub answer (JSON expected).",
+                status=status,
+            )
+        return payload
+    raise _error_for(status, payload, response.headers.get("Retry-After"))
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _error_for(status: int, payload: Any, retry_after: str | None) -> HubCallError:
+    error = payload.get("error", {}) if isinstance(payload, dict) else {}
+    error = error if isinstance(error, dict) else {}
+    code = str(error.get("code", "")) or None
+    fr = str(error.get("message_fr") or f"Le hub a répondu {status}.")
+    en = str(error.get("message_en") or f"The hub answered {status}.")
+    if status in (401, 403):
+        fr = f"Identifiants refusés par le hub ({code or status}) : {fr}"
+        en = f"Credentials refused by the hub ({code or status}): {en}"
+        return HubAuthError(fr, en, status=status, hub_code=code)
+    if status == 429:
+        limited = HubRateLimited(fr, en, status=status, hub_code=code)
+        limited.retry_after = _seconds(retry_after)
+        return limited
+    if status >= 500:
+        return HubUnavailable(fr, en, status=status, hub_code=code)
+    if status == 404:
+        return HubNotFound(fr, en, status=status, hub_code=code)
+    if 400 <= status < 500:
+        return HubRequestRejected(fr, en, status=status, hub_code=code)
+    return HubProtocolError(fr, en, status=status, hub_code=code)
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None

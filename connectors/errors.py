@@ -1,0 +1,152 @@
+"""One exception tree for the connectors.
+
+Errors of `requests`, `json` and `cryptography` are translated at the boundary
+(`raise HubUnavailable(...) from exc`): no bare dependency exception escapes.
+Messages say what was wrong and how to fix it, in French and English, and never
+echo personal data (no field values, no tokens).
+
+    ConnectorError                  connector_error
+    ├── ConfigurationError          configuration_error   config, mapping or credentials file
+    ├── CheckpointError             checkpoint_error      checkpoint file unreadable
+    ├── RecordRejected              record_rejected       one source record cannot be a fiche
+    ├── SourceError                 source_error          the member's own system
+    │   └── SourceAuthError         source_auth_error     its token is refused
+    ├── HubCallError                hub_error             a call to the hub failed
+    │   ├── HubUnavailable          hub_unavailable       network, timeout, 5xx (transient)
+    │   │   └── HubRateLimited      hub_rate_limited      429 from the hub
+    │   ├── HubAuthError            hub_auth_error        401/403: never retried
+    │   ├── HubRequestRejected      hub_request_rejected  other 4xx (400, 404, 409, 413)
+    │   │   └── HubNotFound         hub_not_found         404
+    │   └── HubProtocolError        hub_protocol_error    an answer not in the protocol
+    └── WebhookVerificationError    webhook_invalid       a delivery that must be refused
+        ├── BadWebhookSignature     webhook_bad_signature
+        └── StaleWebhook            webhook_stale
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ConnectorError(Exception):
+    """Base of every error a connector raises on purpose."""
+
+    code = "connector_error"
+
+    def __init__(self, message_fr: str, message_en: str | None = None) -> None:
+        super().__init__(message_en or message_fr)
+        self.message_fr = message_fr
+        self.message_en = message_en or message_fr
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message_fr": self.message_fr, "message_en": self.message_en}
+
+
+class ConfigurationError(ConnectorError):
+    """A configuration, mapping or credentials file is missing or invalid."""
+
+    code = "configuration_error"
+
+
+class CheckpointError(ConnectorError):
+    """The checkpoint file cannot be read; it is never silently reset."""
+
+    code = "checkpoint_error"
+
+
+class RecordRejected(ConnectorError):
+    """One source record cannot become a fiche; `problems` say where and why (no values)."""
+
+    code = "record_rejected"
+
+    def __init__(self, problems: list[Any]) -> None:
+        super().__init__(
+            "Enregistrement rejeté : voir le fichier des rejets.",
+            "Record rejected: see the rejects file.",
+        )
+        self.problems = problems
+
+
+class SourceError(ConnectorError):
+    """The member's own system (file, CRM) cannot be read."""
+
+    code = "source_error"
+
+
+class SourceAuthError(SourceError):
+    """The member's own system refuses the connector's token."""
+
+    code = "source_auth_error"
+
+
+class HubCallError(ConnectorError):
+    """A call to the hub failed; `status` and `hub_code` say how, when known."""
+
+    code = "hub_error"
+
+    def __init__(
+        self,
+        message_fr: str,
+        message_en: str | None = None,
+        *,
+        status: int | None = None,
+        hub_code: str | None = None,
+    ) -> None:
+        super().__init__(message_fr, message_en)
+        self.status = status
+        self.hub_code = hub_code
+
+
+class HubUnavailable(HubCallError):
+    """The hub cannot be reached or answers 5xx; the run may resume later."""
+
+    code = "hub_unavailable"
+
+
+class HubRateLimited(HubUnavailable):
+    """The hub asks to slow down (429); `retry_after` is in seconds when given."""
+
+    code = "hub_rate_limited"
+    retry_after: float | None = None
+
+
+class HubAuthError(HubCallError):
+    """The hub refuses the credentials or the signature (401/403); not retried."""
+
+    code = "hub_auth_error"
+
+
+class HubRequestRejected(HubCallError):
+    """The hub refuses the request as sent (4xx other than 401/403/429)."""
+
+    code = "hub_request_rejected"
+
+
+class HubNotFound(HubRequestRejected):
+    """The hub has no such resource visible to this member (404)."""
+
+    code = "hub_not_found"
+
+
+class HubProtocolError(HubCallError):
+    """The hub answered something the protocol does not describe."""
+
+    code = "hub_protocol_error"
+
+
+class WebhookVerificationError(ConnectorError):
+    """A webhook delivery is malformed or unsigned and must be refused."""
+
+    code = "webhook_invalid"
+
+
+class BadWebhookSignature(WebhookVerificationError):
+    """The webhook signature does not verify with the hub's public key."""
+
+    code = "webhook_bad_signature"
+
+
+class StaleWebhook(WebhookVerificationError):
+    """The webhook timestamp is outside the accepted window (replay protection)."""
+
+    code = "webhook_stale"

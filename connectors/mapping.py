@@ -1,0 +1,306 @@
+"""Mapping files: from a member's columns or JSON paths to fiche fields.
+
+A mapping is data (schema `schemas/connector_mapping.v1.json`), loaded once into
+compiled rules. `Mapping.apply(record)` answers the fiche fields and the problems
+found; a problem names the fiche path and the source column, never the value.
+
+Example:
+    >>> m = Mapping.from_dict({"version": 1, "identifiant": {"source": "N°"},
+    ...     "champs": {"projet.stade": {"source": "Étape", "valeurs": {"En montage": "montage"}}}})
+    >>> m.apply({"N°": "12", "Étape": "en montage"})[0]
+    {'projet': {'stade': 'montage'}}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import itertools
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from connectors import parsers
+from connectors.errors import ConfigurationError
+from schemas import validator
+
+ABSENT: Any = object()
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+_UNSAFE_ID = re.compile(r"[^A-Za-z0-9._:-]")
+
+
+@functools.lru_cache(maxsize=4096)
+def normalize_label(text: str) -> str:
+    """Case-, accent- and punctuation-blind form of a label or a header."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", bare).split())
+
+
+@dataclasses.dataclass(frozen=True)
+class MappingProblem:
+    """One value of one record that cannot become a fiche field."""
+
+    path: str
+    code: str
+    message_fr: str
+    message_en: str
+    colonne: str | None = None
+
+    def to_dict(self) -> dict[str, str | None]:
+        return dataclasses.asdict(self)
+
+
+def path_parts(path: str) -> list[str | int]:
+    return [int(idx) if idx else name for name, idx in _PATH_PART.findall(path.lstrip("$"))]
+
+
+def dig(record: Any, parts: list[str | int]) -> Any:
+    for part in parts:
+        try:
+            record = record[part]
+        except (KeyError, IndexError, TypeError):
+            return ABSENT
+    return record
+
+
+def _put(target: dict[str, Any], parts: list[str | int], value: Any) -> None:
+    if len(parts) == 2 and isinstance(parts[1], str) and isinstance(parts[0], str):
+        target.setdefault(parts[0], {})[parts[1]] = value  # the common "porteur.nom" shape
+        return
+    node: Any = target
+    for part, following in itertools.pairwise(parts):
+        empty: Any = [] if isinstance(following, int) else {}
+        if isinstance(part, int):
+            node.extend({} for _ in range(part + 1 - len(node)))
+            node = node[part]
+        else:
+            node = node.setdefault(part, empty)
+    last = parts[-1]
+    if isinstance(last, int):
+        node.extend(None for _ in range(last + 1 - len(node)))
+    node[last] = value
+
+
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "texte": str,
+    "entier": parsers.parse_integer,
+    "nombre": parsers.parse_number,
+    "telephone": parsers.parse_phone,
+    "courriel": parsers.parse_email,
+    "booleen": parsers.parse_boolean,
+}
+_CODES = {
+    "date": "date_invalide", "date_heure": "date_invalide", "nombre": "nombre_invalide",
+    "entier": "nombre_invalide", "telephone": "telephone_invalide", "booleen": "booleen_invalide",
+}
+
+
+class FieldRule:
+    """One fiche field: where to read it, how to parse it, which labels to translate."""
+
+    def __init__(self, target: str, spec: dict[str, Any]) -> None:
+        self.target = target
+        self.path = "$." + target
+        self.parts = path_parts(target)
+        self.source: str | None = spec.get("source")
+        self.constant = spec.get("constante", ABSENT)
+        self.kind: str = spec.get("type", "texte")
+        self.default = spec.get("defaut", ABSENT)
+        self.required = bool(spec.get("obligatoire", False))
+        self.values = {normalize_label(k): v for k, v in (spec.get("valeurs") or {}).items()}
+        self.others = spec.get("autres", ABSENT)
+        self.separator: str = spec.get("separateur", ",")
+        self.pad: int = int(spec.get("completer_zeros", 0))
+        self.case: str | None = spec.get("casse")
+        self._plain = self.kind == "texte" and not (self.values or self.pad or self.case)
+        formats = spec.get("formats")
+        self._parse = self._parser(formats)
+        self.getter: Callable[[Any], Any] = self._getter(self.source)
+
+    def _parser(self, formats: list[str] | None) -> Callable[[str], Any]:
+        if self.kind == "date":
+            return lambda t: parsers.parse_date(t, formats or parsers.DATE_FORMATS)
+        if self.kind == "date_heure":
+            return lambda t: parsers.parse_datetime(t, formats or parsers.DATETIME_FORMATS)
+        return _PARSERS.get(self.kind, str)
+
+    def _getter(self, source: str | None) -> Callable[[Any], Any]:
+        if source is None:
+            return lambda record: ABSENT
+        if source.startswith("$"):
+            parts = path_parts(source)
+            return lambda record: dig(record, parts)
+        return lambda record: record.get(source, ABSENT)
+
+    def bind(self, columns: dict[str, str]) -> bool:
+        """Point a column rule at the file's own header spelling; False when missing."""
+        if self.source is None or self.source.startswith("$"):
+            return True
+        actual = columns.get(normalize_label(self.source))
+        if actual is None:
+            return False
+        self.getter = lambda record: record.get(actual, ABSENT)
+        return True
+
+    def value(self, record: Any) -> Any:
+        """The parsed value, ABSENT when empty; raises ValueError with a problem code."""
+        if self.constant is not ABSENT:
+            return self.constant
+        raw = self.getter(record)
+        if raw is None or raw is ABSENT or (isinstance(raw, str) and not raw.strip()):
+            if self.required:
+                raise ValueError("valeur_manquante")
+            return self.default
+        if self._plain and isinstance(raw, str):
+            return raw.strip()
+        if self.kind == "liste":
+            return self._list(raw)
+        return self._one(raw)
+
+    def _list(self, raw: Any) -> list[Any]:
+        items = raw if isinstance(raw, list) else str(raw).split(self.separator)
+        found = [self._one(i) for i in items if str(i).strip()]
+        return list(dict.fromkeys(v for v in found if v is not ABSENT))
+
+    def _one(self, raw: Any) -> Any:
+        if isinstance(raw, bool | int | float) and self.kind in ("nombre", "entier", "booleen"):
+            return raw
+        text = str(raw).strip()
+        if self.values:
+            mapped = self.values.get(normalize_label(text), ABSENT)
+            if mapped is ABSENT:
+                if self.others is ABSENT:
+                    raise ValueError("valeur_inconnue")
+                return self.others
+            return mapped
+        try:
+            value = self._parse(text)
+        except ValueError as exc:
+            raise ValueError(_CODES.get(self.kind, "valeur_invalide")) from exc
+        return self._shape(value)
+
+    def _shape(self, value: Any) -> Any:
+        if isinstance(value, str):
+            value = parsers.pad_code(value, self.pad) if self.pad else value
+            if self.case == "majuscules":
+                return value.upper()
+            if self.case == "titre":
+                return value.title()
+        return value
+
+    def problem(self, code: str) -> MappingProblem:
+        fr, en = _PROBLEMS.get(code, _PROBLEMS["valeur_invalide"])
+        return MappingProblem(self.path, code, fr, en, self.source)
+
+
+_PROBLEMS = {
+    "valeur_manquante": ("Valeur obligatoire absente.", "Required value missing."),
+    "valeur_inconnue": (
+        "Libellé absent de la table de correspondance : ajoutez-le au fichier de correspondance.",
+        "Label missing from the value map: add it to the mapping file.",
+    ),
+    "date_invalide": ("Date illisible (jj/mm/aaaa attendu).", "Unreadable date (dd/mm/yyyy)."),
+    "nombre_invalide": ("Nombre illisible.", "Unreadable number."),
+    "telephone_invalide": ("Numéro de téléphone français illisible.", "Unreadable French phone."),
+    "booleen_invalide": ("Oui/non attendu.", "Yes/no expected."),
+    "valeur_invalide": ("Valeur illisible.", "Unreadable value."),
+}
+
+
+class Mapping:
+    """A loaded mapping file: identity, modification date, deletion flag, field rules."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        identity = data["identifiant"]
+        self.identity = FieldRule("fiche_id", {"source": identity["source"]})
+        self.prefix: str = identity.get("prefixe", "")
+        self.modification = _optional_rule("mis_a_jour_le", data.get("modification"), "date_heure")
+        self.fiche_version = _optional_rule("version", data.get("version_fiche"), "entier")
+        self.deletion = _optional_rule("suppression", data.get("suppression"), "booleen")
+        self.rules = [FieldRule(target, spec) for target, spec in data.get("champs", {}).items()]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Mapping:
+        errors = validator("connector_mapping").errors(data)
+        if errors:
+            where = ", ".join(f"{e.path} ({e.code})" for e in errors[:5])
+            raise ConfigurationError(
+                f"Fichier de correspondance invalide : {where}.", f"Invalid mapping file: {where}."
+            )
+        return cls(data)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Mapping:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigurationError(
+                "Fichier de correspondance illisible (JSON UTF-8 attendu).",
+                "Unreadable mapping file (UTF-8 JSON expected).",
+            ) from exc
+        return cls.from_dict(data)
+
+    def all_rules(self) -> list[FieldRule]:
+        extra = [self.identity, self.modification, self.fiche_version, self.deletion]
+        return [r for r in extra if r is not None] + self.rules
+
+    def bind(self, headers: Iterable[str]) -> list[str]:
+        """Match the mapping's columns to a file's headers; answers the missing ones."""
+        columns = {normalize_label(h): h for h in headers}
+        return [r.source for r in self.all_rules() if not r.bind(columns) and r.source]
+
+    def key(self, record: Any) -> str | None:
+        raw = self.identity.getter(record)
+        text = "" if raw is ABSENT or raw is None else str(raw).strip()
+        return text or None
+
+    def fiche_id(self, key: str) -> str:
+        return (self.prefix + _UNSAFE_ID.sub("-", key))[:64]
+
+    def modified_at(self, record: Any) -> dt.datetime | None:
+        if self.modification is None:
+            return None
+        value = self.modification.getter(record)
+        if value is ABSENT or value is None or not str(value).strip():
+            return None
+        return parsers.to_datetime(str(value).strip())
+
+    def is_deleted(self, record: Any) -> bool:
+        if self.deletion is None:
+            return False
+        try:
+            return self.deletion.value(record) is True
+        except ValueError:
+            return False
+
+    def apply(self, record: Any) -> tuple[dict[str, Any], list[MappingProblem]]:
+        """The fiche fields of one record, and the problems that stop some of them."""
+        fiche: dict[str, Any] = {}
+        problems: list[MappingProblem] = []
+        for rule in self.rules:
+            try:
+                value = rule.value(record)
+            except ValueError as exc:
+                problems.append(rule.problem(str(exc)))
+                continue
+            if value is not ABSENT:
+                _put(fiche, rule.parts, value)
+        if self.fiche_version is not None:
+            try:
+                version = self.fiche_version.value(record)
+            except ValueError as exc:
+                problems.append(self.fiche_version.problem(str(exc)))
+            else:
+                if version is not ABSENT:
+                    fiche["version"] = version
+        return fiche, problems
+
+
+def _optional_rule(target: str, spec: dict[str, Any] | None, kind: str) -> FieldRule | None:
+    return FieldRule(target, {"type": kind, **spec}) if spec else None

@@ -1,0 +1,160 @@
+"""Parsers for values as French office tools write them.
+
+Each parser takes the source text (already stripped, never empty) and answers the
+value the fiche schema expects, or raises `ValueError` with no value in its message
+(values may be personal data).
+
+    >>> parse_date("05/03/1984")
+    '1984-03-05'
+    >>> parse_number("12 500,50 €")
+    12500.5
+    >>> parse_phone("+33 (0)6 12 34 56 78")
+    '0612345678'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y")
+DATETIME_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y")
+_SPACES = str.maketrans("", "", " \u00a0\u202f\t'")
+_PHONE_NOISE = re.compile(r"[\s.\-/()\u00a0]")
+_TRUE = {"oui", "o", "vrai", "true", "1", "x", "yes", "y"}
+_FALSE = {"non", "n", "faux", "false", "0", "no", ""}
+
+
+def _dmy(text: str) -> dt.date | None:
+    """Fast path for the common dd/mm/yyyy."""
+    if len(text) == 10 and text[2] == "/" and text[5] == "/":
+        day, month, year = text[:2], text[3:5], text[6:]
+        if day.isdigit() and month.isdigit() and year.isdigit():
+            return dt.date(int(year), int(month), int(day))
+    return None
+
+
+def to_date(text: str, formats: Sequence[str] = DATE_FORMATS) -> dt.date:
+    head = text.split(" ", 1)[0].split("T", 1)[0]  # "05/03/2024 00:00" from spreadsheets
+    try:
+        quick = _dmy(head)
+    except ValueError as exc:
+        raise ValueError("not a calendar date") from exc
+    if quick is not None:
+        return _bounded(quick)
+    for pattern in formats:
+        try:
+            return _bounded(dt.datetime.strptime(head, pattern).date())
+        except ValueError:
+            continue
+    raise ValueError("not a date in an accepted format")
+
+
+def _bounded(value: dt.date) -> dt.date:
+    if not 1900 <= value.year <= 2100:
+        raise ValueError("year out of range")
+    return value
+
+
+def parse_date(text: str, formats: Sequence[str] = DATE_FORMATS) -> str:
+    """A date written dd/mm/yyyy (or another accepted format) as ISO YYYY-MM-DD."""
+    return to_date(text, formats).isoformat()
+
+
+def to_datetime(text: str, formats: Sequence[str] = DATETIME_FORMATS) -> dt.datetime:
+    """A local (Europe/Paris) or offset date-time; date-only means midnight in Paris."""
+    value: dt.datetime | None = _dmy_hm(text)
+    if value is not None:
+        return _bounded_dt(value)
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        for pattern in formats:
+            try:
+                value = dt.datetime.strptime(text, pattern)
+                break
+            except ValueError:
+                continue
+    if value is None:
+        raise ValueError("not a date-time in an accepted format")
+    return _bounded_dt(value)
+
+
+def _bounded_dt(value: dt.datetime) -> dt.datetime:
+    _bounded(value.date())
+    return value if value.tzinfo else value.replace(tzinfo=PARIS)
+
+
+def _dmy_hm(text: str) -> dt.datetime | None:
+    """Fast path for the spreadsheet's dd/mm/yyyy HH:MM."""
+    if len(text) == 16 and text[10] == " " and text[13] == ":":
+        day = _dmy(text[:10])
+        hour, minute = text[11:13], text[14:]
+        if day is not None and hour.isdigit() and minute.isdigit():
+            return dt.datetime(day.year, day.month, day.day, int(hour), int(minute))
+    return None
+
+
+def parse_datetime(text: str, formats: Sequence[str] = DATETIME_FORMATS) -> str:
+    """RFC 3339 with an explicit offset, e.g. 2024-03-05T14:30:00+01:00."""
+    return to_datetime(text, formats).isoformat(timespec="seconds")
+
+
+def parse_number(text: str) -> int | float:
+    """Decimal commas, spaces or dots as thousands separators, a trailing € or EUR."""
+    cleaned = text.translate(_SPACES).removesuffix("€").removesuffix("EUR").removesuffix("eur")
+    if "," in cleaned and "." in cleaned:
+        thousands = "." if cleaned.rfind(",") > cleaned.rfind(".") else ","
+        cleaned = cleaned.replace(thousands, "")
+    cleaned = cleaned.replace(",", ".")
+    try:
+        number = float(cleaned)
+    except ValueError as exc:
+        raise ValueError("not a number") from exc
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError("not a finite number")
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
+
+def parse_integer(text: str) -> int:
+    number = parse_number(text)
+    if not isinstance(number, int):
+        raise ValueError("not a whole number")
+    return number
+
+
+def parse_phone(text: str) -> str:
+    """Any French way of writing a number, as the 10-digit national form 0XXXXXXXXX."""
+    digits = _PHONE_NOISE.sub("", text.replace("(0)", ""))
+    if digits.startswith("+33"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("0033"):
+        digits = "0" + digits[4:]
+    elif digits.startswith("33") and len(digits) == 11:
+        digits = "0" + digits[2:]
+    elif len(digits) == 9 and digits[0] != "0":  # leading zero lost by a spreadsheet
+        digits = "0" + digits
+    if len(digits) != 10 or not digits.isdigit() or digits[1] == "0":
+        raise ValueError("not a French phone number")
+    return digits
+
+
+def parse_email(text: str) -> str:
+    return text.strip().lower()
+
+
+def parse_boolean(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError("not a yes/no value")
+
+
+def pad_code(text: str, width: int) -> str:
+    """Codes whose leading zeros a spreadsheet dropped (INSEE 1001 -> 01001)."""
+    return text.zfill(width) if text.isdigit() else text

@@ -1,0 +1,93 @@
+"""The rejects file: records that did not become accepted fiches, and why.
+
+A member's agent opens it to fix records at the source. Each entry names the run,
+the source line (or position), the fiche id, the origin of the problem (`source`,
+`correspondance`, `validation`, `hub`) and the errors (JSON path, column, code,
+French and English message). Values are never written: the line number is how the
+agent finds the record.
+
+`.csv` files use `;` and UTF-8 with BOM (they open as-is in French office tools),
+one row per error; any other extension gets JSON Lines, one object per record.
+The file is appended to, run after run.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+CSV_COLUMNS = ["execution", "ligne", "fiche_id", "origine", "chemin", "colonne", "code",
+               "message_fr", "message_en"]
+
+
+def problem_dicts(problems: Iterable[Any]) -> list[dict[str, Any]]:
+    return [p if isinstance(p, dict) else p.to_dict() for p in problems]
+
+
+class RejectsFile:
+    """Append-only writer of rejected records, opened on the first reject."""
+
+    def __init__(self, path: str | Path, run_id: str | None = None) -> None:
+        self.path = Path(path)
+        self.run_id = run_id or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        self.count = 0
+        self._handle: IO[str] | None = None
+        self._csv: Any = None
+
+    @property
+    def is_csv(self) -> bool:
+        return self.path.suffix.lower() == ".csv"
+
+    def write(self, line: int | None, fiche_id: str | None, origin: str,
+              problems: Iterable[Any]) -> None:
+        errors = problem_dicts(problems)
+        handle = self._open()
+        if self._csv is not None:
+            for error in errors or [{}]:
+                self._csv.writerow([self.run_id, line or "", fiche_id or "", origin,
+                                    error.get("path", ""), error.get("colonne") or "",
+                                    error.get("code", ""), error.get("message_fr", ""),
+                                    error.get("message_en", "")])
+        else:
+            entry = {"execution": self.run_id, "ligne": line, "fiche_id": fiche_id,
+                     "origine": origin, "erreurs": errors}
+            handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        self.count += 1
+
+    def _open(self) -> IO[str]:
+        if self._handle is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            new = not self.path.exists() or self.path.stat().st_size == 0
+            encoding = "utf-8-sig" if self.is_csv and new else "utf-8"
+            # kept open across writes of one run; closed by close() / the context manager
+            self._handle = open(self.path, "a", encoding=encoding, newline="")  # noqa: SIM115
+            if self.is_csv:
+                self._csv = csv.writer(self._handle, delimiter=";")
+                if new:
+                    self._csv.writerow(CSV_COLUMNS)
+        return self._handle
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+            self._csv = None
+
+    def __enter__(self) -> RejectsFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_rejects(path: str | Path) -> list[dict[str, Any]]:
+    """Entries of a rejects file (JSONL: one per record; CSV: one per error row)."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            return list(csv.DictReader(handle, delimiter=";"))
+    return [json.loads(t) for t in path.read_text(encoding="utf-8").splitlines() if t.strip()]

@@ -1,0 +1,158 @@
+"""A member's CRM or management tool with a paginated JSON API.
+
+Pagination by page number (`page`, `per_page`; stops on a short or empty page) or
+by cursor (`cursor`; stops when the answer's next cursor is empty). Changes are
+asked with `updated_since=<ISO 8601>` (inclusive: the runner skips unchanged
+content). A bearer token authenticates. A 429 answer is waited out for its
+`Retry-After` seconds (bounded); network errors and 5xx are retried with backoff;
+401/403 raise `SourceAuthError` at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import email.utils
+import random
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import requests
+
+from connectors.base import Connector, SourceRecord
+from connectors.errors import SourceAuthError, SourceError
+from connectors.mapping import ABSENT, Mapping, dig, path_parts
+
+
+@dataclasses.dataclass(frozen=True)
+class RestSettings:
+    """Where and how to read the API (the `source` block of a rest connector config)."""
+
+    url: str
+    token: str | None = None
+    pagination: str = "page"  # "page" | "curseur"
+    page_size: int = 100
+    since_param: str = "updated_since"
+    items_path: str = "$.data"
+    cursor_path: str = "$.next_cursor"
+    timeout_s: float = 30.0
+    max_retry_after_s: float = 120.0
+    max_attempts: int = 6
+    max_pages: int = 100_000
+
+
+class RestSource(Connector):
+    """Records from a paginated JSON API, mapped with JSON paths."""
+
+    kind = "rest"
+
+    def __init__(self, mapping: Mapping, settings: RestSettings, *,
+                 session: requests.Session | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        super().__init__(mapping)
+        self.settings = settings
+        self.session = session or requests.Session()
+        if settings.token:
+            self.session.headers["Authorization"] = f"Bearer {settings.token}"
+        self._sleep = sleep
+        self.waited_s = 0.0
+
+    def changes(self, since: dt.datetime | None) -> Iterator[SourceRecord]:
+        position = 0
+        for page in self._pages(since):
+            for item in page:
+                position += 1
+                if isinstance(item, dict):
+                    yield self.record(item, line=position)
+
+    def _pages(self, since: dt.datetime | None) -> Iterator[list[Any]]:
+        s = self.settings
+        params: dict[str, Any] = {"per_page" if s.pagination == "page" else "limit": s.page_size}
+        if since is not None:
+            params[s.since_param] = since.isoformat()
+        page, cursor = 1, None
+        for _ in range(s.max_pages):
+            if s.pagination == "page":
+                params["page"] = page
+            elif cursor is not None:
+                params["cursor"] = cursor
+            answer = self._get(params)
+            items = dig(answer, path_parts(s.items_path))
+            if not isinstance(items, list):
+                raise _bad_answer()
+            yield items
+            if s.pagination == "page":
+                if len(items) < s.page_size or not items:
+                    return
+                page += 1
+            else:
+                cursor = dig(answer, path_parts(s.cursor_path))
+                if cursor is ABSENT or cursor in (None, "") or not items:
+                    return
+
+    def _get(self, params: dict[str, Any]) -> Any:
+        for attempt in range(self.settings.max_attempts):
+            try:
+                response = self.session.get(self.settings.url, params=params,
+                                            timeout=self.settings.timeout_s)
+            except requests.RequestException:
+                self._sleep(_backoff(attempt))
+                continue
+            if response.status_code == 429:
+                self._wait(response.headers.get("Retry-After"), attempt)
+                continue
+            if response.status_code in (401, 403):
+                raise SourceAuthError(
+                    "Le système source refuse le jeton du connecteur : vérifiez-le.",
+                    "The source system refuses the connector's token: check it.",
+                )
+            if response.status_code >= 500:
+                self._sleep(_backoff(attempt))
+                continue
+            if response.status_code >= 400:
+                raise SourceError(f"Le système source a répondu {response.status_code}.",
+                                  f"The source system answered {response.status_code}.")
+            try:
+                return response.json()
+            except ValueError as exc:
+                raise _bad_answer() from exc
+        raise SourceError(
+            "Système source indisponible après plusieurs essais : réessayez plus tard.",
+            "Source system unavailable after several attempts: try again later.",
+        )
+
+    def _wait(self, retry_after: str | None, attempt: int) -> None:
+        delay = retry_after_seconds(retry_after)
+        delay = _backoff(attempt) if delay is None else delay
+        delay = min(delay, self.settings.max_retry_after_s)
+        self.waited_s += delay
+        self._sleep(delay)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date)."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+def _backoff(attempt: int) -> float:
+    ceiling = min(30.0, 0.5 * 2**attempt)
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def _bad_answer() -> SourceError:
+    return SourceError("Réponse du système source illisible (liste JSON attendue).",
+                       "Unreadable source answer (JSON list expected).")

@@ -1,0 +1,277 @@
+"""Run a connector: read changes, map, validate, push in batches, checkpoint.
+
+One run reads the source's changes since the checkpoint's cursor, skips records
+whose content the hub already accepted, writes every bad record to the rejects
+file, and pushes the rest in batches of at most 500. After each batch, the fiches
+the hub accepted are acknowledged in the checkpoint, and only those. When the hub
+is unreachable or answers 5xx mid-run, the run stops at the last accepted batch
+and says so in its summary; the next run starts from the same cursor and skips
+what was accepted, so nothing is skipped and nothing is sent twice in effect.
+
+Deleted records: a withdrawal endpoint does not exist yet in the hub protocol; the
+runner lists the fiche ids to withdraw in `RunSummary.withdrawals` and sends
+nothing for them (TODO: call the withdrawal endpoint when the consent work adds it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import orjson
+
+from connectors.base import Connector, SourceRecord
+from connectors.checkpoint import Checkpoint, CheckpointState, KnownFiche
+from connectors.client import HubClient
+from connectors.errors import HubRequestRejected, HubUnavailable, RecordRejected
+from connectors.mapping import MappingProblem
+from connectors.rejects import RejectsFile
+from connectors.results import BatchResult
+from schemas import validator
+
+MAX_BATCH = 500
+_VERSION_CODES = {"version_conflict", "stale_version"}
+_NO_DATE = MappingProblem(
+    "$.mis_a_jour_le", "valeur_manquante",
+    "Date de mise à jour absente : ajoutez la règle « modification » à la correspondance.",
+    "Update date missing: add the 'modification' rule to the mapping.",
+)
+
+
+@dataclasses.dataclass
+class RunSummary:
+    """What one run did; `stopped` is set when it ended early (resumable)."""
+
+    read: int = 0
+    unchanged: int = 0
+    sent: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected_local: int = 0
+    rejected_hub: int = 0
+    batches: int = 0
+    withdrawals: list[str] = dataclasses.field(default_factory=list)
+    missing_columns: list[str] = dataclasses.field(default_factory=list)
+    stopped: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.stopped is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class _Pending:
+    key: str
+    line: int | None
+    fiche: dict[str, Any]
+    content_hash: str
+    version_mapped: bool
+
+
+def content_hash(fiche: dict[str, Any]) -> str:
+    """The fiche's content, without version and update date (they change with no edit)."""
+    body = {k: v for k, v in fiche.items() if k not in ("version", "mis_a_jour_le")}
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+class Runner:
+    """One connector, one hub client, one checkpoint, one rejects file."""
+
+    def __init__(self, source: Connector, client: HubClient, checkpoint: Checkpoint,
+                 rejects: RejectsFile, *, batch_size: int = MAX_BATCH) -> None:
+        self.source = source
+        self.client = client
+        self.checkpoint = checkpoint
+        self.rejects = rejects
+        self.batch_size = max(1, min(batch_size, MAX_BATCH))
+        self._validator = validator("fiche")
+        self._in_flight: tuple[list[_Pending], Future[BatchResult]] | None = None
+
+    def run(self) -> RunSummary:
+        """Read, map, validate, push; stop cleanly if the hub is unavailable.
+
+        While the hub answers one batch, the next one is read and mapped (one batch in
+        flight, sent from a worker thread); results are settled on this thread, in order.
+        """
+        state = self.checkpoint.load()
+        since = dt.datetime.fromisoformat(state.cursor) if state.cursor else None
+        summary = RunSummary()
+        newest = since
+        self._in_flight = None
+        try:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="push") as pool:
+                pending: dict[str, _Pending] = {}
+                for record in self.source.changes(since):
+                    summary.read += 1
+                    if record.modified_at and (newest is None or record.modified_at > newest):
+                        newest = record.modified_at
+                    self._take(record, state, pending, summary)
+                    if len(pending) >= self.batch_size:
+                        self._submit(pool, list(pending.values()), state, summary)
+                        pending = {}
+                if pending:
+                    self._submit(pool, list(pending.values()), state, summary)
+                self._settle_in_flight(state, summary)
+            summary.missing_columns = self.source.missing_columns()
+            self._withdrawals(state, summary)
+        except HubUnavailable as exc:
+            summary.stopped = exc.code
+        finally:
+            self.rejects.close()
+        if summary.complete and newest is not None:
+            state.cursor = newest.isoformat()
+        self.checkpoint.commit(state)
+        return summary
+
+    def _submit(self, pool: ThreadPoolExecutor, batch: list[_Pending], state: CheckpointState,
+                summary: RunSummary) -> None:
+        self._settle_in_flight(state, summary)
+        future = pool.submit(self.client.push_fiches, [p.fiche for p in batch])
+        self._in_flight = (batch, future)
+
+    def _settle_in_flight(self, state: CheckpointState, summary: RunSummary) -> None:
+        if self._in_flight is None:
+            return
+        batch, future = self._in_flight
+        self._in_flight = None
+        try:
+            result = future.result()
+        except HubRequestRejected as exc:
+            self._split(batch, state, summary, exc)
+            return
+        self._settle(batch, result, state, summary, retry_versions=True)
+
+    def _take(self, record: SourceRecord, state: CheckpointState,
+              pending: dict[str, _Pending], summary: RunSummary) -> None:
+        known = state.known.get(record.key or "")
+        if record.deleted:
+            if known is not None:
+                summary.withdrawals.append(known.fiche_id)
+            return
+        try:
+            fiche = self._fiche(record)
+        except RecordRejected as exc:
+            summary.rejected_local += 1
+            self.rejects.write(record.line, None, "correspondance", exc.problems)
+            return
+        digest = content_hash(fiche)
+        if known is not None and known.content_hash == digest:
+            summary.unchanged += 1
+            return
+        version_mapped = "version" in fiche
+        fiche.setdefault("version", known.version + 1 if known else 1)
+        errors = self._validator.errors(fiche)
+        if errors:
+            summary.rejected_local += 1
+            self.rejects.write(record.line, fiche.get("fiche_id"), "validation", errors)
+            return
+        assert record.key is not None
+        pending[record.key] = _Pending(record.key, record.line, fiche, digest, version_mapped)
+
+    def _fiche(self, record: SourceRecord) -> dict[str, Any]:
+        fiche = self.source.to_fiche(record)
+        if record.key is None:
+            raise RecordRejected([self.source.mapping.identity.problem("valeur_manquante")])
+        fiche.setdefault("fiche_id", self.source.mapping.fiche_id(record.key))
+        fiche["membre"] = self.client.member_id
+        if "mis_a_jour_le" not in fiche:
+            if record.modified_at is None:
+                raise RecordRejected([_NO_DATE])
+            stamp = record.modified_at
+            stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+            fiche["mis_a_jour_le"] = stamp.isoformat(timespec="seconds")
+        return fiche
+
+    def _push(self, batch: list[_Pending], state: CheckpointState, summary: RunSummary,
+              *, retry_versions: bool = True) -> None:
+        """Push one batch synchronously (halves of a refused batch, conflict resends)."""
+        try:
+            result = self.client.push_fiches([p.fiche for p in batch])
+        except HubRequestRejected as exc:
+            self._split(batch, state, summary, exc)
+            return
+        self._settle(batch, result, state, summary, retry_versions=retry_versions)
+
+    def _settle(self, batch: list[_Pending], result: BatchResult, state: CheckpointState,
+                summary: RunSummary, *, retry_versions: bool) -> None:
+        """Acknowledge what the hub accepted, reject the rest, continue version conflicts."""
+        summary.batches += 1
+        summary.sent += len(batch)
+        accepted: dict[str, KnownFiche] = {}
+        conflicted: list[_Pending] = []
+        for item in result.items:
+            entry = batch[item.index]
+            if item.accepted:
+                accepted[entry.key] = KnownFiche(
+                    entry.fiche["fiche_id"], entry.fiche["version"], entry.content_hash)
+                summary.accepted += 1
+                summary.duplicates += item.duplicate
+            elif retry_versions and not entry.version_mapped and item.error_codes() & _VERSION_CODES:
+                conflicted.append(entry)
+            else:
+                summary.rejected_hub += 1
+                self.rejects.write(entry.line, entry.fiche.get("fiche_id"), "hub", item.errors)
+        if accepted:
+            self.checkpoint.acknowledge(state, accepted)
+        if conflicted:
+            self._resend_after_conflict(conflicted, state, summary)
+
+    def _resend_after_conflict(self, batch: list[_Pending], state: CheckpointState,
+                               summary: RunSummary) -> None:
+        """The hub holds a newer version than the checkpoint knows (a lost acknowledgement):
+        continue from the hub's version, once."""
+        for entry in batch:
+            current = self.client.get_fiche(self.client.member_id, entry.fiche["fiche_id"])
+            entry.fiche["version"] = int(current["version"]) + 1
+        self._push(batch, state, summary, retry_versions=False)
+
+    def _split(self, batch: list[_Pending], state: CheckpointState, summary: RunSummary,
+               exc: HubRequestRejected) -> None:
+        """A refused batch (too large, malformed): halve it until the bad fiche stands alone."""
+        if len(batch) > 1:
+            middle = len(batch) // 2
+            self._push(batch[:middle], state, summary)
+            self._push(batch[middle:], state, summary)
+            return
+        summary.rejected_hub += 1
+        problem = {"path": "$", "code": exc.hub_code or exc.code,
+                   "message_fr": exc.message_fr, "message_en": exc.message_en}
+        self.rejects.write(batch[0].line, batch[0].fiche.get("fiche_id"), "hub", [problem])
+
+    def _withdrawals(self, state: CheckpointState, summary: RunSummary) -> None:
+        # TODO(consent issue): send each withdrawal to the hub's withdrawal endpoint.
+        for key in sorted(self.source.deleted_keys(set(state.known))):
+            summary.withdrawals.append(state.known[key].fiche_id)
+
+
+def run_every(
+    make_runner: Callable[[], Runner],
+    interval_s: float,
+    *,
+    max_runs: int | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    on_summary: Callable[[RunSummary], None] = lambda summary: None,
+) -> int:
+    """Run again and again, every `interval_s`; stops on refused credentials.
+
+    Answers the number of runs done. A hub unavailable only delays the next run.
+    """
+    runs = 0
+    while max_runs is None or runs < max_runs:
+        if runs:
+            sleep(interval_s)
+        runner = make_runner()
+        try:
+            on_summary(runner.run())  # HubAuthError propagates: no retry storm
+        finally:
+            runner.source.close()
+        runs += 1
+    return runs

@@ -1,0 +1,118 @@
+"""In-memory consent registry and key store for unit tests: the real rules, dictionaries
+for storage."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable
+
+from consent.model import ConsentRecord, Notice, NoticeAck, NoticeKind, StateChange, Status
+from consent.registry import Clock, ConsentRegistry, FicheKey, utc_now
+from consent.shredding import PorteurKeys
+from hub.errors import NoticeNotSent
+
+AckKey = tuple[NoticeKind, str, str]
+
+
+class InMemoryConsentRegistry(ConsentRegistry):
+    def __init__(self, clock: Clock = utc_now, *, refresh_every: float = 1.0) -> None:
+        self._records: dict[str, ConsentRecord] = {}
+        self._references: dict[tuple[str, str], str] = {}
+        self._notices: dict[int, Notice] = {}
+        self._acks: dict[AckKey, NoticeAck] = {}
+        self._version = 0
+        self.version_reads = 0
+        super().__init__(clock, refresh_every=refresh_every)
+
+    def for_porteur(self, fiches: Iterable[FicheKey]) -> list[ConsentRecord]:
+        wanted = set(fiches)
+        found = [r for r in self._records.values() if (r.member_id, r.fiche_id) in wanted]
+        return sorted(found, key=lambda r: (r.recorded_at, r.id))
+
+    def notice(self, version: int) -> Notice | None:
+        return self._notices.get(version)
+
+    def notice_sent(self, subject_id: str, recipient_id: str, at: dt.datetime,
+                    kind: NoticeKind = NoticeKind.WITHDRAWAL) -> NoticeAck:
+        key = (kind, subject_id, recipient_id)
+        return self._acks.setdefault(key, NoticeAck(kind, subject_id, recipient_id, at))
+
+    def acknowledge(self, subject_id: str, recipient_id: str, at: dt.datetime,
+                    kind: NoticeKind = NoticeKind.WITHDRAWAL) -> NoticeAck:
+        key = (kind, subject_id, recipient_id)
+        ack = self._acks.get(key)
+        if ack is None:
+            raise NoticeNotSent("Aucune notice n'a été envoyée à ce destinataire pour ce sujet.",
+                                "No notice was sent to this recipient for this subject.")
+        if ack.acknowledged_at is None:
+            ack = self._acks[key] = dataclasses.replace(ack, acknowledged_at=at)
+        return ack
+
+    def acks(self, subject_id: str) -> list[NoticeAck]:
+        return [a for a in self._acks.values() if a.subject_id == subject_id]
+
+    def overdue(self, now: dt.datetime, delay: dt.timedelta,
+                limit: int = 1000) -> list[NoticeAck]:
+        late = [a for a in self._acks.values()
+                if a.acknowledged_at is None and now >= a.sent_at + delay]
+        return sorted(late, key=lambda a: a.sent_at)[:limit]
+
+    def _load(self, consent_id: str) -> ConsentRecord | None:
+        return self._records.get(consent_id)
+
+    def _find_reference(self, member_id: str, reference: str) -> ConsentRecord | None:
+        consent_id = self._references.get((member_id, reference))
+        return None if consent_id is None else self._records[consent_id]
+
+    def _add(self, consent: ConsentRecord) -> ConsentRecord:
+        key = (consent.member_id, consent.reference)
+        if key in self._references:
+            return self._records[self._references[key]]
+        self._references[key] = consent.id
+        self._records[consent.id] = consent
+        return consent
+
+    def _append_state(self, consent_id: str, change: StateChange) -> bool:
+        record = self._records[consent_id]
+        if any(c.state is change.state for c in record.history):
+            return False
+        self._records[consent_id] = record.with_change(change)
+        self._version += 1
+        return True
+
+    def _due_for_expiry(self, now: dt.datetime, limit: int) -> list[ConsentRecord]:
+        due = [r for r in self._records.values()
+               if r.expires_at <= now and not _ended(r)]
+        return sorted(due, key=lambda r: r.expires_at)[:limit]
+
+    def _notice_by_hash(self, sha256: str) -> Notice | None:
+        return next((n for n in self._notices.values() if n.sha256 == sha256), None)
+
+    def _add_notice(self, text: str, sha256: str, at: dt.datetime) -> Notice:
+        notice = Notice(len(self._notices) + 1, sha256, text, at)
+        self._notices[notice.version] = notice
+        return notice
+
+    def _change_version(self) -> int:
+        self.version_reads += 1
+        return self._version
+
+
+def _ended(record: ConsentRecord) -> bool:
+    return any(c.state in (Status.WITHDRAWN, Status.EXPIRED) for c in record.history)
+
+
+class InMemoryPorteurKeys(PorteurKeys):
+    def __init__(self, master_key: bytes) -> None:
+        super().__init__(master_key)
+        self.rows: dict[str, bytes | None] = {}
+
+    def _load(self, porteur_id: str) -> tuple[bool, bytes | None]:
+        return porteur_id in self.rows, self.rows.get(porteur_id)
+
+    def _create(self, porteur_id: str, wrapped: bytes, at: dt.datetime) -> bytes | None:
+        return self.rows.setdefault(porteur_id, wrapped)
+
+    def _destroy(self, porteur_id: str, at: dt.datetime) -> None:
+        self.rows[porteur_id] = None

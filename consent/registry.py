@@ -1,0 +1,245 @@
+"""The consent registry port: the one interface through which the hub uses consent.
+
+`ConsentRegistry` holds the rules (validation, idempotent recording, one
+withdrawal, expiry, the cached consent check); subclasses only store and load:
+`consent.fake.InMemoryConsentRegistry` for unit tests, `consent.sql.SqlConsentRegistry`
+for the hub. Records are never overwritten: a withdrawal or an expiry is a new
+state row, and the change counter read by `consent.cache.RecordCache` moves.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from consent.cache import RecordCache
+from consent.decision import Decision, Reason, may_receive
+from consent.model import (
+    HUB_ACTOR,
+    ConsentRecord,
+    Notice,
+    NoticeAck,
+    NoticeKind,
+    StateChange,
+    Status,
+    record_from_submission,
+    same_terms,
+)
+from consent.submission import check_notice_hash, notice_hash, validate_submission
+from hub.errors import (
+    BadRequest,
+    ConsentAlreadyWithdrawn,
+    ConsentNotFound,
+    ConsentOfAnotherPorteur,
+    DuplicateConsentReference,
+    NoticeHashMismatch,
+    UnknownConsentReference,
+    UnknownNotice,
+)
+
+Clock = Callable[[], dt.datetime]
+FicheKey = tuple[str, str]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def new_consent_id() -> str:
+    return f"cns_{uuid.uuid4().hex}"
+
+
+class ConsentRegistry(abc.ABC):
+    def __init__(self, clock: Clock = utc_now, *, refresh_every: float = 1.0) -> None:
+        self.clock = clock
+        self._cache = RecordCache(self._change_version, refresh_every=refresh_every)
+
+    # -- recording and reading -------------------------------------------------------
+
+    def record(self, submission: Mapping[str, Any], collected_by: str) -> ConsentRecord:
+        """Record a consent submitted by member `collected_by`. Sending the same consent
+        again returns the first record (safe retries); a different one under the same
+        reference is refused."""
+        now = self.clock()
+        document = validate_submission(submission, collected_by, now)
+        self._check_notice(document["notice"]["version"], document["notice"]["empreinte"])
+        candidate = record_from_submission(document, new_consent_id(), now)
+        existing = self._find_reference(candidate.member_id, candidate.reference)
+        if existing is None:
+            existing = self._add(candidate)
+        if not same_terms(existing, candidate):
+            raise DuplicateConsentReference(
+                "Cette référence désigne déjà un autre consentement : choisissez-en une nouvelle.",
+                "This reference already names another consent: choose a new one.",
+            )
+        return existing
+
+    def get(self, consent_id: str) -> ConsentRecord:
+        consent = self._load(consent_id)
+        if consent is None:
+            raise ConsentNotFound("Aucun consentement ne porte cet identifiant.",
+                                  "No consent has this id.")
+        return consent
+
+    def by_reference(self, member_id: str, reference: str) -> ConsentRecord:
+        consent = self._find_reference(member_id, reference)
+        if consent is None:
+            raise _unknown_reference()
+        return consent
+
+    def consent_for_fiche(self, member_id: str, fiche_id: str, reference: str) -> ConsentRecord:
+        """The consent a member's fiche cites in `consentement.reference` (cached).
+
+        Raises UnknownConsentReference, or ConsentOfAnotherPorteur when the reference
+        was recorded for another fiche of the member."""
+        consent = self._cache.get(("ref", member_id, reference),
+                                  lambda: self._find_reference(member_id, reference))
+        if consent is None:
+            raise _unknown_reference()
+        if consent.fiche_id != fiche_id:
+            raise ConsentOfAnotherPorteur(
+                "Ce consentement a été recueilli pour une autre fiche, donc un autre porteur.",
+                "This consent was collected for another fiche, hence another porteur.",
+            )
+        return consent
+
+    # -- the consent check ------------------------------------------------------------
+
+    def decide(self, consent_id: str | None, recipient_member_id: str, recipient_role: str,
+               purpose: str, now: dt.datetime | None = None) -> Decision:
+        """`may_receive` on the cached record `consent_id` (None: no consent)."""
+        consent = None
+        if consent_id is not None:
+            consent = self._cache.get(("id", consent_id), lambda: self._load(consent_id))
+        return may_receive(consent, recipient_member_id, recipient_role, purpose,
+                           now or self.clock())
+
+    def decide_for_fiche(self, member_id: str, fiche_id: str, reference: str | None,
+                         recipient_member_id: str, recipient_role: str, purpose: str,
+                         now: dt.datetime | None = None) -> Decision:
+        """`may_receive` for the consent a fiche cites; an absent, unknown or foreign
+        reference answers `consent_missing` (never raises: nothing is disclosed)."""
+        consent = None
+        if reference is not None:
+            try:
+                consent = self.consent_for_fiche(member_id, fiche_id, reference)
+            except (UnknownConsentReference, ConsentOfAnotherPorteur):
+                return Decision(False, Reason.MISSING)
+        return may_receive(consent, recipient_member_id, recipient_role, purpose,
+                           now or self.clock())
+
+    # -- withdrawal and expiry --------------------------------------------------------
+
+    def withdraw(self, consent_id: str, by_member: str, at: dt.datetime) -> ConsentRecord:
+        """Record the porteur's withdrawal, relayed by `by_member`; effective at once."""
+        consent = self.get(consent_id)
+        change = StateChange(Status.WITHDRAWN, at, by_member)
+        if consent.withdrawn or not self._append_state(consent_id, change):
+            raise ConsentAlreadyWithdrawn("Ce consentement a déjà été retiré.",
+                                          "This consent was already withdrawn.")
+        self._cache.invalidate()
+        return consent.with_change(change)
+
+    def expire_due(self, now: dt.datetime, limit: int = 1000) -> list[ConsentRecord]:
+        """Record expiry of the consents past `expire_le` (neither withdrawn nor already
+        marked expired), at most `limit` per call; returns the newly expired."""
+        expired = []
+        for consent in self._due_for_expiry(now, limit):
+            change = StateChange(Status.EXPIRED, consent.expires_at, HUB_ACTOR)
+            if self._append_state(consent.id, change):
+                expired.append(consent.with_change(change))
+        if expired:
+            self._cache.invalidate()
+        return expired
+
+    # -- notices ----------------------------------------------------------------------
+
+    def store_notice(self, text: str) -> tuple[int, str]:
+        """Store a notice text (idempotent): its version number and SHA-256."""
+        if not text.strip():
+            raise BadRequest("Le texte de la notice est vide.", "The notice text is empty.")
+        sha256 = notice_hash(text)
+        existing = self._notice_by_hash(sha256)
+        if existing is not None:
+            return existing.version, sha256
+        return self._add_notice(text, sha256, self.clock()).version, sha256
+
+    def _check_notice(self, version: int, sha256: str) -> Notice:
+        check_notice_hash(sha256)
+        notice = self.notice(version)
+        if notice is None:
+            raise UnknownNotice(
+                "Cette version de notice n'est pas enregistrée au hub : enregistrez-la d'abord.",
+                "This notice version is not stored at the hub: store it first.",
+            )
+        if notice.sha256 != sha256:
+            raise NoticeHashMismatch(
+                "L'empreinte ne correspond pas au texte de cette version de notice.",
+                "The hash does not match the text of this notice version.",
+            )
+        return notice
+
+    # -- what subclasses store --------------------------------------------------------
+
+    @abc.abstractmethod
+    def for_porteur(self, fiches: Iterable[FicheKey]) -> list[ConsentRecord]:
+        """Every consent collected on any of the porteur's fiches (member, fiche_id)."""
+
+    @abc.abstractmethod
+    def notice(self, version: int) -> Notice | None: ...
+
+    @abc.abstractmethod
+    def notice_sent(self, subject_id: str, recipient_id: str, at: dt.datetime,
+                    kind: NoticeKind = NoticeKind.WITHDRAWAL) -> NoticeAck:
+        """Track a notice sent to a recipient (idempotent: the first send is kept)."""
+
+    @abc.abstractmethod
+    def acknowledge(self, subject_id: str, recipient_id: str, at: dt.datetime,
+                    kind: NoticeKind = NoticeKind.WITHDRAWAL) -> NoticeAck:
+        """The recipient confirms deletion (idempotent); NoticeNotSent if never sent."""
+
+    @abc.abstractmethod
+    def acks(self, subject_id: str) -> list[NoticeAck]: ...
+
+    @abc.abstractmethod
+    def overdue(self, now: dt.datetime, delay: dt.timedelta,
+                limit: int = 1000) -> list[NoticeAck]:
+        """Notices still unacknowledged `delay` after they were sent."""
+
+    @abc.abstractmethod
+    def _load(self, consent_id: str) -> ConsentRecord | None: ...
+
+    @abc.abstractmethod
+    def _find_reference(self, member_id: str, reference: str) -> ConsentRecord | None: ...
+
+    @abc.abstractmethod
+    def _add(self, consent: ConsentRecord) -> ConsentRecord:
+        """Store a new record; if the reference was taken meanwhile, return that one."""
+
+    @abc.abstractmethod
+    def _append_state(self, consent_id: str, change: StateChange) -> bool:
+        """Append a state row and move the change counter; False if that state is
+        already recorded for the consent."""
+
+    @abc.abstractmethod
+    def _due_for_expiry(self, now: dt.datetime, limit: int) -> list[ConsentRecord]: ...
+
+    @abc.abstractmethod
+    def _notice_by_hash(self, sha256: str) -> Notice | None: ...
+
+    @abc.abstractmethod
+    def _add_notice(self, text: str, sha256: str, at: dt.datetime) -> Notice: ...
+
+    @abc.abstractmethod
+    def _change_version(self) -> int:
+        """The store's change counter (moves on every withdrawal or expiry)."""
+
+
+def _unknown_reference() -> UnknownConsentReference:
+    return UnknownConsentReference(
+        "Aucun consentement de ce membre ne porte cette référence : enregistrez-le d'abord.",
+        "No consent of this member has this reference: record it first.",
+    )

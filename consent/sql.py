@@ -1,0 +1,245 @@
+"""The consent registry on SQLAlchemy Core (SQLite in embedded mode, PostgreSQL at scale).
+
+Uniqueness races between processes are settled by the database's constraints:
+(member_id, reference) for consents, (consent_id, state) for state rows,
+(kind, subject_id, recipient_id) for notice acknowledgements.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from consent.model import (
+    ConsentRecord,
+    Notice,
+    NoticeAck,
+    NoticeKind,
+    StateChange,
+    Status,
+    as_utc,
+    sorted_history,
+)
+from consent.registry import Clock, ConsentRegistry, FicheKey, utc_now
+from consent.tables import ConsentTables, define_tables
+from hub.errors import NoticeNotSent
+
+_TABLES = define_tables(sa.MetaData())
+_ENDED = (Status.WITHDRAWN.value, Status.EXPIRED.value)
+
+
+class SqlConsentRegistry(ConsentRegistry):
+    def __init__(self, engine: sa.Engine, clock: Clock = utc_now, *,
+                 refresh_every: float = 1.0, tables: ConsentTables | None = None) -> None:
+        self._engine = engine
+        self._t = tables or _TABLES
+        super().__init__(clock, refresh_every=refresh_every)
+
+    # -- consents ---------------------------------------------------------------------
+
+    def for_porteur(self, fiches: Iterable[FicheKey]) -> list[ConsentRecord]:
+        keys = sorted(set(fiches))
+        if not keys:
+            return []
+        c = self._t.consents.c
+        query = sa.select(self._t.consents).where(
+            sa.tuple_(c.member_id, c.fiche_id).in_(keys)
+        ).order_by(c.recorded_at, c.id)
+        return self._records(query)
+
+    def _load(self, consent_id: str) -> ConsentRecord | None:
+        found = self._records(sa.select(self._t.consents).where(self._t.consents.c.id == consent_id))
+        return found[0] if found else None
+
+    def _find_reference(self, member_id: str, reference: str) -> ConsentRecord | None:
+        c = self._t.consents.c
+        query = sa.select(self._t.consents).where(c.member_id == member_id,
+                                                  c.reference == reference)
+        found = self._records(query)
+        return found[0] if found else None
+
+    def _add(self, consent: ConsentRecord) -> ConsentRecord:
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(self._t.consents.insert().values(**_consent_row(consent)))
+                conn.execute(self._t.states.insert().values(
+                    **_state_row(consent.id, consent.history[0], consent.recorded_at)))
+        except sa.exc.IntegrityError:
+            existing = self._find_reference(consent.member_id, consent.reference)
+            if existing is None:
+                raise
+            return existing
+        return consent
+
+    def _append_state(self, consent_id: str, change: StateChange) -> bool:
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(self._t.states.insert().values(
+                    **_state_row(consent_id, change, self.clock())))
+                self._bump_version(conn)
+        except sa.exc.IntegrityError:
+            return False
+        return True
+
+    def _due_for_expiry(self, now: dt.datetime, limit: int) -> list[ConsentRecord]:
+        c, s = self._t.consents.c, self._t.states.c
+        ended = sa.select(s.id).where(s.consent_id == c.id, s.state.in_(_ENDED)).exists()
+        query = (sa.select(self._t.consents).where(c.expires_at <= as_utc(now), ~ended)
+                 .order_by(c.expires_at, c.id).limit(limit))
+        return self._records(query)
+
+    def _change_version(self) -> int:
+        query = sa.select(self._t.changes.c.version).where(self._t.changes.c.id == 1)
+        with self._engine.connect() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    def _bump_version(self, conn: sa.Connection) -> None:
+        changes = self._t.changes
+        bumped = conn.execute(changes.update().where(changes.c.id == 1)
+                              .values(version=changes.c.version + 1))
+        if bumped.rowcount == 0:
+            conn.execute(changes.insert().values(id=1, version=1))
+
+    def _records(self, query: sa.Select[Any]) -> list[ConsentRecord]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+            ids = [row["id"] for row in rows]
+            history = self._histories(conn, ids) if ids else {}
+        return [_record(row, history.get(row["id"], ())) for row in rows]
+
+    def _histories(self, conn: sa.Connection,
+                   ids: Sequence[str]) -> dict[str, tuple[StateChange, ...]]:
+        s = self._t.states.c
+        rows = conn.execute(sa.select(self._t.states).where(s.consent_id.in_(ids))
+                            .order_by(s.id)).mappings().all()
+        changes: dict[str, list[StateChange]] = {}
+        for row in rows:
+            change = StateChange(Status(row["state"]), as_utc(row["at"]), row["by_member"])
+            changes.setdefault(row["consent_id"], []).append(change)
+        return {key: sorted_history(value) for key, value in changes.items()}
+
+    # -- notices ----------------------------------------------------------------------
+
+    def notice(self, version: int) -> Notice | None:
+        return self._notice(self._t.notices.c.version == version)
+
+    def _notice_by_hash(self, sha256: str) -> Notice | None:
+        return self._notice(self._t.notices.c.sha256 == sha256)
+
+    def _notice(self, where: sa.ColumnElement[bool]) -> Notice | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(self._t.notices).where(where)).mappings().first()
+        if row is None:
+            return None
+        return Notice(row["version"], row["sha256"], row["text"], as_utc(row["stored_at"]))
+
+    def _add_notice(self, text: str, sha256: str, at: dt.datetime) -> Notice:
+        notices = self._t.notices
+        for _attempt in range(5):
+            try:
+                with self._engine.begin() as conn:
+                    latest = conn.execute(sa.select(sa.func.max(notices.c.version))).scalar()
+                    version = int(latest or 0) + 1
+                    conn.execute(notices.insert().values(
+                        version=version, sha256=sha256, text=text, stored_at=as_utc(at)))
+                return Notice(version, sha256, text, as_utc(at))
+            except sa.exc.IntegrityError:
+                existing = self._notice_by_hash(sha256)
+                if existing is not None:
+                    return existing
+        raise RuntimeError("could not allocate a notice version after 5 attempts")
+
+    # -- acknowledgements -------------------------------------------------------------
+
+    def notice_sent(self, subject_id: str, recipient_id: str, at: dt.datetime,
+                    kind: NoticeKind = NoticeKind.WITHDRAWAL) -> NoticeAck:
+        existing = self._ack(kind, subject_id, recipient_id)
+        if existing is not None:
+            return existing
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(self._t.acks.insert().values(
+                    kind=kind.value, subject_id=subject_id, recipient_id=recipient_id,
+                    sent_at=as_utc(at)))
+        except sa.exc.IntegrityError:
+            pass  # sent meanwhile by another process: keep its row
+        return self._ack(kind, subject_id, recipient_id)  # type: ignore[return-value]
+
+    def acknowledge(self, subject_id: str, recipient_id: str, at: dt.datetime,
+                    kind: NoticeKind = NoticeKind.WITHDRAWAL) -> NoticeAck:
+        a = self._t.acks.c
+        with self._engine.begin() as conn:
+            conn.execute(self._t.acks.update().where(
+                a.kind == kind.value, a.subject_id == subject_id,
+                a.recipient_id == recipient_id, a.acknowledged_at.is_(None),
+            ).values(acknowledged_at=as_utc(at)))
+        ack = self._ack(kind, subject_id, recipient_id)
+        if ack is None:
+            raise NoticeNotSent("Aucune notice n'a été envoyée à ce destinataire pour ce sujet.",
+                                "No notice was sent to this recipient for this subject.")
+        return ack
+
+    def acks(self, subject_id: str) -> list[NoticeAck]:
+        a = self._t.acks.c
+        return self._acks(sa.select(self._t.acks).where(a.subject_id == subject_id)
+                          .order_by(a.id))
+
+    def overdue(self, now: dt.datetime, delay: dt.timedelta,
+                limit: int = 1000) -> list[NoticeAck]:
+        a = self._t.acks.c
+        query = (sa.select(self._t.acks)
+                 .where(a.acknowledged_at.is_(None), a.sent_at <= as_utc(now) - delay)
+                 .order_by(a.sent_at, a.id).limit(limit))
+        return self._acks(query)
+
+    def _ack(self, kind: NoticeKind, subject_id: str, recipient_id: str) -> NoticeAck | None:
+        a = self._t.acks.c
+        found = self._acks(sa.select(self._t.acks).where(
+            a.kind == kind.value, a.subject_id == subject_id, a.recipient_id == recipient_id))
+        return found[0] if found else None
+
+    def _acks(self, query: sa.Select[Any]) -> list[NoticeAck]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [_ack(row) for row in rows]
+
+
+def _consent_row(consent: ConsentRecord) -> dict[str, Any]:
+    return {
+        "id": consent.id, "member_id": consent.member_id, "reference": consent.reference,
+        "fiche_id": consent.fiche_id, "agent": consent.agent,
+        "collected_at": as_utc(consent.collected_at), "mode": consent.mode,
+        "notice_version": consent.notice_version, "notice_sha256": consent.notice_sha256,
+        "purposes": sorted(consent.purposes), "roles": sorted(consent.roles),
+        "members": sorted(consent.members), "expires_at": as_utc(consent.expires_at),
+        "proof_type": consent.proof_type, "proof_value": consent.proof_value,
+        "recorded_at": as_utc(consent.recorded_at),
+    }
+
+
+def _state_row(consent_id: str, change: StateChange, recorded_at: dt.datetime) -> dict[str, Any]:
+    return {"consent_id": consent_id, "state": change.state.value, "at": as_utc(change.at),
+            "by_member": change.by, "recorded_at": as_utc(recorded_at)}
+
+
+def _record(row: Any, history: tuple[StateChange, ...]) -> ConsentRecord:
+    return ConsentRecord(
+        id=row["id"], reference=row["reference"], member_id=row["member_id"],
+        fiche_id=row["fiche_id"], agent=row["agent"], collected_at=as_utc(row["collected_at"]),
+        mode=row["mode"], notice_version=row["notice_version"],
+        notice_sha256=row["notice_sha256"], purposes=frozenset(row["purposes"]),
+        roles=frozenset(row["roles"]), members=frozenset(row["members"]),
+        expires_at=as_utc(row["expires_at"]), proof_type=row["proof_type"],
+        proof_value=row["proof_value"], recorded_at=as_utc(row["recorded_at"]), history=history,
+    )
+
+
+def _ack(row: Any) -> NoticeAck:
+    acknowledged_at = row["acknowledged_at"]
+    return NoticeAck(
+        NoticeKind(row["kind"]), row["subject_id"], row["recipient_id"], as_utc(row["sent_at"]),
+        None if acknowledged_at is None else as_utc(acknowledged_at),
+    )

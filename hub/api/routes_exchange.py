@@ -1,0 +1,107 @@
+"""`/v1/feed`, `/v1/consents`, `/v1/porteurs/{id}/consents`, `/v1/deliveries`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from hub.api.auth import Authenticated, authenticated, hub_of
+from hub.errors import MalformedBody
+from hub.services import consents, feed, webhooks
+
+router = APIRouter(prefix="/v1")
+
+
+@router.get("/feed", tags=["livraisons"])
+async def read_feed(request: Request, after: int = Query(0, ge=0), limit: int = Query(100),
+                    auth: Authenticated = Depends(authenticated)) -> Any:
+    """The caller's deliveries after the cursor `after`, in order (`next_cursor` for the
+    next call). Each delivery holds only the fields the caller may see."""
+    return await run_in_threadpool(feed.read_feed, hub_of(request), auth.caller, after, limit)
+
+
+@router.post("/consents", status_code=201, tags=["consentements"])
+async def record_consent(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
+    """Record a consent the caller collected (schema `GET /v1/schemas/consent`)."""
+    answer = await run_in_threadpool(consents.record_consent, hub_of(request), auth.caller,
+                                     _json(auth.body))
+    return JSONResponse(answer, status_code=201)
+
+
+@router.get("/consents/{consent_id}", tags=["consentements"])
+async def read_consent(consent_id: str, request: Request,
+                       auth: Authenticated = Depends(authenticated)) -> Any:
+    """A consent with its proof data, for its collector and the members relying on it."""
+    return await run_in_threadpool(consents.read_consent, hub_of(request), auth.caller, consent_id)
+
+
+@router.get("/consents/{consent_id}/receipt", tags=["consentements"])
+async def consent_receipt(consent_id: str, request: Request,
+                          auth: Authenticated = Depends(authenticated)) -> Any:
+    """The consent receipt signed by the hub, to hand to the porteur."""
+    return await run_in_threadpool(consents.consent_receipt, hub_of(request), auth.caller,
+                                   consent_id)
+
+
+@router.post("/consents/{consent_id}/withdraw", tags=["consentements"])
+async def withdraw_consent(consent_id: str, request: Request,
+                           auth: Authenticated = Depends(authenticated)) -> Any:
+    """Withdraw a consent (relayed by its collector or a member relying on it): effective at
+    once; every member that received the porteur's data gets a withdrawal notice."""
+    return await run_in_threadpool(consents.withdraw_consent, hub_of(request), auth.caller,
+                                   consent_id)
+
+
+@router.post("/consents/{consent_id}/ack", tags=["consentements"])
+async def acknowledge(consent_id: str, request: Request,
+                      auth: Authenticated = Depends(authenticated)) -> Any:
+    """Acknowledge a withdrawal notice: the caller deleted what it had received."""
+    return await run_in_threadpool(consents.acknowledge_notice, hub_of(request), auth.caller,
+                                   consent_id)
+
+
+@router.get("/consents/{consent_id}/acks", tags=["consentements"])
+async def acknowledgements(consent_id: str, request: Request,
+                           auth: Authenticated = Depends(authenticated)) -> Any:
+    """Who was sent the withdrawal notice, and who acknowledged it."""
+    acks = await run_in_threadpool(consents.acknowledgements, hub_of(request), auth.caller,
+                                   consent_id)
+    return {"accuses": acks}
+
+
+@router.get("/porteurs/{porteur_id}/consents", tags=["consentements"])
+async def porteur_consents(porteur_id: str, request: Request,
+                           auth: Authenticated = Depends(authenticated)) -> Any:
+    found = await run_in_threadpool(consents.porteur_consents, hub_of(request), auth.caller,
+                                    porteur_id)
+    return {"consentements": found}
+
+
+@router.get("/deliveries/dead", tags=["livraisons"])
+async def dead_letters(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
+    """The caller's dead-lettered webhook deliveries (the network coordinator sees all)."""
+    member = None if auth.caller.role == "coordination" else auth.caller.member_id
+    dead = await run_in_threadpool(webhooks.dead_letters, hub_of(request), member)
+    return {"livraisons": dead}
+
+
+@router.post("/deliveries/replay", tags=["livraisons"])
+async def replay(request: Request, delivery_id: int | None = None,
+                 auth: Authenticated = Depends(authenticated)) -> Any:
+    """Put the caller's dead-lettered deliveries (or one of them) back in line."""
+    coordinator_one = auth.caller.role == "coordination" and delivery_id is not None
+    member = None if coordinator_one else auth.caller.member_id
+    count = await run_in_threadpool(webhooks.replay_dead, hub_of(request),
+                                    delivery_id=delivery_id, member_id=member)
+    return {"rejouees": count}
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedBody("Le corps n'est pas du JSON valide.", "The body is not valid JSON.") from exc

@@ -1,0 +1,135 @@
+"""Second stage of verification: roots at every head, head order, consistency proofs.
+
+Pure: standard library and audit modules only (imported by the offline verifier).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from hub.audit.merkle import HASH_SIZE, CompactRange, verify_consistency
+from hub.audit.report import Problem, VerificationReport
+from hub.audit.scan import ExportScan
+
+
+def finish_scan(scan: ExportScan) -> VerificationReport:
+    report = scan.report
+    report.entries, report.heads = scan.count, len(scan.heads)
+    if not scan.heads:
+        report.add_problem(Problem(
+            "no_signed_head", "aucune tête signée valide : rien n'est vérifiable",
+            "no valid signed head: nothing can be verified",
+        ))
+    _check_head_order(scan, report)
+    roots = _distinct_roots(scan, report)
+    root_candidate = _check_roots(scan, roots, report)
+    _check_proofs(scan, roots, report)
+    _warn_uncovered_tail(scan, roots, report)
+    candidates = [c for c in (scan.first_anomaly, root_candidate) if c is not None]
+    report.first_bad_seq = min(candidates) if candidates else None
+    return report
+
+
+def _check_head_order(scan: ExportScan, report: VerificationReport) -> None:
+    for earlier, later in itertools.pairwise(scan.heads):
+        if later.size < earlier.size or later.timestamp_ms < earlier.timestamp_ms:
+            report.add_problem(Problem(
+                "heads_out_of_order",
+                f"la tête de taille {later.size} suit une tête plus grande ou plus récente",
+                f"the head of size {later.size} follows a larger or later head",
+            ))
+
+
+def _distinct_roots(scan: ExportScan, report: VerificationReport) -> dict[int, bytes]:
+    roots: dict[int, bytes] = {}
+    for head in scan.heads:
+        known = roots.setdefault(head.size, head.root_hash)
+        if known != head.root_hash:
+            report.add_problem(Problem(
+                "forked_heads",
+                f"deux têtes signées de taille {head.size} ont des racines différentes",
+                f"two signed heads of size {head.size} have different roots",
+            ))
+    return roots
+
+
+def _check_roots(
+    scan: ExportScan, roots: dict[int, bytes], report: VerificationReport
+) -> int | None:
+    """Recompute the root at each head size; return the seq a root mismatch points to."""
+    total = scan.start + scan.count
+    tree = CompactRange(scan.start, scan.frontier)
+    last_good, candidate = scan.start, None
+    leaves, offset = scan.leaves, -scan.start * HASH_SIZE
+    for size in sorted(roots):
+        if size < scan.start:
+            continue
+        if size > total:
+            report.add_problem(Problem(
+                "entries_missing",
+                f"la tête de taille {size} couvre des entrées absentes à partir du seq {total}",
+                f"the head of size {size} covers entries missing from seq {total} on",
+                total,
+            ))
+            candidate = total if candidate is None else min(candidate, total)
+            break
+        while tree.size < size:
+            start = offset + tree.size * HASH_SIZE
+            tree.append(bytes(leaves[start : start + HASH_SIZE]))
+        if tree.root() == roots[size]:
+            report.verified_size = max(report.verified_size, size)
+            last_good = size if candidate is None else last_good
+            continue
+        report.add_problem(Problem(
+            "root_mismatch",
+            f"la racine recalculée à la taille {size} diffère de la tête signée",
+            f"the root recomputed at size {size} differs from the signed head",
+        ))
+        if candidate is None:
+            explained = _explained(scan.first_anomaly, size)
+            candidate = scan.first_anomaly if explained else last_good
+    return candidate
+
+
+def _explained(first_anomaly: int | None, size: int) -> bool:
+    """A faulty entry below `size` already explains a root mismatch at `size`."""
+    return first_anomaly is not None and first_anomaly < size
+
+
+def _check_proofs(scan: ExportScan, roots: dict[int, bytes], report: VerificationReport) -> None:
+    linked: set[int] = set()
+    for old_size, new_size, proof in scan.proofs:
+        if old_size not in roots or new_size not in roots:
+            report.add_warning(Problem(
+                "proof_without_heads",
+                f"preuve de cohérence {old_size}→{new_size} sans têtes correspondantes",
+                f"consistency proof {old_size}→{new_size} has no matching heads",
+            ))
+        elif verify_consistency(old_size, new_size, proof, roots[old_size], roots[new_size]):
+            linked.update((old_size, new_size))
+        else:
+            report.add_problem(Problem(
+                "bad_consistency_proof",
+                f"la preuve de cohérence {old_size}→{new_size} ne se vérifie pas",
+                f"the consistency proof {old_size}→{new_size} does not verify",
+            ))
+    for size in roots:
+        if size < scan.start and size not in linked:
+            report.add_warning(Problem(
+                "archived_head_unchecked",
+                f"tête de taille {size} antérieure à l'archive, sans preuve de cohérence",
+                f"head of size {size} predates the archive and has no consistency proof",
+            ))
+
+
+def _warn_uncovered_tail(
+    scan: ExportScan, roots: dict[int, bytes], report: VerificationReport
+) -> None:
+    total = scan.start + scan.count
+    covered = max(roots, default=0)
+    if total > covered:
+        report.add_warning(Problem(
+            "uncovered_entries",
+            f"{total - covered} entrée(s) après la dernière tête signée (non encore couvertes)",
+            f"{total - covered} entrie(s) after the last signed head (not yet covered)",
+        ))

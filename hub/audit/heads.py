@@ -1,0 +1,182 @@
+"""Signed tree heads and witness countersignatures (Ed25519 via `cryptography`).
+
+A head commits the hub to the first `size` entries of the log: the signed message is
+
+    "capactif-audit-head-v1\\n" size "\\n" root_hex "\\n" timestamp_ms "\\n" key_id "\\n"
+
+A witness (a member's DPO) countersigns the same message behind its own prefix
+"capactif-audit-cosignature-v1\\n", so the hub operator alone cannot rewrite history
+once a witness has seen a head. A key id is the first 16 hex digits of SHA-256 of the
+raw 32-byte public key.
+
+Pure: the standard library and `cryptography` only (the offline verifier imports it).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+_HEAD_PREFIX = b"capactif-audit-head-v1\n"
+_COSIGNATURE_PREFIX = b"capactif-audit-cosignature-v1\n"
+
+
+@dataclass(frozen=True)
+class Cosignature:
+    """A witness's countersignature of one head."""
+
+    witness: str
+    key_id: str
+    signature: bytes
+
+
+@dataclass(frozen=True)
+class SignedTreeHead:
+    size: int
+    root_hash: bytes
+    timestamp_ms: int
+    key_id: str
+    signature: bytes
+    cosignatures: tuple[Cosignature, ...] = field(default=())
+
+    def message(self) -> bytes:
+        return head_message(self.size, self.root_hash, self.timestamp_ms, self.key_id)
+
+    def with_cosignature(self, cosignature: Cosignature) -> SignedTreeHead:
+        return replace(self, cosignatures=(*self.cosignatures, cosignature))
+
+
+def head_message(size: int, root_hash: bytes, timestamp_ms: int, key_id: str) -> bytes:
+    body = f"{size}\n{root_hash.hex()}\n{timestamp_ms}\n{key_id}\n"
+    return _HEAD_PREFIX + body.encode("ascii")
+
+
+def key_id(public_key: Ed25519PublicKey) -> str:
+    return hashlib.sha256(raw_public_key(public_key)).hexdigest()[:16]
+
+
+def raw_public_key(public_key: Ed25519PublicKey) -> bytes:
+    return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+class HeadSigner:
+    """Signs tree heads with the hub's Ed25519 private key."""
+
+    def __init__(self, private_key: Ed25519PrivateKey) -> None:
+        self._private_key = private_key
+        self.public_key = private_key.public_key()
+        self.key_id = key_id(self.public_key)
+
+    def sign(self, size: int, root_hash: bytes, timestamp_ms: int) -> SignedTreeHead:
+        message = head_message(size, root_hash, timestamp_ms, self.key_id)
+        signature = self._private_key.sign(message)
+        return SignedTreeHead(size, root_hash, timestamp_ms, self.key_id, signature)
+
+
+def verify_head(head: SignedTreeHead, public_key: Ed25519PublicKey) -> bool:
+    """True when the hub key `public_key` signed exactly this head."""
+    if head.key_id != key_id(public_key):
+        return False
+    return _verifies(public_key, head.signature, head.message())
+
+
+def countersign(head: SignedTreeHead, witness: str, private_key: Ed25519PrivateKey) -> Cosignature:
+    """A witness's countersignature; the witness should first verify the head itself."""
+    signature = private_key.sign(_COSIGNATURE_PREFIX + head.message())
+    return Cosignature(witness, key_id(private_key.public_key()), signature)
+
+
+def verify_cosignature(
+    head: SignedTreeHead, cosignature: Cosignature, public_key: Ed25519PublicKey
+) -> bool:
+    if cosignature.key_id != key_id(public_key):
+        return False
+    return _verifies(public_key, cosignature.signature, _COSIGNATURE_PREFIX + head.message())
+
+
+def _verifies(public_key: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
+    try:
+        public_key.verify(signature, message)
+    except InvalidSignature:
+        return False
+    return True
+
+
+def head_to_dict(head: SignedTreeHead) -> dict[str, Any]:
+    """The JSON form of a head, as exported and served by the API."""
+    return {
+        "size": head.size,
+        "root_hash": head.root_hash.hex(),
+        "timestamp_ms": head.timestamp_ms,
+        "key_id": head.key_id,
+        "signature": b64url(head.signature),
+        "cosignatures": [
+            {"witness": c.witness, "key_id": c.key_id, "signature": b64url(c.signature)}
+            for c in head.cosignatures
+        ],
+    }
+
+
+def head_from_dict(document: dict[str, Any]) -> SignedTreeHead:
+    """Decode a head; raises ValueError when a field is missing or malformed."""
+    try:
+        cosignatures = tuple(
+            Cosignature(str(c["witness"]), str(c["key_id"]), b64url_decode(c["signature"]))
+            for c in document.get("cosignatures", ())
+        )
+        head = SignedTreeHead(
+            size=_non_negative_int(document["size"]),
+            root_hash=bytes.fromhex(document["root_hash"]),
+            timestamp_ms=_non_negative_int(document["timestamp_ms"]),
+            key_id=str(document["key_id"]),
+            signature=b64url_decode(document["signature"]),
+            cosignatures=cosignatures,
+        )
+    except (KeyError, TypeError, binascii.Error) as exc:
+        raise ValueError("malformed tree head") from exc
+    if len(head.root_hash) != 32:
+        raise ValueError("malformed tree head: the root hash is 32 bytes")
+    return head
+
+
+def _non_negative_int(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError("malformed tree head: sizes and times are non-negative integers")
+    return value
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def load_public_key(data: str | bytes) -> Ed25519PublicKey:
+    """An Ed25519 public key from PEM (SubjectPublicKeyInfo) or base64url of the raw 32 bytes."""
+    raw = data.encode("ascii") if isinstance(data, str) else data
+    raw = raw.strip()
+    try:
+        if raw.startswith(b"-----BEGIN"):
+            key = serialization.load_pem_public_key(raw)
+        else:
+            key = Ed25519PublicKey.from_public_bytes(b64url_decode(raw.decode("ascii")))
+    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+        raise ValueError("not an Ed25519 public key (PEM or base64url raw)") from exc
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError("not an Ed25519 public key (PEM or base64url raw)")
+    return key
+
+
+def public_key_pem(public_key: Ed25519PublicKey) -> bytes:
+    return public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )

@@ -1,0 +1,272 @@
+"""The append-only access log: batched appends, signed tree heads, proofs, export, search.
+
+Entries are the source of truth; the in-memory Merkle tree is rebuilt from their stored
+leaf hashes at start-up and caught up before every head or proof, so several processes
+may append to the same log. Appends take one transaction per batch and a log-wide lock
+(BEGIN IMMEDIATE on SQLite, an advisory lock on PostgreSQL) to give contiguous seqs.
+A crash between appending and publishing loses nothing: the next head covers every
+stored entry. The hub refuses to sign a head over a store that no longer matches its
+last signed head (`AuditIntegrityError`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from hub.audit import export as records
+from hub.audit.events import AccessEvent
+from hub.audit.heads import Cosignature, HeadSigner, SignedTreeHead, verify_cosignature
+from hub.audit.merkle import MerkleTree, leaf_hash
+from hub.audit.rows import (
+    as_utc,
+    insert_params,
+    insert_statement,
+    row_document,
+    row_event,
+)
+from hub.audit.sink import AuditSink
+from hub.errors import AuditIntegrityError, BadRequest, NotFound
+from hub.store.audit_tables import audit_cosignatures, audit_entries, audit_heads
+
+_PG_LOCK_KEY = 0x6361706163746966  # "capactif": one advisory lock for the whole log
+_PAGE = 5_000
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class AuditLog(AuditSink):
+    def __init__(self, engine: sa.Engine, *, clock: Callable[[], datetime] = _utc_now) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._tree = MerkleTree()
+        self._next_seq = 0  # one past the last stored seq read into the tree
+        self._tree_lock = threading.Lock()
+        with engine.connect() as conn:
+            self._catch_up(conn)
+
+    @property
+    def size(self) -> int:
+        """Entries known to this process (others may have appended since)."""
+        return self._tree.size
+
+    def append_many(self, events: Sequence[AccessEvent]) -> list[AccessEvent]:
+        if not events:
+            return []
+        with self._engine.begin() as conn:
+            _lock_log(conn)
+            first = conn.scalar(sa.select(sa.func.max(audit_entries.c.seq)))
+            first = 0 if first is None else first + 1
+            stamped = [event.with_seq(first + i) for i, event in enumerate(events)]
+            leaves = [leaf_hash(event.canonical()) for event in stamped]
+            dialect = conn.dialect.name
+            params = [insert_params(e, leaf, dialect) for e, leaf in zip(stamped, leaves, strict=True)]
+            conn.exec_driver_sql(insert_statement(dialect), params)
+        with self._tree_lock:
+            if self._next_seq == first:
+                self._tree.extend(leaves)
+                self._next_seq = first + len(leaves)
+        return stamped
+
+    def publish_head(self, signer: HeadSigner, *, force: bool = False) -> SignedTreeHead:
+        """Sign the tree over every stored entry; without `force`, an unchanged size
+        returns the latest head instead of signing a new one."""
+        with self._engine.begin() as conn:
+            _lock_log(conn)
+            self._catch_up(conn)
+            latest = _latest_head(conn)
+            with self._tree_lock:
+                self._check_matches(latest)
+                if latest is not None and latest.size == self._tree.size and not force:
+                    return latest
+                now_ms = int(self._clock().timestamp() * 1000)
+                timestamp = max(now_ms, latest.timestamp_ms if latest else 0)
+                head = signer.sign(self._tree.size, self._tree.root(), timestamp)
+            conn.execute(audit_heads.insert().values(
+                tree_size=head.size, root_hash=head.root_hash, timestamp_ms=head.timestamp_ms,
+                key_id=head.key_id, signature=head.signature,
+            ))
+        return head
+
+    def latest_head(self) -> SignedTreeHead | None:
+        with self._engine.connect() as conn:
+            return _latest_head(conn)
+
+    def heads(self) -> list[SignedTreeHead]:
+        """Every published head with its countersignatures, in publication order."""
+        with self._engine.connect() as conn:
+            return _heads(conn)
+
+    def inclusion_proof(self, seq: int, size: int | None = None) -> list[bytes]:
+        """Audit path of entry `seq` in the tree of `size` entries (default: all)."""
+        self.refresh()
+        with self._tree_lock:
+            size = self._tree.size if size is None else size
+            if not 0 <= seq < size <= self._tree.size:
+                raise NotFound(
+                    "Aucune entrée de ce numéro dans un arbre de cette taille.",
+                    "No entry with this seq in a tree of this size.",
+                )
+            return self._tree.inclusion_proof(seq, size)
+
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
+        """Proof that the tree of `old_size` entries is a prefix of the one of `new_size`."""
+        self.refresh()
+        with self._tree_lock:
+            new_size = self._tree.size if new_size is None else new_size
+            if not 0 <= old_size <= new_size <= self._tree.size:
+                raise BadRequest(
+                    "Tailles d'arbre invalides : il faut 0 ≤ ancienne ≤ nouvelle ≤ taille du "
+                    "journal.",
+                    "Invalid tree sizes: 0 ≤ old ≤ new ≤ log size is required.",
+                )
+            return self._tree.consistency_proof(old_size, new_size)
+
+    def add_cosignature(
+        self, head: SignedTreeHead, cosignature: Cosignature, witness_key: Ed25519PublicKey
+    ) -> None:
+        """Store a witness's countersignature after checking it against the witness key."""
+        if not verify_cosignature(head, cosignature, witness_key):
+            raise BadRequest(
+                "La contre-signature ne se vérifie pas avec la clé du témoin.",
+                "The countersignature does not verify with the witness key.",
+            )
+        with self._engine.begin() as conn:
+            head_id = conn.scalar(sa.select(audit_heads.c.id).where(
+                audit_heads.c.tree_size == head.size,
+                audit_heads.c.timestamp_ms == head.timestamp_ms,
+                audit_heads.c.signature == head.signature,
+            ))
+            if head_id is None:
+                raise NotFound("Tête d'arbre inconnue.", "Unknown tree head.")
+            conn.execute(audit_cosignatures.insert().values(
+                head_id=head_id, witness=cosignature.witness, key_id=cosignature.key_id,
+                signature=cosignature.signature,
+            ))
+
+    def search(
+        self,
+        *,
+        porteur_ref: str | None = None,
+        member: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[AccessEvent]:
+        """Events matching every given criterion, oldest first; `until` is exclusive."""
+        table = audit_entries.c
+        criteria = [
+            table.porteur_ref == porteur_ref if porteur_ref is not None else None,
+            table.actor_member == member if member is not None else None,
+            table.action == action if action is not None else None,
+            table.at >= as_utc(since) if since is not None else None,
+            table.at < as_utc(until) if until is not None else None,
+        ]
+        query = (
+            sa.select(audit_entries)
+            .where(*[c for c in criteria if c is not None])
+            .order_by(table.seq)
+            .limit(limit)
+        )
+        with self._engine.connect() as conn:
+            return [row_event(row) for row in conn.execute(query)]
+
+    def export(self, target: str | Path | IO[str]) -> int:
+        """Write the whole log as JSONL for `capactif audit verify`; returns the line count."""
+        if isinstance(target, str | Path):
+            with open(target, "w", encoding="utf-8") as stream:
+                return self.export(stream)
+        self.refresh()
+        with self._engine.connect() as conn:
+            return records.write_records(self._export_records(conn), target)
+
+    def refresh(self) -> None:
+        """Catch up with entries appended by other processes."""
+        with self._engine.connect() as conn:
+            self._catch_up(conn)
+
+    def _export_records(self, conn: sa.Connection) -> Iterator[dict[str, Any]]:
+        yield records.meta_record(0, self._tree.size)
+        for row in _entry_rows(conn):
+            yield records.stored_entry_record(row.seq, bytes(row.leaf_hash), row_document(row))
+        heads = _heads(conn)
+        yield from (records.head_record(head) for head in heads)
+        sizes = sorted({head.size for head in heads if head.size <= self._tree.size})
+        with self._tree_lock:
+            proofs = [(old, new, self._tree.consistency_proof(old, new))
+                      for old, new in itertools.pairwise(sizes)]
+        yield from (records.consistency_record(*proof) for proof in proofs)
+
+    def _catch_up(self, conn: sa.Connection) -> None:
+        query = (
+            sa.select(audit_entries.c.seq, audit_entries.c.leaf_hash)
+            .where(audit_entries.c.seq >= self._next_seq)
+            .order_by(audit_entries.c.seq)
+        )
+        with self._tree_lock:
+            for seq, leaf in conn.execute(query):
+                self._tree.append(bytes(leaf))
+                self._next_seq = seq + 1
+
+    def _check_matches(self, latest: SignedTreeHead | None) -> None:
+        if latest is None:
+            return
+        if latest.size > self._tree.size or self._tree.root(latest.size) != latest.root_hash:
+            raise AuditIntegrityError(
+                "Le journal stocké ne correspond plus à sa dernière tête signée ; lancez "
+                "`capactif audit verify` sur un export pour trouver l'entrée fautive.",
+                "The stored log no longer matches its last signed head; run "
+                "`capactif audit verify` on an export to find the bad entry.",
+            )
+
+
+def _lock_log(conn: sa.Connection) -> None:
+    # SQLite: the engine's BEGIN IMMEDIATE already holds the database write lock.
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_LOCK_KEY)))
+
+
+def _entry_rows(conn: sa.Connection) -> Iterator[Any]:
+    """All entries by seq, page by page (keyset), so memory stays flat."""
+    after = -1
+    while True:
+        page = conn.execute(
+            sa.select(audit_entries).where(audit_entries.c.seq > after)
+            .order_by(audit_entries.c.seq).limit(_PAGE)
+        ).all()
+        yield from page
+        if len(page) < _PAGE:
+            return
+        after = page[-1].seq
+
+
+def _latest_head(conn: sa.Connection) -> SignedTreeHead | None:
+    row = conn.execute(sa.select(audit_heads).order_by(audit_heads.c.id.desc()).limit(1)).first()
+    return None if row is None else _head(row, ())
+
+
+def _heads(conn: sa.Connection) -> list[SignedTreeHead]:
+    cosignatures: dict[int, list[Cosignature]] = {}
+    for row in conn.execute(sa.select(audit_cosignatures).order_by(audit_cosignatures.c.id)):
+        cosignatures.setdefault(row.head_id, []).append(
+            Cosignature(row.witness, row.key_id, bytes(row.signature))
+        )
+    rows = conn.execute(sa.select(audit_heads).order_by(audit_heads.c.id))
+    return [_head(row, cosignatures.get(row.id, ())) for row in rows]
+
+
+def _head(row: Any, cosignatures: Sequence[Cosignature]) -> SignedTreeHead:
+    return SignedTreeHead(
+        row.tree_size, bytes(row.root_hash), row.timestamp_ms, row.key_id, bytes(row.signature),
+        tuple(cosignatures),
+    )

@@ -1,0 +1,70 @@
+"""Conversions between access events and `audit_entries` rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from hub.audit.events import AccessEvent, format_time
+
+
+def row_document(row: Any) -> dict[str, Any]:
+    """The event document of a stored row, exactly as hashed; no validation, so that an
+    export of a tampered store still goes through and the verifier can name the fault."""
+    return {
+        "seq": row.seq,
+        "at": format_time(as_utc(row.at)),
+        "actor_member": row.actor_member,
+        "actor_user": row.actor_user,
+        "action": row.action,
+        "porteur_ref": row.porteur_ref,
+        "fiche_refs": list(row.fiche_refs),
+        "fields": list(row.fields),
+        "purpose": row.purpose,
+        "policy_version": row.policy_version,
+        "outcome": row.outcome,
+        "request_id": row.request_id,
+    }
+
+
+def row_event(row: Any) -> AccessEvent:
+    document = row_document(row)
+    document["at"] = as_utc(row.at)
+    return AccessEvent(**document)
+
+
+def as_utc(moment: datetime) -> datetime:
+    # SQLite gives back naive datetimes; every stored time is UTC.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+INSERT_COLUMNS = (
+    "seq", "at", "actor_member", "actor_user", "action", "porteur_ref", "fiche_refs", "fields",
+    "purpose", "policy_version", "outcome", "request_id", "leaf_hash",
+)
+_JSON_COLUMNS = frozenset({"fiche_refs", "fields"})
+
+
+def insert_statement(dialect: str) -> str:
+    """A driver-level INSERT: appends skip SQLAlchemy's per-value processing (the hot path)."""
+    if dialect == "postgresql":
+        marks = ["%s::json" if c in _JSON_COLUMNS else "%s" for c in INSERT_COLUMNS]
+    else:
+        marks = ["?"] * len(INSERT_COLUMNS)
+    return f"INSERT INTO audit_entries ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join(marks)})"
+
+
+def insert_params(event: AccessEvent, leaf: bytes, dialect: str) -> tuple[Any, ...]:
+    """The values of `event` (which has its seq) as the driver takes them, in
+    INSERT_COLUMNS order: times stay datetimes for PostgreSQL and become SQLAlchemy's
+    SQLite text form (UTC), lists become JSON text."""
+    at: Any = event.at
+    if dialect != "postgresql":
+        at = at.replace(tzinfo=None).isoformat(" ", "microseconds")  # event.at is UTC
+    return (
+        event.seq, at, event.actor_member, event.actor_user, event.action, event.porteur_ref,
+        orjson.dumps(event.fiche_refs).decode("utf-8"), orjson.dumps(event.fields).decode("utf-8"),
+        event.purpose, event.policy_version, event.outcome, event.request_id, leaf,
+    )

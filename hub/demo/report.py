@@ -1,0 +1,46 @@
+"""What the demo prints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+def pushed(outcome: dict[str, Any]) -> None:
+    rejected_total = sum(outcome["rejected"].values())
+    say(f"Consentements : {outcome['consents']} enregistrés par les membres (POST /v1/consents)")
+    say(f"Envoi : {outcome['pushed'] + 1} fiches de {outcome['members']} membres en "
+        f"{outcome['batches']} lots signés")
+    say(f"  acceptées : {outcome['accepted']}    rejetées : {rejected_total}")
+    for (path, code, message), count in sorted(outcome["rejected"].items()):
+        say(f"    {count:>3} × {path} [{code}] {message}")
+
+
+def processed(status: dict[str, int], elapsed: float) -> None:
+    say(f"Traitement : {status.get('processed', 0)} fiches traitées par le worker, "
+        f"{status.get('porteurs', 0)} porteurs, {status.get('outbox_pending', '?')} en attente "
+        f"({elapsed:.1f} s depuis le début de l'envoi)")
+
+
+def showcase(shown: dict[str, Any], down_member: str) -> None:
+    say(f"Une même fiche ({shown['fiche_id']}), trois membres, trois rôles, trois vues :")
+    for member, document in shown["views"].items():
+        if not document:
+            say(f"  {member:<28} RIEN REÇU")
+            continue
+        fiche = document["fiche"]
+        say(f"  {member:<28} finalité {document['finalite']:<15} {len(document['champs']):>2} champs ; "
+            f"financement : {sorted(fiche.get('financement', {})) or 'aucun'}")
+    counts = ", ".join(f"{m} : {n}" for m, n in shown["webhooks"].items())
+    say(f"Webhooks reçus et vérifiés (signature Ed25519 du hub) : {counts} ; {down_member} était "
+        "injoignable au départ, rien n'a été perdu.")
+
+
+def withdrawal(result: dict[str, Any]) -> None:
+    say(f"Retrait du consentement {result['consent_id']} : statut {result['statut']}, avis de "
+        f"retrait envoyés à {len(result['notified'])} membres ({', '.join(result['notified'])})")
+    statuses = ", ".join(f"{a['membre']} : {a['statut']}" for a in result["acks"])
+    say(f"  accusés de réception : {statuses}")

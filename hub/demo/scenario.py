@@ -1,0 +1,137 @@
+"""What the demo's members do over HTTP: record consents, push fiches, read their
+deliveries, relay a withdrawal and acknowledge it."""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import json
+import time
+from typing import Any
+
+from connectors.client import HubClient
+from connectors.receiver import WebhookReceiver
+from consent.examples import example_submission
+from hub.demo.population import Population
+
+PUSHING = ["commune-ambert", "cci-puy-de-dome", "pfil-livradois-forez", "chambre-agriculture-43",
+           "bge-auvergne"]
+ALL_MEMBERS = [*PUSHING, "cc-ambert-livradois-forez"]
+SHOWCASE_MEMBER = "commune-ambert"
+INVALID_EVERY = 17
+BATCH = 50
+PURPOSES = ["orientation", "accompagnement", "financement", "statistiques"]
+ROLES = ["accueil", "accompagnement", "financement", "coordination"]
+
+
+def push_all(clients: dict[str, HubClient], notice: tuple[int, str], count: int) -> dict[str, Any]:
+    population = Population()
+    outcome: dict[str, Any] = {"accepted": 0, "rejected": collections.Counter(), "batches": 0,
+                               "consents": 0, "members": len(PUSHING)}
+    per_member = max(2, count // len(PUSHING))
+    for member in PUSHING:
+        fiches = _fiches(population, member, per_member)
+        for fiche in fiches:
+            if fiche["fiche_id"].endswith("SANS-CONSENTEMENT"):
+                continue
+            outcome["consents"] += 1
+            record = clients[member].record_consent(_consent(notice, fiche))
+            if fiche["fiche_id"] == f"{SHOWCASE_MEMBER}-00000":
+                outcome["showcase"] = {"member": member, "fiche_id": fiche["fiche_id"],
+                                       "consent_id": record["id"]}
+        for start in range(0, len(fiches), BATCH):
+            result = clients[member].push_fiches(fiches[start:start + BATCH])
+            outcome["batches"] += 1
+            outcome["accepted"] += len(result.accepted)
+            for item in result.rejected:
+                for error in item.errors:
+                    outcome["rejected"][(error["path"], error["code"], error["message_fr"])] += 1
+    outcome["pushed"] = per_member * len(PUSHING)
+    return outcome
+
+
+def _fiches(population: Population, member: str, count: int) -> list[dict[str, Any]]:
+    fiches = []
+    for n in range(count):
+        fiche_id = f"{member}-{n:05d}"
+        if (n + 1) % INVALID_EVERY == 0:
+            fiches.append(population.invalid_fiche(member, fiche_id)[0])
+        else:
+            fiches.append(population.fiche(member, fiche_id))
+    if member == SHOWCASE_MEMBER:
+        showcase = fiches[0]
+        showcase["porteur"]["adresse"].update(code_postal="63600", commune="Ambert",
+                                              code_insee="63003")
+        showcase["projet"].update(type="creation", stade="montage", besoins=["financement", "local"],
+                                  commune_implantation={"code_insee": "63003", "nom": "Ambert"})
+        showcase["financement"] = {"besoin_total": 48000, "apport": 9000, "pret_honneur": 12000}
+        orphan = population.fiche(member, f"{member}-SANS-CONSENTEMENT")
+        fiches.append(orphan)
+    return fiches
+
+
+def _consent(notice: tuple[int, str], fiche: dict[str, Any]) -> dict[str, Any]:
+    collected = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=1)
+    return example_submission(
+        notice[0], notice[1], collected, reference=fiche["consentement"]["reference"],
+        membre=fiche["membre"], fiche_id=fiche["fiche_id"], agent=f"agent-{fiche['membre']}",
+        finalites=PURPOSES, roles_destinataires=ROLES)
+
+
+def showcase(outcome: dict[str, Any], clients: dict[str, HubClient],
+             receivers: dict[str, WebhookReceiver], feed_member: str) -> dict[str, Any]:
+    """The showcase fiche as each of three members of different roles received it."""
+    fiche_id = outcome["showcase"]["fiche_id"]
+    received = {m: _wait(lambda r=r: _received(r, fiche_id, "created"), 90)
+                for m, r in receivers.items()}
+    feed = _wait(lambda: _from_feed(clients[feed_member], fiche_id, "created"), 60)
+    views = {**received, feed_member: feed}
+    return {"fiche_id": fiche_id, "views": views, "complete": all(views.values()),
+            "webhooks": {m: len(r.deliveries()) for m, r in receivers.items()}}
+
+
+def withdraw(outcome: dict[str, Any], clients: dict[str, HubClient],
+             shown: dict[str, Any]) -> dict[str, Any]:
+    """The porteur withdraws at the commune; notices go out; recipients acknowledge."""
+    consent_id = outcome["showcase"]["consent_id"]
+    owner = clients[outcome["showcase"]["member"]]
+    answer = owner.request("POST", f"/v1/consents/{consent_id}/withdraw")
+    acknowledged = []
+    for member in shown["views"]:
+        if member in clients:
+            clients[member].request("POST", f"/v1/consents/{consent_id}/ack")
+            acknowledged.append(member)
+    acks = owner.request("GET", f"/v1/consents/{consent_id}/acks")["accuses"]
+    return {"consent_id": consent_id, "notified": answer["avis_envoyes"], "acks": acks,
+            "statut": answer["statut"]}
+
+
+def _received(receiver: WebhookReceiver, fiche_id: str, event: str) -> dict[str, Any] | None:
+    for path in receiver.deliveries():
+        document = json.loads(path.read_text("utf-8"))
+        if document.get("source", {}).get("fiche_id") == fiche_id and document["evenement"] == event:
+            return document
+    return None
+
+
+def _from_feed(client: HubClient, fiche_id: str, event: str) -> dict[str, Any] | None:
+    cursor: Any = 0
+    while True:
+        page = client.feed(after=cursor, limit=200)
+        for document in page.deliveries:
+            if document.get("source", {}).get("fiche_id") == fiche_id and \
+                    document["evenement"] == event:
+                return document
+        if not page.has_more:
+            return None
+        cursor = page.next_cursor
+
+
+def _wait(probe: Any, timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.3)
+    return None

@@ -1,0 +1,105 @@
+"""Blocking keys: two records are compared only if they share at least one key.
+
+Every rule is built by one helper, `_key(rule, *parts)`, which gives no key when
+a part is missing. The keys are plain strings, so the store can keep them in a
+persistent index table (key -> porteur) and fetch candidates by key.
+
+Example:
+    >>> from hub.domain.matching.record import normalise_record
+    >>> r = normalise_record({"id": "1", "nom": "Dupond", "prenom": "Jean",
+    ...                       "date_naissance": "1980-05-12"})
+    >>> "nom_annee:DP2:1980" in blocking_keys(r)
+    True
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+
+from hub.domain.matching.record import NormalisedRecord
+
+KeyRule = Callable[[NormalisedRecord], list[str | None]]
+
+
+def _key(rule: str, *parts: object) -> str | None:
+    if any(part is None or part == "" for part in parts):
+        return None
+    return ":".join((rule, *(str(part) for part in parts)))
+
+
+def _year(r: NormalisedRecord) -> int | None:
+    return r.date_naissance.year if r.date_naissance else None
+
+
+def _day_month(r: NormalisedRecord) -> str | None:
+    """Day and month in sorted order, so a day/month swap gives the same key."""
+    if r.date_naissance is None:
+        return None
+    low, high = sorted((r.date_naissance.day, r.date_naissance.month))
+    return f"{r.date_naissance.year}-{low:02d}-{high:02d}"
+
+
+def _surname_sounds(r: NormalisedRecord) -> list[str]:
+    """Phonetic keys of the usage name and of the birth name (married names meet maiden ones)."""
+    return [s for s in dict.fromkeys((r.phon_nom, r.phon_nom_naissance)) if s]
+
+
+def _first_sound(r: NormalisedRecord) -> str:
+    return r.phon_prenom
+
+
+RULES: dict[str, KeyRule] = {
+    "nom_annee": lambda r: [_key("nom_annee", s, _year(r)) for s in _surname_sounds(r)],
+    "courriel": lambda r: [_key("courriel", r.courriel)],
+    "telephone": lambda r: [_key("telephone", r.telephone)],
+    "prenom_date": lambda r: [_key("prenom_date", _first_sound(r), _day_month(r))],
+    "noms_inverses": lambda r: [
+        _key("noms_inverses", *sorted((s, _first_sound(r))), _year(r)) for s in _surname_sounds(r)
+    ],
+    "noms_sans_date": lambda r: [
+        _key("noms_sans_date", *sorted((s, _first_sound(r)))) for s in _surname_sounds(r)
+    ],
+    "nom_code_postal": lambda r: [
+        _key("nom_code_postal", s, r.code_postal) for s in _surname_sounds(r)
+    ],
+    "prenom_code_postal": lambda r: [_key("prenom_code_postal", _first_sound(r), r.code_postal)],
+}
+
+
+def blocking_keys(record: NormalisedRecord, rules: Sequence[str] = tuple(RULES)) -> list[str]:
+    """Every blocking key of a record, without duplicates, in rule order."""
+    keys: dict[str, None] = {}
+    for rule in rules:
+        for key in RULES[rule](record):
+            if key is not None:
+                keys[key] = None
+    return list(keys)
+
+
+def candidate_pairs(
+    records: Sequence[NormalisedRecord], rules: Sequence[str], max_block_size: int
+) -> Iterator[tuple[int, int]]:
+    """Index pairs (i < j) sharing a key, each once; blocks larger than the bound are skipped.
+
+    A skipped block is one whose key says too little (a very common name with no date):
+    the other keys of the same records still bring their true duplicates.
+    """
+    blocks: dict[str, list[int]] = defaultdict(list)
+    for index, record in enumerate(records):
+        for key in blocking_keys(record, rules):
+            blocks[key].append(index)
+    seen: set[tuple[int, int]] = set()
+    for members in blocks.values():
+        if 1 < len(members) <= max_block_size:
+            for pair in _pairs(members):
+                if pair not in seen:
+                    seen.add(pair)
+                    yield pair
+
+
+def _pairs(members: Iterable[int]) -> Iterator[tuple[int, int]]:
+    ordered = sorted(members)
+    for position, i in enumerate(ordered):
+        for j in ordered[position + 1 :]:
+            yield i, j

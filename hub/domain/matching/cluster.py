@@ -1,0 +1,107 @@
+"""Clustering of linked pairs that resists chaining.
+
+Links are joined into connected components. A component of three or more
+records is kept whole only if no pair inside it contradicts the others (every
+pair scores at least the review threshold). Otherwise A~B, B~C but A!~C: the
+component is not merged silently. It becomes a review group, and is split by
+complete linkage (two parts join only if every pair across them is compatible),
+strongest links first. Large components go to review the same way.
+
+Example:
+    >>> def compatible(i, j):
+    ...     return {i, j} != {0, 2}
+    >>> result = cluster(3, [(0, 1, 0.9999), (1, 2, 0.9999)], compatible, 30)
+    >>> result.labels, result.review_groups
+    ([0, 0, 2], [(0, 1, 2)])
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+
+Link = tuple[int, int, float]
+
+
+@dataclasses.dataclass(frozen=True)
+class Clustering:
+    """labels[i] is the smallest index of i's cluster; review groups hold record indexes."""
+
+    labels: list[int]
+    review_groups: list[tuple[int, ...]]
+
+
+class _UnionFind:
+    def __init__(self, size: int) -> None:
+        self.parent = list(range(size))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, i: int, j: int) -> None:
+        a, b = self.find(i), self.find(j)
+        if a != b:
+            self.parent[max(a, b)] = min(a, b)
+
+
+def cluster(
+    size: int,
+    links: Sequence[Link],
+    compatible: Callable[[int, int], bool],
+    max_group_size: int,
+) -> Clustering:
+    """Cluster `size` records from their auto-links.
+
+    `compatible(i, j)` says whether two records may be the same person (for the
+    batch service: probability at least the review threshold and no veto field
+    different); it is asked only inside components of three records or more.
+    """
+    components = _UnionFind(size)
+    for i, j, _p in links:
+        components.union(i, j)
+    members: dict[int, list[int]] = defaultdict(list)
+    for index in range(size):
+        members[components.find(index)].append(index)
+    labels = list(range(size))
+    review_groups: list[tuple[int, ...]] = []
+    links_by_root: dict[int, list[Link]] = defaultdict(list)
+    for link in links:
+        links_by_root[components.find(link[0])].append(link)
+    for root, group in members.items():
+        if len(group) == 1:
+            continue
+        if len(group) <= 2 or (
+            len(group) <= max_group_size and _coherent(group, compatible)
+        ):
+            for index in group:
+                labels[index] = group[0]
+            continue
+        review_groups.append(tuple(group))
+        _split(links_by_root[root], compatible, labels)
+    return Clustering(labels, review_groups)
+
+
+def _coherent(group: list[int], compatible: Callable[[int, int], bool]) -> bool:
+    return all(compatible(i, j) for i, j in itertools.combinations(group, 2))
+
+
+def _split(
+    links: Sequence[Link],
+    compatible: Callable[[int, int], bool],
+    labels: list[int],
+) -> None:
+    """Complete linkage over the component's links, strongest first; writes labels."""
+    part_of: dict[int, list[int]] = {}
+    for i, j, _p in sorted(links, key=lambda link: -link[2]):
+        left, right = part_of.setdefault(i, [i]), part_of.setdefault(j, [j])
+        if left is right or not all(compatible(x, y) for x in left for y in right):
+            continue
+        joined = sorted(left + right)
+        for index in joined:
+            part_of[index] = joined
+            labels[index] = joined[0]

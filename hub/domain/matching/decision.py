@@ -1,0 +1,126 @@
+"""Decide link / review / new, for one pair and for one record against its candidates.
+
+An auto-link needs a probability at or above the link threshold AND enough
+agreeing evidence: at least `min_agreeing_fields` fields exact or close, one of
+them a strong identifier (birth date, e-mail, phone, street address), AND no veto field
+(first name, birth date) plainly different. So records with almost nothing
+(a first name alone) never auto-link, and twins sharing a name, a birth date
+and an address go to review.
+
+Online use (the store keeps a blocking index, key -> porteur):
+    >>> keys = record_blocking_keys({"nom": "Dupont", "prenom": "Anne"}, model)  # doctest: +SKIP
+    >>> decision = match_one(record, candidates_fetched_by_keys, model)        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+from hub.domain.matching.blocking import blocking_keys
+from hub.domain.matching.comparisons import AGREEING, DIFFERENT, FUZZY
+from hub.domain.matching.model import Explanation, MatchModel
+from hub.domain.matching.record import NormalisedRecord, normalise_record
+from hub.domain.matching.settings import DecisionSettings
+
+Kind = Literal["link", "review", "new"]
+RecordLike = NormalisedRecord | Mapping[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Candidate:
+    """An existing fiche's porteur fields, and the porteur it belongs to."""
+
+    porteur_id: str
+    record: RecordLike
+
+
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    """What to do with a new record; `conflicts` lists other porteurs it also matched."""
+
+    kind: Kind
+    porteur_id: str | None
+    score: float
+    explanation: Explanation | None
+    conflicts: tuple[str, ...] = ()
+
+
+def has_enough_evidence(explanation: Explanation, settings: DecisionSettings) -> bool:
+    """Enough fields agree, one of them a strong identifier agreeing exactly or closely.
+
+    A shared commune (address at level fuzzy) counts as agreeing, not as strong.
+    """
+    agreeing = [t for t in explanation.terms
+                if t.level in AGREEING or (t.field == "adresse" and t.level == FUZZY)]
+    strong = any(t.field in settings.strong_fields and t.level in AGREEING for t in agreeing)
+    return strong and len(agreeing) >= settings.min_agreeing_fields
+
+
+def vetoed(explanation: Explanation, settings: DecisionSettings) -> bool:
+    """A veto field (first name, birth date) plainly different: twins, siblings, parents."""
+    return any(t.level == DIFFERENT for t in explanation.terms if t.field in settings.veto_fields)
+
+
+def compatible(explanation: Explanation, settings: DecisionSettings) -> bool:
+    """May these two records be one person without a human saying so?"""
+    return explanation.probability >= settings.review_probability and not vetoed(
+        explanation, settings
+    )
+
+
+def pair_kind(explanation: Explanation, settings: DecisionSettings) -> Kind:
+    """link, review or new for one scored pair."""
+    if (
+        explanation.probability >= settings.link_probability
+        and has_enough_evidence(explanation, settings)
+        and not vetoed(explanation, settings)
+    ):
+        return "link"
+    return "review" if explanation.probability >= settings.review_probability else "new"
+
+
+def as_record(record: RecordLike, record_id: str = "") -> NormalisedRecord:
+    if isinstance(record, NormalisedRecord):
+        return record
+    return normalise_record(record, record_id or str(record.get("id", "")))
+
+
+def record_blocking_keys(record: RecordLike, model: MatchModel | None = None) -> list[str]:
+    """The keys under which the store indexes a record and looks up its candidates."""
+    rules = model.settings.blocking.rules if model else None
+    normalised = as_record(record)
+    return blocking_keys(normalised, rules) if rules else blocking_keys(normalised)
+
+
+def match_one(record: RecordLike, candidates: Iterable[Candidate], model: MatchModel) -> Decision:
+    """Link the record to one porteur, send it to review, or declare a new porteur.
+
+    Chaining is refused: if the record links to two porteurs, or links to one
+    fiche of a porteur while contradicting another fiche of the same porteur,
+    the decision is review, never a silent merge.
+    """
+    settings = model.settings.decision
+    new = as_record(record)
+    best: dict[str, tuple[Kind, Explanation]] = {}
+    compatible_with: dict[str, bool] = {}
+    for candidate in candidates:
+        explanation = model.score(new, as_record(candidate.record))
+        kind = pair_kind(explanation, settings)
+        pid = candidate.porteur_id
+        if pid not in best or explanation.probability > best[pid][1].probability:
+            best[pid] = (kind, explanation)
+        compatible_with[pid] = compatible_with.get(pid, True) and compatible(explanation, settings)
+    if not best:
+        return Decision("new", None, 0.0, None)
+    ranked = sorted(best.items(), key=lambda item: -item[1][1].probability)
+    top_id, (top_kind, top_explanation) = ranked[0]
+    linked = [pid for pid, (kind, _e) in ranked if kind == "link"]
+    probability = top_explanation.probability
+    if top_kind == "link" and len(linked) == 1 and compatible_with[top_id]:
+        return Decision("link", top_id, probability, top_explanation)
+    if top_kind != "new" or linked:
+        conflicts = tuple(pid for pid in linked if pid != top_id)
+        return Decision("review", top_id, probability, top_explanation, conflicts)
+    return Decision("new", None, probability, top_explanation)

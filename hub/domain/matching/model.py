@@ -1,0 +1,183 @@
+"""Fellegi–Sunter scoring with term-frequency adjustments, and its explanation.
+
+A trained `MatchModel` holds, per field and level, m = P(level | same person)
+and u = P(level | different people), the prior probability that a candidate
+pair is a match, and the frequency of common names. The match weight of a pair
+is log2(prior odds) + sum of log2(m/u) over fields; an exact agreement on a
+name is tempered by its frequency: MARTIN agreeing weighs less than a rare name.
+The model is stored as a versioned JSON file (`to_json` / `from_json`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import math
+from typing import Any
+
+from hub.domain.matching.comparisons import (
+    DIFFERENT,
+    EXACT,
+    MISSING,
+    Comparison,
+    build_comparisons,
+    compare_records,
+)
+from hub.domain.matching.record import NormalisedRecord
+from hub.domain.matching.settings import MatchingSettings
+
+MODEL_FORMAT = "capactif-matching-model"
+MODEL_VERSION = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldTerm:
+    """One step of the waterfall: a field, its level and what it adds (in bits)."""
+
+    field: str
+    level: str
+    weight: float
+    tf_adjustment: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"champ": self.field, "niveau": self.level, "poids": round(self.weight, 3),
+                "ajustement_frequence": round(self.tf_adjustment, 3)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Explanation:
+    """Why a pair scored what it did: the prior, each field's term, the total.
+
+    It carries field names, levels and numbers only, never the compared values.
+    """
+
+    prior_weight: float
+    terms: tuple[FieldTerm, ...]
+    total_weight: float
+    probability: float
+
+    def level_of(self, field: str) -> str:
+        return next((t.level for t in self.terms if t.field == field), MISSING)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "a_priori": round(self.prior_weight, 3),
+            "champs": [t.to_dict() for t in self.terms],
+            "total": round(self.total_weight, 3),
+            "probabilite": round(self.probability, 6),
+        }
+
+    def lines_fr(self) -> list[str]:
+        """The waterfall in words: "a priori : -6.2", "nom : exact (+9.1)", ..., the total."""
+        lines = [f"a priori : {self.prior_weight:+.1f}"]
+        for t in self.terms:
+            note = f", dont fréquence du nom {t.tf_adjustment:+.1f}" if t.tf_adjustment else ""
+            lines.append(f"{t.field} : {_LEVELS_FR[t.level]} ({t.weight:+.1f}{note})")
+        lines.append(f"total : {self.total_weight:+.1f} soit une probabilité de "
+                     f"{self.probability:.4f}")
+        return lines
+
+
+_LEVELS_FR = {"exact": "identique", "close": "proche", "fuzzy": "approchant",
+              "different": "différent", "missing": "absent"}
+
+
+@dataclasses.dataclass
+class MatchModel:
+    settings: MatchingSettings
+    prior: float
+    m: dict[str, dict[str, float]]
+    u: dict[str, dict[str, float]]
+    tf: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
+    tf_floor: dict[str, float] = dataclasses.field(default_factory=dict)
+    training: dict[str, Any] = dataclasses.field(default_factory=dict)
+    u_random: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
+
+    @functools.cached_property
+    def comparisons(self) -> list[Comparison]:
+        return build_comparisons(self.settings.comparisons)
+
+    @functools.cached_property
+    def _weights(self) -> dict[str, dict[str, float]]:
+        """log2(m/u) per field and level; a plain disagreement never counts for a match.
+
+        (Candidate pairs that are not matches mostly agree on names, so EM alone
+        would make a different name look like evidence of a match.)
+        """
+        weights: dict[str, dict[str, float]] = {}
+        for field, levels in self.m.items():
+            weights[field] = {
+                level: math.log2(m / self.u[field][level]) for level, m in levels.items()
+            }
+            if DIFFERENT in weights[field]:
+                weights[field][DIFFERENT] = min(weights[field][DIFFERENT], 0.0)
+        return weights
+
+    @functools.cached_property
+    def prior_weight(self) -> float:
+        return math.log2(self.prior / (1 - self.prior))
+
+    def score(self, a: NormalisedRecord, b: NormalisedRecord) -> Explanation:
+        """Compare two records and explain the match weight."""
+        levels, b_used = compare_records(self.comparisons, a, b)
+        return self.explain(levels, a, b_used)
+
+    def explain(
+        self, levels: tuple[str, ...], a: NormalisedRecord, b: NormalisedRecord
+    ) -> Explanation:
+        terms = []
+        for comparison, level in zip(self.comparisons, levels, strict=True):
+            field = comparison.field
+            if level == MISSING:
+                terms.append(FieldTerm(field, level, 0.0))
+                continue
+            adjustment = self._tf_adjustment(comparison, level, a, b)
+            terms.append(FieldTerm(field, level, self._weights[field][level] + adjustment,
+                                   adjustment))
+        total = self.prior_weight + sum(t.weight for t in terms)
+        return Explanation(self.prior_weight, tuple(terms), total, probability_of(total))
+
+    def _tf_adjustment(
+        self, comparison: Comparison, level: str, a: NormalisedRecord, b: NormalisedRecord
+    ) -> float:
+        field = comparison.field
+        if level != EXACT or not self.settings.comparisons[field].term_frequency:
+            return 0.0
+        value = comparison.tf_value(a, b)
+        if value is None or field not in self.tf_floor:
+            return 0.0
+        frequency = self.tf.get(field, {}).get(value, self.tf_floor[field])
+        baseline = self.u_random.get(field, self.u[field])[EXACT]
+        return math.log2(baseline / frequency)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"format": MODEL_FORMAT, "version": MODEL_VERSION,
+             "reglages": self.settings.to_dict(), "a_priori": self.prior, "m": self.m,
+             "u": self.u, "frequences": self.tf, "frequence_plancher": self.tf_floor,
+             "u_aleatoire": self.u_random, "apprentissage": self.training},
+            ensure_ascii=False, indent=1,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> MatchModel:
+        """Read a model file; raises ValueError if it is not a model of a known version."""
+        doc = json.loads(text)
+        if not isinstance(doc, dict) or doc.get("format") != MODEL_FORMAT:
+            raise ValueError("not a capactif matching model")
+        if doc.get("version") != MODEL_VERSION:
+            raise ValueError(f"unsupported matching model version {doc.get('version')!r}")
+        return cls(
+            settings=MatchingSettings.from_dict(doc["reglages"]), prior=doc["a_priori"],
+            m=doc["m"], u=doc["u"], tf=doc["frequences"], tf_floor=doc["frequence_plancher"],
+            training=doc.get("apprentissage", {}), u_random=doc.get("u_aleatoire", {}),
+        )
+
+
+def probability_of(weight: float) -> float:
+    """Match probability from a match weight in bits."""
+    if weight > 60:
+        return 1.0
+    odds = 2.0**weight
+    return odds / (1 + odds)

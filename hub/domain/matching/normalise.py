@@ -1,0 +1,173 @@
+"""Normalisation of French identities before they are compared.
+
+Every function takes what a member typed (any case, accents or not, hyphens,
+apostrophes, particles, garbage) and returns a canonical value, or None when
+nothing usable is left: garbage is treated as missing, never as an error.
+
+Example:
+    >>> surname_forms("de la Fontaine-Dupont")
+    ('FONTAINEDUPONT', 'DELAFONTAINEDUPONT', ('FONTAINE', 'DUPONT'))
+    >>> first_name_tokens("J.-M.")
+    ('J', 'M')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Mapping
+
+import phonenumbers
+
+_NON_LETTERS = re.compile(r"[^A-Z]+")
+_PARTICLES = frozenset({"DE", "DU", "DES", "D", "LE", "LA", "LES", "L", "DI", "VON", "VAN"})
+_SAINT = {"ST": "SAINT", "STE": "SAINTE"}
+
+# Common French diminutives -> the first name they stand for.
+NICKNAMES: Mapping[str, str] = {
+    "MANU": "EMMANUEL", "FRED": "FREDERIC", "SEB": "SEBASTIEN", "NICO": "NICOLAS",
+    "ALEX": "ALEXANDRE", "STEPH": "STEPHANE", "CATHY": "CATHERINE", "ISA": "ISABELLE",
+    "VAL": "VALERIE", "CHRIS": "CHRISTOPHE", "MAX": "MAXIME", "FLO": "FLORENCE",
+    "DOM": "DOMINIQUE", "PHIL": "PHILIPPE", "BEA": "BEATRICE", "JEANNOT": "JEAN",
+    "GEGE": "GERARD", "DEDE": "ANDRE", "MIMI": "MICHELE", "JOJO": "JOSEPH",
+    "SANDY": "SANDRINE", "NATH": "NATHALIE", "CARO": "CAROLINE", "PATOU": "PATRICIA",
+    "TOM": "THOMAS", "BEN": "BENJAMIN", "GUIGUI": "GUILLAUME", "JB": "JEANBAPTISTE",
+    "MATT": "MATTHIEU", "MATHIEU": "MATTHIEU", "ANTO": "ANTOINE", "TITOU": "THIBAULT",
+    "FANFAN": "FRANCOISE", "DOUDOU": "EDOUARD", "LOLO": "LAURENT", "ZAZA": "ISABELLE",
+}
+
+_STREET_WORDS = {
+    "AV": "AVENUE", "AVE": "AVENUE", "BD": "BOULEVARD", "BLD": "BOULEVARD", "R": "RUE",
+    "CH": "CHEMIN", "CHE": "CHEMIN", "PL": "PLACE", "IMP": "IMPASSE", "RTE": "ROUTE",
+    "ALL": "ALLEE", "LOT": "LOTISSEMENT", "LD": "LIEUDIT", "HAM": "HAMEAU", "FG": "FAUBOURG",
+    "ST": "SAINT", "STE": "SAINTE", "QU": "QUAI", "CRS": "COURS", "SQ": "SQUARE",
+}
+_EMAIL = re.compile(r"^[a-z0-9._%+\-']+@[a-z0-9.\-]+\.[a-z]{2,}$")
+_GMAIL = {"gmail.com", "googlemail.com"}
+_DATE_YMD = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?$")
+_DATE_DMY = re.compile(r"^(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{2}|\d{4})$")
+_DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+PLACEHOLDER_DATES = frozenset({dt.date(1900, 1, 1), dt.date(1901, 1, 1), dt.date(1970, 1, 1)})
+MIN_BIRTH_YEAR, MAX_BIRTH_YEAR = 1900, 2030
+
+
+def fold(text: str | None) -> str:
+    """Upper case, no accents, ligatures expanded; anything not a letter becomes one space."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    upper = bare.upper().replace("Œ", "OE").replace("Æ", "AE")
+    return " ".join(_NON_LETTERS.sub(" ", upper).split())
+
+
+def surname_tokens(text: str | None) -> tuple[str, ...]:
+    """The words of a surname without particles (de, du, le, d'...); hyphens split words."""
+    words = [_SAINT.get(w, w) for w in fold(text).split()]
+    kept = tuple(w for w in words if w not in _PARTICLES)
+    return kept or tuple(words)
+
+
+def surname_forms(text: str | None) -> tuple[str, str, tuple[str, ...]] | None:
+    """(compact without particles, compact with particles, tokens), or None if empty.
+
+    "de la Fontaine" and "Delafontaine" agree on the form with particles;
+    "Le Gall" and "Gall" agree on the form without.
+    """
+    tokens = surname_tokens(text)
+    if not tokens:
+        return None
+    full = "".join(_SAINT.get(w, w) for w in fold(text).split())
+    return "".join(tokens), full, tokens
+
+
+def first_name_tokens(text: str | None) -> tuple[str, ...]:
+    """Words of a first name: "Jean-Marc", "Jean Marc" and "JEAN MARC" give the same tokens."""
+    return tuple(fold(text).split())
+
+
+def first_name_initials(tokens: tuple[str, ...]) -> str:
+    """"JM" for Jean-Marc and for J.-M.; a lone "JM" typed as one word stays "JM"."""
+    if len(tokens) == 1 and len(tokens[0]) <= 2:
+        return tokens[0]
+    return "".join(t[0] for t in tokens)
+
+
+def canonical_first_name(tokens: tuple[str, ...]) -> str:
+    """The compact first name with nicknames expanded (Manu -> EMMANUEL)."""
+    compact = "".join(tokens)
+    if compact in NICKNAMES:
+        return NICKNAMES[compact]
+    return "".join(NICKNAMES.get(t, t) for t in tokens)
+
+
+def normalise_email(text: str | None) -> str | None:
+    """Lower case, no +tag, gmail dots removed; None when it is not an address."""
+    if not text:
+        return None
+    value = unicodedata.normalize("NFKC", text).strip().lower()
+    if not _EMAIL.match(value):
+        return None
+    local, domain = value.rsplit("@", 1)
+    local = local.split("+", 1)[0]
+    if domain in _GMAIL:
+        local, domain = local.replace(".", ""), "gmail.com"
+    return f"{local}@{domain}" if local else None
+
+
+def normalise_phone(text: str | None, region: str = "FR") -> str | None:
+    """E.164 (+33612345678) for a valid number, read as French unless it has a prefix."""
+    if not text or sum(c.isdigit() for c in text) < 6:
+        return None
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def parse_birth_date(text: str | None) -> dt.date | None:
+    """ISO, French (12/05/1980, 12.05.80) or compact dates; garbage and placeholders -> None."""
+    if not text:
+        return None
+    value = text.strip()
+    if match := _DATE_YMD.match(value) or _DATE_COMPACT.match(value):
+        year, month, day = (int(g) for g in match.groups())
+    elif match := _DATE_DMY.match(value):
+        day, month, year = (int(g) for g in match.groups())
+        if year < 100:
+            year += 1900 if year > 30 else 2000
+    else:
+        return None
+    return _valid_date(year, month, day)
+
+
+def _valid_date(year: int, month: int, day: int) -> dt.date | None:
+    if not MIN_BIRTH_YEAR <= year <= MAX_BIRTH_YEAR:
+        return None
+    try:
+        date = dt.date(year, month, day)
+    except ValueError:
+        return None
+    return None if date in PLACEHOLDER_DATES else date
+
+
+def normalise_street(text: str | None) -> str | None:
+    """Folded street line with abbreviations expanded (av. -> AVENUE, bd -> BOULEVARD)."""
+    words = [_STREET_WORDS.get(w, w) for w in fold(text).split()]
+    return " ".join(words) or None
+
+
+def normalise_postcode(text: str | None) -> str | None:
+    digits = "".join(c for c in (text or "") if c.isdigit())
+    if len(digits) == 4:
+        digits = "0" + digits  # spreadsheets drop the leading zero of 01000..09999
+    return digits if len(digits) == 5 else None
+
+
+def normalise_commune(text: str | None) -> str | None:
+    words = [_SAINT.get(w, w) for w in fold(text).split() if w != "CEDEX"]
+    return "".join(words) or None

@@ -1,0 +1,122 @@
+"""A person record as the matcher sees it: every field normalised once.
+
+`normalise_record` accepts the flat porteur fields used by the batch CSV
+(`id, nom, nom_naissance, prenom, date_naissance, courriel, telephone,
+adresse_ligne, code_postal, commune`) or a fiche's nested `porteur` object
+(`adresse: {ligne, code_postal, commune}`). Anything missing or unusable is None.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from hub.domain.matching import normalise as norm
+from hub.domain.matching.phonetic import phonetic_key
+
+RECORD_FIELDS = (
+    "id", "nom", "nom_naissance", "prenom", "date_naissance", "courriel", "telephone",
+    "adresse_ligne", "code_postal", "commune",
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NormalisedRecord:
+    """Canonical values of one record; None means missing."""
+
+    id: str
+    nom: str | None = None  # compact, without particles
+    nom_full: str | None = None  # compact, with particles
+    nom_tokens: tuple[str, ...] = ()
+    nom_naissance: str | None = None
+    nom_naissance_full: str | None = None
+    nom_naissance_tokens: tuple[str, ...] = ()
+    prenom: str | None = None  # compact ("JEANMARC")
+    prenom_tokens: tuple[str, ...] = ()
+    prenom_initials: str = ""
+    prenom_canonical: str | None = None  # nicknames expanded
+    date_naissance: dt.date | None = None
+    courriel: str | None = None
+    telephone: str | None = None
+    adresse: str | None = None
+    code_postal: str | None = None
+    commune: str | None = None
+    phon_nom: str = ""
+    phon_nom_naissance: str = ""
+    phon_prenom: str = ""
+
+    def surname_values(self) -> tuple[str, ...]:
+        """Usage name then birth name, compact, without duplicates."""
+        values = [v for v in (self.nom, self.nom_naissance) if v]
+        return tuple(dict.fromkeys(values))
+
+    def present_fields(self) -> int:
+        """How many identifying fields carry a value (used to spot thin records)."""
+        return sum(
+            value is not None
+            for value in (
+                self.nom or self.nom_naissance, self.prenom, self.date_naissance,
+                self.courriel, self.telephone, self.adresse or self.code_postal,
+            )
+        )
+
+    def with_names_swapped(self) -> NormalisedRecord:
+        """The same record read with first and last names exchanged."""
+        tokens = self.prenom_tokens
+        forms = norm.surname_forms(" ".join(tokens)) if tokens else None
+        return dataclasses.replace(
+            self,
+            nom=forms[0] if forms else None,
+            nom_full=forms[1] if forms else None,
+            nom_tokens=forms[2] if forms else (),
+            prenom=self.nom_full,
+            prenom_tokens=self.nom_tokens,
+            prenom_initials=norm.first_name_initials(self.nom_tokens),
+            prenom_canonical=self.nom_full,
+            phon_nom=self.phon_prenom,
+            phon_prenom=self.phon_nom,
+        )
+
+
+def normalise_record(raw: Mapping[str, Any], record_id: str | None = None) -> NormalisedRecord:
+    """Normalise a flat or fiche-shaped porteur mapping; never raises on bad values."""
+    address = raw.get("adresse")
+    if isinstance(address, Mapping):
+        line, postcode, town = address.get("ligne"), address.get("code_postal"), address.get(
+            "commune"
+        )
+    else:
+        line, postcode, town = raw.get("adresse_ligne"), raw.get("code_postal"), raw.get("commune")
+    usage = norm.surname_forms(_text(raw.get("nom")))
+    birth = norm.surname_forms(_text(raw.get("nom_naissance")))
+    first = norm.first_name_tokens(_text(raw.get("prenom")))
+    return NormalisedRecord(
+        id=str(record_id if record_id is not None else raw.get("id", "")),
+        nom=usage[0] if usage else None,
+        nom_full=usage[1] if usage else None,
+        nom_tokens=usage[2] if usage else (),
+        nom_naissance=birth[0] if birth else None,
+        nom_naissance_full=birth[1] if birth else None,
+        nom_naissance_tokens=birth[2] if birth else (),
+        prenom="".join(first) or None,
+        prenom_tokens=first,
+        prenom_initials=norm.first_name_initials(first) if first else "",
+        prenom_canonical=norm.canonical_first_name(first) if first else None,
+        date_naissance=norm.parse_birth_date(_text(raw.get("date_naissance"))),
+        courriel=norm.normalise_email(_text(raw.get("courriel"))),
+        telephone=norm.normalise_phone(_text(raw.get("telephone"))),
+        adresse=norm.normalise_street(_text(line)),
+        code_postal=norm.normalise_postcode(_text(postcode)),
+        commune=norm.normalise_commune(_text(town)),
+        phon_nom=phonetic_key(usage[0]) if usage else "",
+        phon_nom_naissance=phonetic_key(birth[0]) if birth else "",
+        phon_prenom=phonetic_key("".join(first)),
+    )
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)

@@ -1,0 +1,153 @@
+"""Matching settings: data (JSON checked by schemas/matching_settings.v1.json) in typed objects.
+
+Example:
+    >>> settings = default_settings()
+    >>> settings.decision.link_probability
+    0.98
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SETTINGS_FILE = Path(__file__).with_name("default_settings.json")
+SETTINGS_VERSION = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class ComparisonSettings:
+    close_similarity: float = 0.92
+    fuzzy_similarity: float = 0.82
+    term_frequency: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class BlockingSettings:
+    rules: tuple[str, ...]
+    max_block_size: int = 400
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingSettings:
+    u_sample_pairs: int = 300_000
+    em_max_iterations: int = 60
+    em_tolerance: float = 1e-5
+    seed: int = 0
+    tf_min_count: int = 3
+    tf_max_values: int = 20_000
+    reestimate_u: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class DecisionSettings:
+    """Two thresholds (link / review / new) and the evidence an auto-link needs."""
+
+    link_probability: float = 0.98
+    review_probability: float = 0.6
+    min_agreeing_fields: int = 3
+    strong_fields: tuple[str, ...] = ("date_naissance", "courriel", "telephone", "adresse")
+    max_group_size: int = 30
+    veto_fields: tuple[str, ...] = ("prenom", "date_naissance")
+
+
+@dataclasses.dataclass(frozen=True)
+class MatchingSettings:
+    comparisons: dict[str, ComparisonSettings]
+    blocking: BlockingSettings
+    training: TrainingSettings
+    decision: DecisionSettings
+    version: int = SETTINGS_VERSION
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> MatchingSettings:
+        """Build from the French JSON document (already checked against its schema)."""
+        if doc.get("version") != SETTINGS_VERSION:
+            raise ValueError(f"matching settings version must be {SETTINGS_VERSION}")
+        decision = doc["decision"]
+        if decision["probabilite_revue"] > decision["probabilite_lien"]:
+            raise ValueError("probabilite_revue must not exceed probabilite_lien")
+        return cls(
+            comparisons={name: _comparison(c) for name, c in doc["comparaisons"].items()},
+            blocking=BlockingSettings(
+                tuple(doc["blocage"]["regles"]), doc["blocage"]["taille_max_bloc"]
+            ),
+            training=_training(doc["apprentissage"]),
+            decision=_decision(decision),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The French JSON document these settings were read from."""
+        return {
+            "version": self.version,
+            "comparaisons": {
+                name: {
+                    "similarite_proche": c.close_similarity,
+                    "similarite_floue": c.fuzzy_similarity,
+                    "frequence_termes": c.term_frequency,
+                }
+                for name, c in self.comparisons.items()
+            },
+            "blocage": {"regles": list(self.blocking.rules),
+                        "taille_max_bloc": self.blocking.max_block_size},
+            "apprentissage": {
+                "paires_aleatoires_u": self.training.u_sample_pairs,
+                "iterations_max_em": self.training.em_max_iterations,
+                "tolerance_em": self.training.em_tolerance,
+                "graine": self.training.seed,
+                "effectif_min_frequence": self.training.tf_min_count,
+                "valeurs_max_frequence": self.training.tf_max_values,
+                "reestimer_u_em": self.training.reestimate_u,
+            },
+            "decision": {
+                "probabilite_lien": self.decision.link_probability,
+                "probabilite_revue": self.decision.review_probability,
+                "champs_concordants_min": self.decision.min_agreeing_fields,
+                "champs_forts": list(self.decision.strong_fields),
+                "taille_max_groupe": self.decision.max_group_size,
+                "champs_veto": list(self.decision.veto_fields),
+            },
+        }
+
+
+@functools.cache
+def default_settings() -> MatchingSettings:
+    """The settings shipped with the hub (default_settings.json beside this module)."""
+    return MatchingSettings.from_dict(json.loads(DEFAULT_SETTINGS_FILE.read_text("utf-8")))
+
+
+def _comparison(doc: dict[str, Any]) -> ComparisonSettings:
+    base = ComparisonSettings()
+    return ComparisonSettings(
+        doc.get("similarite_proche", base.close_similarity),
+        doc.get("similarite_floue", base.fuzzy_similarity),
+        doc.get("frequence_termes", base.term_frequency),
+    )
+
+
+def _training(doc: dict[str, Any]) -> TrainingSettings:
+    base = TrainingSettings()
+    return TrainingSettings(
+        doc["paires_aleatoires_u"],
+        doc["iterations_max_em"],
+        doc["tolerance_em"],
+        doc["graine"],
+        doc.get("effectif_min_frequence", base.tf_min_count),
+        doc.get("valeurs_max_frequence", base.tf_max_values),
+        doc.get("reestimer_u_em", base.reestimate_u),
+    )
+
+
+def _decision(doc: dict[str, Any]) -> DecisionSettings:
+    base = DecisionSettings()
+    return DecisionSettings(
+        doc["probabilite_lien"],
+        doc["probabilite_revue"],
+        doc.get("champs_concordants_min", base.min_agreeing_fields),
+        tuple(doc.get("champs_forts", base.strong_fields)),
+        doc.get("taille_max_groupe", base.max_group_size),
+        tuple(doc.get("champs_veto", base.veto_fields)),
+    )

@@ -1,0 +1,156 @@
+"""Unsupervised estimation of a `MatchModel` from the records themselves.
+
+- u by random sampling: random pairs of records are almost all different
+  people, so the share of each level among them estimates u.
+- m and the prior by expectation–maximisation on the blocked candidate pairs,
+  u held fixed (as Splink does). EM runs on the distinct comparison patterns
+  with their counts, so it costs little whatever the number of pairs.
+- term frequencies of names; only values seen at least `tf_min_count` times
+  are kept in the model file (rare names are not written down).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+from collections import Counter
+from collections.abc import Sequence
+
+from hub.domain.matching.comparisons import MISSING, Comparison, compare_records
+from hub.domain.matching.model import MatchModel
+from hub.domain.matching.record import NormalisedRecord
+from hub.domain.matching.settings import MatchingSettings, TrainingSettings
+
+Pattern = tuple[str, ...]
+_M_START = {4: (0.7, 0.15, 0.1, 0.05), 3: (0.8, 0.12, 0.08)}
+_FLOOR = 1e-6
+
+
+def estimate_u(
+    records: Sequence[NormalisedRecord], comparisons: list[Comparison], pairs: int, seed: int
+) -> dict[str, dict[str, float]]:
+    """u per field and level from `pairs` random pairs (add-one smoothed)."""
+    rng = random.Random(seed)
+    n = len(records)
+    total = min(pairs, n * (n - 1) // 2)
+    counts: list[Counter[str]] = [Counter() for _ in comparisons]
+    for _ in range(total):
+        i, j = rng.randrange(n), rng.randrange(n)
+        if i == j:
+            continue
+        levels, _b = compare_records(comparisons, records[i], records[j])
+        for counter, level in zip(counts, levels, strict=True):
+            counter[level] += 1
+    return {c.field: _smoothed(counter, c.levels) for c, counter in zip(comparisons, counts,
+                                                                         strict=True)}
+
+
+def _smoothed(counter: Counter[str], levels: tuple[str, ...]) -> dict[str, float]:
+    seen = sum(counter[level] for level in levels)
+    return {level: (counter[level] + 1) / (seen + len(levels)) for level in levels}
+
+
+@dataclasses.dataclass(frozen=True)
+class EmResult:
+    m: dict[str, dict[str, float]]
+    u: dict[str, dict[str, float]]
+    prior: float
+    iterations: int
+    converged: bool
+
+
+def expectation_maximisation(
+    patterns: Counter[Pattern],
+    comparisons: list[Comparison],
+    u: dict[str, dict[str, float]],
+    training: TrainingSettings,
+) -> EmResult:
+    """EM on comparison patterns, from u by random sampling.
+
+    With `reestimate_u`, u is refined too, among candidate pairs: blocked pairs
+    that are not matches agree on names far more often than random pairs do, and
+    holding u at its random-pair value makes every candidate look like a match.
+    """
+    m = {c.field: dict(zip(c.levels, _M_START[len(c.levels)], strict=True)) for c in comparisons}
+    prior = 0.3
+    fields = [c.field for c in comparisons]
+    for iteration in range(1, training.em_max_iterations + 1):
+        posterior = {p: _posterior(p, fields, m, u, prior) for p in patterns}
+        new_prior, new_m = _maximise(patterns, posterior, comparisons, matched=True)
+        new_u = _maximise(patterns, posterior, comparisons, matched=False)[1] if (
+            training.reestimate_u) else u
+        change = max(abs(new_prior - prior), *(
+            abs(new[f][lv] - old[f][lv]) for new, old in ((new_m, m), (new_u, u))
+            for f in old for lv in old[f]
+        ))
+        prior, m, u = new_prior, new_m, new_u
+        if change < training.em_tolerance:
+            return EmResult(m, u, prior, iteration, True)
+    return EmResult(m, u, prior, training.em_max_iterations, False)
+
+
+def _posterior(pattern: Pattern, fields: list[str], m: dict[str, dict[str, float]],
+               u: dict[str, dict[str, float]], prior: float) -> float:
+    weight = math.log2(prior / (1 - prior))
+    for field, level in zip(fields, pattern, strict=True):
+        if level != MISSING:
+            weight += math.log2(m[field][level] / u[field][level])
+    weight = max(min(weight, 60.0), -60.0)
+    return 1 / (1 + 2.0**-weight)
+
+
+def _maximise(
+    patterns: Counter[Pattern],
+    posterior: dict[Pattern, float],
+    comparisons: list[Comparison],
+    matched: bool,
+) -> tuple[float, dict[str, dict[str, float]]]:
+    """New prior, and new m (matched) or u (not matched) from the posteriors."""
+    share = {p: posterior[p] if matched else 1 - posterior[p] for p in patterns}
+    total = sum(patterns.values())
+    prior = sum(count * posterior[p] for p, count in patterns.items()) / total
+    prior = min(max(prior, _FLOOR), 1 - _FLOOR)
+    m: dict[str, dict[str, float]] = {}
+    for index, comparison in enumerate(comparisons):
+        mass = Counter[str]()
+        for pattern, count in patterns.items():
+            mass[pattern[index]] += count * share[pattern]
+        present = sum(mass[level] for level in comparison.levels)
+        m[comparison.field] = {
+            level: max(mass[level] / present, _FLOOR) if present else 1 / len(comparison.levels)
+            for level in comparison.levels
+        }
+    return prior, m
+
+
+def term_frequencies(
+    records: Sequence[NormalisedRecord], fields: Sequence[str], min_count: int, max_values: int
+) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """Frequencies of common values per field, and the frequency assumed for any other."""
+    n = max(len(records), 1)
+    tables: dict[str, dict[str, float]] = {}
+    floors: dict[str, float] = {}
+    for field in fields:
+        counts = Counter(v for r in records if (v := getattr(r, field)))
+        common = [(v, c) for v, c in counts.most_common(max_values) if c >= min_count]
+        tables[field] = {value: count / n for value, count in common}
+        floors[field] = max(min_count - 1, 1) / n
+    return tables, floors
+
+
+def train(
+    records: Sequence[NormalisedRecord],
+    patterns: Counter[Pattern],
+    settings: MatchingSettings,
+    comparisons: list[Comparison],
+) -> MatchModel:
+    """A model estimated from the records and the patterns of their candidate pairs."""
+    t = settings.training
+    u_random = estimate_u(records, comparisons, t.u_sample_pairs, t.seed)
+    em = expectation_maximisation(patterns, comparisons, u_random, t)
+    tf_fields = [name for name, c in settings.comparisons.items() if c.term_frequency]
+    tf, floors = term_frequencies(records, tf_fields, t.tf_min_count, t.tf_max_values)
+    stats = {"enregistrements": len(records), "paires_candidates": sum(patterns.values()),
+             "iterations_em": em.iterations, "em_converge": em.converged}
+    return MatchModel(settings, em.prior, em.m, em.u, tf, floors, stats, u_random)

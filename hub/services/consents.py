@@ -1,0 +1,146 @@
+"""Consents through the API: record, read (collector and relying members), withdraw
+with its fan-out to every member that received the porteur's data, receipts, acks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+import orjson
+
+from consent.model import ConsentRecord, NoticeKind
+from consent.receipts import build_receipt, sign_receipt
+from hub.bootstrap import Hub
+from hub.errors import Forbidden, NotFound
+from hub.services.auth import Caller
+from hub.store.delivery_repository import FEED, PENDING
+
+
+def record_consent(hub: Hub, caller: Caller, submission: Any) -> dict[str, Any]:
+    record = hub.consents.record(submission, caller.member_id)
+    return record.as_document(hub.clock())
+
+
+def read_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:
+    record = _visible(hub, caller, consent_id)
+    return record.as_document(hub.clock())
+
+
+def consent_receipt(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:
+    """The signed consent receipt to hand to the porteur (collector only)."""
+    record = hub.consents.get(consent_id)
+    if record.member_id != caller.member_id:
+        raise Forbidden("Seul le membre qui a recueilli le consentement en remet le reçu.",
+                        "Only the collecting member hands out the receipt.")
+    return sign_receipt(build_receipt(record, hub.clock()), hub.hub_key.private_key,
+                        kid=hub.hub_key.key_id)
+
+
+def porteur_consents(hub: Hub, caller: Caller, porteur_id: str) -> list[dict[str, Any]]:
+    with hub.uow() as uow:
+        fiche_rows = uow.fiches.of_porteur(porteur_id)
+        relying = uow.deliveries.recipients_of_porteur(porteur_id)
+    owners = {row.member_id for row in fiche_rows}
+    if caller.member_id not in owners | relying:
+        raise NotFound("Porteur inconnu.", "Unknown porteur.")
+    records = hub.consents.for_porteur((row.member_id, row.fiche_id) for row in fiche_rows)
+    return [r.as_document(hub.clock()) for r in records]
+
+
+def withdraw_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:
+    """Record the withdrawal (effective at once), cancel what has not left, and send a
+    withdrawal notice to every member that received the porteur's data."""
+    _visible(hub, caller, consent_id)
+    now = hub.clock()
+    record = hub.consents.withdraw(consent_id, caller.member_id, now)
+    notified = _fan_out(hub, record, "withdrawn", NoticeKind.WITHDRAWAL, now)
+    document = record.as_document(now)
+    document["avis_envoyes"] = sorted(notified)
+    return document
+
+
+def expire_due(hub: Hub) -> int:
+    """Apply expiry like a withdrawal: notices to every member that received the data."""
+    now = hub.clock()
+    expired = hub.consents.expire_due(now)
+    for record in expired:
+        _fan_out(hub, record, "withdrawn", NoticeKind.EXPIRY, now)
+    return len(expired)
+
+
+def acknowledge_notice(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:
+    ack = hub.consents.acknowledge(consent_id, caller.member_id, hub.clock(), NoticeKind.WITHDRAWAL)
+    return {"consentement": consent_id, "membre": caller.member_id,
+            "statut": ack.status(hub.clock(), _ack_delay(hub)).value}
+
+
+def acknowledgements(hub: Hub, caller: Caller, consent_id: str) -> list[dict[str, Any]]:
+    _visible(hub, caller, consent_id)
+    now = hub.clock()
+    return [{"membre": a.recipient_id, "statut": a.status(now, _ack_delay(hub)).value}
+            for a in hub.consents.acks(consent_id)]
+
+
+def _ack_delay(hub: Hub) -> dt.timedelta:
+    return dt.timedelta(days=hub.settings.notice_ack_delay_days)
+
+
+def _fan_out(hub: Hub, record: ConsentRecord, event: str, kind: NoticeKind,
+             now: dt.datetime) -> set[str]:
+    with hub.uow() as uow:
+        fiche = uow.fiches.porteur_of(record.member_id, record.fiche_id)
+        if fiche is None or fiche.porteur_id is None:
+            uow.commit()
+            return set()
+        uow.deliveries.cancel_pending_for_porteur(fiche.porteur_id, [fiche.id])
+        recipients = uow.deliveries.recipients_of_porteur(fiche.porteur_id) - {record.member_id}
+        members = {m.id: m for m in uow.members.all()}
+        rows = []
+        for member_id in sorted(recipients):
+            rows.append(_notice_row(record, fiche, members[member_id], event, now))
+        for row in rows:
+            row["position"] = uow.deliveries.next_positions(row["recipient_id"], 1)
+        uow.deliveries.add_many(rows)
+        uow.commit()
+    for member_id in recipients:
+        hub.consents.notice_sent(record.id, member_id, now, kind)
+    if rows:
+        hub.publisher.request_dispatch_safely()
+    return recipients
+
+
+def _notice_row(record: ConsentRecord, fiche: Any, member: Any, event: str,
+                now: dt.datetime) -> dict[str, Any]:
+    key = hashlib.sha256(f"{member.id}|{record.id}|{event}".encode()).hexdigest()[:40]
+    document = {
+        "delivery_id": key, "evenement": event, "porteur_id": fiche.porteur_id,
+        "source": {"membre": record.member_id, "fiche_id": record.fiche_id},
+        "consentement": record.id,
+        "demande": "Supprimez les données reçues sur ce porteur et accusez réception.",
+        "accuse_reception": f"/v1/consents/{record.id}/ack",
+    }
+    webhook = bool(member.webhook_url)
+    return {
+        "recipient_id": member.id, "event": event, "porteur_id": fiche.porteur_id,
+        "fiche_pk": fiche.id, "fiche_version": None, "purpose": "orientation",
+        "policy_version": "-", "fields": [], "payload": orjson.dumps(document).decode(),
+        "idempotency_key": key, "channel": "webhook" if webhook else "feed",
+        "status": PENDING if webhook else FEED, "attempts": 0,
+        "next_attempt_at": now if webhook else None, "created_at": now,
+    }
+
+
+def _visible(hub: Hub, caller: Caller, consent_id: str) -> ConsentRecord:
+    """The collector and every member relying on the consent (that received data of
+    its porteur) may read it; others learn nothing, not even that it exists."""
+    record = hub.consents.get(consent_id)
+    if record.member_id == caller.member_id:
+        return record
+    with hub.uow() as uow:
+        fiche = uow.fiches.porteur_of(record.member_id, record.fiche_id)
+        relying = uow.deliveries.recipients_of_porteur(fiche.porteur_id) if fiche and \
+            fiche.porteur_id else set()
+    if caller.member_id not in relying:
+        raise NotFound("Aucun consentement ne porte cet identifiant.", "No consent has this id.")
+    return record

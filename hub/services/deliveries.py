@@ -1,0 +1,158 @@
+"""Plan deliveries for processed fiche versions: route, check consent, project.
+
+Every disclosure of fiche data goes through `disclosure_for`: the consent check
+(`may member M receive fiche F for purpose P now?`) and then the projection of
+`role policy ∩ consent scope` for that purpose.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from consent.model import scope as consent_scope
+from hub.bootstrap import Hub
+from hub.domain.events import FicheCreated, FicheUpdated
+from hub.domain.projection import AllowedSet, ConsentScope, allowed_fields, changed_fields, project
+from hub.domain.purposes import purposes_for_role
+from hub.domain.routing import NetworkMember, Recipient, Subscription, recipients
+from hub.store.delivery_repository import FEED, PENDING
+from hub.store.uow import UnitOfWork
+
+
+@dataclasses.dataclass(frozen=True)
+class Disclosure:
+    """What one member may see of one fiche, and why."""
+
+    purpose: str
+    allowed: AllowedSet
+    document: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class ProcessedVersion:
+    """A fiche version the worker just processed, with what routing needs."""
+
+    version_id: int
+    fiche_pk: int
+    owner: str
+    fiche_id: str
+    version: int
+    porteur_id: str
+    fiche: dict[str, Any]
+    previous: dict[str, Any] | None
+
+
+def disclosure_for(hub: Hub, owner: str, fiche: Mapping[str, Any], member: str, role: str,
+                   is_referent: bool, now: dt.datetime | None = None) -> Disclosure | None:
+    """The projected fiche member `member` may receive now, or None: nothing at all."""
+    reference = (fiche.get("consentement") or {}).get("reference")
+    for purpose in purposes_for_role(role):
+        decision = hub.consents.decide_for_fiche(owner, fiche["fiche_id"], reference, member,
+                                                 role, purpose, now)
+        if not decision.allowed:
+            continue
+        consent = hub.consents.consent_for_fiche(owner, fiche["fiche_id"], reference)
+        terms = consent_scope(consent)
+        scope = ConsentScope.from_terms(terms.purposes, terms.roles, terms.members,
+                                        version=consent.id)
+        allowed = allowed_fields(hub.policy.current, role, purpose, scope, is_referent,
+                                 member=member)
+        if not allowed.empty:
+            return Disclosure(purpose, allowed, project(fiche, allowed))
+    return None
+
+
+def plan_deliveries(hub: Hub, uow: UnitOfWork, versions: list[ProcessedVersion],
+                    now: dt.datetime) -> int:
+    """Create the deliveries of these processed versions; returns how many."""
+    if not versions:
+        return 0
+    members = {m.id: m for m in uow.members.all()}
+    network = {m.id: NetworkMember(m.id, m.role) for m in members.values()}
+    subscriptions = [_subscription(row.member_id, row.criteria)
+                     for row in uow.deliveries.subscriptions()]
+    planned: dict[str, list[dict[str, Any]]] = {}
+    for version in versions:
+        event = _event(version, now)
+        linked = (uow.deliveries.recipients_of_porteur(version.porteur_id)
+                  | uow.deliveries.owners_of_porteur(version.porteur_id))
+        for recipient in recipients(event, version.fiche, linked, network, subscriptions):
+            row = _delivery_row(hub, version, recipient, members[recipient.member], now)
+            if row is not None:
+                planned.setdefault(recipient.member, []).append(row)
+    for member_id, rows in planned.items():
+        first = uow.deliveries.next_positions(member_id, len(rows))
+        for offset, row in enumerate(rows):
+            row["position"] = first + offset
+        uow.deliveries.add_many(rows)
+    return sum(len(rows) for rows in planned.values())
+
+
+def _event(version: ProcessedVersion, now: dt.datetime) -> FicheCreated | FicheUpdated:
+    common = {"membre": version.owner, "fiche_id": version.fiche_id,
+              "porteur_id": version.porteur_id, "occurred_at": now, "version": version.version}
+    if version.previous is None:
+        return FicheCreated(**common)
+    return FicheUpdated(**common, changed_fields=())
+
+
+def _delivery_row(hub: Hub, version: ProcessedVersion, recipient: Recipient, member: Any,
+                  now: dt.datetime) -> dict[str, Any] | None:
+    disclosure = disclosure_for(hub, version.owner, version.fiche, recipient.member,
+                                recipient.role, recipient.is_referent, now)
+    if disclosure is None:
+        return None
+    kind = "created" if version.previous is None else "updated"
+    changed: list[str] = []
+    if version.previous is not None:
+        changed = changed_fields(version.previous, version.fiche, disclosure.allowed)
+        if not changed:
+            return None  # nothing this recipient may see has changed
+    key = hashlib.sha256(f"{recipient.member}|{version.version_id}|{kind}".encode()).hexdigest()[:40]
+    document = {
+        "delivery_id": key,
+        "evenement": kind,
+        "porteur_id": version.porteur_id,
+        "source": {"membre": version.owner, "fiche_id": version.fiche_id,
+                   "version": version.version},
+        "finalite": disclosure.purpose,
+        "politique": disclosure.allowed.policy_version,
+        "champs": sorted(disclosure.allowed.paths),
+        "champs_modifies": changed,
+        "motifs": sorted(recipient.reasons),
+        "fiche": disclosure.document,
+    }
+    return {
+        "recipient_id": recipient.member,
+        "event": kind,
+        "porteur_id": version.porteur_id,
+        "fiche_pk": version.fiche_pk,
+        "fiche_version": version.version,
+        "purpose": disclosure.purpose,
+        "policy_version": disclosure.allowed.policy_version,
+        "fields": sorted(disclosure.allowed.paths),
+        "payload": orjson.dumps(document).decode(),
+        "idempotency_key": key,
+        "channel": "webhook" if member.webhook_url else "feed",
+        "status": PENDING if member.webhook_url else FEED,
+        "attempts": 0,
+        "next_attempt_at": now if member.webhook_url else None,
+        "created_at": now,
+    }
+
+
+def _subscription(member_id: str, criteria: Mapping[str, Any]) -> Subscription:
+    return Subscription.create(
+        member_id,
+        communes=criteria.get("communes", ()),
+        stages=criteria.get("stades", ()),
+        needs=criteria.get("besoins", ()),
+        project_kinds=criteria.get("types_projet", ()),
+        naf_prefixes=criteria.get("naf", ()),
+    )

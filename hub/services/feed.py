@@ -1,0 +1,56 @@
+"""A member's feed: its deliveries after a cursor, consent checked again at read time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from hub.bootstrap import Hub
+from hub.errors import BadRequest
+from hub.services.auth import Caller
+
+MAX_LIMIT = 500
+_NOTICE_EVENTS = {"withdrawn", "erased"}
+
+
+def read_feed(hub: Hub, caller: Caller, after: int, limit: int) -> dict[str, Any]:
+    """Deliveries with a position after `after`, in order. Positions are per member and
+    become visible in order, so a cursor never skips a delivery committed later."""
+    if after < 0 or not 1 <= limit <= MAX_LIMIT:
+        raise BadRequest(
+            f"Curseur négatif ou limite hors de 1..{MAX_LIMIT}.",
+            f"Negative cursor or limit outside 1..{MAX_LIMIT}.",
+        )
+    with hub.uow() as uow:
+        rows = uow.deliveries.feed(caller.member_id, after, limit)
+        sources = {
+            (r.fiche_pk, r.fiche_version): uow.fiches.source_of(r.fiche_pk, r.fiche_version)
+            for r in rows if r.fiche_pk is not None and r.event not in _NOTICE_EVENTS
+        }
+    items = [_item(hub, caller, row, sources) for row in rows]
+    return {
+        "deliveries": items,
+        "next_cursor": rows[-1].position if rows else after,
+        "has_more": len(rows) == limit,
+    }
+
+
+def _item(hub: Hub, caller: Caller, row: Any, sources: dict[Any, Any]) -> dict[str, Any]:
+    document = orjson.loads(row.payload)
+    document["position"] = row.position
+    if row.event in _NOTICE_EVENTS or row.fiche_pk is None:
+        return document
+    source = sources.get((row.fiche_pk, row.fiche_version))
+    reference = None
+    if source is not None:
+        reference = (orjson.loads(source.payload).get("consentement") or {}).get("reference")
+    decision = hub.consents.decide_for_fiche(
+        source.member_id if source else "", source.fiche_id if source else "", reference,
+        caller.member_id, caller.role, row.purpose)
+    if decision.allowed:
+        return document
+    # Consent changed since the delivery was planned: say so, disclose nothing.
+    return {"position": row.position, "delivery_id": document["delivery_id"],
+            "evenement": row.event, "porteur_id": row.porteur_id, "retire": True,
+            "motif": decision.code}

@@ -1,0 +1,187 @@
+"""Send webhook deliveries: signed by the hub, in order per recipient, retried with
+exponential backoff and jitter on 5xx and network errors, never on 4xx, and
+dead-lettered after the retry budget (replayable).
+
+One thread per due recipient, each holding a lease on that recipient, so a slow
+or failing recipient never delays the others and two workers never send the
+same recipient's deliveries at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import orjson
+import requests
+from requests.adapters import HTTPAdapter
+
+from hub.bootstrap import Hub
+from hub.keys import b64url
+from hub.store.delivery_repository import CANCELLED, DEAD, SENT
+
+_LEASE = dt.timedelta(minutes=5)
+_PAGE = 50
+_NOTICE_EVENTS = {"withdrawn", "erased"}
+_RETRYABLE_4XX = {408, 425, 429}
+
+
+@dataclasses.dataclass
+class DispatchSummary:
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+    cancelled: int = 0
+
+    def add(self, other: DispatchSummary) -> None:
+        for field in dataclasses.fields(self):
+            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+
+
+def dispatch_webhooks(hub: Hub) -> DispatchSummary:
+    """Send every due webhook delivery; returns what happened."""
+    with hub.uow() as uow:
+        due = uow.deliveries.due_recipients(hub.clock())
+    total = DispatchSummary()
+    if not due:
+        return total
+    with ThreadPoolExecutor(max_workers=min(8, len(due)), thread_name_prefix="webhook") as pool:
+        for summary in pool.map(lambda member: _dispatch_recipient(hub, member), due):
+            total.add(summary)
+    return total
+
+
+def sign_webhook(hub: Hub, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+    """Headers of a hub-signed webhook: Ed25519 over `timestamp + "\\n" + body`."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = hub.hub_key.sign(ts.encode() + b"\n" + body)
+    return {"X-Capactif-Key-Id": hub.hub_key.key_id, "X-Capactif-Timestamp": ts,
+            "X-Capactif-Signature": b64url(signature), "Content-Type": "application/json"}
+
+
+def backoff_delay(hub: Hub, attempts: int, rng: random.Random | None = None) -> float:
+    """Exponential backoff with full jitter between half and the whole delay."""
+    settings = hub.settings
+    ceiling = min(settings.webhook_retry_max_s, settings.webhook_retry_base_s * 2 ** (attempts - 1))
+    return ceiling * (0.5 + 0.5 * (rng or random).random())
+
+
+def _dispatch_recipient(hub: Hub, member_id: str) -> DispatchSummary:
+    summary = DispatchSummary()
+    with hub.uow() as uow:
+        if not uow.deliveries.claim_recipient(member_id, hub.clock(), _LEASE):
+            return summary
+        member = uow.members.get(member_id)
+        uow.commit()
+    try:
+        _send_in_order(hub, member, summary)
+    finally:
+        with hub.uow() as uow:
+            uow.deliveries.release_recipient(member_id)
+            uow.commit()
+    return summary
+
+
+def _send_in_order(hub: Hub, member: Any, summary: DispatchSummary) -> None:
+    while True:
+        with hub.uow() as uow:
+            page = uow.deliveries.next_pending(member.id, _PAGE)
+        if not page:
+            return
+        for delivery in page:
+            now = hub.clock()
+            if delivery.next_attempt_at is not None and _aware(delivery.next_attempt_at) > now:
+                return  # the head of the line waits: later deliveries keep their order
+            if not _still_allowed(hub, member, delivery):
+                _record(hub, delivery.id, status=CANCELLED, last_error="consent_no_longer_covers")
+                summary.cancelled += 1
+                continue
+            if not _attempt(hub, member, delivery, summary):
+                return
+
+
+def _still_allowed(hub: Hub, member: Any, delivery: Any) -> bool:
+    """The consent is checked again at delivery time: it may have changed since."""
+    if delivery.event in _NOTICE_EVENTS or delivery.fiche_pk is None:
+        return True
+    with hub.uow() as uow:
+        source = uow.fiches.source_of(delivery.fiche_pk, delivery.fiche_version)
+    if source is None:
+        return False
+    reference = (orjson.loads(source.payload).get("consentement") or {}).get("reference")
+    decision = hub.consents.decide_for_fiche(source.member_id, source.fiche_id, reference,
+                                             member.id, member.role, delivery.purpose)
+    return decision.allowed
+
+
+def _attempt(hub: Hub, member: Any, delivery: Any, summary: DispatchSummary) -> bool:
+    """POST one delivery; True when the line may move on to the next one."""
+    body = delivery.payload.encode()
+    headers = sign_webhook(hub, body)
+    headers["Idempotency-Key"] = delivery.idempotency_key
+    headers["X-Capactif-Delivery-Id"] = delivery.idempotency_key
+    attempts = delivery.attempts + 1
+    try:
+        response = _session().post(member.webhook_url, data=body, headers=headers,
+                                   timeout=(3.05, hub.settings.webhook_timeout_s))
+        status, error = response.status_code, f"http_{response.status_code}"
+        response.close()
+    except requests.RequestException as exc:
+        status, error = 0, f"network_{type(exc).__name__}"
+    now = hub.clock()
+    if 200 <= status < 300:
+        _record(hub, delivery.id, status=SENT, attempts=attempts, sent_at=now, last_error=None)
+        summary.sent += 1
+        return True
+    given_up = (now - _aware(delivery.created_at)).total_seconds() > hub.settings.webhook_give_up_after_s
+    if (400 <= status < 500 and status not in _RETRYABLE_4XX) or given_up:
+        _record(hub, delivery.id, status=DEAD, attempts=attempts, last_error=error)
+        summary.dead += 1
+        return True
+    retry_at = now + dt.timedelta(seconds=backoff_delay(hub, attempts))
+    _record(hub, delivery.id, attempts=attempts, next_attempt_at=retry_at, last_error=error)
+    summary.failed += 1
+    return False
+
+
+def _record(hub: Hub, delivery_id: int, **values: Any) -> None:
+    with hub.uow() as uow:
+        uow.deliveries.set_outcome(delivery_id, **values)
+        uow.commit()
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+@functools.cache
+def _session() -> requests.Session:
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=16, pool_maxsize=16, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = "capactif-hub-webhooks/1"
+    return session
+
+
+def replay_dead(hub: Hub, *, delivery_id: int | None = None, member_id: str | None = None) -> int:
+    """Put dead-lettered deliveries back in line (one, one member's, or all)."""
+    with hub.uow() as uow:
+        count = uow.deliveries.replay(hub.clock(), delivery_id=delivery_id, recipient_id=member_id)
+        uow.commit()
+    if count:
+        hub.publisher.request_dispatch_safely()
+    return count
+
+
+def dead_letters(hub: Hub, member_id: str | None = None) -> list[dict[str, Any]]:
+    with hub.uow() as uow:
+        rows = uow.deliveries.dead(member_id)
+    return [{"id": r.id, "destinataire": r.recipient_id, "evenement": r.event,
+             "porteur_id": r.porteur_id, "tentatives": r.attempts, "erreur": r.last_error,
+             "cree_le": _aware(r.created_at).isoformat()} for r in rows]

@@ -1,0 +1,154 @@
+"""Deliveries, per-recipient feed positions and subscriptions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from hub.store.delivery_tables import deliveries, feed_positions, subscriptions
+from hub.store.tables import fiches
+
+PENDING, SENT, DEAD, CANCELLED, FEED = "pending", "sent", "dead", "cancelled", "feed"
+
+
+class Deliveries:
+    def __init__(self, connection: sa.Connection) -> None:
+        self.conn = connection
+
+    def next_positions(self, recipient_id: str, count: int) -> int:
+        """Reserve `count` feed positions for a recipient; returns the first one.
+
+        The counter row stays locked until commit, so a recipient's positions
+        become visible in order: a reader never skips a position committed later."""
+        self._ensure_counter(recipient_id)
+        row = self.conn.execute(
+            sa.update(feed_positions)
+            .where(feed_positions.c.member_id == recipient_id)
+            .values(last_position=feed_positions.c.last_position + count)
+            .returning(feed_positions.c.last_position)
+        ).one()
+        return row.last_position - count + 1
+
+    def _ensure_counter(self, member_id: str) -> None:
+        exists = self.conn.execute(
+            sa.select(feed_positions.c.member_id).where(feed_positions.c.member_id == member_id)
+        ).first()
+        if exists is None:
+            try:
+                with self.conn.begin_nested():
+                    self.conn.execute(
+                        sa.insert(feed_positions).values(member_id=member_id, last_position=0)
+                    )
+            except sa.exc.IntegrityError:
+                pass  # created by a concurrent transaction
+
+    def add_many(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.conn.execute(sa.insert(deliveries), rows)
+
+    def recipients_of_porteur(self, porteur_id: str) -> set[str]:
+        """Members that ever received something about this porteur."""
+        query = sa.select(deliveries.c.recipient_id).where(
+            deliveries.c.porteur_id == porteur_id, deliveries.c.status != CANCELLED
+        ).distinct()
+        return set(self.conn.execute(query).scalars())
+
+    def owners_of_porteur(self, porteur_id: str) -> set[str]:
+        query = sa.select(fiches.c.member_id).where(fiches.c.porteur_id == porteur_id).distinct()
+        return set(self.conn.execute(query).scalars())
+
+    def feed(self, recipient_id: str, after: int, limit: int) -> list[sa.Row]:
+        query = (
+            sa.select(deliveries)
+            .where(deliveries.c.recipient_id == recipient_id, deliveries.c.position > after)
+            .order_by(deliveries.c.position)
+            .limit(limit)
+        )
+        return list(self.conn.execute(query))
+
+    def due_recipients(self, now: dt.datetime) -> list[str]:
+        query = (
+            sa.select(deliveries.c.recipient_id)
+            .where(deliveries.c.status == PENDING, deliveries.c.next_attempt_at <= now)
+            .distinct()
+        )
+        return list(self.conn.execute(query).scalars())
+
+    def claim_recipient(self, recipient_id: str, now: dt.datetime, lease: dt.timedelta) -> bool:
+        """Take the right to send this recipient's webhooks until the lease ends."""
+        result = self.conn.execute(
+            sa.update(feed_positions)
+            .where(feed_positions.c.member_id == recipient_id)
+            .where(sa.or_(feed_positions.c.dispatch_lease_until.is_(None),
+                          feed_positions.c.dispatch_lease_until < now))
+            .values(dispatch_lease_until=now + lease)
+        )
+        return result.rowcount == 1
+
+    def release_recipient(self, recipient_id: str) -> None:
+        self.conn.execute(
+            sa.update(feed_positions)
+            .where(feed_positions.c.member_id == recipient_id)
+            .values(dispatch_lease_until=None)
+        )
+
+    def next_pending(self, recipient_id: str, limit: int) -> list[sa.Row]:
+        """The recipient's pending deliveries in feed order (head of line first)."""
+        query = (
+            sa.select(deliveries)
+            .where(deliveries.c.recipient_id == recipient_id, deliveries.c.status == PENDING)
+            .order_by(deliveries.c.position)
+            .limit(limit)
+        )
+        return list(self.conn.execute(query))
+
+    def set_outcome(self, delivery_id: int, **values: Any) -> None:
+        self.conn.execute(sa.update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
+
+    def cancel_pending_for_porteur(self, porteur_id: str, fiche_pks: Sequence[int]) -> int:
+        result = self.conn.execute(
+            sa.update(deliveries)
+            .where(deliveries.c.porteur_id == porteur_id, deliveries.c.status == PENDING,
+                   deliveries.c.fiche_pk.in_(list(fiche_pks)))
+            .values(status=CANCELLED, last_error="consent_withdrawn")
+        )
+        return result.rowcount or 0
+
+    def replay(self, now: dt.datetime, *, delivery_id: int | None = None,
+               recipient_id: str | None = None) -> int:
+        query = sa.update(deliveries).where(deliveries.c.status == DEAD)
+        if delivery_id is not None:
+            query = query.where(deliveries.c.id == delivery_id)
+        if recipient_id is not None:
+            query = query.where(deliveries.c.recipient_id == recipient_id)
+        result = self.conn.execute(
+            query.values(status=PENDING, attempts=0, next_attempt_at=now, last_error=None)
+        )
+        return result.rowcount or 0
+
+    def counts_by_status(self) -> dict[str, int]:
+        query = sa.select(deliveries.c.status, sa.func.count()).group_by(deliveries.c.status)
+        return {status: count for status, count in self.conn.execute(query)}
+
+    def dead(self, recipient_id: str | None = None, limit: int = 500) -> list[sa.Row]:
+        query = sa.select(deliveries).where(deliveries.c.status == DEAD)
+        if recipient_id:
+            query = query.where(deliveries.c.recipient_id == recipient_id)
+        return list(self.conn.execute(query.order_by(deliveries.c.id).limit(limit)))
+
+    # -- subscriptions --------------------------------------------------------------
+
+    def subscriptions(self) -> list[sa.Row]:
+        return list(self.conn.execute(sa.select(subscriptions).order_by(subscriptions.c.id)))
+
+    def replace_subscriptions(self, member_id: str, criteria: list[dict[str, Any]], source: str,
+                              now: dt.datetime) -> None:
+        self.conn.execute(sa.delete(subscriptions).where(subscriptions.c.member_id == member_id))
+        if criteria:
+            self.conn.execute(sa.insert(subscriptions), [
+                {"member_id": member_id, "criteria": c, "source": source, "updated_at": now}
+                for c in criteria
+            ])

@@ -1,0 +1,55 @@
+"""Deliveries: one fiche event for one recipient, already projected; per-recipient
+feed positions; members' subscriptions."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from hub.store.tables import UTC_TIME, metadata
+
+BIGID = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    sa.Column("id", BIGID, primary_key=True),
+    sa.Column("member_id", sa.String(50), sa.ForeignKey("members.id"), nullable=False, index=True),
+    sa.Column("criteria", sa.JSON, nullable=False),
+    sa.Column("source", sa.String(20), nullable=False),
+    sa.Column("updated_at", UTC_TIME, nullable=False),
+)
+
+feed_positions = sa.Table(
+    "feed_positions",
+    metadata,
+    sa.Column("member_id", sa.String(50), primary_key=True),
+    sa.Column("last_position", sa.BigInteger, nullable=False),
+    sa.Column("dispatch_lease_until", UTC_TIME),
+)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", BIGID, primary_key=True),
+    sa.Column("recipient_id", sa.String(50), sa.ForeignKey("members.id"), nullable=False),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("event", sa.String(20), nullable=False),
+    sa.Column("porteur_id", sa.String(40), nullable=False, index=True),
+    sa.Column("fiche_pk", sa.BigInteger),
+    sa.Column("fiche_version", sa.Integer),
+    sa.Column("purpose", sa.String(20), nullable=False),
+    sa.Column("policy_version", sa.String(40), nullable=False),
+    sa.Column("fields", sa.JSON, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("idempotency_key", sa.String(64), nullable=False),
+    sa.Column("channel", sa.String(10), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UTC_TIME),
+    sa.Column("last_error", sa.String(200)),
+    sa.Column("created_at", UTC_TIME, nullable=False),
+    sa.Column("sent_at", UTC_TIME),
+    sa.UniqueConstraint("recipient_id", "position", name="uq_deliveries_recipient_position"),
+    sa.UniqueConstraint("idempotency_key", name="uq_deliveries_idempotency_key"),
+)
+sa.Index("ix_deliveries_due", deliveries.c.status, deliveries.c.next_attempt_at)

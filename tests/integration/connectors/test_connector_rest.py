@@ -1,0 +1,77 @@
+"""A CCI's CRM (fake, real HTTP) feeds the hub through the rest connector."""
+
+from pathlib import Path
+
+import pytest
+import requests
+
+from connectors.checkpoint import Checkpoint
+from connectors.errors import SourceAuthError
+from connectors.mapping import Mapping
+from connectors.rejects import RejectsFile
+from connectors.rest_source import RestSettings, RestSource, retry_after_seconds
+from connectors.runner import Runner
+from connectors.sim.crm_server import CrmServer
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "connectors"
+
+
+@pytest.fixture
+def mapping():
+    return Mapping.load(EXAMPLES / "cci-crm" / "correspondance.json")
+
+
+@pytest.fixture
+def crm():
+    with CrmServer(45, token="jeton-crm", rate_limit_every=4, retry_after=2) as server:
+        yield server
+
+
+def source(mapping, crm, sleeps, pagination="page", token="jeton-crm"):
+    path = "/api/contacts" if pagination == "page" else "/api/contacts/curseur"
+    settings = RestSettings(url=crm.url + path, token=token, pagination=pagination, page_size=10)
+    return RestSource(mapping, settings, sleep=sleeps.append)
+
+
+@pytest.mark.parametrize("pagination", ["page", "curseur"])
+def test_every_contact_is_read_across_pages_despite_429s(mapping, crm, pagination):
+    sleeps: list[float] = []
+    records = list(source(mapping, crm, sleeps, pagination).changes(None))
+    assert len({r.key for r in records}) == 45
+    assert crm.rate_limited >= 1 and sleeps and set(sleeps) == {2.0}
+
+
+def test_a_refused_token_is_a_clear_error_without_retries(mapping, crm):
+    with pytest.raises(SourceAuthError):
+        list(source(mapping, crm, [], token="faux").changes(None))
+    assert crm.requests == 1
+
+
+def test_retry_after_accepts_seconds_and_http_dates():
+    assert retry_after_seconds("3") == 3.0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == 10.0
+    assert retry_after_seconds("n'importe quoi") is None
+
+
+def test_crm_contacts_become_valid_fiches_and_a_rerun_sends_only_changes(
+        tmp_path, mapping, crm, client, hub):
+    def run():
+        return Runner(source(mapping, crm, []), client, Checkpoint(tmp_path / "reprise.json"),
+                      RejectsFile(tmp_path / "rejets.jsonl"), batch_size=20).run()
+
+    first = run()
+    assert first.complete and first.accepted == 45 and first.rejected_local == 0
+    crm.update(10_003, pipeline_stage="Immatriculé")
+    crm.delete(10_007)
+    second = run()
+    assert second.accepted == 1 and second.withdrawals == ["CCI-10007"]
+    stored = hub.fiches[("commune-ambert", "CCI-10003")]
+    assert stored["projet"]["stade"] == "installe" and stored["version"] == 2
+
+
+def test_a_crm_down_is_a_source_error_not_a_requests_exception(mapping):
+    settings = RestSettings(url="http://127.0.0.1:9/api", max_attempts=2, timeout_s=1)
+    with pytest.raises(Exception) as caught:
+        list(RestSource(mapping, settings, sleep=lambda s: None).changes(None))
+    assert not isinstance(caught.value, requests.RequestException)
+    assert caught.value.__class__.__name__ == "SourceError"

@@ -1,0 +1,184 @@
+"""Routing, consent, projection and delivery (signed webhooks and the feed), on both
+databases, with real HTTP recipients on 127.0.0.1."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from connectors.signing import verify_webhook
+from hub.bootstrap import Hub
+from hub.config import Settings
+from hub.keys import public_key_text
+from hub.services import consents, ingest, processing, webhooks
+from hub.services.auth import Caller
+from hub.services.feed import read_feed
+from hub.services.members import load_network
+from hub.services.publisher import RecordingPublisher
+from tests.factories import make_fiche, record_consents
+from tests.receiver import Recipient
+
+pytestmark = pytest.mark.integration
+
+OWNER = Caller("commune-ambert", "Mairie", "commune", "accueil")
+THIERS = Caller("commune-thiers", "Mairie", "commune", "accueil")
+AMBERT = "63003"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = dt.datetime.now(dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@pytest.fixture
+def network(db_url, tmp_path):
+    """Four members: the owner (accueil), two with webhooks (accompagnement,
+    financement) and one without (feed), all subscribed to Ambert."""
+    with Recipient() as cci, Recipient() as pfil:
+        members = [
+            _member("commune-ambert", "commune", "accueil"),
+            _member("cci-thiers", "cci", "accompagnement", cci.url),
+            _member("pfil-livradois", "pfil", "financement", pfil.url),
+            _member("commune-thiers", "commune", "accueil"),
+        ]
+        (tmp_path / "network.json").write_text(json.dumps({"reseau": "test", "membres": members}))
+        clock = Clock()
+        settings = Settings(data_dir=tmp_path / "data", database_url=db_url,
+                            webhook_retry_base_s=1, webhook_give_up_after_s=3600)
+        hub = Hub.from_settings(settings, publisher=RecordingPublisher(), clock=clock)
+        load_network(hub, tmp_path / "network.json", tmp_path / "creds")
+        yield hub, clock, cci, pfil
+        hub.close()
+
+
+def _member(member_id, kind, role, webhook=None):
+    member = {"id": member_id, "nom": member_id, "nature": kind, "role": role,
+              "contact": {"courriel": f"{member_id}@exemple.fr"},
+              "abonnements": [{"communes": [AMBERT]}]}
+    if webhook:
+        member["webhook"] = webhook
+    return member
+
+
+def push_and_process(hub, *fiches, **consent_terms):
+    record_consents(hub, list(fiches), **consent_terms)
+    answer = ingest.push_batch(hub, OWNER, list(fiches))
+    assert answer["accepted"] == len(fiches), answer
+    processing.process_outbox(hub, hub.publisher.published[-1])
+
+
+def fiche(fiche_id="F-1", version=1, **changes):
+    document = make_fiche(member=OWNER.member_id, fiche_id=fiche_id, version=version, **changes)
+    document["accompagnement"][0]["structure"] = OWNER.member_id
+    document["accompagnement"][0]["notes"] = "NOTE-LIBRE-CONFIDENTIELLE"
+    return document
+
+
+def test_one_fiche_reaches_three_roles_with_three_field_sets(network):
+    hub, _clock, cci, pfil = network
+    push_and_process(hub, fiche())
+    assert webhooks.dispatch_webhooks(hub).sent == 2
+    fed = read_feed(hub, THIERS, 0, 100)["deliveries"]
+    cci_doc, pfil_doc, thiers_doc = cci.documents()[0], pfil.documents()[0], fed[0]
+    assert pfil_doc["finalite"] == "financement"
+    assert pfil_doc["fiche"]["financement"]["pret_honneur"] == 10000
+    assert cci_doc["finalite"] == "accompagnement"
+    assert "pret_honneur" not in cci_doc["fiche"]["financement"]
+    assert thiers_doc["finalite"] == "orientation" and "financement" not in thiers_doc["fiche"]
+    assert len({tuple(d["champs"]) for d in (cci_doc, pfil_doc, thiers_doc)}) == 3
+    for document in (cci_doc, pfil_doc, thiers_doc):
+        assert "NOTE-LIBRE-CONFIDENTIELLE" not in json.dumps(document)  # not the referent
+
+
+def test_webhooks_are_signed_by_the_hub_with_an_idempotency_key(network):
+    hub, _clock, cci, _pfil = network
+    push_and_process(hub, fiche())
+    webhooks.dispatch_webhooks(hub)
+    received = cci.received[0]
+    key = {hub.hub_key.key_id: public_key_text(hub.hub_key.public_key)}
+    verify_webhook(received["headers"], received["body"], key)
+    assert received["headers"]["idempotency-key"] == received["document"]["delivery_id"]
+
+
+def test_a_recipient_down_then_up_gets_everything_in_order_once(network):
+    hub, clock, cci, _pfil = network
+    cci.status = 500
+    push_and_process(hub, fiche("F-1"))
+    push_and_process(hub, fiche("F-1", version=2, projet={**fiche()["projet"], "stade": "installe"}))
+    push_and_process(hub, fiche("F-2"))
+    for _ in range(5):
+        webhooks.dispatch_webhooks(hub)
+        clock.now += dt.timedelta(minutes=10)
+    assert cci.documents() == []
+    cci.status = 200
+    webhooks.dispatch_webhooks(hub)
+    documents = cci.documents()
+    assert [(d["source"]["fiche_id"], d["evenement"]) for d in documents] == [
+        ("F-1", "created"), ("F-1", "updated"), ("F-2", "created")]
+    assert documents[1]["champs_modifies"] == ["projet.stade", "version"]
+    assert len({d["delivery_id"] for d in documents}) == 3
+    webhooks.dispatch_webhooks(hub)
+    assert len(cci.documents()) == 3
+
+
+def test_a_4xx_is_not_retried_but_dead_lettered_then_replayable(network):
+    hub, _clock, cci, _pfil = network
+    cci.status = 410
+    push_and_process(hub, fiche())
+    summary = webhooks.dispatch_webhooks(hub)
+    assert (summary.dead, summary.failed) == (1, 0)
+    assert webhooks.dead_letters(hub, "cci-thiers")[0]["erreur"] == "http_410"
+    cci.status = 200
+    assert webhooks.replay_dead(hub, member_id="cci-thiers") == 1
+    webhooks.dispatch_webhooks(hub)
+    assert len(cci.documents()) == 1
+
+
+def test_a_recipient_the_consent_does_not_cover_receives_nothing(network):
+    hub, _clock, cci, pfil = network
+    push_and_process(hub, fiche(), roles_destinataires=["accompagnement"],
+                     finalites=["orientation", "accompagnement"])
+    webhooks.dispatch_webhooks(hub)
+    assert pfil.documents() == []
+    assert len(cci.documents()) == 1
+
+
+def test_a_fiche_without_a_covering_consent_is_rejected_and_not_stored(network):
+    hub, _clock, _cci, _pfil = network
+    no_consent = fiche("F-9")
+    answer = ingest.push_batch(hub, OWNER, [no_consent])
+    assert answer["results"][0]["errors"][0]["code"] == "unknown_consent_reference"
+    record_consents(hub, [fiche("F-8")], finalites=["statistiques"])
+    answer = ingest.push_batch(hub, OWNER, [fiche("F-8")])
+    assert answer["results"][0]["errors"][0]["code"] == "purpose_not_covered"
+    assert processing.pipeline_status(hub)["fiches"] == 0
+
+
+def test_withdrawal_stops_deliveries_and_notifies_every_recipient(network):
+    hub, _clock, cci, pfil = network
+    record = record_consents(hub, [fiche()])[0]
+    push_and_process(hub, fiche())
+    webhooks.dispatch_webhooks(hub)
+    pfil.status = 503  # the next update cannot leave before the withdrawal
+    push_and_process(hub, fiche(version=2, projet={**fiche()["projet"], "stade": "installe"}))
+    webhooks.dispatch_webhooks(hub)
+    withdrawn = consents.withdraw_consent(hub, OWNER, record.id)
+    assert withdrawn["avis_envoyes"] == ["cci-thiers", "commune-thiers", "pfil-livradois"]
+    pfil.status = 200
+    webhooks.dispatch_webhooks(hub)
+    pfil_events = [d["evenement"] for d in pfil.documents()]
+    assert pfil_events == ["created", "withdrawn"]  # the update never left
+    assert [d["evenement"] for d in cci.documents()][-1] == "withdrawn"
+    feed = read_feed(hub, THIERS, 0, 100)["deliveries"]
+    assert feed[0]["retire"] is True and "fiche" not in feed[0]
+    assert feed[-1]["evenement"] == "withdrawn"
+    acks = consents.acknowledgements(hub, OWNER, record.id)
+    assert {a["statut"] for a in acks} == {"pending"}
+    consents.acknowledge_notice(hub, THIERS, record.id)
+    statuses = {a["membre"]: a["statut"] for a in consents.acknowledgements(hub, OWNER, record.id)}
+    assert statuses["commune-thiers"] == "acknowledged"

@@ -1,0 +1,50 @@
+"""A real HTTP webhook recipient on 127.0.0.1 that fails on demand (tests only)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class Recipient:
+    """Records every POST; answers `self.status` (200 by default)."""
+
+    def __init__(self) -> None:
+        self.status = 200
+        self.received: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        recipient = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with recipient.lock:
+                    status = recipient.status
+                    if 200 <= status < 300:
+                        recipient.received.append({
+                            "headers": {k.lower(): v for k, v in self.headers.items()},
+                            "body": body, "document": json.loads(body)})
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Recipient:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def documents(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [r["document"] for r in self.received]

@@ -1,0 +1,49 @@
+"""The checkpoint only ever holds what the hub accepted, and survives a crash."""
+
+import json
+
+import pytest
+
+from connectors.checkpoint import Checkpoint, CheckpointState, KnownFiche
+from connectors.errors import CheckpointError
+
+
+def test_a_new_checkpoint_is_empty(tmp_path):
+    state = Checkpoint(tmp_path / "reprise.json").load()
+    assert state.cursor is None and state.known == {}
+
+
+def test_acknowledged_batches_survive_without_a_commit(tmp_path):
+    checkpoint = Checkpoint(tmp_path / "reprise.json")
+    state = checkpoint.load()
+    checkpoint.acknowledge(state, {"k1": KnownFiche("F-1", 1, "h1")})
+    checkpoint.acknowledge(state, {"k2": KnownFiche("F-2", 3, "h2")})
+    reloaded = Checkpoint(tmp_path / "reprise.json").load()
+    assert reloaded.known == {"k1": KnownFiche("F-1", 1, "h1"), "k2": KnownFiche("F-2", 3, "h2")}
+
+
+def test_commit_writes_one_snapshot_and_clears_the_journal(tmp_path):
+    checkpoint = Checkpoint(tmp_path / "reprise.json")
+    state = CheckpointState(cursor="2025-03-14T10:00:00+01:00")
+    checkpoint.acknowledge(state, {"k1": KnownFiche("F-1", 1, "h1")})
+    checkpoint.commit(state)
+    assert not checkpoint.journal.exists()
+    snapshot = json.loads(checkpoint.path.read_text())
+    assert snapshot["curseur"] == "2025-03-14T10:00:00+01:00"
+    assert snapshot["fiches"] == {"k1": ["F-1", 1, "h1"]}
+    assert [p.name for p in tmp_path.iterdir()] == ["reprise.json"]
+
+
+def test_a_torn_last_journal_line_is_ignored(tmp_path):
+    checkpoint = Checkpoint(tmp_path / "reprise.json")
+    state = checkpoint.load()
+    checkpoint.acknowledge(state, {"k1": KnownFiche("F-1", 1, "h1")})
+    with open(checkpoint.journal, "a") as handle:
+        handle.write('{"fiches": {"k2": ["F-2"')
+    assert set(checkpoint.load().known) == {"k1"}
+
+
+def test_a_corrupt_snapshot_is_an_error_never_a_silent_reset(tmp_path):
+    (tmp_path / "reprise.json").write_text("{not json")
+    with pytest.raises(CheckpointError):
+        Checkpoint(tmp_path / "reprise.json").load()

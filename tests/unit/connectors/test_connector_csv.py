@@ -1,0 +1,117 @@
+"""Spreadsheet exports as French offices write them are read line by line, faults aside."""
+
+import datetime as dt
+
+from connectors.csv_source import CsvSource, detect_encoding
+from connectors.errors import RecordRejected
+from connectors.sim.spreadsheet import HEADER, write_export
+
+HEADER_LINE = ";".join(HEADER)
+ROW = ("2025-00001;DURAND;Léa;05/03/1984;06 12 34 56 78;lea.durand@orange.fr;"
+       "3 rue du Pont;63600;Ambert;63003;Épicerie de village;Montage du projet;"
+       "12 500,50;Local commercial, Financement;14/03/2025 10:30")
+
+
+def mapped(source, record):
+    return source.to_fiche(record)
+
+
+def test_a_utf8_export_with_bom_is_read_with_accents_intact(tmp_path, commune_mapping):
+    path = tmp_path / "export.csv"
+    path.write_bytes(("\ufeff" + HEADER_LINE + "\r\n" + ROW + "\r\n").encode("utf-8"))
+    source = CsvSource(commune_mapping, path)
+    [record] = list(source.changes(None))
+    fiche = source.to_fiche(record)
+    assert source.detected_encoding == "utf-8-sig"
+    assert fiche["porteur"]["prenom"] == "Léa"
+    assert fiche["projet"]["stade"] == "montage"
+    assert fiche["financement"]["besoin_total"] == 12500.5
+    assert fiche["porteur"]["telephone"] == "0612345678"
+    assert fiche["porteur"]["date_naissance"] == "1984-03-05"
+    assert fiche["projet"]["besoins"] == ["local", "financement"]
+    assert record.modified_at == dt.datetime(2025, 3, 14, 10, 30, tzinfo=record.modified_at.tzinfo)
+
+
+def test_a_windows_1252_export_is_detected_and_read(tmp_path, commune_mapping):
+    path = tmp_path / "export.csv"
+    path.write_bytes((HEADER_LINE + "\r\n" + ROW + "\r\n").encode("cp1252"))
+    source = CsvSource(commune_mapping, path)
+    [record] = list(source.changes(None))
+    assert source.detected_encoding == "cp1252"
+    assert source.to_fiche(record)["projet"]["intitule"] == "Épicerie de village"
+
+
+def test_encoding_detection_follows_the_accented_lines():
+    assert detect_encoding("é;à\n".encode()) == "utf-8"
+    assert detect_encoding("é;à\n".encode("cp1252")) == "cp1252"
+    assert detect_encoding(b"\xef\xbb\xbfa;b\n") == "utf-8-sig"
+
+
+def test_a_line_broken_in_the_files_encoding_is_rejected_alone(tmp_path, commune_mapping):
+    good = ROW.encode("utf-8")
+    broken = ROW.replace("2025-00001", "2025-00002").replace("Léa", "L\udce9a")
+    data = (HEADER_LINE + "\n").encode() + good + b"\n" + broken.encode("utf-8",
+                                                                        "surrogateescape")
+    (tmp_path / "e.csv").write_bytes(data + b"\n" + good.replace(b"00001", b"00003") + b"\n")
+    source = CsvSource(commune_mapping, tmp_path / "e.csv")
+    records = list(source.changes(None))
+    assert [r.problems[0].code if r.problems else None for r in records] == [
+        None, "encodage_invalide", None]
+    assert records[1].line == 3
+
+
+def test_a_malformed_date_on_line_312_is_rejected_with_its_line_and_the_rest_go_through(
+        tmp_path, commune_mapping):
+    path = write_export(tmp_path / "export.csv", 400, bad_lines={312: "date"})
+    source = CsvSource(commune_mapping, path)
+    good, rejected = [], []
+    for record in source.changes(None):
+        try:
+            good.append(source.to_fiche(record))
+        except RecordRejected as exc:
+            rejected.append((record.line, [(p.code, p.path, p.colonne) for p in exc.problems]))
+    assert rejected == [(312, [("date_invalide", "$.porteur.date_naissance", "Né(e) le")])]
+    assert len(good) == 399
+
+
+def test_a_line_with_missing_cells_is_rejected_with_its_line(tmp_path, commune_mapping):
+    path = write_export(tmp_path / "export.csv", 10, bad_lines={4: "cellules"})
+    records = list(CsvSource(commune_mapping, path).changes(None))
+    assert [(r.line, r.problems[0].code) for r in records if r.problems] == [
+        (4, "colonnes_manquantes")]
+
+
+def test_a_missing_column_is_reported_and_other_columns_still_map(tmp_path, commune_mapping):
+    header = HEADER_LINE.replace(";Téléphone", "")
+    row = ROW.replace(";06 12 34 56 78", "")
+    (tmp_path / "e.csv").write_text(header + "\n" + row + "\n", encoding="utf-8")
+    source = CsvSource(commune_mapping, tmp_path / "e.csv")
+    [record] = list(source.changes(None))
+    assert source.missing_columns() == ["Téléphone"]
+    assert "telephone" not in source.to_fiche(record)["porteur"]
+
+
+def test_quoted_cells_with_line_breaks_keep_line_numbers_right(tmp_path, commune_mapping):
+    multi = ROW.replace("3 rue du Pont", '"3 rue du Pont\nBâtiment B"')
+    second = ROW.replace("2025-00001", "2025-00002")
+    (tmp_path / "e.csv").write_text(f"{HEADER_LINE}\n{multi}\n{second}\n", encoding="utf-8")
+    records = list(CsvSource(commune_mapping, tmp_path / "e.csv").changes(None))
+    assert [(r.key, r.line) for r in records] == [("2025-00001", 2), ("2025-00002", 4)]
+
+
+def test_rows_modified_before_the_cursor_day_are_skipped(tmp_path, commune_mapping):
+    old = ROW.replace("14/03/2025 10:30", "01/02/2025 09:00")
+    new = ROW.replace("2025-00001", "2025-00002")
+    (tmp_path / "e.csv").write_text(f"{HEADER_LINE}\n{old}\n{new}\n", encoding="utf-8")
+    source = CsvSource(commune_mapping, tmp_path / "e.csv")
+    since = dt.datetime(2025, 3, 14, 11, 0, tzinfo=dt.UTC)
+    assert [r.key for r in source.changes(since)] == ["2025-00002"]
+    assert source.deleted_keys({"2025-00001", "2025-00002", "2025-00009"}) == {"2025-00009"}
+
+
+def test_without_a_modification_column_every_row_is_read_with_the_export_time(
+        tmp_path, commune_mapping):
+    path = write_export(tmp_path / "export.csv", 5)
+    source = CsvSource(commune_mapping, path, mode="empreinte")
+    since = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    assert len(list(source.changes(since))) == 5

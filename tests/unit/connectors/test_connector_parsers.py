@@ -1,0 +1,61 @@
+"""French office values become schema values: dates, numbers, phone numbers."""
+
+import pytest
+
+from connectors import parsers
+from schemas.formats import is_french_phone
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("05/03/1984", "1984-03-05"), ("5/3/1984", "1984-03-05"), ("1984-03-05", "1984-03-05"),
+     ("05.03.1984", "1984-03-05"), ("05/03/1984 00:00", "1984-03-05"), ("05/03/84", "1984-03-05")],
+)
+def test_french_dates_become_iso_dates(text, expected):
+    assert parsers.parse_date(text) == expected
+
+
+@pytest.mark.parametrize("text", ["31/02/1987", "32/01/2000", "hier", "05/03/1850", "1984"])
+def test_impossible_or_unreadable_dates_are_refused(text):
+    with pytest.raises(ValueError):
+        parsers.parse_date(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("12 500,50", 12500.5), ("12\u00a0500,50 €", 12500.5), ("1.234,5", 1234.5),
+     ("1,234.5", 1234.5), ("45000", 45000), ("0,5", 0.5), ("3 000 EUR", 3000)],
+)
+def test_decimal_commas_and_thousands_separators_are_read(text, expected):
+    assert parsers.parse_number(text) == expected
+
+
+def test_a_whole_amount_stays_an_integer():
+    assert isinstance(parsers.parse_number("12 500,00"), int)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["06 12 34 56 78", "06.12.34.56.78", "0612345678", "+33 6 12 34 56 78",
+     "+33 (0)6 12 34 56 78", "0033612345678", "06-12-34-56-78", "612345678", "33612345678"],
+)
+def test_every_french_phone_writing_becomes_the_national_form(text):
+    assert parsers.parse_phone(text) == "0612345678"
+    assert is_french_phone(parsers.parse_phone(text))
+
+
+@pytest.mark.parametrize("text", ["06 12 34", "00 12 34 56 78", "+44 20 7946 0958", "abc"])
+def test_non_french_or_short_phone_numbers_are_refused(text):
+    with pytest.raises(ValueError):
+        parsers.parse_phone(text)
+
+
+def test_a_local_date_time_gets_the_paris_offset():
+    assert parsers.parse_datetime("05/07/2024 14:30") == "2024-07-05T14:30:00+02:00"
+    assert parsers.parse_datetime("05/01/2024") == "2024-01-05T00:00:00+01:00"
+    assert parsers.parse_datetime("2024-01-05T10:00:00Z") == "2024-01-05T10:00:00+00:00"
+
+
+def test_codes_get_back_the_leading_zeros_a_spreadsheet_dropped():
+    assert parsers.pad_code("1001", 5) == "01001"
+    assert parsers.pad_code("2A004", 5) == "2A004"

@@ -1,0 +1,34 @@
+"""The rejects file tells a member's agent which line to fix and why, without values."""
+
+from connectors.mapping import MappingProblem
+from connectors.rejects import RejectsFile, read_rejects
+
+PROBLEM = MappingProblem("$.porteur.date_naissance", "date_invalide", "Date illisible.",
+                         "Unreadable date.", "Né(e) le")
+
+
+def test_jsonl_rejects_hold_the_line_the_origin_and_the_errors(tmp_path):
+    with RejectsFile(tmp_path / "rejets.jsonl", run_id="run-1") as rejects:
+        rejects.write(312, None, "correspondance", [PROBLEM])
+    [entry] = read_rejects(tmp_path / "rejets.jsonl")
+    assert entry["ligne"] == 312 and entry["origine"] == "correspondance"
+    assert entry["erreurs"][0]["code"] == "date_invalide"
+    assert entry["erreurs"][0]["colonne"] == "Né(e) le"
+
+
+def test_csv_rejects_open_in_french_office_tools_and_append_run_after_run(tmp_path):
+    path = tmp_path / "rejets.csv"
+    with RejectsFile(path, run_id="run-1") as rejects:
+        rejects.write(312, "COM-1", "hub", [{"path": "$.version", "code": "stale_version",
+                                             "message_fr": "x", "message_en": "y"}])
+    with RejectsFile(path, run_id="run-2") as rejects:
+        rejects.write(40, None, "correspondance", [PROBLEM])
+    assert path.read_bytes().startswith(b"\xef\xbb\xbfexecution;ligne")
+    rows = read_rejects(path)
+    assert [(r["execution"], r["ligne"], r["code"]) for r in rows] == [
+        ("run-1", "312", "stale_version"), ("run-2", "40", "date_invalide")]
+
+
+def test_no_file_is_created_when_nothing_is_rejected(tmp_path):
+    RejectsFile(tmp_path / "rejets.csv").close()
+    assert not (tmp_path / "rejets.csv").exists()

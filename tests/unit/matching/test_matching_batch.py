@@ -1,0 +1,100 @@
+"""Batch dedup of a people CSV: clusters out, clear errors naming the line."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from hub.errors import InvalidCsvFile, InvalidMatchingModel
+from hub.services.dedup_batch import run_batch
+
+HEADER = ("id,nom,nom_naissance,prenom,date_naissance,courriel,telephone,"
+          "adresse_ligne,code_postal,commune\n")
+
+
+def _people(count: int = 60) -> str:
+    """`count` distinct people, each typed twice by two members; row ids A<n> and B<n>."""
+    lines = [HEADER]
+    for n in range(count):
+        surname = f"Ker{chr(97 + n % 26)}{chr(97 + n // 26)}elen"
+        born = f"19{50 + n % 45}-{1 + n % 12:02d}-{1 + n % 27:02d}"
+        phone = f"06{n:08d}"
+        lines.append(f"A{n},{surname},,Anne,{born},a{n}@free.fr,{phone},,63000,Riom\n")
+        day = born[8:10] + "/" + born[5:7] + "/" + born[:4]
+        lines.append(f"B{n},{surname.upper()},,ANNE,{day},,{phone[:2]} {phone[2:]},,63000,\n")
+    return "".join(lines)
+
+
+def _clusters(path):
+    with path.open(encoding="utf-8") as result:
+        return {row["id"]: row["cluster_id"] for row in csv.DictReader(result)}
+
+
+def test_people_typed_twice_end_in_one_cluster_each(tmp_path):
+    source = tmp_path / "people.csv"
+    source.write_text(_people(), encoding="utf-8")
+    summary = run_batch(source, tmp_path / "clusters.csv", model_out=tmp_path / "model.json")
+    clusters = _clusters(tmp_path / "clusters.csv")
+    assert summary.records == 120 and summary.trained
+    assert sum(clusters[f"A{n}"] == clusters[f"B{n}"] for n in range(60)) >= 57
+    assert len({clusters[f"A{n}"] for n in range(60)}) == 60
+    again = run_batch(source, tmp_path / "again.csv", model_path=tmp_path / "model.json")
+    assert not again.trained and _clusters(tmp_path / "again.csv") == clusters
+
+
+def test_an_unknown_column_is_named_with_line_one(tmp_path):
+    source = tmp_path / "people.csv"
+    source.write_text("id,nom,pointure\n1,Martin,42\n", encoding="utf-8")
+    with pytest.raises(InvalidCsvFile) as error:
+        run_batch(source, tmp_path / "out.csv")
+    assert error.value.line == 1 and "pointure" in error.value.message_fr
+
+
+def test_bad_encoding_names_the_line(tmp_path):
+    source = tmp_path / "people.csv"
+    source.write_bytes(b"id,nom\n1,Martin\n2,Lef\xe8vre\n")
+    with pytest.raises(InvalidCsvFile) as error:
+        run_batch(source, tmp_path / "out.csv")
+    assert error.value.line == 3 and "ligne 3" in error.value.message_fr
+    assert "Lef" not in error.value.message_fr
+
+
+def test_a_broken_row_or_duplicate_id_names_its_line(tmp_path):
+    source = tmp_path / "people.csv"
+    source.write_text("id,nom\n1,Martin\n2,Petit,extra\n", encoding="utf-8")
+    with pytest.raises(InvalidCsvFile) as error:
+        run_batch(source, tmp_path / "out.csv")
+    assert error.value.line == 3
+    source.write_text("id,nom\n1,Martin\n1,Petit\n", encoding="utf-8")
+    with pytest.raises(InvalidCsvFile) as error:
+        run_batch(source, tmp_path / "out.csv")
+    assert error.value.line == 3
+
+
+def test_a_missing_id_column_is_refused(tmp_path):
+    source = tmp_path / "people.csv"
+    source.write_text("nom,prenom\nMartin,Anne\n", encoding="utf-8")
+    with pytest.raises(InvalidCsvFile):
+        run_batch(source, tmp_path / "out.csv")
+
+
+def test_an_unreadable_model_is_a_configuration_error(tmp_path):
+    source = tmp_path / "people.csv"
+    source.write_text(_people(3), encoding="utf-8")
+    bad = tmp_path / "model.json"
+    bad.write_text("{}", encoding="utf-8")
+    with pytest.raises(InvalidMatchingModel):
+        run_batch(source, tmp_path / "out.csv", model_path=bad)
+
+
+def test_default_settings_follow_their_schema():
+    import json
+
+    from hub.domain.matching.settings import DEFAULT_SETTINGS_FILE, MatchingSettings
+    from schemas.loader import validator
+
+    document = json.loads(DEFAULT_SETTINGS_FILE.read_text(encoding="utf-8"))
+    assert validator("matching_settings").errors(document) == []
+    assert validator("matching_settings").errors(
+        MatchingSettings.from_dict(document).to_dict()) == []

@@ -1,0 +1,101 @@
+"""Comparison levels per field: exact / close / fuzzy / different / missing."""
+
+from __future__ import annotations
+
+from hub.domain.matching.comparisons import (
+    AddressComparison,
+    BirthDateComparison,
+    EmailComparison,
+    FirstNameComparison,
+    PhoneComparison,
+    SurnameComparison,
+    build_comparisons,
+    compare_records,
+)
+from hub.domain.matching.settings import default_settings
+from tests.unit.matching.matching_factories import person
+
+
+def level(comparison, left, right):
+    return comparison.level(person(**left), person(**right))
+
+
+def test_surnames_typed_differently_are_exact():
+    assert level(SurnameComparison(), {"nom": "Lefèvre"}, {"nom": "LEFEVRE"}) == "exact"
+    assert level(SurnameComparison(), {"nom": "de la Fontaine"}, {"nom": "Fontaine"}) == "exact"
+    assert level(SurnameComparison(), {"nom": "de la Fontaine"}, {"nom": "Delafontaine"}) == "exact"
+
+
+def test_a_married_name_meets_the_birth_name_at_close():
+    married = {"nom": "Durand", "nom_naissance": "Martin"}
+    assert level(SurnameComparison(), married, {"nom": "Martin"}) == "close"
+
+
+def test_a_part_of_a_compound_surname_is_close():
+    assert level(SurnameComparison(), {"nom": "Dupont-Martin"}, {"nom": "Dupont"}) == "close"
+
+
+def test_a_typo_in_a_surname_is_close_and_another_name_is_different():
+    assert level(SurnameComparison(), {"nom": "Bernard"}, {"nom": "Bernrad"}) == "close"
+    assert level(SurnameComparison(), {"nom": "Bernard"}, {"nom": "Petit"}) == "different"
+
+
+def test_a_missing_surname_is_missing():
+    assert level(SurnameComparison(), {"nom": ""}, {"nom": "Petit"}) == "missing"
+
+
+def test_compound_first_names_initials_and_nicknames():
+    compare = FirstNameComparison()
+    assert level(compare, {"prenom": "Jean-Marc"}, {"prenom": "jean marc"}) == "exact"
+    assert level(compare, {"prenom": "Jean-Marc"}, {"prenom": "J.-M."}) == "close"
+    assert level(compare, {"prenom": "Emmanuel"}, {"prenom": "Manu"}) == "close"
+    assert level(compare, {"prenom": "Jean-Marc"}, {"prenom": "Jean"}) in {"close", "fuzzy"}
+    assert level(compare, {"prenom": "Margot"}, {"prenom": "Agnès"}) == "different"
+
+
+def test_birth_dates_day_month_swap_and_typo_are_close():
+    compare = BirthDateComparison()
+    assert level(compare, {"date_naissance": "1980-05-12"}, {"date_naissance": "12/05/1980"}) == (
+        "exact")
+    assert level(compare, {"date_naissance": "1980-05-12"}, {"date_naissance": "1980-12-05"}) == (
+        "close")
+    assert level(compare, {"date_naissance": "1980-05-12"}, {"date_naissance": "1980-05-13"}) == (
+        "close")
+    assert level(compare, {"date_naissance": "1980-05-12"}, {"date_naissance": "1980-05-28"}) == (
+        "fuzzy")
+    assert level(compare, {"date_naissance": "1980-05-12"}, {"date_naissance": "1975-01-30"}) == (
+        "different")
+    assert level(compare, {"date_naissance": "inconnue"}, {"date_naissance": "1975-01-30"}) == (
+        "missing")
+
+
+def test_emails_and_phones():
+    assert level(EmailComparison(), {"courriel": "A.B@gmail.com"}, {"courriel": "ab@gmail.com"}) == (
+        "exact")
+    assert level(EmailComparison(), {"courriel": "ab@free.fr"}, {"courriel": "ab@orange.fr"}) == (
+        "close")
+    assert level(PhoneComparison(), {"telephone": "06 12 34 56 78"},
+                 {"telephone": "+33612345678"}) == "exact"
+    assert level(PhoneComparison(), {"telephone": "0612345678"}, {"telephone": "0612345687"}) == (
+        "close")
+    assert level(PhoneComparison(), {"telephone": "0000000000"}, {"telephone": "0612345687"}) == (
+        "missing")
+
+
+def test_addresses():
+    home = {"adresse_ligne": "12 av. Jean Jaurès", "code_postal": "63000"}
+    assert level(AddressComparison(), home,
+                 {"adresse_ligne": "12 AVENUE JEAN JAURES", "code_postal": "63000"}) == "exact"
+    assert level(AddressComparison(), home, {"code_postal": "63000"}) == "fuzzy"
+    assert level(AddressComparison(), home, {"code_postal": "15000"}) == "different"
+    assert level(AddressComparison(), home, {}) == "missing"
+
+
+def test_swapped_first_and_last_names_are_recognised():
+    comparisons = build_comparisons(default_settings().comparisons)
+    left = person(nom="Martin", prenom="Sophie", date_naissance="1980-05-12")
+    right = person(nom="SOPHIE", prenom="MARTIN", date_naissance="1980-05-12")
+    levels, used = compare_records(comparisons, left, right)
+    by_field = dict(zip([c.field for c in comparisons], levels, strict=True))
+    assert by_field["nom"] == by_field["prenom"] == "exact"
+    assert used.nom == "MARTIN"

@@ -1,0 +1,79 @@
+"""Link / review / new: thin records never auto-link, chains go to review, twins too."""
+
+from __future__ import annotations
+
+from hub.domain.matching.cluster import cluster
+from hub.domain.matching.decision import Candidate, match_one, pair_kind, record_blocking_keys
+from tests.unit.matching.matching_factories import person
+
+ANNE = {"nom": "Kerguelen", "prenom": "Anne", "date_naissance": "1980-05-12",
+        "courriel": "anne.k@free.fr", "telephone": "0612345678", "code_postal": "63000"}
+
+
+def test_the_same_person_typed_twice_is_linked(model):
+    typed_again = dict(ANNE, nom="KERGUELEN", prenom="anne", date_naissance="12/05/1980")
+    decision = match_one(typed_again, [Candidate("P1", ANNE)], model)
+    assert (decision.kind, decision.porteur_id) == ("link", "P1")
+    assert decision.explanation is not None and decision.explanation.level_of("nom") == "exact"
+
+
+def test_a_first_name_alone_never_auto_links(model):
+    thin = {"prenom": "Anne"}
+    assert pair_kind(model.score(person(**thin), person(**thin)), model.settings.decision) != (
+        "link")
+    decision = match_one(thin, [Candidate("P1", thin), Candidate("P2", ANNE)], model)
+    assert decision.kind != "link"
+
+
+def test_names_and_a_commune_without_any_strong_identifier_do_not_auto_link(model):
+    left = {"nom": "Kerguelen", "prenom": "Anne", "code_postal": "63000"}
+    assert match_one(left, [Candidate("P1", left)], model).kind != "link"
+
+
+def test_twins_sharing_name_birth_date_and_address_go_to_review_at_most(model):
+    twin = dict(ANNE, prenom="Louise", courriel="", telephone="")
+    decision = match_one(twin, [Candidate("P1", dict(ANNE, courriel="", telephone=""))], model)
+    assert decision.kind in {"review", "new"}
+
+
+def test_a_record_matching_two_porteurs_goes_to_review(model):
+    decision = match_one(ANNE, [Candidate("P1", ANNE), Candidate("P2", ANNE)], model)
+    assert decision.kind == "review"
+    assert decision.conflicts in {("P1",), ("P2",)}
+
+
+def test_a_stranger_is_a_new_porteur(model):
+    stranger = {"nom": "Petit", "prenom": "Marc", "date_naissance": "1955-01-30",
+                "courriel": "marc@orange.fr", "telephone": "0798765432", "code_postal": "15000"}
+    assert match_one(stranger, [Candidate("P1", ANNE)], model).kind == "new"
+    assert match_one(stranger, [], model).kind == "new"
+
+
+def test_blocking_keys_are_stable_strings_shared_by_variants(model):
+    keys = record_blocking_keys(ANNE, model)
+    variant = record_blocking_keys(dict(ANNE, nom="Kerguélen", courriel=""), model)
+    assert keys and all(isinstance(key, str) for key in keys)
+    assert set(keys) & set(variant)
+    married = record_blocking_keys({"nom": "Durand", "nom_naissance": "Kerguelen",
+                                    "prenom": "Anne", "date_naissance": "1980-05-12"}, model)
+    assert set(married) & set(keys)
+
+
+def test_a_chain_a_b_c_with_a_unlike_c_is_not_merged_but_sent_to_review():
+    links = [(0, 1, 0.999), (1, 2, 0.998)]
+    result = cluster(3, links, lambda i, j: {i, j} != {0, 2}, max_group_size=30)
+    assert result.review_groups == [(0, 1, 2)]
+    assert result.labels[0] != result.labels[2]
+    assert result.labels[0] == result.labels[1]
+
+
+def test_a_coherent_triangle_is_one_cluster():
+    links = [(0, 1, 0.999), (1, 2, 0.999)]
+    result = cluster(4, links, lambda i, j: True, max_group_size=30)
+    assert result.labels == [0, 0, 0, 3] and result.review_groups == []
+
+
+def test_a_component_larger_than_the_bound_goes_to_review():
+    links = [(i, i + 1, 0.999) for i in range(5)]
+    result = cluster(6, links, lambda i, j: True, max_group_size=4)
+    assert result.review_groups == [(0, 1, 2, 3, 4, 5)]

@@ -1,0 +1,113 @@
+"""French normalisation: what members type becomes one canonical value, garbage -> missing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from hub.domain.matching import normalise as norm
+from tests.unit.matching.matching_factories import person
+
+
+def test_case_and_accents_are_folded():
+    assert norm.fold("Hélène Bœuf") == norm.fold("HELENE BOEUF") == "HELENE BOEUF"
+
+
+def test_apostrophes_and_hyphens_separate_words():
+    assert norm.fold("D’Artagnan-Lefèvre") == "D ARTAGNAN LEFEVRE"
+
+
+def test_particles_are_dropped_from_surnames():
+    assert norm.surname_tokens("de la Fontaine") == ("FONTAINE",)
+    assert norm.surname_tokens("d'Artagnan") == ("ARTAGNAN",)
+    assert norm.surname_tokens("Le Gall")[0] == norm.surname_tokens("GALL")[0]
+    assert norm.surname_tokens("Du Pont") == ("PONT",)
+
+
+def test_a_name_made_only_of_particles_is_kept():
+    assert norm.surname_tokens("Le") == ("LE",)
+
+
+def test_compound_surnames_keep_their_parts():
+    compact, _full, tokens = norm.surname_forms("Dupont-Martin")
+    assert (compact, tokens) == ("DUPONTMARTIN", ("DUPONT", "MARTIN"))
+    assert norm.surname_forms("Dupont Martin")[0] == compact
+    assert norm.surname_forms("de la Roche")[1] == norm.surname_forms("Delaroche")[1]
+
+
+def test_saint_abbreviation_is_expanded():
+    assert norm.surname_forms("St-Exupéry")[0] == norm.surname_forms("Saint Exupery")[0]
+
+
+def test_compound_first_names_agree_whatever_the_writing():
+    assert norm.first_name_tokens("Jean-Marc") == norm.first_name_tokens("jean marc")
+    assert norm.first_name_initials(norm.first_name_tokens("J.-M.")) == "JM"
+    assert norm.first_name_initials(norm.first_name_tokens("Jean-Marc")) == "JM"
+    assert norm.first_name_initials(norm.first_name_tokens("JM")) == "JM"
+
+
+def test_nicknames_expand_to_the_first_name():
+    assert norm.canonical_first_name(("MANU",)) == "EMMANUEL"
+
+
+def test_usage_and_birth_names_are_both_kept():
+    record = person(nom="Durand", nom_naissance="Martin", prenom="Anne")
+    assert record.surname_values() == ("DURAND", "MARTIN")
+
+
+def test_emails_lose_case_tags_and_gmail_dots():
+    assert norm.normalise_email(" Jean.Dupont+cci@GMAIL.com ") == "jeandupont@gmail.com"
+    assert norm.normalise_email("anne@orange.fr") == "anne@orange.fr"
+    assert norm.normalise_email("pas un courriel") is None
+    assert norm.normalise_email("") is None
+
+
+def test_french_phones_become_e164():
+    expected = "+33612345678"
+    for typed in ("06 12 34 56 78", "0612345678", "+33 6 12 34 56 78", "06.12.34.56.78"):
+        assert norm.normalise_phone(typed) == expected
+
+
+def test_garbage_phones_are_missing():
+    for typed in ("0000000000", "n/a", "12", "", None):
+        assert norm.normalise_phone(typed) is None
+
+
+def test_birth_dates_are_read_in_french_and_iso_forms():
+    expected = dt.date(1980, 5, 12)
+    for typed in ("1980-05-12", "12/05/1980", "12.05.1980", "12-05-1980", "19800512", "12/05/80"):
+        assert norm.parse_birth_date(typed) == expected
+
+
+def test_garbage_birth_dates_are_missing():
+    for typed in ("00/00/0000", "inconnue", "31/02/1980", "01/01/1900", "1850-01-01", "", None):
+        assert norm.parse_birth_date(typed) is None
+
+
+def test_street_abbreviations_and_postcodes():
+    assert norm.normalise_street("12, av. Jean Jaurès") == norm.normalise_street(
+        "12 AVENUE JEAN JAURES")
+    assert norm.normalise_postcode("3100") == "03100"
+    assert norm.normalise_postcode("abc") is None
+
+
+@given(st.text(max_size=40))
+def test_folding_is_idempotent_and_gives_plain_letters(text):
+    folded = norm.fold(text)
+    assert norm.fold(folded) == folded
+    assert set(folded) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ ")
+
+
+@given(st.text(max_size=30))
+def test_no_typed_text_makes_normalisation_fail(text):
+    record = person(nom=text, prenom=text, date_naissance=text, courriel=text, telephone=text)
+    assert record.date_naissance is None or record.date_naissance.year >= 1900
+
+
+@given(st.dates(min_value=dt.date(1901, 1, 2), max_value=dt.date(2029, 12, 31)))
+def test_every_plausible_date_reads_back_in_both_forms(date):
+    assume(date not in norm.PLACEHOLDER_DATES)  # 01/01/1970 and the like mean "unknown"
+    assert norm.parse_birth_date(date.isoformat()) == date
+    assert norm.parse_birth_date(date.strftime("%d/%m/%Y")) == date
