@@ -97,17 +97,17 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_processes_each_fiche_once(s
     port = int(env["HUB_PORT"])
     api = start_api(env, logs, port)
     with running([api]):
-        for batch in batches(5, 800):
+        for batch in batches(4, 600):
             push(observer, port, creds, batch)
         worker = start_worker(env, logs, "worker-1")
         wait_until(lambda: pipeline_status(observer)["processed"] > 0, 90, "a first batch")
         worker.kill()
         processed_at_kill = pipeline_status(observer)["processed"]
-        assert processed_at_kill < 4000, "the worker finished before it could be killed"
+        assert processed_at_kill < 2400, "the worker finished before it could be killed"
         with running([start_worker(env, logs, "worker-2")]):
-            wait_until(lambda: all_processed_once(observer, 4000), 180, "4000 processed fiches")
+            wait_until(lambda: all_processed_once(observer, 2400), 180, "2400 processed fiches")
     status = pipeline_status(observer)
-    assert (status["fiches"], status["porteurs"]) == (4000, 4000)
+    assert (status["fiches"], status["porteurs"]) == (2400, 2400)
 
 
 def test_a_broker_restart_loses_no_accepted_fiche(scale, tmp_path):
