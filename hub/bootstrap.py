@@ -13,8 +13,9 @@ from typing import Any
 
 from consent.registry import ConsentRegistry
 from consent.sql import SqlConsentRegistry
+from hub.audit.log import AuditLog
 from hub.config import Settings
-from hub.keys import HubKey
+from hub.keys import HubKey, load_or_create_secret
 from hub.services.policy_loader import DEFAULT_POLICY_FILE, PolicyHolder, load_policy_file
 from hub.services.publisher import CeleryPublisher, TaskPublisher
 from hub.store.engine import create_engine, reader_engine
@@ -37,6 +38,8 @@ class Hub:
     hub_key: HubKey
     consents: ConsentRegistry
     policy: PolicyHolder
+    audit: AuditLog
+    pseudonym_key: bytes
     clock: Clock = utc_now
 
     def uow(self) -> UnitOfWork:
@@ -59,6 +62,8 @@ class Hub:
             hub_key=HubKey.load_or_create(settings.key_dir),
             consents=SqlConsentRegistry(reader_engine(engine), clock),
             policy=PolicyHolder(load_policy_file(policy_file)),
+            audit=AuditLog(engine, clock=clock),
+            pseudonym_key=load_or_create_secret(settings.key_dir, "audit_pseudonyms.key"),
             clock=clock,
         )
 
@@ -92,6 +97,8 @@ def create_celery(settings: Settings, *, include_tasks: bool = False) -> Any:
             "dispatch-webhooks": {"task": "hub.dispatch_webhooks",
                                   "schedule": settings.dispatch_interval_s},
             "expire-consents": {"task": "hub.expire_consents", "schedule": 300.0},
+            "publish-audit-head": {"task": "hub.publish_audit_head",
+                                   "schedule": settings.audit_head_interval_s},
         },
         beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
     )

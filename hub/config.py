@@ -46,6 +46,7 @@ class Settings:
     webhook_give_up_after_s: float = 86400.0
     dispatch_interval_s: float = 2.0
     notice_ack_delay_days: int = 30
+    audit_head_interval_s: float = 10.0
     log_level: str = "INFO"
 
     def __post_init__(self) -> None:

@@ -86,3 +86,19 @@ class HubKey:
         )
         (key_dir / "hub_ed25519.pub.pem").write_bytes(public_pem)
         return cls(key)
+
+
+def load_or_create_secret(key_dir: Path, name: str, size: int = 32) -> bytes:
+    """A random secret kept as a 0600 file (e.g. the audit pseudonymisation key)."""
+    path = key_dir / name
+    if path.exists():
+        return path.read_bytes()
+    key_dir.mkdir(parents=True, exist_ok=True)
+    secret = os.urandom(size)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes()  # created meanwhile by another process
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(secret)
+    return secret

@@ -10,7 +10,7 @@ from celery import shared_task
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.errors import BrokerUnavailable, StoreUnavailable
-from hub.services import consents, processing, webhooks
+from hub.services import audit, consents, processing, webhooks
 from hub.services.publisher import PROCESS_OUTBOX
 
 _TRANSIENT = (StoreUnavailable, BrokerUnavailable)
@@ -52,6 +52,12 @@ def dispatch_webhooks() -> int:
 @shared_task(name="hub.expire_consents", autoretry_for=_TRANSIENT, max_retries=3)
 def expire_consents() -> int:
     return consents.expire_due(_hub())
+
+
+@shared_task(name="hub.publish_audit_head", autoretry_for=_TRANSIENT, max_retries=3)
+def publish_audit_head() -> int:
+    """Sign a tree head over everything appended so far (every HUB_AUDIT_HEAD_INTERVAL_S)."""
+    return int(audit.publish_head(_hub())["size"])
 
 
 @shared_task(name="hub.noop")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from hub.api import errors, routes_exchange, routes_fiches, routes_schemas
+from hub.api import errors, routes_audit, routes_exchange, routes_fiches, routes_schemas
 from hub.bootstrap import Hub
 from hub.config import Settings
 
@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     app.include_router(routes_fiches.router)
     app.include_router(routes_schemas.router)
     app.include_router(routes_exchange.router)
+    app.include_router(routes_audit.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -44,3 +44,15 @@ def withdrawal(result: dict[str, Any]) -> None:
         f"retrait envoyés à {len(result['notified'])} membres ({', '.join(result['notified'])})")
     statuses = ", ".join(f"{a['membre']} : {a['statut']}" for a in result["acks"])
     say(f"  accusés de réception : {statuses}")
+
+
+def audit(result: dict[str, Any]) -> None:
+    verdict = "vérifié" if result["verified"] else "ÉCHEC DE LA VÉRIFICATION"
+    say(f"Journal d'accès : {result['lines']} lignes exportées dans {result['export']} ; "
+        f"capactif audit verify (clé publique du hub seule) : {verdict}")
+    for line in result["verifier"]:
+        say(f"  {line}")
+    say(f"Rapport d'accès (RGPD art. 15) du porteur {result['report']['porteur_id']} :")
+    for row in result["report"]["destinataires"]:
+        say(f"  {row['nom']} ({row['membre']}) : {len(row['champs'])} champs, finalités "
+            f"{', '.join(row['finalites'])}, {row['acces']} accès")

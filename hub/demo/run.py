@@ -71,11 +71,14 @@ def run_demo(data_dir: Path, *, fiche_count: int = 300, port: int = 0) -> int:
     for server in servers:
         server.shutdown()
     leftover = [p.name for p in processes if p.alive]
+    verified = scenario.audit_check(observer, shown, data_dir)
+    report.audit(verified)
     observer.close()
     report.say("Arrêt : API, worker et récepteurs arrêtés" +
                (f" (encore vivants : {leftover})" if leftover else ", aucun processus restant."))
     complete = status["processed"] == outcome["accepted"] and status["outbox_pending"] == 0
-    return 0 if complete and shown["complete"] and not leftover else 1
+    ok = complete and shown["complete"] and verified["verified"] and not leftover
+    return 0 if ok else 1
 
 
 def _serve(receiver: WebhookReceiver, url: str) -> Any:

@@ -135,3 +135,23 @@ def _wait(probe: Any, timeout: float) -> Any:
             return found
         time.sleep(0.3)
     return None
+
+
+def audit_check(observer: Any, shown: dict[str, Any], data_dir: Any) -> dict[str, Any]:
+    """Export the access log, verify it offline as a DPO would (only the hub's public key),
+    and build the access report of the showcase porteur."""
+    import subprocess
+    import sys
+
+    from hub.services import audit
+
+    export = data_dir / "journal-acces.jsonl"
+    lines = audit.export(observer, export, "pnr-livradois-forez")
+    public_key = observer.settings.key_dir / "hub_ed25519.pub.pem"
+    check = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "audit", "verify", str(export), "--public-key",
+         str(public_key)], capture_output=True, text=True, timeout=120)
+    porteur_id = next(v["porteur_id"] for v in shown["views"].values() if v)
+    access = audit.access_report(observer, "pnr-livradois-forez", porteur_id)
+    return {"export": export, "lines": lines, "verified": check.returncode == 0,
+            "verifier": check.stdout.strip().splitlines()[:2], "report": access}

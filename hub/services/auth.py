@@ -5,12 +5,16 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 
 from hub.bootstrap import Hub
 from hub.domain.protocol import NONCE, is_fresh, request_message
 from hub.errors import AuthenticationFailed, BadSignature, ReplayedRequest, StaleRequest
 from hub.keys import load_public_key, unb64url, verify
+from hub.services import audit
+
+_MEMBER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,48}[a-z0-9]$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,7 +34,20 @@ def token_hash(secret: str) -> str:
 def authenticate(
     hub: Hub, headers: Mapping[str, str], method: str, target: str, body: bytes
 ) -> Caller:
-    """The calling member, or an AuthenticationFailed subclass saying what is wrong."""
+    """The calling member, or an AuthenticationFailed subclass saying what is wrong.
+    A refused request is logged in the access log (denied), like every access."""
+    try:
+        return _authenticate(hub, headers, method, target, body)
+    except AuthenticationFailed:
+        claimed = headers.get("authorization", "").partition(" ")[2].partition(".")[0]
+        actor = claimed if _MEMBER_ID.match(claimed) else "inconnu"
+        audit.record(hub, [audit.event(hub, "login", actor, outcome="denied")])
+        raise
+
+
+def _authenticate(
+    hub: Hub, headers: Mapping[str, str], method: str, target: str, body: bytes
+) -> Caller:
     member_id, secret = _bearer(headers.get("authorization", ""))
     timestamp, nonce, signature = _signature_headers(headers)
     now = hub.clock()

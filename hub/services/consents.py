@@ -13,12 +13,15 @@ from consent.model import ConsentRecord, NoticeKind
 from consent.receipts import build_receipt, sign_receipt
 from hub.bootstrap import Hub
 from hub.errors import Forbidden, NotFound
+from hub.services import audit
 from hub.services.auth import Caller
 from hub.store.delivery_repository import FEED, PENDING
 
 
 def record_consent(hub: Hub, caller: Caller, submission: Any) -> dict[str, Any]:
     record = hub.consents.record(submission, caller.member_id)
+    audit.record(hub, [audit.event(hub, "consent_change", caller.member_id,
+                                   fiches=[(record.member_id, record.fiche_id)])])
     return record.as_document(hub.clock())
 
 
@@ -55,6 +58,8 @@ def withdraw_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any
     now = hub.clock()
     record = hub.consents.withdraw(consent_id, caller.member_id, now)
     notified = _fan_out(hub, record, "withdrawn", NoticeKind.WITHDRAWAL, now)
+    audit.record(hub, [audit.event(hub, "consent_change", caller.member_id,
+                                   fiches=[(record.member_id, record.fiche_id)])])
     document = record.as_document(now)
     document["avis_envoyes"] = sorted(notified)
     return document

@@ -8,6 +8,7 @@ import orjson
 
 from hub.bootstrap import Hub
 from hub.errors import BadRequest
+from hub.services import audit
 from hub.services.auth import Caller
 
 MAX_LIMIT = 500
@@ -29,6 +30,12 @@ def read_feed(hub: Hub, caller: Caller, after: int, limit: int) -> dict[str, Any
             for r in rows if r.fiche_pk is not None and r.event not in _NOTICE_EVENTS
         }
     items = [_item(hub, caller, row, sources) for row in rows]
+    audit.record(hub, [
+        audit.event(hub, "feed_pull", caller.member_id, porteur_id=row.porteur_id,
+                    outcome="denied" if item.get("retire") else "allowed",
+                    fields=() if item.get("retire") else row.fields, purpose=row.purpose,
+                    policy_version=row.policy_version)
+        for row, item in zip(rows, items, strict=True)])
     return {
         "deliveries": items,
         "next_cursor": rows[-1].position if rows else after,

@@ -8,6 +8,7 @@ import orjson
 
 from hub.bootstrap import Hub
 from hub.errors import Forbidden, NotFound
+from hub.services import audit
 from hub.services.auth import Caller
 
 
@@ -24,11 +25,14 @@ def read_own_fiche(hub: Hub, caller: Caller, member_id: str, fiche_id: str) -> d
         row = uow.fiches.get(member_id, fiche_id)
     if row is None:
         raise NotFound("Fiche inconnue.", "Unknown fiche.")
+    document = orjson.loads(row.payload)
+    audit.record(hub, [audit.event(hub, "api_read", caller.member_id, porteur_id=row.porteur_id,
+                                   fiches=[(member_id, fiche_id)], fields=("$",))])
     return {
         "membre": row.member_id,
         "fiche_id": row.fiche_id,
         "version": row.current_version,
         "porteur_id": row.porteur_id,
         "processed": row.processed_version == row.current_version,
-        "fiche": orjson.loads(row.payload),
+        "fiche": document,
     }

@@ -20,6 +20,7 @@ from hub.errors import (
     StoreUnavailable,
     UnknownConsentReference,
 )
+from hub.services import audit
 from hub.services.auth import Caller
 from hub.store.uow import UnitOfWork
 
@@ -54,6 +55,10 @@ def push_batch(hub: Hub, caller: Caller, fiches: Any) -> dict[str, Any]:
     outbox_ids = _store_with_retries(hub, caller, items, results)
     hub.publisher.publish_outbox_safely(outbox_ids)
     accepted = sum(1 for r in results if r and r["status"] == "accepted")
+    audit.record(hub, [audit.event(
+        hub, "fiche_push", caller.member_id, outcome="allowed" if accepted else "denied",
+        fiches=[(caller.member_id, r["fiche_id"]) for r in results
+                if r and r["status"] == "accepted"])])
     return {"accepted": accepted, "rejected": len(fiches) - accepted, "results": results}
 
 

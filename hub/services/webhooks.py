@@ -23,6 +23,7 @@ from requests.adapters import HTTPAdapter
 
 from hub.bootstrap import Hub
 from hub.keys import b64url
+from hub.services import audit
 from hub.store.delivery_repository import CANCELLED, DEAD, SENT
 
 _LEASE = dt.timedelta(minutes=5)
@@ -37,10 +38,11 @@ class DispatchSummary:
     failed: int = 0
     dead: int = 0
     cancelled: int = 0
+    events: list[Any] = dataclasses.field(default_factory=list)
 
     def add(self, other: DispatchSummary) -> None:
-        for field in dataclasses.fields(self):
-            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+        for name in ("sent", "failed", "dead", "cancelled"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 def dispatch_webhooks(hub: Hub) -> DispatchSummary:
@@ -84,6 +86,7 @@ def _dispatch_recipient(hub: Hub, member_id: str) -> DispatchSummary:
         with hub.uow() as uow:
             uow.deliveries.release_recipient(member_id)
             uow.commit()
+        audit.record(hub, summary.events)
     return summary
 
 
@@ -137,6 +140,7 @@ def _attempt(hub: Hub, member: Any, delivery: Any, summary: DispatchSummary) -> 
     if 200 <= status < 300:
         _record(hub, delivery.id, status=SENT, attempts=attempts, sent_at=now, last_error=None)
         summary.sent += 1
+        summary.events.append(_disclosed(hub, member, delivery))
         return True
     given_up = (now - _aware(delivery.created_at)).total_seconds() > hub.settings.webhook_give_up_after_s
     if (400 <= status < 500 and status not in _RETRYABLE_4XX) or given_up:
@@ -147,6 +151,14 @@ def _attempt(hub: Hub, member: Any, delivery: Any, summary: DispatchSummary) -> 
     _record(hub, delivery.id, attempts=attempts, next_attempt_at=retry_at, last_error=error)
     summary.failed += 1
     return False
+
+
+def _disclosed(hub: Hub, member: Any, delivery: Any) -> Any:
+    source = orjson.loads(delivery.payload).get("source", {})
+    fiches = [(source["membre"], source["fiche_id"])] if "fiche_id" in source else []
+    return audit.event(hub, "webhook_delivery", member.id, porteur_id=delivery.porteur_id,
+                       fiches=fiches, fields=delivery.fields, purpose=delivery.purpose,
+                       policy_version=delivery.policy_version)
 
 
 def _record(hub: Hub, delivery_id: int, **values: Any) -> None:

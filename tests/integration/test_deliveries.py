@@ -182,3 +182,30 @@ def test_withdrawal_stops_deliveries_and_notifies_every_recipient(network):
     consents.acknowledge_notice(hub, THIERS, record.id)
     statuses = {a["membre"]: a["statut"] for a in consents.acknowledgements(hub, OWNER, record.id)}
     assert statuses["commune-thiers"] == "acknowledged"
+
+
+def test_every_disclosure_is_in_the_access_log_which_verifies_offline(network, tmp_path):
+    from hub.audit.verify import verify_file
+    from hub.services import audit
+
+    hub, _clock, _cci, _pfil = network
+    push_and_process(hub, fiche())
+    webhooks.dispatch_webhooks(hub)
+    read_feed(hub, THIERS, 0, 100)
+    with hub.uow() as uow:
+        porteur_id = uow.fiches.porteur_of(OWNER.member_id, "F-1").porteur_id
+    report = audit.access_report(hub, "pnr", porteur_id)
+    received = {r["membre"]: r for r in report["destinataires"]}
+    assert set(received) == {"cci-thiers", "pfil-livradois", "commune-thiers"}
+    assert "financement.pret_honneur" in received["pfil-livradois"]["champs"]
+    assert "financement.pret_honneur" not in received["commune-thiers"]["champs"]
+    export = tmp_path / "journal.jsonl"
+    audit.export(hub, export, "pnr")
+    text = export.read_text()
+    assert "MARIE" not in text.upper() and "chassaing" not in text.lower()  # no personal values
+    assert verify_file(export, hub.hub_key.public_key).ok
+    lines = text.splitlines()
+    tampered = [line.replace('"feed_pull"', '"api_read"') for line in lines]
+    (tmp_path / "tampered.jsonl").write_text("\n".join(tampered) + "\n")
+    outcome = verify_file(tmp_path / "tampered.jsonl", hub.hub_key.public_key)
+    assert not outcome.ok and outcome.first_bad_seq is not None
