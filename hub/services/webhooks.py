@@ -91,29 +91,47 @@ def _dispatch_recipient(hub: Hub, member_id: str) -> DispatchSummary:
 
 
 def _send_in_order(hub: Hub, member: Any, summary: DispatchSummary) -> None:
+    """Send the recipient's pending deliveries page by page, in feed order. Outcomes of a
+    page are written in one transaction; a crash before that re-sends deliveries that
+    carry the same idempotency key, which recipients use to ignore repeats."""
     while True:
         with hub.uow() as uow:
             page = uow.deliveries.next_pending(member.id, _PAGE)
+            sources = uow.fiches.sources_of(
+                (d.fiche_pk, d.fiche_version) for d in page
+                if d.fiche_pk is not None and d.fiche_version is not None)
         if not page:
             return
-        for delivery in page:
-            now = hub.clock()
-            if delivery.next_attempt_at is not None and _aware(delivery.next_attempt_at) > now:
-                return  # the head of the line waits: later deliveries keep their order
-            if not _still_allowed(hub, member, delivery):
-                _record(hub, delivery.id, status=CANCELLED, last_error="consent_no_longer_covers")
-                summary.cancelled += 1
-                continue
-            if not _attempt(hub, member, delivery, summary):
+        outcomes: list[tuple[int, dict[str, Any]]] = []
+        try:
+            if not _send_page(hub, member, page, sources, outcomes, summary):
                 return
+        finally:
+            _record_all(hub, outcomes)
 
 
-def _still_allowed(hub: Hub, member: Any, delivery: Any) -> bool:
+def _send_page(hub: Hub, member: Any, page: list[Any], sources: dict[Any, Any],
+               outcomes: list[tuple[int, dict[str, Any]]], summary: DispatchSummary) -> bool:
+    """True when the whole page was dealt with and the next page may follow."""
+    for delivery in page:
+        now = hub.clock()
+        if delivery.next_attempt_at is not None and _aware(delivery.next_attempt_at) > now:
+            return False  # the head of the line waits: later deliveries keep their order
+        if not _still_allowed(hub, member, delivery, sources):
+            outcomes.append((delivery.id, {"status": CANCELLED,
+                                           "last_error": "consent_no_longer_covers"}))
+            summary.cancelled += 1
+            continue
+        if not _attempt(hub, member, delivery, outcomes, summary):
+            return False
+    return True
+
+
+def _still_allowed(hub: Hub, member: Any, delivery: Any, sources: dict[Any, Any]) -> bool:
     """The consent is checked again at delivery time: it may have changed since."""
     if delivery.event in _NOTICE_EVENTS or delivery.fiche_pk is None:
         return True
-    with hub.uow() as uow:
-        source = uow.fiches.source_of(delivery.fiche_pk, delivery.fiche_version)
+    source = sources.get((delivery.fiche_pk, delivery.fiche_version))
     if source is None:
         return False
     reference = (orjson.loads(source.payload).get("consentement") or {}).get("reference")
@@ -122,7 +140,8 @@ def _still_allowed(hub: Hub, member: Any, delivery: Any) -> bool:
     return decision.allowed
 
 
-def _attempt(hub: Hub, member: Any, delivery: Any, summary: DispatchSummary) -> bool:
+def _attempt(hub: Hub, member: Any, delivery: Any, outcomes: list[tuple[int, dict[str, Any]]],
+             summary: DispatchSummary) -> bool:
     """POST one delivery; True when the line may move on to the next one."""
     body = delivery.payload.encode()
     headers = sign_webhook(hub, body)
@@ -138,17 +157,19 @@ def _attempt(hub: Hub, member: Any, delivery: Any, summary: DispatchSummary) -> 
         status, error = 0, f"network_{type(exc).__name__}"
     now = hub.clock()
     if 200 <= status < 300:
-        _record(hub, delivery.id, status=SENT, attempts=attempts, sent_at=now, last_error=None)
+        outcomes.append((delivery.id, {"status": SENT, "attempts": attempts, "sent_at": now,
+                                       "last_error": None}))
         summary.sent += 1
         summary.events.append(_disclosed(hub, member, delivery))
         return True
     given_up = (now - _aware(delivery.created_at)).total_seconds() > hub.settings.webhook_give_up_after_s
     if (400 <= status < 500 and status not in _RETRYABLE_4XX) or given_up:
-        _record(hub, delivery.id, status=DEAD, attempts=attempts, last_error=error)
+        outcomes.append((delivery.id, {"status": DEAD, "attempts": attempts, "last_error": error}))
         summary.dead += 1
         return True
     retry_at = now + dt.timedelta(seconds=backoff_delay(hub, attempts))
-    _record(hub, delivery.id, attempts=attempts, next_attempt_at=retry_at, last_error=error)
+    outcomes.append((delivery.id, {"attempts": attempts, "next_attempt_at": retry_at,
+                                   "last_error": error}))
     summary.failed += 1
     return False
 
@@ -161,9 +182,12 @@ def _disclosed(hub: Hub, member: Any, delivery: Any) -> Any:
                        policy_version=delivery.policy_version)
 
 
-def _record(hub: Hub, delivery_id: int, **values: Any) -> None:
+def _record_all(hub: Hub, outcomes: list[tuple[int, dict[str, Any]]]) -> None:
+    if not outcomes:
+        return
     with hub.uow() as uow:
-        uow.deliveries.set_outcome(delivery_id, **values)
+        for delivery_id, values in outcomes:
+            uow.deliveries.set_outcome(delivery_id, **values)
         uow.commit()
 
 

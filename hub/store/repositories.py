@@ -180,6 +180,19 @@ class Fiches(_Repository):
         )
         return self.conn.execute(query).first()
 
+    def sources_of(self, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], sa.Row]:
+        """`source_of` for many (fiche_pk, version) pairs in one query."""
+        wanted = set(pairs)
+        if not wanted:
+            return {}
+        query = (
+            sa.select(fiches.c.id, fiches.c.member_id, fiches.c.fiche_id,
+                      fiche_versions.c.version, fiche_versions.c.payload)
+            .join(fiche_versions, fiche_versions.c.fiche_pk == fiches.c.id)
+            .where(fiches.c.id.in_({pk for pk, _ in wanted}))
+        )
+        return {(r.id, r.version): r for r in self.conn.execute(query) if (r.id, r.version) in wanted}
+
     def of_porteur(self, porteur_id: str) -> list[sa.Row]:
         query = sa.select(fiches.c.id, fiches.c.member_id, fiches.c.fiche_id).where(
             fiches.c.porteur_id == porteur_id)
