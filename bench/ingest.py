@@ -29,6 +29,7 @@ from hub.services.admin import initialise
 from hub.services.members import load_network
 from hub.services.processing import pipeline_status
 from hub.services.publisher import RecordingPublisher
+from tests.factories import record_consents
 
 NETWORK = Path(__file__).resolve().parents[1] / "examples" / "network.json"
 MEMBER = "cci-puy-de-dome"
@@ -58,6 +59,7 @@ def measure_hub_rate(env: dict[str, str], logs: Path, fiches: int, batch: int) -
     population = Population(seed=7)
     porteurs = [population.porteur() for _ in range(200)]
     documents = [population.fiche(MEMBER, f"B-{n:07d}", porteurs[n % 200]) for n in range(fiches)]
+    record_consents(observer, documents)  # recorded before the clock starts
     port = int(env["HUB_PORT"])
     with running([start_api(env, logs, port), start_worker(env, logs, "hub-worker")]):
         client = HubClient(f"http://127.0.0.1:{port}", MEMBER, credentials["token"],
@@ -67,6 +69,8 @@ def measure_hub_rate(env: dict[str, str], logs: Path, fiches: int, batch: int) -
         for start in range(1, fiches, batch):
             client.push_fiches(documents[start:start + batch])
         while pipeline_status(observer)["processed"] < fiches:
+            if time.perf_counter() - started > 600:
+                raise TimeoutError("fiches not processed within 10 minutes")
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
     observer.close()

@@ -55,6 +55,13 @@ class RecordCache:
             self._entries[key] = record
         return record
 
+    def put(self, key: Hashable, record: ConsentRecord) -> None:
+        """Cache a record read in bulk (see `ConsentRegistry.prefetch`)."""
+        self._refresh_if_due()
+        if len(self._entries) >= self._max_entries:
+            self._entries.clear()
+        self._entries[key] = record
+
     def invalidate(self) -> None:
         """Forget everything and re-read the change counter at the next lookup."""
         with self._lock:

@@ -90,6 +90,14 @@ class ConsentRegistry(abc.ABC):
             raise _unknown_reference()
         return consent
 
+    def prefetch(self, fiches: Iterable[FicheKey]) -> None:
+        """Load the consents of many fiches in one query into the cache, so that the
+        checks that follow (one per recipient) are dictionary lookups."""
+        for consent in self.for_porteur(fiches):
+            if not consent.withdrawn:
+                self._cache.put(("ref", consent.member_id, consent.reference), consent)
+                self._cache.put(("id", consent.id), consent)
+
     def consent_for_fiche(self, member_id: str, fiche_id: str, reference: str) -> ConsentRecord:
         """The consent a member's fiche cites in `consentement.reference` (cached).
 

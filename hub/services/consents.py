@@ -99,7 +99,9 @@ def _fan_out(hub: Hub, record: ConsentRecord, event: str, kind: NoticeKind,
             uow.commit()
             return set()
         uow.deliveries.cancel_pending_for_porteur(fiche.porteur_id, [fiche.id])
-        recipients = uow.deliveries.recipients_of_porteur(fiche.porteur_id) - {record.member_id}
+        # A delivery being sent right now may have left: its recipient gets the notice too.
+        recipients = uow.deliveries.recipients_of_porteur(
+            fiche.porteur_id, with_cancelled=True) - {record.member_id}
         members = {m.id: m for m in uow.members.all()}
         rows = []
         for member_id in sorted(recipients):

@@ -78,10 +78,11 @@ def plan_deliveries(hub: Hub, uow: UnitOfWork, versions: list[ProcessedVersion],
     subscriptions = [_subscription(row.member_id, row.criteria)
                      for row in uow.deliveries.subscriptions()]
     planned: dict[str, list[dict[str, Any]]] = {}
+    followers = uow.deliveries.followers_of_porteurs(sorted({v.porteur_id for v in versions}))
+    hub.consents.prefetch((v.owner, v.fiche_id) for v in versions)
     for version in versions:
         event = _event(version, now)
-        linked = (uow.deliveries.recipients_of_porteur(version.porteur_id)
-                  | uow.deliveries.owners_of_porteur(version.porteur_id))
+        linked = followers[version.porteur_id]
         for recipient in recipients(event, version.fiche, linked, network, subscriptions):
             row = _delivery_row(hub, version, recipient, members[recipient.member], now)
             if row is not None:

@@ -45,6 +45,8 @@ def push_batch(hub: Hub, caller: Caller, fiches: Any) -> dict[str, Any]:
     results: list[dict[str, Any] | None] = [None] * len(fiches)
     items = []
     validator = schemas.validator("fiche")
+    hub.consents.prefetch((caller.member_id, f["fiche_id"]) for f in fiches
+                          if isinstance(f, dict) and isinstance(f.get("fiche_id"), str))
     for index, fiche in enumerate(fiches):
         errors = [e.to_dict() for e in validator.errors(fiche)] or _consent_errors(hub, caller, fiche)
         if errors:

@@ -49,12 +49,30 @@ class Deliveries:
         if rows:
             self.conn.execute(sa.insert(deliveries), rows)
 
-    def recipients_of_porteur(self, porteur_id: str) -> set[str]:
-        """Members that ever received something about this porteur."""
-        query = sa.select(deliveries.c.recipient_id).where(
-            deliveries.c.porteur_id == porteur_id, deliveries.c.status != CANCELLED
-        ).distinct()
+    def recipients_of_porteur(self, porteur_id: str, *, with_cancelled: bool = False) -> set[str]:
+        """Members that received (or, `with_cancelled`, may have received: a delivery
+        cancelled while in flight may have left) something about this porteur."""
+        query = sa.select(deliveries.c.recipient_id).where(deliveries.c.porteur_id == porteur_id)
+        if not with_cancelled:
+            query = query.where(deliveries.c.status != CANCELLED)
+        query = query.distinct()
         return set(self.conn.execute(query).scalars())
+
+    def followers_of_porteurs(self, porteur_ids: Sequence[str]) -> dict[str, set[str]]:
+        """For each porteur: members that received something about it or own one of its
+        fiches (two queries for the whole batch)."""
+        found: dict[str, set[str]] = {pid: set() for pid in porteur_ids}
+        if not porteur_ids:
+            return found
+        received = sa.select(deliveries.c.porteur_id, deliveries.c.recipient_id).where(
+            deliveries.c.porteur_id.in_(list(porteur_ids)), deliveries.c.status != CANCELLED
+        ).distinct()
+        owned = sa.select(fiches.c.porteur_id, fiches.c.member_id).where(
+            fiches.c.porteur_id.in_(list(porteur_ids))).distinct()
+        for query in (received, owned):
+            for porteur_id, member_id in self.conn.execute(query):
+                found[porteur_id].add(member_id)
+        return found
 
     def owners_of_porteur(self, porteur_id: str) -> set[str]:
         query = sa.select(fiches.c.member_id).where(fiches.c.porteur_id == porteur_id).distinct()
