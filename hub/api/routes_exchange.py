@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import Authenticated, authenticated, hub_of
 from hub.errors import MalformedBody
-from hub.services import consents, feed, webhooks
+from hub.services import consents, feed, subscriptions, webhooks
 
 router = APIRouter(prefix="/v1")
 
@@ -98,6 +98,24 @@ async def replay(request: Request, delivery_id: int | None = None,
     count = await run_in_threadpool(webhooks.replay_dead, hub_of(request),
                                     delivery_id=delivery_id, member_id=member)
     return {"rejouees": count}
+
+
+@router.get("/subscriptions", tags=["abonnements"])
+async def read_subscriptions(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
+    """The caller's subscriptions (territory, stage, need, kind of project, NAF)."""
+    found = await run_in_threadpool(subscriptions.read_subscriptions, hub_of(request), auth.caller)
+    return {"abonnements": found}
+
+
+@router.put("/subscriptions", tags=["abonnements"])
+async def replace_subscriptions(request: Request,
+                                auth: Authenticated = Depends(authenticated)) -> Any:
+    """Replace the caller's subscriptions: `{"abonnements": [{"communes": [...]}, ...]}`."""
+    document = _json(auth.body)
+    criteria = document.get("abonnements") if isinstance(document, dict) else None
+    saved = await run_in_threadpool(subscriptions.replace_subscriptions, hub_of(request),
+                                    auth.caller, criteria)
+    return {"abonnements": saved}
 
 
 def _json(body: bytes) -> Any:

@@ -209,3 +209,16 @@ def test_every_disclosure_is_in_the_access_log_which_verifies_offline(network, t
     (tmp_path / "tampered.jsonl").write_text("\n".join(tampered) + "\n")
     outcome = verify_file(tmp_path / "tampered.jsonl", hub.hub_key.public_key)
     assert not outcome.ok and outcome.first_bad_seq is not None
+
+
+def test_a_member_edits_its_own_subscriptions_and_routing_follows(network):
+    from hub.errors import BadRequest
+    from hub.services import subscriptions
+
+    hub, _clock, _cci, _pfil = network
+    with pytest.raises(BadRequest):
+        subscriptions.replace_subscriptions(hub, THIERS, [{"communes": ["pas-un-code"]}])
+    subscriptions.replace_subscriptions(hub, THIERS, [{"communes": ["43048"]}])
+    assert subscriptions.read_subscriptions(hub, THIERS) == [{"communes": ["43048"]}]
+    push_and_process(hub, fiche())  # in Ambert: Thiers no longer subscribes to it
+    assert read_feed(hub, THIERS, 0, 100)["deliveries"] == []
