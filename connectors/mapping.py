@@ -117,6 +117,7 @@ class FieldRule:
         self.separator: str = spec.get("separateur", ",")
         self.pad: int = int(spec.get("completer_zeros", 0))
         self.case: str | None = spec.get("casse")
+        self.prefix: str = spec.get("prefixe", "")
         self._plain = self.kind == "texte" and not (self.values or self.pad or self.case)
         formats = spec.get("formats")
         self._parse = self._parser(formats)
@@ -156,6 +157,8 @@ class FieldRule:
             if self.required:
                 raise ValueError("valeur_manquante")
             return self.default
+        if self.prefix:
+            return self.prefix + str(raw).strip()
         if self._plain and isinstance(raw, str):
             return raw.strip()
         if self.kind == "liste":

@@ -56,3 +56,13 @@ def audit(result: dict[str, Any]) -> None:
     for row in result["report"]["destinataires"]:
         say(f"  {row['nom']} ({row['membre']}) : {len(row['champs'])} champs, finalités "
             f"{', '.join(row['finalites'])}, {row['acces']} accès")
+
+
+def connectors(result: dict[str, Any]) -> None:
+    say("Connecteurs (les membres gardent leur outil) :")
+    for member, (first, second) in result["runs"].items():
+        say(f"  {member:<18} 1er passage : {first.read} lus, {first.accepted} acceptés, "
+            f"{first.rejected_local} rejetés localement, {first.rejected_hub} rejetés par le hub ; "
+            f"2e passage : {second.sent} envoyés ({second.unchanged} inchangés)")
+    say(f"  lignes rejetées à corriger dans le tableur : {result['rejected_lines']} "
+        f"({result['rejects']})")

@@ -21,6 +21,7 @@ from consent.examples import NOTICE_TEXT
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.demo import report, scenario
+from hub.demo.connected import run_connectors
 from hub.demo.network import demo_network
 from hub.demo.processes import free_port, running, start_api, start_worker
 from hub.keys import public_key_text
@@ -60,7 +61,10 @@ def run_demo(data_dir: Path, *, fiche_count: int = 300, port: int = 0) -> int:
         clients = {m: _client(data_dir, m, port) for m in scenario.ALL_MEMBERS}
         outcome = scenario.push_all(clients, notice, fiche_count)
         report.pushed(outcome)
-        status = _wait(lambda: _processed(observer, outcome["accepted"]), 180)
+        connected = run_connectors(data_dir, clients, notice)
+        report.connectors(connected)
+        accepted = outcome["accepted"] + sum(runs[0].accepted for runs in connected["runs"].values())
+        status = _wait(lambda: _processed(observer, accepted), 180)
         report.processed(status, time.monotonic() - started)
         report.say(f"Livraisons : {DOWN_AT_FIRST} est injoignable ; le hub réessaie…")
         time.sleep(2)
@@ -76,7 +80,7 @@ def run_demo(data_dir: Path, *, fiche_count: int = 300, port: int = 0) -> int:
     observer.close()
     report.say("Arrêt : API, worker et récepteurs arrêtés" +
                (f" (encore vivants : {leftover})" if leftover else ", aucun processus restant."))
-    complete = status["processed"] == outcome["accepted"] and status["outbox_pending"] == 0
+    complete = status.get("processed") == accepted and status.get("outbox_pending") == 0
     ok = complete and shown["complete"] and verified["verified"] and not leftover
     return 0 if ok else 1
 

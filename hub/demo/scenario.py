@@ -14,9 +14,8 @@ from connectors.receiver import WebhookReceiver
 from consent.examples import example_submission
 from hub.demo.population import Population
 
-PUSHING = ["commune-ambert", "cci-puy-de-dome", "pfil-livradois-forez", "chambre-agriculture-43",
-           "bge-auvergne"]
-ALL_MEMBERS = [*PUSHING, "cc-ambert-livradois-forez"]
+PUSHING = ["commune-ambert", "pfil-livradois-forez", "chambre-agriculture-43", "bge-auvergne"]
+ALL_MEMBERS = [*PUSHING, "cc-ambert-livradois-forez", "cci-puy-de-dome", "commune-thiers"]
 SHOWCASE_MEMBER = "commune-ambert"
 INVALID_EVERY = 17
 BATCH = 50
@@ -35,7 +34,7 @@ def push_all(clients: dict[str, HubClient], notice: tuple[int, str], count: int)
             if fiche["fiche_id"].endswith("SANS-CONSENTEMENT"):
                 continue
             outcome["consents"] += 1
-            record = clients[member].record_consent(_consent(notice, fiche))
+            record = clients[member].record_consent(consent_submission(notice, fiche))
             if fiche["fiche_id"] == f"{SHOWCASE_MEMBER}-00000":
                 outcome["showcase"] = {"member": member, "fiche_id": fiche["fiche_id"],
                                        "consent_id": record["id"]}
@@ -70,7 +69,7 @@ def _fiches(population: Population, member: str, count: int) -> list[dict[str, A
     return fiches
 
 
-def _consent(notice: tuple[int, str], fiche: dict[str, Any]) -> dict[str, Any]:
+def consent_submission(notice: tuple[int, str], fiche: dict[str, Any]) -> dict[str, Any]:
     collected = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=1)
     return example_submission(
         notice[0], notice[1], collected, reference=fiche["consentement"]["reference"],

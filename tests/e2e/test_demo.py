@@ -22,8 +22,11 @@ def test_the_demo_pushes_processes_summarises_and_leaves_no_process(tmp_path):
     accepted = int(re.search(r"acceptées : (\d+)", out)[1])
     rejected = int(re.search(r"rejetées : (\d+)", out)[1])
     processed = int(re.search(r"Traitement : (\d+) fiches traitées", out)[1])
+    via_connectors = [int(n) for n in re.findall(r"1er passage : \d+ lus, (\d+) acceptés", out)]
     assert accepted + rejected == pushed and rejected > 0
-    assert processed == accepted
+    assert len(via_connectors) == 2 and all(via_connectors)  # a CSV and a REST member
+    assert re.findall(r"2e passage : (\d+) envoyés", out) == ["0", "0"]  # re-run sends nothing
+    assert processed == accepted + sum(via_connectors)
     assert "[unknown_consent_reference]" in out  # one fiche refused for want of consent
     assert "[format]" in out or "[required]" in out
     assert "RIEN REÇU" not in out  # three roles, three views

@@ -1,0 +1,79 @@
+"""The demo's connected members: a commune's spreadsheet export (CSV connector) and a
+CCI's CRM (REST connector), both simulated, both pushing through `connectors/`."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from connectors.client import HubClient
+from connectors.config import ConnectorConfig
+from connectors.sim.crm_server import CrmServer
+from connectors.sim.french_data import PeopleFactory
+from connectors.sim.spreadsheet import write_export
+from hub.demo.scenario import consent_submission
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "connectors"
+CSV_MEMBER, REST_MEMBER = "commune-thiers", "cci-puy-de-dome"
+CSV_ROWS, CRM_CONTACTS, BAD_LINE = 60, 40, 12
+_UNSAFE = re.compile(r"[^A-Za-z0-9._:-]")
+
+
+def run_connectors(data_dir: Path, clients: dict[str, HubClient],
+                   notice: tuple[int, str]) -> dict[str, Any]:
+    """Record consents as the members' agents would, then run each connector twice
+    (the second run must send nothing: checkpoints and idempotency)."""
+    folder = data_dir / "connecteurs"
+    csv_config = _csv_member(folder / CSV_MEMBER, data_dir, clients[CSV_MEMBER], notice)
+    with CrmServer(CRM_CONTACTS, token="jeton-crm-demo") as crm:
+        rest_config = _rest_member(folder / REST_MEMBER, data_dir, clients[REST_MEMBER],
+                                   notice, crm)
+        os.environ["CCI_CRM_TOKEN"] = crm.token
+        runs = {member: [ConnectorConfig.load(config).build_runner().run() for _ in range(2)]
+                for member, config in ((CSV_MEMBER, csv_config), (REST_MEMBER, rest_config))}
+    rejects = (folder / CSV_MEMBER / "etat" / "rejets.csv")
+    return {"runs": runs, "rejects": rejects,
+            "rejected_lines": rejects.read_text("utf-8").count("\n") - 1 if rejects.exists() else 0}
+
+
+def _csv_member(folder: Path, data_dir: Path, client: HubClient,
+                notice: tuple[int, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    people = PeopleFactory(seed=63).people(CSV_ROWS)
+    write_export(folder / "export-porteurs.csv", CSV_ROWS, encoding="cp1252", people=people,
+                 bad_lines={BAD_LINE: "date"})
+    for person in people:
+        dossier = f"2025-{person.number:05d}"
+        _consent(client, notice, CSV_MEMBER, "COM-" + dossier, "CST-" + dossier)
+    return _config(folder, data_dir, "commune-tableur", CSV_MEMBER, {})
+
+
+def _rest_member(folder: Path, data_dir: Path, client: HubClient, notice: tuple[int, str],
+                 crm: CrmServer) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for contact_id in crm.contacts:
+        _consent(client, notice, REST_MEMBER, f"CCI-{contact_id}", f"CST-CCI-{contact_id}")
+    return _config(folder, data_dir, "cci-crm", REST_MEMBER,
+                   {"url": f"{crm.url}/api/contacts"})
+
+
+def _consent(client: HubClient, notice: tuple[int, str], member: str, fiche_id: str,
+             reference: str) -> None:
+    fiche = {"membre": member, "fiche_id": _UNSAFE.sub("-", fiche_id),
+             "consentement": {"reference": _UNSAFE.sub("-", reference)}}
+    client.record_consent(consent_submission(notice, fiche))
+
+
+def _config(folder: Path, data_dir: Path, example: str, member: str,
+            source_changes: dict[str, Any]) -> Path:
+    config = json.loads((EXAMPLES / example / "connecteur.json").read_text("utf-8"))
+    config["source"].update(source_changes)
+    shutil.copy(EXAMPLES / example / "correspondance.json", folder / "correspondance.json")
+    shutil.copy(data_dir / "credentials" / f"{member}.json", folder / config["identifiants"])
+    path = folder / "connecteur.json"
+    path.write_text(json.dumps(config, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path
