@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 
 from connectors.sim.french_data import PeopleFactory, Person
+from connectors.sim.local_server import LocalServer
 
 STAGES = ("Prospect", "Diagnostic", "Plan d'affaires", "Recherche financement",
           "Immatriculé", "Suivi post-création", "Perdu")
@@ -44,7 +45,7 @@ def contact_of(person: Person) -> dict[str, Any]:
     }
 
 
-class CrmServer:
+class CrmServer(LocalServer):
     """The fake CRM on 127.0.0.1, in a thread."""
 
     def __init__(self, count: int = 100, *, token: str = "crm-token", seed: int = 43,
@@ -59,28 +60,8 @@ class CrmServer:
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
-    def start(self) -> str:
-        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), _handler_for(self))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
-        return self.url
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> CrmServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     def _touch(self, contact: dict[str, Any]) -> None:
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)

@@ -30,6 +30,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from connectors.sim.local_server import LocalServer
 from schemas import validator
 
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -50,7 +51,7 @@ class StubError(Exception):
         self.status, self.code = status, code
 
 
-class HubStub:
+class HubStub(LocalServer):
     """The hub's HTTP contract on 127.0.0.1, in a thread."""
 
     def __init__(self, *, validate: bool = True) -> None:
@@ -72,28 +73,8 @@ class HubStub:
 
     # --- lifecycle -----------------------------------------------------------------
 
-    def start(self) -> str:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
-        return self.url
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> HubStub:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     def add_member(self, member_id: str) -> dict[str, str]:
         """Register a member; answers its credentials in the `members load` file format."""
