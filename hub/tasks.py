@@ -19,11 +19,7 @@ _TRANSIENT = (StoreUnavailable, BrokerUnavailable)
 @functools.cache
 def _hub() -> Hub:
     # Built lazily in each worker process (after the fork), never at import time.
-    from hub.bootstrap import create_celery
-    from hub.services.publisher import CeleryPublisher
-
-    settings = Settings.from_env()
-    return Hub.from_settings(settings, publisher=CeleryPublisher(create_celery(settings)))
+    return Hub.from_settings(Settings.from_env())
 
 
 @shared_task(

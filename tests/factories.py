@@ -56,6 +56,20 @@ def make_fiche(member: str = "cci-puy-de-dome", fiche_id: str = "F-0001", versio
     return fiche
 
 
+class Clock:
+    """A settable clock for services that take one (`hub.clock`, registries)."""
+
+    def __init__(self, now: dt.datetime | None = None) -> None:
+        self.now = now or dt.datetime.now(dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> dt.datetime:
+        self.now += dt.timedelta(**delta)
+        return self.now
+
+
 ALL_PURPOSES = ["orientation", "accompagnement", "financement", "statistiques"]
 ALL_ROLES = ["accueil", "accompagnement", "financement", "coordination"]
 

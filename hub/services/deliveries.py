@@ -68,6 +68,22 @@ def disclosure_for(hub: Hub, owner: str, fiche: Mapping[str, Any], member: str, 
     return None
 
 
+NOTICE_EVENTS = frozenset({"withdrawn", "erased"})
+
+
+def still_covered(hub: Hub, delivery: Any, source: Any, member_id: str, role: str) -> Any:
+    """The consent check again, when a planned delivery leaves or is read: the consent may
+    have changed since. Notices carry no personal data and always go. Answers a Decision
+    (or None for a notice)."""
+    if delivery.event in NOTICE_EVENTS or delivery.fiche_pk is None:
+        return None
+    if source is None:
+        return hub.consents.decide_for_fiche("", "", None, member_id, role, delivery.purpose)
+    reference = (orjson.loads(source.payload).get("consentement") or {}).get("reference")
+    return hub.consents.decide_for_fiche(source.member_id, source.fiche_id, reference,
+                                         member_id, role, delivery.purpose)
+
+
 def plan_deliveries(hub: Hub, uow: UnitOfWork, versions: list[ProcessedVersion],
                     now: dt.datetime) -> int:
     """Create the deliveries of these processed versions; returns how many."""

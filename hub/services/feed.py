@@ -10,9 +10,9 @@ from hub.bootstrap import Hub
 from hub.errors import BadRequest
 from hub.services import audit
 from hub.services.auth import Caller
+from hub.services.deliveries import still_covered
 
 MAX_LIMIT = 500
-_NOTICE_EVENTS = {"withdrawn", "erased"}
 
 
 def read_feed(hub: Hub, caller: Caller, after: int, limit: int) -> dict[str, Any]:
@@ -25,10 +25,9 @@ def read_feed(hub: Hub, caller: Caller, after: int, limit: int) -> dict[str, Any
         )
     with hub.uow() as uow:
         rows = uow.deliveries.feed(caller.member_id, after, limit)
-        sources = {
-            (r.fiche_pk, r.fiche_version): uow.fiches.source_of(r.fiche_pk, r.fiche_version)
-            for r in rows if r.fiche_pk is not None and r.event not in _NOTICE_EVENTS
-        }
+        sources = uow.fiches.sources_of(
+            (r.fiche_pk, r.fiche_version) for r in rows
+            if r.fiche_pk is not None and r.fiche_version is not None)
     items = [_item(hub, caller, row, sources) for row in rows]
     audit.record(hub, [
         audit.event(hub, "feed_pull", caller.member_id, porteur_id=row.porteur_id,
@@ -46,16 +45,9 @@ def read_feed(hub: Hub, caller: Caller, after: int, limit: int) -> dict[str, Any
 def _item(hub: Hub, caller: Caller, row: Any, sources: dict[Any, Any]) -> dict[str, Any]:
     document = orjson.loads(row.payload)
     document["position"] = row.position
-    if row.event in _NOTICE_EVENTS or row.fiche_pk is None:
-        return document
-    source = sources.get((row.fiche_pk, row.fiche_version))
-    reference = None
-    if source is not None:
-        reference = (orjson.loads(source.payload).get("consentement") or {}).get("reference")
-    decision = hub.consents.decide_for_fiche(
-        source.member_id if source else "", source.fiche_id if source else "", reference,
-        caller.member_id, caller.role, row.purpose)
-    if decision.allowed:
+    decision = still_covered(hub, row, sources.get((row.fiche_pk, row.fiche_version)),
+                             caller.member_id, caller.role)
+    if decision is None or decision.allowed:
         return document
     # Consent changed since the delivery was planned: say so, disclose nothing.
     return {"position": row.position, "delivery_id": document["delivery_id"],

@@ -7,6 +7,7 @@ import dataclasses
 from typing import Any
 
 import orjson
+from sqlalchemy.exc import IntegrityError
 
 import schemas
 from consent.decision import usable
@@ -17,7 +18,6 @@ from hub.errors import (
     ConsentOfAnotherPorteur,
     Forbidden,
     InvalidBatch,
-    StoreUnavailable,
     UnknownConsentReference,
 )
 from hub.services import audit
@@ -110,17 +110,11 @@ def _store_with_retries(
                 outbox_ids = _store(uow, hub, caller, items, results)
                 uow.commit()
                 return outbox_ids
-        except StoreUnavailable:
-            raise
-        except Exception as exc:
+        except IntegrityError:
             # A concurrent push created the same fiche or version first: read again.
-            if not _is_integrity_error(exc) or attempt == _RACE_RETRIES - 1:
+            if attempt == _RACE_RETRIES - 1:
                 raise
     return []
-
-
-def _is_integrity_error(exc: Exception) -> bool:
-    return type(exc).__name__ == "IntegrityError"
 
 
 def _store(

@@ -24,11 +24,11 @@ from requests.adapters import HTTPAdapter
 from hub.bootstrap import Hub
 from hub.keys import b64url
 from hub.services import audit
+from hub.services.deliveries import still_covered
 from hub.store.delivery_repository import CANCELLED, DEAD, SENT
 
 _LEASE = dt.timedelta(minutes=5)
 _PAGE = 50
-_NOTICE_EVENTS = {"withdrawn", "erased"}
 _RETRYABLE_4XX = {408, 425, 429}
 
 
@@ -128,16 +128,9 @@ def _send_page(hub: Hub, member: Any, page: list[Any], sources: dict[Any, Any],
 
 
 def _still_allowed(hub: Hub, member: Any, delivery: Any, sources: dict[Any, Any]) -> bool:
-    """The consent is checked again at delivery time: it may have changed since."""
-    if delivery.event in _NOTICE_EVENTS or delivery.fiche_pk is None:
-        return True
     source = sources.get((delivery.fiche_pk, delivery.fiche_version))
-    if source is None:
-        return False
-    reference = (orjson.loads(source.payload).get("consentement") or {}).get("reference")
-    decision = hub.consents.decide_for_fiche(source.member_id, source.fiche_id, reference,
-                                             member.id, member.role, delivery.purpose)
-    return decision.allowed
+    decision = still_covered(hub, delivery, source, member.id, member.role)
+    return decision is None or decision.allowed
 
 
 def _attempt(hub: Hub, member: Any, delivery: Any, outcomes: list[tuple[int, dict[str, Any]]],

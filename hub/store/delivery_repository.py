@@ -74,10 +74,6 @@ class Deliveries:
                 found[porteur_id].add(member_id)
         return found
 
-    def owners_of_porteur(self, porteur_id: str) -> set[str]:
-        query = sa.select(fiches.c.member_id).where(fiches.c.porteur_id == porteur_id).distinct()
-        return set(self.conn.execute(query).scalars())
-
     def feed(self, recipient_id: str, after: int, limit: int) -> list[sa.Row]:
         query = (
             sa.select(deliveries)
@@ -146,10 +142,6 @@ class Deliveries:
             query.values(status=PENDING, attempts=0, next_attempt_at=now, last_error=None)
         )
         return result.rowcount or 0
-
-    def counts_by_status(self) -> dict[str, int]:
-        query = sa.select(deliveries.c.status, sa.func.count()).group_by(deliveries.c.status)
-        return {status: count for status, count in self.conn.execute(query)}
 
     def dead(self, recipient_id: str | None = None, limit: int = 500) -> list[sa.Row]:
         query = sa.select(deliveries).where(deliveries.c.status == DEAD)

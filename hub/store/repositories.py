@@ -171,15 +171,6 @@ class Fiches(_Repository):
         )
         return {(r.fiche_pk, r.version): r.payload for r in rows if (r.fiche_pk, r.version) in wanted}
 
-    def source_of(self, fiche_pk: int, version: int) -> sa.Row | None:
-        """Owner, fiche id and payload of one stored version (for consent re-checks)."""
-        query = (
-            sa.select(fiches.c.member_id, fiches.c.fiche_id, fiche_versions.c.payload)
-            .join(fiche_versions, fiche_versions.c.fiche_pk == fiches.c.id)
-            .where(fiches.c.id == fiche_pk, fiche_versions.c.version == version)
-        )
-        return self.conn.execute(query).first()
-
     def sources_of(self, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], sa.Row]:
         """`source_of` for many (fiche_pk, version) pairs in one query."""
         wanted = set(pairs)
@@ -244,8 +235,6 @@ class Porteurs(_Repository):
     def count(self) -> int:
         return self.conn.execute(sa.select(sa.func.count()).select_from(porteurs)).scalar_one()
 
-    def links_count(self) -> int:
-        return self.conn.execute(sa.select(sa.func.count()).select_from(fiche_links)).scalar_one()
 
 
 class Outbox(_Repository):

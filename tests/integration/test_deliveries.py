@@ -17,7 +17,7 @@ from hub.services.auth import Caller
 from hub.services.feed import read_feed
 from hub.services.members import load_network
 from hub.services.publisher import RecordingPublisher
-from tests.factories import make_fiche, record_consents
+from tests.factories import Clock, make_fiche, record_consents
 from tests.receiver import Recipient
 
 pytestmark = pytest.mark.integration
@@ -25,14 +25,6 @@ pytestmark = pytest.mark.integration
 OWNER = Caller("commune-ambert", "Mairie", "commune", "accueil")
 THIERS = Caller("commune-thiers", "Mairie", "commune", "accueil")
 AMBERT = "63003"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = dt.datetime.now(dt.UTC)
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -10,25 +9,14 @@ import pytest
 
 from consent.examples import NOTICE_TEXT, example_submission
 from consent.sql import SqlConsentRegistry
+from tests.factories import Clock
 
 T0 = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
 
 
-@dataclasses.dataclass
-class Clock:
-    now: dt.datetime = T0
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> dt.datetime:
-        self.now += dt.timedelta(**delta)
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(T0)
 
 
 @pytest.fixture
