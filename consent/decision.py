@@ -14,7 +14,7 @@ import enum
 
 from consent.model import ConsentRecord, Scope, Status, scope
 
-__all__ = ["Decision", "Reason", "Scope", "may_receive", "scope", "usable"]
+__all__ = ["Decision", "Reason", "Scope", "may_receive", "refused", "scope", "usable"]
 
 
 class Reason(enum.StrEnum):
@@ -25,6 +25,7 @@ class Reason(enum.StrEnum):
     PURPOSE = "purpose_not_covered"
     ROLE = "role_not_covered"
     MEMBER = "member_not_covered"
+    ERASED = "data_erased"
 
 
 _MESSAGES: dict[Reason, tuple[str, str]] = {
@@ -42,6 +43,8 @@ _MESSAGES: dict[Reason, tuple[str, str]] = {
                   "The consent does not cover this recipient's role."),
     Reason.MEMBER: ("Le consentement désigne nommément d'autres destinataires.",
                     "The consent names other recipients."),
+    Reason.ERASED: ("Les données de ce porteur ont été effacées à sa demande.",
+                    "This porteur's data was erased at their request."),
 }
 
 
@@ -66,6 +69,10 @@ class Decision:
 # Decisions are immutable: build each once (a check per delivery must stay cheap).
 _ALLOWED = Decision(True, Reason.COVERED)
 _REFUSED = {reason: Decision(False, reason) for reason in Reason if reason is not Reason.COVERED}
+
+
+def refused(reason: Reason) -> Decision:
+    return _REFUSED[reason]
 
 
 def may_receive(

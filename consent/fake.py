@@ -1,4 +1,4 @@
-"""In-memory consent registry and key store for unit tests: the real rules, dictionaries
+"""In-memory consent registry for unit tests: the real rules, dictionaries
 for storage."""
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from collections.abc import Iterable
 
 from consent.model import ConsentRecord, Notice, NoticeAck, NoticeKind, StateChange, Status
 from consent.registry import Clock, ConsentRegistry, FicheKey, utc_now
-from consent.shredding import PorteurKeys
 from hub.errors import NoticeNotSent
 
 AckKey = tuple[NoticeKind, str, str]
@@ -101,18 +100,3 @@ class InMemoryConsentRegistry(ConsentRegistry):
 
 def _ended(record: ConsentRecord) -> bool:
     return any(c.state in (Status.WITHDRAWN, Status.EXPIRED) for c in record.history)
-
-
-class InMemoryPorteurKeys(PorteurKeys):
-    def __init__(self, master_key: bytes) -> None:
-        super().__init__(master_key)
-        self.rows: dict[str, bytes | None] = {}
-
-    def _load(self, porteur_id: str) -> tuple[bool, bytes | None]:
-        return porteur_id in self.rows, self.rows.get(porteur_id)
-
-    def _create(self, porteur_id: str, wrapped: bytes, at: dt.datetime) -> bytes | None:
-        return self.rows.setdefault(porteur_id, wrapped)
-
-    def _destroy(self, porteur_id: str, at: dt.datetime) -> None:
-        self.rows[porteur_id] = None

@@ -1,23 +1,23 @@
-"""Crypto-shredding: erase a porteur by destroying the key of their personal data.
+"""Crypto-shredding: erase a porteur by destroying the keys of their personal data.
 
-Each porteur has a 256-bit data key. Personal fields are stored encrypted with
-it (AES-256-GCM, a fresh 96-bit nonce per value, the field name and porteur id
-bound as associated data so a ciphertext cannot be moved to another field or
-porteur). The data key is kept only wrapped by the hub master key (AES key wrap,
-RFC 3394). Erasure deletes the wrapped key: every copy of the ciphertexts, in
-history tables or backups, becomes unreadable, while pseudonymous ids, the
-audit trail and non-personal statistics remain.
+Each fiche (a porteur as one member knows them) has a 256-bit data key: the porteur
+is only resolved after the fiche is stored, and porteurs are merged and unmerged, so
+a key per fiche never has to be re-encrypted. The fiche's versions and every
+delivery disclosing its fields are sealed with it (AES-256-GCM, a fresh 96-bit nonce
+per value, the subject bound as associated data so a ciphertext cannot be moved).
+The data key is kept only wrapped by the hub master key (AES key wrap, RFC 3394).
+Erasing a porteur destroys the wrapped keys of all its fiches: every copy of the
+ciphertexts, in history tables or backups, becomes unreadable, while pseudonymous
+ids, the audit trail and non-personal statistics remain.
 
-Limit: a database backup taken *before* erasure still holds the wrapped key; keep
-`porteur_keys` backups on a retention shorter than the erasure deadline, or
-rotate the master key after restoring such a backup.
+Limit: a database backup taken *before* erasure still holds the wrapped keys; keep
+`fiche_keys` backups on a retention shorter than the erasure deadline, or rotate the
+master key after restoring such a backup.
 """
 
 from __future__ import annotations
 
-import abc
 import base64
-import datetime as dt
 import json
 import os
 from collections.abc import Mapping
@@ -27,7 +27,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
-from hub.errors import ConfigurationError, DataErased, UnreadableData
+from hub.errors import ConfigurationError, UnreadableData
 
 KEY_BYTES = 32
 _PREFIX = "v1."
@@ -36,6 +36,13 @@ _PREFIX = "v1."
 def new_key() -> bytes:
     """A fresh random 256-bit key (data key or master key)."""
     return AESGCM.generate_key(bit_length=256)
+
+
+def check_master_key(master_key: bytes) -> bytes:
+    if len(master_key) != KEY_BYTES:
+        raise ConfigurationError("La clé maîtresse doit faire 32 octets.",
+                                 "The master key must be 32 bytes long.")
+    return master_key
 
 
 def wrap_key(master_key: bytes, data_key: bytes) -> bytes:
@@ -52,82 +59,46 @@ def unwrap_key(master_key: bytes, wrapped: bytes) -> bytes:
         ) from exc
 
 
-def encrypt_fields(porteur_key: bytes, fields: Mapping[str, Any],
+def seal(data_key: bytes, plaintext: bytes, context: str) -> str:
+    """AES-256-GCM with a fresh 96-bit nonce, `context` bound as associated data:
+    "v1.<base64url(nonce|ciphertext|tag)>"."""
+    nonce = os.urandom(12)
+    sealed = AESGCM(data_key).encrypt(nonce, plaintext, context.encode())
+    return _PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+
+
+def unseal(data_key: bytes, token: str, context: str) -> bytes:
+    """What `seal` sealed; UnreadableData if the key or context differs, or on tampering."""
+    try:
+        raw = base64.urlsafe_b64decode(token.removeprefix(_PREFIX))
+        return AESGCM(data_key).decrypt(raw[:12], raw[12:], context.encode())
+    except (InvalidTag, ValueError) as exc:
+        raise UnreadableData(
+            "Une donnée chiffrée ne se déchiffre pas avec la clé de ce porteur.",
+            "Encrypted data does not decrypt with this porteur's key.",
+        ) from exc
+
+
+def is_sealed(text: str) -> bool:
+    return text.startswith(_PREFIX)
+
+
+def encrypt_fields(data_key: bytes, fields: Mapping[str, Any],
                    context: str = "") -> dict[str, str]:
-    """Each value (any JSON value) encrypted on its own, as "v1.<base64url(nonce|ct)>".
-
-    `context` (e.g. the porteur id) is bound to every ciphertext with the field name.
-    """
-    aead = AESGCM(porteur_key)
-    encrypted = {}
-    for name, value in fields.items():
-        nonce = os.urandom(12)
-        plaintext = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
-        sealed = aead.encrypt(nonce, plaintext, _associated(name, context))
-        encrypted[name] = _PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
-    return encrypted
+    """Each value (any JSON value) sealed on its own; the field name is bound with
+    `context` so a ciphertext cannot be moved to another field or subject."""
+    return {name: seal(data_key, json.dumps(value, ensure_ascii=False,
+                                            separators=(",", ":")).encode(),
+                       _associated(name, context))
+            for name, value in fields.items()}
 
 
-def decrypt_fields(porteur_key: bytes, encrypted: Mapping[str, str],
+def decrypt_fields(data_key: bytes, encrypted: Mapping[str, str],
                    context: str = "") -> dict[str, Any]:
     """The values `encrypt_fields` sealed; UnreadableData if a key, field or context differs."""
-    aead = AESGCM(porteur_key)
-    fields = {}
-    for name, token in encrypted.items():
-        try:
-            raw = base64.urlsafe_b64decode(token.removeprefix(_PREFIX))
-            plaintext = aead.decrypt(raw[:12], raw[12:], _associated(name, context))
-        except (InvalidTag, ValueError) as exc:
-            raise UnreadableData(
-                "Une donnée chiffrée ne se déchiffre pas avec la clé de ce porteur.",
-                "Encrypted data does not decrypt with this porteur's key.",
-            ) from exc
-        fields[name] = json.loads(plaintext)
-    return fields
+    return {name: json.loads(unseal(data_key, token, _associated(name, context)))
+            for name, token in encrypted.items()}
 
 
-def _associated(name: str, context: str) -> bytes:
-    return json.dumps([context, name]).encode()
-
-
-class PorteurKeys(abc.ABC):
-    """The store of wrapped per-porteur data keys (port; see consent.sql_keys)."""
-
-    def __init__(self, master_key: bytes) -> None:
-        if len(master_key) != KEY_BYTES:
-            raise ConfigurationError("La clé maîtresse doit faire 32 octets.",
-                                     "The master key must be 32 bytes long.")
-        self._master_key = master_key
-
-    def key_for(self, porteur_id: str, at: dt.datetime) -> bytes:
-        """The porteur's data key, created on first use; DataErased after `destroy`."""
-        found, wrapped = self._load(porteur_id)
-        if not found:
-            wrapped = self._create(porteur_id, wrap_key(self._master_key, new_key()), at)
-        if wrapped is None:
-            raise DataErased(
-                "Les données de ce porteur ont été effacées (clé détruite).",
-                "This porteur's data was erased (key destroyed).",
-            )
-        return unwrap_key(self._master_key, wrapped)
-
-    def destroy(self, porteur_id: str, at: dt.datetime) -> None:
-        """Erase: forget the wrapped key for good (idempotent; also for unknown porteurs,
-        so that no key is created for them later)."""
-        self._destroy(porteur_id, at)
-
-    def is_erased(self, porteur_id: str) -> bool:
-        found, wrapped = self._load(porteur_id)
-        return found and wrapped is None
-
-    @abc.abstractmethod
-    def _load(self, porteur_id: str) -> tuple[bool, bytes | None]:
-        """(row exists, wrapped key or None once destroyed)."""
-
-    @abc.abstractmethod
-    def _create(self, porteur_id: str, wrapped: bytes, at: dt.datetime) -> bytes | None:
-        """Store `wrapped` unless a row exists; return the stored wrapped key (or None)."""
-
-    @abc.abstractmethod
-    def _destroy(self, porteur_id: str, at: dt.datetime) -> None: ...
-
+def _associated(name: str, context: str) -> str:
+    return json.dumps([context, name])

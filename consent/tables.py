@@ -5,8 +5,8 @@ Alembic and the migration check); `consent.sql` builds its queries on the same
 declarations. Migration: hub/store/migrations/versions/0003_consent.py.
 
 Nothing here is ever updated in place except `consent_notice_acks.acknowledged_at`
-(set once), the change counter, and `porteur_keys.wrapped_key` (set to NULL on
-erasure: that is the point of crypto-shredding).
+(set once) and the change counter. (Data keys for crypto-shredding live in the
+hub store: `fiche_keys`, migration 0008.)
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ class ConsentTables:
     states: sa.Table
     acks: sa.Table
     changes: sa.Table
-    porteur_keys: sa.Table
 
 
 def define_tables(metadata: sa.MetaData) -> ConsentTables:
@@ -34,10 +33,10 @@ def define_tables(metadata: sa.MetaData) -> ConsentTables:
     if "consents" in metadata.tables:
         t = metadata.tables
         return ConsentTables(t["consent_notices"], t["consents"], t["consent_states"],
-                             t["consent_notice_acks"], t["consent_changes"], t["porteur_keys"])
+                             t["consent_notice_acks"], t["consent_changes"])
     return ConsentTables(
         _notices(metadata), _consents(metadata), _states(metadata), _acks(metadata),
-        _changes(metadata), _porteur_keys(metadata),
+        _changes(metadata),
     )
 
 
@@ -116,12 +115,3 @@ def _changes(metadata: sa.MetaData) -> sa.Table:
         sa.Column("version", sa.BigInteger, nullable=False),
     )
 
-
-def _porteur_keys(metadata: sa.MetaData) -> sa.Table:
-    return sa.Table(
-        "porteur_keys", metadata,
-        sa.Column("porteur_id", sa.String(40), primary_key=True),
-        sa.Column("wrapped_key", sa.LargeBinary(64)),
-        sa.Column("created_at", UTC_TIME, nullable=False),
-        sa.Column("destroyed_at", UTC_TIME),
-    )

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from consent.registry import ConsentRegistry
+from consent.shredding import check_master_key
 from consent.sql import SqlConsentRegistry
 from hub.audit.log import AuditLog
 from hub.config import Settings
@@ -40,10 +41,11 @@ class Hub:
     policy: PolicyHolder
     audit: AuditLog
     pseudonym_key: bytes
+    master_key: bytes
     clock: Clock = utc_now
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.engine)
+        return UnitOfWork(self.engine, self.master_key)
 
     @classmethod
     def from_settings(
@@ -64,6 +66,7 @@ class Hub:
             policy=PolicyHolder(load_policy_file(policy_file)),
             audit=AuditLog(engine, clock=clock),
             pseudonym_key=load_or_create_secret(settings.key_dir, "audit_pseudonyms.key"),
+            master_key=check_master_key(load_or_create_secret(settings.key_dir, "data_master.key")),
             clock=clock,
         )
 

@@ -27,7 +27,8 @@ French and English, and never echo personal data.
     │   └── NoticeNotSent           404 notice_not_sent
     ├── Conflict                    409 conflict
     │   ├── ConsentAlreadyWithdrawn 409 consent_already_withdrawn
-    │   └── DuplicateConsentReference 409 duplicate_consent_reference
+    │   ├── DuplicateConsentReference 409 duplicate_consent_reference
+    │   └── AlreadyErased           409 already_erased
     ├── DataErased                  410 data_erased
     ├── UnreadableData              500 unreadable_data
     ├── AuditIntegrityError         500 audit_integrity_error
@@ -248,6 +249,12 @@ class DataErased(HubError):
 
     status = 410
     code = "data_erased"
+
+
+class AlreadyErased(Conflict):
+    """The data named was already erased."""
+
+    code = "already_erased"
 
 
 class UnreadableData(HubError):

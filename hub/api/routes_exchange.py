@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import Authenticated, authenticated, hub_of
 from hub.errors import MalformedBody
-from hub.services import consents, feed, subscriptions, webhooks
+from hub.services import consents, erasure, feed, subscriptions, webhooks
 
 router = APIRouter(prefix="/v1")
 
@@ -79,6 +79,31 @@ async def porteur_consents(porteur_id: str, request: Request,
     found = await run_in_threadpool(consents.porteur_consents, hub_of(request), auth.caller,
                                     porteur_id)
     return {"consentements": found}
+
+
+@router.post("/erasures", status_code=201, tags=["effacements"])
+async def request_erasure(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
+    """Erase a porteur's personal data in the hub (GDPR art. 17), named by one of the
+    caller's fiches (`{"fiche_id": ...}`) or, for the coordination, by `porteur_id`.
+    The data keys are destroyed (crypto-shredding); members that received the data get
+    an `erased` notice to acknowledge."""
+    answer = await run_in_threadpool(erasure.request_erasure, hub_of(request), auth.caller,
+                                     _json(auth.body))
+    return JSONResponse(answer, status_code=201)
+
+
+@router.get("/erasures/{erasure_id}", tags=["effacements"])
+async def read_erasure(erasure_id: str, request: Request,
+                       auth: Authenticated = Depends(authenticated)) -> Any:
+    """The erasure and each notified member's acknowledgement (pending, acknowledged, overdue)."""
+    return await run_in_threadpool(erasure.read_erasure, hub_of(request), auth.caller, erasure_id)
+
+
+@router.post("/erasures/{erasure_id}/ack", tags=["effacements"])
+async def acknowledge_erasure(erasure_id: str, request: Request,
+                              auth: Authenticated = Depends(authenticated)) -> Any:
+    """The caller confirms it deleted what it had received about this porteur."""
+    return await run_in_threadpool(erasure.acknowledge, hub_of(request), auth.caller, erasure_id)
 
 
 @router.get("/deliveries/dead", tags=["livraisons"])

@@ -1,4 +1,4 @@
-"""`/v1/fiches`: batch push and the owner's read."""
+"""`/v1/fiches`: batch push, the owner's read, and the owner's deletion."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import Authenticated, authenticated, hub_of
 from hub.errors import MalformedBody
+from hub.services import erasure, ingest
 from hub.services import fiches as fiche_service
-from hub.services import ingest
 
 router = APIRouter(prefix="/v1/fiches", tags=["fiches"])
 
@@ -61,4 +61,15 @@ async def read_fiche(
     """The current version of one of the caller's own fiches."""
     return await run_in_threadpool(
         fiche_service.read_own_fiche, hub_of(request), auth.caller, member_id, fiche_id
+    )
+
+
+@router.delete("/{member_id}/{fiche_id}")
+async def delete_fiche(
+    member_id: str, fiche_id: str, request: Request, auth: Authenticated = Depends(authenticated)
+) -> Any:
+    """Remove one of the caller's fiches from the network (deleted in its own system): the
+    fiche is erased (its data key destroyed) and its recipients get an `erased` notice."""
+    return await run_in_threadpool(
+        erasure.delete_fiche, hub_of(request), auth.caller, member_id, fiche_id
     )

@@ -46,6 +46,14 @@ def withdrawal(result: dict[str, Any]) -> None:
     say(f"  accusés de réception : {statuses}")
 
 
+def erasure(result: dict[str, Any]) -> None:
+    say(f"Effacement (RGPD art. 17) {result['erasure_id']} : {result['fiches']} fiche(s), clés de "
+        f"chiffrement détruites ; relire la fiche répond {result['read_after']} ; avis "
+        f"d'effacement envoyés à {len(result['notified'])} membres")
+    statuses = ", ".join(f"{a['membre']} : {a['statut']}" for a in result["acks"])
+    say(f"  accusés de réception : {statuses}")
+
+
 def audit(result: dict[str, Any]) -> None:
     verdict = "vérifié" if result["verified"] else "ÉCHEC DE LA VÉRIFICATION"
     say(f"Journal d'accès : {result['lines']} lignes exportées dans {result['export']} ; "

@@ -72,6 +72,8 @@ def run_demo(data_dir: Path, *, fiche_count: int = 300, port: int = 0) -> int:
         shown = scenario.showcase(outcome, clients, receivers, FEED_MEMBER)
         report.showcase(shown, DOWN_AT_FIRST)
         report.withdrawal(scenario.withdraw(outcome, clients, shown))
+        erased = scenario.erase(outcome, clients, shown)
+        report.erasure(erased)
     for server in servers:
         server.shutdown()
     leftover = [p.name for p in processes if p.alive]
@@ -81,7 +83,8 @@ def run_demo(data_dir: Path, *, fiche_count: int = 300, port: int = 0) -> int:
     report.say("Arrêt : API, worker et récepteurs arrêtés" +
                (f" (encore vivants : {leftover})" if leftover else ", aucun processus restant."))
     complete = status.get("processed") == accepted and status.get("outbox_pending") == 0
-    ok = complete and shown["complete"] and verified["verified"] and not leftover
+    ok = complete and shown["complete"] and verified["verified"] and not leftover \
+        and erased["read_after"] == 410
     return 0 if ok else 1
 
 

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from connectors.client import HubClient
+from connectors.errors import HubCallError
 from connectors.receiver import WebhookReceiver
 from consent.examples import example_submission
 from hub.demo.population import Population
@@ -103,6 +104,28 @@ def withdraw(outcome: dict[str, Any], clients: dict[str, HubClient],
     acks = owner.request("GET", f"/v1/consents/{consent_id}/acks")["accuses"]
     return {"consent_id": consent_id, "notified": answer["avis_envoyes"], "acks": acks,
             "statut": answer["statut"]}
+
+
+def erase(outcome: dict[str, Any], clients: dict[str, HubClient],
+          shown: dict[str, Any]) -> dict[str, Any]:
+    """The same porteur then asks the commune to erase their data (GDPR art. 17): the hub
+    destroys the keys, recipients are told to delete and acknowledge."""
+    member, fiche_id = outcome["showcase"]["member"], outcome["showcase"]["fiche_id"]
+    owner = clients[member]
+    answer = owner.request("POST", "/v1/erasures",
+                           {"fiche_id": fiche_id, "reference": "DEMANDE-RGPD-2026-001"})
+    erasure_id = answer["effacement"]
+    for recipient in shown["views"]:
+        if recipient in answer["avis_envoyes"]:
+            clients[recipient].request("POST", f"/v1/erasures/{erasure_id}/ack")
+    status = owner.request("GET", f"/v1/erasures/{erasure_id}")
+    try:
+        owner.request("GET", f"/v1/fiches/{member}/{fiche_id}")
+        read_after = 200
+    except HubCallError as exc:
+        read_after = exc.status
+    return {"erasure_id": erasure_id, "notified": answer["avis_envoyes"],
+            "acks": status["avis"], "fiches": answer["fiches_effacees"], "read_after": read_after}
 
 
 def _received(receiver: WebhookReceiver, fiche_id: str, event: str) -> dict[str, Any] | None:

@@ -18,6 +18,7 @@ class Outcome(enum.Enum):
     DUPLICATE = "duplicate"
     CONFLICT = "version_conflict"
     STALE = "stale_version"
+    ERASED = "fiche_erased"
 
     @property
     def accepted(self) -> bool:
@@ -34,12 +35,15 @@ class Held:
 
     current_version: int
     version_hashes: dict[int, str]
+    erased: bool = False
 
 
 def decide(held: Held | None, version: int, content_hash: str) -> Outcome:
     """Classify an incoming fiche version against what the hub holds."""
     if held is None:
         return Outcome.NEW_FICHE
+    if held.erased:
+        return Outcome.ERASED
     known = held.version_hashes.get(version)
     if known is not None:
         return Outcome.DUPLICATE if known == content_hash else Outcome.CONFLICT
@@ -59,6 +63,12 @@ def content_hash(canonical: bytes) -> str:
 
 
 OUTCOME_MESSAGES = {
+    Outcome.ERASED: (
+        "Cette fiche a été effacée à la demande du porteur : le hub n'en accepte plus de "
+        "version. S'il revient vers vous, créez une nouvelle fiche avec un nouveau consentement.",
+        "This fiche was erased at the porteur's request: the hub accepts no further version. "
+        "If the porteur comes back, create a new fiche with a new consent.",
+    ),
     Outcome.CONFLICT: (
         "Cette version de la fiche a déjà été reçue avec un autre contenu : "
         "augmentez le numéro de version.",

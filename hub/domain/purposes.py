@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 ORIENTATION = "orientation"
+STATISTIQUES = "statistiques"
+# The view kept in clear for the network's indicators (and after an erasure): what the
+# policy lets the coordination see for statistics.
+STATISTICS_VIEW = ("coordination", STATISTIQUES)
 MAIN_PURPOSE = {
     "accueil": ORIENTATION,
     "accompagnement": "accompagnement",

@@ -4,10 +4,7 @@ with its fan-out to every member that received the porteur's data, receipts, ack
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from typing import Any
-
-import orjson
 
 from consent.model import ConsentRecord, NoticeKind
 from consent.receipts import build_receipt, sign_receipt
@@ -15,7 +12,7 @@ from hub.bootstrap import Hub
 from hub.errors import Forbidden, NotFound
 from hub.services import audit
 from hub.services.auth import Caller
-from hub.store.delivery_repository import FEED, PENDING
+from hub.services.notices import add_notices
 
 
 def record_consent(hub: Hub, caller: Caller, submission: Any) -> dict[str, Any]:
@@ -98,44 +95,24 @@ def _fan_out(hub: Hub, record: ConsentRecord, event: str, kind: NoticeKind,
         if fiche is None or fiche.porteur_id is None:
             uow.commit()
             return set()
-        uow.deliveries.cancel_pending_for_porteur(fiche.porteur_id, [fiche.id])
+        uow.deliveries.cancel_pending([fiche.id], "consent_withdrawn")
         # A delivery being sent right now may have left: its recipient gets the notice too.
         recipients = uow.deliveries.recipients_of_porteur(
             fiche.porteur_id, with_cancelled=True) - {record.member_id}
-        members = {m.id: m for m in uow.members.all()}
-        rows = []
-        for member_id in sorted(recipients):
-            rows.append(_notice_row(record, fiche, members[member_id], event, now))
-        for row in rows:
-            row["position"] = uow.deliveries.next_positions(row["recipient_id"], 1)
-        uow.deliveries.add_many(rows)
+        members = [m for m in uow.members.all() if m.id in recipients]
+        add_notices(uow, members, event=event, subject=record.id, porteur_id=fiche.porteur_id,
+                    fiche_pk=fiche.id, now=now, document={
+                        "source": {"membre": record.member_id, "fiche_id": record.fiche_id},
+                        "consentement": record.id,
+                        "demande": "Supprimez les données reçues sur ce porteur et accusez "
+                                   "réception.",
+                        "accuse_reception": f"/v1/consents/{record.id}/ack"})
         uow.commit()
     for member_id in recipients:
         hub.consents.notice_sent(record.id, member_id, now, kind)
-    if rows:
+    if recipients:
         hub.publisher.request_dispatch_safely()
     return recipients
-
-
-def _notice_row(record: ConsentRecord, fiche: Any, member: Any, event: str,
-                now: dt.datetime) -> dict[str, Any]:
-    key = hashlib.sha256(f"{member.id}|{record.id}|{event}".encode()).hexdigest()[:40]
-    document = {
-        "delivery_id": key, "evenement": event, "porteur_id": fiche.porteur_id,
-        "source": {"membre": record.member_id, "fiche_id": record.fiche_id},
-        "consentement": record.id,
-        "demande": "Supprimez les données reçues sur ce porteur et accusez réception.",
-        "accuse_reception": f"/v1/consents/{record.id}/ack",
-    }
-    webhook = bool(member.webhook_url)
-    return {
-        "recipient_id": member.id, "event": event, "porteur_id": fiche.porteur_id,
-        "fiche_pk": fiche.id, "fiche_version": None, "purpose": "orientation",
-        "policy_version": "-", "fields": [], "payload": orjson.dumps(document).decode(),
-        "idempotency_key": key, "channel": "webhook" if webhook else "feed",
-        "status": PENDING if webhook else FEED, "attempts": 0,
-        "next_attempt_at": now if webhook else None, "created_at": now,
-    }
 
 
 def _visible(hub: Hub, caller: Caller, consent_id: str) -> ConsentRecord:

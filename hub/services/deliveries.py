@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from consent.decision import Reason, refused
 from consent.model import scope as consent_scope
 from hub.bootstrap import Hub
 from hub.domain.events import FicheCreated, FicheUpdated
@@ -77,6 +78,8 @@ def still_covered(hub: Hub, delivery: Any, source: Any, member_id: str, role: st
     (or None for a notice)."""
     if delivery.event in NOTICE_EVENTS or delivery.fiche_pk is None:
         return None
+    if delivery.payload is None or (source is not None and source.payload is None):
+        return refused(Reason.ERASED)
     if source is None:
         return hub.consents.decide_for_fiche("", "", None, member_id, role, delivery.purpose)
     reference = (orjson.loads(source.payload).get("consentement") or {}).get("reference")

@@ -43,13 +43,14 @@ def read_feed(hub: Hub, caller: Caller, after: int, limit: int) -> dict[str, Any
 
 
 def _item(hub: Hub, caller: Caller, row: Any, sources: dict[Any, Any]) -> dict[str, Any]:
-    document = orjson.loads(row.payload)
-    document["position"] = row.position
     decision = still_covered(hub, row, sources.get((row.fiche_pk, row.fiche_version)),
                              caller.member_id, caller.role)
     if decision is None or decision.allowed:
+        document = orjson.loads(row.payload)
+        document["position"] = row.position
         return document
-    # Consent changed since the delivery was planned: say so, disclose nothing.
-    return {"position": row.position, "delivery_id": document["delivery_id"],
+    # Consent changed (or the data was erased) since the delivery was planned: say so,
+    # disclose nothing.
+    return {"position": row.position, "delivery_id": row.idempotency_key,
             "evenement": row.event, "porteur_id": row.porteur_id, "retire": True,
             "motif": decision.code}

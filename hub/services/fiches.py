@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 
 from hub.bootstrap import Hub
-from hub.errors import Forbidden, NotFound
+from hub.errors import DataErased, Forbidden, NotFound
 from hub.services import audit
 from hub.services.auth import Caller
 
@@ -25,6 +25,9 @@ def read_own_fiche(hub: Hub, caller: Caller, member_id: str, fiche_id: str) -> d
         row = uow.fiches.get(member_id, fiche_id)
     if row is None:
         raise NotFound("Fiche inconnue.", "Unknown fiche.")
+    if row.payload is None:
+        raise DataErased("Cette fiche a été effacée à la demande du porteur.",
+                         "This fiche was erased at the porteur's request.")
     document = orjson.loads(row.payload)
     audit.record(hub, [audit.event(hub, "api_read", caller.member_id, porteur_id=row.porteur_id,
                                    fiches=[(member_id, fiche_id)], fields=("$",))])

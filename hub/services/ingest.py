@@ -11,9 +11,11 @@ from sqlalchemy.exc import IntegrityError
 
 import schemas
 from consent.decision import usable
+from consent.model import ConsentRecord
 from hub.bootstrap import Hub
 from hub.domain.fiches import OUTCOME_MESSAGES, Held, Outcome, content_hash, decide, receipt_id
-from hub.domain.purposes import ORIENTATION
+from hub.domain.projection import project
+from hub.domain.purposes import ORIENTATION, STATISTICS_VIEW
 from hub.errors import (
     ConsentOfAnotherPorteur,
     Forbidden,
@@ -34,6 +36,7 @@ class _Item:
     fiche: dict[str, Any]
     canonical: bytes
     digest: str
+    statistics: dict[str, Any] | None
     outcome: Outcome | None = None
     fiche_pk: int | None = None
 
@@ -48,12 +51,16 @@ def push_batch(hub: Hub, caller: Caller, fiches: Any) -> dict[str, Any]:
     hub.consents.prefetch((caller.member_id, f["fiche_id"]) for f in fiches
                           if isinstance(f, dict) and isinstance(f.get("fiche_id"), str))
     for index, fiche in enumerate(fiches):
-        errors = [e.to_dict() for e in validator.errors(fiche)] or _consent_errors(hub, caller, fiche)
+        errors = [e.to_dict() for e in validator.errors(fiche)]
+        consent = None
+        if not errors:
+            errors, consent = _consent_errors(hub, caller, fiche)
         if errors:
             results[index] = _rejected(index, fiche, errors)
             continue
         canonical = orjson.dumps(fiche, option=orjson.OPT_SORT_KEYS)
-        items.append(_Item(index, fiche, canonical, content_hash(canonical)))
+        items.append(_Item(index, fiche, canonical, content_hash(canonical),
+                           _statistics(hub, fiche, consent)))
     outbox_ids = _store_with_retries(hub, caller, items, results)
     hub.publisher.publish_outbox_safely(outbox_ids)
     accepted = sum(1 for r in results if r and r["status"] == "accepted")
@@ -64,7 +71,8 @@ def push_batch(hub: Hub, caller: Caller, fiches: Any) -> dict[str, Any]:
     return {"accepted": accepted, "rejected": len(fiches) - accepted, "results": results}
 
 
-def _consent_errors(hub: Hub, caller: Caller, fiche: dict[str, Any]) -> list[dict[str, str]]:
+def _consent_errors(hub: Hub, caller: Caller,
+                    fiche: dict[str, Any]) -> tuple[list[dict[str, str]], ConsentRecord | None]:
     """Refuse a fiche whose consent is missing, unknown, foreign, withdrawn, expired, or
     does not cover orientation in the network (the purpose of sending it to the hub)."""
     reference = (fiche.get("consentement") or {}).get("reference")
@@ -74,12 +82,24 @@ def _consent_errors(hub: Hub, caller: Caller, fiche: dict[str, Any]) -> list[dic
                    if reference else None)
     except (UnknownConsentReference, ConsentOfAnotherPorteur) as exc:
         return [{"path": path, "code": exc.code, "message_fr": exc.message_fr,
-                 "message_en": exc.message_en}]
+                 "message_en": exc.message_en}], None
     decision = usable(consent, hub.clock(), ORIENTATION)
     if decision.allowed:
-        return []
+        return [], consent
     return [{"path": path if reference else "$.consentement", "code": decision.code,
-             "message_fr": decision.message_fr, "message_en": decision.message_en}]
+             "message_fr": decision.message_fr, "message_en": decision.message_en}], None
+
+
+def _statistics(hub: Hub, fiche: dict[str, Any],
+                consent: ConsentRecord | None) -> dict[str, Any] | None:
+    """The non-personal projection kept in clear (and after erasure) for the network's
+    indicators: the policy's coordination × statistiques fields, and only when the
+    porteur consented to statistics."""
+    role, purpose = STATISTICS_VIEW
+    if consent is None or purpose not in consent.purposes:
+        return None
+    paths = hub.policy.current.role_policy(role, purpose).allowed(is_referent=False)
+    return project(fiche, paths)
 
 
 def _check_envelope(fiches: Any, max_items: int) -> None:
@@ -163,6 +183,7 @@ def _version_row(caller: Caller, item: _Item, now: Any) -> dict[str, Any]:
         "content_hash": item.digest,
         "receipt_id": receipt_id(caller.member_id, fiche["fiche_id"], fiche["version"], item.digest),
         "payload": item.canonical.decode("utf-8"),
+        "statistics": item.statistics,
         "schema_id": schemas.validator("fiche").schema_id,
         "received_at": now,
     }
@@ -180,7 +201,8 @@ def _fill_results(
         assert item.outcome is not None
         if not item.outcome.accepted:
             fr, en = OUTCOME_MESSAGES[item.outcome]
-            error = {"path": "$.version", "code": item.outcome.value, "message_fr": fr,
+            path = "$.fiche_id" if item.outcome is Outcome.ERASED else "$.version"
+            error = {"path": path, "code": item.outcome.value, "message_fr": fr,
                      "message_en": en}
             results[item.index] = _rejected(item.index, item.fiche, [error])
             continue

@@ -54,6 +54,8 @@ def _process_versions(uow: UnitOfWork, version_ids: list[int],
     new_porteurs: list[str] = []
     links, processed = [], []
     for row in rows:
+        if row.payload is None:
+            continue  # erased before it was processed: nothing to resolve or share
         fiche = state.setdefault(row.fiche_pk, {
             "pk": row.fiche_pk, "porteur_id": row.porteur_id,
             "processed_version": row.processed_version or 0,

@@ -9,14 +9,25 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.store.delivery_tables import deliveries, feed_positions, subscriptions
+from hub.store.sealing import FicheKeys, delivery_context, with_payload
 from hub.store.tables import fiches
 
 PENDING, SENT, DEAD, CANCELLED, FEED = "pending", "sent", "dead", "cancelled", "feed"
+DATA_EVENTS = ("created", "updated")  # the other events are notices: pseudonymous ids only
 
 
 class Deliveries:
-    def __init__(self, connection: sa.Connection) -> None:
+    """Deliveries disclosing fields of a fiche are stored sealed with its data key;
+    notices (no field disclosed: pseudonymous ids only) are stored clear."""
+
+    def __init__(self, connection: sa.Connection, keys: FicheKeys) -> None:
         self.conn = connection
+        self.keys = keys
+
+    def _opened(self, rows: list[sa.Row]) -> list[Any]:
+        self.keys.load(r.fiche_pk for r in rows if r.fiche_pk is not None)
+        return [with_payload(r, self.keys.open(r.fiche_pk, delivery_context(r.idempotency_key),
+                                               r.payload)) for r in rows]
 
     def next_positions(self, recipient_id: str, count: int) -> int:
         """Reserve `count` feed positions for a recipient; returns the first one.
@@ -47,7 +58,11 @@ class Deliveries:
 
     def add_many(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            self.conn.execute(sa.insert(deliveries), rows)
+            self.keys.load(row["fiche_pk"] for row in rows if row["fields"])
+            self.conn.execute(sa.insert(deliveries), [
+                {**row, "payload": self.keys.seal(
+                    row["fiche_pk"], delivery_context(row["idempotency_key"]), row["payload"])}
+                if row["fields"] else row for row in rows])
 
     def recipients_of_porteur(self, porteur_id: str, *, with_cancelled: bool = False) -> set[str]:
         """Members that received (or, `with_cancelled`, may have received: a delivery
@@ -81,7 +96,7 @@ class Deliveries:
             .order_by(deliveries.c.position)
             .limit(limit)
         )
-        return list(self.conn.execute(query))
+        return self._opened(list(self.conn.execute(query)))
 
     def due_recipients(self, now: dt.datetime) -> list[str]:
         query = (
@@ -117,19 +132,26 @@ class Deliveries:
             .order_by(deliveries.c.position)
             .limit(limit)
         )
-        return list(self.conn.execute(query))
+        return self._opened(list(self.conn.execute(query)))
 
     def set_outcome(self, delivery_id: int, **values: Any) -> None:
         self.conn.execute(sa.update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
 
-    def cancel_pending_for_porteur(self, porteur_id: str, fiche_pks: Sequence[int]) -> int:
+    def cancel_pending(self, fiche_pks: Sequence[int], reason: str) -> int:
+        """Cancel what has not left yet of these fiches' deliveries (notices still go)."""
         result = self.conn.execute(
             sa.update(deliveries)
-            .where(deliveries.c.porteur_id == porteur_id, deliveries.c.status == PENDING,
-                   deliveries.c.fiche_pk.in_(list(fiche_pks)))
-            .values(status=CANCELLED, last_error="consent_withdrawn")
+            .where(deliveries.c.fiche_pk.in_(list(fiche_pks)), deliveries.c.status == PENDING,
+                   deliveries.c.event.in_(DATA_EVENTS))
+            .values(status=CANCELLED, last_error=reason)
         )
         return result.rowcount or 0
+
+    def recipients_of_fiches(self, fiche_pks: Sequence[int]) -> set[str]:
+        """Members that were sent (or may have been sent) data of these fiches."""
+        query = sa.select(deliveries.c.recipient_id).where(
+            deliveries.c.fiche_pk.in_(list(fiche_pks))).distinct()
+        return set(self.conn.execute(query).scalars())
 
     def replay(self, now: dt.datetime, *, delivery_id: int | None = None,
                recipient_id: str | None = None) -> int:
@@ -147,7 +169,7 @@ class Deliveries:
         query = sa.select(deliveries).where(deliveries.c.status == DEAD)
         if recipient_id:
             query = query.where(deliveries.c.recipient_id == recipient_id)
-        return list(self.conn.execute(query.order_by(deliveries.c.id).limit(limit)))
+        return self._opened(list(self.conn.execute(query.order_by(deliveries.c.id).limit(limit))))
 
     # -- subscriptions --------------------------------------------------------------
 

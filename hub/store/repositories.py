@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.domain.fiches import Held
+from hub.store.sealing import FicheKeys, version_context, with_payload
 from hub.store.tables import fiche_links, fiche_versions, fiches, members, outbox, porteurs
 from hub.store.tables import request_nonces as nonces_table
 
@@ -60,6 +61,16 @@ class Nonces(_Repository):
 
 
 class Fiches(_Repository):
+    """Fiches and their versions; payloads are sealed with each fiche's data key on
+    write and opened on read (None once the fiche is erased)."""
+
+    def __init__(self, connection: sa.Connection, keys: FicheKeys) -> None:
+        super().__init__(connection)
+        self.keys = keys
+
+    def _open(self, row: Any, pk: int, version: int) -> Any:
+        return with_payload(row, self.keys.open(pk, version_context(pk, version), row.payload))
+
     def held(self, member_id: str, fiche_ids: Sequence[str]) -> dict[str, tuple[int, Held]]:
         """What the hub holds of these fiches: {fiche_id: (fiche_pk, Held)}."""
         if not fiche_ids:
@@ -78,8 +89,9 @@ class Fiches(_Repository):
                 ).where(fiche_versions.c.fiche_pk.in_(list(by_pk)))
             ):
                 hashes[pk][version] = digest
+        erased = self.keys.erased(by_pk)
         return {
-            row.fiche_id: (row.id, Held(row.current_version, hashes[row.id]))
+            row.fiche_id: (row.id, Held(row.current_version, hashes[row.id], row.id in erased))
             for row in by_pk.values()
         }
 
@@ -107,7 +119,9 @@ class Fiches(_Repository):
             sa.insert(fiches).returning(fiches.c.id, fiches.c.fiche_id, sort_by_parameter_order=True),
             rows,
         )
-        return {row.fiche_id: row.id for row in result}
+        pks = {row.fiche_id: row.id for row in result}
+        self.keys.create(pks.values(), rows[0]["created_at"])
+        return pks
 
     def set_current_versions(self, updates: list[dict[str, Any]]) -> None:
         if updates:
@@ -120,8 +134,13 @@ class Fiches(_Repository):
             )
 
     def insert_versions(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert versions; each `payload` (clear JSON text) is stored sealed."""
         if not rows:
             return []
+        self.keys.load(row["fiche_pk"] for row in rows)
+        rows = [{**row, "payload": self.keys.seal(
+            row["fiche_pk"], version_context(row["fiche_pk"], row["version"]), row["payload"])}
+            for row in rows]
         result = self.conn.execute(
             sa.insert(fiche_versions).returning(fiche_versions.c.id, sort_by_parameter_order=True),
             rows,
@@ -140,7 +159,8 @@ class Fiches(_Repository):
             )
             .where(fiches.c.member_id == member_id, fiches.c.fiche_id == fiche_id)
         )
-        return self.conn.execute(query).first()
+        row = self.conn.execute(query).first()
+        return None if row is None else self._open(row, row.id, row.current_version)
 
     def versions_for_processing(self, version_ids: Sequence[int]) -> list[sa.Row]:
         query = (
@@ -158,10 +178,12 @@ class Fiches(_Repository):
             .where(fiche_versions.c.id.in_(list(version_ids)))
             .order_by(fiche_versions.c.id)
         )
-        return list(self.conn.execute(query))
+        rows = list(self.conn.execute(query))
+        self.keys.load(row.fiche_pk for row in rows)
+        return [self._open(row, row.fiche_pk, row.version) for row in rows]
 
-    def payloads(self, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], str]:
-        """Stored payloads by (fiche_pk, version)."""
+    def payloads(self, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], str | None]:
+        """Clear payloads by (fiche_pk, version) (None: erased)."""
         wanted = set(pairs)
         if not wanted:
             return {}
@@ -169,7 +191,9 @@ class Fiches(_Repository):
             sa.select(fiche_versions.c.fiche_pk, fiche_versions.c.version, fiche_versions.c.payload)
             .where(fiche_versions.c.fiche_pk.in_({pk for pk, _ in wanted}))
         )
-        return {(r.fiche_pk, r.version): r.payload for r in rows if (r.fiche_pk, r.version) in wanted}
+        found = [r for r in rows if (r.fiche_pk, r.version) in wanted]
+        self.keys.load(r.fiche_pk for r in found)
+        return {(r.fiche_pk, r.version): self._open(r, r.fiche_pk, r.version).payload for r in found}
 
     def sources_of(self, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], sa.Row]:
         """`source_of` for many (fiche_pk, version) pairs in one query."""
@@ -182,7 +206,9 @@ class Fiches(_Repository):
             .join(fiche_versions, fiche_versions.c.fiche_pk == fiches.c.id)
             .where(fiches.c.id.in_({pk for pk, _ in wanted}))
         )
-        return {(r.id, r.version): r for r in self.conn.execute(query) if (r.id, r.version) in wanted}
+        found = [r for r in self.conn.execute(query) if (r.id, r.version) in wanted]
+        self.keys.load(r.id for r in found)
+        return {(r.id, r.version): self._open(r, r.id, r.version) for r in found}
 
     def of_porteur(self, porteur_id: str) -> list[sa.Row]:
         query = sa.select(fiches.c.id, fiches.c.member_id, fiches.c.fiche_id).where(
@@ -190,7 +216,8 @@ class Fiches(_Repository):
         return list(self.conn.execute(query))
 
     def porteur_of(self, member_id: str, fiche_id: str) -> sa.Row | None:
-        query = sa.select(fiches.c.id, fiches.c.porteur_id).where(
+        query = sa.select(fiches.c.id, fiches.c.member_id, fiches.c.fiche_id,
+                          fiches.c.porteur_id).where(
             fiches.c.member_id == member_id, fiches.c.fiche_id == fiche_id)
         return self.conn.execute(query).first()
 

@@ -14,11 +14,14 @@ import sqlalchemy as sa
 from hub.errors import StoreUnavailable
 from hub.store import repositories as repos
 from hub.store.delivery_repository import Deliveries
+from hub.store.erasure_repository import Erasures
+from hub.store.sealing import FicheKeys
 
 
 class UnitOfWork:
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, master_key: bytes) -> None:
         self._engine = engine
+        self._master_key = master_key
         self._connection: sa.Connection | None = None
 
     def __enter__(self) -> UnitOfWork:
@@ -32,11 +35,13 @@ class UnitOfWork:
             ) from exc
         conn = self._connection
         self.members = repos.Members(conn)
-        self.fiches = repos.Fiches(conn)
+        self.keys = FicheKeys(conn, self._master_key)
+        self.fiches = repos.Fiches(conn, self.keys)
         self.porteurs = repos.Porteurs(conn)
         self.outbox = repos.Outbox(conn)
         self.nonces = repos.Nonces(conn)
-        self.deliveries = Deliveries(conn)
+        self.deliveries = Deliveries(conn, self.keys)
+        self.erasures = Erasures(conn)
         self.dialect = conn.dialect.name
         return self
 

@@ -32,3 +32,8 @@ def test_the_demo_pushes_processes_summarises_and_leaves_no_process(tmp_path):
     assert "RIEN REÇU" not in out  # three roles, three views
     assert re.search(r"avis de retrait envoyés à [1-9]", out)
     assert "aucun processus restant" in out
+    erased = re.search(r"Effacement \(RGPD art\. 17\) eff_\w+ : (\d+) fiche\(s\), clés de "
+                       r"chiffrement détruites ; relire la fiche répond (\d+) ; avis "
+                       r"d'effacement envoyés à (\d+) membres", out)
+    assert erased and erased[1] != "0" and erased[2] == "410" and erased[3] != "0"
+    assert re.search(r"accusés de réception : .*acknowledged", out)

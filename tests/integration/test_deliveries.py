@@ -9,66 +9,13 @@ import json
 import pytest
 
 from connectors.signing import verify_webhook
-from hub.bootstrap import Hub
-from hub.config import Settings
 from hub.keys import public_key_text
 from hub.services import consents, ingest, processing, webhooks
-from hub.services.auth import Caller
 from hub.services.feed import read_feed
-from hub.services.members import load_network
-from hub.services.publisher import RecordingPublisher
-from tests.factories import Clock, make_fiche, record_consents
-from tests.receiver import Recipient
+from tests.factories import record_consents
+from tests.integration.world import OWNER, THIERS, fiche, push_and_process
 
 pytestmark = pytest.mark.integration
-
-OWNER = Caller("commune-ambert", "Mairie", "commune", "accueil")
-THIERS = Caller("commune-thiers", "Mairie", "commune", "accueil")
-AMBERT = "63003"
-
-
-@pytest.fixture
-def network(db_url, tmp_path):
-    """Four members: the owner (accueil), two with webhooks (accompagnement,
-    financement) and one without (feed), all subscribed to Ambert."""
-    with Recipient() as cci, Recipient() as pfil:
-        members = [
-            _member("commune-ambert", "commune", "accueil"),
-            _member("cci-thiers", "cci", "accompagnement", cci.url),
-            _member("pfil-livradois", "pfil", "financement", pfil.url),
-            _member("commune-thiers", "commune", "accueil"),
-        ]
-        (tmp_path / "network.json").write_text(json.dumps({"reseau": "test", "membres": members}))
-        clock = Clock()
-        settings = Settings(data_dir=tmp_path / "data", database_url=db_url,
-                            webhook_retry_base_s=1, webhook_give_up_after_s=3600)
-        hub = Hub.from_settings(settings, publisher=RecordingPublisher(), clock=clock)
-        load_network(hub, tmp_path / "network.json", tmp_path / "creds")
-        yield hub, clock, cci, pfil
-        hub.close()
-
-
-def _member(member_id, kind, role, webhook=None):
-    member = {"id": member_id, "nom": member_id, "nature": kind, "role": role,
-              "contact": {"courriel": f"{member_id}@exemple.fr"},
-              "abonnements": [{"communes": [AMBERT]}]}
-    if webhook:
-        member["webhook"] = webhook
-    return member
-
-
-def push_and_process(hub, *fiches, **consent_terms):
-    record_consents(hub, list(fiches), **consent_terms)
-    answer = ingest.push_batch(hub, OWNER, list(fiches))
-    assert answer["accepted"] == len(fiches), answer
-    processing.process_outbox(hub, hub.publisher.published[-1])
-
-
-def fiche(fiche_id="F-1", version=1, **changes):
-    document = make_fiche(member=OWNER.member_id, fiche_id=fiche_id, version=version, **changes)
-    document["accompagnement"][0]["structure"] = OWNER.member_id
-    document["accompagnement"][0]["notes"] = "NOTE-LIBRE-CONFIDENTIELLE"
-    return document
 
 
 def test_one_fiche_reaches_three_roles_with_three_field_sets(network):

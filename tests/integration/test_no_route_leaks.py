@@ -15,7 +15,7 @@ from hub.api.app import create_app
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.domain.projection import ConsentScope, allowed_fields
-from hub.services import ingest, processing
+from hub.services import erasure, ingest, processing
 from hub.services.auth import Caller
 from hub.services.members import load_network
 from hub.services.publisher import RecordingPublisher
@@ -68,14 +68,22 @@ def world(db_url, tmp_path):
     fiche, markers = _marked_fiche()
     consent = record_consents(hub, [fiche], roles_destinataires=["accompagnement"],
                               finalites=["orientation", "accompagnement"])[0]
-    ingest.push_batch(hub, Caller(OWNER, "", "commune", "accueil"), [fiche])
+    owner = Caller(OWNER, "", "commune", "accueil")
+    ingest.push_batch(hub, owner, [fiche])
     processing.process_outbox(hub, hub.publisher.published[-1])
-    yield hub, Credentials(tmp_path / "creds" / f"{RECIPIENT}.json"), fiche, markers, consent
+    gone = make_fiche(member=OWNER, fiche_id="F-GONE")
+    record_consents(hub, [gone])
+    ingest.push_batch(hub, owner, [gone])
+    processing.process_outbox(hub, hub.publisher.published[-1])
+    erased = erasure.request_erasure(hub, owner, {"fiche_id": "F-GONE"})
+    assert erased["avis_envoyes"] == [RECIPIENT]
+    yield (hub, Credentials(tmp_path / "creds" / f"{RECIPIENT}.json"), fiche, markers, consent,
+           erased["effacement"])
     hub.close()
 
 
 def test_no_route_discloses_a_field_outside_the_recipients_allowed_set(world):
-    hub, creds, _fiche, markers, consent = world
+    hub, creds, _fiche, markers, consent, erasure_id = world
     scope = ConsentScope.from_terms(consent.purposes, consent.roles, consent.members)
     allowed = allowed_fields(hub.policy.current, "accompagnement", "accompagnement", scope,
                              False, member=RECIPIENT).paths
@@ -85,7 +93,8 @@ def test_no_route_discloses_a_field_outside_the_recipients_allowed_set(world):
         with hub.uow() as uow:
             porteur_id = uow.fiches.porteur_of(OWNER, "F-MARK").porteur_id
         values = {"member_id": OWNER, "fiche_id": "F-MARK", "porteur_id": porteur_id,
-                  "consent_id": consent.id, "name": "fiche", "seq": 0}
+                  "consent_id": consent.id, "name": "fiche", "seq": 0,
+                  "erasure_id": erasure_id}
         seen = []
         routes = client.get("/openapi.json").json()["paths"]
         for route, operations in routes.items():

@@ -42,4 +42,4 @@ def _table_of(diff) -> str | None:
 
 
 _ALL = {"consent_notices", "consents", "consent_states", "consent_notice_acks",
-        "consent_changes", "porteur_keys"}
+        "consent_changes"}

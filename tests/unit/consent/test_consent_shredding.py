@@ -1,4 +1,4 @@
-"""Crypto-shredding: destroying a porteur's key makes every copy of their data unreadable."""
+"""Crypto-shredding primitives: sealing bound to key and subject, key wrapping."""
 
 from __future__ import annotations
 
@@ -6,16 +6,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consent.examples import EXAMPLE_TIME
-from consent.fake import InMemoryPorteurKeys
 from consent.shredding import (
+    check_master_key,
     decrypt_fields,
     encrypt_fields,
+    is_sealed,
     new_key,
+    seal,
+    unseal,
     unwrap_key,
     wrap_key,
 )
-from hub.errors import ConfigurationError, DataErased, UnreadableData
+from hub.errors import ConfigurationError, UnreadableData
 
 PERSONAL = {"nom": "Durand", "prenom": "Léa", "telephone": "06 12 34 56 78",
             "adresse": {"commune": "Saint-Flour"}}
@@ -28,30 +30,18 @@ def test_fields_round_trip_and_ciphertexts_hide_values():
     assert decrypt_fields(key, sealed, "por_1") == PERSONAL
 
 
-def test_destroying_the_key_makes_backed_up_ciphertexts_unreadable():
-    keys = InMemoryPorteurKeys(new_key())
-    backup = encrypt_fields(keys.key_for("por_1", EXAMPLE_TIME), PERSONAL, "por_1")
-    keys.destroy("por_1", EXAMPLE_TIME)
-    assert keys.is_erased("por_1")
-    with pytest.raises(DataErased) as caught:
-        keys.key_for("por_1", EXAMPLE_TIME)
-    assert caught.value.status == 410
-    assert keys.rows["por_1"] is None  # nothing left to unwrap
+def test_sealed_bytes_are_bound_to_their_key_and_context():
+    key = new_key()
+    token = seal(key, b'{"nom":"Durand"}', "fiche:1:v1")
+    assert is_sealed(token) and "Durand" not in token
+    assert unseal(key, token, "fiche:1:v1") == b'{"nom":"Durand"}'
     with pytest.raises(UnreadableData):
-        decrypt_fields(keys.key_for("por_2", EXAMPLE_TIME), backup, "por_1")
-
-
-def test_a_porteur_erased_before_having_a_key_never_gets_one():
-    keys = InMemoryPorteurKeys(new_key())
-    keys.destroy("por_9", EXAMPLE_TIME)
-    with pytest.raises(DataErased):
-        keys.key_for("por_9", EXAMPLE_TIME)
-
-
-def test_the_key_is_stable_per_porteur_and_distinct_between_porteurs():
-    keys = InMemoryPorteurKeys(new_key())
-    assert keys.key_for("por_1", EXAMPLE_TIME) == keys.key_for("por_1", EXAMPLE_TIME)
-    assert keys.key_for("por_1", EXAMPLE_TIME) != keys.key_for("por_2", EXAMPLE_TIME)
+        unseal(key, token, "fiche:2:v1")
+    with pytest.raises(UnreadableData):
+        unseal(new_key(), token, "fiche:1:v1")
+    tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    with pytest.raises(UnreadableData):
+        unseal(key, tampered, "fiche:1:v1")
 
 
 def test_ciphertext_moved_to_another_field_or_porteur_is_refused():
@@ -69,7 +59,7 @@ def test_wrong_master_key_is_a_configuration_error():
     with pytest.raises(ConfigurationError):
         unwrap_key(new_key(), wrapped)
     with pytest.raises(ConfigurationError):
-        InMemoryPorteurKeys(b"short")
+        check_master_key(b"short")
 
 
 json_values = st.recursive(

@@ -1,0 +1,156 @@
+"""Erasure (GDPR art. 17) by crypto-shredding, and a member's deletion of its own fiche.
+
+Erasing destroys the data keys of the fiches concerned: their versions, and every
+delivery that disclosed their fields, become unreadable wherever a copy lies. What
+remains is pseudonymous: porteur and fiche ids, the audit trail, and each version's
+non-personal statistics. Deliveries that have not left are cancelled; every member
+that received (or may have received) the data gets an `erased` notice asking it to
+delete its copy, tracked like a withdrawal (pending, acknowledged, overdue).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from typing import Any
+
+from consent.model import NoticeKind
+from hub.bootstrap import Hub
+from hub.errors import AlreadyErased, BadRequest, Forbidden, NotFound
+from hub.services import audit
+from hub.services.auth import Caller
+from hub.services.notices import add_notices
+
+PORTEUR, FICHE = "porteur", "fiche"
+ERASED = "erased"
+_COORDINATION = "coordination"
+
+
+def request_erasure(hub: Hub, caller: Caller, body: Any) -> dict[str, Any]:
+    """Erase a porteur: named by one of the caller's fiches (`fiche_id`), or by its id
+    (`porteur_id`, coordination only). `reference` (the request in the member's own
+    system) is kept only as a hash."""
+    if not isinstance(body, dict) or len({"fiche_id", "porteur_id"} & body.keys()) != 1:
+        raise BadRequest(
+            "Le corps doit être {\"fiche_id\": ...} (une de vos fiches) ou, pour la "
+            "coordination, {\"porteur_id\": ...}, avec éventuellement \"reference\".",
+            "The body must be {\"fiche_id\": ...} (one of your fiches) or, for the "
+            "coordination, {\"porteur_id\": ...}, optionally with \"reference\".")
+    reference = body.get("reference")
+    if reference is not None and (not isinstance(reference, str) or not 1 <= len(reference) <= 200):
+        raise BadRequest("« reference » doit être un texte de 1 à 200 caractères.",
+                         "'reference' must be a text of 1 to 200 characters.")
+    with hub.uow() as uow:
+        if "porteur_id" in body:
+            if caller.role != _COORDINATION:
+                raise Forbidden("Seule la coordination efface un porteur par son identifiant ; "
+                                "un membre nomme l'une de ses fiches.",
+                                "Only the coordination erases a porteur by id; a member names "
+                                "one of its fiches.")
+            porteur_id = body["porteur_id"]
+            fiches = uow.fiches.of_porteur(porteur_id) if isinstance(porteur_id, str) else []
+            if not fiches:
+                raise NotFound("Porteur inconnu.", "Unknown porteur.")
+        else:
+            own = _own_fiche(uow, caller, body["fiche_id"])
+            porteur_id = own.porteur_id
+            fiches = uow.fiches.of_porteur(porteur_id) if porteur_id else [own]
+        if uow.keys.erased(f.id for f in fiches) == {f.id for f in fiches}:
+            raise AlreadyErased("Les données de ce porteur sont déjà effacées.",
+                                "This porteur's data is already erased.")
+    return _erase(hub, caller, PORTEUR, porteur_id, fiches, reference)
+
+
+def delete_fiche(hub: Hub, caller: Caller, member_id: str, fiche_id: str) -> dict[str, Any]:
+    """The owning member removes one fiche from the network (e.g. the record was deleted in
+    its own system): that fiche alone is erased; the porteur's other fiches stay."""
+    if member_id != caller.member_id:
+        raise Forbidden("Un membre ne supprime que ses propres fiches.",
+                        "A member deletes only its own fiches.")
+    with hub.uow() as uow:
+        fiche = _own_fiche(uow, caller, fiche_id)
+        if uow.keys.erased([fiche.id]):
+            raise AlreadyErased("Cette fiche est déjà effacée.", "This fiche is already erased.")
+    return _erase(hub, caller, FICHE, fiche.porteur_id, [fiche], None)
+
+
+def read_erasure(hub: Hub, caller: Caller, erasure_id: str) -> dict[str, Any]:
+    """The request and each notified member's acknowledgement status, for the requester,
+    the coordination and the notified members."""
+    with hub.uow() as uow:
+        row = uow.erasures.get(erasure_id)
+    acks = hub.consents.acks(erasure_id) if row is not None else []
+    notified = {a.recipient_id for a in acks}
+    if row is None or (caller.member_id not in notified | {row.requested_by}
+                       and caller.role != _COORDINATION):
+        raise NotFound("Aucun effacement ne porte cet identifiant.", "No erasure has this id.")
+    now = hub.clock()
+    delay = dt.timedelta(days=hub.settings.notice_ack_delay_days)
+    return {
+        "effacement": row.id, "portee": row.scope, "porteur_id": row.porteur_id,
+        "demande_par": row.requested_by, "demande_le": _iso(row.requested_at),
+        "fiches_effacees": row.fiches,
+        "avis": [{"membre": a.recipient_id, "statut": a.status(now, delay).value}
+                 for a in acks if a.kind == NoticeKind.ERASURE],
+    }
+
+
+def acknowledge(hub: Hub, caller: Caller, erasure_id: str) -> dict[str, Any]:
+    """A notified member confirms it deleted what it had received."""
+    ack = hub.consents.acknowledge(erasure_id, caller.member_id, hub.clock(), NoticeKind.ERASURE)
+    delay = dt.timedelta(days=hub.settings.notice_ack_delay_days)
+    return {"effacement": erasure_id, "membre": caller.member_id,
+            "statut": ack.status(hub.clock(), delay).value}
+
+
+def _own_fiche(uow: Any, caller: Caller, fiche_id: Any) -> Any:
+    row = uow.fiches.porteur_of(caller.member_id, fiche_id) if isinstance(fiche_id, str) else None
+    if row is None:
+        raise NotFound("Vous n'avez pas de fiche portant cet identifiant.",
+                       "You have no fiche with this id.")
+    return row
+
+
+def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches: list[Any],
+           reference: str | None) -> dict[str, Any]:
+    now = hub.clock()
+    erasure_id = "eff_" + secrets.token_hex(12)
+    pks = [f.id for f in fiches]
+    with hub.uow() as uow:
+        uow.keys.destroy(pks, now)
+        cancelled = uow.deliveries.cancel_pending(pks, "data_erased")
+        # A delivery being sent right now may have left: its recipient is notified too.
+        concerned = uow.deliveries.recipients_of_fiches(pks)
+        if scope == PORTEUR:
+            concerned |= {f.member_id for f in uow.fiches.of_porteur(porteur_id)} \
+                if porteur_id else set()
+        members = [m for m in uow.members.all() if m.id in concerned - {caller.member_id}]
+        notified = add_notices(uow, members, event=ERASED, subject=erasure_id,
+                               porteur_id=porteur_id, fiche_pk=pks[0], now=now, document={
+                                   "effacement": erasure_id, "portee": scope,
+                                   "sources": [{"membre": f.member_id, "fiche_id": f.fiche_id}
+                                               for f in fiches],
+                                   "demande": "Le porteur a demandé l'effacement de ses données"
+                                              " : supprimez celles que vous avez reçues et "
+                                              "accusez réception.",
+                                   "accuse_reception": f"/v1/erasures/{erasure_id}/ack"})
+        uow.erasures.add({
+            "id": erasure_id, "porteur_id": porteur_id, "scope": scope,
+            "requested_by": caller.member_id, "fiches": len(pks), "requested_at": now,
+            "reference_sha256": hashlib.sha256(reference.encode()).hexdigest()
+            if reference else None})
+        uow.commit()
+    for member_id in notified:
+        hub.consents.notice_sent(erasure_id, member_id, now, NoticeKind.ERASURE)
+    audit.record(hub, [audit.event(hub, "erasure", caller.member_id, porteur_id=porteur_id,
+                                   fiches=[(f.member_id, f.fiche_id) for f in fiches])])
+    if notified:
+        hub.publisher.request_dispatch_safely()
+    return {"effacement": erasure_id, "portee": scope, "porteur_id": porteur_id,
+            "fiches_effacees": len(pks), "livraisons_annulees": cancelled,
+            "avis_envoyes": sorted(notified)}
+
+
+def _iso(value: dt.datetime) -> str:
+    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
