@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
 class Recipient:
-    """Records every POST; answers `self.status` (200 by default)."""
+    """Records every POST; answers `self.status` (200 by default), after holding each
+    request `self.delay_s` seconds (`self.arrived` is set as soon as one comes in)."""
 
     def __init__(self) -> None:
         self.status = 200
+        self.delay_s = 0.0
+        self.arrived = threading.Event()
         self.received: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         recipient = self
@@ -20,6 +24,8 @@ class Recipient:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                recipient.arrived.set()
+                time.sleep(recipient.delay_s)
                 with recipient.lock:
                     status = recipient.status
                     if 200 <= status < 300:

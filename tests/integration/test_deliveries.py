@@ -161,3 +161,23 @@ def test_a_member_edits_its_own_subscriptions_and_routing_follows(network):
     assert subscriptions.read_subscriptions(hub, THIERS) == [{"communes": ["43048"]}]
     push_and_process(hub, fiche())  # in Ambert: Thiers no longer subscribes to it
     assert read_feed(hub, THIERS, 0, 100)["deliveries"] == []
+
+
+def test_expiry_is_applied_by_the_periodic_task_like_a_withdrawal(network):
+    hub, clock, cci, pfil = network
+    pfil.status = 503  # the pfil's delivery has not left when the consent expires
+    push_and_process(hub, fiche())
+    webhooks.dispatch_webhooks(hub)
+    clock.now += dt.timedelta(days=366)
+    assert consents.expire_due(hub) == 1
+    assert consents.expire_due(hub) == 0  # applied once
+    pfil.status = 200
+    webhooks.dispatch_webhooks(hub)
+    assert [d["evenement"] for d in cci.documents()] == ["created", "withdrawn"]
+    assert [d["evenement"] for d in pfil.documents()] == ["withdrawn"]
+    answer = ingest.push_batch(hub, OWNER, [fiche(version=2)])
+    assert answer["results"][0]["errors"][0]["code"] == "consent_expired"
+    consent_id = hub.consents.for_porteur([(OWNER.member_id, "F-1")])[0].id
+    acks = hub.consents.acks(consent_id)
+    assert {(a.recipient_id, a.kind.value) for a in acks} >= {("cci-thiers", "expiry"),
+                                                              ("pfil-livradois", "expiry")}

@@ -1,0 +1,81 @@
+"""A withdrawal racing deliveries in flight, with a real Celery worker (and its beat) on
+Redis and PostgreSQL, and real HTTP recipients: a delivery that had left is followed
+by the withdrawal notice; one that had not left is never sent."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+import redis
+
+from hub.bootstrap import Hub
+from hub.config import Settings
+from hub.demo.processes import running, start_worker
+from hub.services import consents, ingest
+from hub.services.auth import Caller
+from hub.services.members import load_network
+from hub.store.migrate import upgrade
+from tests.conftest import REDIS_URL, _drop_pg_database, _fresh_pg_database, service_missing
+from tests.factories import make_fiche, record_consents
+from tests.integration.test_pipeline_processes import wait_until
+from tests.receiver import Recipient
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+OWNER = Caller("commune-ambert", "Mairie", "commune", "accueil")
+
+
+@pytest.fixture
+def world(tmp_path, postgres_url):
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        service_missing("Redis", exc)
+    db = _fresh_pg_database(postgres_url)
+    upgrade(db)
+    env = {"HUB_DATA_DIR": str(tmp_path / "data"), "HUB_DATABASE_URL": db,
+           "HUB_BROKER_URL": REDIS_URL, "HUB_QUEUE_NAME": f"test-{uuid.uuid4().hex[:8]}",
+           "HUB_DISPATCH_INTERVAL_S": "0.5", "HUB_WEBHOOK_RETRY_BASE_S": "0.5",
+           "HUB_WEBHOOK_RETRY_MAX_S": "1", "HUB_LOG_LEVEL": "WARNING"}
+    with Recipient() as slow, Recipient() as down:
+        members = [_member(OWNER.member_id, "commune", "accueil"),
+                   _member("cci-thiers", "cci", "accompagnement", slow.url),
+                   _member("pfil-livradois", "pfil", "financement", down.url)]
+        (tmp_path / "network.json").write_text(json.dumps({"reseau": "t", "membres": members}))
+        hub = Hub.from_settings(Settings.from_env(env))  # publishes to the real broker
+        load_network(hub, tmp_path / "network.json", tmp_path / "creds")
+        yield env, hub, slow, down, tmp_path / "logs"
+        hub.close()
+    _drop_pg_database(db)
+
+
+def _member(member_id, kind, role, webhook=None):
+    member = {"id": member_id, "nom": member_id, "nature": kind, "role": role,
+              "contact": {"courriel": f"{member_id}@exemple.fr"},
+              "abonnements": [{"communes": ["63003"]}]}
+    return {**member, "webhook": webhook} if webhook else member
+
+
+def events(recipient):
+    return [d["evenement"] for d in recipient.documents()]
+
+
+def test_a_withdrawal_racing_deliveries_in_flight_with_a_real_worker(world):
+    env, hub, slow, down, logs = world
+    slow.delay_s = 3.0  # the cci's delivery will be on the wire when the porteur withdraws
+    down.status = 503  # the pfil's will still be waiting for a retry
+    fiche = make_fiche(member=OWNER.member_id, fiche_id="F-RACE")
+    consent = record_consents(hub, [fiche])[0]
+    with running([start_worker(env, logs)]):
+        assert ingest.push_batch(hub, OWNER, [fiche])["accepted"] == 1
+        assert slow.arrived.wait(60), "the worker never sent the delivery"
+        withdrawn = consents.withdraw_consent(hub, OWNER, consent.id)
+        assert set(withdrawn["avis_envoyes"]) == {"cci-thiers", "pfil-livradois"}
+        slow.delay_s = 0.0
+        down.status = 200
+        wait_until(lambda: "withdrawn" in events(slow) and "withdrawn" in events(down), 60,
+                   "withdrawal notices at both recipients")
+    assert events(slow) == ["created", "withdrawn"]  # it had left: the notice follows it
+    assert events(down) == ["withdrawn"]  # it had not left: never sent
