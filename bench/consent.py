@@ -14,26 +14,22 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.append(str(Path(__file__).resolve().parent))
 
 import sqlalchemy as sa
+from _stores import postgres_url, sqlite_url
 
 from consent.decision import may_receive
 from consent.examples import NOTICE_TEXT, example_submission
 from consent.sql import SqlConsentRegistry
 from hub.store.engine import create_engine
-from hub.store.migrate import upgrade
 
-PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CONSENTS = 50
 
 
@@ -80,30 +76,6 @@ def _record_consents(registry: SqlConsentRegistry) -> list[str]:
                                            fiche_id=f"F-{n}"), "pfil-est").id
         for n in range(CONSENTS)
     ]
-
-
-@contextmanager
-def sqlite_url() -> Iterator[str]:
-    with tempfile.TemporaryDirectory() as directory:
-        url = f"sqlite:///{directory}/bench.sqlite3"
-        upgrade(url)
-        yield url
-
-
-@contextmanager
-def postgres_url() -> Iterator[str]:
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = f"capactif_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = sa.engine.make_url(PG_URL).set(database=name).render_as_string(False)
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def main() -> None:
