@@ -11,12 +11,16 @@ from typing import Any
 
 class Recipient:
     """Records every POST; answers `self.status` (200 by default), after holding each
-    request `self.delay_s` seconds (`self.arrived` is set as soon as one comes in)."""
+    request `self.delay_s` seconds (`self.arrived` is set as soon as one comes in, and
+    `self.arrivals` keeps the monotonic time of each). With `self.hang_up` set, it
+    closes the connection without answering."""
 
     def __init__(self) -> None:
         self.status = 200
         self.delay_s = 0.0
+        self.hang_up = False
         self.arrived = threading.Event()
+        self.arrivals: list[float] = []
         self.received: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         recipient = self
@@ -24,7 +28,11 @@ class Recipient:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                recipient.arrivals.append(time.monotonic())
                 recipient.arrived.set()
+                if recipient.hang_up:
+                    self.close_connection = True
+                    return
                 time.sleep(recipient.delay_s)
                 with recipient.lock:
                     status = recipient.status

@@ -181,3 +181,50 @@ def test_expiry_is_applied_by_the_periodic_task_like_a_withdrawal(network):
     acks = hub.consents.acks(consent_id)
     assert {(a.recipient_id, a.kind.value) for a in acks} >= {("cci-thiers", "expiry"),
                                                               ("pfil-livradois", "expiry")}
+
+
+def _once_each(recipient):
+    """What a recipient keeps: each delivery once, by idempotency key, in arrival order."""
+    kept = {}
+    for document in recipient.documents():
+        kept.setdefault(document["delivery_id"], document)
+    return [(d["source"]["fiche_id"], d["evenement"]) for d in kept.values()]
+
+
+def test_a_recipient_that_times_out_then_recovers_gets_everything_once_in_order(network):
+    hub, clock, cci, _pfil = network
+    hub = hub.with_settings(webhook_timeout_s=0.3)
+    cci.delay_s = 1.0  # answers too late: the hub gives up on each attempt and retries
+    push_and_process(hub, fiche("F-1"))
+    push_and_process(hub, fiche("F-2"))
+    for _ in range(2):
+        webhooks.dispatch_webhooks(hub)
+        clock.now += dt.timedelta(minutes=10)
+    assert len(cci.arrivals) == 2  # one attempt each time, head of line only
+    cci.delay_s = 0.0
+    webhooks.dispatch_webhooks(hub)
+    assert _once_each(cci) == [("F-1", "created"), ("F-2", "created")]
+
+
+def test_a_recipient_that_closes_connections_then_recovers_gets_everything_once(network):
+    hub, clock, cci, _pfil = network
+    cci.hang_up = True
+    push_and_process(hub, fiche("F-1"))
+    push_and_process(hub, fiche("F-2"))
+    summary = webhooks.dispatch_webhooks(hub)
+    assert (summary.failed, cci.documents()) == (1, [])
+    cci.hang_up = False
+    clock.now += dt.timedelta(minutes=10)
+    webhooks.dispatch_webhooks(hub)
+    assert _once_each(cci) == [("F-1", "created"), ("F-2", "created")]
+    assert len(cci.documents()) == 2
+
+
+def test_a_slow_recipient_never_delays_the_others(network):
+    hub, _clock, cci, pfil = network
+    cci.delay_s = 1.5  # each cci delivery takes 1.5 s; the pfil's three take milliseconds
+    for fiche_id in ("F-1", "F-2", "F-3"):
+        push_and_process(hub, fiche(fiche_id))
+    assert webhooks.dispatch_webhooks(hub).sent == 6
+    assert len(pfil.arrivals) == 3 and len(cci.arrivals) == 3
+    assert max(pfil.arrivals) < cci.arrivals[1]  # the pfil was served while the cci dawdled
