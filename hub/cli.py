@@ -61,6 +61,12 @@ def _parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="pipeline counts (fiches, processed, outbox)")
     status.set_defaults(run=_status)
 
+    policy = sub.add_parser("policy", help="field policy tools")
+    policy_sub = policy.add_subparsers(title="policy")
+    check = policy_sub.add_parser("check", help="check a policy file before putting it in force")
+    check.add_argument("file", type=Path)
+    check.set_defaults(run=_policy_check)
+
     dedup = sub.add_parser("dedup", help="batch deduplication of a CSV of people")
     dedup.add_argument("--input", type=Path, required=True)
     dedup.add_argument("--output", type=Path, required=True)
@@ -169,6 +175,19 @@ def _status(_args: argparse.Namespace) -> int:
     from hub.services.processing import pipeline_status
 
     print(json.dumps(pipeline_status(_hub()), indent=2))
+    return 0
+
+
+def _policy_check(args: argparse.Namespace) -> int:
+    """Load the file as the hub would (schema, then roles, purposes, categories, paths) and
+    print what each role sees per purpose; exits 1 naming the fault otherwise."""
+    from hub.services.policy_loader import load_policy_file
+
+    policy = load_policy_file(args.file)
+    print(f"politique {policy.version} : conforme / policy {policy.version}: valid")
+    for (role, purpose), rule in sorted(policy.rules.items()):
+        print(f"  {role:<15} {purpose:<15} {len(rule.for_anyone):>3} champs"
+              f" (+{len(rule.for_referent - rule.for_anyone)} pour la structure référente)")
     return 0
 
 

@@ -40,6 +40,7 @@ class Settings:
     worker_batch_size: int = 1000
     queue_name: str = "capactif"
     policy_file: Path = Path("")
+    policy_reload_s: float = 5.0
     webhook_timeout_s: float = 10.0
     webhook_retry_base_s: float = 2.0
     webhook_retry_max_s: float = 600.0

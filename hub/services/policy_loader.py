@@ -3,7 +3,9 @@
 The file is validated against `schemas/policy.v1.json`, then by the domain loader
 against the fiche schema (roles, purposes, categories, paths). Every error names the
 file and the JSON path at fault. `PolicyHolder.reload` keeps the running policy when
-the new file is refused.
+the new file is refused. A holder given its file watches it: every process (API,
+workers) picks up an edited policy within `HUB_POLICY_RELOAD_S`, and a refused file
+leaves the running policy in place, with the reason logged (file and JSON path only).
 
 Example:
     >>> holder = PolicyHolder(load_policy_file(Path("examples/policy.json")))
@@ -13,7 +15,9 @@ Example:
 from __future__ import annotations
 
 import json
+import logging
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +27,7 @@ from hub.domain.policy import Policy, load_policy
 from hub.errors import InvalidPolicy
 
 DEFAULT_POLICY_FILE = Path(__file__).resolve().parents[2] / "examples" / "policy.json"
+_log = logging.getLogger(__name__)
 
 
 def load_policy_file(path: Path, fiche_schema: Mapping[str, Any] | None = None) -> Policy:
@@ -60,14 +65,24 @@ def _read(path: Path) -> Any:
 
 
 class PolicyHolder:
-    """The running policy; replaced only by a policy that loaded without error."""
+    """The running policy; replaced only by a policy that loaded without error.
 
-    def __init__(self, policy: Policy) -> None:
+    Given `path`, it looks at the file's modification stamp at most every
+    `check_every_s` seconds when asked for the current policy, and reloads it when it
+    changed."""
+
+    def __init__(self, policy: Policy, path: Path | None = None, check_every_s: float = 5.0,
+                 clock: Any = time.monotonic) -> None:
         self._policy = policy
         self._lock = threading.Lock()
+        self._path, self._every, self._clock = path, check_every_s, clock
+        self._stamp = _stamp(path) if path else None
+        self._next_check = clock() + check_every_s
 
     @property
     def current(self) -> Policy:
+        if self._path is not None and self._clock() >= self._next_check:
+            self._check_file(self._path)
         return self._policy
 
     def reload(self, path: Path, fiche_schema: Mapping[str, Any] | None = None) -> Policy:
@@ -76,3 +91,26 @@ class PolicyHolder:
         with self._lock:
             self._policy = candidate
         return candidate
+
+    def _check_file(self, path: Path) -> None:
+        with self._lock:
+            self._next_check = self._clock() + self._every
+            stamp = _stamp(path)
+            if stamp == self._stamp:
+                return
+            self._stamp = stamp
+        try:
+            policy = self.reload(path)
+        except InvalidPolicy as exc:
+            _log.error("policy file refused, policy %s stays in force: %s",
+                       self._policy.version, exc.message_en)
+            return
+        _log.warning("policy %s now in force (from %s)", policy.version, path)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size

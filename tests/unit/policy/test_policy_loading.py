@@ -165,3 +165,43 @@ def test_a_sound_reload_replaces_the_running_policy(tmp_path, policy_document):
     good.write_text(json.dumps(policy_document), encoding="utf-8")
     holder.reload(good)
     assert holder.current.version == "2025.2"
+
+
+class _Ticks:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_watched_policy_file_is_picked_up_after_an_edit_and_a_broken_edit_is_ignored(
+        tmp_path, policy_document):
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(policy_document), encoding="utf-8")
+    ticks = _Ticks()
+    holder = PolicyHolder(load_policy_file(path), path, check_every_s=5, clock=ticks)
+    running = holder.current.version
+    policy_document["version"] = "2027.1"
+    path.write_text(json.dumps(policy_document), encoding="utf-8")
+    assert holder.current.version == running  # not looked at before the delay
+    ticks.now = 5
+    assert holder.current.version == "2027.1"
+    path.write_text('{"version": "2027.2", "regles": [', encoding="utf-8")
+    ticks.now = 10
+    assert holder.current.version == "2027.1"  # refused: the running policy stays
+    path.unlink()
+    ticks.now = 15
+    assert holder.current.version == "2027.1"
+
+
+def test_policy_check_command_prints_each_rule_or_names_the_fault(tmp_path, capsys):
+    from hub.cli import main
+
+    assert main(["policy", "check", str(SHIPPED_POLICY_FILE)]) == 0
+    out = capsys.readouterr().out
+    assert "valid" in out and "financement     financement" in out
+    broken = tmp_path / "policy.json"
+    broken.write_text("{", encoding="utf-8")
+    assert main(["policy", "check", str(broken)]) == 1
+    assert "invalid_policy" in capsys.readouterr().err
