@@ -115,6 +115,21 @@ class HubClient:
         path = f"/v1/fiches/{quote(member, safe=':')}/{quote(fiche_id, safe=':')}"
         return self.request("GET", path)
 
+    def delete_fiche(self, member: str, fiche_id: str) -> bool:
+        """Remove one of the caller's fiches from the network (the record was deleted at
+        the source): the hub erases it and notifies its recipients. True when the hub
+        erased it now, False when it was already erased or never reached the hub."""
+        path = f"/v1/fiches/{quote(member, safe=':')}/{quote(fiche_id, safe=':')}"
+        try:
+            self.request("DELETE", path)
+        except HubNotFound:
+            return False
+        except HubRequestRejected as exc:
+            if exc.hub_code == "already_erased":
+                return False
+            raise
+        return True
+
     def feed(self, after: str | int | None = None, limit: int | None = None) -> FeedPage:
         """One page of the caller's deliveries after the cursor `after`."""
         query = {k: v for k, v in (("after", after), ("limit", limit)) if v is not None}

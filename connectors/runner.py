@@ -8,9 +8,11 @@ is unreachable or answers 5xx mid-run, the run stops at the last accepted batch
 and says so in its summary; the next run starts from the same cursor and skips
 what was accepted, so nothing is skipped and nothing is sent twice in effect.
 
-Deleted records: a withdrawal endpoint does not exist yet in the hub protocol; the
-runner lists the fiche ids to withdraw in `RunSummary.withdrawals` and sends
-nothing for them (TODO: call the withdrawal endpoint when the consent work adds it).
+Deleted records (flagged deleted by the source, or gone from a full export): the
+runner asks the hub to remove each fiche (`DELETE /v1/fiches/{member}/{fiche_id}`:
+the hub erases it and notifies its recipients), then forgets it in the checkpoint;
+`RunSummary.withdrawals` lists them. A hub that is down stops the run as for pushes,
+and the next run sends the deletion again.
 """
 
 from __future__ import annotations
@@ -154,7 +156,7 @@ class Runner:
         known = state.known.get(record.key or "")
         if record.deleted:
             if known is not None:
-                summary.withdrawals.append(known.fiche_id)
+                self._withdraw(record.key, state, summary)
             return
         try:
             fiche = self._fiche(record)
@@ -247,9 +249,15 @@ class Runner:
         self.rejects.write(batch[0].line, batch[0].fiche.get("fiche_id"), "hub", [problem])
 
     def _withdrawals(self, state: CheckpointState, summary: RunSummary) -> None:
-        # TODO(consent issue): send each withdrawal to the hub's withdrawal endpoint.
         for key in sorted(self.source.deleted_keys(set(state.known))):
-            summary.withdrawals.append(state.known[key].fiche_id)
+            self._withdraw(key, state, summary)
+
+    def _withdraw(self, key: str, state: CheckpointState, summary: RunSummary) -> None:
+        """Remove the fiche from the network, then forget it (durably)."""
+        fiche_id = state.known[key].fiche_id
+        self.client.delete_fiche(self.client.member_id, fiche_id)
+        self.checkpoint.acknowledge(state, {}, [key])
+        summary.withdrawals.append(fiche_id)
 
 
 def run_every(

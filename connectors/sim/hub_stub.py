@@ -63,6 +63,7 @@ class HubStub(LocalServer):
         self.deliveries: list[dict[str, Any]] = []
         self.consents: dict[str, dict[str, Any]] = {}
         self.refusals: dict[str, str] = {}
+        self.erased: set[tuple[str, str]] = set()
         self.requests = 0
         self.auth_failures = 0
         self._nonces: set[tuple[str, str]] = set()
@@ -88,7 +89,8 @@ class HubStub(LocalServer):
         return {"membre": member_id, "token": token, "cle_privee": _b64(raw), "hub_url": self.url}
 
     def fail_next(self, status: int, count: int = 1, *, after: int = 0) -> None:
-        """Answer `status` to `count` fiche pushes, once `after` more pushes went through."""
+        """Answer `status` to `count` fiche pushes or deletions, once `after` more went
+        through."""
         with self._lock:
             self._fault_after = after
             self._faults.extend([status] * count)
@@ -193,6 +195,18 @@ class HubStub(LocalServer):
         return 200, {"membre": owner, "fiche_id": fiche_id, "version": fiche["version"],
                      "porteur_id": None, "processed": False, "fiche": fiche}
 
+    def delete_fiche(self, member: str, owner: str, fiche_id: str) -> tuple[int, dict[str, Any]]:
+        if owner != member:
+            raise StubError(403, "forbidden")
+        self._maybe_fail()
+        if (owner, fiche_id) in self.erased:
+            raise StubError(409, "already_erased")
+        if self.fiches.pop((owner, fiche_id), None) is None:
+            raise StubError(404, "not_found")
+        self.erased.add((owner, fiche_id))
+        return 200, {"effacement": f"eff_{secrets.token_hex(6)}", "portee": "fiche",
+                     "fiches_effacees": 1}
+
     def feed(self, member: str, query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
         after = int((query.get("after") or ["0"])[0] or 0)
         limit = int((query.get("limit") or ["100"])[0])
@@ -215,6 +229,8 @@ class HubStub(LocalServer):
             return self.push(member, body)
         if method == "GET" and len(segments) == 4 and segments[:2] == ["v1", "fiches"]:
             return self.get_fiche(member, segments[2], segments[3])
+        if method == "DELETE" and len(segments) == 4 and segments[:2] == ["v1", "fiches"]:
+            return self.delete_fiche(member, segments[2], segments[3])
         if method == "GET" and segments == ["v1", "feed"]:
             return self.feed(member, parse_qs(parts.query))
         if method == "POST" and segments == ["v1", "consents"]:
@@ -261,5 +277,8 @@ def _handler_for(stub: HubStub) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             self._serve("POST")
+
+        def do_DELETE(self) -> None:
+            self._serve("DELETE")
 
     return Handler

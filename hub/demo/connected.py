@@ -26,15 +26,21 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._:-]")
 def run_connectors(data_dir: Path, clients: dict[str, HubClient],
                    notice: tuple[int, str]) -> dict[str, Any]:
     """Record consents as the members' agents would, then run each connector twice
-    (the second run must send nothing: checkpoints and idempotency)."""
+    (the second run must send nothing: checkpoints and idempotency). Between the two
+    runs one contact is deleted in the CRM: the second run removes its fiche from the
+    hub (erased, its recipients notified)."""
     folder = data_dir / "connecteurs"
     csv_config = _csv_member(folder / CSV_MEMBER, data_dir, clients[CSV_MEMBER], notice)
     with CrmServer(CRM_CONTACTS, token="jeton-crm-demo") as crm:
         rest_config = _rest_member(folder / REST_MEMBER, data_dir, clients[REST_MEMBER],
                                    notice, crm)
         os.environ["CCI_CRM_TOKEN"] = crm.token
-        runs = {member: [ConnectorConfig.load(config).build_runner().run() for _ in range(2)]
-                for member, config in ((CSV_MEMBER, csv_config), (REST_MEMBER, rest_config))}
+        configs = {CSV_MEMBER: csv_config, REST_MEMBER: rest_config}
+        runs = {member: [ConnectorConfig.load(config).build_runner().run()]
+                for member, config in configs.items()}
+        crm.delete(min(crm.contacts))
+        for member, config in configs.items():
+            runs[member].append(ConnectorConfig.load(config).build_runner().run())
     rejects = (folder / CSV_MEMBER / "etat" / "rejets.csv")
     return {"runs": runs, "rejects": rejects,
             "rejected_lines": rejects.read_text("utf-8").count("\n") - 1 if rejects.exists() else 0}

@@ -71,6 +71,7 @@ def connectors(result: dict[str, Any]) -> None:
     for member, (first, second) in result["runs"].items():
         say(f"  {member:<18} 1er passage : {first.read} lus, {first.accepted} acceptés, "
             f"{first.rejected_local} rejetés localement, {first.rejected_hub} rejetés par le hub ; "
-            f"2e passage : {second.sent} envoyés ({second.unchanged} inchangés)")
+            f"2e passage : {second.sent} envoyés ({second.unchanged} inchangés, "
+            f"{len(second.withdrawals)} supprimés à la source donc retirés du hub)")
     say(f"  lignes rejetées à corriger dans le tableur : {result['rejected_lines']} "
         f"({result['rejects']})")

@@ -54,13 +54,14 @@ def _process_versions(uow: UnitOfWork, version_ids: list[int],
     new_porteurs: list[str] = []
     links, processed = [], []
     for row in rows:
-        if row.payload is None:
-            continue  # erased before it was processed: nothing to resolve or share
         fiche = state.setdefault(row.fiche_pk, {
             "pk": row.fiche_pk, "porteur_id": row.porteur_id,
             "processed_version": row.processed_version or 0,
             "payload": previous.get((row.fiche_pk, row.processed_version)),
         })
+        if row.payload is None:  # erased before it was processed: nothing to resolve or share
+            fiche["processed_version"] = max(fiche["processed_version"], row.version)
+            continue
         if fiche["porteur_id"] is None:
             fiche["porteur_id"] = new_porteur_id()
             new_porteurs.append(fiche["porteur_id"])

@@ -26,6 +26,8 @@ def test_the_demo_pushes_processes_summarises_and_leaves_no_process(tmp_path):
     assert accepted + rejected == pushed and rejected > 0
     assert len(via_connectors) == 2 and all(via_connectors)  # a CSV and a REST member
     assert re.findall(r"2e passage : (\d+) envoyés", out) == ["0", "0"]  # re-run sends nothing
+    # a contact deleted in the CRM between the runs is removed from the hub
+    assert re.findall(r"(\d+) supprimés à la source", out) == ["0", "1"]
     assert processed == accepted + sum(via_connectors)
     assert "[unknown_consent_reference]" in out  # one fiche refused for want of consent
     assert "[format]" in out or "[required]" in out

@@ -124,13 +124,32 @@ def test_a_version_the_hub_holds_but_the_checkpoint_lost_is_continued(tmp_path, 
     assert hub.accepted_versions("commune-ambert")["COM-2025-00001"] == 2
 
 
-def test_a_line_deleted_at_the_member_is_listed_for_withdrawal(tmp_path, mapping, client):
+def test_a_line_deleted_at_the_member_is_removed_from_the_hub_once(tmp_path, mapping, client,
+                                                                   hub):
     people = PeopleFactory(7).people(10)
     make_runner(tmp_path, mapping, client,
                 write_export(tmp_path / "export.csv", 0, people=people)).run()
     path = write_export(tmp_path / "export.csv", 0, people=people[:4] + people[5:])
     summary = make_runner(tmp_path, mapping, client, path).run()
     assert summary.withdrawals == ["COM-2025-00005"] and summary.sent == 0
+    assert hub.erased == {("commune-ambert", "COM-2025-00005")}
+    again = make_runner(tmp_path, mapping, client, path).run()
+    assert again.withdrawals == [] and again.sent == 0  # forgotten once the hub erased it
+
+
+def test_a_deletion_the_hub_cannot_take_now_is_sent_again_next_run(tmp_path, mapping, client,
+                                                                   hub):
+    people = PeopleFactory(7).people(10)
+    make_runner(tmp_path, mapping, client,
+                write_export(tmp_path / "export.csv", 0, people=people)).run()
+    path = write_export(tmp_path / "export.csv", 0, people=people[:4] + people[5:])
+    hub.fail_next(503, 10)
+    summary = make_runner(tmp_path, mapping, client, path).run()
+    assert summary.stopped == "hub_unavailable" and hub.erased == set()
+    hub.clear_faults()
+    retried = make_runner(tmp_path, mapping, client, path).run()
+    assert retried.withdrawals == ["COM-2025-00005"]
+    assert hub.erased == {("commune-ambert", "COM-2025-00005")}
 
 
 def test_fiches_rejected_by_the_hub_land_in_the_rejects_file_and_are_not_checkpointed(
