@@ -3,7 +3,8 @@ capability's table module (used by Alembic and by tests that compare the
 migrations with the declared tables)."""
 
 import hub.store.audit_tables
-import hub.store.delivery_tables  # noqa: F401  (deliveries, feed positions, subscriptions)
+import hub.store.delivery_tables  # deliveries, feed positions, subscriptions
+import hub.store.matching_tables  # noqa: F401  (blocking index, review queue, merges)
 from consent.tables import define_tables
 from hub.store.tables import metadata
 

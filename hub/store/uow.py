@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from hub.errors import StoreUnavailable
 from hub.store import repositories as repos
 from hub.store.delivery_repository import Deliveries
+from hub.store.matching_repository import Matching
 
 
 class UnitOfWork:
@@ -37,6 +38,7 @@ class UnitOfWork:
         self.outbox = repos.Outbox(conn)
         self.nonces = repos.Nonces(conn)
         self.deliveries = Deliveries(conn)
+        self.matching = Matching(conn)
         self.dialect = conn.dialect.name
         return self
 
