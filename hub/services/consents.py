@@ -4,10 +4,7 @@ with its fan-out to every member that received the porteur's data, receipts, ack
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from typing import Any
-
-import orjson
 
 from consent.model import ConsentRecord, NoticeKind
 from consent.receipts import build_receipt, sign_receipt
@@ -15,7 +12,7 @@ from hub.bootstrap import Hub
 from hub.errors import Forbidden, NotFound
 from hub.services import audit
 from hub.services.auth import Caller
-from hub.store.delivery_repository import FEED, PENDING
+from hub.services.deliveries import notice_row
 
 
 def record_consent(hub: Hub, caller: Caller, submission: Any) -> dict[str, Any]:
@@ -119,23 +116,13 @@ def _fan_out(hub: Hub, record: ConsentRecord, event: str, kind: NoticeKind,
 
 def _notice_row(record: ConsentRecord, fiche: Any, member: Any, event: str,
                 now: dt.datetime) -> dict[str, Any]:
-    key = hashlib.sha256(f"{member.id}|{record.id}|{event}".encode()).hexdigest()[:40]
     document = {
-        "delivery_id": key, "evenement": event, "porteur_id": fiche.porteur_id,
         "source": {"membre": record.member_id, "fiche_id": record.fiche_id},
         "consentement": record.id,
         "demande": "Supprimez les données reçues sur ce porteur et accusez réception.",
         "accuse_reception": f"/v1/consents/{record.id}/ack",
     }
-    webhook = bool(member.webhook_url)
-    return {
-        "recipient_id": member.id, "event": event, "porteur_id": fiche.porteur_id,
-        "fiche_pk": fiche.id, "fiche_version": None, "purpose": "orientation",
-        "policy_version": "-", "fields": [], "payload": orjson.dumps(document).decode(),
-        "idempotency_key": key, "channel": "webhook" if webhook else "feed",
-        "status": PENDING if webhook else FEED, "attempts": 0,
-        "next_attempt_at": now if webhook else None, "created_at": now,
-    }
+    return notice_row(member, event, fiche.porteur_id, fiche.id, document, record.id, now)
 
 
 def _visible(hub: Hub, caller: Caller, consent_id: str) -> ConsentRecord:

@@ -68,7 +68,26 @@ def disclosure_for(hub: Hub, owner: str, fiche: Mapping[str, Any], member: str, 
     return None
 
 
-NOTICE_EVENTS = frozenset({"withdrawn", "erased"})
+NOTICE_EVENTS = frozenset({"withdrawn", "erased", "merged", "unmerged"})
+
+
+def notice_row(member: Any, event: str, porteur_id: str, fiche_pk: int | None,
+               document: dict[str, Any], key_seed: str, now: dt.datetime) -> dict[str, Any]:
+    """A notice delivery (withdrawal, erasure, merge): pseudonymous ids, no fiche field.
+
+    `document` gets its `delivery_id` and `evenement` here; `key_seed` makes the
+    idempotency key (one notice per member and cause)."""
+    key = hashlib.sha256(f"{member.id}|{key_seed}|{event}".encode()).hexdigest()[:40]
+    webhook = bool(member.webhook_url)
+    payload = {"delivery_id": key, "evenement": event, "porteur_id": porteur_id, **document}
+    return {
+        "recipient_id": member.id, "event": event, "porteur_id": porteur_id,
+        "fiche_pk": fiche_pk, "fiche_version": None, "purpose": "orientation",
+        "policy_version": "-", "fields": [], "payload": orjson.dumps(payload).decode(),
+        "idempotency_key": key, "channel": "webhook" if webhook else "feed",
+        "status": PENDING if webhook else FEED, "attempts": 0,
+        "next_attempt_at": now if webhook else None, "created_at": now,
+    }
 
 
 def still_covered(hub: Hub, delivery: Any, source: Any, member_id: str, role: str) -> Any:

@@ -18,7 +18,7 @@ from hub.store.matching_tables import (
     merge_events,
     review_items,
 )
-from hub.store.tables import fiche_links, fiches, porteurs
+from hub.store.tables import fiche_links, fiche_versions, fiches, porteurs
 
 OPEN = "open"
 
@@ -86,6 +86,15 @@ class Matching:
         for porteur_id, fiche_pk in self.conn.execute(query):
             found[porteur_id].append(fiche_pk)
         return found
+
+    def fiche_heads(self, fiche_pks: Iterable[int]) -> dict[int, sa.Row]:
+        """Owner, reference, porteur and current payload of fiches, by primary key."""
+        query = (sa.select(fiches.c.id, fiches.c.member_id, fiches.c.fiche_id,
+                           fiches.c.current_version, fiches.c.porteur_id, fiche_versions.c.payload)
+                 .join(fiche_versions, (fiche_versions.c.fiche_pk == fiches.c.id)
+                       & (fiche_versions.c.version == fiches.c.current_version))
+                 .where(fiches.c.id.in_(sorted(set(fiche_pks)))))
+        return {row.id: row for row in self.conn.execute(query)}
 
     # --- review queue and pair memory ---------------------------------------------------
     def open_review(self, values: dict[str, Any]) -> int:

@@ -70,6 +70,13 @@ class Explanation:
             "probabilite": round(self.probability, 6),
         }
 
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> Explanation:
+        """Back from `to_dict` (the form kept with a review item)."""
+        terms = tuple(FieldTerm(t["champ"], t["niveau"], t["poids"], t["ajustement_frequence"])
+                      for t in doc["champs"])
+        return cls(doc["a_priori"], terms, doc["total"], doc["probabilite"])
+
     def lines_fr(self) -> list[str]:
         """The waterfall in words: "a priori : -6.2", "nom : exact (+9.1)", ..., the total."""
         lines = [f"a priori : {self.prior_weight:+.1f}"]
