@@ -56,8 +56,11 @@ def fiche_of(caller: Caller, fiche_id: str, porteur: dict[str, Any], version: in
                       porteur={**porteur})
 
 
-def push(hub: Hub, caller: Caller, *fiches: dict, process: bool = True) -> list[int]:
-    record_consents(hub, [f for f in fiches if f["version"] == 1])
+def push(hub: Hub, caller: Caller, *fiches: dict, process: bool = True,
+         consent: bool = True) -> list[int]:
+    """Push (recording a consent for every role and purpose unless `consent` is False)."""
+    if consent:
+        record_consents(hub, [f for f in fiches if f["version"] == 1])
     answer = ingest.push_batch(hub, caller, list(fiches))
     assert answer["accepted"] == len(fiches), answer
     ids = hub.publisher.published[-1]

@@ -171,6 +171,9 @@ def refine_m(model: MatchModel, same_person: Sequence[Pattern], pseudo_count: fl
         seen = Counter(p[index] for p in same_person if p[index] != MISSING)
         total = sum(seen.values()) + pseudo_count
         current = model.m[comparison.field]
+        if not seen:
+            m[comparison.field] = dict(current)
+            continue
         m[comparison.field] = {
             level: max((seen[level] + pseudo_count * current[level]) / total, _FLOOR)
             for level in current
