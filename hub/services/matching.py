@@ -95,11 +95,17 @@ class OnlineMatcher:
                    for d in self.digests(i)}
         self.uow.matching.lock_keys(striped)
 
+    def match(self, identity: Mapping[str, Any], *, skip_fiche: int | None = None,
+              skip_porteur: str | None = None) -> tuple[Decision, list[Any], list[str]]:
+        """Read-only: the decision for `identity`, the candidates scored, its key digests."""
+        digests = self.digests(identity)
+        rows = [r for r in self.uow.matching.candidates(digests, self.cap)
+                if r.fiche_pk != skip_fiche and r.porteur_id != skip_porteur]
+        return self._decide(identity, rows), rows, digests
+
     def resolve_new(self, fiche_pk: int, identity: dict[str, Any],
                     now: dt.datetime) -> Resolution:
-        digests = self.digests(identity)
-        rows = [r for r in self.uow.matching.candidates(digests, self.cap) if r.fiche_pk != fiche_pk]
-        decision = self._decide(identity, rows)
+        decision, rows, digests = self.match(identity, skip_fiche=fiche_pk)
         if decision.kind == "link" and decision.porteur_id and decision.explanation:
             porteur_id, method, created = decision.porteur_id, "auto", False
             evidence = {"probabilite": round(decision.score, 6),
@@ -122,11 +128,8 @@ class OnlineMatcher:
         already judged different or is already waiting in the queue."""
         if self.uow.matching.identity_of(fiche_pk) == identity:
             return ()
-        digests = self.digests(identity)
+        decision, rows, digests = self.match(identity, skip_porteur=porteur_id)
         self.uow.matching.index(fiche_pk, porteur_id, identity, digests, now)
-        rows = [r for r in self.uow.matching.candidates(digests, self.cap)
-                if r.porteur_id != porteur_id]
-        decision = self._decide(identity, rows)
         if decision.kind == "new":
             return ()
         return self._open_items(fiche_pk, porteur_id, identity, rows, decision, now)
