@@ -21,7 +21,7 @@ from hub.services.processing import pipeline_status
 from hub.services.publisher import RecordingPublisher
 from hub.store.migrate import upgrade
 from tests.conftest import REDIS_URL, _drop_pg_database, _fresh_pg_database, service_missing
-from tests.factories import Credentials, make_fiche, make_network, record_consents
+from tests.factories import Credentials, make_fiche, make_network, other_porteur, record_consents
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -64,7 +64,8 @@ def push(observer: Hub, port: int, creds: Credentials, fiches: list[dict]) -> di
 
 
 def batches(count: int, size: int, prefix: str = "F") -> list[list[dict]]:
-    return [[make_fiche(fiche_id=f"{prefix}-{b}-{i}") for i in range(size)] for b in range(count)]
+    return [[make_fiche(fiche_id=f"{prefix}-{b}-{i}", porteur=other_porteur(b * size + i))
+             for i in range(size)] for b in range(count)]
 
 
 def wait_until(predicate, timeout: float, what: str) -> None:
