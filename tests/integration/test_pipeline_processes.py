@@ -63,8 +63,9 @@ def push(observer: Hub, port: int, creds: Credentials, fiches: list[dict]) -> di
     return response.json()
 
 
-def batches(count: int, size: int, prefix: str = "F") -> list[list[dict]]:
-    return [[make_fiche(fiche_id=f"{prefix}-{b}-{i}", porteur=other_porteur(b * size + i))
+def batches(count: int, size: int, prefix: str = "F", first: int = 0) -> list[list[dict]]:
+    """Fiches of count * size distinct porteurs, numbered from `first`."""
+    return [[make_fiche(fiche_id=f"{prefix}-{b}-{i}", porteur=other_porteur(first + b * size + i))
              for i in range(size)] for b in range(count)]
 
 
@@ -126,7 +127,7 @@ def test_a_broker_restart_loses_no_accepted_fiche(scale, tmp_path):
     with running([api]):
         push(observer, port, creds, batches(1, 300, "queued")[0])  # queued in Redis, no worker yet
         broker.kill()  # the queued task is lost with the broker's memory
-        assert push(observer, port, creds, batches(1, 300, "down")[0])["accepted"] == 300
+        assert push(observer, port, creds, batches(1, 300, "down", first=300)[0])["accepted"] == 300
         assert pipeline_status(observer)["outbox_pending"] == 600
         broker = Process("redis-again", own_redis, {}, logs)
         wait_until(lambda: _pings(redis_port), 20, "redis-server to restart")
