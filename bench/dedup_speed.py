@@ -11,6 +11,14 @@ query computes its blocking keys, fetches candidates by key, and calls
 without an index (measured on a 10,000 slice, scaled linearly to --size).
 Batch: `run_batch` throughput, against a baseline comparing all pairs (measured
 on a 1,000-record slice, scaled quadratically).
+
+    .venv/bin/python bench/dedup_speed.py --store sqlite --sizes 10000,100000
+    .venv/bin/python bench/dedup_speed.py --store postgresql+psycopg://postgres@127.0.0.1/test
+
+Store: the worker's own path (`OnlineMatcher.match`: keys, capped candidate fetch from
+the real `match_keys`/`match_records` tables, scoring) against a real migrated store
+holding N indexed porteurs, for each N of --sizes (how it scales); baseline in the same
+run and database: one primary-key lookup of a fiche.
 """
 
 from __future__ import annotations
@@ -90,7 +98,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--batch-size", type=int, default=20_000)
+    parser.add_argument("--store", help="sqlite, or a PostgreSQL admin URL (a scratch database "
+                        "is created beside it and dropped)")
+    parser.add_argument("--sizes", default="10000,100000", help="index sizes for --store")
     args = parser.parse_args(argv)
+    if args.store:
+        return _store(args.store, [int(n) for n in args.sizes.split(",")], args.queries)
     queries = min(args.queries, 2_000)
     rows, truth = generate(args.size + queries, seed=11)
     population, probes = rows[: args.size], rows[args.size :]
@@ -127,6 +140,41 @@ def main(argv: list[str] | None = None) -> int:
           f"(scaled from 1,000); ratio {baseline_seconds / batch_seconds:.0f}x faster")
     print(f"batch 1,000,000 records extrapolated linearly: {1_000_000 / rate / 60:.1f} min")
     return 0
+
+
+def _store(store: str, sizes: list[int], queries: int) -> int:
+    import sqlalchemy as sa
+    from _store_index import build, measure
+
+    rows, truth = generate(max(sizes) + queries, seed=11)
+    probes = rows[max(sizes):]
+    for size in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite:///{tmp}/hub.sqlite3" if store == "sqlite" else _scratch(sa, store, True)
+            started = time.perf_counter()
+            hub = build(url, Path(tmp), rows[:size], truth[:size])
+            built = time.perf_counter() - started
+            found = measure(hub, probes, size)
+            hub.close()
+            if store != "sqlite":
+                _scratch(sa, store, False)
+        print(f"store {url.split(':')[0]}: index of {size} fiches built in {built:.0f} s; online "
+              f"match median {found['online_ms']:.2f} ms (p95 {found['p95_ms']:.2f} ms, "
+              f"{found['linked']:.0%} linked); baseline primary-key lookup "
+              f"{found['baseline_ms']:.3f} ms; ratio {found['ratio']:.0f}x")
+    return 0
+
+
+def _scratch(sa, admin_url: str, create: bool) -> str:
+    """Create (or drop) the scratch database `capactif_bench_dedup` beside `admin_url`."""
+    name = "capactif_bench_dedup"
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine.dispose()
+    return sa.engine.make_url(admin_url).set(database=name).render_as_string(False)
 
 
 def _scan_baseline(population, probes, model: MatchModel) -> float:

@@ -74,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     dedup.add_argument("--model-out", type=Path, help="where to save the trained model")
     dedup.add_argument("--review-out", type=Path, help="pairs left for a coordinator's review")
     dedup.set_defaults(run=_dedup)
+    feedback = sub.add_parser("dedup-feedback",
+                              help="refine the matching model's m with the coordinators' decisions")
+    feedback.add_argument("--model", type=Path, help="the model to refine (default: the hub's)")
+    feedback.add_argument("--model-out", type=Path, required=True)
+    feedback.set_defaults(run=_dedup_feedback)
 
     audit = sub.add_parser("audit", help="access log tools")
     audit_sub = audit.add_subparsers(title="audit")
@@ -197,6 +202,18 @@ def _dedup(args: argparse.Namespace) -> int:
     summary = run_batch(args.input, args.output, model_path=args.model, model_out=args.model_out,
                         review_out=args.review_out)
     print(summary)
+    return 0
+
+
+def _dedup_feedback(args: argparse.Namespace) -> int:
+    from hub.services.duplicates import retrain_from_decisions
+
+    hub = _hub()
+    if args.model:
+        hub = hub.with_settings(matching_model_file=args.model)
+    model = retrain_from_decisions(hub, output=args.model_out)
+    print(f"modèle écrit dans {args.model_out} ({model.training.get('paires_jugees_memes', 0)} "
+          "paires jugées identiques)")
     return 0
 
 

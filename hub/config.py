@@ -49,6 +49,9 @@ class Settings:
     notice_ack_delay_days: int = 30
     audit_head_interval_s: float = 10.0
     log_level: str = "INFO"
+    matching_model_file: Path = Path("")
+    match_candidates_per_key: int = 50
+    match_lock_stripes: int = 1024
 
     def __post_init__(self) -> None:
         if not self.database_url:

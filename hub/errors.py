@@ -14,7 +14,8 @@ French and English, and never echo personal data.
     │   ├── NoticeHashMismatch      400 notice_hash_mismatch
     │   ├── UnknownConsentReference 400 unknown_consent_reference
     │   ├── ConsentOfAnotherPorteur 400 consent_of_another_porteur
-    │   └── InvalidCsvFile          400 invalid_csv_file
+    │   ├── InvalidCsvFile          400 invalid_csv_file
+    │   └── InvalidDecision         400 invalid_decision
     ├── PayloadTooLarge             413 payload_too_large
     ├── AuthenticationFailed        401 authentication_failed
     │   ├── BadSignature            401 bad_signature
@@ -24,11 +25,14 @@ French and English, and never echo personal data.
     │   └── FicheNotOwned           403 fiche_not_owned
     ├── NotFound                    404 not_found
     │   ├── ConsentNotFound         404 consent_not_found
-    │   └── NoticeNotSent           404 notice_not_sent
+    │   ├── NoticeNotSent           404 notice_not_sent
+    │   └── ReviewItemNotFound      404 review_item_not_found
     ├── Conflict                    409 conflict
     │   ├── ConsentAlreadyWithdrawn 409 consent_already_withdrawn
     │   ├── DuplicateConsentReference 409 duplicate_consent_reference
-    │   └── AlreadyErased           409 already_erased
+    │   ├── AlreadyErased           409 already_erased
+    │   ├── ReviewItemClosed        409 review_item_closed
+    │   └── NothingToUnmerge        409 nothing_to_unmerge
     ├── DataErased                  410 data_erased
     ├── UnreadableData              500 unreadable_data
     ├── AuditIntegrityError         500 audit_integrity_error
@@ -289,3 +293,30 @@ class AuditIntegrityError(HubError):
     """The stored access log no longer matches its last signed head; the hub refuses to sign."""
 
     code = "audit_integrity_error"
+
+
+# --- deduplication (review queue, merges) ----------------------------------------
+
+
+class InvalidDecision(BadRequest):
+    """A review decision is not one of same, different, unknown."""
+
+    code = "invalid_decision"
+
+
+class ReviewItemNotFound(NotFound):
+    """No review item has this id."""
+
+    code = "review_item_not_found"
+
+
+class ReviewItemClosed(Conflict):
+    """The review item was already decided (or made obsolete by a merge)."""
+
+    code = "review_item_closed"
+
+
+class NothingToUnmerge(Conflict):
+    """The fiche is not part of this porteur, or is its only fiche."""
+
+    code = "nothing_to_unmerge"

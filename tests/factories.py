@@ -56,6 +56,24 @@ def make_fiche(member: str = "cci-puy-de-dome", fiche_id: str = "F-0001", versio
     return fiche
 
 
+_SYLLABLES = ["ker", "mor", "van", "bri", "lou", "zac", "pel", "tan", "rou", "fol", "gar",
+              "dieu", "mas", "sou", "bel", "cha", "vil", "lar", "nec", "hou"]
+_FIRST_NAMES = ["Marie-Hélène", "Benoît", "Sylvie", "Yannick", "Odile", "Jérôme", "Agnès",
+                "Thierry", "Nadège", "Rémi", "Colette", "Fabrice"]
+
+
+def other_porteur(n: int) -> dict[str, Any]:
+    """A porteur different from the default one and from `other_porteur(m)`, m != n (up to
+    8,000): the deduplication must not link them (name, birth date, contacts, street differ)."""
+    surname = "".join(_SYLLABLES[n // 20**k % 20] for k in range(3)).capitalize()
+    return {**copy.deepcopy(_FICHE["porteur"]), "nom": surname, "prenom": _FIRST_NAMES[n % 12],
+            "date_naissance": f"{1950 + n // 192}-{1 + n // 16 % 12:02d}-{13 + n % 16}",
+            "courriel": f"porteur{n}@exemple.fr",
+            "telephone": f"06 12 {n // 100 % 100:02d} {n % 100:02d} 45",
+            "adresse": {"ligne": f"{n + 1} rue des {surname}", "code_postal": "63600",
+                        "commune": "Ambert"}}
+
+
 class Clock:
     """A settable clock for services that take one (`hub.clock`, registries)."""
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from hub.api import errors, routes_audit, routes_exchange, routes_fiches, routes_schemas
+from hub.api import (
+    errors,
+    routes_audit,
+    routes_duplicates,
+    routes_exchange,
+    routes_fiches,
+    routes_schemas,
+)
 from hub.bootstrap import Hub
 from hub.config import Settings
 
@@ -25,6 +32,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     app.include_router(routes_schemas.router)
     app.include_router(routes_exchange.router)
     app.include_router(routes_audit.router)
+    app.include_router(routes_duplicates.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -102,6 +102,32 @@ class Population:
         return fiche, mistake
 
 
+def retyped(porteur: dict[str, Any]) -> dict[str, Any]:
+    """The same person as another member types them: capitals, no accents, another
+    phone layout, an abbreviated street, no e-mail (the hub links them on its own)."""
+    address = porteur["adresse"]
+    phone = porteur["telephone"].replace(" ", "")
+    others = {k: v for k, v in porteur.items() if k != "courriel"}
+    return {**others, "nom": _plain(porteur["nom"]).upper(), "prenom": _plain(porteur["prenom"]),
+            "telephone": ".".join(phone[i:i + 2] for i in range(0, 10, 2)),
+            "adresse": {**address, "ligne": address["ligne"].replace("rue", "r.")
+                        .replace("avenue", "av."), "commune": address["commune"].upper()}}
+
+
+def sparse(porteur: dict[str, Any]) -> dict[str, Any]:
+    """What a member noted at a first meeting: the names and the commune only (the hub
+    cannot be sure: a coordinator decides)."""
+    address = porteur["adresse"]
+    return {"nom": porteur["nom"], "prenom": porteur["prenom"],
+            "adresse": {k: address[k] for k in ("code_postal", "commune", "code_insee")}}
+
+
+def _plain(text: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
 def _ascii(text: str) -> str:
     import unicodedata
 

@@ -25,6 +25,17 @@ def processed(status: dict[str, int], elapsed: float) -> None:
         f"({elapsed:.1f} s depuis le début de l'envoi)")
 
 
+def duplicates(found: dict[str, Any]) -> None:
+    say(f"Doublons entre membres : {found['auto']} fiches rattachées automatiquement à un "
+        f"porteur existant, {found['review']} en attente de revue par la coordination")
+    item = found["first"]
+    if item:
+        sides = " / ".join(f"{side.get('membre')} {side.get('fiche_id')}" for side in item["cotes"])
+        say(f"  revue n° {item['id']} ({sides}) :")
+        for line in item["explication"]["lignes"]:
+            say(f"    {line}")
+
+
 def showcase(shown: dict[str, Any], down_member: str) -> None:
     say(f"Une même fiche ({shown['fiche_id']}), trois membres, trois rôles, trois vues :")
     for member, document in shown["views"].items():

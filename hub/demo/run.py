@@ -3,7 +3,9 @@
 Real API and worker processes on a SQLite file and the file-system broker; real
 webhook receivers (one of them down at first); members record consents and push
 generated fiches (some invalid, one without consent) over signed HTTP; the worker
-routes and projects deliveries; one consent is withdrawn and the notices followed.
+recognises porteurs met by several members (some linked automatically, some queued
+for the coordinators' review), routes and projects deliveries; one consent is
+withdrawn and the notices followed.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from hub.services.publisher import RecordingPublisher
 
 ALWAYS_UP, DOWN_AT_FIRST = "cci-puy-de-dome", "pfil-livradois-forez"
 FEED_MEMBER = "cc-ambert-livradois-forez"
+COORDINATOR = "pnr-livradois-forez"
 
 
 def run_demo(data_dir: Path, *, fiche_count: int = 300, port: int = 0) -> int:
@@ -66,6 +69,8 @@ def run_demo(data_dir: Path, *, fiche_count: int = 300, port: int = 0) -> int:
         accepted = outcome["accepted"] + sum(runs[0].accepted for runs in connected["runs"].values())
         status = _wait(lambda: _processed(observer, accepted), 180)
         report.processed(status, time.monotonic() - started)
+        found = scenario.duplicates_found(observer, COORDINATOR)
+        report.duplicates(found)
         report.say(f"Livraisons : {DOWN_AT_FIRST} est injoignable ; le hub réessaie…")
         time.sleep(2)
         servers.append(_serve(receivers[DOWN_AT_FIRST], hooks[DOWN_AT_FIRST]))
@@ -83,8 +88,9 @@ def run_demo(data_dir: Path, *, fiche_count: int = 300, port: int = 0) -> int:
     report.say("Arrêt : API, worker et récepteurs arrêtés" +
                (f" (encore vivants : {leftover})" if leftover else ", aucun processus restant."))
     complete = status.get("processed") == accepted and status.get("outbox_pending") == 0
-    ok = complete and shown["complete"] and verified["verified"] and not leftover \
-        and erased["read_after"] == 410
+    deduplicated = found["auto"] > 0 and found["review"] > 0
+    ok = complete and deduplicated and shown["complete"] and verified["verified"] \
+        and not leftover and erased["read_after"] == 410
     return 0 if ok else 1
 
 

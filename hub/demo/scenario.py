@@ -13,12 +13,15 @@ from connectors.client import HubClient
 from connectors.errors import HubCallError
 from connectors.receiver import WebhookReceiver
 from consent.examples import example_submission
-from hub.demo.population import Population
+from hub.demo.population import Population, retyped, sparse
 
 PUSHING = ["commune-ambert", "pfil-livradois-forez", "chambre-agriculture-43", "bge-auvergne"]
 ALL_MEMBERS = [*PUSHING, "cc-ambert-livradois-forez", "cci-puy-de-dome", "commune-thiers"]
 SHOWCASE_MEMBER = "commune-ambert"
 INVALID_EVERY = 17
+# Slots where the other pushing members meet a porteur the first member already has:
+# retyped (linked automatically) or noted sparsely (queued for the coordinators).
+DUPLICATE_SLOTS = {1: retyped, 2: sparse, 4: retyped, 6: retyped, 9: sparse}
 BATCH = 50
 PURPOSES = ["orientation", "accompagnement", "financement", "statistiques"]
 ROLES = ["accueil", "accompagnement", "financement", "coordination"]
@@ -29,8 +32,9 @@ def push_all(clients: dict[str, HubClient], notice: tuple[int, str], count: int)
     outcome: dict[str, Any] = {"accepted": 0, "rejected": collections.Counter(), "batches": 0,
                                "consents": 0, "members": len(PUSHING)}
     per_member = max(2, count // len(PUSHING))
+    met: list[dict[str, Any]] = []
     for member in PUSHING:
-        fiches = _fiches(population, member, per_member)
+        fiches = _fiches(population, member, per_member, met)
         for fiche in fiches:
             if fiche["fiche_id"].endswith("SANS-CONSENTEMENT"):
                 continue
@@ -50,14 +54,20 @@ def push_all(clients: dict[str, HubClient], notice: tuple[int, str], count: int)
     return outcome
 
 
-def _fiches(population: Population, member: str, count: int) -> list[dict[str, Any]]:
+def _fiches(population: Population, member: str, count: int,
+            met: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`met`: porteurs of the first member, some of whom the other members meet again."""
     fiches = []
     for n in range(count):
         fiche_id = f"{member}-{n:05d}"
         if (n + 1) % INVALID_EVERY == 0:
             fiches.append(population.invalid_fiche(member, fiche_id)[0])
+        elif n in DUPLICATE_SLOTS and met:
+            fiches.append(population.fiche(member, fiche_id, DUPLICATE_SLOTS[n](met.pop(0))))
         else:
             fiches.append(population.fiche(member, fiche_id))
+    if member == PUSHING[0]:
+        met.extend(f["porteur"] for n, f in enumerate(fiches) if n and (n + 1) % INVALID_EVERY)
     if member == SHOWCASE_MEMBER:
         showcase = fiches[0]
         showcase["porteur"]["adresse"].update(code_postal="63600", commune="Ambert",
@@ -177,3 +187,13 @@ def audit_check(observer: Any, shown: dict[str, Any], data_dir: Any) -> dict[str
     access = audit.access_report(observer, "pnr-livradois-forez", porteur_id)
     return {"export": export, "lines": lines, "verified": check.returncode == 0,
             "verifier": check.stdout.strip().splitlines()[:2], "report": access}
+
+
+def duplicates_found(observer: Any, coordinator: str) -> dict[str, Any]:
+    """What online deduplication did, and the first review item as the coordinator sees it."""
+    from hub.services import duplicates
+
+    counts = duplicates.dedup_status(observer)
+    queue = duplicates.list_review_items(observer, limit=1, actor=coordinator)
+    return {"auto": counts.get("links_auto", 0), "review": counts.get("review_open", 0),
+            "first": queue["items"][0] if queue["items"] else None}

@@ -69,7 +69,7 @@ def disclosure_for(hub: Hub, owner: str, fiche: Mapping[str, Any], member: str, 
     return None
 
 
-NOTICE_EVENTS = frozenset({"withdrawn", "erased"})
+NOTICE_EVENTS = frozenset({"withdrawn", "erased", "merged", "unmerged"})
 
 
 def still_covered(hub: Hub, delivery: Any, source: Any, member_id: str, role: str) -> Any:

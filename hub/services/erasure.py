@@ -119,6 +119,7 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
     pks = [f.id for f in fiches]
     with hub.uow() as uow:
         uow.keys.destroy(pks, now)
+        uow.matching.forget(pks, now)
         cancelled = uow.deliveries.cancel_pending(pks, "data_erased")
         # A delivery being sent right now may have left: its recipient is notified too.
         concerned = uow.deliveries.recipients_of_fiches(pks)

@@ -1,15 +1,15 @@
 """The worker's side of the pipeline: process outbox rows in batches, idempotently.
 
-Processing a fiche version resolves its porteur (for now: a new porteur per new
-fiche; deduplication plugs in `_resolve_porteurs`), marks the fiche processed and
-plans the deliveries (routing, consent, projection), all in one transaction.
+Processing a fiche version resolves its porteur (online deduplication: link to an
+existing porteur, new porteur, or new provisional porteur with a review item; see
+`hub.services.matching`), marks the fiche processed and plans the deliveries
+(routing, consent, projection), all in one transaction.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +17,7 @@ import orjson
 
 from hub.bootstrap import Hub
 from hub.services.deliveries import ProcessedVersion, plan_deliveries
+from hub.services.matching import OnlineMatcher, identity_of
 from hub.store.uow import UnitOfWork
 
 
@@ -35,7 +36,7 @@ def process_outbox(hub: Hub, outbox_ids: Sequence[int]) -> BatchOutcome:
         if not rows:
             return BatchOutcome(0, 0)
         now = hub.clock()
-        versions, created = _process_versions(uow, [row.ref_id for row in rows], now)
+        versions, created = _process_versions(hub, uow, [row.ref_id for row in rows], now)
         planned = plan_deliveries(hub, uow, versions, now)
         uow.outbox.mark_processed([row.id for row in rows], now)
         uow.commit()
@@ -44,15 +45,18 @@ def process_outbox(hub: Hub, outbox_ids: Sequence[int]) -> BatchOutcome:
     return BatchOutcome(len(rows), created, planned)
 
 
-def _process_versions(uow: UnitOfWork, version_ids: list[int],
+def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int],
                       now: dt.datetime) -> tuple[list[ProcessedVersion], int]:
     rows = uow.fiches.versions_for_processing(version_ids)
     previous = uow.fiches.payloads(
         (r.fiche_pk, r.processed_version) for r in rows if r.processed_version
     )
+    documents = {row.version_id: orjson.loads(row.payload) for row in rows
+                 if row.payload is not None}
+    matcher = OnlineMatcher(hub, uow)
+    matcher.lock(identity_of(d.get("porteur")) for d in documents.values())
     state: dict[int, dict[str, Any]] = {}
-    new_porteurs: list[str] = []
-    links, processed = [], []
+    created, processed = 0, []
     for row in rows:
         fiche = state.setdefault(row.fiche_pk, {
             "pk": row.fiche_pk, "porteur_id": row.porteur_id,
@@ -62,30 +66,26 @@ def _process_versions(uow: UnitOfWork, version_ids: list[int],
         if row.payload is None:  # erased before it was processed: nothing to resolve or share
             fiche["processed_version"] = max(fiche["processed_version"], row.version)
             continue
+        document = documents[row.version_id]
+        identity = identity_of(document.get("porteur"))
         if fiche["porteur_id"] is None:
-            fiche["porteur_id"] = new_porteur_id()
-            new_porteurs.append(fiche["porteur_id"])
-            links.append({"fiche_pk": row.fiche_pk, "porteur_id": fiche["porteur_id"],
-                          "method": "new", "evidence": {}, "linked_at": now})
+            resolution = matcher.resolve_new(row.fiche_pk, identity, now)
+            fiche["porteur_id"] = resolution.porteur_id
+            created += resolution.created
+        elif row.version > fiche["processed_version"]:
+            matcher.refresh(row.fiche_pk, fiche["porteur_id"], identity, now)
         if row.version <= fiche["processed_version"]:
             continue  # an older version arriving late: the newer one was already shared
-        document = orjson.loads(row.payload)
         processed.append(ProcessedVersion(
             row.version_id, row.fiche_pk, row.member_id, row.fiche_id, row.version,
             fiche["porteur_id"], document,
             orjson.loads(fiche["payload"]) if fiche["payload"] else None,
         ))
         fiche["processed_version"], fiche["payload"] = row.version, row.payload
-    uow.porteurs.create_many(new_porteurs, now)
-    uow.porteurs.link_many(links)
     uow.fiches.mark_processed([
         {k: v for k, v in f.items() if k != "payload"} for f in state.values()
     ])
-    return processed, len(new_porteurs)
-
-
-def new_porteur_id() -> str:
-    return "prt_" + secrets.token_hex(12)
+    return processed, created
 
 
 def sweep_outbox(hub: Hub) -> int:

@@ -248,11 +248,11 @@ class Fiches(_Repository):
 
 
 class Porteurs(_Repository):
-    def create_many(self, porteur_ids: list[str], now: dt.datetime) -> None:
+    def create_many(self, porteur_ids: list[str], now: dt.datetime, status: str = "active") -> None:
         if porteur_ids:
             self.conn.execute(
                 sa.insert(porteurs),
-                [{"id": pid, "created_at": now, "status": "active"} for pid in porteur_ids],
+                [{"id": pid, "created_at": now, "status": status} for pid in porteur_ids],
             )
 
     def link_many(self, links: list[dict[str, Any]]) -> None:

@@ -4,7 +4,8 @@ migrations with the declared tables)."""
 
 import hub.store.audit_tables
 import hub.store.delivery_tables  # deliveries, feed positions, subscriptions
-import hub.store.erasure_tables  # noqa: F401  (fiche keys, erasure requests)
+import hub.store.erasure_tables
+import hub.store.matching_tables  # noqa: F401  (blocking index, review queue, merges)
 from consent.tables import define_tables
 from hub.store.tables import metadata
 

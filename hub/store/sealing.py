@@ -28,6 +28,10 @@ def delivery_context(idempotency_key: str) -> str:
     return f"delivery:{idempotency_key}"
 
 
+def identity_context(fiche_pk: int) -> str:
+    return f"identity:{fiche_pk}"
+
+
 class FicheKeys:
     def __init__(self, connection: sa.Connection, master_key: bytes) -> None:
         self.conn = connection
@@ -87,11 +91,15 @@ class FicheKeys:
         return None if key is None else unseal(key, stored, context).decode("utf-8")
 
 
-def with_payload(row: Any, payload: str | None) -> Any:
-    """A copy of a result row whose `payload` is replaced (rows are immutable)."""
+def with_field(row: Any, field: str, value: Any) -> Any:
+    """A copy of a result row with one field replaced (rows are immutable)."""
     fields = tuple(row._fields)
-    return _row_type(fields)(*(payload if name == "payload" else value
-                               for name, value in zip(fields, row, strict=True)))
+    return _row_type(fields)(*(value if name == field else current
+                               for name, current in zip(fields, row, strict=True)))
+
+
+def with_payload(row: Any, payload: str | None) -> Any:
+    return with_field(row, "payload", payload)
 
 
 @functools.lru_cache(maxsize=64)

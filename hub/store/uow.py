@@ -15,6 +15,7 @@ from hub.errors import StoreUnavailable
 from hub.store import repositories as repos
 from hub.store.delivery_repository import Deliveries
 from hub.store.erasure_repository import Erasures
+from hub.store.matching_repository import Matching
 from hub.store.sealing import FicheKeys
 
 
@@ -42,6 +43,7 @@ class UnitOfWork:
         self.nonces = repos.Nonces(conn)
         self.deliveries = Deliveries(conn, self.keys)
         self.erasures = Erasures(conn)
+        self.matching = Matching(conn, self.keys)
         self.dialect = conn.dialect.name
         return self
 

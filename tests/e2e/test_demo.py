@@ -31,6 +31,11 @@ def test_the_demo_pushes_processes_summarises_and_leaves_no_process(tmp_path):
     assert processed == accepted + sum(via_connectors)
     assert "[unknown_consent_reference]" in out  # one fiche refused for want of consent
     assert "[format]" in out or "[required]" in out
+    linked, queued = (int(n) for n in re.search(
+        r"Doublons entre membres : (\d+) fiches rattachées automatiquement.*, (\d+) en attente",
+        out).groups())
+    assert linked > 0 and queued > 0  # the same porteurs met by several members
+    assert re.search(r"a priori : [-+]\d", out) and re.search(r"total : \+\d.*probabilité", out)
     assert "RIEN REÇU" not in out  # three roles, three views
     assert re.search(r"avis de retrait envoyés à [1-9]", out)
     assert "aucun processus restant" in out

@@ -19,6 +19,7 @@ from hub.services.fiches import read_own_fiche
 from hub.store.audit_tables import audit_entries
 from hub.store.delivery_tables import deliveries
 from hub.store.erasure_tables import fiche_keys
+from hub.store.matching_tables import match_keys, match_records
 from hub.store.sealing import delivery_context, version_context
 from hub.store.tables import fiche_versions
 from tests.factories import record_consents
@@ -47,8 +48,9 @@ def test_fiche_versions_and_deliveries_are_sealed_at_rest(network):
     hub, _clock, cci, _pfil = network
     push_and_process(hub, named_fiche())
     webhooks.dispatch_webhooks(hub)
-    stored = raw_rows(hub, fiche_versions) + raw_rows(hub, deliveries)
-    assert stored and NAME not in json.dumps(stored, default=str)
+    stored = raw_rows(hub, fiche_versions) + raw_rows(hub, deliveries) + \
+        raw_rows(hub, match_records) + raw_rows(hub, match_keys)
+    assert stored and NAME.lower() not in json.dumps(stored, default=str).lower()
     assert all(row["payload"].startswith("v1.") for row in raw_rows(hub, fiche_versions))
     assert read_own_fiche(hub, OWNER, OWNER.member_id, "F-1")["fiche"]["porteur"]["nom"] == NAME
     assert cci.documents()[0]["fiche"]["porteur"]["nom"] == NAME  # opened when it leaves
@@ -68,6 +70,7 @@ def test_erasure_makes_every_stored_copy_unreadable_and_notifies_every_recipient
         read_own_fiche(hub, OWNER, OWNER.member_id, "F-1")
     assert refused.value.status == 410
     assert {row["wrapped_key"] for row in raw_rows(hub, fiche_keys)} == {None}
+    assert raw_rows(hub, match_records) == [] and raw_rows(hub, match_keys) == []
     versions, sent = backup
     with hub.uow() as uow:  # the hub itself can no longer open any copy
         assert {uow.keys.open(v["fiche_pk"], version_context(v["fiche_pk"], v["version"]),

@@ -6,7 +6,7 @@ from hub.errors import Forbidden, InvalidBatch
 from hub.services import ingest, processing
 from hub.services.auth import Caller
 from hub.services.fiches import read_own_fiche
-from tests.factories import make_fiche, record_consents
+from tests.factories import make_fiche, other_porteur, record_consents
 
 pytestmark = pytest.mark.integration
 
@@ -83,7 +83,7 @@ def test_a_batch_must_hold_one_to_a_thousand_fiches(hub, fiches):
 
 
 def test_processing_gives_each_new_fiche_a_porteur_once_in_effect(hub):
-    push_batch(hub, CCI, [make_fiche(fiche_id=f"F-{i}") for i in range(5)])
+    push_batch(hub, CCI, [make_fiche(fiche_id=f"F-{i}", porteur=other_porteur(i)) for i in range(5)])
     ids = hub.publisher.published[0]
     assert processing.process_outbox(hub, ids).claimed == 5
     assert processing.process_outbox(hub, ids).claimed == 0

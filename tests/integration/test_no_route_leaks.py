@@ -93,7 +93,7 @@ def test_no_route_discloses_a_field_outside_the_recipients_allowed_set(world):
         with hub.uow() as uow:
             porteur_id = uow.fiches.porteur_of(OWNER, "F-MARK").porteur_id
         values = {"member_id": OWNER, "fiche_id": "F-MARK", "porteur_id": porteur_id,
-                  "consent_id": consent.id, "name": "fiche", "seq": 0,
+                  "consent_id": consent.id, "name": "fiche", "seq": 0, "item_id": 1,
                   "erasure_id": erasure_id}
         seen = []
         routes = client.get("/openapi.json").json()["paths"]

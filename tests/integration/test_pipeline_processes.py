@@ -21,7 +21,7 @@ from hub.services.processing import pipeline_status
 from hub.services.publisher import RecordingPublisher
 from hub.store.migrate import upgrade
 from tests.conftest import REDIS_URL, _drop_pg_database, _fresh_pg_database, service_missing
-from tests.factories import Credentials, make_fiche, make_network, record_consents
+from tests.factories import Credentials, make_fiche, make_network, other_porteur, record_consents
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -63,8 +63,10 @@ def push(observer: Hub, port: int, creds: Credentials, fiches: list[dict]) -> di
     return response.json()
 
 
-def batches(count: int, size: int, prefix: str = "F") -> list[list[dict]]:
-    return [[make_fiche(fiche_id=f"{prefix}-{b}-{i}") for i in range(size)] for b in range(count)]
+def batches(count: int, size: int, prefix: str = "F", first: int = 0) -> list[list[dict]]:
+    """Fiches of count * size distinct porteurs, numbered from `first`."""
+    return [[make_fiche(fiche_id=f"{prefix}-{b}-{i}", porteur=other_porteur(first + b * size + i))
+             for i in range(size)] for b in range(count)]
 
 
 def wait_until(predicate, timeout: float, what: str) -> None:
@@ -125,7 +127,7 @@ def test_a_broker_restart_loses_no_accepted_fiche(scale, tmp_path):
     with running([api]):
         push(observer, port, creds, batches(1, 300, "queued")[0])  # queued in Redis, no worker yet
         broker.kill()  # the queued task is lost with the broker's memory
-        assert push(observer, port, creds, batches(1, 300, "down")[0])["accepted"] == 300
+        assert push(observer, port, creds, batches(1, 300, "down", first=300)[0])["accepted"] == 300
         assert pipeline_status(observer)["outbox_pending"] == 600
         broker = Process("redis-again", own_redis, {}, logs)
         wait_until(lambda: _pings(redis_port), 20, "redis-server to restart")

@@ -18,7 +18,7 @@ from hub.domain.matching.decision import (
     pair_kind,
     record_blocking_keys,
 )
-from hub.domain.matching.model import Explanation, FieldTerm, MatchModel
+from hub.domain.matching.model import Explanation, FieldTerm, MatchModel, default_model
 from hub.domain.matching.record import NormalisedRecord, normalise_record
 from hub.domain.matching.settings import MatchingSettings, default_settings
 from hub.domain.matching.training import train
@@ -26,6 +26,6 @@ from hub.domain.matching.training import train
 __all__ = [
     "Candidate", "Clustering", "Decision", "Explanation", "FieldTerm", "MatchModel",
     "MatchingSettings", "NormalisedRecord", "blocking_keys", "candidate_pairs", "cluster",
-    "default_settings", "match_one", "normalise_record", "pair_kind", "record_blocking_keys",
+    "default_model", "default_settings", "match_one", "normalise_record", "pair_kind", "record_blocking_keys",
     "train",
 ]

@@ -14,6 +14,7 @@ import dataclasses
 import functools
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 from hub.domain.matching.comparisons import (
@@ -27,6 +28,7 @@ from hub.domain.matching.comparisons import (
 from hub.domain.matching.record import NormalisedRecord
 from hub.domain.matching.settings import MatchingSettings
 
+DEFAULT_MODEL_FILE = Path(__file__).with_name("default_model.json")
 MODEL_FORMAT = "capactif-matching-model"
 MODEL_VERSION = 1
 
@@ -67,6 +69,13 @@ class Explanation:
             "total": round(self.total_weight, 3),
             "probabilite": round(self.probability, 6),
         }
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> Explanation:
+        """Back from `to_dict` (the form kept with a review item)."""
+        terms = tuple(FieldTerm(t["champ"], t["niveau"], t["poids"], t["ajustement_frequence"])
+                      for t in doc["champs"])
+        return cls(doc["a_priori"], terms, doc["total"], doc["probabilite"])
 
     def lines_fr(self) -> list[str]:
         """The waterfall in words: "a priori : -6.2", "nom : exact (+9.1)", ..., the total."""
@@ -181,3 +190,9 @@ def probability_of(weight: float) -> float:
         return 1.0
     odds = 2.0**weight
     return odds / (1 + odds)
+
+
+@functools.cache
+def default_model() -> MatchModel:
+    """The model shipped with the hub (default_model.json, trained by bench/train_model.py)."""
+    return MatchModel.from_json(DEFAULT_MODEL_FILE.read_text("utf-8"))

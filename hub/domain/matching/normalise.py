@@ -117,14 +117,17 @@ def normalise_email(text: str | None) -> str | None:
 
 
 def normalise_phone(text: str | None, region: str = "FR") -> str | None:
-    """E.164 (+33612345678) for a valid number, read as French unless it has a prefix."""
+    """E.164 (+33612345678) for a valid number, read as French unless it has a prefix.
+
+    Placeholders typed to fill a form (06 00 00 00 00, 01 11 11 11 11) are missing:
+    shared by strangers, they would otherwise count as strong evidence."""
     if not text or sum(c.isdigit() for c in text) < 6:
         return None
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(number):
+    if not phonenumbers.is_valid_number(number) or len(set(str(number.national_number)[1:])) < 2:
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

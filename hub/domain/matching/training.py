@@ -154,3 +154,29 @@ def train(
     stats = {"enregistrements": len(records), "paires_candidates": sum(patterns.values()),
              "iterations_em": em.iterations, "em_converge": em.converged}
     return MatchModel(settings, em.prior, em.m, em.u, tf, floors, stats, u_random)
+
+
+def refine_m(model: MatchModel, same_person: Sequence[Pattern], pseudo_count: float = 20.0) -> MatchModel:
+    """m re-estimated from pairs a coordinator judged to be the same person.
+
+    Each field's share of levels among the judged pairs is blended with the current
+    m, which counts as `pseudo_count` pairs (a handful of decisions nudges m, many
+    decisions dominate it). Missing levels say nothing and are not counted.
+
+    Example:
+        >>> refined = refine_m(model, [("exact", "exact", "missing", ...)])  # doctest: +SKIP
+    """
+    m: dict[str, dict[str, float]] = {}
+    for index, comparison in enumerate(model.comparisons):
+        seen = Counter(p[index] for p in same_person if p[index] != MISSING)
+        total = sum(seen.values()) + pseudo_count
+        current = model.m[comparison.field]
+        if not seen:
+            m[comparison.field] = dict(current)
+            continue
+        m[comparison.field] = {
+            level: max((seen[level] + pseudo_count * current[level]) / total, _FLOOR)
+            for level in current
+        }
+    training = {**model.training, "paires_jugees_memes": len(same_person)}
+    return dataclasses.replace(model, m=m, training=training)

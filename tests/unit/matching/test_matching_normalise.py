@@ -71,7 +71,7 @@ def test_french_phones_become_e164():
 
 
 def test_garbage_phones_are_missing():
-    for typed in ("0000000000", "n/a", "12", "", None):
+    for typed in ("0000000000", "n/a", "12", "", None, "01 00 00 00 00", "06 11 11 11 11"):
         assert norm.normalise_phone(typed) is None
 
 

@@ -1,0 +1,77 @@
+"""`/v1/duplicates` (the coordinators' review queue) and `/v1/porteurs/{id}/unmerge`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from hub.api.auth import Authenticated, authenticated, hub_of
+from hub.errors import MalformedBody
+from hub.services import duplicates
+
+router = APIRouter(prefix="/v1", tags=["doublons"])
+
+
+@router.get("/duplicates")
+async def list_items(request: Request, after: int | None = Query(None, ge=0),
+                     limit: int = Query(50, ge=1, le=duplicates.MAX_LIMIT),
+                     auth: Authenticated = Depends(authenticated)) -> Any:
+    """Open review items, each with both sides (as the coordination may see them) and the
+    match explanation: each field's level and weight, the prior, the total."""
+    duplicates.require_coordinator(auth.caller.role)
+    return await run_in_threadpool(lambda: duplicates.list_review_items(
+        hub_of(request), limit=limit, after=after, actor=auth.caller.member_id))
+
+
+@router.get("/duplicates/history")
+async def history(request: Request, porteur: str | None = None,
+                  limit: int = Query(50, ge=1, le=duplicates.MAX_LIMIT),
+                  auth: Authenticated = Depends(authenticated)) -> Any:
+    """Merges and unmerges, newest first (optionally of one porteur)."""
+    duplicates.require_coordinator(auth.caller.role)
+    found = await run_in_threadpool(duplicates.merge_history, hub_of(request), porteur, limit)
+    return {"historique": found}
+
+
+@router.get("/duplicates/{item_id}")
+async def read_item(item_id: int, request: Request,
+                    auth: Authenticated = Depends(authenticated)) -> Any:
+    duplicates.require_coordinator(auth.caller.role)
+    return await run_in_threadpool(lambda: duplicates.get_review_item(
+        hub_of(request), item_id, actor=auth.caller.member_id))
+
+
+@router.post("/duplicates/{item_id}/decision")
+async def decide(item_id: int, request: Request,
+                 auth: Authenticated = Depends(authenticated)) -> Any:
+    """`{"decision": "same" | "different" | "unknown"}`: same merges the two porteurs (the
+    members concerned get a `merged` notice); different is remembered for good."""
+    duplicates.require_coordinator(auth.caller.role)
+    body = _object(auth.body)
+    return await run_in_threadpool(lambda: duplicates.decide(
+        hub_of(request), item_id, str(body.get("decision")), actor=auth.caller.member_id))
+
+
+@router.post("/porteurs/{porteur_id}/unmerge", tags=["doublons"])
+async def unmerge(porteur_id: str, request: Request,
+                  auth: Authenticated = Depends(authenticated)) -> Any:
+    """`{"membre": ..., "fiche_id": ...}`: split that fiche off the porteur (members
+    concerned get an `unmerged` notice; the pair is remembered as different)."""
+    duplicates.require_coordinator(auth.caller.role)
+    body = _object(auth.body)
+    return await run_in_threadpool(lambda: duplicates.unmerge(
+        hub_of(request), porteur_id, str(body.get("membre")), str(body.get("fiche_id")),
+        actor=auth.caller.member_id))
+
+
+def _object(body: bytes) -> dict[str, Any]:
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedBody("Le corps n'est pas du JSON valide.", "The body is not valid JSON.") from exc
+    if not isinstance(document, dict):
+        raise MalformedBody("Le corps doit être un objet JSON.", "The body must be a JSON object.")
+    return document

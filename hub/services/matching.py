@@ -1,0 +1,162 @@
+"""Online deduplication, in the worker's transaction: resolve a new fiche's porteur.
+
+For each new fiche: normalise the porteur's identity, compute its blocking keys,
+fetch candidates from the persistent index (bounded per key), score them with the
+trained model (`match_one`), then link to an existing porteur (method "auto", the
+explanation as evidence), or create a porteur, provisional with a review item when
+the match is uncertain. The fiche is indexed at once, so a later fiche of the same
+batch sees it.
+
+The race: before reading candidates, the worker locks the blocking keys of the
+whole batch (PostgreSQL advisory locks on key stripes, taken in sorted order; on
+SQLite the BEGIN IMMEDIATE write lock already serialises workers). A second worker
+holding a fiche of the same person waits, then sees the first fiche and links.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import secrets
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from hub.bootstrap import Hub
+from hub.domain.matching import Candidate, MatchModel, default_model, match_one, normalise_record
+from hub.domain.matching.decision import Decision, record_blocking_keys
+from hub.errors import InvalidMatchingModel
+from hub.store.matching_repository import key_digest
+from hub.store.uow import UnitOfWork
+
+IDENTITY_FIELDS = ("nom", "nom_naissance", "prenom", "date_naissance", "courriel", "telephone")
+ADDRESS_FIELDS = ("ligne", "code_postal", "commune")
+
+
+@dataclasses.dataclass(frozen=True)
+class Resolution:
+    """The porteur a new fiche was given, and how."""
+
+    porteur_id: str
+    method: str  # auto | new
+    created: bool
+    review_items: tuple[int, ...] = ()
+
+
+def identity_of(porteur: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The fields the matcher reads, and nothing else (no situation, no INSEE code)."""
+    porteur = porteur if isinstance(porteur, Mapping) else {}
+    identity = {f: porteur[f] for f in IDENTITY_FIELDS if porteur.get(f) is not None}
+    address = porteur.get("adresse")
+    if isinstance(address, Mapping):
+        kept = {f: address[f] for f in ADDRESS_FIELDS if address.get(f) is not None}
+        if kept:
+            identity["adresse"] = kept
+    return identity
+
+
+def matching_model(hub: Hub) -> MatchModel:
+    path = hub.settings.matching_model_file
+    return default_model() if str(path) in ("", ".") else _model_file(str(path))
+
+
+@functools.cache
+def _model_file(path: str) -> MatchModel:
+    try:
+        return MatchModel.from_json(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise InvalidMatchingModel(
+            "HUB_MATCHING_MODEL_FILE ne désigne pas un modèle lisible : réentraînez-le "
+            "(`capactif dedup --model-out`).",
+            "HUB_MATCHING_MODEL_FILE is not a readable model: train it again "
+            "(`capactif dedup --model-out`).") from exc
+
+
+def new_porteur_id() -> str:
+    return "prt_" + secrets.token_hex(12)
+
+
+class OnlineMatcher:
+    """Resolves the porteurs of one batch inside the worker's unit of work."""
+
+    def __init__(self, hub: Hub, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.model = matching_model(hub)
+        self.cap = hub.settings.match_candidates_per_key
+        self.stripes = hub.settings.match_lock_stripes
+
+    def digests(self, identity: Mapping[str, Any]) -> list[str]:
+        return [key_digest(k) for k in record_blocking_keys(identity, self.model)]
+
+    def lock(self, identities: Iterable[Mapping[str, Any]]) -> None:
+        """Lock every key of the batch before the first candidate is read."""
+        striped = {f"{int(d[:8], 16) % self.stripes:08x}" for i in identities
+                   for d in self.digests(i)}
+        self.uow.matching.lock_keys(striped)
+
+    def match(self, identity: Mapping[str, Any], *, skip_fiche: int | None = None,
+              skip_porteur: str | None = None) -> tuple[Decision, list[Any], list[str]]:
+        """Read-only: the decision for `identity`, the candidates scored, its key digests."""
+        digests = self.digests(identity)
+        rows = [r for r in self.uow.matching.candidates(digests, self.cap)
+                if r.fiche_pk != skip_fiche and r.porteur_id != skip_porteur]
+        return self._decide(identity, rows), rows, digests
+
+    def resolve_new(self, fiche_pk: int, identity: dict[str, Any],
+                    now: dt.datetime) -> Resolution:
+        decision, rows, digests = self.match(identity, skip_fiche=fiche_pk)
+        if decision.kind == "link" and decision.porteur_id and decision.explanation:
+            porteur_id, method, created = decision.porteur_id, "auto", False
+            evidence = {"probabilite": round(decision.score, 6),
+                        "explication": decision.explanation.to_dict()}
+        else:
+            porteur_id, method, created, evidence = new_porteur_id(), "new", True, {}
+            status = "provisional" if decision.kind == "review" else "active"
+            self.uow.porteurs.create_many([porteur_id], now, status=status)
+        self.uow.porteurs.link_many([{"fiche_pk": fiche_pk, "porteur_id": porteur_id,
+                                      "method": method, "evidence": evidence, "linked_at": now}])
+        self.uow.matching.index(fiche_pk, porteur_id, identity, digests, now)
+        items = self._open_items(fiche_pk, porteur_id, identity, rows, decision, now) \
+            if decision.kind == "review" else ()
+        return Resolution(porteur_id, method, created, items)
+
+    def refresh(self, fiche_pk: int, porteur_id: str, identity: dict[str, Any],
+                now: dt.datetime) -> tuple[int, ...]:
+        """A new version: re-index if the identity changed, and re-match. An update never
+        moves a fiche by itself; a likely match opens a review item, unless the pair was
+        already judged different or is already waiting in the queue."""
+        if self.uow.matching.identity_of(fiche_pk) == identity:
+            return ()
+        decision, rows, digests = self.match(identity, skip_porteur=porteur_id)
+        self.uow.matching.index(fiche_pk, porteur_id, identity, digests, now)
+        if decision.kind == "new":
+            return ()
+        return self._open_items(fiche_pk, porteur_id, identity, rows, decision, now)
+
+    def _decide(self, identity: Mapping[str, Any], rows: list[Any]) -> Decision:
+        record = normalise_record(identity)
+        return match_one(record, [Candidate(r.porteur_id, r.identity) for r in rows], self.model)
+
+    def _open_items(self, fiche_pk: int, porteur_id: str, identity: Mapping[str, Any],
+                    rows: list[Any], decision: Decision, now: dt.datetime) -> tuple[int, ...]:
+        record = normalise_record(identity)
+        opened = []
+        for candidate in (decision.porteur_id, *decision.conflicts):
+            if candidate is None or self._already_known(porteur_id, candidate):
+                continue
+            scored = [(self.model.score(record, normalise_record(r.identity)), r)
+                      for r in rows if r.porteur_id == candidate]
+            explanation, best = max(scored, key=lambda pair: pair[0].probability)
+            opened.append(self.uow.matching.open_review({
+                "fiche_pk": fiche_pk, "porteur_id": porteur_id,
+                "candidate_fiche_pk": best.fiche_pk, "candidate_porteur_id": candidate,
+                "probability": explanation.probability, "explanation": explanation.to_dict(),
+                "opened_at": now}))
+        return tuple(opened)
+
+    def _already_known(self, porteur_id: str, candidate: str) -> bool:
+        """Judged different before (at the fiche level, so it follows merges), or queued."""
+        fiches = self.uow.matching.fiches_of([porteur_id, candidate])
+        return self.uow.matching.open_items_between(porteur_id, candidate) > 0 or \
+            self.uow.matching.judged_different(fiches[porteur_id], fiches[candidate])

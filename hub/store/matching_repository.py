@@ -1,0 +1,257 @@
+"""The deduplication repository: blocking index, per-key locks, review queue, pair
+memory, merge history and the moves of fiches between porteurs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from hub.store.matching_tables import (
+    match_judgements,
+    match_keys,
+    match_records,
+    merge_events,
+    review_items,
+)
+from hub.store.sealing import FicheKeys, identity_context, version_context, with_field
+from hub.store.tables import fiche_links, fiche_versions, fiches, porteurs
+
+OPEN = "open"
+
+
+def key_digest(key: str) -> str:
+    """The stored form of a blocking key: fixed length, no name or e-mail in clear."""
+    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+
+
+def _lock_number(digest: str) -> int:
+    return int.from_bytes(bytes.fromhex(digest[:16]), "big", signed=True)
+
+
+class Matching:
+    """The index keeps each fiche's normalised identity sealed with the fiche's data key
+    (so an erasure shreds it too) and its blocking keys as digests."""
+
+    def __init__(self, connection: sa.Connection, keys: FicheKeys) -> None:
+        self.conn = connection
+        self.keys = keys
+
+    def _opened(self, rows: list[sa.Row]) -> list[Any]:
+        """Rows with their identity opened; rows of erased fiches are left out."""
+        self.keys.load(row.fiche_pk for row in rows)
+        opened = []
+        for row in rows:
+            text = self.keys.open(row.fiche_pk, identity_context(row.fiche_pk), row.identity)
+            if text is not None:
+                opened.append(with_field(row, "identity", orjson.loads(text)))
+        return opened
+
+    # --- blocking index -----------------------------------------------------------------
+    def lock_keys(self, digests: Iterable[str]) -> None:
+        """PostgreSQL: one transaction-scoped advisory lock per key, in sorted order (no
+        deadlock). SQLite needs none: BEGIN IMMEDIATE already serialises writers."""
+        if self.conn.dialect.name != "postgresql":
+            return
+        for number in sorted({_lock_number(d) for d in digests}):
+            self.conn.execute(sa.select(sa.func.pg_advisory_xact_lock(number)))
+
+    def candidates(self, digests: Sequence[str], per_key_cap: int) -> list[sa.Row]:
+        """Indexed records sharing a key; a key held by more than `per_key_cap` fiches says
+        too little (a common name with no date) and is skipped, as the batch skips it."""
+        if not digests:
+            return []
+        parts = [sa.select(match_keys.c.key, match_keys.c.fiche_pk)
+                 .where(match_keys.c.key == digest).limit(per_key_cap + 1).subquery()
+                 for digest in dict.fromkeys(digests)]
+        query = sa.union_all(*(sa.select(part.c.key, part.c.fiche_pk) for part in parts))
+        by_key: dict[str, list[int]] = defaultdict(list)
+        for key, fiche_pk in self.conn.execute(query):
+            by_key[key].append(fiche_pk)
+        wanted = {pk for pks in by_key.values() if len(pks) <= per_key_cap for pk in pks}
+        if not wanted:
+            return []
+        query = sa.select(match_records).where(match_records.c.fiche_pk.in_(sorted(wanted)))
+        return self._opened(list(self.conn.execute(query)))
+
+    def index(self, fiche_pk: int, porteur_id: str, identity: dict[str, Any],
+              digests: Sequence[str], now: dt.datetime) -> None:
+        """(Re)index one fiche under its keys."""
+        self.conn.execute(sa.delete(match_keys).where(match_keys.c.fiche_pk == fiche_pk))
+        self.conn.execute(sa.delete(match_records).where(match_records.c.fiche_pk == fiche_pk))
+        sealed = self.keys.seal(fiche_pk, identity_context(fiche_pk),
+                                orjson.dumps(identity).decode("utf-8"))
+        self.conn.execute(sa.insert(match_records).values(
+            fiche_pk=fiche_pk, porteur_id=porteur_id, identity=sealed, indexed_at=now))
+        if digests:
+            self.conn.execute(sa.insert(match_keys),
+                              [{"key": d, "fiche_pk": fiche_pk} for d in dict.fromkeys(digests)])
+
+    def identity_of(self, fiche_pk: int) -> dict[str, Any] | None:
+        query = sa.select(match_records.c.fiche_pk, match_records.c.identity).where(
+            match_records.c.fiche_pk == fiche_pk)
+        found = self._opened(list(self.conn.execute(query)))
+        return found[0].identity if found else None
+
+    def forget(self, fiche_pks: Sequence[int], now: dt.datetime) -> None:
+        """An erasure: the fiches leave the index, and their open review items close."""
+        pks = list(fiche_pks)
+        self.conn.execute(sa.delete(match_keys).where(match_keys.c.fiche_pk.in_(pks)))
+        self.conn.execute(sa.delete(match_records).where(match_records.c.fiche_pk.in_(pks)))
+        self.conn.execute(
+            sa.update(review_items)
+            .where(review_items.c.status == OPEN,
+                   review_items.c.fiche_pk.in_(pks) | review_items.c.candidate_fiche_pk.in_(pks))
+            .values(status="erased", decided_by="-", decided_at=now))
+
+    def fiches_of(self, porteur_ids: Iterable[str]) -> dict[str, list[int]]:
+        """Indexed fiches per porteur (the index is written as each fiche is resolved)."""
+        found: dict[str, list[int]] = {pid: [] for pid in porteur_ids}
+        query = sa.select(match_records.c.porteur_id, match_records.c.fiche_pk).where(
+            match_records.c.porteur_id.in_(list(found))).order_by(match_records.c.fiche_pk)
+        for porteur_id, fiche_pk in self.conn.execute(query):
+            found[porteur_id].append(fiche_pk)
+        return found
+
+    def fiche_heads(self, fiche_pks: Iterable[int]) -> dict[int, sa.Row]:
+        """Owner, reference, porteur and current payload of fiches, by primary key."""
+        query = (sa.select(fiches.c.id, fiches.c.member_id, fiches.c.fiche_id,
+                           fiches.c.current_version, fiches.c.porteur_id, fiche_versions.c.payload)
+                 .join(fiche_versions, (fiche_versions.c.fiche_pk == fiches.c.id)
+                       & (fiche_versions.c.version == fiches.c.current_version))
+                 .where(fiches.c.id.in_(sorted(set(fiche_pks)))))
+        rows = list(self.conn.execute(query))
+        self.keys.load(row.id for row in rows)
+        return {row.id: with_field(row, "payload", self.keys.open(
+            row.id, version_context(row.id, row.current_version), row.payload)) for row in rows}
+
+    # --- review queue and pair memory ---------------------------------------------------
+    def open_review(self, values: dict[str, Any]) -> int:
+        result = self.conn.execute(sa.insert(review_items).values(**values, status=OPEN)
+                                   .returning(review_items.c.id))
+        return result.scalar_one()
+
+    def open_items_between(self, porteur_a: str, porteur_b: str) -> int:
+        pair = (review_items.c.porteur_id.in_([porteur_a, porteur_b])
+                & review_items.c.candidate_porteur_id.in_([porteur_a, porteur_b]))
+        query = sa.select(sa.func.count()).select_from(review_items).where(
+            review_items.c.status == OPEN, pair)
+        return self.conn.execute(query).scalar_one()
+
+    def review_items(self, status: str, limit: int, after: int | None) -> list[sa.Row]:
+        query = sa.select(review_items).where(review_items.c.status == status)
+        if after is not None:
+            query = query.where(review_items.c.id > after)
+        return list(self.conn.execute(query.order_by(review_items.c.id).limit(limit)))
+
+    def review_item(self, item_id: int) -> sa.Row | None:
+        return self.conn.execute(
+            sa.select(review_items).where(review_items.c.id == item_id)).first()
+
+    def close_review(self, item_id: int, status: str, actor: str, now: dt.datetime) -> bool:
+        """Close an open item; False when it was closed meanwhile (decided twice)."""
+        result = self.conn.execute(
+            sa.update(review_items).where(review_items.c.id == item_id,
+                                          review_items.c.status == OPEN)
+            .values(status=status, decided_by=actor, decided_at=now))
+        return result.rowcount == 1
+
+    def judge(self, pairs: Iterable[tuple[int, int]], decision: str, item_id: int | None,
+              actor: str, now: dt.datetime) -> None:
+        """Remember a judgement on fiche pairs (the latest judgement of a pair wins)."""
+        rows = [{"fiche_a": min(a, b), "fiche_b": max(a, b), "decision": decision,
+                 "review_item_id": item_id, "decided_by": actor, "decided_at": now}
+                for a, b in pairs if a != b]
+        for row in rows:
+            self.conn.execute(sa.delete(match_judgements).where(
+                match_judgements.c.fiche_a == row["fiche_a"],
+                match_judgements.c.fiche_b == row["fiche_b"]))
+        if rows:
+            self.conn.execute(sa.insert(match_judgements), rows)
+
+    def judged_different(self, fiches_a: Sequence[int], fiches_b: Sequence[int]) -> bool:
+        if not fiches_a or not fiches_b:
+            return False
+        j = match_judgements.c
+        cross = (j.fiche_a.in_(fiches_a) & j.fiche_b.in_(fiches_b)) | (
+            j.fiche_a.in_(fiches_b) & j.fiche_b.in_(fiches_a))
+        query = sa.select(sa.func.count()).select_from(match_judgements).where(
+            j.decision == "different", cross)
+        return self.conn.execute(query).scalar_one() > 0
+
+    def labelled_pairs(self) -> list[sa.Row]:
+        """Judged pairs with both identities: the training data of `retrain_from_decisions`."""
+        a, b = match_records.alias("a"), match_records.alias("b")
+        query = (sa.select(match_judgements.c.decision, a.c.fiche_pk.label("left_pk"),
+                           a.c.identity.label("left"), b.c.fiche_pk.label("right_pk"),
+                           b.c.identity.label("right"))
+                 .join(a, a.c.fiche_pk == match_judgements.c.fiche_a)
+                 .join(b, b.c.fiche_pk == match_judgements.c.fiche_b))
+        rows = list(self.conn.execute(query))
+        self.keys.load(pk for row in rows for pk in (row.left_pk, row.right_pk))
+        pairs = []
+        for row in rows:
+            left = self.keys.open(row.left_pk, identity_context(row.left_pk), row.left)
+            right = self.keys.open(row.right_pk, identity_context(row.right_pk), row.right)
+            if left is not None and right is not None:  # an erased side teaches nothing
+                pairs.append(with_field(with_field(row, "left", orjson.loads(left)),
+                                        "right", orjson.loads(right)))
+        return pairs
+
+    # --- merges -------------------------------------------------------------------------
+    def move_fiches(self, fiche_pks: Sequence[int], to_porteur: str, method: str,
+                    evidence: dict[str, Any], now: dt.datetime) -> None:
+        """Re-attach fiches to a porteur: fiche, index and open items follow; links keep
+        their history (the old link is closed, a new one opened)."""
+        pks = list(fiche_pks)
+        self.conn.execute(sa.update(fiches).where(fiches.c.id.in_(pks))
+                          .values(porteur_id=to_porteur))
+        self.conn.execute(sa.update(match_records).where(match_records.c.fiche_pk.in_(pks))
+                          .values(porteur_id=to_porteur))
+        self.conn.execute(sa.update(fiche_links).where(
+            fiche_links.c.fiche_pk.in_(pks), fiche_links.c.unlinked_at.is_(None))
+            .values(unlinked_at=now))
+        self.conn.execute(sa.insert(fiche_links), [
+            {"fiche_pk": pk, "porteur_id": to_porteur, "method": method, "evidence": evidence,
+             "linked_at": now} for pk in pks])
+
+    def rename_in_open_items(self, old: str, new: str) -> None:
+        """Open items follow a merged porteur; those now inside one porteur are obsolete."""
+        for column in (review_items.c.porteur_id, review_items.c.candidate_porteur_id):
+            self.conn.execute(sa.update(review_items).where(
+                review_items.c.status == OPEN, column == old).values({column.name: new}))
+        self.conn.execute(sa.update(review_items).where(
+            review_items.c.status == OPEN,
+            review_items.c.porteur_id == review_items.c.candidate_porteur_id)
+            .values(status="obsolete"))
+
+    def set_status(self, porteur_id: str, status: str) -> None:
+        self.conn.execute(sa.update(porteurs).where(porteurs.c.id == porteur_id)
+                          .values(status=status))
+
+    def porteur_status(self, porteur_id: str) -> str | None:
+        return self.conn.execute(sa.select(porteurs.c.status).where(
+            porteurs.c.id == porteur_id)).scalar_one_or_none()
+
+    def add_merge_event(self, values: dict[str, Any]) -> int:
+        return self.conn.execute(sa.insert(merge_events).values(**values)
+                                 .returning(merge_events.c.id)).scalar_one()
+
+    def merge_history(self, porteur_id: str | None, limit: int) -> list[sa.Row]:
+        query = sa.select(merge_events)
+        if porteur_id is not None:
+            query = query.where((merge_events.c.porteur_id == porteur_id)
+                                | (merge_events.c.other_porteur_id == porteur_id))
+        return list(self.conn.execute(query.order_by(merge_events.c.id.desc()).limit(limit)))
+
+    def counts(self) -> dict[str, int]:
+        links = sa.select(fiche_links.c.method, sa.func.count()).group_by(fiche_links.c.method)
+        items = sa.select(review_items.c.status, sa.func.count()).group_by(review_items.c.status)
+        found = {f"links_{m}": n for m, n in self.conn.execute(links)}
+        found.update({f"review_{s}": n for s, n in self.conn.execute(items)})
+        return found

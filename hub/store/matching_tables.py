@@ -1,0 +1,72 @@
+"""Deduplication: the persistent blocking index, the review queue, the pair memory and
+the merge history.
+
+The index holds, per processed fiche, the porteur identity fields it was matched on
+(`match_records`) and the digests of its blocking keys (`match_keys`, indexed by key):
+the worker fetches candidates by key and never loads the population in memory.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from hub.store.tables import UTC_TIME, metadata
+
+BIGID = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+
+match_records = sa.Table(
+    "match_records",
+    metadata,
+    sa.Column("fiche_pk", sa.BigInteger, sa.ForeignKey("fiches.id"), primary_key=True),
+    sa.Column("porteur_id", sa.String(40), sa.ForeignKey("porteurs.id"), nullable=False, index=True),
+    sa.Column("identity", sa.JSON, nullable=False),
+    sa.Column("indexed_at", UTC_TIME, nullable=False),
+)
+
+match_keys = sa.Table(
+    "match_keys",
+    metadata,
+    sa.Column("key", sa.String(32), primary_key=True),
+    sa.Column("fiche_pk", sa.BigInteger, sa.ForeignKey("fiches.id"), primary_key=True, index=True),
+)
+
+review_items = sa.Table(
+    "review_items",
+    metadata,
+    sa.Column("id", BIGID, primary_key=True),
+    sa.Column("fiche_pk", sa.BigInteger, sa.ForeignKey("fiches.id"), nullable=False),
+    sa.Column("porteur_id", sa.String(40), nullable=False),
+    sa.Column("candidate_fiche_pk", sa.BigInteger, sa.ForeignKey("fiches.id"), nullable=False),
+    sa.Column("candidate_porteur_id", sa.String(40), nullable=False),
+    sa.Column("probability", sa.Float, nullable=False),
+    sa.Column("explanation", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("opened_at", UTC_TIME, nullable=False),
+    sa.Column("decided_at", UTC_TIME),
+    sa.Column("decided_by", sa.String(50)),
+)
+sa.Index("ix_review_items_status_id", review_items.c.status, review_items.c.id)
+
+match_judgements = sa.Table(
+    "match_judgements",
+    metadata,
+    sa.Column("fiche_a", sa.BigInteger, sa.ForeignKey("fiches.id"), primary_key=True),
+    sa.Column("fiche_b", sa.BigInteger, sa.ForeignKey("fiches.id"), primary_key=True),
+    sa.Column("decision", sa.String(12), nullable=False),
+    sa.Column("review_item_id", sa.BigInteger),
+    sa.Column("decided_by", sa.String(50), nullable=False),
+    sa.Column("decided_at", UTC_TIME, nullable=False),
+)
+
+merge_events = sa.Table(
+    "merge_events",
+    metadata,
+    sa.Column("id", BIGID, primary_key=True),
+    sa.Column("kind", sa.String(10), nullable=False),
+    sa.Column("porteur_id", sa.String(40), nullable=False, index=True),
+    sa.Column("other_porteur_id", sa.String(40), nullable=False, index=True),
+    sa.Column("fiche_pks", sa.JSON, nullable=False),
+    sa.Column("review_item_id", sa.BigInteger),
+    sa.Column("actor", sa.String(50), nullable=False),
+    sa.Column("at", UTC_TIME, nullable=False),
+)

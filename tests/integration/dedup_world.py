@@ -1,0 +1,85 @@
+"""A small network for the deduplication tests: two members that push fiches (a commune
+and a chamber), a PFIL that follows Ambert, and the network's coordination."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from hub.bootstrap import Hub
+from hub.config import Settings
+from hub.services import ingest, processing
+from hub.services.auth import Caller
+from hub.services.members import load_network
+from hub.services.publisher import RecordingPublisher
+from tests.factories import Clock, make_fiche, record_consents
+
+COMMUNE = Caller("commune-ambert", "Mairie", "commune", "accueil")
+CCI = Caller("cci-puy-de-dome", "CCI", "cci", "accompagnement")
+PFIL = Caller("pfil-livradois", "PFIL", "pfil", "financement")
+COORDINATOR = Caller("pnr-livradois-forez", "PNR", "pnr", "coordination")
+AMBERT = "63003"
+
+PERSON = {"nom": "Chassaing", "prenom": "Marie-Hélène", "date_naissance": "1988-04-12",
+          "courriel": "mh.chassaing@exemple.fr", "telephone": "04 73 82 10 45",
+          "adresse": {"ligne": "12 rue de la Filature", "code_postal": "63600",
+                      "commune": "Ambert", "code_insee": AMBERT}}
+RETYPED = {"nom": "CHASSAING", "prenom": "Marie Helene", "date_naissance": "1988-04-12",
+           "telephone": "0473821045",
+           "adresse": {"ligne": "12 r. de la Filature", "code_postal": "63600", "commune": "AMBERT"}}
+NAMES_ONLY = {"nom": "Chassaing", "prenom": "Marie-Hélène"}
+
+
+def hub_for(db_url: str, tmp_path: Path, **settings: Any) -> Iterator[tuple[Hub, Clock]]:
+    members = [_member(COMMUNE), _member(CCI), _member(PFIL, follows=True), _member(COORDINATOR)]
+    (tmp_path / "network.json").write_text(json.dumps({"reseau": "test", "membres": members}))
+    clock = Clock()
+    hub = Hub.from_settings(Settings(data_dir=tmp_path / "data", database_url=db_url, **settings),
+                            publisher=RecordingPublisher(), clock=clock)
+    load_network(hub, tmp_path / "network.json", tmp_path / "creds")
+    yield hub, clock
+    hub.close()
+
+
+def _member(caller: Caller, follows: bool = False) -> dict[str, Any]:
+    member = {"id": caller.member_id, "nom": caller.member_id, "nature": caller.kind,
+              "role": caller.role, "contact": {"courriel": f"{caller.member_id}@exemple.fr"}}
+    if follows:
+        member["abonnements"] = [{"communes": [AMBERT]}]
+    return member
+
+
+def fiche_of(caller: Caller, fiche_id: str, porteur: dict[str, Any], version: int = 1) -> dict:
+    return make_fiche(member=caller.member_id, fiche_id=fiche_id, version=version,
+                      porteur={**porteur})
+
+
+def push(hub: Hub, caller: Caller, *fiches: dict, process: bool = True,
+         consent: bool = True) -> list[int]:
+    """Push (recording a consent for every role and purpose unless `consent` is False)."""
+    if consent:
+        record_consents(hub, [f for f in fiches if f["version"] == 1])
+    answer = ingest.push_batch(hub, caller, list(fiches))
+    assert answer["accepted"] == len(fiches), answer
+    ids = hub.publisher.published[-1]
+    if process:
+        processing.process_outbox(hub, ids)
+    return ids
+
+
+def porteur_of(hub: Hub, caller: Caller, fiche_id: str) -> str:
+    with hub.uow() as uow:
+        return uow.fiches.porteur_of(caller.member_id, fiche_id).porteur_id
+
+
+def links_of(hub: Hub, caller: Caller, fiche_id: str) -> list[Any]:
+    import sqlalchemy as sa
+
+    from hub.store.tables import fiche_links
+
+    with hub.uow() as uow:
+        pk = uow.fiches.porteur_of(caller.member_id, fiche_id).id
+        return list(uow.connection.execute(
+            sa.select(fiche_links).where(fiche_links.c.fiche_pk == pk).order_by(fiche_links.c.id)))

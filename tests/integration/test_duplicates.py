@@ -1,0 +1,210 @@
+"""The coordinators' duplicate queue, on both databases: both sides through the consent +
+policy gate, the waterfall, decisions, merge and unmerge with history and notices,
+decisions fed back into m, and the HTTP routes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hub.api.app import create_app
+from hub.errors import InvalidDecision, NothingToUnmerge, ReviewItemClosed
+from hub.services import duplicates
+from hub.services.feed import read_feed
+from hub.services.matching import matching_model
+from tests.factories import Credentials, record_consents
+from tests.integration.dedup_world import (
+    CCI,
+    COMMUNE,
+    COORDINATOR,
+    NAMES_ONLY,
+    PERSON,
+    PFIL,
+    fiche_of,
+    hub_for,
+    links_of,
+    porteur_of,
+    push,
+)
+
+pytestmark = pytest.mark.integration
+ACTOR = COORDINATOR.member_id
+
+
+@pytest.fixture
+def world(db_url, tmp_path):
+    yield from hub_for(db_url, tmp_path)
+
+
+@pytest.fixture
+def queued(world):
+    """A commune's full fiche and a chamber's names-only fiche of the same person: queued."""
+    hub, _clock = world
+    full = fiche_of(COMMUNE, "A-1", PERSON)
+    full["accompagnement"][0].update(structure=COMMUNE.member_id, notes="NOTE-CONFIDENTIELLE")
+    push(hub, COMMUNE, full)
+    push(hub, CCI, fiche_of(CCI, "C-1", NAMES_ONLY))
+    [item] = duplicates.list_review_items(hub, actor=ACTOR)["items"]
+    return hub, item
+
+
+def _notices(hub, caller, event):
+    return [d for d in read_feed(hub, caller, 0, 500)["deliveries"] if d["evenement"] == event]
+
+
+def test_the_queue_shows_both_sides_as_the_coordination_may_see_them_and_the_waterfall(queued):
+    _hub, item = queued
+    chamber_side, commune_side = item["cotes"]  # the new fiche, then the candidate
+    assert commune_side["fiche"]["porteur"]["date_naissance"] == PERSON["date_naissance"]
+    assert chamber_side["fiche"]["porteur"]["nom"] == "Chassaing"
+    assert "NOTE-CONFIDENTIELLE" not in json.dumps(item)  # notes go to the referent only
+    assert commune_side["finalite"] == "accompagnement" and "porteur.nom" in commune_side["champs"]
+    explanation = item["explication"]
+    assert {"a_priori", "champs", "total", "probabilite", "lignes"} <= set(explanation)
+    assert {t["champ"]: t["niveau"] for t in explanation["champs"]}["date_naissance"] == "missing"
+    assert explanation["lignes"][0].startswith("a priori :")
+    assert explanation["lignes"][-1].startswith("total :")
+
+
+def test_every_view_of_the_queue_is_an_access_event_without_personal_values(queued):
+    hub, item = queued
+    duplicates.get_review_item(hub, item["id"], actor=ACTOR)
+    views = hub.audit.search(member=ACTOR, action="porteur_view")
+    assert len(views) == 4  # two sides, listed once and read once
+    assert all(e.porteur_ref and len(e.porteur_ref) == 64 for e in views)
+    assert "porteur.nom" in views[0].fields
+    assert hub.audit.search(member=ACTOR, action="console_view")
+    logged = json.dumps([e.to_dict() for e in hub.audit.search(limit=10_000)])
+    assert "Chassaing" not in logged and item["cotes"][0]["porteur_id"] not in logged
+
+
+def test_a_side_the_consent_does_not_open_to_the_coordination_is_shown_empty(world):
+    hub, _clock = world
+    fiche = fiche_of(COMMUNE, "A-1", PERSON)
+    record_consents(hub, [fiche], roles_destinataires=["accompagnement"])
+    push(hub, COMMUNE, fiche, consent=False)
+    push(hub, CCI, fiche_of(CCI, "C-1", NAMES_ONLY))
+    [item] = duplicates.list_review_items(hub, actor=ACTOR)["items"]
+    assert item["cotes"][1]["fiche"] == {} and item["cotes"][1]["champs"] == []
+    assert item["cotes"][0]["fiche"]["porteur"]["nom"] == "Chassaing"
+    assert hub.audit.search(member=ACTOR, action="porteur_view")[1].outcome == "denied"
+
+
+def test_same_merges_the_porteurs_moves_the_links_and_keeps_the_history(queued):
+    hub, item = queued
+    provisional, kept = (side["porteur_id"] for side in item["cotes"])
+    answer = duplicates.decide(hub, item["id"], "same", actor=ACTOR)
+    assert answer["porteur_id"] == kept == porteur_of(hub, CCI, "C-1")
+    old, new = links_of(hub, CCI, "C-1")
+    assert old.porteur_id == provisional and old.unlinked_at is not None
+    assert new.porteur_id == kept and new.method == "review" and new.unlinked_at is None
+    [event] = duplicates.merge_history(hub, kept)
+    assert (event["type"], event["autre_porteur_id"]) == ("fusion", provisional)
+    assert event["fiches"] == [{"membre": CCI.member_id, "fiche_id": "C-1"}]
+    assert duplicates.list_review_items(hub)["items"] == []
+    with hub.uow() as uow:
+        assert uow.matching.porteur_status(provisional) == "merged"
+
+
+def test_members_concerned_get_a_merged_notice_carrying_pseudonymous_ids_only(queued):
+    hub, item = queued
+    duplicates.decide(hub, item["id"], "same", actor=ACTOR)
+    for member in (COMMUNE, CCI, PFIL):  # two owners, and the PFIL that received A-1
+        [notice] = _notices(hub, member, "merged")
+        assert set(notice) == {"delivery_id", "evenement", "porteur_id", "porteur_fusionne",
+                               "fusion", "position"}
+    assert _notices(hub, COORDINATOR, "merged") == []  # never received anything
+
+
+def test_a_member_the_consent_keeps_out_gets_no_merged_notice(world):
+    hub, _clock = world
+    fiches = [fiche_of(COMMUNE, "A-1", PERSON), fiche_of(CCI, "C-1", NAMES_ONLY)]
+    record_consents(hub, fiches, roles_destinataires=["accueil", "accompagnement",
+                                                      "coordination"])
+    push(hub, COMMUNE, fiches[0], consent=False)
+    push(hub, CCI, fiches[1], consent=False)
+    [item] = duplicates.list_review_items(hub, actor=ACTOR)["items"]
+    duplicates.decide(hub, item["id"], "same", actor=ACTOR)
+    assert _notices(hub, PFIL, "merged") == [] and len(_notices(hub, CCI, "merged")) == 1
+
+
+def test_unmerge_gives_the_fiche_back_its_former_porteur_and_keeps_both_events(queued):
+    hub, item = queued
+    provisional, kept = (side["porteur_id"] for side in item["cotes"])
+    duplicates.decide(hub, item["id"], "same", actor=ACTOR)
+    answer = duplicates.unmerge(hub, kept, CCI.member_id, "C-1", actor=ACTOR)
+    assert answer["autre_porteur_id"] == provisional == porteur_of(hub, CCI, "C-1")
+    assert porteur_of(hub, COMMUNE, "A-1") == kept
+    assert [e["type"] for e in duplicates.merge_history(hub, kept)] == ["separation", "fusion"]
+    assert [link.method for link in links_of(hub, CCI, "C-1")] == ["new", "review", "unmerge"]
+    assert len(_notices(hub, COMMUNE, "unmerged")) == 1
+    with hub.uow() as uow:  # the split is remembered as "different"
+        fiches = uow.matching.fiches_of([kept, provisional])
+        assert uow.matching.judged_different(fiches[kept], fiches[provisional])
+
+
+def test_a_porteurs_only_fiche_cannot_be_unmerged(queued):
+    hub, item = queued
+    with pytest.raises(NothingToUnmerge):
+        duplicates.unmerge(hub, item["cotes"][1]["porteur_id"], COMMUNE.member_id, "A-1",
+                           actor=ACTOR)
+
+
+def test_an_item_is_decided_once_and_only_with_a_known_decision(queued):
+    hub, item = queued
+    with pytest.raises(InvalidDecision):
+        duplicates.decide(hub, item["id"], "peut-etre", actor=ACTOR)
+    duplicates.decide(hub, item["id"], "unknown", actor=ACTOR)
+    with pytest.raises(ReviewItemClosed):
+        duplicates.decide(hub, item["id"], "same", actor=ACTOR)
+
+
+def test_decisions_feed_back_into_m(queued, tmp_path):
+    hub, item = queued
+    duplicates.decide(hub, item["id"], "same", actor=ACTOR)
+    refined = duplicates.retrain_from_decisions(hub, output=tmp_path / "model.json",
+                                                pseudo_count=1)
+    before = matching_model(hub)
+    assert refined.m["nom"]["exact"] > before.m["nom"]["exact"]
+    assert refined.m["courriel"] == before.m["courriel"]  # missing on one side: no evidence
+    assert json.loads((tmp_path / "model.json").read_text())["apprentissage"][
+        "paires_jugees_memes"] == 1
+
+
+def test_the_queue_routes_are_for_the_coordination_only(queued, tmp_path):
+    hub, item = queued
+    coordinator = Credentials(tmp_path / "creds" / f"{ACTOR}.json")
+    chamber = Credentials(tmp_path / "creds" / f"{CCI.member_id}.json")
+    kept = item["cotes"][1]["porteur_id"]
+    with TestClient(create_app(hub=hub)) as client:
+        assert client.get("/v1/duplicates", headers=chamber.headers(
+            "GET", "/v1/duplicates")).status_code == 403
+        listed = client.get("/v1/duplicates", headers=coordinator.headers("GET", "/v1/duplicates"))
+        assert listed.status_code == 200 and listed.json()["items"][0]["id"] == item["id"]
+        path, body = f"/v1/duplicates/{item['id']}/decision", b'{"decision": "same"}'
+        decided = client.post(path, content=body, headers=coordinator.headers("POST", path, body))
+        assert decided.status_code == 200 and decided.json()["porteur_id"] == kept
+        again = client.post(path, content=body, headers=coordinator.headers("POST", path, body))
+        assert again.status_code == 409 and again.json()["error"]["code"] == "review_item_closed"
+        path = f"/v1/porteurs/{kept}/unmerge"
+        body = json.dumps({"membre": CCI.member_id, "fiche_id": "C-1"}).encode()
+        split = client.post(path, content=body, headers=coordinator.headers("POST", path, body))
+        assert split.status_code == 200 and split.json()["fiches"][0]["fiche_id"] == "C-1"
+        history = client.get("/v1/duplicates/history",
+                             headers=coordinator.headers("GET", "/v1/duplicates/history"))
+        assert [e["type"] for e in history.json()["historique"]] == ["separation", "fusion"]
+
+
+def test_an_erasure_takes_the_fiche_out_of_the_index_and_closes_its_review_items(queued):
+    from hub.services import erasure
+
+    hub, item = queued
+    erasure.request_erasure(hub, CCI, {"fiche_id": "C-1"})
+    assert duplicates.list_review_items(hub, actor=ACTOR)["items"] == []
+    with pytest.raises(ReviewItemClosed):
+        duplicates.decide(hub, item["id"], "same", actor=ACTOR)
+    push(hub, PFIL, fiche_of(PFIL, "P-1", NAMES_ONLY))  # the erased fiche is no candidate
+    items = duplicates.list_review_items(hub, actor=ACTOR)["items"]
+    assert all(side["fiche_id"] != "C-1" for i in items for side in i["cotes"])
