@@ -99,6 +99,8 @@ def create_celery(settings: Settings, *, include_tasks: bool = False) -> Any:
             "expire-consents": {"task": "hub.expire_consents", "schedule": 300.0},
             "publish-audit-head": {"task": "hub.publish_audit_head",
                                    "schedule": settings.audit_head_interval_s},
+            "archive-audit-log": {"task": "hub.archive_audit_log",
+                                  "schedule": settings.audit_archive_interval_s},
         },
         beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
     )
