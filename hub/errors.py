@@ -35,7 +35,8 @@ French and English, and never echo personal data.
     │   ├── InvalidNetworkFile      500 invalid_network_file
     │   ├── MissingSetting          500 missing_setting
     │   ├── InvalidPolicy           500 invalid_policy
-    │   └── InvalidMatchingModel    500 invalid_matching_model
+    │   ├── InvalidMatchingModel    500 invalid_matching_model
+    │   └── InvalidAlertRules       500 invalid_alert_rules
     ├── BrokerUnavailable           503 broker_unavailable
     └── StoreUnavailable            503 store_unavailable
 """
@@ -282,3 +283,9 @@ class AuditIntegrityError(HubError):
     """The stored access log no longer matches its last signed head; the hub refuses to sign."""
 
     code = "audit_integrity_error"
+
+
+class InvalidAlertRules(ConfigurationError):
+    """The unusual-access rules file is unreadable or does not match schemas/audit_alerts.v1.json."""
+
+    code = "invalid_alert_rules"

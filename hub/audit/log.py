@@ -40,6 +40,7 @@ from hub.store.audit_tables import (
     audit_entries,
     audit_heads,
 )
+from hub.store.engine import reader_engine
 
 _PG_LOCK_KEY = 0x6361706163746966  # "capactif": one advisory lock for the whole log
 _PAGE = 5_000
@@ -53,6 +54,7 @@ class AuditLog(AuditSink):
     def __init__(self, engine: sa.Engine, *, clock: Callable[[], datetime] = _utc_now) -> None:
         self.engine = engine
         self._engine = engine
+        self._reader = reader_engine(engine)
         self._clock = clock
         self._tree = MerkleTree()
         self._next_seq = 0  # one past the last stored seq read into the tree
@@ -171,8 +173,10 @@ class AuditLog(AuditSink):
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int = 1000,
+        after: int = -1,
     ) -> list[AccessEvent]:
-        """Events matching every given criterion, oldest first; `until` is exclusive."""
+        """Events matching every given criterion, oldest first; `until` is exclusive;
+        `after` pages by seq (pass the last seq of the previous page)."""
         table = audit_entries.c
         criteria = [
             table.porteur_ref == porteur_ref if porteur_ref is not None else None,
@@ -180,6 +184,7 @@ class AuditLog(AuditSink):
             table.action == action if action is not None else None,
             table.at >= as_utc(since) if since is not None else None,
             table.at < as_utc(until) if until is not None else None,
+            table.seq > after if after >= 0 else None,
         ]
         query = (
             sa.select(audit_entries)
@@ -187,7 +192,7 @@ class AuditLog(AuditSink):
             .order_by(table.seq)
             .limit(limit)
         )
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:  # never waits for the write lock (SQLite)
             return [row_event(row) for row in conn.execute(query)]
 
     def export(self, target: str | Path | IO[str]) -> int:
