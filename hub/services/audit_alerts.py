@@ -117,10 +117,8 @@ def _rule(item: dict[str, Any]) -> Rule:
 def _evaluate(hub: Hub, rules: Rules, rule: Rule, start: dt.datetime, end: dt.datetime) -> list[Alert]:
     if rule.type == "volume_inhabituel":
         observed = _counts(hub, rule, start, end, distinct=True)
-        span = end - start
-        before = _counts(hub, rule, start - span * rule.baseline_windows, start, distinct=True)
-        limits = {m: max(rule.minimum, rule.factor * before.get(m, 0) / rule.baseline_windows)
-                  for m in observed}
+        baseline = _baseline(hub, rule, start, end - start)
+        limits = {m: max(rule.minimum, rule.factor * baseline.get(m, 0.0)) for m in observed}
     elif rule.type == "hors_horaires":
         observed = {m: sum(1 for t in times if _off_hours(rule, t.astimezone(rules.timezone)))
                     for m, times in stats.times_by_member(hub.engine, rule.actions, rule.outcome,
@@ -137,6 +135,16 @@ def _evaluate(hub: Hub, rules: Rules, rule: Rule, start: dt.datetime, end: dt.da
 def _counts(hub: Hub, rule: Rule, start: dt.datetime, end: dt.datetime, *, distinct: bool) -> dict[str, int]:
     return stats.counts_by_member(hub.engine, rule.actions, rule.outcome, start, end,
                                   distinct_porteurs=distinct)
+
+
+def _baseline(hub: Hub, rule: Rule, start: dt.datetime, span: dt.timedelta) -> dict[str, float]:
+    """Each member's mean of distinct porteurs per window over the windows before `start`."""
+    totals: dict[str, float] = {}
+    for back in range(1, rule.baseline_windows + 1):
+        window_start = start - span * back
+        for member, count in _counts(hub, rule, window_start, window_start + span, distinct=True).items():
+            totals[member] = totals.get(member, 0.0) + count / rule.baseline_windows
+    return totals
 
 
 def _off_hours(rule: Rule, local: dt.datetime) -> bool:

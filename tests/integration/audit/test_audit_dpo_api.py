@@ -139,3 +139,10 @@ def test_a_member_no_longer_naming_a_dpo_loses_the_dpo_credential(world, tmp_pat
     path.write_text(json.dumps(network_document(None)))
     load_network(client.app.state.hub, path, tmp_path / "creds")
     assert get(client, creds(f"{OWNER}.dpo"), "/v1/audit").status_code == 401
+
+
+def test_alerts_are_served_to_dpos_only(world) -> None:
+    client, creds, _porteur, _fiche = world
+    response = get(client, creds(f"{NETWORK}.dpo"), "/v1/audit/alerts")
+    assert response.status_code == 200 and response.json() == {"alertes": []}
+    assert get(client, creds(RECIPIENT), "/v1/audit/alerts").status_code == 403

@@ -4,6 +4,7 @@ segment, the live export and the chain across every archive boundary."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -146,3 +147,24 @@ def test_a_live_export_after_archival_verifies_with_every_head_linked(
     report = verify_lines(stream.getvalue().splitlines(), SIGNER.public_key)
     assert report.ok and report.entries == 10 and report.verified_size == 30, report.render()
     assert not report.warnings
+
+
+def test_the_retention_task_archives_past_the_configured_period_and_logs_it(hub, tmp_path) -> None:
+    from hub.bootstrap import create_celery
+    from hub.services import audit_retention
+    from tests.factories import Clock
+
+    clock = Clock(START)
+    aged = dataclasses.replace(hub, clock=clock).with_settings(audit_retention_days=30,
+                                                                audit_archive_dir=tmp_path / "arch")
+    log = aged.audit
+    log.append_many([an_event(day) for day in range(5)])
+    clock.advance(days=100)
+    segment = audit_retention.archive_expired(aged)
+    assert segment is not None and (segment["debut"], segment["fin"]) == (0, 5)
+    assert (tmp_path / "arch" / segment["fichier"]).exists()
+    assert [s["sha256"] for s in audit_retention.archives(aged)] == [segment["sha256"]]
+    assert [e.action for e in log.search()] == ["audit_archive"]
+    assert audit_retention.archive_expired(aged) is None  # nothing old left
+    schedule = create_celery(aged.settings).conf.beat_schedule
+    assert schedule["archive-audit-log"]["task"] == "hub.archive_audit_log"
