@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -62,7 +63,7 @@ class Hub:
             hub_key=HubKey.load_or_create(settings.key_dir),
             consents=SqlConsentRegistry(reader_engine(engine), clock),
             policy=PolicyHolder(load_policy_file(policy_file)),
-            audit=AuditLog(engine, clock=clock),
+            audit=_audit_log(settings, engine, clock),
             pseudonym_key=load_or_create_secret(settings.key_dir, "audit_pseudonyms.key"),
             clock=clock,
         )
@@ -73,6 +74,17 @@ class Hub:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _audit_log(settings: Settings, engine: Any, clock: Clock) -> AuditLog:
+    if not settings.bench_disable_audit:
+        return AuditLog(engine, clock=clock)
+    from hub.audit.null import NullAuditLog
+
+    logging.getLogger("hub").warning(
+        "HUB_BENCH_DISABLE_AUDIT is set: the access log records NOTHING. Benchmarks only; "
+        "never in production.")
+    return NullAuditLog(engine, clock=clock)
 
 
 def create_celery(settings: Settings, *, include_tasks: bool = False) -> Any:

@@ -24,11 +24,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from hub.audit import export as records
 from hub.audit.events import AccessEvent
 from hub.audit.heads import Cosignature, HeadSigner, SignedTreeHead, verify_cosignature
-from hub.audit.merkle import MerkleTree, leaf_hash
+from hub.audit.merkle import MerkleTree
 from hub.audit.rows import (
     as_utc,
-    insert_params,
     insert_statement,
+    numbered,
+    prepare,
     row_document,
     row_event,
 )
@@ -70,14 +71,14 @@ class AuditLog(AuditSink):
     def append_many(self, events: Sequence[AccessEvent]) -> list[AccessEvent]:
         if not events:
             return []
+        dialect = self._engine.dialect.name
+        prepared = [prepare(event, dialect) for event in events]  # before taking the lock
         with self._engine.begin() as conn:
             lock_log(conn)
             first = next_seq(conn)
-            stamped = [event.with_seq(first + i) for i, event in enumerate(events)]
-            leaves = [leaf_hash(event.canonical()) for event in stamped]
-            dialect = conn.dialect.name
-            params = [insert_params(e, leaf, dialect) for e, leaf in zip(stamped, leaves, strict=True)]
-            conn.exec_driver_sql(insert_statement(dialect), params)
+            leaves, params = zip(*(numbered(p, first + i) for i, p in enumerate(prepared)), strict=True)
+            conn.exec_driver_sql(insert_statement(dialect), list(params))
+        stamped = [event.with_seq(first + i) for i, event in enumerate(events)]
         with self._tree_lock:
             if self._next_seq == first:
                 self._tree.extend(leaves)
