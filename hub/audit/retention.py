@@ -36,6 +36,8 @@ from hub.store.audit_tables import (
     audit_heads,
 )
 
+MAX_SEGMENT = 100_000  # entries per archive file, when the signed heads allow it
+
 
 @dataclass(frozen=True)
 class ArchiveSegment:
@@ -79,11 +81,15 @@ def segments(log: AuditLog) -> list[ArchiveSegment]:
 
 
 def _boundary(conn: sa.Connection, first: int, cutoff: datetime) -> int | None:
-    """The largest signed head size beyond `first` below which every entry is older than `cutoff`."""
+    """The largest signed head size beyond `first` below which every entry is older than
+    `cutoff`, within MAX_SEGMENT entries when a head allows it (the log lock is held while
+    a segment is written: appends wait)."""
     young = conn.scalar(sa.select(sa.func.min(audit_entries.c.seq)).where(audit_entries.c.at >= cutoff))
     limit = next_seq(conn) if young is None else young
-    return conn.scalar(sa.select(sa.func.max(audit_heads.c.tree_size)).where(
-        audit_heads.c.tree_size > first, audit_heads.c.tree_size <= limit))
+    sizes = audit_heads.c.tree_size
+    capped = conn.scalar(sa.select(sa.func.max(sizes)).where(
+        sizes > first, sizes <= min(limit, first + MAX_SEGMENT)))
+    return capped or conn.scalar(sa.select(sa.func.min(sizes)).where(sizes > first, sizes <= limit))
 
 
 def _write_segment(conn: sa.Connection, log: AuditLog, first: int, end: int, path: Path,

@@ -10,19 +10,27 @@ from hub.audit import retention
 from hub.bootstrap import Hub
 from hub.services import audit
 
+_SEGMENTS_PER_RUN = 20
+
 
 def archive_expired(hub: Hub) -> dict[str, Any] | None:
     """Archive the entries older than the retention period (up to the last signed head
-    that covers only such entries). Runs outside any unit of work (it takes the log lock)."""
+    that covers only such entries), one segment per transaction; returns the range moved.
+    Runs outside any unit of work (it takes the log lock)."""
     now = hub.clock()
     audit.publish_head(hub)  # a head at the current size, so the next run can cut there
     cutoff = now - dt.timedelta(days=hub.settings.audit_retention_days)
-    segment = retention.archive_before(hub.audit, cutoff, hub.settings.audit_archive_dir, now)
-    if segment is None:
+    written = []
+    for _ in range(_SEGMENTS_PER_RUN):
+        segment = retention.archive_before(hub.audit, cutoff, hub.settings.audit_archive_dir, now)
+        if segment is None:
+            break
+        written.append(segment)
+    if not written:
         return None
     audit.record(hub, [audit.event(hub, "audit_archive", "hub")])
-    return {"debut": segment.first_seq, "fin": segment.end_seq, "fichier": segment.path.name,
-            "sha256": segment.sha256, "sha256_precedent": segment.previous_sha256}
+    return {"debut": written[0].first_seq, "fin": written[-1].end_seq,
+            "fichiers": [s.path.name for s in written], "sha256": written[-1].sha256}
 
 
 def archives(hub: Hub) -> list[dict[str, Any]]:

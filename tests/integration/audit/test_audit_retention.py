@@ -162,9 +162,22 @@ def test_the_retention_task_archives_past_the_configured_period_and_logs_it(hub,
     clock.advance(days=100)
     segment = audit_retention.archive_expired(aged)
     assert segment is not None and (segment["debut"], segment["fin"]) == (0, 5)
-    assert (tmp_path / "arch" / segment["fichier"]).exists()
+    assert [(tmp_path / "arch" / name).exists() for name in segment["fichiers"]] == [True]
     assert [s["sha256"] for s in audit_retention.archives(aged)] == [segment["sha256"]]
     assert [e.action for e in log.search()] == ["audit_archive"]
     assert audit_retention.archive_expired(aged) is None  # nothing old left
     schedule = create_celery(aged.settings).conf.beat_schedule
     assert schedule["archive-audit-log"]["task"] == "hub.archive_audit_log"
+
+
+def test_a_large_backlog_is_cut_into_segments_at_signed_heads(
+    db_engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hub.audit import retention
+
+    monkeypatch.setattr(retention, "MAX_SEGMENT", 12)
+    log = daily_log(db_engine)
+    cut = [archive_before(log, START + timedelta(days=100), tmp_path, START) for _ in range(4)]
+    assert [(s.first_seq, s.end_seq) for s in cut if s] == [(0, 10), (10, 20), (20, 30)]
+    paths = [s.path for s in cut if s] + [live_export(log, tmp_path)]
+    assert verify_chain(paths, SIGNER.public_key, {}).ok
