@@ -4,6 +4,12 @@ same run. Embedded mode (SQLite + file-system broker) and, unless --embedded-onl
 scale mode (PostgreSQL + Redis at 127.0.0.1).
 
     .venv/bin/python bench/ingest.py [--fiches 10000] [--tasks 3000] [--embedded-only]
+                                     [--audit-ratio]
+
+With --audit-ratio the hub rate is also measured with the access log switched off
+(HUB_BENCH_DISABLE_AUDIT=1, a benchmark-only setting) in the same run and database:
+--rounds off/on pairs alternate (so neither side always meets the larger database) and
+each side's best rate is compared.
 """
 
 from __future__ import annotations
@@ -52,14 +58,17 @@ def measure_noop_rate(env: dict[str, str], logs: Path, tasks: int) -> float:
         return tasks / (time.perf_counter() - started)
 
 
-def measure_hub_rate(env: dict[str, str], logs: Path, fiches: int, batch: int) -> float:
+def measure_hub_rate(env: dict[str, str], logs: Path, fiches: int, batch: int,
+                     prefix: str = "B") -> float:
     settings = Settings.from_env(env)
     observer = Hub.from_settings(settings, publisher=RecordingPublisher())
     credentials = json.loads((settings.data_dir / "credentials" / f"{MEMBER}.json").read_text())
     population = Population(seed=7)
     porteurs = [population.porteur() for _ in range(200)]
-    documents = [population.fiche(MEMBER, f"B-{n:07d}", porteurs[n % 200]) for n in range(fiches)]
+    documents = [population.fiche(MEMBER, f"{prefix}-{n:07d}", porteurs[n % 200])
+                 for n in range(fiches)]
     record_consents(observer, documents)  # recorded before the clock starts
+    target = pipeline_status(observer)["processed"] + fiches
     port = int(env["HUB_PORT"])
     with running([start_api(env, logs, port), start_worker(env, logs, "hub-worker")]):
         client = HubClient(f"http://127.0.0.1:{port}", MEMBER, credentials["token"],
@@ -68,7 +77,7 @@ def measure_hub_rate(env: dict[str, str], logs: Path, fiches: int, batch: int) -
         started = time.perf_counter()
         for start in range(1, fiches, batch):
             client.push_fiches(documents[start:start + batch])
-        while pipeline_status(observer)["processed"] < fiches:
+        while pipeline_status(observer)["processed"] < target:
             if time.perf_counter() - started > 600:
                 raise TimeoutError("fiches not processed within 10 minutes")
             time.sleep(0.05)
@@ -93,9 +102,23 @@ def run_mode(name: str, env: dict[str, str], base: Path, args: argparse.Namespac
     hub.close()
     logs = base / "logs"
     noop = measure_noop_rate(env, logs, args.tasks)
-    rate = measure_hub_rate(env, logs, args.fiches, args.batch)
+    unaudited = None
+    if args.audit_ratio:  # alternate off/on rounds in one database; keep each side's best
+        off_env = {**env, "HUB_BENCH_DISABLE_AUDIT": "1"}
+        offs, ons = [], []
+        for round_number in range(args.rounds):
+            offs.append(measure_hub_rate(off_env, logs, args.fiches, args.batch, f"N{round_number}"))
+            ons.append(measure_hub_rate(env, logs, args.fiches, args.batch, f"A{round_number}"))
+        unaudited, rate = max(offs), max(ons)
+        print(f"{'':<28} rounds audit off {[round(r) for r in offs]} on {[round(r) for r in ons]}")
+    else:
+        rate = measure_hub_rate(env, logs, args.fiches, args.batch)
     print(f"{name:<28} hub end-to-end {rate:8.0f} fiches/s   bare no-op task {noop:8.0f} tasks/s"
           f"   ratio {rate / noop:5.2f}", flush=True)
+    if unaudited:
+        print(f"{'':<28} audit off       {unaudited:8.0f} fiches/s   ratio audit on/off "
+              f"{rate / unaudited:5.2f} (audit costs {100 * (1 - rate / unaudited):4.1f}%)",
+              flush=True)
 
 
 def main() -> None:
@@ -104,6 +127,9 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=3000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--embedded-only", action="store_true")
+    parser.add_argument("--audit-ratio", action="store_true",
+                        help="also measure with the access log off (same run, same database)")
+    parser.add_argument("--rounds", type=int, default=2, help="off/on rounds with --audit-ratio")
     args = parser.parse_args()
     print(f"ingest: {args.fiches} fiches in batches of {args.batch} (HTTP push -> processed) "
           f"vs {args.tasks} bare Celery no-op tasks, one worker process each")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -65,7 +66,7 @@ class Hub:
             consents=SqlConsentRegistry(reader_engine(engine), clock),
             policy=PolicyHolder(load_policy_file(policy_file), policy_file,
                                 settings.policy_reload_s),
-            audit=AuditLog(engine, clock=clock),
+            audit=_audit_log(settings, engine, clock),
             pseudonym_key=load_or_create_secret(settings.key_dir, "audit_pseudonyms.key"),
             master_key=check_master_key(load_or_create_secret(settings.key_dir, "data_master.key")),
             clock=clock,
@@ -77,6 +78,17 @@ class Hub:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _audit_log(settings: Settings, engine: Any, clock: Clock) -> AuditLog:
+    if not settings.bench_disable_audit:
+        return AuditLog(engine, clock=clock)
+    from hub.audit.null import NullAuditLog
+
+    logging.getLogger("hub").warning(
+        "HUB_BENCH_DISABLE_AUDIT is set: the access log records NOTHING. Benchmarks only; "
+        "never in production.")
+    return NullAuditLog(engine, clock=clock)
 
 
 def create_celery(settings: Settings, *, include_tasks: bool = False) -> Any:
@@ -103,6 +115,8 @@ def create_celery(settings: Settings, *, include_tasks: bool = False) -> Any:
             "expire-consents": {"task": "hub.expire_consents", "schedule": 300.0},
             "publish-audit-head": {"task": "hub.publish_audit_head",
                                    "schedule": settings.audit_head_interval_s},
+            "archive-audit-log": {"task": "hub.archive_audit_log",
+                                  "schedule": settings.audit_archive_interval_s},
         },
         beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import sys
@@ -84,6 +85,18 @@ def _parser() -> argparse.ArgumentParser:
     audit_sub = audit.add_subparsers(title="audit")
     verify = audit_sub.add_parser("verify", help="verify an exported log offline", add_help=False)
     verify.set_defaults(run=_audit_verify, passthrough=True)
+    archive = audit_sub.add_parser("archive", help="archive entries past HUB_AUDIT_RETENTION_DAYS now")
+    archive.set_defaults(run=_audit_archive)
+    alerts = audit_sub.add_parser("alerts", help="unusual accesses (recorded in the log)")
+    alerts.add_argument("--since", type=dt.datetime.fromisoformat)
+    alerts.set_defaults(run=_audit_alerts)
+    audit_export = audit_sub.add_parser("export", help="export the log (JSONL to verify, or CSV)")
+    audit_export.add_argument("--output", type=Path, required=True)
+    audit_export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    audit_export.add_argument("--porteur")
+    audit_export.add_argument("--member")
+    audit_export.add_argument("--action")
+    audit_export.set_defaults(run=_audit_export)
 
     connector = sub.add_parser("connector", help="run or check a connector", add_help=False)
     connector.set_defaults(run=_connector, passthrough=True)
@@ -221,6 +234,35 @@ def _audit_verify(args: argparse.Namespace) -> int:
     from hub.audit.verify import main as verify_main
 
     return verify_main(args.rest)
+
+
+def _audit_archive(args: argparse.Namespace) -> int:
+    from hub.services.audit_retention import archive_expired
+
+    print(json.dumps(archive_expired(_hub()), ensure_ascii=False))
+    return 0
+
+
+def _audit_alerts(args: argparse.Namespace) -> int:
+    from hub.services.audit_alerts import alert_dict, unusual_accesses
+
+    for alert in unusual_accesses(_hub(), since=args.since):
+        print(json.dumps(alert_dict(alert), ensure_ascii=False))
+    return 0
+
+
+def _audit_export(args: argparse.Namespace) -> int:
+    """Run on the hub machine by its operator for the DPO; logged as an export by `hub`."""
+    from hub.services import audit
+
+    hub = _hub()
+    if args.format == "jsonl" and not (args.porteur or args.member or args.action):
+        print(audit.export(hub, args.output, "hub"))
+        return 0
+    with open(args.output, "w", encoding="utf-8", newline="") as output:
+        output.writelines(audit.export_events(hub, "hub", args.format, porteur_id=args.porteur,
+                                              member=args.member, action=args.action))
+    return 0
 
 
 def _connector(args: argparse.Namespace) -> int:

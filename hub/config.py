@@ -48,6 +48,11 @@ class Settings:
     dispatch_interval_s: float = 2.0
     notice_ack_delay_days: int = 30
     audit_head_interval_s: float = 10.0
+    audit_retention_days: int = 365
+    audit_archive_interval_s: float = 3600.0
+    audit_archive_dir: Path = Path("")
+    audit_alert_rules_file: Path = Path("")
+    bench_disable_audit: bool = False
     log_level: str = "INFO"
     matching_model_file: Path = Path("")
     match_candidates_per_key: int = 50
@@ -59,6 +64,13 @@ class Settings:
             object.__setattr__(self, "database_url", url)
         if not self.broker_url:
             object.__setattr__(self, "broker_url", "filesystem://")
+        if str(self.audit_archive_dir) in ("", "."):
+            object.__setattr__(self, "audit_archive_dir", self.data_dir / "audit-archive")
+        if self.audit_retention_days < 1:
+            raise ConfigurationError(
+                "HUB_AUDIT_RETENTION_DAYS doit valoir au moins 1 (la CNIL recommande 6 à 12 mois).",
+                "HUB_AUDIT_RETENTION_DAYS must be at least 1 (the CNIL recommends 6 to 12 months).",
+            )
 
     @property
     def embedded_broker(self) -> bool:

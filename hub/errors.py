@@ -40,7 +40,8 @@ French and English, and never echo personal data.
     │   ├── InvalidNetworkFile      500 invalid_network_file
     │   ├── MissingSetting          500 missing_setting
     │   ├── InvalidPolicy           500 invalid_policy
-    │   └── InvalidMatchingModel    500 invalid_matching_model
+    │   ├── InvalidMatchingModel    500 invalid_matching_model
+    │   └── InvalidAlertRules       500 invalid_alert_rules
     ├── BrokerUnavailable           503 broker_unavailable
     └── StoreUnavailable            503 store_unavailable
 """
@@ -320,3 +321,9 @@ class NothingToUnmerge(Conflict):
     """The fiche is not part of this porteur, or is its only fiche."""
 
     code = "nothing_to_unmerge"
+
+
+class InvalidAlertRules(ConfigurationError):
+    """The unusual-access rules file is unreadable or does not match schemas/audit_alerts.v1.json."""
+
+    code = "invalid_alert_rules"

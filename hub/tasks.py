@@ -10,7 +10,7 @@ from celery import shared_task
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.errors import BrokerUnavailable, StoreUnavailable
-from hub.services import audit, consents, processing, webhooks
+from hub.services import audit, audit_retention, consents, processing, webhooks
 from hub.services.publisher import PROCESS_OUTBOX
 
 _TRANSIENT = (StoreUnavailable, BrokerUnavailable)
@@ -54,6 +54,13 @@ def expire_consents() -> int:
 def publish_audit_head() -> int:
     """Sign a tree head over everything appended so far (every HUB_AUDIT_HEAD_INTERVAL_S)."""
     return int(audit.publish_head(_hub())["size"])
+
+
+@shared_task(name="hub.archive_audit_log", autoretry_for=_TRANSIENT, max_retries=3)
+def archive_audit_log() -> int:
+    """Move entries older than HUB_AUDIT_RETENTION_DAYS to a signed archive segment."""
+    segment = audit_retention.archive_expired(_hub())
+    return 0 if segment is None else segment["fin"] - segment["debut"]
 
 
 @shared_task(name="hub.noop")

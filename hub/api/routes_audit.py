@@ -1,20 +1,36 @@
-"""`/v1/audit`: search, per-porteur report, signed tree head, proofs, export."""
+"""`/v1/audit`: search, reports, alerts, signed tree head, proofs, exports.
+
+Who may call what is decided by `hub.services.dpo` (documented in docs/protocol.md):
+the network's DPO reads the whole log, a member's DPO its member's share, any member
+the report on its own fiches, the tree head and consistency proofs.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import Authenticated, authenticated, hub_of
+from hub.errors import Forbidden
 from hub.keys import b64url
-from hub.services import audit
+from hub.services import audit, audit_alerts, dpo
 
 router = APIRouter(prefix="/v1/audit", tags=["journal d'accès"])
+_DPO = "dpo"  # actor_user of the events a DPO credential causes
+
+
+def _member_filter(auth: Authenticated, membre: str | None) -> str | None:
+    """The member a search may cover: any for the network DPO, its own for a member DPO."""
+    scope = dpo.scope_of(auth.caller)
+    if scope.whole_log or membre in (None, scope.member_id):
+        return membre if scope.whole_log else scope.member_id
+    raise Forbidden("Un DPO de membre ne consulte que les accès de son membre.",
+                    "A member's DPO reads only its own member's accesses.")
 
 
 @router.get("")
@@ -22,22 +38,43 @@ async def search(request: Request, porteur: str | None = None, membre: str | Non
                  action: str | None = None, depuis: dt.datetime | None = None,
                  jusqu_a: dt.datetime | None = None, limit: int = Query(1000, ge=1, le=10000),
                  auth: Authenticated = Depends(authenticated)) -> Any:
-    """Access events by porteur, member, action and period (coordination / DPO)."""
-    audit.require_auditor(auth.caller.role)
+    """Access events by porteur, member, action and period (DPO)."""
+    member = _member_filter(auth, membre)
     found = await run_in_threadpool(
         lambda: audit.search(hub_of(request), auth.caller.member_id, porteur_id=porteur,
-                             member=membre, action=action, since=depuis, until=jusqu_a,
-                             limit=limit))
+                             member=member, action=action, since=depuis, until=jusqu_a,
+                             limit=limit, user=_DPO))
     return {"evenements": found}
 
 
 @router.get("/report/{porteur_id}")
 async def report(porteur_id: str, request: Request,
                  auth: Authenticated = Depends(authenticated)) -> Any:
-    """GDPR art. 15: which members received which fields of a porteur, when and why."""
-    audit.require_auditor(auth.caller.role)
-    return await run_in_threadpool(audit.access_report, hub_of(request), auth.caller.member_id,
-                                   porteur_id)
+    """GDPR art. 15: which members received which fields of a porteur, when and why
+    (network DPO)."""
+    dpo.require_network_dpo(auth.caller)
+    return await run_in_threadpool(lambda: audit.access_report(
+        hub_of(request), auth.caller.member_id, porteur_id, user=_DPO))
+
+
+@router.get("/fiches/{fiche_id}/report")
+async def fiche_report(fiche_id: str, request: Request,
+                       auth: Authenticated = Depends(authenticated)) -> Any:
+    """Who received fields of one of the caller's own fiches, when and why (any member)."""
+    caller = auth.caller
+    return await run_in_threadpool(lambda: audit.fiche_report(
+        hub_of(request), caller.member_id, caller.member_id, fiche_id,
+        user=_DPO if caller.dpo_scope else None))
+
+
+@router.get("/alerts")
+async def alerts(request: Request, depuis: dt.datetime | None = None,
+                 auth: Authenticated = Depends(authenticated)) -> Any:
+    """Unusual access patterns (network DPO: every member; member DPO: its own)."""
+    scope = dpo.scope_of(auth.caller)
+    found = await run_in_threadpool(lambda: audit_alerts.unusual_accesses(hub_of(request), since=depuis))
+    return {"alertes": [audit_alerts.alert_dict(a) for a in found
+                        if scope.whole_log or a.member_id == scope.member_id]}
 
 
 @router.get("/tree-head")
@@ -50,7 +87,7 @@ async def tree_head(request: Request, auth: Authenticated = Depends(authenticate
 @router.get("/proofs/inclusion/{seq}")
 async def inclusion(seq: int, request: Request, size: int | None = None,
                     auth: Authenticated = Depends(authenticated)) -> Any:
-    audit.require_auditor(auth.caller.role)
+    dpo.scope_of(auth.caller)
     proof = await run_in_threadpool(hub_of(request).audit.inclusion_proof, seq, size)
     return {"seq": seq, "taille": size, "preuve": [b64url(node) for node in proof]}
 
@@ -58,15 +95,31 @@ async def inclusion(seq: int, request: Request, size: int | None = None,
 @router.get("/proofs/consistency")
 async def consistency(request: Request, first: int, second: int | None = None,
                       auth: Authenticated = Depends(authenticated)) -> Any:
-    audit.require_auditor(auth.caller.role)
+    """Consistency between two tree sizes (any member, to witness the log)."""
     proof = await run_in_threadpool(hub_of(request).audit.consistency_proof, first, second)
     return {"premiere": first, "seconde": second, "preuve": [b64url(node) for node in proof]}
 
 
 @router.get("/export")
-async def export(request: Request, auth: Authenticated = Depends(authenticated)) -> Response:
-    """The whole log as JSONL (entries and signed heads) for `capactif audit verify`."""
-    audit.require_auditor(auth.caller.role)
-    buffer = io.StringIO()
-    await run_in_threadpool(audit.export, hub_of(request), buffer, auth.caller.member_id)
-    return Response(buffer.getvalue(), media_type="application/x-ndjson")
+async def export(request: Request, format: Literal["jsonl", "csv"] = "jsonl",
+                 porteur: str | None = None, membre: str | None = None,
+                 action: str | None = None, depuis: dt.datetime | None = None,
+                 jusqu_a: dt.datetime | None = None,
+                 auth: Authenticated = Depends(authenticated)) -> Response:
+    """Without filters and in JSONL: the whole log with signed heads, for
+    `capactif audit verify` (network DPO). Otherwise the matching events, streamed, as CSV
+    or JSONL entry lines (each provable by an inclusion proof)."""
+    hub, caller = hub_of(request), auth.caller
+    filtered = any(v is not None for v in (porteur, membre, action, depuis, jusqu_a))
+    if format == "jsonl" and not filtered:
+        dpo.require_network_dpo(caller)
+        buffer = io.StringIO()
+        await run_in_threadpool(lambda: audit.export(hub, buffer, caller.member_id, user=_DPO))
+        return Response(buffer.getvalue(), media_type="application/x-ndjson")
+    member = _member_filter(auth, membre)
+    chunks = await run_in_threadpool(lambda: audit.export_events(
+        hub, caller.member_id, format, user=_DPO, porteur_id=porteur, member=member,
+        action=action, since=depuis, until=jusqu_a))
+    media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
+    return StreamingResponse(chunks, media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="journal-acces.{format}"'})

@@ -17,8 +17,9 @@ from hub.audit.merkle import leaf_hash
 FORMAT = "capactif-audit-export-v1"
 
 
-def meta_record(first_seq: int, size: int) -> dict[str, Any]:
-    return {"type": "meta", "format": FORMAT, "first_seq": first_seq, "size": size}
+def meta_record(first_seq: int, size: int, **extra: Any) -> dict[str, Any]:
+    """The opening line; `extra` (e.g. an archive's previous_sha256) is informative only."""
+    return {"type": "meta", "format": FORMAT, "first_seq": first_seq, "size": size, **extra}
 
 
 def entry_record(event: AccessEvent) -> dict[str, Any]:

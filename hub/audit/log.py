@@ -24,17 +24,24 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from hub.audit import export as records
 from hub.audit.events import AccessEvent
 from hub.audit.heads import Cosignature, HeadSigner, SignedTreeHead, verify_cosignature
-from hub.audit.merkle import MerkleTree, leaf_hash
+from hub.audit.merkle import MerkleTree
 from hub.audit.rows import (
     as_utc,
-    insert_params,
     insert_statement,
+    numbered,
+    prepare,
     row_document,
     row_event,
 )
 from hub.audit.sink import AuditSink
 from hub.errors import AuditIntegrityError, BadRequest, NotFound
-from hub.store.audit_tables import audit_cosignatures, audit_entries, audit_heads
+from hub.store.audit_tables import (
+    audit_archived_leaves,
+    audit_cosignatures,
+    audit_entries,
+    audit_heads,
+)
+from hub.store.engine import reader_engine
 
 _PG_LOCK_KEY = 0x6361706163746966  # "capactif": one advisory lock for the whole log
 _PAGE = 5_000
@@ -46,7 +53,9 @@ def _utc_now() -> datetime:
 
 class AuditLog(AuditSink):
     def __init__(self, engine: sa.Engine, *, clock: Callable[[], datetime] = _utc_now) -> None:
+        self.engine = engine
         self._engine = engine
+        self._reader = reader_engine(engine)
         self._clock = clock
         self._tree = MerkleTree()
         self._next_seq = 0  # one past the last stored seq read into the tree
@@ -62,15 +71,14 @@ class AuditLog(AuditSink):
     def append_many(self, events: Sequence[AccessEvent]) -> list[AccessEvent]:
         if not events:
             return []
+        dialect = self._engine.dialect.name
+        prepared = [prepare(event, dialect) for event in events]  # before taking the lock
         with self._engine.begin() as conn:
-            _lock_log(conn)
-            first = conn.scalar(sa.select(sa.func.max(audit_entries.c.seq)))
-            first = 0 if first is None else first + 1
-            stamped = [event.with_seq(first + i) for i, event in enumerate(events)]
-            leaves = [leaf_hash(event.canonical()) for event in stamped]
-            dialect = conn.dialect.name
-            params = [insert_params(e, leaf, dialect) for e, leaf in zip(stamped, leaves, strict=True)]
-            conn.exec_driver_sql(insert_statement(dialect), params)
+            lock_log(conn)
+            first = next_seq(conn)
+            leaves, params = zip(*(numbered(p, first + i) for i, p in enumerate(prepared)), strict=True)
+            conn.exec_driver_sql(insert_statement(dialect), list(params))
+        stamped = [event.with_seq(first + i) for i, event in enumerate(events)]
         with self._tree_lock:
             if self._next_seq == first:
                 self._tree.extend(leaves)
@@ -81,7 +89,7 @@ class AuditLog(AuditSink):
         """Sign the tree over every stored entry; without `force`, an unchanged size
         returns the latest head instead of signing a new one."""
         with self._engine.begin() as conn:
-            _lock_log(conn)
+            lock_log(conn)
             self._catch_up(conn)
             latest = _latest_head(conn)
             with self._tree_lock:
@@ -104,7 +112,7 @@ class AuditLog(AuditSink):
     def heads(self) -> list[SignedTreeHead]:
         """Every published head with its countersignatures, in publication order."""
         with self._engine.connect() as conn:
-            return _heads(conn)
+            return read_heads(conn)
 
     def inclusion_proof(self, seq: int, size: int | None = None) -> list[bytes]:
         """Audit path of entry `seq` in the tree of `size` entries (default: all)."""
@@ -118,9 +126,13 @@ class AuditLog(AuditSink):
                 )
             return self._tree.inclusion_proof(seq, size)
 
-    def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
-        """Proof that the tree of `old_size` entries is a prefix of the one of `new_size`."""
-        self.refresh()
+    def consistency_proof(
+        self, old_size: int, new_size: int | None = None, *, refresh: bool = True
+    ) -> list[bytes]:
+        """Proof that the tree of `old_size` entries is a prefix of the one of `new_size`;
+        `refresh=False` inside a log transaction (SQLite: a second connection would wait)."""
+        if refresh:
+            self.refresh()
         with self._tree_lock:
             new_size = self._tree.size if new_size is None else new_size
             if not 0 <= old_size <= new_size <= self._tree.size:
@@ -162,8 +174,10 @@ class AuditLog(AuditSink):
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int = 1000,
+        after: int = -1,
     ) -> list[AccessEvent]:
-        """Events matching every given criterion, oldest first; `until` is exclusive."""
+        """Events matching every given criterion, oldest first; `until` is exclusive;
+        `after` pages by seq (pass the last seq of the previous page)."""
         table = audit_entries.c
         criteria = [
             table.porteur_ref == porteur_ref if porteur_ref is not None else None,
@@ -171,6 +185,7 @@ class AuditLog(AuditSink):
             table.action == action if action is not None else None,
             table.at >= as_utc(since) if since is not None else None,
             table.at < as_utc(until) if until is not None else None,
+            table.seq > after if after >= 0 else None,
         ]
         query = (
             sa.select(audit_entries)
@@ -178,7 +193,7 @@ class AuditLog(AuditSink):
             .order_by(table.seq)
             .limit(limit)
         )
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:  # never waits for the write lock (SQLite)
             return [row_event(row) for row in conn.execute(query)]
 
     def export(self, target: str | Path | IO[str]) -> int:
@@ -195,11 +210,19 @@ class AuditLog(AuditSink):
         with self._engine.connect() as conn:
             self._catch_up(conn)
 
+    def frontier(self, size: int) -> list[bytes]:
+        """The compact range of the first `size` entries (what an archive record holds)."""
+        with self._tree_lock:
+            return self._tree.frontier(size)
+
     def _export_records(self, conn: sa.Connection) -> Iterator[dict[str, Any]]:
-        yield records.meta_record(0, self._tree.size)
-        for row in _entry_rows(conn):
+        archived = archived_size(conn)
+        yield records.meta_record(archived, self._tree.size)
+        if archived:
+            yield records.archive_record(archived, self.frontier(archived))
+        for row in entry_rows(conn):
             yield records.stored_entry_record(row.seq, bytes(row.leaf_hash), row_document(row))
-        heads = _heads(conn)
+        heads = read_heads(conn)
         yield from (records.head_record(head) for head in heads)
         sizes = sorted({head.size for head in heads if head.size <= self._tree.size})
         with self._tree_lock:
@@ -208,11 +231,12 @@ class AuditLog(AuditSink):
         yield from (records.consistency_record(*proof) for proof in proofs)
 
     def _catch_up(self, conn: sa.Connection) -> None:
-        query = (
-            sa.select(audit_entries.c.seq, audit_entries.c.leaf_hash)
-            .where(audit_entries.c.seq >= self._next_seq)
-            .order_by(audit_entries.c.seq)
-        )
+        # One statement over both tables: retention moves rows between them atomically.
+        archived = sa.select(audit_archived_leaves.c.seq, audit_archived_leaves.c.leaf_hash).where(
+            audit_archived_leaves.c.seq >= self._next_seq)
+        live = sa.select(audit_entries.c.seq, audit_entries.c.leaf_hash).where(
+            audit_entries.c.seq >= self._next_seq)
+        query = sa.union_all(archived, live).order_by("seq")
         with self._tree_lock:
             for seq, leaf in conn.execute(query):
                 self._tree.append(bytes(leaf))
@@ -230,18 +254,33 @@ class AuditLog(AuditSink):
             )
 
 
-def _lock_log(conn: sa.Connection) -> None:
+def next_seq(conn: sa.Connection) -> int:
+    """The seq the next appended entry gets (entries may all have been archived)."""
+    last = conn.scalar(sa.select(sa.func.max(audit_entries.c.seq)))
+    if last is None:
+        last = conn.scalar(sa.select(sa.func.max(audit_archived_leaves.c.seq)))
+    return 0 if last is None else last + 1
+
+
+def archived_size(conn: sa.Connection) -> int:
+    """How many entries, from seq 0, retention has moved to archive files."""
+    last = conn.scalar(sa.select(sa.func.max(audit_archived_leaves.c.seq)))
+    return 0 if last is None else last + 1
+
+
+def lock_log(conn: sa.Connection) -> None:
     # SQLite: the engine's BEGIN IMMEDIATE already holds the database write lock.
     if conn.dialect.name == "postgresql":
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_LOCK_KEY)))
 
 
-def _entry_rows(conn: sa.Connection) -> Iterator[Any]:
-    """All entries by seq, page by page (keyset), so memory stays flat."""
-    after = -1
+def entry_rows(conn: sa.Connection, first: int = 0, end: int | None = None) -> Iterator[Any]:
+    """Stored entries with first <= seq < end, by seq, page by page (keyset): flat memory."""
+    after = first - 1
+    bound = [] if end is None else [audit_entries.c.seq < end]
     while True:
         page = conn.execute(
-            sa.select(audit_entries).where(audit_entries.c.seq > after)
+            sa.select(audit_entries).where(audit_entries.c.seq > after, *bound)
             .order_by(audit_entries.c.seq).limit(_PAGE)
         ).all()
         yield from page
@@ -255,7 +294,7 @@ def _latest_head(conn: sa.Connection) -> SignedTreeHead | None:
     return None if row is None else _head(row, ())
 
 
-def _heads(conn: sa.Connection) -> list[SignedTreeHead]:
+def read_heads(conn: sa.Connection) -> list[SignedTreeHead]:
     cosignatures: dict[int, list[Cosignature]] = {}
     for row in conn.execute(sa.select(audit_cosignatures).order_by(audit_cosignatures.c.id)):
         cosignatures.setdefault(row.head_id, []).append(

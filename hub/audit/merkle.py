@@ -116,6 +116,16 @@ class MerkleTree:
         size = self._check_size(size)
         return self._range_hash(0, size) if size else EMPTY_ROOT
 
+    def frontier(self, size: int | None = None) -> list[bytes]:
+        """The compact range of the first `size` leaves: its complete subtrees, largest first."""
+        size = self._check_size(size)
+        nodes, lo = [], 0
+        for bit in reversed(range(size.bit_length())):
+            if size >> bit & 1:
+                nodes.append(self._range_hash(lo, lo + (1 << bit)))
+                lo += 1 << bit
+        return nodes
+
     def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
         """PATH(index, D[size]) of RFC 6962 section 2.1.1, leaf side first."""
         size = self._check_size(size)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,6 +45,7 @@ INSERT_COLUMNS = (
     "seq", "at", "actor_member", "actor_user", "action", "porteur_ref", "fiche_refs", "fields",
     "purpose", "policy_version", "outcome", "request_id", "leaf_hash",
 )
+_sha256 = hashlib.sha256
 _JSON_COLUMNS = frozenset({"fiche_refs", "fields"})
 
 
@@ -54,6 +56,38 @@ def insert_statement(dialect: str) -> str:
     else:
         marks = ["?"] * len(INSERT_COLUMNS)
     return f"INSERT INTO audit_entries ({', '.join(INSERT_COLUMNS)}) VALUES ({', '.join(marks)})"
+
+
+def prepare(event: AccessEvent, dialect: str) -> tuple[bytes, tuple[Any, ...]]:
+    """What appending `event` needs before its seq is known (done outside the log lock):
+    its canonical encoding without the closing `,"seq":N}` and its other INSERT values.
+
+    "seq" sorts last among the keys, so `numbered` only appends it. The result equals
+    `event.with_seq(seq).canonical()` byte for byte: events hold only ASCII text that
+    JSON never escapes, so orjson's compact output in sorted key order is the canonical
+    form (a unit test holds the two together)."""
+    naive = event.at.replace(tzinfo=None)  # AccessEvent keeps its time in UTC
+    document = {
+        "action": event.action, "actor_member": event.actor_member, "actor_user": event.actor_user,
+        "at": naive.isoformat(timespec="microseconds") + "Z",  # = format_time(event.at)
+        "fiche_refs": event.fiche_refs, "fields": event.fields,
+        "outcome": event.outcome, "policy_version": event.policy_version,
+        "porteur_ref": event.porteur_ref, "purpose": event.purpose, "request_id": event.request_id,
+    }
+    at: Any = event.at if dialect == "postgresql" else naive.isoformat(" ", "microseconds")
+    values = (
+        at, event.actor_member, event.actor_user, event.action, event.porteur_ref,
+        orjson.dumps(event.fiche_refs).decode("ascii"), orjson.dumps(event.fields).decode("ascii"),
+        event.purpose, event.policy_version, event.outcome, event.request_id,
+    )
+    return b"\x00" + orjson.dumps(document)[:-1], values
+
+
+def numbered(prepared: tuple[bytes, tuple[Any, ...]], seq: int) -> tuple[bytes, tuple[Any, ...]]:
+    """The leaf hash and the full INSERT values of a prepared event numbered `seq`."""
+    prefix, values = prepared
+    leaf = _sha256(prefix + b',"seq":%d}' % seq).digest()
+    return leaf, (seq, *values, leaf)
 
 
 def insert_params(event: AccessEvent, leaf: bytes, dialect: str) -> tuple[Any, ...]:

@@ -1,4 +1,7 @@
-"""Offline verifier of an audit-log export: `capactif audit verify EXPORT --public-key FILE`.
+"""Offline verifier of an audit-log export: `capactif audit verify EXPORT... --public-key FILE`.
+
+Several files are verified as a chain: archive segments oldest first, then a live
+export (see `hub.audit.chain`).
 
 A DPO runs it on their own machine with nothing but the export and the hub's public
 key. It recomputes every leaf from the events, every root at every signed head's
@@ -32,6 +35,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from hub.audit.chain import verify_chain
 from hub.audit.checks import finish_scan
 from hub.audit.heads import load_public_key
 from hub.audit.report import Problem, VerificationReport
@@ -62,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         public_key = load_public_key(Path(args.public_key).read_bytes())
         witness_keys = _witness_keys(args.witness_key)
-        report = verify_file(args.export, public_key, witness_keys)
+        report = verify_chain(args.export, public_key, witness_keys)
     except (OSError, ValueError) as exc:
         print(f"Erreur / Error: {exc}", file=sys.stderr)
         return 2
@@ -76,7 +80,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Vérifie hors ligne un export du journal d'accès / "
         "verify an access-log export offline.",
     )
-    parser.add_argument("export", help="export JSONL")
+    parser.add_argument(
+        "export", nargs="+",
+        help="export JSONL; plusieurs fichiers : archives puis export courant / several files: "
+        "archive segments oldest first, then the live export",
+    )
     parser.add_argument(
         "--public-key",
         required=True,
@@ -102,4 +110,4 @@ def _witness_keys(specs: list[str]) -> dict[str, Ed25519PublicKey]:
     return keys
 
 
-__all__ = ["Problem", "VerificationReport", "main", "verify_file", "verify_lines"]
+__all__ = ["Problem", "VerificationReport", "main", "verify_chain", "verify_file", "verify_lines"]

@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from hub.audit import export as records
+from hub.audit.csv_export import csv_chunks
 from hub.audit.events import AccessEvent, pseudonymise
 from hub.audit.heads import HeadSigner, head_to_dict
 from hub.bootstrap import Hub
-from hub.errors import Forbidden
+from hub.errors import NotFound
+
+# The actions that disclose a porteur's fields to the acting member (the art. 15 report).
+DISCLOSURES = frozenset({"webhook_delivery", "feed_pull", "api_read", "porteur_view"})
 
 
 def porteur_ref(hub: Hub, porteur_id: str | None) -> str | None:
@@ -52,32 +57,78 @@ def latest_head(hub: Hub) -> dict[str, Any] | None:
     return head_to_dict(head) if head else None
 
 
-def export(hub: Hub, target: str | Path | IO[str], actor: str) -> int:
+def export(hub: Hub, target: str | Path | IO[str], actor: str, *, user: str | None = None) -> int:
     """Export the whole log as JSONL (entries and signed heads) for the offline verifier."""
-    record(hub, [event(hub, "audit_export", actor)])
+    record(hub, [event(hub, "audit_export", actor, user=user)])
     publish_head(hub)
     return hub.audit.export(target)
 
 
 def search(hub: Hub, actor: str, *, porteur_id: str | None = None, member: str | None = None,
            action: str | None = None, since: dt.datetime | None = None,
-           until: dt.datetime | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+           until: dt.datetime | None = None, limit: int = 1000,
+           user: str | None = None) -> list[dict[str, Any]]:
     found = hub.audit.search(porteur_ref=porteur_ref(hub, porteur_id), member=member,
                              action=action, since=since, until=until, limit=limit)
-    record(hub, [event(hub, "audit_view", actor, porteur_id=porteur_id)])
+    record(hub, [event(hub, "audit_view", actor, porteur_id=porteur_id, user=user)])
     return [_event_dict(e) for e in found]
 
 
-def access_report(hub: Hub, actor: str, porteur_id: str) -> dict[str, Any]:
+def events(hub: Hub, *, porteur_id: str | None = None, member: str | None = None,
+           action: str | None = None, since: dt.datetime | None = None,
+           until: dt.datetime | None = None, page: int = 5000) -> Iterator[AccessEvent]:
+    """Every matching event, oldest first, read page by page (short read transactions)."""
+    after, ref = -1, porteur_ref(hub, porteur_id)
+    while True:
+        found = hub.audit.search(porteur_ref=ref, member=member, action=action, since=since,
+                                 until=until, limit=page, after=after)
+        yield from found
+        if len(found) < page:
+            return
+        after = found[-1].seq or 0
+
+
+def export_events(hub: Hub, actor: str, output: str, *, user: str | None = None,
+                  **filters: Any) -> Iterator[str]:
+    """Matching events as CSV or JSONL (entry lines, each provable by an inclusion proof),
+    streamed; the export itself is logged before the first line."""
+    record(hub, [event(hub, "audit_export", actor, user=user, porteur_id=filters.get("porteur_id"))])
+    found = events(hub, **filters)
+    if output == "csv":
+        return csv_chunks(found)
+    return (records.encode_record(records.entry_record(e)) + "\n" for e in found)
+
+
+def access_report(hub: Hub, actor: str, porteur_id: str, *, user: str | None = None) -> dict[str, Any]:
     """GDPR art. 15: which members received which fields of this porteur, when, why."""
     found = hub.audit.search(porteur_ref=porteur_ref(hub, porteur_id), limit=100_000)
+    record(hub, [event(hub, "audit_view", actor, porteur_id=porteur_id, user=user)])
+    return {"porteur_id": porteur_id, "destinataires": _recipients(hub, found)}
+
+
+def fiche_report(hub: Hub, actor: str, member_id: str, fiche_id: str, *,
+                 user: str | None = None) -> dict[str, Any]:
+    """The access report restricted to one member's fiche: who received fields of it.
+    Asked by the owning member (its DPO or its own credential), never by another."""
+    with hub.uow() as uow:
+        row = uow.fiches.porteur_of(member_id, fiche_id)
+    if row is None:
+        raise NotFound("Fiche inconnue.", "Unknown fiche.")
+    ref = fiche_ref(hub, member_id, fiche_id)
+    found = [e for e in hub.audit.search(porteur_ref=porteur_ref(hub, row.porteur_id), limit=100_000)
+             if ref in e.fiche_refs]
+    record(hub, [event(hub, "audit_view", actor, porteur_id=row.porteur_id, user=user,
+                       fiches=[(member_id, fiche_id)])])
+    return {"membre": member_id, "fiche_id": fiche_id, "destinataires": _recipients(hub, found)}
+
+
+def _recipients(hub: Hub, found: Iterable[AccessEvent]) -> list[dict[str, Any]]:
     with hub.uow() as uow:
         names = {m.id: m.name for m in uow.members.all()}
     received: dict[str, dict[str, Any]] = collections.defaultdict(
         lambda: {"champs": set(), "finalites": set(), "acces": 0, "premier": None, "dernier": None})
     for item in found:
-        if item.outcome != "allowed" or item.action not in {"webhook_delivery", "feed_pull",
-                                                            "api_read", "porteur_view"}:
+        if item.outcome != "allowed" or item.action not in DISCLOSURES:
             continue
         entry = received[item.actor_member]
         entry["champs"].update(item.fields)
@@ -86,19 +137,11 @@ def access_report(hub: Hub, actor: str, porteur_id: str) -> dict[str, Any]:
         entry["acces"] += 1
         entry["premier"] = entry["premier"] or item.at.isoformat()
         entry["dernier"] = item.at.isoformat()
-    record(hub, [event(hub, "audit_view", actor, porteur_id=porteur_id)])
-    return {"porteur_id": porteur_id, "destinataires": [
+    return [
         {"membre": member, "nom": names.get(member, member), "champs": sorted(e["champs"]),
          "finalites": sorted(e["finalites"]), "acces": e["acces"], "premier_acces": e["premier"],
          "dernier_acces": e["dernier"]}
-        for member, e in sorted(received.items())]}
-
-
-def require_auditor(role: str) -> None:
-    """The access log is read by the network's coordination (DPO tools come with the console)."""
-    if role != "coordination":
-        raise Forbidden("Le journal d'accès est réservé à la coordination du réseau et aux DPO.",
-                        "The access log is reserved to the network's coordination and DPOs.")
+        for member, e in sorted(received.items())]
 
 
 def _event_dict(item: AccessEvent) -> dict[str, Any]:

@@ -13,7 +13,9 @@ from hub.domain.protocol import NONCE, is_fresh, request_message
 from hub.errors import AuthenticationFailed, BadSignature, ReplayedRequest, StaleRequest
 from hub.keys import load_public_key, unb64url, verify
 from hub.services import audit
+from hub.store.auditor_repository import Auditors
 
+_DPO_PREFIX = "dpo:"  # a DPO credential's token: dpo:<member>.<secret> (hub.services.dpo)
 _MEMBER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,48}[a-z0-9]$")
 
 
@@ -25,6 +27,7 @@ class Caller:
     name: str
     kind: str
     role: str
+    dpo_scope: str | None = None  # set when the member's DPO credential was used (hub.services.dpo)
 
 
 def token_hash(secret: str) -> str:
@@ -40,6 +43,7 @@ def authenticate(
         return _authenticate(hub, headers, method, target, body)
     except AuthenticationFailed:
         claimed = headers.get("authorization", "").partition(" ")[2].partition(".")[0]
+        claimed = claimed.removeprefix(_DPO_PREFIX)
         actor = claimed if _MEMBER_ID.match(claimed) else "inconnu"
         audit.record(hub, [audit.event(hub, "login", actor, outcome="denied")])
         raise
@@ -49,6 +53,8 @@ def _authenticate(
     hub: Hub, headers: Mapping[str, str], method: str, target: str, body: bytes
 ) -> Caller:
     member_id, secret = _bearer(headers.get("authorization", ""))
+    as_dpo = member_id.startswith(_DPO_PREFIX)
+    member_id = member_id.removeprefix(_DPO_PREFIX)
     timestamp, nonce, signature = _signature_headers(headers)
     now = hub.clock()
     if not is_fresh(timestamp, int(now.timestamp()), hub.settings.signature_max_skew_s):
@@ -58,14 +64,15 @@ def _authenticate(
         )
     with hub.uow() as uow:
         member = uow.members.get(member_id)
-        if member is None or not member.token_hash or not hmac.compare_digest(
-            member.token_hash, token_hash(secret)
+        holder = Auditors(uow.connection).get(member_id) if as_dpo and member else member
+        if holder is None or not holder.token_hash or not hmac.compare_digest(
+            holder.token_hash, token_hash(secret)
         ):
             raise AuthenticationFailed(
                 "Identifiants inconnus ou erronés.", "Unknown or wrong credentials."
             )
         message = request_message(str(timestamp), nonce, method, target, body)
-        if not verify(load_public_key(member.public_key), signature, message):
+        if not verify(load_public_key(holder.public_key), signature, message):
             raise BadSignature(
                 "La signature de la requête ne correspond pas à la clé du membre.",
                 "The request signature does not match the member's key.",
@@ -76,7 +83,8 @@ def _authenticate(
                 "Request already received (nonce reused): sign every send with a fresh nonce.",
             )
         uow.commit()
-        return Caller(member.id, member.name, member.kind, member.role)
+        return Caller(member.id, member.name, member.kind, member.role,
+                      holder.scope if as_dpo else None)
 
 
 def _bearer(value: str) -> tuple[str, str]:

@@ -31,6 +31,7 @@ def read_feed(hub: Hub, caller: Caller, after: int, limit: int) -> dict[str, Any
     items = [_item(hub, caller, row, sources) for row in rows]
     audit.record(hub, [
         audit.event(hub, "feed_pull", caller.member_id, porteur_id=row.porteur_id,
+                    fiches=_source_fiche(sources.get((row.fiche_pk, row.fiche_version))),
                     outcome="denied" if item.get("retire") else "allowed",
                     fields=() if item.get("retire") else row.fields, purpose=row.purpose,
                     policy_version=row.policy_version)
@@ -40,6 +41,11 @@ def read_feed(hub: Hub, caller: Caller, after: int, limit: int) -> dict[str, Any
         "next_cursor": rows[-1].position if rows else after,
         "has_more": len(rows) == limit,
     }
+
+
+def _source_fiche(source: Any) -> list[tuple[str, str]]:
+    """The fiche a delivery came from, for the access log (pseudonymised there)."""
+    return [(source.member_id, source.fiche_id)] if source is not None else []
 
 
 def _item(hub: Hub, caller: Caller, row: Any, sources: dict[Any, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import schemas
 from hub.bootstrap import Hub
 from hub.errors import InvalidNetworkFile
 from hub.keys import private_key_text, public_key_text
+from hub.services import dpo
 from hub.services.auth import token_hash
 
 
@@ -76,6 +77,8 @@ def load_network(
                 )
                 _write_credentials(credentials_dir, member["id"], credentials, hub)
                 issued.append(member["id"])
+        issued += [f"dpo:{m}" for m in dpo.sync_credentials(
+            hub, uow, document["membres"], credentials_dir, rotate, _issue, _write_credentials)]
         uow.commit()
     return LoadSummary(created, updated, issued)
 
@@ -114,15 +117,16 @@ def _issue(member: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _write_credentials(folder: Path, member_id: str, credentials: dict[str, Any], hub: Hub) -> None:
+def _write_credentials(folder: Path, member_id: str, credentials: dict[str, Any], hub: Hub, *,
+                       stem: str | None = None, token: str | None = None) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     document = {
         "membre": member_id,
-        "token": f"{member_id}.{credentials['secret']}",
+        "token": token or f"{member_id}.{credentials['secret']}",
         "cle_privee": credentials["private_key"],
         "hub_url": f"http://{hub.settings.host}:{hub.settings.port}",
     }
-    path = folder / f"{member_id}.json"
+    path = folder / f"{stem or member_id}.json"
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

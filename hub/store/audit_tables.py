@@ -1,7 +1,8 @@
-"""The access log's tables: append-only entries, signed tree heads, witness countersignatures.
+"""The access log's tables: entries, signed heads, countersignatures, archives, DPO credentials.
 
-The application never updates or deletes these rows (retention will archive whole
-segments); the Merkle tree is rebuilt from `audit_entries.leaf_hash` at start-up.
+The application never updates entries and deletes them only when retention moves a
+segment to a signed archive file (hub.audit.retention); the Merkle tree is rebuilt at
+start-up from `audit_archived_leaves` then `audit_entries.leaf_hash`.
 """
 
 from __future__ import annotations
@@ -55,4 +56,36 @@ audit_cosignatures = sa.Table(
     sa.Column("key_id", sa.String(64), nullable=False),
     sa.Column("signature", sa.LargeBinary(64), nullable=False),
     sa.UniqueConstraint("head_id", "key_id", name="uq_audit_cosignatures_head_key"),
+)
+
+# Retention: entries older than HUB_AUDIT_RETENTION_DAYS move to signed archive files;
+# their leaf hashes stay here so the tree goes on and every archived leaf stays provable.
+audit_archived_leaves = sa.Table(
+    "audit_archived_leaves",
+    metadata,
+    sa.Column("seq", BIGID, primary_key=True, autoincrement=False),
+    sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False),
+)
+
+audit_archive_segments = sa.Table(
+    "audit_archive_segments",
+    metadata,
+    sa.Column("id", BIGID, primary_key=True),
+    sa.Column("first_seq", sa.BigInteger, nullable=False, unique=True),
+    sa.Column("end_seq", sa.BigInteger, nullable=False),
+    sa.Column("file_name", sa.String(200), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("previous_sha256", sa.String(64)),
+    sa.Column("archived_at", UTC_TIME, nullable=False),
+)
+
+# DPO credentials: one per member that designates a DPO in the network file.
+audit_auditors = sa.Table(
+    "audit_auditors",
+    metadata,
+    sa.Column("member_id", sa.String(50), sa.ForeignKey("members.id"), primary_key=True),
+    sa.Column("scope", sa.String(20), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False),
+    sa.Column("public_key", sa.String(64), nullable=False),
+    sa.Column("updated_at", UTC_TIME, nullable=False),
 )

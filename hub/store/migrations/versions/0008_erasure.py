@@ -4,7 +4,7 @@ Replaces the unused per-porteur key table of 0003 (a porteur is resolved after i
 fiche is stored, and can be merged or unmerged: keys are per fiche).
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-11-26
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
