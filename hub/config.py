@@ -48,6 +48,12 @@ class Settings:
     notice_ack_delay_days: int = 30
     audit_head_interval_s: float = 10.0
     log_level: str = "INFO"
+    console_member: str = ""
+    console_cookie_secure: bool = True
+    console_session_hours: float = 8.0
+    console_max_failed_logins: int = 5
+    console_lockout_minutes: float = 15.0
+    console_stalled_weeks: int = 8
 
     def __post_init__(self) -> None:
         if not self.database_url:

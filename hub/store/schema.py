@@ -3,6 +3,7 @@ capability's table module (used by Alembic and by tests that compare the
 migrations with the declared tables)."""
 
 import hub.store.audit_tables
+import hub.store.console_tables
 import hub.store.delivery_tables  # noqa: F401  (deliveries, feed positions, subscriptions)
 from consent.tables import define_tables
 from hub.store.tables import metadata
