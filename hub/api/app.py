@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from hub.api import errors, routes_audit, routes_exchange, routes_fiches, routes_schemas
 from hub.bootstrap import Hub
 from hub.config import Settings
+from hub.web.app import create_console
 
 
 def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> FastAPI:
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     app.include_router(routes_schemas.router)
     app.include_router(routes_exchange.router)
     app.include_router(routes_audit.router)
+    app.mount("/console", create_console(hub))
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

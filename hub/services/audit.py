@@ -103,6 +103,7 @@ def require_auditor(role: str) -> None:
 
 def _event_dict(item: AccessEvent) -> dict[str, Any]:
     return {"seq": item.seq, "at": item.at.isoformat(), "membre": item.actor_member,
-            "action": item.action, "resultat": item.outcome, "porteur_ref": item.porteur_ref,
+            "utilisateur": item.actor_user, "action": item.action, "resultat": item.outcome,
+            "porteur_ref": item.porteur_ref,
             "fiches": list(item.fiche_refs), "champs": list(item.fields),
             "finalite": item.purpose, "politique": item.policy_version}

@@ -25,6 +25,8 @@ from hub.store.console_repository import FicheReads
 ROLE, PURPOSE = "coordination", "statistiques"
 INDICATORS = {"suivis": "Projets suivis", "avec_referent": "Avec un référent",
               "installations": "Installations", "finances_pfil": "Financés par une PFIL"}
+UNITS = {"suivis": "projets suivis", "avec_referent": "avec un référent",
+         "installations": "installations", "finances_pfil": "financés par une PFIL"}
 _INSTALLED_STAGES = {"installe", "post_creation"}
 _INSTALLED_STEPS = {"installation", "suivi_post_creation"}
 
@@ -60,7 +62,7 @@ def network_indicators(hub: Hub, session: ConsoleSession) -> dict[str, Any]:
                                    purpose=PURPOSE, policy_version=hub.policy.current.version)])
     return {"par_mois": _table(porteurs, lambda p: [p.first_contact]),
             "par_membre": _by_member(porteurs, members),
-            "totaux": _totals(porteurs.values()), "indicateurs": INDICATORS,
+            "totaux": _totals(porteurs.values()), "indicateurs": INDICATORS, "unites": UNITS,
             "hors_statistiques": len(left_out - set(porteurs))}
 
 
