@@ -73,7 +73,7 @@ def _ended(hub: Hub, record: Any, status: str, now: dt.datetime, delay: dt.timed
              "accuse_le": a.acknowledged_at} for a in hub.consents.acks(record.id)]
     count = collections.Counter(a["statut"] for a in acks)
     return {"consentement": record.id, "membre": record.member_id, "statut": status,
-            "le": record.withdrawn_at or record.expires_at, "accuses": acks,
+            "le": record.withdrawn_at() or record.expires_at, "accuses": acks,
             "en_retard": count[AckStatus.OVERDUE.value],
             "en_attente": count[AckStatus.PENDING.value]}
 
