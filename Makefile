@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test lint bench install clean browser
+.PHONY: demo test lint bench install clean browser screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ browser:
 
 test: lint browser
 	$(BIN)/pytest
+
+# Screenshots of the console's main pages for the README (made by the browser tests).
+screenshots: $(STAMP) browser
+	CAPACTIF_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/e2e/test_console_browser.py -k sqlite
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

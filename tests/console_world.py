@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.bootstrap import Hub
-from hub.services import accounts, consents, ingest, processing
+from hub.services import accounts, consents, feed, ingest, processing
 from hub.services.auth import Caller
 from hub.services.members import load_network
 from tests.factories import ALL_PURPOSES, record_consents
@@ -77,6 +77,7 @@ def build_world(hub: Hub, folder: Path) -> dict[str, Any]:
         answer = ingest.push_batch(hub, Caller(fiche["membre"], "", kind, role), [fiche])
         assert answer["accepted"] == 1, answer
         processing.process_outbox(hub, hub.publisher.published[-1])
+    feed.read_feed(hub, Caller("cci-puy-de-dome", "", "cci", "accompagnement"), 0, 100)
     withdrawn = records[WITHDRAWN_FICHE].id
     consents.withdraw_consent(hub, Caller("commune-ambert", "", "commune", "accueil"), withdrawn)
     for login, role in ROLES.items():

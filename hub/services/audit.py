@@ -77,7 +77,8 @@ def access_report(hub: Hub, actor: str, porteur_id: str) -> dict[str, Any]:
         lambda: {"champs": set(), "finalites": set(), "acces": 0, "premier": None, "dernier": None})
     for item in found:
         if item.outcome != "allowed" or item.action not in {"webhook_delivery", "feed_pull",
-                                                            "api_read", "porteur_view"}:
+                                                            "api_read", "porteur_view",
+                                                            "console_view"}:
             continue
         entry = received[item.actor_member]
         entry["champs"].update(item.fields)

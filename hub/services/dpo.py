@@ -26,18 +26,18 @@ def search_log(hub: Hub, session: ConsoleSession, *, porteur_id: str | None = No
                limit: int = 500) -> list[dict[str, Any]]:
     found = audit.search(hub, session.member, porteur_id=porteur_id, member=member,
                          action=action, since=since, until=until, limit=limit)
-    _log_page(hub, session, porteur_id)
+    _log_page(hub, session)
     return found
 
 
 def access_report(hub: Hub, session: ConsoleSession, porteur_id: str) -> dict[str, Any]:
     report = audit.access_report(hub, session.member, porteur_id)
-    _log_page(hub, session, porteur_id)
+    _log_page(hub, session)
     return report
 
 
 def export_log(hub: Hub, session: ConsoleSession, target: str | Path | IO[str]) -> int:
-    _log_page(hub, session, None)
+    _log_page(hub, session)
     return audit.export(hub, target, session.member)
 
 
@@ -60,7 +60,7 @@ def consents_overview(hub: Hub, session: ConsoleSession) -> dict[str, Any]:
         if status != "active":
             ended.append(_ended(hub, record, status, now, delay, names))
     ended.sort(key=lambda e: (-e["en_retard"], -e["en_attente"], e["consentement"]))
-    _log_page(hub, session, None)
+    _log_page(hub, session)
     return {"par_statut": dict(by_status), "ended": ended, "delai_jours": delay.days,
             "par_membre": [{"membre": m, "nom": names.get(m, m), **dict(c)}
                            for m, c in sorted(by_member.items())]}
@@ -78,6 +78,6 @@ def _ended(hub: Hub, record: Any, status: str, now: dt.datetime, delay: dt.timed
             "en_attente": count[AckStatus.PENDING.value]}
 
 
-def _log_page(hub: Hub, session: ConsoleSession, porteur_id: str | None) -> None:
-    audit.record(hub, [audit.event(hub, "console_view", session.member, user=session.user_id,
-                                   porteur_id=porteur_id)])
+def _log_page(hub: Hub, session: ConsoleSession) -> None:
+    # The porteur searched for is already in the service's own `audit_view` event.
+    audit.record(hub, [audit.event(hub, "console_view", session.member, user=session.user_id)])

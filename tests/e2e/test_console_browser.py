@@ -173,6 +173,8 @@ def test_a_dpo_reads_the_access_report_verifies_integrity_and_follows_consents(c
     field = browser.find_element(By.ID, "porteur-rapport")
     follow(browser, field, console["porteurs"]["F-INSTALLE"], Keys.ENTER)
     assert "Rapport d'accès aux données d'un porteur" in text(browser)
+    recipients = browser.find_element(By.CSS_SELECTOR, "table tbody").text
+    assert "CCI du Puy-de-Dôme" in recipients and "porteur.nom" in recipients
     shot(browser, "rapport")
     follow(browser, browser.find_element(By.LINK_TEXT, "Intégrité"))
     follow(browser, browser.find_element(By.XPATH, "//button[text()='Vérifier maintenant']"))
