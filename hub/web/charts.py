@@ -30,14 +30,7 @@ def grouped_bars(chart_id: str, title: str, categories: Sequence[str],
             parts.append(f'<rect x="{_LABEL_W}" y="{y}" width="{length:.1f}" height="{_BAR_H}" '
                          f'fill="{COLOURS[index % len(COLOURS)]}"/>')
             parts.append(_text(_LABEL_W + length + 6, y + _BAR_H - 2, str(value), "start", 12))
-    description = "; ".join(
-        f"{category} : " + ", ".join(f"{name} {values[i]}" for name, values in series)
-        for i, category in enumerate(categories))
-    return Markup(
-        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" '
-        f'aria-labelledby="{chart_id}-t {chart_id}-d" xmlns="http://www.w3.org/2000/svg">'
-        f'<title id="{chart_id}-t">{escape(title)}</title>'
-        f'<desc id="{chart_id}-d">{escape(description)}</desc>{"".join(parts)}</svg>')
+    return _svg(chart_id, title, categories, series, width, height, parts)
 
 
 def grouped_columns(chart_id: str, title: str, categories: Sequence[str],
@@ -62,6 +55,12 @@ def grouped_columns(chart_id: str, title: str, categories: Sequence[str],
             parts.append(_text(x + (bar_w - 3) / 2, y - 4, str(value), "middle", 12))
         parts.append(_text(left + column * group_w + group_w / 2, top + plot_h + 20,
                            _short(category, 16), "middle"))
+    return _svg(chart_id, title, categories, series, width, height, parts)
+
+
+def _svg(chart_id: str, title: str, categories: Sequence[str],
+         series: Sequence[tuple[str, Sequence[int]]], width: int, height: int,
+         parts: list[str]) -> Markup:
     description = "; ".join(
         f"{category} : " + ", ".join(f"{name} {values[i]}" for name, values in series)
         for i, category in enumerate(categories))
