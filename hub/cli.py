@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import getpass
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
 from hub.config import Settings
-from hub.errors import HubError
+from hub.errors import HubError, InvalidAccount
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     init = sub.add_parser("init", help="create or migrate the database and the hub key")
     init.set_defaults(run=_init)
 
-    serve = sub.add_parser("serve", help="run the HTTP API")
+    serve = sub.add_parser("serve", help="run the HTTP API and the console (/console)")
+    serve.add_argument("--data-dir", type=Path, help="the hub's data directory (HUB_DATA_DIR)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.set_defaults(run=_serve)
@@ -58,6 +61,18 @@ def _parser() -> argparse.ArgumentParser:
     load.set_defaults(run=_members_load)
     listing = members_sub.add_parser("list", help="list members")
     listing.set_defaults(run=_members_list)
+
+    users = sub.add_parser("users", help="console accounts (coordinators, DPOs, administrators)")
+    users_sub = users.add_subparsers(title="users")
+    add = users_sub.add_parser("add", help="create an account; the password is read from "
+                               "standard input (first line) or asked twice at the terminal")
+    add.add_argument("--login", required=True)
+    add.add_argument("--role", required=True, choices=["coordinator", "dpo", "admin"])
+    add.add_argument("--data-dir", type=Path, help="the hub's data directory (HUB_DATA_DIR)")
+    add.set_defaults(run=_users_add)
+    users_list = users_sub.add_parser("list", help="list accounts")
+    users_list.add_argument("--data-dir", type=Path, help="the hub's data directory (HUB_DATA_DIR)")
+    users_list.set_defaults(run=_users_list)
 
     status = sub.add_parser("status", help="pipeline counts (fiches, processed, outbox)")
     status.set_defaults(run=_status)
@@ -119,8 +134,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings() -> Settings:
-    return Settings.from_env()
+def _settings(data_dir: Path | None = None) -> Settings:
+    if data_dir is None:
+        return Settings.from_env()
+    return Settings.from_env({**os.environ, "HUB_DATA_DIR": str(data_dir)})
 
 
 def _hub(settings: Settings | None = None):  # type: ignore[no-untyped-def]
@@ -145,7 +162,7 @@ def _serve(args: argparse.Namespace) -> int:
     from hub.api.app import create_app
     from hub.services.admin import initialise
 
-    settings = _settings()
+    settings = _settings(args.data_dir)
     settings = settings.replace(host=args.host or settings.host, port=args.port or settings.port)
     initialise(settings)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
@@ -186,6 +203,35 @@ def _members_list(_args: argparse.Namespace) -> int:
 
     for member in list_members(_hub()):
         print(json.dumps(member, ensure_ascii=False))
+    return 0
+
+
+def _users_add(args: argparse.Namespace) -> int:
+    from hub.services.accounts import add_user
+    from hub.services.admin import initialise
+
+    settings = _settings(args.data_dir)
+    initialise(settings)
+    user = add_user(_hub(settings), args.login, args.role, _read_password())
+    print(f"compte créé : {user['login']} ({user['role']}, {user['id']})")
+    return 0
+
+
+def _read_password() -> str:
+    """From the terminal (asked twice) or the first line of standard input: never argv."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Mot de passe (12 caractères au moins) : ")
+    if getpass.getpass("Confirmez : ") != first:
+        raise InvalidAccount("Les deux mots de passe diffèrent.", "The two passwords differ.")
+    return first
+
+
+def _users_list(args: argparse.Namespace) -> int:
+    from hub.services.accounts import list_users
+
+    for user in list_users(_hub(_settings(args.data_dir))):
+        print(json.dumps(user, ensure_ascii=False, default=str))
     return 0
 
 

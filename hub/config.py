@@ -57,6 +57,12 @@ class Settings:
     matching_model_file: Path = Path("")
     match_candidates_per_key: int = 50
     match_lock_stripes: int = 1024
+    console_member: str = ""
+    console_cookie_secure: bool = True
+    console_session_hours: float = 8.0
+    console_max_failed_logins: int = 5
+    console_lockout_minutes: float = 15.0
+    console_stalled_weeks: int = 8
 
     def __post_init__(self) -> None:
         if not self.database_url:

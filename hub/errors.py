@@ -15,14 +15,19 @@ French and English, and never echo personal data.
     │   ├── UnknownConsentReference 400 unknown_consent_reference
     │   ├── ConsentOfAnotherPorteur 400 consent_of_another_porteur
     │   ├── InvalidCsvFile          400 invalid_csv_file
-    │   └── InvalidDecision         400 invalid_decision
+    │   ├── InvalidDecision         400 invalid_decision
+    │   └── InvalidAccount          400 invalid_account
     ├── PayloadTooLarge             413 payload_too_large
     ├── AuthenticationFailed        401 authentication_failed
     │   ├── BadSignature            401 bad_signature
     │   ├── StaleRequest            401 stale_request
-    │   └── ReplayedRequest         401 replayed_request
+    │   ├── ReplayedRequest         401 replayed_request
+    │   ├── SignInFailed            401 sign_in_failed
+    │   └── SessionRequired         401 session_required
     ├── Forbidden                   403 forbidden
-    │   └── FicheNotOwned           403 fiche_not_owned
+    │   ├── FicheNotOwned           403 fiche_not_owned
+    │   ├── WrongRole               403 wrong_role
+    │   └── CsrfRejected            403 csrf_rejected
     ├── NotFound                    404 not_found
     │   ├── ConsentNotFound         404 consent_not_found
     │   ├── NoticeNotSent           404 notice_not_sent
@@ -32,8 +37,10 @@ French and English, and never echo personal data.
     │   ├── DuplicateConsentReference 409 duplicate_consent_reference
     │   ├── AlreadyErased           409 already_erased
     │   ├── ReviewItemClosed        409 review_item_closed
-    │   └── NothingToUnmerge        409 nothing_to_unmerge
+    │   ├── NothingToUnmerge        409 nothing_to_unmerge
+    │   └── AccountExists           409 account_exists
     ├── DataErased                  410 data_erased
+    ├── AccountLocked               429 account_locked
     ├── UnreadableData              500 unreadable_data
     ├── AuditIntegrityError         500 audit_integrity_error
     ├── ConfigurationError          500 configuration_error
@@ -327,3 +334,49 @@ class InvalidAlertRules(ConfigurationError):
     """The unusual-access rules file is unreadable or does not match schemas/audit_alerts.v1.json."""
 
     code = "invalid_alert_rules"
+
+
+# --- console accounts (hub/web) ---------------------------------------------------
+
+
+class InvalidAccount(BadRequest):
+    """A console account is described wrongly (login form, role, password too short)."""
+
+    code = "invalid_account"
+
+
+class SignInFailed(AuthenticationFailed):
+    """Wrong login or password at the console (which of the two is never said)."""
+
+    code = "sign_in_failed"
+
+
+class SessionRequired(AuthenticationFailed):
+    """No valid console session: the person must sign in (again)."""
+
+    code = "session_required"
+
+
+class WrongRole(Forbidden):
+    """The signed-in person's role does not open this page."""
+
+    code = "wrong_role"
+
+
+class CsrfRejected(Forbidden):
+    """A console form came without the right anti-forgery token."""
+
+    code = "csrf_rejected"
+
+
+class AccountExists(Conflict):
+    """A console account already has this login."""
+
+    code = "account_exists"
+
+
+class AccountLocked(HubError):
+    """Too many failed sign-ins in a row: the account is locked for a while."""
+
+    status = 429
+    code = "account_locked"

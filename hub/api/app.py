@@ -14,6 +14,7 @@ from hub.api import (
 )
 from hub.bootstrap import Hub
 from hub.config import Settings
+from hub.web.app import create_console
 
 
 def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> FastAPI:
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     app.include_router(routes_exchange.router)
     app.include_router(routes_audit.router)
     app.include_router(routes_duplicates.router)
+    app.mount("/console", create_console(hub))
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -86,3 +86,11 @@ def connectors(result: dict[str, Any]) -> None:
             f"{len(second.withdrawals)} supprimés à la source donc retirés du hub)")
     say(f"  lignes rejetées à corriger dans le tableur : {result['rejected_lines']} "
         f"({result['rejects']})")
+
+
+def console(result: dict[str, Any]) -> None:
+    say("Console des coordinateurs et des DPO sur les données de la démo :")
+    say(f"  {result['command']}")
+    logins = ", ".join(f"{login} / {password}" for login, password in result["passwords"].items())
+    say(f"  puis ouvrez {result['url']} (comptes de démonstration, mots de passe affichés "
+        f"une seule fois : {logins})")

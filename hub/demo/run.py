@@ -24,6 +24,7 @@ from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.demo import report, scenario
 from hub.demo.connected import run_connectors
+from hub.demo.console import console_accounts
 from hub.demo.network import demo_network
 from hub.demo.processes import free_port, running, start_api, start_worker
 from hub.keys import public_key_text
@@ -84,10 +85,12 @@ def run_demo(data_dir: Path, *, fiche_count: int = 300, port: int = 0) -> int:
     leftover = [p.name for p in processes if p.alive]
     verified = scenario.audit_check(observer, shown, data_dir)
     report.audit(verified)
+    console = console_accounts(observer, data_dir)
     observer.close()
     report.say("Arrêt : API, worker et récepteurs arrêtés" +
                (f" (encore vivants : {leftover})" if leftover else ", aucun processus restant."))
     complete = status.get("processed") == accepted and status.get("outbox_pending") == 0
+    report.console(console)
     deduplicated = found["auto"] > 0 and found["review"] > 0
     ok = complete and deduplicated and shown["complete"] and verified["verified"] \
         and not leftover and erased["read_after"] == 410

@@ -18,7 +18,8 @@ from hub.bootstrap import Hub
 from hub.errors import NotFound
 
 # The actions that disclose a porteur's fields to the acting member (the art. 15 report).
-DISCLOSURES = frozenset({"webhook_delivery", "feed_pull", "api_read", "porteur_view"})
+DISCLOSURES = frozenset({"webhook_delivery", "feed_pull", "api_read", "porteur_view",
+                         "console_view"})
 
 
 def porteur_ref(hub: Hub, porteur_id: str | None) -> str | None:
@@ -146,6 +147,7 @@ def _recipients(hub: Hub, found: Iterable[AccessEvent]) -> list[dict[str, Any]]:
 
 def _event_dict(item: AccessEvent) -> dict[str, Any]:
     return {"seq": item.seq, "at": item.at.isoformat(), "membre": item.actor_member,
-            "action": item.action, "resultat": item.outcome, "porteur_ref": item.porteur_ref,
+            "utilisateur": item.actor_user, "action": item.action, "resultat": item.outcome,
+            "porteur_ref": item.porteur_ref,
             "fiches": list(item.fiche_refs), "champs": list(item.fields),
             "finalite": item.purpose, "politique": item.policy_version}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -50,10 +50,12 @@ class ProcessedVersion:
 
 
 def disclosure_for(hub: Hub, owner: str, fiche: Mapping[str, Any], member: str, role: str,
-                   is_referent: bool, now: dt.datetime | None = None) -> Disclosure | None:
-    """The projected fiche member `member` may receive now, or None: nothing at all."""
+                   is_referent: bool, now: dt.datetime | None = None,
+                   purposes: Sequence[str] = ()) -> Disclosure | None:
+    """The projected fiche member `member` may receive now, or None: nothing at all.
+    `purposes` (default: those of the role, most useful first) are tried in order."""
     reference = (fiche.get("consentement") or {}).get("reference")
-    for purpose in purposes_for_role(role):
+    for purpose in purposes or purposes_for_role(role):
         decision = hub.consents.decide_for_fiche(owner, fiche["fiche_id"], reference, member,
                                                  role, purpose, now)
         if not decision.allowed:

@@ -3,6 +3,7 @@ capability's table module (used by Alembic and by tests that compare the
 migrations with the declared tables)."""
 
 import hub.store.audit_tables
+import hub.store.console_tables
 import hub.store.delivery_tables  # deliveries, feed positions, subscriptions
 import hub.store.erasure_tables
 import hub.store.matching_tables  # noqa: F401  (blocking index, review queue, merges)

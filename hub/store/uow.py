@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from hub.errors import StoreUnavailable
 from hub.store import repositories as repos
+from hub.store.console_repository import FicheReads
 from hub.store.delivery_repository import Deliveries
 from hub.store.erasure_repository import Erasures
 from hub.store.matching_repository import Matching
@@ -44,6 +45,7 @@ class UnitOfWork:
         self.deliveries = Deliveries(conn, self.keys)
         self.erasures = Erasures(conn)
         self.matching = Matching(conn, self.keys)
+        self.fiche_reads = FicheReads(conn, self.keys)
         self.dialect = conn.dialect.name
         return self
 

@@ -1,11 +1,16 @@
 """`capactif demo` end to end on the embedded default: real API and worker processes,
 a SQLite file and the file-system broker."""
 
+import os
 import re
 import subprocess
 import sys
+import time
 
 import pytest
+import requests
+
+from hub.demo.processes import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -44,3 +49,42 @@ def test_the_demo_pushes_processes_summarises_and_leaves_no_process(tmp_path):
                        r"d'effacement envoyés à (\d+) membres", out)
     assert erased and erased[1] != "0" and erased[2] == "410" and erased[3] != "0"
     assert re.search(r"accusés de réception : .*acknowledged", out)
+
+
+def test_the_demo_ends_with_the_command_that_opens_the_console_on_its_data(tmp_path):
+    data_dir = tmp_path / "demo"
+    result = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "demo", "--fiches", "40", "--data-dir", str(data_dir)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    command = re.search(r"^  (\S+capactif serve --data-dir \S+ --port \d+)$", result.stdout, re.M)[1]
+    password = re.search(r"dpo / (\S+?)[,)]", result.stdout)[1]
+    port = free_port()
+    argv = command.replace("--port 8000", f"--port {port}").split()
+    env = {**os.environ, "HUB_CONSOLE_COOKIE_SECURE": "false"}  # plain HTTP client below
+    server = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_up(base)
+        browser = requests.Session()
+        form = browser.get(f"{base}/console/connexion", timeout=10).text
+        token = re.search(r'name="csrf" value="([^"]+)"', form)[1]
+        page = browser.post(f"{base}/console/connexion", timeout=30,
+                            data={"csrf": token, "login": "dpo", "password": password})
+        assert page.status_code == 200 and page.url.endswith("/console/dpo/journal")
+        assert "Journal d'accès" in page.text
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _wait_until_up(base: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise AssertionError("capactif serve did not answer")

@@ -1,0 +1,106 @@
+"""Console accounts: people (coordinators, DPOs, administrators) who sign in to the
+console, as opposed to members, which are organisations calling the API.
+
+Logins are short technical names chosen by the administrator; passwords are hashed
+with scrypt (`hub.services.passwords`) and never leave this module in clear.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from hub.audit.rows import as_utc
+from hub.bootstrap import Hub
+from hub.errors import AccountExists, InvalidAccount, NotFound
+from hub.services.passwords import hash_password
+from hub.store.console_repository import Sessions, Users
+
+ROLES = {"coordinator": "coordination", "dpo": "DPO", "admin": "administration"}
+MIN_PASSWORD_LENGTH = 12
+_LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
+
+
+def add_user(hub: Hub, login: str, role: str, password: str) -> dict[str, Any]:
+    """Create an account; raises InvalidAccount or AccountExists."""
+    _check_login(login)
+    _check_role(role)
+    _check_password(password)
+    now = hub.clock()
+    values = {"id": "usr_" + secrets.token_hex(8), "login": login, "role": role,
+              "password_hash": hash_password(password), "active": True, "failed_attempts": 0,
+              "created_at": now, "updated_at": now}
+    with hub.uow() as uow:
+        if not Users(uow.connection).add(values):
+            raise AccountExists("Ce nom de connexion est déjà pris : choisissez-en un autre.",
+                                "This login is taken: choose another one.")
+        uow.commit()
+    return _public(values)
+
+
+def list_users(hub: Hub) -> list[dict[str, Any]]:
+    now = hub.clock()
+    with hub.uow() as uow:
+        return [_public(row._mapping, now) for row in Users(uow.connection).all()]
+
+
+def set_password(hub: Hub, user_id: str, password: str) -> None:
+    """A new password; every open session of the account ends."""
+    _check_password(password)
+    _update(hub, user_id, end_sessions=True, password_hash=hash_password(password),
+            failed_attempts=0, locked_until=None)
+
+
+def set_role(hub: Hub, user_id: str, role: str) -> None:
+    _check_role(role)
+    _update(hub, user_id, end_sessions=True, role=role)
+
+
+def set_active(hub: Hub, user_id: str, active: bool) -> None:
+    _update(hub, user_id, end_sessions=not active, active=active)
+
+
+def unlock(hub: Hub, user_id: str) -> None:
+    _update(hub, user_id, end_sessions=False, failed_attempts=0, locked_until=None)
+
+
+def _update(hub: Hub, user_id: str, *, end_sessions: bool, **values: Any) -> None:
+    with hub.uow() as uow:
+        users = Users(uow.connection)
+        if users.get(user_id) is None:
+            raise NotFound("Compte inconnu.", "Unknown account.")
+        users.update(user_id, updated_at=hub.clock(), **values)
+        if end_sessions:
+            Sessions(uow.connection).delete_of_user(user_id)
+        uow.commit()
+
+
+def _public(row: Any, now: Any = None) -> dict[str, Any]:
+    locked_until, last_login = row.get("locked_until"), row.get("last_login_at")
+    return {"id": row["id"], "login": row["login"], "role": row["role"],
+            "role_libelle": ROLES.get(row["role"], row["role"]), "actif": row["active"],
+            "verrouille": bool(locked_until and now and as_utc(locked_until) > now),
+            "derniere_connexion": as_utc(last_login) if last_login else None}
+
+
+def _check_login(login: str) -> None:
+    if not _LOGIN.match(login):
+        raise InvalidAccount(
+            "Nom de connexion invalide : 2 à 40 caractères parmi a-z, 0-9, point, tiret, "
+            "souligné, en commençant par une lettre ou un chiffre.",
+            "Invalid login: 2 to 40 characters among a-z, 0-9, dot, hyphen, underscore, "
+            "starting with a letter or a digit.")
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise InvalidAccount(f"Rôle inconnu : choisissez parmi {', '.join(ROLES)}.",
+                             f"Unknown role: choose among {', '.join(ROLES)}.")
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidAccount(
+            f"Mot de passe trop court : au moins {MIN_PASSWORD_LENGTH} caractères.",
+            f"Password too short: at least {MIN_PASSWORD_LENGTH} characters.")

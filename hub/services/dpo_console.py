@@ -1,0 +1,82 @@
+"""What a DPO does in the console: search the access log, read a porteur's access
+report, follow consents and withdrawal acknowledgements, export the log. Every page
+is itself logged (`console_view` naming the person's account id)."""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+from pathlib import Path
+from typing import IO, Any
+
+from consent.model import AckStatus
+from hub.bootstrap import Hub
+from hub.services import audit
+from hub.services.members import list_members
+from hub.services.sessions import ConsoleSession
+
+LOG_COLUMNS = ("seq", "at", "actor_member", "actor_user", "action", "porteur_ref", "fiche_refs",
+               "fields", "purpose", "outcome")
+
+
+def search_log(hub: Hub, session: ConsoleSession, *, porteur_id: str | None = None,
+               member: str | None = None, action: str | None = None,
+               since: dt.datetime | None = None, until: dt.datetime | None = None,
+               limit: int = 500) -> list[dict[str, Any]]:
+    found = audit.search(hub, session.member, porteur_id=porteur_id, member=member,
+                         action=action, since=since, until=until, limit=limit)
+    _log_page(hub, session)
+    return found
+
+
+def access_report(hub: Hub, session: ConsoleSession, porteur_id: str) -> dict[str, Any]:
+    report = audit.access_report(hub, session.member, porteur_id)
+    _log_page(hub, session)
+    return report
+
+
+def export_log(hub: Hub, session: ConsoleSession, target: str | Path | IO[str]) -> int:
+    _log_page(hub, session)
+    return audit.export(hub, target, session.member)
+
+
+def consents_overview(hub: Hub, session: ConsoleSession) -> dict[str, Any]:
+    """Consents by status and member; withdrawal and expiry notices with each
+    recipient's acknowledgement (pending, acknowledged, overdue)."""
+    now = hub.clock()
+    delay = dt.timedelta(days=hub.settings.notice_ack_delay_days)
+    names = {m["id"]: m["nom"] for m in list_members(hub)}
+    with hub.uow() as uow:
+        keys = uow.fiche_reads.keys()
+    records = hub.consents.for_porteur(keys)
+    by_status: collections.Counter[str] = collections.Counter()
+    by_member: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    ended = []
+    for record in records:
+        status = record.status(now).value
+        by_status[status] += 1
+        by_member[record.member_id][status] += 1
+        if status != "active":
+            ended.append(_ended(hub, record, status, now, delay, names))
+    ended.sort(key=lambda e: (-e["en_retard"], -e["en_attente"], e["consentement"]))
+    _log_page(hub, session)
+    return {"par_statut": dict(by_status), "ended": ended, "delai_jours": delay.days,
+            "par_membre": [{"membre": m, "nom": names.get(m, m), **dict(c)}
+                           for m, c in sorted(by_member.items())]}
+
+
+def _ended(hub: Hub, record: Any, status: str, now: dt.datetime, delay: dt.timedelta,
+           names: dict[str, str]) -> dict[str, Any]:
+    acks = [{"membre": a.recipient_id, "nom": names.get(a.recipient_id, a.recipient_id),
+             "envoye_le": a.sent_at, "statut": a.status(now, delay).value,
+             "accuse_le": a.acknowledged_at} for a in hub.consents.acks(record.id)]
+    count = collections.Counter(a["statut"] for a in acks)
+    return {"consentement": record.id, "membre": record.member_id, "statut": status,
+            "le": record.withdrawn_at() or record.expires_at, "accuses": acks,
+            "en_retard": count[AckStatus.OVERDUE.value],
+            "en_attente": count[AckStatus.PENDING.value]}
+
+
+def _log_page(hub: Hub, session: ConsoleSession) -> None:
+    # The porteur searched for is already in the service's own `audit_view` event.
+    audit.record(hub, [audit.event(hub, "console_view", session.member, user=session.user_id)])

@@ -1,0 +1,36 @@
+"""The monthly meeting sheet of the network's technicians: porteurs first met this
+month, porteurs without a referent, porteurs without news, and the duplicates
+resolved this month (links of fiches to a porteur decided otherwise than "new")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from hub.bootstrap import Hub
+from hub.services.parcours import collect, log_views
+from hub.services.sessions import ConsoleSession
+
+
+def meeting_sheet(hub: Hub, session: ConsoleSession, month: dt.date) -> dict[str, Any]:
+    start = month.replace(day=1)
+    end = (start + dt.timedelta(days=32)).replace(day=1)
+    today, weeks = hub.clock().date(), hub.settings.console_stalled_weeks
+    everyone = [p for p in collect(hub, session.member) if p.fiches]
+    sheet = {
+        "nouveaux": [p for p in everyone if start <= p.first_contact < end],
+        "sans_referent": [p for p in everyone if p.referent is None],
+        "sans_nouvelles": [p for p in everyone if p.referent and p.stalled(today, weeks)],
+    }
+    shown = {p.porteur_id: p for group in sheet.values() for p in group}
+    log_views(hub, session, shown.values())
+    with hub.uow() as uow:
+        links = uow.fiche_reads.decided_links(_midnight(start), _midnight(end))
+    resolved = [{"porteur_id": link.porteur_id, "methode": link.method,
+                 "le": link.linked_at, "defait": link.unlinked_at is not None} for link in links]
+    return {**sheet, "doublons_resolus": resolved, "debut": start, "fin": end, "weeks": weeks,
+            "today": today}
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)

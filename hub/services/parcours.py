@@ -1,0 +1,186 @@
+"""The coordination's view of porteurs: each one's parcours across members (steps,
+referent, parrain, stage), built only from what the projection lets the console's
+member see as role `coordination`, and logged as a console view per porteur shown.
+
+The porteurs the network says it loses are listed first: without a referent, then
+without news for `HUB_CONSOLE_STALLED_WEEKS` weeks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from hub.audit.rows import as_utc
+from hub.bootstrap import Hub
+from hub.errors import NotFound
+from hub.services import audit
+from hub.services.deliveries import disclosure_for
+from hub.services.sessions import ConsoleSession
+
+ROLE = "coordination"
+STAGES = ("idee", "emergence", "montage", "financement", "installe", "post_creation", "abandonne")
+# The fields these pages display; an access event names those the projection let through.
+DISPLAYED = frozenset({
+    "porteur.nom", "porteur.prenom", "projet.intitule", "projet.stade", "projet.type",
+    "projet.commune_implantation.nom", "mis_a_jour_le", "accompagnement[].structure",
+    "accompagnement[].date", "accompagnement[].type", "accompagnement[].referent",
+    "accompagnement[].parrain",
+})
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    date: dt.date
+    member: str
+    kind: str
+    referent: str | None
+    parrain: str | None
+
+
+@dataclasses.dataclass
+class Parcours:
+    """One porteur as the coordination may see them."""
+
+    porteur_id: str
+    first_seen: dt.date
+    name: str | None = None
+    projects: list[str] = dataclasses.field(default_factory=list)
+    stage: str | None = None
+    commune: str | None = None
+    members: set[str] = dataclasses.field(default_factory=set)
+    steps: list[Step] = dataclasses.field(default_factory=list)
+    last_news: dt.date | None = None
+    hidden_fiches: int = 0
+    fiches: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    fields: set[str] = dataclasses.field(default_factory=set)
+    purpose: str | None = None
+    policy_version: str | None = None
+    _stage_at: str = ""
+
+    @property
+    def referent(self) -> Step | None:
+        return next((s for s in reversed(self.steps) if s.referent), None)
+
+    @property
+    def parrain(self) -> Step | None:
+        return next((s for s in reversed(self.steps) if s.parrain), None)
+
+    @property
+    def first_contact(self) -> dt.date:
+        return self.steps[0].date if self.steps else self.first_seen
+
+    def stalled(self, today: dt.date, weeks: int) -> bool:
+        return self.last_news is None or (today - self.last_news).days >= 7 * weeks
+
+
+def porteurs_to_follow(hub: Hub, session: ConsoleSession, *, page: int = 1,
+                       per_page: int = 50) -> dict[str, Any]:
+    """Every porteur the coordination may see, those needing attention first."""
+    today, weeks = hub.clock().date(), hub.settings.console_stalled_weeks
+    everyone = [p for p in collect(hub, session.member) if p.fiches]
+    everyone.sort(key=lambda p: (_attention(p, today, weeks), p.last_news or dt.date.min))
+    pages = max(1, -(-len(everyone) // per_page))
+    page = min(max(1, page), pages)
+    shown = everyone[(page - 1) * per_page:page * per_page]
+    log_views(hub, session, shown)
+    return {"porteurs": shown, "page": page, "pages": pages, "total": len(everyone),
+            "sans_referent": sum(1 for p in everyone if p.referent is None),
+            "sans_nouvelles": sum(1 for p in everyone if p.referent and p.stalled(today, weeks)),
+            "today": today, "weeks": weeks}
+
+
+def parcours_of(hub: Hub, session: ConsoleSession, porteur_id: str) -> Parcours:
+    found = collect(hub, session.member, porteur_id)
+    if not found or not found[0].fiches:
+        raise NotFound("Aucun porteur visible par la coordination sous cet identifiant.",
+                       "No porteur visible to the coordination has this id.")
+    log_views(hub, session, found)
+    return found[0]
+
+
+def collect(hub: Hub, member: str, porteur_id: str | None = None) -> list[Parcours]:
+    """Parcours of every porteur (or of one), from the current version of each fiche."""
+    with hub.uow() as uow:
+        rows = uow.fiche_reads.current(porteur_id)
+    hub.consents.prefetch((row.member_id, row.fiche_id) for row in rows)
+    found: dict[str, Parcours] = {}
+    for row in rows:
+        person = found.setdefault(row.porteur_id, Parcours(
+            row.porteur_id, as_utc(row.porteur_since).date()))
+        _add_fiche(hub, person, member, row)
+    for person in found.values():
+        person.steps.sort(key=lambda s: s.date)
+    return list(found.values())
+
+
+def log_views(hub: Hub, session: ConsoleSession, shown: Iterable[Parcours]) -> None:
+    """One access event per porteur displayed: pseudonyms and field names only."""
+    audit.record(hub, [
+        audit.event(hub, "console_view", session.member, user=session.user_id,
+                    porteur_id=p.porteur_id, fiches=p.fiches, fields=sorted(p.fields),
+                    purpose=p.purpose, policy_version=p.policy_version)
+        for p in shown if p.fiches])
+
+
+def _attention(person: Parcours, today: dt.date, weeks: int) -> int:
+    if person.referent is None:
+        return 0
+    return 1 if person.stalled(today, weeks) else 2
+
+
+def _add_fiche(hub: Hub, person: Parcours, member: str, row: Any) -> None:
+    fiche = orjson.loads(row.payload)
+    disclosure = disclosure_for(hub, row.member_id, fiche, member, ROLE, is_referent=False)
+    if disclosure is None:
+        person.hidden_fiches += 1
+        return
+    document = disclosure.document
+    person.fiches.append((row.member_id, row.fiche_id))
+    person.fields |= DISPLAYED & disclosure.allowed.paths
+    person.purpose, person.policy_version = disclosure.purpose, disclosure.allowed.policy_version
+    person.members.add(row.member_id)
+    _add_identity(person, document)
+    for step in document.get("accompagnement", []):
+        _add_step(person, step)
+    updated = document.get("mis_a_jour_le", "")
+    _note_news(person, _date(updated[:10]))
+    stage = (document.get("projet") or {}).get("stade")
+    if stage and updated >= person._stage_at:
+        person.stage, person._stage_at = stage, updated
+
+
+def _add_identity(person: Parcours, document: dict[str, Any]) -> None:
+    porteur, projet = document.get("porteur") or {}, document.get("projet") or {}
+    if person.name is None and porteur.get("nom"):
+        person.name = f"{porteur.get('prenom', '')} {porteur['nom'].upper()}".strip()
+    title = projet.get("intitule")
+    if title and title not in person.projects:
+        person.projects.append(title)
+    person.commune = person.commune or (projet.get("commune_implantation") or {}).get("nom")
+
+
+def _add_step(person: Parcours, step: dict[str, Any]) -> None:
+    when = _date(step.get("date", ""))
+    if when is None:
+        return
+    person.steps.append(Step(when, step.get("structure", "?"), step.get("type", "?"),
+                             step.get("referent"), step.get("parrain")))
+    person.members.add(step.get("structure", "?"))
+    _note_news(person, when)
+
+
+def _note_news(person: Parcours, when: dt.date | None) -> None:
+    if when is not None and (person.last_news is None or when > person.last_news):
+        person.last_news = when
+
+
+def _date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return None

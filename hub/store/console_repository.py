@@ -1,0 +1,119 @@
+"""Repositories of the console: accounts, sessions, integrity checks, and the read
+of every current fiche the coordination pages start from. Each takes the unit of
+work's connection (`Users(uow.connection)`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from hub.store.console_tables import integrity_checks, user_sessions, users
+from hub.store.sealing import FicheKeys, version_context, with_payload
+from hub.store.tables import fiche_links, fiche_versions, fiches, porteurs
+
+
+class _Repository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self.conn = connection
+
+
+class Users(_Repository):
+    def add(self, values: dict[str, Any]) -> bool:
+        """Insert an account; False when the login is taken."""
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(sa.insert(users).values(**values))
+        except sa.exc.IntegrityError:
+            return False
+        return True
+
+    def by_login(self, login: str) -> sa.Row | None:
+        return self.conn.execute(sa.select(users).where(users.c.login == login)).first()
+
+    def get(self, user_id: str) -> sa.Row | None:
+        return self.conn.execute(sa.select(users).where(users.c.id == user_id)).first()
+
+    def all(self) -> list[sa.Row]:
+        return list(self.conn.execute(sa.select(users).order_by(users.c.login)))
+
+    def update(self, user_id: str, **values: Any) -> None:
+        self.conn.execute(sa.update(users).where(users.c.id == user_id).values(**values))
+
+
+class Sessions(_Repository):
+    def add(self, values: dict[str, Any]) -> None:
+        self.conn.execute(sa.insert(user_sessions).values(**values))
+
+    def get(self, token_hash: str) -> sa.Row | None:
+        query = (
+            sa.select(user_sessions, users.c.login, users.c.role, users.c.active)
+            .join(users, users.c.id == user_sessions.c.user_id)
+            .where(user_sessions.c.token_hash == token_hash)
+        )
+        return self.conn.execute(query).first()
+
+    def delete(self, token_hash: str) -> None:
+        self.conn.execute(sa.delete(user_sessions).where(user_sessions.c.token_hash == token_hash))
+
+    def delete_of_user(self, user_id: str) -> None:
+        self.conn.execute(sa.delete(user_sessions).where(user_sessions.c.user_id == user_id))
+
+    def delete_expired(self, now: dt.datetime) -> None:
+        self.conn.execute(sa.delete(user_sessions).where(user_sessions.c.expires_at <= now))
+
+
+class IntegrityChecks(_Repository):
+    def add(self, values: dict[str, Any]) -> None:
+        self.conn.execute(sa.insert(integrity_checks).values(**values))
+
+    def latest(self) -> sa.Row | None:
+        query = sa.select(integrity_checks).order_by(integrity_checks.c.id.desc()).limit(1)
+        return self.conn.execute(query).first()
+
+
+class FicheReads(_Repository):
+    """Fiches as the console reads them; payloads opened with each fiche's data key."""
+
+    def __init__(self, connection: sa.Connection, keys: FicheKeys) -> None:
+        super().__init__(connection)
+        self._keys = keys
+
+    def current(self, porteur_id: str | None = None) -> list[Any]:
+        """Every processed fiche's current version with its porteur (one porteur's only,
+        with `porteur_id`), oldest porteur first; erased fiches are left out."""
+        query = (
+            sa.select(fiches.c.id, fiches.c.current_version, fiches.c.member_id,
+                      fiches.c.fiche_id, fiches.c.porteur_id,
+                      fiches.c.created_at, porteurs.c.created_at.label("porteur_since"),
+                      fiche_versions.c.payload)
+            .join(porteurs, porteurs.c.id == fiches.c.porteur_id)
+            .join(fiche_versions, sa.and_(fiche_versions.c.fiche_pk == fiches.c.id,
+                                          fiche_versions.c.version == fiches.c.current_version))
+            .order_by(porteurs.c.created_at, fiches.c.porteur_id, fiches.c.id)
+        )
+        if porteur_id is not None:
+            query = query.where(fiches.c.porteur_id == porteur_id)
+        rows = list(self.conn.execute(query))
+        self._keys.load(row.id for row in rows)
+        opened = [with_payload(row, self._keys.open(
+            row.id, version_context(row.id, row.current_version), row.payload)) for row in rows]
+        return [row for row in opened if row.payload is not None]
+
+    def decided_links(self, since: dt.datetime, until: dt.datetime) -> list[sa.Row]:
+        """Links of fiches to porteurs made otherwise than as a new porteur (duplicates
+        linked or resolved), in [since, until)."""
+        query = (
+            sa.select(fiche_links.c.porteur_id, fiche_links.c.method, fiche_links.c.linked_at,
+                      fiche_links.c.unlinked_at)
+            .where(fiche_links.c.method != "new", fiche_links.c.linked_at >= since,
+                   fiche_links.c.linked_at < until)
+            .order_by(fiche_links.c.linked_at)
+        )
+        return list(self.conn.execute(query))
+
+    def keys(self) -> list[tuple[str, str]]:
+        """(member, fiche_id) of every fiche the hub holds."""
+        query = sa.select(fiches.c.member_id, fiches.c.fiche_id).order_by(fiches.c.id)
+        return [(row.member_id, row.fiche_id) for row in self.conn.execute(query)]

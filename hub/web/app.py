@@ -1,0 +1,63 @@
+"""The console: server-rendered French pages for coordinators, DPOs and administrators,
+mounted under `/console` on the hub's app. Errors become French pages, never JSON
+and never an echo of what was typed."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+from hub.bootstrap import Hub
+from hub.errors import HubError, SessionRequired
+from hub.web import routes_admin, routes_auth, routes_coordination, routes_dpo
+from hub.web.pages import HEADERS, render
+from hub.web.security import PREFIX, SESSION_COOKIE, clear_cookie
+
+log = logging.getLogger(__name__)
+_STATIC = Path(__file__).resolve().parent / "static"
+_TITLES = {400: "Demande incorrecte", 401: "Connexion nécessaire", 403: "Accès refusé",
+           404: "Page introuvable", 409: "Conflit", 429: "Trop d'essais",
+           500: "Erreur du hub", 503: "Service indisponible"}
+
+
+def create_console(hub: Hub) -> FastAPI:
+    console = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    console.state.hub = hub
+    console.mount("/static", StaticFiles(directory=_STATIC), name="static")
+    for module in (routes_auth, routes_coordination, routes_dpo, routes_admin):
+        console.include_router(module.router)
+    _install_errors(console)
+    return console
+
+
+def _install_errors(console: FastAPI) -> None:
+    @console.exception_handler(SessionRequired)
+    async def _sign_in(request: Request, _exc: SessionRequired) -> Response:
+        response = RedirectResponse(PREFIX + "/connexion", status_code=303, headers=HEADERS)
+        clear_cookie(response, request, SESSION_COOKIE)
+        return response
+
+    @console.exception_handler(HubError)
+    async def _hub_error(request: Request, exc: HubError) -> Response:
+        if exc.status >= 500:
+            log.warning("console error %s (%s)", exc.code, type(exc).__name__)
+        return _error_page(request, exc.status, exc.message_fr)
+
+    @console.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> Response:
+        return _error_page(request, exc.status_code, _TITLES.get(exc.status_code, "Erreur"))
+
+    @console.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.error("unexpected console error: %s", type(exc).__name__)
+        return _error_page(request, 500, "Erreur interne du hub. Réessayez plus tard.")
+
+
+def _error_page(request: Request, status: int, message: str) -> Response:
+    return render(request, "erreur.html", status=status, title=_TITLES.get(status, "Erreur"),
+                  message=message, code=status)

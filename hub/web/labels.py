@@ -1,0 +1,25 @@
+"""French labels of the codes the pages show (stages, steps, actions, roles)."""
+
+from __future__ import annotations
+
+STAGES = {"idee": "Idée", "emergence": "Émergence", "montage": "Montage",
+          "financement": "Financement", "installe": "Installé", "post_creation": "Post-création",
+          "abandonne": "Abandonné"}
+STEPS = {"accueil": "Premier accueil", "diagnostic": "Diagnostic", "orientation": "Orientation",
+         "accompagnement": "Accompagnement", "formation": "Formation",
+         "financement": "Financement", "installation": "Installation",
+         "suivi_post_creation": "Suivi post-création"}
+ACTIONS = {"api_read": "lecture API", "porteur_view": "consultation d'un porteur",
+           "feed_pull": "lecture du flux", "webhook_delivery": "livraison webhook",
+           "export": "export", "search": "recherche", "console_view": "page de la console",
+           "merge": "fusion", "unmerge": "défusion", "consent_change": "consentement",
+           "erasure": "effacement", "login": "connexion", "audit_view": "consultation du journal",
+           "audit_export": "export du journal", "fiche_push": "envoi de fiches"}
+OUTCOMES = {"allowed": "autorisé", "denied": "refusé", "error": "erreur"}
+ROLES = {"coordinator": "Coordination", "dpo": "DPO", "admin": "Administration"}
+CONSENT_STATUSES = {"active": "actif", "withdrawn": "retiré", "expired": "expiré"}
+ACK_STATUSES = {"pending": "en attente", "acknowledged": "accusé", "overdue": "en retard"}
+PURPOSES = {"orientation": "orientation", "accompagnement": "accompagnement",
+            "financement": "financement", "statistiques": "statistiques"}
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+          "octobre", "novembre", "décembre")

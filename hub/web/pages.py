@@ -1,0 +1,70 @@
+"""Render the console's pages: one Jinja2 environment (autoescaped), French date
+filters, the common context (who is signed in, the anti-forgery token, navigation)
+and the headers every page carries (no caching, a strict content security policy)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from hub.web import labels
+from hub.web.security import PREFIX
+
+_TEMPLATES = Path(__file__).resolve().parent / "templates"
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+    "script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    session = getattr(request.state, "session", None)
+    page = environment().get_template(template).render(
+        prefix=PREFIX, session=session, csrf=session.csrf_token if session else "",
+        path=request.url.path, labels=labels, **context)
+    return HTMLResponse(page, status_code=status, headers=HEADERS)
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True)
+    env.filters.update(date=french_date, datetime=french_datetime, month=french_month,
+                       label=lambda code, table: table.get(code, code) if code else "—",
+                       from_ms=lambda ms: dt.datetime.fromtimestamp(ms / 1000, dt.UTC))
+    return env
+
+
+def french_date(value: dt.date | dt.datetime | str | None) -> str:
+    if not value:
+        return "—"
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    return value.strftime("%d/%m/%Y")
+
+
+def french_datetime(value: dt.datetime | str | None) -> str:
+    if not value:
+        return "—"
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return value.astimezone(dt.UTC).strftime("%d/%m/%Y %H:%M UTC")
+
+
+def french_month(value: dt.date | str) -> str:
+    if isinstance(value, str):
+        if len(value) < 7 or not value[:4].isdigit():
+            return value
+        value = dt.date(int(value[:4]), int(value[5:7]), 1)
+    return f"{labels.MONTHS[value.month - 1]} {value.year}"

@@ -1,0 +1,118 @@
+"""DPO pages: search the access log, a porteur's access report (printable), the log's
+integrity (latest signed head, verify now), consents and acknowledgements, export."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from hub.audit.events import ACTIONS
+from hub.errors import BadRequest
+from hub.services import dpo_console as dpo
+from hub.services.integrity import integrity_status, verify_now
+from hub.services.members import list_members
+from hub.services.sessions import ConsoleSession
+from hub.web.pages import HEADERS, render
+from hub.web.security import PREFIX, checked_form, hub_of, role
+
+router = APIRouter(prefix="/dpo")
+officer = role("dpo")
+_OPAQUE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@router.get("/journal")
+def log_form(request: Request, session: ConsoleSession = Depends(officer)) -> Response:
+    return _log_page(request, {}, None)
+
+
+@router.post("/journal")
+def log_search(request: Request, form: dict[str, str] = Depends(checked_form),
+               session: ConsoleSession = Depends(officer)) -> Response:
+    criteria = {
+        "porteur_id": _opaque(form.get("porteur", "")) or None,
+        "member": form.get("membre") or None,
+        "action": form.get("action") if form.get("action") in ACTIONS else None,
+        "since": _day(form.get("depuis", "")),
+        "until": _day(form.get("jusqua", ""), next_day=True),
+    }
+    found = dpo.search_log(hub_of(request), session, **criteria)
+    return _log_page(request, form, found)
+
+
+@router.post("/rapport")
+def report_request(request: Request, form: dict[str, str] = Depends(checked_form),
+                   session: ConsoleSession = Depends(officer)) -> Response:
+    porteur_id = _opaque(form.get("porteur", ""))
+    if not porteur_id:
+        raise BadRequest("Indiquez l'identifiant du porteur (prt_…).",
+                         "Give the porteur's id (prt_…).")
+    return RedirectResponse(f"{PREFIX}/dpo/rapport/{porteur_id}", status_code=303,
+                            headers=HEADERS)
+
+
+@router.get("/rapport/{porteur_id}")
+def report(porteur_id: str, request: Request,
+           session: ConsoleSession = Depends(officer)) -> Response:
+    hub = hub_of(request)
+    found = dpo.access_report(hub, session, _opaque(porteur_id) or "-")
+    return render(request, "rapport.html", report=found, generated=hub.clock())
+
+
+@router.get("/integrite")
+def integrity(request: Request, session: ConsoleSession = Depends(officer)) -> Response:
+    return render(request, "integrite.html", status_=integrity_status(hub_of(request)),
+                  just_checked=None)
+
+
+@router.post("/integrite")
+def integrity_check(request: Request, _form: dict[str, str] = Depends(checked_form),
+                    session: ConsoleSession = Depends(officer)) -> Response:
+    hub = hub_of(request)
+    checked = verify_now(hub, session)
+    return render(request, "integrite.html", status_=integrity_status(hub), just_checked=checked)
+
+
+@router.get("/consentements")
+def consents(request: Request, session: ConsoleSession = Depends(officer)) -> Response:
+    return render(request, "consentements.html",
+                  overview=dpo.consents_overview(hub_of(request), session))
+
+
+@router.post("/export")
+def export(request: Request, _form: dict[str, str] = Depends(checked_form),
+           session: ConsoleSession = Depends(officer)) -> Response:
+    hub = hub_of(request)
+    buffer = io.StringIO()
+    dpo.export_log(hub, session, buffer)
+    name = f"journal-acces-{hub.clock():%Y%m%d-%H%M%S}.jsonl"
+    return Response(buffer.getvalue(), media_type="application/x-ndjson", headers={
+        **HEADERS, "Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _log_page(request: Request, form: dict[str, str], found: list | None) -> Response:
+    members = list_members(hub_of(request))
+    return render(request, "journal.html", form=form, found=found, members=members,
+                  actions=sorted(ACTIONS))
+
+
+def _opaque(text: str) -> str:
+    text = text.strip()
+    if text and not _OPAQUE_ID.match(text):
+        raise BadRequest("Identifiant de porteur mal formé (lettres, chiffres, _ et - seulement).",
+                         "Malformed porteur id (letters, digits, _ and - only).")
+    return text
+
+
+def _day(text: str, *, next_day: bool = False) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise BadRequest("Date invalide : utilisez le format AAAA-MM-JJ.",
+                         "Invalid date: use YYYY-MM-DD.") from exc
+    return dt.datetime.combine(day + dt.timedelta(days=int(next_day)), dt.time(), tzinfo=dt.UTC)

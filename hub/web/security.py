@@ -1,0 +1,79 @@
+"""Who is asking, and may they: the session cookie, role checks, anti-forgery tokens
+on every form, and the cookies' flags (HttpOnly, SameSite=Strict, Secure by setting)."""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Callable
+
+from fastapi import Depends, Request, Response
+
+from hub.bootstrap import Hub
+from hub.errors import BadRequest, CsrfRejected, SessionRequired, WrongRole
+from hub.services.sessions import ConsoleSession, csrf_matches, session_of
+
+PREFIX = "/console"
+SESSION_COOKIE = "capactif_session"
+LOGIN_CSRF_COOKIE = "capactif_csrf"
+MAX_FORM_BYTES = 64 * 1024
+HOME = {"coordinator": "/coordination/porteurs", "dpo": "/dpo/journal", "admin": "/admin/comptes"}
+
+
+def hub_of(request: Request) -> Hub:
+    return request.app.state.hub
+
+
+def current_session(request: Request) -> ConsoleSession:
+    """FastAPI dependency: the signed-in person, or SessionRequired (sent to sign in)."""
+    session = session_of(hub_of(request), request.cookies.get(SESSION_COOKIE))
+    if session is None:
+        raise SessionRequired("Connectez-vous pour continuer.", "Sign in to continue.")
+    request.state.session = session
+    return session
+
+
+def role(*allowed: str) -> Callable[..., ConsoleSession]:
+    """A dependency letting through only the people of one of these roles."""
+
+    def _check(session: ConsoleSession = Depends(current_session)) -> ConsoleSession:
+        if session.role not in allowed:
+            raise WrongRole("Cette page n'est pas ouverte à votre rôle.",
+                            "This page is not open to your role.")
+        return session
+
+    return _check
+
+
+async def form_of(request: Request) -> dict[str, str]:
+    """The URL-encoded form of a POST (bounded), first value of each field."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != \
+            "application/x-www-form-urlencoded":
+        raise BadRequest("Formulaire attendu.", "A form was expected.")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise BadRequest("Formulaire trop volumineux.", "Form too large.")
+    fields = urllib.parse.parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    return {name: values[0] for name, values in fields.items()}
+
+
+def checked_form(form: dict[str, str] = Depends(form_of),
+                 session: ConsoleSession = Depends(current_session)) -> dict[str, str]:
+    """The form of a signed-in person, refused without the session's anti-forgery token."""
+    if not csrf_matches(session.csrf_token, form.get("csrf")):
+        raise CsrfRejected(
+            "Formulaire refusé : jeton anti-falsification absent ou périmé. Rechargez la page.",
+            "Form refused: anti-forgery token missing or stale. Reload the page.")
+    return form
+
+
+def set_cookie(response: Response, request: Request, name: str, value: str,
+               max_age: int | None = None) -> None:
+    response.set_cookie(name, value, max_age=max_age, path=PREFIX, httponly=True,
+                        samesite="strict", secure=hub_of(request).settings.console_cookie_secure)
+
+
+def clear_cookie(response: Response, request: Request, name: str) -> None:
+    response.delete_cookie(name, path=PREFIX, httponly=True, samesite="strict",
+                           secure=hub_of(request).settings.console_cookie_secure)

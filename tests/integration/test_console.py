@@ -1,0 +1,177 @@
+"""The console over HTTP on both databases: roles, sign-in, lock-out, CSRF, and the
+access events its pages append (pseudonyms and field names, never values)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+import sys
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hub.api.app import create_app
+from hub.bootstrap import Hub
+from hub.config import Settings
+from hub.services import accounts
+from hub.services.publisher import RecordingPublisher
+from tests.console_world import NAMES, PASSWORDS, build_world
+from tests.factories import Clock
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def world(db_url, tmp_path):
+    clock = Clock()
+    settings = Settings(data_dir=tmp_path / "data", database_url=db_url,
+                        console_cookie_secure=False, console_max_failed_logins=3)
+    hub = Hub.from_settings(settings, publisher=RecordingPublisher(), clock=clock)
+    built = build_world(hub, tmp_path)
+    with TestClient(create_app(hub=hub), base_url="http://127.0.0.1") as client:
+        yield {"hub": hub, "client": client, "clock": clock, **built}
+    hub.close()
+
+
+def sign_in(client, login: str, password: str | None = None):
+    form = client.get("/console/connexion").text
+    token = re.search(r'name="csrf" value="([^"]+)"', form)[1]
+    return client.post("/console/connexion", follow_redirects=False, data={
+        "csrf": token, "login": login, "password": password or PASSWORDS[login]})
+
+
+def csrf_of(page: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', page)[1]
+
+
+def test_pages_without_a_session_send_to_the_sign_in_page(world):
+    answer = world["client"].get("/console/coordination/porteurs", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/console/connexion"
+
+
+def test_the_session_cookie_is_http_only_and_strict_and_its_token_is_not_stored(world):
+    answer = sign_in(world["client"], "coord")
+    cookie = answer.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/console" in cookie
+    token = world["client"].cookies["capactif_session"]
+    with world["hub"].engine.connect() as conn:
+        stored = [tuple(r) for r in conn.exec_driver_sql("SELECT * FROM user_sessions")]
+    assert stored and token not in repr(stored)
+
+
+def test_a_parcours_view_is_logged_with_pseudonyms_and_field_names_only(world):
+    client, hub = world["client"], world["hub"]
+    sign_in(client, "coord")
+    porteur = world["porteurs"]["F-INSTALLE"]
+    assert "Sophie MARTINELLIAC" in client.get(f"/console/coordination/porteurs/{porteur}").text
+    events = hub.audit.search(action="console_view")
+    assert len(events) == 1
+    [event] = events
+    assert event.actor_member == "pnr-livradois-forez" and event.actor_user.startswith("usr_")
+    assert "porteur.nom" in event.fields and "accompagnement[].parrain" in event.fields
+    assert "accompagnement[].notes" not in event.fields and event.purpose == "accompagnement"
+    assert not [name for name in NAMES if name.split()[1] in repr(event.to_dict())]
+
+
+def test_a_porteur_whose_consent_leaves_out_the_coordination_is_not_found(world):
+    sign_in(world["client"], "coord")
+    answer = world["client"].get(f"/console/coordination/porteurs/{world['porteurs']['F-PRIVE']}")
+    assert answer.status_code == 404 and "Secretinova" not in answer.text
+
+
+def test_each_role_is_refused_the_pages_of_the_others_in_french(world):
+    client = world["client"]
+    sign_in(client, "dpo")
+    answer = client.get("/console/coordination/indicateurs")
+    assert answer.status_code == 403 and "Accès refusé" in answer.text
+    client.cookies.clear()
+    sign_in(client, "admin")
+    assert client.get("/console/dpo/consentements").status_code == 403
+    assert client.get("/console/admin/comptes").status_code == 200
+
+
+def test_a_lock_out_ends_after_its_period(world):
+    client, clock = world["client"], world["clock"]
+    for _ in range(3):
+        refused = sign_in(client, "coord", "pas-le-bon-mot-de-passe")
+    assert refused.status_code == 429 and "bloqué pendant 15 minutes" in refused.text
+    assert sign_in(client, "coord").status_code == 429
+    clock.advance(minutes=16)
+    assert sign_in(client, "coord").headers["location"] == "/console/coordination/porteurs"
+    denied = world["hub"].audit.search(action="login")
+    assert [e.outcome for e in denied][-5:] == ["denied"] * 4 + ["allowed"]
+
+
+def test_a_post_without_the_sessions_anti_forgery_token_changes_nothing(world):
+    client, hub = world["client"], world["hub"]
+    sign_in(client, "admin")
+    answer = client.post("/console/admin/comptes", data={
+        "csrf": "forged", "login": "intrus", "role": "admin", "password": "x" * 12,
+        "password2": "x" * 12})
+    assert answer.status_code == 403 and "anti-falsification" in answer.text
+    assert "intrus" not in [u["login"] for u in accounts.list_users(hub)]
+    page = client.get("/console/admin/comptes").text
+    created = client.post("/console/admin/comptes", follow_redirects=False, data={
+        "csrf": csrf_of(page), "login": "nouvelle", "role": "dpo", "password": "y" * 12,
+        "password2": "y" * 12})
+    assert created.status_code == 303
+    assert "nouvelle" in [u["login"] for u in accounts.list_users(hub)]
+
+
+def test_signing_out_ends_the_session_on_the_server(world):
+    client = world["client"]
+    sign_in(client, "coord")
+    token = client.cookies["capactif_session"]
+    page = client.get("/console/coordination/porteurs").text
+    client.post("/console/deconnexion", data={"csrf": csrf_of(page)})
+    client.cookies.set("capactif_session", token, path="/console")
+    assert client.get("/console/coordination/porteurs", follow_redirects=False).status_code == 303
+
+
+def test_verify_now_runs_the_offline_verifier_and_remembers_the_check(world):
+    client = world["client"]
+    sign_in(client, "dpo")
+    page = client.get("/console/dpo/integrite").text
+    assert "pas encore été vérifié" in page
+    checked = client.post("/console/dpo/integrite", data={"csrf": csrf_of(page)}).text
+    assert "Vérification réussie : journal intègre" in checked
+    assert "Dernière vérification" in client.get("/console/dpo/integrite").text
+    assert "pas encore été vérifié" not in client.get("/console/dpo/integrite").text
+
+
+def test_the_dpo_exports_the_log_as_jsonl(world):
+    client = world["client"]
+    sign_in(client, "dpo")
+    page = client.get("/console/dpo/journal").text
+    export = client.post("/console/dpo/export", data={"csrf": csrf_of(page)})
+    assert export.headers["content-type"].startswith("application/x-ndjson")
+    assert "attachment" in export.headers["content-disposition"]
+    assert '"type":"head"' in export.text and not [n for n in NAMES if n in export.text]
+
+
+def test_the_meeting_sheet_covers_the_chosen_month(world):
+    client = world["client"]
+    sign_in(client, "coord")
+    month = (world["clock"].now.date() - dt.timedelta(days=40)).strftime("%Y-%m")  # Karim's
+    page = client.get(f"/console/coordination/reunion?mois={month}").text
+    new = page.split("Nouveaux porteurs du mois")[1].split("<h2>")[0]
+    assert "Karim BENALITOUX" in new and "Porteurs sans référent (1)" in page
+
+
+def test_the_cli_adds_an_account_reading_the_password_from_standard_input(db_url, tmp_path):
+    env = {"HUB_DATABASE_URL": db_url, "PATH": "/usr/bin:/bin"}
+    added = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "users", "add", "--login", "camille", "--role", "dpo",
+         "--data-dir", str(tmp_path)], input="mot-de-passe-de-camille\n", capture_output=True,
+        text=True, env=env, timeout=120)
+    assert added.returncode == 0, added.stderr
+    assert "mot-de-passe-de-camille" not in added.stdout + added.stderr
+    hub = Hub.from_settings(Settings(data_dir=tmp_path, database_url=db_url),
+                            publisher=RecordingPublisher())
+    try:
+        from hub.services.sessions import sign_in as open_session
+
+        assert open_session(hub, "camille", "mot-de-passe-de-camille").session.role == "dpo"
+    finally:
+        hub.close()
