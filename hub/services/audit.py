@@ -5,6 +5,7 @@ signed heads, proofs, search, the per-porteur access report and the export."""
 from __future__ import annotations
 
 import collections
+import contextvars
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -30,6 +31,12 @@ def fiche_ref(hub: Hub, member_id: str, fiche_id: str) -> str:
     return pseudonymise(f"{member_id}/{fiche_id}", hub.pseudonym_key)
 
 
+# The request being served (set by the API for each request; None in tasks): every event
+# a request causes carries its id, so a DPO can tie the log to the API's answers.
+current_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "current_request_id", default=None)
+
+
 def event(hub: Hub, action: str, actor: str, *, outcome: str = "allowed",
           porteur_id: str | None = None, fiches: Iterable[tuple[str, str]] = (),
           fields: Iterable[str] = (), purpose: str | None = None,
@@ -39,7 +46,7 @@ def event(hub: Hub, action: str, actor: str, *, outcome: str = "allowed",
         at=hub.clock(), actor_member=actor, action=action, outcome=outcome, actor_user=user,
         porteur_ref=porteur_ref(hub, porteur_id),
         fiche_refs=tuple(fiche_ref(hub, m, f) for m, f in fiches), fields=tuple(fields),
-        purpose=purpose, policy_version=policy_version)
+        purpose=purpose, policy_version=policy_version, request_id=current_request_id.get())
 
 
 def record(hub: Hub, events: list[AccessEvent]) -> None:

@@ -151,3 +151,15 @@ def test_the_openapi_page_and_schemas_are_served(client):
     spec = client.get("/openapi.json").json()
     assert "/v1/fiches" in spec["paths"]
     assert client.get("/v1/schemas/fiche").json()["$id"].endswith("/fiche/v1.json")
+
+
+def test_every_access_event_of_a_request_carries_its_request_id(client, credentials, hub):
+    response = _push(client, credentials["cci-puy-de-dome"], _body(make_fiche(fiche_id="F-R")),
+                     **{"X-Request-Id": "demande-0001-abc"})
+    assert response.headers["X-Request-Id"] == "demande-0001-abc"
+    [pushed] = [e for e in hub.audit.search(action="fiche_push")]
+    assert pushed.request_id == "demande-0001-abc"
+    made_up = _push(client, credentials["cci-puy-de-dome"], _body(make_fiche(fiche_id="F-S")),
+                    **{"X-Request-Id": "mal forme !"})
+    assert made_up.headers["X-Request-Id"].startswith("req_")
+    assert hub.audit.search(action="fiche_push")[-1].request_id == made_up.headers["X-Request-Id"]
