@@ -47,7 +47,7 @@ def showcase(shown: dict[str, Any], down_member: str) -> None:
             f"financement : {sorted(fiche.get('financement', {})) or 'aucun'}")
     counts = ", ".join(f"{m} : {n}" for m, n in shown["webhooks"].items())
     say(f"Webhooks reçus et vérifiés (signature Ed25519 du hub) : {counts} ; {down_member} était "
-        "injoignable au départ, rien n'a été perdu.")
+        "en panne au départ, rien n'a été perdu.")
 
 
 def withdrawal(result: dict[str, Any]) -> None:

@@ -42,7 +42,11 @@ def run_demo(data_dir: Path, *, fiche_count: int = 300, port: int = 0) -> int:
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True)
     port = port or free_port()
-    hooks = {m: f"http://127.0.0.1:{free_port()}/livraisons" for m in (ALWAYS_UP, DOWN_AT_FIRST)}
+    systems = {m: _MemberSystem() for m in (ALWAYS_UP, DOWN_AT_FIRST)}
+    systems[DOWN_AT_FIRST].down = True
+    servers = [_serve(system) for system in systems.values()]  # bound now: no port race
+    hooks = {m: f"http://127.0.0.1:{server.server_port}/livraisons"
+             for m, server in zip(systems, servers, strict=True)}
     env = {"HUB_DATA_DIR": str(data_dir), "HUB_PORT": str(port), "HUB_LOG_LEVEL": "WARNING",
            "HUB_DATABASE_URL": "", "HUB_BROKER_URL": "", "HUB_DISPATCH_INTERVAL_S": "1",
            "HUB_WEBHOOK_RETRY_BASE_S": "0.5", "HUB_WEBHOOK_RETRY_MAX_S": "2"}
@@ -58,7 +62,8 @@ def run_demo(data_dir: Path, *, fiche_count: int = 300, port: int = 0) -> int:
     notice = observer.consents.store_notice(NOTICE_TEXT)
     hub_keys = {observer.hub_key.key_id: public_key_text(observer.hub_key.public_key)}
     receivers = {m: WebhookReceiver(data_dir / "recus" / m, hub_keys) for m in hooks}
-    servers = [_serve(receivers[ALWAYS_UP], hooks[ALWAYS_UP])]
+    for member, system in systems.items():
+        system.receiver = receivers[member]
     logs = data_dir / "logs"
     started = time.monotonic()
     with running([start_api(env, logs, port), start_worker(env, logs)]) as processes:
@@ -72,9 +77,10 @@ def run_demo(data_dir: Path, *, fiche_count: int = 300, port: int = 0) -> int:
         report.processed(status, time.monotonic() - started)
         found = scenario.duplicates_found(observer, COORDINATOR)
         report.duplicates(found)
-        report.say(f"Livraisons : {DOWN_AT_FIRST} est injoignable ; le hub réessaie…")
+        report.say(f"Livraisons : le système de {DOWN_AT_FIRST} est en panne (répond 503) ; "
+                   "le hub réessaie…")
         time.sleep(2)
-        servers.append(_serve(receivers[DOWN_AT_FIRST], hooks[DOWN_AT_FIRST]))
+        systems[DOWN_AT_FIRST].down = False
         shown = scenario.showcase(outcome, clients, receivers, FEED_MEMBER)
         report.showcase(shown, DOWN_AT_FIRST)
         report.withdrawal(scenario.withdraw(outcome, clients, shown))
@@ -97,9 +103,22 @@ def run_demo(data_dir: Path, *, fiche_count: int = 300, port: int = 0) -> int:
     return 0 if ok else 1
 
 
-def _serve(receiver: WebhookReceiver, url: str) -> Any:
-    port = int(url.split(":")[2].split("/")[0])
-    server = make_server(receiver, port=port)
+class _MemberSystem:
+    """A member's webhook endpoint: a verifying receiver behind a switch; while `down` it
+    answers 503, as a system in maintenance would."""
+
+    def __init__(self) -> None:
+        self.receiver: WebhookReceiver | None = None
+        self.down = False
+
+    def handle(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
+        if self.down or self.receiver is None:
+            return 503, {"error": {"code": "indisponible"}}
+        return self.receiver.handle(headers, body)
+
+
+def _serve(system: _MemberSystem) -> Any:
+    server = make_server(system)  # type: ignore[arg-type]
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     return server
 
