@@ -51,7 +51,20 @@ PORTEURS = [
     ("cci-puy-de-dome", "F-PRIVE", "Nadia", "Secretinova", "Conseil en informatique", "idee",
      [(15, "cci-puy-de-dome", "accueil", "Paul Roux", None)]),
 ]
-NAMES = [f"{p[2]} {p[3]}" for p in PORTEURS]
+# One person followed by two members who typed her differently: the pipeline cannot
+# decide alone and opens a review item for the coordination.
+DUPLICATE_PAIR = [
+    ("commune-ambert", "F-DOUBLE-A", "Gaëlle", "Chanteloubière", "Ferme maraîchère", "emergence",
+     [(25, "commune-ambert", "accueil", "Marie Lac", None)]),
+    ("cci-puy-de-dome", "F-DOUBLE-B", "Gaelle", "CHANTELOUBIERE", "Maraîchage bio", "emergence",
+     [(12, "cci-puy-de-dome", "diagnostic", "Paul Roux", None)]),
+]
+DUPLICATE_IDENTITIES = {
+    "F-DOUBLE-A": {"date_naissance": "1986-09-21", "telephone": "04 73 82 55 17",
+                   "courriel": "g.chanteloubiere@exemple.fr"},
+    "F-DOUBLE-B": {"courriel": None, "adresse": None},
+}
+NAMES = [f"{p[2]} {p[3]}" for p in PORTEURS] + ["Gaëlle Chanteloubière", "Chanteloubi"]
 PRIVATE_FICHE = "F-PRIVE"  # its consent leaves the coordination out
 WITHDRAWN_FICHE = "F-RETRAIT"  # the porteur withdraws consent: nothing more is shown
 
@@ -64,7 +77,7 @@ def build_world(hub: Hub, folder: Path) -> dict[str, Any]:
         for i, n, k, r in MEMBERS]}), encoding="utf-8")
     load_network(hub, network, folder / "credentials")
     today = hub.clock().date()
-    fiches = [_fiche(today, *porteur) for porteur in PORTEURS]
+    fiches = [_fiche(today, *porteur) for porteur in [*PORTEURS, *DUPLICATE_PAIR]]
     records = {}
     for fiche in fiches:
         roles = ["accueil", "accompagnement", "financement"] + (
@@ -96,11 +109,12 @@ def _fiche(today: dt.date, owner: str, fiche_id: str, first: str, last: str, pro
              for ago, member, kind, referent, parrain in steps]
     updated = dt.datetime.combine(dt.date.fromisoformat(dated[-1]["date"]), dt.time(9),
                                   tzinfo=dt.UTC)
+    identity = {"nom": last, "prenom": first, "courriel": f"{last.lower()}@exemple.fr",
+                "adresse": {"code_postal": "63600", "commune": "Ambert", "code_insee": "63003"}}
+    identity.update(DUPLICATE_IDENTITIES.get(fiche_id, {}))
     fiche = {
         "fiche_id": fiche_id, "membre": owner, "version": 1, "mis_a_jour_le": updated.isoformat(),
-        "porteur": {"nom": last, "prenom": first, "courriel": f"{last.lower()}@exemple.fr",
-                    "adresse": {"code_postal": "63600", "commune": "Ambert",
-                                "code_insee": "63003"}},
+        "porteur": {k: v for k, v in identity.items() if v is not None},
         "projet": {"intitule": project, "type": "creation", "stade": stage,
                    "commune_implantation": {"code_insee": "63003", "nom": "Ambert"}},
         "accompagnement": dated,
