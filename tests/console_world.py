@@ -1,7 +1,8 @@
 """A small network with porteurs whose parcours exercise every console page: one
 without a referent, one without news, one installed and financed by a PFIL with a
-parrain, one whose consent leaves the coordination out, one
-who withdrew consent; and the console's accounts."""
+parrain, one whose consent leaves the coordination out, one who withdrew consent, one
+typed differently by two members (a review item opened by the real pipeline); a member
+whose exports raise an unusual-access alert; and the console's accounts."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.bootstrap import Hub
-from hub.services import accounts, consents, feed, ingest, processing
+from hub.services import accounts, audit, consents, duplicates, feed, ingest, processing
 from hub.services.auth import Caller
 from hub.services.members import load_network
 from tests.factories import ALL_PURPOSES, record_consents
@@ -64,7 +65,8 @@ DUPLICATE_IDENTITIES = {
                    "courriel": "g.chanteloubiere@exemple.fr"},
     "F-DOUBLE-B": {"courriel": None, "adresse": None},
 }
-NAMES = [f"{p[2]} {p[3]}" for p in PORTEURS] + ["Gaëlle Chanteloubière", "Chanteloubi"]
+NAMES = [f"{p[2]} {p[3]}" for p in [*PORTEURS, *DUPLICATE_PAIR]]
+EXPORTS = 6  # above the "exports_massifs" alert rule's threshold (5 a day)
 PRIVATE_FICHE = "F-PRIVE"  # its consent leaves the coordination out
 WITHDRAWN_FICHE = "F-RETRAIT"  # the porteur withdraws consent: nothing more is shown
 
@@ -90,9 +92,13 @@ def build_world(hub: Hub, folder: Path) -> dict[str, Any]:
         answer = ingest.push_batch(hub, Caller(fiche["membre"], "", kind, role), [fiche])
         assert answer["accepted"] == 1, answer
         processing.process_outbox(hub, hub.publisher.published[-1])
+    assert duplicates.dedup_status(hub).get("review_open") == 1  # the pair, queued
     feed.read_feed(hub, Caller("cci-puy-de-dome", "", "cci", "accompagnement"), 0, 100)
     withdrawn = records[WITHDRAWN_FICHE].id
     consents.withdraw_consent(hub, Caller("commune-ambert", "", "commune", "accueil"), withdrawn)
+    for _ in range(EXPORTS):  # the CCI's DPO exports its share of the log again and again
+        list(audit.export_events(hub, "cci-puy-de-dome", "csv", user="dpo",
+                                 member="cci-puy-de-dome"))
     for login, role in ROLES.items():
         accounts.add_user(hub, login, role, PASSWORDS[login])
     with hub.uow() as uow:
