@@ -49,8 +49,7 @@ def decide(item_id: str, request: Request, form: dict[str, str] = Depends(checke
     if decision not in queue.DECISIONS:
         raise BadRequest("Choisissez une des trois décisions.", "Choose one of the three decisions.")
     queue.decide(hub_of(request), session, _item(item_id), decision)
-    target = "/coordination/fusions" if decision == "same" else "/coordination/doublons"
-    return RedirectResponse(f"{PREFIX}{target}?fait={decision}", status_code=303, headers=HEADERS)
+    return _done("fusions" if decision == "same" else "doublons", decision)
 
 
 @router.get("/fusions")
@@ -71,7 +70,11 @@ def unmerge(request: Request, form: dict[str, str] = Depends(checked_form),
         return render(request, "separer.html", porteur_id=porteur_id, member_id=member_id,
                       member_name=names.get(member_id, member_id), fiche_id=fiche_id)
     queue.unmerge(hub_of(request), session, porteur_id, member_id, fiche_id)
-    return RedirectResponse(f"{PREFIX}/coordination/fusions?fait=separe", status_code=303,
+    return _done("fusions", "separe")
+
+
+def _done(page: str, done: str) -> Response:
+    return RedirectResponse(f"{PREFIX}/coordination/{page}?fait={done}", status_code=303,
                             headers=HEADERS)
 
 
