@@ -1,7 +1,8 @@
 """A small network with porteurs whose parcours exercise every console page: one
 without a referent, one without news, one installed and financed by a PFIL with a
-parrain, one whose consent leaves the coordination out, one
-who withdrew consent; and the console's accounts."""
+parrain, one whose consent leaves the coordination out, one who withdrew consent, one
+typed differently by two members (a review item opened by the real pipeline); a member
+whose exports raise an unusual-access alert; and the console's accounts."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.bootstrap import Hub
-from hub.services import accounts, consents, feed, ingest, processing
+from hub.services import accounts, audit, consents, duplicates, feed, ingest, processing
 from hub.services.auth import Caller
 from hub.services.members import load_network
 from tests.factories import ALL_PURPOSES, record_consents
@@ -51,7 +52,21 @@ PORTEURS = [
     ("cci-puy-de-dome", "F-PRIVE", "Nadia", "Secretinova", "Conseil en informatique", "idee",
      [(15, "cci-puy-de-dome", "accueil", "Paul Roux", None)]),
 ]
-NAMES = [f"{p[2]} {p[3]}" for p in PORTEURS]
+# One person followed by two members who typed her differently: the pipeline cannot
+# decide alone and opens a review item for the coordination.
+DUPLICATE_PAIR = [
+    ("commune-ambert", "F-DOUBLE-A", "Gaëlle", "Chanteloubière", "Ferme maraîchère", "emergence",
+     [(25, "commune-ambert", "accueil", "Marie Lac", None)]),
+    ("cci-puy-de-dome", "F-DOUBLE-B", "Gaelle", "CHANTELOUBIERE", "Maraîchage bio", "emergence",
+     [(12, "cci-puy-de-dome", "diagnostic", "Paul Roux", None)]),
+]
+DUPLICATE_IDENTITIES = {
+    "F-DOUBLE-A": {"date_naissance": "1986-09-21", "telephone": "04 73 82 55 17",
+                   "courriel": "g.chanteloubiere@exemple.fr"},
+    "F-DOUBLE-B": {"courriel": None, "adresse": None},
+}
+NAMES = [f"{p[2]} {p[3]}" for p in [*PORTEURS, *DUPLICATE_PAIR]]
+EXPORTS = 6  # above the "exports_massifs" alert rule's threshold (5 a day)
 PRIVATE_FICHE = "F-PRIVE"  # its consent leaves the coordination out
 WITHDRAWN_FICHE = "F-RETRAIT"  # the porteur withdraws consent: nothing more is shown
 
@@ -64,7 +79,7 @@ def build_world(hub: Hub, folder: Path) -> dict[str, Any]:
         for i, n, k, r in MEMBERS]}), encoding="utf-8")
     load_network(hub, network, folder / "credentials")
     today = hub.clock().date()
-    fiches = [_fiche(today, *porteur) for porteur in PORTEURS]
+    fiches = [_fiche(today, *porteur) for porteur in [*PORTEURS, *DUPLICATE_PAIR]]
     records = {}
     for fiche in fiches:
         roles = ["accueil", "accompagnement", "financement"] + (
@@ -77,9 +92,13 @@ def build_world(hub: Hub, folder: Path) -> dict[str, Any]:
         answer = ingest.push_batch(hub, Caller(fiche["membre"], "", kind, role), [fiche])
         assert answer["accepted"] == 1, answer
         processing.process_outbox(hub, hub.publisher.published[-1])
+    assert duplicates.dedup_status(hub).get("review_open") == 1  # the pair, queued
     feed.read_feed(hub, Caller("cci-puy-de-dome", "", "cci", "accompagnement"), 0, 100)
     withdrawn = records[WITHDRAWN_FICHE].id
     consents.withdraw_consent(hub, Caller("commune-ambert", "", "commune", "accueil"), withdrawn)
+    for _ in range(EXPORTS):  # the CCI's DPO exports its share of the log again and again
+        list(audit.export_events(hub, "cci-puy-de-dome", "csv", user="dpo",
+                                 member="cci-puy-de-dome"))
     for login, role in ROLES.items():
         accounts.add_user(hub, login, role, PASSWORDS[login])
     with hub.uow() as uow:
@@ -96,11 +115,12 @@ def _fiche(today: dt.date, owner: str, fiche_id: str, first: str, last: str, pro
              for ago, member, kind, referent, parrain in steps]
     updated = dt.datetime.combine(dt.date.fromisoformat(dated[-1]["date"]), dt.time(9),
                                   tzinfo=dt.UTC)
+    identity = {"nom": last, "prenom": first, "courriel": f"{last.lower()}@exemple.fr",
+                "adresse": {"code_postal": "63600", "commune": "Ambert", "code_insee": "63003"}}
+    identity.update(DUPLICATE_IDENTITIES.get(fiche_id, {}))
     fiche = {
         "fiche_id": fiche_id, "membre": owner, "version": 1, "mis_a_jour_le": updated.isoformat(),
-        "porteur": {"nom": last, "prenom": first, "courriel": f"{last.lower()}@exemple.fr",
-                    "adresse": {"code_postal": "63600", "commune": "Ambert",
-                                "code_insee": "63003"}},
+        "porteur": {k: v for k, v in identity.items() if v is not None},
         "projet": {"intitule": project, "type": "creation", "stade": stage,
                    "commune_implantation": {"code_insee": "63003", "nom": "Ambert"}},
         "accompagnement": dated,

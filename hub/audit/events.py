@@ -25,7 +25,8 @@ ACTIONS = frozenset(
         "api_read", "porteur_view", "feed_pull", "webhook_delivery", "export", "search",
         "console_view", "merge", "unmerge", "consent_change", "erasure", "login",
         "audit_view", "audit_export", "fiche_push", "review_decision", "audit_archive",
-        "audit_alert",
+        "audit_alert", "account_create", "account_role", "account_password",
+        "account_disable", "account_enable", "account_unlock",
     }
 )
 OUTCOMES = frozenset({"allowed", "denied", "error"})

@@ -94,3 +94,4 @@ def console(result: dict[str, Any]) -> None:
     logins = ", ".join(f"{login} / {password}" for login, password in result["passwords"].items())
     say(f"  puis ouvrez {result['url']} (comptes de démonstration, mots de passe affichés "
         f"une seule fois : {logins})")
+    say(f"  doublons à trancher (compte coordination) : {result['url']}coordination/doublons")

@@ -3,6 +3,11 @@ console, as opposed to members, which are organisations calling the API.
 
 Logins are short technical names chosen by the administrator; passwords are hashed
 with scrypt (`hub.services.passwords`) and never leave this module in clear.
+
+Every change is an access event (`account_create`, `account_role`, `account_password`,
+`account_disable`, `account_enable`, `account_unlock`): the acting account (`by`, None
+from the command line) and, as the event's one field, the id of the account changed;
+never a login or a password.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ from typing import Any
 from hub.audit.rows import as_utc
 from hub.bootstrap import Hub
 from hub.errors import AccountExists, InvalidAccount, NotFound
+from hub.services import audit
 from hub.services.passwords import hash_password
+from hub.services.sessions import console_member
 from hub.store.console_repository import Sessions, Users
 
 ROLES = {"coordinator": "coordination", "dpo": "DPO", "admin": "administration"}
@@ -22,7 +29,8 @@ MIN_PASSWORD_LENGTH = 12
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 
 
-def add_user(hub: Hub, login: str, role: str, password: str) -> dict[str, Any]:
+def add_user(hub: Hub, login: str, role: str, password: str, *,
+             by: str | None = None) -> dict[str, Any]:
     """Create an account; raises InvalidAccount or AccountExists."""
     _check_login(login)
     _check_role(role)
@@ -36,6 +44,7 @@ def add_user(hub: Hub, login: str, role: str, password: str) -> dict[str, Any]:
             raise AccountExists("Ce nom de connexion est déjà pris : choisissez-en un autre.",
                                 "This login is taken: choose another one.")
         uow.commit()
+    _record(hub, "account_create", values["id"], by)
     return _public(values)
 
 
@@ -45,24 +54,33 @@ def list_users(hub: Hub) -> list[dict[str, Any]]:
         return [_public(row._mapping, now) for row in Users(uow.connection).all()]
 
 
-def set_password(hub: Hub, user_id: str, password: str) -> None:
-    """A new password; every open session of the account ends."""
+def set_password(hub: Hub, user_id: str, password: str, *, by: str | None = None) -> None:
+    """A new password (a reset by an administrator); every open session of the account ends."""
     _check_password(password)
     _update(hub, user_id, end_sessions=True, password_hash=hash_password(password),
             failed_attempts=0, locked_until=None)
+    _record(hub, "account_password", user_id, by)
 
 
-def set_role(hub: Hub, user_id: str, role: str) -> None:
+def set_role(hub: Hub, user_id: str, role: str, *, by: str | None = None) -> None:
     _check_role(role)
     _update(hub, user_id, end_sessions=True, role=role)
+    _record(hub, "account_role", user_id, by)
 
 
-def set_active(hub: Hub, user_id: str, active: bool) -> None:
+def set_active(hub: Hub, user_id: str, active: bool, *, by: str | None = None) -> None:
     _update(hub, user_id, end_sessions=not active, active=active)
+    _record(hub, "account_enable" if active else "account_disable", user_id, by)
 
 
-def unlock(hub: Hub, user_id: str) -> None:
+def unlock(hub: Hub, user_id: str, *, by: str | None = None) -> None:
     _update(hub, user_id, end_sessions=False, failed_attempts=0, locked_until=None)
+    _record(hub, "account_unlock", user_id, by)
+
+
+def _record(hub: Hub, action: str, user_id: str, by: str | None) -> None:
+    audit.record(hub, [audit.event(hub, action, console_member(hub), user=by,
+                                   fields=(user_id,))])
 
 
 def _update(hub: Hub, user_id: str, *, end_sessions: bool, **values: Any) -> None:

@@ -1,17 +1,19 @@
 """What a DPO does in the console: search the access log, read a porteur's access
-report, follow consents and withdrawal acknowledgements, export the log. Every page
-is itself logged (`console_view` naming the person's account id)."""
+report, see unusual-access alerts, follow consents and withdrawal acknowledgements,
+export the log (JSONL for the offline verifier, CSV for a spreadsheet). Every page is
+itself logged (`console_view` naming the person's account id)."""
 
 from __future__ import annotations
 
 import collections
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from consent.model import AckStatus
 from hub.bootstrap import Hub
-from hub.services import audit
+from hub.services import audit, audit_alerts
 from hub.services.members import list_members
 from hub.services.sessions import ConsoleSession
 
@@ -36,8 +38,23 @@ def access_report(hub: Hub, session: ConsoleSession, porteur_id: str) -> dict[st
 
 
 def export_log(hub: Hub, session: ConsoleSession, target: str | Path | IO[str]) -> int:
+    """The whole log with signed heads (JSONL), for `capactif audit verify`."""
+    return audit.export(hub, target, session.member, user=session.user_id)
+
+
+def export_log_csv(hub: Hub, session: ConsoleSession) -> Iterator[str]:
+    """Every event as CSV (`;`-separated, UTF-8, spreadsheet-safe), streamed."""
+    return audit.export_events(hub, session.member, "csv", user=session.user_id)
+
+
+def unusual_accesses(hub: Hub, session: ConsoleSession, *,
+                     days: int | None = None) -> list[audit_alerts.Alert]:
+    """Alerts over the last `days` (default: each rule's own window), newest first; the
+    new ones are recorded in the log by the alert service."""
+    since = hub.clock() - dt.timedelta(days=days) if days else None
+    found = audit_alerts.unusual_accesses(hub, since=since)
     _log_page(hub, session)
-    return audit.export(hub, target, session.member)
+    return sorted(found, key=lambda a: (a.window_end, a.count), reverse=True)
 
 
 def consents_overview(hub: Hub, session: ConsoleSession) -> dict[str, Any]:

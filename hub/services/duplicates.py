@@ -39,33 +39,37 @@ def require_coordinator(role: str) -> None:
 
 
 def list_review_items(hub: Hub, *, limit: int = 50, after: int | None = None,
-                      actor: str = COORDINATION) -> dict[str, Any]:
-    """Open items after the cursor `after` (item id), oldest first, each with both sides."""
+                      actor: str = COORDINATION, user: str | None = None) -> dict[str, Any]:
+    """Open items after the cursor `after` (item id), oldest first, each with both sides.
+    `user`: the console account acting for `actor`, named in the access events."""
     limit = max(1, min(limit, MAX_LIMIT))
     with hub.uow() as uow:
         rows = uow.matching.review_items("open", limit, after)
         heads = uow.matching.fiche_heads(pk for r in rows for pk in (r.fiche_pk, r.candidate_fiche_pk))
-    events = [audit.event(hub, "console_view", actor)]
-    items = [_item(hub, row, heads, actor, events) for row in rows]
+    events = [audit.event(hub, "console_view", actor, user=user)]
+    items = [_item(hub, row, heads, actor, events, user) for row in rows]
     audit.record(hub, events)
     return {"items": items, "next_after": rows[-1].id if rows else after,
             "has_more": len(rows) == limit}
 
 
-def get_review_item(hub: Hub, item_id: int, *, actor: str = COORDINATION) -> dict[str, Any]:
+def get_review_item(hub: Hub, item_id: int, *, actor: str = COORDINATION,
+                    user: str | None = None) -> dict[str, Any]:
     with hub.uow() as uow:
         row = uow.matching.review_item(item_id)
         if row is None:
             raise _not_found()
         heads = uow.matching.fiche_heads((row.fiche_pk, row.candidate_fiche_pk))
     events: list[AccessEvent] = []
-    item = _item(hub, row, heads, actor, events)
+    item = _item(hub, row, heads, actor, events, user)
     audit.record(hub, events)
     return item
 
 
-def decide(hub: Hub, item_id: int, decision: str, *, actor: str) -> dict[str, Any]:
-    """Record a coordinator's decision; `same` merges the item's porteur into the candidate."""
+def decide(hub: Hub, item_id: int, decision: str, *, actor: str,
+           user: str | None = None) -> dict[str, Any]:
+    """Record a coordinator's decision; `same` merges the item's porteur into the candidate.
+    The access event names `user`, the console account that decided, when given."""
     if decision not in DECISIONS:
         raise InvalidDecision("La décision doit être same, different ou unknown.",
                               "The decision must be same, different or unknown.")
@@ -88,7 +92,8 @@ def decide(hub: Hub, item_id: int, decision: str, *, actor: str) -> dict[str, An
         uow.commit()
     references = [(h.member_id, h.fiche_id) for h in heads.values()]
     audit.record(hub, [audit.event(hub, "merge" if change else "review_decision", actor,
-                                   porteur_id=row.candidate_porteur_id, fiches=references)])
+                                   porteur_id=row.candidate_porteur_id, fiches=references,
+                                   user=user)])
     if change and change.notified:
         hub.publisher.request_dispatch_safely()
     return {"id": item_id, "decision": decision, "porteur_id": row.candidate_porteur_id
@@ -96,14 +101,14 @@ def decide(hub: Hub, item_id: int, decision: str, *, actor: str) -> dict[str, An
 
 
 def unmerge(hub: Hub, porteur_id: str, member_id: str, fiche_id: str, *,
-            actor: str) -> dict[str, Any]:
+            actor: str, user: str | None = None) -> dict[str, Any]:
     """Split one fiche off a porteur; the history keeps both the merge and the split."""
     with hub.uow() as uow:
         change = merges.split(hub, uow, porteur_id, member_id, fiche_id, actor=actor,
                               now=hub.clock())
         uow.commit()
     audit.record(hub, [audit.event(hub, "unmerge", actor, porteur_id=porteur_id,
-                                   fiches=change.moved)])
+                                   fiches=change.moved, user=user)])
     if change.notified:
         hub.publisher.request_dispatch_safely()
     return _change(change)
@@ -142,9 +147,9 @@ def dedup_status(hub: Hub) -> dict[str, int]:
 
 
 def _item(hub: Hub, row: Any, heads: dict[int, Any], actor: str,
-          events: list[AccessEvent]) -> dict[str, Any]:
+          events: list[AccessEvent], user: str | None = None) -> dict[str, Any]:
     explanation = Explanation.from_dict(row.explanation)
-    sides = [_side(hub, heads.get(pk), porteur, actor, events)
+    sides = [_side(hub, heads.get(pk), porteur, actor, events, user)
              for pk, porteur in ((row.fiche_pk, row.porteur_id),
                                  (row.candidate_fiche_pk, row.candidate_porteur_id))]
     return {"id": row.id, "statut": row.status, "ouvert_le": row.opened_at.isoformat(),
@@ -153,7 +158,7 @@ def _item(hub: Hub, row: Any, heads: dict[int, Any], actor: str,
 
 
 def _side(hub: Hub, head: Any, porteur_id: str, actor: str,
-          events: list[AccessEvent]) -> dict[str, Any]:
+          events: list[AccessEvent], user: str | None = None) -> dict[str, Any]:
     """One side as the coordination may see it (consent + policy), never the raw payload."""
     if head is None or head.payload is None:  # unknown, or erased at the porteur's request
         return {"porteur_id": porteur_id, "fiche": {}, "champs": []}
@@ -164,7 +169,7 @@ def _side(hub: Hub, head: Any, porteur_id: str, actor: str,
         hub, "porteur_view", actor, outcome="allowed" if shown else "denied",
         porteur_id=porteur_id, fiches=[(head.member_id, head.fiche_id)], fields=fields,
         purpose=shown.purpose if shown else None,
-        policy_version=shown.allowed.policy_version if shown else None))
+        policy_version=shown.allowed.policy_version if shown else None, user=user))
     return {"porteur_id": porteur_id, "membre": head.member_id, "fiche_id": head.fiche_id,
             "version": head.current_version, "finalite": shown.purpose if shown else None,
             "champs": list(fields), "fiche": shown.document if shown else {}}

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.store.console_tables import integrity_checks, user_sessions, users
+from hub.store.matching_tables import merge_events
 from hub.store.sealing import FicheKeys, version_context, with_payload
 from hub.store.tables import fiche_links, fiche_versions, fiches, porteurs
 
@@ -111,6 +112,12 @@ class FicheReads(_Repository):
                    fiche_links.c.linked_at < until)
             .order_by(fiche_links.c.linked_at)
         )
+        return list(self.conn.execute(query))
+
+    def merge_events(self, since: dt.datetime, until: dt.datetime) -> list[sa.Row]:
+        """Merges and unmerges (`merge_events`) made in [since, until), oldest first."""
+        query = (sa.select(merge_events).where(merge_events.c.at >= since, merge_events.c.at < until)
+                 .order_by(merge_events.c.id))
         return list(self.conn.execute(query))
 
     def keys(self) -> list[tuple[str, str]]:

@@ -14,7 +14,16 @@ ACTIONS = {"api_read": "lecture API", "porteur_view": "consultation d'un porteur
            "export": "export", "search": "recherche", "console_view": "page de la console",
            "merge": "fusion", "unmerge": "défusion", "consent_change": "consentement",
            "erasure": "effacement", "login": "connexion", "audit_view": "consultation du journal",
-           "audit_export": "export du journal", "fiche_push": "envoi de fiches"}
+           "audit_export": "export du journal", "fiche_push": "envoi de fiches",
+           "review_decision": "décision sur un doublon", "audit_archive": "archivage du journal",
+           "audit_alert": "alerte d'accès inhabituel", "account_create": "création de compte",
+           "account_role": "changement de rôle d'un compte",
+           "account_password": "nouveau mot de passe d'un compte",
+           "account_disable": "désactivation de compte", "account_enable": "réactivation de compte",
+           "account_unlock": "déblocage de compte"}
+ALERTS = {"volume_porteurs": "Volume inhabituel de porteurs", "hors_horaires": "Hors des heures ouvrées",
+          "exports_massifs": "Exports en nombre",
+          "authentification_refusee": "Authentifications refusées"}
 OUTCOMES = {"allowed": "autorisé", "denied": "refusé", "error": "erreur"}
 ROLES = {"coordinator": "Coordination", "dpo": "DPO", "admin": "Administration"}
 CONSENT_STATUSES = {"active": "actif", "withdrawn": "retiré", "expired": "expiré"}

@@ -31,7 +31,7 @@ def add_account(request: Request, form: dict[str, str] = Depends(checked_form),
         return _page(request, error="Les deux mots de passe diffèrent.", status=400)
     try:
         accounts.add_user(hub_of(request), form.get("login", "").strip().lower(),
-                          form.get("role", ""), form.get("password", ""))
+                          form.get("role", ""), form.get("password", ""), by=session.user_id)
     except (InvalidAccount, AccountExists) as exc:
         return _page(request, error=exc.message_fr, status=exc.status)
     return _done("ajoute")
@@ -46,13 +46,13 @@ def change_account(user_id: str, request: Request, form: dict[str, str] = Depend
                         "You can neither deactivate your own account nor change its role.")
     try:
         if action == "role":
-            accounts.set_role(hub, user_id, form.get("role", ""))
+            accounts.set_role(hub, user_id, form.get("role", ""), by=session.user_id)
         elif action == "mot-de-passe":
-            accounts.set_password(hub, user_id, form.get("password", ""))
+            accounts.set_password(hub, user_id, form.get("password", ""), by=session.user_id)
         elif action in {"active", "desactive"}:
-            accounts.set_active(hub, user_id, action == "active")
+            accounts.set_active(hub, user_id, action == "active", by=session.user_id)
         elif action == "debloque":
-            accounts.unlock(hub, user_id)
+            accounts.unlock(hub, user_id, by=session.user_id)
         else:
             return _page(request, error="Action inconnue.", status=400)
     except InvalidAccount as exc:

@@ -1,5 +1,6 @@
-"""DPO pages: search the access log, a porteur's access report (printable), the log's
-integrity (latest signed head, verify now), consents and acknowledgements, export."""
+"""DPO pages: search the access log, a porteur's access report (printable), unusual-access
+alerts, the log's integrity (latest signed head, verify now), consents and
+acknowledgements, exports (JSONL verifiable offline, CSV)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import io
 import re
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from hub.audit.events import ACTIONS
 from hub.errors import BadRequest
@@ -22,6 +23,7 @@ from hub.web.security import PREFIX, checked_form, hub_of, role
 router = APIRouter(prefix="/dpo")
 officer = role("dpo")
 _OPAQUE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+PERIODS = {"7": 7, "30": 30}  # "" : each rule's own window
 
 
 @router.get("/journal")
@@ -62,6 +64,16 @@ def report(porteur_id: str, request: Request,
     return render(request, "rapport.html", report=found, generated=hub.clock())
 
 
+@router.get("/alertes")
+def alerts(request: Request, periode: str = "",
+           session: ConsoleSession = Depends(officer)) -> Response:
+    days = PERIODS.get(periode)
+    found = dpo.unusual_accesses(hub_of(request), session, days=days)
+    return render(request, "alertes.html", alerts=found, periode=periode if days else "",
+                  periods=PERIODS, members={m["id"]: m["nom"] for m in list_members(
+                      hub_of(request))})
+
+
 @router.get("/integrite")
 def integrity(request: Request, session: ConsoleSession = Depends(officer)) -> Response:
     return render(request, "integrite.html", status_=integrity_status(hub_of(request)),
@@ -91,6 +103,16 @@ def export(request: Request, _form: dict[str, str] = Depends(checked_form),
     name = f"journal-acces-{hub.clock():%Y%m%d-%H%M%S}.jsonl"
     return Response(buffer.getvalue(), media_type="application/x-ndjson", headers={
         **HEADERS, "Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.post("/export.csv")
+def export_csv(request: Request, _form: dict[str, str] = Depends(checked_form),
+               session: ConsoleSession = Depends(officer)) -> Response:
+    hub = hub_of(request)
+    name = f"journal-acces-{hub.clock():%Y%m%d-%H%M%S}.csv"
+    return StreamingResponse(dpo.export_log_csv(hub, session), media_type="text/csv; charset=utf-8",
+                             headers={**HEADERS, "Content-Disposition":
+                                      f'attachment; filename="{name}"'})
 
 
 def _log_page(request: Request, form: dict[str, str], found: list | None) -> Response:

@@ -17,16 +17,17 @@ from selenium.webdriver.support.ui import WebDriverWait
 from hub.api.app import create_app
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.services import accounts
+from hub.services import accounts, duplicates
 from hub.services.publisher import RecordingPublisher
 from tests.conftest import _drop_pg_database, _fresh_pg_database, service_missing
-from tests.console_world import NAMES, PASSWORDS, PORTEURS, build_world
+from tests.console_world import DUPLICATE_PAIR, NAMES, PASSWORDS, PORTEURS, build_world
 from tests.e2e.browser import browser_missing, chromium, served
 
 pytestmark = pytest.mark.slow
 SHOTS = os.environ.get("CAPACTIF_SCREENSHOTS")  # a folder: save screenshots of the main pages
-PERSONAL = [*NAMES, *[p[3] for p in PORTEURS], *[p[3].lower() for p in PORTEURS], "exemple.fr",
-            "Paul Roux", "Anne Vidal", "Jean Rochon", "Luc Garnier"]
+PERSONAL = [*NAMES, *[p[3] for p in [*PORTEURS, *DUPLICATE_PAIR]],
+            *[p[3].lower() for p in [*PORTEURS, *DUPLICATE_PAIR]], "exemple.fr",
+            "Paul Roux", "Anne Vidal", "Jean Rochon", "Luc Garnier", "Marie Lac"]
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -144,7 +145,8 @@ def test_the_indicators_are_charts_of_counts_without_personal_data(console, brow
     follow(browser, browser.find_element(By.LINK_TEXT, "Indicateurs"))
     assert len(browser.find_elements(By.CSS_SELECTOR, "svg.chart[role=img]")) == 2
     totals = browser.find_element(By.CSS_SELECTOR, ".totals").text
-    assert "5\nprojets suivis" in totals and "1\nfinancés par une PFIL" in totals
+    # 5 porteurs, and the duplicate pair counted twice until a coordinator merges it
+    assert "7\nprojets suivis" in totals and "1\nfinancés par une PFIL" in totals
     assert not [name for name in PERSONAL if name in browser.page_source]
     shot(browser, "indicateurs")
 
@@ -190,7 +192,8 @@ def test_a_dpo_reads_the_access_report_verifies_integrity_and_follows_consents(c
 def test_a_coordinator_is_refused_the_dpo_pages_and_a_dpo_the_coordination_pages(console,
                                                                                    browser):
     sign_in(console, "coord")
-    for page in ("/console/dpo/journal", "/console/dpo/integrite", "/console/admin/comptes"):
+    for page in ("/console/dpo/journal", "/console/dpo/alertes", "/console/dpo/integrite",
+                 "/console/admin/comptes"):
         browser.get(console["base"] + page)
         assert browser.find_element(By.TAG_NAME, "h1").text == "Accès refusé"
         assert "n'est pas ouverte à votre rôle" in text(browser)
@@ -278,3 +281,75 @@ def test_the_first_tab_reaches_the_skip_link(console, browser):
     browser.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
     focused = browser.switch_to.active_element
     assert focused.text == "Aller au contenu"
+
+
+def test_a_dpo_sees_the_unusual_access_alert_and_can_export_the_log_as_csv(console, browser):
+    sign_in(console, "dpo")
+    follow(browser, browser.find_element(By.LINK_TEXT, "Alertes"))
+    rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "table.alerts tbody tr")]
+    exports = [r for r in rows if "Exports en nombre" in r]
+    assert exports and "CCI du Puy-de-Dôme" in exports[0] and "6 exports" in exports[0]
+    assert not [name for name in PERSONAL if name in browser.page_source]
+    shot(browser, "alertes")
+    follow(browser, browser.find_element(By.LINK_TEXT, "Journal d'accès"))
+    assert browser.find_element(By.XPATH, "//button[contains(., 'CSV')]").is_displayed()
+
+
+def coordinator_id(console) -> str:
+    return next(u["id"] for u in accounts.list_users(console["hub"]) if u["login"] == "coord")
+
+
+def test_a_coordinator_resolves_a_duplicate_sees_it_in_the_history_then_unmerges_it(console,
+                                                                                   browser):
+    hub = console["hub"]
+    sign_in(console, "coord")
+    follow(browser, browser.find_element(By.LINK_TEXT, "Doublons"))
+    follow(browser, browser.find_element(By.PARTIAL_LINK_TEXT, "Doublon n°"))
+    item_id = int(browser.current_url.rsplit("/", 1)[1])
+    compare = browser.find_element(By.CSS_SELECTOR, "table.compare").text
+    assert "Gaelle" in compare and "Gaëlle" in compare and "CCI du Puy-de-Dôme" in compare
+    different = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "tr.state-different")]
+    assert any(r.startswith("Prénom") and "écrit autrement" in r for r in different)
+    steps = [r.find_element(By.TAG_NAME, "th").text
+             for r in browser.find_elements(By.CSS_SELECTOR, "table.waterfall tbody tr")]
+    assert steps[0] == "A priori" and {"Nom", "Prénom", "Date de naissance"} <= set(steps)
+    assert "Total" in browser.find_element(By.CSS_SELECTOR, "table.waterfall tfoot").text
+    shot(browser, "doublon")
+    same = browser.find_element(By.XPATH, "//button[text()='Même personne']")
+    assert browser.find_elements(By.XPATH, "//button[text()='Personnes différentes']")
+    assert browser.find_elements(By.XPATH, "//button[text()='Je ne sais pas']")
+    follow(browser, same, Keys.ENTER)  # the keyboard is enough
+    assert browser.current_url.endswith("/console/coordination/fusions?fait=same")
+    assert "même personne" in text(browser)
+    merge = browser.find_element(By.XPATH, f"//tr[th[contains(., 'doublon n° {item_id}')]]")
+    assert "CCI du Puy-de-Dôme · fiche F-DOUBLE-B" in merge.text
+    shot(browser, "fusions")
+    [decided] = hub.audit.search(action="merge")
+    assert decided.actor_user == coordinator_id(console)
+    porteurs = {f: _porteur(hub, m, f) for m, f in (("commune-ambert", "F-DOUBLE-A"),
+                                                    ("cci-puy-de-dome", "F-DOUBLE-B"))}
+    assert len(set(porteurs.values())) == 1
+
+    follow(browser, merge.find_element(By.XPATH, ".//button[text()='Séparer…']"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Confirmer la séparation"
+    assert _porteur(hub, "cci-puy-de-dome", "F-DOUBLE-B") == porteurs["F-DOUBLE-B"]  # not yet
+    follow(browser, browser.find_element(By.XPATH, "//button[text()='Confirmer la séparation']"))
+    assert "Séparation faite" in text(browser)
+    assert not browser.find_elements(By.XPATH, "//button[text()='Séparer…']")
+    assert browser.find_element(By.XPATH, "//tr[th[starts-with(., 'Séparation')]]")
+    assert _porteur(hub, "cci-puy-de-dome", "F-DOUBLE-B") != porteurs["F-DOUBLE-A"]
+    [split] = hub.audit.search(action="unmerge")
+    assert split.actor_user == coordinator_id(console)
+    assert [e["type"] for e in duplicates.merge_history(hub)] == ["separation", "fusion"]
+
+    follow(browser, browser.find_element(By.LINK_TEXT, "Réunion mensuelle"))
+    resolved = next(s.text for s in browser.find_elements(By.CSS_SELECTOR, "section.sheet")
+                    if s.text.startswith("Doublons résolus"))
+    assert resolved.startswith("Doublons résolus (2)") and f"Fusion (doublon n° {item_id})" in resolved
+    follow(browser, browser.find_element(By.LINK_TEXT, "Doublons"))
+    assert "Aucun doublon en attente" in text(browser)
+
+
+def _porteur(hub, member: str, fiche_id: str) -> str:
+    with hub.uow() as uow:
+        return uow.fiches.porteur_of(member, fiche_id).porteur_id

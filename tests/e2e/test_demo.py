@@ -74,6 +74,14 @@ def test_the_demo_ends_with_the_command_that_opens_the_console_on_its_data(tmp_p
                             data={"csrf": token, "login": "dpo", "password": password})
         assert page.status_code == 200 and page.url.endswith("/console/dpo/journal")
         assert "Journal d'accès" in page.text
+        coordination = requests.Session()
+        form = coordination.get(f"{base}/console/connexion", timeout=10).text
+        token = re.search(r'name="csrf" value="([^"]+)"', form)[1]
+        coordination.post(f"{base}/console/connexion", timeout=30, data={
+            "csrf": token, "login": "coordination",
+            "password": re.search(r"coordination / (\S+?)[,)]", result.stdout)[1]})
+        queue = coordination.get(f"{base}/console/coordination/doublons", timeout=30)
+        assert queue.status_code == 200 and "Doublon n°" in queue.text  # the demo's review items
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -150,6 +150,77 @@ def test_the_dpo_exports_the_log_as_jsonl(world):
     assert '"type":"head"' in export.text and not [n for n in NAMES if n in export.text]
 
 
+def test_the_dpo_exports_the_log_as_csv_and_the_export_names_the_account(world):
+    client, hub = world["client"], world["hub"]
+    sign_in(client, "dpo")
+    page = client.get("/console/dpo/journal").text
+    export = client.post("/console/dpo/export.csv", data={"csrf": csrf_of(page)})
+    assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
+    assert "attachment" in export.headers["content-disposition"]
+    lines = export.text.splitlines()
+    assert lines[0].startswith("seq;horodatage;membre;utilisateur;action") and len(lines) > 10
+    assert not [n for n in NAMES if n in export.text]
+    dpo_id = _account(hub, "dpo")
+    assert hub.audit.search(action="audit_export", member="pnr-livradois-forez")[-1].actor_user \
+        == dpo_id
+
+
+def test_the_alerts_page_is_the_dpos_only(world):
+    client = world["client"]
+    sign_in(client, "coord")
+    assert client.get("/console/dpo/alertes").status_code == 403
+    client.cookies.clear()
+    sign_in(client, "dpo")
+    world["clock"].advance(minutes=1)  # the test clock stands still; windows end before now
+    page = client.get("/console/dpo/alertes?periode=7").text
+    assert "Exports en nombre" in page and "cci-puy-de-dome a lancé 6 exports" in page
+
+
+def test_a_decision_on_a_duplicate_is_logged_with_the_coordinators_account(world):
+    client, hub = world["client"], world["hub"]
+    sign_in(client, "coord")
+    queue = client.get("/console/coordination/doublons").text
+    item = re.search(r"/console/coordination/doublons/(\d+)", queue)[1]
+    page = client.get(f"/console/coordination/doublons/{item}").text
+    assert "Gaëlle" in page and "CHANTELOUBIERE" in page
+    refused = client.post(f"/console/coordination/doublons/{item}",
+                          data={"csrf": csrf_of(page), "decision": "peut-etre"})
+    assert refused.status_code == 400
+    decided = client.post(f"/console/coordination/doublons/{item}", follow_redirects=False,
+                          data={"csrf": csrf_of(page), "decision": "different"})
+    assert decided.headers["location"] == "/console/coordination/doublons?fait=different"
+    [event] = hub.audit.search(action="review_decision")
+    assert event.actor_user == _account(hub, "coord")
+    views = hub.audit.search(action="porteur_view")
+    assert views and {e.actor_user for e in views} == {_account(hub, "coord")}
+    again = client.post(f"/console/coordination/doublons/{item}",
+                        data={"csrf": csrf_of(page), "decision": "same"})
+    assert again.status_code == 409 and "déjà été traité" in again.text
+    assert client.get("/console/coordination/doublons/abc").status_code == 400
+
+
+def test_account_changes_are_access_events_naming_the_administrator(world):
+    client, hub = world["client"], world["hub"]
+    sign_in(client, "admin")
+    page = client.get("/console/admin/comptes").text
+    client.post("/console/admin/comptes", data={
+        "csrf": csrf_of(page), "login": "stagiaire", "role": "coordinator",
+        "password": "z" * 12, "password2": "z" * 12})
+    trainee = _account(hub, "stagiaire")
+    for form in ({"action": "desactive"}, {"action": "mot-de-passe", "password": "w" * 12}):
+        client.post(f"/console/admin/comptes/{trainee}", data={"csrf": csrf_of(page), **form})
+    admin = _account(hub, "admin")
+    for action in ("account_create", "account_disable", "account_password"):
+        [event] = [e for e in hub.audit.search(action=action) if e.fields == (trainee,)]
+        assert event.actor_user == admin and event.actor_member == "pnr-livradois-forez"
+    logged = repr([e.to_dict() for e in hub.audit.search(limit=10_000)])
+    assert "stagiaire" not in logged and "w" * 12 not in logged
+
+
+def _account(hub, login: str) -> str:
+    return next(u["id"] for u in accounts.list_users(hub) if u["login"] == login)
+
+
 def test_the_meeting_sheet_covers_the_chosen_month(world):
     client = world["client"]
     sign_in(client, "coord")

@@ -1,0 +1,91 @@
+"""Coordination pages for duplicate porteurs: the review queue, one item with both fiches
+side by side and the three decisions, the merge history with unmerge (confirmed first).
+URLs carry only opaque ids (review item numbers, `prt_…`); which fiche to split off
+travels in POST forms."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from hub.errors import BadRequest
+from hub.services import duplicates_console as queue
+from hub.services.members import list_members
+from hub.services.sessions import ConsoleSession
+from hub.web.pages import HEADERS, render
+from hub.web.security import PREFIX, checked_form, hub_of, role
+
+router = APIRouter(prefix="/coordination")
+coordinator = role("coordinator")
+_ITEM_ID = re.compile(r"^[0-9]{1,18}$")
+_OPAQUE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_FICHE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+DONE = {"same": "Décision enregistrée : même personne. Les deux fiches sont réunies.",
+        "different": "Décision enregistrée : personnes différentes. Cette paire ne sera plus proposée.",
+        "unknown": "Décision enregistrée : doute. Le doublon est retiré de la file.",
+        "separe": "Séparation faite : la fiche a retrouvé son propre porteur."}
+
+
+@router.get("/doublons")
+def review_queue(request: Request, fait: str = "",
+                 session: ConsoleSession = Depends(coordinator)) -> Response:
+    return render(request, "doublons.html", view=queue.review_queue(hub_of(request), session),
+                  notice=DONE.get(fait))
+
+
+@router.get("/doublons/{item_id}")
+def review_item(item_id: str, request: Request,
+                session: ConsoleSession = Depends(coordinator)) -> Response:
+    item = queue.review_item(hub_of(request), session, _item(item_id))
+    return render(request, "doublon.html", item=item, decisions=queue.DECISIONS)
+
+
+@router.post("/doublons/{item_id}")
+def decide(item_id: str, request: Request, form: dict[str, str] = Depends(checked_form),
+           session: ConsoleSession = Depends(coordinator)) -> Response:
+    decision = form.get("decision", "")
+    if decision not in queue.DECISIONS:
+        raise BadRequest("Choisissez une des trois décisions.", "Choose one of the three decisions.")
+    queue.decide(hub_of(request), session, _item(item_id), decision)
+    return _done("fusions" if decision == "same" else "doublons", decision)
+
+
+@router.get("/fusions")
+def merge_history(request: Request, fait: str = "",
+                  session: ConsoleSession = Depends(coordinator)) -> Response:
+    return render(request, "fusions.html", events=queue.history(hub_of(request), session),
+                  notice=DONE.get(fait))
+
+
+@router.post("/fusions/separer")
+def unmerge(request: Request, form: dict[str, str] = Depends(checked_form),
+            session: ConsoleSession = Depends(coordinator)) -> Response:
+    """Without `confirme=oui`: the confirmation page; with it, the split."""
+    porteur_id, member_id, fiche_id = (_checked(form.get(k, ""), pattern) for k, pattern in (
+        ("porteur", _OPAQUE_ID), ("membre", _OPAQUE_ID), ("fiche", _FICHE_ID)))
+    if form.get("confirme") != "oui":
+        names = {m["id"]: m["nom"] for m in list_members(hub_of(request))}
+        return render(request, "separer.html", porteur_id=porteur_id, member_id=member_id,
+                      member_name=names.get(member_id, member_id), fiche_id=fiche_id)
+    queue.unmerge(hub_of(request), session, porteur_id, member_id, fiche_id)
+    return _done("fusions", "separe")
+
+
+def _done(page: str, done: str) -> Response:
+    return RedirectResponse(f"{PREFIX}/coordination/{page}?fait={done}", status_code=303,
+                            headers=HEADERS)
+
+
+def _item(text: str) -> int:
+    if not _ITEM_ID.match(text):
+        raise BadRequest("Numéro de doublon mal formé.", "Malformed review item number.")
+    return int(text)
+
+
+def _checked(text: str, pattern: re.Pattern[str]) -> str:
+    if not pattern.match(text):
+        raise BadRequest("Formulaire de séparation incomplet : rechargez l'historique.",
+                         "Incomplete unmerge form: reload the history.")
+    return text
