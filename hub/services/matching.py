@@ -23,6 +23,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from hub.bootstrap import Hub
 from hub.domain.matching import Candidate, MatchModel, default_model, match_one, normalise_record
 from hub.domain.matching.decision import Decision, record_blocking_keys
@@ -85,9 +87,16 @@ class OnlineMatcher:
         self.model = matching_model(hub)
         self.cap = hub.settings.match_candidates_per_key
         self.stripes = hub.settings.match_lock_stripes
+        self._digests: dict[bytes, list[str]] = {}
 
     def digests(self, identity: Mapping[str, Any]) -> list[str]:
-        return [key_digest(k) for k in record_blocking_keys(identity, self.model)]
+        """The identity's blocking-key digests (computed once per identity in a batch: the
+        lock and the match both need them)."""
+        memo = orjson.dumps(identity, option=orjson.OPT_SORT_KEYS)
+        if memo not in self._digests:
+            self._digests[memo] = [key_digest(k)
+                                   for k in record_blocking_keys(identity, self.model)]
+        return self._digests[memo]
 
     def lock(self, identities: Iterable[Mapping[str, Any]]) -> None:
         """Lock every key of the batch before the first candidate is read."""
@@ -116,7 +125,7 @@ class OnlineMatcher:
             self.uow.porteurs.create_many([porteur_id], now, status=status)
         self.uow.porteurs.link_many([{"fiche_pk": fiche_pk, "porteur_id": porteur_id,
                                       "method": method, "evidence": evidence, "linked_at": now}])
-        self.uow.matching.index(fiche_pk, porteur_id, identity, digests, now)
+        self.uow.matching.index(fiche_pk, porteur_id, identity, digests, now, fresh=True)
         items = self._open_items(fiche_pk, porteur_id, identity, rows, decision, now) \
             if decision.kind == "review" else ()
         return Resolution(porteur_id, method, created, items)

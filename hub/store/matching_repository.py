@@ -4,6 +4,7 @@ memory, merge history and the moves of fiches between porteurs."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -32,6 +33,15 @@ def key_digest(key: str) -> str:
 
 def _lock_number(digest: str) -> int:
     return int.from_bytes(bytes.fromhex(digest[:16]), "big", signed=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _candidate_keys_query(count: int) -> sa.TextClause:
+    """(key, fiche_pk) for `count` key digests, at most `:cap` rows per key (one
+    statement, built once per count: building it per fiche cost more than running it)."""
+    parts = [f"SELECT * FROM (SELECT key, fiche_pk FROM match_keys WHERE key = :k{i} "
+             f"LIMIT :cap) AS k{i}" for i in range(count)]
+    return sa.text(" UNION ALL ".join(parts))
 
 
 class Matching:
@@ -66,12 +76,11 @@ class Matching:
         too little (a common name with no date) and is skipped, as the batch skips it."""
         if not digests:
             return []
-        parts = [sa.select(match_keys.c.key, match_keys.c.fiche_pk)
-                 .where(match_keys.c.key == digest).limit(per_key_cap + 1).subquery()
-                 for digest in dict.fromkeys(digests)]
-        query = sa.union_all(*(sa.select(part.c.key, part.c.fiche_pk) for part in parts))
+        unique = list(dict.fromkeys(digests))
+        params: dict[str, Any] = {f"k{i}": digest for i, digest in enumerate(unique)}
+        params["cap"] = per_key_cap + 1
         by_key: dict[str, list[int]] = defaultdict(list)
-        for key, fiche_pk in self.conn.execute(query):
+        for key, fiche_pk in self.conn.execute(_candidate_keys_query(len(unique)), params):
             by_key[key].append(fiche_pk)
         wanted = {pk for pks in by_key.values() if len(pks) <= per_key_cap for pk in pks}
         if not wanted:
@@ -80,10 +89,12 @@ class Matching:
         return self._opened(list(self.conn.execute(query)))
 
     def index(self, fiche_pk: int, porteur_id: str, identity: dict[str, Any],
-              digests: Sequence[str], now: dt.datetime) -> None:
-        """(Re)index one fiche under its keys."""
-        self.conn.execute(sa.delete(match_keys).where(match_keys.c.fiche_pk == fiche_pk))
-        self.conn.execute(sa.delete(match_records).where(match_records.c.fiche_pk == fiche_pk))
+              digests: Sequence[str], now: dt.datetime, *, fresh: bool = False) -> None:
+        """(Re)index one fiche under its keys (`fresh`: never indexed before)."""
+        if not fresh:
+            self.conn.execute(sa.delete(match_keys).where(match_keys.c.fiche_pk == fiche_pk))
+            self.conn.execute(sa.delete(match_records).where(
+                match_records.c.fiche_pk == fiche_pk))
         sealed = self.keys.seal(fiche_pk, identity_context(fiche_pk),
                                 orjson.dumps(identity).decode("utf-8"))
         self.conn.execute(sa.insert(match_records).values(
