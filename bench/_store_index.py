@@ -14,10 +14,10 @@ is printed beside the timings.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import multiprocessing
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -66,9 +66,9 @@ def build(database_url: str, data_dir: Path, rows, truth, workers: int = 2) -> N
     _shared.update(rows=rows, model=matching_model(hub), master=hub.master_key)
     hub.close()
     now = dt.datetime.now(dt.UTC)
-    bounds = list(range(0, len(rows), CHUNK)) + [len(rows)]
+    bounds = [*range(0, len(rows), CHUNK), len(rows)]
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        prepared = pool.starmap(_prepare, zip(bounds[:-1], bounds[1:], strict=True))
+        prepared = pool.starmap(_prepare, itertools.pairwise(bounds))
     _shared.clear()
     engine = _loader(database_url)
     with engine.begin() as conn:
@@ -154,7 +154,16 @@ def measure(hub: Hub, probes, size: int) -> dict[str, float]:
     return {"online_ms": online_ms, "p95_ms": sorted(online)[int(len(online) * 0.95)] * 1000,
             "baseline_ms": base_ms, "ratio": online_ms / base_ms,
             "linked": kinds.count("link") / len(kinds),
-            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "rss_mb": _peak_rss_mb()}
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM: getrusage's maxrss would include the
+    parent's, kept across exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["measure"]:
