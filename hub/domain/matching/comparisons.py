@@ -221,6 +221,6 @@ def compare_records(
 _NAMES = frozenset({"nom", "prenom"})
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 12)
 def _swapped(record: NormalisedRecord) -> NormalisedRecord:
     return record.with_names_swapped()

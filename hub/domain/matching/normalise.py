@@ -51,9 +51,11 @@ _DATE_DMY = re.compile(r"^(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{2}|\d{4})$")
 _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _PHONE_PUNCTUATION = re.compile(r"[ .\-/()]")
 _FRENCH_PHONE = re.compile(r"^(?:0|\+33|0033)([1-9]\d{8})$")
-# Memoised: names, streets and dates repeat across a member's history (a batch of
-# 1,000,000 records normalises a few hundred thousand distinct values). Bounded.
-_CACHE_SIZE = 1 << 17
+# Memoised: names, communes and dates repeat across people (a batch of a million
+# records holds a few thousand distinct first names). Only values shared by many are
+# cached, and few of them, so a long-running worker keeps no population in memory;
+# streets and phones, nearly one per household, are not cached.
+_CACHE_SIZE = 1 << 14
 PLACEHOLDER_DATES = frozenset({dt.date(1900, 1, 1), dt.date(1901, 1, 1), dt.date(1970, 1, 1)})
 MIN_BIRTH_YEAR, MAX_BIRTH_YEAR = 1900, 2030
 
@@ -147,7 +149,6 @@ def parsed_e164(text: str, region: str = "FR") -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-@functools.lru_cache(maxsize=_CACHE_SIZE)
 def _french_e164(national: str) -> str | None:
     """The common case without the general parser: nine digits after 0, +33 or 0033
     (the same answer as `phonenumbers.parse`, checked by the tests, at a tenth the cost)."""
@@ -184,7 +185,6 @@ def _valid_date(year: int, month: int, day: int) -> dt.date | None:
     return None if date in PLACEHOLDER_DATES else date
 
 
-@functools.lru_cache(maxsize=_CACHE_SIZE)
 def normalise_street(text: str | None) -> str | None:
     """Folded street line with abbreviations expanded (av. -> AVENUE, bd -> BOULEVARD)."""
     words = [_STREET_WORDS.get(w, w) for w in fold(text).split()]
