@@ -1,28 +1,49 @@
 """Online matching against the hub's real store: a migrated database (SQLite file or
 PostgreSQL) whose blocking index (`match_keys`, `match_records`) holds N porteurs, and
 the worker's own code path (`OnlineMatcher.match`) timed against a baseline measured in
-the same run: one primary-key lookup of a fiche in the same database."""
+the same run: one primary-key lookup of a fiche in the same database.
+
+The index is bulk-loaded (a million fiches through the service path would take hours):
+the same tables and rows `Matching.index` writes, each identity sealed with its own
+fiche data key (a `fiche_keys` row, wrapped by the hub master key), the same key
+digests. The timed part runs in a separate process (`python bench/_store_index.py
+measure ...`) that holds no population, only the store connection: its peak memory
+is printed beside the timings.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import json
+import multiprocessing
 import random
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+import orjson
 import sqlalchemy as sa
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from consent.shredding import new_key, seal, wrap_key
 from hub.bootstrap import Hub
 from hub.config import Settings
+from hub.domain.matching.decision import record_blocking_keys
 from hub.services.matching import OnlineMatcher, identity_of, matching_model
 from hub.services.publisher import RecordingPublisher
+from hub.store.erasure_tables import fiche_keys
 from hub.store.matching_repository import key_digest
 from hub.store.matching_tables import match_keys, match_records
 from hub.store.migrate import upgrade
+from hub.store.sealing import identity_context
 from hub.store.tables import fiches, members, porteurs
 
-CHUNK = 5_000
+CHUNK = 20_000
+_shared: dict = {}
 
 
 def as_porteur(row: dict[str, str]) -> dict:
@@ -33,41 +54,84 @@ def as_porteur(row: dict[str, str]) -> dict:
     return {**flat, **({"adresse": address} if address else {})}
 
 
-def build(database_url: str, data_dir: Path, rows, truth) -> Hub:
+def _hub(database_url: str, data_dir: Path) -> Hub:
+    return Hub.from_settings(Settings(data_dir=data_dir, database_url=database_url),
+                             publisher=RecordingPublisher())
+
+
+def build(database_url: str, data_dir: Path, rows, truth, workers: int = 2) -> None:
+    """Migrate, then bulk-load `rows` as indexed fiches of one member (pk 1..N)."""
     upgrade(database_url)
-    hub = Hub.from_settings(Settings(data_dir=data_dir, database_url=database_url),
-                            publisher=RecordingPublisher())
-    model, now = matching_model(hub), dt.datetime.now(dt.UTC)
-    with hub.engine.begin() as conn:
+    hub = _hub(database_url, data_dir)
+    _shared.update(rows=rows, model=matching_model(hub), master=hub.master_key)
+    hub.close()
+    now = dt.datetime.now(dt.UTC)
+    bounds = [*range(0, len(rows), CHUNK), len(rows)]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        prepared = pool.starmap(_prepare, itertools.pairwise(bounds))
+    _shared.clear()
+    engine = _loader(database_url)
+    with engine.begin() as conn:
         conn.execute(sa.insert(members).values(id="bench", name="bench", kind="cci",
                                                role="accueil", contact_email="b@exemple.fr",
                                                territory=[], created_at=now, updated_at=now))
-    for start in range(0, len(rows), CHUNK):
-        with hub.engine.begin() as conn:
-            _insert(conn, rows[start:start + CHUNK], truth[start:start + CHUNK], start, model, now)
-    return hub
+        conn.execute(sa.insert(porteurs), [{"id": f"P{t}", "created_at": now, "status": "active"}
+                                           for t in sorted(set(truth))])
+    keys = []
+    for part in prepared:
+        with engine.begin() as conn:
+            _insert(conn, part, truth, rows, now)
+        keys.extend((digest, pk) for pk, *_rest, digests in part for digest in digests)
+    keys.sort()  # one pass down the key index instead of ten million random inserts
+    for start in range(0, len(keys), 200_000):
+        with engine.begin() as conn:
+            conn.execute(sa.insert(match_keys), [{"key": k, "fiche_pk": pk}
+                                                 for k, pk in keys[start:start + 200_000]])
+    engine.dispose()
 
 
-def _insert(conn, rows, truth, offset, model, now) -> None:
-    from hub.domain.matching.decision import record_blocking_keys
+def _prepare(start: int, stop: int) -> list[tuple]:
+    """What `Matching.index` would write for rows start..stop: sealed identity, digests."""
+    model, master, out = _shared["model"], _shared["master"], []
+    for position in range(start, stop):
+        pk, identity = position + 1, identity_of(as_porteur(_shared["rows"][position]))
+        data_key = new_key()
+        sealed = seal(data_key, orjson.dumps(identity), identity_context(pk))
+        digests = list(dict.fromkeys(key_digest(k) for k in record_blocking_keys(identity, model)))
+        out.append((pk, wrap_key(master, data_key), sealed, digests))
+    return out
 
-    people = {f"P{t}" for t in truth}
-    existing = set(conn.execute(sa.select(porteurs.c.id).where(porteurs.c.id.in_(people))).scalars())
-    conn.execute(sa.insert(porteurs), [{"id": p, "created_at": now, "status": "active"}
-                                       for p in sorted(people - existing)])
+
+def _insert(conn, part, truth, rows, now) -> None:
     conn.execute(sa.insert(fiches), [
-        {"id": offset + i + 1, "member_id": "bench", "fiche_id": row["id"], "current_version": 1,
-         "processed_version": 1, "porteur_id": f"P{t}", "created_at": now, "updated_at": now}
-        for i, (row, t) in enumerate(zip(rows, truth, strict=True))])
-    records, keys = [], []
-    for i, (row, t) in enumerate(zip(rows, truth, strict=True)):
-        identity = identity_of(as_porteur(row))
-        records.append({"fiche_pk": offset + i + 1, "porteur_id": f"P{t}", "identity": identity,
-                        "indexed_at": now})
-        keys.extend({"key": d, "fiche_pk": offset + i + 1}
-                    for d in dict.fromkeys(key_digest(k) for k in record_blocking_keys(identity, model)))
-    conn.execute(sa.insert(match_records), records)
-    conn.execute(sa.insert(match_keys), keys)
+        {"id": pk, "member_id": "bench", "fiche_id": rows[pk - 1]["id"], "current_version": 1,
+         "processed_version": 1, "porteur_id": f"P{truth[pk - 1]}", "created_at": now,
+         "updated_at": now} for pk, *_rest in part])
+    conn.execute(sa.insert(fiche_keys), [{"fiche_pk": pk, "wrapped_key": wrapped, "created_at": now}
+                                         for pk, wrapped, _s, _d in part])
+    conn.execute(sa.insert(match_records), [
+        {"fiche_pk": pk, "porteur_id": f"P{truth[pk - 1]}", "identity": sealed, "indexed_at": now}
+        for pk, _w, sealed, _d in part])
+
+
+def _loader(database_url: str) -> sa.Engine:
+    """The loading connection only: no fsync, a large page cache (not the timed engine)."""
+    engine = sa.create_engine(database_url)
+    if database_url.startswith("sqlite"):
+        @sa.event.listens_for(engine, "connect")
+        def _fast(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            dbapi_connection.execute("PRAGMA synchronous=OFF")
+            dbapi_connection.execute("PRAGMA cache_size=-1000000")
+    return engine
+
+
+def measure_in_subprocess(database_url: str, data_dir: Path, probes, size: int) -> dict:
+    """Run `measure` in a fresh process that never saw the population."""
+    probe_file = data_dir / "probes.json"
+    probe_file.write_text(json.dumps(probes), encoding="utf-8")
+    done = subprocess.run([sys.executable, __file__, "measure", database_url, str(data_dir),
+                           str(probe_file), str(size)], check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def measure(hub: Hub, probes, size: int) -> dict[str, float]:
@@ -89,4 +153,22 @@ def measure(hub: Hub, probes, size: int) -> dict[str, float]:
     online_ms, base_ms = statistics.median(online) * 1000, statistics.median(baseline) * 1000
     return {"online_ms": online_ms, "p95_ms": sorted(online)[int(len(online) * 0.95)] * 1000,
             "baseline_ms": base_ms, "ratio": online_ms / base_ms,
-            "linked": kinds.count("link") / len(kinds)}
+            "linked": kinds.count("link") / len(kinds),
+            "rss_mb": _peak_rss_mb()}
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM: getrusage's maxrss would include the
+    parent's, kept across exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["measure"]:
+    url, data, probe_path, n = sys.argv[2:6]
+    measured_hub = _hub(url, Path(data))
+    result = measure(measured_hub, json.loads(Path(probe_path).read_text("utf-8")), int(n))
+    measured_hub.close()
+    print(json.dumps(result))

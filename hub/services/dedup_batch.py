@@ -15,18 +15,21 @@ import io
 import json
 import re
 import time
+from array import array
 from collections import Counter
 from pathlib import Path
 
 from hub.domain.matching.blocking import candidate_pairs
 from hub.domain.matching.cluster import cluster
-from hub.domain.matching.comparisons import build_comparisons, compare_records
-from hub.domain.matching.decision import compatible, pair_kind
+from hub.domain.matching.comparisons import build_comparisons
+from hub.domain.matching.decision import compatible
 from hub.domain.matching.model import MatchModel
-from hub.domain.matching.record import RECORD_FIELDS, NormalisedRecord, normalise_record
+from hub.domain.matching.record import RECORD_FIELDS, NormalisedRecord
+from hub.domain.matching.scoring import Pattern, PatternScorer
 from hub.domain.matching.settings import MatchingSettings, default_settings
 from hub.domain.matching.training import train
 from hub.errors import InvalidCsvFile, InvalidMatchingModel
+from hub.services.dedup_parallel import compare_pairs, default_workers, normalise_rows
 
 Scored = tuple[int, int, float]
 _SAFE_COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_ -]{0,39}$")
@@ -53,23 +56,33 @@ def run_batch(
     model_out: Path | None = None,
     settings: MatchingSettings | None = None,
     review_out: Path | None = None,
+    workers: int | None = None,
 ) -> BatchSummary:
     """Deduplicate `input_csv` into `output_csv` (id,cluster_id) and return counts.
+
+    `workers` processes share the normalising and the comparing (default: one per
+    core, at most two); the answers do not depend on it.
 
     Raises:
         InvalidCsvFile: bad encoding, unknown or missing columns, broken row (line named).
         InvalidMatchingModel: `model_path` is not a readable model.
     """
     started = time.perf_counter()
-    records = read_people_csv(input_csv)
+    workers = workers or default_workers()
+    records = read_people_csv(input_csv, workers)
     model = load_model(model_path) if model_path else None
     settings = model.settings if model else (settings or default_settings())
     comparisons = build_comparisons(settings.comparisons)
-    pairs = list(candidate_pairs(records, settings.blocking.rules, settings.blocking.max_block_size))
-    compared = [compare_records(comparisons, records[i], records[j]) for i, j in pairs]
+    left, right = array("I"), array("I")
+    for i, j in candidate_pairs(records, settings.blocking.rules, settings.blocking.max_block_size):
+        left.append(i)
+        right.append(j)
+    codes, patterns = compare_pairs(records, left, right, comparisons, workers)
     if model is None:
-        model = train(records, Counter(levels for levels, _b in compared), settings, comparisons)
-    links, reviews, scored = _score(records, pairs, compared, model)
+        counts = Counter(codes)
+        model = train(records, Counter({patterns[c]: n for c, n in counts.items()}), settings,
+                      comparisons)
+    links, reviews, scored = _score(records, left, right, [patterns[c] for c in codes], model)
 
     def may_be_same(i: int, j: int) -> bool:
         known = scored.get((min(i, j), max(i, j)))
@@ -86,7 +99,7 @@ def run_batch(
         model_out.write_text(model.to_json(), encoding="utf-8")
     sizes = Counter(labels)
     return BatchSummary(
-        records=len(records), candidate_pairs=len(pairs), clusters=len(sizes),
+        records=len(records), candidate_pairs=len(left), clusters=len(sizes),
         linked_records=sum(size for size in sizes.values() if size > 1),
         review_groups=len(clustering.review_groups), review_pairs=len(open_reviews),
         trained=model_path is None, em_iterations=model.training.get("iterations_em"),
@@ -96,23 +109,21 @@ def run_batch(
 
 
 def _score(
-    records: list[NormalisedRecord],
-    pairs: list[tuple[int, int]],
-    compared: list[tuple[tuple[str, ...], NormalisedRecord]],
-    model: MatchModel,
+    records: list[NormalisedRecord], left: array, right: array,
+    pair_patterns: list[Pattern], model: MatchModel,
 ) -> tuple[list[Scored], list[Scored], dict[tuple[int, int], bool]]:
-    """Auto-links, review pairs, and whether each candidate pair is compatible."""
+    """Auto-links, review pairs, and whether each pair worth a look may be one person
+    (a pair below the review threshold may not: clustering asks again if it must)."""
     links: list[Scored] = []
     reviews: list[Scored] = []
     scored: dict[tuple[int, int], bool] = {}
-    for (i, j), (levels, b_used) in zip(pairs, compared, strict=True):
-        explanation = model.explain(levels, records[i], b_used)
-        scored[(i, j)] = compatible(explanation, model.settings.decision)
-        kind = pair_kind(explanation, model.settings.decision)
-        if kind == "link":
-            links.append((i, j, explanation.probability))
-        elif kind == "review":
-            reviews.append((i, j, explanation.probability))
+    judge = PatternScorer(model).judge
+    for i, j, levels in zip(left, right, pair_patterns, strict=True):
+        kind, probability, may_be_same = judge(levels, records[i])
+        if kind == "new":
+            continue
+        scored[(i, j)] = may_be_same
+        (links if kind == "link" else reviews).append((i, j, probability))
     return links, reviews, scored
 
 
@@ -128,13 +139,13 @@ def load_model(path: Path) -> MatchModel:
         ) from exc
 
 
-def read_people_csv(path: Path) -> list[NormalisedRecord]:
+def read_people_csv(path: Path, workers: int = 1) -> list[NormalisedRecord]:
     """Read and normalise the people CSV; errors name the line, never a value."""
     text = _decode(path.read_bytes())
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     columns = _check_header(header)
-    records: list[NormalisedRecord] = []
+    rows: list[tuple[dict[str, str], str]] = []
     seen_ids: set[str] = set()
     for row in reader:
         line = reader.line_num
@@ -148,8 +159,8 @@ def read_people_csv(path: Path) -> list[NormalisedRecord]:
         if not record_id or record_id in seen_ids:
             raise _csv_error(line, "identifiant vide ou en double", "empty or duplicate id")
         seen_ids.add(record_id)
-        records.append(normalise_record(raw, record_id))
-    return records
+        rows.append((raw, record_id))
+    return normalise_rows(rows, workers)
 
 
 def _decode(data: bytes) -> str:

@@ -15,7 +15,7 @@ Example:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from hub.domain.matching.record import NormalisedRecord
 
@@ -60,6 +60,16 @@ RULES: dict[str, KeyRule] = {
     "noms_sans_date": lambda r: [
         _key("noms_sans_date", *sorted((s, _first_sound(r)))) for s in _surname_sounds(r)
     ],
+    # A common name without a date (MARTIN Marie) makes a block too large to use at a
+    # million records; the same names in one place, or with the year and the first
+    # initial, stay small and still bring the duplicates whose date is missing or mistyped.
+    "noms_lieu": lambda r: [
+        _key("noms_lieu", *sorted((s, _first_sound(r))), r.code_postal or r.commune)
+        for s in _surname_sounds(r)
+    ],
+    "nom_initiale_annee": lambda r: [
+        _key("nom_initiale_annee", s, (r.prenom or "")[:1], _year(r)) for s in _surname_sounds(r)
+    ],
     "nom_code_postal": lambda r: [
         _key("nom_code_postal", s, r.code_postal) for s in _surname_sounds(r)
     ],
@@ -83,23 +93,30 @@ def candidate_pairs(
     """Index pairs (i < j) sharing a key, each once; blocks larger than the bound are skipped.
 
     A skipped block is one whose key says too little (a very common name with no date):
-    the other keys of the same records still bring their true duplicates.
+    the other keys of the same records still bring their true duplicates. A pair is
+    given by the first usable key its two records share, so no set of every pair seen
+    is needed (a million records make tens of millions of pairs).
     """
+    keys = [blocking_keys(record, rules) for record in records]
     blocks: dict[str, list[int]] = defaultdict(list)
-    for index, record in enumerate(records):
-        for key in blocking_keys(record, rules):
+    for index, record_keys in enumerate(keys):
+        for key in record_keys:
             blocks[key].append(index)
-    seen: set[tuple[int, int]] = set()
-    for members in blocks.values():
-        if 1 < len(members) <= max_block_size:
-            for pair in _pairs(members):
-                if pair not in seen:
-                    seen.add(pair)
-                    yield pair
+    usable = {key for key, members in blocks.items() if 1 < len(members) <= max_block_size}
+    for key, members in blocks.items():
+        if key not in usable:
+            continue
+        for i, j in _pairs(members):
+            if _first_shared(keys[i], keys[j], usable) == key:
+                yield i, j
 
 
-def _pairs(members: Iterable[int]) -> Iterator[tuple[int, int]]:
-    ordered = sorted(members)
-    for position, i in enumerate(ordered):
-        for j in ordered[position + 1 :]:
+def _first_shared(left: list[str], right: list[str], usable: set[str]) -> str | None:
+    return next((key for key in left if key in usable and key in right), None)
+
+
+def _pairs(members: list[int]) -> Iterator[tuple[int, int]]:
+    """Members are in index order already (appended while enumerating the records)."""
+    for position, i in enumerate(members):
+        for j in members[position + 1 :]:
             yield i, j

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from typing import ClassVar
 
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
@@ -105,12 +106,9 @@ class FirstNameComparison(Comparison):
 
 def _initials_agree(a: NormalisedRecord, b: NormalisedRecord) -> bool:
     """J.-M. (or JM) against Jean-Marc; a lone initial against a single first name."""
-    short = [r for r in (a, b) if all(len(t) == 1 for t in r.prenom_tokens) or r.prenom
-             == r.prenom_initials]
-    if len(short) != 1:
-        return False
-    other = b if short[0] is a else a
-    return short[0].prenom_initials == other.prenom_initials
+    # Initials alone: the compact name is its own initials (J.-M. -> "JM", "J" -> "J").
+    a_short, b_short = a.prenom == a.prenom_initials, b.prenom == b.prenom_initials
+    return a_short != b_short and a.prenom_initials == b.prenom_initials
 
 
 class BirthDateComparison(Comparison):
@@ -206,20 +204,23 @@ def compare_records(
     comparisons: list[Comparison], a: NormalisedRecord, b: NormalisedRecord
 ) -> tuple[tuple[str, ...], NormalisedRecord]:
     """Levels per comparison, and the reading of b used (names exchanged if that fits better)."""
-    levels = tuple(c.level(a, b) for c in comparisons)
-    if _names_disagree(comparisons, levels) and b.prenom and (b.nom or b.nom_naissance):
-        swapped = b.with_names_swapped()
-        swapped_levels = tuple(c.level(a, swapped) for c in comparisons)
-        if _names_agree(comparisons, swapped_levels):
-            return swapped_levels, swapped
+    levels = tuple([c.level(a, b) for c in comparisons])
+    if levels.count(DIFFERENT) < 2 or not b.prenom or not (b.nom or b.nom_naissance):
+        return levels, b
+    names = [c for c, level in zip(comparisons, levels, strict=True)
+             if c.field in _NAMES and level == DIFFERENT]
+    if len(names) < 2:
+        return levels, b
+    swapped = _swapped(b)
+    # The names decide whether the exchange fits; only then are the other fields redone.
+    if all(c.level(a, swapped) in AGREEING for c in names):
+        return tuple([c.level(a, swapped) for c in comparisons]), swapped
     return levels, b
 
 
-def _names_disagree(comparisons: list[Comparison], levels: tuple[str, ...]) -> bool:
-    by_field = {c.field: level for c, level in zip(comparisons, levels, strict=True)}
-    return by_field.get("nom") == DIFFERENT and by_field.get("prenom") == DIFFERENT
+_NAMES = frozenset({"nom", "prenom"})
 
 
-def _names_agree(comparisons: list[Comparison], levels: tuple[str, ...]) -> bool:
-    by_field = {c.field: level for c, level in zip(comparisons, levels, strict=True)}
-    return by_field.get("nom") in AGREEING and by_field.get("prenom") in AGREEING
+@functools.lru_cache(maxsize=1 << 12)
+def _swapped(record: NormalisedRecord) -> NormalisedRecord:
+    return record.with_names_swapped()

@@ -141,13 +141,17 @@ class MatchModel:
             if level == MISSING:
                 terms.append(FieldTerm(field, level, 0.0))
                 continue
-            adjustment = self._tf_adjustment(comparison, level, a, b)
+            adjustment = self.tf_adjustment(comparison, level, a, b)
             terms.append(FieldTerm(field, level, self._weights[field][level] + adjustment,
                                    adjustment))
         total = self.prior_weight + sum(t.weight for t in terms)
         return Explanation(self.prior_weight, tuple(terms), total, probability_of(total))
 
-    def _tf_adjustment(
+    def level_weight(self, field: str, level: str) -> float:
+        """log2(m/u) of one field at one level, before any frequency adjustment."""
+        return 0.0 if level == MISSING else self._weights[field][level]
+
+    def tf_adjustment(
         self, comparison: Comparison, level: str, a: NormalisedRecord, b: NormalisedRecord
     ) -> float:
         field = comparison.field

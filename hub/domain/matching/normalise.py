@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -48,6 +49,13 @@ _GMAIL = {"gmail.com", "googlemail.com"}
 _DATE_YMD = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?$")
 _DATE_DMY = re.compile(r"^(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{2}|\d{4})$")
 _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_PHONE_PUNCTUATION = re.compile(r"[ .\-/()]")
+_FRENCH_PHONE = re.compile(r"^(?:0|\+33|0033)([1-9]\d{8})$")
+# Memoised: names, communes and dates repeat across people (a batch of a million
+# records holds a few thousand distinct first names). Only values shared by many are
+# cached, and few of them, so a long-running worker keeps no population in memory;
+# streets and phones, nearly one per household, are not cached.
+_CACHE_SIZE = 1 << 14
 PLACEHOLDER_DATES = frozenset({dt.date(1900, 1, 1), dt.date(1901, 1, 1), dt.date(1970, 1, 1)})
 MIN_BIRTH_YEAR, MAX_BIRTH_YEAR = 1900, 2030
 
@@ -69,6 +77,7 @@ def surname_tokens(text: str | None) -> tuple[str, ...]:
     return kept or tuple(words)
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def surname_forms(text: str | None) -> tuple[str, str, tuple[str, ...]] | None:
     """(compact without particles, compact with particles, tokens), or None if empty.
 
@@ -82,6 +91,7 @@ def surname_forms(text: str | None) -> tuple[str, str, tuple[str, ...]] | None:
     return "".join(tokens), full, tokens
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def first_name_tokens(text: str | None) -> tuple[str, ...]:
     """Words of a first name: "Jean-Marc", "Jean Marc" and "JEAN MARC" give the same tokens."""
     return tuple(fold(text).split())
@@ -123,6 +133,13 @@ def normalise_phone(text: str | None, region: str = "FR") -> str | None:
     shared by strangers, they would otherwise count as strong evidence."""
     if not text or sum(c.isdigit() for c in text) < 6:
         return None
+    if region == "FR" and (national := _FRENCH_PHONE.match(_PHONE_PUNCTUATION.sub("", text))):
+        return _french_e164(national.group(1))
+    return parsed_e164(text, region)
+
+
+def parsed_e164(text: str, region: str = "FR") -> str | None:
+    """The general path, through `phonenumbers.parse` (any country, any writing)."""
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
@@ -132,6 +149,16 @@ def normalise_phone(text: str | None, region: str = "FR") -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _french_e164(national: str) -> str | None:
+    """The common case without the general parser: nine digits after 0, +33 or 0033
+    (the same answer as `phonenumbers.parse`, checked by the tests, at a tenth the cost)."""
+    number = phonenumbers.PhoneNumber(country_code=33, national_number=int(national))
+    if not phonenumbers.is_valid_number(number) or len(set(national[1:])) < 2:
+        return None
+    return "+33" + national
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def parse_birth_date(text: str | None) -> dt.date | None:
     """ISO, French (12/05/1980, 12.05.80) or compact dates; garbage and placeholders -> None."""
     if not text:
@@ -171,6 +198,7 @@ def normalise_postcode(text: str | None) -> str | None:
     return digits if len(digits) == 5 else None
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def normalise_commune(text: str | None) -> str | None:
     words = [_SAINT.get(w, w) for w in fold(text).split() if w != "CEDEX"]
     return "".join(words) or None

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import re
 
 from hub.domain.matching.normalise import fold
@@ -51,6 +52,7 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 _VOWELS = re.compile(r"[AEIOU]")
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def phonetic_key(text: str | None, max_length: int = 8) -> str:
     """The French phonetic key of a name; "" when there is no letter in it."""
     sound = fold(text).replace(" ", "")

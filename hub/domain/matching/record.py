@@ -49,8 +49,9 @@ class NormalisedRecord:
 
     def surname_values(self) -> tuple[str, ...]:
         """Usage name then birth name, compact, without duplicates."""
-        values = [v for v in (self.nom, self.nom_naissance) if v]
-        return tuple(dict.fromkeys(values))
+        if not self.nom_naissance or self.nom_naissance == self.nom:
+            return (self.nom,) if self.nom else ()
+        return (self.nom, self.nom_naissance) if self.nom else (self.nom_naissance,)
 
     def present_fields(self) -> int:
         """How many identifying fields carry a value (used to spot thin records)."""

@@ -28,7 +28,7 @@ class ComparisonSettings:
 @dataclasses.dataclass(frozen=True)
 class BlockingSettings:
     rules: tuple[str, ...]
-    max_block_size: int = 400
+    max_block_size: int = 50
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,6 +7,7 @@ import csv
 import pytest
 
 from hub.errors import InvalidCsvFile, InvalidMatchingModel
+from hub.services import dedup_parallel
 from hub.services.dedup_batch import run_batch
 
 HEADER = ("id,nom,nom_naissance,prenom,date_naissance,courriel,telephone,"
@@ -41,6 +42,17 @@ def test_people_typed_twice_end_in_one_cluster_each(tmp_path):
     assert len({clusters[f"A{n}"] for n in range(60)}) == 60
     again = run_batch(source, tmp_path / "again.csv", model_path=tmp_path / "model.json")
     assert not again.trained and _clusters(tmp_path / "again.csv") == clusters
+
+
+def test_two_worker_processes_give_the_clusters_of_one(tmp_path, monkeypatch):
+    source = tmp_path / "people.csv"
+    source.write_text(_people(), encoding="utf-8")
+    one = run_batch(source, tmp_path / "one.csv", workers=1)
+    monkeypatch.setattr(dedup_parallel, "MIN_PAIRS_PER_WORKER", 1)
+    monkeypatch.setattr(dedup_parallel, "MIN_ROWS_PER_WORKER", 1)
+    two = run_batch(source, tmp_path / "two.csv", workers=2)
+    assert _clusters(tmp_path / "two.csv") == _clusters(tmp_path / "one.csv")
+    assert (two.candidate_pairs, two.review_pairs) == (one.candidate_pairs, one.review_pairs)
 
 
 def test_an_unknown_column_is_named_with_line_one(tmp_path):

@@ -70,6 +70,14 @@ def test_french_phones_become_e164():
         assert norm.normalise_phone(typed) == expected
 
 
+@given(st.sampled_from(["0", "+33", "0033", "+33 ", "00 33 "]),
+       st.text(alphabet="0123456789", min_size=9, max_size=9),
+       st.sampled_from(["", " ", ".", "-"]))
+def test_the_french_phone_shortcut_answers_as_the_general_parser(prefix, digits, separator):
+    typed = prefix + separator.join(digits[i : i + 2] for i in range(0, 9, 2))
+    assert norm.normalise_phone(typed) == norm.parsed_e164(typed)
+
+
 def test_garbage_phones_are_missing():
     for typed in ("0000000000", "n/a", "12", "", None, "01 00 00 00 00", "06 11 11 11 11"):
         assert norm.normalise_phone(typed) is None

@@ -1,0 +1,36 @@
+"""The batch's pattern scorer answers exactly as the explanation of each pair does."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hub.domain.matching.comparisons import compare_records
+from hub.domain.matching.decision import compatible, pair_kind
+from hub.domain.matching.scoring import PatternScorer
+from tests.unit.matching.matching_factories import hand_model, person
+
+_people = st.fixed_dictionaries({
+    "nom": st.sampled_from(["Martin", "MARTIN", "Martn", "Kerbrat", "Le Gall", "Durand", ""]),
+    "nom_naissance": st.sampled_from(["", "Durand", "Martin"]),
+    "prenom": st.sampled_from(["Anne", "ANNE", "Jean-Marc", "J.-M.", "Manu", "Emmanuel", "Martin",
+                               ""]),
+    "date_naissance": st.sampled_from(["1980-05-12", "12/05/1980", "1980-12-05", "1981-05-12", ""]),
+    "courriel": st.sampled_from(["anne@free.fr", "anne@orange.fr", "jm@free.fr", ""]),
+    "telephone": st.sampled_from(["0612345678", "0612345679", "0473000001", ""]),
+    "adresse_ligne": st.sampled_from(["3 rue Haute", "3 r. haute", "8 place du Marché", ""]),
+    "code_postal": st.sampled_from(["63200", "15000", ""]),
+})
+
+
+@settings(max_examples=300)
+@given(_people, _people)
+def test_pattern_scorer_gives_the_kind_probability_and_compatibility_of_the_explanation(a, b):
+    model = hand_model(tf={"nom": {"MARTIN": 0.02}, "prenom": {"ANNE": 0.03}})
+    left, right = person(**a), person(**b)
+    levels, right_used = compare_records(model.comparisons, left, right)
+    explanation = model.explain(levels, left, right_used)
+    decision = model.settings.decision
+    assert PatternScorer(model).judge(levels, left) == (
+        pair_kind(explanation, decision), explanation.probability,
+        compatible(explanation, decision))
