@@ -4,8 +4,13 @@ For each new fiche: normalise the porteur's identity, compute its blocking keys,
 fetch candidates from the persistent index (bounded per key), score them with the
 trained model (`match_one`), then link to an existing porteur (method "auto", the
 explanation as evidence), or create a porteur, provisional with a review item when
-the match is uncertain. The fiche is indexed at once, so a later fiche of the same
-batch sees it.
+the match is uncertain.
+
+A batch is resolved with a constant number of round trips: the candidates of every key
+of the batch are read in one go, fiches are resolved in order against that read plus
+the batch's earlier fiches (an in-memory index, so a later fiche of the same batch sees
+an earlier one), and porteurs, links, index entries and review items are written in bulk
+by `flush`, which the caller runs before anything reads them back.
 
 The race: before reading candidates, the worker locks the blocking keys of the
 whole batch (PostgreSQL advisory locks on key stripes, taken in sorted order; on
@@ -21,7 +26,7 @@ import functools
 import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -43,7 +48,6 @@ class Resolution:
     porteur_id: str
     method: str  # auto | new
     created: bool
-    review_items: tuple[int, ...] = ()
 
 
 def identity_of(porteur: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -75,6 +79,43 @@ def _model_file(path: str) -> MatchModel:
             "(`capactif dedup --model-out`).") from exc
 
 
+class IndexedFiche(NamedTuple):
+    """A fiche of the batch, resolved but not written yet, as a candidate sees it."""
+
+    fiche_pk: int
+    porteur_id: str
+    identity: dict[str, Any]
+
+
+class _BatchIndex:
+    """The index as the batch sees it: what the store held under the batch's keys when
+    the batch began (at most cap + 1 fiches per key) plus the batch's own fiches."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.fetched: set[str] = set()
+        self.held: dict[str, list[int]] = {}
+        self.records: dict[int, Any] = {}
+
+    def load(self, held: Mapping[str, list[int]], records: Mapping[int, Any]) -> None:
+        for key, pks in held.items():  # the store's fiches come before the batch's
+            self.held[key] = [*pks, *self.held.get(key, ())]
+        self.fetched.update(held)
+        self.records.update(records)
+
+    def candidates(self, digests: Iterable[str], skip_fiche: int) -> list[Any]:
+        """As `Matching.candidates`: a key held by more than `cap` fiches is skipped."""
+        wanted = {pk for d in dict.fromkeys(digests) if len(self.held.get(d, ())) <= self.cap
+                  for pk in self.held.get(d, ())}
+        return [self.records[pk] for pk in sorted(wanted)
+                if pk != skip_fiche and pk in self.records]
+
+    def add(self, fiche: IndexedFiche, digests: Iterable[str]) -> None:
+        self.records[fiche.fiche_pk] = fiche
+        for digest in dict.fromkeys(digests):
+            self.held.setdefault(digest, []).append(fiche.fiche_pk)
+
+
 def new_porteur_id() -> str:
     return "prt_" + secrets.token_hex(12)
 
@@ -88,6 +129,13 @@ class OnlineMatcher:
         self.cap = hub.settings.match_candidates_per_key
         self.stripes = hub.settings.match_lock_stripes
         self._digests: dict[bytes, list[str]] = {}
+        self._locked: list[str] = []
+        self._batch: _BatchIndex | None = None
+        self._porteurs: dict[str, list[str]] = {}
+        self._links: list[dict[str, Any]] = []
+        self._indexed: list[tuple[int, str, dict[str, Any], list[str]]] = []
+        self._reviews: list[dict[str, Any]] = []
+        self._resolved_at: dt.datetime | None = None
 
     def digests(self, identity: Mapping[str, Any]) -> list[str]:
         """The identity's blocking-key digests (computed once per identity in a batch: the
@@ -100,8 +148,8 @@ class OnlineMatcher:
 
     def lock(self, identities: Iterable[Mapping[str, Any]]) -> None:
         """Lock every key of the batch before the first candidate is read."""
-        striped = {f"{int(d[:8], 16) % self.stripes:08x}" for i in identities
-                   for d in self.digests(i)}
+        self._locked = list(dict.fromkeys(d for i in identities for d in self.digests(i)))
+        striped = {f"{int(d[:8], 16) % self.stripes:08x}" for d in self._locked}
         self.uow.matching.lock_keys(striped)
 
     def match(self, identity: Mapping[str, Any], *, skip_fiche: int | None = None,
@@ -114,7 +162,11 @@ class OnlineMatcher:
 
     def resolve_new(self, fiche_pk: int, identity: dict[str, Any],
                     now: dt.datetime) -> Resolution:
-        decision, rows, digests = self.match(identity, skip_fiche=fiche_pk)
+        """Resolve a fiche never processed before; nothing is written until `flush`."""
+        digests = self.digests(identity)
+        batch = self._batch_for(digests)
+        rows = batch.candidates(digests, skip_fiche=fiche_pk)
+        decision = self._decide(identity, rows)
         if decision.kind == "link" and decision.porteur_id and decision.explanation:
             porteur_id, method, created = decision.porteur_id, "auto", False
             evidence = {"probabilite": round(decision.score, 6),
@@ -122,21 +174,61 @@ class OnlineMatcher:
         else:
             porteur_id, method, created, evidence = new_porteur_id(), "new", True, {}
             status = "provisional" if decision.kind == "review" else "active"
-            self.uow.porteurs.create_many([porteur_id], now, status=status)
-        self.uow.porteurs.link_many([{"fiche_pk": fiche_pk, "porteur_id": porteur_id,
-                                      "method": method, "evidence": evidence, "linked_at": now}])
-        self.uow.matching.index(fiche_pk, porteur_id, identity, digests, now, fresh=True)
-        items = self._open_items(fiche_pk, porteur_id, identity, rows, decision, now) \
-            if decision.kind == "review" else ()
-        return Resolution(porteur_id, method, created, items)
+            self._porteurs.setdefault(status, []).append(porteur_id)
+        self._links.append({"fiche_pk": fiche_pk, "porteur_id": porteur_id,
+                            "method": method, "evidence": evidence, "linked_at": now})
+        self._indexed.append((fiche_pk, porteur_id, identity, digests))
+        self._resolved_at = now
+        batch.add(IndexedFiche(fiche_pk, porteur_id, identity), digests)
+        if decision.kind == "review":
+            self._reviews.extend(
+                self._review_rows(fiche_pk, porteur_id, identity, rows, decision, now))
+        return Resolution(porteur_id, method, created)
+
+    def flush(self) -> None:
+        """Write what `resolve_new` decided: porteurs first (links and index refer to them),
+        then links, index entries and the review items not already known."""
+        if self._resolved_at is None:
+            return
+        for status, porteur_ids in self._porteurs.items():
+            self.uow.porteurs.create_many(porteur_ids, self._resolved_at, status=status)
+        self.uow.porteurs.link_many(self._links)
+        self.uow.matching.index_fresh(self._indexed, self._resolved_at)
+        self.uow.matching.open_reviews(self._new_reviews(self._reviews))
+        self._porteurs, self._links, self._indexed, self._reviews = {}, [], [], []
+        self._resolved_at = None
+
+    def _batch_for(self, digests: list[str]) -> _BatchIndex:
+        """The batch's view of the index, read for all the locked keys at the first fiche
+        (and for any key not read yet, should a caller resolve a fiche it did not lock)."""
+        if self._batch is None:
+            self._batch = _BatchIndex(self.cap)
+        missing = [d for d in dict.fromkeys([*self._locked, *digests])
+                   if d not in self._batch.fetched]
+        if missing:
+            self._batch.load(*self.uow.matching.indexed_under(missing, self.cap))
+        return self._batch
+
+    def _new_reviews(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Pair memory for new fiches: their porteur is new, so no item is queued for it
+        yet; only a judgement on the fiche itself (normally none) can hold an item back."""
+        judged = self.uow.matching.judged_different_from(r["fiche_pk"] for r in rows) \
+            if rows else {}
+        if not judged:
+            return rows
+        fiches = self.uow.matching.fiches_of({r["candidate_porteur_id"] for r in rows})
+        return [r for r in rows
+                if not judged.get(r["fiche_pk"], set()) & set(fiches[r["candidate_porteur_id"]])]
 
     def refresh(self, fiche_pk: int, porteur_id: str, identity: dict[str, Any],
                 now: dt.datetime) -> tuple[int, ...]:
         """A new version: re-index if the identity changed, and re-match. An update never
         moves a fiche by itself; a likely match opens a review item, unless the pair was
         already judged different or is already waiting in the queue."""
+        self.flush()  # it reads the store: the batch's earlier fiches must be there
         if self.uow.matching.identity_of(fiche_pk) == identity:
             return ()
+        self._batch = None  # the index changes under the batch: read it again
         decision, rows, digests = self.match(identity, skip_porteur=porteur_id)
         self.uow.matching.index(fiche_pk, porteur_id, identity, digests, now)
         if decision.kind == "new":
@@ -149,20 +241,28 @@ class OnlineMatcher:
 
     def _open_items(self, fiche_pk: int, porteur_id: str, identity: Mapping[str, Any],
                     rows: list[Any], decision: Decision, now: dt.datetime) -> tuple[int, ...]:
+        return tuple(self.uow.matching.open_review(row) for row in self._review_rows(
+            fiche_pk, porteur_id, identity, rows, decision, now)
+            if not self._already_known(porteur_id, row["candidate_porteur_id"]))
+
+    def _review_rows(self, fiche_pk: int, porteur_id: str, identity: Mapping[str, Any],
+                     rows: list[Any], decision: Decision,
+                     now: dt.datetime) -> list[dict[str, Any]]:
+        """One review item per likely porteur, against its closest fiche."""
         record = normalise_record(identity)
-        opened = []
+        items = []
         for candidate in (decision.porteur_id, *decision.conflicts):
-            if candidate is None or self._already_known(porteur_id, candidate):
+            if candidate is None:
                 continue
             scored = [(self.model.score(record, normalise_record(r.identity)), r)
                       for r in rows if r.porteur_id == candidate]
             explanation, best = max(scored, key=lambda pair: pair[0].probability)
-            opened.append(self.uow.matching.open_review({
+            items.append({
                 "fiche_pk": fiche_pk, "porteur_id": porteur_id,
                 "candidate_fiche_pk": best.fiche_pk, "candidate_porteur_id": candidate,
                 "probability": explanation.probability, "explanation": explanation.to_dict(),
-                "opened_at": now}))
-        return tuple(opened)
+                "opened_at": now})
+        return items
 
     def _already_known(self, porteur_id: str, candidate: str) -> bool:
         """Judged different before (at the fiche level, so it follows merges), or queued."""

@@ -82,6 +82,7 @@ def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int],
             orjson.loads(fiche["payload"]) if fiche["payload"] else None,
         ))
         fiche["processed_version"], fiche["payload"] = row.version, row.payload
+    matcher.flush()
     uow.fiches.mark_processed([
         {k: v for k, v in f.items() if k != "payload"} for f in state.values()
     ])

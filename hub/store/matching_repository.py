@@ -44,6 +44,18 @@ def _candidate_keys_query(count: int) -> sa.TextClause:
     return sa.text(" UNION ALL ".join(parts))
 
 
+_LATERAL_KEYS_QUERY = sa.text(
+    "SELECT k.key, m.fiche_pk FROM unnest(CAST(:keys AS varchar[])) AS k(key) "
+    "CROSS JOIN LATERAL (SELECT fiche_pk FROM match_keys WHERE match_keys.key = k.key "
+    "LIMIT :cap) AS m")
+_UNION_CHUNK = 200
+_IN_CHUNK = 5000
+
+
+def _chunks(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
 class Matching:
     """The index keeps each fiche's normalised identity sealed with the fiche's data key
     (so an erasure shreds it too) and its blocking keys as digests."""
@@ -74,19 +86,37 @@ class Matching:
     def candidates(self, digests: Sequence[str], per_key_cap: int) -> list[sa.Row]:
         """Indexed records sharing a key; a key held by more than `per_key_cap` fiches says
         too little (a common name with no date) and is skipped, as the batch skips it."""
+        held, records = self.indexed_under(digests, per_key_cap)
+        wanted = {pk for pks in held.values() if len(pks) <= per_key_cap for pk in pks}
+        return [records[pk] for pk in sorted(wanted) if pk in records]
+
+    def indexed_under(self, digests: Iterable[str], per_key_cap: int
+                      ) -> tuple[dict[str, list[int]], dict[int, Any]]:
+        """For a whole batch's key digests, in two statements: the fiches under each key
+        (at most `per_key_cap + 1`: one more says the key is too common) and the opened
+        records of the fiches under keys within the cap (erased fiches left out)."""
+        unique = list(dict.fromkeys(digests))
+        held: dict[str, list[int]] = {digest: [] for digest in unique}
+        for key, fiche_pk in self._fiches_under(unique, per_key_cap + 1):
+            held[key].append(fiche_pk)
+        wanted = sorted({pk for pks in held.values() if len(pks) <= per_key_cap for pk in pks})
+        rows: list[sa.Row] = []
+        for chunk in _chunks(wanted, _IN_CHUNK):
+            rows.extend(self.conn.execute(
+                sa.select(match_records).where(match_records.c.fiche_pk.in_(chunk))))
+        return held, {row.fiche_pk: row for row in self._opened(rows)}
+
+    def _fiches_under(self, digests: list[str], limit: int) -> list[sa.Row]:
         if not digests:
             return []
-        unique = list(dict.fromkeys(digests))
-        params: dict[str, Any] = {f"k{i}": digest for i, digest in enumerate(unique)}
-        params["cap"] = per_key_cap + 1
-        by_key: dict[str, list[int]] = defaultdict(list)
-        for key, fiche_pk in self.conn.execute(_candidate_keys_query(len(unique)), params):
-            by_key[key].append(fiche_pk)
-        wanted = {pk for pks in by_key.values() if len(pks) <= per_key_cap for pk in pks}
-        if not wanted:
-            return []
-        query = sa.select(match_records).where(match_records.c.fiche_pk.in_(sorted(wanted)))
-        return self._opened(list(self.conn.execute(query)))
+        if self.conn.dialect.name == "postgresql":  # one statement for the whole batch
+            return list(self.conn.execute(_LATERAL_KEYS_QUERY, {"keys": digests, "cap": limit}))
+        found: list[sa.Row] = []
+        for chunk in _chunks(digests, _UNION_CHUNK):  # SQLite caps compound selects at 500
+            params: dict[str, Any] = {f"k{i}": digest for i, digest in enumerate(chunk)}
+            found.extend(self.conn.execute(_candidate_keys_query(len(chunk)),
+                                           {**params, "cap": limit}))
+        return found
 
     def index(self, fiche_pk: int, porteur_id: str, identity: dict[str, Any],
               digests: Sequence[str], now: dt.datetime, *, fresh: bool = False) -> None:
@@ -95,13 +125,24 @@ class Matching:
             self.conn.execute(sa.delete(match_keys).where(match_keys.c.fiche_pk == fiche_pk))
             self.conn.execute(sa.delete(match_records).where(
                 match_records.c.fiche_pk == fiche_pk))
-        sealed = self.keys.seal(fiche_pk, identity_context(fiche_pk),
-                                orjson.dumps(identity).decode("utf-8"))
-        self.conn.execute(sa.insert(match_records).values(
-            fiche_pk=fiche_pk, porteur_id=porteur_id, identity=sealed, indexed_at=now))
-        if digests:
-            self.conn.execute(sa.insert(match_keys),
-                              [{"key": d, "fiche_pk": fiche_pk} for d in dict.fromkeys(digests)])
+        self.index_fresh([(fiche_pk, porteur_id, identity, digests)], now)
+
+    def index_fresh(self, entries: Sequence[tuple[int, str, dict[str, Any], Sequence[str]]],
+                    now: dt.datetime) -> None:
+        """Index fiches never indexed before, (fiche_pk, porteur_id, identity, digests)
+        each, with one insert per table."""
+        if not entries:
+            return
+        self.keys.load(pk for pk, _p, _i, _d in entries)
+        self.conn.execute(sa.insert(match_records), [
+            {"fiche_pk": pk, "porteur_id": porteur_id, "indexed_at": now,
+             "identity": self.keys.seal(pk, identity_context(pk),
+                                        orjson.dumps(identity).decode("utf-8"))}
+            for pk, porteur_id, identity, _d in entries])
+        keys = [{"key": d, "fiche_pk": pk} for pk, _p, _i, digests in entries
+                for d in dict.fromkeys(digests)]
+        if keys:
+            self.conn.execute(sa.insert(match_keys), keys)
 
     def identity_of(self, fiche_pk: int) -> dict[str, Any] | None:
         query = sa.select(match_records.c.fiche_pk, match_records.c.identity).where(
@@ -146,6 +187,24 @@ class Matching:
         result = self.conn.execute(sa.insert(review_items).values(**values, status=OPEN)
                                    .returning(review_items.c.id))
         return result.scalar_one()
+
+    def open_reviews(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Open many review items with one insert."""
+        if rows:
+            self.conn.execute(sa.insert(review_items), [{**row, "status": OPEN} for row in rows])
+
+    def judged_different_from(self, fiche_pks: Iterable[int]) -> dict[int, set[int]]:
+        """For each of these fiches, the fiches it was judged different from."""
+        pks = sorted(set(fiche_pks))
+        found: dict[int, set[int]] = defaultdict(set)
+        j = match_judgements.c
+        for chunk in _chunks(pks, _IN_CHUNK):
+            query = sa.select(j.fiche_a, j.fiche_b).where(
+                j.decision == "different", j.fiche_a.in_(chunk) | j.fiche_b.in_(chunk))
+            for a, b in self.conn.execute(query):
+                found[a].add(b)
+                found[b].add(a)
+        return found
 
     def open_items_between(self, porteur_a: str, porteur_b: str) -> int:
         pair = (review_items.c.porteur_id.in_([porteur_a, porteur_b])
