@@ -26,6 +26,7 @@ Also printed: raw CSV parsing (decode + csv.reader), the floor of any CSV connec
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
@@ -93,8 +94,9 @@ def _env(data_dir: Path, port: int) -> dict[str, str]:
 class FreshHub:
     """A copy of the prepared hub, its API and worker running, and a member client."""
 
-    def __init__(self, template: Path, data_dir: Path) -> None:
+    def __init__(self, template: Path, data_dir: Path, worker: bool = True) -> None:
         shutil.copytree(template, data_dir)
+        self.worker = worker
         self.port = free_port()
         self.env = _env(data_dir, self.port)
         self.data_dir = data_dir
@@ -105,13 +107,13 @@ class FreshHub:
 
     def __enter__(self) -> FreshHub:
         logs = self.data_dir / "logs"
-        self._running = running([start_api(self.env, logs, self.port),
-                                 start_worker(self.env, logs, "hub-worker")])
+        processes = [start_api(self.env, logs, self.port)]
+        if self.worker:
+            processes.append(start_worker(self.env, logs, "hub-worker"))
+        self._running = running(processes)
         self._running.__enter__()
-        try:  # warm the API's signed path (auth, store) before any clock starts
+        with contextlib.suppress(HubNotFound):  # warm the API's signed path before any clock
             self.client.get_fiche(MEMBER, "echauffement")
-        except HubNotFound:
-            pass
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -176,48 +178,71 @@ def direct_push(hub: FreshHub, fiches: list[dict[str, Any]],
 
 
 def _line(name: str, count: int, seconds: float, drained: float | None) -> str:
-    text = f"{name:<32}: {count / seconds:9,.0f} records/s ({count} accepted in {seconds:.1f} s)"
+    text = f"{name:<34}: {count / seconds:9,.0f} records/s ({count} accepted in {seconds:.1f} s)"
     if drained is not None:
         text += f"; all processed after {drained:.1f} s ({count / drained:,.0f}/s)"
     return text
+
+
+Run = tuple[int, float, float | None]
+
+
+def measure(base: Path, template: Path, export: Path, fiches: list[dict[str, Any]],
+            args: argparse.Namespace, worker: bool) -> dict[str, Run]:
+    """Connector and direct push on fresh hubs, `args.rounds` pairs; best of each kind."""
+    mapping, best = Mapping.load(MAPPING), {}
+    processed = args.processed and worker
+    for number in range(args.rounds):
+        order = ("connector", "direct") if number % 2 == 0 else ("direct", "connector")
+        for kind in order:
+            folder = base / f"{kind}-{number}-{'w' if worker else 'a'}"
+            with FreshHub(template, folder, worker) as hub:
+                run = (connector_run(hub, mapping, export, processed) if kind == "connector"
+                       else direct_push(hub, fiches, processed))
+            print(f"  round {number + 1} {kind:<9}: {run[0] / run[1]:9,.0f} records/s", flush=True)
+            if kind not in best or run[1] < best[kind][1]:
+                best[kind] = run
+            shutil.rmtree(folder, ignore_errors=True)
+    return best
+
+
+def report(title: str, best: dict[str, Run]) -> None:
+    (sent, run_s, run_drained), (pushed, push_s, push_drained) = best["connector"], best["direct"]
+    print(title)
+    print(_line("  connector CSV -> hub accepted", sent, run_s, run_drained))
+    print(_line("  direct push (hub's ingest rate)", pushed, push_s, push_drained))
+    print(f"  ratio connector / direct push     : {(sent / run_s) / (pushed / push_s):.3f} "
+          "(target >= 0.8)", flush=True)
+
+
+MODES = {"worker": [True], "api-only": [False], "both": [True, False]}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--lines", type=int, default=100_000, help="rows of the CSV export")
     parser.add_argument("--rounds", type=int, default=1,
-                        help="connector/direct pairs, order alternating; best of each kept")
+                        help="connector/direct pairs per mode, order alternating; best kept")
+    parser.add_argument("--mode", choices=sorted(MODES), default="both",
+                        help="hub with its worker running (as deployed), API only, or both")
     parser.add_argument("--processed", action="store_true",
-                        help="also wait until the worker processed every fiche")
+                        help="with the worker: also wait until it processed every fiche")
     args = parser.parse_args()
-    mapping = Mapping.load(MAPPING)
     with tempfile.TemporaryDirectory(prefix="bench-connector-") as folder:
         base = Path(folder)
         started = time.perf_counter()
         export, template = prepare(base, args.lines)
-        fiches = mapped_fiches(mapping, export)
-        print(f"lines={args.lines} member={MEMBER} batches of {BATCH}; prepared export, "
-              f"network and {args.lines} consents in {time.perf_counter() - started:.0f} s "
+        fiches = mapped_fiches(Mapping.load(MAPPING), export)
+        print(f"lines={args.lines} member={MEMBER} batches of {BATCH}; export, network and "
+              f"{args.lines} consents prepared in {time.perf_counter() - started:.0f} s "
               "(not timed)", flush=True)
         rows, raw_s = raw_parse(export)
-        best: dict[str, tuple[int, float, float | None]] = {}
-        for number in range(args.rounds):
-            order = ("connector", "direct") if number % 2 == 0 else ("direct", "connector")
-            for kind in order:
-                with FreshHub(template, base / f"{kind}-{number}") as hub:
-                    run = (connector_run(hub, mapping, export, args.processed)
-                           if kind == "connector" else direct_push(hub, fiches, args.processed))
-                print(f"  round {number + 1} {kind:<9}: {run[0] / run[1]:9,.0f} records/s",
-                      flush=True)
-                if kind not in best or run[1] < best[kind][1]:
-                    best[kind] = run
-                shutil.rmtree(base / f"{kind}-{number}", ignore_errors=True)
-    (sent, run_s, run_drained), (pushed, push_s, push_drained) = best["connector"], best["direct"]
-    print(f"baseline raw CSV parsing        : {rows / raw_s:9,.0f} records/s ({raw_s:.2f} s)")
-    print(_line("connector CSV -> hub accepted", sent, run_s, run_drained))
-    print(_line("direct push (hub ingest rate)", pushed, push_s, push_drained))
-    print(f"ratio connector / direct push   : {(sent / run_s) / (pushed / push_s):.3f} "
-          "(target >= 0.8)")
+        print(f"baseline raw CSV parsing (decode + csv.reader): {rows / raw_s:,.0f} records/s")
+        for worker in MODES[args.mode]:
+            title = ("hub = API + worker (embedded SQLite, file broker)" if worker
+                     else "hub = API only (worker stopped: the ingest path alone)")
+            print(title, flush=True)
+            report(title, measure(base, template, export, fiches, args, worker))
     return 0
 
 

@@ -178,18 +178,24 @@ class HubClient:
         if body:
             prepared.headers["Content-Type"] = "application/json"
         try:
-            response = self.session.send(prepared, timeout=self.timeout)
+            # stream=True, then one read of the whole body: requests' default reads it in
+            # 10 kB chunks, each re-taking the GIL, which stalls this call behind a busy
+            # thread (the runner maps the next batch while this one is in flight).
+            response = self.session.send(prepared, timeout=self.timeout, stream=True)
+            try:
+                content = b"".join(response.iter_content(chunk_size=None))
+            finally:
+                response.close()
         except requests.RequestException as exc:
             raise HubUnavailable(
                 "Hub injoignable (réseau ou délai dépassé) : réessayez plus tard.",
                 "Hub unreachable (network error or timeout): try again later.",
             ) from exc
-        return _read_answer(response)
+        return _read_answer(response.status_code, content, response.headers.get("Retry-After"))
 
 
-def _read_answer(response: requests.Response) -> dict[str, Any]:
-    status = response.status_code
-    payload = _json_or_none(response)
+def _read_answer(status: int, content: bytes, retry_after: str | None) -> dict[str, Any]:
+    payload = _json_or_none(content)
     if status < 300:
         if not isinstance(payload, dict):
             raise HubProtocolError(
@@ -198,13 +204,13 @@ def _read_answer(response: requests.Response) -> dict[str, Any]:
                 status=status,
             )
         return payload
-    raise _error_for(status, payload, response.headers.get("Retry-After"))
+    raise _error_for(status, payload, retry_after)
 
 
-def _json_or_none(response: requests.Response) -> Any:
+def _json_or_none(content: bytes) -> Any:
     try:
-        return response.json()
-    except ValueError:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
         return None
 
 

@@ -86,6 +86,20 @@ def _put(target: dict[str, Any], parts: list[str | int], value: Any) -> None:
     node[last] = value
 
 
+def _setter(parts: list[str | int]) -> Callable[[dict[str, Any], Any], None]:
+    """`_put` for one target path, specialised for the usual "a", "a.b" and "a.b.c" shapes."""
+    if not all(isinstance(part, str) for part in parts) or not 1 <= len(parts) <= 3:
+        return lambda target, value: _put(target, parts, value)
+    if len(parts) == 1:
+        return lambda target, value: target.__setitem__(parts[0], value)
+    if len(parts) == 2:
+        first, last = parts
+        return lambda target, value: target.setdefault(first, {}).__setitem__(last, value)
+    first, middle, last = parts
+    return lambda target, value: (
+        target.setdefault(first, {}).setdefault(middle, {}).__setitem__(last, value))
+
+
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "texte": str,
     "entier": parsers.parse_integer,
@@ -107,6 +121,7 @@ class FieldRule:
         self.target = target
         self.path = "$." + target
         self.parts = path_parts(target)
+        self.put = _setter(self.parts)
         self.source: str | None = spec.get("source")
         self.constant = spec.get("constante", ABSENT)
         self.kind: str = spec.get("type", "texte")
@@ -121,6 +136,7 @@ class FieldRule:
         self._plain = self.kind == "texte" and not (self.values or self.pad or self.case)
         formats = spec.get("formats")
         self._parse = self._parser(formats)
+        self._convert = self._converter()
         self.getter: Callable[[Any], Any] = self._getter(self.source)
 
     def _parser(self, formats: list[str] | None) -> Callable[[str], Any]:
@@ -153,17 +169,21 @@ class FieldRule:
         if self.constant is not ABSENT:
             return self.constant
         raw = self.getter(record)
-        if raw is None or raw is ABSENT or (isinstance(raw, str) and not raw.strip()):
-            if self.required:
-                raise ValueError("valeur_manquante")
-            return self.default
-        if self.prefix:
-            return self.prefix + str(raw).strip()
-        if self._plain and isinstance(raw, str):
-            return raw.strip()
-        if self.kind == "liste":
-            return self._list(raw)
-        return self._one(raw)
+        if raw.__class__ is str:  # the common case (CSV cells, JSON strings) first
+            text = raw.strip()
+            if text:
+                if self.prefix:
+                    return self.prefix + text
+                if self._plain:
+                    return text
+                return self._list(text) if self.kind == "liste" else self._convert(text)
+        elif raw is not None and raw is not ABSENT and not (isinstance(raw, str) and not raw.strip()):
+            if self.prefix:
+                return self.prefix + str(raw).strip()
+            return self._list(raw) if self.kind == "liste" else self._one(raw)
+        if self.required:
+            raise ValueError("valeur_manquante")
+        return self.default
 
     def _list(self, raw: Any) -> list[Any]:
         items = raw if isinstance(raw, list) else str(raw).split(self.separator)
@@ -173,19 +193,33 @@ class FieldRule:
     def _one(self, raw: Any) -> Any:
         if isinstance(raw, bool | int | float) and self.kind in ("nombre", "entier", "booleen"):
             return raw
-        text = str(raw).strip()
+        return self._convert(str(raw).strip())
+
+    def _converter(self) -> Callable[[str], Any]:
+        """From stripped, non-empty text to the value: chosen once per rule."""
         if self.values:
-            mapped = self.values.get(normalize_label(text), ABSENT)
-            if mapped is ABSENT:
-                if self.others is ABSENT:
-                    raise ValueError("valeur_inconnue")
-                return self.others
-            return mapped
-        try:
-            value = self._parse(text)
-        except ValueError as exc:
-            raise ValueError(_CODES.get(self.kind, "valeur_invalide")) from exc
-        return self._shape(value)
+            return self._label
+        shaped = bool(self.pad or self.case)
+        if self.kind in ("texte", "liste"):
+            return self._shape if shaped else str
+        parse, code = self._parse, _CODES.get(self.kind, "valeur_invalide")
+
+        def convert(text: str) -> Any:
+            try:
+                value = parse(text)
+            except ValueError as exc:
+                raise ValueError(code) from exc
+            return self._shape(value) if shaped else value
+
+        return convert
+
+    def _label(self, text: str) -> Any:
+        mapped = self.values.get(normalize_label(text), ABSENT)
+        if mapped is ABSENT:
+            if self.others is ABSENT:
+                raise ValueError("valeur_inconnue")
+            return self.others
+        return mapped
 
     def _shape(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -293,7 +327,7 @@ class Mapping:
                 problems.append(rule.problem(str(exc)))
                 continue
             if value is not ABSENT:
-                _put(fiche, rule.parts, value)
+                rule.put(fiche, value)
         if self.fiche_version is not None:
             try:
                 version = self.fiche_version.value(record)

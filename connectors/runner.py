@@ -96,6 +96,7 @@ class Runner:
         self.batch_size = max(1, min(batch_size, MAX_BATCH))
         self._validator = validator("fiche")
         self._in_flight: tuple[list[_Pending], Future[BatchResult]] | None = None
+        self._pool: ThreadPoolExecutor | None = None
 
     def run(self) -> RunSummary:
         """Read, map, validate, push; stop cleanly if the hub is unavailable.
@@ -110,6 +111,7 @@ class Runner:
         self._in_flight = None
         try:
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="push") as pool:
+                self._pool = pool
                 pending: dict[str, _Pending] = {}
                 for record in self.source.changes(since):
                     summary.read += 1
@@ -117,39 +119,60 @@ class Runner:
                         newest = record.modified_at
                     self._take(record, state, pending, summary)
                     if len(pending) >= self.batch_size:
-                        self._submit(pool, list(pending.values()), state, summary)
+                        self._submit(list(pending.values()), state, summary)
                         pending = {}
                 if pending:
-                    self._submit(pool, list(pending.values()), state, summary)
+                    self._submit(list(pending.values()), state, summary)
                 self._settle_in_flight(state, summary)
             summary.missing_columns = self.source.missing_columns()
             self._withdrawals(state, summary)
         except HubUnavailable as exc:
             summary.stopped = exc.code
         finally:
+            self._pool = None
             self.rejects.close()
         if summary.complete and newest is not None:
             state.cursor = newest.isoformat()
         self.checkpoint.commit(state)
         return summary
 
-    def _submit(self, pool: ThreadPoolExecutor, batch: list[_Pending], state: CheckpointState,
+    def _submit(self, batch: list[_Pending], state: CheckpointState,
                 summary: RunSummary) -> None:
-        self._settle_in_flight(state, summary)
-        future = pool.submit(self.client.push_fiches, [p.fiche for p in batch])
-        self._in_flight = (batch, future)
+        """Send `batch` as soon as the batch in flight is answered, then settle that one
+        (acknowledging it costs a journal fsync: the hub need not wait for it). A batch in
+        flight that failed is settled first: a hub down stops the run before the next."""
+        previous, self._in_flight = self._in_flight, None
+        if previous is not None and previous[1].exception() is not None:
+            self._settle_result(*previous, state, summary)
+            previous = None
+        assert self._pool is not None
+        self._in_flight = (batch, self._pool.submit(self.client.push_fiches,
+                                                    [p.fiche for p in batch]))
+        if previous is not None:
+            self._settle_result(*previous, state, summary)
 
     def _settle_in_flight(self, state: CheckpointState, summary: RunSummary) -> None:
         if self._in_flight is None:
             return
         batch, future = self._in_flight
         self._in_flight = None
+        self._settle_result(batch, future, state, summary)
+
+    def _settle_result(self, batch: list[_Pending], future: Future[BatchResult],
+                       state: CheckpointState, summary: RunSummary) -> None:
         try:
             result = future.result()
         except HubRequestRejected as exc:
             self._split(batch, state, summary, exc)
             return
         self._settle(batch, result, state, summary, retry_versions=True)
+
+    def _call(self, function: Callable[..., Any], *args: Any) -> Any:
+        """A hub call from this thread, queued behind the batch in flight (calls stay in
+        order, one at a time)."""
+        if self._pool is None:
+            return function(*args)
+        return self._pool.submit(function, *args).result()
 
     def _take(self, record: SourceRecord, state: CheckpointState,
               pending: dict[str, _Pending], summary: RunSummary) -> None:
@@ -170,7 +193,7 @@ class Runner:
             return
         version_mapped = "version" in fiche
         fiche.setdefault("version", known.version + 1 if known else 1)
-        errors = self._validator.errors(fiche)
+        errors = [] if self._validator.is_valid(fiche) else self._validator.errors(fiche)
         if errors:
             summary.rejected_local += 1
             self.rejects.write(record.line, fiche.get("fiche_id"), "validation", errors)
@@ -196,7 +219,7 @@ class Runner:
               *, retry_versions: bool = True) -> None:
         """Push one batch synchronously (halves of a refused batch, conflict resends)."""
         try:
-            result = self.client.push_fiches([p.fiche for p in batch])
+            result = self._call(self.client.push_fiches, [p.fiche for p in batch])
         except HubRequestRejected as exc:
             self._split(batch, state, summary, exc)
             return
@@ -231,7 +254,8 @@ class Runner:
         """The hub holds a newer version than the checkpoint knows (a lost acknowledgement):
         continue from the hub's version, once."""
         for entry in batch:
-            current = self.client.get_fiche(self.client.member_id, entry.fiche["fiche_id"])
+            current = self._call(self.client.get_fiche, self.client.member_id,
+                                 entry.fiche["fiche_id"])
             entry.fiche["version"] = int(current["version"]) + 1
         self._push(batch, state, summary, retry_versions=False)
 
