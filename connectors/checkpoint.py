@@ -86,7 +86,7 @@ class Checkpoint:
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
-        _fsync_dir(self.path.parent)
+        fsync_dir(self.path.parent)
         self.journal.unlink(missing_ok=True)
 
     def _read_snapshot(self) -> CheckpointState:
@@ -133,7 +133,7 @@ def _apply(state: CheckpointState, entries: dict[str, Any], removed: list[str]) 
         state.known.pop(key, None)
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:
