@@ -21,6 +21,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -37,6 +38,7 @@ from connectors.results import BatchResult
 from schemas import validator
 
 MAX_BATCH = 500
+_READY_AHEAD = 2  # batches handed to the sending thread and not yet settled
 _VERSION_CODES = {"version_conflict", "stale_version"}
 _NO_DATE = MappingProblem(
     "$.mis_a_jour_le", "valeur_manquante",
@@ -69,6 +71,10 @@ class RunSummary:
         return dataclasses.asdict(self)
 
 
+class _NotSent(Exception):
+    """A queued batch left unsent because the run is stopping (never settled)."""
+
+
 @dataclasses.dataclass
 class _Pending:
     key: str
@@ -95,20 +101,23 @@ class Runner:
         self.rejects = rejects
         self.batch_size = max(1, min(batch_size, MAX_BATCH))
         self._validator = validator("fiche")
-        self._in_flight: tuple[list[_Pending], Future[BatchResult]] | None = None
+        self._sent: deque[tuple[list[_Pending], Future[BatchResult]]] = deque()
+        self._stopping = False
         self._pool: ThreadPoolExecutor | None = None
 
     def run(self) -> RunSummary:
         """Read, map, validate, push; stop cleanly if the hub is unavailable.
 
-        While the hub answers one batch, the next one is read and mapped (one batch in
-        flight, sent from a worker thread); results are settled on this thread, in order.
+        Batches are sent one at a time from a worker thread; while the hub answers one,
+        the next waits ready and a third is read and mapped here. Results are settled
+        on this thread, in order: a batch is acknowledged only once the hub accepted it.
         """
         state = self.checkpoint.load()
         since = dt.datetime.fromisoformat(state.cursor) if state.cursor else None
         summary = RunSummary()
         newest = since
-        self._in_flight = None
+        self._sent.clear()
+        self._stopping = False
         try:
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="push") as pool:
                 self._pool = pool
@@ -123,7 +132,7 @@ class Runner:
                         pending = {}
                 if pending:
                     self._submit(list(pending.values()), state, summary)
-                self._settle_in_flight(state, summary)
+                self._settle_all(state, summary)
             summary.missing_columns = self.source.missing_columns()
             self._withdrawals(state, summary)
         except HubUnavailable as exc:
@@ -138,25 +147,40 @@ class Runner:
 
     def _submit(self, batch: list[_Pending], state: CheckpointState,
                 summary: RunSummary) -> None:
-        """Send `batch` as soon as the batch in flight is answered, then settle that one
-        (acknowledging it costs a journal fsync: the hub need not wait for it). A batch in
-        flight that failed is settled first: a hub down stops the run before the next."""
-        previous, self._in_flight = self._in_flight, None
-        if previous is not None and previous[1].exception() is not None:
-            self._settle_result(*previous, state, summary)
-            previous = None
+        """Queue `batch` for sending. One batch is sent at a time; while the hub answers it,
+        the next one waits ready to go, so the hub never waits for this thread to map.
+        Answered batches are settled in order, before a third one is queued."""
+        while self._sent and (len(self._sent) >= _READY_AHEAD or self._sent[0][1].done()):
+            self._settle_oldest(state, summary)
         assert self._pool is not None
-        self._in_flight = (batch, self._pool.submit(self.client.push_fiches,
-                                                    [p.fiche for p in batch]))
-        if previous is not None:
-            self._settle_result(*previous, state, summary)
+        self._sent.append((batch, self._pool.submit(self._send, [p.fiche for p in batch])))
 
-    def _settle_in_flight(self, state: CheckpointState, summary: RunSummary) -> None:
-        if self._in_flight is None:
-            return
-        batch, future = self._in_flight
-        self._in_flight = None
-        self._settle_result(batch, future, state, summary)
+    def _send(self, fiches: list[dict[str, Any]]) -> BatchResult:
+        """On the sending thread: push, unless an earlier batch found the hub down or the
+        credentials refused (the run is stopping: one failing call, not one per batch)."""
+        if self._stopping:
+            raise _NotSent
+        try:
+            return self.client.push_fiches(fiches)
+        except HubRequestRejected:
+            raise  # this batch only: it is split, the next ones go on
+        except BaseException:
+            self._stopping = True
+            raise
+
+    def _settle_all(self, state: CheckpointState, summary: RunSummary) -> None:
+        while self._sent:
+            self._settle_oldest(state, summary)
+
+    def _settle_oldest(self, state: CheckpointState, summary: RunSummary) -> None:
+        batch, future = self._sent.popleft()
+        try:
+            self._settle_result(batch, future, state, summary)
+        except BaseException:  # the run stops: what waits is not sent (nor acknowledged)
+            for _, waiting in self._sent:
+                waiting.cancel()
+            self._sent.clear()
+            raise
 
     def _settle_result(self, batch: list[_Pending], future: Future[BatchResult],
                        state: CheckpointState, summary: RunSummary) -> None:
