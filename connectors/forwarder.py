@@ -22,7 +22,6 @@ retried: they need a fix of the endpoint or of its configuration.
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -30,6 +29,7 @@ from collections.abc import Callable, Mapping
 import requests
 
 from connectors import signing
+from connectors.backoff import backoff_delay, retry_after_seconds
 from connectors.errors import ForwardError
 
 USER_AGENT = "capactif-receiver/1"
@@ -78,7 +78,8 @@ class Forwarder:
             if status is not None and 200 <= status < 300:
                 return
             retryable = status is None or status >= 500 or status in _RETRIED_STATUSES
-            delay = retry_after if retry_after is not None else self._delay(attempt)
+            delay = (retry_after if retry_after is not None
+                     else backoff_delay(attempt, self._backoff_s, self._max_backoff_s))
             remaining = self.deadline_s - (self._clock() - started)
             if not retryable or attempt >= self.retries or delay + 0.1 >= remaining:
                 log.warning("delivery %s not forwarded (endpoint answer: %s)",
@@ -105,24 +106,13 @@ class Forwarder:
             response.close()
         except requests.RequestException:
             return None, None
-        return response.status_code, _seconds(response.headers.get("Retry-After"))
+        return response.status_code, retry_after_seconds(response.headers.get("Retry-After"))
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
             session = self._local.session = requests.Session()
         return session
-
-    def _delay(self, attempt: int) -> float:
-        ceiling = min(self._max_backoff_s, self._backoff_s * (2**attempt))
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
 
 
 def _failure(status: int | None) -> ForwardError:
