@@ -133,6 +133,7 @@ class Runner:
                 if pending:
                     self._submit(list(pending.values()), state, summary)
                 self._settle_all(state, summary)
+            self._pool = None
             summary.missing_columns = self.source.missing_columns()
             self._withdrawals(state, summary)
         except HubUnavailable as exc:
