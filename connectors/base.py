@@ -73,21 +73,27 @@ class Connector(abc.ABC):
             raise RecordRejected(problems)
         return fiche
 
-    def record(self, data: dict[str, Any], line: int | None = None) -> SourceRecord:
-        """A SourceRecord for raw data, reading key, modification date and deletion flag."""
-        problems: list[MappingProblem] = []
+    def record(self, data: dict[str, Any], line: int | None = None, *,
+               problems: Iterable[MappingProblem] = (),
+               default_time: dt.datetime | None = None) -> SourceRecord:
+        """A SourceRecord for raw data, reading key, modification date and deletion flag.
+
+        `problems` are the source's own findings about the record (listed first);
+        `default_time` stands for a modification date the record does not give.
+        """
+        found = list(problems)
         modified = None
         try:
             modified = self.mapping.modified_at(data)
         except ValueError:
             rule = self.mapping.modification
-            problems.append(rule.problem("date_invalide") if rule else _bad_date())
+            found.append(rule.problem("date_invalide") if rule else _bad_date())
         key = self.mapping.key(data)
         if key is None:
-            problems.append(self.mapping.identity.problem("valeur_manquante"))
+            found.append(self.mapping.identity.problem("valeur_manquante"))
         return SourceRecord(
-            key=key, data=data, line=line, modified_at=modified,
-            deleted=self.mapping.is_deleted(data), problems=tuple(problems),
+            key=key, data=data, line=line, modified_at=modified or default_time,
+            deleted=self.mapping.is_deleted(data), problems=tuple(found),
         )
 
     def sample(self, count: int) -> Iterator[SourceRecord]:

@@ -17,12 +17,13 @@ The snapshot format:
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from connectors.errors import CheckpointError
 
@@ -48,6 +49,7 @@ class Checkpoint:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.journal = self.path.with_name(self.path.name + ".journal")
+        self._folder_made = False
 
     def load(self) -> CheckpointState:
         state = self._read_snapshot()
@@ -60,12 +62,14 @@ class Checkpoint:
     ) -> None:
         """Durably record a batch the hub accepted, then update `state`."""
         line = {"fiches": {k: _row(v) for k, v in entries.items()}, "retraits": list(removed)}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.journal, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
+        if not self._folder_made:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._folder_made = True
+        with open(self.journal, "ab") as handle:
+            handle.write(orjson.dumps(line) + b"\n")
             handle.flush()
             os.fsync(handle.fileno())
-        _apply(state, line["fiches"], line["retraits"])
+        _apply(state, entries, line["retraits"])
 
     def commit(self, state: CheckpointState) -> None:
         """Write the whole state as the new snapshot, atomically, and clear the journal."""
@@ -74,22 +78,22 @@ class Checkpoint:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=self.path.name + ".", dir=self.path.parent)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, ensure_ascii=False, separators=(",", ":"))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(orjson.dumps(data))
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temp, self.path)
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
-        _fsync_dir(self.path.parent)
+        fsync_dir(self.path.parent)
         self.journal.unlink(missing_ok=True)
 
     def _read_snapshot(self) -> CheckpointState:
         if not self.path.exists():
             return CheckpointState()
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            data = orjson.loads(self.path.read_bytes())
             known = {k: KnownFiche(str(r[0]), int(r[1]), str(r[2]))
                      for k, r in data["fiches"].items()}
             return CheckpointState(cursor=data.get("curseur"), known=known)
@@ -105,7 +109,7 @@ class Checkpoint:
             if not text.strip():
                 continue
             try:
-                line = json.loads(text)
+                line = orjson.loads(text)
                 batches.append((line["fiches"], list(line.get("retraits", []))))
             except (ValueError, KeyError, TypeError) as exc:
                 if position >= len(lines) - 2:  # a torn last line: never acknowledged
@@ -122,13 +126,14 @@ def _row(known: KnownFiche | list[Any]) -> list[Any]:
 
 def _apply(state: CheckpointState, entries: dict[str, Any], removed: list[str]) -> None:
     for key, row in entries.items():
-        row = _row(row)
-        state.known[key] = KnownFiche(str(row[0]), int(row[1]), str(row[2]))
+        if not isinstance(row, KnownFiche):
+            row = KnownFiche(str(row[0]), int(row[1]), str(row[2]))
+        state.known[key] = row
     for key in removed:
         state.known.pop(key, None)
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:

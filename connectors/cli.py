@@ -2,7 +2,8 @@
 
     capactif connector run CONFIG [--every 5m] [--max-runs N]
     capactif connector check CONFIG [--sample 200]
-    capactif connector receive --folder DIR --hub-key KEY_ID=PUBLIC_KEY [--port 8200]
+    capactif connector receive [--folder DIR] [--forward URL [--forward-token-env VAR]]
+                               --hub-key KEY_ID=PUBLIC_KEY [--port 8200]
 
 `main(argv)` takes the arguments after `connector` and answers the exit code:
 0 done, 1 check found problems, 2 configuration error, 3 hub or source unavailable
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -53,7 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("config")
     check.add_argument("--sample", type=int, default=200)
     receive = commands.add_parser("receive", help="reçoit les livraisons du hub (webhooks)")
-    receive.add_argument("--folder", required=True)
+    receive.add_argument("--folder", help="dossier où écrire chaque livraison")
+    receive.add_argument("--forward", metavar="URL",
+                         help="point de réception HTTP du membre où transmettre chaque livraison")
+    receive.add_argument("--forward-token-env", metavar="VAR",
+                         help="variable d'environnement du jeton du point de réception")
     receive.add_argument("--hub-key", action="append", required=True, metavar="KEY_ID=CLE")
     receive.add_argument("--host", default="127.0.0.1")
     receive.add_argument("--port", type=int, default=8200)
@@ -138,11 +144,28 @@ def _record_problems(source: Any, record: Any, fiche_validator: Any) -> list[dic
 
 
 def _receive(args: argparse.Namespace) -> int:
+    from connectors.forwarder import Forwarder
     from connectors.receiver import WebhookReceiver, serve
 
     keys = dict(item.split("=", 1) for item in args.hub_key if "=" in item)
     if not keys:
         raise ConfigurationError("Clé du hub attendue sous la forme KEY_ID=CLE_PUBLIQUE.",
                                  "Hub key expected as KEY_ID=PUBLIC_KEY.")
-    serve(WebhookReceiver(args.folder, keys), args.host, args.port)
+    forwarder = None
+    if args.forward:
+        forwarder = Forwarder(args.forward, token=_env_token(args.forward_token_env))
+    serve(WebhookReceiver(args.folder, keys, forwarder=forwarder), args.host, args.port)
     return EXIT_OK
+
+
+def _env_token(name: str | None) -> str | None:
+    if name is None:
+        return None
+    token = os.environ.get(name)
+    if not token:
+        raise ConfigurationError(
+            f"Variable d'environnement {name} absente : elle doit contenir le jeton du point "
+            "de réception.",
+            f"Environment variable {name} missing: it must hold the endpoint's token.",
+        )
+    return token

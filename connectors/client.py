@@ -15,7 +15,6 @@ Example:
 from __future__ import annotations
 
 import json
-import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -28,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from requests.adapters import HTTPAdapter
 
 from connectors import signing
+from connectors.backoff import backoff_delay, retry_after_seconds
 from connectors.errors import (
     ConfigurationError,
     HubAuthError,
@@ -163,12 +163,8 @@ class HubClient:
             except HubUnavailable as exc:
                 if isinstance(exc, HubRateLimited) or attempt >= self.retries:
                     raise
-                self._sleep(self._delay(attempt))
+                self._sleep(backoff_delay(attempt, self._backoff_s, self._max_backoff_s))
                 attempt += 1
-
-    def _delay(self, attempt: int) -> float:
-        ceiling = min(self._max_backoff_s, self._backoff_s * (2**attempt))
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
 
     def _attempt(self, method: str, path: str, body: bytes) -> dict[str, Any]:
         request = requests.Request(method, self.base_url + path, data=body or None)
@@ -178,18 +174,24 @@ class HubClient:
         if body:
             prepared.headers["Content-Type"] = "application/json"
         try:
-            response = self.session.send(prepared, timeout=self.timeout)
+            # stream=True, then one read of the whole body: requests' default reads it in
+            # 10 kB chunks, each re-taking the GIL, which stalls this call behind a busy
+            # thread (the runner maps the next batch while this one is in flight).
+            response = self.session.send(prepared, timeout=self.timeout, stream=True)
+            try:
+                content = b"".join(response.iter_content(chunk_size=None))
+            finally:
+                response.close()
         except requests.RequestException as exc:
             raise HubUnavailable(
                 "Hub injoignable (réseau ou délai dépassé) : réessayez plus tard.",
                 "Hub unreachable (network error or timeout): try again later.",
             ) from exc
-        return _read_answer(response)
+        return _read_answer(response.status_code, content, response.headers.get("Retry-After"))
 
 
-def _read_answer(response: requests.Response) -> dict[str, Any]:
-    status = response.status_code
-    payload = _json_or_none(response)
+def _read_answer(status: int, content: bytes, retry_after: str | None) -> dict[str, Any]:
+    payload = _json_or_none(content)
     if status < 300:
         if not isinstance(payload, dict):
             raise HubProtocolError(
@@ -198,13 +200,13 @@ def _read_answer(response: requests.Response) -> dict[str, Any]:
                 status=status,
             )
         return payload
-    raise _error_for(status, payload, response.headers.get("Retry-After"))
+    raise _error_for(status, payload, retry_after)
 
 
-def _json_or_none(response: requests.Response) -> Any:
+def _json_or_none(content: bytes) -> Any:
     try:
-        return response.json()
-    except ValueError:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
         return None
 
 
@@ -220,7 +222,7 @@ def _error_for(status: int, payload: Any, retry_after: str | None) -> HubCallErr
         return HubAuthError(fr, en, status=status, hub_code=code)
     if status == 429:
         limited = HubRateLimited(fr, en, status=status, hub_code=code)
-        limited.retry_after = _seconds(retry_after)
+        limited.retry_after = retry_after_seconds(retry_after)
         return limited
     if status >= 500:
         return HubUnavailable(fr, en, status=status, hub_code=code)
@@ -229,10 +231,3 @@ def _error_for(status: int, payload: Any, retry_after: str | None) -> HubCallErr
     if 400 <= status < 500:
         return HubRequestRejected(fr, en, status=status, hub_code=code)
     return HubProtocolError(fr, en, status=status, hub_code=code)
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None

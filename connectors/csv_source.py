@@ -82,6 +82,7 @@ class CsvSource(Connector):
         self._missing: list[str] = []
         self._seen: set[str] = set()
         self._complete = False
+        self._undecoded = False
 
     def _text(self) -> str:
         try:
@@ -104,7 +105,10 @@ class CsvSource(Connector):
 
     def changes(self, since: dt.datetime | None) -> Iterator[SourceRecord]:
         self._seen, self._complete = set(), False
-        reader = csv.reader(io.StringIO(self._text(), newline=""), delimiter=self.separator)
+        text = self._text()
+        # cells are searched for undecodable bytes only when the file holds some
+        self._undecoded = _UNDECODED.search(text) is not None
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.separator)
         header = next(reader, None)
         if header is None:
             self._complete = True
@@ -115,7 +119,7 @@ class CsvSource(Connector):
         line = reader.line_num
         for cells in reader:
             start, line = line + 1, reader.line_num
-            if not any(c.strip() for c in cells):
+            if not "".join(cells).strip():
                 continue
             record = self._record(header, cells, start, fallback_time)
             if record.key:
@@ -127,17 +131,15 @@ class CsvSource(Connector):
 
     def _record(self, header: list[str], cells: list[str], line: int,
                 fallback_time: dt.datetime) -> SourceRecord:
-        data = dict(zip(header, cells, strict=False))
-        record = self.record(data, line=line)
-        problems = list(record.problems)
-        if any(_UNDECODED.search(c) for c in cells):
-            problems.insert(0, _ENCODING)
+        problems = []
         if len(cells) < len(header):
-            problems.insert(0, _TOO_FEW)
+            problems.append(_TOO_FEW)
         elif len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
-            problems.insert(0, _TOO_MANY)
-        modified = record.modified_at or fallback_time
-        return SourceRecord(record.key, data, line, modified, record.deleted, tuple(problems))
+            problems.append(_TOO_MANY)
+        if self._undecoded and any(_UNDECODED.search(c) for c in cells):
+            problems.append(_ENCODING)
+        return self.record(dict(zip(header, cells, strict=False)), line=line,
+                           problems=problems, default_time=fallback_time)
 
     def _is_old(self, record: SourceRecord, since: dt.datetime | None) -> bool:
         if not (self.use_dates and since and record.modified_at) or record.problems:

@@ -18,9 +18,11 @@ echo personal data (no field values, no tokens).
     │   ├── HubRequestRejected      hub_request_rejected  other 4xx (400, 404, 409, 413)
     │   │   └── HubNotFound         hub_not_found         404
     │   └── HubProtocolError        hub_protocol_error    an answer not in the protocol
-    └── WebhookVerificationError    webhook_invalid       a delivery that must be refused
-        ├── BadWebhookSignature     webhook_bad_signature
-        └── StaleWebhook            webhook_stale
+    ├── WebhookVerificationError    webhook_invalid       a delivery that must be refused
+    │   ├── BadWebhookSignature     webhook_bad_signature
+    │   └── StaleWebhook            webhook_stale
+    └── ForwardError                forward_failed        the member's endpoint did not take
+                                                          a delivery (it stays with the hub)
 """
 
 from __future__ import annotations
@@ -150,3 +152,14 @@ class StaleWebhook(WebhookVerificationError):
     """The webhook timestamp is outside the accepted window (replay protection)."""
 
     code = "webhook_stale"
+
+
+class ForwardError(ConnectorError):
+    """The member's own endpoint did not take a delivery; the hub keeps and resends it."""
+
+    code = "forward_failed"
+
+    def __init__(self, message_fr: str, message_en: str | None = None, *,
+                 status: int | None = None) -> None:
+        super().__init__(message_fr, message_en)
+        self.status = status

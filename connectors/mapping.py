@@ -86,6 +86,20 @@ def _put(target: dict[str, Any], parts: list[str | int], value: Any) -> None:
     node[last] = value
 
 
+def _setter(parts: list[str | int]) -> Callable[[dict[str, Any], Any], None]:
+    """`_put` for one target path, specialised for the usual "a", "a.b" and "a.b.c" shapes."""
+    if not all(isinstance(part, str) for part in parts) or not 1 <= len(parts) <= 3:
+        return lambda target, value: _put(target, parts, value)
+    if len(parts) == 1:
+        return lambda target, value: target.__setitem__(parts[0], value)
+    if len(parts) == 2:
+        first, last = parts
+        return lambda target, value: target.setdefault(first, {}).__setitem__(last, value)
+    first, middle, last = parts
+    return lambda target, value: (
+        target.setdefault(first, {}).setdefault(middle, {}).__setitem__(last, value))
+
+
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "texte": str,
     "entier": parsers.parse_integer,
@@ -107,6 +121,7 @@ class FieldRule:
         self.target = target
         self.path = "$." + target
         self.parts = path_parts(target)
+        self.put = _setter(self.parts)
         self.source: str | None = spec.get("source")
         self.constant = spec.get("constante", ABSENT)
         self.kind: str = spec.get("type", "texte")
@@ -121,7 +136,9 @@ class FieldRule:
         self._plain = self.kind == "texte" and not (self.values or self.pad or self.case)
         formats = spec.get("formats")
         self._parse = self._parser(formats)
+        self._convert = self._converter()
         self.getter: Callable[[Any], Any] = self._getter(self.source)
+        self.value: Callable[[Any], Any] = self._fast_value(self.source)
 
     def _parser(self, formats: list[str] | None) -> Callable[[str], Any]:
         if self.kind == "date":
@@ -146,24 +163,46 @@ class FieldRule:
         if actual is None:
             return False
         self.getter = lambda record: record.get(actual, ABSENT)
+        self.value = self._fast_value(actual)
         return True
 
-    def value(self, record: Any) -> Any:
+    def _fast_value(self, column: str | None) -> Callable[[Any], Any]:
+        """`value`, with a shortcut for a column holding non-empty text (most cells)."""
+        if self.constant is not ABSENT or column is None or column.startswith("$"):
+            return self._value
+        general, prefix = self._value, self.prefix
+        convert = (str if self._plain else self._list if self.kind == "liste" else self._convert)
+
+        def value(record: Any) -> Any:
+            raw = record.get(column, ABSENT)
+            if raw.__class__ is str:
+                text = raw.strip()
+                if text:
+                    return prefix + text if prefix else convert(text)
+            return general(record)
+
+        return value
+
+    def _value(self, record: Any) -> Any:
         """The parsed value, ABSENT when empty; raises ValueError with a problem code."""
         if self.constant is not ABSENT:
             return self.constant
         raw = self.getter(record)
-        if raw is None or raw is ABSENT or (isinstance(raw, str) and not raw.strip()):
-            if self.required:
-                raise ValueError("valeur_manquante")
-            return self.default
-        if self.prefix:
-            return self.prefix + str(raw).strip()
-        if self._plain and isinstance(raw, str):
-            return raw.strip()
-        if self.kind == "liste":
-            return self._list(raw)
-        return self._one(raw)
+        if raw.__class__ is str:  # the common case (CSV cells, JSON strings) first
+            text = raw.strip()
+            if text:
+                if self.prefix:
+                    return self.prefix + text
+                if self._plain:
+                    return text
+                return self._list(text) if self.kind == "liste" else self._convert(text)
+        elif raw is not None and raw is not ABSENT and not (isinstance(raw, str) and not raw.strip()):
+            if self.prefix:
+                return self.prefix + str(raw).strip()
+            return self._list(raw) if self.kind == "liste" else self._one(raw)
+        if self.required:
+            raise ValueError("valeur_manquante")
+        return self.default
 
     def _list(self, raw: Any) -> list[Any]:
         items = raw if isinstance(raw, list) else str(raw).split(self.separator)
@@ -173,19 +212,33 @@ class FieldRule:
     def _one(self, raw: Any) -> Any:
         if isinstance(raw, bool | int | float) and self.kind in ("nombre", "entier", "booleen"):
             return raw
-        text = str(raw).strip()
+        return self._convert(str(raw).strip())
+
+    def _converter(self) -> Callable[[str], Any]:
+        """From stripped, non-empty text to the value: chosen once per rule."""
         if self.values:
-            mapped = self.values.get(normalize_label(text), ABSENT)
-            if mapped is ABSENT:
-                if self.others is ABSENT:
-                    raise ValueError("valeur_inconnue")
-                return self.others
-            return mapped
-        try:
-            value = self._parse(text)
-        except ValueError as exc:
-            raise ValueError(_CODES.get(self.kind, "valeur_invalide")) from exc
-        return self._shape(value)
+            return self._label
+        shaped = bool(self.pad or self.case)
+        if self.kind in ("texte", "liste"):
+            return self._shape if shaped else str
+        parse, code = self._parse, _CODES.get(self.kind, "valeur_invalide")
+
+        def convert(text: str) -> Any:
+            try:
+                value = parse(text)
+            except ValueError as exc:
+                raise ValueError(code) from exc
+            return self._shape(value) if shaped else value
+
+        return convert
+
+    def _label(self, text: str) -> Any:
+        mapped = self.values.get(normalize_label(text), ABSENT)
+        if mapped is ABSENT:
+            if self.others is ABSENT:
+                raise ValueError("valeur_inconnue")
+            return self.others
+        return mapped
 
     def _shape(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -227,6 +280,7 @@ class Mapping:
         self.fiche_version = _optional_rule("version", data.get("version_fiche"), "entier")
         self.deletion = _optional_rule("suppression", data.get("suppression"), "booleen")
         self.rules = [FieldRule(target, spec) for target, spec in data.get("champs", {}).items()]
+        self._tree = _tree([rule.parts for rule in self.rules])
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Mapping:
@@ -284,16 +338,21 @@ class Mapping:
 
     def apply(self, record: Any) -> tuple[dict[str, Any], list[MappingProblem]]:
         """The fiche fields of one record, and the problems that stop some of them."""
-        fiche: dict[str, Any] = {}
+        values: list[Any] = []
         problems: list[MappingProblem] = []
         for rule in self.rules:
             try:
-                value = rule.value(record)
+                values.append(rule.value(record))
             except ValueError as exc:
                 problems.append(rule.problem(str(exc)))
-                continue
-            if value is not ABSENT:
-                _put(fiche, rule.parts, value)
+                values.append(ABSENT)
+        if self._tree is not None:
+            fiche = _assemble(self._tree, values)
+        else:
+            fiche = {}
+            for rule, value in zip(self.rules, values, strict=True):
+                if value is not ABSENT:
+                    rule.put(fiche, value)
         if self.fiche_version is not None:
             try:
                 version = self.fiche_version.value(record)
@@ -303,6 +362,47 @@ class Mapping:
                 if version is not ABSENT:
                     fiche["version"] = version
         return fiche, problems
+
+
+_Tree = list[tuple[str, "int | _Tree"]]
+
+
+def _tree(targets: list[list[str | int]]) -> _Tree | None:
+    """The fiche's shape as nested (key, rule index | subtree) lists, when the targets are
+    plain dotted names, none inside another (else None: rules are put one by one)."""
+    if any(isinstance(part, int) for parts in targets for part in parts):
+        return None
+    dotted = [".".join(map(str, parts)) for parts in targets]
+    if len(set(dotted)) < len(dotted) or any(
+            other.startswith(name + ".") for name in dotted for other in dotted):
+        return None
+    root: dict[str, Any] = {}
+    for index, parts in enumerate(targets):
+        node = root
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = index
+    return _as_lists(root)
+
+
+def _as_lists(node: dict[str, Any]) -> _Tree:
+    return [(key, child if isinstance(child, int) else _as_lists(child))
+            for key, child in node.items()]
+
+
+def _assemble(tree: _Tree, values: list[Any]) -> dict[str, Any]:
+    """Nested fiche fields from the rules' values; sections with no value are left out."""
+    out: dict[str, Any] = {}
+    for key, node in tree:
+        if node.__class__ is int:
+            value = values[node]  # type: ignore[index]
+            if value is not ABSENT:
+                out[key] = value
+        else:
+            section = _assemble(node, values)  # type: ignore[arg-type]
+            if section:
+                out[key] = section
+    return out
 
 
 def _optional_rule(target: str, spec: dict[str, Any] | None, kind: str) -> FieldRule | None:

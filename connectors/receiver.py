@@ -1,13 +1,23 @@
-"""A small webhook receiver a member runs to get the hub's deliveries into a folder.
+"""A small webhook receiver a member runs to get the hub's deliveries into a folder,
+its own HTTP endpoint, or both.
 
 Each POST is checked (Ed25519 signature of the hub, timestamp within 300 s, see
-docs/protocol.md "Webhook signatures") before anything is written. A delivery is
-written once to `<folder>/<delivery_id>.json` (the exact body received), created
-atomically; the same delivery sent again (the hub retries until it gets a 2xx)
-answers 200 `duplicate` and writes nothing. Answers: 200 stored or duplicate,
-400 malformed, 401 bad or stale signature.
+docs/protocol.md "Webhook signatures") before anything is written or forwarded.
+
+- Folder: a delivery is written once to `<folder>/<delivery_id>.json` (the exact body
+  received), created atomically and fsync'd; the same delivery sent again (the hub
+  retries until it gets a 2xx) is not written again (`duplicate`).
+- Endpoint (`forwarder`, see `connectors.forwarder`): the delivery is POSTed to the
+  member's own URL, retried briefly; every copy the hub sends is forwarded (at least
+  once: the endpoint deduplicates by delivery id).
+
+The hub gets its 2xx only after the folder write and the forward both succeeded, so a
+delivery is never lost: otherwise it answers 503 and the hub sends it again later.
+Answers: 200 stored, duplicate or forwarded; 400 malformed; 401 bad or stale
+signature; 503 the member's endpoint did not take it.
 
     capactif connector receive --folder livraisons --hub-key hub-2025=<public key> --port 8200
+    capactif connector receive --forward http://127.0.0.1:9000/capactif --hub-key ...
 """
 
 from __future__ import annotations
@@ -23,19 +33,30 @@ from pathlib import Path
 from typing import Any
 
 from connectors import signing
-from connectors.errors import WebhookVerificationError
+from connectors.checkpoint import fsync_dir
+from connectors.errors import ConfigurationError, ForwardError, WebhookVerificationError
+from connectors.forwarder import Forwarder
 
 _DELIVERY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 MAX_BODY = 5 * 1024 * 1024
 
 
 class WebhookReceiver:
-    """Verify and store hub deliveries, idempotently by delivery id."""
+    """Verify hub deliveries; store them (idempotently by delivery id) and/or forward them."""
 
-    def __init__(self, folder: str | Path, hub_keys: signing.PublicKeys, *,
+    def __init__(self, folder: str | Path | None, hub_keys: signing.PublicKeys, *,
+                 forwarder: Forwarder | None = None,
                  tolerance_s: int = signing.WEBHOOK_TOLERANCE_S) -> None:
-        self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        if folder is None and forwarder is None:
+            raise ConfigurationError(
+                "Indiquez où remettre les livraisons : un dossier, un point de réception, ou "
+                "les deux.",
+                "Say where deliveries go: a folder, an endpoint, or both.",
+            )
+        self.folder = Path(folder) if folder is not None else None
+        if self.folder is not None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        self.forwarder = forwarder
         self.hub_keys = hub_keys
         self.tolerance_s = tolerance_s
 
@@ -52,10 +73,20 @@ class WebhookReceiver:
             return 400, {"error": {"code": "delivery_id_missing",
                                    "message_fr": "Identifiant de livraison absent ou invalide.",
                                    "message_en": "Delivery id missing or invalid."}}
-        stored = self._store(delivery_id, body)
-        return 200, {"delivery_id": delivery_id, "status": "stored" if stored else "duplicate"}
+        answer: dict[str, Any] = {"delivery_id": delivery_id}
+        if self.folder is not None:
+            answer["status"] = "stored" if self._store(delivery_id, body) else "duplicate"
+        if self.forwarder is not None:
+            try:
+                self.forwarder.forward(delivery_id, body, headers)
+            except ForwardError as exc:
+                return 503, {"delivery_id": delivery_id, "error": exc.to_dict()}
+            answer.setdefault("status", "forwarded")
+            answer["forwarded"] = True
+        return 200, answer
 
     def _store(self, delivery_id: str, body: bytes) -> bool:
+        assert self.folder is not None
         final = self.folder / f"{delivery_id}.json"
         if final.exists():
             return False
@@ -66,14 +97,15 @@ class WebhookReceiver:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.link(temp, final)  # atomic create-if-absent: two racing copies, one wins
-            return True
         except FileExistsError:
             return False
         finally:
             os.unlink(temp)
+        fsync_dir(self.folder)  # the new name survives a crash before the hub gets its 2xx
+        return True
 
     def deliveries(self) -> list[Path]:
-        return sorted(self.folder.glob("*.json"))
+        return sorted(self.folder.glob("*.json")) if self.folder is not None else []
 
 
 def _delivery_id(headers: Mapping[str, str], body: bytes) -> str | None:
@@ -109,6 +141,8 @@ def make_server(receiver: WebhookReceiver, host: str = "127.0.0.1",
                 status, payload = receiver.handle(dict(self.headers.items()), body)
             data = json.dumps(payload).encode()
             self.send_response(status)
+            if status == 503:
+                self.send_header("Retry-After", "30")
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import email.utils
-import random
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
 
+from connectors.backoff import backoff_delay, retry_after_seconds
 from connectors.base import Connector, SourceRecord
 from connectors.errors import SourceAuthError, SourceError
 from connectors.mapping import ABSENT, Mapping, dig, path_parts
@@ -97,7 +96,7 @@ class RestSource(Connector):
                 response = self.session.get(self.settings.url, params=params,
                                             timeout=self.settings.timeout_s)
             except requests.RequestException:
-                self._sleep(_backoff(attempt))
+                self._sleep(backoff_delay(attempt))
                 continue
             if response.status_code == 429:
                 self._wait(response.headers.get("Retry-After"), attempt)
@@ -108,7 +107,7 @@ class RestSource(Connector):
                     "The source system refuses the connector's token: check it.",
                 )
             if response.status_code >= 500:
-                self._sleep(_backoff(attempt))
+                self._sleep(backoff_delay(attempt))
                 continue
             if response.status_code >= 400:
                 raise SourceError(f"Le système source a répondu {response.status_code}.",
@@ -124,33 +123,13 @@ class RestSource(Connector):
 
     def _wait(self, retry_after: str | None, attempt: int) -> None:
         delay = retry_after_seconds(retry_after)
-        delay = _backoff(attempt) if delay is None else delay
+        delay = backoff_delay(attempt) if delay is None else delay
         delay = min(delay, self.settings.max_retry_after_s)
         self.waited_s += delay
         self._sleep(delay)
 
     def close(self) -> None:
         self.session.close()
-
-
-def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (seconds or an HTTP date)."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    current = time.time() if now is None else now
-    return max(0.0, when.timestamp() - current)
-
-
-def _backoff(attempt: int) -> float:
-    ceiling = min(30.0, 0.5 * 2**attempt)
-    return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
 def _bad_answer() -> SourceError:

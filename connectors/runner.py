@@ -21,6 +21,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -37,6 +38,7 @@ from connectors.results import BatchResult
 from schemas import validator
 
 MAX_BATCH = 500
+_READY_AHEAD = 2  # batches handed to the sending thread and not yet settled
 _VERSION_CODES = {"version_conflict", "stale_version"}
 _NO_DATE = MappingProblem(
     "$.mis_a_jour_le", "valeur_manquante",
@@ -69,6 +71,10 @@ class RunSummary:
         return dataclasses.asdict(self)
 
 
+class _NotSent(Exception):
+    """A queued batch left unsent because the run is stopping (never settled)."""
+
+
 @dataclasses.dataclass
 class _Pending:
     key: str
@@ -95,21 +101,26 @@ class Runner:
         self.rejects = rejects
         self.batch_size = max(1, min(batch_size, MAX_BATCH))
         self._validator = validator("fiche")
-        self._in_flight: tuple[list[_Pending], Future[BatchResult]] | None = None
+        self._sent: deque[tuple[list[_Pending], Future[BatchResult]]] = deque()
+        self._stopping = False
+        self._pool: ThreadPoolExecutor | None = None
 
     def run(self) -> RunSummary:
         """Read, map, validate, push; stop cleanly if the hub is unavailable.
 
-        While the hub answers one batch, the next one is read and mapped (one batch in
-        flight, sent from a worker thread); results are settled on this thread, in order.
+        Batches are sent one at a time from a worker thread; while the hub answers one,
+        the next waits ready and a third is read and mapped here. Results are settled
+        on this thread, in order: a batch is acknowledged only once the hub accepted it.
         """
         state = self.checkpoint.load()
         since = dt.datetime.fromisoformat(state.cursor) if state.cursor else None
         summary = RunSummary()
         newest = since
-        self._in_flight = None
+        self._sent.clear()
+        self._stopping = False
         try:
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="push") as pool:
+                self._pool = pool
                 pending: dict[str, _Pending] = {}
                 for record in self.source.changes(since):
                     summary.read += 1
@@ -117,39 +128,76 @@ class Runner:
                         newest = record.modified_at
                     self._take(record, state, pending, summary)
                     if len(pending) >= self.batch_size:
-                        self._submit(pool, list(pending.values()), state, summary)
+                        self._submit(list(pending.values()), state, summary)
                         pending = {}
                 if pending:
-                    self._submit(pool, list(pending.values()), state, summary)
-                self._settle_in_flight(state, summary)
+                    self._submit(list(pending.values()), state, summary)
+                self._settle_all(state, summary)
+            self._pool = None
             summary.missing_columns = self.source.missing_columns()
             self._withdrawals(state, summary)
         except HubUnavailable as exc:
             summary.stopped = exc.code
         finally:
+            self._pool = None
             self.rejects.close()
         if summary.complete and newest is not None:
             state.cursor = newest.isoformat()
         self.checkpoint.commit(state)
         return summary
 
-    def _submit(self, pool: ThreadPoolExecutor, batch: list[_Pending], state: CheckpointState,
+    def _submit(self, batch: list[_Pending], state: CheckpointState,
                 summary: RunSummary) -> None:
-        self._settle_in_flight(state, summary)
-        future = pool.submit(self.client.push_fiches, [p.fiche for p in batch])
-        self._in_flight = (batch, future)
+        """Queue `batch` for sending. One batch is sent at a time; while the hub answers it,
+        the next one waits ready to go, so the hub never waits for this thread to map.
+        Answered batches are settled in order, before a third one is queued."""
+        while self._sent and (len(self._sent) >= _READY_AHEAD or self._sent[0][1].done()):
+            self._settle_oldest(state, summary)
+        assert self._pool is not None
+        self._sent.append((batch, self._pool.submit(self._send, [p.fiche for p in batch])))
 
-    def _settle_in_flight(self, state: CheckpointState, summary: RunSummary) -> None:
-        if self._in_flight is None:
-            return
-        batch, future = self._in_flight
-        self._in_flight = None
+    def _send(self, fiches: list[dict[str, Any]]) -> BatchResult:
+        """On the sending thread: push, unless an earlier batch found the hub down or the
+        credentials refused (the run is stopping: one failing call, not one per batch)."""
+        if self._stopping:
+            raise _NotSent
+        try:
+            return self.client.push_fiches(fiches)
+        except HubRequestRejected:
+            raise  # this batch only: it is split, the next ones go on
+        except BaseException:
+            self._stopping = True
+            raise
+
+    def _settle_all(self, state: CheckpointState, summary: RunSummary) -> None:
+        while self._sent:
+            self._settle_oldest(state, summary)
+
+    def _settle_oldest(self, state: CheckpointState, summary: RunSummary) -> None:
+        batch, future = self._sent.popleft()
+        try:
+            self._settle_result(batch, future, state, summary)
+        except BaseException:  # the run stops: what waits is not sent (nor acknowledged)
+            for _, waiting in self._sent:
+                waiting.cancel()
+            self._sent.clear()
+            raise
+
+    def _settle_result(self, batch: list[_Pending], future: Future[BatchResult],
+                       state: CheckpointState, summary: RunSummary) -> None:
         try:
             result = future.result()
         except HubRequestRejected as exc:
             self._split(batch, state, summary, exc)
             return
         self._settle(batch, result, state, summary, retry_versions=True)
+
+    def _call(self, function: Callable[..., Any], *args: Any) -> Any:
+        """A hub call from this thread, queued behind the batch in flight (calls stay in
+        order, one at a time)."""
+        if self._pool is None:
+            return function(*args)
+        return self._pool.submit(function, *args).result()
 
     def _take(self, record: SourceRecord, state: CheckpointState,
               pending: dict[str, _Pending], summary: RunSummary) -> None:
@@ -170,7 +218,7 @@ class Runner:
             return
         version_mapped = "version" in fiche
         fiche.setdefault("version", known.version + 1 if known else 1)
-        errors = self._validator.errors(fiche)
+        errors = [] if self._validator.is_valid(fiche) else self._validator.errors(fiche)
         if errors:
             summary.rejected_local += 1
             self.rejects.write(record.line, fiche.get("fiche_id"), "validation", errors)
@@ -196,7 +244,7 @@ class Runner:
               *, retry_versions: bool = True) -> None:
         """Push one batch synchronously (halves of a refused batch, conflict resends)."""
         try:
-            result = self.client.push_fiches([p.fiche for p in batch])
+            result = self._call(self.client.push_fiches, [p.fiche for p in batch])
         except HubRequestRejected as exc:
             self._split(batch, state, summary, exc)
             return
@@ -231,7 +279,8 @@ class Runner:
         """The hub holds a newer version than the checkpoint knows (a lost acknowledgement):
         continue from the hub's version, once."""
         for entry in batch:
-            current = self.client.get_fiche(self.client.member_id, entry.fiche["fiche_id"])
+            current = self._call(self.client.get_fiche, self.client.member_id,
+                                 entry.fiche["fiche_id"])
             entry.fiche["version"] = int(current["version"]) + 1
         self._push(batch, state, summary, retry_versions=False)
 

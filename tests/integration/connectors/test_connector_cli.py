@@ -58,3 +58,15 @@ def test_an_invalid_config_exits_with_the_config_code(tmp_path, capsys):
 
 def test_durations_read_seconds_minutes_and_hours():
     assert [parse_duration(t) for t in ("30", "30s", "5m", "1h")] == [30, 30, 300, 3600]
+
+
+def test_receive_without_a_folder_or_an_endpoint_is_a_configuration_error(capsys):
+    assert main(["receive", "--hub-key", "hub-2025=" + "A" * 43]) == 2
+    assert "configuration_error" in capsys.readouterr().err
+
+
+def test_receive_with_a_missing_endpoint_token_is_a_configuration_error(capsys, monkeypatch):
+    monkeypatch.delenv("JETON_POINT_RECEPTION", raising=False)
+    assert main(["receive", "--forward", "http://127.0.0.1:9/", "--forward-token-env",
+                 "JETON_POINT_RECEPTION", "--hub-key", "hub-2025=" + "A" * 43]) == 2
+    assert "JETON_POINT_RECEPTION" in capsys.readouterr().err

@@ -5,11 +5,12 @@ from pathlib import Path
 import pytest
 import requests
 
+from connectors.backoff import retry_after_seconds
 from connectors.checkpoint import Checkpoint
 from connectors.errors import SourceAuthError
 from connectors.mapping import Mapping
 from connectors.rejects import RejectsFile
-from connectors.rest_source import RestSettings, RestSource, retry_after_seconds
+from connectors.rest_source import RestSettings, RestSource
 from connectors.runner import Runner
 from connectors.sim.crm_server import CrmServer
 

@@ -75,6 +75,23 @@ def test_a_503_mid_run_stops_cleanly_and_the_next_run_resumes_without_loss_or_do
     assert len(accepted) == 399 and set(accepted.values()) == {1}
 
 
+def test_a_hub_down_mid_run_costs_one_failing_call_not_one_per_batch_ready(
+        tmp_path, mapping, client, hub, export):
+    hub.fail_next(503, 50, after=1)
+    summary = make_runner(tmp_path, mapping, client, export).run()
+    assert summary.stopped == "hub_unavailable" and summary.batches == 1
+    assert hub.requests == 1 + 3  # the second batch, tried 3 times; the next ones never
+
+
+def test_batches_are_sent_in_the_order_of_the_export_and_settled_in_that_order(
+        tmp_path, mapping, client, hub, export):
+    summary = make_runner(tmp_path, mapping, client, export, batch_size=50).run()
+    sent = [fid for fid, _, status, _ in hub.log if status == "accepted"]
+    acknowledged = list(Checkpoint(tmp_path / "reprise.json").load().known)
+    assert summary.batches == 8 and sent == sorted(sent)
+    assert acknowledged == sorted(acknowledged)
+
+
 def test_a_lost_acknowledgement_is_a_harmless_duplicate(tmp_path, mapping, client, hub, export):
     make_runner(tmp_path, mapping, client, export).run()
     (tmp_path / "reprise.json").unlink()  # as if the process died before acknowledging
