@@ -8,6 +8,7 @@ that needs no server). Scale mode is chosen by `HUB_DATABASE_URL` and
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -85,6 +86,11 @@ class Settings:
     @property
     def broker_dir(self) -> Path:
         return self.data_dir / "broker"
+
+    @property
+    def notice_ack_delay(self) -> dt.timedelta:
+        """A withdrawal or erasure notice not acknowledged within this is overdue."""
+        return dt.timedelta(days=self.notice_ack_delay_days)
 
     @property
     def key_dir(self) -> Path:

@@ -74,18 +74,15 @@ def expire_due(hub: Hub) -> int:
 def acknowledge_notice(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:
     ack = hub.consents.acknowledge(consent_id, caller.member_id, hub.clock(), NoticeKind.WITHDRAWAL)
     return {"consentement": consent_id, "membre": caller.member_id,
-            "statut": ack.status(hub.clock(), _ack_delay(hub)).value}
+            "statut": ack.status(hub.clock(), hub.settings.notice_ack_delay).value}
 
 
 def acknowledgements(hub: Hub, caller: Caller, consent_id: str) -> list[dict[str, Any]]:
     _visible(hub, caller, consent_id)
     now = hub.clock()
-    return [{"membre": a.recipient_id, "statut": a.status(now, _ack_delay(hub)).value}
+    delay = hub.settings.notice_ack_delay
+    return [{"membre": a.recipient_id, "statut": a.status(now, delay).value}
             for a in hub.consents.acks(consent_id)]
-
-
-def _ack_delay(hub: Hub) -> dt.timedelta:
-    return dt.timedelta(days=hub.settings.notice_ack_delay_days)
 
 
 def _fan_out(hub: Hub, record: ConsentRecord, event: str, kind: NoticeKind,

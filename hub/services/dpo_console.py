@@ -61,7 +61,7 @@ def consents_overview(hub: Hub, session: ConsoleSession) -> dict[str, Any]:
     """Consents by status and member; withdrawal and expiry notices with each
     recipient's acknowledgement (pending, acknowledged, overdue)."""
     now = hub.clock()
-    delay = dt.timedelta(days=hub.settings.notice_ack_delay_days)
+    delay = hub.settings.notice_ack_delay
     names = {m["id"]: m["nom"] for m in list_members(hub)}
     with hub.uow() as uow:
         keys = uow.fiche_reads.keys()

@@ -10,12 +10,11 @@ delete its copy, tracked like a withdrawal (pending, acknowledged, overdue).
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import secrets
 from typing import Any
 
-from consent.model import NoticeKind
+from consent.model import NoticeKind, as_utc
 from hub.bootstrap import Hub
 from hub.errors import AlreadyErased, BadRequest, Forbidden, NotFound
 from hub.services import audit
@@ -85,11 +84,10 @@ def read_erasure(hub: Hub, caller: Caller, erasure_id: str) -> dict[str, Any]:
     if row is None or (caller.member_id not in notified | {row.requested_by}
                        and caller.role != _COORDINATION):
         raise NotFound("Aucun effacement ne porte cet identifiant.", "No erasure has this id.")
-    now = hub.clock()
-    delay = dt.timedelta(days=hub.settings.notice_ack_delay_days)
+    now, delay = hub.clock(), hub.settings.notice_ack_delay
     return {
         "effacement": row.id, "portee": row.scope, "porteur_id": row.porteur_id,
-        "demande_par": row.requested_by, "demande_le": _iso(row.requested_at),
+        "demande_par": row.requested_by, "demande_le": as_utc(row.requested_at).isoformat(),
         "fiches_effacees": row.fiches,
         "avis": [{"membre": a.recipient_id, "statut": a.status(now, delay).value}
                  for a in acks if a.kind == NoticeKind.ERASURE],
@@ -99,9 +97,8 @@ def read_erasure(hub: Hub, caller: Caller, erasure_id: str) -> dict[str, Any]:
 def acknowledge(hub: Hub, caller: Caller, erasure_id: str) -> dict[str, Any]:
     """A notified member confirms it deleted what it had received."""
     ack = hub.consents.acknowledge(erasure_id, caller.member_id, hub.clock(), NoticeKind.ERASURE)
-    delay = dt.timedelta(days=hub.settings.notice_ack_delay_days)
     return {"effacement": erasure_id, "membre": caller.member_id,
-            "statut": ack.status(hub.clock(), delay).value}
+            "statut": ack.status(hub.clock(), hub.settings.notice_ack_delay).value}
 
 
 def _own_fiche(uow: Any, caller: Caller, fiche_id: Any) -> Any:
@@ -121,11 +118,9 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
         uow.keys.destroy(pks, now)
         uow.matching.forget(pks, now)
         cancelled = uow.deliveries.cancel_pending(pks, "data_erased")
-        # A delivery being sent right now may have left: its recipient is notified too.
-        concerned = uow.deliveries.recipients_of_fiches(pks)
-        if scope == PORTEUR:
-            concerned |= {f.member_id for f in uow.fiches.of_porteur(porteur_id)} \
-                if porteur_id else set()
+        # Whoever was sent data of these fiches (a delivery being sent right now may have
+        # left: its recipient counts too), and the fiches' other owners.
+        concerned = uow.deliveries.recipients_of_fiches(pks) | {f.member_id for f in fiches}
         members = [m for m in uow.members.all() if m.id in concerned - {caller.member_id}]
         notified = add_notices(uow, members, event=ERASED, subject=erasure_id,
                                porteur_id=porteur_id, fiche_pk=pks[0], now=now, document={
@@ -152,6 +147,3 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
             "fiches_effacees": len(pks), "livraisons_annulees": cancelled,
             "avis_envoyes": sorted(notified)}
 
-
-def _iso(value: dt.datetime) -> str:
-    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()

@@ -7,7 +7,6 @@ import json
 import shutil
 import subprocess
 import time
-import uuid
 
 import pytest
 import redis
@@ -19,9 +18,9 @@ from hub.demo.processes import Process, free_port, running, start_api, start_wor
 from hub.services.members import load_network
 from hub.services.processing import pipeline_status
 from hub.services.publisher import RecordingPublisher
-from hub.store.migrate import upgrade
-from tests.conftest import REDIS_URL, _drop_pg_database, _fresh_pg_database, service_missing
+from tests.conftest import service_missing
 from tests.factories import Credentials, make_fiche, make_network, other_porteur, record_consents
+from tests.integration.scale import scale_store, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -31,27 +30,15 @@ MEMBER = "cci-puy-de-dome"
 @pytest.fixture
 def scale(tmp_path, postgres_url):
     """Environment for hub processes on a fresh PostgreSQL database and Redis."""
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        service_missing("Redis", exc)
-    db = _fresh_pg_database(postgres_url)
-    upgrade(db)
-    env = {
-        "HUB_DATA_DIR": str(tmp_path / "data"),
-        "HUB_DATABASE_URL": db,
-        "HUB_BROKER_URL": REDIS_URL,
-        "HUB_QUEUE_NAME": f"test-{uuid.uuid4().hex[:8]}",
-        "HUB_OUTBOX_REPUBLISH_AFTER_S": "2",
-        "HUB_SWEEP_INTERVAL_S": "1",
-        "HUB_LOG_LEVEL": "WARNING",
-        "HUB_PORT": str(free_port()),
-    }
-    observer = Hub.from_settings(Settings.from_env(env), publisher=RecordingPublisher())
-    load_network(observer, make_network(tmp_path / "network.json", [MEMBER]), tmp_path / "creds")
-    yield env, observer, Credentials(tmp_path / "creds" / f"{MEMBER}.json"), tmp_path / "logs"
-    observer.close()
-    _drop_pg_database(db)
+    with scale_store(postgres_url) as store:
+        env = {**store, "HUB_DATA_DIR": str(tmp_path / "data"),
+               "HUB_OUTBOX_REPUBLISH_AFTER_S": "2", "HUB_SWEEP_INTERVAL_S": "1",
+               "HUB_PORT": str(free_port())}
+        observer = Hub.from_settings(Settings.from_env(env), publisher=RecordingPublisher())
+        load_network(observer, make_network(tmp_path / "network.json", [MEMBER]),
+                     tmp_path / "creds")
+        yield env, observer, Credentials(tmp_path / "creds" / f"{MEMBER}.json"), tmp_path / "logs"
+        observer.close()
 
 
 def push(observer: Hub, port: int, creds: Credentials, fiches: list[dict]) -> dict:
@@ -67,15 +54,6 @@ def batches(count: int, size: int, prefix: str = "F", first: int = 0) -> list[li
     """Fiches of count * size distinct porteurs, numbered from `first`."""
     return [[make_fiche(fiche_id=f"{prefix}-{b}-{i}", porteur=other_porteur(first + b * size + i))
              for i in range(size)] for b in range(count)]
-
-
-def wait_until(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def all_processed_once(observer: Hub, total: int) -> bool:

@@ -5,10 +5,8 @@ by the withdrawal notice; one that had not left is never sent."""
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
-import redis
 
 from hub.bootstrap import Hub
 from hub.config import Settings
@@ -16,10 +14,8 @@ from hub.demo.processes import running, start_worker
 from hub.services import consents, ingest
 from hub.services.auth import Caller
 from hub.services.members import load_network
-from hub.store.migrate import upgrade
-from tests.conftest import REDIS_URL, _drop_pg_database, _fresh_pg_database, service_missing
 from tests.factories import make_fiche, record_consents
-from tests.integration.test_pipeline_processes import wait_until
+from tests.integration.scale import scale_store, wait_until
 from tests.receiver import Recipient
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -29,17 +25,9 @@ OWNER = Caller("commune-ambert", "Mairie", "commune", "accueil")
 
 @pytest.fixture
 def world(tmp_path, postgres_url):
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        service_missing("Redis", exc)
-    db = _fresh_pg_database(postgres_url)
-    upgrade(db)
-    env = {"HUB_DATA_DIR": str(tmp_path / "data"), "HUB_DATABASE_URL": db,
-           "HUB_BROKER_URL": REDIS_URL, "HUB_QUEUE_NAME": f"test-{uuid.uuid4().hex[:8]}",
-           "HUB_DISPATCH_INTERVAL_S": "0.5", "HUB_WEBHOOK_RETRY_BASE_S": "0.5",
-           "HUB_WEBHOOK_RETRY_MAX_S": "1", "HUB_LOG_LEVEL": "WARNING"}
-    with Recipient() as slow, Recipient() as down:
+    with scale_store(postgres_url) as store, Recipient() as slow, Recipient() as down:
+        env = {**store, "HUB_DATA_DIR": str(tmp_path / "data"), "HUB_DISPATCH_INTERVAL_S": "0.5",
+               "HUB_WEBHOOK_RETRY_BASE_S": "0.5", "HUB_WEBHOOK_RETRY_MAX_S": "1"}
         members = [_member(OWNER.member_id, "commune", "accueil"),
                    _member("cci-thiers", "cci", "accompagnement", slow.url),
                    _member("pfil-livradois", "pfil", "financement", down.url)]
@@ -48,7 +36,6 @@ def world(tmp_path, postgres_url):
         load_network(hub, tmp_path / "network.json", tmp_path / "creds")
         yield env, hub, slow, down, tmp_path / "logs"
         hub.close()
-    _drop_pg_database(db)
 
 
 def _member(member_id, kind, role, webhook=None):

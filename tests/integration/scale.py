@@ -1,0 +1,40 @@
+"""Shared by the tests that run hub processes at scale: a fresh migrated PostgreSQL
+database with the real Redis reachable, and waiting on a condition."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import redis
+
+from hub.store.migrate import upgrade
+from tests.conftest import REDIS_URL, _drop_pg_database, _fresh_pg_database, service_missing
+
+
+@contextmanager
+def scale_store(postgres_url: str) -> Iterator[dict[str, str]]:
+    """`HUB_*` settings for a fresh migrated database (dropped afterwards), the real Redis
+    broker and a queue of the test's own; fails under CI when Redis is not reachable."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        service_missing("Redis", exc)
+    db = _fresh_pg_database(postgres_url)
+    try:
+        upgrade(db)
+        yield {"HUB_DATABASE_URL": db, "HUB_BROKER_URL": REDIS_URL,
+               "HUB_QUEUE_NAME": f"test-{uuid.uuid4().hex[:8]}", "HUB_LOG_LEVEL": "WARNING"}
+    finally:
+        _drop_pg_database(db)
+
+
+def wait_until(predicate: Callable[[], object], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
