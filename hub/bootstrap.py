@@ -20,6 +20,7 @@ from hub.config import Settings
 from hub.keys import HubKey, load_or_create_secret
 from hub.services.policy_loader import DEFAULT_POLICY_FILE, PolicyHolder, load_policy_file
 from hub.services.publisher import CeleryPublisher, TaskPublisher
+from hub.services.rate_limits import RateLimits
 from hub.store.engine import create_engine, reader_engine
 from hub.store.uow import UnitOfWork
 
@@ -43,6 +44,7 @@ class Hub:
     audit: AuditLog
     pseudonym_key: bytes
     master_key: bytes
+    rate_limits: RateLimits
     clock: Clock = utc_now
 
     def uow(self) -> UnitOfWork:
@@ -69,12 +71,14 @@ class Hub:
             audit=_audit_log(settings, engine, clock),
             pseudonym_key=load_or_create_secret(settings.key_dir, "audit_pseudonyms.key"),
             master_key=check_master_key(load_or_create_secret(settings.key_dir, "data_master.key")),
+            rate_limits=RateLimits(settings),
             clock=clock,
         )
 
     def with_settings(self, **changes: Any) -> Hub:
         """The same wiring with some settings changed (tests, one-off commands)."""
-        return dataclasses.replace(self, settings=self.settings.replace(**changes))
+        settings = self.settings.replace(**changes)
+        return dataclasses.replace(self, settings=settings, rate_limits=RateLimits(settings))
 
     def close(self) -> None:
         self.engine.dispose()

@@ -23,6 +23,9 @@ class Secret(str):
         return "Secret('**********')"
 
 
+NO_SECRET = Secret("")
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """All settings of the hub; `from_env` documents each variable."""
@@ -64,6 +67,13 @@ class Settings:
     console_max_failed_logins: int = 5
     console_lockout_minutes: float = 15.0
     console_stalled_weeks: int = 8
+    heartbeat_interval_s: float = 15.0
+    metrics_token: Secret = NO_SECRET
+    rate_limit_push: str = "600/minute"
+    rate_limit_read: str = "1200/minute"
+    rate_limit_write: str = "300/minute"
+    rate_limit_per_source: str = "3000/minute"
+    rate_limit_storage: Secret = NO_SECRET
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -125,6 +135,8 @@ def _parse(name: str, raw: str, default: object) -> object:
             return float(raw)
         if isinstance(default, Path):
             return Path(raw)
+        if isinstance(default, Secret):
+            return Secret(raw)
         return raw
     except ValueError as exc:
         kind = type(default).__name__

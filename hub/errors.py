@@ -41,6 +41,7 @@ French and English, and never echo personal data.
     │   └── AccountExists           409 account_exists
     ├── DataErased                  410 data_erased
     ├── AccountLocked               429 account_locked
+    ├── RateLimited                 429 rate_limited
     ├── UnreadableData              500 unreadable_data
     ├── AuditIntegrityError         500 audit_integrity_error
     ├── ConfigurationError          500 configuration_error
@@ -380,3 +381,18 @@ class AccountLocked(HubError):
 
     status = 429
     code = "account_locked"
+
+
+class RateLimited(HubError):
+    """Too many requests from one member or one address: wait `retry_after` seconds."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"Trop de requêtes : réessayez dans {retry_after} s (en-tête Retry-After), "
+            "ou espacez les envois.",
+            f"Too many requests: retry in {retry_after} s (Retry-After header), or space the calls.",
+        )
+        self.retry_after = retry_after

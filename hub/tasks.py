@@ -6,11 +6,13 @@ import functools
 from pathlib import Path
 
 from celery import shared_task
+from celery.signals import beat_init, worker_ready, worker_shutdown
 
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.errors import BrokerUnavailable, StoreUnavailable
 from hub.services import audit, audit_retention, consents, processing, webhooks
+from hub.services.heartbeat import Heartbeat
 from hub.services.publisher import PROCESS_OUTBOX
 
 _TRANSIENT = (StoreUnavailable, BrokerUnavailable)
@@ -20,6 +22,25 @@ _TRANSIENT = (StoreUnavailable, BrokerUnavailable)
 def _hub() -> Hub:
     # Built lazily in each worker process (after the fork), never at import time.
     return Hub.from_settings(Settings.from_env())
+
+
+_heartbeats: list[Heartbeat] = []
+
+
+@worker_ready.connect
+def _worker_alive(**_kwargs: object) -> None:
+    _heartbeats.append(Heartbeat(_hub(), "worker").start())
+
+
+@beat_init.connect
+def _beat_alive(**_kwargs: object) -> None:
+    _heartbeats.append(Heartbeat(_hub(), "beat").start())
+
+
+@worker_shutdown.connect
+def _worker_gone(**_kwargs: object) -> None:
+    while _heartbeats:
+        _heartbeats.pop().stop()
 
 
 @shared_task(

@@ -11,7 +11,9 @@ from hub.api import (
     routes_duplicates,
     routes_exchange,
     routes_fiches,
+    routes_ops,
     routes_schemas,
+    source_limits,
 )
 from hub.bootstrap import Hub
 from hub.config import Settings
@@ -36,6 +38,8 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     app.include_router(routes_exchange.router)
     app.include_router(routes_audit.router)
     app.include_router(routes_duplicates.router)
+    routes_ops.install(app)
+    app.add_middleware(source_limits.SourceLimitMiddleware, limits=hub.rate_limits)
     app.mount("/console", create_console(hub))
 
     @app.get("/healthz", tags=["ops"])

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from hub.bootstrap import Hub
 from hub.errors import PayloadTooLarge
 from hub.services.auth import Caller, authenticate
+from hub.services.rate_limits import kind_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,4 +51,6 @@ async def authenticated(request: Request) -> Authenticated:
     caller = await run_in_threadpool(
         authenticate, hub, request.headers, request.method, target, body
     )
+    await run_in_threadpool(hub.rate_limits.check, kind_of(request.method, request.url.path),
+                            caller.member_id)
     return Authenticated(caller, body)

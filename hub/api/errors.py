@@ -7,7 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from hub.errors import HubError
+from hub.errors import HubError, RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +17,8 @@ def install(app: FastAPI) -> None:
     async def _hub_error(_request: Request, exc: HubError) -> JSONResponse:
         if exc.status >= 500:
             log.warning("hub error %s (%s)", exc.code, type(exc).__name__)
-        return JSONResponse({"error": exc.to_dict()}, status_code=exc.status)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        return JSONResponse({"error": exc.to_dict()}, status_code=exc.status, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

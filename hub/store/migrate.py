@@ -20,3 +20,15 @@ def alembic_config(database_url: str) -> Config:
 def upgrade(database_url: str) -> None:
     """Bring the database at `database_url` to the latest schema (all heads)."""
     command.upgrade(alembic_config(database_url), "heads")
+
+
+def migrations_current(connection: object) -> bool:
+    """Whether the database behind `connection` (a SQLAlchemy Connection) is at every head
+    of the migrations shipped with this code (an API started before `capactif init` ran,
+    or code newer than the database, is not ready)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    current = set(MigrationContext.configure(connection).get_current_heads())  # type: ignore[arg-type]
+    return current == set(script.get_heads())

@@ -6,7 +6,8 @@ import hub.store.audit_tables
 import hub.store.console_tables
 import hub.store.delivery_tables  # deliveries, feed positions, subscriptions
 import hub.store.erasure_tables
-import hub.store.matching_tables  # noqa: F401  (blocking index, review queue, merges)
+import hub.store.matching_tables  # blocking index, review queue, merges
+import hub.store.ops_tables  # noqa: F401  (process heartbeats)
 from consent.tables import define_tables
 from hub.store.tables import metadata
 

@@ -38,3 +38,14 @@ def wait_until(predicate: Callable[[], object], timeout: float, what: str) -> No
             return
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def own_redis_command(port: int, folder: object) -> list[str]:
+    """A redis-server of the test's own (to kill and restart), keeping nothing on disk;
+    fails under CI when the binary is missing."""
+    import shutil
+
+    if shutil.which("redis-server") is None:
+        service_missing("redis-server binary", FileNotFoundError("redis-server"))
+    return ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--dir", str(folder)]

@@ -4,7 +4,6 @@ Redis broker and a real PostgreSQL store. Faults are real too: SIGKILL, broker r
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import time
 
@@ -18,9 +17,8 @@ from hub.demo.processes import Process, free_port, running, start_api, start_wor
 from hub.services.members import load_network
 from hub.services.processing import pipeline_status
 from hub.services.publisher import RecordingPublisher
-from tests.conftest import service_missing
 from tests.factories import Credentials, make_fiche, make_network, other_porteur, record_consents
-from tests.integration.scale import scale_store, wait_until
+from tests.integration.scale import own_redis_command, scale_store, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -92,11 +90,8 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_processes_each_fiche_once(s
 
 def test_a_broker_restart_loses_no_accepted_fiche(scale, tmp_path):
     env, observer, creds, logs = scale
-    if shutil.which("redis-server") is None:
-        service_missing("redis-server binary", FileNotFoundError("redis-server"))
     redis_port = free_port()
-    own_redis = [ "redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
-                  "--save", "", "--appendonly", "no", "--dir", str(tmp_path)]
+    own_redis = own_redis_command(redis_port, tmp_path)
     env = {**env, "HUB_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0"}
     port = int(env["HUB_PORT"])
     broker = Process("redis", own_redis, {}, logs)

@@ -1,0 +1,102 @@
+"""Operations: liveness, readiness and Prometheus metrics.
+
+- `GET /livez`: the process answers (no dependency checked).
+- `GET /readyz`: 200 when the database (at the current migrations), the broker, the key
+  files, the policy and, in embedded mode, the data directory are usable; 503 otherwise,
+  naming the failed checks (never a secret).
+- `GET /metrics`: Prometheus text. Who may read it: the operators. The figures hold no
+  personal data but tell volumes and backlogs per member, so members may not: with
+  `HUB_METRICS_TOKEN` set it asks `Authorization: Bearer <token>`, without it only
+  clients on the loopback address are answered (see docs/deploy.md).
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hub.api.auth import hub_of
+from hub.errors import Forbidden
+from hub.services import health, metrics
+
+router = APIRouter(tags=["ops"])
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+@router.get("/livez", summary="Le processus répond")
+def livez() -> dict[str, str]:
+    return {"statut": "vivant"}
+
+
+@router.get("/readyz", summary="Le hub peut servir (base, courtier, clés, politique)")
+async def readyz(request: Request) -> JSONResponse:
+    result = await run_in_threadpool(health.readiness, hub_of(request))
+    return JSONResponse(result.to_dict(), status_code=200 if result.ready else 503)
+
+
+@router.get("/metrics", summary="Métriques Prometheus (sans donnée personnelle)",
+            response_class=Response)
+async def metrics_text(request: Request) -> Response:
+    _check_metrics_access(request)
+    registry = request.app.state.metrics_registry
+    body = await run_in_threadpool(generate_latest, registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+def _check_metrics_access(request: Request) -> None:
+    token = hub_of(request).settings.metrics_token
+    if token:
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if hmac.compare_digest(given.encode(), str(token).encode()):
+            return
+    elif request.client is not None and request.client.host in _LOOPBACK:
+        return
+    raise Forbidden(
+        "Les métriques sont réservées à l'exploitation : jeton HUB_METRICS_TOKEN requis "
+        "(en-tête Authorization: Bearer) ou accès depuis la machine même.",
+        "Metrics are for operators: the HUB_METRICS_TOKEN bearer token is required, or a "
+        "loopback client.",
+    )
+
+
+class HttpMetricsMiddleware:
+    """Counts every HTTP answer by route template (never the filled-in path)."""
+
+    def __init__(self, app: ASGIApp, recorder: metrics.HttpMetrics) -> None:
+        self.app, self.recorder = app, recorder
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), [500]
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            self.recorder.observe(_route_of(scope), scope["method"], status[0],
+                                  time.perf_counter() - started)
+
+
+def _route_of(scope: dict[str, Any]) -> str:
+    route = scope.get("route")
+    return getattr(route, "path", None) or "non_routee"
+
+
+def install(app: FastAPI) -> None:
+    registry, recorder = metrics.build_registry(app.state.hub)
+    app.state.metrics_registry = registry
+    app.add_middleware(HttpMetricsMiddleware, recorder=recorder)
+    app.include_router(router)

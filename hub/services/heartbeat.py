@@ -1,0 +1,57 @@
+"""Heartbeats: worker and beat processes say they are alive through the store.
+
+A daemon thread refreshes the process's row every `HUB_HEARTBEAT_INTERVAL_S`; the
+metrics count processes seen within three intervals. A database outage only delays a
+heartbeat: the thread logs the failure class and keeps beating.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+
+from hub.bootstrap import Hub
+from hub.store.ops_repository import OpsQueries
+
+log = logging.getLogger(__name__)
+
+
+class Heartbeat:
+    def __init__(self, hub: Hub, kind: str) -> None:
+        self._hub, self._kind = hub, kind
+        self._host, self._pid = socket.gethostname(), os.getpid()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{kind}", daemon=True)
+
+    def start(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        try:
+            with self._hub.engine.begin() as conn:
+                OpsQueries(conn).forget(kind=self._kind, host=self._host, pid=self._pid)
+        except Exception as exc:  # shutting down: the row simply ages out
+            log.warning("heartbeat not withdrawn (%s)", type(exc).__name__)
+
+    def beat_once(self) -> None:
+        with self._hub.engine.begin() as conn:
+            queries = OpsQueries(conn)
+            now = self._hub.clock()
+            queries.beat(kind=self._kind, host=self._host, pid=self._pid, now=now)
+            queries.forget_older_than(
+                now - dt.timedelta(seconds=100 * self._hub.settings.heartbeat_interval_s))
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.beat_once()
+            except Exception as exc:
+                log.warning("heartbeat failed (%s); retrying", type(exc).__name__)
+            self._stop.wait(self._hub.settings.heartbeat_interval_s)
+

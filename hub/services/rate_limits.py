@@ -1,0 +1,81 @@
+"""Request rate limits, per member and per source address.
+
+Moving windows kept by the `limits` library: in memory for the embedded mode (one API
+process), in Redis at scale so that every API process counts against the same window
+(`HUB_RATE_LIMIT_STORAGE`, by default the broker's Redis). If the shared store does not
+answer, requests are let through and the failure is logged: an outage of the limiter
+must not stop the exchange of fiches.
+
+Who learns what: a 429 tells the caller only that *its own* member or address went over
+a limit and when to retry; it says nothing of other members' traffic.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from hub.config import Settings
+from hub.errors import ConfigurationError, RateLimited
+
+log = logging.getLogger(__name__)
+
+PUSH, READ, WRITE, SOURCE = "push", "read", "write", "source"
+
+
+class RateLimits:
+    """`check(kind, key)` counts one request and raises RateLimited over the limit."""
+
+    def __init__(self, settings: Settings) -> None:
+        storage = storage_from_string(_storage_url(settings))
+        self._limiter = MovingWindowRateLimiter(storage)
+        self._limits = {kind: _parse(name, text) for kind, name, text in (
+            (PUSH, "HUB_RATE_LIMIT_PUSH", settings.rate_limit_push),
+            (READ, "HUB_RATE_LIMIT_READ", settings.rate_limit_read),
+            (WRITE, "HUB_RATE_LIMIT_WRITE", settings.rate_limit_write),
+            (SOURCE, "HUB_RATE_LIMIT_PER_SOURCE", settings.rate_limit_per_source),
+        ) if text}
+        self._prefix = settings.queue_name
+
+    def check(self, kind: str, key: str) -> None:
+        limit = self._limits.get(kind)
+        if limit is None:
+            return
+        identity = (self._prefix, kind, key)
+        try:
+            if self._limiter.hit(limit, *identity):
+                return
+            reset = self._limiter.get_window_stats(limit, *identity).reset_time
+        except Exception as exc:  # the shared store is down: let the request through
+            log.warning("rate limiter unavailable (%s): request not limited", type(exc).__name__)
+            return
+        raise RateLimited(max(1, math.ceil(reset - time.time())))
+
+
+def kind_of(method: str, path: str) -> str:
+    if method in ("GET", "HEAD"):
+        return READ
+    return PUSH if path.rstrip("/") == "/v1/fiches" and method == "POST" else WRITE
+
+
+def _storage_url(settings: Settings) -> str:
+    if settings.rate_limit_storage:
+        return settings.rate_limit_storage
+    if settings.broker_url.startswith(("redis://", "rediss://")):
+        return settings.broker_url
+    return "memory://"
+
+
+def _parse(name: str, text: str):  # type: ignore[no-untyped-def]
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise ConfigurationError(
+            f"{name} : limite illisible ; écrivez par exemple « 600/minute » ou « 20/second ».",
+            f"{name}: unreadable limit; write for example '600/minute' or '20/second'.",
+        ) from exc

@@ -1,0 +1,32 @@
+"""Heartbeats of worker and beat processes (readiness and metrics).
+
+Revision ID: 0017
+Revises: 0008
+Create Date: 2026-12-03
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0017"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+UTC_TIME = sa.DateTime(timezone=True)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "process_heartbeats",
+        sa.Column("id", sa.String(200), primary_key=True),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("host", sa.String(120), nullable=False),
+        sa.Column("pid", sa.Integer, nullable=False),
+        sa.Column("started_at", UTC_TIME, nullable=False),
+        sa.Column("seen_at", UTC_TIME, nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("process_heartbeats")

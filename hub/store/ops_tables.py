@@ -1,0 +1,23 @@
+"""Operations tables: the heartbeats of worker and beat processes.
+
+A heartbeat row names a process by host name and pid (machines, not people), so the
+API can say in its metrics whether workers are alive without reaching the broker's
+control channel (which the embedded broker does not have).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from hub.store.tables import UTC_TIME, metadata
+
+process_heartbeats = sa.Table(
+    "process_heartbeats",
+    metadata,
+    sa.Column("id", sa.String(200), primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("host", sa.String(120), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("started_at", UTC_TIME, nullable=False),
+    sa.Column("seen_at", UTC_TIME, nullable=False),
+)

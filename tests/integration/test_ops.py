@@ -1,0 +1,61 @@
+"""Readiness checks and metrics access, in process on both databases."""
+
+from __future__ import annotations
+
+import pytest
+from alembic import command
+from fastapi.testclient import TestClient
+
+from hub.api.app import create_app
+from hub.store.migrate import alembic_config
+
+pytestmark = pytest.mark.integration
+
+
+def _client(hub, host="127.0.0.1"):
+    (hub.settings.broker_dir / "queue").mkdir(parents=True, exist_ok=True)
+    return TestClient(create_app(hub=hub), base_url=f"http://{host}", client=(host, 50000))
+
+
+def test_a_migrated_hub_with_its_keys_and_policy_is_ready(hub):
+    with _client(hub) as client:
+        answer = client.get("/readyz")
+    assert answer.status_code == 200, answer.text
+    assert all(check["ok"] for check in answer.json()["verifications"].values())
+
+
+def test_a_database_behind_the_code_s_migrations_is_not_ready(hub):
+    command.downgrade(alembic_config(hub.settings.database_url), "-1")
+    with _client(hub) as client:
+        answer = client.get("/readyz")
+    assert answer.status_code == 503
+    assert "capactif init" in answer.json()["verifications"]["base"]["detail"]
+
+
+def test_liveness_needs_nothing_but_the_process(hub):
+    hub.engine.dispose()
+    with _client(hub) as client:
+        assert client.get("/livez").json() == {"statut": "vivant"}
+
+
+def test_metrics_are_refused_to_a_remote_client_without_the_operators_token(hub):
+    with _client(hub, host="10.0.0.7") as client:
+        answer = client.get("/metrics")
+    assert answer.status_code == 403
+    assert answer.json()["error"]["code"] == "forbidden"
+
+
+def test_metrics_answer_the_operators_token_from_anywhere(hub):
+    hub = hub.with_settings(metrics_token=type(hub.settings.metrics_token)("s3cr3t-token"))
+    with _client(hub, host="10.0.0.7") as client:
+        refused = client.get("/metrics", headers={"Authorization": "Bearer wrong"})
+        answer = client.get("/metrics", headers={"Authorization": "Bearer s3cr3t-token"})
+    assert refused.status_code == 403
+    assert answer.status_code == 200
+    assert "capactif_outbox_pending 0.0" in answer.text
+    assert "s3cr3t-token" not in answer.text
+
+
+def test_the_settings_never_print_the_metrics_token(hub):
+    hub = hub.with_settings(metrics_token=type(hub.settings.metrics_token)("s3cr3t-token"))
+    assert "s3cr3t-token" not in repr(hub.settings)
