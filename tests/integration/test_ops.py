@@ -59,3 +59,17 @@ def test_metrics_answer_the_operators_token_from_anywhere(hub):
 def test_the_settings_never_print_the_metrics_token(hub):
     hub = hub.with_settings(metrics_token=type(hub.settings.metrics_token)("s3cr3t-token"))
     assert "s3cr3t-token" not in repr(hub.settings)
+
+
+def test_every_metric_the_alert_rules_use_is_exported(hub):
+    import re
+    from pathlib import Path
+
+    rules = (Path(__file__).resolve().parents[2] / "deploy/prometheus/alerts.yml").read_text()
+    used = set(re.findall(r"\b(capactif_[a-z_]+)", rules))
+    with _client(hub) as client:
+        client.get("/v1/feed")  # one HTTP answer, so the per-route families have a sample
+        exported = client.get("/metrics").text
+    declared = set(re.findall(r"^# TYPE (capactif_[a-z_]+) ", exported, re.M))
+    missing = {name for name in used if not {name, name.removesuffix("_total")} & declared}
+    assert used and not missing, missing
