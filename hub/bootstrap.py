@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from consent.registry import ConsentRegistry
@@ -17,6 +18,8 @@ from consent.shredding import check_master_key
 from consent.sql import SqlConsentRegistry
 from hub.audit.log import AuditLog
 from hub.config import Settings
+from hub.key_dir import prepare_key_dir
+from hub.keyring import Keyring, StoreKeys
 from hub.keys import HubKey, load_or_create_secret
 from hub.services.policy_loader import DEFAULT_POLICY_FILE, PolicyHolder, load_policy_file
 from hub.services.publisher import CeleryPublisher, TaskPublisher
@@ -43,18 +46,23 @@ class Hub:
     policy: PolicyHolder
     audit: AuditLog
     pseudonym_key: bytes
-    master_key: bytes
+    store_keys: StoreKeys
     rate_limits: RateLimits
     clock: Clock = utc_now
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.engine, self.master_key)
+        return UnitOfWork(self.engine, self.store_keys)
+
+    @property
+    def keyring(self) -> Keyring:
+        return self.store_keys.keyring
 
     @classmethod
     def from_settings(
         cls, settings: Settings, *, publisher: TaskPublisher | None = None, clock: Clock = utc_now
     ) -> Hub:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        key_dir = prepare_key_dir(settings.data_dir, settings.key_dir)
         if publisher is None:
             publisher = CeleryPublisher(create_celery(settings))
         engine = create_engine(settings.database_url)
@@ -64,13 +72,13 @@ class Hub:
             settings=settings,
             engine=engine,
             publisher=publisher,
-            hub_key=HubKey.load_or_create(settings.key_dir),
+            hub_key=HubKey.load_or_create(key_dir),
             consents=SqlConsentRegistry(reader_engine(engine), clock),
             policy=PolicyHolder(load_policy_file(policy_file), policy_file,
                                 settings.policy_reload_s),
             audit=_audit_log(settings, engine, clock),
-            pseudonym_key=load_or_create_secret(settings.key_dir, "audit_pseudonyms.key"),
-            master_key=check_master_key(load_or_create_secret(settings.key_dir, "data_master.key")),
+            pseudonym_key=load_or_create_secret(key_dir, "audit_pseudonyms.key"),
+            store_keys=load_store_keys(key_dir),
             rate_limits=RateLimits(settings),
             clock=clock,
         )
@@ -82,6 +90,18 @@ class Hub:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+LEGACY_MASTER_KEY = "data_master.key"
+
+
+def load_store_keys(key_dir: Path) -> StoreKeys:
+    """The KEKs, the blocking-index digest key, and the former master key if some wrapped
+    keys still need it (`capactif init` re-wraps them, then deletes it)."""
+    legacy = key_dir / LEGACY_MASTER_KEY
+    return StoreKeys(Keyring.load_or_create(key_dir),
+                     load_or_create_secret(key_dir, "index_digest.key"),
+                     check_master_key(legacy.read_bytes()) if legacy.exists() else None)
 
 
 def _audit_log(settings: Settings, engine: Any, clock: Clock) -> AuditLog:

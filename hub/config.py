@@ -31,6 +31,7 @@ class Settings:
     """All settings of the hub; `from_env` documents each variable."""
 
     data_dir: Path = Path("var")
+    key_dir: Path = Path("")
     database_url: str = ""
     broker_url: str = ""
     host: str = "127.0.0.1"
@@ -79,6 +80,9 @@ class Settings:
         if not self.database_url:
             url = f"sqlite:///{(self.data_dir / 'hub.sqlite3').resolve()}"
             object.__setattr__(self, "database_url", url)
+        if str(self.key_dir) in ("", "."):
+            key_dir = self.data_dir.parent / f"{self.data_dir.name or 'var'}-keys"
+            object.__setattr__(self, "key_dir", key_dir)
         if not self.broker_url:
             object.__setattr__(self, "broker_url", "filesystem://")
         if str(self.audit_archive_dir) in ("", "."):
@@ -101,10 +105,6 @@ class Settings:
     def notice_ack_delay(self) -> dt.timedelta:
         """A withdrawal or erasure notice not acknowledged within this is overdue."""
         return dt.timedelta(days=self.notice_ack_delay_days)
-
-    @property
-    def key_dir(self) -> Path:
-        return self.data_dir / "keys"
 
     @property
     def is_sqlite(self) -> bool:

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from hub.config import Settings
-from hub.keys import HubKey
 from hub.store.migrate import upgrade
 
 
-def initialise(settings: Settings) -> None:
-    """Migrate the database to the latest schema and make sure the hub key exists."""
+def initialise(settings: Settings) -> dict[str, int]:
+    """Migrate the database to the latest schema, make sure the keys exist (in the key
+    directory, outside the data directory) and bring the keys of a former layout up to date."""
+    from hub.bootstrap import Hub
+    from hub.services.key_rotation import upgrade_keys
+    from hub.services.publisher import RecordingPublisher
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
-    HubKey.load_or_create(settings.key_dir)
+    hub = Hub.from_settings(settings, publisher=RecordingPublisher())
+    try:
+        return upgrade_keys(hub)
+    finally:
+        hub.close()

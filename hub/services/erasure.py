@@ -19,6 +19,7 @@ from hub.bootstrap import Hub
 from hub.errors import AlreadyErased, BadRequest, Forbidden, NotFound
 from hub.services import audit
 from hub.services.auth import Caller
+from hub.services.key_rotation import final_erasure
 from hub.services.notices import add_notices
 
 PORTEUR, FICHE = "porteur", "fiche"
@@ -114,7 +115,7 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
     now = hub.clock()
     erasure_id = "eff_" + secrets.token_hex(12)
     pks = [f.id for f in fiches]
-    with hub.uow() as uow:
+    with final_erasure(hub), hub.uow() as uow:  # old KEKs destroyed, WAL purged on exit
         uow.keys.destroy(pks, now)
         uow.matching.forget(pks, now)
         cancelled = uow.deliveries.cancel_pending(pks, "data_erased")

@@ -34,7 +34,6 @@ from hub.bootstrap import Hub
 from hub.domain.matching import Candidate, MatchModel, default_model, match_one, normalise_record
 from hub.domain.matching.decision import Decision, record_blocking_keys
 from hub.errors import InvalidMatchingModel
-from hub.store.matching_repository import key_digest
 from hub.store.uow import UnitOfWork
 
 IDENTITY_FIELDS = ("nom", "nom_naissance", "prenom", "date_naissance", "courriel", "telephone")
@@ -142,7 +141,7 @@ class OnlineMatcher:
         lock and the match both need them)."""
         memo = orjson.dumps(identity, option=orjson.OPT_SORT_KEYS)
         if memo not in self._digests:
-            self._digests[memo] = [key_digest(k)
+            self._digests[memo] = [self.uow.matching.digest(k)
                                    for k in record_blocking_keys(identity, self.model)]
         return self._digests[memo]
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hub.store.erasure_tables import erasures
+from hub.store.erasure_tables import erasures, store_markers
 
 
 class Erasures:
@@ -18,3 +18,18 @@ class Erasures:
 
     def get(self, erasure_id: str) -> sa.Row | None:
         return self.conn.execute(sa.select(erasures).where(erasures.c.id == erasure_id)).first()
+
+
+class Markers:
+    """Named facts about the store itself (e.g. which digest scheme the index uses)."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self.conn = connection
+
+    def get(self, name: str) -> str | None:
+        return self.conn.execute(sa.select(store_markers.c.value).where(
+            store_markers.c.name == name)).scalar_one_or_none()
+
+    def set(self, name: str, value: str) -> None:
+        self.conn.execute(sa.delete(store_markers).where(store_markers.c.name == name))
+        self.conn.execute(sa.insert(store_markers).values(name=name, value=value))

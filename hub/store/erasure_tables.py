@@ -2,6 +2,10 @@
 
 `fiche_keys.wrapped_key` is the only column of the hub updated to NULL on purpose:
 erasing destroys the key, which makes every sealed copy of the fiche unreadable.
+Each wrapped key is wrapped by its bucket's key-encryption key at `generation`
+(NULL: the former single master key, until `capactif init` re-wraps it); the
+current generation of each bucket is in `key_buckets` (see hub.keyring), the KEKs
+themselves only in the key directory.
 """
 
 from __future__ import annotations
@@ -18,6 +22,21 @@ fiche_keys = sa.Table(
     sa.Column("wrapped_key", sa.LargeBinary(64)),
     sa.Column("created_at", UTC_TIME, nullable=False),
     sa.Column("destroyed_at", UTC_TIME),
+    sa.Column("generation", sa.Integer),
+)
+
+key_buckets = sa.Table(
+    "key_buckets",
+    metadata,
+    sa.Column("bucket", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("generation", sa.Integer, nullable=False),
+)
+
+store_markers = sa.Table(
+    "store_markers",
+    metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("value", sa.String(100), nullable=False),
 )
 
 erasures = sa.Table(

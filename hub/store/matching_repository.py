@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import hmac
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -26,9 +27,11 @@ from hub.store.tables import fiche_links, fiche_versions, fiches, porteurs
 OPEN = "open"
 
 
-def key_digest(key: str) -> str:
-    """The stored form of a blocking key: fixed length, no name or e-mail in clear."""
-    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+def key_digest(digest_key: bytes, key: str) -> str:
+    """The stored form of a blocking key: HMAC-SHA256 under the hub's digest key (in the
+    key directory, never in the database), so that hashing a guessed name or e-mail finds
+    nothing in a copy of the database; fixed length (128 bits, hex)."""
+    return hmac.new(digest_key, key.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _lock_number(digest: str) -> int:
@@ -60,9 +63,14 @@ class Matching:
     """The index keeps each fiche's normalised identity sealed with the fiche's data key
     (so an erasure shreds it too) and its blocking keys as digests."""
 
-    def __init__(self, connection: sa.Connection, keys: FicheKeys) -> None:
+    def __init__(self, connection: sa.Connection, keys: FicheKeys, digest_key: bytes) -> None:
         self.conn = connection
         self.keys = keys
+        self._digest_key = digest_key
+
+    def digest(self, key: str) -> str:
+        """The stored form of a blocking key (see `key_digest`)."""
+        return key_digest(self._digest_key, key)
 
     def _opened(self, rows: list[sa.Row]) -> list[Any]:
         """Rows with their identity opened; rows of erased fiches are left out."""
@@ -143,6 +151,24 @@ class Matching:
                 for d in dict.fromkeys(digests)]
         if keys:
             self.conn.execute(sa.insert(match_keys), keys)
+
+    def records_after(self, after: int, limit: int
+                      ) -> tuple[int | None, list[tuple[int, dict[str, Any]]]]:
+        """The next `limit` indexed fiches after `after` (the last one read, or None when
+        none was left), with their opened identities."""
+        query = sa.select(match_records.c.fiche_pk, match_records.c.identity).where(
+            match_records.c.fiche_pk > after).order_by(match_records.c.fiche_pk).limit(limit)
+        rows = list(self.conn.execute(query))
+        last = rows[-1].fiche_pk if rows else None
+        return last, [(row.fiche_pk, row.identity) for row in self._opened(rows)]
+
+    def replace_digests(self, digests: dict[int, Sequence[str]]) -> None:
+        """New blocking digests for indexed fiches (a change of digest key or scheme)."""
+        for chunk in _chunks(sorted(digests), _IN_CHUNK):
+            self.conn.execute(sa.delete(match_keys).where(match_keys.c.fiche_pk.in_(chunk)))
+        rows = [{"key": d, "fiche_pk": pk} for pk, found in digests.items() for d in found]
+        if rows:
+            self.conn.execute(sa.insert(match_keys), rows)
 
     def identity_of(self, fiche_pk: int) -> dict[str, Any] | None:
         query = sa.select(match_records.c.fiche_pk, match_records.c.identity).where(

@@ -16,8 +16,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from consent.shredding import is_sealed, new_key, seal, unseal, unwrap_key, wrap_key
-from hub.errors import DataErased
-from hub.store.erasure_tables import fiche_keys
+from hub.errors import ConfigurationError, DataErased
+from hub.keyring import BUCKETS, StoreKeys, bucket_of
+from hub.store.erasure_tables import fiche_keys, key_buckets
 
 
 def version_context(fiche_pk: int, version: int) -> str:
@@ -33,28 +34,32 @@ def identity_context(fiche_pk: int) -> str:
 
 
 class FicheKeys:
-    def __init__(self, connection: sa.Connection, master_key: bytes) -> None:
+    def __init__(self, connection: sa.Connection, keys: StoreKeys) -> None:
         self.conn = connection
-        self._master_key = master_key
+        self._store_keys = keys
+        self._keyring = keys.keyring
         self._keys: dict[int, bytes | None] = {}
 
     def create(self, fiche_pks: Iterable[int], at: dt.datetime) -> None:
-        """A fresh data key for each new fiche."""
+        """A fresh data key for each new fiche, wrapped by its bucket's current KEK."""
         fresh = {pk: new_key() for pk in fiche_pks}
-        if fresh:
-            self.conn.execute(sa.insert(fiche_keys), [
-                {"fiche_pk": pk, "wrapped_key": wrap_key(self._master_key, key), "created_at": at}
-                for pk, key in fresh.items()])
-            self._keys.update(fresh)
+        if not fresh:
+            return
+        generations = self._current({bucket_of(pk) for pk in fresh}, lock="share")
+        rows = []
+        for pk, key in fresh.items():
+            bucket = bucket_of(pk)
+            rows.append({"fiche_pk": pk, "created_at": at, "generation": generations[bucket],
+                         "wrapped_key": wrap_key(self._kek(bucket, generations[bucket]), key)})
+        self.conn.execute(sa.insert(fiche_keys), rows)
+        self._keys.update(fresh)
 
     def load(self, fiche_pks: Iterable[int]) -> dict[int, bytes | None]:
         """Unwrapped keys by fiche (None: destroyed by an erasure), in one query."""
         missing = {pk for pk in fiche_pks if pk not in self._keys}
         if missing:
-            query = sa.select(fiche_keys.c.fiche_pk, fiche_keys.c.wrapped_key).where(
-                fiche_keys.c.fiche_pk.in_(missing))
-            for pk, wrapped in self.conn.execute(query):
-                self._keys[pk] = None if wrapped is None else unwrap_key(self._master_key, wrapped)
+            for pk, wrapped, generation in self._wrapped(missing):
+                self._keys[pk] = None if wrapped is None else self._unwrap(pk, wrapped, generation)
         return self._keys
 
     def erased(self, fiche_pks: Iterable[int]) -> set[int]:
@@ -63,16 +68,101 @@ class FicheKeys:
         return {pk for pk in pks if pk in keys and keys[pk] is None}
 
     def destroy(self, fiche_pks: Iterable[int], at: dt.datetime) -> int:
-        """Erase: forget the wrapped keys for good (idempotent)."""
+        """Erase: forget the wrapped keys, and make every old copy of them useless by
+        re-wrapping the other keys of their buckets under fresh KEKs (idempotent). Run
+        within `Keyring.locked()`; after the commit, `Keyring.keep_only(generations())`
+        destroys the old KEKs."""
         pks = sorted(set(fiche_pks))
         if not pks:
             return 0
+        buckets = sorted({bucket_of(pk) for pk in pks})
+        self._current(buckets, lock="update")
         done = self.conn.execute(
             sa.update(fiche_keys)
             .where(fiche_keys.c.fiche_pk.in_(pks), fiche_keys.c.wrapped_key.is_not(None))
             .values(wrapped_key=None, destroyed_at=at))
         self._keys.update(dict.fromkeys(pks))
+        self._rotate(buckets)
         return done.rowcount
+
+    def rewrap_legacy(self, limit: int) -> int:
+        """Re-wrap up to `limit` keys still wrapped by the former master key (resumable)."""
+        query = sa.select(fiche_keys.c.fiche_pk, fiche_keys.c.wrapped_key).where(
+            fiche_keys.c.generation.is_(None), fiche_keys.c.wrapped_key.is_not(None)
+        ).order_by(fiche_keys.c.fiche_pk).limit(limit)
+        legacy = list(self.conn.execute(query))
+        if legacy:
+            generations = self._current({bucket_of(pk) for pk, _w in legacy}, lock="share")
+            self._write_wrapped(
+                {pk: self._unwrap(pk, wrapped, None) for pk, wrapped in legacy},
+                {b: (g, self._kek(b, g)) for b, g in generations.items()})
+        return len(legacy)
+
+    def generations(self) -> dict[int, int]:
+        """The current KEK generation of every bucket."""
+        query = sa.select(key_buckets.c.bucket, key_buckets.c.generation)
+        return {bucket: generation for bucket, generation in self.conn.execute(query)}
+
+    def _rotate(self, buckets: list[int]) -> None:
+        fresh = self._keyring.add_generations(buckets)
+        live = sa.select(fiche_keys.c.fiche_pk, fiche_keys.c.wrapped_key,
+                         fiche_keys.c.generation).where(
+            fiche_keys.c.wrapped_key.is_not(None),
+            (fiche_keys.c.fiche_pk % BUCKETS).in_(buckets))
+        unwrapped = {pk: self._unwrap(pk, wrapped, generation)
+                     for pk, wrapped, generation in self.conn.execute(live)}
+        self._write_wrapped(unwrapped, fresh)
+        self.conn.execute(sa.update(key_buckets).where(key_buckets.c.bucket == sa.bindparam("b"))
+                          .values(generation=sa.bindparam("g")),
+                          [{"b": b, "g": g} for b, (g, _kek) in fresh.items()])
+
+    def _write_wrapped(self, keys: dict[int, bytes],
+                       keks: dict[int, tuple[int, bytes]]) -> None:
+        if not keys:
+            return
+        rows = [{"pk": pk, "w": wrap_key(keks[bucket_of(pk)][1], key),
+                 "g": keks[bucket_of(pk)][0]} for pk, key in keys.items()]
+        self.conn.execute(sa.update(fiche_keys).where(fiche_keys.c.fiche_pk == sa.bindparam("pk"))
+                          .values(wrapped_key=sa.bindparam("w"), generation=sa.bindparam("g")),
+                          rows)
+
+    def _current(self, buckets: Iterable[int], lock: str) -> dict[int, int]:
+        """Current generations of `buckets`; on PostgreSQL a creation shares the rows and
+        a rotation takes them, so no key is wrapped under a KEK being destroyed."""
+        query = sa.select(key_buckets.c.bucket, key_buckets.c.generation).where(
+            key_buckets.c.bucket.in_(sorted(set(buckets)))).order_by(key_buckets.c.bucket)
+        query = query.with_for_update(read=lock == "share")
+        found = {bucket: generation for bucket, generation in self.conn.execute(query)}
+        if len(found) != len(set(buckets)):
+            raise _foreign_key_dir()
+        return found
+
+    def _wrapped(self, pks: Iterable[int]) -> list[Any]:
+        query = sa.select(fiche_keys.c.fiche_pk, fiche_keys.c.wrapped_key,
+                          fiche_keys.c.generation).where(fiche_keys.c.fiche_pk.in_(list(pks)))
+        return list(self.conn.execute(query))
+
+    def _unwrap(self, pk: int, wrapped: bytes, generation: int | None) -> bytes:
+        if generation is None:
+            if self._store_keys.legacy_master is None:
+                raise _foreign_key_dir()
+            return unwrap_key(self._store_keys.legacy_master, wrapped)
+        kek = self._keyring.kek(bucket_of(pk), generation)
+        if kek is None:  # rotated since this row was read (PostgreSQL): read it again
+            (_pk, wrapped, generation), = self._wrapped([pk])
+            if wrapped is None:
+                raise DataErased("Les données de cette fiche ont été effacées (clé détruite).",
+                                 "This fiche's data was erased (key destroyed).")
+            kek = self._keyring.kek(bucket_of(pk), generation)
+        if kek is None:
+            raise _foreign_key_dir()
+        return unwrap_key(kek, wrapped)
+
+    def _kek(self, bucket: int, generation: int) -> bytes:
+        kek = self._keyring.kek(bucket, generation)
+        if kek is None:
+            raise _foreign_key_dir()
+        return kek
 
     def seal(self, fiche_pk: int, context: str, text: str) -> str:
         key = self.load([fiche_pk]).get(fiche_pk)
@@ -89,6 +179,14 @@ class FicheKeys:
             return stored  # a notice: pseudonymous ids only, never sealed
         key = self.load([fiche_pk]).get(fiche_pk)
         return None if key is None else unseal(key, stored, context).decode("utf-8")
+
+
+def _foreign_key_dir() -> ConfigurationError:
+    return ConfigurationError(
+        "Le répertoire de clés (HUB_KEY_DIR) ne contient pas les clés de cette base : "
+        "vérifiez qu'il s'agit du bon répertoire.",
+        "The key directory (HUB_KEY_DIR) does not hold this database's keys: check it is "
+        "the right one.")
 
 
 def with_field(row: Any, field: str, value: Any) -> Any:

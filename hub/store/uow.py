@@ -12,18 +12,19 @@ from types import TracebackType
 import sqlalchemy as sa
 
 from hub.errors import StoreUnavailable
+from hub.keyring import StoreKeys
 from hub.store import repositories as repos
 from hub.store.console_repository import FicheReads
 from hub.store.delivery_repository import Deliveries
-from hub.store.erasure_repository import Erasures
+from hub.store.erasure_repository import Erasures, Markers
 from hub.store.matching_repository import Matching
 from hub.store.sealing import FicheKeys
 
 
 class UnitOfWork:
-    def __init__(self, engine: sa.Engine, master_key: bytes) -> None:
+    def __init__(self, engine: sa.Engine, keys: StoreKeys) -> None:
         self._engine = engine
-        self._master_key = master_key
+        self._store_keys = keys
         self._connection: sa.Connection | None = None
 
     def __enter__(self) -> UnitOfWork:
@@ -37,14 +38,15 @@ class UnitOfWork:
             ) from exc
         conn = self._connection
         self.members = repos.Members(conn)
-        self.keys = FicheKeys(conn, self._master_key)
+        self.keys = FicheKeys(conn, self._store_keys)
         self.fiches = repos.Fiches(conn, self.keys)
         self.porteurs = repos.Porteurs(conn)
         self.outbox = repos.Outbox(conn)
         self.nonces = repos.Nonces(conn)
         self.deliveries = Deliveries(conn, self.keys)
         self.erasures = Erasures(conn)
-        self.matching = Matching(conn, self.keys)
+        self.markers = Markers(conn)
+        self.matching = Matching(conn, self.keys, self._store_keys.digest_key)
         self.fiche_reads = FicheReads(conn, self.keys)
         self.dialect = conn.dialect.name
         return self

@@ -1,7 +1,7 @@
 """Heartbeats of worker and beat processes (readiness and metrics).
 
 Revision ID: 0017
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-03
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

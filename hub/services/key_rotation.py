@@ -1,0 +1,86 @@
+"""Key upkeep around erasures: rotate and destroy key-encryption keys, purge freed space,
+and upgrade a store written before bucketed KEKs and keyed digests.
+
+An erasure runs within `final_erasure(hub)`: the key file is locked for the whole
+rotation, the unit of work destroys the erased fiches' wrapped keys and re-wraps their
+buckets under fresh KEKs, and only after the commit are the old KEKs destroyed and the
+freed space purged; the erasure is reported done after that.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from hub.bootstrap import LEGACY_MASTER_KEY, Hub
+from hub.domain.matching.decision import record_blocking_keys
+from hub.services.matching import matching_model
+from hub.store.purge import purge_freed_space
+
+_CHUNK = 1000
+DIGESTS_MARKER, DIGESTS_SCHEME = "blocking_digests", "hmac-sha256"
+
+
+@contextlib.contextmanager
+def final_erasure(hub: Hub) -> Iterator[None]:
+    """Around the unit of work that calls `uow.keys.destroy`: afterwards no KEK that
+    wrapped a destroyed key is left in the key directory."""
+    with hub.keyring.locked():
+        yield
+        _destroy_old_keks(hub)
+    purge_freed_space(hub.engine)
+
+
+def upgrade_keys(hub: Hub) -> dict[str, int]:
+    """Resumable: re-wrap keys still under the former master key (then delete it),
+    recompute unkeyed blocking digests as HMAC, destroy KEKs left by an interrupted
+    erasure. Run by `capactif init` (and so by `serve` and `worker`)."""
+    rewrapped = 0
+    while True:
+        with hub.uow() as uow:
+            done = uow.keys.rewrap_legacy(_CHUNK)
+            uow.commit()
+        rewrapped += done
+        if done < _CHUNK:
+            break
+    legacy = hub.settings.key_dir / LEGACY_MASTER_KEY
+    if legacy.exists():
+        legacy.unlink()
+        hub.store_keys.legacy_master = None
+    with hub.keyring.locked():
+        destroyed = _destroy_old_keks(hub)
+    return {"cles_reemballees": rewrapped, "digests_recalcules": _rekey_digests(hub),
+            "cles_detruites": destroyed}
+
+
+def _destroy_old_keks(hub: Hub) -> int:
+    with hub.uow() as uow:
+        current = uow.keys.generations()
+    return hub.keyring.keep_only(current)
+
+
+def _rekey_digests(hub: Hub) -> int:
+    """Blocking digests recomputed from the sealed identities, in chunks of fiches (the
+    progress is kept, so an interrupted run resumes where it stopped)."""
+    model, recomputed = matching_model(hub), 0
+    while True:
+        with hub.uow() as uow:
+            if uow.markers.get(DIGESTS_MARKER) == DIGESTS_SCHEME:
+                return recomputed
+            after = int(uow.markers.get(f"{DIGESTS_MARKER}_after") or 0)
+            last, records = uow.matching.records_after(after, _CHUNK)
+            uow.matching.replace_digests({
+                pk: _digests(uow, identity, model) for pk, identity in records})
+            if last is None:
+                uow.markers.set(DIGESTS_MARKER, DIGESTS_SCHEME)
+            else:
+                uow.markers.set(f"{DIGESTS_MARKER}_after", str(last))
+            uow.commit()
+        recomputed += len(records)
+
+
+def _digests(uow: Any, identity: dict[str, Any], model: Any) -> list[str]:
+    return list(dict.fromkeys(uow.matching.digest(k)
+                              for k in record_blocking_keys(identity, model)))
+
