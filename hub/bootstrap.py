@@ -18,6 +18,7 @@ from consent.shredding import check_master_key
 from consent.sql import SqlConsentRegistry
 from hub.audit.log import AuditLog
 from hub.config import Settings
+from hub.journal import RecoveryJournal
 from hub.key_dir import prepare_key_dir
 from hub.keyring import Keyring, StoreKeys
 from hub.keys import HubKey, load_or_create_secret
@@ -101,7 +102,8 @@ def load_store_keys(key_dir: Path) -> StoreKeys:
     legacy = key_dir / LEGACY_MASTER_KEY
     return StoreKeys(Keyring.load_or_create(key_dir),
                      load_or_create_secret(key_dir, "index_digest.key"),
-                     check_master_key(legacy.read_bytes()) if legacy.exists() else None)
+                     check_master_key(legacy.read_bytes()) if legacy.exists() else None,
+                     RecoveryJournal(key_dir))
 
 
 def _audit_log(settings: Settings, engine: Any, clock: Clock) -> AuditLog:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import getpass
 import json
@@ -125,6 +126,16 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--id", type=int)
     replay.add_argument("--member")
     replay.set_defaults(run=_deliveries_replay)
+
+    backup = sub.add_parser("backup", help="a consistent copy of the database (never the keys)")
+    backup.add_argument("--output", type=Path, required=True, help="a new folder for the copy")
+    backup.set_defaults(run=_backup)
+    restore = sub.add_parser("restore", help="restore a backup, then replay erasures and "
+                             "withdrawals made since (every hub process stopped)")
+    restore.add_argument("folder", type=Path)
+    restore.add_argument("--force", action="store_true",
+                         help="restore even if a worker heartbeat is recent (stale heartbeat)")
+    restore.set_defaults(run=_restore)
 
     demo = sub.add_parser("demo", help="run the whole pipeline on the embedded default")
     demo.add_argument("--data-dir", type=Path, default=Path("var/demo"))
@@ -330,6 +341,23 @@ def _deliveries_replay(args: argparse.Namespace) -> int:
 
     print(f"livraisons remises en file : {replay_dead(_hub(), delivery_id=args.id, member_id=args.member)}")
     return 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from hub.services.recovery import backup
+
+    manifest = backup(_hub(), args.output)
+    print(f"sauvegarde écrite : {args.output / manifest['fichier']} (sha256 {manifest['sha256'][:16]}…); "
+          "les clés n'y sont pas : le répertoire de clés se sauvegarde à part (docs/deploy.md)")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from hub.services.recovery import restore
+
+    done = restore(_settings(), args.folder, force=args.force)
+    print(json.dumps(dataclasses.asdict(done), ensure_ascii=False))
+    return 0 if done.keys_unrecoverable == 0 else 1
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from consent.shredding import new_key
 from hub.errors import ConfigurationError
+from hub.journal import RecoveryJournal
 
 BUCKETS = 256
 FILE = "data_keks.json"
@@ -96,12 +97,15 @@ class Keyring:
         return fresh
 
     def keep_only(self, current: Mapping[int, int]) -> int:
-        """Destroy every KEK that is not its bucket's current generation in the database
-        (the old KEKs of a committed rotation, or the unused ones of an aborted one).
+        """Destroy every KEK older than its bucket's current generation in the database
+        (the old KEKs of a committed rotation).
         Call within `locked()`; answers how many KEKs were destroyed."""
         assert self._held, "keep_only runs within Keyring.locked()"
         keks = self._read()
-        kept = {(b, g): k for (b, g), k in keks.items() if current.get(b, 1) == g}
+        # Newer generations are kept: a database restored from an older copy names older
+        # generations, and `capactif restore` moves it forward with the recovery journal;
+        # destroying the newer KEKs here would lose every surviving fiche of the bucket.
+        kept = {(b, g): k for (b, g), k in keks.items() if g >= current.get(b, 1)}
         if len(kept) != len(keks):
             self._write(kept)
         self._keks = kept
@@ -170,7 +174,8 @@ class StoreKeys:
     blocking index, and the former master key while rows still use it."""
 
     def __init__(self, keyring: Keyring, digest_key: bytes,
-                 legacy_master: bytes | None = None) -> None:
+                 legacy_master: bytes | None = None, journal: RecoveryJournal | None = None) -> None:
         self.keyring = keyring
         self.digest_key = digest_key
         self.legacy_master = legacy_master
+        self.journal = journal  # key rotations replayed by a restore (hub.journal)

@@ -13,8 +13,11 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+import sqlalchemy as sa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
+
+from hub.store.tables import fiches
 
 WRAPPED_BYTES = 40  # AES key wrap of a 256-bit data key
 _SEALED = re.compile(rb"v1\.([A-Za-z0-9_-]{40,}={0,2})")
@@ -99,3 +102,56 @@ def opened(data_keys: Iterable[bytes], sealed: Iterable[bytes]) -> list[bytes]:
             decryptor = Cipher(algorithms.AES(key), modes.CTR(counter)).decryptor()
             texts.append(decryptor.update(body) + decryptor.finalize())
     return texts
+
+
+# Where the bytes come from: a copy of the store's files, and how the tests arrange keys.
+
+def next_fiche_shares_the_bucket_of(hub, fiche_id):
+    """The next fiche's primary key is 256 more than this one's: same KEK bucket."""
+    with hub.engine.begin() as conn:
+        row = conn.execute(sa.select(fiches).where(fiches.c.fiche_id == fiche_id)).one()
+        target = row.id + 255
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('fiches', 'id'), :n)"),
+                         {"n": target})
+        else:  # SQLite: the next rowid follows the largest one ever inserted
+            conn.execute(sa.insert(fiches).values(
+                {**row._mapping, "id": target, "fiche_id": "placeholder", "porteur_id": None}))
+            conn.execute(sa.delete(fiches).where(fiches.c.id == target))
+
+
+def wal_position(hub):
+    if hub.engine.dialect.name != "postgresql":
+        return None
+    with hub.engine.connect() as conn:
+        return conn.exec_driver_sql("SELECT pg_walfile_name(pg_current_wal_lsn())").scalar_one()
+
+
+def store_bytes(hub, first_wal_file) -> bytes:
+    """The raw bytes an attacker would copy: SQLite's three files, or PostgreSQL's relation
+    files of this database and the WAL segments written since the test started."""
+    if hub.engine.dialect.name == "sqlite":
+        path = Path(hub.engine.url.database)
+        return b"".join(Path(f"{path}{suffix}").read_bytes()
+                        for suffix in ("", "-wal", "-shm") if Path(f"{path}{suffix}").exists())
+    with hub.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("CHECKPOINT")  # the relation files hold what the WAL holds
+        cluster = Path(conn.exec_driver_sql("SHOW data_directory").scalar_one())
+        oid = conn.exec_driver_sql(
+            "SELECT oid FROM pg_database WHERE datname = current_database()").scalar_one()
+        last = conn.exec_driver_sql("SELECT pg_walfile_name(pg_current_wal_lsn())").scalar_one()
+    files = sorted((cluster / "base" / str(oid)).iterdir()) + [
+        path for path in sorted((cluster / "pg_wal").iterdir())
+        if len(path.name) == 24 and first_wal_file <= path.name <= last]
+    return b"".join(path.read_bytes() for path in files if path.is_file())
+
+
+def wrapped_found(hub, blob: bytes) -> set[bytes]:
+    """40-byte blobs where a record would hold one: after SQLite's serial type 0x5C, or after
+    PostgreSQL's short varlena header (0x53) in the key table's own file."""
+    if hub.engine.dialect.name == "sqlite":
+        return wrapped_candidates(blob, b"\x5c", range(1, 6))
+    with hub.engine.connect() as conn:
+        cluster = Path(conn.exec_driver_sql("SHOW data_directory").scalar_one())
+        relation = conn.exec_driver_sql("SELECT pg_relation_filepath('fiche_keys')").scalar_one()
+    return wrapped_candidates((cluster / relation).read_bytes(), b"\x53", range(1, 2))

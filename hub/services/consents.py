@@ -9,7 +9,7 @@ from typing import Any
 from consent.model import ConsentRecord, NoticeKind
 from consent.receipts import build_receipt, sign_receipt
 from hub.bootstrap import Hub
-from hub.errors import Forbidden, NotFound
+from hub.errors import ConsentNotFound, Forbidden, NotFound
 from hub.services import audit
 from hub.services.auth import Caller
 from hub.services.notices import add_notices
@@ -53,6 +53,8 @@ def withdraw_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any
     withdrawal notice to every member that received the porteur's data."""
     _visible(hub, caller, consent_id)
     now = hub.clock()
+    if hub.store_keys.journal is not None:  # replayed by a restore from an older backup
+        hub.store_keys.journal.withdrawal(consent_id, caller.member_id, now.isoformat(), "withdrawal")
     record = hub.consents.withdraw(consent_id, caller.member_id, now)
     notified = _fan_out(hub, record, "withdrawn", NoticeKind.WITHDRAWAL, now)
     audit.record(hub, [audit.event(hub, "consent_change", caller.member_id,
@@ -60,6 +62,18 @@ def withdraw_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any
     document = record.as_document(now)
     document["avis_envoyes"] = sorted(notified)
     return document
+
+
+def replay_withdrawal(hub: Hub, consent_id: str, member_id: str, at: dt.datetime) -> str | None:
+    """A restore: withdraw again a consent the restored copy still holds as given."""
+    try:
+        if hub.consents.get(consent_id).withdrawn:
+            return None
+    except ConsentNotFound:
+        return None  # recorded after the copy: gone with it (its fiches are too)
+    record = hub.consents.withdraw(consent_id, member_id, at)
+    _fan_out(hub, record, "withdrawn", NoticeKind.WITHDRAWAL, hub.clock())
+    return consent_id
 
 
 def expire_due(hub: Hub) -> int:

@@ -110,6 +110,15 @@ def _own_fiche(uow: Any, caller: Caller, fiche_id: Any) -> Any:
     return row
 
 
+def _journal(hub: Hub, erasure_id: str, scope: str, porteur_id: str | None, pks: list[int],
+             requested_by: str, now: Any) -> None:
+    """Before the commit: a restore from an older backup records this erasure again."""
+    if hub.store_keys.journal is not None:
+        hub.store_keys.journal.erasure({
+            "id": erasure_id, "scope": scope, "porteur_id": porteur_id, "fiche_pks": pks,
+            "requested_by": requested_by, "at": now.isoformat()})
+
+
 def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches: list[Any],
            reference: str | None) -> dict[str, Any]:
     now = hub.clock()
@@ -137,6 +146,7 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
             "requested_by": caller.member_id, "fiches": len(pks), "requested_at": now,
             "reference_sha256": hashlib.sha256(reference.encode()).hexdigest()
             if reference else None})
+        _journal(hub, erasure_id, scope, porteur_id, pks, caller.member_id, now)
         uow.commit()
     for member_id in notified:
         hub.consents.notice_sent(erasure_id, member_id, now, NoticeKind.ERASURE)

@@ -82,7 +82,15 @@ def _keys(hub: Hub) -> str:
     if not files:
         return "répertoire des clés absent ou vide"
     unreadable = [path.name for path in files if not os.access(path, os.R_OK)]
-    return f"clés illisibles : {', '.join(sorted(unreadable))}" if unreadable else ""
+    if unreadable:
+        return f"clés illisibles : {', '.join(sorted(unreadable))}"
+    with hub.uow() as uow:
+        generations = uow.keys.generations()
+    missing = [b for b, g in generations.items() if hub.keyring.kek(b, g) is None]
+    if missing:
+        return (f"{len(missing)} groupes de clés de la base absents du répertoire de clés : "
+                "mauvais HUB_KEY_DIR, ou base restaurée sans `capactif restore`")
+    return ""
 
 
 def _policy(hub: Hub) -> str:

@@ -82,7 +82,7 @@ class FicheKeys:
             .where(fiche_keys.c.fiche_pk.in_(pks), fiche_keys.c.wrapped_key.is_not(None))
             .values(wrapped_key=None, destroyed_at=at))
         self._keys.update(dict.fromkeys(pks))
-        self._rotate(buckets)
+        self._rotate(buckets, destroyed=pks, at=at)
         return done.rowcount
 
     def rewrap_legacy(self, limit: int) -> int:
@@ -103,7 +103,7 @@ class FicheKeys:
         query = sa.select(key_buckets.c.bucket, key_buckets.c.generation)
         return {bucket: generation for bucket, generation in self.conn.execute(query)}
 
-    def _rotate(self, buckets: list[int]) -> None:
+    def _rotate(self, buckets: list[int], *, destroyed: list[int], at: dt.datetime) -> None:
         fresh = self._keyring.add_generations(buckets)
         live = sa.select(fiche_keys.c.fiche_pk, fiche_keys.c.wrapped_key,
                          fiche_keys.c.generation).where(
@@ -111,20 +111,24 @@ class FicheKeys:
             (fiche_keys.c.fiche_pk % BUCKETS).in_(buckets))
         unwrapped = {pk: self._unwrap(pk, wrapped, generation)
                      for pk, wrapped, generation in self.conn.execute(live)}
-        self._write_wrapped(unwrapped, fresh)
+        wrapped = self._write_wrapped(unwrapped, fresh)
+        if self._store_keys.journal is not None:  # before the commit: a restore replays it
+            self._store_keys.journal.rotation({b: g for b, (g, _kek) in fresh.items()}, wrapped,
+                                              destroyed, at.isoformat())
         self.conn.execute(sa.update(key_buckets).where(key_buckets.c.bucket == sa.bindparam("b"))
                           .values(generation=sa.bindparam("g")),
                           [{"b": b, "g": g} for b, (g, _kek) in fresh.items()])
 
     def _write_wrapped(self, keys: dict[int, bytes],
-                       keks: dict[int, tuple[int, bytes]]) -> None:
+                       keks: dict[int, tuple[int, bytes]]) -> dict[int, bytes]:
         if not keys:
-            return
+            return {}
         rows = [{"pk": pk, "w": wrap_key(keks[bucket_of(pk)][1], key),
                  "g": keks[bucket_of(pk)][0]} for pk, key in keys.items()]
         self.conn.execute(sa.update(fiche_keys).where(fiche_keys.c.fiche_pk == sa.bindparam("pk"))
                           .values(wrapped_key=sa.bindparam("w"), generation=sa.bindparam("g")),
                           rows)
+        return {row["pk"]: row["w"] for row in rows}
 
     def _current(self, buckets: Iterable[int], lock: str) -> dict[int, int]:
         """Current generations of `buckets`; on PostgreSQL a creation shares the rows and

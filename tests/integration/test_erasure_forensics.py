@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from hub.services import erasure
 from hub.store.erasure_tables import fiche_keys
-from hub.store.tables import fiches
 from tests import forensics
 from tests.factories import other_porteur
 from tests.integration.world import OWNER, fiche, push_and_process
@@ -29,20 +27,20 @@ ERASED_MAIL = "effacee.porteuse@exemple.fr"
 
 def test_a_copy_of_the_store_taken_after_an_erasure_never_opens_the_erased_fiche(network):
     hub, _clock, _cci, _pfil = network
-    start = _wal_position(hub)
+    start = forensics.wal_position(hub)
     push_and_process(hub, _fiche("F-1", ERASED, None, courriel=ERASED_MAIL))
-    _next_fiche_shares_the_bucket_of(hub, "F-1")
+    forensics.next_fiche_shares_the_bucket_of(hub, "F-1")
     push_and_process(hub, _fiche("F-2", KEPT_SAME_BUCKET, 1))
     push_and_process(hub, _fiche("F-3", KEPT, 2))
     backup = {row.wrapped_key for row in _rows(hub, fiche_keys)}  # a copy taken before
 
     erasure.request_erasure(hub, OWNER, {"fiche_id": "F-1"})
 
-    blob = _store_bytes(hub, start)
+    blob = forensics.store_bytes(hub, start)
     held = forensics.keys_held(hub.settings.key_dir, hub.settings.data_dir)
     assert held  # every 256-bit secret of the key directory (and of the data directory)
     sealed = forensics.sealed_values(blob)
-    in_copy = _wrapped_found(hub, blob) | {w for w in backup if w is not None and w in blob}
+    in_copy = forensics.wrapped_found(hub, blob) | {w for w in backup if w is not None and w in blob}
     from_copy = _plaintexts(held, in_copy, sealed)
     assert KEPT in from_copy and KEPT_SAME_BUCKET in from_copy  # the attack works...
     assert ERASED.lower() not in from_copy.lower(), "the erased porteur opens from the copy"
@@ -70,54 +68,3 @@ def _fiche(fiche_id, name, other, **porteur):
 def _rows(hub, table):
     with hub.engine.connect() as conn:
         return list(conn.execute(sa.select(table)))
-
-
-def _next_fiche_shares_the_bucket_of(hub, fiche_id):
-    """The next fiche's primary key is 256 more than this one's: same KEK bucket."""
-    with hub.engine.begin() as conn:
-        row = conn.execute(sa.select(fiches).where(fiches.c.fiche_id == fiche_id)).one()
-        target = row.id + 255
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('fiches', 'id'), :n)"),
-                         {"n": target})
-        else:  # SQLite: the next rowid follows the largest one ever inserted
-            conn.execute(sa.insert(fiches).values(
-                {**row._mapping, "id": target, "fiche_id": "placeholder", "porteur_id": None}))
-            conn.execute(sa.delete(fiches).where(fiches.c.id == target))
-
-
-def _wal_position(hub):
-    if hub.engine.dialect.name != "postgresql":
-        return None
-    with hub.engine.connect() as conn:
-        return conn.exec_driver_sql("SELECT pg_walfile_name(pg_current_wal_lsn())").scalar_one()
-
-
-def _store_bytes(hub, first_wal_file) -> bytes:
-    """The raw bytes an attacker would copy: SQLite's three files, or PostgreSQL's relation
-    files of this database and the WAL segments written since the test started."""
-    if hub.engine.dialect.name == "sqlite":
-        path = Path(hub.engine.url.database)
-        return b"".join(Path(f"{path}{suffix}").read_bytes()
-                        for suffix in ("", "-wal", "-shm") if Path(f"{path}{suffix}").exists())
-    with hub.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("CHECKPOINT")  # the relation files hold what the WAL holds
-        cluster = Path(conn.exec_driver_sql("SHOW data_directory").scalar_one())
-        oid = conn.exec_driver_sql(
-            "SELECT oid FROM pg_database WHERE datname = current_database()").scalar_one()
-        last = conn.exec_driver_sql("SELECT pg_walfile_name(pg_current_wal_lsn())").scalar_one()
-    files = sorted((cluster / "base" / str(oid)).iterdir()) + [
-        path for path in sorted((cluster / "pg_wal").iterdir())
-        if len(path.name) == 24 and first_wal_file <= path.name <= last]
-    return b"".join(path.read_bytes() for path in files if path.is_file())
-
-
-def _wrapped_found(hub, blob: bytes) -> set[bytes]:
-    """40-byte blobs where a record would hold one: after SQLite's serial type 0x5C, or after
-    PostgreSQL's short varlena header (0x53) in the key table's own file."""
-    if hub.engine.dialect.name == "sqlite":
-        return forensics.wrapped_candidates(blob, b"\x5c", range(1, 6))
-    with hub.engine.connect() as conn:
-        cluster = Path(conn.exec_driver_sql("SHOW data_directory").scalar_one())
-        relation = conn.exec_driver_sql("SELECT pg_relation_filepath('fiche_keys')").scalar_one()
-    return forensics.wrapped_candidates((cluster / relation).read_bytes(), b"\x53", range(1, 2))

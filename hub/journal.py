@@ -1,0 +1,74 @@
+"""The recovery journal: what a restore must replay, kept apart from the database.
+
+A backup of the database is a past state. Erasures, key rotations and consent
+withdrawals made since must not be undone by restoring it, so each of them is also
+appended here, in the key directory (never in the data directory, never in a database
+backup), one JSON line per event, fsynced before the database commits:
+
+- `rotation`: the buckets whose key-encryption keys changed, their new generations,
+  the survivors' data keys wrapped under the new KEKs, and the erased fiches;
+- `erasure`: an erasure's id, scope, pseudonymous porteur and fiche ids, requester, time;
+- `withdrawal`: a consent withdrawn or expired (consent id, member, time, kind).
+
+Replaying is idempotent (a generation already reached, an erasure already recorded or a
+consent already withdrawn is skipped), so a restore replays the whole journal. Nothing
+here is personal: ids, wrapped keys (useless without the KEKs beside them, and the KEKs
+of an erasure are destroyed) and times.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import json
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+FILE = "recovery_journal.jsonl"
+
+
+class RecoveryJournal:
+    def __init__(self, key_dir: Path) -> None:
+        self.path = key_dir / FILE
+
+    def rotation(self, generations: Mapping[int, int], wrapped: Mapping[int, bytes],
+                 destroyed: list[int], at: str) -> None:
+        self._append({"type": "rotation", "at": at,
+                      "generations": {str(b): g for b, g in sorted(generations.items())},
+                      "keys": {str(pk): base64.b64encode(w).decode("ascii")
+                               for pk, w in sorted(wrapped.items())},
+                      "destroyed": sorted(destroyed)})
+
+    def erasure(self, record: Mapping[str, Any]) -> None:
+        self._append({"type": "erasure", **record})
+
+    def withdrawal(self, consent_id: str, member_id: str, at: str, kind: str) -> None:
+        self._append({"type": "withdrawal", "consent_id": consent_id, "member_id": member_id,
+                      "at": at, "kind": kind})
+
+    def entries(self) -> Iterator[dict[str, Any]]:
+        """Every complete entry, oldest first (a line torn by a crash is ignored)."""
+        if not self.path.exists():
+            return
+        with self.path.open("rb") as handle:
+            for line in handle:
+                try:
+                    yield json.loads(line)
+                except ValueError:
+                    continue
+
+    def _append(self, entry: dict[str, Any]) -> None:
+        line = json.dumps(entry, separators=(",", ":"), sort_keys=True).encode() + b"\n"
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def decode_key(text: str) -> bytes:
+    return base64.b64decode(text)

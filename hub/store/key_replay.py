@@ -1,0 +1,84 @@
+"""Bring the data keys of a restored database up to the key directory's present.
+
+A database copy holds wrapped keys under the KEK generations of its day; erasures made
+since destroyed some of those KEKs (hub.keyring). The recovery journal (hub.journal)
+holds, for each later rotation, the survivors' keys wrapped under the new KEKs and the
+erased fiches: replaying it gives every surviving fiche its key back and leaves every
+erased one without a key, whatever the copy held.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from hub.journal import decode_key
+from hub.keyring import BUCKETS, Keyring, bucket_of
+from hub.store.erasure_tables import fiche_keys, key_buckets
+from hub.store.tables import fiches
+
+
+@dataclasses.dataclass
+class KeyReplay:
+    buckets_advanced: int = 0
+    keys_restored: int = 0
+    keys_destroyed: list[int] = dataclasses.field(default_factory=list)
+    keys_unrecoverable: int = 0
+
+
+def replay_rotations(conn: sa.Connection, keyring: Keyring, entries: Iterable[dict[str, Any]],
+                     now: dt.datetime) -> KeyReplay:
+    current = {b: g for b, g in conn.execute(sa.select(key_buckets.c.bucket, key_buckets.c.generation))}
+    destroyed: dict[int, set[int]] = defaultdict(set)
+    latest: dict[int, tuple[int, dict[str, str]]] = {}
+    for entry in entries:
+        if entry.get("type") != "rotation":
+            continue
+        for bucket_text, generation in entry["generations"].items():
+            bucket = int(bucket_text)
+            if generation <= current.get(bucket, 1):
+                continue
+            destroyed[bucket].update(pk for pk in entry["destroyed"] if bucket_of(pk) == bucket)
+            if keyring.kek(bucket, generation) is not None and \
+                    generation > latest.get(bucket, (0, {}))[0]:
+                latest[bucket] = (generation, entry["keys"])
+    result = KeyReplay()
+    for bucket in sorted(set(destroyed) | set(latest)):
+        _replay_bucket(conn, bucket, latest.get(bucket), destroyed[bucket], now, result)
+    return result
+
+
+def _replay_bucket(conn: sa.Connection, bucket: int, latest: tuple[int, dict[str, str]] | None,
+                   destroyed: set[int], now: dt.datetime, result: KeyReplay) -> None:
+    rows = conn.execute(sa.select(fiche_keys.c.fiche_pk).where(
+        fiche_keys.c.wrapped_key.is_not(None), fiche_keys.c.fiche_pk % BUCKETS == bucket)).scalars()
+    generation, keys = latest if latest else (None, {})
+    for pk in rows:
+        if latest is None and pk not in destroyed:
+            continue  # no newer KEK to move to: the copy's own key stays
+        if pk in destroyed or str(pk) not in keys:
+            conn.execute(sa.update(fiche_keys).where(fiche_keys.c.fiche_pk == pk)
+                         .values(wrapped_key=None, destroyed_at=now))
+            if pk in destroyed:
+                result.keys_destroyed.append(pk)
+            else:
+                result.keys_unrecoverable += 1
+            continue
+        conn.execute(sa.update(fiche_keys).where(fiche_keys.c.fiche_pk == pk)
+                     .values(wrapped_key=decode_key(keys[str(pk)]), generation=generation))
+        result.keys_restored += 1
+    if generation is not None:
+        conn.execute(sa.update(key_buckets).where(key_buckets.c.bucket == bucket)
+                     .values(generation=generation))
+        result.buckets_advanced += 1
+
+
+def owners_of(conn: sa.Connection, fiche_pks: Iterable[int]) -> dict[int, str]:
+    """The owning member of each fiche (pseudonymous ids only)."""
+    query = sa.select(fiches.c.id, fiches.c.member_id).where(fiches.c.id.in_(list(fiche_pks)))
+    return {pk: member for pk, member in conn.execute(query)}
