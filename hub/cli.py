@@ -127,6 +127,12 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--member")
     replay.set_defaults(run=_deliveries_replay)
 
+    keys = sub.add_parser("keys", help="rotate the hub's keys while it runs")
+    keys_sub = keys.add_subparsers(title="keys")
+    rotate_data = keys_sub.add_parser("rotate-data", help="replace every key-encryption key of "
+                                      "the fiches' data keys (resumable)")
+    rotate_data.set_defaults(run=_keys_rotate_data)
+
     backup = sub.add_parser("backup", help="a consistent copy of the database (never the keys)")
     backup.add_argument("--output", type=Path, required=True, help="a new folder for the copy")
     backup.set_defaults(run=_backup)
@@ -340,6 +346,13 @@ def _deliveries_replay(args: argparse.Namespace) -> int:
     from hub.services.webhooks import replay_dead
 
     print(f"livraisons remises en file : {replay_dead(_hub(), delivery_id=args.id, member_id=args.member)}")
+    return 0
+
+
+def _keys_rotate_data(_args: argparse.Namespace) -> int:
+    from hub.services.key_rotation import rotate_data_keys
+
+    print(f"groupes de clés renouvelés : {rotate_data_keys(_hub())}")
     return 0
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from hub.bootstrap import LEGACY_MASTER_KEY, Hub
 from hub.domain.matching.decision import record_blocking_keys
+from hub.keyring import BUCKETS
 from hub.services.matching import matching_model
 from hub.store.purge import purge_freed_space
 
@@ -30,6 +31,32 @@ def final_erasure(hub: Hub) -> Iterator[None]:
         yield
         _destroy_old_keks(hub)
     purge_freed_space(hub.engine)
+
+
+ROTATION_MARKER = "data_key_rotation_next_bucket"
+_BUCKETS_PER_STEP = 16
+
+
+def rotate_data_keys(hub: Hub) -> int:
+    """Replace every key-encryption key while the hub runs, a few buckets per transaction:
+    their live data keys re-wrapped under fresh KEKs, the old KEKs destroyed at once.
+    Resumable: the next bucket is kept in the store, so an interrupted rotation goes on
+    where it stopped when run again. Answers the number of buckets rotated by this run."""
+    rotated = 0
+    while True:
+        with hub.keyring.locked():
+            with hub.uow() as uow:
+                bucket = int(uow.markers.get(ROTATION_MARKER) or 0)
+                if bucket >= BUCKETS:
+                    uow.markers.set(ROTATION_MARKER, "0")
+                    uow.commit()
+                    return rotated
+                step = range(bucket, min(bucket + _BUCKETS_PER_STEP, BUCKETS))
+                uow.keys.rotate(step, hub.clock())
+                uow.markers.set(ROTATION_MARKER, str(step.stop))
+                uow.commit()
+            _destroy_old_keks(hub)
+        rotated += len(step)
 
 
 def upgrade_keys(hub: Hub) -> dict[str, int]:

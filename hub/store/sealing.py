@@ -85,6 +85,13 @@ class FicheKeys:
         self._rotate(buckets, destroyed=pks, at=at)
         return done.rowcount
 
+    def rotate(self, buckets: Iterable[int], at: dt.datetime) -> None:
+        """Re-wrap every live key of `buckets` under fresh KEKs (a key rotation without
+        erasure). Run within `Keyring.locked()`; `keep_only` destroys the old KEKs after."""
+        chosen = sorted(set(buckets))
+        self._current(chosen, lock="update")
+        self._rotate(chosen, destroyed=[], at=at)
+
     def rewrap_legacy(self, limit: int) -> int:
         """Re-wrap up to `limit` keys still wrapped by the former master key (resumable)."""
         query = sa.select(fiche_keys.c.fiche_pk, fiche_keys.c.wrapped_key).where(
