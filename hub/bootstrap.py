@@ -25,6 +25,7 @@ from hub.keys import HubKey, load_or_create_secret
 from hub.services.policy_loader import DEFAULT_POLICY_FILE, PolicyHolder, load_policy_file
 from hub.services.publisher import CeleryPublisher, TaskPublisher
 from hub.services.rate_limits import RateLimits
+from hub.signing_keys import HubKeys
 from hub.store.engine import create_engine, reader_engine
 from hub.store.uow import UnitOfWork
 
@@ -42,7 +43,7 @@ class Hub:
     settings: Settings
     engine: Any
     publisher: TaskPublisher
-    hub_key: HubKey
+    hub_keys: HubKeys
     consents: ConsentRegistry
     policy: PolicyHolder
     audit: AuditLog
@@ -50,6 +51,11 @@ class Hub:
     store_keys: StoreKeys
     rate_limits: RateLimits
     clock: Clock = utc_now
+
+    @property
+    def hub_key(self) -> HubKey:
+        """The current signing key (re-read when `capactif keys` rotates it)."""
+        return self.hub_keys.current
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.engine, self.store_keys)
@@ -73,7 +79,7 @@ class Hub:
             settings=settings,
             engine=engine,
             publisher=publisher,
-            hub_key=HubKey.load_or_create(key_dir),
+            hub_keys=HubKeys(key_dir),
             consents=SqlConsentRegistry(reader_engine(engine), clock),
             policy=PolicyHolder(load_policy_file(policy_file), policy_file,
                                 settings.policy_reload_s),

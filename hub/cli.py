@@ -132,6 +132,12 @@ def _parser() -> argparse.ArgumentParser:
     rotate_data = keys_sub.add_parser("rotate-data", help="replace every key-encryption key of "
                                       "the fiches' data keys (resumable)")
     rotate_data.set_defaults(run=_keys_rotate_data)
+    announce = keys_sub.add_parser("announce-signing", help="create the next signing key and "
+                                   "publish it (webhooks signed by both keys from now on)")
+    announce.set_defaults(run=_keys_signing, step="announce")
+    activate = keys_sub.add_parser("activate-signing", help="sign with the announced key from "
+                                   "now on; the former key stays in the public history")
+    activate.set_defaults(run=_keys_signing, step="activate")
 
     backup = sub.add_parser("backup", help="a consistent copy of the database (never the keys)")
     backup.add_argument("--output", type=Path, required=True, help="a new folder for the copy")
@@ -353,6 +359,14 @@ def _keys_rotate_data(_args: argparse.Namespace) -> int:
     from hub.services.key_rotation import rotate_data_keys
 
     print(f"groupes de clés renouvelés : {rotate_data_keys(_hub())}")
+    return 0
+
+
+def _keys_signing(args: argparse.Namespace) -> int:
+    hub = _hub()
+    key = getattr(hub.hub_keys, args.step)(hub.clock())
+    print(f"clé {key.key_id} : {'annoncée' if args.step == 'announce' else 'active'} "
+          "(historique : GET /v1/hub-keys)")
     return 0
 
 

@@ -15,13 +15,14 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from hub.audit.checks import finish_scan
+from hub.audit.heads import HubPublicKeys
 from hub.audit.report import Problem, VerificationReport
 from hub.audit.scan import ExportScan, scan_lines
 
 
 def verify_chain(
     paths: Sequence[str | Path],
-    public_key: Ed25519PublicKey,
+    public_key: HubPublicKeys,
     witness_keys: Mapping[str, Ed25519PublicKey],
 ) -> VerificationReport:
     combined = VerificationReport()

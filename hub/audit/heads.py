@@ -17,6 +17,8 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -174,6 +176,34 @@ def load_public_key(data: str | bytes) -> Ed25519PublicKey:
     if not isinstance(key, Ed25519PublicKey):
         raise ValueError("not an Ed25519 public key (PEM or base64url raw)")
     return key
+
+
+# One hub key, or the hub's key history by key id (heads signed before a rotation verify
+# with the key of their day).
+HubPublicKeys = Ed25519PublicKey | Mapping[str, Ed25519PublicKey]
+
+
+def key_history(keys: HubPublicKeys) -> dict[str, Ed25519PublicKey]:
+    if isinstance(keys, Ed25519PublicKey):
+        return {key_id(keys): keys}
+    return dict(keys)
+
+
+def load_key_history(data: str | bytes) -> dict[str, Ed25519PublicKey]:
+    """Public keys from a PEM or base64url key, or from the hub's key history JSON
+    (`GET /v1/hub-keys`, or `hub_signing_keys.json` of the key directory)."""
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    if not text.lstrip().startswith("{"):
+        return key_history(load_public_key(text))
+    try:
+        entries = json.loads(text)["cles"]
+        keys = {str(e["key_id"]): load_public_key(e["cle_publique"]) for e in entries}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError("not a hub key history (JSON with 'cles')") from exc
+    for claimed, key in keys.items():
+        if key_id(key) != claimed:
+            raise ValueError(f"key history: key id {claimed} does not match its key")
+    return keys
 
 
 def public_key_pem(public_key: Ed25519PublicKey) -> bytes:

@@ -14,7 +14,14 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from hub.audit.events import canonical_json
-from hub.audit.heads import SignedTreeHead, head_from_dict, verify_cosignature, verify_head
+from hub.audit.heads import (
+    HubPublicKeys,
+    SignedTreeHead,
+    head_from_dict,
+    key_history,
+    verify_cosignature,
+    verify_head,
+)
 from hub.audit.merkle import HASH_SIZE, CompactRange
 from hub.audit.report import Problem, VerificationReport
 
@@ -24,7 +31,7 @@ _NO_LEAF = bytes(HASH_SIZE)
 
 def scan_lines(
     lines: Iterable[str | bytes],
-    public_key: Ed25519PublicKey,
+    public_key: HubPublicKeys,
     witness_keys: Mapping[str, Ed25519PublicKey],
 ) -> ExportScan:
     scan = ExportScan(public_key, witness_keys)
@@ -37,10 +44,10 @@ class ExportScan:
     """Reads records one by one; `hub.audit.checks.finish_scan` then checks roots and proofs."""
 
     def __init__(
-        self, public_key: Ed25519PublicKey, witness_keys: Mapping[str, Ed25519PublicKey]
+        self, public_key: HubPublicKeys, witness_keys: Mapping[str, Ed25519PublicKey]
     ) -> None:
         self.report = VerificationReport()
-        self._public_key = public_key
+        self._hub_keys = key_history(public_key)
         self._witness_keys = witness_keys
         self.start = 0
         self.frontier: list[bytes] = []
@@ -147,7 +154,8 @@ class ExportScan:
         except ValueError:
             self._malformed_line()
             return
-        if not verify_head(head, self._public_key):
+        signer = self._hub_keys.get(head.key_id)
+        if signer is None or not verify_head(head, signer):
             self.report.add_problem(Problem(
                 "bad_head_signature",
                 f"la tête de taille {head.size} n'est pas signée par la clé du hub",

@@ -4,8 +4,9 @@ Several files are verified as a chain: archive segments oldest first, then a liv
 export (see `hub.audit.chain`).
 
 A DPO runs it on their own machine with nothing but the export and the hub's public
-key. It recomputes every leaf from the events, every root at every signed head's
-size, checks each head's signature, the consistency proofs between successive heads,
+key, or its key history after a rotation (`GET /v1/hub-keys`). It recomputes every
+leaf from the events, every root at every signed head's size, checks each head's
+signature (with the key of the head's `key_id`), the consistency proofs between successive heads,
 and the witnesses' countersignatures it has keys for, then names the FIRST bad
 sequence number: modified, deleted, reordered or inserted entry.
 
@@ -37,14 +38,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from hub.audit.chain import verify_chain
 from hub.audit.checks import finish_scan
-from hub.audit.heads import load_public_key
+from hub.audit.heads import HubPublicKeys, load_key_history, load_public_key
 from hub.audit.report import Problem, VerificationReport
 from hub.audit.scan import scan_lines
 
 
 def verify_lines(
     lines: Iterable[str | bytes],
-    public_key: Ed25519PublicKey,
+    public_key: HubPublicKeys,
     witness_keys: Mapping[str, Ed25519PublicKey] | None = None,
 ) -> VerificationReport:
     """Verify an export given as lines of JSON; never raises on bad content."""
@@ -53,7 +54,7 @@ def verify_lines(
 
 def verify_file(
     path: str | Path,
-    public_key: Ed25519PublicKey,
+    public_key: HubPublicKeys,
     witness_keys: Mapping[str, Ed25519PublicKey] | None = None,
 ) -> VerificationReport:
     with open(path, "rb") as export:
@@ -64,9 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     """CLI entry: 0 the export verifies, 1 it does not, 2 the inputs cannot be read."""
     args = _parser().parse_args(argv)
     try:
-        public_key = load_public_key(Path(args.public_key).read_bytes())
+        hub_keys: dict[str, Ed25519PublicKey] = {}
+        for path in args.public_key:
+            hub_keys.update(load_key_history(Path(path).read_bytes()))
         witness_keys = _witness_keys(args.witness_key)
-        report = verify_chain(args.export, public_key, witness_keys)
+        report = verify_chain(args.export, hub_keys, witness_keys)
     except (OSError, ValueError) as exc:
         print(f"Erreur / Error: {exc}", file=sys.stderr)
         return 2
@@ -88,7 +91,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--public-key",
         required=True,
-        help="clé publique du hub / hub public key (PEM or base64url)",
+        action="append",
+        help="clé publique du hub (PEM ou base64url) ou son historique de clés (JSON de "
+        "GET /v1/hub-keys), répétable / hub public key (PEM or base64url) or its key "
+        "history (JSON of GET /v1/hub-keys); repeatable",
     )
     parser.add_argument(
         "--witness-key",

@@ -30,7 +30,7 @@ def verify_now(hub: Hub, session: ConsoleSession) -> dict[str, Any]:
         export = Path(folder) / "journal.jsonl"
         try:
             audit.export(hub, export, session.member)
-            report = verify_file(export, hub.hub_key.public_key)
+            report = verify_file(export, hub.hub_keys.public_keys())
             values = {"ok": report.ok, "entries": report.entries, "heads": report.heads,
                       "verified_size": report.verified_size,
                       "first_bad_seq": report.first_bad_seq, "summary": report.render()}

@@ -77,3 +77,50 @@ def test_an_interrupted_rotation_resumes_where_it_stopped(network, monkeypatch):
         assert set(uow.keys.generations().values()) == {2}
     for i in range(5):
         assert read_own_fiche(hub, OWNER, OWNER.member_id, f"F-{i}")["fiche"]["fiche_id"] == f"F-{i}"
+
+
+def test_the_signing_key_rotates_while_heads_are_signed_and_old_heads_still_verify(network, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from hub.api.app import create_app
+    from hub.audit.verify import verify_file
+    from hub.bootstrap import Hub
+    from hub.services import audit
+    from hub.services.publisher import RecordingPublisher
+
+    hub, _clock, _cci, _pfil = network
+    other_process = Hub.from_settings(hub.settings, publisher=RecordingPublisher())
+    try:
+        push_and_process(hub, *_fiches("A", 3, 0))
+        old = audit.publish_head(hub)["key_id"]
+        announced = hub.hub_keys.announce(hub.clock())
+        with TestClient(create_app(hub=other_process)) as client:
+            published = client.get("/v1/hub-keys").json()["cles"]
+        assert [(k["key_id"], k["etat"]) for k in published] == [(old, "active"),
+                                                                 (announced.key_id, "annoncee")]
+        push_and_process(hub, *_fiches("B", 3, 10))
+        assert audit.publish_head(hub)["key_id"] == old  # announced, not yet in use
+        hub.hub_keys.activate(hub.clock())
+        push_and_process(hub, *_fiches("C", 3, 20))
+        assert audit.publish_head(hub)["key_id"] == announced.key_id
+        _wait_for(lambda: other_process.hub_key.key_id == announced.key_id)  # no restart needed
+        export = tmp_path / "journal.jsonl"
+        audit.export(other_process, export, OWNER.member_id)
+    finally:
+        other_process.close()
+    with_history = verify_file(export, hub.hub_keys.public_keys())
+    assert with_history.ok and with_history.heads >= 3, with_history.render()
+    only_new = verify_file(export, announced.public_key)
+    assert not only_new.ok  # the history is what makes the old heads verifiable
+    old_private = [p for p in hub.settings.key_dir.iterdir()
+                   if p.suffix == ".pem" and "pub" not in p.name]
+    assert [p.name for p in old_private] == ["hub_ed25519.pem"]
+
+
+def _wait_for(predicate, timeout=10.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
