@@ -5,8 +5,8 @@ the same run: one primary-key lookup of a fiche in the same database.
 
 The index is bulk-loaded (a million fiches through the service path would take hours):
 the same tables and rows `Matching.index` writes, each identity sealed with its own
-fiche data key (a `fiche_keys` row, wrapped by the hub master key), the same key
-digests. The timed part runs in a separate process (`python bench/_store_index.py
+fiche data key (a `fiche_keys` row, wrapped by its bucket's key-encryption key), the
+same keyed digests. The timed part runs in a separate process (`python bench/_store_index.py
 measure ...`) that holds no population, only the store connection: its peak memory
 is printed beside the timings.
 """
@@ -33,6 +33,7 @@ from consent.shredding import new_key, seal, wrap_key
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.domain.matching.decision import record_blocking_keys
+from hub.keyring import BUCKETS, bucket_of
 from hub.services.matching import OnlineMatcher, identity_of, matching_model
 from hub.services.publisher import RecordingPublisher
 from hub.store.erasure_tables import fiche_keys
@@ -63,7 +64,8 @@ def build(database_url: str, data_dir: Path, rows, truth, workers: int = 2) -> N
     """Migrate, then bulk-load `rows` as indexed fiches of one member (pk 1..N)."""
     upgrade(database_url)
     hub = _hub(database_url, data_dir)
-    _shared.update(rows=rows, model=matching_model(hub), master=hub.master_key)
+    _shared.update(rows=rows, model=matching_model(hub), digest_key=hub.store_keys.digest_key,
+                   keks={b: hub.keyring.kek(b, 1) for b in range(BUCKETS)})
     hub.close()
     now = dt.datetime.now(dt.UTC)
     bounds = [*range(0, len(rows), CHUNK), len(rows)]
@@ -92,13 +94,14 @@ def build(database_url: str, data_dir: Path, rows, truth, workers: int = 2) -> N
 
 def _prepare(start: int, stop: int) -> list[tuple]:
     """What `Matching.index` would write for rows start..stop: sealed identity, digests."""
-    model, master, out = _shared["model"], _shared["master"], []
+    model, keks, digest_key, out = _shared["model"], _shared["keks"], _shared["digest_key"], []
     for position in range(start, stop):
         pk, identity = position + 1, identity_of(as_porteur(_shared["rows"][position]))
         data_key = new_key()
         sealed = seal(data_key, orjson.dumps(identity), identity_context(pk))
-        digests = list(dict.fromkeys(key_digest(k) for k in record_blocking_keys(identity, model)))
-        out.append((pk, wrap_key(master, data_key), sealed, digests))
+        digests = list(dict.fromkeys(key_digest(digest_key, k)
+                                     for k in record_blocking_keys(identity, model)))
+        out.append((pk, wrap_key(keks[bucket_of(pk)], data_key), sealed, digests))
     return out
 
 
@@ -107,8 +110,8 @@ def _insert(conn, part, truth, rows, now) -> None:
         {"id": pk, "member_id": "bench", "fiche_id": rows[pk - 1]["id"], "current_version": 1,
          "processed_version": 1, "porteur_id": f"P{truth[pk - 1]}", "created_at": now,
          "updated_at": now} for pk, *_rest in part])
-    conn.execute(sa.insert(fiche_keys), [{"fiche_pk": pk, "wrapped_key": wrapped, "created_at": now}
-                                         for pk, wrapped, _s, _d in part])
+    conn.execute(sa.insert(fiche_keys), [{"fiche_pk": pk, "wrapped_key": wrapped, "generation": 1,
+                                          "created_at": now} for pk, wrapped, _s, _d in part])
     conn.execute(sa.insert(match_records), [
         {"fiche_pk": pk, "porteur_id": f"P{truth[pk - 1]}", "identity": sealed, "indexed_at": now}
         for pk, _w, sealed, _d in part])

@@ -44,8 +44,8 @@ class Keyring:
         self.key_dir = key_dir
         self.path = key_dir / FILE
         self._keks: dict[tuple[int, int], bytes] = {}
-        self._mutex = threading.RLock()
-        self._held = False
+        self._mutex = threading.Lock()
+        self._owner: int | None = None
 
     @classmethod
     def load_or_create(cls, key_dir: Path) -> Keyring:
@@ -60,8 +60,7 @@ class Keyring:
         """The KEK, or None when it was destroyed (or belongs to another key directory)."""
         found = self._keks.get((bucket, generation))
         if found is None:
-            with self._mutex:
-                self._keks = self._read()
+            self._keks = self._read()  # a whole new mapping: readers never see half of one
             found = self._keks.get((bucket, generation))
         return found
 
@@ -70,22 +69,26 @@ class Keyring:
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
-        """Exclusive across processes (flock) and threads, for a read-modify-write."""
+        """Exclusive across processes (flock) and threads, for a read-modify-write
+        (re-entrant in the thread that holds it). Readers (`kek`) never wait for it."""
+        if self._owner == threading.get_ident():
+            yield
+            return
         with self._mutex:
             self.key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd = os.open(self.key_dir / _LOCK, os.O_RDWR | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
-                self._held = True
+                self._owner = threading.get_ident()
                 yield
             finally:
-                self._held = False
+                self._owner = None
                 os.close(fd)  # closing releases the flock
 
     def add_generations(self, buckets: Iterable[int]) -> dict[int, tuple[int, bytes]]:
         """A fresh KEK for each bucket, written to the file before any database row uses it:
         {bucket: (generation, kek)}. Call within `locked()`."""
-        assert self._held, "add_generations runs within Keyring.locked()"
+        assert self._owner == threading.get_ident(), "add_generations runs within locked()"
         keks = self._read()
         fresh: dict[int, tuple[int, bytes]] = {}
         for bucket in sorted(set(buckets)):
@@ -100,7 +103,7 @@ class Keyring:
         """Destroy every KEK older than its bucket's current generation in the database
         (the old KEKs of a committed rotation).
         Call within `locked()`; answers how many KEKs were destroyed."""
-        assert self._held, "keep_only runs within Keyring.locked()"
+        assert self._owner == threading.get_ident(), "keep_only runs within locked()"
         keks = self._read()
         # Newer generations are kept: a database restored from an older copy names older
         # generations, and `capactif restore` moves it forward with the recovery journal;
@@ -156,6 +159,12 @@ def write_atomically(path: Path, content: bytes) -> None:
         os.close(directory)
     if previous is not None:
         _scrub(previous)
+
+
+def destroy_file(path: Path) -> None:
+    """Overwrite a key file in place, then remove it (see `_scrub` for the limit)."""
+    _scrub(os.open(path, os.O_RDWR))
+    path.unlink()
 
 
 def _scrub(fd: int) -> None:

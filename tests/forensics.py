@@ -106,6 +106,7 @@ def opened(data_keys: Iterable[bytes], sealed: Iterable[bytes]) -> list[bytes]:
 
 # Where the bytes come from: a copy of the store's files, and how the tests arrange keys.
 
+
 def next_fiche_shares_the_bucket_of(hub, fiche_id):
     """The next fiche's primary key is 256 more than this one's: same KEK bucket."""
     with hub.engine.begin() as conn:
@@ -127,23 +128,30 @@ def wal_position(hub):
         return conn.exec_driver_sql("SELECT pg_walfile_name(pg_current_wal_lsn())").scalar_one()
 
 
-def store_bytes(hub, first_wal_file) -> bytes:
-    """The raw bytes an attacker would copy: SQLite's three files, or PostgreSQL's relation
-    files of this database and the WAL segments written since the test started."""
+def store_bytes(hub, first_wal_file) -> tuple[bytes, bytes]:
+    """The raw bytes an attacker would copy, (files, WAL): SQLite's three files, or
+    PostgreSQL's relation files of this database and the WAL segments written since the
+    test started."""
     if hub.engine.dialect.name == "sqlite":
-        path = Path(hub.engine.url.database)
-        return b"".join(Path(f"{path}{suffix}").read_bytes()
-                        for suffix in ("", "-wal", "-shm") if Path(f"{path}{suffix}").exists())
+        path = hub.engine.url.database
+        return b"".join(_read(Path(f"{path}{suffix}")) for suffix in ("", "-wal", "-shm")), b""
     with hub.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("CHECKPOINT")  # the relation files hold what the WAL holds
         cluster = Path(conn.exec_driver_sql("SHOW data_directory").scalar_one())
         oid = conn.exec_driver_sql(
             "SELECT oid FROM pg_database WHERE datname = current_database()").scalar_one()
         last = conn.exec_driver_sql("SELECT pg_walfile_name(pg_current_wal_lsn())").scalar_one()
-    files = sorted((cluster / "base" / str(oid)).iterdir()) + [
-        path for path in sorted((cluster / "pg_wal").iterdir())
-        if len(path.name) == 24 and first_wal_file <= path.name <= last]
-    return b"".join(path.read_bytes() for path in files if path.is_file())
+    wal = [path for path in sorted((cluster / "pg_wal").iterdir())
+           if len(path.name) == 24 and first_wal_file <= path.name <= last]
+    return (b"".join(_read(path) for path in sorted((cluster / "base" / str(oid)).iterdir())),
+            b"".join(_read(path) for path in wal))
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):  # a WAL segment recycled meanwhile
+        return b""
 
 
 def wrapped_found(hub, blob: bytes) -> set[bytes]:

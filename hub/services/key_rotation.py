@@ -15,7 +15,7 @@ from typing import Any
 
 from hub.bootstrap import LEGACY_MASTER_KEY, Hub
 from hub.domain.matching.decision import record_blocking_keys
-from hub.keyring import BUCKETS
+from hub.keyring import BUCKETS, destroy_file
 from hub.services.matching import matching_model
 from hub.store.purge import purge_freed_space
 
@@ -63,6 +63,13 @@ def upgrade_keys(hub: Hub) -> dict[str, int]:
     """Resumable: re-wrap keys still under the former master key (then delete it),
     recompute unkeyed blocking digests as HMAC, destroy KEKs left by an interrupted
     erasure. Run by `capactif init` (and so by `serve` and `worker`)."""
+    with hub.keyring.locked():  # one process at a time (several start together)
+        rewrapped = _rewrap_legacy(hub)
+        return {"cles_reemballees": rewrapped, "digests_recalcules": _rekey_digests(hub),
+                "cles_detruites": _destroy_old_keks(hub)}
+
+
+def _rewrap_legacy(hub: Hub) -> int:
     rewrapped = 0
     while True:
         with hub.uow() as uow:
@@ -73,12 +80,9 @@ def upgrade_keys(hub: Hub) -> dict[str, int]:
             break
     legacy = hub.settings.key_dir / LEGACY_MASTER_KEY
     if legacy.exists():
-        legacy.unlink()
+        destroy_file(legacy)
         hub.store_keys.legacy_master = None
-    with hub.keyring.locked():
-        destroyed = _destroy_old_keks(hub)
-    return {"cles_reemballees": rewrapped, "digests_recalcules": _rekey_digests(hub),
-            "cles_detruites": destroyed}
+    return rewrapped
 
 
 def _destroy_old_keks(hub: Hub) -> int:
