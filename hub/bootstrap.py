@@ -18,6 +18,7 @@ from consent.sql import SqlConsentRegistry
 from hub.audit.log import AuditLog
 from hub.config import Settings
 from hub.keys import HubKey, load_or_create_secret
+from hub.limits import MemoryRefusalCounter, RefusalCounter
 from hub.services.policy_loader import DEFAULT_POLICY_FILE, PolicyHolder, load_policy_file
 from hub.services.publisher import CeleryPublisher, TaskPublisher
 from hub.store.engine import create_engine, reader_engine
@@ -44,6 +45,11 @@ class Hub:
     pseudonym_key: bytes
     master_key: bytes
     clock: Clock = utc_now
+    refusals: RefusalCounter = None  # type: ignore[assignment]  # set in __post_init__
+
+    def __post_init__(self) -> None:
+        if self.refusals is None:
+            self.refusals = MemoryRefusalCounter(self.settings.auth_refusal_window)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.engine, self.master_key)

@@ -41,6 +41,7 @@ French and English, and never echo personal data.
     │   └── AccountExists           409 account_exists
     ├── DataErased                  410 data_erased
     ├── AccountLocked               429 account_locked
+    ├── TooManyRefusals             429 too_many_refusals
     ├── UnreadableData              500 unreadable_data
     ├── AuditIntegrityError         500 audit_integrity_error
     ├── ConfigurationError          500 configuration_error
@@ -380,3 +381,14 @@ class AccountLocked(HubError):
 
     status = 429
     code = "account_locked"
+
+
+class TooManyRefusals(HubError):
+    """Too many refused authentications from one source in a window: wait `Retry-After`."""
+
+    status = 429
+    code = "too_many_refusals"
+
+    def __init__(self, message_fr: str, message_en: str, *, retry_after_s: int) -> None:
+        super().__init__(message_fr, message_en)
+        self.headers = {"Retry-After": str(retry_after_s)}

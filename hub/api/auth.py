@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hub.bootstrap import Hub
 from hub.errors import PayloadTooLarge
+from hub.services import credentials
 from hub.services.auth import Caller, authenticate
 
 
@@ -48,6 +49,14 @@ async def authenticated(request: Request) -> Authenticated:
     body = await read_bounded_body(request, hub.settings.max_body_bytes)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     caller = await run_in_threadpool(
-        authenticate, hub, request.headers, request.method, target, body
+        authenticate, hub, request.headers, request.method, target, body, client_address(request)
     )
+    await run_in_threadpool(credentials.require_purpose, hub, caller, request.method,
+                            request.url.path)
     return Authenticated(caller, body)
+
+
+def client_address(request: Request) -> str:
+    """The peer's address (behind a reverse proxy: configure uvicorn's --forwarded-allow-ips
+    so that this is the client's and not the proxy's)."""
+    return request.client.host if request.client else "-"

@@ -17,7 +17,8 @@ def install(app: FastAPI) -> None:
     async def _hub_error(_request: Request, exc: HubError) -> JSONResponse:
         if exc.status >= 500:
             log.warning("hub error %s (%s)", exc.code, type(exc).__name__)
-        return JSONResponse({"error": exc.to_dict()}, status_code=exc.status)
+        return JSONResponse({"error": exc.to_dict()}, status_code=exc.status,
+                            headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
