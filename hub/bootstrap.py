@@ -46,10 +46,14 @@ class Hub:
     master_key: bytes
     clock: Clock = utc_now
     refusals: RefusalCounter = None  # type: ignore[assignment]  # set in __post_init__
+    console_refusals: RefusalCounter = None  # type: ignore[assignment]  # failed sign-ins
 
     def __post_init__(self) -> None:
         if self.refusals is None:
             self.refusals = MemoryRefusalCounter(self.settings.auth_refusal_window)
+        if self.console_refusals is None:
+            self.console_refusals = MemoryRefusalCounter(
+                dt.timedelta(minutes=self.settings.console_lockout_minutes))
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.engine, self.master_key)

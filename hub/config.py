@@ -66,6 +66,7 @@ class Settings:
     console_lockout_minutes: float = 15.0
     console_stalled_weeks: int = 8
     auth_refusal_limit: int = 20
+    console_max_failed_per_source: int = 20
     auth_refusal_window_s: float = 60.0
 
     def __post_init__(self) -> None:
