@@ -22,6 +22,7 @@ from hub.journal import RecoveryJournal
 from hub.key_dir import prepare_key_dir
 from hub.keyring import Keyring, StoreKeys
 from hub.keys import HubKey, load_or_create_secret
+from hub.limits import MemoryRefusalCounter, RefusalCounter
 from hub.services.policy_loader import DEFAULT_POLICY_FILE, PolicyHolder, load_policy_file
 from hub.services.publisher import CeleryPublisher, TaskPublisher
 from hub.services.rate_limits import RateLimits
@@ -51,6 +52,15 @@ class Hub:
     store_keys: StoreKeys
     rate_limits: RateLimits
     clock: Clock = utc_now
+    refusals: RefusalCounter = None  # type: ignore[assignment]  # set in __post_init__
+    console_refusals: RefusalCounter = None  # type: ignore[assignment]  # failed sign-ins
+
+    def __post_init__(self) -> None:
+        if self.refusals is None:
+            self.refusals = MemoryRefusalCounter(self.settings.auth_refusal_window)
+        if self.console_refusals is None:
+            self.console_refusals = MemoryRefusalCounter(
+                dt.timedelta(minutes=self.settings.console_lockout_minutes))
 
     @property
     def hub_key(self) -> HubKey:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from hub.config import Settings
 from hub.errors import HubError, InvalidAccount
+from hub.logs import configure_logging, uvicorn_log_config
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     if rest and not getattr(args, "passthrough", False):
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     args.rest = rest
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging("INFO")  # tracebacks kept, exception messages dropped (hub.logs)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     if not hasattr(args, "run"):
         parser.print_help()
@@ -189,7 +190,8 @@ def _serve(args: argparse.Namespace) -> int:
     settings = settings.replace(host=args.host or settings.host, port=args.port or settings.port)
     initialise(settings)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level=settings.log_level.lower(), access_log=False)
+                log_level=settings.log_level.lower(), access_log=False,
+                log_config=uvicorn_log_config(settings.log_level))
     return 0
 
 

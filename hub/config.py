@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -75,6 +76,9 @@ class Settings:
     rate_limit_write: str = "300/minute"
     rate_limit_per_source: str = "3000/minute"
     rate_limit_storage: Secret = NO_SECRET
+    auth_refusal_limit: int = 20
+    console_max_failed_per_source: int = 20
+    auth_refusal_window_s: float = 60.0
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -92,6 +96,19 @@ class Settings:
                 "HUB_AUDIT_RETENTION_DAYS doit valoir au moins 1 (la CNIL recommande 6 à 12 mois).",
                 "HUB_AUDIT_RETENTION_DAYS must be at least 1 (the CNIL recommends 6 to 12 months).",
             )
+
+    def __repr__(self) -> str:
+        """Like the dataclass's, with URL credentials and secret-named values starred."""
+        shown = ", ".join(f"{f.name}={_printable(f.name, getattr(self, f.name))!r}"
+                          for f in dataclasses.fields(self))
+        return f"Settings({shown})"
+
+    __str__ = __repr__
+
+    @property
+    def auth_refusal_window(self) -> dt.timedelta:
+        """Refused authentications are counted per source over windows this long."""
+        return dt.timedelta(seconds=self.auth_refusal_window_s)
 
     @property
     def embedded_broker(self) -> bool:
@@ -123,6 +140,20 @@ class Settings:
             if name in env:
                 values[field.name] = _parse(name, env[name], field.default)
         return cls(**values)  # type: ignore[arg-type]
+
+
+_SECRET_NAME = re.compile(r"password|secret|token|passphrase|credential", re.IGNORECASE)
+_URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]*@")
+_QUERY_PASSWORD = re.compile(r"(?i)\b(password|passwd|pwd)=[^&\s]*")
+
+
+def _printable(name: str, value: object) -> object:
+    """`value` as it may be printed: URL credentials and secret-named settings starred."""
+    if isinstance(value, Secret) or (_SECRET_NAME.search(name) and value):
+        return Secret(str(value))
+    if isinstance(value, str):
+        return _QUERY_PASSWORD.sub(r"\1=***", _URL_CREDENTIALS.sub("***@", value))
+    return value
 
 
 def _parse(name: str, raw: str, default: object) -> object:

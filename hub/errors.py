@@ -42,6 +42,7 @@ French and English, and never echo personal data.
     ├── DataErased                  410 data_erased
     ├── AccountLocked               429 account_locked
     ├── RateLimited                 429 rate_limited
+    ├── TooManyRefusals             429 too_many_refusals
     ├── UnreadableData              500 unreadable_data
     ├── AuditIntegrityError         500 audit_integrity_error
     ├── ConfigurationError          500 configuration_error
@@ -396,3 +397,13 @@ class RateLimited(HubError):
             f"Too many requests: retry in {retry_after} s (Retry-After header), or space the calls.",
         )
         self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}
+class TooManyRefusals(HubError):
+    """Too many refused authentications from one source in a window: wait `Retry-After`."""
+
+    status = 429
+    code = "too_many_refusals"
+
+    def __init__(self, message_fr: str, message_en: str, *, retry_after_s: int) -> None:
+        super().__init__(message_fr, message_en)
+        self.headers = {"Retry-After": str(retry_after_s)}

@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hub.bootstrap import Hub
 from hub.errors import PayloadTooLarge
+from hub.services import credentials
 from hub.services.auth import Caller, authenticate
 from hub.services.rate_limits import kind_of
 
@@ -49,8 +50,16 @@ async def authenticated(request: Request) -> Authenticated:
     body = await read_bounded_body(request, hub.settings.max_body_bytes)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     caller = await run_in_threadpool(
-        authenticate, hub, request.headers, request.method, target, body
+        authenticate, hub, request.headers, request.method, target, body, client_address(request)
     )
+    await run_in_threadpool(credentials.require_purpose, hub, caller, request.method,
+                            request.url.path)
     await run_in_threadpool(hub.rate_limits.check, kind_of(request.method, request.url.path),
                             caller.member_id)
     return Authenticated(caller, body)
+
+
+def client_address(request: Request) -> str:
+    """The peer's address (behind a reverse proxy: configure uvicorn's --forwarded-allow-ips
+    so that this is the client's and not the proxy's)."""
+    return request.client.host if request.client else "-"

@@ -60,11 +60,12 @@ async def report(porteur_id: str, request: Request,
 @router.get("/fiches/{fiche_id}/report")
 async def fiche_report(fiche_id: str, request: Request,
                        auth: Authenticated = Depends(authenticated)) -> Any:
-    """Who received fields of one of the caller's own fiches, when and why (any member)."""
+    """Who received fields of one of the member's own fiches, when and why (its DPO or the
+    network's: operational credentials never read the log)."""
     caller = auth.caller
+    dpo.scope_of(caller)
     return await run_in_threadpool(lambda: audit.fiche_report(
-        hub_of(request), caller.member_id, caller.member_id, fiche_id,
-        user=_DPO if caller.dpo_scope else None))
+        hub_of(request), caller.member_id, caller.member_id, fiche_id, user=_DPO))
 
 
 @router.get("/alerts")

@@ -23,6 +23,7 @@ from hub.audit import stats
 from hub.bootstrap import Hub
 from hub.errors import InvalidAlertRules
 from hub.services import audit
+from hub.services.refusals import UNATTRIBUTED
 
 DEFAULT_RULES_FILE = Path(__file__).resolve().parents[2] / "examples" / "audit_alerts.json"
 ALERT_ACTION = "audit_alert"
@@ -128,6 +129,8 @@ def _evaluate(hub: Hub, rules: Rules, rule: Rule, start: dt.datetime, end: dt.da
         observed = _counts(hub, rule, start, end, distinct=False)
         limits = dict.fromkeys(observed, rule.threshold - 0.5)
     now = hub.clock()
+    for unattributed in (UNATTRIBUTED, "inconnu"):  # "inconnu": refusals logged before 0.12
+        observed.pop(unattributed, None)  # alerts count only what a member can be held to
     return [_alert(rules, rule, member, count, limits[member], start, end, now)
             for member, count in sorted(observed.items()) if count > limits[member]]
 

@@ -5,18 +5,16 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
-import re
 from collections.abc import Mapping
 
 from hub.bootstrap import Hub
 from hub.domain.protocol import NONCE, is_fresh, request_message
 from hub.errors import AuthenticationFailed, BadSignature, ReplayedRequest, StaleRequest
 from hub.keys import load_public_key, unb64url, verify
-from hub.services import audit
+from hub.services import audit, refusals
 from hub.store.auditor_repository import Auditors
 
 _DPO_PREFIX = "dpo:"  # a DPO credential's token: dpo:<member>.<secret> (hub.services.dpo)
-_MEMBER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,48}[a-z0-9]$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,22 +33,31 @@ def token_hash(secret: str) -> str:
 
 
 def authenticate(
-    hub: Hub, headers: Mapping[str, str], method: str, target: str, body: bytes
+    hub: Hub, headers: Mapping[str, str], method: str, target: str, body: bytes,
+    source: str = "-",
 ) -> Caller:
     """The calling member, or an AuthenticationFailed subclass saying what is wrong.
-    A refused request is logged in the access log (denied), like every access."""
+    Refusals are counted per `source` (the client address) and never believed: a refusal
+    is logged in a member's name only once that member's token checked out
+    (hub.services.refusals); a source past the limit gets TooManyRefusals (429)."""
+    now = hub.clock()
+    refusals.close_windows(hub, now)
+    refusals.check_source(hub.refusals, source, hub.settings.auth_refusal_limit, now)
+    token_holder: list[Caller] = []
     try:
-        return _authenticate(hub, headers, method, target, body)
+        return _authenticate(hub, headers, method, target, body, token_holder)
     except AuthenticationFailed:
-        claimed = headers.get("authorization", "").partition(" ")[2].partition(".")[0]
-        claimed = claimed.removeprefix(_DPO_PREFIX)
-        actor = claimed if _MEMBER_ID.match(claimed) else "inconnu"
-        audit.record(hub, [audit.event(hub, "login", actor, outcome="denied")])
+        hub.refusals.add(source, now)
+        if token_holder:
+            holder = token_holder[0]
+            audit.record(hub, [audit.event(hub, "login", holder.member_id, outcome="denied",
+                                           user="dpo" if holder.dpo_scope else None)])
         raise
 
 
 def _authenticate(
-    hub: Hub, headers: Mapping[str, str], method: str, target: str, body: bytes
+    hub: Hub, headers: Mapping[str, str], method: str, target: str, body: bytes,
+    token_holder: list[Caller],
 ) -> Caller:
     member_id, secret = _bearer(headers.get("authorization", ""))
     as_dpo = member_id.startswith(_DPO_PREFIX)
@@ -71,6 +78,9 @@ def _authenticate(
             raise AuthenticationFailed(
                 "Identifiants inconnus ou erronés.", "Unknown or wrong credentials."
             )
+        caller = Caller(member.id, member.name, member.kind, member.role,
+                        holder.scope if as_dpo else None)
+        token_holder.append(caller)  # from here on, a refusal is attributable
         message = request_message(str(timestamp), nonce, method, target, body)
         if not verify(load_public_key(holder.public_key), signature, message):
             raise BadSignature(
@@ -83,8 +93,7 @@ def _authenticate(
                 "Request already received (nonce reused): sign every send with a fresh nonce.",
             )
         uow.commit()
-        return Caller(member.id, member.name, member.kind, member.role,
-                      holder.scope if as_dpo else None)
+        return caller
 
 
 def _bearer(value: str) -> tuple[str, str]:

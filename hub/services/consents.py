@@ -1,5 +1,6 @@
-"""Consents through the API: record, read (collector and relying members), withdraw
-with its fan-out to every member that received the porteur's data, receipts, acks."""
+"""Consents through the API: record, read (collector, named members and members sent
+data under it), withdraw with its fan-out to every member that was sent data under it,
+receipts, acks (whole list for the collector and DPOs). Rules: hub.services.need_to_know."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from hub.bootstrap import Hub
 from hub.errors import ConsentNotFound, Forbidden, NotFound
 from hub.services import audit
 from hub.services.auth import Caller
+from hub.services.need_to_know import audits, consent_readers, knows_porteur
 from hub.services.notices import add_notices
 
 
@@ -29,7 +31,7 @@ def read_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:
 
 def consent_receipt(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:
     """The signed consent receipt to hand to the porteur (collector only)."""
-    record = hub.consents.get(consent_id)
+    record = _visible(hub, caller, consent_id)
     if record.member_id != caller.member_id:
         raise Forbidden("Seul le membre qui a recueilli le consentement en remet le reçu.",
                         "Only the collecting member hands out the receipt.")
@@ -38,19 +40,23 @@ def consent_receipt(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]
 
 
 def porteur_consents(hub: Hub, caller: Caller, porteur_id: str) -> list[dict[str, Any]]:
+    """The porteur's consents the caller may read (need_to_know.consent_readers), for a
+    member that owns one of its fiches or was sent something about it."""
     with hub.uow() as uow:
         fiche_rows = uow.fiches.of_porteur(porteur_id)
-        relying = uow.deliveries.recipients_of_porteur(porteur_id)
-    owners = {row.member_id for row in fiche_rows}
-    if caller.member_id not in owners | relying:
-        raise NotFound("Porteur inconnu.", "Unknown porteur.")
-    records = hub.consents.for_porteur((row.member_id, row.fiche_id) for row in fiche_rows)
-    return [r.as_document(hub.clock()) for r in records]
+        if not knows_porteur(uow, caller.member_id, porteur_id, fiche_rows):
+            raise NotFound("Porteur inconnu.", "Unknown porteur.")
+        received = uow.deliveries.data_recipients([row.id for row in fiche_rows])
+    fiche_pk = {(row.member_id, row.fiche_id): row.id for row in fiche_rows}
+    records = hub.consents.for_porteur(fiche_pk)
+    return [r.as_document(hub.clock()) for r in records
+            if caller.member_id in {r.member_id, *r.members}
+            | received[fiche_pk[(r.member_id, r.fiche_id)]]]
 
 
 def withdraw_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:
     """Record the withdrawal (effective at once), cancel what has not left, and send a
-    withdrawal notice to every member that received the porteur's data."""
+    withdrawal notice to every member that was sent data under this consent."""
     _visible(hub, caller, consent_id)
     now = hub.clock()
     if hub.store_keys.journal is not None:  # replayed by a restore from an older backup
@@ -60,7 +66,9 @@ def withdraw_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any
     audit.record(hub, [audit.event(hub, "consent_change", caller.member_id,
                                    fiches=[(record.member_id, record.fiche_id)])])
     document = record.as_document(now)
-    document["avis_envoyes"] = sorted(notified)
+    # Only the collector learns who else was sent data under its consent.
+    document["avis_envoyes"] = sorted(
+        notified if record.member_id == caller.member_id else notified & {caller.member_id})
     return document
 
 
@@ -92,11 +100,17 @@ def acknowledge_notice(hub: Hub, caller: Caller, consent_id: str) -> dict[str, A
 
 
 def acknowledgements(hub: Hub, caller: Caller, consent_id: str) -> list[dict[str, Any]]:
-    _visible(hub, caller, consent_id)
+    """Every notified member's acknowledgement for the collector and its DPOs; a member
+    sent data under the consent sees its own line only; anyone else gets 404."""
+    record = hub.consents.get(consent_id)
+    whole = audits(caller, record.member_id) or (
+        caller.dpo_scope is None and caller.member_id == record.member_id)
+    if not whole:
+        record = _visible(hub, caller, consent_id)
     now = hub.clock()
     delay = hub.settings.notice_ack_delay
     return [{"membre": a.recipient_id, "statut": a.status(now, delay).value}
-            for a in hub.consents.acks(consent_id)]
+            for a in hub.consents.acks(consent_id) if whole or a.recipient_id == caller.member_id]
 
 
 def _fan_out(hub: Hub, record: ConsentRecord, event: str, kind: NoticeKind,
@@ -107,9 +121,10 @@ def _fan_out(hub: Hub, record: ConsentRecord, event: str, kind: NoticeKind,
             uow.commit()
             return set()
         uow.deliveries.cancel_pending([fiche.id], "consent_withdrawn")
-        # A delivery being sent right now may have left: its recipient gets the notice too.
-        recipients = uow.deliveries.recipients_of_porteur(
-            fiche.porteur_id, with_cancelled=True) - {record.member_id}
+        # Whoever was sent data under this consent (a delivery being sent right now may
+        # have left: its recipient gets the notice too), and nobody else.
+        recipients = uow.deliveries.data_recipients(
+            [fiche.id], with_cancelled=True)[fiche.id] - {record.member_id}
         members = [m for m in uow.members.all() if m.id in recipients]
         add_notices(uow, members, event=event, subject=record.id, porteur_id=fiche.porteur_id,
                     fiche_pk=fiche.id, now=now, document={
@@ -127,15 +142,13 @@ def _fan_out(hub: Hub, record: ConsentRecord, event: str, kind: NoticeKind,
 
 
 def _visible(hub: Hub, caller: Caller, consent_id: str) -> ConsentRecord:
-    """The collector and every member relying on the consent (that received data of
-    its porteur) may read it; others learn nothing, not even that it exists."""
+    """The collector, the members the consent names and those sent data under it may
+    read it; others learn nothing, not even that it exists."""
     record = hub.consents.get(consent_id)
     if record.member_id == caller.member_id:
         return record
     with hub.uow() as uow:
-        fiche = uow.fiches.porteur_of(record.member_id, record.fiche_id)
-        relying = uow.deliveries.recipients_of_porteur(fiche.porteur_id) if fiche and \
-            fiche.porteur_id else set()
-    if caller.member_id not in relying:
+        readers = consent_readers(uow, record)
+    if caller.member_id not in readers:
         raise NotFound("Aucun consentement ne porte cet identifiant.", "No consent has this id.")
     return record

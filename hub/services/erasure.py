@@ -20,6 +20,7 @@ from hub.errors import AlreadyErased, BadRequest, Forbidden, NotFound
 from hub.services import audit
 from hub.services.auth import Caller
 from hub.services.key_rotation import final_erasure
+from hub.services.need_to_know import NETWORK_DPO, audits, sources_for
 from hub.services.notices import add_notices
 
 PORTEUR, FICHE = "porteur", "fiche"
@@ -76,23 +77,44 @@ def delete_fiche(hub: Hub, caller: Caller, member_id: str, fiche_id: str) -> dic
 
 
 def read_erasure(hub: Hub, caller: Caller, erasure_id: str) -> dict[str, Any]:
-    """The request and each notified member's acknowledgement status, for the requester,
-    the coordination and the notified members."""
+    """The request and the acknowledgements, on need-to-know: the requester and DPOs
+    covering it see what the requester may know (every notice when the coordination named
+    the porteur; otherwise the members it sent data to), a notified member its own line."""
     with hub.uow() as uow:
         row = uow.erasures.get(erasure_id)
-    acks = hub.consents.acks(erasure_id) if row is not None else []
-    notified = {a.recipient_id for a in acks}
-    if row is None or (caller.member_id not in notified | {row.requested_by}
-                       and caller.role != _COORDINATION):
+        requester = row is not None and caller.dpo_scope is None and \
+            caller.member_id == row.requested_by
+        if requester or (row is not None and audits(caller, row.requested_by)):
+            shown, erased = _known_to_requester(uow, row, caller)
+        else:
+            shown, erased = {caller.member_id}, None
+    acks = [a for a in hub.consents.acks(erasure_id) if a.kind == NoticeKind.ERASURE] \
+        if row is not None else []
+    if row is None or (erased is None and caller.member_id not in {a.recipient_id for a in acks}):
         raise NotFound("Aucun effacement ne porte cet identifiant.", "No erasure has this id.")
     now, delay = hub.clock(), hub.settings.notice_ack_delay
-    return {
-        "effacement": row.id, "portee": row.scope, "porteur_id": row.porteur_id,
-        "demande_par": row.requested_by, "demande_le": as_utc(row.requested_at).isoformat(),
-        "fiches_effacees": row.fiches,
-        "avis": [{"membre": a.recipient_id, "statut": a.status(now, delay).value}
-                 for a in acks if a.kind == NoticeKind.ERASURE],
-    }
+    answer = {"effacement": row.id, "portee": row.scope, "porteur_id": row.porteur_id,
+              "demande_le": as_utc(row.requested_at).isoformat(),
+              "avis": [{"membre": a.recipient_id, "statut": a.status(now, delay).value}
+                       for a in acks if shown is None or a.recipient_id in shown]}
+    if erased is not None:
+        answer |= {"demande_par": row.requested_by, "fiches_effacees": erased}
+    return answer
+
+
+def _known_to_requester(uow: Any, row: Any, caller: Caller) -> tuple[set[str] | None, int]:
+    """(members whose notices the requester may see, None for all; fiches it may count)."""
+    if row.scope == FICHE or caller.dpo_scope == NETWORK_DPO or \
+            _requested_as_coordination(uow, row):
+        return None, row.fiches
+    own = [f.id for f in uow.fiches.of_porteur(row.porteur_id) if f.member_id == row.requested_by]
+    received = uow.deliveries.data_recipients(own, with_cancelled=True)
+    return set().union(*received.values()), len(own)
+
+
+def _requested_as_coordination(uow: Any, row: Any) -> bool:
+    member = uow.members.get(row.requested_by)
+    return member is not None and member.role == _COORDINATION
 
 
 def acknowledge(hub: Hub, caller: Caller, erasure_id: str) -> dict[str, Any]:
@@ -127,16 +149,21 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
     with final_erasure(hub), hub.uow() as uow:  # old KEKs destroyed, WAL purged on exit
         uow.keys.destroy(pks, now)
         uow.matching.forget(pks, now)
-        cancelled = uow.deliveries.cancel_pending(pks, "data_erased")
+        own = [f.id for f in fiches if f.member_id == caller.member_id]
+        cancelled_own = uow.deliveries.cancel_pending(own, "data_erased")
+        cancelled = cancelled_own + uow.deliveries.cancel_pending(
+            [pk for pk in pks if pk not in own], "data_erased")
         # Whoever was sent data of these fiches (a delivery being sent right now may have
-        # left: its recipient counts too), and the fiches' other owners.
-        concerned = uow.deliveries.recipients_of_fiches(pks) | {f.member_id for f in fiches}
+        # left: its recipient counts too), and the fiches' other owners; each notice names
+        # only the fiches its recipient owns or was sent.
+        received = uow.deliveries.data_recipients(pks, with_cancelled=True)
+        concerned = set().union(*received.values()) | {f.member_id for f in fiches}
         members = [m for m in uow.members.all() if m.id in concerned - {caller.member_id}]
         notified = add_notices(uow, members, event=ERASED, subject=erasure_id,
-                               porteur_id=porteur_id, fiche_pk=pks[0], now=now, document={
+                               porteur_id=porteur_id, fiche_pk=pks[0], now=now,
+                               document=lambda member_id: {
                                    "effacement": erasure_id, "portee": scope,
-                                   "sources": [{"membre": f.member_id, "fiche_id": f.fiche_id}
-                                               for f in fiches],
+                                   "sources": sources_for(member_id, fiches, received),
                                    "demande": "Le porteur a demandé l'effacement de ses données"
                                               " : supprimez celles que vous avez reçues et "
                                               "accusez réception.",
@@ -154,7 +181,9 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
                                    fiches=[(f.member_id, f.fiche_id) for f in fiches])])
     if notified:
         hub.publisher.request_dispatch_safely()
+    if caller.role != _COORDINATION:  # a member learns nothing of others' fiches
+        told = set().union(*(received[pk] for pk in own))
+        notified, pks, cancelled = [m for m in notified if m in told], own, cancelled_own
     return {"effacement": erasure_id, "portee": scope, "porteur_id": porteur_id,
             "fiches_effacees": len(pks), "livraisons_annulees": cancelled,
             "avis_envoyes": sorted(notified)}
-

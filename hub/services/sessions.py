@@ -12,9 +12,14 @@ from typing import Any
 
 from hub.audit.rows import as_utc
 from hub.bootstrap import Hub
-from hub.errors import AccountLocked, HubError, SignInFailed
+from hub.errors import SignInFailed
 from hub.services import audit
-from hub.services.passwords import password_matches, spend_the_same_time
+from hub.services.passwords import (
+    hash_password,
+    needs_rehash,
+    password_matches,
+    spend_the_same_time,
+)
 from hub.store.console_repository import Sessions, Users
 
 
@@ -36,19 +41,24 @@ class SignedIn:
     session: ConsoleSession
 
 
-def sign_in(hub: Hub, login: str, password: str) -> SignedIn:
-    """Open a session, or raise SignInFailed / AccountLocked (the attempt is logged)."""
+def sign_in(hub: Hub, login: str, password: str, source: str = "-") -> SignedIn:
+    """Open a session, or raise SignInFailed (the attempt is logged). Unknown, disabled
+    and locked logins and a wrong password get the same answer, for the same work; a
+    login is locked after `HUB_CONSOLE_MAX_FAILED_LOGINS` failures in a row, a source
+    address after `HUB_CONSOLE_MAX_FAILED_PER_SOURCE` failures (any login) within
+    `HUB_CONSOLE_LOCKOUT_MINUTES`."""
     now, member = hub.clock(), console_member(hub)
     with hub.uow() as uow:
         users = Users(uow.connection)
         user = users.by_login(login)
-        refusal = _refusal(hub, users, user, password, now)
-        signed_in = None if refusal else _open(hub, uow.connection, user, member, now)
+        refused = _source_locked(hub, source, now) or _refused(hub, users, user, password, now)
+        signed_in = None if refused else _open(hub, uow.connection, user, password, member, now)
         uow.commit()
     audit.record(hub, [audit.event(hub, "login", member, user=user.id if user else None,
-                                   outcome="denied" if refusal else "allowed")])
-    if refusal is not None:
-        raise refusal
+                                   outcome="denied" if refused else "allowed")])
+    if refused:
+        hub.console_refusals.add(source, now)
+        raise _failed(hub)
     assert signed_in is not None
     return signed_in
 
@@ -90,46 +100,54 @@ def console_member(hub: Hub) -> str:
     return coordination[0] if coordination else "console"
 
 
-def _refusal(hub: Hub, users: Users, user: Any, password: str,
-             now: dt.datetime) -> HubError | None:
+def _source_locked(hub: Hub, source: str, now: dt.datetime) -> bool:
+    return hub.console_refusals.count(source, now) >= hub.settings.console_max_failed_per_source
+
+
+def _refused(hub: Hub, users: Users, user: Any, password: str, now: dt.datetime) -> bool:
+    """True when the sign-in is refused; every path hashes the password once."""
     if user is None or not user.active:
         spend_the_same_time(password)
-        return _failed()
+        return True
     if user.locked_until is not None and as_utc(user.locked_until) > now:
-        return _locked(hub)
+        spend_the_same_time(password)
+        return True
     if password_matches(password, user.password_hash):
-        return None
+        return False
     failures = user.failed_attempts + 1
     if failures >= hub.settings.console_max_failed_logins:
         until = now + dt.timedelta(minutes=hub.settings.console_lockout_minutes)
         users.update(user.id, failed_attempts=0, locked_until=until)
-        return _locked(hub)
-    users.update(user.id, failed_attempts=failures)
-    return _failed()
+    else:
+        users.update(user.id, failed_attempts=failures)
+    return True
 
 
-def _open(hub: Hub, conn: Any, user: Any, member: str, now: dt.datetime) -> SignedIn:
+def _open(hub: Hub, conn: Any, user: Any, password: str, member: str,
+          now: dt.datetime) -> SignedIn:
     token, csrf = new_token(), new_token()
     expires = now + dt.timedelta(hours=hub.settings.console_session_hours)
     sessions = Sessions(conn)
     sessions.delete_expired(now)
     sessions.add({"token_hash": _digest(token), "user_id": user.id, "csrf_token": csrf,
                   "created_at": now, "expires_at": expires})
-    Users(conn).update(user.id, failed_attempts=0, locked_until=None, last_login_at=now)
+    rehashed = {"password_hash": hash_password(password)} if needs_rehash(
+        user.password_hash) else {}  # an old scrypt hash becomes argon2id at this sign-in
+    Users(conn).update(user.id, failed_attempts=0, locked_until=None, last_login_at=now,
+                       **rehashed)
     return SignedIn(token, ConsoleSession(user.id, user.login, user.role, member, csrf, expires))
 
 
-def _failed() -> SignInFailed:
-    return SignInFailed("Identifiant ou mot de passe incorrect.", "Wrong login or password.")
-
-
-def _locked(hub: Hub) -> AccountLocked:
+def _failed(hub: Hub) -> SignInFailed:
+    # One answer for a wrong password, an unknown or disabled login and a lock-out, so the
+    # page never tells which logins exist.
     minutes = f"{hub.settings.console_lockout_minutes:g}"
-    return AccountLocked(
-        f"Trop d'essais manqués : ce compte est bloqué pendant {minutes} minutes. "
-        "Réessayez plus tard ou demandez à un administrateur de le débloquer.",
-        f"Too many failed attempts: this account is locked for {minutes} minutes. "
-        "Try again later or ask an administrator to unlock it.")
+    return SignInFailed(
+        "Connexion refusée : identifiant ou mot de passe incorrect, ou trop d'essais manqués "
+        f"(la connexion est alors bloquée pendant {minutes} minutes ; un administrateur peut "
+        "débloquer un compte).",
+        "Sign-in refused: wrong login or password, or too many failed attempts (sign-in is "
+        f"then blocked for {minutes} minutes; an administrator can unlock an account).")
 
 
 def _digest(token: str) -> str:

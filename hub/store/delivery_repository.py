@@ -153,6 +153,21 @@ class Deliveries:
             deliveries.c.fiche_pk.in_(list(fiche_pks))).distinct()
         return set(self.conn.execute(query).scalars())
 
+    def data_recipients(self, fiche_pks: Sequence[int], *,
+                        with_cancelled: bool = False) -> dict[int, set[str]]:
+        """For each fiche: the members that were sent fields of it (notices excluded;
+        `with_cancelled`: also a delivery cancelled while in flight, which may have left)."""
+        found: dict[int, set[str]] = {pk: set() for pk in fiche_pks}
+        if not found:
+            return found
+        query = sa.select(deliveries.c.fiche_pk, deliveries.c.recipient_id).where(
+            deliveries.c.fiche_pk.in_(list(found)), deliveries.c.event.in_(DATA_EVENTS))
+        if not with_cancelled:
+            query = query.where(deliveries.c.status != CANCELLED)
+        for fiche_pk, recipient_id in self.conn.execute(query.distinct()):
+            found[fiche_pk].add(recipient_id)
+        return found
+
     def replay(self, now: dt.datetime, *, delivery_id: int | None = None,
                recipient_id: str | None = None) -> int:
         query = sa.update(deliveries).where(deliveries.c.status == DEAD)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from hub.errors import AccountLocked, CsrfRejected, SignInFailed
+from hub.errors import CsrfRejected, SignInFailed
 from hub.services.sessions import csrf_matches, new_token, session_of, sign_in, sign_out
 from hub.web.pages import HEADERS, render
 from hub.web.security import (
@@ -44,8 +44,9 @@ def sign_in_submit(request: Request, form: dict[str, str] = Depends(form_of)) ->
             "Form refused: anti-forgery token missing or stale. Reload the page.")
     hub = hub_of(request)
     try:
-        signed = sign_in(hub, form.get("login", "").strip().lower(), form.get("password", ""))
-    except (SignInFailed, AccountLocked) as exc:
+        signed = sign_in(hub, form.get("login", "").strip().lower(), form.get("password", ""),
+                         request.client.host if request.client else "-")
+    except SignInFailed as exc:
         return _sign_in_form(request, error=exc.message_fr, status=exc.status)
     response = RedirectResponse(PREFIX + HOME.get(signed.session.role, "/"), status_code=303,
                                 headers=HEADERS)

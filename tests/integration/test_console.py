@@ -16,6 +16,7 @@ from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.services import accounts
 from hub.services.publisher import RecordingPublisher
+from hub.store.console_repository import Users
 from tests.console_world import NAMES, PASSWORDS, build_world
 from tests.factories import Clock
 
@@ -26,7 +27,8 @@ pytestmark = pytest.mark.integration
 def world(db_url, tmp_path):
     clock = Clock()
     settings = Settings(data_dir=tmp_path / "data", database_url=db_url,
-                        console_cookie_secure=False, console_max_failed_logins=3)
+                        console_cookie_secure=False, console_max_failed_logins=3,
+                        console_max_failed_per_source=6)
     hub = Hub.from_settings(settings, publisher=RecordingPublisher(), clock=clock)
     built = build_world(hub, tmp_path)
     with TestClient(create_app(hub=hub), base_url="http://127.0.0.1") as client:
@@ -95,8 +97,8 @@ def test_a_lock_out_ends_after_its_period(world):
     client, clock = world["client"], world["clock"]
     for _ in range(3):
         refused = sign_in(client, "coord", "pas-le-bon-mot-de-passe")
-    assert refused.status_code == 429 and "bloqué pendant 15 minutes" in refused.text
-    assert sign_in(client, "coord").status_code == 429
+    assert refused.status_code == 401 and "bloquée pendant 15 minutes" in refused.text
+    assert sign_in(client, "coord").status_code == 401  # the right password, still locked
     clock.advance(minutes=16)
     assert sign_in(client, "coord").headers["location"] == "/console/coordination/porteurs"
     denied = world["hub"].audit.search(action="login")
@@ -246,3 +248,51 @@ def test_the_cli_adds_an_account_reading_the_password_from_standard_input(db_url
         assert open_session(hub, "camille", "mot-de-passe-de-camille").session.role == "dpo"
     finally:
         hub.close()
+
+
+def _answer(response) -> tuple[int, str]:
+    """Status and page text without the fresh anti-forgery token each answer carries."""
+    return response.status_code, re.sub(r'value="[^"]{20,}"', "", response.text)
+
+
+def test_unknown_and_locked_logins_get_the_same_answer(world):
+    client = world["client"]
+    for _ in range(3):
+        sign_in(client, "coord", "pas-le-bon-mot-de-passe")
+    locked = sign_in(client, "coord")  # the right password, on a locked account
+    unknown = sign_in(client, "personne-inconnue", "pas-le-bon-mot-de-passe")
+    wrong = sign_in(client, "dpo", "pas-le-bon-mot-de-passe")
+    assert _answer(locked) == _answer(unknown) == _answer(wrong)
+    assert locked.status_code == 401 and "Connexion refusée" in locked.text
+
+
+def test_a_source_address_is_locked_after_failures_on_any_login(world):
+    client, clock = world["client"], world["clock"]
+    for n in range(6):  # spraying: a different login each time, none locked by itself
+        assert sign_in(client, f"essai-{n}", "pas-le-bon-mot-de-passe").status_code == 401
+    assert sign_in(client, "coord").status_code == 401  # right password, blocked source
+    clock.advance(minutes=16)
+    assert sign_in(client, "coord").headers["location"] == "/console/coordination/porteurs"
+
+
+def test_an_old_scrypt_hash_still_signs_in_and_is_replaced_by_argon2id(world):
+    import base64
+    import hashlib
+
+    hub, client = world["hub"], world["client"]
+    salt = b"0123456789abcdef"
+    derived = hashlib.scrypt(PASSWORDS["coord"].encode(), salt=salt, n=2**14, r=8, p=1,
+                             maxmem=64 * 1024 * 1024, dklen=32)
+    b64 = lambda data: base64.urlsafe_b64encode(data).rstrip(b"=").decode()  # noqa: E731
+    legacy = f"scrypt${2**14}$8$1${b64(salt)}${b64(derived)}"
+    with hub.uow() as uow:
+        users = Users(uow.connection)
+        user_id = users.by_login("coord").id
+        users.update(user_id, password_hash=legacy)
+        uow.commit()
+    assert sign_in(client, "coord").headers["location"] == "/console/coordination/porteurs"
+    with hub.uow() as uow:
+        stored = Users(uow.connection).by_login("coord").password_hash
+    assert stored.startswith("$argon2id$v=19$") and stored != legacy
+    client.cookies.clear()
+    assert sign_in(client, "coord").headers["location"] == "/console/coordination/porteurs"

@@ -63,10 +63,13 @@ def test_reads_outside_working_hours_are_flagged(clocked) -> None:
 def test_bulk_exports_and_repeated_refused_logins_are_flagged(clocked) -> None:
     hub, _clock = clocked
     hub.audit.append_many(reads("cci-puy-de-dome", range(6), NOW - dt.timedelta(hours=3), action="export"))
-    hub.audit.append_many(reads("inconnu", range(12), NOW - dt.timedelta(minutes=10), action="login",
-                                outcome="denied"))
+    hub.audit.append_many(reads("pfil-livradois-forez", range(12), NOW - dt.timedelta(minutes=10),
+                                action="login", outcome="denied"))
+    hub.audit.append_many(reads("non-authentifie", range(40), NOW - dt.timedelta(minutes=10),
+                                action="login", outcome="denied"))  # counted, never believed
     kinds = {(a.kind, a.member_id) for a in unusual_accesses(hub)}
-    assert kinds == {("exports_massifs", "cci-puy-de-dome"), ("authentification_refusee", "inconnu")}
+    assert kinds == {("exports_massifs", "cci-puy-de-dome"),
+                     ("authentification_refusee", "pfil-livradois-forez")}
 
 
 def test_an_alert_is_recorded_in_the_log_once_per_window(clocked) -> None:

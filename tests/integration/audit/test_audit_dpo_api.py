@@ -98,12 +98,14 @@ def test_a_member_dpo_sees_only_its_own_members_accesses(world) -> None:
     assert get(client, dpo, "/v1/audit/export").status_code == 403
 
 
-def test_any_member_gets_the_report_on_its_own_fiche_and_not_on_anothers(world) -> None:
+def test_a_members_dpo_gets_the_report_on_its_own_fiche_and_not_on_anothers(world) -> None:
     client, creds, _porteur, _fiche = world
-    report = get(client, creds(OWNER), "/v1/audit/fiches/F-1/report").json()
+    report = get(client, creds(f"{OWNER}.dpo"), "/v1/audit/fiches/F-1/report").json()
     assert [r["membre"] for r in report["destinataires"]] == [RECIPIENT]
     assert "projet.intitule" in report["destinataires"][0]["champs"]
-    assert get(client, creds(RECIPIENT), "/v1/audit/fiches/F-1/report").status_code == 404
+    assert get(client, creds(f"{NETWORK}.dpo"), "/v1/audit/fiches/F-1/report").status_code == 404
+    # Operational credentials never read the log, not even about their own fiches.
+    assert get(client, creds(OWNER), "/v1/audit/fiches/F-1/report").status_code == 403
 
 
 def test_a_csv_export_is_filtered_streamed_and_holds_no_personal_value(world) -> None:

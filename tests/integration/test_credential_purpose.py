@@ -1,0 +1,117 @@
+"""One purpose per credential, and refusals counted but never believed (issue 12, items
+4 and 6), over HTTP on both databases."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hub.api.app import create_app
+from hub.bootstrap import Hub
+from hub.config import Settings
+from hub.services import ingest
+from hub.services.audit_alerts import unusual_accesses
+from hub.services.auth import Caller
+from hub.services.members import load_network
+from hub.services.publisher import RecordingPublisher
+from tests.factories import Clock, Credentials, make_fiche, record_consents
+
+pytestmark = pytest.mark.integration
+
+MEMBER, DPO_MEMBER = "cci-thiers", "pnr-livradois"
+LIMIT = 20
+
+
+@pytest.fixture
+def world(db_url, tmp_path):
+    members = [
+        {"id": MEMBER, "nom": "CCI", "nature": "cci", "role": "accompagnement",
+         "contact": {"courriel": "a@exemple.fr"}, "dpo": {"portee": "membre"}},
+        {"id": DPO_MEMBER, "nom": "Parc", "nature": "pnr", "role": "coordination",
+         "contact": {"courriel": "b@exemple.fr"}, "dpo": {"portee": "reseau"}},
+    ]
+    (tmp_path / "network.json").write_text(json.dumps({"reseau": "t", "membres": members}))
+    clock = Clock()
+    settings = Settings(data_dir=tmp_path / "d", database_url=db_url, auth_refusal_limit=LIMIT,
+                        auth_refusal_window_s=60)
+    hub = Hub.from_settings(settings, publisher=RecordingPublisher(), clock=clock)
+    load_network(hub, tmp_path / "network.json", tmp_path / "creds")
+    with TestClient(create_app(hub=hub)) as client:
+        yield hub, clock, client, lambda name: Credentials(tmp_path / "creds" / f"{name}.json")
+    hub.close()
+
+
+def call(client, creds, method, path, body=b""):
+    headers = creds.headers(method, path, body, timestamp=int(client.app.state.hub.clock()
+                                                               .timestamp()))
+    return client.request(method, path, content=body, headers=headers)
+
+
+def logins(hub):
+    return [e for e in hub.audit.search(action="login")]
+
+
+def test_unauthenticated_requests_are_never_logged_in_the_name_they_claim(world):
+    hub, clock, client, _creds = world
+    forged = {"Authorization": f"Bearer {MEMBER}.{secrets.token_urlsafe(16)}"}
+    invented = {"Authorization": "Bearer membre-invente.secret"}
+    answers = [client.get("/v1/feed", headers=forged if n % 2 else invented).status_code
+               for n in range(LIMIT + 5)]
+    assert answers == [401] * LIMIT + [429] * 5
+    blocked = client.get("/v1/feed", headers=forged)
+    error = blocked.json()["error"]
+    assert error["code"] == "too_many_refusals" and error["message_fr"]
+    assert 1 <= int(blocked.headers["Retry-After"]) <= 60
+    assert logins(hub) == []  # nothing logged in anyone's name, and nothing invented
+
+    clock.advance(seconds=61)  # the window closes into one aggregated event
+    assert client.get("/v1/feed", headers=forged).status_code == 401
+    events = logins(hub)
+    assert [(e.actor_member, e.outcome, e.actor_user, e.fields) for e in events] == [
+        ("non-authentifie", "denied", "source:testclient", (f"tentatives.{LIMIT}",))]
+    assert {e.actor_member for e in hub.audit.search()} <= {"non-authentifie"}
+    assert [a for a in unusual_accesses(hub) if a.member_id == MEMBER] == []
+
+
+def test_a_refusal_after_the_members_token_checked_out_is_attributed_to_it(world):
+    hub, _clock, client, creds = world
+    member = creds(MEMBER)
+    headers = member.headers("GET", "/v1/feed", timestamp=int(hub.clock().timestamp()))
+    headers["X-Capactif-Signature"] = headers["X-Capactif-Signature"][::-1]  # bad signature
+    assert client.get("/v1/feed", headers=headers).status_code == 401
+    assert [(e.actor_member, e.outcome) for e in logins(hub)] == [(MEMBER, "denied")]
+
+
+def test_a_dpo_credential_reads_the_audit_and_nothing_else(world):
+    hub, _clock, client, creds = world
+    dpo = creds(f"{DPO_MEMBER}.dpo")
+    fiche = json.dumps({"fiches": [make_fiche(member=DPO_MEMBER)]}).encode()
+    refused = [call(client, dpo, "POST", "/v1/fiches", fiche),
+               call(client, dpo, "POST", "/v1/consents", b"{}"),
+               call(client, dpo, "GET", "/v1/feed"),
+               call(client, dpo, "PUT", "/v1/subscriptions", b'{"abonnements": []}'),
+               call(client, dpo, "GET", "/v1/duplicates"),
+               call(client, dpo, "GET", "/v1/subscriptions")]
+    assert [r.status_code for r in refused] == [403] * len(refused)
+    assert {r.json()["error"]["code"] for r in refused} == {"forbidden"}
+    with hub.uow() as uow:
+        assert uow.fiches.porteur_of(DPO_MEMBER, "F-0001") is None
+    assert call(client, dpo, "GET", "/v1/audit").status_code == 200
+    caused = [e for e in hub.audit.search() if e.actor_member == DPO_MEMBER]
+    assert caused and {e.actor_user for e in caused} == {"dpo"}
+
+
+def test_operational_credentials_never_read_the_audit(world):
+    hub, _clock, client, creds = world
+    member = creds(MEMBER)
+    fiche = make_fiche(member=MEMBER, fiche_id="F-1")
+    record_consents(hub, [fiche])
+    ingest.push_batch(hub, Caller(MEMBER, "", "cci", "accompagnement"), [fiche])
+    for path in ("/v1/audit", "/v1/audit/fiches/F-1/report", "/v1/audit/alerts",
+                 "/v1/audit/export"):
+        assert call(client, member, "GET", path).status_code == 403, path
+    assert call(client, creds(f"{MEMBER}.dpo"), "GET", "/v1/audit/fiches/F-1/report") \
+        .status_code == 200

@@ -1,0 +1,136 @@
+"""Need-to-know beyond the fiches: consents, their acknowledgements, withdrawal and
+erasure notices and erasure status tell a member only about fiches and consents under
+which it was sent something (issue 12, items 2 and 3), on both databases."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hub.errors import NotFound
+from hub.services import consents, erasure, ingest, processing, webhooks
+from hub.services.auth import Caller
+from hub.services.feed import read_feed
+from tests.factories import make_fiche, record_consents
+from tests.integration.world import OWNER, THIERS, fiche
+
+pytestmark = pytest.mark.integration
+
+PFIL = Caller("pfil-livradois", "PFIL", "pfil", "financement")
+CCI = Caller("cci-thiers", "CCI", "cci", "accompagnement")
+NETWORK_DPO = Caller("pnr-livradois", "Parc", "pnr", "coordination", dpo_scope="reseau")
+
+
+def push_as(hub, caller, document, **terms):
+    """`caller` records a consent and pushes its fiche; the worker processes it."""
+    consent = record_consents(hub, [document], **terms)[0]
+    assert ingest.push_batch(hub, caller, [document])["accepted"] == 1
+    processing.process_outbox(hub, hub.publisher.published[-1])
+    return consent
+
+
+def own_fiche(caller, fiche_id):
+    document = make_fiche(member=caller.member_id, fiche_id=fiche_id)
+    document["accompagnement"][0]["structure"] = caller.member_id
+    return document
+
+
+@pytest.fixture
+def linked(network):
+    """The owner's fiche F-1 (consent for every role) reached the CCI, the PFIL and
+    commune-thiers; the PFIL then pushed P-1 about the same person under a funding-only
+    consent (nobody else may receive it), linked to the same porteur."""
+    hub, _clock, cci, pfil = network
+    shared = push_as(hub, OWNER, fiche("F-1"))
+    funding = push_as(hub, PFIL, own_fiche(PFIL, "P-1"), finalites=["orientation", "financement"],
+                      roles_destinataires=["financement"])
+    with hub.uow() as uow:
+        porteur_id = uow.fiches.porteur_of(OWNER.member_id, "F-1").porteur_id
+        assert uow.fiches.porteur_of(PFIL.member_id, "P-1").porteur_id == porteur_id
+    webhooks.dispatch_webhooks(hub)
+    return hub, cci, pfil, shared, funding, porteur_id
+
+
+def test_a_member_linked_to_a_porteur_reads_only_consents_it_was_sent_data_under(linked):
+    hub, _cci, _pfil, shared, funding, porteur_id = linked
+    assert consents.read_consent(hub, THIERS, shared.id)["id"] == shared.id
+    with pytest.raises(NotFound):
+        consents.read_consent(hub, THIERS, funding.id)
+    with pytest.raises(NotFound):
+        consents.consent_receipt(hub, THIERS, funding.id)
+    listed = consents.porteur_consents(hub, THIERS, porteur_id)
+    assert [c["id"] for c in listed] == [shared.id]
+    assert funding.id not in json.dumps(listed) and "P-1" not in json.dumps(listed)
+    assert {c["id"] for c in consents.porteur_consents(hub, PFIL, porteur_id)} == \
+        {shared.id, funding.id}
+
+
+def test_pushing_a_known_identity_does_not_reveal_other_members_consents(linked):
+    hub, _cci, _pfil, _shared, funding, porteur_id = linked
+    probe = own_fiche(THIERS, "T-PROBE")  # the same person, typed in by commune-thiers
+    push_as(hub, THIERS, probe)
+    with hub.uow() as uow:
+        assert uow.fiches.porteur_of(THIERS.member_id, "T-PROBE").porteur_id == porteur_id
+    listed = json.dumps(consents.porteur_consents(hub, THIERS, porteur_id))
+    assert funding.id not in listed and "financement" not in json.dumps(
+        [c["finalites"] for c in json.loads(listed) if c["membre"] == PFIL.member_id])
+    assert PFIL.member_id not in {c["membre"] for c in json.loads(listed)}
+
+
+def test_a_withdrawal_notice_goes_only_to_members_sent_data_under_the_consent(linked):
+    hub, cci, _pfil, shared, funding, _porteur_id = linked
+    withdrawn = consents.withdraw_consent(hub, PFIL, funding.id)
+    assert withdrawn["avis_envoyes"] == []
+    webhooks.dispatch_webhooks(hub)
+    seen = json.dumps([cci.documents(), read_feed(hub, THIERS, 0, 100)["deliveries"]])
+    assert "P-1" not in seen and funding.id not in seen
+
+    withdrawn = consents.withdraw_consent(hub, OWNER, shared.id)
+    assert withdrawn["avis_envoyes"] == ["cci-thiers", "commune-thiers", "pfil-livradois"]
+
+
+def test_acknowledgements_are_listed_whole_to_the_collector_and_dpos_only(linked):
+    hub, _cci, _pfil, shared, _funding, _porteur_id = linked
+    consents.withdraw_consent(hub, OWNER, shared.id)
+    consents.acknowledge_notice(hub, CCI, shared.id)
+    everyone = {"cci-thiers", "commune-thiers", "pfil-livradois"}
+    assert {a["membre"] for a in consents.acknowledgements(hub, OWNER, shared.id)} == everyone
+    assert {a["membre"] for a in consents.acknowledgements(hub, NETWORK_DPO, shared.id)} == \
+        everyone
+    assert consents.acknowledgements(hub, CCI, shared.id) == [
+        {"membre": "cci-thiers", "statut": "acknowledged"}]
+    with pytest.raises(NotFound):
+        consents.acknowledgements(hub, Caller("pnr-livradois", "", "pnr", "coordination"),
+                                  shared.id)
+
+
+def test_an_erasure_tells_each_member_only_of_fiches_it_owns_or_was_sent(linked):
+    hub, cci, pfil, _shared, funding, _porteur_id = linked
+    push_as(hub, THIERS, own_fiche(THIERS, "T-1"), roles_destinataires=["accompagnement"])
+    webhooks.dispatch_webhooks(hub)
+    answer = erasure.request_erasure(hub, THIERS, {"fiche_id": "T-1"})
+    # commune-thiers learns neither how many fiches the porteur had nor who held them.
+    assert (answer["fiches_effacees"], answer["avis_envoyes"]) == (1, ["cci-thiers"])
+    assert answer["livraisons_annulees"] == 0
+    webhooks.dispatch_webhooks(hub)
+    cci_notice = cci.documents()[-1]
+    assert cci_notice["evenement"] == "erased"
+    assert {(s["membre"], s["fiche_id"]) for s in cci_notice["sources"]} == {
+        (OWNER.member_id, "F-1"), (THIERS.member_id, "T-1")}
+    pfil_notice = pfil.documents()[-1]
+    assert {(s["membre"], s["fiche_id"]) for s in pfil_notice["sources"]} == {
+        (OWNER.member_id, "F-1"), (PFIL.member_id, "P-1")}
+    owner_notice = next(d for d in read_feed(hub, OWNER, 0, 100)["deliveries"]
+                    if d["evenement"] == "erased")
+    assert owner_notice["sources"] == [{"membre": OWNER.member_id, "fiche_id": "F-1"}]
+
+    status = erasure.read_erasure(hub, THIERS, answer["effacement"])
+    assert (status["fiches_effacees"], [a["membre"] for a in status["avis"]]) == \
+        (1, ["cci-thiers"])
+    seen_by_owner = erasure.read_erasure(hub, OWNER, answer["effacement"])
+    assert [a["membre"] for a in seen_by_owner["avis"]] == [OWNER.member_id]
+    assert "demande_par" not in seen_by_owner and "fiches_effacees" not in seen_by_owner
+    whole = erasure.read_erasure(hub, NETWORK_DPO, answer["effacement"])
+    assert whole["fiches_effacees"] == 3 and len(whole["avis"]) == 3
+    assert funding.id not in json.dumps([answer, status, seen_by_owner])
