@@ -1,7 +1,8 @@
 """Ed25519 signatures: member requests to the hub, and hub webhooks to members.
 
-Request signing follows docs/protocol.md, "Member authentication": the signed
-message is
+Requests are signed per RFC 9421 (HTTP Message Signatures) with an RFC 9530
+`Content-Digest` (docs/protocol.md, "Member authentication"): `sign_request_rfc9421`.
+The former scheme (`sign_request`, accepted by the hub until its transition ends) signs
 
     "capactif-v1\\n" + timestamp + "\\n" + nonce + "\\n" + METHOD + "\\n"
     + path_and_query + "\\n" + hex(sha256(body))

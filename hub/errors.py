@@ -23,6 +23,8 @@ French and English, and never echo personal data.
     │   ├── StaleRequest            401 stale_request
     │   ├── ReplayedRequest         401 replayed_request
     │   ├── SignInFailed            401 sign_in_failed
+    │   ├── ContentDigestMismatch   401 content_digest_mismatch (a BadSignature)
+    │   ├── LegacySignatureRetired  401 legacy_signature_retired
     │   └── SessionRequired         401 session_required
     ├── Forbidden                   403 forbidden
     │   ├── FicheNotOwned           403 fiche_not_owned
@@ -380,3 +382,15 @@ class AccountLocked(HubError):
 
     status = 429
     code = "account_locked"
+
+
+class ContentDigestMismatch(BadSignature):
+    """Content-Digest missing for a body, malformed, or not the digest of the body received."""
+
+    code = "content_digest_mismatch"
+
+
+class LegacySignatureRetired(AuthenticationFailed):
+    """A request signed with the retired X-Capactif-* scheme after its transition ended."""
+
+    code = "legacy_signature_retired"

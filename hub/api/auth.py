@@ -7,9 +7,11 @@ import dataclasses
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from hub.api.signatures import raw_target
 from hub.bootstrap import Hub
 from hub.errors import PayloadTooLarge
 from hub.services.auth import Caller, authenticate
+from hub.services.signatures import combined_headers
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,8 +48,8 @@ async def authenticated(request: Request) -> Authenticated:
     """FastAPI dependency: the authenticated member and the exact body it signed."""
     hub = hub_of(request)
     body = await read_bounded_body(request, hub.settings.max_body_bytes)
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     caller = await run_in_threadpool(
-        authenticate, hub, request.headers, request.method, target, body
+        authenticate, hub, combined_headers(request.headers.items()), request.method,
+        raw_target(request), body, request.url.scheme
     )
     return Authenticated(caller, body)
