@@ -11,6 +11,7 @@ from hub.api import (
     routes_duplicates,
     routes_exchange,
     routes_fiches,
+    routes_keys,
     routes_schemas,
 )
 from hub.bootstrap import Hub
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     request_ids.install(app)
     app.include_router(routes_fiches.router)
     app.include_router(routes_schemas.router)
+    app.include_router(routes_keys.router)
     app.include_router(routes_exchange.router)
     app.include_router(routes_audit.router)
     app.include_router(routes_duplicates.router)
