@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from hub.api import (
     errors,
+    openapi,
     request_ids,
     routes_audit,
     routes_duplicates,
@@ -14,6 +17,7 @@ from hub.api import (
     routes_keys,
     routes_schemas,
 )
+from hub.api.models import Health
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.web.app import create_console
@@ -31,6 +35,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     )
     app.state.hub = hub
     errors.install(app)
+    openapi.install(app)
     request_ids.install(app)
     app.include_router(routes_fiches.router)
     app.include_router(routes_schemas.router)
@@ -40,8 +45,8 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     app.include_router(routes_duplicates.router)
     app.mount("/console", create_console(hub))
 
-    @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
+    @app.get("/healthz", tags=["ops"], responses=openapi.answer(Health))
+    def healthz() -> Any:
         return {"status": "ok"}
 
     return app
