@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from hub.api import (
     errors,
@@ -23,6 +24,11 @@ from hub.config import Settings
 from hub.web.app import create_console
 
 
+def _operation_id(route: APIRoute) -> str:
+    """The route's function name: short, stable ids for generated clients (`push_fiches`)."""
+    return route.name
+
+
 def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> FastAPI:
     """The hub's HTTP app. `hub` overrides the wiring (tests); otherwise it is
     built from `settings` (or the environment)."""
@@ -32,6 +38,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
         version="1",
         description="Échange de fiches projet entre les membres d'un réseau d'appui aux "
         "porteurs de projet. Authentification et signature : docs/protocol.md.",
+        generate_unique_id_function=_operation_id,
     )
     app.state.hub = hub
     errors.install(app)
