@@ -26,6 +26,7 @@ from hub.api.models import (
     TreeHead,
 )
 from hub.api.openapi import answer, errors
+from hub.api.params import ActionQuery, FicheIdPath, IdPath, IdQuery, MemberQuery
 from hub.errors import Forbidden
 from hub.keys import b64url
 from hub.services import audit, audit_alerts, dpo
@@ -44,8 +45,8 @@ def _member_filter(auth: Authenticated, membre: str | None) -> str | None:
 
 
 @router.get("", responses=answer(AuditEvents, 403))
-async def search(request: Request, porteur: str | None = None, membre: str | None = None,
-                 action: str | None = None, depuis: dt.datetime | None = None,
+async def search(request: Request, porteur: IdQuery = None, membre: MemberQuery = None,
+                 action: ActionQuery = None, depuis: dt.datetime | None = None,
                  jusqu_a: dt.datetime | None = None, limit: int = Query(1000, ge=1, le=10000),
                  auth: Authenticated = Depends(authenticated)) -> Any:
     """Access events by porteur, member, action and period (DPO)."""
@@ -58,7 +59,7 @@ async def search(request: Request, porteur: str | None = None, membre: str | Non
 
 
 @router.get("/report/{porteur_id}", responses=answer(Recipients, 403))
-async def report(porteur_id: str, request: Request,
+async def report(porteur_id: IdPath, request: Request,
                  auth: Authenticated = Depends(authenticated)) -> Any:
     """GDPR art. 15: which members received which fields of a porteur, when and why
     (network DPO)."""
@@ -68,7 +69,7 @@ async def report(porteur_id: str, request: Request,
 
 
 @router.get("/fiches/{fiche_id}/report", responses=answer(Recipients, 404))
-async def fiche_report(fiche_id: str, request: Request,
+async def fiche_report(fiche_id: FicheIdPath, request: Request,
                        auth: Authenticated = Depends(authenticated)) -> Any:
     """Who received fields of one of the caller's own fiches, when and why (any member)."""
     caller = auth.caller
@@ -119,8 +120,8 @@ async def consistency(request: Request, first: int = Query(ge=0, le=MAX_INT64),
                       "text/csv": {"schema": {"type": "string"}}}},
     **errors(403)})
 async def export(request: Request, format: Literal["jsonl", "csv"] = "jsonl",
-                 porteur: str | None = None, membre: str | None = None,
-                 action: str | None = None, depuis: dt.datetime | None = None,
+                 porteur: IdQuery = None, membre: MemberQuery = None,
+                 action: ActionQuery = None, depuis: dt.datetime | None = None,
                  jusqu_a: dt.datetime | None = None,
                  auth: Authenticated = Depends(authenticated)) -> Response:
     """Without filters and in JSONL: the whole log with signed heads, for

@@ -20,6 +20,7 @@ from hub.api.models import (
     Unmerge,
 )
 from hub.api.openapi import answer, body
+from hub.api.params import IdPath, IdQuery
 from hub.errors import MalformedBody
 from hub.services import duplicates
 
@@ -38,7 +39,7 @@ async def list_items(request: Request, after: int | None = Query(None, ge=0, le=
 
 
 @router.get("/duplicates/history", responses=answer(MergeHistory, 403))
-async def history(request: Request, porteur: str | None = None,
+async def history(request: Request, porteur: IdQuery = None,
                   limit: int = Query(50, ge=1, le=duplicates.MAX_LIMIT),
                   auth: Authenticated = Depends(authenticated)) -> Any:
     """Merges and unmerges, newest first (optionally of one porteur)."""
@@ -69,7 +70,7 @@ async def decide(request: Request, item_id: int = Path(ge=0, le=MAX_INT64),
 
 @router.post("/porteurs/{porteur_id}/unmerge", tags=["doublons"], openapi_extra=body(Unmerge),
              responses=answer(MergeChange, 403, 404, 409))
-async def unmerge(porteur_id: str, request: Request,
+async def unmerge(porteur_id: IdPath, request: Request,
                   auth: Authenticated = Depends(authenticated)) -> Any:
     """`{"membre": ..., "fiche_id": ...}`: split that fiche off the porteur (members
     concerned get an `unmerged` notice; the pair is remembered as different)."""

@@ -26,6 +26,7 @@ from hub.api.models import (
     Subscriptions,
 )
 from hub.api.openapi import answer, body, errors
+from hub.api.params import IdPath
 from hub.errors import MalformedBody
 from hub.services import consents, erasure, feed, subscriptions, webhooks
 
@@ -57,7 +58,7 @@ async def record_consent(request: Request, auth: Authenticated = Depends(authent
 
 
 @router.get("/consents/{consent_id}", tags=["consentements"], responses=_CONSENT_RECORD)
-async def read_consent(consent_id: str, request: Request,
+async def read_consent(consent_id: IdPath, request: Request,
                        auth: Authenticated = Depends(authenticated)) -> Any:
     """A consent with its proof data, for its collector and the members relying on it."""
     return await run_in_threadpool(consents.read_consent, hub_of(request), auth.caller, consent_id)
@@ -65,7 +66,7 @@ async def read_consent(consent_id: str, request: Request,
 
 @router.get("/consents/{consent_id}/receipt", tags=["consentements"],
             responses=answer(ConsentReceipt, 403, 404))
-async def consent_receipt(consent_id: str, request: Request,
+async def consent_receipt(consent_id: IdPath, request: Request,
                           auth: Authenticated = Depends(authenticated)) -> Any:
     """The consent receipt signed by the hub, to hand to the porteur."""
     return await run_in_threadpool(consents.consent_receipt, hub_of(request), auth.caller,
@@ -74,7 +75,7 @@ async def consent_receipt(consent_id: str, request: Request,
 
 @router.post("/consents/{consent_id}/withdraw", tags=["consentements"],
              responses={**_CONSENT_RECORD, **errors(409)})
-async def withdraw_consent(consent_id: str, request: Request,
+async def withdraw_consent(consent_id: IdPath, request: Request,
                            auth: Authenticated = Depends(authenticated)) -> Any:
     """Withdraw a consent (relayed by its collector or a member relying on it): effective at
     once; every member that received the porteur's data gets a withdrawal notice."""
@@ -83,7 +84,7 @@ async def withdraw_consent(consent_id: str, request: Request,
 
 
 @router.post("/consents/{consent_id}/ack", tags=["consentements"], responses=answer(ConsentAck, 404))
-async def acknowledge(consent_id: str, request: Request,
+async def acknowledge(consent_id: IdPath, request: Request,
                       auth: Authenticated = Depends(authenticated)) -> Any:
     """Acknowledge a withdrawal notice: the caller deleted what it had received."""
     return await run_in_threadpool(consents.acknowledge_notice, hub_of(request), auth.caller,
@@ -91,7 +92,7 @@ async def acknowledge(consent_id: str, request: Request,
 
 
 @router.get("/consents/{consent_id}/acks", tags=["consentements"], responses=answer(ConsentAcks, 404))
-async def acknowledgements(consent_id: str, request: Request,
+async def acknowledgements(consent_id: IdPath, request: Request,
                            auth: Authenticated = Depends(authenticated)) -> Any:
     """Who was sent the withdrawal notice, and who acknowledged it."""
     acks = await run_in_threadpool(consents.acknowledgements, hub_of(request), auth.caller,
@@ -101,7 +102,7 @@ async def acknowledgements(consent_id: str, request: Request,
 
 @router.get("/porteurs/{porteur_id}/consents", tags=["consentements"],
             responses=answer(PorteurConsents, 404))
-async def porteur_consents(porteur_id: str, request: Request,
+async def porteur_consents(porteur_id: IdPath, request: Request,
                            auth: Authenticated = Depends(authenticated)) -> Any:
     found = await run_in_threadpool(consents.porteur_consents, hub_of(request), auth.caller,
                                     porteur_id)
@@ -121,14 +122,14 @@ async def request_erasure(request: Request, auth: Authenticated = Depends(authen
 
 
 @router.get("/erasures/{erasure_id}", tags=["effacements"], responses=answer(ErasureRead, 404))
-async def read_erasure(erasure_id: str, request: Request,
+async def read_erasure(erasure_id: IdPath, request: Request,
                        auth: Authenticated = Depends(authenticated)) -> Any:
     """The erasure and each notified member's acknowledgement (pending, acknowledged, overdue)."""
     return await run_in_threadpool(erasure.read_erasure, hub_of(request), auth.caller, erasure_id)
 
 
 @router.post("/erasures/{erasure_id}/ack", tags=["effacements"], responses=answer(ErasureAck, 404))
-async def acknowledge_erasure(erasure_id: str, request: Request,
+async def acknowledge_erasure(erasure_id: IdPath, request: Request,
                               auth: Authenticated = Depends(authenticated)) -> Any:
     """The caller confirms it deleted what it had received about this porteur."""
     return await run_in_threadpool(erasure.acknowledge, hub_of(request), auth.caller, erasure_id)

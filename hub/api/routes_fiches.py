@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from hub.api.auth import Authenticated, authenticated, hub_of
 from hub.api.models import ErasureDone, FicheRead, PushAnswer
 from hub.api.openapi import answer, body
+from hub.api.params import FicheIdPath, MemberIdPath
 from hub.errors import MalformedBody
 from hub.services import erasure, ingest
 from hub.services import fiches as fiche_service
@@ -36,7 +37,8 @@ async def push_fiches(request: Request, auth: Authenticated = Depends(authentica
 
 @router.get("/{member_id}/{fiche_id}", responses=answer(FicheRead, 404, 410))
 async def read_fiche(
-    member_id: str, fiche_id: str, request: Request, auth: Authenticated = Depends(authenticated)
+    member_id: MemberIdPath, fiche_id: FicheIdPath, request: Request,
+    auth: Authenticated = Depends(authenticated),
 ) -> Any:
     """The current version of one of the caller's own fiches."""
     return await run_in_threadpool(
@@ -46,7 +48,8 @@ async def read_fiche(
 
 @router.delete("/{member_id}/{fiche_id}", responses=answer(ErasureDone, 403, 404, 409))
 async def delete_fiche(
-    member_id: str, fiche_id: str, request: Request, auth: Authenticated = Depends(authenticated)
+    member_id: MemberIdPath, fiche_id: FicheIdPath, request: Request,
+    auth: Authenticated = Depends(authenticated),
 ) -> Any:
     """Remove one of the caller's fiches from the network (deleted in its own system): the
     fiche is erased (its data key destroyed) and its recipients get an `erased` notice."""

@@ -77,7 +77,7 @@ def test_a_node_partner_signs_pushes_and_verifies_its_webhook(tmp_path, postgres
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["consent_status"] == 201
     assert report["push_status"] == 202 and report["push_results"][0]["status"] == "accepted"
-    assert report["encoded_target_status"] == 404  # authenticated: signed on the raw target
+    assert report["encoded_target_status"] == 422  # authenticated (raw target), then a malformed id
     [webhook] = [w for w in report["webhooks"] if w["verified"]]
     assert webhook["evenement"] == "created" and webhook["webhook_id"] == webhook["delivery_id"]
     assert not any(w["tampered"] for w in report["webhooks"])

@@ -10,7 +10,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from connectors.http_signatures import sign_request_rfc9421
 from hub.config import Settings
-from hub.domain.http_signatures import DigestMismatch, RequestLine, SignatureRefused, parse_signed_request
+from hub.domain.http_signatures import (
+    DigestMismatch,
+    RequestLine,
+    SignatureRefused,
+    component_value,
+    content_digest,
+    parse_signed_request,
+)
+from hub.domain.structured_fields import FieldSyntaxError, parse_dictionary, serialize_inner_list
 from hub.errors import BadSignature, LegacySignatureRetired
 from hub.services.signatures import presented_signature
 from tests.factories import Credentials
@@ -129,3 +137,43 @@ def test_the_former_scheme_is_refused_once_its_transition_has_ended(tmp_path):
     assert presented_signature(settings, legacy, "cci-63", dt.datetime(2026, 12, 31, tzinfo=dt.UTC))
     with pytest.raises(LegacySignatureRetired):
         presented_signature(settings, legacy, "cci-63", dt.datetime(2027, 1, 1, tzinfo=dt.UTC))
+
+
+def _sign_components(components: str, line: RequestLine, nonce: str = "abcdefghijklmnopq") -> dict:
+    """Sign `line` as a generic RFC 9421 library would, for the given component list."""
+    params = f'({components});created={CREATED};keyid="dpo:cci-63";nonce="{nonce}"'
+    names = [name.strip('"') for name in components.split()]
+    base = "\n".join([f'"{n}": {component_value(n, line)}' for n in names]
+                     + [f'"@signature-params": {params}'])
+    signature = base64.b64encode(KEY.sign(base.encode())).decode()
+    return {"signature-input": f"lib={params}", "signature": f"other=:AAAA:, lib=:{signature}:"}
+
+
+def test_a_target_uri_signature_with_another_label_and_a_dpo_keyid_verifies():
+    body = b'{"decision":"same"}'
+    headers = {"host": "hub.exemple.fr", "content-digest": content_digest(body, "sha-512")}
+    line = RequestLine("POST", "https", "/v1/duplicates/7/decision?x=%2F", headers, body)
+    headers.update(_sign_components('"@method" "@target-uri" "content-digest" "host"', line))
+    signed = parse_signed_request(RequestLine("POST", "https", line.target, headers, body))
+    KEY.public_key().verify(signed.signature, signed.base)
+    assert b'"@target-uri": https://hub.exemple.fr/v1/duplicates/7/decision?x=%2F' in signed.base
+    now = dt.datetime.fromtimestamp(CREATED, dt.UTC)
+    assert presented_signature(Settings(), RequestLine("POST", "https", line.target, headers, body),
+                               "dpo:cci-63", now).nonce == "abcdefghijklmnopq"
+
+
+@pytest.mark.parametrize("value", [
+    'sig1=("@method" "@path");created=1;', 'sig1=("@method"  "@path")x', 'sig1=("@method" @path)',
+    'sig1=("@method");created=99999999999999999', 'sig1=("@m\\ethod")', 'SIG=("@method")',
+    'sig1=("@method"),', 'sig1=:not base64!:', 'sig1=("@method");created=?2',
+])
+def test_malformed_structured_fields_are_refused(value):
+    with pytest.raises(FieldSyntaxError):
+        parse_dictionary(value)
+
+
+def test_structured_fields_round_trip_to_their_canonical_form():
+    members = parse_dictionary('a=("x" "y";p=1);created=5;keyid="k\\"q";flag, b=:AAEC:;t=tok/en, c')
+    assert serialize_inner_list(members["a"]) == '("x" "y";p=1);created=5;keyid="k\\"q";flag'
+    assert members["b"].value == b"\x00\x01\x02" and members["b"].param("t") == "tok/en"
+    assert members["c"].value is True
