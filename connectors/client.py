@@ -38,6 +38,7 @@ from connectors.errors import (
     HubRequestRejected,
     HubUnavailable,
 )
+from connectors.http_signatures import sign_request_rfc9421
 from connectors.results import BatchResult, FeedPage, parse_batch, parse_feed
 
 USER_AGENT = "capactif-connector/1"
@@ -63,6 +64,7 @@ class HubClient:
         self.base_url = base_url.rstrip("/")
         self.member_id = member_id
         self._token = token
+        self._key_id = token.partition(".")[0]  # the RFC 9421 keyid: the token's id
         self._key = signing.load_private_key(private_key)
         self.timeout = timeout
         self.retries = retries
@@ -110,8 +112,7 @@ class HubClient:
 
     def get_fiche(self, member: str, fiche_id: str) -> dict[str, Any]:
         """The hub's copy of one of the caller's fiches (raises HubNotFound)."""
-        # fiche ids only hold [A-Za-z0-9._:-]: nothing is percent-encoded, so the signed
-        # target is the same whether the server reads the raw or the decoded path.
+        # the signed target is the raw one, percent-encoding included (docs/protocol.md)
         path = f"/v1/fiches/{quote(member, safe=':')}/{quote(fiche_id, safe=':')}"
         return self.request("GET", path)
 
@@ -169,7 +170,9 @@ class HubClient:
     def _attempt(self, method: str, path: str, body: bytes) -> dict[str, Any]:
         request = requests.Request(method, self.base_url + path, data=body or None)
         prepared = self.session.prepare_request(request)
-        prepared.headers.update(signing.sign_request(self._key, method, prepared.path_url, body))
+        # prepared.path_url is the raw target as it goes on the request line.
+        prepared.headers.update(sign_request_rfc9421(self._key, self._key_id, method,
+                                                     prepared.path_url, body))
         prepared.headers["Authorization"] = f"Bearer {self._token}"
         if body:
             prepared.headers["Content-Type"] = "application/json"

@@ -33,7 +33,8 @@ from connectors.backoff import backoff_delay, retry_after_seconds
 from connectors.errors import ForwardError
 
 USER_AGENT = "capactif-receiver/1"
-_PASSED_ON = (signing.KEY_ID_HEADER, signing.TIMESTAMP_HEADER, signing.SIGNATURE_HEADER)
+_PASSED_ON = (signing.KEY_ID_HEADER, signing.TIMESTAMP_HEADER, signing.SIGNATURE_HEADER,
+              "webhook-id", "webhook-timestamp", "webhook-signature")
 _RETRIED_STATUSES = {408, 429}
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,9 @@
 """A small webhook receiver a member runs to get the hub's deliveries into a folder,
 its own HTTP endpoint, or both.
 
-Each POST is checked (Ed25519 signature of the hub, timestamp within 300 s, see
-docs/protocol.md "Webhook signatures") before anything is written or forwarded.
+Each POST is checked (Standard Webhooks `v1a`: the hub's Ed25519 signature, timestamp
+within 300 s; or the former X-Capactif-* headers; see docs/protocol.md "Webhook
+signatures") before anything is written or forwarded.
 
 - Folder: a delivery is written once to `<folder>/<delivery_id>.json` (the exact body
   received), created atomically and fsync'd; the same delivery sent again (the hub
@@ -110,7 +111,7 @@ class WebhookReceiver:
 
 def _delivery_id(headers: Mapping[str, str], body: bytes) -> str | None:
     lowered = {k.lower(): v for k, v in headers.items()}
-    candidate = lowered.get(signing.DELIVERY_HEADER.lower())
+    candidate = lowered.get(signing.DELIVERY_HEADER.lower(), lowered.get("webhook-id"))
     if candidate is None:
         try:
             payload = json.loads(body)

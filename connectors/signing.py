@@ -1,12 +1,14 @@
 """Ed25519 signatures: member requests to the hub, and hub webhooks to members.
 
-Request signing follows docs/protocol.md, "Member authentication": the signed
-message is
+Requests are signed per RFC 9421 (HTTP Message Signatures) with an RFC 9530
+`Content-Digest` (docs/protocol.md, "Member authentication"): `sign_request_rfc9421`.
+The former scheme (`sign_request`, accepted by the hub until its transition ends) signs
 
     "capactif-v1\\n" + timestamp + "\\n" + nonce + "\\n" + METHOD + "\\n"
     + path_and_query + "\\n" + hex(sha256(body))
 
-Webhook verification follows docs/protocol.md, "Webhook signatures": the hub signs
+Webhook verification follows docs/protocol.md, "Webhook signatures": Standard Webhooks
+`v1a` (connectors.standard_webhooks); during the transition the hub also signs
 `timestamp + "\\n" + body` and sends `X-Capactif-Key-Id`, `X-Capactif-Timestamp`
 and `X-Capactif-Signature` (base64url, no padding).
 """
@@ -24,7 +26,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from connectors.errors import BadWebhookSignature, ConfigurationError, StaleWebhook, WebhookVerificationError
+from connectors import standard_webhooks
+from connectors.errors import BadWebhookSignature, ConfigurationError, WebhookVerificationError
 
 PREFIX = b"capactif-v1"
 WEBHOOK_TOLERANCE_S = 300
@@ -151,8 +154,13 @@ def verify_webhook(
     """Check a webhook delivery; answers its key id, raises a WebhookVerificationError.
 
     `public_key` is one key, or a mapping key id -> key (the hub may rotate keys).
+    Standard Webhooks (`webhook-signature: v1a,…`) is checked when present; otherwise the
+    former `X-Capactif-*` headers, which the hub sends too during the transition.
     """
     lowered = {name.lower(): value for name, value in headers.items()}
+    if standard_webhooks.SIGNATURE_HEADER in lowered:
+        keys = public_key if isinstance(public_key, Mapping) else {"": public_key}
+        return standard_webhooks.verify(lowered, body, keys, now=now, tolerance_s=tolerance_s)
     key_id = lowered.get(KEY_ID_HEADER.lower(), "")
     timestamp = lowered.get(TIMESTAMP_HEADER.lower(), "")
     signature_text = lowered.get(SIGNATURE_HEADER.lower(), "")
@@ -161,12 +169,7 @@ def verify_webhook(
             "Livraison non signée : en-têtes X-Capactif-Timestamp et X-Capactif-Signature requis.",
             "Unsigned delivery: X-Capactif-Timestamp and X-Capactif-Signature headers required.",
         )
-    current = time.time() if now is None else now
-    if abs(current - int(timestamp)) > tolerance_s:
-        raise StaleWebhook(
-            f"Livraison hors délai (plus de {tolerance_s} s d'écart) : refusée.",
-            f"Delivery outside the {tolerance_s} s window: refused.",
-        )
+    standard_webhooks.require_fresh(int(timestamp), now, tolerance_s)
     key = _pick_key(public_key, key_id)
     try:
         key.verify(b64url_decode(signature_text), webhook_message(timestamp, body))

@@ -40,6 +40,7 @@ class Settings:
     max_body_bytes: int = 8 * 1024 * 1024
     max_batch_items: int = 1000
     signature_max_skew_s: int = 300
+    legacy_signatures_until: str = "2027-06-30"
     outbox_republish_after_s: float = 30.0
     sweep_interval_s: float = 10.0
     worker_concurrency: int = 1
@@ -96,6 +97,7 @@ class Settings:
                 "HUB_AUDIT_RETENTION_DAYS doit valoir au moins 1 (la CNIL recommande 6 à 12 mois).",
                 "HUB_AUDIT_RETENTION_DAYS must be at least 1 (the CNIL recommends 6 to 12 months).",
             )
+        _ = self.legacy_signatures_end  # a malformed date fails at start, not per request
 
     def __repr__(self) -> str:
         """Like the dataclass's, with URL credentials and secret-named values starred."""
@@ -122,6 +124,18 @@ class Settings:
     def notice_ack_delay(self) -> dt.timedelta:
         """A withdrawal or erasure notice not acknowledged within this is overdue."""
         return dt.timedelta(days=self.notice_ack_delay_days)
+
+    @property
+    def legacy_signatures_end(self) -> dt.datetime:
+        """X-Capactif-* signatures are refused from this instant (UTC midnight)."""
+        try:
+            day = dt.date.fromisoformat(self.legacy_signatures_until)
+        except ValueError as exc:
+            raise ConfigurationError(
+                "HUB_LEGACY_SIGNATURES_UNTIL doit être une date AAAA-MM-JJ.",
+                "HUB_LEGACY_SIGNATURES_UNTIL must be a YYYY-MM-DD date.",
+            ) from exc
+        return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
 
     @property
     def is_sqlite(self) -> bool:

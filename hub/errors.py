@@ -23,6 +23,8 @@ French and English, and never echo personal data.
     │   ├── StaleRequest            401 stale_request
     │   ├── ReplayedRequest         401 replayed_request
     │   ├── SignInFailed            401 sign_in_failed
+    │   ├── ContentDigestMismatch   401 content_digest_mismatch (a BadSignature)
+    │   ├── LegacySignatureRetired  401 legacy_signature_retired
     │   └── SessionRequired         401 session_required
     ├── Forbidden                   403 forbidden
     │   ├── FicheNotOwned           403 fiche_not_owned
@@ -398,6 +400,8 @@ class RateLimited(HubError):
         )
         self.retry_after = retry_after
         self.headers = {"Retry-After": str(retry_after)}
+
+
 class TooManyRefusals(HubError):
     """Too many refused authentications from one source in a window: wait `Retry-After`."""
 
@@ -407,3 +411,15 @@ class TooManyRefusals(HubError):
     def __init__(self, message_fr: str, message_en: str, *, retry_after_s: int) -> None:
         super().__init__(message_fr, message_en)
         self.headers = {"Retry-After": str(retry_after_s)}
+
+
+class ContentDigestMismatch(BadSignature):
+    """Content-Digest missing for a body, malformed, or not the digest of the body received."""
+
+    code = "content_digest_mismatch"
+
+
+class LegacySignatureRetired(AuthenticationFailed):
+    """A request signed with the retired X-Capactif-* scheme after its transition ended."""
+
+    code = "legacy_signature_retired"

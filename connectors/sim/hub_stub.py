@@ -37,6 +37,37 @@ _NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _WINDOW_S = 300
 
 
+_SIGNATURE_INPUT = re.compile(
+    r'^sig1=\("@method" "@path" "@query" "content-digest"\)(;[^,]*)$')
+_PARAM = re.compile(r';(created|nonce|keyid|alg)=(?:"([^"]*)"|(\d+))')
+
+
+def _rfc9421_parts(headers: Any, method: str, target: str, body: bytes) -> tuple[str, str, str, bytes]:
+    """docs/protocol.md, RFC 9421 as HubClient uses it: the fixed component list, the
+    raw target, Content-Digest sha-256 of the exact body."""
+    found = _SIGNATURE_INPUT.match(headers.get("Signature-Input", ""))
+    signature = headers.get("Signature", "")
+    digest = "sha-256=:" + base64.b64encode(hashlib.sha256(body).digest()).decode() + ":"
+    if not found or headers.get("Content-Digest") != digest or not signature.startswith("sig1=:"):
+        raise StubError(401, "bad_signature")
+    params = {m[0]: m[1] or m[2] for m in _PARAM.findall(found.group(1))}
+    path, _, query = target.partition("?")
+    base = "\n".join([f'"@method": {method.upper()}', f'"@path": {path}', f'"@query": ?{query}',
+                      f'"content-digest": {digest}',
+                      f'"@signature-params": {found.group()[len("sig1="):]}'])
+    raw = base64.b64decode(signature[len("sig1=:"):-1])
+    return params.get("created", ""), params.get("nonce", ""), _b64(raw), base.encode()
+
+
+def _legacy_parts(headers: Any, method: str, target: str, body: bytes) -> tuple[str, str, str, bytes]:
+    timestamp = headers.get("X-Capactif-Timestamp", "")
+    nonce = headers.get("X-Capactif-Nonce", "")
+    message = "\n".join(
+        ["capactif-v1", timestamp, nonce, method.upper(), target, hashlib.sha256(body).hexdigest()]
+    ).encode()
+    return timestamp, nonce, headers.get("X-Capactif-Signature", ""), message
+
+
 def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
@@ -116,18 +147,16 @@ class HubStub(LocalServer):
         known = self.members.get(member)
         if known is None or not hmac.compare_digest(known[0], token):
             raise StubError(401, "authentication_failed")
-        timestamp = headers.get("X-Capactif-Timestamp", "")
-        nonce = headers.get("X-Capactif-Nonce", "")
+        if headers.get("Signature-Input") is not None:
+            timestamp, nonce, signature, message = _rfc9421_parts(headers, method, target, body)
+        else:
+            timestamp, nonce, signature, message = _legacy_parts(headers, method, target, body)
         if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > _WINDOW_S:
             raise StubError(401, "stale_request")
         if not _NONCE.match(nonce):
             raise StubError(401, "bad_signature")
-        message = "\n".join(
-            ["capactif-v1", timestamp, nonce, method.upper(), target,
-             hashlib.sha256(body).hexdigest()]
-        ).encode()
         try:
-            known[1].verify(_unb64(headers.get("X-Capactif-Signature", "")), message)
+            known[1].verify(_unb64(signature), message)
         except (InvalidSignature, ValueError) as exc:
             raise StubError(401, "bad_signature") from exc
         with self._lock:

@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from hub.api import (
     errors,
+    openapi,
     request_ids,
     routes_audit,
     routes_duplicates,
     routes_exchange,
     routes_fiches,
+    routes_keys,
     routes_ops,
     routes_schemas,
     source_limits,
 )
+from hub.api.models import Health
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.web.app import create_console
+
+
+def _operation_id(route: APIRoute) -> str:
+    """The route's function name: short, stable ids for generated clients (`push_fiches`)."""
+    return route.name
 
 
 def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> FastAPI:
@@ -29,12 +40,15 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
         version="1",
         description="Échange de fiches projet entre les membres d'un réseau d'appui aux "
         "porteurs de projet. Authentification et signature : docs/protocol.md.",
+        generate_unique_id_function=_operation_id,
     )
     app.state.hub = hub
     errors.install(app)
+    openapi.install(app)
     request_ids.install(app)
     app.include_router(routes_fiches.router)
     app.include_router(routes_schemas.router)
+    app.include_router(routes_keys.router)
     app.include_router(routes_exchange.router)
     app.include_router(routes_audit.router)
     app.include_router(routes_duplicates.router)
@@ -42,8 +56,8 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     app.add_middleware(source_limits.SourceLimitMiddleware, limits=hub.rate_limits)
     app.mount("/console", create_console(hub))
 
-    @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
+    @app.get("/healthz", tags=["ops"], responses=openapi.answer(Health))
+    def healthz() -> Any:
         return {"status": "ok"}
 
     return app

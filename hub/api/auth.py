@@ -7,11 +7,13 @@ import dataclasses
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from hub.api.signatures import raw_target
 from hub.bootstrap import Hub
 from hub.errors import PayloadTooLarge
 from hub.services import credentials
 from hub.services.auth import Caller, authenticate
 from hub.services.rate_limits import kind_of
+from hub.services.signatures import combined_headers
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,10 +50,10 @@ async def authenticated(request: Request) -> Authenticated:
     """FastAPI dependency: the authenticated member and the exact body it signed."""
     hub = hub_of(request)
     body = await read_bounded_body(request, hub.settings.max_body_bytes)
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     caller = await run_in_threadpool(
-        authenticate, hub, request.headers, request.method, target, body, client_address(request)
-    )
+        lambda: authenticate(hub, combined_headers(request.headers.items()), request.method,
+                             raw_target(request), body, source=client_address(request),
+                             scheme=request.url.scheme))
     await run_in_threadpool(credentials.require_purpose, hub, caller, request.method,
                             request.url.path)
     await run_in_threadpool(hub.rate_limits.check, kind_of(request.method, request.url.path),

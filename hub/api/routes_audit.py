@@ -11,11 +11,22 @@ import datetime as dt
 import io
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import Authenticated, authenticated, hub_of
+from hub.api.models import (
+    MAX_INT64,
+    Alerts,
+    AuditEvents,
+    ConsistencyProof,
+    InclusionProof,
+    Recipients,
+    TreeHead,
+)
+from hub.api.openapi import answer, errors
+from hub.api.params import ActionQuery, FicheIdPath, IdPath, IdQuery, MemberQuery
 from hub.errors import Forbidden
 from hub.keys import b64url
 from hub.services import audit, audit_alerts, dpo
@@ -33,9 +44,9 @@ def _member_filter(auth: Authenticated, membre: str | None) -> str | None:
                     "A member's DPO reads only its own member's accesses.")
 
 
-@router.get("")
-async def search(request: Request, porteur: str | None = None, membre: str | None = None,
-                 action: str | None = None, depuis: dt.datetime | None = None,
+@router.get("", responses=answer(AuditEvents, 403))
+async def search(request: Request, porteur: IdQuery = None, membre: MemberQuery = None,
+                 action: ActionQuery = None, depuis: dt.datetime | None = None,
                  jusqu_a: dt.datetime | None = None, limit: int = Query(1000, ge=1, le=10000),
                  auth: Authenticated = Depends(authenticated)) -> Any:
     """Access events by porteur, member, action and period (DPO)."""
@@ -47,8 +58,8 @@ async def search(request: Request, porteur: str | None = None, membre: str | Non
     return {"evenements": found}
 
 
-@router.get("/report/{porteur_id}")
-async def report(porteur_id: str, request: Request,
+@router.get("/report/{porteur_id}", responses=answer(Recipients, 403))
+async def report(porteur_id: IdPath, request: Request,
                  auth: Authenticated = Depends(authenticated)) -> Any:
     """GDPR art. 15: which members received which fields of a porteur, when and why
     (network DPO)."""
@@ -57,8 +68,8 @@ async def report(porteur_id: str, request: Request,
         hub_of(request), auth.caller.member_id, porteur_id, user=_DPO))
 
 
-@router.get("/fiches/{fiche_id}/report")
-async def fiche_report(fiche_id: str, request: Request,
+@router.get("/fiches/{fiche_id}/report", responses=answer(Recipients, 404))
+async def fiche_report(fiche_id: FicheIdPath, request: Request,
                        auth: Authenticated = Depends(authenticated)) -> Any:
     """Who received fields of one of the member's own fiches, when and why (its DPO or the
     network's: operational credentials never read the log)."""
@@ -68,7 +79,7 @@ async def fiche_report(fiche_id: str, request: Request,
         hub_of(request), caller.member_id, caller.member_id, fiche_id, user=_DPO))
 
 
-@router.get("/alerts")
+@router.get("/alerts", responses=answer(Alerts, 403))
 async def alerts(request: Request, depuis: dt.datetime | None = None,
                  auth: Authenticated = Depends(authenticated)) -> Any:
     """Unusual access patterns (network DPO: every member; member DPO: its own)."""
@@ -78,33 +89,40 @@ async def alerts(request: Request, depuis: dt.datetime | None = None,
                         if scope.whole_log or a.member_id == scope.member_id]}
 
 
-@router.get("/tree-head")
+@router.get("/tree-head", responses=answer(TreeHead))
 async def tree_head(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
     """The latest signed tree head (any member may fetch it, to witness it)."""
     head = await run_in_threadpool(audit.latest_head, hub_of(request))
     return {"tete": head}
 
 
-@router.get("/proofs/inclusion/{seq}")
-async def inclusion(seq: int, request: Request, size: int | None = None,
+@router.get("/proofs/inclusion/{seq}", responses=answer(InclusionProof, 400, 403))
+async def inclusion(request: Request, seq: int = Path(ge=0, le=MAX_INT64),
+                    size: int | None = Query(None, ge=0, le=MAX_INT64),
                     auth: Authenticated = Depends(authenticated)) -> Any:
     dpo.scope_of(auth.caller)
     proof = await run_in_threadpool(hub_of(request).audit.inclusion_proof, seq, size)
     return {"seq": seq, "taille": size, "preuve": [b64url(node) for node in proof]}
 
 
-@router.get("/proofs/consistency")
-async def consistency(request: Request, first: int, second: int | None = None,
+@router.get("/proofs/consistency", responses=answer(ConsistencyProof, 400))
+async def consistency(request: Request, first: int = Query(ge=0, le=MAX_INT64),
+                      second: int | None = Query(None, ge=0, le=MAX_INT64),
                       auth: Authenticated = Depends(authenticated)) -> Any:
     """Consistency between two tree sizes (any member, to witness the log)."""
     proof = await run_in_threadpool(hub_of(request).audit.consistency_proof, first, second)
     return {"premiere": first, "seconde": second, "preuve": [b64url(node) for node in proof]}
 
 
-@router.get("/export")
+@router.get("/export", response_class=Response, responses={
+    200: {"description": "JSONL (une ligne JSON par entrée ; sans filtre : tout le journal et ses têtes "
+                         "signées) ou CSV séparé par « ; »",
+          "content": {"application/x-ndjson": {"schema": {"type": "string"}},
+                      "text/csv": {"schema": {"type": "string"}}}},
+    **errors(403)})
 async def export(request: Request, format: Literal["jsonl", "csv"] = "jsonl",
-                 porteur: str | None = None, membre: str | None = None,
-                 action: str | None = None, depuis: dt.datetime | None = None,
+                 porteur: IdQuery = None, membre: MemberQuery = None,
+                 action: ActionQuery = None, depuis: dt.datetime | None = None,
                  jusqu_a: dt.datetime | None = None,
                  auth: Authenticated = Depends(authenticated)) -> Response:
     """Without filters and in JSONL: the whole log with signed heads, for

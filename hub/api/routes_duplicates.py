@@ -5,18 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import Authenticated, authenticated, hub_of
+from hub.api.models import (
+    MAX_INT64,
+    Decision,
+    DecisionDone,
+    MergeChange,
+    MergeHistory,
+    ReviewItem,
+    ReviewItems,
+    Unmerge,
+)
+from hub.api.openapi import answer, body
+from hub.api.params import IdPath, IdQuery
 from hub.errors import MalformedBody
 from hub.services import duplicates
 
 router = APIRouter(prefix="/v1", tags=["doublons"])
 
 
-@router.get("/duplicates")
-async def list_items(request: Request, after: int | None = Query(None, ge=0),
+@router.get("/duplicates", responses=answer(ReviewItems, 403))
+async def list_items(request: Request, after: int | None = Query(None, ge=0, le=MAX_INT64),
                      limit: int = Query(50, ge=1, le=duplicates.MAX_LIMIT),
                      auth: Authenticated = Depends(authenticated)) -> Any:
     """Open review items, each with both sides (as the coordination may see them) and the
@@ -26,8 +38,8 @@ async def list_items(request: Request, after: int | None = Query(None, ge=0),
         hub_of(request), limit=limit, after=after, actor=auth.caller.member_id))
 
 
-@router.get("/duplicates/history")
-async def history(request: Request, porteur: str | None = None,
+@router.get("/duplicates/history", responses=answer(MergeHistory, 403))
+async def history(request: Request, porteur: IdQuery = None,
                   limit: int = Query(50, ge=1, le=duplicates.MAX_LIMIT),
                   auth: Authenticated = Depends(authenticated)) -> Any:
     """Merges and unmerges, newest first (optionally of one porteur)."""
@@ -36,16 +48,17 @@ async def history(request: Request, porteur: str | None = None,
     return {"historique": found}
 
 
-@router.get("/duplicates/{item_id}")
-async def read_item(item_id: int, request: Request,
+@router.get("/duplicates/{item_id}", responses=answer(ReviewItem, 403, 404))
+async def read_item(request: Request, item_id: int = Path(ge=0, le=MAX_INT64),
                     auth: Authenticated = Depends(authenticated)) -> Any:
     duplicates.require_coordinator(auth.caller.role)
     return await run_in_threadpool(lambda: duplicates.get_review_item(
         hub_of(request), item_id, actor=auth.caller.member_id))
 
 
-@router.post("/duplicates/{item_id}/decision")
-async def decide(item_id: int, request: Request,
+@router.post("/duplicates/{item_id}/decision", openapi_extra=body(Decision),
+             responses=answer(DecisionDone, 403, 404, 409))
+async def decide(request: Request, item_id: int = Path(ge=0, le=MAX_INT64),
                  auth: Authenticated = Depends(authenticated)) -> Any:
     """`{"decision": "same" | "different" | "unknown"}`: same merges the two porteurs (the
     members concerned get a `merged` notice); different is remembered for good."""
@@ -55,8 +68,9 @@ async def decide(item_id: int, request: Request,
         hub_of(request), item_id, str(body.get("decision")), actor=auth.caller.member_id))
 
 
-@router.post("/porteurs/{porteur_id}/unmerge", tags=["doublons"])
-async def unmerge(porteur_id: str, request: Request,
+@router.post("/porteurs/{porteur_id}/unmerge", tags=["doublons"], openapi_extra=body(Unmerge),
+             responses=answer(MergeChange, 403, 404, 409))
+async def unmerge(porteur_id: IdPath, request: Request,
                   auth: Authenticated = Depends(authenticated)) -> Any:
     """`{"membre": ..., "fiche_id": ...}`: split that fiche off the porteur (members
     concerned get an `unmerged` notice; the pair is remembered as different)."""

@@ -10,21 +10,46 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import Authenticated, authenticated, hub_of
+from hub.api.models import (
+    MAX_INT64,
+    ConsentAck,
+    ConsentAcks,
+    ConsentReceipt,
+    DeadLetters,
+    ErasureAck,
+    ErasureDone,
+    ErasureRead,
+    ErasureRequest,
+    FeedPage,
+    PorteurConsents,
+    Replayed,
+    Subscriptions,
+)
+from hub.api.openapi import answer, body, errors
+from hub.api.params import IdPath
 from hub.errors import MalformedBody
 from hub.services import consents, erasure, feed, subscriptions, webhooks
 
 router = APIRouter(prefix="/v1")
+_CONSENT_RECORD: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Le consentement", "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/EnregistrementConsentement"}}}},
+    **errors(404)}
 
 
-@router.get("/feed", tags=["livraisons"])
-async def read_feed(request: Request, after: int = Query(0, ge=0), limit: int = Query(100),
+@router.get("/feed", tags=["livraisons"], responses=answer(FeedPage))
+async def read_feed(request: Request, after: int = Query(0, ge=0, le=MAX_INT64),
+                    limit: int = Query(100, ge=1, le=feed.MAX_LIMIT),
                     auth: Authenticated = Depends(authenticated)) -> Any:
     """The caller's deliveries after the cursor `after`, in order (`next_cursor` for the
     next call). Each delivery holds only the fields the caller may see."""
     return await run_in_threadpool(feed.read_feed, hub_of(request), auth.caller, after, limit)
 
 
-@router.post("/consents", status_code=201, tags=["consentements"])
+@router.post("/consents", status_code=201, tags=["consentements"], openapi_extra=body("Consentement"),
+             responses={201: {"description": "Consentement enregistré", "content": {"application/json": {
+                 "schema": {"$ref": "#/components/schemas/EnregistrementConsentement"}}}},
+                 **errors(403, 409)})
 async def record_consent(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
     """Record a consent the caller collected (schema `GET /v1/schemas/consent`)."""
     answer = await run_in_threadpool(consents.record_consent, hub_of(request), auth.caller,
@@ -32,23 +57,25 @@ async def record_consent(request: Request, auth: Authenticated = Depends(authent
     return JSONResponse(answer, status_code=201)
 
 
-@router.get("/consents/{consent_id}", tags=["consentements"])
-async def read_consent(consent_id: str, request: Request,
+@router.get("/consents/{consent_id}", tags=["consentements"], responses=_CONSENT_RECORD)
+async def read_consent(consent_id: IdPath, request: Request,
                        auth: Authenticated = Depends(authenticated)) -> Any:
     """A consent with its proof data, for its collector and the members relying on it."""
     return await run_in_threadpool(consents.read_consent, hub_of(request), auth.caller, consent_id)
 
 
-@router.get("/consents/{consent_id}/receipt", tags=["consentements"])
-async def consent_receipt(consent_id: str, request: Request,
+@router.get("/consents/{consent_id}/receipt", tags=["consentements"],
+            responses=answer(ConsentReceipt, 403, 404))
+async def consent_receipt(consent_id: IdPath, request: Request,
                           auth: Authenticated = Depends(authenticated)) -> Any:
     """The consent receipt signed by the hub, to hand to the porteur."""
     return await run_in_threadpool(consents.consent_receipt, hub_of(request), auth.caller,
                                    consent_id)
 
 
-@router.post("/consents/{consent_id}/withdraw", tags=["consentements"])
-async def withdraw_consent(consent_id: str, request: Request,
+@router.post("/consents/{consent_id}/withdraw", tags=["consentements"],
+             responses={**_CONSENT_RECORD, **errors(409)})
+async def withdraw_consent(consent_id: IdPath, request: Request,
                            auth: Authenticated = Depends(authenticated)) -> Any:
     """Withdraw a consent (relayed by its collector or a member relying on it): effective at
     once; every member that received the porteur's data gets a withdrawal notice."""
@@ -56,16 +83,16 @@ async def withdraw_consent(consent_id: str, request: Request,
                                    consent_id)
 
 
-@router.post("/consents/{consent_id}/ack", tags=["consentements"])
-async def acknowledge(consent_id: str, request: Request,
+@router.post("/consents/{consent_id}/ack", tags=["consentements"], responses=answer(ConsentAck, 404))
+async def acknowledge(consent_id: IdPath, request: Request,
                       auth: Authenticated = Depends(authenticated)) -> Any:
     """Acknowledge a withdrawal notice: the caller deleted what it had received."""
     return await run_in_threadpool(consents.acknowledge_notice, hub_of(request), auth.caller,
                                    consent_id)
 
 
-@router.get("/consents/{consent_id}/acks", tags=["consentements"])
-async def acknowledgements(consent_id: str, request: Request,
+@router.get("/consents/{consent_id}/acks", tags=["consentements"], responses=answer(ConsentAcks, 404))
+async def acknowledgements(consent_id: IdPath, request: Request,
                            auth: Authenticated = Depends(authenticated)) -> Any:
     """Who was sent the withdrawal notice, and who acknowledged it."""
     acks = await run_in_threadpool(consents.acknowledgements, hub_of(request), auth.caller,
@@ -73,15 +100,17 @@ async def acknowledgements(consent_id: str, request: Request,
     return {"accuses": acks}
 
 
-@router.get("/porteurs/{porteur_id}/consents", tags=["consentements"])
-async def porteur_consents(porteur_id: str, request: Request,
+@router.get("/porteurs/{porteur_id}/consents", tags=["consentements"],
+            responses=answer(PorteurConsents, 404))
+async def porteur_consents(porteur_id: IdPath, request: Request,
                            auth: Authenticated = Depends(authenticated)) -> Any:
     found = await run_in_threadpool(consents.porteur_consents, hub_of(request), auth.caller,
                                     porteur_id)
     return {"consentements": found}
 
 
-@router.post("/erasures", status_code=201, tags=["effacements"])
+@router.post("/erasures", status_code=201, tags=["effacements"], openapi_extra=body(ErasureRequest),
+             responses=answer(ErasureDone, 403, 404, 409, status=201, description="Effacement fait"))
 async def request_erasure(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
     """Erase a porteur's personal data in the hub (GDPR art. 17), named by one of the
     caller's fiches (`{"fiche_id": ...}`) or, for the coordination, by `porteur_id`.
@@ -92,21 +121,21 @@ async def request_erasure(request: Request, auth: Authenticated = Depends(authen
     return JSONResponse(answer, status_code=201)
 
 
-@router.get("/erasures/{erasure_id}", tags=["effacements"])
-async def read_erasure(erasure_id: str, request: Request,
+@router.get("/erasures/{erasure_id}", tags=["effacements"], responses=answer(ErasureRead, 404))
+async def read_erasure(erasure_id: IdPath, request: Request,
                        auth: Authenticated = Depends(authenticated)) -> Any:
     """The erasure and each notified member's acknowledgement (pending, acknowledged, overdue)."""
     return await run_in_threadpool(erasure.read_erasure, hub_of(request), auth.caller, erasure_id)
 
 
-@router.post("/erasures/{erasure_id}/ack", tags=["effacements"])
-async def acknowledge_erasure(erasure_id: str, request: Request,
+@router.post("/erasures/{erasure_id}/ack", tags=["effacements"], responses=answer(ErasureAck, 404))
+async def acknowledge_erasure(erasure_id: IdPath, request: Request,
                               auth: Authenticated = Depends(authenticated)) -> Any:
     """The caller confirms it deleted what it had received about this porteur."""
     return await run_in_threadpool(erasure.acknowledge, hub_of(request), auth.caller, erasure_id)
 
 
-@router.get("/deliveries/dead", tags=["livraisons"])
+@router.get("/deliveries/dead", tags=["livraisons"], responses=answer(DeadLetters))
 async def dead_letters(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
     """The caller's dead-lettered webhook deliveries (the network coordinator sees all)."""
     member = None if auth.caller.role == "coordination" else auth.caller.member_id
@@ -114,8 +143,8 @@ async def dead_letters(request: Request, auth: Authenticated = Depends(authentic
     return {"livraisons": dead}
 
 
-@router.post("/deliveries/replay", tags=["livraisons"])
-async def replay(request: Request, delivery_id: int | None = None,
+@router.post("/deliveries/replay", tags=["livraisons"], responses=answer(Replayed))
+async def replay(request: Request, delivery_id: int | None = Query(None, ge=0, le=MAX_INT64),
                  auth: Authenticated = Depends(authenticated)) -> Any:
     """Put the caller's dead-lettered deliveries (or one of them) back in line."""
     coordinator_one = auth.caller.role == "coordination" and delivery_id is not None
@@ -125,14 +154,15 @@ async def replay(request: Request, delivery_id: int | None = None,
     return {"rejouees": count}
 
 
-@router.get("/subscriptions", tags=["abonnements"])
+@router.get("/subscriptions", tags=["abonnements"], responses=answer(Subscriptions))
 async def read_subscriptions(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
     """The caller's subscriptions (territory, stage, need, kind of project, NAF)."""
     found = await run_in_threadpool(subscriptions.read_subscriptions, hub_of(request), auth.caller)
     return {"abonnements": found}
 
 
-@router.put("/subscriptions", tags=["abonnements"])
+@router.put("/subscriptions", tags=["abonnements"], openapi_extra=body(Subscriptions),
+            responses=answer(Subscriptions))
 async def replace_subscriptions(request: Request,
                                 auth: Authenticated = Depends(authenticated)) -> Any:
     """Replace the caller's subscriptions: `{"abonnements": [{"communes": [...]}, ...]}`."""

@@ -10,36 +10,17 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import Authenticated, authenticated, hub_of
+from hub.api.models import ErasureDone, FicheRead, PushAnswer
+from hub.api.openapi import answer, body
+from hub.api.params import FicheIdPath, MemberIdPath
 from hub.errors import MalformedBody
 from hub.services import erasure, ingest
 from hub.services import fiches as fiche_service
 
 router = APIRouter(prefix="/v1/fiches", tags=["fiches"])
 
-_PUSH_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["fiches"],
-                    "properties": {
-                        "fiches": {
-                            "type": "array",
-                            "minItems": 1,
-                            "maxItems": 1000,
-                            "items": {"$ref": "/v1/schemas/fiche"},
-                        }
-                    },
-                }
-            }
-        },
-    }
-}
-
-
-@router.post("", status_code=202, openapi_extra=_PUSH_BODY)
+@router.post("", status_code=202, openapi_extra=body("Fiche", array_of="fiches"),
+             responses=answer(PushAnswer, 403, status=202, description="Résultat par fiche"))
 async def push_fiches(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
     """Push 1 to 1000 fiches; each is validated and answered on its own
     (`accepted` with a receipt, or `rejected` with errors: JSON path, code, message)."""
@@ -54,9 +35,10 @@ async def push_fiches(request: Request, auth: Authenticated = Depends(authentica
     return JSONResponse(answer, status_code=202)
 
 
-@router.get("/{member_id}/{fiche_id}")
+@router.get("/{member_id}/{fiche_id}", responses=answer(FicheRead, 404, 410))
 async def read_fiche(
-    member_id: str, fiche_id: str, request: Request, auth: Authenticated = Depends(authenticated)
+    member_id: MemberIdPath, fiche_id: FicheIdPath, request: Request,
+    auth: Authenticated = Depends(authenticated),
 ) -> Any:
     """The current version of one of the caller's own fiches."""
     return await run_in_threadpool(
@@ -64,9 +46,10 @@ async def read_fiche(
     )
 
 
-@router.delete("/{member_id}/{fiche_id}")
+@router.delete("/{member_id}/{fiche_id}", responses=answer(ErasureDone, 403, 404, 409))
 async def delete_fiche(
-    member_id: str, fiche_id: str, request: Request, auth: Authenticated = Depends(authenticated)
+    member_id: MemberIdPath, fiche_id: FicheIdPath, request: Request,
+    auth: Authenticated = Depends(authenticated),
 ) -> Any:
     """Remove one of the caller's fiches from the network (deleted in its own system): the
     fiche is erased (its data key destroyed) and its recipients get an `erased` notice."""

@@ -4,7 +4,6 @@
 - `GET /readyz`: 200 when the database (at the current migrations), the broker, the key
   files, the policy and, in embedded mode, the data directory are usable; 503 otherwise,
   naming the failed checks (never a secret).
-- `GET /v1/hub-keys`: the hub's public signing keys over time (public: keys, ids, dates).
 - `GET /metrics`: Prometheus text. Who may read it: the operators. The figures hold no
   personal data but tell volumes and backlogs per member, so members may not: with
   `HUB_METRICS_TOKEN` set it asks `Authorization: Bearer <token>`, without it only
@@ -40,12 +39,6 @@ def livez() -> dict[str, str]:
 async def readyz(request: Request) -> JSONResponse:
     result = await run_in_threadpool(health.readiness, hub_of(request))
     return JSONResponse(result.to_dict(), status_code=200 if result.ready else 503)
-
-
-@router.get("/v1/hub-keys", summary="Clés publiques de signature du hub, actuelle, annoncée et "
-            "retirées (en-têtes du journal, reçus, webhooks) ; publiques, sans authentification")
-def hub_keys(request: Request) -> dict[str, Any]:
-    return {"cles": hub_of(request).hub_keys.history()}
 
 
 @router.get("/metrics", summary="Métriques Prometheus (sans donnée personnelle)",

@@ -7,17 +7,20 @@ from typing import Any
 from fastapi import APIRouter
 
 import schemas
+from hub.api.models import SchemaList
+from hub.api.openapi import answer, errors
 from hub.errors import NotFound
 
 router = APIRouter(prefix="/v1/schemas", tags=["schemas"])
 
 
-@router.get("")
-def list_schemas() -> dict[str, list[str]]:
+@router.get("", responses=answer(SchemaList))
+def list_schemas() -> Any:
     return {"schemas": schemas.schema_names()}
 
 
-@router.get("/{name}")
+@router.get("/{name}", responses={200: {"description": "Le JSON Schema (2020-12)", "content": {
+    "application/json": {"schema": {"type": "object"}}}}, **errors(404)})
 def get_schema(name: str) -> Any:
     if name not in schemas.schema_names():
         raise NotFound("Schéma inconnu.", "Unknown schema.")

@@ -1,4 +1,6 @@
-"""Authenticate a member's request: API token, Ed25519 signature, freshness, replay."""
+"""Authenticate a member's request: API token, Ed25519 signature (RFC 9421, or the former
+scheme during its transition: hub.services.signatures), freshness, replay. `target` is
+the RAW request target, exactly as on the request line."""
 
 from __future__ import annotations
 
@@ -8,10 +10,12 @@ import hmac
 from collections.abc import Mapping
 
 from hub.bootstrap import Hub
-from hub.domain.protocol import NONCE, is_fresh, request_message
+from hub.domain.http_signatures import RequestLine
+from hub.domain.protocol import is_fresh
 from hub.errors import AuthenticationFailed, BadSignature, ReplayedRequest, StaleRequest
-from hub.keys import load_public_key, unb64url, verify
+from hub.keys import load_public_key, verify
 from hub.services import audit, refusals
+from hub.services.signatures import presented_signature
 from hub.store.auditor_repository import Auditors
 
 _DPO_PREFIX = "dpo:"  # a DPO credential's token: dpo:<member>.<secret> (hub.services.dpo)
@@ -34,7 +38,7 @@ def token_hash(secret: str) -> str:
 
 def authenticate(
     hub: Hub, headers: Mapping[str, str], method: str, target: str, body: bytes,
-    source: str = "-",
+    source: str = "-", scheme: str = "http",
 ) -> Caller:
     """The calling member, or an AuthenticationFailed subclass saying what is wrong.
     Refusals are counted per `source` (the client address) and never believed: a refusal
@@ -45,7 +49,7 @@ def authenticate(
     refusals.check_source(hub.refusals, source, hub.settings.auth_refusal_limit, now)
     token_holder: list[Caller] = []
     try:
-        return _authenticate(hub, headers, method, target, body, token_holder)
+        return _authenticate(hub, headers, method, target, body, token_holder, scheme)
     except AuthenticationFailed:
         hub.refusals.add(source, now)
         if token_holder:
@@ -57,14 +61,15 @@ def authenticate(
 
 def _authenticate(
     hub: Hub, headers: Mapping[str, str], method: str, target: str, body: bytes,
-    token_holder: list[Caller],
+    token_holder: list[Caller], scheme: str = "http",
 ) -> Caller:
     member_id, secret = _bearer(headers.get("authorization", ""))
     as_dpo = member_id.startswith(_DPO_PREFIX)
-    member_id = member_id.removeprefix(_DPO_PREFIX)
-    timestamp, nonce, signature = _signature_headers(headers)
     now = hub.clock()
-    if not is_fresh(timestamp, int(now.timestamp()), hub.settings.signature_max_skew_s):
+    request = RequestLine(method, scheme, target, headers, body)
+    signed = presented_signature(hub.settings, request, member_id, now)
+    member_id = member_id.removeprefix(_DPO_PREFIX)
+    if not is_fresh(signed.created, int(now.timestamp()), hub.settings.signature_max_skew_s):
         raise StaleRequest(
             "Horodatage de la requête hors de la fenêtre admise : vérifiez l'horloge du système.",
             "Request timestamp outside the accepted window: check the system clock.",
@@ -81,13 +86,12 @@ def _authenticate(
         caller = Caller(member.id, member.name, member.kind, member.role,
                         holder.scope if as_dpo else None)
         token_holder.append(caller)  # from here on, a refusal is attributable
-        message = request_message(str(timestamp), nonce, method, target, body)
-        if not verify(load_public_key(holder.public_key), signature, message):
+        if not verify(load_public_key(holder.public_key), signed.signature, signed.message):
             raise BadSignature(
                 "La signature de la requête ne correspond pas à la clé du membre.",
                 "The request signature does not match the member's key.",
             )
-        if not uow.nonces.remember(member_id, nonce, now):
+        if not uow.nonces.remember(member_id, signed.nonce, now):
             raise ReplayedRequest(
                 "Requête déjà reçue (nonce réutilisé) : signez chaque envoi avec un nonce neuf.",
                 "Request already received (nonce reused): sign every send with a fresh nonce.",
@@ -105,22 +109,3 @@ def _bearer(value: str) -> tuple[str, str]:
             "Missing or malformed Authorization header: expected 'Bearer <member>.<secret>'.",
         )
     return member_id, secret
-
-
-def _signature_headers(headers: Mapping[str, str]) -> tuple[int, str, bytes]:
-    raw_ts = headers.get("x-capactif-timestamp", "")
-    nonce = headers.get("x-capactif-nonce", "")
-    raw_sig = headers.get("x-capactif-signature", "")
-    try:
-        timestamp = int(raw_ts)
-        signature = unb64url(raw_sig)
-    except ValueError:
-        timestamp, signature = -1, b""
-    if timestamp < 0 or not NONCE.match(nonce) or len(signature) != 64:
-        raise BadSignature(
-            "En-têtes de signature absents ou mal formés "
-            "(X-Capactif-Timestamp, X-Capactif-Nonce, X-Capactif-Signature).",
-            "Missing or malformed signature headers "
-            "(X-Capactif-Timestamp, X-Capactif-Nonce, X-Capactif-Signature).",
-        )
-    return timestamp, nonce, signature

@@ -9,6 +9,7 @@ same recipient's deliveries at once.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 import functools
@@ -58,12 +59,19 @@ def dispatch_webhooks(hub: Hub) -> DispatchSummary:
     return total
 
 
-def sign_webhook(hub: Hub, body: bytes, timestamp: int | None = None) -> dict[str, str]:
-    """Headers of a hub-signed webhook: Ed25519 over `timestamp + "\\n" + body`."""
+def sign_webhook(hub: Hub, body: bytes, msg_id: str, timestamp: int | None = None) -> dict[str, str]:
+    """Headers of a hub-signed webhook: Standard Webhooks `v1a` (Ed25519 over
+    `msg_id.timestamp.body`), and until HUB_LEGACY_SIGNATURES_UNTIL also the former
+    X-Capactif-Signature (Ed25519 over `timestamp + "\\n" + body`)."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
-    signature = hub.hub_key.sign(ts.encode() + b"\n" + body)
-    return {"X-Capactif-Key-Id": hub.hub_key.key_id, "X-Capactif-Timestamp": ts,
-            "X-Capactif-Signature": b64url(signature), "Content-Type": "application/json"}
+    standard = hub.hub_key.sign(f"{msg_id}.{ts}.".encode() + body)
+    headers = {"webhook-id": msg_id, "webhook-timestamp": ts,
+               "webhook-signature": "v1a," + base64.b64encode(standard).decode("ascii"),
+               "X-Capactif-Key-Id": hub.hub_key.key_id, "Content-Type": "application/json"}
+    if hub.clock() < hub.settings.legacy_signatures_end:
+        headers["X-Capactif-Timestamp"] = ts
+        headers["X-Capactif-Signature"] = b64url(hub.hub_key.sign(ts.encode() + b"\n" + body))
+    return headers
 
 
 def backoff_delay(hub: Hub, attempts: int, rng: random.Random | None = None) -> float:
@@ -137,7 +145,7 @@ def _attempt(hub: Hub, member: Any, delivery: Any, outcomes: list[tuple[int, dic
              summary: DispatchSummary) -> bool:
     """POST one delivery; True when the line may move on to the next one."""
     body = delivery.payload.encode()
-    headers = sign_webhook(hub, body)
+    headers = sign_webhook(hub, body, delivery.idempotency_key)
     headers["Idempotency-Key"] = delivery.idempotency_key
     headers["X-Capactif-Delivery-Id"] = delivery.idempotency_key
     attempts = delivery.attempts + 1

@@ -1,0 +1,289 @@
+"""Pydantic models of the requests and answers that have no JSON Schema in `schemas/`.
+
+They document the contract in the OpenAPI document (`responses=` / request bodies); the
+services build the answers. Documents that `schemas/*.json` define (fiche, consent,
+subscription) are referenced, never copied: `SchemaRef("Fiche")`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+MAX_INT64 = 2**63 - 1
+Id64 = Annotated[int, Field(ge=0, le=MAX_INT64)]
+
+
+COMPONENT = "x-composant"
+
+
+def schema_ref(name: str) -> Any:
+    """A field typed by a component built from `schemas/*.json`: a marker that
+    hub.api.openapi turns into a `$ref` (pydantic resolves `$ref`s only to its own models)."""
+    return WithJsonSchema({COMPONENT: name})
+
+
+FicheDocument = Annotated[dict[str, Any], schema_ref("Fiche")]
+ConsentRecordDocument = Annotated[dict[str, Any], schema_ref("EnregistrementConsentement")]
+
+
+class _Open(BaseModel):
+    """An answer object: the fields listed are always there; more may be added (v1 grows
+    by adding fields only)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class ErrorDetail(_Open):
+    code: str = Field(description="Code machine stable (hub/errors.py).")
+    message_fr: str
+    message_en: str
+
+
+class ErrorEnvelope(_Open):
+    error: ErrorDetail
+
+
+class HubKey(_Open):
+    key_id: str
+    algorithme: Literal["ed25519"]
+    cle_publique: str = Field(description="32 octets bruts en base64url sans remplissage.")
+    whpk: str = Field(description="La même clé au format Standard Webhooks : whpk_ + base64.")
+    etat: Literal["active", "annoncee", "retiree"] = Field(
+        description="active : signe aujourd'hui ; annoncee : signera après la rotation "
+        "(les webhooks portent déjà sa signature) ; retiree : ne signe plus, vérifie le passé.")
+    depuis: str = Field(description="Début de l'état (ISO 8601, UTC).")
+    jusqu_a: str | None = Field(description="Fin d'usage d'une clé retirée (ISO 8601, UTC).")
+
+
+class HubKeys(_Open):
+    cles: list[HubKey]
+
+
+class Health(_Open):
+    status: Literal["ok"]
+
+
+class SchemaList(_Open):
+    schemas: list[str]
+
+
+class FieldError(_Open):
+    path: str
+    code: str
+    message_fr: str
+    message_en: str
+
+
+class Receipt(_Open):
+    receipt_id: str
+    membre: str
+    fiche_id: str
+    version: int
+    content_hash: str
+    received_at: str
+
+
+class PushResult(_Open):
+    index: int
+    status: Literal["accepted", "rejected"]
+    fiche_id: str | None = None
+    version: int | None = None
+    duplicate: bool | None = None
+    receipt: Receipt | None = None
+    errors: list[FieldError] | None = None
+
+
+class PushAnswer(_Open):
+    accepted: int
+    rejected: int
+    results: list[PushResult]
+
+
+class FicheRead(_Open):
+    membre: str
+    fiche_id: str
+    version: int
+    porteur_id: str | None
+    processed: bool
+    fiche: FicheDocument
+
+
+class ErasureRequest(BaseModel):
+    """Exactly one of `fiche_id` (one of the caller's fiches) or `porteur_id`
+    (coordination only)."""
+
+    model_config = ConfigDict(extra="forbid")
+    fiche_id: str | None = None
+    porteur_id: str | None = None
+    reference: str | None = Field(None, description="Référence de la demande ; stockée hachée.")
+
+
+class ErasureDone(_Open):
+    effacement: str
+    portee: Literal["porteur", "fiche"]
+    porteur_id: str | None
+    fiches_effacees: int
+    livraisons_annulees: int
+    avis_envoyes: list[str]
+
+
+class NoticeStatus(_Open):
+    membre: str
+    statut: Literal["pending", "acknowledged", "overdue"]
+
+
+class ErasureRead(_Open):
+    effacement: str
+    portee: Literal["porteur", "fiche"]
+    porteur_id: str | None
+    demande_par: str
+    demande_le: str
+    fiches_effacees: Any
+    avis: list[NoticeStatus]
+
+
+class ErasureAck(NoticeStatus):
+    effacement: str
+
+
+class ConsentAck(NoticeStatus):
+    consentement: str
+
+
+class ConsentAcks(_Open):
+    accuses: list[NoticeStatus]
+
+
+class PorteurConsents(_Open):
+    consentements: list[ConsentRecordDocument]
+
+
+class ReceiptSignature(_Open):
+    alg: str
+    kid: str
+    valeur: str
+
+
+class ConsentReceipt(_Open):
+    version: Any
+    recu_id: str
+    emis_le: str
+    consentement_id: str
+    signature: ReceiptSignature
+
+
+class Delivery(_Open):
+    """One delivery, projected to the fields the caller may see (docs/protocol.md)."""
+
+    position: int
+    delivery_id: str
+    evenement: str
+
+
+class FeedPage(_Open):
+    deliveries: list[Delivery]
+    next_cursor: int
+    has_more: bool
+
+
+class DeadLetter(_Open):
+    id: int
+    destinataire: str
+    evenement: str
+    porteur_id: str | None
+    tentatives: int
+    erreur: str | None
+    cree_le: str
+
+
+class DeadLetters(_Open):
+    livraisons: list[DeadLetter]
+
+
+class Replayed(_Open):
+    rejouees: int
+
+
+class Subscriptions(BaseModel):
+    abonnements: list[Annotated[dict[str, Any], schema_ref("Abonnement")]]
+
+
+class AuditEvents(_Open):
+    evenements: list[dict[str, Any]]
+
+
+class Recipients(_Open):
+    destinataires: list[dict[str, Any]]
+
+
+class Alerts(_Open):
+    alertes: list[dict[str, Any]]
+
+
+class TreeHead(_Open):
+    tete: dict[str, Any] | None
+
+
+class InclusionProof(_Open):
+    seq: int
+    taille: int | None
+    preuve: list[str]
+
+
+class ConsistencyProof(_Open):
+    premiere: int
+    seconde: int | None
+    preuve: list[str]
+
+
+class ReviewSide(_Open):
+    porteur_id: str | None
+    fiche: dict[str, Any]
+    champs: list[str]
+
+
+class ReviewItem(_Open):
+    id: int
+    statut: str
+    ouvert_le: str
+    probabilite: float
+    cotes: list[ReviewSide]
+    explication: dict[str, Any]
+
+
+class ReviewItems(_Open):
+    items: list[ReviewItem]
+    next_after: int | None
+    has_more: bool
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["same", "different", "unknown"]
+
+
+class MergeChange(_Open):
+    evenement: Any
+    porteur_id: str
+    autre_porteur_id: str | None
+    fiches: list[dict[str, str]]
+    membres_avertis: list[str]
+
+
+class DecisionDone(_Open):
+    id: int
+    decision: Literal["same", "different", "unknown"]
+    porteur_id: str | None
+    fusion: MergeChange | None
+
+
+class Unmerge(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    membre: str
+    fiche_id: str
+
+
+class MergeHistory(_Open):
+    historique: list[dict[str, Any]]

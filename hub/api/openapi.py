@@ -1,0 +1,230 @@
+"""The OpenAPI 3.1 document: component schemas built from `schemas/*.json` (one source of
+truth), the security scheme, and the error envelope on every status an operation answers.
+
+Routes declare what is theirs (`responses=errors(403, 404)`, `openapi_extra=body("Fiche")`);
+what every signed operation may answer (401, 413, 503, and 400 with a body, 422 with
+parameters) is added here, from the route's own dependencies.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+
+import schemas
+from hub.api.auth import authenticated
+from hub.api.models import COMPONENT, Decision, ErasureRequest, ErrorEnvelope, Subscriptions, Unmerge
+
+_REF = "#/components/schemas/"
+ERRORS = {
+    400: "Corps ou paramètre invalide (malformed_body, bad_request, …).",
+    401: "Authentification refusée : jeton, signature RFC 9421, Content-Digest, horodatage ou "
+         "nonce (authentication_failed, bad_signature, content_digest_mismatch, stale_request, "
+         "replayed_request, legacy_signature_retired).",
+    403: "Authentifié, mais ce rôle ou ce membre n'y a pas droit.",
+    404: "Inconnu, ou invisible pour l'appelant (même réponse).",
+    409: "Conflit avec l'état présent (déjà fait, déjà effacé, …).",
+    410: "Données effacées (data_erased).",
+    413: "Corps de requête trop volumineux (payload_too_large).",
+    422: "Paramètre de chemin ou de requête d'un type ou hors des bornes attendues.",
+    503: "Stockage ou file de messages indisponible : réessayez plus tard.",
+}
+# (component name, schema file, JSON pointer inside it)
+_FROM_FILES = [
+    ("Fiche", "fiche", ""),
+    ("Consentement", "consent", ""),
+    ("Notice", "notice", ""),
+    ("Abonnement", "network", "/properties/membres/items/properties/abonnements/items"),
+]
+_REQUEST_MODELS: list[type[BaseModel]] = [ErasureRequest, Subscriptions, Decision, Unmerge]
+SECURITY = [{"jetonMembre": [], "signatureRfc9421": []}]
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: the error envelope on each status it may answer."""
+    return {status: {"model": ErrorEnvelope, "description": ERRORS[status]} for status in statuses}
+
+
+def body(component: str | type[BaseModel], *, array_of: str | None = None) -> dict[str, Any]:
+    """`openapi_extra=` declaring the JSON body a route reads itself (signed raw bytes)."""
+    name = component if isinstance(component, str) else component.__name__
+    schema: dict[str, Any] = {"$ref": _REF + name}
+    if array_of:
+        schema = {"type": "object", "required": [array_of], "additionalProperties": False,
+                  "properties": {array_of: {"type": "array", "minItems": 1, "maxItems": 1000,
+                                            "items": schema}}}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+def install(app: FastAPI) -> None:
+    app.openapi = functools.partial(_document, app)  # type: ignore[method-assign]
+
+
+def _document(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    document = get_openapi(title=app.title, version=app.version, openapi_version="3.1.0",
+                           description=app.description, routes=app.routes)
+    components = document.setdefault("components", {})
+    found = components.setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        found.pop(name, None)
+    found.update(json_schema_components())
+    for model in _REQUEST_MODELS:
+        found.update(_model_components(model))
+    components["securitySchemes"] = _SECURITY_SCHEMES
+    for route in _api_routes(app.routes):
+        for method in route.methods:
+            operation = document["paths"].get(route.path_format, {}).get(method.lower())
+            if operation is not None:
+                _complete(operation, route)
+    app.openapi_schema = _resolve_markers(document)
+    return app.openapi_schema
+
+
+def _api_routes(routes: Iterable[Any]) -> Iterable[APIRoute]:
+    """Every documented route, included routers too (FastAPI keeps those as branches)."""
+    for route in routes:
+        if isinstance(route, APIRoute) and route.include_in_schema:
+            yield route
+        elif hasattr(route, "original_router"):
+            yield from _api_routes(route.original_router.routes)
+
+
+def _resolve_markers(node: Any) -> Any:
+    if isinstance(node, dict):
+        if set(node) == {COMPONENT}:
+            return {"$ref": _REF + node[COMPONENT]}
+        return {key: _resolve_markers(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_resolve_markers(item) for item in node]
+    return node
+
+
+def json_schema_components() -> dict[str, Any]:
+    """Components from `schemas/*.json`: `$defs` hoisted to `<Name>_<def>`, refs rewritten."""
+    found: dict[str, Any] = {}
+    for name, file, pointer in _FROM_FILES:
+        source = copy.deepcopy(schemas.load_schema(file))
+        definitions = source.pop("$defs", {})
+        target = _at(source, pointer)
+        for key in ("$schema", "$id"):
+            target.pop(key, None)
+        _title_into_description(target)
+        found[name] = _rewrite(target, name)
+        for def_name, definition in definitions.items():
+            found[f"{name}_{def_name}"] = _rewrite(definition, name)
+    found["EnregistrementConsentement"] = _consent_record(found["Consentement"])
+    return found
+
+
+def _title_into_description(schema: dict[str, Any]) -> None:
+    """Generators name classes after `title` (accents and all): the component's name is
+    clearer, so the title goes into the description."""
+    title = schema.pop("title", None)
+    if title:
+        schema["description"] = f"{title}. {schema.get('description', '')}".strip()
+
+
+def _at(document: dict[str, Any], pointer: str) -> dict[str, Any]:
+    for part in filter(None, pointer.split("/")):
+        document = document[part]
+    return document
+
+
+def _rewrite(node: Any, prefix: str) -> Any:
+    if isinstance(node, dict):
+        return {k: (re.sub(r"^#/\$defs/", f"{_REF}{prefix}_", v) if k == "$ref" else _rewrite(v, prefix))
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [_rewrite(item, prefix) for item in node]
+    return node
+
+
+def _consent_record(consent: dict[str, Any]) -> dict[str, Any]:
+    """A recorded consent as the API shows it: the submission plus what the hub adds."""
+    record = copy.deepcopy(consent)
+    record["description"] = ("Consentement enregistré : le consentement soumis, avec son identifiant, "
+                             "son statut et son historique.")
+    record["required"] = sorted({*record.get("required", []), "id", "statut", "enregistre_le"})
+    record["properties"].update({
+        "id": {"type": "string"},
+        "statut": {"enum": ["active", "withdrawn", "expired"]},
+        "enregistre_le": {"type": "string", "format": "date-time"},
+        "historique": {"type": "array", "items": {"type": "object", "properties": {
+            "etat": {"type": "string"}, "le": {"type": "string", "format": "date-time"},
+            "par": {"type": "string"}}}},
+        "avis_envoyes": {"type": "array", "items": {"type": "string"}},
+    })
+    record["properties"].setdefault("membres_destinataires", {"type": "array", "items": {"type": "string"}})
+    return record
+
+
+def _model_components(model: type[BaseModel]) -> dict[str, Any]:
+    schema = model.model_json_schema(ref_template=_REF + "{model}")
+    found = schema.pop("$defs", {})
+    found[model.__name__] = schema
+    return found
+
+
+def _complete(operation: dict[str, Any], route: APIRoute) -> None:
+    responses = operation.setdefault("responses", {})
+    statuses: list[int] = []
+    if _is_signed(route):
+        operation["security"] = SECURITY
+        statuses += [401, 413, 503]
+        if "requestBody" in operation:
+            statuses.append(400)
+    else:
+        operation["security"] = []
+    if operation.get("parameters"):
+        statuses.append(422)
+    for status in statuses:
+        responses.setdefault(str(status), _error_response(status))
+    if "422" in responses:
+        responses["422"] = _error_response(422)
+
+
+def _error_response(status: int) -> dict[str, Any]:
+    return {"description": ERRORS[status],
+            "content": {"application/json": {"schema": {"$ref": _REF + "ErrorEnvelope"}}}}
+
+
+def _is_signed(route: APIRoute) -> bool:
+    return any(dep.call is authenticated for dep in _dependencies(route.dependant.dependencies))
+
+
+def _dependencies(found: Iterable[Any]) -> Iterable[Any]:
+    for dependency in found:
+        yield dependency
+        yield from _dependencies(dependency.dependencies)
+
+
+_SECURITY_SCHEMES = {
+    "jetonMembre": {
+        "type": "http", "scheme": "bearer", "bearerFormat": "<membre>.<secret>",
+        "description": "Le jeton d'API du membre (capactif members load) ; « dpo:<membre>.<secret> » "
+                       "pour un identifiant de DPO.",
+    },
+    "signatureRfc9421": {
+        "type": "apiKey", "in": "header", "name": "Signature",
+        "description": "Signature RFC 9421 (Ed25519) : en-têtes Signature-Input, Signature et "
+                       "Content-Digest (RFC 9530), couvrant @method, @path, @query (cible brute) et "
+                       "content-digest ; paramètres created, nonce, keyid. Voir docs/protocol.md "
+                       "et ses vecteurs de test.",
+    },
+}
+
+
+def answer(model: type[BaseModel], *error_statuses: int, status: int = 200,
+           description: str = "Réponse") -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: its typed answer, then the error envelope on each status."""
+    return {status: {"model": model, "description": description}, **errors(*error_statuses)}

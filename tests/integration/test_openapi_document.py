@@ -1,0 +1,171 @@
+"""The OpenAPI 3.1 document is one a generator can use: valid, every body and answer typed
+(components from schemas/*.json), the error envelope on every error status, the security
+scheme, bounds and true content types; and real answers conform to it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import jsonschema
+import pytest
+from fastapi.testclient import TestClient
+from openapi_spec_validator import validate
+
+import schemas
+from connectors.http_signatures import sign_request_rfc9421
+from hub.api.app import create_app
+from hub.bootstrap import Hub
+from hub.config import Settings
+from hub.services.members import load_network
+from hub.services.publisher import RecordingPublisher
+from tests.factories import Credentials, make_fiche, make_network, record_consents
+
+pytestmark = pytest.mark.integration
+MEMBER = "cci-puy-de-dome"
+# POST operations that are actions on a resource named by the path, with no body.
+BODILESS = {("post", "/v1/consents/{consent_id}/withdraw"), ("post", "/v1/consents/{consent_id}/ack"),
+            ("post", "/v1/erasures/{erasure_id}/ack"), ("post", "/v1/deliveries/replay")}
+ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, sqlite_template):
+    tmp = tmp_path_factory.mktemp("openapi")
+    shutil.copyfile(sqlite_template, tmp / "hub.sqlite3")
+    hub = Hub.from_settings(Settings(data_dir=tmp / "data", database_url=f"sqlite:///{tmp / 'hub.sqlite3'}"),
+                            publisher=RecordingPublisher())
+    load_network(hub, make_network(tmp / "network.json", [MEMBER]), tmp / "creds")
+    with TestClient(create_app(hub=hub)) as client:
+        yield client, Credentials(tmp / "creds" / f"{MEMBER}.json")
+    hub.close()
+
+
+@pytest.fixture(scope="module")
+def document(world):
+    client, _ = world
+    return client.get("/openapi.json").json()
+
+
+def _operations(document):
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            yield method, path, operation
+
+
+def test_the_document_is_valid_openapi_3_1(document):
+    assert document["openapi"].startswith("3.1")
+    validate(document)
+
+
+def test_every_answer_of_every_operation_is_typed(document):
+    untyped = []
+    for method, path, operation in _operations(document):
+        success = {code: r for code, r in operation["responses"].items() if code.startswith("2")}
+        for code, response in success.items():
+            for media, content in response.get("content", {}).items():
+                schema = content.get("schema", {})
+                if not ({"$ref", "type", "allOf", "oneOf", "anyOf"} & set(schema)):
+                    untyped.append(f"{method} {path} {code} {media}")
+        if not success or not all(r.get("content") for r in success.values()):
+            untyped.append(f"{method} {path}: no typed 2xx answer")
+    assert untyped == []
+
+
+def test_every_operation_that_reads_a_body_declares_it(document):
+    missing = [f"{m} {p}" for m, p, op in _operations(document)
+               if m in ("post", "put", "patch") and (m, p) not in BODILESS
+               and "$ref" not in json.dumps(op.get("requestBody", {}))]
+    assert missing == []
+
+
+def test_every_error_answer_is_the_envelope_and_signed_operations_declare_their_refusals(document):
+    for method, path, operation in _operations(document):
+        for code, response in operation["responses"].items():
+            if code[0] in "45":
+                assert response["content"]["application/json"]["schema"] == ENVELOPE, (method, path, code)
+        if path.startswith("/v1/") and not path.startswith(("/v1/schemas", "/v1/hub-keys")):
+            assert operation["security"] == [{"jetonMembre": [], "signatureRfc9421": []}], (method, path)
+            assert {"401", "413", "503"} <= set(operation["responses"]), (method, path)
+        if operation.get("parameters"):
+            assert "422" in operation["responses"], (method, path)
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["jetonMembre"]["scheme"] == "bearer"
+    assert "RFC 9421" in schemes["signatureRfc9421"]["description"]
+
+
+def test_components_are_built_from_the_json_schemas(document):
+    components = document["components"]["schemas"]
+    fiche = schemas.load_schema("fiche")
+    assert set(components["Fiche"]["properties"]) == set(fiche["properties"])
+    assert components["Fiche"]["required"] == fiche["required"]
+    assert {f"Fiche_{name}" for name in fiche["$defs"]} <= set(components)
+    assert "#/$defs/" not in json.dumps(components)
+    consent = schemas.load_schema("consent")
+    assert set(consent["properties"]) <= set(components["EnregistrementConsentement"]["properties"])
+    body = document["paths"]["/v1/fiches"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["fiches"]["items"] == {"$ref": "#/components/schemas/Fiche"}
+    assert body["properties"]["fiches"]["maxItems"] == 1000
+
+
+def test_bounds_enums_and_content_types_are_declared(document):
+    feed = {p["name"]: p["schema"] for p in document["paths"]["/v1/feed"]["get"]["parameters"]}
+    assert (feed["limit"]["minimum"], feed["limit"]["maximum"]) == (1, 500)
+    assert (feed["after"]["minimum"], feed["after"]["maximum"]) == (0, 2**63 - 1)
+    export = document["paths"]["/v1/audit/export"]["get"]
+    assert set(export["responses"]["200"]["content"]) == {"application/x-ndjson", "text/csv"}
+    formats = {p["name"]: p["schema"] for p in export["parameters"]}["format"]
+    assert formats["enum"] == ["jsonl", "csv"]
+    decision = document["components"]["schemas"]["Decision"]["properties"]["decision"]
+    assert decision["enum"] == ["same", "different", "unknown"]
+
+
+def _signed(creds, method, target, body=b""):
+    headers = sign_request_rfc9421(creds.private_key, creds.member_id, method, target, body)
+    return {**headers, "Authorization": f"Bearer {creds.token}", "Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize("target", [
+    "/v1/feed?after=9223372036854775808", "/v1/feed?after=-1", "/v1/feed?after=abc",
+    "/v1/feed?limit=0", "/v1/feed?limit=501", "/v1/duplicates/9223372036854775808",
+    "/v1/duplicates?after=99999999999999999999", "/v1/audit/proofs/inclusion/9223372036854775808",
+    "/v1/audit/proofs/consistency?first=9223372036854775808",
+])
+def test_integers_out_of_range_or_malformed_are_a_4xx(world, target):
+    client, creds = world
+    response = client.get(target, headers=_signed(creds, "GET", target))
+    assert 400 <= response.status_code < 500, (target, response.status_code)
+
+
+def test_a_replay_with_a_huge_delivery_id_is_a_4xx(world):
+    client, creds = world
+    target = "/v1/deliveries/replay?delivery_id=9223372036854775808"
+    response = client.post(target, headers=_signed(creds, "POST", target))
+    assert 400 <= response.status_code < 500
+
+
+def _conforms(document, operation, status, answer):
+    schema = operation["responses"][str(status)]["content"]["application/json"]["schema"]
+    jsonschema.Draft202012Validator({**schema, "components": document["components"]}).validate(answer)
+
+
+def test_real_answers_conform_to_the_document(world, document):
+    client, creds = world
+    fiche = make_fiche(fiche_id="F-openapi")
+    [consent] = record_consents(client.app.state.hub, [fiche])
+    body = json.dumps({"fiches": [fiche, {"fiche_id": "bad"}]}).encode()
+    paths = document["paths"]
+    pushed = client.post("/v1/fiches", content=body, headers=_signed(creds, "POST", "/v1/fiches", body))
+    _conforms(document, paths["/v1/fiches"]["post"], 202, pushed.json())
+    calls = [("/v1/fiches/{member_id}/{fiche_id}", f"/v1/fiches/{MEMBER}/F-openapi"),
+             ("/v1/feed", "/v1/feed"), ("/v1/consents/{consent_id}", f"/v1/consents/{consent.id}"),
+             ("/v1/consents/{consent_id}/receipt", f"/v1/consents/{consent.id}/receipt"),
+             ("/v1/subscriptions", "/v1/subscriptions"), ("/v1/deliveries/dead", "/v1/deliveries/dead"),
+             ("/v1/audit/tree-head", "/v1/audit/tree-head"), ("/v1/hub-keys", "/v1/hub-keys"),
+             ("/v1/schemas", "/v1/schemas"), ("/healthz", "/healthz")]
+    for template, target in calls:
+        response = client.get(target, headers=_signed(creds, "GET", target))
+        assert response.status_code == 200, (target, response.text)
+        _conforms(document, paths[template]["get"], 200, response.json())
+    refused = client.get("/v1/feed", headers={"Authorization": f"Bearer {creds.token}"})
+    _conforms(document, paths["/v1/feed"]["get"], 401, refused.json())

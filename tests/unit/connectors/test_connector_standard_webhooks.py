@@ -1,0 +1,54 @@
+"""Standard Webhooks `v1a` verification as a member runs it (connectors.standard_webhooks)."""
+
+import base64
+import time
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from connectors import signing, standard_webhooks
+from connectors.errors import BadWebhookSignature, StaleWebhook, WebhookVerificationError
+
+BODY = b'{"delivery_id":"dlv_1","evenement":"created"}'
+KEY = Ed25519PrivateKey.generate()
+RAW = KEY.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+@pytest.mark.parametrize("form", ["whpk_" + base64.b64encode(RAW).decode(), signing.b64url_encode(RAW), RAW])
+def test_a_signed_delivery_verifies_with_the_key_in_any_published_form(form):
+    headers = standard_webhooks.sign(KEY, "dlv_1", BODY)
+    assert standard_webhooks.verify(headers, BODY, {"hub-1": form}) == "hub-1"
+    assert signing.verify_webhook(headers, BODY, {"hub-1": form}) == "hub-1"
+
+
+def test_during_a_key_rotation_any_listed_signature_and_key_verify():
+    old, new = Ed25519PrivateKey.generate(), KEY
+    headers = standard_webhooks.sign(new, "dlv_1", BODY)
+    other = standard_webhooks.sign(old, "dlv_1", BODY, now=int(headers["webhook-timestamp"]))
+    headers["webhook-signature"] = other["webhook-signature"] + " " + headers["webhook-signature"]
+    keys = {"old": old.public_key(), "new": RAW}
+    assert standard_webhooks.verify(headers, BODY, keys) in {"old", "new"}
+    assert standard_webhooks.verify(headers, BODY, {"new": RAW}) == "new"
+
+
+@pytest.mark.parametrize("change", [
+    {"webhook-id": "dlv_2"}, {"webhook-timestamp": str(int(time.time()) - 1)},
+    {"webhook-signature": "v1a," + base64.b64encode(b"x" * 64).decode()},
+    {"webhook-signature": "v1a,not base64!"},
+])
+def test_a_changed_header_fails_the_signature(change):
+    headers = {**standard_webhooks.sign(KEY, "dlv_1", BODY, now=time.time()), **change}
+    with pytest.raises(BadWebhookSignature):
+        standard_webhooks.verify(headers, BODY, {"hub": RAW})
+
+
+def test_a_changed_body_a_stale_delivery_and_a_symmetric_signature_are_refused():
+    headers = standard_webhooks.sign(KEY, "dlv_1", BODY)
+    with pytest.raises(BadWebhookSignature):
+        standard_webhooks.verify(headers, BODY + b" ", {"hub": RAW})
+    with pytest.raises(StaleWebhook):
+        standard_webhooks.verify(standard_webhooks.sign(KEY, "dlv_1", BODY, now=time.time() - 301),
+                                 BODY, {"hub": RAW})
+    with pytest.raises(WebhookVerificationError):
+        standard_webhooks.verify({**headers, "webhook-signature": "v1,abc"}, BODY, {"hub": RAW})
