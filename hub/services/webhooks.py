@@ -61,12 +61,14 @@ def dispatch_webhooks(hub: Hub) -> DispatchSummary:
 
 def sign_webhook(hub: Hub, body: bytes, msg_id: str, timestamp: int | None = None) -> dict[str, str]:
     """Headers of a hub-signed webhook: Standard Webhooks `v1a` (Ed25519 over
-    `msg_id.timestamp.body`), and until HUB_LEGACY_SIGNATURES_UNTIL also the former
+    `msg_id.timestamp.body`; during a key rotation, one signature per key: the current one
+    and the announced next one), and until HUB_LEGACY_SIGNATURES_UNTIL also the former
     X-Capactif-Signature (Ed25519 over `timestamp + "\\n" + body`)."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
-    standard = hub.hub_key.sign(f"{msg_id}.{ts}.".encode() + body)
-    headers = {"webhook-id": msg_id, "webhook-timestamp": ts,
-               "webhook-signature": "v1a," + base64.b64encode(standard).decode("ascii"),
+    content = f"{msg_id}.{ts}.".encode() + body
+    standard = " ".join("v1a," + base64.b64encode(key.sign(content)).decode("ascii")
+                        for key in hub.hub_keys.signing_keys())  # + the announced next key
+    headers = {"webhook-id": msg_id, "webhook-timestamp": ts, "webhook-signature": standard,
                "X-Capactif-Key-Id": hub.hub_key.key_id, "Content-Type": "application/json"}
     if hub.clock() < hub.settings.legacy_signatures_end:
         headers["X-Capactif-Timestamp"] = ts

@@ -124,3 +124,21 @@ def _wait_for(predicate, timeout=10.0):
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.1)
+
+
+def test_webhooks_carry_both_signatures_while_a_new_key_is_announced(network):
+    from connectors import standard_webhooks
+    from hub.services.webhooks import sign_webhook
+
+    hub, _clock, _cci, _pfil = network
+    old = hub.hub_key
+    body = b'{"evenement":"created"}'
+    announced = hub.hub_keys.announce(hub.clock())
+    headers = sign_webhook(hub, body, "msg_1")
+    assert len(headers["webhook-signature"].split()) == 2
+    for key in (old, announced):  # a member that installed either key accepts it
+        assert standard_webhooks.verify(headers, body, {key.key_id: key.public_key}) == key.key_id
+    hub.hub_keys.activate(hub.clock())
+    after = sign_webhook(hub, body, "msg_2")
+    assert len(after["webhook-signature"].split()) == 1
+    assert standard_webhooks.verify(after, body, {announced.key_id: announced.public_key})
