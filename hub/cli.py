@@ -61,6 +61,12 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--credentials-dir", type=Path)
     load.add_argument("--rotate", action="store_true", help="issue new credentials to everyone")
     load.set_defaults(run=_members_load)
+    rotate = members_sub.add_parser("rotate", help="new credentials for one member; the former "
+                                    "stay valid for HUB_CREDENTIAL_OVERLAP_HOURS")
+    rotate.add_argument("member")
+    rotate.add_argument("--credentials-dir", type=Path,
+                        help="default: $HUB_DATA_DIR/credentials (as members load)")
+    rotate.set_defaults(run=_members_rotate)
     listing = members_sub.add_parser("list", help="list members")
     listing.set_defaults(run=_members_list)
 
@@ -220,6 +226,16 @@ def _members_load(args: argparse.Namespace) -> int:
     summary = load_network(hub, args.network_file, folder, rotate=args.rotate)
     print(f"membres créés : {len(summary.created)}, mis à jour : {len(summary.updated)}, "
           f"identifiants émis : {len(summary.credentials_issued)} (dans {folder})")
+    return 0
+
+
+def _members_rotate(args: argparse.Namespace) -> int:
+    from hub.services.members import rotate_member
+
+    folder = args.credentials_dir or _settings().data_dir / "credentials"
+    until = rotate_member(_hub(), args.member, folder)
+    print(f"identifiants renouvelés : {folder / (args.member + '.json')} ; "
+          f"les anciens restent valides jusqu'au {until.isoformat()}")
     return 0
 
 

@@ -71,6 +71,7 @@ class Settings:
     console_lockout_minutes: float = 15.0
     console_stalled_weeks: int = 8
     heartbeat_interval_s: float = 15.0
+    credential_overlap_hours: float = 72.0
     metrics_token: Secret = NO_SECRET
     rate_limit_push: str = "600/minute"
     rate_limit_read: str = "1200/minute"

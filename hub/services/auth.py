@@ -5,10 +5,12 @@ the RAW request target, exactly as on the request line."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import hmac
 from collections.abc import Mapping
 
+from consent.model import as_utc
 from hub.bootstrap import Hub
 from hub.domain.http_signatures import RequestLine
 from hub.domain.protocol import is_fresh
@@ -77,16 +79,15 @@ def _authenticate(
     with hub.uow() as uow:
         member = uow.members.get(member_id)
         holder = Auditors(uow.connection).get(member_id) if as_dpo and member else member
-        if holder is None or not holder.token_hash or not hmac.compare_digest(
-            holder.token_hash, token_hash(secret)
-        ):
+        public_key = _public_key_of(holder, token_hash(secret), now)
+        if public_key is None:
             raise AuthenticationFailed(
                 "Identifiants inconnus ou erronés.", "Unknown or wrong credentials."
             )
         caller = Caller(member.id, member.name, member.kind, member.role,
                         holder.scope if as_dpo else None)
         token_holder.append(caller)  # from here on, a refusal is attributable
-        if not verify(load_public_key(holder.public_key), signed.signature, signed.message):
+        if not verify(load_public_key(public_key), signed.signature, signed.message):
             raise BadSignature(
                 "La signature de la requête ne correspond pas à la clé du membre.",
                 "The request signature does not match the member's key.",
@@ -98,6 +99,20 @@ def _authenticate(
             )
         uow.commit()
         return caller
+
+
+def _public_key_of(holder: object, presented: str, now: dt.datetime) -> str | None:
+    """The public key of the credential whose token was presented: the current one, or
+    the one a rotation replaced while its overlap lasts (hub.services.members.rotate)."""
+    current = getattr(holder, "token_hash", None)
+    if current and hmac.compare_digest(current, presented):
+        return str(holder.public_key)  # type: ignore[attr-defined]
+    previous, until = getattr(holder, "previous_token_hash", None), \
+        getattr(holder, "previous_valid_until", None)
+    if previous and until is not None and now < as_utc(until) and \
+            hmac.compare_digest(previous, presented):
+        return str(holder.previous_public_key)  # type: ignore[attr-defined]
+    return None
 
 
 def _bearer(value: str) -> tuple[str, str]:

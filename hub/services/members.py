@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import os
 import secrets
@@ -13,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import schemas
 from hub.bootstrap import Hub
-from hub.errors import InvalidNetworkFile
+from hub.errors import InvalidNetworkFile, NotFound
 from hub.keys import private_key_text, public_key_text
 from hub.services import dpo
 from hub.services.auth import token_hash
@@ -81,6 +82,24 @@ def load_network(
             hub, uow, document["membres"], credentials_dir, rotate, _issue, _write_credentials)]
         uow.commit()
     return LoadSummary(created, updated, issued)
+
+
+def rotate_member(hub: Hub, member_id: str, credentials_dir: Path) -> dt.datetime:
+    """New credentials for one member, written to its credentials file; the former ones
+    stay valid for HUB_CREDENTIAL_OVERLAP_HOURS, while the member deploys the new file.
+    Answers the end of the overlap."""
+    until = hub.clock() + dt.timedelta(hours=hub.settings.credential_overlap_hours)
+    with hub.uow() as uow:
+        member = uow.members.get(member_id)
+        if member is None or not member.token_hash:
+            raise NotFound("Membre inconnu ou sans identifiants : chargez d'abord le réseau.",
+                           "Unknown member or without credentials: load the network first.")
+        credentials = _issue({})
+        uow.members.rotate_credentials(member_id, token_hash(credentials["secret"]),
+                                       credentials["public_key"], until)
+        uow.commit()
+    _write_credentials(credentials_dir, member_id, credentials, hub)
+    return until
 
 
 def list_members(hub: Hub) -> list[dict[str, Any]]:

@@ -35,6 +35,17 @@ class Members(_Repository):
         self.conn.execute(sa.update(members).where(members.c.id == values["id"]).values(**values))
         return False
 
+    def rotate_credentials(self, member_id: str, token_hash: str, public_key: str,
+                           previous_until: dt.datetime) -> None:
+        """The new credential becomes current; the current one stays valid until
+        `previous_until` (the overlap during which the member deploys the new one)."""
+        self.conn.execute(
+            sa.update(members).where(members.c.id == member_id).values(
+                previous_token_hash=members.c.token_hash,
+                previous_public_key=members.c.public_key,
+                previous_valid_until=previous_until,
+                token_hash=token_hash, public_key=public_key))
+
     def set_credentials(self, member_id: str, token_hash: str, public_key: str) -> None:
         self.conn.execute(
             sa.update(members)

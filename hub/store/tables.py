@@ -29,6 +29,10 @@ members = sa.Table(
     sa.Column("territory", sa.JSON, nullable=False, default=list),
     sa.Column("token_hash", sa.String(64)),
     sa.Column("public_key", sa.String(64)),
+    # the credential replaced by a rotation, accepted until previous_valid_until (overlap)
+    sa.Column("previous_token_hash", sa.String(64)),
+    sa.Column("previous_public_key", sa.String(64)),
+    sa.Column("previous_valid_until", UTC_TIME),
     sa.Column("created_at", UTC_TIME, nullable=False),
     sa.Column("updated_at", UTC_TIME, nullable=False),
 )

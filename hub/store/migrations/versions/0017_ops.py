@@ -1,4 +1,5 @@
-"""Heartbeats of worker and beat processes (readiness and metrics).
+"""Heartbeats of worker and beat processes (readiness and metrics); a member's previous
+credential kept during a rotation's overlap.
 
 Revision ID: 0017
 Revises: 0009
@@ -28,5 +29,14 @@ def upgrade() -> None:
     )
 
 
+    with op.batch_alter_table("members") as batch:
+        batch.add_column(sa.Column("previous_token_hash", sa.String(64)))
+        batch.add_column(sa.Column("previous_public_key", sa.String(64)))
+        batch.add_column(sa.Column("previous_valid_until", UTC_TIME))
+
+
 def downgrade() -> None:
+    with op.batch_alter_table("members") as batch:
+        for column in ("previous_valid_until", "previous_public_key", "previous_token_hash"):
+            batch.drop_column(column)
     op.drop_table("process_heartbeats")

@@ -1,0 +1,50 @@
+"""One member's credentials rotate while it keeps calling: the former credentials keep
+working during the overlap, the new ones at once, the former ones no more after it; the
+other members are untouched."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hub.api.app import create_app
+from hub.services.members import rotate_member
+from tests.factories import Credentials
+
+pytestmark = pytest.mark.integration
+
+
+def _feed(client, creds):
+    return client.get("/v1/feed", headers=creds.headers("GET", "/v1/feed")).status_code
+
+
+def test_a_member_s_credentials_rotate_with_an_overlap_while_it_keeps_calling(hub, credentials, tmp_path):
+    hub = hub.with_settings(credential_overlap_hours=2 / 3600)  # a two-second overlap
+    member, other = list(credentials)[:2]
+    old = credentials[member]
+    with TestClient(create_app(hub=hub)) as client:
+        answers: list[int] = []
+        stop = threading.Event()
+
+        def keep_calling() -> None:
+            while not stop.is_set():
+                answers.append(_feed(client, old))
+
+        caller = threading.Thread(target=keep_calling)
+        caller.start()
+        time.sleep(0.3)
+        until = rotate_member(hub, member, tmp_path / "credentials")
+        time.sleep(0.3)
+        stop.set()
+        caller.join()
+        new = Credentials(tmp_path / "credentials" / f"{member}.json")
+        assert new.token != old.token
+        assert answers and set(answers) == {200}  # no call refused during the rotation
+        assert _feed(client, new) == 200
+        assert _feed(client, credentials[other]) == 200
+        time.sleep(max(0.0, (until - hub.clock()).total_seconds()) + 0.2)
+        assert _feed(client, old) == 401  # the overlap is over
+        assert _feed(client, new) == 200
