@@ -23,7 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     if rest and not getattr(args, "passthrough", False):
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     args.rest = rest
-    configure_logging("INFO")  # tracebacks kept, exception messages dropped (hub.logs)
+    configure_logging("INFO", os.environ.get("HUB_LOG_FORMAT", "text"))  # hub.logs: tracebacks
+    # kept, exception messages dropped
     logging.getLogger("alembic").setLevel(logging.WARNING)
     if not hasattr(args, "run"):
         parser.print_help()
@@ -197,7 +198,7 @@ def _serve(args: argparse.Namespace) -> int:
     initialise(settings)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
                 log_level=settings.log_level.lower(), access_log=False,
-                log_config=uvicorn_log_config(settings.log_level))
+                log_config=uvicorn_log_config(settings.log_level, settings.log_format))
     return 0
 
 

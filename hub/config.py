@@ -61,6 +61,7 @@ class Settings:
     audit_alert_rules_file: Path = Path("")
     bench_disable_audit: bool = False
     log_level: str = "INFO"
+    log_format: str = "text"
     matching_model_file: Path = Path("")
     match_candidates_per_key: int = 50
     match_lock_stripes: int = 1024

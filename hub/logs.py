@@ -9,6 +9,8 @@ exception's class are kept, its message is replaced by a mark.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import logging.config
 import traceback
@@ -47,21 +49,39 @@ def _redacted(link: traceback.TracebackException) -> list[str]:
     return [*lines, f"{qualified}: {OMITTED}\n"]
 
 
-def configure_logging(level: str) -> None:
+class JsonRedactingFormatter(RedactingFormatter):
+    """One JSON object per line (`HUB_LOG_FORMAT=json`, for a log collector): time (UTC),
+    level, logger, message, and the redacted traceback when there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.exc_text = None
+        entry = {"temps": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(),
+                 "niveau": record.levelname, "journal": record.name,
+                 "message": record.getMessage()}
+        if record.exc_info:
+            entry["trace"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def formatter(fmt: str = "text") -> RedactingFormatter:
+    return JsonRedactingFormatter() if fmt == "json" else RedactingFormatter(FORMAT)
+
+
+def configure_logging(level: str, fmt: str = "text") -> None:
     """The root logger (the hub's modules, celery's with `worker_hijack_root_logger=False`)
-    writes to stderr through `RedactingFormatter`."""
+    writes to stderr through `RedactingFormatter` (or its JSON form)."""
     handler = logging.StreamHandler()
-    handler.setFormatter(RedactingFormatter(FORMAT))
+    handler.setFormatter(formatter(fmt))
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())
 
 
-def uvicorn_log_config(level: str) -> dict[str, Any]:
+def uvicorn_log_config(level: str, fmt: str = "text") -> dict[str, Any]:
     """uvicorn's `log_config`: its loggers go through `RedactingFormatter` too."""
     return {
         "version": 1, "disable_existing_loggers": False,
-        "formatters": {"redacting": {"()": RedactingFormatter, "fmt": FORMAT}},
+        "formatters": {"redacting": {"()": formatter, "fmt": fmt}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "redacting"}},
         "loggers": {name: {"handlers": ["stderr"], "level": level.upper(), "propagate": False}
                     for name in ("uvicorn", "uvicorn.error", "uvicorn.access")},

@@ -15,8 +15,8 @@ MARKER = "MARQUEUR-SOUMIS-7781"
 _LOGGING_PROCESS = textwrap.dedent("""
     import logging, logging.config, os
     from hub.logs import configure_logging, uvicorn_log_config
-    configure_logging("INFO")
-    logging.config.dictConfig(uvicorn_log_config("INFO"))
+    configure_logging("INFO", os.environ.get("FORMAT", "text"))
+    logging.config.dictConfig(uvicorn_log_config("INFO", os.environ.get("FORMAT", "text")))
 
     def submit(value):
         try:
@@ -55,3 +55,16 @@ def test_every_handler_keeps_the_traceback_and_drops_the_exception_text(tmp_path
     assert output.count("RuntimeError: <message omis") == 3
     assert 'in submit' in output and "int(value)" in output  # frames and source lines kept
     assert MARKER not in output
+
+
+def test_json_logs_are_one_object_a_line_with_the_redacted_traceback(tmp_path):
+    import json
+
+    script = tmp_path / "log_failure.py"
+    script.write_text(_LOGGING_PROCESS)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60,
+                          check=True, env={**os.environ, "SUBMITTED": MARKER, "FORMAT": "json"})
+    entries = [json.loads(line) for line in done.stderr.splitlines()]
+    assert [e["journal"] for e in entries] == ["hub.services.ingest", "uvicorn.error", "celery.app.trace"]
+    assert all(e["niveau"] == "ERROR" and "ValueError: <message omis" in e["trace"] for e in entries)
+    assert MARKER not in done.stderr
