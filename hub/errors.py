@@ -53,6 +53,7 @@ French and English, and never echo personal data.
     │   ├── InvalidPolicy           500 invalid_policy
     │   ├── InvalidMatchingModel    500 invalid_matching_model
     │   └── InvalidAlertRules       500 invalid_alert_rules
+    ├── NotReady                    503 not_ready
     ├── BrokerUnavailable           503 broker_unavailable
     └── StoreUnavailable            503 store_unavailable
 """
@@ -384,6 +385,13 @@ class AccountLocked(HubError):
 
     status = 429
     code = "account_locked"
+
+
+class NotReady(HubError):
+    """A readiness check failed (GET /readyz): the answer lists every check."""
+
+    status = 503
+    code = "not_ready"
 
 
 class RateLimited(HubError):

@@ -61,6 +61,21 @@ class HubKeys(_Open):
     cles: list[HubKey]
 
 
+class Alive(_Open):
+    statut: Literal["vivant"]
+
+
+class ReadinessCheck(_Open):
+    ok: bool
+    detail: str | None = Field(None, description="Ce qui manque (jamais un secret).")
+
+
+class Readiness(_Open):
+    statut: Literal["pret", "indisponible"]
+    verifications: dict[str, ReadinessCheck] = Field(
+        description="base, courtier, cles, politique, repertoire_donnees (mode embarqué).")
+
+
 class Health(_Open):
     status: Literal["ok"]
 

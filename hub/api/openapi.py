@@ -2,7 +2,7 @@
 truth), the security scheme, and the error envelope on every status an operation answers.
 
 Routes declare what is theirs (`responses=errors(403, 404)`, `openapi_extra=body("Fiche")`);
-what every signed operation may answer (401, 413, 503, and 400 with a body, 422 with
+what every signed operation may answer (401, 413, 429, 503, and 400 with a body, 422 with
 parameters) is added here, from the route's own dependencies.
 """
 
@@ -34,6 +34,8 @@ ERRORS = {
     409: "Conflit avec l'état présent (déjà fait, déjà effacé, …).",
     410: "Données effacées (data_erased).",
     413: "Corps de requête trop volumineux (payload_too_large).",
+    429: "Trop de requêtes de ce membre ou de cette adresse (rate_limited, too_many_refusals) : "
+         "attendez le délai de l'en-tête Retry-After.",
     422: "Paramètre de chemin ou de requête d'un type ou hors des bornes attendues.",
     503: "Stockage ou file de messages indisponible : réessayez plus tard.",
 }
@@ -180,11 +182,13 @@ def _complete(operation: dict[str, Any], route: APIRoute) -> None:
     statuses: list[int] = []
     if _is_signed(route):
         operation["security"] = SECURITY
-        statuses += [401, 413, 503]
+        statuses += [401, 413, 429, 503]
         if "requestBody" in operation:
             statuses.append(400)
     else:
         operation["security"] = []
+        if route.path.startswith("/v1/"):
+            statuses.append(429)  # the per-address limit applies before any authentication
     if operation.get("parameters"):
         statuses.append(422)
     for status in statuses:

@@ -23,26 +23,37 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.api.auth import hub_of
-from hub.errors import Forbidden
+from hub.api.models import Alive, Readiness
+from hub.api.openapi import answer, errors
+from hub.errors import Forbidden, NotReady
 from hub.services import health, metrics
 
 router = APIRouter(tags=["ops"])
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
-@router.get("/livez", summary="Le processus répond")
-def livez() -> dict[str, str]:
+@router.get("/livez", summary="Le processus répond", responses=answer(Alive))
+def livez() -> Any:
     return {"statut": "vivant"}
 
 
-@router.get("/readyz", summary="Le hub peut servir (base, courtier, clés, politique)")
+@router.get("/readyz", summary="Le hub peut servir (base, courtier, clés, politique)",
+            responses=answer(Readiness, 503))
 async def readyz(request: Request) -> JSONResponse:
     result = await run_in_threadpool(health.readiness, hub_of(request))
-    return JSONResponse(result.to_dict(), status_code=200 if result.ready else 503)
+    if result.ready:
+        return JSONResponse(result.to_dict())
+    failed = ", ".join(c.name for c in result.checks if not c.ok)
+    error = NotReady(f"Le hub n'est pas prêt ({failed}) : voir « verifications ».",
+                     f"The hub is not ready ({failed}): see 'verifications'.")
+    return JSONResponse({"error": error.to_dict(), **result.to_dict()}, status_code=503)
 
 
 @router.get("/metrics", summary="Métriques Prometheus (sans donnée personnelle)",
-            response_class=Response)
+            response_class=Response, responses={
+                200: {"description": "Format texte d'exposition Prometheus 0.0.4",
+                      "content": {"text/plain": {"schema": {"type": "string"}}}},
+                **errors(403)})
 async def metrics_text(request: Request) -> Response:
     _check_metrics_access(request)
     registry = request.app.state.metrics_registry
