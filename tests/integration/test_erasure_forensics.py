@@ -45,6 +45,8 @@ def test_a_copy_of_the_store_taken_after_an_erasure_never_opens_the_erased_fiche
     erasure.request_erasure(hub, OWNER, {"fiche_id": "F-1"})
 
     blob = b"".join(_store_bytes(hub, start))
+    for clear in (ERASED.lower(), ERASED_MAIL.encode()):  # nothing of it in clear anywhere
+        assert clear not in blob.lower()
     held = forensics.keys_held(hub.settings.key_dir, hub.settings.data_dir)
     assert held  # every 256-bit secret of the key directory (and of the data directory)
     sealed = forensics.sealed_values(blob)
