@@ -182,8 +182,10 @@ def _init(_args: argparse.Namespace) -> int:
     from hub.services.admin import initialise
 
     settings = _settings()
-    initialise(settings)
+    upgraded = initialise(settings)
     print(f"base prête : {settings.database_url.split('@')[-1]}")
+    if any(upgraded.values()):
+        print("clés mises à jour : " + ", ".join(f"{k} {v}" for k, v in upgraded.items()))
     return 0
 
 

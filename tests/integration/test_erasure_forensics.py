@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 
 import pytest
 import sqlalchemy as sa
 
-from hub.services import erasure
+from hub import keyring
+from hub.bootstrap import Hub
+from hub.services import erasure, ingest
+from hub.services.fiches import read_own_fiche
+from hub.services.publisher import RecordingPublisher
+from hub.store import sealing
 from hub.store.erasure_tables import fiche_keys
 from tests import forensics
-from tests.factories import other_porteur
+from tests.factories import other_porteur, record_consents
 from tests.integration.world import OWNER, fiche, push_and_process
 
 pytestmark = pytest.mark.integration
@@ -37,6 +43,8 @@ def test_a_copy_of_the_store_taken_after_an_erasure_never_opens_the_erased_fiche
     erasure.request_erasure(hub, OWNER, {"fiche_id": "F-1"})
 
     blob = b"".join(forensics.store_bytes(hub, start))
+    for clear in (ERASED.lower(), ERASED_MAIL.encode()):  # nothing of it in clear anywhere
+        assert clear not in blob.lower()
     held = forensics.keys_held(hub.settings.key_dir, hub.settings.data_dir)
     assert held  # every 256-bit secret of the key directory (and of the data directory)
     sealed = forensics.sealed_values(blob)
@@ -72,3 +80,38 @@ def _rows(hub, table):
     with hub.engine.connect() as conn:
         return list(conn.execute(sa.select(table)))
 
+
+def test_fiches_pushed_by_another_process_while_their_buckets_rotate_stay_readable(
+        network, monkeypatch):
+    """Two buckets only, so every push lands in a bucket an erasure is rotating: a second
+    hub (its own keyring, as another process has) pushes while the first erases; every
+    fiche not erased still opens afterwards, from a third hub."""
+    hub, clock, _cci, _pfil = network
+    for module in (keyring, sealing):
+        monkeypatch.setattr(module, "BUCKETS", 2)
+    pusher = Hub.from_settings(hub.settings, publisher=RecordingPublisher(), clock=clock)
+    doomed = [_fiche(f"E-{n}", ERASED, 100 + n) for n in range(4)]
+    push_and_process(hub, *doomed)
+    kept = [_fiche(f"K-{n}", KEPT, 200 + n) for n in range(12)]
+    record_consents(pusher, kept)
+    failures: list[BaseException] = []
+
+    def push() -> None:
+        try:
+            for document in kept:
+                assert ingest.push_batch(pusher, OWNER, [document])["accepted"] == 1
+        except BaseException as exc:  # reported by the main thread
+            failures.append(exc)
+
+    thread = threading.Thread(target=push)
+    thread.start()
+    for document in doomed:
+        erasure.request_erasure(hub, OWNER, {"fiche_id": document["fiche_id"]})
+    thread.join(timeout=120)
+    assert not thread.is_alive() and not failures, failures
+    reader = Hub.from_settings(hub.settings, publisher=RecordingPublisher(), clock=clock)
+    for document in kept:
+        opened = read_own_fiche(reader, OWNER, OWNER.member_id, document["fiche_id"])
+        assert opened["fiche"]["porteur"]["nom"] == KEPT.decode()
+    for opened_hub in (pusher, reader):
+        opened_hub.close()
