@@ -5,6 +5,7 @@ work's connection (`Users(uow.connection)`)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -81,9 +82,10 @@ class FicheReads(_Repository):
         super().__init__(connection)
         self._keys = keys
 
-    def current(self, porteur_id: str | None = None) -> list[Any]:
-        """Every processed fiche's current version with its porteur (one porteur's only,
-        with `porteur_id`), oldest porteur first; erased fiches are left out."""
+    def current(self, porteur_ids: str | Sequence[str] | None = None) -> list[Any]:
+        """Every processed fiche's current version with its porteur (only those of
+        `porteur_ids`, one id or several), oldest porteur first; erased fiches are
+        left out."""
         query = (
             sa.select(fiches.c.id, fiches.c.current_version, fiches.c.member_id,
                       fiches.c.fiche_id, fiches.c.porteur_id,
@@ -94,8 +96,10 @@ class FicheReads(_Repository):
                                           fiche_versions.c.version == fiches.c.current_version))
             .order_by(porteurs.c.created_at, fiches.c.porteur_id, fiches.c.id)
         )
-        if porteur_id is not None:
-            query = query.where(fiches.c.porteur_id == porteur_id)
+        if isinstance(porteur_ids, str):
+            query = query.where(fiches.c.porteur_id == porteur_ids)
+        elif porteur_ids is not None:
+            query = query.where(fiches.c.porteur_id.in_(list(porteur_ids)))
         rows = list(self.conn.execute(query))
         self._keys.load(row.id for row in rows)
         opened = [with_payload(row, self._keys.open(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -13,11 +14,12 @@ from hub.errors import BadRequest
 from hub.services.indicators import INDICATORS, network_indicators
 from hub.services.meeting import meeting_sheet
 from hub.services.members import list_members
-from hub.services.parcours import STAGES, parcours_of, porteurs_to_follow
+from hub.services.parcours import STAGES, parcours_of
+from hub.services.porteur_search import PorteurQuery, porteurs_to_follow, territories
 from hub.services.sessions import ConsoleSession
 from hub.web import charts
 from hub.web.pages import french_month, render
-from hub.web.security import hub_of, role
+from hub.web.security import checked_form, hub_of, role
 
 router = APIRouter(prefix="/coordination")
 coordinator = role("coordinator")
@@ -26,11 +28,57 @@ _OPAQUE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 @router.get("/porteurs")
-def porteurs(request: Request, page: int = 1,
-             session: ConsoleSession = Depends(coordinator)) -> Response:
+def porteurs(request: Request, session: ConsoleSession = Depends(coordinator)) -> Response:
+    """Filters only: a search (personal data) is never put in a URL, it is POSTed."""
+    params = {k: v for k, v in request.query_params.items() if k != "q"}
+    return _porteurs_page(request, session, _porteur_query(params))
+
+
+@router.post("/porteurs")
+def search_porteurs(request: Request, form: dict[str, str] = Depends(checked_form),
+                    session: ConsoleSession = Depends(coordinator)) -> Response:
+    sort, _, order = form.get("trier", "").partition(":")
+    params = {**form, **({"tri": sort, "ordre": order} if sort else {}),
+              "page": form.get("aller", "1")}
+    return _porteurs_page(request, session, _porteur_query(params))
+
+
+def _porteurs_page(request: Request, session: ConsoleSession, query: PorteurQuery) -> Response:
     hub = hub_of(request)
-    return render(request, "porteurs.html", view=porteurs_to_follow(hub, session, page=page),
-                  members=_names(request))
+    return render(request, "porteurs.html", view=porteurs_to_follow(hub, session, query),
+                  query=query, members=_names(request), territories=territories(hub),
+                  stages=STAGES, sorts=SORT_LABELS)
+
+
+SORT_LABELS = {"attention": "à suivre en premier", "premier_contact": "premier contact",
+               "nouvelles": "dernières nouvelles", "etape": "étape", "commune": "commune",
+               "referent": "référent", "parrain": "parrain"}
+
+
+def _porteur_query(params: Any) -> PorteurQuery:
+    text = (params.get("q") or "").strip()[:200]
+    return PorteurQuery(
+        text=text, member=params.get("membre", ""), territory=params.get("territoire", ""),
+        stage=params.get("etape", ""), projects=params.get("projets") or "en_cours",
+        since=_day(params.get("du", ""), "du"), until=_day(params.get("au", ""), "au"),
+        without_referent=params.get("sans_referent") == "1",
+        without_parrain=params.get("sans_parrain") == "1",
+        sort=params.get("tri") or "attention", descending=params.get("ordre") == "desc",
+        page=_page(params.get("page", "1")))
+
+
+def _day(text: str, name: str) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise BadRequest(f"Période, champ « {name} » : date attendue au format JJ/MM/AAAA.",
+                         f"Malformed date in {name}.") from None
+
+
+def _page(text: str) -> int:
+    return int(text) if text.isdigit() and len(text) < 7 else 1
 
 
 @router.get("/porteurs/{porteur_id}")

@@ -12,7 +12,7 @@ import pytest
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from hub.api.app import create_app
 from hub.bootstrap import Hub
@@ -21,7 +21,7 @@ from hub.services import accounts, duplicates
 from hub.services.publisher import RecordingPublisher
 from tests.conftest import _drop_pg_database, _fresh_pg_database, service_missing
 from tests.console_world import DUPLICATE_PAIR, NAMES, PASSWORDS, PORTEURS, build_world
-from tests.e2e.browser import browser_missing, chromium, served
+from tests.e2e.browser import axe_missing, axe_violations, browser_missing, chromium, served
 
 pytestmark = pytest.mark.slow
 SHOTS = os.environ.get("CAPACTIF_SCREENSHOTS")  # a folder: save screenshots of the main pages
@@ -32,9 +32,9 @@ PERSONAL = [*NAMES, *[p[3] for p in [*PORTEURS, *DUPLICATE_PAIR]],
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def console(request, tmp_path_factory) -> Iterator[dict]:
-    missing = browser_missing()
+    missing = browser_missing() or axe_missing()
     if missing:
-        service_missing("Chromium", RuntimeError(missing))
+        service_missing("Chromium and axe-core", RuntimeError(missing))
     folder = tmp_path_factory.mktemp(f"console-{request.param}")
     if request.param == "sqlite":
         from hub.store.migrate import upgrade
@@ -91,6 +91,22 @@ def text(driver) -> str:
     return driver.find_element(By.TAG_NAME, "main").text
 
 
+def search(driver, words: str) -> None:
+    """Type `words` in the porteurs page's search field and press Enter."""
+    field = driver.find_element(By.ID, "q")
+    field.clear()
+    follow(driver, field, words, Keys.ENTER)
+
+
+def listed(driver) -> list[str]:
+    return [th.text for th in driver.find_elements(By.CSS_SELECTOR, "table.porteurs tbody th")]
+
+
+def no_violations(driver) -> None:
+    violations = axe_violations(driver)
+    assert not violations, f"{driver.current_url}:\n" + "\n".join(violations)
+
+
 def test_a_coordinator_signs_in_and_sees_porteurs_without_referent_first(console, browser):
     shot(browser, "connexion")
     sign_in(console, "coord")
@@ -109,6 +125,7 @@ def test_a_coordinator_signs_in_and_sees_porteurs_without_referent_first(console
 def test_the_parcours_shows_the_timeline_across_members_with_referent_and_parrain(console,
                                                                                  browser):
     sign_in(console, "coord")
+    search(browser, "martinelliac")
     follow(browser, browser.find_element(By.LINK_TEXT, "Sophie MARTINELLIAC"))
     assert browser.current_url.endswith(console["porteurs"]["F-INSTALLE"])
     steps = [li.text for li in browser.find_elements(By.CSS_SELECTOR, ".timeline li")]
@@ -260,6 +277,7 @@ def test_no_page_url_carries_personal_data_and_every_field_has_a_label(console, 
             browser.get(url)
             visited.append(browser.current_url)
             assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr"
+            no_violations(browser)
             assert browser.execute_script(
                 "return [...document.querySelectorAll('input:not([type=hidden]), select')]"
                 ".filter(function (e) { return e.labels.length === 0; }).length") == 0
@@ -353,3 +371,43 @@ def test_a_coordinator_resolves_a_duplicate_sees_it_in_the_history_then_unmerges
 def _porteur(hub, member: str, fiche_id: str) -> str:
     with hub.uow() as uow:
         return uow.fiches.porteur_of(member, fiche_id).porteur_id
+
+
+def test_a_coordinator_finds_a_porteur_by_name_filters_and_sorts_without_names_in_urls(
+        console, browser):
+    sign_in(console, "coord")
+    search(browser, "faurelliat ÉLODIE")
+    assert listed(browser) == ["Élodie FAURELLIAT"]
+    assert browser.find_element(By.ID, "q").get_attribute("value") == "faurelliat ÉLODIE"
+    assert browser.current_url.endswith("/console/coordination/porteurs")  # POSTed, no URL
+    no_violations(browser)
+    search(browser, "g.chanteloubiere@exemple.fr")
+    assert listed(browser) == ["Gaëlle CHANTELOUBIÈRE"]
+    search(browser, "21/09/1986")
+    assert listed(browser) == ["Gaëlle CHANTELOUBIÈRE"]
+    browser.find_element(By.ID, "q").clear()
+    Select(browser.find_element(By.ID, "projets")).select_by_visible_text("tous")
+    Select(browser.find_element(By.ID, "membre")).select_by_visible_text(
+        "Initiative Livradois-Forez")
+    follow(browser, browser.find_element(By.XPATH, "//button[text()='Rechercher']"))
+    assert sorted(listed(browser)) == ["Karim BENALITOUX", "Sophie MARTINELLIAC"]
+    row = browser.find_element(By.XPATH, "//tr[th[.='Sophie MARTINELLIAC']]")
+    following = row.find_element(By.CSS_SELECTOR, "td.following").text
+    assert set(following.split(", ")) == {"Mairie d'Ambert", "CCI du Puy-de-Dôme",
+                                          "Initiative Livradois-Forez"}
+    follow(browser, browser.find_element(By.XPATH, "//th//button[starts-with(., 'Premier contact')]"))
+    header = browser.find_element(By.XPATH, "//th[button[starts-with(., 'Premier contact')]]")
+    assert header.get_attribute("aria-sort") == "ascending"
+    assert listed(browser) == ["Sophie MARTINELLIAC", "Karim BENALITOUX"]  # oldest first
+    follow(browser, header.find_element(By.TAG_NAME, "button"))
+    assert listed(browser) == ["Karim BENALITOUX", "Sophie MARTINELLIAC"]
+    assert Select(browser.find_element(By.ID, "membre")).first_selected_option.text == \
+        "Initiative Livradois-Forez"  # the filters stay while sorting
+    browser.find_element(By.XPATH, "//label[contains(., 'sans parrain')]/input").click()
+    follow(browser, browser.find_element(By.XPATH, "//button[text()='Rechercher']"))
+    assert listed(browser) == []  # both have a parrain
+    shot(browser, "porteurs-recherche")
+    searches = [e for e in console["hub"].audit.search(action="search")
+                if e.actor_user == coordinator_id(console)]
+    assert {"porteur.nom", "porteur.courriel", "porteur.date_naissance"} <= {
+        field for event in searches for field in event.fields}
