@@ -8,7 +8,7 @@ import hub.store.delivery_tables  # deliveries, feed positions, subscriptions
 import hub.store.erasure_tables
 import hub.store.matching_tables  # noqa: F401  (blocking index, review queue, merges)
 from consent.tables import define_tables
-from hub.store import porteur_index_tables  # noqa: F401  (the coordination's index)
+from hub.store import meeting_tables, porteur_index_tables  # noqa: F401  (coordination)
 from hub.store.tables import metadata
 
 consent_tables = define_tables(metadata)  # the consent registry's tables

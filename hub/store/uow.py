@@ -17,6 +17,7 @@ from hub.store.console_repository import FicheReads
 from hub.store.delivery_repository import Deliveries
 from hub.store.erasure_repository import Erasures
 from hub.store.matching_repository import Matching
+from hub.store.meeting_repository import MeetingActions
 from hub.store.porteur_index_repository import PorteurIndex
 from hub.store.sealing import FicheKeys
 
@@ -48,6 +49,7 @@ class UnitOfWork:
         self.matching = Matching(conn, self.keys)
         self.fiche_reads = FicheReads(conn, self.keys)
         self.porteur_index = PorteurIndex(conn)
+        self.meeting = MeetingActions(conn)
         self.dialect = conn.dialect.name
         return self
 

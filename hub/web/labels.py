@@ -20,7 +20,12 @@ ACTIONS = {"api_read": "lecture API", "porteur_view": "consultation d'un porteur
            "account_role": "changement de rôle d'un compte",
            "account_password": "nouveau mot de passe d'un compte",
            "account_disable": "désactivation de compte", "account_enable": "réactivation de compte",
-           "account_unlock": "déblocage de compte"}
+           "account_unlock": "déblocage de compte",
+           "referent_proposal": "proposition d'une structure référente",
+           "referent_answer": "réponse à une proposition de référent",
+           "meeting_parrain": "parrain noté par la coordination",
+           "meeting_a_voir": "point à voir en réunion",
+           "meeting_item_seen": "point vu en réunion"}
 ALERTS = {"volume_porteurs": "Volume inhabituel de porteurs", "hors_horaires": "Hors des heures ouvrées",
           "exports_massifs": "Exports en nombre",
           "authentification_refusee": "Authentifications refusées"}

@@ -8,9 +8,10 @@ import re
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from hub.errors import BadRequest
+from hub.services import accounts, meeting_actions
 from hub.services.indicators import INDICATORS, network_indicators
 from hub.services.meeting import meeting_sheet
 from hub.services.members import list_members
@@ -18,8 +19,8 @@ from hub.services.parcours import STAGES, parcours_of
 from hub.services.porteur_search import PorteurQuery, porteurs_to_follow, territories
 from hub.services.sessions import ConsoleSession
 from hub.web import charts
-from hub.web.pages import french_month, render
-from hub.web.security import checked_form, hub_of, role
+from hub.web.pages import HEADERS, french_month, render
+from hub.web.security import PREFIX, checked_form, hub_of, role
 
 router = APIRouter(prefix="/coordination")
 coordinator = role("coordinator")
@@ -88,9 +89,42 @@ def parcours(porteur_id: str, request: Request,
         raise BadRequest("Identifiant de porteur mal formé.", "Malformed porteur id.")
     hub = hub_of(request)
     person = parcours_of(hub, session, porteur_id)
+    every = list_members(hub)
     return render(request, "parcours.html", person=person, members=_names(request),
                   stages=STAGES[:-1], today=hub.clock().date(),
-                  weeks=hub.settings.console_stalled_weeks)
+                  weeks=hub.settings.console_stalled_weeks,
+                  actions=meeting_actions.actions_of(hub, porteur_id),
+                  referents=[m for m in every if m["role"] in ("accueil", "accompagnement",
+                                                                 "financement")],
+                  logins={u["id"]: u["login"] for u in accounts.list_users(hub)},
+                  notice=DONE.get(request.query_params.get("fait", "")))
+
+
+DONE = {"referent": "Proposition envoyée : la structure la reçoit dans son flux et y répond.",
+        "parrain": "Parrain noté.", "a_voir": "Point ajouté à la prochaine réunion.",
+        "vu": "Point marqué comme vu en réunion."}
+
+
+@router.post("/porteurs/{porteur_id}/decisions")
+def decide(porteur_id: str, request: Request, form: dict[str, str] = Depends(checked_form),
+           session: ConsoleSession = Depends(coordinator)) -> Response:
+    """One of the meeting's decisions about this porteur (`quoi`: referent, parrain,
+    a_voir, vu)."""
+    if not _OPAQUE_ID.match(porteur_id):
+        raise BadRequest("Identifiant de porteur mal formé.", "Malformed porteur id.")
+    hub, what, note = hub_of(request), form.get("quoi", ""), form.get("note", "")
+    if what == "referent":
+        meeting_actions.propose_referent(hub, session, porteur_id, form.get("membre", ""), note)
+    elif what == "parrain":
+        meeting_actions.record_parrain(hub, session, porteur_id, form.get("parrain", ""), note)
+    elif what == "a_voir":
+        meeting_actions.keep_to_discuss(hub, session, porteur_id, note)
+    elif what == "vu" and form.get("point", "").isdigit() and len(form["point"]) < 19:
+        meeting_actions.mark_seen(hub, session, int(form["point"]))
+    else:
+        raise BadRequest("Décision inconnue : rechargez la page du porteur.", "Unknown decision.")
+    return RedirectResponse(f"{PREFIX}/coordination/porteurs/{porteur_id}?fait={what}#avis",
+                            status_code=303, headers=HEADERS)
 
 
 @router.get("/reunion")

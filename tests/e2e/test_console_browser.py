@@ -411,3 +411,45 @@ def test_a_coordinator_finds_a_porteur_by_name_filters_and_sorts_without_names_i
                 if e.actor_user == coordinator_id(console)]
     assert {"porteur.nom", "porteur.courriel", "porteur.date_naissance"} <= {
         field for event in searches for field in event.fields}
+
+
+def test_a_coordinator_proposes_a_referent_notes_a_parrain_and_an_item_for_the_meeting(
+        console, browser):
+    from hub.services import meeting_actions
+    from hub.services.auth import Caller
+
+    sign_in(console, "coord")
+    follow(browser, browser.find_element(By.LINK_TEXT, "Élodie FAURELLIAT"))
+    assert "se modifient dans l'outil du membre" in text(browser)
+    Select(browser.find_element(By.ID, "membre-referent")).select_by_visible_text(
+        "Chambre d'agriculture du Puy-de-Dôme")
+    browser.find_element(By.ID, "note-referent").send_keys("Projet agricole ?")
+    follow(browser, browser.find_element(By.XPATH, "//button[text()='Proposer']"))
+    notice = browser.find_element(By.CSS_SELECTOR, ".notice[role=status]")
+    assert "Proposition envoyée" in notice.text
+    assert browser.switch_to.active_element == notice  # announced to screen readers
+    row = browser.find_element(By.CSS_SELECTOR, "table.decisions-list tbody tr")
+    assert "Chambre d'agriculture du Puy-de-Dôme" in row.text
+    assert "en attente de la réponse" in row.text and "coord" in row.text
+    no_violations(browser)
+    hub = console["hub"]
+    [proposal] = [a for a in meeting_actions.actions_of(hub, console["porteurs"]["F-ORPHELIN"])
+                  if a.kind == "referent"][:1]
+    meeting_actions.answer_proposal(hub, Caller("chambre-agriculture-63", "", "chambre_agriculture",
+                                                "accompagnement"), proposal.id,
+                                    {"reponse": "acceptee"})
+    browser.refresh()
+    assert "acceptée le" in browser.find_element(By.CSS_SELECTOR, "table.decisions-list").text
+    browser.find_element(By.ID, "parrain").send_keys("Louis Perrin")
+    follow(browser, browser.find_element(By.XPATH, "//button[text()='Noter le parrain']"))
+    assert "Parrain noté : Louis Perrin" in text(browser)
+    browser.find_element(By.ID, "note-a-voir").send_keys("Trouver un local à Ambert")
+    follow(browser, browser.find_element(By.XPATH, "//button[text()='Garder pour la réunion']"))
+    assert "Trouver un local à Ambert" in text(browser)
+    shot(browser, "decisions")
+    follow(browser, browser.find_element(By.XPATH, "//button[text()='Vu en réunion']"))
+    assert "Point marqué comme vu en réunion." in text(browser) and "vu en réunion le" in text(
+        browser)
+    assert {e.action for e in hub.audit.search(since=None) if e.actor_user ==
+            coordinator_id(console)} >= {"referent_proposal", "meeting_parrain",
+                                         "meeting_a_voir", "meeting_item_seen"}

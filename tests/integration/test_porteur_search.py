@@ -11,28 +11,19 @@ import datetime as dt
 import pytest
 
 from hub.bootstrap import Hub
-from hub.config import Settings
 from hub.services import consents, duplicates, porteur_index
 from hub.services.auth import Caller
 from hub.services.porteur_search import PorteurQuery, porteurs_to_follow
-from hub.services.publisher import RecordingPublisher
-from hub.services.sessions import ConsoleSession
-from tests.console_world import NAMES, build_world
-from tests.factories import Clock
+from tests.console_world import NAMES, coordination_world
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def world(db_url, tmp_path):
-    clock = Clock()
-    settings = Settings(data_dir=tmp_path / "data", database_url=db_url)
-    hub = Hub.from_settings(settings, publisher=RecordingPublisher(), clock=clock)
-    built = build_world(hub, tmp_path)
-    session = ConsoleSession("usr_test", "coord", "coordinator", "pnr-livradois-forez", "x",
-                             clock() + dt.timedelta(hours=1))
-    yield {"hub": hub, "clock": clock, "session": session, **built}
-    hub.close()
+    built = coordination_world(db_url, tmp_path)
+    yield built
+    built["hub"].close()
 
 
 def names(world, **asked) -> list[str]:
@@ -56,7 +47,7 @@ def test_a_search_is_logged_with_the_fields_looked_into_never_what_was_typed(wor
     hub = world["hub"]
     names(world, text="Boyerandot 12/03/1980")
     [search] = hub.audit.search(action="search")
-    assert search.actor_user == "usr_test"
+    assert search.actor_user == "usr_coord"
     assert set(search.fields) == {"porteur.nom", "porteur.nom_naissance", "porteur.prenom",
                                   "porteur.date_naissance"}
     assert "Boyerandot" not in repr(search) and "1980" not in repr(search)
@@ -137,7 +128,7 @@ def test_the_index_follows_withdrawals_merges_and_expiries(world):
 
 def _merge(hub: Hub) -> None:
     [item] = duplicates.list_review_items(hub)["items"]
-    duplicates.decide(hub, item["id"], "same", actor="pnr-livradois-forez", user="usr_test")
+    duplicates.decide(hub, item["id"], "same", actor="pnr-livradois-forez", user="usr_coord")
 
 
 def test_a_query_no_form_offers_is_refused_with_a_french_message(world):

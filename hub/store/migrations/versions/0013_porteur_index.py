@@ -1,5 +1,6 @@
 """The coordination's index of porteurs (filters, sorting, paging and search in the
-database), its search digests, and how far it has followed the changes.
+database), its search digests, and how far it has followed the changes; what the
+monthly meeting decides (referent proposals, parrains, items to discuss).
 
 Revision ID: 0013
 Revises: 0008
@@ -15,6 +16,7 @@ branch_labels = None
 depends_on = None
 
 UTC_TIME = sa.DateTime(timezone=True)
+BIGID = sa.BigInteger().with_variant(sa.Integer, "sqlite")
 # The columns the index follows changes by (hub/store/porteur_index_tables.py).
 _FOLLOWED = [("ix_fiches_updated_at", "fiches", "updated_at"),
              ("ix_fiche_links_unlinked_at", "fiche_links", "unlinked_at"),
@@ -61,9 +63,28 @@ def upgrade() -> None:
     )
     for name, table, column in _FOLLOWED:
         op.create_index(name, table, [column])
+    op.create_table(
+        "meeting_actions",
+        sa.Column("id", BIGID, primary_key=True),
+        sa.Column("porteur_id", sa.String(40), nullable=False),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("member_id", sa.String(50)),
+        sa.Column("parrain", sa.String(200)),
+        sa.Column("note", sa.Text),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("created_by", sa.String(40), nullable=False),
+        sa.Column("created_at", UTC_TIME, nullable=False),
+        sa.Column("answered_at", UTC_TIME),
+        sa.Column("answer_note", sa.Text),
+    )
+    op.create_index("ix_meeting_actions_porteur_id", "meeting_actions", ["porteur_id"])
+    op.create_index("ix_meeting_actions_created_at", "meeting_actions", ["created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_meeting_actions_created_at", "meeting_actions")
+    op.drop_index("ix_meeting_actions_porteur_id", "meeting_actions")
+    op.drop_table("meeting_actions")
     for name, table, _column in _FOLLOWED:
         op.drop_index(name, table)
     op.drop_table("porteur_index_marks")
