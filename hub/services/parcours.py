@@ -63,6 +63,7 @@ class Parcours:
     purpose: str | None = None
     policy_version: str | None = None
     search_terms: set[str] = dataclasses.field(default_factory=set)
+    first_dated: dt.date | None = None
     _stage_at: str = ""
 
     @property
@@ -75,7 +76,12 @@ class Parcours:
 
     @property
     def first_contact(self) -> dt.date:
-        return self.steps[0].date if self.steps else self.first_seen
+        """The first step of support; without one, the earliest date a member put on
+        its fiche; the day the hub first saw the porteur only when neither is known
+        (a hub loaded today must not make every porteur "new this month")."""
+        if self.steps:
+            return self.steps[0].date
+        return self.first_dated or self.first_seen
 
     def stalled(self, today: dt.date, weeks: int) -> bool:
         return self.last_news is None or (today - self.last_news).days >= 7 * weeks
@@ -131,7 +137,10 @@ def _add_fiche(hub: Hub, person: Parcours, member: str, row: Any) -> None:
     for step in document.get("accompagnement", []):
         _add_step(person, step)
     updated = document.get("mis_a_jour_le", "")
-    _note_news(person, _date(updated[:10]))
+    dated = _date(updated[:10])
+    _note_news(person, dated)
+    if dated is not None and (person.first_dated is None or dated < person.first_dated):
+        person.first_dated = dated
     stage = (document.get("projet") or {}).get("stade")
     if stage and updated >= person._stage_at:
         person.stage, person._stage_at = stage, updated

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.store.console_tables import integrity_checks, user_sessions, users
-from hub.store.matching_tables import merge_events
+from hub.store.matching_tables import merge_events, review_items
 from hub.store.sealing import FicheKeys, version_context, with_payload
 from hub.store.tables import fiche_links, fiche_versions, fiches, porteurs
 
@@ -122,6 +122,17 @@ class FicheReads(_Repository):
         """Merges and unmerges (`merge_events`) made in [since, until), oldest first."""
         query = (sa.select(merge_events).where(merge_events.c.at >= since, merge_events.c.at < until)
                  .order_by(merge_events.c.id))
+        return list(self.conn.execute(query))
+
+    def decided_reviews(self, since: dt.datetime, until: dt.datetime) -> list[sa.Row]:
+        """Review items closed otherwise than by a merge ("personnes différentes", doubt)
+        in [since, until), oldest first."""
+        query = (sa.select(review_items.c.id, review_items.c.porteur_id,
+                           review_items.c.candidate_porteur_id, review_items.c.status,
+                           review_items.c.decided_at)
+                 .where(review_items.c.status.in_(("different", "unknown")),
+                        review_items.c.decided_at >= since, review_items.c.decided_at < until)
+                 .order_by(review_items.c.decided_at))
         return list(self.conn.execute(query))
 
     def keys(self) -> list[tuple[str, str]]:

@@ -153,6 +153,19 @@ class PorteurIndex:
         total, without, silent = self.conn.execute(query).one()
         return {"total": int(total), "sans_referent": int(without), "sans_nouvelles": int(silent)}
 
+    def stalled(self, filters: Filters, stalled_before: dt.date,
+                limit: int) -> tuple[list[str], int]:
+        """Porteurs with a referent but no news since `stalled_before` (oldest news
+        first, at most `limit`), and how many there are."""
+        index = porteur_index.c
+        conditions = [*self._conditions(filters), index.has_referent,
+                      sa.or_(index.last_news.is_(None), index.last_news <= stalled_before)]
+        query = (sa.select(index.porteur_id).where(*conditions)
+                 .order_by(index.last_news.asc().nulls_first(), index.porteur_id).limit(limit))
+        total = self.conn.scalar(sa.select(sa.func.count()).select_from(porteur_index)
+                                 .where(*conditions))
+        return [row[0] for row in self.conn.execute(query)], int(total or 0)
+
     def communes(self) -> list[tuple[str, str]]:
         """(INSEE code, name) of the communes of the indexed projects."""
         query = (sa.select(porteur_index.c.commune_insee, sa.func.max(porteur_index.c.commune))

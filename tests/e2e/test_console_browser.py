@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -138,7 +140,7 @@ def test_the_parcours_shows_the_timeline_across_members_with_referent_and_parrai
     shot(browser, "parcours")
 
 
-def test_the_meeting_sheet_lists_new_unassigned_and_stalled_porteurs_and_prints_bare(
+def test_the_meeting_sheet_lists_each_porteur_once_and_prints_landscape_with_notes(
         console, browser):
     sign_in(console, "coord")
     follow(browser, browser.find_element(By.LINK_TEXT, "Réunion mensuelle"))
@@ -146,7 +148,10 @@ def test_the_meeting_sheet_lists_new_unassigned_and_stalled_porteurs_and_prints_
                 for s in browser.find_elements(By.CSS_SELECTOR, "section.sheet")}
     assert "Élodie FAURELLIAT" in sections["Porteurs sans référent (1)"]
     assert "Marc BOYERANDOT" in sections["Porteurs sans nouvelles (1)"]
-    assert "Aucun doublon résolu ce mois-ci." in sections["Doublons résolus (0)"]
+    assert "Élodie" not in sections["Nouveaux porteurs du mois (0)"]
+    assert "Notes" in browser.find_element(By.CSS_SELECTOR, "table.meeting thead").text
+    assert "prt_" not in text(browser)
+    no_violations(browser)
     shot(browser, "reunion")
     browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
     try:
@@ -155,6 +160,12 @@ def test_the_meeting_sheet_lists_new_unassigned_and_stalled_porteurs_and_prints_
     finally:
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "screen"})
     assert hidden == "none"
+    pdf = base64.b64decode(browser.execute_cdp_cmd("Page.printToPDF", {
+        "preferCSSPageSize": True, "printBackground": False})["data"])
+    boxes = [(float(w), float(h)) for w, h in re.findall(
+        rb"/MediaBox \[0 0 ([0-9.]+) ([0-9.]+)\]", pdf)]
+    assert boxes and all(w > h for w, h in boxes)  # A4 landscape
+    assert len(boxes) <= 2  # a small network's sheet, no blank page
 
 
 def test_the_indicators_are_charts_of_counts_without_personal_data(console, browser):
@@ -362,8 +373,9 @@ def test_a_coordinator_resolves_a_duplicate_sees_it_in_the_history_then_unmerges
 
     follow(browser, browser.find_element(By.LINK_TEXT, "Réunion mensuelle"))
     resolved = next(s.text for s in browser.find_elements(By.CSS_SELECTOR, "section.sheet")
-                    if s.text.startswith("Doublons résolus"))
-    assert resolved.startswith("Doublons résolus (2)") and f"Fusion (doublon n° {item_id})" in resolved
+                    if s.text.startswith("Décisions du mois"))
+    assert f"Fusion (doublon n° {item_id}), défaite depuis" in resolved
+    assert "Séparation" in resolved and "Gaëlle CHANTELOUBIÈRE" in resolved
     follow(browser, browser.find_element(By.LINK_TEXT, "Doublons"))
     assert "Aucun doublon en attente" in text(browser)
 
