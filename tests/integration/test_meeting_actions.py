@@ -14,7 +14,6 @@ from hub.api.app import create_app
 from hub.errors import BadRequest, NotFound
 from hub.services import feed, meeting_actions
 from hub.services.auth import Caller
-from tests.console_world import coordination_world
 from tests.factories import Credentials
 
 pytestmark = pytest.mark.integration
@@ -22,11 +21,9 @@ CHAMBER = Caller("chambre-agriculture-63", "", "chambre_agriculture", "accompagn
 
 
 @pytest.fixture
-def world(db_url, tmp_path):
-    built = coordination_world(db_url, tmp_path)
-    with TestClient(create_app(hub=built["hub"])) as client:
-        yield {**built, "client": client}
-    built["hub"].close()
+def world(coordination):
+    with TestClient(create_app(hub=coordination["hub"])) as client:
+        yield {**coordination, "client": client}
 
 
 def answer(world, member: str, proposal: int, body: dict):

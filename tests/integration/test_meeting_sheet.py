@@ -12,17 +12,15 @@ import pytest
 from hub.services import duplicates, ingest, meeting_actions, processing
 from hub.services.auth import Caller
 from hub.services.meeting import meeting_sheet
-from tests.console_world import _fiche, coordination_world
+from tests.console_world import _fiche
 from tests.factories import ALL_PURPOSES, record_consents
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def world(db_url, tmp_path):
-    built = coordination_world(db_url, tmp_path)
-    yield built
-    built["hub"].close()
+def world(coordination):
+    return coordination
 
 
 def sheet(world, month: dt.date | None = None) -> dict:

@@ -14,16 +14,14 @@ from hub.bootstrap import Hub
 from hub.services import consents, duplicates, porteur_index
 from hub.services.auth import Caller
 from hub.services.porteur_search import PorteurQuery, porteurs_to_follow
-from tests.console_world import NAMES, coordination_world
+from tests.console_world import NAMES
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def world(db_url, tmp_path):
-    built = coordination_world(db_url, tmp_path)
-    yield built
-    built["hub"].close()
+def world(coordination):
+    return coordination
 
 
 def names(world, **asked) -> list[str]:
