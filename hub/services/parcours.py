@@ -17,7 +17,6 @@ import orjson
 
 from hub.audit.rows import as_utc
 from hub.bootstrap import Hub
-from hub.domain.search_terms import porteur_terms
 from hub.errors import NotFound
 from hub.services import audit
 from hub.services.deliveries import disclosure_for
@@ -62,7 +61,7 @@ class Parcours:
     fields: set[str] = dataclasses.field(default_factory=set)
     purpose: str | None = None
     policy_version: str | None = None
-    search_terms: set[str] = dataclasses.field(default_factory=set)
+    identities: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     first_dated: dt.date | None = None
     _stage_at: str = ""
 
@@ -156,7 +155,7 @@ def _add_identity(person: Parcours, document: dict[str, Any]) -> None:
     place = projet.get("commune_implantation") or {}
     if person.commune is None and place.get("nom"):
         person.commune, person.commune_code = place["nom"], place.get("code_insee")
-    person.search_terms.update(porteur_terms(porteur))
+    person.identities.append(porteur)
 
 
 def _add_step(person: Parcours, step: dict[str, Any]) -> None:

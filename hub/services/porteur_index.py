@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from hub.bootstrap import Hub
+from hub.domain.search_terms import porteur_terms
 from hub.services.parcours import Parcours, collect
 from hub.services.sessions import console_member
 
@@ -72,7 +73,7 @@ def _rewrite(hub: Hub, uow: Any, porteur_ids: Sequence[str], people: list[Parcou
         porteur_ids, [_row(p, now) for p in people],
         [{"porteur_id": p.porteur_id, "member_id": m} for p in people for m in sorted(p.members)],
         [{"porteur_id": p.porteur_id, "digest": search_digest(hub, t)}
-         for p in people for t in sorted(p.search_terms)])
+         for p in people for t in sorted({t for i in p.identities for t in porteur_terms(i)})])
 
 
 def _row(person: Parcours, now: dt.datetime) -> dict[str, Any]:

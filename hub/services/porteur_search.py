@@ -83,7 +83,7 @@ def porteurs_to_follow(hub: Hub, session: ConsoleSession, query: PorteurQuery,
         pages = max(1, -(-counts["total"] // per_page))
         page = min(max(1, query.page), pages)
         ids = uow.porteur_index.page(filters, query.sort, query.descending, per_page,
-                                     (page - 1) * per_page, stalled_before)
+                                     (page - 1) * per_page)
     found = {p.porteur_id: p for p in collect(hub, session.member, ids)}
     shown = [found[i] for i in ids if i in found and found[i].fiches]
     if terms:

@@ -102,10 +102,7 @@ class PorteurIndex:
         queries.append(sa.select(fiches.c.porteur_id).where(
             sa.tuple_(fiches.c.member_id, fiches.c.fiche_id).in_(consent_fiches)))
         queries.append(sa.select(_erasures.c.porteur_id).where(_erasures.c.requested_at > since))
-        found: set[str] = set()
-        for query in queries:
-            found.update(row[0] for row in self.conn.execute(query) if row[0])
-        return found
+        return {row[0] for row in self.conn.execute(sa.union(*queries)) if row[0]}
 
     def every_porteur(self) -> list[str]:
         query = sa.select(fiches.c.porteur_id).where(fiches.c.porteur_id.is_not(None)).distinct()
@@ -123,18 +120,18 @@ class PorteurIndex:
                 self.conn.execute(sa.insert(table), list(values))
 
     # --- the porteurs page -------------------------------------------------------------
-    def page(self, filters: Filters, sort: str, descending: bool, limit: int, offset: int,
-             stalled_before: dt.date) -> list[str]:
+    def page(self, filters: Filters, sort: str, descending: bool, limit: int,
+             offset: int) -> list[str]:
         """One page of porteur ids. Sort `attention` (the default): without a referent
-        first, then those without news since `stalled_before`, oldest news first."""
+        first, then those with the oldest news (so those without news for weeks come
+        before the others), on the index
+        `ix_porteur_index_attention`."""
         index = porteur_index.c
         if sort in SORTS:
             column = SORTS[sort]
             order = [column.desc().nulls_last() if descending else column.asc().nulls_first()]
-        else:
-            stalled = sa.or_(index.last_news.is_(None), index.last_news <= stalled_before)
-            order = [index.has_referent.asc(), sa.case((stalled, 0), else_=1),
-                     index.last_news.asc().nulls_first()]
+        else:  # the oldest news first is also "without news for weeks" first
+            order = [index.has_referent.asc(), index.last_news.asc().nulls_first()]
         query = (sa.select(index.porteur_id).where(*self._conditions(filters))
                  .order_by(*order, index.porteur_id).limit(limit).offset(offset))
         return [row[0] for row in self.conn.execute(query)]

@@ -44,6 +44,10 @@ porteur_search_keys = sa.Table(
     sa.Column("digest", sa.String(64), primary_key=True, index=True),
 )
 
+# The default order of the porteurs page, and its counts, read from one index.
+sa.Index("ix_porteur_index_attention", porteur_index.c.active, porteur_index.c.has_referent,
+         porteur_index.c.last_news)
+
 # One row (id 1): how far the index has followed each source of change.
 porteur_index_marks = sa.Table(
     "porteur_index_marks",

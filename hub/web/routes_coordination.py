@@ -153,6 +153,28 @@ def indicators(request: Request, session: ConsoleSession = Depends(coordinator))
     return render(request, "indicateurs.html", data=data, by_month=by_month, by_member=by_member)
 
 
+@router.get("/indicateurs.csv")
+def indicators_csv(request: Request, tableau: str = "mois",
+                   session: ConsoleSession = Depends(coordinator)) -> Response:
+    """One table of the indicators for a spreadsheet: UTF-8 with a BOM, `;`-separated,
+    French headers."""
+    if tableau not in ("mois", "membre"):
+        raise BadRequest("Tableau : « mois » ou « membre ».", "Table: mois or membre.")
+    data = network_indicators(hub_of(request), session)
+    first = "Mois" if tableau == "mois" else "Membre"
+    lines = [[first, *INDICATORS.values()]] + [
+        [french_month(row["cle"]) if tableau == "mois" else row["nom"],
+         *[str(row[key]) for key in INDICATORS]]
+        for row in data["par_mois" if tableau == "mois" else "par_membre"]]
+    text = "\ufeff" + "".join(";".join(_cell(c) for c in line) + "\r\n" for line in lines)
+    return Response(text.encode("utf-8"), media_type="text/csv; charset=utf-8", headers={
+        **HEADERS, "Content-Disposition": f'attachment; filename="indicateurs-{tableau}.csv"'})
+
+
+def _cell(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"' if any(c in value for c in ';"\n') else value
+
+
 def _names(request: Request) -> dict[str, str]:
     return {m["id"]: m["nom"] for m in list_members(hub_of(request))}
 

@@ -39,6 +39,8 @@ def upgrade() -> None:
     )
     for column in ("commune_insee", "first_contact", "last_news"):
         op.create_index(f"ix_porteur_index_{column}", "porteur_index", [column])
+    op.create_index("ix_porteur_index_attention", "porteur_index",
+                    ["active", "has_referent", "last_news"])
     op.create_table(
         "porteur_index_members",
         sa.Column("porteur_id", sa.String(40), primary_key=True),
@@ -92,6 +94,7 @@ def downgrade() -> None:
     op.drop_table("porteur_search_keys")
     op.drop_index("ix_porteur_index_members_member_id", "porteur_index_members")
     op.drop_table("porteur_index_members")
+    op.drop_index("ix_porteur_index_attention", "porteur_index")
     for column in ("commune_insee", "first_contact", "last_news"):
         op.drop_index(f"ix_porteur_index_{column}", "porteur_index")
     op.drop_table("porteur_index")
