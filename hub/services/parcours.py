@@ -62,6 +62,8 @@ class Parcours:
     purpose: str | None = None
     policy_version: str | None = None
     identities: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    # Every fiche's own identity block, shared or not (the DPO's lookup only).
+    own_identities: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     first_dated: dt.date | None = None
     _stage_at: str = ""
 
@@ -123,6 +125,7 @@ def log_views(hub: Hub, session: ConsoleSession, shown: Iterable[Parcours]) -> N
 
 def _add_fiche(hub: Hub, person: Parcours, member: str, row: Any) -> None:
     fiche = orjson.loads(row.payload)
+    person.own_identities.append(fiche.get("porteur") or {})
     disclosure = disclosure_for(hub, row.member_id, fiche, member, ROLE, is_referent=False)
     if disclosure is None:
         person.hidden_fiches += 1

@@ -27,6 +27,7 @@ from hub.services.parcours import Parcours, collect
 from hub.services.sessions import console_member
 
 CLOSED_STAGES = frozenset({"installe", "post_creation", "abandonne"})
+COORDINATION, DPO = "coordination", "dpo"
 _BATCH = 500
 
 
@@ -47,7 +48,7 @@ def refresh(hub: Hub) -> int:
     if not touched and not rebuild:
         return 0
     batches = [touched[i:i + _BATCH] for i in range(0, len(touched), _BATCH)]
-    people = [[p for p in collect(hub, member, batch) if p.fiches] for batch in batches]
+    people = [collect(hub, member, batch) for batch in batches]
     try:
         with hub.uow() as uow:
             uow.porteur_index.marks(lock=True)
@@ -61,19 +62,26 @@ def refresh(hub: Hub) -> int:
     return len(touched)
 
 
-def search_digest(hub: Hub, term: str) -> str:
-    """The stored form of one search term."""
+def search_digest(hub: Hub, term: str, scope: str = COORDINATION) -> str:
+    """The stored form of one search term, for the coordination's search (what the
+    projection lets it see) or the DPO's lookup (every fiche's own identity)."""
     key = hmac.new(hub.master_key, b"capactif console search v1", hashlib.sha256).digest()
-    return hmac.new(key, term.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key, f"{scope}|{term}".encode(), hashlib.sha256).hexdigest()
 
 
 def _rewrite(hub: Hub, uow: Any, porteur_ids: Sequence[str], people: list[Parcours],
              now: dt.datetime) -> None:
+    """Index rows of the porteurs the coordination sees; search digests of what it sees
+    (its search) and of every fiche's own identity (the DPO's lookup of a person)."""
+    visible = [p for p in people if p.fiches]
+    digests = {(p.porteur_id, search_digest(hub, t)) for p in visible
+               for t in {t for i in p.identities for t in porteur_terms(i)}}
+    digests |= {(p.porteur_id, search_digest(hub, t, DPO)) for p in people
+                for t in {t for i in p.own_identities for t in porteur_terms(i)}}
     uow.porteur_index.replace(
-        porteur_ids, [_row(p, now) for p in people],
-        [{"porteur_id": p.porteur_id, "member_id": m} for p in people for m in sorted(p.members)],
-        [{"porteur_id": p.porteur_id, "digest": search_digest(hub, t)}
-         for p in people for t in sorted({t for i in p.identities for t in porteur_terms(i)})])
+        porteur_ids, [_row(p, now) for p in visible],
+        [{"porteur_id": p.porteur_id, "member_id": m} for p in visible for m in sorted(p.members)],
+        [{"porteur_id": porteur, "digest": digest} for porteur, digest in sorted(digests)])
 
 
 def _row(person: Parcours, now: dt.datetime) -> dict[str, Any]:

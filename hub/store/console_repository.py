@@ -124,6 +124,10 @@ class FicheReads(_Repository):
                  .order_by(merge_events.c.id))
         return list(self.conn.execute(query))
 
+    def porteur_known(self, porteur_id: str) -> bool:
+        return self.conn.execute(sa.select(porteurs.c.id).where(
+            porteurs.c.id == porteur_id)).first() is not None
+
     def decided_reviews(self, since: dt.datetime, until: dt.datetime) -> list[sa.Row]:
         """Review items closed otherwise than by a merge ("personnes différentes", doubt)
         in [since, until), oldest first."""

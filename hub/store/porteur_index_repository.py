@@ -163,6 +163,25 @@ class PorteurIndex:
                                  .where(*conditions))
         return [row[0] for row in self.conn.execute(query)], int(total or 0)
 
+    def holding_all(self, digests: Sequence[str], limit: int) -> list[str]:
+        """Porteurs holding every one of `digests` (at most `limit`)."""
+        keys = porteur_search_keys.c
+        query = (sa.select(keys.porteur_id).where(keys.digest.in_(list(digests)))
+                 .group_by(keys.porteur_id)
+                 .having(sa.func.count(sa.distinct(keys.digest)) == len(set(digests)))
+                 .order_by(keys.porteur_id).limit(limit))
+        return [row[0] for row in self.conn.execute(query)]
+
+    def fiche_holders(self, porteur_ids: Sequence[str]) -> dict[str, list[str]]:
+        """The members holding a fiche of each porteur."""
+        query = (sa.select(fiches.c.porteur_id, fiches.c.member_id)
+                 .where(fiches.c.porteur_id.in_(list(porteur_ids))).distinct()
+                 .order_by(fiches.c.porteur_id, fiches.c.member_id))
+        found: dict[str, list[str]] = {}
+        for porteur_id, member_id in self.conn.execute(query):
+            found.setdefault(porteur_id, []).append(member_id)
+        return found
+
     def communes(self) -> list[tuple[str, str]]:
         """(INSEE code, name) of the communes of the indexed projects."""
         query = (sa.select(porteur_index.c.commune_insee, sa.func.max(porteur_index.c.commune))

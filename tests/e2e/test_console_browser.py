@@ -203,9 +203,8 @@ def test_a_dpo_reads_the_access_report_verifies_integrity_and_follows_consents(c
     field = browser.find_element(By.ID, "porteur-rapport")
     follow(browser, field, console["porteurs"]["F-INSTALLE"], Keys.ENTER)
     assert "Rapport d'accès aux données d'un porteur" in text(browser)
-    recipients = browser.find_element(By.CSS_SELECTOR, "table tbody").text
+    recipients = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "table tbody")][1]
     assert "CCI du Puy-de-Dôme" in recipients and "porteur.nom" in recipients
-    shot(browser, "rapport")
     follow(browser, browser.find_element(By.LINK_TEXT, "Intégrité"))
     follow(browser, browser.find_element(By.XPATH, "//button[text()='Vérifier maintenant']"))
     assert "Vérification réussie : journal intègre" in text(browser)
@@ -465,3 +464,29 @@ def test_a_coordinator_proposes_a_referent_notes_a_parrain_and_an_item_for_the_m
     assert {e.action for e in hub.audit.search(since=None) if e.actor_user ==
             coordinator_id(console)} >= {"referent_proposal", "meeting_parrain",
                                          "meeting_a_voir", "meeting_item_seen"}
+
+
+def test_a_dpo_goes_from_a_persons_name_to_a_complete_access_report(console, browser):
+    sign_in(console, "dpo")
+    follow(browser, browser.find_element(By.LINK_TEXT, "Trouver une personne"))
+    no_violations(browser)
+    field = browser.find_element(By.ID, "qui")
+    follow(browser, field, "martinelliac SOPHIE", Keys.ENTER)
+    assert browser.current_url.endswith("/console/dpo/personne")  # no name in a URL
+    assert browser.find_element(By.ID, "qui").get_attribute("value") == "martinelliac SOPHIE"
+    assert browser.switch_to.active_element.text == "1 personne(s) trouvée(s)"
+    rows = browser.find_elements(By.CSS_SELECTOR, "table tbody tr")
+    assert len(rows) == 1 and console["porteurs"]["F-INSTALLE"] in rows[0].text
+    assert "Mairie d'Ambert" in rows[0].text
+    no_violations(browser)
+    follow(browser, rows[0].find_element(By.PARTIAL_LINK_TEXT, "Rapport d'accès"))
+    page = text(browser)
+    for expected in ("Sophie Martinelliac", "Sources des données", "Mairie d'Ambert",
+                     "CCI du Puy-de-Dôme", "Durée de conservation", "Vos droits",
+                     "Retirer votre consentement", "CNIL"):
+        assert expected in page, expected
+    no_violations(browser)
+    shot(browser, "rapport")
+    browser.get(console["base"] + "/console/dpo/rapport/prt_inconnu")
+    assert "Aucun porteur n'a l'identifiant" in text(browser)
+    assert "Vos droits" not in text(browser)
