@@ -15,7 +15,7 @@ from hub.services.members import list_members
 from hub.services.sessions import ConsoleSession
 
 DECISIONS = {"same": "Même personne", "different": "Personnes différentes",
-             "unknown": "Je ne sais pas"}
+             "unknown": "À revoir en réunion"}
 LEVELS = {"exact": "identique", "close": "proche", "fuzzy": "approchant",
           "different": "différent", "missing": "absent d'un côté"}
 # The rows of the side-by-side table: (label, path in the fiche, compared field).

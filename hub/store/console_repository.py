@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.store.console_tables import integrity_checks, user_sessions, users
-from hub.store.matching_tables import merge_events, review_items
+from hub.store.matching_tables import match_judgements, merge_events, review_items
 from hub.store.sealing import FicheKeys, version_context, with_payload
 from hub.store.tables import fiche_links, fiche_versions, fiches, porteurs
 
@@ -73,6 +73,33 @@ class IntegrityChecks(_Repository):
     def latest(self) -> sa.Row | None:
         query = sa.select(integrity_checks).order_by(integrity_checks.c.id.desc()).limit(1)
         return self.conn.execute(query).first()
+
+
+class Revisits(_Repository):
+    """Pairs the coordination set aside ("à revoir") or judged different, and their
+    reopening: back in the queue, the "different" judgement forgotten."""
+
+    def decided(self, statuses: tuple[str, ...], limit: int) -> list[sa.Row]:
+        query = (sa.select(review_items.c.id, review_items.c.porteur_id,
+                           review_items.c.candidate_porteur_id, review_items.c.status,
+                           review_items.c.probability, review_items.c.decided_at)
+                 .where(review_items.c.status.in_(statuses))
+                 .order_by(review_items.c.decided_at.desc()).limit(limit))
+        return list(self.conn.execute(query))
+
+    def reopen(self, item_id: int, statuses: tuple[str, ...]) -> sa.Row | None:
+        """Reopen the item when it is in one of `statuses`; the row as it was, or None."""
+        row = self.conn.execute(sa.select(review_items).where(
+            review_items.c.id == item_id, review_items.c.status.in_(statuses))).first()
+        if row is None:
+            return None
+        self.conn.execute(sa.update(review_items).where(review_items.c.id == item_id)
+                          .values(status="open", decided_at=None, decided_by=None))
+        pair = (min(row.fiche_pk, row.candidate_fiche_pk), max(row.fiche_pk, row.candidate_fiche_pk))
+        self.conn.execute(sa.delete(match_judgements).where(
+            match_judgements.c.fiche_a == pair[0], match_judgements.c.fiche_b == pair[1],
+            match_judgements.c.decision == "different"))
+        return row
 
 
 class FicheReads(_Repository):

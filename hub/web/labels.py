@@ -25,7 +25,8 @@ ACTIONS = {"api_read": "lecture API", "porteur_view": "consultation d'un porteur
            "referent_answer": "réponse à une proposition de référent",
            "meeting_parrain": "parrain noté par la coordination",
            "meeting_a_voir": "point à voir en réunion",
-           "meeting_item_seen": "point vu en réunion"}
+           "meeting_item_seen": "point vu en réunion",
+           "review_reopen": "doublon repris"}
 ALERTS = {"volume_porteurs": "Volume inhabituel de porteurs", "hors_horaires": "Hors des heures ouvrées",
           "exports_massifs": "Exports en nombre",
           "authentification_refusee": "Authentifications refusées"}

@@ -79,3 +79,25 @@ def test_decisions_of_the_month_name_the_porteurs_and_include_personnes_differen
     assert [(a.kind, a.parrain) for a in found["decisions"]][:1] == [("parrain", "Louis Perrin")]
     assert [a.id for a in found["a_voir"]] == [kept]
     assert found["noms"][world["porteurs"]["F-ORPHELIN"]] == "Élodie FAURELLIAT"
+
+
+def test_a_pair_set_aside_or_judged_different_can_be_taken_up_again_then_merged(world):
+    from hub.errors import NotFound
+    from hub.services import review_revisits
+
+    hub, session = world["hub"], world["session"]
+    [item] = duplicates.list_review_items(hub)["items"]
+    duplicates.decide(hub, item["id"], "unknown", actor="pnr-livradois-forez", user="usr_coord")
+    assert duplicates.list_review_items(hub)["items"] == []
+    [aside] = review_revisits.revisitable(hub, session)
+    assert aside["statut"] == "unknown" and "Gaëlle CHANTELOUBIÈRE" in aside["noms"]
+    review_revisits.reopen(hub, session, item["id"])
+    duplicates.decide(hub, item["id"], "different", actor="pnr-livradois-forez",
+                      user="usr_coord")
+    review_revisits.reopen(hub, session, item["id"])  # undo "personnes différentes"
+    with pytest.raises(NotFound):
+        review_revisits.reopen(hub, session, item["id"])  # open already
+    decided = duplicates.decide(hub, item["id"], "same", actor="pnr-livradois-forez",
+                                user="usr_coord")
+    assert decided["fusion"] is not None  # the forgotten judgement no longer blocks
+    assert len(hub.audit.search(action="review_reopen")) == 2
