@@ -44,6 +44,7 @@ def environment() -> jinja2.Environment:
                              lstrip_blocks=True)
     env.filters.update(date=french_date, datetime=french_datetime, month=french_month,
                        label=lambda code, table: table.get(code, code) if code else "—",
+                       points=french_points,
                        from_ms=lambda ms: dt.datetime.fromtimestamp(ms / 1000, PARIS))
     return env
 
@@ -68,6 +69,11 @@ def french_datetime(value: dt.datetime | str | None) -> str:
     if value.tzinfo is None:  # the store's times are UTC
         value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
+
+
+def french_points(value: float) -> str:
+    """A signed score with a French decimal comma and a true minus sign: « −2,5 »."""
+    return f"{value:+.1f}".replace(".", ",").replace("-", "−")
 
 
 def french_month(value: dt.date | str) -> str:
