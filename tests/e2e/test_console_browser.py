@@ -499,3 +499,38 @@ def test_a_dpo_goes_from_a_persons_name_to_a_complete_access_report(console, bro
     browser.get(console["base"] + "/console/dpo/rapport/prt_inconnu")
     assert "Aucun porteur n'a l'identifiant" in text(browser)
     assert "Vos droits" not in text(browser)
+
+
+def test_every_page_reflows_at_320_pixels_without_horizontal_scrolling(console, browser):
+    pages = {"coord": ["/console/coordination/porteurs", "/console/coordination/reunion",
+                       "/console/coordination/doublons", "/console/coordination/fusions",
+                       "/console/coordination/indicateurs",
+                       f"/console/coordination/porteurs/{console['porteurs']['F-INSTALLE']}"],
+             "dpo": ["/console/dpo/personne", "/console/dpo/journal", "/console/dpo/alertes",
+                     "/console/dpo/consentements", "/console/dpo/integrite"]}
+    overflowing = []
+    for login, paths in pages.items():
+        browser.delete_all_cookies()
+        sign_in(console, login)
+        browser.set_window_size(320, 900)
+        try:
+            for path in paths:
+                browser.get(console["base"] + path)
+                wide = browser.execute_script(
+                    "return [document.documentElement.scrollWidth, window.innerWidth,"
+                    " Math.max(...[...document.querySelectorAll('.top a, .top button')]"
+                    ".map(function (e) { return e.getBoundingClientRect().right; }))]")
+                if wide[0] > wide[1] or wide[2] > wide[1]:
+                    overflowing.append((path, wide))
+        finally:
+            browser.set_window_size(1280, 900)
+    assert not overflowing
+
+
+def test_repeated_buttons_each_name_their_account_or_fiche(console, browser):
+    sign_in(console, "admin")
+    names = browser.execute_script(
+        "return [...document.querySelectorAll('main button')].map(function (b) {"
+        " return b.getAttribute('aria-label') || b.textContent.trim(); })")
+    repeated = [n for n in names if names.count(n) > 1]
+    assert names and not repeated, repeated
