@@ -488,6 +488,7 @@ def test_a_dpo_goes_from_a_persons_name_to_a_complete_access_report(console, bro
     assert len(rows) == 1 and console["porteurs"]["F-INSTALLE"] in rows[0].text
     assert "Mairie d'Ambert" in rows[0].text
     no_violations(browser)
+    shot(browser, "personne")
     follow(browser, rows[0].find_element(By.PARTIAL_LINK_TEXT, "Rapport d'accès"))
     page = text(browser)
     for expected in ("Sophie Martinelliac", "Sources des données", "Mairie d'Ambert",
