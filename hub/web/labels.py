@@ -12,7 +12,7 @@ STEPS = {"accueil": "Premier accueil", "diagnostic": "Diagnostic", "orientation"
 ACTIONS = {"api_read": "lecture API", "porteur_view": "consultation d'un porteur",
            "feed_pull": "lecture du flux", "webhook_delivery": "livraison webhook",
            "export": "export", "search": "recherche", "console_view": "page de la console",
-           "merge": "fusion", "unmerge": "défusion", "consent_change": "consentement",
+           "merge": "fusion", "unmerge": "séparation", "consent_change": "consentement",
            "erasure": "effacement", "login": "connexion", "audit_view": "consultation du journal",
            "audit_export": "export du journal", "fiche_push": "envoi de fiches",
            "review_decision": "décision sur un doublon", "audit_archive": "archivage du journal",

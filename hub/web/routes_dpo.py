@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from hub.audit.events import ACTIONS
 from hub.errors import BadRequest
+from hub.services import accounts
 from hub.services import dpo_console as dpo
 from hub.services.dpo_lookup import find_person
 from hub.services.dpo_report import person_and_sources
@@ -142,7 +143,8 @@ def export_csv(request: Request, _form: dict[str, str] = Depends(checked_form),
 def _log_page(request: Request, form: dict[str, str], found: list | None) -> Response:
     members = list_members(hub_of(request))
     return render(request, "journal.html", form=form, found=found, members=members,
-                  actions=sorted(ACTIONS))
+                  actions=sorted(ACTIONS), members_by_id={m["id"]: m["nom"] for m in members},
+                  logins={u["id"]: u["login"] for u in accounts.list_users(hub_of(request))})
 
 
 def _opaque(text: str) -> str:

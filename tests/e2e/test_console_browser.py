@@ -190,9 +190,12 @@ def test_a_dpo_searches_the_access_log_and_finds_the_coordinators_views(console,
     browser.find_element(By.ID, "action").send_keys("page de la console")
     follow(browser, browser.find_element(By.CSS_SELECTOR, "form.grid button"))
     rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "table.log tbody tr")]
-    coordinator = next(u["id"] for u in accounts.list_users(console["hub"]) if u["login"] == "coord")
     assert rows and all("page de la console" in r for r in rows)
-    assert any(coordinator in r and "porteur.nom" in r for r in rows)
+    cells = [[td.text for td in r.find_elements(By.TAG_NAME, "td")]
+             for r in browser.find_elements(By.CSS_SELECTOR, "table.log tbody tr")]
+    assert any(c[3] == "coord" and "porteur.nom" in " ".join(c) for c in cells)  # a login
+    assert "usr_" not in text(browser)
+    assert any(c[2] == "Parc naturel régional Livradois-Forez" for c in cells)  # a name
     assert "Boyerandot" not in browser.page_source and "Marc" not in text(browser)
     shot(browser, "journal")
 
