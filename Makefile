@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test lint bench install clean browser screenshots
+.PHONY: demo test lint bench install clean browser screenshots axe
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,11 +30,24 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	    --no-install-recommends chromium chromium-driver; }
 
-test: lint browser
+# axe-core (the accessibility engine the browser tests run on every console page),
+# from the npm registry at a pinned version, checked against its published integrity.
+AXE_VERSION := 4.14.1
+AXE_INTEGRITY := sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==
+AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js
+
+$(AXE):
+	@command -v npm >/dev/null || { echo "npm is needed to install axe-core (apt-get install npm)"; exit 1; }
+	test "$$(npm view axe-core@$(AXE_VERSION) dist.integrity)" = "$(AXE_INTEGRITY)"
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/axe axe-core@$(AXE_VERSION)
+
+axe: $(AXE)
+
+test: lint browser axe
 	$(BIN)/pytest
 
 # Screenshots of the console's main pages for the README (made by the browser tests).
-screenshots: $(STAMP) browser
+screenshots: $(STAMP) browser axe
 	CAPACTIF_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/e2e/test_console_browser.py -k sqlite
 
 bench: $(STAMP)

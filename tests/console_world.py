@@ -129,3 +129,20 @@ def _fiche(today: dt.date, owner: str, fiche_id: str, first: str, last: str, pro
     if stage == "installe":
         fiche["financement"] = {"besoin_total": 40000, "apport": 6000, "pret_honneur": 8000}
     return fiche
+
+
+def coordination_world(database_url: str, folder: Path) -> dict[str, Any]:
+    """A hub on `database_url` with this world built, a settable clock, and a console
+    session of the coordination (account `usr_coord`); close `hub` when done."""
+    from hub.config import Settings
+    from hub.services.publisher import RecordingPublisher
+    from hub.services.sessions import ConsoleSession
+    from tests.factories import Clock
+
+    clock = Clock()
+    settings = Settings(data_dir=folder / "data", database_url=database_url)
+    hub = Hub.from_settings(settings, publisher=RecordingPublisher(), clock=clock)
+    built = build_world(hub, folder)
+    session = ConsoleSession("usr_coord", "coord", "coordinator", "pnr-livradois-forez", "x",
+                             clock() + dt.timedelta(hours=1))
+    return {"hub": hub, "clock": clock, "session": session, "folder": folder, **built}

@@ -17,6 +17,7 @@ from hub.api import (
     routes_fiches,
     routes_keys,
     routes_ops,
+    routes_proposals,
     routes_schemas,
     source_limits,
 )
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     app.include_router(routes_duplicates.router)
     routes_ops.install(app)
     app.add_middleware(source_limits.SourceLimitMiddleware, limits=hub.rate_limits)
+    app.include_router(routes_proposals.router)
     app.mount("/console", create_console(hub))
 
     @app.get("/healthz", tags=["ops"], responses=openapi.answer(Health))

@@ -27,6 +27,8 @@ ACTIONS = frozenset(
         "audit_view", "audit_export", "fiche_push", "review_decision", "audit_archive",
         "audit_alert", "account_create", "account_role", "account_password",
         "account_disable", "account_enable", "account_unlock",
+        "referent_proposal", "referent_answer", "meeting_parrain", "meeting_a_voir",
+        "meeting_item_seen", "review_reopen",
     }
 )
 OUTCOMES = frozenset({"allowed", "denied", "error"})

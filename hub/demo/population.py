@@ -64,7 +64,7 @@ class Population:
         need = self.random.randint(8, 120) * 1000
         start = dt.datetime(2026, 11, 1, 9, tzinfo=dt.UTC)
         when = start + dt.timedelta(minutes=self.random.randint(0, 30000))
-        return {
+        fiche = {
             "fiche_id": fiche_id,
             "membre": member,
             "version": version,
@@ -84,6 +84,7 @@ class Population:
             "financement": {"besoin_total": need, "apport": need // 5},
             "consentement": {"reference": f"CST-{member}-{fiche_id}"},
         }
+        return _with_honour_loan(fiche, when) if member.startswith("pfil-") else fiche
 
     def invalid_fiche(self, member: str, fiche_id: str) -> tuple[dict[str, Any], str]:
         """A fiche with one realistic mistake, and what the mistake is."""
@@ -100,6 +101,16 @@ class Population:
         else:
             fiche["porteur"]["date_naissance"] = "31/02/1990"
         return fiche, mistake
+
+
+def _with_honour_loan(fiche: dict[str, Any], when: dt.datetime) -> dict[str, Any]:
+    """A PFIL's porteur at the financing stage or beyond got an honour loan: the amount
+    on the fiche and a `financement` step by the PFIL (what the indicators count)."""
+    if fiche["projet"]["stade"] in ("financement", "installe", "post_creation"):
+        fiche["financement"]["pret_honneur"] = fiche["financement"]["besoin_total"] // 4
+        fiche["accompagnement"].append({"structure": fiche["membre"], "type": "financement",
+                                        "date": when.date().isoformat()})
+    return fiche
 
 
 def retyped(porteur: dict[str, Any]) -> dict[str, Any]:

@@ -71,7 +71,8 @@ def disclosure_for(hub: Hub, owner: str, fiche: Mapping[str, Any], member: str, 
     return None
 
 
-NOTICE_EVENTS = frozenset({"withdrawn", "erased", "merged", "unmerged"})
+NOTICE_EVENTS = frozenset({"withdrawn", "erased", "merged", "unmerged",
+                           "referent_propose"})
 
 
 def still_covered(hub: Hub, delivery: Any, source: Any, member_id: str, role: str) -> Any:

@@ -15,7 +15,7 @@ from hub.services.members import list_members
 from hub.services.sessions import ConsoleSession
 
 DECISIONS = {"same": "Même personne", "different": "Personnes différentes",
-             "unknown": "Je ne sais pas"}
+             "unknown": "À revoir en réunion"}
 LEVELS = {"exact": "identique", "close": "proche", "fuzzy": "approchant",
           "different": "différent", "missing": "absent d'un côté"}
 # The rows of the side-by-side table: (label, path in the fiche, compared field).
@@ -33,6 +33,7 @@ ROWS = (
     ("Étape du projet", "projet.stade", None),
     ("Commune d'implantation", "projet.commune_implantation.nom", None),
 )
+_STRONG = ("date_naissance", "courriel", "telephone", "adresse")
 FIELD_LABELS = {"prenom": "Prénom", "nom": "Nom", "date_naissance": "Date de naissance",
                 "courriel": "Courriel", "telephone": "Téléphone", "adresse": "Adresse"}
 
@@ -63,7 +64,26 @@ def review_item(hub: Hub, session: ConsoleSession, item_id: int) -> dict[str, An
             "cotes": [_summary(side, names) for side in item["cotes"]],
             "lignes": [r for r in rows if r["gauche"] or r["droite"]],
             "etapes": [_steps(side["fiche"], names) for side in item["cotes"]],
-            "cascade": waterfall(item["explication"])}
+            "cascade": waterfall(item["explication"]),
+            "attente": waiting_reason(item["explication"])}
+
+
+def waiting_reason(explanation: dict[str, Any]) -> str:
+    """Why the hub left this pair to the coordination, in the words of its rules
+    (`hub.domain.matching.decision`): a decisive field differs, too little agrees, or
+    the probability is below the automatic threshold."""
+    levels = {t["champ"]: t["niveau"] for t in explanation["champs"]}
+    vetoes = [FIELD_LABELS[f].lower() for f in ("prenom", "date_naissance")
+              if levels.get(f) == "different"]
+    if vetoes:
+        return (f"Un champ décisif diffère ({', '.join(vetoes)}) : le hub ne réunit jamais "
+                "seul deux fiches dans ce cas (des jumeaux, des homonymes d'une même famille).")
+    agreeing = [f for f, level in levels.items() if level in ("exact", "close")]
+    if not any(f in _STRONG for f in agreeing) or len(agreeing) < 2:
+        return ("Trop peu d'éléments concordent : pour réunir seul deux fiches, le hub veut au "
+                "moins deux champs concordants, dont la date de naissance, le courriel, le "
+                "téléphone ou l'adresse.")
+    return "La probabilité reste sous le seuil au-delà duquel le hub réunit seul deux fiches."
 
 
 def waterfall(explanation: dict[str, Any]) -> dict[str, Any]:
@@ -125,8 +145,9 @@ def _row(label: str, path: str, term: dict[str, Any] | None, left: dict[str, Any
     values = [_at(left, path), _at(right, path)]
     state = ("absent" if not all(values) else
              "identique" if values[0] == values[1] else "different")
+    spelled = term is not None and term["niveau"] in ("exact", "close", "fuzzy")
     return {"libelle": label, "chemin": path, "gauche": values[0], "droite": values[1],
-            "etat": state,
+            "etat": state, "ecart": "≈ écrit autrement" if spelled else "≠ différent",
             "niveau": LEVELS.get(term["niveau"], term["niveau"]) if term else None,
             "poids": term["poids"] if term else None}
 

@@ -59,7 +59,7 @@ def network_indicators(hub: Hub, session: ConsoleSession) -> dict[str, Any]:
             bool(porteurs[row.porteur_id].flags["avec_referent"]) or named
     audit.record(hub, [audit.event(hub, "console_view", session.member, user=session.user_id,
                                    purpose=PURPOSE, policy_version=hub.policy.current.version)])
-    return {"par_mois": _table(porteurs, lambda p: [p.first_contact]),
+    return {"par_mois": _every_month(_table(porteurs, lambda p: [p.first_contact])),
             "par_membre": _by_member(porteurs, members),
             "totaux": _totals(porteurs.values()), "indicateurs": INDICATORS, "unites": UNITS,
             "hors_statistiques": len(left_out - set(porteurs))}
@@ -94,6 +94,23 @@ def _table(porteurs: dict[str, _Porteur], keys: Any) -> list[dict[str, Any]]:
             counts[key].update(name for name, on in porteur.flags.items() if on)
     return [{"cle": key, **{name: counts[key][name] for name in INDICATORS}}
             for key in sorted(counts)]
+
+
+def _every_month(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The monthly rows with the months between them that have no porteur (zeros), so
+    that a chart's axis keeps time regular."""
+    found = {row["cle"]: row for row in rows}
+    months = sorted(key for key in found if len(key) == 7 and key[4] == "-" and
+                    key[:4].isdigit() and key[5:].isdigit() and key != "9999-99")
+    if not months:
+        return rows
+    year, month = int(months[0][:4]), int(months[0][5:])
+    every = []
+    while f"{year:04d}-{month:02d}" <= months[-1]:
+        key = f"{year:04d}-{month:02d}"
+        every.append(found.get(key) or {"cle": key, **dict.fromkeys(INDICATORS, 0)})
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return every + [row for key, row in found.items() if key not in months]
 
 
 def _by_member(porteurs: dict[str, _Porteur],

@@ -2,15 +2,15 @@
 referent, parrain, stage), built only from what the projection lets the console's
 member see as role `coordination`, and logged as a console view per porteur shown.
 
-The porteurs the network says it loses are listed first: without a referent, then
-without news for `HUB_CONSOLE_STALLED_WEEKS` weeks.
+The list of porteurs (search, filters, sorting, pages) runs on the coordination's
+index: `hub.services.porteur_search`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -52,6 +52,7 @@ class Parcours:
     projects: list[str] = dataclasses.field(default_factory=list)
     stage: str | None = None
     commune: str | None = None
+    commune_code: str | None = None
     members: set[str] = dataclasses.field(default_factory=set)
     steps: list[Step] = dataclasses.field(default_factory=list)
     last_news: dt.date | None = None
@@ -60,6 +61,10 @@ class Parcours:
     fields: set[str] = dataclasses.field(default_factory=set)
     purpose: str | None = None
     policy_version: str | None = None
+    identities: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    # Every fiche's own identity block, shared or not (the DPO's lookup only).
+    own_identities: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    first_dated: dt.date | None = None
     _stage_at: str = ""
 
     @property
@@ -72,26 +77,15 @@ class Parcours:
 
     @property
     def first_contact(self) -> dt.date:
-        return self.steps[0].date if self.steps else self.first_seen
+        """The first step of support; without one, the earliest date a member put on
+        its fiche; the day the hub first saw the porteur only when neither is known
+        (a hub loaded today must not make every porteur "new this month")."""
+        if self.steps:
+            return self.steps[0].date
+        return self.first_dated or self.first_seen
 
     def stalled(self, today: dt.date, weeks: int) -> bool:
         return self.last_news is None or (today - self.last_news).days >= 7 * weeks
-
-
-def porteurs_to_follow(hub: Hub, session: ConsoleSession, *, page: int = 1,
-                       per_page: int = 50) -> dict[str, Any]:
-    """Every porteur the coordination may see, those needing attention first."""
-    today, weeks = hub.clock().date(), hub.settings.console_stalled_weeks
-    everyone = [p for p in collect(hub, session.member) if p.fiches]
-    everyone.sort(key=lambda p: (_attention(p, today, weeks), p.last_news or dt.date.min))
-    pages = max(1, -(-len(everyone) // per_page))
-    page = min(max(1, page), pages)
-    shown = everyone[(page - 1) * per_page:page * per_page]
-    log_views(hub, session, shown)
-    return {"porteurs": shown, "page": page, "pages": pages, "total": len(everyone),
-            "sans_referent": sum(1 for p in everyone if p.referent is None),
-            "sans_nouvelles": sum(1 for p in everyone if p.referent and p.stalled(today, weeks)),
-            "today": today, "weeks": weeks}
 
 
 def parcours_of(hub: Hub, session: ConsoleSession, porteur_id: str) -> Parcours:
@@ -103,10 +97,12 @@ def parcours_of(hub: Hub, session: ConsoleSession, porteur_id: str) -> Parcours:
     return found[0]
 
 
-def collect(hub: Hub, member: str, porteur_id: str | None = None) -> list[Parcours]:
-    """Parcours of every porteur (or of one), from the current version of each fiche."""
+def collect(hub: Hub, member: str,
+            porteur_ids: str | Sequence[str] | None = None) -> list[Parcours]:
+    """Parcours of every porteur (or of those of `porteur_ids`), from the current
+    version of each fiche."""
     with hub.uow() as uow:
-        rows = uow.fiche_reads.current(porteur_id)
+        rows = uow.fiche_reads.current(porteur_ids)
     hub.consents.prefetch((row.member_id, row.fiche_id) for row in rows)
     found: dict[str, Parcours] = {}
     for row in rows:
@@ -127,14 +123,9 @@ def log_views(hub: Hub, session: ConsoleSession, shown: Iterable[Parcours]) -> N
         for p in shown if p.fiches])
 
 
-def _attention(person: Parcours, today: dt.date, weeks: int) -> int:
-    if person.referent is None:
-        return 0
-    return 1 if person.stalled(today, weeks) else 2
-
-
 def _add_fiche(hub: Hub, person: Parcours, member: str, row: Any) -> None:
     fiche = orjson.loads(row.payload)
+    person.own_identities.append(fiche.get("porteur") or {})
     disclosure = disclosure_for(hub, row.member_id, fiche, member, ROLE, is_referent=False)
     if disclosure is None:
         person.hidden_fiches += 1
@@ -148,7 +139,10 @@ def _add_fiche(hub: Hub, person: Parcours, member: str, row: Any) -> None:
     for step in document.get("accompagnement", []):
         _add_step(person, step)
     updated = document.get("mis_a_jour_le", "")
-    _note_news(person, _date(updated[:10]))
+    dated = _date(updated[:10])
+    _note_news(person, dated)
+    if dated is not None and (person.first_dated is None or dated < person.first_dated):
+        person.first_dated = dated
     stage = (document.get("projet") or {}).get("stade")
     if stage and updated >= person._stage_at:
         person.stage, person._stage_at = stage, updated
@@ -161,7 +155,10 @@ def _add_identity(person: Parcours, document: dict[str, Any]) -> None:
     title = projet.get("intitule")
     if title and title not in person.projects:
         person.projects.append(title)
-    person.commune = person.commune or (projet.get("commune_implantation") or {}).get("nom")
+    place = projet.get("commune_implantation") or {}
+    if person.commune is None and place.get("nom"):
+        person.commune, person.commune_code = place["nom"], place.get("code_insee")
+    person.identities.append(porteur)
 
 
 def _add_step(person: Parcours, step: dict[str, Any]) -> None:

@@ -5,12 +5,13 @@ work's connection (`Users(uow.connection)`)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from hub.store.console_tables import integrity_checks, user_sessions, users
-from hub.store.matching_tables import merge_events
+from hub.store.matching_tables import match_judgements, merge_events, review_items
 from hub.store.sealing import FicheKeys, version_context, with_payload
 from hub.store.tables import fiche_links, fiche_versions, fiches, porteurs
 
@@ -74,6 +75,33 @@ class IntegrityChecks(_Repository):
         return self.conn.execute(query).first()
 
 
+class Revisits(_Repository):
+    """Pairs the coordination set aside ("à revoir") or judged different, and their
+    reopening: back in the queue, the "different" judgement forgotten."""
+
+    def decided(self, statuses: tuple[str, ...], limit: int) -> list[sa.Row]:
+        query = (sa.select(review_items.c.id, review_items.c.porteur_id,
+                           review_items.c.candidate_porteur_id, review_items.c.status,
+                           review_items.c.probability, review_items.c.decided_at)
+                 .where(review_items.c.status.in_(statuses))
+                 .order_by(review_items.c.decided_at.desc()).limit(limit))
+        return list(self.conn.execute(query))
+
+    def reopen(self, item_id: int, statuses: tuple[str, ...]) -> sa.Row | None:
+        """Reopen the item when it is in one of `statuses`; the row as it was, or None."""
+        row = self.conn.execute(sa.select(review_items).where(
+            review_items.c.id == item_id, review_items.c.status.in_(statuses))).first()
+        if row is None:
+            return None
+        self.conn.execute(sa.update(review_items).where(review_items.c.id == item_id)
+                          .values(status="open", decided_at=None, decided_by=None))
+        pair = (min(row.fiche_pk, row.candidate_fiche_pk), max(row.fiche_pk, row.candidate_fiche_pk))
+        self.conn.execute(sa.delete(match_judgements).where(
+            match_judgements.c.fiche_a == pair[0], match_judgements.c.fiche_b == pair[1],
+            match_judgements.c.decision == "different"))
+        return row
+
+
 class FicheReads(_Repository):
     """Fiches as the console reads them; payloads opened with each fiche's data key."""
 
@@ -81,9 +109,10 @@ class FicheReads(_Repository):
         super().__init__(connection)
         self._keys = keys
 
-    def current(self, porteur_id: str | None = None) -> list[Any]:
-        """Every processed fiche's current version with its porteur (one porteur's only,
-        with `porteur_id`), oldest porteur first; erased fiches are left out."""
+    def current(self, porteur_ids: str | Sequence[str] | None = None) -> list[Any]:
+        """Every processed fiche's current version with its porteur (only those of
+        `porteur_ids`, one id or several), oldest porteur first; erased fiches are
+        left out."""
         query = (
             sa.select(fiches.c.id, fiches.c.current_version, fiches.c.member_id,
                       fiches.c.fiche_id, fiches.c.porteur_id,
@@ -94,8 +123,10 @@ class FicheReads(_Repository):
                                           fiche_versions.c.version == fiches.c.current_version))
             .order_by(porteurs.c.created_at, fiches.c.porteur_id, fiches.c.id)
         )
-        if porteur_id is not None:
-            query = query.where(fiches.c.porteur_id == porteur_id)
+        if isinstance(porteur_ids, str):
+            query = query.where(fiches.c.porteur_id == porteur_ids)
+        elif porteur_ids is not None:
+            query = query.where(fiches.c.porteur_id.in_(list(porteur_ids)))
         rows = list(self.conn.execute(query))
         self._keys.load(row.id for row in rows)
         opened = [with_payload(row, self._keys.open(
@@ -118,6 +149,21 @@ class FicheReads(_Repository):
         """Merges and unmerges (`merge_events`) made in [since, until), oldest first."""
         query = (sa.select(merge_events).where(merge_events.c.at >= since, merge_events.c.at < until)
                  .order_by(merge_events.c.id))
+        return list(self.conn.execute(query))
+
+    def porteur_known(self, porteur_id: str) -> bool:
+        return self.conn.execute(sa.select(porteurs.c.id).where(
+            porteurs.c.id == porteur_id)).first() is not None
+
+    def decided_reviews(self, since: dt.datetime, until: dt.datetime) -> list[sa.Row]:
+        """Review items closed otherwise than by a merge ("personnes différentes", doubt)
+        in [since, until), oldest first."""
+        query = (sa.select(review_items.c.id, review_items.c.porteur_id,
+                           review_items.c.candidate_porteur_id, review_items.c.status,
+                           review_items.c.decided_at)
+                 .where(review_items.c.status.in_(("different", "unknown")),
+                        review_items.c.decided_at >= since, review_items.c.decided_at < until)
+                 .order_by(review_items.c.decided_at))
         return list(self.conn.execute(query))
 
     def keys(self) -> list[tuple[str, str]]:

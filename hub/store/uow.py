@@ -18,6 +18,8 @@ from hub.store.console_repository import FicheReads
 from hub.store.delivery_repository import Deliveries
 from hub.store.erasure_repository import Erasures, Markers
 from hub.store.matching_repository import Matching
+from hub.store.meeting_repository import MeetingActions
+from hub.store.porteur_index_repository import PorteurIndex
 from hub.store.sealing import FicheKeys
 
 
@@ -48,6 +50,8 @@ class UnitOfWork:
         self.markers = Markers(conn)
         self.matching = Matching(conn, self.keys, self._store_keys.digest_key)
         self.fiche_reads = FicheReads(conn, self.keys)
+        self.porteur_index = PorteurIndex(conn)
+        self.meeting = MeetingActions(conn)
         self.dialect = conn.dialect.name
         return self
 

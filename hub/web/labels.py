@@ -12,7 +12,7 @@ STEPS = {"accueil": "Premier accueil", "diagnostic": "Diagnostic", "orientation"
 ACTIONS = {"api_read": "lecture API", "porteur_view": "consultation d'un porteur",
            "feed_pull": "lecture du flux", "webhook_delivery": "livraison webhook",
            "export": "export", "search": "recherche", "console_view": "page de la console",
-           "merge": "fusion", "unmerge": "défusion", "consent_change": "consentement",
+           "merge": "fusion", "unmerge": "séparation", "consent_change": "consentement",
            "erasure": "effacement", "login": "connexion", "audit_view": "consultation du journal",
            "audit_export": "export du journal", "fiche_push": "envoi de fiches",
            "review_decision": "décision sur un doublon", "audit_archive": "archivage du journal",
@@ -20,7 +20,13 @@ ACTIONS = {"api_read": "lecture API", "porteur_view": "consultation d'un porteur
            "account_role": "changement de rôle d'un compte",
            "account_password": "nouveau mot de passe d'un compte",
            "account_disable": "désactivation de compte", "account_enable": "réactivation de compte",
-           "account_unlock": "déblocage de compte"}
+           "account_unlock": "déblocage de compte",
+           "referent_proposal": "proposition d'une structure référente",
+           "referent_answer": "réponse à une proposition de référent",
+           "meeting_parrain": "parrain noté par la coordination",
+           "meeting_a_voir": "point à voir en réunion",
+           "meeting_item_seen": "point vu en réunion",
+           "review_reopen": "doublon repris"}
 ALERTS = {"volume_porteurs": "Volume inhabituel de porteurs", "hors_horaires": "Hors des heures ouvrées",
           "exports_massifs": "Exports en nombre",
           "authentification_refusee": "Authentifications refusées"}

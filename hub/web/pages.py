@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import zoneinfo
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from hub.web import labels
 from hub.web.security import PREFIX
 
+PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 HEADERS = {
     "Cache-Control": "no-store",
@@ -42,24 +44,36 @@ def environment() -> jinja2.Environment:
                              lstrip_blocks=True)
     env.filters.update(date=french_date, datetime=french_datetime, month=french_month,
                        label=lambda code, table: table.get(code, code) if code else "—",
-                       from_ms=lambda ms: dt.datetime.fromtimestamp(ms / 1000, dt.UTC))
+                       points=french_points,
+                       from_ms=lambda ms: dt.datetime.fromtimestamp(ms / 1000, PARIS))
     return env
 
 
 def french_date(value: dt.date | dt.datetime | str | None) -> str:
+    """JJ/MM/AAAA; an instant is dated in Paris (23:30 UTC on 31/12 is 01/01 there)."""
     if not value:
         return "—"
     if isinstance(value, str):
         value = dt.date.fromisoformat(value[:10])
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        value = value.astimezone(PARIS)
     return value.strftime("%d/%m/%Y")
 
 
 def french_datetime(value: dt.datetime | str | None) -> str:
+    """JJ/MM/AAAA HH:MM in Paris time (summer and winter), the time the network lives in."""
     if not value:
         return "—"
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return value.astimezone(dt.UTC).strftime("%d/%m/%Y %H:%M UTC")
+    if value.tzinfo is None:  # the store's times are UTC
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
+
+
+def french_points(value: float) -> str:
+    """A signed score with a French decimal comma and a true minus sign: « −2,5 »."""
+    return f"{value:+.1f}".replace(".", ",").replace("-", "−")
 
 
 def french_month(value: dt.date | str) -> str:

@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from hub.errors import BadRequest
+from hub.services import accounts, meeting_actions
 from hub.services.indicators import INDICATORS, network_indicators
 from hub.services.meeting import meeting_sheet
 from hub.services.members import list_members
-from hub.services.parcours import STAGES, parcours_of, porteurs_to_follow
+from hub.services.parcours import STAGES, parcours_of
+from hub.services.porteur_search import PorteurQuery, porteurs_to_follow, territories
 from hub.services.sessions import ConsoleSession
 from hub.web import charts
-from hub.web.pages import french_month, render
-from hub.web.security import hub_of, role
+from hub.web.pages import HEADERS, french_month, render
+from hub.web.security import PREFIX, checked_form, hub_of, role
 
 router = APIRouter(prefix="/coordination")
 coordinator = role("coordinator")
@@ -26,11 +29,57 @@ _OPAQUE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 @router.get("/porteurs")
-def porteurs(request: Request, page: int = 1,
-             session: ConsoleSession = Depends(coordinator)) -> Response:
+def porteurs(request: Request, session: ConsoleSession = Depends(coordinator)) -> Response:
+    """Filters only: a search (personal data) is never put in a URL, it is POSTed."""
+    params = {k: v for k, v in request.query_params.items() if k != "q"}
+    return _porteurs_page(request, session, _porteur_query(params))
+
+
+@router.post("/porteurs")
+def search_porteurs(request: Request, form: dict[str, str] = Depends(checked_form),
+                    session: ConsoleSession = Depends(coordinator)) -> Response:
+    sort, _, order = form.get("trier", "").partition(":")
+    params = {**form, **({"tri": sort, "ordre": order} if sort else {}),
+              "page": form.get("aller", "1")}
+    return _porteurs_page(request, session, _porteur_query(params))
+
+
+def _porteurs_page(request: Request, session: ConsoleSession, query: PorteurQuery) -> Response:
     hub = hub_of(request)
-    return render(request, "porteurs.html", view=porteurs_to_follow(hub, session, page=page),
-                  members=_names(request))
+    return render(request, "porteurs.html", view=porteurs_to_follow(hub, session, query),
+                  query=query, members=_names(request), territories=territories(hub),
+                  stages=STAGES, sorts=SORT_LABELS)
+
+
+SORT_LABELS = {"attention": "à suivre en premier", "premier_contact": "premier contact",
+               "nouvelles": "dernières nouvelles", "etape": "étape", "commune": "commune",
+               "referent": "référent", "parrain": "parrain"}
+
+
+def _porteur_query(params: Any) -> PorteurQuery:
+    text = (params.get("q") or "").strip()[:200]
+    return PorteurQuery(
+        text=text, member=params.get("membre", ""), territory=params.get("territoire", ""),
+        stage=params.get("etape", ""), projects=params.get("projets") or "en_cours",
+        since=_day(params.get("du", ""), "du"), until=_day(params.get("au", ""), "au"),
+        without_referent=params.get("sans_referent") == "1",
+        without_parrain=params.get("sans_parrain") == "1",
+        sort=params.get("tri") or "attention", descending=params.get("ordre") == "desc",
+        page=_page(params.get("page", "1")))
+
+
+def _day(text: str, name: str) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise BadRequest(f"Période, champ « {name} » : date attendue au format JJ/MM/AAAA.",
+                         f"Malformed date in {name}.") from None
+
+
+def _page(text: str) -> int:
+    return int(text) if text.isdigit() and len(text) < 7 else 1
 
 
 @router.get("/porteurs/{porteur_id}")
@@ -40,9 +89,42 @@ def parcours(porteur_id: str, request: Request,
         raise BadRequest("Identifiant de porteur mal formé.", "Malformed porteur id.")
     hub = hub_of(request)
     person = parcours_of(hub, session, porteur_id)
+    every = list_members(hub)
     return render(request, "parcours.html", person=person, members=_names(request),
                   stages=STAGES[:-1], today=hub.clock().date(),
-                  weeks=hub.settings.console_stalled_weeks)
+                  weeks=hub.settings.console_stalled_weeks,
+                  actions=meeting_actions.actions_of(hub, porteur_id),
+                  referents=[m for m in every if m["role"] in ("accueil", "accompagnement",
+                                                                 "financement")],
+                  logins={u["id"]: u["login"] for u in accounts.list_users(hub)},
+                  notice=DONE.get(request.query_params.get("fait", "")))
+
+
+DONE = {"referent": "Proposition envoyée : la structure la reçoit dans son flux et y répond.",
+        "parrain": "Parrain noté.", "a_voir": "Point ajouté à la prochaine réunion.",
+        "vu": "Point marqué comme vu en réunion."}
+
+
+@router.post("/porteurs/{porteur_id}/decisions")
+def decide(porteur_id: str, request: Request, form: dict[str, str] = Depends(checked_form),
+           session: ConsoleSession = Depends(coordinator)) -> Response:
+    """One of the meeting's decisions about this porteur (`quoi`: referent, parrain,
+    a_voir, vu)."""
+    if not _OPAQUE_ID.match(porteur_id):
+        raise BadRequest("Identifiant de porteur mal formé.", "Malformed porteur id.")
+    hub, what, note = hub_of(request), form.get("quoi", ""), form.get("note", "")
+    if what == "referent":
+        meeting_actions.propose_referent(hub, session, porteur_id, form.get("membre", ""), note)
+    elif what == "parrain":
+        meeting_actions.record_parrain(hub, session, porteur_id, form.get("parrain", ""), note)
+    elif what == "a_voir":
+        meeting_actions.keep_to_discuss(hub, session, porteur_id, note)
+    elif what == "vu" and form.get("point", "").isdigit() and len(form["point"]) < 19:
+        meeting_actions.mark_seen(hub, session, int(form["point"]))
+    else:
+        raise BadRequest("Décision inconnue : rechargez la page du porteur.", "Unknown decision.")
+    return RedirectResponse(f"{PREFIX}/coordination/porteurs/{porteur_id}?fait={what}#avis",
+                            status_code=303, headers=HEADERS)
 
 
 @router.get("/reunion")
@@ -69,6 +151,28 @@ def indicators(request: Request, session: ConsoleSession = Depends(coordinator))
         "par-membre", "Indicateurs par membre du réseau", [row["nom"] for row in data["par_membre"]],
         [(names[i], [row[key] for row in data["par_membre"]]) for i, key in enumerate(INDICATORS)])
     return render(request, "indicateurs.html", data=data, by_month=by_month, by_member=by_member)
+
+
+@router.get("/indicateurs.csv")
+def indicators_csv(request: Request, tableau: str = "mois",
+                   session: ConsoleSession = Depends(coordinator)) -> Response:
+    """One table of the indicators for a spreadsheet: UTF-8 with a BOM, `;`-separated,
+    French headers."""
+    if tableau not in ("mois", "membre"):
+        raise BadRequest("Tableau : « mois » ou « membre ».", "Table: mois or membre.")
+    data = network_indicators(hub_of(request), session)
+    first = "Mois" if tableau == "mois" else "Membre"
+    lines = [[first, *INDICATORS.values()]] + [
+        [french_month(row["cle"]) if tableau == "mois" else row["nom"],
+         *[str(row[key]) for key in INDICATORS]]
+        for row in data["par_mois" if tableau == "mois" else "par_membre"]]
+    text = "\ufeff" + "".join(";".join(_cell(c) for c in line) + "\r\n" for line in lines)
+    return Response(text.encode("utf-8"), media_type="text/csv; charset=utf-8", headers={
+        **HEADERS, "Content-Disposition": f'attachment; filename="indicateurs-{tableau}.csv"'})
+
+
+def _cell(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"' if any(c in value for c in ';"\n') else value
 
 
 def _names(request: Request) -> dict[str, str]:

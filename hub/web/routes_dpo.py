@@ -13,7 +13,10 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from hub.audit.events import ACTIONS
 from hub.errors import BadRequest
+from hub.services import accounts
 from hub.services import dpo_console as dpo
+from hub.services.dpo_lookup import find_person
+from hub.services.dpo_report import person_and_sources
 from hub.services.integrity import integrity_status, verify_now
 from hub.services.members import list_members
 from hub.services.sessions import ConsoleSession
@@ -45,6 +48,25 @@ def log_search(request: Request, form: dict[str, str] = Depends(checked_form),
     return _log_page(request, form, found)
 
 
+@router.get("/personne")
+def person_form(request: Request, session: ConsoleSession = Depends(officer)) -> Response:
+    return render(request, "personne.html", asked="", found=None, members=_member_names(request))
+
+
+@router.post("/personne")
+def person_lookup(request: Request, form: dict[str, str] = Depends(checked_form),
+                  session: ConsoleSession = Depends(officer)) -> Response:
+    """From what the person gives (name, birth date, e-mail) to the porteur id(s)."""
+    asked = form.get("qui", "").strip()[:200]
+    found = find_person(hub_of(request), session, asked)
+    return render(request, "personne.html", asked=asked, found=found,
+                  members=_member_names(request))
+
+
+def _member_names(request: Request) -> dict[str, str]:
+    return {m["id"]: m["nom"] for m in list_members(hub_of(request))}
+
+
 @router.post("/rapport")
 def report_request(request: Request, form: dict[str, str] = Depends(checked_form),
                    session: ConsoleSession = Depends(officer)) -> Response:
@@ -60,8 +82,11 @@ def report_request(request: Request, form: dict[str, str] = Depends(checked_form
 def report(porteur_id: str, request: Request,
            session: ConsoleSession = Depends(officer)) -> Response:
     hub = hub_of(request)
-    found = dpo.access_report(hub, session, _opaque(porteur_id) or "-")
-    return render(request, "rapport.html", report=found, generated=hub.clock())
+    porteur_id = _opaque(porteur_id) or "-"
+    found = dpo.access_report(hub, session, porteur_id)
+    return render(request, "rapport.html", report=found, generated=hub.clock(),
+                  person=person_and_sources(hub, session, porteur_id),
+                  members=_member_names(request))
 
 
 @router.get("/alertes")
@@ -118,7 +143,8 @@ def export_csv(request: Request, _form: dict[str, str] = Depends(checked_form),
 def _log_page(request: Request, form: dict[str, str], found: list | None) -> Response:
     members = list_members(hub_of(request))
     return render(request, "journal.html", form=form, found=found, members=members,
-                  actions=sorted(ACTIONS))
+                  actions=sorted(ACTIONS), members_by_id={m["id"]: m["nom"] for m in members},
+                  logins={u["id"]: u["login"] for u in accounts.list_users(hub_of(request))})
 
 
 def _opaque(text: str) -> str:

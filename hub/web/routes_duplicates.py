@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from hub.errors import BadRequest
 from hub.services import duplicates_console as queue
+from hub.services import review_revisits
 from hub.services.members import list_members
 from hub.services.sessions import ConsoleSession
 from hub.web.pages import HEADERS, render
@@ -24,15 +25,24 @@ _OPAQUE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _FICHE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 DONE = {"same": "Décision enregistrée : même personne. Les deux fiches sont réunies.",
         "different": "Décision enregistrée : personnes différentes. Cette paire ne sera plus proposée.",
-        "unknown": "Décision enregistrée : doute. Le doublon est retiré de la file.",
+        "unknown": "Doublon mis de côté : il est listé « à revoir en réunion » et peut être repris.",
+        "repris": "Doublon repris : il est de nouveau dans la file.",
         "separe": "Séparation faite : la fiche a retrouvé son propre porteur."}
 
 
 @router.get("/doublons")
 def review_queue(request: Request, fait: str = "",
                  session: ConsoleSession = Depends(coordinator)) -> Response:
-    return render(request, "doublons.html", view=queue.review_queue(hub_of(request), session),
-                  notice=DONE.get(fait))
+    hub = hub_of(request)
+    return render(request, "doublons.html", view=queue.review_queue(hub, session),
+                  revisit=review_revisits.revisitable(hub, session), notice=DONE.get(fait))
+
+
+@router.post("/doublons/reprendre")
+def reopen(request: Request, form: dict[str, str] = Depends(checked_form),
+           session: ConsoleSession = Depends(coordinator)) -> Response:
+    review_revisits.reopen(hub_of(request), session, _item(form.get("doublon", "")))
+    return _done("doublons", "repris")
 
 
 @router.get("/doublons/{item_id}")

@@ -66,3 +66,27 @@ def served(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+AXE = Path(__file__).resolve().parents[2] / ".venv/axe/node_modules/axe-core/axe.min.js"
+_RUN_AXE = """
+const done = arguments[arguments.length - 1];
+axe.run(document, {resultTypes: ["violations"]}).then(function (result) {
+  done(result.violations.map(function (v) {
+    return v.id + " (" + v.impact + "): " + v.help + " — " +
+      v.nodes.map(function (n) { return n.target.join(" "); }).join(", ");
+  }));
+}, function (error) { done(["axe failed: " + error]); });
+"""
+
+
+def axe_missing() -> str | None:
+    return None if AXE.exists() else f"{AXE} missing: run `make axe`"
+
+
+def axe_violations(driver: Any) -> list[str]:
+    """axe-core's violations on the page the browser shows (WCAG 2.x A and AA rules and
+    axe's best practices), one line per rule with the elements at fault."""
+    driver.set_script_timeout(60)
+    driver.execute_script(AXE.read_text(encoding="utf-8"))
+    return list(driver.execute_async_script(_RUN_AXE))

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +14,7 @@ import pytest
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from hub.api.app import create_app
 from hub.bootstrap import Hub
@@ -21,7 +23,7 @@ from hub.services import accounts, duplicates
 from hub.services.publisher import RecordingPublisher
 from tests.conftest import _drop_pg_database, _fresh_pg_database, service_missing
 from tests.console_world import DUPLICATE_PAIR, NAMES, PASSWORDS, PORTEURS, build_world
-from tests.e2e.browser import browser_missing, chromium, served
+from tests.e2e.browser import axe_missing, axe_violations, browser_missing, chromium, served
 
 pytestmark = pytest.mark.slow
 SHOTS = os.environ.get("CAPACTIF_SCREENSHOTS")  # a folder: save screenshots of the main pages
@@ -32,9 +34,9 @@ PERSONAL = [*NAMES, *[p[3] for p in [*PORTEURS, *DUPLICATE_PAIR]],
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def console(request, tmp_path_factory) -> Iterator[dict]:
-    missing = browser_missing()
+    missing = browser_missing() or axe_missing()
     if missing:
-        service_missing("Chromium", RuntimeError(missing))
+        service_missing("Chromium and axe-core", RuntimeError(missing))
     folder = tmp_path_factory.mktemp(f"console-{request.param}")
     if request.param == "sqlite":
         from hub.store.migrate import upgrade
@@ -91,6 +93,22 @@ def text(driver) -> str:
     return driver.find_element(By.TAG_NAME, "main").text
 
 
+def search(driver, words: str) -> None:
+    """Type `words` in the porteurs page's search field and press Enter."""
+    field = driver.find_element(By.ID, "q")
+    field.clear()
+    follow(driver, field, words, Keys.ENTER)
+
+
+def listed(driver) -> list[str]:
+    return [th.text for th in driver.find_elements(By.CSS_SELECTOR, "table.porteurs tbody th")]
+
+
+def no_violations(driver) -> None:
+    violations = axe_violations(driver)
+    assert not violations, f"{driver.current_url}:\n" + "\n".join(violations)
+
+
 def test_a_coordinator_signs_in_and_sees_porteurs_without_referent_first(console, browser):
     shot(browser, "connexion")
     sign_in(console, "coord")
@@ -109,6 +127,7 @@ def test_a_coordinator_signs_in_and_sees_porteurs_without_referent_first(console
 def test_the_parcours_shows_the_timeline_across_members_with_referent_and_parrain(console,
                                                                                  browser):
     sign_in(console, "coord")
+    search(browser, "martinelliac")
     follow(browser, browser.find_element(By.LINK_TEXT, "Sophie MARTINELLIAC"))
     assert browser.current_url.endswith(console["porteurs"]["F-INSTALLE"])
     steps = [li.text for li in browser.find_elements(By.CSS_SELECTOR, ".timeline li")]
@@ -121,7 +140,7 @@ def test_the_parcours_shows_the_timeline_across_members_with_referent_and_parrai
     shot(browser, "parcours")
 
 
-def test_the_meeting_sheet_lists_new_unassigned_and_stalled_porteurs_and_prints_bare(
+def test_the_meeting_sheet_lists_each_porteur_once_and_prints_landscape_with_notes(
         console, browser):
     sign_in(console, "coord")
     follow(browser, browser.find_element(By.LINK_TEXT, "Réunion mensuelle"))
@@ -129,7 +148,10 @@ def test_the_meeting_sheet_lists_new_unassigned_and_stalled_porteurs_and_prints_
                 for s in browser.find_elements(By.CSS_SELECTOR, "section.sheet")}
     assert "Élodie FAURELLIAT" in sections["Porteurs sans référent (1)"]
     assert "Marc BOYERANDOT" in sections["Porteurs sans nouvelles (1)"]
-    assert "Aucun doublon résolu ce mois-ci." in sections["Doublons résolus (0)"]
+    assert "Élodie" not in sections["Nouveaux porteurs du mois (0)"]
+    assert "Notes" in browser.find_element(By.CSS_SELECTOR, "table.meeting thead").text
+    assert "prt_" not in text(browser)
+    no_violations(browser)
     shot(browser, "reunion")
     browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
     try:
@@ -138,6 +160,12 @@ def test_the_meeting_sheet_lists_new_unassigned_and_stalled_porteurs_and_prints_
     finally:
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "screen"})
     assert hidden == "none"
+    pdf = base64.b64decode(browser.execute_cdp_cmd("Page.printToPDF", {
+        "preferCSSPageSize": True, "printBackground": False})["data"])
+    boxes = [(float(w), float(h)) for w, h in re.findall(
+        rb"/MediaBox \[0 0 ([0-9.]+) ([0-9.]+)\]", pdf)]
+    assert boxes and all(w > h for w, h in boxes)  # A4 landscape
+    assert len(boxes) <= 2  # a small network's sheet, no blank page
 
 
 def test_the_indicators_are_charts_of_counts_without_personal_data(console, browser):
@@ -162,9 +190,12 @@ def test_a_dpo_searches_the_access_log_and_finds_the_coordinators_views(console,
     browser.find_element(By.ID, "action").send_keys("page de la console")
     follow(browser, browser.find_element(By.CSS_SELECTOR, "form.grid button"))
     rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "table.log tbody tr")]
-    coordinator = next(u["id"] for u in accounts.list_users(console["hub"]) if u["login"] == "coord")
     assert rows and all("page de la console" in r for r in rows)
-    assert any(coordinator in r and "porteur.nom" in r for r in rows)
+    cells = [[td.text for td in r.find_elements(By.TAG_NAME, "td")]
+             for r in browser.find_elements(By.CSS_SELECTOR, "table.log tbody tr")]
+    assert any(c[3] == "coord" and "porteur.nom" in " ".join(c) for c in cells)  # a login
+    assert "usr_" not in text(browser)
+    assert any(c[2] == "Parc naturel régional Livradois-Forez" for c in cells)  # a name
     assert "Boyerandot" not in browser.page_source and "Marc" not in text(browser)
     shot(browser, "journal")
 
@@ -175,9 +206,8 @@ def test_a_dpo_reads_the_access_report_verifies_integrity_and_follows_consents(c
     field = browser.find_element(By.ID, "porteur-rapport")
     follow(browser, field, console["porteurs"]["F-INSTALLE"], Keys.ENTER)
     assert "Rapport d'accès aux données d'un porteur" in text(browser)
-    recipients = browser.find_element(By.CSS_SELECTOR, "table tbody").text
+    recipients = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "table tbody")][1]
     assert "CCI du Puy-de-Dôme" in recipients and "porteur.nom" in recipients
-    shot(browser, "rapport")
     follow(browser, browser.find_element(By.LINK_TEXT, "Intégrité"))
     follow(browser, browser.find_element(By.XPATH, "//button[text()='Vérifier maintenant']"))
     assert "Vérification réussie : journal intègre" in text(browser)
@@ -260,6 +290,7 @@ def test_no_page_url_carries_personal_data_and_every_field_has_a_label(console, 
             browser.get(url)
             visited.append(browser.current_url)
             assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr"
+            no_violations(browser)
             assert browser.execute_script(
                 "return [...document.querySelectorAll('input:not([type=hidden]), select')]"
                 ".filter(function (e) { return e.labels.length === 0; }).length") == 0
@@ -267,7 +298,7 @@ def test_no_page_url_carries_personal_data_and_every_field_has_a_label(console, 
                 target = link.get_attribute("href") or link.get_attribute("action")
                 visited.append(target)
                 if link.tag_name == "a" and target.startswith(console["base"] + "/console") \
-                        and "/static/" not in target:
+                        and "/static/" not in target and ".csv" not in target:
                     queue.append(target.split("#")[0])
     assert len(set(visited)) > 10
     urls = "\n".join(urllib.parse.unquote(u) for u in visited)
@@ -315,9 +346,18 @@ def test_a_coordinator_resolves_a_duplicate_sees_it_in_the_history_then_unmerges
     assert steps[0] == "A priori" and {"Nom", "Prénom", "Date de naissance"} <= set(steps)
     assert "Total" in browser.find_element(By.CSS_SELECTOR, "table.waterfall tfoot").text
     shot(browser, "doublon")
-    same = browser.find_element(By.XPATH, "//button[text()='Même personne']")
     assert browser.find_elements(By.XPATH, "//button[text()='Personnes différentes']")
-    assert browser.find_elements(By.XPATH, "//button[text()='Je ne sais pas']")
+    # a doubtful pair is set aside for the meeting, then taken up again
+    follow(browser, browser.find_element(By.XPATH, "//button[text()='À revoir en réunion']"))
+    assert "mis de côté" in browser.switch_to.active_element.text  # the notice has the focus
+    aside = browser.find_element(By.CSS_SELECTOR, "table.revisit tbody tr")
+    assert f"Doublon n° {item_id}" in aside.text and "À revoir en réunion" in aside.text
+    assert "Gaëlle CHANTELOUBIÈRE" in aside.text and "0.9" not in aside.text
+    no_violations(browser)
+    follow(browser, aside.find_element(By.XPATH, ".//button[text()='Reprendre']"))
+    assert "Doublon repris" in text(browser)
+    follow(browser, browser.find_element(By.PARTIAL_LINK_TEXT, f"Doublon n° {item_id}"))
+    same = browser.find_element(By.XPATH, "//button[text()='Même personne']")
     follow(browser, same, Keys.ENTER)  # the keyboard is enough
     assert browser.current_url.endswith("/console/coordination/fusions?fait=same")
     assert "même personne" in text(browser)
@@ -344,8 +384,9 @@ def test_a_coordinator_resolves_a_duplicate_sees_it_in_the_history_then_unmerges
 
     follow(browser, browser.find_element(By.LINK_TEXT, "Réunion mensuelle"))
     resolved = next(s.text for s in browser.find_elements(By.CSS_SELECTOR, "section.sheet")
-                    if s.text.startswith("Doublons résolus"))
-    assert resolved.startswith("Doublons résolus (2)") and f"Fusion (doublon n° {item_id})" in resolved
+                    if s.text.startswith("Décisions du mois"))
+    assert f"Fusion (doublon n° {item_id}), défaite depuis" in resolved
+    assert "Séparation" in resolved and "Gaëlle CHANTELOUBIÈRE" in resolved
     follow(browser, browser.find_element(By.LINK_TEXT, "Doublons"))
     assert "Aucun doublon en attente" in text(browser)
 
@@ -353,3 +394,147 @@ def test_a_coordinator_resolves_a_duplicate_sees_it_in_the_history_then_unmerges
 def _porteur(hub, member: str, fiche_id: str) -> str:
     with hub.uow() as uow:
         return uow.fiches.porteur_of(member, fiche_id).porteur_id
+
+
+def test_a_coordinator_finds_a_porteur_by_name_filters_and_sorts_without_names_in_urls(
+        console, browser):
+    sign_in(console, "coord")
+    search(browser, "faurelliat ÉLODIE")
+    assert listed(browser) == ["Élodie FAURELLIAT"]
+    assert browser.find_element(By.ID, "q").get_attribute("value") == "faurelliat ÉLODIE"
+    assert browser.current_url.endswith("/console/coordination/porteurs")  # POSTed, no URL
+    no_violations(browser)
+    search(browser, "g.chanteloubiere@exemple.fr")
+    assert listed(browser) == ["Gaëlle CHANTELOUBIÈRE"]
+    search(browser, "21/09/1986")
+    assert listed(browser) == ["Gaëlle CHANTELOUBIÈRE"]
+    browser.find_element(By.ID, "q").clear()
+    Select(browser.find_element(By.ID, "projets")).select_by_visible_text("tous")
+    Select(browser.find_element(By.ID, "membre")).select_by_visible_text(
+        "Initiative Livradois-Forez")
+    follow(browser, browser.find_element(By.XPATH, "//button[text()='Rechercher']"))
+    assert sorted(listed(browser)) == ["Karim BENALITOUX", "Sophie MARTINELLIAC"]
+    row = browser.find_element(By.XPATH, "//tr[th[.='Sophie MARTINELLIAC']]")
+    following = row.find_element(By.CSS_SELECTOR, "td.following").text
+    assert set(following.split(", ")) == {"Mairie d'Ambert", "CCI du Puy-de-Dôme",
+                                          "Initiative Livradois-Forez"}
+    follow(browser, browser.find_element(By.XPATH, "//th//button[starts-with(., 'Premier contact')]"))
+    header = browser.find_element(By.XPATH, "//th[button[starts-with(., 'Premier contact')]]")
+    assert header.get_attribute("aria-sort") == "ascending"
+    assert listed(browser) == ["Sophie MARTINELLIAC", "Karim BENALITOUX"]  # oldest first
+    follow(browser, header.find_element(By.TAG_NAME, "button"))
+    assert listed(browser) == ["Karim BENALITOUX", "Sophie MARTINELLIAC"]
+    assert Select(browser.find_element(By.ID, "membre")).first_selected_option.text == \
+        "Initiative Livradois-Forez"  # the filters stay while sorting
+    browser.find_element(By.XPATH, "//label[contains(., 'sans parrain')]/input").click()
+    follow(browser, browser.find_element(By.XPATH, "//button[text()='Rechercher']"))
+    assert listed(browser) == []  # both have a parrain
+    shot(browser, "porteurs-recherche")
+    searches = [e for e in console["hub"].audit.search(action="search")
+                if e.actor_user == coordinator_id(console)]
+    assert {"porteur.nom", "porteur.courriel", "porteur.date_naissance"} <= {
+        field for event in searches for field in event.fields}
+
+
+def test_a_coordinator_proposes_a_referent_notes_a_parrain_and_an_item_for_the_meeting(
+        console, browser):
+    from hub.services import meeting_actions
+    from hub.services.auth import Caller
+
+    sign_in(console, "coord")
+    follow(browser, browser.find_element(By.LINK_TEXT, "Élodie FAURELLIAT"))
+    assert "se modifient dans l'outil du membre" in text(browser)
+    Select(browser.find_element(By.ID, "membre-referent")).select_by_visible_text(
+        "Chambre d'agriculture du Puy-de-Dôme")
+    browser.find_element(By.ID, "note-referent").send_keys("Projet agricole ?")
+    follow(browser, browser.find_element(By.XPATH, "//button[text()='Proposer']"))
+    notice = browser.find_element(By.CSS_SELECTOR, ".notice[role=status]")
+    assert "Proposition envoyée" in notice.text
+    assert browser.switch_to.active_element == notice  # announced to screen readers
+    row = browser.find_element(By.CSS_SELECTOR, "table.decisions-list tbody tr")
+    assert "Chambre d'agriculture du Puy-de-Dôme" in row.text
+    assert "en attente de la réponse" in row.text and "coord" in row.text
+    no_violations(browser)
+    hub = console["hub"]
+    [proposal] = [a for a in meeting_actions.actions_of(hub, console["porteurs"]["F-ORPHELIN"])
+                  if a.kind == "referent"][:1]
+    meeting_actions.answer_proposal(hub, Caller("chambre-agriculture-63", "", "chambre_agriculture",
+                                                "accompagnement"), proposal.id,
+                                    {"reponse": "acceptee"})
+    browser.refresh()
+    assert "acceptée le" in browser.find_element(By.CSS_SELECTOR, "table.decisions-list").text
+    browser.find_element(By.ID, "parrain").send_keys("Louis Perrin")
+    follow(browser, browser.find_element(By.XPATH, "//button[text()='Noter le parrain']"))
+    assert "Parrain noté : Louis Perrin" in text(browser)
+    browser.find_element(By.ID, "note-a-voir").send_keys("Trouver un local à Ambert")
+    follow(browser, browser.find_element(By.XPATH, "//button[text()='Garder pour la réunion']"))
+    assert "Trouver un local à Ambert" in text(browser)
+    shot(browser, "decisions")
+    follow(browser, browser.find_element(By.XPATH, "//button[text()='Vu en réunion']"))
+    assert "Point marqué comme vu en réunion." in text(browser) and "vu en réunion le" in text(
+        browser)
+    assert {e.action for e in hub.audit.search(since=None) if e.actor_user ==
+            coordinator_id(console)} >= {"referent_proposal", "meeting_parrain",
+                                         "meeting_a_voir", "meeting_item_seen"}
+
+
+def test_a_dpo_goes_from_a_persons_name_to_a_complete_access_report(console, browser):
+    sign_in(console, "dpo")
+    follow(browser, browser.find_element(By.LINK_TEXT, "Trouver une personne"))
+    no_violations(browser)
+    field = browser.find_element(By.ID, "qui")
+    follow(browser, field, "martinelliac SOPHIE", Keys.ENTER)
+    assert browser.current_url.endswith("/console/dpo/personne")  # no name in a URL
+    assert browser.find_element(By.ID, "qui").get_attribute("value") == "martinelliac SOPHIE"
+    assert browser.switch_to.active_element.text == "1 personne(s) trouvée(s)"
+    rows = browser.find_elements(By.CSS_SELECTOR, "table tbody tr")
+    assert len(rows) == 1 and console["porteurs"]["F-INSTALLE"] in rows[0].text
+    assert "Mairie d'Ambert" in rows[0].text
+    no_violations(browser)
+    shot(browser, "personne")
+    follow(browser, rows[0].find_element(By.PARTIAL_LINK_TEXT, "Rapport d'accès"))
+    page = text(browser)
+    for expected in ("Sophie Martinelliac", "Sources des données", "Mairie d'Ambert",
+                     "CCI du Puy-de-Dôme", "Durée de conservation", "Vos droits",
+                     "Retirer votre consentement", "CNIL"):
+        assert expected in page, expected
+    no_violations(browser)
+    shot(browser, "rapport")
+    browser.get(console["base"] + "/console/dpo/rapport/prt_inconnu")
+    assert "Aucun porteur n'a l'identifiant" in text(browser)
+    assert "Vos droits" not in text(browser)
+
+
+def test_every_page_reflows_at_320_pixels_without_horizontal_scrolling(console, browser):
+    pages = {"coord": ["/console/coordination/porteurs", "/console/coordination/reunion",
+                       "/console/coordination/doublons", "/console/coordination/fusions",
+                       "/console/coordination/indicateurs",
+                       f"/console/coordination/porteurs/{console['porteurs']['F-INSTALLE']}"],
+             "dpo": ["/console/dpo/personne", "/console/dpo/journal", "/console/dpo/alertes",
+                     "/console/dpo/consentements", "/console/dpo/integrite"]}
+    overflowing = []
+    for login, paths in pages.items():
+        browser.delete_all_cookies()
+        sign_in(console, login)
+        browser.set_window_size(320, 900)
+        try:
+            for path in paths:
+                browser.get(console["base"] + path)
+                wide = browser.execute_script(
+                    "return [document.documentElement.scrollWidth, window.innerWidth,"
+                    " Math.max(...[...document.querySelectorAll('.top a, .top button')]"
+                    ".map(function (e) { return e.getBoundingClientRect().right; }))]")
+                if wide[0] > wide[1] or wide[2] > wide[1]:
+                    overflowing.append((path, wide))
+        finally:
+            browser.set_window_size(1280, 900)
+    assert not overflowing
+
+
+def test_repeated_buttons_each_name_their_account_or_fiche(console, browser):
+    sign_in(console, "admin")
+    names = browser.execute_script(
+        "return [...document.querySelectorAll('main button')].map(function (b) {"
+        " return b.getAttribute('aria-label') || b.textContent.trim(); })")
+    repeated = [n for n in names if names.count(n) > 1]
+    assert names and not repeated, repeated

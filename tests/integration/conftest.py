@@ -28,3 +28,14 @@ def hub(db_url, tmp_path) -> Iterator[Hub]:
 @pytest.fixture
 def credentials(hub, tmp_path) -> dict[str, Credentials]:
     return {m: Credentials(tmp_path / "credentials" / f"{m}.json") for m in MEMBERS}
+
+
+@pytest.fixture
+def coordination(db_url, tmp_path) -> Iterator[dict]:
+    """The console's small network (tests/console_world.py) on a real database, with a
+    settable clock and a coordination session."""
+    from tests.console_world import coordination_world
+
+    built = coordination_world(db_url, tmp_path)
+    yield built
+    built["hub"].close()

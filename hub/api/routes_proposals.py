@@ -1,0 +1,33 @@
+"""`/v1/referent-proposals/{id}/answer`: a member accepts or declines the referent
+structure role the coordination proposed to it (announced by a `referent_propose`
+notice in its feed or by webhook)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from hub.api.auth import Authenticated, authenticated, hub_of
+from hub.errors import MalformedBody, NotFound
+from hub.services import meeting_actions
+
+router = APIRouter(prefix="/v1")
+
+
+@router.post("/referent-proposals/{proposal_id}/answer", tags=["coordination"])
+async def answer_proposal(proposal_id: str, request: Request,
+                          auth: Authenticated = Depends(authenticated)) -> Any:
+    """Body `{"reponse": "acceptee" | "refusee", "note": "..."}`; only the member the
+    proposal was made to may answer (others get 404), once (then 409)."""
+    if not proposal_id.isdigit() or len(proposal_id) > 18:
+        raise NotFound("Aucune proposition sous ce numéro.", "No proposal under this number.")
+    try:
+        body = orjson.loads(auth.body)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedBody("Le corps n'est pas du JSON valide.",
+                            "The body is not valid JSON.") from exc
+    return await run_in_threadpool(meeting_actions.answer_proposal, hub_of(request),
+                                   auth.caller, int(proposal_id), body)

@@ -1,0 +1,68 @@
+"""The coordination's index of porteurs: one row per porteur the coordination may see,
+with the facts its pages filter and sort on (stage, commune, dates, referent, parrain,
+members following), so that paging, filtering and sorting run in the database.
+
+Built from what the projection lets the coordination see, refreshed from what changed
+(`hub.services.porteur_index`). It holds no name, e-mail or birth date in clear: a
+search goes through keyed digests of the folded words (`porteur_search_keys`), the
+same way the blocking index holds no identity.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from consent.tables import define_tables
+from hub.store.tables import UTC_TIME, fiche_links, fiches, metadata
+
+porteur_index = sa.Table(
+    "porteur_index",
+    metadata,
+    sa.Column("porteur_id", sa.String(40), primary_key=True),
+    sa.Column("stage", sa.String(20)),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("commune_insee", sa.String(10), index=True),
+    sa.Column("commune", sa.String(200)),
+    sa.Column("first_contact", sa.Date, nullable=False, index=True),
+    sa.Column("last_news", sa.Date, index=True),
+    sa.Column("has_referent", sa.Boolean, nullable=False),
+    sa.Column("has_parrain", sa.Boolean, nullable=False),
+    sa.Column("refreshed_at", UTC_TIME, nullable=False),
+)
+
+porteur_index_members = sa.Table(
+    "porteur_index_members",
+    metadata,
+    sa.Column("porteur_id", sa.String(40), primary_key=True),
+    sa.Column("member_id", sa.String(50), primary_key=True, index=True),
+)
+
+porteur_search_keys = sa.Table(
+    "porteur_search_keys",
+    metadata,
+    sa.Column("porteur_id", sa.String(40), primary_key=True),
+    sa.Column("digest", sa.String(64), primary_key=True, index=True),
+)
+
+# The default order of the porteurs page, and its counts, read from one index.
+sa.Index("ix_porteur_index_attention", porteur_index.c.active, porteur_index.c.has_referent,
+         porteur_index.c.last_news)
+
+# One row (id 1): how far the index has followed each source of change.
+porteur_index_marks = sa.Table(
+    "porteur_index_marks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("fiche_time", UTC_TIME),
+    sa.Column("link_id", sa.BigInteger, nullable=False),
+    sa.Column("link_time", UTC_TIME),
+    sa.Column("consent_state_id", sa.BigInteger, nullable=False),
+    sa.Column("checked_at", UTC_TIME),
+    sa.Column("built_for", sa.String(120)),
+)
+
+# The index follows fiches by their last change, links by their closing time, and
+# consents by their recording time (their expiry is indexed already).
+sa.Index("ix_fiches_updated_at", fiches.c.updated_at)
+sa.Index("ix_fiche_links_unlinked_at", fiche_links.c.unlinked_at)
+sa.Index("ix_consents_recorded_at", define_tables(metadata).consents.c.recorded_at)

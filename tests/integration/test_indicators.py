@@ -1,0 +1,83 @@
+"""The network indicators on both databases, each figure checked against a count made
+independently from the fiches pushed (demo population: a PFIL's porteurs at the
+financing stage or beyond carry an honour loan)."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub.demo.population import Population
+from hub.services import ingest, processing
+from hub.services.auth import Caller
+from hub.services.indicators import network_indicators
+from tests.factories import ALL_PURPOSES, record_consents
+
+pytestmark = pytest.mark.integration
+PUSHERS = {"pfil-livradois-forez": ("pfil", "financement"),
+           "cci-puy-de-dome": ("cci", "accompagnement")}
+
+
+@pytest.fixture
+def pushed(coordination):
+    hub, population, fiches = coordination["hub"], Population(seed=7), []
+    for member, (kind, role) in PUSHERS.items():
+        own = [population.fiche(member, f"F-IND-{member}-{n}") for n in range(12)]
+        record_consents(hub, own, finalites=ALL_PURPOSES)
+        assert ingest.push_batch(hub, Caller(member, "", kind, role), own)["accepted"] == 12
+        for published in list(hub.publisher.published):
+            processing.process_outbox(hub, published)
+        fiches += own
+    return {**coordination, "fiches": fiches}
+
+
+def _financed_by_pfil(fiche: dict) -> bool:
+    pfil = fiche["membre"].startswith("pfil-")
+    return (pfil and (fiche.get("financement") or {}).get("pret_honneur", 0) > 0) or any(
+        s["type"] == "financement" and s["structure"].startswith("pfil-")
+        for s in fiche["accompagnement"])
+
+
+def test_every_total_matches_an_independent_count_of_the_fiches(pushed):
+    hub, session, fiches = pushed["hub"], pushed["session"], pushed["fiches"]
+    totals = network_indicators(hub, session)["totaux"]
+    world = 7  # the console world's porteurs the coordination counts (Nadia, Hugo out;
+    # the duplicate pair counted twice until merged)
+    financed = sum(1 for f in fiches if _financed_by_pfil(f))
+    assert financed > 0  # the demo's PFIL grants honour loans
+    assert totals["finances_pfil"] == financed + 1  # + Sophie, financed in the world
+    installed = sum(1 for f in fiches if f["projet"]["stade"] in ("installe", "post_creation"))
+    assert totals["installations"] == installed + 2  # + Sophie and Julie
+    assert totals["suivis"] == len(fiches) + world
+    assert totals["avec_referent"] == len(fiches) + world - 1  # Élodie has none
+
+
+def test_the_monthly_table_has_every_month_between_the_first_and_the_last(pushed):
+    months = [row["cle"] for row in network_indicators(pushed["hub"], pushed["session"])[
+        "par_mois"]]
+    assert months == sorted(months) and len(months) == len(set(months))
+    first, last = months[0], months[-1]
+    span = (int(last[:4]) - int(first[:4])) * 12 + int(last[5:]) - int(first[5:]) + 1
+    assert len(months) == span  # Julie's first contact 400 days ago: gaps are filled
+
+
+def test_each_table_exports_as_a_csv_with_a_bom_and_french_headers(pushed):
+    from fastapi.testclient import TestClient
+
+    from hub.api.app import create_app
+    from tests.console_world import PASSWORDS
+
+    with TestClient(create_app(hub=pushed["hub"]), base_url="https://127.0.0.1") as client:
+        page = client.get("/console/connexion").text
+        token = page.split('name="csrf" value="')[1].split('"')[0]
+        client.post("/console/connexion", data={"csrf": token, "login": "coord",
+                                                "password": PASSWORDS["coord"]})
+        by_month = client.get("/console/coordination/indicateurs.csv?tableau=mois")
+        by_member = client.get("/console/coordination/indicateurs.csv?tableau=membre")
+        wrong = client.get("/console/coordination/indicateurs.csv?tableau=autre")
+    assert by_month.status_code == 200 and by_month.content.startswith(b"\xef\xbb\xbf")
+    lines = by_month.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Mois;Projets suivis;Avec un référent;Installations;Financés par une PFIL"
+    totals = network_indicators(pushed["hub"], pushed["session"])["totaux"]
+    assert sum(int(line.split(";")[4]) for line in lines[1:]) == totals["finances_pfil"]
+    assert "Initiative Livradois-Forez" in by_member.content.decode("utf-8-sig")
+    assert wrong.status_code == 400

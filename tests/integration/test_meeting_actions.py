@@ -1,0 +1,102 @@
+"""What the monthly meeting decides, on both databases: a referent structure proposed
+to a member reaches it through its feed like any delivery, the member answers over the
+signed API (accepts or declines, once, and nobody else can), a parrain and items "à
+voir en réunion" are recorded; every step is an access event naming who acted."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hub.api.app import create_app
+from hub.errors import BadRequest, NotFound
+from hub.services import feed, meeting_actions
+from hub.services.auth import Caller
+from tests.factories import Credentials
+
+pytestmark = pytest.mark.integration
+CHAMBER = Caller("chambre-agriculture-63", "", "chambre_agriculture", "accompagnement")
+
+
+@pytest.fixture
+def world(coordination):
+    with TestClient(create_app(hub=coordination["hub"])) as client:
+        yield {**coordination, "client": client}
+
+
+def answer(world, member: str, proposal: int, body: dict):
+    raw = json.dumps(body).encode()
+    path = f"/v1/referent-proposals/{proposal}/answer"
+    headers = Credentials(world["folder"] / "credentials" / f"{member}.json").headers(
+        "POST", path, raw)
+    return world["client"].post(path, content=raw, headers=headers)
+
+
+def test_a_proposed_referent_structure_gets_a_notice_in_its_feed_and_accepts_it(world):
+    hub, porteur = world["hub"], world["porteurs"]["F-ORPHELIN"]
+    proposal = meeting_actions.propose_referent(hub, world["session"], porteur,
+                                                "chambre-agriculture-63", "Projet agricole ?")
+    items = feed.read_feed(hub, CHAMBER, 0, 100)["deliveries"]
+    [notice] = [i for i in items if i["evenement"] == "referent_propose"]
+    assert notice["porteur_id"] == porteur and notice["proposition"] == proposal
+    assert notice["reponse"] == f"/v1/referent-proposals/{proposal}/answer"
+    assert "Faurelliat" not in json.dumps(notice)  # no fiche field, a pseudonymous id
+    answered = answer(world, "chambre-agriculture-63", proposal,
+                      {"reponse": "acceptee", "note": "Nous la recevons mardi."})
+    assert answered.status_code == 200, answered.text
+    assert answered.json() == {"proposition": proposal, "porteur_id": porteur,
+                               "reponse": "acceptee"}
+    [row] = meeting_actions.actions_of(hub, porteur)
+    assert row.status == "acceptee" and row.answer_note == "Nous la recevons mardi."
+    again = answer(world, "chambre-agriculture-63", proposal, {"reponse": "refusee"})
+    assert again.status_code == 409 and "déjà reçu une réponse" in again.text
+    [proposed] = hub.audit.search(action="referent_proposal")
+    assert proposed.actor_user == "usr_coord"
+    [answered_event] = hub.audit.search(action="referent_answer")
+    assert answered_event.actor_member == "chambre-agriculture-63"
+
+
+def test_only_the_proposed_member_may_answer_and_a_bad_answer_is_a_400(world):
+    hub, porteur = world["hub"], world["porteurs"]["F-ORPHELIN"]
+    proposal = meeting_actions.propose_referent(hub, world["session"], porteur,
+                                                "chambre-agriculture-63")
+    other = answer(world, "cci-puy-de-dome", proposal, {"reponse": "acceptee"})
+    assert other.status_code == 404  # another member learns nothing
+    unknown = answer(world, "chambre-agriculture-63", proposal + 100, {"reponse": "acceptee"})
+    assert unknown.status_code == 404
+    wrong = answer(world, "chambre-agriculture-63", proposal, {"reponse": "oui"})
+    assert wrong.status_code == 400 and "acceptee" in wrong.text
+    declined = answer(world, "chambre-agriculture-63", proposal, {"reponse": "refusee"})
+    assert declined.status_code == 200
+    assert meeting_actions.actions_of(hub, porteur)[0].status == "refusee"
+
+
+def test_a_referent_can_only_be_proposed_to_a_member_that_supports_porteurs(world):
+    hub, porteur = world["hub"], world["porteurs"]["F-ORPHELIN"]
+    for member in ("pnr-livradois-forez", "inconnu"):
+        with pytest.raises(BadRequest):
+            meeting_actions.propose_referent(hub, world["session"], porteur, member)
+    with pytest.raises(NotFound):  # not visible to the coordination
+        meeting_actions.propose_referent(hub, world["session"], world["porteurs"]["F-PRIVE"],
+                                         "cci-puy-de-dome")
+
+
+def test_a_parrain_and_an_item_to_discuss_are_recorded_then_the_item_is_seen(world):
+    hub, porteur = world["hub"], world["porteurs"]["F-SILENCE"]
+    meeting_actions.record_parrain(hub, world["session"], porteur, "  Louis   Perrin ")
+    item = meeting_actions.keep_to_discuss(hub, world["session"], porteur,
+                                           "Relancer la CCI sur le local")
+    assert [a.kind for a in meeting_actions.to_discuss(hub)] == ["a_voir"]
+    meeting_actions.mark_seen(hub, world["session"], item)
+    assert meeting_actions.to_discuss(hub) == []
+    kinds = {a.kind: a for a in meeting_actions.actions_of(hub, porteur)}
+    assert kinds["parrain"].parrain == "Louis Perrin" and kinds["a_voir"].status == "vu"
+    for action in ("meeting_parrain", "meeting_a_voir", "meeting_item_seen"):
+        [event] = hub.audit.search(action=action)
+        assert event.actor_user == "usr_coord" and event.porteur_ref
+    with pytest.raises(BadRequest):
+        meeting_actions.keep_to_discuss(hub, world["session"], porteur, "   ")
+    with pytest.raises(NotFound):
+        meeting_actions.mark_seen(hub, world["session"], item)  # already seen

@@ -1,0 +1,103 @@
+"""The monthly meeting sheet on both databases: each porteur once, "new this month"
+from the members' own dates (not the day the hub received the fiche), the items kept
+for the meeting, and every decision of the month with names, "personnes différentes"
+included."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from hub.services import duplicates, ingest, meeting_actions, processing
+from hub.services.auth import Caller
+from hub.services.meeting import meeting_sheet
+from tests.console_world import _fiche
+from tests.factories import ALL_PURPOSES, record_consents
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def world(coordination):
+    return coordination
+
+
+def sheet(world, month: dt.date | None = None) -> dict:
+    return meeting_sheet(world["hub"], world["session"], month or world["clock"]().date())
+
+
+def names(section) -> list[str]:
+    return [p.name for p in section]
+
+
+def test_each_porteur_appears_once_in_the_first_section_that_fits(world):
+    this_month = world["clock"]().date().replace(day=1)
+    earlier = this_month - dt.timedelta(days=45)  # the month of Karim's first contact
+    for month in (this_month, earlier):
+        found = sheet(world, month)
+        listed = [p.porteur_id for key in ("nouveaux", "sans_referent", "sans_nouvelles")
+                  for p in found[key]]
+        assert len(listed) == len(set(listed))
+        assert found["totaux"]["sans_referent"] == len(found["sans_referent"])
+    installed = {"Sophie MARTINELLIAC", "Julie MORELHAUT"}  # closed projects need no referent
+    found = sheet(world)
+    assert not installed & {p.name for k in ("sans_referent", "sans_nouvelles") for p in found[k]}
+
+
+def test_a_porteur_without_any_step_is_new_in_the_month_its_member_dated_it(world):
+    hub, today = world["hub"], world["clock"]().date()
+    fiche = _fiche(today - dt.timedelta(days=200), "commune-ambert", "F-SANS-ETAPE", "Inès",
+                   "Sanspasolet", "Salon de thé", "idee",
+                   [(0, "commune-ambert", "accueil", None, None)])
+    del fiche["accompagnement"]
+    record_consents(hub, [fiche], roles_destinataires=["accueil", "coordination"],
+                    finalites=ALL_PURPOSES)
+    answer = ingest.push_batch(hub, Caller("commune-ambert", "", "commune", "accueil"), [fiche])
+    assert answer["accepted"] == 1, answer
+    processing.process_outbox(hub, hub.publisher.published[-1])
+    assert "Inès SANSPASOLET" not in names(sheet(world)["nouveaux"])  # received today
+    assert "Inès SANSPASOLET" in names(sheet(world)["sans_referent"])
+    dated = today - dt.timedelta(days=200)
+    assert "Inès SANSPASOLET" in names(sheet(world, dated)["nouveaux"])
+
+
+def test_decisions_of_the_month_name_the_porteurs_and_include_personnes_differentes(world):
+    hub = world["hub"]
+    [item] = duplicates.list_review_items(hub)["items"]
+    duplicates.decide(hub, item["id"], "different", actor="pnr-livradois-forez",
+                      user="usr_coord")
+    meeting_actions.record_parrain(hub, world["session"], world["porteurs"]["F-SILENCE"],
+                                   "Louis Perrin")
+    kept = meeting_actions.keep_to_discuss(hub, world["session"],
+                                           world["porteurs"]["F-ORPHELIN"], "Local à trouver")
+    found = sheet(world)
+    [pair] = found["doublons_resolus"]
+    assert pair["type"] == "differentes" and pair["revue"] == item["id"]
+    assert {found["noms"][pair["porteur_id"]], found["noms"][pair["autre_porteur_id"]]} == {
+        "Gaëlle CHANTELOUBIÈRE", "Gaelle CHANTELOUBIERE"}
+    assert [(a.kind, a.parrain) for a in found["decisions"]][:1] == [("parrain", "Louis Perrin")]
+    assert [a.id for a in found["a_voir"]] == [kept]
+    assert found["noms"][world["porteurs"]["F-ORPHELIN"]] == "Élodie FAURELLIAT"
+
+
+def test_a_pair_set_aside_or_judged_different_can_be_taken_up_again_then_merged(world):
+    from hub.errors import NotFound
+    from hub.services import review_revisits
+
+    hub, session = world["hub"], world["session"]
+    [item] = duplicates.list_review_items(hub)["items"]
+    duplicates.decide(hub, item["id"], "unknown", actor="pnr-livradois-forez", user="usr_coord")
+    assert duplicates.list_review_items(hub)["items"] == []
+    [aside] = review_revisits.revisitable(hub, session)
+    assert aside["statut"] == "unknown" and "Gaëlle CHANTELOUBIÈRE" in aside["noms"]
+    review_revisits.reopen(hub, session, item["id"])
+    duplicates.decide(hub, item["id"], "different", actor="pnr-livradois-forez",
+                      user="usr_coord")
+    review_revisits.reopen(hub, session, item["id"])  # undo "personnes différentes"
+    with pytest.raises(NotFound):
+        review_revisits.reopen(hub, session, item["id"])  # open already
+    decided = duplicates.decide(hub, item["id"], "same", actor="pnr-livradois-forez",
+                                user="usr_coord")
+    assert decided["fusion"] is not None  # the forgotten judgement no longer blocks
+    assert len(hub.audit.search(action="review_reopen")) == 2
