@@ -171,17 +171,21 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    """Runs until stopped; the exit code is Celery's (non-zero after a fatal error), so a
+    supervisor restarting on failure restarts it."""
     from hub.services.admin import initialise
-    from worker import app
+    from hub.services.health import check_writable
 
     settings = _settings()
+    check_writable(settings)
     initialise(settings)
+    from worker import app
+
     argv = ["worker", "--loglevel", settings.log_level, "--without-gossip", "--without-mingle",
             "--without-heartbeat", "--concurrency", str(args.concurrency or settings.worker_concurrency)]
     if not args.no_beat:
         argv += ["--beat", "--schedule", str(settings.data_dir / "celerybeat-schedule")]
-    app.worker_main(argv)
-    return 0
+    return int(app.start(argv) or 0)
 
 
 def _members_load(args: argparse.Namespace) -> int:

@@ -51,6 +51,7 @@ French and English, and never echo personal data.
     │   └── InvalidAlertRules       500 invalid_alert_rules
     ├── BrokerUnavailable           503 broker_unavailable
     └── StoreUnavailable            503 store_unavailable
+        └── DataDirectoryReadOnly   503 data_directory_read_only
 """
 
 from __future__ import annotations
@@ -173,6 +174,12 @@ class StoreUnavailable(HubError):
 
     status = 503
     code = "store_unavailable"
+
+
+class DataDirectoryReadOnly(StoreUnavailable):
+    """The hub cannot write in its data directory (read-only, full or missing)."""
+
+    code = "data_directory_read_only"
 
 
 # --- consent registry (consent/) -------------------------------------------------

@@ -15,6 +15,7 @@ from hub.api import (
 )
 from hub.bootstrap import Hub
 from hub.config import Settings
+from hub.services.health import check_writable
 from hub.web.app import create_console
 
 
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
+        check_writable(hub.settings)  # 503 in the error envelope when it cannot store
         return {"status": "ok"}
 
     return app
