@@ -47,6 +47,8 @@ class Settings:
     webhook_retry_max_s: float = 600.0
     webhook_give_up_after_s: float = 86400.0
     dispatch_interval_s: float = 2.0
+    webhook_lease_s: float = 30.0
+    webhook_senders: int = 8
     notice_ack_delay_days: int = 30
     audit_head_interval_s: float = 10.0
     audit_retention_days: int = 365
@@ -73,6 +75,13 @@ class Settings:
             object.__setattr__(self, "broker_url", "filesystem://")
         if str(self.audit_archive_dir) in ("", "."):
             object.__setattr__(self, "audit_archive_dir", self.data_dir / "audit-archive")
+        if self.webhook_lease_s < 2 * self.webhook_post_budget_s:
+            raise ConfigurationError(
+                "HUB_WEBHOOK_LEASE_S doit valoir au moins deux fois la durée maximale d'un envoi "
+                f"({2 * self.webhook_post_budget_s:.1f} s avec HUB_WEBHOOK_TIMEOUT_S).",
+                "HUB_WEBHOOK_LEASE_S must be at least twice the longest webhook POST "
+                f"({2 * self.webhook_post_budget_s:.1f} s with HUB_WEBHOOK_TIMEOUT_S).",
+            )
         if self.audit_retention_days < 1:
             raise ConfigurationError(
                 "HUB_AUDIT_RETENTION_DAYS doit valoir au moins 1 (la CNIL recommande 6 à 12 mois).",
@@ -91,6 +100,15 @@ class Settings:
     def notice_ack_delay(self) -> dt.timedelta:
         """A withdrawal or erasure notice not acknowledged within this is overdue."""
         return dt.timedelta(days=self.notice_ack_delay_days)
+
+    @property
+    def webhook_connect_timeout_s(self) -> float:
+        return min(3.05, self.webhook_timeout_s)
+
+    @property
+    def webhook_post_budget_s(self) -> float:
+        """The longest one webhook POST may take (connect + read timeouts, and a margin)."""
+        return self.webhook_connect_timeout_s + self.webhook_timeout_s + 0.5
 
     @property
     def key_dir(self) -> Path:
