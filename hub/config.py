@@ -39,6 +39,7 @@ class Settings:
     sweep_interval_s: float = 10.0
     worker_concurrency: int = 1
     worker_batch_size: int = 1000
+    worker_transaction_size: int = 100
     queue_name: str = "capactif"
     policy_file: Path = Path("")
     policy_reload_s: float = 5.0
@@ -59,7 +60,7 @@ class Settings:
     log_level: str = "INFO"
     matching_model_file: Path = Path("")
     match_candidates_per_key: int = 50
-    match_lock_stripes: int = 1024
+    match_lock_stripes: int = 1 << 20
     console_member: str = ""
     console_cookie_secure: bool = True
     console_session_hours: float = 8.0
