@@ -3,7 +3,8 @@
 kombu's own transport writes a message file in place, so a reader can pick up a file
 created but not yet written (or left empty by a full disk) and the worker dies on the
 decoding error. Here a message is written to a temporary name outside the queue folder,
-flushed to disk, then renamed into it: a reader sees a whole message or nothing. A file
+then renamed into it: a reader sees a whole message or nothing. No fsync: the outbox, not
+the broker, is the durable record, and the sweep re-publishes what a power cut loses. A file
 that still cannot be read (torn by a crash of an older version, a disk error) is moved
 to `broker/torn/` and logged, never fatal: the outbox sweep re-publishes the work it
 carried, since tasks hold ids only.
@@ -49,10 +50,7 @@ class Channel(filesystem.Channel):
         name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         staged = self._staging_dir / name
         try:
-            with open(staged, "wb") as handle:
-                handle.write(dumps(payload).encode())
-                handle.flush()
-                os.fsync(handle.fileno())
+            staged.write_bytes(dumps(payload).encode())
             os.replace(staged, Path(self.data_folder_out) / name)
         except OSError as exc:
             staged.unlink(missing_ok=True)
