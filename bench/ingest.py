@@ -3,19 +3,26 @@ beside the rate of a bare Celery no-op task on the same broker, measured in the
 same run. Embedded mode (SQLite + file-system broker) and, unless --embedded-only,
 scale mode (PostgreSQL + Redis at 127.0.0.1).
 
-    .venv/bin/python bench/ingest.py [--fiches 10000] [--tasks 3000] [--embedded-only]
-                                     [--audit-ratio]
+    .venv/bin/python bench/ingest.py [--fiches 2000] [--tasks 3000] [--rounds 3]
+                                     [--embedded-only] [--scale-only] [--audit-ratio]
+
+The workload is mostly new porteurs (one fiche in ten is another fiche of a porteur
+already pushed). Each round measures, one after the other on the same broker and store:
+the bare no-op task rate, the hub with one worker process and the hub with two (scale),
+or the API's ingest rate alone and with the worker running (embedded). Rounds alternate
+so that no side always meets the larger database or the quieter machine; the medians
+are compared.
 
 With --audit-ratio the hub rate is also measured with the access log switched off
 (HUB_BENCH_DISABLE_AUDIT=1, a benchmark-only setting) in the same run and database:
---rounds off/on pairs alternate (so neither side always meets the larger database) and
-each side's best rate is compared.
+--rounds off/on pairs alternate and each side's best rate is compared.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -58,32 +65,47 @@ def measure_noop_rate(env: dict[str, str], logs: Path, tasks: int) -> float:
         return tasks / (time.perf_counter() - started)
 
 
-def measure_hub_rate(env: dict[str, str], logs: Path, fiches: int, batch: int,
-                     prefix: str = "B") -> float:
+def workload(prefix: str, count: int, seed: int) -> list[dict]:
+    """`count` fiches, mostly of new porteurs: one in ten is a second fiche of a porteur
+    pushed a few fiches earlier (a duplicate for the matching to find)."""
+    population = Population(seed=seed)
+    porteurs: list[dict] = []
+    for n in range(count):
+        porteurs.append(porteurs[n - 5] if n % 10 == 9 and n >= 5 else population.porteur())
+    return [population.fiche(MEMBER, f"{prefix}-{n:07d}", porteurs[n]) for n in range(count)]
+
+
+def measure_hub_rate(env: dict[str, str], logs: Path, documents: list[dict], batch: int,
+                     workers: int = 1) -> tuple[float, float]:
+    """(end-to-end fiches/s from the first push to the last processed, push fiches/s)
+    with `workers` worker processes running (0: the API alone, nothing processed)."""
     settings = Settings.from_env(env)
     observer = Hub.from_settings(settings, publisher=RecordingPublisher())
     credentials = json.loads((settings.data_dir / "credentials" / f"{MEMBER}.json").read_text())
-    population = Population(seed=7)
-    porteurs = [population.porteur() for _ in range(200)]
-    documents = [population.fiche(MEMBER, f"{prefix}-{n:07d}", porteurs[n % 200])
-                 for n in range(fiches)]
     record_consents(observer, documents)  # recorded before the clock starts
-    target = pipeline_status(observer)["processed"] + fiches
+    target = pipeline_status(observer)["processed"] + len(documents)
     port = int(env["HUB_PORT"])
-    with running([start_api(env, logs, port), start_worker(env, logs, "hub-worker")]):
+    processes = [start_api(env, logs, port)] + [
+        start_worker(env, logs, f"hub-worker-{n}", beat=n == 0) for n in range(workers)]
+    with running(processes):
         client = HubClient(f"http://127.0.0.1:{port}", MEMBER, credentials["token"],
                            credentials["cle_privee"])
         client.push_fiches(documents[:1])  # warm-up, counted in the total below
         started = time.perf_counter()
-        for start in range(1, fiches, batch):
+        for start in range(1, len(documents), batch):
             client.push_fiches(documents[start:start + batch])
-        while pipeline_status(observer)["processed"] < target:
+        pushed = time.perf_counter() - started
+        while workers and pipeline_status(observer)["processed"] < target:
             if time.perf_counter() - started > 600:
                 raise TimeoutError("fiches not processed within 10 minutes")
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
+    if not workers:  # drain what was pushed, untimed, so the next round starts even
+        with running([start_worker(env, logs, "drain-worker")]):
+            while pipeline_status(observer)["processed"] < target:
+                time.sleep(0.1)
     observer.close()
-    return (fiches - 1) / elapsed
+    return (len(documents) - 1) / elapsed, (len(documents) - 1) / pushed
 
 
 def _wait_file(path: Path, timeout: float) -> None:
@@ -94,6 +116,14 @@ def _wait_file(path: Path, timeout: float) -> None:
         time.sleep(0.01)
 
 
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def _rounded(values: list[float]) -> list[int]:
+    return [round(v) for v in values]
+
+
 def run_mode(name: str, env: dict[str, str], base: Path, args: argparse.Namespace) -> None:
     settings = Settings.from_env(env)
     initialise(settings)
@@ -101,43 +131,78 @@ def run_mode(name: str, env: dict[str, str], base: Path, args: argparse.Namespac
     load_network(hub, NETWORK, settings.data_dir / "credentials")
     hub.close()
     logs = base / "logs"
-    noop = measure_noop_rate(env, logs, args.tasks)
-    unaudited = None
-    if args.audit_ratio:  # alternate off/on rounds in one database; keep each side's best
-        off_env = {**env, "HUB_BENCH_DISABLE_AUDIT": "1"}
-        offs, ons = [], []
-        for round_number in range(args.rounds):
-            offs.append(measure_hub_rate(off_env, logs, args.fiches, args.batch, f"N{round_number}"))
-            ons.append(measure_hub_rate(env, logs, args.fiches, args.batch, f"A{round_number}"))
-        unaudited, rate = max(offs), max(ons)
-        print(f"{'':<28} rounds audit off {[round(r) for r in offs]} on {[round(r) for r in ons]}")
+    if args.audit_ratio:
+        return _audit_ratio(name, env, logs, args)
+    scale = not settings.embedded_broker
+    noops, ones, twos, alone, beside = [], [], [], [], []
+    for n in range(args.rounds):  # alternate: each side meets every database size
+        noops.append(measure_noop_rate(env, logs, args.tasks))
+        documents = workload(f"R{n}", args.fiches, seed=n)
+        if scale:
+            ones.append(measure_hub_rate(env, logs, documents[: len(documents) // 2], args.batch)[0])
+            twos.append(measure_hub_rate(env, logs, documents[len(documents) // 2:], args.batch,
+                                         workers=2)[0])
+        else:
+            alone.append(measure_hub_rate(env, logs, documents[: len(documents) // 2], args.batch,
+                                          workers=0)[1])
+            rate, push = measure_hub_rate(env, logs, documents[len(documents) // 2:], args.batch)
+            ones.append(rate)
+            beside.append(push)
+    noop, one = _median(noops), _median(ones)
+    print(f"{name:<28} rounds: no-op {_rounded(noops)} tasks/s, hub 1 worker {_rounded(ones)}"
+          + (f", hub 2 workers {_rounded(twos)}" if scale else
+             f", push alone {_rounded(alone)}, push with worker {_rounded(beside)}") + " /s")
+    print(f"{name:<28} hub end-to-end {one:8.0f} fiches/s   bare no-op task {noop:8.0f} tasks/s"
+          f"   ratio {one / noop:5.2f} (median of {args.rounds} rounds)", flush=True)
+    if scale:
+        two = _median(twos)
+        print(f"{name:<28} 2 workers      {two:8.0f} fiches/s   1 worker {one:8.0f} fiches/s"
+              f"   ratio {two / one:5.2f}", flush=True)
     else:
-        rate = measure_hub_rate(env, logs, args.fiches, args.batch)
+        print(f"{name:<28} API ingest while the worker runs {_median(beside):8.0f} fiches/s, "
+              f"alone {_median(alone):8.0f} fiches/s   ratio {_median(beside) / _median(alone):5.2f}",
+              flush=True)
+    return None
+
+
+def _audit_ratio(name: str, env: dict[str, str], logs: Path, args: argparse.Namespace) -> None:
+    """Off/on rounds in one database, each side's best rate compared."""
+    noop = measure_noop_rate(env, logs, args.tasks)
+    off_env = {**env, "HUB_BENCH_DISABLE_AUDIT": "1"}
+    offs, ons = [], []
+    for n in range(args.rounds):
+        offs.append(measure_hub_rate(off_env, logs, workload(f"N{n}", args.fiches, n), args.batch)[0])
+        ons.append(measure_hub_rate(env, logs, workload(f"A{n}", args.fiches, n), args.batch)[0])
+    unaudited, rate = max(offs), max(ons)
+    print(f"{'':<28} rounds audit off {_rounded(offs)} on {_rounded(ons)}")
     print(f"{name:<28} hub end-to-end {rate:8.0f} fiches/s   bare no-op task {noop:8.0f} tasks/s"
           f"   ratio {rate / noop:5.2f}", flush=True)
-    if unaudited:
-        print(f"{'':<28} audit off       {unaudited:8.0f} fiches/s   ratio audit on/off "
-              f"{rate / unaudited:5.2f} (audit costs {100 * (1 - rate / unaudited):4.1f}%)",
-              flush=True)
+    print(f"{'':<28} audit off       {unaudited:8.0f} fiches/s   ratio audit on/off "
+          f"{rate / unaudited:5.2f} (audit costs {100 * (1 - rate / unaudited):4.1f}%)",
+          flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--fiches", type=int, default=10000)
+    parser.add_argument("--fiches", type=int, default=2000, help="fiches per round (split "
+                        "between the two measurements of a round)")
     parser.add_argument("--tasks", type=int, default=3000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--embedded-only", action="store_true")
+    parser.add_argument("--scale-only", action="store_true")
     parser.add_argument("--audit-ratio", action="store_true",
                         help="also measure with the access log off (same run, same database)")
-    parser.add_argument("--rounds", type=int, default=2, help="off/on rounds with --audit-ratio")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds")
     args = parser.parse_args()
-    print(f"ingest: {args.fiches} fiches in batches of {args.batch} (HTTP push -> processed) "
-          f"vs {args.tasks} bare Celery no-op tasks, one worker process each")
+    print(f"ingest: {args.fiches} fiches per round (mostly new porteurs) in batches of "
+          f"{args.batch} (HTTP push -> processed) vs {args.tasks} bare Celery no-op tasks, "
+          f"one worker process each unless said; {args.rounds} alternating rounds")
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         env = {"HUB_DATA_DIR": str(base / "embedded"), "HUB_PORT": str(free_port()),
                "HUB_LOG_LEVEL": "WARNING", "HUB_DATABASE_URL": "", "HUB_BROKER_URL": ""}
-        run_mode("embedded (SQLite, files)", env, base / "embedded", args)
+        if not args.scale_only:
+            run_mode("embedded (SQLite, files)", env, base / "embedded", args)
         if not args.embedded_only:
             db = f"bench_{uuid.uuid4().hex[:8]}"
             admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT")

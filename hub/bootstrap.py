@@ -16,6 +16,7 @@ from typing import Any
 from consent.registry import ConsentRegistry
 from consent.shredding import check_master_key
 from consent.sql import SqlConsentRegistry
+from hub import embedded_broker
 from hub.audit.log import AuditLog
 from hub.config import Settings
 from hub.journal import RecoveryJournal
@@ -164,15 +165,12 @@ def create_celery(settings: Settings, *, include_tasks: bool = False) -> Any:
     )
     if settings.embedded_broker:
         queue_dir = settings.broker_dir / "queue"
-        processed_dir = settings.broker_dir / "processed"
-        for folder in (queue_dir, processed_dir):
-            folder.mkdir(parents=True, exist_ok=True)
+        queue_dir.mkdir(parents=True, exist_ok=True)
+        app.conf.broker_transport = embedded_broker.TRANSPORT  # atomic writes, torn files aside
         app.conf.broker_transport_options = {
             "data_folder_in": str(queue_dir),
             "data_folder_out": str(queue_dir),
-            "processed_folder": str(processed_dir),
             "control_folder": str(settings.broker_dir / "control"),
-            "store_processed": False,
             "polling_interval": 0.05,
         }
         app.conf.worker_enable_remote_control = False

@@ -129,6 +129,8 @@ def _parser() -> argparse.ArgumentParser:
     deliveries_sub = deliveries.add_subparsers(title="deliveries")
     dead = deliveries_sub.add_parser("dead", help="list dead-lettered deliveries")
     dead.add_argument("--member")
+    dead.add_argument("--after", type=int, default=0, help="the id the previous page ended at")
+    dead.add_argument("--limit", type=int, default=500, help="rows per page (1..1000)")
     dead.set_defaults(run=_deliveries_dead)
     replay = deliveries_sub.add_parser("replay", help="put dead-lettered deliveries back in line")
     replay.add_argument("--id", type=int)
@@ -205,17 +207,21 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    """Runs until stopped; the exit code is Celery's (non-zero after a fatal error), so a
+    supervisor restarting on failure restarts it."""
     from hub.services.admin import initialise
-    from worker import app
+    from hub.services.health import check_writable
 
     settings = _settings()
+    check_writable(settings)
     initialise(settings)
+    from worker import app
+
     argv = ["worker", "--loglevel", settings.log_level, "--without-gossip", "--without-mingle",
             "--without-heartbeat", "--concurrency", str(args.concurrency or settings.worker_concurrency)]
     if not args.no_beat:
         argv += ["--beat", "--schedule", str(settings.data_dir / "celerybeat-schedule")]
-    app.worker_main(argv)
-    return 0
+    return int(app.start(argv) or 0)
 
 
 def _members_load(args: argparse.Namespace) -> int:
@@ -362,10 +368,21 @@ def _connector(args: argparse.Namespace) -> int:
 
 
 def _deliveries_dead(args: argparse.Namespace) -> int:
-    from hub.services.webhooks import dead_letters
+    """One JSON line per dead letter on stdout; the total and the next page on stderr."""
+    from hub.services.webhooks import dead_letter_page
 
-    for row in dead_letters(_hub(), args.member):
+    hub = _hub()
+    try:
+        page = dead_letter_page(hub, args.member, after=args.after, limit=args.limit)
+    finally:
+        hub.close()
+    for row in page["livraisons"]:
         print(json.dumps(row, ensure_ascii=False))
+    shown = len(page["livraisons"])
+    following = "" if page["suivant"] is None else \
+        f" ; page suivante / next page: --after {page['suivant']}"
+    print(f"livraisons en échec : {page['total']} au total, {shown} affichées / dead letters: "
+          f"{page['total']} in all, {shown} shown{following}", file=sys.stderr)
     return 0
 
 

@@ -45,6 +45,7 @@ class Settings:
     sweep_interval_s: float = 10.0
     worker_concurrency: int = 1
     worker_batch_size: int = 1000
+    worker_transaction_size: int = 100
     queue_name: str = "capactif"
     policy_file: Path = Path("")
     policy_reload_s: float = 5.0
@@ -53,6 +54,8 @@ class Settings:
     webhook_retry_max_s: float = 600.0
     webhook_give_up_after_s: float = 86400.0
     dispatch_interval_s: float = 2.0
+    webhook_lease_s: float = 30.0
+    webhook_senders: int = 8
     notice_ack_delay_days: int = 30
     audit_head_interval_s: float = 10.0
     audit_retention_days: int = 365
@@ -64,7 +67,7 @@ class Settings:
     log_format: str = "text"
     matching_model_file: Path = Path("")
     match_candidates_per_key: int = 50
-    match_lock_stripes: int = 1024
+    match_lock_stripes: int = 1 << 20
     console_member: str = ""
     console_cookie_secure: bool = True
     console_session_hours: float = 8.0
@@ -94,6 +97,13 @@ class Settings:
             object.__setattr__(self, "broker_url", "filesystem://")
         if str(self.audit_archive_dir) in ("", "."):
             object.__setattr__(self, "audit_archive_dir", self.data_dir / "audit-archive")
+        if self.webhook_lease_s < 2 * self.webhook_post_budget_s:
+            raise ConfigurationError(
+                "HUB_WEBHOOK_LEASE_S doit valoir au moins deux fois la durée maximale d'un envoi "
+                f"({2 * self.webhook_post_budget_s:.1f} s avec HUB_WEBHOOK_TIMEOUT_S).",
+                "HUB_WEBHOOK_LEASE_S must be at least twice the longest webhook POST "
+                f"({2 * self.webhook_post_budget_s:.1f} s with HUB_WEBHOOK_TIMEOUT_S).",
+            )
         if self.audit_retention_days < 1:
             raise ConfigurationError(
                 "HUB_AUDIT_RETENTION_DAYS doit valoir au moins 1 (la CNIL recommande 6 à 12 mois).",
@@ -138,6 +148,15 @@ class Settings:
                 "HUB_LEGACY_SIGNATURES_UNTIL must be a YYYY-MM-DD date.",
             ) from exc
         return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+    @property
+    def webhook_connect_timeout_s(self) -> float:
+        return min(3.05, self.webhook_timeout_s)
+
+    @property
+    def webhook_post_budget_s(self) -> float:
+        """The longest one webhook POST may take (connect + read timeouts, and a margin)."""
+        return self.webhook_connect_timeout_s + self.webhook_timeout_s + 0.5
 
     @property
     def is_sqlite(self) -> bool:

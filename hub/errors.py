@@ -56,6 +56,7 @@ French and English, and never echo personal data.
     ├── NotReady                    503 not_ready
     ├── BrokerUnavailable           503 broker_unavailable
     └── StoreUnavailable            503 store_unavailable
+        └── DataDirectoryReadOnly   503 data_directory_read_only
 """
 
 from __future__ import annotations
@@ -178,6 +179,12 @@ class StoreUnavailable(HubError):
 
     status = 503
     code = "store_unavailable"
+
+
+class DataDirectoryReadOnly(StoreUnavailable):
+    """The hub cannot write in its data directory (read-only, full or missing)."""
+
+    code = "data_directory_read_only"
 
 
 # --- consent registry (consent/) -------------------------------------------------

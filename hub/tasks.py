@@ -16,6 +16,9 @@ from hub.services.heartbeat import Heartbeat
 from hub.services.publisher import PROCESS_OUTBOX
 
 _TRANSIENT = (StoreUnavailable, BrokerUnavailable)
+# Periodic tasks retry a database or broker outage within seconds, not Celery's 180 s.
+_PERIODIC_RETRY = {"autoretry_for": _TRANSIENT, "retry_backoff": 1, "retry_backoff_max": 15,
+                   "retry_jitter": True, "max_retries": 8}
 
 
 @functools.cache
@@ -51,33 +54,35 @@ def process_outbox(outbox_ids: list[int]) -> int:
     return processing.process_outbox(_hub(), outbox_ids).claimed
 
 
-@shared_task(name="hub.sweep_outbox", autoretry_for=_TRANSIENT, max_retries=3)
+@shared_task(name="hub.sweep_outbox", **_PERIODIC_RETRY)
 def sweep_outbox() -> int:
     return processing.sweep_outbox(_hub())
 
 
-@shared_task(name="hub.forget_nonces", autoretry_for=_TRANSIENT, max_retries=3)
+@shared_task(name="hub.forget_nonces", **_PERIODIC_RETRY)
 def forget_nonces() -> int:
     return processing.forget_old_nonces(_hub())
 
 
-@shared_task(name="hub.dispatch_webhooks", autoretry_for=_TRANSIENT, max_retries=3)
+@shared_task(name="hub.dispatch_webhooks", **_PERIODIC_RETRY)
 def dispatch_webhooks() -> int:
-    return webhooks.dispatch_webhooks(_hub()).sent
+    """Start senders for due recipients in this process's own threads and return at once:
+    sending never holds a worker slot, so fiches keep flowing past a slow recipient."""
+    return webhooks.start_dispatch(_hub())
 
 
-@shared_task(name="hub.expire_consents", autoretry_for=_TRANSIENT, max_retries=3)
+@shared_task(name="hub.expire_consents", **_PERIODIC_RETRY)
 def expire_consents() -> int:
     return consents.expire_due(_hub())
 
 
-@shared_task(name="hub.publish_audit_head", autoretry_for=_TRANSIENT, max_retries=3)
+@shared_task(name="hub.publish_audit_head", **_PERIODIC_RETRY)
 def publish_audit_head() -> int:
     """Sign a tree head over everything appended so far (every HUB_AUDIT_HEAD_INTERVAL_S)."""
     return int(audit.publish_head(_hub())["size"])
 
 
-@shared_task(name="hub.archive_audit_log", autoretry_for=_TRANSIENT, max_retries=3)
+@shared_task(name="hub.archive_audit_log", **_PERIODIC_RETRY)
 def archive_audit_log() -> int:
     """Move entries older than HUB_AUDIT_RETENTION_DAYS to a signed archive segment."""
     segment = audit_retention.archive_expired(_hub())

@@ -13,7 +13,8 @@ class Recipient:
     """Records every POST; answers `self.status` (200 by default), after holding each
     request `self.delay_s` seconds (`self.arrived` is set as soon as one comes in, and
     `self.arrivals` keeps the monotonic time of each). With `self.hang_up` set, it
-    closes the connection without answering."""
+    closes the connection without answering. `self.max_in_flight` is the largest number
+    of requests it ever held at once (concurrent streams)."""
 
     def __init__(self) -> None:
         self.status = 200
@@ -23,10 +24,22 @@ class Recipient:
         self.arrivals: list[float] = []
         self.received: list[dict[str, Any]] = []
         self.lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
         recipient = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
+                with recipient.lock:
+                    recipient.in_flight += 1
+                    recipient.max_in_flight = max(recipient.max_in_flight, recipient.in_flight)
+                try:
+                    self._answer()
+                finally:
+                    with recipient.lock:
+                        recipient.in_flight -= 1
+
+            def _answer(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 recipient.arrivals.append(time.monotonic())
                 recipient.arrived.set()

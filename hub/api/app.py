@@ -24,6 +24,7 @@ from hub.api import (
 from hub.api.models import Health
 from hub.bootstrap import Hub
 from hub.config import Settings
+from hub.services.health import check_writable
 from hub.web.app import create_console
 
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
 
     @app.get("/healthz", tags=["ops"], responses=openapi.answer(Health))
     def healthz() -> Any:
+        check_writable(hub.settings)  # 503 in the error envelope when it cannot store
         return {"status": "ok"}
 
     return app

@@ -214,7 +214,9 @@ class DeadLetter(_Open):
 
 
 class DeadLetters(_Open):
+    total: int = Field(description="Livraisons en lettre morte en tout (pour l'appelant).")
     livraisons: list[DeadLetter]
+    suivant: int | None = Field(description="Le `after` de la page suivante ; null : fin.")
 
 
 class Replayed(_Open):

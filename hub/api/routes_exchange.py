@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import orjson
@@ -136,11 +137,14 @@ async def acknowledge_erasure(erasure_id: IdPath, request: Request,
 
 
 @router.get("/deliveries/dead", tags=["livraisons"], responses=answer(DeadLetters))
-async def dead_letters(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
-    """The caller's dead-lettered webhook deliveries (the network coordinator sees all)."""
+async def dead_letters(request: Request, after: int = Query(0, ge=0, le=MAX_INT64),
+                       limit: int = Query(500, ge=1, le=1000),
+                       auth: Authenticated = Depends(authenticated)) -> Any:
+    """The caller's dead-lettered webhook deliveries (the network coordinator sees all),
+    by pages: `total`, `livraisons`, and `suivant`, the `after` of the next page."""
     member = None if auth.caller.role == "coordination" else auth.caller.member_id
-    dead = await run_in_threadpool(webhooks.dead_letters, hub_of(request), member)
-    return {"livraisons": dead}
+    return await run_in_threadpool(functools.partial(
+        webhooks.dead_letter_page, hub_of(request), member, after=after, limit=limit))
 
 
 @router.post("/deliveries/replay", tags=["livraisons"], responses=answer(Replayed))

@@ -71,19 +71,21 @@ class AuditLog(AuditSink):
     def append_many(self, events: Sequence[AccessEvent]) -> list[AccessEvent]:
         if not events:
             return []
-        dialect = self._engine.dialect.name
-        prepared = [prepare(event, dialect) for event in events]  # before taking the lock
+        prepared = [prepare(event, self._engine.dialect.name) for event in events]  # unlocked
         with self._engine.begin() as conn:
-            lock_log(conn)
-            first = next_seq(conn)
-            leaves, params = zip(*(numbered(p, first + i) for i, p in enumerate(prepared)), strict=True)
-            conn.exec_driver_sql(insert_statement(dialect), list(params))
+            first, leaves = _insert(conn, prepared)
         stamped = [event.with_seq(first + i) for i, event in enumerate(events)]
         with self._tree_lock:
             if self._next_seq == first:
                 self._tree.extend(leaves)
                 self._next_seq = first + len(leaves)
         return stamped
+
+    def append_within(self, conn: sa.Connection, events: Sequence[AccessEvent]) -> None:
+        """Append `events` inside the caller's transaction, so they commit (or not) with
+        the business change they record; the tree catches up before the next head."""
+        if events:
+            _insert(conn, [prepare(event, conn.dialect.name) for event in events])
 
     def publish_head(self, signer: HeadSigner, *, force: bool = False) -> SignedTreeHead:
         """Sign the tree over every stored entry; without `force`, an unchanged size
@@ -266,6 +268,16 @@ def archived_size(conn: sa.Connection) -> int:
     """How many entries, from seq 0, retention has moved to archive files."""
     last = conn.scalar(sa.select(sa.func.max(audit_archived_leaves.c.seq)))
     return 0 if last is None else last + 1
+
+
+def _insert(conn: sa.Connection, prepared: list[tuple[bytes, tuple[Any, ...]]]
+            ) -> tuple[int, tuple[bytes, ...]]:
+    """Number and insert prepared events under the log lock; the first seq and the leaves."""
+    lock_log(conn)
+    first = next_seq(conn)
+    leaves, params = zip(*(numbered(p, first + i) for i, p in enumerate(prepared)), strict=True)
+    conn.exec_driver_sql(insert_statement(conn.dialect.name), list(params))
+    return first, leaves
 
 
 def lock_log(conn: sa.Connection) -> None:

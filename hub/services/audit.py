@@ -17,6 +17,7 @@ from hub.audit.events import AccessEvent, pseudonymise
 from hub.audit.heads import HeadSigner, head_to_dict
 from hub.bootstrap import Hub
 from hub.errors import NotFound
+from hub.store.engine import store_errors
 
 # The actions that disclose a porteur's fields to the acting member (the art. 15 report).
 DISCLOSURES = frozenset({"webhook_delivery", "feed_pull", "api_read", "porteur_view",
@@ -56,7 +57,8 @@ def record(hub: Hub, events: list[AccessEvent]) -> None:
 
 
 def publish_head(hub: Hub) -> dict[str, Any]:
-    head = hub.audit.publish_head(HeadSigner(hub.hub_key.private_key))
+    with store_errors():  # a database outage is retried by the task, not a raw error
+        head = hub.audit.publish_head(HeadSigner(hub.hub_key.private_key))
     return head_to_dict(head)
 
 

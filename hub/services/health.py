@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from hub.bootstrap import Hub
+from hub.config import Settings
+from hub.errors import DataDirectoryReadOnly
 from hub.store.migrate import migrations_current
 
 
@@ -103,8 +105,35 @@ def _data_dir(hub: Hub) -> str:
 
 def _writable(folder: Path) -> str:
     try:
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".ready-"):
-            pass
-    except OSError as exc:
-        return f"{folder.name} non inscriptible ({exc.strerror})"
+        _probe(folder)
+    except DataDirectoryReadOnly as exc:
+        return f"{folder.name} non inscriptible ({type(exc.__cause__).__name__})"
     return ""
+
+
+def check_writable(settings: Settings) -> None:
+    """Raise DataDirectoryReadOnly when a folder the hub writes in refuses a write (the
+    worker's start-up and `/healthz`: nothing could be stored, queued or scheduled)."""
+    folders = [settings.data_dir]
+    if settings.embedded_broker:
+        folders.append(settings.broker_dir / "queue")
+    for folder in folders:
+        _probe(folder)
+
+
+def _probe(folder: Path) -> None:
+    probe = folder / f".probe-{uuid.uuid4().hex}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(probe, "wb") as handle:
+            handle.write(b"ok")
+            handle.flush()
+            os.fsync(handle.fileno())
+        probe.unlink()
+    except OSError as exc:
+        raise DataDirectoryReadOnly(
+            f"Le hub ne peut pas écrire dans {folder} ({exc.strerror}) : rendez ce dossier "
+            "accessible en écriture (HUB_DATA_DIR) ou libérez de la place, puis relancez.",
+            f"The hub cannot write in {folder} ({exc.strerror}): make this folder writable "
+            "(HUB_DATA_DIR) or free some space, then restart.",
+        ) from exc

@@ -200,10 +200,11 @@ class OnlineMatcher:
     def _batch_for(self, digests: list[str]) -> _BatchIndex:
         """The batch's view of the index, read for all the locked keys at the first fiche
         (and for any key not read yet, should a caller resolve a fiche it did not lock)."""
-        if self._batch is None:
+        if self._batch is None:  # the locked keys once, not at every fiche (O(batch²))
             self._batch = _BatchIndex(self.cap)
-        missing = [d for d in dict.fromkeys([*self._locked, *digests])
-                   if d not in self._batch.fetched]
+            missing = list(dict.fromkeys([*self._locked, *digests]))
+        else:
+            missing = [d for d in dict.fromkeys(digests) if d not in self._batch.fetched]
         if missing:
             self._batch.load(*self.uow.matching.indexed_under(missing, self.cap))
         return self._batch

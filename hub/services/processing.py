@@ -30,7 +30,22 @@ class BatchOutcome:
 
 def process_outbox(hub: Hub, outbox_ids: Sequence[int]) -> BatchOutcome:
     """Process the given outbox rows once in effect: rows already processed, or
-    locked by another worker, are skipped; everything commits together."""
+    locked by another worker, are skipped. Rows commit by transactions of
+    HUB_WORKER_TRANSACTION_SIZE: each holds the matching locks of its own keys only, so
+    two workers rarely wait for each other, and stays within PostgreSQL's lock table."""
+    size = max(1, hub.settings.worker_transaction_size)
+    claimed = created = planned = 0
+    for start in range(0, len(outbox_ids), size):
+        outcome = _process_chunk(hub, outbox_ids[start:start + size])
+        claimed += outcome.claimed
+        created += outcome.porteurs_created
+        planned += outcome.deliveries
+    if planned:
+        hub.publisher.request_dispatch_safely()
+    return BatchOutcome(claimed, created, planned)
+
+
+def _process_chunk(hub: Hub, outbox_ids: Sequence[int]) -> BatchOutcome:
     with hub.uow() as uow:
         rows = uow.outbox.claim(outbox_ids)
         if not rows:
@@ -40,8 +55,6 @@ def process_outbox(hub: Hub, outbox_ids: Sequence[int]) -> BatchOutcome:
         planned = plan_deliveries(hub, uow, versions, now)
         uow.outbox.mark_processed([row.id for row in rows], now)
         uow.commit()
-    if planned:
-        hub.publisher.request_dispatch_safely()
     return BatchOutcome(len(rows), created, planned)
 
 

@@ -106,23 +106,43 @@ class Deliveries:
         )
         return list(self.conn.execute(query).scalars())
 
-    def claim_recipient(self, recipient_id: str, now: dt.datetime, lease: dt.timedelta) -> bool:
-        """Take the right to send this recipient's webhooks until the lease ends."""
+    def claim_recipient(self, recipient_id: str, owner: str, now: dt.datetime,
+                        lease: dt.timedelta) -> bool:
+        """Take the right to send this recipient's webhooks until the lease ends, unless
+        another owner holds it still."""
         result = self.conn.execute(
             sa.update(feed_positions)
             .where(feed_positions.c.member_id == recipient_id)
             .where(sa.or_(feed_positions.c.dispatch_lease_until.is_(None),
                           feed_positions.c.dispatch_lease_until < now))
+            .values(dispatch_lease_until=now + lease, dispatch_lease_owner=owner)
+        )
+        return result.rowcount == 1
+
+    def renew_recipient(self, recipient_id: str, owner: str, now: dt.datetime,
+                        lease: dt.timedelta) -> bool:
+        """Extend the lease `owner` holds; False when it was lost (expired and taken)."""
+        result = self.conn.execute(
+            sa.update(feed_positions)
+            .where(feed_positions.c.member_id == recipient_id,
+                   feed_positions.c.dispatch_lease_owner == owner)
             .values(dispatch_lease_until=now + lease)
         )
         return result.rowcount == 1
 
-    def release_recipient(self, recipient_id: str) -> None:
+    def release_recipient(self, recipient_id: str, owner: str) -> None:
         self.conn.execute(
             sa.update(feed_positions)
-            .where(feed_positions.c.member_id == recipient_id)
-            .values(dispatch_lease_until=None)
+            .where(feed_positions.c.member_id == recipient_id,
+                   feed_positions.c.dispatch_lease_owner == owner)
+            .values(dispatch_lease_until=None, dispatch_lease_owner=None)
         )
+
+    def lease_of(self, recipient_id: str) -> sa.Row | None:
+        return self.conn.execute(
+            sa.select(feed_positions.c.dispatch_lease_until, feed_positions.c.dispatch_lease_owner)
+            .where(feed_positions.c.member_id == recipient_id)
+        ).first()
 
     def next_pending(self, recipient_id: str, limit: int) -> list[sa.Row]:
         """The recipient's pending deliveries in feed order (head of line first)."""
@@ -175,16 +195,35 @@ class Deliveries:
             query = query.where(deliveries.c.id == delivery_id)
         if recipient_id is not None:
             query = query.where(deliveries.c.recipient_id == recipient_id)
-        result = self.conn.execute(
-            query.values(status=PENDING, attempts=0, next_attempt_at=now, last_error=None)
-        )
+        result = self.conn.execute(query.values(
+            status=PENDING, attempts=0, next_attempt_at=now, last_error=None, retrying_since=now))
         return result.rowcount or 0
 
-    def dead(self, recipient_id: str | None = None, limit: int = 500) -> list[sa.Row]:
-        query = sa.select(deliveries).where(deliveries.c.status == DEAD)
-        if recipient_id:
-            query = query.where(deliveries.c.recipient_id == recipient_id)
-        return self._opened(list(self.conn.execute(query.order_by(deliveries.c.id).limit(limit))))
+    def postpone_next(self, recipient_id: str, after_position: int, until: dt.datetime) -> None:
+        """Hold the recipient's next pending delivery until `until` (a spread-out retry)."""
+        head = sa.select(sa.func.min(deliveries.c.position)).where(
+            deliveries.c.recipient_id == recipient_id, deliveries.c.status == PENDING,
+            deliveries.c.position > after_position).scalar_subquery()
+        self.conn.execute(sa.update(deliveries).where(
+            deliveries.c.recipient_id == recipient_id, deliveries.c.position == head,
+            sa.or_(deliveries.c.next_attempt_at.is_(None), deliveries.c.next_attempt_at < until),
+        ).values(next_attempt_at=until))
+
+    def dead(self, recipient_id: str | None = None, limit: int = 500,
+             after_id: int = 0) -> list[sa.Row]:
+        """One page of dead-lettered deliveries by id (keyset: pass the last id seen)."""
+        query = self._dead_query(sa.select(deliveries), recipient_id)
+        query = query.where(deliveries.c.id > after_id).order_by(deliveries.c.id).limit(limit)
+        return self._opened(list(self.conn.execute(query)))
+
+    def dead_count(self, recipient_id: str | None = None) -> int:
+        return int(self.conn.scalar(self._dead_query(
+            sa.select(sa.func.count()).select_from(deliveries), recipient_id)) or 0)
+
+    @staticmethod
+    def _dead_query(query: Any, recipient_id: str | None) -> Any:
+        query = query.where(deliveries.c.status == DEAD)
+        return query.where(deliveries.c.recipient_id == recipient_id) if recipient_id else query
 
     # -- subscriptions --------------------------------------------------------------
 

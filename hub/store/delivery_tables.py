@@ -25,6 +25,7 @@ feed_positions = sa.Table(
     sa.Column("member_id", sa.String(50), primary_key=True),
     sa.Column("last_position", sa.BigInteger, nullable=False),
     sa.Column("dispatch_lease_until", UTC_TIME),
+    sa.Column("dispatch_lease_owner", sa.String(40)),
 )
 
 deliveries = sa.Table(
@@ -49,6 +50,7 @@ deliveries = sa.Table(
     sa.Column("last_error", sa.String(200)),
     sa.Column("created_at", UTC_TIME, nullable=False),
     sa.Column("sent_at", UTC_TIME),
+    sa.Column("retrying_since", UTC_TIME),  # the give-up clock, reset by a replay
     sa.UniqueConstraint("recipient_id", "position", name="uq_deliveries_recipient_position"),
     sa.UniqueConstraint("idempotency_key", name="uq_deliveries_idempotency_key"),
 )

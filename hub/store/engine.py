@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy import event
+
+from hub.errors import StoreUnavailable
 
 BEGIN_OPTION = "capactif_sqlite_begin"
 
@@ -15,6 +19,19 @@ def reader_engine(engine: sa.Engine) -> sa.Engine:
     components that mostly read (the consent registry), so that a read never waits
     for, or deadlocks with, a write transaction of the same process."""
     return engine.execution_options(**{BEGIN_OPTION: "DEFERRED"})
+
+
+@contextlib.contextmanager
+def store_errors() -> Iterator[None]:
+    """Translate a database outage met outside a unit of work into StoreUnavailable
+    (which tasks retry and the API answers with 503)."""
+    try:
+        yield
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        raise StoreUnavailable(
+            "La base de données du hub est indisponible ; réessayez.",
+            "The hub database is unavailable; retry.",
+        ) from exc
 
 
 def create_engine(database_url: str, *, pool_size: int = 5) -> sa.Engine:

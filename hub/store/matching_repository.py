@@ -34,6 +34,11 @@ def key_digest(digest_key: bytes, key: str) -> str:
     return hmac.new(digest_key, key.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+_LOCK_SORTED = sa.text(
+    "SELECT count(pg_advisory_xact_lock(n)) FROM "
+    "(SELECT unnest(CAST(:numbers AS bigint[])) AS n ORDER BY n) AS sorted_keys")
+
+
 def _lock_number(digest: str) -> int:
     return int.from_bytes(bytes.fromhex(digest[:16]), "big", signed=True)
 
@@ -88,8 +93,9 @@ class Matching:
         deadlock). SQLite needs none: BEGIN IMMEDIATE already serialises writers."""
         if self.conn.dialect.name != "postgresql":
             return
-        for number in sorted({_lock_number(d) for d in digests}):
-            self.conn.execute(sa.select(sa.func.pg_advisory_xact_lock(number)))
+        numbers = sorted({_lock_number(d) for d in digests})
+        if numbers:  # one round trip for the whole batch, still taken in sorted order
+            self.conn.execute(_LOCK_SORTED, {"numbers": numbers})
 
     def candidates(self, digests: Sequence[str], per_key_cap: int) -> list[sa.Row]:
         """Indexed records sharing a key; a key held by more than `per_key_cap` fiches says

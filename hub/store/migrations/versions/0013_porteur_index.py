@@ -3,7 +3,7 @@ database), its search digests, and how far it has followed the changes; what the
 monthly meeting decides (referent proposals, parrains, items to discuss).
 
 Revision ID: 0013
-Revises: 0008
+Revises: 0012
 Create Date: 2026-12-03
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0008"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

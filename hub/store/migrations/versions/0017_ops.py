@@ -2,7 +2,7 @@
 credential kept during a rotation's overlap.
 
 Revision ID: 0017
-Revises: 0009
+Revises: 0013
 Create Date: 2026-12-03
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0009"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,94 @@
+"""The embedded broker: kombu's file-system transport made safe to share between processes.
+
+kombu's own transport writes a message file in place, so a reader can pick up a file
+created but not yet written (or left empty by a full disk) and the worker dies on the
+decoding error. Here a message is written to a temporary name outside the queue folder,
+then renamed into it: a reader sees a whole message or nothing. No fsync: the outbox, not
+the broker, is the durable record, and the sweep re-publishes what a power cut loses. A file
+that still cannot be read (torn by a crash of an older version, a disk error) is moved
+to `broker/torn/` and logged, never fatal: the outbox sweep re-publishes the work it
+carried, since tasks hold ids only.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from pathlib import Path
+from time import monotonic
+from typing import Any
+
+from kombu.exceptions import ChannelError
+from kombu.transport import filesystem
+from kombu.utils.json import dumps, loads
+from kombu.utils.objects import cached_property
+
+log = logging.getLogger(__name__)
+
+TRANSPORT = "hub.embedded_broker:Transport"
+
+
+class Channel(filesystem.Channel):
+    @cached_property
+    def _broker_dir(self) -> Path:
+        return Path(self.data_folder_in).parent
+
+    @cached_property
+    def _staging_dir(self) -> Path:
+        return _folder(self._broker_dir / "staging")
+
+    @cached_property
+    def _reading_dir(self) -> Path:
+        return _folder(self._broker_dir / "reading")
+
+    @cached_property
+    def torn_dir(self) -> Path:
+        return _folder(self._broker_dir / "torn")
+
+    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
+        name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
+        staged = self._staging_dir / name
+        try:
+            staged.write_bytes(dumps(payload).encode())
+            os.replace(staged, Path(self.data_folder_out) / name)
+        except OSError as exc:
+            staged.unlink(missing_ok=True)
+            raise ChannelError(f"Cannot add a message to queue {queue!r}: {exc}") from exc
+
+    def _get(self, queue: str) -> Any:
+        wanted = f"{queue}.msg"
+        for name in sorted(os.listdir(self.data_folder_in)):
+            if name.partition(".")[2] != wanted:
+                continue
+            taken = self._reading_dir / name
+            try:
+                os.replace(Path(self.data_folder_in) / name, taken)  # only one reader wins
+            except OSError:
+                continue  # taken by another reader in the meantime
+            message = self._read(taken)
+            if message is not None:
+                return message
+        raise filesystem.Empty()
+
+    def _read(self, path: Path) -> Any:
+        try:
+            message = loads(path.read_bytes())
+            if not isinstance(message, dict):
+                raise ValueError("a message is a JSON object")
+        except (OSError, ValueError) as exc:
+            os.replace(path, self.torn_dir / path.name)
+            log.error("embedded broker: unreadable message moved to %s (%s); the outbox sweep "
+                      "re-publishes its work", self.torn_dir / path.name, type(exc).__name__)
+            return None
+        path.unlink(missing_ok=True)
+        return message
+
+
+class Transport(filesystem.Transport):
+    Channel = Channel
+
+
+def _folder(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path

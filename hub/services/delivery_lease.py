@@ -1,0 +1,85 @@
+"""The lease on one recipient's webhooks: at most one sender per recipient at any time.
+
+The lease lives in the database (`feed_positions`), carries its holder's token and lasts
+`HUB_WEBHOOK_LEASE_S`; a heartbeat thread renews it every fifth of that while the holder
+sends, so a slow but healthy recipient never loses its sender, and a crashed sender's
+lease expires within `HUB_WEBHOOK_LEASE_S`. The holder starts a POST only while its last
+confirmed renewal leaves room for the whole POST before the lease could end, so even a
+sender cut off from the database (renewals failing) stops before another may take over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+import uuid
+
+from hub.bootstrap import Hub
+from hub.errors import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class RecipientLease:
+    def __init__(self, hub: Hub, member_id: str) -> None:
+        self._hub = hub
+        self.member_id = member_id
+        self.owner = uuid.uuid4().hex
+        self._length = dt.timedelta(seconds=hub.settings.webhook_lease_s)
+        self._confirmed_at = 0.0  # monotonic time the lease was last taken or renewed
+        self._lost = False
+        self._stop = threading.Event()
+        self._heartbeat: threading.Thread | None = None
+
+    def acquire(self) -> bool:
+        """Take the lease and start renewing it; False when another sender holds it."""
+        started = time.monotonic()
+        with self._hub.uow() as uow:
+            if not uow.deliveries.claim_recipient(self.member_id, self.owner, self._hub.clock(),
+                                                  self._length):
+                return False
+            uow.commit()
+        self._confirmed_at = started
+        self._heartbeat = threading.Thread(target=self._beat, daemon=True,
+                                           name=f"lease-{self.member_id}")
+        self._heartbeat.start()
+        return True
+
+    def may_send(self) -> bool:
+        """True while one more POST surely ends before the lease could expire."""
+        settings = self._hub.settings
+        room = settings.webhook_lease_s - settings.webhook_post_budget_s
+        return not self._lost and time.monotonic() - self._confirmed_at < room
+
+    def release(self) -> None:
+        """Stop renewing and give the lease back (if that fails it simply expires)."""
+        self._stop.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join()
+        try:
+            with self._hub.uow() as uow:
+                uow.deliveries.release_recipient(self.member_id, self.owner)
+                uow.commit()
+        except StoreUnavailable:
+            log.warning("webhook lease of %s not released (database unavailable): it expires "
+                        "within %.0f s", self.member_id, self._hub.settings.webhook_lease_s)
+
+    def _beat(self) -> None:
+        interval = self._hub.settings.webhook_lease_s / 5
+        while not self._stop.wait(interval):
+            started = time.monotonic()
+            try:
+                with self._hub.uow() as uow:
+                    renewed = uow.deliveries.renew_recipient(
+                        self.member_id, self.owner, self._hub.clock(), self._length)
+                    uow.commit()
+            except Exception as exc:  # the database may be down: the next beat retries
+                log.warning("webhook lease of %s not renewed (%s)", self.member_id,
+                            type(exc).__name__)
+                continue  # may_send() turns false if this lasts
+            if not renewed:
+                self._lost = True
+                return
+            self._confirmed_at = started

@@ -1,0 +1,88 @@
+"""Dead letters on both databases with real HTTP recipients: listed by pages with a total,
+replayed with a new retry budget, and reached one at a time after a long outage."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from hub import cli
+from hub.errors import BadRequest
+from hub.services import webhooks
+from tests.integration.world import fiche, push_and_process
+
+pytestmark = pytest.mark.integration
+
+CCI = "cci-thiers"
+
+
+def test_dead_letters_come_by_pages_with_a_total_and_a_cursor(network):
+    hub, _clock, cci, _pfil = network
+    cci.status = 410  # not retried: each delivery is dead-lettered at once
+    push_and_process(hub, *[fiche(f"F-{i}") for i in range(7)])
+    assert webhooks.dispatch_webhooks(hub).dead >= 7
+    seen, after = [], 0
+    while True:
+        page = webhooks.dead_letter_page(hub, CCI, after=after, limit=3)
+        assert page["total"] == 7 and len(page["livraisons"]) <= 3
+        seen += [row["id"] for row in page["livraisons"]]
+        if page["suivant"] is None:
+            break
+        after = page["suivant"]
+    assert len(seen) == len(set(seen)) == 7
+    with pytest.raises(BadRequest):
+        webhooks.dead_letter_page(hub, CCI, limit=0)
+
+
+def test_the_dead_letter_command_says_how_many_there_are_and_how_to_go_on(
+        network, monkeypatch, capsys):
+    hub, _clock, cci, _pfil = network
+    cci.status = 410
+    push_and_process(hub, *[fiche(f"F-{i}") for i in range(5)])
+    webhooks.dispatch_webhooks(hub)
+    monkeypatch.setenv("HUB_DATA_DIR", str(hub.settings.data_dir))
+    monkeypatch.setenv("HUB_DATABASE_URL", hub.settings.database_url)
+    assert cli.main(["deliveries", "dead", "--member", CCI, "--limit", "2"]) == 0
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 2 and json.loads(out.splitlines()[0])["destinataire"] == CCI
+    assert "5" in err and "--after" in err
+
+
+def test_a_replayed_delivery_gets_a_whole_new_retry_budget(network):
+    hub, clock, cci, _pfil = network
+    cci.status = 503
+    push_and_process(hub, fiche())
+    webhooks.dispatch_webhooks(hub)
+    clock.now += dt.timedelta(seconds=hub.settings.webhook_give_up_after_s + 1)
+    webhooks.dispatch_webhooks(hub)
+    assert len(webhooks.dead_letters(hub, CCI)) == 1
+    assert webhooks.replay_dead(hub, member_id=CCI) == 1
+    clock.now += dt.timedelta(seconds=1)
+    summary = webhooks.dispatch_webhooks(hub)
+    assert (summary.failed, summary.dead) == (1, 0)  # retried later, not dead again at once
+    assert webhooks.dead_letters(hub, CCI) == []
+    cci.status = 200
+    clock.now += dt.timedelta(seconds=hub.settings.webhook_retry_max_s)
+    webhooks.dispatch_webhooks(hub)
+    assert len(cci.documents()) == 1
+
+
+def test_after_a_long_outage_queued_deliveries_are_not_each_tried_in_a_burst(network):
+    hub, clock, cci, _pfil = network
+    cci.status = 503
+    push_and_process(hub, *[fiche(f"F-{i}") for i in range(5)])
+    webhooks.dispatch_webhooks(hub)
+    posts = len(cci.arrivals)
+    clock.now += dt.timedelta(seconds=hub.settings.webhook_give_up_after_s + 1)
+    webhooks.dispatch_webhooks(hub)
+    assert len(cci.arrivals) == posts + 1  # the head is dead-lettered; the next one waits
+    webhooks.dispatch_webhooks(hub)
+    assert len(cci.arrivals) == posts + 1
+    assert len(webhooks.dead_letters(hub, CCI)) == 1
+    for _ in range(4):
+        clock.now += dt.timedelta(seconds=hub.settings.webhook_retry_max_s)
+        webhooks.dispatch_webhooks(hub)
+    assert len(cci.arrivals) == posts + 5  # one POST per backoff, not a burst
+    assert len(webhooks.dead_letters(hub, CCI)) == 5

@@ -1,0 +1,118 @@
+"""Webhook sending with real Celery workers on Redis and PostgreSQL and a real, slow HTTP
+recipient: one stream per recipient even across workers (the lease is renewed while
+sending), ingest never waits for a slow recipient, and a sender killed mid-page leaves
+every sent delivery with its access event and its lease expiring within seconds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from hub.bootstrap import Hub
+from hub.config import Settings
+from hub.demo.processes import running, start_worker
+from hub.services import ingest
+from hub.services.auth import Caller
+from hub.services.members import load_network
+from hub.services.processing import pipeline_status
+from hub.store.delivery_repository import SENT
+from hub.store.delivery_tables import deliveries
+from tests.factories import make_fiche, other_porteur, record_consents
+from tests.integration.scale import scale_store, wait_until
+from tests.receiver import Recipient
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+OWNER = Caller("commune-ambert", "Mairie", "commune", "accueil")
+RECIPIENT = "cci-thiers"
+LEASE_S = 5.0
+ANSWER_S = 0.25  # the slow recipient holds each POST this long: 40 POSTs last 2 leases
+
+
+@pytest.fixture
+def world(tmp_path, postgres_url):
+    with scale_store(postgres_url) as store, Recipient() as slow:
+        env = {**store, "HUB_DATA_DIR": str(tmp_path / "data"), "HUB_DISPATCH_INTERVAL_S": "0.5",
+               "HUB_WEBHOOK_TIMEOUT_S": "1", "HUB_WEBHOOK_LEASE_S": str(LEASE_S),
+               "HUB_WEBHOOK_RETRY_BASE_S": "0.5", "HUB_WEBHOOK_RETRY_MAX_S": "1"}
+        members = [
+            {"id": OWNER.member_id, "nom": "Mairie", "nature": "commune", "role": "accueil",
+             "contact": {"courriel": "mairie@exemple.fr"}},
+            {"id": RECIPIENT, "nom": "CCI", "nature": "cci", "role": "accompagnement",
+             "contact": {"courriel": "cci@exemple.fr"}, "webhook": slow.url,
+             "abonnements": [{"communes": ["63003"]}]}]
+        (tmp_path / "network.json").write_text(json.dumps({"reseau": "t", "membres": members}))
+        hub = Hub.from_settings(Settings.from_env(env))  # publishes to the real broker
+        load_network(hub, tmp_path / "network.json", tmp_path / "creds")
+        slow.delay_s = ANSWER_S
+        yield env, hub, slow, tmp_path / "logs"
+        hub.close()
+
+
+def push(hub: Hub, first: int, count: int) -> None:
+    fiches = [make_fiche(member=OWNER.member_id, fiche_id=f"F-{first + i}",
+                         porteur=other_porteur(first + i)) for i in range(count)]
+    record_consents(hub, fiches)
+    assert ingest.push_batch(hub, OWNER, fiches)["accepted"] == count
+
+
+def sent_count(hub: Hub) -> int:
+    with hub.uow() as uow:
+        return uow.connection.scalar(sa.select(sa.func.count()).select_from(deliveries).where(
+            deliveries.c.recipient_id == RECIPIENT, deliveries.c.status == SENT))
+
+
+def disclosure_events(hub: Hub) -> int:
+    return len(hub.audit.search(action="webhook_delivery", member=RECIPIENT, limit=100_000))
+
+
+def distinct_received(slow: Recipient) -> int:
+    return len({d["delivery_id"] for d in slow.documents()})
+
+
+def test_a_slow_recipient_gets_one_stream_across_workers_and_never_starves_ingest(world):
+    env, hub, slow, logs = world
+    with running([start_worker(env, logs, "worker-1")]):
+        push(hub, 0, 40)
+        wait_until(lambda: len(slow.arrivals) >= 3, 60, "sending to start")
+        push(hub, 40, 20)  # pushed while the slow recipient is being sent to
+        wait_until(lambda: pipeline_status(hub)["processed"] == 60, 60, "60 processed fiches")
+        assert distinct_received(slow) < 40, "ingest waited for the slow recipient"
+        with running([start_worker(env, logs, "worker-2", beat=False)]):
+            wait_until(lambda: sent_count(hub) == 60, 120, "60 sent deliveries")
+    assert slow.max_in_flight == 1
+    assert len(slow.arrivals) == 60 == distinct_received(slow)  # POSTs = deliveries, no retry
+    positions = [d["source"]["fiche_id"] for d in slow.documents()]
+    assert positions == [f"F-{i}" for i in range(60)]  # in feed order
+    assert disclosure_events(hub) == 60
+
+
+def test_a_sender_killed_mid_page_leaves_each_sent_delivery_logged_and_its_lease_soon_free(world):
+    env, hub, slow, logs = world
+    push(hub, 0, 60)  # more than a page (50): the kill comes in the second one
+    first = start_worker(env, logs, "worker-1")
+    with running([first]):
+        wait_until(lambda: pipeline_status(hub)["processed"] == 60, 60, "60 processed fiches")
+        wait_until(lambda: len(slow.arrivals) >= 53, 90, "the second page on the wire")
+        first.kill()
+        killed_at = dt.datetime.now(dt.UTC)
+    assert len(slow.arrivals) < 60, "the sender finished before it could be killed"
+    assert sent_count(hub) >= 50
+    assert disclosure_events(hub) == sent_count(hub)  # nothing committed without its event
+    with hub.uow() as uow:
+        until = uow.deliveries.lease_of(RECIPIENT).dispatch_lease_until
+    until = until if until.tzinfo else until.replace(tzinfo=dt.UTC)
+    assert until <= killed_at + dt.timedelta(seconds=LEASE_S + 1)  # expires within the lease
+    with running([start_worker(env, logs, "worker-2")]):
+        wait_until(lambda: sent_count(hub) == 60, 120, "60 sent deliveries")
+        time.sleep(0.5)
+    assert distinct_received(slow) == 60
+    assert disclosure_events(hub) == sent_count(hub) == 60
+    # re-sent after the crash: at most what one flush interval (1 s) holds, plus the one
+    # in flight; the recipient ignores them by their idempotency key
+    assert len(slow.arrivals) - 60 <= 1 / ANSWER_S + 2
+    assert slow.max_in_flight == 1

@@ -1,0 +1,116 @@
+"""The embedded broker and the worker's exit code, with real worker processes: a torn or
+empty message file never kills the worker, and a worker that cannot work exits non-zero
+(so a supervisor set to restart on failure restarts it)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hub.api.app import create_app
+from hub.bootstrap import Hub
+from hub.config import Settings
+from hub.demo.processes import capactif_command, running, start_worker
+from hub.services import ingest
+from hub.services.admin import initialise
+from hub.services.auth import Caller
+from hub.services.members import load_network
+from hub.services.processing import pipeline_status
+from tests.factories import make_fiche, make_network, other_porteur, record_consents
+from tests.integration.scale import wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+OWNER = Caller("cci-puy-de-dome", "CCI", "cci", "accompagnement")
+
+
+@pytest.fixture
+def embedded(tmp_path) -> Iterator[tuple[dict[str, str], Hub]]:
+    """An embedded hub (SQLite file, file-system broker) publishing to the real broker."""
+    env = {"HUB_DATA_DIR": str(tmp_path / "data"), "HUB_SWEEP_INTERVAL_S": "1",
+           "HUB_OUTBOX_REPUBLISH_AFTER_S": "2", "HUB_LOG_LEVEL": "WARNING"}
+    settings = Settings.from_env(env)
+    initialise(settings)
+    hub = Hub.from_settings(settings)
+    load_network(hub, make_network(tmp_path / "network.json", [OWNER.member_id]), tmp_path / "c")
+    yield env, hub
+    hub.close()
+
+
+def push(hub: Hub, first: int, count: int) -> None:
+    fiches = [make_fiche(fiche_id=f"F-{first + i}", porteur=other_porteur(first + i))
+              for i in range(count)]
+    record_consents(hub, fiches)
+    assert ingest.push_batch(hub, OWNER, fiches)["accepted"] == count
+
+
+def test_torn_and_empty_message_files_are_set_aside_and_the_worker_goes_on(embedded, tmp_path):
+    env, hub = embedded
+    queue = hub.settings.broker_dir / "queue"
+    (queue / "0_empty.capactif.msg").write_bytes(b"")  # left by a full disk
+    (queue / "1_torn.capactif.msg").write_bytes(b'{"body": "eyJ')  # created, not yet written
+    worker = start_worker(env, tmp_path / "logs")
+    with running([worker]):
+        push(hub, 0, 40)
+        wait_until(lambda: pipeline_status(hub)["processed"] == 40 or not worker.alive, 90,
+                   "40 processed fiches")
+        (queue / "2_torn.capactif.msg").write_bytes(b"\x00\x00")  # while the worker runs
+        push(hub, 40, 40)
+        wait_until(lambda: pipeline_status(hub)["processed"] == 80 or not worker.alive, 90,
+                   "80 processed fiches")
+        assert worker.alive, worker.tail()
+    assert pipeline_status(hub)["processed"] == 80
+    assert sorted(p.name for p in (hub.settings.broker_dir / "torn").iterdir()) == [
+        "0_empty.capactif.msg", "1_torn.capactif.msg", "2_torn.capactif.msg"]
+
+
+def test_messages_are_written_whole_before_they_appear_in_the_queue(embedded):
+    _env, hub = embedded
+    push(hub, 0, 5)
+    queued = list((hub.settings.broker_dir / "queue").glob("*.msg"))
+    assert queued and all(p.stat().st_size > 100 for p in queued)
+    assert list((hub.settings.broker_dir / "staging").iterdir()) == []
+
+
+def test_a_worker_on_a_read_only_data_directory_exits_non_zero_saying_why(embedded):
+    env, hub = embedded
+    with read_only(hub.settings.data_dir):
+        done = subprocess.run(capactif_command("worker"), env={**os.environ, **env},
+                              capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "data_directory_read_only" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_healthz_is_not_ok_on_a_read_only_data_directory(embedded):
+    from fastapi.testclient import TestClient
+
+    _env, hub = embedded
+    client = TestClient(create_app(hub=hub))
+    assert client.get("/healthz").status_code == 200
+    with read_only(hub.settings.data_dir):
+        answer = client.get("/healthz")
+    assert answer.status_code == 503
+    assert answer.json()["error"]["code"] == "data_directory_read_only"
+
+
+@contextlib.contextmanager
+def read_only(folder: Path) -> Iterator[None]:
+    """Make `folder` refuse new files: immutable for root (chmod does not stop root),
+    mode 0555 for anyone else."""
+    as_root = os.geteuid() == 0
+    if as_root:
+        subprocess.run(["chattr", "+i", str(folder)], check=True)
+    else:
+        folder.chmod(0o555)
+    try:
+        yield
+    finally:
+        if as_root:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        else:
+            folder.chmod(0o755)
