@@ -125,6 +125,20 @@ class FicheRead(_Open):
     fiche: FicheDocument
 
 
+class ReferentAnswer(BaseModel):
+    """A member's answer to a referent proposal of the coordination."""
+
+    model_config = ConfigDict(extra="forbid")
+    reponse: Literal["acceptee", "refusee"]
+    note: str | None = Field(None, max_length=500)
+
+
+class ReferentAnswered(_Open):
+    proposition: int
+    porteur_id: str
+    reponse: Literal["acceptee", "refusee"]
+
+
 class ErasureRequest(BaseModel):
     """Exactly one of `fiche_id` (one of the caller's fiches) or `porteur_id`
     (coordination only)."""

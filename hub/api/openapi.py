@@ -21,7 +21,15 @@ from pydantic import BaseModel
 
 import schemas
 from hub.api.auth import authenticated
-from hub.api.models import COMPONENT, Decision, ErasureRequest, ErrorEnvelope, Subscriptions, Unmerge
+from hub.api.models import (
+    COMPONENT,
+    Decision,
+    ErasureRequest,
+    ErrorEnvelope,
+    ReferentAnswer,
+    Subscriptions,
+    Unmerge,
+)
 
 _REF = "#/components/schemas/"
 ERRORS = {
@@ -46,7 +54,8 @@ _FROM_FILES = [
     ("Notice", "notice", ""),
     ("Abonnement", "network", "/properties/membres/items/properties/abonnements/items"),
 ]
-_REQUEST_MODELS: list[type[BaseModel]] = [ErasureRequest, Subscriptions, Decision, Unmerge]
+_REQUEST_MODELS: list[type[BaseModel]] = [ErasureRequest, Subscriptions, Decision, Unmerge,
+                                           ReferentAnswer]
 SECURITY = [{"jetonMembre": [], "signatureRfc9421": []}]
 
 

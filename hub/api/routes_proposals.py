@@ -11,13 +11,16 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import Authenticated, authenticated, hub_of
+from hub.api.models import ReferentAnswer, ReferentAnswered
+from hub.api.openapi import answer, body
 from hub.errors import MalformedBody, NotFound
 from hub.services import meeting_actions
 
 router = APIRouter(prefix="/v1")
 
 
-@router.post("/referent-proposals/{proposal_id}/answer", tags=["coordination"])
+@router.post("/referent-proposals/{proposal_id}/answer", tags=["coordination"],
+             responses=answer(ReferentAnswered, 403, 404, 409), openapi_extra=body(ReferentAnswer))
 async def answer_proposal(proposal_id: str, request: Request,
                           auth: Authenticated = Depends(authenticated)) -> Any:
     """Body `{"reponse": "acceptee" | "refusee", "note": "..."}`; only the member the
