@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 from fastapi import FastAPI
 
 from hub.api import (
@@ -15,6 +18,7 @@ from hub.api import (
 )
 from hub.bootstrap import Hub
 from hub.config import Settings
+from hub.services import refusals
 from hub.web.app import create_console
 
 
@@ -22,7 +26,14 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     """The hub's HTTP app. `hub` overrides the wiring (tests); otherwise it is
     built from `settings` (or the environment)."""
     hub = hub or Hub.from_settings(settings or Settings.from_env())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        refusals.close_all(hub)  # refusals counted in open windows are logged, not lost
+
     app = FastAPI(
+        lifespan=lifespan,
         title="capactif-hub",
         version="1",
         description="Échange de fiches projet entre les membres d'un réseau d'appui aux "
