@@ -55,6 +55,10 @@ class Hub:
             self.console_refusals = MemoryRefusalCounter(
                 dt.timedelta(minutes=self.settings.console_lockout_minutes))
 
+    def __repr__(self) -> str:
+        # Never the key material (master key, pseudonym key, the hub's signing key).
+        return f"Hub(settings={self.settings!r})"
+
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.engine, self.master_key)
 
