@@ -63,6 +63,10 @@ class Hub:
             self.console_refusals = MemoryRefusalCounter(
                 dt.timedelta(minutes=self.settings.console_lockout_minutes))
 
+    def __repr__(self) -> str:
+        # Never the key material (master key, pseudonym key, the hub's signing key).
+        return f"Hub(settings={self.settings!r})"
+
     @property
     def hub_key(self) -> HubKey:
         """The current signing key (re-read when `capactif keys` rotates it)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
@@ -24,6 +26,7 @@ from hub.api import (
 from hub.api.models import Health
 from hub.bootstrap import Hub
 from hub.config import Settings
+from hub.services import refusals
 from hub.services.health import check_writable
 from hub.web.app import create_console
 
@@ -37,7 +40,14 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     """The hub's HTTP app. `hub` overrides the wiring (tests); otherwise it is
     built from `settings` (or the environment)."""
     hub = hub or Hub.from_settings(settings or Settings.from_env())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        refusals.close_all(hub)  # refusals counted in open windows are logged, not lost
+
     app = FastAPI(
+        lifespan=lifespan,
         title="capactif-hub",
         version="1",
         description="Échange de fiches projet entre les membres d'un réseau d'appui aux "

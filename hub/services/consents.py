@@ -13,7 +13,7 @@ from hub.bootstrap import Hub
 from hub.errors import ConsentNotFound, Forbidden, NotFound
 from hub.services import audit
 from hub.services.auth import Caller
-from hub.services.need_to_know import audits, consent_readers, knows_porteur
+from hub.services.need_to_know import audits, consent_document, knows_porteur, sent_under
 from hub.services.notices import add_notices
 
 
@@ -25,13 +25,13 @@ def record_consent(hub: Hub, caller: Caller, submission: Any) -> dict[str, Any]:
 
 
 def read_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:
-    record = _visible(hub, caller, consent_id)
-    return record.as_document(hub.clock())
+    record, sent = _visible(hub, caller, consent_id)
+    return consent_document(record, hub.clock(), sent=sent)
 
 
 def consent_receipt(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:
     """The signed consent receipt to hand to the porteur (collector only)."""
-    record = _visible(hub, caller, consent_id)
+    record, _sent = _visible(hub, caller, consent_id)
     if record.member_id != caller.member_id:
         raise Forbidden("Seul le membre qui a recueilli le consentement en remet le reçu.",
                         "Only the collecting member hands out the receipt.")
@@ -49,15 +49,17 @@ def porteur_consents(hub: Hub, caller: Caller, porteur_id: str) -> list[dict[str
         received = uow.deliveries.data_recipients([row.id for row in fiche_rows])
     fiche_pk = {(row.member_id, row.fiche_id): row.id for row in fiche_rows}
     records = hub.consents.for_porteur(fiche_pk)
-    return [r.as_document(hub.clock()) for r in records
-            if caller.member_id in {r.member_id, *r.members}
-            | received[fiche_pk[(r.member_id, r.fiche_id)]]]
+    sent = {r.id: caller.member_id in {r.member_id} | received[fiche_pk[(r.member_id,
+                                                                         r.fiche_id)]]
+            for r in records}
+    return [consent_document(r, hub.clock(), sent=sent[r.id]) for r in records
+            if sent[r.id] or caller.member_id in r.members]
 
 
 def withdraw_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:
     """Record the withdrawal (effective at once), cancel what has not left, and send a
     withdrawal notice to every member that was sent data under this consent."""
-    _visible(hub, caller, consent_id)
+    _record, sent = _visible(hub, caller, consent_id)
     now = hub.clock()
     if hub.store_keys.journal is not None:  # replayed by a restore from an older backup
         hub.store_keys.journal.withdrawal(consent_id, caller.member_id, now.isoformat(), "withdrawal")
@@ -65,7 +67,7 @@ def withdraw_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any
     notified = _fan_out(hub, record, "withdrawn", NoticeKind.WITHDRAWAL, now)
     audit.record(hub, [audit.event(hub, "consent_change", caller.member_id,
                                    fiches=[(record.member_id, record.fiche_id)])])
-    document = record.as_document(now)
+    document = consent_document(record, now, sent=sent)
     # Only the collector learns who else was sent data under its consent.
     document["avis_envoyes"] = sorted(
         notified if record.member_id == caller.member_id else notified & {caller.member_id})
@@ -106,7 +108,7 @@ def acknowledgements(hub: Hub, caller: Caller, consent_id: str) -> list[dict[str
     whole = audits(caller, record.member_id) or (
         caller.dpo_scope is None and caller.member_id == record.member_id)
     if not whole:
-        record = _visible(hub, caller, consent_id)
+        _visible(hub, caller, consent_id)
     now = hub.clock()
     delay = hub.settings.notice_ack_delay
     return [{"membre": a.recipient_id, "statut": a.status(now, delay).value}
@@ -141,14 +143,15 @@ def _fan_out(hub: Hub, record: ConsentRecord, event: str, kind: NoticeKind,
     return recipients
 
 
-def _visible(hub: Hub, caller: Caller, consent_id: str) -> ConsentRecord:
-    """The collector, the members the consent names and those sent data under it may
-    read it; others learn nothing, not even that it exists."""
+def _visible(hub: Hub, caller: Caller, consent_id: str) -> tuple[ConsentRecord, bool]:
+    """The consent, for the collector, the members it names and those sent data under it
+    (and whether the caller is one of the latter two); others learn nothing, not even
+    that it exists."""
     record = hub.consents.get(consent_id)
     if record.member_id == caller.member_id:
-        return record
+        return record, True
     with hub.uow() as uow:
-        readers = consent_readers(uow, record)
-    if caller.member_id not in readers:
+        sent = caller.member_id in sent_under(uow, record)
+    if not sent and caller.member_id not in record.members:
         raise NotFound("Aucun consentement ne porte cet identifiant.", "No consent has this id.")
-    return record
+    return record, sent

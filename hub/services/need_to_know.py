@@ -17,11 +17,24 @@ from hub.store.uow import UnitOfWork
 NETWORK_DPO, MEMBER_DPO = "reseau", "membre"  # hub.services.dpo's scopes
 
 
-def consent_readers(uow: UnitOfWork, record: ConsentRecord) -> set[str]:
-    """The collector, the members the consent names, and those sent data under it."""
+def sent_under(uow: UnitOfWork, record: ConsentRecord) -> set[str]:
+    """The collector and the members sent data under the consent."""
     fiche = uow.fiches.porteur_of(record.member_id, record.fiche_id)
     received = uow.deliveries.data_recipients([fiche.id])[fiche.id] if fiche else set()
-    return {record.member_id, *record.members} | received
+    return {record.member_id} | received
+
+
+def consent_document(record: ConsentRecord, now: Any, *, sent: bool) -> dict[str, Any]:
+    """The consent as a reader sees it: a member the consent names but that was never
+    sent data under it does not learn which fiche (nor which reference) it covers."""
+    document = record.as_document(now)
+    if not sent:
+        for hidden in _FICHE_REFERENCES:
+            document.pop(hidden, None)
+    return document
+
+
+_FICHE_REFERENCES = ("fiche_id", "reference")
 
 
 def audits(caller: Caller, member_id: str) -> bool:

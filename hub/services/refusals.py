@@ -48,4 +48,9 @@ def close_windows(hub: Hub, now: dt.datetime) -> None:
     audit.record(hub, events)
 
 
+def close_all(hub: Hub) -> None:
+    """Log every open window now (the API process is stopping: no count is lost)."""
+    close_windows(hub, dt.datetime.max.replace(tzinfo=dt.UTC))
+
+
 _SOURCE_UNSAFE = re.compile(r"[^A-Za-z0-9_.:/-]")

@@ -115,3 +115,20 @@ def test_operational_credentials_never_read_the_audit(world):
         assert call(client, member, "GET", path).status_code == 403, path
     assert call(client, creds(f"{MEMBER}.dpo"), "GET", "/v1/audit/fiches/F-1/report") \
         .status_code == 200
+
+
+def test_refusals_counted_in_an_open_window_are_logged_when_the_api_stops(world):
+    hub, _clock, _client, _creds = world
+    with TestClient(create_app(hub=hub)) as other_process:
+        for _ in range(3):
+            assert other_process.get("/v1/feed").status_code == 401
+    assert [(e.actor_member, e.fields) for e in logins(hub)] == [
+        ("non-authentifie", ("tentatives.3",))]
+
+
+def test_the_hub_wiring_never_prints_its_keys(world):
+    hub = world[0]
+    printed = repr(hub) + str(hub) + repr([hub])
+    for secret in (hub.master_key, hub.pseudonym_key):
+        assert repr(secret) not in printed and secret.hex() not in printed
+    assert "database_url" in printed

@@ -12,7 +12,7 @@ from hub.errors import NotFound
 from hub.services import consents, erasure, ingest, processing, webhooks
 from hub.services.auth import Caller
 from hub.services.feed import read_feed
-from tests.factories import make_fiche, record_consents
+from tests.factories import make_fiche, other_porteur, record_consents
 from tests.integration.world import OWNER, THIERS, fiche
 
 pytestmark = pytest.mark.integration
@@ -134,3 +134,32 @@ def test_an_erasure_tells_each_member_only_of_fiches_it_owns_or_was_sent(linked)
     whole = erasure.read_erasure(hub, NETWORK_DPO, answer["effacement"])
     assert whole["fiches_effacees"] == 3 and len(whole["avis"]) == 3
     assert funding.id not in json.dumps([answer, status, seen_by_owner])
+
+
+def test_a_pushed_identity_answers_the_same_whether_or_not_others_know_the_person(network):
+    """No identity oracle: commune-thiers types in a person the PFIL follows (funding
+    only, nobody else received anything) and a person nobody knows; everything it can
+    then observe has the same form (ids and times aside)."""
+    hub, _clock, _cci, _pfil = network
+    push_as(hub, PFIL, own_fiche(PFIL, "P-1"), finalites=["orientation", "financement"],
+            roles_destinataires=["financement"])
+    known, unknown = own_fiche(THIERS, "T-KNOWN"), own_fiche(THIERS, "T-NEW")
+    unknown["porteur"] = other_porteur(5)
+    observed = {}
+    for probe in (known, unknown):
+        record_consents(hub, [probe], roles_destinataires=["accompagnement"])
+        pushed = ingest.push_batch(hub, THIERS, [probe])
+        processing.process_outbox(hub, hub.publisher.published[-1])
+        with hub.uow() as uow:
+            porteur_id = uow.fiches.porteur_of(THIERS.member_id, probe["fiche_id"]).porteur_id
+        listed = consents.porteur_consents(hub, THIERS, porteur_id)
+        erased = erasure.request_erasure(hub, THIERS, {"fiche_id": probe["fiche_id"]})
+        observed[probe["fiche_id"]] = (
+            [(r["status"], r.get("duplicate"), sorted(r)) for r in pushed["results"]],
+            [(c["membre"], c["fiche_id"] == probe["fiche_id"]) for c in listed],
+            (erased["fiches_effacees"], erased["livraisons_annulees"], erased["avis_envoyes"]),
+            [d["evenement"] for d in read_feed(hub, THIERS, 0, 100)["deliveries"]])
+    with hub.uow() as uow:  # the probe did reach the PFIL's porteur
+        assert uow.fiches.porteur_of(THIERS.member_id, "T-KNOWN").porteur_id == \
+            uow.fiches.porteur_of(PFIL.member_id, "P-1").porteur_id
+    assert observed["T-KNOWN"] == observed["T-NEW"]
