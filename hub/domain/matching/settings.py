@@ -29,6 +29,7 @@ class ComparisonSettings:
 class BlockingSettings:
     rules: tuple[str, ...]
     max_block_size: int = 50
+    big_block_window: int = 0  # sorted-neighbourhood window inside a block over the size
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,7 +74,8 @@ class MatchingSettings:
         return cls(
             comparisons={name: _comparison(c) for name, c in doc["comparaisons"].items()},
             blocking=BlockingSettings(
-                tuple(doc["blocage"]["regles"]), doc["blocage"]["taille_max_bloc"]
+                tuple(doc["blocage"]["regles"]), doc["blocage"]["taille_max_bloc"],
+                doc["blocage"].get("fenetre_grands_blocs", 0),
             ),
             training=_training(doc["apprentissage"]),
             decision=_decision(decision),
@@ -92,7 +94,8 @@ class MatchingSettings:
                 for name, c in self.comparisons.items()
             },
             "blocage": {"regles": list(self.blocking.rules),
-                        "taille_max_bloc": self.blocking.max_block_size},
+                        "taille_max_bloc": self.blocking.max_block_size,
+                        "fenetre_grands_blocs": self.blocking.big_block_window},
             "apprentissage": {
                 "paires_aleatoires_u": self.training.u_sample_pairs,
                 "iterations_max_em": self.training.em_max_iterations,
