@@ -89,7 +89,7 @@ def run_batch(
     def may_be_same(i: int, j: int) -> bool:
         known = scored.get((min(i, j), max(i, j)))
         return known if known is not None else compatible(
-            model.score(records[i], records[j]), settings.decision)
+            model.score(records[i], records[j]), model.decision)
 
     clustering = cluster(len(records), links, may_be_same, settings.decision.max_group_size)
     labels = clustering.labels

@@ -62,8 +62,13 @@ def has_enough_evidence(explanation: Explanation, settings: DecisionSettings) ->
 
 
 def vetoed(explanation: Explanation, settings: DecisionSettings) -> bool:
-    """A veto field (first name, birth date) plainly different: twins, siblings, parents."""
-    return any(t.level == DIFFERENT for t in explanation.terms if t.field in settings.veto_fields)
+    """A veto field (first name, birth date) plainly different: twins, siblings, parents.
+
+    Not a field whose veto the model lifted (`MatchModel.decision`): in data where
+    duplicates often carry a replaced value there, the score weighs it instead.
+    """
+    return any(t.level == DIFFERENT for t in explanation.terms
+               if t.field in settings.veto_fields and t.field not in settings.lifted_vetoes)
 
 
 def other_person(explanation: Explanation, settings: DecisionSettings) -> bool:
@@ -116,7 +121,7 @@ def match_one(record: RecordLike, candidates: Iterable[Candidate], model: MatchM
     fiche of a porteur while contradicting another fiche of the same porteur,
     the decision is review, never a silent merge.
     """
-    settings = model.settings.decision
+    settings = model.decision
     new = as_record(record)
     best: dict[str, tuple[Kind, Explanation]] = {}
     compatible_with: dict[str, bool] = {}

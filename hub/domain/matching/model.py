@@ -26,7 +26,7 @@ from hub.domain.matching.comparisons import (
     compare_records,
 )
 from hub.domain.matching.record import NormalisedRecord
-from hub.domain.matching.settings import MatchingSettings
+from hub.domain.matching.settings import DecisionSettings, MatchingSettings
 
 DEFAULT_MODEL_FILE = Path(__file__).with_name("default_model.json")
 MODEL_FORMAT = "capactif-matching-model"
@@ -144,6 +144,14 @@ class MatchModel:
             if DIFFERENT in weights[field]:
                 weights[field][DIFFERENT] = min(weights[field][DIFFERENT], 0.0)
         return weights
+
+    @functools.cached_property
+    def decision(self) -> DecisionSettings:
+        """The decision settings, with the vetoes this model's m lifts (`veto_max_m`)."""
+        settings = self.settings.decision
+        lifted = tuple(f for f in settings.veto_fields
+                       if self.m.get(f, {}).get(DIFFERENT, 0.0) >= settings.veto_max_m)
+        return dataclasses.replace(settings, lifted_vetoes=lifted)
 
     @functools.cached_property
     def prior_weight(self) -> float:

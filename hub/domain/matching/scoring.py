@@ -39,7 +39,7 @@ class PatternScorer:
 
     def __init__(self, model: MatchModel) -> None:
         self.model = model
-        self.decision = model.settings.decision
+        self.decision = model.decision
         self._facts = functools.cache(self._pattern_facts)
         self._adjustments: dict[tuple[int, str | None], float] = {}
 

@@ -184,11 +184,21 @@ def train(
     tf, floors = term_frequencies(records, tf_fields, t.tf_min_count, t.tf_max_values)
     stats = {"enregistrements": len(records), "paires_candidates": sum(patterns.values()),
              "iterations_em": em.iterations, "em_converge": em.converged}
-    return MatchModel(settings, prior, _at_least(em.m, M_FLOOR), em.u, tf, floors, stats,
+    u = {field: _at_least_each(levels, u_random[field]) for field, levels in em.u.items()}
+    return MatchModel(settings, prior, _at_least(em.m, M_FLOOR), u, tf, floors, stats,
                       u_random)
 
 
 M_FLOOR = 0.01
+
+
+def _at_least_each(u: dict[str, float], floor: dict[str, float]) -> dict[str, float]:
+    """u re-estimated among candidates, never below u among random pairs (then summing
+    to 1 again). EM may give a level shared by households (an address, a landline) to
+    the match class alone, u then falls to zero and the level outweighs everything;
+    candidates that are not matches agree at least as often as random pairs do."""
+    raised = {level: max(p, floor.get(level, 0.0)) for level, p in u.items()}
+    return {level: p / sum(raised.values()) for level, p in raised.items()}
 
 
 def _at_least(m: dict[str, dict[str, float]], floor: float) -> dict[str, dict[str, float]]:
