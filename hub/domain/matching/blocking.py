@@ -82,7 +82,18 @@ RULES: dict[str, KeyRule] = {
         _key("lieu_nom", place, name[:2]) for place in _places(r) for name in r.surname_values()
     ],
     "numero_lieu": lambda r: [_key("numero_lieu", r.numero, place) for place in _places(r)],
+    # The street alone (number and its longest word) when the place is not written,
+    # and the e-mail's user when the domain is mistyped or another provider's.
+    "numero_rue": lambda r: [_key("numero_rue", r.numero, _street_word(r))],
+    "courriel_utilisateur": lambda r: [
+        _key("courriel_utilisateur", r.courriel.split("@")[0] if r.courriel else None)
+    ],
 }
+
+
+def _street_word(r: NormalisedRecord) -> str | None:
+    words = (r.adresse or "").split()
+    return max(words, key=len)[:6] if words else None
 
 
 def _places(r: NormalisedRecord) -> list[str]:

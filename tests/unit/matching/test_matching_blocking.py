@@ -103,3 +103,13 @@ def test_sorted_neighbourhood_adds_no_pair_a_small_block_already_gives():
     rules = ("date", "nom_annee")
     found = list(candidate_pairs(records, rules, 50, window=5))
     assert len(found) == len(set(found))
+
+
+def test_the_street_alone_and_the_mail_user_meet_a_duplicate_without_place_or_same_domain():
+    here = person(nom="Michel", prenom="Marie-Hélène", adresse_ligne="33, rue de Hebert",
+                  courriel="mh.michel@omrange.fr")
+    there = person(nom="MICHEL", prenom="Marie", adresse_ligne="33 RUE DE HEBERT",
+                   courriel="mh.michel@orange.fr")
+    shared = set(blocking_keys(here, RULES)) & set(blocking_keys(there, RULES))
+    assert "numero_rue:33:HEBERT" in shared
+    assert "courriel_utilisateur:mh.michel" in shared
