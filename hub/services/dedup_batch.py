@@ -74,7 +74,9 @@ def run_batch(
     settings = model.settings if model else (settings or default_settings())
     comparisons = build_comparisons(settings.comparisons)
     left, right = array("I"), array("I")
-    for i, j in candidate_pairs(records, settings.blocking.rules, settings.blocking.max_block_size):
+    blocking = settings.blocking
+    for i, j in candidate_pairs(records, blocking.rules, blocking.max_block_size,
+                                blocking.big_block_window):
         left.append(i)
         right.append(j)
     codes, patterns = compare_pairs(records, left, right, comparisons, workers)
@@ -87,7 +89,7 @@ def run_batch(
     def may_be_same(i: int, j: int) -> bool:
         known = scored.get((min(i, j), max(i, j)))
         return known if known is not None else compatible(
-            model.score(records[i], records[j]), settings.decision)
+            model.score(records[i], records[j]), model.decision)
 
     clustering = cluster(len(records), links, may_be_same, settings.decision.max_group_size)
     labels = clustering.labels

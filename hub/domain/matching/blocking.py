@@ -74,7 +74,31 @@ RULES: dict[str, KeyRule] = {
         _key("nom_code_postal", s, r.code_postal) for s in _surname_sounds(r)
     ],
     "prenom_code_postal": lambda r: [_key("prenom_code_postal", _first_sound(r), r.code_postal)],
+    # Keys that leave the names out, or keep only their first letters, so that a typo in
+    # a name (or names exchanged) still meets its duplicate; each survives a typo in any
+    # field it does not use, and together they leave no field that all of them need.
+    "date": lambda r: [_key("date", _day_month(r))],
+    "lieu_nom": lambda r: [
+        _key("lieu_nom", place, name[:2]) for place in _places(r) for name in r.surname_values()
+    ],
+    "numero_lieu": lambda r: [_key("numero_lieu", r.numero, place) for place in _places(r)],
+    # The street alone (number and its longest word) when the place is not written,
+    # and the e-mail's user when the domain is mistyped or another provider's.
+    "numero_rue": lambda r: [_key("numero_rue", r.numero, _street_word(r))],
+    "courriel_utilisateur": lambda r: [
+        _key("courriel_utilisateur", r.courriel.split("@")[0] if r.courriel else None)
+    ],
 }
+
+
+def _street_word(r: NormalisedRecord) -> str | None:
+    words = (r.adresse or "").split()
+    return max(words, key=len)[:6] if words else None
+
+
+def _places(r: NormalisedRecord) -> list[str]:
+    """The postcode and the commune, each alone (a typo in one leaves the other)."""
+    return [p for p in (r.code_postal, r.commune and "C" + r.commune) if p]
 
 
 def blocking_keys(record: NormalisedRecord, rules: Sequence[str] = tuple(RULES)) -> list[str]:
@@ -88,14 +112,19 @@ def blocking_keys(record: NormalisedRecord, rules: Sequence[str] = tuple(RULES))
 
 
 def candidate_pairs(
-    records: Sequence[NormalisedRecord], rules: Sequence[str], max_block_size: int
+    records: Sequence[NormalisedRecord], rules: Sequence[str], max_block_size: int,
+    window: int = 0,
 ) -> Iterator[tuple[int, int]]:
-    """Index pairs (i < j) sharing a key, each once; blocks larger than the bound are skipped.
+    """Index pairs (i < j) sharing a key, each once.
 
-    A skipped block is one whose key says too little (a very common name with no date):
-    the other keys of the same records still bring their true duplicates. A pair is
-    given by the first usable key its two records share, so no set of every pair seen
-    is needed (a million records make tens of millions of pairs).
+    A block larger than `max_block_size` (a key that says too little: a common name
+    with no date) is not compared whole: its records are sorted by name and date and
+    each is compared with the `window` records that follow it (sorted neighbourhood),
+    so the duplicates inside a big block that no other key brings, mostly spelt
+    alike, are still found; `window=0` skips big blocks. A pair is given by the
+    first small-block key its two records share, so no set of every pair seen is
+    needed (a million records make tens of millions of pairs); only pairs met in
+    big blocks are remembered, at most `window` per record and big key.
     """
     keys = [blocking_keys(record, rules) for record in records]
     blocks: dict[str, list[int]] = defaultdict(list)
@@ -109,6 +138,32 @@ def candidate_pairs(
         for i, j in _pairs(members):
             if _first_shared(keys[i], keys[j], usable) == key:
                 yield i, j
+    if window <= 0:
+        return
+    seen: set[tuple[int, int]] = set()
+    for members in big_blocks(blocks, max_block_size):
+        for i, j in _neighbours(members, records, window):
+            if (i, j) not in seen and _first_shared(keys[i], keys[j], usable) is None:
+                seen.add((i, j))
+                yield i, j
+
+
+def big_blocks(blocks: dict[str, list[int]], max_block_size: int) -> Iterator[list[int]]:
+    return (members for members in blocks.values() if len(members) > max_block_size)
+
+
+def _neighbours(
+    members: list[int], records: Sequence[NormalisedRecord], window: int
+) -> Iterator[tuple[int, int]]:
+    ordered = sorted(members, key=lambda index: _sort_value(records[index]))
+    for position, i in enumerate(ordered):
+        for j in ordered[position + 1 : position + 1 + window]:
+            yield min(i, j), max(i, j)
+
+
+def _sort_value(r: NormalisedRecord) -> tuple[str, str, str]:
+    born = r.date_naissance.isoformat() if r.date_naissance else ""
+    return r.nom or r.nom_naissance or "", r.prenom or "", born
 
 
 def _first_shared(left: list[str], right: list[str], usable: set[str]) -> str | None:

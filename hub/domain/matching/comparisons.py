@@ -17,8 +17,8 @@ from __future__ import annotations
 import functools
 from typing import ClassVar
 
-from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
-from rapidfuzz.fuzz import token_sort_ratio
+from rapidfuzz.distance import OSA, JaroWinkler
+from rapidfuzz.fuzz import ratio, token_set_ratio
 
 from hub.domain.matching.record import NormalisedRecord
 from hub.domain.matching.settings import ComparisonSettings
@@ -37,6 +37,17 @@ class Comparison:
         self.settings = settings or ComparisonSettings()
 
     def level(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
+        """The level of the pair; missing exactly when a side has no value to compare."""
+        if not (self.present(a) and self.present(b)):
+            return MISSING
+        return self.compare(a, b)
+
+    def present(self, r: NormalisedRecord) -> bool:
+        """Whether the record has a value this comparison can use."""
+        raise NotImplementedError
+
+    def compare(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
+        """The level of a pair whose two sides both have a value."""
         raise NotImplementedError
 
     def tf_value(self, a: NormalisedRecord, b: NormalisedRecord) -> str | None:
@@ -48,22 +59,29 @@ class Comparison:
             return CLOSE
         return FUZZY if score >= self.settings.fuzzy_similarity else DIFFERENT
 
+    def _by_spelling(self, x: str, y: str) -> str:
+        """Close for one typed letter, dropped, doubled or two exchanged (Damerau), or a
+        high Jaro-Winkler; fuzzy for a lower Jaro-Winkler."""
+        if min(len(x), len(y)) >= 4 and OSA.distance(x, y) <= 1:
+            return CLOSE
+        return self._by_similarity(JaroWinkler.similarity(x, y))
+
 
 class SurnameComparison(Comparison):
     """Usage names; birth names count too (a married name against a maiden name is close)."""
 
     field = "nom"
 
-    def level(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
+    def present(self, r: NormalisedRecord) -> bool:
+        return bool(r.surname_values())
+
+    def compare(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
         names_a, names_b = a.surname_values(), b.surname_values()
-        if not names_a or not names_b:
-            return MISSING
         if (a.nom and a.nom == b.nom) or (a.nom_full and a.nom_full == b.nom_full):
             return EXACT
         if set(names_a) & set(names_b) or _shares_a_compound_part(a, b):
             return CLOSE
-        best = max(JaroWinkler.similarity(x, y) for x in names_a for y in names_b)
-        level = self._by_similarity(best)
+        level = min((self._by_spelling(x, y) for x in names_a for y in names_b), key=_RANK.get)
         if level == DIFFERENT and a.phon_nom and a.phon_nom == b.phon_nom:
             return FUZZY
         return level
@@ -86,14 +104,15 @@ class FirstNameComparison(Comparison):
 
     field = "prenom"
 
-    def level(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
-        if not a.prenom or not b.prenom:
-            return MISSING
+    def present(self, r: NormalisedRecord) -> bool:
+        return bool(r.prenom)
+
+    def compare(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
         if a.prenom == b.prenom:
             return EXACT
         if a.prenom_canonical == b.prenom_canonical or _initials_agree(a, b):
             return CLOSE
-        level = self._by_similarity(JaroWinkler.similarity(a.prenom, b.prenom))
+        level = self._by_spelling(a.prenom, b.prenom)
         if level == DIFFERENT and (
             a.prenom_tokens[0] == b.prenom_tokens[0] or a.phon_prenom == b.phon_prenom
         ):
@@ -112,21 +131,26 @@ def _initials_agree(a: NormalisedRecord, b: NormalisedRecord) -> bool:
 
 
 class BirthDateComparison(Comparison):
-    """Exact; close = day and month swapped or one typed digit; fuzzy = two parts of three."""
+    """Exact; close = day and month swapped, one typed digit or two digits exchanged;
+    fuzzy = two parts of three, or two typed digits."""
 
     field = "date_naissance"
 
-    def level(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
+    def present(self, r: NormalisedRecord) -> bool:
+        return r.date_naissance is not None
+
+    def compare(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
         x, y = a.date_naissance, b.date_naissance
-        if x is None or y is None:
+        if x is None or y is None:  # never: `level` asks only when both are present
             return MISSING
         if x == y:
             return EXACT
         swapped = (x.year, x.month, x.day) == (y.year, y.day, y.month)
-        if swapped or Levenshtein.distance(x.isoformat(), y.isoformat()) <= 1:
+        typed = OSA.distance(x.strftime("%Y%m%d"), y.strftime("%Y%m%d"))
+        if swapped or typed <= 1:
             return CLOSE
         same_parts = (x.year == y.year) + (x.month == y.month) + (x.day == y.day)
-        return FUZZY if same_parts >= 2 else DIFFERENT
+        return FUZZY if same_parts >= 2 or typed <= 2 else DIFFERENT
 
 
 class EmailComparison(Comparison):
@@ -135,9 +159,10 @@ class EmailComparison(Comparison):
     field = "courriel"
     levels = (EXACT, CLOSE, DIFFERENT)
 
-    def level(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
-        if not a.courriel or not b.courriel:
-            return MISSING
+    def present(self, r: NormalisedRecord) -> bool:
+        return bool(r.courriel)
+
+    def compare(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
         if a.courriel == b.courriel:
             return EXACT
         same_user = a.courriel.split("@")[0] == b.courriel.split("@")[0]
@@ -152,9 +177,10 @@ class PhoneComparison(Comparison):
     field = "telephone"
     levels = (EXACT, CLOSE, DIFFERENT)
 
-    def level(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
-        if not a.telephone or not b.telephone:
-            return MISSING
+    def present(self, r: NormalisedRecord) -> bool:
+        return bool(r.telephone)
+
+    def compare(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
         if a.telephone == b.telephone:
             return EXACT
         if OSA.distance(a.telephone, b.telephone) <= 1:
@@ -163,35 +189,60 @@ class PhoneComparison(Comparison):
 
 
 class AddressComparison(Comparison):
-    """Street line with the postcode; fuzzy = same postcode or commune only."""
+    """The street line: number and street words. Missing when a side has no line (the
+    postcode and commune are compared by `PlaceComparison`, on their own).
+
+    Exact = same street, same number; close = the street spelt a little differently
+    (token similarity) with no other number, or the same number on a street with a
+    typo; fuzzy = a similar street with another number; different otherwise.
+    """
 
     field = "adresse"
 
-    def level(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
-        if not _has_address(a) or not _has_address(b):
-            return MISSING
-        same_place = bool(
-            (a.code_postal and a.code_postal == b.code_postal)
-            or (a.commune and a.commune == b.commune)
-        )
-        if a.adresse and b.adresse and same_place:
-            if a.adresse == b.adresse:
-                return EXACT
-            if token_sort_ratio(a.adresse, b.adresse) / 100 >= self.settings.close_similarity:
-                return CLOSE
-        if same_place:
-            return FUZZY
-        return DIFFERENT
+    def present(self, r: NormalisedRecord) -> bool:
+        return bool(r.adresse)
+
+    def compare(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
+        other_number = bool(a.numero and b.numero and a.numero != b.numero)
+        if a.adresse == b.adresse and not other_number:
+            return EXACT
+        similarity = _street_similarity(a.adresse, b.adresse)
+        same_number = bool(a.numero and a.numero == b.numero)
+        if not other_number and (similarity >= self.settings.close_similarity or (
+                same_number and similarity >= self.settings.fuzzy_similarity)):
+            return CLOSE
+        return FUZZY if similarity >= self.settings.close_similarity else DIFFERENT
 
 
-def _has_address(r: NormalisedRecord) -> bool:
-    return bool(r.code_postal or r.commune)
+def _street_similarity(x: str, y: str) -> float:
+    """Token similarity (words reordered or dropped), or letters alone (words glued)."""
+    glued = ratio(x.replace(" ", ""), y.replace(" ", ""))
+    return max(token_set_ratio(x, y), glued) / 100
+
+
+class PlaceComparison(Comparison):
+    """Postcode and commune: exact = same postcode; close = same commune, another or
+    no postcode on one side (a typo, a CEDEX); different otherwise."""
+
+    field = "lieu"
+    levels = (EXACT, CLOSE, DIFFERENT)
+
+    def present(self, r: NormalisedRecord) -> bool:
+        return bool(r.code_postal or r.commune)
+
+    def compare(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
+        if a.code_postal and a.code_postal == b.code_postal:
+            return EXACT
+        return CLOSE if a.commune and a.commune == b.commune else DIFFERENT
+
+
+_RANK = {EXACT: 0, CLOSE: 1, FUZZY: 2, DIFFERENT: 3, MISSING: 4}
 
 
 COMPARISON_CLASSES: dict[str, type[Comparison]] = {
     c.field: c
     for c in (SurnameComparison, FirstNameComparison, BirthDateComparison,
-              EmailComparison, PhoneComparison, AddressComparison)
+              EmailComparison, PhoneComparison, AddressComparison, PlaceComparison)
 }
 
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from hub.domain.matching.blocking import blocking_keys
-from hub.domain.matching.comparisons import AGREEING, DIFFERENT, FUZZY
+from hub.domain.matching.comparisons import AGREEING, DIFFERENT
 from hub.domain.matching.model import Explanation, MatchModel
 from hub.domain.matching.record import NormalisedRecord, normalise_record
 from hub.domain.matching.settings import DecisionSettings
@@ -48,19 +48,37 @@ class Decision:
 
 
 def has_enough_evidence(explanation: Explanation, settings: DecisionSettings) -> bool:
-    """Enough fields agree, one of them a strong identifier agreeing exactly or closely.
+    """Enough fields agree, one of them a strong identifier and one of them personal
+    (a veto field: first name or birth date), each agreeing exactly or closely.
 
-    A shared commune (address at level fuzzy) counts as agreeing, not as strong.
+    A shared postcode or commune (`lieu`) counts as agreeing, not as strong. A shared
+    address, landline and surname describe a household: without a first name or a
+    birth date agreeing they do not make one person.
     """
-    agreeing = [t for t in explanation.terms
-                if t.level in AGREEING or (t.field == "adresse" and t.level == FUZZY)]
-    strong = any(t.field in settings.strong_fields and t.level in AGREEING for t in agreeing)
-    return strong and len(agreeing) >= settings.min_agreeing_fields
+    agreeing = [t for t in explanation.terms if t.level in AGREEING]
+    strong = any(t.field in settings.strong_fields for t in agreeing)
+    personal = any(t.field in settings.veto_fields for t in agreeing)
+    return strong and personal and len(agreeing) >= settings.min_agreeing_fields
 
 
 def vetoed(explanation: Explanation, settings: DecisionSettings) -> bool:
-    """A veto field (first name, birth date) plainly different: twins, siblings, parents."""
-    return any(t.level == DIFFERENT for t in explanation.terms if t.field in settings.veto_fields)
+    """A veto field (first name, birth date) plainly different: twins, siblings, parents.
+
+    Not a field whose veto the model lifted (`MatchModel.decision`): in data where
+    duplicates often carry a replaced value there, the score weighs it instead.
+    """
+    return any(t.level == DIFFERENT for t in explanation.terms
+               if t.field in settings.veto_fields and t.field not in settings.lifted_vetoes)
+
+
+def other_person(explanation: Explanation, settings: DecisionSettings) -> bool:
+    """A veto field plainly different and no personal field (veto field, e-mail)
+    agreeing: another member of a household (another first name, the birth date
+    other or unknown), not a duplicate to review, whatever the address and surname."""
+    levels = {t.field: t.level for t in explanation.terms}
+    personal = (*settings.veto_fields, "courriel")
+    return (any(levels.get(f) == DIFFERENT for f in settings.veto_fields)
+            and not any(levels.get(f) in AGREEING for f in personal))
 
 
 def compatible(explanation: Explanation, settings: DecisionSettings) -> bool:
@@ -78,6 +96,8 @@ def pair_kind(explanation: Explanation, settings: DecisionSettings) -> Kind:
         and not vetoed(explanation, settings)
     ):
         return "link"
+    if other_person(explanation, settings):
+        return "new"
     return "review" if explanation.probability >= settings.review_probability else "new"
 
 
@@ -101,7 +121,7 @@ def match_one(record: RecordLike, candidates: Iterable[Candidate], model: MatchM
     fiche of a porteur while contradicting another fiche of the same porteur,
     the decision is review, never a silent merge.
     """
-    settings = model.settings.decision
+    settings = model.decision
     new = as_record(record)
     best: dict[str, tuple[Kind, Explanation]] = {}
     compatible_with: dict[str, bool] = {}

@@ -26,7 +26,7 @@ from hub.domain.matching.comparisons import (
     compare_records,
 )
 from hub.domain.matching.record import NormalisedRecord
-from hub.domain.matching.settings import MatchingSettings
+from hub.domain.matching.settings import DecisionSettings, MatchingSettings
 
 DEFAULT_MODEL_FILE = Path(__file__).with_name("default_model.json")
 MODEL_FORMAT = "capactif-matching-model"
@@ -35,16 +35,39 @@ MODEL_VERSION = 1
 
 @dataclasses.dataclass(frozen=True)
 class FieldTerm:
-    """One step of the waterfall: a field, its level and what it adds (in bits)."""
+    """One step of the waterfall: a field, its level and what it adds (in bits).
+
+    `sides` says whether each side (left, right) had a value the comparison could use:
+    the level is "missing" exactly when one does not, and a missing field adds nothing.
+    """
 
     field: str
     level: str
     weight: float
     tf_adjustment: float = 0.0
+    sides: tuple[bool, bool] = (True, True)
 
     def to_dict(self) -> dict[str, Any]:
         return {"champ": self.field, "niveau": self.level, "poids": round(self.weight, 3),
-                "ajustement_frequence": round(self.tf_adjustment, 3)}
+                "ajustement_frequence": round(self.tf_adjustment, 3),
+                "renseigne": {"gauche": self.sides[0], "droite": self.sides[1]},
+                "libelle": self.label_fr()}
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> FieldTerm:
+        sides = doc.get("renseigne")  # absent from explanations kept before it existed
+        present = (sides["gauche"], sides["droite"]) if sides else (
+            (False, False) if doc["niveau"] == MISSING else (True, True))
+        return cls(doc["champ"], doc["niveau"], doc["poids"], doc["ajustement_frequence"],
+                   present)
+
+    def label_fr(self) -> str:
+        """The level in words, saying which side lacks the value when one does."""
+        if self.level != MISSING:
+            return _LEVELS_FR[self.level]
+        if not any(self.sides):
+            return "absent des deux côtés"
+        return "absent à droite" if self.sides[0] else "absent à gauche"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,8 +96,7 @@ class Explanation:
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> Explanation:
         """Back from `to_dict` (the form kept with a review item)."""
-        terms = tuple(FieldTerm(t["champ"], t["niveau"], t["poids"], t["ajustement_frequence"])
-                      for t in doc["champs"])
+        terms = tuple(FieldTerm.from_dict(t) for t in doc["champs"])
         return cls(doc["a_priori"], terms, doc["total"], doc["probabilite"])
 
     def lines_fr(self) -> list[str]:
@@ -82,7 +104,7 @@ class Explanation:
         lines = [f"a priori : {self.prior_weight:+.1f}"]
         for t in self.terms:
             note = f", dont fréquence du nom {t.tf_adjustment:+.1f}" if t.tf_adjustment else ""
-            lines.append(f"{t.field} : {_LEVELS_FR[t.level]} ({t.weight:+.1f}{note})")
+            lines.append(f"{t.field} : {t.label_fr()} ({t.weight:+.1f}{note})")
         lines.append(f"total : {self.total_weight:+.1f} soit une probabilité de "
                      f"{self.probability:.4f}")
         return lines
@@ -124,6 +146,14 @@ class MatchModel:
         return weights
 
     @functools.cached_property
+    def decision(self) -> DecisionSettings:
+        """The decision settings, with the vetoes this model's m lifts (`veto_max_m`)."""
+        settings = self.settings.decision
+        lifted = tuple(f for f in settings.veto_fields
+                       if self.m.get(f, {}).get(DIFFERENT, 0.0) >= settings.veto_max_m)
+        return dataclasses.replace(settings, lifted_vetoes=lifted)
+
+    @functools.cached_property
     def prior_weight(self) -> float:
         return math.log2(self.prior / (1 - self.prior))
 
@@ -138,12 +168,13 @@ class MatchModel:
         terms = []
         for comparison, level in zip(self.comparisons, levels, strict=True):
             field = comparison.field
+            sides = (comparison.present(a), comparison.present(b))
             if level == MISSING:
-                terms.append(FieldTerm(field, level, 0.0))
+                terms.append(FieldTerm(field, level, 0.0, 0.0, sides))
                 continue
             adjustment = self.tf_adjustment(comparison, level, a, b)
             terms.append(FieldTerm(field, level, self._weights[field][level] + adjustment,
-                                   adjustment))
+                                   adjustment, sides))
         total = self.prior_weight + sum(t.weight for t in terms)
         return Explanation(self.prior_weight, tuple(terms), total, probability_of(total))
 

@@ -191,6 +191,19 @@ def normalise_street(text: str | None) -> str | None:
     return " ".join(words) or None
 
 
+# "12 bis", "12bis", "12B"; a lone letter after a space is a street word ("12 r. Pasteur").
+_STREET_NUMBER = re.compile(r"^\s*(\d{1,5})(?:\s*(BIS|TER|QUATER)\b|([A-H])\b)?", re.IGNORECASE)
+
+
+def street_number(text: str | None) -> str | None:
+    """The house number that starts a street line ("12 bis rue" -> "12BIS"), or None."""
+    match = _STREET_NUMBER.match(text or "")
+    if match is None:
+        return None
+    number, word, letter = match.groups()
+    return str(int(number)) + (word or letter or "").upper()
+
+
 def normalise_postcode(text: str | None) -> str | None:
     digits = "".join(c for c in (text or "") if c.isdigit())
     if len(digits) == 4:

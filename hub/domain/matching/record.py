@@ -41,6 +41,7 @@ class NormalisedRecord:
     courriel: str | None = None
     telephone: str | None = None
     adresse: str | None = None
+    numero: str | None = None  # the street number of the address line ("12", "12B")
     code_postal: str | None = None
     commune: str | None = None
     phon_nom: str = ""
@@ -109,6 +110,7 @@ def normalise_record(raw: Mapping[str, Any], record_id: str | None = None) -> No
         courriel=norm.normalise_email(_text(raw.get("courriel"))),
         telephone=norm.normalise_phone(_text(raw.get("telephone"))),
         adresse=norm.normalise_street(_text(line)),
+        numero=norm.street_number(_text(line)),
         code_postal=norm.normalise_postcode(_text(postcode)),
         commune=norm.normalise_commune(_text(town)),
         phon_nom=phonetic_key(usage[0]) if usage else "",

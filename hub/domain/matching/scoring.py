@@ -18,7 +18,7 @@ import dataclasses
 import functools
 
 from hub.domain.matching.comparisons import EXACT
-from hub.domain.matching.decision import Kind, has_enough_evidence, vetoed
+from hub.domain.matching.decision import Kind, has_enough_evidence, other_person, vetoed
 from hub.domain.matching.model import Explanation, FieldTerm, MatchModel, probability_of
 from hub.domain.matching.record import NormalisedRecord
 
@@ -31,6 +31,7 @@ class _PatternFacts:
     tf_fields: tuple[int, ...]  # positions of fields agreeing exactly with adjustments on
     evidence: bool
     veto: bool
+    other_person: bool
 
 
 class PatternScorer:
@@ -38,7 +39,7 @@ class PatternScorer:
 
     def __init__(self, model: MatchModel) -> None:
         self.model = model
-        self.decision = model.settings.decision
+        self.decision = model.decision
         self._facts = functools.cache(self._pattern_facts)
         self._adjustments: dict[tuple[int, str | None], float] = {}
 
@@ -52,6 +53,8 @@ class PatternScorer:
         settings = self.decision
         if probability >= settings.link_probability and facts.evidence and not facts.veto:
             kind: Kind = "link"
+        elif facts.other_person:
+            kind = "new"
         else:
             kind = "review" if probability >= settings.review_probability else "new"
         return kind, probability, probability >= settings.review_probability and not facts.veto
@@ -65,7 +68,8 @@ class PatternScorer:
                           if levels[position] == EXACT
                           and self.model.settings.comparisons[c.field].term_frequency)
         return _PatternFacts(tuple(t.weight for t in terms), tf_fields,
-                             has_enough_evidence(plain, self.decision), vetoed(plain, self.decision))
+                             has_enough_evidence(plain, self.decision), vetoed(plain, self.decision),
+                             other_person(plain, self.decision))
 
     def _adjustment(self, position: int, left: NormalisedRecord) -> float:
         comparison = self.model.comparisons[position]

@@ -29,6 +29,7 @@ class ComparisonSettings:
 class BlockingSettings:
     rules: tuple[str, ...]
     max_block_size: int = 50
+    big_block_window: int = 0  # sorted-neighbourhood window inside a block over the size
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +53,11 @@ class DecisionSettings:
     strong_fields: tuple[str, ...] = ("date_naissance", "courriel", "telephone", "adresse")
     max_group_size: int = 30
     veto_fields: tuple[str, ...] = ("prenom", "date_naissance")
+    # A veto field stops being one where the trained model says duplicates differ on it
+    # this often (m of "different" at or above it): the data replace values, and a
+    # different value there is weighed by the score, not a veto. 1.0: always a veto.
+    veto_max_m: float = 1.0
+    lifted_vetoes: tuple[str, ...] = ()  # set by the model from its m, never read from JSON
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,7 +79,8 @@ class MatchingSettings:
         return cls(
             comparisons={name: _comparison(c) for name, c in doc["comparaisons"].items()},
             blocking=BlockingSettings(
-                tuple(doc["blocage"]["regles"]), doc["blocage"]["taille_max_bloc"]
+                tuple(doc["blocage"]["regles"]), doc["blocage"]["taille_max_bloc"],
+                doc["blocage"].get("fenetre_grands_blocs", 0),
             ),
             training=_training(doc["apprentissage"]),
             decision=_decision(decision),
@@ -92,7 +99,8 @@ class MatchingSettings:
                 for name, c in self.comparisons.items()
             },
             "blocage": {"regles": list(self.blocking.rules),
-                        "taille_max_bloc": self.blocking.max_block_size},
+                        "taille_max_bloc": self.blocking.max_block_size,
+                        "fenetre_grands_blocs": self.blocking.big_block_window},
             "apprentissage": {
                 "paires_aleatoires_u": self.training.u_sample_pairs,
                 "iterations_max_em": self.training.em_max_iterations,
@@ -109,6 +117,7 @@ class MatchingSettings:
                 "champs_forts": list(self.decision.strong_fields),
                 "taille_max_groupe": self.decision.max_group_size,
                 "champs_veto": list(self.decision.veto_fields),
+                "m_max_veto": self.decision.veto_max_m,
             },
         }
 
@@ -150,4 +159,5 @@ def _decision(doc: dict[str, Any]) -> DecisionSettings:
         tuple(doc.get("champs_forts", base.strong_fields)),
         doc.get("taille_max_groupe", base.max_group_size),
         tuple(doc.get("champs_veto", base.veto_fields)),
+        doc.get("m_max_veto", base.veto_max_m),
     )

@@ -17,7 +17,14 @@ import random
 from collections import Counter
 from collections.abc import Sequence
 
-from hub.domain.matching.comparisons import MISSING, Comparison, compare_records
+from hub.domain.matching.comparisons import (
+    CLOSE,
+    EXACT,
+    FUZZY,
+    MISSING,
+    Comparison,
+    compare_records,
+)
 from hub.domain.matching.model import MatchModel
 from hub.domain.matching.record import NormalisedRecord
 from hub.domain.matching.settings import MatchingSettings, TrainingSettings
@@ -124,6 +131,26 @@ def _maximise(
     return prior, m
 
 
+IDENTITY_FIELDS = ("nom", "prenom", "date_naissance")
+
+
+def identity_patterns(patterns: Counter[Pattern], comparisons: list[Comparison]) -> Counter[Pattern]:
+    """The patterns of pairs agreeing, at least roughly, on two of name, first name and date.
+
+    Blocking on a place or a street number alone brings many pairs of one household
+    or one street; on those, EM finds "same address" rather than "same person" (its
+    two classes split on the address). The pairs that look alike as persons are the
+    ones EM must separate, as the name-based blocking keys gave it before.
+    """
+    positions = [i for i, c in enumerate(comparisons) if c.field in IDENTITY_FIELDS]
+    kept = Counter({p: n for p, n in patterns.items()
+                    if sum(p[i] in _ROUGHLY for i in positions) >= 2})
+    return kept or patterns
+
+
+_ROUGHLY = frozenset({EXACT, CLOSE, FUZZY})
+
+
 def term_frequencies(
     records: Sequence[NormalisedRecord], fields: Sequence[str], min_count: int, max_values: int
 ) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
@@ -148,12 +175,43 @@ def train(
     """A model estimated from the records and the patterns of their candidate pairs."""
     t = settings.training
     u_random = estimate_u(records, comparisons, t.u_sample_pairs, t.seed)
-    em = expectation_maximisation(patterns, comparisons, u_random, t)
+    alike = identity_patterns(patterns, comparisons)
+    em = expectation_maximisation(alike, comparisons, u_random, t)
+    # The matches are among the pairs alike as persons: the prior of any candidate pair
+    # is theirs, diluted by the other candidates.
+    prior = em.prior * sum(alike.values()) / max(sum(patterns.values()), 1)
     tf_fields = [name for name, c in settings.comparisons.items() if c.term_frequency]
     tf, floors = term_frequencies(records, tf_fields, t.tf_min_count, t.tf_max_values)
     stats = {"enregistrements": len(records), "paires_candidates": sum(patterns.values()),
              "iterations_em": em.iterations, "em_converge": em.converged}
-    return MatchModel(settings, em.prior, em.m, em.u, tf, floors, stats, u_random)
+    u = {field: _at_least_each(levels, u_random[field]) for field, levels in em.u.items()}
+    return MatchModel(settings, prior, _at_least(em.m, M_FLOOR), u, tf, floors, stats,
+                      u_random)
+
+
+M_FLOOR = 0.01
+
+
+def _at_least_each(u: dict[str, float], floor: dict[str, float]) -> dict[str, float]:
+    """u re-estimated among candidates, never below u among random pairs (then summing
+    to 1 again). EM may give a level shared by households (an address, a landline) to
+    the match class alone, u then falls to zero and the level outweighs everything;
+    candidates that are not matches agree at least as often as random pairs do."""
+    raised = {level: max(p, floor.get(level, 0.0)) for level, p in u.items()}
+    return {level: p / sum(raised.values()) for level, p in raised.items()}
+
+
+def _at_least(m: dict[str, dict[str, float]], floor: float) -> dict[str, dict[str, float]]:
+    """m with no level below `floor` (then summing to 1 again).
+
+    EM drives the share of a level it never saw among matches to zero, and a single
+    level then outweighs every other field (a person who moved: -20 bits for the
+    address alone). A floor keeps the level strong evidence, not a veto.
+    """
+    floored = {field: {level: max(p, floor) for level, p in levels.items()}
+               for field, levels in m.items()}
+    return {field: {level: p / sum(levels.values()) for level, p in levels.items()}
+            for field, levels in floored.items()}
 
 
 def refine_m(model: MatchModel, same_person: Sequence[Pattern], pseudo_count: float = 20.0) -> MatchModel:

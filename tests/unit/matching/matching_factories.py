@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hub.domain.matching.comparisons import COMPARISON_CLASSES
 from hub.domain.matching.model import MatchModel
 from hub.domain.matching.record import NormalisedRecord, normalise_record
 from hub.domain.matching.settings import default_settings
@@ -23,7 +24,7 @@ def hand_model(tf: dict[str, dict[str, float]] | None = None) -> MatchModel:
     settings = default_settings()
     m, u = {}, {}
     for name in settings.comparisons:
-        levels = ("exact", "close", "different") if name in {"courriel", "telephone"} else tuple(_M)
+        levels = COMPARISON_CLASSES[name].levels
         m[name] = {level: _M[level] for level in levels}
         u[name] = {level: _U[level] for level in levels}
     return MatchModel(

@@ -46,3 +46,70 @@ def test_the_year_and_first_initial_block_a_common_name_with_a_mistyped_date():
     typo = person(nom="Martin", prenom="Annie", date_naissance="1980-06-21")
     shared = set(blocking_keys(anne, RULES)) & set(blocking_keys(typo, RULES))
     assert any(k.startswith("nom_initiale_annee:") for k in shared)
+
+
+_COMPLETE = {"nom": "Prideaux", "prenom": "Nicholas", "date_naissance": "1942-04-29",
+             "adresse_ligne": "9 hicks street", "code_postal": "5011", "commune": "Bondi"}
+_TYPOS = {  # one field each, typed wrong or lost; first letters included
+    "nom": ["Brideaux", "", "Pridaeux"], "prenom": ["Micholas", "", "Nicohlas"],
+    "date_naissance": ["1942-04-92", "", "1924-04-29", "1942-07-29"],
+    "adresse_ligne": ["91 hicks street", ""], "code_postal": ["5101", ""],
+    "commune": ["Bondy", ""],
+}
+
+
+def test_a_typo_or_a_loss_in_any_one_field_leaves_a_shared_key():
+    original = set(blocking_keys(person(**_COMPLETE), RULES))
+    for field, values in _TYPOS.items():
+        for value in values:
+            typed = blocking_keys(person(**{**_COMPLETE, field: value}), RULES)
+            assert original & set(typed), (field, value)
+
+
+def test_exchanged_first_and_last_names_with_a_typo_elsewhere_leave_a_shared_key():
+    original = set(blocking_keys(person(**_COMPLETE), RULES))
+    swapped = {**_COMPLETE, "nom": "Nicholas", "prenom": "Prideaux", "code_postal": "5101"}
+    assert original & set(blocking_keys(person(**swapped), RULES))
+
+
+def test_the_new_keys_leave_names_out_or_keep_their_first_letters():
+    keys = blocking_keys(person(**_COMPLETE), ("date", "lieu_nom", "numero_lieu"))
+    assert keys == ["date:1942-04-29", "lieu_nom:05011:PR", "lieu_nom:CBONDI:PR",
+                    "numero_lieu:9:05011", "numero_lieu:9:CBONDI"]
+    # a day/month swap gives the same date key
+    assert blocking_keys(person(date_naissance="1980-12-05"), ("date",)) == blocking_keys(
+        person(date_naissance="1980-05-12"), ("date",))
+
+
+def _crowd(size: int) -> list:
+    """`size` different people born the same day, and one duplicate sharing only the date."""
+    people = [person(id=str(n), nom=f"Nom{chr(65 + n % 26)}{chr(65 + n // 26)}",
+                     prenom="Anne", date_naissance="1950-01-01") for n in range(size)]
+    return [*people, person(id="dup", nom=people[7].nom + "x", prenom="Annie",
+                            date_naissance="1950-01-01")]
+
+
+def test_a_block_over_the_cap_is_searched_by_sorted_neighbourhood_not_dropped():
+    records = _crowd(60)
+    duplicate = (7, 60)
+    assert duplicate not in set(candidate_pairs(records, ("date",), 50))
+    found = list(candidate_pairs(records, ("date",), 50, window=3))
+    assert duplicate in found
+    assert len(found) == len(set(found)) and len(found) <= 3 * len(records)
+
+
+def test_sorted_neighbourhood_adds_no_pair_a_small_block_already_gives():
+    records = _crowd(60)
+    rules = ("date", "nom_annee")
+    found = list(candidate_pairs(records, rules, 50, window=5))
+    assert len(found) == len(set(found))
+
+
+def test_the_street_alone_and_the_mail_user_meet_a_duplicate_without_place_or_same_domain():
+    here = person(nom="Michel", prenom="Marie-Hélène", adresse_ligne="33, rue de Hebert",
+                  courriel="mh.michel@omrange.fr")
+    there = person(nom="MICHEL", prenom="Marie", adresse_ligne="33 RUE DE HEBERT",
+                   courriel="mh.michel@orange.fr")
+    shared = set(blocking_keys(here, RULES)) & set(blocking_keys(there, RULES))
+    assert "numero_rue:33:HEBERT" in shared
+    assert "courriel_utilisateur:mh.michel" in shared

@@ -8,6 +8,7 @@ from hub.domain.matching.comparisons import (
     EmailComparison,
     FirstNameComparison,
     PhoneComparison,
+    PlaceComparison,
     SurnameComparison,
     build_comparisons,
     compare_records,
@@ -86,9 +87,44 @@ def test_addresses():
     home = {"adresse_ligne": "12 av. Jean Jaurès", "code_postal": "63000"}
     assert level(AddressComparison(), home,
                  {"adresse_ligne": "12 AVENUE JEAN JAURES", "code_postal": "63000"}) == "exact"
-    assert level(AddressComparison(), home, {"code_postal": "63000"}) == "fuzzy"
-    assert level(AddressComparison(), home, {"code_postal": "15000"}) == "different"
+    assert level(AddressComparison(), home, {"adresse_ligne": "12 rue de la Paix"}) == "different"
     assert level(AddressComparison(), home, {}) == "missing"
+
+
+def test_a_street_line_absent_on_one_side_is_missing_and_the_place_is_compared_alone():
+    home = {"adresse_ligne": "12 av. Jean Jaurès", "code_postal": "63000", "commune": "Riom"}
+    assert level(AddressComparison(), home, {"code_postal": "63000"}) == "missing"
+    assert level(PlaceComparison(), home, {"code_postal": "63000"}) == "exact"
+    assert level(PlaceComparison(), home, {"code_postal": "63001", "commune": "RIOM"}) == "close"
+    assert level(PlaceComparison(), home, {"code_postal": "15000"}) == "different"
+    assert level(PlaceComparison(), home, {"adresse_ligne": "12 av. Jean Jaurès"}) == "missing"
+
+
+def test_street_typos_and_numbers():
+    street = AddressComparison(default_settings().comparisons["adresse"])
+    home = {"adresse_ligne": "144 hall street"}
+    assert level(street, home, {"adresse_ligne": "144 hall streett"}) == "close"
+    assert level(street, home, {"adresse_ligne": "144 hallstreet"}) == "close"
+    assert level(street, home, {"adresse_ligne": "144 hull strete"}) == "close"
+    # Another number on the same street: a neighbour as often as a typo.
+    assert level(street, home, {"adresse_ligne": "14 hall street"}) == "fuzzy"
+    assert level(street, home, {"adresse_ligne": "144 gordon avenue"}) == "different"
+
+
+def test_transposed_digits_in_a_birth_date_are_close():
+    compare = BirthDateComparison()
+    born = {"date_naissance": "1980-05-12"}
+    assert level(compare, born, {"date_naissance": "1980-05-21"}) == "close"
+    assert level(compare, born, {"date_naissance": "1908-05-12"}) == "close"
+    assert level(compare, born, {"date_naissance": "1908-05-21"}) == "fuzzy"
+    assert level(compare, born, {"date_naissance": "1981-06-12"}) == "fuzzy"
+
+
+def test_one_letter_exchanged_dropped_or_doubled_in_a_name_is_close():
+    assert level(SurnameComparison(), {"nom": "Osfield"}, {"nom": "Osfeild"}) == "close"
+    assert level(FirstNameComparison(), {"prenom": "Belinda"}, {"prenom": "Belnda"}) == "close"
+    assert level(FirstNameComparison(), {"prenom": "Imogen"}, {"prenom": "Imzogen"}) == "close"
+    assert level(FirstNameComparison(), {"prenom": "Amy"}, {"prenom": "Ada"}) == "different"
 
 
 def test_swapped_first_and_last_names_are_recognised():

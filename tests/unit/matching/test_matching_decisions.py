@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from hub.domain.matching.cluster import cluster
 from hub.domain.matching.decision import Candidate, match_one, pair_kind, record_blocking_keys
 from tests.unit.matching.matching_factories import person
@@ -77,3 +79,16 @@ def test_a_component_larger_than_the_bound_goes_to_review():
     links = [(i, i + 1, 0.999) for i in range(5)]
     result = cluster(6, links, lambda i, j: True, max_group_size=4)
     assert result.review_groups == [(0, 1, 2, 3, 4, 5)]
+
+
+def test_a_first_name_veto_is_lifted_where_the_model_learnt_duplicates_often_replace_it(model):
+    retyped = dict(ANNE, prenom="Louise")
+    assert model.decision.lifted_vetoes == ()
+    assert match_one(retyped, [Candidate("P1", ANNE)], model).kind != "link"
+    m = {**model.m, "prenom": {"exact": 0.7, "close": 0.1, "fuzzy": 0.05, "different": 0.15}}
+    replaced = dataclasses.replace(model, m=m)
+    assert replaced.decision.lifted_vetoes == ("prenom",)
+    assert match_one(retyped, [Candidate("P1", ANNE)], replaced).kind == "link"
+    # the birth date keeps its veto: its m of "different" stays below the bound
+    born_else = dict(ANNE, date_naissance="1975-01-30")
+    assert match_one(born_else, [Candidate("P1", ANNE)], replaced).kind != "link"
