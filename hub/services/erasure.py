@@ -1,4 +1,4 @@
-"""Erasure (GDPR art. 17) by crypto-shredding, and a member's deletion of its own fiche.
+"""Erasure (GDPR art. 17) by crypto-shredding, and a member's removal of its own fiche.
 
 Erasing destroys the data keys of the fiches concerned: their versions, and every
 delivery that disclosed their fields, become unreadable wherever a copy lies. What
@@ -6,6 +6,12 @@ remains is pseudonymous: porteur and fiche ids, the audit trail, and each versio
 non-personal statistics. Deliveries that have not left are cancelled; every member
 that received (or may have received) the data gets an `erased` notice asking it to
 delete its copy, tracked like a withdrawal (pending, acknowledged, overdue).
+
+A member removing its own fiche (`DELETE /v1/fiches/...`: the record was deleted in its
+own system) is not an erasure requested by the porteur: the notice and the answer say
+`motif: retrait_par_le_membre`, and the fiche id is freed (the removed row is renamed
+`~retrait~PK`), so the member may push that fiche again later as a new fiche. An erasure
+requested by the porteur (`motif: demande_du_porteur`) refuses any later version.
 """
 
 from __future__ import annotations
@@ -23,6 +29,13 @@ from hub.services.notices import add_notices
 
 PORTEUR, FICHE = "porteur", "fiche"
 ERASED = "erased"
+_REASONS = {  # scope -> (motif, what the notified members read)
+    PORTEUR: ("demande_du_porteur", "Le porteur a demandé l'effacement de ses données : "
+              "supprimez celles que vous avez reçues et accusez réception."),
+    FICHE: ("retrait_par_le_membre", "Le membre a retiré cette fiche du réseau (elle a été "
+            "supprimée dans son propre système) ; ce n'est pas une demande du porteur : "
+            "supprimez les données reçues de cette fiche et accusez réception."),
+}
 _COORDINATION = "coordination"
 
 
@@ -63,7 +76,8 @@ def request_erasure(hub: Hub, caller: Caller, body: Any) -> dict[str, Any]:
 
 def delete_fiche(hub: Hub, caller: Caller, member_id: str, fiche_id: str) -> dict[str, Any]:
     """The owning member removes one fiche from the network (e.g. the record was deleted in
-    its own system): that fiche alone is erased; the porteur's other fiches stay."""
+    its own system): that fiche alone is erased, the porteur's other fiches stay, and the
+    fiche id is free to be pushed again."""
     if member_id != caller.member_id:
         raise Forbidden("Un membre ne supprime que ses propres fiches.",
                         "A member deletes only its own fiches.")
@@ -114,10 +128,14 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
     now = hub.clock()
     erasure_id = "eff_" + secrets.token_hex(12)
     pks = [f.id for f in fiches]
+    reason, request = _REASONS[scope]
     with hub.uow() as uow:
         uow.keys.destroy(pks, now)
         uow.matching.forget(pks, now)
-        cancelled = uow.deliveries.cancel_pending(pks, "data_erased")
+        cancelled = uow.deliveries.cancel_pending(
+            pks, "fiche_removed" if scope == FICHE else "data_erased")
+        if scope == FICHE:
+            uow.fiches.retire(pks)
         # Whoever was sent data of these fiches (a delivery being sent right now may have
         # left: its recipient counts too), and the fiches' other owners.
         concerned = uow.deliveries.recipients_of_fiches(pks) | {f.member_id for f in fiches}
@@ -125,11 +143,10 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
         notified = add_notices(uow, members, event=ERASED, subject=erasure_id,
                                porteur_id=porteur_id, fiche_pk=pks[0], now=now, document={
                                    "effacement": erasure_id, "portee": scope,
+                                   "motif": reason,
                                    "sources": [{"membre": f.member_id, "fiche_id": f.fiche_id}
                                                for f in fiches],
-                                   "demande": "Le porteur a demandé l'effacement de ses données"
-                                              " : supprimez celles que vous avez reçues et "
-                                              "accusez réception.",
+                                   "demande": request,
                                    "accuse_reception": f"/v1/erasures/{erasure_id}/ack"})
         uow.erasures.add({
             "id": erasure_id, "porteur_id": porteur_id, "scope": scope,
@@ -143,7 +160,7 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
                                    fiches=[(f.member_id, f.fiche_id) for f in fiches])])
     if notified:
         hub.publisher.request_dispatch_safely()
-    return {"effacement": erasure_id, "portee": scope, "porteur_id": porteur_id,
+    return {"effacement": erasure_id, "portee": scope, "motif": reason, "porteur_id": porteur_id,
             "fiches_effacees": len(pks), "livraisons_annulees": cancelled,
             "avis_envoyes": sorted(notified)}
 
