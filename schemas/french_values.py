@@ -80,8 +80,8 @@ def resolve_year(year: int, month: int, day: int, *, past: bool, today: dt.date)
 def _safe_date(year: int, month: int, day: int) -> dt.date:
     try:
         return dt.date(year, month, day)
-    except ValueError:
-        return dt.date(year, month, 1)  # 29/02 of a non-leap candidate: near enough to rank
+    except ValueError:  # 29/02 of a non-leap candidate, or no date at all: near enough to
+        return dt.date(year, month if 1 <= month <= 12 else 1, 1)  # rank (checked later)
 
 
 def to_date(text: str, *, past: bool = False, today: dt.date | None = None,

@@ -160,6 +160,23 @@ class OfficeExport:
         path.write_bytes(buffer.getvalue().encode(encoding))
         return path
 
+    def typed_rows(self) -> list[list[Any]]:
+        """The rows as a workbook holds them: birth and modification dates as date cells."""
+        rows: list[list[Any]] = []
+        for row in self.rows:
+            cells: list[Any] = row.cells()
+            if 3 not in row.typed:
+                cells[3] = row.naissance
+            cells[11] = row.modifie
+            rows.append(cells)
+        return rows
+
+    def write_ods(self, path: Path, sheet: str = "Suivi") -> Path:
+        from connectors.sim.workbook import write_ods
+
+        return write_ods(path, {"Notes": [["Suivi des porteurs"]],
+                                sheet: [self.header, *self.typed_rows()]})
+
     def write_xlsx(self, path: Path, sheet: str = "Suivi") -> Path:
         """An Excel workbook; dates are real date cells, as an agent's sheet holds them."""
         import openpyxl
@@ -170,10 +187,7 @@ class OfficeExport:
         first.append(["Ce classeur suit les porteurs de la commune."])
         table = book.create_sheet(sheet)
         table.append(self.header)
-        for row in self.rows:
-            cells: list[Any] = row.cells()
-            cells[3] = row.naissance  # a date cell
-            cells[11] = row.modifie
+        for cells in self.typed_rows():
             table.append(cells)
         book.save(path)
         return path

@@ -223,6 +223,16 @@ def test_an_xlsx_workbook_is_read_from_its_named_sheet_with_date_cells(tmp_path,
     assert_sent_as_meant(hub, export.rows)
 
 
+def test_an_ods_workbook_is_read_from_its_first_sheet_unless_named(tmp_path, client, hub,
+                                                                    export):
+    path = export.write_ods(tmp_path / "suivi.ods", sheet="Suivi")
+    first = runner(tmp_path, client, path)  # the first sheet is the notes: no key column
+    assert first.run().stopped is None and hub.fiches == {}
+    summary = runner(tmp_path, client, path, sheet="Suivi").run()
+    assert summary.accepted == 60 and summary.rejected == 0
+    assert_sent_as_meant(hub, export.rows)
+
+
 def test_a_workbook_read_as_csv_gets_a_hint_not_sixty_encoding_errors(tmp_path, export):
     path = export.write_xlsx(tmp_path / "export.csv")  # an .xlsx saved under a .csv name
     source = CsvSource(Mapping.from_dict(MAPPING), path)
