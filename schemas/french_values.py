@@ -88,10 +88,10 @@ def to_date(text: str, *, past: bool = False, today: dt.date | None = None,
             formats: Sequence[str] = ()) -> dt.date:
     """A date in a French or ISO writing; `past`: the field's dates are never in the future."""
     head = text.strip().split(" ", 1)[0].split("T", 1)[0]  # "05/03/2024 00:00" from a sheet
-    today = today or dt.date.today()
     if match := _DMY.fullmatch(head):
         day, month, year = (int(g) for g in match.groups())
-        year = resolve_year(year, month, day, past=past, today=today)
+        if year < 100:
+            year = resolve_year(year, month, day, past=past, today=today or dt.date.today())
     elif match := _YMD.fullmatch(head):
         year, month, day = (int(g) for g in match.groups())
     else:
@@ -148,23 +148,33 @@ def parse_phone(text: str) -> str:
     dropped) as the national form 0XXXXXXXXX."""
     candidate = text.replace("(0)", "")
     digits = _NOT_DIGIT.sub("", candidate)
-    if len(digits) == 9 and digits[0] != "0" and not candidate.lstrip().startswith("+"):
-        digits = candidate = "0" + digits
-    if len(digits) == 10 and digits[0] == "0" and _NATIONAL.fullmatch(candidate):
-        national = digits  # the usual writings, without parsing
+    international = candidate.lstrip().startswith("+")
+    if international and digits.startswith("33") and len(digits) == 11:
+        national = "0" + digits[2:]  # the usual writings, without parsing
+    elif digits.startswith("0033") and len(digits) == 13:
+        national = "0" + digits[4:]
+    elif len(digits) == 10 and digits[0] == "0" and _NATIONAL.fullmatch(candidate):
+        national = digits
+    elif len(digits) == 9 and digits[0] != "0" and not international:
+        national = "0" + digits  # the leading zero a spreadsheet dropped
     else:
-        try:
-            number = phonenumbers.parse(candidate, "FR")
-        except phonenumbers.NumberParseException as exc:
-            raise ValueError("not a phone number") from exc
-        if number.country_code != 33:
-            raise ValueError("not a French phone number")
-        national = "0" + str(number.national_number)
+        national = _parsed_national(candidate)
     # the shape the hub checks (10 digits, 0 then 1-9); not the operators' allocations,
     # which change and would refuse numbers the porteur really has
     if len(national) != 10 or national[1] == "0":
         raise ValueError("not a French phone number")
     return national
+
+
+def _parsed_national(text: str) -> str:
+    """Any other writing, through `phonenumbers.parse` (region FR)."""
+    try:
+        number = phonenumbers.parse(text, "FR")
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError("not a phone number") from exc
+    if number.country_code != 33:
+        raise ValueError("not a French phone number")
+    return "0" + str(number.national_number)
 
 
 def remove_spaces(text: str) -> str:
