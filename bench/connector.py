@@ -27,9 +27,11 @@ everything. Two hub set-ups (`--mode both`, the default):
 
 Also printed: raw CSV parsing (decode + csv.reader), the floor of any CSV connector.
 With --rounds N, connector and direct runs alternate (N pairs) and the best of each
-kind is kept.
+kind is kept. With --cli, a third kind runs `capactif connector run CONFIG` as the
+member's agent does (a process: start-up, configuration, checkpoint and rejects files
+included), timed from the command's start to its exit.
 
-    .venv/bin/python bench/connector.py [--lines 100000] [--rounds 1]
+    .venv/bin/python bench/connector.py [--lines 100000] [--rounds 1] [--cli]
                                         [--mode both|worker|api-only] [--processed]
 """
 
@@ -41,6 +43,7 @@ import csv
 import io
 import json
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -174,6 +177,28 @@ def connector_run(hub: FreshHub, mapping: Mapping, path: Path,
     return summary.accepted, elapsed, drained
 
 
+def cli_run(hub: FreshHub, path: Path) -> tuple[int, float, float | None]:
+    """`capactif connector run CONFIG` in its own process, as a member's agent runs it."""
+    folder = hub.data_dir / "connecteur-cli"
+    folder.mkdir()
+    credentials = json.loads((hub.data_dir / "credentials" / f"{MEMBER}.json").read_text())
+    credentials["hub_url"] = f"http://127.0.0.1:{hub.port}"
+    (folder / "identifiants.json").write_text(json.dumps(credentials))
+    (folder / "connecteur.json").write_text(json.dumps({
+        "version": 1, "type": "csv", "source": {"chemin": str(path)},
+        "correspondance": str(MAPPING), "identifiants": "identifiants.json",
+        "reprise": "etat/reprise.json", "rejets": "etat/rejets.csv"}))
+    start = time.perf_counter()
+    done = subprocess.run([str(Path(sys.executable).with_name("capactif")), "connector", "run",
+                           str(folder / "connecteur.json")], capture_output=True, text=True,
+                          check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"capactif connector run exited {done.returncode}: {done.stderr[-500:]}")
+    summary = json.loads(done.stdout.splitlines()[-1])["resume"]
+    return summary["accepted"], elapsed, None
+
+
 def direct_push(hub: FreshHub, fiches: list[dict[str, Any]],
                 processed: bool) -> tuple[int, float, float | None]:
     accepted, start = 0, time.perf_counter()
@@ -202,12 +227,14 @@ def measure(base: Path, template: Path, export: Path, fiches: list[dict[str, Any
     """Connector and direct push on fresh hubs, `args.rounds` pairs; best of each kind."""
     mapping, best = Mapping.load(MAPPING), {}
     processed = args.processed and worker
+    kinds = ("connector", "direct", *(("cli",) if args.cli else ()))
     for number in range(args.rounds):
-        order = ("connector", "direct") if number % 2 == 0 else ("direct", "connector")
+        order = kinds if number % 2 == 0 else kinds[::-1]
         for kind in order:
             folder = base / f"{kind}-{number}-{'w' if worker else 'a'}"
             with FreshHub(template, folder, worker) as hub:
                 run = (connector_run(hub, mapping, export, processed) if kind == "connector"
+                       else cli_run(hub, export) if kind == "cli"
                        else direct_push(hub, fiches, processed))
             print(f"  round {number + 1} {kind:<9}: {run[0] / run[1]:9,.0f} records/s", flush=True)
             if kind not in best or run[1] < best[kind][1]:
@@ -223,6 +250,11 @@ def report(best: dict[str, Run], rounds: int) -> None:
     print(_line("    direct push (hub's ingest rate)", pushed, push_s, push_drained))
     print(f"    ratio connector / direct push   : {(sent / run_s) / (pushed / push_s):.3f} "
           "(target >= 0.8)", flush=True)
+    if "cli" in best:
+        cli_sent, cli_s, _ = best["cli"]
+        print(_line("    capactif connector run (process)", cli_sent, cli_s, None))
+        print(f"    ratio CLI run / direct push     : {(cli_sent / cli_s) / (pushed / push_s):.3f}"
+              " (target >= 0.8)", flush=True)
 
 
 MODES = {"worker": [True], "api-only": [False], "both": [True, False]}
@@ -235,6 +267,8 @@ def main() -> int:
                         help="connector/direct pairs per mode, order alternating; best kept")
     parser.add_argument("--mode", choices=sorted(MODES), default="both",
                         help="hub with its worker running (as deployed), API only, or both")
+    parser.add_argument("--cli", action="store_true",
+                        help="also time `capactif connector run CONFIG` in its own process")
     parser.add_argument("--processed", action="store_true",
                         help="with the worker: also wait until it processed every fiche")
     args = parser.parse_args()

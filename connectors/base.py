@@ -48,6 +48,7 @@ class Connector(abc.ABC):
 
     def __init__(self, mapping: Mapping) -> None:
         self.mapping = mapping
+        self.warnings: list[MappingProblem] = []  # of the last `to_fiche`
 
     @abc.abstractmethod
     def changes(self, since: dt.datetime | None) -> Iterable[SourceRecord]:
@@ -65,12 +66,12 @@ class Connector(abc.ABC):
         return []
 
     def to_fiche(self, record: SourceRecord) -> dict[str, Any]:
-        """The fiche fields of a record (without membre/version unless mapped)."""
-        if record.problems:
-            raise RecordRejected(list(record.problems))
-        fiche, problems = self.mapping.apply(record.data)
-        if problems:
-            raise RecordRejected(problems)
+        """The fiche fields of a record (without membre/version unless mapped); invalid
+        optional values the mapping lets go are in `self.warnings`. A rejected record
+        carries every problem found and the fields that could be read (`partial`)."""
+        fiche, problems, self.warnings = self.mapping.apply_all(record.data)
+        if record.problems or problems:
+            raise RecordRejected([*record.problems, *problems], partial=fiche)
         return fiche
 
     def record(self, data: dict[str, Any], line: int | None = None, *,

@@ -11,7 +11,12 @@ accepted it.
 
 The snapshot format:
     {"format": 1, "curseur": "2024-03-05T10:00:00+01:00",
-     "fiches": {"<source key>": ["<fiche_id>", <version>, "<content sha256>"]}}
+     "fiches": {"<source key>": ["<fiche_id>", <version>, "<content sha256>"]},
+     "colonnes": ["N° dossier", ...], "refusees": ["<source key>", ...]}
+
+`colonnes` is the header of the last complete read (a full export whose columns changed
+withdraws nothing); `refusees` are the keys the hub refused, read again on the next run
+even when their modification date is older than the cursor.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ class KnownFiche:
 class CheckpointState:
     cursor: str | None = None
     known: dict[str, KnownFiche] = dataclasses.field(default_factory=dict)
+    columns: list[str] = dataclasses.field(default_factory=list)
+    refused: set[str] = dataclasses.field(default_factory=set)
 
 
 class Checkpoint:
@@ -74,7 +81,8 @@ class Checkpoint:
     def commit(self, state: CheckpointState) -> None:
         """Write the whole state as the new snapshot, atomically, and clear the journal."""
         data = {"format": 1, "curseur": state.cursor,
-                "fiches": {k: _row(v) for k, v in state.known.items()}}
+                "fiches": {k: _row(v) for k, v in state.known.items()},
+                "colonnes": state.columns, "refusees": sorted(state.refused)}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=self.path.name + ".", dir=self.path.parent)
         try:
@@ -96,7 +104,9 @@ class Checkpoint:
             data = orjson.loads(self.path.read_bytes())
             known = {k: KnownFiche(str(r[0]), int(r[1]), str(r[2]))
                      for k, r in data["fiches"].items()}
-            return CheckpointState(cursor=data.get("curseur"), known=known)
+            return CheckpointState(cursor=data.get("curseur"), known=known,
+                                   columns=[str(c) for c in data.get("colonnes", [])],
+                                   refused={str(k) for k in data.get("refusees", [])})
         except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
             raise _corrupt() from exc
 

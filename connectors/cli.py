@@ -1,13 +1,15 @@
 """`capactif connector ...`: run a connector, check a mapping, receive webhooks.
 
-    capactif connector run CONFIG [--every 5m] [--max-runs N]
-    capactif connector check CONFIG [--sample 200]
+    capactif connector run CONFIG [--every 5m] [--max-runs N] [--confirmer-suppressions]
+    capactif connector check CONFIG [--sample 200] [--sans-hub]
     capactif connector receive [--folder DIR] [--forward URL [--forward-token-env VAR]]
                                --hub-key KEY_ID=PUBLIC_KEY [--port 8200]
 
 `main(argv)` takes the arguments after `connector` and answers the exit code:
-0 done, 1 check found problems, 2 configuration error, 3 hub or source unavailable
-(the run stopped cleanly and resumes next time), 4 credentials refused.
+0 done; 1 done with rejected rows (see the rejects file) or check found problems;
+2 configuration error; 3 hub or source unavailable (the run stopped cleanly and resumes
+next time); 4 credentials refused; 5 deletions held: the export looks incomplete and
+nothing was withdrawn (confirm with `--confirmer-suppressions` if they are real).
 """
 
 from __future__ import annotations
@@ -26,13 +28,14 @@ from connectors.errors import (
     ConfigurationError,
     ConnectorError,
     HubAuthError,
+    HubCallError,
     RecordRejected,
     SourceAuthError,
 )
-from connectors.runner import RunSummary, run_every
+from connectors.runner import HELD, Runner, RunSummary, run_every
 from schemas import validator
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_CONFIG, EXIT_UNAVAILABLE, EXIT_AUTH = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_PROBLEMS, EXIT_CONFIG, EXIT_UNAVAILABLE, EXIT_AUTH, EXIT_HELD = 0, 1, 2, 3, 4, 5
 _DURATION = re.compile(r"^(\d+)\s*([smh]?)$")
 
 
@@ -51,9 +54,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("config")
     run.add_argument("--every", type=parse_duration, help="recommence toutes les N (5m, 30s)")
     run.add_argument("--max-runs", type=int, help="nombre maximal de passages avec --every")
+    run.add_argument("--confirmer-suppressions", action="store_true",
+                     help="retire les fiches disparues même d'un export qui paraît incomplet")
     check = commands.add_parser("check", help="vérifie la correspondance sur un échantillon")
     check.add_argument("config")
     check.add_argument("--sample", type=int, default=200)
+    check.add_argument("--sans-hub", action="store_true",
+                       help="ne vérifie que la source et la correspondance")
     receive = commands.add_parser("receive", help="reçoit les livraisons du hub (webhooks)")
     receive.add_argument("--folder", help="dossier où écrire chaque livraison")
     receive.add_argument("--forward", metavar="URL",
@@ -72,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _run(args)
         if args.command == "check":
-            return _check(args.config, args.sample)
+            return _check(args.config, args.sample, with_hub=not args.sans_hub)
         return _receive(args)
     except (ConfigurationError, CheckpointError) as exc:
         return _fail(exc, EXIT_CONFIG)
@@ -99,19 +106,34 @@ def _run(args: argparse.Namespace) -> int:
     def report(summary: RunSummary) -> None:
         summaries.append(summary)
         _print({"resume": summary.to_dict()})
+        if summary.raison:
+            print(f"Attention : {summary.raison}", file=sys.stderr, flush=True)
+
+    def runner() -> Runner:
+        return config.build_runner(client, confirm_deletions=args.confirmer_suppressions)
 
     with client:
         if args.every is None:
-            report(config.build_runner(client).run())
+            report(runner().run())
         else:
-            run_every(lambda: config.build_runner(client), args.every,
-                      max_runs=args.max_runs, on_summary=report)
-    return EXIT_OK if summaries and summaries[-1].complete else EXIT_UNAVAILABLE
+            run_every(runner, args.every, max_runs=args.max_runs, on_summary=report)
+    return exit_code(summaries[-1]) if summaries else EXIT_UNAVAILABLE
 
 
-def _check(config_path: str, sample: int) -> int:
-    """Map and validate a sample of the source; nothing is sent, nothing is saved."""
+def exit_code(summary: RunSummary) -> int:
+    """Done, done with rejected rows, or stopped (and why)."""
+    if summary.stopped == HELD:
+        return EXIT_HELD
+    if not summary.complete:
+        return EXIT_UNAVAILABLE
+    return EXIT_PROBLEMS if summary.rejected else EXIT_OK
+
+
+def _check(config_path: str, sample: int, *, with_hub: bool = True) -> int:
+    """Map and validate a sample of the source, and (unless `with_hub` is False) reach the
+    hub with the member's credentials; nothing is sent, nothing is saved."""
     config = ConnectorConfig.load(config_path)
+    hub = _check_hub(config) if with_hub else None
     source = config.build_source()
     fiche_validator = validator("fiche")
     problems: list[dict[str, Any]] = []
@@ -126,8 +148,27 @@ def _check(config_path: str, sample: int) -> int:
         source.close()
     missing = source.missing_columns()
     _print({"verifies": checked, "en_erreur": len(problems), "colonnes_absentes": missing,
-            "problemes": problems})
+            "problemes": problems, **({"hub": hub} if hub else {})})
+    if hub and hub["code"] == "identifiants_refuses":
+        return EXIT_AUTH
+    if hub and hub["code"] != "ok":
+        return EXIT_UNAVAILABLE
     return EXIT_PROBLEMS if problems or missing else EXIT_OK
+
+
+def _check_hub(config: ConnectorConfig) -> dict[str, str]:
+    """Reach the hub and have it accept the credentials with a read that changes nothing
+    (one item of the member's own feed)."""
+    try:
+        with config.build_client() as client:
+            client.feed(limit=1)
+    except HubAuthError as exc:
+        return {"code": "identifiants_refuses", "message": "Le hub refuse les identifiants "
+                f"(fichier {config.credentials_path.name}) : {exc.message_fr}"}
+    except HubCallError as exc:
+        return {"code": "hub_injoignable", "message": "Hub injoignable avec les identifiants "
+                f"du fichier {config.credentials_path.name} : {exc.message_fr}"}
+    return {"code": "ok", "message": "Hub joignable, identifiants acceptés."}
 
 
 def _record_problems(source: Any, record: Any, fiche_validator: Any) -> list[dict[str, Any]]:

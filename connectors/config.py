@@ -2,7 +2,9 @@
 
 Relative paths are resolved from the configuration file's folder. The REST token
 is read from the environment variable named by `jeton_env` (preferred) or from
-`jeton`; it never appears in errors or in `repr`.
+`jeton`; it never appears in errors or in `repr`. An unknown key is named with the
+closest known one. A `csv` source whose file is a workbook (.xlsx, .ods...) is read
+as the `tableur` source it is.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from connectors.errors import ConfigurationError
 from connectors.mapping import Mapping
 from connectors.rejects import RejectsFile
 from connectors.rest_source import RestSettings, RestSource
-from connectors.runner import Runner
-from schemas import validator
+from connectors.runner import DELETION_SHARE_MAX, Runner
+from connectors.sheet_source import SUFFIXES, SheetSource
+from connectors.typos import check_keys
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +39,8 @@ class ConnectorConfig:
     batch_size: int = 500
     hub_timeout_s: float = 30.0
     hub_retries: int = 4
+    deletion_share_max: float = DELETION_SHARE_MAX
+    confirm_deletions: bool = False
     folder: Path = Path(".")
 
     @classmethod
@@ -48,11 +53,8 @@ class ConnectorConfig:
                 "Configuration du connecteur illisible (JSON UTF-8 attendu).",
                 "Unreadable connector configuration (UTF-8 JSON expected).",
             ) from exc
-        errors = validator("connector_config").errors(data)
-        if errors:
-            where = ", ".join(f"{e.path} ({e.code})" for e in errors[:5])
-            raise ConfigurationError(f"Configuration du connecteur invalide : {where}.",
-                                     f"Invalid connector configuration: {where}.")
+        check_keys("connector_config", data, "Configuration du connecteur invalide",
+                   "Invalid connector configuration")
         folder = path.resolve().parent
         return cls(
             kind=data["type"], source=data["source"],
@@ -60,13 +62,19 @@ class ConnectorConfig:
             credentials_path=folder / data["identifiants"],
             checkpoint_path=folder / data["reprise"], rejects_path=folder / data["rejets"],
             batch_size=data.get("taille_lot", 500), hub_timeout_s=data.get("delai_hub_s", 30.0),
-            hub_retries=data.get("essais_hub", 4), folder=folder,
+            hub_retries=data.get("essais_hub", 4),
+            deletion_share_max=data.get("part_suppressions_max", DELETION_SHARE_MAX),
+            confirm_deletions=data.get("confirmer_suppressions", False), folder=folder,
         )
 
     def build_source(self) -> Connector:
         mapping = Mapping.load(self.mapping_path)
+        s = self.source
+        if self.kind == "tableur" or (
+                self.kind == "csv" and s["chemin"].lower().endswith(SUFFIXES)):
+            return SheetSource(mapping, self.folder / s["chemin"], sheet=s.get("feuille"),
+                               mode=s.get("suivi", "auto"))
         if self.kind == "csv":
-            s = self.source
             return CsvSource(mapping, self.folder / s["chemin"], separator=s.get("separateur", ";"),
                              encoding=s.get("encodage", "auto"), mode=s.get("suivi", "auto"))
         return RestSource(mapping, self.rest_settings())
@@ -96,8 +104,11 @@ class ConnectorConfig:
         return HubClient.from_credentials_file(
             self.credentials_path, timeout=self.hub_timeout_s, retries=self.hub_retries)
 
-    def build_runner(self, client: HubClient | None = None) -> Runner:
+    def build_runner(self, client: HubClient | None = None, *,
+                     confirm_deletions: bool = False) -> Runner:
         """A ready runner; pass `client` to reuse one HubClient across runs."""
         return Runner(self.build_source(), client or self.build_client(),
                       Checkpoint(self.checkpoint_path), RejectsFile(self.rejects_path),
-                      batch_size=self.batch_size)
+                      batch_size=self.batch_size, deletion_share_max=self.deletion_share_max,
+                      confirm_deletions=confirm_deletions or self.confirm_deletions)
+

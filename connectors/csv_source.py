@@ -4,15 +4,12 @@
 decimal commas, phone numbers in any French format, header names matched to the
 mapping file without regard to case, accents or punctuation.
 
-Incremental reading: with a `modification` rule in the mapping, rows modified
-before the cursor are skipped (on the same day they are read again, and the runner
-skips unchanged content); without it, every row is read and the content hash
-decides (`mode: empreinte`). The file is always read whole, so rows gone from it
-are known: `deleted_keys` reports them.
+Tracking, deleted rows, keys on two rows and row numbers: see `connectors.table_source`.
 
 A bad row never stops the file: a line undecodable in the file's encoding, with
 too few or too many cells, or with an unreadable date becomes a record with
-`problems`, quoted in the rejects file by its line number.
+`problems`, quoted in the rejects file by its row number. A workbook (.xlsx, .ods)
+given as a CSV file is refused with a hint (its sources read it: `SheetSource`).
 """
 
 from __future__ import annotations
@@ -24,9 +21,9 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from connectors.base import Connector, SourceRecord
 from connectors.errors import SourceError
 from connectors.mapping import Mapping, MappingProblem
+from connectors.table_source import Row, TableSource
 
 _UNDECODED = re.compile("[\udc80-\udcff]")
 BOM = b"\xef\xbb\xbf"
@@ -65,23 +62,21 @@ _TOO_MANY = _problem("colonnes_en_trop", "Ligne avec plus de cellules que l'en-t
                      "Line with more cells than the header.")
 
 
-class CsvSource(Connector):
+_WORKBOOKS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # zip (.xlsx, .ods), OLE (.xls)
+
+
+class CsvSource(TableSource):
     """A CSV export of a member's spreadsheet."""
 
     kind = "csv"
 
     def __init__(self, mapping: Mapping, path: str | Path, *, separator: str = ";",
                  encoding: str = "auto", mode: str = "auto") -> None:
-        super().__init__(mapping)
+        super().__init__(mapping, mode=mode)
         self.path = Path(path)
         self.separator = separator
         self.encoding = encoding
-        self.use_dates = mode == "date_modification" or (
-            mode == "auto" and mapping.modification is not None)
         self.detected_encoding: str | None = None
-        self._missing: list[str] = []
-        self._seen: set[str] = set()
-        self._complete = False
         self._undecoded = False
 
     def _text(self) -> str:
@@ -92,6 +87,12 @@ class CsvSource(Connector):
                 "Fichier CSV introuvable ou illisible : vérifiez le chemin dans la configuration.",
                 "CSV file missing or unreadable: check the path in the configuration.",
             ) from exc
+        if raw.startswith(_WORKBOOKS):
+            raise SourceError(
+                "Ce fichier est un classeur (.xlsx, .ods, .xls), pas un export CSV : indiquez "
+                "\"type\": \"tableur\" dans la configuration (lu directement, sans export).",
+                "This file is a workbook (.xlsx, .ods, .xls), not a CSV export: set "
+                "\"type\": \"tableur\" in the configuration (read directly, no export).")
         encoding = detect_encoding(raw) if self.encoding == "auto" else self.encoding
         self.detected_encoding = encoding
         try:
@@ -100,55 +101,29 @@ class CsvSource(Connector):
             raise SourceError("Encodage inconnu dans la configuration.",
                               "Unknown encoding in the configuration.") from exc
 
-    def _file_time(self) -> dt.datetime:
+    def _fallback_time(self) -> dt.datetime:
         return dt.datetime.fromtimestamp(int(self.path.stat().st_mtime), dt.UTC)
 
-    def changes(self, since: dt.datetime | None) -> Iterator[SourceRecord]:
-        self._seen, self._complete = set(), False
+    def _table(self) -> tuple[list[str] | None, Iterator[Row]]:
         text = self._text()
         # cells are searched for undecodable bytes only when the file holds some
         self._undecoded = _UNDECODED.search(text) is not None
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.separator)
         header = next(reader, None)
         if header is None:
-            self._complete = True
-            return
+            return None, iter(())
         header = [h.strip().lstrip("\ufeff") for h in header]
-        self._missing = self.mapping.bind(header)
-        fallback_time = self._file_time()  # rows without their own date: the export's
-        line = reader.line_num
-        for cells in reader:
-            start, line = line + 1, reader.line_num
+        return header, self._rows(reader, len(header))
+
+    def _rows(self, reader: Iterator[list[str]], width: int) -> Iterator[Row]:
+        for number, cells in enumerate(reader, start=2):  # the row the spreadsheet shows
             if not "".join(cells).strip():
                 continue
-            record = self._record(header, cells, start, fallback_time)
-            if record.key:
-                self._seen.add(record.key)
-            if self._is_old(record, since):
-                continue
-            yield record
-        self._complete = True
-
-    def _record(self, header: list[str], cells: list[str], line: int,
-                fallback_time: dt.datetime) -> SourceRecord:
-        problems = []
-        if len(cells) < len(header):
-            problems.append(_TOO_FEW)
-        elif len(cells) > len(header) and any(c.strip() for c in cells[len(header):]):
-            problems.append(_TOO_MANY)
-        if self._undecoded and any(_UNDECODED.search(c) for c in cells):
-            problems.append(_ENCODING)
-        return self.record(dict(zip(header, cells, strict=False)), line=line,
-                           problems=problems, default_time=fallback_time)
-
-    def _is_old(self, record: SourceRecord, since: dt.datetime | None) -> bool:
-        if not (self.use_dates and since and record.modified_at) or record.problems:
-            return False
-        return record.modified_at.date() < since.date()
-
-    def deleted_keys(self, known: set[str]) -> set[str]:
-        """Keys sent before and absent from this export (only after a complete read)."""
-        return known - self._seen if self._complete else set()
-
-    def missing_columns(self) -> list[str]:
-        return list(self._missing)
+            problems = []
+            if len(cells) < width:
+                problems.append(_TOO_FEW)
+            elif len(cells) > width and any(c.strip() for c in cells[width:]):
+                problems.append(_TOO_MANY)
+            if self._undecoded and any(_UNDECODED.search(c) for c in cells):
+                problems.append(_ENCODING)
+            yield Row(number, cells, tuple(problems))

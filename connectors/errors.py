@@ -61,12 +61,13 @@ class RecordRejected(ConnectorError):
 
     code = "record_rejected"
 
-    def __init__(self, problems: list[Any]) -> None:
+    def __init__(self, problems: list[Any], partial: dict[str, Any] | None = None) -> None:
         super().__init__(
             "Enregistrement rejeté : voir le fichier des rejets.",
             "Record rejected: see the rejects file.",
         )
         self.problems = problems
+        self.partial = partial
 
 
 class SourceError(ConnectorError):

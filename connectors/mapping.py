@@ -24,9 +24,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from connectors import parsers
+from connectors import parsers, transforms
 from connectors.errors import ConfigurationError
-from schemas import validator
+from connectors.typos import check_keys
+from schemas import french_values
 
 ABSENT: Any = object()
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
@@ -53,6 +54,12 @@ class MappingProblem:
 
     def to_dict(self) -> dict[str, str | None]:
         return dataclasses.asdict(self)
+
+
+def safe_id(text: str) -> str:
+    """An identifier the hub accepts: characters outside [A-Za-z0-9._:-] become "-"
+    (a dossier number `2024/031` gives `2024-031`)."""
+    return _UNSAFE_ID.sub("-", text)
 
 
 def path_parts(path: str) -> list[str | int]:
@@ -129,11 +136,16 @@ class FieldRule:
         self.required = bool(spec.get("obligatoire", False))
         self.values = {normalize_label(k): v for k, v in (spec.get("valeurs") or {}).items()}
         self.others = spec.get("autres", ABSENT)
-        self.separator: str = spec.get("separateur", ",")
+        self.separators: list[str] = [spec.get("separateur", ","), *spec.get("separateurs", [])]
+        self.separator = self.separators[0]
         self.pad: int = int(spec.get("completer_zeros", 0))
         self.case: str | None = spec.get("casse")
         self.prefix: str = spec.get("prefixe", "")
-        self._plain = self.kind == "texte" and not (self.values or self.pad or self.case)
+        self.past = bool(spec.get("passe", target.endswith("date_naissance")))
+        self.lenient = spec.get("si_invalide", "rejeter") == "ignorer" and not self.required
+        self.transforms = transforms.compile_all(spec.get("transformer", []))
+        self._plain = self.kind == "texte" and not (
+            self.values or self.pad or self.case or self.transforms)
         formats = spec.get("formats")
         self._parse = self._parser(formats)
         self._convert = self._converter()
@@ -142,7 +154,8 @@ class FieldRule:
 
     def _parser(self, formats: list[str] | None) -> Callable[[str], Any]:
         if self.kind == "date":
-            return lambda t: parsers.parse_date(t, formats or parsers.DATE_FORMATS)
+            past = self.past
+            return lambda t: parsers.parse_date(t, formats or parsers.DATE_FORMATS, past=past)
         if self.kind == "date_heure":
             return lambda t: parsers.parse_datetime(t, formats or parsers.DATETIME_FORMATS)
         return _PARSERS.get(self.kind, str)
@@ -172,13 +185,14 @@ class FieldRule:
             return self._value
         general, prefix = self._value, self.prefix
         convert = (str if self._plain else self._list if self.kind == "liste" else self._convert)
+        blanks = frozenset() if self.required else french_values.BLANK_FORMS
 
         def value(record: Any) -> Any:
             raw = record.get(column, ABSENT)
             if raw.__class__ is str:
                 text = raw.strip()
-                if text:
-                    return prefix + text if prefix else convert(text)
+                if text and text.lower() not in blanks:
+                    return prefix + safe_id(text) if prefix else convert(text)
             return general(record)
 
         return value
@@ -190,22 +204,33 @@ class FieldRule:
         raw = self.getter(record)
         if raw.__class__ is str:  # the common case (CSV cells, JSON strings) first
             text = raw.strip()
-            if text:
+            if text and (self.required or not french_values.is_blank(text)):
                 if self.prefix:
-                    return self.prefix + text
+                    return self.prefix + safe_id(text)
                 if self._plain:
                     return text
                 return self._list(text) if self.kind == "liste" else self._convert(text)
         elif raw is not None and raw is not ABSENT and not (isinstance(raw, str) and not raw.strip()):
             if self.prefix:
-                return self.prefix + str(raw).strip()
+                return self.prefix + safe_id(str(raw).strip())
+            if isinstance(raw, dt.datetime | dt.date) and self.kind in ("date", "date_heure"):
+                return self._calendar(raw)  # a spreadsheet's date cell
             return self._list(raw) if self.kind == "liste" else self._one(raw)
         if self.required:
             raise ValueError("valeur_manquante")
         return self.default
 
+    def _calendar(self, value: dt.date) -> str:
+        if self.kind == "date":
+            day = value.date() if isinstance(value, dt.datetime) else value
+            return parsers._bounded(day).isoformat()
+        moment = value if isinstance(value, dt.datetime) else dt.datetime(
+            value.year, value.month, value.day)
+        return parsers._bounded_dt(moment).isoformat(timespec="seconds")
+
     def _list(self, raw: Any) -> list[Any]:
-        items = raw if isinstance(raw, list) else str(raw).split(self.separator)
+        items = raw if isinstance(raw, list) else french_values.split_list(
+            str(raw), self.separators)
         found = [self._one(i) for i in items if str(i).strip()]
         return list(dict.fromkeys(v for v in found if v is not ABSENT))
 
@@ -216,6 +241,22 @@ class FieldRule:
 
     def _converter(self) -> Callable[[str], Any]:
         """From stripped, non-empty text to the value: chosen once per rule."""
+        plain = self._plain_converter()
+        if not self.transforms:
+            return plain
+        steps = self.transforms
+
+        def transformed(text: str) -> Any:
+            try:
+                for step in steps:
+                    text = step(text)
+            except ValueError as exc:
+                raise ValueError("valeur_invalide") from exc
+            return plain(text)
+
+        return transformed
+
+    def _plain_converter(self) -> Callable[[str], Any]:
         if self.values:
             return self._label
         shaped = bool(self.pad or self.case)
@@ -284,12 +325,8 @@ class Mapping:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Mapping:
-        errors = validator("connector_mapping").errors(data)
-        if errors:
-            where = ", ".join(f"{e.path} ({e.code})" for e in errors[:5])
-            raise ConfigurationError(
-                f"Fichier de correspondance invalide : {where}.", f"Invalid mapping file: {where}."
-            )
+        check_keys("connector_mapping", data, "Fichier de correspondance invalide",
+                   "Invalid mapping file")
         return cls(data)
 
     @classmethod
@@ -318,7 +355,7 @@ class Mapping:
         return text or None
 
     def fiche_id(self, key: str) -> str:
-        return (self.prefix + _UNSAFE_ID.sub("-", key))[:64]
+        return (self.prefix + safe_id(key))[:64]
 
     def modified_at(self, record: Any) -> dt.datetime | None:
         if self.modification is None:
@@ -338,13 +375,21 @@ class Mapping:
 
     def apply(self, record: Any) -> tuple[dict[str, Any], list[MappingProblem]]:
         """The fiche fields of one record, and the problems that stop some of them."""
+        fiche, problems, _ = self.apply_all(record)
+        return fiche, problems
+
+    def apply_all(self, record: Any) -> tuple[dict[str, Any], list[MappingProblem],
+                                              list[MappingProblem]]:
+        """The fiche fields, the problems that reject the record, and the warnings: invalid
+        values of optional fields marked `si_invalide: ignorer`, left out of the fiche."""
         values: list[Any] = []
         problems: list[MappingProblem] = []
+        warnings: list[MappingProblem] = []
         for rule in self.rules:
             try:
                 values.append(rule.value(record))
             except ValueError as exc:
-                problems.append(rule.problem(str(exc)))
+                (warnings if rule.lenient else problems).append(rule.problem(str(exc)))
                 values.append(ABSENT)
         if self._tree is not None:
             fiche = _assemble(self._tree, values)
@@ -361,7 +406,7 @@ class Mapping:
             else:
                 if version is not ABSENT:
                     fiche["version"] = version
-        return fiche, problems
+        return fiche, problems, warnings
 
 
 _Tree = list[tuple[str, "int | _Tree"]]

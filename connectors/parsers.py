@@ -1,4 +1,5 @@
-"""Parsers for values as French office tools write them.
+"""Parsers for values as French office tools write them (dates, numbers and phones are
+read by `schemas.french_values`, shared with the hub).
 
 Each parser takes the source text (already stripped, never empty) and answers the
 value the fiche schema expects, or raises `ValueError` with no value in its message
@@ -15,17 +16,21 @@ value the fiche schema expects, or raises `ValueError` with no value in its mess
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from schemas import french_values
+
 PARIS = ZoneInfo("Europe/Paris")
-DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y")
+DATE_FORMATS = french_values.DATE_FORMATS
 DATETIME_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y")
-_SPACES = str.maketrans("", "", " \u00a0\u202f\t'")
-_PHONE_NOISE = re.compile(r"[\s.\-/()\u00a0]")
 _TRUE = {"oui", "o", "vrai", "true", "1", "x", "yes", "y"}
 _FALSE = {"non", "n", "faux", "false", "0", "no", ""}
+
+
+def to_date(text: str, formats: Sequence[str] = DATE_FORMATS, *, past: bool = False) -> dt.date:
+    """A date (see `schemas.french_values.to_date`: two-digit years by the field's meaning)."""
+    return french_values.to_date(text, past=past, formats=formats)
 
 
 def _dmy(text: str) -> dt.date | None:
@@ -37,31 +42,15 @@ def _dmy(text: str) -> dt.date | None:
     return None
 
 
-def to_date(text: str, formats: Sequence[str] = DATE_FORMATS) -> dt.date:
-    head = text.split(" ", 1)[0].split("T", 1)[0]  # "05/03/2024 00:00" from spreadsheets
-    try:
-        quick = _dmy(head)
-    except ValueError as exc:
-        raise ValueError("not a calendar date") from exc
-    if quick is not None:
-        return _bounded(quick)
-    for pattern in formats:
-        try:
-            return _bounded(dt.datetime.strptime(head, pattern).date())
-        except ValueError:
-            continue
-    raise ValueError("not a date in an accepted format")
-
-
 def _bounded(value: dt.date) -> dt.date:
     if not 1900 <= value.year <= 2100:
         raise ValueError("year out of range")
     return value
 
 
-def parse_date(text: str, formats: Sequence[str] = DATE_FORMATS) -> str:
+def parse_date(text: str, formats: Sequence[str] = DATE_FORMATS, *, past: bool = False) -> str:
     """A date written dd/mm/yyyy (or another accepted format) as ISO YYYY-MM-DD."""
-    return to_date(text, formats).isoformat()
+    return to_date(text, formats, past=past).isoformat()
 
 
 def to_datetime(text: str, formats: Sequence[str] = DATETIME_FORMATS) -> dt.datetime:
@@ -103,20 +92,7 @@ def parse_datetime(text: str, formats: Sequence[str] = DATETIME_FORMATS) -> str:
     return to_datetime(text, formats).isoformat(timespec="seconds")
 
 
-def parse_number(text: str) -> int | float:
-    """Decimal commas, spaces or dots as thousands separators, a trailing € or EUR."""
-    cleaned = text.translate(_SPACES).removesuffix("€").removesuffix("EUR").removesuffix("eur")
-    if "," in cleaned and "." in cleaned:
-        thousands = "." if cleaned.rfind(",") > cleaned.rfind(".") else ","
-        cleaned = cleaned.replace(thousands, "")
-    cleaned = cleaned.replace(",", ".")
-    try:
-        number = float(cleaned)
-    except ValueError as exc:
-        raise ValueError("not a number") from exc
-    if number != number or number in (float("inf"), float("-inf")):
-        raise ValueError("not a finite number")
-    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+parse_number = french_values.parse_number
 
 
 def parse_integer(text: str) -> int:
@@ -126,20 +102,7 @@ def parse_integer(text: str) -> int:
     return number
 
 
-def parse_phone(text: str) -> str:
-    """Any French way of writing a number, as the 10-digit national form 0XXXXXXXXX."""
-    digits = _PHONE_NOISE.sub("", text.replace("(0)", ""))
-    if digits.startswith("+33"):
-        digits = "0" + digits[3:]
-    elif digits.startswith("0033"):
-        digits = "0" + digits[4:]
-    elif digits.startswith("33") and len(digits) == 11:
-        digits = "0" + digits[2:]
-    elif len(digits) == 9 and digits[0] != "0":  # leading zero lost by a spreadsheet
-        digits = "0" + digits
-    if len(digits) != 10 or not digits.isdigit() or digits[1] == "0":
-        raise ValueError("not a French phone number")
-    return digits
+parse_phone = french_values.parse_phone
 
 
 def parse_email(text: str) -> str:

@@ -1,14 +1,18 @@
 """The rejects file: records that did not become accepted fiches, and why.
 
 A member's agent opens it to fix records at the source. Each entry names the run,
-the source line (or position), the fiche id, the origin of the problem (`source`,
-`correspondance`, `validation`, `hub`) and the errors (JSON path, column, code,
-French and English message). Values are never written: the line number is how the
+the row as the spreadsheet shows it (or the position in an API's answer), the record's
+own number (`dossier`), the fiche id, the origin of the problem (`correspondance`,
+`validation`, `hub`, or `avertissement` for an optional value left out of a fiche that
+was sent) and every error of the record at once (JSON path, column, code, French and
+English message). Field values are never written: row and dossier number are how the
 agent finds the record.
 
 `.csv` files use `;` and UTF-8 with BOM (they open as-is in French office tools),
 one row per error; any other extension gets JSON Lines, one object per record.
-The file is appended to, run after run.
+The file holds the last run only: at the start of a run the previous file moves to the
+history folder beside it (`rejets.historique/rejets-<run>.csv`), so what the agent
+opens is what is still to fix.
 """
 
 from __future__ import annotations
@@ -16,12 +20,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
-CSV_COLUMNS = ["execution", "ligne", "fiche_id", "origine", "chemin", "colonne", "code",
-               "message_fr", "message_en"]
+CSV_COLUMNS = ["execution", "ligne", "dossier", "fiche_id", "origine", "chemin", "colonne",
+               "code", "message_fr", "message_en"]
 
 
 def problem_dicts(problems: Iterable[Any]) -> list[dict[str, Any]]:
@@ -42,19 +47,32 @@ class RejectsFile:
     def is_csv(self) -> bool:
         return self.path.suffix.lower() == ".csv"
 
+    @property
+    def history(self) -> Path:
+        return self.path.with_name(self.path.stem + ".historique")
+
+    def start(self) -> None:
+        """A new run: the previous run's file goes to the history folder."""
+        self.close()
+        if self.path.exists():
+            self.history.mkdir(parents=True, exist_ok=True)
+            stamp = dt.datetime.fromtimestamp(self.path.stat().st_mtime, dt.UTC)
+            name = f"{self.path.stem}-{stamp:%Y%m%dT%H%M%S%f}{self.path.suffix}"
+            os.replace(self.path, self.history / name)
+
     def write(self, line: int | None, fiche_id: str | None, origin: str,
-              problems: Iterable[Any]) -> None:
+              problems: Iterable[Any], *, key: str | None = None) -> None:
         errors = problem_dicts(problems)
         handle = self._open()
         if self._csv is not None:
             for error in errors or [{}]:
-                self._csv.writerow([self.run_id, line or "", fiche_id or "", origin,
+                self._csv.writerow([self.run_id, line or "", key or "", fiche_id or "", origin,
                                     error.get("path", ""), error.get("colonne") or "",
                                     error.get("code", ""), error.get("message_fr", ""),
                                     error.get("message_en", "")])
         else:
-            entry = {"execution": self.run_id, "ligne": line, "fiche_id": fiche_id,
-                     "origine": origin, "erreurs": errors}
+            entry = {"execution": self.run_id, "ligne": line, "dossier": key,
+                     "fiche_id": fiche_id, "origine": origin, "erreurs": errors}
             handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
         self.count += 1
 
@@ -63,7 +81,8 @@ class RejectsFile:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             new = not self.path.exists() or self.path.stat().st_size == 0
             encoding = "utf-8-sig" if self.is_csv and new else "utf-8"
-            # kept open across writes of one run; closed by close() / the context manager
+            # kept open across writes of one run; closed by close() / the context manager;
+            # appended to within a run (a `start` begins the next run's file)
             self._handle = open(self.path, "a", encoding=encoding, newline="")  # noqa: SIM115
             if self.is_csv:
                 self._csv = csv.writer(self._handle, delimiter=";")

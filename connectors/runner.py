@@ -13,6 +13,16 @@ runner asks the hub to remove each fiche (`DELETE /v1/fiches/{member}/{fiche_id}
 the hub erases it and notifies its recipients), then forgets it in the checkpoint;
 `RunSummary.withdrawals` lists them. A hub that is down stops the run as for pushes,
 and the next run sends the deletion again.
+
+Deletions inferred from a full export apply only when the export is plausibly
+complete: not empty, with every column of the last complete read, and with at most
+`deletion_share_max` of the fiches sent vanishing (more than two). Otherwise nothing is
+withdrawn, the run ends `stopped="suppressions_a_confirmer"` with a French reason
+(`RunSummary.raison`), and `confirm_deletions` (`--confirmer-suppressions`) lets them go.
+
+Records refused (locally or by the hub) are kept in the checkpoint's `refusees` and read
+again on every run until accepted; a modification date in the future never moves the
+cursor past now.
 """
 
 from __future__ import annotations
@@ -32,14 +42,17 @@ from connectors.base import Connector, SourceRecord
 from connectors.checkpoint import Checkpoint, CheckpointState, KnownFiche
 from connectors.client import HubClient
 from connectors.errors import HubRequestRejected, HubUnavailable, RecordRejected
-from connectors.mapping import MappingProblem
+from connectors.mapping import MappingProblem, normalize_label
 from connectors.rejects import RejectsFile
 from connectors.results import BatchResult
+from connectors.table_source import TableSource
 from schemas import validator
 
 MAX_BATCH = 500
+DELETION_SHARE_MAX = 0.2
 _READY_AHEAD = 2  # batches handed to the sending thread and not yet settled
 _VERSION_CODES = {"version_conflict", "stale_version"}
+HELD = "suppressions_a_confirmer"
 _NO_DATE = MappingProblem(
     "$.mis_a_jour_le", "valeur_manquante",
     "Date de mise à jour absente : ajoutez la règle « modification » à la correspondance.",
@@ -59,13 +72,21 @@ class RunSummary:
     rejected_local: int = 0
     rejected_hub: int = 0
     batches: int = 0
+    deleted_at_source: int = 0
+    warnings: int = 0
     withdrawals: list[str] = dataclasses.field(default_factory=list)
+    withdrawals_held: int = 0
     missing_columns: list[str] = dataclasses.field(default_factory=list)
     stopped: str | None = None
+    raison: str | None = None
 
     @property
     def complete(self) -> bool:
         return self.stopped is None
+
+    @property
+    def rejected(self) -> int:
+        return self.rejected_local + self.rejected_hub
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -94,8 +115,12 @@ class Runner:
     """One connector, one hub client, one checkpoint, one rejects file."""
 
     def __init__(self, source: Connector, client: HubClient, checkpoint: Checkpoint,
-                 rejects: RejectsFile, *, batch_size: int = MAX_BATCH) -> None:
+                 rejects: RejectsFile, *, batch_size: int = MAX_BATCH,
+                 deletion_share_max: float = DELETION_SHARE_MAX,
+                 confirm_deletions: bool = False) -> None:
         self.source = source
+        self.deletion_share_max = deletion_share_max
+        self.confirm_deletions = confirm_deletions
         self.client = client
         self.checkpoint = checkpoint
         self.rejects = rejects
@@ -116,16 +141,21 @@ class Runner:
         since = dt.datetime.fromisoformat(state.cursor) if state.cursor else None
         summary = RunSummary()
         newest = since
+        now = dt.datetime.now(dt.UTC)
         self._sent.clear()
         self._stopping = False
+        self.rejects.start()
+        if isinstance(self.source, TableSource):
+            self.source.retry_keys = set(state.refused)
         try:
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="push") as pool:
                 self._pool = pool
                 pending: dict[str, _Pending] = {}
                 for record in self.source.changes(since):
                     summary.read += 1
-                    if record.modified_at and (newest is None or record.modified_at > newest):
-                        newest = record.modified_at
+                    stamp = record.modified_at
+                    if stamp and stamp <= now and (newest is None or stamp > newest):
+                        newest = stamp  # a date in the future (a typo) never moves the cursor
                     self._take(record, state, pending, summary)
                     if len(pending) >= self.batch_size:
                         self._submit(list(pending.values()), state, summary)
@@ -136,6 +166,8 @@ class Runner:
             self._pool = None
             summary.missing_columns = self.source.missing_columns()
             self._withdrawals(state, summary)
+            if summary.complete and isinstance(self.source, TableSource):
+                state.columns = list(self.source.columns)
         except HubUnavailable as exc:
             summary.stopped = exc.code
         finally:
@@ -203,30 +235,57 @@ class Runner:
               pending: dict[str, _Pending], summary: RunSummary) -> None:
         known = state.known.get(record.key or "")
         if record.deleted:
+            summary.deleted_at_source += 1
             if known is not None:
                 self._withdraw(record.key, state, summary)
             return
         try:
             fiche = self._fiche(record)
         except RecordRejected as exc:
-            summary.rejected_local += 1
-            self.rejects.write(record.line, None, "correspondance", exc.problems)
+            self._reject_locally(record, state, summary, exc)
             return
+        if self.source.warnings:
+            summary.warnings += 1
+            self.rejects.write(record.line, fiche.get("fiche_id"), "avertissement",
+                               self.source.warnings, key=record.key)
         digest = content_hash(fiche)
         if known is not None and known.content_hash == digest:
             summary.unchanged += 1
+            state.refused.discard(record.key or "")
             return
         version_mapped = "version" in fiche
         fiche.setdefault("version", known.version + 1 if known else 1)
         errors = [] if self._validator.is_valid(fiche) else self._validator.errors(fiche)
         if errors:
             summary.rejected_local += 1
-            self.rejects.write(record.line, fiche.get("fiche_id"), "validation", errors)
+            state.refused.add(record.key or "")
+            self.rejects.write(record.line, fiche.get("fiche_id"), "validation", errors,
+                               key=record.key)
             return
         assert record.key is not None
         pending[record.key] = _Pending(record.key, record.line, fiche, digest, version_mapped)
 
+    def _reject_locally(self, record: SourceRecord, state: CheckpointState,
+                        summary: RunSummary, exc: RecordRejected) -> None:
+        """Every error of the row at once: the mapping's, then the schema's on the fields
+        that could be read (none repeating a field the mapping already named)."""
+        summary.rejected_local += 1
+        if record.key:
+            state.refused.add(record.key)
+        problems = list(exc.problems)
+        if exc.partial is not None:
+            named = {getattr(p, "path", None) for p in problems}
+            fiche = {"fiche_id": self.source.mapping.fiche_id(record.key or "x"),
+                     "membre": self.client.member_id, "version": 1,
+                     "mis_a_jour_le": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                     **exc.partial}
+            problems += [e for e in self._validator.errors(fiche) if e.path not in named]
+        fiche_id = self.source.mapping.fiche_id(record.key) if record.key else None
+        self.rejects.write(record.line, fiche_id, "correspondance", problems, key=record.key)
+
     def _fiche(self, record: SourceRecord) -> dict[str, Any]:
+        if record.key is None and not record.problems:
+            raise RecordRejected([self.source.mapping.identity.problem("valeur_manquante")])
         fiche = self.source.to_fiche(record)
         if record.key is None:
             raise RecordRejected([self.source.mapping.identity.problem("valeur_manquante")])
@@ -264,11 +323,14 @@ class Runner:
                     entry.fiche["fiche_id"], entry.fiche["version"], entry.content_hash)
                 summary.accepted += 1
                 summary.duplicates += item.duplicate
+                state.refused.discard(entry.key)
             elif retry_versions and not entry.version_mapped and item.error_codes() & _VERSION_CODES:
                 conflicted.append(entry)
             else:
                 summary.rejected_hub += 1
-                self.rejects.write(entry.line, entry.fiche.get("fiche_id"), "hub", item.errors)
+                state.refused.add(entry.key)
+                self.rejects.write(entry.line, entry.fiche.get("fiche_id"), "hub", item.errors,
+                                   key=entry.key)
         if accepted:
             self.checkpoint.acknowledge(state, accepted)
         if conflicted:
@@ -293,13 +355,46 @@ class Runner:
             self._push(batch[middle:], state, summary)
             return
         summary.rejected_hub += 1
+        state.refused.add(batch[0].key)
         problem = {"path": "$", "code": exc.hub_code or exc.code,
                    "message_fr": exc.message_fr, "message_en": exc.message_en}
-        self.rejects.write(batch[0].line, batch[0].fiche.get("fiche_id"), "hub", [problem])
+        self.rejects.write(batch[0].line, batch[0].fiche.get("fiche_id"), "hub", [problem],
+                           key=batch[0].key)
 
     def _withdrawals(self, state: CheckpointState, summary: RunSummary) -> None:
-        for key in sorted(self.source.deleted_keys(set(state.known))):
+        deleted = self.source.deleted_keys(set(state.known))
+        if not deleted:
+            return
+        reason = None if self.confirm_deletions else self._implausible_export(
+            state, summary, len(deleted))
+        if reason is not None:
+            summary.withdrawals_held = len(deleted)
+            summary.stopped, summary.raison = HELD, reason
+            return
+        for key in sorted(deleted):
             self._withdraw(key, state, summary)
+
+    def _implausible_export(self, state: CheckpointState, summary: RunSummary,
+                            vanishing: int) -> str | None:
+        """Why this export may not be the member's whole file (None: it plausibly is)."""
+        confirm = (" Si ces fiches ont vraiment été supprimées, relancez avec "
+                   "--confirmer-suppressions (ou « confirmer_suppressions »: true dans la "
+                   "configuration) ; sinon corrigez l'export : rien n'a été retiré.")
+        known = len(state.known)
+        if summary.read == 0:
+            return (f"L'export ne contient aucune ligne : les {known} fiches déjà envoyées "
+                    "seraient retirées du réseau." + confirm)
+        columns = {normalize_label(c) for c in getattr(self.source, "columns", [])}
+        gone = [c for c in state.columns if normalize_label(c) not in columns] \
+            or self.source.missing_columns()
+        if gone:
+            return (f"Colonnes absentes de l'export ({', '.join(gone)}) : en-tête renommé ou "
+                    f"export incomplet ? {vanishing} fiches sur {known} seraient retirées."
+                    + confirm)
+        if vanishing > 2 and vanishing > self.deletion_share_max * known:
+            return (f"{vanishing} fiches sur {known} ont disparu de l'export (plus de "
+                    f"{self.deletion_share_max:.0%}) : export partiel ou filtré ?" + confirm)
+        return None
 
     def _withdraw(self, key: str, state: CheckpointState, summary: RunSummary) -> None:
         """Remove the fiche from the network, then forget it (durably)."""

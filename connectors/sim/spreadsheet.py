@@ -14,8 +14,10 @@ import argparse
 import csv
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from connectors.sim.french_data import PeopleFactory, Person
+from connectors.sim.workbook import write_ods
 
 HEADER = ["N° dossier", "Nom", "Prénom", "Né(e) le", "Téléphone", "Courriel", "Adresse",
           "CP", "Commune", "Code INSEE", "Projet", "Étape", "Besoin financement (€)",
@@ -70,6 +72,29 @@ def write_export(
                 FAULTS[faults[line]](row)
             writer.writerow(row)
     return path
+
+
+def write_workbook(
+    path: str | Path,
+    count: int,
+    *,
+    seed: int = 63,
+    bad_lines: Mapping[int, str] | None = None,
+    people: Sequence[Person] | None = None,
+    sheet: str = "Porteurs",
+) -> Path:
+    """The same rows as `write_export`, in the commune's own workbook (.ods): birth and
+    modification dates are date cells; `bad_lines` are spreadsheet rows (1: header)."""
+    people = list(people) if people is not None else PeopleFactory(seed).people(count)
+    faults = bad_lines or {}
+    rows: list[list[Any]] = [list(HEADER)]
+    for line, person in enumerate(people, start=2):
+        row: list[Any] = row_of(person)
+        row[3], row[14] = person.naissance, person.modifie
+        if line in faults:
+            FAULTS[faults[line]](row)
+        rows.append(row)
+    return write_ods(path, {sheet: rows})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,5 +1,6 @@
-"""The demo's connected members: a commune's spreadsheet export (CSV connector) and a
-CCI's CRM (REST connector), both simulated, both pushing through `connectors/`."""
+"""The demo's connected members: a commune's tracking workbook (.ods, read directly by the
+`tableur` connector) and a CCI's CRM (REST connector), both simulated, both pushing
+through `connectors/`."""
 
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ from connectors.client import HubClient
 from connectors.config import ConnectorConfig
 from connectors.sim.crm_server import CrmServer
 from connectors.sim.french_data import PeopleFactory
-from connectors.sim.spreadsheet import write_export
+from connectors.sim.spreadsheet import write_workbook
 from hub.demo.scenario import consent_submission
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "connectors"
 CSV_MEMBER, REST_MEMBER = "commune-thiers", "cci-puy-de-dome"
 CSV_ROWS, CRM_CONTACTS, BAD_LINE = 60, 40, 12
+WORKBOOK = "suivi-porteurs.ods"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._:-]")
 
 
@@ -50,12 +52,12 @@ def _csv_member(folder: Path, data_dir: Path, client: HubClient,
                 notice: tuple[int, str]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     people = PeopleFactory(seed=63).people(CSV_ROWS)
-    write_export(folder / "export-porteurs.csv", CSV_ROWS, encoding="cp1252", people=people,
-                 bad_lines={BAD_LINE: "date"})
+    write_workbook(folder / WORKBOOK, CSV_ROWS, people=people, bad_lines={BAD_LINE: "date"})
     for person in people:
         dossier = f"2025-{person.number:05d}"
         _consent(client, notice, CSV_MEMBER, "COM-" + dossier, "CST-" + dossier)
-    return _config(folder, data_dir, "commune-tableur", CSV_MEMBER, {})
+    return _config(folder, data_dir, "commune-tableur", CSV_MEMBER,
+                   {"chemin": WORKBOOK, "feuille": "Porteurs"}, kind="tableur")
 
 
 def _rest_member(folder: Path, data_dir: Path, client: HubClient, notice: tuple[int, str],
@@ -75,8 +77,10 @@ def _consent(client: HubClient, notice: tuple[int, str], member: str, fiche_id: 
 
 
 def _config(folder: Path, data_dir: Path, example: str, member: str,
-            source_changes: dict[str, Any]) -> Path:
+            source_changes: dict[str, Any], kind: str | None = None) -> Path:
     config = json.loads((EXAMPLES / example / "connecteur.json").read_text("utf-8"))
+    if kind == "tableur":  # the same spreadsheet, read from the workbook itself
+        config["type"], config["source"] = kind, {"suivi": config["source"].get("suivi", "auto")}
     config["source"].update(source_changes)
     shutil.copy(EXAMPLES / example / "correspondance.json", folder / "correspondance.json")
     shutil.copy(data_dir / "credentials" / f"{member}.json", folder / config["identifiants"])

@@ -1,4 +1,4 @@
-"""Erasure (GDPR art. 17) by crypto-shredding, and a member's deletion of its own fiche.
+"""Erasure (GDPR art. 17) by crypto-shredding, and a member's removal of its own fiche.
 
 Erasing destroys the data keys of the fiches concerned: their versions, and every
 delivery that disclosed their fields, become unreadable wherever a copy lies. What
@@ -6,6 +6,12 @@ remains is pseudonymous: porteur and fiche ids, the audit trail, and each versio
 non-personal statistics. Deliveries that have not left are cancelled; every member
 that received (or may have received) the data gets an `erased` notice asking it to
 delete its copy, tracked like a withdrawal (pending, acknowledged, overdue).
+
+A member removing its own fiche (`DELETE /v1/fiches/...`: the record was deleted in its
+own system) is not an erasure requested by the porteur: the notice and the answer say
+`motif: retrait_par_le_membre`, and the fiche id is freed (the removed row is renamed
+`~retrait~PK`), so the member may push that fiche again later as a new fiche. An erasure
+requested by the porteur (`motif: demande_du_porteur`) refuses any later version.
 """
 
 from __future__ import annotations
@@ -25,6 +31,13 @@ from hub.services.notices import add_notices
 
 PORTEUR, FICHE = "porteur", "fiche"
 ERASED = "erased"
+_REASONS = {  # scope -> (motif, what the notified members read)
+    PORTEUR: ("demande_du_porteur", "Le porteur a demandé l'effacement de ses données : "
+              "supprimez celles que vous avez reçues et accusez réception."),
+    FICHE: ("retrait_par_le_membre", "Le membre a retiré cette fiche du réseau (elle a été "
+            "supprimée dans son propre système) ; ce n'est pas une demande du porteur : "
+            "supprimez les données reçues de cette fiche et accusez réception."),
+}
 _COORDINATION = "coordination"
 
 
@@ -65,7 +78,8 @@ def request_erasure(hub: Hub, caller: Caller, body: Any) -> dict[str, Any]:
 
 def delete_fiche(hub: Hub, caller: Caller, member_id: str, fiche_id: str) -> dict[str, Any]:
     """The owning member removes one fiche from the network (e.g. the record was deleted in
-    its own system): that fiche alone is erased; the porteur's other fiches stay."""
+    its own system): that fiche alone is erased, the porteur's other fiches stay, and the
+    fiche id is free to be pushed again."""
     if member_id != caller.member_id:
         raise Forbidden("Un membre ne supprime que ses propres fiches.",
                         "A member deletes only its own fiches.")
@@ -146,13 +160,17 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
     now = hub.clock()
     erasure_id = "eff_" + secrets.token_hex(12)
     pks = [f.id for f in fiches]
+    reason, request = _REASONS[scope]
     with final_erasure(hub), hub.uow() as uow:  # old KEKs destroyed, WAL purged on exit
         uow.keys.destroy(pks, now)
         uow.matching.forget(pks, now)
+        why = "fiche_removed" if scope == FICHE else "data_erased"
         own = [f.id for f in fiches if f.member_id == caller.member_id]
-        cancelled_own = uow.deliveries.cancel_pending(own, "data_erased")
+        cancelled_own = uow.deliveries.cancel_pending(own, why)
         cancelled = cancelled_own + uow.deliveries.cancel_pending(
-            [pk for pk in pks if pk not in own], "data_erased")
+            [pk for pk in pks if pk not in own], why)
+        if scope == FICHE:
+            uow.fiches.retire(pks)
         # Whoever was sent data of these fiches (a delivery being sent right now may have
         # left: its recipient counts too), and the fiches' other owners; each notice names
         # only the fiches its recipient owns or was sent.
@@ -163,10 +181,9 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
                                porteur_id=porteur_id, fiche_pk=pks[0], now=now,
                                document=lambda member_id: {
                                    "effacement": erasure_id, "portee": scope,
+                                   "motif": reason,
                                    "sources": sources_for(member_id, fiches, received),
-                                   "demande": "Le porteur a demandé l'effacement de ses données"
-                                              " : supprimez celles que vous avez reçues et "
-                                              "accusez réception.",
+                                   "demande": request,
                                    "accuse_reception": f"/v1/erasures/{erasure_id}/ack"})
         uow.erasures.add({
             "id": erasure_id, "porteur_id": porteur_id, "scope": scope,
@@ -184,6 +201,6 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
     if caller.role != _COORDINATION:  # a member learns nothing of others' fiches
         told = set().union(*(received[pk] for pk in own))
         notified, pks, cancelled = [m for m in notified if m in told], own, cancelled_own
-    return {"effacement": erasure_id, "portee": scope, "porteur_id": porteur_id,
+    return {"effacement": erasure_id, "portee": scope, "motif": reason, "porteur_id": porteur_id,
             "fiches_effacees": len(pks), "livraisons_annulees": cancelled,
             "avis_envoyes": sorted(notified)}

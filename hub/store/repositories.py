@@ -134,6 +134,17 @@ class Fiches(_Repository):
         self.keys.create(pks.values(), rows[0]["created_at"])
         return pks
 
+    def retire(self, fiche_pks: Sequence[int]) -> None:
+        """Free the fiche ids of removed fiches (renamed `~retrait~PK`, never a valid fiche
+        id) and their receipts (`rtr_…`: the same content pushed again gets a new receipt),
+        so their member may push them again as new fiches."""
+        for pk in fiche_pks:
+            self.conn.execute(sa.update(fiches).where(fiches.c.id == pk)
+                              .values(fiche_id=f"~retrait~{pk}"))
+        self.conn.execute(
+            sa.update(fiche_versions).where(fiche_versions.c.fiche_pk.in_(list(fiche_pks)))
+            .values(receipt_id=sa.literal("rtr_") + sa.func.substr(fiche_versions.c.receipt_id, 5)))
+
     def set_current_versions(self, updates: list[dict[str, Any]]) -> None:
         if updates:
             self.conn.execute(

@@ -158,11 +158,35 @@ def test_a_member_deleting_its_fiche_erases_that_fiche_only(network):
     webhooks.dispatch_webhooks(hub)
     answer = erasure.delete_fiche(hub, OWNER, OWNER.member_id, "F-1")
     assert (answer["portee"], answer["fiches_effacees"]) == ("fiche", 1)
-    with pytest.raises(DataErased):
+    assert answer["motif"] == "retrait_par_le_membre"
+    with pytest.raises(NotFound):  # no longer held: the id is free again
         read_own_fiche(hub, OWNER, OWNER.member_id, "F-1")
     assert read_own_fiche(hub, OWNER, OWNER.member_id, "F-2")["fiche"]["porteur"]["nom"] == NAME
     webhooks.dispatch_webhooks(hub)
-    assert cci.documents()[-1]["sources"] == [{"membre": OWNER.member_id, "fiche_id": "F-1"}]
+    notice = cci.documents()[-1]
+    assert notice["sources"] == [{"membre": OWNER.member_id, "fiche_id": "F-1"}]
+    assert notice["motif"] == "retrait_par_le_membre" and "pas une demande du porteur" in \
+        notice["demande"]
+
+
+def test_a_fiche_its_member_removed_can_be_pushed_again(network):
+    hub, _clock, _cci, _pfil = network
+    push_and_process(hub, named_fiche("F-1"))
+    erasure.delete_fiche(hub, OWNER, OWNER.member_id, "F-1")
+    answer = ingest.push_batch(hub, OWNER, [named_fiche("F-1")])  # the restored export
+    assert answer["accepted"] == 1, answer
+    assert read_own_fiche(hub, OWNER, OWNER.member_id, "F-1")["fiche"]["porteur"]["nom"] == NAME
+    with pytest.raises(NotFound):
+        erasure.delete_fiche(hub, CCI, CCI.member_id, "F-1")
+
+
+def test_an_erasure_asked_by_the_porteur_says_so_and_refuses_a_new_push(network):
+    hub, _clock, _cci, _pfil = network
+    push_and_process(hub, named_fiche("F-1"))
+    answer = erasure.request_erasure(hub, OWNER, {"fiche_id": "F-1"})
+    assert answer["motif"] == "demande_du_porteur"
+    refused = ingest.push_batch(hub, OWNER, [named_fiche("F-1")])
+    assert refused["results"][0]["errors"][0]["code"] == "fiche_erased"
 
 
 def test_erasure_requests_are_checked_with_clear_errors(network):

@@ -21,6 +21,8 @@ from collections.abc import Mapping
 
 import phonenumbers
 
+from schemas import french_values
+
 _NON_LETTERS = re.compile(r"[^A-Z]+")
 _PARTICLES = frozenset({"DE", "DU", "DES", "D", "LE", "LA", "LES", "L", "DI", "VON", "VAN"})
 _SAINT = {"ST": "SAINT", "STE": "SAINTE"}
@@ -168,8 +170,8 @@ def parse_birth_date(text: str | None) -> dt.date | None:
         year, month, day = (int(g) for g in match.groups())
     elif match := _DATE_DMY.match(value):
         day, month, year = (int(g) for g in match.groups())
-        if year < 100:
-            year += 1900 if year > 30 else 2000
+        if year < 100:  # as the connectors read it: a birth date is in the past
+            year = french_values.resolve_year(year, month, day, past=True, today=dt.date.today())
     else:
         return None
     return _valid_date(year, month, day)

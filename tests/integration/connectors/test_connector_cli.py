@@ -25,12 +25,27 @@ def test_check_reports_bad_lines_and_sends_nothing(tmp_path, credentials, hub, c
     report = json.loads(capsys.readouterr().out)
     assert report["verifies"] == 60 and report["en_erreur"] == 1
     assert report["problemes"][0]["ligne"] == 12
-    assert hub.requests == 0 and not (tmp_path / "etat").exists()
+    assert report["hub"]["code"] == "ok"  # reached with the credentials, one read
+    assert hub.requests == 1 and hub.log == [] and not (tmp_path / "etat").exists()
+
+
+def test_check_says_when_the_hub_refuses_the_credentials(tmp_path, credentials, hub, capsys):
+    config = setup_member(tmp_path, {**credentials, "token": "commune-ambert.faux"})
+    assert main(["check", str(config)]) == 4
+    report = json.loads(capsys.readouterr().out)
+    assert report["hub"]["code"] == "identifiants_refuses"
+    assert "faux" not in json.dumps(report)  # the token never shows
+
+
+def test_check_says_when_the_hub_cannot_be_reached(tmp_path, credentials, hub, capsys):
+    config = setup_member(tmp_path, {**credentials, "hub_url": "http://127.0.0.1:9"})
+    assert main(["check", str(config)]) == 3
+    assert json.loads(capsys.readouterr().out)["hub"]["code"] == "hub_injoignable"
 
 
 def test_run_sends_the_export_and_prints_a_summary(tmp_path, credentials, hub, capsys):
     config = setup_member(tmp_path, credentials)
-    assert main(["run", str(config)]) == 0
+    assert main(["run", str(config)]) == 1  # done, with a rejected row to fix
     summary = json.loads(capsys.readouterr().out)["resume"]
     assert summary["accepted"] == 59 and summary["rejected_local"] == 1
     assert (tmp_path / "etat" / "reprise.json").exists()
@@ -39,7 +54,7 @@ def test_run_sends_the_export_and_prints_a_summary(tmp_path, credentials, hub, c
 
 def test_run_every_with_a_bound_stops_after_the_runs(tmp_path, credentials, hub, capsys):
     config = setup_member(tmp_path, credentials)
-    assert main(["run", str(config), "--every", "0s", "--max-runs", "2"]) == 0
+    assert main(["run", str(config), "--every", "0s", "--max-runs", "2"]) == 1
     lines = [json.loads(t)["resume"] for t in capsys.readouterr().out.splitlines()]
     assert [s["accepted"] for s in lines] == [59, 0]
 

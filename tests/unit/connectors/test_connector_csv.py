@@ -91,22 +91,35 @@ def test_a_missing_column_is_reported_and_other_columns_still_map(tmp_path, comm
     assert "telephone" not in source.to_fiche(record)["porteur"]
 
 
-def test_quoted_cells_with_line_breaks_keep_line_numbers_right(tmp_path, commune_mapping):
+def test_quoted_cells_with_line_breaks_keep_row_numbers_as_the_spreadsheet_shows(
+        tmp_path, commune_mapping):
     multi = ROW.replace("3 rue du Pont", '"3 rue du Pont\nBâtiment B"')
     second = ROW.replace("2025-00001", "2025-00002")
     (tmp_path / "e.csv").write_text(f"{HEADER_LINE}\n{multi}\n{second}\n", encoding="utf-8")
     records = list(CsvSource(commune_mapping, tmp_path / "e.csv").changes(None))
-    assert [(r.key, r.line) for r in records] == [("2025-00001", 2), ("2025-00002", 4)]
+    assert [(r.key, r.line) for r in records] == [("2025-00001", 2), ("2025-00002", 3)]
 
 
-def test_rows_modified_before_the_cursor_day_are_skipped(tmp_path, commune_mapping):
+def test_with_date_tracking_rows_modified_before_the_cursor_day_are_skipped_unless_refused(
+        tmp_path, commune_mapping):
     old = ROW.replace("14/03/2025 10:30", "01/02/2025 09:00")
     new = ROW.replace("2025-00001", "2025-00002")
     (tmp_path / "e.csv").write_text(f"{HEADER_LINE}\n{old}\n{new}\n", encoding="utf-8")
-    source = CsvSource(commune_mapping, tmp_path / "e.csv")
+    source = CsvSource(commune_mapping, tmp_path / "e.csv", mode="date_modification")
     since = dt.datetime(2025, 3, 14, 11, 0, tzinfo=dt.UTC)
     assert [r.key for r in source.changes(since)] == ["2025-00002"]
+    source.retry_keys = {"2025-00001"}  # refused by the hub last time: read again
+    assert [r.key for r in source.changes(since)] == ["2025-00001", "2025-00002"]
     assert source.deleted_keys({"2025-00001", "2025-00002", "2025-00009"}) == {"2025-00009"}
+
+
+def test_by_default_every_row_is_read_and_the_fingerprint_decides(tmp_path, commune_mapping):
+    old = ROW.replace("14/03/2025 10:30", "01/02/2025 09:00")
+    (tmp_path / "e.csv").write_text(f"{HEADER_LINE}\n{old}\n", encoding="utf-8")
+    source = CsvSource(commune_mapping, tmp_path / "e.csv")
+    since = dt.datetime(2025, 3, 14, 11, 0, tzinfo=dt.UTC)
+    assert [r.key for r in source.changes(since)] == ["2025-00001"]
+    assert source.deleted_keys({"2025-00001", "2025-00009"}) == {"2025-00009"}
 
 
 def test_without_a_modification_column_every_row_is_read_with_the_export_time(

@@ -103,3 +103,19 @@ def test_the_example_mappings_and_configs_follow_their_schemas(name):
     config_doc = json.loads((folder / "connecteur.json").read_text(encoding="utf-8"))
     assert validator("connector_mapping").errors(mapping_doc) == []
     assert validator("connector_config").errors(config_doc) == []
+
+
+def test_unknown_keys_are_named_with_the_closest_known_one_at_every_level():
+    from connectors.typos import unknown_keys
+    from schemas.loader import load_schema
+
+    config = {"version": 1, "type": "tableur", "source": {"chemin": "a.xlsx", "feuile": "S"},
+              "corespondance": "c.json"}
+    found = unknown_keys(load_schema("connector_config"), config)
+    assert "clé inconnue « feuile » dans $.source : vouliez-vous dire « feuille » ?" in found
+    assert any("« corespondance »" in f and "« correspondance »" in f for f in found)
+    mapping = {"version": 1, "identifiant": {"source": "N°", "prefix": "A-"},
+               "champs": {"porteur.nom": {"source": "Nom", "si_invalid": "ignorer"}}}
+    found = unknown_keys(load_schema("connector_mapping"), mapping)
+    assert any("« prefix »" in f and "« prefixe »" in f for f in found)
+    assert any("$.champs.porteur.nom" in f and "« si_invalide »" in f for f in found)

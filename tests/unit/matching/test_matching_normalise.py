@@ -119,3 +119,11 @@ def test_every_plausible_date_reads_back_in_both_forms(date):
     assume(date not in norm.PLACEHOLDER_DATES)  # 01/01/1970 and the like mean "unknown"
     assert norm.parse_birth_date(date.isoformat()) == date
     assert norm.parse_birth_date(date.strftime("%d/%m/%Y")) == date
+
+
+def test_a_two_digit_birth_year_is_read_as_the_connectors_read_it_in_the_past():
+    from schemas.french_values import to_date
+
+    for text in ("12.08.64", "03/04/28", "01/01/05"):
+        assert norm.parse_birth_date(text) == to_date(text, past=True)
+    assert norm.parse_birth_date("03/04/28").year == 1928  # not 2028, a birth in the future

@@ -1,0 +1,97 @@
+"""A workbook read directly (.xlsx, .xlsm, .xls, .ods), without a CSV export.
+
+Read with python-calamine (one reader for Excel and LibreOffice formats). The sheet is
+the one named in the configuration (`feuille`) or the first. Cells keep their type:
+a date cell is a date (no dd/mm/yy guessing), a whole number typed in a cell (a postal
+code, a dossier number) is its digits without `.0`, text is text. Rows are numbered as
+the spreadsheet shows them. Tracking, deleted rows and duplicated keys: see
+`connectors.table_source`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import python_calamine
+
+from connectors.errors import SourceError
+from connectors.mapping import Mapping
+from connectors.table_source import Row, TableSource
+
+SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
+
+
+class SheetSource(TableSource):
+    """One sheet of a member's workbook."""
+
+    kind = "tableur"
+
+    def __init__(self, mapping: Mapping, path: str | Path, *, sheet: str | None = None,
+                 mode: str = "auto") -> None:
+        super().__init__(mapping, mode=mode)
+        self.path = Path(path)
+        self.sheet = sheet
+
+    def _fallback_time(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(int(self.path.stat().st_mtime), dt.UTC)
+
+    def _table(self) -> tuple[list[str] | None, Iterator[Row]]:
+        rows = self._read()
+        if not rows:
+            return None, iter(())
+        header = [_text(cell).strip() for cell in rows[0]]
+        while header and not header[-1]:
+            header.pop()
+        return header, self._rows(rows)
+
+    def _read(self) -> list[list[Any]]:
+        try:
+            book = python_calamine.CalamineWorkbook.from_path(str(self.path))
+        except OSError as exc:
+            raise SourceError(
+                "Classeur introuvable ou illisible : vérifiez le chemin dans la configuration.",
+                "Workbook missing or unreadable: check the path in the configuration.") from exc
+        except python_calamine.CalamineError as exc:
+            raise SourceError(
+                "Fichier illisible comme classeur (.xlsx, .ods, .xls) : est-ce un export CSV ? "
+                "Indiquez alors \"type\": \"csv\".",
+                "File unreadable as a workbook: is it a CSV export? Then set \"type\": \"csv\".",
+            ) from exc
+        try:
+            names = book.sheet_names
+            if self.sheet is not None and self.sheet not in names:
+                raise SourceError(
+                    f"Feuille « {self.sheet} » absente du classeur (feuilles : "
+                    f"{', '.join(names)}) : corrigez « feuille » dans la configuration.",
+                    f"Sheet '{self.sheet}' not in the workbook ({', '.join(names)}).")
+            sheet = book.get_sheet_by_name(self.sheet or names[0])
+            return sheet.to_python(skip_empty_area=False)
+        finally:
+            book.close()
+
+    @staticmethod
+    def _rows(rows: list[list[Any]]) -> Iterator[Row]:
+        for number, cells in enumerate(rows[1:], start=2):
+            values = [_cell(cell) for cell in cells]
+            if any(v != "" for v in values):
+                yield Row(number, values)
+
+
+def _cell(value: Any) -> Any:
+    """Dates stay dates; whole floats lose their `.0`; the rest is text."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return _text(value)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    return str(value)

@@ -1,0 +1,105 @@
+"""A full export read as a table (a CSV file or a spreadsheet's sheet): what both share.
+
+The whole table is read on every run, so rows gone from it are known (`deleted_keys`),
+and so are keys written on two rows: both rows are rejected, each naming the other
+(the hub would otherwise get whichever row came last, and the fiche would flip between
+the two on each run). Each record's `line` is the row number the spreadsheet shows
+(the header is row 1; a cell holding line breaks is still one row).
+
+Tracking (`suivi`): by default (`empreinte`) every row is read and the content
+fingerprint decides what changed, so an edit without a new modification date is never
+missed; `date_modification` skips rows dated before the cursor's day, except the keys
+the hub refused last time (`retry_keys`), which are read again until accepted.
+"""
+
+from __future__ import annotations
+
+import abc
+import collections
+import dataclasses
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from connectors.base import Connector, SourceRecord
+from connectors.mapping import Mapping, MappingProblem
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    number: int
+    cells: list[Any]
+    problems: tuple[MappingProblem, ...] = ()
+
+
+def _duplicate(rows: list[int]) -> MappingProblem:
+    others = ", ".join(str(r) for r in rows)
+    return MappingProblem(
+        "$.fiche_id", "identifiant_en_double",
+        f"Ce numéro de dossier figure sur plusieurs lignes ({others}) : gardez-en une seule "
+        "ou corrigez le numéro.",
+        f"This record number is on several rows ({others}): keep one or fix the number.", None)
+
+
+class TableSource(Connector):
+    """Rows under a header, read whole on every run."""
+
+    def __init__(self, mapping: Mapping, *, mode: str = "auto") -> None:
+        super().__init__(mapping)
+        self.use_dates = mode == "date_modification"
+        self.retry_keys: set[str] = set()
+        self.columns: list[str] = []
+        self.rows_read = 0
+        self._missing: list[str] = []
+        self._seen: set[str] = set()
+        self._complete = False
+
+    @abc.abstractmethod
+    def _table(self) -> tuple[list[str] | None, Iterator[Row]]:
+        """The header (None: nothing at all) and the rows, blank rows left out."""
+
+    @abc.abstractmethod
+    def _fallback_time(self) -> dt.datetime:
+        """The modification time of rows that give none (the export's)."""
+
+    def changes(self, since: dt.datetime | None) -> Iterator[SourceRecord]:
+        self._seen, self._complete, self.rows_read = set(), False, 0
+        header, rows = self._table()
+        if header is None:
+            self.columns, self._missing = [], []
+            self._complete = True
+            return
+        self.columns = header
+        self._missing = self.mapping.bind(header)
+        fallback = self._fallback_time()
+        records = [self.record(dict(zip(header, row.cells, strict=False)), line=row.number,
+                               problems=row.problems, default_time=fallback) for row in rows]
+        self.rows_read = len(records)
+        lines: dict[str, list[int]] = collections.defaultdict(list)
+        for record in records:
+            if record.key:
+                lines[record.key].append(record.line or 0)
+        self._seen = set(lines)
+        for record in records:
+            if record.key and len(lines[record.key]) > 1:
+                others = [n for n in lines[record.key] if n != record.line]
+                record = dataclasses.replace(record, deleted=False,
+                                             problems=(*record.problems, _duplicate(others)))
+            elif self._is_old(record, since):
+                continue
+            yield record
+        self._complete = True
+
+    def _is_old(self, record: SourceRecord, since: dt.datetime | None) -> bool:
+        if not (self.use_dates and since and record.modified_at) or record.problems:
+            return False
+        if record.key in self.retry_keys:
+            return False
+        return record.modified_at.date() < since.date()
+
+    def deleted_keys(self, known: set[str]) -> set[str]:
+        """Keys sent before and absent from this export (only after a complete read)."""
+        return known - self._seen if self._complete else set()
+
+    def missing_columns(self) -> list[str]:
+        return list(self._missing)

@@ -1,0 +1,198 @@
+"""Values as French office tools write them, read one way for the connectors and the hub.
+
+Each parser takes the source text (stripped, not empty) and answers the value the fiche
+schema expects, or raises `ValueError` with no value in its message (values may be
+personal data). Imports nothing of the project, so connectors and hub both use it.
+
+- Dates `05/03/1984`, `5/3/84`, `1984-03-05`, `05.03.1984`: a two-digit year is resolved
+  by the field's meaning. A date in the past (a birth date) takes the latest century
+  that does not put it after today (`12/8/64` -> 1964-08-12, never 2064); any other
+  date takes the century that puts it nearest to today.
+- Numbers `12 500,50`, `12.500,50`, `15.000` (a dot followed by groups of exactly three
+  digits is a thousands separator: 15000), `1.5` and `12,5` (decimals), `€`/`EUR`.
+- Phones through `phonenumbers` (region FR, any writing): the national form `0XXXXXXXXX`.
+- `NC`, `néant`, `-`, `n/a`, `non communiqué`... mean "no value" (`is_blank`).
+- Transforms used by mapping files: `remove_spaces` (SIRET `123 456 789 00012`),
+  `naf_code` (`5610A`, `56 10 a` -> `56.10A`), `split_list` on several separators.
+
+    >>> to_date("12/8/64", past=True, today=dt.date(2026, 12, 3)).isoformat()
+    '1964-08-12'
+    >>> parse_number("15.000"), parse_number("12 500,50 €"), parse_number("1.5")
+    (15000, 12500.5, 1.5)
+    >>> naf_code("5610a"), is_blank("NC"), split_list("Local / Formation, Réseau", ["/", ","])
+    ('56.10A', True, ['Local', 'Formation', 'Réseau'])
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Sequence
+
+import phonenumbers
+
+DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y")
+MIN_YEAR, MAX_YEAR = 1900, 2100
+_DMY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})", re.ASCII)
+_YMD = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", re.ASCII)
+_SPACES = str.maketrans("", "", " \u00a0\u202f\t'")
+_THOUSANDS_DOTS = re.compile(r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+", re.ASCII)
+_CURRENCY = ("€", "eur", "euros", "euro")
+_NAF = re.compile(r"(\d{2})[\s.]?(\d{2})\s?([A-Za-z])", re.ASCII)
+_BLANKS = frozenset({"nc", "n c", "neant", "n a", "non communique", "non renseigne",
+                     "inconnu", "aucun", "aucune", "sans objet", "s o"})
+_NOT_DIGIT = re.compile(r"\D", re.ASCII)
+_NATIONAL = re.compile(r"0[\d\s.\-/\u00a0]+")
+_DASHES = frozenset({"-", "--", "---", "/", "?", "–", "—", "."})
+
+
+def _fold(text: str) -> str:
+    bare = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", bare.casefold()).split())
+
+
+BLANK_FORMS = frozenset({"nc", "n.c.", "n.c", "n/c", "néant", "neant", "n/a", "n.a.", "-", "--",
+                         "---", "/", "?", "–", "—", ".", "non communiqué", "non communique",
+                         "non renseigné", "non renseigne", "inconnu", "aucun", "aucune",
+                         "sans objet", "s.o."})  # lower-case forms, for a fast first look
+
+
+def is_blank(text: str) -> bool:
+    """Empty, or a way of writing "no value" (`NC`, `néant`, `-`, `N/A`, `non communiqué`)."""
+    stripped = text.strip()
+    if not stripped or stripped.lower() in BLANK_FORMS or stripped in _DASHES:
+        return True
+    return len(stripped) <= 24 and _fold(stripped) in _BLANKS
+
+
+def resolve_year(year: int, month: int, day: int, *, past: bool, today: dt.date) -> int:
+    """The four-digit year of a two-digit one (see the module's docstring)."""
+    if year >= 100:
+        return year
+    candidates = [century + year for century in (1900, 2000, 2100)]
+    if past:
+        fitting = [y for y in candidates if _safe_date(y, month, day) <= today]
+        return max(fitting) if fitting else candidates[0]
+    return min(candidates, key=lambda y: abs((_safe_date(y, month, day) - today).days))
+
+
+def _safe_date(year: int, month: int, day: int) -> dt.date:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:  # 29/02 of a non-leap candidate, or no date at all: near enough to
+        return dt.date(year, month if 1 <= month <= 12 else 1, 1)  # rank (checked later)
+
+
+def to_date(text: str, *, past: bool = False, today: dt.date | None = None,
+            formats: Sequence[str] = ()) -> dt.date:
+    """A date in a French or ISO writing; `past`: the field's dates are never in the future."""
+    head = text.strip().split(" ", 1)[0].split("T", 1)[0]  # "05/03/2024 00:00" from a sheet
+    if match := _DMY.fullmatch(head):
+        day, month, year = (int(g) for g in match.groups())
+        if year < 100:
+            year = resolve_year(year, month, day, past=past, today=today or dt.date.today())
+    elif match := _YMD.fullmatch(head):
+        year, month, day = (int(g) for g in match.groups())
+    else:
+        return _bounded(_by_formats(head, formats))
+    try:
+        value = dt.date(year, month, day)
+    except ValueError as exc:
+        raise ValueError("not a calendar date") from exc
+    return _bounded(value)
+
+
+def _by_formats(head: str, formats: Sequence[str]) -> dt.date:
+    for pattern in formats:
+        try:
+            return dt.datetime.strptime(head, pattern).date()
+        except ValueError:
+            continue
+    raise ValueError("not a date in an accepted format")
+
+
+def _bounded(value: dt.date) -> dt.date:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError("year out of range")
+    return value
+
+
+def parse_number(text: str) -> int | float:
+    """Decimal commas; spaces, dots or commas as thousands separators; a trailing €/EUR."""
+    cleaned = text.translate(_SPACES)
+    lowered = cleaned.lower()
+    for suffix in _CURRENCY:
+        if lowered.endswith(suffix):
+            cleaned = cleaned[: -len(suffix)]
+            break
+    if "," in cleaned and "." in cleaned:
+        thousands = "." if cleaned.rfind(",") > cleaned.rfind(".") else ","
+        cleaned = cleaned.replace(thousands, "")
+    elif _THOUSANDS_DOTS.fullmatch(cleaned):
+        cleaned = cleaned.replace(".", "")
+    elif cleaned.count(",") > 1:
+        cleaned = cleaned.replace(",", "")
+    cleaned = cleaned.replace(",", ".")
+    try:
+        number = float(cleaned)
+    except ValueError as exc:
+        raise ValueError("not a number") from exc
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError("not a finite number")
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
+
+def parse_phone(text: str) -> str:
+    """A French number written any way (`+33 (0)6…`, `06.12…`, 9 digits whose 0 a sheet
+    dropped) as the national form 0XXXXXXXXX."""
+    candidate = text.replace("(0)", "")
+    digits = _NOT_DIGIT.sub("", candidate)
+    international = candidate.lstrip().startswith("+")
+    if international and digits.startswith("33") and len(digits) == 11:
+        national = "0" + digits[2:]  # the usual writings, without parsing
+    elif digits.startswith("0033") and len(digits) == 13:
+        national = "0" + digits[4:]
+    elif len(digits) == 10 and digits[0] == "0" and _NATIONAL.fullmatch(candidate):
+        national = digits
+    elif len(digits) == 9 and digits[0] != "0" and not international:
+        national = "0" + digits  # the leading zero a spreadsheet dropped
+    else:
+        national = _parsed_national(candidate)
+    # the shape the hub checks (10 digits, 0 then 1-9); not the operators' allocations,
+    # which change and would refuse numbers the porteur really has
+    if len(national) != 10 or national[1] == "0":
+        raise ValueError("not a French phone number")
+    return national
+
+
+def _parsed_national(text: str) -> str:
+    """Any other writing, through `phonenumbers.parse` (region FR)."""
+    try:
+        number = phonenumbers.parse(text, "FR")
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError("not a phone number") from exc
+    if number.country_code != 33:
+        raise ValueError("not a French phone number")
+    return "0" + str(number.national_number)
+
+
+def remove_spaces(text: str) -> str:
+    """Every kind of space removed (SIRET `123 456 789 00012`, IBAN, codes)."""
+    return text.translate(_SPACES)
+
+
+def naf_code(text: str) -> str:
+    """A NAF sub-class with its dot and an upper-case letter: `5610a` -> `56.10A`."""
+    match = _NAF.fullmatch(text.strip())
+    if match is None:
+        raise ValueError("not a NAF code")
+    return f"{match[1]}.{match[2]}{match[3].upper()}"
+
+
+def split_list(text: str, separators: Sequence[str]) -> list[str]:
+    """Items of a list cell whatever the separators used in that row (`/`, `,`, `;`, `+`)."""
+    items = [text]
+    for separator in separators:
+        items = [part for item in items for part in item.split(separator)]
+    return [item.strip() for item in items if item.strip()]
