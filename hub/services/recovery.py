@@ -111,7 +111,10 @@ def _replay_erasure(hub: Hub, uow: Any, entry: dict[str, Any],
     if uow.erasures.get(entry["id"]) is not None or set(uow.keys.erased(pks)) != set(pks):
         return None  # in the copy already, or never committed (its keys were not destroyed)
     uow.matching.forget(pks, now)
-    uow.deliveries.cancel_pending(pks, "data_erased")
+    removal = entry["scope"] == "fiche"  # a member's removal of its own fiche, not art. 17
+    uow.deliveries.cancel_pending(pks, "fiche_removed" if removal else "data_erased")
+    if removal:
+        uow.fiches.retire(pks)
     owners = owners_of(uow.connection, pks)
     concerned = uow.deliveries.recipients_of_fiches(pks) | set(owners.values())
     members = [m for m in uow.members.all() if m.id in concerned - {entry["requested_by"]}]
