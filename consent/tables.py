@@ -74,6 +74,7 @@ def _consents(metadata: sa.MetaData) -> sa.Table:
     )
     sa.Index("ix_consents_member_fiche", table.c.member_id, table.c.fiche_id)
     sa.Index("ix_consents_expires_at", table.c.expires_at)
+    sa.Index("ix_consents_recorded_at", table.c.recorded_at)  # what changed since (console index)
     return table
 
 

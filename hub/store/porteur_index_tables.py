@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from consent.tables import define_tables
 from hub.store.tables import UTC_TIME, fiche_links, fiches, metadata
 
 porteur_index = sa.Table(
@@ -65,4 +64,3 @@ porteur_index_marks = sa.Table(
 # consents by their recording time (their expiry is indexed already).
 sa.Index("ix_fiches_updated_at", fiches.c.updated_at)
 sa.Index("ix_fiche_links_unlinked_at", fiche_links.c.unlinked_at)
-sa.Index("ix_consents_recorded_at", define_tables(metadata).consents.c.recorded_at)
