@@ -68,8 +68,10 @@ def other_porteur(n: int) -> dict[str, Any]:
     surname = "".join(_SYLLABLES[n // 20**k % 20] for k in range(3)).capitalize()
     return {**copy.deepcopy(_FICHE["porteur"]), "nom": surname, "prenom": _FIRST_NAMES[n % 12],
             "date_naissance": f"{1950 + n // 192}-{1 + n // 16 % 12:02d}-{13 + n % 16}",
-            "courriel": f"porteur{n}@exemple.fr",
-            "telephone": f"06 12 {n // 100 % 100:02d} {n % 100:02d} 45",
+            # contacts far apart, not one typo away from another porteur's
+            "courriel": f"{surname.lower()}.{n * 7919 % 100003}@exemple.fr",
+            "telephone": "06 " + " ".join(f"1{n * 104729 % 9999991:07d}"[i:i + 2]
+                                          for i in range(0, 8, 2)),
             "adresse": {"ligne": f"{n + 1} rue des {surname}", "code_postal": "63600",
                         "commune": "Ambert"}}
 
