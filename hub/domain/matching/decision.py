@@ -3,7 +3,8 @@
 An auto-link needs a probability at or above the link threshold AND enough
 agreeing evidence: at least `min_agreeing_fields` fields exact or close, one of
 them a strong identifier (birth date, e-mail, phone, street address), AND no veto field
-(first name, birth date) plainly different. So records with almost nothing
+(first name, birth date) plainly different, AND not both e-mail and phone plainly
+different. So records with almost nothing
 (a first name alone) never auto-link, and twins sharing a name, a birth date
 and an address go to review.
 
@@ -53,12 +54,14 @@ def has_enough_evidence(explanation: Explanation, settings: DecisionSettings) ->
 
     A shared postcode or commune (`lieu`) counts as agreeing, not as strong. A shared
     address, landline and surname describe a household: without a first name or a
-    birth date agreeing they do not make one person.
+    birth date agreeing they do not make one person. E-mail and phone both plainly
+    different (`contacts_contradict`) is never enough evidence either.
     """
     agreeing = [t for t in explanation.terms if t.level in AGREEING]
     strong = any(t.field in settings.strong_fields for t in agreeing)
     personal = any(t.field in settings.veto_fields for t in agreeing)
-    return strong and personal and len(agreeing) >= settings.min_agreeing_fields
+    return (strong and personal and len(agreeing) >= settings.min_agreeing_fields
+            and not contacts_contradict(explanation))
 
 
 def vetoed(explanation: Explanation, settings: DecisionSettings) -> bool:
@@ -79,6 +82,15 @@ def other_person(explanation: Explanation, settings: DecisionSettings) -> bool:
     personal = (*settings.veto_fields, "courriel")
     return (any(levels.get(f) == DIFFERENT for f in settings.veto_fields)
             and not any(levels.get(f) in AGREEING for f in personal))
+
+
+def contacts_contradict(explanation: Explanation) -> bool:
+    """E-mail and phone both given on both sides and both plainly different: namesakes of
+    a similar age (one first name, a common surname) are another person as often as
+    not. A person met by two members usually gives one of them the same way; a human
+    decides, the hub never links such a pair alone."""
+    levels = {t.field: t.level for t in explanation.terms}
+    return levels.get("courriel") == DIFFERENT and levels.get("telephone") == DIFFERENT
 
 
 def compatible(explanation: Explanation, settings: DecisionSettings) -> bool:

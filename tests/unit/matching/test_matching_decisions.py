@@ -92,3 +92,17 @@ def test_a_first_name_veto_is_lifted_where_the_model_learnt_duplicates_often_rep
     # the birth date keeps its veto: its m of "different" stays below the bound
     born_else = dict(ANNE, date_naissance="1975-01-30")
     assert match_one(born_else, [Candidate("P1", ANNE)], replaced).kind != "link"
+
+
+def test_namesakes_with_another_email_and_another_phone_never_auto_link(model):
+    """A rare first name, a close surname and a birth date one transposition away, but
+    e-mail and phone both different: a human decides (seen with generated porteurs)."""
+    left = {"nom": "Roularker", "prenom": "Marie-Hélène", "date_naissance": "1951-10-25",
+            "courriel": "roularker.55731@exemple.fr", "telephone": "06 16 44 57 19",
+            "adresse_ligne": "349 rue des Roularker", "code_postal": "63600", "commune": "Ambert"}
+    right = {"nom": "Lougarker", "prenom": "Marie-Hélène", "date_naissance": "1951-01-25",
+             "courriel": "lougarker.15428@exemple.fr", "telephone": "06 11 36 47 34",
+             "adresse_ligne": "205 rue des Lougarker", "code_postal": "63600", "commune": "Ambert"}
+    assert match_one(left, [Candidate("P1", right)], model).kind != "link"
+    same_phone = dict(right, telephone=left["telephone"])
+    assert match_one(left, [Candidate("P1", same_phone)], model).kind == "link"
