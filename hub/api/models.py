@@ -135,7 +135,7 @@ class ErasureRead(_Open):
     porteur_id: str | None
     demande_par: str
     demande_le: str
-    fiches_effacees: Any
+    fiches_effacees: int
     avis: list[NoticeStatus]
 
 
@@ -162,7 +162,7 @@ class ReceiptSignature(_Open):
 
 
 class ConsentReceipt(_Open):
-    version: Any
+    version: str
     recu_id: str
     emis_le: str
     consentement_id: str
@@ -260,7 +260,7 @@ class Decision(BaseModel):
 
 
 class MergeChange(_Open):
-    evenement: Any
+    evenement: int
     porteur_id: str
     autre_porteur_id: str | None
     fiches: list[dict[str, str]]
