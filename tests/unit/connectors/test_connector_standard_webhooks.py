@@ -64,3 +64,9 @@ def test_the_published_webhook_vector_is_what_the_hub_signs_and_verifies():
     whpk = "whpk_A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg="
     assert whpk in protocol
     assert standard_webhooks.verify(headers, body, {"hub": whpk}, now=1796300000) == "hub"
+
+
+def test_the_former_headers_verify_with_the_key_in_its_whpk_form_too():
+    headers = signing.sign_webhook(KEY, "hub-1", BODY)
+    whpk = "whpk_" + base64.b64encode(RAW).decode()
+    assert signing.verify_webhook(headers, BODY, {"hub-1": whpk}) == "hub-1"
