@@ -51,6 +51,11 @@ French and English, and never echo personal data.
     │   └── InvalidAlertRules       500 invalid_alert_rules
     ├── BrokerUnavailable           503 broker_unavailable
     └── StoreUnavailable            503 store_unavailable
+
+    The HTTP contract's own answers (hub/api):
+    HubError ── InvalidParameter    422 invalid_parameter
+    HubError ── MethodNotAllowed    405 method_not_allowed
+    NotFound ── RouteNotFound       404 route_not_found
 """
 
 from __future__ import annotations
@@ -380,3 +385,38 @@ class AccountLocked(HubError):
 
     status = 429
     code = "account_locked"
+
+
+# --- the HTTP contract (hub/api): answers FastAPI and Starlette would give outside the envelope
+
+
+class InvalidParameter(HubError):
+    """A path or query parameter does not match what the operation declares (type, bounds)."""
+
+    status = 422
+    code = "invalid_parameter"
+
+    def __init__(self, field_errors: list[dict[str, str]]) -> None:
+        super().__init__(
+            "Paramètre invalide : corrigez ceux que liste « erreurs » (voir /docs).",
+            "Invalid parameter: fix those listed in 'erreurs' (see /docs).",
+        )
+        self.field_errors = field_errors
+
+    def to_dict(self) -> dict[str, str]:
+        body: dict = super().to_dict()
+        body["erreurs"] = self.field_errors
+        return body
+
+
+class RouteNotFound(NotFound):
+    """No operation has this path (see /docs for the contract)."""
+
+    code = "route_not_found"
+
+
+class MethodNotAllowed(HubError):
+    """The path exists but not with this method; the Allow header lists those that do."""
+
+    status = 405
+    code = "method_not_allowed"

@@ -7,7 +7,6 @@ the report on its own fiches, the tree head and consistency proofs.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from typing import Any, Literal
 
@@ -16,6 +15,7 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import Authenticated, authenticated, hub_of
+from hub.api.params import Instant, OptionalTreeSize, PathSeq, TreeSize
 from hub.errors import Forbidden
 from hub.keys import b64url
 from hub.services import audit, audit_alerts, dpo
@@ -35,8 +35,8 @@ def _member_filter(auth: Authenticated, membre: str | None) -> str | None:
 
 @router.get("")
 async def search(request: Request, porteur: str | None = None, membre: str | None = None,
-                 action: str | None = None, depuis: dt.datetime | None = None,
-                 jusqu_a: dt.datetime | None = None, limit: int = Query(1000, ge=1, le=10000),
+                 action: str | None = None, depuis: Instant | None = None,
+                 jusqu_a: Instant | None = None, limit: int = Query(1000, ge=1, le=10000),
                  auth: Authenticated = Depends(authenticated)) -> Any:
     """Access events by porteur, member, action and period (DPO)."""
     member = _member_filter(auth, membre)
@@ -68,7 +68,7 @@ async def fiche_report(fiche_id: str, request: Request,
 
 
 @router.get("/alerts")
-async def alerts(request: Request, depuis: dt.datetime | None = None,
+async def alerts(request: Request, depuis: Instant | None = None,
                  auth: Authenticated = Depends(authenticated)) -> Any:
     """Unusual access patterns (network DPO: every member; member DPO: its own)."""
     scope = dpo.scope_of(auth.caller)
@@ -85,7 +85,7 @@ async def tree_head(request: Request, auth: Authenticated = Depends(authenticate
 
 
 @router.get("/proofs/inclusion/{seq}")
-async def inclusion(seq: int, request: Request, size: int | None = None,
+async def inclusion(seq: PathSeq, request: Request, size: OptionalTreeSize = None,
                     auth: Authenticated = Depends(authenticated)) -> Any:
     dpo.scope_of(auth.caller)
     proof = await run_in_threadpool(hub_of(request).audit.inclusion_proof, seq, size)
@@ -93,7 +93,7 @@ async def inclusion(seq: int, request: Request, size: int | None = None,
 
 
 @router.get("/proofs/consistency")
-async def consistency(request: Request, first: int, second: int | None = None,
+async def consistency(request: Request, first: TreeSize, second: OptionalTreeSize = None,
                       auth: Authenticated = Depends(authenticated)) -> Any:
     """Consistency between two tree sizes (any member, to witness the log)."""
     proof = await run_in_threadpool(hub_of(request).audit.consistency_proof, first, second)
@@ -103,8 +103,8 @@ async def consistency(request: Request, first: int, second: int | None = None,
 @router.get("/export")
 async def export(request: Request, format: Literal["jsonl", "csv"] = "jsonl",
                  porteur: str | None = None, membre: str | None = None,
-                 action: str | None = None, depuis: dt.datetime | None = None,
-                 jusqu_a: dt.datetime | None = None,
+                 action: str | None = None, depuis: Instant | None = None,
+                 jusqu_a: Instant | None = None,
                  auth: Authenticated = Depends(authenticated)) -> Response:
     """Without filters and in JSONL: the whole log with signed heads, for
     `capactif audit verify` (network DPO). Otherwise the matching events, streamed, as CSV

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import Authenticated, authenticated, hub_of
+from hub.api.params import OptionalCursor, PathId
 from hub.errors import MalformedBody
 from hub.services import duplicates
 
@@ -16,7 +17,7 @@ router = APIRouter(prefix="/v1", tags=["doublons"])
 
 
 @router.get("/duplicates")
-async def list_items(request: Request, after: int | None = Query(None, ge=0),
+async def list_items(request: Request, after: OptionalCursor = None,
                      limit: int = Query(50, ge=1, le=duplicates.MAX_LIMIT),
                      auth: Authenticated = Depends(authenticated)) -> Any:
     """Open review items, each with both sides (as the coordination may see them) and the
@@ -37,7 +38,7 @@ async def history(request: Request, porteur: str | None = None,
 
 
 @router.get("/duplicates/{item_id}")
-async def read_item(item_id: int, request: Request,
+async def read_item(item_id: PathId, request: Request,
                     auth: Authenticated = Depends(authenticated)) -> Any:
     duplicates.require_coordinator(auth.caller.role)
     return await run_in_threadpool(lambda: duplicates.get_review_item(
@@ -45,7 +46,7 @@ async def read_item(item_id: int, request: Request,
 
 
 @router.post("/duplicates/{item_id}/decision")
-async def decide(item_id: int, request: Request,
+async def decide(item_id: PathId, request: Request,
                  auth: Authenticated = Depends(authenticated)) -> Any:
     """`{"decision": "same" | "different" | "unknown"}`: same merges the two porteurs (the
     members concerned get a `merged` notice); different is remembered for good."""

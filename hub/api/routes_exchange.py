@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import Authenticated, authenticated, hub_of
+from hub.api.params import Cursor, OptionalId
 from hub.errors import MalformedBody
 from hub.services import consents, erasure, feed, subscriptions, webhooks
 
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/v1")
 
 
 @router.get("/feed", tags=["livraisons"])
-async def read_feed(request: Request, after: int = Query(0, ge=0), limit: int = Query(100),
+async def read_feed(request: Request, after: Cursor = 0, limit: int = Query(100),
                     auth: Authenticated = Depends(authenticated)) -> Any:
     """The caller's deliveries after the cursor `after`, in order (`next_cursor` for the
     next call). Each delivery holds only the fields the caller may see."""
@@ -115,7 +116,7 @@ async def dead_letters(request: Request, auth: Authenticated = Depends(authentic
 
 
 @router.post("/deliveries/replay", tags=["livraisons"])
-async def replay(request: Request, delivery_id: int | None = None,
+async def replay(request: Request, delivery_id: OptionalId = None,
                  auth: Authenticated = Depends(authenticated)) -> Any:
     """Put the caller's dead-lettered deliveries (or one of them) back in line."""
     coordinator_one = auth.caller.role == "coordination" and delivery_id is not None

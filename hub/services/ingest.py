@@ -112,7 +112,10 @@ def _check_envelope(fiches: Any, max_items: int) -> None:
 
 def _check_ownership(caller: Caller, fiches: list[Any]) -> None:
     for index, fiche in enumerate(fiches):
-        if isinstance(fiche, dict) and "membre" in fiche and fiche["membre"] != caller.member_id:
+        # Only a member id of another member is a 403; a `membre` that is not a text
+        # (number, null, list) is a schema error of that one item.
+        member = fiche.get("membre") if isinstance(fiche, dict) else None
+        if isinstance(member, str) and member != caller.member_id:
             raise Forbidden(
                 f"La fiche n° {index} est au nom d'un autre membre : un membre ne pousse que ses "
                 "propres fiches (« membre » doit être votre identifiant).",
