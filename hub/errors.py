@@ -53,7 +53,11 @@ French and English, and never echo personal data.
     └── StoreUnavailable            503 store_unavailable
 
     The HTTP contract's own answers (hub/api):
-    HubError ── InvalidParameter    422 invalid_parameter
+    InvalidConsent ── InvalidParameter        422 invalid_parameter
+    InvalidConsent ── InvalidNotice           400 invalid_notice
+    InvalidConsent ── NoticePurposesMismatch  400 notice_purposes_mismatch
+    Conflict ── NoticeConflict      409 notice_conflict
+    NotFound ── NoticeNotFound      404 notice_not_found
     HubError ── MethodNotAllowed    405 method_not_allowed
     NotFound ── RouteNotFound       404 route_not_found
 """
@@ -390,7 +394,7 @@ class AccountLocked(HubError):
 # --- the HTTP contract (hub/api): answers FastAPI and Starlette would give outside the envelope
 
 
-class InvalidParameter(HubError):
+class InvalidParameter(InvalidConsent):
     """A path or query parameter does not match what the operation declares (type, bounds)."""
 
     status = 422
@@ -400,13 +404,8 @@ class InvalidParameter(HubError):
         super().__init__(
             "Paramètre invalide : corrigez ceux que liste « erreurs » (voir /docs).",
             "Invalid parameter: fix those listed in 'erreurs' (see /docs).",
+            field_errors,
         )
-        self.field_errors = field_errors
-
-    def to_dict(self) -> dict[str, str]:
-        body: dict = super().to_dict()
-        body["erreurs"] = self.field_errors
-        return body
 
 
 class RouteNotFound(NotFound):
@@ -420,3 +419,31 @@ class MethodNotAllowed(HubError):
 
     status = 405
     code = "method_not_allowed"
+
+
+# --- information notices (POST /v1/notices, capactif notices) ---------------------
+# They carry `erreurs` like InvalidConsent (same envelope), hence the subclassing.
+
+
+class InvalidNotice(InvalidConsent):
+    """A notice submission does not follow schemas/notice_submission.v1.json."""
+
+    code = "invalid_notice"
+
+
+class NoticePurposesMismatch(InvalidConsent):
+    """A consent names purposes that the notice it cites does not inform of."""
+
+    code = "notice_purposes_mismatch"
+
+
+class NoticeConflict(Conflict):
+    """The notice text is already registered with another language or other purposes."""
+
+    code = "notice_conflict"
+
+
+class NoticeNotFound(NotFound):
+    """No notice has this version."""
+
+    code = "notice_not_found"

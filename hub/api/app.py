@@ -11,6 +11,7 @@ from hub.api import (
     routes_duplicates,
     routes_exchange,
     routes_fiches,
+    routes_notices,
     routes_schemas,
 )
 from hub.bootstrap import Hub
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     app.include_router(routes_exchange.router)
     app.include_router(routes_audit.router)
     app.include_router(routes_duplicates.router)
+    app.include_router(routes_notices.router)
     app.mount("/console", create_console(hub))
 
     @app.get("/healthz", tags=["ops"])

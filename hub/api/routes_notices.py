@@ -1,0 +1,51 @@
+"""`/v1/notices`: the information notices members show porteurs (register, list, read)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from hub.api.auth import Authenticated, authenticated, hub_of
+from hub.api.params import Cursor
+from hub.errors import MalformedBody
+from hub.services import information_notices
+
+router = APIRouter(prefix="/v1/notices", tags=["notices"])
+
+Limit = Annotated[int, Query(ge=1, le=information_notices.MAX_LIMIT)]
+Version = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+@router.post("", status_code=201, openapi_extra={"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"$ref": "/v1/schemas/notice_submission"}}}}})
+async def register_notice(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
+    """Register the notice the caller shows porteurs (`{"texte", "langue", "finalites"}`):
+    201 with its version and fingerprint to cite in consents; 200 when the same text with
+    the same terms was registered already; 409 `notice_conflict` with other terms."""
+    try:
+        submission = orjson.loads(auth.body)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedBody("Le corps n'est pas du JSON valide.", "The body is not valid JSON.") from exc
+    notice, created = await run_in_threadpool(
+        information_notices.register_notice, hub_of(request), auth.caller, submission)
+    return JSONResponse(notice, status_code=201 if created else 200)
+
+
+@router.get("")
+async def list_notices(request: Request, after: Cursor = 0, limit: Limit = 100,
+                       auth: Authenticated = Depends(authenticated)) -> Any:
+    """The caller's own notices by version (`next_after` for the next page)."""
+    return await run_in_threadpool(information_notices.list_notices, hub_of(request), auth.caller,
+                                   after, limit)
+
+
+@router.get("/{version}")
+async def read_notice(version: Version, request: Request,
+                      auth: Authenticated = Depends(authenticated)) -> Any:
+    """One notice by version (any member: a notice is the public text shown to porteurs)."""
+    return await run_in_threadpool(information_notices.read_notice, hub_of(request), auth.caller,
+                                   version)
