@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from hub.api.auth import Authenticated, authenticated, hub_of
 from hub.api.params import Cursor, OptionalId
 from hub.errors import MalformedBody
-from hub.services import consents, erasure, feed, subscriptions, webhooks
+from hub.services import consents, erasure, feed, porteurs, subscriptions, webhooks
 
 router = APIRouter(prefix="/v1")
 
@@ -72,6 +72,14 @@ async def acknowledgements(consent_id: str, request: Request,
     acks = await run_in_threadpool(consents.acknowledgements, hub_of(request), auth.caller,
                                    consent_id)
     return {"accuses": acks}
+
+
+@router.get("/porteurs/{porteur_id}", tags=["porteurs"])
+async def read_porteur(porteur_id: str, request: Request,
+                       auth: Authenticated = Depends(authenticated)) -> Any:
+    """The porteur as the caller may see it: its own fiches linked to the porteur and
+    what was delivered to it about the porteur; 404 if it knows nothing of it."""
+    return await run_in_threadpool(porteurs.porteur_for, hub_of(request), auth.caller, porteur_id)
 
 
 @router.get("/porteurs/{porteur_id}/consents", tags=["consentements"])

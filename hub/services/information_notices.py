@@ -23,7 +23,7 @@ MAX_LIMIT = 500
 def register_notice(hub: Hub, caller: Caller, submission: Any) -> tuple[dict[str, Any], bool]:
     """Register a notice for `caller`: the stored notice as a document, and whether it
     is new (the same text with the same terms is the same notice)."""
-    _require_member_credential(caller)
+    require_member_credential(caller)
     notice, created = hub.consents.register_notice(submission, caller.member_id)
     return notice.as_document(), created
 
@@ -40,7 +40,7 @@ def register_for(hub: Hub, member_id: str | None, submission: Any) -> tuple[dict
 
 def read_notice(hub: Hub, caller: Caller | None, version: int) -> dict[str, Any]:
     if caller is not None:
-        _require_member_credential(caller)
+        require_member_credential(caller)
     notice = hub.consents.notice(version)
     if notice is None:
         raise NoticeNotFound("Aucune notice ne porte cette version.", "No notice has this version.")
@@ -49,7 +49,7 @@ def read_notice(hub: Hub, caller: Caller | None, version: int) -> dict[str, Any]
 
 def list_notices(hub: Hub, caller: Caller, after: int, limit: int) -> dict[str, Any]:
     """The caller's notices by version, after version `after`."""
-    _require_member_credential(caller)
+    require_member_credential(caller)
     return list_notices_of(hub, caller.member_id, after, limit)
 
 
@@ -60,7 +60,8 @@ def list_notices_of(hub: Hub, member_id: str | None, after: int, limit: int) -> 
             "next_after": found[-1].version if found else after, "has_more": len(found) == limit}
 
 
-def _require_member_credential(caller: Caller) -> None:
+def require_member_credential(caller: Caller) -> None:
+    """403 for a DPO credential: it serves the audit only."""
     if caller.dpo_scope is not None:
         raise Forbidden("Un identifiant DPO sert à l'audit : utilisez l'identifiant du membre.",
                         "A DPO credential serves the audit: use the member's credential.")
