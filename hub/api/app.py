@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from hub.api import (
     errors,
+    guards,
     request_ids,
     routes_audit,
     routes_duplicates,
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     app.state.hub = hub
     errors.install(app)
     request_ids.install(app)
+    guards.install(app)
     app.include_router(routes_fiches.router)
     app.include_router(routes_schemas.router)
     app.include_router(routes_exchange.router)

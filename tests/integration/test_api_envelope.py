@@ -4,6 +4,7 @@ own shape; parameter errors name the parameter and the rule, never the value sen
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 import pytest
 
@@ -108,3 +109,17 @@ def test_a_member_id_of_another_member_still_refuses_the_batch(contract):
     other = make_fiche(member=RECIPIENT, fiche_id="F-1")
     response = contract.call(OWNER, "POST", "/v1/fiches", body={"fiches": [other]})
     assert_envelope(response, 403)
+
+
+@pytest.mark.parametrize("depuis", ["3024-01-01T00:00:00+00:00", "1970-01-02T00:00:00+00:00"])
+def test_alerts_since_a_date_in_the_future_or_before_the_retention_period_are_a_400(contract, depuis):
+    target = "/v1/audit/alerts?" + urlencode({"depuis": depuis})
+    assert_envelope(contract.call(f"{NETWORK}.dpo", "GET", target), 400, "bad_request")
+
+
+@pytest.mark.parametrize("target", ["/v1/duplicates/history?porteur=%00", "/v1/consents/a%00b",
+                                    "/v1/audit?action=x%00", "/v1/porteurs/%00/consents"])
+def test_a_nul_character_in_a_parameter_is_a_422(contract, target):
+    caller = f"{NETWORK}.dpo" if target.startswith("/v1/audit") else NETWORK
+    error = assert_envelope(contract.call(caller, "GET", target), 422, "invalid_parameter")
+    assert error["erreurs"][0]["code"] == "nul_character"
