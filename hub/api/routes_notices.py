@@ -10,14 +10,15 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import Authenticated, authenticated, hub_of
-from hub.api.params import Cursor
 from hub.errors import MalformedBody
 from hub.services import information_notices
 
 router = APIRouter(prefix="/v1/notices", tags=["notices"])
 
 Limit = Annotated[int, Query(ge=1, le=information_notices.MAX_LIMIT)]
-Version = Annotated[int, Path(ge=1, le=2**31 - 1)]
+MAX_VERSION = 2**31 - 1  # the notices' version column (and notice.v1.json) is 32-bit
+Version = Annotated[int, Path(ge=1, le=MAX_VERSION)]
+VersionCursor = Annotated[int, Query(ge=0, le=MAX_VERSION)]
 
 
 @router.post("", status_code=201, openapi_extra={"requestBody": {"required": True, "content": {
@@ -36,7 +37,7 @@ async def register_notice(request: Request, auth: Authenticated = Depends(authen
 
 
 @router.get("")
-async def list_notices(request: Request, after: Cursor = 0, limit: Limit = 100,
+async def list_notices(request: Request, after: VersionCursor = 0, limit: Limit = 100,
                        auth: Authenticated = Depends(authenticated)) -> Any:
     """The caller's own notices by version (`next_after` for the next page)."""
     return await run_in_threadpool(information_notices.list_notices, hub_of(request), auth.caller,

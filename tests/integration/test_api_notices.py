@@ -107,3 +107,10 @@ def test_an_operator_registers_lists_and_reads_notices_from_the_command_line(db_
     assert shown["texte"] == text.read_text(encoding="utf-8")
     unknown = capactif("notices", "add", str(text), "--membre", "nobody-here")
     assert unknown.returncode == 1 and "not_found" in unknown.stderr
+
+
+@pytest.mark.parametrize("target", ["/v1/notices?after=2147483648", "/v1/notices/2147483648",
+                                    "/v1/notices?limit=501", "/v1/notices/0"])
+def test_versions_beyond_the_32_bit_column_or_bounds_are_a_422(contract, target):
+    answer = contract.call(OWNER, "GET", target)
+    assert (answer.status_code, answer.json()["error"]["code"]) == (422, "invalid_parameter")
