@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import Authenticated, authenticated, hub_of
+from hub.api.bodies import json_object
 from hub.api.params import OptionalCursor, PathId
-from hub.errors import MalformedBody
 from hub.services import duplicates
 
 router = APIRouter(prefix="/v1", tags=["doublons"])
@@ -69,10 +68,4 @@ async def unmerge(porteur_id: str, request: Request,
 
 
 def _object(body: bytes) -> dict[str, Any]:
-    try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedBody("Le corps n'est pas du JSON valide.", "The body is not valid JSON.") from exc
-    if not isinstance(document, dict):
-        raise MalformedBody("Le corps doit être un objet JSON.", "The body must be a JSON object.")
-    return document
+    return json_object(body)

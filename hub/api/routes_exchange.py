@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import Authenticated, authenticated, hub_of
+from hub.api.bodies import json_body
 from hub.api.params import Cursor, OptionalId
-from hub.errors import MalformedBody
 from hub.services import consents, erasure, feed, porteurs, subscriptions, webhooks
 
 router = APIRouter(prefix="/v1")
@@ -153,7 +152,4 @@ async def replace_subscriptions(request: Request,
 
 
 def _json(body: bytes) -> Any:
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedBody("Le corps n'est pas du JSON valide.", "The body is not valid JSON.") from exc
+    return json_body(body)

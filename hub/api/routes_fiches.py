@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import Authenticated, authenticated, hub_of
-from hub.errors import MalformedBody
+from hub.api.bodies import json_body
 from hub.services import erasure, ingest
 from hub.services import fiches as fiche_service
 
@@ -43,12 +42,7 @@ _PUSH_BODY = {
 async def push_fiches(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
     """Push 1 to 1000 fiches; each is validated and answered on its own
     (`accepted` with a receipt, or `rejected` with errors: JSON path, code, message)."""
-    try:
-        document = orjson.loads(auth.body)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedBody(
-            "Le corps n'est pas du JSON valide.", "The body is not valid JSON."
-        ) from exc
+    document = json_body(auth.body)
     fiches = document.get("fiches") if isinstance(document, dict) else None
     answer = await run_in_threadpool(ingest.push_batch, hub_of(request), auth.caller, fiches)
     return JSONResponse(answer, status_code=202)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import Authenticated, authenticated, hub_of
-from hub.errors import MalformedBody
+from hub.api.bodies import json_body
 from hub.services import information_notices
 
 router = APIRouter(prefix="/v1/notices", tags=["notices"])
@@ -27,10 +26,7 @@ async def register_notice(request: Request, auth: Authenticated = Depends(authen
     """Register the notice the caller shows porteurs (`{"texte", "langue", "finalites"}`):
     201 with its version and fingerprint to cite in consents; 200 when the same text with
     the same terms was registered already; 409 `notice_conflict` with other terms."""
-    try:
-        submission = orjson.loads(auth.body)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedBody("Le corps n'est pas du JSON valide.", "The body is not valid JSON.") from exc
+    submission = json_body(auth.body)
     notice, created = await run_in_threadpool(
         information_notices.register_notice, hub_of(request), auth.caller, submission)
     return JSONResponse(notice, status_code=201 if created else 200)

@@ -3,11 +3,13 @@ own shape; parameter errors name the parameter and the rule, never the value sen
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from urllib.parse import urlencode
 
 import pytest
 
+from consent.examples import example_submission
 from tests.factories import make_fiche, record_consents
 from tests.integration.contract_world import NETWORK, OWNER, RECIPIENT
 
@@ -123,3 +125,18 @@ def test_a_nul_character_in_a_parameter_is_a_422(contract, target):
     caller = f"{NETWORK}.dpo" if target.startswith("/v1/audit") else NETWORK
     error = assert_envelope(contract.call(caller, "GET", target), 422, "invalid_parameter")
     assert error["erreurs"][0]["code"] == "nul_character"
+
+
+@pytest.mark.parametrize(("caller", "method", "target", "body"), [
+    (OWNER, "POST", "/v1/consents", {"agent": "a\u0000b"}),
+    (OWNER, "POST", "/v1/erasures", {"fiche_id": "F\u00001"}),
+    (OWNER, "PUT", "/v1/subscriptions", {"abonnements": [{"communes": ["63\u0000003"]}]}),
+    (NETWORK, "POST", "/v1/porteurs/prt_x/unmerge", {"membre": "a\u0000", "fiche_id": "F\u0000"}),
+    (NETWORK, "POST", "/v1/duplicates/1/decision", {"decision": "same\u0000"}),
+    (OWNER, "POST", "/v1/fiches", {"fiches": [{"fiche_id": "F\u00001", "membre": OWNER}]}),
+])
+def test_a_nul_character_in_a_body_is_a_400_naming_where(contract, caller, method, target, body):
+    if target == "/v1/consents":
+        body = example_submission(1, "0" * 64, dt.datetime.now(dt.UTC), membre=OWNER) | body
+    error = assert_envelope(contract.call(caller, method, target, body=body), 400, "malformed_body")
+    assert "$." in error["message_en"]
