@@ -2,7 +2,8 @@
 coordination and DPO credentials (each request signed), with parameters drawn from the
 declared schemas and beyond them (out-of-range integers, date-times without offsets,
 NUL and non-ASCII characters) and bodies that are valid templates mutated or arbitrary
-JSON. No answer may be a server error; every error must be in the hub's envelope.
+JSON. No answer may be a server error; every error must be in the hub's envelope and
+never repeat a value sent.
 
 `HUB_FUZZ_EXAMPLES` (default 6) sets the examples per operation and credential."""
 
@@ -31,8 +32,10 @@ EXAMPLES = int(os.environ.get("HUB_FUZZ_EXAMPLES", "6"))
 CALLERS = (OWNER, NETWORK, f"{NETWORK}.dpo", f"{RECIPIENT}.dpo")
 HUGE = 2**63
 
+MARKER = "Echo-7f3a9c"  # drawn among the values: no error answer may repeat it
 odd_text = st.one_of(st.text(max_size=30), st.sampled_from(
-    ["", "\x00", "a\x00b", "%00", "é", "٣", "１", "../..", "x" * 300, "F-1\n", "*", "prt_", "null"]))
+    ["", "\x00", "a\x00b", "%00", "é", "٣", "１", "../..", "x" * 300, "F-1\n", "*", "prt_", "null",
+     MARKER, f"{MARKER}@exemple.fr", f"2026-01-01T00:00:00{MARKER}"]))
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | odd_text,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(odd_text, inner, max_size=4),
@@ -150,6 +153,7 @@ def check(response, method: str, target: str) -> None:
         body = response.json()
         assert set(body) == {"error"}, where
         assert {"code", "message_fr", "message_en"} <= set(body["error"]), where
+        assert MARKER not in response.text, f"the error echoes the input: {where}"
     elif response.headers.get("content-type", "").startswith("application/json"):
         response.json()
 
