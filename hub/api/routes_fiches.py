@@ -42,7 +42,7 @@ _PUSH_BODY = {
 async def push_fiches(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
     """Push 1 to 1000 fiches; each is validated and answered on its own
     (`accepted` with a receipt, or `rejected` with errors: JSON path, code, message)."""
-    document = json_body(auth.body)
+    document = json_body(auth.body, refuse_nul=False)  # answered per item
     fiches = document.get("fiches") if isinstance(document, dict) else None
     answer = await run_in_threadpool(ingest.push_batch, hub_of(request), auth.caller, fiches)
     return JSONResponse(answer, status_code=202)

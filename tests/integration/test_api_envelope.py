@@ -133,10 +133,25 @@ def test_a_nul_character_in_a_parameter_is_a_422(contract, target):
     (OWNER, "PUT", "/v1/subscriptions", {"abonnements": [{"communes": ["63\u0000003"]}]}),
     (NETWORK, "POST", "/v1/porteurs/prt_x/unmerge", {"membre": "a\u0000", "fiche_id": "F\u0000"}),
     (NETWORK, "POST", "/v1/duplicates/1/decision", {"decision": "same\u0000"}),
-    (OWNER, "POST", "/v1/fiches", {"fiches": [{"fiche_id": "F\u00001", "membre": OWNER}]}),
 ])
 def test_a_nul_character_in_a_body_is_a_400_naming_where(contract, caller, method, target, body):
     if target == "/v1/consents":
         body = example_submission(1, "0" * 64, dt.datetime.now(dt.UTC), membre=OWNER) | body
     error = assert_envelope(contract.call(caller, method, target, body=body), 400, "malformed_body")
     assert "$." in error["message_en"]
+
+
+@pytest.mark.parametrize("where", [("fiche_id",), ("membre",), ("porteur", "nom"), ("projet", "cle\u0000")])
+def test_a_fiche_holding_a_nul_character_is_rejected_alone(contract, where):
+    good = make_fiche(member=OWNER, fiche_id="F-1")
+    record_consents(contract.hub, [good])
+    odd = make_fiche(member=OWNER, fiche_id="F-2")
+    parent = odd
+    for key in where[:-1]:
+        parent = parent[key]
+    parent[where[-1]] = "a\u0000b"
+    response = contract.call(OWNER, "POST", "/v1/fiches", body={"fiches": [good, odd]})
+    assert response.status_code == 202, response.text
+    first, second = response.json()["results"]
+    assert first["status"] == "accepted"
+    assert second["status"] == "rejected" and second["errors"][0]["code"] == "nul_character"
