@@ -126,6 +126,10 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--member")
     replay.set_defaults(run=_deliveries_replay)
 
+    from hub import cli_notices
+
+    cli_notices.add_parser(sub, _hub)
+
     demo = sub.add_parser("demo", help="run the whole pipeline on the embedded default")
     demo.add_argument("--data-dir", type=Path, default=Path("var/demo"))
     demo.add_argument("--fiches", type=int, default=300)

@@ -9,6 +9,7 @@ from fastapi.routing import APIRoute
 
 from hub.api import (
     errors,
+    guards,
     openapi,
     request_ids,
     routes_audit,
@@ -16,6 +17,7 @@ from hub.api import (
     routes_exchange,
     routes_fiches,
     routes_keys,
+    routes_notices,
     routes_schemas,
 )
 from hub.api.models import Health
@@ -44,12 +46,14 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     errors.install(app)
     openapi.install(app)
     request_ids.install(app)
+    guards.install(app)
     app.include_router(routes_fiches.router)
     app.include_router(routes_schemas.router)
     app.include_router(routes_keys.router)
     app.include_router(routes_exchange.router)
     app.include_router(routes_audit.router)
     app.include_router(routes_duplicates.router)
+    app.include_router(routes_notices.router)
     app.mount("/console", create_console(hub))
 
     @app.get("/healthz", tags=["ops"], responses=openapi.answer(Health))

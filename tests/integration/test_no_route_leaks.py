@@ -94,7 +94,7 @@ def test_no_route_discloses_a_field_outside_the_recipients_allowed_set(world):
             porteur_id = uow.fiches.porteur_of(OWNER, "F-MARK").porteur_id
         values = {"member_id": OWNER, "fiche_id": "F-MARK", "porteur_id": porteur_id,
                   "consent_id": consent.id, "name": "fiche", "seq": 0, "item_id": 1,
-                  "erasure_id": erasure_id}
+                  "erasure_id": erasure_id, "version": 1}
         seen = []
         routes = client.get("/openapi.json").json()["paths"]
         for route, operations in routes.items():
