@@ -188,5 +188,5 @@ def _pick_key(public_key: PublicKeys, key_id: str) -> Ed25519PublicKey:
                 "Identifiant de clé du hub inconnu : mettez à jour les clés publiques du hub.",
                 "Unknown hub key id: update the hub public keys.",
             )
-        return load_public_key(public_key[key_id])
-    return load_public_key(public_key)
+        return standard_webhooks.public_key(public_key[key_id])  # base64url or whpk_…
+    return standard_webhooks.public_key(public_key)

@@ -88,10 +88,15 @@ class InMemoryConsentRegistry(ConsentRegistry):
     def _notice_by_hash(self, sha256: str) -> Notice | None:
         return next((n for n in self._notices.values() if n.sha256 == sha256), None)
 
-    def _add_notice(self, text: str, sha256: str, at: dt.datetime) -> Notice:
-        notice = Notice(len(self._notices) + 1, sha256, text, at)
+    def _add_notice(self, draft: Notice) -> Notice:
+        notice = dataclasses.replace(draft, version=len(self._notices) + 1)
         self._notices[notice.version] = notice
         return notice
+
+    def notices_of(self, member_id: str | None, after: int, limit: int) -> list[Notice]:
+        found = sorted(n.version for n in self._notices.values()
+                       if n.member_id == member_id and n.version > after)
+        return [self._notices[version] for version in found[:limit]]
 
     def _change_version(self) -> int:
         self.version_reads += 1

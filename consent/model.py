@@ -55,16 +55,26 @@ class Scope:
 
 @dataclasses.dataclass(frozen=True)
 class Notice:
-    """A stored version of the information notice shown to porteurs."""
+    """A stored version of the information notice shown to porteurs: the member that
+    registered it (None: the operator), its language and the purposes it informs of
+    (None: registered before purposes were recorded, so it limits none)."""
 
     version: int
     sha256: str
     text: str
     stored_at: dt.datetime
+    member_id: str | None = None
+    language: str = "fr"
+    purposes: frozenset[str] | None = None
 
     def as_document(self) -> dict[str, Any]:
+        purposes = None if self.purposes is None else sorted(self.purposes)
         return {"version": self.version, "empreinte": self.sha256, "texte": self.text,
-                "enregistree_le": iso(self.stored_at)}
+                "enregistree_le": iso(self.stored_at), "membre": self.member_id,
+                "langue": self.language, "finalites": purposes}
+
+    def same_terms(self, other: Notice) -> bool:
+        return (self.language, self.purposes) == (other.language, other.purposes)
 
 
 @dataclasses.dataclass(frozen=True)

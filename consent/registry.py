@@ -28,6 +28,7 @@ from consent.model import (
     record_from_submission,
     same_terms,
 )
+from consent.notices import check_purposes_informed, check_same_terms, draft_notice
 from consent.submission import check_notice_hash, notice_hash, validate_submission
 from hub.errors import (
     BadRequest,
@@ -65,7 +66,8 @@ class ConsentRegistry(abc.ABC):
         reference is refused."""
         now = self.clock()
         document = validate_submission(submission, collected_by, now)
-        self._check_notice(document["notice"]["version"], document["notice"]["empreinte"])
+        notice = self._check_notice(document["notice"]["version"], document["notice"]["empreinte"])
+        check_purposes_informed(notice, document["finalites"])
         candidate = record_from_submission(document, new_consent_id(), now)
         existing = self._find_reference(candidate.member_id, candidate.reference)
         if existing is None:
@@ -173,7 +175,17 @@ class ConsentRegistry(abc.ABC):
         existing = self._notice_by_hash(sha256)
         if existing is not None:
             return existing.version, sha256
-        return self._add_notice(text, sha256, self.clock()).version, sha256
+        return self._add_notice(Notice(0, sha256, text, self.clock())).version, sha256
+
+    def register_notice(self, submission: Any, member_id: str | None) -> tuple[Notice, bool]:
+        """Register the notice a member (None: the operator) shows porteurs
+        (schemas/notice_submission.v1.json): the stored notice, and whether it is new.
+        The same text again with the same terms is the same notice."""
+        draft = draft_notice(submission, member_id, self.clock())
+        existing = self._notice_by_hash(draft.sha256)
+        if existing is not None:
+            return check_same_terms(existing, draft), False
+        return check_same_terms(self._add_notice(draft), draft), True
 
     def _check_notice(self, version: int, sha256: str) -> Notice:
         check_notice_hash(sha256)
@@ -198,6 +210,11 @@ class ConsentRegistry(abc.ABC):
 
     @abc.abstractmethod
     def notice(self, version: int) -> Notice | None: ...
+
+    @abc.abstractmethod
+    def notices_of(self, member_id: str | None, after: int, limit: int) -> list[Notice]:
+        """The notices `member_id` (None: the operator) registered, by version, after
+        version `after`."""
 
     @abc.abstractmethod
     def notice_sent(self, subject_id: str, recipient_id: str, at: dt.datetime,
@@ -239,7 +256,9 @@ class ConsentRegistry(abc.ABC):
     def _notice_by_hash(self, sha256: str) -> Notice | None: ...
 
     @abc.abstractmethod
-    def _add_notice(self, text: str, sha256: str, at: dt.datetime) -> Notice: ...
+    def _add_notice(self, draft: Notice) -> Notice:
+        """Store a new notice under the next version; if its text was stored meanwhile,
+        return that one."""
 
     @abc.abstractmethod
     def _change_version(self) -> int:

@@ -7,6 +7,7 @@ Uniqueness races between processes are settled by the database's constraints:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -132,22 +133,31 @@ class SqlConsentRegistry(ConsentRegistry):
     def _notice(self, where: sa.ColumnElement[bool]) -> Notice | None:
         with self._engine.connect() as conn:
             row = conn.execute(sa.select(self._t.notices).where(where)).mappings().first()
-        if row is None:
-            return None
-        return Notice(row["version"], row["sha256"], row["text"], as_utc(row["stored_at"]))
+        return None if row is None else _notice_from_row(row)
 
-    def _add_notice(self, text: str, sha256: str, at: dt.datetime) -> Notice:
+    def notices_of(self, member_id: str | None, after: int, limit: int) -> list[Notice]:
         notices = self._t.notices
+        owner = notices.c.member_id.is_(None) if member_id is None else notices.c.member_id == member_id
+        query = (sa.select(notices).where(owner, notices.c.version > after)
+                 .order_by(notices.c.version).limit(limit))
+        with self._engine.connect() as conn:
+            return [_notice_from_row(row) for row in conn.execute(query).mappings()]
+
+    def _add_notice(self, draft: Notice) -> Notice:
+        notices = self._t.notices
+        purposes = None if draft.purposes is None else sorted(draft.purposes)
         for _attempt in range(5):
             try:
                 with self._engine.begin() as conn:
                     latest = conn.execute(sa.select(sa.func.max(notices.c.version))).scalar()
                     version = int(latest or 0) + 1
                     conn.execute(notices.insert().values(
-                        version=version, sha256=sha256, text=text, stored_at=as_utc(at)))
-                return Notice(version, sha256, text, as_utc(at))
+                        version=version, sha256=draft.sha256, text=draft.text,
+                        stored_at=as_utc(draft.stored_at), member_id=draft.member_id,
+                        language=draft.language, purposes=purposes))
+                return dataclasses.replace(draft, version=version, stored_at=as_utc(draft.stored_at))
             except sa.exc.IntegrityError:
-                existing = self._notice_by_hash(sha256)
+                existing = self._notice_by_hash(draft.sha256)
                 if existing is not None:
                     return existing
         raise RuntimeError("could not allocate a notice version after 5 attempts")
@@ -235,6 +245,13 @@ def _record(row: Any, history: tuple[StateChange, ...]) -> ConsentRecord:
         expires_at=as_utc(row["expires_at"]), proof_type=row["proof_type"],
         proof_value=row["proof_value"], recorded_at=as_utc(row["recorded_at"]), history=history,
     )
+
+
+def _notice_from_row(row: Any) -> Notice:
+    purposes = row["purposes"]
+    return Notice(row["version"], row["sha256"], row["text"], as_utc(row["stored_at"]),
+                  row["member_id"], row["language"],
+                  None if purposes is None else frozenset(purposes))
 
 
 def _ack(row: Any) -> NoticeAck:

@@ -36,6 +36,9 @@ def validate_submission(
 ) -> dict[str, Any]:
     """The submission as a plain dict once it follows the schema and the rules;
     raises MalformedNoticeHash, InvalidConsent or FicheNotOwned otherwise."""
+    if not isinstance(submission, Mapping):
+        raise _invalid([FieldError("$", "type", "Le consentement doit être un objet JSON.",
+                                   "The consent must be a JSON object.")])
     document = dict(submission)
     notice = document.get("notice")
     if isinstance(notice, Mapping) and "empreinte" in notice:

@@ -47,6 +47,11 @@ def _notices(metadata: sa.MetaData) -> sa.Table:
         sa.Column("sha256", sa.String(64), nullable=False, unique=True),
         sa.Column("text", sa.Text, nullable=False),
         sa.Column("stored_at", UTC_TIME, nullable=False),
+        # Migration 0011: who registered it (NULL: the operator), language, purposes
+        # (NULL: registered before purposes were recorded).
+        sa.Column("member_id", sa.String(50), index=True),
+        sa.Column("language", sa.String(8), nullable=False, server_default="fr"),
+        sa.Column("purposes", sa.JSON),
     )
 
 

@@ -159,6 +159,10 @@ def _parser() -> argparse.ArgumentParser:
                          help="restore even if a worker heartbeat is recent (stale heartbeat)")
     restore.set_defaults(run=_restore)
 
+    from hub import cli_notices
+
+    cli_notices.add_parser(sub, _hub)
+
     demo = sub.add_parser("demo", help="run the whole pipeline on the embedded default")
     demo.add_argument("--data-dir", type=Path, default=Path("var/demo"))
     demo.add_argument("--fiches", type=int, default=300)

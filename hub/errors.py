@@ -8,7 +8,10 @@ French and English, and never echo personal data.
     ├── BadRequest                  400 bad_request
     │   ├── MalformedBody           400 malformed_body
     │   ├── InvalidBatch            400 invalid_batch
-    │   ├── InvalidConsent          400 invalid_consent
+    │   ├── InvalidConsent          400 invalid_consent (carries `erreurs`)
+    │   │   ├── InvalidParameter    422 invalid_parameter
+    │   │   ├── InvalidNotice       400 invalid_notice
+    │   │   └── NoticePurposesMismatch 400 notice_purposes_mismatch
     │   ├── MalformedNoticeHash     400 malformed_notice_hash
     │   ├── UnknownNotice           400 unknown_notice
     │   ├── NoticeHashMismatch      400 notice_hash_mismatch
@@ -20,10 +23,10 @@ French and English, and never echo personal data.
     ├── PayloadTooLarge             413 payload_too_large
     ├── AuthenticationFailed        401 authentication_failed
     │   ├── BadSignature            401 bad_signature
+    │   │   └── ContentDigestMismatch 401 content_digest_mismatch
     │   ├── StaleRequest            401 stale_request
     │   ├── ReplayedRequest         401 replayed_request
     │   ├── SignInFailed            401 sign_in_failed
-    │   ├── ContentDigestMismatch   401 content_digest_mismatch (a BadSignature)
     │   ├── LegacySignatureRetired  401 legacy_signature_retired
     │   └── SessionRequired         401 session_required
     ├── Forbidden                   403 forbidden
@@ -32,15 +35,19 @@ French and English, and never echo personal data.
     │   └── CsrfRejected            403 csrf_rejected
     ├── NotFound                    404 not_found
     │   ├── ConsentNotFound         404 consent_not_found
+    │   ├── NoticeNotFound          404 notice_not_found
+    │   ├── RouteNotFound           404 route_not_found
     │   ├── NoticeNotSent           404 notice_not_sent
     │   └── ReviewItemNotFound      404 review_item_not_found
     ├── Conflict                    409 conflict
     │   ├── ConsentAlreadyWithdrawn 409 consent_already_withdrawn
+    │   ├── NoticeConflict          409 notice_conflict
     │   ├── DuplicateConsentReference 409 duplicate_consent_reference
     │   ├── AlreadyErased           409 already_erased
     │   ├── ReviewItemClosed        409 review_item_closed
     │   ├── NothingToUnmerge        409 nothing_to_unmerge
     │   └── AccountExists           409 account_exists
+    ├── MethodNotAllowed            405 method_not_allowed (Allow lists the path's methods)
     ├── DataErased                  410 data_erased
     ├── AccountLocked               429 account_locked
     ├── RateLimited                 429 rate_limited
@@ -438,3 +445,61 @@ class LegacySignatureRetired(AuthenticationFailed):
     """A request signed with the retired X-Capactif-* scheme after its transition ended."""
 
     code = "legacy_signature_retired"
+
+
+# --- the HTTP contract (hub/api): answers FastAPI and Starlette would give outside the envelope
+
+
+class InvalidParameter(InvalidConsent):
+    """A path or query parameter does not match what the operation declares (type, bounds)."""
+
+    status = 422
+    code = "invalid_parameter"
+
+    def __init__(self, field_errors: list[dict[str, str]]) -> None:
+        super().__init__(
+            "Paramètre invalide : corrigez ceux que liste « erreurs » (voir /docs).",
+            "Invalid parameter: fix those listed in 'erreurs' (see /docs).",
+            field_errors,
+        )
+
+
+class RouteNotFound(NotFound):
+    """No operation has this path (see /docs for the contract)."""
+
+    code = "route_not_found"
+
+
+class MethodNotAllowed(HubError):
+    """The path exists but not with this method; the Allow header lists those that do."""
+
+    status = 405
+    code = "method_not_allowed"
+
+
+# --- information notices (POST /v1/notices, capactif notices) ---------------------
+# They carry `erreurs` like InvalidConsent (same envelope), hence the subclassing.
+
+
+class InvalidNotice(InvalidConsent):
+    """A notice submission does not follow schemas/notice_submission.v1.json."""
+
+    code = "invalid_notice"
+
+
+class NoticePurposesMismatch(InvalidConsent):
+    """A consent names purposes that the notice it cites does not inform of."""
+
+    code = "notice_purposes_mismatch"
+
+
+class NoticeConflict(Conflict):
+    """The notice text is already registered with another language or other purposes."""
+
+    code = "notice_conflict"
+
+
+class NoticeNotFound(NotFound):
+    """No notice has this version."""
+
+    code = "notice_not_found"

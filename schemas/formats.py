@@ -3,6 +3,13 @@
 Each checker takes a string and answers True when the value is well formed.
 They are plugged into the JSON Schema validators under the names used in the
 schema files (`siret`, `code-postal`, ...).
+
+Every checker matches the whole string (`fullmatch`, so no trailing newline slips
+through `$`) with ASCII digits only (`re.ASCII`: Arabic-Indic or full-width digits,
+which `\\d` and `int()` would otherwise accept, are refused). A birth date
+(`date-naissance`) is a real date in the past giving an age of 14 to 110 years on the
+day it is checked: younger porteurs are not entrepreneurs the network supports, older
+ones are typing errors or placeholders such as 1900-01-01.
 """
 
 from __future__ import annotations
@@ -10,19 +17,23 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-_POSTAL = re.compile(r"^(?:0[1-9]|[1-8]\d|9[0-8])\d{3}$")
-_INSEE = re.compile(r"^(?:\d{2}|2[AB])\d{3}$")
-_NAF = re.compile(r"^\d{2}\.\d{2}[A-Z]$")
-_DIGITS14 = re.compile(r"^\d{14}$")
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
-_PHONE_FR = re.compile(r"^(?:\+33\s?|0033\s?|0)[1-9](?:[\s.-]?\d{2}){4}$")
+_POSTAL = re.compile(r"(?:0[1-9]|[1-8]\d|9[0-8])\d{3}", re.ASCII)
+_INSEE = re.compile(r"(?:\d{2}|2[AB])\d{3}", re.ASCII)
+_NAF = re.compile(r"\d{2}\.\d{2}[A-Z]", re.ASCII)
+_DIGITS14 = re.compile(r"\d{14}", re.ASCII)
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+", re.ASCII)
+_PHONE_FR = re.compile(r"(?:\+33 ?|0033 ?|0)[1-9](?:[ .-]?\d{2}){4}", re.ASCII)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})",
+                      re.ASCII)
+MIN_AGE_YEARS, MAX_AGE_YEARS = 14, 110
 _LA_POSTE_SIREN = "356000000"
 
 
 def is_siret(value: str) -> bool:
     """14 digits whose Luhn key is valid (La Poste's establishments use a sum mod 5)."""
-    if not _DIGITS14.match(value):
+    if not _DIGITS14.fullmatch(value):
         return False
     if value.startswith(_LA_POSTE_SIREN):
         return sum(int(c) for c in value) % 5 == 0
@@ -40,41 +51,62 @@ def luhn_valid(digits: str) -> bool:
 
 
 def is_postal_code(value: str) -> bool:
-    return bool(_POSTAL.match(value))
+    return bool(_POSTAL.fullmatch(value))
 
 
 def is_insee_code(value: str) -> bool:
     """A commune's INSEE code: department (2 digits, 2A, 2B; 97x overseas) + 3 digits."""
-    return bool(_INSEE.match(value)) and not value.startswith(("00", "96", "99"))
+    return bool(_INSEE.fullmatch(value)) and not value.startswith(("00", "96", "99"))
 
 
 def is_naf_code(value: str) -> bool:
     """A NAF rév. 2 sub-class such as 56.10A."""
-    return bool(_NAF.match(value))
+    return bool(_NAF.fullmatch(value))
 
 
 def is_french_phone(value: str) -> bool:
-    return bool(_PHONE_FR.match(value.strip()))
+    return bool(_PHONE_FR.fullmatch(value))
 
 
 def is_email(value: str) -> bool:
-    return len(value) <= 254 and bool(_EMAIL.match(value))
+    return len(value) <= 254 and bool(_EMAIL.fullmatch(value))
 
 
 def is_date(value: str) -> bool:
     """A real calendar date in ISO 8601 form (YYYY-MM-DD), between 1900 and 2100."""
-    if len(value) != 10:
+    parsed = _iso_date(value)
+    return parsed is not None and 1900 <= parsed.year <= 2100
+
+
+def is_birth_date(value: str, today: dt.date | None = None) -> bool:
+    """A real date (YYYY-MM-DD) giving an age of MIN_AGE_YEARS to MAX_AGE_YEARS today."""
+    born = _iso_date(value)
+    if born is None:
         return False
+    today = today or dt.date.today()
+    return _years_before(today, MAX_AGE_YEARS + 1) < born <= _years_before(today, MIN_AGE_YEARS)
+
+
+def _iso_date(value: str) -> dt.date | None:
+    if not _ISO_DATE.fullmatch(value):
+        return None
     try:
-        parsed = dt.date.fromisoformat(value)
+        return dt.date.fromisoformat(value)
     except ValueError:
-        return False
-    return 1900 <= parsed.year <= 2100
+        return None
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    """The same day `years` earlier (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
 
 
 def is_datetime(value: str) -> bool:
     """An RFC 3339 date-time with an explicit offset."""
-    if len(value) < 20 or value[10] not in "Tt":
+    if not _RFC3339.fullmatch(value):
         return False
     try:
         parsed = dt.datetime.fromisoformat(value.replace("z", "Z"))
@@ -91,5 +123,6 @@ FORMAT_CHECKERS = {
     "telephone-fr": is_french_phone,
     "email": is_email,
     "date": is_date,
+    "date-naissance": is_birth_date,
     "date-time": is_datetime,
 }

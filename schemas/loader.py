@@ -103,6 +103,29 @@ def json_path(parts: Iterable[str | int]) -> str:
     return path
 
 
+def nul_path(node: Any, path: tuple[str | int, ...] = ()) -> str | None:
+    """The JSON path of the first text (key or value) holding a NUL character, if any:
+    no field of the project's documents may hold one (PostgreSQL text cannot). Keys
+    outside the schemas' naming show as "?" (a path never echoes input)."""
+    if isinstance(node, str):
+        return json_path(path) if "\x00" in node else None
+    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in children:
+        if isinstance(key, str) and "\x00" in key:
+            return json_path(path)
+        # A key outside the schemas' naming is shown as "?": paths never echo input.
+        shown = key if isinstance(key, int) or _SAFE_NAME.match(key) else "?"
+        found = nul_path(value, (*path, shown))
+        if found:
+            return found
+    return None
+
+
+def nul_error(path: str) -> FieldError:
+    return FieldError(path, "nul_character", "Caractère NUL (\\u0000) interdit : retirez-le.",
+                      "NUL character (\\u0000) not allowed: remove it.")
+
+
 def _translate(error: Any) -> FieldError:
     kind = error.kind
     keyword: str = kind.name

@@ -12,6 +12,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from connectors.http_signatures import sign_request_rfc9421
 from hub.domain.protocol import request_message
 from hub.keys import b64url, unb64url
 
@@ -147,3 +148,9 @@ class Credentials:
             "X-Capactif-Signature": b64url(signature),
             "Content-Type": "application/json",
         }
+
+    def rfc9421_headers(self, method: str, target: str, body: bytes = b"") -> dict[str, str]:
+        """The token and an RFC 9421 signature (keyid: the token's id before the dot)."""
+        signed = sign_request_rfc9421(self.private_key, self.token.partition(".")[0], method,
+                                      target, body)
+        return {**signed, "Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}

@@ -1,6 +1,8 @@
-// The partner flow from docs/protocol.md, in Node: fetch the hub's public keys, record a
-// consent, push a fiche, read a percent-encoded target, and verify the webhook received.
-// Usage: node partner.mjs CONFIG.json   (hub_url, credentials, consent, fiche, webhook_port)
+// The partner flow from docs/partner-guide.md, in Node: fetch the hub's public keys,
+// register the information notice (POST /v1/notices), record a consent citing it, push a
+// fiche, read a percent-encoded target, and verify the webhook received.
+// Usage: node partner.mjs CONFIG.json
+//   (hub_url, credentials, notice, consent without its `notice`, fiche, webhook_port)
 // Prints one JSON line with what happened.
 import fs from "node:fs";
 import http from "node:http";
@@ -33,7 +35,13 @@ await new Promise((resolve) => server.listen(config.webhook_port, "127.0.0.1", r
 
 const keys = await (await fetch(`${config.hub_url}/v1/hub-keys`)).json();
 hubKeys = keys.cles.map((k) => publicKey(k.whpk));
-const consent = await call(config.hub_url, credentials, key, "POST", "/v1/consents", config.consent);
+const notice = await call(config.hub_url, credentials, key, "POST", "/v1/notices", config.notice);
+report.notice_status = notice.status;
+const cited = { version: notice.json.version, empreinte: notice.json.empreinte };
+report.notice_read_status =
+  (await call(config.hub_url, credentials, key, "GET", `/v1/notices/${cited.version}`)).status;
+const consent = await call(config.hub_url, credentials, key, "POST", "/v1/consents",
+  { ...config.consent, notice: cited });
 report.consent_status = consent.status;
 const push = await call(config.hub_url, credentials, key, "POST", "/v1/fiches", { fiches: [config.fiche] });
 report.push_status = push.status;

@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 
 from hub.api import (
     errors,
+    guards,
     openapi,
     request_ids,
     routes_audit,
@@ -18,6 +19,7 @@ from hub.api import (
     routes_exchange,
     routes_fiches,
     routes_keys,
+    routes_notices,
     routes_ops,
     routes_proposals,
     routes_schemas,
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     errors.install(app)
     openapi.install(app)
     request_ids.install(app)
+    guards.install(app)
     app.include_router(routes_fiches.router)
     app.include_router(routes_schemas.router)
     app.include_router(routes_keys.router)
@@ -67,6 +70,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     routes_ops.install(app)
     app.add_middleware(source_limits.SourceLimitMiddleware, limits=hub.rate_limits)
     app.include_router(routes_proposals.router)
+    app.include_router(routes_notices.router)
     app.mount("/console", create_console(hub))
 
     @app.get("/healthz", tags=["ops"], responses=openapi.answer(Health))

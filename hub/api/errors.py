@@ -1,15 +1,38 @@
-"""Map the whole HubError family to JSON answers with one handler."""
+"""Map every error to the hub's envelope `{"error": {...}}`: the HubError family with one
+handler, and the answers FastAPI and Starlette would otherwise give in their own shape
+(422 parameter errors, 404 unknown routes, 405 with an incomplete Allow). No answer
+echoes the input: parameter errors name the parameter and the rule, never the value."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.routing import Match, Mount
 
-from hub.errors import HubError
+from hub.errors import HubError, InvalidParameter, MethodNotAllowed, RouteNotFound
 
 log = logging.getLogger(__name__)
+
+_RULES = {
+    "int_parsing": ("un entier est attendu", "an integer is expected"),
+    "int_type": ("un entier est attendu", "an integer is expected"),
+    "greater_than_equal": ("valeur trop petite (minimum {ge})", "value too small (minimum {ge})"),
+    "less_than_equal": ("valeur trop grande (maximum {le})", "value too large (maximum {le})"),
+    "literal_error": ("valeur hors de la liste autorisée ({expected})",
+                      "value not in the allowed list ({expected})"),
+    "missing": ("paramètre obligatoire absent", "required parameter missing"),
+    "timezone_aware": ("date-heure RFC 3339 avec décalage attendue (ex. 2026-12-03T10:00:00+01:00)",
+                       "an RFC 3339 date-time with an offset is expected (e.g. 2026-12-03T10:00:00+01:00)"),
+}
+_DATETIME = ("date-heure RFC 3339 avec décalage, entre 1970 et 9000, attendue",
+             "an RFC 3339 date-time with an offset, between 1970 and 9000, is expected")
+_GENERIC = ("valeur non conforme à la déclaration de l'opération (voir /docs)",
+            "value does not match the operation's declaration (see /docs)")
 
 
 def install(app: FastAPI) -> None:
@@ -17,8 +40,26 @@ def install(app: FastAPI) -> None:
     async def _hub_error(_request: Request, exc: HubError) -> JSONResponse:
         if exc.status >= 500:
             log.warning("hub error %s (%s)", exc.code, type(exc).__name__)
-        return JSONResponse({"error": exc.to_dict()}, status_code=exc.status,
-                            headers=getattr(exc, "headers", None))
+        return _answer(exc, getattr(exc, "headers", None))  # Retry-After of a 429
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_parameter(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _answer(InvalidParameter([_field_error(e) for e in exc.errors()][:20]))
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 405:
+            allowed = allowed_methods(app, request.scope)
+            return _answer(MethodNotAllowed(
+                f"Méthode non permise sur ce chemin : utilisez {', '.join(allowed)}.",
+                f"Method not allowed on this path: use {', '.join(allowed)}."),
+                headers={"Allow": ", ".join(allowed)})
+        if exc.status_code == 404:
+            return _answer(RouteNotFound("Aucune opération à cette adresse : voir /docs.",
+                                         "No operation at this address: see /docs."))
+        error = HubError("Requête refusée.", "Request refused.")
+        return JSONResponse({"error": {**error.to_dict(), "code": f"http_{exc.status_code}"}},
+                            status_code=exc.status_code)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
@@ -26,3 +67,39 @@ def install(app: FastAPI) -> None:
         log.error("unexpected error: %s", type(exc).__name__)
         error = HubError("Erreur interne du hub.", "Internal hub error.")
         return JSONResponse({"error": error.to_dict()}, status_code=500)
+
+
+def allowed_methods(app: FastAPI, scope: dict[str, Any]) -> list[str]:
+    """Every method some route of `app` fully answers on this path (Starlette names only
+    the first route that matched the path, so a GET + DELETE path announced one of them).
+    Asks each route with each method through `BaseRoute.matches`, which nested routers
+    answer too."""
+    routes = [route for route in app.router.routes if not isinstance(route, Mount)]
+    return [method for method in _METHODS
+            if any(route.matches({**scope, "method": method})[0] == Match.FULL for route in routes)]
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _field_error(error: dict[str, Any]) -> dict[str, str]:
+    where = ".".join(str(part) for part in error.get("loc", ()))
+    kind = str(error.get("type", ""))
+    context = {k: v for k, v in (error.get("ctx") or {}).items() if k in ("ge", "le", "expected")}
+    if kind in _RULES:
+        fr, en = _RULES[kind]
+    elif "datetime" in kind or kind == "value_error":
+        fr, en = _DATETIME
+    else:
+        fr, en = _GENERIC
+    return {"path": where, "code": kind or "invalid",
+            "message_fr": fr.format_map(_Blank(context)), "message_en": en.format_map(_Blank(context))}
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def _answer(error: HubError, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": error.to_dict()}, status_code=error.status, headers=headers)

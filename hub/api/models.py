@@ -25,6 +25,7 @@ def schema_ref(name: str) -> Any:
 
 
 FicheDocument = Annotated[dict[str, Any], schema_ref("Fiche")]
+NoticeDocument = Annotated[dict[str, Any], schema_ref("Notice")]
 ConsentRecordDocument = Annotated[dict[str, Any], schema_ref("EnregistrementConsentement")]
 
 
@@ -35,10 +36,20 @@ class _Open(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+class FieldError(_Open):
+    path: str
+    code: str
+    message_fr: str
+    message_en: str
+
+
 class ErrorDetail(_Open):
     code: str = Field(description="Code machine stable (hub/errors.py).")
     message_fr: str
     message_en: str
+    erreurs: list[FieldError] | None = Field(
+        None, description="Chaque champ ou paramètre refusé et la règle enfreinte (400 invalid_consent, "
+                          "invalid_notice ; 422 invalid_parameter) ; jamais la valeur envoyée.")
 
 
 class ErrorEnvelope(_Open):
@@ -82,13 +93,6 @@ class Health(_Open):
 
 class SchemaList(_Open):
     schemas: list[str]
-
-
-class FieldError(_Open):
-    path: str
-    code: str
-    message_fr: str
-    message_en: str
 
 
 class Receipt(_Open):
@@ -169,7 +173,7 @@ class ErasureRead(_Open):
     porteur_id: str | None
     demande_par: str
     demande_le: str
-    fiches_effacees: Any
+    fiches_effacees: int
     avis: list[NoticeStatus]
 
 
@@ -196,7 +200,7 @@ class ReceiptSignature(_Open):
 
 
 class ConsentReceipt(_Open):
-    version: Any
+    version: str
     recu_id: str
     emis_le: str
     consentement_id: str
@@ -209,6 +213,31 @@ class Delivery(_Open):
     position: int
     delivery_id: str
     evenement: str
+
+
+class OwnFiche(_Open):
+    """One of the caller's own fiches linked to the porteur (`fiche` is empty once erased)."""
+
+    membre: str
+    fiche_id: str
+    version: int
+    efface: bool
+    fiche: dict[str, Any]
+
+
+class PorteurView(_Open):
+    """A porteur as the caller may see it: its own fiches, and what was delivered to it."""
+
+    porteur_id: str
+    fiches: list[OwnFiche]
+    livraisons: list[Delivery]
+    livraisons_tronquees: bool
+
+
+class Notices(_Open):
+    notices: list[NoticeDocument]
+    next_after: int
+    has_more: bool
 
 
 class FeedPage(_Open):
@@ -296,7 +325,7 @@ class Decision(BaseModel):
 
 
 class MergeChange(_Open):
-    evenement: Any
+    evenement: int
     porteur_id: str
     autre_porteur_id: str | None
     fiches: list[dict[str, str]]

@@ -3,7 +3,7 @@ truth), the security scheme, and the error envelope on every status an operation
 
 Routes declare what is theirs (`responses=errors(403, 404)`, `openapi_extra=body("Fiche")`);
 what every signed operation may answer (401, 413, 429, 503, and 400 with a body, 422 with
-parameters) is added here, from the route's own dependencies.
+parameters, 404 with path parameters) is added here, from the route's own dependencies.
 """
 
 from __future__ import annotations
@@ -38,13 +38,15 @@ ERRORS = {
          "nonce (authentication_failed, bad_signature, content_digest_mismatch, stale_request, "
          "replayed_request, legacy_signature_retired).",
     403: "Authentifié, mais ce rôle ou ce membre n'y a pas droit.",
-    404: "Inconnu, ou invisible pour l'appelant (même réponse).",
+    404: "Inconnu, ou invisible pour l'appelant (même réponse) ; route_not_found pour un chemin "
+         "qu'aucune opération ne sert.",
     409: "Conflit avec l'état présent (déjà fait, déjà effacé, …).",
     410: "Données effacées (data_erased).",
     413: "Corps de requête trop volumineux (payload_too_large).",
     429: "Trop de requêtes de ce membre ou de cette adresse (rate_limited, too_many_refusals) : "
          "attendez le délai de l'en-tête Retry-After.",
-    422: "Paramètre de chemin ou de requête d'un type ou hors des bornes attendues.",
+    422: "Paramètre de chemin ou de requête d'un type ou hors des bornes attendues "
+         "(invalid_parameter ; « erreurs » nomme chaque paramètre et la règle, jamais la valeur).",
     503: "Stockage ou file de messages indisponible : réessayez plus tard.",
 }
 # (component name, schema file, JSON pointer inside it)
@@ -52,6 +54,7 @@ _FROM_FILES = [
     ("Fiche", "fiche", ""),
     ("Consentement", "consent", ""),
     ("Notice", "notice", ""),
+    ("NoticeSoumission", "notice_submission", ""),
     ("Abonnement", "network", "/properties/membres/items/properties/abonnements/items"),
 ]
 _REQUEST_MODELS: list[type[BaseModel]] = [ErasureRequest, Subscriptions, Decision, Unmerge,
@@ -200,6 +203,8 @@ def _complete(operation: dict[str, Any], route: APIRoute) -> None:
             statuses.append(429)  # the per-address limit applies before any authentication
     if operation.get("parameters"):
         statuses.append(422)
+    if any(p.get("in") == "path" for p in operation.get("parameters", [])):
+        statuses.append(404)  # a value holding `/` (%2F) names no operation: route_not_found
     for status in statuses:
         responses.setdefault(str(status), _error_response(status))
     if "422" in responses:

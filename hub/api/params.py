@@ -1,13 +1,24 @@
-"""Typed path and query parameters: a malformed id (a NUL, a space, 300 characters…) is
-refused with a 4xx before any lookup, and the OpenAPI document states each pattern.
-Fiche and member ids follow `schemas/fiche.v1.json`; the hub's own ids (`cns_…`, `prt_…`,
-`eff_…`) are opaque tokens."""
+"""Parameter types shared by the routes: what the store can hold, declared up front.
+
+A value outside these types is answered 422 `invalid_parameter` in the envelope before
+any route runs, and the OpenAPI document states each pattern and bound:
+
+- ids are strings matching a pattern (a NUL, a space, 300 characters… never reach a
+  lookup). Fiche and member ids follow `schemas/fiche.v1.json`; the hub's own ids
+  (`cns_…`, `prt_…`, `eff_…`) are opaque tokens;
+- integers (cursors, sequence numbers, tree sizes) are bounded to 64 bits, which the
+  store's integers hold;
+- date-times carry an offset (they are compared with the log's UTC times) and lie
+  between 1970 and 9000.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import Path, Query
+from pydantic import AfterValidator, AwareDatetime
 
 import schemas
 
@@ -17,9 +28,31 @@ MEMBER_ID = _FICHE["$defs"]["identifiant_membre"]["pattern"]
 OPAQUE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 ACTION = r"^[a-z_]{1,40}$"
 
+MAX_INT64 = 2**63 - 1
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
+
+
+def _in_range(value: dt.datetime) -> dt.datetime:
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError("date-time outside 1970..9000")
+    return value
+
+
 MemberIdPath = Annotated[str, Path(pattern=MEMBER_ID)]
 FicheIdPath = Annotated[str, Path(pattern=FICHE_ID)]
 IdPath = Annotated[str, Path(pattern=OPAQUE_ID)]
 IdQuery = Annotated[str | None, Query(pattern=OPAQUE_ID)]
 MemberQuery = Annotated[str | None, Query(pattern=MEMBER_ID)]
 ActionQuery = Annotated[str | None, Query(pattern=ACTION)]
+
+Instant = Annotated[AwareDatetime, AfterValidator(_in_range)]
+"""An RFC 3339 date-time with an offset, between 1970 and 9000."""
+
+Cursor = Annotated[int, Query(ge=0, le=MAX_INT64)]
+OptionalCursor = Annotated[int | None, Query(ge=0, le=MAX_INT64)]
+OptionalId = Annotated[int | None, Query(ge=1, le=MAX_INT64)]
+PathId = Annotated[int, Path(ge=1, le=MAX_INT64)]
+PathSeq = Annotated[int, Path(ge=0, le=MAX_INT64)]
+TreeSize = Annotated[int, Query(ge=0, le=MAX_INT64)]
+OptionalTreeSize = Annotated[int | None, Query(ge=0, le=MAX_INT64)]

@@ -7,17 +7,15 @@ the report on its own fiches, the tree head and consistency proofs.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import Authenticated, authenticated, hub_of
 from hub.api.models import (
-    MAX_INT64,
     Alerts,
     AuditEvents,
     ConsistencyProof,
@@ -26,7 +24,17 @@ from hub.api.models import (
     TreeHead,
 )
 from hub.api.openapi import answer, errors
-from hub.api.params import ActionQuery, FicheIdPath, IdPath, IdQuery, MemberQuery
+from hub.api.params import (
+    ActionQuery,
+    FicheIdPath,
+    IdPath,
+    IdQuery,
+    Instant,
+    MemberQuery,
+    OptionalTreeSize,
+    PathSeq,
+    TreeSize,
+)
 from hub.errors import Forbidden
 from hub.keys import b64url
 from hub.services import audit, audit_alerts, dpo
@@ -46,8 +54,8 @@ def _member_filter(auth: Authenticated, membre: str | None) -> str | None:
 
 @router.get("", responses=answer(AuditEvents, 403))
 async def search(request: Request, porteur: IdQuery = None, membre: MemberQuery = None,
-                 action: ActionQuery = None, depuis: dt.datetime | None = None,
-                 jusqu_a: dt.datetime | None = None, limit: int = Query(1000, ge=1, le=10000),
+                 action: ActionQuery = None, depuis: Instant | None = None,
+                 jusqu_a: Instant | None = None, limit: int = Query(1000, ge=1, le=10000),
                  auth: Authenticated = Depends(authenticated)) -> Any:
     """Access events by porteur, member, action and period (DPO)."""
     member = _member_filter(auth, membre)
@@ -79,8 +87,8 @@ async def fiche_report(fiche_id: FicheIdPath, request: Request,
         hub_of(request), caller.member_id, caller.member_id, fiche_id, user=_DPO))
 
 
-@router.get("/alerts", responses=answer(Alerts, 403))
-async def alerts(request: Request, depuis: dt.datetime | None = None,
+@router.get("/alerts", responses=answer(Alerts, 400, 403))
+async def alerts(request: Request, depuis: Instant | None = None,
                  auth: Authenticated = Depends(authenticated)) -> Any:
     """Unusual access patterns (network DPO: every member; member DPO: its own)."""
     scope = dpo.scope_of(auth.caller)
@@ -97,8 +105,7 @@ async def tree_head(request: Request, auth: Authenticated = Depends(authenticate
 
 
 @router.get("/proofs/inclusion/{seq}", responses=answer(InclusionProof, 400, 403))
-async def inclusion(request: Request, seq: int = Path(ge=0, le=MAX_INT64),
-                    size: int | None = Query(None, ge=0, le=MAX_INT64),
+async def inclusion(seq: PathSeq, request: Request, size: OptionalTreeSize = None,
                     auth: Authenticated = Depends(authenticated)) -> Any:
     dpo.scope_of(auth.caller)
     proof = await run_in_threadpool(hub_of(request).audit.inclusion_proof, seq, size)
@@ -106,8 +113,7 @@ async def inclusion(request: Request, seq: int = Path(ge=0, le=MAX_INT64),
 
 
 @router.get("/proofs/consistency", responses=answer(ConsistencyProof, 400))
-async def consistency(request: Request, first: int = Query(ge=0, le=MAX_INT64),
-                      second: int | None = Query(None, ge=0, le=MAX_INT64),
+async def consistency(request: Request, first: TreeSize, second: OptionalTreeSize = None,
                       auth: Authenticated = Depends(authenticated)) -> Any:
     """Consistency between two tree sizes (any member, to witness the log)."""
     proof = await run_in_threadpool(hub_of(request).audit.consistency_proof, first, second)
@@ -122,8 +128,8 @@ async def consistency(request: Request, first: int = Query(ge=0, le=MAX_INT64),
     **errors(403)})
 async def export(request: Request, format: Literal["jsonl", "csv"] = "jsonl",
                  porteur: IdQuery = None, membre: MemberQuery = None,
-                 action: ActionQuery = None, depuis: dt.datetime | None = None,
-                 jusqu_a: dt.datetime | None = None,
+                 action: ActionQuery = None, depuis: Instant | None = None,
+                 jusqu_a: Instant | None = None,
                  auth: Authenticated = Depends(authenticated)) -> Response:
     """Without filters and in JSONL: the whole log with signed heads, for
     `capactif audit verify` (network DPO). Otherwise the matching events, streamed, as CSV

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import Authenticated, authenticated, hub_of
+from hub.api.bodies import json_object
 from hub.api.models import (
-    MAX_INT64,
     Decision,
     DecisionDone,
     MergeChange,
@@ -20,15 +19,14 @@ from hub.api.models import (
     Unmerge,
 )
 from hub.api.openapi import answer, body
-from hub.api.params import IdPath, IdQuery
-from hub.errors import MalformedBody
+from hub.api.params import IdPath, IdQuery, OptionalCursor, PathId
 from hub.services import duplicates
 
 router = APIRouter(prefix="/v1", tags=["doublons"])
 
 
 @router.get("/duplicates", responses=answer(ReviewItems, 403))
-async def list_items(request: Request, after: int | None = Query(None, ge=0, le=MAX_INT64),
+async def list_items(request: Request, after: OptionalCursor = None,
                      limit: int = Query(50, ge=1, le=duplicates.MAX_LIMIT),
                      auth: Authenticated = Depends(authenticated)) -> Any:
     """Open review items, each with both sides (as the coordination may see them) and the
@@ -49,7 +47,7 @@ async def history(request: Request, porteur: IdQuery = None,
 
 
 @router.get("/duplicates/{item_id}", responses=answer(ReviewItem, 403, 404))
-async def read_item(request: Request, item_id: int = Path(ge=0, le=MAX_INT64),
+async def read_item(item_id: PathId, request: Request,
                     auth: Authenticated = Depends(authenticated)) -> Any:
     duplicates.require_coordinator(auth.caller.role)
     return await run_in_threadpool(lambda: duplicates.get_review_item(
@@ -58,7 +56,7 @@ async def read_item(request: Request, item_id: int = Path(ge=0, le=MAX_INT64),
 
 @router.post("/duplicates/{item_id}/decision", openapi_extra=body(Decision),
              responses=answer(DecisionDone, 403, 404, 409))
-async def decide(request: Request, item_id: int = Path(ge=0, le=MAX_INT64),
+async def decide(item_id: PathId, request: Request,
                  auth: Authenticated = Depends(authenticated)) -> Any:
     """`{"decision": "same" | "different" | "unknown"}`: same merges the two porteurs (the
     members concerned get a `merged` notice); different is remembered for good."""
@@ -82,10 +80,4 @@ async def unmerge(porteur_id: IdPath, request: Request,
 
 
 def _object(body: bytes) -> dict[str, Any]:
-    try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedBody("Le corps n'est pas du JSON valide.", "The body is not valid JSON.") from exc
-    if not isinstance(document, dict):
-        raise MalformedBody("Le corps doit être un objet JSON.", "The body must be a JSON object.")
-    return document
+    return json_object(body)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import Authenticated, authenticated, hub_of
+from hub.api.bodies import json_body
 from hub.api.models import (
-    MAX_INT64,
     ConsentAck,
     ConsentAcks,
     ConsentReceipt,
@@ -23,13 +22,13 @@ from hub.api.models import (
     ErasureRequest,
     FeedPage,
     PorteurConsents,
+    PorteurView,
     Replayed,
     Subscriptions,
 )
 from hub.api.openapi import answer, body, errors
-from hub.api.params import IdPath
-from hub.errors import MalformedBody
-from hub.services import consents, erasure, feed, subscriptions, webhooks
+from hub.api.params import Cursor, IdPath, OptionalId
+from hub.services import consents, erasure, feed, porteurs, subscriptions, webhooks
 
 router = APIRouter(prefix="/v1")
 _CONSENT_RECORD: dict[int | str, dict[str, Any]] = {
@@ -39,7 +38,7 @@ _CONSENT_RECORD: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/feed", tags=["livraisons"], responses=answer(FeedPage))
-async def read_feed(request: Request, after: int = Query(0, ge=0, le=MAX_INT64),
+async def read_feed(request: Request, after: Cursor = 0,
                     limit: int = Query(100, ge=1, le=feed.MAX_LIMIT),
                     auth: Authenticated = Depends(authenticated)) -> Any:
     """The caller's deliveries after the cursor `after`, in order (`next_cursor` for the
@@ -101,6 +100,14 @@ async def acknowledgements(consent_id: IdPath, request: Request,
     return {"accuses": acks}
 
 
+@router.get("/porteurs/{porteur_id}", tags=["porteurs"], responses=answer(PorteurView, 403, 404))
+async def read_porteur(porteur_id: IdPath, request: Request,
+                       auth: Authenticated = Depends(authenticated)) -> Any:
+    """The porteur as the caller may see it: its own fiches linked to the porteur and
+    what was delivered to it about the porteur; 404 if it knows nothing of it."""
+    return await run_in_threadpool(porteurs.porteur_for, hub_of(request), auth.caller, porteur_id)
+
+
 @router.get("/porteurs/{porteur_id}/consents", tags=["consentements"],
             responses=answer(PorteurConsents, 404))
 async def porteur_consents(porteur_id: IdPath, request: Request,
@@ -137,7 +144,7 @@ async def acknowledge_erasure(erasure_id: IdPath, request: Request,
 
 
 @router.get("/deliveries/dead", tags=["livraisons"], responses=answer(DeadLetters))
-async def dead_letters(request: Request, after: int = Query(0, ge=0, le=MAX_INT64),
+async def dead_letters(request: Request, after: Cursor = 0,
                        limit: int = Query(500, ge=1, le=1000),
                        auth: Authenticated = Depends(authenticated)) -> Any:
     """The caller's dead-lettered webhook deliveries (the network coordinator sees all),
@@ -148,7 +155,7 @@ async def dead_letters(request: Request, after: int = Query(0, ge=0, le=MAX_INT6
 
 
 @router.post("/deliveries/replay", tags=["livraisons"], responses=answer(Replayed))
-async def replay(request: Request, delivery_id: int | None = Query(None, ge=0, le=MAX_INT64),
+async def replay(request: Request, delivery_id: OptionalId = None,
                  auth: Authenticated = Depends(authenticated)) -> Any:
     """Put the caller's dead-lettered deliveries (or one of them) back in line."""
     coordinator_one = auth.caller.role == "coordination" and delivery_id is not None
@@ -178,7 +185,4 @@ async def replace_subscriptions(request: Request,
 
 
 def _json(body: bytes) -> Any:
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedBody("Le corps n'est pas du JSON valide.", "The body is not valid JSON.") from exc
+    return json_body(body)

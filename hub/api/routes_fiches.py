@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import Authenticated, authenticated, hub_of
+from hub.api.bodies import json_body
 from hub.api.models import ErasureDone, FicheRead, PushAnswer
 from hub.api.openapi import answer, body
 from hub.api.params import FicheIdPath, MemberIdPath
-from hub.errors import MalformedBody
 from hub.services import erasure, ingest
 from hub.services import fiches as fiche_service
 
@@ -24,18 +23,13 @@ router = APIRouter(prefix="/v1/fiches", tags=["fiches"])
 async def push_fiches(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
     """Push 1 to 1000 fiches; each is validated and answered on its own
     (`accepted` with a receipt, or `rejected` with errors: JSON path, code, message)."""
-    try:
-        document = orjson.loads(auth.body)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedBody(
-            "Le corps n'est pas du JSON valide.", "The body is not valid JSON."
-        ) from exc
+    document = json_body(auth.body, refuse_nul=False)  # answered per item
     fiches = document.get("fiches") if isinstance(document, dict) else None
     answer = await run_in_threadpool(ingest.push_batch, hub_of(request), auth.caller, fiches)
     return JSONResponse(answer, status_code=202)
 
 
-@router.get("/{member_id}/{fiche_id}", responses=answer(FicheRead, 404, 410))
+@router.get("/{member_id}/{fiche_id}", responses=answer(FicheRead, 403, 404, 410))
 async def read_fiche(
     member_id: MemberIdPath, fiche_id: FicheIdPath, request: Request,
     auth: Authenticated = Depends(authenticated),

@@ -38,6 +38,17 @@ FEED_MEMBER = "cc-ambert-livradois-forez"
 COORDINATOR = "pnr-livradois-forez"
 
 
+def _register_notice(client: HubClient) -> tuple[int, str]:
+    """The information notice the members show porteurs, registered over HTTP as a
+    partner does (POST /v1/notices); every consent of the demo cites it."""
+    notice = client.request("POST", "/v1/notices", {
+        "texte": NOTICE_TEXT, "langue": "fr",
+        "finalites": ["orientation", "accompagnement", "financement", "statistiques"]})
+    report.say(f"Notice d'information enregistrée par {client.member_id} : version "
+               f"{notice['version']}, empreinte {notice['empreinte'][:12]}…")
+    return notice["version"], notice["empreinte"]
+
+
 def run_demo(data_dir: Path, *, fiche_count: int = 300, port: int = 0) -> int:
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True)
@@ -60,7 +71,6 @@ def run_demo(data_dir: Path, *, fiche_count: int = 300, port: int = 0) -> int:
     summary = load_network(observer, network, data_dir / "credentials")
     report.say(f"Réseau : {len(summary.created)} membres, identifiants émis dans "
                f"{data_dir / 'credentials'}")
-    notice = observer.consents.store_notice(NOTICE_TEXT)
     hub_keys = {observer.hub_key.key_id: public_key_text(observer.hub_key.public_key)}
     receivers = {m: WebhookReceiver(data_dir / "recus" / m, hub_keys) for m in hooks}
     for member, system in systems.items():
@@ -69,6 +79,7 @@ def run_demo(data_dir: Path, *, fiche_count: int = 300, port: int = 0) -> int:
     started = time.monotonic()
     with running([start_api(env, logs, port), start_worker(env, logs)]) as processes:
         clients = {m: _client(data_dir, m, port) for m in scenario.ALL_MEMBERS}
+        notice = _register_notice(clients[scenario.SHOWCASE_MEMBER])
         outcome = scenario.push_all(clients, notice, fiche_count)
         report.pushed(outcome)
         connected = run_connectors(data_dir, clients, notice)

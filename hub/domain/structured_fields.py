@@ -11,7 +11,6 @@ import base64
 import binascii
 import dataclasses
 import re
-import string
 
 Bare = str | int | bool | bytes
 
@@ -48,7 +47,8 @@ class FieldSyntaxError(ValueError):
 _KEY = re.compile(r"[a-z*][a-z0-9_\-.*]*")
 _TOKEN = re.compile(r"[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]*")
 _INTEGER = re.compile(r"-?[0-9]{1,15}")
-_PRINTABLE = set(string.printable) - set("\t\n\r\x0b\x0c")
+_STRING = re.compile(r'"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"')
+_ESCAPE = re.compile(r'\\(["\\])')
 
 
 def parse_dictionary(text: str) -> dict[str, Member]:
@@ -106,7 +106,7 @@ class _Parser:
         return self.pos >= len(self.text)
 
     def peek(self) -> str:
-        return self.text[self.pos] if not self.done() else ""
+        return self.text[self.pos:self.pos + 1]  # "" at the end
 
     def expect(self, char: str) -> None:
         if self.peek() != char:
@@ -114,7 +114,7 @@ class _Parser:
         self.pos += 1
 
     def skip_ows(self) -> None:
-        while self.peek() in (" ", "\t") and not self.done():
+        while self.peek() in (" ", "\t"):
             self.pos += 1
 
     def _match(self, pattern: re.Pattern[str], what: str) -> str:
@@ -179,24 +179,11 @@ class _Parser:
         return Token(self._match(_TOKEN, "a token"))
 
     def string(self) -> str:
-        self.expect('"')
-        out: list[str] = []
-        while not self.done():
-            char = self.text[self.pos]
-            self.pos += 1
-            if char == "\\":
-                escaped = self.peek()
-                if escaped not in ('"', "\\"):
-                    raise FieldSyntaxError("bad escape in string")
-                out.append(escaped)
-                self.pos += 1
-            elif char == '"':
-                return "".join(out)
-            elif char not in _PRINTABLE:
-                raise FieldSyntaxError("non-printable character in string")
-            else:
-                out.append(char)
-        raise FieldSyntaxError("unterminated string")
+        found = _STRING.match(self.text, self.pos)
+        if not found:
+            raise FieldSyntaxError(f"bad string at {self.pos} (printable ASCII, \\\" and \\\\ escapes)")
+        self.pos = found.end()
+        return _ESCAPE.sub(r"\1", found.group(1))
 
     def bytes(self) -> bytes:
         self.expect(":")

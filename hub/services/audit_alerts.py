@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import schemas
 from hub.audit import stats
 from hub.bootstrap import Hub
-from hub.errors import InvalidAlertRules
+from hub.errors import BadRequest, InvalidAlertRules
 from hub.services import audit
 from hub.services.refusals import UNATTRIBUTED
 
@@ -70,10 +70,21 @@ def unusual_accesses(hub: Hub, *, since: dt.datetime | None = None) -> list[Aler
     """Alerts over [since, now) (default: each rule's own window ending now); the new
     ones are recorded in the access log."""
     rules, now = load_rules(hub.settings.audit_alert_rules_file), hub.clock()
+    _check_since(hub, since, now)
     found = [alert for rule in rules.rules
              for alert in _evaluate(hub, rules, rule, since or now - rule.window, now)]
     _record_new(hub, found, rules.version)
     return found
+
+
+def _check_since(hub: Hub, since: dt.datetime | None, now: dt.datetime) -> None:
+    """`since` lies within the retention period (what the log still holds) and not in
+    the future: the baseline windows before it must stay computable."""
+    days = hub.settings.audit_retention_days
+    if since is not None and not now - dt.timedelta(days=days) <= since <= now:
+        raise BadRequest(
+            f"« depuis » doit être dans les {days} derniers jours (durée de conservation du journal).",
+            f"'depuis' must lie within the last {days} days (the log's retention period).")
 
 
 def alert_dict(alert: Alert) -> dict[str, Any]:

@@ -60,3 +60,10 @@ def _item(hub: Hub, caller: Caller, row: Any, sources: dict[Any, Any]) -> dict[s
     return {"position": row.position, "delivery_id": row.idempotency_key,
             "evenement": row.event, "porteur_id": row.porteur_id, "retire": True,
             "motif": decision.code}
+
+
+def delivery_items(hub: Hub, caller: Caller, rows: list[Any],
+                   sources: dict[Any, Any]) -> list[dict[str, Any]]:
+    """Deliveries as the feed shows them (consent checked again: a delivery no longer
+    covered reads as `retire`)."""
+    return [_item(hub, caller, row, sources) for row in rows]

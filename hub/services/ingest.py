@@ -25,6 +25,7 @@ from hub.errors import (
 from hub.services import audit
 from hub.services.auth import Caller
 from hub.store.uow import UnitOfWork
+from schemas.loader import nul_error, nul_path
 
 TOPIC_FICHE_VERSION = "fiche_version"
 _RACE_RETRIES = 3
@@ -48,9 +49,14 @@ def push_batch(hub: Hub, caller: Caller, fiches: Any) -> dict[str, Any]:
     results: list[dict[str, Any] | None] = [None] * len(fiches)
     items = []
     validator = schemas.validator("fiche")
-    hub.consents.prefetch((caller.member_id, f["fiche_id"]) for f in fiches
-                          if isinstance(f, dict) and isinstance(f.get("fiche_id"), str))
+    unreadable = _holding_nul(fiches)
+    hub.consents.prefetch((caller.member_id, f["fiche_id"]) for i, f in enumerate(fiches)
+                          if isinstance(f, dict) and isinstance(f.get("fiche_id"), str)
+                          and i not in unreadable)
     for index, fiche in enumerate(fiches):
+        if index in unreadable:  # a NUL character: no store can hold or look it up
+            results[index] = _rejected(index, fiche, [nul_error(unreadable[index]).to_dict()])
+            continue
         errors = [e.to_dict() for e in validator.errors(fiche)]
         consent = None
         if not errors:
@@ -69,6 +75,17 @@ def push_batch(hub: Hub, caller: Caller, fiches: Any) -> dict[str, Any]:
         fiches=[(caller.member_id, r["fiche_id"]) for r in results
                 if r and r["status"] == "accepted"])])
     return {"accepted": accepted, "rejected": len(fiches) - accepted, "results": results}
+
+
+def _holding_nul(fiches: list[Any]) -> dict[int, str]:
+    """Items holding a NUL character, with its path (one serialisation of the batch
+    tells whether any does: walking every fiche costs more than validating it)."""
+    try:
+        if b"\\u0000" not in orjson.dumps(fiches):
+            return {}
+    except orjson.JSONEncodeError:
+        pass  # not from a JSON body (an integer beyond 64 bits): walk it
+    return {index: path for index, fiche in enumerate(fiches) if (path := nul_path(fiche))}
 
 
 def _consent_errors(hub: Hub, caller: Caller,
@@ -112,7 +129,10 @@ def _check_envelope(fiches: Any, max_items: int) -> None:
 
 def _check_ownership(caller: Caller, fiches: list[Any]) -> None:
     for index, fiche in enumerate(fiches):
-        if isinstance(fiche, dict) and "membre" in fiche and fiche["membre"] != caller.member_id:
+        # Only a member id of another member is a 403; a `membre` that is not a text
+        # (number, null, list) is a schema error of that one item.
+        member = fiche.get("membre") if isinstance(fiche, dict) else None
+        if isinstance(member, str) and "\x00" not in member and member != caller.member_id:
             raise Forbidden(
                 f"La fiche n° {index} est au nom d'un autre membre : un membre ne pousse que ses "
                 "propres fiches (« membre » doit être votre identifiant).",
@@ -232,6 +252,6 @@ def _iso(value: Any) -> str:
 def _rejected(index: int, fiche: Any, errors: list[dict[str, str]]) -> dict[str, Any]:
     fiche_id = fiche.get("fiche_id") if isinstance(fiche, dict) else None
     result: dict[str, Any] = {"index": index, "status": "rejected", "errors": errors}
-    if isinstance(fiche_id, str) and len(fiche_id) <= 64:
+    if isinstance(fiche_id, str) and len(fiche_id) <= 64 and "\x00" not in fiche_id:
         result["fiche_id"] = fiche_id
     return result

@@ -73,6 +73,18 @@ class Deliveries:
         query = query.distinct()
         return set(self.conn.execute(query).scalars())
 
+    def delivered_about(self, recipient_id: str, porteur_id: str, limit: int) -> list[sa.Row]:
+        """What reached `recipient_id` about this porteur (sent by webhook or put in its
+        feed), in feed order, at most `limit`."""
+        query = (
+            sa.select(deliveries)
+            .where(deliveries.c.recipient_id == recipient_id, deliveries.c.porteur_id == porteur_id,
+                   deliveries.c.status.in_((SENT, FEED)))
+            .order_by(deliveries.c.position)
+            .limit(limit)
+        )
+        return self._opened(list(self.conn.execute(query)))
+
     def followers_of_porteurs(self, porteur_ids: Sequence[str]) -> dict[str, set[str]]:
         """For each porteur: members that received something about it or own one of its
         fiches (two queries for the whole batch)."""

@@ -9,6 +9,7 @@ from hub.config import Settings
 from hub.services.members import load_network
 from hub.services.publisher import RecordingPublisher
 from tests.factories import Credentials, make_network
+from tests.integration.contract_world import contract  # noqa: F401  (a fixture shared by modules)
 from tests.integration.world import network  # noqa: F401  (a fixture shared by modules)
 
 MEMBERS = ["cci-puy-de-dome", "pfil-livradois-forez"]

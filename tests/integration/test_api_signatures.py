@@ -29,15 +29,14 @@ def _rfc9421(creds, method, target, body=b""):
     return {**headers, "Authorization": f"Bearer {creds.token}", "Content-Type": "application/json"}
 
 
-@pytest.mark.parametrize("fiche_id", ["F%201", "F%2F1", "%C3%A9t%C3%A9", "F-1%3A2", "a%25b"])
-@pytest.mark.parametrize("scheme", ["rfc9421", "former"])
-def test_a_percent_encoded_target_signed_as_sent_is_authenticated(client, credentials, fiche_id, scheme):
+def test_a_percent_encoded_target_signed_as_sent_is_authenticated(client, credentials):
     creds = credentials[MEMBER]
-    target = f"/v1/fiches/{MEMBER}/{fiche_id}"
-    headers = _rfc9421(creds, "GET", target) if scheme == "rfc9421" else creds.headers("GET", target)
-    response = client.get(target, headers=headers)
-    # authenticated: no such fiche (404), or an id the fiche schema does not allow (422)
-    assert response.status_code in (404, 422), response.text
+    for fiche_id in ["F%201", "F%2F1", "%C3%A9t%C3%A9", "F-1%3A2", "a%25b"]:
+        target = f"/v1/fiches/{MEMBER}/{fiche_id}"
+        for headers in (_rfc9421(creds, "GET", target), creds.headers("GET", target)):
+            response = client.get(target, headers=headers)
+            # authenticated: no such fiche (404), or an id the fiche schema does not allow (422)
+            assert response.status_code in (404, 422), (target, response.text)
 
 
 def test_a_malformed_id_is_refused_only_after_the_signature_is_checked(client, credentials):

@@ -121,7 +121,7 @@ def test_no_route_discloses_a_field_outside_the_recipients_allowed_set(world):
         values = {"member_id": [OWNER, HIDDEN], "fiche_id": ["F-MARK", "F-HIDE"],
                   "porteur_id": [porteur_id, gone_porteur, *hidden["porteur_id"]],
                   "consent_id": [consent.id, *hidden["consent_id"]], "name": ["fiche"],
-                  "seq": [0], "item_id": [1], "erasure_id": [erasure_id]}
+                  "seq": [0], "item_id": [1], "erasure_id": [erasure_id], "version": [1]}
         seen = []
         routes = client.get("/openapi.json").json()["paths"]
         for route, operations in routes.items():

@@ -1,6 +1,8 @@
-"""A partner that is not written in Python: Node's built-in crypto signs (RFC 9421 +
-Content-Digest) a consent and a fiche pushed to a real hub process (uvicorn, Celery
-worker, PostgreSQL, Redis), and verifies (Standard Webhooks v1a) the delivery it gets."""
+"""A partner that is not written in Python and knows only the docs: with Node's built-in
+crypto it signs (RFC 9421 + Content-Digest) its information notice, a consent citing it
+and a fiche, sent to a real hub process (uvicorn, Celery worker, PostgreSQL, Redis), and
+verifies (Standard Webhooks v1a) the delivery it gets. Nothing is stored for it in Python
+but the network file its credentials come from."""
 
 from __future__ import annotations
 
@@ -55,19 +57,21 @@ def test_a_node_partner_signs_pushes_and_verifies_its_webhook(tmp_path, postgres
         api_port, webhook_port = free_port(), free_port()
         env = {**store, "HUB_DATA_DIR": str(tmp_path / "data"), "HUB_PORT": str(api_port),
                "HUB_DISPATCH_INTERVAL_S": "0.5", "HUB_SWEEP_INTERVAL_S": "1"}
-        observer = Hub.from_settings(Settings.from_env(env), publisher=RecordingPublisher())
-        load_network(observer, _network(tmp_path / "network.json", webhook_port), tmp_path / "creds")
-        version, digest = observer.consents.store_notice(NOTICE_TEXT)
-        observer.close()
+        # The operator's step (capactif members load): the credentials the partner is given.
+        operator = Hub.from_settings(Settings.from_env(env), publisher=RecordingPublisher())
+        load_network(operator, _network(tmp_path / "network.json", webhook_port), tmp_path / "creds")
+        operator.close()
         fiche = make_fiche(member=OWNER, fiche_id="F-node-1")
         consent = example_submission(
-            version, digest, dt.datetime.now(dt.UTC), reference=fiche["consentement"]["reference"],
+            0, "", dt.datetime.now(dt.UTC), reference=fiche["consentement"]["reference"],
             membre=OWNER, fiche_id=fiche["fiche_id"], finalites=ALL_PURPOSES,
             roles_destinataires=ALL_ROLES)
+        del consent["notice"]  # the partner cites the notice the hub registers for it
         config = tmp_path / "partner.json"
         config.write_text(json.dumps({
             "hub_url": f"http://127.0.0.1:{api_port}",
             "credentials": str(tmp_path / "creds" / f"{OWNER}.json"),
+            "notice": {"texte": NOTICE_TEXT, "langue": "fr", "finalites": ALL_PURPOSES},
             "consent": consent, "fiche": fiche, "webhook_port": webhook_port, "wait_ms": 90000}))
         logs = tmp_path / "logs"
         with running([start_api(env, logs, api_port), start_worker(env, logs)]):
@@ -75,6 +79,7 @@ def test_a_node_partner_signs_pushes_and_verifies_its_webhook(tmp_path, postgres
                                   text=True, timeout=150, check=False)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (report["notice_status"], report["notice_read_status"]) == (201, 200)
     assert report["consent_status"] == 201
     assert report["push_status"] == 202 and report["push_results"][0]["status"] == "accepted"
     assert report["encoded_target_status"] == 422  # authenticated (raw target), then a malformed id

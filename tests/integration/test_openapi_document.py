@@ -169,3 +169,37 @@ def test_real_answers_conform_to_the_document(world, document):
         _conforms(document, paths[template]["get"], 200, response.json())
     refused = client.get("/v1/feed", headers={"Authorization": f"Bearer {creds.token}"})
     _conforms(document, paths["/v1/feed"]["get"], 401, refused.json())
+    posts = [("/v1/consents/{consent_id}/withdraw", f"/v1/consents/{consent.id}/withdraw", b"", 200),
+             ("/v1/erasures", "/v1/erasures", b'{"fiche_id": "F-openapi"}', 201)]
+    for template, target, content, status in posts:
+        response = client.post(target, content=content, headers=_signed(creds, "POST", target, content))
+        assert response.status_code == status, (target, response.text)
+        _conforms(document, paths[template]["post"], status, response.json())
+    erasure = response.json()["effacement"]
+    for template, target in [("/v1/erasures/{erasure_id}", f"/v1/erasures/{erasure}"),
+                             ("/v1/consents/{consent_id}/acks", f"/v1/consents/{consent.id}/acks")]:
+        response = client.get(target, headers=_signed(creds, "GET", target))
+        assert response.status_code == 200, (target, response.text)
+        _conforms(document, paths[template]["get"], 200, response.json())
+
+
+def test_notice_answers_conform_to_the_document(world, document):
+    client, creds = world
+    paths = document["paths"]
+    content = json.dumps({"texte": "Notice du document OpenAPI.", "langue": "fr",
+                          "finalites": ["orientation"]}).encode()
+    for status in (201, 200):  # registered, then the same notice again
+        response = client.post("/v1/notices", content=content,
+                               headers=_signed(creds, "POST", "/v1/notices", content))
+        assert response.status_code == status, response.text
+        _conforms(document, paths["/v1/notices"]["post"], status, response.json())
+    version = response.json()["version"]
+    for template, target in [("/v1/notices", "/v1/notices"),
+                             ("/v1/notices/{version}", f"/v1/notices/{version}")]:
+        response = client.get(target, headers=_signed(creds, "GET", target))
+        assert response.status_code == 200, (target, response.text)
+        _conforms(document, paths[template]["get"], 200, response.json())
+    target = "/v1/porteurs/prt_unknown"
+    unknown = client.get(target, headers=_signed(creds, "GET", target))
+    assert unknown.status_code == 404
+    _conforms(document, paths["/v1/porteurs/{porteur_id}"]["get"], 404, unknown.json())

@@ -2,6 +2,7 @@
 
 import base64
 import time
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -55,3 +56,20 @@ def test_a_changed_body_a_stale_delivery_and_a_symmetric_signature_are_refused()
                                  BODY, {"hub": RAW})
     with pytest.raises(WebhookVerificationError):
         standard_webhooks.verify({**headers, "webhook-signature": "v1,abc"}, BODY, {"hub": RAW})
+
+
+def test_the_published_webhook_vector_is_what_the_hub_signs_and_verifies():
+    protocol = (Path(__file__).parents[3] / "docs" / "protocol.md").read_text(encoding="utf-8")
+    key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    body = b'{"delivery_id":"dlv_1"}'
+    headers = standard_webhooks.sign(key, "dlv_1", body, now=1796300000)
+    assert f"webhook-signature: {headers['webhook-signature']}" in protocol
+    whpk = "whpk_A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg="
+    assert whpk in protocol
+    assert standard_webhooks.verify(headers, body, {"hub": whpk}, now=1796300000) == "hub"
+
+
+def test_the_former_headers_verify_with_the_key_in_its_whpk_form_too():
+    headers = signing.sign_webhook(KEY, "hub-1", BODY)
+    whpk = "whpk_" + base64.b64encode(RAW).decode()
+    assert signing.verify_webhook(headers, BODY, {"hub-1": whpk}) == "hub-1"

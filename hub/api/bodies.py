@@ -1,0 +1,33 @@
+"""Request bodies read the same way by every route: JSON, and no NUL character in any
+text (PostgreSQL text cannot hold one, and no field of the contract contains one)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from hub.errors import MalformedBody
+from schemas.loader import nul_path
+
+
+def json_body(raw: bytes, *, refuse_nul: bool = True) -> Any:
+    """The parsed body; MalformedBody (400) if it is not JSON or, with `refuse_nul`,
+    holds a NUL character (a batch of fiches answers it per item instead)."""
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedBody("Le corps n'est pas du JSON valide.", "The body is not valid JSON.") from exc
+    where = nul_path(document) if refuse_nul and b"\\u0000" in raw else None
+    if where is not None:
+        raise MalformedBody(
+            f"Caractère NUL (\\u0000) interdit dans le corps, en {where} : retirez-le.",
+            f"NUL character (\\u0000) not allowed in the body, at {where}: remove it.")
+    return document
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    document = json_body(raw)
+    if not isinstance(document, dict):
+        raise MalformedBody("Le corps doit être un objet JSON.", "The body must be a JSON object.")
+    return document

@@ -1,0 +1,34 @@
+"""Refuse, before any route runs, what no parameter may hold: a NUL character in the
+path or the query (PostgreSQL text cannot store or compare it; no id or filter of the
+contract contains one). Answered 422 `invalid_parameter` in the envelope."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote_plus
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from hub.errors import InvalidParameter
+
+
+def install(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def refuse_nul_characters(request: Request, call_next: Any) -> Any:
+        where = _nul_in(request.scope.get("path", ""), request.scope.get("query_string", b""))
+        if where is None:
+            return await call_next(request)
+        error = InvalidParameter([{
+            "path": where, "code": "nul_character",
+            "message_fr": "Caractère NUL (%00) interdit dans les paramètres.",
+            "message_en": "NUL character (%00) not allowed in parameters."}])
+        return JSONResponse({"error": error.to_dict()}, status_code=error.status)
+
+
+def _nul_in(path: str, query: bytes) -> str | None:
+    if "\x00" in path:
+        return "path"
+    if b"%00" in query or b"\x00" in query or "\x00" in unquote_plus(query.decode("latin-1")):
+        return "query"
+    return None
