@@ -2,7 +2,7 @@
 truth), the security scheme, and the error envelope on every status an operation answers.
 
 Routes declare what is theirs (`responses=errors(403, 404)`, `openapi_extra=body("Fiche")`);
-what every signed operation may answer (401, 413, 429, 503, and 400 with a body, 422 with
+what every signed operation may answer (401, 403, 413, 429, 503, and 400 with a body, 422 with
 parameters, 404 with path parameters) is added here, from the route's own dependencies.
 """
 
@@ -194,7 +194,7 @@ def _complete(operation: dict[str, Any], route: APIRoute) -> None:
     statuses: list[int] = []
     if _is_signed(route):
         operation["security"] = SECURITY
-        statuses += [401, 413, 429, 503]
+        statuses += [401, 403, 413, 429, 503]  # 403: a DPO credential outside the audit
         if "requestBody" in operation:
             statuses.append(400)
     else:
