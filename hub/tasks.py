@@ -32,12 +32,12 @@ _heartbeats: list[Heartbeat] = []
 
 @worker_ready.connect
 def _worker_alive(**_kwargs: object) -> None:
-    _heartbeats.append(Heartbeat(_hub(), "worker").start())
+    _heartbeats.append(Heartbeat(Settings.from_env(), "worker").start())  # not _hub(): pre-fork
 
 
 @beat_init.connect
 def _beat_alive(**_kwargs: object) -> None:
-    _heartbeats.append(Heartbeat(_hub(), "beat").start())
+    _heartbeats.append(Heartbeat(Settings.from_env(), "beat").start())
 
 
 @worker_shutdown.connect

@@ -12,16 +12,23 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 
-from hub.bootstrap import Hub
+from hub.bootstrap import utc_now
+from hub.config import Settings
+from hub.store.engine import unpooled_engine
 from hub.store.ops_repository import OpsQueries
 
 log = logging.getLogger(__name__)
 
 
 class Heartbeat:
-    def __init__(self, hub: Hub, kind: str) -> None:
-        self._hub, self._kind = hub, kind
+    """Runs in the worker's parent process, which forks the pool: it builds no Hub and
+    keeps no connection open between beats (a forked child must inherit none)."""
+
+    def __init__(self, settings: Settings, kind: str, clock: Callable[[], dt.datetime] = utc_now) -> None:
+        self._settings, self._kind, self._clock = settings, kind, clock
+        self._engine = unpooled_engine(settings.database_url)
         self._host, self._pid = socket.gethostname(), os.getpid()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"heartbeat-{kind}", daemon=True)
@@ -34,18 +41,18 @@ class Heartbeat:
         self._stop.set()
         self._thread.join(timeout=5)
         try:
-            with self._hub.engine.begin() as conn:
+            with self._engine.begin() as conn:
                 OpsQueries(conn).forget(kind=self._kind, host=self._host, pid=self._pid)
         except Exception as exc:  # shutting down: the row simply ages out
             log.warning("heartbeat not withdrawn (%s)", type(exc).__name__)
 
     def beat_once(self) -> None:
-        with self._hub.engine.begin() as conn:
+        with self._engine.begin() as conn:
             queries = OpsQueries(conn)
-            now = self._hub.clock()
+            now = self._clock()
             queries.beat(kind=self._kind, host=self._host, pid=self._pid, now=now)
             queries.forget_older_than(
-                now - dt.timedelta(seconds=100 * self._hub.settings.heartbeat_interval_s))
+                now - dt.timedelta(seconds=100 * self._settings.heartbeat_interval_s))
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -53,5 +60,5 @@ class Heartbeat:
                 self.beat_once()
             except Exception as exc:
                 log.warning("heartbeat failed (%s); retrying", type(exc).__name__)
-            self._stop.wait(self._hub.settings.heartbeat_interval_s)
+            self._stop.wait(self._settings.heartbeat_interval_s)
 

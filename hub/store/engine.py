@@ -41,6 +41,12 @@ def create_engine(database_url: str, *, pool_size: int = 5) -> sa.Engine:
     return sa.create_engine(database_url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
 
 
+def unpooled_engine(database_url: str) -> sa.Engine:
+    """An engine that keeps no connection open between uses: for a thread of a process
+    that forks (a Celery worker's parent), so no child inherits a live connection."""
+    return sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+
+
 def _sqlite_engine(database_url: str) -> sa.Engine:
     path = sa.engine.make_url(database_url).database
     if path and path != ":memory:":

@@ -80,7 +80,7 @@ def test_a_restored_backup_keeps_the_erasures_and_withdrawals_made_since(network
 def test_a_restore_refuses_to_run_under_a_live_worker(network, tmp_path):
     hub, _clock, _cci, _pfil = network
     recovery.backup(hub, tmp_path / "sauvegarde")
-    beat = Heartbeat(hub, "worker")
+    beat = Heartbeat(hub.settings, "worker", hub.clock)
     beat.beat_once()
     with pytest.raises(ConfigurationError, match="still alive"):
         recovery.restore(hub.settings, tmp_path / "sauvegarde")
