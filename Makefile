@@ -21,6 +21,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # The console's browser tests drive Debian's Chromium through chromedriver; installed
 # here when missing (a no-op once both are on the machine).

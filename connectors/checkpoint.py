@@ -68,7 +68,8 @@ class Checkpoint:
         self, state: CheckpointState, entries: dict[str, KnownFiche], removed: Sequence[str] = ()
     ) -> None:
         """Durably record a batch the hub accepted, then update `state`."""
-        line = {"fiches": {k: _row(v) for k, v in entries.items()}, "retraits": list(removed)}
+        line: dict[str, Any] = {"fiches": {k: _row(v) for k, v in entries.items()},
+                                "retraits": list(removed)}
         if not self._folder_made:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._folder_made = True

@@ -95,14 +95,15 @@ def _put(target: dict[str, Any], parts: list[str | int], value: Any) -> None:
 
 def _setter(parts: list[str | int]) -> Callable[[dict[str, Any], Any], None]:
     """`_put` for one target path, specialised for the usual "a", "a.b" and "a.b.c" shapes."""
-    if not all(isinstance(part, str) for part in parts) or not 1 <= len(parts) <= 3:
+    names = [part for part in parts if isinstance(part, str)]
+    if len(names) != len(parts) or not 1 <= len(names) <= 3:
         return lambda target, value: _put(target, parts, value)
-    if len(parts) == 1:
-        return lambda target, value: target.__setitem__(parts[0], value)
-    if len(parts) == 2:
-        first, last = parts
+    if len(names) == 1:
+        return lambda target, value: target.__setitem__(names[0], value)
+    if len(names) == 2:
+        first, last = names
         return lambda target, value: target.setdefault(first, {}).__setitem__(last, value)
-    first, middle, last = parts
+    first, middle, last = names
     return lambda target, value: (
         target.setdefault(first, {}).setdefault(middle, {}).__setitem__(last, value))
 
@@ -422,11 +423,11 @@ def _tree(targets: list[list[str | int]]) -> _Tree | None:
             other.startswith(name + ".") for name in dotted for other in dotted):
         return None
     root: dict[str, Any] = {}
-    for index, parts in enumerate(targets):
+    for index, names in enumerate([[str(part) for part in parts] for parts in targets]):
         node = root
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = index
+        for name in names[:-1]:
+            node = node.setdefault(name, {})
+        node[names[-1]] = index
     return _as_lists(root)
 
 
@@ -440,7 +441,7 @@ def _assemble(tree: _Tree, values: list[Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, node in tree:
         if node.__class__ is int:
-            value = values[node]  # type: ignore[index]
+            value = values[node]
             if value is not ABSENT:
                 out[key] = value
         else:

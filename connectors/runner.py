@@ -237,7 +237,7 @@ class Runner:
         if record.deleted:
             summary.deleted_at_source += 1
             if known is not None:
-                self._withdraw(record.key, state, summary)
+                self._withdraw(record.key or "", state, summary)
             return
         try:
             fiche = self._fiche(record)

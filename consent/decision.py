@@ -68,7 +68,8 @@ class Decision:
 
 # Decisions are immutable: build each once (a check per delivery must stay cheap).
 _ALLOWED = Decision(True, Reason.COVERED)
-_REFUSED = {reason: Decision(False, reason) for reason in Reason if reason is not Reason.COVERED}
+_REFUSED: dict[Reason, Decision] = {
+    reason: Decision(False, reason) for reason in Reason if reason is not Reason.COVERED}
 
 
 def refused(reason: Reason) -> Decision:

@@ -100,11 +100,15 @@ class ConsentRegistry(abc.ABC):
                 self._cache.put(("ref", consent.member_id, consent.reference), consent)
                 self._cache.put(("id", consent.id), consent)
 
-    def consent_for_fiche(self, member_id: str, fiche_id: str, reference: str) -> ConsentRecord:
+    def consent_for_fiche(self, member_id: str, fiche_id: str,
+                          reference: str | None) -> ConsentRecord:
         """The consent a member's fiche cites in `consentement.reference` (cached).
 
-        Raises UnknownConsentReference, or ConsentOfAnotherPorteur when the reference
-        was recorded for another fiche of the member."""
+        Raises UnknownConsentReference (also when the fiche cites none), or
+        ConsentOfAnotherPorteur when the reference was recorded for another fiche of
+        the member."""
+        if reference is None:
+            raise _unknown_reference()
         consent = self._cache.get(("ref", member_id, reference),
                                   lambda: self._find_reference(member_id, reference))
         if consent is None:

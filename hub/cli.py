@@ -11,10 +11,14 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hub.config import Settings
 from hub.errors import HubError, InvalidAccount
 from hub.logs import configure_logging, uvicorn_log_config
+
+if TYPE_CHECKING:  # imported on use: most commands need no hub
+    from hub.bootstrap import Hub
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -177,7 +181,7 @@ def _settings(data_dir: Path | None = None) -> Settings:
     return Settings.from_env({**os.environ, "HUB_DATA_DIR": str(data_dir)})
 
 
-def _hub(settings: Settings | None = None):  # type: ignore[no-untyped-def]
+def _hub(settings: Settings | None = None) -> Hub:
     from hub.bootstrap import Hub
     from hub.services.publisher import RecordingPublisher
 

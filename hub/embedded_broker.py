@@ -46,7 +46,9 @@ class Channel(filesystem.Channel):
     def torn_dir(self) -> Path:
         return _folder(self._broker_dir / "torn")
 
-    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
+    # kombu's filesystem Channel names the second argument `payload`, its base `message`;
+    # ours keeps the name of the Channel it extends (the one kombu calls it by).
+    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:  # type: ignore[override]
         name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         staged = self._staging_dir / name
         try:
@@ -56,7 +58,7 @@ class Channel(filesystem.Channel):
             staged.unlink(missing_ok=True)
             raise ChannelError(f"Cannot add a message to queue {queue!r}: {exc}") from exc
 
-    def _get(self, queue: str) -> Any:
+    def _get(self, queue: str, timeout: float | None = None) -> Any:
         wanted = f"{queue}.msg"
         for name in sorted(os.listdir(self.data_folder_in)):
             if name.partition(".")[2] != wanted:

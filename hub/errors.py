@@ -80,7 +80,7 @@ class HubError(Exception):
         self.message_fr = message_fr
         self.message_en = message_en or message_fr
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, object]:
         return {"code": self.code, "message_fr": self.message_fr, "message_en": self.message_en}
 
 
@@ -209,8 +209,8 @@ class InvalidConsent(BadRequest):
         super().__init__(message_fr, message_en)
         self.field_errors = list(field_errors or [])
 
-    def to_dict(self) -> dict[str, str]:
-        body: dict = super().to_dict()
+    def to_dict(self) -> dict[str, object]:
+        body = super().to_dict()
         body["erreurs"] = self.field_errors
         return body
 

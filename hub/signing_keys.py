@@ -45,6 +45,7 @@ class HubKeys:
     def __init__(self, key_dir: Path, check_every_s: float = 2.0) -> None:
         self.key_dir = key_dir
         self._every = check_every_s
+        self._next_check = 0.0  # set by `_reload`
         self._mutex = threading.Lock()
         with self._locked():
             HubKey.load_or_create(key_dir)

@@ -64,7 +64,8 @@ def _latest_file(name: str) -> Path:
 @functools.cache
 def load_schema(name: str) -> dict[str, Any]:
     """The latest version of the schema `name` (e.g. "fiche"), as a dict."""
-    return json.loads(_latest_file(name).read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads(_latest_file(name).read_text(encoding="utf-8"))
+    return schema
 
 
 class SchemaValidator:

@@ -190,7 +190,8 @@ class HubStub(LocalServer):
             raise StubError(self._faults.popleft(), "unavailable")
 
     def _store(self, member: str, index: int, fiche: dict[str, Any]) -> dict[str, Any]:
-        fiche_id, version = str(fiche.get("fiche_id", "")), fiche.get("version")
+        fiche_id = str(fiche.get("fiche_id", ""))
+        version: Any = fiche.get("version")  # any JSON value: the schema check, when on, refuses others
         errors = [e.to_dict() for e in validator("fiche").errors(fiche)] if self.validate else []
         if fiche_id in self.refusals:
             errors.append(_error(self.refusals[fiche_id], "$"))

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.routing import Match, Mount
+from starlette.types import Scope
 
 from hub.errors import HubError, InvalidParameter, MethodNotAllowed, RouteNotFound
 
@@ -69,7 +70,7 @@ def install(app: FastAPI) -> None:
         return JSONResponse({"error": error.to_dict()}, status_code=500)
 
 
-def allowed_methods(app: FastAPI, scope: dict[str, Any]) -> list[str]:
+def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
     """Every method some route of `app` fully answers on this path (Starlette names only
     the first route that matched the path, so a GET + DELETE path announced one of them).
     Asks each route with each method through `BaseRoute.matches`, which nested routers

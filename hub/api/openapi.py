@@ -59,7 +59,7 @@ _FROM_FILES = [
 ]
 _REQUEST_MODELS: list[type[BaseModel]] = [ErasureRequest, Subscriptions, Decision, Unmerge,
                                            ReferentAnswer]
-SECURITY = [{"jetonMembre": [], "signatureRfc9421": []}]
+SECURITY: list[dict[str, list[str]]] = [{"jetonMembre": [], "signatureRfc9421": []}]
 
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -96,7 +96,7 @@ def _document(app: FastAPI) -> dict[str, Any]:
         found.update(_model_components(model))
     components["securitySchemes"] = _SECURITY_SCHEMES
     for route in _api_routes(app.routes):
-        for method in route.methods:
+        for method in route.methods or ():
             operation = document["paths"].get(route.path_format, {}).get(method.lower())
             if operation is not None:
                 _complete(operation, route)

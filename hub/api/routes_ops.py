@@ -101,7 +101,7 @@ class HttpMetricsMiddleware:
                                   time.perf_counter() - started)
 
 
-def _route_of(scope: dict[str, Any]) -> str:
+def _route_of(scope: Scope) -> str:
     route = scope.get("route")
     return getattr(route, "path", None) or "non_routee"
 

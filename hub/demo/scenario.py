@@ -131,7 +131,7 @@ def erase(outcome: dict[str, Any], clients: dict[str, HubClient],
     status = owner.request("GET", f"/v1/erasures/{erasure_id}")
     try:
         owner.request("GET", f"/v1/fiches/{member}/{fiche_id}")
-        read_after = 200
+        read_after: int | None = 200
     except HubCallError as exc:
         read_after = exc.status
     return {"erasure_id": erasure_id, "notified": answer["avis_envoyes"],

@@ -12,6 +12,7 @@ never a login or a password.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 from typing import Any
@@ -22,7 +23,7 @@ from hub.errors import AccountExists, InvalidAccount, NotFound
 from hub.services import audit
 from hub.services.passwords import hash_password
 from hub.services.sessions import console_member
-from hub.store.console_repository import Sessions, Users
+from hub.store.records import User
 
 ROLES = {"coordinator": "coordination", "dpo": "DPO", "admin": "administration"}
 MIN_PASSWORD_LENGTH = 12
@@ -36,22 +37,22 @@ def add_user(hub: Hub, login: str, role: str, password: str, *,
     _check_role(role)
     _check_password(password)
     now = hub.clock()
-    values = {"id": "usr_" + secrets.token_hex(8), "login": login, "role": role,
-              "password_hash": hash_password(password), "active": True, "failed_attempts": 0,
-              "created_at": now, "updated_at": now}
+    user = User(id="usr_" + secrets.token_hex(8), login=login, role=role,
+                password_hash=hash_password(password), active=True, failed_attempts=0,
+                locked_until=None, last_login_at=None, created_at=now, updated_at=now)
     with hub.uow() as uow:
-        if not Users(uow.connection).add(values):
+        if not uow.users.add(user):
             raise AccountExists("Ce nom de connexion est déjà pris : choisissez-en un autre.",
                                 "This login is taken: choose another one.")
         uow.commit()
-    _record(hub, "account_create", values["id"], by)
-    return _public(values)
+    _record(hub, "account_create", user.id, by)
+    return _public(user)
 
 
 def list_users(hub: Hub) -> list[dict[str, Any]]:
     now = hub.clock()
     with hub.uow() as uow:
-        return [_public(row._mapping, now) for row in Users(uow.connection).all()]
+        return [_public(user, now) for user in uow.users.all()]
 
 
 def set_password(hub: Hub, user_id: str, password: str, *, by: str | None = None) -> None:
@@ -85,19 +86,19 @@ def _record(hub: Hub, action: str, user_id: str, by: str | None) -> None:
 
 def _update(hub: Hub, user_id: str, *, end_sessions: bool, **values: Any) -> None:
     with hub.uow() as uow:
-        users = Users(uow.connection)
+        users = uow.users
         if users.get(user_id) is None:
             raise NotFound("Compte inconnu.", "Unknown account.")
         users.update(user_id, updated_at=hub.clock(), **values)
         if end_sessions:
-            Sessions(uow.connection).delete_of_user(user_id)
+            uow.sessions.delete_of_user(user_id)
         uow.commit()
 
 
-def _public(row: Any, now: Any = None) -> dict[str, Any]:
-    locked_until, last_login = row.get("locked_until"), row.get("last_login_at")
-    return {"id": row["id"], "login": row["login"], "role": row["role"],
-            "role_libelle": ROLES.get(row["role"], row["role"]), "actif": row["active"],
+def _public(user: User, now: dt.datetime | None = None) -> dict[str, Any]:
+    locked_until, last_login = user.locked_until, user.last_login_at
+    return {"id": user.id, "login": user.login, "role": user.role,
+            "role_libelle": ROLES.get(user.role, user.role), "actif": user.active,
             "verrouille": bool(locked_until and now and as_utc(locked_until) > now),
             "derniere_connexion": as_utc(last_login) if last_login else None}
 

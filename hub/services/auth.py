@@ -18,7 +18,7 @@ from hub.errors import AuthenticationFailed, BadSignature, ReplayedRequest, Stal
 from hub.keys import load_public_key, verify
 from hub.services import audit, refusals
 from hub.services.signatures import presented_signature
-from hub.store.auditor_repository import Auditors
+from hub.store.records import Auditor, Member
 
 _DPO_PREFIX = "dpo:"  # a DPO credential's token: dpo:<member>.<secret> (hub.services.dpo)
 
@@ -78,14 +78,14 @@ def _authenticate(
         )
     with hub.uow() as uow:
         member = uow.members.get(member_id)
-        holder = Auditors(uow.connection).get(member_id) if as_dpo and member else member
+        holder = uow.auditors.get(member_id) if as_dpo and member else member
         public_key = _public_key_of(holder, token_hash(secret), now)
-        if public_key is None:
+        if public_key is None or member is None:
             raise AuthenticationFailed(
                 "Identifiants inconnus ou erronés.", "Unknown or wrong credentials."
             )
         caller = Caller(member.id, member.name, member.kind, member.role,
-                        holder.scope if as_dpo else None)
+                        holder.scope if isinstance(holder, Auditor) else None)
         token_holder.append(caller)  # from here on, a refusal is attributable
         if not verify(load_public_key(public_key), signed.signature, signed.message):
             raise BadSignature(
@@ -101,17 +101,21 @@ def _authenticate(
         return caller
 
 
-def _public_key_of(holder: object, presented: str, now: dt.datetime) -> str | None:
+def _public_key_of(holder: Member | Auditor | None, presented: str,
+                   now: dt.datetime) -> str | None:
     """The public key of the credential whose token was presented: the current one, or
-    the one a rotation replaced while its overlap lasts (hub.services.members.rotate)."""
-    current = getattr(holder, "token_hash", None)
-    if current and hmac.compare_digest(current, presented):
-        return str(holder.public_key)  # type: ignore[attr-defined]
-    previous, until = getattr(holder, "previous_token_hash", None), \
-        getattr(holder, "previous_valid_until", None)
+    the one a rotation replaced while its overlap lasts (hub.services.members.rotate);
+    a DPO credential has no overlap."""
+    if holder is None:
+        return None
+    if holder.token_hash and hmac.compare_digest(holder.token_hash, presented):
+        return str(holder.public_key)
+    if isinstance(holder, Auditor):
+        return None
+    previous, until = holder.previous_token_hash, holder.previous_valid_until
     if previous and until is not None and now < as_utc(until) and \
             hmac.compare_digest(previous, presented):
-        return str(holder.previous_public_key)  # type: ignore[attr-defined]
+        return str(holder.previous_public_key)
     return None
 
 

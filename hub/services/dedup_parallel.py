@@ -60,7 +60,7 @@ def compare_pairs(
                  else _in_workers(_compare_slice, len(left), workers))
     finally:
         _shared.clear()
-    codes, patterns, index_of = array("H"), [], {}
+    codes, patterns, index_of = array("H"), list[Pattern](), dict[Pattern, int]()
     for part_codes, part_patterns in parts:
         renumber = []
         for pattern in part_patterns:
@@ -75,7 +75,7 @@ def compare_pairs(
 def _compare_slice(start: int, stop: int) -> tuple[array, list[Pattern]]:
     records, comparisons = _shared["records"], _shared["comparisons"]
     left, right = _shared["left"], _shared["right"]
-    codes, index_of = array("H"), {}
+    codes, index_of = array("H"), dict[Pattern, int]()
     for position in range(start, stop):
         levels, _b = compare_records(comparisons, records[left[position]], records[right[position]])
         code = index_of.get(levels)

@@ -118,7 +118,7 @@ def plan_deliveries(hub: Hub, uow: UnitOfWork, versions: list[ProcessedVersion],
 
 
 def _event(version: ProcessedVersion, now: dt.datetime) -> FicheCreated | FicheUpdated:
-    common = {"membre": version.owner, "fiche_id": version.fiche_id,
+    common: dict[str, Any] = {"membre": version.owner, "fiche_id": version.fiche_id,
               "porteur_id": version.porteur_id, "occurred_at": now, "version": version.version}
     if version.previous is None:
         return FicheCreated(**common)

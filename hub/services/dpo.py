@@ -24,7 +24,6 @@ from typing import Any
 from hub.bootstrap import Hub
 from hub.errors import Forbidden
 from hub.services.auth import Caller, token_hash
-from hub.store.auditor_repository import Auditors
 from hub.store.uow import UnitOfWork
 
 NETWORK, MEMBER = "reseau", "membre"
@@ -62,7 +61,7 @@ def sync_credentials(hub: Hub, uow: UnitOfWork, members: Iterable[dict[str, Any]
                      folder: Path, rotate: bool, issue: Any, write: Any) -> list[str]:
     """Issue, update or revoke DPO credentials for the network file's members; returns
     the members whose DPO got a new credential. `issue`/`write` are members.py's helpers."""
-    auditors, now, issued = Auditors(uow.connection), hub.clock(), []
+    auditors, now, issued = uow.auditors, hub.clock(), []
     declared = [m for m in members if m.get("dpo")]
     for member in declared:
         wanted, existing = member["dpo"], auditors.get(member["id"])

@@ -34,7 +34,7 @@ _INSTALLED_STEPS = {"installation", "suivi_post_creation"}
 class _Porteur:
     first_contact: str = "9999-99"
     members: set[str] = dataclasses.field(default_factory=set)
-    flags: dict[str, bool] = dataclasses.field(default_factory=lambda: dict.fromkeys(INDICATORS))
+    flags: dict[str, bool] = dataclasses.field(default_factory=lambda: dict.fromkeys(INDICATORS, False))
 
 
 def network_indicators(hub: Hub, session: ConsoleSession) -> dict[str, Any]:

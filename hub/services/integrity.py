@@ -5,6 +5,7 @@ own machine. Each check is remembered (time, who, result)."""
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -15,13 +16,13 @@ from hub.bootstrap import Hub
 from hub.errors import AuditIntegrityError
 from hub.services import audit
 from hub.services.sessions import ConsoleSession
-from hub.store.console_repository import IntegrityChecks
 
 
 def integrity_status(hub: Hub) -> dict[str, Any]:
     with hub.uow() as uow:
-        last = IntegrityChecks(uow.connection).latest()
-    return {"tete": audit.latest_head(hub), "derniere_verification": _check(last)}
+        last = uow.integrity_checks.latest()
+    return {"tete": audit.latest_head(hub),
+            "derniere_verification": None if last is None else _check(dataclasses.asdict(last))}
 
 
 def verify_now(hub: Hub, session: ConsoleSession) -> dict[str, Any]:
@@ -31,23 +32,21 @@ def verify_now(hub: Hub, session: ConsoleSession) -> dict[str, Any]:
         try:
             audit.export(hub, export, session.member)
             report = verify_file(export, hub.hub_keys.public_keys())
-            values = {"ok": report.ok, "entries": report.entries, "heads": report.heads,
-                      "verified_size": report.verified_size,
-                      "first_bad_seq": report.first_bad_seq, "summary": report.render()}
+            values: dict[str, Any] = {
+                "ok": report.ok, "entries": report.entries, "heads": report.heads,
+                "verified_size": report.verified_size,
+                "first_bad_seq": report.first_bad_seq, "summary": report.render()}
         except AuditIntegrityError as exc:
             values = {"ok": False, "entries": 0, "heads": 0, "verified_size": 0,
                       "first_bad_seq": None, "summary": exc.message_fr}
     values.update(checked_at=hub.clock(), user_id=session.user_id)
     with hub.uow() as uow:
-        IntegrityChecks(uow.connection).add(values)
+        uow.integrity_checks.add(values)
         uow.commit()
     return _check(values)
 
 
-def _check(row: Any) -> dict[str, Any] | None:
-    if row is None:
-        return None
-    values = row if isinstance(row, dict) else row._mapping
+def _check(values: dict[str, Any]) -> dict[str, Any]:
     return {"le": as_utc(values["checked_at"]), "par": values["user_id"], "ok": values["ok"],
             "entrees": values["entries"], "tetes": values["heads"],
             "taille_verifiee": values["verified_size"],

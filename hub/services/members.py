@@ -60,7 +60,9 @@ def load_network(
     """Create or update every member of the network file, and issue credentials to
     members that have none (all members with `rotate`)."""
     document = read_network_file(path)
-    created, updated, issued = [], [], []
+    created: list[str] = []
+    updated: list[str] = []
+    issued: list[str] = []
     now = hub.clock()
     with hub.uow() as uow:
         for member in document["membres"]:
@@ -69,7 +71,7 @@ def load_network(
             uow.deliveries.replace_subscriptions(member["id"], member.get("abonnements", []),
                                                  "network", now)
             existing = uow.members.get(member["id"])
-            if rotate or not existing.token_hash or (
+            if rotate or existing is None or not existing.token_hash or (
                 member.get("cle_publique") and member["cle_publique"] != existing.public_key
             ):
                 credentials = _issue(member)

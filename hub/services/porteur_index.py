@@ -43,7 +43,7 @@ def refresh(hub: Hub) -> int:
         marks = uow.porteur_index.marks()
         positions = uow.porteur_index.positions(now)
         rebuild = marks is None or marks.built_for != built_for
-        touched = uow.porteur_index.every_porteur() if rebuild else \
+        touched = uow.porteur_index.every_porteur() if rebuild or marks is None else \
             sorted(uow.porteur_index.touched(marks, now))
     if not touched and not rebuild:
         return 0

@@ -16,7 +16,7 @@ import logging
 import math
 import time
 
-from limits import parse
+from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
@@ -71,7 +71,7 @@ def _storage_url(settings: Settings) -> str:
     return "memory://"
 
 
-def _parse(name: str, text: str):  # type: ignore[no-untyped-def]
+def _parse(name: str, text: str) -> RateLimitItem:
     try:
         return parse(text)
     except ValueError as exc:

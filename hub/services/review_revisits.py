@@ -12,14 +12,13 @@ from hub.errors import NotFound
 from hub.services import audit
 from hub.services.parcours import collect
 from hub.services.sessions import ConsoleSession
-from hub.store.console_repository import Revisits
 
 REVISITABLE = ("unknown", "different")
 
 
 def revisitable(hub: Hub, session: ConsoleSession, limit: int = 100) -> list[dict[str, Any]]:
     with hub.uow() as uow:
-        rows = Revisits(uow.connection).decided(REVISITABLE, limit)
+        rows = uow.revisits.decided(REVISITABLE, limit)
     ids = sorted({p for r in rows for p in (r.porteur_id, r.candidate_porteur_id)})
     names = {p.porteur_id: p.name for p in collect(hub, session.member, ids) if p.fiches}
     return [{"id": r.id, "statut": r.status, "probabilite": r.probability,
@@ -30,7 +29,7 @@ def revisitable(hub: Hub, session: ConsoleSession, limit: int = 100) -> list[dic
 
 def reopen(hub: Hub, session: ConsoleSession, item_id: int) -> None:
     with hub.uow() as uow:
-        row = Revisits(uow.connection).reopen(item_id, REVISITABLE)
+        row = uow.revisits.reopen(item_id, REVISITABLE)
         if row is None:
             raise NotFound("Aucun doublon « à revoir » ou « personnes différentes » sous ce "
                            "numéro.", "No set-aside or different item under this number.")

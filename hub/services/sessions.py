@@ -8,7 +8,6 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from typing import Any
 
 from hub.audit.rows import as_utc
 from hub.bootstrap import Hub
@@ -20,7 +19,9 @@ from hub.services.passwords import (
     password_matches,
     spend_the_same_time,
 )
-from hub.store.console_repository import Sessions, Users
+from hub.store.console_repository import Users
+from hub.store.records import User
+from hub.store.uow import UnitOfWork
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,10 +50,11 @@ def sign_in(hub: Hub, login: str, password: str, source: str = "-") -> SignedIn:
     `HUB_CONSOLE_LOCKOUT_MINUTES`."""
     now, member = hub.clock(), console_member(hub)
     with hub.uow() as uow:
-        users = Users(uow.connection)
+        users = uow.users
         user = users.by_login(login)
         refused = _source_locked(hub, source, now) or _refused(hub, users, user, password, now)
-        signed_in = None if refused else _open(hub, uow.connection, user, password, member, now)
+        signed_in = None if refused or user is None else _open(hub, uow, user, password,
+                                                                member, now)
         uow.commit()
     audit.record(hub, [audit.event(hub, "login", member, user=user.id if user else None,
                                    outcome="denied" if refused else "allowed")])
@@ -68,7 +70,7 @@ def session_of(hub: Hub, token: str | None) -> ConsoleSession | None:
     if not token:
         return None
     with hub.uow() as uow:
-        row = Sessions(uow.connection).get(_digest(token))
+        row = uow.sessions.get(_digest(token))
     if row is None or not row.active or as_utc(row.expires_at) <= hub.clock():
         return None
     return ConsoleSession(row.user_id, row.login, row.role, console_member(hub), row.csrf_token,
@@ -78,7 +80,7 @@ def session_of(hub: Hub, token: str | None) -> ConsoleSession | None:
 def sign_out(hub: Hub, token: str | None) -> None:
     if token:
         with hub.uow() as uow:
-            Sessions(uow.connection).delete(_digest(token))
+            uow.sessions.delete(_digest(token))
             uow.commit()
 
 
@@ -104,7 +106,7 @@ def _source_locked(hub: Hub, source: str, now: dt.datetime) -> bool:
     return hub.console_refusals.count(source, now) >= hub.settings.console_max_failed_per_source
 
 
-def _refused(hub: Hub, users: Users, user: Any, password: str, now: dt.datetime) -> bool:
+def _refused(hub: Hub, users: Users, user: User | None, password: str, now: dt.datetime) -> bool:
     """True when the sign-in is refused; every path hashes the password once."""
     if user is None or not user.active:
         spend_the_same_time(password)
@@ -123,17 +125,17 @@ def _refused(hub: Hub, users: Users, user: Any, password: str, now: dt.datetime)
     return True
 
 
-def _open(hub: Hub, conn: Any, user: Any, password: str, member: str,
+def _open(hub: Hub, uow: UnitOfWork, user: User, password: str, member: str,
           now: dt.datetime) -> SignedIn:
     token, csrf = new_token(), new_token()
     expires = now + dt.timedelta(hours=hub.settings.console_session_hours)
-    sessions = Sessions(conn)
+    sessions = uow.sessions
     sessions.delete_expired(now)
     sessions.add({"token_hash": _digest(token), "user_id": user.id, "csrf_token": csrf,
                   "created_at": now, "expires_at": expires})
     rehashed = {"password_hash": hash_password(password)} if needs_rehash(
         user.password_hash) else {}  # an old scrypt hash becomes argon2id at this sign-in
-    Users(conn).update(user.id, failed_attempts=0, locked_until=None, last_login_at=now,
+    uow.users.update(user.id, failed_attempts=0, locked_until=None, last_login_at=now,
                        **rehashed)
     return SignedIn(token, ConsoleSession(user.id, user.login, user.role, member, csrf, expires))
 

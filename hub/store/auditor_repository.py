@@ -8,16 +8,17 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from hub.store.audit_tables import audit_auditors
+from hub.store.records import Auditor, record_of
 
 
 class Auditors:
     def __init__(self, conn: sa.Connection) -> None:
         self._conn = conn
 
-    def get(self, member_id: str) -> sa.Row | None:
-        return self._conn.execute(
+    def get(self, member_id: str) -> Auditor | None:
+        return record_of(Auditor, self._conn.execute(
             sa.select(audit_auditors).where(audit_auditors.c.member_id == member_id)
-        ).first()
+        ).first())
 
     def save(self, member_id: str, scope: str, token_hash: str, public_key: str, now: datetime) -> None:
         values = {"scope": scope, "token_hash": token_hash, "public_key": public_key, "updated_at": now}

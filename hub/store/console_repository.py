@@ -1,9 +1,10 @@
 """Repositories of the console: accounts, sessions, integrity checks, and the read
 of every current fiche the coordination pages start from. Each takes the unit of
-work's connection (`Users(uow.connection)`)."""
+work (`uow.users`, `uow.sessions`, `uow.integrity_checks`, `uow.revisits`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 
 from hub.store.console_tables import integrity_checks, user_sessions, users
 from hub.store.matching_tables import match_judgements, merge_events, review_items
+from hub.store.records import IntegrityCheck, User, UserSession, record_of
 from hub.store.sealing import FicheKeys, version_context, with_payload
 from hub.store.tables import fiche_links, fiche_versions, fiches, porteurs
 
@@ -22,23 +24,26 @@ class _Repository:
 
 
 class Users(_Repository):
-    def add(self, values: dict[str, Any]) -> bool:
+    def add(self, user: User) -> bool:
         """Insert an account; False when the login is taken."""
         try:
             with self.conn.begin_nested():
-                self.conn.execute(sa.insert(users).values(**values))
+                self.conn.execute(sa.insert(users).values(**dataclasses.asdict(user)))
         except sa.exc.IntegrityError:
             return False
         return True
 
-    def by_login(self, login: str) -> sa.Row | None:
-        return self.conn.execute(sa.select(users).where(users.c.login == login)).first()
+    def by_login(self, login: str) -> User | None:
+        return record_of(User, self.conn.execute(
+            sa.select(users).where(users.c.login == login)).first())
 
-    def get(self, user_id: str) -> sa.Row | None:
-        return self.conn.execute(sa.select(users).where(users.c.id == user_id)).first()
+    def get(self, user_id: str) -> User | None:
+        return record_of(User, self.conn.execute(
+            sa.select(users).where(users.c.id == user_id)).first())
 
-    def all(self) -> list[sa.Row]:
-        return list(self.conn.execute(sa.select(users).order_by(users.c.login)))
+    def all(self) -> list[User]:
+        return [User(**row._mapping)
+                for row in self.conn.execute(sa.select(users).order_by(users.c.login))]
 
     def update(self, user_id: str, **values: Any) -> None:
         self.conn.execute(sa.update(users).where(users.c.id == user_id).values(**values))
@@ -48,13 +53,13 @@ class Sessions(_Repository):
     def add(self, values: dict[str, Any]) -> None:
         self.conn.execute(sa.insert(user_sessions).values(**values))
 
-    def get(self, token_hash: str) -> sa.Row | None:
+    def get(self, token_hash: str) -> UserSession | None:
         query = (
             sa.select(user_sessions, users.c.login, users.c.role, users.c.active)
             .join(users, users.c.id == user_sessions.c.user_id)
             .where(user_sessions.c.token_hash == token_hash)
         )
-        return self.conn.execute(query).first()
+        return record_of(UserSession, self.conn.execute(query).first())
 
     def delete(self, token_hash: str) -> None:
         self.conn.execute(sa.delete(user_sessions).where(user_sessions.c.token_hash == token_hash))
@@ -70,9 +75,9 @@ class IntegrityChecks(_Repository):
     def add(self, values: dict[str, Any]) -> None:
         self.conn.execute(sa.insert(integrity_checks).values(**values))
 
-    def latest(self) -> sa.Row | None:
+    def latest(self) -> IntegrityCheck | None:
         query = sa.select(integrity_checks).order_by(integrity_checks.c.id.desc()).limit(1)
-        return self.conn.execute(query).first()
+        return record_of(IntegrityCheck, self.conn.execute(query).first())
 
 
 class Revisits(_Repository):

@@ -15,8 +15,8 @@ class MeetingActions:
         self.conn = connection
 
     def add(self, values: dict[str, Any]) -> int:
-        return int(self.conn.execute(sa.insert(meeting_actions).values(**values))
-                   .inserted_primary_key[0])
+        inserted = self.conn.execute(sa.insert(meeting_actions).values(**values))
+        return int(inserted.inserted_primary_key[0])  # type: ignore[index]  # one row inserted: a key
 
     def get(self, action_id: int) -> sa.Row | None:
         return self.conn.execute(

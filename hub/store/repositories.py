@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.domain.fiches import Held
+from hub.store.records import Member, record_of
 from hub.store.sealing import FicheKeys, version_context, with_payload
 from hub.store.tables import fiche_links, fiche_versions, fiches, members, outbox, porteurs
 from hub.store.tables import request_nonces as nonces_table
@@ -20,11 +21,13 @@ class _Repository:
 
 
 class Members(_Repository):
-    def get(self, member_id: str) -> sa.Row | None:
-        return self.conn.execute(sa.select(members).where(members.c.id == member_id)).first()
+    def get(self, member_id: str) -> Member | None:
+        return record_of(Member, self.conn.execute(
+            sa.select(members).where(members.c.id == member_id)).first())
 
-    def all(self) -> list[sa.Row]:
-        return list(self.conn.execute(sa.select(members).order_by(members.c.id)))
+    def all(self) -> list[Member]:
+        return [Member(**row._mapping)
+                for row in self.conn.execute(sa.select(members).order_by(members.c.id))]
 
     def upsert(self, values: dict[str, Any]) -> bool:
         """Insert or update a member's description; True when it was new."""

@@ -130,7 +130,7 @@ class FicheKeys:
                        keks: dict[int, tuple[int, bytes]]) -> dict[int, bytes]:
         if not keys:
             return {}
-        rows = [{"pk": pk, "w": wrap_key(keks[bucket_of(pk)][1], key),
+        rows: list[dict[str, Any]] = [{"pk": pk, "w": wrap_key(keks[bucket_of(pk)][1], key),
                  "g": keks[bucket_of(pk)][0]} for pk, key in keys.items()]
         self.conn.execute(sa.update(fiche_keys).where(fiche_keys.c.fiche_pk == sa.bindparam("pk"))
                           .values(wrapped_key=sa.bindparam("w"), generation=sa.bindparam("g")),
@@ -213,4 +213,4 @@ def with_payload(row: Any, payload: str | None) -> Any:
 
 @functools.lru_cache(maxsize=64)
 def _row_type(fields: tuple[str, ...]) -> Any:
-    return collections.namedtuple("SealedRow", fields)  # type: ignore[misc]
+    return collections.namedtuple("SealedRow", fields)

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from hub.errors import StoreUnavailable
 from hub.keyring import StoreKeys
 from hub.store import repositories as repos
-from hub.store.console_repository import FicheReads
+from hub.store.auditor_repository import Auditors
+from hub.store.console_repository import FicheReads, IntegrityChecks, Revisits, Sessions, Users
 from hub.store.delivery_repository import Deliveries
 from hub.store.erasure_repository import Erasures, Markers
 from hub.store.matching_repository import Matching
@@ -52,6 +53,11 @@ class UnitOfWork:
         self.fiche_reads = FicheReads(conn, self.keys)
         self.porteur_index = PorteurIndex(conn)
         self.meeting = MeetingActions(conn)
+        self.users = Users(conn)
+        self.sessions = Sessions(conn)
+        self.integrity_checks = IntegrityChecks(conn)
+        self.revisits = Revisits(conn)
+        self.auditors = Auditors(conn)
         self.dialect = conn.dialect.name
         return self
 

@@ -37,14 +37,14 @@ def log_form(request: Request, session: ConsoleSession = Depends(officer)) -> Re
 @router.post("/journal")
 def log_search(request: Request, form: dict[str, str] = Depends(checked_form),
                session: ConsoleSession = Depends(officer)) -> Response:
-    criteria = {
-        "porteur_id": _opaque(form.get("porteur", "")) or None,
-        "member": form.get("membre") or None,
-        "action": form.get("action") if form.get("action") in ACTIONS else None,
-        "since": _day(form.get("depuis", "")),
-        "until": _day(form.get("jusqua", ""), next_day=True),
-    }
-    found = dpo.search_log(hub_of(request), session, **criteria)
+    found = dpo.search_log(
+        hub_of(request), session,
+        porteur_id=_opaque(form.get("porteur", "")) or None,
+        member=form.get("membre") or None,
+        action=form.get("action") if form.get("action") in ACTIONS else None,
+        since=_day(form.get("depuis", "")),
+        until=_day(form.get("jusqua", ""), next_day=True),
+    )
     return _log_page(request, form, found)
 
 

@@ -16,7 +16,6 @@ from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.services import accounts
 from hub.services.publisher import RecordingPublisher
-from hub.store.console_repository import Users
 from tests.console_world import NAMES, PASSWORDS, build_world
 from tests.factories import Clock
 
@@ -286,13 +285,13 @@ def test_an_old_scrypt_hash_still_signs_in_and_is_replaced_by_argon2id(world):
     b64 = lambda data: base64.urlsafe_b64encode(data).rstrip(b"=").decode()  # noqa: E731
     legacy = f"scrypt${2**14}$8$1${b64(salt)}${b64(derived)}"
     with hub.uow() as uow:
-        users = Users(uow.connection)
+        users = uow.users
         user_id = users.by_login("coord").id
         users.update(user_id, password_hash=legacy)
         uow.commit()
     assert sign_in(client, "coord").headers["location"] == "/console/coordination/porteurs"
     with hub.uow() as uow:
-        stored = Users(uow.connection).by_login("coord").password_hash
+        stored = uow.users.by_login("coord").password_hash
     assert stored.startswith("$argon2id$v=19$") and stored != legacy
     client.cookies.clear()
     assert sign_in(client, "coord").headers["location"] == "/console/coordination/porteurs"

@@ -81,7 +81,7 @@ class SurnameComparison(Comparison):
             return EXACT
         if set(names_a) & set(names_b) or _shares_a_compound_part(a, b):
             return CLOSE
-        level = min((self._by_spelling(x, y) for x in names_a for y in names_b), key=_RANK.get)
+        level = min((self._by_spelling(x, y) for x in names_a for y in names_b), key=_RANK.__getitem__)
         if level == DIFFERENT and a.phon_nom and a.phon_nom == b.phon_nom:
             return FUZZY
         return level
@@ -112,7 +112,7 @@ class FirstNameComparison(Comparison):
             return EXACT
         if a.prenom_canonical == b.prenom_canonical or _initials_agree(a, b):
             return CLOSE
-        level = self._by_spelling(a.prenom, b.prenom)
+        level = self._by_spelling(a.prenom or "", b.prenom or "")  # both present (see `level`)
         if level == DIFFERENT and (
             a.prenom_tokens[0] == b.prenom_tokens[0] or a.phon_prenom == b.phon_prenom
         ):
@@ -163,10 +163,11 @@ class EmailComparison(Comparison):
         return bool(r.courriel)
 
     def compare(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
-        if a.courriel == b.courriel:
+        first, second = a.courriel or "", b.courriel or ""  # both present (see `level`)
+        if first == second:
             return EXACT
-        same_user = a.courriel.split("@")[0] == b.courriel.split("@")[0]
-        if same_user or OSA.distance(a.courriel, b.courriel) <= 1:
+        same_user = first.split("@")[0] == second.split("@")[0]
+        if same_user or OSA.distance(first, second) <= 1:
             return CLOSE
         return DIFFERENT
 
@@ -181,9 +182,10 @@ class PhoneComparison(Comparison):
         return bool(r.telephone)
 
     def compare(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
-        if a.telephone == b.telephone:
+        first, second = a.telephone or "", b.telephone or ""  # both present (see `level`)
+        if first == second:
             return EXACT
-        if OSA.distance(a.telephone, b.telephone) <= 1:
+        if OSA.distance(first, second) <= 1:
             return CLOSE
         return DIFFERENT
 
@@ -206,7 +208,7 @@ class AddressComparison(Comparison):
         other_number = bool(a.numero and b.numero and a.numero != b.numero)
         if a.adresse == b.adresse and not other_number:
             return EXACT
-        similarity = _street_similarity(a.adresse, b.adresse)
+        similarity = _street_similarity(a.adresse or "", b.adresse or "")  # both present
         same_number = bool(a.numero and a.numero == b.numero)
         if not other_number and (similarity >= self.settings.close_similarity or (
                 same_number and similarity >= self.settings.fuzzy_similarity)):

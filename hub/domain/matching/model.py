@@ -223,7 +223,7 @@ def probability_of(weight: float) -> float:
     """Match probability from a match weight in bits."""
     if weight > 60:
         return 1.0
-    odds = 2.0**weight
+    odds: float = 2.0**weight
     return odds / (1 + odds)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 from hub.domain.matching.comparisons import (
@@ -104,7 +104,8 @@ def _posterior(pattern: Pattern, fields: list[str], m: dict[str, dict[str, float
         if level != MISSING:
             weight += math.log2(m[field][level] / u[field][level])
     weight = max(min(weight, 60.0), -60.0)
-    return 1 / (1 + 2.0**-weight)
+    odds_against: float = 2.0**-weight
+    return 1 / (1 + odds_against)
 
 
 def _maximise(
@@ -120,7 +121,7 @@ def _maximise(
     prior = min(max(prior, _FLOOR), 1 - _FLOOR)
     m: dict[str, dict[str, float]] = {}
     for index, comparison in enumerate(comparisons):
-        mass = Counter[str]()
+        mass: defaultdict[str, float] = defaultdict(float)
         for pattern, count in patterns.items():
             mass[pattern[index]] += count * share[pattern]
         present = sum(mass[level] for level in comparison.levels)

@@ -1,0 +1,97 @@
+"""Typed records the repositories answer instead of SQLAlchemy rows.
+
+Each is a frozen dataclass whose fields are the columns read, so a service sees
+what it gets (and a type checker checks it) without knowing the tables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+
+R = TypeVar("R")
+
+
+def record_of(kind: Callable[..., R], row: sa.Row[Any] | None) -> R | None:
+    """The row as a `kind` record (None for no row); the row's columns are its fields."""
+    return None if row is None else kind(**row._mapping)
+
+
+@dataclasses.dataclass(frozen=True)
+class Member:
+    """A member of the network and its credentials (token hashes, never tokens)."""
+
+    id: str
+    name: str
+    kind: str
+    role: str
+    contact_email: str
+    webhook_url: str | None
+    territory: list[str]
+    token_hash: str | None
+    public_key: str | None
+    previous_token_hash: str | None
+    previous_public_key: str | None
+    previous_valid_until: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class Auditor:
+    """A member's DPO credential: reads the audit log only, within `scope`."""
+
+    member_id: str
+    scope: str
+    token_hash: str
+    public_key: str
+    updated_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class User:
+    """A console account (coordinator or DPO)."""
+
+    id: str
+    login: str
+    role: str
+    password_hash: str
+    active: bool
+    failed_attempts: int
+    locked_until: dt.datetime | None
+    last_login_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class UserSession:
+    """A console session (its token's hash) with the account it belongs to."""
+
+    token_hash: str
+    user_id: str
+    csrf_token: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    login: str
+    role: str
+    active: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class IntegrityCheck:
+    """One verification of the audit log from the DPO console, and its result."""
+
+    id: int
+    checked_at: dt.datetime
+    user_id: str
+    ok: bool
+    entries: int
+    heads: int
+    verified_size: int
+    first_bad_seq: int | None
+    summary: str
