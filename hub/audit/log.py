@@ -1,7 +1,7 @@
 """The append-only access log: batched appends, signed tree heads, proofs, export, search.
 
 Entries are the source of truth; the in-memory Merkle tree is rebuilt from their stored
-leaf hashes at start-up and caught up before every head or proof, so several processes
+leaf hashes at first use and caught up before every head or proof, so several processes
 may append to the same log. Appends take one transaction per batch and a log-wide lock
 (BEGIN IMMEDIATE on SQLite, an advisory lock on PostgreSQL) to give contiguous seqs.
 A crash between appending and publishing loses nothing: the next head covers every
@@ -52,6 +52,9 @@ def _utc_now() -> datetime:
 
 
 class AuditLog(AuditSink):
+    """Builds with no connection: the tree is read from the store at the first head,
+    proof, export or refresh (an append before that is read with the rest)."""
+
     def __init__(self, engine: sa.Engine, *, clock: Callable[[], datetime] = _utc_now) -> None:
         self.engine = engine
         self._engine = engine
@@ -60,12 +63,10 @@ class AuditLog(AuditSink):
         self._tree = MerkleTree()
         self._next_seq = 0  # one past the last stored seq read into the tree
         self._tree_lock = threading.Lock()
-        with engine.connect() as conn:
-            self._catch_up(conn)
 
     @property
     def size(self) -> int:
-        """Entries known to this process (others may have appended since)."""
+        """Entries read into this process's tree so far (`refresh` catches up with the store)."""
         return self._tree.size
 
     def append_many(self, events: Sequence[AccessEvent]) -> list[AccessEvent]:

@@ -81,6 +81,8 @@ def test_a_restarted_log_rebuilds_the_same_tree_from_stored_leaf_hashes(
 ) -> None:
     log = filled_log(db_engine)
     restarted = AuditLog(db_engine)
+    assert restarted.size == 0  # built without touching the store
+    restarted.refresh()
     assert restarted.size == 22
     assert restarted.inclusion_proof(3, 20) == log.inclusion_proof(3, 20)
     head = restarted.publish_head(SIGNER)
