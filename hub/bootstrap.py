@@ -1,7 +1,9 @@
 """The composition root: settings, engine, broker and keys are wired here, and only here.
 
 Nothing connects at import time: `Hub.from_settings` builds objects whose
-connections open on first use.
+connections open on first use. Every process-wide object (engine, HTTP session for
+webhooks, matching model, alert rules, the worker's hub) is built here and held by
+the `Hub` (or the worker's Celery app), never by a module-level cache.
 """
 
 from __future__ import annotations
@@ -9,9 +11,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+import requests
 
 from consent.registry import ConsentRegistry
 from consent.shredding import check_master_key
@@ -30,12 +35,48 @@ from hub.services.rate_limits import RateLimits
 from hub.signing_keys import HubKeys
 from hub.store.engine import create_engine, reader_engine
 from hub.store.uow import UnitOfWork
+from hub.webhook_session import webhook_session
 
 Clock = Callable[[], dt.datetime]
+T = TypeVar("T")
 
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+class Lazy(Generic[T]):
+    """An object built at its first use, then kept: files read only by the processes
+    that need them, and a broken one reported where it is used."""
+
+    def __init__(self, build: Callable[[], T]) -> None:
+        self._build = build
+        self._lock = threading.Lock()
+        self._built: list[T] = []
+
+    def get(self) -> T:
+        with self._lock:
+            if not self._built:
+                self._built.append(self._build())
+            return self._built[0]
+
+
+def _matching_model(settings: Settings) -> Lazy[Any]:
+    def build() -> Any:
+        from hub.services.matching import load_matching_model  # it imports this module
+
+        return load_matching_model(settings.matching_model_file)
+
+    return Lazy(build)
+
+
+def _alert_rules(settings: Settings) -> Lazy[Any]:
+    def build() -> Any:
+        from hub.services.audit_alerts import load_rules  # it imports this module
+
+        return load_rules(settings.audit_alert_rules_file)
+
+    return Lazy(build)
 
 
 @dataclasses.dataclass
@@ -52,6 +93,9 @@ class Hub:
     pseudonym_key: bytes
     store_keys: StoreKeys
     rate_limits: RateLimits
+    matching_model: Lazy[Any]  # hub.domain.matching.model.MatchModel
+    alert_rules: Lazy[Any]  # hub.services.audit_alerts.Rules
+    webhook_session: requests.Session
     clock: Clock = utc_now
     refusals: RefusalCounter = None  # type: ignore[assignment]  # set in __post_init__
     console_refusals: RefusalCounter = None  # type: ignore[assignment]  # failed sign-ins
@@ -84,12 +128,11 @@ class Hub:
         cls, settings: Settings, *, publisher: TaskPublisher | None = None, clock: Clock = utc_now
     ) -> Hub:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        key_dir = prepare_key_dir(settings.data_dir, settings.key_dir)
+        key_dir = prepare_key_dir(settings.data_dir, settings.key_folder)
         if publisher is None:
             publisher = CeleryPublisher(create_celery(settings))
         engine = create_engine(settings.database_url)
-        policy_file = settings.policy_file if str(settings.policy_file) not in ("", ".") \
-            else DEFAULT_POLICY_FILE
+        policy_file = settings.policy_file or DEFAULT_POLICY_FILE
         return cls(
             settings=settings,
             engine=engine,
@@ -102,16 +145,22 @@ class Hub:
             pseudonym_key=load_or_create_secret(key_dir, "audit_pseudonyms.key"),
             store_keys=load_store_keys(key_dir),
             rate_limits=RateLimits(settings),
+            matching_model=_matching_model(settings),
+            alert_rules=_alert_rules(settings),
+            webhook_session=webhook_session(),
             clock=clock,
         )
 
     def with_settings(self, **changes: Any) -> Hub:
         """The same wiring with some settings changed (tests, one-off commands)."""
         settings = self.settings.replace(**changes)
-        return dataclasses.replace(self, settings=settings, rate_limits=RateLimits(settings))
+        return dataclasses.replace(self, settings=settings, rate_limits=RateLimits(settings),
+                                   matching_model=_matching_model(settings),
+                                   alert_rules=_alert_rules(settings))
 
     def close(self) -> None:
         self.engine.dispose()
+        self.webhook_session.close()
 
 
 LEGACY_MASTER_KEY = "data_master.key"
@@ -143,6 +192,8 @@ def create_celery(settings: Settings, *, include_tasks: bool = False) -> Any:
     from celery import Celery
 
     app = Celery("capactif", broker=settings.broker_url, include=["hub.tasks"] if include_tasks else [])
+    # The worker's hub, built in each worker process at its first task (after the fork).
+    app.capactif_hub = Lazy(lambda: Hub.from_settings(settings))
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,

@@ -2,26 +2,57 @@
 
 Every setting has a default that serves the embedded mode (SQLite file, a broker
 that needs no server). Scale mode is chosen by `HUB_DATABASE_URL` and
-`HUB_BROKER_URL`. Secrets print as stars.
+`HUB_BROKER_URL`. An unset path is None; the folders that default to places beside
+the data folder are resolved once, here. Secrets are `Secret`s: they print as stars
+(str, repr, format, logs) and give their value only to `reveal()`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hmac
 import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from hub.errors import ConfigurationError
 
+_STARS = "**********"
 
-class Secret(str):
-    """A string that never prints its value."""
+
+class Secret:
+    """A secret setting (token, password, URL with credentials): prints as stars
+    however it is printed; `reveal()` gives the value to the code that uses it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
 
     def __repr__(self) -> str:
-        return "Secret('**********')"
+        return f"Secret('{_STARS}')"
+
+    def __str__(self) -> str:
+        return _STARS
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and hmac.compare_digest(
+            self._value.encode(), other._value.encode())
+
+    def __hash__(self) -> int:
+        return hash((Secret, self._value))
+
+    def __reduce__(self) -> tuple[type[Secret], tuple[str]]:
+        return Secret, (self._value,)  # settings travel to worker processes
 
 
 NO_SECRET = Secret("")
@@ -32,7 +63,7 @@ class Settings:
     """All settings of the hub; `from_env` documents each variable."""
 
     data_dir: Path = Path("var")
-    key_dir: Path = Path("")
+    key_dir: Path | None = None  # None: "<data_dir>-keys", beside the data folder
     database_url: str = ""
     broker_url: str = ""
     host: str = "127.0.0.1"
@@ -47,7 +78,7 @@ class Settings:
     worker_batch_size: int = 1000
     worker_transaction_size: int = 100
     queue_name: str = "capactif"
-    policy_file: Path = Path("")
+    policy_file: Path | None = None  # None: the policy shipped with the hub
     policy_reload_s: float = 5.0
     webhook_timeout_s: float = 10.0
     webhook_retry_base_s: float = 2.0
@@ -60,12 +91,12 @@ class Settings:
     audit_head_interval_s: float = 10.0
     audit_retention_days: int = 365
     audit_archive_interval_s: float = 3600.0
-    audit_archive_dir: Path = Path("")
-    audit_alert_rules_file: Path = Path("")
+    audit_archive_dir: Path | None = None  # None: "audit-archive" in the data folder
+    audit_alert_rules_file: Path | None = None  # None: the rules shipped with the hub
     bench_disable_audit: bool = False
     log_level: str = "INFO"
     log_format: str = "text"
-    matching_model_file: Path = Path("")
+    matching_model_file: Path | None = None  # None: the model shipped with the hub
     match_candidates_per_key: int = 50
     match_lock_stripes: int = 1 << 20
     console_member: str = ""
@@ -85,18 +116,20 @@ class Settings:
     auth_refusal_limit: int = 20
     console_max_failed_per_source: int = 20
     auth_refusal_window_s: float = 60.0
+    # Resolved once from the settings above (not read from the environment).
+    key_folder: Path = dataclasses.field(init=False, repr=False, compare=False)
+    audit_archive_folder: Path = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.database_url:
             url = f"sqlite:///{(self.data_dir / 'hub.sqlite3').resolve()}"
             object.__setattr__(self, "database_url", url)
-        if str(self.key_dir) in ("", "."):
-            key_dir = self.data_dir.parent / f"{self.data_dir.name or 'var'}-keys"
-            object.__setattr__(self, "key_dir", key_dir)
+        object.__setattr__(self, "key_folder", self.key_dir or
+                           self.data_dir.parent / f"{self.data_dir.name or 'var'}-keys")
         if not self.broker_url:
             object.__setattr__(self, "broker_url", "filesystem://")
-        if str(self.audit_archive_dir) in ("", "."):
-            object.__setattr__(self, "audit_archive_dir", self.data_dir / "audit-archive")
+        object.__setattr__(self, "audit_archive_folder",
+                           self.audit_archive_dir or self.data_dir / "audit-archive")
         if self.webhook_lease_s < 2 * self.webhook_post_budget_s:
             raise ConfigurationError(
                 "HUB_WEBHOOK_LEASE_S doit valoir au moins deux fois la durée maximale d'un envoi "
@@ -112,9 +145,9 @@ class Settings:
         _ = self.legacy_signatures_end  # a malformed date fails at start, not per request
 
     def __repr__(self) -> str:
-        """Like the dataclass's, with URL credentials and secret-named values starred."""
-        shown = ", ".join(f"{f.name}={_printable(f.name, getattr(self, f.name))!r}"
-                          for f in dataclasses.fields(self))
+        """Like the dataclass's, with URL credentials starred (secrets star themselves)."""
+        shown = ", ".join(f"{f.name}={_printable(getattr(self, f.name))!r}"
+                          for f in dataclasses.fields(self) if f.init)
         return f"Settings({shown})"
 
     __str__ = __repr__
@@ -162,50 +195,49 @@ class Settings:
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
-    def replace(self, **changes: object) -> Settings:
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read the settings from `HUB_*` variables (see README, "Settings")."""
         env = os.environ if environ is None else environ
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}
         for field in dataclasses.fields(cls):
             name = "HUB_" + field.name.upper()
-            if name in env:
-                values[field.name] = _parse(name, env[name], field.default)
-        return cls(**values)  # type: ignore[arg-type]
+            if field.init and name in env:
+                values[field.name] = _parse(name, env[name], str(field.type))
+        return cls(**values)
 
 
-_SECRET_NAME = re.compile(r"password|secret|token|passphrase|credential", re.IGNORECASE)
 _URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]*@")
 _QUERY_PASSWORD = re.compile(r"(?i)\b(password|passwd|pwd)=[^&\s]*")
 
 
-def _printable(name: str, value: object) -> object:
-    """`value` as it may be printed: URL credentials and secret-named settings starred."""
-    if isinstance(value, Secret) or (_SECRET_NAME.search(name) and value):
-        return Secret(str(value))
+def _printable(value: object) -> object:
+    """`value` as it may be printed: credentials inside a URL starred."""
     if isinstance(value, str):
         return _QUERY_PASSWORD.sub(r"\1=***", _URL_CREDENTIALS.sub("***@", value))
     return value
 
 
-def _parse(name: str, raw: str, default: object) -> object:
+def _parse(name: str, raw: str, kind: str) -> object:
+    """The value of variable `name` for a setting annotated `kind`; an empty path is unset."""
     try:
-        if isinstance(default, bool):
+        if kind == "bool":
             return raw.strip().lower() in {"1", "true", "yes", "on"}
-        if isinstance(default, int):
+        if kind == "int":
             return int(raw)
-        if isinstance(default, float):
+        if kind == "float":
             return float(raw)
-        if isinstance(default, Path):
+        if kind == "Path":
             return Path(raw)
-        if isinstance(default, Secret):
+        if kind == "Path | None":
+            return Path(raw) if raw.strip() else None
+        if kind == "Secret":
             return Secret(raw)
         return raw
     except ValueError as exc:
-        kind = type(default).__name__
         raise ConfigurationError(
             f"La variable {name} doit être de type {kind}.",
             f"The variable {name} must be of type {kind}.",

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
-from celery import shared_task
+from celery import current_app, shared_task
 from celery.signals import beat_init, worker_ready, worker_shutdown
 
 from hub.bootstrap import Hub
@@ -21,10 +20,11 @@ _PERIODIC_RETRY = {"autoretry_for": _TRANSIENT, "retry_backoff": 1, "retry_backo
                    "retry_jitter": True, "max_retries": 8}
 
 
-@functools.cache
 def _hub() -> Hub:
-    # Built lazily in each worker process (after the fork), never at import time.
-    return Hub.from_settings(Settings.from_env())
+    # Built by the worker's app (hub.bootstrap.create_celery) in each worker process, at
+    # its first task (after the fork), never at import time.
+    hub: Hub = current_app.capactif_hub.get()
+    return hub
 
 
 _heartbeats: list[Heartbeat] = []

@@ -65,7 +65,7 @@ def _check_metrics_access(request: Request) -> None:
     token = hub_of(request).settings.metrics_token
     if token:
         given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if hmac.compare_digest(given.encode(), str(token).encode()):
+        if hmac.compare_digest(given.encode(), token.reveal().encode()):
             return
     elif request.client is not None and request.client.host in _LOOPBACK:
         return

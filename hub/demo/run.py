@@ -62,7 +62,7 @@ def run_demo(data_dir: Path, *, fiche_count: int = 300, port: int = 0) -> int:
            "HUB_DATABASE_URL": "", "HUB_BROKER_URL": "", "HUB_DISPATCH_INTERVAL_S": "1",
            "HUB_WEBHOOK_RETRY_BASE_S": "0.5", "HUB_WEBHOOK_RETRY_MAX_S": "2", "HUB_KEY_DIR": ""}
     settings = Settings.from_env(env)
-    shutil.rmtree(settings.key_dir, ignore_errors=True)  # a fresh store takes fresh keys
+    shutil.rmtree(settings.key_folder, ignore_errors=True)  # a fresh store takes fresh keys
     report.say("capactif-hub : démonstration en mode embarqué (SQLite + courtier sur fichiers, "
                "API et worker dans leurs propres processus)")
     initialise(settings)

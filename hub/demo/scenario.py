@@ -179,7 +179,7 @@ def audit_check(observer: Any, shown: dict[str, Any], data_dir: Any) -> dict[str
 
     export = data_dir / "journal-acces.jsonl"
     lines = audit.export(observer, export, "pnr-livradois-forez")
-    public_key = observer.settings.key_dir / "hub_ed25519.pub.pem"
+    public_key = observer.settings.key_folder / "hub_ed25519.pub.pem"
     check = subprocess.run(
         [sys.executable, "-m", "hub.cli", "audit", "verify", str(export), "--public-key",
          str(public_key)], capture_output=True, text=True, timeout=120)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import hashlib
 import json
 from pathlib import Path
@@ -69,7 +68,8 @@ class Rules:
 def unusual_accesses(hub: Hub, *, since: dt.datetime | None = None) -> list[Alert]:
     """Alerts over [since, now) (default: each rule's own window ending now); the new
     ones are recorded in the access log."""
-    rules, now = load_rules(hub.settings.audit_alert_rules_file), hub.clock()
+    rules: Rules = hub.alert_rules.get()
+    now = hub.clock()
     _check_since(hub, since, now)
     found = [alert for rule in rules.rules
              for alert in _evaluate(hub, rules, rule, since or now - rule.window, now)]
@@ -94,7 +94,6 @@ def alert_dict(alert: Alert) -> dict[str, Any]:
             "explication": alert.explanation_fr}
 
 
-@functools.cache
 def _load(path: Path) -> Rules:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
@@ -110,9 +109,9 @@ def _load(path: Path) -> Rules:
                  tuple(_rule(item) for item in document["regles"]))
 
 
-def load_rules(path: Path) -> Rules:
-    """The rules of `path` (the default file when empty), validated and cached."""
-    return _load(path if str(path) not in ("", ".") else DEFAULT_RULES_FILE)
+def load_rules(path: Path | None) -> Rules:
+    """The rules of `path` (None: the default file), validated (`Hub.alert_rules` keeps them)."""
+    return _load(path or DEFAULT_RULES_FILE)
 
 
 def _rule(item: dict[str, Any]) -> Rule:

@@ -22,7 +22,7 @@ def archive_expired(hub: Hub) -> dict[str, Any] | None:
     cutoff = now - dt.timedelta(days=hub.settings.audit_retention_days)
     written = []
     for _ in range(_SEGMENTS_PER_RUN):
-        segment = retention.archive_before(hub.audit, cutoff, hub.settings.audit_archive_dir, now)
+        segment = retention.archive_before(hub.audit, cutoff, hub.settings.audit_archive_folder, now)
         if segment is None:
             break
         written.append(segment)

@@ -79,7 +79,7 @@ def _broker(hub: Hub) -> str:
 
 
 def _keys(hub: Hub) -> str:
-    key_dir = hub.settings.key_dir
+    key_dir = hub.settings.key_folder
     files = [path for path in key_dir.iterdir() if path.is_file()] if key_dir.is_dir() else []
     if not files:
         return "répertoire des clés absent ou vide"

@@ -78,7 +78,7 @@ def _rewrap_legacy(hub: Hub) -> int:
         rewrapped += done
         if done < _CHUNK:
             break
-    legacy = hub.settings.key_dir / LEGACY_MASTER_KEY
+    legacy = hub.settings.key_folder / LEGACY_MASTER_KEY
     if legacy.exists():
         destroy_file(legacy)
         hub.store_keys.legacy_master = None

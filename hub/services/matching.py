@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -62,14 +61,16 @@ def identity_of(porteur: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def matching_model(hub: Hub) -> MatchModel:
-    path = hub.settings.matching_model_file
-    return default_model() if str(path) in ("", ".") else _model_file(str(path))
+    """The model of HUB_MATCHING_MODEL_FILE (else the shipped one), read once per hub."""
+    model: MatchModel = hub.matching_model.get()
+    return model
 
 
-@functools.cache
-def _model_file(path: str) -> MatchModel:
+def load_matching_model(path: Path | None) -> MatchModel:
+    if path is None:
+        return default_model()
     try:
-        return MatchModel.from_json(Path(path).read_text(encoding="utf-8"))
+        return MatchModel.from_json(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
         raise InvalidMatchingModel(
             "HUB_MATCHING_MODEL_FILE ne désigne pas un modèle lisible : réentraînez-le "

@@ -65,7 +65,7 @@ def kind_of(method: str, path: str) -> str:
 
 def _storage_url(settings: Settings) -> str:
     if settings.rate_limit_storage:
-        return settings.rate_limit_storage
+        return settings.rate_limit_storage.reveal()
     if settings.broker_url.startswith(("redis://", "rediss://")):
         return settings.broker_url
     return "memory://"

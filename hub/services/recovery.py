@@ -84,7 +84,7 @@ def restore(settings: Settings, folder: Path, *, force: bool = False) -> Restore
 
 
 def _replay(hub: Hub) -> Restored:
-    journal = RecoveryJournal(hub.settings.key_dir)
+    journal = RecoveryJournal(hub.settings.key_folder)
     entries = list(journal.entries())
     now = hub.clock()
     with hub.keyring.locked(), hub.uow() as uow:

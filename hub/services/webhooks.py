@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
-import functools
 import logging
 import random
 import threading
@@ -26,7 +25,6 @@ from typing import Any
 
 import orjson
 import requests
-from requests.adapters import HTTPAdapter
 
 from hub.bootstrap import Hub
 from hub.errors import BadRequest
@@ -257,7 +255,7 @@ def _post(hub: Hub, member: Any, delivery: Any) -> tuple[int, str]:
     headers["X-Capactif-Delivery-Id"] = delivery.idempotency_key
     settings = hub.settings
     try:
-        response = _session().post(
+        response = hub.webhook_session.post(
             member.webhook_url, data=body, headers=headers,
             timeout=(settings.webhook_connect_timeout_s, settings.webhook_timeout_s))
         response.close()
@@ -283,16 +281,6 @@ def _disclosed(hub: Hub, member: Any, delivery: Any) -> Any:
 
 def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
-@functools.cache
-def _session() -> requests.Session:
-    session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=16, pool_maxsize=16, max_retries=0)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    session.headers["User-Agent"] = "capactif-hub-webhooks/1"
-    return session
 
 
 def replay_dead(hub: Hub, *, delivery_id: int | None = None, member_id: str | None = None) -> int:

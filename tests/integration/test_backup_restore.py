@@ -102,7 +102,7 @@ def _pk(hub, fiche_id):
 
 def _assert_nothing_opens_the_erased_porteur(hub):
     blob = b"".join(forensics.store_bytes(hub, forensics.wal_position(hub)))
-    held = forensics.keys_held(hub.settings.key_dir, hub.settings.data_dir)
+    held = forensics.keys_held(hub.settings.key_folder, hub.settings.data_dir)
     opened = b"\n".join(forensics.opened(
         forensics.unwrapped(held, forensics.wrapped_found(hub, blob)), forensics.sealed_values(blob)))
     assert SAME_BUCKET in opened  # the attack works on what was kept...

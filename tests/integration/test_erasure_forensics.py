@@ -45,7 +45,7 @@ def test_a_copy_of_the_store_taken_after_an_erasure_never_opens_the_erased_fiche
     blob = b"".join(forensics.store_bytes(hub, start))
     for clear in (ERASED.lower(), ERASED_MAIL.encode()):  # nothing of it in clear anywhere
         assert clear not in blob.lower()
-    held = forensics.keys_held(hub.settings.key_dir, hub.settings.data_dir)
+    held = forensics.keys_held(hub.settings.key_folder, hub.settings.data_dir)
     assert held  # every 256-bit secret of the key directory (and of the data directory)
     sealed = forensics.sealed_values(blob)
     in_copy = forensics.wrapped_found(hub, blob) | {w for w in backup if w is not None and w in blob}

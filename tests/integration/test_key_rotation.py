@@ -112,7 +112,7 @@ def test_the_signing_key_rotates_while_heads_are_signed_and_old_heads_still_veri
     assert with_history.ok and with_history.heads >= 3, with_history.render()
     only_new = verify_file(export, announced.public_key)
     assert not only_new.ok  # the history is what makes the old heads verifiable
-    old_private = [p for p in hub.settings.key_dir.iterdir()
+    old_private = [p for p in hub.settings.key_folder.iterdir()
                    if p.suffix == ".pem" and "pub" not in p.name]
     assert [p.name for p in old_private] == ["hub_ed25519.pem"]
 

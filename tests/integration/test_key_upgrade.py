@@ -58,7 +58,7 @@ def test_init_recomputes_unkeyed_digests_and_rewraps_keys_of_the_former_master_k
 
     assert done["cles_reemballees"] == 1 and done["digests_recalcules"] == 1
     assert _digests(hub) == keyed
-    assert not (hub.settings.key_dir / LEGACY_MASTER_KEY).exists()
+    assert not (hub.settings.key_folder / LEGACY_MASTER_KEY).exists()
     with hub.engine.connect() as conn:
         assert {row.generation for row in conn.execute(sa.select(fiche_keys))} == {1}
     fresh = Hub.from_settings(hub.settings, publisher=RecordingPublisher(), clock=hub.clock)
@@ -74,8 +74,8 @@ def _former_layout(hub) -> bytes:
     """Turn the store back into what a hub before 0009 wrote: keys wrapped by one master
     key (in the key directory), unkeyed digests, no digest marker."""
     master = new_key()
-    (hub.settings.key_dir / LEGACY_MASTER_KEY).write_bytes(master)
-    (hub.settings.key_dir / LEGACY_MASTER_KEY).chmod(0o600)
+    (hub.settings.key_folder / LEGACY_MASTER_KEY).write_bytes(master)
+    (hub.settings.key_folder / LEGACY_MASTER_KEY).chmod(0o600)
     with hub.uow() as uow:
         keks = {(b, g): hub.keyring.kek(b, g) for b, g in uow.keys.generations().items()}
         conn = uow.connection

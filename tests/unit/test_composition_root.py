@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
 from hub.audit.events import AccessEvent
 from hub.bootstrap import Hub
 from hub.config import Settings
+from hub.domain.matching.model import DEFAULT_MODEL_FILE
+from hub.services.audit_alerts import DEFAULT_RULES_FILE
+from hub.services.matching import matching_model
 from hub.services.publisher import RecordingPublisher
 from hub.store.migrate import upgrade
 
@@ -38,3 +42,36 @@ def test_the_hub_builds_on_a_database_not_yet_migrated_and_logs_once_it_is(tmp_p
         assert hub.audit.inclusion_proof(0) == []  # a one-entry tree: the path is empty
     finally:
         hub.close()
+
+
+def test_each_hub_reads_its_own_model_and_alert_rules_files(tmp_path: Path) -> None:
+    model_file, rules_file = tmp_path / "model.json", tmp_path / "rules.json"
+    model = json.loads(DEFAULT_MODEL_FILE.read_text("utf-8"))
+    rules = json.loads(DEFAULT_RULES_FILE.read_text("utf-8"))
+    settings = _settings(tmp_path, tmp_path / "hub.sqlite3").replace(
+        matching_model_file=model_file, audit_alert_rules_file=rules_file)
+    seen = []
+    for prior, version in ((0.01, "first"), (0.02, "second")):  # the files change between hubs
+        model_file.write_text(json.dumps({**model, "a_priori": prior}), "utf-8")
+        rules_file.write_text(json.dumps({**rules, "version": version}), "utf-8")
+        hub = Hub.from_settings(settings, publisher=RecordingPublisher())
+        try:
+            seen.append((matching_model(hub).prior, hub.alert_rules.get().version))
+            assert matching_model(hub) is matching_model(hub)  # read once per hub
+        finally:
+            hub.close()
+    assert seen == [(0.01, "first"), (0.02, "second")]
+    shipped = hub.with_settings(matching_model_file=None, audit_alert_rules_file=None)
+    assert matching_model(shipped).prior == model["a_priori"]
+    assert shipped.alert_rules.get().version == rules["version"]
+
+
+def test_each_hub_posts_webhooks_with_its_own_session(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, tmp_path / "hub.sqlite3")
+    first, second = (Hub.from_settings(settings, publisher=RecordingPublisher()) for _ in "ab")
+    try:
+        assert first.webhook_session is not second.webhook_session
+        assert first.with_settings(webhook_timeout_s=1.0).webhook_session is first.webhook_session
+    finally:
+        first.close()
+        second.close()

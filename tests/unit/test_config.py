@@ -1,3 +1,6 @@
+import dataclasses
+import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -30,5 +33,58 @@ def test_a_badly_typed_variable_is_refused_naming_it():
         Settings.from_env({"HUB_PORT": "eighty"})
 
 
-def test_secrets_print_as_stars():
-    assert "hunter2" not in repr(Secret("hunter2"))
+# A text setting with such a name holds a secret.
+_SECRET_NAME = re.compile(r"token|password|passwd|passphrase|secret|credential|(^|_)key$")
+
+
+def _secret_settings() -> list[str]:
+    return [f.name for f in dataclasses.fields(Settings) if f.type == "Secret"]
+
+
+def test_every_secret_setting_is_typed_secret():
+    named = [f.name for f in dataclasses.fields(Settings)
+             if f.type in ("str", "Secret") and _SECRET_NAME.search(f.name)]
+    assert named, "the secret-name pattern finds the token settings"
+    assert sorted(set(named) - set(_secret_settings())) == []
+    assert "rate_limit_storage" in _secret_settings()  # a URL that may hold a password
+
+
+def test_no_secret_setting_is_ever_printed_in_clear(caplog):
+    clear = {name: f"clear-{name}-value" for name in _secret_settings()}
+    settings = Settings.from_env({
+        **{"HUB_" + name.upper(): value for name, value in clear.items()},
+        "HUB_DATABASE_URL": "postgresql+psycopg://hub:clear-db-password@db/hub",
+        "HUB_BROKER_URL": "redis://:clear-broker-password@cache:6379/0",
+    })
+    clear_texts = [*clear.values(), "clear-db-password", "clear-broker-password"]
+    logger = logging.getLogger("hub.test_config")
+    with caplog.at_level(logging.INFO, logger="hub.test_config"):
+        logger.info("settings %s %r", settings, settings)
+        for name in clear:
+            value = getattr(settings, name)
+            logger.info("%s=%s (%r)", name, value, value)
+    printed = [repr(settings), str(settings), caplog.text]
+    for name in clear:
+        value = getattr(settings, name)
+        printed += [str(value), repr(value), f"{value}", "%s" % value, "{}".format(value)]
+    assert len(caplog.records) == 1 + len(clear)
+    for text in printed:
+        assert not [secret for secret in clear_texts if secret in text], text
+    assert all(getattr(settings, name).reveal() == value for name, value in clear.items())
+
+
+def test_a_secret_reveals_its_value_only_when_asked():
+    token = Secret("hunter2")
+    assert "hunter2" not in f"{token} {token!r} {token!s}"
+    assert token.reveal() == "hunter2" and token == Secret("hunter2") and token
+    assert not Secret("") and Settings().metrics_token.reveal() == ""
+
+
+def test_unset_paths_are_none_and_the_folders_beside_the_data_are_resolved_once(tmp_path):
+    settings = Settings.from_env({"HUB_DATA_DIR": str(tmp_path / "var"), "HUB_POLICY_FILE": ""})
+    assert settings.policy_file is None and settings.key_dir is None
+    assert settings.matching_model_file is None and settings.audit_alert_rules_file is None
+    assert settings.key_folder == tmp_path / "var-keys"
+    assert settings.audit_archive_folder == tmp_path / "var" / "audit-archive"
+    chosen = settings.replace(audit_archive_dir=tmp_path / "archive")
+    assert chosen.audit_archive_folder == tmp_path / "archive"

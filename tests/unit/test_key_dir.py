@@ -16,8 +16,8 @@ from hub.keys import load_or_create_secret
 
 def test_the_default_key_directory_is_not_inside_the_data_directory(tmp_path):
     settings = Settings.from_env({"HUB_DATA_DIR": str(tmp_path / "var")})
-    assert settings.key_dir == tmp_path / "var-keys"
-    assert not settings.key_dir.resolve().is_relative_to(settings.data_dir.resolve())
+    assert settings.key_folder == tmp_path / "var-keys"
+    assert not settings.key_folder.resolve().is_relative_to(settings.data_dir.resolve())
     chosen = Settings.from_env({"HUB_DATA_DIR": "var", "HUB_KEY_DIR": "/secrets/hub"})
     assert chosen.key_dir == Path("/secrets/hub")
 
