@@ -66,7 +66,7 @@ def test_no_secret_setting_is_ever_printed_in_clear(caplog):
     printed = [repr(settings), str(settings), caplog.text]
     for name in clear:
         value = getattr(settings, name)
-        printed += [str(value), repr(value), f"{value}", "%s" % value, "{}".format(value)]
+        printed += [str(value), repr(value), f"{value}", f"{value!s:>30}"]
     assert len(caplog.records) == 1 + len(clear)
     for text in printed:
         assert not [secret for secret in clear_texts if secret in text], text
