@@ -28,6 +28,8 @@ from hub.services.auth import Caller
 from hub.services.key_rotation import final_erasure
 from hub.services.need_to_know import NETWORK_DPO, audits, sources_for
 from hub.services.notices import add_notices
+from hub.store.records import Erasure
+from hub.store.uow import UnitOfWork
 
 PORTEUR, FICHE = "porteur", "fiche"
 ERASED = "erased"
@@ -98,7 +100,7 @@ def read_erasure(hub: Hub, caller: Caller, erasure_id: str) -> dict[str, Any]:
         row = uow.erasures.get(erasure_id)
         requester = row is not None and caller.dpo_scope is None and \
             caller.member_id == row.requested_by
-        if requester or (row is not None and audits(caller, row.requested_by)):
+        if row is not None and (requester or audits(caller, row.requested_by)):
             shown, erased = _known_to_requester(uow, row, caller)
         else:
             shown, erased = {caller.member_id}, None
@@ -107,18 +109,20 @@ def read_erasure(hub: Hub, caller: Caller, erasure_id: str) -> dict[str, Any]:
     if row is None or (erased is None and caller.member_id not in {a.recipient_id for a in acks}):
         raise NotFound("Aucun effacement ne porte cet identifiant.", "No erasure has this id.")
     now, delay = hub.clock(), hub.settings.notice_ack_delay
-    answer = {"effacement": row.id, "portee": row.scope, "porteur_id": row.porteur_id,
-              "demande_le": as_utc(row.requested_at).isoformat(),
-              "avis": [{"membre": a.recipient_id, "statut": a.status(now, delay).value}
-                       for a in acks if shown is None or a.recipient_id in shown]}
+    answer: dict[str, Any] = {
+        "effacement": row.id, "portee": row.scope, "porteur_id": row.porteur_id,
+        "demande_le": as_utc(row.requested_at).isoformat(),
+        "avis": [{"membre": a.recipient_id, "statut": a.status(now, delay).value}
+                 for a in acks if shown is None or a.recipient_id in shown]}
     if erased is not None:
         answer |= {"demande_par": row.requested_by, "fiches_effacees": erased}
     return answer
 
 
-def _known_to_requester(uow: Any, row: Any, caller: Caller) -> tuple[set[str] | None, int]:
+def _known_to_requester(uow: UnitOfWork, row: Erasure,
+                        caller: Caller) -> tuple[set[str] | None, int]:
     """(members whose notices the requester may see, None for all; fiches it may count)."""
-    if row.scope == FICHE or caller.dpo_scope == NETWORK_DPO or \
+    if row.scope == FICHE or row.porteur_id is None or caller.dpo_scope == NETWORK_DPO or \
             _requested_as_coordination(uow, row):
         return None, row.fiches
     own = [f.id for f in uow.fiches.of_porteur(row.porteur_id) if f.member_id == row.requested_by]
@@ -126,7 +130,7 @@ def _known_to_requester(uow: Any, row: Any, caller: Caller) -> tuple[set[str] | 
     return set().union(*received.values()), len(own)
 
 
-def _requested_as_coordination(uow: Any, row: Any) -> bool:
+def _requested_as_coordination(uow: UnitOfWork, row: Erasure) -> bool:
     member = uow.members.get(row.requested_by)
     return member is not None and member.role == _COORDINATION
 

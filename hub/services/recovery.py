@@ -33,7 +33,6 @@ from hub.journal import RecoveryJournal
 from hub.services import audit
 from hub.services.notices import add_notices
 from hub.store import backup as copies
-from hub.store.key_replay import owners_of, replay_rotations
 from hub.store.migrate import upgrade
 from hub.store.ops_repository import OpsQueries
 from hub.store.purge import purge_freed_space
@@ -88,7 +87,7 @@ def _replay(hub: Hub) -> Restored:
     entries = list(journal.entries())
     now = hub.clock()
     with hub.keyring.locked(), hub.uow() as uow:
-        keys = replay_rotations(uow.connection, hub.keyring, entries, now)
+        keys = uow.key_replays.replay_rotations(hub.keyring, entries, now)
         if keys.keys_destroyed:
             uow.matching.forget(keys.keys_destroyed, now)
             uow.deliveries.cancel_pending(keys.keys_destroyed, "data_erased")
@@ -115,7 +114,7 @@ def _replay_erasure(hub: Hub, uow: Any, entry: dict[str, Any],
     uow.deliveries.cancel_pending(pks, "fiche_removed" if removal else "data_erased")
     if removal:
         uow.fiches.retire(pks)
-    owners = owners_of(uow.connection, pks)
+    owners = uow.key_replays.owners_of(pks)
     concerned = uow.deliveries.recipients_of_fiches(pks) | set(owners.values())
     members = [m for m in uow.members.all() if m.id in concerned - {entry["requested_by"]}]
     notified = add_notices(uow, members, event="erased", subject=entry["id"],

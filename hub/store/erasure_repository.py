@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.store.erasure_tables import erasures, store_markers
+from hub.store.records import Erasure, record_of
 
 
 class Erasures:
@@ -16,8 +17,9 @@ class Erasures:
     def add(self, row: dict[str, Any]) -> None:
         self.conn.execute(sa.insert(erasures).values(**row))
 
-    def get(self, erasure_id: str) -> sa.Row | None:
-        return self.conn.execute(sa.select(erasures).where(erasures.c.id == erasure_id)).first()
+    def get(self, erasure_id: str) -> Erasure | None:
+        return record_of(Erasure, self.conn.execute(
+            sa.select(erasures).where(erasures.c.id == erasure_id)).first())
 
 
 class Markers:

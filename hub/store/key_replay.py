@@ -82,3 +82,17 @@ def owners_of(conn: sa.Connection, fiche_pks: Iterable[int]) -> dict[int, str]:
     """The owning member of each fiche (pseudonymous ids only)."""
     query = sa.select(fiches.c.id, fiches.c.member_id).where(fiches.c.id.in_(list(fiche_pks)))
     return {pk: member for pk, member in conn.execute(query)}
+
+
+class KeyReplays:
+    """The replay of the recovery journal over the unit of work's connection."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self.conn = connection
+
+    def replay_rotations(self, keyring: Keyring, entries: Iterable[dict[str, Any]],
+                         now: dt.datetime) -> KeyReplay:
+        return replay_rotations(self.conn, keyring, entries, now)
+
+    def owners_of(self, fiche_pks: Iterable[int]) -> dict[int, str]:
+        return owners_of(self.conn, fiche_pks)

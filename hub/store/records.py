@@ -95,3 +95,16 @@ class IntegrityCheck:
     verified_size: int
     first_bad_seq: int | None
     summary: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Erasure:
+    """An erasure request: who asked, for which porteur or fiche, when (never what)."""
+
+    id: str
+    porteur_id: str | None
+    scope: str  # "porteur" or "fiche"
+    requested_by: str
+    reference_sha256: str | None
+    fiches: int
+    requested_at: dt.datetime

@@ -18,6 +18,7 @@ from hub.store.auditor_repository import Auditors
 from hub.store.console_repository import FicheReads, IntegrityChecks, Revisits, Sessions, Users
 from hub.store.delivery_repository import Deliveries
 from hub.store.erasure_repository import Erasures, Markers
+from hub.store.key_replay import KeyReplays
 from hub.store.matching_repository import Matching
 from hub.store.meeting_repository import MeetingActions
 from hub.store.porteur_index_repository import PorteurIndex
@@ -58,6 +59,7 @@ class UnitOfWork:
         self.integrity_checks = IntegrityChecks(conn)
         self.revisits = Revisits(conn)
         self.auditors = Auditors(conn)
+        self.key_replays = KeyReplays(conn)
         self.dialect = conn.dialect.name
         return self
 
