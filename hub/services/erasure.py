@@ -142,7 +142,7 @@ def acknowledge(hub: Hub, caller: Caller, erasure_id: str) -> dict[str, Any]:
             "statut": ack.status(hub.clock(), hub.settings.notice_ack_delay).value}
 
 
-def _own_fiche(uow: Any, caller: Caller, fiche_id: Any) -> Any:
+def _own_fiche(uow: UnitOfWork, caller: Caller, fiche_id: Any) -> Any:
     row = uow.fiches.porteur_of(caller.member_id, fiche_id) if isinstance(fiche_id, str) else None
     if row is None:
         raise NotFound("Vous n'avez pas de fiche portant cet identifiant.",

@@ -23,6 +23,7 @@ from hub.services.auth import Caller
 from hub.services.notices import add_notices
 from hub.services.parcours import parcours_of
 from hub.services.sessions import ConsoleSession
+from hub.store.records import MeetingAction
 
 PROPOSED, ACCEPTED, DECLINED = "proposee", "acceptee", "refusee"
 RECORDED, TO_DISCUSS, SEEN = "enregistre", "a_voir", "vu"
@@ -106,17 +107,17 @@ def mark_seen(hub: Hub, session: ConsoleSession, action_id: int) -> str:
     return str(row.porteur_id)
 
 
-def actions_of(hub: Hub, porteur_id: str) -> list[Any]:
+def actions_of(hub: Hub, porteur_id: str) -> list[MeetingAction]:
     with hub.uow() as uow:
         return uow.meeting.of_porteur(porteur_id)
 
 
-def to_discuss(hub: Hub) -> list[Any]:
+def to_discuss(hub: Hub) -> list[MeetingAction]:
     with hub.uow() as uow:
         return uow.meeting.open_items(("a_voir", "referent"), (TO_DISCUSS, PROPOSED, DECLINED))
 
 
-def decided_between(hub: Hub, since: dt.datetime, until: dt.datetime) -> list[Any]:
+def decided_between(hub: Hub, since: dt.datetime, until: dt.datetime) -> list[MeetingAction]:
     with hub.uow() as uow:
         return uow.meeting.between(since, until)
 

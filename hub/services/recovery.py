@@ -36,6 +36,7 @@ from hub.store import backup as copies
 from hub.store.migrate import upgrade
 from hub.store.ops_repository import OpsQueries
 from hub.store.purge import purge_freed_space
+from hub.store.uow import UnitOfWork
 
 MANIFEST = "manifest.json"
 
@@ -104,7 +105,7 @@ def _replay(hub: Hub) -> Restored:
                     [w for w in withdrawals if w])
 
 
-def _replay_erasure(hub: Hub, uow: Any, entry: dict[str, Any],
+def _replay_erasure(hub: Hub, uow: UnitOfWork, entry: dict[str, Any],
                     now: dt.datetime) -> tuple[str, list[str]] | None:
     pks = [int(pk) for pk in entry["fiche_pks"]]
     if uow.erasures.get(entry["id"]) is not None or set(uow.keys.erased(pks)) != set(pks):

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.store.meeting_tables import meeting_actions
+from hub.store.records import MeetingAction, record_of
 
 
 class MeetingActions:
@@ -18,14 +19,14 @@ class MeetingActions:
         inserted = self.conn.execute(sa.insert(meeting_actions).values(**values))
         return int(inserted.inserted_primary_key[0])  # type: ignore[index]  # one row inserted: a key
 
-    def get(self, action_id: int) -> sa.Row | None:
-        return self.conn.execute(
-            sa.select(meeting_actions).where(meeting_actions.c.id == action_id)).first()
+    def get(self, action_id: int) -> MeetingAction | None:
+        return record_of(MeetingAction, self.conn.execute(
+            sa.select(meeting_actions).where(meeting_actions.c.id == action_id)).first())
 
-    def of_porteur(self, porteur_id: str) -> list[sa.Row]:
+    def of_porteur(self, porteur_id: str) -> list[MeetingAction]:
         query = (sa.select(meeting_actions).where(meeting_actions.c.porteur_id == porteur_id)
                  .order_by(meeting_actions.c.id.desc()))
-        return list(self.conn.execute(query))
+        return self._records(query)
 
     def settle(self, action_id: int, expected: str, status: str, now: dt.datetime,
                note: str | None = None) -> bool:
@@ -37,16 +38,20 @@ class MeetingActions:
             .values(status=status, answered_at=now, answer_note=note))
         return done.rowcount == 1
 
-    def between(self, since: dt.datetime, until: dt.datetime) -> list[sa.Row]:
+    def between(self, since: dt.datetime, until: dt.datetime) -> list[MeetingAction]:
         """Actions decided or answered in [since, until), oldest first."""
         query = sa.select(meeting_actions).where(sa.or_(
             sa.and_(meeting_actions.c.created_at >= since, meeting_actions.c.created_at < until),
             sa.and_(meeting_actions.c.answered_at >= since,
                     meeting_actions.c.answered_at < until))).order_by(meeting_actions.c.id)
-        return list(self.conn.execute(query))
+        return self._records(query)
 
-    def open_items(self, kinds: tuple[str, ...], statuses: tuple[str, ...]) -> list[sa.Row]:
+    def open_items(self, kinds: tuple[str, ...],
+                   statuses: tuple[str, ...]) -> list[MeetingAction]:
         query = (sa.select(meeting_actions).where(meeting_actions.c.kind.in_(kinds),
                                                   meeting_actions.c.status.in_(statuses))
                  .order_by(meeting_actions.c.id))
-        return list(self.conn.execute(query))
+        return self._records(query)
+
+    def _records(self, query: sa.Select[Any]) -> list[MeetingAction]:
+        return [MeetingAction(**row._mapping) for row in self.conn.execute(query)]

@@ -108,3 +108,21 @@ class Erasure:
     reference_sha256: str | None
     fiches: int
     requested_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class MeetingAction:
+    """What the monthly meeting decided for a porteur (a referent asked, a sponsor, a
+    case to discuss) and how it was answered."""
+
+    id: int
+    porteur_id: str
+    kind: str  # referent | parrain | a_voir
+    member_id: str | None
+    parrain: str | None
+    note: str | None
+    status: str
+    created_by: str
+    created_at: dt.datetime
+    answered_at: dt.datetime | None
+    answer_note: str | None
