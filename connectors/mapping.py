@@ -445,6 +445,7 @@ def _assemble(tree: _Tree, values: list[Any]) -> dict[str, Any]:
             if value is not ABSENT:
                 out[key] = value
         else:
+            # `node.__class__ is int` (cheaper than isinstance here) does not narrow `node`.
             section = _assemble(node, values)  # type: ignore[arg-type]
             if section:
                 out[key] = section

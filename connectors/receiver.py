@@ -31,7 +31,7 @@ import threading
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from connectors import signing
 from connectors.checkpoint import fsync_dir
@@ -122,7 +122,13 @@ def _delivery_id(headers: Mapping[str, str], body: bytes) -> str | None:
     return text if _DELIVERY_ID.match(text) else None
 
 
-def make_server(receiver: WebhookReceiver, host: str = "127.0.0.1",
+class Receiving(Protocol):
+    """What the server calls: a `WebhookReceiver`, or anything answering like one."""
+
+    def handle(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]: ...
+
+
+def make_server(receiver: Receiving, host: str = "127.0.0.1",
                 port: int = 0) -> ThreadingHTTPServer:
     """An HTTP server for the receiver (not started)."""
 

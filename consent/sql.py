@@ -176,6 +176,7 @@ class SqlConsentRegistry(ConsentRegistry):
                     sent_at=as_utc(at)))
         except sa.exc.IntegrityError:
             pass  # sent meanwhile by another process: keep its row
+        # Not None: inserted above, or by the process that won the race.
         return self._ack(kind, subject_id, recipient_id)  # type: ignore[return-value]
 
     def acknowledge(self, subject_id: str, recipient_id: str, at: dt.datetime,

@@ -47,7 +47,7 @@ def schema_files() -> list[Path]:
 
 
 def schema_names() -> list[str]:
-    return sorted({_FILE_NAME.match(p.name)["name"] for p in schema_files()})  # type: ignore[index]
+    return sorted({match["name"] for p in schema_files() if (match := _FILE_NAME.match(p.name))})
 
 
 def _latest_file(name: str) -> Path:

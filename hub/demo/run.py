@@ -130,7 +130,7 @@ class _MemberSystem:
 
 
 def _serve(system: _MemberSystem) -> Any:
-    server = make_server(system)  # type: ignore[arg-type]
+    server = make_server(system)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     return server
 

@@ -226,6 +226,7 @@ def _fill_results(
                      "message_en": en}
             results[item.index] = _rejected(item.index, item.fiche, [error])
             continue
+        # An accepted item has its fiche_pk (set when the fiches were written above).
         row = stored[(item.fiche_pk, item.fiche["version"])]  # type: ignore[index]
         results[item.index] = {
             "index": item.index,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
@@ -22,13 +23,13 @@ def upgrade(database_url: str) -> None:
     command.upgrade(alembic_config(database_url), "heads")
 
 
-def migrations_current(connection: object) -> bool:
-    """Whether the database behind `connection` (a SQLAlchemy Connection) is at every head
+def migrations_current(connection: sa.Connection) -> bool:
+    """Whether the database behind `connection` is at every head
     of the migrations shipped with this code (an API started before `capactif init` ran,
     or code newer than the database, is not ready)."""
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
-    current = set(MigrationContext.configure(connection).get_current_heads())  # type: ignore[arg-type]
+    current = set(MigrationContext.configure(connection).get_current_heads())
     return current == set(script.get_heads())
