@@ -96,16 +96,9 @@ class Hub:
     matching_model: Lazy[Any]  # hub.domain.matching.model.MatchModel
     alert_rules: Lazy[Any]  # hub.services.audit_alerts.Rules
     webhook_session: requests.Session
+    refusals: RefusalCounter  # refused authentications, per source
+    console_refusals: RefusalCounter  # failed console sign-ins, per source
     clock: Clock = utc_now
-    refusals: RefusalCounter = None  # type: ignore[assignment]  # set in __post_init__
-    console_refusals: RefusalCounter = None  # type: ignore[assignment]  # failed sign-ins
-
-    def __post_init__(self) -> None:
-        if self.refusals is None:
-            self.refusals = MemoryRefusalCounter(self.settings.auth_refusal_window)
-        if self.console_refusals is None:
-            self.console_refusals = MemoryRefusalCounter(
-                dt.timedelta(minutes=self.settings.console_lockout_minutes))
 
     def __repr__(self) -> str:
         # Never the key material (master key, pseudonym key, the hub's signing key).
@@ -148,6 +141,9 @@ class Hub:
             matching_model=_matching_model(settings),
             alert_rules=_alert_rules(settings),
             webhook_session=webhook_session(),
+            refusals=MemoryRefusalCounter(settings.auth_refusal_window),
+            console_refusals=MemoryRefusalCounter(
+                dt.timedelta(minutes=settings.console_lockout_minutes)),
             clock=clock,
         )
 
