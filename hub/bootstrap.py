@@ -187,9 +187,11 @@ def create_celery(settings: Settings, *, include_tasks: bool = False) -> Any:
     """The Celery app for `settings` (embedded: a file-system broker needing no server)."""
     from celery import Celery
 
-    app = Celery("capactif", broker=settings.broker_url, include=["hub.tasks"] if include_tasks else [])
-    # The worker's hub, built in each worker process at its first task (after the fork).
-    app.capactif_hub = Lazy(lambda: Hub.from_settings(settings))
+    # Only the worker's app becomes Celery's current app: the tasks find their hub there.
+    app = Celery("capactif", broker=settings.broker_url, include=["hub.tasks"] if include_tasks else [],
+                 set_as_current=include_tasks)
+    if include_tasks:  # the worker's hub, built in each worker process at its first task
+        app.capactif_hub = Lazy(lambda: Hub.from_settings(settings))
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,

@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from hub.audit.events import AccessEvent
-from hub.bootstrap import Hub
+from hub.bootstrap import Hub, create_celery
 from hub.config import Settings
 from hub.domain.matching.model import DEFAULT_MODEL_FILE
 from hub.services.audit_alerts import DEFAULT_RULES_FILE
@@ -75,3 +75,18 @@ def test_each_hub_posts_webhooks_with_its_own_session(tmp_path: Path) -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_the_worker_builds_one_hub_per_process_and_keeps_it(tmp_path: Path) -> None:
+    from celery import current_app
+
+    from hub import tasks
+
+    settings = _settings(tmp_path, tmp_path / "hub.sqlite3")
+    worker_app = create_celery(settings, include_tasks=True)
+    hub = tasks._hub()
+    try:
+        assert current_app._get_current_object() is worker_app  # the hub's own app is not
+        assert tasks._hub() is hub and hub.settings == settings
+    finally:
+        hub.close()
