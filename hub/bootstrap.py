@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import requests
 
@@ -36,6 +36,10 @@ from hub.signing_keys import HubKeys
 from hub.store.engine import create_engine, reader_engine
 from hub.store.uow import UnitOfWork
 from hub.webhook_session import webhook_session
+
+if TYPE_CHECKING:  # annotations only: the loaders are imported at first use (below)
+    from hub.domain.matching.model import MatchModel
+    from hub.services.audit_alerts import Rules
 
 Clock = Callable[[], dt.datetime]
 T = TypeVar("T")
@@ -61,8 +65,8 @@ class Lazy(Generic[T]):
             return self._built[0]
 
 
-def _matching_model(settings: Settings) -> Lazy[Any]:
-    def build() -> Any:
+def _matching_model(settings: Settings) -> Lazy[MatchModel]:
+    def build() -> MatchModel:
         from hub.services.matching import load_matching_model  # it imports this module
 
         return load_matching_model(settings.matching_model_file)
@@ -70,8 +74,8 @@ def _matching_model(settings: Settings) -> Lazy[Any]:
     return Lazy(build)
 
 
-def _alert_rules(settings: Settings) -> Lazy[Any]:
-    def build() -> Any:
+def _alert_rules(settings: Settings) -> Lazy[Rules]:
+    def build() -> Rules:
         from hub.services.audit_alerts import load_rules  # it imports this module
 
         return load_rules(settings.audit_alert_rules_file)
@@ -93,8 +97,8 @@ class Hub:
     pseudonym_key: bytes
     store_keys: StoreKeys
     rate_limits: RateLimits
-    matching_model: Lazy[Any]  # hub.domain.matching.model.MatchModel
-    alert_rules: Lazy[Any]  # hub.services.audit_alerts.Rules
+    matching_model: Lazy[MatchModel]
+    alert_rules: Lazy[Rules]
     webhook_session: requests.Session
     refusals: RefusalCounter  # refused authentications, per source
     console_refusals: RefusalCounter  # failed console sign-ins, per source

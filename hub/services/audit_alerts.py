@@ -68,8 +68,7 @@ class Rules:
 def unusual_accesses(hub: Hub, *, since: dt.datetime | None = None) -> list[Alert]:
     """Alerts over [since, now) (default: each rule's own window ending now); the new
     ones are recorded in the access log."""
-    rules: Rules = hub.alert_rules.get()
-    now = hub.clock()
+    rules, now = hub.alert_rules.get(), hub.clock()
     _check_since(hub, since, now)
     found = [alert for rule in rules.rules
              for alert in _evaluate(hub, rules, rule, since or now - rule.window, now)]

@@ -62,8 +62,7 @@ def identity_of(porteur: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def matching_model(hub: Hub) -> MatchModel:
     """The model of HUB_MATCHING_MODEL_FILE (else the shipped one), read once per hub."""
-    model: MatchModel = hub.matching_model.get()
-    return model
+    return hub.matching_model.get()
 
 
 def load_matching_model(path: Path | None) -> MatchModel:
