@@ -1,7 +1,8 @@
 """Typed records the repositories answer instead of SQLAlchemy rows.
 
-Each is a frozen dataclass whose fields are the columns read, so a service sees
-what it gets (and a type checker checks it) without knowing the tables.
+Each is a frozen dataclass (a named tuple for the small ones read in bulk) whose
+fields are the columns read, so a service sees what it gets (and a type checker
+checks it) without knowing the tables.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 
@@ -126,3 +127,20 @@ class MeetingAction:
     created_at: dt.datetime
     answered_at: dt.datetime | None
     answer_note: str | None
+
+
+class FicheRef(NamedTuple):
+    """Which fiche (its key, its owner and the owner's id) and which porteur it is of."""
+
+    id: int
+    member_id: str
+    fiche_id: str
+    porteur_id: str | None
+
+
+class OutboxItem(NamedTuple):
+    """A claimed outbox row: what to do (`topic`) with which row (`ref_id`)."""
+
+    id: int
+    topic: str
+    ref_id: int

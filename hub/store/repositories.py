@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.domain.fiches import Held
-from hub.store.records import Member, record_of
+from hub.store.records import FicheRef, Member, OutboxItem, record_of
 from hub.store.sealing import FicheKeys, version_context, with_payload
 from hub.store.tables import fiche_links, fiche_versions, fiches, members, outbox, porteurs
 from hub.store.tables import request_nonces as nonces_table
@@ -73,6 +73,8 @@ class Nonces(_Repository):
         result = self.conn.execute(sa.delete(nonces_table).where(nonces_table.c.seen_at < cutoff))
         return result.rowcount or 0
 
+
+_FICHE_REF = (fiches.c.id, fiches.c.member_id, fiches.c.fiche_id, fiches.c.porteur_id)
 
 class Fiches(_Repository):
     """Fiches and their versions; payloads are sealed with each fiche's data key on
@@ -235,16 +237,15 @@ class Fiches(_Repository):
         self.keys.load(r.id for r in found)
         return {(r.id, r.version): self._open(r, r.id, r.version) for r in found}
 
-    def of_porteur(self, porteur_id: str) -> list[sa.Row]:
-        query = sa.select(fiches.c.id, fiches.c.member_id, fiches.c.fiche_id).where(
-            fiches.c.porteur_id == porteur_id)
-        return list(self.conn.execute(query))
+    def of_porteur(self, porteur_id: str) -> list[FicheRef]:
+        query = sa.select(*_FICHE_REF).where(fiches.c.porteur_id == porteur_id)
+        return [FicheRef(*row) for row in self.conn.execute(query)]
 
-    def porteur_of(self, member_id: str, fiche_id: str) -> sa.Row | None:
-        query = sa.select(fiches.c.id, fiches.c.member_id, fiches.c.fiche_id,
-                          fiches.c.porteur_id).where(
+    def porteur_of(self, member_id: str, fiche_id: str) -> FicheRef | None:
+        query = sa.select(*_FICHE_REF).where(
             fiches.c.member_id == member_id, fiches.c.fiche_id == fiche_id)
-        return self.conn.execute(query).first()
+        row = self.conn.execute(query).first()
+        return None if row is None else FicheRef(*row)
 
     def mark_processed(self, updates: list[dict[str, Any]]) -> None:
         """Set porteur and processed version (never lowering the processed version)."""
@@ -303,7 +304,7 @@ class Outbox(_Repository):
         )
         return [row.id for row in result]
 
-    def claim(self, outbox_ids: Sequence[int]) -> list[sa.Row]:
+    def claim(self, outbox_ids: Sequence[int]) -> list[OutboxItem]:
         """Lock the unprocessed rows among `outbox_ids` for this transaction."""
         query = (
             sa.select(outbox.c.id, outbox.c.topic, outbox.c.ref_id)
@@ -312,7 +313,7 @@ class Outbox(_Repository):
         )
         if self.conn.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
-        return list(self.conn.execute(query))
+        return [OutboxItem(*row) for row in self.conn.execute(query)]
 
     def mark_processed(self, outbox_ids: Sequence[int], now: dt.datetime) -> None:
         if outbox_ids:
