@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import requests
+import sqlalchemy as sa
 
 from consent.registry import ConsentRegistry
 from consent.shredding import check_master_key
@@ -88,7 +89,7 @@ class Hub:
     """Everything a service function needs, built once per process."""
 
     settings: Settings
-    engine: Any
+    engine: sa.Engine
     publisher: TaskPublisher
     hub_keys: HubKeys
     consents: ConsentRegistry
@@ -176,7 +177,7 @@ def load_store_keys(key_dir: Path) -> StoreKeys:
                      RecoveryJournal(key_dir))
 
 
-def _audit_log(settings: Settings, engine: Any, clock: Clock) -> AuditLog:
+def _audit_log(settings: Settings, engine: sa.Engine, clock: Clock) -> AuditLog:
     if not settings.bench_disable_audit:
         return AuditLog(engine, clock=clock)
     from hub.audit.null import NullAuditLog
