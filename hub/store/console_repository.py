@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from hub.store.console_tables import integrity_checks, user_sessions, users
 from hub.store.matching_tables import match_judgements, merge_events, review_items
-from hub.store.records import IntegrityCheck, User, UserSession, record_of
+from hub.store.records import DecidedPair, IntegrityCheck, User, UserSession, record_of
 from hub.store.sealing import FicheKeys, version_context, with_payload
 from hub.store.tables import fiche_links, fiche_versions, fiches, porteurs
 
@@ -84,16 +84,16 @@ class Revisits(_Repository):
     """Pairs the coordination set aside ("à revoir") or judged different, and their
     reopening: back in the queue, the "different" judgement forgotten."""
 
-    def decided(self, statuses: tuple[str, ...], limit: int) -> list[sa.Row]:
+    def decided(self, statuses: tuple[str, ...], limit: int) -> list[DecidedPair]:
         query = (sa.select(review_items.c.id, review_items.c.porteur_id,
                            review_items.c.candidate_porteur_id, review_items.c.status,
                            review_items.c.probability, review_items.c.decided_at)
                  .where(review_items.c.status.in_(statuses))
                  .order_by(review_items.c.decided_at.desc()).limit(limit))
-        return list(self.conn.execute(query))
+        return [DecidedPair(*row) for row in self.conn.execute(query)]
 
-    def reopen(self, item_id: int, statuses: tuple[str, ...]) -> sa.Row | None:
-        """Reopen the item when it is in one of `statuses`; the row as it was, or None."""
+    def reopen(self, item_id: int, statuses: tuple[str, ...]) -> DecidedPair | None:
+        """Reopen the item when it is in one of `statuses`; the pair as it was, or None."""
         row = self.conn.execute(sa.select(review_items).where(
             review_items.c.id == item_id, review_items.c.status.in_(statuses))).first()
         if row is None:
@@ -104,7 +104,8 @@ class Revisits(_Repository):
         self.conn.execute(sa.delete(match_judgements).where(
             match_judgements.c.fiche_a == pair[0], match_judgements.c.fiche_b == pair[1],
             match_judgements.c.decision == "different"))
-        return row
+        return DecidedPair(row.id, row.porteur_id, row.candidate_porteur_id, row.status,
+                           row.probability, row.decided_at)
 
 
 class FicheReads(_Repository):

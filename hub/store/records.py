@@ -144,3 +144,14 @@ class OutboxItem(NamedTuple):
     id: int
     topic: str
     ref_id: int
+
+
+class DecidedPair(NamedTuple):
+    """A pair of porteurs the coordination set aside or judged different."""
+
+    id: int
+    porteur_id: str
+    candidate_porteur_id: str
+    status: str
+    probability: float
+    decided_at: dt.datetime | None
