@@ -7,10 +7,17 @@ its canonical JSON form: keys sorted, no insignificant whitespace, UTF-8
 (equal to RFC 8785 for receipts, which hold only strings, integers and lists).
 It names the porteur only by the collecting member's fiche id.
 
-Example:
-    >>> signed = sign_receipt(build_receipt(consent, now), private_key, "hub-2026")
+Example (`build_receipt` makes the unsigned receipt of a consent record):
+    >>> private_key = Ed25519PrivateKey.generate()
+    >>> receipt = {"version": RECEIPT_VERSION, "recu_id": "rcp_1", "consentement_id": "c-1",
+    ...            "finalites": ["orientation"]}
+    >>> signed = sign_receipt(receipt, private_key, "hub-2026")
+    >>> signed["signature"]["alg"], signed["signature"]["kid"]
+    ('Ed25519', 'hub-2026')
     >>> verify_receipt(signed, {"hub-2026": private_key.public_key()})
     True
+    >>> verify_receipt({**signed, "finalites": ["financement"]}, {"hub-2026": private_key.public_key()})
+    False
 """
 
 from __future__ import annotations

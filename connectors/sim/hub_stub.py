@@ -7,8 +7,15 @@ document, independently of `connectors.signing`), validates fiches with
 `(membre, fiche_id, version)`. Faults can be scripted (`fail_next(503, 2)`).
 
 Example:
-    >>> with HubStub() as hub:                                  # doctest: +SKIP
+    >>> from connectors.client import HubClient
+    >>> with HubStub(validate=False) as hub:
     ...     creds = hub.add_member("cci-63")
+    ...     client = HubClient(creds["hub_url"], "cci-63", creds["token"], creds["cle_privee"])
+    ...     result = client.push_fiches([{"membre": "cci-63", "fiche_id": "F-1", "version": 1}])
+    ...     hub.accepted_versions("cci-63")
+    {'F-1': 1}
+    >>> result.items[0].status, result.items[0].receipt["receipt_id"].startswith("rcp_")
+    ('accepted', True)
 """
 
 from __future__ import annotations
