@@ -11,12 +11,13 @@ Example:
     ...                                now=1767225600, nonce="n0nce")
     >>> headers["Content-Digest"]
     'sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:'
-    >>> print(headers["Signature-Input"].replace(";", "\n;"))
+    >>> for part in headers["Signature-Input"].split(";"):
+    ...     print(part)
     sig1=("@method" "@path" "@query" "content-digest")
-    ;created=1767225600
-    ;keyid="cci-63"
-    ;nonce="n0nce"
-    ;alg="ed25519"
+    created=1767225600
+    keyid="cci-63"
+    nonce="n0nce"
+    alg="ed25519"
     >>> headers["Signature"].startswith("sig1=:") and headers["Signature"].endswith(":")
     True
 """
