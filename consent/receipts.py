@@ -22,7 +22,6 @@ Example (`build_receipt` makes the unsigned receipt of a consent record):
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import json
@@ -34,6 +33,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from connectors import b64url
 from consent.model import ConsentRecord, iso
 
 RECEIPT_VERSION = "capactif-recu-consentement/1"
@@ -80,7 +80,7 @@ def sign_receipt(receipt: Mapping[str, Any], private_key: Ed25519PrivateKey,
     return {**body, "signature": {
         "alg": ALGORITHM,
         "kid": kid or key_id(private_key.public_key()),
-        "valeur": base64.urlsafe_b64encode(signature).decode("ascii"),
+        "valeur": b64url.encode_padded(signature),
     }}
 
 
@@ -94,7 +94,7 @@ def verify_receipt(signed: Mapping[str, Any], public_keys: Mapping[str, Ed25519P
         return False
     body = {k: v for k, v in signed.items() if k != "signature"}
     try:
-        public_key.verify(base64.urlsafe_b64decode(str(signature.get("valeur"))),
+        public_key.verify(b64url.decode(str(signature.get("valeur"))),
                           canonical_json(body))
     except (InvalidSignature, ValueError):
         return False

@@ -37,6 +37,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from connectors import b64url
 from connectors.sim.local_server import LocalServer
 from schemas import validator
 
@@ -63,7 +64,7 @@ def _rfc9421_parts(headers: Any, method: str, target: str, body: bytes) -> tuple
                       f'"content-digest": {digest}',
                       f'"@signature-params": {found.group()[len("sig1="):]}'])
     raw = base64.b64decode(signature[len("sig1=:"):-1])
-    return params.get("created", ""), params.get("nonce", ""), _b64(raw), base.encode()
+    return params.get("created", ""), params.get("nonce", ""), b64url.encode(raw), base.encode()
 
 
 def _legacy_parts(headers: Any, method: str, target: str, body: bytes) -> tuple[str, str, str, bytes]:
@@ -73,14 +74,6 @@ def _legacy_parts(headers: Any, method: str, target: str, body: bytes) -> tuple[
         ["capactif-v1", timestamp, nonce, method.upper(), target, hashlib.sha256(body).hexdigest()]
     ).encode()
     return timestamp, nonce, headers.get("X-Capactif-Signature", ""), message
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 class StubError(Exception):
@@ -124,7 +117,7 @@ class HubStub(LocalServer):
             serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
             serialization.NoEncryption(),
         )
-        return {"membre": member_id, "token": token, "cle_privee": _b64(raw), "hub_url": self.url}
+        return {"membre": member_id, "token": token, "cle_privee": b64url.encode(raw), "hub_url": self.url}
 
     def fail_next(self, status: int, count: int = 1, *, after: int = 0) -> None:
         """Answer `status` to `count` fiche pushes or deletions, once `after` more went
@@ -163,7 +156,7 @@ class HubStub(LocalServer):
         if not _NONCE.match(nonce):
             raise StubError(401, "bad_signature")
         try:
-            known[1].verify(_unb64(signature), message)
+            known[1].verify(b64url.decode(signature), message)
         except (InvalidSignature, ValueError) as exc:
             raise StubError(401, "bad_signature") from exc
         with self._lock:
