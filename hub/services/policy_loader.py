@@ -44,8 +44,7 @@ def load_policy_file(path: Path, fiche_schema: Mapping[str, Any] | None = None) 
     document = _read(path)
     errors = schemas.validator("policy").errors(document)
     if errors:
-        details_fr = "; ".join(f"{e.path} : {e.message_fr}" for e in errors[:5])
-        details_en = "; ".join(f"{e.path}: {e.message_en}" for e in errors[:5])
+        details_fr, details_en = schemas.summary(errors)
         raise InvalidPolicy(
             f"Fichier de politique {path} non conforme : {details_fr}",
             f"Policy file {path} does not match its schema: {details_en}",
