@@ -23,10 +23,10 @@ from hub.journal import RecoveryJournal
 from hub.key_dir import prepare_key_dir
 from hub.keyring import Keyring, StoreKeys
 from hub.keys import HubKey, load_or_create_secret
-from hub.limits import MemoryRefusalCounter, RefusalCounter
+from hub.limits import RefusalCounter
 from hub.services.policy_loader import DEFAULT_POLICY_FILE, PolicyHolder, load_policy_file
 from hub.services.publisher import CeleryPublisher, TaskPublisher
-from hub.services.rate_limits import RateLimits
+from hub.services.rate_limits import RateLimits, refusal_counter
 from hub.signing_keys import HubKeys
 from hub.store.engine import create_engine, reader_engine
 from hub.store.uow import UnitOfWork
@@ -58,10 +58,10 @@ class Hub:
 
     def __post_init__(self) -> None:
         if self.refusals is None:
-            self.refusals = MemoryRefusalCounter(self.settings.auth_refusal_window)
+            self.refusals = refusal_counter(self.settings, "refusals", self.settings.auth_refusal_window)
         if self.console_refusals is None:
-            self.console_refusals = MemoryRefusalCounter(
-                dt.timedelta(minutes=self.settings.console_lockout_minutes))
+            self.console_refusals = refusal_counter(self.settings, "console-refusals",
+                                                    dt.timedelta(minutes=self.settings.console_lockout_minutes))
 
     def __repr__(self) -> str:
         # Never the key material (master key, pseudonym key, the hub's signing key).
