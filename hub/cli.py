@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from hub.config import Settings
-from hub.errors import HubError, InvalidAccount
+from hub.errors import ConfigurationError, HubError, InvalidAccount
 from hub.logs import configure_logging, uvicorn_log_config
 
 
@@ -430,8 +430,14 @@ def _restore(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from hub.demo.run import run_demo
-
+    try:
+        from hub.demo.run import run_demo
+    except ModuleNotFoundError as exc:
+        if exc.name != "faker":
+            raise
+        raise ConfigurationError(
+            "La démo invente des porteurs avec faker : pip install 'capactif-hub[demo]'.",
+            "The demo makes up people with faker: pip install 'capactif-hub[demo]'.") from exc
     return run_demo(args.data_dir, fiche_count=args.fiches, port=args.port)
 
 
