@@ -5,11 +5,12 @@ the records created, changed or deleted at the member since a point in time. The
 base class maps records to fiches with the member's mapping file; override
 `to_fiche` for logic a mapping cannot say, and raise `RecordRejected` for a bad record.
 
-Example:
-    >>> class MyTool(Connector):                                   # doctest: +SKIP
-    ...     def changes(self, since):
-    ...         for row in my_tool.rows_changed_after(since):
-    ...             yield self.record(row, line=row["id"])
+A sketch of a connector for a member's own tool (`my_tool` stands for its API)::
+
+    class MyTool(Connector):
+        def changes(self, since):
+            for row in my_tool.rows_changed_after(since):
+                yield self.record(row, line=row["id"])
 """
 
 from __future__ import annotations

@@ -6,10 +6,11 @@ retried; 401/403 raise `HubAuthError` at once, so wrong credentials make one cal
 not a storm. Every attempt is signed again with a fresh nonce (the hub refuses a
 replayed nonce); fiche versions are idempotent, so a retried batch is safe.
 
-Example:
-    >>> client = HubClient.from_credentials_file("cci-63.json")  # doctest: +SKIP
-    >>> result = client.push_fiches([fiche])                    # doctest: +SKIP
-    >>> result.accepted[0].receipt["receipt_id"]                # doctest: +SKIP
+Usage (against a running hub; `connectors/sim/hub_stub.py` runs the same calls on a stub)::
+
+    client = HubClient.from_credentials_file("cci-63.json")
+    result = client.push_fiches([fiche])
+    result.accepted[0].receipt["receipt_id"]
 """
 
 from __future__ import annotations

@@ -6,7 +6,20 @@ request line: never percent-decoded) and `content-digest`; parameters `created`,
 `keyid` (the token's id, before its dot) and `alg="ed25519"`.
 
 Example:
-    >>> headers = sign_request_rfc9421(key, "cci-63", "GET", "/v1/feed?after=4", b"")  # doctest: +SKIP
+    >>> key = Ed25519PrivateKey.generate()
+    >>> headers = sign_request_rfc9421(key, "cci-63", "GET", "/v1/feed?after=4", b"",
+    ...                                now=1767225600, nonce="n0nce")
+    >>> headers["Content-Digest"]
+    'sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:'
+    >>> for part in headers["Signature-Input"].split(";"):
+    ...     print(part)
+    sig1=("@method" "@path" "@query" "content-digest")
+    created=1767225600
+    keyid="cci-63"
+    nonce="n0nce"
+    alg="ed25519"
+    >>> headers["Signature"].startswith("sig1=:") and headers["Signature"].endswith(":")
+    True
 """
 
 from __future__ import annotations

@@ -15,8 +15,6 @@ and `X-Capactif-Signature` (base64url, no padding).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import secrets
 import time
@@ -27,6 +25,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from connectors import standard_webhooks
+from connectors.b64url import decode as b64url_decode
+from connectors.b64url import encode as b64url_encode
 from connectors.errors import BadWebhookSignature, ConfigurationError, WebhookVerificationError
 
 PREFIX = b"capactif-v1"
@@ -39,18 +39,6 @@ DELIVERY_HEADER = "X-Capactif-Delivery-Id"
 
 PublicKeyLike = Ed25519PublicKey | str | bytes
 PublicKeys = PublicKeyLike | Mapping[str, PublicKeyLike]
-
-
-def b64url_encode(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(text: str) -> bytes:
-    """Decode base64url with or without padding; raises ValueError when malformed."""
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError("not base64url") from exc
 
 
 def load_private_key(value: str | bytes | Ed25519PrivateKey) -> Ed25519PrivateKey:

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from connectors import b64url
 from connectors.errors import BadWebhookSignature, ConfigurationError, StaleWebhook, WebhookVerificationError
 
 ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER = "webhook-id", "webhook-timestamp", "webhook-signature"
@@ -43,7 +44,7 @@ def public_key(value: Ed25519PublicKey | str | bytes) -> Ed25519PublicKey:
     try:
         if isinstance(value, str):
             text = value.removeprefix(PUBLIC_PREFIX).replace("+", "-").replace("/", "_").rstrip("=")
-            value = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            value = b64url.decode(text)
         return Ed25519PublicKey.from_public_bytes(value)
     except (binascii.Error, ValueError) as exc:
         raise ConfigurationError(

@@ -7,15 +7,21 @@ its canonical JSON form: keys sorted, no insignificant whitespace, UTF-8
 (equal to RFC 8785 for receipts, which hold only strings, integers and lists).
 It names the porteur only by the collecting member's fiche id.
 
-Example:
-    >>> signed = sign_receipt(build_receipt(consent, now), private_key, "hub-2026")
+Example (`build_receipt` makes the unsigned receipt of a consent record):
+    >>> private_key = Ed25519PrivateKey.generate()
+    >>> receipt = {"version": RECEIPT_VERSION, "recu_id": "rcp_1", "consentement_id": "c-1",
+    ...            "finalites": ["orientation"]}
+    >>> signed = sign_receipt(receipt, private_key, "hub-2026")
+    >>> signed["signature"]["alg"], signed["signature"]["kid"]
+    ('Ed25519', 'hub-2026')
     >>> verify_receipt(signed, {"hub-2026": private_key.public_key()})
     True
+    >>> verify_receipt({**signed, "finalites": ["financement"]}, {"hub-2026": private_key.public_key()})
+    False
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import json
@@ -27,6 +33,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from connectors import b64url
 from consent.model import ConsentRecord, iso
 
 RECEIPT_VERSION = "capactif-recu-consentement/1"
@@ -73,7 +80,7 @@ def sign_receipt(receipt: Mapping[str, Any], private_key: Ed25519PrivateKey,
     return {**body, "signature": {
         "alg": ALGORITHM,
         "kid": kid or key_id(private_key.public_key()),
-        "valeur": base64.urlsafe_b64encode(signature).decode("ascii"),
+        "valeur": b64url.encode_padded(signature),
     }}
 
 
@@ -87,7 +94,7 @@ def verify_receipt(signed: Mapping[str, Any], public_keys: Mapping[str, Ed25519P
         return False
     body = {k: v for k, v in signed.items() if k != "signature"}
     try:
-        public_key.verify(base64.urlsafe_b64decode(str(signature.get("valeur"))),
+        public_key.verify(b64url.decode(str(signature.get("valeur"))),
                           canonical_json(body))
     except (InvalidSignature, ValueError):
         return False

@@ -17,7 +17,6 @@ master key after restoring such a backup.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 from collections.abc import Mapping
@@ -27,6 +26,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
+from connectors import b64url
 from hub.errors import ConfigurationError, UnreadableData
 
 KEY_BYTES = 32
@@ -64,13 +64,13 @@ def seal(data_key: bytes, plaintext: bytes, context: str) -> str:
     "v1.<base64url(nonce|ciphertext|tag)>"."""
     nonce = os.urandom(12)
     sealed = AESGCM(data_key).encrypt(nonce, plaintext, context.encode())
-    return _PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+    return _PREFIX + b64url.encode_padded(nonce + sealed)
 
 
 def unseal(data_key: bytes, token: str, context: str) -> bytes:
     """What `seal` sealed; UnreadableData if the key or context differs, or on tampering."""
     try:
-        raw = base64.urlsafe_b64decode(token.removeprefix(_PREFIX))
+        raw = b64url.decode(token.removeprefix(_PREFIX))
         return AESGCM(data_key).decrypt(raw[:12], raw[12:], context.encode())
     except (InvalidTag, ValueError) as exc:
         raise UnreadableData(

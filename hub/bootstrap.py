@@ -29,10 +29,10 @@ from hub.journal import RecoveryJournal
 from hub.key_dir import prepare_key_dir
 from hub.keyring import Keyring, StoreKeys
 from hub.keys import HubKey, load_or_create_secret
-from hub.limits import MemoryRefusalCounter, RefusalCounter
+from hub.limits import RefusalCounter
 from hub.services.policy_loader import DEFAULT_POLICY_FILE, PolicyHolder, load_policy_file
 from hub.services.publisher import CeleryPublisher, TaskPublisher
-from hub.services.rate_limits import RateLimits
+from hub.services.rate_limits import RateLimits, refusal_counter
 from hub.signing_keys import HubKeys
 from hub.store.engine import create_engine, reader_engine
 from hub.store.uow import UnitOfWork
@@ -146,8 +146,8 @@ class Hub:
             matching_model=_matching_model(settings),
             alert_rules=_alert_rules(settings),
             webhook_session=webhook_session(),
-            refusals=MemoryRefusalCounter(settings.auth_refusal_window),
-            console_refusals=MemoryRefusalCounter(
+            refusals=refusal_counter(settings, "refusals", settings.auth_refusal_window),
+            console_refusals=refusal_counter(settings, "console-refusals",
                 dt.timedelta(minutes=settings.console_lockout_minutes)),
             clock=clock,
         )

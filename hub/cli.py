@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hub.config import Settings
-from hub.errors import HubError, InvalidAccount
+from hub.errors import ConfigurationError, HubError, InvalidAccount
 from hub.logs import configure_logging, uvicorn_log_config
 
 if TYPE_CHECKING:  # imported on use: most commands need no hub
@@ -434,8 +434,14 @@ def _restore(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from hub.demo.run import run_demo
-
+    try:
+        from hub.demo.run import run_demo
+    except ModuleNotFoundError as exc:
+        if exc.name != "faker":
+            raise
+        raise ConfigurationError(
+            "La démo invente des porteurs avec faker : pip install 'capactif-hub[demo]'.",
+            "The demo makes up people with faker: pip install 'capactif-hub[demo]'.") from exc
     return run_demo(args.data_dir, fiche_count=args.fiches, port=args.port)
 
 

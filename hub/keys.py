@@ -5,7 +5,6 @@ Raw keys travel as base64url without padding (32 bytes -> 43 characters).
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 from pathlib import Path
@@ -14,17 +13,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from connectors.b64url import decode as unb64url
+from connectors.b64url import encode as b64url
+
 _RAW = serialization.Encoding.Raw
 _RAW_PUB = serialization.PublicFormat.Raw
 _RAW_PRIV = serialization.PrivateFormat.Raw
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def unb64url(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def public_key_text(key: Ed25519PublicKey) -> str:
@@ -35,8 +29,21 @@ def private_key_text(key: Ed25519PrivateKey) -> str:
     return b64url(key.private_bytes(_RAW, _RAW_PRIV, serialization.NoEncryption()))
 
 
-def load_public_key(text: str) -> Ed25519PublicKey:
-    return Ed25519PublicKey.from_public_bytes(unb64url(text))
+def load_public_key(data: str | bytes) -> Ed25519PublicKey:
+    """An Ed25519 public key from base64url of the raw 32 bytes, or from PEM
+    (SubjectPublicKeyInfo); ValueError otherwise."""
+    raw = data.encode("ascii") if isinstance(data, str) else data
+    raw = raw.strip()
+    try:
+        if raw.startswith(b"-----BEGIN"):
+            key = serialization.load_pem_public_key(raw)
+        else:
+            key = Ed25519PublicKey.from_public_bytes(unb64url(raw.decode("ascii")))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("not an Ed25519 public key (PEM or base64url raw)") from exc
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError("not an Ed25519 public key (PEM or base64url raw)")
+    return key
 
 
 def verify(public_key: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:

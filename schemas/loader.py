@@ -16,7 +16,7 @@ import dataclasses
 import functools
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,17 @@ class FieldError:
 
     def to_dict(self) -> dict[str, str]:
         return dataclasses.asdict(self)
+
+
+def summary(errors: Sequence[FieldError], limit: int = 5) -> tuple[str, str]:
+    """The first `limit` errors on one line each in French and English, for a message.
+
+    >>> summary([FieldError("$.membres[0].id", "required", "valeur requise", "value required")])
+    ('$.membres[0].id : valeur requise', '$.membres[0].id: value required')
+    """
+    shown = errors[:limit]
+    return ("; ".join(f"{e.path} : {e.message_fr}" for e in shown),
+            "; ".join(f"{e.path}: {e.message_en}" for e in shown))
 
 
 def schema_files() -> list[Path]:

@@ -7,8 +7,15 @@ document, independently of `connectors.signing`), validates fiches with
 `(membre, fiche_id, version)`. Faults can be scripted (`fail_next(503, 2)`).
 
 Example:
-    >>> with HubStub() as hub:                                  # doctest: +SKIP
+    >>> from connectors.client import HubClient
+    >>> with HubStub(validate=False) as hub:
     ...     creds = hub.add_member("cci-63")
+    ...     client = HubClient(creds["hub_url"], "cci-63", creds["token"], creds["cle_privee"])
+    ...     result = client.push_fiches([{"membre": "cci-63", "fiche_id": "F-1", "version": 1}])
+    ...     hub.accepted_versions("cci-63")
+    {'F-1': 1}
+    >>> result.items[0].status, result.items[0].receipt["receipt_id"].startswith("rcp_")
+    ('accepted', True)
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from connectors import b64url
 from connectors.sim.local_server import LocalServer
 from schemas import validator
 
@@ -56,7 +64,7 @@ def _rfc9421_parts(headers: Any, method: str, target: str, body: bytes) -> tuple
                       f'"content-digest": {digest}',
                       f'"@signature-params": {found.group()[len("sig1="):]}'])
     raw = base64.b64decode(signature[len("sig1=:"):-1])
-    return params.get("created", ""), params.get("nonce", ""), _b64(raw), base.encode()
+    return params.get("created", ""), params.get("nonce", ""), b64url.encode(raw), base.encode()
 
 
 def _legacy_parts(headers: Any, method: str, target: str, body: bytes) -> tuple[str, str, str, bytes]:
@@ -66,14 +74,6 @@ def _legacy_parts(headers: Any, method: str, target: str, body: bytes) -> tuple[
         ["capactif-v1", timestamp, nonce, method.upper(), target, hashlib.sha256(body).hexdigest()]
     ).encode()
     return timestamp, nonce, headers.get("X-Capactif-Signature", ""), message
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 class StubError(Exception):
@@ -117,7 +117,7 @@ class HubStub(LocalServer):
             serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
             serialization.NoEncryption(),
         )
-        return {"membre": member_id, "token": token, "cle_privee": _b64(raw), "hub_url": self.url}
+        return {"membre": member_id, "token": token, "cle_privee": b64url.encode(raw), "hub_url": self.url}
 
     def fail_next(self, status: int, count: int = 1, *, after: int = 0) -> None:
         """Answer `status` to `count` fiche pushes or deletions, once `after` more went
@@ -156,7 +156,7 @@ class HubStub(LocalServer):
         if not _NONCE.match(nonce):
             raise StubError(401, "bad_signature")
         try:
-            known[1].verify(_unb64(signature), message)
+            known[1].verify(b64url.decode(signature), message)
         except (InvalidSignature, ValueError) as exc:
             raise StubError(401, "bad_signature") from exc
         with self._lock:

@@ -8,7 +8,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.signatures import raw_target
-from hub.bootstrap import Hub
+from hub.app_state import hub_of
 from hub.errors import PayloadTooLarge
 from hub.services import credentials
 from hub.services.auth import Caller, authenticate
@@ -20,10 +20,6 @@ from hub.services.signatures import combined_headers
 class Authenticated:
     caller: Caller
     body: bytes
-
-
-def hub_of(request: Request) -> Hub:
-    return request.app.state.hub
 
 
 async def read_bounded_body(request: Request, limit: int) -> bytes:

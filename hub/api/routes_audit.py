@@ -12,7 +12,6 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import Authenticated, authenticated, hub_of
 from hub.api.models import (
@@ -53,70 +52,69 @@ def _member_filter(auth: Authenticated, membre: str | None) -> str | None:
 
 
 @router.get("", responses=answer(AuditEvents, 403))
-async def search(request: Request, porteur: IdQuery = None, membre: MemberQuery = None,
-                 action: ActionQuery = None, depuis: Instant | None = None,
-                 jusqu_a: Instant | None = None, limit: int = Query(1000, ge=1, le=10000),
-                 auth: Authenticated = Depends(authenticated)) -> Any:
+def search(request: Request, porteur: IdQuery = None, membre: MemberQuery = None,
+           action: ActionQuery = None, depuis: Instant | None = None,
+           jusqu_a: Instant | None = None, limit: int = Query(1000, ge=1, le=10000),
+           auth: Authenticated = Depends(authenticated)) -> Any:
     """Access events by porteur, member, action and period (DPO)."""
     member = _member_filter(auth, membre)
-    found = await run_in_threadpool(
-        lambda: audit.search(hub_of(request), auth.caller.member_id, porteur_id=porteur,
-                             member=member, action=action, since=depuis, until=jusqu_a,
-                             limit=limit, user=_DPO))
+    found = audit.search(hub_of(request), auth.caller.member_id, porteur_id=porteur,
+                         member=member, action=action, since=depuis, until=jusqu_a,
+                         limit=limit, user=_DPO)
     return {"evenements": found}
 
 
 @router.get("/report/{porteur_id}", responses=answer(Recipients, 403))
-async def report(porteur_id: IdPath, request: Request,
-                 auth: Authenticated = Depends(authenticated)) -> Any:
+def report(porteur_id: IdPath, request: Request,
+           auth: Authenticated = Depends(authenticated)) -> Any:
     """GDPR art. 15: which members received which fields of a porteur, when and why
     (network DPO)."""
     dpo.require_network_dpo(auth.caller)
-    return await run_in_threadpool(lambda: audit.access_report(
-        hub_of(request), auth.caller.member_id, porteur_id, user=_DPO))
+    return audit.access_report(
+        hub_of(request), auth.caller.member_id, porteur_id, user=_DPO)
 
 
 @router.get("/fiches/{fiche_id}/report", responses=answer(Recipients, 404))
-async def fiche_report(fiche_id: FicheIdPath, request: Request,
-                       auth: Authenticated = Depends(authenticated)) -> Any:
+def fiche_report(fiche_id: FicheIdPath, request: Request,
+                 auth: Authenticated = Depends(authenticated)) -> Any:
     """Who received fields of one of the member's own fiches, when and why (its DPO or the
     network's: operational credentials never read the log)."""
     caller = auth.caller
     dpo.scope_of(caller)
-    return await run_in_threadpool(lambda: audit.fiche_report(
-        hub_of(request), caller.member_id, caller.member_id, fiche_id, user=_DPO))
+    return audit.fiche_report(
+        hub_of(request), caller.member_id, caller.member_id, fiche_id, user=_DPO)
 
 
 @router.get("/alerts", responses=answer(Alerts, 400, 403))
-async def alerts(request: Request, depuis: Instant | None = None,
-                 auth: Authenticated = Depends(authenticated)) -> Any:
+def alerts(request: Request, depuis: Instant | None = None,
+           auth: Authenticated = Depends(authenticated)) -> Any:
     """Unusual access patterns (network DPO: every member; member DPO: its own)."""
     scope = dpo.scope_of(auth.caller)
-    found = await run_in_threadpool(lambda: audit_alerts.unusual_accesses(hub_of(request), since=depuis))
+    found = audit_alerts.unusual_accesses(hub_of(request), since=depuis)
     return {"alertes": [audit_alerts.alert_dict(a) for a in found
                         if scope.whole_log or a.member_id == scope.member_id]}
 
 
 @router.get("/tree-head", responses=answer(TreeHead))
-async def tree_head(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
+def tree_head(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
     """The latest signed tree head (any member may fetch it, to witness it)."""
-    head = await run_in_threadpool(audit.latest_head, hub_of(request))
+    head = audit.latest_head(hub_of(request))
     return {"tete": head}
 
 
 @router.get("/proofs/inclusion/{seq}", responses=answer(InclusionProof, 400, 403))
-async def inclusion(seq: PathSeq, request: Request, size: OptionalTreeSize = None,
-                    auth: Authenticated = Depends(authenticated)) -> Any:
+def inclusion(seq: PathSeq, request: Request, size: OptionalTreeSize = None,
+              auth: Authenticated = Depends(authenticated)) -> Any:
     dpo.scope_of(auth.caller)
-    proof = await run_in_threadpool(hub_of(request).audit.inclusion_proof, seq, size)
+    proof = hub_of(request).audit.inclusion_proof(seq, size)
     return {"seq": seq, "taille": size, "preuve": [b64url(node) for node in proof]}
 
 
 @router.get("/proofs/consistency", responses=answer(ConsistencyProof, 400))
-async def consistency(request: Request, first: TreeSize, second: OptionalTreeSize = None,
-                      auth: Authenticated = Depends(authenticated)) -> Any:
+def consistency(request: Request, first: TreeSize, second: OptionalTreeSize = None,
+                auth: Authenticated = Depends(authenticated)) -> Any:
     """Consistency between two tree sizes (any member, to witness the log)."""
-    proof = await run_in_threadpool(hub_of(request).audit.consistency_proof, first, second)
+    proof = hub_of(request).audit.consistency_proof(first, second)
     return {"premiere": first, "seconde": second, "preuve": [b64url(node) for node in proof]}
 
 
@@ -126,11 +124,11 @@ async def consistency(request: Request, first: TreeSize, second: OptionalTreeSiz
           "content": {"application/x-ndjson": {"schema": {"type": "string"}},
                       "text/csv": {"schema": {"type": "string"}}}},
     **errors(403)})
-async def export(request: Request, format: Literal["jsonl", "csv"] = "jsonl",
-                 porteur: IdQuery = None, membre: MemberQuery = None,
-                 action: ActionQuery = None, depuis: Instant | None = None,
-                 jusqu_a: Instant | None = None,
-                 auth: Authenticated = Depends(authenticated)) -> Response:
+def export(request: Request, format: Literal["jsonl", "csv"] = "jsonl",
+           porteur: IdQuery = None, membre: MemberQuery = None,
+           action: ActionQuery = None, depuis: Instant | None = None,
+           jusqu_a: Instant | None = None,
+           auth: Authenticated = Depends(authenticated)) -> Response:
     """Without filters and in JSONL: the whole log with signed heads, for
     `capactif audit verify` (network DPO). Otherwise the matching events, streamed, as CSV
     or JSONL entry lines (each provable by an inclusion proof)."""
@@ -139,12 +137,12 @@ async def export(request: Request, format: Literal["jsonl", "csv"] = "jsonl",
     if format == "jsonl" and not filtered:
         dpo.require_network_dpo(caller)
         buffer = io.StringIO()
-        await run_in_threadpool(lambda: audit.export(hub, buffer, caller.member_id, user=_DPO))
+        audit.export(hub, buffer, caller.member_id, user=_DPO)
         return Response(buffer.getvalue(), media_type="application/x-ndjson")
     member = _member_filter(auth, membre)
-    chunks = await run_in_threadpool(lambda: audit.export_events(
+    chunks = audit.export_events(
         hub, caller.member_id, format, user=_DPO, porteur_id=porteur, member=member,
-        action=action, since=depuis, until=jusqu_a))
+        action=action, since=depuis, until=jusqu_a)
     media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
     return StreamingResponse(chunks, media_type=media, headers={
         "Content-Disposition": f'attachment; filename="journal-acces.{format}"'})

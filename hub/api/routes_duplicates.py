@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import Authenticated, authenticated, hub_of
 from hub.api.bodies import json_object
@@ -26,57 +25,57 @@ router = APIRouter(prefix="/v1", tags=["doublons"])
 
 
 @router.get("/duplicates", responses=answer(ReviewItems, 403))
-async def list_items(request: Request, after: OptionalCursor = None,
-                     limit: int = Query(50, ge=1, le=duplicates.MAX_LIMIT),
-                     auth: Authenticated = Depends(authenticated)) -> Any:
+def list_items(request: Request, after: OptionalCursor = None,
+               limit: int = Query(50, ge=1, le=duplicates.MAX_LIMIT),
+               auth: Authenticated = Depends(authenticated)) -> Any:
     """Open review items, each with both sides (as the coordination may see them) and the
     match explanation: each field's level and weight, the prior, the total."""
     duplicates.require_coordinator(auth.caller.role)
-    return await run_in_threadpool(lambda: duplicates.list_review_items(
-        hub_of(request), limit=limit, after=after, actor=auth.caller.member_id))
+    return duplicates.list_review_items(
+        hub_of(request), limit=limit, after=after, actor=auth.caller.member_id)
 
 
 @router.get("/duplicates/history", responses=answer(MergeHistory, 403))
-async def history(request: Request, porteur: IdQuery = None,
-                  limit: int = Query(50, ge=1, le=duplicates.MAX_LIMIT),
-                  auth: Authenticated = Depends(authenticated)) -> Any:
+def history(request: Request, porteur: IdQuery = None,
+            limit: int = Query(50, ge=1, le=duplicates.MAX_LIMIT),
+            auth: Authenticated = Depends(authenticated)) -> Any:
     """Merges and unmerges, newest first (optionally of one porteur)."""
     duplicates.require_coordinator(auth.caller.role)
-    found = await run_in_threadpool(duplicates.merge_history, hub_of(request), porteur, limit)
+    found = duplicates.merge_history(hub_of(request), porteur, limit)
     return {"historique": found}
 
 
 @router.get("/duplicates/{item_id}", responses=answer(ReviewItem, 403, 404))
-async def read_item(item_id: PathId, request: Request,
-                    auth: Authenticated = Depends(authenticated)) -> Any:
+def read_item(item_id: PathId, request: Request,
+              auth: Authenticated = Depends(authenticated)) -> Any:
     duplicates.require_coordinator(auth.caller.role)
-    return await run_in_threadpool(lambda: duplicates.get_review_item(
-        hub_of(request), item_id, actor=auth.caller.member_id))
+    return duplicates.get_review_item(
+        hub_of(request), item_id, actor=auth.caller.member_id)
 
 
 @router.post("/duplicates/{item_id}/decision", openapi_extra=body(Decision),
              responses=answer(DecisionDone, 403, 404, 409))
-async def decide(item_id: PathId, request: Request,
-                 auth: Authenticated = Depends(authenticated)) -> Any:
+def decide(item_id: PathId, request: Request,
+           auth: Authenticated = Depends(authenticated)) -> Any:
     """`{"decision": "same" | "different" | "unknown"}`: same merges the two porteurs (the
     members concerned get a `merged` notice); different is remembered for good."""
     duplicates.require_coordinator(auth.caller.role)
     body = _object(auth.body)
-    return await run_in_threadpool(lambda: duplicates.decide(
-        hub_of(request), item_id, str(body.get("decision")), actor=auth.caller.member_id))
+    return duplicates.decide(
+        hub_of(request), item_id, str(body.get("decision")), actor=auth.caller.member_id)
 
 
 @router.post("/porteurs/{porteur_id}/unmerge", tags=["doublons"], openapi_extra=body(Unmerge),
              responses=answer(MergeChange, 403, 404, 409))
-async def unmerge(porteur_id: IdPath, request: Request,
-                  auth: Authenticated = Depends(authenticated)) -> Any:
+def unmerge(porteur_id: IdPath, request: Request,
+            auth: Authenticated = Depends(authenticated)) -> Any:
     """`{"membre": ..., "fiche_id": ...}`: split that fiche off the porteur (members
     concerned get an `unmerged` notice; the pair is remembered as different)."""
     duplicates.require_coordinator(auth.caller.role)
     body = _object(auth.body)
-    return await run_in_threadpool(lambda: duplicates.unmerge(
+    return duplicates.unmerge(
         hub_of(request), porteur_id, str(body.get("membre")), str(body.get("fiche_id")),
-        actor=auth.caller.member_id))
+        actor=auth.caller.member_id)
 
 
 def _object(body: bytes) -> dict[str, Any]:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import Authenticated, authenticated, hub_of
 from hub.api.bodies import json_body
@@ -38,149 +36,139 @@ _CONSENT_RECORD: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/feed", tags=["livraisons"], responses=answer(FeedPage))
-async def read_feed(request: Request, after: Cursor = 0,
-                    limit: int = Query(100, ge=1, le=feed.MAX_LIMIT),
-                    auth: Authenticated = Depends(authenticated)) -> Any:
+def read_feed(request: Request, after: Cursor = 0,
+              limit: int = Query(100, ge=1, le=feed.MAX_LIMIT),
+              auth: Authenticated = Depends(authenticated)) -> Any:
     """The caller's deliveries after the cursor `after`, in order (`next_cursor` for the
     next call). Each delivery holds only the fields the caller may see."""
-    return await run_in_threadpool(feed.read_feed, hub_of(request), auth.caller, after, limit)
+    return feed.read_feed(hub_of(request), auth.caller, after, limit)
 
 
 @router.post("/consents", status_code=201, tags=["consentements"], openapi_extra=body("Consentement"),
              responses={201: {"description": "Consentement enregistré", "content": {"application/json": {
                  "schema": {"$ref": "#/components/schemas/EnregistrementConsentement"}}}},
                  **errors(403, 409)})
-async def record_consent(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
+def record_consent(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
     """Record a consent the caller collected (schema `GET /v1/schemas/consent`)."""
-    answer = await run_in_threadpool(consents.record_consent, hub_of(request), auth.caller,
-                                     _json(auth.body))
+    answer = consents.record_consent(hub_of(request), auth.caller, _json(auth.body))
     return JSONResponse(answer, status_code=201)
 
 
 @router.get("/consents/{consent_id}", tags=["consentements"], responses=_CONSENT_RECORD)
-async def read_consent(consent_id: IdPath, request: Request,
-                       auth: Authenticated = Depends(authenticated)) -> Any:
+def read_consent(consent_id: IdPath, request: Request,
+                 auth: Authenticated = Depends(authenticated)) -> Any:
     """A consent with its proof data, for its collector and the members relying on it."""
-    return await run_in_threadpool(consents.read_consent, hub_of(request), auth.caller, consent_id)
+    return consents.read_consent(hub_of(request), auth.caller, consent_id)
 
 
 @router.get("/consents/{consent_id}/receipt", tags=["consentements"],
             responses=answer(ConsentReceipt, 403, 404))
-async def consent_receipt(consent_id: IdPath, request: Request,
-                          auth: Authenticated = Depends(authenticated)) -> Any:
+def consent_receipt(consent_id: IdPath, request: Request,
+                    auth: Authenticated = Depends(authenticated)) -> Any:
     """The consent receipt signed by the hub, to hand to the porteur."""
-    return await run_in_threadpool(consents.consent_receipt, hub_of(request), auth.caller,
-                                   consent_id)
+    return consents.consent_receipt(hub_of(request), auth.caller, consent_id)
 
 
 @router.post("/consents/{consent_id}/withdraw", tags=["consentements"],
              responses={**_CONSENT_RECORD, **errors(409)})
-async def withdraw_consent(consent_id: IdPath, request: Request,
-                           auth: Authenticated = Depends(authenticated)) -> Any:
+def withdraw_consent(consent_id: IdPath, request: Request,
+                     auth: Authenticated = Depends(authenticated)) -> Any:
     """Withdraw a consent (relayed by its collector or a member relying on it): effective at
     once; every member that received the porteur's data gets a withdrawal notice."""
-    return await run_in_threadpool(consents.withdraw_consent, hub_of(request), auth.caller,
-                                   consent_id)
+    return consents.withdraw_consent(hub_of(request), auth.caller, consent_id)
 
 
 @router.post("/consents/{consent_id}/ack", tags=["consentements"], responses=answer(ConsentAck, 404))
-async def acknowledge(consent_id: IdPath, request: Request,
-                      auth: Authenticated = Depends(authenticated)) -> Any:
+def acknowledge(consent_id: IdPath, request: Request,
+                auth: Authenticated = Depends(authenticated)) -> Any:
     """Acknowledge a withdrawal notice: the caller deleted what it had received."""
-    return await run_in_threadpool(consents.acknowledge_notice, hub_of(request), auth.caller,
-                                   consent_id)
+    return consents.acknowledge_notice(hub_of(request), auth.caller, consent_id)
 
 
 @router.get("/consents/{consent_id}/acks", tags=["consentements"], responses=answer(ConsentAcks, 404))
-async def acknowledgements(consent_id: IdPath, request: Request,
-                           auth: Authenticated = Depends(authenticated)) -> Any:
+def acknowledgements(consent_id: IdPath, request: Request,
+                     auth: Authenticated = Depends(authenticated)) -> Any:
     """Who was sent the withdrawal notice, and who acknowledged it."""
-    acks = await run_in_threadpool(consents.acknowledgements, hub_of(request), auth.caller,
-                                   consent_id)
+    acks = consents.acknowledgements(hub_of(request), auth.caller, consent_id)
     return {"accuses": acks}
 
 
 @router.get("/porteurs/{porteur_id}", tags=["porteurs"], responses=answer(PorteurView, 403, 404))
-async def read_porteur(porteur_id: IdPath, request: Request,
-                       auth: Authenticated = Depends(authenticated)) -> Any:
+def read_porteur(porteur_id: IdPath, request: Request,
+                 auth: Authenticated = Depends(authenticated)) -> Any:
     """The porteur as the caller may see it: its own fiches linked to the porteur and
     what was delivered to it about the porteur; 404 if it knows nothing of it."""
-    return await run_in_threadpool(porteurs.porteur_for, hub_of(request), auth.caller, porteur_id)
+    return porteurs.porteur_for(hub_of(request), auth.caller, porteur_id)
 
 
 @router.get("/porteurs/{porteur_id}/consents", tags=["consentements"],
             responses=answer(PorteurConsents, 404))
-async def porteur_consents(porteur_id: IdPath, request: Request,
-                           auth: Authenticated = Depends(authenticated)) -> Any:
-    found = await run_in_threadpool(consents.porteur_consents, hub_of(request), auth.caller,
-                                    porteur_id)
+def porteur_consents(porteur_id: IdPath, request: Request,
+                     auth: Authenticated = Depends(authenticated)) -> Any:
+    found = consents.porteur_consents(hub_of(request), auth.caller, porteur_id)
     return {"consentements": found}
 
 
 @router.post("/erasures", status_code=201, tags=["effacements"], openapi_extra=body(ErasureRequest),
              responses=answer(ErasureDone, 403, 404, 409, status=201, description="Effacement fait"))
-async def request_erasure(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
+def request_erasure(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
     """Erase a porteur's personal data in the hub (GDPR art. 17), named by one of the
     caller's fiches (`{"fiche_id": ...}`) or, for the coordination, by `porteur_id`.
     The data keys are destroyed (crypto-shredding); members that received the data get
     an `erased` notice to acknowledge."""
-    answer = await run_in_threadpool(erasure.request_erasure, hub_of(request), auth.caller,
-                                     _json(auth.body))
+    answer = erasure.request_erasure(hub_of(request), auth.caller, _json(auth.body))
     return JSONResponse(answer, status_code=201)
 
 
 @router.get("/erasures/{erasure_id}", tags=["effacements"], responses=answer(ErasureRead, 404))
-async def read_erasure(erasure_id: IdPath, request: Request,
-                       auth: Authenticated = Depends(authenticated)) -> Any:
+def read_erasure(erasure_id: IdPath, request: Request,
+                 auth: Authenticated = Depends(authenticated)) -> Any:
     """The erasure and each notified member's acknowledgement (pending, acknowledged, overdue)."""
-    return await run_in_threadpool(erasure.read_erasure, hub_of(request), auth.caller, erasure_id)
+    return erasure.read_erasure(hub_of(request), auth.caller, erasure_id)
 
 
 @router.post("/erasures/{erasure_id}/ack", tags=["effacements"], responses=answer(ErasureAck, 404))
-async def acknowledge_erasure(erasure_id: IdPath, request: Request,
-                              auth: Authenticated = Depends(authenticated)) -> Any:
+def acknowledge_erasure(erasure_id: IdPath, request: Request,
+                        auth: Authenticated = Depends(authenticated)) -> Any:
     """The caller confirms it deleted what it had received about this porteur."""
-    return await run_in_threadpool(erasure.acknowledge, hub_of(request), auth.caller, erasure_id)
+    return erasure.acknowledge(hub_of(request), auth.caller, erasure_id)
 
 
 @router.get("/deliveries/dead", tags=["livraisons"], responses=answer(DeadLetters))
-async def dead_letters(request: Request, after: Cursor = 0,
-                       limit: int = Query(500, ge=1, le=1000),
-                       auth: Authenticated = Depends(authenticated)) -> Any:
+def dead_letters(request: Request, after: Cursor = 0,
+                 limit: int = Query(500, ge=1, le=1000),
+                 auth: Authenticated = Depends(authenticated)) -> Any:
     """The caller's dead-lettered webhook deliveries (the network coordinator sees all),
     by pages: `total`, `livraisons`, and `suivant`, the `after` of the next page."""
     member = None if auth.caller.role == "coordination" else auth.caller.member_id
-    return await run_in_threadpool(functools.partial(
-        webhooks.dead_letter_page, hub_of(request), member, after=after, limit=limit))
+    return webhooks.dead_letter_page(hub_of(request), member, after=after, limit=limit)
 
 
 @router.post("/deliveries/replay", tags=["livraisons"], responses=answer(Replayed))
-async def replay(request: Request, delivery_id: OptionalId = None,
-                 auth: Authenticated = Depends(authenticated)) -> Any:
+def replay(request: Request, delivery_id: OptionalId = None,
+           auth: Authenticated = Depends(authenticated)) -> Any:
     """Put the caller's dead-lettered deliveries (or one of them) back in line."""
     coordinator_one = auth.caller.role == "coordination" and delivery_id is not None
     member = None if coordinator_one else auth.caller.member_id
-    count = await run_in_threadpool(webhooks.replay_dead, hub_of(request),
-                                    delivery_id=delivery_id, member_id=member)
+    count = webhooks.replay_dead(hub_of(request), delivery_id=delivery_id, member_id=member)
     return {"rejouees": count}
 
 
 @router.get("/subscriptions", tags=["abonnements"], responses=answer(Subscriptions))
-async def read_subscriptions(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
+def read_subscriptions(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
     """The caller's subscriptions (territory, stage, need, kind of project, NAF)."""
-    found = await run_in_threadpool(subscriptions.read_subscriptions, hub_of(request), auth.caller)
+    found = subscriptions.read_subscriptions(hub_of(request), auth.caller)
     return {"abonnements": found}
 
 
 @router.put("/subscriptions", tags=["abonnements"], openapi_extra=body(Subscriptions),
             responses=answer(Subscriptions))
-async def replace_subscriptions(request: Request,
-                                auth: Authenticated = Depends(authenticated)) -> Any:
+def replace_subscriptions(request: Request,
+                          auth: Authenticated = Depends(authenticated)) -> Any:
     """Replace the caller's subscriptions: `{"abonnements": [{"communes": [...]}, ...]}`."""
     document = _json(auth.body)
     criteria = document.get("abonnements") if isinstance(document, dict) else None
-    saved = await run_in_threadpool(subscriptions.replace_subscriptions, hub_of(request),
-                                    auth.caller, criteria)
+    saved = subscriptions.replace_subscriptions(hub_of(request), auth.caller, criteria)
     return {"abonnements": saved}
 
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import Authenticated, authenticated, hub_of
 from hub.api.bodies import json_body
@@ -20,33 +19,29 @@ router = APIRouter(prefix="/v1/fiches", tags=["fiches"])
 
 @router.post("", status_code=202, openapi_extra=body("Fiche", array_of="fiches"),
              responses=answer(PushAnswer, 403, status=202, description="Résultat par fiche"))
-async def push_fiches(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
+def push_fiches(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
     """Push 1 to 1000 fiches; each is validated and answered on its own
     (`accepted` with a receipt, or `rejected` with errors: JSON path, code, message)."""
     document = json_body(auth.body, refuse_nul=False)  # answered per item
     fiches = document.get("fiches") if isinstance(document, dict) else None
-    answer = await run_in_threadpool(ingest.push_batch, hub_of(request), auth.caller, fiches)
+    answer = ingest.push_batch(hub_of(request), auth.caller, fiches)
     return JSONResponse(answer, status_code=202)
 
 
 @router.get("/{member_id}/{fiche_id}", responses=answer(FicheRead, 403, 404, 410))
-async def read_fiche(
+def read_fiche(
     member_id: MemberIdPath, fiche_id: FicheIdPath, request: Request,
     auth: Authenticated = Depends(authenticated),
 ) -> Any:
     """The current version of one of the caller's own fiches."""
-    return await run_in_threadpool(
-        fiche_service.read_own_fiche, hub_of(request), auth.caller, member_id, fiche_id
-    )
+    return fiche_service.read_own_fiche(hub_of(request), auth.caller, member_id, fiche_id)
 
 
 @router.delete("/{member_id}/{fiche_id}", responses=answer(ErasureDone, 403, 404, 409))
-async def delete_fiche(
+def delete_fiche(
     member_id: MemberIdPath, fiche_id: FicheIdPath, request: Request,
     auth: Authenticated = Depends(authenticated),
 ) -> Any:
     """Remove one of the caller's fiches from the network (deleted in its own system): the
     fiche is erased (its data key destroyed) and its recipients get an `erased` notice."""
-    return await run_in_threadpool(
-        erasure.delete_fiche, hub_of(request), auth.caller, member_id, fiche_id
-    )
+    return erasure.delete_fiche(hub_of(request), auth.caller, member_id, fiche_id)

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import Authenticated, authenticated, hub_of
 from hub.api.bodies import json_body
@@ -31,27 +30,24 @@ def _notice(description: str) -> dict[str, Any]:
     201: _notice("La notice enregistrée : sa version et son empreinte à citer dans les consentements"),
     200: _notice("Le même texte aux mêmes conditions était déjà enregistré"),
     **errors(403, 409)})
-async def register_notice(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
+def register_notice(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
     """Register the notice the caller shows porteurs (`{"texte", "langue", "finalites"}`):
     201 with its version and fingerprint to cite in consents; 200 when the same text with
     the same terms was registered already; 409 `notice_conflict` with other terms."""
     submission = json_body(auth.body)
-    notice, created = await run_in_threadpool(
-        information_notices.register_notice, hub_of(request), auth.caller, submission)
+    notice, created = information_notices.register_notice(hub_of(request), auth.caller, submission)
     return JSONResponse(notice, status_code=201 if created else 200)
 
 
 @router.get("", responses=answer(Notices, 403))
-async def list_notices(request: Request, after: VersionCursor = 0, limit: Limit = 100,
-                       auth: Authenticated = Depends(authenticated)) -> Any:
+def list_notices(request: Request, after: VersionCursor = 0, limit: Limit = 100,
+                 auth: Authenticated = Depends(authenticated)) -> Any:
     """The caller's own notices by version (`next_after` for the next page)."""
-    return await run_in_threadpool(information_notices.list_notices, hub_of(request), auth.caller,
-                                   after, limit)
+    return information_notices.list_notices(hub_of(request), auth.caller, after, limit)
 
 
 @router.get("/{version}", responses={200: _notice("La notice"), **errors(403, 404)})
-async def read_notice(version: Version, request: Request,
-                      auth: Authenticated = Depends(authenticated)) -> Any:
+def read_notice(version: Version, request: Request,
+                auth: Authenticated = Depends(authenticated)) -> Any:
     """One notice by version (any member: a notice is the public text shown to porteurs)."""
-    return await run_in_threadpool(information_notices.read_notice, hub_of(request), auth.caller,
-                                   version)
+    return information_notices.read_notice(hub_of(request), auth.caller, version)

@@ -19,7 +19,6 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.api.auth import hub_of
@@ -39,8 +38,8 @@ def livez() -> Any:
 
 @router.get("/readyz", summary="Le hub peut servir (base, courtier, clés, politique)",
             responses=answer(Readiness, 503))
-async def readyz(request: Request) -> JSONResponse:
-    result = await run_in_threadpool(health.readiness, hub_of(request))
+def readyz(request: Request) -> JSONResponse:
+    result = health.readiness(hub_of(request))
     if result.ready:
         return JSONResponse(result.to_dict())
     failed = ", ".join(c.name for c in result.checks if not c.ok)
@@ -54,10 +53,10 @@ async def readyz(request: Request) -> JSONResponse:
                 200: {"description": "Format texte d'exposition Prometheus 0.0.4",
                       "content": {"text/plain": {"schema": {"type": "string"}}}},
                 **errors(403)})
-async def metrics_text(request: Request) -> Response:
+def metrics_text(request: Request) -> Response:
     _check_metrics_access(request)
     registry = request.app.state.metrics_registry
-    body = await run_in_threadpool(generate_latest, registry)
+    body = generate_latest(registry)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 

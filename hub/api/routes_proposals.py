@@ -8,7 +8,6 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
-from starlette.concurrency import run_in_threadpool
 
 from hub.api.auth import Authenticated, authenticated, hub_of
 from hub.api.models import ReferentAnswer, ReferentAnswered
@@ -21,8 +20,8 @@ router = APIRouter(prefix="/v1")
 
 @router.post("/referent-proposals/{proposal_id}/answer", tags=["coordination"],
              responses=answer(ReferentAnswered, 403, 404, 409), openapi_extra=body(ReferentAnswer))
-async def answer_proposal(proposal_id: str, request: Request,
-                          auth: Authenticated = Depends(authenticated)) -> Any:
+def answer_proposal(proposal_id: str, request: Request,
+                    auth: Authenticated = Depends(authenticated)) -> Any:
     """Body `{"reponse": "acceptee" | "refusee", "note": "..."}`; only the member the
     proposal was made to may answer (others get 404), once (then 409)."""
     if not proposal_id.isdigit() or len(proposal_id) > 18:
@@ -32,5 +31,4 @@ async def answer_proposal(proposal_id: str, request: Request,
     except orjson.JSONDecodeError as exc:
         raise MalformedBody("Le corps n'est pas du JSON valide.",
                             "The body is not valid JSON.") from exc
-    return await run_in_threadpool(meeting_actions.answer_proposal, hub_of(request),
-                                   auth.caller, int(proposal_id), body)
+    return meeting_actions.answer_proposal(hub_of(request), auth.caller, int(proposal_id), body)

@@ -9,14 +9,13 @@ A witness (a member's DPO) countersigns the same message behind its own prefix
 once a witness has seen a head. A key id is the first 16 hex digits of SHA-256 of the
 raw 32-byte public key.
 
-Pure: the standard library and `cryptography` only (the offline verifier imports it).
+Pure: the standard library, `cryptography` and the key helpers of `hub.keys` only (the
+offline verifier imports it).
 """
 
 from __future__ import annotations
 
-import base64
 import binascii
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -25,6 +24,10 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from connectors.b64url import decode as b64url_decode
+from connectors.b64url import encode as b64url
+from hub.keys import key_id, load_public_key
 
 _HEAD_PREFIX = b"capactif-audit-head-v1\n"
 _COSIGNATURE_PREFIX = b"capactif-audit-cosignature-v1\n"
@@ -58,10 +61,6 @@ class SignedTreeHead:
 def head_message(size: int, root_hash: bytes, timestamp_ms: int, key_id: str) -> bytes:
     body = f"{size}\n{root_hash.hex()}\n{timestamp_ms}\n{key_id}\n"
     return _HEAD_PREFIX + body.encode("ascii")
-
-
-def key_id(public_key: Ed25519PublicKey) -> str:
-    return hashlib.sha256(raw_public_key(public_key)).hexdigest()[:16]
 
 
 def raw_public_key(public_key: Ed25519PublicKey) -> bytes:
@@ -152,30 +151,6 @@ def _non_negative_int(value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValueError("malformed tree head: sizes and times are non-negative integers")
     return value
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def load_public_key(data: str | bytes) -> Ed25519PublicKey:
-    """An Ed25519 public key from PEM (SubjectPublicKeyInfo) or base64url of the raw 32 bytes."""
-    raw = data.encode("ascii") if isinstance(data, str) else data
-    raw = raw.strip()
-    try:
-        if raw.startswith(b"-----BEGIN"):
-            key = serialization.load_pem_public_key(raw)
-        else:
-            key = Ed25519PublicKey.from_public_bytes(b64url_decode(raw.decode("ascii")))
-    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
-        raise ValueError("not an Ed25519 public key (PEM or base64url raw)") from exc
-    if not isinstance(key, Ed25519PublicKey):
-        raise ValueError("not an Ed25519 public key (PEM or base64url raw)")
-    return key
 
 
 # One hub key, or the hub's key history by key id (heads signed before a rotation verify

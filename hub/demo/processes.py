@@ -14,8 +14,11 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -83,16 +86,30 @@ class Process:
         return ""
 
 
-def wait_for_http(url: str, process: Process, timeout: float = 60.0) -> None:
+def poll(probe: Callable[[], T], timeout: float, interval: float = 0.2) -> T | None:
+    """The first truthy answer of `probe`, asked every `interval` seconds and once more
+    at the deadline; None when there was none within `timeout` seconds. An exception of
+    `probe` ends the wait."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
+        found = probe()
+        if found:
+            return found
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(interval)
+
+
+def wait_for_http(url: str, process: Process, timeout: float = 60.0) -> None:
+    def answers() -> bool:
         if not process.alive:
             raise RuntimeError(f"{process.name} exited early:\n{process.tail()}")
         with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as response:
-            if response.status == 200:
-                return
-        time.sleep(0.1)
-    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s:\n{process.tail()}")
+            return response.status == 200
+        return False
+
+    if not poll(answers, timeout, interval=0.1):
+        raise TimeoutError(f"{url} did not answer within {timeout:.0f} s:\n{process.tail()}")
 
 
 @contextlib.contextmanager

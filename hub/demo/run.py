@@ -26,7 +26,7 @@ from hub.demo import report, scenario
 from hub.demo.connected import run_connectors
 from hub.demo.console import console_accounts
 from hub.demo.network import demo_network
-from hub.demo.processes import free_port, running, start_api, start_worker
+from hub.demo.processes import free_port, poll, running, start_api, start_worker
 from hub.keys import public_key_text
 from hub.services.admin import initialise
 from hub.services.members import load_network
@@ -85,7 +85,7 @@ def run_demo(data_dir: Path, *, fiche_count: int = 300, port: int = 0) -> int:
         connected = run_connectors(data_dir, clients, notice)
         report.connectors(connected)
         accepted = outcome["accepted"] + sum(runs[0].accepted for runs in connected["runs"].values())
-        status = _wait(lambda: _processed(observer, accepted), 180)
+        status = poll(lambda: _processed(observer, accepted), 180) or {}
         report.processed(status, time.monotonic() - started)
         found = scenario.duplicates_found(observer, COORDINATOR)
         report.duplicates(found)
@@ -144,13 +144,3 @@ def _client(data_dir: Path, member: str, port: int) -> HubClient:
 def _processed(observer: Hub, accepted: int) -> dict[str, int] | None:
     status = pipeline_status(observer)
     return status if status["processed"] >= accepted and status["outbox_pending"] == 0 else None
-
-
-def _wait(probe: Any, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.2)
-    return probe() or {}

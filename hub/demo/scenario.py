@@ -6,7 +6,6 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import json
-import time
 from typing import Any
 
 from connectors.client import HubClient
@@ -14,6 +13,7 @@ from connectors.errors import HubCallError
 from connectors.receiver import WebhookReceiver
 from consent.examples import example_submission
 from hub.demo.population import Population, retyped, sparse
+from hub.demo.processes import poll
 
 PUSHING = ["commune-ambert", "pfil-livradois-forez", "chambre-agriculture-43", "bge-auvergne"]
 ALL_MEMBERS = [*PUSHING, "cc-ambert-livradois-forez", "cci-puy-de-dome", "commune-thiers"]
@@ -92,9 +92,9 @@ def showcase(outcome: dict[str, Any], clients: dict[str, HubClient],
              receivers: dict[str, WebhookReceiver], feed_member: str) -> dict[str, Any]:
     """The showcase fiche as each of three members of different roles received it."""
     fiche_id = outcome["showcase"]["fiche_id"]
-    received = {m: _wait(lambda r=r: _received(r, fiche_id, "created"), 90)
+    received = {m: poll(lambda r=r: _received(r, fiche_id, "created"), 90, 0.3)
                 for m, r in receivers.items()}
-    feed = _wait(lambda: _from_feed(clients[feed_member], fiche_id, "created"), 60)
+    feed = poll(lambda: _from_feed(clients[feed_member], fiche_id, "created"), 60, 0.3)
     views = {**received, feed_member: feed}
     return {"fiche_id": fiche_id, "views": views, "complete": all(views.values()),
             "webhooks": {m: len(r.deliveries()) for m, r in receivers.items()}}
@@ -157,16 +157,6 @@ def _from_feed(client: HubClient, fiche_id: str, event: str) -> dict[str, Any] |
         if not page.has_more:
             return None
         cursor = page.next_cursor
-
-
-def _wait(probe: Any, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.3)
-    return None
 
 
 def audit_check(observer: Any, shown: dict[str, Any], data_dir: Any) -> dict[str, Any]:

@@ -12,9 +12,20 @@ role, purpose, category, condition or key, a path absent from the fiche schema, 
 malformed document; the caller keeps its running policy.
 
 Example:
+    >>> fiche_schema = {"properties": {"porteur": {"properties": {
+    ...     "nom": {"type": "string"}, "courriel": {"type": "string"}}}}}
+    >>> document = {"version": "2026-01", "categories": {
+    ...     "identite": {"chemins": ["porteur.nom"]}, "contact": {"chemins": ["porteur.courriel"]}},
+    ...     "regles": [{"role": "accueil", "finalite": "orientation", "autorise": [
+    ...         {"categorie": "identite"},
+    ...         {"categorie": "contact", "condition": "referent_only"}]}]}
     >>> policy = load_policy(document, fiche_schema)
-    >>> policy.role_policy("accueil", "orientation").allowed(is_referent=False)
-    frozenset({'porteur.nom', ...})
+    >>> sorted(policy.role_policy("accueil", "orientation").allowed(is_referent=False))
+    ['porteur.nom']
+    >>> sorted(policy.role_policy("accueil", "orientation").allowed(is_referent=True))
+    ['porteur.courriel', 'porteur.nom']
+    >>> policy.role_policy("financement", "orientation").allowed(is_referent=True)
+    frozenset()
 """
 
 from __future__ import annotations

@@ -10,9 +10,22 @@ copied. Intersections are cached per (policy, role, purpose, referent?, excluded
 categories); projection plans per allowed set: projecting costs microseconds.
 
 Example:
+    >>> from hub.domain.policy import load_policy
+    >>> fiche_schema = {"properties": {"porteur": {"properties": {
+    ...     "nom": {"type": "string"}, "courriel": {"type": "string"}}}}}
+    >>> policy = load_policy({"version": "2026-01", "categories": {
+    ...     "identite": {"chemins": ["porteur.nom"]}, "contact": {"chemins": ["porteur.courriel"]}},
+    ...     "regles": [{"role": "financement", "finalite": "financement", "autorise": [
+    ...         {"categorie": "identite"}, {"categorie": "contact"}]}]}, fiche_schema)
+    >>> scope = ConsentScope.from_terms(["financement"], ["financement"],
+    ...                                 excluded_categories=["contact"])
     >>> allowed = allowed_fields(policy, "financement", "financement", scope, is_referent=False,
     ...                          member="pfil-haute-loire")
-    >>> payload = project(fiche, allowed)
+    >>> fiche = {"porteur": {"nom": "Durand", "courriel": "a@example.org", "note": "libre"}}
+    >>> project(fiche, allowed)
+    {'porteur': {'nom': 'Durand'}}
+    >>> project(fiche, allowed_fields(policy, "financement", "financement", None, False))
+    {}
 """
 
 from __future__ import annotations

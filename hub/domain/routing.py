@@ -8,8 +8,18 @@ fiche's owner never receives its own fiche, and a member absent from the network
 receives nothing. What each recipient may SEE is decided later by the projection.
 
 Example:
-    >>> recipients(event, fiche, {"cci-thiers"}, members, subscriptions)
-    [Recipient(member='cci-thiers', role='accompagnement', reasons=frozenset({'linked'}))]
+    >>> import datetime as dt
+    >>> from hub.domain.events import FicheCreated
+    >>> members = {m.id: m for m in [NetworkMember("cci-63", "accueil"),
+    ...     NetworkMember("cci-thiers", "accompagnement"), NetworkMember("pfil-43", "financement")]}
+    >>> fiche = {"membre": "cci-63", "projet": {"commune_implantation": {"code_insee": "43157"}}}
+    >>> event = FicheCreated(membre="cci-63", fiche_id="F-1", porteur_id="p-1", version=1,
+    ...                      occurred_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC))
+    >>> subscriptions = [Subscription.create("pfil-43", communes=["43157"])]
+    >>> for recipient in recipients(event, fiche, {"cci-thiers", "cci-63"}, members, subscriptions):
+    ...     print(recipient.member, recipient.role, sorted(recipient.reasons))
+    cci-thiers accompagnement ['linked']
+    pfil-43 financement ['subscription']
 """
 
 from __future__ import annotations

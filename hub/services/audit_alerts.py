@@ -101,9 +101,9 @@ def _load(path: Path) -> Rules:
                                 f"Unreadable alert rules file ({path}).") from exc
     errors = schemas.validator("audit_alerts").errors(document)
     if errors:
-        raise InvalidAlertRules(
-            f"Règles d'alerte {path} non conformes : {errors[0].path} {errors[0].message_fr}",
-            f"Alert rules {path} do not match their schema: {errors[0].path} {errors[0].message_en}")
+        details_fr, details_en = schemas.summary(errors)
+        raise InvalidAlertRules(f"Règles d'alerte {path} non conformes : {details_fr}",
+                                f"Alert rules {path} do not match their schema: {details_en}")
     return Rules(document["version"], ZoneInfo(document.get("fuseau", "Europe/Paris")),
                  tuple(_rule(item) for item in document["regles"]))
 

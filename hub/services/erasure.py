@@ -16,6 +16,8 @@ requested by the porteur (`motif: demande_du_porteur`) refuses any later version
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import hashlib
 import secrets
 from typing import Any
@@ -159,52 +161,86 @@ def _journal(hub: Hub, erasure_id: str, scope: str, porteur_id: str | None, pks:
             "requested_by": requested_by, "at": now.isoformat()})
 
 
+@dataclasses.dataclass(frozen=True)
+class ErasureRecord:
+    """One erasure as the store keeps it (and as the recovery journal replays it)."""
+
+    id: str
+    scope: str
+    porteur_id: str | None
+    requested_by: str
+    requested_at: dt.datetime
+    reference_sha256: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Recorded:
+    """What `record_erasure` did: who was notified, who had received each fiche, and the
+    pending deliveries cancelled (of the requester's own fiches, and in all)."""
+
+    notified: list[str]
+    received: dict[int, set[str]]
+    cancelled_own: int
+    cancelled: int
+
+
+def record_erasure(uow: Any, erasure: ErasureRecord, fiches: list[Any], now: dt.datetime, *,
+                   replayed: bool = False) -> Recorded:
+    """The bookkeeping of an erasure whose data keys are destroyed, the same when it is
+    made and when a restore replays it: matching forgotten, pending deliveries cancelled,
+    removed fiches retired, every member concerned notified, the erasure recorded.
+    `fiches` are rows with `id`, `member_id` and `fiche_id`."""
+    pks = [f.id for f in fiches]
+    reason, request = _REASONS[erasure.scope]
+    if replayed:
+        request = request.removesuffix(".") + " (avis renvoyé après une restauration)."
+    uow.matching.forget(pks, now)
+    why = "fiche_removed" if erasure.scope == FICHE else "data_erased"
+    own = [f.id for f in fiches if f.member_id == erasure.requested_by]
+    cancelled_own = uow.deliveries.cancel_pending(own, why)
+    cancelled = cancelled_own + uow.deliveries.cancel_pending([pk for pk in pks if pk not in own], why)
+    if erasure.scope == FICHE:
+        uow.fiches.retire(pks)
+    # Whoever was sent data of these fiches (a delivery being sent right now may have
+    # left: its recipient counts too), and the fiches' other owners; each notice names
+    # only the fiches its recipient owns or was sent.
+    received = uow.deliveries.data_recipients(pks, with_cancelled=True)
+    concerned = set().union(*received.values()) | {f.member_id for f in fiches}
+    members = [m for m in uow.members.all() if m.id in concerned - {erasure.requested_by}]
+    notified = add_notices(uow, members, event=ERASED, subject=erasure.id,
+                           porteur_id=erasure.porteur_id, fiche_pk=pks[0], now=now,
+                           document=lambda member_id: {
+                               "effacement": erasure.id, "portee": erasure.scope,
+                               "motif": reason,
+                               "sources": sources_for(member_id, fiches, received),
+                               "demande": request,
+                               "accuse_reception": f"/v1/erasures/{erasure.id}/ack"})
+    uow.erasures.add({**dataclasses.asdict(erasure), "fiches": len(pks)})
+    return Recorded(notified, received, cancelled_own, cancelled)
+
+
 def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches: list[Any],
            reference: str | None) -> dict[str, Any]:
     now = hub.clock()
-    erasure_id = "eff_" + secrets.token_hex(12)
+    erasure = ErasureRecord("eff_" + secrets.token_hex(12), scope, porteur_id, caller.member_id, now,
+                            hashlib.sha256(reference.encode()).hexdigest() if reference else None)
     pks = [f.id for f in fiches]
-    reason, request = _REASONS[scope]
     with final_erasure(hub), hub.uow() as uow:  # old KEKs destroyed, WAL purged on exit
         uow.keys.destroy(pks, now)
-        uow.matching.forget(pks, now)
-        why = "fiche_removed" if scope == FICHE else "data_erased"
-        own = [f.id for f in fiches if f.member_id == caller.member_id]
-        cancelled_own = uow.deliveries.cancel_pending(own, why)
-        cancelled = cancelled_own + uow.deliveries.cancel_pending(
-            [pk for pk in pks if pk not in own], why)
-        if scope == FICHE:
-            uow.fiches.retire(pks)
-        # Whoever was sent data of these fiches (a delivery being sent right now may have
-        # left: its recipient counts too), and the fiches' other owners; each notice names
-        # only the fiches its recipient owns or was sent.
-        received = uow.deliveries.data_recipients(pks, with_cancelled=True)
-        concerned = set().union(*received.values()) | {f.member_id for f in fiches}
-        members = [m for m in uow.members.all() if m.id in concerned - {caller.member_id}]
-        notified = add_notices(uow, members, event=ERASED, subject=erasure_id,
-                               porteur_id=porteur_id, fiche_pk=pks[0], now=now,
-                               document=lambda member_id: {
-                                   "effacement": erasure_id, "portee": scope,
-                                   "motif": reason,
-                                   "sources": sources_for(member_id, fiches, received),
-                                   "demande": request,
-                                   "accuse_reception": f"/v1/erasures/{erasure_id}/ack"})
-        uow.erasures.add({
-            "id": erasure_id, "porteur_id": porteur_id, "scope": scope,
-            "requested_by": caller.member_id, "fiches": len(pks), "requested_at": now,
-            "reference_sha256": hashlib.sha256(reference.encode()).hexdigest()
-            if reference else None})
-        _journal(hub, erasure_id, scope, porteur_id, pks, caller.member_id, now)
+        done = record_erasure(uow, erasure, fiches, now)
+        _journal(hub, erasure.id, scope, porteur_id, pks, caller.member_id, now)
         uow.commit()
+    notified, cancelled = done.notified, done.cancelled
     for member_id in notified:
-        hub.consents.notice_sent(erasure_id, member_id, now, NoticeKind.ERASURE)
+        hub.consents.notice_sent(erasure.id, member_id, now, NoticeKind.ERASURE)
     audit.record(hub, [audit.event(hub, "erasure", caller.member_id, porteur_id=porteur_id,
                                    fiches=[(f.member_id, f.fiche_id) for f in fiches])])
     if notified:
         hub.publisher.request_dispatch_safely()
     if caller.role != _COORDINATION:  # a member learns nothing of others' fiches
-        told = set().union(*(received[pk] for pk in own))
-        notified, pks, cancelled = [m for m in notified if m in told], own, cancelled_own
-    return {"effacement": erasure_id, "portee": scope, "motif": reason, "porteur_id": porteur_id,
-            "fiches_effacees": len(pks), "livraisons_annulees": cancelled,
+        own = [f.id for f in fiches if f.member_id == caller.member_id]
+        told = set().union(*(done.received[pk] for pk in own))
+        notified, pks, cancelled = [m for m in notified if m in told], own, done.cancelled_own
+    return {"effacement": erasure.id, "portee": scope, "motif": _REASONS[scope][0],
+            "porteur_id": porteur_id, "fiches_effacees": len(pks), "livraisons_annulees": cancelled,
             "avis_envoyes": sorted(notified)}

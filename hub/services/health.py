@@ -70,7 +70,7 @@ def _database(hub: Hub) -> str:
 
 def _broker(hub: Hub) -> str:
     if hub.settings.embedded_broker:
-        return _writable(hub.settings.broker_dir / "queue")
+        return ""  # a folder: `repertoire_donnees` checks that it takes writes
     from kombu import Connection
 
     with Connection(hub.settings.broker_url, connect_timeout=2) as conn:
@@ -100,25 +100,24 @@ def _policy(hub: Hub) -> str:
 
 
 def _data_dir(hub: Hub) -> str:
-    return _writable(hub.settings.data_dir)
-
-
-def _writable(folder: Path) -> str:
-    try:
-        _probe(folder)
-    except DataDirectoryReadOnly as exc:
-        return f"{folder.name} non inscriptible ({type(exc.__cause__).__name__})"
+    for folder in _written_folders(hub.settings):
+        try:
+            _probe(folder)
+        except DataDirectoryReadOnly as exc:
+            return f"{folder.name} non inscriptible ({type(exc.__cause__).__name__})"
     return ""
 
 
 def check_writable(settings: Settings) -> None:
     """Raise DataDirectoryReadOnly when a folder the hub writes in refuses a write (the
     worker's start-up and `/healthz`: nothing could be stored, queued or scheduled)."""
-    folders = [settings.data_dir]
-    if settings.embedded_broker:
-        folders.append(settings.broker_dir / "queue")
-    for folder in folders:
+    for folder in _written_folders(settings):
         _probe(folder)
+
+
+def _written_folders(settings: Settings) -> list[Path]:
+    """The data directory, and the embedded broker's queue folder."""
+    return [settings.data_dir] + ([settings.broker_dir / "queue"] if settings.embedded_broker else [])
 
 
 def _probe(folder: Path) -> None:

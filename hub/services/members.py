@@ -38,8 +38,7 @@ def read_network_file(path: Path) -> dict[str, Any]:
         ) from exc
     errors = schemas.validator("network").errors(document)
     if errors:
-        details = "; ".join(f"{e.path}: {e.message_fr}" for e in errors[:5])
-        details_en = "; ".join(f"{e.path}: {e.message_en}" for e in errors[:5])
+        details, details_en = schemas.summary(errors)
         raise InvalidNetworkFile(
             f"Fichier réseau {path} non conforme : {details}",
             f"Network file {path} does not match its schema: {details_en}",

@@ -15,7 +15,6 @@ Example:
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import hmac
@@ -23,6 +22,8 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from connectors import b64url
 
 _HASHER = PasswordHasher(memory_cost=47104, time_cost=1, parallelism=1)  # argon2id
 _SCRYPT = "scrypt$"
@@ -54,10 +55,10 @@ def needs_rehash(stored: str) -> bool:
 def _scrypt_matches(password: str, stored: str) -> bool:
     try:
         _scheme, n, r, p, salt, expected = stored.split("$")
-        derived = _derive(password, _unb64(salt), int(n), int(r), int(p))
+        derived = _derive(password, b64url.decode(salt), int(n), int(r), int(p))
     except ValueError:
         return False
-    return hmac.compare_digest(derived, _unb64(expected))
+    return hmac.compare_digest(derived, b64url.decode(expected))
 
 
 def spend_the_same_time(password: str) -> None:
@@ -75,5 +76,3 @@ def _derive(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
                           maxmem=_MAX_MEMORY, dklen=_KEY_BYTES)
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

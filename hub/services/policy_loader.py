@@ -8,8 +8,17 @@ workers) picks up an edited policy within `HUB_POLICY_RELOAD_S`, and a refused f
 leaves the running policy in place, with the reason logged (file and JSON path only).
 
 Example:
-    >>> holder = PolicyHolder(load_policy_file(Path("examples/policy.json")))
-    >>> holder.reload(Path("/etc/capactif/policy.json"))   # raises InvalidPolicy, keeps the old one
+    >>> import tempfile
+    >>> holder = PolicyHolder(load_policy_file(DEFAULT_POLICY_FILE))
+    >>> running = holder.current
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     broken = Path(folder) / "policy.json"
+    ...     _ = broken.write_text('{"version": ', encoding="utf-8")
+    ...     holder.reload(broken)  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    hub.errors.InvalidPolicy: Policy file ...: invalid JSON at line 1, column 13
+    >>> holder.current is running
+    True
 """
 
 from __future__ import annotations
@@ -35,8 +44,7 @@ def load_policy_file(path: Path, fiche_schema: Mapping[str, Any] | None = None) 
     document = _read(path)
     errors = schemas.validator("policy").errors(document)
     if errors:
-        details_fr = "; ".join(f"{e.path} : {e.message_fr}" for e in errors[:5])
-        details_en = "; ".join(f"{e.path}: {e.message_en}" for e in errors[:5])
+        details_fr, details_en = schemas.summary(errors)
         raise InvalidPolicy(
             f"Fichier de politique {path} non conforme : {details_fr}",
             f"Policy file {path} does not match its schema: {details_en}",

@@ -12,16 +12,19 @@ a limit and when to retry; it says nothing of other members' traffic.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 import time
 
+import redis
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from hub.config import Settings
 from hub.errors import ConfigurationError, RateLimited
+from hub.limits import MemoryRefusalCounter, RedisRefusalCounter, RefusalCounter
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,16 @@ def kind_of(method: str, path: str) -> str:
     if method in ("GET", "HEAD"):
         return READ
     return PUSH if path.rstrip("/") == "/v1/fiches" and method == "POST" else WRITE
+
+
+def refusal_counter(settings: Settings, name: str, window: dt.timedelta) -> RefusalCounter:
+    """The refusal counter `name` on the rate limits' store: in Redis when they are kept
+    there (shared by every API process), otherwise in this process's memory."""
+    url = _storage_url(settings)
+    if url.startswith(("redis://", "rediss://")):
+        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        return RedisRefusalCounter(window, client, f"{settings.queue_name}:{name}")
+    return MemoryRefusalCounter(window)
 
 
 def _storage_url(settings: Settings) -> str:

@@ -31,7 +31,7 @@ from hub.config import Settings
 from hub.errors import ConfigurationError
 from hub.journal import RecoveryJournal
 from hub.services import audit
-from hub.services.notices import add_notices
+from hub.services.erasure import ErasureRecord, record_erasure
 from hub.store import backup as copies
 from hub.store.migrate import upgrade
 from hub.store.ops_repository import OpsQueries
@@ -110,26 +110,11 @@ def _replay_erasure(hub: Hub, uow: UnitOfWork, entry: dict[str, Any],
     pks = [int(pk) for pk in entry["fiche_pks"]]
     if uow.erasures.get(entry["id"]) is not None or set(uow.keys.erased(pks)) != set(pks):
         return None  # in the copy already, or never committed (its keys were not destroyed)
-    uow.matching.forget(pks, now)
-    removal = entry["scope"] == "fiche"  # a member's removal of its own fiche, not art. 17
-    uow.deliveries.cancel_pending(pks, "fiche_removed" if removal else "data_erased")
-    if removal:
-        uow.fiches.retire(pks)
-    owners = uow.key_replays.owners_of(pks)
-    concerned = uow.deliveries.recipients_of_fiches(pks) | set(owners.values())
-    members = [m for m in uow.members.all() if m.id in concerned - {entry["requested_by"]}]
-    notified = add_notices(uow, members, event="erased", subject=entry["id"],
-                           porteur_id=entry.get("porteur_id"), fiche_pk=pks[0], now=now, document={
-                               "effacement": entry["id"], "portee": entry["scope"],
-                               "demande": "Le porteur a demandé l'effacement de ses données : "
-                                          "supprimez celles que vous avez reçues et accusez "
-                                          "réception (avis renvoyé après une restauration).",
-                               "accuse_reception": f"/v1/erasures/{entry['id']}/ack"})
-    uow.erasures.add({"id": entry["id"], "porteur_id": entry.get("porteur_id"),
-                      "scope": entry["scope"], "requested_by": entry["requested_by"],
-                      "fiches": len(pks), "requested_at": dt.datetime.fromisoformat(entry["at"]),
-                      "reference_sha256": entry.get("reference_sha256")})
-    return entry["id"], notified
+    erasure = ErasureRecord(entry["id"], entry["scope"], entry.get("porteur_id"),
+                            entry["requested_by"], dt.datetime.fromisoformat(entry["at"]),
+                            entry.get("reference_sha256"))
+    done = record_erasure(uow, erasure, uow.key_replays.fiche_refs(pks), now, replayed=True)
+    return entry["id"], done.notified
 
 
 def _replay_withdrawal(hub: Hub, entry: dict[str, Any]) -> str | None:

@@ -9,8 +9,8 @@ gets 429 with `Retry-After` until the window ends. A refusal after the member's 
 checked out (bad signature, stale, replayed) is attributable: it is also logged in the
 member's name, and only those count for the unusual-access alerts.
 
-The counter is a port: in memory per API process here; a shared store (Redis) can
-implement it for several API processes.
+The counter is a port: in memory for one API process, in Redis (the rate limits' store)
+when several API processes must share their counts (hub.limits).
 """
 
 from __future__ import annotations
@@ -49,8 +49,9 @@ def close_windows(hub: Hub, now: dt.datetime) -> None:
 
 
 def close_all(hub: Hub) -> None:
-    """Log every open window now (the API process is stopping: no count is lost)."""
-    close_windows(hub, dt.datetime.max.replace(tzinfo=dt.UTC))
+    """The API process is stopping: log every window it alone holds now, so that no count
+    is lost; shared windows that are still open stay for the other processes."""
+    close_windows(hub, hub.clock() if hub.refusals.shared else dt.datetime.max.replace(tzinfo=dt.UTC))
 
 
 _SOURCE_UNSAFE = re.compile(r"[^A-Za-z0-9_.:/-]")

@@ -28,8 +28,7 @@ def replace_subscriptions(hub: Hub, caller: Caller, criteria: Any) -> list[dict[
     """Replace the caller's subscriptions; fiches processed from now on are routed by them."""
     errors = _validator().errors(criteria)
     if errors:
-        details = "; ".join(f"{e.path}: {e.message_fr}" for e in errors[:5])
-        details_en = "; ".join(f"{e.path}: {e.message_en}" for e in errors[:5])
+        details, details_en = schemas.summary(errors)
         raise BadRequest(f"Abonnements non conformes : {details}",
                          f"Subscriptions do not match their schema: {details_en}")
     with hub.uow() as uow:

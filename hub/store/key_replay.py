@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -78,10 +78,12 @@ def _replay_bucket(conn: sa.Connection, bucket: int, latest: tuple[int, dict[str
         result.buckets_advanced += 1
 
 
-def owners_of(conn: sa.Connection, fiche_pks: Iterable[int]) -> dict[int, str]:
-    """The owning member of each fiche (pseudonymous ids only)."""
-    query = sa.select(fiches.c.id, fiches.c.member_id).where(fiches.c.id.in_(list(fiche_pks)))
-    return {pk: member for pk, member in conn.execute(query)}
+def fiche_refs(conn: sa.Connection, fiche_pks: Sequence[int]) -> list[sa.Row]:
+    """`id`, `member_id` and `fiche_id` of each fiche, in the order of `fiche_pks`."""
+    query = sa.select(fiches.c.id, fiches.c.member_id, fiches.c.fiche_id) \
+        .where(fiches.c.id.in_(list(fiche_pks)))
+    rows = {row.id: row for row in conn.execute(query)}
+    return [rows[pk] for pk in fiche_pks if pk in rows]
 
 
 class KeyReplays:
@@ -94,5 +96,5 @@ class KeyReplays:
                          now: dt.datetime) -> KeyReplay:
         return replay_rotations(self.conn, keyring, entries, now)
 
-    def owners_of(self, fiche_pks: Iterable[int]) -> dict[int, str]:
-        return owners_of(self.conn, fiche_pks)
+    def fiche_refs(self, fiche_pks: Sequence[int]) -> list[sa.Row]:
+        return fiche_refs(self.conn, fiche_pks)

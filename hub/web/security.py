@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from fastapi import Depends, Request, Response
 
-from hub.bootstrap import Hub
+from hub.app_state import hub_of
 from hub.errors import BadRequest, CsrfRejected, SessionRequired, WrongRole
 from hub.services.sessions import ConsoleSession, csrf_matches, session_of
 
@@ -17,10 +17,6 @@ SESSION_COOKIE = "capactif_session"
 LOGIN_CSRF_COOKIE = "capactif_csrf"
 MAX_FORM_BYTES = 64 * 1024
 HOME = {"coordinator": "/coordination/porteurs", "dpo": "/dpo/journal", "admin": "/admin/comptes"}
-
-
-def hub_of(request: Request) -> Hub:
-    return request.app.state.hub
 
 
 def current_session(request: Request) -> ConsoleSession:

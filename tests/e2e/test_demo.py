@@ -5,12 +5,12 @@ import os
 import re
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
 
 from hub.demo.processes import free_port
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -88,11 +88,10 @@ def test_the_demo_ends_with_the_command_that_opens_the_console_on_its_data(tmp_p
 
 
 def _wait_until_up(base: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    def answers() -> bool:
         try:
-            if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return
+            return requests.get(f"{base}/healthz", timeout=2).status_code == 200
         except requests.ConnectionError:
-            time.sleep(0.2)
-    raise AssertionError("capactif serve did not answer")
+            return False
+
+    wait_until(answers, 60, "capactif serve to answer")

@@ -1,17 +1,19 @@
 """Shared by the tests that run hub processes at scale: a fresh migrated PostgreSQL
-database with the real Redis reachable, and waiting on a condition."""
+database with the real Redis reachable (and `wait_until`, from tests.waiting)."""
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import redis
 
 from hub.store.migrate import upgrade
 from tests.conftest import REDIS_URL, _drop_pg_database, _fresh_pg_database, service_missing
+from tests.waiting import wait_until
+
+__all__ = ["own_redis_command", "scale_store", "wait_until"]
 
 
 @contextmanager
@@ -29,15 +31,6 @@ def scale_store(postgres_url: str) -> Iterator[dict[str, str]]:
                "HUB_QUEUE_NAME": f"test-{uuid.uuid4().hex[:8]}", "HUB_LOG_LEVEL": "WARNING"}
     finally:
         _drop_pg_database(db)
-
-
-def wait_until(predicate: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def own_redis_command(port: int, folder: object) -> list[str]:

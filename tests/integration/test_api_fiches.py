@@ -139,10 +139,17 @@ def test_the_owner_reads_its_fiche_and_others_cannot(client, credentials):
 
 
 def test_error_answers_never_echo_personal_data(client, credentials):
-    fiche = make_fiche()
-    fiche["porteur"]["courriel"] = "marqueur-personnel@@"
-    fiche["porteur"]["inconnu"] = "autre-marqueur-personnel"
-    response = _push(client, credentials["cci-puy-de-dome"], _body(fiche))
+    bad_values = {"courriel": "marqueur-personnel@@", "telephone": "marqueur-personnel-06",
+                  "inconnu": "autre-marqueur-personnel"}
+    fiches = []
+    for number, (field, value) in enumerate(bad_values.items()):
+        fiche = make_fiche(fiche_id=f"F-P{number}")
+        fiche["porteur"][field] = value
+        fiches.append(fiche)
+    response = _push(client, credentials["cci-puy-de-dome"], _body(*fiches))
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["rejected"] * len(bad_values)
+    assert all(r["errors"] and r["errors"][0]["path"].startswith("$.porteur") for r in results)
     assert "marqueur-personnel" not in response.text
 
 

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from hub.api.app import create_app
 from hub.services.members import rotate_member
 from tests.factories import Credentials
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -35,9 +36,10 @@ def test_a_member_s_credentials_rotate_with_an_overlap_while_it_keeps_calling(hu
 
         caller = threading.Thread(target=keep_calling)
         caller.start()
-        time.sleep(0.3)
+        wait_until(lambda: len(answers) >= 3, 30, "calls before the rotation")
         until = rotate_member(hub, member, tmp_path / "credentials")
-        time.sleep(0.3)
+        during = len(answers)
+        wait_until(lambda: len(answers) >= during + 3, 30, "calls after the rotation")
         stop.set()
         caller.join()
         new = Credentials(tmp_path / "credentials" / f"{member}.json")

@@ -13,6 +13,7 @@ from hub.services.fiches import read_own_fiche
 from hub.services.key_rotation import rotate_data_keys
 from tests.factories import other_porteur, record_consents
 from tests.integration.world import OWNER, fiche, push_and_process
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -103,7 +104,8 @@ def test_the_signing_key_rotates_while_heads_are_signed_and_old_heads_still_veri
         hub.hub_keys.activate(hub.clock())
         push_and_process(hub, *_fiches("C", 3, 20))
         assert audit.publish_head(hub)["key_id"] == announced.key_id
-        _wait_for(lambda: other_process.hub_key.key_id == announced.key_id)  # no restart needed
+        wait_until(lambda: other_process.hub_key.key_id == announced.key_id, 10,  # no restart needed
+                   "the other process to see the announced key", interval=0.1)
         export = tmp_path / "journal.jsonl"
         audit.export(other_process, export, OWNER.member_id)
     finally:
@@ -115,15 +117,6 @@ def test_the_signing_key_rotates_while_heads_are_signed_and_old_heads_still_veri
     old_private = [p for p in hub.settings.key_folder.iterdir()
                    if p.suffix == ".pem" and "pub" not in p.name]
     assert [p.name for p in old_private] == ["hub_ed25519.pem"]
-
-
-def _wait_for(predicate, timeout=10.0):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
 
 
 def test_webhooks_carry_both_signatures_while_a_new_key_is_announced(network):

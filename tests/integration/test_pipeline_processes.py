@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
+from pathlib import Path
 
 import pytest
 import redis
@@ -117,10 +117,19 @@ def _pings(port: int) -> bool:
 
 
 def test_no_process_is_left_behind(scale):
-    env, _observer, _creds, logs = scale
+    env, observer, creds, logs = scale
     port = int(env["HUB_PORT"])
     with running([start_api(env, logs, port), start_worker(env, logs)]) as processes:
-        time.sleep(2)
-        pids = [p.popen.pid for p in processes]
-    leftover = subprocess.run(["pgrep", "-s", ",".join(map(str, pids))], capture_output=True)
-    assert leftover.stdout == b""
+        push(observer, port, creds, batches(1, 1)[0])
+        wait_until(lambda: all_processed_once(observer, 1), 60, "the worker's pool to process a fiche")
+        data_dir = Path(env["HUB_DATA_DIR"])
+        wait_until(lambda: any(data_dir.glob("celerybeat-schedule*")), 60, "the embedded beat")
+        sessions = [p.popen.pid for p in processes]
+        started = _session_members(sessions)
+        assert len(started) > len(processes), "the worker's pool and beat are running"
+    assert _session_members(sessions) == []
+
+
+def _session_members(sessions: list[int]) -> list[int]:
+    listed = subprocess.run(["pgrep", "-s", ",".join(map(str, sessions))], capture_output=True, text=True)
+    return [int(pid) for pid in listed.stdout.split()]

@@ -98,6 +98,22 @@ def test_healthz_is_not_ok_on_a_read_only_data_directory(embedded):
     assert answer.json()["error"]["code"] == "data_directory_read_only"
 
 
+def test_readiness_names_the_folder_that_refuses_writes(embedded):
+    from fastapi.testclient import TestClient
+
+    _env, hub = embedded
+    client = TestClient(create_app(hub=hub))
+    queue = hub.settings.broker_dir / "queue"
+    queue.mkdir(parents=True, exist_ok=True)
+    assert client.get("/readyz").status_code == 200
+    with read_only(queue):
+        ready, health = client.get("/readyz"), client.get("/healthz")
+    check = ready.json()["verifications"]["repertoire_donnees"]
+    assert ready.status_code == 503 and check["ok"] is False
+    assert check["detail"].startswith("queue non inscriptible")
+    assert health.json()["error"]["code"] == "data_directory_read_only"
+
+
 @contextlib.contextmanager
 def read_only(folder: Path) -> Iterator[None]:
     """Make `folder` refuse new files: immutable for root (chmod does not stop root),

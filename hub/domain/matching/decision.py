@@ -9,8 +9,17 @@ different. So records with almost nothing
 and an address go to review.
 
 Online use (the store keeps a blocking index, key -> porteur):
-    >>> keys = record_blocking_keys({"nom": "Dupont", "prenom": "Anne"}, model)  # doctest: +SKIP
-    >>> decision = match_one(record, candidates_fetched_by_keys, model)        # doctest: +SKIP
+    >>> from hub.domain.matching.model import default_model
+    >>> model = default_model()
+    >>> anne = {"nom": "Dupont", "prenom": "Anne", "date_naissance": "1985-03-14",
+    ...         "courriel": "anne.dupont@example.org"}
+    >>> "courriel:anne.dupont@example.org" in record_blocking_keys(anne, model)
+    True
+    >>> decision = match_one({**anne, "nom": "DUPONT"}, [Candidate("p-1", anne)], model)
+    >>> decision.kind, decision.porteur_id
+    ('link', 'p-1')
+    >>> match_one({"nom": "Martin", "prenom": "Paul"}, [Candidate("p-1", anne)], model).kind
+    'new'
 """
 
 from __future__ import annotations

@@ -7,9 +7,17 @@ comparison pattern (a few hundred distinct patterns for millions of pairs), and
 the adjustment once per distinct name. The answers are those of the explanation
 path, to the last bit (the tests compare both on many pairs).
 
-Example:
-    >>> scorer = PatternScorer(model)                              # doctest: +SKIP
-    >>> kind, probability, may_be_same = scorer.judge(levels, left)  # doctest: +SKIP
+Example (one level per comparison of the model, in its order):
+    >>> from hub.domain.matching.model import default_model
+    >>> from hub.domain.matching.record import normalise_record
+    >>> scorer = PatternScorer(default_model())
+    >>> left = normalise_record({"nom": "Dupont", "prenom": "Anne"}, "a")
+    >>> kind, probability, may_be_same = scorer.judge(
+    ...     ("exact", "exact", "exact", "exact", "missing", "missing", "missing"), left)
+    >>> kind, probability > 0.99, may_be_same
+    ('link', True, True)
+    >>> scorer.judge(("missing",) * 7, left)[0]
+    'new'
 """
 
 from __future__ import annotations

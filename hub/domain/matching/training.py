@@ -222,8 +222,15 @@ def refine_m(model: MatchModel, same_person: Sequence[Pattern], pseudo_count: fl
     m, which counts as `pseudo_count` pairs (a handful of decisions nudges m, many
     decisions dominate it). Missing levels say nothing and are not counted.
 
-    Example:
-        >>> refined = refine_m(model, [("exact", "exact", "missing", ...)])  # doctest: +SKIP
+    Example (one level per comparison: nom, prenom, date_naissance, courriel, ...):
+        >>> from hub.domain.matching.model import default_model
+        >>> model = default_model()
+        >>> same_email = ("missing", "missing", "missing", "exact", "missing", "missing", "missing")
+        >>> refined = refine_m(model, [same_email] * 40)
+        >>> refined.m["courriel"]["exact"] > model.m["courriel"]["exact"]
+        True
+        >>> refined.m["nom"] == model.m["nom"]
+        True
     """
     m: dict[str, dict[str, float]] = {}
     for index, comparison in enumerate(model.comparisons):
