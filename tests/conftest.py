@@ -35,6 +35,41 @@ def service_missing(what: str, exc: Exception) -> None:
     pytest.skip(message)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """How `make test` spreads the suite over pytest-xdist's workers (`-n N`): whole
+    modules, the largest first, except that the browser and process tests (tests/e2e and
+    the modules that mark tests `slow`) form two units, each run in order on one worker,
+    so that two of them never compete for the two cores and the console's browser is
+    started once per store."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByModuleWithSlowUnits(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _unit_of(nodeid.split("::", 1)[0])
+
+        def _assign_work_unit(self, node) -> None:
+            for unit in (BROWSER_UNIT, PROCESS_UNIT):  # the longest units go out first
+                if unit in self.workqueue:
+                    self.workqueue.move_to_end(unit, last=False)
+            super()._assign_work_unit(node)
+
+    return ByModuleWithSlowUnits(config, log)
+
+
+BROWSER_UNIT, PROCESS_UNIT = "browser and demo processes", "hub processes"
+
+
+@functools.cache
+def _unit_of(module_path: str) -> str:
+    if module_path.startswith("tests/e2e/"):
+        return BROWSER_UNIT
+    source = Path(__file__).parent.parent / module_path
+    if source.is_file() and "mark.slow" in source.read_text(encoding="utf-8"):
+        return PROCESS_UNIT
+    return module_path
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, dropped afterwards."""
