@@ -38,10 +38,10 @@ def service_missing(what: str, exc: Exception) -> None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     """How `make test` spreads the suite over pytest-xdist's workers (`-n N`): whole
-    modules, the largest first, except that the browser and process tests (tests/e2e and
-    the modules that mark tests `slow`) form two units, each run in order on one worker,
-    so that two of them never compete for the two cores and the console's browser is
-    started once per store."""
+    modules, the largest first, except that the browser tests (tests/e2e) and the process
+    tests (the modules that mark tests `slow`) form two units, sent out first and each run
+    in order on one worker: no two process tests (nor two browser tests) compete for the
+    two cores, and the console's browser is started once per store."""
     from xdist.scheduler import LoadScopeScheduling
 
     class ByModuleWithSlowUnits(LoadScopeScheduling):
