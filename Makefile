@@ -55,8 +55,13 @@ $(AXE):
 
 axe: $(AXE)
 
+# pytest-xdist workers (0: no xdist). The suite mostly waits on processes, PostgreSQL and
+# the browser rather than on the CPU. The browser tests and the process tests each run
+# in order on one worker (pytest_xdist_make_scheduler in tests/conftest.py).
+TEST_WORKERS ?= 3
+
 test: lint browser axe
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 # Screenshots of the console's main pages for the README (made by the browser tests).
 screenshots: $(STAMP) browser axe

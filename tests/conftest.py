@@ -5,10 +5,13 @@ Integration tests never skip when CI=true: a missing service fails the run.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -32,6 +35,41 @@ def service_missing(what: str, exc: Exception) -> None:
     pytest.skip(message)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """How `make test` spreads the suite over pytest-xdist's workers (`-n N`): whole
+    modules, the largest first, except that the browser tests (tests/e2e) and the process
+    tests (the modules that mark tests `slow`) form two units, sent out first and each run
+    in order on one worker: no two process tests (nor two browser tests) compete for the
+    two cores, and the console's browser is started once per store."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByModuleWithSlowUnits(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _unit_of(nodeid.split("::", 1)[0])
+
+        def _assign_work_unit(self, node) -> None:
+            for unit in (BROWSER_UNIT, PROCESS_UNIT):  # the longest units go out first
+                if unit in self.workqueue:
+                    self.workqueue.move_to_end(unit, last=False)
+            super()._assign_work_unit(node)
+
+    return ByModuleWithSlowUnits(config, log)
+
+
+BROWSER_UNIT, PROCESS_UNIT = "browser and demo processes", "hub processes"
+
+
+@functools.cache
+def _unit_of(module_path: str) -> str:
+    if module_path.startswith("tests/e2e/"):
+        return BROWSER_UNIT
+    source = Path(__file__).parent.parent / module_path
+    if source.is_file() and "mark.slow" in source.read_text(encoding="utf-8"):
+        return PROCESS_UNIT
+    return module_path
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, dropped afterwards."""
@@ -46,9 +84,11 @@ def postgres_url() -> Iterator[str]:
     url = sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(False)
     upgrade(url)  # a migrated template: each test's database is a fast copy of it
     yield url
+    _DROPS.wait()  # every copy dropped (a failed drop fails here, at the session's end)
     with admin.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.dispose()
+    _admin_engine(url).dispose()
 
 
 @pytest.fixture
@@ -85,23 +125,66 @@ def db_engine(db_url) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
+def _admin_engine(url: str) -> sa.Engine:
+    """One engine per session on the `test` database of `url`'s server, for creating
+    and dropping the tests' databases."""
+    return _engine_on(sa.engine.make_url(url).set(database="test").render_as_string(False))
+
+
+@functools.cache
+def _engine_on(admin_url: str) -> sa.Engine:
+    return sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", pool_size=8,
+                            max_overflow=0, pool_pre_ping=True)
+
+
 def _fresh_pg_database(template_url: str) -> str:
     """A new database copied from the migrated session template."""
-    admin_url = sa.engine.make_url(template_url).set(database="test").render_as_string(False)
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     name = f"capactif_t_{uuid.uuid4().hex[:12]}"
     template = sa.engine.make_url(template_url).database
-    with admin.connect() as conn:
+    with _admin_engine(template_url).connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    admin.dispose()
-    base_url = template_url
-    return sa.engine.make_url(base_url).set(database=name).render_as_string(False)
+    return sa.engine.make_url(template_url).set(database=name).render_as_string(False)
+
+
+class _BackgroundDrops:
+    """Drops the tests' databases on a few threads while the next tests run.
+
+    PostgreSQL 15 forces a checkpoint on every DROP DATABASE: one at a time, on a busy
+    machine, each drop took 0.5 to 4 s of a test's teardown. Drops running together
+    share their checkpoints. `wait` blocks until every drop asked for is done and raises
+    the first failure."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: list[Future] = []
+
+    def drop(self, url: str) -> None:
+        engine, name = _admin_engine(url), sa.engine.make_url(url).database
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="drop-db")
+            self._pending.append(self._pool.submit(_drop_now, engine, name))
+
+    def wait(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, []
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
+        for future in pending:
+            future.result()
+
+
+def _drop_now(engine: sa.Engine, name: str) -> None:
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+_DROPS = _BackgroundDrops()
 
 
 def _drop_pg_database(url: str) -> None:
-    admin_url = sa.engine.make_url(url).set(database="test").render_as_string(False)
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = sa.engine.make_url(url).database
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    """Drops the database in the background (it is never used again); the session waits
+    for every drop before its end."""
+    _DROPS.drop(url)

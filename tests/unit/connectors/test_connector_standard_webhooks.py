@@ -16,7 +16,8 @@ KEY = Ed25519PrivateKey.generate()
 RAW = KEY.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
-@pytest.mark.parametrize("form", ["whpk_" + base64.b64encode(RAW).decode(), signing.b64url_encode(RAW), RAW])
+@pytest.mark.parametrize("form", ["whpk_" + base64.b64encode(RAW).decode(), signing.b64url_encode(RAW), RAW],
+                         ids=["whpk-base64", "base64url", "raw-bytes"])  # the key is drawn anew per run
 def test_a_signed_delivery_verifies_with_the_key_in_any_published_form(form):
     headers = standard_webhooks.sign(KEY, "dlv_1", BODY)
     assert standard_webhooks.verify(headers, BODY, {"hub-1": form}) == "hub-1"
