@@ -72,15 +72,20 @@ class TableSource(Connector):
         self.columns = header
         self._missing = self.mapping.bind(header)
         fallback = self._fallback_time()
-        records = [self.record(dict(zip(header, row.cells, strict=False)), line=row.number,
-                               problems=row.problems, default_time=fallback) for row in rows]
-        self.rows_read = len(records)
+        # Keys first (every row's, for the keys on two rows); the rest of each record is
+        # read as it is yielded, so the first batch leaves without waiting for the whole
+        # table to be mapped.
+        table = [(row, dict(zip(header, row.cells, strict=False))) for row in rows]
+        self.rows_read = len(table)
         lines: dict[str, list[int]] = collections.defaultdict(list)
-        for record in records:
-            if record.key:
-                lines[record.key].append(record.line or 0)
+        for row, data in table:
+            key = self.mapping.key(data)
+            if key:
+                lines[key].append(row.number)
         self._seen = set(lines)
-        for record in records:
+        for row, data in table:
+            record = self.record(data, line=row.number, problems=row.problems,
+                                 default_time=fallback)
             if record.key and len(lines[record.key]) > 1:
                 others = [n for n in lines[record.key] if n != record.line]
                 record = dataclasses.replace(record, deleted=False,
