@@ -244,8 +244,8 @@ def measure(base: Path, template: Path, export: Path, fiches: list[dict[str, Any
 
 
 def median_run(runs: list[Run]) -> Run:
-    """The run of median duration (the lower middle one for an even count)."""
-    return sorted(runs, key=lambda run: run[1])[(len(runs) - 1) // 2]
+    """The run of median duration (for an even count, the slower of the middle two)."""
+    return sorted(runs, key=lambda run: run[1])[len(runs) // 2]
 
 
 def report(runs: dict[str, list[Run]], rounds: int) -> None:
