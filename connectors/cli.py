@@ -6,7 +6,8 @@
                                --hub-key KEY_ID=PUBLIC_KEY [--port 8200]
 
 `main(argv)` takes the arguments after `connector` and answers the exit code:
-0 done; 1 done with rejected rows (see the rejects file) or check found problems;
+0 done; 1 done with rejected rows (see the rejects file) or check found problems (rows
+that do not map, or that cite a consent the hub does not hold or would refuse);
 2 configuration error; 3 hub or source unavailable (the run stopped cleanly and resumes
 next time); 4 credentials refused; 5 deletions held: the export looks incomplete and
 nothing was withdrawn (confirm with `--confirmer-suppressions` if they are real).
@@ -23,6 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from connectors.config import ConnectorConfig
+from connectors.consent_check import CitedConsent, check_consents
 from connectors.errors import (
     CheckpointError,
     ConfigurationError,
@@ -130,30 +132,40 @@ def exit_code(summary: RunSummary) -> int:
 
 
 def _check(config_path: str, sample: int, *, with_hub: bool = True) -> int:
-    """Map and validate a sample of the source, and (unless `with_hub` is False) reach the
-    hub with the member's credentials; nothing is sent, nothing is saved."""
+    """Map and validate a sample of the source and, unless `with_hub` is False, reach the
+    hub with the member's credentials and look up the consents the sample's fiches cite;
+    nothing is sent, nothing is saved."""
     config = ConnectorConfig.load(config_path)
     hub = _check_hub(config) if with_hub else None
     source = config.build_source()
     fiche_validator = validator("fiche")
     problems: list[dict[str, Any]] = []
+    cited: list[CitedConsent] = []
     checked = 0
     try:
         for record in source.sample(sample):
             checked += 1
-            found = _record_problems(source, record, fiche_validator)
+            found, fiche = _record_problems(source, record, fiche_validator)
             if found:
                 problems.append({"ligne": record.line, "erreurs": found})
+            reference = (fiche or {}).get("consentement", {}).get("reference")
+            if isinstance(reference, str) and reference:
+                cited.append(CitedConsent(record.line, fiche["fiche_id"], reference))
     finally:
         source.close()
     missing = source.missing_columns()
+    consents = _check_consents(config, cited) if hub and hub["code"] == "ok" else None
     _print({"verifies": checked, "en_erreur": len(problems), "colonnes_absentes": missing,
-            "problemes": problems, **({"hub": hub} if hub else {})})
+            "problemes": problems, **({"hub": hub} if hub else {}),
+            **({"consentements": consents} if consents else {})})
+    if consents and consents["problemes"]:
+        print(f"Attention : {consents['message']}", file=sys.stderr, flush=True)
     if hub and hub["code"] == "identifiants_refuses":
         return EXIT_AUTH
     if hub and hub["code"] != "ok":
         return EXIT_UNAVAILABLE
-    return EXIT_PROBLEMS if problems or missing else EXIT_OK
+    return EXIT_PROBLEMS if problems or missing or (consents and consents["problemes"]) \
+        else EXIT_OK
 
 
 def _check_hub(config: ConnectorConfig) -> dict[str, str]:
@@ -171,17 +183,25 @@ def _check_hub(config: ConnectorConfig) -> dict[str, str]:
     return {"code": "ok", "message": "Hub joignable, identifiants acceptés."}
 
 
-def _record_problems(source: Any, record: Any, fiche_validator: Any) -> list[dict[str, Any]]:
+def _check_consents(config: ConnectorConfig, cited: list[CitedConsent]) -> dict[str, Any]:
+    """The sample's cited consents as the hub knows them (a read: nothing recorded)."""
+    with config.build_client() as client:
+        return check_consents(client, cited)
+
+
+def _record_problems(source: Any, record: Any,
+                     fiche_validator: Any) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The record's mapping or schema errors, and its fiche when it could be mapped."""
     try:
         fiche = source.to_fiche(record)
     except RecordRejected as exc:
-        return [p.to_dict() for p in exc.problems]
+        return [p.to_dict() for p in exc.problems], None
     fiche.setdefault("fiche_id", source.mapping.fiche_id(record.key or "x"))
     fiche.setdefault("membre", "membre-verification")
     fiche.setdefault("version", 1)
     if record.modified_at is not None:
         fiche.setdefault("mis_a_jour_le", record.modified_at.isoformat(timespec="seconds"))
-    return [e.to_dict() for e in fiche_validator.errors(fiche)]
+    return [e.to_dict() for e in fiche_validator.errors(fiche)], fiche
 
 
 def _receive(args: argparse.Namespace) -> int:

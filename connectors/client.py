@@ -142,6 +142,18 @@ class HubClient:
         """Record a porteur's consent; answers the hub's record (with its id)."""
         return self.request("POST", "/v1/consents", dict(consent))
 
+    def lookup_consents(self, references: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The hub's answer for each of the member's own consent references (1 to 1000):
+        `connue`, `utilisable`, `code`, and for a known one `consentement` and `fiche_id`.
+        Reads only; another member's reference answers as an unknown one."""
+        answer = self.request("POST", "/v1/consents/lookup", {"references": list(references)})
+        lines = answer.get("references")
+        if not isinstance(lines, list) or not all(
+                isinstance(line, dict) and isinstance(line.get("reference"), str) for line in lines):
+            raise HubProtocolError("Réponse du hub illisible (références attendues).",
+                                   "Unreadable hub answer (references expected).")
+        return {line["reference"]: line for line in lines}
+
     @staticmethod
     def verify_webhook(
         headers: Mapping[str, str],

@@ -20,6 +20,7 @@ import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from connectors.errors import SourceError
 from connectors.mapping import Mapping, MappingProblem
@@ -78,6 +79,7 @@ class CsvSource(TableSource):
         self.encoding = encoding
         self.detected_encoding: str | None = None
         self._undecoded = False
+        self._read_text = ""
 
     def _text(self) -> str:
         try:
@@ -105,7 +107,7 @@ class CsvSource(TableSource):
         return dt.datetime.fromtimestamp(int(self.path.stat().st_mtime), dt.UTC)
 
     def _table(self) -> tuple[list[str] | None, Iterator[Row]]:
-        text = self._text()
+        text = self._read_text = self._text()
         # cells are searched for undecodable bytes only when the file holds some
         self._undecoded = _UNDECODED.search(text) is not None
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.separator)
@@ -114,6 +116,12 @@ class CsvSource(TableSource):
             return None, iter(())
         header = [h.strip().lstrip("\ufeff") for h in header]
         return header, self._rows(reader, len(header))
+
+    def _key_cells(self) -> Iterator[tuple[int, list[Any]]]:
+        """The file parsed again (C speed) for the key pass: cheaper than keeping rows."""
+        reader = csv.reader(io.StringIO(self._read_text, newline=""), delimiter=self.separator)
+        next(reader, None)
+        return enumerate(reader, start=2)
 
     def _rows(self, reader: Iterator[list[str]], width: int) -> Iterator[Row]:
         for number, cells in enumerate(reader, start=2):  # the row the spreadsheet shows

@@ -151,6 +151,7 @@ class FieldRule:
         self._parse = self._parser(formats)
         self._convert = self._converter()
         self.getter: Callable[[Any], Any] = self._getter(self.source)
+        self.column: str | None = None  # the file's own spelling of `source`, once bound
         self.value: Callable[[Any], Any] = self._fast_value(self.source)
 
     def _parser(self, formats: list[str] | None) -> Callable[[str], Any]:
@@ -178,6 +179,7 @@ class FieldRule:
             return False
         self.getter = lambda record: record.get(actual, ABSENT)
         self.value = self._fast_value(actual)
+        self.column = actual
         return True
 
     def _fast_value(self, column: str | None) -> Callable[[Any], Any]:
@@ -354,6 +356,19 @@ class Mapping:
         raw = self.identity.getter(record)
         text = "" if raw is ABSENT or raw is None else str(raw).strip()
         return text or None
+
+    def key_reader(self, header: list[str]) -> Callable[[list[Any]], str | None]:
+        """`key` of a row given as its cells under `header` (after `bind`), without
+        building the row's record: a table source reads every key before the rows."""
+        column = self.identity.column
+        if column is None or column not in header:
+            return lambda cells: self.key(dict(zip(header, cells, strict=False)))
+        index = len(header) - 1 - header[::-1].index(column)  # dict(zip) keeps the last
+
+        def key(cells: list[Any]) -> str | None:
+            raw = cells[index] if index < len(cells) else None
+            return (str(raw).strip() or None) if raw is not None else None
+        return key
 
     def fiche_id(self, key: str) -> str:
         return (self.prefix + safe_id(key))[:64]

@@ -72,15 +72,24 @@ class TableSource(Connector):
         self.columns = header
         self._missing = self.mapping.bind(header)
         fallback = self._fallback_time()
-        records = [self.record(dict(zip(header, row.cells, strict=False)), line=row.number,
-                               problems=row.problems, default_time=fallback) for row in rows]
-        self.rows_read = len(records)
+        # Every row's key first (keys on two rows are rejected on both), from the cells
+        # alone; each record is then read as it is yielded, so the first batch leaves
+        # without waiting for the whole table to be mapped.
+        key_of = self.mapping.key_reader(header)
+        again = self._key_cells()
+        if again is None:
+            rows = iter(kept := list(rows))
+            again = ((row.number, row.cells) for row in kept)
         lines: dict[str, list[int]] = collections.defaultdict(list)
-        for record in records:
-            if record.key:
-                lines[record.key].append(record.line or 0)
+        for number, cells in again:
+            key = key_of(cells)
+            if key:
+                lines[key].append(number)
         self._seen = set(lines)
-        for record in records:
+        for row in rows:
+            self.rows_read += 1
+            record = self.record(dict(zip(header, row.cells, strict=False)), line=row.number,
+                                 problems=row.problems, default_time=fallback)
             if record.key and len(lines[record.key]) > 1:
                 others = [n for n in lines[record.key] if n != record.line]
                 record = dataclasses.replace(record, deleted=False,
@@ -89,6 +98,11 @@ class TableSource(Connector):
                 continue
             yield record
         self._complete = True
+
+    def _key_cells(self) -> Iterator[tuple[int, list[Any]]] | None:
+        """(row number, cells) of every row of the table `_table` just read, cheaply, for
+        the key pass; None: the rows are kept from `_table` and read twice."""
+        return None
 
     def _is_old(self, record: SourceRecord, since: dt.datetime | None) -> bool:
         if not (self.use_dates and since and record.modified_at) or record.problems:

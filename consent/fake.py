@@ -64,6 +64,11 @@ class InMemoryConsentRegistry(ConsentRegistry):
         consent_id = self._references.get((member_id, reference))
         return None if consent_id is None else self._records[consent_id]
 
+    def _find_references(self, member_id: str,
+                         references: list[str]) -> dict[str, ConsentRecord]:
+        return {r: self._records[self._references[(member_id, r)]] for r in references
+                if (member_id, r) in self._references}
+
     def _add(self, consent: ConsentRecord) -> ConsentRecord:
         key = (consent.member_id, consent.reference)
         if key in self._references:

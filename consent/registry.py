@@ -92,6 +92,11 @@ class ConsentRegistry(abc.ABC):
             raise _unknown_reference()
         return consent
 
+    def of_references(self, member_id: str, references: Iterable[str]) -> dict[str, ConsentRecord]:
+        """The consents `member_id` recorded under any of `references` (one query), by
+        reference; a reference of another member is not looked at."""
+        return self._find_references(member_id, sorted(set(references)))
+
     def prefetch(self, fiches: Iterable[FicheKey]) -> None:
         """Load the consents of many fiches in one query into the cache, so that the
         checks that follow (one per recipient) are dictionary lookups."""
@@ -243,6 +248,10 @@ class ConsentRegistry(abc.ABC):
 
     @abc.abstractmethod
     def _find_reference(self, member_id: str, reference: str) -> ConsentRecord | None: ...
+
+    @abc.abstractmethod
+    def _find_references(self, member_id: str,
+                         references: list[str]) -> dict[str, ConsentRecord]: ...
 
     @abc.abstractmethod
     def _add(self, consent: ConsentRecord) -> ConsentRecord:

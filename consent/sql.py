@@ -62,6 +62,16 @@ class SqlConsentRegistry(ConsentRegistry):
         found = self._records(query)
         return found[0] if found else None
 
+    def _find_references(self, member_id: str,
+                         references: list[str]) -> dict[str, ConsentRecord]:
+        c = self._t.consents.c
+        found: dict[str, ConsentRecord] = {}
+        for first in range(0, len(references), 500):
+            query = sa.select(self._t.consents).where(
+                c.member_id == member_id, c.reference.in_(references[first:first + 500]))
+            found.update((record.reference, record) for record in self._records(query))
+        return found
+
     def _add(self, consent: ConsentRecord) -> ConsentRecord:
         try:
             with self._engine.begin() as conn:

@@ -250,6 +250,19 @@ class HubStub(LocalServer):
         self.consents[record["consent_id"]] = record
         return 201, record
 
+    def lookup(self, member: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        """The member's own consents by reference (no expiry nor withdrawal here)."""
+        mine = {c.get("reference"): c for c in self.consents.values() if c["membre"] == member}
+        lines = []
+        for reference in orjson.loads(body)["references"]:
+            known = mine.get(reference)
+            lines.append({"reference": reference, "connue": False, "utilisable": False,
+                          "code": "unknown_consent_reference"} if known is None else
+                         {"reference": reference, "connue": True, "utilisable": True,
+                          "code": "consent_covers", "consentement": known["consent_id"],
+                          "fiche_id": known.get("fiche_id")})
+        return 200, {"references": lines}
+
     def route(self, method: str, target: str, headers: Any, body: bytes) -> tuple[int, dict]:
         self.requests += 1
         member = self.authenticate(headers, method, target, body)
@@ -265,6 +278,8 @@ class HubStub(LocalServer):
             return self.feed(member, parse_qs(parts.query))
         if method == "POST" and segments == ["v1", "consents"]:
             return self.consent(member, body)
+        if method == "POST" and segments == ["v1", "consents", "lookup"]:
+            return self.lookup(member, body)
         raise StubError(404, "not_found")
 
 

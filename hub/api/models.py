@@ -193,6 +193,30 @@ class PorteurConsents(_Open):
     consentements: list[ConsentRecordDocument]
 
 
+class ConsentLookup(BaseModel):
+    """The caller's own consent references to look up (its `consentement.reference`s)."""
+
+    model_config = ConfigDict(extra="forbid")
+    references: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=1000)
+
+
+class ConsentLookupLine(_Open):
+    reference: str
+    connue: bool = Field(description="Un consentement que l'appelant a enregistré porte cette "
+                                     "référence (la référence d'un autre membre : false).")
+    utilisable: bool = Field(description="Une fiche qui la cite passerait le contrôle du "
+                                         "consentement à l'envoi, maintenant.")
+    code: str = Field(description="unknown_consent_reference, consent_covers, "
+                                  "consent_withdrawn, consent_expired, purpose_not_covered.")
+    consentement: str | None = Field(None, description="Identifiant du consentement (connue).")
+    fiche_id: str | None = Field(None, description="La fiche de l'appelant qu'il couvre (connue).")
+
+
+class ConsentLookupAnswer(_Open):
+    references: list[ConsentLookupLine]
+
+
 class ReceiptSignature(_Open):
     alg: str
     kid: str

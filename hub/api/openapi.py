@@ -23,6 +23,7 @@ import schemas
 from hub.api.auth import authenticated
 from hub.api.models import (
     COMPONENT,
+    ConsentLookup,
     Decision,
     ErasureRequest,
     ErrorEnvelope,
@@ -58,7 +59,7 @@ _FROM_FILES = [
     ("Abonnement", "network", "/properties/membres/items/properties/abonnements/items"),
 ]
 _REQUEST_MODELS: list[type[BaseModel]] = [ErasureRequest, Subscriptions, Decision, Unmerge,
-                                           ReferentAnswer]
+                                           ReferentAnswer, ConsentLookup]
 SECURITY: list[dict[str, list[str]]] = [{"jetonMembre": [], "signatureRfc9421": []}]
 
 

@@ -12,6 +12,8 @@ from hub.api.bodies import json_body
 from hub.api.models import (
     ConsentAck,
     ConsentAcks,
+    ConsentLookup,
+    ConsentLookupAnswer,
     ConsentReceipt,
     DeadLetters,
     ErasureAck,
@@ -52,6 +54,16 @@ def record_consent(request: Request, auth: Authenticated = Depends(authenticated
     """Record a consent the caller collected (schema `GET /v1/schemas/consent`)."""
     answer = consents.record_consent(hub_of(request), auth.caller, _json(auth.body))
     return JSONResponse(answer, status_code=201)
+
+
+@router.post("/consents/lookup", tags=["consentements"], openapi_extra=body(ConsentLookup),
+             responses=answer(ConsentLookupAnswer, description="Chaque référence, dans l'ordre"))
+async def lookup_consents(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
+    """Which of the caller's own consent references are recorded at the hub and usable
+    (`connector check`); changes nothing. Another member's reference answers exactly as
+    an unknown one (docs/protocol.md, "Need-to-know")."""
+    return await run_in_threadpool(consents.lookup_references, hub_of(request), auth.caller,
+                                   _json(auth.body))
 
 
 @router.get("/consents/{consent_id}", tags=["consentements"], responses=_CONSENT_RECORD)

@@ -7,10 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from consent.decision import usable
 from consent.model import ConsentRecord, NoticeKind
 from consent.receipts import build_receipt, sign_receipt
 from hub.bootstrap import Hub
-from hub.errors import ConsentNotFound, Forbidden, NotFound
+from hub.domain.purposes import ORIENTATION
+from hub.errors import BadRequest, ConsentNotFound, Forbidden, NotFound
 from hub.services import audit
 from hub.services.auth import Caller
 from hub.services.need_to_know import audits, consent_document, knows_porteur, sent_under
@@ -27,6 +29,42 @@ def record_consent(hub: Hub, caller: Caller, submission: Any) -> dict[str, Any]:
 def read_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:
     record, sent = _visible(hub, caller, consent_id)
     return consent_document(record, hub.clock(), sent=sent)
+
+
+MAX_LOOKUP = 1000
+_UNKNOWN = "unknown_consent_reference"
+
+
+def lookup_references(hub: Hub, caller: Caller, body: Any) -> dict[str, Any]:
+    """Which of `{"references": [...]}` name a consent the caller recorded, and whether a
+    fiche citing it would pass the push's consent check now. Only the caller's own
+    references are looked at: another member's reference answers as an unknown one."""
+    references = _references(body)
+    found = hub.consents.of_references(caller.member_id, references)
+    now = hub.clock()
+    return {"references": [_lookup_line(reference, found.get(reference), now)
+                           for reference in references]}
+
+
+def _lookup_line(reference: str, record: ConsentRecord | None, now: Any) -> dict[str, Any]:
+    if record is None:
+        return {"reference": reference, "connue": False, "utilisable": False, "code": _UNKNOWN}
+    decision = usable(record, now, ORIENTATION)
+    return {"reference": reference, "connue": True, "utilisable": decision.allowed,
+            "code": decision.code, "consentement": record.id, "fiche_id": record.fiche_id}
+
+
+def _references(body: Any) -> list[str]:
+    references = body.get("references") if isinstance(body, dict) and set(body) == {
+        "references"} else None
+    if (not isinstance(references, list) or not 1 <= len(references) <= MAX_LOOKUP
+            or not all(isinstance(r, str) and 1 <= len(r) <= 64 for r in references)):
+        raise BadRequest(
+            f"Le corps doit être {{\"references\": [...]}} : de 1 à {MAX_LOOKUP} références "
+            "de consentement (textes de 1 à 64 caractères).",
+            f"The body must be {{\"references\": [...]}}: 1 to {MAX_LOOKUP} consent "
+            "references (texts of 1 to 64 characters).")
+    return list(dict.fromkeys(references))
 
 
 def consent_receipt(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:

@@ -106,6 +106,7 @@ def body_templates() -> dict[str, Any]:
     return {
         "/v1/fiches": {"fiches": [fiche]},
         "/v1/consents": consent,
+        "/v1/consents/lookup": {"references": ["CST-F-1", "CST-F-9"]},
         "/v1/notices": {"texte": "Notice.", "langue": "fr", "finalites": ["orientation"]},
         "/v1/erasures": {"fiche_id": "F-1", "reference": "DEM-1"},
         "/v1/duplicates/{item_id}/decision": {"decision": "different"},

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from hub.errors import NotFound
+from hub.errors import BadRequest, NotFound
 from hub.services import consents, erasure, ingest, processing, webhooks
 from hub.services.auth import Caller
 from hub.services.feed import read_feed
@@ -76,6 +76,51 @@ def test_pushing_a_known_identity_does_not_reveal_other_members_consents(linked)
     assert funding.id not in listed and "financement" not in json.dumps(
         [c["finalites"] for c in json.loads(listed) if c["membre"] == PFIL.member_id])
     assert PFIL.member_id not in {c["membre"] for c in json.loads(listed)}
+
+
+def test_a_consent_reference_lookup_answers_only_the_callers_own_references(linked):
+    hub, _cci, _pfil, shared, funding, _porteur_id = linked
+    never = "CST-JAMAIS-ENREGISTREE"
+    # commune-thiers was sent data under the owner's consent and shares the porteur with
+    # the PFIL's; still, their references answer exactly as one never recorded.
+    lines = consents.lookup_references(
+        hub, THIERS, {"references": [shared.reference, funding.reference, never]})["references"]
+    assert [{**line, "reference": "x"} for line in lines] == 3 * [
+        {"reference": "x", "connue": False, "utilisable": False,
+         "code": "unknown_consent_reference"}]
+    assert [line["reference"] for line in lines] == [shared.reference, funding.reference, never]
+    assert funding.id not in json.dumps(lines) and shared.id not in json.dumps(lines)
+    [own] = consents.lookup_references(hub, PFIL, {"references": [funding.reference]})["references"]
+    assert own == {"reference": funding.reference, "connue": True, "utilisable": True,
+                   "code": "consent_covers", "consentement": funding.id, "fiche_id": "P-1"}
+
+
+def test_the_same_reference_at_two_members_answers_each_its_own_consent(linked):
+    hub, _cci, _pfil, _shared, funding, _porteur_id = linked
+    document = own_fiche(THIERS, "T-7")
+    document["consentement"]["reference"] = funding.reference
+    [mine] = record_consents(hub, [document])
+    [line] = consents.lookup_references(hub, THIERS, {"references": [funding.reference]})["references"]
+    assert (line["consentement"], line["fiche_id"]) == (mine.id, "T-7")
+    consents.withdraw_consent(hub, PFIL, funding.id)
+    [withdrawn] = consents.lookup_references(hub, PFIL, {"references": [funding.reference]})[
+        "references"]
+    assert (withdrawn["connue"], withdrawn["utilisable"], withdrawn["code"]) == (
+        True, False, "consent_withdrawn")
+    [still] = consents.lookup_references(hub, THIERS, {"references": [funding.reference]})[
+        "references"]
+    assert still["utilisable"] is True
+
+
+@pytest.mark.parametrize("body", [None, [], {}, {"references": []}, {"references": "CST-1"},
+                                  {"references": [1]}, {"references": [""]},
+                                  {"references": ["x" * 65]}, {"references": ["CST-1"], "y": 1},
+                                  {"references": ["CST-1"] * 1001}])
+def test_a_malformed_lookup_is_a_400_that_names_the_expected_body(linked, body):
+    hub = linked[0]
+    with pytest.raises(BadRequest) as refused:
+        consents.lookup_references(hub, THIERS, body)
+    assert "references" in refused.value.message_fr
 
 
 def test_a_withdrawal_notice_goes_only_to_members_sent_data_under_the_consent(linked):

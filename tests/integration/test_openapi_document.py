@@ -169,7 +169,9 @@ def test_real_answers_conform_to_the_document(world, document):
         _conforms(document, paths[template]["get"], 200, response.json())
     refused = client.get("/v1/feed", headers={"Authorization": f"Bearer {creds.token}"})
     _conforms(document, paths["/v1/feed"]["get"], 401, refused.json())
-    posts = [("/v1/consents/{consent_id}/withdraw", f"/v1/consents/{consent.id}/withdraw", b"", 200),
+    lookup = json.dumps({"references": [consent.reference, "CST-inconnue"]}).encode()
+    posts = [("/v1/consents/lookup", "/v1/consents/lookup", lookup, 200),
+             ("/v1/consents/{consent_id}/withdraw", f"/v1/consents/{consent.id}/withdraw", b"", 200),
              ("/v1/erasures", "/v1/erasures", b'{"fiche_id": "F-openapi"}', 201)]
     for template, target, content, status in posts:
         response = client.post(target, content=content, headers=_signed(creds, "POST", target, content))

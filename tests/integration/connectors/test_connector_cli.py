@@ -26,7 +26,9 @@ def test_check_reports_bad_lines_and_sends_nothing(tmp_path, credentials, hub, c
     assert report["verifies"] == 60 and report["en_erreur"] == 1
     assert report["problemes"][0]["ligne"] == 12
     assert report["hub"]["code"] == "ok"  # reached with the credentials, one read
-    assert hub.requests == 1 and hub.log == [] and not (tmp_path / "etat").exists()
+    # two reads: the feed (credentials), then the cited consents (none recorded here)
+    assert report["consentements"]["code"] == "manquants"
+    assert hub.requests == 2 and hub.log == [] and not (tmp_path / "etat").exists()
 
 
 def test_check_says_when_the_hub_refuses_the_credentials(tmp_path, credentials, hub, capsys):

@@ -119,3 +119,18 @@ def test_unknown_keys_are_named_with_the_closest_known_one_at_every_level():
     found = unknown_keys(load_schema("connector_mapping"), mapping)
     assert any("« prefix »" in f and "« prefixe »" in f for f in found)
     assert any("$.champs.porteur.nom" in f and "« si_invalide »" in f for f in found)
+
+
+@pytest.mark.parametrize("header, cells", [
+    (["N° dossier", "Nom"], [" D-1 ", "Martin"]),
+    (["Nom", "N° DOSSIER"], ["Martin"]),  # a short row: no key
+    (["N° dossier", "Nom", "N° dossier"], ["D-1", "Martin", "D-2"]),  # the last column wins
+    (["N° dossier"], ["   "]),
+    (["Numéro"], ["D-1"]),  # the key column is missing
+])
+def test_a_rows_key_read_from_its_cells_is_the_key_of_its_record(header, cells):
+    mapping = Mapping.from_dict({"version": 1, "identifiant": {"source": "N° dossier"},
+                                 "champs": {"porteur.nom": {"source": "Nom"}}})
+    mapping.bind(header)
+    record = dict(zip(header, cells, strict=False))
+    assert mapping.key_reader(header)(cells) == mapping.key(record)
