@@ -38,6 +38,9 @@ _LOCK_SORTED = sa.text(
     "SELECT count(pg_advisory_xact_lock(n)) FROM "
     "(SELECT unnest(CAST(:numbers AS bigint[])) AS n ORDER BY n) AS sorted_keys")
 
+_TRY_LOCK = sa.text(
+    "SELECT n FROM unnest(CAST(:numbers AS bigint[])) AS n WHERE pg_try_advisory_xact_lock(n)")
+
 
 def _lock_number(digest: str) -> int:
     return int.from_bytes(bytes.fromhex(digest[:16]), "big", signed=True)
@@ -96,6 +99,16 @@ class Matching:
         numbers = sorted({_lock_number(d) for d in digests})
         if numbers:  # one round trip for the whole batch, still taken in sorted order
             self.conn.execute(_LOCK_SORTED, {"numbers": numbers})
+
+    def try_lock_keys(self, digests: Iterable[str]) -> set[str]:
+        """Take, without waiting, the locks of the keys no other transaction holds; returns
+        the keys locked (SQLite: all of them, its writers are serialised already)."""
+        wanted = set(digests)
+        if self.conn.dialect.name != "postgresql" or not wanted:
+            return wanted
+        by_number = {_lock_number(d): d for d in wanted}
+        taken = self.conn.execute(_TRY_LOCK, {"numbers": sorted(by_number)}).scalars()
+        return {by_number[n] for n in taken}
 
     def candidates(self, digests: Sequence[str], per_key_cap: int) -> list[sa.Row]:
         """Indexed records sharing a key; a key held by more than `per_key_cap` fiches says
