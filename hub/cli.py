@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hub.config import Settings
 from hub.errors import ConfigurationError, HubError, InvalidAccount
@@ -229,7 +229,23 @@ def _worker(args: argparse.Namespace) -> int:
             "--without-heartbeat", "--concurrency", str(args.concurrency or settings.worker_concurrency)]
     if not args.no_beat:
         argv += ["--beat", "--schedule", str(settings.data_dir / "celerybeat-schedule")]
-    return int(app.start(argv) or 0)
+    return _run_celery(app, argv)
+
+
+def _run_celery(app: Any, argv: list[str]) -> int:
+    """Celery's command line with its exit code: `app.start` drops the code click returns
+    when a worker stops on an unrecoverable error, and would end 0 after a crash."""
+    from celery.bin.celery import celery
+    from click.exceptions import Exit
+
+    celery.params[0].default = app
+    try:
+        code = celery.main(args=argv, standalone_mode=False)
+    except Exit as exc:
+        code = exc.exit_code
+    finally:
+        celery.params[0].default = None
+    return code if isinstance(code, int) else 0
 
 
 def _members_load(args: argparse.Namespace) -> int:

@@ -14,7 +14,9 @@ class Recipient:
     request `self.delay_s` seconds (`self.arrived` is set as soon as one comes in, and
     `self.arrivals` keeps the monotonic time of each). With `self.hang_up` set, it
     closes the connection without answering. `self.max_in_flight` is the largest number
-    of requests it ever held at once (concurrent streams)."""
+    of requests it ever held at once (concurrent streams): a request counts from its
+    arrival until its answer is about to be written, since a sender may start its next
+    request as soon as it has read that answer, before this handler's thread runs again."""
 
     def __init__(self) -> None:
         self.status = 200
@@ -33,9 +35,16 @@ class Recipient:
                 with recipient.lock:
                     recipient.in_flight += 1
                     recipient.max_in_flight = max(recipient.max_in_flight, recipient.in_flight)
+                self._counted = True
                 try:
                     self._answer()
                 finally:
+                    self._leave()
+
+            def _leave(self) -> None:
+                """The request stops counting as in flight (once)."""
+                if self._counted:
+                    self._counted = False
                     with recipient.lock:
                         recipient.in_flight -= 1
 
@@ -53,6 +62,7 @@ class Recipient:
                         recipient.received.append({
                             "headers": {k.lower(): v for k, v in self.headers.items()},
                             "body": body, "document": json.loads(body)})
+                self._leave()  # before the answer leaves: the sender may then go on at once
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

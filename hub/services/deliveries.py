@@ -109,11 +109,15 @@ def plan_deliveries(hub: Hub, uow: UnitOfWork, versions: list[ProcessedVersion],
             row = _delivery_row(hub, version, recipient, members[recipient.member], now)
             if row is not None:
                 planned.setdefault(recipient.member, []).append(row)
-    for member_id, rows in planned.items():
-        first = uow.deliveries.next_positions(member_id, len(rows))
+    # Counters in one order for every worker (two transactions never lock them crosswise),
+    # then every row in one insert.
+    uow.deliveries.ensure_counters(planned)
+    for member_id in sorted(planned):
+        rows = planned[member_id]
+        first = uow.deliveries.next_positions(member_id, len(rows), ensured=True)
         for offset, row in enumerate(rows):
             row["position"] = first + offset
-        uow.deliveries.add_many(rows)
+    uow.deliveries.add_many([row for rows in planned.values() for row in rows])
     return sum(len(rows) for rows in planned.values())
 
 

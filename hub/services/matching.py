@@ -30,7 +30,14 @@ from typing import Any, NamedTuple
 import orjson
 
 from hub.bootstrap import Hub
-from hub.domain.matching import Candidate, MatchModel, default_model, match_one, normalise_record
+from hub.domain.matching import (
+    Candidate,
+    MatchModel,
+    NormalisedRecord,
+    default_model,
+    match_one,
+    normalise_record,
+)
 from hub.domain.matching.decision import Decision, record_blocking_keys
 from hub.errors import InvalidMatchingModel
 from hub.store.uow import UnitOfWork
@@ -128,6 +135,7 @@ class OnlineMatcher:
         self.cap = hub.settings.match_candidates_per_key
         self.stripes = hub.settings.match_lock_stripes
         self._digests: dict[bytes, list[str]] = {}
+        self._normalised: dict[bytes, NormalisedRecord] = {}
         self._locked: list[str] = []
         self._batch: _BatchIndex | None = None
         self._porteurs: dict[str, list[str]] = {}
@@ -141,15 +149,40 @@ class OnlineMatcher:
         lock and the match both need them)."""
         memo = orjson.dumps(identity, option=orjson.OPT_SORT_KEYS)
         if memo not in self._digests:
-            self._digests[memo] = [self.uow.matching.digest(k)
-                                   for k in record_blocking_keys(identity, self.model)]
+            self._digests[memo] = [self.uow.matching.digest(k) for k in record_blocking_keys(
+                self._record(identity, memo), self.model)]
         return self._digests[memo]
 
+    def _record(self, identity: Mapping[str, Any], memo: bytes | None = None) -> NormalisedRecord:
+        """The identity normalised once per batch: its keys, its own match and every match
+        it is a candidate in all need it (phone and name normalisation dominate matching)."""
+        memo = memo or orjson.dumps(identity, option=orjson.OPT_SORT_KEYS)
+        record = self._normalised.get(memo)
+        if record is None:
+            record = self._normalised[memo] = normalise_record(identity)
+        return record
+
     def lock(self, identities: Iterable[Mapping[str, Any]]) -> None:
-        """Lock every key of the batch before the first candidate is read."""
+        """Lock every key of the batch before the first candidate is read (waiting for
+        the transactions that hold some)."""
         self._locked = list(dict.fromkeys(d for i in identities for d in self.digests(i)))
-        striped = {f"{int(d[:8], 16) % self.stripes:08x}" for d in self._locked}
-        self.uow.matching.lock_keys(striped)
+        self.uow.matching.lock_keys({self._stripe(d) for d in self._locked})
+
+    def lock_free(self, groups: Mapping[Any, Iterable[Mapping[str, Any]]]) -> set[Any]:
+        """Lock, without waiting, the keys of each group of identities (a fiche's
+        versions); returns the groups whose keys were all free and are now locked. A
+        group sharing a key with another worker's transaction is left for later, so two
+        workers never wait for each other's whole transaction over one common key."""
+        stripes = {group: {self._stripe(d) for i in identities for d in self.digests(i)}
+                   for group, identities in groups.items()}
+        taken = self.uow.matching.try_lock_keys(set().union(*stripes.values()))
+        free = {group for group, wanted in stripes.items() if wanted <= taken}
+        self._locked = list(dict.fromkeys(
+            d for group in free for i in groups[group] for d in self.digests(i)))
+        return free
+
+    def _stripe(self, digest: str) -> str:
+        return f"{int(digest[:8], 16) % self.stripes:08x}"
 
     def match(self, identity: Mapping[str, Any], *, skip_fiche: int | None = None,
               skip_porteur: str | None = None) -> tuple[Decision, list[Any], list[str]]:
@@ -236,8 +269,9 @@ class OnlineMatcher:
         return self._open_items(fiche_pk, porteur_id, identity, rows, decision, now)
 
     def _decide(self, identity: Mapping[str, Any], rows: list[Any]) -> Decision:
-        record = normalise_record(identity)
-        return match_one(record, [Candidate(r.porteur_id, r.identity) for r in rows], self.model)
+        return match_one(self._record(identity),
+                         [Candidate(r.porteur_id, self._record(r.identity)) for r in rows],
+                         self.model)
 
     def _open_items(self, fiche_pk: int, porteur_id: str, identity: Mapping[str, Any],
                     rows: list[Any], decision: Decision, now: dt.datetime) -> tuple[int, ...]:
@@ -249,12 +283,12 @@ class OnlineMatcher:
                      rows: list[Any], decision: Decision,
                      now: dt.datetime) -> list[dict[str, Any]]:
         """One review item per likely porteur, against its closest fiche."""
-        record = normalise_record(identity)
+        record = self._record(identity)
         items = []
         for candidate in (decision.porteur_id, *decision.conflicts):
             if candidate is None:
                 continue
-            scored = [(self.model.score(record, normalise_record(r.identity)), r)
+            scored = [(self.model.score(record, self._record(r.identity)), r)
                       for r in rows if r.porteur_id == candidate]
             explanation, best = max(scored, key=lambda pair: pair[0].probability)
             items.append({

@@ -32,42 +32,68 @@ def process_outbox(hub: Hub, outbox_ids: Sequence[int]) -> BatchOutcome:
     """Process the given outbox rows once in effect: rows already processed, or
     locked by another worker, are skipped. Rows commit by transactions of
     HUB_WORKER_TRANSACTION_SIZE: each holds the matching locks of its own keys only, so
-    two workers rarely wait for each other, and stays within PostgreSQL's lock table."""
+    two workers rarely wait for each other, and stays within PostgreSQL's lock table.
+    A fiche whose keys another transaction holds is put back at the end of the line
+    rather than waited for; a transaction that could take no fiche waits once, so the
+    line always moves."""
     size = max(1, hub.settings.worker_transaction_size)
     claimed = created = planned = 0
-    for start in range(0, len(outbox_ids), size):
-        outcome = _process_chunk(hub, outbox_ids[start:start + size])
+    pending, wait = list(outbox_ids), False
+    while pending:
+        chunk, pending = pending[:size], pending[size:]
+        outcome, deferred = _process_chunk(hub, chunk, wait=wait)
         claimed += outcome.claimed
         created += outcome.porteurs_created
         planned += outcome.deliveries
+        pending += deferred
+        wait = bool(deferred) and outcome.claimed == 0
     if planned:
         hub.publisher.request_dispatch_safely()
     return BatchOutcome(claimed, created, planned)
 
 
-def _process_chunk(hub: Hub, outbox_ids: Sequence[int]) -> BatchOutcome:
+def _process_chunk(hub: Hub, outbox_ids: Sequence[int], *,
+                   wait: bool) -> tuple[BatchOutcome, list[int]]:
+    """Process what can be processed now; returns the outcome and the outbox rows left
+    for later (their matching keys were held by another transaction)."""
     with hub.uow() as uow:
         rows = uow.outbox.claim(outbox_ids)
         if not rows:
-            return BatchOutcome(0, 0)
+            return BatchOutcome(0, 0), []
         now = hub.clock()
-        versions, created = _process_versions(hub, uow, [row.ref_id for row in rows], now)
+        versions, created, later = _process_versions(
+            hub, uow, [row.ref_id for row in rows], now, wait=wait)
         planned = plan_deliveries(hub, uow, versions, now)
-        uow.outbox.mark_processed([row.id for row in rows], now)
+        done = [row.id for row in rows if row.ref_id not in later]
+        uow.outbox.mark_processed(done, now)
         uow.commit()
-    return BatchOutcome(len(rows), created, planned)
+    return BatchOutcome(len(done), created, planned), [row.id for row in rows if row.ref_id in later]
 
 
-def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int],
-                      now: dt.datetime) -> tuple[list[ProcessedVersion], int]:
+def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt.datetime,
+                      *, wait: bool = True) -> tuple[list[ProcessedVersion], int, set[int]]:
+    """The versions processed, the porteurs created, and the version ids left for later
+    (without `wait`: those of fiches whose matching keys another transaction holds)."""
     rows = uow.fiches.versions_for_processing(version_ids)
-    previous = uow.fiches.payloads(
-        (r.fiche_pk, r.processed_version) for r in rows if r.processed_version
-    )
     documents = {row.version_id: orjson.loads(row.payload) for row in rows
                  if row.payload is not None}
     matcher = OnlineMatcher(hub, uow)
-    matcher.lock(identity_of(d.get("porteur")) for d in documents.values())
+    identities: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row.version_id in documents:
+            identities.setdefault(row.fiche_pk, []).append(
+                identity_of(documents[row.version_id].get("porteur")))
+    later: set[int] = set()
+    if wait:
+        matcher.lock(i for group in identities.values() for i in group)
+    else:
+        free = matcher.lock_free(identities)
+        later = {row.version_id for row in rows if row.fiche_pk in identities
+                 and row.fiche_pk not in free}
+        rows = [row for row in rows if row.version_id not in later]
+    previous = uow.fiches.payloads(
+        (r.fiche_pk, r.processed_version) for r in rows if r.processed_version
+    )
     state: dict[int, dict[str, Any]] = {}
     created, processed = 0, []
     for row in rows:
@@ -99,7 +125,7 @@ def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int],
     uow.fiches.mark_processed([
         {k: v for k, v in f.items() if k != "payload"} for f in state.values()
     ])
-    return processed, created
+    return processed, created, later
 
 
 def sweep_outbox(hub: Hub) -> int:

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 _PAGE = 50
 _FLUSH_EVERY_S = 1.0
 _RETRYABLE_4XX = {408, 425, 429}
+_TIMED_OUT = "network_ReadTimeout"
 
 
 @dataclasses.dataclass
@@ -234,7 +235,12 @@ def _attempt(hub: Hub, member: Any, delivery: Any, outcomes: _Outcomes,
         outcomes.add(delivery.id, {"status": DEAD, "attempts": attempts, "last_error": error})
         summary.dead += 1
         return True
-    retry_at = now + dt.timedelta(seconds=backoff_delay(hub, attempts))
+    delay = backoff_delay(hub, attempts)
+    if error == _TIMED_OUT:
+        # The recipient may still be handling the request the hub hung up on: the next
+        # one waits at least one more read timeout, so it does not open a second stream.
+        delay = max(delay, hub.settings.webhook_timeout_s)
+    retry_at = now + dt.timedelta(seconds=delay)
     if _given_up(hub, delivery, now):
         # Dead-lettered, and the next in line waits the backoff too: after a long outage
         # the queued deliveries are not each tried once in a burst.
@@ -259,6 +265,8 @@ def _post(hub: Hub, member: Any, delivery: Any) -> tuple[int, str]:
             member.webhook_url, data=body, headers=headers,
             timeout=(settings.webhook_connect_timeout_s, settings.webhook_timeout_s))
         response.close()
+    except requests.ReadTimeout:
+        return 0, _TIMED_OUT
     except requests.RequestException as exc:
         return 0, f"network_{type(exc).__name__}"
     return response.status_code, f"http_{response.status_code}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,12 +29,14 @@ class Deliveries:
         return [with_payload(r, self.keys.open(r.fiche_pk, delivery_context(r.idempotency_key),
                                                r.payload)) for r in rows]
 
-    def next_positions(self, recipient_id: str, count: int) -> int:
-        """Reserve `count` feed positions for a recipient; returns the first one.
+    def next_positions(self, recipient_id: str, count: int, *, ensured: bool = False) -> int:
+        """Reserve `count` feed positions for a recipient; returns the first one
+        (`ensured`: `ensure_counters` was called for it in this transaction).
 
         The counter row stays locked until commit, so a recipient's positions
         become visible in order: a reader never skips a position committed later."""
-        self._ensure_counter(recipient_id)
+        if not ensured:
+            self._ensure_counter(recipient_id)
         row = self.conn.execute(
             sa.update(feed_positions)
             .where(feed_positions.c.member_id == recipient_id)
@@ -42,6 +44,16 @@ class Deliveries:
             .returning(feed_positions.c.last_position)
         ).one()
         return row.last_position - count + 1
+
+    def ensure_counters(self, member_ids: Iterable[str]) -> None:
+        """The feed counters of these recipients exist (one query when they all do)."""
+        wanted = set(member_ids)
+        if not wanted:
+            return
+        found = set(self.conn.execute(sa.select(feed_positions.c.member_id).where(
+            feed_positions.c.member_id.in_(sorted(wanted)))).scalars())
+        for member_id in sorted(wanted - found):
+            self._ensure_counter(member_id)
 
     def _ensure_counter(self, member_id: str) -> None:
         exists = self.conn.execute(

@@ -38,6 +38,12 @@ _LOCK_SORTED = sa.text(
     "SELECT count(pg_advisory_xact_lock(n)) FROM "
     "(SELECT unnest(CAST(:numbers AS bigint[])) AS n ORDER BY n) AS sorted_keys")
 
+_INSERT_KEYS = sa.text(
+    "INSERT INTO match_keys (key, fiche_pk) "
+    "SELECT * FROM unnest(CAST(:keys AS varchar[]), CAST(:pks AS bigint[]))")
+_TRY_LOCK = sa.text(
+    "SELECT n FROM unnest(CAST(:numbers AS bigint[])) AS n WHERE pg_try_advisory_xact_lock(n)")
+
 
 def _lock_number(digest: str) -> int:
     return int.from_bytes(bytes.fromhex(digest[:16]), "big", signed=True)
@@ -97,6 +103,16 @@ class Matching:
         if numbers:  # one round trip for the whole batch, still taken in sorted order
             self.conn.execute(_LOCK_SORTED, {"numbers": numbers})
 
+    def try_lock_keys(self, digests: Iterable[str]) -> set[str]:
+        """Take, without waiting, the locks of the keys no other transaction holds; returns
+        the keys locked (SQLite: all of them, its writers are serialised already)."""
+        wanted = set(digests)
+        if self.conn.dialect.name != "postgresql" or not wanted:
+            return wanted
+        by_number = {_lock_number(d): d for d in wanted}
+        taken = self.conn.execute(_TRY_LOCK, {"numbers": sorted(by_number)}).scalars()
+        return {by_number[n] for n in taken}
+
     def candidates(self, digests: Sequence[str], per_key_cap: int) -> list[sa.Row]:
         """Indexed records sharing a key; a key held by more than `per_key_cap` fiches says
         too little (a common name with no date) and is skipped, as the batch skips it."""
@@ -153,10 +169,19 @@ class Matching:
              "identity": self.keys.seal(pk, identity_context(pk),
                                         orjson.dumps(identity).decode("utf-8"))}
             for pk, porteur_id, identity, _d in entries])
-        keys = [{"key": d, "fiche_pk": pk} for pk, _p, _i, digests in entries
-                for d in dict.fromkeys(digests)]
-        if keys:
-            self.conn.execute(sa.insert(match_keys), keys)
+        self._insert_keys([(d, pk) for pk, _p, _i, digests in entries
+                           for d in dict.fromkeys(digests)])
+
+    def _insert_keys(self, pairs: list[tuple[str, int]]) -> None:
+        """(digest, fiche_pk) rows; on PostgreSQL one statement over two arrays rather than
+        a row-by-row executemany (some fifteen keys a fiche)."""
+        if not pairs:
+            return
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(_INSERT_KEYS, {"keys": [k for k, _pk in pairs],
+                                             "pks": [pk for _k, pk in pairs]})
+            return
+        self.conn.execute(sa.insert(match_keys), [{"key": k, "fiche_pk": pk} for k, pk in pairs])
 
     def records_after(self, after: int, limit: int
                       ) -> tuple[int | None, list[tuple[int, dict[str, Any]]]]:
@@ -172,9 +197,7 @@ class Matching:
         """New blocking digests for indexed fiches (a change of digest key or scheme)."""
         for chunk in _chunks(sorted(digests), _IN_CHUNK):
             self.conn.execute(sa.delete(match_keys).where(match_keys.c.fiche_pk.in_(chunk)))
-        rows = [{"key": d, "fiche_pk": pk} for pk, found in digests.items() for d in found]
-        if rows:
-            self.conn.execute(sa.insert(match_keys), rows)
+        self._insert_keys([(d, pk) for pk, found in digests.items() for d in found])
 
     def identity_of(self, fiche_pk: int) -> dict[str, Any] | None:
         query = sa.select(match_records.c.fiche_pk, match_records.c.identity).where(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 
 import pytest
 
@@ -204,6 +205,22 @@ def test_a_recipient_that_times_out_then_recovers_gets_everything_once_in_order(
     cci.delay_s = 0.0
     webhooks.dispatch_webhooks(hub)
     assert _once_each(cci) == [("F-1", "created"), ("F-2", "created")]
+
+
+def test_a_retry_after_a_read_timeout_never_meets_the_unfinished_first_request(network):
+    hub, clock, cci, _pfil = network
+    hub = hub.with_settings(webhook_timeout_s=1.0, webhook_retry_base_s=0.05)
+    cci.delay_s = 1.6  # still handling the first POST well after the hub hung up on it
+    push_and_process(hub, fiche("F-1"))
+    assert webhooks.dispatch_webhooks(hub).failed == 1
+    cci.delay_s = 0.0
+    clock.now += dt.timedelta(seconds=0.2)  # past the backoff, within the read timeout
+    assert webhooks.dispatch_webhooks(hub).sent == 0
+    assert len(cci.arrivals) == 1 and cci.max_in_flight == 1
+    clock.now += dt.timedelta(seconds=1)
+    time.sleep(1)  # one more read timeout, on the wall clock too
+    assert webhooks.dispatch_webhooks(hub).sent == 1
+    assert cci.max_in_flight == 1 and len(cci.arrivals) == 2
 
 
 def test_a_recipient_that_closes_connections_then_recovers_gets_everything_once(network):

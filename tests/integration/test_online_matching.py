@@ -140,3 +140,52 @@ def test_two_workers_racing_on_one_new_person_end_with_one_porteur(world):
         linked = porteur_of(hub, COMMUNE, f"R-{round_}") == porteur_of(hub, CCI, f"R-{round_}")
         queued = len(duplicates.list_review_items(hub, limit=200)["items"])
         assert linked or queued == 1, f"round {round_}: two silent porteurs"
+
+
+@pytest.fixture
+def pg_world(postgres_url, tmp_path):
+    from tests.conftest import _drop_pg_database, _fresh_pg_database
+
+    url = _fresh_pg_database(postgres_url)
+    try:
+        yield from hub_for(url, tmp_path)
+    finally:
+        _drop_pg_database(url)
+
+
+def test_a_worker_never_waits_for_another_transaction_over_one_shared_key(pg_world):
+    """PostgreSQL (SQLite serialises its writers anyway): the fiches whose keys are free
+    are processed at once; the one sharing a key with an open transaction waits for it
+    at the end of the line, and ends linked as if processed in order."""
+    from hub.services.matching import OnlineMatcher, identity_of
+
+    hub, _clock = pg_world
+    stranger = {**PERSON, "nom": "Vialatte", "prenom": "Odile", "date_naissance": "1971-02-03",
+                "courriel": "o.vialatte@exemple.fr", "telephone": "04 73 11 22 33",
+                "adresse": {"ligne": "3 place du Marché", "code_postal": "63120",
+                            "commune": "Courpière"}}
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", PERSON))
+    ids = push(hub, CCI, fiche_of(CCI, "C-1", RETYPED), fiche_of(CCI, "C-2", stranger),
+               process=False)
+    holder = hub.uow()
+    uow = holder.__enter__()  # another worker's transaction, holding the person's keys
+    try:
+        OnlineMatcher(hub, uow).lock([identity_of(RETYPED)])
+        worker = threading.Thread(target=processing.process_outbox, args=(hub, ids))
+        worker.start()
+        deadline = threading.Event()
+        for _ in range(100):  # the stranger goes through while the keys are held
+            with hub.uow() as probe:
+                if probe.fiches.porteur_of(CCI.member_id, "C-2").porteur_id is not None:
+                    break
+            deadline.wait(0.1)
+        with hub.uow() as probe:
+            assert probe.fiches.porteur_of(CCI.member_id, "C-2").porteur_id is not None
+            assert probe.fiches.porteur_of(CCI.member_id, "C-1").porteur_id is None
+        assert worker.is_alive()  # C-1 waits for the keys' holder
+    finally:
+        holder.__exit__(None, None, None)
+    worker.join(timeout=30)
+    assert not worker.is_alive()
+    assert porteur_of(hub, CCI, "C-1") == porteur_of(hub, COMMUNE, "A-1")
+    assert porteur_of(hub, CCI, "C-2") != porteur_of(hub, COMMUNE, "A-1")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,6 +85,23 @@ def test_a_worker_on_a_read_only_data_directory_exits_non_zero_saying_why(embedd
                               capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
     assert "data_directory_read_only" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_fatal_error_while_consuming_ends_the_worker_with_a_non_zero_exit_code(embedded, tmp_path):
+    env, hub = embedded
+    queue = hub.settings.broker_dir / "queue"
+    worker = start_worker(env, tmp_path / "logs")
+    with running([worker]):
+        push(hub, 0, 5)
+        wait_until(lambda: pipeline_status(hub)["processed"] == 5 or not worker.alive, 90,
+                   "5 processed fiches")
+        assert worker.alive, worker.tail()
+        shutil.rmtree(queue)
+        queue.write_bytes(b"")  # the queue folder is gone: the consumer cannot go on
+        wait_until(lambda: not worker.alive, 60, "the worker to stop")
+        code = worker.popen.returncode
+    assert code != 0, worker.tail()
+    assert "Unrecoverable error" in worker.log_path.read_text(errors="replace")
 
 
 def test_healthz_is_not_ok_on_a_read_only_data_directory(embedded):
