@@ -12,6 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.store.porteur_index_tables import (
+    porteur_figure_members,
+    porteur_figures,
     porteur_index,
     porteur_index_marks,
     porteur_index_members,
@@ -118,6 +120,56 @@ class PorteurIndex:
                               (porteur_search_keys, digests)):
             if values:
                 self.conn.execute(sa.insert(table), list(values))
+
+    def replace_figures(self, porteur_ids: Sequence[str], rows: Sequence[dict[str, Any]],
+                        members: Sequence[dict[str, str]]) -> None:
+        """The steering committee's figures of `porteur_ids` become `rows`."""
+        for chunk in _chunks(list(porteur_ids)):
+            for table in (porteur_figures, porteur_figure_members):
+                self.conn.execute(sa.delete(table).where(table.c.porteur_id.in_(chunk)))
+        for table, values in ((porteur_figures, rows), (porteur_figure_members, members)):
+            if values:
+                self.conn.execute(sa.insert(table), list(values))
+
+    # --- the indicators ----------------------------------------------------------------
+    def figures(self, first: str | None, last: str | None,
+                by: str) -> list[tuple[Any, ...]]:
+        """(key, counted, with a referent, installed, financed by a PFIL) per month of
+        first contact (`by` "month"), per member following (`by` "member") or in all
+        (`by` "total", key None), for porteurs first met in months [first, last]."""
+        figures = porteur_figures.c
+        flags = [sa.func.coalesce(sa.func.sum(sa.case((column, 1), else_=0)), 0)
+                 for column in (figures.avec_referent, figures.installations,
+                                figures.finances_pfil)]
+        conditions = [figures.first_month.is_not(None)]
+        if first:
+            conditions.append(figures.first_month >= first)
+        if last:
+            conditions.append(figures.first_month <= last)
+        if by == "member":
+            key: Any = porteur_figure_members.c.member_id
+            source: Any = porteur_figures.join(
+                porteur_figure_members,
+                porteur_figure_members.c.porteur_id == figures.porteur_id)
+        else:
+            key = figures.first_month if by == "month" else sa.literal(None)
+            source = porteur_figures
+        query = sa.select(key, sa.func.count(), *flags).select_from(source).where(*conditions)
+        if by != "total":
+            query = query.group_by(key).order_by(key)
+        return [tuple(row) for row in self.conn.execute(query)]
+
+    def not_counted(self) -> int:
+        """Porteurs none of whose fiches may be counted in the statistics."""
+        return int(self.conn.scalar(sa.select(sa.func.count()).select_from(porteur_figures)
+                                    .where(porteur_figures.c.first_month.is_(None))) or 0)
+
+    def first_months(self) -> tuple[str | None, str | None]:
+        """The earliest and latest dated month of first contact."""
+        month = porteur_figures.c.first_month
+        first, last = self.conn.execute(sa.select(sa.func.min(month), sa.func.max(month)).where(
+            month.is_not(None), month != "9999-99")).one()
+        return first, last
 
     # --- the porteurs page -------------------------------------------------------------
     def page(self, filters: Filters, sort: str, descending: bool, limit: int,

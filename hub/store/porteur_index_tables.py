@@ -64,3 +64,24 @@ porteur_index_marks = sa.Table(
 # consents by their recording time (their expiry is indexed already).
 sa.Index("ix_fiches_updated_at", fiches.c.updated_at)
 sa.Index("ix_fiche_links_unlinked_at", fiche_links.c.unlinked_at)
+
+# The steering committee's figures of each porteur the hub holds fiches of, read
+# through the projection for the purpose `statistiques`: `first_month` is None when no
+# fiche of the porteur may be counted (consent without statistics). Counts only.
+porteur_figures = sa.Table(
+    "porteur_figures",
+    metadata,
+    sa.Column("porteur_id", sa.String(40), primary_key=True),
+    sa.Column("first_month", sa.String(7), index=True),
+    sa.Column("avec_referent", sa.Boolean, nullable=False),
+    sa.Column("installations", sa.Boolean, nullable=False),
+    sa.Column("finances_pfil", sa.Boolean, nullable=False),
+)
+
+# The members following each counted porteur, in the statistics' view.
+porteur_figure_members = sa.Table(
+    "porteur_figure_members",
+    metadata,
+    sa.Column("porteur_id", sa.String(40), primary_key=True),
+    sa.Column("member_id", sa.String(50), primary_key=True, index=True),
+)

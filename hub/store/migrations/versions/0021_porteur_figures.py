@@ -1,0 +1,42 @@
+"""The steering committee's figures of each porteur, kept beside the coordination's
+index so that the indicators are counted in the database; the index is rebuilt once
+to fill them.
+
+Revision ID: 0021
+Revises: 0017
+Create Date: 2026-12-04
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0021"
+down_revision = "0017"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "porteur_figures",
+        sa.Column("porteur_id", sa.String(40), primary_key=True),
+        sa.Column("first_month", sa.String(7)),
+        sa.Column("avec_referent", sa.Boolean, nullable=False),
+        sa.Column("installations", sa.Boolean, nullable=False),
+        sa.Column("finances_pfil", sa.Boolean, nullable=False),
+    )
+    op.create_index("ix_porteur_figures_first_month", "porteur_figures", ["first_month"])
+    op.create_table(
+        "porteur_figure_members",
+        sa.Column("porteur_id", sa.String(40), primary_key=True),
+        sa.Column("member_id", sa.String(50), primary_key=True),
+    )
+    op.create_index("ix_porteur_figure_members_member_id", "porteur_figure_members",
+                    ["member_id"])
+    # The next console page rebuilds the whole index, figures included.
+    op.execute("DELETE FROM porteur_index_marks")
+
+
+def downgrade() -> None:
+    op.drop_table("porteur_figure_members")
+    op.drop_table("porteur_figures")
