@@ -1,6 +1,6 @@
 """The steering committee's figures of each porteur, kept beside the coordination's
 index so that the indicators are counted in the database; the index is rebuilt once
-to fill them.
+to fill them; the duplicate queue sorted by probability or age on indexes.
 
 Revision ID: 0021
 Revises: 0017
@@ -33,10 +33,15 @@ def upgrade() -> None:
     )
     op.create_index("ix_porteur_figure_members_member_id", "porteur_figure_members",
                     ["member_id"])
+    op.create_index("ix_review_items_status_probability", "review_items",
+                    ["status", "probability"])
+    op.create_index("ix_review_items_status_opened_at", "review_items", ["status", "opened_at"])
     # The next console page rebuilds the whole index, figures included.
     op.execute("DELETE FROM porteur_index_marks")
 
 
 def downgrade() -> None:
+    op.drop_index("ix_review_items_status_opened_at", "review_items")
+    op.drop_index("ix_review_items_status_probability", "review_items")
     op.drop_table("porteur_figure_members")
     op.drop_table("porteur_figures")
