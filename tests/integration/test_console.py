@@ -159,8 +159,10 @@ def test_the_dpo_exports_the_log_as_csv_and_the_export_names_the_account(world):
     export = client.post("/console/dpo/export.csv", data={"csrf": csrf_of(page)})
     assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
     assert "attachment" in export.headers["content-disposition"]
-    lines = export.text.splitlines()
-    assert lines[0].startswith("seq;horodatage;membre;utilisateur;action") and len(lines) > 10
+    assert export.content.startswith(b"\xef\xbb\xbf")  # a BOM: spreadsheets read UTF-8
+    lines = export.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("N°;Date et heure;Membre;Compte;Action;Résultat") and len(lines) > 10
+    assert "envoi de fiches" in export.text and "fiche_push" not in export.text  # French
     assert not [n for n in NAMES if n in export.text]
     dpo_id = _account(hub, "dpo")
     assert hub.audit.search(action="audit_export", member="pnr-livradois-forez")[-1].actor_user \
@@ -296,3 +298,55 @@ def test_an_old_scrypt_hash_still_signs_in_and_is_replaced_by_argon2id(world):
     assert stored.startswith("$argon2id$v=19$") and stored != legacy
     client.cookies.clear()
     assert sign_in(client, "coord").headers["location"] == "/console/coordination/porteurs"
+
+
+def _log_rows(page: str) -> list[tuple[int, str]]:
+    """(seq, account) of each row of the log page."""
+    rows = re.findall(r'<tr><td class="num">(\d+)</td><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>', page)
+    return [(int(seq), account) for seq, account in rows]
+
+
+def test_the_log_lists_newest_first_in_numbered_pages_filtered_by_account(world):
+    client, hub = world["client"], world["hub"]
+    from hub.services import audit
+
+    accounts_ids = [_account(hub, "coord"), _account(hub, "dpo")]
+    audit.record(hub, [audit.event(hub, "console_view", "pnr-livradois-forez",
+                                   user=accounts_ids[n % 2]) for n in range(250)])
+    sign_in(client, "dpo")
+    token = csrf_of(client.get("/console/dpo/journal").text)
+    for number in (1, 2):  # each search is itself logged after it ran: read the log anew
+        newest = sorted((e.seq for e in hub.audit.search(limit=1_000_000)), reverse=True)
+        page = client.post("/console/dpo/journal", data={"csrf": token, "aller": str(number)})
+        assert f"page {number} sur {-(-len(newest) // 100)}" in page.text and len(newest) > 200
+        assert [seq for seq, _ in _log_rows(page.text)] == newest[100 * (number - 1):100 * number]
+    coord = _account(hub, "coord")
+    mine = client.post("/console/dpo/journal", data={"csrf": token, "compte": "Coord"})
+    expected = sorted((e.seq for e in hub.audit.search(limit=1_000_000)
+                       if e.actor_user == coord), reverse=True)
+    assert [seq for seq, _ in _log_rows(mine.text)] == expected[:100] and expected
+    assert {account for _, account in _log_rows(mine.text)} == {"coord"}
+    unknown = client.post("/console/dpo/journal", data={"csrf": token, "compte": "personne"})
+    assert unknown.status_code == 400 and "Compte inconnu" in unknown.text
+
+
+def test_the_exports_hold_the_current_search_only(world):
+    client, hub = world["client"], world["hub"]
+    sign_in(client, "coord")
+    client.get("/console/coordination/porteurs")
+    sign_in(client, "dpo")
+    page = client.post("/console/dpo/journal", data={
+        "csrf": csrf_of(client.get("/console/dpo/journal").text), "compte": "coord",
+        "action": "console_view"}).text
+    hidden = dict(re.findall(r'<input type="hidden" name="(compte|action)" value="([^"]+)">',
+                             page))
+    assert hidden == {"compte": "coord", "action": "console_view"}  # the buttons carry it
+    coord = _account(hub, "coord")
+    expected = [e.seq for e in hub.audit.search(action="console_view", limit=1_000_000)
+                if e.actor_user == coord]
+    form = {"csrf": csrf_of(page), **hidden}
+    table = client.post("/console/dpo/export.csv", data=form).content.decode("utf-8-sig")
+    assert [int(line.split(";")[0]) for line in table.splitlines()[1:]] == expected
+    assert {line.split(";")[3] for line in table.splitlines()[1:]} == {"coord"}
+    lines = client.post("/console/dpo/export", data=form).text.splitlines()
+    assert len(lines) == len(expected) > 0 and '"type":"head"' not in lines[0]
