@@ -1,6 +1,7 @@
 """The steering committee's figures of each porteur, kept beside the coordination's
 index so that the indicators are counted in the database; the index is rebuilt once
-to fill them; the duplicate queue sorted by probability or age on indexes.
+to fill them; the duplicate queue sorted by probability or age, and the access log searched by
+console account, on indexes.
 
 Revision ID: 0021
 Revises: 0017
@@ -36,11 +37,13 @@ def upgrade() -> None:
     op.create_index("ix_review_items_status_probability", "review_items",
                     ["status", "probability"])
     op.create_index("ix_review_items_status_opened_at", "review_items", ["status", "opened_at"])
+    op.create_index("ix_audit_entries_actor_user_seq", "audit_entries", ["actor_user", "seq"])
     # The next console page rebuilds the whole index, figures included.
     op.execute("DELETE FROM porteur_index_marks")
 
 
 def downgrade() -> None:
+    op.drop_index("ix_audit_entries_actor_user_seq", "audit_entries")
     op.drop_index("ix_review_items_status_opened_at", "review_items")
     op.drop_index("ix_review_items_status_probability", "review_items")
     op.drop_table("porteur_figure_members")
