@@ -65,6 +65,20 @@ def unusual_accesses(hub: Hub, session: ConsoleSession, *,
     return sorted(found, key=lambda a: (a.window_end, a.count), reverse=True)
 
 
+def alerts_with_acknowledgements(hub: Hub, session: ConsoleSession, *,
+                                 days: int | None = None) -> list[dict[str, Any]]:
+    """Each alert (as `unusual_accesses`) with its log entry and, once a DPO took it
+    into account, who and when."""
+    found = unusual_accesses(hub, session, days=days)
+    entries, acks = audit_alerts.recorded(hub, found), audit_alerts.acknowledgements(hub)
+    return [{"alerte": a, "entree": entries.get(a.id), "prise_en_compte": acks.get(
+        entries.get(a.id, -1))} for a in found]
+
+
+def acknowledge_alert(hub: Hub, session: ConsoleSession, seq: int) -> None:
+    audit_alerts.acknowledge(hub, seq, session.member, session.user_id)
+
+
 def consents_overview(hub: Hub, session: ConsoleSession) -> dict[str, Any]:
     """Consents by status and member; withdrawal and expiry notices with each
     recipient's acknowledgement (pending, acknowledged, overdue)."""

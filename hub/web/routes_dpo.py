@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
@@ -35,7 +36,13 @@ PERIODS = {"7": 7, "30": 30}  # "" : each rule's own window
 
 @router.get("/journal")
 def log_form(request: Request, session: ConsoleSession = Depends(officer)) -> Response:
-    return _log_page(request, {}, None)
+    """The search form; with criteria in the address (an alert's link: member, action,
+    days, account; never a porteur), their events at once."""
+    asked = {k: v for k, v in request.query_params.items() if k in _CRITERIA[1:] and v}
+    if not asked:
+        return _log_page(request, {}, None)
+    return _log_page(request, asked, dpo.search_log(hub_of(request), session,
+                                                    **_criteria(request, asked)))
 
 
 @router.post("/journal")
@@ -113,13 +120,28 @@ def report(porteur_id: str, request: Request,
 
 
 @router.get("/alertes")
-def alerts(request: Request, periode: str = "",
+def alerts(request: Request, periode: str = "", fait: str = "",
            session: ConsoleSession = Depends(officer)) -> Response:
     days = PERIODS.get(periode)
-    found = dpo.unusual_accesses(hub_of(request), session, days=days)
+    found = dpo.alerts_with_acknowledgements(hub_of(request), session, days=days)
     return render(request, "alertes.html", alerts=found, periode=periode if days else "",
-                  periods=PERIODS, members={m["id"]: m["nom"] for m in list_members(
-                      hub_of(request))})
+                  periods=PERIODS, members=_member_names(request),
+                  logins={u["id"]: u["login"] for u in accounts.list_users(hub_of(request))},
+                  notice="Alerte prise en compte : c'est inscrit au journal d'accès, avec votre "
+                         "compte et l'heure." if fait == "vu" else None)
+
+
+@router.post("/alertes/prise-en-compte")
+def acknowledge(request: Request, form: dict[str, str] = Depends(checked_form),
+                session: ConsoleSession = Depends(officer)) -> Response:
+    """The DPO took an alert into account (logged: who and when)."""
+    entry = form.get("entree", "")
+    if not entry.isdigit() or len(entry) > 18:
+        raise BadRequest("Alerte inconnue : rechargez la page des alertes.", "Unknown alert.")
+    dpo.acknowledge_alert(hub_of(request), session, int(entry))
+    period = form.get("periode", "") if form.get("periode", "") in PERIODS else ""
+    return RedirectResponse(f"{PREFIX}/dpo/alertes?{urlencode({'periode': period, 'fait': 'vu'})}",
+                            status_code=303, headers=HEADERS)
 
 
 @router.get("/integrite")
@@ -199,4 +221,5 @@ def _day(text: str, *, next_day: bool = False) -> dt.datetime | None:
     except ValueError as exc:
         raise BadRequest("Date invalide : utilisez le format AAAA-MM-JJ.",
                          "Invalid date: use YYYY-MM-DD.") from exc
-    return dt.datetime.combine(day + dt.timedelta(days=int(next_day)), dt.time(), tzinfo=dt.UTC)
+    # A day of the network's calendar: from midnight in Paris.
+    return dt.datetime.combine(day + dt.timedelta(days=int(next_day)), dt.time(), tzinfo=PARIS)

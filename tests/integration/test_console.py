@@ -350,3 +350,47 @@ def test_the_exports_hold_the_current_search_only(world):
     assert {line.split(";")[3] for line in table.splitlines()[1:]} == {"coord"}
     lines = client.post("/console/dpo/export", data=form).text.splitlines()
     assert len(lines) == len(expected) > 0 and '"type":"head"' not in lines[0]
+
+
+@pytest.mark.parametrize("zone", ["Europe/Paris", "America/Cayenne"])
+def test_an_alert_gives_one_time_links_to_its_events_and_is_acknowledged_once(world, zone):
+    import json
+    from pathlib import Path
+
+    from hub.services.audit_alerts import DEFAULT_RULES_FILE
+
+    client, hub = world["client"], world["hub"]
+    rules = json.loads(DEFAULT_RULES_FILE.read_text(encoding="utf-8"))
+    rules_file = Path(hub.settings.data_dir) / "rules.json"
+    rules_file.write_text(json.dumps({**rules, "fuseau": zone}), encoding="utf-8")
+    object.__setattr__(hub.settings, "audit_alert_rules_file", rules_file)
+    sign_in(client, "dpo")
+    world["clock"].advance(minutes=1)
+    page = client.get("/console/dpo/alertes").text
+    [row] = [r for r in re.findall(r"<tr><th scope=\"row\">.*?</tr>", page, re.S)
+             if "cci-puy-de-dome a lancé" in r]
+    said = re.search(r"entre (\S+ \S+) et (\S+ \S+)", row).groups()
+    shown = re.search(r'class="alert-period">du (\S+ \S+)<br>au (\S+ \S+)</td>', row).groups()
+    assert said == shown  # the explanation and the period column tell the same times
+    link = re.search(r'class="alert-events" href="([^"]+)"', row)[1].replace("&amp;", "&")
+    events = client.get(link)
+    assert events.status_code == 200 and "prt_" not in link
+    rows = re.findall(r'<tr><td class="num">(\d+)</td><td>[^<]*</td><td>([^<]*)</td>', events.text)
+    from tests.console_world import MEMBERS
+
+    cci = next(m[1] for m in MEMBERS if m[0] == "cci-puy-de-dome")
+    assert rows and {member for _, member in rows} == {cci}  # that member's events only
+    exports = {e.seq for e in hub.audit.search(member="cci-puy-de-dome", action="audit_export")}
+    assert exports <= {int(seq) for seq, _ in rows}  # every export behind the alert is there
+    entry = re.search(r'name="entree" value="(\d+)"', row)[1]
+    done = client.post("/console/dpo/alertes/prise-en-compte",
+                       data={"csrf": csrf_of(page), "entree": entry})
+    assert done.status_code == 200 and "Alerte prise en compte" in done.text
+    [row] = [r for r in re.findall(r"<tr><th scope=\"row\">.*?</tr>", done.text, re.S)
+             if "cci-puy-de-dome a lancé" in r]
+    assert "Prise en compte par dpo le" in row and 'name="entree"' not in row
+    [ack] = hub.audit.search(action="audit_alert_ack")
+    assert ack.actor_user == _account(hub, "dpo") and ack.fields == (f"alerte.{entry}",)
+    wrong = client.post("/console/dpo/alertes/prise-en-compte",
+                        data={"csrf": csrf_of(page), "entree": str(ack.seq)})
+    assert wrong.status_code == 404  # an entry that records no alert
