@@ -162,6 +162,10 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
     pks = [f.id for f in fiches]
     reason, request = _REASONS[scope]
     with final_erasure(hub), hub.uow() as uow:  # old KEKs destroyed, WAL purged on exit
+        if scope == FICHE:  # the porteur stays: the meeting's notes move to another fiche
+            uow.meeting.reanchor(pks)
+        else:
+            uow.meeting.forget(porteur_id, pks)
         uow.keys.destroy(pks, now)
         uow.matching.forget(pks, now)
         why = "fiche_removed" if scope == FICHE else "data_erased"

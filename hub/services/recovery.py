@@ -112,6 +112,7 @@ def _replay_erasure(hub: Hub, uow: Any, entry: dict[str, Any],
         return None  # in the copy already, or never committed (its keys were not destroyed)
     uow.matching.forget(pks, now)
     removal = entry["scope"] == "fiche"  # a member's removal of its own fiche, not art. 17
+    uow.meeting.forget(None if removal else entry.get("porteur_id"), pks)
     uow.deliveries.cancel_pending(pks, "fiche_removed" if removal else "data_erased")
     if removal:
         uow.fiches.retire(pks)

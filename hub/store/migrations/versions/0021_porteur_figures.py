@@ -1,7 +1,7 @@
 """The steering committee's figures of each porteur, kept beside the coordination's
 index so that the indicators are counted in the database; the index is rebuilt once
 to fill them; the duplicate queue sorted by probability or age, and the access log searched by
-console account, on indexes.
+console account, on indexes; meeting notes and parrains sealed.
 
 Revision ID: 0021
 Revises: 0017
@@ -38,11 +38,19 @@ def upgrade() -> None:
                     ["status", "probability"])
     op.create_index("ix_review_items_status_opened_at", "review_items", ["status", "opened_at"])
     op.create_index("ix_audit_entries_actor_user_seq", "audit_entries", ["actor_user", "seq"])
+    # A parrain's name and the notes are sealed with a fiche's data key (longer than
+    # the name was allowed to be), which the row names.
+    with op.batch_alter_table("meeting_actions") as batch:
+        batch.alter_column("parrain", type_=sa.Text, existing_type=sa.String(200))
+        batch.add_column(sa.Column("key_fiche_pk", sa.BigInteger))
     # The next console page rebuilds the whole index, figures included.
     op.execute("DELETE FROM porteur_index_marks")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("meeting_actions") as batch:
+        batch.drop_column("key_fiche_pk")
+        batch.alter_column("parrain", type_=sa.String(200), existing_type=sa.Text)
     op.drop_index("ix_audit_entries_actor_user_seq", "audit_entries")
     op.drop_index("ix_review_items_status_opened_at", "review_items")
     op.drop_index("ix_review_items_status_probability", "review_items")
