@@ -64,7 +64,6 @@ def network_indicators(hub: Hub, session: ConsoleSession,
     with hub.uow() as uow:
         months = uow.porteur_index.figures(period.first, period.last, "month")
         by_member = uow.porteur_index.figures(period.first, period.last, "member")
-        totals = uow.porteur_index.figures(period.first, period.last, "total")
         left_out = uow.porteur_index.not_counted()
         span = uow.porteur_index.first_months()
     audit.record(hub, [audit.event(hub, "console_view", session.member, user=session.user_id,
@@ -72,7 +71,9 @@ def network_indicators(hub: Hub, session: ConsoleSession,
     members = [{**_row(row), "nom": names.get(row[0], row[0])} for row in by_member]
     return {"par_mois": _every_month([_row(row) for row in months], period),
             "par_membre": sorted(members, key=lambda r: (-r["suivis"], r["nom"])),
-            "totaux": {k: v for k, v in _row(totals[0]).items() if k != "cle"},
+            # each porteur has one month of first contact: the months add up to the totals
+            "totaux": {k: sum(int(row[i + 1]) for row in months)
+                       for i, k in enumerate(INDICATORS)},
             "indicateurs": INDICATORS, "unites": UNITS, "hors_statistiques": left_out,
             "periode": period, "semestres": semesters(*span)}
 

@@ -135,8 +135,8 @@ class PorteurIndex:
     def figures(self, first: str | None, last: str | None,
                 by: str) -> list[tuple[Any, ...]]:
         """(key, counted, with a referent, installed, financed by a PFIL) per month of
-        first contact (`by` "month"), per member following (`by` "member") or in all
-        (`by` "total", key None), for porteurs first met in months [first, last]."""
+        first contact (`by` "month") or per member following (`by` "member"), for
+        porteurs first met in months [first, last]."""
         figures = porteur_figures.c
         flags = [sa.func.coalesce(sa.func.sum(sa.case((column, 1), else_=0)), 0)
                  for column in (figures.avec_referent, figures.installations,
@@ -152,11 +152,9 @@ class PorteurIndex:
                 porteur_figure_members,
                 porteur_figure_members.c.porteur_id == figures.porteur_id)
         else:
-            key = figures.first_month if by == "month" else sa.literal(None)
-            source = porteur_figures
-        query = sa.select(key, sa.func.count(), *flags).select_from(source).where(*conditions)
-        if by != "total":
-            query = query.group_by(key).order_by(key)
+            key, source = figures.first_month, porteur_figures
+        query = (sa.select(key, sa.func.count(), *flags).select_from(source).where(*conditions)
+                 .group_by(key).order_by(key))
         return [tuple(row) for row in self.conn.execute(query)]
 
     def not_counted(self) -> int:
