@@ -96,6 +96,30 @@ class MeetingActions:
             return 0
         return self.conn.execute(sa.delete(meeting_actions).where(sa.or_(*about))).rowcount
 
+    def seal_legacy(self, limit: int) -> int:
+        """Seal up to `limit` rows written in clear before the texts were sealed (a
+        porteur left with no readable fiche loses them); returns how many were done."""
+        legacy = sa.and_(meeting_actions.c.key_fiche_pk.is_(None), sa.or_(
+            *[meeting_actions.c[column].is_not(None) for column in SEALED]))
+        rows = list(self.conn.execute(sa.select(meeting_actions).where(legacy)
+                                      .order_by(meeting_actions.c.id).limit(limit)))
+        for row in rows:
+            self._seal_under(row, self._anchor(row.porteur_id, set()))
+        return len(rows)
+
+    def _seal_under(self, row: Any, anchor: int | None) -> None:
+        """The row's (clear) texts sealed under `anchor`'s key, or deleted without one."""
+        where = meeting_actions.c.id == row.id
+        if anchor is None:
+            self.conn.execute(sa.update(meeting_actions).where(where)
+                              .values(**dict.fromkeys(SEALED)))
+            return
+        sealed = {column: self._keys.seal(anchor, meeting_context(row.porteur_id, column),
+                                          getattr(row, column))
+                  if getattr(row, column) else None for column in SEALED}
+        self.conn.execute(sa.update(meeting_actions).where(where)
+                          .values(key_fiche_pk=anchor, **sealed))
+
     def reanchor(self, fiche_pks: list[int]) -> None:
         """Before the keys of `fiche_pks` are destroyed (a member removes its fiche, the
         porteur stays): the actions sealed under them move to another fiche of their
@@ -104,15 +128,10 @@ class MeetingActions:
             meeting_actions.c.key_fiche_pk.in_(fiche_pks))))
         for row in rows:
             anchor = self._anchor(row.porteur_id, set(fiche_pks))
-            where = meeting_actions.c.id == row.id
             if anchor is None:
-                self.conn.execute(sa.delete(meeting_actions).where(where))
-                continue
-            sealed = {column: self._keys.seal(anchor, meeting_context(row.porteur_id, column),
-                                              getattr(row, column))
-                      if getattr(row, column) else None for column in SEALED}
-            self.conn.execute(sa.update(meeting_actions).where(where)
-                              .values(key_fiche_pk=anchor, **sealed))
+                self.conn.execute(sa.delete(meeting_actions).where(meeting_actions.c.id == row.id))
+            else:
+                self._seal_under(row, anchor)
 
     def _anchor(self, porteur_id: str, leaving: set[int]) -> int | None:
         """The oldest fiche of the porteur whose key lives on."""

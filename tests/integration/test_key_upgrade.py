@@ -65,7 +65,7 @@ def test_init_recomputes_unkeyed_digests_and_rewraps_keys_of_the_former_master_k
     assert fresh.store_keys.legacy_master is None
     assert read_own_fiche(fresh, OWNER, OWNER.member_id, "F-1")["fiche"]["fiche_id"] == "F-1"
     assert upgrade_keys(fresh) == {"cles_reemballees": 0, "digests_recalcules": 0,
-                                   "cles_detruites": 0}  # resumable: a second run finds nothing
+                                   "notes_scellees": 0, "cles_detruites": 0}  # resumable: a second run finds nothing
     for opened in (former, fresh):
         opened.close()
 

@@ -138,3 +138,24 @@ def test_a_parrain_and_notes_are_sealed_follow_a_removed_fiche_and_go_with_an_er
                             {"porteur_id": porteur})
     assert _stored(hub, parrain) is None and _stored(hub, item_id) is None
     assert meeting_actions.actions_of(hub, porteur) == []
+
+
+def test_notes_written_in_clear_before_sealing_are_sealed_by_the_upgrade(world):
+    import sqlalchemy as sa
+
+    from hub.services.key_rotation import upgrade_keys
+    from hub.store.meeting_tables import meeting_actions as table
+
+    hub, porteur = world["hub"], world["porteurs"]["F-SILENCE"]
+    with hub.engine.begin() as conn:  # as a store of the former version holds them
+        action_id = conn.execute(sa.insert(table).values(
+            porteur_id=porteur, kind="parrain", status="notee", parrain="Lucien Bravard",
+            note="Ancien garagiste", created_by="usr_coord", created_at=hub.clock())
+        ).inserted_primary_key[0]
+    assert upgrade_keys(hub)["notes_scellees"] == 1
+    stored = _stored(hub, action_id)
+    assert stored.key_fiche_pk is not None and "Bravard" not in stored.parrain
+    assert "garagiste" not in stored.note
+    opened = {a.id: a for a in meeting_actions.actions_of(hub, porteur)}[action_id]
+    assert (opened.parrain, opened.note) == ("Lucien Bravard", "Ancien garagiste")
+    assert upgrade_keys(hub)["notes_scellees"] == 0  # done once
