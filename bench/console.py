@@ -205,7 +205,7 @@ def _synthetic_rows(hub: Hub, count: int) -> None:
                 for i in ids]
             conn.execute(sa.insert(porteur_figures), figures)
             conn.execute(sa.insert(porteur_figure_members), [
-                {"porteur_id": i, "member_id": m} for i in ids
+                {**row, "member_id": m} for row in figures
                 for m in rng.sample(members, rng.randint(1, 3))])
             conn.execute(sa.insert(porteur_search_keys), [
                 {"porteur_id": i, "digest": porteur_index.search_digest(hub, f"mot:X{i}{k}")}

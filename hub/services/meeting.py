@@ -68,7 +68,7 @@ def _section_ids(index: Any, start: dt.date, end: dt.date,
     without = index.page(Filters(without_referent=True), "nouvelles", False, extra, 0)
     ids["sans_referent"] = [i for i in without if i not in seen][:MAX_PER_SECTION]
     totals["sans_referent"] = counts["sans_referent"] - new_counts["sans_referent"]
-    stalled, _ = index.stalled(Filters(), stalled_before, extra)
+    stalled, _ = index.stalled(Filters(), stalled_before, extra, count=False)  # counted above
     ids["sans_nouvelles"] = [i for i in stalled if i not in seen][:MAX_PER_SECTION]
     totals["sans_nouvelles"] = counts["sans_nouvelles"] - new_counts["sans_nouvelles"]
     return ids, totals

@@ -58,7 +58,7 @@ def refresh(hub: Hub) -> int:
                 _rewrite(hub, uow, batch, found, now)
                 uow.porteur_index.replace_figures(
                     batch, [f.row() for f in figures],
-                    [{"porteur_id": f.porteur_id, "member_id": m}
+                    [{**f.row(), "member_id": m}
                      for f in figures if f.first_month for m in sorted(f.members)])
             uow.porteur_index.save_marks({**positions, "checked_at": now,
                                           "built_for": built_for})

@@ -137,7 +137,9 @@ class PorteurIndex:
         """(key, counted, with a referent, installed, financed by a PFIL) per month of
         first contact (`by` "month") or per member following (`by` "member"), for
         porteurs first met in months [first, last]."""
-        figures = porteur_figures.c
+        table = porteur_figure_members if by == "member" else porteur_figures
+        figures = table.c
+        key = figures.member_id if by == "member" else figures.first_month
         flags = [sa.func.coalesce(sa.func.sum(sa.case((column, 1), else_=0)), 0)
                  for column in (figures.avec_referent, figures.installations,
                                 figures.finances_pfil)]
@@ -146,14 +148,7 @@ class PorteurIndex:
             conditions.append(figures.first_month >= first)
         if last:
             conditions.append(figures.first_month <= last)
-        if by == "member":
-            key: Any = porteur_figure_members.c.member_id
-            source: Any = porteur_figures.join(
-                porteur_figure_members,
-                porteur_figure_members.c.porteur_id == figures.porteur_id)
-        else:
-            key, source = figures.first_month, porteur_figures
-        query = (sa.select(key, sa.func.count(), *flags).select_from(source).where(*conditions)
+        query = (sa.select(key, sa.func.count(), *flags).where(*conditions)
                  .group_by(key).order_by(key))
         return [tuple(row) for row in self.conn.execute(query)]
 
@@ -200,18 +195,21 @@ class PorteurIndex:
         total, without, silent = self.conn.execute(query).one()
         return {"total": int(total), "sans_referent": int(without), "sans_nouvelles": int(silent)}
 
-    def stalled(self, filters: Filters, stalled_before: dt.date,
-                limit: int) -> tuple[list[str], int]:
+    def stalled(self, filters: Filters, stalled_before: dt.date, limit: int, *,
+                count: bool = True) -> tuple[list[str], int | None]:
         """Porteurs with a referent but no news since `stalled_before` (oldest news
-        first, at most `limit`), and how many there are."""
+        first, at most `limit`), and how many there are (None without `count`)."""
         index = porteur_index.c
         conditions = [*self._conditions(filters), index.has_referent,
                       sa.or_(index.last_news.is_(None), index.last_news <= stalled_before)]
         query = (sa.select(index.porteur_id).where(*conditions)
                  .order_by(index.last_news.asc().nulls_first(), index.porteur_id).limit(limit))
+        ids = [row[0] for row in self.conn.execute(query)]
+        if not count:
+            return ids, None
         total = self.conn.scalar(sa.select(sa.func.count()).select_from(porteur_index)
                                  .where(*conditions))
-        return [row[0] for row in self.conn.execute(query)], int(total or 0)
+        return ids, int(total or 0)
 
     def holding_all(self, digests: Sequence[str], limit: int) -> list[str]:
         """Porteurs holding every one of `digests` (at most `limit`)."""

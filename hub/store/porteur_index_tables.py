@@ -72,16 +72,29 @@ porteur_figures = sa.Table(
     "porteur_figures",
     metadata,
     sa.Column("porteur_id", sa.String(40), primary_key=True),
-    sa.Column("first_month", sa.String(7), index=True),
+    sa.Column("first_month", sa.String(7)),
     sa.Column("avec_referent", sa.Boolean, nullable=False),
     sa.Column("installations", sa.Boolean, nullable=False),
     sa.Column("finances_pfil", sa.Boolean, nullable=False),
 )
 
-# The members following each counted porteur, in the statistics' view.
+# The same figures once per member following the porteur (in the statistics' view), so
+# that the table by member is counted from one table.
 porteur_figure_members = sa.Table(
     "porteur_figure_members",
     metadata,
     sa.Column("porteur_id", sa.String(40), primary_key=True),
-    sa.Column("member_id", sa.String(50), primary_key=True, index=True),
+    sa.Column("member_id", sa.String(50), primary_key=True),
+    sa.Column("first_month", sa.String(7), nullable=False),
+    sa.Column("avec_referent", sa.Boolean, nullable=False),
+    sa.Column("installations", sa.Boolean, nullable=False),
+    sa.Column("finances_pfil", sa.Boolean, nullable=False),
 )
+
+# Both counted from their indexes alone (month, then the flags).
+sa.Index("ix_porteur_figures_counts", porteur_figures.c.first_month,
+         porteur_figures.c.avec_referent, porteur_figures.c.installations,
+         porteur_figures.c.finances_pfil)
+sa.Index("ix_porteur_figure_members_counts", porteur_figure_members.c.member_id,
+         porteur_figure_members.c.first_month, porteur_figure_members.c.avec_referent,
+         porteur_figure_members.c.installations, porteur_figure_members.c.finances_pfil)

@@ -22,18 +22,20 @@ def upgrade() -> None:
         "porteur_figures",
         sa.Column("porteur_id", sa.String(40), primary_key=True),
         sa.Column("first_month", sa.String(7)),
-        sa.Column("avec_referent", sa.Boolean, nullable=False),
-        sa.Column("installations", sa.Boolean, nullable=False),
-        sa.Column("finances_pfil", sa.Boolean, nullable=False),
+        *_flags(),
     )
-    op.create_index("ix_porteur_figures_first_month", "porteur_figures", ["first_month"])
+    op.create_index("ix_porteur_figures_counts", "porteur_figures",
+                    ["first_month", "avec_referent", "installations", "finances_pfil"])
     op.create_table(
         "porteur_figure_members",
         sa.Column("porteur_id", sa.String(40), primary_key=True),
         sa.Column("member_id", sa.String(50), primary_key=True),
+        sa.Column("first_month", sa.String(7), nullable=False),
+        *_flags(),
     )
-    op.create_index("ix_porteur_figure_members_member_id", "porteur_figure_members",
-                    ["member_id"])
+    op.create_index("ix_porteur_figure_members_counts", "porteur_figure_members",
+                    ["member_id", "first_month", "avec_referent", "installations",
+                     "finances_pfil"])
     op.create_index("ix_review_items_status_probability", "review_items",
                     ["status", "probability"])
     op.create_index("ix_review_items_status_opened_at", "review_items", ["status", "opened_at"])
@@ -45,6 +47,11 @@ def upgrade() -> None:
         batch.add_column(sa.Column("key_fiche_pk", sa.BigInteger))
     # The next console page rebuilds the whole index, figures included.
     op.execute("DELETE FROM porteur_index_marks")
+
+
+def _flags() -> list[sa.Column]:
+    return [sa.Column(name, sa.Boolean, nullable=False)
+            for name in ("avec_referent", "installations", "finances_pfil")]
 
 
 def downgrade() -> None:
