@@ -20,7 +20,7 @@ porteur_index = sa.Table(
     sa.Column("porteur_id", sa.String(40), primary_key=True),
     sa.Column("stage", sa.String(20)),
     sa.Column("active", sa.Boolean, nullable=False),
-    sa.Column("commune_insee", sa.String(10), index=True),
+    sa.Column("commune_insee", sa.String(10)),
     sa.Column("commune", sa.String(200)),
     sa.Column("first_contact", sa.Date, nullable=False, index=True),
     sa.Column("last_news", sa.Date, index=True),
@@ -43,6 +43,8 @@ porteur_search_keys = sa.Table(
     sa.Column("digest", sa.String(64), primary_key=True, index=True),
 )
 
+# The territory filter's list of communes (code and name) read from an index alone.
+sa.Index("ix_porteur_index_commune", porteur_index.c.commune_insee, porteur_index.c.commune)
 # The default order of the porteurs page, and its counts, read from one index.
 sa.Index("ix_porteur_index_attention", porteur_index.c.active, porteur_index.c.has_referent,
          porteur_index.c.last_news)

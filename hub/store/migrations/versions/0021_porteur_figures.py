@@ -45,6 +45,9 @@ def upgrade() -> None:
     with op.batch_alter_table("meeting_actions") as batch:
         batch.alter_column("parrain", type_=sa.Text, existing_type=sa.String(200))
         batch.add_column(sa.Column("key_fiche_pk", sa.BigInteger))
+    # The territory filter's communes from an index alone (code, then name).
+    op.drop_index("ix_porteur_index_commune_insee", "porteur_index")
+    op.create_index("ix_porteur_index_commune", "porteur_index", ["commune_insee", "commune"])
     # The next console page rebuilds the whole index, figures included.
     op.execute("DELETE FROM porteur_index_marks")
 
@@ -55,6 +58,8 @@ def _flags() -> list[sa.Column]:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_porteur_index_commune", "porteur_index")
+    op.create_index("ix_porteur_index_commune_insee", "porteur_index", ["commune_insee"])
     with op.batch_alter_table("meeting_actions") as batch:
         batch.drop_column("key_fiche_pk")
         batch.alter_column("parrain", type_=sa.String(200), existing_type=sa.Text)
