@@ -61,9 +61,8 @@ def _section_ids(index: Any, start: dt.date, end: dt.date,
     ones of the month are left out of the two others, and out of their counts)."""
     new = Filters(since=start, until=end - dt.timedelta(days=1))
     ids = {"nouveaux": index.page(new, "premier_contact", False, MAX_PER_SECTION, 0)}
-    both = index.summaries(Filters(), stalled_before,
-                           {"tous": None, "nouveaux": (new.since, new.until)})
-    counts, new_counts = both["tous"], both["nouveaux"]
+    counts, new_counts = index.summary(Filters(), stalled_before), \
+        index.summary(new, stalled_before)
     totals = {"nouveaux": new_counts["total"]}
     seen, extra = set(ids["nouveaux"]), MAX_PER_SECTION + len(ids["nouveaux"])
     without = index.page(Filters(without_referent=True), "nouvelles", False, extra, 0)

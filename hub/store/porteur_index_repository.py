@@ -184,28 +184,16 @@ class PorteurIndex:
     def summary(self, filters: Filters, stalled_before: dt.date) -> dict[str, int]:
         """How many porteurs match, how many lack a referent, how many with a referent
         have had no news since `stalled_before`."""
-        return self.summaries(filters, stalled_before, {"": None})[""]
-
-    def summaries(self, filters: Filters, stalled_before: dt.date,
-                  parts: dict[str, tuple[dt.date, dt.date] | None]) -> dict[str, dict[str, int]]:
-        """`summary` of each part of the porteurs matching `filters`, in one pass: a part
-        is those first met within (first day, last day), or all of them (None)."""
         index = porteur_index.c
         stalled = sa.and_(index.has_referent, sa.or_(index.last_news.is_(None),
                                                      index.last_news <= stalled_before))
-        columns, names = [], []
-        for name, days in parts.items():
-            inside = sa.true() if days is None else index.first_contact.between(*days)
-            for what, condition in (("total", inside),
-                                    ("sans_referent", sa.and_(inside, sa.not_(index.has_referent))),
-                                    ("sans_nouvelles", sa.and_(inside, stalled))):
-                columns.append(sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0))
-                names.append((name, what))
-        row = self.conn.execute(sa.select(*columns).where(*self._conditions(filters))).one()
-        found: dict[str, dict[str, int]] = {name: {} for name in parts}
-        for (name, what), value in zip(names, row, strict=True):
-            found[name][what] = int(value)
-        return found
+        query = sa.select(
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(sa.case((sa.not_(index.has_referent), 1), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((stalled, 1), else_=0)), 0),
+        ).where(*self._conditions(filters))
+        total, without, silent = self.conn.execute(query).one()
+        return {"total": int(total), "sans_referent": int(without), "sans_nouvelles": int(silent)}
 
     def stalled(self, filters: Filters, stalled_before: dt.date, limit: int, *,
                 count: bool = True) -> tuple[list[str], int | None]:

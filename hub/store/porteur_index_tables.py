@@ -45,6 +45,10 @@ porteur_search_keys = sa.Table(
 
 # The territory filter's list of communes (code and name) read from an index alone.
 sa.Index("ix_porteur_index_commune", porteur_index.c.commune_insee, porteur_index.c.commune)
+# The ongoing projects first met in a period (the meeting's "new this month", the
+# porteurs page's period), searched on a range rather than scanned.
+sa.Index("ix_porteur_index_active_first_contact", porteur_index.c.active,
+         porteur_index.c.first_contact)
 # The default order of the porteurs page, and its counts, read from one index.
 sa.Index("ix_porteur_index_attention", porteur_index.c.active, porteur_index.c.has_referent,
          porteur_index.c.last_news)

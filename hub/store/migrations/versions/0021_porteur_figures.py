@@ -48,6 +48,8 @@ def upgrade() -> None:
     # The territory filter's communes from an index alone (code, then name).
     op.drop_index("ix_porteur_index_commune_insee", "porteur_index")
     op.create_index("ix_porteur_index_commune", "porteur_index", ["commune_insee", "commune"])
+    op.create_index("ix_porteur_index_active_first_contact", "porteur_index",
+                    ["active", "first_contact"])
     # The next console page rebuilds the whole index, figures included.
     op.execute("DELETE FROM porteur_index_marks")
 
@@ -58,6 +60,7 @@ def _flags() -> list[sa.Column]:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_porteur_index_active_first_contact", "porteur_index")
     op.drop_index("ix_porteur_index_commune", "porteur_index")
     op.create_index("ix_porteur_index_commune_insee", "porteur_index", ["commune_insee"])
     with op.batch_alter_table("meeting_actions") as batch:
