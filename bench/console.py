@@ -3,12 +3,13 @@ the same run: the read (and opening) of the current fiches of the 50 porteurs a 
 shows, which any page listing them must do.
 
     .venv/bin/python bench/console.py [--porteurs 50000] [--real 200] [--rounds 5]
-                                      [--db sqlite|postgresql|both]
+                                      [--db sqlite|postgresql|both] [--profile PAGE]
 
 `--real` porteurs go through the real pipeline (consent, push, processing) and are
 the ones the first pages show; the coordination's index then gets `--porteurs` rows
-in all (the others with their members and search digests, inserted in bulk): the
-pages' database work (filters, counts, sorting, paging, search) runs over all of them.
+in all (the others with their members, search digests and steering-committee figures,
+inserted in bulk): the pages' database work (filters, counts, sorting, paging, search,
+the indicators' counts) runs over all of them.
 Each page is requested through the app (ASGI, in process) with a signed-in
 coordinator; rounds alternate the pages and the baseline; the median of each is
 printed with its ratio to the baseline. The target: every page under 200 ms.
@@ -17,7 +18,9 @@ printed with its ratio to the baseline. The target: every page under 200 ms.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
+import pstats
 import random
 import re
 import statistics
@@ -26,10 +29,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa
+from fastapi import routing as fastapi_routing
 from fastapi.testclient import TestClient
 
 from bench._stores import postgres_url, sqlite_url
@@ -40,11 +45,13 @@ from hub.services import accounts, ingest, porteur_index, processing
 from hub.services.auth import Caller
 from hub.services.publisher import RecordingPublisher
 from hub.store.porteur_index_tables import (
-    porteur_index as index_table,
-)
-from hub.store.porteur_index_tables import (
+    porteur_figure_members,
+    porteur_figures,
     porteur_index_members,
     porteur_search_keys,
+)
+from hub.store.porteur_index_tables import (
+    porteur_index as index_table,
 )
 from tests.console_world import MEMBERS, _fiche, build_world
 from tests.factories import ALL_PURPOSES, record_consents
@@ -59,6 +66,8 @@ def main() -> None:
     parser.add_argument("--real", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--profile", metavar="PAGE", default="",
+                        help="print where the time of pages whose name holds PAGE goes")
     args = parser.parse_args()
     stores = {"sqlite": sqlite_url, "postgresql": postgres_url}
     for name in (["sqlite", "postgresql"] if args.db == "both" else [args.db]):
@@ -79,8 +88,13 @@ def run(url: str, folder: Path, args: argparse.Namespace) -> None:
     print(f"  set-up {time.perf_counter() - started:.0f} s")
     clock.ahead = dt.timedelta(minutes=10)  # steady state: the set-up's changes are old
     accounts.add_user(hub, "banc", "coordinator", PASSWORD)
-    with TestClient(create_app(hub=hub), base_url="https://127.0.0.1") as client:
+    accounts.add_user(hub, "banc-dpo", "dpo", PASSWORD)
+    app = create_app(hub=hub)
+    with TestClient(app, base_url="https://127.0.0.1") as client, \
+            TestClient(app, base_url="https://127.0.0.1") as officer:
         _sign_in(client)
+        _sign_in(officer, "banc-dpo")
+        dpo_token = _csrf(officer.get("/console/dpo/journal").text)
         client.get("/console/coordination/porteurs")  # the index follows the set-up once
         token = _csrf(client.get("/console/coordination/porteurs").text)
         pages: dict[str, Callable[[], object]] = {
@@ -93,6 +107,13 @@ def run(url: str, folder: Path, args: argparse.Namespace) -> None:
             "meeting sheet": lambda: client.get("/console/coordination/reunion"),
             "parcours": lambda: client.get(
                 f"/console/coordination/porteurs/{world['porteurs']['F-INSTALLE']}"),
+            "indicators": lambda: client.get("/console/coordination/indicateurs"),
+            "indicators, one semester": lambda: client.get(
+                f"/console/coordination/indicateurs?semestre={clock().year - 1}-S2"),
+            "duplicates queue": lambda: client.get("/console/coordination/doublons"),
+            "DPO log, newest page": lambda: officer.post(
+                "/console/dpo/journal", data={"csrf": dpo_token}),
+            "DPO alerts": lambda: officer.get("/console/dpo/alertes"),
         }
         shown = _first_page_ids(hub)
         baseline = lambda: _bare(hub, shown)  # noqa: E731
@@ -104,6 +125,8 @@ def run(url: str, folder: Path, args: argparse.Namespace) -> None:
                 times[name].append(time.perf_counter() - begin)
                 status = getattr(answer, "status_code", 200)
                 assert status == 200, f"{name}: {status}"
+        for name in [n for n in pages if args.profile and args.profile in n]:
+            _profile(name, pages[name])
     base = statistics.median(times["baseline"])
     print(f"  baseline: 50 porteurs' current fiches read and opened  {base * 1000:7.1f} ms")
     for name in pages:
@@ -111,6 +134,23 @@ def run(url: str, folder: Path, args: argparse.Namespace) -> None:
         verdict = "ok" if median < 0.2 else "OVER 200 ms"
         print(f"  {name:40s} {median * 1000:7.1f} ms  ×{median / base:5.1f}  {verdict}")
     hub.close()
+
+
+def _profile(name: str, call: Callable[[], object]) -> None:
+    """Profile the route handler itself: FastAPI runs it in a worker thread, where the
+    profiler is switched on around it."""
+    profiler, original = cProfile.Profile(), fastapi_routing.run_in_threadpool
+
+    async def profiled(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return await original(profiler.runcall, func, *args, **kwargs)
+
+    fastapi_routing.run_in_threadpool = profiled  # type: ignore[assignment]
+    try:
+        call()
+    finally:
+        fastapi_routing.run_in_threadpool = original  # type: ignore[assignment]
+    print(f"  --- profile of {name}'s handler (cumulative) ---")
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
 
 
 class _Clock:
@@ -159,6 +199,14 @@ def _synthetic_rows(hub: Hub, count: int) -> None:
             conn.execute(sa.insert(porteur_index_members), [
                 {"porteur_id": i, "member_id": m} for i in ids
                 for m in rng.sample(members, rng.randint(1, 3))])
+            figures = [{"porteur_id": i, "first_month": (today - dt.timedelta(
+                days=rng.randrange(1, 1500))).isoformat()[:7], "avec_referent": True,
+                "installations": rng.random() < 0.2, "finances_pfil": rng.random() < 0.1}
+                for i in ids]
+            conn.execute(sa.insert(porteur_figures), figures)
+            conn.execute(sa.insert(porteur_figure_members), [
+                {**row, "member_id": m} for row in figures
+                for m in rng.sample(members, rng.randint(1, 3))])
             conn.execute(sa.insert(porteur_search_keys), [
                 {"porteur_id": i, "digest": porteur_index.search_digest(hub, f"mot:X{i}{k}")}
                 for i in ids for k in range(3)])
@@ -176,9 +224,9 @@ def _bare(hub: Hub, porteur_ids: list[str]) -> int:
         return len(uow.fiche_reads.current(porteur_ids))
 
 
-def _sign_in(client: TestClient) -> None:
+def _sign_in(client: TestClient, login: str = "banc") -> None:
     token = _csrf(client.get("/console/connexion").text)
-    answer = client.post("/console/connexion", data={"csrf": token, "login": "banc",
+    answer = client.post("/console/connexion", data={"csrf": token, "login": login,
                                                      "password": PASSWORD})
     assert answer.status_code == 200, answer.status_code
 

@@ -7,8 +7,10 @@ Cells that a spreadsheet would read as a formula are prefixed with a quote.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import tzinfo
 
 from hub.audit.events import AccessEvent, format_time
 
@@ -16,17 +18,38 @@ COLUMNS = (
     "seq", "horodatage", "membre", "utilisateur", "action", "resultat", "porteur_ref",
     "fiches", "champs", "finalite", "politique", "requete",
 )
+FRENCH_COLUMNS = (
+    "N°", "Date et heure", "Membre", "Compte", "Action", "Résultat",
+    "Porteur (pseudonyme)", "Fiches (pseudonymes)", "Champs", "Finalité",
+    "Version de la politique", "Requête",
+)
+BOM = "\ufeff"
+
+
+@dataclasses.dataclass(frozen=True)
+class CsvLabels:
+    """A CSV for people: French headers, a BOM (so that a spreadsheet reads UTF-8),
+    times in `timezone` with their offset, and these names in place of codes (members,
+    console accounts, actions, outcomes; a code without a name stays as it is)."""
+
+    timezone: tzinfo
+    members: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    accounts: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    actions: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    outcomes: Mapping[str, str] = dataclasses.field(default_factory=dict)
 _ROWS_PER_CHUNK = 500
 _FORMULA_START = ("=", "+", "-", "@")
 
 
-def csv_chunks(events: Iterable[AccessEvent]) -> Iterator[str]:
+def csv_chunks(events: Iterable[AccessEvent], labels: CsvLabels | None = None) -> Iterator[str]:
     """The header, then the events, a few hundred rows per chunk."""
     buffer = io.StringIO()
+    if labels is not None:
+        buffer.write(BOM)
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(COLUMNS if labels is None else FRENCH_COLUMNS)
     for number, event in enumerate(events, start=1):
-        writer.writerow(_cells(event))
+        writer.writerow(_cells(event) if labels is None else _named_cells(event, labels))
         if number % _ROWS_PER_CHUNK == 0:
             yield _drain(buffer)
     yield _drain(buffer)
@@ -37,6 +60,20 @@ def _cells(event: AccessEvent) -> list[str]:
         str(event.seq), format_time(event.at), event.actor_member, event.actor_user,
         event.action, event.outcome, event.porteur_ref, " ".join(event.fiche_refs),
         " ".join(event.fields), event.purpose, event.policy_version, event.request_id,
+    )
+    return [_safe(value or "") for value in values]
+
+
+def _named_cells(event: AccessEvent, labels: CsvLabels) -> list[str]:
+    def named(names: Mapping[str, str], code: str | None) -> str | None:
+        return names.get(code, code) if code else code
+
+    values = (
+        str(event.seq), event.at.astimezone(labels.timezone).isoformat(timespec="seconds"),
+        named(labels.members, event.actor_member), named(labels.accounts, event.actor_user),
+        named(labels.actions, event.action), named(labels.outcomes, event.outcome),
+        event.porteur_ref, " ".join(event.fiche_refs), " ".join(event.fields),
+        event.purpose, event.policy_version, event.request_id,
     )
     return [_safe(value or "") for value in values]
 

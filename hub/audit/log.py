@@ -178,9 +178,38 @@ class AuditLog(AuditSink):
         until: datetime | None = None,
         limit: int = 1000,
         after: int = -1,
+        user: str | None = None,
+        newest_first: bool = False,
+        offset: int = 0,
     ) -> list[AccessEvent]:
-        """Events matching every given criterion, oldest first; `until` is exclusive;
-        `after` pages by seq (pass the last seq of the previous page)."""
+        """Events matching every given criterion (`user`: the console account), oldest
+        first (or `newest_first`); `until` is exclusive; `after` pages by seq (pass the
+        last seq of the previous page), `offset` skips that many events."""
+        table = audit_entries.c
+        criteria = self._criteria(porteur_ref, member, action, since, until, user)
+        if after >= 0:
+            criteria.append(table.seq > after)
+        query = (
+            sa.select(audit_entries).where(*criteria)
+            .order_by(table.seq.desc() if newest_first else table.seq)
+            .limit(limit).offset(offset)
+        )
+        with self._reader.connect() as conn:  # never waits for the write lock (SQLite)
+            return [row_event(row) for row in conn.execute(query)]
+
+    def count(self, *, porteur_ref: str | None = None, member: str | None = None,
+              action: str | None = None, since: datetime | None = None,
+              until: datetime | None = None, user: str | None = None) -> int:
+        """How many events `search` would find with no limit."""
+        criteria = self._criteria(porteur_ref, member, action, since, until, user)
+        query = sa.select(sa.func.count()).select_from(audit_entries).where(*criteria)
+        with self._reader.connect() as conn:
+            return int(conn.scalar(query) or 0)
+
+    @staticmethod
+    def _criteria(porteur_ref: str | None, member: str | None, action: str | None,
+                  since: datetime | None, until: datetime | None,
+                  user: str | None) -> list[Any]:
         table = audit_entries.c
         criteria = [
             table.porteur_ref == porteur_ref if porteur_ref is not None else None,
@@ -188,16 +217,9 @@ class AuditLog(AuditSink):
             table.action == action if action is not None else None,
             table.at >= as_utc(since) if since is not None else None,
             table.at < as_utc(until) if until is not None else None,
-            table.seq > after if after >= 0 else None,
+            table.actor_user == user if user is not None else None,
         ]
-        query = (
-            sa.select(audit_entries)
-            .where(*[c for c in criteria if c is not None])
-            .order_by(table.seq)
-            .limit(limit)
-        )
-        with self._reader.connect() as conn:  # never waits for the write lock (SQLite)
-            return [row_event(row) for row in conn.execute(query)]
+        return [c for c in criteria if c is not None]
 
     def export(self, target: str | Path | IO[str]) -> int:
         """Write the whole log as JSONL for `capactif audit verify`; returns the line count."""

@@ -27,6 +27,7 @@ _PROJECTS = [
     ("Élevage caprin et fromagerie", "01.45Z"), ("Conseil en informatique", "62.02A"),
     ("Restaurant traditionnel", "56.10A"), ("Papeterie artisanale", "17.23Z"),
 ]
+HISTORY_DAYS = 540  # eighteen months: three semesters of a steering committee
 _STAGES = ["idee", "emergence", "montage", "financement", "installe", "post_creation"]
 _NEEDS = ["financement", "local", "logement", "foncier", "formation", "mobilite", "reseau"]
 
@@ -34,8 +35,12 @@ _NEEDS = ["financement", "local", "logement", "foncier", "formation", "mobilite"
 class Population:
     """Deterministic generator of porteurs and of fiches about them."""
 
-    def __init__(self, seed: int = 2026) -> None:
+    def __init__(self, seed: int = 2026, now: dt.datetime | None = None) -> None:
+        """`now`: the day the population is seen from (default: the present), so that a
+        console opened today sees porteurs met over the last months, not long ago."""
         self.random = random.Random(seed)
+        self.dates = random.Random(seed)  # dates draw from their own stream
+        self.now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
         self.faker = Faker("fr_FR")
         self.faker.seed_instance(seed)
 
@@ -62,8 +67,8 @@ class Population:
         porteur = porteur or self.porteur()
         title, naf = self.random.choice(_PROJECTS)
         need = self.random.randint(8, 120) * 1000
-        start = dt.datetime(2026, 11, 1, 9, tzinfo=dt.UTC)
-        when = start + dt.timedelta(minutes=self.random.randint(0, 30000))
+        self.random.randint(0, 30000)  # kept: the rest of the population stays the same
+        met, when = self._met_and_updated()
         fiche = {
             "fiche_id": fiche_id,
             "membre": member,
@@ -79,12 +84,20 @@ class Population:
                                          "nom": porteur["adresse"]["commune"]},
                 "besoins": self.random.sample(_NEEDS, self.random.randint(1, 3)),
             },
-            "accompagnement": [{"structure": member, "date": when.date().isoformat(),
+            "accompagnement": [{"structure": member, "date": met.date().isoformat(),
                                 "type": "accueil", "referent": self.faker.name()}],
             "financement": {"besoin_total": need, "apport": need // 5},
             "consentement": {"reference": f"CST-{member}-{fiche_id}"},
         }
         return _with_honour_loan(fiche, when) if member.startswith("pfil-") else fiche
+
+    def _met_and_updated(self) -> tuple[dt.datetime, dt.datetime]:
+        """When the porteur was first met (within `HISTORY_DAYS` before `now`) and when
+        the fiche was last updated (between then and `now`)."""
+        history = HISTORY_DAYS * 24 * 60
+        met = self.now - dt.timedelta(minutes=self.dates.randint(0, history))
+        since = int((self.now - met).total_seconds() // 60)
+        return met, met + dt.timedelta(minutes=self.dates.randint(0, since))
 
     def invalid_fiche(self, member: str, fiche_id: str) -> tuple[dict[str, Any], str]:
         """A fiche with one realistic mistake, and what the mistake is."""

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from hub.audit import export as records
-from hub.audit.csv_export import csv_chunks
+from hub.audit.csv_export import CsvLabels, csv_chunks
 from hub.audit.events import AccessEvent, pseudonymise
 from hub.audit.heads import HeadSigner, head_to_dict
 from hub.bootstrap import Hub
@@ -84,14 +84,34 @@ def search(hub: Hub, actor: str, *, porteur_id: str | None = None, member: str |
     return [_event_dict(e) for e in found]
 
 
+def search_page(hub: Hub, actor: str, *, page: int, per_page: int, user: str | None = None,
+                porteur_id: str | None = None, member: str | None = None,
+                action: str | None = None, since: dt.datetime | None = None,
+                until: dt.datetime | None = None,
+                account: str | None = None) -> dict[str, Any]:
+    """Page `page` (from 1; past the last gives the last) of the matching events, newest
+    first, with how many there are; `account` is a console account's id."""
+    criteria = {"porteur_ref": porteur_ref(hub, porteur_id), "member": member,
+                "action": action, "since": since, "until": until, "user": account}
+    total = hub.audit.count(**criteria)
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    found = hub.audit.search(**criteria, limit=per_page, offset=(page - 1) * per_page,
+                             newest_first=True)
+    record(hub, [event(hub, "audit_view", actor, porteur_id=porteur_id, user=user)])
+    return {"events": [_event_dict(e) for e in found], "total": total, "page": page,
+            "pages": pages}
+
+
 def events(hub: Hub, *, porteur_id: str | None = None, member: str | None = None,
            action: str | None = None, since: dt.datetime | None = None,
-           until: dt.datetime | None = None, page: int = 5000) -> Iterator[AccessEvent]:
+           until: dt.datetime | None = None, account: str | None = None,
+           page: int = 5000) -> Iterator[AccessEvent]:
     """Every matching event, oldest first, read page by page (short read transactions)."""
     after, ref = -1, porteur_ref(hub, porteur_id)
     while True:
         found = hub.audit.search(porteur_ref=ref, member=member, action=action, since=since,
-                                 until=until, limit=page, after=after)
+                                 until=until, limit=page, after=after, user=account)
         yield from found
         if len(found) < page:
             return
@@ -99,13 +119,14 @@ def events(hub: Hub, *, porteur_id: str | None = None, member: str | None = None
 
 
 def export_events(hub: Hub, actor: str, output: str, *, user: str | None = None,
-                  **filters: Any) -> Iterator[str]:
+                  csv_labels: CsvLabels | None = None, **filters: Any) -> Iterator[str]:
     """Matching events as CSV or JSONL (entry lines, each provable by an inclusion proof),
-    streamed; the export itself is logged before the first line."""
+    streamed; the export itself is logged before the first line. `csv_labels`: a CSV
+    for people (French headers and values, a BOM) rather than the codes."""
     record(hub, [event(hub, "audit_export", actor, user=user, porteur_id=filters.get("porteur_id"))])
     found = events(hub, **filters)
     if output == "csv":
-        return csv_chunks(found)
+        return csv_chunks(found, csv_labels)
     return (records.encode_record(records.entry_record(e)) + "\n" for e in found)
 
 

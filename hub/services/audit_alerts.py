@@ -20,12 +20,54 @@ from zoneinfo import ZoneInfo
 import schemas
 from hub.audit import stats
 from hub.bootstrap import Hub
-from hub.errors import BadRequest, InvalidAlertRules
+from hub.errors import BadRequest, InvalidAlertRules, NotFound
 from hub.services import audit
 from hub.services.refusals import UNATTRIBUTED
 
 DEFAULT_RULES_FILE = Path(__file__).resolve().parents[2] / "examples" / "audit_alerts.json"
-ALERT_ACTION = "audit_alert"
+ALERT_ACTION, ACK_ACTION = "audit_alert", "audit_alert_ack"
+_ACK_FIELD = "alerte."
+
+
+@dataclasses.dataclass(frozen=True)
+class Acknowledgement:
+    """A DPO took an alert into account: who (console account) and when."""
+
+    user: str | None
+    at: dt.datetime
+
+
+def recorded(hub: Hub, alerts: list[Alert]) -> dict[str, int]:
+    """The log entry (seq) recording each alert (by alert id): an alert is recorded once
+    per member, rule and window, so its entry names it across page loads."""
+    if not alerts:
+        return {}
+    entries = hub.audit.search(action=ALERT_ACTION, since=min(a.window_start for a in alerts),
+                               limit=100_000)
+    latest = {(e.actor_member, e.fields[0]): e.seq for e in entries if e.fields and e.seq}
+    return {a.id: latest[(a.member_id, a.kind)] for a in alerts
+            if (a.member_id, a.kind) in latest}
+
+
+def acknowledge(hub: Hub, seq: int, member: str, user: str) -> None:
+    """Record in the access log that the DPO account `user` took the alert recorded at
+    log entry `seq` into account; an entry that records no alert is a 404."""
+    entry = next(iter(hub.audit.search(after=seq - 1, limit=1)), None)
+    if entry is None or entry.seq != seq or entry.action != ALERT_ACTION:
+        raise NotFound("Alerte inconnue : rechargez la page des alertes.", "Unknown alert.")
+    audit.record(hub, [audit.event(hub, ACK_ACTION, member, user=user,
+                                   fields=(f"{_ACK_FIELD}{seq}",))])
+
+
+def acknowledgements(hub: Hub) -> dict[int, Acknowledgement]:
+    """The first acknowledgement of each recorded alert, by its log entry (seq)."""
+    found: dict[int, Acknowledgement] = {}
+    for entry in hub.audit.search(action=ACK_ACTION, limit=100_000):
+        for name in entry.fields:
+            if name.startswith(_ACK_FIELD) and name[len(_ACK_FIELD):].isdigit():
+                found.setdefault(int(name[len(_ACK_FIELD):]),
+                                 Acknowledgement(entry.actor_user, entry.at))
+    return found
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +81,7 @@ class Alert:
     count: int
     threshold: float
     explanation_fr: str
+    zone: str = "Europe/Paris"  # the time zone of the explanation's times
 
 
 @dataclasses.dataclass(frozen=True)
@@ -170,7 +213,7 @@ def _alert(rules: Rules, rule: Rule, member: str, count: int, limit: float, star
     text = rule.explanation.format(membre=member, nombre=count, seuil=threshold, **local)
     key = f"{rule.id}|{member}|{start.isoformat()}|{end.isoformat()}".encode()
     return Alert(hashlib.sha256(key).hexdigest()[:32], rule.id, member, now, start, end, count,
-                 threshold, text)
+                 threshold, text, rules.timezone.key)
 
 
 def _local(moment: dt.datetime, rules: Rules) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from consent.model import AckStatus
+from hub.audit.csv_export import CsvLabels
 from hub.bootstrap import Hub
 from hub.services import audit, audit_alerts
 from hub.services.members import list_members
@@ -21,12 +22,15 @@ LOG_COLUMNS = ("seq", "at", "actor_member", "actor_user", "action", "porteur_ref
                "fields", "purpose", "outcome")
 
 
-def search_log(hub: Hub, session: ConsoleSession, *, porteur_id: str | None = None,
-               member: str | None = None, action: str | None = None,
-               since: dt.datetime | None = None, until: dt.datetime | None = None,
-               limit: int = 500) -> list[dict[str, Any]]:
-    found = audit.search(hub, session.member, porteur_id=porteur_id, member=member,
-                         action=action, since=since, until=until, limit=limit)
+PER_PAGE = 100
+
+
+def search_log(hub: Hub, session: ConsoleSession, *, page: int = 1, per_page: int = PER_PAGE,
+               **criteria: Any) -> dict[str, Any]:
+    """Page `page` of the events matching `criteria` (porteur_id, member, action, since,
+    until, account: a console account's id), newest first, with the count of pages."""
+    found = audit.search_page(hub, session.member, page=page, per_page=per_page,
+                              user=session.user_id, **criteria)
     _log_page(hub, session)
     return found
 
@@ -42,9 +46,13 @@ def export_log(hub: Hub, session: ConsoleSession, target: str | Path | IO[str]) 
     return audit.export(hub, target, session.member, user=session.user_id)
 
 
-def export_log_csv(hub: Hub, session: ConsoleSession) -> Iterator[str]:
-    """Every event as CSV (`;`-separated, UTF-8, spreadsheet-safe), streamed."""
-    return audit.export_events(hub, session.member, "csv", user=session.user_id)
+def export_search(hub: Hub, session: ConsoleSession, output: str,
+                  labels: CsvLabels | None = None, **criteria: Any) -> Iterator[str]:
+    """The events matching `criteria` (as `search_log`), oldest first, streamed: JSONL
+    entry lines (each provable by an inclusion proof) or CSV (`;`-separated, with
+    `labels` French headers and names and a BOM)."""
+    return audit.export_events(hub, session.member, output, user=session.user_id,
+                               csv_labels=labels, **criteria)
 
 
 def unusual_accesses(hub: Hub, session: ConsoleSession, *,
@@ -55,6 +63,20 @@ def unusual_accesses(hub: Hub, session: ConsoleSession, *,
     found = audit_alerts.unusual_accesses(hub, since=since)
     _log_page(hub, session)
     return sorted(found, key=lambda a: (a.window_end, a.count), reverse=True)
+
+
+def alerts_with_acknowledgements(hub: Hub, session: ConsoleSession, *,
+                                 days: int | None = None) -> list[dict[str, Any]]:
+    """Each alert (as `unusual_accesses`) with its log entry and, once a DPO took it
+    into account, who and when."""
+    found = unusual_accesses(hub, session, days=days)
+    entries, acks = audit_alerts.recorded(hub, found), audit_alerts.acknowledgements(hub)
+    return [{"alerte": a, "entree": entries.get(a.id), "prise_en_compte": acks.get(
+        entries.get(a.id, -1))} for a in found]
+
+
+def acknowledge_alert(hub: Hub, session: ConsoleSession, seq: int) -> None:
+    audit_alerts.acknowledge(hub, seq, session.member, session.user_id)
 
 
 def consents_overview(hub: Hub, session: ConsoleSession) -> dict[str, Any]:

@@ -53,6 +53,22 @@ def list_review_items(hub: Hub, *, limit: int = 50, after: int | None = None,
             "has_more": len(rows) == limit}
 
 
+def review_page(hub: Hub, order: str, page: int, per_page: int, *, actor: str = COORDINATION,
+                user: str | None = None) -> dict[str, Any]:
+    """Page `page` (from 1) of the open items in `order` (`REVIEW_ORDERS`), with how
+    many pages there are (a page past the last gives the last)."""
+    with hub.uow() as uow:
+        total = uow.matching.count_reviews("open")
+        pages = max(1, -(-total // per_page))
+        page = min(max(1, page), pages)
+        rows = uow.matching.review_page("open", order, per_page, (page - 1) * per_page)
+        heads = uow.matching.fiche_heads(pk for r in rows for pk in (r.fiche_pk, r.candidate_fiche_pk))
+    events = [audit.event(hub, "console_view", actor, user=user)]
+    items = [_item(hub, row, heads, actor, events, user) for row in rows]
+    audit.record(hub, events)
+    return {"items": items, "page": page, "pages": pages, "total": total}
+
+
 def get_review_item(hub: Hub, item_id: int, *, actor: str = COORDINATION,
                     user: str | None = None) -> dict[str, Any]:
     with hub.uow() as uow:

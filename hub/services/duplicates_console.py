@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub.bootstrap import Hub
+from hub.errors import BadRequest
 from hub.services import audit, duplicates
 from hub.services.members import list_members
 from hub.services.sessions import ConsoleSession
@@ -38,17 +39,28 @@ FIELD_LABELS = {"prenom": "Prénom", "nom": "Nom", "date_naissance": "Date de na
                 "courriel": "Courriel", "telephone": "Téléphone", "adresse": "Adresse"}
 
 
-def review_queue(hub: Hub, session: ConsoleSession, *, after: int | None = None,
-                 limit: int = 50) -> dict[str, Any]:
-    """Open items, oldest first: per item its probability and each side's member and name."""
-    found = duplicates.list_review_items(hub, limit=limit, after=after, actor=session.member,
-                                         user=session.user_id)
+ORDERS = {"anciennete": "en attente depuis le plus longtemps",
+          "recents": "les plus récents d'abord",
+          "probabilite": "probabilité la plus haute d'abord",
+          "probabilite_basse": "probabilité la plus basse d'abord"}
+PER_PAGE = 50
+
+
+def review_queue(hub: Hub, session: ConsoleSession, *, order: str = "anciennete",
+                 page: int = 1, per_page: int = PER_PAGE) -> dict[str, Any]:
+    """One page of the open items in `order` (`ORDERS`), sorted and paged in the
+    database: per item its probability and each side's member and name."""
+    if order not in ORDERS:
+        raise BadRequest("Tri des doublons : choisissez un ordre de la liste.",
+                         "Unknown order of the duplicate queue.")
+    found = duplicates.review_page(hub, order, page, per_page, actor=session.member,
+                                   user=session.user_id)
     names = _member_names(hub)
     items = [{"id": item["id"], "ouvert_le": item["ouvert_le"],
               "probabilite": item["probabilite"],
               "cotes": [_summary(side, names) for side in item["cotes"]]}
              for item in found["items"]]
-    return {"items": items, "next_after": found["next_after"], "has_more": found["has_more"]}
+    return {**found, "items": items, "order": order}
 
 
 def review_item(hub: Hub, session: ConsoleSession, item_id: int) -> dict[str, Any]:

@@ -226,6 +226,10 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
                             hashlib.sha256(reference.encode()).hexdigest() if reference else None)
     pks = [f.id for f in fiches]
     with final_erasure(hub), hub.uow() as uow:  # old KEKs destroyed, WAL purged on exit
+        if scope == FICHE:  # the porteur stays: the meeting's notes move to another fiche
+            uow.meeting.reanchor(pks)
+        else:
+            uow.meeting.forget(porteur_id, pks)
         uow.keys.destroy(pks, now)
         done = record_erasure(uow, erasure, fiches, now)
         _journal(hub, erasure.id, scope, porteur_id, pks, caller.member_id, now)

@@ -1,125 +1,113 @@
 """Network indicators for the steering committee: projects followed, with a referent,
-installations, financed by the PFILs, by month of first contact and by member.
+installations, financed by the PFILs, by month of first contact and by member, over
+the whole history or a period (a semester: the committee meets twice a year).
 
-Counts only, never a person: each fiche is read through the projection for the
-purpose `statistiques` (role `coordination`), so a porteur whose consent excludes
-statistics is left out. Whether a referent is named is the one thing read through
-the coordination's own view (the parcours pages show it), reduced at once to yes/no.
+Counts only, never a person, counted in the database from each porteur's figures
+(`hub.services.porteur_figures`, kept by the coordination's index): a porteur whose
+consent excludes statistics is left out.
 """
 
 from __future__ import annotations
 
-import collections
 import dataclasses
+import re
 from typing import Any
 
-import orjson
-
 from hub.bootstrap import Hub
-from hub.services import audit
-from hub.services.deliveries import disclosure_for
+from hub.errors import BadRequest
+from hub.services import audit, porteur_index
 from hub.services.members import list_members
+from hub.services.porteur_figures import PURPOSE, UNDATED
 from hub.services.sessions import ConsoleSession
 
-ROLE, PURPOSE = "coordination", "statistiques"
 INDICATORS = {"suivis": "Projets suivis", "avec_referent": "Avec un référent",
               "installations": "Installations", "finances_pfil": "Financés par une PFIL"}
 UNITS = {"suivis": "projets suivis", "avec_referent": "avec un référent",
          "installations": "installations", "finances_pfil": "financés par une PFIL"}
-_INSTALLED_STAGES = {"installe", "post_creation"}
-_INSTALLED_STEPS = {"installation", "suivi_post_creation"}
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_SEMESTER = re.compile(r"^(\d{4})-S([12])$")
 
 
-@dataclasses.dataclass
-class _Porteur:
-    first_contact: str = "9999-99"
-    members: set[str] = dataclasses.field(default_factory=set)
-    flags: dict[str, bool] = dataclasses.field(default_factory=lambda: dict.fromkeys(INDICATORS, False))
+@dataclasses.dataclass(frozen=True)
+class Period:
+    """Months of first contact [first, last] ("AAAA-MM"); None: no bound."""
+
+    first: str | None = None
+    last: str | None = None
+
+    @classmethod
+    def parse(cls, semester: str = "", first: str = "", last: str = "") -> Period:
+        """From a semester ("2026-S1") or months ("2026-01", "2026-06"); a clear 400
+        naming the field otherwise."""
+        if semester:
+            found = _SEMESTER.match(semester)
+            if not found:
+                raise BadRequest("Semestre : choisissez un semestre de la liste (AAAA-S1 ou "
+                                 "AAAA-S2).", "Semester: YYYY-S1 or YYYY-S2.")
+            year, half = found[1], int(found[2])
+            return cls(f"{year}-{6 * half - 5:02d}", f"{year}-{6 * half:02d}")
+        for name, value in (("du", first), ("au", last)):
+            if value and not _MONTH.match(value):
+                raise BadRequest(f"Période ({name}) : un mois au format AAAA-MM.",
+                                 f"Period ({name}): a month as YYYY-MM.")
+        if first and last and first > last:
+            raise BadRequest("Période : le premier mois est après le dernier.",
+                             "The period starts after it ends.")
+        return cls(first or None, last or None)
 
 
-def network_indicators(hub: Hub, session: ConsoleSession) -> dict[str, Any]:
-    members = {m["id"]: m for m in list_members(hub)}
+def network_indicators(hub: Hub, session: ConsoleSession,
+                       period: Period | None = None) -> dict[str, Any]:
+    period = period or Period()
+    porteur_index.refresh(hub)
+    names = {m["id"]: m["nom"] for m in list_members(hub)}
     with hub.uow() as uow:
-        rows = uow.fiche_reads.current()
-    hub.consents.prefetch((row.member_id, row.fiche_id) for row in rows)
-    porteurs: dict[str, _Porteur] = collections.defaultdict(_Porteur)
-    left_out = set()
-    for row in rows:
-        fiche = orjson.loads(row.payload)
-        stats = disclosure_for(hub, row.member_id, fiche, session.member, ROLE, False,
-                               purposes=[PURPOSE])
-        if stats is None:
-            left_out.add(row.porteur_id)
-            continue
-        _count(porteurs[row.porteur_id], stats.document, row.member_id, members)
-        view = disclosure_for(hub, row.member_id, fiche, session.member, ROLE, False)
-        named = view is not None and any(s.get("referent") for s in view.document.get(
-            "accompagnement", []))
-        porteurs[row.porteur_id].flags["avec_referent"] = \
-            bool(porteurs[row.porteur_id].flags["avec_referent"]) or named
+        months = uow.porteur_index.figures(period.first, period.last, "month")
+        by_member = uow.porteur_index.figures(period.first, period.last, "member")
+        left_out = uow.porteur_index.not_counted()
+        span = uow.porteur_index.first_months()
     audit.record(hub, [audit.event(hub, "console_view", session.member, user=session.user_id,
                                    purpose=PURPOSE, policy_version=hub.policy.current.version)])
-    return {"par_mois": _every_month(_table(porteurs, lambda p: [p.first_contact])),
-            "par_membre": _by_member(porteurs, members),
-            "totaux": _totals(porteurs.values()), "indicateurs": INDICATORS, "unites": UNITS,
-            "hors_statistiques": len(left_out - set(porteurs))}
+    members = [{**_row(row), "nom": names.get(row[0], row[0])} for row in by_member]
+    return {"par_mois": _every_month([_row(row) for row in months], period),
+            "par_membre": sorted(members, key=lambda r: (-r["suivis"], r["nom"])),
+            # each porteur has one month of first contact: the months add up to the totals
+            "totaux": {k: sum(int(row[i + 1]) for row in months)
+                       for i, k in enumerate(INDICATORS)},
+            "indicateurs": INDICATORS, "unites": UNITS, "hors_statistiques": left_out,
+            "periode": period, "semestres": semesters(*span)}
 
 
-def _count(porteur: _Porteur, document: dict[str, Any], owner: str,
-           members: dict[str, dict[str, Any]]) -> None:
-    steps = document.get("accompagnement", [])
-    dates = [s["date"][:7] for s in steps if s.get("date")] or \
-        [document.get("mis_a_jour_le", "9999-99")[:7]]
-    porteur.first_contact = min([porteur.first_contact, *dates])
-    porteur.members |= {owner} | {s["structure"] for s in steps if s.get("structure")}
-    flags = porteur.flags
-    flags["suivis"] = True
-    stage = (document.get("projet") or {}).get("stade")
-    flags["installations"] = bool(flags["installations"]) or stage in _INSTALLED_STAGES or any(
-        s.get("type") in _INSTALLED_STEPS for s in steps)
-    loan = (document.get("financement") or {}).get("pret_honneur") or 0
-    by_pfil = (_is_pfil(owner, members) and loan > 0) or any(
-        s.get("type") == "financement" and _is_pfil(s.get("structure"), members) for s in steps)
-    flags["finances_pfil"] = bool(flags["finances_pfil"]) or by_pfil
+def semesters(first: str | None, last: str | None) -> list[str]:
+    """The semesters ("2026-S1") from the one of `first` to the one of `last`, newest
+    first."""
+    if not first or not last:
+        return []
+    found, year, half = [], int(first[:4]), 1 if int(first[5:]) <= 6 else 2
+    while (year, half) <= (int(last[:4]), 1 if int(last[5:]) <= 6 else 2):
+        found.append(f"{year}-S{half}")
+        year, half = (year + 1, 1) if half == 2 else (year, 2)
+    return found[::-1]
 
 
-def _is_pfil(member: str | None, members: dict[str, dict[str, Any]]) -> bool:
-    return member in members and members[member]["nature"] == "pfil"
+def _row(row: tuple[Any, ...]) -> dict[str, Any]:
+    return {"cle": row[0], **{name: int(value) for name, value in zip(INDICATORS, row[1:],
+                                                                      strict=True)}}
 
 
-def _table(porteurs: dict[str, _Porteur], keys: Any) -> list[dict[str, Any]]:
-    counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
-    for porteur in porteurs.values():
-        for key in keys(porteur):
-            counts[key].update(name for name, on in porteur.flags.items() if on)
-    return [{"cle": key, **{name: counts[key][name] for name in INDICATORS}}
-            for key in sorted(counts)]
-
-
-def _every_month(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _every_month(rows: list[dict[str, Any]], period: Period) -> list[dict[str, Any]]:
     """The monthly rows with the months between them that have no porteur (zeros), so
-    that a chart's axis keeps time regular."""
+    that a chart's axis keeps time regular; a chosen period is shown whole."""
     found = {row["cle"]: row for row in rows}
-    months = sorted(key for key in found if len(key) == 7 and key[4] == "-" and
-                    key[:4].isdigit() and key[5:].isdigit() and key != "9999-99")
-    if not months:
+    months = sorted(key for key in found if _MONTH.match(key))
+    first = period.first or (months[0] if months else None)
+    last = period.last or (months[-1] if months else None)
+    if not first or not last:
         return rows
-    year, month = int(months[0][:4]), int(months[0][5:])
+    year, month = int(first[:4]), int(first[5:])
     every = []
-    while f"{year:04d}-{month:02d}" <= months[-1]:
+    while f"{year:04d}-{month:02d}" <= last:
         key = f"{year:04d}-{month:02d}"
         every.append(found.get(key) or {"cle": key, **dict.fromkeys(INDICATORS, 0)})
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return every + [row for key, row in found.items() if key not in months]
-
-
-def _by_member(porteurs: dict[str, _Porteur],
-               members: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    rows = _table(porteurs, lambda p: sorted(p.members))
-    for row in rows:
-        row["nom"] = members.get(row["cle"], {}).get("nom", row["cle"])
-    return sorted(rows, key=lambda r: (-r["suivis"], r["nom"]))
-
-
-def _totals(porteurs: Any) -> dict[str, int]:
-    return {name: sum(1 for p in porteurs if p.flags[name]) for name in INDICATORS}
+    return every + [row for key, row in found.items() if key == UNDATED]

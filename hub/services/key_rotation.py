@@ -61,12 +61,25 @@ def rotate_data_keys(hub: Hub) -> int:
 
 def upgrade_keys(hub: Hub) -> dict[str, int]:
     """Resumable: re-wrap keys still under the former master key (then delete it),
-    recompute unkeyed blocking digests as HMAC, destroy KEKs left by an interrupted
-    erasure. Run by `capactif init` (and so by `serve` and `worker`)."""
+    recompute unkeyed blocking digests as HMAC, seal meeting notes written in clear,
+    destroy KEKs left by an interrupted erasure. Run by `capactif init` (and so by
+    `serve` and `worker`)."""
     with hub.keyring.locked():  # one process at a time (several start together)
         rewrapped = _rewrap_legacy(hub)
         return {"cles_reemballees": rewrapped, "digests_recalcules": _rekey_digests(hub),
+                "notes_scellees": _seal_meeting_notes(hub),
                 "cles_detruites": _destroy_old_keks(hub)}
+
+
+def _seal_meeting_notes(hub: Hub) -> int:
+    sealed = 0
+    while True:
+        with hub.uow() as uow:
+            done = uow.meeting.seal_legacy(_CHUNK)
+            uow.commit()
+        sealed += done
+        if done < _CHUNK:
+            return sealed
 
 
 def _rewrap_legacy(hub: Hub) -> int:

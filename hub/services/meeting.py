@@ -61,14 +61,14 @@ def _section_ids(index: Any, start: dt.date, end: dt.date,
     ones of the month are left out of the two others, and out of their counts)."""
     new = Filters(since=start, until=end - dt.timedelta(days=1))
     ids = {"nouveaux": index.page(new, "premier_contact", False, MAX_PER_SECTION, 0)}
-    totals = {"nouveaux": index.summary(new, stalled_before)["total"]}
+    counts, new_counts = index.summary(Filters(), stalled_before), \
+        index.summary(new, stalled_before)
+    totals = {"nouveaux": new_counts["total"]}
     seen, extra = set(ids["nouveaux"]), MAX_PER_SECTION + len(ids["nouveaux"])
     without = index.page(Filters(without_referent=True), "nouvelles", False, extra, 0)
     ids["sans_referent"] = [i for i in without if i not in seen][:MAX_PER_SECTION]
-    counts, new_counts = index.summary(Filters(), stalled_before), \
-        index.summary(new, stalled_before)
     totals["sans_referent"] = counts["sans_referent"] - new_counts["sans_referent"]
-    stalled, _ = index.stalled(Filters(), stalled_before, extra)
+    stalled, _ = index.stalled(Filters(), stalled_before, extra, count=False)  # counted above
     ids["sans_nouvelles"] = [i for i in stalled if i not in seen][:MAX_PER_SECTION]
     totals["sans_nouvelles"] = counts["sans_nouvelles"] - new_counts["sans_nouvelles"]
     return ids, totals

@@ -104,6 +104,12 @@ def collect(hub: Hub, member: str,
     with hub.uow() as uow:
         rows = uow.fiche_reads.current(porteur_ids)
     hub.consents.prefetch((row.member_id, row.fiche_id) for row in rows)
+    return parcours_from(hub, member, rows)
+
+
+def parcours_from(hub: Hub, member: str, rows: Sequence[Any]) -> list[Parcours]:
+    """Parcours of the porteurs of `rows` (opened current fiches, their consents
+    prefetched)."""
     found: dict[str, Parcours] = {}
     for row in rows:
         person = found.setdefault(row.porteur_id, Parcours(

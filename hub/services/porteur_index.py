@@ -23,7 +23,9 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.bootstrap import Hub
 from hub.domain.search_terms import porteur_terms
-from hub.services.parcours import Parcours, collect
+from hub.services.members import list_members
+from hub.services.parcours import Parcours, parcours_from
+from hub.services.porteur_figures import Figures, figures_of
 from hub.services.sessions import console_member
 
 CLOSED_STAGES = frozenset({"installe", "post_creation", "abandonne"})
@@ -48,18 +50,33 @@ def refresh(hub: Hub) -> int:
     if not touched and not rebuild:
         return 0
     batches = [touched[i:i + _BATCH] for i in range(0, len(touched), _BATCH)]
-    people = [collect(hub, member, batch) for batch in batches]
+    read = [_read(hub, member, batch) for batch in batches]
     try:
         with hub.uow() as uow:
             uow.porteur_index.marks(lock=True)
-            for batch, found in zip(batches, people, strict=True):
+            for batch, (found, figures) in zip(batches, read, strict=True):
                 _rewrite(hub, uow, batch, found, now)
+                uow.porteur_index.replace_figures(
+                    batch, [f.row() for f in figures],
+                    [{**f.row(), "member_id": m}
+                     for f in figures if f.first_month for m in sorted(f.members)])
             uow.porteur_index.save_marks({**positions, "checked_at": now,
                                           "built_for": built_for})
             uow.commit()
     except IntegrityError:  # another first build won the race: it did the same work
         return 0
     return len(touched)
+
+
+def _read(hub: Hub, member: str,
+          porteur_ids: Sequence[str]) -> tuple[list[Parcours], list[Figures]]:
+    """The parcours and the steering committee's figures of `porteur_ids`, from one
+    read of their current fiches."""
+    with hub.uow() as uow:
+        rows = uow.fiche_reads.current(porteur_ids)
+    hub.consents.prefetch((row.member_id, row.fiche_id) for row in rows)
+    pfils = {m["id"] for m in list_members(hub) if m["nature"] == "pfil"}
+    return parcours_from(hub, member, rows), figures_of(hub, member, rows, pfils)
 
 
 def search_digest(hub: Hub, term: str, scope: str = COORDINATION) -> str:

@@ -113,6 +113,9 @@ def _replay_erasure(hub: Hub, uow: UnitOfWork, entry: dict[str, Any],
     erasure = ErasureRecord(entry["id"], entry["scope"], entry.get("porteur_id"),
                             entry["requested_by"], dt.datetime.fromisoformat(entry["at"]),
                             entry.get("reference_sha256"))
+    # the meeting's notes sealed under the destroyed keys go; an art. 17 erasure takes
+    # every note about the porteur
+    uow.meeting.forget(None if entry["scope"] == "fiche" else entry.get("porteur_id"), pks)
     done = record_erasure(uow, erasure, uow.key_replays.fiche_refs(pks), now, replayed=True)
     return entry["id"], done.notified
 

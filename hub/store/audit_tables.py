@@ -34,6 +34,8 @@ audit_entries = sa.Table(
 sa.Index("ix_audit_entries_porteur_ref", audit_entries.c.porteur_ref)
 sa.Index("ix_audit_entries_actor_member_at", audit_entries.c.actor_member, audit_entries.c.at)
 sa.Index("ix_audit_entries_at", audit_entries.c.at)
+# The DPO's search by console account, newest first.
+sa.Index("ix_audit_entries_actor_user_seq", audit_entries.c.actor_user, audit_entries.c.seq)
 
 audit_heads = sa.Table(
     "audit_heads",

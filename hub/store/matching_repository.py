@@ -69,6 +69,14 @@ _IN_CHUNK = 5000
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
+# The orders of the review queue: waiting longest, newest, most or least probable first.
+REVIEW_ORDERS = {
+    "anciennete": (review_items.c.opened_at.asc(),),
+    "recents": (review_items.c.opened_at.desc(),),
+    "probabilite": (review_items.c.probability.desc(),),
+    "probabilite_basse": (review_items.c.probability.asc(),),
+}
+
 
 class Matching:
     """The index keeps each fiche's normalised identity sealed with the fiche's data key
@@ -273,6 +281,16 @@ class Matching:
         if after is not None:
             query = query.where(review_items.c.id > after)
         return list(self.conn.execute(query.order_by(review_items.c.id).limit(limit)))
+
+    def review_page(self, status: str, order: str, limit: int, offset: int) -> list[sa.Row]:
+        """One page of the items in `status`, in `order` (a key of `REVIEW_ORDERS`)."""
+        query = (sa.select(review_items).where(review_items.c.status == status)
+                 .order_by(*REVIEW_ORDERS[order], review_items.c.id).limit(limit).offset(offset))
+        return list(self.conn.execute(query))
+
+    def count_reviews(self, status: str) -> int:
+        return int(self.conn.scalar(sa.select(sa.func.count()).select_from(review_items)
+                                    .where(review_items.c.status == status)) or 0)
 
     def review_item(self, item_id: int) -> sa.Row | None:
         return self.conn.execute(

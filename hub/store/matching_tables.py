@@ -46,6 +46,9 @@ review_items = sa.Table(
     sa.Column("decided_by", sa.String(50)),
 )
 sa.Index("ix_review_items_status_id", review_items.c.status, review_items.c.id)
+# The console's queue sorted by probability or by age, in the database.
+sa.Index("ix_review_items_status_probability", review_items.c.status, review_items.c.probability)
+sa.Index("ix_review_items_status_opened_at", review_items.c.status, review_items.c.opened_at)
 
 match_judgements = sa.Table(
     "match_judgements",

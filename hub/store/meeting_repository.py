@@ -1,4 +1,11 @@
-"""Reads and writes of what the monthly meeting decides (`meeting_tables`)."""
+"""Reads and writes of what the monthly meeting decides (`meeting_tables`).
+
+A parrain's name and the notes (the coordination's and a member's answer) are personal
+data: they are sealed with the data key of one of the porteur's fiches (`key_fiche_pk`,
+the oldest at the time), bound to the porteur and the column, so that erasing the
+porteur destroys them with the rest (and the erasure deletes the rows too). Rows are
+returned opened; a text whose key was destroyed reads None.
+"""
 
 from __future__ import annotations
 
@@ -8,50 +15,140 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.store.meeting_tables import meeting_actions
-from hub.store.records import MeetingAction, record_of
+from hub.store.sealing import FicheKeys, with_field
+from hub.store.tables import fiches
+
+SEALED = ("parrain", "note", "answer_note")
+
+
+def meeting_context(porteur_id: str, column: str) -> str:
+    return f"meeting:{porteur_id}:{column}"
 
 
 class MeetingActions:
-    def __init__(self, connection: sa.Connection) -> None:
+    def __init__(self, connection: sa.Connection, keys: FicheKeys) -> None:
         self.conn = connection
+        self._keys = keys
 
     def add(self, values: dict[str, Any]) -> int:
-        inserted = self.conn.execute(sa.insert(meeting_actions).values(**values))
-        return int(inserted.inserted_primary_key[0])  # type: ignore[index]  # one row inserted: a key
+        """A new action; its texts sealed under the key of the porteur's oldest fiche
+        still readable."""
+        anchor = self._anchor(values["porteur_id"], set())
+        row = {**values, "key_fiche_pk": anchor}
+        for column in SEALED:
+            if values.get(column) and anchor is not None:
+                row[column] = self._keys.seal(
+                    anchor, meeting_context(values["porteur_id"], column), values[column])
+            elif values.get(column):  # a porteur without fiches: nothing to say about them
+                row[column] = None
+        return int(self.conn.execute(sa.insert(meeting_actions).values(**row))
+                   .inserted_primary_key[0])
 
-    def get(self, action_id: int) -> MeetingAction | None:
-        return record_of(MeetingAction, self.conn.execute(
-            sa.select(meeting_actions).where(meeting_actions.c.id == action_id)).first())
+    def get(self, action_id: int) -> Any | None:
+        row = self.conn.execute(
+            sa.select(meeting_actions).where(meeting_actions.c.id == action_id)).first()
+        return None if row is None else self._opened([row])[0]
 
-    def of_porteur(self, porteur_id: str) -> list[MeetingAction]:
+    def of_porteur(self, porteur_id: str) -> list[Any]:
         query = (sa.select(meeting_actions).where(meeting_actions.c.porteur_id == porteur_id)
                  .order_by(meeting_actions.c.id.desc()))
-        return self._records(query)
+        return self._opened(self.conn.execute(query))
 
     def settle(self, action_id: int, expected: str, status: str, now: dt.datetime,
                note: str | None = None) -> bool:
         """Move an action from `expected` to `status`; False when it was not `expected`
         any more (answered meanwhile)."""
+        found = self.conn.execute(sa.select(meeting_actions.c.porteur_id,
+                                            meeting_actions.c.key_fiche_pk)
+                                  .where(meeting_actions.c.id == action_id)).first()
+        if note and found is not None and found.key_fiche_pk is not None:
+            note = self._keys.seal(found.key_fiche_pk,
+                                   meeting_context(found.porteur_id, "answer_note"), note)
+        elif note:
+            note = None
         done = self.conn.execute(
             sa.update(meeting_actions)
             .where(meeting_actions.c.id == action_id, meeting_actions.c.status == expected)
             .values(status=status, answered_at=now, answer_note=note))
         return done.rowcount == 1
 
-    def between(self, since: dt.datetime, until: dt.datetime) -> list[MeetingAction]:
+    def between(self, since: dt.datetime, until: dt.datetime) -> list[Any]:
         """Actions decided or answered in [since, until), oldest first."""
         query = sa.select(meeting_actions).where(sa.or_(
             sa.and_(meeting_actions.c.created_at >= since, meeting_actions.c.created_at < until),
             sa.and_(meeting_actions.c.answered_at >= since,
                     meeting_actions.c.answered_at < until))).order_by(meeting_actions.c.id)
-        return self._records(query)
+        return self._opened(self.conn.execute(query))
 
-    def open_items(self, kinds: tuple[str, ...],
-                   statuses: tuple[str, ...]) -> list[MeetingAction]:
+    def open_items(self, kinds: tuple[str, ...], statuses: tuple[str, ...]) -> list[Any]:
         query = (sa.select(meeting_actions).where(meeting_actions.c.kind.in_(kinds),
                                                   meeting_actions.c.status.in_(statuses))
                  .order_by(meeting_actions.c.id))
-        return self._records(query)
+        return self._opened(self.conn.execute(query))
 
-    def _records(self, query: sa.Select[Any]) -> list[MeetingAction]:
-        return [MeetingAction(**row._mapping) for row in self.conn.execute(query)]
+    def forget(self, porteur_id: str | None, fiche_pks: list[int]) -> int:
+        """Erasure: delete the actions about `porteur_id` and those sealed under the
+        keys of `fiche_pks` (being destroyed)."""
+        about = [meeting_actions.c.key_fiche_pk.in_(fiche_pks)] if fiche_pks else []
+        if porteur_id:
+            about.append(meeting_actions.c.porteur_id == porteur_id)
+        if not about:
+            return 0
+        return self.conn.execute(sa.delete(meeting_actions).where(sa.or_(*about))).rowcount
+
+    def seal_legacy(self, limit: int) -> int:
+        """Seal up to `limit` rows written in clear before the texts were sealed (a
+        porteur left with no readable fiche loses them); returns how many were done."""
+        legacy = sa.and_(meeting_actions.c.key_fiche_pk.is_(None), sa.or_(
+            *[meeting_actions.c[column].is_not(None) for column in SEALED]))
+        rows = list(self.conn.execute(sa.select(meeting_actions).where(legacy)
+                                      .order_by(meeting_actions.c.id).limit(limit)))
+        for row in rows:
+            self._seal_under(row, self._anchor(row.porteur_id, set()))
+        return len(rows)
+
+    def _seal_under(self, row: Any, anchor: int | None) -> None:
+        """The row's (clear) texts sealed under `anchor`'s key, or deleted without one."""
+        where = meeting_actions.c.id == row.id
+        if anchor is None:
+            self.conn.execute(sa.update(meeting_actions).where(where)
+                              .values(**dict.fromkeys(SEALED)))
+            return
+        sealed = {column: self._keys.seal(anchor, meeting_context(row.porteur_id, column),
+                                          getattr(row, column))
+                  if getattr(row, column) else None for column in SEALED}
+        self.conn.execute(sa.update(meeting_actions).where(where)
+                          .values(key_fiche_pk=anchor, **sealed))
+
+    def reanchor(self, fiche_pks: list[int]) -> None:
+        """Before the keys of `fiche_pks` are destroyed (a member removes its fiche, the
+        porteur stays): the actions sealed under them move to another fiche of their
+        porteur, or are deleted when it has none left."""
+        rows = self._opened(self.conn.execute(sa.select(meeting_actions).where(
+            meeting_actions.c.key_fiche_pk.in_(fiche_pks))))
+        for row in rows:
+            anchor = self._anchor(row.porteur_id, set(fiche_pks))
+            if anchor is None:
+                self.conn.execute(sa.delete(meeting_actions).where(meeting_actions.c.id == row.id))
+            else:
+                self._seal_under(row, anchor)
+
+    def _anchor(self, porteur_id: str, leaving: set[int]) -> int | None:
+        """The oldest fiche of the porteur whose key lives on."""
+        pks = [pk for (pk,) in self.conn.execute(sa.select(fiches.c.id).where(
+            fiches.c.porteur_id == porteur_id).order_by(fiches.c.id)) if pk not in leaving]
+        erased = self._keys.erased(pks)
+        return next((pk for pk in pks if pk not in erased), None)
+
+    def _opened(self, rows: Any) -> list[Any]:
+        rows = list(rows)
+        self._keys.load(r.key_fiche_pk for r in rows if r.key_fiche_pk is not None)
+        opened = []
+        for row in rows:
+            for column in SEALED:
+                stored = getattr(row, column)
+                if stored is not None and row.key_fiche_pk is not None:
+                    row = with_field(row, column, self._keys.open(
+                        row.key_fiche_pk, meeting_context(row.porteur_id, column), stored))
+            opened.append(row)
+        return opened

@@ -18,11 +18,13 @@ meeting_actions = sa.Table(
     sa.Column("porteur_id", sa.String(40), nullable=False, index=True),
     sa.Column("kind", sa.String(20), nullable=False),  # referent | parrain | a_voir
     sa.Column("member_id", sa.String(50)),  # the structure proposed as referent
-    sa.Column("parrain", sa.String(200)),
+    sa.Column("parrain", sa.Text),  # sealed, as the notes (meeting_repository)
     sa.Column("note", sa.Text),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("created_by", sa.String(40), nullable=False),
     sa.Column("created_at", UTC_TIME, nullable=False, index=True),
     sa.Column("answered_at", UTC_TIME),
     sa.Column("answer_note", sa.Text),
+    # The fiche whose data key seals the texts (None: rows written before sealing).
+    sa.Column("key_fiche_pk", sa.BigInteger),
 )

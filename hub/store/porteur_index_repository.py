@@ -12,6 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.store.porteur_index_tables import (
+    porteur_figure_members,
+    porteur_figures,
     porteur_index,
     porteur_index_marks,
     porteur_index_members,
@@ -119,6 +121,49 @@ class PorteurIndex:
             if values:
                 self.conn.execute(sa.insert(table), list(values))
 
+    def replace_figures(self, porteur_ids: Sequence[str], rows: Sequence[dict[str, Any]],
+                        members: Sequence[dict[str, str]]) -> None:
+        """The steering committee's figures of `porteur_ids` become `rows`."""
+        for chunk in _chunks(list(porteur_ids)):
+            for table in (porteur_figures, porteur_figure_members):
+                self.conn.execute(sa.delete(table).where(table.c.porteur_id.in_(chunk)))
+        for table, values in ((porteur_figures, rows), (porteur_figure_members, members)):
+            if values:
+                self.conn.execute(sa.insert(table), list(values))
+
+    # --- the indicators ----------------------------------------------------------------
+    def figures(self, first: str | None, last: str | None,
+                by: str) -> list[tuple[Any, ...]]:
+        """(key, counted, with a referent, installed, financed by a PFIL) per month of
+        first contact (`by` "month") or per member following (`by` "member"), for
+        porteurs first met in months [first, last]."""
+        table = porteur_figure_members if by == "member" else porteur_figures
+        figures = table.c
+        key = figures.member_id if by == "member" else figures.first_month
+        flags = [sa.func.coalesce(sa.func.sum(sa.case((column, 1), else_=0)), 0)
+                 for column in (figures.avec_referent, figures.installations,
+                                figures.finances_pfil)]
+        conditions = [figures.first_month.is_not(None)]
+        if first:
+            conditions.append(figures.first_month >= first)
+        if last:
+            conditions.append(figures.first_month <= last)
+        query = (sa.select(key, sa.func.count(), *flags).where(*conditions)
+                 .group_by(key).order_by(key))
+        return [tuple(row) for row in self.conn.execute(query)]
+
+    def not_counted(self) -> int:
+        """Porteurs none of whose fiches may be counted in the statistics."""
+        return int(self.conn.scalar(sa.select(sa.func.count()).select_from(porteur_figures)
+                                    .where(porteur_figures.c.first_month.is_(None))) or 0)
+
+    def first_months(self) -> tuple[str | None, str | None]:
+        """The earliest and latest dated month of first contact."""
+        month = porteur_figures.c.first_month
+        first, last = self.conn.execute(sa.select(sa.func.min(month), sa.func.max(month)).where(
+            month.is_not(None), month != "9999-99")).one()
+        return first, last
+
     # --- the porteurs page -------------------------------------------------------------
     def page(self, filters: Filters, sort: str, descending: bool, limit: int,
              offset: int) -> list[str]:
@@ -150,18 +195,21 @@ class PorteurIndex:
         total, without, silent = self.conn.execute(query).one()
         return {"total": int(total), "sans_referent": int(without), "sans_nouvelles": int(silent)}
 
-    def stalled(self, filters: Filters, stalled_before: dt.date,
-                limit: int) -> tuple[list[str], int]:
+    def stalled(self, filters: Filters, stalled_before: dt.date, limit: int, *,
+                count: bool = True) -> tuple[list[str], int | None]:
         """Porteurs with a referent but no news since `stalled_before` (oldest news
-        first, at most `limit`), and how many there are."""
+        first, at most `limit`), and how many there are (None without `count`)."""
         index = porteur_index.c
         conditions = [*self._conditions(filters), index.has_referent,
                       sa.or_(index.last_news.is_(None), index.last_news <= stalled_before)]
         query = (sa.select(index.porteur_id).where(*conditions)
                  .order_by(index.last_news.asc().nulls_first(), index.porteur_id).limit(limit))
+        ids = [row[0] for row in self.conn.execute(query)]
+        if not count:
+            return ids, None
         total = self.conn.scalar(sa.select(sa.func.count()).select_from(porteur_index)
                                  .where(*conditions))
-        return [row[0] for row in self.conn.execute(query)], int(total or 0)
+        return ids, int(total or 0)
 
     def holding_all(self, digests: Sequence[str], limit: int) -> list[str]:
         """Porteurs holding every one of `digests` (at most `limit`)."""

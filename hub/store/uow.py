@@ -53,7 +53,7 @@ class UnitOfWork:
         self.matching = Matching(conn, self.keys, self._store_keys.digest_key)
         self.fiche_reads = FicheReads(conn, self.keys)
         self.porteur_index = PorteurIndex(conn)
-        self.meeting = MeetingActions(conn)
+        self.meeting = MeetingActions(conn, self.keys)
         self.users = Users(conn)
         self.sessions = Sessions(conn)
         self.integrity_checks = IntegrityChecks(conn)

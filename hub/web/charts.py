@@ -4,6 +4,8 @@ shown next to the table of its numbers."""
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Sequence
 
 from markupsafe import Markup, escape
@@ -11,6 +13,10 @@ from markupsafe import Markup, escape
 # Colour-blind-safe (Okabe–Ito), each dark enough for 3:1 against white.
 COLOURS = ("#0b5394", "#b45f06", "#38761d", "#741b47")
 _LABEL_W, _ROW_H, _BAR_H, _PAD = 230, 17, 14, 10
+_COLUMN_W, _GAP = 16, 14  # a column holds one upright line of 12 px text
+_TEXT = re.compile(r'<text x="(?P<x>[-\d.]+)" y="(?P<y>[-\d.]+)" text-anchor="(?P<anchor>\w+)" '
+                   r'font-size="(?P<size>\d+)" fill="[^"]+"(?: transform="(?P<rotate>[^"]+)")?>'
+                   r'(?P<text>[^<]*)</text>')
 
 
 def grouped_bars(chart_id: str, title: str, categories: Sequence[str],
@@ -36,26 +42,57 @@ def grouped_bars(chart_id: str, title: str, categories: Sequence[str],
 def grouped_columns(chart_id: str, title: str, categories: Sequence[str],
                     series: Sequence[tuple[str, Sequence[int]]], width: int = 760,
                     height: int = 260) -> Markup:
-    """Vertical columns, one group per category (e.g. a month), one column per series."""
+    """Vertical columns, one group per category (e.g. a month), one column per series.
+
+    Labels never collide: each value is written upright along its own column (a column
+    is as wide as a line of text is high), each category upright under its group; the
+    chart grows wider with the number of categories and its box scrolls (`wide`)."""
     peak = max([1, *[v for _, values in series for v in values]])
-    top, bottom, left = 40, 40, 10
-    plot_h = height - top - bottom
-    group_w = (width - left * 2) / max(1, len(categories))
-    bar_w = min(28.0, group_w / (len(series) + 1))
+    value_room = _text_width(str(peak), 12) + 8
+    label_room = max([0, *[_text_width(_short(c, 16), 13) for c in categories]]) + 12
+    group_w = _COLUMN_W * len(series) + _GAP
+    width = max(width, 20 + group_w * len(categories))
+    height = max(height, 40 + value_room + 80 + label_room)
+    top, left = 40, 10
+    plot_h = height - top - label_room
     parts = [_legend(series), f'<line x1="{left}" y1="{top + plot_h}" x2="{width - left}" '
              f'y2="{top + plot_h}" stroke="#1a1a1a"/>']
     for column, category in enumerate(categories):
-        x0 = left + column * group_w + (group_w - bar_w * len(series)) / 2
+        x0 = left + column * group_w + _GAP / 2
         for index, (_name, values) in enumerate(series):
             value = values[column]
-            bar_h = value / peak * (plot_h - 16)
-            x, y = x0 + index * bar_w, top + plot_h - bar_h
-            parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w - 3:.1f}" '
+            bar_h = value / peak * (plot_h - value_room)
+            x, y = x0 + index * _COLUMN_W, top + plot_h - bar_h
+            parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{_COLUMN_W - 2}" '
                          f'height="{bar_h:.1f}" fill="{COLOURS[index % len(COLOURS)]}"/>')
-            parts.append(_text(x + (bar_w - 3) / 2, y - 4, str(value), "middle", 12))
-        parts.append(_text(left + column * group_w + group_w / 2, top + plot_h + 20,
-                           _short(category, 16), "middle"))
-    return _svg(chart_id, title, categories, series, width, height, parts)
+            parts.append(_upright(x + _COLUMN_W / 2 + 4, y - 4, str(value), 12))
+        centre = left + column * group_w + group_w / 2
+        parts.append(_upright(centre + 4, top + plot_h + 8, _short(category, 16), 13,
+                              anchor="end"))
+    chart = _svg(chart_id, title, categories, series, width, height, parts)
+    if width <= 900:
+        return chart
+    # Too many months to fit the page at a readable size: the chart keeps its size
+    # and its box scrolls sideways (a keyboard user scrolls it once focused).
+    wide = str(chart).replace('<svg class="chart"', f'<svg class="chart wide" width="{width}"', 1)
+    return Markup(f'<div class="chart-scroll" role="region" tabindex="0" '
+                  f'aria-label="{escape(title)} (défilement horizontal)">{wide}</div>')
+
+
+def text_boxes(svg: str) -> list[tuple[float, float, float, float]]:
+    """The boxes (x0, y0, x1, y1) the labels of a chart drawn here take, from their
+    own size (the advance of the widest glyphs), upright ones turned."""
+    boxes = []
+    for match in _TEXT.finditer(svg):
+        x, y, size = float(match["x"]), float(match["y"]), int(match["size"])
+        length = _text_width(html.unescape(match["text"]), size)
+        turned, anchor = bool(match["rotate"]), match["anchor"]
+        start = {"start": 0.0, "middle": length / 2, "end": length}[anchor]
+        if turned:  # read bottom to top: the text runs up from (x, y)
+            boxes.append((x - size, y - length + start, x, y + start))
+        else:
+            boxes.append((x - start, y - size, x - start + length, y))
+    return boxes
 
 
 def _svg(chart_id: str, title: str, categories: Sequence[str],
@@ -84,6 +121,17 @@ def _legend(series: Sequence[tuple[str, Sequence[int]]]) -> str:
 def _text(x: float, y: float, text: str, anchor: str, size: int = 13) -> str:
     return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" '
             f'font-size="{size}" fill="#1a1a1a">{escape(text)}</text>')
+
+
+def _upright(x: float, y: float, text: str, size: int, anchor: str = "start") -> str:
+    """Text read bottom to top, its baseline along x (so its width is one line)."""
+    return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" '
+            f'fill="#1a1a1a" transform="rotate(-90 {x:.1f} {y:.1f})">{escape(text)}</text>')
+
+
+def _text_width(text: str, size: int) -> float:
+    """A generous width: every glyph as wide as a digit or a capital (0.62 em)."""
+    return len(text) * size * 0.62
 
 
 def _short(label: str, limit: int = 30) -> str:

@@ -26,7 +26,8 @@ ACTIONS = {"api_read": "lecture API", "porteur_view": "consultation d'un porteur
            "meeting_parrain": "parrain noté par la coordination",
            "meeting_a_voir": "point à voir en réunion",
            "meeting_item_seen": "point vu en réunion",
-           "review_reopen": "doublon repris"}
+           "review_reopen": "doublon repris",
+           "audit_alert_ack": "alerte prise en compte par le DPO"}
 ALERTS = {"volume_porteurs": "Volume inhabituel de porteurs", "hors_horaires": "Hors des heures ouvrées",
           "exports_massifs": "Exports en nombre",
           "authentification_refusee": "Authentifications refusées"}

@@ -42,7 +42,8 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True)
-    env.filters.update(date=french_date, datetime=french_datetime, month=french_month,
+    env.filters.update(paris_day=lambda value: value.astimezone(PARIS).date().isoformat(),
+                       date=french_date, datetime=french_datetime, month=french_month,
                        label=lambda code, table: table.get(code, code) if code else "—",
                        points=french_points,
                        from_ms=lambda ms: dt.datetime.fromtimestamp(ms / 1000, PARIS))
@@ -60,15 +61,16 @@ def french_date(value: dt.date | dt.datetime | str | None) -> str:
     return value.strftime("%d/%m/%Y")
 
 
-def french_datetime(value: dt.datetime | str | None) -> str:
-    """JJ/MM/AAAA HH:MM in Paris time (summer and winter), the time the network lives in."""
+def french_datetime(value: dt.datetime | str | None, zone: str | None = None) -> str:
+    """JJ/MM/AAAA HH:MM in Paris time (summer and winter), the time the network lives in
+    (or in the time zone named `zone`)."""
     if not value:
         return "—"
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     if value.tzinfo is None:  # the store's times are UTC
         value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
+    return value.astimezone(zoneinfo.ZoneInfo(zone) if zone else PARIS).strftime("%d/%m/%Y %H:%M")
 
 
 def french_points(value: float) -> str:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from hub.errors import BadRequest
 from hub.services import accounts, meeting_actions
-from hub.services.indicators import INDICATORS, network_indicators
+from hub.services.indicators import INDICATORS, Period, network_indicators
 from hub.services.meeting import meeting_sheet
 from hub.services.members import list_members
 from hub.services.parcours import STAGES, parcours_of
@@ -140,8 +141,9 @@ def meeting(request: Request, mois: str = "",
 
 
 @router.get("/indicateurs")
-def indicators(request: Request, session: ConsoleSession = Depends(coordinator)) -> Response:
-    data = network_indicators(hub_of(request), session)
+def indicators(request: Request, semestre: str = "", du: str = "", au: str = "",
+               session: ConsoleSession = Depends(coordinator)) -> Response:
+    data = network_indicators(hub_of(request), session, Period.parse(semestre, du, au))
     names = list(INDICATORS.values())
     by_month = charts.grouped_columns(
         "par-mois", "Indicateurs par mois de premier contact",
@@ -150,17 +152,20 @@ def indicators(request: Request, session: ConsoleSession = Depends(coordinator))
     by_member = charts.grouped_bars(
         "par-membre", "Indicateurs par membre du réseau", [row["nom"] for row in data["par_membre"]],
         [(names[i], [row[key] for row in data["par_membre"]]) for i, key in enumerate(INDICATORS)])
-    return render(request, "indicateurs.html", data=data, by_month=by_month, by_member=by_member)
+    return render(request, "indicateurs.html", data=data, by_month=by_month, by_member=by_member,
+                  asked={"semestre": semestre, "du": du, "au": au},
+                  query=urlencode({k: v for k, v in (("semestre", semestre), ("du", du),
+                                                     ("au", au)) if v}))
 
 
 @router.get("/indicateurs.csv")
-def indicators_csv(request: Request, tableau: str = "mois",
-                   session: ConsoleSession = Depends(coordinator)) -> Response:
+def indicators_csv(request: Request, tableau: str = "mois", semestre: str = "", du: str = "",
+                   au: str = "", session: ConsoleSession = Depends(coordinator)) -> Response:
     """One table of the indicators for a spreadsheet: UTF-8 with a BOM, `;`-separated,
     French headers."""
     if tableau not in ("mois", "membre"):
         raise BadRequest("Tableau : « mois » ou « membre ».", "Table: mois or membre.")
-    data = network_indicators(hub_of(request), session)
+    data = network_indicators(hub_of(request), session, Period.parse(semestre, du, au))
     first = "Mois" if tableau == "mois" else "Membre"
     lines = [[first, *INDICATORS.values()]] + [
         [french_month(row["cle"]) if tableau == "mois" else row["nom"],

@@ -7,10 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
+from hub.audit.csv_export import CsvLabels
 from hub.audit.events import ACTIONS
 from hub.errors import BadRequest
 from hub.services import accounts
@@ -20,32 +23,59 @@ from hub.services.dpo_report import person_and_sources
 from hub.services.integrity import integrity_status, verify_now
 from hub.services.members import list_members
 from hub.services.sessions import ConsoleSession
-from hub.web.pages import HEADERS, render
+from hub.web import labels
+from hub.web.pages import HEADERS, PARIS, render
 from hub.web.security import PREFIX, checked_form, hub_of, role
 
 router = APIRouter(prefix="/dpo")
 officer = role("dpo")
 _OPAQUE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_CRITERIA = ("porteur", "membre", "action", "depuis", "jusqua", "compte")
 PERIODS = {"7": 7, "30": 30}  # "" : each rule's own window
 
 
 @router.get("/journal")
 def log_form(request: Request, session: ConsoleSession = Depends(officer)) -> Response:
-    return _log_page(request, {}, None)
+    """The search form; with criteria in the address (an alert's link: member, action,
+    days, account; never a porteur), their events at once."""
+    asked = {k: v for k, v in request.query_params.items() if k in _CRITERIA[1:] and v}
+    if not asked:
+        return _log_page(request, {}, None)
+    return _log_page(request, asked, dpo.search_log(hub_of(request), session,
+                                                    **_criteria(request, asked)))
 
 
 @router.post("/journal")
 def log_search(request: Request, form: dict[str, str] = Depends(checked_form),
                session: ConsoleSession = Depends(officer)) -> Response:
-    found = dpo.search_log(
-        hub_of(request), session,
-        porteur_id=_opaque(form.get("porteur", "")) or None,
-        member=form.get("membre") or None,
-        action=form.get("action") if form.get("action") in ACTIONS else None,
-        since=_day(form.get("depuis", "")),
-        until=_day(form.get("jusqua", ""), next_day=True),
-    )
+    """The events matching the form, newest first, a page at a time (`aller`)."""
+    page = form.get("aller", "1")
+    found = dpo.search_log(hub_of(request), session, **_criteria(request, form),
+                           page=int(page) if page.isdigit() and len(page) < 7 else 1)
     return _log_page(request, form, found)
+
+
+def _criteria(request: Request, form: dict[str, str]) -> dict[str, Any]:
+    """The log search's criteria from its form (also carried by the export buttons)."""
+    return {
+        "porteur_id": _opaque(form.get("porteur", "")) or None,
+        "member": form.get("membre") or None,
+        "action": form.get("action") if form.get("action") in ACTIONS else None,
+        "since": _day(form.get("depuis", "")),
+        "until": _day(form.get("jusqua", ""), next_day=True),
+        "account": _account(request, form.get("compte", "").strip()),
+    }
+
+
+def _account(request: Request, login: str) -> str | None:
+    if not login:
+        return None
+    found = next((u["id"] for u in accounts.list_users(hub_of(request))
+                  if u["login"].lower() == login.lower()), None)
+    if found is None:
+        raise BadRequest("Compte inconnu : choisissez un identifiant de connexion de la liste.",
+                         "Unknown console account: choose a login from the list.")
+    return found
 
 
 @router.get("/personne")
@@ -90,13 +120,28 @@ def report(porteur_id: str, request: Request,
 
 
 @router.get("/alertes")
-def alerts(request: Request, periode: str = "",
+def alerts(request: Request, periode: str = "", fait: str = "",
            session: ConsoleSession = Depends(officer)) -> Response:
     days = PERIODS.get(periode)
-    found = dpo.unusual_accesses(hub_of(request), session, days=days)
+    found = dpo.alerts_with_acknowledgements(hub_of(request), session, days=days)
     return render(request, "alertes.html", alerts=found, periode=periode if days else "",
-                  periods=PERIODS, members={m["id"]: m["nom"] for m in list_members(
-                      hub_of(request))})
+                  periods=PERIODS, members=_member_names(request),
+                  logins={u["id"]: u["login"] for u in accounts.list_users(hub_of(request))},
+                  notice="Alerte prise en compte : c'est inscrit au journal d'accès, avec votre "
+                         "compte et l'heure." if fait == "vu" else None)
+
+
+@router.post("/alertes/prise-en-compte")
+def acknowledge(request: Request, form: dict[str, str] = Depends(checked_form),
+                session: ConsoleSession = Depends(officer)) -> Response:
+    """The DPO took an alert into account (logged: who and when)."""
+    entry = form.get("entree", "")
+    if not entry.isdigit() or len(entry) > 18:
+        raise BadRequest("Alerte inconnue : rechargez la page des alertes.", "Unknown alert.")
+    dpo.acknowledge_alert(hub_of(request), session, int(entry))
+    period = form.get("periode", "") if form.get("periode", "") in PERIODS else ""
+    return RedirectResponse(f"{PREFIX}/dpo/alertes?{urlencode({'periode': period, 'fait': 'vu'})}",
+                            status_code=303, headers=HEADERS)
 
 
 @router.get("/integrite")
@@ -120,31 +165,44 @@ def consents(request: Request, session: ConsoleSession = Depends(officer)) -> Re
 
 
 @router.post("/export")
-def export(request: Request, _form: dict[str, str] = Depends(checked_form),
+def export(request: Request, form: dict[str, str] = Depends(checked_form),
            session: ConsoleSession = Depends(officer)) -> Response:
-    hub = hub_of(request)
+    """The current search's events as JSONL entry lines, or with no criterion the whole
+    log with its signed heads (for `capactif audit verify`)."""
+    hub, criteria = hub_of(request), _criteria(request, form)
+    name = f"journal-acces-{hub.clock():%Y%m%d-%H%M%S}.jsonl"
+    headers = {**HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
+    if any(value is not None for value in criteria.values()):
+        return StreamingResponse(dpo.export_search(hub, session, "jsonl", **criteria),
+                                 media_type="application/x-ndjson", headers=headers)
     buffer = io.StringIO()
     dpo.export_log(hub, session, buffer)
-    name = f"journal-acces-{hub.clock():%Y%m%d-%H%M%S}.jsonl"
-    return Response(buffer.getvalue(), media_type="application/x-ndjson", headers={
-        **HEADERS, "Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(buffer.getvalue(), media_type="application/x-ndjson", headers=headers)
 
 
 @router.post("/export.csv")
-def export_csv(request: Request, _form: dict[str, str] = Depends(checked_form),
+def export_csv(request: Request, form: dict[str, str] = Depends(checked_form),
                session: ConsoleSession = Depends(officer)) -> Response:
+    """The current search's events (every event without a criterion) for a spreadsheet:
+    French headers, names rather than codes, Paris times, a BOM."""
     hub = hub_of(request)
+    csv_labels = CsvLabels(PARIS, _member_names(request),
+                           {u["id"]: u["login"] for u in accounts.list_users(hub)},
+                           labels.ACTIONS, labels.OUTCOMES)
     name = f"journal-acces-{hub.clock():%Y%m%d-%H%M%S}.csv"
-    return StreamingResponse(dpo.export_log_csv(hub, session), media_type="text/csv; charset=utf-8",
-                             headers={**HEADERS, "Content-Disposition":
-                                      f'attachment; filename="{name}"'})
+    return StreamingResponse(
+        dpo.export_search(hub, session, "csv", csv_labels, **_criteria(request, form)),
+        media_type="text/csv; charset=utf-8",
+        headers={**HEADERS, "Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def _log_page(request: Request, form: dict[str, str], found: list | None) -> Response:
+def _log_page(request: Request, form: dict[str, str], found: dict[str, Any] | None) -> Response:
     members = list_members(hub_of(request))
+    users = accounts.list_users(hub_of(request))
     return render(request, "journal.html", form=form, found=found, members=members,
                   actions=sorted(ACTIONS), members_by_id={m["id"]: m["nom"] for m in members},
-                  logins={u["id"]: u["login"] for u in accounts.list_users(hub_of(request))})
+                  logins={u["id"]: u["login"] for u in users},
+                  criteria={k: v for k, v in form.items() if k in _CRITERIA and v})
 
 
 def _opaque(text: str) -> str:
@@ -163,4 +221,5 @@ def _day(text: str, *, next_day: bool = False) -> dt.datetime | None:
     except ValueError as exc:
         raise BadRequest("Date invalide : utilisez le format AAAA-MM-JJ.",
                          "Invalid date: use YYYY-MM-DD.") from exc
-    return dt.datetime.combine(day + dt.timedelta(days=int(next_day)), dt.time(), tzinfo=dt.UTC)
+    # A day of the network's calendar: from midnight in Paris.
+    return dt.datetime.combine(day + dt.timedelta(days=int(next_day)), dt.time(), tzinfo=PARIS)

@@ -31,10 +31,12 @@ DONE = {"same": "Décision enregistrée : même personne. Les deux fiches sont r
 
 
 @router.get("/doublons")
-def review_queue(request: Request, fait: str = "",
+def review_queue(request: Request, fait: str = "", tri: str = "anciennete", page: str = "1",
                  session: ConsoleSession = Depends(coordinator)) -> Response:
     hub = hub_of(request)
-    return render(request, "doublons.html", view=queue.review_queue(hub, session),
+    number = int(page) if page.isdigit() and len(page) < 7 else 1
+    view = queue.review_queue(hub, session, order=tri, page=number)
+    return render(request, "doublons.html", view=view, orders=queue.ORDERS,
                   revisit=review_revisits.revisitable(hub, session), notice=DONE.get(fait))
 
 

@@ -176,7 +176,36 @@ def test_the_indicators_are_charts_of_counts_without_personal_data(console, brow
     # 5 porteurs, and the duplicate pair counted twice until a coordinator merges it
     assert "7\nprojets suivis" in totals and "1\nfinancés par une PFIL" in totals
     assert not [name for name in PERSONAL if name in browser.page_source]
+    assert not overlapping_labels(browser)  # as Chromium lays the text out
     shot(browser, "indicateurs")
+    semesters = Select(browser.find_element(By.ID, "semestre"))
+    latest = semesters.options[1]  # newest first, after "Tout l'historique"
+    chosen = latest.text
+    semesters.select_by_index(1)
+    follow(browser, browser.find_element(By.XPATH, "//button[text()='Afficher']"))
+    assert chosen.split()[-1] in browser.find_element(By.ID, "periode-affichee").text
+    assert Select(browser.find_element(By.ID, "semestre")).first_selected_option.text == chosen
+    months = browser.find_elements(By.CSS_SELECTOR, "section table tbody th")
+    assert len([m for m in months if m.get_attribute("textContent").strip()]) >= 6
+    assert not overlapping_labels(browser)
+    no_violations(browser)
+
+
+def overlapping_labels(driver) -> list:
+    """Pairs of chart labels whose laid-out boxes intersect."""
+    return driver.execute_script("""
+        const found = [];
+        for (const chart of document.querySelectorAll('svg.chart')) {
+          const boxes = [...chart.querySelectorAll('text')].map(function (t) {
+            return [t.textContent, t.getBoundingClientRect()]; });
+          for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+            const a = boxes[i][1], b = boxes[j][1];
+            if (a.left < b.right - 0.5 && b.left < a.right - 0.5 &&
+                a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5)
+              found.push([boxes[i][0], boxes[j][0]]);
+          }
+        }
+        return found;""")
 
 
 def test_a_dpo_searches_the_access_log_and_finds_the_coordinators_views(console, browser):
@@ -320,7 +349,32 @@ def test_a_dpo_sees_the_unusual_access_alert_and_can_export_the_log_as_csv(conso
     assert exports and "CCI du Puy-de-Dôme" in exports[0] and "6 exports" in exports[0]
     assert not [name for name in PERSONAL if name in browser.page_source]
     shot(browser, "alertes")
+    row = next(r for r in browser.find_elements(By.CSS_SELECTOR, "table.alerts tbody tr")
+               if "Exports en nombre" in r.text)
+    follow(browser, row.find_element(By.CSS_SELECTOR, "a.alert-events"))
+    members = {r.find_elements(By.TAG_NAME, "td")[2].text
+               for r in browser.find_elements(By.CSS_SELECTOR, "table.log tbody tr")}
+    assert members == {"CCI du Puy-de-Dôme"}  # the member's events, newest first
+    assert "les plus récents d'abord" in browser.find_element(By.CSS_SELECTOR, "caption").text
+    assert "Exporter la recherche (CSV, pour un tableur)" in text(browser)
+    no_violations(browser)
+    browser.back()
+    row = next(r for r in browser.find_elements(By.CSS_SELECTOR, "table.alerts tbody tr")
+               if "Exports en nombre" in r.text)
+    follow(browser, row.find_element(By.XPATH, ".//button[text()='Prendre en compte']"),
+           Keys.ENTER)
+    assert "Alerte prise en compte" in browser.switch_to.active_element.text
+    row = next(r for r in browser.find_elements(By.CSS_SELECTOR, "table.alerts tbody tr")
+               if "Exports en nombre" in r.text)
+    assert "Prise en compte par dpo le" in row.text
+    no_violations(browser)
     follow(browser, browser.find_element(By.LINK_TEXT, "Journal d'accès"))
+    Select(browser.find_element(By.ID, "compte")).select_by_visible_text("dpo")
+    follow(browser, browser.find_element(By.CSS_SELECTOR, "form.grid button"))
+    accounts_shown = {r.find_elements(By.TAG_NAME, "td")[3].text
+                      for r in browser.find_elements(By.CSS_SELECTOR, "table.log tbody tr")}
+    assert accounts_shown == {"dpo"}
+    assert "alerte prise en compte par le DPO" in text(browser)
     assert browser.find_element(By.XPATH, "//button[contains(., 'CSV')]").is_displayed()
 
 
@@ -344,6 +398,16 @@ def test_a_coordinator_resolves_a_duplicate_sees_it_in_the_history_then_unmerges
     assert steps[0] == "A priori" and {"Nom", "Prénom", "Date de naissance"} <= set(steps)
     assert "Total" in browser.find_element(By.CSS_SELECTOR, "table.waterfall tfoot").text
     shot(browser, "doublon")
+    browser.back()
+    Select(browser.find_element(By.ID, "tri")).select_by_visible_text(
+        "probabilité la plus haute d'abord")
+    follow(browser, browser.find_element(By.XPATH, "//button[text()='Trier']"))
+    assert "probabilité la plus haute d'abord" in browser.find_element(
+        By.CSS_SELECTOR, "#file-doublons caption").text
+    assert browser.find_element(By.XPATH, "//th[text()='Probabilité']").get_attribute(
+        "aria-sort") == "descending"
+    no_violations(browser)
+    follow(browser, browser.find_element(By.PARTIAL_LINK_TEXT, f"Doublon n° {item_id}"))
     assert browser.find_elements(By.XPATH, "//button[text()='Personnes différentes']")
     # a doubtful pair is set aside for the meeting, then taken up again
     follow(browser, browser.find_element(By.XPATH, "//button[text()='À revoir en réunion']"))

@@ -158,8 +158,10 @@ def test_the_dpo_exports_the_log_as_csv_and_the_export_names_the_account(world):
     export = client.post("/console/dpo/export.csv", data={"csrf": csrf_of(page)})
     assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
     assert "attachment" in export.headers["content-disposition"]
-    lines = export.text.splitlines()
-    assert lines[0].startswith("seq;horodatage;membre;utilisateur;action") and len(lines) > 10
+    assert export.content.startswith(b"\xef\xbb\xbf")  # a BOM: spreadsheets read UTF-8
+    lines = export.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("N°;Date et heure;Membre;Compte;Action;Résultat") and len(lines) > 10
+    assert "envoi de fiches" in export.text and "fiche_push" not in export.text  # French
     assert not [n for n in NAMES if n in export.text]
     dpo_id = _account(hub, "dpo")
     assert hub.audit.search(action="audit_export", member="pnr-livradois-forez")[-1].actor_user \
@@ -295,3 +297,99 @@ def test_an_old_scrypt_hash_still_signs_in_and_is_replaced_by_argon2id(world):
     assert stored.startswith("$argon2id$v=19$") and stored != legacy
     client.cookies.clear()
     assert sign_in(client, "coord").headers["location"] == "/console/coordination/porteurs"
+
+
+def _log_rows(page: str) -> list[tuple[int, str]]:
+    """(seq, account) of each row of the log page."""
+    rows = re.findall(r'<tr><td class="num">(\d+)</td><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>', page)
+    return [(int(seq), account) for seq, account in rows]
+
+
+def test_the_log_lists_newest_first_in_numbered_pages_filtered_by_account(world):
+    client, hub = world["client"], world["hub"]
+    from hub.services import audit
+
+    accounts_ids = [_account(hub, "coord"), _account(hub, "dpo")]
+    audit.record(hub, [audit.event(hub, "console_view", "pnr-livradois-forez",
+                                   user=accounts_ids[n % 2]) for n in range(250)])
+    sign_in(client, "dpo")
+    token = csrf_of(client.get("/console/dpo/journal").text)
+    for number in (1, 2):  # each search is itself logged after it ran: read the log anew
+        newest = sorted((e.seq for e in hub.audit.search(limit=1_000_000)), reverse=True)
+        page = client.post("/console/dpo/journal", data={"csrf": token, "aller": str(number)})
+        assert f"page {number} sur {-(-len(newest) // 100)}" in page.text and len(newest) > 200
+        assert [seq for seq, _ in _log_rows(page.text)] == newest[100 * (number - 1):100 * number]
+    coord = _account(hub, "coord")
+    mine = client.post("/console/dpo/journal", data={"csrf": token, "compte": "Coord"})
+    expected = sorted((e.seq for e in hub.audit.search(limit=1_000_000)
+                       if e.actor_user == coord), reverse=True)
+    assert [seq for seq, _ in _log_rows(mine.text)] == expected[:100] and expected
+    assert {account for _, account in _log_rows(mine.text)} == {"coord"}
+    unknown = client.post("/console/dpo/journal", data={"csrf": token, "compte": "personne"})
+    assert unknown.status_code == 400 and "Compte inconnu" in unknown.text
+
+
+def test_the_exports_hold_the_current_search_only(world):
+    client, hub = world["client"], world["hub"]
+    sign_in(client, "coord")
+    client.get("/console/coordination/porteurs")
+    sign_in(client, "dpo")
+    page = client.post("/console/dpo/journal", data={
+        "csrf": csrf_of(client.get("/console/dpo/journal").text), "compte": "coord",
+        "action": "console_view"}).text
+    hidden = dict(re.findall(r'<input type="hidden" name="(compte|action)" value="([^"]+)">',
+                             page))
+    assert hidden == {"compte": "coord", "action": "console_view"}  # the buttons carry it
+    coord = _account(hub, "coord")
+    expected = [e.seq for e in hub.audit.search(action="console_view", limit=1_000_000)
+                if e.actor_user == coord]
+    form = {"csrf": csrf_of(page), **hidden}
+    table = client.post("/console/dpo/export.csv", data=form).content.decode("utf-8-sig")
+    assert [int(line.split(";")[0]) for line in table.splitlines()[1:]] == expected
+    assert {line.split(";")[3] for line in table.splitlines()[1:]} == {"coord"}
+    lines = client.post("/console/dpo/export", data=form).text.splitlines()
+    assert len(lines) == len(expected) > 0 and '"type":"head"' not in lines[0]
+
+
+@pytest.mark.parametrize("zone", ["Europe/Paris", "America/Cayenne"])
+def test_an_alert_gives_one_time_links_to_its_events_and_is_acknowledged_once(world, zone):
+    import json
+    from pathlib import Path
+
+    from hub.services.audit_alerts import DEFAULT_RULES_FILE
+
+    client, hub = world["client"], world["hub"]
+    rules = json.loads(DEFAULT_RULES_FILE.read_text(encoding="utf-8"))
+    rules_file = Path(hub.settings.data_dir) / "rules.json"
+    rules_file.write_text(json.dumps({**rules, "fuseau": zone}), encoding="utf-8")
+    object.__setattr__(hub.settings, "audit_alert_rules_file", rules_file)
+    sign_in(client, "dpo")
+    world["clock"].advance(minutes=1)
+    page = client.get("/console/dpo/alertes").text
+    [row] = [r for r in re.findall(r"<tr><th scope=\"row\">.*?</tr>", page, re.S)
+             if "cci-puy-de-dome a lancé" in r]
+    said = re.search(r"entre (\S+ \S+) et (\S+ \S+)", row).groups()
+    shown = re.search(r'class="alert-period">du (\S+ \S+)<br>au (\S+ \S+)</td>', row).groups()
+    assert said == shown  # the explanation and the period column tell the same times
+    link = re.search(r'class="alert-events" href="([^"]+)"', row)[1].replace("&amp;", "&")
+    events = client.get(link)
+    assert events.status_code == 200 and "prt_" not in link
+    rows = re.findall(r'<tr><td class="num">(\d+)</td><td>[^<]*</td><td>([^<]*)</td>', events.text)
+    from tests.console_world import MEMBERS
+
+    cci = next(m[1] for m in MEMBERS if m[0] == "cci-puy-de-dome")
+    assert rows and {member for _, member in rows} == {cci}  # that member's events only
+    exports = {e.seq for e in hub.audit.search(member="cci-puy-de-dome", action="audit_export")}
+    assert exports <= {int(seq) for seq, _ in rows}  # every export behind the alert is there
+    entry = re.search(r'name="entree" value="(\d+)"', row)[1]
+    done = client.post("/console/dpo/alertes/prise-en-compte",
+                       data={"csrf": csrf_of(page), "entree": entry})
+    assert done.status_code == 200 and "Alerte prise en compte" in done.text
+    [row] = [r for r in re.findall(r"<tr><th scope=\"row\">.*?</tr>", done.text, re.S)
+             if "cci-puy-de-dome a lancé" in r]
+    assert "Prise en compte par dpo le" in row and 'name="entree"' not in row
+    [ack] = hub.audit.search(action="audit_alert_ack")
+    assert ack.actor_user == _account(hub, "dpo") and ack.fields == (f"alerte.{entry}",)
+    wrong = client.post("/console/dpo/alertes/prise-en-compte",
+                        data={"csrf": csrf_of(page), "entree": str(ack.seq)})
+    assert wrong.status_code == 404  # an entry that records no alert

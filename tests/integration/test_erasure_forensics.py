@@ -21,6 +21,7 @@ from hub.services.fiches import read_own_fiche
 from hub.services.publisher import RecordingPublisher
 from hub.store import sealing
 from hub.store.erasure_tables import fiche_keys
+from hub.store.meeting_tables import meeting_actions
 from tests import forensics
 from tests.factories import other_porteur, record_consents
 from tests.integration.world import OWNER, fiche, push_and_process
@@ -29,6 +30,8 @@ pytestmark = pytest.mark.integration
 
 ERASED, KEPT_SAME_BUCKET, KEPT = b"Effacenom", b"Gardenom", b"Autrenom"
 ERASED_MAIL = "effacee.porteuse@exemple.fr"
+# What the monthly meeting noted about each porteur (a parrain's name, a note).
+PARRAIN, KEPT_PARRAIN, NOTE = b"Parrainefface", b"Parraingarde", b"Revoir Effacenom jeudi"
 
 
 def test_a_copy_of_the_store_taken_after_an_erasure_never_opens_the_erased_fiche(network):
@@ -38,12 +41,16 @@ def test_a_copy_of_the_store_taken_after_an_erasure_never_opens_the_erased_fiche
     forensics.next_fiche_shares_the_bucket_of(hub, "F-1")
     push_and_process(hub, _fiche("F-2", KEPT_SAME_BUCKET, 1))
     push_and_process(hub, _fiche("F-3", KEPT, 2))
+    _meeting_notes(hub, "F-1", PARRAIN, NOTE)
+    _meeting_notes(hub, "F-3", KEPT_PARRAIN, b"")
+    before = b"".join(forensics.store_bytes(hub, start))
+    assert KEPT_PARRAIN not in before and NOTE not in before  # sealed at rest
     backup = {row.wrapped_key for row in _rows(hub, fiche_keys)}  # a copy taken before
 
     erasure.request_erasure(hub, OWNER, {"fiche_id": "F-1"})
 
     blob = b"".join(forensics.store_bytes(hub, start))
-    for clear in (ERASED.lower(), ERASED_MAIL.encode()):  # nothing of it in clear anywhere
+    for clear in (ERASED.lower(), ERASED_MAIL.encode(), PARRAIN.lower()):  # nothing in clear
         assert clear not in blob.lower()
     held = forensics.keys_held(hub.settings.key_folder, hub.settings.data_dir)
     assert held  # every 256-bit secret of the key directory (and of the data directory)
@@ -51,7 +58,13 @@ def test_a_copy_of_the_store_taken_after_an_erasure_never_opens_the_erased_fiche
     in_copy = forensics.wrapped_found(hub, blob) | {w for w in backup if w is not None and w in blob}
     from_copy = _plaintexts(held, in_copy, sealed)
     assert KEPT in from_copy and KEPT_SAME_BUCKET in from_copy  # the attack works...
+    assert KEPT_PARRAIN in from_copy  # (the kept porteur's parrain, sealed, opens too)
     assert ERASED.lower() not in from_copy.lower(), "the erased porteur opens from the copy"
+    assert PARRAIN.lower() not in from_copy.lower(), "the erased porteur's parrain opens"
+    with hub.engine.connect() as conn:  # and the meeting's rows about them are gone
+        assert conn.scalar(sa.select(sa.func.count()).select_from(meeting_actions).where(
+            meeting_actions.c.parrain.is_not(None), meeting_actions.c.key_fiche_pk.is_not(
+                None))) == 1
     # ...and not even with a backup of the key table taken before the erasure
     assert ERASED.lower() not in _plaintexts(held, backup - {None}, sealed).lower(), \
         "the erased porteur opens from a backup taken before, with the keys kept after"
@@ -62,6 +75,17 @@ def test_a_copy_of_the_store_taken_after_an_erasure_never_opens_the_erased_fiche
         guessed = f"courriel:{ERASED_MAIL}".encode()
         for key in held:
             assert hmac.new(key, guessed, hashlib.sha256).hexdigest()[:32].encode() not in blob
+
+
+def _meeting_notes(hub, fiche_id, parrain: bytes, note: bytes) -> None:
+    """A parrain (and a note) recorded by the coordination about the porteur of
+    `fiche_id`, through the meeting's repository."""
+    with hub.uow() as uow:
+        porteur_id = uow.fiches.porteur_of(OWNER.member_id, fiche_id).porteur_id
+        uow.meeting.add({"porteur_id": porteur_id, "kind": "parrain", "status": "notee",
+                         "parrain": parrain.decode(), "note": note.decode() or None,
+                         "created_by": "usr_coordination", "created_at": hub.clock()})
+        uow.commit()
 
 
 def _plaintexts(keys, wrapped, sealed) -> bytes:

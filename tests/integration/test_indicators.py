@@ -9,7 +9,7 @@ import pytest
 from hub.demo.population import Population
 from hub.services import ingest, processing
 from hub.services.auth import Caller
-from hub.services.indicators import network_indicators
+from hub.services.indicators import Period, network_indicators
 from tests.factories import ALL_PURPOSES, record_consents
 
 pytestmark = pytest.mark.integration
@@ -81,3 +81,72 @@ def test_each_table_exports_as_a_csv_with_a_bom_and_french_headers(pushed):
     assert sum(int(line.split(";")[4]) for line in lines[1:]) == totals["finances_pfil"]
     assert "Initiative Livradois-Forez" in by_member.content.decode("utf-8-sig")
     assert wrong.status_code == 400
+
+
+def _first_met_in(fiche: dict, month: str) -> dict:
+    """The fiche with every support step dated in `month` (its first contact)."""
+    steps = [{**step, "date": f"{month}-{1 + n:02d}"}
+             for n, step in enumerate(fiche["accompagnement"])]
+    return {**fiche, "accompagnement": steps}
+
+
+@pytest.fixture
+def dated(coordination):
+    """Two fiches first met in each month of 2025 (the console world's porteurs were
+    all met within the last 400 days, after 2025's first semester)."""
+    hub, population, fiches = coordination["hub"], Population(seed=11), []
+    for member, (kind, role) in PUSHERS.items():
+        own = [_first_met_in(population.fiche(member, f"F-SEM-{member}-{n}"), f"2025-{n + 1:02d}")
+               for n in range(12)]
+        record_consents(hub, own, finalites=ALL_PURPOSES)
+        assert ingest.push_batch(hub, Caller(member, "", kind, role), own)["accepted"] == 12
+        for published in list(hub.publisher.published):
+            processing.process_outbox(hub, published)
+        fiches += own
+    return {**coordination, "fiches": fiches}
+
+
+@pytest.mark.parametrize(("period", "months"), [
+    (Period.parse(semester="2025-S1"), {f"2025-{m:02d}" for m in range(1, 7)}),
+    (Period.parse(first="2025-03", last="2025-04"), {"2025-03", "2025-04"}),
+])
+def test_a_period_counts_the_porteurs_first_met_in_it(dated, period, months):
+    chosen = [f for f in dated["fiches"] if f["accompagnement"][0]["date"][:7] in months]
+    found = network_indicators(dated["hub"], dated["session"], period)
+    installed = sum(1 for f in chosen if f["projet"]["stade"] in ("installe", "post_creation")
+                    or any(s["type"] in ("installation", "suivi_post_creation")
+                           for s in f["accompagnement"]))
+    assert found["totaux"] == {
+        "suivis": len(chosen), "installations": installed,
+        "finances_pfil": sum(1 for f in chosen if _financed_by_pfil(f)),
+        "avec_referent": sum(1 for f in chosen if any(s.get("referent")
+                                                      for s in f["accompagnement"]))}
+    assert [row["cle"] for row in found["par_mois"]] == sorted(months)  # every month shown
+    by_member = {row["cle"]: row["suivis"] for row in found["par_membre"]}
+    assert by_member["pfil-livradois-forez"] == sum(
+        1 for f in chosen if "pfil-livradois-forez" in
+        {f["membre"], *[s["structure"] for s in f["accompagnement"]]})
+
+
+def test_the_semesters_offered_run_from_the_first_month_met_to_the_last(dated):
+    offered = network_indicators(dated["hub"], dated["session"])["semestres"]
+    today = dated["hub"].clock().date()
+    assert offered[0] == f"{today.year}-S{1 if today.month <= 6 else 2}"
+    assert offered[-1] == "2025-S1" and len(offered) == len(set(offered))
+
+
+@pytest.mark.parametrize("query", ["semestre=2025-S3", "du=2025-13", "du=2025-05&au=2025-02"])
+def test_a_wrong_period_is_a_clear_400(coordination, query):
+    from fastapi.testclient import TestClient
+
+    from hub.api.app import create_app
+    from tests.console_world import PASSWORDS
+
+    with TestClient(create_app(hub=coordination["hub"]), base_url="https://127.0.0.1") as client:
+        page = client.get("/console/connexion").text
+        token = page.split('name="csrf" value="')[1].split('"')[0]
+        client.post("/console/connexion", data={"csrf": token, "login": "coord",
+                                                "password": PASSWORDS["coord"]})
+        answer = client.get(f"/console/coordination/indicateurs?{query}")
+    assert answer.status_code == 400
+    assert "AAAA" in answer.text or "après" in answer.text

@@ -64,8 +64,9 @@ def test_init_recomputes_unkeyed_digests_and_rewraps_keys_of_the_former_master_k
     fresh = Hub.from_settings(hub.settings, publisher=RecordingPublisher(), clock=hub.clock)
     assert fresh.store_keys.legacy_master is None
     assert read_own_fiche(fresh, OWNER, OWNER.member_id, "F-1")["fiche"]["fiche_id"] == "F-1"
+    # resumable: a second run finds nothing
     assert upgrade_keys(fresh) == {"cles_reemballees": 0, "digests_recalcules": 0,
-                                   "cles_detruites": 0}  # resumable: a second run finds nothing
+                                   "notes_scellees": 0, "cles_detruites": 0}
     for opened in (former, fresh):
         opened.close()
 

@@ -100,3 +100,62 @@ def test_a_parrain_and_an_item_to_discuss_are_recorded_then_the_item_is_seen(wor
         meeting_actions.keep_to_discuss(hub, world["session"], porteur, "   ")
     with pytest.raises(NotFound):
         meeting_actions.mark_seen(hub, world["session"], item)  # already seen
+
+
+def _stored(hub, action_id: int):
+    import sqlalchemy as sa
+
+    from hub.store.meeting_tables import meeting_actions as table
+
+    with hub.engine.connect() as conn:
+        return conn.execute(sa.select(table).where(table.c.id == action_id)).first()
+
+
+def test_a_parrain_and_notes_are_sealed_follow_a_removed_fiche_and_go_with_an_erasure(world):
+    from hub.services import duplicates, erasure
+
+    hub, session = world["hub"], world["session"]
+    [item] = duplicates.list_review_items(hub)["items"]
+    duplicates.decide(hub, item["id"], "same", actor="pnr-livradois-forez")
+    with hub.uow() as uow:
+        porteur = uow.fiches.porteur_of("cci-puy-de-dome", "F-DOUBLE-B").porteur_id
+    parrain = meeting_actions.record_parrain(hub, session, porteur, "Bernadette Sauvagnat",
+                                             "Ancienne maraîchère, voisine de Gaëlle")
+    item_id = meeting_actions.keep_to_discuss(hub, session, porteur, "Gaëlle cherche un local")
+    stored = _stored(hub, parrain)
+    assert stored.parrain.startswith("v1.") and "Sauvagnat" not in stored.parrain  # sealed
+    assert stored.note.startswith("v1.") and "Gaëlle" not in stored.note
+    # The commune removes its fiche (the one the texts were sealed with): the porteur stays,
+    # and so do the meeting's texts, now sealed with the other member's fiche.
+    erasure.delete_fiche(hub, Caller("commune-ambert", "", "commune", "accueil"),
+                         "commune-ambert", "F-DOUBLE-A")
+    assert _stored(hub, parrain).key_fiche_pk != stored.key_fiche_pk
+    opened = {a.id: a for a in meeting_actions.actions_of(hub, porteur)}
+    assert opened[parrain].parrain == "Bernadette Sauvagnat"
+    assert opened[item_id].note == "Gaëlle cherche un local"
+    # The porteur's erasure takes them away.
+    erasure.request_erasure(hub, Caller("pnr-livradois-forez", "", "pnr", "coordination"),
+                            {"porteur_id": porteur})
+    assert _stored(hub, parrain) is None and _stored(hub, item_id) is None
+    assert meeting_actions.actions_of(hub, porteur) == []
+
+
+def test_notes_written_in_clear_before_sealing_are_sealed_by_the_upgrade(world):
+    import sqlalchemy as sa
+
+    from hub.services.key_rotation import upgrade_keys
+    from hub.store.meeting_tables import meeting_actions as table
+
+    hub, porteur = world["hub"], world["porteurs"]["F-SILENCE"]
+    with hub.engine.begin() as conn:  # as a store of the former version holds them
+        action_id = conn.execute(sa.insert(table).values(
+            porteur_id=porteur, kind="parrain", status="notee", parrain="Lucien Bravard",
+            note="Ancien garagiste", created_by="usr_coord", created_at=hub.clock())
+        ).inserted_primary_key[0]
+    assert upgrade_keys(hub)["notes_scellees"] == 1
+    stored = _stored(hub, action_id)
+    assert stored.key_fiche_pk is not None and "Bravard" not in stored.parrain
+    assert "garagiste" not in stored.note
+    opened = {a.id: a for a in meeting_actions.actions_of(hub, porteur)}[action_id]
+    assert (opened.parrain, opened.note) == ("Lucien Bravard", "Ancien garagiste")
+    assert upgrade_keys(hub)["notes_scellees"] == 0  # done once
