@@ -93,7 +93,7 @@ def blocking_report(rows: list[dict[str, str]], truth: Sequence[object]) -> None
     wanted = true_pairs(truth)
 
     def found(rules: Sequence[str]) -> set[tuple[int, int]]:
-        pairs = candidate_pairs(records, rules, blocking.max_block_size, blocking.big_block_window)
+        pairs = candidate_pairs(records, rules, blocking.limits())
         return wanted & set(pairs)
 
     overall = found(blocking.rules)
