@@ -58,19 +58,10 @@ def has_enough_evidence(explanation: Explanation, settings: DecisionSettings) ->
     different (`contacts_contradict`) is never enough evidence either.
     """
     agreeing = [t for t in explanation.terms if t.level in AGREEING]
-    strong = any(t.field in settings.strong_fields for t in agreeing) or _whole_name_uncontradicted(
-        explanation)
+    strong = any(t.field in settings.strong_fields for t in agreeing)
     personal = any(t.field in settings.veto_fields for t in agreeing)
     return (strong and personal and len(agreeing) >= settings.min_agreeing_fields
             and not contacts_contradict(explanation))
-
-
-def _whole_name_uncontradicted(explanation: Explanation) -> bool:
-    """Surname and first name agreeing and no field plainly different: the fields a
-    member left empty say nothing against it (term frequencies weigh common names)."""
-    levels = {t.field: t.level for t in explanation.terms}
-    return (levels.get("nom") in AGREEING and levels.get("prenom") in AGREEING
-            and DIFFERENT not in levels.values())
 
 
 def vetoed(explanation: Explanation, settings: DecisionSettings) -> bool:
