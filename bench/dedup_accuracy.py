@@ -45,7 +45,7 @@ from hub.domain.matching.record import normalise_record
 from hub.domain.matching.settings import default_settings
 from hub.services.dedup_batch import run_batch
 
-THRESHOLDS = ((0.98, 0.6), (0.98, 0.9), (0.95, 0.9), (0.995, 0.9))  # (link, review)
+THRESHOLDS = ((0.98, 0.6), (0.98, 0.9), (0.98, 0.98), (0.995, 0.995), (0.999, 0.999))  # (link, review)
 
 
 def pairwise(predicted: Sequence[object], truth: Sequence[object]) -> tuple[float, float, float]:
@@ -93,7 +93,7 @@ def blocking_report(rows: list[dict[str, str]], truth: Sequence[object]) -> None
     wanted = true_pairs(truth)
 
     def found(rules: Sequence[str]) -> set[tuple[int, int]]:
-        pairs = candidate_pairs(records, rules, blocking.max_block_size, blocking.big_block_window)
+        pairs = candidate_pairs(records, rules, blocking.limits())
         return wanted & set(pairs)
 
     overall = found(blocking.rules)

@@ -74,9 +74,7 @@ def run_batch(
     settings = model.settings if model else (settings or default_settings())
     comparisons = build_comparisons(settings.comparisons)
     left, right = array("I"), array("I")
-    blocking = settings.blocking
-    for i, j in candidate_pairs(records, blocking.rules, blocking.max_block_size,
-                                blocking.big_block_window):
+    for i, j in candidate_pairs(records, settings.blocking.rules, settings.blocking.limits()):
         left.append(i)
         right.append(j)
     codes, patterns = compare_pairs(records, left, right, comparisons, workers)

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 
@@ -111,59 +112,109 @@ def blocking_keys(record: NormalisedRecord, rules: Sequence[str] = tuple(RULES))
     return list(keys)
 
 
+# Keys that use no full name: each says little alone, so its blocks grow with the
+# population (a birth date is shared by ~45 people in a million). They get their own,
+# smaller cap, and a narrow window past it, so the pairs they bring per record stay
+# about the same at 5,000 and at 1,000,000 records.
+WEAK_RULES = frozenset({"date", "lieu_nom", "numero_lieu", "numero_rue", "courriel_utilisateur",
+                        "prenom_code_postal"})
+
+
+@dataclasses.dataclass(frozen=True)
+class BlockLimits:
+    """How far each block is searched: whole up to a cap, by sorted neighbourhood past it.
+
+    `window=0` skips the blocks over the cap. Weak rules (`WEAK_RULES`) use
+    `weak_block_size` and `weak_window` (the strong values when not given).
+    """
+
+    max_block_size: int
+    window: int = 0
+    weak_block_size: int | None = None
+    weak_window: int | None = None
+
+    def of(self, key: str) -> tuple[int, int]:
+        """(cap, window) for a key, from the rule it names."""
+        if key.split(":", 1)[0] in WEAK_RULES:
+            return (self.weak_block_size or self.max_block_size,
+                    self.window if self.weak_window is None else self.weak_window)
+        return self.max_block_size, self.window
+
+
 def candidate_pairs(
-    records: Sequence[NormalisedRecord], rules: Sequence[str], max_block_size: int,
+    records: Sequence[NormalisedRecord], rules: Sequence[str], max_block_size: int | BlockLimits,
     window: int = 0,
 ) -> Iterator[tuple[int, int]]:
     """Index pairs (i < j) sharing a key, each once.
 
-    A block larger than `max_block_size` (a key that says too little: a common name
-    with no date) is not compared whole: its records are sorted by name and date and
-    each is compared with the `window` records that follow it (sorted neighbourhood),
-    so the duplicates inside a big block that no other key brings, mostly spelt
-    alike, are still found; `window=0` skips big blocks. A pair is given by the
-    first small-block key its two records share, so no set of every pair seen is
-    needed (a million records make tens of millions of pairs); only pairs met in
-    big blocks are remembered, at most `window` per record and big key.
+    A block larger than its cap (a key that says too little: a common name with no
+    date, a birth date alone in a large file) is not compared whole: its records are
+    sorted by name and date and each is compared with the records within the
+    window around it (sorted neighbourhood), so the duplicates inside a big block that
+    no other key brings, mostly spelt alike, are still found. A pair is given by the
+    first small-block key its two records share; the big blocks' pairs are gathered
+    per record (its neighbours of higher index in every big block), so no set of
+    every pair seen is needed (a million records make tens of millions of pairs).
     """
+    limits = max_block_size if isinstance(max_block_size, BlockLimits) else BlockLimits(
+        max_block_size, window)
     keys = [blocking_keys(record, rules) for record in records]
     blocks: dict[str, list[int]] = defaultdict(list)
     for index, record_keys in enumerate(keys):
         for key in record_keys:
             blocks[key].append(index)
-    usable = {key for key, members in blocks.items() if 1 < len(members) <= max_block_size}
+    usable = {key for key, members in blocks.items() if 1 < len(members) <= limits.of(key)[0]}
     for key, members in blocks.items():
         if key not in usable:
             continue
         for i, j in _pairs(members):
             if _first_shared(keys[i], keys[j], usable) == key:
                 yield i, j
-    if window <= 0:
-        return
-    seen: set[tuple[int, int]] = set()
-    for members in big_blocks(blocks, max_block_size):
-        for i, j in _neighbours(members, records, window):
-            if (i, j) not in seen and _first_shared(keys[i], keys[j], usable) is None:
-                seen.add((i, j))
+    orders, slots = _sorted_big_blocks(blocks, records, limits)
+    for i in sorted(slots):
+        partners: set[int] = set()
+        for order, position in slots[i]:
+            ordered, reach = orders[order]
+            partners.update(j for j in ordered[max(0, position - reach) : position + reach + 1]
+                            if j > i)
+        for j in sorted(partners):
+            if _first_shared(keys[i], keys[j], usable) is None:
                 yield i, j
 
 
-def big_blocks(blocks: dict[str, list[int]], max_block_size: int) -> Iterator[list[int]]:
-    return (members for members in blocks.values() if len(members) > max_block_size)
+def _sorted_big_blocks(
+    blocks: dict[str, list[int]], records: Sequence[NormalisedRecord], limits: BlockLimits,
+) -> tuple[list[tuple[list[int], int]], dict[int, list[tuple[int, int]]]]:
+    """Each big block sorted, with its window; per record, (block, position) in each."""
+    orders: list[tuple[list[int], int]] = []
+    slots: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for key, members in blocks.items():
+        cap, reach = limits.of(key)
+        if len(members) <= cap or reach <= 0:
+            continue
+        for sort_value in _SORT_VALUES:
+            ordered = sorted(members, key=lambda index: sort_value(records[index]))
+            for position, index in enumerate(ordered):
+                slots[index].append((len(orders), position))
+            orders.append((ordered, reach))
+    return orders, slots
 
 
-def _neighbours(
-    members: list[int], records: Sequence[NormalisedRecord], window: int
-) -> Iterator[tuple[int, int]]:
-    ordered = sorted(members, key=lambda index: _sort_value(records[index]))
-    for position, i in enumerate(ordered):
-        for j in ordered[position + 1 : position + 1 + window]:
-            yield min(i, j), max(i, j)
+def _by_name(r: NormalisedRecord) -> tuple[str, str, str]:
+    return r.nom or r.nom_naissance or "", r.prenom or "", _born(r)
 
 
-def _sort_value(r: NormalisedRecord) -> tuple[str, str, str]:
-    born = r.date_naissance.isoformat() if r.date_naissance else ""
-    return r.nom or r.nom_naissance or "", r.prenom or "", born
+def _by_first_name(r: NormalisedRecord) -> tuple[str, str, str]:
+    """The second order: a record whose surname is missing or mistyped at its start
+    still sorts beside its duplicate by first name and birth date."""
+    return r.prenom or "", _born(r), r.nom or r.nom_naissance or ""
+
+
+def _born(r: NormalisedRecord) -> str:
+    return r.date_naissance.isoformat() if r.date_naissance else ""
+
+
+_SORT_VALUES = (_by_name, _by_first_name)
 
 
 def _first_shared(left: list[str], right: list[str], usable: set[str]) -> str | None:

@@ -14,6 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from hub.domain.matching.blocking import BlockLimits
+
 DEFAULT_SETTINGS_FILE = Path(__file__).with_name("default_settings.json")
 SETTINGS_VERSION = 1
 
@@ -30,6 +32,12 @@ class BlockingSettings:
     rules: tuple[str, ...]
     max_block_size: int = 50
     big_block_window: int = 0  # sorted-neighbourhood window inside a block over the size
+    weak_block_size: int | None = None  # cap of the keys using no full name (WEAK_RULES)
+    weak_window: int | None = None  # their window past it
+
+    def limits(self) -> BlockLimits:
+        return BlockLimits(self.max_block_size, self.big_block_window, self.weak_block_size,
+                           self.weak_window)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +89,8 @@ class MatchingSettings:
             blocking=BlockingSettings(
                 tuple(doc["blocage"]["regles"]), doc["blocage"]["taille_max_bloc"],
                 doc["blocage"].get("fenetre_grands_blocs", 0),
+                doc["blocage"].get("taille_max_bloc_faible"),
+                doc["blocage"].get("fenetre_faible"),
             ),
             training=_training(doc["apprentissage"]),
             decision=_decision(decision),
@@ -100,7 +110,11 @@ class MatchingSettings:
             },
             "blocage": {"regles": list(self.blocking.rules),
                         "taille_max_bloc": self.blocking.max_block_size,
-                        "fenetre_grands_blocs": self.blocking.big_block_window},
+                        "fenetre_grands_blocs": self.blocking.big_block_window,
+                        **({"taille_max_bloc_faible": self.blocking.weak_block_size}
+                           if self.blocking.weak_block_size is not None else {}),
+                        **({"fenetre_faible": self.blocking.weak_window}
+                           if self.blocking.weak_window is not None else {})},
             "apprentissage": {
                 "paires_aleatoires_u": self.training.u_sample_pairs,
                 "iterations_max_em": self.training.em_max_iterations,

@@ -7,7 +7,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.domain.matching.blocking import blocking_keys, candidate_pairs
+from hub.domain.matching.blocking import BlockLimits, blocking_keys, candidate_pairs
 from hub.domain.matching.settings import default_settings
 from tests.unit.matching.matching_factories import person
 
@@ -113,3 +113,68 @@ def test_the_street_alone_and_the_mail_user_meet_a_duplicate_without_place_or_sa
     shared = set(blocking_keys(here, RULES)) & set(blocking_keys(there, RULES))
     assert "numero_rue:33:HEBERT" in shared
     assert "courriel_utilisateur:mh.michel" in shared
+
+
+def _date_crowd(size: int) -> list:
+    """`size` different people born the same day in one place, names spread over the alphabet."""
+    return [person(id=str(n), nom=f"{chr(65 + n % 26)}{chr(65 + n // 26 % 26)}ZOR{n}",
+                   prenom=f"P{chr(65 + n * 7 % 26)}{n}", date_naissance="1950-01-01")
+            for n in range(size)]
+
+
+def test_weak_keys_bring_about_as_many_pairs_per_record_at_any_file_size():
+    """A birth date alone (a key using no full name) is shared by more people as the file
+    grows; its pairs per record must not grow with it (the 1M batch ran out of time)."""
+    limits = BlockLimits(50, window=5, weak_block_size=20, weak_window=2)
+    per_record = []
+    for size in (40, 400):
+        records = _date_crowd(size)
+        found = list(candidate_pairs(records, ("date",), limits))
+        assert len(found) == len(set(found))
+        per_record.append(len(found) / size)
+    assert per_record[1] <= per_record[0] * 1.2 and per_record[1] <= 2 * 2 * 2
+    # the strong cap alone (what the weak keys had before) grows with the file
+    grown = [len(list(candidate_pairs(_date_crowd(size), ("date",), 50, window=5))) / size
+             for size in (10, 40)]
+    assert grown[1] > 3 * grown[0]
+
+
+def test_a_weak_block_over_its_cap_still_meets_a_duplicate_sorted_beside_it():
+    records = _date_crowd(30)
+    typo = person(id="dup", nom=records[11].nom + "E", prenom=records[11].prenom,
+                  date_naissance="1950-01-01")
+    limits = BlockLimits(50, window=5, weak_block_size=20, weak_window=2)
+    found = set(candidate_pairs([*records, typo], ("date",), limits))
+    assert (11, 30) in found
+    assert len(found) < 30 * 31 // 2 // 3
+
+
+def test_a_strong_key_keeps_its_own_cap_beside_the_weak_one():
+    twenty_five = [person(id=str(n), nom="Kerbrat", prenom="Anne", date_naissance="1980-05-12",
+                          code_postal=f"{63000 + n}") for n in range(25)]
+    limits = BlockLimits(50, window=5, weak_block_size=20, weak_window=2)
+    found = set(candidate_pairs(twenty_five, ("nom_annee",), limits))
+    assert len(found) == 25 * 24 // 2
+
+
+def test_a_duplicate_without_surname_sorts_beside_its_original_by_first_name_and_date():
+    """Sorted by name, a record without one sorts first, far from its duplicate; the
+    second order (first name, birth date) brings them together."""
+    crowd = [person(id=str(n), nom=f"{chr(65 + n % 26)}OR{n}", prenom="Aimé",
+                    date_naissance=f"19{40 + n % 50}-03-{1 + n % 28:02d}", code_postal="03948")
+             for n in range(60)]
+    no_surname = person(id="dup", prenom="Aimé", date_naissance="1973-03-06", code_postal="03948")
+    records = [*crowd, no_surname]
+    assert crowd[33].date_naissance == no_surname.date_naissance
+    limits = BlockLimits(50, window=5, weak_block_size=20, weak_window=2)
+    found = set(candidate_pairs(records, ("prenom_code_postal",), limits))
+    assert (33, 60) in found
+
+
+def test_pairs_of_several_big_blocks_come_once_each():
+    records = [person(id=str(n), nom=f"Nom{n}", prenom="Anne", date_naissance="1950-01-01",
+                      code_postal="63000", adresse_ligne="3 rue Haute") for n in range(80)]
+    limits = BlockLimits(10, window=4, weak_block_size=10, weak_window=4)
+    found = list(candidate_pairs(records, ("date", "prenom_code_postal", "numero_rue"), limits))
+    assert found and len(found) == len(set(found))
+    assert all(i < j for i, j in found)
