@@ -149,8 +149,8 @@ def _check(config_path: str, sample: int, *, with_hub: bool = True) -> int:
             if found:
                 problems.append({"ligne": record.line, "erreurs": found})
             reference = (fiche or {}).get("consentement", {}).get("reference")
-            if isinstance(reference, str) and reference:
-                cited.append(CitedConsent(record.line, fiche["fiche_id"], reference))
+            if fiche is not None and isinstance(reference, str) and reference:
+                cited.append(CitedConsent(record.line or 0, fiche["fiche_id"], reference))
     finally:
         source.close()
     missing = source.missing_columns()

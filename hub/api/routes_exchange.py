@@ -58,12 +58,11 @@ def record_consent(request: Request, auth: Authenticated = Depends(authenticated
 
 @router.post("/consents/lookup", tags=["consentements"], openapi_extra=body(ConsentLookup),
              responses=answer(ConsentLookupAnswer, description="Chaque référence, dans l'ordre"))
-async def lookup_consents(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
+def lookup_consents(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
     """Which of the caller's own consent references are recorded at the hub and usable
     (`connector check`); changes nothing. Another member's reference answers exactly as
     an unknown one (docs/protocol.md, "Need-to-know")."""
-    return await run_in_threadpool(consents.lookup_references, hub_of(request), auth.caller,
-                                   _json(auth.body))
+    return consents.lookup_references(hub_of(request), auth.caller, _json(auth.body))
 
 
 @router.get("/consents/{consent_id}", tags=["consentements"], responses=_CONSENT_RECORD)

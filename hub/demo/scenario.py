@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import functools
 import json
 from typing import Any
 
@@ -92,7 +93,7 @@ def showcase(outcome: dict[str, Any], clients: dict[str, HubClient],
              receivers: dict[str, WebhookReceiver], feed_member: str) -> dict[str, Any]:
     """The showcase fiche as each of three members of different roles received it."""
     fiche_id = outcome["showcase"]["fiche_id"]
-    received = {m: poll(lambda r=r: _received(r, fiche_id, "created"), 90, 0.3)
+    received = {m: poll(functools.partial(_received, r, fiche_id, "created"), 90, 0.3)
                 for m, r in receivers.items()}
     feed = poll(lambda: _from_feed(clients[feed_member], fiche_id, "created"), 60, 0.3)
     views = {**received, feed_member: feed}

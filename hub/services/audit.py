@@ -91,7 +91,7 @@ def search_page(hub: Hub, actor: str, *, page: int, per_page: int, user: str | N
                 account: str | None = None) -> dict[str, Any]:
     """Page `page` (from 1; past the last gives the last) of the matching events, newest
     first, with how many there are; `account` is a console account's id."""
-    criteria = {"porteur_ref": porteur_ref(hub, porteur_id), "member": member,
+    criteria: dict[str, Any] = {"porteur_ref": porteur_ref(hub, porteur_id), "member": member,
                 "action": action, "since": since, "until": until, "user": account}
     total = hub.audit.count(**criteria)
     pages = max(1, -(-total // per_page))

@@ -41,8 +41,8 @@ class MeetingActions:
                     anchor, meeting_context(values["porteur_id"], column), values[column])
             elif values.get(column):  # a porteur without fiches: nothing to say about them
                 row[column] = None
-        return int(self.conn.execute(sa.insert(meeting_actions).values(**row))
-                   .inserted_primary_key[0])
+        inserted = self.conn.execute(sa.insert(meeting_actions).values(**row))
+        return int(inserted.inserted_primary_key[0])  # type: ignore[index]  # one row inserted: a key
 
     def get(self, action_id: int) -> Any | None:
         row = self.conn.execute(
@@ -89,7 +89,8 @@ class MeetingActions:
     def forget(self, porteur_id: str | None, fiche_pks: list[int]) -> int:
         """Erasure: delete the actions about `porteur_id` and those sealed under the
         keys of `fiche_pks` (being destroyed)."""
-        about = [meeting_actions.c.key_fiche_pk.in_(fiche_pks)] if fiche_pks else []
+        about: list[sa.ColumnElement[bool]] = \
+            [meeting_actions.c.key_fiche_pk.in_(fiche_pks)] if fiche_pks else []
         if porteur_id:
             about.append(meeting_actions.c.porteur_id == porteur_id)
         if not about:

@@ -143,7 +143,7 @@ class PorteurIndex:
         flags = [sa.func.coalesce(sa.func.sum(sa.case((column, 1), else_=0)), 0)
                  for column in (figures.avec_referent, figures.installations,
                                 figures.finances_pfil)]
-        conditions = [figures.first_month.is_not(None)]
+        conditions: list[sa.ColumnElement[bool]] = [figures.first_month.is_not(None)]
         if first:
             conditions.append(figures.first_month >= first)
         if last:

@@ -5,6 +5,7 @@ shown next to the table of its numbers."""
 from __future__ import annotations
 
 import html
+import math
 import re
 from collections.abc import Sequence
 
@@ -52,7 +53,7 @@ def grouped_columns(chart_id: str, title: str, categories: Sequence[str],
     label_room = max([0, *[_text_width(_short(c, 16), 13) for c in categories]]) + 12
     group_w = _COLUMN_W * len(series) + _GAP
     width = max(width, 20 + group_w * len(categories))
-    height = max(height, 40 + value_room + 80 + label_room)
+    height = max(height, math.ceil(40 + value_room + 80 + label_room))
     top, left = 40, 10
     plot_h = height - top - label_room
     parts = [_legend(series), f'<line x1="{left}" y1="{top + plot_h}" x2="{width - left}" '
