@@ -34,14 +34,14 @@ from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.domain.matching.decision import record_blocking_keys
 from hub.keyring import BUCKETS, bucket_of
-from hub.services.matching import OnlineMatcher, identity_of, matching_model
-from hub.services.publisher import RecordingPublisher
+from hub.services.matching.online import OnlineMatcher, identity_of, matching_model
 from hub.store.erasure_tables import fiche_keys
 from hub.store.matching_repository import key_digest
 from hub.store.matching_tables import match_keys, match_records
 from hub.store.migrate import upgrade
 from hub.store.sealing import identity_context
 from hub.store.tables import fiches, members, porteurs
+from tests.fakes.publisher import RecordingPublisher
 
 CHUNK = 20_000
 _shared: dict = {}

@@ -1,7 +1,7 @@
 """Connector throughput: records/s from a French CSV export to accepted at the real hub,
 beside the hub's own ingest rate measured in the same run.
 
-The export is generated with `connectors.sim.spreadsheet.write_export` (`;`, cp1252,
+The export is generated with `capactif_demo.sim.spreadsheet.write_export` (`;`, cp1252,
 dd/mm/yyyy, decimal commas, mixed phone formats, the commune's own stage labels). The
 hub is the real one in its embedded default: `capactif serve` (API) and `capactif
 worker` as subprocesses on SQLite and the file-system broker. Two fresh hubs are
@@ -54,6 +54,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from capactif_demo.consent_examples import NOTICE_TEXT  # noqa: E402
+from capactif_demo.processes import free_port, running, start_api, start_worker  # noqa: E402
+from capactif_demo.scenario import consent_submission  # noqa: E402
+from capactif_demo.sim.french_data import PeopleFactory  # noqa: E402
+from capactif_demo.sim.spreadsheet import write_export  # noqa: E402
 from connectors.checkpoint import Checkpoint  # noqa: E402
 from connectors.client import HubClient  # noqa: E402
 from connectors.csv_source import CsvSource  # noqa: E402
@@ -61,17 +66,12 @@ from connectors.errors import HubNotFound  # noqa: E402
 from connectors.mapping import Mapping  # noqa: E402
 from connectors.rejects import RejectsFile  # noqa: E402
 from connectors.runner import Runner  # noqa: E402
-from connectors.sim.french_data import PeopleFactory  # noqa: E402
-from connectors.sim.spreadsheet import write_export  # noqa: E402
-from consent.examples import NOTICE_TEXT  # noqa: E402
 from hub.bootstrap import Hub  # noqa: E402
 from hub.config import Settings  # noqa: E402
-from hub.demo.processes import free_port, running, start_api, start_worker  # noqa: E402
-from hub.demo.scenario import consent_submission  # noqa: E402
-from hub.services.admin import initialise  # noqa: E402
-from hub.services.members import load_network  # noqa: E402
-from hub.services.processing import pipeline_status  # noqa: E402
-from hub.services.publisher import RecordingPublisher  # noqa: E402
+from hub.services.accounts.members import load_network  # noqa: E402
+from hub.services.ingest.processing import pipeline_status  # noqa: E402
+from hub.services.ops.admin import initialise  # noqa: E402
+from tests.fakes.publisher import RecordingPublisher  # noqa: E402
 
 MAPPING = ROOT / "examples" / "connectors" / "commune-tableur" / "correspondance.json"
 NETWORK = ROOT / "examples" / "network.json"

@@ -25,8 +25,8 @@ sys.path.append(str(Path(__file__).resolve().parent))
 import sqlalchemy as sa
 from _stores import postgres_url, sqlite_url
 
+from capactif_demo.consent_examples import NOTICE_TEXT, example_submission
 from consent.decision import may_receive
-from consent.examples import NOTICE_TEXT, example_submission
 from consent.sql import SqlConsentRegistry
 from hub.store.engine import create_engine
 

@@ -30,16 +30,17 @@ sys.path.append(str(Path(__file__).resolve().parent))
 from _stores import postgres_url as pg_database
 from _stores import sqlite_url as sqlite_database
 
+from capactif_demo.consent_examples import example_record
 from consent.decision import Decision, Reason
-from consent.examples import example_record
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.services import ingest, processing
-from hub.services.auth import Caller
-from hub.services.members import load_network
-from hub.services.publisher import RecordingPublisher
+from hub.services.accounts.auth import Caller
+from hub.services.accounts.members import load_network
+from hub.services.ingest import accept as ingest
+from hub.services.ingest import processing
 from hub.store.migrate import upgrade
 from tests.factories import ALL_PURPOSES, ALL_ROLES, make_fiche, record_consents
+from tests.fakes.publisher import RecordingPublisher
 
 OWNER = Caller("commune-ambert", "Mairie", "commune", "accueil")
 BATCH = 500

@@ -41,9 +41,11 @@ from bench._stores import postgres_url, sqlite_url
 from hub.api.app import create_app
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.services import accounts, ingest, porteur_index, processing
-from hub.services.auth import Caller
-from hub.services.publisher import RecordingPublisher
+from hub.services.accounts import users as accounts
+from hub.services.accounts.auth import Caller
+from hub.services.console import porteur_index
+from hub.services.ingest import accept as ingest
+from hub.services.ingest import processing
 from hub.store.porteur_index_tables import (
     porteur_figure_members,
     porteur_figures,
@@ -55,6 +57,7 @@ from hub.store.porteur_index_tables import (
 )
 from tests.console_world import MEMBERS, _fiche, build_world
 from tests.factories import ALL_PURPOSES, record_consents
+from tests.fakes.publisher import RecordingPublisher
 
 STAGES = ["idee", "emergence", "montage", "financement"]
 PASSWORD = "mot-de-passe-du-banc"

@@ -43,7 +43,7 @@ from hub.domain.matching.model import MatchModel
 from hub.domain.matching.normalise import parse_birth_date
 from hub.domain.matching.record import normalise_record
 from hub.domain.matching.settings import default_settings
-from hub.services.dedup_batch import run_batch
+from hub.services.matching.dedup_batch import run_batch
 
 THRESHOLDS = ((0.98, 0.6), (0.98, 0.9), (0.98, 0.98), (0.995, 0.995), (0.999, 0.999))  # (link, review)
 

@@ -43,7 +43,7 @@ from hub.domain.matching.comparisons import compare_records
 from hub.domain.matching.decision import Candidate, match_one, record_blocking_keys
 from hub.domain.matching.model import MatchModel
 from hub.domain.matching.record import normalise_record
-from hub.services.dedup_batch import run_batch
+from hub.services.matching.dedup_batch import run_batch
 
 MAX_CANDIDATES = 200
 

@@ -19,16 +19,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import requests
 
+from capactif_demo.population import Population
+from capactif_demo.processes import free_port
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.demo.population import Population
-from hub.demo.processes import free_port
-from hub.services import ingest, processing, webhooks
-from hub.services.admin import initialise
-from hub.services.auth import Caller
-from hub.services.members import load_network
-from hub.services.publisher import RecordingPublisher
+from hub.services.accounts.auth import Caller
+from hub.services.accounts.members import load_network
+from hub.services.delivery import webhooks
+from hub.services.ingest import accept as ingest
+from hub.services.ingest import processing
+from hub.services.ops.admin import initialise
 from tests.factories import record_consents
+from tests.fakes.publisher import RecordingPublisher
 
 SINK = """
 import sys

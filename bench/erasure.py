@@ -33,9 +33,9 @@ from _stores import postgres_url
 
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.services.key_rotation import final_erasure
-from hub.services.publisher import RecordingPublisher
+from hub.services.privacy.key_rotation import final_erasure
 from hub.store.erasure_tables import fiche_keys
+from tests.fakes.publisher import RecordingPublisher
 
 
 def _former(hub: Hub, pk: int) -> None:

@@ -33,16 +33,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa
 
+from capactif_demo.population import Population
+from capactif_demo.processes import free_port, running, start_api, start_worker
 from connectors.client import HubClient
 from hub.bootstrap import Hub, create_celery
 from hub.config import Settings
-from hub.demo.population import Population
-from hub.demo.processes import free_port, running, start_api, start_worker
-from hub.services.admin import initialise
-from hub.services.members import load_network
-from hub.services.processing import pipeline_status
-from hub.services.publisher import RecordingPublisher
+from hub.services.accounts.members import load_network
+from hub.services.ingest.processing import pipeline_status
+from hub.services.ops.admin import initialise
 from tests.factories import record_consents
+from tests.fakes.publisher import RecordingPublisher
 
 NETWORK = Path(__file__).resolve().parents[1] / "examples" / "network.json"
 MEMBER = "cci-puy-de-dome"

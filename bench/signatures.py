@@ -22,7 +22,7 @@ from connectors import signing
 from connectors.http_signatures import sign_request_rfc9421
 from hub.config import Settings
 from hub.domain.http_signatures import RequestLine
-from hub.services.signatures import combined_headers, presented_signature
+from hub.services.accounts.signatures import combined_headers, presented_signature
 
 KEY = Ed25519PrivateKey.generate()
 PUBLIC = KEY.public_key()

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _population import COLUMNS, generate
 
-from hub.services.dedup_batch import run_batch
+from hub.services.matching.dedup_batch import run_batch
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "hub/domain/matching/default_model.json"
 

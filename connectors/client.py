@@ -6,7 +6,7 @@ retried; 401/403 raise `HubAuthError` at once, so wrong credentials make one cal
 not a storm. Every attempt is signed again with a fresh nonce (the hub refuses a
 replayed nonce); fiche versions are idempotent, so a retried batch is safe.
 
-Usage (against a running hub; `connectors/sim/hub_stub.py` runs the same calls on a stub)::
+Usage (against a running hub; `capactif_demo/sim/hub_stub.py` runs the same calls on a stub)::
 
     client = HubClient.from_credentials_file("cci-63.json")
     result = client.push_fiches([fiche])

@@ -2,7 +2,7 @@
 
 `ConsentRegistry` holds the rules (validation, idempotent recording, one
 withdrawal, expiry, the cached consent check); subclasses only store and load:
-`consent.fake.InMemoryConsentRegistry` for unit tests, `consent.sql.SqlConsentRegistry`
+`tests.fakes.consent_registry.InMemoryConsentRegistry` for unit tests, `consent.sql.SqlConsentRegistry`
 for the hub. Records are never overwritten: a withdrawal or an expiry is a new
 state row, and the change counter read by `consent.cache.RecordCache` moves.
 """

@@ -30,9 +30,9 @@ from hub.key_dir import prepare_key_dir
 from hub.keyring import Keyring, StoreKeys
 from hub.keys import HubKey, load_or_create_secret
 from hub.limits import RefusalCounter
-from hub.services.policy_loader import DEFAULT_POLICY_FILE, PolicyHolder, load_policy_file
-from hub.services.publisher import CeleryPublisher, TaskPublisher
-from hub.services.rate_limits import RateLimits, refusal_counter
+from hub.services.delivery.publisher import CeleryPublisher, TaskPublisher
+from hub.services.ingest.policy_loader import DEFAULT_POLICY_FILE, PolicyHolder, load_policy_file
+from hub.services.ops.rate_limits import RateLimits, refusal_counter
 from hub.signing_keys import HubKeys
 from hub.store.engine import create_engine, reader_engine
 from hub.store.uow import UnitOfWork
@@ -40,7 +40,7 @@ from hub.webhook_session import webhook_session
 
 if TYPE_CHECKING:  # annotations only: the loaders are imported at first use (below)
     from hub.domain.matching.model import MatchModel
-    from hub.services.audit_alerts import Rules
+    from hub.services.audit.alerts import Rules
 
 Clock = Callable[[], dt.datetime]
 T = TypeVar("T")
@@ -68,7 +68,7 @@ class Lazy(Generic[T]):
 
 def _matching_model(settings: Settings) -> Lazy[MatchModel]:
     def build() -> MatchModel:
-        from hub.services.matching import load_matching_model  # it imports this module
+        from hub.services.matching.online import load_matching_model  # it imports this module
 
         return load_matching_model(settings.matching_model_file)
 
@@ -77,7 +77,7 @@ def _matching_model(settings: Settings) -> Lazy[MatchModel]:
 
 def _alert_rules(settings: Settings) -> Lazy[Rules]:
     def build() -> Rules:
-        from hub.services.audit_alerts import load_rules  # it imports this module
+        from hub.services.audit.alerts import load_rules  # it imports this module
 
         return load_rules(settings.audit_alert_rules_file)
 

@@ -183,13 +183,13 @@ def _settings(data_dir: Path | None = None) -> Settings:
 
 def _hub(settings: Settings | None = None) -> Hub:
     from hub.bootstrap import Hub
-    from hub.services.publisher import RecordingPublisher
+    from hub.services.delivery.publisher import NullPublisher
 
-    return Hub.from_settings(settings or _settings(), publisher=RecordingPublisher())
+    return Hub.from_settings(settings or _settings(), publisher=NullPublisher())
 
 
 def _init(_args: argparse.Namespace) -> int:
-    from hub.services.admin import initialise
+    from hub.services.ops.admin import initialise
 
     settings = _settings()
     upgraded = initialise(settings)
@@ -203,7 +203,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from hub.api.app import create_app
-    from hub.services.admin import initialise
+    from hub.services.ops.admin import initialise
 
     settings = _settings(args.data_dir)
     settings = settings.replace(host=args.host or settings.host, port=args.port or settings.port)
@@ -217,8 +217,8 @@ def _serve(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     """Runs until stopped; the exit code is Celery's (non-zero after a fatal error), so a
     supervisor restarting on failure restarts it."""
-    from hub.services.admin import initialise
-    from hub.services.health import check_writable
+    from hub.services.ops.admin import initialise
+    from hub.services.ops.health import check_writable
 
     settings = _settings()
     check_writable(settings)
@@ -249,8 +249,8 @@ def _run_celery(app: Any, argv: list[str]) -> int:
 
 
 def _members_load(args: argparse.Namespace) -> int:
-    from hub.services.admin import initialise
-    from hub.services.members import load_network
+    from hub.services.accounts.members import load_network
+    from hub.services.ops.admin import initialise
 
     settings = _settings()
     initialise(settings)
@@ -263,7 +263,7 @@ def _members_load(args: argparse.Namespace) -> int:
 
 
 def _members_rotate(args: argparse.Namespace) -> int:
-    from hub.services.members import rotate_member
+    from hub.services.accounts.members import rotate_member
 
     folder = args.credentials_dir or _settings().data_dir / "credentials"
     until = rotate_member(_hub(), args.member, folder)
@@ -273,7 +273,7 @@ def _members_rotate(args: argparse.Namespace) -> int:
 
 
 def _members_list(_args: argparse.Namespace) -> int:
-    from hub.services.members import list_members
+    from hub.services.accounts.members import list_members
 
     for member in list_members(_hub()):
         print(json.dumps(member, ensure_ascii=False))
@@ -281,8 +281,8 @@ def _members_list(_args: argparse.Namespace) -> int:
 
 
 def _users_add(args: argparse.Namespace) -> int:
-    from hub.services.accounts import add_user
-    from hub.services.admin import initialise
+    from hub.services.accounts.users import add_user
+    from hub.services.ops.admin import initialise
 
     settings = _settings(args.data_dir)
     initialise(settings)
@@ -302,7 +302,7 @@ def _read_password() -> str:
 
 
 def _users_list(args: argparse.Namespace) -> int:
-    from hub.services.accounts import list_users
+    from hub.services.accounts.users import list_users
 
     for user in list_users(_hub(_settings(args.data_dir))):
         print(json.dumps(user, ensure_ascii=False, default=str))
@@ -310,7 +310,7 @@ def _users_list(args: argparse.Namespace) -> int:
 
 
 def _status(_args: argparse.Namespace) -> int:
-    from hub.services.processing import pipeline_status
+    from hub.services.ingest.processing import pipeline_status
 
     print(json.dumps(pipeline_status(_hub()), indent=2))
     return 0
@@ -319,7 +319,7 @@ def _status(_args: argparse.Namespace) -> int:
 def _policy_check(args: argparse.Namespace) -> int:
     """Load the file as the hub would (schema, then roles, purposes, categories, paths) and
     print what each role sees per purpose; exits 1 naming the fault otherwise."""
-    from hub.services.policy_loader import load_policy_file
+    from hub.services.ingest.policy_loader import load_policy_file
 
     policy = load_policy_file(args.file)
     print(f"politique {policy.version} : conforme / policy {policy.version}: valid")
@@ -330,7 +330,7 @@ def _policy_check(args: argparse.Namespace) -> int:
 
 
 def _dedup(args: argparse.Namespace) -> int:
-    from hub.services.dedup_batch import run_batch
+    from hub.services.matching.dedup_batch import run_batch
 
     summary = run_batch(args.input, args.output, model_path=args.model, model_out=args.model_out,
                         review_out=args.review_out)
@@ -339,7 +339,7 @@ def _dedup(args: argparse.Namespace) -> int:
 
 
 def _dedup_feedback(args: argparse.Namespace) -> int:
-    from hub.services.duplicates import retrain_from_decisions
+    from hub.services.matching.duplicates import retrain_from_decisions
 
     hub = _hub()
     if args.model:
@@ -357,14 +357,14 @@ def _audit_verify(args: argparse.Namespace) -> int:
 
 
 def _audit_archive(args: argparse.Namespace) -> int:
-    from hub.services.audit_retention import archive_expired
+    from hub.services.audit.retention import archive_expired
 
     print(json.dumps(archive_expired(_hub()), ensure_ascii=False))
     return 0
 
 
 def _audit_alerts(args: argparse.Namespace) -> int:
-    from hub.services.audit_alerts import alert_dict, unusual_accesses
+    from hub.services.audit.alerts import alert_dict, unusual_accesses
 
     for alert in unusual_accesses(_hub(), since=args.since):
         print(json.dumps(alert_dict(alert), ensure_ascii=False))
@@ -373,7 +373,7 @@ def _audit_alerts(args: argparse.Namespace) -> int:
 
 def _audit_export(args: argparse.Namespace) -> int:
     """Run on the hub machine by its operator for the DPO; logged as an export by `hub`."""
-    from hub.services import audit
+    from hub.services.audit import trail as audit
 
     hub = _hub()
     if args.format == "jsonl" and not (args.porteur or args.member or args.action):
@@ -393,7 +393,7 @@ def _connector(args: argparse.Namespace) -> int:
 
 def _deliveries_dead(args: argparse.Namespace) -> int:
     """One JSON line per dead letter on stdout; the total and the next page on stderr."""
-    from hub.services.webhooks import dead_letter_page
+    from hub.services.delivery.webhooks import dead_letter_page
 
     hub = _hub()
     try:
@@ -411,14 +411,14 @@ def _deliveries_dead(args: argparse.Namespace) -> int:
 
 
 def _deliveries_replay(args: argparse.Namespace) -> int:
-    from hub.services.webhooks import replay_dead
+    from hub.services.delivery.webhooks import replay_dead
 
     print(f"livraisons remises en file : {replay_dead(_hub(), delivery_id=args.id, member_id=args.member)}")
     return 0
 
 
 def _keys_rotate_data(_args: argparse.Namespace) -> int:
-    from hub.services.key_rotation import rotate_data_keys
+    from hub.services.privacy.key_rotation import rotate_data_keys
 
     print(f"groupes de clés renouvelés : {rotate_data_keys(_hub())}")
     return 0
@@ -433,7 +433,7 @@ def _keys_signing(args: argparse.Namespace) -> int:
 
 
 def _backup(args: argparse.Namespace) -> int:
-    from hub.services.recovery import backup
+    from hub.services.ops.recovery import backup
 
     manifest = backup(_hub(), args.output)
     print(f"sauvegarde écrite : {args.output / manifest['fichier']} (sha256 {manifest['sha256'][:16]}…); "
@@ -442,7 +442,7 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    from hub.services.recovery import restore
+    from hub.services.ops.recovery import restore
 
     done = restore(_settings(), args.folder, force=args.force)
     print(json.dumps(dataclasses.asdict(done), ensure_ascii=False))
@@ -451,7 +451,7 @@ def _restore(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     try:
-        from hub.demo.run import run_demo
+        from capactif_demo.run import run_demo
     except ModuleNotFoundError as exc:
         if exc.name != "faker":
             raise

@@ -48,7 +48,7 @@ def submission_from_file(path: Path, language: str, purposes: list[str] | None) 
 
 
 def _add(args: argparse.Namespace, hub: Any) -> int:
-    from hub.services.information_notices import register_for
+    from hub.services.privacy.information_notices import register_for
 
     submission = submission_from_file(args.file, args.langue, args.finalites)
     notice, created = register_for(hub, args.membre, submission)
@@ -57,7 +57,7 @@ def _add(args: argparse.Namespace, hub: Any) -> int:
 
 
 def _list(args: argparse.Namespace, hub: Any) -> int:
-    from hub.services.information_notices import list_notices_of
+    from hub.services.privacy.information_notices import list_notices_of
 
     after = 0
     while True:
@@ -70,7 +70,7 @@ def _list(args: argparse.Namespace, hub: Any) -> int:
 
 
 def _show(args: argparse.Namespace, hub: Any) -> int:
-    from hub.services.information_notices import read_notice
+    from hub.services.privacy.information_notices import read_notice
 
     print(json.dumps(read_notice(hub, None, args.version), ensure_ascii=False))
     return 0

@@ -1,7 +1,7 @@
-"""The refusal counter port (hub.services.refusals): refused authentications per source
+"""The refusal counter port (hub.services.audit.refusals): refused authentications per source
 address in fixed windows. In memory for one API process (the embedded mode), or in Redis,
 the rate limits' store, so that every API process counts against the same windows
-(`hub.services.rate_limits.refusal_counter` picks one)."""
+(`hub.services.ops.rate_limits.refusal_counter` picks one)."""
 
 from __future__ import annotations
 

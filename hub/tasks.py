@@ -10,9 +10,13 @@ from celery.signals import beat_init, worker_ready, worker_shutdown
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.errors import BrokerUnavailable, StoreUnavailable
-from hub.services import audit, audit_retention, consents, processing, webhooks
-from hub.services.heartbeat import Heartbeat
-from hub.services.publisher import PROCESS_OUTBOX
+from hub.services.audit import retention as audit_retention
+from hub.services.audit import trail as audit
+from hub.services.delivery import webhooks
+from hub.services.delivery.publisher import PROCESS_OUTBOX
+from hub.services.ingest import processing
+from hub.services.ops.heartbeat import Heartbeat
+from hub.services.privacy import consents
 
 _TRANSIENT = (StoreUnavailable, BrokerUnavailable)
 # Periodic tasks retry a database or broker outage within seconds, not Celery's 180 s.

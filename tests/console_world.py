@@ -12,9 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from hub.bootstrap import Hub
-from hub.services import accounts, audit, consents, duplicates, feed, ingest, processing
-from hub.services.auth import Caller
-from hub.services.members import load_network
+from hub.services.accounts import users as accounts
+from hub.services.accounts.auth import Caller
+from hub.services.accounts.members import load_network
+from hub.services.audit import trail as audit
+from hub.services.delivery import feed
+from hub.services.ingest import accept as ingest
+from hub.services.ingest import processing
+from hub.services.matching import duplicates
+from hub.services.privacy import consents
 from tests.factories import ALL_PURPOSES, record_consents
 
 PASSWORDS = {"coord": "coordination-du-reseau", "dpo": "protection-des-donnees",
@@ -135,9 +141,9 @@ def coordination_world(database_url: str, folder: Path) -> dict[str, Any]:
     """A hub on `database_url` with this world built, a settable clock, and a console
     session of the coordination (account `usr_coord`); close `hub` when done."""
     from hub.config import Settings
-    from hub.services.publisher import RecordingPublisher
-    from hub.services.sessions import ConsoleSession
+    from hub.services.accounts.sessions import ConsoleSession
     from tests.factories import Clock
+    from tests.fakes.publisher import RecordingPublisher
 
     clock = Clock()
     settings = Settings(data_dir=folder / "data", database_url=database_url)

@@ -98,7 +98,7 @@ ALL_ROLES = ["accueil", "accompagnement", "financement", "coordination"]
 def record_consents(hub: Any, fiches: list[Any], **overrides: Any) -> list[Any]:
     """Record, through the hub's consent registry, a consent for each valid-looking fiche
     (all purposes and roles unless `overrides` say otherwise)."""
-    from consent.examples import NOTICE_TEXT, example_submission
+    from capactif_demo.consent_examples import NOTICE_TEXT, example_submission
 
     version, digest = hub.consents.store_notice(NOTICE_TEXT)
     now = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)

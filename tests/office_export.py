@@ -172,7 +172,7 @@ class OfficeExport:
         return rows
 
     def write_ods(self, path: Path, sheet: str = "Suivi") -> Path:
-        from connectors.sim.workbook import write_ods
+        from capactif_demo.sim.workbook import write_ods
 
         return write_ods(path, {"Notes": [["Suivi des porteurs"]],
                                 sheet: [self.header, *self.typed_rows()]})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from hub.demo.processes import poll
+from capactif_demo.processes import poll
 
 T = TypeVar("T")
 

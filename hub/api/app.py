@@ -28,8 +28,8 @@ from hub.api import (
 from hub.api.models import Health
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.services import refusals
-from hub.services.health import check_writable
+from hub.services.audit import refusals
+from hub.services.ops.health import check_writable
 from hub.web.app import create_console
 
 

@@ -10,10 +10,10 @@ from starlette.concurrency import run_in_threadpool
 from hub.api.signatures import raw_target
 from hub.app_state import hub_of
 from hub.errors import PayloadTooLarge
-from hub.services import credentials
-from hub.services.auth import Caller, authenticate
-from hub.services.rate_limits import kind_of
-from hub.services.signatures import combined_headers
+from hub.services.accounts import credentials
+from hub.services.accounts.auth import Caller, authenticate
+from hub.services.accounts.signatures import combined_headers
+from hub.services.ops.rate_limits import kind_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,7 +50,7 @@ async def authenticated(request: Request) -> Authenticated:
         lambda: authenticate(hub, combined_headers(request.headers.items()), request.method,
                              raw_target(request), body, source=client_address(request),
                              scheme=request.url.scheme))
-    if caller.dpo_scope is not None:  # one purpose per credential (hub.services.credentials)
+    if caller.dpo_scope is not None:  # one purpose per credential (hub.services.accounts.credentials)
         await run_in_threadpool(credentials.require_purpose, hub, caller, request.method,
                                 request.url.path)
     await run_in_threadpool(hub.rate_limits.check, kind_of(request.method, request.url.path),

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 
-from hub.services.audit import current_request_id
+from hub.services.audit.trail import current_request_id
 
 HEADER = "X-Request-Id"
 _WELL_FORMED = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")

@@ -1,6 +1,6 @@
 """`/v1/audit`: search, reports, alerts, signed tree head, proofs, exports.
 
-Who may call what is decided by `hub.services.dpo` (documented in docs/protocol.md):
+Who may call what is decided by `hub.services.accounts.dpo` (documented in docs/protocol.md):
 the network's DPO reads the whole log, a member's DPO its member's share, any member
 the report on its own fiches, the tree head and consistency proofs.
 """
@@ -36,7 +36,9 @@ from hub.api.params import (
 )
 from hub.errors import Forbidden
 from hub.keys import b64url
-from hub.services import audit, audit_alerts, dpo
+from hub.services.accounts import dpo
+from hub.services.audit import alerts as audit_alerts
+from hub.services.audit import trail as audit
 
 router = APIRouter(prefix="/v1/audit", tags=["journal d'accès"])
 _DPO = "dpo"  # actor_user of the events a DPO credential causes

@@ -19,7 +19,7 @@ from hub.api.models import (
 )
 from hub.api.openapi import answer, body
 from hub.api.params import IdPath, IdQuery, OptionalCursor, PathId
-from hub.services import duplicates
+from hub.services.matching import duplicates
 
 router = APIRouter(prefix="/v1", tags=["doublons"])
 

@@ -28,7 +28,8 @@ from hub.api.models import (
 )
 from hub.api.openapi import answer, body, errors
 from hub.api.params import Cursor, IdPath, OptionalId
-from hub.services import consents, erasure, feed, porteurs, subscriptions, webhooks
+from hub.services.delivery import feed, subscriptions, webhooks
+from hub.services.privacy import consents, erasure, porteurs
 
 router = APIRouter(prefix="/v1")
 _CONSENT_RECORD: dict[int | str, dict[str, Any]] = {

@@ -12,8 +12,9 @@ from hub.api.bodies import json_body
 from hub.api.models import ErasureDone, FicheRead, PushAnswer
 from hub.api.openapi import answer, body
 from hub.api.params import FicheIdPath, MemberIdPath
-from hub.services import erasure, ingest
-from hub.services import fiches as fiche_service
+from hub.services.ingest import accept as ingest
+from hub.services.ingest import fiches as fiche_service
+from hub.services.privacy import erasure
 
 router = APIRouter(prefix="/v1/fiches", tags=["fiches"])
 

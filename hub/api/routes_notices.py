@@ -11,7 +11,7 @@ from hub.api.auth import Authenticated, authenticated, hub_of
 from hub.api.bodies import json_body
 from hub.api.models import Notices
 from hub.api.openapi import answer, body, errors
-from hub.services import information_notices
+from hub.services.privacy import information_notices
 
 router = APIRouter(prefix="/v1/notices", tags=["notices"])
 

@@ -25,7 +25,7 @@ from hub.api.auth import hub_of
 from hub.api.models import Alive, Readiness
 from hub.api.openapi import answer, errors
 from hub.errors import Forbidden, NotReady
-from hub.services import health, metrics
+from hub.services.ops import health, metrics
 
 router = APIRouter(tags=["ops"])
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}

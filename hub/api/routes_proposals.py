@@ -13,7 +13,7 @@ from hub.api.auth import Authenticated, authenticated, hub_of
 from hub.api.models import ReferentAnswer, ReferentAnswered
 from hub.api.openapi import answer, body
 from hub.errors import MalformedBody, NotFound
-from hub.services import meeting_actions
+from hub.services.console import meeting_actions
 
 router = APIRouter(prefix="/v1")
 

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hub.errors import RateLimited
-from hub.services.rate_limits import SOURCE, RateLimits
+from hub.services.ops.rate_limits import SOURCE, RateLimits
 
 
 class SourceLimitMiddleware:

@@ -15,16 +15,3 @@ class AuditSink(ABC):
 
     def append(self, event: AccessEvent) -> AccessEvent:
         return self.append_many([event])[0]
-
-
-class InMemoryAuditSink(AuditSink):
-    """A fake for unit tests: keeps the events in a list."""
-
-    def __init__(self) -> None:
-        self.events: list[AccessEvent] = []
-
-    def append_many(self, events: Sequence[AccessEvent]) -> list[AccessEvent]:
-        first = len(self.events)
-        stamped = [event.with_seq(first + offset) for offset, event in enumerate(events)]
-        self.events.extend(stamped)
-        return stamped

@@ -3,7 +3,7 @@ with the facts its pages filter and sort on (stage, commune, dates, referent, pa
 members following), so that paging, filtering and sorting run in the database.
 
 Built from what the projection lets the coordination see, refreshed from what changed
-(`hub.services.porteur_index`). It holds no name, e-mail or birth date in clear: a
+(`hub.services.console.porteur_index`). It holds no name, e-mail or birth date in clear: a
 search goes through keyed digests of the folded words (`porteur_search_keys`), the
 same way the blocking index holds no identity.
 """

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from hub.errors import AccountExists, Forbidden, InvalidAccount
-from hub.services import accounts
-from hub.services.sessions import ConsoleSession
+from hub.services.accounts import users as accounts
+from hub.services.accounts.sessions import ConsoleSession
 from hub.web.pages import HEADERS, render
 from hub.web.security import PREFIX, checked_form, hub_of, role
 

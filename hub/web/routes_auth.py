@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from hub.errors import CsrfRejected, SignInFailed
-from hub.services.sessions import csrf_matches, new_token, session_of, sign_in, sign_out
+from hub.services.accounts.sessions import csrf_matches, new_token, session_of, sign_in, sign_out
 from hub.web.pages import HEADERS, render
 from hub.web.security import (
     HOME,

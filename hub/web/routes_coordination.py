@@ -12,13 +12,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from hub.errors import BadRequest
-from hub.services import accounts, meeting_actions
-from hub.services.indicators import INDICATORS, Period, network_indicators
-from hub.services.meeting import meeting_sheet
-from hub.services.members import list_members
-from hub.services.parcours import STAGES, parcours_of
-from hub.services.porteur_search import PorteurQuery, porteurs_to_follow, territories
-from hub.services.sessions import ConsoleSession
+from hub.services.accounts import users as accounts
+from hub.services.accounts.members import list_members
+from hub.services.accounts.sessions import ConsoleSession
+from hub.services.console import meeting_actions
+from hub.services.console.indicators import INDICATORS, Period, network_indicators
+from hub.services.console.meeting import meeting_sheet
+from hub.services.console.parcours import STAGES, parcours_of
+from hub.services.console.porteur_search import PorteurQuery, porteurs_to_follow, territories
 from hub.web import charts
 from hub.web.pages import HEADERS, french_month, render
 from hub.web.security import PREFIX, checked_form, hub_of, role

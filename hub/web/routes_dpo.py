@@ -16,13 +16,13 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from hub.audit.csv_export import CsvLabels
 from hub.audit.events import ACTIONS
 from hub.errors import BadRequest
-from hub.services import accounts
-from hub.services import dpo_console as dpo
-from hub.services.dpo_lookup import find_person
-from hub.services.dpo_report import person_and_sources
-from hub.services.integrity import integrity_status, verify_now
-from hub.services.members import list_members
-from hub.services.sessions import ConsoleSession
+from hub.services.accounts import users as accounts
+from hub.services.accounts.members import list_members
+from hub.services.accounts.sessions import ConsoleSession
+from hub.services.console import dpo_console as dpo
+from hub.services.console.dpo_lookup import find_person
+from hub.services.console.dpo_report import person_and_sources
+from hub.services.console.integrity import integrity_status, verify_now
 from hub.web import labels
 from hub.web.pages import HEADERS, PARIS, render
 from hub.web.security import PREFIX, checked_form, hub_of, role

@@ -11,10 +11,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from hub.errors import BadRequest
-from hub.services import duplicates_console as queue
-from hub.services import review_revisits
-from hub.services.members import list_members
-from hub.services.sessions import ConsoleSession
+from hub.services.accounts.members import list_members
+from hub.services.accounts.sessions import ConsoleSession
+from hub.services.console import duplicates_console as queue
+from hub.services.console import review_revisits
 from hub.web.pages import HEADERS, render
 from hub.web.security import PREFIX, checked_form, hub_of, role
 

@@ -10,7 +10,7 @@ from fastapi import Depends, Request, Response
 
 from hub.app_state import hub_of
 from hub.errors import BadRequest, CsrfRejected, SessionRequired, WrongRole
-from hub.services.sessions import ConsoleSession, csrf_matches, session_of
+from hub.services.accounts.sessions import ConsoleSession, csrf_matches, session_of
 
 PREFIX = "/console"
 SESSION_COOKIE = "capactif_session"

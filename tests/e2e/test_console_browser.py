@@ -19,11 +19,12 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from hub.api.app import create_app
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.services import accounts, duplicates
-from hub.services.publisher import RecordingPublisher
+from hub.services.accounts import users as accounts
+from hub.services.matching import duplicates
 from tests.conftest import _drop_pg_database, _fresh_pg_database, service_missing
 from tests.console_world import DUPLICATE_PAIR, NAMES, PASSWORDS, PORTEURS, build_world
 from tests.e2e.browser import axe_missing, axe_violations, browser_missing, chromium, served
+from tests.fakes.publisher import RecordingPublisher
 
 pytestmark = pytest.mark.slow
 SHOTS = os.environ.get("CAPACTIF_SCREENSHOTS")  # a folder: save screenshots of the main pages
@@ -500,8 +501,8 @@ def test_a_coordinator_finds_a_porteur_by_name_filters_and_sorts_without_names_i
 
 def test_a_coordinator_proposes_a_referent_notes_a_parrain_and_an_item_for_the_meeting(
         console, browser):
-    from hub.services import meeting_actions
-    from hub.services.auth import Caller
+    from hub.services.accounts.auth import Caller
+    from hub.services.console import meeting_actions
 
     sign_in(console, "coord")
     follow(browser, browser.find_element(By.LINK_TEXT, "Élodie FAURELLIAT"))

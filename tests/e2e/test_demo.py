@@ -9,7 +9,7 @@ import sys
 import pytest
 import requests
 
-from hub.demo.processes import free_port
+from capactif_demo.processes import free_port
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.demo.processes import free_port, running, start_api, start_worker
+from capactif_demo.processes import free_port, running, start_api, start_worker
 
 pytestmark = pytest.mark.slow
 

@@ -6,9 +6,9 @@ import pytest
 
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.services.members import load_network
-from hub.services.publisher import RecordingPublisher
+from hub.services.accounts.members import load_network
 from tests.factories import Credentials, make_network
+from tests.fakes.publisher import RecordingPublisher
 from tests.integration.contract_world import contract  # noqa: F401  (a fixture shared by modules)
 from tests.integration.world import network  # noqa: F401  (a fixture shared by modules)
 

@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 from hub.api.app import create_app
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.services.members import load_network
-from hub.services.publisher import RecordingPublisher
+from hub.services.accounts.members import load_network
 from tests.factories import Credentials
+from tests.fakes.publisher import RecordingPublisher
 
 OWNER, RECIPIENT, NETWORK = "commune-ambert", "cci-thiers", "pnr-livradois"
 CREDENTIALS = (OWNER, RECIPIENT, NETWORK, f"{NETWORK}.dpo", f"{RECIPIENT}.dpo")

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from consent.examples import example_submission
+from capactif_demo.consent_examples import example_submission
 from tests.factories import make_fiche, record_consents
 from tests.integration.contract_world import NETWORK, OWNER, RECIPIENT
 

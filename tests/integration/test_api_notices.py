@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from consent.examples import example_submission
+from capactif_demo.consent_examples import example_submission
 from consent.submission import notice_hash
 from tests.integration.contract_world import NETWORK, OWNER, RECIPIENT, network_document
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from hub.services import ingest, processing
-from hub.services.auth import Caller
+from hub.services.accounts.auth import Caller
+from hub.services.ingest import accept as ingest
+from hub.services.ingest import processing
 from tests.factories import make_fiche, record_consents
 from tests.integration.contract_world import NETWORK, OWNER, RECIPIENT
 

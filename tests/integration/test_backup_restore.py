@@ -12,14 +12,16 @@ import sqlalchemy as sa
 from hub.audit.merkle import verify_consistency
 from hub.bootstrap import Hub
 from hub.errors import ConfigurationError, DataErased
-from hub.services import audit, consents, erasure, recovery
-from hub.services.fiches import read_own_fiche
-from hub.services.heartbeat import Heartbeat
-from hub.services.publisher import RecordingPublisher
+from hub.services.audit import trail as audit
+from hub.services.ingest.fiches import read_own_fiche
+from hub.services.ops import recovery
+from hub.services.ops.heartbeat import Heartbeat
+from hub.services.privacy import consents, erasure
 from hub.store.matching_tables import match_records
 from hub.store.tables import fiches
 from tests import forensics
 from tests.factories import other_porteur
+from tests.fakes.publisher import RecordingPublisher
 from tests.integration.world import OWNER, fiche, push_and_process
 
 pytestmark = pytest.mark.integration

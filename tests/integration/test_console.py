@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 from hub.api.app import create_app
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.services import accounts
-from hub.services.publisher import RecordingPublisher
+from hub.services.accounts import users as accounts
 from tests.console_world import NAMES, PASSWORDS, build_world
 from tests.factories import Clock
+from tests.fakes.publisher import RecordingPublisher
 
 pytestmark = pytest.mark.integration
 
@@ -244,7 +244,7 @@ def test_the_cli_adds_an_account_reading_the_password_from_standard_input(db_url
     hub = Hub.from_settings(Settings(data_dir=tmp_path, database_url=db_url),
                             publisher=RecordingPublisher())
     try:
-        from hub.services.sessions import sign_in as open_session
+        from hub.services.accounts.sessions import sign_in as open_session
 
         assert open_session(hub, "camille", "mot-de-passe-de-camille").session.role == "dpo"
     finally:
@@ -307,7 +307,7 @@ def _log_rows(page: str) -> list[tuple[int, str]]:
 
 def test_the_log_lists_newest_first_in_numbered_pages_filtered_by_account(world):
     client, hub = world["client"], world["hub"]
-    from hub.services import audit
+    from hub.services.audit import trail as audit
 
     accounts_ids = [_account(hub, "coord"), _account(hub, "dpo")]
     audit.record(hub, [audit.event(hub, "console_view", "pnr-livradois-forez",
@@ -356,7 +356,7 @@ def test_an_alert_gives_one_time_links_to_its_events_and_is_acknowledged_once(wo
     import json
     from pathlib import Path
 
-    from hub.services.audit_alerts import DEFAULT_RULES_FILE
+    from hub.services.audit.alerts import DEFAULT_RULES_FILE
 
     client, hub = world["client"], world["hub"]
     rules = json.loads(DEFAULT_RULES_FILE.read_text(encoding="utf-8"))

@@ -22,9 +22,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from consent.examples import example_submission
-from hub.services import ingest, processing
-from hub.services.auth import Caller
+from capactif_demo.consent_examples import example_submission
+from hub.services.accounts.auth import Caller
+from hub.services.ingest import accept as ingest
+from hub.services.ingest import processing
 from tests.factories import make_fiche, record_consents
 from tests.integration.contract_world import NETWORK, OWNER, RECIPIENT
 

@@ -12,12 +12,12 @@ from fastapi.testclient import TestClient
 from hub.api.app import create_app
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.services import ingest
-from hub.services.audit_alerts import unusual_accesses
-from hub.services.auth import Caller
-from hub.services.members import load_network
-from hub.services.publisher import RecordingPublisher
+from hub.services.accounts.auth import Caller
+from hub.services.accounts.members import load_network
+from hub.services.audit.alerts import unusual_accesses
+from hub.services.ingest import accept as ingest
 from tests.factories import Clock, Credentials, make_fiche, record_consents
+from tests.fakes.publisher import RecordingPublisher
 
 pytestmark = pytest.mark.integration
 

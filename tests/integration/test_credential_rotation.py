@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hub.api.app import create_app
-from hub.services.members import rotate_member
+from hub.services.accounts.members import rotate_member
 from tests.factories import Credentials
 from tests.waiting import wait_until
 

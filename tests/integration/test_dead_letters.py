@@ -10,7 +10,7 @@ import pytest
 
 from hub import cli
 from hub.errors import BadRequest
-from hub.services import webhooks
+from hub.services.delivery import webhooks
 from tests.integration.world import fiche, push_and_process
 
 pytestmark = pytest.mark.integration

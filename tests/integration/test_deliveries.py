@@ -11,8 +11,11 @@ import pytest
 
 from connectors.signing import verify_webhook
 from hub.keys import public_key_text
-from hub.services import consents, ingest, processing, webhooks
-from hub.services.feed import read_feed
+from hub.services.delivery import webhooks
+from hub.services.delivery.feed import read_feed
+from hub.services.ingest import accept as ingest
+from hub.services.ingest import processing
+from hub.services.privacy import consents
 from tests.factories import record_consents
 from tests.integration.world import OWNER, THIERS, fiche, push_and_process
 
@@ -126,7 +129,7 @@ def test_withdrawal_stops_deliveries_and_notifies_every_recipient(network):
 
 def test_every_disclosure_is_in_the_access_log_which_verifies_offline(network, tmp_path):
     from hub.audit.verify import verify_file
-    from hub.services import audit
+    from hub.services.audit import trail as audit
 
     hub, _clock, _cci, _pfil = network
     push_and_process(hub, fiche())
@@ -153,7 +156,7 @@ def test_every_disclosure_is_in_the_access_log_which_verifies_offline(network, t
 
 def test_a_member_edits_its_own_subscriptions_and_routing_follows(network):
     from hub.errors import BadRequest
-    from hub.services import subscriptions
+    from hub.services.delivery import subscriptions
 
     hub, _clock, _cci, _pfil = network
     with pytest.raises(BadRequest):

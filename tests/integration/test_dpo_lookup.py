@@ -10,9 +10,9 @@ import datetime as dt
 import pytest
 
 from hub.errors import BadRequest
-from hub.services.dpo_lookup import find_person
-from hub.services.dpo_report import person_and_sources
-from hub.services.sessions import ConsoleSession
+from hub.services.accounts.sessions import ConsoleSession
+from hub.services.console.dpo_lookup import find_person
+from hub.services.console.dpo_report import person_and_sources
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from hub.errors import BadRequest
-from hub.services import duplicates_console as queue
+from hub.services.console import duplicates_console as queue
 from hub.store.matching_tables import review_items
 
 pytestmark = pytest.mark.integration

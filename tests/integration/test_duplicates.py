@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 
 from hub.api.app import create_app
 from hub.errors import InvalidDecision, NothingToUnmerge, ReviewItemClosed
-from hub.services import duplicates
-from hub.services.feed import read_feed
-from hub.services.matching import matching_model
+from hub.services.delivery.feed import read_feed
+from hub.services.matching import duplicates
+from hub.services.matching.online import matching_model
 from tests.factories import Credentials, record_consents
 from tests.integration.dedup_world import (
     CCI,
@@ -198,7 +198,7 @@ def test_the_queue_routes_are_for_the_coordination_only(queued, tmp_path):
 
 
 def test_an_erasure_takes_the_fiche_out_of_the_index_and_closes_its_review_items(queued):
-    from hub.services import erasure
+    from hub.services.privacy import erasure
 
     hub, item = queued
     erasure.request_erasure(hub, CCI, {"fiche_id": "C-1"})

@@ -12,10 +12,13 @@ import sqlalchemy as sa
 
 from consent.shredding import new_key, unseal
 from hub.errors import AlreadyErased, BadRequest, DataErased, Forbidden, NotFound, UnreadableData
-from hub.services import erasure, ingest, processing, webhooks
-from hub.services.auth import Caller
-from hub.services.feed import read_feed
-from hub.services.fiches import read_own_fiche
+from hub.services.accounts.auth import Caller
+from hub.services.delivery import webhooks
+from hub.services.delivery.feed import read_feed
+from hub.services.ingest import accept as ingest
+from hub.services.ingest import processing
+from hub.services.ingest.fiches import read_own_fiche
+from hub.services.privacy import erasure
 from hub.store.audit_tables import audit_entries
 from hub.store.delivery_tables import deliveries
 from hub.store.erasure_tables import fiche_keys

@@ -16,14 +16,15 @@ import sqlalchemy as sa
 
 from hub import keyring
 from hub.bootstrap import Hub
-from hub.services import erasure, ingest
-from hub.services.fiches import read_own_fiche
-from hub.services.publisher import RecordingPublisher
+from hub.services.ingest import accept as ingest
+from hub.services.ingest.fiches import read_own_fiche
+from hub.services.privacy import erasure
 from hub.store import sealing
 from hub.store.erasure_tables import fiche_keys
 from hub.store.meeting_tables import meeting_actions
 from tests import forensics
 from tests.factories import other_porteur, record_consents
+from tests.fakes.publisher import RecordingPublisher
 from tests.integration.world import OWNER, fiche, push_and_process
 
 pytestmark = pytest.mark.integration

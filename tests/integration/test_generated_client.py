@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 import requests
 
+from capactif_demo.processes import free_port, running, start_api
 from connectors.http_signatures import sign_request_rfc9421
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.demo.processes import free_port, running, start_api
-from hub.services.members import load_network
-from hub.services.publisher import RecordingPublisher
+from hub.services.accounts.members import load_network
 from tests.factories import Credentials, make_fiche, make_network, record_consents
+from tests.fakes.publisher import RecordingPublisher
 from tests.integration.scale import scale_store
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from hub.demo.population import Population
-from hub.services import ingest, processing
-from hub.services.auth import Caller
-from hub.services.indicators import Period, network_indicators
+from capactif_demo.population import Population
+from hub.services.accounts.auth import Caller
+from hub.services.console.indicators import Period, network_indicators
+from hub.services.ingest import accept as ingest
+from hub.services.ingest import processing
 from tests.factories import ALL_PURPOSES, record_consents
 
 pytestmark = pytest.mark.integration

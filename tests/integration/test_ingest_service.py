@@ -3,9 +3,10 @@
 import pytest
 
 from hub.errors import Forbidden, InvalidBatch
-from hub.services import ingest, processing
-from hub.services.auth import Caller
-from hub.services.fiches import read_own_fiche
+from hub.services.accounts.auth import Caller
+from hub.services.ingest import accept as ingest
+from hub.services.ingest import processing
+from hub.services.ingest.fiches import read_own_fiche
 from tests.factories import make_fiche, other_porteur, record_consents
 
 pytestmark = pytest.mark.integration

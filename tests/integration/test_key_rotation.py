@@ -8,9 +8,10 @@ import threading
 import pytest
 
 from hub.keyring import BUCKETS
-from hub.services import ingest, processing
-from hub.services.fiches import read_own_fiche
-from hub.services.key_rotation import rotate_data_keys
+from hub.services.ingest import accept as ingest
+from hub.services.ingest import processing
+from hub.services.ingest.fiches import read_own_fiche
+from hub.services.privacy.key_rotation import rotate_data_keys
 from tests.factories import other_porteur, record_consents
 from tests.integration.world import OWNER, fiche, push_and_process
 from tests.waiting import wait_until
@@ -86,8 +87,8 @@ def test_the_signing_key_rotates_while_heads_are_signed_and_old_heads_still_veri
     from hub.api.app import create_app
     from hub.audit.verify import verify_file
     from hub.bootstrap import Hub
-    from hub.services import audit
-    from hub.services.publisher import RecordingPublisher
+    from hub.services.audit import trail as audit
+    from tests.fakes.publisher import RecordingPublisher
 
     hub, _clock, _cci, _pfil = network
     other_process = Hub.from_settings(hub.settings, publisher=RecordingPublisher())
@@ -121,7 +122,7 @@ def test_the_signing_key_rotates_while_heads_are_signed_and_old_heads_still_veri
 
 def test_webhooks_carry_both_signatures_while_a_new_key_is_announced(network):
     from connectors import standard_webhooks
-    from hub.services.webhooks import sign_webhook
+    from hub.services.delivery.webhooks import sign_webhook
 
     hub, _clock, _cci, _pfil = network
     old = hub.hub_key

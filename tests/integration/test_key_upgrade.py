@@ -12,12 +12,12 @@ import sqlalchemy as sa
 from consent.shredding import new_key, unwrap_key, wrap_key
 from hub.bootstrap import LEGACY_MASTER_KEY, Hub
 from hub.domain.matching.decision import record_blocking_keys
-from hub.services.fiches import read_own_fiche
-from hub.services.key_rotation import DIGESTS_MARKER, upgrade_keys
-from hub.services.matching import matching_model
-from hub.services.publisher import RecordingPublisher
+from hub.services.ingest.fiches import read_own_fiche
+from hub.services.matching.online import matching_model
+from hub.services.privacy.key_rotation import DIGESTS_MARKER, upgrade_keys
 from hub.store.erasure_tables import fiche_keys, store_markers
 from hub.store.matching_tables import match_keys
+from tests.fakes.publisher import RecordingPublisher
 from tests.integration.world import OWNER, fiche, push_and_process
 
 pytestmark = pytest.mark.integration

@@ -15,9 +15,11 @@ from hypothesis import strategies as st
 from hub.domain.projection import ConsentScope, allowed_fields
 from hub.domain.purposes import purposes_for_role
 from hub.domain.routing import referent_structure
-from hub.services import ingest, processing, webhooks
-from hub.services.auth import Caller
-from hub.services.feed import read_feed
+from hub.services.accounts.auth import Caller
+from hub.services.delivery import webhooks
+from hub.services.delivery.feed import read_feed
+from hub.services.ingest import accept as ingest
+from hub.services.ingest import processing
 from tests.factories import ALL_PURPOSES, ALL_ROLES, make_fiche, record_consents
 from tests.integration.world import OWNER
 

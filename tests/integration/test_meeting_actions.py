@@ -12,8 +12,9 @@ from fastapi.testclient import TestClient
 
 from hub.api.app import create_app
 from hub.errors import BadRequest, NotFound
-from hub.services import feed, meeting_actions
-from hub.services.auth import Caller
+from hub.services.accounts.auth import Caller
+from hub.services.console import meeting_actions
+from hub.services.delivery import feed
 from tests.factories import Credentials
 
 pytestmark = pytest.mark.integration
@@ -112,7 +113,8 @@ def _stored(hub, action_id: int):
 
 
 def test_a_parrain_and_notes_are_sealed_follow_a_removed_fiche_and_go_with_an_erasure(world):
-    from hub.services import duplicates, erasure
+    from hub.services.matching import duplicates
+    from hub.services.privacy import erasure
 
     hub, session = world["hub"], world["session"]
     [item] = duplicates.list_review_items(hub)["items"]
@@ -143,7 +145,7 @@ def test_a_parrain_and_notes_are_sealed_follow_a_removed_fiche_and_go_with_an_er
 def test_notes_written_in_clear_before_sealing_are_sealed_by_the_upgrade(world):
     import sqlalchemy as sa
 
-    from hub.services.key_rotation import upgrade_keys
+    from hub.services.privacy.key_rotation import upgrade_keys
     from hub.store.meeting_tables import meeting_actions as table
 
     hub, porteur = world["hub"], world["porteurs"]["F-SILENCE"]

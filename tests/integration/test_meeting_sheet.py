@@ -9,9 +9,12 @@ import datetime as dt
 
 import pytest
 
-from hub.services import duplicates, ingest, meeting_actions, processing
-from hub.services.auth import Caller
-from hub.services.meeting import meeting_sheet
+from hub.services.accounts.auth import Caller
+from hub.services.console import meeting_actions
+from hub.services.console.meeting import meeting_sheet
+from hub.services.ingest import accept as ingest
+from hub.services.ingest import processing
+from hub.services.matching import duplicates
 from tests.console_world import _fiche
 from tests.factories import ALL_PURPOSES, record_consents
 
@@ -83,7 +86,7 @@ def test_decisions_of_the_month_name_the_porteurs_and_include_personnes_differen
 
 def test_a_pair_set_aside_or_judged_different_can_be_taken_up_again_then_merged(world):
     from hub.errors import NotFound
-    from hub.services import review_revisits
+    from hub.services.console import review_revisits
 
     hub, session = world["hub"], world["session"]
     [item] = duplicates.list_review_items(hub)["items"]

@@ -9,9 +9,12 @@ import json
 import pytest
 
 from hub.errors import BadRequest, NotFound
-from hub.services import consents, erasure, ingest, processing, webhooks
-from hub.services.auth import Caller
-from hub.services.feed import read_feed
+from hub.services.accounts.auth import Caller
+from hub.services.delivery import webhooks
+from hub.services.delivery.feed import read_feed
+from hub.services.ingest import accept as ingest
+from hub.services.ingest import processing
+from hub.services.privacy import consents, erasure
 from tests.factories import make_fiche, other_porteur, record_consents
 from tests.integration.world import OWNER, THIERS, fiche
 

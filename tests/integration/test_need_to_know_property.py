@@ -15,9 +15,12 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from hub.errors import HubError
-from hub.services import consents, erasure, ingest, processing, webhooks
-from hub.services.auth import Caller
-from hub.services.feed import read_feed
+from hub.services.accounts.auth import Caller
+from hub.services.delivery import webhooks
+from hub.services.delivery.feed import read_feed
+from hub.services.ingest import accept as ingest
+from hub.services.ingest import processing
+from hub.services.privacy import consents, erasure
 from hub.store.delivery_repository import DATA_EVENTS
 from hub.store.delivery_tables import deliveries
 from hub.store.tables import fiches

@@ -16,11 +16,13 @@ from hub.api.app import create_app
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.domain.projection import ConsentScope, allowed_fields
-from hub.services import erasure, ingest, processing
-from hub.services.auth import Caller
-from hub.services.members import load_network
-from hub.services.publisher import RecordingPublisher
+from hub.services.accounts.auth import Caller
+from hub.services.accounts.members import load_network
+from hub.services.ingest import accept as ingest
+from hub.services.ingest import processing
+from hub.services.privacy import erasure
 from tests.factories import Credentials, make_fiche, other_porteur, record_consents
+from tests.fakes.publisher import RecordingPublisher
 
 pytestmark = pytest.mark.integration
 

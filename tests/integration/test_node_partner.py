@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from consent.examples import NOTICE_TEXT, example_submission
+from capactif_demo.consent_examples import NOTICE_TEXT, example_submission
+from capactif_demo.processes import free_port, running, start_api, start_worker
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.demo.processes import free_port, running, start_api, start_worker
-from hub.services.members import load_network
-from hub.services.publisher import RecordingPublisher
+from hub.services.accounts.members import load_network
 from tests.conftest import IN_CI
 from tests.factories import ALL_PURPOSES, ALL_ROLES, make_fiche
+from tests.fakes.publisher import RecordingPublisher
 from tests.integration.scale import scale_store
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

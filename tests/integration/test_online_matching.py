@@ -7,7 +7,8 @@ import threading
 
 import pytest
 
-from hub.services import duplicates, processing
+from hub.services.ingest import processing
+from hub.services.matching import duplicates
 from tests.integration.dedup_world import (
     CCI,
     COMMUNE,
@@ -157,7 +158,7 @@ def test_a_worker_never_waits_for_another_transaction_over_one_shared_key(pg_wor
     """PostgreSQL (SQLite serialises its writers anyway): the fiches whose keys are free
     are processed at once; the one sharing a key with an open transaction waits for it
     at the end of the line, and ends linked as if processed in order."""
-    from hub.services.matching import OnlineMatcher, identity_of
+    from hub.services.matching.online import OnlineMatcher, identity_of
 
     hub, _clock = pg_world
     stranger = {**PERSON, "nom": "Vialatte", "prenom": "Odile", "date_naissance": "1971-02-03",

@@ -17,9 +17,9 @@ from connectors.http_signatures import sign_request_rfc9421
 from hub.api.app import create_app
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.services.members import load_network
-from hub.services.publisher import RecordingPublisher
+from hub.services.accounts.members import load_network
 from tests.factories import Credentials, make_fiche, make_network, record_consents
+from tests.fakes.publisher import RecordingPublisher
 
 pytestmark = pytest.mark.integration
 MEMBER = "cci-puy-de-dome"

@@ -11,13 +11,13 @@ import pytest
 import redis
 import requests
 
+from capactif_demo.processes import Process, free_port, running, start_api, start_worker
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.demo.processes import Process, free_port, running, start_api, start_worker
-from hub.services.members import load_network
-from hub.services.processing import pipeline_status
-from hub.services.publisher import RecordingPublisher
+from hub.services.accounts.members import load_network
+from hub.services.ingest.processing import pipeline_status
 from tests.factories import Credentials, make_fiche, make_network, other_porteur, record_consents
+from tests.fakes.publisher import RecordingPublisher
 from tests.integration.scale import own_redis_command, scale_store, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

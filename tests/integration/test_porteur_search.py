@@ -11,9 +11,11 @@ import datetime as dt
 import pytest
 
 from hub.bootstrap import Hub
-from hub.services import consents, duplicates, porteur_index
-from hub.services.auth import Caller
-from hub.services.porteur_search import PorteurQuery, porteurs_to_follow
+from hub.services.accounts.auth import Caller
+from hub.services.console import porteur_index
+from hub.services.console.porteur_search import PorteurQuery, porteurs_to_follow
+from hub.services.matching import duplicates
+from hub.services.privacy import consents
 from tests.console_world import NAMES
 
 pytestmark = pytest.mark.integration

@@ -9,8 +9,8 @@ import pytest
 import requests
 from fastapi.testclient import TestClient
 
+from capactif_demo.processes import free_port, running, start_api
 from hub.api.app import create_app
-from hub.demo.processes import free_port, running, start_api
 from tests.integration.scale import wait_until
 from tests.integration.test_ops_processes import MEMBER, scale  # noqa: F401  (fixture)
 

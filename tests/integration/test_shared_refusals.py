@@ -10,10 +10,10 @@ import pytest
 import redis
 import requests
 
+from capactif_demo.processes import free_port, running, start_api
 from hub.config import Settings
-from hub.demo.processes import free_port, running, start_api
 from hub.limits import MemoryRefusalCounter, RedisRefusalCounter
-from hub.services.rate_limits import refusal_counter
+from hub.services.ops.rate_limits import refusal_counter
 from tests.conftest import REDIS_URL, service_missing
 from tests.integration.test_ops_processes import scale  # noqa: F401  (fixture)
 

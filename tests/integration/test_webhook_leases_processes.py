@@ -12,13 +12,13 @@ import time
 import pytest
 import sqlalchemy as sa
 
+from capactif_demo.processes import running, start_worker
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.demo.processes import running, start_worker
-from hub.services import ingest
-from hub.services.auth import Caller
-from hub.services.members import load_network
-from hub.services.processing import pipeline_status
+from hub.services.accounts.auth import Caller
+from hub.services.accounts.members import load_network
+from hub.services.ingest import accept as ingest
+from hub.services.ingest.processing import pipeline_status
 from hub.store.delivery_repository import SENT
 from hub.store.delivery_tables import deliveries
 from tests.factories import make_fiche, other_porteur, record_consents

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from connectors import standard_webhooks
 from connectors.errors import BadWebhookSignature
 from connectors.receiver import WebhookReceiver
-from hub.services import webhooks
+from hub.services.delivery import webhooks
 from tests.integration.world import fiche, push_and_process
 
 pytestmark = pytest.mark.integration

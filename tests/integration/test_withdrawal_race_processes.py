@@ -8,12 +8,13 @@ import json
 
 import pytest
 
+from capactif_demo.processes import running, start_worker
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.demo.processes import running, start_worker
-from hub.services import consents, ingest
-from hub.services.auth import Caller
-from hub.services.members import load_network
+from hub.services.accounts.auth import Caller
+from hub.services.accounts.members import load_network
+from hub.services.ingest import accept as ingest
+from hub.services.privacy import consents
 from tests.factories import make_fiche, record_consents
 from tests.integration.scale import scale_store, wait_until
 from tests.receiver import Recipient

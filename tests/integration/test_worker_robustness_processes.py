@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
+from capactif_demo.processes import capactif_command, running, start_worker
 from hub.api.app import create_app
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.demo.processes import capactif_command, running, start_worker
-from hub.services import ingest
-from hub.services.admin import initialise
-from hub.services.auth import Caller
-from hub.services.members import load_network
-from hub.services.processing import pipeline_status
+from hub.services.accounts.auth import Caller
+from hub.services.accounts.members import load_network
+from hub.services.ingest import accept as ingest
+from hub.services.ingest.processing import pipeline_status
+from hub.services.ops.admin import initialise
 from tests.factories import make_fiche, make_network, other_porteur, record_consents
 from tests.integration.scale import wait_until
 

@@ -9,11 +9,12 @@ import pytest
 
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.services import ingest, processing
-from hub.services.auth import Caller
-from hub.services.members import load_network
-from hub.services.publisher import RecordingPublisher
+from hub.services.accounts.auth import Caller
+from hub.services.accounts.members import load_network
+from hub.services.ingest import accept as ingest
+from hub.services.ingest import processing
 from tests.factories import Clock, make_fiche, record_consents
+from tests.fakes.publisher import RecordingPublisher
 from tests.receiver import Recipient
 
 OWNER = Caller("commune-ambert", "Mairie", "commune", "accueil")

@@ -10,10 +10,10 @@ from hub.audit.events import AccessEvent
 from hub.bootstrap import Hub, create_celery
 from hub.config import Settings
 from hub.domain.matching.model import DEFAULT_MODEL_FILE
-from hub.services.audit_alerts import DEFAULT_RULES_FILE
-from hub.services.matching import matching_model
-from hub.services.publisher import RecordingPublisher
+from hub.services.audit.alerts import DEFAULT_RULES_FILE
+from hub.services.matching.online import matching_model
 from hub.store.migrate import upgrade
+from tests.fakes.publisher import RecordingPublisher
 
 
 def _settings(tmp_path: Path, database: Path) -> Settings:

@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 
-from hub.demo.population import HISTORY_DAYS, Population
+from capactif_demo.population import HISTORY_DAYS, Population
 
 MEMBERS = ["pfil-livradois-forez", "cci-puy-de-dome", "commune-ambert"]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 OWN = {"hub", "connectors", "consent", "schemas", "tests", "worker", "bench"}
-DEMO_CODE = ("hub/demo/", "connectors/sim/")
+DEMO_CODE = ("capactif_demo/", "capactif_demo/sim/")
 
 
 def _name(requirement: str) -> str:

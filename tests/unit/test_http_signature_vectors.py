@@ -20,7 +20,7 @@ from hub.domain.http_signatures import (
 )
 from hub.domain.structured_fields import FieldSyntaxError, parse_dictionary, serialize_inner_list
 from hub.errors import BadSignature, LegacySignatureRetired
-from hub.services.signatures import presented_signature
+from hub.services.accounts.signatures import presented_signature
 from tests.factories import Credentials
 
 PROTOCOL = (Path(__file__).parents[2] / "docs" / "protocol.md").read_text(encoding="utf-8")

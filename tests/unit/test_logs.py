@@ -24,7 +24,7 @@ _LOGGING_PROCESS = textwrap.dedent("""
         except ValueError as exc:
             raise RuntimeError("refused: " + value) from exc
 
-    for name in ("hub.services.ingest", "uvicorn.error", "celery.app.trace"):
+    for name in ("hub.services.ingest.accept", "uvicorn.error", "celery.app.trace"):
         try:
             submit(os.environ["SUBMITTED"])
         except RuntimeError:
@@ -48,7 +48,7 @@ def test_every_handler_keeps_the_traceback_and_drops_the_exception_text(tmp_path
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                           timeout=60, check=True, env={**os.environ, "SUBMITTED": MARKER})
     output = done.stderr
-    for name in ("hub.services.ingest", "uvicorn.error", "celery.app.trace"):
+    for name in ("hub.services.ingest.accept", "uvicorn.error", "celery.app.trace"):
         assert f"failure in {name}" in output
     assert output.count("Traceback (most recent call last):") == 6  # cause + effect, x3
     assert output.count("ValueError: <message omis") == 3
@@ -65,6 +65,7 @@ def test_json_logs_are_one_object_a_line_with_the_redacted_traceback(tmp_path):
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60,
                           check=True, env={**os.environ, "SUBMITTED": MARKER, "FORMAT": "json"})
     entries = [json.loads(line) for line in done.stderr.splitlines()]
-    assert [e["journal"] for e in entries] == ["hub.services.ingest", "uvicorn.error", "celery.app.trace"]
+    assert [e["journal"] for e in entries] == [
+        "hub.services.ingest.accept", "uvicorn.error", "celery.app.trace"]
     assert all(e["niveau"] == "ERROR" and "ValueError: <message omis" in e["trace"] for e in entries)
     assert MARKER not in done.stderr

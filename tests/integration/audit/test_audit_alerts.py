@@ -11,7 +11,7 @@ import pytest
 
 from hub.audit.events import AccessEvent, pseudonymise
 from hub.errors import InvalidAlertRules
-from hub.services.audit_alerts import Alert, load_rules, unusual_accesses
+from hub.services.audit.alerts import Alert, load_rules, unusual_accesses
 from tests.factories import Clock
 
 pytestmark = pytest.mark.integration

@@ -15,12 +15,13 @@ from hub.api.app import create_app
 from hub.audit.verify import verify_lines
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.services import ingest, processing
-from hub.services.auth import Caller
-from hub.services.feed import read_feed
-from hub.services.members import load_network
-from hub.services.publisher import RecordingPublisher
+from hub.services.accounts.auth import Caller
+from hub.services.accounts.members import load_network
+from hub.services.delivery.feed import read_feed
+from hub.services.ingest import accept as ingest
+from hub.services.ingest import processing
 from tests.factories import Credentials, make_fiche, record_consents
+from tests.fakes.publisher import RecordingPublisher
 
 pytestmark = pytest.mark.integration
 

@@ -152,7 +152,7 @@ def test_a_live_export_after_archival_verifies_with_every_head_linked(
 
 def test_the_retention_task_archives_past_the_configured_period_and_logs_it(hub, tmp_path) -> None:
     from hub.bootstrap import create_celery
-    from hub.services import audit_retention
+    from hub.services.audit import retention as audit_retention
     from tests.factories import Clock
 
     clock = Clock(START)

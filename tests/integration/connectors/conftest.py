@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from capactif_demo.sim.hub_stub import HubStub
 from connectors.client import HubClient
-from connectors.sim.hub_stub import HubStub
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "connectors"
 

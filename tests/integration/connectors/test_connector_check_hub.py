@@ -9,14 +9,14 @@ import json
 
 import pytest
 
+from capactif_demo.processes import free_port, running, start_api
 from connectors.cli import main
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.demo.processes import free_port, running, start_api
-from hub.services.admin import initialise
-from hub.services.members import load_network
-from hub.services.publisher import RecordingPublisher
+from hub.services.accounts.members import load_network
+from hub.services.ops.admin import initialise
 from tests.factories import make_network, record_consents
+from tests.fakes.publisher import RecordingPublisher
 from tests.office_export import MAPPING, OfficeExport
 
 pytestmark = pytest.mark.integration

@@ -4,8 +4,8 @@ import json
 import shutil
 from pathlib import Path
 
+from capactif_demo.sim.spreadsheet import write_export
 from connectors.cli import main, parse_duration
-from connectors.sim.spreadsheet import write_export
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "connectors"
 

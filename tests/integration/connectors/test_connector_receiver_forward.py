@@ -8,11 +8,11 @@ import orjson
 import pytest
 import requests
 
+from capactif_demo.sim.local_server import LocalServer
 from connectors import signing
 from connectors.errors import ConfigurationError, ForwardError
 from connectors.forwarder import Forwarder
 from connectors.receiver import WebhookReceiver, serve_in_thread
-from connectors.sim.local_server import LocalServer
 
 
 class MemberEndpoint(LocalServer):

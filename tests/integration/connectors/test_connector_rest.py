@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from capactif_demo.sim.crm_server import CrmServer
 from connectors.backoff import retry_after_seconds
 from connectors.checkpoint import Checkpoint
 from connectors.errors import SourceAuthError
@@ -12,7 +13,6 @@ from connectors.mapping import Mapping
 from connectors.rejects import RejectsFile
 from connectors.rest_source import RestSettings, RestSource
 from connectors.runner import Runner
-from connectors.sim.crm_server import CrmServer
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "connectors"
 

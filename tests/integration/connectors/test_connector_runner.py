@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from capactif_demo.sim.french_data import PeopleFactory
+from capactif_demo.sim.spreadsheet import write_export
 from connectors.checkpoint import Checkpoint
 from connectors.csv_source import CsvSource
 from connectors.errors import HubAuthError
 from connectors.mapping import Mapping
 from connectors.rejects import RejectsFile, read_rejects
 from connectors.runner import Runner
-from connectors.sim.french_data import PeopleFactory
-from connectors.sim.spreadsheet import write_export
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "connectors"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from consent.examples import NOTICE_TEXT, example_submission
+from capactif_demo.consent_examples import NOTICE_TEXT, example_submission
 from consent.sql import SqlConsentRegistry
 from tests.factories import Clock
 

@@ -2,9 +2,9 @@
 
 import datetime as dt
 
+from capactif_demo.sim.spreadsheet import HEADER, write_export
 from connectors.csv_source import CsvSource, detect_encoding
 from connectors.errors import RecordRejected
-from connectors.sim.spreadsheet import HEADER, write_export
 
 HEADER_LINE = ";".join(HEADER)
 ROW = ("2025-00001;DURAND;Léa;05/03/1984;06 12 34 56 78;lea.durand@orange.fr;"

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from consent.examples import NOTICE_TEXT, example_submission
-from consent.fake import InMemoryConsentRegistry
+from capactif_demo.consent_examples import NOTICE_TEXT, example_submission
 from tests.factories import Clock
+from tests.fakes.consent_registry import InMemoryConsentRegistry
 
 T0 = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from capactif_demo.consent_examples import example_record
 from consent.cache import RecordCache
-from consent.examples import example_record
 
 
 class Counter:

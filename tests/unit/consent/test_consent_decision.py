@@ -7,8 +7,8 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
+from capactif_demo.consent_examples import EXAMPLE_EXPIRY, EXAMPLE_TIME, example_record
 from consent.decision import Reason, may_receive, usable
-from consent.examples import EXAMPLE_EXPIRY, EXAMPLE_TIME, example_record
 from consent.model import PURPOSES, ROLES, Scope, StateChange, Status, scope
 
 T0, EXPIRY = EXAMPLE_TIME, EXAMPLE_EXPIRY

@@ -7,9 +7,9 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consent.examples import EXAMPLE_EXPIRY as EXPIRY
-from consent.examples import EXAMPLE_TIME as T0
-from consent.examples import example_record as consent
+from capactif_demo.consent_examples import EXAMPLE_EXPIRY as EXPIRY
+from capactif_demo.consent_examples import EXAMPLE_TIME as T0
+from capactif_demo.consent_examples import example_record as consent
 from consent.model import AckStatus, NoticeAck, NoticeKind, StateChange, Status
 
 

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consent.examples import EXAMPLE_TIME, example_record
+from capactif_demo.consent_examples import EXAMPLE_TIME, example_record
 from consent.receipts import build_receipt, canonical_json, key_id, sign_receipt, verify_receipt
 
 HUB_KEY = Ed25519PrivateKey.generate()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from consent.examples import EXAMPLE_TIME, example_submission
-from consent.fake import InMemoryConsentRegistry
+from capactif_demo.consent_examples import EXAMPLE_TIME, example_submission
 from consent.submission import notice_hash
 from schemas.loader import validator
+from tests.fakes.consent_registry import InMemoryConsentRegistry
 
 HASH = notice_hash("Notice")
 

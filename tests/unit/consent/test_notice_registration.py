@@ -3,7 +3,7 @@ purposes; a consent names only purposes its notice informs of."""
 
 import pytest
 
-from consent.examples import example_submission
+from capactif_demo.consent_examples import example_submission
 from consent.submission import notice_hash
 from hub.errors import InvalidNotice, NoticeConflict, NoticePurposesMismatch
 

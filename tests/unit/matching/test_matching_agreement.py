@@ -8,12 +8,12 @@ from __future__ import annotations
 import csv
 import itertools
 
-from hub.demo.population import Population, retyped, sparse
+from capactif_demo.population import Population, retyped, sparse
 from hub.domain.matching import Candidate, default_model, match_one, normalise_record
 from hub.domain.matching import record_blocking_keys as keys_of
 from hub.domain.matching.model import DEFAULT_MODEL_FILE
 from hub.domain.matching.record import RECORD_FIELDS
-from hub.services.dedup_batch import run_batch
+from hub.services.matching.dedup_batch import run_batch
 
 CAP = 50
 

@@ -7,8 +7,8 @@ import csv
 import pytest
 
 from hub.errors import InvalidCsvFile, InvalidMatchingModel
-from hub.services import dedup_parallel
-from hub.services.dedup_batch import run_batch
+from hub.services.matching import dedup_parallel
+from hub.services.matching.dedup_batch import run_batch
 
 HEADER = ("id,nom,nom_naissance,prenom,date_naissance,courriel,telephone,"
           "adresse_ligne,code_postal,commune\n")

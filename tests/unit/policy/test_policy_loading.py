@@ -9,7 +9,7 @@ import pytest
 import schemas
 from hub.domain.policy import load_policy, schema_paths
 from hub.errors import ConfigurationError, InvalidPolicy
-from hub.services.policy_loader import PolicyHolder, load_policy_file
+from hub.services.ingest.policy_loader import PolicyHolder, load_policy_file
 
 from .conftest import SHIPPED_POLICY_FILE
 

@@ -1,7 +1,7 @@
 """The duplicate page's words for a coordinator: why a pair waits, points with a French
 decimal comma, "different" rather than "written differently" when values differ."""
 
-from hub.services.duplicates_console import _row, waiting_reason
+from hub.services.console.duplicates_console import _row, waiting_reason
 from hub.web.pages import french_points
 
 

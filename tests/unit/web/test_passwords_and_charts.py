@@ -2,7 +2,7 @@
 
 import pytest
 
-from hub.services.passwords import hash_password, needs_rehash, password_matches
+from hub.services.accounts.passwords import hash_password, needs_rehash, password_matches
 from hub.web.charts import grouped_bars, grouped_columns, text_boxes
 
 

@@ -1,0 +1,154 @@
+"""Members of the network: load the network file, issue credentials."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+import schemas
+from hub.bootstrap import Hub
+from hub.errors import InvalidNetworkFile, NotFound
+from hub.keys import private_key_text, public_key_text
+from hub.services.accounts import dpo
+from hub.services.accounts.auth import token_hash
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadSummary:
+    created: list[str]
+    updated: list[str]
+    credentials_issued: list[str]
+
+
+def read_network_file(path: Path) -> dict[str, Any]:
+    """The network document at `path`, validated against `schemas/network.v1.json`."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidNetworkFile(
+            f"Fichier réseau illisible ({path}) : {exc}.",
+            f"Unreadable network file ({path}): {exc}.",
+        ) from exc
+    errors = schemas.validator("network").errors(document)
+    if errors:
+        details, details_en = schemas.summary(errors)
+        raise InvalidNetworkFile(
+            f"Fichier réseau {path} non conforme : {details}",
+            f"Network file {path} does not match its schema: {details_en}",
+        )
+    ids = [m["id"] for m in document["membres"]]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise InvalidNetworkFile(
+            f"Identifiants de membres en double dans {path} : {', '.join(duplicates)}.",
+            f"Duplicate member ids in {path}: {', '.join(duplicates)}.",
+        )
+    return document
+
+
+def load_network(
+    hub: Hub, path: Path, credentials_dir: Path, *, rotate: bool = False
+) -> LoadSummary:
+    """Create or update every member of the network file, and issue credentials to
+    members that have none (all members with `rotate`)."""
+    document = read_network_file(path)
+    created: list[str] = []
+    updated: list[str] = []
+    issued: list[str] = []
+    now = hub.clock()
+    with hub.uow() as uow:
+        for member in document["membres"]:
+            values = _member_row(member, now)
+            (created if uow.members.upsert(values) else updated).append(member["id"])
+            uow.deliveries.replace_subscriptions(member["id"], member.get("abonnements", []),
+                                                 "network", now)
+            existing = uow.members.get(member["id"])
+            if rotate or existing is None or not existing.token_hash or (
+                member.get("cle_publique") and member["cle_publique"] != existing.public_key
+            ):
+                credentials = _issue(member)
+                uow.members.set_credentials(
+                    member["id"], token_hash(credentials["secret"]), credentials["public_key"]
+                )
+                _write_credentials(credentials_dir, member["id"], credentials, hub)
+                issued.append(member["id"])
+        issued += [f"dpo:{m}" for m in dpo.sync_credentials(
+            hub, uow, document["membres"], credentials_dir, rotate, _issue, _write_credentials)]
+        uow.commit()
+    return LoadSummary(created, updated, issued)
+
+
+def rotate_member(hub: Hub, member_id: str, credentials_dir: Path) -> dt.datetime:
+    """New credentials for one member, written to its credentials file; the former ones
+    stay valid for HUB_CREDENTIAL_OVERLAP_HOURS, while the member deploys the new file.
+    Answers the end of the overlap."""
+    until = hub.clock() + dt.timedelta(hours=hub.settings.credential_overlap_hours)
+    with hub.uow() as uow:
+        member = uow.members.get(member_id)
+        if member is None or not member.token_hash:
+            raise NotFound("Membre inconnu ou sans identifiants : chargez d'abord le réseau.",
+                           "Unknown member or without credentials: load the network first.")
+        credentials = _issue({})
+        uow.members.rotate_credentials(member_id, token_hash(credentials["secret"]),
+                                       credentials["public_key"], until)
+        uow.commit()
+    _write_credentials(credentials_dir, member_id, credentials, hub)
+    return until
+
+
+def list_members(hub: Hub) -> list[dict[str, Any]]:
+    with hub.uow() as uow:
+        return [
+            {"id": m.id, "nom": m.name, "nature": m.kind, "role": m.role,
+             "webhook": m.webhook_url, "identifiants": bool(m.token_hash)}
+            for m in uow.members.all()
+        ]
+
+
+def _member_row(member: dict[str, Any], now: Any) -> dict[str, Any]:
+    return {
+        "id": member["id"],
+        "name": member["nom"],
+        "kind": member["nature"],
+        "role": member["role"],
+        "contact_email": member["contact"]["courriel"],
+        "webhook_url": member.get("webhook"),
+        "territory": member.get("territoire", []),
+        "updated_at": now,
+    }
+
+
+def _issue(member: dict[str, Any]) -> dict[str, Any]:
+    secret = secrets.token_urlsafe(32)
+    if member.get("cle_publique"):
+        return {"secret": secret, "public_key": member["cle_publique"], "private_key": None}
+    key = Ed25519PrivateKey.generate()
+    return {
+        "secret": secret,
+        "public_key": public_key_text(key.public_key()),
+        "private_key": private_key_text(key),
+    }
+
+
+def _write_credentials(folder: Path, member_id: str, credentials: dict[str, Any], hub: Hub, *,
+                       stem: str | None = None, token: str | None = None) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    document = {
+        "membre": member_id,
+        "token": token or f"{member_id}.{credentials['secret']}",
+        "cle_privee": credentials["private_key"],
+        "hub_url": f"http://{hub.settings.host}:{hub.settings.port}",
+    }
+    path = folder / f"{stem or member_id}.json"
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(document, handle, indent=2)
+    os.replace(tmp, path)

@@ -1,0 +1,1 @@
+"""What coordinators and DPOs do in the web console."""

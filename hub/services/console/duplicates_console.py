@@ -1,0 +1,182 @@
+"""The duplicate queue as the console shows it: the two fiches side by side (what the
+coordination may see of each), field by field with their differences, each compared
+field's contribution to the match score (the explanation's waterfall, in French), the
+decisions, the merge history and unmerge. Everything goes through `duplicates`, which
+projects each side through the consent + policy gate; the console account is named
+(`user`) in every access event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hub.bootstrap import Hub
+from hub.errors import BadRequest
+from hub.services.accounts.members import list_members
+from hub.services.accounts.sessions import ConsoleSession
+from hub.services.audit import trail as audit
+from hub.services.matching import duplicates
+
+DECISIONS = {"same": "Même personne", "different": "Personnes différentes",
+             "unknown": "À revoir en réunion"}
+LEVELS = {"exact": "identique", "close": "proche", "fuzzy": "approchant",
+          "different": "différent", "missing": "absent d'un côté"}
+# The rows of the side-by-side table: (label, path in the fiche, compared field).
+ROWS = (
+    ("Prénom", "porteur.prenom", "prenom"),
+    ("Nom", "porteur.nom", "nom"),
+    ("Nom de naissance", "porteur.nom_naissance", None),
+    ("Date de naissance", "porteur.date_naissance", "date_naissance"),
+    ("Courriel", "porteur.courriel", "courriel"),
+    ("Téléphone", "porteur.telephone", "telephone"),
+    ("Adresse", "porteur.adresse.ligne", "adresse"),
+    ("Code postal", "porteur.adresse.code_postal", None),
+    ("Commune", "porteur.adresse.commune", None),
+    ("Projet", "projet.intitule", None),
+    ("Étape du projet", "projet.stade", None),
+    ("Commune d'implantation", "projet.commune_implantation.nom", None),
+)
+_STRONG = ("date_naissance", "courriel", "telephone", "adresse")
+FIELD_LABELS = {"prenom": "Prénom", "nom": "Nom", "date_naissance": "Date de naissance",
+                "courriel": "Courriel", "telephone": "Téléphone", "adresse": "Adresse"}
+
+
+ORDERS = {"anciennete": "en attente depuis le plus longtemps",
+          "recents": "les plus récents d'abord",
+          "probabilite": "probabilité la plus haute d'abord",
+          "probabilite_basse": "probabilité la plus basse d'abord"}
+PER_PAGE = 50
+
+
+def review_queue(hub: Hub, session: ConsoleSession, *, order: str = "anciennete",
+                 page: int = 1, per_page: int = PER_PAGE) -> dict[str, Any]:
+    """One page of the open items in `order` (`ORDERS`), sorted and paged in the
+    database: per item its probability and each side's member and name."""
+    if order not in ORDERS:
+        raise BadRequest("Tri des doublons : choisissez un ordre de la liste.",
+                         "Unknown order of the duplicate queue.")
+    found = duplicates.review_page(hub, order, page, per_page, actor=session.member,
+                                   user=session.user_id)
+    names = _member_names(hub)
+    items = [{"id": item["id"], "ouvert_le": item["ouvert_le"],
+              "probabilite": item["probabilite"],
+              "cotes": [_summary(side, names) for side in item["cotes"]]}
+             for item in found["items"]]
+    return {**found, "items": items, "order": order}
+
+
+def review_item(hub: Hub, session: ConsoleSession, item_id: int) -> dict[str, Any]:
+    """One item: both sides, the rows compared, the waterfall."""
+    item = duplicates.get_review_item(hub, item_id, actor=session.member, user=session.user_id)
+    names = _member_names(hub)
+    terms = {t["champ"]: t for t in item["explication"]["champs"]}
+    left, right = (side["fiche"] for side in item["cotes"])
+    rows = [_row(label, path, terms.get(field) if field else None, left, right)
+            for label, path, field in ROWS]
+    return {"id": item["id"], "statut": item["statut"], "ouvert_le": item["ouvert_le"],
+            "probabilite": item["probabilite"],
+            "cotes": [_summary(side, names) for side in item["cotes"]],
+            "lignes": [r for r in rows if r["gauche"] or r["droite"]],
+            "etapes": [_steps(side["fiche"], names) for side in item["cotes"]],
+            "cascade": waterfall(item["explication"]),
+            "attente": waiting_reason(item["explication"])}
+
+
+def waiting_reason(explanation: dict[str, Any]) -> str:
+    """Why the hub left this pair to the coordination, in the words of its rules
+    (`hub.domain.matching.decision`): a decisive field differs, too little agrees, or
+    the probability is below the automatic threshold."""
+    levels = {t["champ"]: t["niveau"] for t in explanation["champs"]}
+    vetoes = [FIELD_LABELS[f].lower() for f in ("prenom", "date_naissance")
+              if levels.get(f) == "different"]
+    if vetoes:
+        return (f"Un champ décisif diffère ({', '.join(vetoes)}) : le hub ne réunit jamais "
+                "seul deux fiches dans ce cas (des jumeaux, des homonymes d'une même famille).")
+    agreeing = [f for f, level in levels.items() if level in ("exact", "close")]
+    if not any(f in _STRONG for f in agreeing) or len(agreeing) < 2:
+        return ("Trop peu d'éléments concordent : pour réunir seul deux fiches, le hub veut au "
+                "moins deux champs concordants, dont la date de naissance, le courriel, le "
+                "téléphone ou l'adresse.")
+    return "La probabilité reste sous le seuil au-delà duquel le hub réunit seul deux fiches."
+
+
+def waterfall(explanation: dict[str, Any]) -> dict[str, Any]:
+    """The score built step by step: the prior, then each field's weight (bits), the
+    running total after it, and the final probability."""
+    running = explanation["a_priori"]
+    steps = []
+    for term in explanation["champs"]:
+        running += term["poids"]
+        steps.append({"champ": FIELD_LABELS.get(term["champ"], term["champ"]),
+                      "niveau": LEVELS.get(term["niveau"], term["niveau"]),
+                      "poids": term["poids"], "frequence": term["ajustement_frequence"],
+                      "cumul": running})
+    return {"a_priori": explanation["a_priori"], "etapes": steps,
+            "total": explanation["total"], "probabilite": explanation["probabilite"],
+            "phrases": explanation.get("lignes", [])}
+
+
+def decide(hub: Hub, session: ConsoleSession, item_id: int, decision: str) -> dict[str, Any]:
+    return duplicates.decide(hub, item_id, decision, actor=session.member, user=session.user_id)
+
+
+def history(hub: Hub, session: ConsoleSession, *, limit: int = 100) -> list[dict[str, Any]]:
+    """Merges and unmerges, newest first; a merged fiche may be split off again until an
+    unmerge took it out."""
+    events = duplicates.merge_history(hub, limit=limit)
+    names = _member_names(hub)
+    split: set[tuple[str, str, str]] = set()
+    for event in events:  # newest first: an unmerge is seen before the merge it undoes
+        keys = [(event["porteur_id"], f["membre"], f["fiche_id"]) for f in event["fiches"]]
+        if event["type"] == "separation":
+            split.update(keys)
+        for fiche, key in zip(event["fiches"], keys, strict=True):
+            fiche["nom_membre"] = names.get(fiche["membre"], fiche["membre"])
+            fiche["separable"] = event["type"] == "fusion" and key not in split
+        event["par_nom"] = names.get(event["par"], event["par"])
+    audit.record(hub, [audit.event(hub, "console_view", session.member, user=session.user_id)])
+    return events
+
+
+def unmerge(hub: Hub, session: ConsoleSession, porteur_id: str, member_id: str,
+            fiche_id: str) -> dict[str, Any]:
+    return duplicates.unmerge(hub, porteur_id, member_id, fiche_id, actor=session.member,
+                              user=session.user_id)
+
+
+def _summary(side: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    person = side["fiche"].get("porteur") or {}
+    name = " ".join(v for v in (person.get("prenom"), (person.get("nom") or "").upper()) if v)
+    member = side.get("membre")
+    return {"porteur_id": side["porteur_id"], "membre": member,
+            "nom_membre": names.get(member or "", member or "—"),
+            "fiche_id": side.get("fiche_id"), "version": side.get("version"),
+            "nom": name or None, "visible": bool(side["fiche"])}
+
+
+def _row(label: str, path: str, term: dict[str, Any] | None, left: dict[str, Any],
+         right: dict[str, Any]) -> dict[str, Any]:
+    values = [_at(left, path), _at(right, path)]
+    state = ("absent" if not all(values) else
+             "identique" if values[0] == values[1] else "different")
+    spelled = term is not None and term["niveau"] in ("exact", "close", "fuzzy")
+    return {"libelle": label, "chemin": path, "gauche": values[0], "droite": values[1],
+            "etat": state, "ecart": "≈ écrit autrement" if spelled else "≠ différent",
+            "niveau": LEVELS.get(term["niveau"], term["niveau"]) if term else None,
+            "poids": term["poids"] if term else None}
+
+
+def _steps(fiche: dict[str, Any], names: dict[str, str]) -> list[dict[str, Any]]:
+    return [{"date": step.get("date"), "type": step.get("type"),
+             "structure": names.get(step.get("structure", ""), step.get("structure")),
+             "referent": step.get("referent")} for step in fiche.get("accompagnement", [])]
+
+
+def _at(document: dict[str, Any], path: str) -> str | None:
+    value: Any = document
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return str(value) if value not in (None, "") else None
+
+
+def _member_names(hub: Hub) -> dict[str, str]:
+    return {m["id"]: m["nom"] for m in list_members(hub)}

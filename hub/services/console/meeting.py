@@ -1,0 +1,93 @@
+"""The monthly meeting sheet of the network's technicians, to print and work from.
+
+Each porteur appears once, in the first section that fits: first met this month, then
+without a referent, then without news (ongoing projects only; installed, post-creation
+and abandoned projects need no referent). Then the items kept "à voir en réunion" and
+the referent proposals still waiting or declined, and every decision of the month: the
+meeting's own (proposals and answers, parrains, items seen) and the duplicates (merges,
+separations, "personnes différentes", doubts), with names rather than ids.
+
+Lists come from the coordination's index (`hub.services.console.porteur_index`), in the
+database; only the porteurs printed are read from their fiches, at most
+`MAX_PER_SECTION` per section (the page says how many more the porteurs list holds).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from hub.bootstrap import Hub
+from hub.services.accounts.sessions import ConsoleSession
+from hub.services.console import meeting_actions, porteur_index
+from hub.services.console.parcours import collect, log_views
+from hub.store.porteur_index_repository import Filters
+
+MAX_PER_SECTION = 200
+SECTIONS = ("nouveaux", "sans_referent", "sans_nouvelles")
+
+
+def meeting_sheet(hub: Hub, session: ConsoleSession, month: dt.date) -> dict[str, Any]:
+    start = month.replace(day=1)
+    end = (start + dt.timedelta(days=32)).replace(day=1)
+    today, weeks = hub.clock().date(), hub.settings.console_stalled_weeks
+    stalled_before = today - dt.timedelta(weeks=weeks)
+    porteur_index.refresh(hub)
+    since, until = _midnight(start), _midnight(end)
+    with hub.uow() as uow:
+        ids, totals = _section_ids(uow.porteur_index, start, end, stalled_before)
+        changes = uow.fiche_reads.merge_events(since, until)
+        links = uow.fiche_reads.decided_links(since, until)
+        reviews = uow.fiche_reads.decided_reviews(since, until)
+    open_items = meeting_actions.to_discuss(hub)
+    decisions = meeting_actions.decided_between(hub, since, until)
+    named = {*[i for group in ids.values() for i in group],
+             *[c.porteur_id for c in changes], *[c.other_porteur_id for c in changes],
+             *[r.porteur_id for r in reviews], *[r.candidate_porteur_id for r in reviews],
+             *[a.porteur_id for a in (*open_items, *decisions)]}
+    people = {p.porteur_id: p for p in collect(hub, session.member, sorted(named)) if p.fiches}
+    sheet = {key: [people[i] for i in ids[key] if i in people] for key in SECTIONS}
+    log_views(hub, session, people.values())
+    return {**sheet, "totaux": totals, "a_voir": open_items, "decisions": decisions,
+            "doublons_resolus": _duplicates(changes, reviews),
+            "liens_automatiques": sum(1 for link in links if link.method == "auto"),
+            "noms": {i: p.name for i, p in people.items()}, "debut": start, "fin": end,
+            "weeks": weeks, "today": today}
+
+
+def _section_ids(index: Any, start: dt.date, end: dt.date,
+                 stalled_before: dt.date) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """Porteur ids of each section, a porteur in the first section that fits (the new
+    ones of the month are left out of the two others, and out of their counts)."""
+    new = Filters(since=start, until=end - dt.timedelta(days=1))
+    ids = {"nouveaux": index.page(new, "premier_contact", False, MAX_PER_SECTION, 0)}
+    counts, new_counts = index.summary(Filters(), stalled_before), \
+        index.summary(new, stalled_before)
+    totals = {"nouveaux": new_counts["total"]}
+    seen, extra = set(ids["nouveaux"]), MAX_PER_SECTION + len(ids["nouveaux"])
+    without = index.page(Filters(without_referent=True), "nouvelles", False, extra, 0)
+    ids["sans_referent"] = [i for i in without if i not in seen][:MAX_PER_SECTION]
+    totals["sans_referent"] = counts["sans_referent"] - new_counts["sans_referent"]
+    stalled, _ = index.stalled(Filters(), stalled_before, extra, count=False)  # counted above
+    ids["sans_nouvelles"] = [i for i in stalled if i not in seen][:MAX_PER_SECTION]
+    totals["sans_nouvelles"] = counts["sans_nouvelles"] - new_counts["sans_nouvelles"]
+    return ids, totals
+
+
+def _duplicates(changes: list[Any], reviews: list[Any]) -> list[dict[str, Any]]:
+    undone = {pk for c in changes if c.kind == "unmerge" for pk in c.fiche_pks}
+    decided = [{"porteur_id": c.porteur_id, "autre_porteur_id": c.other_porteur_id,
+                "type": "fusion" if c.kind == "merge" else "separation", "le": c.at,
+                "fiches": len(c.fiche_pks), "revue": c.review_item_id,
+                "defait": c.kind == "merge" and bool(undone & set(c.fiche_pks))}
+               for c in changes]
+    decided += [{"porteur_id": r.porteur_id, "autre_porteur_id": r.candidate_porteur_id,
+                 "type": "differentes" if r.status == "different" else "doute",
+                 "le": r.decided_at, "fiches": 2, "revue": r.id, "defait": False}
+                for r in reviews]
+    return sorted(decided, key=lambda d: d["le"])
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+

@@ -1,0 +1,147 @@
+"""What the coordination decides at the monthly meeting, each step logged:
+
+- propose a referent structure: the member is notified through the hub like any
+  delivery (a `referent_propose` notice in its feed or by webhook, carrying the
+  porteur's pseudonymous id and the proposal, no fiche field), then accepts or
+  declines with `POST /v1/referent-proposals/{id}/answer`; the parcours shows it;
+- record a parrain (a name and a note);
+- keep an item "à voir en réunion" with a note, until a coordinator marks it seen.
+
+Naming the referent person, or a step of support, stays in the member's own tool: the
+member's next fiche carries it, and the parcours shows it from there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from hub.bootstrap import Hub
+from hub.errors import BadRequest, Conflict, NotFound
+from hub.services.accounts.auth import Caller
+from hub.services.accounts.sessions import ConsoleSession
+from hub.services.audit import trail as audit
+from hub.services.console.parcours import parcours_of
+from hub.services.delivery.notices import add_notices
+from hub.store.records import MeetingAction
+
+PROPOSED, ACCEPTED, DECLINED = "proposee", "acceptee", "refusee"
+RECORDED, TO_DISCUSS, SEEN = "enregistre", "a_voir", "vu"
+NOTICE_EVENT = "referent_propose"
+MAX_NOTE = 1000
+_ROLES = ("accueil", "accompagnement", "financement")
+
+
+def propose_referent(hub: Hub, session: ConsoleSession, porteur_id: str, member_id: str,
+                     note: str = "") -> int:
+    """Propose `member_id` as the porteur's referent structure and notify it."""
+    parcours_of(hub, session, porteur_id)  # visible to the coordination, else 404
+    now = hub.clock()
+    with hub.uow() as uow:
+        member = next((m for m in uow.members.all() if m.id == member_id), None)
+        if member is None or member.role not in _ROLES:
+            raise BadRequest("Structure référente : choisissez un membre d'accueil, "
+                             "d'accompagnement ou de financement dans la liste.",
+                             "Unknown or unsuitable referent member.")
+        action_id = uow.meeting.add(_row(porteur_id, "referent", PROPOSED, session, now,
+                                         member_id=member_id, note=_note(note)))
+        add_notices(uow, [member], event=NOTICE_EVENT, subject=f"proposition-{action_id}",
+                    porteur_id=porteur_id, fiche_pk=None, now=now, document={
+                        "proposition": action_id,
+                        "demande": "La coordination du réseau vous propose d'être la structure "
+                                   "référente de ce porteur. Acceptez ou refusez.",
+                        "reponse": f"/v1/referent-proposals/{action_id}/answer"})
+        uow.commit()
+    hub.publisher.request_dispatch_safely()
+    _log(hub, "referent_proposal", session.member, session.user_id, porteur_id)
+    return action_id
+
+
+def answer_proposal(hub: Hub, caller: Caller, action_id: int, body: Any) -> dict[str, Any]:
+    """The proposed member accepts or declines; anyone else learns nothing (404)."""
+    answer = body.get("reponse") if isinstance(body, dict) else None
+    if answer not in (ACCEPTED, DECLINED):
+        raise BadRequest("Champ « reponse » attendu : « acceptee » ou « refusee ».",
+                         "Field 'reponse' must be 'acceptee' or 'refusee'.")
+    note = body.get("note", "")
+    if not isinstance(note, str):
+        raise BadRequest("Champ « note » : texte attendu.", "Field 'note' must be a string.")
+    now = hub.clock()
+    with hub.uow() as uow:
+        row = uow.meeting.get(action_id)
+        if row is None or row.kind != "referent" or row.member_id != caller.member_id:
+            raise NotFound("Aucune proposition pour votre structure sous ce numéro.",
+                           "No proposal for your member under this number.")
+        if not uow.meeting.settle(action_id, PROPOSED, answer, now, _note(note) or None):
+            raise Conflict("Cette proposition a déjà reçu une réponse.",
+                           "This proposal was already answered.")
+        uow.commit()
+    _log(hub, "referent_answer", caller.member_id, None, row.porteur_id)
+    return {"proposition": action_id, "porteur_id": row.porteur_id, "reponse": answer}
+
+
+def record_parrain(hub: Hub, session: ConsoleSession, porteur_id: str, name: str,
+                   note: str = "") -> int:
+    name = " ".join(name.split())
+    if not 2 <= len(name) <= 200:
+        raise BadRequest("Parrain : indiquez son nom (2 à 200 caractères).",
+                         "Parrain: a name of 2 to 200 characters is needed.")
+    return _add(hub, session, porteur_id, "parrain", RECORDED, parrain=name, note=_note(note))
+
+
+def keep_to_discuss(hub: Hub, session: ConsoleSession, porteur_id: str, note: str) -> int:
+    if not note.strip():
+        raise BadRequest("À voir en réunion : écrivez en une phrase ce qu'il faut voir.",
+                         "A note is needed.")
+    return _add(hub, session, porteur_id, "a_voir", TO_DISCUSS, note=_note(note))
+
+
+def mark_seen(hub: Hub, session: ConsoleSession, action_id: int) -> str:
+    with hub.uow() as uow:
+        row = uow.meeting.get(action_id)
+        if row is None or not uow.meeting.settle(action_id, TO_DISCUSS, SEEN, hub.clock()):
+            raise NotFound("Aucun point « à voir en réunion » ouvert sous ce numéro.",
+                           "No open item under this number.")
+        uow.commit()
+    _log(hub, "meeting_item_seen", session.member, session.user_id, row.porteur_id)
+    return str(row.porteur_id)
+
+
+def actions_of(hub: Hub, porteur_id: str) -> list[MeetingAction]:
+    with hub.uow() as uow:
+        return uow.meeting.of_porteur(porteur_id)
+
+
+def to_discuss(hub: Hub) -> list[MeetingAction]:
+    with hub.uow() as uow:
+        return uow.meeting.open_items(("a_voir", "referent"), (TO_DISCUSS, PROPOSED, DECLINED))
+
+
+def decided_between(hub: Hub, since: dt.datetime, until: dt.datetime) -> list[MeetingAction]:
+    with hub.uow() as uow:
+        return uow.meeting.between(since, until)
+
+
+def _add(hub: Hub, session: ConsoleSession, porteur_id: str, kind: str, status: str,
+         **values: Any) -> int:
+    parcours_of(hub, session, porteur_id)
+    with hub.uow() as uow:
+        action_id = uow.meeting.add(_row(porteur_id, kind, status, session, hub.clock(),
+                                         **values))
+        uow.commit()
+    _log(hub, f"meeting_{kind}", session.member, session.user_id, porteur_id)
+    return action_id
+
+
+def _row(porteur_id: str, kind: str, status: str, session: ConsoleSession, now: dt.datetime,
+         **values: Any) -> dict[str, Any]:
+    return {"porteur_id": porteur_id, "kind": kind, "status": status,
+            "created_by": session.user_id, "created_at": now, **values}
+
+
+def _note(text: str) -> str:
+    return text.strip()[:MAX_NOTE]
+
+
+def _log(hub: Hub, action: str, member: str, user: str | None, porteur_id: str) -> None:
+    audit.record(hub, [audit.event(hub, action, member, user=user, porteur_id=porteur_id)])

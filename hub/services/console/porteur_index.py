@@ -1,0 +1,109 @@
+"""Keep the coordination's index of porteurs (`hub.store.porteur_index_tables`) in step
+with the fiches: each page of the coordination first refreshes the porteurs whose
+fiches, links (new, merged, separated), consents (given, withdrawn, expired) or
+erasures changed since the index last looked, then pages, filters and sorts in the
+database. The first call (or a new field policy, or another console member) rebuilds
+the whole index.
+
+What is indexed is what the projection lets the coordination see: a porteur whose
+fiches the coordination may not see has no row; search terms come only from the
+identity fields the coordination is shown, stored as keyed digests (HMAC-SHA256 under
+a key derived from the hub's data master key), never in clear.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from hub.bootstrap import Hub
+from hub.domain.search_terms import porteur_terms
+from hub.services.accounts.members import list_members
+from hub.services.accounts.sessions import console_member
+from hub.services.console.parcours import Parcours, parcours_from
+from hub.services.console.porteur_figures import Figures, figures_of
+
+CLOSED_STAGES = frozenset({"installe", "post_creation", "abandonne"})
+COORDINATION, DPO = "coordination", "dpo"
+_BATCH = 500
+
+
+def refresh(hub: Hub) -> int:
+    """Bring the index up to date; returns how many porteurs were re-read.
+
+    The fiches are read with no lock held; the rows are then written under the marks
+    row's lock. A refresh racing another may write an older state: it then saves its
+    older marks too, so the next refresh reads those porteurs again."""
+    now, member = hub.clock(), console_member(hub)
+    built_for = f"{member}|{hub.policy.current.version}"[:120]
+    with hub.uow() as uow:
+        marks = uow.porteur_index.marks()
+        positions = uow.porteur_index.positions(now)
+        rebuild = marks is None or marks.built_for != built_for
+        touched = uow.porteur_index.every_porteur() if rebuild or marks is None else \
+            sorted(uow.porteur_index.touched(marks, now))
+    if not touched and not rebuild:
+        return 0
+    batches = [touched[i:i + _BATCH] for i in range(0, len(touched), _BATCH)]
+    read = [_read(hub, member, batch) for batch in batches]
+    try:
+        with hub.uow() as uow:
+            uow.porteur_index.marks(lock=True)
+            for batch, (found, figures) in zip(batches, read, strict=True):
+                _rewrite(hub, uow, batch, found, now)
+                uow.porteur_index.replace_figures(
+                    batch, [f.row() for f in figures],
+                    [{**f.row(), "member_id": m}
+                     for f in figures if f.first_month for m in sorted(f.members)])
+            uow.porteur_index.save_marks({**positions, "checked_at": now,
+                                          "built_for": built_for})
+            uow.commit()
+    except IntegrityError:  # another first build won the race: it did the same work
+        return 0
+    return len(touched)
+
+
+def _read(hub: Hub, member: str,
+          porteur_ids: Sequence[str]) -> tuple[list[Parcours], list[Figures]]:
+    """The parcours and the steering committee's figures of `porteur_ids`, from one
+    read of their current fiches."""
+    with hub.uow() as uow:
+        rows = uow.fiche_reads.current(porteur_ids)
+    hub.consents.prefetch((row.member_id, row.fiche_id) for row in rows)
+    pfils = {m["id"] for m in list_members(hub) if m["nature"] == "pfil"}
+    return parcours_from(hub, member, rows), figures_of(hub, member, rows, pfils)
+
+
+def search_digest(hub: Hub, term: str, scope: str = COORDINATION) -> str:
+    """The stored form of one search term, for the coordination's search (what the
+    projection lets it see) or the DPO's lookup (every fiche's own identity)."""
+    key = hmac.new(hub.store_keys.digest_key, b"capactif console search v1", hashlib.sha256).digest()
+    return hmac.new(key, f"{scope}|{term}".encode(), hashlib.sha256).hexdigest()
+
+
+def _rewrite(hub: Hub, uow: Any, porteur_ids: Sequence[str], people: list[Parcours],
+             now: dt.datetime) -> None:
+    """Index rows of the porteurs the coordination sees; search digests of what it sees
+    (its search) and of every fiche's own identity (the DPO's lookup of a person)."""
+    visible = [p for p in people if p.fiches]
+    digests = {(p.porteur_id, search_digest(hub, t)) for p in visible
+               for t in {t for i in p.identities for t in porteur_terms(i)}}
+    digests |= {(p.porteur_id, search_digest(hub, t, DPO)) for p in people
+                for t in {t for i in p.own_identities for t in porteur_terms(i)}}
+    uow.porteur_index.replace(
+        porteur_ids, [_row(p, now) for p in visible],
+        [{"porteur_id": p.porteur_id, "member_id": m} for p in visible for m in sorted(p.members)],
+        [{"porteur_id": porteur, "digest": digest} for porteur, digest in sorted(digests)])
+
+
+def _row(person: Parcours, now: dt.datetime) -> dict[str, Any]:
+    return {"porteur_id": person.porteur_id, "stage": person.stage,
+            "active": person.stage not in CLOSED_STAGES, "commune_insee": person.commune_code,
+            "commune": person.commune, "first_contact": person.first_contact,
+            "last_news": person.last_news, "has_referent": person.referent is not None,
+            "has_parrain": person.parrain is not None, "refreshed_at": now}

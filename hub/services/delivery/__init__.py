@@ -1,0 +1,1 @@
+"""Deliveries and notices: plan and project them, the feed, webhooks, publishing tasks."""

@@ -1,0 +1,44 @@
+"""Notices: deliveries that carry no fiche field, only pseudonymous ids and a request
+(withdrawal, expiry, erasure). They go through the same feed and webhooks as data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import orjson
+
+from hub.store.delivery_repository import FEED, PENDING
+from hub.store.uow import UnitOfWork
+
+
+def add_notices(uow: UnitOfWork, recipients: Iterable[Any], *, event: str, subject: str,
+                porteur_id: str | None, fiche_pk: int | None,
+                document: dict[str, Any] | Callable[[str], dict[str, Any]],
+                now: dt.datetime) -> list[str]:
+    """One notice per recipient member (rows of `members`), queued in its feed order;
+    returns the recipients' ids. `document` may be a function of the recipient's id, so a
+    notice names only what that recipient already knows (hub.services.privacy.need_to_know).
+    The idempotency key is stable per (member, subject, event), so a notice repeated by
+    a retry is recognised by its recipient."""
+    rows = []
+    for member in recipients:
+        key = hashlib.sha256(f"{member.id}|{subject}|{event}".encode()).hexdigest()[:40]
+        webhook = bool(member.webhook_url)
+        rows.append({
+            "recipient_id": member.id, "event": event, "porteur_id": porteur_id or "-",
+            "fiche_pk": fiche_pk, "fiche_version": None, "purpose": "orientation",
+            "policy_version": "-", "fields": [],
+            "payload": orjson.dumps({"delivery_id": key, "evenement": event,
+                                     "porteur_id": porteur_id,
+                                     **(document(member.id) if callable(document)
+                                        else document)}).decode(),
+            "idempotency_key": key, "channel": "webhook" if webhook else "feed",
+            "status": PENDING if webhook else FEED, "attempts": 0,
+            "next_attempt_at": now if webhook else None, "created_at": now,
+            "position": uow.deliveries.next_positions(member.id, 1),
+        })
+    uow.deliveries.add_many(rows)
+    return [row["recipient_id"] for row in rows]

@@ -1,0 +1,68 @@
+"""Publishing work to the workers after commit. Tasks carry ids, never payloads."""
+
+from __future__ import annotations
+
+import abc
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from hub.errors import BrokerUnavailable
+
+log = logging.getLogger(__name__)
+
+PROCESS_OUTBOX = "hub.process_outbox"
+DISPATCH_WEBHOOKS = "hub.dispatch_webhooks"
+
+
+class TaskPublisher(abc.ABC):
+    """Port: sends tasks to the workers."""
+
+    @abc.abstractmethod
+    def send(self, task: str, args: list[Any]) -> None:
+        """Publish one task; raise BrokerUnavailable on failure."""
+
+    def publish_outbox(self, outbox_ids: Sequence[int]) -> None:
+        self.send(PROCESS_OUTBOX, [list(outbox_ids)])
+
+    def publish_outbox_safely(self, outbox_ids: Sequence[int]) -> bool:
+        """Publish, but never fail the caller: the sweep re-publishes what is lost."""
+        if not outbox_ids:
+            return True
+        try:
+            self.publish_outbox(outbox_ids)
+        except BrokerUnavailable:
+            log.warning("broker unavailable: %d outbox rows left for the sweep", len(outbox_ids))
+            return False
+        return True
+
+    def request_dispatch_safely(self) -> None:
+        """Ask for a webhook dispatch now; the periodic dispatch covers a failure."""
+        try:
+            self.send(DISPATCH_WEBHOOKS, [])
+        except BrokerUnavailable:
+            log.warning("broker unavailable: webhook dispatch left to the periodic run")
+
+
+class CeleryPublisher(TaskPublisher):
+    def __init__(self, celery_app: Any) -> None:
+        self._app = celery_app
+
+    def send(self, task: str, args: list[Any]) -> None:
+        try:
+            self._app.send_task(
+                task, args=args, retry=True,
+                retry_policy={"max_retries": 2, "interval_start": 0.1, "interval_step": 0.2},
+            )
+        except Exception as exc:  # kombu raises many kinds; all mean "not published"
+            raise BrokerUnavailable(
+                "Le courtier de messages est injoignable.", "The message broker is unreachable."
+            ) from exc
+
+
+class NullPublisher(TaskPublisher):
+    """Publishes nothing: for one-off commands (init, restore, the CLI's own reads) that
+    must not start work; the sweep publishes whatever they leave in the outbox."""
+
+    def send(self, task: str, args: list[Any]) -> None:
+        return None

@@ -1,0 +1,324 @@
+"""Send webhook deliveries: signed by the hub, in order per recipient, retried with
+exponential backoff and jitter on 5xx and network errors, never on 4xx, and
+dead-lettered after the retry budget (replayable).
+
+One sender thread per due recipient, each holding a renewed lease on that recipient
+(`hub.services.delivery.delivery_lease`), so a slow or failing recipient never delays the others
+and two workers never send the same recipient's deliveries at once. Each outcome is
+committed together with the access event of the disclosure it records, at least once a
+second, so no crash can separate a sent delivery from its `webhook_delivery` event.
+In a worker the senders are threads of their own (`start_dispatch`): sending never
+holds a worker slot, so ingest is never starved by a slow recipient.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import logging
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import orjson
+import requests
+
+from hub.bootstrap import Hub
+from hub.errors import BadRequest
+from hub.keys import b64url
+from hub.services.audit import trail as audit
+from hub.services.delivery.deliveries import still_covered
+from hub.services.delivery.delivery_lease import RecipientLease
+from hub.store.delivery_repository import CANCELLED, DEAD, SENT
+
+log = logging.getLogger(__name__)
+
+_PAGE = 50
+_FLUSH_EVERY_S = 1.0
+_RETRYABLE_4XX = {408, 425, 429}
+_TIMED_OUT = "network_ReadTimeout"
+
+
+@dataclasses.dataclass
+class DispatchSummary:
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+    cancelled: int = 0
+
+    def add(self, other: DispatchSummary) -> None:
+        for name in ("sent", "failed", "dead", "cancelled"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def dispatch_webhooks(hub: Hub) -> DispatchSummary:
+    """Send every due webhook delivery now and wait; returns what happened."""
+    total = DispatchSummary()
+    due = _due(hub)
+    if not due:
+        return total
+    with ThreadPoolExecutor(max_workers=min(hub.settings.webhook_senders, len(due)),
+                            thread_name_prefix="webhook") as pool:
+        for summary in pool.map(lambda member: _dispatch_recipient(hub, member), due):
+            total.add(summary)
+    return total
+
+
+_senders: dict[str, threading.Thread] = {}
+_senders_lock = threading.Lock()
+
+
+def start_dispatch(hub: Hub) -> int:
+    """Start a sender thread for each due recipient this process is not sending to yet
+    (at most HUB_WEBHOOK_SENDERS at once) and return at once; returns how many started."""
+    due = _due(hub)
+    started = 0
+    with _senders_lock:
+        for member_id in [m for m, thread in _senders.items() if not thread.is_alive()]:
+            del _senders[member_id]
+        for member_id in due:
+            if member_id in _senders or len(_senders) >= hub.settings.webhook_senders:
+                continue
+            thread = threading.Thread(target=_send_logged, args=(hub, member_id), daemon=True,
+                                      name=f"webhook-{member_id}")
+            _senders[member_id] = thread
+            thread.start()
+            started += 1
+    return started
+
+
+def _due(hub: Hub) -> list[str]:
+    with hub.uow() as uow:
+        return uow.deliveries.due_recipients(hub.clock())
+
+
+def _send_logged(hub: Hub, member_id: str) -> None:
+    try:
+        _dispatch_recipient(hub, member_id)
+    except Exception as exc:  # a background thread: log, the periodic dispatch tries again
+        log.warning("webhook sending to %s stopped (%s); the next dispatch resumes it",
+                    member_id, type(exc).__name__)
+
+
+def sign_webhook(hub: Hub, body: bytes, msg_id: str, timestamp: int | None = None) -> dict[str, str]:
+    """Headers of a hub-signed webhook: Standard Webhooks `v1a` (Ed25519 over
+    `msg_id.timestamp.body`; during a key rotation, one signature per key: the current one
+    and the announced next one), and until HUB_LEGACY_SIGNATURES_UNTIL also the former
+    X-Capactif-Signature (Ed25519 over `timestamp + "\\n" + body`)."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    content = f"{msg_id}.{ts}.".encode() + body
+    standard = " ".join("v1a," + base64.b64encode(key.sign(content)).decode("ascii")
+                        for key in hub.hub_keys.signing_keys())  # + the announced next key
+    headers = {"webhook-id": msg_id, "webhook-timestamp": ts, "webhook-signature": standard,
+               "X-Capactif-Key-Id": hub.hub_key.key_id, "Content-Type": "application/json"}
+    if hub.clock() < hub.settings.legacy_signatures_end:
+        headers["X-Capactif-Timestamp"] = ts
+        headers["X-Capactif-Signature"] = b64url(hub.hub_key.sign(ts.encode() + b"\n" + body))
+    return headers
+
+
+def backoff_delay(hub: Hub, attempts: int, rng: random.Random | None = None) -> float:
+    """Exponential backoff with full jitter between half and the whole delay."""
+    settings = hub.settings
+    ceiling = min(settings.webhook_retry_max_s, settings.webhook_retry_base_s * 2 ** (attempts - 1))
+    return ceiling * (0.5 + 0.5 * (rng or random).random())
+
+
+def _dispatch_recipient(hub: Hub, member_id: str) -> DispatchSummary:
+    summary = DispatchSummary()
+    lease = RecipientLease(hub, member_id)
+    if not lease.acquire():
+        return summary
+    try:
+        with hub.uow() as uow:
+            member = uow.members.get(member_id)
+        _send_in_order(hub, member, lease, summary)
+    finally:
+        lease.release()
+    return summary
+
+
+class _Outcomes:
+    """Outcomes waiting to be committed, each with the access event it implies."""
+
+    def __init__(self, hub: Hub, member_id: str) -> None:
+        self.hub, self.member_id = hub, member_id
+        self.rows: list[tuple[int, dict[str, Any]]] = []
+        self.events: list[Any] = []
+        self.postpone: tuple[int, dt.datetime] | None = None
+        self._flushed_at = time.monotonic()
+
+    def add(self, delivery_id: int, values: dict[str, Any], event: Any = None) -> None:
+        self.rows.append((delivery_id, values))
+        if event is not None:
+            self.events.append(event)
+
+    def flush_if_due(self) -> None:
+        if time.monotonic() - self._flushed_at >= _FLUSH_EVERY_S:
+            self.flush()
+
+    def flush(self) -> None:
+        """Outcomes and their access events in one transaction: both or neither."""
+        if self.rows:
+            with self.hub.uow() as uow:
+                for delivery_id, values in self.rows:
+                    uow.deliveries.set_outcome(delivery_id, **values)
+                if self.postpone is not None:
+                    uow.deliveries.postpone_next(self.member_id, *self.postpone)
+                self.hub.audit.append_within(uow.connection, self.events)
+                uow.commit()
+        self.rows, self.events, self.postpone = [], [], None
+        self._flushed_at = time.monotonic()
+
+
+def _send_in_order(hub: Hub, member: Any, lease: RecipientLease,
+                   summary: DispatchSummary) -> None:
+    """Send the recipient's pending deliveries page by page, in feed order. A crash
+    before an outcome is committed re-sends deliveries that carry the same idempotency
+    key, which recipients use to ignore repeats."""
+    while True:
+        with hub.uow() as uow:
+            page = uow.deliveries.next_pending(member.id, _PAGE)
+            sources = uow.fiches.sources_of(
+                (d.fiche_pk, d.fiche_version) for d in page
+                if d.fiche_pk is not None and d.fiche_version is not None)
+        if not page:
+            return
+        outcomes = _Outcomes(hub, member.id)
+        try:
+            if not _send_page(hub, member, lease, page, sources, outcomes, summary):
+                return
+        finally:
+            outcomes.flush()
+
+
+def _send_page(hub: Hub, member: Any, lease: RecipientLease, page: list[Any],
+               sources: dict[Any, Any], outcomes: _Outcomes, summary: DispatchSummary) -> bool:
+    """True when the whole page was dealt with and the next page may follow."""
+    for delivery in page:
+        now = hub.clock()
+        if delivery.next_attempt_at is not None and _aware(delivery.next_attempt_at) > now:
+            return False  # the head of the line waits: later deliveries keep their order
+        if not _still_allowed(hub, member, delivery, sources):
+            outcomes.add(delivery.id, {"status": CANCELLED, "last_error": "consent_no_longer_covers"})
+            summary.cancelled += 1
+            continue
+        if not lease.may_send():
+            return False  # the lease may end before this POST would: stop, resume later
+        if not _attempt(hub, member, delivery, outcomes, summary):
+            return False
+        outcomes.flush_if_due()
+    return True
+
+
+def _still_allowed(hub: Hub, member: Any, delivery: Any, sources: dict[Any, Any]) -> bool:
+    source = sources.get((delivery.fiche_pk, delivery.fiche_version))
+    decision = still_covered(hub, delivery, source, member.id, member.role)
+    return decision is None or decision.allowed
+
+
+def _attempt(hub: Hub, member: Any, delivery: Any, outcomes: _Outcomes,
+             summary: DispatchSummary) -> bool:
+    """POST one delivery; True when the line may move on to the next one."""
+    status, error = _post(hub, member, delivery)
+    attempts = delivery.attempts + 1
+    now = hub.clock()
+    if 200 <= status < 300:
+        outcomes.add(delivery.id, {"status": SENT, "attempts": attempts, "sent_at": now,
+                                   "last_error": None}, _disclosed(hub, member, delivery))
+        summary.sent += 1
+        return True
+    if 400 <= status < 500 and status not in _RETRYABLE_4XX:
+        outcomes.add(delivery.id, {"status": DEAD, "attempts": attempts, "last_error": error})
+        summary.dead += 1
+        return True
+    delay = backoff_delay(hub, attempts)
+    if error == _TIMED_OUT:
+        # The recipient may still be handling the request the hub hung up on: the next
+        # one waits at least one more read timeout, so it does not open a second stream.
+        delay = max(delay, hub.settings.webhook_timeout_s)
+    retry_at = now + dt.timedelta(seconds=delay)
+    if _given_up(hub, delivery, now):
+        # Dead-lettered, and the next in line waits the backoff too: after a long outage
+        # the queued deliveries are not each tried once in a burst.
+        outcomes.add(delivery.id, {"status": DEAD, "attempts": attempts, "last_error": error})
+        outcomes.postpone = (delivery.position, retry_at)
+        summary.dead += 1
+        return False
+    outcomes.add(delivery.id, {"attempts": attempts, "next_attempt_at": retry_at,
+                               "last_error": error})
+    summary.failed += 1
+    return False
+
+
+def _post(hub: Hub, member: Any, delivery: Any) -> tuple[int, str]:
+    body = delivery.payload.encode()
+    headers = sign_webhook(hub, body, delivery.idempotency_key)
+    headers["Idempotency-Key"] = delivery.idempotency_key
+    headers["X-Capactif-Delivery-Id"] = delivery.idempotency_key
+    settings = hub.settings
+    try:
+        response = hub.webhook_session.post(
+            member.webhook_url, data=body, headers=headers,
+            timeout=(settings.webhook_connect_timeout_s, settings.webhook_timeout_s))
+        response.close()
+    except requests.ReadTimeout:
+        return 0, _TIMED_OUT
+    except requests.RequestException as exc:
+        return 0, f"network_{type(exc).__name__}"
+    return response.status_code, f"http_{response.status_code}"
+
+
+def _given_up(hub: Hub, delivery: Any, now: dt.datetime) -> bool:
+    """Failing for longer than HUB_WEBHOOK_GIVE_UP_AFTER_S since it was planned, or
+    since it was replayed (a replay gives it a whole new retry budget)."""
+    since = _aware(delivery.retrying_since or delivery.created_at)
+    return (now - since).total_seconds() > hub.settings.webhook_give_up_after_s
+
+
+def _disclosed(hub: Hub, member: Any, delivery: Any) -> Any:
+    source = orjson.loads(delivery.payload).get("source", {})
+    fiches = [(source["membre"], source["fiche_id"])] if "fiche_id" in source else []
+    return audit.event(hub, "webhook_delivery", member.id, porteur_id=delivery.porteur_id,
+                       fiches=fiches, fields=delivery.fields, purpose=delivery.purpose,
+                       policy_version=delivery.policy_version)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def replay_dead(hub: Hub, *, delivery_id: int | None = None, member_id: str | None = None) -> int:
+    """Put dead-lettered deliveries back in line (one, one member's, or all)."""
+    with hub.uow() as uow:
+        count = uow.deliveries.replay(hub.clock(), delivery_id=delivery_id, recipient_id=member_id)
+        uow.commit()
+    if count:
+        hub.publisher.request_dispatch_safely()
+    return count
+
+
+def dead_letter_page(hub: Hub, member_id: str | None = None, *, after: int = 0,
+                     limit: int = 500) -> dict[str, Any]:
+    """One page of dead-lettered deliveries (by id, after `after`), with the total count
+    and the `suivant` cursor of the next page (None on the last one)."""
+    if not 1 <= limit <= 1000 or after < 0:
+        raise BadRequest("limit doit être entre 1 et 1000 et after positif ou nul.",
+                         "limit must be between 1 and 1000 and after zero or more.")
+    with hub.uow() as uow:
+        rows = uow.deliveries.dead(member_id, limit=limit + 1, after_id=after)
+        total = uow.deliveries.dead_count(member_id)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"total": total, "suivant": rows[-1].id if more else None, "livraisons": [
+        {"id": r.id, "destinataire": r.recipient_id, "evenement": r.event,
+         "porteur_id": r.porteur_id, "tentatives": r.attempts, "erreur": r.last_error,
+         "cree_le": _aware(r.created_at).isoformat()} for r in rows]}
+
+
+def dead_letters(hub: Hub, member_id: str | None = None) -> list[dict[str, Any]]:
+    """The first page of dead-lettered deliveries (see `dead_letter_page`)."""
+    return list(dead_letter_page(hub, member_id)["livraisons"])

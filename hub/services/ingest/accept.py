@@ -1,0 +1,258 @@
+"""Accept a batch of fiches: validate each, store accepted versions and their outbox
+rows in one transaction, then publish the work. Nothing rejected is stored."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import orjson
+from sqlalchemy.exc import IntegrityError
+
+import schemas
+from consent.decision import usable
+from consent.model import ConsentRecord
+from hub.bootstrap import Hub
+from hub.domain.fiches import OUTCOME_MESSAGES, Held, Outcome, content_hash, decide, receipt_id
+from hub.domain.projection import project
+from hub.domain.purposes import ORIENTATION, STATISTICS_VIEW
+from hub.errors import (
+    ConsentOfAnotherPorteur,
+    Forbidden,
+    InvalidBatch,
+    UnknownConsentReference,
+)
+from hub.services.accounts.auth import Caller
+from hub.services.audit import trail as audit
+from hub.store.uow import UnitOfWork
+from schemas.loader import nul_error, nul_path
+
+TOPIC_FICHE_VERSION = "fiche_version"
+_RACE_RETRIES = 3
+
+
+@dataclasses.dataclass
+class _Item:
+    index: int
+    fiche: dict[str, Any]
+    canonical: bytes
+    digest: str
+    statistics: dict[str, Any] | None
+    outcome: Outcome | None = None
+    fiche_pk: int | None = None
+
+
+def push_batch(hub: Hub, caller: Caller, fiches: Any) -> dict[str, Any]:
+    """Validate and store a batch; the answer has one result per item, in order."""
+    _check_envelope(fiches, hub.settings.max_batch_items)
+    _check_ownership(caller, fiches)
+    results: list[dict[str, Any] | None] = [None] * len(fiches)
+    items = []
+    validator = schemas.validator("fiche")
+    unreadable = _holding_nul(fiches)
+    hub.consents.prefetch((caller.member_id, f["fiche_id"]) for i, f in enumerate(fiches)
+                          if isinstance(f, dict) and isinstance(f.get("fiche_id"), str)
+                          and i not in unreadable)
+    for index, fiche in enumerate(fiches):
+        if index in unreadable:  # a NUL character: no store can hold or look it up
+            results[index] = _rejected(index, fiche, [nul_error(unreadable[index]).to_dict()])
+            continue
+        errors = [e.to_dict() for e in validator.errors(fiche)]
+        consent = None
+        if not errors:
+            errors, consent = _consent_errors(hub, caller, fiche)
+        if errors:
+            results[index] = _rejected(index, fiche, errors)
+            continue
+        canonical = orjson.dumps(fiche, option=orjson.OPT_SORT_KEYS)
+        items.append(_Item(index, fiche, canonical, content_hash(canonical),
+                           _statistics(hub, fiche, consent)))
+    outbox_ids = _store_with_retries(hub, caller, items, results)
+    hub.publisher.publish_outbox_safely(outbox_ids)
+    accepted = sum(1 for r in results if r and r["status"] == "accepted")
+    audit.record(hub, [audit.event(
+        hub, "fiche_push", caller.member_id, outcome="allowed" if accepted else "denied",
+        fiches=[(caller.member_id, r["fiche_id"]) for r in results
+                if r and r["status"] == "accepted"])])
+    return {"accepted": accepted, "rejected": len(fiches) - accepted, "results": results}
+
+
+def _holding_nul(fiches: list[Any]) -> dict[int, str]:
+    """Items holding a NUL character, with its path (one serialisation of the batch
+    tells whether any does: walking every fiche costs more than validating it)."""
+    try:
+        if b"\\u0000" not in orjson.dumps(fiches):
+            return {}
+    except orjson.JSONEncodeError:
+        pass  # not from a JSON body (an integer beyond 64 bits): walk it
+    return {index: path for index, fiche in enumerate(fiches) if (path := nul_path(fiche))}
+
+
+def _consent_errors(hub: Hub, caller: Caller,
+                    fiche: dict[str, Any]) -> tuple[list[dict[str, str]], ConsentRecord | None]:
+    """Refuse a fiche whose consent is missing, unknown, foreign, withdrawn, expired, or
+    does not cover orientation in the network (the purpose of sending it to the hub)."""
+    reference = (fiche.get("consentement") or {}).get("reference")
+    path = "$.consentement.reference"
+    try:
+        consent = (hub.consents.consent_for_fiche(caller.member_id, fiche["fiche_id"], reference)
+                   if reference else None)
+    except (UnknownConsentReference, ConsentOfAnotherPorteur) as exc:
+        return [{"path": path, "code": exc.code, "message_fr": exc.message_fr,
+                 "message_en": exc.message_en}], None
+    decision = usable(consent, hub.clock(), ORIENTATION)
+    if decision.allowed:
+        return [], consent
+    return [{"path": path if reference else "$.consentement", "code": decision.code,
+             "message_fr": decision.message_fr, "message_en": decision.message_en}], None
+
+
+def _statistics(hub: Hub, fiche: dict[str, Any],
+                consent: ConsentRecord | None) -> dict[str, Any] | None:
+    """The non-personal projection kept in clear (and after erasure) for the network's
+    indicators: the policy's coordination × statistiques fields, and only when the
+    porteur consented to statistics."""
+    role, purpose = STATISTICS_VIEW
+    if consent is None or purpose not in consent.purposes:
+        return None
+    paths = hub.policy.current.role_policy(role, purpose).allowed(is_referent=False)
+    return project(fiche, paths)
+
+
+def _check_envelope(fiches: Any, max_items: int) -> None:
+    if not isinstance(fiches, list) or not 1 <= len(fiches) <= max_items:
+        raise InvalidBatch(
+            f"Le corps doit être {{\"fiches\": [...]}} avec 1 à {max_items} fiches.",
+            f"The body must be {{\"fiches\": [...]}} with 1 to {max_items} fiches.",
+        )
+
+
+def _check_ownership(caller: Caller, fiches: list[Any]) -> None:
+    for index, fiche in enumerate(fiches):
+        # Only a member id of another member is a 403; a `membre` that is not a text
+        # (number, null, list) is a schema error of that one item.
+        member = fiche.get("membre") if isinstance(fiche, dict) else None
+        if isinstance(member, str) and "\x00" not in member and member != caller.member_id:
+            raise Forbidden(
+                f"La fiche n° {index} est au nom d'un autre membre : un membre ne pousse que ses "
+                "propres fiches (« membre » doit être votre identifiant).",
+                f"Fiche #{index} is in another member's name: a member pushes only its own fiches "
+                "('membre' must be your id).",
+            )
+
+
+def _store_with_retries(
+    hub: Hub, caller: Caller, items: list[_Item], results: list[dict[str, Any] | None]
+) -> list[int]:
+    for attempt in range(_RACE_RETRIES):
+        try:
+            with hub.uow() as uow:
+                outbox_ids = _store(uow, hub, caller, items, results)
+                uow.commit()
+                return outbox_ids
+        except IntegrityError:
+            # A concurrent push created the same fiche or version first: read again.
+            if attempt == _RACE_RETRIES - 1:
+                raise
+    return []
+
+
+def _store(
+    uow: UnitOfWork, hub: Hub, caller: Caller, items: list[_Item],
+    results: list[dict[str, Any] | None],
+) -> list[int]:
+    now = hub.clock()
+    held = uow.fiches.held(caller.member_id, [item.fiche["fiche_id"] for item in items])
+    in_batch: dict[str, tuple[int | None, Held]] = dict(held)
+    new_fiches, new_versions, updates = [], [], []
+    for item in items:
+        fiche_id, version = item.fiche["fiche_id"], item.fiche["version"]
+        pk, state = in_batch.get(fiche_id, (None, None))
+        item.fiche_pk = pk
+        item.outcome = decide(state, version, item.digest)
+        if not item.outcome.stores:
+            continue
+        if item.outcome is Outcome.NEW_FICHE:
+            new_fiches.append({"member_id": caller.member_id, "fiche_id": fiche_id,
+                               "current_version": version, "created_at": now, "updated_at": now})
+            state = Held(version, {})
+        else:
+            assert state is not None
+            state = Held(max(state.current_version, version), dict(state.version_hashes))
+        state.version_hashes[version] = item.digest
+        in_batch[fiche_id] = (pk, state)
+        new_versions.append(item)
+    pks = uow.fiches.insert_fiches(new_fiches)
+    for item in items:
+        if item.fiche_pk is None and item.outcome is not None and item.outcome.accepted:
+            item.fiche_pk = pks[item.fiche["fiche_id"]]
+    for item in new_versions:
+        updates.append({"pk": item.fiche_pk, "version": item.fiche["version"], "at": now})
+    uow.fiches.set_current_versions(updates)
+    version_ids = uow.fiches.insert_versions([_version_row(caller, item, now) for item in new_versions])
+    outbox_ids = uow.outbox.add_many(TOPIC_FICHE_VERSION, version_ids, now)
+    _fill_results(uow, caller, items, results)
+    return outbox_ids
+
+
+def _version_row(caller: Caller, item: _Item, now: Any) -> dict[str, Any]:
+    fiche = item.fiche
+    return {
+        "fiche_pk": item.fiche_pk,
+        "version": fiche["version"],
+        "content_hash": item.digest,
+        "receipt_id": receipt_id(caller.member_id, fiche["fiche_id"], fiche["version"], item.digest),
+        "payload": item.canonical.decode("utf-8"),
+        "statistics": item.statistics,
+        "schema_id": schemas.validator("fiche").schema_id,
+        "received_at": now,
+    }
+
+
+def _fill_results(
+    uow: UnitOfWork, caller: Caller, items: list[_Item], results: list[dict[str, Any] | None]
+) -> None:
+    stored = uow.fiches.receipts(
+        (item.fiche_pk, item.fiche["version"])
+        for item in items
+        if item.outcome is not None and item.outcome.accepted and item.fiche_pk is not None
+    )
+    for item in items:
+        assert item.outcome is not None
+        if not item.outcome.accepted:
+            fr, en = OUTCOME_MESSAGES[item.outcome]
+            path = "$.fiche_id" if item.outcome is Outcome.ERASED else "$.version"
+            error = {"path": path, "code": item.outcome.value, "message_fr": fr,
+                     "message_en": en}
+            results[item.index] = _rejected(item.index, item.fiche, [error])
+            continue
+        # An accepted item has its fiche_pk (set when the fiches were written above).
+        row = stored[(item.fiche_pk, item.fiche["version"])]  # type: ignore[index]
+        results[item.index] = {
+            "index": item.index,
+            "fiche_id": item.fiche["fiche_id"],
+            "version": item.fiche["version"],
+            "status": "accepted",
+            "duplicate": item.outcome is Outcome.DUPLICATE,
+            "receipt": {
+                "receipt_id": row.receipt_id,
+                "membre": caller.member_id,
+                "fiche_id": item.fiche["fiche_id"],
+                "version": item.fiche["version"],
+                "content_hash": row.content_hash,
+                "received_at": _iso(row.received_at),
+            },
+        }
+
+
+def _iso(value: Any) -> str:
+    text = value.isoformat()
+    return text if value.tzinfo else text + "+00:00"
+
+
+def _rejected(index: int, fiche: Any, errors: list[dict[str, str]]) -> dict[str, Any]:
+    fiche_id = fiche.get("fiche_id") if isinstance(fiche, dict) else None
+    result: dict[str, Any] = {"index": index, "status": "rejected", "errors": errors}
+    if isinstance(fiche_id, str) and len(fiche_id) <= 64 and "\x00" not in fiche_id:
+        result["fiche_id"] = fiche_id
+    return result

@@ -1,0 +1,164 @@
+"""The worker's side of the pipeline: process outbox rows in batches, idempotently.
+
+Processing a fiche version resolves its porteur (online deduplication: link to an
+existing porteur, new porteur, or new provisional porteur with a review item; see
+`hub.services.matching.online`), marks the fiche processed and plans the deliveries
+(routing, consent, projection), all in one transaction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from hub.bootstrap import Hub
+from hub.services.delivery.deliveries import ProcessedVersion, plan_deliveries
+from hub.services.matching.online import OnlineMatcher, identity_of
+from hub.store.uow import UnitOfWork
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchOutcome:
+    claimed: int
+    porteurs_created: int
+    deliveries: int = 0
+
+
+def process_outbox(hub: Hub, outbox_ids: Sequence[int]) -> BatchOutcome:
+    """Process the given outbox rows once in effect: rows already processed, or
+    locked by another worker, are skipped. Rows commit by transactions of
+    HUB_WORKER_TRANSACTION_SIZE: each holds the matching locks of its own keys only, so
+    two workers rarely wait for each other, and stays within PostgreSQL's lock table.
+    A fiche whose keys another transaction holds is put back at the end of the line
+    rather than waited for; a transaction that could take no fiche waits once, so the
+    line always moves."""
+    size = max(1, hub.settings.worker_transaction_size)
+    claimed = created = planned = 0
+    pending, wait = list(outbox_ids), False
+    while pending:
+        chunk, pending = pending[:size], pending[size:]
+        outcome, deferred = _process_chunk(hub, chunk, wait=wait)
+        claimed += outcome.claimed
+        created += outcome.porteurs_created
+        planned += outcome.deliveries
+        pending += deferred
+        wait = bool(deferred) and outcome.claimed == 0
+    if planned:
+        hub.publisher.request_dispatch_safely()
+    return BatchOutcome(claimed, created, planned)
+
+
+def _process_chunk(hub: Hub, outbox_ids: Sequence[int], *,
+                   wait: bool) -> tuple[BatchOutcome, list[int]]:
+    """Process what can be processed now; returns the outcome and the outbox rows left
+    for later (their matching keys were held by another transaction)."""
+    with hub.uow() as uow:
+        rows = uow.outbox.claim(outbox_ids)
+        if not rows:
+            return BatchOutcome(0, 0), []
+        now = hub.clock()
+        versions, created, later = _process_versions(
+            hub, uow, [row.ref_id for row in rows], now, wait=wait)
+        planned = plan_deliveries(hub, uow, versions, now)
+        done = [row.id for row in rows if row.ref_id not in later]
+        uow.outbox.mark_processed(done, now)
+        uow.commit()
+    return BatchOutcome(len(done), created, planned), [row.id for row in rows if row.ref_id in later]
+
+
+def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt.datetime,
+                      *, wait: bool = True) -> tuple[list[ProcessedVersion], int, set[int]]:
+    """The versions processed, the porteurs created, and the version ids left for later
+    (without `wait`: those of fiches whose matching keys another transaction holds)."""
+    rows = uow.fiches.versions_for_processing(version_ids)
+    documents = {row.version_id: orjson.loads(row.payload) for row in rows
+                 if row.payload is not None}
+    matcher = OnlineMatcher(hub, uow)
+    identities: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row.version_id in documents:
+            identities.setdefault(row.fiche_pk, []).append(
+                identity_of(documents[row.version_id].get("porteur")))
+    later: set[int] = set()
+    if wait:
+        matcher.lock(i for group in identities.values() for i in group)
+    else:
+        free = matcher.lock_free(identities)
+        later = {row.version_id for row in rows if row.fiche_pk in identities
+                 and row.fiche_pk not in free}
+        rows = [row for row in rows if row.version_id not in later]
+    previous = uow.fiches.payloads(
+        (r.fiche_pk, r.processed_version) for r in rows if r.processed_version
+    )
+    state: dict[int, dict[str, Any]] = {}
+    created, processed = 0, []
+    for row in rows:
+        fiche = state.setdefault(row.fiche_pk, {
+            "pk": row.fiche_pk, "porteur_id": row.porteur_id,
+            "processed_version": row.processed_version or 0,
+            "payload": previous.get((row.fiche_pk, row.processed_version)),
+        })
+        if row.payload is None:  # erased before it was processed: nothing to resolve or share
+            fiche["processed_version"] = max(fiche["processed_version"], row.version)
+            continue
+        document = documents[row.version_id]
+        identity = identity_of(document.get("porteur"))
+        if fiche["porteur_id"] is None:
+            resolution = matcher.resolve_new(row.fiche_pk, identity, now)
+            fiche["porteur_id"] = resolution.porteur_id
+            created += resolution.created
+        elif row.version > fiche["processed_version"]:
+            matcher.refresh(row.fiche_pk, fiche["porteur_id"], identity, now)
+        if row.version <= fiche["processed_version"]:
+            continue  # an older version arriving late: the newer one was already shared
+        processed.append(ProcessedVersion(
+            row.version_id, row.fiche_pk, row.member_id, row.fiche_id, row.version,
+            fiche["porteur_id"], document,
+            orjson.loads(fiche["payload"]) if fiche["payload"] else None,
+        ))
+        fiche["processed_version"], fiche["payload"] = row.version, row.payload
+    matcher.flush()
+    uow.fiches.mark_processed([
+        {k: v for k, v in f.items() if k != "payload"} for f in state.values()
+    ])
+    return processed, created, later
+
+
+def sweep_outbox(hub: Hub) -> int:
+    """Re-publish outbox rows published long ago and still unprocessed (the broker
+    may have lost them); returns how many rows were re-published."""
+    settings = hub.settings
+    cutoff = hub.clock() - dt.timedelta(seconds=settings.outbox_republish_after_s)
+    total, last_id = 0, 0
+    while True:
+        with hub.uow() as uow:
+            ids = uow.outbox.stale(cutoff, settings.worker_batch_size, after_id=last_id)
+            if not ids:
+                return total
+            uow.outbox.mark_republished(ids, hub.clock())
+            uow.commit()
+        last_id = ids[-1]
+        if not hub.publisher.publish_outbox_safely(ids):
+            return total
+        total += len(ids)
+
+
+def forget_old_nonces(hub: Hub) -> int:
+    cutoff = hub.clock() - dt.timedelta(seconds=2 * hub.settings.signature_max_skew_s)
+    with hub.uow() as uow:
+        removed = uow.nonces.forget_before(cutoff)
+        uow.commit()
+        return removed
+
+
+def pipeline_status(hub: Hub) -> dict[str, int]:
+    """Counts for the demo and the operator: fiches, processed, porteurs, outbox pending."""
+    with hub.uow() as uow:
+        counts = uow.fiches.counts()
+        counts["porteurs"] = uow.porteurs.count()
+        counts["outbox_pending"] = uow.outbox.pending_count()
+        return counts

@@ -1,0 +1,1 @@
+"""Deduplication: online matching, batch deduplication, the duplicate queue, merges."""

@@ -1,0 +1,204 @@
+"""The coordinators' duplicate queue: review items with both sides and the match
+explanation, decisions (same: merge; different: remembered, never asked again;
+unknown: closed), unmerge, the merge history, and m re-estimated from decisions.
+
+Stable entry points for the API and the web console:
+`list_review_items`, `get_review_item`, `decide`, `unmerge`, `merge_history`,
+`retrain_from_decisions`. Every view of the queue is an access event (field names
+and pseudonyms only); each side is shown through the one consent + policy gate,
+for the coordination role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from hub.audit.events import AccessEvent
+from hub.bootstrap import Hub
+from hub.domain.matching import Explanation, MatchModel, normalise_record
+from hub.domain.matching.comparisons import compare_records
+from hub.domain.matching.training import refine_m
+from hub.errors import Forbidden, InvalidDecision, ReviewItemClosed, ReviewItemNotFound
+from hub.services.audit import trail as audit
+from hub.services.delivery.deliveries import disclosure_for
+from hub.services.matching import merges
+from hub.services.matching.online import matching_model
+
+DECISIONS = ("same", "different", "unknown")
+COORDINATION = "coordination"
+MAX_LIMIT = 200
+
+
+def require_coordinator(role: str) -> None:
+    if role != COORDINATION:
+        raise Forbidden("La file des doublons est réservée à la coordination du réseau.",
+                        "The duplicate queue is reserved to the network's coordination.")
+
+
+def list_review_items(hub: Hub, *, limit: int = 50, after: int | None = None,
+                      actor: str = COORDINATION, user: str | None = None) -> dict[str, Any]:
+    """Open items after the cursor `after` (item id), oldest first, each with both sides.
+    `user`: the console account acting for `actor`, named in the access events."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    with hub.uow() as uow:
+        rows = uow.matching.review_items("open", limit, after)
+        heads = uow.matching.fiche_heads(pk for r in rows for pk in (r.fiche_pk, r.candidate_fiche_pk))
+    events = [audit.event(hub, "console_view", actor, user=user)]
+    items = [_item(hub, row, heads, actor, events, user) for row in rows]
+    audit.record(hub, events)
+    return {"items": items, "next_after": rows[-1].id if rows else after,
+            "has_more": len(rows) == limit}
+
+
+def review_page(hub: Hub, order: str, page: int, per_page: int, *, actor: str = COORDINATION,
+                user: str | None = None) -> dict[str, Any]:
+    """Page `page` (from 1) of the open items in `order` (`REVIEW_ORDERS`), with how
+    many pages there are (a page past the last gives the last)."""
+    with hub.uow() as uow:
+        total = uow.matching.count_reviews("open")
+        pages = max(1, -(-total // per_page))
+        page = min(max(1, page), pages)
+        rows = uow.matching.review_page("open", order, per_page, (page - 1) * per_page)
+        heads = uow.matching.fiche_heads(pk for r in rows for pk in (r.fiche_pk, r.candidate_fiche_pk))
+    events = [audit.event(hub, "console_view", actor, user=user)]
+    items = [_item(hub, row, heads, actor, events, user) for row in rows]
+    audit.record(hub, events)
+    return {"items": items, "page": page, "pages": pages, "total": total}
+
+
+def get_review_item(hub: Hub, item_id: int, *, actor: str = COORDINATION,
+                    user: str | None = None) -> dict[str, Any]:
+    with hub.uow() as uow:
+        row = uow.matching.review_item(item_id)
+        if row is None:
+            raise _not_found()
+        heads = uow.matching.fiche_heads((row.fiche_pk, row.candidate_fiche_pk))
+    events: list[AccessEvent] = []
+    item = _item(hub, row, heads, actor, events, user)
+    audit.record(hub, events)
+    return item
+
+
+def decide(hub: Hub, item_id: int, decision: str, *, actor: str,
+           user: str | None = None) -> dict[str, Any]:
+    """Record a coordinator's decision; `same` merges the item's porteur into the candidate.
+    The access event names `user`, the console account that decided, when given."""
+    if decision not in DECISIONS:
+        raise InvalidDecision("La décision doit être same, different ou unknown.",
+                              "The decision must be same, different or unknown.")
+    now = hub.clock()
+    change = None
+    with hub.uow() as uow:
+        row = uow.matching.review_item(item_id)
+        if row is None:
+            raise _not_found()
+        if not uow.matching.close_review(item_id, decision, actor, now):
+            raise ReviewItemClosed("Ce doublon a déjà été traité.", "This item was already decided.")
+        if decision != "unknown":
+            uow.matching.judge([(row.fiche_pk, row.candidate_fiche_pk)], decision, item_id, actor, now)
+        if decision == "same":
+            change = merges.merge(hub, uow, row.candidate_porteur_id, row.porteur_id, actor=actor,
+                                  item_id=item_id, now=now)
+        elif uow.matching.porteur_status(row.porteur_id) == "provisional":
+            uow.matching.set_status(row.porteur_id, "active")
+        heads = uow.matching.fiche_heads((row.fiche_pk, row.candidate_fiche_pk))
+        uow.commit()
+    references = [(h.member_id, h.fiche_id) for h in heads.values()]
+    audit.record(hub, [audit.event(hub, "merge" if change else "review_decision", actor,
+                                   porteur_id=row.candidate_porteur_id, fiches=references,
+                                   user=user)])
+    if change and change.notified:
+        hub.publisher.request_dispatch_safely()
+    return {"id": item_id, "decision": decision, "porteur_id": row.candidate_porteur_id
+            if change else row.porteur_id, "fusion": _change(change) if change else None}
+
+
+def unmerge(hub: Hub, porteur_id: str, member_id: str, fiche_id: str, *,
+            actor: str, user: str | None = None) -> dict[str, Any]:
+    """Split one fiche off a porteur; the history keeps both the merge and the split."""
+    with hub.uow() as uow:
+        change = merges.split(hub, uow, porteur_id, member_id, fiche_id, actor=actor,
+                              now=hub.clock())
+        uow.commit()
+    audit.record(hub, [audit.event(hub, "unmerge", actor, porteur_id=porteur_id,
+                                   fiches=change.moved, user=user)])
+    if change.notified:
+        hub.publisher.request_dispatch_safely()
+    return _change(change)
+
+
+def merge_history(hub: Hub, porteur_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    with hub.uow() as uow:
+        rows = uow.matching.merge_history(porteur_id, max(1, min(limit, MAX_LIMIT)))
+        heads = uow.matching.fiche_heads(pk for r in rows for pk in r.fiche_pks)
+    return [{"id": r.id, "type": "fusion" if r.kind == "merge" else "separation",
+             "porteur_id": r.porteur_id, "autre_porteur_id": r.other_porteur_id,
+             "fiches": [{"membre": heads[pk].member_id, "fiche_id": heads[pk].fiche_id}
+                        for pk in r.fiche_pks if pk in heads],
+             "revue": r.review_item_id, "par": r.actor, "le": r.at.isoformat()} for r in rows]
+
+
+def retrain_from_decisions(hub: Hub, *, output: Path | None = None,
+                           pseudo_count: float = 20.0) -> MatchModel:
+    """The current model with m re-estimated from the pairs judged `same` (see `refine_m`);
+    written to `output` when given (then point HUB_MATCHING_MODEL_FILE at it)."""
+    model = matching_model(hub)
+    with hub.uow() as uow:
+        pairs = uow.matching.labelled_pairs()
+    patterns = [compare_records(model.comparisons, normalise_record(p.left),
+                                normalise_record(p.right))[0] for p in pairs if p.decision == "same"]
+    refined = refine_m(model, patterns, pseudo_count)
+    if output is not None:
+        output.write_text(refined.to_json(), encoding="utf-8")
+    return refined
+
+
+def dedup_status(hub: Hub) -> dict[str, int]:
+    """Counts of links by method and review items by status (demo, operator)."""
+    with hub.uow() as uow:
+        return uow.matching.counts()
+
+
+def _item(hub: Hub, row: Any, heads: dict[int, Any], actor: str,
+          events: list[AccessEvent], user: str | None = None) -> dict[str, Any]:
+    explanation = Explanation.from_dict(row.explanation)
+    sides = [_side(hub, heads.get(pk), porteur, actor, events, user)
+             for pk, porteur in ((row.fiche_pk, row.porteur_id),
+                                 (row.candidate_fiche_pk, row.candidate_porteur_id))]
+    return {"id": row.id, "statut": row.status, "ouvert_le": row.opened_at.isoformat(),
+            "probabilite": round(row.probability, 6), "cotes": sides,
+            "explication": {**row.explanation, "lignes": explanation.lines_fr()}}
+
+
+def _side(hub: Hub, head: Any, porteur_id: str, actor: str,
+          events: list[AccessEvent], user: str | None = None) -> dict[str, Any]:
+    """One side as the coordination may see it (consent + policy), never the raw payload."""
+    if head is None or head.payload is None:  # unknown, or erased at the porteur's request
+        return {"porteur_id": porteur_id, "fiche": {}, "champs": []}
+    fiche = orjson.loads(head.payload)
+    shown = disclosure_for(hub, head.member_id, fiche, actor, COORDINATION, False, hub.clock())
+    fields: Iterable[str] = sorted(shown.allowed.paths) if shown else ()
+    events.append(audit.event(
+        hub, "porteur_view", actor, outcome="allowed" if shown else "denied",
+        porteur_id=porteur_id, fiches=[(head.member_id, head.fiche_id)], fields=fields,
+        purpose=shown.purpose if shown else None,
+        policy_version=shown.allowed.policy_version if shown else None, user=user))
+    return {"porteur_id": porteur_id, "membre": head.member_id, "fiche_id": head.fiche_id,
+            "version": head.current_version, "finalite": shown.purpose if shown else None,
+            "champs": list(fields), "fiche": shown.document if shown else {}}
+
+
+def _change(change: merges.Change) -> dict[str, Any]:
+    return {"evenement": change.event_id, "porteur_id": change.porteur_id,
+            "autre_porteur_id": change.other_porteur_id,
+            "fiches": [{"membre": m, "fiche_id": f} for m, f in change.moved],
+            "membres_avertis": list(change.notified)}
+
+
+def _not_found() -> ReviewItemNotFound:
+    return ReviewItemNotFound("Aucun doublon en attente ne porte cet identifiant.",
+                              "No review item has this id.")

@@ -1,0 +1,109 @@
+"""Merging and unmerging porteurs inside a unit of work: fiches, index and open review
+items follow, links keep their history, a `merge_events` row records each change, and
+the members concerned get a `merged` / `unmerged` notice (pseudonymous ids only)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+import orjson
+
+from hub.bootstrap import Hub
+from hub.errors import NothingToUnmerge
+from hub.services.delivery.deliveries import disclosure_for
+from hub.services.delivery.notices import add_notices
+from hub.services.matching.online import new_porteur_id
+from hub.store.uow import UnitOfWork
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """One merge or unmerge, as the service reports and audits it."""
+
+    event_id: int
+    porteur_id: str
+    other_porteur_id: str
+    moved: tuple[tuple[str, str], ...]  # (member, fiche_id) of the fiches that moved
+    notified: tuple[str, ...]
+
+
+def merge(hub: Hub, uow: UnitOfWork, keep: str, absorb: str, *, actor: str,
+          item_id: int | None, now: dt.datetime) -> Change:
+    """Fold porteur `absorb` into `keep`."""
+    moved = [row.id for row in uow.fiches.of_porteur(absorb)]
+    uow.matching.move_fiches(moved, keep, "review", {"revue": item_id, "decision": "same"}, now)
+    uow.matching.set_status(absorb, "merged")
+    uow.matching.set_status(keep, "active")
+    uow.matching.rename_in_open_items(absorb, keep)
+    event_id = uow.matching.add_merge_event({
+        "kind": "merge", "porteur_id": keep, "other_porteur_id": absorb, "fiche_pks": moved,
+        "review_item_id": item_id, "actor": actor, "at": now})
+    notified = _notify(hub, uow, "merged", keep, {"porteur_fusionne": absorb, "fusion": event_id},
+                       [keep, absorb], event_id, now)
+    return Change(event_id, keep, absorb, _references(uow, moved), notified)
+
+
+def split(hub: Hub, uow: UnitOfWork, porteur_id: str, member_id: str, fiche_id: str, *,
+          actor: str, now: dt.datetime) -> Change:
+    """Take one fiche out of a porteur: back to the porteur it was merged from (if that
+    one is now empty), else to a new porteur; the split pairs are judged different."""
+    fiche = uow.fiches.porteur_of(member_id, fiche_id)
+    others = [row.id for row in uow.fiches.of_porteur(porteur_id)
+              if fiche is None or row.id != fiche.id]
+    if fiche is None or fiche.porteur_id != porteur_id or not others:
+        raise NothingToUnmerge(
+            "Cette fiche n'appartient pas à ce porteur, ou en est la seule fiche.",
+            "This fiche does not belong to this porteur, or is its only fiche.")
+    restored = _merged_from(uow, porteur_id, fiche.id)
+    if restored is None:
+        restored = new_porteur_id()
+        uow.porteurs.create_many([restored], now)
+    uow.matching.set_status(restored, "active")
+    uow.matching.move_fiches([fiche.id], restored, "unmerge", {"ancien_porteur": porteur_id}, now)
+    uow.matching.judge(((fiche.id, other) for other in others), "different", None, actor, now)
+    event_id = uow.matching.add_merge_event({
+        "kind": "unmerge", "porteur_id": porteur_id, "other_porteur_id": restored,
+        "fiche_pks": [fiche.id], "review_item_id": None, "actor": actor, "at": now})
+    notified = _notify(hub, uow, "unmerged", porteur_id,
+                       {"porteur_restaure": restored, "separation": event_id},
+                       [porteur_id, restored], event_id, now)
+    return Change(event_id, porteur_id, restored, ((member_id, fiche_id),), notified)
+
+
+def _merged_from(uow: UnitOfWork, porteur_id: str, fiche_pk: int) -> str | None:
+    for event in uow.matching.merge_history(porteur_id, limit=200):
+        if event.kind == "merge" and event.porteur_id == porteur_id and fiche_pk in event.fiche_pks:
+            empty = not uow.fiches.of_porteur(event.other_porteur_id)
+            return event.other_porteur_id if empty else None
+    return None
+
+
+def _references(uow: UnitOfWork, fiche_pks: list[int]) -> tuple[tuple[str, str], ...]:
+    heads = uow.matching.fiche_heads(fiche_pks)
+    return tuple((heads[pk].member_id, heads[pk].fiche_id) for pk in fiche_pks if pk in heads)
+
+
+def _notify(hub: Hub, uow: UnitOfWork, event: str, porteur_id: str, document: dict[str, Any],
+            porteurs: list[str], event_id: int, now: dt.datetime) -> tuple[str, ...]:
+    """Owners of the fiches and members that received data of either porteur, each only if
+    the consent gate lets it receive something of this porteur."""
+    pks = [row.id for p in porteurs for row in uow.fiches.of_porteur(p)]
+    heads = list(uow.matching.fiche_heads(pks).values())
+    owners = {head.member_id for head in heads}
+    concerned = set(owners)
+    for porteur in porteurs:
+        concerned |= uow.deliveries.recipients_of_porteur(porteur)
+    members = {m.id: m for m in uow.members.all()}
+    chosen = [m for m in sorted(concerned)
+              if m in owners or _may_receive(hub, heads, members[m], now)]
+    add_notices(uow, [members[m] for m in chosen], event=event, subject=f"merge-event-{event_id}",
+                porteur_id=porteur_id, fiche_pk=None, document=document, now=now)
+    return tuple(chosen)
+
+
+def _may_receive(hub: Hub, heads: list[Any], member: Any, now: dt.datetime) -> bool:
+    return any(disclosure_for(hub, head.member_id, orjson.loads(head.payload), member.id,
+                              member.role, False, now) is not None
+               for head in heads if head.payload is not None)  # erased fiches disclose nothing

@@ -1,0 +1,1 @@
+"""Running the hub: initialisation, health, heartbeats, metrics, rate limits, backups."""

@@ -1,0 +1,177 @@
+"""Backup and restore that keep erasures and withdrawals.
+
+`backup` writes a consistent copy of the database and a manifest; the key directory is
+never in it (a copy of the keys beside an old database would undo erasures). `restore`
+loads a copy, migrates it, then replays the recovery journal (hub.journal) before the
+hub serves again: data keys of surviving fiches move to today's KEKs, erased fiches lose
+theirs and leave the match index, erasures and withdrawals made since are recorded
+again and their notices queued. The access log is appended to, never rewritten: it
+verifies across the restore from the copy's last signed head.
+
+Limits (docs/deploy.md, "Backups"): access events and fiches received after the copy
+are gone with it (partners push them again: receipts they hold name what the hub had
+accepted); heads signed after the copy describe a history the restored log no longer
+has, and the restore is itself logged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from consent.model import NoticeKind
+from hub.bootstrap import Hub
+from hub.config import Settings
+from hub.errors import ConfigurationError
+from hub.journal import RecoveryJournal
+from hub.services.audit import trail as audit
+from hub.services.privacy.erasure import ErasureRecord, record_erasure
+from hub.store import backup as copies
+from hub.store.migrate import upgrade
+from hub.store.ops_repository import OpsQueries
+from hub.store.purge import purge_freed_space
+from hub.store.uow import UnitOfWork
+
+MANIFEST = "manifest.json"
+
+
+def backup(hub: Hub, folder: Path) -> dict[str, Any]:
+    """A consistent copy of the store in `folder` (created, 0700), with its manifest."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=False)
+    started = hub.clock()
+    head = audit.latest_head(hub)
+    name = "hub.sqlite3" if hub.settings.is_sqlite else "hub.pgdump"
+    copies.dump(hub.settings.database_url, folder / name)
+    manifest = {"format": 1, "fichier": name, "base": "sqlite" if hub.settings.is_sqlite else "postgresql",
+                "commence_le": started.isoformat(), "sha256": _sha256(folder / name),
+                "tete_journal_acces": head, "cles": "absentes (répertoire de clés à part)"}
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+    audit.record(hub, [audit.event(hub, "backup", "hub")])
+    return manifest
+
+
+@dataclasses.dataclass
+class Restored:
+    buckets_advanced: int
+    keys_restored: int
+    fiches_erased_again: int
+    keys_unrecoverable: int
+    erasures_replayed: list[str]
+    withdrawals_replayed: list[str]
+
+
+def restore(settings: Settings, folder: Path, *, force: bool = False) -> Restored:
+    """Replace the store by the copy in `folder`, then replay the journal. Every hub process
+    must be stopped; a worker heartbeat younger than three intervals stops the restore
+    (unless `force`)."""
+    manifest = _manifest(folder)
+    with _offline_hub(settings) as hub:
+        _refuse_if_alive(hub, force)
+    copies.load(settings.database_url, folder / manifest["fichier"])
+    upgrade(settings.database_url)
+    with _offline_hub(settings) as hub:
+        result = _replay(hub)
+        purge_freed_space(hub.engine)
+        audit.record(hub, [audit.event(hub, "restore", "hub")])
+        audit.publish_head(hub)
+    return result
+
+
+def _replay(hub: Hub) -> Restored:
+    journal = RecoveryJournal(hub.settings.key_folder)
+    entries = list(journal.entries())
+    now = hub.clock()
+    with hub.keyring.locked(), hub.uow() as uow:
+        keys = uow.key_replays.replay_rotations(hub.keyring, entries, now)
+        if keys.keys_destroyed:
+            uow.matching.forget(keys.keys_destroyed, now)
+            uow.deliveries.cancel_pending(keys.keys_destroyed, "data_erased")
+        erasures = [_replay_erasure(hub, uow, entry, now) for entry in entries
+                    if entry.get("type") == "erasure"]
+        uow.commit()
+    for erasure_id, notified in filter(None, erasures):
+        for member_id in notified:
+            hub.consents.notice_sent(erasure_id, member_id, now, NoticeKind.ERASURE)
+    withdrawals = [_replay_withdrawal(hub, entry) for entry in entries
+                   if entry.get("type") == "withdrawal"]
+    return Restored(keys.buckets_advanced, keys.keys_restored, len(keys.keys_destroyed),
+                    keys.keys_unrecoverable, [e[0] for e in erasures if e],
+                    [w for w in withdrawals if w])
+
+
+def _replay_erasure(hub: Hub, uow: UnitOfWork, entry: dict[str, Any],
+                    now: dt.datetime) -> tuple[str, list[str]] | None:
+    pks = [int(pk) for pk in entry["fiche_pks"]]
+    if uow.erasures.get(entry["id"]) is not None or set(uow.keys.erased(pks)) != set(pks):
+        return None  # in the copy already, or never committed (its keys were not destroyed)
+    erasure = ErasureRecord(entry["id"], entry["scope"], entry.get("porteur_id"),
+                            entry["requested_by"], dt.datetime.fromisoformat(entry["at"]),
+                            entry.get("reference_sha256"))
+    # the meeting's notes sealed under the destroyed keys go; an art. 17 erasure takes
+    # every note about the porteur
+    uow.meeting.forget(None if entry["scope"] == "fiche" else entry.get("porteur_id"), pks)
+    done = record_erasure(uow, erasure, uow.key_replays.fiche_refs(pks), now, replayed=True)
+    return entry["id"], done.notified
+
+
+def _replay_withdrawal(hub: Hub, entry: dict[str, Any]) -> str | None:
+    from hub.services.privacy.consents import replay_withdrawal
+
+    return replay_withdrawal(hub, entry["consent_id"], entry["member_id"],
+                             dt.datetime.fromisoformat(entry["at"]))
+
+
+def _refuse_if_alive(hub: Hub, force: bool) -> None:
+    with hub.engine.connect() as conn:
+        beats = OpsQueries(conn).heartbeats() if not force else []
+    limit = dt.timedelta(seconds=3 * hub.settings.heartbeat_interval_s)
+    alive = [b for b in beats if hub.clock() - _utc(b.seen_at) <= limit]
+    if alive:
+        raise ConfigurationError(
+            f"{len(alive)} processus du hub sont encore actifs : arrêtez l'API, les workers et "
+            "le planificateur avant de restaurer (ou --force si le battement est périmé).",
+            f"{len(alive)} hub processes are still alive: stop the API, workers and scheduler "
+            "before restoring (or --force if the heartbeat is stale).")
+
+
+def _manifest(folder: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+        copy = folder / manifest["fichier"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise ConfigurationError(f"{folder} n'est pas une sauvegarde du hub (manifest.json).",
+                                 f"{folder} is not a hub backup (manifest.json).") from exc
+    if _sha256(copy) != manifest["sha256"]:
+        raise ConfigurationError("La sauvegarde est altérée (empreinte SHA-256 différente).",
+                                 "The backup is damaged (SHA-256 differs).")
+    return manifest
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+@contextlib.contextmanager
+def _offline_hub(settings: Settings) -> Iterator[Hub]:
+    """A hub that publishes nothing (workers are stopped; they find the work on restart)."""
+    from hub.services.delivery.publisher import NullPublisher
+
+    hub = Hub.from_settings(settings, publisher=NullPublisher())
+    try:
+        yield hub
+    finally:
+        hub.close()

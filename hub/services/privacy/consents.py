@@ -1,0 +1,195 @@
+"""Consents through the API: record, read (collector, named members and members sent
+data under it), withdraw with its fan-out to every member that was sent data under it,
+receipts, acks (whole list for the collector and DPOs). Rules: hub.services.privacy.need_to_know."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from consent.decision import usable
+from consent.model import ConsentRecord, NoticeKind
+from consent.receipts import build_receipt, sign_receipt
+from hub.bootstrap import Hub
+from hub.domain.purposes import ORIENTATION
+from hub.errors import BadRequest, ConsentNotFound, Forbidden, NotFound
+from hub.services.accounts.auth import Caller
+from hub.services.audit import trail as audit
+from hub.services.delivery.notices import add_notices
+from hub.services.privacy.need_to_know import audits, consent_document, knows_porteur, sent_under
+
+
+def record_consent(hub: Hub, caller: Caller, submission: Any) -> dict[str, Any]:
+    record = hub.consents.record(submission, caller.member_id)
+    audit.record(hub, [audit.event(hub, "consent_change", caller.member_id,
+                                   fiches=[(record.member_id, record.fiche_id)])])
+    return record.as_document(hub.clock())
+
+
+def read_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:
+    record, sent = _visible(hub, caller, consent_id)
+    return consent_document(record, hub.clock(), sent=sent)
+
+
+MAX_LOOKUP = 1000
+_UNKNOWN = "unknown_consent_reference"
+
+
+def lookup_references(hub: Hub, caller: Caller, body: Any) -> dict[str, Any]:
+    """Which of `{"references": [...]}` name a consent the caller recorded, and whether a
+    fiche citing it would pass the push's consent check now. Only the caller's own
+    references are looked at: another member's reference answers as an unknown one."""
+    references = _references(body)
+    found = hub.consents.of_references(caller.member_id, references)
+    now = hub.clock()
+    return {"references": [_lookup_line(reference, found.get(reference), now)
+                           for reference in references]}
+
+
+def _lookup_line(reference: str, record: ConsentRecord | None, now: Any) -> dict[str, Any]:
+    if record is None:
+        return {"reference": reference, "connue": False, "utilisable": False, "code": _UNKNOWN}
+    decision = usable(record, now, ORIENTATION)
+    return {"reference": reference, "connue": True, "utilisable": decision.allowed,
+            "code": decision.code, "consentement": record.id, "fiche_id": record.fiche_id}
+
+
+def _references(body: Any) -> list[str]:
+    references = body.get("references") if isinstance(body, dict) and set(body) == {
+        "references"} else None
+    if (not isinstance(references, list) or not 1 <= len(references) <= MAX_LOOKUP
+            or not all(isinstance(r, str) and 1 <= len(r) <= 64 for r in references)):
+        raise BadRequest(
+            f"Le corps doit être {{\"references\": [...]}} : de 1 à {MAX_LOOKUP} références "
+            "de consentement (textes de 1 à 64 caractères).",
+            f"The body must be {{\"references\": [...]}}: 1 to {MAX_LOOKUP} consent "
+            "references (texts of 1 to 64 characters).")
+    return list(dict.fromkeys(references))
+
+
+def consent_receipt(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:
+    """The signed consent receipt to hand to the porteur (collector only)."""
+    record, _sent = _visible(hub, caller, consent_id)
+    if record.member_id != caller.member_id:
+        raise Forbidden("Seul le membre qui a recueilli le consentement en remet le reçu.",
+                        "Only the collecting member hands out the receipt.")
+    return sign_receipt(build_receipt(record, hub.clock()), hub.hub_key.private_key,
+                        kid=hub.hub_key.key_id)
+
+
+def porteur_consents(hub: Hub, caller: Caller, porteur_id: str) -> list[dict[str, Any]]:
+    """The porteur's consents the caller may read (need_to_know.consent_readers), for a
+    member that owns one of its fiches or was sent something about it."""
+    with hub.uow() as uow:
+        fiche_rows = uow.fiches.of_porteur(porteur_id)
+        if not knows_porteur(uow, caller.member_id, porteur_id, fiche_rows):
+            raise NotFound("Porteur inconnu.", "Unknown porteur.")
+        received = uow.deliveries.data_recipients([row.id for row in fiche_rows])
+    fiche_pk = {(row.member_id, row.fiche_id): row.id for row in fiche_rows}
+    records = hub.consents.for_porteur(fiche_pk)
+    sent = {r.id: caller.member_id in {r.member_id} | received[fiche_pk[(r.member_id,
+                                                                         r.fiche_id)]]
+            for r in records}
+    return [consent_document(r, hub.clock(), sent=sent[r.id]) for r in records
+            if sent[r.id] or caller.member_id in r.members]
+
+
+def withdraw_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:
+    """Record the withdrawal (effective at once), cancel what has not left, and send a
+    withdrawal notice to every member that was sent data under this consent."""
+    _record, sent = _visible(hub, caller, consent_id)
+    now = hub.clock()
+    if hub.store_keys.journal is not None:  # replayed by a restore from an older backup
+        hub.store_keys.journal.withdrawal(consent_id, caller.member_id, now.isoformat(), "withdrawal")
+    record = hub.consents.withdraw(consent_id, caller.member_id, now)
+    notified = _fan_out(hub, record, "withdrawn", NoticeKind.WITHDRAWAL, now)
+    audit.record(hub, [audit.event(hub, "consent_change", caller.member_id,
+                                   fiches=[(record.member_id, record.fiche_id)])])
+    document = consent_document(record, now, sent=sent)
+    # Only the collector learns who else was sent data under its consent.
+    document["avis_envoyes"] = sorted(
+        notified if record.member_id == caller.member_id else notified & {caller.member_id})
+    return document
+
+
+def replay_withdrawal(hub: Hub, consent_id: str, member_id: str, at: dt.datetime) -> str | None:
+    """A restore: withdraw again a consent the restored copy still holds as given."""
+    try:
+        if hub.consents.get(consent_id).withdrawn:
+            return None
+    except ConsentNotFound:
+        return None  # recorded after the copy: gone with it (its fiches are too)
+    record = hub.consents.withdraw(consent_id, member_id, at)
+    _fan_out(hub, record, "withdrawn", NoticeKind.WITHDRAWAL, hub.clock())
+    return consent_id
+
+
+def expire_due(hub: Hub) -> int:
+    """Apply expiry like a withdrawal: notices to every member that received the data."""
+    now = hub.clock()
+    expired = hub.consents.expire_due(now)
+    for record in expired:
+        _fan_out(hub, record, "withdrawn", NoticeKind.EXPIRY, now)
+    return len(expired)
+
+
+def acknowledge_notice(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:
+    ack = hub.consents.acknowledge(consent_id, caller.member_id, hub.clock(), NoticeKind.WITHDRAWAL)
+    return {"consentement": consent_id, "membre": caller.member_id,
+            "statut": ack.status(hub.clock(), hub.settings.notice_ack_delay).value}
+
+
+def acknowledgements(hub: Hub, caller: Caller, consent_id: str) -> list[dict[str, Any]]:
+    """Every notified member's acknowledgement for the collector and its DPOs; a member
+    sent data under the consent sees its own line only; anyone else gets 404."""
+    record = hub.consents.get(consent_id)
+    whole = audits(caller, record.member_id) or (
+        caller.dpo_scope is None and caller.member_id == record.member_id)
+    if not whole:
+        _visible(hub, caller, consent_id)
+    now = hub.clock()
+    delay = hub.settings.notice_ack_delay
+    return [{"membre": a.recipient_id, "statut": a.status(now, delay).value}
+            for a in hub.consents.acks(consent_id) if whole or a.recipient_id == caller.member_id]
+
+
+def _fan_out(hub: Hub, record: ConsentRecord, event: str, kind: NoticeKind,
+             now: dt.datetime) -> set[str]:
+    with hub.uow() as uow:
+        fiche = uow.fiches.porteur_of(record.member_id, record.fiche_id)
+        if fiche is None or fiche.porteur_id is None:
+            uow.commit()
+            return set()
+        uow.deliveries.cancel_pending([fiche.id], "consent_withdrawn")
+        # Whoever was sent data under this consent (a delivery being sent right now may
+        # have left: its recipient gets the notice too), and nobody else.
+        recipients = uow.deliveries.data_recipients(
+            [fiche.id], with_cancelled=True)[fiche.id] - {record.member_id}
+        members = [m for m in uow.members.all() if m.id in recipients]
+        add_notices(uow, members, event=event, subject=record.id, porteur_id=fiche.porteur_id,
+                    fiche_pk=fiche.id, now=now, document={
+                        "source": {"membre": record.member_id, "fiche_id": record.fiche_id},
+                        "consentement": record.id,
+                        "demande": "Supprimez les données reçues sur ce porteur et accusez "
+                                   "réception.",
+                        "accuse_reception": f"/v1/consents/{record.id}/ack"})
+        uow.commit()
+    for member_id in recipients:
+        hub.consents.notice_sent(record.id, member_id, now, kind)
+    if recipients:
+        hub.publisher.request_dispatch_safely()
+    return recipients
+
+
+def _visible(hub: Hub, caller: Caller, consent_id: str) -> tuple[ConsentRecord, bool]:
+    """The consent, for the collector, the members it names and those sent data under it
+    (and whether the caller is one of the latter two); others learn nothing, not even
+    that it exists."""
+    record = hub.consents.get(consent_id)
+    if record.member_id == caller.member_id:
+        return record, True
+    with hub.uow() as uow:
+        sent = caller.member_id in sent_under(uow, record)
+    if not sent and caller.member_id not in record.members:
+        raise NotFound("Aucun consentement ne porte cet identifiant.", "No consent has this id.")
+    return record, sent

@@ -1,0 +1,250 @@
+"""Erasure (GDPR art. 17) by crypto-shredding, and a member's removal of its own fiche.
+
+Erasing destroys the data keys of the fiches concerned: their versions, and every
+delivery that disclosed their fields, become unreadable wherever a copy lies. What
+remains is pseudonymous: porteur and fiche ids, the audit trail, and each version's
+non-personal statistics. Deliveries that have not left are cancelled; every member
+that received (or may have received) the data gets an `erased` notice asking it to
+delete its copy, tracked like a withdrawal (pending, acknowledged, overdue).
+
+A member removing its own fiche (`DELETE /v1/fiches/...`: the record was deleted in its
+own system) is not an erasure requested by the porteur: the notice and the answer say
+`motif: retrait_par_le_membre`, and the fiche id is freed (the removed row is renamed
+`~retrait~PK`), so the member may push that fiche again later as a new fiche. An erasure
+requested by the porteur (`motif: demande_du_porteur`) refuses any later version.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import secrets
+from typing import Any
+
+from consent.model import NoticeKind, as_utc
+from hub.bootstrap import Hub
+from hub.errors import AlreadyErased, BadRequest, Forbidden, NotFound
+from hub.services.accounts.auth import Caller
+from hub.services.audit import trail as audit
+from hub.services.delivery.notices import add_notices
+from hub.services.privacy.key_rotation import final_erasure
+from hub.services.privacy.need_to_know import NETWORK_DPO, audits, sources_for
+from hub.store.records import Erasure
+from hub.store.uow import UnitOfWork
+
+PORTEUR, FICHE = "porteur", "fiche"
+ERASED = "erased"
+_REASONS = {  # scope -> (motif, what the notified members read)
+    PORTEUR: ("demande_du_porteur", "Le porteur a demandé l'effacement de ses données : "
+              "supprimez celles que vous avez reçues et accusez réception."),
+    FICHE: ("retrait_par_le_membre", "Le membre a retiré cette fiche du réseau (elle a été "
+            "supprimée dans son propre système) ; ce n'est pas une demande du porteur : "
+            "supprimez les données reçues de cette fiche et accusez réception."),
+}
+_COORDINATION = "coordination"
+
+
+def request_erasure(hub: Hub, caller: Caller, body: Any) -> dict[str, Any]:
+    """Erase a porteur: named by one of the caller's fiches (`fiche_id`), or by its id
+    (`porteur_id`, coordination only). `reference` (the request in the member's own
+    system) is kept only as a hash."""
+    if not isinstance(body, dict) or len({"fiche_id", "porteur_id"} & body.keys()) != 1:
+        raise BadRequest(
+            "Le corps doit être {\"fiche_id\": ...} (une de vos fiches) ou, pour la "
+            "coordination, {\"porteur_id\": ...}, avec éventuellement \"reference\".",
+            "The body must be {\"fiche_id\": ...} (one of your fiches) or, for the "
+            "coordination, {\"porteur_id\": ...}, optionally with \"reference\".")
+    reference = body.get("reference")
+    if reference is not None and (not isinstance(reference, str) or not 1 <= len(reference) <= 200):
+        raise BadRequest("« reference » doit être un texte de 1 à 200 caractères.",
+                         "'reference' must be a text of 1 to 200 characters.")
+    with hub.uow() as uow:
+        if "porteur_id" in body:
+            if caller.role != _COORDINATION:
+                raise Forbidden("Seule la coordination efface un porteur par son identifiant ; "
+                                "un membre nomme l'une de ses fiches.",
+                                "Only the coordination erases a porteur by id; a member names "
+                                "one of its fiches.")
+            porteur_id = body["porteur_id"]
+            fiches = uow.fiches.of_porteur(porteur_id) if isinstance(porteur_id, str) else []
+            if not fiches:
+                raise NotFound("Porteur inconnu.", "Unknown porteur.")
+        else:
+            own = _own_fiche(uow, caller, body["fiche_id"])
+            porteur_id = own.porteur_id
+            fiches = uow.fiches.of_porteur(porteur_id) if porteur_id else [own]
+        if uow.keys.erased(f.id for f in fiches) == {f.id for f in fiches}:
+            raise AlreadyErased("Les données de ce porteur sont déjà effacées.",
+                                "This porteur's data is already erased.")
+    return _erase(hub, caller, PORTEUR, porteur_id, fiches, reference)
+
+
+def delete_fiche(hub: Hub, caller: Caller, member_id: str, fiche_id: str) -> dict[str, Any]:
+    """The owning member removes one fiche from the network (e.g. the record was deleted in
+    its own system): that fiche alone is erased, the porteur's other fiches stay, and the
+    fiche id is free to be pushed again."""
+    if member_id != caller.member_id:
+        raise Forbidden("Un membre ne supprime que ses propres fiches.",
+                        "A member deletes only its own fiches.")
+    with hub.uow() as uow:
+        fiche = _own_fiche(uow, caller, fiche_id)
+        if uow.keys.erased([fiche.id]):
+            raise AlreadyErased("Cette fiche est déjà effacée.", "This fiche is already erased.")
+    return _erase(hub, caller, FICHE, fiche.porteur_id, [fiche], None)
+
+
+def read_erasure(hub: Hub, caller: Caller, erasure_id: str) -> dict[str, Any]:
+    """The request and the acknowledgements, on need-to-know: the requester and DPOs
+    covering it see what the requester may know (every notice when the coordination named
+    the porteur; otherwise the members it sent data to), a notified member its own line."""
+    with hub.uow() as uow:
+        row = uow.erasures.get(erasure_id)
+        requester = row is not None and caller.dpo_scope is None and \
+            caller.member_id == row.requested_by
+        if row is not None and (requester or audits(caller, row.requested_by)):
+            shown, erased = _known_to_requester(uow, row, caller)
+        else:
+            shown, erased = {caller.member_id}, None
+    acks = [a for a in hub.consents.acks(erasure_id) if a.kind == NoticeKind.ERASURE] \
+        if row is not None else []
+    if row is None or (erased is None and caller.member_id not in {a.recipient_id for a in acks}):
+        raise NotFound("Aucun effacement ne porte cet identifiant.", "No erasure has this id.")
+    now, delay = hub.clock(), hub.settings.notice_ack_delay
+    answer: dict[str, Any] = {
+        "effacement": row.id, "portee": row.scope, "porteur_id": row.porteur_id,
+        "demande_le": as_utc(row.requested_at).isoformat(),
+        "avis": [{"membre": a.recipient_id, "statut": a.status(now, delay).value}
+                 for a in acks if shown is None or a.recipient_id in shown]}
+    if erased is not None:
+        answer |= {"demande_par": row.requested_by, "fiches_effacees": erased}
+    return answer
+
+
+def _known_to_requester(uow: UnitOfWork, row: Erasure,
+                        caller: Caller) -> tuple[set[str] | None, int]:
+    """(members whose notices the requester may see, None for all; fiches it may count)."""
+    if row.scope == FICHE or row.porteur_id is None or caller.dpo_scope == NETWORK_DPO or \
+            _requested_as_coordination(uow, row):
+        return None, row.fiches
+    own = [f.id for f in uow.fiches.of_porteur(row.porteur_id) if f.member_id == row.requested_by]
+    received = uow.deliveries.data_recipients(own, with_cancelled=True)
+    return set().union(*received.values()), len(own)
+
+
+def _requested_as_coordination(uow: UnitOfWork, row: Erasure) -> bool:
+    member = uow.members.get(row.requested_by)
+    return member is not None and member.role == _COORDINATION
+
+
+def acknowledge(hub: Hub, caller: Caller, erasure_id: str) -> dict[str, Any]:
+    """A notified member confirms it deleted what it had received."""
+    ack = hub.consents.acknowledge(erasure_id, caller.member_id, hub.clock(), NoticeKind.ERASURE)
+    return {"effacement": erasure_id, "membre": caller.member_id,
+            "statut": ack.status(hub.clock(), hub.settings.notice_ack_delay).value}
+
+
+def _own_fiche(uow: UnitOfWork, caller: Caller, fiche_id: Any) -> Any:
+    row = uow.fiches.porteur_of(caller.member_id, fiche_id) if isinstance(fiche_id, str) else None
+    if row is None:
+        raise NotFound("Vous n'avez pas de fiche portant cet identifiant.",
+                       "You have no fiche with this id.")
+    return row
+
+
+def _journal(hub: Hub, erasure_id: str, scope: str, porteur_id: str | None, pks: list[int],
+             requested_by: str, now: Any) -> None:
+    """Before the commit: a restore from an older backup records this erasure again."""
+    if hub.store_keys.journal is not None:
+        hub.store_keys.journal.erasure({
+            "id": erasure_id, "scope": scope, "porteur_id": porteur_id, "fiche_pks": pks,
+            "requested_by": requested_by, "at": now.isoformat()})
+
+
+@dataclasses.dataclass(frozen=True)
+class ErasureRecord:
+    """One erasure as the store keeps it (and as the recovery journal replays it)."""
+
+    id: str
+    scope: str
+    porteur_id: str | None
+    requested_by: str
+    requested_at: dt.datetime
+    reference_sha256: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Recorded:
+    """What `record_erasure` did: who was notified, who had received each fiche, and the
+    pending deliveries cancelled (of the requester's own fiches, and in all)."""
+
+    notified: list[str]
+    received: dict[int, set[str]]
+    cancelled_own: int
+    cancelled: int
+
+
+def record_erasure(uow: Any, erasure: ErasureRecord, fiches: list[Any], now: dt.datetime, *,
+                   replayed: bool = False) -> Recorded:
+    """The bookkeeping of an erasure whose data keys are destroyed, the same when it is
+    made and when a restore replays it: matching forgotten, pending deliveries cancelled,
+    removed fiches retired, every member concerned notified, the erasure recorded.
+    `fiches` are rows with `id`, `member_id` and `fiche_id`."""
+    pks = [f.id for f in fiches]
+    reason, request = _REASONS[erasure.scope]
+    if replayed:
+        request = request.removesuffix(".") + " (avis renvoyé après une restauration)."
+    uow.matching.forget(pks, now)
+    why = "fiche_removed" if erasure.scope == FICHE else "data_erased"
+    own = [f.id for f in fiches if f.member_id == erasure.requested_by]
+    cancelled_own = uow.deliveries.cancel_pending(own, why)
+    cancelled = cancelled_own + uow.deliveries.cancel_pending([pk for pk in pks if pk not in own], why)
+    if erasure.scope == FICHE:
+        uow.fiches.retire(pks)
+    # Whoever was sent data of these fiches (a delivery being sent right now may have
+    # left: its recipient counts too), and the fiches' other owners; each notice names
+    # only the fiches its recipient owns or was sent.
+    received = uow.deliveries.data_recipients(pks, with_cancelled=True)
+    concerned = set().union(*received.values()) | {f.member_id for f in fiches}
+    members = [m for m in uow.members.all() if m.id in concerned - {erasure.requested_by}]
+    notified = add_notices(uow, members, event=ERASED, subject=erasure.id,
+                           porteur_id=erasure.porteur_id, fiche_pk=pks[0], now=now,
+                           document=lambda member_id: {
+                               "effacement": erasure.id, "portee": erasure.scope,
+                               "motif": reason,
+                               "sources": sources_for(member_id, fiches, received),
+                               "demande": request,
+                               "accuse_reception": f"/v1/erasures/{erasure.id}/ack"})
+    uow.erasures.add({**dataclasses.asdict(erasure), "fiches": len(pks)})
+    return Recorded(notified, received, cancelled_own, cancelled)
+
+
+def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches: list[Any],
+           reference: str | None) -> dict[str, Any]:
+    now = hub.clock()
+    erasure = ErasureRecord("eff_" + secrets.token_hex(12), scope, porteur_id, caller.member_id, now,
+                            hashlib.sha256(reference.encode()).hexdigest() if reference else None)
+    pks = [f.id for f in fiches]
+    with final_erasure(hub), hub.uow() as uow:  # old KEKs destroyed, WAL purged on exit
+        if scope == FICHE:  # the porteur stays: the meeting's notes move to another fiche
+            uow.meeting.reanchor(pks)
+        else:
+            uow.meeting.forget(porteur_id, pks)
+        uow.keys.destroy(pks, now)
+        done = record_erasure(uow, erasure, fiches, now)
+        _journal(hub, erasure.id, scope, porteur_id, pks, caller.member_id, now)
+        uow.commit()
+    notified, cancelled = done.notified, done.cancelled
+    for member_id in notified:
+        hub.consents.notice_sent(erasure.id, member_id, now, NoticeKind.ERASURE)
+    audit.record(hub, [audit.event(hub, "erasure", caller.member_id, porteur_id=porteur_id,
+                                   fiches=[(f.member_id, f.fiche_id) for f in fiches])])
+    if notified:
+        hub.publisher.request_dispatch_safely()
+    if caller.role != _COORDINATION:  # a member learns nothing of others' fiches
+        own = [f.id for f in fiches if f.member_id == caller.member_id]
+        told = set().union(*(done.received[pk] for pk in own))
+        notified, pks, cancelled = [m for m in notified if m in told], own, done.cancelled_own
+    return {"effacement": erasure.id, "portee": scope, "motif": _REASONS[scope][0],
+            "porteur_id": porteur_id, "fiches_effacees": len(pks), "livraisons_annulees": cancelled,
+            "avis_envoyes": sorted(notified)}

@@ -1,0 +1,130 @@
+"""Key upkeep around erasures: rotate and destroy key-encryption keys, purge freed space,
+and upgrade a store written before bucketed KEKs and keyed digests.
+
+An erasure runs within `final_erasure(hub)`: the key file is locked for the whole
+rotation, the unit of work destroys the erased fiches' wrapped keys and re-wraps their
+buckets under fresh KEKs, and only after the commit are the old KEKs destroyed and the
+freed space purged; the erasure is reported done after that.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from hub.bootstrap import LEGACY_MASTER_KEY, Hub
+from hub.domain.matching.decision import record_blocking_keys
+from hub.keyring import BUCKETS, destroy_file
+from hub.services.matching.online import matching_model
+from hub.store.purge import purge_freed_space
+
+_CHUNK = 1000
+DIGESTS_MARKER, DIGESTS_SCHEME = "blocking_digests", "hmac-sha256"
+
+
+@contextlib.contextmanager
+def final_erasure(hub: Hub) -> Iterator[None]:
+    """Around the unit of work that calls `uow.keys.destroy`: afterwards no KEK that
+    wrapped a destroyed key is left in the key directory."""
+    with hub.keyring.locked():
+        yield
+        _destroy_old_keks(hub)
+    purge_freed_space(hub.engine)
+
+
+ROTATION_MARKER = "data_key_rotation_next_bucket"
+_BUCKETS_PER_STEP = 16
+
+
+def rotate_data_keys(hub: Hub) -> int:
+    """Replace every key-encryption key while the hub runs, a few buckets per transaction:
+    their live data keys re-wrapped under fresh KEKs, the old KEKs destroyed at once.
+    Resumable: the next bucket is kept in the store, so an interrupted rotation goes on
+    where it stopped when run again. Answers the number of buckets rotated by this run."""
+    rotated = 0
+    while True:
+        with hub.keyring.locked():
+            with hub.uow() as uow:
+                bucket = int(uow.markers.get(ROTATION_MARKER) or 0)
+                if bucket >= BUCKETS:
+                    uow.markers.set(ROTATION_MARKER, "0")
+                    uow.commit()
+                    return rotated
+                step = range(bucket, min(bucket + _BUCKETS_PER_STEP, BUCKETS))
+                uow.keys.rotate(step, hub.clock())
+                uow.markers.set(ROTATION_MARKER, str(step.stop))
+                uow.commit()
+            _destroy_old_keks(hub)
+        rotated += len(step)
+
+
+def upgrade_keys(hub: Hub) -> dict[str, int]:
+    """Resumable: re-wrap keys still under the former master key (then delete it),
+    recompute unkeyed blocking digests as HMAC, seal meeting notes written in clear,
+    destroy KEKs left by an interrupted erasure. Run by `capactif init` (and so by
+    `serve` and `worker`)."""
+    with hub.keyring.locked():  # one process at a time (several start together)
+        rewrapped = _rewrap_legacy(hub)
+        return {"cles_reemballees": rewrapped, "digests_recalcules": _rekey_digests(hub),
+                "notes_scellees": _seal_meeting_notes(hub),
+                "cles_detruites": _destroy_old_keks(hub)}
+
+
+def _seal_meeting_notes(hub: Hub) -> int:
+    sealed = 0
+    while True:
+        with hub.uow() as uow:
+            done = uow.meeting.seal_legacy(_CHUNK)
+            uow.commit()
+        sealed += done
+        if done < _CHUNK:
+            return sealed
+
+
+def _rewrap_legacy(hub: Hub) -> int:
+    rewrapped = 0
+    while True:
+        with hub.uow() as uow:
+            done = uow.keys.rewrap_legacy(_CHUNK)
+            uow.commit()
+        rewrapped += done
+        if done < _CHUNK:
+            break
+    legacy = hub.settings.key_folder / LEGACY_MASTER_KEY
+    if legacy.exists():
+        destroy_file(legacy)
+        hub.store_keys.legacy_master = None
+    return rewrapped
+
+
+def _destroy_old_keks(hub: Hub) -> int:
+    with hub.uow() as uow:
+        current = uow.keys.generations()
+    return hub.keyring.keep_only(current)
+
+
+def _rekey_digests(hub: Hub) -> int:
+    """Blocking digests recomputed from the sealed identities, in chunks of fiches (the
+    progress is kept, so an interrupted run resumes where it stopped)."""
+    model, recomputed = matching_model(hub), 0
+    while True:
+        with hub.uow() as uow:
+            if uow.markers.get(DIGESTS_MARKER) == DIGESTS_SCHEME:
+                return recomputed
+            after = int(uow.markers.get(f"{DIGESTS_MARKER}_after") or 0)
+            last, records = uow.matching.records_after(after, _CHUNK)
+            uow.matching.replace_digests({
+                pk: _digests(uow, identity, model) for pk, identity in records})
+            if last is None:
+                uow.markers.set(DIGESTS_MARKER, DIGESTS_SCHEME)
+            else:
+                uow.markers.set(f"{DIGESTS_MARKER}_after", str(last))
+            uow.commit()
+        recomputed += len(records)
+
+
+def _digests(uow: Any, identity: dict[str, Any], model: Any) -> list[str]:
+    return list(dict.fromkeys(uow.matching.digest(k)
+                              for k in record_blocking_keys(identity, model)))
+

@@ -1,0 +1,57 @@
+"""Need-to-know for what surrounds the fiches (docs/protocol.md, "Need-to-know").
+
+A member learns of a fiche, a consent or a member's relation with a porteur only when
+the hub sent it something under it: the rules below decide who may read a consent, its
+acknowledgements and an erasure, and which sources a notice may name to its recipient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from consent.model import ConsentRecord
+from hub.services.accounts.auth import Caller
+from hub.store.uow import UnitOfWork
+
+NETWORK_DPO, MEMBER_DPO = "reseau", "membre"  # hub.services.accounts.dpo's scopes
+
+
+def sent_under(uow: UnitOfWork, record: ConsentRecord) -> set[str]:
+    """The collector and the members sent data under the consent."""
+    fiche = uow.fiches.porteur_of(record.member_id, record.fiche_id)
+    received = uow.deliveries.data_recipients([fiche.id])[fiche.id] if fiche else set()
+    return {record.member_id} | received
+
+
+def consent_document(record: ConsentRecord, now: Any, *, sent: bool) -> dict[str, Any]:
+    """The consent as a reader sees it: a member the consent names but that was never
+    sent data under it does not learn which fiche (nor which reference) it covers."""
+    document = record.as_document(now)
+    if not sent:
+        for hidden in _FICHE_REFERENCES:
+            document.pop(hidden, None)
+    return document
+
+
+_FICHE_REFERENCES = ("fiche_id", "reference")
+
+
+def audits(caller: Caller, member_id: str) -> bool:
+    """True when the caller is a DPO whose scope covers `member_id`'s records."""
+    return caller.dpo_scope == NETWORK_DPO or (
+        caller.dpo_scope == MEMBER_DPO and caller.member_id == member_id)
+
+
+def knows_porteur(uow: UnitOfWork, member_id: str, porteur_id: str,
+                  fiches: Iterable[Any]) -> bool:
+    """The member owns one of the porteur's fiches or was sent something about it."""
+    return any(f.member_id == member_id for f in fiches) or \
+        member_id in uow.deliveries.recipients_of_porteur(porteur_id)
+
+
+def sources_for(recipient_id: str, fiches: list[Any],
+                received: dict[int, set[str]]) -> list[dict[str, str]]:
+    """The fiches a notice may name to `recipient_id`: its own and those it was sent."""
+    return [{"membre": f.member_id, "fiche_id": f.fiche_id} for f in fiches
+            if f.member_id == recipient_id or recipient_id in received.get(f.id, ())]

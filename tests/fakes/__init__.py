@@ -1,0 +1,1 @@
+"""Fakes of the hub's ports for tests: the real rules, memory for storage."""
