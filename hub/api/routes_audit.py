@@ -108,7 +108,7 @@ def tree_head(request: Request, auth: Authenticated = Depends(authenticated)) ->
 def inclusion(seq: PathSeq, request: Request, size: OptionalTreeSize = None,
               auth: Authenticated = Depends(authenticated)) -> Any:
     dpo.scope_of(auth.caller)
-    proof = hub_of(request).audit.inclusion_proof(seq, size)
+    proof = audit.inclusion_proof(hub_of(request), seq, size)
     return {"seq": seq, "taille": size, "preuve": [b64url(node) for node in proof]}
 
 
@@ -116,7 +116,7 @@ def inclusion(seq: PathSeq, request: Request, size: OptionalTreeSize = None,
 def consistency(request: Request, first: TreeSize, second: OptionalTreeSize = None,
                 auth: Authenticated = Depends(authenticated)) -> Any:
     """Consistency between two tree sizes (any member, to witness the log)."""
-    proof = hub_of(request).audit.consistency_proof(first, second)
+    proof = audit.consistency_proof(hub_of(request), first, second)
     return {"premiere": first, "seconde": second, "preuve": [b64url(node) for node in proof]}
 
 

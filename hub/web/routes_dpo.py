@@ -13,12 +13,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from hub.audit.csv_export import CsvLabels
-from hub.audit.events import ACTIONS
 from hub.errors import BadRequest
 from hub.services.accounts import users as accounts
 from hub.services.accounts.members import list_members
 from hub.services.accounts.sessions import ConsoleSession
+from hub.services.audit.trail import CsvLabels, actions
 from hub.services.console import dpo_console as dpo
 from hub.services.console.dpo_lookup import find_person
 from hub.services.console.dpo_report import person_and_sources
@@ -60,7 +59,7 @@ def _criteria(request: Request, form: dict[str, str]) -> dict[str, Any]:
     return {
         "porteur_id": _opaque(form.get("porteur", "")) or None,
         "member": form.get("membre") or None,
-        "action": form.get("action") if form.get("action") in ACTIONS else None,
+        "action": form.get("action") if form.get("action") in actions() else None,
         "since": _day(form.get("depuis", "")),
         "until": _day(form.get("jusqua", ""), next_day=True),
         "account": _account(request, form.get("compte", "").strip()),
@@ -200,7 +199,7 @@ def _log_page(request: Request, form: dict[str, str], found: dict[str, Any] | No
     members = list_members(hub_of(request))
     users = accounts.list_users(hub_of(request))
     return render(request, "journal.html", form=form, found=found, members=members,
-                  actions=sorted(ACTIONS), members_by_id={m["id"]: m["nom"] for m in members},
+                  actions=actions(), members_by_id={m["id"]: m["nom"] for m in members},
                   logins={u["id"]: u["login"] for u in users},
                   criteria={k: v for k, v in form.items() if k in _CRITERIA and v})
 

@@ -13,7 +13,7 @@ from typing import IO, Any
 
 from hub.audit import export as records
 from hub.audit.csv_export import CsvLabels, csv_chunks
-from hub.audit.events import AccessEvent, pseudonymise
+from hub.audit.events import ACTIONS, AccessEvent, pseudonymise
 from hub.audit.heads import HeadSigner, head_to_dict
 from hub.bootstrap import Hub
 from hub.errors import NotFound
@@ -65,6 +65,21 @@ def publish_head(hub: Hub) -> dict[str, Any]:
 def latest_head(hub: Hub) -> dict[str, Any] | None:
     head = hub.audit.latest_head()
     return head_to_dict(head) if head else None
+
+
+def inclusion_proof(hub: Hub, seq: int, size: int | None = None) -> list[bytes]:
+    """The audit path proving entry `seq` is in the tree of `size` entries (default: all)."""
+    return hub.audit.inclusion_proof(seq, size)
+
+
+def consistency_proof(hub: Hub, first: int, second: int | None = None) -> list[bytes]:
+    """The nodes proving the tree of `first` entries is a prefix of the one of `second`."""
+    return hub.audit.consistency_proof(first, second)
+
+
+def actions() -> list[str]:
+    """Every action an access event may name (the DPO's search filter)."""
+    return sorted(ACTIONS)
 
 
 def export(hub: Hub, target: str | Path | IO[str], actor: str, *, user: str | None = None) -> int:

@@ -1,0 +1,36 @@
+"""The consent package as the hub uses it: the one module of `consent` that `hub` imports
+(an import-linter contract in pyproject.toml keeps it so).
+
+Records and the rules on them (`decision`), the registry port and its SQL implementation,
+receipts, the tables, and the data keys whose destruction makes an erasure final."""
+
+from consent.decision import Reason, refused, usable
+from consent.model import AckStatus, ConsentRecord, NoticeKind, as_utc, scope
+from consent.receipts import build_receipt, sign_receipt
+from consent.registry import ConsentRegistry
+from consent.shredding import check_master_key, is_sealed, new_key, seal, unseal, unwrap_key, wrap_key
+from consent.sql import SqlConsentRegistry
+from consent.tables import define_tables
+
+__all__ = [
+    "AckStatus",
+    "ConsentRecord",
+    "ConsentRegistry",
+    "NoticeKind",
+    "Reason",
+    "SqlConsentRegistry",
+    "as_utc",
+    "build_receipt",
+    "check_master_key",
+    "define_tables",
+    "is_sealed",
+    "new_key",
+    "refused",
+    "scope",
+    "seal",
+    "sign_receipt",
+    "unseal",
+    "unwrap_key",
+    "usable",
+    "wrap_key",
+]
