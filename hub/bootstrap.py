@@ -19,9 +19,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import requests
 import sqlalchemy as sa
 
-from consent.registry import ConsentRegistry
-from consent.shredding import check_master_key
-from consent.sql import SqlConsentRegistry
+from consent.api import ConsentRegistry, SqlConsentRegistry, check_master_key
 from hub import embedded_broker
 from hub.audit.log import AuditLog
 from hub.config import Settings

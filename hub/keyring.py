@@ -24,7 +24,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
-from consent.shredding import new_key
+from consent.api import new_key
 from hub.errors import ConfigurationError
 from hub.journal import RecoveryJournal
 

@@ -8,7 +8,7 @@ import hub.store.delivery_tables  # deliveries, feed positions, subscriptions
 import hub.store.erasure_tables
 import hub.store.matching_tables  # blocking index, review queue, merges
 import hub.store.ops_tables  # noqa: F401  (process heartbeats)
-from consent.tables import define_tables
+from consent.api import define_tables
 from hub.store import meeting_tables, porteur_index_tables  # noqa: F401  (coordination)
 from hub.store.tables import metadata
 

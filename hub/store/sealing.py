@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from consent.shredding import is_sealed, new_key, seal, unseal, unwrap_key, wrap_key
+from consent.api import is_sealed, new_key, seal, unseal, unwrap_key, wrap_key
 from hub.errors import ConfigurationError, DataErased
 from hub.keyring import BUCKETS, StoreKeys, bucket_of
 from hub.store.erasure_tables import fiche_keys, key_buckets

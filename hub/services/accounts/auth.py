@@ -10,7 +10,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 
-from consent.model import as_utc
+from consent.api import as_utc
 from hub.bootstrap import Hub
 from hub.domain.http_signatures import RequestLine
 from hub.domain.protocol import is_fresh

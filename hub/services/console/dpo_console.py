@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from consent.model import AckStatus
+from consent.api import AckStatus
 from hub.audit.csv_export import CsvLabels
 from hub.bootstrap import Hub
 from hub.services.accounts.members import list_members

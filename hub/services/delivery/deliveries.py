@@ -15,8 +15,8 @@ from typing import Any
 
 import orjson
 
-from consent.decision import Reason, refused
-from consent.model import scope as consent_scope
+from consent.api import Reason, refused
+from consent.api import scope as consent_scope
 from hub.bootstrap import Hub
 from hub.domain.events import FicheCreated, FicheUpdated
 from hub.domain.projection import AllowedSet, ConsentScope, allowed_fields, changed_fields, project

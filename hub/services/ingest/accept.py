@@ -10,8 +10,7 @@ import orjson
 from sqlalchemy.exc import IntegrityError
 
 import schemas
-from consent.decision import usable
-from consent.model import ConsentRecord
+from consent.api import ConsentRecord, usable
 from hub.bootstrap import Hub
 from hub.domain.fiches import OUTCOME_MESSAGES, Held, Outcome, content_hash, decide, receipt_id
 from hub.domain.projection import project

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from consent.model import NoticeKind
+from consent.api import NoticeKind
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.errors import ConfigurationError

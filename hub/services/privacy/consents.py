@@ -7,9 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from consent.decision import usable
-from consent.model import ConsentRecord, NoticeKind
-from consent.receipts import build_receipt, sign_receipt
+from consent.api import ConsentRecord, NoticeKind, build_receipt, sign_receipt, usable
 from hub.bootstrap import Hub
 from hub.domain.purposes import ORIENTATION
 from hub.errors import BadRequest, ConsentNotFound, Forbidden, NotFound

@@ -22,7 +22,7 @@ import hashlib
 import secrets
 from typing import Any
 
-from consent.model import NoticeKind, as_utc
+from consent.api import NoticeKind, as_utc
 from hub.bootstrap import Hub
 from hub.errors import AlreadyErased, BadRequest, Forbidden, NotFound
 from hub.services.accounts.auth import Caller

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from consent.model import ConsentRecord
+from consent.api import ConsentRecord
 from hub.services.accounts.auth import Caller
 from hub.store.uow import UnitOfWork
 
