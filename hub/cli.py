@@ -452,12 +452,14 @@ def _restore(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     try:
         from capactif_demo.run import run_demo
-    except ModuleNotFoundError as exc:
-        if exc.name != "faker":
-            raise
+    except ModuleNotFoundError as exc:  # the demo is scaffolding, installed with the [demo] extra
         raise ConfigurationError(
-            "La démo invente des porteurs avec faker : pip install 'capactif-hub[demo]'.",
-            "The demo makes up people with faker: pip install 'capactif-hub[demo]'.") from exc
+            "La démo demande l'extra [demo] (pip install 'capactif-hub[demo]') ; "
+            f"module absent : {exc.name}.",
+            "The demo needs the [demo] extra (pip install 'capactif-hub[demo]'); "
+            f"missing module: {exc.name}.",
+        ) from exc
+
     return run_demo(args.data_dir, fiche_count=args.fiches, port=args.port)
 
 
