@@ -1,0 +1,73 @@
+"""The access log's proofs, served over HTTP through the audit service, verify offline
+against the hub's signed tree heads (RFC 9162), and a wrong leaf or root does not."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hub.api.app import create_app
+from hub.audit.merkle import verify_consistency, verify_inclusion
+from hub.bootstrap import Hub
+from hub.config import Settings
+from hub.keys import unb64url
+from hub.services.accounts.members import load_network
+from hub.services.audit import trail as audit
+from tests.factories import Credentials
+from tests.fakes.publisher import RecordingPublisher
+from tests.integration.audit.test_audit_dpo_api import NETWORK, network_document
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def world(db_url, tmp_path):
+    path = tmp_path / "network.json"
+    path.write_text(json.dumps(network_document()))
+    hub = Hub.from_settings(Settings(data_dir=tmp_path / "d", database_url=db_url),
+                            publisher=RecordingPublisher())
+    load_network(hub, path, tmp_path / "creds")
+    with TestClient(create_app(hub=hub)) as client:
+        yield hub, client, Credentials(tmp_path / "creds" / f"{NETWORK}.dpo.json")
+    hub.close()
+
+
+def _get(client: TestClient, creds: Credentials, path: str) -> dict:
+    answer = client.get(path, headers=creds.headers("GET", path))
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def _views(hub: Hub, count: int) -> None:
+    audit.record(hub, [audit.event(hub, "console_view", NETWORK) for _ in range(count)])
+
+
+def test_inclusion_and_consistency_proofs_over_http_verify_against_signed_heads(world) -> None:
+    hub, client, dpo = world
+    _views(hub, 3)
+    first = audit.publish_head(hub)
+    _views(hub, 4)
+    second = audit.publish_head(hub)
+    assert 0 < first["size"] < second["size"]
+    first_root, second_root = bytes.fromhex(first["root_hash"]), bytes.fromhex(second["root_hash"])
+
+    exported = client.get("/v1/audit/export", headers=dpo.headers("GET", "/v1/audit/export"))
+    leaves = {line["seq"]: bytes.fromhex(line["leaf_hash"])
+              for line in map(json.loads, exported.text.splitlines()) if line["type"] == "entry"}
+    assert len(leaves) >= second["size"]
+
+    size = second["size"]
+    for seq in range(size):
+        answer = _get(client, dpo, f"/v1/audit/proofs/inclusion/{seq}?size={size}")
+        proof = [unb64url(node) for node in answer["preuve"]]
+        assert (answer["seq"], answer["taille"]) == (seq, size)
+        assert verify_inclusion(seq, size, leaves[seq], proof, second_root)
+        assert not verify_inclusion(seq, size, leaves[(seq + 1) % size], proof, second_root)
+
+    answer = _get(client, dpo, f"/v1/audit/proofs/consistency?first={first['size']}&second={size}")
+    proof = [unb64url(node) for node in answer["preuve"]]
+    assert (answer["premiere"], answer["seconde"]) == (first["size"], size)
+    assert verify_consistency(first["size"], size, proof, first_root, second_root)
+    assert not verify_consistency(first["size"], size, proof, second_root, first_root)
