@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-OWN = {"hub", "connectors", "consent", "schemas", "tests", "worker", "bench"}
+OWN = {"hub", "connectors", "consent", "schemas", "capactif_demo", "tests", "worker", "bench"}
 DEMO_CODE = ("capactif_demo/", "capactif_demo/sim/")
 
 
