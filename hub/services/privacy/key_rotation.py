@@ -10,7 +10,7 @@ freed space purged; the erasure is reported done after that.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from hub.bootstrap import LEGACY_MASTER_KEY, Hub
@@ -72,25 +72,23 @@ def upgrade_keys(hub: Hub) -> dict[str, int]:
 
 
 def _seal_meeting_notes(hub: Hub) -> int:
-    sealed = 0
+    return _in_chunks(hub, lambda uow: uow.meeting.seal_legacy(_CHUNK))
+
+
+def _in_chunks(hub: Hub, step: Callable[[Any], int]) -> int:
+    """`step` in transactions of up to _CHUNK rows until one does fewer; how many in all."""
+    total = 0
     while True:
         with hub.uow() as uow:
-            done = uow.meeting.seal_legacy(_CHUNK)
+            done = step(uow)
             uow.commit()
-        sealed += done
+        total += done
         if done < _CHUNK:
-            return sealed
+            return total
 
 
 def _rewrap_legacy(hub: Hub) -> int:
-    rewrapped = 0
-    while True:
-        with hub.uow() as uow:
-            done = uow.keys.rewrap_legacy(_CHUNK)
-            uow.commit()
-        rewrapped += done
-        if done < _CHUNK:
-            break
+    rewrapped = _in_chunks(hub, lambda uow: uow.keys.rewrap_legacy(_CHUNK))
     legacy = hub.settings.key_folder / LEGACY_MASTER_KEY
     if legacy.exists():
         destroy_file(legacy)
