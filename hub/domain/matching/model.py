@@ -100,14 +100,20 @@ class Explanation:
         return cls(doc["a_priori"], terms, doc["total"], doc["probabilite"])
 
     def lines_fr(self) -> list[str]:
-        """The waterfall in words: "a priori : -6.2", "nom : exact (+9.1)", ..., the total."""
-        lines = [f"a priori : {self.prior_weight:+.1f}"]
+        """The waterfall in French words and decimals: "a priori : -6,2", "nom : identique
+        (+9,1)", ..., "total : +10,9 soit une probabilité de 99,95 %"."""
+        lines = [f"a priori : {_fr(self.prior_weight)}"]
         for t in self.terms:
-            note = f", dont fréquence du nom {t.tf_adjustment:+.1f}" if t.tf_adjustment else ""
-            lines.append(f"{t.field} : {t.label_fr()} ({t.weight:+.1f}{note})")
-        lines.append(f"total : {self.total_weight:+.1f} soit une probabilité de "
-                     f"{self.probability:.4f}")
+            note = f", dont fréquence du nom {_fr(t.tf_adjustment)}" if t.tf_adjustment else ""
+            lines.append(f"{t.field} : {t.label_fr()} ({_fr(t.weight)}{note})")
+        lines.append(f"total : {_fr(self.total_weight)} soit une probabilité de "
+                     f"{self.probability * 100:.2f} %".replace(".", ","))
         return lines
+
+
+def _fr(weight: float) -> str:
+    """A signed weight with one decimal, French style: +9,1."""
+    return f"{weight:+.1f}".replace(".", ",")
 
 
 _LEVELS_FR = {"exact": "identique", "close": "proche", "fuzzy": "approchant",
