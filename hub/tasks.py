@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from celery import current_app, shared_task
-from celery.signals import beat_init, worker_ready, worker_shutdown
+from celery.signals import beat_init, worker_process_shutdown, worker_ready, worker_shutdown
+from celery.worker import state as worker_state
 
 from hub.bootstrap import Hub
 from hub.config import Settings
@@ -15,6 +16,7 @@ from hub.services.audit import trail as audit
 from hub.services.delivery import webhooks
 from hub.services.delivery.publisher import PROCESS_OUTBOX
 from hub.services.ingest import processing
+from hub.services.ops.data_watch import DataWatch
 from hub.services.ops.heartbeat import Heartbeat
 from hub.services.privacy import consents
 
@@ -31,12 +33,20 @@ def _hub() -> Hub:
     return hub
 
 
-_heartbeats: list[Heartbeat] = []
+_heartbeats: list[Heartbeat | DataWatch] = []
+_EXIT_FAILURE = 1
 
 
 @worker_ready.connect
 def _worker_alive(**_kwargs: object) -> None:
-    _heartbeats.append(Heartbeat(Settings.from_env(), "worker").start())  # not _hub(): pre-fork
+    settings = Settings.from_env()
+    _heartbeats.append(Heartbeat(settings, "worker").start())  # not _hub(): pre-fork
+    _heartbeats.append(DataWatch(settings, _stop_failed).start())
+
+
+def _stop_failed() -> None:
+    # Celery's consumer loop checks this flag: a warm shutdown that ends non-zero.
+    worker_state.should_stop = _EXIT_FAILURE
 
 
 @beat_init.connect
@@ -48,6 +58,12 @@ def _beat_alive(**_kwargs: object) -> None:
 def _worker_gone(**_kwargs: object) -> None:
     while _heartbeats:
         _heartbeats.pop().stop()
+    webhooks.stop_senders()  # a solo or threaded pool sends in this process
+
+
+@worker_process_shutdown.connect
+def _pool_process_gone(**_kwargs: object) -> None:
+    webhooks.stop_senders()  # give the leases back now rather than let them expire
 
 
 @shared_task(

@@ -143,3 +143,19 @@ def test_a_database_outage_stops_the_sender_before_its_lease_ends_and_sending_re
     assert slow.max_in_flight == 1
     assert distinct_received(slow) == 40
     assert disclosure_events(hub) == sent_count(hub) == 40
+
+
+def test_a_worker_stopped_while_sending_gives_its_lease_back_and_logs_what_it_sent(world):
+    env, hub, slow, logs = world
+    env = {**env, "HUB_WEBHOOK_LEASE_S": "60"}  # a lease that could only end by release
+    push(hub, 0, 40)
+    worker = start_worker(env, logs, "worker-1")
+    with running([worker]):
+        wait_until(lambda: len(slow.arrivals) >= 5, 60, "sending to start")
+        worker.stop()  # SIGTERM: a warm shutdown
+    assert worker.popen.returncode == 0, worker.tail()
+    assert distinct_received(slow) < 40, "the sender finished before the worker stopped"
+    with hub.uow() as uow:
+        lease = uow.deliveries.lease_of(RECIPIENT)
+    assert lease.dispatch_lease_owner is None and lease.dispatch_lease_until is None
+    assert disclosure_events(hub) == sent_count(hub) >= distinct_received(slow) - 1

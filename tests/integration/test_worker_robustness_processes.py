@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from capactif_demo.processes import capactif_command, running, start_worker
+from capactif_demo.processes import Process, capactif_command, running, start_worker
 from hub.api.app import create_app
 from hub.bootstrap import Hub
 from hub.config import Settings
@@ -87,15 +87,34 @@ def test_a_worker_on_a_read_only_data_directory_exits_non_zero_saying_why(embedd
     assert "data_directory_read_only" in done.stderr and "Traceback" not in done.stderr
 
 
+def working(hub: Hub, worker: Process) -> None:
+    """Push 5 fiches and wait for the worker to have processed them."""
+    push(hub, 0, 5)
+    wait_until(lambda: pipeline_status(hub)["processed"] == 5 or not worker.alive, 90,
+               "5 processed fiches")
+    assert worker.alive, worker.tail()
+
+
+def test_a_data_directory_turning_read_only_while_running_stops_the_worker_non_zero(
+        embedded, tmp_path):
+    env, hub = embedded
+    env = {**env, "HUB_HEARTBEAT_INTERVAL_S": "1"}  # the worker checks its folders this often
+    worker = start_worker(env, tmp_path / "logs")
+    with running([worker]):
+        working(hub, worker)
+        with read_only(hub.settings.data_dir):
+            wait_until(lambda: not worker.alive, 60, "the worker to stop")
+        code = worker.popen.returncode
+    assert code != 0, worker.tail()
+    assert "data_directory_read_only" in worker.log_path.read_text(errors="replace")
+
+
 def test_a_fatal_error_while_consuming_ends_the_worker_with_a_non_zero_exit_code(embedded, tmp_path):
     env, hub = embedded
     queue = hub.settings.broker_dir / "queue"
     worker = start_worker(env, tmp_path / "logs")
     with running([worker]):
-        push(hub, 0, 5)
-        wait_until(lambda: pipeline_status(hub)["processed"] == 5 or not worker.alive, 90,
-                   "5 processed fiches")
-        assert worker.alive, worker.tail()
+        working(hub, worker)
         shutil.rmtree(queue)
         queue.write_bytes(b"")  # the queue folder is gone: the consumer cannot go on
         wait_until(lambda: not worker.alive, 60, "the worker to stop")

@@ -69,11 +69,15 @@ def dispatch_webhooks(hub: Hub) -> DispatchSummary:
 
 _senders: dict[str, threading.Thread] = {}
 _senders_lock = threading.Lock()
+_stopping = threading.Event()
+_STOP_WAIT_S = 60.0  # a sender finishes its POST under way (HUB_WEBHOOK_TIMEOUT_S at most)
 
 
 def start_dispatch(hub: Hub) -> int:
     """Start a sender thread for each due recipient this process is not sending to yet
     (at most HUB_WEBHOOK_SENDERS at once) and return at once; returns how many started."""
+    if _stopping.is_set():
+        return 0
     due = _due(hub)
     started = 0
     with _senders_lock:
@@ -88,6 +92,18 @@ def start_dispatch(hub: Hub) -> int:
             thread.start()
             started += 1
     return started
+
+
+def stop_senders() -> None:
+    """The process is stopping: each sender finishes the POST under way, commits its
+    outcomes with their access events and gives its lease back, so another worker may
+    take the recipient over at once instead of when the lease would end."""
+    _stopping.set()
+    with _senders_lock:
+        threads = list(_senders.values())
+    deadline = time.monotonic() + _STOP_WAIT_S
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def _due(hub: Hub) -> list[str]:
@@ -206,8 +222,8 @@ def _send_page(hub: Hub, member: Any, lease: RecipientLease, page: list[Any],
             outcomes.add(delivery.id, {"status": CANCELLED, "last_error": "consent_no_longer_covers"})
             summary.cancelled += 1
             continue
-        if not lease.may_send():
-            return False  # the lease may end before this POST would: stop, resume later
+        if _stopping.is_set() or not lease.may_send():
+            return False  # stopping, or the lease may end before this POST: resume later
         if not _attempt(hub, member, delivery, outcomes, summary):
             return False
         outcomes.flush_if_due()
