@@ -4,6 +4,7 @@ metrics move as fiches flow (API, worker, PostgreSQL and Redis all real)."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 import requests
@@ -14,6 +15,7 @@ from capactif_demo.processes import Process, free_port, running, start_api, star
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.services.accounts.members import load_network
+from hub.services.audit import trail as audit
 from tests.factories import Credentials, make_fiche, make_network, other_porteur, record_consents
 from tests.fakes.publisher import RecordingPublisher
 from tests.integration.scale import own_redis_command, scale_store, wait_until
@@ -114,3 +116,29 @@ def test_metrics_move_as_fiches_flow_through_api_and_worker(scale):
     assert after[("capactif_http_answers_total", (*route[:1], route[1], ("status", "401")))] == 1
     assert after[("capactif_outbox_lag_seconds", ())] == 0
     assert after[("capactif_store_up", ())] == 1
+
+
+def test_the_audit_head_is_published_again_soon_after_a_database_outage(scale):
+    env, observer, _creds, logs = scale
+    url = sa.engine.make_url(env["HUB_DATABASE_URL"])
+    proxy = TcpProxy(url.port or 5432)  # the worker reaches the database through it
+    env = {**env, "HUB_DATABASE_URL": url.set(port=proxy.port).render_as_string(False),
+           "HUB_AUDIT_HEAD_INTERVAL_S": "1", "HUB_LOG_LEVEL": "INFO"}
+    try:
+        worker = start_worker(env, logs)
+        with running([worker]):
+            wait_until(lambda: audit.latest_head(observer), 60, "a first signed head")
+            proxy.cut()
+            audit.record(observer, [audit.event(observer, "audit_export", "dpo")])
+            size = observer.audit.size
+            time.sleep(4)  # several heads due meanwhile
+            proxy.restore()
+            wait_until(lambda: audit.latest_head(observer)["size"] >= size, 60,
+                       "a head over the event logged during the outage")
+            assert worker.alive, worker.tail()
+        text = worker.log_path.read_text(errors="replace")
+    finally:
+        proxy.close()
+    heads = [line for line in text.splitlines() if "hub.publish_audit_head" in line]
+    assert [line for line in heads if "Retry in" in line and "StoreUnavailable" in line]
+    assert not [line for line in heads if "OperationalError" in line or "raised" in line]
