@@ -47,7 +47,7 @@ def backup(hub: Hub, folder: Path) -> dict[str, Any]:
     started = hub.clock()
     head = audit.latest_head(hub)
     name = "hub.sqlite3" if hub.settings.is_sqlite else "hub.pgdump"
-    copies.dump(hub.settings.database_url, folder / name)
+    copies.dump(hub.settings.database_url.reveal(), folder / name)
     manifest = {"format": 1, "fichier": name, "base": "sqlite" if hub.settings.is_sqlite else "postgresql",
                 "commence_le": started.isoformat(), "sha256": _sha256(folder / name),
                 "tete_journal_acces": head, "cles": "absentes (répertoire de clés à part)"}
@@ -73,8 +73,8 @@ def restore(settings: Settings, folder: Path, *, force: bool = False) -> Restore
     manifest = _manifest(folder)
     with _offline_hub(settings) as hub:
         _refuse_if_alive(hub, force)
-    copies.load(settings.database_url, folder / manifest["fichier"])
-    upgrade(settings.database_url)
+    copies.load(settings.database_url.reveal(), folder / manifest["fichier"])
+    upgrade(settings.database_url.reveal())
     with _offline_hub(settings) as hub:
         result = _replay(hub)
         purge_freed_space(hub.engine)
