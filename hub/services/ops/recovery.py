@@ -34,7 +34,6 @@ from hub.services.audit import trail as audit
 from hub.services.privacy.erasure import ErasureRecord, record_erasure
 from hub.store import backup as copies
 from hub.store.migrate import upgrade
-from hub.store.ops_repository import OpsQueries
 from hub.store.purge import purge_freed_space
 from hub.store.uow import UnitOfWork
 
@@ -128,8 +127,8 @@ def _replay_withdrawal(hub: Hub, entry: dict[str, Any]) -> str | None:
 
 
 def _refuse_if_alive(hub: Hub, force: bool) -> None:
-    with hub.engine.connect() as conn:
-        beats = OpsQueries(conn).heartbeats() if not force else []
+    with hub.uow() as uow:
+        beats = uow.ops.heartbeats() if not force else []
     limit = dt.timedelta(seconds=3 * hub.settings.heartbeat_interval_s)
     alive = [b for b in beats if hub.clock() - _utc(b.seen_at) <= limit]
     if alive:
