@@ -266,3 +266,47 @@ class Subscription(NamedTuple):
     criteria: Any
     source: str
     updated_at: dt.datetime
+
+
+class DecidedLink(NamedTuple):
+    """A fiche linked to a porteur by a duplicate decision (not as a new porteur)."""
+
+    porteur_id: str
+    method: str
+    linked_at: dt.datetime
+    unlinked_at: dt.datetime | None
+
+
+class MergeEvent(NamedTuple):
+    """A merge or an unmerge of two porteurs, who made it and when."""
+
+    id: int
+    kind: str
+    porteur_id: str
+    other_porteur_id: str
+    fiche_pks: Any  # the JSON list of the fiches moved
+    review_item_id: int | None
+    actor: str
+    at: dt.datetime
+
+
+class ClosedReview(NamedTuple):
+    """A review item closed otherwise than by a merge ("different" or "unknown")."""
+
+    id: int
+    porteur_id: str
+    candidate_porteur_id: str
+    status: str
+    decided_at: dt.datetime | None
+
+
+class IndexMarks(NamedTuple):
+    """How far the porteur search index has followed the store's changes."""
+
+    id: int
+    fiche_time: dt.datetime | None
+    link_id: int
+    link_time: dt.datetime | None
+    consent_state_id: int
+    checked_at: dt.datetime | None
+    built_for: str | None
