@@ -4,7 +4,7 @@
 Records and the rules on them (`decision`), the registry port and its SQL implementation,
 receipts, the tables, and the data keys whose destruction makes an erasure final."""
 
-from consent.decision import Reason, refused, usable
+from consent.decision import Decision, Reason, refused, usable
 from consent.model import AckStatus, ConsentRecord, NoticeKind, as_utc, scope
 from consent.receipts import build_receipt, sign_receipt
 from consent.registry import ConsentRegistry
@@ -16,6 +16,7 @@ __all__ = [
     "AckStatus",
     "ConsentRecord",
     "ConsentRegistry",
+    "Decision",
     "NoticeKind",
     "Reason",
     "SqlConsentRegistry",

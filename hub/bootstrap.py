@@ -127,7 +127,7 @@ class Hub:
         key_dir = prepare_key_dir(settings.data_dir, settings.key_folder)
         if publisher is None:
             publisher = CeleryPublisher(create_celery(settings))
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url.reveal())
         policy_file = settings.policy_file or DEFAULT_POLICY_FILE
         return cls(
             settings=settings,
@@ -191,8 +191,8 @@ def create_celery(settings: Settings, *, include_tasks: bool = False) -> Any:
     from celery import Celery
 
     # Only the worker's app becomes Celery's current app: the tasks find their hub there.
-    app = Celery("capactif", broker=settings.broker_url, include=["hub.tasks"] if include_tasks else [],
-                 set_as_current=include_tasks)
+    app = Celery("capactif", broker=settings.broker_url.reveal(),
+                 include=["hub.tasks"] if include_tasks else [], set_as_current=include_tasks)
     if include_tasks:  # the worker's hub, built in each worker process at its first task
         app.capactif_hub = Lazy(lambda: Hub.from_settings(settings))
     app.conf.update(

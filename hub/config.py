@@ -4,7 +4,9 @@ Every setting has a default that serves the embedded mode (SQLite file, a broker
 that needs no server). Scale mode is chosen by `HUB_DATABASE_URL` and
 `HUB_BROKER_URL`. An unset path is None; the folders that default to places beside
 the data folder are resolved once, here. Secrets are `Secret`s: they print as stars
-(str, repr, format, logs) and give their value only to `reveal()`.
+(str, repr, format, logs) and give their value only to `reveal()`. The database and
+broker URLs are `SecretUrl`s: they print with their credentials starred
+(`postgresql+psycopg://***@db/hub`) and are revealed only where a connection is made.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ class Secret:
     def __str__(self) -> str:
         return _STARS
 
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
     def __bool__(self) -> bool:
         return bool(self._value)
 
@@ -58,14 +63,39 @@ class Secret:
 NO_SECRET = Secret("")
 
 
+class SecretUrl(Secret):
+    """A URL that may carry credentials (database, broker): prints with its user,
+    password and any `password=` query value starred (`postgresql://***@db/hub`), so
+    the host and database stay readable; `reveal()` gives the URL to the code that
+    connects."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"SecretUrl({str(self)!r})"
+
+    def __str__(self) -> str:
+        return _starred(self._value)
+
+    def startswith(self, prefixes: str | tuple[str, ...]) -> bool:
+        """Whether the URL starts with one of `prefixes` (its scheme, say)."""
+        return self._value.startswith(prefixes)
+
+    def __reduce__(self) -> tuple[type[Secret], tuple[str]]:
+        return SecretUrl, (self._value,)
+
+
+NO_URL = SecretUrl("")
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """All settings of the hub; `from_env` documents each variable."""
 
     data_dir: Path = Path("var")
     key_dir: Path | None = None  # None: "<data_dir>-keys", beside the data folder
-    database_url: str = ""
-    broker_url: str = ""
+    database_url: SecretUrl = NO_URL  # a str given here is wrapped
+    broker_url: SecretUrl = NO_URL
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 8 * 1024 * 1024
@@ -121,13 +151,16 @@ class Settings:
     audit_archive_folder: Path = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        for name in ("database_url", "broker_url"):
+            if not isinstance(getattr(self, name), SecretUrl):
+                object.__setattr__(self, name, SecretUrl(str(getattr(self, name))))
         if not self.database_url:
             url = f"sqlite:///{(self.data_dir / 'hub.sqlite3').resolve()}"
-            object.__setattr__(self, "database_url", url)
+            object.__setattr__(self, "database_url", SecretUrl(url))
         object.__setattr__(self, "key_folder", self.key_dir or
                            self.data_dir.parent / f"{self.data_dir.name or 'var'}-keys")
         if not self.broker_url:
-            object.__setattr__(self, "broker_url", "filesystem://")
+            object.__setattr__(self, "broker_url", SecretUrl("filesystem://"))
         object.__setattr__(self, "audit_archive_folder",
                            self.audit_archive_dir or self.data_dir / "audit-archive")
         if self.webhook_lease_s < 2 * self.webhook_post_budget_s:
@@ -216,9 +249,12 @@ _QUERY_PASSWORD = re.compile(r"(?i)\b(password|passwd|pwd)=[^&\s]*")
 
 def _printable(value: object) -> object:
     """`value` as it may be printed: credentials inside a URL starred."""
-    if isinstance(value, str):
-        return _QUERY_PASSWORD.sub(r"\1=***", _URL_CREDENTIALS.sub("***@", value))
-    return value
+    return _starred(value) if isinstance(value, str) else value
+
+
+def _starred(url: str) -> str:
+    """`url` with its user, password and any `password=` query value starred."""
+    return _QUERY_PASSWORD.sub(r"\1=***", _URL_CREDENTIALS.sub("***@", url))
 
 
 def _parse(name: str, raw: str, kind: str) -> object:
@@ -236,6 +272,8 @@ def _parse(name: str, raw: str, kind: str) -> object:
             return Path(raw) if raw.strip() else None
         if kind == "Secret":
             return Secret(raw)
+        if kind == "SecretUrl":
+            return SecretUrl(raw)
         return raw
     except ValueError as exc:
         raise ConfigurationError(

@@ -13,7 +13,16 @@ import sqlalchemy as sa
 
 from hub.store.console_tables import integrity_checks, user_sessions, users
 from hub.store.matching_tables import match_judgements, merge_events, review_items
-from hub.store.records import DecidedPair, IntegrityCheck, User, UserSession, record_of
+from hub.store.records import (
+    ClosedReview,
+    DecidedLink,
+    DecidedPair,
+    IntegrityCheck,
+    MergeEvent,
+    User,
+    UserSession,
+    record_of,
+)
 from hub.store.sealing import FicheKeys, version_context, with_payload
 from hub.store.tables import fiche_links, fiche_versions, fiches, porteurs
 
@@ -139,7 +148,7 @@ class FicheReads(_Repository):
             row.id, version_context(row.id, row.current_version), row.payload)) for row in rows]
         return [row for row in opened if row.payload is not None]
 
-    def decided_links(self, since: dt.datetime, until: dt.datetime) -> list[sa.Row]:
+    def decided_links(self, since: dt.datetime, until: dt.datetime) -> list[DecidedLink]:
         """Links of fiches to porteurs made otherwise than as a new porteur (duplicates
         linked or resolved), in [since, until)."""
         query = (
@@ -149,19 +158,19 @@ class FicheReads(_Repository):
                    fiche_links.c.linked_at < until)
             .order_by(fiche_links.c.linked_at)
         )
-        return list(self.conn.execute(query))
+        return [DecidedLink(*row) for row in self.conn.execute(query)]
 
-    def merge_events(self, since: dt.datetime, until: dt.datetime) -> list[sa.Row]:
+    def merge_events(self, since: dt.datetime, until: dt.datetime) -> list[MergeEvent]:
         """Merges and unmerges (`merge_events`) made in [since, until), oldest first."""
         query = (sa.select(merge_events).where(merge_events.c.at >= since, merge_events.c.at < until)
                  .order_by(merge_events.c.id))
-        return list(self.conn.execute(query))
+        return [MergeEvent(**row._mapping) for row in self.conn.execute(query)]
 
     def porteur_known(self, porteur_id: str) -> bool:
         return self.conn.execute(sa.select(porteurs.c.id).where(
             porteurs.c.id == porteur_id)).first() is not None
 
-    def decided_reviews(self, since: dt.datetime, until: dt.datetime) -> list[sa.Row]:
+    def decided_reviews(self, since: dt.datetime, until: dt.datetime) -> list[ClosedReview]:
         """Review items closed otherwise than by a merge ("personnes différentes", doubt)
         in [since, until), oldest first."""
         query = (sa.select(review_items.c.id, review_items.c.porteur_id,
@@ -170,7 +179,7 @@ class FicheReads(_Repository):
                  .where(review_items.c.status.in_(("different", "unknown")),
                         review_items.c.decided_at >= since, review_items.c.decided_at < until)
                  .order_by(review_items.c.decided_at))
-        return list(self.conn.execute(query))
+        return [ClosedReview(*row) for row in self.conn.execute(query)]
 
     def keys(self) -> list[tuple[str, str]]:
         """(member, fiche_id) of every fiche the hub holds."""

@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.store.delivery_tables import deliveries, feed_positions, subscriptions
-from hub.store.sealing import FicheKeys, delivery_context, with_payload
+from hub.store.records import Delivery, DispatchLease, Subscription, opened
+from hub.store.sealing import FicheKeys, delivery_context
 from hub.store.tables import fiches
 
 PENDING, SENT, DEAD, CANCELLED, FEED = "pending", "sent", "dead", "cancelled", "feed"
@@ -24,10 +25,10 @@ class Deliveries:
         self.conn = connection
         self.keys = keys
 
-    def _opened(self, rows: list[sa.Row]) -> list[Any]:
+    def _opened(self, rows: list[sa.Row]) -> list[Delivery]:
         self.keys.load(r.fiche_pk for r in rows if r.fiche_pk is not None)
-        return [with_payload(r, self.keys.open(r.fiche_pk, delivery_context(r.idempotency_key),
-                                               r.payload)) for r in rows]
+        return [opened(Delivery, r, self.keys.open(r.fiche_pk, delivery_context(r.idempotency_key),
+                                                   r.payload)) for r in rows]
 
     def next_positions(self, recipient_id: str, count: int, *, ensured: bool = False) -> int:
         """Reserve `count` feed positions for a recipient; returns the first one
@@ -85,7 +86,7 @@ class Deliveries:
         query = query.distinct()
         return set(self.conn.execute(query).scalars())
 
-    def delivered_about(self, recipient_id: str, porteur_id: str, limit: int) -> list[sa.Row]:
+    def delivered_about(self, recipient_id: str, porteur_id: str, limit: int) -> list[Delivery]:
         """What reached `recipient_id` about this porteur (sent by webhook or put in its
         feed), in feed order, at most `limit`."""
         query = (
@@ -113,7 +114,7 @@ class Deliveries:
                 found[porteur_id].add(member_id)
         return found
 
-    def feed(self, recipient_id: str, after: int, limit: int) -> list[sa.Row]:
+    def feed(self, recipient_id: str, after: int, limit: int) -> list[Delivery]:
         query = (
             sa.select(deliveries)
             .where(deliveries.c.recipient_id == recipient_id, deliveries.c.position > after)
@@ -162,13 +163,14 @@ class Deliveries:
             .values(dispatch_lease_until=None, dispatch_lease_owner=None)
         )
 
-    def lease_of(self, recipient_id: str) -> sa.Row | None:
-        return self.conn.execute(
+    def lease_of(self, recipient_id: str) -> DispatchLease | None:
+        row = self.conn.execute(
             sa.select(feed_positions.c.dispatch_lease_until, feed_positions.c.dispatch_lease_owner)
             .where(feed_positions.c.member_id == recipient_id)
         ).first()
+        return None if row is None else DispatchLease(*row)
 
-    def next_pending(self, recipient_id: str, limit: int) -> list[sa.Row]:
+    def next_pending(self, recipient_id: str, limit: int) -> list[Delivery]:
         """The recipient's pending deliveries in feed order (head of line first)."""
         query = (
             sa.select(deliveries)
@@ -234,7 +236,7 @@ class Deliveries:
         ).values(next_attempt_at=until))
 
     def dead(self, recipient_id: str | None = None, limit: int = 500,
-             after_id: int = 0) -> list[sa.Row]:
+             after_id: int = 0) -> list[Delivery]:
         """One page of dead-lettered deliveries by id (keyset: pass the last id seen)."""
         query = self._dead_query(sa.select(deliveries), recipient_id)
         query = query.where(deliveries.c.id > after_id).order_by(deliveries.c.id).limit(limit)
@@ -251,8 +253,9 @@ class Deliveries:
 
     # -- subscriptions --------------------------------------------------------------
 
-    def subscriptions(self) -> list[sa.Row]:
-        return list(self.conn.execute(sa.select(subscriptions).order_by(subscriptions.c.id)))
+    def subscriptions(self) -> list[Subscription]:
+        query = sa.select(subscriptions).order_by(subscriptions.c.id)
+        return [Subscription(**row._mapping) for row in self.conn.execute(query)]
 
     def replace_subscriptions(self, member_id: str, criteria: list[dict[str, Any]], source: str,
                               now: dt.datetime) -> None:

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from hub.journal import decode_key
 from hub.keyring import BUCKETS, Keyring, bucket_of
 from hub.store.erasure_tables import fiche_keys, key_buckets
+from hub.store.records import FicheRef
 from hub.store.tables import fiches
 
 
@@ -78,11 +79,11 @@ def _replay_bucket(conn: sa.Connection, bucket: int, latest: tuple[int, dict[str
         result.buckets_advanced += 1
 
 
-def fiche_refs(conn: sa.Connection, fiche_pks: Sequence[int]) -> list[sa.Row]:
-    """`id`, `member_id` and `fiche_id` of each fiche, in the order of `fiche_pks`."""
-    query = sa.select(fiches.c.id, fiches.c.member_id, fiches.c.fiche_id) \
+def fiche_refs(conn: sa.Connection, fiche_pks: Sequence[int]) -> list[FicheRef]:
+    """Each fiche's key, owner, id and porteur, in the order of `fiche_pks`."""
+    query = sa.select(fiches.c.id, fiches.c.member_id, fiches.c.fiche_id, fiches.c.porteur_id) \
         .where(fiches.c.id.in_(list(fiche_pks)))
-    rows = {row.id: row for row in conn.execute(query)}
+    rows = {row.id: FicheRef(*row) for row in conn.execute(query)}
     return [rows[pk] for pk in fiche_pks if pk in rows]
 
 
@@ -96,5 +97,5 @@ class KeyReplays:
                          now: dt.datetime) -> KeyReplay:
         return replay_rotations(self.conn, keyring, entries, now)
 
-    def fiche_refs(self, fiche_pks: Sequence[int]) -> list[sa.Row]:
+    def fiche_refs(self, fiche_pks: Sequence[int]) -> list[FicheRef]:
         return fiche_refs(self.conn, fiche_pks)

@@ -19,6 +19,7 @@ from hub.store.porteur_index_tables import (
     porteur_index_members,
     porteur_search_keys,
 )
+from hub.store.records import IndexMarks, record_of
 from hub.store.tables import fiche_links, fiches
 
 # Rows written by transactions still open when the index last looked carry earlier
@@ -59,14 +60,14 @@ class PorteurIndex:
         self.conn = connection
 
     # --- following the changes ---------------------------------------------------------
-    def marks(self, *, lock: bool = False) -> sa.Row | None:
+    def marks(self, *, lock: bool = False) -> IndexMarks | None:
         """The marks row (locked until commit with `lock`, so that writers of the index
         take turns; a SQLite transaction holds the write lock already); None before the
         first build."""
         query = sa.select(porteur_index_marks).where(porteur_index_marks.c.id == 1)
         if lock and self.conn.dialect.name != "sqlite":
             query = query.with_for_update()
-        return self.conn.execute(query).first()
+        return record_of(IndexMarks, self.conn.execute(query).first())
 
     def save_marks(self, values: dict[str, Any]) -> None:
         if self.conn.execute(sa.update(porteur_index_marks).where(porteur_index_marks.c.id == 1)
@@ -82,7 +83,7 @@ class PorteurIndex:
             "consent_state_id": self.conn.scalar(sa.select(sa.func.max(_consent_states.c.id))) or 0,
         }
 
-    def touched(self, marks: sa.Row, now: dt.datetime) -> set[str]:
+    def touched(self, marks: IndexMarks, now: dt.datetime) -> set[str]:
         """Porteurs whose fiches, links, consents or erasures changed since `marks`."""
         queries = [sa.select(fiche_links.c.porteur_id).where(fiche_links.c.id > marks.link_id)]
         if marks.fiche_time is not None:

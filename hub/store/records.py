@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
@@ -155,3 +155,158 @@ class DecidedPair(NamedTuple):
     status: str
     probability: float
     decided_at: dt.datetime | None
+
+
+def opened(kind: Callable[..., R], row: sa.Row, payload: str | None) -> R:
+    """The row as a `kind` record whose `payload` is the opened (clear) one."""
+    return kind(**{**row._mapping, "payload": payload})
+
+
+class Receipt(NamedTuple):
+    """What the hub answered when it stored a fiche version (for a duplicate push)."""
+
+    fiche_pk: int
+    version: int
+    receipt_id: str
+    content_hash: str
+    received_at: dt.datetime
+
+
+class StoredFiche(NamedTuple):
+    """A fiche with its current version's clear payload (None once erased)."""
+
+    id: int
+    member_id: str
+    fiche_id: str
+    current_version: int
+    processed_version: int | None
+    porteur_id: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    payload: str | None
+    received_at: dt.datetime
+
+
+class VersionToProcess(NamedTuple):
+    """A received fiche version the worker has to process, payload opened."""
+
+    version_id: int
+    version: int
+    payload: str | None
+    member_id: str
+    fiche_id: str
+    fiche_pk: int
+    porteur_id: str | None
+    processed_version: int | None
+
+
+class FicheSource(NamedTuple):
+    """One version of a fiche (`id` is the fiche's key) with its clear payload."""
+
+    id: int
+    member_id: str
+    fiche_id: str
+    version: int
+    payload: str | None
+
+
+FicheSources = dict[tuple[int, int], FicheSource]  # by (fiche_pk, version)
+
+
+class Delivery(NamedTuple):
+    """A delivery to a member (webhook or feed), its payload opened (None: erased)."""
+
+    id: int
+    recipient_id: str
+    position: int
+    event: str
+    porteur_id: str
+    fiche_pk: int | None
+    fiche_version: int | None
+    purpose: str
+    policy_version: str
+    fields: Any  # the JSON list of the fields disclosed
+    payload: str | None
+    idempotency_key: str
+    channel: str
+    status: str
+    attempts: int
+    next_attempt_at: dt.datetime | None
+    last_error: str | None
+    created_at: dt.datetime
+    sent_at: dt.datetime | None
+    retrying_since: dt.datetime | None
+
+    @property
+    def document(self) -> str:
+        """The clear payload of a delivery that may be read or sent (`still_covered`
+        refuses an erased one before)."""
+        assert self.payload is not None, "an erased delivery is never read nor sent"
+        return self.payload
+
+    def source_in(self, sources: Mapping[tuple[int, int], FicheSource]) -> FicheSource | None:
+        """The fiche version this delivery disclosed, among `sources` (None: a notice)."""
+        if self.fiche_pk is None or self.fiche_version is None:
+            return None
+        return sources.get((self.fiche_pk, self.fiche_version))
+
+
+class DispatchLease(NamedTuple):
+    """Who may send a recipient's webhooks, and until when."""
+
+    dispatch_lease_until: dt.datetime | None
+    dispatch_lease_owner: str | None
+
+
+class Subscription(NamedTuple):
+    """A member's subscription criteria (JSON) and where they were set."""
+
+    id: int
+    member_id: str
+    criteria: Any
+    source: str
+    updated_at: dt.datetime
+
+
+class DecidedLink(NamedTuple):
+    """A fiche linked to a porteur by a duplicate decision (not as a new porteur)."""
+
+    porteur_id: str
+    method: str
+    linked_at: dt.datetime
+    unlinked_at: dt.datetime | None
+
+
+class MergeEvent(NamedTuple):
+    """A merge or an unmerge of two porteurs, who made it and when."""
+
+    id: int
+    kind: str
+    porteur_id: str
+    other_porteur_id: str
+    fiche_pks: Any  # the JSON list of the fiches moved
+    review_item_id: int | None
+    actor: str
+    at: dt.datetime
+
+
+class ClosedReview(NamedTuple):
+    """A review item closed otherwise than by a merge ("different" or "unknown")."""
+
+    id: int
+    porteur_id: str
+    candidate_porteur_id: str
+    status: str
+    decided_at: dt.datetime | None
+
+
+class IndexMarks(NamedTuple):
+    """How far the porteur search index has followed the store's changes."""
+
+    id: int
+    fiche_time: dt.datetime | None
+    link_id: int
+    link_time: dt.datetime | None
+    consent_state_id: int
+    checked_at: dt.datetime | None
+    built_for: str | None

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from hub.domain.fiches import Held
-from hub.store.records import FicheRef, Member, OutboxItem, record_of
-from hub.store.sealing import FicheKeys, version_context, with_payload
+from hub.store.records import (
+    FicheRef,
+    FicheSource,
+    Member,
+    OutboxItem,
+    R,
+    Receipt,
+    StoredFiche,
+    VersionToProcess,
+    opened,
+    record_of,
+)
+from hub.store.sealing import FicheKeys, version_context
 from hub.store.tables import fiche_links, fiche_versions, fiches, members, outbox, porteurs
 from hub.store.tables import request_nonces as nonces_table
 
@@ -84,8 +95,8 @@ class Fiches(_Repository):
         super().__init__(connection)
         self.keys = keys
 
-    def _open(self, row: Any, pk: int, version: int) -> Any:
-        return with_payload(row, self.keys.open(pk, version_context(pk, version), row.payload))
+    def _open(self, kind: Callable[..., R], row: sa.Row, pk: int, version: int) -> R:
+        return opened(kind, row, self.keys.open(pk, version_context(pk, version), row.payload))
 
     def held(self, member_id: str, fiche_ids: Sequence[str]) -> dict[str, tuple[int, Held]]:
         """What the hub holds of these fiches: {fiche_id: (fiche_pk, Held)}."""
@@ -111,7 +122,7 @@ class Fiches(_Repository):
             for row in by_pk.values()
         }
 
-    def receipts(self, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], sa.Row]:
+    def receipts(self, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Receipt]:
         """Stored versions by (fiche_pk, version), for answering duplicate pushes."""
         wanted = set(pairs)
         if not wanted:
@@ -125,7 +136,7 @@ class Fiches(_Repository):
                 fiche_versions.c.received_at,
             ).where(fiche_versions.c.fiche_pk.in_({pk for pk, _ in wanted}))
         )
-        return {(r.fiche_pk, r.version): r for r in rows if (r.fiche_pk, r.version) in wanted}
+        return {(r.fiche_pk, r.version): Receipt(*r) for r in rows if (r.fiche_pk, r.version) in wanted}
 
     def insert_fiches(self, rows: list[dict[str, Any]]) -> dict[str, int]:
         """Insert new fiches; returns {fiche_id: fiche_pk}."""
@@ -174,7 +185,7 @@ class Fiches(_Repository):
         )
         return [row.id for row in result]
 
-    def get(self, member_id: str, fiche_id: str) -> sa.Row | None:
+    def get(self, member_id: str, fiche_id: str) -> StoredFiche | None:
         query = (
             sa.select(fiches, fiche_versions.c.payload, fiche_versions.c.received_at)
             .join(
@@ -187,9 +198,9 @@ class Fiches(_Repository):
             .where(fiches.c.member_id == member_id, fiches.c.fiche_id == fiche_id)
         )
         row = self.conn.execute(query).first()
-        return None if row is None else self._open(row, row.id, row.current_version)
+        return None if row is None else self._open(StoredFiche, row, row.id, row.current_version)
 
-    def versions_for_processing(self, version_ids: Sequence[int]) -> list[sa.Row]:
+    def versions_for_processing(self, version_ids: Sequence[int]) -> list[VersionToProcess]:
         query = (
             sa.select(
                 fiche_versions.c.id.label("version_id"),
@@ -207,7 +218,7 @@ class Fiches(_Repository):
         )
         rows = list(self.conn.execute(query))
         self.keys.load(row.fiche_pk for row in rows)
-        return [self._open(row, row.fiche_pk, row.version) for row in rows]
+        return [self._open(VersionToProcess, row, row.fiche_pk, row.version) for row in rows]
 
     def payloads(self, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], str | None]:
         """Clear payloads by (fiche_pk, version) (None: erased)."""
@@ -220,9 +231,10 @@ class Fiches(_Repository):
         )
         found = [r for r in rows if (r.fiche_pk, r.version) in wanted]
         self.keys.load(r.fiche_pk for r in found)
-        return {(r.fiche_pk, r.version): self._open(r, r.fiche_pk, r.version).payload for r in found}
+        return {(r.fiche_pk, r.version): self.keys.open(
+            r.fiche_pk, version_context(r.fiche_pk, r.version), r.payload) for r in found}
 
-    def sources_of(self, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], sa.Row]:
+    def sources_of(self, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], FicheSource]:
         """`source_of` for many (fiche_pk, version) pairs in one query."""
         wanted = set(pairs)
         if not wanted:
@@ -235,7 +247,7 @@ class Fiches(_Repository):
         )
         found = [r for r in self.conn.execute(query) if (r.id, r.version) in wanted]
         self.keys.load(r.id for r in found)
-        return {(r.id, r.version): self._open(r, r.id, r.version) for r in found}
+        return {(r.id, r.version): self._open(FicheSource, r, r.id, r.version) for r in found}
 
     def of_porteur(self, porteur_id: str) -> list[FicheRef]:
         query = sa.select(*_FICHE_REF).where(fiches.c.porteur_id == porteur_id)

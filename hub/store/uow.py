@@ -21,6 +21,7 @@ from hub.store.erasure_repository import Erasures, Markers
 from hub.store.key_replay import KeyReplays
 from hub.store.matching_repository import Matching
 from hub.store.meeting_repository import MeetingActions
+from hub.store.ops_repository import OpsQueries
 from hub.store.porteur_index_repository import PorteurIndex
 from hub.store.sealing import FicheKeys
 
@@ -60,6 +61,7 @@ class UnitOfWork:
         self.revisits = Revisits(conn)
         self.auditors = Auditors(conn)
         self.key_replays = KeyReplays(conn)
+        self.ops = OpsQueries(conn)
         self.dialect = conn.dialect.name
         return self
 

@@ -132,7 +132,7 @@ def test_a_database_copied_back_by_hand_is_not_ready_until_restore_replays_the_j
     erasure.request_erasure(hub, OWNER, {"fiche_id": "F-1"})
     hub.close()
     copy = next(p for p in (tmp_path / "sauvegarde").iterdir() if p.name != recovery.MANIFEST)
-    copies.load(hub.settings.database_url, copy)  # what an operator might do by hand
+    copies.load(hub.settings.database_url.reveal(), copy)  # what an operator might do by hand
     (hub.settings.broker_dir / "queue").mkdir(parents=True, exist_ok=True)
     restored = _reopen(hub)
     try:

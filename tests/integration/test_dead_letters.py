@@ -43,7 +43,7 @@ def test_the_dead_letter_command_says_how_many_there_are_and_how_to_go_on(
     push_and_process(hub, *[fiche(f"F-{i}") for i in range(5)])
     webhooks.dispatch_webhooks(hub)
     monkeypatch.setenv("HUB_DATA_DIR", str(hub.settings.data_dir))
-    monkeypatch.setenv("HUB_DATABASE_URL", hub.settings.database_url)
+    monkeypatch.setenv("HUB_DATABASE_URL", hub.settings.database_url.reveal())
     assert cli.main(["deliveries", "dead", "--member", CCI, "--limit", "2"]) == 0
     out, err = capsys.readouterr()
     assert len(out.splitlines()) == 2 and json.loads(out.splitlines()[0])["destinataire"] == CCI

@@ -25,7 +25,7 @@ def test_a_migrated_hub_with_its_keys_and_policy_is_ready(hub):
 
 
 def test_a_database_behind_the_code_s_migrations_is_not_ready(hub):
-    command.downgrade(alembic_config(hub.settings.database_url), "-1")
+    command.downgrade(alembic_config(hub.settings.database_url.reveal()), "-1")
     with _client(hub) as client:
         answer = client.get("/readyz")
     assert answer.status_code == 503

@@ -34,7 +34,7 @@ def test_the_hub_builds_on_a_database_not_yet_migrated_and_logs_once_it_is(tmp_p
     sqlite3.connect(database).close()  # an empty database: no table at all
     hub = Hub.from_settings(_settings(tmp_path, database), publisher=RecordingPublisher())
     try:
-        upgrade(hub.settings.database_url)
+        upgrade(hub.settings.database_url.reveal())
         stamped = hub.audit.append_many([AccessEvent(
             at=hub.clock(), actor_member="pfil-1", action="porteur_view", outcome="allowed",
             fields=("projet.intitule",), purpose="accompagnement")])

@@ -11,6 +11,7 @@ from hub.errors import BadRequest
 from hub.services.accounts.auth import Caller
 from hub.services.audit import trail as audit
 from hub.services.delivery.deliveries import still_covered
+from hub.store.records import Delivery, FicheSource, FicheSources
 
 MAX_LIMIT = 500
 
@@ -31,7 +32,7 @@ def read_feed(hub: Hub, caller: Caller, after: int, limit: int) -> dict[str, Any
     items = [_item(hub, caller, row, sources) for row in rows]
     audit.record(hub, [
         audit.event(hub, "feed_pull", caller.member_id, porteur_id=row.porteur_id,
-                    fiches=_source_fiche(sources.get((row.fiche_pk, row.fiche_version))),
+                    fiches=_source_fiche(row.source_in(sources)),
                     outcome="denied" if item.get("retire") else "allowed",
                     fields=() if item.get("retire") else row.fields, purpose=row.purpose,
                     policy_version=row.policy_version)
@@ -43,16 +44,15 @@ def read_feed(hub: Hub, caller: Caller, after: int, limit: int) -> dict[str, Any
     }
 
 
-def _source_fiche(source: Any) -> list[tuple[str, str]]:
+def _source_fiche(source: FicheSource | None) -> list[tuple[str, str]]:
     """The fiche a delivery came from, for the access log (pseudonymised there)."""
     return [(source.member_id, source.fiche_id)] if source is not None else []
 
 
-def _item(hub: Hub, caller: Caller, row: Any, sources: dict[Any, Any]) -> dict[str, Any]:
-    decision = still_covered(hub, row, sources.get((row.fiche_pk, row.fiche_version)),
-                             caller.member_id, caller.role)
+def _item(hub: Hub, caller: Caller, row: Delivery, sources: FicheSources) -> dict[str, Any]:
+    decision = still_covered(hub, row, row.source_in(sources), caller.member_id, caller.role)
     if decision is None or decision.allowed:
-        document = orjson.loads(row.payload)
+        document = orjson.loads(row.document)
         document["position"] = row.position
         return document
     # Consent changed (or the data was erased) since the delivery was planned: say so,
@@ -62,8 +62,8 @@ def _item(hub: Hub, caller: Caller, row: Any, sources: dict[Any, Any]) -> dict[s
             "motif": decision.code}
 
 
-def delivery_items(hub: Hub, caller: Caller, rows: list[Any],
-                   sources: dict[Any, Any]) -> list[dict[str, Any]]:
+def delivery_items(hub: Hub, caller: Caller, rows: list[Delivery],
+                   sources: FicheSources) -> list[dict[str, Any]]:
     """Deliveries as the feed shows them (consent checked again: a delivery no longer
     covered reads as `retire`)."""
     return [_item(hub, caller, row, sources) for row in rows]

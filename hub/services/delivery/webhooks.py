@@ -33,6 +33,7 @@ from hub.services.audit import trail as audit
 from hub.services.delivery.deliveries import still_covered
 from hub.services.delivery.delivery_lease import RecipientLease
 from hub.store.delivery_repository import CANCELLED, DEAD, SENT
+from hub.store.records import Delivery, FicheSources, Member
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,8 @@ def _dispatch_recipient(hub: Hub, member_id: str) -> DispatchSummary:
     try:
         with hub.uow() as uow:
             member = uow.members.get(member_id)
-        _send_in_order(hub, member, lease, summary)
+        if member is not None:  # deliveries are only planned for a member
+            _send_in_order(hub, member, lease, summary)
     finally:
         lease.release()
     return summary
@@ -190,7 +192,7 @@ class _Outcomes:
         self._flushed_at = time.monotonic()
 
 
-def _send_in_order(hub: Hub, member: Any, lease: RecipientLease,
+def _send_in_order(hub: Hub, member: Member, lease: RecipientLease,
                    summary: DispatchSummary) -> None:
     """Send the recipient's pending deliveries page by page, in feed order. A crash
     before an outcome is committed re-sends deliveries that carry the same idempotency
@@ -211,8 +213,8 @@ def _send_in_order(hub: Hub, member: Any, lease: RecipientLease,
             outcomes.flush()
 
 
-def _send_page(hub: Hub, member: Any, lease: RecipientLease, page: list[Any],
-               sources: dict[Any, Any], outcomes: _Outcomes, summary: DispatchSummary) -> bool:
+def _send_page(hub: Hub, member: Member, lease: RecipientLease, page: list[Delivery],
+               sources: FicheSources, outcomes: _Outcomes, summary: DispatchSummary) -> bool:
     """True when the whole page was dealt with and the next page may follow."""
     for delivery in page:
         now = hub.clock()
@@ -230,13 +232,12 @@ def _send_page(hub: Hub, member: Any, lease: RecipientLease, page: list[Any],
     return True
 
 
-def _still_allowed(hub: Hub, member: Any, delivery: Any, sources: dict[Any, Any]) -> bool:
-    source = sources.get((delivery.fiche_pk, delivery.fiche_version))
-    decision = still_covered(hub, delivery, source, member.id, member.role)
+def _still_allowed(hub: Hub, member: Member, delivery: Delivery, sources: FicheSources) -> bool:
+    decision = still_covered(hub, delivery, delivery.source_in(sources), member.id, member.role)
     return decision is None or decision.allowed
 
 
-def _attempt(hub: Hub, member: Any, delivery: Any, outcomes: _Outcomes,
+def _attempt(hub: Hub, member: Member, delivery: Delivery, outcomes: _Outcomes,
              summary: DispatchSummary) -> bool:
     """POST one delivery; True when the line may move on to the next one."""
     status, error = _post(hub, member, delivery)
@@ -270,15 +271,15 @@ def _attempt(hub: Hub, member: Any, delivery: Any, outcomes: _Outcomes,
     return False
 
 
-def _post(hub: Hub, member: Any, delivery: Any) -> tuple[int, str]:
-    body = delivery.payload.encode()
+def _post(hub: Hub, member: Member, delivery: Delivery) -> tuple[int, str]:
+    body = delivery.document.encode()
     headers = sign_webhook(hub, body, delivery.idempotency_key)
     headers["Idempotency-Key"] = delivery.idempotency_key
     headers["X-Capactif-Delivery-Id"] = delivery.idempotency_key
     settings = hub.settings
-    try:
+    try:  # a URL removed since planning fails as a network error (MissingSchema), retried
         response = hub.webhook_session.post(
-            member.webhook_url, data=body, headers=headers,
+            member.webhook_url or "", data=body, headers=headers,
             timeout=(settings.webhook_connect_timeout_s, settings.webhook_timeout_s))
         response.close()
     except requests.ReadTimeout:
@@ -288,15 +289,15 @@ def _post(hub: Hub, member: Any, delivery: Any) -> tuple[int, str]:
     return response.status_code, f"http_{response.status_code}"
 
 
-def _given_up(hub: Hub, delivery: Any, now: dt.datetime) -> bool:
+def _given_up(hub: Hub, delivery: Delivery, now: dt.datetime) -> bool:
     """Failing for longer than HUB_WEBHOOK_GIVE_UP_AFTER_S since it was planned, or
     since it was replayed (a replay gives it a whole new retry budget)."""
     since = _aware(delivery.retrying_since or delivery.created_at)
     return (now - since).total_seconds() > hub.settings.webhook_give_up_after_s
 
 
-def _disclosed(hub: Hub, member: Any, delivery: Any) -> Any:
-    source = orjson.loads(delivery.payload).get("source", {})
+def _disclosed(hub: Hub, member: Member, delivery: Delivery) -> Any:
+    source = orjson.loads(delivery.document).get("source", {})
     fiches = [(source["membre"], source["fiche_id"])] if "fiche_id" in source else []
     return audit.event(hub, "webhook_delivery", member.id, porteur_id=delivery.porteur_id,
                        fiches=fiches, fields=delivery.fields, purpose=delivery.purpose,

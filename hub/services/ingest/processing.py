@@ -100,7 +100,7 @@ def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt
         fiche = state.setdefault(row.fiche_pk, {
             "pk": row.fiche_pk, "porteur_id": row.porteur_id,
             "processed_version": row.processed_version or 0,
-            "payload": previous.get((row.fiche_pk, row.processed_version)),
+            "payload": previous.get((row.fiche_pk, row.processed_version or 0)),
         })
         if row.payload is None:  # erased before it was processed: nothing to resolve or share
             fiche["processed_version"] = max(fiche["processed_version"], row.version)

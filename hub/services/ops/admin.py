@@ -14,7 +14,7 @@ def initialise(settings: Settings) -> dict[str, int]:
     from hub.services.privacy.key_rotation import upgrade_keys
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.database_url)
+    upgrade(settings.database_url.reveal())
     hub = Hub.from_settings(settings, publisher=NullPublisher())
     try:
         return upgrade_keys(hub)

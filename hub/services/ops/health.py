@@ -73,7 +73,7 @@ def _broker(hub: Hub) -> str:
         return ""  # a folder: `repertoire_donnees` checks that it takes writes
     from kombu import Connection
 
-    with Connection(hub.settings.broker_url, connect_timeout=2) as conn:
+    with Connection(hub.settings.broker_url.reveal(), connect_timeout=2) as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
     return ""
 

@@ -28,7 +28,7 @@ class Heartbeat:
 
     def __init__(self, settings: Settings, kind: str, clock: Callable[[], dt.datetime] = utc_now) -> None:
         self._settings, self._kind, self._clock = settings, kind, clock
-        self._engine = unpooled_engine(settings.database_url)
+        self._engine = unpooled_engine(settings.database_url.reveal())
         self._host, self._pid = socket.gethostname(), os.getpid()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"heartbeat-{kind}", daemon=True)

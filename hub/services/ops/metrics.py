@@ -22,7 +22,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from hub.bootstrap import Hub
-from hub.store.ops_repository import OpsQueries, StoreFigures
+from hub.store.ops_repository import StoreFigures
 
 PREFIX = "capactif"
 STALE_HEARTBEAT_FACTOR = 3  # a process silent for 3 heartbeat intervals is counted dead
@@ -37,8 +37,8 @@ class StoreCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         now = self._hub.clock()
         try:
-            with self._hub.engine.connect() as conn:
-                figures = OpsQueries(conn).figures()
+            with self._hub.uow() as uow:
+                figures = uow.ops.figures()
         except Exception:  # the store is down: say so instead of failing the scrape
             yield _gauge("store_up", "1 when the store answered this scrape", 0)
             return

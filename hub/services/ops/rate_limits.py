@@ -80,7 +80,7 @@ def _storage_url(settings: Settings) -> str:
     if settings.rate_limit_storage:
         return settings.rate_limit_storage.reveal()
     if settings.broker_url.startswith(("redis://", "rediss://")):
-        return settings.broker_url
+        return settings.broker_url.reveal()
     return "memory://"
 
 

@@ -34,7 +34,6 @@ from hub.services.audit import trail as audit
 from hub.services.privacy.erasure import ErasureRecord, record_erasure
 from hub.store import backup as copies
 from hub.store.migrate import upgrade
-from hub.store.ops_repository import OpsQueries
 from hub.store.purge import purge_freed_space
 from hub.store.uow import UnitOfWork
 
@@ -47,7 +46,7 @@ def backup(hub: Hub, folder: Path) -> dict[str, Any]:
     started = hub.clock()
     head = audit.latest_head(hub)
     name = "hub.sqlite3" if hub.settings.is_sqlite else "hub.pgdump"
-    copies.dump(hub.settings.database_url, folder / name)
+    copies.dump(hub.settings.database_url.reveal(), folder / name)
     manifest = {"format": 1, "fichier": name, "base": "sqlite" if hub.settings.is_sqlite else "postgresql",
                 "commence_le": started.isoformat(), "sha256": _sha256(folder / name),
                 "tete_journal_acces": head, "cles": "absentes (répertoire de clés à part)"}
@@ -73,8 +72,8 @@ def restore(settings: Settings, folder: Path, *, force: bool = False) -> Restore
     manifest = _manifest(folder)
     with _offline_hub(settings) as hub:
         _refuse_if_alive(hub, force)
-    copies.load(settings.database_url, folder / manifest["fichier"])
-    upgrade(settings.database_url)
+    copies.load(settings.database_url.reveal(), folder / manifest["fichier"])
+    upgrade(settings.database_url.reveal())
     with _offline_hub(settings) as hub:
         result = _replay(hub)
         purge_freed_space(hub.engine)
@@ -128,8 +127,8 @@ def _replay_withdrawal(hub: Hub, entry: dict[str, Any]) -> str | None:
 
 
 def _refuse_if_alive(hub: Hub, force: bool) -> None:
-    with hub.engine.connect() as conn:
-        beats = OpsQueries(conn).heartbeats() if not force else []
+    with hub.uow() as uow:
+        beats = uow.ops.heartbeats() if not force else []
     limit = dt.timedelta(seconds=3 * hub.settings.heartbeat_interval_s)
     alive = [b for b in beats if hub.clock() - _utc(b.seen_at) <= limit]
     if alive:

@@ -20,6 +20,7 @@ from hub.services.accounts.auth import Caller
 from hub.services.audit import trail as audit
 from hub.services.delivery.feed import delivery_items
 from hub.services.privacy.information_notices import require_member_credential
+from hub.store.records import StoredFiche
 
 MAX_DELIVERIES = 500
 
@@ -46,7 +47,7 @@ def porteur_for(hub: Hub, caller: Caller, porteur_id: str) -> dict[str, Any]:
             "livraisons": items, "livraisons_tronquees": len(delivered) == MAX_DELIVERIES}
 
 
-def _own(row: Any) -> dict[str, Any]:
-    erased = row.payload is None
+def _own(row: StoredFiche) -> dict[str, Any]:
     return {"membre": row.member_id, "fiche_id": row.fiche_id, "version": row.current_version,
-            "efface": erased, "fiche": {} if erased else orjson.loads(row.payload)}
+            "efface": row.payload is None,
+            "fiche": {} if row.payload is None else orjson.loads(row.payload)}
