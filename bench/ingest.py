@@ -31,10 +31,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import _cpu_meter as cpu_meter
 import sqlalchemy as sa
 
 from capactif_demo.population import Population
-from capactif_demo.processes import free_port, running, start_api, start_worker
+from capactif_demo.processes import Process, free_port, running, start_api, start_worker
 from connectors.client import HubClient
 from hub.bootstrap import Hub, create_celery
 from hub.config import Settings
@@ -78,34 +79,58 @@ def workload(prefix: str, count: int, seed: int) -> list[dict]:
 def measure_hub_rate(env: dict[str, str], logs: Path, documents: list[dict], batch: int,
                      workers: int = 1) -> tuple[float, float]:
     """(end-to-end fiches/s from the first push to the last processed, push fiches/s)
-    with `workers` worker processes running (0: the API alone, nothing processed)."""
+    with `workers` worker processes running (0: the API alone, nothing processed). The
+    workers are warm when the clock starts: each has processed a fiche (its first task
+    opens the store, loads the keys and the matching model). CPU ms per fiche of the
+    API, the workers and the database's backends go to CPU_PER_FICHE."""
     settings = Settings.from_env(env)
     observer = Hub.from_settings(settings, publisher=RecordingPublisher())
     credentials = json.loads((settings.data_dir / "credentials" / f"{MEMBER}.json").read_text())
     record_consents(observer, documents)  # recorded before the clock starts
-    target = pipeline_status(observer)["processed"] + len(documents)
+    done = pipeline_status(observer)["processed"]
+    warm, timed = documents[:max(workers, 1)], documents[max(workers, 1):]
     port = int(env["HUB_PORT"])
-    processes = [start_api(env, logs, port)] + [
-        start_worker(env, logs, f"hub-worker-{n}", beat=n == 0) for n in range(workers)]
-    with running(processes):
+    api = start_api(env, logs, port)
+    pool = [start_worker(env, logs, f"hub-worker-{n}", beat=n == 0) for n in range(workers)]
+    with running([api, *pool]):
         client = HubClient(f"http://127.0.0.1:{port}", MEMBER, credentials["token"],
                            credentials["cle_privee"])
-        client.push_fiches(documents[:1])  # warm-up, counted in the total below
+        for document in warm:  # one task each: every idle worker takes one
+            client.push_fiches([document])
+        _wait_processed(observer, done + len(warm) if workers else 0)
+        cpu_before = _cpu_now(observer, api, pool)
         started = time.perf_counter()
-        for start in range(1, len(documents), batch):
-            client.push_fiches(documents[start:start + batch])
+        for start in range(0, len(timed), batch):
+            client.push_fiches(timed[start:start + batch])
         pushed = time.perf_counter() - started
-        while workers and pipeline_status(observer)["processed"] < target:
-            if time.perf_counter() - started > 600:
-                raise TimeoutError("fiches not processed within 10 minutes")
-            time.sleep(0.05)
+        _wait_processed(observer, done + len(documents) if workers else 0, started)
         elapsed = time.perf_counter() - started
+        cpu_after = _cpu_now(observer, api, pool)
+        CPU_PER_FICHE.setdefault(workers, []).append({
+            side: 1000 * (after - before) / len(timed) for side, before, after
+            in zip(("api", "workers", "postgresql"), cpu_before, cpu_after, strict=True)})
     if not workers:  # drain what was pushed, untimed, so the next round starts even
         with running([start_worker(env, logs, "drain-worker")]):
-            while pipeline_status(observer)["processed"] < target:
-                time.sleep(0.1)
+            _wait_processed(observer, done + len(documents))
     observer.close()
-    return (len(documents) - 1) / elapsed, (len(documents) - 1) / pushed
+    return len(timed) / elapsed, len(timed) / pushed
+
+
+CPU_PER_FICHE: dict[int, list[dict[str, float]]] = {}  # by number of workers
+
+
+def _cpu_now(observer: Hub, api: Process, pool: list[Process]) -> tuple[float, float, float]:
+    return (cpu_meter.session_cpu([api.popen.pid]),
+            cpu_meter.session_cpu(p.popen.pid for p in pool),
+            cpu_meter.backend_cpu(observer.engine))
+
+
+def _wait_processed(observer: Hub, target: int, started: float | None = None) -> None:
+    started = time.perf_counter() if started is None else started
+    while pipeline_status(observer)["processed"] < target:
+        if time.perf_counter() - started > 600:
+            raise TimeoutError("fiches not processed within 10 minutes")
+        time.sleep(0.02)
 
 
 def _wait_file(path: Path, timeout: float) -> None:
@@ -162,7 +187,17 @@ def run_mode(name: str, env: dict[str, str], base: Path, args: argparse.Namespac
         print(f"{name:<28} API ingest while the worker runs {_median(beside):8.0f} fiches/s, "
               f"alone {_median(alone):8.0f} fiches/s   ratio {_median(beside) / _median(alone):5.2f}",
               flush=True)
+    _print_cpu(name)
     return None
+
+
+def _print_cpu(name: str) -> None:
+    """Median CPU ms per fiche of each side, by number of workers (0: the API alone)."""
+    for workers, samples in sorted(CPU_PER_FICHE.items()):
+        sides = ", ".join(f"{side} {_median([s[side] for s in samples]):.2f}"
+                          for side in samples[0])
+        print(f"{name:<28} CPU ms per fiche with {workers} worker(s): {sides}", flush=True)
+    CPU_PER_FICHE.clear()
 
 
 def _audit_ratio(name: str, env: dict[str, str], logs: Path, args: argparse.Namespace) -> None:

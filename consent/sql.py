@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from consent.model import (
     ConsentRecord,
@@ -27,6 +28,8 @@ from consent.model import (
 from consent.registry import Clock, ConsentRegistry, FicheKey, utc_now
 from consent.tables import ConsentTables, define_tables
 from hub.errors import NoticeNotSent
+
+_TEXTS = postgresql.ARRAY(sa.Text)
 
 _TABLES = define_tables(sa.MetaData())
 _ENDED = (Status.WITHDRAWN.value, Status.EXPIRED.value)
@@ -46,9 +49,12 @@ class SqlConsentRegistry(ConsentRegistry):
         if not keys:
             return []
         c = self._t.consents.c
-        query = sa.select(self._t.consents).where(
-            sa.tuple_(c.member_id, c.fiche_id).in_(keys)
-        ).order_by(c.recorded_at, c.id)
+        pairs: sa.ColumnElement[bool] = sa.tuple_(c.member_id, c.fiche_id).in_(keys)
+        if self._engine.dialect.name == "postgresql":  # two arrays, not two parameters a fiche
+            pairs = sa.tuple_(c.member_id, c.fiche_id).in_(sa.select(
+                sa.func.unnest(sa.literal([m for m, _f in keys], type_=_TEXTS)),
+                sa.func.unnest(sa.literal([f for _m, f in keys], type_=_TEXTS))))
+        query = sa.select(self._t.consents).where(pairs).order_by(c.recorded_at, c.id)
         return self._records(query)
 
     def _load(self, consent_id: str) -> ConsentRecord | None:

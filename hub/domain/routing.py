@@ -83,9 +83,9 @@ class Subscription:
                     self.naf_prefixes))
 
     def matches(self, fiche: Mapping[str, Any]) -> bool:
-        if not self.has_criteria:
-            return False
-        facts = _facts(fiche)
+        return self.has_criteria and self._covers(_facts(fiche))
+
+    def _covers(self, facts: _Facts) -> bool:
         return (
             _meets(self.communes, facts.communes)
             and _meets(self.stages, facts.stages)
@@ -122,8 +122,9 @@ def recipients(
     referent = referent_structure(fiche)
     if referent is not None:
         reasons.setdefault(referent, set()).add(REFERENT)
+    facts = _facts(fiche)  # once per fiche, not once per subscription
     for subscription in subscriptions:
-        if subscription.matches(fiche):
+        if subscription.has_criteria and subscription._covers(facts):
             reasons.setdefault(subscription.member, set()).add(SUBSCRIPTION)
     owners = {getattr(event, "membre", None), fiche.get("membre")}
     return [

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
+from hub.store import bulk
 from hub.store.delivery_tables import deliveries, feed_positions, subscriptions
 from hub.store.records import Delivery, DispatchLease, Subscription, opened
 from hub.store.sealing import FicheKeys, delivery_context
 from hub.store.tables import fiches
+
+_LOCK_COUNTERS = sa.text(
+    "SELECT member_id FROM feed_positions WHERE member_id = ANY(CAST(:members AS varchar[])) "
+    "ORDER BY member_id FOR UPDATE")
+_MOVE_COUNTERS = sa.text(
+    "UPDATE feed_positions SET last_position = feed_positions.last_position + r.n "
+    "FROM unnest(CAST(:members AS varchar[]), CAST(:counts AS bigint[])) AS r(member_id, n) "
+    "WHERE feed_positions.member_id = r.member_id "
+    "RETURNING feed_positions.member_id, feed_positions.last_position")
 
 PENDING, SENT, DEAD, CANCELLED, FEED = "pending", "sent", "dead", "cancelled", "feed"
 DATA_EVENTS = ("created", "updated")  # the other events are notices: pseudonymous ids only
@@ -46,6 +56,22 @@ class Deliveries:
         ).one()
         return row.last_position - count + 1
 
+    def reserve_positions(self, counts: Mapping[str, int]) -> dict[str, int]:
+        """`next_positions` for many recipients at once ({recipient: count} -> {recipient:
+        first position}): on PostgreSQL the counters are locked in member order, then
+        moved by one statement."""
+        wanted = {member: count for member, count in counts.items() if count > 0}
+        self.ensure_counters(wanted)
+        if self.conn.dialect.name != "postgresql":
+            return {m: self.next_positions(m, wanted[m], ensured=True) for m in sorted(wanted)}
+        if not wanted:
+            return {}
+        members = sorted(wanted)
+        self.conn.execute(_LOCK_COUNTERS, {"members": members})
+        moved = self.conn.execute(_MOVE_COUNTERS, {
+            "members": members, "counts": [wanted[m] for m in members]})
+        return {member: last - wanted[member] + 1 for member, last in moved}
+
     def ensure_counters(self, member_ids: Iterable[str]) -> None:
         """The feed counters of these recipients exist (one query when they all do)."""
         wanted = set(member_ids)
@@ -72,7 +98,7 @@ class Deliveries:
     def add_many(self, rows: list[dict[str, Any]]) -> None:
         if rows:
             self.keys.load(row["fiche_pk"] for row in rows if row["fields"])
-            self.conn.execute(sa.insert(deliveries), [
+            bulk.insert_rows(self.conn, deliveries, [
                 {**row, "payload": self.keys.seal(
                     row["fiche_pk"], delivery_context(row["idempotency_key"]), row["payload"])}
                 if row["fields"] else row for row in rows])
@@ -105,10 +131,11 @@ class Deliveries:
         if not porteur_ids:
             return found
         received = sa.select(deliveries.c.porteur_id, deliveries.c.recipient_id).where(
-            deliveries.c.porteur_id.in_(list(porteur_ids)), deliveries.c.status != CANCELLED
+            bulk.among(self.conn, deliveries.c.porteur_id, porteur_ids),
+            deliveries.c.status != CANCELLED
         ).distinct()
         owned = sa.select(fiches.c.porteur_id, fiches.c.member_id).where(
-            fiches.c.porteur_id.in_(list(porteur_ids))).distinct()
+            bulk.among(self.conn, fiches.c.porteur_id, porteur_ids)).distinct()
         for query in (received, owned):
             for porteur_id, member_id in self.conn.execute(query):
                 found[porteur_id].add(member_id)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from hub.errors import StoreUnavailable
+from hub.store.sqlite_writers import WriterQueue
 
 BEGIN_OPTION = "capactif_sqlite_begin"
 
@@ -68,9 +69,27 @@ def _sqlite_engine(database_url: str) -> sa.Engine:
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
+    writers = WriterQueue(Path(path)) if path and path != ":memory:" else None
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
         mode = connection.get_execution_options().get(BEGIN_OPTION, "IMMEDIATE")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if writers is not None and mode == "IMMEDIATE":
+            writers.enter(connection)
+        try:
+            connection.exec_driver_sql(f"BEGIN {mode}")
+        except BaseException:
+            WriterQueue.leave(connection.info)
+            raise
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(connection: sa.Connection) -> None:
+        WriterQueue.leave(connection.info)
+
+    @event.listens_for(engine, "checkin")
+    @event.listens_for(engine, "invalidate")
+    def _on_return(_dbapi_connection: Any, record: Any, *_args: Any) -> None:
+        WriterQueue.leave(record.info)  # a connection never goes back holding its turn
 
     return engine

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from hub.store import bulk
 from hub.store.matching_tables import (
     match_judgements,
     match_keys,
@@ -141,7 +142,8 @@ class Matching:
         rows: list[sa.Row] = []
         for chunk in _chunks(wanted, _IN_CHUNK):
             rows.extend(self.conn.execute(
-                sa.select(match_records).where(match_records.c.fiche_pk.in_(chunk))))
+                sa.select(match_records).where(bulk.among(self.conn, match_records.c.fiche_pk,
+                                                          chunk))))
         return held, {row.fiche_pk: row for row in self._opened(rows)}
 
     def _fiches_under(self, digests: list[str], limit: int) -> list[sa.Row]:
@@ -172,7 +174,7 @@ class Matching:
         if not entries:
             return
         self.keys.load(pk for pk, _p, _i, _d in entries)
-        self.conn.execute(sa.insert(match_records), [
+        bulk.insert_rows(self.conn, match_records, [
             {"fiche_pk": pk, "porteur_id": porteur_id, "indexed_at": now,
              "identity": self.keys.seal(pk, identity_context(pk),
                                         orjson.dumps(identity).decode("utf-8"))}

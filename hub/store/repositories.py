@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.domain.fiches import Held
+from hub.store import bulk
 from hub.store.records import (
     FicheRef,
     FicheSource,
@@ -213,7 +214,7 @@ class Fiches(_Repository):
                 fiches.c.processed_version,
             )
             .join(fiches, fiches.c.id == fiche_versions.c.fiche_pk)
-            .where(fiche_versions.c.id.in_(list(version_ids)))
+            .where(bulk.among(self.conn, fiche_versions.c.id, version_ids))
             .order_by(fiche_versions.c.id)
         )
         rows = list(self.conn.execute(query))
@@ -227,7 +228,7 @@ class Fiches(_Repository):
             return {}
         rows = self.conn.execute(
             sa.select(fiche_versions.c.fiche_pk, fiche_versions.c.version, fiche_versions.c.payload)
-            .where(fiche_versions.c.fiche_pk.in_({pk for pk, _ in wanted}))
+            .where(bulk.among(self.conn, fiche_versions.c.fiche_pk, {pk for pk, _ in wanted}))
         )
         found = [r for r in rows if (r.fiche_pk, r.version) in wanted]
         self.keys.load(r.fiche_pk for r in found)
@@ -261,16 +262,9 @@ class Fiches(_Repository):
 
     def mark_processed(self, updates: list[dict[str, Any]]) -> None:
         """Set porteur and processed version (never lowering the processed version)."""
-        if updates:
-            self.conn.execute(
-                sa.update(fiches)
-                .where(fiches.c.id == sa.bindparam("pk"))
-                .values(
-                    porteur_id=sa.bindparam("porteur_id"),
-                    processed_version=sa.bindparam("processed_version"),
-                ),
-                updates,
-            )
+        bulk.update_rows(self.conn, fiches, "id", [
+            {"id": u["pk"], "porteur_id": u["porteur_id"],
+             "processed_version": u["processed_version"]} for u in updates])
 
     def counts(self) -> dict[str, int]:
         total = self.conn.execute(sa.select(sa.func.count()).select_from(fiches)).scalar_one()
@@ -287,15 +281,11 @@ class Fiches(_Repository):
 
 class Porteurs(_Repository):
     def create_many(self, porteur_ids: list[str], now: dt.datetime, status: str = "active") -> None:
-        if porteur_ids:
-            self.conn.execute(
-                sa.insert(porteurs),
-                [{"id": pid, "created_at": now, "status": status} for pid in porteur_ids],
-            )
+        bulk.insert_rows(self.conn, porteurs, [
+            {"id": pid, "created_at": now, "status": status} for pid in porteur_ids])
 
     def link_many(self, links: list[dict[str, Any]]) -> None:
-        if links:
-            self.conn.execute(sa.insert(fiche_links), links)
+        bulk.insert_rows(self.conn, fiche_links, links)
 
     def count(self) -> int:
         return self.conn.execute(sa.select(sa.func.count()).select_from(porteurs)).scalar_one()
@@ -320,7 +310,7 @@ class Outbox(_Repository):
         """Lock the unprocessed rows among `outbox_ids` for this transaction."""
         query = (
             sa.select(outbox.c.id, outbox.c.topic, outbox.c.ref_id)
-            .where(outbox.c.id.in_(list(outbox_ids)), outbox.c.processed_at.is_(None))
+            .where(bulk.among(self.conn, outbox.c.id, outbox_ids), outbox.c.processed_at.is_(None))
             .order_by(outbox.c.id)
         )
         if self.conn.dialect.name == "postgresql":
@@ -330,7 +320,8 @@ class Outbox(_Repository):
     def mark_processed(self, outbox_ids: Sequence[int], now: dt.datetime) -> None:
         if outbox_ids:
             self.conn.execute(
-                sa.update(outbox).where(outbox.c.id.in_(list(outbox_ids))).values(processed_at=now)
+                sa.update(outbox).where(bulk.among(self.conn, outbox.c.id, outbox_ids))
+                .values(processed_at=now)
             )
 
     def stale(self, published_before: dt.datetime, limit: int, after_id: int = 0) -> list[int]:

@@ -97,13 +97,20 @@ def still_covered(hub: Hub, delivery: Delivery, source: FicheSource | None, memb
 def plan_deliveries(hub: Hub, uow: UnitOfWork, versions: list[ProcessedVersion],
                     now: dt.datetime) -> int:
     """Create the deliveries of these processed versions; returns how many."""
+    return store_deliveries(uow, planned_deliveries(hub, uow, versions, now))
+
+
+def planned_deliveries(hub: Hub, uow: UnitOfWork, versions: list[ProcessedVersion],
+                       now: dt.datetime) -> dict[str, list[dict[str, Any]]]:
+    """The delivery rows of these processed versions by recipient, without their feed
+    positions (nothing is written or locked: `store_deliveries` does that, last)."""
+    planned: dict[str, list[dict[str, Any]]] = {}
     if not versions:
-        return 0
+        return planned
     members = {m.id: m for m in uow.members.all()}
     network = {m.id: NetworkMember(m.id, m.role) for m in members.values()}
     subscriptions = [_subscription(row.member_id, row.criteria)
                      for row in uow.deliveries.subscriptions()]
-    planned: dict[str, list[dict[str, Any]]] = {}
     followers = uow.deliveries.followers_of_porteurs(sorted({v.porteur_id for v in versions}))
     hub.consents.prefetch((v.owner, v.fiche_id) for v in versions)
     for version in versions:
@@ -113,14 +120,18 @@ def plan_deliveries(hub: Hub, uow: UnitOfWork, versions: list[ProcessedVersion],
             row = _delivery_row(hub, version, recipient, members[recipient.member], now)
             if row is not None:
                 planned.setdefault(recipient.member, []).append(row)
-    # Counters in one order for every worker (two transactions never lock them crosswise),
-    # then every row in one insert.
-    uow.deliveries.ensure_counters(planned)
-    for member_id in sorted(planned):
-        rows = planned[member_id]
-        first = uow.deliveries.next_positions(member_id, len(rows), ensured=True)
+    return planned
+
+
+def store_deliveries(uow: UnitOfWork, planned: Mapping[str, list[dict[str, Any]]]) -> int:
+    """Give planned rows their feed positions and insert them; returns how many. The
+    recipients' counters stay locked until commit (a feed reader never skips a position
+    committed later), so the caller runs this last, just before its commit: two workers
+    then wait for each other only for this insert, not for their whole transaction."""
+    firsts = uow.deliveries.reserve_positions({m: len(rows) for m, rows in planned.items()})
+    for member_id, rows in planned.items():
         for offset, row in enumerate(rows):
-            row["position"] = first + offset
+            row["position"] = firsts[member_id] + offset
     uow.deliveries.add_many([row for rows in planned.values() for row in rows])
     return sum(len(rows) for rows in planned.values())
 

@@ -16,7 +16,11 @@ from typing import Any
 import orjson
 
 from hub.bootstrap import Hub
-from hub.services.delivery.deliveries import ProcessedVersion, plan_deliveries
+from hub.services.delivery.deliveries import (
+    ProcessedVersion,
+    planned_deliveries,
+    store_deliveries,
+)
 from hub.services.matching.online import OnlineMatcher, identity_of
 from hub.store.uow import UnitOfWork
 
@@ -63,9 +67,10 @@ def _process_chunk(hub: Hub, outbox_ids: Sequence[int], *,
         now = hub.clock()
         versions, created, later = _process_versions(
             hub, uow, [row.ref_id for row in rows], now, wait=wait)
-        planned = plan_deliveries(hub, uow, versions, now)
+        deliveries = planned_deliveries(hub, uow, versions, now)
         done = [row.id for row in rows if row.ref_id not in later]
         uow.outbox.mark_processed(done, now)
+        planned = store_deliveries(uow, deliveries)  # last: it locks the recipients' counters
         uow.commit()
     return BatchOutcome(len(done), created, planned), [row.id for row in rows if row.ref_id in later]
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -122,6 +123,15 @@ class _BatchIndex:
             self.held.setdefault(digest, []).append(fiche.fiche_pk)
 
 
+@functools.lru_cache(maxsize=20_000)
+def _normalised(identity: bytes) -> NormalisedRecord:
+    """An identity (canonical JSON) normalised once per worker process: its keys, its own
+    match and every later match it is a candidate in all need it, and phone and name
+    normalisation dominated matching. Bounded; an erased fiche leaves the index, so its
+    record is never read as a candidate again and ages out of this cache."""
+    return normalise_record(orjson.loads(identity))
+
+
 def new_porteur_id() -> str:
     return "prt_" + secrets.token_hex(12)
 
@@ -135,7 +145,6 @@ class OnlineMatcher:
         self.cap = hub.settings.match_candidates_per_key
         self.stripes = hub.settings.match_lock_stripes
         self._digests: dict[bytes, list[str]] = {}
-        self._normalised: dict[bytes, NormalisedRecord] = {}
         self._locked: list[str] = []
         self._batch: _BatchIndex | None = None
         self._porteurs: dict[str, list[str]] = {}
@@ -154,13 +163,8 @@ class OnlineMatcher:
         return self._digests[memo]
 
     def _record(self, identity: Mapping[str, Any], memo: bytes | None = None) -> NormalisedRecord:
-        """The identity normalised once per batch: its keys, its own match and every match
-        it is a candidate in all need it (phone and name normalisation dominate matching)."""
-        memo = memo or orjson.dumps(identity, option=orjson.OPT_SORT_KEYS)
-        record = self._normalised.get(memo)
-        if record is None:
-            record = self._normalised[memo] = normalise_record(identity)
-        return record
+        """The identity normalised once per process (see `_normalised`)."""
+        return _normalised(memo or orjson.dumps(identity, option=orjson.OPT_SORT_KEYS))
 
     def lock(self, identities: Iterable[Mapping[str, Any]]) -> None:
         """Lock every key of the batch before the first candidate is read (waiting for

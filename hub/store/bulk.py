@@ -1,0 +1,93 @@
+"""Multi-row statements: one statement for many rows or many ids, whatever the store.
+
+On PostgreSQL, a list of ids travels as one array parameter (`= ANY(:ids)`) rather than
+one parameter per id (a long `IN (...)` costs the driver more to build than the server
+to run, and each length is a new statement), and many rows travel as one JSON document
+expanded by `json_to_recordset` into a single INSERT or UPDATE rather than one statement
+per row. SQLite gets the plain SQLAlchemy forms, which cost it little (no round trips).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+
+def _is_postgresql(conn: sa.Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def among(conn: sa.Connection, column: sa.ColumnElement[Any],
+          values: Iterable[Any]) -> sa.ColumnElement[bool]:
+    """`column IN values`, as `column = ANY(:array)` on PostgreSQL."""
+    wanted = list(values)
+    if _is_postgresql(conn):
+        return column == sa.any_(sa.literal(wanted, type_=postgresql.ARRAY(column.type)))
+    return column.in_(wanted)
+
+
+def _pg_type(column: sa.Column[Any], conn: sa.Connection) -> str:
+    return str(column.type.compile(dialect=conn.dialect))
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "\\x" + value.hex()  # bytea's text form
+    return value
+
+
+def _document(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> str:
+    return orjson.dumps([{n: _json_ready(row[n]) for n in names} for row in rows],
+                        default=_iso, option=orjson.OPT_PASSTHROUGH_DATETIME).decode()
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    raise TypeError(f"not serialisable in a bulk statement: {type(value).__name__}")
+
+
+def _recordset(table: sa.Table, names: Sequence[str], conn: sa.Connection) -> str:
+    """`json_to_recordset(:rows) AS r(col type, ...)` with the table's own column types;
+    JSON columns travel as text and are cast back (json_to_recordset reads them as json)."""
+    columns = ", ".join(f'"{n}" {_pg_type(table.c[n], conn)}' for n in names)
+    return f"json_to_recordset(CAST(:rows AS json)) AS r({columns})"
+
+
+def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert rows (dicts with the same keys) in one statement."""
+    if not rows:
+        return
+    if not _is_postgresql(conn):
+        conn.execute(sa.insert(table), list(rows))
+        return
+    names = list(rows[0])
+    quoted = ", ".join(f'"{n}"' for n in names)
+    conn.execute(sa.text(f"INSERT INTO {table.name} ({quoted}) SELECT {quoted} FROM "
+                         f"{_recordset(table, names, conn)}"),
+                 {"rows": _document(rows, names)})
+
+
+def update_rows(conn: sa.Connection, table: sa.Table, key: str,
+                rows: Sequence[Mapping[str, Any]]) -> None:
+    """Update rows by `key` (dicts with the same keys, `key` among them) in one statement.
+    Rows are matched in `key` order, so two transactions lock common rows in one order."""
+    if not rows:
+        return
+    ordered = sorted(rows, key=lambda row: row[key])
+    if not _is_postgresql(conn):
+        names = [n for n in ordered[0] if n != key]
+        conn.execute(sa.update(table).where(table.c[key] == sa.bindparam("_key"))
+                     .values({n: sa.bindparam(f"_{n}") for n in names}),
+                     [{**{f"_{n}": row[n] for n in names}, "_key": row[key]} for row in ordered])
+        return
+    names = list(ordered[0])
+    assignments = ", ".join(f'"{n}" = r."{n}"' for n in names if n != key)
+    conn.execute(sa.text(
+        f"UPDATE {table.name} SET {assignments} FROM {_recordset(table, names, conn)} "
+        f'WHERE {table.name}."{key}" = r."{key}"'), {"rows": _document(ordered, names)})

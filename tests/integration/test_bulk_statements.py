@@ -1,0 +1,95 @@
+"""The multi-row statements of hub.store.bulk read back exactly what they wrote, on
+SQLite and on PostgreSQL, and on PostgreSQL cost one statement whatever the row count."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from hub.store import bulk
+from hub.store.audit_tables import audit_heads
+from hub.store.delivery_repository import Deliveries
+from hub.store.tables import members, porteurs
+
+NOW = dt.datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=dt.UTC)
+
+
+def _statements(engine: sa.Engine) -> list[str]:
+    seen: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute",
+                    lambda _c, _cur, statement, *_a: seen.append(statement))
+    return seen
+
+
+def test_inserted_rows_read_back_as_written_with_times_json_nulls_and_bytes(db_engine):
+    rows = [{"id": f"m{n}", "name": f"Structure {n}", "kind": "cci", "role": "accueil",
+             "contact_email": "x@example.org", "webhook_url": None if n % 2 else "https://h/x",
+             "territory": ["63001", {"epci": n}]} for n in range(3)]
+    written = [{**row, "created_at": NOW, "updated_at": NOW} for row in rows]
+    heads = [{"tree_size": n, "root_hash": bytes([n]) * 32, "timestamp_ms": n,
+              "key_id": "k", "signature": b"\x00\\'\"" * 16} for n in range(2)]
+    with db_engine.begin() as conn:
+        bulk.insert_rows(conn, members, written)
+        bulk.insert_rows(conn, porteurs, [{"id": "prt_1", "created_at": NOW, "status": "active"}])
+        bulk.insert_rows(conn, audit_heads, heads)
+        bulk.insert_rows(conn, porteurs, [])
+    with db_engine.connect() as conn:
+        read = [dict(r._mapping) for r in conn.execute(
+            sa.select(*(members.c[k] for k in rows[0])).order_by(members.c.id))]
+        created = conn.execute(sa.select(porteurs.c.created_at)).scalar_one()
+        stored = [(r.tree_size, r.root_hash, r.signature) for r in conn.execute(
+            sa.select(audit_heads).order_by(audit_heads.c.tree_size))]
+    assert read == rows
+    assert created.replace(tzinfo=created.tzinfo or dt.UTC) == NOW
+    assert stored == [(h["tree_size"], h["root_hash"], h["signature"]) for h in heads]
+
+
+def test_updated_rows_change_only_the_rows_and_columns_named(db_engine):
+    with db_engine.begin() as conn:
+        conn.execute(sa.insert(porteurs), [{"id": f"prt_{n}", "created_at": NOW,
+                                            "status": "active"} for n in range(4)])
+        bulk.update_rows(conn, porteurs, "id", [{"id": "prt_2", "status": "merged"},
+                                                {"id": "prt_0", "status": "provisional"}])
+        bulk.update_rows(conn, porteurs, "id", [])
+    with db_engine.connect() as conn:
+        statuses = dict(conn.execute(sa.select(porteurs.c.id, porteurs.c.status)).all())
+    assert statuses == {"prt_0": "provisional", "prt_1": "active", "prt_2": "merged",
+                        "prt_3": "active"}
+
+
+def test_among_selects_exactly_the_values_given(db_engine):
+    with db_engine.begin() as conn:
+        conn.execute(sa.insert(porteurs), [{"id": f"prt_{n}", "created_at": NOW,
+                                            "status": "active"} for n in range(5)])
+        def chosen(ids: list[str]) -> set[str]:
+            return set(conn.execute(sa.select(porteurs.c.id).where(
+                bulk.among(conn, porteurs.c.id, ids))).scalars())
+        assert chosen(["prt_1", "prt_3", "prt_9"]) == {"prt_1", "prt_3"}
+        assert chosen([]) == set()
+
+
+def test_feed_positions_are_reserved_consecutively_for_many_recipients_at_once(db_engine):
+    with db_engine.begin() as conn:
+        repository = Deliveries(conn, keys=None)  # type: ignore[arg-type]
+        first = repository.reserve_positions({"b": 3, "a": 2, "c": 0})
+        second = repository.reserve_positions({"a": 4, "b": 1})
+        single = repository.next_positions("a", 1)
+    assert first == {"a": 1, "b": 1}
+    assert second == {"a": 3, "b": 4}
+    assert single == 7
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # SQLite: no round trips
+@pytest.mark.parametrize("count", [2, 300])
+def test_on_postgresql_many_rows_cost_one_statement(db_engine, count):
+    statements = _statements(db_engine)
+    with db_engine.begin() as conn:
+        bulk.insert_rows(conn, porteurs, [{"id": f"prt_{n}", "created_at": NOW,
+                                           "status": "active"} for n in range(count)])
+        bulk.update_rows(conn, porteurs, "id", [{"id": f"prt_{n}", "status": "merged"}
+                                                for n in range(count)])
+        conn.execute(sa.select(porteurs.c.id).where(
+            bulk.among(conn, porteurs.c.id, [f"prt_{n}" for n in range(count)])))
+    assert len([s for s in statements if "porteurs" in s]) == 3
