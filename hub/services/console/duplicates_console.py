@@ -105,10 +105,11 @@ def waterfall(explanation: dict[str, Any]) -> dict[str, Any]:
     running = explanation["a_priori"]
     steps = []
     for term in explanation["champs"]:
-        running += term["poids"]
+        running += 0.0 if term["niveau"] == "missing" else term["poids"]
         steps.append({"champ": FIELD_LABELS.get(term["champ"], term["champ"]),
-                      "niveau": LEVELS.get(term["niveau"], term["niveau"]),
-                      "poids": term["poids"], "frequence": term["ajustement_frequence"],
+                      "niveau": level_words(term),
+                      "poids": 0.0 if term["niveau"] == "missing" else term["poids"],
+                      "frequence": term["ajustement_frequence"],
                       "cumul": running})
     return {"a_priori": explanation["a_priori"], "etapes": steps,
             "total": explanation["total"], "probabilite": explanation["probabilite"],
@@ -155,14 +156,42 @@ def _summary(side: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
 
 def _row(label: str, path: str, term: dict[str, Any] | None, left: dict[str, Any],
          right: dict[str, Any]) -> dict[str, Any]:
+    """One row of the side-by-side table. For a field the hub compared, the state and
+    the words come from its explanation, never from what the coordination happens to
+    see: a field the hub found absent on a side is "absent" and weighs nothing; a field
+    the hub compared but the coordination may not see on a side is "masqué", with the
+    hub's level and points (never "absent" beside points)."""
     values = [_at(left, path), _at(right, path)]
     state = ("absent" if not all(values) else
              "identique" if values[0] == values[1] else "different")
-    spelled = term is not None and term["niveau"] in ("exact", "close", "fuzzy")
+    level = term["niveau"] if term else None
+    if level == "missing":
+        state = "absent"
+    elif level is not None and not all(values):
+        state = "masque"
+    spelled = level in ("exact", "close", "fuzzy")
     return {"libelle": label, "chemin": path, "gauche": values[0], "droite": values[1],
             "etat": state, "ecart": "≈ écrit autrement" if spelled else "≠ différent",
-            "niveau": LEVELS.get(term["niveau"], term["niveau"]) if term else None,
-            "poids": term["poids"] if term else None}
+            "niveau": level_words(term) if term else None,
+            "absence": _absence(term, values),
+            "poids": (0.0 if level == "missing" else term["poids"]) if term else None}
+
+
+def level_words(term: dict[str, Any]) -> str:
+    """The hub's level in words; for a missing field, which side lacks it (the API's
+    `libelle`, kept with the explanation) rather than a guess."""
+    if term["niveau"] == "missing":
+        return str(term.get("libelle") or LEVELS["missing"])
+    return LEVELS.get(term["niveau"], term["niveau"])
+
+
+def _absence(term: dict[str, Any] | None, values: list[str | None]) -> str:
+    """Which side lacks the value, in words: the hub's sides when it compared the field."""
+    if term is not None and term["niveau"] == "missing":
+        return level_words(term)
+    if not any(values):
+        return "absent des deux côtés"
+    return "absent à droite" if values[0] else "absent à gauche"
 
 
 def _steps(fiche: dict[str, Any], names: dict[str, str]) -> list[dict[str, Any]]:

@@ -1,7 +1,7 @@
 """The duplicate page's words for a coordinator: why a pair waits, points with a French
 decimal comma, "different" rather than "written differently" when values differ."""
 
-from hub.services.console.duplicates_console import _row, waiting_reason
+from hub.services.console.duplicates_console import _row, waiting_reason, waterfall
 from hub.web.pages import french_points
 
 
@@ -28,3 +28,27 @@ def test_two_stages_are_different_not_written_differently():
     name = _row("Prénom", "porteur.prenom", {"niveau": "exact", "poids": 3.0},
                 {"porteur": {"prenom": "Gaelle"}}, {"porteur": {"prenom": "Gaëlle"}})
     assert stage["ecart"] == "≠ différent" and name["ecart"] == "≈ écrit autrement"
+
+
+def test_a_field_absent_on_one_side_is_shown_so_and_weighs_nothing_in_row_and_waterfall():
+    """The address the hub found absent on the right is "absent à droite", 0 points, in the
+    row and in the waterfall, whatever stale weight the kept term carries."""
+    term = {"champ": "adresse", "niveau": "missing", "poids": 5.2, "ajustement_frequence": 0.0,
+            "libelle": "absent à droite"}
+    row = _row("Adresse", "porteur.adresse.ligne", term,
+               {"porteur": {"adresse": {"ligne": "3 rue des Lilas"}}}, {"porteur": {}})
+    assert (row["etat"], row["absence"], row["niveau"], row["poids"]) == (
+        "absent", "absent à droite", "absent à droite", 0.0)
+    steps = waterfall({"a_priori": -6.0, "champs": [term], "total": -6.0,
+                       "probabilite": 0.015})["etapes"]
+    assert (steps[0]["niveau"], steps[0]["poids"], steps[0]["cumul"]) == (
+        "absent à droite", 0.0, -6.0)
+
+
+def test_a_compared_field_hidden_from_the_coordination_is_not_called_absent():
+    """The hub compared both addresses (approchant, +5,2) but the coordination sees only
+    one: the row says masked with the hub's level and points, never "absent"."""
+    term = {"champ": "adresse", "niveau": "fuzzy", "poids": 5.2, "ajustement_frequence": 0.0}
+    row = _row("Adresse", "porteur.adresse.ligne", term,
+               {"porteur": {"adresse": {"ligne": "3 rue des Lilas"}}}, {"porteur": {}})
+    assert (row["etat"], row["niveau"], row["poids"]) == ("masque", "approchant", 5.2)
