@@ -45,7 +45,7 @@ from hub.domain.matching.record import normalise_record
 from hub.domain.matching.settings import default_settings
 from hub.services.matching.dedup_batch import run_batch
 
-THRESHOLDS = ((0.98, 0.6), (0.98, 0.9), (0.98, 0.98), (0.995, 0.995), (0.999, 0.999))  # (link, review)
+THRESHOLDS = ((0.98, 0.6), (0.98, 0.9), (0.98, 0.98), (0.95, 0.95), (0.995, 0.995))  # (link, review)
 
 
 def pairwise(predicted: Sequence[object], truth: Sequence[object]) -> tuple[float, float, float]:

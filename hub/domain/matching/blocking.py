@@ -75,12 +75,19 @@ RULES: dict[str, KeyRule] = {
         _key("nom_code_postal", s, r.code_postal) for s in _surname_sounds(r)
     ],
     "prenom_code_postal": lambda r: [_key("prenom_code_postal", _first_sound(r), r.code_postal)],
+    # The first name with the commune (a typo in the postcode and the surname), and with
+    # the year and month of birth (a typo in the day and the surname).
+    "prenom_commune": lambda r: [_key("prenom_commune", _first_sound(r), r.commune)],
+    "prenom_annee_mois": lambda r: [
+        _key("prenom_annee_mois", _first_sound(r), _year(r),
+             r.date_naissance.month if r.date_naissance else None)
+    ],
     # Keys that leave the names out, or keep only their first letters, so that a typo in
     # a name (or names exchanged) still meets its duplicate; each survives a typo in any
     # field it does not use, and together they leave no field that all of them need.
     "date": lambda r: [_key("date", _day_month(r))],
     "lieu_nom": lambda r: [
-        _key("lieu_nom", place, name[:2]) for place in _places(r) for name in r.surname_values()
+        _key("lieu_nom", place, name[:2]) for place in _places(r) for name in _all_names(r)
     ],
     "numero_lieu": lambda r: [_key("numero_lieu", r.numero, place) for place in _places(r)],
     # The street alone (number and its longest word) when the place is not written,
@@ -90,6 +97,12 @@ RULES: dict[str, KeyRule] = {
         _key("courriel_utilisateur", r.courriel.split("@")[0] if r.courriel else None)
     ],
 }
+
+
+def _all_names(r: NormalisedRecord) -> list[str]:
+    """Surnames and the first name: a first name typed as the surname (names exchanged)
+    still gives its duplicate's surname key."""
+    return list(dict.fromkeys((*r.surname_values(), *([r.prenom] if r.prenom else []))))
 
 
 def _street_word(r: NormalisedRecord) -> str | None:
@@ -117,7 +130,7 @@ def blocking_keys(record: NormalisedRecord, rules: Sequence[str] = tuple(RULES))
 # smaller cap, and a narrow window past it, so the pairs they bring per record stay
 # about the same at 5,000 and at 1,000,000 records.
 WEAK_RULES = frozenset({"date", "lieu_nom", "numero_lieu", "numero_rue", "courriel_utilisateur",
-                        "prenom_code_postal"})
+                        "prenom_code_postal", "prenom_commune", "prenom_annee_mois"})
 
 
 @dataclasses.dataclass(frozen=True)
