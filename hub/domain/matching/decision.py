@@ -29,8 +29,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from hub.domain.matching.blocking import blocking_keys
-from hub.domain.matching.comparisons import AGREEING, DIFFERENT
-from hub.domain.matching.model import Explanation, MatchModel
+from hub.domain.matching.comparisons import AGREEING, DIFFERENT, FUZZY
+from hub.domain.matching.model import Explanation, FieldTerm, MatchModel
 from hub.domain.matching.record import NormalisedRecord, normalise_record
 from hub.domain.matching.settings import DecisionSettings
 
@@ -59,18 +59,29 @@ class Decision:
 
 def has_enough_evidence(explanation: Explanation, settings: DecisionSettings) -> bool:
     """Enough fields agree, one of them a strong identifier and one of them personal
-    (a veto field: first name or birth date), each agreeing exactly or closely.
+    (a veto field: first name or birth date), each agreeing exactly or closely (or
+    fuzzily where the model weighs that as strong evidence: `agrees`).
 
     A shared postcode or commune (`lieu`) counts as agreeing, not as strong. A shared
     address, landline and surname describe a household: without a first name or a
     birth date agreeing they do not make one person. E-mail and phone both plainly
     different (`contacts_contradict`) is never enough evidence either.
     """
-    agreeing = [t for t in explanation.terms if t.level in AGREEING]
+    agreeing = [t for t in explanation.terms if agrees(t, settings)]
     strong = any(t.field in settings.strong_fields for t in agreeing)
     personal = any(t.field in settings.veto_fields for t in agreeing)
     return (strong and personal and len(agreeing) >= settings.min_agreeing_fields
             and not contacts_contradict(explanation))
+
+
+def agrees(term: FieldTerm, settings: DecisionSettings) -> bool:
+    """Exact or close; or fuzzy where the trained model weighs that level as strong
+    evidence (`fuzzy_evidence_bits`), e.g. a similar street with another number in data
+    whose duplicates often carry a mistyped number."""
+    if term.level in AGREEING:
+        return True
+    bits = settings.fuzzy_evidence_bits
+    return term.level == FUZZY and bits is not None and term.weight >= bits
 
 
 def vetoed(explanation: Explanation, settings: DecisionSettings) -> bool:

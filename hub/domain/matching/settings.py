@@ -66,6 +66,11 @@ class DecisionSettings:
     # different value there is weighed by the score, not a veto. 1.0: always a veto.
     veto_max_m: float = 1.0
     lifted_vetoes: tuple[str, ...] = ()  # set by the model from its m, never read from JSON
+    # A fuzzy level counts as agreeing evidence where the trained model weighs it at least
+    # this many bits (m/u >= 2**bits): in data whose duplicates often carry another street
+    # number, a similar street is evidence; where neighbours share streets, it is not.
+    # None: a fuzzy level never counts.
+    fuzzy_evidence_bits: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,6 +137,7 @@ class MatchingSettings:
                 "taille_max_groupe": self.decision.max_group_size,
                 "champs_veto": list(self.decision.veto_fields),
                 "m_max_veto": self.decision.veto_max_m,
+                "poids_min_approchant": self.decision.fuzzy_evidence_bits,
             },
         }
 
@@ -174,4 +180,5 @@ def _decision(doc: dict[str, Any]) -> DecisionSettings:
         doc.get("taille_max_groupe", base.max_group_size),
         tuple(doc.get("champs_veto", base.veto_fields)),
         doc.get("m_max_veto", base.veto_max_m),
+        fuzzy_evidence_bits=doc.get("poids_min_approchant", base.fuzzy_evidence_bits),
     )

@@ -130,3 +130,34 @@ def test_the_shipped_veto_bound_lifts_a_birth_date_replaced_as_often_as_in_febrl
     same = dict(ANNE, adresse_ligne="3 rue Haute")
     assert match_one(born_else, [Candidate("P1", same)], french).kind != "link"
     assert match_one(born_else, [Candidate("P1", same)], replaced).kind == "link"
+
+
+def test_a_similar_street_with_another_number_is_evidence_only_where_the_model_weighs_it_so():
+    """Names, first name and postcode agree, the street is alike with another number and
+    nothing else is given. Where the trained model weighs that fuzzy address as strong
+    evidence (FEBRL-like data: m/u >= 2**5), it is the strong identifier an auto-link
+    needs, in the online decision and in the batch's pattern scorer alike; where
+    neighbours share streets (the shipped French model), it is not."""
+    from hub.domain.matching import default_model
+    from hub.domain.matching.scoring import PatternScorer
+
+    shipped = default_model()
+    assert shipped.decision.fuzzy_evidence_bits == 5.0
+    here = {"nom": "Prideaux", "prenom": "Nicholas", "adresse_ligne": "34 hicks street",
+            "code_postal": "5011"}
+    there = dict(here, adresse_ligne="43 hicks streeet")
+    assert person(**here) and shipped.score(person(**here), person(**there)).level_of(
+        "adresse") == "fuzzy"
+    assert shipped.level_weight("adresse", "fuzzy") < 5.0
+    assert match_one(here, [Candidate("P1", there)], shipped).kind != "link"
+    u = {**shipped.u["adresse"], "fuzzy": shipped.m["adresse"]["fuzzy"] / 2**6}
+    typo_heavy = dataclasses.replace(shipped, u={**shipped.u, "adresse": u})
+    assert typo_heavy.level_weight("adresse", "fuzzy") >= 5.0
+    decision = match_one(here, [Candidate("P1", there)], typo_heavy)
+    assert decision.kind == "link"
+    levels = tuple(t.level for t in decision.explanation.terms)
+    assert PatternScorer(typo_heavy).judge(levels, person(**here))[0] == "link"
+    off = dataclasses.replace(typo_heavy, settings=dataclasses.replace(
+        typo_heavy.settings, decision=dataclasses.replace(
+            typo_heavy.settings.decision, fuzzy_evidence_bits=None)))
+    assert match_one(here, [Candidate("P1", there)], off).kind != "link"
