@@ -69,9 +69,17 @@ def has_enough_evidence(explanation: Explanation, settings: DecisionSettings) ->
     """
     agreeing = [t for t in explanation.terms if agrees(t, settings)]
     strong = any(t.field in settings.strong_fields for t in agreeing)
-    personal = any(t.field in settings.veto_fields for t in agreeing)
+    personal = any(t.field in settings.veto_fields for t in agreeing) or _no_field_is_personal(
+        settings)
     return (strong and personal and len(agreeing) >= settings.min_agreeing_fields
             and not contacts_contradict(explanation))
+
+
+def _no_field_is_personal(settings: DecisionSettings) -> bool:
+    """Every veto field lifted: the trained model says duplicates in these data replace
+    the first name and the birth date often (typo-heavy files, no households), so asking
+    one of them to agree would refuse the very duplicates the data hold."""
+    return bool(settings.veto_fields) and set(settings.veto_fields) <= set(settings.lifted_vetoes)
 
 
 def agrees(term: FieldTerm, settings: DecisionSettings) -> bool:

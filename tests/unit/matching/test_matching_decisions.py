@@ -161,3 +161,22 @@ def test_a_similar_street_with_another_number_is_evidence_only_where_the_model_w
         typo_heavy.settings, decision=dataclasses.replace(
             typo_heavy.settings.decision, fuzzy_evidence_bits=None)))
     assert match_one(here, [Candidate("P1", there)], off).kind != "link"
+
+
+def test_where_the_model_lifts_every_veto_no_personal_field_is_required_to_link(model):
+    """A duplicate whose first name and birth date were both replaced, with surname,
+    e-mail and postcode agreeing: where the model learnt that duplicates replace both
+    (typo-heavy files), it links; where it keeps either veto (the French population,
+    households), it does not."""
+    replaced = dict(ANNE, prenom="Louise", date_naissance="1975-01-30", telephone="")
+    assert match_one(replaced, [Candidate("P1", ANNE)], model).kind != "link"
+    lifted_m = {**model.m}
+    for field in ("prenom", "date_naissance"):
+        lifted_m[field] = {**model.m[field], "different": 0.15}
+    typo_heavy = dataclasses.replace(model, m=lifted_m)
+    assert set(typo_heavy.decision.lifted_vetoes) == {"prenom", "date_naissance"}
+    assert match_one(replaced, [Candidate("P1", ANNE)], typo_heavy).kind == "link"
+    only_first_name = dict(lifted_m, date_naissance=model.m["date_naissance"])
+    one_lifted = dataclasses.replace(model, m=only_first_name)
+    assert one_lifted.decision.lifted_vetoes == ("prenom",)
+    assert match_one(replaced, [Candidate("P1", ANNE)], one_lifted).kind != "link"
