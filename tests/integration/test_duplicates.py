@@ -208,3 +208,28 @@ def test_an_erasure_takes_the_fiche_out_of_the_index_and_closes_its_review_items
     push(hub, PFIL, fiche_of(PFIL, "P-1", NAMES_ONLY))  # the erased fiche is no candidate
     items = duplicates.list_review_items(hub, actor=ACTOR)["items"]
     assert all(side["fiche_id"] != "C-1" for i in items for side in i["cotes"])
+
+
+def test_the_explanation_agrees_with_itself_on_absent_fields_in_the_api_and_the_console(queued):
+    """A field is missing exactly when a side had no value; it then weighs 0, its label
+    says which side, and the console's row and waterfall say the same with 0 points."""
+    from hub.services.console.duplicates_console import _row, waterfall
+
+    _hub, item = queued
+    explanation = item["explication"]
+    terms = explanation["champs"]
+    missing = [t for t in terms if t["niveau"] == "missing"]
+    assert missing
+    for term in terms:
+        sides = term["renseigne"]
+        assert (term["niveau"] == "missing") == (not (sides["gauche"] and sides["droite"]))
+    for term in missing:
+        assert term["poids"] == 0 and term["libelle"].startswith("absent")
+        assert f"{term['champ']} : {term['libelle']} (+0,0)" in explanation["lignes"]
+    steps = {s["champ"]: s for s in waterfall(explanation)["etapes"]}
+    date = next(t for t in missing if t["champ"] == "date_naissance")
+    assert steps["Date de naissance"]["niveau"] == date["libelle"]
+    assert steps["Date de naissance"]["poids"] == 0
+    left, right = (side["fiche"] for side in item["cotes"])
+    row = _row("Date de naissance", "porteur.date_naissance", date, left, right)
+    assert (row["etat"], row["absence"], row["poids"]) == ("absent", date["libelle"], 0.0)
