@@ -87,7 +87,13 @@ RULES: dict[str, KeyRule] = {
     # field it does not use, and together they leave no field that all of them need.
     "date": lambda r: [_key("date", _day_month(r))],
     "lieu_nom": lambda r: [
-        _key("lieu_nom", place, name[:2]) for place in _places(r) for name in _all_names(r)
+        _key("lieu_nom", place, name[:2]) for place in _places(r) for name in r.surname_values()
+    ],
+    # The place with the first two letters of surname and first name, in sorted order:
+    # names exchanged, with a typo past the first letters in one of them, still meet.
+    "lieu_initiales": lambda r: [
+        _key("lieu_initiales", place, *sorted((name[:2], (r.prenom or "")[:2])))
+        for place in _places(r) for name in r.surname_values()
     ],
     "numero_lieu": lambda r: [_key("numero_lieu", r.numero, place) for place in _places(r)],
     # The street alone (number and its longest word) when the place is not written,
@@ -97,12 +103,6 @@ RULES: dict[str, KeyRule] = {
         _key("courriel_utilisateur", r.courriel.split("@")[0] if r.courriel else None)
     ],
 }
-
-
-def _all_names(r: NormalisedRecord) -> list[str]:
-    """Surnames and the first name: a first name typed as the surname (names exchanged)
-    still gives its duplicate's surname key."""
-    return list(dict.fromkeys((*r.surname_values(), *([r.prenom] if r.prenom else []))))
 
 
 def _street_word(r: NormalisedRecord) -> str | None:
@@ -130,7 +130,8 @@ def blocking_keys(record: NormalisedRecord, rules: Sequence[str] = tuple(RULES))
 # smaller cap, and a narrow window past it, so the pairs they bring per record stay
 # about the same at 5,000 and at 1,000,000 records.
 WEAK_RULES = frozenset({"date", "lieu_nom", "numero_lieu", "numero_rue", "courriel_utilisateur",
-                        "prenom_code_postal", "prenom_commune", "prenom_annee_mois"})
+                        "prenom_code_postal", "prenom_commune", "prenom_annee_mois",
+                        "lieu_initiales"})
 
 
 @dataclasses.dataclass(frozen=True)
