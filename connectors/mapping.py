@@ -352,6 +352,36 @@ class Mapping:
         columns = {normalize_label(h): h for h in headers}
         return [r.source for r in self.all_rules() if not r.bind(columns) and r.source]
 
+    def header_score(self, cells: Iterable[Any]) -> int:
+        """How many of the mapping's columns a row names (the header is the best row)."""
+        labels = {normalize_label(str(c)) for c in cells if c is not None}
+        return len({normalize_label(r.source) for r in self.all_rules()
+                    if r.source and not r.source.startswith("$")} & labels)
+
+    def rule_at(self, path: str) -> FieldRule | None:
+        """The field rule writing the fiche path `path` (or a list item or part of it)."""
+        for rule in self.rules:
+            if path == rule.path or path.startswith((rule.path + ".", rule.path + "[")):
+                return rule
+        return None
+
+    @staticmethod
+    def drop(fiche: dict[str, Any], rule: FieldRule) -> None:
+        """Leave `rule`'s field out of `fiche` (and the sections it leaves empty)."""
+        nodes: list[Any] = [fiche]
+        for part in rule.parts[:-1]:
+            node = dig(nodes[-1], [part])
+            if node is ABSENT:
+                return
+            nodes.append(node)
+        last: Any = rule.parts[-1]
+        if isinstance(nodes[-1], dict):
+            nodes[-1].pop(last, None)
+        for parent, child, part in zip(nodes[-2::-1], nodes[:0:-1], rule.parts[-2::-1],
+                                       strict=True):
+            if child == {} and isinstance(parent, dict):
+                parent.pop(part, None)
+
     def key(self, record: Any) -> str | None:
         raw = self.identity.getter(record)
         text = "" if raw is ABSENT or raw is None else str(raw).strip()

@@ -48,8 +48,19 @@ def _bounded(value: dt.date) -> dt.date:
     return value
 
 
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
 def parse_date(text: str, formats: Sequence[str] = DATE_FORMATS, *, past: bool = False) -> str:
-    """A date written dd/mm/yyyy (or another accepted format) as ISO YYYY-MM-DD."""
+    """A date written dd/mm/yyyy (or another accepted format) as ISO YYYY-MM-DD; five
+    digits are the serial number Excel shows when a date cell lost its format
+    (`23451` is 1964-03-15).
+
+    >>> parse_date("23451")
+    '1964-03-15'
+    """
+    if len(text) == 5 and text.isdigit():
+        return _bounded(EXCEL_EPOCH + dt.timedelta(days=int(text))).isoformat()
     return to_date(text, formats, past=past).isoformat()
 
 

@@ -4,7 +4,11 @@ The whole table is read on every run, so rows gone from it are known (`deleted_k
 and so are keys written on two rows: both rows are rejected, each naming the other
 (the hub would otherwise get whichever row came last, and the fiche would flip between
 the two on each run). Each record's `line` is the row number the spreadsheet shows
-(the header is row 1; a cell holding line breaks is still one row).
+(a cell holding line breaks is still one row).
+
+The header is the row, among the first `HEADER_SEARCH`, naming the most mapped columns:
+titles typed above the table are skipped. A totals row (no key, a cell reading "Total")
+is not a record.
 
 Tracking (`suivi`): by default (`empreinte`) every row is read and the content
 fingerprint decides what changed, so an edit without a new modification date is never
@@ -22,7 +26,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from connectors.base import Connector, SourceRecord
-from connectors.mapping import Mapping, MappingProblem
+from connectors.mapping import Mapping, MappingProblem, normalize_label
+
+HEADER_SEARCH = 30
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +45,19 @@ def _duplicate(rows: list[int]) -> MappingProblem:
         f"Ce numéro de dossier figure sur plusieurs lignes ({others}) : gardez-en une seule "
         "ou corrigez le numéro.",
         f"This record number is on several rows ({others}): keep one or fix the number.", None)
+
+
+def header_index(mapping: Mapping, rows: list[list[Any]]) -> int:
+    """The index of the row naming the most mapped columns (0 when none names any)."""
+    scores = [mapping.header_score(cells) for cells in rows[:HEADER_SEARCH]]
+    best = max(scores, default=0)
+    return scores.index(best) if best else 0
+
+
+def is_totals(cells: list[Any]) -> bool:
+    """A row summing the table: one of its cells reads "Total" (or "Totaux", "Total général")."""
+    return any(isinstance(c, str) and normalize_label(c).startswith(("total", "sous total"))
+               for c in cells)
 
 
 class TableSource(Connector):
@@ -87,6 +106,8 @@ class TableSource(Connector):
                 lines[key].append(number)
         self._seen = set(lines)
         for row in rows:
+            if is_totals(row.cells) and not key_of(row.cells):
+                continue
             self.rows_read += 1
             record = self.record(dict(zip(header, row.cells, strict=False)), line=row.number,
                                  problems=row.problems, default_time=fallback)
