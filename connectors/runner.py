@@ -42,7 +42,7 @@ from connectors.base import Connector, SourceRecord
 from connectors.checkpoint import Checkpoint, CheckpointState, KnownFiche
 from connectors.client import HubClient
 from connectors.errors import HubRequestRejected, HubUnavailable, RecordRejected
-from connectors.mapping import MappingProblem, normalize_label
+from connectors.mapping import MappingProblem, Problem, normalize_label
 from connectors.rejects import RejectsFile
 from connectors.results import BatchResult
 from connectors.table_source import TableSource
@@ -311,10 +311,10 @@ class Runner:
 
     def _fiche(self, record: SourceRecord) -> dict[str, Any]:
         if record.key is None and not record.problems:
-            raise RecordRejected([self.source.mapping.identity.problem("valeur_manquante")])
+            raise RecordRejected([self.source.mapping.identity.problem(Problem.VALEUR_MANQUANTE)])
         fiche = self.source.to_fiche(record)
         if record.key is None:
-            raise RecordRejected([self.source.mapping.identity.problem("valeur_manquante")])
+            raise RecordRejected([self.source.mapping.identity.problem(Problem.VALEUR_MANQUANTE)])
         fiche.setdefault("fiche_id", self.source.mapping.fiche_id(record.key))
         fiche["membre"] = self.client.member_id
         if "mis_a_jour_le" not in fiche:
