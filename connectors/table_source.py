@@ -106,7 +106,7 @@ class TableSource(Connector):
                 lines[key].append(number)
         self._seen = set(lines)
         for row in rows:
-            if is_totals(row.cells) and not key_of(row.cells):
+            if not key_of(row.cells) and is_totals(row.cells):
                 continue
             self.rows_read += 1
             record = self.record(dict(zip(header, row.cells, strict=False)), line=row.number,
