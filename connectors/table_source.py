@@ -38,13 +38,13 @@ class Row:
     problems: tuple[MappingProblem, ...] = ()
 
 
-def _duplicate(rows: list[int]) -> MappingProblem:
+def _duplicate(rows: list[int], column: str | None) -> MappingProblem:
     others = ", ".join(str(r) for r in rows)
     return MappingProblem(
         "$.fiche_id", "identifiant_en_double",
         f"Ce numéro de dossier figure sur plusieurs lignes ({others}) : gardez-en une seule "
         "ou corrigez le numéro.",
-        f"This record number is on several rows ({others}): keep one or fix the number.", None)
+        f"This record number is on several rows ({others}): keep one or fix the number.", column)
 
 
 def header_index(mapping: Mapping, rows: list[list[Any]]) -> int:
@@ -95,6 +95,7 @@ class TableSource(Connector):
         # alone; each record is then read as it is yielded, so the first batch leaves
         # without waiting for the whole table to be mapped.
         key_of = self.mapping.key_reader(header)
+        key_column = self.mapping.identity.column or self.mapping.identity.source
         again = self._key_cells()
         if again is None:
             rows = iter(kept := list(rows))
@@ -114,7 +115,7 @@ class TableSource(Connector):
             if record.key and len(lines[record.key]) > 1:
                 others = [n for n in lines[record.key] if n != record.line]
                 record = dataclasses.replace(record, deleted=False,
-                                             problems=(*record.problems, _duplicate(others)))
+                                             problems=(*record.problems, _duplicate(others, key_column)))
             elif self._is_old(record, since):
                 continue
             yield record

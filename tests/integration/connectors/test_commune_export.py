@@ -116,3 +116,12 @@ def test_a_wrong_separator_is_a_configuration_error_naming_the_right_one(tmp_pat
     err = capsys.readouterr().err
     assert "séparateur" in err and "« ; »" in err
     assert hub.fiches == {}
+
+
+def test_a_dossier_number_on_two_rows_is_rejected_on_both_naming_the_key_column(
+        tmp_path, credentials, hub, export):
+    export.write_csv(tmp_path / "export.csv")
+    main(["run", configure(tmp_path, credentials, "export.csv")])
+    twice = [r for r in read_rejects(tmp_path / "etat" / "rejets.csv")
+             if r["code"] == "identifiant_en_double"]
+    assert len(twice) == 4 and {r["colonne"] for r in twice} == {"N° dossier"}
