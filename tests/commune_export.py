@@ -119,6 +119,9 @@ class CommuneExport:
         comment = "Vu le 3/11; rappeler\nAttente du \"Kbis\"" if quirk("multiligne") else ""
         when = dt.datetime(2026, 11, 1, 9) + dt.timedelta(hours=number)
         stamp = f"{when:%d/%m/%Y %H:%M}"
+        if quirk("maj_serie", 20):  # a date-time cell that lost its format: days, fraction
+            stamp = str((when - dt.datetime(1899, 12, 30)) / dt.timedelta(days=1)).replace(
+                ".", ",")
         return Line([dossier, rng.choice(NAMES), rng.choice(FIRST), naissance, phone, code, naf,
                      needs, montant, apport, comment, stamp, ""], quirks, good)
 

@@ -73,6 +73,11 @@ def test_an_excel_serial_date_in_a_csv_is_the_date_the_sheet_showed(tmp_path, cr
     fiche_id = "STAMANT-" + line.cells[0].replace("/", "-")
     born = hub.fiches[(MEMBER, fiche_id)]["porteur"]["date_naissance"]
     assert born == (dt.date(1899, 12, 30) + dt.timedelta(days=int(line.cells[3]))).isoformat()
+    line = next(x for x in export.lines if "maj_serie" in x.quirks and x.good)
+    fiche = hub.fiches[(MEMBER, "STAMANT-" + line.cells[0].replace("/", "-"))]
+    number = int(line.cells[0][-4:])
+    shown = dt.datetime(2026, 11, 1, 9) + dt.timedelta(hours=number)
+    assert dt.datetime.fromisoformat(fiche["mis_a_jour_le"]).replace(tzinfo=None) == shown
 
 
 def test_an_optional_value_the_schema_refuses_is_dropped_with_a_warning_naming_its_column(
