@@ -70,7 +70,7 @@ class CommuneExport:
     def __init__(self, count: int = 1800, seed: int = 2026) -> None:
         self.rng = random.Random(seed)
         self.lines = [self._line(n) for n in range(1, count + 1)]
-        for first, second in ((10, 11), (500, 900)):  # the same dossier typed twice
+        for first, second in ((10, 11), (count // 4, count // 2)):  # a dossier typed twice
             self.lines[second].cells[0] = self.lines[first].cells[0]
             self.lines[first].good = self.lines[second].good = False
             self.lines[second].quirks.add("doublon")
