@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from connectors.errors import RecordRejected
-from connectors.mapping import Mapping, MappingProblem
+from connectors.mapping import Mapping, MappingProblem, Problem
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,10 +89,10 @@ class Connector(abc.ABC):
             modified = self.mapping.modified_at(data)
         except ValueError:
             rule = self.mapping.modification
-            found.append(rule.problem("date_invalide") if rule else _bad_date())
+            found.append(rule.problem(Problem.DATE_INVALIDE) if rule else _bad_date())
         key = self.mapping.key(data)
         if key is None:
-            found.append(self.mapping.identity.problem("valeur_manquante"))
+            found.append(self.mapping.identity.problem(Problem.VALEUR_MANQUANTE))
         return SourceRecord(
             key=key, data=data, line=line, modified_at=modified or default_time,
             deleted=self.mapping.is_deleted(data), problems=tuple(found),

@@ -17,14 +17,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from connectors.errors import SourceError
+from connectors.errors import ConfigurationError, SourceError
 from connectors.mapping import Mapping, MappingProblem
-from connectors.table_source import Row, TableSource
+from connectors.table_source import HEADER_SEARCH, Row, TableSource, header_index
 
 _UNDECODED = re.compile("[\udc80-\udcff]")
 BOM = b"\xef\xbb\xbf"
@@ -63,6 +64,7 @@ _TOO_MANY = _problem("colonnes_en_trop", "Ligne avec plus de cellules que l'en-t
                      "Line with more cells than the header.")
 
 
+_SEPARATORS = (";", ",", "\t", "|")
 _WORKBOOKS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # zip (.xlsx, .ods), OLE (.xls)
 
 
@@ -80,6 +82,7 @@ class CsvSource(TableSource):
         self.detected_encoding: str | None = None
         self._undecoded = False
         self._read_text = ""
+        self._header_at = 0
 
     def _text(self) -> str:
         try:
@@ -111,20 +114,40 @@ class CsvSource(TableSource):
         # cells are searched for undecodable bytes only when the file holds some
         self._undecoded = _UNDECODED.search(text) is not None
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.separator)
-        header = next(reader, None)
-        if header is None:
+        head = list(itertools.islice(reader, HEADER_SEARCH))
+        if not head:
             return None, iter(())
-        header = [h.strip().lstrip("\ufeff") for h in header]
-        return header, self._rows(reader, len(header))
+        self._header_at = header_index(self.mapping, head)
+        if not self.mapping.header_score(head[self._header_at]):
+            self._check_separator(text)
+        header = [h.strip().lstrip("\ufeff") for h in head[self._header_at]]
+        rest = itertools.chain(head[self._header_at + 1:], reader)
+        return header, self._rows(rest, len(header), self._header_at + 2)
+
+    def _check_separator(self, text: str) -> None:
+        """No row names a mapped column: when another separator would find the header,
+        the configuration's `separateur` is wrong (every row would be rejected)."""
+        for other in _SEPARATORS:
+            if other == self.separator:
+                continue
+            lines = csv.reader(io.StringIO(text, newline=""), delimiter=other)
+            if any(self.mapping.header_score(c) for c in itertools.islice(lines, HEADER_SEARCH)):
+                shown = "tabulation" if other == "\t" else other
+                raise ConfigurationError(
+                    f"Le séparateur « {self.separator} » ne découpe pas l'en-tête : ce fichier "
+                    f"utilise « {shown} ». Corrigez « separateur » dans la configuration.",
+                    f"Separator '{self.separator}' does not split the header: this file uses "
+                    f"'{other}'. Fix \"separateur\" in the configuration.")
 
     def _key_cells(self) -> Iterator[tuple[int, list[Any]]]:
         """The file parsed again (C speed) for the key pass: cheaper than keeping rows."""
         reader = csv.reader(io.StringIO(self._read_text, newline=""), delimiter=self.separator)
-        next(reader, None)
-        return enumerate(reader, start=2)
+        for _ in range(self._header_at + 1):
+            next(reader, None)
+        return enumerate(reader, start=self._header_at + 2)
 
-    def _rows(self, reader: Iterator[list[str]], width: int) -> Iterator[Row]:
-        for number, cells in enumerate(reader, start=2):  # the row the spreadsheet shows
+    def _rows(self, reader: Iterator[list[str]], width: int, first: int) -> Iterator[Row]:
+        for number, cells in enumerate(reader, start=first):  # the row the spreadsheet shows
             if not "".join(cells).strip():
                 continue
             problems = []

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import enum
 import functools
 import itertools
 import json
@@ -40,6 +41,42 @@ def normalize_label(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
     return " ".join(re.sub(r"[^0-9a-z]+", " ", bare).split())
+
+
+class Problem(enum.StrEnum):
+    """Why a value cannot become a fiche field (the code written in the rejects file)."""
+
+    VALEUR_MANQUANTE = "valeur_manquante"
+    VALEUR_INCONNUE = "valeur_inconnue"
+    DATE_INVALIDE = "date_invalide"
+    NOMBRE_INVALIDE = "nombre_invalide"
+    TELEPHONE_INVALIDE = "telephone_invalide"
+    BOOLEEN_INVALIDE = "booleen_invalide"
+    VALEUR_INVALIDE = "valeur_invalide"
+
+
+_MESSAGES = {
+    Problem.VALEUR_MANQUANTE: ("Valeur obligatoire absente.", "Required value missing."),
+    Problem.VALEUR_INCONNUE: (
+        "Libellé absent de la table de correspondance : ajoutez-le au fichier de correspondance.",
+        "Label missing from the value map: add it to the mapping file.",
+    ),
+    Problem.DATE_INVALIDE: ("Date illisible (jj/mm/aaaa attendu).",
+                            "Unreadable date (dd/mm/yyyy)."),
+    Problem.NOMBRE_INVALIDE: ("Nombre illisible.", "Unreadable number."),
+    Problem.TELEPHONE_INVALIDE: ("Numéro de téléphone français illisible.",
+                                 "Unreadable French phone."),
+    Problem.BOOLEEN_INVALIDE: ("Oui/non attendu.", "Yes/no expected."),
+    Problem.VALEUR_INVALIDE: ("Valeur illisible.", "Unreadable value."),
+}
+
+
+class InvalidValue(ValueError):
+    """A value of a record that a rule cannot read; `problem` says why (never the value)."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,8 +154,9 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "booleen": parsers.parse_boolean,
 }
 _CODES = {
-    "date": "date_invalide", "date_heure": "date_invalide", "nombre": "nombre_invalide",
-    "entier": "nombre_invalide", "telephone": "telephone_invalide", "booleen": "booleen_invalide",
+    "date": Problem.DATE_INVALIDE, "date_heure": Problem.DATE_INVALIDE,
+    "nombre": Problem.NOMBRE_INVALIDE, "entier": Problem.NOMBRE_INVALIDE,
+    "telephone": Problem.TELEPHONE_INVALIDE, "booleen": Problem.BOOLEEN_INVALIDE,
 }
 
 
@@ -152,7 +190,10 @@ class FieldRule:
         self._convert = self._converter()
         self.getter: Callable[[Any], Any] = self._getter(self.source)
         self.column: str | None = None  # the file's own spelling of `source`, once bound
-        self.value: Callable[[Any], Any] = self._fast_value(self.source)
+        self._blanks = frozenset() if self.required else french_values.BLANK_FORMS
+        self._text: Callable[[str], Any] = (
+            str if self._plain else self._list if self.kind == "liste" else self._convert)
+        self.value: Callable[[Any], Any] = self._value
 
     def _parser(self, formats: list[str] | None) -> Callable[[str], Any]:
         if self.kind == "date":
@@ -178,49 +219,33 @@ class FieldRule:
         if actual is None:
             return False
         self.getter = lambda record: record.get(actual, ABSENT)
-        self.value = self._fast_value(actual)
         self.column = actual
         return True
 
-    def _fast_value(self, column: str | None) -> Callable[[Any], Any]:
-        """`value`, with a shortcut for a column holding non-empty text (most cells)."""
-        if self.constant is not ABSENT or column is None or column.startswith("$"):
-            return self._value
-        general, prefix = self._value, self.prefix
-        convert = (str if self._plain else self._list if self.kind == "liste" else self._convert)
-        blanks = frozenset() if self.required else french_values.BLANK_FORMS
-
-        def value(record: Any) -> Any:
-            raw = record.get(column, ABSENT)
-            if raw.__class__ is str:
-                text = raw.strip()
-                if text and text.lower() not in blanks:
-                    return prefix + safe_id(text) if prefix else convert(text)
-            return general(record)
-
-        return value
-
     def _value(self, record: Any) -> Any:
-        """The parsed value, ABSENT when empty; raises ValueError with a problem code."""
+        """The parsed value, ABSENT when empty; raises `InvalidValue`. Non-empty text (most
+        cells) is tested first."""
         if self.constant is not ABSENT:
             return self.constant
         raw = self.getter(record)
-        if raw.__class__ is str:  # the common case (CSV cells, JSON strings) first
+        if raw.__class__ is str:
             text = raw.strip()
-            if text and (self.required or not french_values.is_blank(text)):
+            if text and text.lower() not in self._blanks:
                 if self.prefix:
                     return self.prefix + safe_id(text)
-                if self._plain:
-                    return text
-                return self._list(text) if self.kind == "liste" else self._convert(text)
-        elif raw is not None and raw is not ABSENT and not (isinstance(raw, str) and not raw.strip()):
+                try:
+                    return self._text(text)
+                except InvalidValue:  # a rarer way of writing "no value" (`N C`, `Néant.`)?
+                    if self.required or not french_values.is_blank(text):
+                        raise
+        elif raw is not None and raw is not ABSENT:
             if self.prefix:
                 return self.prefix + safe_id(str(raw).strip())
             if isinstance(raw, dt.datetime | dt.date) and self.kind in ("date", "date_heure"):
                 return self._calendar(raw)  # a spreadsheet's date cell
             return self._list(raw) if self.kind == "liste" else self._one(raw)
         if self.required:
-            raise ValueError("valeur_manquante")
+            raise InvalidValue(Problem.VALEUR_MANQUANTE)
         return self.default
 
     def _calendar(self, value: dt.date) -> str:
@@ -254,7 +279,7 @@ class FieldRule:
                 for step in steps:
                     text = step(text)
             except ValueError as exc:
-                raise ValueError("valeur_invalide") from exc
+                raise InvalidValue(Problem.VALEUR_INVALIDE) from exc
             return plain(text)
 
         return transformed
@@ -265,13 +290,13 @@ class FieldRule:
         shaped = bool(self.pad or self.case)
         if self.kind in ("texte", "liste"):
             return self._shape if shaped else str
-        parse, code = self._parse, _CODES.get(self.kind, "valeur_invalide")
+        parse, code = self._parse, _CODES.get(self.kind, Problem.VALEUR_INVALIDE)
 
         def convert(text: str) -> Any:
             try:
                 value = parse(text)
             except ValueError as exc:
-                raise ValueError(code) from exc
+                raise InvalidValue(code) from exc
             return self._shape(value) if shaped else value
 
         return convert
@@ -280,7 +305,7 @@ class FieldRule:
         mapped = self.values.get(normalize_label(text), ABSENT)
         if mapped is ABSENT:
             if self.others is ABSENT:
-                raise ValueError("valeur_inconnue")
+                raise InvalidValue(Problem.VALEUR_INCONNUE)
             return self.others
         return mapped
 
@@ -293,23 +318,9 @@ class FieldRule:
                 return value.title()
         return value
 
-    def problem(self, code: str) -> MappingProblem:
-        fr, en = _PROBLEMS.get(code, _PROBLEMS["valeur_invalide"])
-        return MappingProblem(self.path, code, fr, en, self.source)
-
-
-_PROBLEMS = {
-    "valeur_manquante": ("Valeur obligatoire absente.", "Required value missing."),
-    "valeur_inconnue": (
-        "Libellé absent de la table de correspondance : ajoutez-le au fichier de correspondance.",
-        "Label missing from the value map: add it to the mapping file.",
-    ),
-    "date_invalide": ("Date illisible (jj/mm/aaaa attendu).", "Unreadable date (dd/mm/yyyy)."),
-    "nombre_invalide": ("Nombre illisible.", "Unreadable number."),
-    "telephone_invalide": ("Numéro de téléphone français illisible.", "Unreadable French phone."),
-    "booleen_invalide": ("Oui/non attendu.", "Yes/no expected."),
-    "valeur_invalide": ("Valeur illisible.", "Unreadable value."),
-}
+    def problem(self, problem: Problem) -> MappingProblem:
+        fr, en = _MESSAGES[problem]
+        return MappingProblem(self.path, problem.value, fr, en, self.column or self.source)
 
 
 class Mapping:
@@ -352,6 +363,36 @@ class Mapping:
         columns = {normalize_label(h): h for h in headers}
         return [r.source for r in self.all_rules() if not r.bind(columns) and r.source]
 
+    def header_score(self, cells: Iterable[Any]) -> int:
+        """How many of the mapping's columns a row names (the header is the best row)."""
+        labels = {normalize_label(str(c)) for c in cells if c is not None}
+        return len({normalize_label(r.source) for r in self.all_rules()
+                    if r.source and not r.source.startswith("$")} & labels)
+
+    def rule_at(self, path: str) -> FieldRule | None:
+        """The field rule writing the fiche path `path` (or a list item or part of it)."""
+        for rule in self.rules:
+            if path == rule.path or path.startswith((rule.path + ".", rule.path + "[")):
+                return rule
+        return None
+
+    @staticmethod
+    def drop(fiche: dict[str, Any], rule: FieldRule) -> None:
+        """Leave `rule`'s field out of `fiche` (and the sections it leaves empty)."""
+        nodes: list[Any] = [fiche]
+        for part in rule.parts[:-1]:
+            node = dig(nodes[-1], [part])
+            if node is ABSENT:
+                return
+            nodes.append(node)
+        last: Any = rule.parts[-1]
+        if isinstance(nodes[-1], dict):
+            nodes[-1].pop(last, None)
+        for parent, child, part in zip(nodes[-2::-1], nodes[:0:-1], rule.parts[-2::-1],
+                                       strict=True):
+            if child == {} and isinstance(parent, dict):
+                parent.pop(part, None)
+
     def key(self, record: Any) -> str | None:
         raw = self.identity.getter(record)
         text = "" if raw is ABSENT or raw is None else str(raw).strip()
@@ -386,7 +427,7 @@ class Mapping:
             return False
         try:
             return self.deletion.value(record) is True
-        except ValueError:
+        except InvalidValue:
             return False
 
     def apply(self, record: Any) -> tuple[dict[str, Any], list[MappingProblem]]:
@@ -404,8 +445,8 @@ class Mapping:
         for rule in self.rules:
             try:
                 values.append(rule.value(record))
-            except ValueError as exc:
-                (warnings if rule.lenient else problems).append(rule.problem(str(exc)))
+            except InvalidValue as exc:
+                (warnings if rule.lenient else problems).append(rule.problem(exc.problem))
                 values.append(ABSENT)
         if self._tree is not None:
             fiche = _assemble(self._tree, values)
@@ -417,8 +458,8 @@ class Mapping:
         if self.fiche_version is not None:
             try:
                 version = self.fiche_version.value(record)
-            except ValueError as exc:
-                problems.append(self.fiche_version.problem(str(exc)))
+            except InvalidValue as exc:
+                problems.append(self.fiche_version.problem(exc.problem))
             else:
                 if version is not ABSENT:
                     fiche["version"] = version

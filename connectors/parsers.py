@@ -16,6 +16,7 @@ value the fiche schema expects, or raises `ValueError` with no value in its mess
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
@@ -48,16 +49,41 @@ def _bounded(value: dt.date) -> dt.date:
     return value
 
 
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
 def parse_date(text: str, formats: Sequence[str] = DATE_FORMATS, *, past: bool = False) -> str:
-    """A date written dd/mm/yyyy (or another accepted format) as ISO YYYY-MM-DD."""
+    """A date written dd/mm/yyyy (or another accepted format) as ISO YYYY-MM-DD; five
+    digits are the serial number Excel shows when a date cell lost its format
+    (`23451` is 1964-03-15).
+
+    >>> parse_date("23451")
+    '1964-03-15'
+    """
+    if len(text) == 5 and text.isdigit():
+        return _bounded(EXCEL_EPOCH + dt.timedelta(days=int(text))).isoformat()
     return to_date(text, formats, past=past).isoformat()
 
 
+_SERIAL = re.compile(r"(\d{5})(?:[.,](\d+))?", re.ASCII)
+
+
 def to_datetime(text: str, formats: Sequence[str] = DATETIME_FORMATS) -> dt.datetime:
-    """A local (Europe/Paris) or offset date-time; date-only means midnight in Paris."""
+    """A local (Europe/Paris) or offset date-time; date-only means midnight in Paris; an
+    Excel serial number (`46000,5`: days, and the fraction of a day) is local time.
+
+    >>> to_datetime("46000,5").isoformat()
+    '2025-12-09T12:00:00+01:00'
+    """
     value: dt.datetime | None = _dmy_hm(text)
     if value is not None:
         return _bounded_dt(value)
+    serial = _SERIAL.fullmatch(text)
+    if serial is not None:
+        days = float(f"{serial[1]}.{serial[2] or 0}")
+        moment = dt.datetime.combine(EXCEL_EPOCH, dt.time()) + dt.timedelta(
+            seconds=round(days * 86400))  # to the second: 1/24 is not exact in binary
+        return _bounded_dt(moment)
     try:
         value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

@@ -42,7 +42,7 @@ from connectors.base import Connector, SourceRecord
 from connectors.checkpoint import Checkpoint, CheckpointState, KnownFiche
 from connectors.client import HubClient
 from connectors.errors import HubRequestRejected, HubUnavailable, RecordRejected
-from connectors.mapping import MappingProblem, normalize_label
+from connectors.mapping import MappingProblem, Problem, normalize_label
 from connectors.rejects import RejectsFile
 from connectors.results import BatchResult
 from connectors.table_source import TableSource
@@ -255,7 +255,7 @@ class Runner:
             return
         version_mapped = "version" in fiche
         fiche.setdefault("version", known.version + 1 if known else 1)
-        errors = [] if self._validator.is_valid(fiche) else self._validator.errors(fiche)
+        errors = [] if self._validator.is_valid(fiche) else self._lenient(fiche, record, summary)
         if errors:
             summary.rejected_local += 1
             state.refused.add(record.key or "")
@@ -264,6 +264,31 @@ class Runner:
             return
         assert record.key is not None
         pending[record.key] = _Pending(record.key, record.line, fiche, digest, version_mapped)
+
+    def _lenient(self, fiche: dict[str, Any], record: SourceRecord,
+                 summary: RunSummary) -> list[MappingProblem]:
+        """The schema's errors on `fiche`, each naming its column; the values of optional
+        fields marked `si_invalide: ignorer` that the schema refuses are left out of the
+        fiche with a warning instead (the rest of the fiche is sent)."""
+        mapping = self.source.mapping
+        errors = [self._located(e) for e in self._validator.errors(fiche)]
+        lenient = [(e, rule) for e in errors
+                   if (rule := mapping.rule_at(e.path)) is not None and rule.lenient]
+        if not lenient:
+            return errors
+        for _, rule in lenient:
+            mapping.drop(fiche, rule)
+        if not self.source.warnings:  # the record is counted once among those warned
+            summary.warnings += 1
+        self.rejects.write(record.line, fiche.get("fiche_id"), "avertissement",
+                           [e for e, _ in lenient], key=record.key)
+        return [self._located(e) for e in self._validator.errors(fiche)]
+
+    def _located(self, error: Any) -> MappingProblem:
+        """A schema error naming the source column of the field it is about."""
+        rule = self.source.mapping.rule_at(error.path)
+        return MappingProblem(error.path, error.code, error.message_fr, error.message_en,
+                              (rule.column or rule.source) if rule is not None else None)
 
     def _reject_locally(self, record: SourceRecord, state: CheckpointState,
                         summary: RunSummary, exc: RecordRejected) -> None:
@@ -279,16 +304,17 @@ class Runner:
                      "membre": self.client.member_id, "version": 1,
                      "mis_a_jour_le": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                      **exc.partial}
-            problems += [e for e in self._validator.errors(fiche) if e.path not in named]
+            problems += [self._located(e) for e in self._validator.errors(fiche)
+                         if e.path not in named]
         fiche_id = self.source.mapping.fiche_id(record.key) if record.key else None
         self.rejects.write(record.line, fiche_id, "correspondance", problems, key=record.key)
 
     def _fiche(self, record: SourceRecord) -> dict[str, Any]:
         if record.key is None and not record.problems:
-            raise RecordRejected([self.source.mapping.identity.problem("valeur_manquante")])
+            raise RecordRejected([self.source.mapping.identity.problem(Problem.VALEUR_MANQUANTE)])
         fiche = self.source.to_fiche(record)
         if record.key is None:
-            raise RecordRejected([self.source.mapping.identity.problem("valeur_manquante")])
+            raise RecordRejected([self.source.mapping.identity.problem(Problem.VALEUR_MANQUANTE)])
         fiche.setdefault("fiche_id", self.source.mapping.fiche_id(record.key))
         fiche["membre"] = self.client.member_id
         if "mis_a_jour_le" not in fiche:

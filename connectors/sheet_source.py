@@ -17,9 +17,9 @@ from typing import Any
 
 import python_calamine
 
-from connectors.errors import SourceError
+from connectors.errors import ConfigurationError, SourceError
 from connectors.mapping import Mapping
-from connectors.table_source import Row, TableSource
+from connectors.table_source import Row, TableSource, header_index
 
 SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 
@@ -42,10 +42,11 @@ class SheetSource(TableSource):
         rows = self._read()
         if not rows:
             return None, iter(())
-        header = [_text(cell).strip() for cell in rows[0]]
+        at = header_index(self.mapping, rows)
+        header = [_text(cell).strip() for cell in rows[at]]
         while header and not header[-1]:
             header.pop()
-        return header, self._rows(rows)
+        return header, self._rows(rows, at)
 
     def _read(self) -> list[list[Any]]:
         try:
@@ -63,7 +64,7 @@ class SheetSource(TableSource):
         try:
             names = book.sheet_names
             if self.sheet is not None and self.sheet not in names:
-                raise SourceError(
+                raise ConfigurationError(
                     f"Feuille « {self.sheet} » absente du classeur (feuilles : "
                     f"{', '.join(names)}) : corrigez « feuille » dans la configuration.",
                     f"Sheet '{self.sheet}' not in the workbook ({', '.join(names)}).")
@@ -73,8 +74,8 @@ class SheetSource(TableSource):
             book.close()
 
     @staticmethod
-    def _rows(rows: list[list[Any]]) -> Iterator[Row]:
-        for number, cells in enumerate(rows[1:], start=2):
+    def _rows(rows: list[list[Any]], header_at: int) -> Iterator[Row]:
+        for number, cells in enumerate(rows[header_at + 1:], start=header_at + 2):
             values = [_cell(cell) for cell in cells]
             if any(v != "" for v in values):
                 yield Row(number, values)

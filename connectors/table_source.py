@@ -4,7 +4,11 @@ The whole table is read on every run, so rows gone from it are known (`deleted_k
 and so are keys written on two rows: both rows are rejected, each naming the other
 (the hub would otherwise get whichever row came last, and the fiche would flip between
 the two on each run). Each record's `line` is the row number the spreadsheet shows
-(the header is row 1; a cell holding line breaks is still one row).
+(a cell holding line breaks is still one row).
+
+The header is the row, among the first `HEADER_SEARCH`, naming the most mapped columns:
+titles typed above the table are skipped. A totals row (no key, a cell reading "Total")
+is not a record.
 
 Tracking (`suivi`): by default (`empreinte`) every row is read and the content
 fingerprint decides what changed, so an edit without a new modification date is never
@@ -22,7 +26,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from connectors.base import Connector, SourceRecord
-from connectors.mapping import Mapping, MappingProblem
+from connectors.mapping import Mapping, MappingProblem, normalize_label
+
+HEADER_SEARCH = 30
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,13 +38,26 @@ class Row:
     problems: tuple[MappingProblem, ...] = ()
 
 
-def _duplicate(rows: list[int]) -> MappingProblem:
+def _duplicate(rows: list[int], column: str | None) -> MappingProblem:
     others = ", ".join(str(r) for r in rows)
     return MappingProblem(
         "$.fiche_id", "identifiant_en_double",
         f"Ce numéro de dossier figure sur plusieurs lignes ({others}) : gardez-en une seule "
         "ou corrigez le numéro.",
-        f"This record number is on several rows ({others}): keep one or fix the number.", None)
+        f"This record number is on several rows ({others}): keep one or fix the number.", column)
+
+
+def header_index(mapping: Mapping, rows: list[list[Any]]) -> int:
+    """The index of the row naming the most mapped columns (0 when none names any)."""
+    scores = [mapping.header_score(cells) for cells in rows[:HEADER_SEARCH]]
+    best = max(scores, default=0)
+    return scores.index(best) if best else 0
+
+
+def is_totals(cells: list[Any]) -> bool:
+    """A row summing the table: one of its cells reads "Total" (or "Totaux", "Total général")."""
+    return any(isinstance(c, str) and normalize_label(c).startswith(("total", "sous total"))
+               for c in cells)
 
 
 class TableSource(Connector):
@@ -76,6 +95,7 @@ class TableSource(Connector):
         # alone; each record is then read as it is yielded, so the first batch leaves
         # without waiting for the whole table to be mapped.
         key_of = self.mapping.key_reader(header)
+        key_column = self.mapping.identity.column or self.mapping.identity.source
         again = self._key_cells()
         if again is None:
             rows = iter(kept := list(rows))
@@ -87,13 +107,15 @@ class TableSource(Connector):
                 lines[key].append(number)
         self._seen = set(lines)
         for row in rows:
+            if not key_of(row.cells) and is_totals(row.cells):
+                continue
             self.rows_read += 1
             record = self.record(dict(zip(header, row.cells, strict=False)), line=row.number,
                                  problems=row.problems, default_time=fallback)
             if record.key and len(lines[record.key]) > 1:
                 others = [n for n in lines[record.key] if n != record.line]
                 record = dataclasses.replace(record, deleted=False,
-                                             problems=(*record.problems, _duplicate(others)))
+                                             problems=(*record.problems, _duplicate(others, key_column)))
             elif self._is_old(record, since):
                 continue
             yield record
