@@ -428,6 +428,7 @@ def test_a_coordinator_resolves_a_duplicate_sees_it_in_the_history_then_unmerges
     assert "CCI du Puy-de-Dôme · fiche F-DOUBLE-B" in merge.text
     decided_by = merge.find_elements(By.TAG_NAME, "td")[-1].text
     assert decided_by.startswith("coord (")  # the coordinator's account, then the member
+    assert "Gaëlle CHANTELOUBIÈRE" in merge.text and "prt_" not in merge.text  # names, not ids
     shot(browser, "fusions")
     [decided] = hub.audit.search(action="merge")
     assert decided.actor_user == coordinator_id(console)

@@ -15,6 +15,7 @@ from hub.services.accounts.members import list_members
 from hub.services.accounts.sessions import ConsoleSession
 from hub.services.accounts.users import list_users
 from hub.services.audit import trail as audit
+from hub.services.console.parcours import collect, log_views
 from hub.services.matching import duplicates
 
 DECISIONS = {"same": "Même personne", "different": "Personnes différentes",
@@ -135,7 +136,14 @@ def history(hub: Hub, session: ConsoleSession, *, limit: int = 100) -> list[dict
             fiche["nom_membre"] = names.get(fiche["membre"], fiche["membre"])
             fiche["separable"] = event["type"] == "fusion" and key not in split
         event["par_nom"] = _decider(event, names, logins)
+    people = {p.porteur_id: p for p in collect(hub, session.member, sorted(
+        {i for e in events for i in (e["porteur_id"], e["autre_porteur_id"])})) if p.fiches}
+    for event in events:
+        for side in ("porteur", "autre_porteur"):
+            person = people.get(event[f"{side}_id"])
+            event[f"{side}_nom"] = person.name if person else None
     audit.record(hub, [audit.event(hub, "console_view", session.member, user=session.user_id)])
+    log_views(hub, session, people.values())
     return events
 
 
