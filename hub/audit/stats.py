@@ -16,12 +16,13 @@ _entries = audit_entries.c
 
 def counts_by_member(
     engine: sa.Engine, actions: Collection[str], outcome: str | None, since: datetime,
-    until: datetime, *, distinct_porteurs: bool = False,
+    until: datetime, *, distinct_porteurs: bool = False, origin: str | None = None,
 ) -> dict[str, int]:
-    """Events (or distinct porteurs) per acting member in [since, until)."""
+    """Events (or distinct porteurs) per acting member in [since, until); `origin`
+    "console" counts only what console accounts did, "api" only what credentials did."""
     counted = sa.func.count(sa.distinct(_entries.porteur_ref)) if distinct_porteurs else sa.func.count()
     query = (sa.select(_entries.actor_member, counted)
-             .where(*_criteria(actions, outcome, since, until))
+             .where(*_criteria(actions, outcome, since, until), *_origin(origin))
              .group_by(_entries.actor_member))
     with reader_engine(engine).connect() as conn:
         return {member: total for member, total in conn.execute(query) if total}
@@ -47,3 +48,11 @@ def _criteria(actions: Collection[str], outcome: str | None, since: datetime,
     if outcome is not None:
         criteria.append(_entries.outcome == outcome)
     return criteria
+
+
+def _origin(origin: str | None) -> list[sa.ColumnElement[bool]]:
+    if origin == "console":
+        return [_entries.actor_user.is_not(None)]
+    if origin == "api":
+        return [_entries.actor_user.is_(None)]
+    return []

@@ -71,5 +71,6 @@ merge_events = sa.Table(
     sa.Column("fiche_pks", sa.JSON, nullable=False),
     sa.Column("review_item_id", sa.BigInteger),
     sa.Column("actor", sa.String(50), nullable=False),
+    sa.Column("actor_user", sa.String(100)),  # the console account that decided, if any
     sa.Column("at", UTC_TIME, nullable=False),
 )

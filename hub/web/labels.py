@@ -28,7 +28,8 @@ ACTIONS = {"api_read": "lecture API", "porteur_view": "consultation d'un porteur
            "meeting_item_seen": "point vu en réunion",
            "review_reopen": "doublon repris",
            "audit_alert_ack": "alerte prise en compte par le DPO"}
-ALERTS = {"volume_porteurs": "Volume inhabituel de porteurs", "hors_horaires": "Hors des heures ouvrées",
+ALERTS = {"volume_porteurs": "Volume inhabituel de porteurs",
+          "volume_console": "Volume inhabituel dans la console", "hors_horaires": "Hors des heures ouvrées",
           "exports_massifs": "Exports en nombre",
           "authentification_refusee": "Authentifications refusées"}
 OUTCOMES = {"allowed": "autorisé", "denied": "refusé", "error": "erreur"}

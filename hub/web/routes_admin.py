@@ -27,13 +27,14 @@ def accounts_page(request: Request, fait: str = "",
 @router.post("/comptes")
 def add_account(request: Request, form: dict[str, str] = Depends(checked_form),
                 session: ConsoleSession = Depends(admin)) -> Response:
+    typed = {"login": form.get("login", ""), "role": form.get("role", "")}  # never the passwords
     if form.get("password") != form.get("password2"):
-        return _page(request, error="Les deux mots de passe diffèrent.", status=400)
+        return _page(request, error="Les deux mots de passe diffèrent.", status=400, typed=typed)
     try:
-        accounts.add_user(hub_of(request), form.get("login", "").strip().lower(),
-                          form.get("role", ""), form.get("password", ""), by=session.user_id)
+        accounts.add_user(hub_of(request), typed["login"].strip().lower(),
+                          typed["role"], form.get("password", ""), by=session.user_id)
     except (InvalidAccount, AccountExists) as exc:
-        return _page(request, error=exc.message_fr, status=exc.status)
+        return _page(request, error=exc.message_fr, status=exc.status, typed=typed)
     return _done("ajoute")
 
 
@@ -61,9 +62,11 @@ def change_account(user_id: str, request: Request, form: dict[str, str] = Depend
 
 
 def _page(request: Request, *, notice: str | None = None, error: str | None = None,
-          status: int = 200) -> Response:
+          status: int = 200, typed: dict[str, str] | None = None) -> Response:
+    """The accounts page; after a refused creation, the form shows what was typed (the
+    passwords excepted) with the error inside it."""
     return render(request, "comptes.html", status=status, users=accounts.list_users(
-        hub_of(request)), roles=accounts.ROLES, notice=notice, error=error)
+        hub_of(request)), roles=accounts.ROLES, notice=notice, error=error, saisie=typed or {})
 
 
 def _done(action: str) -> Response:

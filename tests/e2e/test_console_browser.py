@@ -426,6 +426,9 @@ def test_a_coordinator_resolves_a_duplicate_sees_it_in_the_history_then_unmerges
     assert "même personne" in text(browser)
     merge = browser.find_element(By.XPATH, f"//tr[th[contains(., 'doublon n° {item_id}')]]")
     assert "CCI du Puy-de-Dôme · fiche F-DOUBLE-B" in merge.text
+    decided_by = merge.find_elements(By.TAG_NAME, "td")[-1].text
+    assert decided_by.startswith("coord (")  # the coordinator's account, then the member
+    assert "Gaëlle CHANTELOUBIÈRE" in merge.text and "prt_" not in merge.text  # names, not ids
     shot(browser, "fusions")
     [decided] = hub.audit.search(action="merge")
     assert decided.actor_user == coordinator_id(console)
@@ -601,3 +604,23 @@ def test_repeated_buttons_each_name_their_account_or_fiche(console, browser):
         " return b.getAttribute('aria-label') || b.textContent.trim(); })")
     repeated = [n for n in names if names.count(n) > 1]
     assert names and not repeated, repeated
+
+
+def test_the_account_form_keeps_its_values_and_shows_its_error_beside_it(console, browser):
+    sign_in(console, "admin")
+    browser.find_element(By.ID, "new-login").send_keys("Secretariat.Reunion")  # a capital letter
+    Select(browser.find_element(By.ID, "new-role")).select_by_value("dpo")
+    browser.find_element(By.ID, "new-password").send_keys("un mot de passe long")
+    browser.find_element(By.ID, "new-password2").send_keys("un autre mot de passe")
+    follow(browser, browser.find_element(By.XPATH, "//button[text()='Créer le compte']"))
+    form = browser.find_element(By.CSS_SELECTOR, "main form[action$='/admin/comptes']")
+    assert "Les deux mots de passe diffèrent." in form.text  # beside the fields, not far above
+    assert browser.find_element(By.ID, "new-login").get_attribute("value") == "Secretariat.Reunion"
+    assert Select(browser.find_element(By.ID, "new-role")).first_selected_option \
+        .get_attribute("value") == "dpo"
+    assert browser.switch_to.active_element.get_attribute("class") == "error"
+    for field in ("new-password", "new-password2"):
+        browser.find_element(By.ID, field).send_keys("un mot de passe long")
+    follow(browser, browser.find_element(By.XPATH, "//button[text()='Créer le compte']"))
+    assert "Compte créé." in browser.switch_to.active_element.text  # the notice has the focus
+    assert any(u["login"] == "secretariat.reunion" for u in accounts.list_users(console["hub"]))

@@ -145,6 +145,15 @@ def test_unmerge_gives_the_fiche_back_its_former_porteur_and_keeps_both_events(q
         assert uow.matching.judged_different(fiches[kept], fiches[provisional])
 
 
+def test_the_history_names_the_console_account_that_decided_each_merge_and_split(queued):
+    hub, item = queued
+    kept = item["cotes"][1]["porteur_id"]
+    duplicates.decide(hub, item["id"], "same", actor=ACTOR, user="usr_coordinatrice")
+    duplicates.unmerge(hub, kept, CCI.member_id, "C-1", actor=ACTOR, user="usr_secretaire")
+    assert [(e["par"], e["par_compte"]) for e in duplicates.merge_history(hub, kept)] == [
+        (ACTOR, "usr_secretaire"), (ACTOR, "usr_coordinatrice")]
+
+
 def test_a_porteurs_only_fiche_cannot_be_unmerged(queued):
     hub, item = queued
     with pytest.raises(NothingToUnmerge):

@@ -99,6 +99,7 @@ class Rule:
     day_start: int = 0
     day_end: int = 24
     working_days: frozenset[int] = frozenset()
+    origin: str | None = None  # "console", "api" or None (both)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,7 +164,7 @@ def _rule(item: dict[str, Any]) -> Rule:
         outcome=item.get("resultat"), threshold=item.get("seuil", 0), minimum=item.get("minimum", 0),
         factor=item.get("facteur", 0.0), baseline_windows=item.get("periodes_reference", 0),
         day_start=item.get("heure_debut", 0), day_end=item.get("heure_fin", 24),
-        working_days=frozenset(item.get("jours_ouvres", ())),
+        working_days=frozenset(item.get("jours_ouvres", ())), origin=item.get("origine"),
     )
 
 
@@ -189,7 +190,7 @@ def _evaluate(hub: Hub, rules: Rules, rule: Rule, start: dt.datetime, end: dt.da
 
 def _counts(hub: Hub, rule: Rule, start: dt.datetime, end: dt.datetime, *, distinct: bool) -> dict[str, int]:
     return stats.counts_by_member(hub.engine, rule.actions, rule.outcome, start, end,
-                                  distinct_porteurs=distinct)
+                                  distinct_porteurs=distinct, origin=rule.origin)
 
 
 def _baseline(hub: Hub, rule: Rule, start: dt.datetime, span: dt.timedelta) -> dict[str, float]:

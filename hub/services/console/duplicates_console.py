@@ -13,7 +13,9 @@ from hub.bootstrap import Hub
 from hub.errors import BadRequest
 from hub.services.accounts.members import list_members
 from hub.services.accounts.sessions import ConsoleSession
+from hub.services.accounts.users import list_users
 from hub.services.audit import trail as audit
+from hub.services.console.parcours import collect, log_views
 from hub.services.matching import duplicates
 
 DECISIONS = {"same": "Même personne", "different": "Personnes différentes",
@@ -125,6 +127,7 @@ def history(hub: Hub, session: ConsoleSession, *, limit: int = 100) -> list[dict
     unmerge took it out."""
     events = duplicates.merge_history(hub, limit=limit)
     names = _member_names(hub)
+    logins = {u["id"]: u["login"] for u in list_users(hub)}
     split: set[tuple[str, str, str]] = set()
     for event in events:  # newest first: an unmerge is seen before the merge it undoes
         keys = [(event["porteur_id"], f["membre"], f["fiche_id"]) for f in event["fiches"]]
@@ -133,9 +136,26 @@ def history(hub: Hub, session: ConsoleSession, *, limit: int = 100) -> list[dict
         for fiche, key in zip(event["fiches"], keys, strict=True):
             fiche["nom_membre"] = names.get(fiche["membre"], fiche["membre"])
             fiche["separable"] = event["type"] == "fusion" and key not in split
-        event["par_nom"] = names.get(event["par"], event["par"])
+        event["par_nom"] = _decider(event, names, logins)
+    people = {p.porteur_id: p for p in collect(hub, session.member, sorted(
+        {i for e in events for i in (e["porteur_id"], e["autre_porteur_id"])})) if p.fiches}
+    for event in events:
+        for side in ("porteur", "autre_porteur"):
+            person = people.get(event[f"{side}_id"])
+            event[f"{side}_nom"] = person.name if person else None
     audit.record(hub, [audit.event(hub, "console_view", session.member, user=session.user_id)])
+    log_views(hub, session, people.values())
     return events
+
+
+def _decider(event: dict[str, Any], names: dict[str, str], logins: dict[str, str]) -> str:
+    """The console account that decided (its login, and its member's name), or the member
+    alone for a decision made through the API or before accounts were recorded."""
+    member = names.get(event["par"], event["par"])
+    account = event.get("par_compte")
+    if account is None:
+        return member
+    return f"{logins.get(account, 'compte supprimé')} ({member})"
 
 
 def unmerge(hub: Hub, session: ConsoleSession, porteur_id: str, member_id: str,

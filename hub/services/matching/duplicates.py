@@ -102,7 +102,7 @@ def decide(hub: Hub, item_id: int, decision: str, *, actor: str,
             uow.matching.judge([(row.fiche_pk, row.candidate_fiche_pk)], decision, item_id, actor, now)
         if decision == "same":
             change = merges.merge(hub, uow, row.candidate_porteur_id, row.porteur_id, actor=actor,
-                                  item_id=item_id, now=now)
+                                  item_id=item_id, now=now, user=user)
         elif uow.matching.porteur_status(row.porteur_id) == "provisional":
             uow.matching.set_status(row.porteur_id, "active")
         heads = uow.matching.fiche_heads((row.fiche_pk, row.candidate_fiche_pk))
@@ -122,7 +122,7 @@ def unmerge(hub: Hub, porteur_id: str, member_id: str, fiche_id: str, *,
     """Split one fiche off a porteur; the history keeps both the merge and the split."""
     with hub.uow() as uow:
         change = merges.split(hub, uow, porteur_id, member_id, fiche_id, actor=actor,
-                              now=hub.clock())
+                              now=hub.clock(), user=user)
         uow.commit()
     audit.record(hub, [audit.event(hub, "unmerge", actor, porteur_id=porteur_id,
                                    fiches=change.moved, user=user)])
@@ -139,7 +139,8 @@ def merge_history(hub: Hub, porteur_id: str | None = None, limit: int = 50) -> l
              "porteur_id": r.porteur_id, "autre_porteur_id": r.other_porteur_id,
              "fiches": [{"membre": heads[pk].member_id, "fiche_id": heads[pk].fiche_id}
                         for pk in r.fiche_pks if pk in heads],
-             "revue": r.review_item_id, "par": r.actor, "le": r.at.isoformat()} for r in rows]
+             "revue": r.review_item_id, "par": r.actor, "par_compte": r.actor_user,
+             "le": r.at.isoformat()} for r in rows]
 
 
 def retrain_from_decisions(hub: Hub, *, output: Path | None = None,

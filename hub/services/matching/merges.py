@@ -30,7 +30,7 @@ class Change:
 
 
 def merge(hub: Hub, uow: UnitOfWork, keep: str, absorb: str, *, actor: str,
-          item_id: int | None, now: dt.datetime) -> Change:
+          item_id: int | None, now: dt.datetime, user: str | None = None) -> Change:
     """Fold porteur `absorb` into `keep`."""
     moved = [row.id for row in uow.fiches.of_porteur(absorb)]
     uow.matching.move_fiches(moved, keep, "review", {"revue": item_id, "decision": "same"}, now)
@@ -39,14 +39,14 @@ def merge(hub: Hub, uow: UnitOfWork, keep: str, absorb: str, *, actor: str,
     uow.matching.rename_in_open_items(absorb, keep)
     event_id = uow.matching.add_merge_event({
         "kind": "merge", "porteur_id": keep, "other_porteur_id": absorb, "fiche_pks": moved,
-        "review_item_id": item_id, "actor": actor, "at": now})
+        "review_item_id": item_id, "actor": actor, "actor_user": user, "at": now})
     notified = _notify(hub, uow, "merged", keep, {"porteur_fusionne": absorb, "fusion": event_id},
                        [keep, absorb], event_id, now)
     return Change(event_id, keep, absorb, _references(uow, moved), notified)
 
 
 def split(hub: Hub, uow: UnitOfWork, porteur_id: str, member_id: str, fiche_id: str, *,
-          actor: str, now: dt.datetime) -> Change:
+          actor: str, now: dt.datetime, user: str | None = None) -> Change:
     """Take one fiche out of a porteur: back to the porteur it was merged from (if that
     one is now empty), else to a new porteur; the split pairs are judged different."""
     fiche = uow.fiches.porteur_of(member_id, fiche_id)
@@ -65,7 +65,8 @@ def split(hub: Hub, uow: UnitOfWork, porteur_id: str, member_id: str, fiche_id: 
     uow.matching.judge(((fiche.id, other) for other in others), "different", None, actor, now)
     event_id = uow.matching.add_merge_event({
         "kind": "unmerge", "porteur_id": porteur_id, "other_porteur_id": restored,
-        "fiche_pks": [fiche.id], "review_item_id": None, "actor": actor, "at": now})
+        "fiche_pks": [fiche.id], "review_item_id": None, "actor": actor, "actor_user": user,
+        "at": now})
     notified = _notify(hub, uow, "unmerged", porteur_id,
                        {"porteur_restaure": restored, "separation": event_id},
                        [porteur_id, restored], event_id, now)

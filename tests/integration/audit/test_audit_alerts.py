@@ -50,6 +50,32 @@ def test_a_member_reading_far_more_porteurs_than_its_baseline_is_flagged(clocked
     assert alerts[0].window_end == NOW and alerts[0].window_start == NOW - dt.timedelta(hours=24)
 
 
+def console_reads(porteurs: range, at: dt.datetime) -> list[AccessEvent]:
+    return [dataclasses.replace(e, actor_user="usr_coordinatrice")
+            for e in reads("coordination", porteurs, at, action="porteur_view")]
+
+
+def test_a_coordinator_working_through_the_console_raises_no_volume_alert(clocked) -> None:
+    hub, _clock = clocked  # no baseline: the first day of the console
+    hub.audit.append_many(console_reads(range(600), NOW - dt.timedelta(hours=2)))
+    hub.audit.append_many(reads("coordination", range(3), NOW - dt.timedelta(hours=2),
+                                action="console_view"))
+    assert [a for a in unusual_accesses(hub) if a.kind.startswith("volume")] == []
+
+
+def test_the_console_has_its_own_volume_floor_and_member_credentials_keep_theirs(clocked) -> None:
+    hub, _clock = clocked
+    hub.audit.append_many(console_reads(range(2_500), NOW - dt.timedelta(hours=2)))
+    hub.audit.append_many(reads("coordination", range(60), NOW - dt.timedelta(hours=3),
+                                action="api_read"))  # the coordination's own API key
+    alerts = {(a.kind, a.member_id): a for a in unusual_accesses(hub)
+              if a.kind.startswith("volume")}
+    assert set(alerts) == {("volume_console", "coordination"), ("volume_porteurs", "coordination")}
+    assert alerts["volume_console", "coordination"].count == 2_500
+    assert alerts["volume_console", "coordination"].threshold == 2_000
+    assert alerts["volume_porteurs", "coordination"].count == 60
+
+
 def test_reads_outside_working_hours_are_flagged(clocked) -> None:
     hub, _clock = clocked
     night = dt.datetime(2026, 11, 25, 1, 30, tzinfo=dt.UTC)  # 02:30 in Paris
