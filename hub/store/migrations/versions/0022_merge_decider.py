@@ -1,7 +1,7 @@
 """The console account that decided each merge or split (`merge_events.actor_user`), so
 that the history names the coordinator and not only the coordination.
 
-Revision ID: 0022_p17console
+Revision ID: 0022
 Revises: 0021
 Create Date: 2026-12-04
 """
@@ -9,7 +9,7 @@ Create Date: 2026-12-04
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022_p17console"
+revision = "0022"
 down_revision = "0021"
 branch_labels = None
 depends_on = None
