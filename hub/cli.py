@@ -195,7 +195,7 @@ def _init(_args: argparse.Namespace) -> int:
     upgraded = initialise(settings)
     print(f"base prête : {settings.database_url}")
     if any(upgraded.values()):
-        print("clés mises à jour : " + ", ".join(f"{k} {v}" for k, v in upgraded.items()))
+        print("mises à jour : " + ", ".join(f"{k} {v}" for k, v in upgraded.items()))
     return 0
 
 

@@ -42,6 +42,8 @@ _LOCK_SORTED = sa.text(
 _INSERT_KEYS = sa.text(
     "INSERT INTO match_keys (key, fiche_pk) "
     "SELECT * FROM unnest(CAST(:keys AS varchar[]), CAST(:pks AS bigint[]))")
+# A fiche re-indexed by a worker while the index is rebuilt: its rows are kept as written.
+_INSERT_NEW_KEYS = sa.text(_INSERT_KEYS.text + " ON CONFLICT DO NOTHING")
 _TRY_LOCK = sa.text(
     "SELECT n FROM unnest(CAST(:numbers AS bigint[])) AS n WHERE pg_try_advisory_xact_lock(n)")
 
@@ -182,16 +184,20 @@ class Matching:
         self._insert_keys([(d, pk) for pk, _p, _i, digests in entries
                            for d in dict.fromkeys(digests)])
 
-    def _insert_keys(self, pairs: list[tuple[str, int]]) -> None:
+    def _insert_keys(self, pairs: list[tuple[str, int]], *, skip_existing: bool = False
+                     ) -> None:
         """(digest, fiche_pk) rows; on PostgreSQL one statement over two arrays rather than
-        a row-by-row executemany (some fifteen keys a fiche)."""
+        a row-by-row executemany (some fifteen keys a fiche). `skip_existing`: rows
+        already there (written meanwhile by another transaction) are left alone."""
         if not pairs:
             return
         if self.conn.dialect.name == "postgresql":
-            self.conn.execute(_INSERT_KEYS, {"keys": [k for k, _pk in pairs],
-                                             "pks": [pk for _k, pk in pairs]})
+            self.conn.execute(_INSERT_NEW_KEYS if skip_existing else _INSERT_KEYS,
+                              {"keys": [k for k, _pk in pairs], "pks": [pk for _k, pk in pairs]})
             return
-        self.conn.execute(sa.insert(match_keys), [{"key": k, "fiche_pk": pk} for k, pk in pairs])
+        insert = sa.insert(match_keys).prefix_with("OR IGNORE") if skip_existing \
+            else sa.insert(match_keys)
+        self.conn.execute(insert, [{"key": k, "fiche_pk": pk} for k, pk in pairs])
 
     def records_after(self, after: int, limit: int
                       ) -> tuple[int | None, list[tuple[int, dict[str, Any]]]]:
@@ -204,10 +210,12 @@ class Matching:
         return last, [(row.fiche_pk, row.identity) for row in self._opened(rows)]
 
     def replace_digests(self, digests: dict[int, Sequence[str]]) -> None:
-        """New blocking digests for indexed fiches (a change of digest key or scheme)."""
+        """New blocking digests for indexed fiches (a change of digest key, scheme or
+        blocking rules)."""
         for chunk in _chunks(sorted(digests), _IN_CHUNK):
             self.conn.execute(sa.delete(match_keys).where(match_keys.c.fiche_pk.in_(chunk)))
-        self._insert_keys([(d, pk) for pk, found in digests.items() for d in found])
+        self._insert_keys([(d, pk) for pk, found in digests.items() for d in found],
+                          skip_existing=True)
 
     def identity_of(self, fiche_pk: int) -> dict[str, Any] | None:
         query = sa.select(match_records.c.fiche_pk, match_records.c.identity).where(

@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 
@@ -113,6 +114,22 @@ def _street_word(r: NormalisedRecord) -> str | None:
 def _places(r: NormalisedRecord) -> list[str]:
     """The postcode and the commune, each alone (a typo in one leaves the other)."""
     return [p for p in (r.code_postal, r.commune and "C" + r.commune) if p]
+
+
+# Raised whenever a rule's keys change while its name stays: stores rebuild their index.
+KEYS_VERSION = 1
+
+
+def rules_fingerprint(rules: Sequence[str]) -> str:
+    """What a blocking index was built with: the set of rules (their order changes no key)
+    and `KEYS_VERSION`. A store whose index has another fingerprint re-indexes its fiches.
+
+    Example:
+        >>> rules_fingerprint(["courriel", "date"]) == rules_fingerprint(["date", "courriel"])
+        True
+    """
+    text = f"{KEYS_VERSION}:" + ",".join(sorted(set(rules)))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def blocking_keys(record: NormalisedRecord, rules: Sequence[str] = tuple(RULES)) -> list[str]:

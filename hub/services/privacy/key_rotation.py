@@ -14,9 +14,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from hub.bootstrap import LEGACY_MASTER_KEY, Hub
-from hub.domain.matching.decision import record_blocking_keys
 from hub.keyring import BUCKETS, destroy_file
-from hub.services.matching.online import matching_model
+from hub.services.matching.reindex import rebuild_digests
 from hub.store.purge import purge_freed_space
 
 _CHUNK = 1000
@@ -105,24 +104,4 @@ def _destroy_old_keks(hub: Hub) -> int:
 def _rekey_digests(hub: Hub) -> int:
     """Blocking digests recomputed from the sealed identities, in chunks of fiches (the
     progress is kept, so an interrupted run resumes where it stopped)."""
-    model, recomputed = matching_model(hub), 0
-    while True:
-        with hub.uow() as uow:
-            if uow.markers.get(DIGESTS_MARKER) == DIGESTS_SCHEME:
-                return recomputed
-            after = int(uow.markers.get(f"{DIGESTS_MARKER}_after") or 0)
-            last, records = uow.matching.records_after(after, _CHUNK)
-            uow.matching.replace_digests({
-                pk: _digests(uow, identity, model) for pk, identity in records})
-            if last is None:
-                uow.markers.set(DIGESTS_MARKER, DIGESTS_SCHEME)
-            else:
-                uow.markers.set(f"{DIGESTS_MARKER}_after", str(last))
-            uow.commit()
-        recomputed += len(records)
-
-
-def _digests(uow: Any, identity: dict[str, Any], model: Any) -> list[str]:
-    return list(dict.fromkeys(uow.matching.digest(k)
-                              for k in record_blocking_keys(identity, model)))
-
+    return rebuild_digests(hub, DIGESTS_MARKER, DIGESTS_SCHEME, _CHUNK)
