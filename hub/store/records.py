@@ -288,6 +288,7 @@ class MergeEvent(NamedTuple):
     review_item_id: int | None
     actor: str
     at: dt.datetime
+    actor_user: str | None = None  # the console account that decided (None: through the API)
 
 
 class ClosedReview(NamedTuple):
