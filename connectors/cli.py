@@ -34,7 +34,7 @@ from connectors.errors import (
     RecordRejected,
     SourceAuthError,
 )
-from connectors.runner import HELD, Runner, RunSummary, run_every
+from connectors.runner import HELD, Runner, RunSummary, run_every, split_lenient
 from schemas import validator
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_CONFIG, EXIT_UNAVAILABLE, EXIT_AUTH, EXIT_HELD = 0, 1, 2, 3, 4, 5
@@ -140,14 +140,17 @@ def _check(config_path: str, sample: int, *, with_hub: bool = True) -> int:
     source = config.build_source()
     fiche_validator = validator("fiche")
     problems: list[dict[str, Any]] = []
+    warned: list[dict[str, Any]] = []
     cited: list[CitedConsent] = []
     checked = 0
     try:
         for record in source.sample(sample):
             checked += 1
-            found, fiche = _record_problems(source, record, fiche_validator)
+            found, warnings, fiche = _record_problems(source, record, fiche_validator)
             if found:
                 problems.append({"ligne": record.line, "erreurs": found})
+            if warnings:
+                warned.append({"ligne": record.line, "avertissements": warnings})
             reference = (fiche or {}).get("consentement", {}).get("reference")
             if fiche is not None and isinstance(reference, str) and reference:
                 cited.append(CitedConsent(record.line or 0, fiche["fiche_id"], reference))
@@ -156,7 +159,8 @@ def _check(config_path: str, sample: int, *, with_hub: bool = True) -> int:
     missing = source.missing_columns()
     consents = _check_consents(config, cited) if hub and hub["code"] == "ok" else None
     _print({"verifies": checked, "en_erreur": len(problems), "colonnes_absentes": missing,
-            "problemes": problems, **({"hub": hub} if hub else {}),
+            "problemes": problems, "avec_avertissement": len(warned),
+            "avertissements": warned, **({"hub": hub} if hub else {}),
             **({"consentements": consents} if consents else {})})
     if consents and consents["problemes"]:
         print(f"Attention : {consents['message']}", file=sys.stderr, flush=True)
@@ -189,19 +193,34 @@ def _check_consents(config: ConnectorConfig, cited: list[CitedConsent]) -> dict[
         return check_consents(client, cited)
 
 
-def _record_problems(source: Any, record: Any,
-                     fiche_validator: Any) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """The record's mapping or schema errors, and its fiche when it could be mapped."""
+def _record_problems(source: Any, record: Any, fiche_validator: Any
+                     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any] | None]:
+    """The record's mapping or schema errors, the warnings a run would write (optional
+    values marked `si_invalide: ignorer` it would leave out), and its fiche when it could
+    be mapped."""
     try:
         fiche = source.to_fiche(record)
     except RecordRejected as exc:
-        return [p.to_dict() for p in exc.problems], None
+        problems = [p.to_dict() for p in exc.problems]
+        if exc.partial is None:
+            return problems, [w.to_dict() for w in source.warnings], None
+        named = {p.get("path") for p in problems}
+        fiche, rejected = _completed(source, record, exc.partial), True
+    else:
+        fiche, problems, named, rejected = _completed(source, record, fiche), [], set(), False
+    found, ignorable = split_lenient(source.mapping, fiche_validator.errors(fiche), named)
+    warnings = [w.to_dict() for w in [*source.warnings, *ignorable]]
+    return problems + [e.to_dict() for e in found], warnings, None if rejected else fiche
+
+
+def _completed(source: Any, record: Any, fiche: dict[str, Any]) -> dict[str, Any]:
+    """`fiche` with the fields a run adds (identity, member, version, update date)."""
     fiche.setdefault("fiche_id", source.mapping.fiche_id(record.key or "x"))
     fiche.setdefault("membre", "membre-verification")
     fiche.setdefault("version", 1)
     if record.modified_at is not None:
         fiche.setdefault("mis_a_jour_le", record.modified_at.isoformat(timespec="seconds"))
-    return [e.to_dict() for e in fiche_validator.errors(fiche)], fiche
+    return fiche
 
 
 def _receive(args: argparse.Namespace) -> int:

@@ -363,6 +363,13 @@ class Mapping:
         columns = {normalize_label(h): h for h in headers}
         return [r.source for r in self.all_rules() if not r.bind(columns) and r.source]
 
+    def required_columns(self) -> list[str]:
+        """The columns without which no row can become a fiche: the identity's and those
+        of the fields marked `obligatoire`."""
+        rules = [self.identity, *(r for r in self.rules if r.required)]
+        return list(dict.fromkeys(r.source for r in rules
+                                  if r.source and not r.source.startswith("$")))
+
     def header_score(self, cells: Iterable[Any]) -> int:
         """How many of the mapping's columns a row names (the header is the best row)."""
         labels = {normalize_label(str(c)) for c in cells if c is not None}

@@ -42,7 +42,7 @@ from connectors.base import Connector, SourceRecord
 from connectors.checkpoint import Checkpoint, CheckpointState, KnownFiche
 from connectors.client import HubClient
 from connectors.errors import HubRequestRejected, HubUnavailable, RecordRejected
-from connectors.mapping import MappingProblem, Problem, normalize_label
+from connectors.mapping import Mapping, MappingProblem, Problem, normalize_label
 from connectors.rejects import RejectsFile
 from connectors.results import BatchResult
 from connectors.table_source import TableSource
@@ -109,6 +109,29 @@ def content_hash(fiche: dict[str, Any]) -> str:
     """The fiche's content, without version and update date (they change with no edit)."""
     body = {k: v for k, v in fiche.items() if k not in ("version", "mis_a_jour_le")}
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def located(mapping: Mapping, error: Any) -> MappingProblem:
+    """A schema error naming the source column of the field it is about."""
+    rule = mapping.rule_at(error.path)
+    return MappingProblem(error.path, error.code, error.message_fr, error.message_en,
+                          (rule.column or rule.source) if rule is not None else None)
+
+
+def split_lenient(mapping: Mapping, errors: list[Any], named: set[Any] | None = None
+                  ) -> tuple[list[MappingProblem], list[MappingProblem]]:
+    """Schema errors (those at paths not in `named`) as (errors, warnings), each naming its
+    column: the warnings are about optional fields marked `si_invalide: ignorer`, whose
+    values a run leaves out of the fiche instead of rejecting it."""
+    found: list[MappingProblem] = []
+    ignorable: list[MappingProblem] = []
+    for error in errors:
+        if named and error.path in named:
+            continue
+        rule = mapping.rule_at(error.path)
+        (ignorable if rule is not None and rule.lenient else found).append(
+            located(mapping, error))
+    return found, ignorable
 
 
 class Runner:
@@ -285,10 +308,7 @@ class Runner:
         return [self._located(e) for e in self._validator.errors(fiche)]
 
     def _located(self, error: Any) -> MappingProblem:
-        """A schema error naming the source column of the field it is about."""
-        rule = self.source.mapping.rule_at(error.path)
-        return MappingProblem(error.path, error.code, error.message_fr, error.message_en,
-                              (rule.column or rule.source) if rule is not None else None)
+        return located(self.source.mapping, error)
 
     def _reject_locally(self, record: SourceRecord, state: CheckpointState,
                         summary: RunSummary, exc: RecordRejected) -> None:
@@ -298,16 +318,27 @@ class Runner:
         if record.key:
             state.refused.add(record.key)
         problems = list(exc.problems)
+        warnings = list(self.source.warnings)
         if exc.partial is not None:
             named = {getattr(p, "path", None) for p in problems}
             fiche = {"fiche_id": self.source.mapping.fiche_id(record.key or "x"),
                      "membre": self.client.member_id, "version": 1,
                      "mis_a_jour_le": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                      **exc.partial}
-            problems += [self._located(e) for e in self._validator.errors(fiche)
-                         if e.path not in named]
+            found, ignorable = self._split_lenient(fiche, named)
+            problems += found
+            warnings += ignorable
         fiche_id = self.source.mapping.fiche_id(record.key) if record.key else None
         self.rejects.write(record.line, fiche_id, "correspondance", problems, key=record.key)
+        if warnings:  # what would be left out of the fiche once the row is fixed
+            summary.warnings += 1
+            self.rejects.write(record.line, fiche_id, "avertissement", warnings, key=record.key)
+
+    def _split_lenient(self, fiche: dict[str, Any], named: set[Any]
+                       ) -> tuple[list[MappingProblem], list[MappingProblem]]:
+        """The schema's errors on `fiche` not already `named`, as (errors, warnings): the
+        warnings are about optional fields marked `si_invalide: ignorer`."""
+        return split_lenient(self.source.mapping, self._validator.errors(fiche), named)
 
     def _fiche(self, record: SourceRecord) -> dict[str, Any]:
         if record.key is None and not record.problems:

@@ -22,10 +22,12 @@ import abc
 import collections
 import dataclasses
 import datetime as dt
+import difflib
 from collections.abc import Iterator
 from typing import Any
 
 from connectors.base import Connector, SourceRecord
+from connectors.errors import ConfigurationError
 from connectors.mapping import Mapping, MappingProblem, normalize_label
 
 HEADER_SEARCH = 30
@@ -52,6 +54,38 @@ def header_index(mapping: Mapping, rows: list[list[Any]]) -> int:
     scores = [mapping.header_score(cells) for cells in rows[:HEADER_SEARCH]]
     best = max(scores, default=0)
     return scores.index(best) if best else 0
+
+
+def closest_labels(wanted: str, labels: list[str], count: int = 3) -> list[str]:
+    """The (normalized) headings nearest `wanted`: those holding all its words or all of
+    whose words it holds (« Nom » and « Nom de famille ») first, then the most alike."""
+    words = set(wanted.split())
+    holding = [c for c in labels if words <= set(c.split()) or set(c.split()) <= words]
+    alike = difflib.get_close_matches(wanted, labels, n=count, cutoff=0.5)
+    return list(dict.fromkeys([*holding, *alike]))[:count]
+
+
+def check_required_columns(mapping: Mapping, header: list[str], missing: list[str]) -> None:
+    """Raise a ConfigurationError when a column every row needs (the identity's, those of
+    the fields marked `obligatoire`) is not in the header, naming each one and the file's
+    closest headings: every row would otherwise be rejected (or withdrawn as gone)."""
+    absent = [c for c in mapping.required_columns() if c in missing]
+    if not absent:
+        return
+    labels = {normalize_label(h): h for h in header if h.strip()}
+    parts = []
+    for column in absent:
+        close = closest_labels(normalize_label(column), list(labels))
+        near = " ; colonnes proches : " + ", ".join(f"« {labels[c]} »" for c in close) \
+            if close else ""
+        parts.append(f"« {column} » introuvable{near}")
+    found = ", ".join(f"« {h} »" for h in list(labels.values())[:12])
+    raise ConfigurationError(
+        f"En-tête sans colonne attendue par la correspondance : {' ; '.join(parts)}. "
+        f"Colonnes du fichier : {found}. Corrigez « source » dans le fichier de "
+        "correspondance ou l'en-tête de l'export : rien n'a été envoyé ni retiré.",
+        f"Header lacks columns the mapping needs: {', '.join(absent)}. Fix \"source\" in "
+        "the mapping file or the export's header: nothing was sent or withdrawn.")
 
 
 def is_totals(cells: list[Any]) -> bool:
@@ -90,6 +124,7 @@ class TableSource(Connector):
             return
         self.columns = header
         self._missing = self.mapping.bind(header)
+        check_required_columns(self.mapping, header, self._missing)
         fallback = self._fallback_time()
         # Every row's key first (keys on two rows are rejected on both), from the cells
         # alone; each record is then read as it is yielded, so the first batch leaves

@@ -26,8 +26,9 @@ def export():
     return OfficeExport(60, seed=14)
 
 
-def runner(tmp_path, client, source_path, *, mode="auto", confirm=False, sheet=None):
-    mapping = Mapping.from_dict(json.loads(json.dumps(MAPPING)))
+def runner(tmp_path, client, source_path, *, mode="auto", confirm=False, sheet=None,
+           mapping_data=MAPPING):
+    mapping = Mapping.from_dict(json.loads(json.dumps(mapping_data)))
     source = SheetSource(mapping, source_path, sheet=sheet, mode=mode) \
         if source_path.suffix in (".xlsx", ".ods") else CsvSource(mapping, source_path, mode=mode)
     return Runner(source, client, Checkpoint(tmp_path / "reprise.json"),
@@ -54,16 +55,19 @@ def adds_up(summary):
 
 # --- 1. deletion safety -----------------------------------------------------------------
 
-def test_a_renamed_key_header_withdraws_nothing_and_says_how_to_confirm(tmp_path, client, hub,
-                                                                       export):
+def test_a_renamed_key_header_is_a_configuration_error_that_withdraws_nothing(
+        tmp_path, client, hub, export):
     path = export.write_csv(tmp_path / "export.csv")
     assert runner(tmp_path, client, path).run().accepted == 60
+    state = (tmp_path / "reprise.json").read_bytes()
     export.header[0] = "Numéro de dossier"
     export.write_csv(path)
-    summary = runner(tmp_path, client, path).run()
-    assert summary.stopped == HELD and summary.withdrawals == [] and summary.withdrawals_held == 60
-    assert "N° dossier" in summary.raison and "--confirmer-suppressions" in summary.raison
+    with pytest.raises(ConfigurationError) as refused:
+        runner(tmp_path, client, path).run()
+    assert "« N° dossier » introuvable ; colonnes proches : « Numéro de dossier »" \
+        in refused.value.message_fr
     assert len(held(hub, export)) == 60
+    assert (tmp_path / "reprise.json").read_bytes() == state
 
 
 @pytest.mark.parametrize("content", [b"", "N° dossier;Nom;Prénom\r\n".encode("cp1252")],
@@ -126,6 +130,46 @@ def test_an_invalid_optional_value_drops_the_field_with_a_warning(tmp_path, clie
     [warning] = read_rejects(tmp_path / "rejets.csv")
     assert (warning["origine"], warning["code"], warning["ligne"]) == (
         "avertissement", "telephone_invalide", "6")
+
+
+
+def lenient_siret():
+    mapping = json.loads(json.dumps(MAPPING))
+    mapping["champs"]["projet.siret"]["si_invalide"] = "ignorer"
+    return mapping
+
+
+def test_an_ignorable_value_on_a_row_rejected_for_another_reason_is_a_warning(
+        tmp_path, client, hub, export):
+    export.rows[3].siret = "12345678901234"  # the schema refuses it: dropped if sent
+    export.rows[3].telephone = "06 12 34"  # the mapping cannot read it: dropped if sent
+    export.rows[7].dossier = export.rows[3].dossier  # but the row is rejected anyway
+    path = export.write_csv(tmp_path / "export.csv")
+    summary = runner(tmp_path, client, path, mapping_data=lenient_siret()).run()
+    assert summary.rejected_local == 2 and summary.warnings == 1
+    row = [(r["origine"], r["chemin"]) for r in read_rejects(tmp_path / "rejets.csv")
+           if r["ligne"] == "5"]
+    assert ("correspondance", "$.fiche_id") in row
+    assert ("avertissement", "$.projet.siret") in row
+    assert ("avertissement", "$.porteur.telephone") in row
+    assert not [o for o, path in row if o != "avertissement"
+                and path in ("$.projet.siret", "$.porteur.telephone")]
+
+
+def test_check_lists_the_warnings_a_run_would_write(tmp_path, credentials, hub, export, capsys):
+    config = config_file(tmp_path, credentials, export)
+    (tmp_path / "correspondance.json").write_text(json.dumps(lenient_siret()))
+    export.rows[3].siret = "12345678901234"
+    export.rows[7].telephone = "06 12 34"
+    export.write_csv(tmp_path / "export.csv")
+    assert main(["check", config, "--sans-hub"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["en_erreur"] == 0 and report["avec_avertissement"] == 2
+    warned = {(w["ligne"], e["path"], e["code"])
+              for w in report["avertissements"] for e in w["avertissements"]}
+    assert warned == {(5, "$.projet.siret", "format"),
+                      (9, "$.porteur.telephone", "telephone_invalide")}
+    assert hub.fiches == {} and not (tmp_path / "etat").exists()
 
 
 # --- 3. tracking that never misses ------------------------------------------------------
@@ -227,7 +271,9 @@ def test_an_ods_workbook_is_read_from_its_first_sheet_unless_named(tmp_path, cli
                                                                     export):
     path = export.write_ods(tmp_path / "suivi.ods", sheet="Suivi")
     first = runner(tmp_path, client, path)  # the first sheet is the notes: no key column
-    assert first.run().stopped is None and hub.fiches == {}
+    with pytest.raises(ConfigurationError) as refused:
+        first.run()
+    assert "« N° dossier » introuvable" in refused.value.message_fr and hub.fiches == {}
     summary = runner(tmp_path, client, path, sheet="Suivi").run()
     assert summary.accepted == 60 and summary.rejected == 0
     assert_sent_as_meant(hub, export.rows)
@@ -277,3 +323,44 @@ def test_exit_codes_tell_done_done_with_rejects_and_held(tmp_path, credentials, 
     assert "--confirmer-suppressions" in capsys.readouterr().err
     assert main(["run", config, "--confirmer-suppressions"]) == 0
     assert hub.fiches == {}
+
+
+RENAMED = ["Numéro de dossier", "Nom du porteur", "Prénom du porteur", "Date de naissance",
+           "Tél.", "N° SIRET", "NAF", "Besoin(s)", "Montant", "Apport personnel",
+           "Observations", "Date de modification"]
+
+
+def test_a_header_no_row_matches_is_a_configuration_error_sending_nothing(
+        tmp_path, credentials, hub, export, capsys):
+    export.header = list(RENAMED)
+    config = config_file(tmp_path, credentials, export)
+    assert main(["run", config]) == 2
+    err = capsys.readouterr().err
+    assert "« N° dossier » introuvable ; colonnes proches : « Numéro de dossier »" in err
+    assert hub.fiches == {} and not (tmp_path / "etat" / "reprise.json").exists()
+    assert main(["check", config]) == 2
+
+
+def test_a_renamed_header_after_a_run_is_a_configuration_error_withdrawing_nothing(
+        tmp_path, credentials, hub, export, capsys):
+    config = config_file(tmp_path, credentials, export)
+    assert main(["run", config]) == 0
+    export.header = list(RENAMED)
+    export.write_csv(tmp_path / "export.csv")
+    assert main(["run", config]) == 2
+    assert "introuvable" in capsys.readouterr().err
+    assert len(held(hub, export)) == 60
+
+
+def test_a_missing_required_column_is_a_configuration_error_naming_it(
+        tmp_path, credentials, hub, export, capsys):
+    config = config_file(tmp_path, credentials, export)
+    mapping = json.loads(json.dumps(MAPPING))
+    mapping["champs"]["porteur.nom"]["obligatoire"] = True
+    (tmp_path / "correspondance.json").write_text(json.dumps(mapping))
+    export.header[1] = "Nom de famille"
+    export.write_csv(tmp_path / "export.csv")
+    assert main(["run", config]) == 2
+    err = capsys.readouterr().err
+    assert "« Nom » introuvable ; colonnes proches : « Nom de famille »" in err
+    assert "« N° dossier » introuvable" not in err and hub.fiches == {}
