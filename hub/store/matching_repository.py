@@ -22,7 +22,15 @@ from hub.store.matching_tables import (
     merge_events,
     review_items,
 )
-from hub.store.sealing import FicheKeys, identity_context, version_context, with_field
+from hub.store.records import (
+    FicheHead,
+    LabelledPair,
+    MatchRecord,
+    MergeEvent,
+    ReviewItem,
+    record_of,
+)
+from hub.store.sealing import FicheKeys, identity_context, version_context
 from hub.store.tables import fiche_links, fiche_versions, fiches, porteurs
 
 OPEN = "open"
@@ -94,14 +102,15 @@ class Matching:
         """The stored form of a blocking key (see `key_digest`)."""
         return key_digest(self._digest_key, key)
 
-    def _opened(self, rows: list[sa.Row]) -> list[Any]:
+    def _opened(self, rows: list[sa.Row]) -> list[MatchRecord]:
         """Rows with their identity opened; rows of erased fiches are left out."""
         self.keys.load(row.fiche_pk for row in rows)
         opened = []
         for row in rows:
             text = self.keys.open(row.fiche_pk, identity_context(row.fiche_pk), row.identity)
             if text is not None:
-                opened.append(with_field(row, "identity", orjson.loads(text)))
+                opened.append(MatchRecord(row.fiche_pk, row.porteur_id, orjson.loads(text),
+                                          row.indexed_at))
         return opened
 
     # --- blocking index -----------------------------------------------------------------
@@ -124,7 +133,7 @@ class Matching:
         taken = self.conn.execute(_TRY_LOCK, {"numbers": sorted(by_number)}).scalars()
         return {by_number[n] for n in taken}
 
-    def candidates(self, digests: Sequence[str], per_key_cap: int) -> list[sa.Row]:
+    def candidates(self, digests: Sequence[str], per_key_cap: int) -> list[MatchRecord]:
         """Indexed records sharing a key; a key held by more than `per_key_cap` fiches says
         too little (a common name with no date) and is skipped, as the batch skips it."""
         held, records = self.indexed_under(digests, per_key_cap)
@@ -132,7 +141,7 @@ class Matching:
         return [records[pk] for pk in sorted(wanted) if pk in records]
 
     def indexed_under(self, digests: Iterable[str], per_key_cap: int
-                      ) -> tuple[dict[str, list[int]], dict[int, Any]]:
+                      ) -> tuple[dict[str, list[int]], dict[int, MatchRecord]]:
         """For a whole batch's key digests, in two statements: the fiches under each key
         (at most `per_key_cap + 1`: one more says the key is too common) and the opened
         records of the fiches under keys within the cap (erased fiches left out)."""
@@ -203,7 +212,7 @@ class Matching:
                       ) -> tuple[int | None, list[tuple[int, dict[str, Any]]]]:
         """The next `limit` indexed fiches after `after` (the last one read, or None when
         none was left), with their opened identities."""
-        query = sa.select(match_records.c.fiche_pk, match_records.c.identity).where(
+        query = sa.select(match_records).where(
             match_records.c.fiche_pk > after).order_by(match_records.c.fiche_pk).limit(limit)
         rows = list(self.conn.execute(query))
         last = rows[-1].fiche_pk if rows else None
@@ -218,8 +227,7 @@ class Matching:
                           skip_existing=True)
 
     def identity_of(self, fiche_pk: int) -> dict[str, Any] | None:
-        query = sa.select(match_records.c.fiche_pk, match_records.c.identity).where(
-            match_records.c.fiche_pk == fiche_pk)
+        query = sa.select(match_records).where(match_records.c.fiche_pk == fiche_pk)
         found = self._opened(list(self.conn.execute(query)))
         return found[0].identity if found else None
 
@@ -243,7 +251,7 @@ class Matching:
             found[porteur_id].append(fiche_pk)
         return found
 
-    def fiche_heads(self, fiche_pks: Iterable[int]) -> dict[int, sa.Row]:
+    def fiche_heads(self, fiche_pks: Iterable[int]) -> dict[int, FicheHead]:
         """Owner, reference, porteur and current payload of fiches, by primary key."""
         query = (sa.select(fiches.c.id, fiches.c.member_id, fiches.c.fiche_id,
                            fiches.c.current_version, fiches.c.porteur_id, fiche_versions.c.payload)
@@ -252,7 +260,7 @@ class Matching:
                  .where(fiches.c.id.in_(sorted(set(fiche_pks)))))
         rows = list(self.conn.execute(query))
         self.keys.load(row.id for row in rows)
-        return {row.id: with_field(row, "payload", self.keys.open(
+        return {row.id: FicheHead(*row[:-1], self.keys.open(
             row.id, version_context(row.id, row.current_version), row.payload)) for row in rows}
 
     # --- review queue and pair memory ---------------------------------------------------
@@ -286,25 +294,26 @@ class Matching:
             review_items.c.status == OPEN, pair)
         return self.conn.execute(query).scalar_one()
 
-    def review_items(self, status: str, limit: int, after: int | None) -> list[sa.Row]:
+    def review_items(self, status: str, limit: int, after: int | None) -> list[ReviewItem]:
         query = sa.select(review_items).where(review_items.c.status == status)
         if after is not None:
             query = query.where(review_items.c.id > after)
-        return list(self.conn.execute(query.order_by(review_items.c.id).limit(limit)))
+        return [ReviewItem(**row._mapping)
+                for row in self.conn.execute(query.order_by(review_items.c.id).limit(limit))]
 
-    def review_page(self, status: str, order: str, limit: int, offset: int) -> list[sa.Row]:
+    def review_page(self, status: str, order: str, limit: int, offset: int) -> list[ReviewItem]:
         """One page of the items in `status`, in `order` (a key of `REVIEW_ORDERS`)."""
         query = (sa.select(review_items).where(review_items.c.status == status)
                  .order_by(*REVIEW_ORDERS[order], review_items.c.id).limit(limit).offset(offset))
-        return list(self.conn.execute(query))
+        return [ReviewItem(**row._mapping) for row in self.conn.execute(query)]
 
     def count_reviews(self, status: str) -> int:
         return int(self.conn.scalar(sa.select(sa.func.count()).select_from(review_items)
                                     .where(review_items.c.status == status)) or 0)
 
-    def review_item(self, item_id: int) -> sa.Row | None:
-        return self.conn.execute(
-            sa.select(review_items).where(review_items.c.id == item_id)).first()
+    def review_item(self, item_id: int) -> ReviewItem | None:
+        return record_of(ReviewItem, self.conn.execute(
+            sa.select(review_items).where(review_items.c.id == item_id)).first())
 
     def close_review(self, item_id: int, status: str, actor: str, now: dt.datetime) -> bool:
         """Close an open item; False when it was closed meanwhile (decided twice)."""
@@ -337,7 +346,7 @@ class Matching:
             j.decision == "different", cross)
         return self.conn.execute(query).scalar_one() > 0
 
-    def labelled_pairs(self) -> list[sa.Row]:
+    def labelled_pairs(self) -> list[LabelledPair]:
         """Judged pairs with both identities: the training data of `retrain_from_decisions`."""
         a, b = match_records.alias("a"), match_records.alias("b")
         query = (sa.select(match_judgements.c.decision, a.c.fiche_pk.label("left_pk"),
@@ -352,8 +361,8 @@ class Matching:
             left = self.keys.open(row.left_pk, identity_context(row.left_pk), row.left)
             right = self.keys.open(row.right_pk, identity_context(row.right_pk), row.right)
             if left is not None and right is not None:  # an erased side teaches nothing
-                pairs.append(with_field(with_field(row, "left", orjson.loads(left)),
-                                        "right", orjson.loads(right)))
+                pairs.append(LabelledPair(row.decision, row.left_pk, orjson.loads(left),
+                                          row.right_pk, orjson.loads(right)))
         return pairs
 
     # --- merges -------------------------------------------------------------------------
@@ -395,12 +404,13 @@ class Matching:
         return self.conn.execute(sa.insert(merge_events).values(**values)
                                  .returning(merge_events.c.id)).scalar_one()
 
-    def merge_history(self, porteur_id: str | None, limit: int) -> list[sa.Row]:
+    def merge_history(self, porteur_id: str | None, limit: int) -> list[MergeEvent]:
         query = sa.select(merge_events)
         if porteur_id is not None:
             query = query.where((merge_events.c.porteur_id == porteur_id)
                                 | (merge_events.c.other_porteur_id == porteur_id))
-        return list(self.conn.execute(query.order_by(merge_events.c.id.desc()).limit(limit)))
+        return [MergeEvent(**row._mapping)
+                for row in self.conn.execute(query.order_by(merge_events.c.id.desc()).limit(limit))]
 
     def counts(self) -> dict[str, int]:
         links = sa.select(fiche_links.c.method, sa.func.count()).group_by(fiche_links.c.method)

@@ -311,3 +311,49 @@ class IndexMarks(NamedTuple):
     consent_state_id: int
     checked_at: dt.datetime | None
     built_for: str | None
+
+
+class MatchRecord(NamedTuple):
+    """A fiche's entry in the matching index, its identity opened (None: never read so)."""
+
+    fiche_pk: int
+    porteur_id: str
+    identity: dict[str, Any]
+    indexed_at: dt.datetime
+
+
+class ReviewItem(NamedTuple):
+    """A pair of fiches waiting for (or closed by) a coordinator's decision."""
+
+    id: int
+    fiche_pk: int
+    porteur_id: str
+    candidate_fiche_pk: int
+    candidate_porteur_id: str
+    probability: float
+    explanation: Any  # the JSON explanation of the pair's score
+    status: str
+    opened_at: dt.datetime
+    decided_at: dt.datetime | None
+    decided_by: str | None
+
+
+class FicheHead(NamedTuple):
+    """Owner, reference, porteur and current payload (opened; None once erased) of a fiche."""
+
+    id: int
+    member_id: str
+    fiche_id: str
+    current_version: int
+    porteur_id: str | None
+    payload: str | None
+
+
+class LabelledPair(NamedTuple):
+    """A judged pair with both identities opened: training data of the matching model."""
+
+    decision: str
+    left_pk: int
+    left: dict[str, Any]
+    right_pk: int
+    right: dict[str, Any]
