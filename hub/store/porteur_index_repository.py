@@ -173,6 +173,8 @@ class PorteurIndex:
         before the others), on the index
         `ix_porteur_index_attention`."""
         index = porteur_index.c
+        if sort == "nouvelles" and not descending:
+            return self._oldest_news_first(self._conditions(filters), limit, offset)
         if sort in SORTS:
             column = SORTS[sort]
             order = [column.desc().nulls_last() if descending else column.asc().nulls_first()]
@@ -203,14 +205,29 @@ class PorteurIndex:
         index = porteur_index.c
         conditions = [*self._conditions(filters), index.has_referent,
                       sa.or_(index.last_news.is_(None), index.last_news <= stalled_before)]
-        query = (sa.select(index.porteur_id).where(*conditions)
-                 .order_by(index.last_news.asc().nulls_first(), index.porteur_id).limit(limit))
-        ids = [row[0] for row in self.conn.execute(query)]
+        ids = self._oldest_news_first(conditions, limit, 0)
         if not count:
             return ids, None
         total = self.conn.scalar(sa.select(sa.func.count()).select_from(porteur_index)
                                  .where(*conditions))
         return ids, int(total or 0)
+
+    def _oldest_news_first(self, conditions: list[Any], limit: int, offset: int) -> list[str]:
+        """Ids ordered by last news, those without news first, then by id: the porteurs
+        without news, then the others, in two queries that each follow the order of an
+        index (`ix_porteur_index_attention`: one query sorting nulls first would sort every
+        matching row, tens of thousands, to keep a page)."""
+        index = porteur_index.c
+        silent = [row[0] for row in self.conn.execute(
+            sa.select(index.porteur_id).where(*conditions, index.last_news.is_(None))
+            .order_by(index.porteur_id).limit(offset + limit))]
+        ids = silent[offset:]
+        if len(ids) == limit:
+            return ids
+        dated = (sa.select(index.porteur_id).where(*conditions, index.last_news.is_not(None))
+                 .order_by(index.last_news.asc(), index.porteur_id)
+                 .limit(limit - len(ids)).offset(max(0, offset - len(silent))))
+        return ids + [row[0] for row in self.conn.execute(dated)]
 
     def holding_all(self, digests: Sequence[str], limit: int) -> list[str]:
         """Porteurs holding every one of `digests` (at most `limit`)."""

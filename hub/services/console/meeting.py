@@ -39,8 +39,8 @@ def meeting_sheet(hub: Hub, session: ConsoleSession, month: dt.date) -> dict[str
         changes = uow.fiche_reads.merge_events(since, until)
         links = uow.fiche_reads.decided_links(since, until)
         reviews = uow.fiche_reads.decided_reviews(since, until)
-    open_items = meeting_actions.to_discuss(hub)
-    decisions = meeting_actions.decided_between(hub, since, until)
+        open_items = meeting_actions.open_items(uow)
+        decisions = uow.meeting.between(since, until)
     named = {*[i for group in ids.values() for i in group],
              *[c.porteur_id for c in changes], *[c.other_porteur_id for c in changes],
              *[r.porteur_id for r in reviews], *[r.candidate_porteur_id for r in reviews],

@@ -114,12 +114,13 @@ def actions_of(hub: Hub, porteur_id: str) -> list[MeetingAction]:
 
 def to_discuss(hub: Hub) -> list[MeetingAction]:
     with hub.uow() as uow:
-        return uow.meeting.open_items(("a_voir", "referent"), (TO_DISCUSS, PROPOSED, DECLINED))
+        return open_items(uow)
 
 
-def decided_between(hub: Hub, since: dt.datetime, until: dt.datetime) -> list[MeetingAction]:
-    with hub.uow() as uow:
-        return uow.meeting.between(since, until)
+def open_items(uow: Any) -> list[MeetingAction]:
+    """The items kept "à voir en réunion" and the referent proposals still waiting or
+    declined, read in the caller's unit of work."""
+    return uow.meeting.open_items(("a_voir", "referent"), (TO_DISCUSS, PROPOSED, DECLINED))
 
 
 def _add(hub: Hub, session: ConsoleSession, porteur_id: str, kind: str, status: str,

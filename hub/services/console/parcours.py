@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from hub.audit.events import AccessEvent
 from hub.audit.rows import as_utc
 from hub.bootstrap import Hub
 from hub.errors import NotFound
@@ -122,11 +123,17 @@ def parcours_from(hub: Hub, member: str, rows: Sequence[Any]) -> list[Parcours]:
 
 def log_views(hub: Hub, session: ConsoleSession, shown: Iterable[Parcours]) -> None:
     """One access event per porteur displayed: pseudonyms and field names only."""
-    audit.record(hub, [
-        audit.event(hub, "console_view", session.member, user=session.user_id,
-                    porteur_id=p.porteur_id, fiches=p.fiches, fields=sorted(p.fields),
-                    purpose=p.purpose, policy_version=p.policy_version)
-        for p in shown if p.fiches])
+    audit.record(hub, view_events(hub, session, shown))
+
+
+def view_events(hub: Hub, session: ConsoleSession,
+                shown: Iterable[Parcours]) -> list[AccessEvent]:
+    """The access events of `log_views`, for a caller recording them with others in one
+    transaction."""
+    return [audit.event(hub, "console_view", session.member, user=session.user_id,
+                        porteur_id=p.porteur_id, fiches=p.fiches, fields=sorted(p.fields),
+                        purpose=p.purpose, policy_version=p.policy_version)
+            for p in shown if p.fiches]
 
 
 def _add_fiche(hub: Hub, person: Parcours, member: str, row: Any) -> None:

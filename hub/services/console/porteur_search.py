@@ -18,7 +18,7 @@ from hub.errors import BadRequest
 from hub.services.accounts.sessions import ConsoleSession
 from hub.services.audit import trail as audit
 from hub.services.console import porteur_index
-from hub.services.console.parcours import STAGES, collect, log_views
+from hub.services.console.parcours import STAGES, collect, view_events
 from hub.store.porteur_index_repository import SORTS, Filters
 
 PROJECTS = {"en_cours": True, "termines": False, "tous": None}
@@ -87,10 +87,9 @@ def porteurs_to_follow(hub: Hub, session: ConsoleSession, query: PorteurQuery,
                                      (page - 1) * per_page)
     found = {p.porteur_id: p for p in collect(hub, session.member, ids)}
     shown = [found[i] for i in ids if i in found and found[i].fiches]
-    if terms:
-        audit.record(hub, [audit.event(hub, "search", session.member, user=session.user_id,
-                                       fields=searched_fields(terms))])
-    log_views(hub, session, shown)
+    searched = [audit.event(hub, "search", session.member, user=session.user_id,
+                            fields=searched_fields(terms))] if terms else []
+    audit.record(hub, [*searched, *view_events(hub, session, shown)])  # one transaction
     return {"porteurs": shown, "page": page, "pages": pages, **counts, "today": today,
             "weeks": weeks, "searched": bool(terms)}
 
