@@ -23,6 +23,7 @@ from consent.api import ConsentRegistry, SqlConsentRegistry, check_master_key
 from hub import embedded_broker
 from hub.audit.log import AuditLog
 from hub.config import Settings
+from hub.domain.matching.record import RecordMemo
 from hub.journal import RecoveryJournal
 from hub.key_dir import prepare_key_dir
 from hub.keyring import Keyring, StoreKeys
@@ -102,6 +103,7 @@ class Hub:
     refusals: RefusalCounter  # refused authentications, per source
     console_refusals: RefusalCounter  # failed console sign-ins, per source
     clock: Clock = utc_now
+    records: RecordMemo = dataclasses.field(default_factory=RecordMemo)  # matching's memo
 
     def __repr__(self) -> str:
         # Never the key material (master key, pseudonym key, the hub's signing key).

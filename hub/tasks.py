@@ -33,15 +33,15 @@ def _hub() -> Hub:
     return hub
 
 
-_heartbeats: list[Heartbeat | DataWatch] = []
+_watchers: list[Heartbeat | DataWatch] = []
 _EXIT_FAILURE = 1
 
 
 @worker_ready.connect
 def _worker_alive(**_kwargs: object) -> None:
     settings = Settings.from_env()
-    _heartbeats.append(Heartbeat(settings, "worker").start())  # not _hub(): pre-fork
-    _heartbeats.append(DataWatch(settings, _stop_failed).start())
+    _watchers.append(Heartbeat(settings, "worker").start())  # not _hub(): pre-fork
+    _watchers.append(DataWatch(settings, _stop_failed).start())
 
 
 def _stop_failed() -> None:
@@ -51,13 +51,13 @@ def _stop_failed() -> None:
 
 @beat_init.connect
 def _beat_alive(**_kwargs: object) -> None:
-    _heartbeats.append(Heartbeat(Settings.from_env(), "beat").start())
+    _watchers.append(Heartbeat(Settings.from_env(), "beat").start())
 
 
 @worker_shutdown.connect
 def _worker_gone(**_kwargs: object) -> None:
-    while _heartbeats:
-        _heartbeats.pop().stop()
+    while _watchers:
+        _watchers.pop().stop()
     webhooks.stop_senders()  # a solo or threaded pool sends in this process
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -123,3 +125,21 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     return value if isinstance(value, str) else str(value)
+
+
+class RecordMemo:
+    """Identities (canonical JSON) normalised once per process: a fiche's keys, its own
+    match and every later match it is a candidate in all need its record, and phone and
+    name normalisation dominate matching. Bounded (`size`, least recently used dropped):
+    an erased fiche leaves the index, so its record is never asked for again and ages out.
+    One per `Hub`, the composition root, never module state."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self._normalised = functools.lru_cache(maxsize=size)(_normalise_json)
+
+    def __call__(self, identity: bytes) -> NormalisedRecord:
+        return self._normalised(identity)
+
+
+def _normalise_json(identity: bytes) -> NormalisedRecord:
+    return normalise_record(json.loads(identity))

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -37,7 +36,6 @@ from hub.domain.matching import (
     NormalisedRecord,
     default_model,
     match_one,
-    normalise_record,
 )
 from hub.domain.matching.decision import Decision, record_blocking_keys
 from hub.errors import InvalidMatchingModel
@@ -123,15 +121,6 @@ class _BatchIndex:
             self.held.setdefault(digest, []).append(fiche.fiche_pk)
 
 
-@functools.lru_cache(maxsize=20_000)
-def _normalised(identity: bytes) -> NormalisedRecord:
-    """An identity (canonical JSON) normalised once per worker process: its keys, its own
-    match and every later match it is a candidate in all need it, and phone and name
-    normalisation dominated matching. Bounded; an erased fiche leaves the index, so its
-    record is never read as a candidate again and ages out of this cache."""
-    return normalise_record(orjson.loads(identity))
-
-
 def new_porteur_id() -> str:
     return "prt_" + secrets.token_hex(12)
 
@@ -142,6 +131,7 @@ class OnlineMatcher:
     def __init__(self, hub: Hub, uow: UnitOfWork) -> None:
         self.uow = uow
         self.model = matching_model(hub)
+        self.records = hub.records
         self.cap = hub.settings.match_candidates_per_key
         self.stripes = hub.settings.match_lock_stripes
         self._digests: dict[bytes, list[str]] = {}
@@ -163,8 +153,8 @@ class OnlineMatcher:
         return self._digests[memo]
 
     def _record(self, identity: Mapping[str, Any], memo: bytes | None = None) -> NormalisedRecord:
-        """The identity normalised once per process (see `_normalised`)."""
-        return _normalised(memo or orjson.dumps(identity, option=orjson.OPT_SORT_KEYS))
+        """The identity normalised once per process (`Hub.records`, a `RecordMemo`)."""
+        return self.records(memo or orjson.dumps(identity, option=orjson.OPT_SORT_KEYS))
 
     def lock(self, identities: Iterable[Mapping[str, Any]]) -> None:
         """Lock every key of the batch before the first candidate is read (waiting for
