@@ -37,13 +37,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import _febrl
 from _population import COLUMNS, generate
+from _review_load import print_review_classes, review_classes
 
 from hub.domain.matching.blocking import candidate_pairs
 from hub.domain.matching.model import MatchModel
 from hub.domain.matching.normalise import parse_birth_date
 from hub.domain.matching.record import normalise_record
 from hub.domain.matching.settings import default_settings
-from hub.services.matching.dedup_batch import run_batch
+from hub.services.matching.dedup_batch import read_people_csv, run_batch
 
 THRESHOLDS = ((0.98, 0.6), (0.98, 0.9), (0.98, 0.98), (0.95, 0.95), (0.995, 0.995))  # (link, review)
 
@@ -72,7 +73,8 @@ def run_ours(rows: list[dict[str, str]], workdir: Path, model: Path | None = Non
             writer.writeheader()
             writer.writerows(rows)
     started = time.perf_counter()
-    summary = run_batch(people, workdir / "clusters.csv", model_path=model, model_out=model_out)
+    summary = run_batch(people, workdir / "clusters.csv", model_path=model, model_out=model_out,
+                        review_out=workdir / "reviews.csv")
     seconds = time.perf_counter() - started
     with (workdir / "clusters.csv").open(encoding="utf-8") as result:
         labels = {row["id"]: row["cluster_id"] for row in csv.DictReader(result)}
@@ -119,8 +121,19 @@ def thresholds_report(rows: list[dict[str, str]], truth: Sequence[object], workd
         path.write_text(model.to_json(), encoding="utf-8")
         labels, _seconds, summary = run_ours(rows, workdir, model=path)
         p, r, f1 = pairwise(labels, truth)
+        decisions = _decisions(workdir)
         print(f"    link >= {link}, review >= {review}: P {p:.4f} R {r:.4f} F1 {f1:.4f}  "
-              f"review pairs per 1,000 records {1000 * summary.review_pairs / len(rows):.1f}")
+              f"review pairs per 1,000 records {1000 * summary.review_pairs / len(rows):.1f}, "
+              f"coordinator decisions per 1,000 records {1000 * decisions / len(rows):.1f}")
+
+
+def _decisions(workdir: Path) -> int:
+    """Distinct pairs of clusters joined by the run's open review pairs."""
+    with (workdir / "clusters.csv").open(encoding="utf-8") as handle:
+        label = {row["id"]: row["cluster_id"] for row in csv.DictReader(handle)}
+    with (workdir / "reviews.csv").open(encoding="utf-8") as handle:
+        return len({frozenset((label[row["id_a"]], label[row["id_b"]]))
+                    for row in csv.DictReader(handle)})
 
 
 def _plain(text: str) -> str | None:
@@ -214,6 +227,10 @@ def bench_set(name: str, rows: list[dict[str, str]], truth: list[str], sweep: bo
               f"{summary.review_pairs} ({1000 * summary.review_pairs / len(rows):.1f} per 1,000 "
               f"records); EM {summary.em_iterations} iterations, converged "
               f"{summary.em_converged}; {seconds:.1f} s")
+        trained = MatchModel.from_json((workdir / "model.json").read_text("utf-8"))
+        decisions, classes = review_classes(workdir / "reviews.csv", workdir / "clusters.csv",
+                                            read_people_csv(workdir / "people.csv"), truth, trained)
+        print_review_classes(decisions, classes, len(rows))
         if sweep:
             thresholds_report(rows, truth, workdir, workdir / "model.json")
     if not with_splink:
