@@ -103,13 +103,35 @@ def vetoed(explanation: Explanation, settings: DecisionSettings) -> bool:
 
 
 def other_person(explanation: Explanation, settings: DecisionSettings) -> bool:
-    """A veto field plainly different and no personal field (veto field, e-mail)
-    agreeing: another member of a household (another first name, the birth date
-    other or unknown), not a duplicate to review, whatever the address and surname."""
+    """Another person, certainly enough that no coordinator needs to look:
+
+    - a veto field plainly different and no personal field (veto field, e-mail)
+      agreeing: another member of a household (another first name, the birth date
+      other or unknown), whatever the address and surname;
+    - or a veto field the model keeps plainly different, no contact (e-mail, phone)
+      agreeing, and a contact plainly different or the birth date the field different:
+      twins and siblings with their own e-mail or phone, a father and son of one name
+      and one address. A duplicate with another first name or birth date in these data
+      shows itself by an e-mail or a phone agreeing (`_own_identifiers_contradict`).
+    """
     levels = {t.field: t.level for t in explanation.terms}
     personal = (*settings.veto_fields, "courriel")
-    return (any(levels.get(f) == DIFFERENT for f in settings.veto_fields)
-            and not any(levels.get(f) in AGREEING for f in personal))
+    household = (any(levels.get(f) == DIFFERENT for f in settings.veto_fields)
+                 and not any(levels.get(f) in AGREEING for f in personal))
+    return household or _own_identifiers_contradict(levels, settings)
+
+
+_CONTACTS = ("courriel", "telephone")
+
+
+def _own_identifiers_contradict(levels: Mapping[str, str], settings: DecisionSettings) -> bool:
+    kept = [f for f in settings.veto_fields if f not in settings.lifted_vetoes]
+    if not any(levels.get(f) == DIFFERENT for f in kept):
+        return False
+    if any(levels.get(f) in AGREEING for f in _CONTACTS):
+        return False
+    other_birth = "date_naissance" in kept and levels.get("date_naissance") == DIFFERENT
+    return other_birth or any(levels.get(f) == DIFFERENT for f in _CONTACTS)
 
 
 def contacts_contradict(explanation: Explanation) -> bool:

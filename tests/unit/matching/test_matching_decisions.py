@@ -6,6 +6,7 @@ import dataclasses
 
 from hub.domain.matching.cluster import cluster
 from hub.domain.matching.decision import Candidate, match_one, pair_kind, record_blocking_keys
+from hub.domain.matching.scoring import PatternScorer
 from tests.unit.matching.matching_factories import person
 
 ANNE = {"nom": "Kerguelen", "prenom": "Anne", "date_naissance": "1980-05-12",
@@ -139,7 +140,6 @@ def test_a_similar_street_with_another_number_is_evidence_only_where_the_model_w
     needs, in the online decision and in the batch's pattern scorer alike; where
     neighbours share streets (the shipped French model), it is not."""
     from hub.domain.matching import default_model
-    from hub.domain.matching.scoring import PatternScorer
 
     shipped = default_model()
     assert shipped.decision.fuzzy_evidence_bits == 5.0
@@ -180,3 +180,53 @@ def test_where_the_model_lifts_every_veto_no_personal_field_is_required_to_link(
     one_lifted = dataclasses.replace(model, m=only_first_name)
     assert one_lifted.decision.lifted_vetoes == ("prenom",)
     assert match_one(replaced, [Candidate("P1", ANNE)], one_lifted).kind != "link"
+
+
+TWIN_HOME = {"nom": "Kerguelen", "date_naissance": "1980-05-12",
+             "adresse_ligne": "3 rue Haute", "code_postal": "63000"}
+
+
+def test_twins_each_with_their_own_email_are_another_person_not_a_review(model):
+    """Same surname, birth date and address; another first name and another e-mail,
+    nothing of their own agreeing: twins, not a question for a coordinator."""
+    anne = dict(TWIN_HOME, prenom="Anne", courriel="anne.k@free.fr")
+    louise = dict(TWIN_HOME, prenom="Louise", courriel="louise.k@orange.fr")
+    assert match_one(louise, [Candidate("P1", anne)], model).kind == "new"
+    explanation = model.score(person(**louise), person(**anne))
+    assert pair_kind(explanation, model.decision) == "new"
+    levels = tuple(t.level for t in explanation.terms)
+    assert PatternScorer(model).judge(levels, person(**louise))[0] == "new"
+
+
+def test_another_first_name_with_the_same_email_or_no_contact_still_goes_to_review(model):
+    """A first name typed otherwise (or a nickname) with the e-mail agreeing, or with no
+    contact given on a side, is a question for a human, never a new porteur."""
+    anne = dict(TWIN_HOME, prenom="Anne", courriel="anne.k@free.fr")
+    same_email = dict(anne, prenom="Louise")
+    no_contact = dict(TWIN_HOME, prenom="Louise")
+    assert match_one(same_email, [Candidate("P1", anne)], model).kind == "review"
+    assert match_one(no_contact, [Candidate("P1", anne)], model).kind == "review"
+
+
+def test_a_father_and_son_of_one_name_and_address_born_years_apart_are_two_people(model):
+    """Same surname, first name and address, birth dates far apart (not a swap, not a
+    typed digit) and no contact agreeing: namesakes in one household, a new porteur."""
+    father = dict(TWIN_HOME, prenom="Jean", date_naissance="1952-03-02")
+    son = dict(TWIN_HOME, prenom="Jean", date_naissance="1981-11-19")
+    assert match_one(son, [Candidate("P1", father)], model).kind == "new"
+    same_phone = dict(father, telephone="0612345678")
+    assert match_one(dict(son, telephone="0612345678"), [Candidate("P1", same_phone)],
+                     model).kind == "review"
+    typed = dict(son, date_naissance="1981-11-18")
+    assert match_one(typed, [Candidate("P1", son)], model).kind == "link"
+
+
+def test_a_lifted_veto_does_not_make_another_person(model):
+    """Where the model learnt that duplicates replace the birth date, another birth date
+    is weighed by the score, never a reason to declare another person by itself."""
+    lifted = dataclasses.replace(model, m={**model.m, "date_naissance": {
+        **model.m["date_naissance"], "different": 0.15}})
+    father = dict(TWIN_HOME, prenom="Jean", date_naissance="1952-03-02")
+    son = dict(TWIN_HOME, prenom="Jean", date_naissance="1981-11-19")
+    assert "date_naissance" in lifted.decision.lifted_vetoes
+    assert pair_kind(lifted.score(person(**son), person(**father)), lifted.decision) != "new"
