@@ -196,16 +196,19 @@ class AddressComparison(Comparison):
 
     Exact = same street, same number; close = the street spelt a little differently
     (token similarity) with no other number, or the same number on a street with a
-    typo; fuzzy = a similar street with another number; different otherwise.
+    typo; fuzzy = a similar street with another number, or the same number where a
+    line is the number alone; different otherwise.
     """
 
     field = "adresse"
 
     def present(self, r: NormalisedRecord) -> bool:
-        return bool(r.adresse)
+        return bool(r.adresse or r.numero)
 
     def compare(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
         other_number = bool(a.numero and b.numero and a.numero != b.numero)
+        if not (a.adresse and b.adresse):  # a number alone on a side (see `present`)
+            return _by_number_alone(a, b, other_number)
         if a.adresse == b.adresse and not other_number:
             return EXACT
         similarity = _street_similarity(a.adresse or "", b.adresse or "")  # both present
@@ -214,6 +217,15 @@ class AddressComparison(Comparison):
                 same_number and similarity >= self.settings.fuzzy_similarity)):
             return CLOSE
         return FUZZY if similarity >= self.settings.close_similarity else DIFFERENT
+
+
+def _by_number_alone(a: NormalisedRecord, b: NormalisedRecord, other_number: bool) -> str:
+    """A line that is a house number alone ("23", the street left out): the same number
+    is fuzzy (the model weighs it: evidence where it weighs enough, `agrees`); another
+    number, or a street given without one, is different."""
+    if not other_number and a.numero and a.numero == b.numero:
+        return FUZZY
+    return DIFFERENT
 
 
 def _street_similarity(x: str, y: str) -> float:

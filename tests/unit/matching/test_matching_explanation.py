@@ -18,7 +18,7 @@ _side = st.fixed_dictionaries({
     "date_naissance": st.sampled_from(["1980-05-12", "1980-05-21", "", "inconnue"]),
     "courriel": st.sampled_from(["anne@free.fr", ""]),
     "telephone": st.sampled_from(["0612345678", ""]),
-    "adresse_ligne": st.sampled_from(["12 rue Pasteur", "14 rue Pasteur", ""]),
+    "adresse_ligne": st.sampled_from(["12 rue Pasteur", "14 rue Pasteur", "12", "Le Bourg", ""]),
     "code_postal": st.sampled_from(["63200", "63000", ""]),
     "commune": st.sampled_from(["Riom", ""]),
 })
