@@ -4,7 +4,8 @@ A review pair is a candidate pair left open (scored "review", or linked but spli
 the clustering). Several pairs can ask one question: a record in review against
 two fiches already linked into one porteur gives two pairs, and one decision ("is
 this the same person as that porteur?") settles both. So beside the pairs the bench
-counts the distinct pairs of clusters they join (`decisions`), and says so.
+prints the distinct pairs of clusters they join (`BatchSummary.review_decisions`), and
+says so.
 
 Each pair is put in one class by the rule that held it from an auto-link, scored
 again with the trained model: a veto field different, not enough agreeing evidence
@@ -33,21 +34,17 @@ from hub.domain.matching.record import NormalisedRecord
 _NAMES_AND_PLACE = {"nom", "prenom", "lieu"}
 
 
-def review_classes(reviews_csv: Path, clusters_csv: Path, records: Sequence[NormalisedRecord],
-                   truth: Sequence[object], model: MatchModel) -> tuple[int, Counter[tuple[str, bool]]]:
-    """(coordinator decisions, Counter of (class, truly one person)) for the open review pairs."""
+def review_classes(reviews_csv: Path, records: Sequence[NormalisedRecord],
+                   truth: Sequence[object], model: MatchModel) -> Counter[tuple[str, bool]]:
+    """Counter of (class, truly one person) over the open review pairs of a run."""
     index = {record.id: position for position, record in enumerate(records)}
-    with clusters_csv.open(encoding="utf-8") as handle:
-        label = {row["id"]: row["cluster_id"] for row in csv.DictReader(handle)}
     classes: Counter[tuple[str, bool]] = Counter()
-    questions: set[frozenset[str]] = set()
     with reviews_csv.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             i, j = index[row["id_a"]], index[row["id_b"]]
-            questions.add(frozenset((label[row["id_a"]], label[row["id_b"]])))
             explanation = model.score(records[i], records[j])
             classes[(_reason(explanation, model), truth[i] == truth[j])] += 1
-    return len(questions), classes
+    return classes
 
 
 def _reason(explanation: Explanation, model: MatchModel) -> str:

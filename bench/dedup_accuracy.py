@@ -121,19 +121,10 @@ def thresholds_report(rows: list[dict[str, str]], truth: Sequence[object], workd
         path.write_text(model.to_json(), encoding="utf-8")
         labels, _seconds, summary = run_ours(rows, workdir, model=path)
         p, r, f1 = pairwise(labels, truth)
-        decisions = _decisions(workdir)
         print(f"    link >= {link}, review >= {review}: P {p:.4f} R {r:.4f} F1 {f1:.4f}  "
               f"review pairs per 1,000 records {1000 * summary.review_pairs / len(rows):.1f}, "
-              f"coordinator decisions per 1,000 records {1000 * decisions / len(rows):.1f}")
+              f"coordinator decisions per 1,000 records {1000 * summary.review_decisions / len(rows):.1f}")
 
-
-def _decisions(workdir: Path) -> int:
-    """Distinct pairs of clusters joined by the run's open review pairs."""
-    with (workdir / "clusters.csv").open(encoding="utf-8") as handle:
-        label = {row["id"]: row["cluster_id"] for row in csv.DictReader(handle)}
-    with (workdir / "reviews.csv").open(encoding="utf-8") as handle:
-        return len({frozenset((label[row["id_a"]], label[row["id_b"]]))
-                    for row in csv.DictReader(handle)})
 
 
 def _plain(text: str) -> str | None:
@@ -228,9 +219,9 @@ def bench_set(name: str, rows: list[dict[str, str]], truth: list[str], sweep: bo
               f"records); EM {summary.em_iterations} iterations, converged "
               f"{summary.em_converged}; {seconds:.1f} s")
         trained = MatchModel.from_json((workdir / "model.json").read_text("utf-8"))
-        decisions, classes = review_classes(workdir / "reviews.csv", workdir / "clusters.csv",
-                                            read_people_csv(workdir / "people.csv"), truth, trained)
-        print_review_classes(decisions, classes, len(rows))
+        classes = review_classes(workdir / "reviews.csv", read_people_csv(workdir / "people.csv"),
+                                 truth, trained)
+        print_review_classes(summary.review_decisions, classes, len(rows))
         if sweep:
             thresholds_report(rows, truth, workdir, workdir / "model.json")
     if not with_splink:

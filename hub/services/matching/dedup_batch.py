@@ -4,7 +4,10 @@ Reads `id, nom, nom_naissance, prenom, date_naissance, courriel, telephone,
 adresse_ligne, code_postal, commune` (only `id` is required; any value may be
 empty), trains a model on the file itself unless one is given, and writes
 `id,cluster_id` (same cluster = same person). Chains and uncertain pairs are
-never merged; they are counted in the summary and written to `review_out`.
+never merged; they are counted in the summary and written to `review_out`, one row
+per pair; `review_decisions` counts the questions they ask a coordinator (one per
+pair of clusters: a record in review against a porteur of two linked fiches is two
+pairs and one decision).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class BatchSummary:
     linked_records: int
     review_groups: int
     review_pairs: int
+    review_decisions: int  # distinct pairs of clusters the review pairs join: one decision each
     trained: bool
     em_iterations: int | None
     em_converged: bool | None
@@ -102,6 +106,7 @@ def run_batch(
         records=len(records), candidate_pairs=len(left), clusters=len(sizes),
         linked_records=sum(size for size in sizes.values() if size > 1),
         review_groups=len(clustering.review_groups), review_pairs=len(open_reviews),
+        review_decisions=len({frozenset((labels[i], labels[j])) for i, j, _p in open_reviews}),
         trained=model_path is None, em_iterations=model.training.get("iterations_em"),
         em_converged=model.training.get("em_converge"),
         seconds=round(time.perf_counter() - started, 3),

@@ -110,3 +110,21 @@ def test_default_settings_follow_their_schema():
     assert validator("matching_settings").errors(document) == []
     assert validator("matching_settings").errors(
         MatchingSettings.from_dict(document).to_dict()) == []
+
+
+def test_a_record_in_review_against_two_linked_fiches_is_two_pairs_and_one_decision(tmp_path):
+    """Names and a place alone never link: the third record goes to review against both
+    fiches of the porteur they make, and the coordinator has one question to answer."""
+    source = tmp_path / "people.csv"
+    model = tmp_path / "model.json"
+    source.write_text(_people(), encoding="utf-8")
+    run_batch(source, tmp_path / "trained.csv", model_out=model)
+    source.write_text(
+        HEADER + "A,Kerguelen,,Anne,1980-05-12,anne.k@free.fr,0612345678,,63000,Riom\n"
+        "B,KERGUELEN,,ANNE,12/05/1980,anne.k@free.fr,06 12 34 56 78,,63000,\n"
+        "C,Kerguelen,,Anne,,,,,63000,Riom\n", encoding="utf-8")
+    summary = run_batch(source, tmp_path / "clusters.csv", model_path=model,
+                        review_out=tmp_path / "reviews.csv")
+    clusters = _clusters(tmp_path / "clusters.csv")
+    assert clusters["A"] == clusters["B"] != clusters["C"]
+    assert (summary.review_pairs, summary.review_decisions) == (2, 1)
