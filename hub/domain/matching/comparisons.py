@@ -2,7 +2,8 @@
 
 Levels, best first: exact, close, fuzzy, different; missing when either side
 has no value (it then weighs nothing). `compare_records` also tries the pair
-with first and last names exchanged on one side.
+with first and last names exchanged on one side (both names agreeing so, or one of
+them: `_one_name_exchanged`).
 
 Example:
     >>> from hub.domain.matching.record import normalise_record
@@ -278,9 +279,26 @@ def compare_records(
         return levels, b
     swapped = _swapped(b)
     # The names decide whether the exchange fits; only then are the other fields redone.
-    if all(c.level(a, swapped) in AGREEING for c in names):
+    exchanged = [c.level(a, swapped) for c in names]
+    if all(level in AGREEING for level in exchanged):
         return tuple([c.level(a, swapped) for c in comparisons]), swapped
+    if sum(level in AGREEING for level in exchanged) == 1:
+        return _one_name_exchanged(comparisons, levels, names, exchanged), b
     return levels, b
+
+
+def _one_name_exchanged(comparisons: list[Comparison], levels: tuple[str, ...],
+                        names: list[Comparison], exchanged: list[str]) -> tuple[str, ...]:
+    """Names exchanged and one of them replaced or mistyped beyond recognition (Capurso
+    Harrison / Ruby Capurso): the name found on the other side counts as the surname,
+    close at best (no name-frequency weight), the other as the first name, at its own
+    level. Whichever side is read first, the same levels; the first name stays
+    different, so where its veto holds (households) the pair never links on it."""
+    found = next(level for level in exchanged if level in AGREEING)
+    other = next(level for level in exchanged if level not in AGREEING)
+    by_field = {"nom": CLOSE if found == EXACT else found, "prenom": other}
+    return tuple(by_field.get(c.field, level) if c in names else level
+                 for c, level in zip(comparisons, levels, strict=True))
 
 
 _NAMES = frozenset({"nom", "prenom"})

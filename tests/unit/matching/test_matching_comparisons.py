@@ -148,3 +148,25 @@ def test_a_line_that_is_a_house_number_alone_is_compared_by_its_number():
     assert level(street, alone, {"adresse_ligne": "24"}) == "different"
     assert level(street, alone, {"adresse_ligne": "lieu-dit le bourg"}) == "different"
     assert level(street, alone, {"code_postal": "6006"}) == "missing"
+
+
+def test_names_exchanged_with_one_replaced_read_the_name_found_as_a_close_surname():
+    """Capurso Harrison against Ruby Capurso: exchanged, one name agrees and the other
+    does not. The agreeing name counts as the surname, close at best (no name-frequency
+    weight), the other as a different first name; whichever side comes first."""
+    comparisons = build_comparisons(default_settings().comparisons)
+    fields = [c.field for c in comparisons]
+    left = person(nom="Capurso", prenom="Harrison", date_naissance="1935-08-03")
+    right = person(nom="Ruby", prenom="Capurso", date_naissance="1935-08-03")
+    levels, used = compare_records(comparisons, left, right)
+    assert dict(zip(fields, levels, strict=True))["nom"] == "close"
+    assert dict(zip(fields, levels, strict=True))["prenom"] == "different"
+    assert used is right
+    assert compare_records(comparisons, right, left)[0] == levels
+    # the first name found as the other's surname reads the same way
+    mirrored = person(nom="Harrison", prenom="Ruby", date_naissance="1935-08-03")
+    assert compare_records(comparisons, left, mirrored)[0] == levels
+    assert compare_records(comparisons, mirrored, left)[0] == levels
+    strangers = person(nom="Ruby", prenom="Nolan", date_naissance="1935-08-03")
+    by_field = dict(zip(fields, compare_records(comparisons, left, strangers)[0], strict=True))
+    assert by_field["nom"] == by_field["prenom"] == "different"

@@ -170,10 +170,8 @@ def test_where_the_model_lifts_every_veto_no_personal_field_is_required_to_link(
     households), it does not."""
     replaced = dict(ANNE, prenom="Louise", date_naissance="1975-01-30", telephone="")
     assert match_one(replaced, [Candidate("P1", ANNE)], model).kind != "link"
-    lifted_m = {**model.m}
-    for field in ("prenom", "date_naissance"):
-        lifted_m[field] = {**model.m[field], "different": 0.15}
-    typo_heavy = dataclasses.replace(model, m=lifted_m)
+    typo_heavy = _lifting(model, "prenom", "date_naissance")
+    lifted_m = typo_heavy.m
     assert set(typo_heavy.decision.lifted_vetoes) == {"prenom", "date_naissance"}
     assert match_one(replaced, [Candidate("P1", ANNE)], typo_heavy).kind == "link"
     only_first_name = dict(lifted_m, date_naissance=model.m["date_naissance"])
@@ -224,9 +222,33 @@ def test_a_father_and_son_of_one_name_and_address_born_years_apart_are_two_peopl
 def test_a_lifted_veto_does_not_make_another_person(model):
     """Where the model learnt that duplicates replace the birth date, another birth date
     is weighed by the score, never a reason to declare another person by itself."""
-    lifted = dataclasses.replace(model, m={**model.m, "date_naissance": {
-        **model.m["date_naissance"], "different": 0.15}})
+    lifted = _lifting(model, "date_naissance")
     father = dict(TWIN_HOME, prenom="Jean", date_naissance="1952-03-02")
     son = dict(TWIN_HOME, prenom="Jean", date_naissance="1981-11-19")
     assert "date_naissance" in lifted.decision.lifted_vetoes
     assert pair_kind(lifted.score(person(**son), person(**father)), lifted.decision) != "new"
+
+
+def test_names_exchanged_with_one_replaced_link_only_where_the_first_name_veto_is_lifted(model):
+    """Ruby Capurso for Capurso Harrison, same address, no birth date: where the model
+    learnt that duplicates replace first names and dates (typo-heavy files) the name
+    found exchanged is the third agreeing field and the pair links, online and in the
+    batch's scorer alike; where the first name keeps its veto (households), never."""
+    left = {"nom": "Capurso", "prenom": "Harrison", "adresse_ligne": "7 erldunda circuit",
+            "code_postal": "6233", "courriel": "hc@example.org"}
+    right = dict(left, nom="Ruby", prenom="Capurso")
+    assert match_one(right, [Candidate("P1", left)], model).kind != "link"
+    lifted = _lifting(model, "prenom", "date_naissance")
+    assert set(lifted.decision.lifted_vetoes) == {"prenom", "date_naissance"}
+    decision = match_one(right, [Candidate("P1", left)], lifted)
+    assert decision.kind == "link"
+    assert decision.explanation.level_of("nom") == "close"
+    levels = tuple(t.level for t in decision.explanation.terms)
+    assert PatternScorer(lifted).judge(levels, person(**right))[0] == "link"
+
+
+def _lifting(model, *fields):
+    """The model as if its duplicates replaced these veto fields often (m of different
+    0.15, far above `m_max_veto`): typo-heavy data."""
+    return dataclasses.replace(model, m={**model.m, **{
+        field: {**model.m[field], "different": 0.15} for field in fields}})
