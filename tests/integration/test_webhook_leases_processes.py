@@ -71,6 +71,13 @@ def disclosure_events(hub: Hub) -> int:
     return len(hub.audit.search(action="webhook_delivery", member=RECIPIENT, limit=100_000))
 
 
+def database_through_proxy(env: dict[str, str]) -> tuple[dict[str, str], TcpProxy]:
+    """The worker's settings reaching the database through a proxy the test can cut."""
+    url = sa.engine.make_url(env["HUB_DATABASE_URL"])
+    proxy = TcpProxy(url.port or 5432)
+    return {**env, "HUB_DATABASE_URL": url.set(port=proxy.port).render_as_string(False)}, proxy
+
+
 def distinct_received(slow: Recipient) -> int:
     return len({d["delivery_id"] for d in slow.documents()})
 
@@ -121,9 +128,7 @@ def test_a_sender_killed_mid_page_leaves_each_sent_delivery_logged_and_its_lease
 
 def test_a_database_outage_stops_the_sender_before_its_lease_ends_and_sending_resumes_soon(world):
     env, hub, slow, logs = world
-    url = sa.engine.make_url(env["HUB_DATABASE_URL"])
-    proxy = TcpProxy(url.port or 5432)  # the worker reaches the database through it
-    env = {**env, "HUB_DATABASE_URL": url.set(port=proxy.port).render_as_string(False)}
+    env, proxy = database_through_proxy(env)
     push(hub, 0, 40)
     try:
         with running([start_worker(env, logs, "worker-1")]):
@@ -159,3 +164,33 @@ def test_a_worker_stopped_while_sending_gives_its_lease_back_and_logs_what_it_se
         lease = uow.deliveries.lease_of(RECIPIENT)
     assert lease.dispatch_lease_owner is None and lease.dispatch_lease_until is None
     assert disclosure_events(hub) == sent_count(hub) >= distinct_received(slow) - 1
+
+
+def test_a_lease_whose_release_failed_in_an_outage_is_given_back_once_the_database_returns(world):
+    """The sender gives up during the outage and cannot release its lease then; it keeps
+    trying, so sending resumes as soon as the database is back, not when the lease ends."""
+    env, hub, slow, logs = world
+    env, proxy = database_through_proxy({**env, "HUB_WEBHOOK_LEASE_S": "60"})  # > the outage
+    push(hub, 0, 20)
+    try:
+        with running([start_worker(env, logs, "worker-1")]):
+            wait_until(lambda: len(slow.arrivals) >= 5, 60, "sending to start")
+            proxy.cut()
+            # the sender notices at its next commit and stops; POSTs stop with it
+            wait_until(lambda: slow.arrivals and time.monotonic() - slow.arrivals[-1] > 3, 30,
+                       "the cut-off sender to stop posting")
+            with hub.uow() as uow:  # the test reaches the database directly
+                held_until = uow.deliveries.lease_of(RECIPIENT).dispatch_lease_until
+            assert held_until is not None, "the lease was released despite the outage"
+            held_until = held_until if held_until.tzinfo else held_until.replace(tzinfo=dt.UTC)
+            stopped = len(slow.arrivals)
+            proxy.restore()
+            wait_until(lambda: len(slow.arrivals) > stopped, 90, "sending to resume")
+            resumed_at = dt.datetime.now(dt.UTC)
+            wait_until(lambda: sent_count(hub) == 20, 60, "20 sent deliveries")
+    finally:
+        proxy.close()
+    assert resumed_at < held_until, "sending waited for the unreleased lease to end"
+    assert slow.max_in_flight == 1
+    assert distinct_received(slow) == 20
+    assert disclosure_events(hub) == sent_count(hub) == 20

@@ -21,6 +21,8 @@ from hub.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
+_RETRY_RELEASE_S = 1.0
+
 
 class RecipientLease:
     def __init__(self, hub: Hub, member_id: str) -> None:
@@ -54,17 +56,30 @@ class RecipientLease:
         return not self._lost and time.monotonic() - self._confirmed_at < room
 
     def release(self) -> None:
-        """Stop renewing and give the lease back (if that fails it simply expires)."""
+        """Stop renewing and give the lease back. While the database is unreachable this
+        keeps trying (every `_RETRY_RELEASE_S`) until it succeeds or the lease has surely
+        ended, so another sender may take over as soon as the database is back."""
         self._stop.set()
         if self._heartbeat is not None:
             self._heartbeat.join()
-        try:
-            with self._hub.uow() as uow:
-                uow.deliveries.release_recipient(self.member_id, self.owner)
-                uow.commit()
-        except StoreUnavailable:
-            log.warning("webhook lease of %s not released (database unavailable): it expires "
-                        "within %.0f s", self.member_id, self._hub.settings.webhook_lease_s)
+        if self._heartbeat is None or self._lost:
+            return
+        ends_at = self._confirmed_at + self._hub.settings.webhook_lease_s
+        warned = False
+        while True:
+            try:
+                with self._hub.uow() as uow:
+                    uow.deliveries.release_recipient(self.member_id, self.owner)
+                    uow.commit()
+                return
+            except StoreUnavailable:
+                if not warned:
+                    log.warning("webhook lease of %s not released (database unavailable): "
+                                "retrying until it ends", self.member_id)
+                    warned = True
+            if time.monotonic() + _RETRY_RELEASE_S >= ends_at:
+                return  # it ends by itself before the next try
+            time.sleep(_RETRY_RELEASE_S)
 
     def _beat(self) -> None:
         interval = self._hub.settings.webhook_lease_s / 5
