@@ -115,7 +115,7 @@ class Settings:
     webhook_retry_max_s: float = 600.0
     webhook_give_up_after_s: float = 86400.0
     dispatch_interval_s: float = 2.0
-    webhook_lease_s: float = 30.0
+    webhook_lease_s: float = 5.0
     webhook_senders: int = 8
     notice_ack_delay_days: int = 30
     audit_head_interval_s: float = 10.0
@@ -163,12 +163,12 @@ class Settings:
             object.__setattr__(self, "broker_url", SecretUrl("filesystem://"))
         object.__setattr__(self, "audit_archive_folder",
                            self.audit_archive_dir or self.data_dir / "audit-archive")
-        if self.webhook_lease_s < 2 * self.webhook_post_budget_s:
+        if self.webhook_lease_s < 3:
             raise ConfigurationError(
-                "HUB_WEBHOOK_LEASE_S doit valoir au moins deux fois la durée maximale d'un envoi "
-                f"({2 * self.webhook_post_budget_s:.1f} s avec HUB_WEBHOOK_TIMEOUT_S).",
-                "HUB_WEBHOOK_LEASE_S must be at least twice the longest webhook POST "
-                f"({2 * self.webhook_post_budget_s:.1f} s with HUB_WEBHOOK_TIMEOUT_S).",
+                "HUB_WEBHOOK_LEASE_S doit valoir au moins 3 s (il est renouvelé tous les "
+                "cinquièmes et l'envoi en cours est coupé 1 s avant sa fin).",
+                "HUB_WEBHOOK_LEASE_S must be at least 3 s (it is renewed every fifth of it and "
+                "the POST under way is cut off 1 s before it ends).",
             )
         if self.audit_retention_days < 1:
             raise ConfigurationError(
@@ -218,11 +218,6 @@ class Settings:
     @property
     def webhook_connect_timeout_s(self) -> float:
         return min(3.05, self.webhook_timeout_s)
-
-    @property
-    def webhook_post_budget_s(self) -> float:
-        """The longest one webhook POST may take (connect + read timeouts, and a margin)."""
-        return self.webhook_connect_timeout_s + self.webhook_timeout_s + 0.5
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,15 +1,104 @@
 """The HTTP session webhooks are posted with: pooled connections, no retry of its own
-(a failed delivery is retried by the dispatcher, with backoff). One per `Hub`."""
+(a failed delivery is retried by the dispatcher, with backoff). One per `Hub`.
+
+A POST under way can be cut off from another thread (`PostCancel`): a sender that can no
+longer prove it holds its recipient's lease hangs up before the lease could pass to
+another sender, so two senders never have a POST open to one recipient at once."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+_current = threading.local()
+
+
+class PostCancel:
+    """Cuts off the POSTs of the thread that runs under `cancelling(self)`: the one under
+    way (its socket is shut down) and any later one (refused before it is sent)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._connection: HTTPConnection | None = None
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        with self._lock:
+            self.cancelled = True
+            sock = self._connection.sock if self._connection is not None else None
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def _enter(self, connection: HTTPConnection) -> None:
+        with self._lock:
+            if self.cancelled:
+                raise ConnectionAbortedError("webhook POST cancelled: the lease may end")
+            self._connection = connection
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._connection = None
+
+
+@contextlib.contextmanager
+def cancelling(cancel: PostCancel) -> Iterator[None]:
+    """The POSTs this thread makes meanwhile are cut off by `cancel.cancel()`."""
+    _current.cancel = cancel
+    try:
+        yield
+    finally:
+        _current.cancel = None
+
+
+def post_done() -> None:
+    """The thread's POST is over: a later cancel no longer touches its connection."""
+    cancel: PostCancel | None = getattr(_current, "cancel", None)
+    if cancel is not None:
+        cancel._leave()
+
+
+class _Cancellable:
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        cancel: PostCancel | None = getattr(_current, "cancel", None)
+        if cancel is not None:
+            cancel._enter(self)  # type: ignore[arg-type]
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+
+class _HttpConnection(_Cancellable, HTTPConnection):
+    pass
+
+
+class _HttpsConnection(_Cancellable, HTTPSConnection):
+    pass
+
+
+class _HttpPool(HTTPConnectionPool):
+    ConnectionCls = _HttpConnection
+
+
+class _HttpsPool(HTTPSConnectionPool):
+    ConnectionCls = _HttpsConnection
+
+
+class _Adapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HttpPool, "https": _HttpsPool}
 
 
 def webhook_session() -> requests.Session:
     session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=16, pool_maxsize=16, max_retries=0)
+    adapter = _Adapter(pool_connections=16, pool_maxsize=16, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = "capactif-hub-webhooks/1"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import select
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,7 +18,8 @@ class Recipient:
     closes the connection without answering. `self.max_in_flight` is the largest number
     of requests it ever held at once (concurrent streams): a request counts from its
     arrival until its answer is about to be written, since a sender may start its next
-    request as soon as it has read that answer, before this handler's thread runs again."""
+    request as soon as it has read that answer, before this handler's thread runs again;
+    a request whose sender hangs up while it is held stops counting then."""
 
     def __init__(self) -> None:
         self.status = 200
@@ -55,7 +58,8 @@ class Recipient:
                 if recipient.hang_up:
                     self.close_connection = True
                     return
-                time.sleep(recipient.delay_s)
+                if not self._hold(recipient.delay_s):
+                    return  # the sender hung up meanwhile: its stream has ended
                 with recipient.lock:
                     status = recipient.status
                     if 200 <= status < 300:
@@ -66,6 +70,16 @@ class Recipient:
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            def _hold(self, seconds: float) -> bool:
+                """Wait `seconds`; False as soon as the sender closes its side."""
+                ends = time.monotonic() + seconds
+                while (left := ends - time.monotonic()) > 0:
+                    readable, _, _ = select.select([self.connection], [], [], min(left, 0.05))
+                    if readable and not self.connection.recv(1, socket.MSG_PEEK):
+                        self.close_connection = True
+                        return False
+                return True
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -194,3 +194,69 @@ def test_a_lease_whose_release_failed_in_an_outage_is_given_back_once_the_databa
     assert slow.max_in_flight == 1
     assert distinct_received(slow) == 20
     assert disclosure_events(hub) == sent_count(hub) == 20
+
+
+def with_defaults(env: dict[str, str]) -> dict[str, str]:
+    """The worker's settings with the shipped lease and POST timeout."""
+    return {k: v for k, v in env.items()
+            if k not in ("HUB_WEBHOOK_LEASE_S", "HUB_WEBHOOK_TIMEOUT_S")}
+
+
+def test_with_the_shipped_settings_a_sender_killed_mid_page_frees_its_recipient_within_seconds(
+        world):
+    env, hub, slow, logs = world
+    env = with_defaults(env)
+    push(hub, 0, 60)
+    first = start_worker(env, logs, "worker-1")
+    with running([first]):
+        wait_until(lambda: len(slow.arrivals) >= 53, 90, "the second page on the wire")
+        first.kill()
+        killed_at = dt.datetime.now(dt.UTC)
+        killed_mono = time.monotonic()
+    with hub.uow() as uow:
+        until = uow.deliveries.lease_of(RECIPIENT).dispatch_lease_until
+    until = until if until.tzinfo else until.replace(tzinfo=dt.UTC)
+    assert until <= killed_at + dt.timedelta(seconds=6), "the lease outlives its sender"
+    stopped = len(slow.arrivals)
+    with running([start_worker(env, logs, "worker-2")]):
+        wait_until(lambda: len(slow.arrivals) > stopped, 90, "another worker to send")
+        print(f"another worker sent {slow.arrivals[stopped] - killed_mono:.1f} s after the kill")
+        wait_until(lambda: sent_count(hub) == 60, 60, "60 sent deliveries")
+    assert slow.max_in_flight == 1
+    assert distinct_received(slow) == 60
+    assert disclosure_events(hub) == sent_count(hub) == 60
+
+
+def test_a_post_longer_than_the_lease_goes_through_while_the_lease_is_renewed(world):
+    env, hub, slow, logs = world
+    env = {**with_defaults(env), "HUB_WEBHOOK_LEASE_S": "3"}  # POSTs may last 10 s
+    slow.delay_s = 4.0  # each answer takes longer than the lease
+    push(hub, 0, 3)
+    with running([start_worker(env, logs, "worker-1"),
+                  start_worker(env, logs, "worker-2", beat=False)]):
+        wait_until(lambda: sent_count(hub) == 3, 90, "3 sent deliveries")
+    assert slow.max_in_flight == 1
+    assert len(slow.arrivals) == 3 == distinct_received(slow)  # none cut off, none repeated
+    assert disclosure_events(hub) == 3
+
+
+def test_a_sender_cut_off_from_the_database_hangs_up_before_another_takes_its_recipient(world):
+    env, hub, slow, logs = world
+    env = {**with_defaults(env), "HUB_WEBHOOK_LEASE_S": "3"}
+    cut_env, proxy = database_through_proxy(env)
+    slow.delay_s = 6.0  # a POST under way when the database goes is longer than the lease
+    push(hub, 0, 3)
+    try:
+        with running([start_worker(cut_env, logs, "worker-1")]):
+            wait_until(lambda: len(slow.arrivals) >= 1, 60, "a POST under way")
+            proxy.cut()  # renewals fail from now on; the POST is still held by the recipient
+            with running([start_worker(env, logs, "worker-2")]):
+                wait_until(lambda: len(slow.arrivals) >= 2, 60, "worker-2 to take over")
+                proxy.restore()
+                slow.delay_s = 0.1
+                wait_until(lambda: sent_count(hub) == 3, 90, "3 sent deliveries")
+    finally:
+        proxy.close()
+    assert slow.max_in_flight == 1  # worker-1 had hung up before worker-2 posted
+    assert distinct_received(slow) == 3
+    assert disclosure_events(hub) == sent_count(hub) == 3

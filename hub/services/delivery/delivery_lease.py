@@ -1,11 +1,12 @@
 """The lease on one recipient's webhooks: at most one sender per recipient at any time.
 
 The lease lives in the database (`feed_positions`), carries its holder's token and lasts
-`HUB_WEBHOOK_LEASE_S`; a heartbeat thread renews it every fifth of that while the holder
-sends, so a slow but healthy recipient never loses its sender, and a crashed sender's
-lease expires within `HUB_WEBHOOK_LEASE_S`. The holder starts a POST only while its last
-confirmed renewal leaves room for the whole POST before the lease could end, so even a
-sender cut off from the database (renewals failing) stops before another may take over.
+`HUB_WEBHOOK_LEASE_S` (a few seconds); a heartbeat thread renews it every fifth of that
+while the holder sends, so a slow but healthy recipient never loses its sender, and a
+crashed sender's lease expires within seconds. A POST may last longer than the lease:
+a guard thread cuts off the POST under way (`PostCancel`) once the last confirmed
+renewal is about to run out, so even a sender cut off from the database (renewals
+failing) has hung up before another may take over.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ import uuid
 
 from hub.bootstrap import Hub
 from hub.errors import StoreUnavailable
+from hub.webhook_session import PostCancel
 
 log = logging.getLogger(__name__)
 
 _RETRY_RELEASE_S = 1.0
+_MARGIN_S = 1.0  # the POST under way is cut off this long before the lease could end
+_GUARD_EVERY_S = 0.1
 
 
 class RecipientLease:
@@ -34,6 +38,8 @@ class RecipientLease:
         self._lost = False
         self._stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
+        self._guard: threading.Thread | None = None
+        self.posts = PostCancel()  # the holder posts under `cancelling(lease.posts)`
 
     def acquire(self) -> bool:
         """Take the lease and start renewing it; False when another sender holds it."""
@@ -47,21 +53,28 @@ class RecipientLease:
         self._heartbeat = threading.Thread(target=self._beat, daemon=True,
                                            name=f"lease-{self.member_id}")
         self._heartbeat.start()
+        self._guard = threading.Thread(target=self._watch, daemon=True,
+                                       name=f"lease-guard-{self.member_id}")
+        self._guard.start()
         return True
 
     def may_send(self) -> bool:
-        """True while one more POST surely ends before the lease could expire."""
-        settings = self._hub.settings
-        room = settings.webhook_lease_s - settings.webhook_post_budget_s
-        return not self._lost and time.monotonic() - self._confirmed_at < room
+        """True while the lease is surely held: a POST started now is cut off before the
+        lease could pass to another sender if renewals stop succeeding."""
+        return not self._lost and not self.posts.cancelled and time.monotonic() < self._ends()
+
+    def _ends(self) -> float:
+        """The monotonic time the POST under way must be cut off by."""
+        return self._confirmed_at + self._hub.settings.webhook_lease_s - _MARGIN_S
 
     def release(self) -> None:
         """Stop renewing and give the lease back. While the database is unreachable this
         keeps trying (every `_RETRY_RELEASE_S`) until it succeeds or the lease has surely
         ended, so another sender may take over as soon as the database is back."""
         self._stop.set()
-        if self._heartbeat is not None:
-            self._heartbeat.join()
+        for thread in (self._heartbeat, self._guard):
+            if thread is not None:
+                thread.join()
         if self._heartbeat is None or self._lost:
             return
         ends_at = self._confirmed_at + self._hub.settings.webhook_lease_s
@@ -80,6 +93,15 @@ class RecipientLease:
             if time.monotonic() + _RETRY_RELEASE_S >= ends_at:
                 return  # it ends by itself before the next try
             time.sleep(_RETRY_RELEASE_S)
+
+    def _watch(self) -> None:
+        """Cut off the POST under way before the lease could end unrenewed."""
+        while not self._stop.wait(_GUARD_EVERY_S):
+            if self._lost or time.monotonic() >= self._ends():
+                self.posts.cancel()
+                log.warning("webhook lease of %s could not be renewed: sending stops",
+                            self.member_id)
+                return
 
     def _beat(self) -> None:
         interval = self._hub.settings.webhook_lease_s / 5

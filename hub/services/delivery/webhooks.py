@@ -34,6 +34,7 @@ from hub.services.delivery.deliveries import still_covered
 from hub.services.delivery.delivery_lease import RecipientLease
 from hub.store.delivery_repository import CANCELLED, DEAD, SENT
 from hub.store.records import Delivery, FicheSources, Member
+from hub.webhook_session import cancelling, post_done
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +154,8 @@ def _dispatch_recipient(hub: Hub, member_id: str) -> DispatchSummary:
         with hub.uow() as uow:
             member = uow.members.get(member_id)
         if member is not None:  # deliveries are only planned for a member
-            _send_in_order(hub, member, lease, summary)
+            with cancelling(lease.posts):  # cut off if the lease may end meanwhile
+                _send_in_order(hub, member, lease, summary)
     finally:
         lease.release()
     return summary
@@ -286,6 +288,8 @@ def _post(hub: Hub, member: Member, delivery: Delivery) -> tuple[int, str]:
         return 0, _TIMED_OUT
     except requests.RequestException as exc:
         return 0, f"network_{type(exc).__name__}"
+    finally:
+        post_done()
     return response.status_code, f"http_{response.status_code}"
 
 
