@@ -7,7 +7,8 @@ then renamed into it: a reader sees a whole message or nothing. No fsync: the ou
 the broker, is the durable record, and the sweep re-publishes what a power cut loses. A file
 that still cannot be read (torn by a crash of an older version, a disk error) is moved
 to `broker/torn/` and logged, never fatal: the outbox sweep re-publishes the work it
-carried, since tasks hold ids only.
+carried, since tasks hold ids only. The working folders (`staging/`, `reading/`, `torn/`)
+are made again if removed while processes run (they look like scratch space).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ class Channel(filesystem.Channel):
         name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         staged = self._staging_dir / name
         try:
-            staged.write_bytes(dumps(payload).encode())
+            _write(staged, dumps(payload).encode())
             os.replace(staged, Path(self.data_folder_out) / name)
         except OSError as exc:
             staged.unlink(missing_ok=True)
@@ -64,8 +65,8 @@ class Channel(filesystem.Channel):
             if name.partition(".")[2] != wanted:
                 continue
             taken = self._reading_dir / name
-            try:
-                os.replace(Path(self.data_folder_in) / name, taken)  # only one reader wins
+            try:  # only one reader wins
+                _move(Path(self.data_folder_in) / name, taken)
             except OSError:
                 continue  # taken by another reader in the meantime
             message = self._read(taken)
@@ -79,7 +80,7 @@ class Channel(filesystem.Channel):
             if not isinstance(message, dict):
                 raise ValueError("a message is a JSON object")
         except (OSError, ValueError) as exc:
-            os.replace(path, self.torn_dir / path.name)
+            _move(path, self.torn_dir / path.name)
             log.error("embedded broker: unreadable message moved to %s (%s); the outbox sweep "
                       "re-publishes its work", self.torn_dir / path.name, type(exc).__name__)
             return None
@@ -89,6 +90,24 @@ class Channel(filesystem.Channel):
 
 class Transport(filesystem.Transport):
     Channel = Channel
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except FileNotFoundError:
+        _folder(path.parent)  # the folder was removed: make it again, once
+        path.write_bytes(data)
+
+
+def _move(source: Path, target: Path) -> None:
+    try:
+        os.replace(source, target)
+    except FileNotFoundError:
+        if not source.exists():
+            raise  # taken by another reader
+        _folder(target.parent)  # the folder was removed: make it again, once
+        os.replace(source, target)
 
 
 def _folder(path: Path) -> Path:

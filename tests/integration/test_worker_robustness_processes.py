@@ -70,6 +70,57 @@ def test_torn_and_empty_message_files_are_set_aside_and_the_worker_goes_on(embed
         "0_empty.capactif.msg", "1_torn.capactif.msg", "2_torn.capactif.msg"]
 
 
+def test_the_broker_working_folders_removed_while_the_worker_runs_are_made_again(
+        embedded, tmp_path):
+    """An operator clearing the broker's staging, reading and torn folders (they look
+    like scratch space) must not leave every later message unsent or never read."""
+    env, hub = embedded
+    worker = start_worker(env, tmp_path / "logs")
+    with running([worker]):
+        push(hub, 0, 20)
+        wait_until(lambda: pipeline_status(hub)["processed"] == 20 or not worker.alive, 90,
+                   "20 processed fiches")
+        for folder in ("staging", "reading", "torn"):
+            shutil.rmtree(hub.settings.broker_dir / folder, ignore_errors=True)
+        push(hub, 20, 20)
+        (hub.settings.broker_dir / "queue" / "3_torn.capactif.msg").write_bytes(b"")
+        wait_until(lambda: pipeline_status(hub)["processed"] == 40 or not worker.alive, 90,
+                   "40 processed fiches")
+        assert worker.alive, worker.tail()
+    assert pipeline_status(hub)["processed"] == 40
+    assert [p.name for p in (hub.settings.broker_dir / "torn").iterdir()] == [
+        "3_torn.capactif.msg"]
+
+
+def test_a_full_disk_while_publishing_leaves_no_partial_message_and_loses_no_fiche(
+        embedded, tmp_path, monkeypatch):
+    """The disk fills up under the API (simulated: each message write stops half-way with
+    ENOSPC, in this process only): pushes are still accepted, no partial message reaches
+    the queue, and once there is room the worker's outbox sweep publishes every one."""
+    import errno
+
+    from hub import embedded_broker
+
+    def full_disk(path: Path, data: bytes) -> None:
+        with open(path, "wb") as f:
+            f.write(data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    env, hub = embedded
+    monkeypatch.setattr(embedded_broker, "_write", full_disk)
+    push(hub, 0, 30)
+    broker = hub.settings.broker_dir
+    assert list((broker / "queue").glob("*.msg")) == []
+    assert list((broker / "staging").iterdir()) == []
+    monkeypatch.undo()  # room again
+    worker = start_worker(env, tmp_path / "logs")
+    with running([worker]):
+        wait_until(lambda: pipeline_status(hub)["processed"] == 30 or not worker.alive, 90,
+                   "30 processed fiches")
+        assert worker.alive, worker.tail()
+    assert not (broker / "torn").exists() or list((broker / "torn").iterdir()) == []
+
+
 def test_messages_are_written_whole_before_they_appear_in_the_queue(embedded):
     _env, hub = embedded
     push(hub, 0, 5)
