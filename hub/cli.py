@@ -331,9 +331,16 @@ def _policy_check(args: argparse.Namespace) -> int:
 
 def _dedup(args: argparse.Namespace) -> int:
     from hub.services.matching.dedup_batch import run_batch
+    from hub.services.matching.people_csv import rejects_path
 
     summary = run_batch(args.input, args.output, model_path=args.model, model_out=args.model_out,
                         review_out=args.review_out)
+    for note in summary.notes:
+        print(f"avertissement / warning : {note}", file=sys.stderr)
+    if summary.rejected:
+        print(f"avertissement / warning : {summary.rejected} lignes non lues, listées (ligne, id, "
+              f"motif) dans / rows not read, listed (line, id, reason) in "
+              f"{rejects_path(args.output)}", file=sys.stderr)
     print(summary)
     return 0
 

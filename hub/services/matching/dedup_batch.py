@@ -2,8 +2,10 @@
 
 Reads `id, nom, nom_naissance, prenom, date_naissance, courriel, telephone,
 adresse_ligne, code_postal, commune` (only `id` is required; any value may be
-empty), trains a model on the file itself unless one is given, and writes
-`id,cluster_id` (same cluster = same person). Chains and uncertain pairs are
+empty; headings, encodings and separators as `people_csv` reads them), trains a model
+on the file itself unless one is given, and writes `id,cluster_id` (same cluster = same
+person; every record read, once) and the rows not read beside it (`rejects_path`).
+Chains and uncertain pairs are
 never merged; they are counted in the summary and written to `review_out`, one row
 per pair; `review_decisions` counts the questions they ask a coordinator (one per
 pair of clusters: a record in review against a porteur of two linked fiches is two
@@ -12,11 +14,8 @@ pairs and one decision).
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import json
-import re
 import time
 from array import array
 from collections import Counter
@@ -24,18 +23,18 @@ from pathlib import Path
 
 from hub.domain.matching.blocking import candidate_pairs
 from hub.domain.matching.cluster import cluster
-from hub.domain.matching.comparisons import build_comparisons
+from hub.domain.matching.comparisons import Comparison, build_comparisons
 from hub.domain.matching.decision import compatible
-from hub.domain.matching.model import MatchModel
-from hub.domain.matching.record import RECORD_FIELDS, NormalisedRecord
+from hub.domain.matching.model import MatchModel, default_model
+from hub.domain.matching.record import NormalisedRecord
 from hub.domain.matching.scoring import Pattern, PatternScorer
 from hub.domain.matching.settings import MatchingSettings, default_settings
-from hub.domain.matching.training import train
-from hub.errors import InvalidCsvFile, InvalidMatchingModel
+from hub.domain.matching.training import identity_patterns, train
+from hub.errors import ConfigurationError, InvalidMatchingModel
 from hub.services.matching.dedup_parallel import compare_pairs, default_workers, normalise_rows
+from hub.services.matching.people_csv import read_people_file, rejects_path, write_rows
 
 Scored = tuple[int, int, float]
-_SAFE_COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_ -]{0,39}$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +50,8 @@ class BatchSummary:
     em_iterations: int | None
     em_converged: bool | None
     seconds: float
+    rejected: int = 0  # rows not matched, listed in the rejects file
+    notes: tuple[str, ...] = dataclasses.field(default=(), repr=False)  # warnings, no values
 
 
 def run_batch(
@@ -68,12 +69,17 @@ def run_batch(
     core, at most two); the answers do not depend on it.
 
     Raises:
-        InvalidCsvFile: bad encoding, unknown or missing columns, broken row (line named).
+        InvalidCsvFile: unreadable file, encoding or header (line named).
         InvalidMatchingModel: `model_path` is not a readable model.
     """
     started = time.perf_counter()
     workers = workers or default_workers()
-    records = read_people_csv(input_csv, workers)
+    if not output_csv.parent.is_dir():
+        raise ConfigurationError(f"Le dossier de sortie n'existe pas : {output_csv.parent}.",
+                                 f"The output folder does not exist: {output_csv.parent}.")
+    people = read_people_file(input_csv)
+    records = normalise_rows(people.rows, workers)
+    notes = list(people.notes)
     model = load_model(model_path) if model_path else None
     settings = model.settings if model else (settings or default_settings())
     comparisons = build_comparisons(settings.comparisons)
@@ -82,10 +88,11 @@ def run_batch(
         left.append(i)
         right.append(j)
     codes, patterns = compare_pairs(records, left, right, comparisons, workers)
+    trained = False
     if model is None:
         counts = Counter(codes)
-        model = train(records, Counter({patterns[c]: n for c, n in counts.items()}), settings,
-                      comparisons)
+        model, trained = _learn(records, Counter({patterns[c]: n for c, n in counts.items()}),
+                                settings, comparisons, notes)
     links, reviews, scored = _score(records, left, right, [patterns[c] for c in codes], model)
 
     def may_be_same(i: int, j: int) -> bool:
@@ -95,7 +102,10 @@ def run_batch(
 
     clustering = cluster(len(records), links, may_be_same, settings.decision.max_group_size)
     labels = clustering.labels
-    _write_clusters(output_csv, records, labels)
+    write_rows(output_csv, ["id", "cluster_id"],
+               [(record.id, records[label].id) for record, label in zip(records, labels, strict=True)])
+    write_rows(rejects_path(output_csv), ["ligne", "id", "motif"],
+               [(row.line, row.record_id, row.reason) for row in people.rejected])
     open_reviews = [(i, j, p) for i, j, p in reviews + links if labels[i] != labels[j]]
     if review_out:
         _write_reviews(review_out, records, open_reviews)
@@ -107,10 +117,23 @@ def run_batch(
         linked_records=sum(size for size in sizes.values() if size > 1),
         review_groups=len(clustering.review_groups), review_pairs=len(open_reviews),
         review_decisions=len({frozenset((labels[i], labels[j])) for i, j, _p in open_reviews}),
-        trained=model_path is None, em_iterations=model.training.get("iterations_em"),
+        trained=trained, em_iterations=model.training.get("iterations_em"),
         em_converged=model.training.get("em_converge"),
-        seconds=round(time.perf_counter() - started, 3),
+        seconds=round(time.perf_counter() - started, 3), rejected=len(people.rejected),
+        notes=tuple(notes),
     )
+
+
+def _learn(records: list[NormalisedRecord], patterns: Counter[Pattern],
+           settings: MatchingSettings, comparisons: list[Comparison], notes: list[str],
+           ) -> tuple[MatchModel, bool]:
+    """The model trained on the file, or the shipped one when the file holds no pair alike
+    enough to learn from (one record, a handful of strangers)."""
+    if identity_patterns(patterns, comparisons):
+        return train(records, patterns, settings, comparisons), True
+    notes.append("aucune paire assez semblable pour entraîner le modèle : modèle livré utilisé"
+                 " / no pair alike enough to train on: the shipped model is used")
+    return default_model(), False
 
 
 def _score(
@@ -145,72 +168,13 @@ def load_model(path: Path) -> MatchModel:
 
 
 def read_people_csv(path: Path, workers: int = 1) -> list[NormalisedRecord]:
-    """Read and normalise the people CSV; errors name the line, never a value."""
-    text = _decode(path.read_bytes())
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    columns = _check_header(header)
-    rows: list[tuple[dict[str, str], str]] = []
-    seen_ids: set[str] = set()
-    for row in reader:
-        line = reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(columns):
-            raise _csv_error(line, f"{len(row)} valeurs au lieu de {len(columns)}",
-                             f"{len(row)} values instead of {len(columns)}")
-        raw = dict(zip(columns, row, strict=True))
-        record_id = raw["id"].strip()
-        if not record_id or record_id in seen_ids:
-            raise _csv_error(line, "identifiant vide ou en double", "empty or duplicate id")
-        seen_ids.add(record_id)
-        rows.append((raw, record_id))
-    return normalise_rows(rows, workers)
-
-
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise _csv_error(line, "encodage invalide, enregistrez le fichier en UTF-8",
-                         "invalid encoding, save the file as UTF-8") from exc
-
-
-def _check_header(header: list[str] | None) -> list[str]:
-    if not header:
-        raise _csv_error(1, "fichier vide ou sans ligne d'en-tête", "empty file or no header line")
-    columns = [name.strip().lower() for name in header]
-    unknown = [name for name in columns if name not in RECORD_FIELDS]
-    if unknown:
-        shown = ", ".join(name if _SAFE_COLUMN.match(name) else "?" for name in unknown)
-        raise _csv_error(1, f"colonnes inconnues ({shown}); colonnes permises : "
-                         f"{', '.join(RECORD_FIELDS)}",
-                         f"unknown columns ({shown}); allowed columns: {', '.join(RECORD_FIELDS)}")
-    if "id" not in columns or len(set(columns)) != len(columns):
-        raise _csv_error(1, "la colonne « id » manque ou une colonne est en double",
-                         "the 'id' column is missing or a column is repeated")
-    return columns
-
-
-def _csv_error(line: int, problem_fr: str, problem_en: str) -> InvalidCsvFile:
-    return InvalidCsvFile(f"Fichier CSV, ligne {line} : {problem_fr}.",
-                          f"CSV file, line {line}: {problem_en}.", line=line)
-
-
-def _write_clusters(path: Path, records: list[NormalisedRecord], labels: list[int]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(["id", "cluster_id"])
-        for record, label in zip(records, labels, strict=True):
-            writer.writerow([record.id, records[label].id])
+    """The records of the people CSV, normalised (rows not read left out)."""
+    return normalise_rows(read_people_file(path).rows, workers)
 
 
 def _write_reviews(
     path: Path, records: list[NormalisedRecord], reviews: list[tuple[int, int, float]]
 ) -> None:
-    with path.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(["id_a", "id_b", "probabilite"])
-        for i, j, p in sorted(reviews, key=lambda item: -item[2]):
-            writer.writerow([records[i].id, records[j].id, json.dumps(round(p, 6))])
+    write_rows(path, ["id_a", "id_b", "probabilite"],
+               [(records[i].id, records[j].id, json.dumps(round(p, 6)))
+                for i, j, p in sorted(reviews, key=lambda item: -item[2])])

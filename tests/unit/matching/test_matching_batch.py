@@ -55,33 +55,29 @@ def test_two_worker_processes_give_the_clusters_of_one(tmp_path, monkeypatch):
     assert (two.candidate_pairs, two.review_pairs) == (one.candidate_pairs, one.review_pairs)
 
 
-def test_an_unknown_column_is_named_with_line_one(tmp_path):
+def test_an_unknown_column_is_ignored_and_named_in_the_notes(tmp_path):
     source = tmp_path / "people.csv"
     source.write_text("id,nom,pointure\n1,Martin,42\n", encoding="utf-8")
-    with pytest.raises(InvalidCsvFile) as error:
-        run_batch(source, tmp_path / "out.csv")
-    assert error.value.line == 1 and "pointure" in error.value.message_fr
+    summary = run_batch(source, tmp_path / "out.csv")
+    assert summary.records == 1 and any("pointure" in note for note in summary.notes)
 
 
-def test_bad_encoding_names_the_line(tmp_path):
+def test_a_damaged_utf8_file_names_the_line(tmp_path):
     source = tmp_path / "people.csv"
-    source.write_bytes(b"id,nom\n1,Martin\n2,Lef\xe8vre\n")
+    source.write_bytes("id,nom\n1,Lefèvre\n".encode() + b"2,Lef\xe8vre\n")
     with pytest.raises(InvalidCsvFile) as error:
         run_batch(source, tmp_path / "out.csv")
     assert error.value.line == 3 and "ligne 3" in error.value.message_fr
     assert "Lef" not in error.value.message_fr
 
 
-def test_a_broken_row_or_duplicate_id_names_its_line(tmp_path):
+def test_a_broken_row_or_duplicate_id_is_rejected_by_its_line(tmp_path):
     source = tmp_path / "people.csv"
-    source.write_text("id,nom\n1,Martin\n2,Petit,extra\n", encoding="utf-8")
-    with pytest.raises(InvalidCsvFile) as error:
-        run_batch(source, tmp_path / "out.csv")
-    assert error.value.line == 3
-    source.write_text("id,nom\n1,Martin\n1,Petit\n", encoding="utf-8")
-    with pytest.raises(InvalidCsvFile) as error:
-        run_batch(source, tmp_path / "out.csv")
-    assert error.value.line == 3
+    source.write_text("id,nom\n1,Martin\n2,Petit,extra\n1,Petit\n", encoding="utf-8")
+    summary = run_batch(source, tmp_path / "out.csv")
+    assert (summary.records, summary.rejected) == (2, 2)
+    assert (tmp_path / "out.rejects.csv").read_text(encoding="utf-8").splitlines() == [
+        "ligne,id,motif", "3,2,valeurs_en_trop", "4,1,id_en_double"]
 
 
 def test_a_missing_id_column_is_refused(tmp_path):
