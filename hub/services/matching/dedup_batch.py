@@ -74,9 +74,10 @@ def run_batch(
     """
     started = time.perf_counter()
     workers = workers or default_workers()
-    if not output_csv.parent.is_dir():
-        raise ConfigurationError(f"Le dossier de sortie n'existe pas : {output_csv.parent}.",
-                                 f"The output folder does not exist: {output_csv.parent}.")
+    if not output_csv.parent.is_dir() or output_csv.is_dir():
+        raise ConfigurationError(
+            f"La sortie doit être un fichier dans un dossier existant : {output_csv}.",
+            f"The output must be a file in an existing folder: {output_csv}.")
     people = read_people_file(input_csv)
     records = normalise_rows(people.rows, workers)
     notes = list(people.notes)

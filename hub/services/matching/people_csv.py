@@ -49,6 +49,8 @@ _FIELD_OF = {alias: field for field, aliases in HEADINGS.items() for alias in al
 _NULLS = frozenset({"na", "n/a", "n.a.", "nan", "null", "none", "nil", "-", "--", "?", "#n/a"})
 _NUMERIC_FIELDS = frozenset({"date_naissance", "telephone", "code_postal", "numero"})
 _DECIMAL_ZERO = re.compile(r"^(\d+)\.0+$")
+_EXCEL_TEXT = re.compile(r'^="(.*)"$')  # ="01000": how spreadsheets keep leading zeros
+_TIME_OF_DAY = re.compile(r"^(\S+)[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
 _SEPARATORS = (",", ";", "\t", "|")
 _PRINTABLE_HEADING = re.compile(r"^[\w .'()/-]{1,40}$")
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
@@ -96,12 +98,15 @@ def _read_rows(reader: csv.Reader, notes: list[str]) -> PeopleFile:  # type: ign
     rejected: list[Rejected] = []
     seen: set[str] = set()
     bad_dates: list[int] = []
+    short: list[int] = []
     line = reader.line_num + 1
     for cells in reader:
         line, start = reader.line_num + 1, line
         if not any(cell.strip(" ,;\t|") for cell in cells):
             continue
         broken = len(cells) > width and any(cell.strip() for cell in cells[width:])
+        if len(cells) < width:
+            short.append(start)
         cells = (cells + [""] * width)[:width]
         record_id = cells[columns.index("id")].strip()
         if not record_id or record_id in seen:
@@ -123,6 +128,11 @@ def _read_rows(reader: csv.Reader, notes: list[str]) -> PeopleFile:  # type: ign
             f"{_lines(bad_dates)} / date_naissance: {len(bad_dates)} values not read as a date "
             f"(impossible, unknown format or placeholder), taken as absent, lines "
             f"{_lines(bad_dates)}")
+    if short:
+        notes.append(f"{len(short)} lignes avec moins de valeurs que de colonnes, les valeurs "
+                     f"manquantes lues vides : lignes {_lines(short)} / {len(short)} rows with "
+                     f"fewer values than columns, the missing ones read as empty: lines "
+                     f"{_lines(short)}")
     return PeopleFile(rows, rejected, notes)
 
 
@@ -132,10 +142,14 @@ def _values(columns: Sequence[str | None], cells: Sequence[str]) -> dict[str, st
         if field is None or field == "id":
             continue
         value = cell.strip()
+        if excel := _EXCEL_TEXT.match(value):
+            value = excel.group(1).strip()
         if value.lower() in _NULLS:
             value = ""
         elif field in _NUMERIC_FIELDS and (decimal := _DECIMAL_ZERO.match(value)):
             value = decimal.group(1)
+        elif field == "date_naissance" and (moment := _TIME_OF_DAY.match(value)):
+            value = moment.group(1)
         raw[field] = value
     number = raw.pop("numero", "")
     if number:
@@ -149,6 +163,10 @@ def _columns(header: list[str] | None, notes: list[str]) -> list[str | None]:
         raise csv_error(1, "fichier vide ou sans ligne d'en-tête", "empty file or no header line")
     folded = [_fold_heading(cell) for cell in header]
     columns = [_FIELD_OF.get(name) for name in folded]
+    if "id" not in columns and not folded[0] and any(columns):
+        columns[0] = "id"  # pandas writes its index so, without a heading
+        notes.append("la première colonne, sans intitulé, est lue comme « id » / the first "
+                     "column, without a heading, is read as 'id'")
     expected = ", ".join(field for field in HEADINGS if field != "numero")
     if not any(columns):
         raise csv_error(1, f"aucun intitulé de colonne connu (la ligne d'en-tête manque-t-elle ?) ; "

@@ -199,3 +199,46 @@ def test_a_file_with_only_an_id_column_has_nothing_to_match_on(tmp_path):
     with pytest.raises(InvalidCsvFile) as error:
         run_batch(source, tmp_path / "out.csv")
     assert error.value.line == 1 and "nom" in error.value.message_fr
+
+
+def test_spreadsheet_writings_of_dates_and_numbers_are_read(tmp_path):
+    rows = [["1", "Martin", "", "Jean", "12/05/1980 00:00:00", "", '="0612345678"', "",
+             '="01000"', "Riom"],
+            ["2", "Martin", "", "Jean", "1980-05-12 00:00", "", "", "", "", "Riom"]]
+    source = tmp_path / "people.csv"
+    source.write_text(_csv(rows), encoding="utf-8")
+    records = _by_id(source)
+    assert records["1"].date_naissance == records["2"].date_naissance is not None
+    assert (records["1"].telephone, records["1"].code_postal) == ("+33612345678", "01000")
+
+
+def test_an_unnamed_first_column_as_pandas_writes_its_index_is_the_id(tmp_path):
+    source = tmp_path / "people.csv"
+    source.write_text(_csv(PEOPLE, header=["", *COLUMNS[1:]]), encoding="utf-8")
+    summary = run_batch(source, tmp_path / "clusters.csv")
+    assert summary.records == 4 and any("id" in note for note in summary.notes)
+
+
+def test_short_rows_are_read_with_their_missing_values_empty_and_said(tmp_path):
+    source = tmp_path / "people.csv"
+    source.write_text("id,nom,prenom,date_naissance\n1,Martin,Jean\n2,Martin,Jean,1980-01-01\n",
+                      encoding="utf-8")
+    summary = run_batch(source, tmp_path / "clusters.csv")
+    assert summary.records == 2 and any("2" in note and "line" in note for note in summary.notes)
+
+
+def test_a_quoted_record_over_several_lines_is_rejected_by_its_first_line(tmp_path):
+    source = tmp_path / "people.csv"
+    source.write_text('id,nom,adresse_ligne\n1,Martin,"3 rue\nBât B"\n2,Petit,"4 rue\nBât C",x\n',
+                      encoding="utf-8")
+    summary = run_batch(source, tmp_path / "clusters.csv")
+    assert summary.records == 2
+    assert (tmp_path / "clusters.rejects.csv").read_text(encoding="utf-8").splitlines()[1:] == [
+        "4,2,valeurs_en_trop"]
+
+
+def test_an_output_that_is_a_folder_is_refused_before_any_work(tmp_path, capsys):
+    (tmp_path / "people.csv").write_text(_csv(PEOPLE), encoding="utf-8")
+    (tmp_path / "clusters.csv").mkdir()
+    code, _out, err = _dedup(tmp_path, capsys)
+    assert code != 0 and "Traceback" not in err
