@@ -97,8 +97,10 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(run=_policy_check)
 
     dedup = sub.add_parser("dedup", help="batch deduplication of a CSV of people")
-    dedup.add_argument("--input", type=Path, required=True)
-    dedup.add_argument("--output", type=Path, required=True)
+    dedup.add_argument("--input", type=Path, required=True,
+                       help="people CSV (README: \"The files of capactif dedup\")")
+    dedup.add_argument("--output", type=Path, required=True,
+                       help="id,cluster_id; rows not read are listed in NAME.rejects.csv beside it")
     dedup.add_argument("--model", type=Path, help="a trained model (default: train on the file)")
     dedup.add_argument("--model-out", type=Path, help="where to save the trained model")
     dedup.add_argument("--review-out", type=Path, help="pairs left for a coordinator's review")

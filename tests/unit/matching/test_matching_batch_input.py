@@ -10,7 +10,7 @@ import io
 import pytest
 
 from hub.cli import main
-from hub.errors import InvalidCsvFile
+from hub.errors import ConfigurationError, InvalidCsvFile
 from hub.services.matching.dedup_batch import read_people_csv, run_batch
 
 COLUMNS = ["id", "nom", "nom_naissance", "prenom", "date_naissance", "courriel", "telephone",
@@ -242,3 +242,26 @@ def test_an_output_that_is_a_folder_is_refused_before_any_work(tmp_path, capsys)
     (tmp_path / "clusters.csv").mkdir()
     code, _out, err = _dedup(tmp_path, capsys)
     assert code != 0 and "Traceback" not in err
+
+
+def test_a_byte_windows_1252_does_not_define_names_its_line(tmp_path):
+    source = tmp_path / "people.csv"
+    source.write_bytes(b"id,nom\n1,Lef\xe8vre\n2,Ma\x81rtin\n")
+    with pytest.raises(InvalidCsvFile) as error:
+        read_people_csv(source)
+    assert error.value.line == 3 and "Ma" not in error.value.message_en
+
+
+def test_two_columns_for_one_field_are_refused_naming_both(tmp_path):
+    source = tmp_path / "people.csv"
+    source.write_text("id,Nom,surname\n1,Martin,Martin\n", encoding="utf-8")
+    with pytest.raises(InvalidCsvFile) as error:
+        read_people_csv(source)
+    assert "Nom" in error.value.message_en and "surname" in error.value.message_en
+
+
+def test_an_output_folder_that_does_not_exist_is_refused_before_any_work(tmp_path):
+    source = tmp_path / "people.csv"
+    source.write_text(_csv(PEOPLE), encoding="utf-8")
+    with pytest.raises(ConfigurationError):
+        run_batch(source, tmp_path / "nowhere" / "clusters.csv")
