@@ -35,6 +35,7 @@ from hub.services.matching.dedup_parallel import compare_pairs, default_workers,
 from hub.services.matching.people_csv import read_people_file, rejects_path, write_rows
 
 Scored = tuple[int, int, float]
+MIN_ALIKE_PAIRS_TO_TRAIN = 10
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,12 +129,16 @@ def run_batch(
 def _learn(records: list[NormalisedRecord], patterns: Counter[Pattern],
            settings: MatchingSettings, comparisons: list[Comparison], notes: list[str],
            ) -> tuple[MatchModel, bool]:
-    """The model trained on the file, or the shipped one when the file holds no pair alike
-    enough to learn from (one record, a handful of strangers)."""
-    if identity_patterns(patterns, comparisons):
+    """The model trained on the file, or the shipped one when the file holds too few pairs
+    alike as persons to learn from (one record, a handful of strangers): EM on a few pairs
+    learns nothing, on none it cannot run."""
+    alike = sum(identity_patterns(patterns, comparisons).values())
+    if alike >= MIN_ALIKE_PAIRS_TO_TRAIN:
         return train(records, patterns, settings, comparisons), True
-    notes.append("aucune paire assez semblable pour entraîner le modèle : modèle livré utilisé"
-                 " / no pair alike enough to train on: the shipped model is used")
+    notes.append(f"{alike} paires assez semblables pour entraîner le modèle (il en faut "
+                 f"{MIN_ALIKE_PAIRS_TO_TRAIN}) : modèle livré utilisé / {alike} pairs alike "
+                 f"enough to train on (it takes {MIN_ALIKE_PAIRS_TO_TRAIN}): the shipped model "
+                 "is used")
     return default_model(), False
 
 
