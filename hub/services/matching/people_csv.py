@@ -55,6 +55,8 @@ _SEPARATORS = (",", ";", "\t", "|")
 _PRINTABLE_HEADING = re.compile(r"^[\w .'()/-]{1,40}$")
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 _LINES_SHOWN = 10
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_MAX_LINE_BREAKS_IN_A_VALUE = 9  # more: an unclosed quote swallowing the records after it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,8 +83,8 @@ def read_people_file(path: Path) -> PeopleFile:
                              f"Input file unreadable or not found: {path}.") from exc
     text, encoding = _decode(data)
     notes = [f"fichier lu en {encoding} / file read as {encoding}"] if encoding else []
-    separator = max(_SEPARATORS, key=lambda s: len(next(csv.reader([_first_line(text)],
-                                                                  delimiter=s), [])))
+    first_line = _LINE_END.split(text, maxsplit=1)[0]
+    separator = max(_SEPARATORS, key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
     try:
         return _read_rows(reader, notes)
@@ -102,6 +104,9 @@ def _read_rows(reader: csv.Reader, notes: list[str]) -> PeopleFile:  # type: ign
     line = reader.line_num + 1
     for cells in reader:
         line, start = reader.line_num + 1, line
+        if reader.line_num - start >= _MAX_LINE_BREAKS_IN_A_VALUE:
+            raise csv_error(start, "guillemet non fermé : la valeur court sur les lignes "
+                            "suivantes", "unclosed quote: the value runs over the next lines")
         if not any(cell.strip(" ,;\t|") for cell in cells):
             continue
         broken = len(cells) > width and any(cell.strip() for cell in cells[width:])
@@ -205,10 +210,6 @@ def _fold_heading(heading: str) -> str:
 def _shown(heading: str) -> str:
     heading = heading.strip()
     return heading if _PRINTABLE_HEADING.match(heading) else "?"
-
-
-def _first_line(text: str) -> str:
-    return text.split("\n", 1)[0].rstrip("\r")
 
 
 def _lines(lines: list[int]) -> str:

@@ -265,3 +265,19 @@ def test_an_output_folder_that_does_not_exist_is_refused_before_any_work(tmp_pat
     source.write_text(_csv(PEOPLE), encoding="utf-8")
     with pytest.raises(ConfigurationError):
         run_batch(source, tmp_path / "nowhere" / "clusters.csv")
+
+
+def test_a_file_with_old_mac_line_ends_is_read(tmp_path):
+    source = tmp_path / "people.csv"
+    source.write_bytes(b"id;nom;prenom\r1;Martin;Jean\r2;Petit;Paul\r")
+    assert sorted(_by_id(source)) == ["1", "2"]
+
+
+def test_an_unclosed_quote_swallowing_the_next_records_names_its_line(tmp_path):
+    lines = ["id,nom,prenom"] + [f"{n},Martin,Jean" for n in range(30)]
+    lines[5] = '4,"Martin,Jean'
+    source = tmp_path / "people.csv"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InvalidCsvFile) as error:
+        read_people_csv(source)
+    assert error.value.line == 6 and "Martin" not in error.value.message_en
