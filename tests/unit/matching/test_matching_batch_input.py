@@ -281,3 +281,28 @@ def test_an_unclosed_quote_swallowing_the_next_records_names_its_line(tmp_path):
     with pytest.raises(InvalidCsvFile) as error:
         read_people_csv(source)
     assert error.value.line == 6 and "Martin" not in error.value.message_en
+
+
+def test_a_french_spreadsheet_export_gives_the_clusters_of_the_plain_file(tmp_path):
+    """Windows-1252, semicolons, every field quoted, French headings, an extra column:
+    the same people, the same clusters, as from the plain UTF-8 file."""
+    people = []
+    for n in range(40):
+        surname = f"Lefèvre-{chr(97 + n % 26)}{chr(97 + n // 26)}"
+        people.append([f"A{n}", surname, "", "Élodie", f"19{50 + n}-0{1 + n % 9}-1{n % 9}",
+                       f"e{n}@free.fr", f"06{n:08d}", f"{n} rue des Prés", "01000", "Brénod"])
+        people.append([f"B{n}", surname.upper(), "", "ELODIE",
+                       f"1{n % 9}/0{1 + n % 9}/19{50 + n}", "", f"6{n:08d}", "", "1000", ""])
+    plain, export = tmp_path / "plain.csv", tmp_path / "export.csv"
+    plain.write_text(_csv(people), encoding="utf-8")
+    text = io.StringIO()
+    writer = csv.writer(text, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow(["Identifiant", "Nom", "Nom de naissance", "Prénom", "Date de naissance",
+                     "E-mail", "Téléphone", "Adresse", "Code postal", "Ville", "Structure"])
+    writer.writerows([[*row, "PFIL"] for row in people])
+    export.write_bytes(text.getvalue().encode("cp1252"))
+    run_batch(plain, tmp_path / "plain_clusters.csv")
+    run_batch(export, tmp_path / "export_clusters.csv")
+    linked = _clusters(tmp_path / "plain_clusters.csv")
+    assert _clusters(tmp_path / "export_clusters.csv") == linked
+    assert sum(row["cluster_id"] != row["id"] for row in linked) >= 30
