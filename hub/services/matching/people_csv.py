@@ -95,7 +95,7 @@ def read_people_file(path: Path) -> PeopleFile:
 
 def _read_rows(reader: csv.Reader, notes: list[str]) -> PeopleFile:  # type: ignore[name-defined]
     columns = _columns(next(reader, None), notes)
-    width = len(columns)
+    width, id_column = len(columns), columns.index("id")
     rows: list[tuple[dict[str, str], str]] = []
     rejected: list[Rejected] = []
     seen: set[str] = set()
@@ -113,7 +113,7 @@ def _read_rows(reader: csv.Reader, notes: list[str]) -> PeopleFile:  # type: ign
         if len(cells) < width:
             short.append(start)
         cells = (cells + [""] * width)[:width]
-        record_id = cells[columns.index("id")].strip()
+        record_id = cells[id_column].strip()
         if not record_id or record_id in seen:
             rejected.append(Rejected(start, record_id, "id_en_double" if record_id else "id_vide"))
             continue
