@@ -5,7 +5,7 @@ deduplicate) are the development sets. FEBRL2 and FEBRL3 are not used: they are
 of the same family as a held-out set and must not be tuned on.
 
 Columns map onto those of `capactif dedup`: surname -> nom, given_name -> prenom,
-date_of_birth -> date_naissance, street_number + address_1 -> adresse_ligne,
+date_of_birth -> date_naissance, street_number + address_1 + address_2 -> adresse_ligne,
 postcode -> code_postal, suburb -> commune. `rec-12-org` and `rec-12-dup-0` are
 the same person (12).
 """
@@ -40,7 +40,8 @@ def _row(rec_id: str, values: dict[str, Any]) -> dict[str, str]:
             return ""
         return str(value).strip()
 
-    street = " ".join(part for part in (text("street_number"), text("address_1")) if part)
+    street = " ".join(part for part in (text("street_number"), text("address_1"), text("address_2"))
+                      if part)
     return {"id": rec_id, "nom": text("surname"), "nom_naissance": "", "prenom": text("given_name"),
             "date_naissance": text("date_of_birth"), "courriel": "", "telephone": "",
             "adresse_ligne": street, "code_postal": text("postcode"), "commune": text("suburb")}

@@ -3,7 +3,8 @@
 Read: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252/Latin-1; `,`, `;`,
 tab or `|` separated (the one that splits the header line most); headings in any case,
 with spaces or accents, in French or as FEBRL names them (`HEADINGS`); `street_number`
-is put before the street line as the benchmarks do. Unknown columns are ignored and said
+is put before the street line and an address complement (`address_2`) after it, as the
+benchmarks do. Unknown columns are ignored and said
 once; `NA`, `null`, `-` and the like are empty; numbers a spreadsheet wrote as decimals
 (`4011.0`) lose their `.0`. A row that cannot be read is rejected (line and reason, never
 a value); a file that cannot be read at all raises `InvalidCsvFile` naming the line.
@@ -44,7 +45,10 @@ HEADINGS: dict[str, tuple[str, ...]] = {
     "code_postal": ("code_postal", "cp", "postcode", "postal_code", "zip", "zip_code", "zipcode"),
     "commune": ("commune", "ville", "localite", "city", "town", "suburb"),
     "numero": ("numero", "numero_rue", "numero_de_rue", "street_number", "house_number"),
+    "complement": ("complement", "complement_adresse", "complement_d_adresse", "adresse_2",
+                   "adresse2", "adresse_ligne_2", "ligne_adresse_2", "address_2", "address2"),
 }
+_STREET_PARTS = frozenset({"numero", "complement"})  # read into the street line
 _FIELD_OF = {alias: field for field, aliases in HEADINGS.items() for alias in aliases}
 _NULLS = frozenset({"na", "n/a", "n.a.", "nan", "null", "none", "nil", "-", "--", "?", "#n/a"})
 _NUMERIC_FIELDS = frozenset({"date_naissance", "telephone", "code_postal", "numero"})
@@ -156,9 +160,10 @@ def _values(columns: Sequence[str | None], cells: Sequence[str]) -> dict[str, st
         elif field == "date_naissance" and (moment := _TIME_OF_DAY.match(value)):
             value = moment.group(1)
         raw[field] = value
-    number = raw.pop("numero", "")
-    if number:
-        raw["adresse_ligne"] = " ".join(part for part in (number, raw.get("adresse_ligne")) if part)
+    number, complement = raw.pop("numero", ""), raw.pop("complement", "")
+    if number or complement:
+        raw["adresse_ligne"] = " ".join(
+            part for part in (number, raw.get("adresse_ligne"), complement) if part)
     return raw
 
 
@@ -172,7 +177,7 @@ def _columns(header: list[str] | None, notes: list[str]) -> list[str | None]:
         columns[0] = "id"  # pandas writes its index so, without a heading
         notes.append("la première colonne, sans intitulé, est lue comme « id » / the first "
                      "column, without a heading, is read as 'id'")
-    expected = ", ".join(field for field in HEADINGS if field != "numero")
+    expected = ", ".join(field for field in HEADINGS if field not in _STREET_PARTS)
     if not any(columns):
         raise csv_error(1, f"aucun intitulé de colonne connu (la ligne d'en-tête manque-t-elle ?) ; "
                         f"colonnes attendues : {expected}",
@@ -192,7 +197,7 @@ def _columns(header: list[str] | None, notes: list[str]) -> list[str | None]:
                         f") ; intitulés les plus proches : {nearest}",
                         f"the 'id' column is missing (headings accepted: "
                         f"{', '.join(HEADINGS['id'])}); closest headings: {nearest}")
-    if not set(columns) - {"id", "numero", None}:
+    if not set(columns) - {"id", None, *_STREET_PARTS}:
         raise csv_error(1, f"aucune colonne à comparer ; colonnes attendues : {expected}",
                         f"no column to match on; expected columns: {expected}")
     ignored = [_shown(h) for h, c in zip(header, columns, strict=True) if c is None and h.strip()]

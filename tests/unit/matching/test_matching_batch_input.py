@@ -133,6 +133,20 @@ def test_febrl_columns_written_by_pandas_read_as_the_bench_maps_them(tmp_path):
     ours.write_text(_csv([list(mapped.values())], header=list(mapped)), encoding="utf-8")
     assert from_file == read_people_csv(ours)[0]
     assert from_file.numero == "69" and from_file.date_naissance is not None
+    assert from_file.adresse is not None and "KILLARNEY" in from_file.adresse
+
+
+@pytest.mark.parametrize("heading", ["address_2", "Complément d'adresse", "adresse 2"])
+def test_an_address_complement_is_read_after_the_street_line(tmp_path, heading):
+    header = ["id", "nom", "prenom", "adresse", heading]
+    source = tmp_path / "people.csv"
+    source.write_text(_csv([["a", "Berry", "Lachlan", "69 giblin street", "killarney"],
+                            ["b", "Berry", "Lachlan", "", "killarney"]], header=header),
+                      encoding="utf-8")
+    first, second = read_people_csv(source)[:2]
+    assert first.numero == "69" and first.adresse is not None
+    assert first.adresse.index("GIBLIN") < first.adresse.index("KILLARNEY")
+    assert second.adresse is not None and "KILLARNEY" in second.adresse
 
 
 def test_odd_values_are_read_or_treated_as_absent_with_a_warning_naming_lines(tmp_path, capsys):
