@@ -34,6 +34,7 @@ from hub.services.ingest.policy_loader import DEFAULT_POLICY_FILE, PolicyHolder,
 from hub.services.ops.rate_limits import RateLimits, refusal_counter
 from hub.signing_keys import HubKeys
 from hub.store.engine import create_engine, reader_engine
+from hub.store.identity_memo import IdentityMemo
 from hub.store.uow import UnitOfWork
 from hub.webhook_session import webhook_session
 
@@ -104,6 +105,7 @@ class Hub:
     console_refusals: RefusalCounter  # failed console sign-ins, per source
     clock: Clock = utc_now
     records: RecordMemo = dataclasses.field(default_factory=RecordMemo)  # matching's memo
+    identities: IdentityMemo = dataclasses.field(default_factory=IdentityMemo)  # the index's
 
     def __repr__(self) -> str:
         # Never the key material (master key, pseudonym key, the hub's signing key).
@@ -115,7 +117,7 @@ class Hub:
         return self.hub_keys.current
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.engine, self.store_keys)
+        return UnitOfWork(self.engine, self.store_keys, self.identities)
 
     @property
     def keyring(self) -> Keyring:

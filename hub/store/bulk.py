@@ -22,12 +22,31 @@ def _is_postgresql(conn: sa.Connection) -> bool:
     return conn.dialect.name == "postgresql"
 
 
+def text_array(values: Iterable[Any]) -> str | list[Any]:
+    """A PostgreSQL array parameter of integers or strings in its text form, built by one
+    join (the driver's list adapter walks the items in Python, a third of a large
+    statement's client time); a list, left to the driver, when an item needs escaping.
+    The statement casts it (`CAST(:keys AS varchar[])`)."""
+    items = list(values)
+    if all(type(item) is int for item in items):
+        return "{" + ",".join(map(str, items)) + "}"
+    if all(type(item) is str for item in items):
+        joined = '","'.join(items)  # no item may hold a quote or a backslash of its own
+        if joined.count('"') == 2 * (len(items) - 1) and "\\" not in joined:
+            return '{"' + joined + '"}'
+    return items
+
+
 def among(conn: sa.Connection, column: sa.ColumnElement[Any],
           values: Iterable[Any]) -> sa.ColumnElement[bool]:
     """`column IN values`, as `column = ANY(:array)` on PostgreSQL."""
     wanted = list(values)
     if _is_postgresql(conn):
-        return column == sa.any_(sa.literal(wanted, type_=postgresql.ARRAY(column.type)))
+        array = postgresql.ARRAY(column.type)
+        encoded = text_array(wanted)
+        if isinstance(encoded, str):
+            return column == sa.any_(sa.cast(sa.literal(encoded, type_=sa.types.NullType()), array))
+        return column == sa.any_(sa.literal(wanted, type_=array))
     return column.in_(wanted)
 
 

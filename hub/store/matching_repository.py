@@ -15,6 +15,7 @@ import orjson
 import sqlalchemy as sa
 
 from hub.store import bulk
+from hub.store.identity_memo import IdentityMemo
 from hub.store.matching_tables import (
     match_judgements,
     match_keys,
@@ -69,10 +70,18 @@ def _candidate_keys_query(count: int) -> sa.TextClause:
     return sa.text(" UNION ALL ".join(parts))
 
 
+# One row per key held by some fiche, its fiches as an array (not one row per fiche: at
+# some fifty fiches under a common key, fetching rows one by one cost more than the query).
 _LATERAL_KEYS_QUERY = sa.text(
-    "SELECT k.key, m.fiche_pk FROM unnest(CAST(:keys AS varchar[])) AS k(key) "
-    "CROSS JOIN LATERAL (SELECT fiche_pk FROM match_keys WHERE match_keys.key = k.key "
-    "LIMIT :cap) AS m")
+    "SELECT k.key, m.pks FROM unnest(CAST(:keys AS varchar[])) AS k(key) "
+    "CROSS JOIN LATERAL (SELECT array_agg(fiche_pk) AS pks FROM (SELECT fiche_pk "
+    "FROM match_keys WHERE match_keys.key = k.key LIMIT :cap) AS under_key) AS m "
+    "WHERE m.pks IS NOT NULL")
+# Index rows with the identity as stored (JSON text): the memo knows most of them, and
+# decoding the JSON column of every row cost more than the lookup.
+_STORED_IDENTITIES = sa.select(
+    match_records.c.fiche_pk, match_records.c.porteur_id, match_records.c.indexed_at,
+    sa.cast(match_records.c.identity, sa.Text).label("identity"))
 _UNION_CHUNK = 200
 _IN_CHUNK = 5000
 
@@ -93,10 +102,12 @@ class Matching:
     """The index keeps each fiche's normalised identity sealed with the fiche's data key
     (so an erasure shreds it too) and its blocking keys as digests."""
 
-    def __init__(self, connection: sa.Connection, keys: FicheKeys, digest_key: bytes) -> None:
+    def __init__(self, connection: sa.Connection, keys: FicheKeys, digest_key: bytes,
+                 memo: IdentityMemo | None = None) -> None:
         self.conn = connection
         self.keys = keys
         self._digest_key = digest_key
+        self._memo = memo or IdentityMemo(0)
 
     def digest(self, key: str) -> str:
         """The stored form of a blocking key (see `key_digest`)."""
@@ -121,7 +132,7 @@ class Matching:
             return
         numbers = sorted({_lock_number(d) for d in digests})
         if numbers:  # one round trip for the whole batch, still taken in sorted order
-            self.conn.execute(_LOCK_SORTED, {"numbers": numbers})
+            self.conn.execute(_LOCK_SORTED, {"numbers": bulk.text_array(numbers)})
 
     def try_lock_keys(self, digests: Iterable[str]) -> set[str]:
         """Take, without waiting, the locks of the keys no other transaction holds; returns
@@ -130,7 +141,8 @@ class Matching:
         if self.conn.dialect.name != "postgresql" or not wanted:
             return wanted
         by_number = {_lock_number(d): d for d in wanted}
-        taken = self.conn.execute(_TRY_LOCK, {"numbers": sorted(by_number)}).scalars()
+        taken = self.conn.execute(_TRY_LOCK, {"numbers": bulk.text_array(sorted(by_number))}
+                                  ).scalars().all()
         return {by_number[n] for n in taken}
 
     def candidates(self, digests: Sequence[str], per_key_cap: int) -> list[MatchRecord]:
@@ -147,26 +159,49 @@ class Matching:
         records of the fiches under keys within the cap (erased fiches left out)."""
         unique = list(dict.fromkeys(digests))
         held: dict[str, list[int]] = {digest: [] for digest in unique}
-        for key, fiche_pk in self._fiches_under(unique, per_key_cap + 1):
-            held[key].append(fiche_pk)
+        held.update(self._fiches_under(unique, per_key_cap + 1))
         wanted = sorted({pk for pks in held.values() if len(pks) <= per_key_cap for pk in pks})
         rows: list[sa.Row] = []
         for chunk in _chunks(wanted, _IN_CHUNK):
-            rows.extend(self.conn.execute(
-                sa.select(match_records).where(bulk.among(self.conn, match_records.c.fiche_pk,
-                                                          chunk))))
-        return held, {row.fiche_pk: row for row in self._opened(rows)}
+            rows.extend(self.conn.execute(_STORED_IDENTITIES.where(
+                bulk.among(self.conn, match_records.c.fiche_pk, chunk))).all())
+        return held, {record.fiche_pk: record for record in self._opened_memo(rows)}
 
-    def _fiches_under(self, digests: list[str], limit: int) -> list[sa.Row]:
+    def _opened_memo(self, rows: list[sa.Row]) -> list[MatchRecord]:
+        """As `_opened`, for rows whose identity is its stored JSON text, answering the
+        identities opened before from the process's memo (the same sealed text always
+        opens to the same identity; see `IdentityMemo`)."""
+        known, unknown = [], []
+        for row in rows:
+            clear = self._memo.get(row.identity)
+            if clear is None:
+                unknown.append(row)
+            else:
+                known.append(MatchRecord(row.fiche_pk, row.porteur_id, orjson.loads(clear),
+                                         row.indexed_at))
+        self.keys.load(row.fiche_pk for row in unknown)
+        for row in unknown:
+            clear = self.keys.open(row.fiche_pk, identity_context(row.fiche_pk),
+                                   orjson.loads(row.identity))
+            if clear is not None:
+                self._memo.put(row.identity, clear)
+                known.append(MatchRecord(row.fiche_pk, row.porteur_id, orjson.loads(clear),
+                                         row.indexed_at))
+        return known
+
+    def _fiches_under(self, digests: list[str], limit: int) -> dict[str, list[int]]:
+        """The fiches under each key (at most `limit`; keys under none left out)."""
         if not digests:
-            return []
+            return {}
         if self.conn.dialect.name == "postgresql":  # one statement for the whole batch
-            return list(self.conn.execute(_LATERAL_KEYS_QUERY, {"keys": digests, "cap": limit}))
-        found: list[sa.Row] = []
+            return {key: list(pks) for key, pks in self.conn.execute(
+                _LATERAL_KEYS_QUERY, {"keys": bulk.text_array(digests), "cap": limit}).all()}
+        found: dict[str, list[int]] = {}
         for chunk in _chunks(digests, _UNION_CHUNK):  # SQLite caps compound selects at 500
             params: dict[str, Any] = {f"k{i}": digest for i, digest in enumerate(chunk)}
-            found.extend(self.conn.execute(_candidate_keys_query(len(chunk)),
-                                           {**params, "cap": limit}))
+            for key, fiche_pk in self.conn.execute(_candidate_keys_query(len(chunk)),
+                                                   {**params, "cap": limit}).all():
+                found.setdefault(key, []).append(fiche_pk)
         return found
 
     def index(self, fiche_pk: int, porteur_id: str, identity: dict[str, Any],
@@ -202,7 +237,8 @@ class Matching:
             return
         if self.conn.dialect.name == "postgresql":
             self.conn.execute(_INSERT_NEW_KEYS if skip_existing else _INSERT_KEYS,
-                              {"keys": [k for k, _pk in pairs], "pks": [pk for _k, pk in pairs]})
+                              {"keys": bulk.text_array(k for k, _pk in pairs),
+                               "pks": bulk.text_array(pk for _k, pk in pairs)})
             return
         insert = sa.insert(match_keys).prefix_with("OR IGNORE") if skip_existing \
             else sa.insert(match_keys)

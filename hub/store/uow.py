@@ -18,6 +18,7 @@ from hub.store.auditor_repository import Auditors
 from hub.store.console_repository import FicheReads, IntegrityChecks, Revisits, Sessions, Users
 from hub.store.delivery_repository import Deliveries
 from hub.store.erasure_repository import Erasures, Markers
+from hub.store.identity_memo import IdentityMemo
 from hub.store.key_replay import KeyReplays
 from hub.store.matching_repository import Matching
 from hub.store.meeting_repository import MeetingActions
@@ -27,9 +28,11 @@ from hub.store.sealing import FicheKeys
 
 
 class UnitOfWork:
-    def __init__(self, engine: sa.Engine, keys: StoreKeys) -> None:
+    def __init__(self, engine: sa.Engine, keys: StoreKeys,
+                 identities: IdentityMemo | None = None) -> None:
         self._engine = engine
         self._store_keys = keys
+        self._identities = identities
         self._connection: sa.Connection | None = None
 
     def __enter__(self) -> UnitOfWork:
@@ -51,7 +54,7 @@ class UnitOfWork:
         self.deliveries = Deliveries(conn, self.keys)
         self.erasures = Erasures(conn)
         self.markers = Markers(conn)
-        self.matching = Matching(conn, self.keys, self._store_keys.digest_key)
+        self.matching = Matching(conn, self.keys, self._store_keys.digest_key, self._identities)
         self.fiche_reads = FicheReads(conn, self.keys)
         self.porteur_index = PorteurIndex(conn)
         self.meeting = MeetingActions(conn, self.keys)

@@ -70,6 +70,18 @@ def test_among_selects_exactly_the_values_given(db_engine):
         assert chosen([]) == set()
 
 
+AWKWARD_IDS = ['a"b', "back\\slash", "com,ma", "{brace}", "NULL", "with space", "é-ü", ""]
+
+
+def test_among_selects_exactly_the_values_given_whatever_characters_they_hold(db_engine):
+    with db_engine.begin() as conn:  # the array's text form must never split or merge ids
+        conn.execute(sa.insert(porteurs), [{"id": i, "created_at": NOW, "status": "active"}
+                                           for i in [*AWKWARD_IDS, "a", "b"]])
+        for wanted in (AWKWARD_IDS, AWKWARD_IDS[2:], ["NULL", "with space"], ["a", "b"]):
+            assert set(conn.execute(sa.select(porteurs.c.id).where(
+                bulk.among(conn, porteurs.c.id, wanted))).scalars()) == set(wanted)
+
+
 def test_feed_positions_are_reserved_consecutively_for_many_recipients_at_once(db_engine):
     with db_engine.begin() as conn:
         repository = Deliveries(conn, keys=None)  # type: ignore[arg-type]

@@ -9,11 +9,13 @@ import pytest
 
 from hub.services.ingest import processing
 from hub.services.matching import duplicates
+from hub.services.privacy import erasure
 from tests.integration.dedup_world import (
     CCI,
     COMMUNE,
     NAMES_ONLY,
     PERSON,
+    PFIL,
     RETYPED,
     fiche_of,
     hub_for,
@@ -41,6 +43,18 @@ def test_the_same_person_typed_differently_by_two_members_is_linked_automaticall
     assert levels["date_naissance"] == "exact" and levels["telephone"] == "exact"
     assert "Chassaing" not in str(link.evidence)  # evidence: levels and weights, no value
     assert processing.pipeline_status(hub)["porteurs"] == 1
+
+
+def test_an_erased_fiche_is_never_a_candidate_again_though_the_worker_opened_it_before(world):
+    hub, _clock = world
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", PERSON))
+    push(hub, CCI, fiche_of(CCI, "C-1", RETYPED))  # reads A-1's identity: the worker keeps it
+    assert porteur_of(hub, CCI, "C-1") == porteur_of(hub, COMMUNE, "A-1")
+    erasure.delete_fiche(hub, COMMUNE, COMMUNE.member_id, "A-1")
+    erasure.delete_fiche(hub, CCI, CCI.member_id, "C-1")
+    push(hub, PFIL, fiche_of(PFIL, "P-1", PERSON))
+    assert links_of(hub, PFIL, "P-1")[-1].method == "new"
+    assert duplicates.list_review_items(hub)["items"] == []
 
 
 def test_an_uncertain_match_gets_a_provisional_porteur_and_a_review_item(world):
