@@ -3,15 +3,16 @@ beside the rate of a bare Celery no-op task on the same broker, measured in the
 same run. Embedded mode (SQLite + file-system broker) and, unless --embedded-only,
 scale mode (PostgreSQL + Redis at 127.0.0.1).
 
-    .venv/bin/python bench/ingest.py [--fiches 2000] [--tasks 3000] [--rounds 3]
+    .venv/bin/python bench/ingest.py [--fiches 3000] [--tasks 3000] [--rounds 3]
                                      [--embedded-only] [--scale-only] [--audit-ratio]
 
 The workload is mostly new porteurs (one fiche in ten is another fiche of a porteur
 already pushed). Each round measures, one after the other on the same broker and store:
 the bare no-op task rate, the hub with one worker process and the hub with two (scale),
 or the API's ingest rate alone and with the worker running (embedded). Rounds alternate
-so that no side always meets the larger database or the quieter machine; the medians
-are compared.
+(odd rounds measure the two sides in the other order) so that no side always meets the
+larger database or the quieter machine; the medians are compared. The CPU each side
+spends per fiche is printed beside the budget the target leaves on this machine's cores.
 
 With --audit-ratio the hub rate is also measured with the access log switched off
 (HUB_BENCH_DISABLE_AUDIT=1, a benchmark-only setting) in the same run and database:
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -117,6 +119,7 @@ def measure_hub_rate(env: dict[str, str], logs: Path, documents: list[dict], bat
 
 
 CPU_PER_FICHE: dict[int, list[dict[str, float]]] = {}  # by number of workers
+TARGET = 2.5  # issue 15: end-to-end fiches/s at least 2.5x the bare no-op task rate
 
 
 def _cpu_now(observer: Hub, api: Process, pool: list[Process]) -> tuple[float, float, float]:
@@ -163,16 +166,21 @@ def run_mode(name: str, env: dict[str, str], base: Path, args: argparse.Namespac
     for n in range(args.rounds):  # alternate: each side meets every database size
         noops.append(measure_noop_rate(env, logs, args.tasks))
         documents = workload(f"R{n}", args.fiches, seed=n)
-        if scale:
-            ones.append(measure_hub_rate(env, logs, documents[: len(documents) // 2], args.batch)[0])
-            twos.append(measure_hub_rate(env, logs, documents[len(documents) // 2:], args.batch,
-                                         workers=2)[0])
-        else:
-            alone.append(measure_hub_rate(env, logs, documents[: len(documents) // 2], args.batch,
-                                          workers=0)[1])
-            rate, push = measure_hub_rate(env, logs, documents[len(documents) // 2:], args.batch)
-            ones.append(rate)
-            beside.append(push)
+        halves = [documents[: len(documents) // 2], documents[len(documents) // 2:]]
+        # The database grows as the run goes: odd rounds measure the sides in the other
+        # order, so that neither side always meets the larger index.
+        for side in (("first", "second") if n % 2 == 0 else ("second", "first")):
+            half = halves[0] if side == "first" else halves[1]
+            if scale and side == "first":
+                ones.append(measure_hub_rate(env, logs, half, args.batch)[0])
+            elif scale:
+                twos.append(measure_hub_rate(env, logs, half, args.batch, workers=2)[0])
+            elif side == "first":
+                alone.append(measure_hub_rate(env, logs, half, args.batch, workers=0)[1])
+            else:
+                rate, push = measure_hub_rate(env, logs, half, args.batch)
+                ones.append(rate)
+                beside.append(push)
     noop, one = _median(noops), _median(ones)
     print(f"{name:<28} rounds: no-op {_rounded(noops)} tasks/s, hub 1 worker {_rounded(ones)}"
           + (f", hub 2 workers {_rounded(twos)}" if scale else
@@ -187,16 +195,24 @@ def run_mode(name: str, env: dict[str, str], base: Path, args: argparse.Namespac
         print(f"{name:<28} API ingest while the worker runs {_median(beside):8.0f} fiches/s, "
               f"alone {_median(alone):8.0f} fiches/s   ratio {_median(beside) / _median(alone):5.2f}",
               flush=True)
-    _print_cpu(name)
+    _print_cpu(name, noop)
     return None
 
 
-def _print_cpu(name: str) -> None:
-    """Median CPU ms per fiche of each side, by number of workers (0: the API alone)."""
+def _print_cpu(name: str, noop: float) -> None:
+    """Median CPU ms per fiche of each side, by number of workers (0: the API alone), and
+    the budget: the CPU a fiche may cost, all sides together, for this machine's cores to
+    carry the target rate (TARGET x the no-op rate) if nothing else ran on them."""
+    cores = os.cpu_count() or 1
+    budget = 1000 * cores / (TARGET * noop)
     for workers, samples in sorted(CPU_PER_FICHE.items()):
-        sides = ", ".join(f"{side} {_median([s[side] for s in samples]):.2f}"
-                          for side in samples[0])
-        print(f"{name:<28} CPU ms per fiche with {workers} worker(s): {sides}", flush=True)
+        medians = {side: _median([s[side] for s in samples]) for side in samples[0]}
+        sides = ", ".join(f"{side} {value:.2f}" for side, value in medians.items())
+        total = sum(medians.values())
+        print(f"{name:<28} CPU ms per fiche with {workers} worker(s): {sides}; "
+              f"total {total:.2f}" + (f" (budget for {TARGET}x the no-op on {cores} cores: "
+                                      f"{budget:.2f}, so at most {1000 * cores / total:.0f} "
+                                      f"fiches/s)" if workers else ""), flush=True)
     CPU_PER_FICHE.clear()
 
 
@@ -219,7 +235,7 @@ def _audit_ratio(name: str, env: dict[str, str], logs: Path, args: argparse.Name
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--fiches", type=int, default=2000, help="fiches per round (split "
+    parser.add_argument("--fiches", type=int, default=3000, help="fiches per round (split "
                         "between the two measurements of a round)")
     parser.add_argument("--tasks", type=int, default=3000)
     parser.add_argument("--batch", type=int, default=500)

@@ -220,11 +220,15 @@ class Matching:
         if not entries:
             return
         self.keys.load(pk for pk, _p, _i, _d in entries)
-        bulk.insert_rows(self.conn, match_records, [
-            {"fiche_pk": pk, "porteur_id": porteur_id, "indexed_at": now,
-             "identity": self.keys.seal(pk, identity_context(pk),
-                                        orjson.dumps(identity).decode("utf-8"))}
-            for pk, porteur_id, identity, _d in entries])
+        rows = []
+        for pk, porteur_id, identity, _d in entries:
+            clear = orjson.dumps(identity).decode("utf-8")
+            sealed = self.keys.seal(pk, identity_context(pk), clear)
+            # The memo is keyed by the stored JSON text, as `indexed_under` reads it back.
+            self._memo.put(orjson.dumps(sealed).decode("utf-8"), clear)
+            rows.append({"fiche_pk": pk, "porteur_id": porteur_id, "indexed_at": now,
+                         "identity": sealed})
+        bulk.insert_rows(self.conn, match_records, rows)
         self._insert_keys([(d, pk) for pk, _p, _i, digests in entries
                            for d in dict.fromkeys(digests)])
 
