@@ -130,7 +130,10 @@ class Hub:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         key_dir = prepare_key_dir(settings.data_dir, settings.key_folder)
         if publisher is None:
-            publisher = CeleryPublisher(create_celery(settings))
+            # A file-system broker polls its folder for each task: one task per push there.
+            publisher = CeleryPublisher(create_celery(settings), task_size=None
+                                        if settings.embedded_broker
+                                        else settings.worker_transaction_size)
         engine = create_engine(settings.database_url.reveal())
         policy_file = settings.policy_file or DEFAULT_POLICY_FILE
         return cls(

@@ -45,8 +45,20 @@ class TaskPublisher(abc.ABC):
 
 
 class CeleryPublisher(TaskPublisher):
-    def __init__(self, celery_app: Any) -> None:
+    """`task_size`: outbox rows per task (None: one task per call). On a server broker a
+    push of 500 fiches published as one task is processed by one worker while the others
+    wait; tasks of one worker transaction each spread it over all of them, for about a
+    millisecond of broker work per task."""
+
+    def __init__(self, celery_app: Any, *, task_size: int | None = None) -> None:
         self._app = celery_app
+        self._task_size = task_size
+
+    def publish_outbox(self, outbox_ids: Sequence[int]) -> None:
+        ids = list(outbox_ids)
+        size = self._task_size or max(1, len(ids))
+        for start in range(0, len(ids), size):
+            super().publish_outbox(ids[start:start + size])
 
     def send(self, task: str, args: list[Any]) -> None:
         try:
