@@ -133,7 +133,7 @@ class Hub:
             # A file-system broker polls its folder for each task: one task per push there.
             publisher = CeleryPublisher(create_celery(settings), task_size=None
                                         if settings.embedded_broker
-                                        else settings.worker_transaction_size)
+                                        else settings.transaction_size)
         engine = create_engine(settings.database_url.reveal())
         policy_file = settings.policy_file or DEFAULT_POLICY_FILE
         return cls(

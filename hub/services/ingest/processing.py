@@ -40,7 +40,7 @@ def process_outbox(hub: Hub, outbox_ids: Sequence[int]) -> BatchOutcome:
     A fiche whose keys another transaction holds is put back at the end of the line
     rather than waited for; a transaction that could take no fiche waits once, so the
     line always moves."""
-    size = max(1, hub.settings.worker_transaction_size)
+    size = max(1, hub.settings.transaction_size)
     claimed = created = planned = 0
     pending, wait = list(outbox_ids), False
     while pending:
