@@ -34,7 +34,7 @@ Pattern = tuple[str, ...]
 
 
 @dataclasses.dataclass(frozen=True)
-class _PatternFacts:
+class PatternFacts:
     weights: tuple[float, ...]  # per field, before any frequency adjustment
     tf_fields: tuple[int, ...]  # positions of fields agreeing exactly with adjustments on
     evidence: bool
@@ -52,11 +52,19 @@ class PatternScorer:
         self._adjustments: dict[tuple[int, str | None], float] = {}
 
     def judge(self, levels: Pattern, left: NormalisedRecord) -> tuple[Kind, float, bool]:
-        facts = self._facts(levels)
+        facts = self.facts(levels)
         weights = list(facts.weights)
         for position in facts.tf_fields:
-            weights[position] += self._adjustment(position, left)
-        total = self.model.prior_weight + sum(weights)
+            weights[position] += self.adjustment(position, left)
+        return self.decide(self.model.prior_weight + sum(weights), facts)
+
+    def facts(self, levels: Pattern) -> PatternFacts:
+        """What the pattern alone says (computed once per pattern)."""
+        return self._facts(levels)
+
+    def decide(self, total: float, facts: PatternFacts) -> tuple[Kind, float, bool]:
+        """The answer of `judge` from the pair's total weight and its pattern's facts
+        (the batch's array scorer computes the totals many at a time, then calls this)."""
         probability = probability_of(total)
         settings = self.decision
         if probability >= settings.link_probability and facts.evidence and not facts.veto:
@@ -67,7 +75,7 @@ class PatternScorer:
             kind = "review" if probability >= settings.review_probability else "new"
         return kind, probability, probability >= settings.review_probability and not facts.veto
 
-    def _pattern_facts(self, levels: Pattern) -> _PatternFacts:
+    def _pattern_facts(self, levels: Pattern) -> PatternFacts:
         """What the pattern alone says: an explanation with no frequency adjustment."""
         terms = tuple(FieldTerm(c.field, level, self.model.level_weight(c.field, level))
                       for c, level in zip(self.model.comparisons, levels, strict=True))
@@ -75,11 +83,13 @@ class PatternScorer:
         tf_fields = tuple(position for position, c in enumerate(self.model.comparisons)
                           if levels[position] == EXACT
                           and self.model.settings.comparisons[c.field].term_frequency)
-        return _PatternFacts(tuple(t.weight for t in terms), tf_fields,
+        return PatternFacts(tuple(t.weight for t in terms), tf_fields,
                              has_enough_evidence(plain, self.decision), vetoed(plain, self.decision),
                              other_person(plain, self.decision))
 
-    def _adjustment(self, position: int, left: NormalisedRecord) -> float:
+    def adjustment(self, position: int, left: NormalisedRecord) -> float:
+        """The frequency adjustment of the field at `position` agreeing exactly on
+        `left`'s value (memoised per value)."""
         comparison = self.model.comparisons[position]
         value = comparison.tf_value(left, left)
         key = (position, value)

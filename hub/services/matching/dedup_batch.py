@@ -21,7 +21,8 @@ from array import array
 from collections import Counter
 from pathlib import Path
 
-from hub.domain.matching.blocking import candidate_pairs
+import numpy as np
+
 from hub.domain.matching.cluster import cluster
 from hub.domain.matching.comparisons import Comparison, build_comparisons
 from hub.domain.matching.decision import compatible
@@ -32,9 +33,10 @@ from hub.domain.matching.settings import MatchingSettings, default_settings
 from hub.domain.matching.training import identity_patterns, train
 from hub.errors import ConfigurationError, InvalidMatchingModel
 from hub.services.matching.dedup_parallel import compare_pairs, default_workers, normalise_rows
+from hub.services.matching.pair_arrays import candidate_pair_arrays
+from hub.services.matching.pair_scoring import score_pairs
 from hub.services.matching.people_csv import read_people_file, rejects_path, write_rows
 
-Scored = tuple[int, int, float]
 MIN_ALIKE_PAIRS_TO_TRAIN = 10
 
 
@@ -85,17 +87,18 @@ def run_batch(
     model = load_model(model_path) if model_path else None
     settings = model.settings if model else (settings or default_settings())
     comparisons = build_comparisons(settings.comparisons)
-    left, right = array("I"), array("I")
-    for i, j in candidate_pairs(records, settings.blocking.rules, settings.blocking.limits()):
-        left.append(i)
-        right.append(j)
-    codes, patterns = compare_pairs(records, left, right, comparisons, workers)
+    left, right = candidate_pair_arrays(records, settings.blocking.rules,
+                                        settings.blocking.limits(), workers)
+    pair_codes, patterns = compare_pairs(records, _as_array(left), _as_array(right), comparisons,
+                                         workers)
+    codes = np.frombuffer(pair_codes, dtype=np.uint16)
     trained = False
     if model is None:
-        counts = Counter(codes)
-        model, trained = _learn(records, Counter({patterns[c]: n for c, n in counts.items()}),
+        counts = np.bincount(codes, minlength=len(patterns)).tolist()
+        model, trained = _learn(records, Counter(dict(zip(patterns, counts, strict=True))),
                                 settings, comparisons, notes)
-    links, reviews, scored = _score(records, left, right, [patterns[c] for c in codes], model)
+    links, reviews, scored = score_pairs(PatternScorer(model), records, left, right, codes,
+                                         patterns)
 
     def may_be_same(i: int, j: int) -> bool:
         known = scored.get((min(i, j), max(i, j)))
@@ -142,23 +145,11 @@ def _learn(records: list[NormalisedRecord], patterns: Counter[Pattern],
     return default_model(), False
 
 
-def _score(
-    records: list[NormalisedRecord], left: array, right: array,
-    pair_patterns: list[Pattern], model: MatchModel,
-) -> tuple[list[Scored], list[Scored], dict[tuple[int, int], bool]]:
-    """Auto-links, review pairs, and whether each pair worth a look may be one person
-    (a pair below the review threshold may not: clustering asks again if it must)."""
-    links: list[Scored] = []
-    reviews: list[Scored] = []
-    scored: dict[tuple[int, int], bool] = {}
-    judge = PatternScorer(model).judge
-    for i, j, levels in zip(left, right, pair_patterns, strict=True):
-        kind, probability, may_be_same = judge(levels, records[i])
-        if kind == "new":
-            continue
-        scored[(i, j)] = may_be_same
-        (links if kind == "link" else reviews).append((i, j, probability))
-    return links, reviews, scored
+def _as_array(indexes: np.ndarray) -> array:
+    """The compact list the comparers index one pair at a time (faster than numpy items)."""
+    compact = array("I")
+    compact.frombytes(indexes.astype(np.uint32).tobytes())
+    return compact
 
 
 def load_model(path: Path) -> MatchModel:

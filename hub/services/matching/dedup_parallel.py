@@ -9,11 +9,12 @@ work) everything runs in the calling process, the same functions, the same answe
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import multiprocessing
 import os
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from hub.domain.matching.comparisons import Comparison, compare_records
@@ -23,6 +24,20 @@ Pattern = tuple[str, ...]
 MIN_PAIRS_PER_WORKER = 200_000
 MIN_ROWS_PER_WORKER = 50_000
 _shared: dict[str, Any] = {}  # what forked workers read: set just before the fork
+
+
+@contextlib.contextmanager
+def share_with_workers(**values: Any) -> Iterator[None]:
+    """Make `values` readable by the workers forked inside the block (`shared(name)`)."""
+    _shared.update(values)
+    try:
+        yield
+    finally:
+        _shared.clear()
+
+
+def shared(name: str) -> Any:
+    return _shared[name]
 
 
 def default_workers() -> int:
@@ -36,11 +51,8 @@ def normalise_rows(rows: list[tuple[dict[str, str], str]], workers: int) -> list
     workers = min(workers, len(rows) // MIN_ROWS_PER_WORKER)
     if workers <= 1:
         return [normalise_record(raw, record_id) for raw, record_id in rows]
-    _shared["rows"] = rows
-    try:
-        parts = _in_workers(_normalise_slice, len(rows), workers)
-    finally:
-        _shared.clear()
+    with share_with_workers(rows=rows):
+        parts = in_workers(_normalise_slice, len(rows), workers)
     return [record for part in parts for record in part]
 
 
@@ -54,12 +66,9 @@ def compare_pairs(
 ) -> tuple[array, list[Pattern]]:
     """Per pair the index of its comparison pattern, and the patterns (first seen, first)."""
     workers = min(workers, len(left) // MIN_PAIRS_PER_WORKER)
-    _shared.update(records=records, left=left, right=right, comparisons=comparisons)
-    try:
+    with share_with_workers(records=records, left=left, right=right, comparisons=comparisons):
         parts = ([_compare_slice(0, len(left))] if workers <= 1
-                 else _in_workers(_compare_slice, len(left), workers))
-    finally:
-        _shared.clear()
+                 else in_workers(_compare_slice, len(left), workers))
     codes, patterns, index_of = array("H"), list[Pattern](), dict[Pattern, int]()
     for part_codes, part_patterns in parts:
         renumber = []
@@ -85,7 +94,7 @@ def _compare_slice(start: int, stop: int) -> tuple[array, list[Pattern]]:
     return codes, list(index_of)
 
 
-def _in_workers(task: Callable[[int, int], Any], size: int, workers: int) -> list[Any]:
+def in_workers(task: Callable[[int, int], Any], size: int, workers: int) -> list[Any]:
     """`task(start, stop)` over `workers` equal slices of range(size), in forked processes."""
     bounds = [size * k // workers for k in range(workers + 1)]
     with multiprocessing.get_context("fork").Pool(workers) as pool:

@@ -1,0 +1,78 @@
+"""The batch's pairs scored many at a time: `PatternScorer.judge` over arrays.
+
+A pair's total weight is the prior plus, field by field in the model's order, the
+pattern's weight and, where the field agrees exactly and has frequencies, the left
+record's adjustment. numpy adds them in that same order, so each total is the float
+`judge` computes. Only pairs whose total can reach the review threshold (a few per
+thousand with a trained model) are then decided one by one, by `PatternScorer.decide`,
+from that total: every other pair is "new" and may not be one person. A test compares
+this with `judge` on generated pairs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from hub.domain.matching.record import NormalisedRecord
+from hub.domain.matching.scoring import Pattern, PatternScorer
+
+Scored = tuple[int, int, float]
+_SURE = 50.0  # bits: from here on `probability_of` rounds to 1.0
+_MARGIN = 1e-6  # bits: a total this far under the review weight is decided one by one too
+
+
+def total_weights(
+    scorer: PatternScorer, records: Sequence[NormalisedRecord], left: npt.NDArray[np.uint32],
+    codes: npt.NDArray[np.uint16], patterns: Sequence[Pattern],
+) -> npt.NDArray[np.float64]:
+    """Per pair, the total weight `judge` gives its pattern `patterns[code]` and left record."""
+    facts = [scorer.facts(pattern) for pattern in patterns]
+    fields = len(scorer.model.comparisons)
+    base = np.array([f.weights for f in facts], dtype=np.float64).reshape(len(facts), fields)
+    adjusted = [np.array([position in f.tf_fields for f in facts], dtype=bool)
+                for position in range(fields)]
+    weights = np.zeros(len(codes), dtype=np.float64)
+    for position in range(fields):
+        field = base[:, position][codes]
+        uses = adjusted[position][codes]
+        if uses.any():
+            field[uses] += _adjustments(scorer, records, position, left[uses])
+        weights += field  # 0.0 + w0 is w0: the same sums as Python's sum()
+    return scorer.model.prior_weight + weights
+
+
+def _adjustments(scorer: PatternScorer, records: Sequence[NormalisedRecord], position: int,
+                 left: npt.NDArray[np.uint32]) -> npt.NDArray[np.float64]:
+    owners, inverse = np.unique(left, return_inverse=True)
+    per_owner = np.array([scorer.adjustment(position, records[i]) for i in owners.tolist()],
+                         dtype=np.float64)
+    return per_owner[inverse]
+
+
+def score_pairs(
+    scorer: PatternScorer, records: Sequence[NormalisedRecord], left: npt.NDArray[np.uint32],
+    right: npt.NDArray[np.uint32], codes: npt.NDArray[np.uint16], patterns: Sequence[Pattern],
+) -> tuple[list[Scored], list[Scored], dict[tuple[int, int], bool]]:
+    """Auto-links, review pairs, and whether each pair worth a look may be one person,
+    as `judge` says for each pair (pairs it calls "new" are left out)."""
+    totals = total_weights(scorer, records, left, codes, patterns)
+    lowest = min(scorer.decision.review_probability, scorer.decision.link_probability)
+    floor = -math.inf if lowest <= 0 else (
+        _SURE if lowest >= 1 else math.log2(lowest / (1 - lowest)) - _MARGIN)
+    links: list[Scored] = []
+    reviews: list[Scored] = []
+    scored: dict[tuple[int, int], bool] = {}
+    facts = [scorer.facts(pattern) for pattern in patterns]
+    for position in np.flatnonzero(totals >= floor).tolist():
+        kind, probability, may_be_same = scorer.decide(float(totals[position]),
+                                                       facts[codes[position]])
+        if kind == "new":
+            continue
+        i, j = int(left[position]), int(right[position])
+        scored[(i, j)] = may_be_same
+        (links if kind == "link" else reviews).append((i, j, probability))
+    return links, reviews, scored

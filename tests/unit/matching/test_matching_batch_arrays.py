@@ -1,0 +1,76 @@
+"""The batch's array fast paths give what the reference functions give, pair for pair."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from hub.domain.matching.blocking import BlockLimits, candidate_pairs
+from hub.domain.matching.comparisons import compare_records
+from hub.domain.matching.scoring import PatternScorer
+from hub.domain.matching.settings import default_settings
+from hub.services.matching import pair_arrays
+from hub.services.matching.pair_arrays import candidate_pair_arrays
+from hub.services.matching.pair_scoring import score_pairs
+from tests.unit.matching.matching_factories import hand_model, person
+
+_SURNAMES = ["Martin", "Martn", "Bernard", "Durand", "Kerbrat", "Le Gall", "Dupont", ""]
+_FIRST = ["Anne", "Jean", "Marie", "Manu", "Emmanuel", ""]
+_DATES = ["1980-05-12", "1980-12-05", "1981-05-12", "1975-01-30", ""]
+
+
+def _people(count: int, seed: int) -> list:
+    """People drawn from small pools: many shared keys, blocks over every cap."""
+    rng = random.Random(seed)
+    return [person(id=str(n), nom=rng.choice(_SURNAMES), prenom=rng.choice(_FIRST),
+                   date_naissance=rng.choice(_DATES),
+                   courriel=rng.choice(["", "", "anne@free.fr", "jm@orange.fr"]),
+                   telephone=rng.choice(["", "", "0612345678", "0473000001"]),
+                   adresse_ligne=rng.choice(["", "3 rue Haute", "8 place du Marché"]),
+                   code_postal=rng.choice(["", "63200", "15000"]),
+                   commune=rng.choice(["", "Riom", "Aurillac"]))
+            for n in range(count)]
+
+
+@pytest.mark.parametrize("limits", [BlockLimits(6, 2, 4, 1), BlockLimits(50, 5, 20, 2),
+                                    BlockLimits(8, 0), BlockLimits(3, 3, 2, 0)])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_array_blocking_gives_the_pairs_of_the_reference(limits, workers, monkeypatch):
+    monkeypatch.setattr(pair_arrays, "MIN_RECORDS_PER_WORKER", 10)
+    records = _people(400, seed=3)
+    rules = default_settings().blocking.rules
+    left, right = candidate_pair_arrays(records, rules, limits, workers)
+    reference = sorted(candidate_pairs(records, rules, limits))
+    assert list(zip(left.tolist(), right.tolist(), strict=True)) == reference
+
+
+def test_the_array_blocking_of_no_record_or_one_gives_no_pair():
+    rules = default_settings().blocking.rules
+    for records in ([], _people(1, seed=1)):
+        left, right = candidate_pair_arrays(records, rules, BlockLimits(50, 5))
+        assert len(left) == len(right) == 0
+
+
+def test_the_array_scorer_decides_every_pair_as_judge_does():
+    model = hand_model(tf={"nom": {"MARTIN": 0.02, "DURAND": 0.01}, "prenom": {"ANNE": 0.03}})
+    records = _people(300, seed=5)
+    pairs = sorted(candidate_pairs(records, model.settings.blocking.rules, BlockLimits(50, 5)))
+    patterns: dict[tuple[str, ...], int] = {}
+    codes = [patterns.setdefault(compare_records(model.comparisons, records[i], records[j])[0],
+                                 len(patterns)) for i, j in pairs]
+    left = np.array([i for i, _ in pairs], dtype=np.uint32)
+    right = np.array([j for _, j in pairs], dtype=np.uint32)
+    links, reviews, scored = score_pairs(PatternScorer(model), records, left, right,
+                                         np.array(codes, dtype=np.uint16), list(patterns))
+    judge = PatternScorer(model).judge
+    expected: dict[str, list] = {"link": [], "review": []}
+    may_be_same = {}
+    for (i, j), code in zip(pairs, codes, strict=True):
+        kind, probability, compatible = judge(list(patterns)[code], records[i])
+        if kind != "new":
+            expected[kind].append((i, j, probability))
+            may_be_same[(i, j)] = compatible
+    assert expected["link"] and expected["review"]  # the data exercise both answers
+    assert (links, reviews, scored) == (expected["link"], expected["review"], may_be_same)
