@@ -39,12 +39,12 @@ import _febrl
 from _population import COLUMNS, generate
 from _review_load import print_review_classes, review_classes
 
-from hub.domain.matching.blocking import candidate_pairs
 from hub.domain.matching.model import MatchModel
 from hub.domain.matching.normalise import parse_birth_date
 from hub.domain.matching.record import normalise_record
 from hub.domain.matching.settings import default_settings
 from hub.services.matching.dedup_batch import read_people_csv, run_batch
+from hub.services.matching.pair_arrays import candidate_pair_arrays
 
 THRESHOLDS = ((0.98, 0.6), (0.98, 0.9), (0.98, 0.98), (0.95, 0.95), (0.995, 0.995))  # (link, review)
 
@@ -95,8 +95,8 @@ def blocking_report(rows: list[dict[str, str]], truth: Sequence[object]) -> None
     wanted = true_pairs(truth)
 
     def found(rules: Sequence[str]) -> set[tuple[int, int]]:
-        pairs = candidate_pairs(records, rules, blocking.limits())
-        return wanted & set(pairs)
+        left, right = candidate_pair_arrays(records, rules, blocking.limits(), workers=2)
+        return wanted & set(zip(left.tolist(), right.tolist(), strict=True))
 
     overall = found(blocking.rules)
     print(f"  blocking: pairs completeness {len(overall) / len(wanted):.4f} "

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from hub.domain.matching.comparisons import (
     CLOSE,
+    DIFFERENT,
     EXACT,
     FUZZY,
     MISSING,
@@ -65,6 +66,7 @@ class EmResult:
     prior: float
     iterations: int
     converged: bool
+    without_other_dates: bool = False
 
 
 def expectation_maximisation(
@@ -150,6 +152,30 @@ def identity_patterns(patterns: Counter[Pattern], comparisons: list[Comparison])
 
 
 _ROUGHLY = frozenset({EXACT, CLOSE, FUZZY})
+_DATE = "date_naissance"
+
+
+def learnt_namesakes(m: dict[str, dict[str, float]]) -> bool:
+    """Whether EM's "match" class has another birth date more often than the same one.
+
+    In a large file the pairs alike as persons are mostly namesakes (MARTIN Marie is
+    ~15 people per birth year in a million; the same person typed twice stays one pair),
+    and EM then splits them on the date: its "match" class is "same names", not "same
+    person". No file's duplicates differ on the birth date more often than they agree.
+    """
+    date = m.get(_DATE)
+    return date is not None and date.get(DIFFERENT, 0.0) > date.get(EXACT, 0.0)
+
+
+def without_other_dates(alike: Counter[Pattern], comparisons: list[Comparison]) -> Counter[Pattern]:
+    """The alike pairs whose birth dates are not plainly different: among them EM's split
+    is same person against different people, not same names against other names.
+
+    The date's m of "different" then comes out at the floor (`M_FLOOR`): the date veto
+    holds, as it does for the French population at 5k to 100k (m 0.02 to 0.03).
+    """
+    position = next(i for i, c in enumerate(comparisons) if c.field == _DATE)
+    return Counter({p: n for p, n in alike.items() if p[position] != DIFFERENT})
 
 
 def term_frequencies(
@@ -178,13 +204,20 @@ def train(
     u_random = estimate_u(records, comparisons, t.u_sample_pairs, t.seed)
     alike = identity_patterns(patterns, comparisons)
     em = expectation_maximisation(alike, comparisons, u_random, t)
+    first_iterations = em.iterations
+    if learnt_namesakes(em.m):
+        alike = without_other_dates(alike, comparisons)
+        em = dataclasses.replace(expectation_maximisation(alike, comparisons, u_random, t),
+                                 without_other_dates=True)
     # The matches are among the pairs alike as persons: the prior of any candidate pair
     # is theirs, diluted by the other candidates.
     prior = em.prior * sum(alike.values()) / max(sum(patterns.values()), 1)
     tf_fields = [name for name, c in settings.comparisons.items() if c.term_frequency]
     tf, floors = term_frequencies(records, tf_fields, t.tf_min_count, t.tf_max_values)
     stats = {"enregistrements": len(records), "paires_candidates": sum(patterns.values()),
-             "iterations_em": em.iterations, "em_converge": em.converged}
+             "iterations_em": em.iterations, "em_converge": em.converged,
+             "em_sans_dates_differentes": em.without_other_dates,
+             "iterations_em_toutes_paires": first_iterations}
     u = {field: _at_least_each(levels, u_random[field]) for field, levels in em.u.items()}
     return MatchModel(settings, prior, _at_least(em.m, M_FLOOR), u, tf, floors, stats,
                       u_random)

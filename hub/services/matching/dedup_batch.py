@@ -95,7 +95,7 @@ def run_batch(
     trained = False
     if model is None:
         counts = np.bincount(codes, minlength=len(patterns)).tolist()
-        model, trained = _learn(records, Counter(dict(zip(patterns, counts, strict=True))),
+        model, trained = _learn(records, Counter(dict(sorted(zip(patterns, counts, strict=True)))),
                                 settings, comparisons, notes)
     links, reviews, scored = score_pairs(PatternScorer(model), records, left, right, codes,
                                          patterns)
