@@ -13,6 +13,7 @@ A test compares both on generated people.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 
 import numpy as np
@@ -67,10 +68,7 @@ def _keys(
 
 def _keys_slice(start: int, stop: int) -> tuple[np.ndarray, ...]:
     records, rules, limits = shared("records"), shared("rules"), shared("limits")
-    owner: list[int] = []
-    hashes: list[int] = []
-    caps: list[int] = []
-    windows: list[int] = []
+    owner, hashes, caps, windows = array("I"), array("q"), array("H"), array("H")
     bounds: dict[str, tuple[int, int]] = {}
     for index in range(start, stop):
         for key in blocking_keys(records[index], rules):
@@ -82,8 +80,8 @@ def _keys_slice(start: int, stop: int) -> tuple[np.ndarray, ...]:
             hashes.append(hash(key))
             caps.append(block_cap)
             windows.append(reach)
-    return (np.array(owner, dtype=np.uint32), np.array(hashes, dtype=np.int64),
-            np.array(caps, dtype=np.uint16), np.array(windows, dtype=np.uint16))
+    return (np.frombuffer(owner, dtype=np.uint32), np.frombuffer(hashes, dtype=np.int64),
+            np.frombuffer(caps, dtype=np.uint16), np.frombuffer(windows, dtype=np.uint16))
 
 
 def _codes(left: np.ndarray, right: np.ndarray, size: int) -> npt.NDArray[np.uint64]:
