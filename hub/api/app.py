@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -25,11 +24,9 @@ from hub.api import (
     routes_schemas,
     source_limits,
 )
-from hub.api.models import Health
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.services.audit import refusals
-from hub.services.ops.health import check_writable
 from hub.web.app import create_console
 
 
@@ -72,10 +69,5 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     app.include_router(routes_proposals.router)
     app.include_router(routes_notices.router)
     app.mount("/console", create_console(hub))
-
-    @app.get("/healthz", tags=["ops"], responses=openapi.answer(Health))
-    def healthz() -> Any:
-        check_writable(hub.settings)  # 503 in the error envelope when it cannot store
-        return {"status": "ok"}
 
     return app

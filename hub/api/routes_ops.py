@@ -1,6 +1,8 @@
 """Operations: liveness, readiness and Prometheus metrics.
 
 - `GET /livez`: the process answers (no dependency checked).
+- `GET /healthz`: `{"status": "ok"}` when ready; otherwise 503 in the error envelope,
+  `data_directory_read_only` when the data directory refuses a write, else `not_ready`.
 - `GET /readyz`: 200 when the database (at the current migrations), the broker, the key
   files, the policy and, in embedded mode, the data directory are usable; 503 otherwise,
   naming the failed checks (never a secret).
@@ -22,7 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.api.auth import hub_of
-from hub.api.models import Alive, Readiness
+from hub.api.models import Alive, Health, Readiness
 from hub.api.openapi import answer, errors
 from hub.errors import Forbidden, NotReady
 from hub.services.ops import health, metrics
@@ -36,16 +38,30 @@ def livez() -> Any:
     return {"statut": "vivant"}
 
 
+@router.get("/healthz", summary="Le hub est en état de servir", responses=answer(Health, 503))
+def healthz(request: Request) -> Any:
+    hub = hub_of(request)
+    health.check_writable(hub.settings)  # 503 data_directory_read_only: it cannot store
+    result = health.readiness(hub)
+    if not result.ready:  # a database or broker outage: not "ok" while it lasts
+        raise _not_ready(result)
+    return {"status": "ok"}
+
+
 @router.get("/readyz", summary="Le hub peut servir (base, courtier, clés, politique)",
             responses=answer(Readiness, 503))
 def readyz(request: Request) -> JSONResponse:
     result = health.readiness(hub_of(request))
     if result.ready:
         return JSONResponse(result.to_dict())
+    return JSONResponse({"error": _not_ready(result).to_dict(), **result.to_dict()},
+                        status_code=503)
+
+
+def _not_ready(result: health.Readiness) -> NotReady:
     failed = ", ".join(c.name for c in result.checks if not c.ok)
-    error = NotReady(f"Le hub n'est pas prêt ({failed}) : voir « verifications ».",
-                     f"The hub is not ready ({failed}): see 'verifications'.")
-    return JSONResponse({"error": error.to_dict(), **result.to_dict()}, status_code=503)
+    return NotReady(f"Le hub n'est pas prêt ({failed}) : voir « verifications ».",
+                    f"The hub is not ready ({failed}): see 'verifications'.")
 
 
 @router.get("/metrics", summary="Métriques Prometheus (sans donnée personnelle)",

@@ -142,3 +142,36 @@ def test_the_audit_head_is_published_again_soon_after_a_database_outage(scale):
     heads = [line for line in text.splitlines() if "hub.publish_audit_head" in line]
     assert [line for line in heads if "Retry in" in line and "StoreUnavailable" in line]
     assert not [line for line in heads if "OperationalError" in line or "raised" in line]
+
+
+def test_healthz_is_not_ok_while_the_database_or_the_broker_is_down(scale, tmp_path):
+    env, _observer, _creds, logs = scale
+    url = sa.engine.make_url(env["HUB_DATABASE_URL"])
+    proxy = TcpProxy(url.port or 5432)
+    redis_port = free_port()
+    own_redis = own_redis_command(redis_port, tmp_path)
+    env = {**env, "HUB_DATABASE_URL": url.set(port=proxy.port).render_as_string(False),
+           "HUB_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0"}
+    port = int(env["HUB_PORT"])
+    broker = Process("redis", own_redis, {}, logs)
+    try:
+        with running([start_api(env, logs, port)]):
+            wait_until(lambda: health(port) == (200, "ok"), 30, "healthz with both up")
+            proxy.cut()
+            assert health(port) == (503, "not_ready")
+            proxy.restore()
+            wait_until(lambda: health(port) == (200, "ok"), 30, "healthz after the database")
+            broker.kill()
+            assert health(port) == (503, "not_ready")
+            broker = Process("redis-again", own_redis, {}, logs)
+            with running([broker]):
+                wait_until(lambda: health(port) == (200, "ok"), 30, "healthz after the broker")
+    finally:
+        proxy.close()
+        broker.kill()
+
+
+def health(port: int) -> tuple[int, str]:
+    answer = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=30)
+    body = answer.json()
+    return answer.status_code, body.get("status") or body["error"]["code"]
