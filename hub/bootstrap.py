@@ -210,8 +210,13 @@ def create_celery(settings: Settings, *, include_tasks: bool = False) -> Any:
         task_serializer="json",
         task_default_queue=settings.queue_name,
         accept_content=["json"],
-        broker_connection_retry_on_startup=True,
+        # A broker unreachable at start ends the worker non-zero (a wrong URL, or a
+        # supervisor that restarts it); a broker lost later is tried again every 1-2 s
+        # for as long as it takes (hub.broker_consumer).
+        broker_connection_retry_on_startup=False,
+        broker_connection_max_retries=None,
         broker_connection_timeout=3,
+        worker_consumer="hub.broker_consumer:PromptConsumer",
         worker_hijack_root_logger=False,
         beat_schedule={
             "sweep-outbox": {"task": "hub.sweep_outbox", "schedule": settings.sweep_interval_s},

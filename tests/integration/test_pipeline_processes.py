@@ -4,6 +4,8 @@ Redis broker and a real PostgreSQL store. Faults are real too: SIGKILL, broker r
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 import redis
 import requests
 
-from capactif_demo.processes import Process, free_port, running, start_api, start_worker
+from capactif_demo.processes import Process, capactif_command, free_port, running, start_api, start_worker
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.services.accounts.members import load_network
@@ -107,6 +109,53 @@ def test_a_broker_restart_loses_no_accepted_fiche(scale, tmp_path):
         with running([start_worker(env, logs), broker]):
             wait_until(lambda: all_processed_once(observer, 600), 90, "600 processed fiches")
     assert pipeline_status(observer)["porteurs"] == 600
+
+
+def test_the_worker_reconnects_within_seconds_once_a_long_broker_outage_ends(scale, tmp_path):
+    env, observer, creds, logs = scale
+    redis_port = free_port()
+    own_redis = own_redis_command(redis_port, tmp_path)
+    env = {**env, "HUB_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0"}
+    port = int(env["HUB_PORT"])
+    broker = Process("redis", own_redis, {}, logs)
+    wait_until(lambda: _pings(redis_port), 20, "the test's own redis-server")
+    worker = start_worker(env, logs)
+    with running([start_api(env, logs, port), worker]):
+        push(observer, port, creds, batches(1, 50)[0])
+        wait_until(lambda: all_processed_once(observer, 50), 60, "50 processed fiches")
+        broker.kill()
+        wait_until(lambda: len(_reconnection_delays(worker)) >= 5, 45, "five reconnection tries")
+        assert push(observer, port, creds, batches(1, 50, "down", first=50)[0])["accepted"] == 50
+        with running([Process("redis-again", own_redis, {}, logs)]):
+            wait_until(lambda: all_processed_once(observer, 100), 60, "100 processed fiches")
+    # Celery's default waits 2, 4, 6 ... 30 s between tries: after a minutes-long outage
+    # the worker stayed idle up to 30 s more; the hub's consumer tries every 1-2 s.
+    assert max(_reconnection_delays(worker)) <= 2
+
+
+def test_a_worker_whose_broker_is_unreachable_at_start_exits_non_zero_without_the_password(
+        scale):
+    env = {**scale[0], "HUB_BROKER_URL": f"redis://:Secret-9@127.0.0.1:{free_port()}/0"}
+    done = subprocess.run(capactif_command("worker"), env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0, done.stderr[-2000:]
+    assert "Secret-9" not in done.stdout + done.stderr
+    assert "broker unreachable at start: redis://:**@127.0.0.1" in done.stderr
+
+
+def test_a_worker_whose_database_is_unreachable_at_start_exits_non_zero_saying_why(scale):
+    env = {**scale[0],
+           "HUB_DATABASE_URL": f"postgresql://hub:Secret-9@127.0.0.1:{free_port()}/hub"}
+    done = subprocess.run(capactif_command("worker"), env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "Secret-9" not in done.stdout + done.stderr
+    assert "store_unavailable" in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def _reconnection_delays(worker: Process) -> list[float]:
+    log = worker.log_path.read_text(errors="replace")
+    return [float(s) for s in re.findall(r"Trying again in ([\d.]+) seconds", log)]
 
 
 def _pings(port: int) -> bool:
