@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -218,3 +219,32 @@ def read_only(folder: Path) -> Iterator[None]:
             subprocess.run(["chattr", "-i", str(folder)], check=True)
         else:
             folder.chmod(0o755)
+
+
+def test_a_worker_stopped_by_its_systemd_unit_finishes_its_task_and_exits_zero(
+        tmp_path, postgres_url):
+    """Stopped the way the shipped unit has systemd stop it (KillMode: SIGTERM to the main
+    process only with `mixed`, to every process of the unit with the default), mid-task."""
+    from tests.integration.scale import scale_store
+
+    unit = (Path(__file__).parents[2] / "deploy/systemd/capactif-worker@.service").read_text()
+    kill_mode = dict(line.split("=", 1) for line in unit.splitlines()
+                     if line.startswith("KillMode=")).get("KillMode", "control-group")
+    with scale_store(postgres_url) as store:
+        env = {**store, "HUB_DATA_DIR": str(tmp_path / "data")}
+        hub = Hub.from_settings(Settings.from_env(env))
+        load_network(hub, make_network(tmp_path / "network.json", [OWNER.member_id]), tmp_path / "c")
+        push(hub, 0, 1000)  # one task
+        worker = start_worker(env, tmp_path / "logs", "stopped", beat=False)
+        with running([worker]):
+            wait_until(lambda: pipeline_status(hub)["processed"] > 0, 90, "the task under way")
+            if kill_mode == "mixed":
+                os.kill(worker.popen.pid, signal.SIGTERM)
+            else:
+                os.killpg(worker.popen.pid, signal.SIGTERM)
+            worker.popen.wait(timeout=120)
+            processed_at_exit = pipeline_status(hub)["processed"]
+        hub.close()
+    assert worker.popen.returncode == 0
+    assert "WorkerLostError" not in worker.log_path.read_text(errors="replace")
+    assert processed_at_exit == 1000
