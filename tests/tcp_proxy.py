@@ -6,11 +6,13 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 
 
 class TcpProxy:
     """Forwards 127.0.0.1:`port` to `target_port`; `cut()` closes every connection and
-    refuses new ones, `restore()` accepts again on the same port."""
+    refuses new ones, `freeze()` keeps them open but forwards nothing (a server that
+    stops answering: hung, or a network that drops packets), `restore()` ends both."""
 
     def __init__(self, target_port: int) -> None:
         self.target_port = target_port
@@ -18,6 +20,7 @@ class TcpProxy:
         self.port = self._listener.getsockname()[1]
         self._lock = threading.Lock()
         self._open: list[socket.socket] = []
+        self._frozen = threading.Event()
         self._start()
 
     def _start(self) -> None:
@@ -39,7 +42,8 @@ class TcpProxy:
             with self._lock:
                 self._open += [client, upstream]
             for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=_pump, args=(source, sink), daemon=True).start()
+                threading.Thread(target=_pump, args=(source, sink, self._frozen),
+                                 daemon=True).start()
 
     def cut(self) -> None:
         self._running = False
@@ -53,17 +57,26 @@ class TcpProxy:
                 sock.close()
             self._open.clear()
 
+    def freeze(self) -> None:
+        self._frozen.set()
+
     def restore(self) -> None:
+        if self._frozen.is_set():
+            self._frozen.clear()
+            return
         self._listener = socket.create_server(("127.0.0.1", self.port))
         self._start()
 
     def close(self) -> None:
+        self._frozen.clear()
         self.cut()
 
 
-def _pump(source: socket.socket, sink: socket.socket) -> None:
+def _pump(source: socket.socket, sink: socket.socket, frozen: threading.Event) -> None:
     try:
         while chunk := source.recv(65536):
+            while frozen.is_set():
+                time.sleep(0.05)
             sink.sendall(chunk)
     except OSError:
         pass

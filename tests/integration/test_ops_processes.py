@@ -175,3 +175,22 @@ def health(port: int) -> tuple[int, str]:
     answer = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=30)
     body = answer.json()
     return answer.status_code, body.get("status") or body["error"]["code"]
+
+
+def test_readiness_answers_within_seconds_when_the_database_stops_answering(scale):
+    env, _observer, _creds, logs = scale
+    url = sa.engine.make_url(env["HUB_DATABASE_URL"])
+    proxy = TcpProxy(url.port or 5432)
+    env = {**env, "HUB_DATABASE_URL": url.set(port=proxy.port).render_as_string(False)}
+    port = int(env["HUB_PORT"])
+    try:
+        with running([start_api(env, logs, port)]):
+            assert ready(port)[0] == 200
+            proxy.freeze()  # connections stay open, nothing comes back: a hung server
+            status, body = ready(port)  # before: no answer at all (the probe waited forever)
+            assert status == 503 and body["verifications"]["base"]["ok"] is False
+            assert health(port) == (503, "not_ready")
+            proxy.restore()
+            wait_until(lambda: ready(port)[0] == 200, 30, "readiness after the database answers")
+    finally:
+        proxy.close()

@@ -4,12 +4,16 @@ Liveness says the process answers. Readiness says it can do its work: the databa
 answers and carries the current migrations, the broker accepts connections, the key
 files are readable, a field policy is loaded, and (embedded mode) the data directory
 is writable. Each check names what failed, never a secret or a personal value.
+A check that gets no answer within CHECK_TIMEOUT_S fails: a hung database or broker
+makes the probe say so, instead of leaving it without an answer.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import os
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -49,7 +53,22 @@ def readiness(hub: Hub) -> Readiness:
     ]
     if hub.settings.is_sqlite or hub.settings.embedded_broker:
         checks.append(("repertoire_donnees", _data_dir))
-    return Readiness([_run(name, check, hub) for name, check in checks])
+    deadline = time.monotonic() + CHECK_TIMEOUT_S
+    running = [(name, _probes.submit(_run, name, check, hub)) for name, check in checks]
+    return Readiness([_within(name, future, deadline) for name, future in running])
+
+
+CHECK_TIMEOUT_S = 3.0
+# Checks run here, not in the request's thread: one stuck on a hung server is abandoned
+# at the deadline (it ends when the server answers or its connection breaks).
+_probes = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="readiness")
+
+
+def _within(name: str, future: concurrent.futures.Future[Check], deadline: float) -> Check:
+    try:
+        return future.result(timeout=max(0.0, deadline - time.monotonic()))
+    except concurrent.futures.TimeoutError:
+        return Check(name, False, f"pas de réponse en {CHECK_TIMEOUT_S:g} s")
 
 
 def _run(name: str, check: Callable[[Hub], str], hub: Hub) -> Check:
