@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import redis
+import sqlalchemy as sa
 
 from hub.store.migrate import upgrade
 from tests.conftest import REDIS_URL, _drop_pg_database, _fresh_pg_database, service_missing
+from tests.tcp_proxy import TcpProxy
 from tests.waiting import wait_until
 
-__all__ = ["own_redis_command", "scale_store", "wait_until"]
+__all__ = ["database_through_proxy", "own_redis_command", "scale_store", "wait_until"]
 
 
 @contextmanager
@@ -42,3 +44,10 @@ def own_redis_command(port: int, folder: object) -> list[str]:
         service_missing("redis-server binary", FileNotFoundError("redis-server"))
     return ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
             "--appendonly", "no", "--dir", str(folder)]
+
+
+def database_through_proxy(env: dict[str, str]) -> tuple[dict[str, str], TcpProxy]:
+    """The settings reaching the database through a proxy the test can cut or freeze."""
+    url = sa.engine.make_url(env["HUB_DATABASE_URL"])
+    proxy = TcpProxy(url.port or 5432)
+    return {**env, "HUB_DATABASE_URL": url.set(port=proxy.port).render_as_string(False)}, proxy

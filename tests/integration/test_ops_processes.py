@@ -18,7 +18,12 @@ from hub.services.accounts.members import load_network
 from hub.services.audit import trail as audit
 from tests.factories import Credentials, make_fiche, make_network, other_porteur, record_consents
 from tests.fakes.publisher import RecordingPublisher
-from tests.integration.scale import own_redis_command, scale_store, wait_until
+from tests.integration.scale import (
+    database_through_proxy,
+    own_redis_command,
+    scale_store,
+    wait_until,
+)
 from tests.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -146,12 +151,10 @@ def test_the_audit_head_is_published_again_soon_after_a_database_outage(scale):
 
 def test_healthz_is_not_ok_while_the_database_or_the_broker_is_down(scale, tmp_path):
     env, _observer, _creds, logs = scale
-    url = sa.engine.make_url(env["HUB_DATABASE_URL"])
-    proxy = TcpProxy(url.port or 5432)
+    env, proxy = database_through_proxy(env)
     redis_port = free_port()
     own_redis = own_redis_command(redis_port, tmp_path)
-    env = {**env, "HUB_DATABASE_URL": url.set(port=proxy.port).render_as_string(False),
-           "HUB_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0"}
+    env = {**env, "HUB_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0"}
     port = int(env["HUB_PORT"])
     broker = Process("redis", own_redis, {}, logs)
     try:
@@ -179,9 +182,7 @@ def health(port: int) -> tuple[int, str]:
 
 def test_readiness_answers_within_seconds_when_the_database_stops_answering(scale):
     env, _observer, _creds, logs = scale
-    url = sa.engine.make_url(env["HUB_DATABASE_URL"])
-    proxy = TcpProxy(url.port or 5432)
-    env = {**env, "HUB_DATABASE_URL": url.set(port=proxy.port).render_as_string(False)}
+    env, proxy = database_through_proxy(env)
     port = int(env["HUB_PORT"])
     try:
         with running([start_api(env, logs, port)]):

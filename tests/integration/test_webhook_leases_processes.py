@@ -22,9 +22,8 @@ from hub.services.ingest.processing import pipeline_status
 from hub.store.delivery_repository import SENT
 from hub.store.delivery_tables import deliveries
 from tests.factories import make_fiche, other_porteur, record_consents
-from tests.integration.scale import scale_store, wait_until
+from tests.integration.scale import database_through_proxy, scale_store, wait_until
 from tests.receiver import Recipient
-from tests.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -69,13 +68,6 @@ def sent_count(hub: Hub) -> int:
 
 def disclosure_events(hub: Hub) -> int:
     return len(hub.audit.search(action="webhook_delivery", member=RECIPIENT, limit=100_000))
-
-
-def database_through_proxy(env: dict[str, str]) -> tuple[dict[str, str], TcpProxy]:
-    """The worker's settings reaching the database through a proxy the test can cut."""
-    url = sa.engine.make_url(env["HUB_DATABASE_URL"])
-    proxy = TcpProxy(url.port or 5432)
-    return {**env, "HUB_DATABASE_URL": url.set(port=proxy.port).render_as_string(False)}, proxy
 
 
 def distinct_received(slow: Recipient) -> int:
