@@ -8,7 +8,8 @@ the broker, is the durable record, and the sweep re-publishes what a power cut l
 that still cannot be read (torn by a crash of an older version, a disk error) is moved
 to `broker/torn/` and logged, never fatal: the outbox sweep re-publishes the work it
 carried, since tasks hold ids only. The working folders (`staging/`, `reading/`, `torn/`)
-are made again if removed while processes run (they look like scratch space).
+are made again if removed while processes run (they look like scratch space), and so is
+the queue folder itself: the messages removed with it are published again by the sweep.
 """
 
 from __future__ import annotations
@@ -54,14 +55,22 @@ class Channel(filesystem.Channel):
         staged = self._staging_dir / name
         try:
             _write(staged, dumps(payload).encode())
-            os.replace(staged, Path(self.data_folder_out) / name)
+            _move(staged, Path(self.data_folder_out) / name)
         except OSError as exc:
             staged.unlink(missing_ok=True)
             raise ChannelError(f"Cannot add a message to queue {queue!r}: {exc}") from exc
 
     def _get(self, queue: str, timeout: float | None = None) -> Any:
         wanted = f"{queue}.msg"
-        for name in sorted(os.listdir(self.data_folder_in)):
+        try:
+            names = sorted(os.listdir(self.data_folder_in))
+        except FileNotFoundError:  # the queue folder was removed: make it again
+            _folder(Path(self.data_folder_in))
+            log.warning("embedded broker: queue folder %s removed, made again; the outbox "
+                        "sweep re-publishes the work of the messages it held",
+                        self.data_folder_in)
+            raise filesystem.Empty() from None
+        for name in names:
             if name.partition(".")[2] != wanted:
                 continue
             taken = self._reading_dir / name

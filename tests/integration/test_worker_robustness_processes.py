@@ -71,17 +71,17 @@ def test_torn_and_empty_message_files_are_set_aside_and_the_worker_goes_on(embed
         "0_empty.capactif.msg", "1_torn.capactif.msg", "2_torn.capactif.msg"]
 
 
-def test_the_broker_working_folders_removed_while_the_worker_runs_are_made_again(
-        embedded, tmp_path):
+def test_the_broker_folders_removed_while_the_worker_runs_are_made_again(embedded, tmp_path):
     """An operator clearing the broker's staging, reading and torn folders (they look
-    like scratch space) must not leave every later message unsent or never read."""
+    like scratch space), or the queue folder itself (the outbox sweep publishes the work
+    of its messages again), must not stop the worker nor leave later messages unsent."""
     env, hub = embedded
     worker = start_worker(env, tmp_path / "logs")
     with running([worker]):
         push(hub, 0, 20)
         wait_until(lambda: pipeline_status(hub)["processed"] == 20 or not worker.alive, 90,
                    "20 processed fiches")
-        for folder in ("staging", "reading", "torn"):
+        for folder in ("staging", "reading", "torn", "queue"):
             shutil.rmtree(hub.settings.broker_dir / folder, ignore_errors=True)
         push(hub, 20, 20)
         (hub.settings.broker_dir / "queue" / "3_torn.capactif.msg").write_bytes(b"")
