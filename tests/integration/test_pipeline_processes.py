@@ -155,7 +155,8 @@ def test_a_worker_whose_database_is_unreachable_at_start_exits_non_zero_saying_w
 
 def _reconnection_delays(worker: Process) -> list[float]:
     log = worker.log_path.read_text(errors="replace")
-    return [float(s) for s in re.findall(r"Trying again in ([\d.]+) seconds", log)]
+    # the consumer's lines ("... seconds... (3/None)"), not the beat's
+    return [float(s) for s in re.findall(r"Trying again in ([\d.]+) seconds\.\.\. \(", log)]
 
 
 def _pings(port: int) -> bool:
