@@ -25,8 +25,8 @@ Online use (the store keeps a blocking index, key -> porteur):
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, Literal, TypeVar
 
 from hub.domain.matching.blocking import blocking_keys
 from hub.domain.matching.comparisons import AGREEING, DIFFERENT, FUZZY
@@ -181,25 +181,41 @@ def match_one(record: RecordLike, candidates: Iterable[Candidate], model: MatchM
 
     Chaining is refused: if the record links to two porteurs, or links to one
     fiche of a porteur while contradicting another fiche of the same porteur,
-    the decision is review, never a silent merge.
+    the decision is review, never a silent merge. (`PatternScorer.match_one` gives the
+    same decision at a fraction of the cost: it explains only the winning pair.)
     """
     settings = model.decision
     new = as_record(record)
-    best: dict[str, tuple[Kind, Explanation]] = {}
+
+    def scored() -> Iterator[Scored[Explanation]]:
+        for candidate in candidates:
+            explanation = model.score(new, as_record(candidate.record))
+            yield (candidate.porteur_id, pair_kind(explanation, settings),
+                   explanation.probability, compatible(explanation, settings), explanation)
+
+    return decide_among(scored(), lambda explanation: explanation)
+
+
+T = TypeVar("T")
+# (porteur, kind, probability, compatible, what `explain` turns into the explanation)
+Scored = tuple[str, Kind, float, bool, T]
+
+
+def decide_among(scored: Iterable[Scored[T]], explain: Callable[[T], Explanation]) -> Decision:
+    """`match_one`'s decision from its candidates' pair answers, in candidate order; only
+    the best pair is explained (`explain`)."""
+    best: dict[str, tuple[Kind, float, T]] = {}
     compatible_with: dict[str, bool] = {}
-    for candidate in candidates:
-        explanation = model.score(new, as_record(candidate.record))
-        kind = pair_kind(explanation, settings)
-        pid = candidate.porteur_id
-        if pid not in best or explanation.probability > best[pid][1].probability:
-            best[pid] = (kind, explanation)
-        compatible_with[pid] = compatible_with.get(pid, True) and compatible(explanation, settings)
+    for pid, kind, probability, may_be_same, detail in scored:
+        if pid not in best or probability > best[pid][1]:
+            best[pid] = (kind, probability, detail)
+        compatible_with[pid] = compatible_with.get(pid, True) and may_be_same
     if not best:
         return Decision("new", None, 0.0, None)
-    ranked = sorted(best.items(), key=lambda item: -item[1][1].probability)
-    top_id, (top_kind, top_explanation) = ranked[0]
-    linked = [pid for pid, (kind, _e) in ranked if kind == "link"]
-    probability = top_explanation.probability
+    ranked = sorted(best.items(), key=lambda item: -item[1][1])
+    top_id, (top_kind, probability, top_detail) = ranked[0]
+    linked = [pid for pid, (kind, _p, _d) in ranked if kind == "link"]
+    top_explanation = explain(top_detail)
     if top_kind == "link" and len(linked) == 1 and compatible_with[top_id]:
         return Decision("link", top_id, probability, top_explanation)
     if top_kind != "new" or linked:

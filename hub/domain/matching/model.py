@@ -15,7 +15,7 @@ import functools
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hub.domain.matching.comparisons import (
     DIFFERENT,
@@ -27,6 +27,9 @@ from hub.domain.matching.comparisons import (
 )
 from hub.domain.matching.record import NormalisedRecord
 from hub.domain.matching.settings import DecisionSettings, MatchingSettings
+
+if TYPE_CHECKING:
+    from hub.domain.matching.scoring import PatternScorer
 
 DEFAULT_MODEL_FILE = Path(__file__).with_name("default_model.json")
 MODEL_FORMAT = "capactif-matching-model"
@@ -158,6 +161,14 @@ class MatchModel:
         lifted = tuple(f for f in settings.veto_fields
                        if self.m.get(f, {}).get(DIFFERENT, 0.0) >= settings.veto_max_m)
         return dataclasses.replace(settings, lifted_vetoes=lifted)
+
+    @functools.cached_property
+    def pattern_scorer(self) -> PatternScorer:
+        """The model's `PatternScorer`, kept with it: its memos (facts per pattern, name
+        adjustments) then serve every batch of the process."""
+        from hub.domain.matching.scoring import PatternScorer  # it imports this module
+
+        return PatternScorer(self)
 
     @functools.cached_property
     def prior_weight(self) -> float:

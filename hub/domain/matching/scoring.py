@@ -24,9 +24,21 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Iterable, Iterator
 
-from hub.domain.matching.comparisons import EXACT
-from hub.domain.matching.decision import Kind, has_enough_evidence, other_person, vetoed
+from hub.domain.matching.comparisons import EXACT, compare_records
+from hub.domain.matching.decision import (
+    Candidate,
+    Decision,
+    Kind,
+    RecordLike,
+    Scored,
+    as_record,
+    decide_among,
+    has_enough_evidence,
+    other_person,
+    vetoed,
+)
 from hub.domain.matching.model import Explanation, FieldTerm, MatchModel, probability_of
 from hub.domain.matching.record import NormalisedRecord
 
@@ -57,6 +69,21 @@ class PatternScorer:
         for position in facts.tf_fields:
             weights[position] += self.adjustment(position, left)
         return self.decide(self.model.prior_weight + sum(weights), facts)
+
+    def match_one(self, record: RecordLike, candidates: Iterable[Candidate]) -> Decision:
+        """`match_one`'s decision, to the last bit, judging each pair by its pattern and
+        explaining only the best one (the online matcher's path: explaining every
+        candidate cost more than comparing it)."""
+        new = as_record(record)
+        comparisons = self.model.comparisons
+
+        def scored() -> Iterator[Scored[tuple[Pattern, NormalisedRecord]]]:
+            for candidate in candidates:
+                levels, used = compare_records(comparisons, new, as_record(candidate.record))
+                kind, probability, may_be_same = self.judge(levels, new)
+                yield candidate.porteur_id, kind, probability, may_be_same, (levels, used)
+
+        return decide_among(scored(), lambda detail: self.model.explain(detail[0], new, detail[1]))
 
     def facts(self, levels: Pattern) -> PatternFacts:
         """What the pattern alone says (computed once per pattern)."""

@@ -35,7 +35,6 @@ from hub.domain.matching import (
     MatchModel,
     NormalisedRecord,
     default_model,
-    match_one,
 )
 from hub.domain.matching.decision import Decision, record_blocking_keys
 from hub.errors import InvalidMatchingModel
@@ -263,9 +262,9 @@ class OnlineMatcher:
         return self._open_items(fiche_pk, porteur_id, identity, rows, decision, now)
 
     def _decide(self, identity: Mapping[str, Any], rows: list[Any]) -> Decision:
-        return match_one(self._record(identity),
-                         [Candidate(r.porteur_id, self._record(r.identity)) for r in rows],
-                         self.model)
+        return self.model.pattern_scorer.match_one(
+            self._record(identity),
+            [Candidate(r.porteur_id, self._record(r.identity)) for r in rows])
 
     def _open_items(self, fiche_pk: int, porteur_id: str, identity: Mapping[str, Any],
                     rows: list[Any], decision: Decision, now: dt.datetime) -> tuple[int, ...]:

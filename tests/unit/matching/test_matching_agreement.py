@@ -61,3 +61,23 @@ def test_online_and_batch_put_the_same_records_together(tmp_path):
     together_online = {(a, b) for a, b in pairs if online[a] == online[b]}
     assert together_batch == together_online
     assert len(together_batch) >= 60  # the retyped fiches are linked, not only left apart
+
+
+def test_the_pattern_path_decides_as_match_one_to_the_last_bit():
+    """The online matcher's path (`PatternScorer.match_one`: each pair judged by its
+    pattern, only the best explained) gives `match_one`'s decision, explanation included,
+    on every record of a population against the records before it."""
+    model, index, compared = default_model(), {}, 0
+    for row in _rows(150):
+        record = normalise_record(row, row["id"])
+        keys = keys_of(record, model)
+        candidates = list({r.id: Candidate(pid, r) for key in keys
+                           if len(index.get(key, ())) <= CAP
+                           for pid, r in index.get(key, ())}.values())
+        expected = match_one(record, candidates, model)
+        assert model.pattern_scorer.match_one(record, candidates) == expected
+        compared += len(candidates)
+        porteur = expected.porteur_id if expected.kind == "link" else row["id"]
+        for key in keys:
+            index.setdefault(key, []).append((porteur, record))
+    assert compared > 300
