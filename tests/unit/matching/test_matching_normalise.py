@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import phonenumbers
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -127,3 +128,14 @@ def test_a_two_digit_birth_year_is_read_as_the_connectors_read_it_in_the_past():
     for text in ("12.08.64", "03/04/28", "01/01/05"):
         assert norm.parse_birth_date(text) == to_date(text, past=True)
     assert norm.parse_birth_date("03/04/28").year == 1928  # not 2028, a birth in the future
+
+
+def test_the_french_validity_pattern_answers_as_the_phone_library():
+    """Every five-digit start of a French national number (the types' patterns decide
+    within five digits), with an ending varying with it: the shortcut's validity is the
+    library's."""
+    for start in range(10_000, 100_000):
+        national = f"{start}{start * 7919 % 10_000:04d}"
+        number = phonenumbers.PhoneNumber(country_code=33, national_number=int(national))
+        assert bool(norm._FRENCH_VALID.fullmatch(national)) == \
+            phonenumbers.is_valid_number(number), national
