@@ -66,6 +66,8 @@ def fold(text: str | None) -> str:
     """Upper case, no accents, ligatures expanded; anything not a letter becomes one space."""
     if not text:
         return ""
+    if text.isascii():  # most values: no accent to take off, no ligature (same answer)
+        return " ".join(_NON_LETTERS.sub(" ", text.upper()).split())
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     upper = bare.upper().replace("Œ", "OE").replace("Æ", "AE")

@@ -11,9 +11,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import json
 from collections.abc import Mapping
 from typing import Any
+
+import orjson
 
 from hub.domain.matching import normalise as norm
 from hub.domain.matching.phonetic import phonetic_key
@@ -142,4 +143,4 @@ class RecordMemo:
 
 
 def _normalise_json(identity: bytes) -> NormalisedRecord:
-    return normalise_record(json.loads(identity))
+    return normalise_record(orjson.loads(identity))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 
 import phonenumbers
 from hypothesis import assume, given
@@ -107,6 +109,13 @@ def test_folding_is_idempotent_and_gives_plain_letters(text):
     folded = norm.fold(text)
     assert norm.fold(folded) == folded
     assert set(folded) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ ")
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=30))
+def test_plain_ascii_folds_as_through_the_unicode_path(text):
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).upper()
+    assert norm.fold(text) == " ".join(re.sub("[^A-Z]+", " ", bare).split())
 
 
 @given(st.text(max_size=30))
