@@ -170,6 +170,12 @@ class MatchModel:
 
         return PatternScorer(self)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (a process pool) without the scorer: its memos are rebuilt on use."""
+        state = dict(self.__dict__)
+        state.pop("pattern_scorer", None)
+        return state
+
     @functools.cached_property
     def prior_weight(self) -> float:
         return math.log2(self.prior / (1 - self.prior))

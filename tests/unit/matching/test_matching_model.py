@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import random
 from collections import Counter
 
@@ -85,3 +86,14 @@ def test_the_model_file_round_trips_and_refuses_unknown_versions(model):
         MatchModel.from_json(model.to_json().replace('"version": 1', '"version": 99'))
     with pytest.raises(ValueError):
         MatchModel.from_json('{"format": "other"}')
+
+
+def test_a_model_that_scored_by_pattern_still_pickles():
+    """A process pool pickles the model; the scorer kept with it (memos of bound methods)
+    is left out and rebuilt on use."""
+    model = hand_model()
+    left = person(nom="Dupont", prenom="Anne")
+    expected = model.pattern_scorer.match_one(left, [])
+    copy = pickle.loads(pickle.dumps(model))
+    assert copy.pattern_scorer.match_one(left, []) == expected
+    assert copy.to_json() == model.to_json()
