@@ -10,12 +10,13 @@ from contextlib import contextmanager
 import redis
 import sqlalchemy as sa
 
+from capactif_demo.processes import Process, free_port
 from hub.store.migrate import upgrade
 from tests.conftest import REDIS_URL, _drop_pg_database, _fresh_pg_database, service_missing
 from tests.tcp_proxy import TcpProxy
 from tests.waiting import wait_until
 
-__all__ = ["database_through_proxy", "own_redis_command", "scale_store", "wait_until"]
+__all__ = ["OwnRedis", "database_through_proxy", "own_redis_command", "scale_store", "wait_until"]
 
 
 @contextmanager
@@ -44,6 +45,31 @@ def own_redis_command(port: int, folder: object) -> list[str]:
         service_missing("redis-server binary", FileNotFoundError("redis-server"))
     return ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
             "--appendonly", "no", "--dir", str(folder)]
+
+
+class OwnRedis:
+    """A redis-server of the test's own on a free port, to kill and start again, and the
+    settings that reach it."""
+
+    def __init__(self, folder: object, logs: object) -> None:
+        self.port = free_port()
+        self._command = own_redis_command(self.port, folder)
+        self._logs = logs
+
+    def settings(self, env: dict[str, str]) -> dict[str, str]:
+        return {**env, "HUB_BROKER_URL": f"redis://127.0.0.1:{self.port}/0"}
+
+    def start(self, name: str = "redis") -> Process:
+        """The server started and answering."""
+        process = Process(name, self._command, {}, self._logs)
+        wait_until(self.pings, 20, f"the test's own redis-server ({name})")
+        return process
+
+    def pings(self) -> bool:
+        try:
+            return bool(redis.Redis(port=self.port, socket_connect_timeout=1).ping())
+        except redis.RedisError:
+            return False
 
 
 def database_through_proxy(env: dict[str, str]) -> tuple[dict[str, str], TcpProxy]:

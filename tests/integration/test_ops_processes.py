@@ -11,7 +11,7 @@ import requests
 import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
-from capactif_demo.processes import Process, free_port, running, start_api, start_worker
+from capactif_demo.processes import free_port, running, start_api, start_worker
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.services.accounts.members import load_network
@@ -19,8 +19,8 @@ from hub.services.audit import trail as audit
 from tests.factories import Credentials, make_fiche, make_network, other_porteur, record_consents
 from tests.fakes.publisher import RecordingPublisher
 from tests.integration.scale import (
+    OwnRedis,
     database_through_proxy,
-    own_redis_command,
     scale_store,
     wait_until,
 )
@@ -76,11 +76,10 @@ def test_readiness_fails_while_the_database_is_cut_off_and_recovers(scale):
 
 def test_readiness_fails_while_the_broker_is_down_and_recovers(scale, tmp_path):
     env, _observer, _creds, logs = scale
-    redis_port = free_port()
-    own_redis = own_redis_command(redis_port, tmp_path)
-    env = {**env, "HUB_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0"}
+    own_redis = OwnRedis(tmp_path, logs)
+    env = own_redis.settings(env)
     port = int(env["HUB_PORT"])
-    broker = Process("redis", own_redis, {}, logs)
+    broker = own_redis.start()
     with running([start_api(env, logs, port)]):
         wait_until(lambda: ready(port)[0] == 200, 30, "readiness with the broker up")
         broker.kill()
@@ -88,7 +87,7 @@ def test_readiness_fails_while_the_broker_is_down_and_recovers(scale, tmp_path):
         assert status == 503
         assert body["verifications"]["courtier"]["ok"] is False
         assert body["verifications"]["base"]["ok"] is True
-        broker = Process("redis-again", own_redis, {}, logs)
+        broker = own_redis.start("redis-again")
         with running([broker]):
             wait_until(lambda: ready(port)[0] == 200, 30, "readiness after the broker is back")
 
@@ -152,11 +151,10 @@ def test_the_audit_head_is_published_again_soon_after_a_database_outage(scale):
 def test_healthz_is_not_ok_while_the_database_or_the_broker_is_down(scale, tmp_path):
     env, _observer, _creds, logs = scale
     env, proxy = database_through_proxy(env)
-    redis_port = free_port()
-    own_redis = own_redis_command(redis_port, tmp_path)
-    env = {**env, "HUB_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0"}
+    own_redis = OwnRedis(tmp_path, logs)
+    env = own_redis.settings(env)
     port = int(env["HUB_PORT"])
-    broker = Process("redis", own_redis, {}, logs)
+    broker = own_redis.start()
     try:
         with running([start_api(env, logs, port)]):
             wait_until(lambda: health(port) == (200, "ok"), 30, "healthz with both up")
@@ -166,7 +164,7 @@ def test_healthz_is_not_ok_while_the_database_or_the_broker_is_down(scale, tmp_p
             wait_until(lambda: health(port) == (200, "ok"), 30, "healthz after the database")
             broker.kill()
             assert health(port) == (503, "not_ready")
-            broker = Process("redis-again", own_redis, {}, logs)
+            broker = own_redis.start("redis-again")
             with running([broker]):
                 wait_until(lambda: health(port) == (200, "ok"), 30, "healthz after the broker")
     finally:

@@ -10,7 +10,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import redis
 import requests
 
 from capactif_demo.processes import Process, capactif_command, free_port, running, start_api, start_worker
@@ -20,7 +19,7 @@ from hub.services.accounts.members import load_network
 from hub.services.ingest.processing import pipeline_status
 from tests.factories import Credentials, make_fiche, make_network, other_porteur, record_consents
 from tests.fakes.publisher import RecordingPublisher
-from tests.integration.scale import own_redis_command, scale_store, wait_until
+from tests.integration.scale import OwnRedis, scale_store, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -92,20 +91,17 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_processes_each_fiche_once(s
 
 def test_a_broker_restart_loses_no_accepted_fiche(scale, tmp_path):
     env, observer, creds, logs = scale
-    redis_port = free_port()
-    own_redis = own_redis_command(redis_port, tmp_path)
-    env = {**env, "HUB_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0"}
+    own_redis = OwnRedis(tmp_path, logs)
+    env = own_redis.settings(env)
     port = int(env["HUB_PORT"])
-    broker = Process("redis", own_redis, {}, logs)
-    wait_until(lambda: _pings(redis_port), 20, "the test's own redis-server")
+    broker = own_redis.start()
     api = start_api(env, logs, port)
     with running([api]):
         push(observer, port, creds, batches(1, 300, "queued")[0])  # queued in Redis, no worker yet
         broker.kill()  # the queued task is lost with the broker's memory
         assert push(observer, port, creds, batches(1, 300, "down", first=300)[0])["accepted"] == 300
         assert pipeline_status(observer)["outbox_pending"] == 600
-        broker = Process("redis-again", own_redis, {}, logs)
-        wait_until(lambda: _pings(redis_port), 20, "redis-server to restart")
+        broker = own_redis.start("redis-again")
         with running([start_worker(env, logs), broker]):
             wait_until(lambda: all_processed_once(observer, 600), 90, "600 processed fiches")
     assert pipeline_status(observer)["porteurs"] == 600
@@ -113,12 +109,10 @@ def test_a_broker_restart_loses_no_accepted_fiche(scale, tmp_path):
 
 def test_the_worker_reconnects_within_seconds_once_a_long_broker_outage_ends(scale, tmp_path):
     env, observer, creds, logs = scale
-    redis_port = free_port()
-    own_redis = own_redis_command(redis_port, tmp_path)
-    env = {**env, "HUB_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0"}
+    own_redis = OwnRedis(tmp_path, logs)
+    env = own_redis.settings(env)
     port = int(env["HUB_PORT"])
-    broker = Process("redis", own_redis, {}, logs)
-    wait_until(lambda: _pings(redis_port), 20, "the test's own redis-server")
+    broker = own_redis.start()
     worker = start_worker(env, logs)
     with running([start_api(env, logs, port), worker]):
         push(observer, port, creds, batches(1, 50)[0])
@@ -126,7 +120,7 @@ def test_the_worker_reconnects_within_seconds_once_a_long_broker_outage_ends(sca
         broker.kill()
         wait_until(lambda: len(_reconnection_delays(worker)) >= 5, 45, "five reconnection tries")
         assert push(observer, port, creds, batches(1, 50, "down", first=50)[0])["accepted"] == 50
-        with running([Process("redis-again", own_redis, {}, logs)]):
+        with running([own_redis.start("redis-again")]):
             wait_until(lambda: all_processed_once(observer, 100), 60, "100 processed fiches")
     # Celery's default waits 2, 4, 6 ... 30 s between tries: after a minutes-long outage
     # the worker stayed idle up to 30 s more; the hub's consumer tries every 1-2 s.
@@ -158,12 +152,6 @@ def _reconnection_delays(worker: Process) -> list[float]:
     # the consumer's lines ("... seconds... (3/None)"), not the beat's
     return [float(s) for s in re.findall(r"Trying again in ([\d.]+) seconds\.\.\. \(", log)]
 
-
-def _pings(port: int) -> bool:
-    try:
-        return bool(redis.Redis(port=port, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        return False
 
 
 def test_no_process_is_left_behind(scale):
