@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 
+from hub.domain.matching import Candidate
 from hub.domain.matching.comparisons import build_comparisons
 from hub.domain.matching.model import MatchModel
 from hub.domain.matching.settings import TrainingSettings, default_settings
@@ -92,8 +93,13 @@ def test_a_model_that_scored_by_pattern_still_pickles():
     """A process pool pickles the model; the scorer kept with it (memos of bound methods)
     is left out and rebuilt on use."""
     model = hand_model()
-    left = person(nom="Dupont", prenom="Anne")
-    expected = model.pattern_scorer.match_one(left, [])
+    anne = {"nom": "Dupont", "prenom": "Anne", "date_naissance": "1980-05-12",
+            "courriel": "anne.dupont@example.org"}
+    left = person(**anne)
+    candidates = [Candidate("p-1", person(**{**anne, "nom": "Dupond"}, id="y")),
+                  Candidate("p-2", person(nom="Martin", prenom="Paul", id="z"))]
+    expected = model.pattern_scorer.match_one(left, candidates)
+    assert expected.porteur_id == "p-1" and expected.explanation is not None
     copy = pickle.loads(pickle.dumps(model))
-    assert copy.pattern_scorer.match_one(left, []) == expected
+    assert copy.pattern_scorer.match_one(left, candidates) == expected
     assert copy.to_json() == model.to_json()
