@@ -94,12 +94,6 @@ def still_covered(hub: Hub, delivery: Delivery, source: FicheSource | None, memb
                                          member_id, role, delivery.purpose)
 
 
-def plan_deliveries(hub: Hub, uow: UnitOfWork, versions: list[ProcessedVersion],
-                    now: dt.datetime) -> int:
-    """Create the deliveries of these processed versions; returns how many."""
-    return store_deliveries(uow, planned_deliveries(hub, uow, versions, now))
-
-
 def planned_deliveries(hub: Hub, uow: UnitOfWork, versions: list[ProcessedVersion],
                        now: dt.datetime) -> dict[str, list[dict[str, Any]]]:
     """The delivery rows of these processed versions by recipient, without their feed

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.errors import DataDirectoryReadOnly
+from hub.store.engine import reader_engine
 from hub.store.migrate import migrations_current
 
 
@@ -68,6 +69,7 @@ def _within(name: str, future: concurrent.futures.Future[Check], deadline: float
     try:
         return future.result(timeout=max(0.0, deadline - time.monotonic()))
     except concurrent.futures.TimeoutError:
+        future.cancel()  # not started yet (every probe thread stuck): never run it stale
         return Check(name, False, f"pas de réponse en {CHECK_TIMEOUT_S:g} s")
 
 
@@ -80,7 +82,7 @@ def _run(name: str, check: Callable[[Hub], str], hub: Hub) -> Check:
 
 
 def _database(hub: Hub) -> str:
-    with hub.engine.connect() as conn:
+    with reader_engine(hub.engine).connect() as conn:  # on SQLite, no turn among the writers
         conn.execute(sa.text("SELECT 1"))
         if not migrations_current(conn):
             return "migrations en retard : lancez `capactif init`"
