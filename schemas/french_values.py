@@ -63,7 +63,11 @@ def is_blank(text: str) -> bool:
     stripped = text.strip()
     if not stripped or stripped.lower() in BLANK_FORMS or stripped in _DASHES:
         return True
-    return len(stripped) <= 24 and _fold(stripped) in _BLANKS
+    if len(stripped) > 24:
+        return False
+    if stripped.isascii() and stripped.replace(" ", "").isalnum():  # folds to its lower case
+        return " ".join(stripped.lower().split()) in _BLANKS
+    return _fold(stripped) in _BLANKS
 
 
 def resolve_year(year: int, month: int, day: int, *, past: bool, today: dt.date) -> int:

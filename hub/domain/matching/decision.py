@@ -118,19 +118,21 @@ def other_person(explanation: Explanation, settings: DecisionSettings) -> bool:
     personal = (*settings.veto_fields, "courriel")
     household = (any(levels.get(f) == DIFFERENT for f in settings.veto_fields)
                  and not any(levels.get(f) in AGREEING for f in personal))
-    return household or _own_identifiers_contradict(levels, settings)
+    return household or (vetoed(explanation, settings)
+                         and _own_identifiers_contradict(levels, settings))
 
 
 _CONTACTS = ("courriel", "telephone")
 
 
 def _own_identifiers_contradict(levels: Mapping[str, str], settings: DecisionSettings) -> bool:
-    kept = [f for f in settings.veto_fields if f not in settings.lifted_vetoes]
-    if not any(levels.get(f) == DIFFERENT for f in kept):
-        return False
+    """Of a vetoed pair: no contact agreeing, and a contact plainly different or the
+    birth date (a veto the model keeps) the field different."""
     if any(levels.get(f) in AGREEING for f in _CONTACTS):
         return False
-    other_birth = "date_naissance" in kept and levels.get("date_naissance") == DIFFERENT
+    other_birth = ("date_naissance" in settings.veto_fields
+                   and "date_naissance" not in settings.lifted_vetoes
+                   and levels.get("date_naissance") == DIFFERENT)
     return other_birth or any(levels.get(f) == DIFFERENT for f in _CONTACTS)
 
 

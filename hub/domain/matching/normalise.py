@@ -49,8 +49,9 @@ _STREET_WORDS = {
 _EMAIL = re.compile(r"^[a-z0-9._%+\-']+@[a-z0-9.\-]+\.[a-z]{2,}$")
 _GMAIL = {"gmail.com", "googlemail.com"}
 _DATE_YMD = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?$")
-_DATE_DMY = re.compile(r"^(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{2}|\d{4})$")
-_DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_TIME_OF_DAY = r"(?:[T ]\d{1,2}:\d{2}\S*)?"  # as spreadsheets add to a date: ignored
+_DATE_DMY = re.compile(r"^(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{2}|\d{4})" + _TIME_OF_DAY + "$")
+_DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})" + _TIME_OF_DAY + "$")
 _PHONE_PUNCTUATION = re.compile(r"[ .\-/()]")
 _FRENCH_PHONE = re.compile(r"^(?:0|\+33|0033)([1-9]\d{8})$")
 # Memoised: names, communes and dates repeat across people (a batch of a million

@@ -36,7 +36,7 @@ from hub.domain.matching import (
     NormalisedRecord,
     default_model,
 )
-from hub.domain.matching.decision import Decision, record_blocking_keys
+from hub.domain.matching.decision import Decision, RecordLike, record_blocking_keys
 from hub.errors import InvalidMatchingModel
 from hub.store.uow import UnitOfWork
 
@@ -124,6 +124,12 @@ def new_porteur_id() -> str:
     return "prt_" + secrets.token_hex(12)
 
 
+def index_digests(uow: UnitOfWork, record: RecordLike, model: MatchModel) -> list[str]:
+    """The digests a fiche of this identity is indexed and looked up under, with the
+    model's blocking rules (the keys come without repeats)."""
+    return [uow.matching.digest(k) for k in record_blocking_keys(record, model)]
+
+
 class OnlineMatcher:
     """Resolves the porteurs of one batch inside the worker's unit of work."""
 
@@ -147,8 +153,7 @@ class OnlineMatcher:
         lock and the match both need them)."""
         memo = orjson.dumps(identity, option=orjson.OPT_SORT_KEYS)
         if memo not in self._digests:
-            self._digests[memo] = [self.uow.matching.digest(k) for k in record_blocking_keys(
-                self._record(identity, memo), self.model)]
+            self._digests[memo] = index_digests(self.uow, self._record(identity, memo), self.model)
         return self._digests[memo]
 
     def _record(self, identity: Mapping[str, Any], memo: bytes | None = None) -> NormalisedRecord:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from hub.domain.matching.normalise import parse_birth_date
 from hub.errors import InvalidCsvFile
+from schemas import french_values
 
 # Each field and the headings (folded: lower case, no accents, `_` between words) read as it.
 HEADINGS: dict[str, tuple[str, ...]] = {
@@ -50,11 +51,11 @@ HEADINGS: dict[str, tuple[str, ...]] = {
 }
 _STREET_PARTS = frozenset({"numero", "complement"})  # read into the street line
 _FIELD_OF = {alias: field for field, aliases in HEADINGS.items() for alias in aliases}
-_NULLS = frozenset({"na", "n/a", "n.a.", "nan", "null", "none", "nil", "-", "--", "?", "#n/a"})
+# "No value" as software writes it, beside the French forms of `french_values.is_blank`.
+_NULLS = frozenset({"na", "nan", "null", "none", "nil", "#n/a"})
 _NUMERIC_FIELDS = frozenset({"date_naissance", "telephone", "code_postal", "numero"})
 _DECIMAL_ZERO = re.compile(r"^(\d+)\.0+$")
 _EXCEL_TEXT = re.compile(r'^="(.*)"$')  # ="01000": how spreadsheets keep leading zeros
-_TIME_OF_DAY = re.compile(r"^(\S+)[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
 _SEPARATORS = (",", ";", "\t", "|")
 _PRINTABLE_HEADING = re.compile(r"^[\w .'()/-]{1,40}$")
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
@@ -153,12 +154,10 @@ def _values(columns: Sequence[str | None], cells: Sequence[str]) -> dict[str, st
         value = cell.strip()
         if excel := _EXCEL_TEXT.match(value):
             value = excel.group(1).strip()
-        if value.lower() in _NULLS:
+        if value.lower() in _NULLS or french_values.is_blank(value):
             value = ""
         elif field in _NUMERIC_FIELDS and (decimal := _DECIMAL_ZERO.match(value)):
             value = decimal.group(1)
-        elif field == "date_naissance" and (moment := _TIME_OF_DAY.match(value)):
-            value = moment.group(1)
         raw[field] = value
     number, complement = raw.pop("numero", ""), raw.pop("complement", "")
     if number or complement:

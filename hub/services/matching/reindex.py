@@ -11,12 +11,9 @@ never read, so never re-indexed. Only counts are reported, never a key or a name
 
 from __future__ import annotations
 
-from typing import Any
-
 from hub.bootstrap import Hub
 from hub.domain.matching.blocking import rules_fingerprint
-from hub.domain.matching.decision import record_blocking_keys
-from hub.services.matching.online import matching_model
+from hub.services.matching.online import index_digests, matching_model
 
 RULES_MARKER = "blocking_rules"
 _CHUNK = 1000
@@ -52,8 +49,3 @@ def rebuild_digests(hub: Hub, marker: str, target: str, chunk: int = _CHUNK,
         rebuilt, steps = rebuilt + len(records), steps + 1
     return rebuilt
 
-
-def index_digests(uow: Any, identity: dict[str, Any], model: Any) -> list[str]:
-    """The digests a fiche of this identity is indexed under, with the model's rules."""
-    return list(dict.fromkeys(uow.matching.digest(k)
-                              for k in record_blocking_keys(identity, model)))

@@ -92,6 +92,14 @@ def test_birth_dates_are_read_in_french_and_iso_forms():
         assert norm.parse_birth_date(typed) == expected
 
 
+def test_a_time_of_day_a_spreadsheet_adds_to_a_birth_date_is_ignored_in_every_form():
+    expected = dt.date(1980, 5, 12)
+    for typed in ("1980-05-12 00:00:00", "12/05/1980 00:00", "12/05/1980 00:00:00.000",
+                  "19800512 00:00", "12/05/1980T10:30"):
+        assert norm.parse_birth_date(typed) == expected
+    assert norm.parse_birth_date("12/05/1980 extra") is None
+
+
 def test_garbage_birth_dates_are_missing():
     for typed in ("00/00/0000", "inconnue", "31/02/1980", "01/01/1900", "1850-01-01", "", None):
         assert norm.parse_birth_date(typed) is None
