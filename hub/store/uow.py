@@ -38,7 +38,7 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         try:
             self._connection = self._engine.connect()
-            self._transaction = self._connection.begin()
+            self._connection.begin()
         except sa.exc.OperationalError as exc:
             raise StoreUnavailable(
                 "La base de données du hub ne répond pas ; réessayez.",
@@ -74,8 +74,10 @@ class UnitOfWork:
         return self._connection
 
     def commit(self) -> None:
-        self._transaction.commit()
-        self._transaction = self.connection.begin()
+        """Commit the work so far. The next statement, if any, begins the next
+        transaction: on SQLite a writer's turn is taken only when there is more to do, so
+        a commit never waits for the other writers' transactions."""
+        self.connection.commit()
 
     def __exit__(
         self,
@@ -84,8 +86,8 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            if self._transaction.is_active:
-                self._transaction.rollback()
+            if self.connection.in_transaction():
+                self.connection.rollback()
         finally:
             self.connection.close()
             self._connection = None

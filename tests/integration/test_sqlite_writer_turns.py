@@ -3,15 +3,20 @@ worker) does not starve another writer (the API), which gets the very next turn.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from hub.bootstrap import Hub
+from hub.config import Settings
 from hub.store.engine import create_engine, reader_engine
+from tests.fakes.publisher import RecordingPublisher
 
 _WRITER = textwrap.dedent("""
     import sys, time
@@ -54,3 +59,37 @@ def test_a_writer_waiting_for_a_busy_writer_gets_the_next_turn(tmp_path: Path):
     # transaction it was in and the one it had begun before this writer queued (on its
     # own timer, SQLite let the busy writer commit again and again).
     assert max(gaps) <= 2, gaps
+
+
+def test_a_commit_does_not_wait_for_the_writer_queued_behind_it(tmp_path: Path, sqlite_template):
+    """A unit of work's commit ends its turn and returns: the next transaction begins
+    only with the next statement. Before, commit began the next one at once, so it
+    queued behind the waiting writer and returned only when that writer had finished."""
+    shutil.copy(sqlite_template, tmp_path / "hub.sqlite3")
+    settings = Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path / 'hub.sqlite3'}")
+    hub = Hub.from_settings(settings, publisher=RecordingPublisher())
+    other_may_end, other_has_turn, committed = threading.Event(), threading.Event(), threading.Event()
+
+    def other_writer() -> None:
+        with hub.engine.begin() as conn:  # waits for the unit of work's turn, then holds it
+            other_has_turn.set()
+            conn.exec_driver_sql("SELECT 1")
+            other_may_end.wait(30)
+
+    try:
+        with hub.uow() as uow:
+            uow.markers.set("essai", "1")
+            waiting = threading.Thread(target=other_writer)
+            waiting.start()
+            time.sleep(0.2)  # the other writer now waits in the queue
+            commit = threading.Thread(target=lambda: (uow.commit(), committed.set()))
+            commit.start()
+            assert other_has_turn.wait(10)
+            assert committed.wait(10), "the commit waited for the other writer's transaction"
+            other_may_end.set()
+            commit.join()
+            waiting.join()
+            assert uow.markers.get("essai") == "1"  # the next statement begins a transaction
+    finally:
+        other_may_end.set()
+        hub.close()
