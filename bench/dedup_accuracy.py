@@ -46,8 +46,6 @@ from hub.domain.matching.settings import default_settings
 from hub.services.matching.dedup_batch import read_people_csv, run_batch
 from hub.services.matching.pair_arrays import candidate_pair_arrays
 
-THRESHOLDS = ((0.98, 0.6), (0.98, 0.9), (0.98, 0.98), (0.95, 0.95), (0.995, 0.995))  # (link, review)
-
 
 def pairwise(predicted: Sequence[object], truth: Sequence[object]) -> tuple[float, float, float]:
     """Pairwise precision, recall, F1 of a clustering against the true persons."""
@@ -108,23 +106,76 @@ def blocking_report(rows: list[dict[str, str]], truth: Sequence[object]) -> None
               f"only it: {len(pairs - others)}")
 
 
-def thresholds_report(rows: list[dict[str, str]], truth: Sequence[object], workdir: Path,
-                      model_file: Path) -> None:
-    """The trained model again at other thresholds: recall against review load."""
+_BEFORE = {"personal_fields": ("prenom", "date_naissance"), "review_needs_personal": False,
+           "thin_review_probability": None, "cluster_probability": None}
+_RULES = {"personal_fields": ("prenom", "date_naissance", "courriel"),
+          "review_needs_personal": True, "cluster_probability": 0.6}
+# (label, decision settings over the trained model's): the review band and its rules.
+TRADE_OFFS: tuple[tuple[str, dict[str, object]], ...] = (
+    ("rules before, review >= 0.6", _BEFORE),
+    ("rules before, review >= 0.9", {**_BEFORE, "review_probability": 0.9}),
+    ("rules before, review >= 0.98", {**_BEFORE, "review_probability": 0.98}),
+    ("+ e-mail is personal evidence", {**_BEFORE, "personal_fields": _RULES["personal_fields"]}),
+    ("+ nothing personal agreeing: new", {**_RULES, "cluster_probability": None}),
+    ("+ clusters kept at 0.6, review >= 0.9", {**_RULES, "review_probability": 0.9}),
+    ("  review >= 0.95", {**_RULES, "review_probability": 0.95}),
+    ("  review >= 0.6, names+place >= 0.99", {**_RULES, "thin_review_probability": 0.99}),
+    ("  review >= 0.6, names+place >= 0.999", {**_RULES, "thin_review_probability": 0.999}),
+    ("  review >= 0.9, names+place >= 0.99", {**_RULES, "review_probability": 0.9,
+                                                "thin_review_probability": 0.99}),
+    ("  review >= 0.9, names+place >= 0.999", {**_RULES, "review_probability": 0.9,
+                                                 "thin_review_probability": 0.999}),
+    ("  review >= 0.95, names+place >= 0.9999", {**_RULES, "review_probability": 0.95,
+                                                   "thin_review_probability": 0.9999}),
+    ("  link >= 0.95, review >= 0.9, names+place >= 0.999", {
+        **_RULES, "link_probability": 0.95, "review_probability": 0.9,
+        "thin_review_probability": 0.999}),
+)
+
+
+def recall_if_decided(labels: Sequence[str], truth: Sequence[object],
+                      reviews: list[tuple[int, int]]) -> float:
+    """Pairwise recall if a coordinator answered every review pair right: the clusters a
+    true review pair joins are merged (one answer settles every pair between them)."""
+    parent = {label: label for label in labels}
+
+    def find(label: str) -> str:
+        while parent[label] != label:
+            parent[label] = parent[parent[label]]
+            label = parent[label]
+        return label
+
+    for i, j in reviews:
+        if truth[i] == truth[j]:
+            parent[find(labels[i])] = find(labels[j])
+    return pairwise([find(label) for label in labels], truth)[1]
+
+
+def review_pairs(workdir: Path, rows: Sequence[dict[str, str]]) -> list[tuple[int, int]]:
+    index = {row["id"]: position for position, row in enumerate(rows)}
+    with (workdir / "reviews.csv").open(encoding="utf-8") as handle:
+        return [(index[r["id_a"]], index[r["id_b"]]) for r in csv.DictReader(handle)]
+
+
+def trade_off_report(rows: list[dict[str, str]], truth: Sequence[object], workdir: Path,
+                     model_file: Path) -> None:
+    """The trained model again under other review bands and rules: what shrinking the
+    review costs. "if decided" is the recall if every review pair were answered right."""
     trained = MatchModel.from_json(model_file.read_text("utf-8"))
-    for link, review in THRESHOLDS:
-        decision = dataclasses.replace(trained.settings.decision, link_probability=link,
-                                       review_probability=review)
+    print(f"    {'decision settings':55s} {'review':>6s} {'decis.':>6s} {'P':>6s} {'R':>6s} "
+          f"{'F1':>6s} {'R if decided':>12s}   (review and decisions per 1,000 records)")
+    for label, changes in (("shipped", {}), *TRADE_OFFS):
+        decision = dataclasses.replace(trained.settings.decision, **changes)  # type: ignore[arg-type]
         model = dataclasses.replace(trained, settings=dataclasses.replace(
             trained.settings, decision=decision))
         path = workdir / "model_at.json"
         path.write_text(model.to_json(), encoding="utf-8")
         labels, _seconds, summary = run_ours(rows, workdir, model=path)
         p, r, f1 = pairwise(labels, truth)
-        print(f"    link >= {link}, review >= {review}: P {p:.4f} R {r:.4f} F1 {f1:.4f}  "
-              f"review pairs per 1,000 records {1000 * summary.review_pairs / len(rows):.1f}, "
-              f"coordinator decisions per 1,000 records {1000 * summary.review_decisions / len(rows):.1f}")
-
+        decided = recall_if_decided(labels, truth, review_pairs(workdir, rows))
+        print(f"    {label:55s} {1000 * summary.review_pairs / len(rows):6.1f} "
+              f"{1000 * summary.review_decisions / len(rows):6.1f} {p:.4f} {r:.4f} {f1:.4f} "
+              f"{decided:12.4f}")
 
 
 def _plain(text: str) -> str | None:
@@ -223,7 +274,7 @@ def bench_set(name: str, rows: list[dict[str, str]], truth: list[str], sweep: bo
                                  truth, trained)
         print_review_classes(summary.review_decisions, classes, len(rows))
         if sweep:
-            thresholds_report(rows, truth, workdir, workdir / "model.json")
+            trade_off_report(rows, truth, workdir, workdir / "model.json")
     if not with_splink:
         return
     by_threshold, splink_seconds = run_splink(rows)

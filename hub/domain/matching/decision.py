@@ -59,18 +59,18 @@ class Decision:
 
 def has_enough_evidence(explanation: Explanation, settings: DecisionSettings) -> bool:
     """Enough fields agree, one of them a strong identifier and one of them personal
-    (a veto field: first name or birth date), each agreeing exactly or closely (or
-    fuzzily where the model weighs that as strong evidence: `agrees`).
+    (`personal_fields`: first name, birth date, e-mail), each agreeing exactly or closely
+    (or fuzzily where the model weighs that as strong evidence: `agrees`).
 
     A shared postcode or commune (`lieu`) counts as agreeing, not as strong. A shared
-    address, landline and surname describe a household: without a first name or a
-    birth date agreeing they do not make one person. E-mail and phone both plainly
+    address, landline and surname describe a household: without a first name, a birth
+    date or an e-mail agreeing they do not make one person. E-mail and phone both plainly
     different (`contacts_contradict`) is never enough evidence either.
     """
     agreeing = [t for t in explanation.terms if agrees(t, settings)]
     strong = any(t.field in settings.strong_fields for t in agreeing)
-    personal = any(t.field in settings.veto_fields for t in agreeing) or _no_field_is_personal(
-        settings)
+    personal = any(t.field in settings.personal_fields for t in agreeing) or (
+        _no_field_is_personal(settings))
     return (strong and personal and len(agreeing) >= settings.min_agreeing_fields
             and not contacts_contradict(explanation))
 
@@ -118,8 +118,26 @@ def other_person(explanation: Explanation, settings: DecisionSettings) -> bool:
     personal = (*settings.veto_fields, "courriel")
     household = (any(levels.get(f) == DIFFERENT for f in settings.veto_fields)
                  and not any(levels.get(f) in AGREEING for f in personal))
-    return household or (vetoed(explanation, settings)
-                         and _own_identifiers_contradict(levels, settings))
+    return household or impersonal(explanation, settings) or (
+        vetoed(explanation, settings) and _own_identifiers_contradict(levels, settings))
+
+
+def impersonal(explanation: Explanation, settings: DecisionSettings) -> bool:
+    """Nothing of the person agreeing (no personal field, no phone: `agrees`) where the
+    settings ask a review for one (`review_needs_personal`): surname, address and
+    commune, or names alike but not the same first name, are what a household or a
+    namesake shares. A coordinator has nothing to decide on: another person. Never
+    where the model lifts every veto (typo-heavy data replace those fields)."""
+    if not settings.review_needs_personal or _no_field_is_personal(settings):
+        return False
+    return not any(agrees(t, settings) for t in explanation.terms
+                   if t.field in (*settings.personal_fields, "telephone"))
+
+
+def thin(explanation: Explanation, settings: DecisionSettings) -> bool:
+    """No strong field (birth date, e-mail, phone, address) agreeing: names and a place."""
+    return not any(agrees(t, settings) for t in explanation.terms
+                   if t.field in settings.strong_fields)
 
 
 _CONTACTS = ("courriel", "telephone")
@@ -147,7 +165,7 @@ def contacts_contradict(explanation: Explanation) -> bool:
 
 def compatible(explanation: Explanation, settings: DecisionSettings) -> bool:
     """May these two records be one person without a human saying so?"""
-    return explanation.probability >= settings.review_probability and not vetoed(
+    return explanation.probability >= settings.cluster_bound() and not vetoed(
         explanation, settings
     )
 
@@ -162,7 +180,13 @@ def pair_kind(explanation: Explanation, settings: DecisionSettings) -> Kind:
         return "link"
     if other_person(explanation, settings):
         return "new"
-    return "review" if explanation.probability >= settings.review_probability else "new"
+    return "review" if explanation.probability >= review_bound(
+        thin(explanation, settings), settings) else "new"
+
+
+def review_bound(thin_evidence: bool, settings: DecisionSettings) -> float:
+    """The review threshold of a pair: higher where no strong field agrees (`thin`)."""
+    return settings.thin_review() if thin_evidence else settings.review_probability
 
 
 def as_record(record: RecordLike, record_id: str = "") -> NormalisedRecord:

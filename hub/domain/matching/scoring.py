@@ -37,6 +37,8 @@ from hub.domain.matching.decision import (
     decide_among,
     has_enough_evidence,
     other_person,
+    review_bound,
+    thin,
     vetoed,
 )
 from hub.domain.matching.model import Explanation, FieldTerm, MatchModel, probability_of
@@ -52,6 +54,7 @@ class PatternFacts:
     evidence: bool
     veto: bool
     other_person: bool
+    thin: bool = False  # no strong field agreeing (`decision.thin`)
 
 
 class PatternScorer:
@@ -99,8 +102,8 @@ class PatternScorer:
         elif facts.other_person:
             kind = "new"
         else:
-            kind = "review" if probability >= settings.review_probability else "new"
-        return kind, probability, probability >= settings.review_probability and not facts.veto
+            kind = "review" if probability >= review_bound(facts.thin, settings) else "new"
+        return kind, probability, probability >= settings.cluster_bound() and not facts.veto
 
     def _pattern_facts(self, levels: Pattern) -> PatternFacts:
         """What the pattern alone says: an explanation with no frequency adjustment."""
@@ -112,7 +115,7 @@ class PatternScorer:
                           and self.model.settings.comparisons[c.field].term_frequency)
         return PatternFacts(tuple(t.weight for t in terms), tf_fields,
                              has_enough_evidence(plain, self.decision), vetoed(plain, self.decision),
-                             other_person(plain, self.decision))
+                             other_person(plain, self.decision), thin(plain, self.decision))
 
     def adjustment(self, position: int, left: NormalisedRecord) -> float:
         """The frequency adjustment of the field at `position` agreeing exactly on

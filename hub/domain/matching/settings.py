@@ -71,6 +71,28 @@ class DecisionSettings:
     # number, a similar street is evidence; where neighbours share streets, it is not.
     # None: a fuzzy level never counts.
     fuzzy_evidence_bits: float | None = None
+    # Fields of the person, not of the household: one of them agreeing is what an auto-link
+    # needs beside a strong identifier (surname, address and landline are shared at home).
+    personal_fields: tuple[str, ...] = ("prenom", "date_naissance", "courriel")
+    # A pair with no personal field and no phone agreeing is another member of a household
+    # or a namesake, not a question for a coordinator: "new" (unless every veto is lifted).
+    review_needs_personal: bool = False
+    # A pair with no strong field agreeing (names and a place only) goes to review only at
+    # or above this probability, "new" below; None: the review threshold.
+    thin_review_probability: float | None = None
+    # Two records stay in one cluster only if they score at least this (and no veto);
+    # None: the review threshold.
+    cluster_probability: float | None = None
+
+    def thin_review(self) -> float:
+        """The review threshold of a pair with no strong field agreeing."""
+        bound = self.thin_review_probability
+        return self.review_probability if bound is None else bound
+
+    def cluster_bound(self) -> float:
+        """The probability two records of one cluster must reach (with no veto)."""
+        bound = self.cluster_probability
+        return self.review_probability if bound is None else bound
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,6 +160,10 @@ class MatchingSettings:
                 "champs_veto": list(self.decision.veto_fields),
                 "m_max_veto": self.decision.veto_max_m,
                 "poids_min_approchant": self.decision.fuzzy_evidence_bits,
+                "champs_personnels": list(self.decision.personal_fields),
+                "revue_exige_champ_personnel": self.decision.review_needs_personal,
+                "probabilite_revue_sans_identifiant": self.decision.thin_review_probability,
+                "probabilite_min_groupe": self.decision.cluster_probability,
             },
         }
 
@@ -181,4 +207,10 @@ def _decision(doc: dict[str, Any]) -> DecisionSettings:
         tuple(doc.get("champs_veto", base.veto_fields)),
         doc.get("m_max_veto", base.veto_max_m),
         fuzzy_evidence_bits=doc.get("poids_min_approchant", base.fuzzy_evidence_bits),
+        personal_fields=tuple(doc.get("champs_personnels", base.personal_fields)),
+        review_needs_personal=doc.get("revue_exige_champ_personnel",
+                                      base.review_needs_personal),
+        thin_review_probability=doc.get("probabilite_revue_sans_identifiant",
+                                        base.thin_review_probability),
+        cluster_probability=doc.get("probabilite_min_groupe", base.cluster_probability),
     )

@@ -60,7 +60,8 @@ def score_pairs(
     """Auto-links, review pairs, and whether each pair worth a look may be one person,
     as `judge` says for each pair (pairs it calls "new" are left out)."""
     totals = total_weights(scorer, records, left, codes, patterns)
-    lowest = min(scorer.decision.review_probability, scorer.decision.link_probability)
+    lowest = min(scorer.decision.review_probability, scorer.decision.link_probability,
+                 scorer.decision.thin_review())
     floor = -math.inf if lowest <= 0 else (
         _SURE if lowest >= 1 else math.log2(lowest / (1 - lowest)) - _MARGIN)
     links: list[Scored] = []

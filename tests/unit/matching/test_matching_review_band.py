@@ -1,0 +1,110 @@
+"""What goes to review: only pairs a coordinator can decide, and enough of them linked.
+
+Hand-made records against the hand-set model (`matching_factories.hand_model`); the
+online decision (`match_one`) and the batch's pattern scorer must say the same.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from hub.domain.matching.decision import Candidate, compatible, match_one, pair_kind
+from hub.domain.matching.model import MatchModel
+from hub.domain.matching.scoring import PatternScorer
+from hub.domain.matching.settings import MatchingSettings, default_settings
+from tests.unit.matching.matching_factories import hand_model, person
+
+HOME = {"nom": "Kerguelen", "adresse_ligne": "3 rue Haute", "code_postal": "63000"}
+
+
+def _with(model: MatchModel, **decision: Any) -> MatchModel:
+    settings = model.settings
+    return dataclasses.replace(model, settings=dataclasses.replace(
+        settings, decision=dataclasses.replace(settings.decision, **decision)))
+
+
+def _kinds(model: MatchModel, new: dict[str, str], known: dict[str, str]) -> tuple[str, str]:
+    """The online decision's kind and the batch scorer's, for one pair."""
+    online = match_one(new, [Candidate("P1", known)], model).kind
+    levels = tuple(t.level for t in model.score(person(**new), person(**known)).terms)
+    return online, PatternScorer(model).judge(levels, person(**new))[0]
+
+
+def test_an_email_agreeing_is_the_personal_evidence_a_link_needs(model):
+    """Surname, address and e-mail agree; the first name is missing on one side and no
+    birth date is given: the e-mail is the person's own, so the pair links. Without a
+    personal field agreeing (the same home, no e-mail), it does not."""
+    known = dict(HOME, prenom="Jacqueline", courriel="jacqueline.k@free.fr")
+    unnamed = dict(HOME, courriel="jacqueline.k@free.fr")
+    assert _kinds(model, unnamed, known) == ("link", "link")
+    assert _kinds(model, dict(HOME), known)[0] != "link"
+    household_only = _with(model, personal_fields=("prenom", "date_naissance"))
+    assert _kinds(household_only, unnamed, known) == ("review", "review")
+
+
+def test_a_pair_with_nothing_personal_agreeing_is_another_person_not_a_review(model):
+    """Same surname and home, no first name, birth date, e-mail or phone agreeing: a
+    household member or a namesake, nothing for a coordinator to decide on. A phone
+    agreeing keeps it a question; where the model lifts every veto (typo-heavy files
+    replace first names and dates), so does the rest."""
+    asking = _with(model, review_needs_personal=True)
+    augustin = dict(HOME, prenom="Augustin", date_naissance="1989-08-16")
+    unnamed = dict(HOME)
+    assert _kinds(model, unnamed, augustin) == ("review", "review")
+    assert _kinds(asking, unnamed, augustin) == ("new", "new")
+    same_phone = dict(augustin, telephone="0612345678")
+    assert _kinds(asking, dict(unnamed, telephone="0612345678"), same_phone) == (
+        "review", "review")
+    lifted = dataclasses.replace(asking, m={**asking.m, **{
+        field: {**asking.m[field], "different": 0.15} for field in ("prenom", "date_naissance")}})
+    assert set(lifted.decision.lifted_vetoes) == {"prenom", "date_naissance"}
+    assert _kinds(lifted, unnamed, augustin)[0] != "new"
+
+
+def test_names_and_a_place_alone_go_to_review_only_above_their_own_bound():
+    """Surname, first name and postcode only: MARTIN Marie (common names, the frequency
+    tables say) scores 0.9991, KERGUELEN Anne (rare) 0.99999998. Under a bound of 0.9999
+    for such thin pairs, the common names are namesakes as often as not ("new"), the
+    rare ones a question; neither links. A pair with a strong field agreeing keeps the
+    plain review threshold."""
+    model = _with(hand_model(tf={"nom": {"MARTIN": 0.02}, "prenom": {"MARIE": 0.03}}),
+                  thin_review_probability=0.9999)
+    common = {"nom": "Martin", "prenom": "Marie", "code_postal": "63000"}
+    rare = {"nom": "Kerguelen", "prenom": "Anne", "code_postal": "63000"}
+    assert 0.999 < model.score(person(**common), person(**common)).probability < 0.9999
+    assert _kinds(model, common, common) == ("new", "new")
+    assert _kinds(model, rare, rare) == ("review", "review")
+    plain = _with(model, thin_review_probability=None)
+    assert _kinds(plain, common, common) == ("review", "review")
+    phoned = dict(common, telephone="0612345678")
+    typed = {"nom": "Martin", "code_postal": "63000", "telephone": "0612345679"}
+    explanation = model.score(person(**typed), person(**phoned))
+    assert explanation.level_of("telephone") == "close"
+    assert 0.6 < explanation.probability < 0.9999
+    assert pair_kind(explanation, model.decision) == "review"
+
+
+def test_clusters_keep_their_own_bound_when_the_review_band_is_narrowed():
+    """A pair scoring between the cluster bound and a raised review threshold is not
+    worth a review ("new"), yet it does not split a cluster linked by other pairs."""
+    common = hand_model(tf={"nom": {"MARTIN": 0.02}})
+    narrowed = _with(common, review_probability=0.99, cluster_probability=0.6)
+    martin = person(nom="Martin", code_postal="63000")
+    explanation = narrowed.score(martin, martin)
+    assert 0.6 <= explanation.probability < 0.99
+    assert pair_kind(explanation, narrowed.decision) == "new"
+    assert compatible(explanation, narrowed.decision)
+    assert not compatible(explanation, _with(narrowed, cluster_probability=None).decision)
+
+
+def test_the_review_settings_are_read_and_written_in_french():
+    doc = default_settings().to_dict()
+    doc["decision"].update({"champs_personnels": ["prenom"], "revue_exige_champ_personnel": True,
+                            "probabilite_revue_sans_identifiant": 0.999,
+                            "probabilite_min_groupe": 0.5})
+    decision = MatchingSettings.from_dict(doc).decision
+    assert decision.personal_fields == ("prenom",)
+    assert decision.review_needs_personal is True
+    assert (decision.thin_review_probability, decision.cluster_probability) == (0.999, 0.5)
+    assert MatchingSettings.from_dict(doc).to_dict() == doc
