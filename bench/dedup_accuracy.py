@@ -107,29 +107,38 @@ def blocking_report(rows: list[dict[str, str]], truth: Sequence[object]) -> None
 
 
 _BEFORE = {"personal_fields": ("prenom", "date_naissance"), "review_needs_personal": False,
-           "thin_review_probability": None, "cluster_probability": None}
-_RULES = {"personal_fields": ("prenom", "date_naissance", "courriel"),
-          "review_needs_personal": True, "cluster_probability": 0.6}
-# (label, decision settings over the trained model's): the review band and its rules.
+           "veto_review_needs_contact": False, "veto_yields_to": (),
+           "thin_review_probability": None, "cluster_probability": None,
+           "link_probability": 0.98, "review_probability": 0.6}
+_EMAIL = {**_BEFORE, "personal_fields": ("prenom", "date_naissance", "courriel")}
+_PERSONAL = {**_EMAIL, "review_needs_personal": True}
+_CONTACT = {**_PERSONAL, "veto_review_needs_contact": True}
+_RULES = {**_CONTACT, "cluster_probability": 0.6}
+# (label, decision settings over the trained model's): the path from the rules before to
+# the shipped ones (`default_settings.json`), then the points beside it.
 TRADE_OFFS: tuple[tuple[str, dict[str, object]], ...] = (
     ("rules before, review >= 0.6", _BEFORE),
     ("rules before, review >= 0.9", {**_BEFORE, "review_probability": 0.9}),
     ("rules before, review >= 0.98", {**_BEFORE, "review_probability": 0.98}),
-    ("+ e-mail is personal evidence", {**_BEFORE, "personal_fields": _RULES["personal_fields"]}),
-    ("+ nothing personal agreeing: new", {**_RULES, "cluster_probability": None}),
+    ("+ e-mail is personal evidence for a link", _EMAIL),
+    ("+ nothing personal (nor phone) agreeing: new", _PERSONAL),
+    ("+ another first name, no contact agreeing: new", _CONTACT),
     ("+ clusters kept at 0.6, review >= 0.9", {**_RULES, "review_probability": 0.9}),
     ("  review >= 0.95", {**_RULES, "review_probability": 0.95}),
-    ("  review >= 0.6, names+place >= 0.99", {**_RULES, "thin_review_probability": 0.99}),
-    ("  review >= 0.6, names+place >= 0.999", {**_RULES, "thin_review_probability": 0.999}),
     ("  review >= 0.9, names+place >= 0.99", {**_RULES, "review_probability": 0.9,
                                                 "thin_review_probability": 0.99}),
     ("  review >= 0.9, names+place >= 0.999", {**_RULES, "review_probability": 0.9,
                                                  "thin_review_probability": 0.999}),
+    ("  review >= 0.95, names+place >= 0.999 (shipped)", {
+        **_RULES, "review_probability": 0.95, "thin_review_probability": 0.999}),
     ("  review >= 0.95, names+place >= 0.9999", {**_RULES, "review_probability": 0.95,
                                                    "thin_review_probability": 0.9999}),
-    ("  link >= 0.95, review >= 0.9, names+place >= 0.999", {
-        **_RULES, "link_probability": 0.95, "review_probability": 0.9,
+    ("  link >= 0.95, review >= 0.95, names+place >= 0.999", {
+        **_RULES, "link_probability": 0.95, "review_probability": 0.95,
         "thin_review_probability": 0.999}),
+    ("  shipped + first-name veto yields to e-mail and birth date", {
+        **_RULES, "review_probability": 0.95, "thin_review_probability": 0.999,
+        "veto_yields_to": ("courriel", "date_naissance")}),
 )
 
 

@@ -96,10 +96,22 @@ def vetoed(explanation: Explanation, settings: DecisionSettings) -> bool:
     """A veto field (first name, birth date) plainly different: twins, siblings, parents.
 
     Not a field whose veto the model lifted (`MatchModel.decision`): in data where
-    duplicates often carry a replaced value there, the score weighs it instead.
+    duplicates often carry a replaced value there, the score weighs it instead; nor one
+    that yields to other fields agreeing (`_veto_yields`).
     """
     return any(t.level == DIFFERENT for t in explanation.terms
-               if t.field in settings.veto_fields and t.field not in settings.lifted_vetoes)
+               if t.field in settings.veto_fields and t.field not in settings.lifted_vetoes
+               and not _veto_yields(t.field, explanation, settings))
+
+
+def _veto_yields(field: str, explanation: Explanation, settings: DecisionSettings) -> bool:
+    """Another first name, but the e-mail and the birth date agree (`veto_yields_to`): a
+    nickname, initials or names exchanged, not a twin. A field never yields to itself."""
+    given = settings.veto_yields_to
+    if not given or field in given:
+        return False
+    agreeing = {t.field for t in explanation.terms if agrees(t, settings)}
+    return set(given) <= agreeing
 
 
 def other_person(explanation: Explanation, settings: DecisionSettings) -> bool:
@@ -112,7 +124,10 @@ def other_person(explanation: Explanation, settings: DecisionSettings) -> bool:
       agreeing, and a contact plainly different or the birth date the field different:
       twins and siblings with their own e-mail or phone, a father and son of one name
       and one address. A duplicate with another first name or birth date in these data
-      shows itself by an e-mail or a phone agreeing (`_own_identifiers_contradict`).
+      shows itself by an e-mail or a phone agreeing (`_own_identifiers_contradict`);
+      where the settings say so (`veto_review_needs_contact`), no contact agreeing is
+      enough, none given either: twins without an e-mail or a phone on a side;
+    - or nothing personal agreeing (`impersonal`).
     """
     levels = {t.field: t.level for t in explanation.terms}
     personal = (*settings.veto_fields, "courriel")
@@ -145,9 +160,12 @@ _CONTACTS = ("courriel", "telephone")
 
 def _own_identifiers_contradict(levels: Mapping[str, str], settings: DecisionSettings) -> bool:
     """Of a vetoed pair: no contact agreeing, and a contact plainly different or the
-    birth date (a veto the model keeps) the field different."""
+    birth date (a veto the model keeps) the field different; or no contact agreeing
+    alone where the settings ask a contact for a vetoed pair's review."""
     if any(levels.get(f) in AGREEING for f in _CONTACTS):
         return False
+    if settings.veto_review_needs_contact:
+        return True
     other_birth = ("date_naissance" in settings.veto_fields
                    and "date_naissance" not in settings.lifted_vetoes
                    and levels.get("date_naissance") == DIFFERENT)

@@ -83,6 +83,12 @@ class DecisionSettings:
     # Two records stay in one cluster only if they score at least this (and no veto);
     # None: the review threshold.
     cluster_probability: float | None = None
+    # A veto field outside these fields yields where all of them agree (e-mail and birth
+    # date: a nickname, initials, names exchanged); () : a veto never yields.
+    veto_yields_to: tuple[str, ...] = ()
+    # A vetoed pair (another first name) with no contact (e-mail, phone) agreeing is
+    # another person even when no contact is given to contradict it: twins, siblings.
+    veto_review_needs_contact: bool = False
 
     def thin_review(self) -> float:
         """The review threshold of a pair with no strong field agreeing."""
@@ -164,6 +170,8 @@ class MatchingSettings:
                 "revue_exige_champ_personnel": self.decision.review_needs_personal,
                 "probabilite_revue_sans_identifiant": self.decision.thin_review_probability,
                 "probabilite_min_groupe": self.decision.cluster_probability,
+                "veto_cede_a": list(self.decision.veto_yields_to),
+                "revue_veto_exige_contact": self.decision.veto_review_needs_contact,
             },
         }
 
@@ -213,4 +221,7 @@ def _decision(doc: dict[str, Any]) -> DecisionSettings:
         thin_review_probability=doc.get("probabilite_revue_sans_identifiant",
                                         base.thin_review_probability),
         cluster_probability=doc.get("probabilite_min_groupe", base.cluster_probability),
+        veto_yields_to=tuple(doc.get("veto_cede_a", base.veto_yields_to)),
+        veto_review_needs_contact=doc.get("revue_veto_exige_contact",
+                                          base.veto_review_needs_contact),
     )

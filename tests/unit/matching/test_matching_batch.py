@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 
 import pytest
 
+from hub.domain.matching.model import MatchModel
 from hub.errors import InvalidCsvFile, InvalidMatchingModel
 from hub.services.matching import dedup_parallel
 from hub.services.matching.dedup_batch import run_batch
@@ -110,11 +112,18 @@ def test_default_settings_follow_their_schema():
 
 def test_a_record_in_review_against_two_linked_fiches_is_two_pairs_and_one_decision(tmp_path):
     """Names and a place alone never link: the third record goes to review against both
-    fiches of the porteur they make, and the coordinator has one question to answer."""
+    fiches of the porteur they make (at a review threshold of 0.6 for every pair, thin
+    ones included: this small file's model weighs the pair 0.84), and the coordinator
+    has one question to answer."""
     source = tmp_path / "people.csv"
     model = tmp_path / "model.json"
     source.write_text(_people(), encoding="utf-8")
     run_batch(source, tmp_path / "trained.csv", model_out=model)
+    trained = MatchModel.from_json(model.read_text(encoding="utf-8"))
+    decision = dataclasses.replace(trained.settings.decision, review_probability=0.6,
+                                   thin_review_probability=None)
+    model.write_text(dataclasses.replace(trained, settings=dataclasses.replace(
+        trained.settings, decision=decision)).to_json(), encoding="utf-8")
     source.write_text(
         HEADER + "A,Kerguelen,,Anne,1980-05-12,anne.k@free.fr,0612345678,,63000,Riom\n"
         "B,KERGUELEN,,ANNE,12/05/1980,anne.k@free.fr,06 12 34 56 78,,63000,\n"

@@ -39,7 +39,8 @@ def test_an_email_agreeing_is_the_personal_evidence_a_link_needs(model):
     unnamed = dict(HOME, courriel="jacqueline.k@free.fr")
     assert _kinds(model, unnamed, known) == ("link", "link")
     assert _kinds(model, dict(HOME), known)[0] != "link"
-    household_only = _with(model, personal_fields=("prenom", "date_naissance"))
+    household_only = _with(model, personal_fields=("prenom", "date_naissance"),
+                           review_needs_personal=False)
     assert _kinds(household_only, unnamed, known) == ("review", "review")
 
 
@@ -51,7 +52,8 @@ def test_a_pair_with_nothing_personal_agreeing_is_another_person_not_a_review(mo
     asking = _with(model, review_needs_personal=True)
     augustin = dict(HOME, prenom="Augustin", date_naissance="1989-08-16")
     unnamed = dict(HOME)
-    assert _kinds(model, unnamed, augustin) == ("review", "review")
+    assert _kinds(_with(model, review_needs_personal=False), unnamed, augustin) == (
+        "review", "review")
     assert _kinds(asking, unnamed, augustin) == ("new", "new")
     same_phone = dict(augustin, telephone="0612345678")
     assert _kinds(asking, dict(unnamed, telephone="0612345678"), same_phone) == (
@@ -98,13 +100,49 @@ def test_clusters_keep_their_own_bound_when_the_review_band_is_narrowed():
     assert not compatible(explanation, _with(narrowed, cluster_probability=None).decision)
 
 
+def test_a_first_name_veto_yields_where_the_settings_say_e_mail_and_birth_date_agreeing(model):
+    """Masnu (Manu mistyped) for Emmanuel: another first name, yet the same e-mail and birth
+    date. Where the settings let the first-name veto yield to those two, the pair links
+    (online and in the batch's scorer); with the birth date missing, or by default, the
+    veto holds and a human decides. The birth date's own veto never yields to itself."""
+    emmanuel = dict(HOME, prenom="Emmanuel", date_naissance="1961-06-10",
+                    courriel="emmanuel.r@yahoo.fr")
+    manu = dict(emmanuel, prenom="Masnu")  # Manu mistyped
+    yielding = _with(model, veto_yields_to=("courriel", "date_naissance"))
+    assert _kinds(model, manu, emmanuel) == ("review", "review")
+    assert _kinds(yielding, manu, emmanuel) == ("link", "link")
+    undated = dict(manu, date_naissance="")
+    assert _kinds(yielding, undated, emmanuel) == ("review", "review")
+    born_else = dict(emmanuel, date_naissance="1975-01-30")
+    assert _kinds(yielding, born_else, emmanuel)[0] != "link"
+
+
+def test_twins_with_no_contact_given_are_another_person_where_the_settings_ask_a_contact(model):
+    """Same surname, birth date and home, another first name, no e-mail or phone on a
+    side: twins as often as not, and nothing of their own for a coordinator to decide
+    on. Where the settings ask a contact agreeing for a vetoed pair's review, "new";
+    a phone agreeing keeps the question."""
+    anne = dict(HOME, prenom="Anne", date_naissance="1980-05-12")
+    louise = dict(anne, prenom="Louise")
+    asking = _with(model, veto_review_needs_contact=True)
+    assert _kinds(_with(model, veto_review_needs_contact=False), louise, anne) == (
+        "review", "review")
+    assert _kinds(asking, louise, anne) == ("new", "new")
+    phoned = dict(anne, telephone="0612345678")
+    assert _kinds(asking, dict(louise, telephone="0612345678"), phoned) == ("review", "review")
+
+
 def test_the_review_settings_are_read_and_written_in_french():
     doc = default_settings().to_dict()
     doc["decision"].update({"champs_personnels": ["prenom"], "revue_exige_champ_personnel": True,
                             "probabilite_revue_sans_identifiant": 0.999,
-                            "probabilite_min_groupe": 0.5})
+                            "probabilite_min_groupe": 0.5,
+                            "veto_cede_a": ["courriel", "date_naissance"],
+                            "revue_veto_exige_contact": True})
     decision = MatchingSettings.from_dict(doc).decision
     assert decision.personal_fields == ("prenom",)
     assert decision.review_needs_personal is True
     assert (decision.thin_review_probability, decision.cluster_probability) == (0.999, 0.5)
+    assert decision.veto_yields_to == ("courriel", "date_naissance")
+    assert decision.veto_review_needs_contact is True
     assert MatchingSettings.from_dict(doc).to_dict() == doc
