@@ -59,7 +59,8 @@ def _reason(explanation: Explanation, model: MatchModel) -> str:
     if agreeing <= _NAMES_AND_PLACE:
         return "names and/or a place only, nothing else agreeing (never auto-linked)"
     if explanation.probability < settings.link_probability:
-        band = "0.9" if explanation.probability >= 0.9 else str(settings.review_probability)
+        review = settings.review_probability
+        band = "0.9" if explanation.probability >= 0.9 and review < 0.9 else str(review)
         return f"probability {band} to the link threshold, some other field agreeing"
     if not has_enough_evidence(explanation, settings):
         if contacts_contradict(explanation):
