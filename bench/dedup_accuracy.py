@@ -129,14 +129,14 @@ TRADE_OFFS: tuple[tuple[str, dict[str, object]], ...] = (
                                                 "thin_review_probability": 0.99}),
     ("  review >= 0.9, names+place >= 0.999", {**_RULES, "review_probability": 0.9,
                                                  "thin_review_probability": 0.999}),
-    ("  review >= 0.95, names+place >= 0.999 (shipped)", {
+    ("  review >= 0.95, names+place >= 0.999", {
         **_RULES, "review_probability": 0.95, "thin_review_probability": 0.999}),
     ("  review >= 0.95, names+place >= 0.9999", {**_RULES, "review_probability": 0.95,
                                                    "thin_review_probability": 0.9999}),
     ("  link >= 0.95, review >= 0.95, names+place >= 0.999", {
         **_RULES, "link_probability": 0.95, "review_probability": 0.95,
         "thin_review_probability": 0.999}),
-    ("  shipped + first-name veto yields to e-mail and birth date", {
+    ("  + first-name veto yields to e-mail and birth date (shipped)", {
         **_RULES, "review_probability": 0.95, "thin_review_probability": 0.999,
         "veto_yields_to": ("courriel", "date_naissance")}),
 )

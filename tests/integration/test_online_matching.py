@@ -95,7 +95,9 @@ def test_a_record_with_names_alone_never_auto_links(world):
 
 def test_garbage_dates_and_phones_count_as_missing_and_do_not_block_the_fiche(world):
     hub, _clock = world
-    garbage = {**NAMES_ONLY, "date_naissance": "1970-01-01", "telephone": "01 00 00 00 00"}
+    # Names and a commune, the rest placeholders: a review item (a thin pair's bound).
+    garbage = {**NAMES_ONLY, "date_naissance": "1970-01-01", "telephone": "01 00 00 00 00",
+               "adresse": {"commune": "Ambert"}}
     push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", {**garbage, "courriel": "mhc63@orange.fr"}))
     push(hub, CCI, fiche_of(CCI, "C-1", {**garbage, "courriel": "marie.ch@laposte.net"}))
     assert processing.pipeline_status(hub)["processed"] == 2

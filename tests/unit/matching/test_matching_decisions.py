@@ -83,7 +83,7 @@ def test_a_component_larger_than_the_bound_goes_to_review():
 
 
 def test_a_first_name_veto_is_lifted_where_the_model_learnt_duplicates_often_replace_it(model):
-    retyped = dict(ANNE, prenom="Louise")
+    retyped = dict(ANNE, prenom="Louise", courriel="")  # no e-mail: the veto holds
     assert model.decision.lifted_vetoes == ()
     assert match_one(retyped, [Candidate("P1", ANNE)], model).kind != "link"
     m = {**model.m, "prenom": {"exact": 0.7, "close": 0.1, "fuzzy": 0.05, "different": 0.15}}
@@ -197,13 +197,17 @@ def test_twins_each_with_their_own_email_are_another_person_not_a_review(model):
 
 def test_another_first_name_with_the_same_email_still_goes_to_review(model):
     """A first name typed otherwise (or a nickname) with the e-mail agreeing is a question
-    for a human, never a new porteur. With no contact given on a side, nothing of the
-    person's own agrees: twins as often as not, a new porteur under the shipped settings
-    (`revue_veto_exige_contact`), a question where they do not ask a contact."""
+    for a human, never a new porteur; with the birth date agreeing too, the shipped
+    settings let the first-name veto yield (`veto_cede_a`): the same person. With no
+    contact given on a side, nothing of the person's own agrees: twins as often as not, a
+    new porteur under the shipped settings (`revue_veto_exige_contact`), a question where
+    they do not ask a contact."""
     anne = dict(TWIN_HOME, prenom="Anne", courriel="anne.k@free.fr")
-    same_email = dict(anne, prenom="Louise")
+    same_email = dict(anne, prenom="Louise", date_naissance="")
     no_contact = dict(TWIN_HOME, prenom="Louise")
     assert match_one(same_email, [Candidate("P1", anne)], model).kind == "review"
+    assert model.decision.veto_yields_to == ("courriel", "date_naissance")
+    assert match_one(dict(anne, prenom="Louise"), [Candidate("P1", anne)], model).kind == "link"
     assert model.decision.veto_review_needs_contact
     assert match_one(no_contact, [Candidate("P1", anne)], model).kind == "new"
     settings = dataclasses.replace(model.settings, decision=dataclasses.replace(
