@@ -171,7 +171,7 @@ def trade_off_report(rows: list[dict[str, str]], truth: Sequence[object], workdi
     """The trained model again under other review bands and rules: what shrinking the
     review costs. "if decided" is the recall if every review pair were answered right."""
     trained = MatchModel.from_json(model_file.read_text("utf-8"))
-    print(f"    {'decision settings':55s} {'review':>6s} {'decis.':>6s} {'P':>6s} {'R':>6s} "
+    print(f"    {'decision settings':62s} {'review':>6s} {'decis.':>6s} {'P':>6s} {'R':>6s} "
           f"{'F1':>6s} {'R if decided':>12s}   (review and decisions per 1,000 records)")
     for label, changes in (("shipped", {}), *TRADE_OFFS):
         decision = dataclasses.replace(trained.settings.decision, **changes)  # type: ignore[arg-type]
@@ -182,7 +182,7 @@ def trade_off_report(rows: list[dict[str, str]], truth: Sequence[object], workdi
         labels, _seconds, summary = run_ours(rows, workdir, model=path)
         p, r, f1 = pairwise(labels, truth)
         decided = recall_if_decided(labels, truth, review_pairs(workdir, rows))
-        print(f"    {label:55s} {1000 * summary.review_pairs / len(rows):6.1f} "
+        print(f"    {label:62s} {1000 * summary.review_pairs / len(rows):6.1f} "
               f"{1000 * summary.review_decisions / len(rows):6.1f} {p:.4f} {r:.4f} {f1:.4f} "
               f"{decided:12.4f}")
 
