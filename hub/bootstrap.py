@@ -33,6 +33,7 @@ from hub.services.delivery.publisher import CeleryPublisher, TaskPublisher
 from hub.services.ingest.policy_loader import DEFAULT_POLICY_FILE, PolicyHolder, load_policy_file
 from hub.services.ops.rate_limits import RateLimits, refusal_counter
 from hub.signing_keys import HubKeys
+from hub.store.deadlines import Deadlines
 from hub.store.engine import create_engine, reader_engine
 from hub.store.identity_memo import IdentityMemo
 from hub.store.uow import UnitOfWork
@@ -134,7 +135,10 @@ class Hub:
             publisher = CeleryPublisher(create_celery(settings), task_size=None
                                         if settings.embedded_broker
                                         else settings.transaction_size)
-        engine = create_engine(settings.database_url.reveal())
+        engine = create_engine(settings.database_url.reveal(), deadlines=Deadlines(
+            connect_s=settings.database_connect_timeout_s,
+            statement_s=settings.database_statement_timeout_s,
+            lock_s=settings.database_lock_timeout_s, pool_s=settings.database_pool_timeout_s))
         policy_file = settings.policy_file or DEFAULT_POLICY_FILE
         return cls(
             settings=settings,

@@ -96,6 +96,14 @@ class Settings:
     key_dir: Path | None = None  # None: "<data_dir>-keys", beside the data folder
     database_url: SecretUrl = NO_URL  # a str given here is wrapped
     broker_url: SecretUrl = NO_URL
+    # How long a database call may wait before it fails with a 503 (retried by the
+    # worker): a new connection, a statement (PostgreSQL's statement_timeout; the client
+    # waits 5 s more for any answer before it drops the connection), a lock (PostgreSQL's
+    # lock_timeout, SQLite's busy timeout), a free connection of the pool. 0: no limit.
+    database_connect_timeout_s: float = 5.0
+    database_statement_timeout_s: float = 30.0
+    database_lock_timeout_s: float = 10.0
+    database_pool_timeout_s: float = 10.0
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 8 * 1024 * 1024

@@ -62,11 +62,15 @@ French and English, and never echo personal data.
     │   └── InvalidAlertRules       500 invalid_alert_rules
     ├── NotReady                    503 not_ready
     ├── BrokerUnavailable           503 broker_unavailable
-    └── StoreUnavailable            503 store_unavailable
+    └── StoreUnavailable            503 store_unavailable (Retry-After)
+        ├── StoreTimeout            503 store_timeout (Retry-After)
         └── DataDirectoryReadOnly   503 data_directory_read_only
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
 
 
 class HubError(Exception):
@@ -186,12 +190,21 @@ class StoreUnavailable(HubError):
 
     status = 503
     code = "store_unavailable"
+    headers: Mapping[str, str] | None = MappingProxyType({"Retry-After": "5"})
+
+
+class StoreTimeout(StoreUnavailable):
+    """The database gave no answer in time (not answering, overloaded, or a lock held too
+    long); the operation may be retried."""
+
+    code = "store_timeout"
 
 
 class DataDirectoryReadOnly(StoreUnavailable):
     """The hub cannot write in its data directory (read-only, full or missing)."""
 
     code = "data_directory_read_only"
+    headers = None  # waiting does not help: the operator has to act
 
 
 # --- consent registry (consent/) -------------------------------------------------

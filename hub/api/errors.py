@@ -6,6 +6,7 @@ echoes the input: parameter errors name the parameter and the rule, never the va
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -41,7 +42,7 @@ def install(app: FastAPI) -> None:
     async def _hub_error(_request: Request, exc: HubError) -> JSONResponse:
         if exc.status >= 500:
             log.warning("hub error %s (%s)", exc.code, type(exc).__name__)
-        return _answer(exc, getattr(exc, "headers", None))  # Retry-After of a 429
+        return _answer(exc, getattr(exc, "headers", None))  # Retry-After of a 429 or 503
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_parameter(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -102,5 +103,6 @@ class _Blank(dict):
         return "?"
 
 
-def _answer(error: HubError, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": error.to_dict()}, status_code=error.status, headers=headers)
+def _answer(error: HubError, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": error.to_dict()}, status_code=error.status,
+                        headers=dict(headers) if headers else None)

@@ -10,7 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from hub.errors import StoreUnavailable
+from hub.errors import StoreTimeout, StoreUnavailable
+from hub.store.deadlines import DatabaseSilent, Deadlines, answer_within
 from hub.store.sqlite_writers import WriterQueue
 
 BEGIN_OPTION = "capactif_sqlite_begin"
@@ -29,18 +30,47 @@ def store_errors() -> Iterator[None]:
     (which tasks retry and the API answers with 503)."""
     try:
         yield
-    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
-        raise StoreUnavailable(
-            "La base de données du hub est indisponible ; réessayez.",
-            "The hub database is unavailable; retry.",
-        ) from exc
+    except OUTAGES as exc:
+        raise store_outage(exc) from exc
 
 
-def create_engine(database_url: str, *, pool_size: int = 5) -> sa.Engine:
-    """An engine for `database_url`; nothing connects until first use."""
+OUTAGES = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
+# Errors of a database that answers too late: a statement or lock timeout, no answer
+# within the client-side deadline, no connection within connect_timeout, SQLite busy.
+_LATE = ("QueryCanceled", "LockNotAvailable", DatabaseSilent.__name__)
+_LATE_MESSAGES = ("timeout expired", "database is locked")
+
+
+def store_outage(exc: BaseException) -> StoreUnavailable:
+    """The hub's error for a database error met in an operation (never its text: a
+    driver message may quote a statement's values)."""
+    original = getattr(exc, "orig", None)
+    if (isinstance(exc, sa.exc.TimeoutError) or type(original).__name__ in _LATE
+            or any(text in str(original) for text in _LATE_MESSAGES)):
+        return StoreTimeout(
+            "La base de données du hub n'a pas répondu à temps ; réessayez.",
+            "The hub database did not answer in time; retry.",
+        )
+    return StoreUnavailable(
+        "La base de données du hub est indisponible ou occupée ; réessayez.",
+        "The hub database is unavailable or busy; retry.",
+    )
+
+
+def create_engine(database_url: str, *, pool_size: int = 5,
+                  deadlines: Deadlines | None = None) -> sa.Engine:
+    """An engine for `database_url`; nothing connects until first use. With `deadlines`,
+    no call waits longer than they say (see hub.store.deadlines); without, for ever."""
     if database_url.startswith("sqlite"):
-        return _sqlite_engine(database_url)
-    return sa.create_engine(database_url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+        return _sqlite_engine(database_url, deadlines)
+    if deadlines is None:
+        return sa.create_engine(database_url, pool_size=pool_size, max_overflow=10,
+                                pool_pre_ping=True)
+    engine = sa.create_engine(database_url, pool_size=pool_size, max_overflow=10,
+                              pool_pre_ping=True, pool_timeout=deadlines.pool_wait_s,
+                              connect_args=deadlines.postgresql_connect_args())
+    answer_within(engine, deadlines)
+    return engine
 
 
 def unpooled_engine(database_url: str) -> sa.Engine:
@@ -49,11 +79,14 @@ def unpooled_engine(database_url: str) -> sa.Engine:
     return sa.create_engine(database_url, poolclass=sa.pool.NullPool)
 
 
-def _sqlite_engine(database_url: str) -> sa.Engine:
+def _sqlite_engine(database_url: str, deadlines: Deadlines | None) -> sa.Engine:
     path = sa.engine.make_url(database_url).database
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(database_url, connect_args={"timeout": 60, "check_same_thread": False})
+    busy_ms = deadlines.sqlite_busy_ms if deadlines else 60000
+    pooled = {"pool_timeout": deadlines.pool_wait_s} if deadlines and path and path != ":memory:" else {}
+    engine = sa.create_engine(database_url, **pooled, connect_args={
+        "timeout": busy_ms / 1000, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -64,7 +97,7 @@ def _sqlite_engine(database_url: str) -> sa.Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         # Deleted rows are zeroed, not left in free pages (see hub.store.purge).
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()

@@ -11,12 +11,12 @@ from types import TracebackType
 
 import sqlalchemy as sa
 
-from hub.errors import StoreUnavailable
 from hub.keyring import StoreKeys
 from hub.store import repositories as repos
 from hub.store.auditor_repository import Auditors
 from hub.store.console_repository import FicheReads, IntegrityChecks, Revisits, Sessions, Users
 from hub.store.delivery_repository import Deliveries
+from hub.store.engine import OUTAGES, store_outage
 from hub.store.erasure_repository import Erasures, Markers
 from hub.store.identity_memo import IdentityMemo
 from hub.store.key_replay import KeyReplays
@@ -39,11 +39,8 @@ class UnitOfWork:
         try:
             self._connection = self._engine.connect()
             self._connection.begin()
-        except sa.exc.OperationalError as exc:
-            raise StoreUnavailable(
-                "La base de données du hub ne répond pas ; réessayez.",
-                "The hub database is not answering; retry.",
-            ) from exc
+        except OUTAGES as exc:
+            raise store_outage(exc) from exc
         conn = self._connection
         self.members = repos.Members(conn)
         self.keys = FicheKeys(conn, self._store_keys)
@@ -91,8 +88,5 @@ class UnitOfWork:
         finally:
             self.connection.close()
             self._connection = None
-        if isinstance(exc, sa.exc.OperationalError):
-            raise StoreUnavailable(
-                "La base de données du hub est indisponible ou occupée ; réessayez.",
-                "The hub database is unavailable or busy; retry.",
-            ) from exc
+        if isinstance(exc, OUTAGES):
+            raise store_outage(exc) from exc
