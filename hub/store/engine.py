@@ -12,7 +12,7 @@ from sqlalchemy import event
 
 from hub.errors import StoreTimeout, StoreUnavailable
 from hub.store.deadlines import DatabaseSilent, Deadlines, answer_within
-from hub.store.sqlite_writers import WriterQueue
+from hub.store.sqlite_writers import GatedConnection, WriterQueue
 
 BEGIN_OPTION = "capactif_sqlite_begin"
 
@@ -86,7 +86,7 @@ def _sqlite_engine(database_url: str, deadlines: Deadlines | None) -> sa.Engine:
     busy_ms = deadlines.sqlite_busy_ms if deadlines else 60000
     pooled = {"pool_timeout": deadlines.pool_wait_s} if deadlines and path and path != ":memory:" else {}
     engine = sa.create_engine(database_url, **pooled, connect_args={
-        "timeout": busy_ms / 1000, "check_same_thread": False})
+        "timeout": busy_ms / 1000, "check_same_thread": False, "factory": GatedConnection})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -107,22 +107,21 @@ def _sqlite_engine(database_url: str, deadlines: Deadlines | None) -> sa.Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
         mode = connection.get_execution_options().get(BEGIN_OPTION, "IMMEDIATE")
+        driver_connection = connection.connection.dbapi_connection
+        assert isinstance(driver_connection, GatedConnection)
         if writers is not None and mode == "IMMEDIATE":
-            writers.enter(connection)
+            writers.enter(driver_connection)
         try:
             connection.exec_driver_sql(f"BEGIN {mode}")
         except BaseException:
-            WriterQueue.leave(connection.info)
+            driver_connection.leave()
             raise
-
-    @event.listens_for(engine, "commit")
-    @event.listens_for(engine, "rollback")
-    def _on_end(connection: sa.Connection) -> None:
-        WriterQueue.leave(connection.info)
+    # The turn ends with the driver connection's COMMIT or ROLLBACK (GatedConnection).
 
     @event.listens_for(engine, "checkin")
     @event.listens_for(engine, "invalidate")
-    def _on_return(_dbapi_connection: Any, record: Any, *_args: Any) -> None:
-        WriterQueue.leave(record.info)  # a connection never goes back holding its turn
+    def _on_return(dbapi_connection: Any, _record: Any, *_args: Any) -> None:
+        if isinstance(dbapi_connection, GatedConnection):
+            dbapi_connection.leave()  # a connection never goes back holding its turn
 
     return engine

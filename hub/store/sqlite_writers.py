@@ -9,18 +9,19 @@ writer waiting for the gate holds the turnstile, so the writer that leaves the g
 cannot come back before it: writers alternate.
 
 Locks are taken on descriptors opened for each transaction (never inherited by a fork).
+The gate is held until the transaction's COMMIT or ROLLBACK has completed (the driver
+connection's own `commit`/`rollback`, `GatedConnection`): let go before, it sent the
+next writer into SQLite's timed retries while the COMMIT was still under way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import sqlalchemy as sa
-
-_HELD = "capactif_sqlite_writer_fds"
 
 
 class WriterQueue:
@@ -28,7 +29,7 @@ class WriterQueue:
         self._turnstile = f"{database}.turnstile"
         self._gate = f"{database}.gate"
 
-    def enter(self, connection: sa.Connection) -> None:
+    def enter(self, connection: GatedConnection) -> None:
         """Wait for this connection's turn to write (call before BEGIN IMMEDIATE)."""
         turnstile = os.open(self._turnstile, os.O_RDWR | os.O_CREAT, 0o600)
         gate = -1
@@ -42,12 +43,35 @@ class WriterQueue:
             raise
         finally:
             os.close(turnstile)  # closing a descriptor releases its lock
-        connection.info[_HELD] = gate
+        connection.gate = gate
 
-    @staticmethod
-    def leave(info: dict[Any, Any]) -> None:
-        """Let the next writer in (at commit or rollback, given the connection's `info`;
-        nothing if it held no turn)."""
-        gate = info.pop(_HELD, None)
-        if gate is not None:
+
+class GatedConnection(sqlite3.Connection):
+    """A SQLite connection that lets the next writer in once its transaction has ended."""
+
+    gate = -1  # the descriptor holding the gate while this connection writes
+
+    def commit(self) -> None:
+        with self._turn_ending():
+            super().commit()
+
+    def rollback(self) -> None:
+        with self._turn_ending():
+            super().rollback()
+
+    def close(self) -> None:
+        with self._turn_ending():
+            super().close()
+
+    @contextlib.contextmanager
+    def _turn_ending(self) -> Iterator[None]:
+        try:
+            yield
+        finally:
+            self.leave()
+
+    def leave(self) -> None:
+        """Let the next writer in (nothing if this connection holds no turn)."""
+        gate, self.gate = self.gate, -1
+        if gate >= 0:
             os.close(gate)  # closing the descriptor releases its lock

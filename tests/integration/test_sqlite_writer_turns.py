@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from hub.bootstrap import Hub
 from hub.config import Settings
+from hub.store.deadlines import Deadlines
 from hub.store.engine import create_engine, reader_engine
 from tests.fakes.publisher import RecordingPublisher
 
@@ -93,3 +94,48 @@ def test_a_commit_does_not_wait_for_the_writer_queued_behind_it(tmp_path: Path, 
     finally:
         other_may_end.set()
         hub.close()
+
+
+def test_the_next_writer_gets_its_turn_only_once_the_commit_has_completed(tmp_path: Path):
+    """The turn used to end at SQLAlchemy's `commit` event, before the COMMIT ran: the next
+    writer's BEGIN IMMEDIATE then met SQLite's lock and its timed retries (here, a busy
+    timeout of 50 ms makes that an error)."""
+    url = f"sqlite:///{tmp_path / 'hub.sqlite3'}"
+    engine = create_engine(url, deadlines=Deadlines(lock_s=0.05))
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE turns (id INTEGER PRIMARY KEY, writer TEXT)")
+    second_started, second_done = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    @sa.event.listens_for(engine, "commit")
+    def _first_commit_held(_connection: sa.Connection) -> None:
+        # Between the `commit` event and the COMMIT itself, give the second writer its
+        # chance: before, it was let in and failed on SQLite's lock.
+        if threading.current_thread() is not second:
+            assert second_started.wait(10)
+            second_done.wait(1)
+
+    def second_writer() -> None:
+        second_started.set()
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql("INSERT INTO turns (writer) VALUES ('second')")
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            second_done.set()
+
+    second = threading.Thread(target=second_writer)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO turns (writer) VALUES ('first')")
+            second.start()
+        second.join(30)
+        assert not errors, errors
+        with reader_engine(engine).connect() as conn:
+            writers = conn.exec_driver_sql("SELECT writer FROM turns ORDER BY id").scalars().all()
+        assert writers == ["first", "second"]
+    finally:
+        second_done.set()
+        second.join(30)
+        engine.dispose()
