@@ -10,6 +10,7 @@ import re
 import shutil
 import signal
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -202,6 +203,36 @@ def test_readiness_names_the_folder_that_refuses_writes(embedded):
     assert ready.status_code == 503 and check["ok"] is False
     assert check["detail"].startswith("queue non inscriptible")
     assert health.json()["error"]["code"] == "data_directory_read_only"
+
+
+def test_healthz_probes_the_data_directory_once_and_within_the_checks_deadline(
+        embedded, monkeypatch):
+    """A data directory that stops answering (a hung disk or network mount) makes
+    /healthz say so within the checks' deadline. Before, it was probed twice: once
+    outside the deadline (the answer waited for the disk), then again within it."""
+    from fastapi.testclient import TestClient
+
+    from hub.services.ops import health
+
+    _env, hub = embedded
+    probed: list[Path] = []
+    disk_back = threading.Event()
+
+    def probe(folder: Path) -> None:
+        probed.append(folder)
+        if len(probed) == 1:
+            disk_back.wait(10)  # the first write hangs
+
+    monkeypatch.setattr(health, "_probe", probe)
+    try:
+        answer = TestClient(create_app(hub=hub)).get("/healthz")
+        seen = list(probed)
+    finally:
+        disk_back.set()
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["error"]["code"] == "not_ready"
+    assert "repertoire_donnees" in answer.json()["error"]["message_en"]
+    assert seen == [hub.settings.data_dir]  # the queue folder's turn comes after it
 
 
 @contextlib.contextmanager

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.errors import DataDirectoryReadOnly
+from hub.errors import DataDirectoryReadOnly, HubError
 from hub.store.engine import reader_engine
 from hub.store.migrate import migrations_current
 
@@ -32,6 +32,7 @@ class Check:
     name: str
     ok: bool
     detail: str = ""
+    error: HubError | None = dataclasses.field(default=None, compare=False, repr=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,17 +43,25 @@ class Readiness:
     def ready(self) -> bool:
         return all(check.ok for check in self.checks)
 
+    @property
+    def error(self) -> HubError | None:
+        """The hub's error of the first failed check that has one (a data directory
+        refusing writes)."""
+        return next((check.error for check in self.checks if check.error), None)
+
     def to_dict(self) -> dict[str, object]:
         return {"statut": "pret" if self.ready else "indisponible",
                 "verifications": {c.name: {"ok": c.ok, **({"detail": c.detail} if c.detail else {})}
                                   for c in self.checks}}
 
 
-def readiness(hub: Hub) -> Readiness:
+def readiness(hub: Hub, *, data_dir: bool = False) -> Readiness:
+    """Every check within CHECK_TIMEOUT_S; the data directory's in embedded mode, or
+    always with `data_dir` (`/healthz`)."""
     checks: list[tuple[str, Callable[[Hub], str]]] = [
         ("base", _database), ("courtier", _broker), ("cles", _keys), ("politique", _policy),
     ]
-    if hub.settings.is_sqlite or hub.settings.embedded_broker:
+    if data_dir or hub.settings.is_sqlite or hub.settings.embedded_broker:
         checks.append(("repertoire_donnees", _data_dir))
     deadline = time.monotonic() + CHECK_TIMEOUT_S
     running = [(name, _probes.submit(_run, name, check, hub)) for name, check in checks]
@@ -76,6 +85,8 @@ def _within(name: str, future: concurrent.futures.Future[Check], deadline: float
 def _run(name: str, check: Callable[[Hub], str], hub: Hub) -> Check:
     try:
         problem = check(hub)
+    except _Refused as exc:
+        return Check(name, False, str(exc), exc.error)
     except Exception as exc:  # a readiness probe reports every failure, it never raises
         return Check(name, False, type(exc).__name__)
     return Check(name, not problem, problem)
@@ -120,12 +131,21 @@ def _policy(hub: Hub) -> str:
     return "" if hub.policy.current.version else "aucune politique chargée"
 
 
+class _Refused(Exception):
+    """A check failed with the hub's error to answer (its text is the check's detail)."""
+
+    def __init__(self, detail: str, error: HubError) -> None:
+        super().__init__(detail)
+        self.error = error
+
+
 def _data_dir(hub: Hub) -> str:
     for folder in _written_folders(hub.settings):
         try:
             _probe(folder)
         except DataDirectoryReadOnly as exc:
-            return f"{folder.name} non inscriptible ({type(exc.__cause__).__name__})"
+            raise _Refused(f"{folder.name} non inscriptible ({type(exc.__cause__).__name__})",
+                           exc) from exc
     return ""
 
 
