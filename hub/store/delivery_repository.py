@@ -262,6 +262,24 @@ class Deliveries:
             sa.or_(deliveries.c.next_attempt_at.is_(None), deliveries.c.next_attempt_at < until),
         ).values(next_attempt_at=until))
 
+    def give_up_expired(self, recipient_id: str, planned_before: dt.datetime, error: str,
+                        limit: int) -> int:
+        """Dead-letter up to `limit` of the recipient's pending deliveries, head of line
+        first, whose give-up clock (planned, or replayed) started before `planned_before`;
+        returns how many (one statement)."""
+        expired = (
+            sa.select(deliveries.c.id)
+            .where(deliveries.c.recipient_id == recipient_id, deliveries.c.status == PENDING,
+                   sa.func.coalesce(deliveries.c.retrying_since, deliveries.c.created_at)
+                   < planned_before)
+            .order_by(deliveries.c.position)
+            .limit(limit)
+            .scalar_subquery()
+        )
+        result = self.conn.execute(sa.update(deliveries).where(deliveries.c.id.in_(expired))
+                                   .values(status=DEAD, last_error=error))
+        return result.rowcount or 0
+
     def dead(self, recipient_id: str | None = None, limit: int = 500,
              after_id: int = 0) -> list[Delivery]:
         """One page of dead-lettered deliveries by id (keyset: pass the last id seen)."""

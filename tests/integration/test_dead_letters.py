@@ -69,20 +69,32 @@ def test_a_replayed_delivery_gets_a_whole_new_retry_budget(network):
     assert len(cci.documents()) == 1
 
 
-def test_after_a_long_outage_queued_deliveries_are_not_each_tried_in_a_burst(network):
+def test_after_a_long_outage_every_delivery_past_its_give_up_delay_is_dead_lettered_at_once(
+        network):
+    """Before, each was tried once more, one per backoff: about 30 minutes per 1,000."""
     hub, clock, cci, _pfil = network
     cci.status = 503
     push_and_process(hub, *[fiche(f"F-{i}") for i in range(5)])
     webhooks.dispatch_webhooks(hub)
+    clock.now += dt.timedelta(seconds=hub.settings.webhook_give_up_after_s / 2)
+    push_and_process(hub, *[fiche(f"G-{i}") for i in range(2)])  # half their budget left
     posts = len(cci.arrivals)
-    clock.now += dt.timedelta(seconds=hub.settings.webhook_give_up_after_s + 1)
+    events = disclosures(hub)
+    clock.now += dt.timedelta(seconds=hub.settings.webhook_give_up_after_s / 2 + 1)
+    summary = webhooks.dispatch_webhooks(hub)
+    assert len(cci.arrivals) == posts + 1  # the head fails once more: the recipient is down
+    assert summary.dead == 5
+    dead = webhooks.dead_letters(hub, CCI)
+    assert sorted(row["erreur"] for row in dead) == ["given_up_with_line_http_503"] * 4 + ["http_503"]
+    assert disclosures(hub) == events  # nothing was disclosed: no access event
     webhooks.dispatch_webhooks(hub)
-    assert len(cci.arrivals) == posts + 1  # the head is dead-lettered; the next one waits
+    assert len(cci.arrivals) == posts + 1  # the next in line waits the backoff, no burst
+    cci.status = 200
+    clock.now += dt.timedelta(seconds=hub.settings.webhook_retry_max_s)
     webhooks.dispatch_webhooks(hub)
-    assert len(cci.arrivals) == posts + 1
-    assert len(webhooks.dead_letters(hub, CCI)) == 1
-    for _ in range(4):
-        clock.now += dt.timedelta(seconds=hub.settings.webhook_retry_max_s)
-        webhooks.dispatch_webhooks(hub)
-    assert len(cci.arrivals) == posts + 5  # one POST per backoff, not a burst
+    assert [doc["source"]["fiche_id"] for doc in cci.documents()] == ["G-0", "G-1"]
     assert len(webhooks.dead_letters(hub, CCI)) == 5
+
+
+def disclosures(hub) -> int:
+    return len(hub.audit.search(action="webhook_delivery", member=CCI, limit=100_000))
