@@ -98,3 +98,35 @@ def test_after_a_long_outage_every_delivery_past_its_give_up_delay_is_dead_lette
 
 def disclosures(hub) -> int:
     return len(hub.audit.search(action="webhook_delivery", member=CCI, limit=100_000))
+
+
+def test_a_recipient_back_after_an_outage_gets_its_backlog_at_the_capped_rate(network, monkeypatch):
+    hub, clock, cci, _pfil = network
+    hub = hub.with_settings(webhook_rate_per_recipient=4)
+    pace = PaceClock()
+    monkeypatch.setattr(webhooks, "_pace_clock", pace)
+    cci.status = 503
+    push_and_process(hub, *[fiche(f"F-{i}") for i in range(5)])
+    webhooks.dispatch_webhooks(hub)
+    cci.status = 200
+    clock.now += dt.timedelta(seconds=hub.settings.webhook_retry_max_s)
+    pace.sleeps.clear()
+    webhooks.dispatch_webhooks(hub)
+    assert len(cci.documents()) == 5
+    # Four POSTs a second: after the first, each waits a quarter of a second.
+    assert pace.sleeps == [0.25] * 4
+
+
+class PaceClock:
+    """The senders' pacing clock, advanced only by their waits."""
+
+    def __init__(self) -> None:
+        self.time, self.sleeps = 1000.0, []
+
+    def now(self) -> float:
+        return self.time
+
+    def sleep(self, seconds: float) -> bool:
+        self.sleeps.append(seconds)
+        self.time += seconds
+        return False

@@ -17,6 +17,7 @@ import base64
 import dataclasses
 import datetime as dt
 import logging
+import math
 import random
 import threading
 import time
@@ -211,11 +212,44 @@ class _Outcomes:
         return total + count
 
 
+class _Pace:
+    """At most HUB_WEBHOOK_RATE_PER_RECIPIENT POSTs a second to one recipient (0: no
+    cap): a recipient back after a long outage gets its backlog spread out, not in a
+    burst."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._next = -math.inf
+
+    def wait(self) -> bool:
+        """Wait for the next POST's turn; False when the process stops meanwhile."""
+        now = _pace_clock.now()
+        if self._next > now:
+            if _pace_clock.sleep(self._next - now):
+                return False
+            now = self._next
+        self._next = now + self.interval
+        return True
+
+
+class _PaceClock:
+    now = staticmethod(time.monotonic)
+
+    @staticmethod
+    def sleep(seconds: float) -> bool:
+        """Sleep; True when woken by the process stopping."""
+        return _stopping.wait(seconds)
+
+
+_pace_clock = _PaceClock()
+
+
 def _send_in_order(hub: Hub, member: Member, lease: RecipientLease,
                    summary: DispatchSummary) -> None:
     """Send the recipient's pending deliveries page by page, in feed order. A crash
     before an outcome is committed re-sends deliveries that carry the same idempotency
     key, which recipients use to ignore repeats."""
+    pace = _Pace(hub.settings.webhook_rate_per_recipient)
     while True:
         with hub.uow() as uow:
             page = uow.deliveries.next_pending(member.id, _PAGE)
@@ -226,14 +260,15 @@ def _send_in_order(hub: Hub, member: Member, lease: RecipientLease,
             return
         outcomes = _Outcomes(hub, member.id)
         try:
-            if not _send_page(hub, member, lease, page, sources, outcomes, summary):
+            if not _send_page(hub, member, lease, pace, page, sources, outcomes, summary):
                 return
         finally:
             summary.dead += outcomes.flush()
 
 
-def _send_page(hub: Hub, member: Member, lease: RecipientLease, page: list[Delivery],
-               sources: FicheSources, outcomes: _Outcomes, summary: DispatchSummary) -> bool:
+def _send_page(hub: Hub, member: Member, lease: RecipientLease, pace: _Pace,
+               page: list[Delivery], sources: FicheSources, outcomes: _Outcomes,
+               summary: DispatchSummary) -> bool:
     """True when the whole page was dealt with and the next page may follow."""
     for delivery in page:
         now = hub.clock()
@@ -243,7 +278,7 @@ def _send_page(hub: Hub, member: Member, lease: RecipientLease, page: list[Deliv
             outcomes.add(delivery.id, {"status": CANCELLED, "last_error": "consent_no_longer_covers"})
             summary.cancelled += 1
             continue
-        if _stopping.is_set() or not lease.may_send():
+        if not pace.wait() or _stopping.is_set() or not lease.may_send():
             return False  # stopping, or the lease may end before this POST: resume later
         if not _attempt(hub, member, delivery, outcomes, summary):
             return False
