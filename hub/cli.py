@@ -225,7 +225,10 @@ def _worker(args: argparse.Namespace) -> int:
     settings = _settings()
     check_writable(settings)
     initialise(settings)
+    from hub.broker_consumer import quiet_outages
     from worker import app
+
+    quiet_outages()
 
     argv = ["worker", "--loglevel", settings.log_level, "--without-gossip", "--without-mingle",
             "--without-heartbeat", "--concurrency", str(args.concurrency or settings.worker_concurrency)]

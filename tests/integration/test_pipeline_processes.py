@@ -7,6 +7,7 @@ import json
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -108,12 +109,10 @@ def test_a_broker_restart_loses_no_accepted_fiche(scale, tmp_path):
 
 
 def test_the_worker_reconnects_within_seconds_once_a_long_broker_outage_ends(scale, tmp_path):
-    env, observer, creds, logs = scale
-    own_redis = OwnRedis(tmp_path, logs)
-    env = own_redis.settings(env)
+    _env, observer, creds, logs = scale
+    # Each try is logged at DEBUG.
+    env, own_redis, broker, worker = _worker_on_own_redis(scale, tmp_path, HUB_LOG_LEVEL="DEBUG")
     port = int(env["HUB_PORT"])
-    broker = own_redis.start()
-    worker = start_worker(env, logs)
     with running([start_api(env, logs, port), worker]):
         push(observer, port, creds, batches(1, 50)[0])
         wait_until(lambda: all_processed_once(observer, 50), 60, "50 processed fiches")
@@ -125,6 +124,50 @@ def test_the_worker_reconnects_within_seconds_once_a_long_broker_outage_ends(sca
     # Celery's default waits 2, 4, 6 ... 30 s between tries: after a minutes-long outage
     # the worker stayed idle up to 30 s more; the hub's consumer tries every 1-2 s.
     assert max(_reconnection_delays(worker)) <= 2
+
+
+def test_a_broker_outage_is_logged_when_it_starts_and_when_it_ends_not_at_each_try(
+        scale, tmp_path):
+    _env, observer, creds, logs = scale
+    env, own_redis, broker, worker = _worker_on_own_redis(
+        scale, tmp_path, HUB_LOG_LEVEL="INFO", HUB_SWEEP_INTERVAL_S="1")
+    port = int(env["HUB_PORT"])
+    with running([start_api(env, logs, port), worker]):
+        push(observer, port, creds, batches(1, 20)[0])
+        wait_until(lambda: all_processed_once(observer, 20), 60, "20 processed fiches")
+        before = worker.log_path.stat().st_size
+        broker.kill()
+        wait_until(lambda: "broker unreachable" in _log_since(worker, before), 30,
+                   "the outage logged")
+        time.sleep(8)  # several tries of the consumer, several failed sends of the beat
+        with running([own_redis.start("redis-again")]):
+            push(observer, port, creds, batches(1, 20, "back", first=20)[0])
+            wait_until(lambda: all_processed_once(observer, 40), 60, "40 processed fiches")
+            wait_until(lambda: "reachable again" in _log_since(worker, before), 30,
+                       "the outage's end logged")
+            outage = _log_since(worker, before)
+    # Before: an error per try of the consumer and one per send of the beat, each of the
+    # beat's with a traceback of about 150 lines (about 1 MB in two minutes).
+    assert "Cannot connect" not in outage and "Message Error" not in outage, outage[-3000:]
+    assert "Traceback" not in outage, outage[-3000:]
+    assert 1 <= outage.count("broker unreachable") <= 2  # the consumer's, the beat's
+    assert outage.count("reachable again") == 1
+
+
+def _worker_on_own_redis(scale, tmp_path, **settings: str
+                         ) -> tuple[dict[str, str], OwnRedis, Process, Process]:
+    """Settings on a redis-server of the test's own, the server, a worker started on it."""
+    env, _observer, _creds, logs = scale
+    own_redis = OwnRedis(tmp_path, logs)
+    env = {**own_redis.settings(env), **settings}
+    broker = own_redis.start()
+    return env, own_redis, broker, start_worker(env, logs)
+
+
+def _log_since(worker: Process, offset: int) -> str:
+    with worker.log_path.open("rb") as log:
+        log.seek(offset)
+        return log.read().decode(errors="replace")
 
 
 def test_a_worker_whose_broker_is_unreachable_at_start_exits_non_zero_without_the_password(
