@@ -21,7 +21,7 @@ class Recipient:
     request as soon as it has read that answer, before this handler's thread runs again;
     a request whose sender hangs up while it is held stops counting then."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.status = 200
         self.delay_s = 0.0
         self.hang_up = False
@@ -84,7 +84,7 @@ class Recipient:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
 

@@ -18,6 +18,7 @@ from hub.services.ingest import processing
 from hub.services.privacy import consents
 from tests.factories import record_consents
 from tests.integration.world import OWNER, THIERS, fiche, push_and_process
+from tests.receiver import Recipient
 
 pytestmark = pytest.mark.integration
 
@@ -238,6 +239,28 @@ def test_a_recipient_that_closes_connections_then_recovers_gets_everything_once(
     webhooks.dispatch_webhooks(hub)
     assert _once_each(cci) == [("F-1", "created"), ("F-2", "created")]
     assert len(cci.documents()) == 2
+
+
+def test_a_recipient_refusing_connections_is_retried_with_backoff_holding_up_no_one(network):
+    hub, clock, cci, pfil = network
+    port = cci.server.server_port
+    cci.__exit__()  # nothing listens on its port any more: connections are refused
+    push_and_process(hub, fiche("F-1"))
+    push_and_process(hub, fiche("F-2"))
+    summary = webhooks.dispatch_webhooks(hub)
+    assert (summary.failed, summary.sent) == (1, 2)  # the pfil got both meanwhile
+    assert len(pfil.documents()) == 2
+    with hub.uow() as uow:
+        head = uow.deliveries.next_pending("cci-thiers", 10)[0]
+        lease = uow.deliveries.lease_of("cci-thiers")
+    assert (head.attempts, head.last_error) == (1, "network_ConnectionError")
+    assert head.next_attempt_at is not None and head.next_attempt_at.replace(tzinfo=dt.UTC) > clock.now
+    assert lease is not None and lease.dispatch_lease_owner is None  # given back
+    assert webhooks.dispatch_webhooks(hub).failed == 0  # it waits its backoff
+    with Recipient(port) as back:
+        clock.now += dt.timedelta(minutes=10)
+        webhooks.dispatch_webhooks(hub)
+        assert _once_each(back) == [("F-1", "created"), ("F-2", "created")]
 
 
 def test_a_slow_recipient_never_delays_the_others(network):
