@@ -73,6 +73,15 @@ class _Cancellable:
             cancel._enter(self)  # type: ignore[arg-type]
         super().request(*args, **kwargs)  # type: ignore[misc]
 
+    def connect(self) -> None:
+        # A connect under way has no socket to shut down yet: once it is made, a POST
+        # cancelled meanwhile is not sent (before, it went out after the cancel).
+        super().connect()  # type: ignore[misc]
+        cancel: PostCancel | None = getattr(_current, "cancel", None)
+        if cancel is not None and cancel.cancelled:
+            self.close()  # type: ignore[attr-defined]
+            raise ConnectionAbortedError("webhook POST cancelled while connecting: the lease may end")
+
 
 class _HttpConnection(_Cancellable, HTTPConnection):
     pass
@@ -90,10 +99,22 @@ class _HttpsPool(HTTPSConnectionPool):
     ConnectionCls = _HttpsConnection
 
 
+_POOLS = {"http": _HttpPool, "https": _HttpsPool}
+
+
 class _Adapter(HTTPAdapter):
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _HttpPool, "https": _HttpsPool}
+        self.poolmanager.pool_classes_by_scheme = _POOLS
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+        """Through an HTTP(S) proxy of the environment (HTTPS_PROXY, HTTP_PROXY) too,
+        POSTs go through cancellable connections: before, they bypassed them, and a
+        sender that could no longer renew its lease could not hang up."""
+        manager = super().proxy_manager_for(proxy, **kwargs)
+        if not proxy.lower().startswith("socks"):  # SOCKS proxies keep their own pools
+            manager.pool_classes_by_scheme = _POOLS
+        return manager
 
 
 def webhook_session() -> requests.Session:
