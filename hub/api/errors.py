@@ -17,6 +17,7 @@ from starlette.routing import Match, Mount
 from starlette.types import Scope
 
 from hub.errors import HubError, InvalidParameter, MethodNotAllowed, RouteNotFound
+from hub.services.ops import health
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        outage = health.outage_of(exc)
+        if outage is not None:  # a database outage outside a unit of work
+            log.warning("hub error %s (%s)", outage.code, type(exc).__name__)
+            return _answer(outage, outage.headers)
         # Never echo the exception: it may hold personal data from a payload.
         log.error("unexpected error: %s", type(exc).__name__)
         error = HubError("Erreur interne du hub.", "Internal hub error.")

@@ -155,3 +155,20 @@ def test_a_fiche_holding_a_nul_character_is_rejected_alone(contract, where):
     first, second = response.json()["results"]
     assert first["status"] == "accepted"
     assert second["status"] == "rejected" and second["errors"][0]["code"] == "nul_character"
+
+
+def test_a_database_outage_met_outside_a_unit_of_work_is_a_503_with_retry_after(
+        contract, monkeypatch):
+    """The consent registry reads the store directly: its database errors were a 500."""
+    import sqlalchemy as sa
+
+    from hub.services.privacy import consents
+
+    def outage(*_args: object) -> None:
+        raise sa.exc.OperationalError("SELECT consents", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(consents, "read_consent", outage)
+    answer = contract.call(OWNER, "GET", "/v1/consents/C-1")
+    assert_envelope(answer, 503, "store_unavailable")
+    assert int(answer.headers["Retry-After"]) > 0
+    assert "SELECT" not in answer.text

@@ -22,8 +22,8 @@ import sqlalchemy as sa
 
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.errors import DataDirectoryReadOnly, HubError
-from hub.store.engine import reader_engine
+from hub.errors import DataDirectoryReadOnly, HubError, StoreUnavailable
+from hub.store.engine import OUTAGES, reader_engine, store_outage
 from hub.store.migrate import migrations_current
 
 
@@ -66,6 +66,12 @@ def readiness(hub: Hub, *, data_dir: bool = False) -> Readiness:
     deadline = time.monotonic() + CHECK_TIMEOUT_S
     running = [(name, _probes.submit(_run, name, check, hub)) for name, check in checks]
     return Readiness([_within(name, future, deadline) for name, future in running])
+
+
+def outage_of(exc: BaseException) -> StoreUnavailable | None:
+    """The hub's error for a database outage met outside a unit of work (the consent
+    registry reads the store directly): the API answers it 503, never 500."""
+    return store_outage(exc) if isinstance(exc, OUTAGES) else None
 
 
 CHECK_TIMEOUT_S = 3.0
