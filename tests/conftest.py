@@ -41,7 +41,9 @@ def pytest_xdist_make_scheduler(config, log):
     modules, the largest first, except that the browser tests (tests/e2e) and the process
     tests (the modules that mark tests `slow`) form two units, sent out first and each run
     in order on one worker: no two process tests (nor two browser tests) compete for the
-    two cores, and the console's browser is started once per store."""
+    two cores, and the console's browser is started once per store. A module of process
+    tests marked `long` (an outage of minutes, spent waiting) goes out first, alone, beside
+    them: it would add its minutes to the process unit's."""
     from xdist.scheduler import LoadScopeScheduling
 
     class ByModuleWithSlowUnits(LoadScopeScheduling):
@@ -49,7 +51,8 @@ def pytest_xdist_make_scheduler(config, log):
             return _unit_of(nodeid.split("::", 1)[0])
 
         def _assign_work_unit(self, node) -> None:
-            for unit in (BROWSER_UNIT, PROCESS_UNIT):  # the longest units go out first
+            long_units = [unit for unit in self.workqueue if _marks_long(unit)]
+            for unit in (BROWSER_UNIT, PROCESS_UNIT, *long_units):  # the longest go out first
                 if unit in self.workqueue:
                     self.workqueue.move_to_end(unit, last=False)
             super()._assign_work_unit(node)
@@ -62,12 +65,22 @@ BROWSER_UNIT, PROCESS_UNIT = "browser and demo processes", "hub processes"
 
 @functools.cache
 def _unit_of(module_path: str) -> str:
+    """A module's unit (a `long` module is one of its own)."""
     if module_path.startswith("tests/e2e/"):
         return BROWSER_UNIT
-    source = Path(__file__).parent.parent / module_path
-    if source.is_file() and "mark.slow" in source.read_text(encoding="utf-8"):
+    if "mark.slow" in _source(module_path) and not _marks_long(module_path):
         return PROCESS_UNIT
     return module_path
+
+
+def _marks_long(module_path: str) -> bool:
+    return "mark.long" in _source(module_path)
+
+
+@functools.cache
+def _source(module_path: str) -> str:
+    source = Path(__file__).parent.parent / module_path
+    return source.read_text(encoding="utf-8") if source.is_file() else ""
 
 
 @pytest.fixture(scope="session")

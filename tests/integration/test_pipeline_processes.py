@@ -3,11 +3,13 @@ Redis broker and a real PostgreSQL store. Faults are real too: SIGKILL, broker r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -109,13 +111,11 @@ def test_a_broker_restart_loses_no_accepted_fiche(scale, tmp_path):
 
 
 def test_the_worker_reconnects_within_seconds_once_a_long_broker_outage_ends(scale, tmp_path):
-    _env, observer, creds, logs = scale
+    _env, observer, creds, _logs = scale
     # Each try is logged at DEBUG.
-    env, own_redis, broker, worker = _worker_on_own_redis(scale, tmp_path, HUB_LOG_LEVEL="DEBUG")
-    port = int(env["HUB_PORT"])
-    with running([start_api(env, logs, port), worker]):
-        push(observer, port, creds, batches(1, 50)[0])
-        wait_until(lambda: all_processed_once(observer, 50), 60, "50 processed fiches")
+    with flowing_on_own_redis(scale, tmp_path, 50, HUB_LOG_LEVEL="DEBUG") as (
+            env, own_redis, broker, worker):
+        port = int(env["HUB_PORT"])
         broker.kill()
         wait_until(lambda: len(_reconnection_delays(worker)) >= 5, 45, "five reconnection tries")
         assert push(observer, port, creds, batches(1, 50, "down", first=50)[0])["accepted"] == 50
@@ -128,13 +128,10 @@ def test_the_worker_reconnects_within_seconds_once_a_long_broker_outage_ends(sca
 
 def test_a_broker_outage_is_logged_when_it_starts_and_when_it_ends_not_at_each_try(
         scale, tmp_path):
-    _env, observer, creds, logs = scale
-    env, own_redis, broker, worker = _worker_on_own_redis(
-        scale, tmp_path, HUB_LOG_LEVEL="INFO", HUB_SWEEP_INTERVAL_S="1")
-    port = int(env["HUB_PORT"])
-    with running([start_api(env, logs, port), worker]):
-        push(observer, port, creds, batches(1, 20)[0])
-        wait_until(lambda: all_processed_once(observer, 20), 60, "20 processed fiches")
+    _env, observer, creds, _logs = scale
+    with flowing_on_own_redis(scale, tmp_path, 20, HUB_LOG_LEVEL="INFO",
+                              HUB_SWEEP_INTERVAL_S="1") as (env, own_redis, broker, worker):
+        port = int(env["HUB_PORT"])
         before = worker.log_path.stat().st_size
         broker.kill()
         wait_until(lambda: "broker unreachable" in _log_since(worker, before), 30,
@@ -154,14 +151,21 @@ def test_a_broker_outage_is_logged_when_it_starts_and_when_it_ends_not_at_each_t
     assert outage.count("reachable again") == 1
 
 
-def _worker_on_own_redis(scale, tmp_path, **settings: str
-                         ) -> tuple[dict[str, str], OwnRedis, Process, Process]:
-    """Settings on a redis-server of the test's own, the server, a worker started on it."""
-    env, _observer, _creds, logs = scale
+@contextlib.contextmanager
+def flowing_on_own_redis(scale, tmp_path, fiches: int, **settings: str
+                         ) -> Iterator[tuple[dict[str, str], OwnRedis, Process, Process]]:
+    """The API and a worker on a redis-server of the test's own, `fiches` pushed and
+    processed: yields the settings, the server, its process and the worker."""
+    env, observer, creds, logs = scale
     own_redis = OwnRedis(tmp_path, logs)
     env = {**own_redis.settings(env), **settings}
     broker = own_redis.start()
-    return env, own_redis, broker, start_worker(env, logs)
+    worker = start_worker(env, logs)
+    port = int(env["HUB_PORT"])
+    with running([start_api(env, logs, port), worker]):
+        push(observer, port, creds, batches(1, fiches)[0])
+        wait_until(lambda: all_processed_once(observer, fiches), 60, f"{fiches} processed fiches")
+        yield env, own_redis, broker, worker
 
 
 def _log_since(worker: Process, offset: int) -> str:
