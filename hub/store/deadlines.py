@@ -57,34 +57,53 @@ class Deadlines:
 
 
 def answer_within(engine: sa.Engine, deadlines: Deadlines) -> None:
-    """Give every psycopg connection of `engine` the client-side deadline."""
-    if deadlines.answer_s is None or engine.dialect.driver != "psycopg":
+    """Give every psycopg connection of `engine` the client-side deadline, and the ping
+    of a pooled connection before use the connect timeout (a ping unanswered that long:
+    the server is not answering, and the request gets its 503 in seconds)."""
+    answer_s = deadlines.answer_s
+    if answer_s is None or engine.dialect.driver != "psycopg":
         return
-    connection_class = _deadline_connection(deadlines.answer_s)
+    ping_s = min(answer_s, deadlines.connect_s) if deadlines.connect_s > 0 else answer_s
 
     @event.listens_for(engine, "do_connect")
     def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
-        return connection_class.connect(*cargs, **cparams)
+        connection = DeadlineConnection.connect(*cargs, **cparams)
+        connection.answer_s = answer_s
+        return connection
+
+    ping: Any = engine.dialect.do_ping
+
+    def _ping(connection: Any) -> bool:
+        if not isinstance(connection, DeadlineConnection):
+            return bool(ping(connection))
+        connection.answer_s, usual = ping_s, connection.answer_s
+        try:
+            return bool(ping(connection))
+        finally:
+            connection.answer_s = usual
+
+    engine.dialect.do_ping = _ping  # type: ignore[method-assign,assignment]
 
 
 class DatabaseSilent(psycopg.OperationalError):
     """The database sent no answer within the client-side deadline."""
 
 
-def _deadline_connection(answer_s: float) -> type[psycopg.Connection[Any]]:
-    class DeadlineConnection(psycopg.Connection[Any]):
-        def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
-            if timeout is not None:  # psycopg's own bounded waits keep their handling
-                return super().wait(gen, interval, timeout)
-            try:
-                return super().wait(gen, interval, answer_s)
-            except psycopg.OperationalError as exc:
-                if type(exc).__name__ != "_WaitTimeout":
-                    raise
-                # Mid-exchange: the connection cannot be used again. Closed, it is
-                # thrown away by the pool (SQLAlchemy sees a disconnect).
-                self.close()
-                raise DatabaseSilent(
-                    f"the database sent no answer within {answer_s:g} s") from exc
+class DeadlineConnection(psycopg.Connection[Any]):
+    """A psycopg connection that waits at most `answer_s` for any answer of the server."""
 
-    return DeadlineConnection
+    answer_s: float | None = None
+
+    def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+        if timeout is not None or self.answer_s is None:  # psycopg's own bounded waits
+            return super().wait(gen, interval, timeout)
+        try:
+            return super().wait(gen, interval, self.answer_s)
+        except psycopg.OperationalError as exc:
+            if type(exc).__name__ != "_WaitTimeout":
+                raise
+            # Mid-exchange: the connection cannot be used again. Closed, it is thrown
+            # away by the pool (SQLAlchemy sees a disconnect).
+            self.close()
+            raise DatabaseSilent(
+                f"the database sent no answer within {self.answer_s:g} s") from exc

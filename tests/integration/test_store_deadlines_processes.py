@@ -80,6 +80,29 @@ def test_requests_get_a_503_with_retry_after_while_the_database_stops_answering(
         proxy.close()
 
 
+def test_a_request_on_an_idle_pooled_connection_is_answered_within_the_connect_deadline(scale):
+    """A pooled connection is pinged before use: a ping the server leaves unanswered
+    fails after the connect timeout, not after the statement timeout (here 60 s: the
+    request would have gone unanswered past the client's 30 s)."""
+    env, observer, creds, logs = scale
+    env, proxy = database_through_proxy(env)
+    env = {**env, "HUB_DATABASE_STATEMENT_TIMEOUT_S": "60"}
+    port = int(env["HUB_PORT"])
+    before, during = fiches("B", 5), fiches("D", 5, 5)
+    record_consents(observer, before + during)
+    try:
+        with running([start_api(env, logs, port)]):
+            assert push(port, creds, before).status_code == 202
+            proxy.freeze()
+            body = json.dumps({"fiches": during}).encode()
+            answer = requests.post(f"http://127.0.0.1:{port}/v1/fiches", data=body,
+                                   headers=creds.headers("POST", "/v1/fiches", body), timeout=30)
+            assert answer.status_code == 503, answer.text
+            assert answer.json()["error"]["code"] == "store_timeout"
+    finally:
+        proxy.close()
+
+
 def test_the_worker_retries_its_batch_when_the_database_stops_answering_mid_way(scale):
     env, observer, creds, logs = scale
     env, proxy = database_through_proxy(env)
