@@ -135,10 +135,8 @@ class Hub:
             publisher = CeleryPublisher(create_celery(settings), task_size=None
                                         if settings.embedded_broker
                                         else settings.transaction_size)
-        engine = create_engine(settings.database_url.reveal(), deadlines=Deadlines(
-            connect_s=settings.database_connect_timeout_s,
-            statement_s=settings.database_statement_timeout_s,
-            lock_s=settings.database_lock_timeout_s, pool_s=settings.database_pool_timeout_s))
+        engine = create_engine(settings.database_url.reveal(),
+                               deadlines=database_deadlines(settings))
         policy_file = settings.policy_file or DEFAULT_POLICY_FILE
         return cls(
             settings=settings,
@@ -171,6 +169,14 @@ class Hub:
     def close(self) -> None:
         self.engine.dispose()
         self.webhook_session.close()
+
+
+def database_deadlines(settings: Settings) -> Deadlines:
+    """How long a database call may wait (HUB_DATABASE_*_TIMEOUT_S)."""
+    return Deadlines(connect_s=settings.database_connect_timeout_s,
+                     statement_s=settings.database_statement_timeout_s,
+                     lock_s=settings.database_lock_timeout_s,
+                     pool_s=settings.database_pool_timeout_s)
 
 
 LEGACY_MASTER_KEY = "data_master.key"

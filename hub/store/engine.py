@@ -73,10 +73,15 @@ def create_engine(database_url: str, *, pool_size: int = 5,
     return engine
 
 
-def unpooled_engine(database_url: str) -> sa.Engine:
+def unpooled_engine(database_url: str, deadlines: Deadlines | None = None) -> sa.Engine:
     """An engine that keeps no connection open between uses: for a thread of a process
     that forks (a Celery worker's parent), so no child inherits a live connection."""
-    return sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+    if deadlines is None or database_url.startswith("sqlite"):
+        return sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+    engine = sa.create_engine(database_url, poolclass=sa.pool.NullPool,
+                              connect_args=deadlines.postgresql_connect_args())
+    answer_within(engine, deadlines)
+    return engine
 
 
 def _sqlite_engine(database_url: str, deadlines: Deadlines | None) -> sa.Engine:

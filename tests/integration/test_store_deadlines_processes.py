@@ -6,6 +6,9 @@ nothing twice."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 
 import pytest
 import requests
@@ -133,3 +136,28 @@ def test_the_worker_retries_its_batch_when_the_database_stops_answering_mid_way(
 def _all_processed_once(observer: Hub, total: int) -> bool:
     status = pipeline_status(observer)
     return status["processed"] == total and status["outbox_pending"] == 0
+
+
+def test_a_worker_stopped_while_the_database_stops_answering_still_exits(scale):
+    """At SIGTERM the worker withdraws its heartbeat row: on a silent database that
+    waited for ever, and the worker never ended (systemd would have killed it)."""
+    env, _observer, _creds, logs = scale
+    env, proxy = database_through_proxy(env)
+    env = {**env, "HUB_HEARTBEAT_INTERVAL_S": "1", "HUB_LOG_LEVEL": "INFO"}
+    worker = start_worker(env, logs)
+    try:
+        with running([worker]):
+            wait_until(lambda: "ready." in worker.log_path.read_text(errors="replace"), 60,
+                       "the worker ready")
+            proxy.freeze()
+            os.kill(worker.popen.pid, signal.SIGTERM)  # the main process, as systemd does
+            # Under 45 s: here PostgreSQL's authentication_timeout (60 s) ends a new
+            # connection through the frozen proxy, where a hung server would not.
+            try:
+                code = worker.popen.wait(timeout=45)
+            except subprocess.TimeoutExpired:
+                code = None
+            assert code is not None, "the worker did not end: " + worker.tail()
+    finally:
+        proxy.close()
+

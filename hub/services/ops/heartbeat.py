@@ -14,7 +14,7 @@ import socket
 import threading
 from collections.abc import Callable
 
-from hub.bootstrap import utc_now
+from hub.bootstrap import database_deadlines, utc_now
 from hub.config import Settings
 from hub.store.engine import unpooled_engine
 from hub.store.ops_repository import OpsQueries
@@ -28,7 +28,10 @@ class Heartbeat:
 
     def __init__(self, settings: Settings, kind: str, clock: Callable[[], dt.datetime] = utc_now) -> None:
         self._settings, self._kind, self._clock = settings, kind, clock
-        self._engine = unpooled_engine(settings.database_url.reveal())
+        # With the deadlines: at SIGTERM the row is withdrawn, which on a silent database
+        # waited for ever and kept the worker from ending.
+        self._engine = unpooled_engine(settings.database_url.reveal(),
+                                       database_deadlines(settings))
         self._host, self._pid = socket.gethostname(), os.getpid()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"heartbeat-{kind}", daemon=True)
