@@ -130,7 +130,10 @@ class SqlConsentRegistry(ConsentRegistry):
     def _histories(self, conn: sa.Connection,
                    ids: Sequence[str]) -> dict[str, tuple[StateChange, ...]]:
         s = self._t.states.c
-        rows = conn.execute(sa.select(self._t.states).where(s.consent_id.in_(ids))
+        chosen: sa.ColumnElement[bool] = s.consent_id.in_(ids)
+        if conn.dialect.name == "postgresql":  # one array: the same statement whatever the count
+            chosen = s.consent_id == sa.any_(sa.literal(list(ids), type_=_TEXTS))
+        rows = conn.execute(sa.select(self._t.states).where(chosen)
                             .order_by(s.id)).mappings().all()
         changes: dict[str, list[StateChange]] = {}
         for row in rows:

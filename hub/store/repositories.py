@@ -105,8 +105,8 @@ class Fiches(_Repository):
             return {}
         rows = self.conn.execute(
             sa.select(fiches.c.id, fiches.c.fiche_id, fiches.c.current_version).where(
-                fiches.c.member_id == member_id, fiches.c.fiche_id.in_(set(fiche_ids))
-            )
+                fiches.c.member_id == member_id,
+                bulk.among(self.conn, fiches.c.fiche_id, sorted(set(fiche_ids))))
         ).all()
         by_pk = {row.id: row for row in rows}
         hashes: dict[int, dict[int, str]] = {pk: {} for pk in by_pk}
@@ -114,7 +114,7 @@ class Fiches(_Repository):
             for pk, version, digest in self.conn.execute(
                 sa.select(
                     fiche_versions.c.fiche_pk, fiche_versions.c.version, fiche_versions.c.content_hash
-                ).where(fiche_versions.c.fiche_pk.in_(list(by_pk)))
+                ).where(bulk.among(self.conn, fiche_versions.c.fiche_pk, list(by_pk)))
             ):
                 hashes[pk][version] = digest
         erased = self.keys.erased(by_pk)
@@ -135,7 +135,7 @@ class Fiches(_Repository):
                 fiche_versions.c.receipt_id,
                 fiche_versions.c.content_hash,
                 fiche_versions.c.received_at,
-            ).where(fiche_versions.c.fiche_pk.in_({pk for pk, _ in wanted}))
+            ).where(bulk.among(self.conn, fiche_versions.c.fiche_pk, sorted({pk for pk, _ in wanted})))
         )
         return {(r.fiche_pk, r.version): Receipt(*r) for r in rows if (r.fiche_pk, r.version) in wanted}
 
@@ -143,11 +143,8 @@ class Fiches(_Repository):
         """Insert new fiches; returns {fiche_id: fiche_pk}."""
         if not rows:
             return {}
-        result = self.conn.execute(
-            sa.insert(fiches).returning(fiches.c.id, fiches.c.fiche_id, sort_by_parameter_order=True),
-            rows,
-        )
-        pks = {row.fiche_id: row.id for row in result}
+        pks = {row.fiche_id: row.id
+               for row in bulk.insert_returning(self.conn, fiches, rows, ("id", "fiche_id"))}
         self.keys.create(pks.values(), rows[0]["created_at"])
         return pks
 
@@ -163,14 +160,16 @@ class Fiches(_Repository):
             .values(receipt_id=sa.literal("rtr_") + sa.func.substr(fiche_versions.c.receipt_id, 5)))
 
     def set_current_versions(self, updates: list[dict[str, Any]]) -> None:
-        if updates:
-            self.conn.execute(
-                sa.update(fiches)
-                .where(fiches.c.id == sa.bindparam("pk"))
-                .where(fiches.c.current_version < sa.bindparam("version"))
-                .values(current_version=sa.bindparam("version"), updated_at=sa.bindparam("at")),
-                updates,
-            )
+        """Raise each fiche's current version to the highest of its `updates` (never
+        lowering it), in one statement."""
+        highest: dict[int, dict[str, Any]] = {}
+        for update in updates:
+            kept = highest.get(update["pk"])
+            if kept is None or update["version"] > kept["version"]:
+                highest[update["pk"]] = update
+        bulk.update_rows(self.conn, fiches, "id", [
+            {"id": u["pk"], "current_version": u["version"], "updated_at": u["at"]}
+            for u in highest.values()], raising="current_version")
 
     def insert_versions(self, rows: list[dict[str, Any]]) -> list[int]:
         """Insert versions; each `payload` (clear JSON text) is stored sealed."""
@@ -180,11 +179,9 @@ class Fiches(_Repository):
         rows = [{**row, "payload": self.keys.seal(
             row["fiche_pk"], version_context(row["fiche_pk"], row["version"]), row["payload"])}
             for row in rows]
-        result = self.conn.execute(
-            sa.insert(fiche_versions).returning(fiche_versions.c.id, sort_by_parameter_order=True),
-            rows,
-        )
-        return [row.id for row in result]
+        ids = {(row.fiche_pk, row.version): row.id for row in bulk.insert_returning(
+            self.conn, fiche_versions, rows, ("id", "fiche_pk", "version"))}
+        return [ids[(row["fiche_pk"], row["version"])] for row in rows]
 
     def get(self, member_id: str, fiche_id: str) -> StoredFiche | None:
         query = (
@@ -301,10 +298,7 @@ class Outbox(_Repository):
              "publish_count": 1}
             for ref in ref_ids
         ]
-        result = self.conn.execute(
-            sa.insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True), rows
-        )
-        return [row.id for row in result]
+        return sorted(row.id for row in bulk.insert_returning(self.conn, outbox, rows, ("id",)))
 
     def claim(self, outbox_ids: Sequence[int]) -> list[OutboxItem]:
         """Lock the unprocessed rows among `outbox_ids` for this transaction."""

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from consent.api import is_sealed, new_key, seal, unseal, unwrap_key, wrap_key
 from hub.errors import ConfigurationError, DataErased
 from hub.keyring import BUCKETS, StoreKeys, bucket_of
+from hub.store import bulk
 from hub.store.erasure_tables import fiche_keys, key_buckets
 
 
@@ -51,7 +52,7 @@ class FicheKeys:
             bucket = bucket_of(pk)
             rows.append({"fiche_pk": pk, "created_at": at, "generation": generations[bucket],
                          "wrapped_key": wrap_key(self._kek(bucket, generations[bucket]), key)})
-        self.conn.execute(sa.insert(fiche_keys), rows)
+        bulk.insert_rows(self.conn, fiche_keys, rows)
         self._keys.update(fresh)
 
     def load(self, fiche_pks: Iterable[int]) -> dict[int, bytes | None]:
@@ -141,7 +142,8 @@ class FicheKeys:
         """Current generations of `buckets`; on PostgreSQL a creation shares the rows and
         a rotation takes them, so no key is wrapped under a KEK being destroyed."""
         query = sa.select(key_buckets.c.bucket, key_buckets.c.generation).where(
-            key_buckets.c.bucket.in_(sorted(set(buckets)))).order_by(key_buckets.c.bucket)
+            bulk.among(self.conn, key_buckets.c.bucket, sorted(set(buckets)))
+        ).order_by(key_buckets.c.bucket)
         query = query.with_for_update(read=lock == "share")
         found = {bucket: generation for bucket, generation in self.conn.execute(query)}
         if len(found) != len(set(buckets)):
@@ -150,7 +152,8 @@ class FicheKeys:
 
     def _wrapped(self, pks: Iterable[int]) -> list[Any]:
         query = sa.select(fiche_keys.c.fiche_pk, fiche_keys.c.wrapped_key,
-                          fiche_keys.c.generation).where(fiche_keys.c.fiche_pk.in_(list(pks)))
+                          fiche_keys.c.generation).where(
+            bulk.among(self.conn, fiche_keys.c.fiche_pk, sorted(pks)))
         return list(self.conn.execute(query))
 
     def _unwrap(self, pk: int, wrapped: bytes, generation: int | None) -> bytes:

@@ -105,3 +105,29 @@ def test_on_postgresql_many_rows_cost_one_statement(db_engine, count):
         conn.execute(sa.select(porteurs.c.id).where(
             bulk.among(conn, porteurs.c.id, [f"prt_{n}" for n in range(count)])))
     assert len([s for s in statements if "porteurs" in s]) == 3
+
+
+def test_inserted_rows_answer_their_returned_columns(db_engine):
+    rows = [{"id": f"prt_{n}", "created_at": NOW, "status": "active"} for n in range(3)]
+    with db_engine.begin() as conn:
+        answered = bulk.insert_returning(conn, porteurs, rows, ("id", "created_at"))
+        assert bulk.insert_returning(conn, porteurs, [], ("id",)) == []
+    assert sorted(row.id for row in answered) == ["prt_0", "prt_1", "prt_2"]
+    assert {row.created_at.replace(tzinfo=row.created_at.tzinfo or dt.UTC)
+            for row in answered} == {NOW}
+
+
+def test_a_raising_update_never_lowers_the_column_it_guards(db_engine):
+    with db_engine.begin() as conn:
+        conn.execute(sa.insert(members), [
+            {"id": f"m{n}", "name": "Structure", "kind": "cci", "role": "accueil",
+             "contact_email": "x@example.org", "token_hash": f"t{n}", "created_at": NOW,
+             "updated_at": NOW} for n in range(3)])
+        later = NOW + dt.timedelta(days=1)
+        bulk.update_rows(conn, members, "id", [{"id": "m0", "updated_at": later, "name": "A"},
+                                               {"id": "m1", "updated_at": NOW - dt.timedelta(days=1),
+                                                "name": "B"}], raising="updated_at")
+    with db_engine.connect() as conn:
+        read = {r.id: (r.name, r.updated_at.replace(tzinfo=r.updated_at.tzinfo or dt.UTC))
+                for r in conn.execute(sa.select(members.c.id, members.c.name, members.c.updated_at))}
+    assert read == {"m0": ("A", later), "m1": ("Structure", NOW), "m2": ("Structure", NOW)}

@@ -1,6 +1,7 @@
 """The ingest and processing services on real databases (SQLite and PostgreSQL)."""
 
 import pytest
+import sqlalchemy as sa
 
 from hub.errors import Forbidden, InvalidBatch
 from hub.services.accounts.auth import Caller
@@ -69,6 +70,37 @@ def test_an_older_version_is_refused_as_stale_and_newer_ones_become_current(hub)
     assert stale["errors"][0]["code"] == "stale_version"
     push_batch(hub, CCI, [make_fiche(fiche_id="F-1", version=4, projet={"intitule": "V4"})])
     assert read_own_fiche(hub, CCI, CCI.member_id, "F-1")["version"] == 4
+
+
+def test_versions_of_one_fiche_in_one_batch_leave_the_highest_current(hub):
+    push_batch(hub, CCI, [make_fiche(fiche_id="F-1")])
+    answer = push_batch(hub, CCI, [make_fiche(fiche_id="F-1", version=v, projet={"intitule": f"V{v}"})
+                                   for v in (2, 3, 4)])
+    assert [r["status"] for r in answer["results"]] == ["accepted"] * 3
+    assert read_own_fiche(hub, CCI, CCI.member_id, "F-1")["version"] == 4
+    assert processing.pipeline_status(hub)["versions"] == 4
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_on_postgresql_a_push_sends_the_same_statements_whatever_its_size(hub):
+    """The driver parses each new statement text: a text that grows with the batch (a
+    multi-row VALUES, a long IN list) is parsed anew at every push."""
+    texts: list[str] = []
+    sa.event.listen(hub.engine, "before_cursor_execute",
+                    lambda _c, _cur, statement, *_a: texts.append(statement))
+
+    def pushed(size: int, start: int) -> set[str]:
+        fiches = [make_fiche(fiche_id=f"F-{n}", porteur=other_porteur(n))
+                  for n in range(start, start + size)]
+        record_consents(hub, fiches)
+        push_batch(hub, CCI, [make_fiche(fiche_id=f"F-{n}", version=2, porteur=other_porteur(n))
+                              for n in range(start)] + fiches)  # new versions, new fiches
+        seen = {t for t in texts if "consent_changes" not in t}  # the cache's timed check
+        texts.clear()
+        return seen
+
+    pushed(2, 0)
+    assert pushed(2, 2) == pushed(30, 4)
 
 
 def test_a_member_cannot_push_in_another_members_name(hub):
