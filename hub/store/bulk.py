@@ -92,6 +92,40 @@ def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str
                  {"rows": _document(rows, names)})
 
 
+def copy_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert rows (dicts with the same keys) by one COPY on PostgreSQL, `insert_rows`
+    elsewhere. For wide rows (sealed payloads): the server reads COPY's text at about
+    twice the speed of a JSON document and parses no statement."""
+    if not rows:
+        return
+    if not _is_postgresql(conn):
+        insert_rows(conn, table, rows)
+        return
+    names = list(rows[0])
+    as_json = {n for n in names if isinstance(table.c[n].type, sa.JSON)}
+    quoted = ", ".join(f'"{n}"' for n in names)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor, cursor.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([_json_text(row[n]) if n in as_json else row[n] for n in names])
+
+
+def _json_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return orjson.dumps(value, default=_iso, option=orjson.OPT_PASSTHROUGH_DATETIME).decode()
+
+
+def next_ids(conn: sa.Connection, table: sa.Table, count: int) -> list[int]:
+    """`count` fresh ids of `table`'s serial primary key, ascending (PostgreSQL), for rows
+    inserted by `copy_rows` with their ids."""
+    if count <= 0:
+        return []
+    return sorted(conn.execute(sa.text(
+        "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"),
+        {"table": table.name, "count": count}).scalars())
+
+
 def insert_returning(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]],
                      returning: Sequence[str]) -> list[sa.Row[Any]]:
     """Insert rows (dicts with the same keys) in one statement and answer the `returning`

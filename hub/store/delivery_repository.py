@@ -98,7 +98,7 @@ class Deliveries:
     def add_many(self, rows: list[dict[str, Any]]) -> None:
         if rows:
             self.keys.load(row["fiche_pk"] for row in rows if row["fields"])
-            bulk.insert_rows(self.conn, deliveries, [
+            bulk.copy_rows(self.conn, deliveries, [
                 {**row, "payload": self.keys.seal(
                     row["fiche_pk"], delivery_context(row["idempotency_key"]), row["payload"])}
                 if row["fields"] else row for row in rows])

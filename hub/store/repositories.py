@@ -179,9 +179,14 @@ class Fiches(_Repository):
         rows = [{**row, "payload": self.keys.seal(
             row["fiche_pk"], version_context(row["fiche_pk"], row["version"]), row["payload"])}
             for row in rows]
-        ids = {(row.fiche_pk, row.version): row.id for row in bulk.insert_returning(
-            self.conn, fiche_versions, rows, ("id", "fiche_pk", "version"))}
-        return [ids[(row["fiche_pk"], row["version"])] for row in rows]
+        if self.conn.dialect.name == "postgresql":  # sealed payloads: COPY, ids drawn first
+            ids = bulk.next_ids(self.conn, fiche_versions, len(rows))
+            bulk.copy_rows(self.conn, fiche_versions, [
+                {"id": pk, **row} for pk, row in zip(ids, rows, strict=True)])
+            return ids
+        return [row.id for row in self.conn.execute(
+            sa.insert(fiche_versions).returning(fiche_versions.c.id, sort_by_parameter_order=True),
+            rows)]
 
     def get(self, member_id: str, fiche_id: str) -> StoredFiche | None:
         query = (

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from hub.store import bulk
 from hub.store.audit_tables import audit_heads
 from hub.store.delivery_repository import Deliveries
-from hub.store.tables import members, porteurs
+from hub.store.tables import fiche_versions, members, porteurs
 
 NOW = dt.datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=dt.UTC)
 
@@ -131,3 +131,27 @@ def test_a_raising_update_never_lowers_the_column_it_guards(db_engine):
         read = {r.id: (r.name, r.updated_at.replace(tzinfo=r.updated_at.tzinfo or dt.UTC))
                 for r in conn.execute(sa.select(members.c.id, members.c.name, members.c.updated_at))}
     assert read == {"m0": ("A", later), "m1": ("Structure", NOW), "m2": ("Structure", NOW)}
+
+
+def test_copied_rows_read_back_as_written_with_ids_drawn_first(db_engine):
+    rows = [{"name": f"Structure {n}", "kind": "cci", "role": "accueil",
+             "contact_email": "x@example.org", "webhook_url": None if n % 2 else "https://h/x",
+             "territory": ["63001", {"epci": n, "nom": 'quote " and \\\\ tab\t'}],
+             "created_at": NOW, "updated_at": NOW} for n in range(3)]
+    heads = [{"tree_size": n, "root_hash": bytes([n]) * 32, "timestamp_ms": n,
+              "key_id": "k", "signature": b"\x00\\'\"\n" * 16} for n in range(2)]
+    with db_engine.begin() as conn:
+        bulk.copy_rows(conn, members, [{"id": f"m{n}", **row} for n, row in enumerate(rows)])
+        bulk.copy_rows(conn, audit_heads, heads)
+        bulk.copy_rows(conn, audit_heads, [])
+        if conn.dialect.name == "postgresql":
+            first, second = bulk.next_ids(conn, fiche_versions, 2), bulk.next_ids(conn, fiche_versions, 1)
+            assert first == sorted(first) and second[0] > first[-1] and len(set(first)) == 2
+    with db_engine.connect() as conn:
+        read = [dict(r._mapping) for r in conn.execute(
+            sa.select(*(members.c[k] for k in rows[0] if not k.endswith("_at")))
+            .order_by(members.c.id))]
+        stored = [(r.tree_size, r.root_hash, r.signature) for r in conn.execute(
+            sa.select(audit_heads).order_by(audit_heads.c.tree_size))]
+    assert read == [{k: v for k, v in row.items() if not k.endswith("_at")} for row in rows]
+    assert stored == [(h["tree_size"], h["root_hash"], h["signature"]) for h in heads]
