@@ -13,6 +13,7 @@ from connectors.signing import verify_webhook
 from hub.keys import public_key_text
 from hub.services.delivery import webhooks
 from hub.services.delivery.feed import read_feed
+from hub.services.delivery.publisher import DISPATCH_WEBHOOKS
 from hub.services.ingest import accept as ingest
 from hub.services.ingest import processing
 from hub.services.privacy import consents
@@ -37,6 +38,21 @@ def test_one_fiche_reaches_three_roles_with_three_field_sets(network):
     assert len({tuple(d["champs"]) for d in (cci_doc, pfil_doc, thiers_doc)}) == 3
     for document in (cci_doc, pfil_doc, thiers_doc):
         assert "NOTE-LIBRE-CONFIDENTIELLE" not in json.dumps(document)  # not the referent
+
+
+def test_a_batch_asks_for_a_webhook_dispatch_only_when_it_planned_webhooks(network):
+    hub = network[0]
+
+    def dispatches_asked(document, **consent_terms):
+        record_consents(hub, [document], **consent_terms)
+        ingest.push_batch(hub, OWNER, [document])
+        ids = hub.publisher.published[-1]
+        hub.publisher.sent.clear()
+        outcome = processing.process_outbox(hub, ids)
+        return outcome.deliveries, [t for t, _a in hub.publisher.sent if t == DISPATCH_WEBHOOKS]
+
+    assert dispatches_asked(fiche("F-1"), roles_destinataires=["accueil"]) == (1, [])  # a feed
+    assert dispatches_asked(fiche("F-2")) == (3, [DISPATCH_WEBHOOKS])
 
 
 def test_webhooks_are_signed_by_the_hub_with_an_idempotency_key(network):

@@ -30,6 +30,7 @@ class BatchOutcome:
     claimed: int
     porteurs_created: int
     deliveries: int = 0
+    webhooks: int = 0  # of the deliveries, those a webhook dispatch sends (not feeds)
 
 
 def process_outbox(hub: Hub, outbox_ids: Sequence[int]) -> BatchOutcome:
@@ -41,7 +42,7 @@ def process_outbox(hub: Hub, outbox_ids: Sequence[int]) -> BatchOutcome:
     rather than waited for; a transaction that could take no fiche waits once, so the
     line always moves."""
     size = max(1, hub.settings.transaction_size)
-    claimed = created = planned = 0
+    claimed = created = planned = webhooks = 0
     pending, wait = list(outbox_ids), False
     while pending:
         chunk, pending = pending[:size], pending[size:]
@@ -49,11 +50,12 @@ def process_outbox(hub: Hub, outbox_ids: Sequence[int]) -> BatchOutcome:
         claimed += outcome.claimed
         created += outcome.porteurs_created
         planned += outcome.deliveries
+        webhooks += outcome.webhooks
         pending += deferred
         wait = bool(deferred) and outcome.claimed == 0
-    if planned:
+    if webhooks:  # a feed delivery waits for its reader: nothing to send
         hub.publisher.request_dispatch_safely()
-    return BatchOutcome(claimed, created, planned)
+    return BatchOutcome(claimed, created, planned, webhooks)
 
 
 def _process_chunk(hub: Hub, outbox_ids: Sequence[int], *,
@@ -72,7 +74,9 @@ def _process_chunk(hub: Hub, outbox_ids: Sequence[int], *,
         uow.outbox.mark_processed(done, now)
         planned = store_deliveries(uow, deliveries)  # last: it locks the recipients' counters
         uow.commit()
-    return BatchOutcome(len(done), created, planned), [row.id for row in rows if row.ref_id in later]
+    webhooks = sum(row["channel"] == "webhook" for rows in deliveries.values() for row in rows)
+    return (BatchOutcome(len(done), created, planned, webhooks),
+            [row.id for row in rows if row.ref_id in later])
 
 
 def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt.datetime,
