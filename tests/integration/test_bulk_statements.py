@@ -155,3 +155,11 @@ def test_copied_rows_read_back_as_written_with_ids_drawn_first(db_engine):
             sa.select(audit_heads).order_by(audit_heads.c.tree_size))]
     assert read == [{k: v for k, v in row.items() if not k.endswith("_at")} for row in rows]
     assert stored == [(h["tree_size"], h["root_hash"], h["signature"]) for h in heads]
+
+
+def test_a_copy_breaking_a_constraint_raises_what_an_insert_raises(db_engine):
+    row = {"id": "prt_1", "created_at": NOW, "status": "active"}
+    with db_engine.begin() as conn:
+        bulk.copy_rows(conn, porteurs, [row])
+    with db_engine.connect() as conn, pytest.raises(sa.exc.IntegrityError):
+        bulk.copy_rows(conn, porteurs, [row])
