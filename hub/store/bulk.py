@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
-import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
@@ -106,13 +105,14 @@ def copy_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, 
     as_json = {n for n in names if isinstance(table.c[n].type, sa.JSON)}
     quoted = ", ".join(f'"{n}"' for n in names)
     statement = f"COPY {table.name} ({quoted}) FROM STDIN"
+    driver_error = conn.dialect.loaded_dbapi.Error
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         with cursor, cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row([_json_text(row[n]) if n in as_json else row[n] for n in names])
-    except psycopg.Error as exc:  # as SQLAlchemy's own statements raise it (IntegrityError...)
-        raise sa.exc.DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
+    except driver_error as exc:  # as SQLAlchemy's own statements raise it (IntegrityError...)
+        raise sa.exc.DBAPIError.instance(statement, None, exc, driver_error) from exc
 
 
 def _json_text(value: Any) -> str | None:
