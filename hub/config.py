@@ -125,7 +125,7 @@ class Settings:
     dispatch_interval_s: float = 2.0
     webhook_lease_s: float = 5.0
     webhook_senders: int = 8
-    webhook_rate_per_recipient: float = 50.0
+    webhook_rate_per_recipient: float = 0.0
     notice_ack_delay_days: int = 30
     audit_head_interval_s: float = 10.0
     audit_retention_days: int = 365

@@ -117,6 +117,19 @@ def test_a_recipient_back_after_an_outage_gets_its_backlog_at_the_capped_rate(ne
     assert pace.sleeps == [0.25] * 4
 
 
+def test_by_default_a_recipient_is_sent_its_backlog_as_fast_as_it_answers(network, monkeypatch):
+    """Sending is one POST at a time per recipient, so its own answers pace it: no cap
+    unless the operator sets one (a cap of 50 a second held every member to a
+    twentieth of what a local receiver takes)."""
+    hub, _clock, cci, _pfil = network
+    pace = PaceClock()
+    monkeypatch.setattr(webhooks, "_pace_clock", pace)
+    push_and_process(hub, *[fiche(f"F-{i}") for i in range(5)])
+    webhooks.dispatch_webhooks(hub)
+    assert len(cci.documents()) == 5
+    assert pace.sleeps == []
+
+
 class PaceClock:
     """The senders' pacing clock, advanced only by their waits."""
 
