@@ -33,13 +33,15 @@ from consent.shredding import new_key, seal, wrap_key
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.domain.matching.decision import record_blocking_keys
+from hub.domain.matching.record import normalise_record
+from hub.domain.matching.record_form import record_form
 from hub.keyring import BUCKETS, bucket_of
 from hub.services.matching.online import OnlineMatcher, identity_of, matching_model
 from hub.store.erasure_tables import fiche_keys
 from hub.store.matching_repository import key_digest
 from hub.store.matching_tables import match_keys, match_records
 from hub.store.migrate import upgrade
-from hub.store.sealing import identity_context
+from hub.store.sealing import identity_context, record_form_context
 from hub.store.tables import fiches, members, porteurs
 from tests.fakes.publisher import RecordingPublisher
 
@@ -93,15 +95,18 @@ def build(database_url: str, data_dir: Path, rows, truth, workers: int = 2) -> N
 
 
 def _prepare(start: int, stop: int) -> list[tuple]:
-    """What `Matching.index` would write for rows start..stop: sealed identity, digests."""
+    """What `Matching.index` would write for rows start..stop: sealed identity and record
+    form, digests."""
     model, keks, digest_key, out = _shared["model"], _shared["keks"], _shared["digest_key"], []
     for position in range(start, stop):
         pk, identity = position + 1, identity_of(as_porteur(_shared["rows"][position]))
         data_key = new_key()
         sealed = seal(data_key, orjson.dumps(identity), identity_context(pk))
+        record = normalise_record(identity)
+        form = seal(data_key, record_form(record).encode(), record_form_context(pk))
         digests = list(dict.fromkeys(key_digest(digest_key, k)
-                                     for k in record_blocking_keys(identity, model)))
-        out.append((pk, wrap_key(keks[bucket_of(pk)], data_key), sealed, digests))
+                                     for k in record_blocking_keys(record, model)))
+        out.append((pk, wrap_key(keks[bucket_of(pk)], data_key), sealed, form, digests))
     return out
 
 
@@ -111,10 +116,10 @@ def _insert(conn, part, truth, rows, now) -> None:
          "processed_version": 1, "porteur_id": f"P{truth[pk - 1]}", "created_at": now,
          "updated_at": now} for pk, *_rest in part])
     conn.execute(sa.insert(fiche_keys), [{"fiche_pk": pk, "wrapped_key": wrapped, "generation": 1,
-                                          "created_at": now} for pk, wrapped, _s, _d in part])
+                                          "created_at": now} for pk, wrapped, *_rest in part])
     conn.execute(sa.insert(match_records), [
-        {"fiche_pk": pk, "porteur_id": f"P{truth[pk - 1]}", "identity": sealed, "indexed_at": now}
-        for pk, _w, sealed, _d in part])
+        {"fiche_pk": pk, "porteur_id": f"P{truth[pk - 1]}", "identity": sealed,
+         "record_form": form, "indexed_at": now} for pk, _w, sealed, form, _d in part])
 
 
 def _loader(database_url: str) -> sa.Engine:

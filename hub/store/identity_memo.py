@@ -1,10 +1,11 @@
-"""Opened index identities, kept per process by their sealed text.
+"""Opened index records, kept per process by their sealed text.
 
-The worker reads the same indexed identities again and again: every fiche whose keys a
-stored fiche shares reads it as a candidate. Opening one costs a read of the fiche's
-wrapped data key, an unwrap and a decryption; the sealed text itself is unique (a fresh
-nonce per seal), so the same sealed text always opens to the same identity and can be
-answered from memory.
+The worker reads the same indexed fiches again and again: every fiche whose keys a
+stored fiche shares reads it as a candidate. Opening one costs an unwrap of the fiche's
+data key, a decryption and the reading of its record form (or, for a fiche indexed
+before forms existed, a normalisation of its identity); the sealed text itself is unique
+(a fresh nonce per seal), so the same sealed text always opens to the same record and
+can be answered from memory.
 
 Erasure is unchanged: it destroys the fiche's key and removes its index rows in one
 transaction, so an erased fiche's sealed text is never read again and ages out of this
@@ -14,19 +15,21 @@ bounded memo (oldest dropped first), as its normalised record ages out of
 
 from __future__ import annotations
 
+from hub.domain.matching.record import NormalisedRecord
+
 
 class IdentityMemo:
-    """Sealed identity text -> the clear JSON text it opened to; bounded, the oldest
-    entry dropped first (a plain dict: a lookup is on the hot path of every match)."""
+    """Sealed text of an index row -> the normalised record it opened to; bounded, the
+    oldest entry dropped first (a plain dict: a lookup is on the hot path of every match)."""
 
     def __init__(self, size: int = 20_000) -> None:
         self._size = size
-        self._opened: dict[str, str] = {}
+        self._opened: dict[str, NormalisedRecord] = {}
 
-    def get(self, sealed: str) -> str | None:
+    def get(self, sealed: str) -> NormalisedRecord | None:
         return self._opened.get(sealed)
 
-    def put(self, sealed: str, clear: str) -> None:
-        self._opened[sealed] = clear
+    def put(self, sealed: str, record: NormalisedRecord) -> None:
+        self._opened[sealed] = record
         while len(self._opened) > self._size:
             del self._opened[next(iter(self._opened))]

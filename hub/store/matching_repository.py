@@ -14,7 +14,10 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from hub.domain.matching.record import NormalisedRecord, normalise_record
+from hub.domain.matching.record_form import read_form, record_form
 from hub.store import bulk
+from hub.store.erasure_tables import fiche_keys
 from hub.store.identity_memo import IdentityMemo
 from hub.store.matching_tables import (
     match_judgements,
@@ -25,16 +28,19 @@ from hub.store.matching_tables import (
 )
 from hub.store.records import (
     FicheHead,
+    IndexedRecord,
     LabelledPair,
     MatchRecord,
     MergeEvent,
     ReviewItem,
     record_of,
 )
-from hub.store.sealing import FicheKeys, identity_context, version_context
+from hub.store.sealing import FicheKeys, identity_context, record_form_context, version_context
 from hub.store.tables import fiche_links, fiche_versions, fiches, porteurs
 
 OPEN = "open"
+# (fiche_pk, porteur_id, identity, key digests, normalised record): a fiche to index.
+IndexEntry = tuple[int, str, dict[str, Any], Sequence[str], NormalisedRecord]
 
 
 def key_digest(digest_key: bytes, key: str) -> str:
@@ -77,11 +83,17 @@ _LATERAL_KEYS_QUERY = sa.text(
     "CROSS JOIN LATERAL (SELECT array_agg(fiche_pk) AS pks FROM (SELECT fiche_pk "
     "FROM match_keys WHERE match_keys.key = k.key LIMIT :cap) AS under_key) AS m "
     "WHERE m.pks IS NOT NULL")
-# Index rows with the identity as stored (JSON text): the memo knows most of them, and
-# decoding the JSON column of every row cost more than the lookup.
-_STORED_IDENTITIES = sa.select(
-    match_records.c.fiche_pk, match_records.c.porteur_id, match_records.c.indexed_at,
-    sa.cast(match_records.c.identity, sa.Text).label("identity"))
+# Candidates as stored, with their fiche's wrapped key (one statement, not a second one
+# for the keys): the sealed record form, or where a row has none (indexed before 0024)
+# its identity as stored (JSON text; decoding the JSON column of every row cost more).
+_STORED_RECORDS = sa.select(
+    match_records.c.fiche_pk, match_records.c.porteur_id, match_records.c.record_form,
+    sa.case((match_records.c.record_form.is_(None),
+             sa.cast(match_records.c.identity, sa.Text))).label("identity"),
+    fiche_keys.c.wrapped_key, fiche_keys.c.generation,
+).select_from(match_records.outerjoin(
+    fiche_keys, fiche_keys.c.fiche_pk == match_records.c.fiche_pk))
+_STORED_IDENTITIES = sa.select(match_records.c.fiche_pk, match_records.c.identity)
 _UNION_CHUNK = 200
 _IN_CHUNK = 5000
 
@@ -99,8 +111,9 @@ REVIEW_ORDERS = {
 
 
 class Matching:
-    """The index keeps each fiche's normalised identity sealed with the fiche's data key
-    (so an erasure shreds it too) and its blocking keys as digests."""
+    """The index keeps each fiche's identity and its normalised record (compact form)
+    sealed with the fiche's data key (so an erasure shreds them too) and its blocking
+    keys as digests."""
 
     def __init__(self, connection: sa.Connection, keys: FicheKeys, digest_key: bytes,
                  memo: IdentityMemo | None = None) -> None:
@@ -145,7 +158,7 @@ class Matching:
                                   ).scalars().all()
         return {by_number[n] for n in taken}
 
-    def candidates(self, digests: Sequence[str], per_key_cap: int) -> list[MatchRecord]:
+    def candidates(self, digests: Sequence[str], per_key_cap: int) -> list[IndexedRecord]:
         """Indexed records sharing a key; a key held by more than `per_key_cap` fiches says
         too little (a common name with no date) and is skipped, as the batch skips it."""
         held, records = self.indexed_under(digests, per_key_cap)
@@ -153,41 +166,65 @@ class Matching:
         return [records[pk] for pk in sorted(wanted) if pk in records]
 
     def indexed_under(self, digests: Iterable[str], per_key_cap: int
-                      ) -> tuple[dict[str, list[int]], dict[int, MatchRecord]]:
+                      ) -> tuple[dict[str, list[int]], dict[int, IndexedRecord]]:
         """For a whole batch's key digests, in two statements: the fiches under each key
-        (at most `per_key_cap + 1`: one more says the key is too common) and the opened
-        records of the fiches under keys within the cap (erased fiches left out)."""
+        (at most `per_key_cap + 1`: one more says the key is too common) and the
+        normalised records of the fiches under keys within the cap (erased fiches left
+        out)."""
         unique = list(dict.fromkeys(digests))
         held: dict[str, list[int]] = {digest: [] for digest in unique}
         held.update(self._fiches_under(unique, per_key_cap + 1))
         wanted = sorted({pk for pks in held.values() if len(pks) <= per_key_cap for pk in pks})
         rows: list[sa.Row] = []
         for chunk in _chunks(wanted, _IN_CHUNK):
-            rows.extend(self.conn.execute(_STORED_IDENTITIES.where(
+            rows.extend(self.conn.execute(_STORED_RECORDS.where(
                 bulk.among(self.conn, match_records.c.fiche_pk, chunk))).all())
-        return held, {record.fiche_pk: record for record in self._opened_memo(rows)}
+        return held, {record.fiche_pk: record for record in self._records_of(rows)}
 
-    def _opened_memo(self, rows: list[sa.Row]) -> list[MatchRecord]:
-        """As `_opened`, for rows whose identity is its stored JSON text, answering the
-        identities opened before from the process's memo (the same sealed text always
-        opens to the same identity; see `IdentityMemo`)."""
-        known, unknown = [], []
+    def _records_of(self, rows: list[sa.Row]) -> list[IndexedRecord]:
+        """The normalised records of stored rows: read from their sealed form, or (a row
+        indexed before forms existed, or whose form another normalisation wrote)
+        normalised from its identity. The process's memo answers the sealed texts read
+        before (the same sealed text always opens to the same record; see
+        `IdentityMemo`); erased fiches are left out."""
+        found, stale = [], {}
         for row in rows:
-            clear = self._memo.get(row.identity)
-            if clear is None:
-                unknown.append(row)
-            else:
-                known.append(MatchRecord(row.fiche_pk, row.porteur_id, orjson.loads(clear),
-                                         row.indexed_at))
-        self.keys.load(row.fiche_pk for row in unknown)
-        for row in unknown:
-            clear = self.keys.open(row.fiche_pk, identity_context(row.fiche_pk),
-                                   orjson.loads(row.identity))
-            if clear is not None:
-                self._memo.put(row.identity, clear)
-                known.append(MatchRecord(row.fiche_pk, row.porteur_id, orjson.loads(clear),
-                                         row.indexed_at))
-        return known
+            sealed = row.record_form or row.identity
+            record = self._memo.get(sealed)
+            if record is None:
+                self.keys.prime(row.fiche_pk, row.wrapped_key, row.generation)
+                if row.record_form is None:
+                    record = self._normalised(row.fiche_pk, orjson.loads(row.identity))
+                else:
+                    clear = self.keys.open(row.fiche_pk, record_form_context(row.fiche_pk),
+                                           row.record_form)
+                    if clear is None:
+                        continue
+                    record = read_form(clear)
+                    if record is None:
+                        stale[row.fiche_pk] = row.porteur_id
+                        continue
+                if record is None:
+                    continue
+                self._memo.put(sealed, record)
+            found.append(IndexedRecord(row.fiche_pk, row.porteur_id, record))
+        return found + self._records_from_identities(stale)
+
+    def _records_from_identities(self, porteurs: dict[int, str]) -> list[IndexedRecord]:
+        """Fiches (fiche_pk -> porteur) whose stored form is of another normalisation,
+        normalised from their identities (until `replace_forms` rewrites them)."""
+        found = []
+        for chunk in _chunks(sorted(porteurs), _IN_CHUNK):
+            for pk, identity in self.conn.execute(_STORED_IDENTITIES.where(
+                    match_records.c.fiche_pk.in_(chunk))).all():
+                record = self._normalised(pk, identity)
+                if record is not None:
+                    found.append(IndexedRecord(pk, porteurs[pk], record))
+        return found
+
+    def _normalised(self, fiche_pk: int, sealed_identity: str) -> NormalisedRecord | None:
+        clear = self.keys.open(fiche_pk, identity_context(fiche_pk), sealed_identity)
+        return None if clear is None else normalise_record(orjson.loads(clear))
 
     def _fiches_under(self, digests: list[str], limit: int) -> dict[str, list[int]]:
         """The fiches under each key (at most `limit`; keys under none left out)."""
@@ -205,31 +242,31 @@ class Matching:
         return found
 
     def index(self, fiche_pk: int, porteur_id: str, identity: dict[str, Any],
-              digests: Sequence[str], now: dt.datetime, *, fresh: bool = False) -> None:
+              digests: Sequence[str], record: NormalisedRecord, now: dt.datetime, *,
+              fresh: bool = False) -> None:
         """(Re)index one fiche under its keys (`fresh`: never indexed before)."""
         if not fresh:
             self.conn.execute(sa.delete(match_keys).where(match_keys.c.fiche_pk == fiche_pk))
             self.conn.execute(sa.delete(match_records).where(
                 match_records.c.fiche_pk == fiche_pk))
-        self.index_fresh([(fiche_pk, porteur_id, identity, digests)], now)
+        self.index_fresh([(fiche_pk, porteur_id, identity, digests, record)], now)
 
-    def index_fresh(self, entries: Sequence[tuple[int, str, dict[str, Any], Sequence[str]]],
-                    now: dt.datetime) -> None:
-        """Index fiches never indexed before, (fiche_pk, porteur_id, identity, digests)
-        each, with one insert per table."""
+    def index_fresh(self, entries: Sequence[IndexEntry], now: dt.datetime) -> None:
+        """Index fiches never indexed before, (fiche_pk, porteur_id, identity, digests,
+        normalised record) each, with one insert per table."""
         if not entries:
             return
-        self.keys.load(pk for pk, _p, _i, _d in entries)
+        self.keys.load(pk for pk, *_rest in entries)
         rows = []
-        for pk, porteur_id, identity, _d in entries:
+        for pk, porteur_id, identity, _d, record in entries:
             clear = orjson.dumps(identity).decode("utf-8")
-            sealed = self.keys.seal(pk, identity_context(pk), clear)
-            # The memo is keyed by the stored JSON text, as `indexed_under` reads it back.
-            self._memo.put(orjson.dumps(sealed).decode("utf-8"), clear)
+            form = self.keys.seal(pk, record_form_context(pk), record_form(record))
+            self._memo.put(form, record)  # keyed by the sealed form, as it is read back
             rows.append({"fiche_pk": pk, "porteur_id": porteur_id, "indexed_at": now,
-                         "identity": sealed})
+                         "identity": self.keys.seal(pk, identity_context(pk), clear),
+                         "record_form": form})
         bulk.insert_rows(self.conn, match_records, rows)
-        self._insert_keys([(d, pk) for pk, _p, _i, digests in entries
+        self._insert_keys([(d, pk) for pk, _p, _i, digests, _r in entries
                            for d in dict.fromkeys(digests)])
 
     def _insert_keys(self, pairs: list[tuple[str, int]], *, skip_existing: bool = False
@@ -265,6 +302,18 @@ class Matching:
             self.conn.execute(sa.delete(match_keys).where(match_keys.c.fiche_pk.in_(chunk)))
         self._insert_keys([(d, pk) for pk, found in digests.items() for d in found],
                           skip_existing=True)
+
+    def replace_forms(self, records: dict[int, NormalisedRecord]) -> None:
+        """New record forms for indexed fiches (a change of normalisation), sealed as
+        `index_fresh` seals them."""
+        if not records:
+            return
+        self.keys.load(records)
+        self.conn.execute(
+            sa.update(match_records).where(match_records.c.fiche_pk == sa.bindparam("pk"))
+            .values(record_form=sa.bindparam("form")),
+            [{"pk": pk, "form": self.keys.seal(pk, record_form_context(pk), record_form(record))}
+             for pk, record in sorted(records.items())])
 
     def identity_of(self, fiche_pk: int) -> dict[str, Any] | None:
         query = sa.select(match_records).where(match_records.c.fiche_pk == fiche_pk)

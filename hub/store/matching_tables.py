@@ -1,9 +1,10 @@
 """Deduplication: the persistent blocking index, the review queue, the pair memory and
 the merge history.
 
-The index holds, per processed fiche, the porteur identity fields it was matched on
-(`match_records`) and the digests of its blocking keys (`match_keys`, indexed by key):
-the worker fetches candidates by key and never loads the population in memory.
+The index holds, per processed fiche, the porteur identity fields it was matched on and
+their normalised record in compact form (`match_records`, both sealed with the fiche's
+data key) and the digests of its blocking keys (`match_keys`, indexed by key): the worker
+fetches candidates by key and never loads the population in memory.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ match_records = sa.Table(
     sa.Column("porteur_id", sa.String(40), sa.ForeignKey("porteurs.id"), nullable=False, index=True),
     sa.Column("identity", sa.JSON, nullable=False),
     sa.Column("indexed_at", UTC_TIME, nullable=False),
+    # `hub.domain.matching.record_form`, sealed; NULL for a fiche indexed before 0024
+    sa.Column("record_form", sa.Text),
 )
 
 # No foreign key to fiches (migration 0023): checked row by row, it nearly doubled the cost

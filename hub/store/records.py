@@ -14,6 +14,8 @@ from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 
+from hub.domain.matching.record import NormalisedRecord
+
 R = TypeVar("R")
 
 
@@ -320,6 +322,14 @@ class MatchRecord(NamedTuple):
     porteur_id: str
     identity: dict[str, Any]
     indexed_at: dt.datetime
+
+
+class IndexedRecord(NamedTuple):
+    """A candidate read from the matching index: its fiche, porteur and normalised record."""
+
+    fiche_pk: int
+    porteur_id: str
+    record: NormalisedRecord
 
 
 class ReviewItem(NamedTuple):

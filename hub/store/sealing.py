@@ -34,6 +34,10 @@ def identity_context(fiche_pk: int) -> str:
     return f"identity:{fiche_pk}"
 
 
+def record_form_context(fiche_pk: int) -> str:
+    return f"record-form:{fiche_pk}"
+
+
 class FicheKeys:
     def __init__(self, connection: sa.Connection, keys: StoreKeys) -> None:
         self.conn = connection
@@ -62,6 +66,13 @@ class FicheKeys:
             for pk, wrapped, generation in self._wrapped(missing):
                 self._keys[pk] = None if wrapped is None else self._unwrap(pk, wrapped, generation)
         return self._keys
+
+    def prime(self, fiche_pk: int, wrapped: bytes | None, generation: int | None) -> None:
+        """The fiche's key from its `fiche_keys` row read with other rows (a join), so that
+        `load` need not read it again; None: destroyed by an erasure, or no key."""
+        if fiche_pk not in self._keys:
+            self._keys[fiche_pk] = None if wrapped is None else self._unwrap(
+                fiche_pk, wrapped, generation)
 
     def erased(self, fiche_pks: Iterable[int]) -> set[int]:
         pks = set(fiche_pks)

@@ -84,11 +84,12 @@ def load_matching_model(path: Path | None) -> MatchModel:
 
 
 class IndexedFiche(NamedTuple):
-    """A fiche of the batch, resolved but not written yet, as a candidate sees it."""
+    """A fiche of the batch, resolved but not written yet, as a candidate sees it (as
+    the index's `IndexedRecord`)."""
 
     fiche_pk: int
     porteur_id: str
-    identity: dict[str, Any]
+    record: NormalisedRecord
 
 
 class _BatchIndex:
@@ -144,7 +145,7 @@ class OnlineMatcher:
         self._batch: _BatchIndex | None = None
         self._porteurs: dict[str, list[str]] = {}
         self._links: list[dict[str, Any]] = []
-        self._indexed: list[tuple[int, str, dict[str, Any], list[str]]] = []
+        self._indexed: list[tuple[int, str, dict[str, Any], list[str], NormalisedRecord]] = []
         self._reviews: list[dict[str, Any]] = []
         self._resolved_at: dt.datetime | None = None
 
@@ -207,9 +208,10 @@ class OnlineMatcher:
             self._porteurs.setdefault(status, []).append(porteur_id)
         self._links.append({"fiche_pk": fiche_pk, "porteur_id": porteur_id,
                             "method": method, "evidence": evidence, "linked_at": now})
-        self._indexed.append((fiche_pk, porteur_id, identity, digests))
+        record = self._record(identity)
+        self._indexed.append((fiche_pk, porteur_id, identity, digests, record))
         self._resolved_at = now
-        batch.add(IndexedFiche(fiche_pk, porteur_id, identity), digests)
+        batch.add(IndexedFiche(fiche_pk, porteur_id, record), digests)
         if decision.kind == "review":
             self._reviews.extend(
                 self._review_rows(fiche_pk, porteur_id, identity, rows, decision, now))
@@ -261,7 +263,8 @@ class OnlineMatcher:
             return ()
         self._batch = None  # the index changes under the batch: read it again
         decision, rows, digests = self.match(identity, skip_porteur=porteur_id)
-        self.uow.matching.index(fiche_pk, porteur_id, identity, digests, now)
+        self.uow.matching.index(fiche_pk, porteur_id, identity, digests,
+                                self._record(identity), now)
         if decision.kind == "new":
             return ()
         return self._open_items(fiche_pk, porteur_id, identity, rows, decision, now)
@@ -269,7 +272,7 @@ class OnlineMatcher:
     def _decide(self, identity: Mapping[str, Any], rows: list[Any]) -> Decision:
         return self.model.pattern_scorer.match_one(
             self._record(identity),
-            [Candidate(r.porteur_id, self._record(r.identity)) for r in rows])
+            [Candidate(r.porteur_id, r.record) for r in rows])
 
     def _open_items(self, fiche_pk: int, porteur_id: str, identity: Mapping[str, Any],
                     rows: list[Any], decision: Decision, now: dt.datetime) -> tuple[int, ...]:
@@ -286,7 +289,7 @@ class OnlineMatcher:
         for candidate in (decision.porteur_id, *decision.conflicts):
             if candidate is None:
                 continue
-            scored = [(self.model.score(record, self._record(r.identity)), r)
+            scored = [(self.model.score(record, r.record), r)
                       for r in rows if r.porteur_id == candidate]
             explanation, best = max(scored, key=lambda pair: pair[0].probability)
             items.append({

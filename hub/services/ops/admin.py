@@ -12,10 +12,11 @@ from hub.store.migrate import upgrade
 def initialise(settings: Settings) -> dict[str, int]:
     """Migrate the database to the latest schema, make sure the keys exist (in the key
     directory, outside the data directory), bring the keys of a former layout up to date
-    and re-index the fiches indexed under other blocking rules than the settings'."""
+    and re-index the fiches indexed under other blocking rules than the settings' or whose
+    record forms another normalisation wrote."""
     from hub.bootstrap import Hub
     from hub.services.delivery.publisher import NullPublisher
-    from hub.services.matching.reindex import reindex_blocking
+    from hub.services.matching.reindex import reindex_blocking, reindex_forms
     from hub.services.privacy.key_rotation import upgrade_keys
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -25,7 +26,8 @@ def initialise(settings: Settings) -> dict[str, int]:
         raise _unreachable(settings, exc) from exc
     hub = Hub.from_settings(settings, publisher=NullPublisher())
     try:
-        return {**upgrade_keys(hub), "index_reindexe": reindex_blocking(hub)}
+        return {**upgrade_keys(hub), "index_reindexe": reindex_blocking(hub),
+                "formes_reecrites": reindex_forms(hub)}
     finally:
         hub.close()
 
