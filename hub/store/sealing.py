@@ -202,7 +202,8 @@ class FicheKeys:
         """The clear text, or None if the fiche was erased."""
         if not is_sealed(stored):
             return stored  # a notice: pseudonymous ids only, never sealed
-        key = self.load([fiche_pk]).get(fiche_pk)
+        key = self._keys[fiche_pk] if fiche_pk in self._keys else self.load([fiche_pk]).get(
+            fiche_pk)
         return None if key is None else unseal(key, stored, context).decode("utf-8")
 
 
