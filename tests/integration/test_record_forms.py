@@ -120,6 +120,18 @@ def test_a_form_of_another_normalisation_is_never_compared(network):
     assert _porteur_of(hub, "F-2") != _porteur_of(hub, "F-1")
 
 
+def test_a_fiche_indexed_before_forms_existed_is_matched_on_its_identity(network):
+    """No form (a row written before migration 0024): the candidate is normalised from
+    its identity, and the same person's new fiche links to it."""
+    hub = network[0]
+    push_and_process(hub, fiche("F-1"))
+    _set_form(hub, _pk(hub, "F-1"), None)
+
+    push_and_process(hub, fiche("F-2"))
+
+    assert _porteur_of(hub, "F-2") == _porteur_of(hub, "F-1")
+
+
 def test_init_writes_the_forms_missing_or_of_another_version_once(network):
     hub = network[0]
     push_and_process(hub, fiche("F-1"), fiche("F-2", porteur=other_porteur(2)))
