@@ -114,9 +114,12 @@ class FirstNameComparison(Comparison):
             return EXACT
         if a.prenom_canonical == b.prenom_canonical or _initials_agree(a, b):
             return CLOSE
+        if _feminine_form(a.prenom or "", b.prenom or ""):
+            return DIFFERENT
         level = self._by_spelling(a.prenom or "", b.prenom or "")  # both present (see `level`)
         if level == DIFFERENT and (
-            a.prenom_tokens[0] == b.prenom_tokens[0] or a.phon_prenom == b.phon_prenom
+            _first_parts_agree(a.prenom_tokens, b.prenom_tokens)
+            or a.phon_prenom == b.phon_prenom or _initials_consistent(a, b)
         ):
             return FUZZY
         return level
@@ -130,6 +133,34 @@ def _initials_agree(a: NormalisedRecord, b: NormalisedRecord) -> bool:
     # Initials alone: the compact name is its own initials (J.-M. -> "JM", "J" -> "J").
     a_short, b_short = a.prenom == a.prenom_initials, b.prenom == b.prenom_initials
     return a_short != b_short and a.prenom_initials == b.prenom_initials
+
+
+def _feminine_form(x: str, y: str) -> bool:
+    """Louis / Louise, Jean / Jeanne, Michel / Michelle: twins' names, not a typo."""
+    short, long = sorted((x, y), key=len)
+    return len(short) >= 3 and long in (short + "E", short + short[-1] + "E")
+
+
+def _initials_consistent(a: NormalisedRecord, b: NormalisedRecord) -> bool:
+    """Jean against J.-L., Jean-Luc against J.: initials on one side that the other's
+    initials begin (or that begin them); weak, for a part of the name may be left out."""
+    a_short, b_short = a.prenom == a.prenom_initials, b.prenom == b.prenom_initials
+    if a_short == b_short:
+        return False
+    x, y = a.prenom_initials, b.prenom_initials
+    return x.startswith(y) or y.startswith(x)
+
+
+def _first_parts_agree(x: tuple[str, ...], y: tuple[str, ...]) -> bool:
+    """The first part of a compound first name the same, or typed with one letter wrong
+    or two exchanged (Mmrie against Marie-Nath). Never a letter added, dropped or
+    changed at the end: Louis / Louise, Jean / Jeanne, Mario / Marie are other names."""
+    first, second = x[0], y[0]
+    if first == second:
+        return True
+    if max(len(x), len(y)) < 2 or len(first) != len(second) or len(first) < 4:
+        return False
+    return first[-1] == second[-1] and OSA.distance(first, second) == 1
 
 
 class BirthDateComparison(Comparison):
@@ -277,22 +308,45 @@ def build_comparisons(settings: dict[str, ComparisonSettings]) -> list[Compariso
 def compare_records(
     comparisons: list[Comparison], a: NormalisedRecord, b: NormalisedRecord
 ) -> tuple[tuple[str, ...], NormalisedRecord]:
-    """Levels per comparison, and the reading of b used (names exchanged if that fits better)."""
+    """Levels per comparison, and the reading of b used (names exchanged if that fits
+    better).
+
+    Names exchanged are tried on each side in turn (MARIE-FRANCOISE ROUSSEAU read as
+    Rousseau Marie-Françoise meets Rousseau M.F.; read the other way round it would
+    not), and the best levels win, so compare(a, b) and compare(b, a) give the same
+    levels. Names agreeing only once exchanged are close at best: no name-frequency
+    weight, which would depend on the side whose names were taken as written."""
     levels = tuple([c.level(a, b) for c in comparisons])
-    if levels.count(DIFFERENT) < 2 or not b.prenom or not (b.nom or b.nom_naissance):
+    if levels.count(DIFFERENT) < 2:
         return levels, b
     names = [c for c, level in zip(comparisons, levels, strict=True)
              if c.field in _NAMES and level == DIFFERENT]
     if len(names) < 2:
         return levels, b
-    swapped = _swapped(b)
-    # The names decide whether the exchange fits; only then are the other fields redone.
-    exchanged = [c.level(a, swapped) for c in names]
-    if all(level in AGREEING for level in exchanged):
-        return tuple([c.level(a, swapped) for c in comparisons]), swapped
-    if sum(level in AGREEING for level in exchanged) == 1:
-        return _one_name_exchanged(comparisons, levels, names, exchanged), b
-    return levels, b
+    best: tuple[tuple[int, tuple[int, ...]], tuple[str, ...], NormalisedRecord] | None = None
+    readings = [(a, _swapped(b))] if _exchangeable(b) else []
+    readings += [(_swapped(a), b)] if _exchangeable(a) else []
+    for x, y in readings:
+        # The names decide whether the exchange fits; only then are the other fields redone.
+        exchanged = [c.level(x, y) for c in names]
+        agreeing = sum(level in AGREEING for level in exchanged)
+        if agreeing == len(names):
+            found = tuple([CLOSE if c in names and level == EXACT else level
+                           for c in comparisons for level in (c.level(x, y),)])
+            reading = found, y
+        elif agreeing == 1:
+            reading = _one_name_exchanged(comparisons, levels, names, exchanged), b
+        else:
+            continue
+        ranks = tuple(_RANK[level] for c, level in zip(comparisons, reading[0], strict=True)
+                      if c in names)
+        if best is None or (sum(ranks), ranks) < best[0]:
+            best = ((sum(ranks), ranks), *reading)
+    return (levels, b) if best is None else (best[1], best[2])
+
+
+def _exchangeable(record: NormalisedRecord) -> bool:
+    return bool(record.prenom and (record.nom or record.nom_naissance))
 
 
 def _one_name_exchanged(comparisons: list[Comparison], levels: tuple[str, ...],

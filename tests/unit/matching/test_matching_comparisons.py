@@ -133,7 +133,9 @@ def test_swapped_first_and_last_names_are_recognised():
     right = person(nom="SOPHIE", prenom="MARTIN", date_naissance="1980-05-12")
     levels, used = compare_records(comparisons, left, right)
     by_field = dict(zip([c.field for c in comparisons], levels, strict=True))
-    assert by_field["nom"] == by_field["prenom"] == "exact"
+    # close at best once exchanged: no name-frequency weight taken from either side
+    assert by_field["nom"] == by_field["prenom"] == "close"
+    assert compare_records(comparisons, right, left)[0] == levels
     assert used.nom == "MARTIN"
 
 
@@ -170,3 +172,39 @@ def test_names_exchanged_with_one_replaced_read_the_name_found_as_a_close_surnam
     strangers = person(nom="Ruby", prenom="Nolan", date_naissance="1935-08-03")
     by_field = dict(zip(fields, compare_records(comparisons, left, strangers)[0], strict=True))
     assert by_field["nom"] == by_field["prenom"] == "different"
+
+
+def both_ways(comparison, left, right):
+    """The level of a pair, checked to be the same whichever side comes first."""
+    there, back = level(comparison, left, right), level(comparison, right, left)
+    assert there == back
+    return there
+
+
+def test_a_first_name_against_initials_it_begins_is_fuzzy():
+    """Jean against J.-L. (or J.L.), Jean-Luc against J.: weak, neither an agreement nor
+    another first name; initials the name does not begin stay different."""
+    compare = FirstNameComparison()
+    assert both_ways(compare, {"prenom": "Jean"}, {"prenom": "J.L."}) == "fuzzy"
+    assert both_ways(compare, {"prenom": "Jean"}, {"prenom": "J.-L."}) == "fuzzy"
+    assert both_ways(compare, {"prenom": "Jean-Luc"}, {"prenom": "J."}) == "fuzzy"
+    assert both_ways(compare, {"prenom": "Jean-Luc"}, {"prenom": "J.-L."}) == "close"
+    assert both_ways(compare, {"prenom": "Luc"}, {"prenom": "J.L."}) == "different"
+    assert both_ways(compare, {"prenom": "Jean"}, {"prenom": "M.-L."}) == "different"
+
+
+def test_a_typo_in_the_first_part_of_a_compound_first_name_is_fuzzy():
+    compare = FirstNameComparison()
+    assert both_ways(compare, {"prenom": "Mmrie"}, {"prenom": "Marie-Nath"}) == "fuzzy"
+    assert both_ways(compare, {"prenom": "Mraie"}, {"prenom": "Marie-Nath"}) == "fuzzy"
+    assert both_ways(compare, {"prenom": "Paul"}, {"prenom": "Marie-Nath"}) == "different"
+
+
+def test_a_feminine_form_is_another_first_name():
+    """Twins: Louis / Louise, Jean / Jeanne, Michel / Michelle are different (the
+    first-name veto), whichever side comes first; a typo of one letter stays close."""
+    compare = FirstNameComparison()
+    assert both_ways(compare, {"prenom": "Louis"}, {"prenom": "Louise"}) == "different"
+    assert both_ways(compare, {"prenom": "Jean"}, {"prenom": "Jeanne"}) == "different"
+    assert both_ways(compare, {"prenom": "Michel"}, {"prenom": "Michelle"}) == "different"
+    assert both_ways(compare, {"prenom": "Louis"}, {"prenom": "Luois"}) == "close"
