@@ -102,7 +102,9 @@ def _shares_a_compound_part(a: NormalisedRecord, b: NormalisedRecord) -> bool:
 
 
 class FirstNameComparison(Comparison):
-    """Compound first names, initials (J.-M.) and nicknames (Manu) are close."""
+    """Compound first names, initials (J.-M.) and nicknames (Manu) are close. Initials
+    are close only to the whole name they abbreviate (J.-L. / Jean-Luc), never to a name
+    they only begin (Jean, Jeanne): a brother's initials would let his sister's name agree."""
 
     field = "prenom"
 
@@ -119,7 +121,7 @@ class FirstNameComparison(Comparison):
         level = self._by_spelling(a.prenom or "", b.prenom or "")  # both present (see `level`)
         if level == DIFFERENT and (
             _first_parts_agree(a.prenom_tokens, b.prenom_tokens)
-            or a.phon_prenom == b.phon_prenom or _initials_consistent(a, b)
+            or a.phon_prenom == b.phon_prenom
         ):
             return FUZZY
         return level
@@ -135,20 +137,28 @@ def _initials_agree(a: NormalisedRecord, b: NormalisedRecord) -> bool:
     return a_short != b_short and a.prenom_initials == b.prenom_initials
 
 
+# A masculine ending and its feminine form on the same stem (Stéphane / Stéphanie,
+# Alexandre / Alexandra, Laurent / Laurence, Patrick / Patricia, Alexis / Alexia, Mario /
+# Maria, Gabriel / Gabriella, Frédéric / Frédérique, Léon / Léonie).
+_FEMININE_ENDINGS = (("E", "IE"), ("", "IE"), ("RE", "RA"), ("T", "CE"), ("CK", "CIA"),
+                     ("S", "A"), ("O", "A"), ("EL", "ELLA"), ("C", "QUE"))
+
+
 def _feminine_form(x: str, y: str) -> bool:
-    """Louis / Louise, Jean / Jeanne, Michel / Michelle: twins' names, not a typo."""
+    """Louis / Louise, Jean / Jeanne, Michel / Michelle and the endings above: twins'
+    names, not a typo. A name already ending in E with another added (Marie / Mariee) is
+    a typo."""
     short, long = sorted((x, y), key=len)
-    return len(short) >= 3 and long in (short + "E", short + short[-1] + "E")
-
-
-def _initials_consistent(a: NormalisedRecord, b: NormalisedRecord) -> bool:
-    """Jean against J.-L., Jean-Luc against J.: initials on one side that the other's
-    initials begin (or that begin them); weak, for a part of the name may be left out."""
-    a_short, b_short = a.prenom == a.prenom_initials, b.prenom == b.prenom_initials
-    if a_short == b_short:
-        return False
-    x, y = a.prenom_initials, b.prenom_initials
-    return x.startswith(y) or y.startswith(x)
+    if len(short) >= 3 and not short.endswith("E") and long in (
+            short + "E", short + short[-1] + "E"):
+        return True
+    for his, hers in ((x, y), (y, x)):
+        for male, female in _FEMININE_ENDINGS:
+            stem = his[:len(his) - len(male)]
+            if (len(stem) >= 3 and his.endswith(male) and hers.endswith(female)
+                    and hers == stem + female):
+                return True
+    return False
 
 
 def _first_parts_agree(x: tuple[str, ...], y: tuple[str, ...]) -> bool:
@@ -327,6 +337,9 @@ def compare_records(
     readings = [(a, _swapped(b))] if _exchangeable(b) else []
     readings += [(_swapped(a), b)] if _exchangeable(a) else []
     for x, y in readings:
+        if _feminine_form(x.prenom or "", y.prenom or "") or _feminine_form(
+                x.nom or "", y.nom or ""):
+            continue  # Louis Martin exchanged against Louise Martin: twins, whatever the slot
         # The names decide whether the exchange fits; only then are the other fields redone.
         exchanged = [c.level(x, y) for c in names]
         agreeing = sum(level in AGREEING for level in exchanged)

@@ -181,16 +181,16 @@ def both_ways(comparison, left, right):
     return there
 
 
-def test_a_first_name_against_initials_it_begins_is_fuzzy():
-    """Jean against J.-L. (or J.L.), Jean-Luc against J.: weak, neither an agreement nor
-    another first name; initials the name does not begin stay different."""
+def test_initials_are_close_only_to_the_name_they_abbreviate_whole():
+    """J.-L. against Jean-Luc is close; against Jean or Jeanne (a sister's name) it is
+    another first name, as is J. against Jean-Luc: initials that only begin the other's
+    would let a twin's name agree."""
     compare = FirstNameComparison()
-    assert both_ways(compare, {"prenom": "Jean"}, {"prenom": "J.L."}) == "fuzzy"
-    assert both_ways(compare, {"prenom": "Jean"}, {"prenom": "J.-L."}) == "fuzzy"
-    assert both_ways(compare, {"prenom": "Jean-Luc"}, {"prenom": "J."}) == "fuzzy"
     assert both_ways(compare, {"prenom": "Jean-Luc"}, {"prenom": "J.-L."}) == "close"
+    assert both_ways(compare, {"prenom": "Jean"}, {"prenom": "J.-L."}) == "different"
+    assert both_ways(compare, {"prenom": "Jeanne"}, {"prenom": "J.L."}) == "different"
+    assert both_ways(compare, {"prenom": "Jean-Luc"}, {"prenom": "J."}) == "different"
     assert both_ways(compare, {"prenom": "Luc"}, {"prenom": "J.L."}) == "different"
-    assert both_ways(compare, {"prenom": "Jean"}, {"prenom": "M.-L."}) == "different"
 
 
 def test_a_typo_in_the_first_part_of_a_compound_first_name_is_fuzzy():
@@ -208,3 +208,12 @@ def test_a_feminine_form_is_another_first_name():
     assert both_ways(compare, {"prenom": "Jean"}, {"prenom": "Jeanne"}) == "different"
     assert both_ways(compare, {"prenom": "Michel"}, {"prenom": "Michelle"}) == "different"
     assert both_ways(compare, {"prenom": "Louis"}, {"prenom": "Luois"}) == "close"
+    for him, her in (("Stéphane", "Stéphanie"), ("Alexandre", "Alexandra"),
+                     ("Laurent", "Laurence"), ("Patrick", "Patricia"), ("Alexis", "Alexia"),
+                     ("Gabriel", "Gabriella"), ("Frédéric", "Frédérique"), ("Léon", "Léonie"),
+                     ("Émile", "Émilie"), ("Antonio", "Antonia")):
+        assert both_ways(compare, {"prenom": him}, {"prenom": her}) == "different", (him, her)
+    assert both_ways(compare, {"prenom": "Stéphane"}, {"prenom": "Stéphnae"}) == "close"
+    # A name already ending in E with one more: a typo, not a feminine form.
+    assert both_ways(compare, {"prenom": "Marie"}, {"prenom": "Mariee"}) == "close"
+    assert both_ways(compare, {"prenom": "Pierre"}, {"prenom": "Pierree"}) == "close"

@@ -39,6 +39,28 @@ def test_twins_sharing_name_birth_date_and_address_go_to_review_at_most(model):
     assert decision.kind in {"review", "new"}
 
 
+def test_a_sister_is_not_linked_through_her_brothers_initials(model):
+    """Jeanne against J.-L. (Jean-Luc), one surname, birth date and commune, no contact."""
+    home = dict(ANNE, courriel="", telephone="")
+    decision = match_one(dict(home, prenom="Jeanne"), [Candidate("P1", dict(home, prenom="J.-L."))],
+                         model)
+    assert decision.kind != "link"
+
+
+def test_twins_are_not_linked_when_one_has_the_names_exchanged(model):
+    """Louis Martin typed surname first (LOUIS | Martin) against his sister Louise MARTIN:
+    read exchanged, LOUIS meets LOUISE in the surname's place, still a feminine form."""
+    home = {"date_naissance": "1990-03-04", "code_postal": "63600", "commune": "Ambert"}
+    for him, her in ((("Louis", "Martin"), ("Martin", "Louise")),
+                     (("Jean", "Simon"), ("Simon", "Jeanne")),
+                     (("Michel", "Denis"), ("Denis", "Michelle"))):
+        left = dict(home, nom=him[0], prenom=him[1])
+        right = dict(home, nom=her[0], prenom=her[1])
+        for one, other in ((left, right), (right, left)):
+            decision = match_one(one, [Candidate("P1", other)], model)
+            assert decision.kind != "link", (one, other, decision.kind)
+
+
 def test_a_record_matching_two_porteurs_goes_to_review(model):
     decision = match_one(ANNE, [Candidate("P1", ANNE), Candidate("P2", ANNE)], model)
     assert decision.kind == "review"
