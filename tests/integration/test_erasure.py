@@ -212,3 +212,20 @@ def test_erasure_requests_are_checked_with_clear_errors(network):
     assert (again.value.status, again.value.code) == (409, "already_erased")
     with pytest.raises(NotFound):  # unrelated members learn nothing of it
         erasure.read_erasure(hub, Caller("cc-x", "", "epci", "accueil"), answer["effacement"])
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_an_erasure_is_answered_and_recorded_when_its_vacuum_cannot_run(network):
+    """The VACUUM after an erasure waits for a lock another VACUUM holds (SHARE UPDATE
+    EXCLUSIVE) past the lock timeout: the erasure is committed by then, so it is answered
+    and its audit event kept; the dead tuples are left to the next VACUUM (PostgreSQL's
+    guarantee rests on the destroyed keys)."""
+    hub, _clock, _cci, _pfil = network
+    push_and_process(hub, named_fiche())
+    with hub.engine.connect() as other:
+        other.exec_driver_sql("LOCK TABLE match_records IN SHARE UPDATE EXCLUSIVE MODE")
+        answer = erasure.request_erasure(hub, OWNER, {"fiche_id": "F-1", "reference": "DEM-13"})
+        other.rollback()
+    assert answer["avis_envoyes"] == ["cci-thiers", "commune-thiers", "pfil-livradois"]
+    assert len(hub.audit.search(action="erasure", limit=10)) == 1
+    assert {row["wrapped_key"] for row in raw_rows(hub, fiche_keys)} == {None}
