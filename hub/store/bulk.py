@@ -112,7 +112,11 @@ def copy_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, 
             for row in rows:
                 copy.write_row([_json_text(row[n]) if n in as_json else row[n] for n in names])
     except driver_error as exc:  # as SQLAlchemy's own statements raise it (IntegrityError...)
-        raise sa.exc.DBAPIError.instance(statement, None, exc, driver_error) from exc
+        lost = conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, cursor)
+        if lost:  # thrown away by the pool, as after a statement SQLAlchemy sent
+            conn.invalidate(exc)
+        raise sa.exc.DBAPIError.instance(statement, None, exc, driver_error,
+                                         connection_invalidated=lost) from exc
 
 
 def _json_text(value: Any) -> str | None:

@@ -85,6 +85,9 @@ class UnitOfWork:
         try:
             if self.connection.in_transaction():
                 self.connection.rollback()
+        except OUTAGES as lost:  # the connection went with the error (e.g. during a COPY)
+            if exc is None:
+                raise store_outage(lost) from lost
         finally:
             self.connection.close()
             self._connection = None

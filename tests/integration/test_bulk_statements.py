@@ -8,9 +8,11 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
+from hub.errors import StoreUnavailable
 from hub.store import bulk
 from hub.store.audit_tables import audit_heads
 from hub.store.delivery_repository import Deliveries
+from hub.store.matching_tables import match_keys
 from hub.store.tables import fiche_versions, members, porteurs
 
 NOW = dt.datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=dt.UTC)
@@ -163,3 +165,14 @@ def test_a_copy_breaking_a_constraint_raises_what_an_insert_raises(db_engine):
         bulk.copy_rows(conn, porteurs, [row])
     with db_engine.connect() as conn, pytest.raises(sa.exc.IntegrityError):
         bulk.copy_rows(conn, porteurs, [row])
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_connection_lost_during_a_copy_is_a_store_outage(hub):
+    """The server ends the connection, then a COPY is sent: the unit of work answers the
+    store's outage (the API's 503, the worker's retry), not the rollback's raw error."""
+    with pytest.raises(StoreUnavailable), hub.uow() as uow:
+        pid = uow.connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with hub.engine.connect() as other:
+            other.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
+        bulk.copy_rows(uow.connection, match_keys, [{"key": "k", "fiche_pk": 1}])
