@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from typing import Any
 
 import psycopg
@@ -36,7 +37,10 @@ class Deadlines:
         """How long the client waits for any answer of the server (None: for ever)."""
         return self.statement_s + ANSWER_MARGIN_S if self.statement_s > 0 else None
 
-    def postgresql_connect_args(self) -> dict[str, Any]:
+    def postgresql_connect_args(self, database_url: str) -> dict[str, Any]:
+        """libpq's connection arguments; the server options join those the URL or
+        PGOPTIONS give (an `options` argument replaces both: a search_path set there
+        would be lost)."""
         args: dict[str, Any] = {}
         if self.connect_s > 0:  # libpq counts whole seconds, and at least 2
             args["connect_timeout"] = max(2, math.ceil(self.connect_s))
@@ -44,7 +48,7 @@ class Deadlines:
                    (("statement_timeout", self.statement_s), ("lock_timeout", self.lock_s))
                    if seconds > 0]
         if options:
-            args["options"] = " ".join(options)
+            args["options"] = " ".join([*filter(None, [_given_options(database_url)]), *options])
         return args
 
     @property
@@ -54,6 +58,13 @@ class Deadlines:
     @property
     def sqlite_busy_ms(self) -> int:
         return round(self.lock_s * 1000) if self.lock_s > 0 else 2**31 - 1
+
+
+def _given_options(database_url: str) -> str:
+    given = sa.engine.make_url(database_url).query.get("options")
+    if isinstance(given, tuple):
+        given = " ".join(given)
+    return given or os.environ.get("PGOPTIONS", "")
 
 
 def answer_within(engine: sa.Engine, deadlines: Deadlines) -> None:

@@ -68,7 +68,7 @@ def create_engine(database_url: str, *, pool_size: int = 5,
                                 pool_pre_ping=True)
     engine = sa.create_engine(database_url, pool_size=pool_size, max_overflow=10,
                               pool_pre_ping=True, pool_timeout=deadlines.pool_wait_s,
-                              connect_args=deadlines.postgresql_connect_args())
+                              connect_args=deadlines.postgresql_connect_args(database_url))
     answer_within(engine, deadlines)
     return engine
 
@@ -79,7 +79,7 @@ def unpooled_engine(database_url: str, deadlines: Deadlines | None = None) -> sa
     if deadlines is None or database_url.startswith("sqlite"):
         return sa.create_engine(database_url, poolclass=sa.pool.NullPool)
     engine = sa.create_engine(database_url, poolclass=sa.pool.NullPool,
-                              connect_args=deadlines.postgresql_connect_args())
+                              connect_args=deadlines.postgresql_connect_args(database_url))
     answer_within(engine, deadlines)
     return engine
 
