@@ -117,6 +117,11 @@ class MatchingSettings:
         decision = doc["decision"]
         if decision["probabilite_revue"] > decision["probabilite_lien"]:
             raise ValueError("probabilite_revue must not exceed probabilite_lien")
+        yields_to = set(decision.get("veto_cede_a", ()))
+        if yields_to and (not yields_to <= _PERSONAL or not yields_to & _CONTACTS):
+            # A veto lifted by a household's fields (the address, the surname) links twins.
+            raise ValueError("veto_cede_a must name personal fields only (date_naissance, "
+                             "courriel, telephone), among them a contact")
         return cls(
             comparisons={name: _comparison(c) for name, c in doc["comparaisons"].items()},
             blocking=BlockingSettings(
@@ -202,6 +207,10 @@ def _training(doc: dict[str, Any]) -> TrainingSettings:
         doc.get("valeurs_max_frequence", base.tf_max_values),
         doc.get("reestimer_u_em", base.reestimate_u),
     )
+
+
+_PERSONAL = {"date_naissance", "courriel", "telephone"}
+_CONTACTS = {"courriel", "telephone"}
 
 
 def _decision(doc: dict[str, Any]) -> DecisionSettings:

@@ -133,3 +133,24 @@ def test_a_record_in_review_against_two_linked_fiches_is_two_pairs_and_one_decis
     clusters = _clusters(tmp_path / "clusters.csv")
     assert clusters["A"] == clusters["B"] != clusters["C"]
     assert (summary.review_pairs, summary.review_decisions) == (2, 1)
+
+
+def test_a_veto_yields_only_to_personal_fields_among_them_a_contact():
+    """The address or the surname agreeing would lift the first-name veto for twins at
+    home; the birth date alone for twins anywhere: both refused, by the schema and on
+    load (a model file is read without the schema)."""
+    import json
+
+    from hub.domain.matching.settings import DEFAULT_SETTINGS_FILE, MatchingSettings
+    from schemas.loader import validator
+
+    document = json.loads(DEFAULT_SETTINGS_FILE.read_text(encoding="utf-8"))
+    for refused in (["adresse"], ["lieu", "courriel"], ["date_naissance"]):
+        document["decision"]["veto_cede_a"] = refused
+        assert validator("matching_settings").errors(document) != [], refused
+        with pytest.raises(ValueError, match="veto_cede_a"):
+            MatchingSettings.from_dict(document)
+    for kept in ([], ["courriel", "date_naissance"], ["telephone"]):
+        document["decision"]["veto_cede_a"] = kept
+        assert validator("matching_settings").errors(document) == [], kept
+        assert MatchingSettings.from_dict(document).decision.veto_yields_to == tuple(kept)
