@@ -148,6 +148,8 @@ def _feminine_form(x: str, y: str) -> bool:
     """Louis / Louise, Jean / Jeanne, Michel / Michelle and the endings above: twins'
     names, not a typo. A name already ending in E with another added (Marie / Mariee) is
     a typo."""
+    if x[:3] != y[:3]:  # every form here shares a stem of three letters at least
+        return False
     short, long = sorted((x, y), key=len)
     if len(short) >= 3 and not short.endswith("E") and long in (
             short + "E", short + short[-1] + "E"):
