@@ -63,22 +63,25 @@ def create_engine(database_url: str, *, pool_size: int = 5,
     no call waits longer than they say (see hub.store.deadlines); without, for ever."""
     if database_url.startswith("sqlite"):
         return _sqlite_engine(database_url, deadlines)
-    if deadlines is None:
-        return sa.create_engine(database_url, pool_size=pool_size, max_overflow=10,
-                                pool_pre_ping=True)
-    engine = sa.create_engine(database_url, pool_size=pool_size, max_overflow=10,
-                              pool_pre_ping=True, pool_timeout=deadlines.pool_wait_s,
-                              connect_args=deadlines.postgresql_connect_args(database_url))
-    answer_within(engine, deadlines)
-    return engine
+    waits = {"pool_timeout": deadlines.pool_wait_s} if deadlines else {}
+    return _server_engine(database_url, deadlines, pool_size=pool_size, max_overflow=10,
+                          pool_pre_ping=True, **waits)
 
 
 def unpooled_engine(database_url: str, deadlines: Deadlines | None = None) -> sa.Engine:
     """An engine that keeps no connection open between uses: for a thread of a process
     that forks (a Celery worker's parent), so no child inherits a live connection."""
-    if deadlines is None or database_url.startswith("sqlite"):
+    if database_url.startswith("sqlite"):
         return sa.create_engine(database_url, poolclass=sa.pool.NullPool)
-    engine = sa.create_engine(database_url, poolclass=sa.pool.NullPool,
+    return _server_engine(database_url, deadlines, poolclass=sa.pool.NullPool)
+
+
+def _server_engine(database_url: str, deadlines: Deadlines | None, **options: Any) -> sa.Engine:
+    """A PostgreSQL engine, with the deadlines' connection arguments and client-side
+    deadline when given."""
+    if deadlines is None:
+        return sa.create_engine(database_url, **options)
+    engine = sa.create_engine(database_url, **options,
                               connect_args=deadlines.postgresql_connect_args(database_url))
     answer_within(engine, deadlines)
     return engine
