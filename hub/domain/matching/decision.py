@@ -183,9 +183,19 @@ def contacts_contradict(explanation: Explanation) -> bool:
 
 def compatible(explanation: Explanation, settings: DecisionSettings) -> bool:
     """May these two records be one person without a human saying so?"""
-    return explanation.probability >= settings.cluster_bound() and not vetoed(
-        explanation, settings
-    )
+    return not vetoed(explanation, settings) and may_share_cluster(
+        explanation.probability, explanation.total_weight - explanation.prior_weight, settings)
+
+
+def may_share_cluster(probability: float, evidence: float, settings: DecisionSettings) -> bool:
+    """Two records of one linked component, no veto between them: together if their pair
+    scores the cluster bound, or if their fields alone (`evidence`, the weight without the
+    prior) weigh for one person at least `cluster_evidence_bits`. The prior is a random
+    candidate pair's; two records linked to the same third one are not that, and two
+    sparse records of one person (a name and a phone, a name and a birth date) hold
+    little evidence either way: only evidence against one person splits them."""
+    bits = settings.cluster_evidence_bits
+    return probability >= settings.cluster_bound() or (bits is not None and evidence >= bits)
 
 
 def pair_kind(explanation: Explanation, settings: DecisionSettings) -> Kind:

@@ -36,6 +36,7 @@ from hub.domain.matching.decision import (
     as_record,
     decide_among,
     has_enough_evidence,
+    may_share_cluster,
     other_person,
     review_bound,
     thin,
@@ -103,7 +104,9 @@ class PatternScorer:
             kind = "new"
         else:
             kind = "review" if probability >= review_bound(facts.thin, settings) else "new"
-        return kind, probability, probability >= settings.cluster_bound() and not facts.veto
+        may_be_same = not facts.veto and may_share_cluster(
+            probability, total - self.model.prior_weight, settings)
+        return kind, probability, may_be_same
 
     def _pattern_facts(self, levels: Pattern) -> PatternFacts:
         """What the pattern alone says: an explanation with no frequency adjustment."""

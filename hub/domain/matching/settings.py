@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,17 @@ class TrainingSettings:
     reestimate_u: bool = True
 
 
+class ThresholdsOutOfOrder(ValueError):
+    """Decision thresholds not in order: probabilite_min_groupe <= probabilite_revue <=
+    probabilite_lien. The message (English, `message_fr` in French) names the field."""
+
+    def __init__(self, field: str, value: float, bound_field: str, bound: float) -> None:
+        order = "probabilite_min_groupe <= probabilite_revue <= probabilite_lien"
+        super().__init__(f"{field} ({value}) must not exceed {bound_field} ({bound}): {order}")
+        self.field = field
+        self.message_fr = f"{field} ({value}) ne doit pas dépasser {bound_field} ({bound}) : {order}"
+
+
 @dataclasses.dataclass(frozen=True)
 class DecisionSettings:
     """Two thresholds (link / review / new) and the evidence an auto-link needs."""
@@ -83,12 +95,28 @@ class DecisionSettings:
     # Two records stay in one cluster only if they score at least this (and no veto);
     # None: the review threshold.
     cluster_probability: float | None = None
+    # ... or where their fields alone (without the prior) weigh at least this many bits for
+    # one person: inside a cluster the prior of a random candidate pair is not theirs, so
+    # two sparse records of one person (a name and a phone, a name and a birth date) are
+    # not split for the evidence they lack, only for the evidence they hold against it.
+    # None: the probability alone.
+    cluster_evidence_bits: float | None = None
     # A veto field outside these fields yields where all of them agree (e-mail and birth
     # date: a nickname, initials, names exchanged); () : a veto never yields.
     veto_yields_to: tuple[str, ...] = ()
     # A vetoed pair (another first name) with no contact (e-mail, phone) agreeing is
     # another person even when no contact is given to contradict it: twins, siblings.
     veto_review_needs_contact: bool = False
+
+    def __post_init__(self) -> None:
+        """A cluster bound above the review threshold would split clusters on pairs not
+        worth a question; a review threshold above the link threshold leaves no band."""
+        ordered = (("probabilite_min_groupe", self.cluster_bound()),
+                   ("probabilite_revue", self.review_probability),
+                   ("probabilite_lien", self.link_probability))
+        for (field, value), (bound_field, bound) in itertools.pairwise(ordered):
+            if value > bound:
+                raise ThresholdsOutOfOrder(field, value, bound_field, bound)
 
     def thin_review(self) -> float:
         """The review threshold of a pair with no strong field agreeing."""
@@ -115,8 +143,6 @@ class MatchingSettings:
         if doc.get("version") != SETTINGS_VERSION:
             raise ValueError(f"matching settings version must be {SETTINGS_VERSION}")
         decision = doc["decision"]
-        if decision["probabilite_revue"] > decision["probabilite_lien"]:
-            raise ValueError("probabilite_revue must not exceed probabilite_lien")
         yields_to = set(decision.get("veto_cede_a", ()))
         if yields_to and (not yields_to <= _PERSONAL or not yields_to & _CONTACTS):
             # A veto lifted by a household's fields (the address, the surname) links twins.
@@ -175,6 +201,7 @@ class MatchingSettings:
                 "revue_exige_champ_personnel": self.decision.review_needs_personal,
                 "probabilite_revue_sans_identifiant": self.decision.thin_review_probability,
                 "probabilite_min_groupe": self.decision.cluster_probability,
+                "poids_min_groupe": self.decision.cluster_evidence_bits,
                 "veto_cede_a": list(self.decision.veto_yields_to),
                 "revue_veto_exige_contact": self.decision.veto_review_needs_contact,
             },
@@ -230,6 +257,7 @@ def _decision(doc: dict[str, Any]) -> DecisionSettings:
         thin_review_probability=doc.get("probabilite_revue_sans_identifiant",
                                         base.thin_review_probability),
         cluster_probability=doc.get("probabilite_min_groupe", base.cluster_probability),
+        cluster_evidence_bits=doc.get("poids_min_groupe", base.cluster_evidence_bits),
         veto_yields_to=tuple(doc.get("veto_cede_a", base.veto_yields_to)),
         veto_review_needs_contact=doc.get("revue_veto_exige_contact",
                                           base.veto_review_needs_contact),

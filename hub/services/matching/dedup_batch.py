@@ -29,7 +29,11 @@ from hub.domain.matching.decision import compatible
 from hub.domain.matching.model import MatchModel, default_model
 from hub.domain.matching.record import NormalisedRecord
 from hub.domain.matching.scoring import Pattern, PatternScorer
-from hub.domain.matching.settings import MatchingSettings, default_settings
+from hub.domain.matching.settings import (
+    MatchingSettings,
+    ThresholdsOutOfOrder,
+    default_settings,
+)
 from hub.domain.matching.training import identity_patterns, train
 from hub.errors import ConfigurationError, InvalidMatchingModel
 from hub.services.matching.dedup_parallel import compare_pairs, default_workers, normalise_rows
@@ -155,6 +159,10 @@ def _as_array(indexes: np.ndarray) -> array:
 def load_model(path: Path) -> MatchModel:
     try:
         return MatchModel.from_json(path.read_text(encoding="utf-8"))
+    except ThresholdsOutOfOrder as exc:
+        raise InvalidMatchingModel(
+            f"Seuils de décision du modèle de rapprochement dans le désordre : {exc.message_fr}.",
+            f"The matching model's decision thresholds are out of order: {exc}.") from exc
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
         raise InvalidMatchingModel(
             "Le fichier de modèle de rapprochement est illisible ou d'une version inconnue : "

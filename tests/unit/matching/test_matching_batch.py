@@ -154,3 +154,60 @@ def test_a_veto_yields_only_to_personal_fields_among_them_a_contact():
         document["decision"]["veto_cede_a"] = kept
         assert validator("matching_settings").errors(document) == [], kept
         assert MatchingSettings.from_dict(document).decision.veto_yields_to == tuple(kept)
+
+
+@pytest.mark.parametrize(("changes", "named"), [
+    ({"probabilite_min_groupe": 0.97}, "probabilite_min_groupe"),
+    ({"probabilite_revue": 0.99}, "probabilite_revue"),
+    ({"probabilite_lien": 0.9, "probabilite_revue": 0.9, "probabilite_min_groupe": 0.95},
+     "probabilite_min_groupe"),
+])
+def test_thresholds_out_of_order_are_refused_on_load_naming_the_field(changes, named):
+    """A cluster bound above the review threshold would split clusters on pairs that are
+    not worth a question; a review threshold above the link threshold leaves no band.
+    probabilite_min_groupe <= probabilite_revue <= probabilite_lien, checked on load and
+    on the typed settings alike, the error naming the field out of order."""
+    import json
+
+    from hub.domain.matching.settings import DEFAULT_SETTINGS_FILE, MatchingSettings
+
+    document = json.loads(DEFAULT_SETTINGS_FILE.read_text(encoding="utf-8"))
+    document["decision"].update(changes)
+    with pytest.raises(ValueError, match=named):
+        MatchingSettings.from_dict(document)
+    decision = MatchingSettings.from_dict(json.loads(
+        DEFAULT_SETTINGS_FILE.read_text(encoding="utf-8"))).decision
+    with pytest.raises(ValueError, match=named):
+        dataclasses.replace(decision, link_probability=document["decision"]["probabilite_lien"],
+                            review_probability=document["decision"]["probabilite_revue"],
+                            cluster_probability=document["decision"]["probabilite_min_groupe"])
+
+
+def test_thresholds_in_order_or_the_cluster_bound_left_to_the_review_one_are_read():
+    import json
+
+    from hub.domain.matching.settings import DEFAULT_SETTINGS_FILE, MatchingSettings
+
+    document = json.loads(DEFAULT_SETTINGS_FILE.read_text(encoding="utf-8"))
+    for changes in ({"probabilite_min_groupe": None}, {"probabilite_min_groupe": 0.95},
+                    {"probabilite_revue": 0.98, "probabilite_min_groupe": 0.98}):
+        document["decision"].update(changes)
+        assert MatchingSettings.from_dict(document).decision.cluster_bound() <= 0.98
+
+
+def test_a_model_whose_thresholds_are_out_of_order_names_the_field(tmp_path):
+    """A model file is read without the schema: its settings are checked on load, and the
+    error says which threshold to fix rather than calling the file unreadable."""
+    import json
+
+    from hub.domain.matching.model import default_model
+
+    source = tmp_path / "people.csv"
+    source.write_text(_people(3), encoding="utf-8")
+    model = tmp_path / "model.json"
+    document = json.loads(default_model().to_json())
+    document["reglages"]["decision"]["probabilite_min_groupe"] = 0.97
+    model.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(InvalidMatchingModel, match="probabilite_min_groupe") as raised:
+        run_batch(source, tmp_path / "out.csv", model_path=model)
+    assert "probabilite_revue" in raised.value.message_fr

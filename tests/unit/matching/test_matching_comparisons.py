@@ -217,3 +217,28 @@ def test_a_feminine_form_is_another_first_name():
     # A name already ending in E with one more: a typo, not a feminine form.
     assert both_ways(compare, {"prenom": "Marie"}, {"prenom": "Mariee"}) == "close"
     assert both_ways(compare, {"prenom": "Pierre"}, {"prenom": "Pierree"}) == "close"
+
+
+def test_one_womans_first_name_spelt_two_ways_is_not_a_feminine_form():
+    """Isabel / Isabelle, Christel / Christelle: one name, two spellings, the shorter not a
+    man's name. A feminine form needs a masculine first name on one side (Daniel)."""
+    compare = FirstNameComparison()
+    for one, other in (("Isabel", "Isabelle"), ("Christel", "Christelle"), ("Karin", "Karine"),
+                       ("Noémi", "Noémie"), ("Maud", "Maude")):
+        assert both_ways(compare, {"prenom": one}, {"prenom": other}) in ("close", "fuzzy"), (
+            one, other)
+    assert both_ways(compare, {"prenom": "Daniel"}, {"prenom": "Danielle"}) == "different"
+
+
+def test_feminine_forms_of_compound_names_and_other_endings_are_other_first_names():
+    """Jean-Louis / Jeanne-Louise (each part his or her form, or the same), Claude /
+    Claudine, Antoine / Antoinette, Henri / Henriette, Jacques / Jacqueline: twins' names."""
+    compare = FirstNameComparison()
+    for him, her in (("Jean-Louis", "Jeanne-Louise"), ("Jean-Marie", "Jeanne-Marie"),
+                     ("Claude", "Claudine"), ("Antoine", "Antoinette"), ("Paul", "Paulette"),
+                     ("Henri", "Henriette"), ("Jacques", "Jacqueline"), ("Yves", "Yvette"),
+                     ("Jean", "Jeannine"), ("Nicolas", "Nicole")):
+        assert both_ways(compare, {"prenom": him}, {"prenom": her}) == "different", (him, her)
+    # A compound name against its first part, or its initials, is not a feminine form.
+    assert both_ways(compare, {"prenom": "Jean-Louis"}, {"prenom": "Jean"}) != "different"
+    assert both_ways(compare, {"prenom": "Jean-Louis"}, {"prenom": "J.-L."}) == "close"

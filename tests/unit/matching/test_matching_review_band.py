@@ -91,13 +91,15 @@ def test_clusters_keep_their_own_bound_when_the_review_band_is_narrowed():
     """A pair scoring between the cluster bound and a raised review threshold is not
     worth a review ("new"), yet it does not split a cluster linked by other pairs."""
     common = hand_model(tf={"nom": {"MARTIN": 0.02}})
-    narrowed = _with(common, review_probability=0.99, cluster_probability=0.6)
+    narrowed = _with(common, link_probability=0.995, review_probability=0.99,
+                     cluster_probability=0.6)
     martin = person(nom="Martin", code_postal="63000")
     explanation = narrowed.score(martin, martin)
     assert 0.6 <= explanation.probability < 0.99
     assert pair_kind(explanation, narrowed.decision) == "new"
     assert compatible(explanation, narrowed.decision)
-    assert not compatible(explanation, _with(narrowed, cluster_probability=None).decision)
+    assert not compatible(explanation, _with(narrowed, cluster_probability=None,
+                                             cluster_evidence_bits=None).decision)
 
 
 def test_a_first_name_veto_yields_where_the_settings_say_e_mail_and_birth_date_agreeing(model):
@@ -137,13 +139,47 @@ def test_the_review_settings_are_read_and_written_in_french():
     doc = default_settings().to_dict()
     doc["decision"].update({"champs_personnels": ["prenom"], "revue_exige_champ_personnel": True,
                             "probabilite_revue_sans_identifiant": 0.999,
-                            "probabilite_min_groupe": 0.5,
+                            "probabilite_min_groupe": 0.5, "poids_min_groupe": 1.5,
                             "veto_cede_a": ["courriel", "date_naissance"],
                             "revue_veto_exige_contact": True})
     decision = MatchingSettings.from_dict(doc).decision
     assert decision.personal_fields == ("prenom",)
     assert decision.review_needs_personal is True
     assert (decision.thin_review_probability, decision.cluster_probability) == (0.999, 0.5)
+    assert decision.cluster_evidence_bits == 1.5
     assert decision.veto_yields_to == ("courriel", "date_naissance")
     assert decision.veto_review_needs_contact is True
     assert MatchingSettings.from_dict(doc).to_dict() == doc
+
+
+def _may_share_a_cluster(model: MatchModel, a: dict[str, str], b: dict[str, str]) -> tuple[
+        bool, bool]:
+    """`compatible` for the online matcher and the batch scorer's answer, for one pair."""
+    explanation = model.score(person(**a), person(**b))
+    levels = tuple(t.level for t in explanation.terms)
+    return (compatible(explanation, model.decision),
+            PatternScorer(model).judge(levels, person(**a))[2])
+
+
+def test_two_fiches_of_one_cluster_stay_together_where_their_fields_weigh_for_one_person():
+    """Records of a cluster reach each other through their links; two of them may hold
+    too little to score high alone (a common name, a commune changed, nothing else), the
+    prior of a random candidate pair drawing them down. Inside a cluster that prior is not
+    theirs: they stay together where their own fields weigh for one person
+    (`poids_min_groupe` bits without the prior), not where they weigh against it (names
+    alike, e-mail and phone both different) nor under a veto."""
+    common = hand_model(tf={"nom": {"MARTIN": 0.02}, "prenom": {"ANNE": 0.02}})
+    anne = {"nom": "Martin", "prenom": "Anne", "code_postal": "63000"}
+    moved = dict(anne, code_postal="15100")
+    assert common.score(person(**moved), person(**anne)).probability < 0.6
+    by_probability = _with(common, cluster_evidence_bits=None)
+    by_evidence = _with(common, cluster_evidence_bits=0.0)
+    assert _may_share_a_cluster(by_probability, moved, anne) == (False, False)
+    assert _may_share_a_cluster(by_evidence, moved, anne) == (True, True)
+    contacts = dict(anne, courriel="anne.m@free.fr", telephone="0612345678")
+    other = {"nom": "Martinn", "prenom": "Annne", "courriel": "a.martin@orange.fr",
+             "telephone": "0698765432"}
+    assert _may_share_a_cluster(by_evidence, other, contacts) == (False, False)
+    sister = dict(anne, prenom="Louise", date_naissance="1980-05-12")
+    assert _may_share_a_cluster(by_evidence, sister, dict(anne, date_naissance="1980-05-12")
+                                ) == (False, False)
