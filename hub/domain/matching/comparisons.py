@@ -22,6 +22,7 @@ from typing import ClassVar
 from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.fuzz import ratio, token_set_ratio
 
+from hub.domain.matching.first_names import feminine_compound, feminine_form
 from hub.domain.matching.record import NormalisedRecord
 from hub.domain.matching.settings import ComparisonSettings
 
@@ -116,7 +117,8 @@ class FirstNameComparison(Comparison):
             return EXACT
         if a.prenom_canonical == b.prenom_canonical or _initials_agree(a, b):
             return CLOSE
-        if _feminine_form(a.prenom or "", b.prenom or ""):
+        if feminine_form(a.prenom or "", b.prenom or "") or feminine_compound(
+                a.prenom_tokens, b.prenom_tokens):
             return DIFFERENT
         level = self._by_spelling(a.prenom or "", b.prenom or "")  # both present (see `level`)
         if level == DIFFERENT and (
@@ -135,32 +137,6 @@ def _initials_agree(a: NormalisedRecord, b: NormalisedRecord) -> bool:
     # Initials alone: the compact name is its own initials (J.-M. -> "JM", "J" -> "J").
     a_short, b_short = a.prenom == a.prenom_initials, b.prenom == b.prenom_initials
     return a_short != b_short and a.prenom_initials == b.prenom_initials
-
-
-# A masculine ending and its feminine form on the same stem (Stéphane / Stéphanie,
-# Alexandre / Alexandra, Laurent / Laurence, Patrick / Patricia, Alexis / Alexia, Mario /
-# Maria, Gabriel / Gabriella, Frédéric / Frédérique, Léon / Léonie).
-_FEMININE_ENDINGS = (("E", "IE"), ("", "IE"), ("RE", "RA"), ("T", "CE"), ("CK", "CIA"),
-                     ("S", "A"), ("O", "A"), ("EL", "ELLA"), ("C", "QUE"))
-
-
-def _feminine_form(x: str, y: str) -> bool:
-    """Louis / Louise, Jean / Jeanne, Michel / Michelle and the endings above: twins'
-    names, not a typo. A name already ending in E with another added (Marie / Mariee) is
-    a typo."""
-    if x[:3] != y[:3]:  # every form here shares a stem of three letters at least
-        return False
-    short, long = sorted((x, y), key=len)
-    if len(short) >= 3 and not short.endswith("E") and long in (
-            short + "E", short + short[-1] + "E"):
-        return True
-    for his, hers in ((x, y), (y, x)):
-        for male, female in _FEMININE_ENDINGS:
-            stem = his[:len(his) - len(male)]
-            if (len(stem) >= 3 and his.endswith(male) and hers.endswith(female)
-                    and hers == stem + female):
-                return True
-    return False
 
 
 def _first_parts_agree(x: tuple[str, ...], y: tuple[str, ...]) -> bool:
@@ -339,7 +315,7 @@ def compare_records(
     readings = [(a, _swapped(b))] if _exchangeable(b) else []
     readings += [(_swapped(a), b)] if _exchangeable(a) else []
     for x, y in readings:
-        if _feminine_form(x.prenom or "", y.prenom or "") or _feminine_form(
+        if feminine_form(x.prenom or "", y.prenom or "") or feminine_form(
                 x.nom or "", y.nom or ""):
             continue  # Louis Martin exchanged against Louise Martin: twins, whatever the slot
         # The names decide whether the exchange fits; only then are the other fields redone.
