@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import random
 import unicodedata
 
@@ -132,11 +133,18 @@ def _people(world: _World, count: int) -> list[Person]:
     return people[:count]
 
 
-def generate(size: int = 10_000, seed: int = 7) -> tuple[list[dict[str, str]], list[int]]:
-    """`size` rows (records) and, for each, the index of the true person."""
+def generate(size: int = 10_000, seed: int = 7, twins_share_email: float = 0.0,
+             ) -> tuple[list[dict[str, str]], list[int]]:
+    """`size` rows (records) and, for each, the index of the true person.
+
+    `twins_share_email`: the share of twin pairs given one e-mail between them (the first
+    twin's: a family address), drawn apart from the rest so that every other value of
+    the population is the same as with 0.
+    """
     world = _World(seed)
     rng = world.rng
     people = _people(world, int(size / 1.9) + 1)
+    _share_twins_email(people, random.Random(f"twins-{seed}"), twins_share_email)
     rows: list[dict[str, str]] = []
     truth: list[int] = []
     for person in people:
@@ -152,6 +160,16 @@ def generate(size: int = 10_000, seed: int = 7) -> tuple[list[dict[str, str]], l
     for index, row in enumerate(rows):
         row["id"] = f"R{index:07d}"
     return rows, truth
+
+
+def _share_twins_email(people: list[Person], rng: random.Random, share: float) -> None:
+    """The second twin of a share of twin pairs takes the first twin's e-mail. The list
+    keeps its length, so the typing of every record draws as before."""
+    for first, second in itertools.pairwise(people):
+        twins = (first.born == second.born and first.street == second.street
+                 and first.nom == second.nom and first.person_id + 1 == second.person_id)
+        if twins and share and rng.random() < share:
+            second.emails = [first.emails[0]] * len(second.emails)
 
 
 def _corrupt(world: _World, p: Person) -> dict[str, str]:

@@ -109,7 +109,7 @@ def blocking_report(rows: list[dict[str, str]], truth: Sequence[object]) -> None
 _BEFORE = {"personal_fields": ("prenom", "date_naissance"), "review_needs_personal": False,
            "veto_review_needs_contact": False, "veto_yields_to": (),
            "thin_review_probability": None, "cluster_probability": None,
-           "link_probability": 0.98, "review_probability": 0.6}
+           "cluster_evidence_bits": None, "link_probability": 0.98, "review_probability": 0.6}
 _EMAIL = {**_BEFORE, "personal_fields": ("prenom", "date_naissance", "courriel")}
 _PERSONAL = {**_EMAIL, "review_needs_personal": True}
 _CONTACT = {**_PERSONAL, "veto_review_needs_contact": True}
@@ -136,9 +136,19 @@ TRADE_OFFS: tuple[tuple[str, dict[str, object]], ...] = (
     ("  link >= 0.95, review >= 0.95, names+place >= 0.999", {
         **_RULES, "link_probability": 0.95, "review_probability": 0.95,
         "thin_review_probability": 0.999}),
-    ("  + first-name veto yields to e-mail and birth date (shipped)", {
+    ("  + first-name veto yields to e-mail and birth date", {
         **_RULES, "review_probability": 0.95, "thin_review_probability": 0.999,
         "veto_yields_to": ("courriel", "date_naissance")}),
+    ("  + clusters kept where the fields weigh for one (shipped)", {
+        **_RULES, "review_probability": 0.95, "thin_review_probability": 0.999,
+        "veto_yields_to": ("courriel", "date_naissance"), "cluster_evidence_bits": 0.0}),
+    ("  the same, veto yields to e-mail, phone and birth date", {
+        **_RULES, "review_probability": 0.95, "thin_review_probability": 0.999,
+        "veto_yields_to": ("courriel", "telephone", "date_naissance"),
+        "cluster_evidence_bits": 0.0}),
+    ("  the same, veto never yields", {
+        **_RULES, "review_probability": 0.95, "thin_review_probability": 0.999,
+        "veto_yields_to": (), "cluster_evidence_bits": 0.0}),
 )
 
 
@@ -172,7 +182,8 @@ def trade_off_report(rows: list[dict[str, str]], truth: Sequence[object], workdi
     review costs. "if decided" is the recall if every review pair were answered right."""
     trained = MatchModel.from_json(model_file.read_text("utf-8"))
     print(f"    {'decision settings':62s} {'review':>6s} {'decis.':>6s} {'P':>6s} {'R':>6s} "
-          f"{'F1':>6s} {'R if decided':>12s}   (review and decisions per 1,000 records)")
+          f"{'F1':>6s} {'R if decided':>12s} {'twins':>5s}   (review and decisions per 1,000 "
+          "records; twins: pairs of two people with one e-mail and birth date joined)")
     for label, changes in (("shipped", {}), *TRADE_OFFS):
         decision = dataclasses.replace(trained.settings.decision, **changes)  # type: ignore[arg-type]
         model = dataclasses.replace(trained, settings=dataclasses.replace(
@@ -182,9 +193,10 @@ def trade_off_report(rows: list[dict[str, str]], truth: Sequence[object], workdi
         labels, _seconds, summary = run_ours(rows, workdir, model=path)
         p, r, f1 = pairwise(labels, truth)
         decided = recall_if_decided(labels, truth, review_pairs(workdir, rows))
+        twins = one_email_one_birth_date(rows, truth, labels)[1]
         print(f"    {label:62s} {1000 * summary.review_pairs / len(rows):6.1f} "
               f"{1000 * summary.review_decisions / len(rows):6.1f} {p:.4f} {r:.4f} {f1:.4f} "
-              f"{decided:12.4f}")
+              f"{decided:12.4f} {twins:5d}")
 
 
 def _plain(text: str) -> str | None:
@@ -259,9 +271,25 @@ def run_splink(rows: list[dict[str, str]]) -> tuple[dict[float, list[str]], floa
     return by_threshold, time.perf_counter() - started
 
 
-def load_set(name: str, size: int, seed: int) -> tuple[list[dict[str, str]], list[str]]:
+def one_email_one_birth_date(rows: Sequence[dict[str, str]], truth: Sequence[object],
+                             labels: Sequence[str]) -> tuple[int, int]:
+    """Pairs of records of two people with one e-mail and one birth date (twins sharing a
+    family address), and how many of them our clusters join: where the first-name veto
+    yields to the e-mail and the birth date (`veto_cede_a`), the risk it takes."""
+    keyed: dict[tuple[str, object], list[int]] = {}
+    for index, row in enumerate(rows):
+        record = normalise_record(row, row["id"])
+        if record.courriel and record.date_naissance:
+            keyed.setdefault((record.courriel, record.date_naissance), []).append(index)
+    pairs = [(a, b) for group in keyed.values() for k, a in enumerate(group)
+             for b in group[k + 1:] if truth[a] != truth[b]]
+    return len(pairs), sum(labels[a] == labels[b] for a, b in pairs)
+
+
+def load_set(name: str, size: int, seed: int, twins_share_email: float = 0.0,
+             ) -> tuple[list[dict[str, str]], list[str]]:
     if name == "french":
-        rows, truth = generate(size, seed)
+        rows, truth = generate(size, seed, twins_share_email)
         return rows, [str(t) for t in truth]
     return _febrl.load(name)
 
@@ -278,6 +306,9 @@ def bench_set(name: str, rows: list[dict[str, str]], truth: list[str], sweep: bo
               f"{summary.review_pairs} ({1000 * summary.review_pairs / len(rows):.1f} per 1,000 "
               f"records); EM {summary.em_iterations} iterations, converged "
               f"{summary.em_converged}; {seconds:.1f} s")
+        shared, joined = one_email_one_birth_date(rows, truth, ours)
+        print(f"  two people, one e-mail and one birth date (twins sharing an address): "
+              f"{shared} record pairs, {joined} of them in one cluster")
         trained = MatchModel.from_json((workdir / "model.json").read_text("utf-8"))
         classes = review_classes(workdir / "reviews.csv", read_people_csv(workdir / "people.csv"),
                                  truth, trained)
@@ -303,6 +334,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sets", nargs="+", default=["french", *_febrl.DEV_SETS],
                         choices=["french", *_febrl.DEV_SETS])
     parser.add_argument("--no-sweep", action="store_true", help="only the shipped thresholds")
+    parser.add_argument("--twins-share-email", type=float, default=0.0, metavar="SHARE",
+                        help="French population: the share of twin pairs with one e-mail")
     args = parser.parse_args(argv)
     try:
         import splink
@@ -314,7 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"splink {splink.__version__}")
         with_splink = True
     for name in args.sets:
-        rows, truth = load_set(name, args.size, args.seed)
+        rows, truth = load_set(name, args.size, args.seed, args.twins_share_email)
         bench_set(name, rows, truth, not args.no_sweep, with_splink)
     return 0
 
