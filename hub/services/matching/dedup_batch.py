@@ -8,8 +8,8 @@ person; every record read, once) and the rows not read beside it (`rejects_path`
 Chains and uncertain pairs are
 never merged; they are counted in the summary and written to `review_out`, one row
 per pair; `review_decisions` counts the questions they ask a coordinator (one per
-pair of clusters: a record in review against a porteur of two linked fiches is two
-pairs and one decision).
+pair of clusters, named in the file's `question` column: a record in review against a
+porteur of two linked fiches is two pairs and one decision).
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def run_batch(
                [(row.line, row.record_id, row.reason) for row in people.rejected])
     open_reviews = [(i, j, p) for i, j, p in reviews + links if labels[i] != labels[j]]
     if review_out:
-        _write_reviews(review_out, records, open_reviews)
+        _write_reviews(review_out, records, labels, open_reviews)
     if model_out:
         model_out.write_text(model.to_json(), encoding="utf-8")
     sizes = Counter(labels)
@@ -177,9 +177,19 @@ def read_people_csv(path: Path, workers: int = 1) -> list[NormalisedRecord]:
     return normalise_rows(read_people_file(path).rows, workers)
 
 
-def _write_reviews(
-    path: Path, records: list[NormalisedRecord], reviews: list[tuple[int, int, float]]
-) -> None:
-    write_rows(path, ["id_a", "id_b", "probabilite"],
-               [(records[i].id, records[j].id, json.dumps(round(p, 6)))
-                for i, j, p in sorted(reviews, key=lambda item: -item[2])])
+def _write_reviews(path: Path, records: list[NormalisedRecord], labels: list[int],
+                   reviews: list[tuple[int, int, float]]) -> None:
+    """One row per pair; `question` names the two clusters it joins (their cluster ids):
+    the rows of one question, side by side, are answered by one decision. Questions come
+    by their best pair's probability, highest first."""
+
+    def question(i: int, j: int) -> str:
+        return "|".join(sorted((records[labels[i]].id, records[labels[j]].id)))
+
+    asked = [(question(i, j), i, j, p) for i, j, p in reviews]
+    best: dict[str, float] = {}
+    for name, _i, _j, p in asked:
+        best[name] = max(best.get(name, p), p)
+    write_rows(path, ["id_a", "id_b", "probabilite", "question"],
+               [(records[i].id, records[j].id, json.dumps(round(p, 6)), name)
+                for name, i, j, p in sorted(asked, key=lambda a: (-best[a[0]], a[0], -a[3]))])

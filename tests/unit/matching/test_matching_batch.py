@@ -133,6 +133,10 @@ def test_a_record_in_review_against_two_linked_fiches_is_two_pairs_and_one_decis
     clusters = _clusters(tmp_path / "clusters.csv")
     assert clusters["A"] == clusters["B"] != clusters["C"]
     assert (summary.review_pairs, summary.review_decisions) == (2, 1)
+    with (tmp_path / "reviews.csv").open(encoding="utf-8") as listed:
+        rows = list(csv.DictReader(listed))
+    # One question per pair of clusters: both rows carry it, for a coordinator to answer once.
+    assert {row["question"] for row in rows} == {"|".join(sorted((clusters["A"], clusters["C"])))}
 
 
 def test_a_veto_yields_only_to_personal_fields_among_them_a_contact():
