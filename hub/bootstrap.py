@@ -33,6 +33,7 @@ from hub.services.delivery.publisher import CeleryPublisher, TaskPublisher
 from hub.services.ingest.policy_loader import DEFAULT_POLICY_FILE, PolicyHolder, load_policy_file
 from hub.services.ops.rate_limits import RateLimits, refusal_counter
 from hub.signing_keys import HubKeys
+from hub.store.common_keys import CommonKeys
 from hub.store.deadlines import Deadlines
 from hub.store.engine import create_engine, reader_engine
 from hub.store.identity_memo import IdentityMemo
@@ -107,6 +108,7 @@ class Hub:
     clock: Clock = utc_now
     records: RecordMemo = dataclasses.field(default_factory=RecordMemo)  # matching's memo
     identities: IdentityMemo = dataclasses.field(default_factory=IdentityMemo)  # the index's
+    common_keys: CommonKeys = dataclasses.field(default_factory=CommonKeys)  # over the cap
 
     def __repr__(self) -> str:
         # Never the key material (master key, pseudonym key, the hub's signing key).

@@ -132,7 +132,14 @@ def test_a_changed_identity_on_update_opens_a_review_item_but_never_moves_the_fi
 @pytest.mark.parametrize("db_url", ["postgresql", "sqlite"], indirect=True)
 def test_two_workers_racing_on_one_new_person_end_with_one_porteur(world):
     hub, _clock = world
-    for round_ in range(6):
+    _race_on_new_people(hub, rounds=6)
+
+
+def _race_on_new_people(hub, rounds: int) -> None:
+    """Two workers at once, each with one fiche of the same new person, `rounds` times:
+    the two fiches end linked, or one waits in the review queue; never two silent
+    porteurs."""
+    for round_ in range(rounds):
         person = {**PERSON, "nom": f"Chassaing-{'abcdef'[round_]}x", "courriel": f"r{round_}@ex.fr",
                   "telephone": f"06 12 34 56 {round_:02d}"}
         first = push(hub, COMMUNE, fiche_of(COMMUNE, f"R-{round_}", person), process=False)
@@ -206,3 +213,81 @@ def test_a_worker_never_waits_for_another_transaction_over_one_shared_key(pg_wor
     assert not worker.is_alive()
     assert porteur_of(hub, CCI, "C-1") == porteur_of(hub, COMMUNE, "A-1")
     assert porteur_of(hub, CCI, "C-2") != porteur_of(hub, COMMUNE, "A-1")
+
+
+# Strangers born the day PERSON was, nothing else in common with anyone: with a cap of
+# two fiches a key, their birth date ("date" key) is over the cap from the fourth on.
+CAP = 2
+BORN_SAME_DAY = [{"nom": name, "prenom": first, "date_naissance": PERSON["date_naissance"]}
+                 for name, first in (("Bérard", "Yvette"), ("Coudert", "Lucien"),
+                                     ("Dauphin", "Gisèle"), ("Estival", "Raymond"),
+                                     ("Fayolle", "Simone"), ("Garnier", "Octave"))]
+
+
+@pytest.fixture
+def small_cap_world(postgres_url, tmp_path):
+    from tests.conftest import _drop_pg_database, _fresh_pg_database
+
+    url = _fresh_pg_database(postgres_url)
+    try:
+        yield from hub_for(url, tmp_path, match_candidates_per_key=CAP)
+    finally:
+        _drop_pg_database(url)
+
+
+def test_a_worker_never_waits_for_another_transaction_over_a_key_held_by_more_fiches_than_the_cap(
+        small_cap_world):
+    """A key over the cap is never a source of candidates: two workers writing fiches under
+    it at once need not exclude each other (PostgreSQL; SQLite serialises its writers)."""
+    hub, _clock = small_cap_world
+    for n, stranger in enumerate(BORN_SAME_DAY[:4]):  # the fourth reads the key over the cap
+        push(hub, COMMUNE, fiche_of(COMMUNE, f"S-{n}", stranger))
+    held = push(hub, COMMUNE, fiche_of(COMMUNE, "S-4", BORN_SAME_DAY[4]), process=False)
+    ids = push(hub, CCI, fiche_of(CCI, "C-5", BORN_SAME_DAY[5]), process=False)
+    holder = hub.uow()
+    uow = holder.__enter__()  # another worker's transaction, under the common key
+    try:
+        version_ids = [row.ref_id for row in uow.outbox.claim(held)]
+        _versions, _created, later = processing._process_versions(
+            hub, uow, version_ids, hub.clock(), wait=False)
+        assert not later
+        worker = threading.Thread(target=processing.process_outbox, args=(hub, ids))
+        worker.start()
+        worker.join(timeout=30)
+        assert not worker.is_alive()  # C-5 did not wait for the holder's commit
+        with hub.uow() as probe:
+            assert probe.fiches.porteur_of(CCI.member_id, "C-5").porteur_id is not None
+    finally:
+        holder.__exit__(None, None, None)
+
+
+def test_two_workers_racing_on_one_new_person_under_keys_over_the_cap_end_with_one_porteur(
+        small_cap_world):
+    """The person's birth date is over the cap (locked in shared mode by both workers):
+    the keys within the cap still make one worker see the other's fiche."""
+    hub, _clock = small_cap_world
+    for n, stranger in enumerate(BORN_SAME_DAY):
+        push(hub, COMMUNE, fiche_of(COMMUNE, f"S-{n}", stranger))
+    _race_on_new_people(hub, rounds=6)
+
+
+def test_a_key_brought_back_under_the_cap_is_locked_alone_again(small_cap_world):
+    """Erasures brought a key known over the cap back under it: the fiche under it is
+    left for later (its candidates under that key must be read under an exclusive lock),
+    and the key is locked alone from then on."""
+    from hub.services.matching.online import OnlineMatcher, identity_of
+
+    hub, _clock = small_cap_world
+    for n, stranger in enumerate(BORN_SAME_DAY[:4]):
+        push(hub, COMMUNE, fiche_of(COMMUNE, f"S-{n}", stranger))
+    newcomer = identity_of(BORN_SAME_DAY[5])
+    with hub.uow() as uow:
+        date_key = next(d for d in OnlineMatcher(hub, uow).digests(newcomer)
+                        if d in hub.common_keys)
+    for n in range(3):  # one fiche left under the birth date
+        erasure.delete_fiche(hub, COMMUNE, COMMUNE.member_id, f"S-{n}")
+    with hub.uow() as uow:
+        assert OnlineMatcher(hub, uow).lock_free({1: [newcomer]}, share_common=True) == set()
+    assert date_key not in hub.common_keys
+    with hub.uow() as uow:
+        assert OnlineMatcher(hub, uow).lock_free({1: [newcomer]}, share_common=True) == {1}

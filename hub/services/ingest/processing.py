@@ -96,7 +96,9 @@ def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt
     if wait:
         matcher.lock(i for group in identities.values() for i in group)
     else:
-        free = matcher.lock_free(identities)
+        new_only = all(row.porteur_id is None for row in rows) and \
+            all(len(group) == 1 for group in identities.values())
+        free = matcher.lock_free(identities, share_common=new_only)
         later = {row.version_id for row in rows if row.fiche_pk in identities
                  and row.fiche_pk not in free}
         rows = [row for row in rows if row.version_id not in later]

@@ -16,6 +16,11 @@ The race: before reading candidates, the worker locks the blocking keys of the
 whole batch (PostgreSQL advisory locks on key stripes, taken in sorted order; on
 SQLite the BEGIN IMMEDIATE write lock already serialises workers). A second worker
 holding a fiche of the same person waits, then sees the first fiche and links.
+A key held by more fiches than the candidate cap is never a source of candidates, so
+the workers that know it as such (`Hub.common_keys`) lock it in shared mode and do
+not exclude each other over it; the batch's reading of the index, under that lock,
+checks that it is still over the cap (a fiche under a key found back under it is put
+back, and the key is locked alone next time).
 """
 
 from __future__ import annotations
@@ -140,6 +145,7 @@ class OnlineMatcher:
         self.records = hub.records
         self.cap = hub.settings.match_candidates_per_key
         self.stripes = hub.settings.match_lock_stripes
+        self.common = hub.common_keys
         self._digests: dict[bytes, list[str]] = {}
         self._locked: list[str] = []
         self._batch: _BatchIndex | None = None
@@ -167,17 +173,34 @@ class OnlineMatcher:
         self._locked = list(dict.fromkeys(d for i in identities for d in self.digests(i)))
         self.uow.matching.lock_keys({self._stripe(d) for d in self._locked})
 
-    def lock_free(self, groups: Mapping[Any, Iterable[Mapping[str, Any]]]) -> set[Any]:
+    def lock_free(self, groups: Mapping[Any, Iterable[Mapping[str, Any]]], *,
+                  share_common: bool = False) -> set[Any]:
         """Lock, without waiting, the keys of each group of identities (a fiche's
         versions); returns the groups whose keys were all free and are now locked. A
         group sharing a key with another worker's transaction is left for later, so two
-        workers never wait for each other's whole transaction over one common key."""
-        stripes = {group: {self._stripe(d) for i in identities for d in self.digests(i)}
-                   for group, identities in groups.items()}
-        taken = self.uow.matching.try_lock_keys(set().union(*stripes.values()))
+        workers never wait for each other's whole transaction over one common key.
+
+        With `share_common` (a batch of new fiches only: nothing in it leaves the index),
+        the keys known to be over the cap are locked in shared mode, and a group under
+        one that the index, read under the locks, no longer holds over the cap is left
+        for later too."""
+        keys = {group: {d for i in identities for d in self.digests(i)}
+                for group, identities in groups.items()}
+        shared = {d for digests in keys.values() for d in digests
+                  if share_common and d in self.common}
+        stripes = {group: {self._stripe(d) for d in digests} for group, digests in keys.items()}
+        taken = self.uow.matching.try_lock_keys(
+            {self._stripe(d) for digests in keys.values() for d in digests - shared},
+            {self._stripe(d) for d in shared})
         free = {group for group, wanted in stripes.items() if wanted <= taken}
         self._locked = list(dict.fromkeys(
             d for group in free for i in groups[group] for d in self.digests(i)))
+        if free and shared:  # read now, under the locks, to see the shared keys still common
+            batch = self._batch_for([])
+            fallen = {d for d in shared.intersection(self._locked)
+                      if len(batch.held.get(d, ())) <= self.cap}
+            self.common.forget(fallen)
+            free = {group for group in free if not keys[group] & fallen}
         return free
 
     def _stripe(self, digest: str) -> str:
@@ -239,7 +262,9 @@ class OnlineMatcher:
         else:
             missing = [d for d in dict.fromkeys(digests) if d not in self._batch.fetched]
         if missing:
-            self._batch.load(*self.uow.matching.indexed_under(missing, self.cap))
+            held, records = self.uow.matching.indexed_under(missing, self.cap)
+            self.common.learn(held, self.cap)
+            self._batch.load(held, records)
         return self._batch
 
     def _new_reviews(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

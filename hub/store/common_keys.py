@@ -1,0 +1,40 @@
+"""Blocking keys the worker last found held by more fiches than the candidate cap, kept
+per process.
+
+Such a key is never a source of candidates (`Matching.candidates` skips it), so two
+workers writing fiches under it need not exclude each other: they lock it in shared
+mode, and read it again under that lock to check that it is still over the cap (a key
+only falls back under it when fiches are erased or re-indexed). A key found under the
+cap leaves the memo and is locked alone again. One per `Hub`, never module state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+
+class CommonKeys:
+    """Key digests seen over the cap at their last reading; bounded, the oldest entry
+    dropped first."""
+
+    def __init__(self, size: int = 200_000) -> None:
+        self._size = size
+        self._common: dict[str, None] = {}
+
+    def __contains__(self, digest: object) -> bool:
+        return digest in self._common
+
+    def learn(self, held: Mapping[str, list[int]], cap: int) -> None:
+        """What one reading of the index said: the fiches under each key read (at most
+        `cap + 1`)."""
+        for digest, fiche_pks in held.items():
+            if len(fiche_pks) > cap:
+                self._common[digest] = None
+            else:
+                self._common.pop(digest, None)
+        while len(self._common) > self._size:
+            del self._common[next(iter(self._common))]
+
+    def forget(self, digests: Iterable[str]) -> None:
+        for digest in digests:
+            self._common.pop(digest, None)
