@@ -5,6 +5,7 @@ worker processes take tasks off one queue, counting transactions and fiches put 
 because the other worker held one of their matching keys.
 
     .venv/bin/python bench/_two_workers.py [--fiches 2000] [--preload 3000] [--task 500]
+                                           [--workers 2] [--cap 50]
 """
 
 from __future__ import annotations
@@ -68,10 +69,13 @@ def main() -> None:
     parser.add_argument("--preload", type=int, default=3000)
     parser.add_argument("--task", type=int, default=500, help="outbox ids per task")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--cap", type=int, default=50, help="HUB_MATCH_CANDIDATES_PER_KEY "
+                        "(smaller: more keys over the cap, as in a larger index)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, postgres_url(migrate=False) as url:
         settings = Settings.from_env({"HUB_DATA_DIR": str(Path(tmp) / "data"),
-                                      "HUB_LOG_LEVEL": "WARNING", "HUB_DATABASE_URL": url})
+                                      "HUB_LOG_LEVEL": "WARNING", "HUB_DATABASE_URL": url,
+                                      "HUB_MATCH_CANDIDATES_PER_KEY": str(args.cap)})
         initialise(settings)
         publisher = RecordingPublisher()
         hubs = [Hub.from_settings(settings, publisher=publisher)
