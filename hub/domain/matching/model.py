@@ -133,6 +133,9 @@ class MatchModel:
     tf_floor: dict[str, float] = dataclasses.field(default_factory=dict)
     training: dict[str, Any] = dataclasses.field(default_factory=dict)
     u_random: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
+    # Per veto field, the m of "different" among matches agreeing on a contact
+    # (`training.contact_veto_m`); a field absent: the veto follows its m.
+    veto_m: dict[str, float] = dataclasses.field(default_factory=dict)
 
     @functools.cached_property
     def comparisons(self) -> list[Comparison]:
@@ -156,10 +159,13 @@ class MatchModel:
 
     @functools.cached_property
     def decision(self) -> DecisionSettings:
-        """The decision settings, with the vetoes this model's m lifts (`veto_max_m`)."""
+        """The decision settings, with the vetoes this model lifts (`veto_max_m`): on the m
+        among matches agreeing on a contact (`veto_m`) where the file had enough of them,
+        twins then cannot lift a veto; on the m of EM otherwise."""
         settings = self.settings.decision
         lifted = tuple(f for f in settings.veto_fields
-                       if self.m.get(f, {}).get(DIFFERENT, 0.0) >= settings.veto_max_m)
+                       if self.veto_m.get(f, self.m.get(f, {}).get(DIFFERENT, 0.0))
+                       >= settings.veto_max_m)
         return dataclasses.replace(settings, lifted_vetoes=lifted)
 
     @functools.cached_property
@@ -223,7 +229,8 @@ class MatchModel:
             {"format": MODEL_FORMAT, "version": MODEL_VERSION,
              "reglages": self.settings.to_dict(), "a_priori": self.prior, "m": self.m,
              "u": self.u, "frequences": self.tf, "frequence_plancher": self.tf_floor,
-             "u_aleatoire": self.u_random, "apprentissage": self.training},
+             "u_aleatoire": self.u_random, "m_veto": self.veto_m,
+             "apprentissage": self.training},
             ensure_ascii=False, indent=1,
         )
 
@@ -239,6 +246,7 @@ class MatchModel:
             settings=MatchingSettings.from_dict(doc["reglages"]), prior=doc["a_priori"],
             m=doc["m"], u=doc["u"], tf=doc["frequences"], tf_floor=doc["frequence_plancher"],
             training=doc.get("apprentissage", {}), u_random=doc.get("u_aleatoire", {}),
+            veto_m=doc.get("m_veto", {}),
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from hub.domain.matching.comparisons import COMPARISON_CLASSES
@@ -12,11 +13,36 @@ from hub.domain.matching.settings import default_settings
 _M = {"exact": 0.85, "close": 0.1, "fuzzy": 0.03, "different": 0.02}
 _U = {"exact": 0.01, "close": 0.02, "fuzzy": 0.07, "different": 0.9}
 
+# Per field, the share of each level among namesakes alike as persons (another person
+# of one name): the usual non-matches of a training file.
+NAMESAKE_LEVELS = {"nom": {"exact": 0.6, "close": 0.2, "fuzzy": 0.2},
+                   "prenom": {"exact": 0.7, "close": 0.2, "fuzzy": 0.1},
+                   "date_naissance": {"different": 0.45, "fuzzy": 0.3, "close": 0.1, "exact": 0.02,
+                                      "missing": 0.13},
+                   "courriel": {"different": 0.6, "missing": 0.4},
+                   "telephone": {"different": 0.6, "missing": 0.4},
+                   "adresse": {"different": 0.6, "missing": 0.4},
+                   "lieu": {"different": 0.9, "exact": 0.1}}
+
 
 def person(**fields: Any) -> NormalisedRecord:
     """A normalised record; `id` defaults to "x"."""
     fields.setdefault("id", "x")
     return normalise_record(fields)
+
+
+def training_records(count: int) -> list[NormalisedRecord]:
+    """`count` records of a few names and many dates: enough for u by random pairs."""
+    rng = random.Random(1)
+    return [person(id=str(n), nom=rng.choice(["Martin", "Bernard", "Kerbrat", "Durand"]),
+                   prenom=rng.choice(["Anne", "Jean", "Marie"]),
+                   date_naissance=f"19{rng.randrange(40, 99)}-0{rng.randrange(1, 9)}-1{n % 9}")
+            for n in range(count)]
+
+
+def drawn_pattern(rng: random.Random, table: dict[str, dict[str, float]]) -> tuple[str, ...]:
+    """One comparison pattern drawn from per-field level shares (fields in table order)."""
+    return tuple(rng.choices(list(levels), list(levels.values()))[0] for levels in table.values())
 
 
 def hand_model(tf: dict[str, dict[str, float]] | None = None) -> MatchModel:

@@ -10,7 +10,7 @@ from pathlib import Path
 from hub.domain.matching.comparisons import build_comparisons
 from hub.domain.matching.settings import default_settings
 from hub.domain.matching.training import train
-from tests.unit.matching.matching_factories import person
+from tests.unit.matching.matching_factories import NAMESAKE_LEVELS, drawn_pattern, training_records
 
 # Levels per comparison: nom, prenom, date_naissance, courriel, telephone, adresse, lieu.
 _SAME_PERSON = {"nom": {"exact": 0.82, "close": 0.16, "different": 0.02},
@@ -20,14 +20,7 @@ _SAME_PERSON = {"nom": {"exact": 0.82, "close": 0.16, "different": 0.02},
                 "telephone": {"exact": 0.5, "different": 0.1, "missing": 0.4},
                 "adresse": {"exact": 0.6, "missing": 0.4},
                 "lieu": {"exact": 0.8, "close": 0.15, "different": 0.05}}
-_NAMESAKES = {"nom": {"exact": 0.6, "close": 0.2, "fuzzy": 0.2},
-              "prenom": {"exact": 0.7, "close": 0.2, "fuzzy": 0.1},
-              "date_naissance": {"different": 0.45, "fuzzy": 0.3, "close": 0.1, "exact": 0.02,
-                                 "missing": 0.13},
-              "courriel": {"different": 0.6, "missing": 0.4},
-              "telephone": {"different": 0.6, "missing": 0.4},
-              "adresse": {"different": 0.6, "missing": 0.4},
-              "lieu": {"different": 0.9, "exact": 0.1}}
+_NAMESAKES = NAMESAKE_LEVELS
 
 
 def _patterns(share_same: float, pairs: int, seed: int) -> Counter[tuple[str, ...]]:
@@ -36,17 +29,8 @@ def _patterns(share_same: float, pairs: int, seed: int) -> Counter[tuple[str, ..
     patterns: Counter[tuple[str, ...]] = Counter()
     for _ in range(pairs):
         table = _SAME_PERSON if rng.random() < share_same else _NAMESAKES
-        patterns[tuple(rng.choices(list(table[f]), list(table[f].values()))[0]
-                       for f in fields)] += 1
+        patterns[drawn_pattern(rng, {f: table[f] for f in fields})] += 1
     return patterns
-
-
-def _records(count: int) -> list:
-    rng = random.Random(1)
-    return [person(id=str(n), nom=rng.choice(["Martin", "Bernard", "Kerbrat", "Durand"]),
-                   prenom=rng.choice(["Anne", "Jean", "Marie"]),
-                   date_naissance=f"19{rng.randrange(40, 99)}-0{rng.randrange(1, 9)}-1{n % 9}")
-            for n in range(count)]
 
 
 def _million_file_patterns() -> Counter[tuple[str, ...]]:
@@ -60,7 +44,7 @@ def _million_file_patterns() -> Counter[tuple[str, ...]]:
 def test_em_learns_the_same_person_where_namesakes_outnumber_duplicates():
     settings = default_settings()
     comparisons = build_comparisons(settings.comparisons)
-    model = train(_records(300), _million_file_patterns(), settings, comparisons)
+    model = train(training_records(300), _million_file_patterns(), settings, comparisons)
     date = model.m["date_naissance"]
     assert date["exact"] > 0.5 > date["different"]
     assert date["different"] < settings.decision.veto_max_m  # another birth date still vetoes
@@ -70,6 +54,6 @@ def test_em_learns_the_same_person_where_namesakes_outnumber_duplicates():
 def test_a_file_where_duplicates_are_many_among_the_alike_pairs_trains_as_before():
     settings = default_settings()
     comparisons = build_comparisons(settings.comparisons)
-    model = train(_records(300), _patterns(0.3, 20_000, seed=4), settings, comparisons)
+    model = train(training_records(300), _patterns(0.3, 20_000, seed=4), settings, comparisons)
     assert model.m["date_naissance"]["exact"] > 0.5
     assert not model.training["em_sans_dates_differentes"]

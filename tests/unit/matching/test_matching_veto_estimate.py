@@ -1,0 +1,66 @@
+"""Whether a veto holds is learnt from pairs twins cannot inflate: those agreeing on a contact."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+from hub.domain.matching.comparisons import build_comparisons
+from hub.domain.matching.model import MatchModel
+from hub.domain.matching.settings import default_settings
+from hub.domain.matching.training import train
+from tests.unit.matching.matching_factories import NAMESAKE_LEVELS, drawn_pattern, training_records
+
+# Levels per comparison: nom, prenom, date_naissance, courriel, telephone, adresse, lieu.
+_SAME_PERSON = {"nom": {"exact": 0.9, "close": 0.1},
+                "prenom": {"exact": 0.85, "close": 0.14, "different": 0.01},
+                "date_naissance": {"exact": 0.85, "close": 0.14, "different": 0.01},
+                "courriel": {"exact": 0.5, "different": 0.1, "missing": 0.4},
+                "telephone": {"exact": 0.5, "different": 0.1, "missing": 0.4},
+                "adresse": {"exact": 0.7, "fuzzy": 0.1, "missing": 0.2},
+                "lieu": {"exact": 0.9, "different": 0.1}}
+# Twins at one address: one surname, one birth date, another first name, their own contacts.
+_TWINS = {"nom": {"exact": 1.0}, "prenom": {"different": 1.0}, "date_naissance": {"exact": 1.0},
+          "courriel": {"different": 0.5, "missing": 0.5},
+          "telephone": {"different": 0.5, "missing": 0.5},
+          "adresse": {"exact": 0.8, "missing": 0.2}, "lieu": {"exact": 1.0}}
+_NAMESAKES = NAMESAKE_LEVELS
+
+# Typo-heavy data with no contact at all (FEBRL): duplicates replace a first name.
+_NO_CONTACT = {**_SAME_PERSON, "prenom": {"exact": 0.7, "close": 0.15, "different": 0.15},
+               "courriel": {"missing": 1.0}, "telephone": {"missing": 1.0}}
+
+
+def _patterns(mix: list[tuple[dict[str, dict[str, float]], int]], seed: int,
+              ) -> Counter[tuple[str, ...]]:
+    rng = random.Random(seed)
+    fields = list(_SAME_PERSON)
+    return Counter(drawn_pattern(rng, {f: table[f] for f in fields})
+                   for table, pairs in mix for _ in range(pairs))
+
+
+def _trained(mix: list[tuple[dict[str, dict[str, float]], int]]):
+    settings = default_settings()
+    model = train(training_records(300), _patterns(mix, seed=3), settings,
+                  build_comparisons(settings.comparisons))
+    return model, settings.decision.veto_max_m
+
+
+def test_twins_counted_as_duplicates_by_em_do_not_lift_the_first_name_veto():
+    model, bound = _trained([(_SAME_PERSON, 3_000), (_TWINS, 200), (_NAMESAKES, 6_000)])
+    assert model.m["prenom"]["different"] > bound  # EM took the twins for duplicates
+    assert "prenom" not in model.decision.lifted_vetoes
+    assert model.decision.lifted_vetoes == ()
+    assert MatchModel.from_json(model.to_json()).decision.lifted_vetoes == ()  # kept in the file
+
+
+def test_duplicates_agreeing_on_a_contact_with_another_first_name_still_lift_the_veto():
+    replaced = {**_SAME_PERSON, "prenom": {"exact": 0.7, "close": 0.15, "different": 0.15}}
+    model, _bound = _trained([(replaced, 3_000), (_NAMESAKES, 6_000)])
+    assert "prenom" in model.decision.lifted_vetoes
+
+
+def test_without_contacts_the_veto_follows_the_m_of_em():
+    model, bound = _trained([(_NO_CONTACT, 3_000), (_NAMESAKES, 6_000)])
+    assert model.m["prenom"]["different"] > bound
+    assert "prenom" in model.decision.lifted_vetoes
