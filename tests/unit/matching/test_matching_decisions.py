@@ -138,10 +138,11 @@ def test_namesakes_with_another_email_and_another_phone_never_auto_link():
 def test_the_shipped_veto_bound_lifts_a_birth_date_replaced_as_often_as_in_febrl_data():
     """FEBRL-like data replace a duplicate's birth date in ~3.5 % of cases (trained m of
     'different'): the date then weighs in the score instead of vetoing; the French
-    population (~2 %: parents, twins, a household) keeps the veto."""
+    population (~2 %: parents, twins, a household) keeps the veto. FEBRL has no contact:
+    no m among matches agreeing on one (`veto_m`), the veto follows m."""
     from hub.domain.matching import default_model
 
-    shipped = default_model()
+    shipped = dataclasses.replace(default_model(), veto_m={})
     date_m = {"exact": 0.93, "close": 0.01, "fuzzy": 0.01}
     replaced = dataclasses.replace(shipped, m={**shipped.m, "date_naissance": {
         **date_m, "different": 0.036}})
@@ -281,6 +282,6 @@ def test_names_exchanged_with_one_replaced_link_only_where_the_first_name_veto_i
 
 def _lifting(model, *fields):
     """The model as if its duplicates replaced these veto fields often (m of different
-    0.15, far above `m_max_veto`): typo-heavy data."""
-    return dataclasses.replace(model, m={**model.m, **{
+    0.15, far above `m_max_veto`): typo-heavy data, without contacts (no `veto_m`)."""
+    return dataclasses.replace(model, veto_m={}, m={**model.m, **{
         field: {**model.m[field], "different": 0.15} for field in fields}})
