@@ -10,6 +10,7 @@ import json
 import orjson
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
 from hub.domain.matching.record import normalise_record
 from hub.domain.matching.record_form import FORM_VERSION, read_form, record_form
@@ -19,6 +20,7 @@ from hub.services.ops.admin import initialise
 from hub.services.privacy import erasure
 from hub.store.erasure_tables import store_markers
 from hub.store.matching_tables import match_records
+from hub.store.migrate import alembic_config
 from hub.store.sealing import record_form_context
 from hub.store.tables import fiches
 from tests.factories import other_porteur
@@ -179,3 +181,25 @@ def test_erasure_removes_the_form_and_makes_a_copy_of_it_unreadable(network):
                             ).scalar_one() == 0
     with hub.uow() as uow:
         assert uow.keys.open(pk, record_form_context(pk), copy) is None
+
+
+def test_forms_dropped_by_a_downgrade_are_written_again_after_the_upgrade(network):
+    """Downgrading below 0024 drops the forms: the store must stop saying they were
+    written (its markers go with the column), or `capactif init` after the next upgrade
+    would leave every candidate normalised from its identity for good."""
+    hub = network[0]
+    push_and_process(hub, fiche("F-1"), fiche("F-2", porteur=other_porteur(2)))
+    initialise(hub.settings)
+    config = alembic_config(hub.settings.database_url.reveal())
+
+    command.downgrade(config, "0023")
+    with hub.engine.connect() as conn:
+        left = conn.execute(sa.select(store_markers.c.name).where(
+            store_markers.c.name.like(f"{FORMS_MARKER}%"))).scalars().all()
+    command.upgrade(config, "heads")
+    done = initialise(hub.settings)
+
+    assert left == []
+    assert done["formes_reecrites"] == 2
+    assert read_form(_opened_form(hub, _pk(hub, "F-1")) or "") == normalise_record(
+        identity_of(fiche()["porteur"]))
