@@ -9,18 +9,33 @@ fiche data key (a `fiche_keys` row, wrapped by its bucket's key-encryption key),
 same keyed digests. The timed part runs in a separate process (`python bench/_store_index.py
 measure ...`) that holds no population, only the store connection: its peak memory
 is printed beside the timings.
+
+The same code before and after a change, in one run (`alternate`): the `measure` process
+is run in turns on the code of a git revision (extracted to a temporary folder) and on
+this checkout, on one store, so both meet the same machine load; it prints each side's
+median, p95 and CPU per match, the ratio, and whether both decided every probe alike:
+
+    .venv/bin/python bench/_store_index.py alternate STORE_DIR N --baseline main --rounds 3
+
+(STORE_DIR: a store `build` wrote, `hub.sqlite3` and its probes in `probes.json`, e.g.
+`.venv/bin/python bench/_store_index.py build STORE_DIR N`.)
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import hashlib
 import itertools
 import json
 import multiprocessing
+import os
 import random
 import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,6 +43,8 @@ import orjson
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+if os.environ.get("CAPACTIF_BENCH_CODE"):  # `alternate`: the code of another revision
+    sys.path.insert(0, os.environ["CAPACTIF_BENCH_CODE"])
 
 from consent.shredding import new_key, seal, wrap_key
 from hub.bootstrap import Hub
@@ -143,26 +160,83 @@ def measure_in_subprocess(database_url: str, data_dir: Path, probes, size: int) 
 
 
 def measure(hub: Hub, probes, size: int) -> dict[str, float]:
-    """Median ms of the online match and of the baseline, and their ratio."""
+    """Median ms of the online match and of the baseline, and their ratio; the CPU ms
+    of a match, the candidates a probe, and a digest of every decision (kind, porteur,
+    probability, explanation, conflicts)."""
     rng = random.Random(3)
-    online, baseline, kinds = [], [], []
+    online, cpu, baseline, kinds, candidates = [], [], [], [], []
+    decisions = hashlib.sha256()
     with hub.uow() as uow:
         matcher = OnlineMatcher(hub, uow)
         for row in probes:
             identity = identity_of(as_porteur(row))
-            started = time.perf_counter()
-            decision, _rows, _d = matcher.match(identity)
+            started, started_cpu = time.perf_counter(), time.process_time()
+            decision, rows, _d = matcher.match(identity)
             online.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - started_cpu)
             kinds.append(decision.kind)
+            candidates.append(len(rows))
+            decisions.update(repr((decision.kind, decision.porteur_id, decision.score,
+                                   decision.conflicts, decision.explanation and
+                                   decision.explanation.to_dict())).encode())
             pk = rng.randint(1, size)
             started = time.perf_counter()
             uow.connection.execute(sa.select(fiches).where(fiches.c.id == pk)).first()
             baseline.append(time.perf_counter() - started)
     online_ms, base_ms = statistics.median(online) * 1000, statistics.median(baseline) * 1000
     return {"online_ms": online_ms, "p95_ms": sorted(online)[int(len(online) * 0.95)] * 1000,
-            "baseline_ms": base_ms, "ratio": online_ms / base_ms,
-            "linked": kinds.count("link") / len(kinds),
+            "cpu_ms": statistics.median(cpu) * 1000, "baseline_ms": base_ms,
+            "ratio": online_ms / base_ms, "linked": kinds.count("link") / len(kinds),
+            "candidates": statistics.mean(candidates), "decisions": decisions.hexdigest()[:16],
             "rss_mb": _peak_rss_mb()}
+
+
+def alternate(store: Path, size: int, revision: str, rounds: int) -> None:
+    """`measure` on the code of `revision` and on this checkout in turns (ABBA...), one
+    process each time, on the store `build` wrote in `store`; medians of the rounds."""
+    url, probe_file = f"sqlite:///{store}/hub.sqlite3", store / "probes.json"
+    here = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = subprocess.run(["git", "-C", str(here), "archive", revision],
+                                 check=True, capture_output=True).stdout
+        with tarfile.open(fileobj=__import__("io").BytesIO(archive)) as tar:
+            tar.extractall(tmp, filter="data")
+        sides: dict[str, list[dict]] = {"before": [], "after": []}
+        for turn in range(rounds):
+            for side in (("before", "after") if turn % 2 == 0 else ("after", "before")):
+                env = {**os.environ, "CAPACTIF_BENCH_CODE": tmp} if side == "before" else \
+                    {k: v for k, v in os.environ.items() if k != "CAPACTIF_BENCH_CODE"}
+                done = subprocess.run([sys.executable, __file__, "measure", url, str(store),
+                                       str(probe_file), str(size)], check=True,
+                                      capture_output=True, text=True, env=env)
+                found = json.loads(done.stdout.strip().splitlines()[-1])
+                sides[side].append(found)
+                print(f"round {turn + 1} {side:6} ({revision if side == 'before' else 'this'}): "
+                      f"median {found['online_ms']:.2f} ms, p95 {found['p95_ms']:.2f} ms, "
+                      f"CPU {found['cpu_ms']:.2f} ms, {found['candidates']:.1f} candidates, "
+                      f"{found['rss_mb']:.0f} MB, decisions {found['decisions']}", flush=True)
+    medians = {side: {k: statistics.median(r[k] for r in runs)
+                      for k in ("online_ms", "p95_ms", "cpu_ms", "rss_mb")}
+               for side, runs in sides.items()}
+    same = {r["decisions"] for runs in sides.values() for r in runs}
+    for side, m in medians.items():
+        print(f"{side:6}: median {m['online_ms']:.2f} ms, p95 {m['p95_ms']:.2f} ms, "
+              f"CPU {m['cpu_ms']:.2f} ms, peak {m['rss_mb']:.0f} MB (medians of {rounds})")
+    print(f"ratio after/before: median {medians['after']['online_ms'] / medians['before']['online_ms']:.3f}, "
+          f"p95 {medians['after']['p95_ms'] / medians['before']['p95_ms']:.3f}, "
+          f"CPU {medians['after']['cpu_ms'] / medians['before']['cpu_ms']:.3f}; "
+          f"decisions {'identical' if len(same) == 1 else 'DIFFERENT'} on every probe")
+
+
+def build_store(store: Path, size: int) -> None:
+    """The population of `dedup_speed.py --store` (seed 11): `size` fiches indexed in
+    `store`/hub.sqlite3, the 300 rows after them as probes in `store`/probes.json."""
+    from _population import generate
+
+    rows, truth = generate(size + 300, seed=11)
+    store.mkdir(parents=True, exist_ok=True)
+    (store / "probes.json").write_text(json.dumps(rows[size:]), encoding="utf-8")
+    build(f"sqlite:///{store}/hub.sqlite3", store, rows[:size], truth[:size])
 
 
 def _peak_rss_mb() -> float:
@@ -180,3 +254,20 @@ if __name__ == "__main__" and sys.argv[1:2] == ["measure"]:
     result = measure(measured_hub, json.loads(Path(probe_path).read_text("utf-8")), int(n))
     measured_hub.close()
     print(json.dumps(result))
+elif __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    built = commands.add_parser("build", help="index N fiches in STORE_DIR (SQLite)")
+    built.add_argument("store", type=Path)
+    built.add_argument("size", type=int)
+    alternated = commands.add_parser("alternate", help="a revision's code against this one")
+    alternated.add_argument("store", type=Path)
+    alternated.add_argument("size", type=int)
+    alternated.add_argument("--baseline", default="main", help="git revision (default main)")
+    alternated.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    if args.command == "build":
+        build_store(args.store, args.size)
+    else:
+        alternate(args.store, args.size, args.baseline, args.rounds)

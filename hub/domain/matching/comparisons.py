@@ -294,17 +294,19 @@ def build_comparisons(settings: dict[str, ComparisonSettings]) -> list[Compariso
 
 
 def compare_records(
-    comparisons: list[Comparison], a: NormalisedRecord, b: NormalisedRecord
+    comparisons: list[Comparison], a: NormalisedRecord, b: NormalisedRecord,
+    levels: tuple[str, ...] | None = None,
 ) -> tuple[tuple[str, ...], NormalisedRecord]:
     """Levels per comparison, and the reading of b used (names exchanged if that fits
-    better).
+    better). `levels`: the pair's levels as written, when the caller has them already.
 
     Names exchanged are tried on each side in turn (MARIE-FRANCOISE ROUSSEAU read as
     Rousseau Marie-Françoise meets Rousseau M.F.; read the other way round it would
     not), and the best levels win, so compare(a, b) and compare(b, a) give the same
     levels. Names agreeing only once exchanged are close at best: no name-frequency
     weight, which would depend on the side whose names were taken as written."""
-    levels = tuple([c.level(a, b) for c in comparisons])
+    if levels is None:
+        levels = tuple([c.level(a, b) for c in comparisons])
     if levels.count(DIFFERENT) < 2:
         return levels, b
     names = [c for c, level in zip(comparisons, levels, strict=True)

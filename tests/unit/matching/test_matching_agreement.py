@@ -9,10 +9,11 @@ import csv
 import itertools
 
 from capactif_demo.population import Population, retyped, sparse
-from hub.domain.matching import Candidate, default_model, match_one, normalise_record
+from hub.domain.matching import Candidate, default_model, match_one, normalise_record, scoring
 from hub.domain.matching import record_blocking_keys as keys_of
 from hub.domain.matching.model import DEFAULT_MODEL_FILE
 from hub.domain.matching.record import RECORD_FIELDS
+from hub.domain.matching.scoring import PatternScorer
 from hub.services.matching.dedup_batch import run_batch
 
 CAP = 50
@@ -81,3 +82,29 @@ def test_the_pattern_path_decides_as_match_one_to_the_last_bit():
         for key in keys:
             index.setdefault(key, []).append((porteur, record))
     assert compared > 300
+
+
+def test_the_pattern_path_compares_in_full_only_the_pairs_that_may_decide(monkeypatch):
+    """A candidate whose fields other than the names leave it below every threshold, even
+    with the names at their best, is not compared in full (unless it could still be the
+    best of a record matching no one: the decision names the best pair's probability);
+    the decisions stay `match_one`'s, explanation and probability included, on every
+    record of a population against the records before it."""
+    model, index, given, compared = default_model(), {}, 0, []
+    full = scoring.compare_records
+    monkeypatch.setattr(scoring, "compare_records",
+                        lambda *args: compared.append(1) or full(*args))
+    for row in _rows(1000):
+        record = normalise_record(row, row["id"])
+        keys = keys_of(record, model)
+        candidates = list({r.id: Candidate(pid, r) for key in keys
+                           if len(index.get(key, ())) <= CAP
+                           for pid, r in index.get(key, ())}.values())
+        expected = match_one(record, candidates, model)
+        assert PatternScorer(model).match_one(record, candidates) == expected
+        given += len(candidates)
+        porteur = expected.porteur_id if expected.kind == "link" else row["id"]
+        for key in keys:
+            index.setdefault(key, []).append((porteur, record))
+    assert given > 5000
+    assert len(compared) < given * 0.7

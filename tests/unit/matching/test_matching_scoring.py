@@ -34,3 +34,20 @@ def test_pattern_scorer_gives_the_kind_probability_and_compatibility_of_the_expl
     assert PatternScorer(model).judge(levels, left) == (
         pair_kind(explanation, decision), explanation.probability,
         compatible(explanation, decision))
+
+
+@settings(max_examples=400)
+@given(_people, _people, st.sets(st.integers(0, 6)))
+def test_the_ceiling_of_a_pair_is_never_below_its_probability(a, b, unknown):
+    """The bound the online path skips pairs by, from any of the pair's levels (the
+    others not compared yet): never under the pair's probability, whatever the names
+    give once exchanged and the frequency adjustments."""
+    model = hand_model(tf={"nom": {"MARTIN": 0.02}, "prenom": {"ANNE": 0.03}})
+    scorer, left, right = PatternScorer(model), person(**a), person(**b)
+    names = scorer.ceilings(left)
+    written = [c.level(left, right) for c in model.comparisons]
+    known = [None if position in names.names and position in unknown else level
+             for position, level in enumerate(written)]
+    levels, right_used = compare_records(model.comparisons, left, right)
+    assert scorer.ceiling(known, names) >= model.explain(
+        levels, left, right_used).probability
