@@ -64,37 +64,12 @@ def test_online_and_batch_put_the_same_records_together(tmp_path):
     assert len(together_batch) >= 60  # the retyped fiches are linked, not only left apart
 
 
-def test_the_pattern_path_decides_as_match_one_to_the_last_bit():
-    """The online matcher's path (`PatternScorer.match_one`: each pair judged by its
-    pattern, only the best explained) gives `match_one`'s decision, explanation included,
-    on every record of a population against the records before it."""
-    model, index, compared = default_model(), {}, 0
-    for row in _rows(150):
-        record = normalise_record(row, row["id"])
-        keys = keys_of(record, model)
-        candidates = list({r.id: Candidate(pid, r) for key in keys
-                           if len(index.get(key, ())) <= CAP
-                           for pid, r in index.get(key, ())}.values())
-        expected = match_one(record, candidates, model)
-        assert model.pattern_scorer.match_one(record, candidates) == expected
-        compared += len(candidates)
-        porteur = expected.porteur_id if expected.kind == "link" else row["id"]
-        for key in keys:
-            index.setdefault(key, []).append((porteur, record))
-    assert compared > 300
-
-
-def test_the_pattern_path_compares_in_full_only_the_pairs_that_may_decide(monkeypatch):
-    """A candidate whose fields other than the names leave it below every threshold, even
-    with the names at their best, is not compared in full (unless it could still be the
-    best of a record matching no one: the decision names the best pair's probability);
-    the decisions stay `match_one`'s, explanation and probability included, on every
-    record of a population against the records before it."""
-    model, index, given, compared = default_model(), {}, 0, []
-    full = scoring.compare_records
-    monkeypatch.setattr(scoring, "compare_records",
-                        lambda *args: compared.append(1) or full(*args))
-    for row in _rows(1000):
+def _both_paths_agree(persons: int) -> int:
+    """Each record of a population against the records before it (as the index holds
+    them), by `match_one` and by the pattern path: the same decision, explanation
+    included. Answers how many candidates were given."""
+    model, index, given = default_model(), {}, 0
+    for row in _rows(persons):
         record = normalise_record(row, row["id"])
         keys = keys_of(record, model)
         candidates = list({r.id: Candidate(pid, r) for key in keys
@@ -106,5 +81,25 @@ def test_the_pattern_path_compares_in_full_only_the_pairs_that_may_decide(monkey
         porteur = expected.porteur_id if expected.kind == "link" else row["id"]
         for key in keys:
             index.setdefault(key, []).append((porteur, record))
+    return given
+
+
+def test_the_pattern_path_decides_as_match_one_to_the_last_bit():
+    """The online matcher's path (`PatternScorer.match_one`: each pair judged by its
+    pattern, only the best explained) gives `match_one`'s decision, explanation included,
+    on every record of a population against the records before it."""
+    assert _both_paths_agree(150) > 300
+
+
+def test_the_pattern_path_compares_in_full_only_the_pairs_that_may_decide(monkeypatch):
+    """A candidate whose fields other than the names leave it below every threshold, even
+    with the names at their best, is not compared in full (unless it could still be the
+    best of a record matching no one: the decision names the best pair's probability);
+    the decisions stay `match_one`'s, explanation and probability included."""
+    compared = []
+    full = scoring.compare_records
+    monkeypatch.setattr(scoring, "compare_records",
+                        lambda *args: compared.append(1) or full(*args))
+    given = _both_paths_agree(1000)
     assert given > 5000
     assert len(compared) < given * 0.7
