@@ -25,9 +25,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable, Iterable
-from typing import NamedTuple
 
-from hub.domain.matching.comparisons import DIFFERENT, EXACT, MISSING, compare_records
+from hub.domain.matching.ceilings import Ceilings, Pair
+from hub.domain.matching.comparisons import EXACT, MISSING, compare_records
 from hub.domain.matching.decision import (
     Candidate,
     Decision,
@@ -47,17 +47,6 @@ from hub.domain.matching.model import Explanation, FieldTerm, MatchModel, probab
 from hub.domain.matching.record import NormalisedRecord
 
 Pattern = tuple[str, ...]
-_NAMES = frozenset({"nom", "prenom"})
-# Added to a pair's ceiling before it is read as a probability: far above the rounding
-# of the sums and of `probability_of`, far below any threshold's distance.
-_MARGIN = 1e-6
-
-
-class Ceilings(NamedTuple):
-    """Of one record, what each field may weigh in a pair (`PatternScorer.ceilings`)."""
-
-    weights: list[dict[str, float]]  # by position: the weight of each level
-    names: dict[int, tuple[float, float]]  # by position: best, best once exchanged
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,53 +84,42 @@ class PatternScorer:
         explaining only the best one (the online matcher's path: explaining every
         candidate cost more than comparing it).
 
-        A pair is compared in full only if it may weigh in the decision: its `ceiling`
-        (the fields other than the names compared, then the names as written, an
-        exchange of names at its best) reaching the lowest threshold, or the best
-        probability of the pairs compared (a record matching no one is answered with its
-        best pair). Any other pair is "new", incompatible and below the best pair
-        whatever is left to compare: it enters the decision as such, its ceiling for its
-        probability, and changes nothing in it."""
+        A pair is compared in full only if it may weigh in the decision: its ceiling
+        (`Ceilings`) reaching the lowest threshold, or the best probability of the pairs
+        compared (a record matching no one is answered with its best pair). Any other
+        pair is "new", incompatible and below the best pair whatever is left to compare:
+        it enters the decision as such, its ceiling for its probability, and changes
+        nothing in it."""
         new = as_record(record)
-        names = self.ceilings(new)
+        ceilings = Ceilings(self, new)
         scored: list[Scored[tuple[Pattern, NormalisedRecord] | None]] = []
-        skipped: list[tuple[float, int, NormalisedRecord, list[str | None]]] = []
+        waiting: list[tuple[Pair, int]] = []
         top = -1.0
         for candidate in candidates:
-            other = as_record(candidate.record)
-            levels: list[str | None] = [
-                None if position in names.names else c.level(new, other)
-                for position, c in enumerate(self.model.comparisons)]
-            ceiling = self.ceiling(levels, names)
-            if ceiling >= self._floor:
-                self._name_levels(levels, new, other)
-                ceiling = self.ceiling(levels, names)
-                if ceiling >= self._floor:
-                    scored.append(self._scored(new, candidate.porteur_id, other, levels))
-                    top = max(top, scored[-1][2])
-                    continue
-            skipped.append((ceiling, len(scored), other, levels))
-            scored.append((candidate.porteur_id, "new", ceiling, False, None))
-        for ceiling, position, other, levels in sorted(skipped, key=lambda s: -s[0]):
-            if ceiling < top:
+            pair = ceilings.pair(as_record(candidate.record))
+            if ceilings.advance(pair, self._floor):
+                scored.append(self._scored(new, candidate.porteur_id, pair))
+                top = max(top, scored[-1][2])
+            else:
+                waiting.append((pair, len(scored)))
+                scored.append((candidate.porteur_id, "new", pair.ceiling, False, None))
+        for pair, position in sorted(waiting, key=lambda item: -item[0].ceiling):
+            if pair.ceiling < top:
                 break
-            scored[position] = self._scored(new, scored[position][0], other, levels)
-            top = max(top, scored[position][2])
+            porteur_id = scored[position][0]
+            if ceilings.advance(pair, top):
+                scored[position] = self._scored(new, porteur_id, pair)
+                top = max(top, scored[position][2])
+            else:
+                scored[position] = (porteur_id, "new", pair.ceiling, False, None)
         return decide_among(scored, self._explain(new))
 
-    def _name_levels(self, levels: list[str | None], new: NormalisedRecord,
-                     other: NormalisedRecord) -> None:
-        for position, c in enumerate(self.model.comparisons):
-            if levels[position] is None:
-                levels[position] = c.level(new, other)
-
-    def _scored(self, new: NormalisedRecord, porteur_id: str, other: NormalisedRecord,
-                levels: list[str | None]) -> Scored[tuple[Pattern, NormalisedRecord] | None]:
-        self._name_levels(levels, new, other)
-        found, used = compare_records(self.model.comparisons, new, other,
-                                      tuple(level or MISSING for level in levels))
-        kind, probability, may_be_same = self.judge(found, new)
-        return porteur_id, kind, probability, may_be_same, (found, used)
+    def _scored(self, new: NormalisedRecord, porteur_id: str,
+                pair: Pair) -> Scored[tuple[Pattern, NormalisedRecord] | None]:
+        levels, used = compare_records(self.model.comparisons, new, pair.other,
+                                       tuple(level or MISSING for level in pair.levels))
+        kind, probability, may_be_same = self.judge(levels, new)
+        return porteur_id, kind, probability, may_be_same, (levels, used)
 
     def _explain(self, new: NormalisedRecord
                  ) -> Callable[[tuple[Pattern, NormalisedRecord] | None], Explanation]:
@@ -150,41 +128,6 @@ class PatternScorer:
                 raise ValueError("the best pair was not compared")
             return self.model.explain(detail[0], new, detail[1])
         return explain
-
-    def ceilings(self, left: NormalisedRecord) -> Ceilings:
-        """What each field may weigh for a pair with `left`, by position: its weight at
-        each level as `judge` adds it up (the frequency adjustment of `left`'s name
-        included, missing 0); for the names also their best at any level, and their best
-        once exchanged (never exact: `compare_records`)."""
-        weights: list[dict[str, float]] = []
-        names: dict[int, tuple[float, float]] = {}
-        for position, c in enumerate(self.model.comparisons):
-            field = {level: self.model.level_weight(c.field, level) for level in c.levels}
-            if EXACT in field and self.model.settings.comparisons[c.field].term_frequency:
-                field[EXACT] += self.adjustment(position, left)
-            field[MISSING] = 0.0
-            weights.append(field)
-            if c.field in _NAMES:
-                names[position] = (max(field.values()), max(
-                    w for level, w in field.items() if level != EXACT))
-        return Ceilings(weights, names)
-
-    def ceiling(self, levels: list[str | None], names: Ceilings) -> float:
-        """The most a pair may be worth, as a probability, from its levels known so far
-        (None: a name not compared yet, at its best): never below the pair's
-        probability. Names both plainly different may still agree once exchanged
-        (`compare_records`): then they count at their best exchanged."""
-        weights, best = names
-        total = self.model.prior_weight
-        exchange = sum(levels[position] == DIFFERENT for position in best) >= 2
-        for position, level in enumerate(levels):
-            if level is None:
-                total += best[position][0]
-            elif exchange and position in best:
-                total += max(best[position][1], weights[position][level])
-            else:
-                total += weights[position][level]
-        return probability_of(total + _MARGIN)
 
     def facts(self, levels: Pattern) -> PatternFacts:
         """What the pattern alone says (computed once per pattern)."""

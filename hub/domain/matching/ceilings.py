@@ -1,0 +1,114 @@
+"""How much a pair may still be worth before all its fields are compared.
+
+The online matcher compares a new record with some eighty candidates, and most of them
+share only a common key with it (a surname and a year, a postcode): another birth date,
+another e-mail say at once that the pair cannot reach any threshold, whatever its names.
+A pair's ceiling is its total weight with every field not compared yet at its best
+level (the names' best with the frequency adjustment of the new record's name); fields
+are compared one at a time, cheapest and most telling first, names last, and the pair
+is set aside as soon as its ceiling falls below a bar. Names both plainly different may
+still agree once exchanged (`compare_records`): then they count at their best
+exchanged, never exact.
+
+The ceiling only falls as fields are compared, and never below the pair's probability
+(`tests/unit/matching/test_matching_scoring.py` checks it on generated pairs), so a pair
+set aside below every threshold is "new" and incompatible whatever is left to compare.
+
+Example:
+    >>> from hub.domain.matching.model import default_model
+    >>> from hub.domain.matching.record import normalise_record
+    >>> from hub.domain.matching.scoring import PatternScorer
+    >>> anne = normalise_record({"nom": "Dupont", "prenom": "Anne",
+    ...                          "date_naissance": "1985-03-14"})
+    >>> other = normalise_record({"nom": "Dupont", "prenom": "Anne",
+    ...                           "date_naissance": "1962-11-02"})
+    >>> ceilings = Ceilings(PatternScorer(default_model()), anne)
+    >>> pair = ceilings.pair(other)
+    >>> ceilings.advance(pair, 0.6), pair.levels[2]   # set aside at its birth date
+    (False, 'different')
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hub.domain.matching.comparisons import DIFFERENT, EXACT, MISSING
+from hub.domain.matching.model import probability_of
+from hub.domain.matching.record import NormalisedRecord
+
+if TYPE_CHECKING:
+    from hub.domain.matching.scoring import PatternScorer
+
+NAMES = frozenset({"nom", "prenom"})
+# Compared first: cheap, and telling when they differ; the names come last.
+_ORDER = ("date_naissance", "courriel", "telephone", "lieu", "adresse")
+# Added to a ceiling before it is read as a probability: far above the rounding of the
+# sums and of `probability_of`, far below any threshold's distance.
+_MARGIN = 1e-6
+
+
+class Pair:
+    """A candidate being compared: its levels so far (None: not compared yet)."""
+
+    __slots__ = ("ceiling", "levels", "other", "stage", "total")
+
+    def __init__(self, other: NormalisedRecord, size: int, total: float) -> None:
+        self.other = other
+        self.levels: list[str | None] = [None] * size
+        self.total = total  # the ceiling as a weight
+        self.stage = 0
+        self.ceiling = probability_of(total + _MARGIN)
+
+
+class Ceilings:
+    """Of one new record: what each field may weigh in a pair with it, and the order
+    the fields of a pair are compared in."""
+
+    def __init__(self, scorer: PatternScorer, left: NormalisedRecord) -> None:
+        model = scorer.model
+        self.left = left
+        self.comparisons = model.comparisons
+        self.weights: list[dict[str, float]] = []
+        for position, c in enumerate(self.comparisons):
+            field = {level: model.level_weight(c.field, level) for level in c.levels}
+            if EXACT in field and model.settings.comparisons[c.field].term_frequency:
+                field[EXACT] += scorer.adjustment(position, left)  # as `judge` adds it
+            field[MISSING] = 0.0
+            self.weights.append(field)
+        self.best = [max(field.values()) for field in self.weights]
+        self.names = tuple(p for p, c in enumerate(self.comparisons) if c.field in NAMES)
+        # Names agreeing only once exchanged are close at best (`compare_records`).
+        self.exchanged = {p: max(w for level, w in self.weights[p].items() if level != EXACT)
+                          for p in self.names}
+        fields = [c.field for c in self.comparisons]
+        others = sorted((p for p in range(len(fields)) if p not in self.names),
+                        key=lambda p: _ORDER.index(fields[p]) if fields[p] in _ORDER
+                        else len(_ORDER))
+        self.stages = [(p,) for p in others] + ([self.names] if self.names else [])
+        self.start = model.prior_weight + sum(self.best)
+
+    def pair(self, other: NormalisedRecord) -> Pair:
+        return Pair(other, len(self.comparisons), self.start)
+
+    def advance(self, pair: Pair, bar: float) -> bool:
+        """Compare the pair's fields, one stage at a time, while its ceiling reaches
+        `bar`: True once every field is compared and it still does (then compare it in
+        full), False as soon as it falls below (`pair.ceiling` says how far)."""
+        while pair.ceiling >= bar:
+            if pair.stage == len(self.stages):
+                return True
+            self.refine(pair)
+        return False
+
+    def refine(self, pair: Pair) -> None:
+        """Compare the pair's next stage of fields; its ceiling falls accordingly."""
+        stage = self.stages[pair.stage]
+        for position in stage:
+            level = self.comparisons[position].level(self.left, pair.other)
+            pair.levels[position] = level
+            pair.total += self.weights[position][level] - self.best[position]
+        if stage == self.names and sum(pair.levels[p] == DIFFERENT for p in stage) >= 2:
+            pair.total += sum(max(self.exchanged[p], self.weights[p][DIFFERENT])
+                              - self.weights[p][DIFFERENT] for p in stage)
+        pair.stage += 1
+        pair.ceiling = probability_of(pair.total + _MARGIN)
