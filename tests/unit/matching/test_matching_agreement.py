@@ -40,7 +40,7 @@ def _online(rows: list[dict[str, str]]) -> dict[str, str]:
         keys = keys_of(record, model)
         candidates = {r.id: Candidate(pid, r) for key in keys if len(index.get(key, ())) <= CAP
                       for pid, r in index.get(key, ())}
-        decision = match_one(record, list(candidates.values()), model)
+        decision = model.pattern_scorer.match_one(record, list(candidates.values()))
         porteur_of[row["id"]] = decision.porteur_id if decision.kind == "link" else row["id"]
         for key in keys:
             index.setdefault(key, []).append((porteur_of[row["id"]], record))
