@@ -176,3 +176,40 @@ def test_a_connection_lost_during_a_copy_is_a_store_outage(hub):
         with hub.engine.connect() as other:
             other.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
         bulk.copy_rows(uow.connection, match_keys, [{"key": "k", "fiche_pk": 1}])
+
+
+def _one_porteur(conn: sa.Connection, ident: str) -> list[tuple]:
+    sql = ("SELECT id, status FROM porteurs WHERE id = %s" if conn.dialect.name == "postgresql"
+           else "SELECT id, status FROM porteurs WHERE id = ?")
+    return bulk.driver_rows(conn, sql, (ident,))
+
+
+def test_driver_rows_read_inside_the_connection_s_transaction(db_engine):
+    """Rows written earlier in the same transaction are read; after a commit, the read
+    begins the next transaction as SQLAlchemy would (the writes of a rollback are gone)."""
+    with db_engine.connect() as conn:
+        conn.execute(sa.insert(porteurs), [{"id": "prt_1", "created_at": NOW, "status": "active"}])
+        assert _one_porteur(conn, "prt_1") == [("prt_1", "active")]
+        conn.commit()
+        assert _one_porteur(conn, "prt_1") == [("prt_1", "active")]
+        assert conn.in_transaction()
+        conn.execute(sa.update(porteurs).values(status="merged"))
+        conn.rollback()
+        assert _one_porteur(conn, "prt_1") == [("prt_1", "active")]
+
+
+def test_a_failing_driver_read_raises_what_sqlalchemy_raises(db_engine):
+    with db_engine.connect() as conn, pytest.raises(sa.exc.DBAPIError) as raised:
+        bulk.driver_rows(conn, "SELECT no_such_column FROM porteurs", ())
+    assert "no_such_column" in str(raised.value)
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_connection_lost_during_a_driver_read_is_a_store_outage(hub):
+    """As for a COPY: the unit of work answers the store's outage (the API's 503, the
+    worker's retry), and the pool throws the connection away."""
+    with pytest.raises(StoreUnavailable), hub.uow() as uow:
+        pid = uow.connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with hub.engine.connect() as other:
+            other.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
+        _one_porteur(uow.connection, "prt_1")
