@@ -30,6 +30,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from hub.domain.matching.comparisons import DIFFERENT, EXACT, MISSING
@@ -50,14 +51,18 @@ _MARGIN = 1e-6
 class Pair:
     """A candidate being compared: its levels so far (None: not compared yet)."""
 
-    __slots__ = ("ceiling", "levels", "other", "stage", "total")
+    __slots__ = ("levels", "other", "stage", "total")
 
     def __init__(self, other: NormalisedRecord, size: int, total: float) -> None:
         self.other = other
         self.levels: list[str | None] = [None] * size
         self.total = total  # the ceiling as a weight
         self.stage = 0
-        self.ceiling = probability_of(total + _MARGIN)
+
+    @property
+    def ceiling(self) -> float:
+        """The most the pair may be worth, as a probability."""
+        return probability_of(self.total + _MARGIN)
 
 
 class Ceilings:
@@ -85,17 +90,21 @@ class Ceilings:
                         key=lambda p: _ORDER.index(fields[p]) if fields[p] in _ORDER
                         else len(_ORDER))
         self.stages = [(p,) for p in others] + ([self.names] if self.names else [])
+        self._names_stage = len(others) if self.names else -1
         self.start = model.prior_weight + sum(self.best)
 
     def pair(self, other: NormalisedRecord) -> Pair:
         return Pair(other, len(self.comparisons), self.start)
 
     def advance(self, pair: Pair, bar: float) -> bool:
-        """Compare the pair's fields, one stage at a time, while its ceiling reaches
-        `bar`: True once every field is compared and it still does (then compare it in
-        full), False as soon as it falls below (`pair.ceiling` says how far)."""
-        while pair.ceiling >= bar:
-            if pair.stage == len(self.stages):
+        """Compare the pair's fields, one stage at a time, while its ceiling may reach
+        `bar` (at most 0.98: a threshold, or a probability below one): True once every
+        field is compared and it still may (then compare it in full), False as soon as
+        its ceiling is below `bar`."""
+        floor = _weight_below(bar)
+        last = len(self.stages)
+        while pair.total + _MARGIN >= floor:
+            if pair.stage == last:
                 return True
             self.refine(pair)
         return False
@@ -107,8 +116,18 @@ class Ceilings:
             level = self.comparisons[position].level(self.left, pair.other)
             pair.levels[position] = level
             pair.total += self.weights[position][level] - self.best[position]
-        if stage == self.names and sum(pair.levels[p] == DIFFERENT for p in stage) >= 2:
+        if pair.stage == self._names_stage and sum(
+                pair.levels[p] == DIFFERENT for p in stage) >= 2:
             pair.total += sum(max(self.exchanged[p], self.weights[p][DIFFERENT])
                               - self.weights[p][DIFFERENT] for p in stage)
         pair.stage += 1
-        pair.ceiling = probability_of(pair.total + _MARGIN)
+
+
+def _weight_below(probability: float) -> float:
+    """A weight whose probability is a little below `probability` (by 1e-6 bits): a
+    ceiling under it is under `probability` too, whatever the rounding."""
+    if probability <= 0.0:
+        return -math.inf
+    if probability >= 1.0:
+        return math.inf
+    return math.log2(probability / (1 - probability)) - 1e-6
