@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from hub.domain.matching.ceilings import Ceilings
 from hub.domain.matching.comparisons import compare_records
-from hub.domain.matching.decision import compatible, pair_kind
+from hub.domain.matching.decision import Candidate, compatible, match_one, pair_kind
 from hub.domain.matching.scoring import PatternScorer
 from tests.unit.matching.matching_factories import hand_model, person
 
@@ -57,3 +57,16 @@ def test_the_ceiling_of_a_pair_never_falls_below_its_probability(a, b):
     assert ceilings_seen == sorted(ceilings_seen, reverse=True)
     assert [level or "missing" for level in pair.levels] == [
         c.level(left, right) for c in model.comparisons]
+
+
+@settings(max_examples=300)
+@given(_people, st.lists(st.tuples(st.sampled_from(["p-1", "p-2", "p-3"]), _people),
+                         max_size=12))
+def test_setting_pairs_aside_never_changes_a_decision(a, candidates):
+    """Few values, so many pairs tie and many sit near a threshold: the pattern path,
+    which sets pairs aside by their ceilings, decides as `match_one` (every pair
+    explained), explanation, probability and conflicts included."""
+    model = hand_model(tf={"nom": {"MARTIN": 0.02}, "prenom": {"ANNE": 0.03}})
+    left = person(**a)
+    given = [Candidate(porteur, person(**b)) for porteur, b in candidates]
+    assert PatternScorer(model).match_one(left, given) == match_one(left, given, model)
