@@ -12,7 +12,8 @@ exchanged, never exact.
 
 The ceiling only falls as fields are compared, and never below the pair's probability
 (`tests/unit/matching/test_matching_scoring.py` checks it on generated pairs), so a pair
-set aside below every threshold is "new" and incompatible whatever is left to compare.
+set aside below every threshold and below the evidence that keeps two records in one
+cluster (`may_share_cluster`) is "new" and incompatible whatever is left to compare.
 
 Example:
     >>> from hub.domain.matching.model import default_model
@@ -91,17 +92,21 @@ class Ceilings:
                         else len(_ORDER))
         self.stages = [(p,) for p in others] + ([self.names] if self.names else [])
         self._names_stage = len(others) if self.names else -1
+        self.prior = model.prior_weight
         self.start = model.prior_weight + sum(self.best)
 
     def pair(self, other: NormalisedRecord) -> Pair:
         return Pair(other, len(self.comparisons), self.start)
 
-    def advance(self, pair: Pair, bar: float) -> bool:
+    def advance(self, pair: Pair, bar: float, evidence: float | None = None) -> bool:
         """Compare the pair's fields, one stage at a time, while its ceiling may reach
-        `bar` (at most 0.98: a threshold, or a probability below one): True once every
-        field is compared and it still may (then compare it in full), False as soon as
-        its ceiling is below `bar`."""
+        `bar` (at most 0.98: a threshold, or a probability below one) or its evidence
+        (the weight without the prior) may reach `evidence` bits: True once every field
+        is compared and it still may (then compare it in full), False as soon as it
+        cannot."""
         floor = _weight_below(bar)
+        if evidence is not None:
+            floor = min(floor, self.prior + evidence - 1e-6)
         last = len(self.stages)
         while pair.total + _MARGIN >= floor:
             if pair.stage == last:

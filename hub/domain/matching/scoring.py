@@ -68,7 +68,8 @@ class PatternScorer:
         self._facts = functools.cache(self._pattern_facts)
         self._adjustments: dict[tuple[int, str | None], float] = {}
         settings = self.decision
-        # Below this probability a pair is "new" and incompatible, whatever its pattern.
+        # Below this probability a pair is "new", and incompatible unless its evidence
+        # reaches `cluster_evidence_bits` (`may_share_cluster`), whatever its pattern.
         self._floor = min(settings.link_probability, settings.review_probability,
                           settings.thin_review(), settings.cluster_bound())
 
@@ -85,7 +86,8 @@ class PatternScorer:
         candidate cost more than comparing it).
 
         A pair is compared in full only if it may weigh in the decision: its ceiling
-        (`Ceilings`) reaching the lowest threshold, or the best probability of the pairs
+        (`Ceilings`) reaching the lowest threshold or its evidence the weight that keeps
+        two records in one cluster (`may_share_cluster`), or the best probability of the pairs
         compared (a record matching no one is answered with its best pair). Any other
         pair is "new", incompatible and below the best pair whatever is left to compare:
         it enters the decision as such, its ceiling for its probability, and changes
@@ -97,7 +99,7 @@ class PatternScorer:
         top = -1.0
         for candidate in candidates:
             pair = ceilings.pair(as_record(candidate.record))
-            if ceilings.advance(pair, self._floor):
+            if ceilings.advance(pair, self._floor, self.decision.cluster_evidence_bits):
                 scored.append(self._scored(new, candidate.porteur_id, pair))
                 top = max(top, scored[-1][2])
             else:
