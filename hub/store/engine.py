@@ -12,7 +12,7 @@ from sqlalchemy import event
 
 from hub.errors import StoreTimeout, StoreUnavailable
 from hub.store.deadlines import DatabaseSilent, Deadlines, answer_within
-from hub.store.sqlite_writers import GatedConnection, WriterQueue
+from hub.store.sqlite_writers import GatedConnection, WriterQueue, WriterTurnTimeout
 
 BEGIN_OPTION = "capactif_sqlite_begin"
 
@@ -37,7 +37,7 @@ def store_errors() -> Iterator[None]:
 OUTAGES = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
 # Errors of a database that answers too late: a statement or lock timeout, no answer
 # within the client-side deadline, no connection within connect_timeout, SQLite busy.
-_LATE = ("QueryCanceled", "LockNotAvailable", DatabaseSilent.__name__)
+_LATE = ("QueryCanceled", "LockNotAvailable", DatabaseSilent.__name__, WriterTurnTimeout.__name__)
 _LATE_MESSAGES = ("timeout expired", "database is locked")
 
 
@@ -110,7 +110,7 @@ def _sqlite_engine(database_url: str, deadlines: Deadlines | None) -> sa.Engine:
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
-    writers = WriterQueue(Path(path)) if path and path != ":memory:" else None
+    writers = WriterQueue(Path(path), busy_ms / 1000) if path and path != ":memory:" else None
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
@@ -118,7 +118,10 @@ def _sqlite_engine(database_url: str, deadlines: Deadlines | None) -> sa.Engine:
         driver_connection = connection.connection.dbapi_connection
         assert isinstance(driver_connection, GatedConnection)
         if writers is not None and mode == "IMMEDIATE":
-            writers.enter(driver_connection)
+            try:
+                writers.enter(driver_connection)
+            except WriterTurnTimeout as exc:  # a database error, like SQLite's own "locked"
+                raise sa.exc.OperationalError(f"BEGIN {mode}", None, exc) from exc
         try:
             connection.exec_driver_sql(f"BEGIN {mode}")
         except BaseException:

@@ -4,9 +4,18 @@ SQLite lets a waiting writer retry on a timer (sleeps of up to 100 ms), so a pro
 that writes back to back (the worker) takes the lock again before a waiting API request
 wakes up: the API's batches waited for the worker's whole backlog. Here each write
 transaction (BEGIN IMMEDIATE) first passes a turnstile, then takes a gate, both
-`flock` locks on files beside the database, which the kernel hands over at once. A
-writer waiting for the gate holds the turnstile, so the writer that leaves the gate
-cannot come back before it: writers alternate.
+`flock` locks on files beside the database. A writer waiting for the gate holds the
+turnstile, so the writer that leaves the gate cannot come back before it: writers
+alternate.
+
+A writer waits for its turn no longer than the lock deadline (the busy timeout): a
+process stopped (SIGSTOP) or hung while it holds the gate would otherwise block every
+writer for ever. The kernel has no `flock` with a timeout, so a waiter polls
+(LOCK_NB) at intervals of a twentieth of the time it has waited so far (0.5 ms at
+first, 50 ms at most): a turn handed over is taken at most ~5 % later than a
+blocking lock would have taken it, and a long wait costs a few system calls a second.
+Past the deadline, `WriterTurnTimeout` (the store's timeout: a 503 of the API, a retry
+of the worker).
 
 Locks are taken on descriptors opened for each transaction (never inherited by a fork).
 The gate is held until the transaction's COMMIT or ROLLBACK has completed (the driver
@@ -20,36 +29,77 @@ import contextlib
 import fcntl
 import os
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+_FIRST_POLL_S = 0.0005
+_LAST_POLL_S = 0.05
+_POLL_SHARE = 0.05  # of the time waited so far
+
+
+class WriterTurnTimeout(sqlite3.OperationalError):
+    """A writer waited longer than the lock deadline for its turn."""
 
 
 class WriterQueue:
-    def __init__(self, database: Path) -> None:
+    def __init__(self, database: Path, wait_s: float) -> None:
         self._turnstile = f"{database}.turnstile"
         self._gate = f"{database}.gate"
+        self._wait_s = wait_s
 
     def enter(self, connection: GatedConnection) -> None:
-        """Wait for this connection's turn to write (call before BEGIN IMMEDIATE)."""
+        """Wait for this connection's turn to write (call before BEGIN IMMEDIATE), at
+        most the lock deadline (then WriterTurnTimeout)."""
+        deadline = time.monotonic() + self._wait_s
         turnstile = os.open(self._turnstile, os.O_RDWR | os.O_CREAT, 0o600)
         gate = -1
         try:
             gate = os.open(self._gate, os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(turnstile, fcntl.LOCK_EX)
-            fcntl.flock(gate, fcntl.LOCK_EX)
+            _lock(turnstile, deadline, self._wait_s)
+            _lock(gate, deadline, self._wait_s)
         except BaseException:
             if gate >= 0:
                 os.close(gate)
             raise
         finally:
             os.close(turnstile)  # closing a descriptor releases its lock
-        connection.gate = gate
+        connection.hold(gate)
+
+
+def _lock(descriptor: int, deadline: float, wait_s: float) -> None:
+    """Take the exclusive `flock` of `descriptor` before `deadline` (monotonic)."""
+    started = time.monotonic()
+    while True:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        now = time.monotonic()
+        if now >= deadline:
+            raise WriterTurnTimeout(
+                f"another writer of the database kept its turn longer than {wait_s:g} s")
+        pause = min(max(_FIRST_POLL_S, (now - started) * _POLL_SHARE), _LAST_POLL_S)
+        time.sleep(min(pause, deadline - now))
 
 
 class GatedConnection(sqlite3.Connection):
     """A SQLite connection that lets the next writer in once its transaction has ended."""
 
-    gate = -1  # the descriptor holding the gate while this connection writes
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The pool may invalidate a connection from another thread while its own thread
+        # ends its transaction: the gate is let go once, never its descriptor closed twice
+        # (the second close could close a file opened meanwhile under the same number).
+        self._turn = threading.Lock()
+        self.gate = -1  # the descriptor holding the gate while this connection writes
+
+    def hold(self, gate: int) -> None:
+        with self._turn:
+            self.gate = gate
 
     def commit(self) -> None:
         with self._turn_ending():
@@ -72,6 +122,7 @@ class GatedConnection(sqlite3.Connection):
 
     def leave(self) -> None:
         """Let the next writer in (nothing if this connection holds no turn)."""
-        gate, self.gate = self.gate, -1
-        if gate >= 0:
-            os.close(gate)  # closing the descriptor releases its lock
+        with self._turn:
+            gate, self.gate = self.gate, -1
+            if gate >= 0:
+                os.close(gate)  # closing the descriptor releases its lock

@@ -10,6 +10,7 @@ import textwrap
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -99,9 +100,14 @@ def test_a_commit_does_not_wait_for_the_writer_queued_behind_it(tmp_path: Path, 
 def test_the_next_writer_gets_its_turn_only_once_the_commit_has_completed(tmp_path: Path):
     """The turn used to end at SQLAlchemy's `commit` event, before the COMMIT ran: the next
     writer's BEGIN IMMEDIATE then met SQLite's lock and its timed retries (here, a busy
-    timeout of 50 ms makes that an error)."""
+    timeout of 50 ms makes that an error; the turn itself is waited for up to 10 s)."""
     url = f"sqlite:///{tmp_path / 'hub.sqlite3'}"
-    engine = create_engine(url, deadlines=Deadlines(lock_s=0.05))
+    engine = create_engine(url, deadlines=Deadlines(lock_s=10))
+
+    @sa.event.listens_for(engine, "connect")
+    def _short_busy_timeout(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout=50")
+
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE turns (id INTEGER PRIMARY KEY, writer TEXT)")
     second_started, second_done = threading.Event(), threading.Event()

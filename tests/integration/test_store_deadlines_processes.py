@@ -18,8 +18,9 @@ from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.services.accounts.members import load_network
 from hub.services.ingest.processing import pipeline_status
-from tests.factories import Credentials, make_fiche, make_network, other_porteur, record_consents
+from tests.factories import Credentials, make_network, record_consents
 from tests.fakes.publisher import RecordingPublisher
+from tests.integration.http_pushes import fiches, push
 from tests.integration.scale import database_through_proxy, scale_store, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -40,18 +41,6 @@ def scale(tmp_path, postgres_url):
         load_network(observer, make_network(tmp_path / "network.json", [MEMBER]), tmp_path / "creds")
         yield env, observer, Credentials(tmp_path / "creds" / f"{MEMBER}.json"), tmp_path / "logs"
         observer.close()
-
-
-def fiches(prefix: str, count: int, first: int = 0) -> list[dict]:
-    return [make_fiche(fiche_id=f"{prefix}-{i}", porteur=other_porteur(first + i))
-            for i in range(count)]
-
-
-def push(port: int, creds: Credentials, batch: list[dict]) -> requests.Response:
-    body = json.dumps({"fiches": batch}).encode()
-    # No answer within a minute is the hang this test is about: it fails the test.
-    return requests.post(f"http://127.0.0.1:{port}/v1/fiches", data=body,
-                         headers=creds.headers("POST", "/v1/fiches", body), timeout=60)
 
 
 def read(port: int, creds: Credentials, fiche_id: str) -> requests.Response:
