@@ -229,6 +229,7 @@ def create_celery(settings: Settings, *, include_tasks: bool = False) -> Any:
         broker_connection_max_retries=None,
         broker_connection_timeout=3,
         worker_consumer="hub.broker_consumer:PromptConsumer",
+        beat_scheduler="hub.broker_consumer:ReportingScheduler",  # logs an outage's end
         worker_hijack_root_logger=False,
         beat_schedule={
             "sweep-outbox": {"task": "hub.sweep_outbox", "schedule": settings.sweep_interval_s},

@@ -228,7 +228,7 @@ def _worker(args: argparse.Namespace) -> int:
     from hub.broker_consumer import quiet_outages
     from worker import app
 
-    quiet_outages()
+    quiet_outages(settings.broker_outage_reminder_s)
 
     argv = ["worker", "--loglevel", settings.log_level, "--without-gossip", "--without-mingle",
             "--without-heartbeat", "--concurrency", str(args.concurrency or settings.worker_concurrency)]

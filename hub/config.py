@@ -145,6 +145,7 @@ class Settings:
     console_lockout_minutes: float = 15.0
     console_stalled_weeks: int = 8
     heartbeat_interval_s: float = 15.0
+    broker_outage_reminder_s: float = 30.0
     credential_overlap_hours: float = 72.0
     metrics_token: Secret = NO_SECRET
     rate_limit_push: str = "600/minute"
@@ -178,6 +179,13 @@ class Settings:
                 "cinquièmes et l'envoi en cours est coupé 1 s avant sa fin).",
                 "HUB_WEBHOOK_LEASE_S must be at least 3 s (it is renewed every fifth of it and "
                 "the POST under way is cut off 1 s before it ends).",
+            )
+        if not self.broker_outage_reminder_s > 0:
+            raise ConfigurationError(
+                "HUB_BROKER_OUTAGE_REMINDER_S doit être un nombre de secondes positif (un rappel "
+                "pendant une panne du courtier tous les combien ; 30 par défaut).",
+                "HUB_BROKER_OUTAGE_REMINDER_S must be a positive number of seconds (how often an "
+                "outage of the broker is recalled in the log; 30 by default).",
             )
         if self.audit_retention_days < 1:
             raise ConfigurationError(

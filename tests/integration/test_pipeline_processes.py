@@ -128,27 +128,42 @@ def test_the_worker_reconnects_within_seconds_once_a_long_broker_outage_ends(sca
 
 def test_a_broker_outage_is_logged_when_it_starts_and_when_it_ends_not_at_each_try(
         scale, tmp_path):
+    """By each of the worker's users of the broker: the consumer and the beat (whose
+    outages never ended: it has no "connected" line of its own)."""
     _env, observer, creds, _logs = scale
     with flowing_on_own_redis(scale, tmp_path, 20, HUB_LOG_LEVEL="INFO",
-                              HUB_SWEEP_INTERVAL_S="1") as (env, own_redis, broker, worker):
+                              HUB_SWEEP_INTERVAL_S="1", HUB_BROKER_OUTAGE_REMINDER_S="2") as (
+            env, own_redis, broker, worker):
         port = int(env["HUB_PORT"])
         before = worker.log_path.stat().st_size
         broker.kill()
-        wait_until(lambda: "broker unreachable" in _log_since(worker, before), 30,
-                   "the outage logged")
+        wait_until(lambda: _outage_lines(_log_since(worker, before), "unreachable")
+                   == {_CONSUMER: 1, _BEAT: 1}, 30, "the outage logged by the consumer and the beat")
         time.sleep(8)  # several tries of the consumer, several failed sends of the beat
         with running([own_redis.start("redis-again")]):
             push(observer, port, creds, batches(1, 20, "back", first=20)[0])
             wait_until(lambda: all_processed_once(observer, 40), 60, "40 processed fiches")
-            wait_until(lambda: "reachable again" in _log_since(worker, before), 30,
-                       "the outage's end logged")
+            wait_until(lambda: _outage_lines(_log_since(worker, before), "reachable again")
+                       == {_CONSUMER: 1, _BEAT: 1}, 30, "the outage's end logged by both")
             outage = _log_since(worker, before)
     # Before: an error per try of the consumer and one per send of the beat, each of the
     # beat's with a traceback of about 150 lines (about 1 MB in two minutes).
     assert "Cannot connect" not in outage and "Message Error" not in outage, outage[-3000:]
     assert "Traceback" not in outage, outage[-3000:]
-    assert 1 <= outage.count("broker unreachable") <= 2  # the consumer's, the beat's
-    assert outage.count("reachable again") == 1
+    assert _outage_lines(outage, "unreachable") == {_CONSUMER: 1, _BEAT: 1}, outage[-3000:]
+    reminders = _outage_lines(outage, "still unreachable")
+    assert reminders.get(_CONSUMER, 0) >= 1 and reminders.get(_BEAT, 0) >= 1, outage[-3000:]
+    assert _outage_lines(outage, "reachable again") == {_CONSUMER: 1, _BEAT: 1}, outage[-3000:]
+
+
+_CONSUMER, _BEAT = "celery.worker.consumer", "celery.beat"
+
+
+def _outage_lines(log: str, words: str) -> dict[str, int]:
+    """How many lines holding `words` each of the consumer and the beat wrote."""
+    lines = [line for line in log.splitlines() if f"broker {words}" in line]
+    counts = {source: sum(source in line for line in lines) for source in (_CONSUMER, _BEAT)}
+    return {source: count for source, count in counts.items() if count}
 
 
 @contextlib.contextmanager
