@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hmac
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -100,10 +101,13 @@ class Settings:
     # worker): a new connection, a statement (PostgreSQL's statement_timeout; the client
     # waits 5 s more for any answer before it drops the connection), a lock (PostgreSQL's
     # lock_timeout, SQLite's busy timeout), a free connection of the pool. 0: no limit.
+    # A statement without answer for `database_silence_probe_s`: the server is asked on a
+    # new connection whether it answers at all (no: the statement fails). 0: never asked.
     database_connect_timeout_s: float = 5.0
     database_statement_timeout_s: float = 30.0
     database_lock_timeout_s: float = 10.0
     database_pool_timeout_s: float = 10.0
+    database_silence_probe_s: float = 5.0
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 8 * 1024 * 1024
@@ -180,6 +184,16 @@ class Settings:
                 "HUB_WEBHOOK_LEASE_S must be at least 3 s (it is renewed every fifth of it and "
                 "the POST under way is cut off 1 s before it ends).",
             )
+        for name in ("database_connect_timeout_s", "database_statement_timeout_s",
+                     "database_lock_timeout_s", "database_pool_timeout_s",
+                     "database_silence_probe_s"):
+            if not 0 <= getattr(self, name) < math.inf:
+                raise ConfigurationError(
+                    f"HUB_{name.upper()} doit être un nombre de secondes positif ou nul "
+                    "(0 : sans limite).",
+                    f"HUB_{name.upper()} must be a number of seconds, positive or zero "
+                    "(0: no limit).",
+                )
         if not self.broker_outage_reminder_s > 0:
             raise ConfigurationError(
                 "HUB_BROKER_OUTAGE_REMINDER_S doit être un nombre de secondes positif (un rappel "

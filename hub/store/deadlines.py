@@ -7,6 +7,16 @@ stopped with SIGSTOP, a network that drops packets: the server's own timeouts ne
 come back), a client-side deadline on every exchange a little longer than the statement
 timeout, after which the connection is closed and thrown away. On SQLite, the busy
 timeout. On both, how long a request waits for a free pooled connection.
+
+The client cannot tell a statement that runs long from a server that stopped: TCP
+keepalives do not either (the kernel of a stopped server still acknowledges them;
+measured: no change). So after `probe_s` without an answer the client asks the server,
+on a new connection, whether it answers at all (a probe every `probe_s`): no answer
+within the connect timeout, and the statement fails at once as a silent database; any
+answer, even a refusal (too many connections), and it goes on waiting. A server stopped
+mid-statement then gives its 503 after about `probe_s` + the connect timeout (10 s by
+default) instead of the statement timeout + 5 s (35 s); a single stopped backend, whose
+server answers, still at the statement timeout + 5 s.
 """
 
 from __future__ import annotations
@@ -14,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import time
 from typing import Any
 
 import psycopg
@@ -31,6 +42,7 @@ class Deadlines:
     statement_s: float = 30.0  # 0: no limit (and no client-side deadline)
     lock_s: float = 10.0  # PostgreSQL's lock_timeout, SQLite's busy timeout; 0: no limit
     pool_s: float = 10.0
+    probe_s: float = 5.0  # silence before the server is probed; 0: never probed
 
     @property
     def answer_s(self) -> float | None:
@@ -76,10 +88,14 @@ def answer_within(engine: sa.Engine, deadlines: Deadlines) -> None:
         return
     ping_s = min(answer_s, deadlines.connect_s) if deadlines.connect_s > 0 else answer_s
 
+    probe_s = deadlines.probe_s if 0 < deadlines.probe_s < answer_s else None
+
     @event.listens_for(engine, "do_connect")
     def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
         connection = DeadlineConnection.connect(*cargs, **cparams)
         connection.answer_s = answer_s
+        if probe_s is not None:
+            connection.probe = _Probe(probe_s, ping_s, cargs, cparams)
         return connection
 
     ping: Any = engine.dialect.do_ping
@@ -100,16 +116,68 @@ class DatabaseSilent(psycopg.OperationalError):
     """The database sent no answer within the client-side deadline."""
 
 
+class _Probe:
+    """Whether the server answers at all, asked on a new connection once a wait has had
+    no answer for `every_s` (and again every `every_s`)."""
+
+    def __init__(self, every_s: float, answer_s: float, cargs: Any, cparams: Any) -> None:
+        self.every_s, self._answer_s = every_s, answer_s
+        self._cargs, self._cparams = cargs, cparams
+
+    def watch(self, gen: Any) -> Any:
+        """`gen` (a psycopg exchange) as it is, but ended by DatabaseSilent when the server
+        stops answering. psycopg's wait sends to the generator every interval (0.1 s),
+        ready or not: each send is a chance to look at the clock."""
+        quiet_since = time.monotonic()
+        state = next(gen)
+        while True:
+            ready = yield state
+            now = time.monotonic()
+            if ready:
+                quiet_since = now
+            elif now - quiet_since >= self.every_s:
+                if not self._server_answers():
+                    raise DatabaseSilent(f"the database answered neither a statement for "
+                                         f"{now - quiet_since:.0f} s nor a new connection")
+                quiet_since = time.monotonic()
+            try:
+                state = gen.send(ready)
+            except StopIteration as done:
+                return done.value
+
+    def _server_answers(self) -> bool:
+        try:
+            probe = DeadlineConnection.connect(*self._cargs, **self._cparams)
+        except psycopg.OperationalError as exc:  # no answer, or an answer (a refusal)
+            return "timeout expired" not in str(exc)
+        try:
+            probe.answer_s = self._answer_s
+            probe.execute("SELECT 1")
+            return True
+        except DatabaseSilent:
+            return False
+        except psycopg.Error:
+            return True
+        finally:
+            probe.close()
+
+
 class DeadlineConnection(psycopg.Connection[Any]):
-    """A psycopg connection that waits at most `answer_s` for any answer of the server."""
+    """A psycopg connection that waits at most `answer_s` for any answer of the server,
+    and with a `probe`, less when the server answers no new connection either."""
 
     answer_s: float | None = None
+    probe: _Probe | None = None
 
     def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
         if timeout is not None or self.answer_s is None:  # psycopg's own bounded waits
             return super().wait(gen, interval, timeout)
         try:
-            return super().wait(gen, interval, self.answer_s)
+            return super().wait(self.probe.watch(gen) if self.probe else gen, interval,
+                                self.answer_s)
+        except DatabaseSilent:
+            self.close()
+            raise
         except psycopg.OperationalError as exc:
             if type(exc).__name__ != "_WaitTimeout":
                 raise

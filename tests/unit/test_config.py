@@ -96,3 +96,12 @@ def test_the_worker_s_transactions_are_shorter_on_sqlite_where_the_api_waits_for
     assert Settings(data_dir=Path("d"),
                     database_url="postgresql+psycopg://u@h/db").transaction_size == 100
     assert Settings(data_dir=Path("d"), worker_transaction_size=40).transaction_size == 40
+
+
+def test_a_database_deadline_that_is_not_a_number_of_seconds_is_refused_naming_it():
+    for name in ("HUB_DATABASE_SILENCE_PROBE_S", "HUB_DATABASE_STATEMENT_TIMEOUT_S"):
+        for value in ("-1", "nan", "inf"):
+            with pytest.raises(ConfigurationError, match=name):
+                Settings.from_env({name: value})
+    settings = Settings.from_env({"HUB_DATABASE_SILENCE_PROBE_S": "0"})  # 0: never probed
+    assert settings.database_silence_probe_s == 0

@@ -1,0 +1,81 @@
+"""A statement under way when the database stops answering (hung, stopped, a network that
+drops packets: `TcpProxy.freeze()`): after `probe_s` of silence the client asks the server
+on a new connection whether it answers at all. No answer within the connect timeout:
+the statement fails as a store timeout within seconds, not at the statement timeout plus
+5 s (35 s by default). A server that is only slow answers the probe, and the statement
+runs to its end. TCP keepalives cannot tell either case: the kernel of a stopped server
+(or of the proxy here) still acknowledges them."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from hub.errors import StoreTimeout
+from hub.store.deadlines import Deadlines
+from hub.store.engine import create_engine, store_errors
+from tests.integration.scale import wait_until
+from tests.tcp_proxy import TcpProxy
+
+pytestmark = [pytest.mark.integration]
+
+# The statement timeout is long: without the probe the client waits 125 s.
+DEADLINES = Deadlines(connect_s=2, statement_s=120, probe_s=1)
+
+
+def _through(proxy: TcpProxy, url: str) -> str:
+    return sa.engine.make_url(url).set(port=proxy.port).render_as_string(False)
+
+
+def _sleep_in_thread(engine: sa.Engine, seconds: float) -> tuple[threading.Thread, list]:
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            with store_errors(), engine.connect() as conn:
+                conn.exec_driver_sql(f"SELECT pg_sleep({seconds})")
+            outcome.append("answered")
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def _sleeping(observer: sa.Engine) -> bool:
+    with observer.connect() as conn:
+        return bool(conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+            "AND datname = current_database() AND query = 'SELECT pg_sleep(30)'").scalar_one())
+
+
+def test_a_statement_under_way_when_the_database_goes_silent_fails_after_a_probe(postgres_url):
+    proxy = TcpProxy(sa.engine.make_url(postgres_url).port or 5432)
+    engine = create_engine(_through(proxy, postgres_url), deadlines=DEADLINES)
+    observer = sa.create_engine(postgres_url, poolclass=sa.pool.NullPool)
+    try:
+        thread, outcome = _sleep_in_thread(engine, 30)
+        wait_until(lambda: _sleeping(observer), 30, "the statement under way")
+        proxy.freeze()  # the connection stays open, nothing comes back
+        thread.join(60)  # before: 125 s
+        assert outcome, "no answer within a minute"
+        assert isinstance(outcome[0], StoreTimeout), outcome
+    finally:
+        proxy.close()
+        engine.dispose()
+        observer.dispose()
+
+
+def test_a_slow_statement_of_a_server_that_answers_the_probe_runs_to_its_end(postgres_url):
+    proxy = TcpProxy(sa.engine.make_url(postgres_url).port or 5432)
+    engine = create_engine(_through(proxy, postgres_url), deadlines=DEADLINES)
+    try:
+        thread, outcome = _sleep_in_thread(engine, 4)  # four probes, each answered
+        thread.join(60)
+        assert outcome == ["answered"]
+    finally:
+        proxy.close()
+        engine.dispose()
