@@ -129,8 +129,12 @@ class _Probe:
         stops answering. psycopg's wait sends to the generator every interval (0.1 s),
         ready or not: each send is a chance to look at the clock."""
         quiet_since = time.monotonic()
-        state = next(gen)
+        ready = None  # the first step is next(gen): an exchange may end there
         while True:
+            try:
+                state = gen.send(ready)
+            except StopIteration as done:
+                return done.value
             ready = yield state
             now = time.monotonic()
             if ready:
@@ -140,10 +144,6 @@ class _Probe:
                     raise DatabaseSilent(f"the database answered neither a statement for "
                                          f"{now - quiet_since:.0f} s nor a new connection")
                 quiet_since = time.monotonic()
-            try:
-                state = gen.send(ready)
-            except StopIteration as done:
-                return done.value
 
     def _server_answers(self) -> bool:
         try:

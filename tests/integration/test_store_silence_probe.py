@@ -79,3 +79,15 @@ def test_a_slow_statement_of_a_server_that_answers_the_probe_runs_to_its_end(pos
     finally:
         proxy.close()
         engine.dispose()
+
+
+def test_every_exchange_goes_through_the_watch_even_one_that_ends_at_once(postgres_url):
+    """Setting autocommit (the ping before a pooled connection is used) ends without
+    waiting: the watch once raised RuntimeError on it."""
+    engine = create_engine(postgres_url, deadlines=DEADLINES)
+    try:
+        for _ in range(2):  # the second checkout pings the pooled connection
+            with engine.connect() as conn:
+                assert conn.exec_driver_sql("SELECT 1").scalar_one() == 1
+    finally:
+        engine.dispose()
