@@ -205,11 +205,13 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from hub.api.app import create_app
+    from hub.outages import quiet_outages
     from hub.services.ops.admin import initialise
 
     settings = _settings(args.data_dir)
     settings = settings.replace(host=args.host or settings.host, port=args.port or settings.port)
     initialise(settings)
+    quiet_outages(settings.broker_outage_reminder_s)  # the publisher's
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
                 log_level=settings.log_level.lower(), access_log=False,
                 log_config=uvicorn_log_config(settings.log_level, settings.log_format))
@@ -225,7 +227,7 @@ def _worker(args: argparse.Namespace) -> int:
     settings = _settings()
     check_writable(settings)
     initialise(settings)
-    from hub.broker_consumer import quiet_outages
+    from hub.outages import quiet_outages
     from worker import app
 
     quiet_outages(settings.broker_outage_reminder_s)

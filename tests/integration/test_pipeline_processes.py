@@ -128,24 +128,32 @@ def test_the_worker_reconnects_within_seconds_once_a_long_broker_outage_ends(sca
 
 def test_a_broker_outage_is_logged_when_it_starts_and_when_it_ends_not_at_each_try(
         scale, tmp_path):
-    """By each of the worker's users of the broker: the consumer and the beat (whose
-    outages never ended: it has no "connected" line of its own)."""
-    _env, observer, creds, _logs = scale
+    """By each user of the broker: the worker's consumer and beat, the API's publisher
+    (the beat's and the API's outages never ended: only the consumer has a "connected"
+    line of its own)."""
+    _env, observer, creds, logs = scale
     with flowing_on_own_redis(scale, tmp_path, 20, HUB_LOG_LEVEL="INFO",
                               HUB_SWEEP_INTERVAL_S="1", HUB_BROKER_OUTAGE_REMINDER_S="2") as (
             env, own_redis, broker, worker):
         port = int(env["HUB_PORT"])
-        before = worker.log_path.stat().st_size
+        api_log = logs / "api.log"
+        before, api_before = worker.log_path.stat().st_size, api_log.stat().st_size
         broker.kill()
         wait_until(lambda: _outage_lines(_log_since(worker, before), "unreachable")
                    == {_CONSUMER: 1, _BEAT: 1}, 30, "the outage logged by the consumer and the beat")
+        push(observer, port, creds, batches(1, 10, "down", first=20)[0])  # kept in the outbox
         time.sleep(8)  # several tries of the consumer, several failed sends of the beat
+        push(observer, port, creds, batches(1, 10, "down-again", first=30)[0])
         with running([own_redis.start("redis-again")]):
-            push(observer, port, creds, batches(1, 20, "back", first=20)[0])
-            wait_until(lambda: all_processed_once(observer, 40), 60, "40 processed fiches")
+            push(observer, port, creds, batches(1, 20, "back", first=40)[0])
+            wait_until(lambda: all_processed_once(observer, 60), 60, "60 processed fiches")
             wait_until(lambda: _outage_lines(_log_since(worker, before), "reachable again")
                        == {_CONSUMER: 1, _BEAT: 1}, 30, "the outage's end logged by both")
             outage = _log_since(worker, before)
+            api_outage = _read_since(api_log, api_before)
+    assert [_outage_lines(api_outage, words, (_PUBLISHER,)) for words in (
+        "unreachable", "still unreachable", "reachable again")] == [{_PUBLISHER: 1}] * 3, \
+        api_outage[-3000:]
     # Before: an error per try of the consumer and one per send of the beat, each of the
     # beat's with a traceback of about 150 lines (about 1 MB in two minutes).
     assert "Cannot connect" not in outage and "Message Error" not in outage, outage[-3000:]
@@ -156,13 +164,15 @@ def test_a_broker_outage_is_logged_when_it_starts_and_when_it_ends_not_at_each_t
     assert _outage_lines(outage, "reachable again") == {_CONSUMER: 1, _BEAT: 1}, outage[-3000:]
 
 
-_CONSUMER, _BEAT = "celery.worker.consumer", "celery.beat"
+_CONSUMER, _BEAT, _PUBLISHER = ("celery.worker.consumer", "celery.beat",
+                                 "hub.services.delivery.publisher")
 
 
-def _outage_lines(log: str, words: str) -> dict[str, int]:
-    """How many lines holding `words` each of the consumer and the beat wrote."""
+def _outage_lines(log: str, words: str, sources: tuple[str, ...] = (_CONSUMER, _BEAT)
+                  ) -> dict[str, int]:
+    """How many lines holding `words` each of `sources` wrote."""
     lines = [line for line in log.splitlines() if f"broker {words}" in line]
-    counts = {source: sum(source in line for line in lines) for source in (_CONSUMER, _BEAT)}
+    counts = {source: sum(source in line for line in lines) for source in sources}
     return {source: count for source, count in counts.items() if count}
 
 
@@ -184,7 +194,11 @@ def flowing_on_own_redis(scale, tmp_path, fiches: int, **settings: str
 
 
 def _log_since(worker: Process, offset: int) -> str:
-    with worker.log_path.open("rb") as log:
+    return _read_since(worker.log_path, offset)
+
+
+def _read_since(path: Path, offset: int) -> str:
+    with path.open("rb") as log:
         log.seek(offset)
         return log.read().decode(errors="replace")
 

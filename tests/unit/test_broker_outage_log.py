@@ -8,9 +8,9 @@ import logging
 
 import pytest
 
-from hub.broker_consumer import OutageLog
 from hub.config import Settings
 from hub.errors import ConfigurationError
+from hub.outages import OutageLog
 
 CONSUMER, BEAT, CONNECTION = ("celery.worker.consumer.consumer", "celery.beat",
                               "celery.worker.consumer.connection")

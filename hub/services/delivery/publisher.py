@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from hub.errors import BrokerUnavailable
+from hub.outages import broker_reached
 
 log = logging.getLogger(__name__)
 
@@ -31,17 +32,23 @@ class TaskPublisher(abc.ABC):
             return True
         try:
             self.publish_outbox(outbox_ids)
-        except BrokerUnavailable:
-            log.warning("broker unavailable: %d outbox rows left for the sweep", len(outbox_ids))
+        except BrokerUnavailable as exc:
+            # An outage's start, then reminders, at ERROR; each failure at DEBUG (hub.outages).
+            log.error("broker unavailable: %d outbox rows left for the sweep", len(outbox_ids),
+                      exc_info=exc)
             return False
+        broker_reached(log.name)
         return True
 
     def request_dispatch_safely(self) -> None:
         """Ask for a webhook dispatch now; the periodic dispatch covers a failure."""
         try:
             self.send(DISPATCH_WEBHOOKS, [])
-        except BrokerUnavailable:
-            log.warning("broker unavailable: webhook dispatch left to the periodic run")
+        except BrokerUnavailable as exc:
+            log.error("broker unavailable: webhook dispatch left to the periodic run",
+                      exc_info=exc)
+            return
+        broker_reached(log.name)
 
 
 class CeleryPublisher(TaskPublisher):
