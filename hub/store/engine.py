@@ -110,7 +110,8 @@ def _sqlite_engine(database_url: str, deadlines: Deadlines | None) -> sa.Engine:
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
-    writers = WriterQueue(Path(path), busy_ms / 1000) if path and path != ":memory:" else None
+    turn_s = None if deadlines and deadlines.lock_s <= 0 else busy_ms / 1000  # None: no limit
+    writers = WriterQueue(Path(path), turn_s) if path and path != ":memory:" else None
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:

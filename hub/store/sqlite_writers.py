@@ -45,7 +45,10 @@ class WriterTurnTimeout(sqlite3.OperationalError):
 
 
 class WriterQueue:
-    def __init__(self, database: Path, wait_s: float) -> None:
+    """`wait_s`: how long a writer may wait for its turn (None: for ever, in a blocking
+    `flock`)."""
+
+    def __init__(self, database: Path, wait_s: float | None) -> None:
         self._turnstile = f"{database}.turnstile"
         self._gate = f"{database}.gate"
         self._wait_s = wait_s
@@ -53,7 +56,7 @@ class WriterQueue:
     def enter(self, connection: GatedConnection) -> None:
         """Wait for this connection's turn to write (call before BEGIN IMMEDIATE), at
         most the lock deadline (then WriterTurnTimeout)."""
-        deadline = time.monotonic() + self._wait_s
+        deadline = time.monotonic() + (self._wait_s or 0.0)
         turnstile = os.open(self._turnstile, os.O_RDWR | os.O_CREAT, 0o600)
         gate = -1
         try:
@@ -69,8 +72,11 @@ class WriterQueue:
         connection.hold(gate)
 
 
-def _lock(descriptor: int, deadline: float, wait_s: float) -> None:
+def _lock(descriptor: int, deadline: float, wait_s: float | None) -> None:
     """Take the exclusive `flock` of `descriptor` before `deadline` (monotonic)."""
+    if wait_s is None:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        return
     started = time.monotonic()
     while True:
         try:
