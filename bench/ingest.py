@@ -5,6 +5,7 @@ scale mode (PostgreSQL + Redis at 127.0.0.1).
 
     .venv/bin/python bench/ingest.py [--fiches 3000] [--tasks 3000] [--rounds 3]
                                      [--embedded-only] [--scale-only] [--audit-ratio]
+                                     [--log-level INFO]
 
 The workload is mostly new porteurs (one fiche in ten is another fiche of a porteur
 already pushed). Each round measures, one after the other on the same broker and store:
@@ -196,7 +197,24 @@ def run_mode(name: str, env: dict[str, str], base: Path, args: argparse.Namespac
               f"alone {_median(alone):8.0f} fiches/s   ratio {_median(beside) / _median(alone):5.2f}",
               flush=True)
     _print_cpu(name, noop)
+    if args.log_level == "INFO":
+        _print_retries(name, logs)
     return None
+
+
+def _print_retries(name: str, logs: Path) -> None:
+    """With --log-level INFO: the hub workers' batches retried, by cause (a lock or
+    statement timeout, StoreTimeout, is retried like an outage; Celery logs each retry
+    at INFO only)."""
+    causes: dict[str, int] = {}
+    for log in sorted(logs.glob("hub-worker-*.log")):
+        for line in log.read_text(errors="replace").splitlines():
+            if "hub.process_outbox" in line and " retry: Retry in " in line:
+                cause = line.rsplit(": ", 1)[-1].split("(", 1)[0]
+                causes[cause] = causes.get(cause, 0) + 1
+    if any(logs.glob("hub-worker-*.log")):
+        print(f"{name:<28} batches retried by the hub workers (all rounds): "
+              f"{sum(causes.values())} {causes}", flush=True)
 
 
 def _print_cpu(name: str, noop: float) -> None:
@@ -244,6 +262,8 @@ def main() -> None:
     parser.add_argument("--audit-ratio", action="store_true",
                         help="also measure with the access log off (same run, same database)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds")
+    parser.add_argument("--log-level", default="WARNING", choices=["WARNING", "INFO"],
+                        help="INFO: also count the batches the workers retried (slower)")
     args = parser.parse_args()
     print(f"ingest: {args.fiches} fiches per round (mostly new porteurs) in batches of "
           f"{args.batch} (HTTP push -> processed) vs {args.tasks} bare Celery no-op tasks, "
@@ -251,7 +271,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         env = {"HUB_DATA_DIR": str(base / "embedded"), "HUB_PORT": str(free_port()),
-               "HUB_LOG_LEVEL": "WARNING", "HUB_DATABASE_URL": "", "HUB_BROKER_URL": ""}
+               "HUB_LOG_LEVEL": args.log_level, "HUB_DATABASE_URL": "", "HUB_BROKER_URL": ""}
         if not args.scale_only:
             run_mode("embedded (SQLite, files)", env, base / "embedded", args)
         if not args.embedded_only:
@@ -261,7 +281,7 @@ def main() -> None:
                 conn.exec_driver_sql(f'CREATE DATABASE "{db}"')
             try:
                 env = {"HUB_DATA_DIR": str(base / "scale"), "HUB_PORT": str(free_port()),
-                       "HUB_LOG_LEVEL": "WARNING", "HUB_DATABASE_URL": PG.rsplit("/", 1)[0] + "/" + db,
+                       "HUB_LOG_LEVEL": args.log_level, "HUB_DATABASE_URL": PG.rsplit("/", 1)[0] + "/" + db,
                        "HUB_BROKER_URL": "redis://127.0.0.1:6379/0",
                        "HUB_QUEUE_NAME": f"bench-{uuid.uuid4().hex[:8]}"}
                 run_mode("scale (PostgreSQL, Redis)", env, base / "scale", args)
