@@ -9,6 +9,7 @@ runs to its end. TCP keepalives cannot tell either case: the kernel of a stopped
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from hub.errors import StoreTimeout
 from hub.store.deadlines import Deadlines
 from hub.store.engine import create_engine, store_errors
+from tests.conftest import _drop_pg_database, _fresh_pg_database
 from tests.integration.scale import wait_until
 from tests.tcp_proxy import TcpProxy
 
@@ -23,6 +25,15 @@ pytestmark = [pytest.mark.integration]
 
 # The statement timeout is long: without the probe the client waits 125 s.
 DEADLINES = Deadlines(connect_s=2, statement_s=120, probe_s=1)
+
+
+@pytest.fixture
+def database(postgres_url) -> Iterator[str]:
+    """A database of the test's own: the statement left sleeping on the server when the
+    client gives up must not hold the session's template (other tests copy it)."""
+    url = _fresh_pg_database(postgres_url)
+    yield url
+    _drop_pg_database(url)  # WITH (FORCE): ends that statement too
 
 
 def _through(proxy: TcpProxy, url: str) -> str:
@@ -52,10 +63,10 @@ def _sleeping(observer: sa.Engine) -> bool:
             "AND datname = current_database() AND query = 'SELECT pg_sleep(30)'").scalar_one())
 
 
-def test_a_statement_under_way_when_the_database_goes_silent_fails_after_a_probe(postgres_url):
-    proxy = TcpProxy(sa.engine.make_url(postgres_url).port or 5432)
-    engine = create_engine(_through(proxy, postgres_url), deadlines=DEADLINES)
-    observer = sa.create_engine(postgres_url, poolclass=sa.pool.NullPool)
+def test_a_statement_under_way_when_the_database_goes_silent_fails_after_a_probe(database):
+    proxy = TcpProxy(sa.engine.make_url(database).port or 5432)
+    engine = create_engine(_through(proxy, database), deadlines=DEADLINES)
+    observer = sa.create_engine(database, poolclass=sa.pool.NullPool)
     try:
         thread, outcome = _sleep_in_thread(engine, 30)
         wait_until(lambda: _sleeping(observer), 30, "the statement under way")
@@ -69,9 +80,9 @@ def test_a_statement_under_way_when_the_database_goes_silent_fails_after_a_probe
         observer.dispose()
 
 
-def test_a_slow_statement_of_a_server_that_answers_the_probe_runs_to_its_end(postgres_url):
-    proxy = TcpProxy(sa.engine.make_url(postgres_url).port or 5432)
-    engine = create_engine(_through(proxy, postgres_url), deadlines=DEADLINES)
+def test_a_slow_statement_of_a_server_that_answers_the_probe_runs_to_its_end(database):
+    proxy = TcpProxy(sa.engine.make_url(database).port or 5432)
+    engine = create_engine(_through(proxy, database), deadlines=DEADLINES)
     try:
         thread, outcome = _sleep_in_thread(engine, 4)  # four probes, each answered
         thread.join(60)
@@ -81,10 +92,10 @@ def test_a_slow_statement_of_a_server_that_answers_the_probe_runs_to_its_end(pos
         engine.dispose()
 
 
-def test_every_exchange_goes_through_the_watch_even_one_that_ends_at_once(postgres_url):
+def test_every_exchange_goes_through_the_watch_even_one_that_ends_at_once(database):
     """Setting autocommit (the ping before a pooled connection is used) ends without
     waiting: the watch once raised RuntimeError on it."""
-    engine = create_engine(postgres_url, deadlines=DEADLINES)
+    engine = create_engine(database, deadlines=DEADLINES)
     try:
         for _ in range(2):  # the second checkout pings the pooled connection
             with engine.connect() as conn:
