@@ -50,6 +50,15 @@ class ReportingScheduler(PersistentScheduler):
     """Celery's beat, which says when the broker takes its messages again after an
     outage (the beat has no "connected" line of its own: its outages never ended)."""
 
+    def _ensure_connected(self) -> Any:
+        # Celery's beat waits 2, 4, 6 ... up to 30 s between tries to connect, as its
+        # consumer did: tried every 1-2 s, like the hub's consumer.
+        connection = self.connection
+        if not isinstance(connection.ensure_connection, functools.partial):
+            connection.ensure_connection = functools.partial(
+                connection.ensure_connection, interval_start=1, interval_step=1, interval_max=2)
+        return super()._ensure_connected()
+
     def apply_async(self, entry: Any, producer: Any = None, advance: bool = True,
                     **kwargs: Any) -> Any:
         result = super().apply_async(entry, producer, advance, **kwargs)

@@ -15,8 +15,10 @@ from typing import Any
 REMINDER_S = 30.0
 CONSUMER, BEAT = "celery.worker.consumer.consumer", "celery.beat"
 PUBLISHER = "hub.services.delivery.publisher"  # the API's (and the worker's) sends
-_FAILURES = {CONSUMER: "consumer: Cannot connect to ", BEAT: "Message Error: ",
-             PUBLISHER: "broker unavailable: "}
+# The beat fails a send ("Message Error") or, first connecting, its connection.
+_FAILURES = {CONSUMER: ("consumer: Cannot connect to ",),
+             BEAT: ("Message Error: ", "beat: Connection error: "),
+             PUBLISHER: ("broker unavailable: ",)}
 _installed: OutageLog | None = None
 
 
@@ -77,9 +79,10 @@ class OutageLog(logging.Filter):
 
 
 def _is_failure(record: logging.LogRecord) -> bool:
-    prefix = _FAILURES.get(record.name)
-    return prefix is not None and record.levelno >= logging.ERROR \
-        and str(record.msg).startswith(prefix)
+    prefixes = _FAILURES.get(record.name)
+    return prefixes is not None and record.levelno >= logging.ERROR \
+        and str(record.msg).startswith(prefixes)
+
 
 def _cause(record: logging.LogRecord) -> str:
     """The class of the first exception of the chain (the beat's wraps the network's)."""

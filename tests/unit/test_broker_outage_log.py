@@ -144,3 +144,13 @@ def test_other_lines_pass_unchanged():
     outages = OutageLog(Clock())
     line = record(CONNECTION, logging.INFO, "Connected to %s", "redis://127.0.0.1:6379/0")
     assert outages.filter(line) and line.getMessage() == "Connected to redis://127.0.0.1:6379/0"
+
+
+def test_the_beat_s_first_connection_failing_is_its_outage_too():
+    """Seen when the broker went away as the beat started: the beat logged an error with
+    each try to connect (every 2, 4 ... 30 s) and its outage was never logged."""
+    outages = OutageLog(Clock())
+    logging.getLogger(BEAT).setLevel(logging.INFO)
+    failed = record(BEAT, logging.ERROR, "beat: Connection error: %s. Trying again in %s seconds...",
+                    "Error 111", 2.0)
+    assert outages.filter(failed) and "broker unreachable" in failed.getMessage()
