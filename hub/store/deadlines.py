@@ -95,7 +95,7 @@ def answer_within(engine: sa.Engine, deadlines: Deadlines) -> None:
         connection = DeadlineConnection.connect(*cargs, **cparams)
         connection.answer_s = answer_s
         if probe_s is not None:
-            connection.probe = _Probe(probe_s, ping_s, cargs, cparams)
+            connection.probe = _Probe(probe_s, cargs, cparams)
         return connection
 
     ping: Any = engine.dialect.do_ping
@@ -120,8 +120,8 @@ class _Probe:
     """Whether the server answers at all, asked on a new connection once a wait has had
     no answer for `every_s` (and again every `every_s`)."""
 
-    def __init__(self, every_s: float, answer_s: float, cargs: Any, cparams: Any) -> None:
-        self.every_s, self._answer_s = every_s, answer_s
+    def __init__(self, every_s: float, cargs: Any, cparams: Any) -> None:
+        self.every_s = every_s
         self._cargs, self._cparams = cargs, cparams
 
     def watch(self, gen: Any) -> Any:
@@ -146,20 +146,19 @@ class _Probe:
                 quiet_since = time.monotonic()
 
     def _server_answers(self) -> bool:
+        """A new connection made (or refused) is an answer: the server lives. Nothing is
+        asked on it, for behind a pooler (PgBouncer) a statement may queue for a server
+        connection exactly when the pool is busy, and a healthy statement would be failed.
+        Its wait is bounded even when the connect timeout is 0 ("no limit": libpq would
+        then wait its own 130 s)."""
+        bounded = {**self._cparams,
+                   "connect_timeout": self._cparams.get("connect_timeout")
+                   or max(2, math.ceil(self.every_s))}
         try:
-            probe = DeadlineConnection.connect(*self._cargs, **self._cparams)
+            psycopg.Connection.connect(*self._cargs, **bounded).close()
         except psycopg.OperationalError as exc:  # no answer, or an answer (a refusal)
             return "timeout expired" not in str(exc)
-        try:
-            probe.answer_s = self._answer_s
-            probe.execute("SELECT 1")
-            return True
-        except DatabaseSilent:
-            return False
-        except psycopg.Error:
-            return True
-        finally:
-            probe.close()
+        return True
 
 
 class DeadlineConnection(psycopg.Connection[Any]):
@@ -173,8 +172,10 @@ class DeadlineConnection(psycopg.Connection[Any]):
         if timeout is not None or self.answer_s is None:  # psycopg's own bounded waits
             return super().wait(gen, interval, timeout)
         try:
-            return super().wait(self.probe.watch(gen) if self.probe else gen, interval,
-                                self.answer_s)
+            # a wait no longer than the probe's delay (a pooled connection's ping) is
+            # not probed: its own deadline comes first
+            probe = self.probe if self.probe and self.answer_s > self.probe.every_s else None
+            return super().wait(probe.watch(gen) if probe else gen, interval, self.answer_s)
         except DatabaseSilent:
             self.close()
             raise

@@ -102,3 +102,23 @@ def test_every_exchange_goes_through_the_watch_even_one_that_ends_at_once(databa
                 assert conn.exec_driver_sql("SELECT 1").scalar_one() == 1
     finally:
         engine.dispose()
+
+
+def test_the_probe_is_bounded_even_with_no_connect_timeout(database):
+    """`HUB_DATABASE_CONNECT_TIMEOUT_S=0` ("no limit") left the probe's own connection to
+    libpq's default of 130 s: a silent database failed the statement after some 2 minutes."""
+    proxy = TcpProxy(sa.engine.make_url(database).port or 5432)
+    engine = create_engine(_through(proxy, database),
+                           deadlines=Deadlines(connect_s=0, statement_s=120, probe_s=1))
+    observer = sa.create_engine(database, poolclass=sa.pool.NullPool)
+    try:
+        thread, outcome = _sleep_in_thread(engine, 30)
+        wait_until(lambda: _sleeping(observer), 30, "the statement under way")
+        proxy.freeze()
+        thread.join(60)  # before: 130 s and more
+        assert outcome, "no answer within a minute"
+        assert isinstance(outcome[0], StoreTimeout), outcome
+    finally:
+        proxy.close()
+        engine.dispose()
+        observer.dispose()
