@@ -106,8 +106,9 @@ def copy_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, 
     quoted = ", ".join(f'"{n}"' for n in names)
     statement = f"COPY {table.name} ({quoted}) FROM STDIN"
     driver_error = conn.dialect.loaded_dbapi.Error
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = None  # a closed connection refuses the cursor itself: a driver error too
     try:
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         with cursor, cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row([_json_text(row[n]) if n in as_json else row[n] for n in names])
@@ -126,14 +127,16 @@ def driver_rows(conn: sa.Connection, statement: str,
     if not conn.in_transaction():
         conn.begin()
     driver_error = conn.dialect.loaded_dbapi.Error
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = None  # a closed connection refuses the cursor itself: a driver error too
     try:
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         cursor.execute(statement, params)
         return cursor.fetchall()
     except driver_error as exc:
         raise _as_sqlalchemy_error(conn, statement, exc, cursor) from exc
     finally:
-        cursor.close()
+        if cursor is not None:
+            cursor.close()
 
 
 def _as_sqlalchemy_error(conn: sa.Connection, statement: str, exc: Any,

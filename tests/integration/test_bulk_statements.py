@@ -213,3 +213,18 @@ def test_a_connection_lost_during_a_driver_read_is_a_store_outage(hub):
         with hub.engine.connect() as other:
             other.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
         _one_porteur(uow.connection, "prt_1")
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("statement", ["copy", "read"])
+def test_a_connection_closed_before_a_driver_statement_is_a_store_outage(hub, statement):
+    """The driver connection already closed (its cursor cannot even be made): the error
+    is SQLAlchemy's, so the unit of work answers the store's outage, not the driver's raw
+    error."""
+    with pytest.raises(StoreUnavailable), hub.uow() as uow:
+        uow.connection.exec_driver_sql("SELECT 1")
+        uow.connection.connection.driver_connection.close()
+        if statement == "copy":
+            bulk.copy_rows(uow.connection, match_keys, [{"key": "k", "fiche_pk": 1}])
+        else:
+            _one_porteur(uow.connection, "prt_1")

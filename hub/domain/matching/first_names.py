@@ -18,22 +18,28 @@ from __future__ import annotations
 # Masculine French first names in use with a feminine form (written for this rule from
 # common usage; kept apart from any list a test-data generator draws names from).
 MASCULINE_FIRST_NAMES = frozenset({
-    "ADRIEN", "ALBAN", "ALBERT", "ALEXANDRE", "ALEXIS", "ALFRED", "ALPHONSE", "AMAURY",
-    "ANDRE", "ANGE", "ANTOINE", "ANTONIN", "ANTONIO", "ARMAND", "ARNAUD", "AUGUSTE",
-    "AUGUSTIN", "AURELIEN", "BAPTISTE", "BASTIEN", "BENOIT", "BERNARD", "BERTRAND",
-    "BRUNO", "CEDRIC", "CHARLES", "CHRISTIAN", "CHRISTOPHE", "CLAUDE", "CLEMENT",
-    "CONSTANT", "CYRIL", "DAMIEN", "DANIEL", "DENIS", "DIDIER", "DOMINIQUE", "EDMOND",
-    "EMILE", "EMILIEN", "EMMANUEL", "ERNEST", "ETIENNE", "EUGENE", "FABIEN", "FABRICE",
-    "FERNAND", "FLORENT", "FLORIAN", "FRANCIS", "FRANCK", "FRANCOIS", "FREDERIC",
-    "GABRIEL", "GAEL", "GASTON", "GEORGES", "GERALD", "GERMAIN", "GILBERT", "GILLES",
-    "GREGOIRE", "GUY", "HENRI", "HONORE", "HUGUES", "JACQUES", "JEAN", "JOEL", "JOSEPH",
-    "JULES", "JULIEN", "JUSTIN", "LAURENT", "LEO", "LEON", "LIONEL", "LOUIS", "LUC",
-    "LUCIEN", "MANUEL", "MARC", "MARCEL", "MARIO", "MARIUS", "MARTIN", "MATHIEU",
-    "MATTHIEU", "MAURICE", "MAXIME", "MICHEL", "NICOLAS", "NOEL", "OLIVIER", "PASCAL",
+    "ADRIEN", "AIME", "ALBAN", "ALBERT", "ALBIN", "ALEXANDRE", "ALEXIS", "ALFRED",
+    "ALPHONSE", "AMAURY", "ANDRE", "ANGE", "ANTOINE", "ANTONIN", "ANTONIO", "ARMAND",
+    "ARMEL", "ARNAUD", "AUGUSTE", "AUGUSTIN", "AURELIEN", "AXEL", "BAPTISTE", "BASTIEN",
+    "BENJAMIN", "BENOIT", "BERNARD", "BERTRAND", "BRUNO", "CEDRIC", "CELESTIN", "CHARLES",
+    "CHRISTIAN", "CHRISTOPHE", "CLAUDE", "CLEMENT", "CONSTANT", "CYRIL", "DAMIEN", "DANIEL",
+    "DENIS", "DESIRE", "DIDIER", "DOMINIQUE", "DORIAN", "EDMOND", "EMILE", "EMILIEN",
+    "EMMANUEL", "ERNEST", "ERWAN", "ETIENNE", "EUGENE", "FABIEN", "FABRICE", "FERNAND",
+    "FIRMIN", "FLORENT", "FLORIAN", "FRANCIS", "FRANCK", "FRANCOIS", "FREDERIC", "GABRIEL",
+    "GAEL", "GAETAN", "GASTON", "GEORGES", "GERALD", "GERMAIN", "GILBERT", "GILLES",
+    "GREGOIRE", "GUY", "HENRI", "HONORE", "HUBERT", "HUGUES", "JACQUES", "JEAN", "JOEL",
+    "JOSE", "JOSEPH", "JULES", "JULIEN", "JUSTIN", "LAURENT", "LEO", "LEON", "LILIAN",
+    "LIONEL", "LOUIS", "LUC", "LUCIEN", "MAEL", "MANUEL", "MARC", "MARCEL", "MARIN",
+    "MARIO", "MARIUS", "MARTIN", "MATHIEU", "MATTHIEU", "MAURICE", "MAXIME", "MICHAEL",
+    "MICHEL", "MIKAEL", "NATHANAEL", "NICOLAS", "NOEL", "NORBERT", "OLIVIER", "PASCAL",
     "PATRICE", "PATRICK", "PAUL", "PIERRE", "RAPHAEL", "RAYMOND", "RENE", "ROBERT",
-    "ROLAND", "ROMAIN", "SAMUEL", "SEBASTIEN", "SIMON", "STEPHANE", "SYLVAIN",
-    "THIERRY", "VALENTIN", "VICTOR", "VINCENT", "YANN", "YVES", "YVON",
+    "ROLAND", "ROMAIN", "SAMUEL", "SEBASTIEN", "SIMON", "STEPHANE", "SYLVAIN", "THIERRY",
+    "VALENTIN", "VICTOR", "VINCENT", "VIVIEN", "YANN", "YVES", "YVON",
 })
+
+# Masculine names ending in an acute É (accents are gone in the compact form): an E added
+# is hers (André / Andrée, René / Renée), not a typo doubling a mute E (Pierre / Pierree).
+_ACUTE_E_ENDINGS = frozenset({"AIME", "ANDRE", "DESIRE", "HONORE", "JOSE", "RENE"})
 
 # His ending -> hers on the same stem (Stéphane / Stéphanie, Alexandre / Alexandra,
 # Laurent / Laurence, Patrick / Patricia, Alexis / Alexia, Mario / Maria, Gabriel /
@@ -48,7 +54,8 @@ _FEMININE_ENDINGS = (("", "E"), ("E", "IE"), ("", "IE"), ("RE", "RA"), ("T", "CE
 
 def feminine_form(x: str, y: str) -> bool:
     """One side a masculine first name, the other its feminine form, either order. A
-    name already ending in E with another added (Pierre / Pierree) is a typo."""
+    name already ending in a mute E with another added (Pierre / Pierree) is a typo; in
+    an É, hers (René / Renée)."""
     return _hers(x, y) or _hers(y, x)
 
 
@@ -69,7 +76,7 @@ def _hers(his: str, hers: str) -> bool:
         if not his.endswith(male):
             continue
         stem = his[:len(his) - len(male)]
-        if male == "" and female == "E" and his.endswith("E"):
+        if male == "" and female == "E" and his.endswith("E") and his not in _ACUTE_E_ENDINGS:
             continue  # Pierre / Pierree: a typo
         if hers == stem + female or (female[0] in "AEIOU" and hers == stem + stem[-1] + female):
             return True

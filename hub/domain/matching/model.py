@@ -26,7 +26,12 @@ from hub.domain.matching.comparisons import (
     compare_records,
 )
 from hub.domain.matching.record import NormalisedRecord
-from hub.domain.matching.settings import DecisionSettings, MatchingSettings
+from hub.domain.matching.settings import (
+    DecisionSettings,
+    InvalidSetting,
+    MatchingSettings,
+    is_number,
+)
 
 if TYPE_CHECKING:
     from hub.domain.matching.scoring import PatternScorer
@@ -242,12 +247,25 @@ class MatchModel:
             raise ValueError("not a capactif matching model")
         if doc.get("version") != MODEL_VERSION:
             raise ValueError(f"unsupported matching model version {doc.get('version')!r}")
+        settings = MatchingSettings.from_dict(doc["reglages"])
         return cls(
-            settings=MatchingSettings.from_dict(doc["reglages"]), prior=doc["a_priori"],
+            settings=settings, prior=doc["a_priori"],
             m=doc["m"], u=doc["u"], tf=doc["frequences"], tf_floor=doc["frequence_plancher"],
             training=doc.get("apprentissage", {}), u_random=doc.get("u_aleatoire", {}),
-            veto_m=doc.get("m_veto", {}),
+            veto_m=_veto_m(doc.get("m_veto", {}), settings.decision.veto_fields),
         )
+
+
+def _veto_m(value: Any, veto_fields: tuple[str, ...]) -> dict[str, float]:
+    """`m_veto` of a model file: per veto field, a probability (a finite number in [0, 1]);
+    anything else is refused on load, naming the field, rather than failing a match."""
+    if isinstance(value, dict) and all(
+            field in veto_fields and is_number(m) and 0 <= m <= 1 for field, m in value.items()):
+        return {field: float(m) for field, m in value.items()}
+    fields = ", ".join(veto_fields)
+    raise InvalidSetting(
+        "m_veto", f"m_veto must map veto fields ({fields}) to probabilities in 0 … 1",
+        f"m_veto doit associer aux champs veto ({fields}) des probabilités dans 0 … 1")
 
 
 def probability_of(weight: float) -> float:

@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import itertools
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -52,15 +53,36 @@ class TrainingSettings:
     reestimate_u: bool = True
 
 
-class ThresholdsOutOfOrder(ValueError):
+class InvalidSetting(ValueError):
+    """A setting of a matching model or settings file out of its bounds. The message
+    (English, `message_fr` in French) names the field."""
+
+    def __init__(self, field: str, message_en: str, message_fr: str) -> None:
+        super().__init__(message_en)
+        self.field = field
+        self.message_fr = message_fr
+
+
+class ThresholdsOutOfOrder(InvalidSetting):
     """Decision thresholds not in order: probabilite_min_groupe <= probabilite_revue <=
-    probabilite_lien. The message (English, `message_fr` in French) names the field."""
+    probabilite_lien."""
 
     def __init__(self, field: str, value: float, bound_field: str, bound: float) -> None:
         order = "probabilite_min_groupe <= probabilite_revue <= probabilite_lien"
-        super().__init__(f"{field} ({value}) must not exceed {bound_field} ({bound}): {order}")
-        self.field = field
-        self.message_fr = f"{field} ({value}) ne doit pas dépasser {bound_field} ({bound}) : {order}"
+        super().__init__(
+            field, f"{field} ({value}) must not exceed {bound_field} ({bound}): {order}",
+            f"{field} ({value}) ne doit pas dépasser {bound_field} ({bound}) : {order}")
+
+
+# The most `poids_min_groupe` may ask, in bits: the weight past which a probability is
+# certainty (`model.probability_of`); below 0, a pair whose fields weigh against one
+# person would stay in a cluster.
+MAX_CLUSTER_EVIDENCE_BITS = 60.0
+
+
+def is_number(value: object) -> bool:
+    """A finite int or float, not a bool (JSON's true is not a number of bits)."""
+    return type(value) in (int, float) and math.isfinite(value)  # type: ignore[arg-type]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,7 +132,14 @@ class DecisionSettings:
 
     def __post_init__(self) -> None:
         """A cluster bound above the review threshold would split clusters on pairs not
-        worth a question; a review threshold above the link threshold leaves no band."""
+        worth a question; a review threshold above the link threshold leaves no band.
+        The cluster evidence is None or bits in [0, MAX_CLUSTER_EVIDENCE_BITS]."""
+        bits = self.cluster_evidence_bits
+        if bits is not None and not (is_number(bits) and 0 <= bits <= MAX_CLUSTER_EVIDENCE_BITS):
+            span = f"0 … {MAX_CLUSTER_EVIDENCE_BITS:g}"
+            raise InvalidSetting(
+                "poids_min_groupe", f"poids_min_groupe must be null or a number of bits in "
+                f"{span}", f"poids_min_groupe doit être null ou un nombre de bits dans {span}")
         ordered = (("probabilite_min_groupe", self.cluster_bound()),
                    ("probabilite_revue", self.review_probability),
                    ("probabilite_lien", self.link_probability))

@@ -30,6 +30,7 @@ from hub.domain.matching.model import MatchModel, default_model
 from hub.domain.matching.record import NormalisedRecord
 from hub.domain.matching.scoring import Pattern, PatternScorer
 from hub.domain.matching.settings import (
+    InvalidSetting,
     MatchingSettings,
     ThresholdsOutOfOrder,
     default_settings,
@@ -163,6 +164,10 @@ def load_model(path: Path) -> MatchModel:
         raise InvalidMatchingModel(
             f"Seuils de décision du modèle de rapprochement dans le désordre : {exc.message_fr}.",
             f"The matching model's decision thresholds are out of order: {exc}.") from exc
+    except InvalidSetting as exc:
+        raise InvalidMatchingModel(
+            f"Réglage invalide du modèle de rapprochement : {exc.message_fr}.",
+            f"A setting of the matching model is invalid: {exc}.") from exc
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
         raise InvalidMatchingModel(
             "Le fichier de modèle de rapprochement est illisible ou d'une version inconnue : "

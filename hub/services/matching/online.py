@@ -42,6 +42,7 @@ from hub.domain.matching import (
     default_model,
 )
 from hub.domain.matching.decision import Decision, RecordLike, record_blocking_keys
+from hub.domain.matching.settings import InvalidSetting
 from hub.errors import InvalidMatchingModel
 from hub.store.uow import UnitOfWork
 
@@ -80,6 +81,10 @@ def load_matching_model(path: Path | None) -> MatchModel:
         return default_model()
     try:
         return MatchModel.from_json(path.read_text(encoding="utf-8"))
+    except InvalidSetting as exc:
+        raise InvalidMatchingModel(
+            f"Réglage invalide du modèle HUB_MATCHING_MODEL_FILE : {exc.message_fr}.",
+            f"A setting of the HUB_MATCHING_MODEL_FILE model is invalid: {exc}.") from exc
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
         raise InvalidMatchingModel(
             "HUB_MATCHING_MODEL_FILE ne désigne pas un modèle lisible : réentraînez-le "

@@ -242,3 +242,20 @@ def test_feminine_forms_of_compound_names_and_other_endings_are_other_first_name
     # A compound name against its first part, or its initials, is not a feminine form.
     assert both_ways(compare, {"prenom": "Jean-Louis"}, {"prenom": "Jean"}) != "different"
     assert both_ways(compare, {"prenom": "Jean-Louis"}, {"prenom": "J.-L."}) == "close"
+
+
+def test_feminine_forms_doubling_the_last_letter_or_adding_e_to_an_acute_e_are_other_names():
+    """Armel / Armelle, Maël / Maëlle, Erwan / Erwanne: twins' names, as Michel / Michelle.
+    André / Andrée, René / Renée: the feminine adds an E to the masculine's final É, not a
+    typo doubling a mute E (Pierre / Pierree stays close)."""
+    compare = FirstNameComparison()
+    for him, her in (("Armel", "Armelle"), ("Maël", "Maëlle"), ("Michaël", "Michaëlle"),
+                     ("Erwan", "Erwanne"), ("Axel", "Axelle"), ("Vivien", "Vivienne"),
+                     ("Marin", "Marine"), ("Gaétan", "Gaétane"), ("Lilian", "Liliane"),
+                     ("André", "Andrée"), ("René", "Renée"), ("José", "Josée"),
+                     ("Aimé", "Aimée"), ("Désiré", "Désirée"), ("Honoré", "Honorée")):
+        assert both_ways(compare, {"prenom": him}, {"prenom": her}) == "different", (him, her)
+    assert both_ways(compare, {"prenom": "Pierre"}, {"prenom": "Pierree"}) == "close"
+    assert both_ways(compare, {"prenom": "André"}, {"prenom": "Andér"}) == "close"
+    for one, other in (("Isabel", "Isabelle"), ("Christel", "Christelle")):
+        assert both_ways(compare, {"prenom": one}, {"prenom": other}) in ("close", "fuzzy")

@@ -1,0 +1,79 @@
+"""A model file is read without the schema: every setting it holds is checked on load,
+and the error names the field to fix, from either loader (the batch's, the hub's)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from hub.domain.matching.model import default_model
+from hub.errors import InvalidMatchingModel
+from hub.services.matching.dedup_batch import load_model
+from hub.services.matching.online import load_matching_model
+
+LOADERS = [load_model, load_matching_model]
+
+
+def _model_file(tmp_path, change) -> object:
+    document = json.loads(default_model().to_json())
+    change(document)
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def _veto(value):
+    def change(document):
+        document["m_veto"] = value
+    return change
+
+
+def _cluster_bits(value):
+    def change(document):
+        document["reglages"]["decision"]["poids_min_groupe"] = value
+    return change
+
+
+BAD_VETO_M = [None, [], 5, "0.1", {"prenom": "0.006"}, {"prenom": None},
+              {"prenom": True}, {"prenom": math.nan}, {"prenom": math.inf}, {"prenom": -0.1},
+              {"prenom": 1.5}, {"nom": 0.1}, {"": 0.1}]
+BAD_CLUSTER_BITS = ["3", True, False, math.nan, math.inf, -math.inf, -1e9, -0.5, 1e9, [], {}]
+
+
+BAD_FIELDS = ([("m_veto", _veto, v) for v in BAD_VETO_M]
+              + [("poids_min_groupe", _cluster_bits, v) for v in BAD_CLUSTER_BITS])
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+@pytest.mark.parametrize(("field", "setter", "value"), BAD_FIELDS,
+                         ids=[f"{f}={v!r}" for f, _, v in BAD_FIELDS])
+def test_a_bad_setting_is_refused_on_load_naming_the_field(tmp_path, loader, field, setter,
+                                                           value):
+    """null, a list, a string, a bool, NaN, out of bounds, a field that is no veto: refused
+    when the file is read, not when a pair is matched."""
+    with pytest.raises(InvalidMatchingModel, match=field) as raised:
+        loader(_model_file(tmp_path, setter(value)))
+    assert field in raised.value.message_fr
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+@pytest.mark.parametrize("change", [
+    lambda d: d.pop("m_veto"), _veto({}), _veto({"prenom": 0.006, "date_naissance": 1}),
+    _veto({"prenom": 0}), _cluster_bits(None), _cluster_bits(0), _cluster_bits(2.5),
+    _cluster_bits(60)])
+def test_good_veto_m_and_cluster_evidence_are_read(tmp_path, loader, change):
+    model = loader(_model_file(tmp_path, change))
+    assert model.decision.veto_fields
+
+
+def test_the_hubs_loader_names_thresholds_out_of_order(tmp_path):
+    """As the batch's loader does: the threshold to fix, not "train it again"."""
+    def change(document):
+        document["reglages"]["decision"]["probabilite_min_groupe"] = 0.97
+
+    with pytest.raises(InvalidMatchingModel, match="probabilite_min_groupe") as raised:
+        load_matching_model(_model_file(tmp_path, change))
+    assert "probabilite_revue" in raised.value.message_fr
+    assert "réentraînez" not in raised.value.message_fr
