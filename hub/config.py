@@ -194,11 +194,11 @@ class Settings:
                     f"HUB_{name.upper()} must be a number of seconds, positive or zero "
                     "(0: no limit).",
                 )
-        if not self.broker_outage_reminder_s > 0:
+        if not 0 < self.broker_outage_reminder_s < math.inf:
             raise ConfigurationError(
-                "HUB_BROKER_OUTAGE_REMINDER_S doit être un nombre de secondes positif (un rappel "
+                "HUB_BROKER_OUTAGE_REMINDER_S doit être un nombre de secondes positif et fini (un rappel "
                 "pendant une panne du courtier tous les combien ; 30 par défaut).",
-                "HUB_BROKER_OUTAGE_REMINDER_S must be a positive number of seconds (how often an "
+                "HUB_BROKER_OUTAGE_REMINDER_S must be a positive, finite number of seconds (how often an "
                 "outage of the broker is recalled in the log; 30 by default).",
             )
         if self.audit_retention_days < 1:
