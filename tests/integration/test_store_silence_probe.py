@@ -63,21 +63,28 @@ def _sleeping(observer: sa.Engine) -> bool:
             "AND datname = current_database() AND query = 'SELECT pg_sleep(30)'").scalar_one())
 
 
-def test_a_statement_under_way_when_the_database_goes_silent_fails_after_a_probe(database):
+def _statement_under_way_when_silent(database: str, deadlines: Deadlines) -> list:
+    """What a 30 s statement under way gets when the connection goes silent (within a
+    minute: empty if nothing came back)."""
     proxy = TcpProxy(sa.engine.make_url(database).port or 5432)
-    engine = create_engine(_through(proxy, database), deadlines=DEADLINES)
+    engine = create_engine(_through(proxy, database), deadlines=deadlines)
     observer = sa.create_engine(database, poolclass=sa.pool.NullPool)
     try:
         thread, outcome = _sleep_in_thread(engine, 30)
         wait_until(lambda: _sleeping(observer), 30, "the statement under way")
         proxy.freeze()  # the connection stays open, nothing comes back
-        thread.join(60)  # before: 125 s
-        assert outcome, "no answer within a minute"
-        assert isinstance(outcome[0], StoreTimeout), outcome
+        thread.join(60)
+        return outcome
     finally:
         proxy.close()
         engine.dispose()
         observer.dispose()
+
+
+def test_a_statement_under_way_when_the_database_goes_silent_fails_after_a_probe(database):
+    outcome = _statement_under_way_when_silent(database, DEADLINES)  # before: 125 s
+    assert outcome, "no answer within a minute"
+    assert isinstance(outcome[0], StoreTimeout), outcome
 
 
 def test_a_slow_statement_of_a_server_that_answers_the_probe_runs_to_its_end(database):
@@ -107,18 +114,7 @@ def test_every_exchange_goes_through_the_watch_even_one_that_ends_at_once(databa
 def test_the_probe_is_bounded_even_with_no_connect_timeout(database):
     """`HUB_DATABASE_CONNECT_TIMEOUT_S=0` ("no limit") left the probe's own connection to
     libpq's default of 130 s: a silent database failed the statement after some 2 minutes."""
-    proxy = TcpProxy(sa.engine.make_url(database).port or 5432)
-    engine = create_engine(_through(proxy, database),
-                           deadlines=Deadlines(connect_s=0, statement_s=120, probe_s=1))
-    observer = sa.create_engine(database, poolclass=sa.pool.NullPool)
-    try:
-        thread, outcome = _sleep_in_thread(engine, 30)
-        wait_until(lambda: _sleeping(observer), 30, "the statement under way")
-        proxy.freeze()
-        thread.join(60)  # before: 130 s and more
-        assert outcome, "no answer within a minute"
-        assert isinstance(outcome[0], StoreTimeout), outcome
-    finally:
-        proxy.close()
-        engine.dispose()
-        observer.dispose()
+    outcome = _statement_under_way_when_silent(
+        database, Deadlines(connect_s=0, statement_s=120, probe_s=1))
+    assert outcome, "no answer within a minute"
+    assert isinstance(outcome[0], StoreTimeout), outcome
