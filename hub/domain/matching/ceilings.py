@@ -6,9 +6,9 @@ another e-mail say at once that the pair cannot reach any threshold, whatever it
 A pair's ceiling is its total weight with every field not compared yet at its best
 level (the names' best with the frequency adjustment of the new record's name); fields
 are compared one at a time, cheapest and most telling first, names last, and the pair
-is set aside as soon as its ceiling falls below a bar. Names both plainly different may
-still agree once exchanged (`compare_records`): then they count at their best
-exchanged, never exact.
+is set aside as soon as its ceiling falls below a bar. Names both plainly different (or
+one different, the other missing on a side) may still agree once exchanged
+(`compare_records`): then they count at their best exchanged, never exact.
 
 The ceiling only falls as fields are compared, and never below the pair's probability
 (`tests/unit/matching/test_matching_scoring.py` checks it on generated pairs), so a pair
@@ -121,11 +121,19 @@ class Ceilings:
             level = self.comparisons[position].level(self.left, pair.other)
             pair.levels[position] = level
             pair.total += self.weights[position][level] - self.best[position]
-        if pair.stage == self._names_stage and sum(
-                pair.levels[p] == DIFFERENT for p in stage) >= 2:
+        if pair.stage == self._names_stage and _may_agree_exchanged(
+                [pair.levels[p] for p in stage]):
             pair.total += sum(max(self.exchanged[p], self.weights[p][DIFFERENT])
-                              - self.weights[p][DIFFERENT] for p in stage)
+                              - self.weights[p][DIFFERENT] for p in stage
+                              if pair.levels[p] == DIFFERENT)
         pair.stage += 1
+
+
+def _may_agree_exchanged(levels: list[str | None]) -> bool:
+    """Names both plainly different, or one different and the other missing (a lone
+    name against names exchanged): they may agree once exchanged (`compare_records`)."""
+    different = levels.count(DIFFERENT)
+    return different >= 2 or (different == 1 and levels.count(MISSING) == 1)
 
 
 def _weight_below(probability: float) -> float:

@@ -1,9 +1,10 @@
 """One small class per field; each says how well two records agree on it.
 
 Levels, best first: exact, close, fuzzy, different; missing when either side
-has no value (it then weighs nothing). `compare_records` also tries the pair
-with first and last names exchanged on one side (both names agreeing so, or one of
-them: `_one_name_exchanged`).
+has no value, or (the place) no part of it on both sides (it then weighs nothing).
+`compare_records` also tries the pair with first and last names exchanged on one side
+(both names agreeing so, or one of them: `_one_name_exchanged`; or a side's lone name:
+`_lone_name_exchanged`).
 
 Example:
     >>> from hub.domain.matching.record import normalise_record
@@ -40,7 +41,8 @@ class Comparison:
         self.settings = settings or ComparisonSettings()
 
     def level(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
-        """The level of the pair; missing exactly when a side has no value to compare."""
+        """The level of the pair; missing when a side has no value to compare (or, for
+        a field of parts, no part on both sides: `PlaceComparison`)."""
         if not (self.present(a) and self.present(b)):
             return MISSING
         return self.compare(a, b)
@@ -258,7 +260,9 @@ def _street_similarity(x: str, y: str) -> float:
 
 class PlaceComparison(Comparison):
     """Postcode and commune: exact = same postcode; close = same commune, another or
-    no postcode on one side (a typo, a CEDEX); different otherwise."""
+    no postcode on one side (a typo, a CEDEX); missing where no part is given on both
+    sides (a commune alone against a postcode alone: nothing to compare, not another
+    place); different otherwise."""
 
     field = "lieu"
     levels = (EXACT, CLOSE, DIFFERENT)
@@ -269,7 +273,11 @@ class PlaceComparison(Comparison):
     def compare(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
         if a.code_postal and a.code_postal == b.code_postal:
             return EXACT
-        return CLOSE if a.commune and a.commune == b.commune else DIFFERENT
+        if a.commune and a.commune == b.commune:
+            return CLOSE
+        if not ((a.code_postal and b.code_postal) or (a.commune and b.commune)):
+            return MISSING
+        return DIFFERENT
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -307,10 +315,11 @@ def compare_records(
     weight, which would depend on the side whose names were taken as written."""
     if levels is None:
         levels = tuple([c.level(a, b) for c in comparisons])
-    if levels.count(DIFFERENT) < 2:
-        return levels, b
     names = [c for c, level in zip(comparisons, levels, strict=True)
              if c.field in _NAMES and level == DIFFERENT]
+    if len(names) == 1 and sum(c.field in _NAMES and level == MISSING
+                               for c, level in zip(comparisons, levels, strict=True)) == 1:
+        return _lone_name_exchanged(comparisons, levels, names[0], a, b), b
     if len(names) < 2:
         return levels, b
     best: tuple[tuple[int, tuple[int, ...]], tuple[str, ...], NormalisedRecord] | None = None
@@ -336,6 +345,30 @@ def compare_records(
         if best is None or (sum(ranks), ranks) < best[0]:
             best = ((sum(ranks), ranks), *reading)
     return (levels, b) if best is None else (best[1], best[2])
+
+
+def _lone_name_exchanged(comparisons: list[Comparison], levels: tuple[str, ...],
+                         name: Comparison, a: NormalisedRecord,
+                         b: NormalisedRecord) -> tuple[str, ...]:
+    """One side has one name only (ADRIEN, no surname), the other both, exchanged (Adrien
+    | Leroy): the lone name agreeing with the other's names exchanged is fuzzy, not
+    different (not a feminine form: Louis against Louise | Martin). Fuzzy, not close: the
+    lone name may as well be a surname typed as a first name (MARTIN alone against Martin |
+    Bertrand, another of the household), so it lifts the first name's veto but is no
+    agreeing evidence for a link. Only the side with both names can be exchanged, so the
+    same levels whichever side comes first."""
+    full, lone = (b, a) if _exchangeable(b) else (a, b)
+    if not _exchangeable(full):
+        return levels
+    exchanged = _swapped(full)
+    if feminine_form(lone.prenom or "", exchanged.prenom or "") or feminine_form(
+            lone.nom or "", exchanged.nom or ""):
+        return levels
+    found = name.level(lone, exchanged)
+    if found not in AGREEING:
+        return levels
+    return tuple(FUZZY if c is name else level
+                 for c, level in zip(comparisons, levels, strict=True))
 
 
 def _exchangeable(record: NormalisedRecord) -> bool:

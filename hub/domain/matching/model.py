@@ -46,7 +46,9 @@ class FieldTerm:
     """One step of the waterfall: a field, its level and what it adds (in bits).
 
     `sides` says whether each side (left, right) had a value the comparison could use:
-    the level is "missing" exactly when one does not, and a missing field adds nothing.
+    the level is "missing" when one does not, or when both do but share no part of it
+    (the place: a commune against a postcode, "non comparable"); a missing field adds
+    nothing.
     """
 
     field: str
@@ -73,6 +75,8 @@ class FieldTerm:
         """The level in words, saying which side lacks the value when one does."""
         if self.level != MISSING:
             return _LEVELS_FR[self.level]
+        if all(self.sides):
+            return "non comparable : pas la même donnée des deux côtés"
         if not any(self.sides):
             return "absent des deux côtés"
         return "absent à droite" if self.sides[0] else "absent à gauche"

@@ -259,3 +259,49 @@ def test_feminine_forms_doubling_the_last_letter_or_adding_e_to_an_acute_e_are_o
     assert both_ways(compare, {"prenom": "André"}, {"prenom": "Andér"}) == "close"
     for one, other in (("Isabel", "Isabelle"), ("Christel", "Christelle")):
         assert both_ways(compare, {"prenom": one}, {"prenom": other}) in ("close", "fuzzy")
+
+
+def test_a_lone_first_name_meets_the_same_name_written_as_the_surname_of_exchanged_names():
+    """ADRIEN with no surname against Adrien | Leroy (first and last names exchanged):
+    the first name agrees once the full record is read exchanged: fuzzy, not another
+    first name that would veto the pair, nor agreeing evidence (the lone name may be a
+    surname typed as a first name: MARTIN alone against Martin | Bertrand); the same
+    whichever side comes first. A lone surname against the exchanged names likewise."""
+    comparisons = build_comparisons(default_settings().comparisons)
+    fields = [c.field for c in comparisons]
+    lone = person(prenom="ADRIEN", date_naissance="2004-10-24")
+    exchanged = person(nom="Adrien", prenom="Leroy", date_naissance="2004-10-24")
+    levels, used = compare_records(comparisons, lone, exchanged)
+    by_field = dict(zip(fields, levels, strict=True))
+    assert (by_field["nom"], by_field["prenom"]) == ("missing", "fuzzy")
+    assert used is exchanged
+    assert compare_records(comparisons, exchanged, lone)[0] == levels
+    surname_alone = person(nom="Leroy", date_naissance="2004-10-24")
+    by_field = dict(zip(fields, compare_records(comparisons, surname_alone, exchanged)[0],
+                        strict=True))
+    assert (by_field["nom"], by_field["prenom"]) == ("fuzzy", "missing")
+    # another first name, whichever slot it is read in, stays different
+    stranger = person(prenom="Paul", date_naissance="2004-10-24")
+    by_field = dict(zip(fields, compare_records(comparisons, stranger, exchanged)[0],
+                        strict=True))
+    assert by_field["prenom"] == "different"
+    # Louis alone against Louise | Martin exchanged: her name, not his: twins
+    louis = person(prenom="Louis", date_naissance="2004-10-24")
+    louise = person(nom="Louise", prenom="Martin", date_naissance="2004-10-24")
+    by_field = dict(zip(fields, compare_records(comparisons, louis, louise)[0], strict=True))
+    assert by_field["prenom"] == "different"
+
+
+def test_a_postcode_on_one_side_and_a_commune_on_the_other_are_not_compared():
+    """One member typed the commune alone, another the postcode alone: nothing of the
+    place is given on both sides, so the place is missing (weighs nothing), not
+    different (which would weigh against one person and split a cluster)."""
+    place = PlaceComparison()
+    assert level(place, {"commune": "Riom"}, {"code_postal": "63200"}) == "missing"
+    assert level(place, {"code_postal": "63200"}, {"commune": "Riom"}) == "missing"
+    assert level(place, {"code_postal": "63200", "commune": "Riom"},
+                 {"commune": "Riom"}) == "close"
+    assert level(place, {"code_postal": "63200", "commune": "Riom"},
+                 {"code_postal": "15000"}) == "different"
+    assert level(place, {"commune": "Riom"}, {"commune": "Thiers", "code_postal": "63200"}
+                 ) == "different"

@@ -32,13 +32,17 @@ def model():
 @settings(max_examples=150)
 @given(_side, _side)
 def test_a_field_is_missing_exactly_when_a_side_lacks_it_and_then_weighs_nothing(left, right):
+    """Missing where a side lacks the field, or (the place) where the two sides hold no
+    part of it in common: a commune alone on one side, a postcode alone on the other."""
     model = hand_model()
     explanation = model.score(person(id="a", **left), person(id="b", **right))
+    apart = _place_apart(left, right)
     for term in explanation.terms:
-        assert (term.level == "missing") == (not all(term.sides)), term
+        unmatched = term.field == "lieu" and apart
+        assert (term.level == "missing") == (not all(term.sides) or unmatched), term
         if term.level == "missing":
             assert term.weight == 0.0 and term.tf_adjustment == 0.0
-            assert term.label_fr().startswith("absent")
+            assert term.label_fr().startswith("non comparable" if all(term.sides) else "absent")
         else:
             assert "absent" not in term.label_fr()
     total = explanation.prior_weight + sum(t.weight for t in explanation.terms)
@@ -46,6 +50,22 @@ def test_a_field_is_missing_exactly_when_a_side_lacks_it_and_then_weighs_nothing
     again = Explanation.from_dict(explanation.to_dict())
     assert [(t.field, t.level, t.sides) for t in again.terms] == [
         (t.field, t.level, t.sides) for t in explanation.terms]
+
+
+def _place_apart(left, right):
+    """Both sides give a place, but no part of it on both (commune against postcode)."""
+    parts = ("code_postal", "commune")
+    return (any(left[k] for k in parts) and any(right[k] for k in parts)
+            and not any(left[k] and right[k] for k in parts))
+
+
+def test_a_commune_against_a_postcode_reads_not_comparable_and_weighs_nothing(model):
+    left = person(id="a", nom="Martin", prenom="Anne", commune="Riom")
+    right = person(id="b", nom="Martin", prenom="Anne", code_postal="63200")
+    place = next(t for t in model.score(left, right).terms if t.field == "lieu")
+    assert (place.level, place.weight, place.sides) == ("missing", 0.0, (True, True))
+    assert place.label_fr() == "non comparable : pas la même donnée des deux côtés"
+    assert place.to_dict()["libelle"] == place.label_fr()
 
 
 def test_an_address_line_absent_on_one_side_adds_nothing_and_the_place_counts_on_its_own(model):

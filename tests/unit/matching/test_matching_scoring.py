@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from hub.domain.matching.ceilings import Ceilings
@@ -37,8 +37,14 @@ def test_pattern_scorer_gives_the_kind_probability_and_compatibility_of_the_expl
         compatible(explanation, decision))
 
 
+_LONE = {"nom": "", "nom_naissance": "", "prenom": "Martin", "date_naissance": "1980-05-12",
+         "courriel": "", "telephone": "0612345678", "adresse_ligne": "", "code_postal": "63200"}
+_EXCHANGED = {**_LONE, "nom": "Martin", "prenom": "Anne"}
+
+
 @settings(max_examples=400)
 @given(_people, _people)
+@example(_LONE, _EXCHANGED)  # a lone first name against names exchanged: agrees exchanged
 def test_the_ceiling_of_a_pair_never_falls_below_its_probability(a, b):
     """The bound the online path sets pairs aside by, at every stage of their comparison
     (fields compared one at a time, names last): never under the pair's probability,
