@@ -178,7 +178,11 @@ class BirthDateComparison(Comparison):
 
 
 class EmailComparison(Comparison):
-    """Exact; close = one typed character or the same user at another domain."""
+    """Exact; close = one typed character or the same user at another domain, or the
+    same address under two first names that cannot be one written otherwise
+    (`_household_email`): a family address (twins, a couple) agrees as a contact, it is
+    not the person's own identifier, and the first-name veto yields only to an e-mail
+    agreeing exactly (`decision._veto_yields`)."""
 
     field = "courriel"
     levels = (EXACT, CLOSE, DIFFERENT)
@@ -189,11 +193,27 @@ class EmailComparison(Comparison):
     def compare(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
         first, second = a.courriel or "", b.courriel or ""  # both present (see `level`)
         if first == second:
-            return EXACT
+            return CLOSE if _household_email(a, b) else EXACT
         same_user = first.split("@")[0] == second.split("@")[0]
         if same_user or OSA.distance(first, second) <= 1:
             return CLOSE
         return DIFFERENT
+
+
+_FIRST_NAMES = FirstNameComparison()
+
+
+def _household_email(a: NormalisedRecord, b: NormalisedRecord) -> bool:
+    """One e-mail under two first names plainly different that cannot be one person's:
+    another initial (a nickname, a typo past the first letter, a compound name cut keep
+    it: Juju / Julien, Alsx / Alexandre, Jean / Jean-Luc), or a feminine form (Louis /
+    Louise), and neither first name written as the other's surname (names exchanged)."""
+    x, y = a.prenom, b.prenom
+    if not (x and y) or _FIRST_NAMES.compare(a, b) != DIFFERENT:
+        return False
+    if feminine_form(x, y) or feminine_compound(a.prenom_tokens, b.prenom_tokens):
+        return True
+    return x[0] != y[0] and x not in b.surname_values() and y not in a.surname_values()
 
 
 class PhoneComparison(Comparison):

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Literal, TypeVar
 
 from hub.domain.matching.blocking import blocking_keys
-from hub.domain.matching.comparisons import AGREEING, DIFFERENT, FUZZY
+from hub.domain.matching.comparisons import AGREEING, DIFFERENT, EXACT, FUZZY
 from hub.domain.matching.model import Explanation, FieldTerm, MatchModel
 from hub.domain.matching.record import NormalisedRecord, normalise_record
 from hub.domain.matching.settings import DecisionSettings
@@ -106,11 +106,15 @@ def vetoed(explanation: Explanation, settings: DecisionSettings) -> bool:
 
 def _veto_yields(field: str, explanation: Explanation, settings: DecisionSettings) -> bool:
     """Another first name, but the e-mail and the birth date agree (`veto_yields_to`): a
-    nickname, initials or names exchanged, not a twin. A field never yields to itself."""
+    nickname, initials or names exchanged, not a twin. A contact (e-mail, phone) must
+    agree exactly: one e-mail under two first names that cannot be one is a family
+    address, close (`comparisons._household_email`), and twins share it. A field never
+    yields to itself."""
     given = settings.veto_yields_to
     if not given or field in given:
         return False
-    agreeing = {t.field for t in explanation.terms if agrees(t, settings)}
+    agreeing = {t.field for t in explanation.terms if agrees(t, settings)
+                and (t.field not in _CONTACTS or t.level == EXACT)}
     return set(given) <= agreeing
 
 
