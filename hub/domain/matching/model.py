@@ -145,6 +145,9 @@ class MatchModel:
     # Per veto field, the m of "different" among matches agreeing on a contact
     # (`training.contact_veto_m`); a field absent: the veto follows its m.
     veto_m: dict[str, float] = dataclasses.field(default_factory=dict)
+    # Read from a file written before `m_veto` existed: the vetoes follow EM's m, which
+    # twins raise; the loaders say so (`dedup_batch.model_notices`), naming the file.
+    veto_m_missing: bool = False
 
     @functools.cached_property
     def comparisons(self) -> list[Comparison]:
@@ -257,6 +260,7 @@ class MatchModel:
             m=doc["m"], u=doc["u"], tf=doc["frequences"], tf_floor=doc["frequence_plancher"],
             training=doc.get("apprentissage", {}), u_random=doc.get("u_aleatoire", {}),
             veto_m=_veto_m(doc.get("m_veto", {}), settings.decision.veto_fields),
+            veto_m_missing="m_veto" not in doc,
         )
 
 

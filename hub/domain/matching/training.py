@@ -315,4 +315,25 @@ def refine_m(model: MatchModel, same_person: Sequence[Pattern], pseudo_count: fl
             for level in current
         }
     training = {**model.training, "paires_jugees_memes": len(same_person)}
-    return dataclasses.replace(model, m=m, training=training)
+    return dataclasses.replace(model, m=m, training=training,
+                               veto_m=_refined_veto_m(model, same_person, pseudo_count))
+
+
+def _refined_veto_m(model: MatchModel, same_person: Sequence[Pattern],
+                    pseudo_count: float) -> dict[str, float]:
+    """`m_veto` re-estimated as `refine_m` re-estimates m: per veto field the model holds
+    one for, the share of "different" among the judged pairs agreeing exactly on a contact
+    (as `contact_veto_m` counts them), blended with the current value as `pseudo_count`
+    pairs. A field without one keeps following m."""
+    fields = [c.field for c in model.comparisons]
+    contacts = [i for i, field in enumerate(fields) if field in CONTACTS]
+    with_contact = [p for p in same_person if any(p[i] == EXACT for i in contacts)]
+    refined = dict(model.veto_m)
+    for field, current in model.veto_m.items():
+        index = fields.index(field)
+        seen = [p[index] for p in with_contact if p[index] != MISSING]
+        if seen:
+            different = sum(level == DIFFERENT for level in seen)
+            refined[field] = round((different + pseudo_count * current)
+                                   / (len(seen) + pseudo_count), 6)
+    return refined

@@ -90,6 +90,8 @@ def run_batch(
     records = normalise_rows(people.rows, workers)
     notes = list(people.notes)
     model = load_model(model_path) if model_path else None
+    if model is not None and model_path is not None:
+        notes.extend(model_notices(model, model_path))
     settings = model.settings if model else (settings or default_settings())
     comparisons = build_comparisons(settings.comparisons)
     left, right = candidate_pair_arrays(records, settings.blocking.rules,
@@ -175,6 +177,20 @@ def load_model(path: Path) -> MatchModel:
             "The matching model file is unreadable or of an unknown version: "
             "train it again with `capactif dedup --model-out`.",
         ) from exc
+
+
+def model_notices(model: MatchModel, path: Path) -> list[str]:
+    """What the user should know of a model file that was read (no personal data): one
+    written before `m_veto` lets its vetoes follow EM's m, which twins raise."""
+    if not model.veto_m_missing:
+        return []
+    return [f"Le modèle {path} n'a pas de m_veto (écrit avant qu'il existe) : ses vetos "
+            "suivent le m de l'EM, que des jumeaux peuvent lever. Réentraînez-le : `capactif "
+            "dedup --input … --output … --model-out FICHIER` (le modèle livré : "
+            f"bench/train_model.py) / The model {path} has no m_veto (written before it "
+            "existed): its vetoes follow EM's m, which twins can lift. Train it again: "
+            "`capactif dedup --input … --output … --model-out FILE` (the shipped model: "
+            "bench/train_model.py)"]
 
 
 def read_people_csv(path: Path, workers: int = 1) -> list[NormalisedRecord]:

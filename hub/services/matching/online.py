@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -44,8 +45,10 @@ from hub.domain.matching import (
 from hub.domain.matching.decision import Decision, RecordLike, record_blocking_keys
 from hub.domain.matching.settings import InvalidSetting
 from hub.errors import InvalidMatchingModel
+from hub.services.matching.dedup_batch import model_notices
 from hub.store.uow import UnitOfWork
 
+log = logging.getLogger(__name__)
 IDENTITY_FIELDS = ("nom", "nom_naissance", "prenom", "date_naissance", "courriel", "telephone")
 ADDRESS_FIELDS = ("ligne", "code_postal", "commune")
 
@@ -80,7 +83,7 @@ def load_matching_model(path: Path | None) -> MatchModel:
     if path is None:
         return default_model()
     try:
-        return MatchModel.from_json(path.read_text(encoding="utf-8"))
+        model = MatchModel.from_json(path.read_text(encoding="utf-8"))
     except InvalidSetting as exc:
         raise InvalidMatchingModel(
             f"Réglage invalide du modèle HUB_MATCHING_MODEL_FILE : {exc.message_fr}.",
@@ -91,6 +94,9 @@ def load_matching_model(path: Path | None) -> MatchModel:
             "(`capactif dedup --model-out`).",
             "HUB_MATCHING_MODEL_FILE is not a readable model: train it again "
             "(`capactif dedup --model-out`).") from exc
+    for notice in model_notices(model, path):
+        log.warning("HUB_MATCHING_MODEL_FILE: %s", notice)
+    return model
 
 
 class IndexedFiche(NamedTuple):

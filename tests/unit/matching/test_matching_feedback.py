@@ -34,3 +34,26 @@ def test_the_stored_explanation_reads_back_into_the_same_waterfall():
 def test_the_shipped_model_is_a_trained_versioned_file():
     model = default_model()
     assert model.training["em_converge"] and model.settings.version == 1
+
+
+def test_pairs_judged_the_same_update_the_veto_m_among_those_agreeing_on_a_contact():
+    """The veto's m is the share of another first name among matches agreeing on a contact
+    (`m_veto`): pairs judged the same with the e-mail agreeing and another first name raise
+    it, as `refine_m` raises m; pairs with no contact agreeing leave it; enough of them lift
+    the veto, as m alone would where the model holds no `m_veto`."""
+    model = default_model()
+    fields = [c.field for c in model.comparisons]
+
+    def pattern(**levels):
+        return tuple(levels.get(f, "missing") for f in fields)
+
+    nickname = pattern(nom="exact", prenom="different", courriel="exact")
+    no_contact = pattern(nom="exact", prenom="different", date_naissance="exact")
+    assert "prenom" in model.veto_m and "prenom" not in model.decision.lifted_vetoes
+    refined = refine_m(model, [nickname] * 40, pseudo_count=20)
+    assert refined.veto_m["prenom"] > model.veto_m["prenom"]
+    assert refined.veto_m["date_naissance"] == model.veto_m["date_naissance"]  # missing
+    assert "prenom" in refined.decision.lifted_vetoes
+    assert refine_m(model, [no_contact] * 40).veto_m == model.veto_m
+    same = pattern(nom="exact", prenom="exact", courriel="exact", date_naissance="exact")
+    assert refine_m(model, [same] * 40).veto_m["prenom"] < model.veto_m["prenom"]

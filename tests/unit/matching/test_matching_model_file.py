@@ -10,7 +10,7 @@ import pytest
 
 from hub.domain.matching.model import default_model
 from hub.errors import InvalidMatchingModel
-from hub.services.matching.dedup_batch import load_model
+from hub.services.matching.dedup_batch import load_model, model_notices, run_batch
 from hub.services.matching.online import load_matching_model
 
 LOADERS = [load_model, load_matching_model]
@@ -77,3 +77,26 @@ def test_the_hubs_loader_names_thresholds_out_of_order(tmp_path):
         load_matching_model(_model_file(tmp_path, change))
     assert "probabilite_revue" in raised.value.message_fr
     assert "réentraînez" not in raised.value.message_fr
+
+
+def test_a_model_file_without_veto_m_is_read_with_a_notice_naming_it(tmp_path, caplog):
+    """A model written before `m_veto` existed: its vetoes follow the m of EM, which twins
+    raise. It is still read, and both loaders say so, naming the file and how to train it
+    again (the batch in its summary's notes, the hub in its log)."""
+    path = _model_file(tmp_path, lambda d: d.pop("m_veto"))
+    model = load_model(path)
+    assert not model.veto_m and model.veto_m_missing
+    notes = model_notices(model, path)
+    assert notes and all(str(path) in note and "--model-out" in note for note in notes)
+    assert "bench/train_model.py" in notes[0]
+    with caplog.at_level("WARNING", logger="hub.services.matching.online"):
+        load_matching_model(path)
+    assert any(str(path) in r.getMessage() and "m_veto" in r.getMessage()
+               for r in caplog.records)
+    people = tmp_path / "people.csv"
+    people.write_text("id,nom,prenom\n1,Martin,Anne\n2,Martin,Anne\n", encoding="utf-8")
+    summary = run_batch(people, tmp_path / "clusters.csv", model_path=path, workers=1)
+    assert notes[0] in summary.notes
+    current = _model_file(tmp_path, lambda d: None)
+    assert not model_notices(load_model(current), current)
+    assert not default_model().veto_m_missing
