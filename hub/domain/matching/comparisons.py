@@ -205,15 +205,16 @@ _FIRST_NAMES = FirstNameComparison()
 
 def _household_email(a: NormalisedRecord, b: NormalisedRecord) -> bool:
     """One e-mail under two first names plainly different that cannot be one person's:
-    another initial (a nickname, a typo past the first letter, a compound name cut keep
-    it: Juju / Julien, Alsx / Alexandre, Jean / Jean-Luc), or a feminine form (Louis /
-    Louise), and neither first name written as the other's surname (names exchanged)."""
+    other first two letters (a nickname or a typo past them keep them: Juju / Julien,
+    Alsx / Alexandre; Anne / Arnaude, Agathe / Alexandre are twins' names), or a
+    feminine form (Louis / Louise), and neither first name written as the other's surname
+    (names exchanged)."""
     x, y = a.prenom, b.prenom
     if not (x and y) or _FIRST_NAMES.compare(a, b) != DIFFERENT:
         return False
     if feminine_form(x, y) or feminine_compound(a.prenom_tokens, b.prenom_tokens):
         return True
-    return x[0] != y[0] and x not in b.surname_values() and y not in a.surname_values()
+    return x[:2] != y[:2] and x not in b.surname_values() and y not in a.surname_values()
 
 
 class PhoneComparison(Comparison):

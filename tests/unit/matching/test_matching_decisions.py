@@ -291,12 +291,12 @@ def _lifting(model, *fields):
 
 def test_twins_sharing_one_family_email_are_never_linked(model):
     """Twins at one address, one birth date, one family e-mail (named after one of them),
-    two first names that cannot be one written otherwise (another initial, or a feminine
-    form): the e-mail is a household's, the first-name veto does not yield to it, a
-    coordinator decides. A nickname, a typo past the first letter, a compound name cut or
-    names exchanged with the e-mail and the birth date agreeing are still linked."""
+    two first names that cannot be one written otherwise (other first two letters, or a
+    feminine form): the e-mail is a household's, the first-name veto does not yield to it,
+    a coordinator decides. A nickname, a typo past the first two letters or names
+    exchanged with the e-mail and the birth date agreeing are still linked."""
     paul = dict(TWIN_HOME, prenom="Paul", courriel="paul.kerguelen@free.fr")
-    for twin in ("Louis", "Pauline"):
+    for twin in ("Louis", "Pauline", "Pierre"):
         sibling = dict(paul, prenom=twin)
         assert match_one(sibling, [Candidate("P1", paul)], model).kind == "review", twin
         levels = tuple(t.level for t in model.score(person(**sibling), person(**paul)).terms)
