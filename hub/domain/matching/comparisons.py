@@ -207,14 +207,22 @@ def _household_email(a: NormalisedRecord, b: NormalisedRecord) -> bool:
     """One e-mail under two first names plainly different that cannot be one person's:
     other first two letters (a nickname or a typo past them keep them: Juju / Julien,
     Alsx / Alexandre; Anne / Arnaude, Agathe / Alexandre are twins' names), or a
-    feminine form (Louis / Louise), and neither first name written as the other's surname
-    (names exchanged)."""
+    feminine form (Louis / Louise); not two first letters exchanged (uGy / Guy), an
+    abbreviated name of the same initial (J.T. / Jean, M.C. / Marie), nor a first name
+    written as the other's surname (names exchanged)."""
     x, y = a.prenom, b.prenom
     if not (x and y) or _FIRST_NAMES.compare(a, b) != DIFFERENT:
         return False
     if feminine_form(x, y) or feminine_compound(a.prenom_tokens, b.prenom_tokens):
         return True
-    return x[:2] != y[:2] and x not in b.surname_values() and y not in a.surname_values()
+    alike = (x[:2] == y[:2] or sorted(x[:2]) == sorted(y[:2])
+             or (x[0] == y[0] and (_abbreviated(a) or _abbreviated(b))))
+    return not alike and x not in b.surname_values() and y not in a.surname_values()
+
+
+def _abbreviated(record: NormalisedRecord) -> bool:
+    """A first name with a part of two letters or fewer (J.T., MO.C., Jean-P.)."""
+    return any(len(part) <= 2 for part in record.prenom_tokens)
 
 
 class PhoneComparison(Comparison):

@@ -293,8 +293,9 @@ def test_twins_sharing_one_family_email_are_never_linked(model):
     """Twins at one address, one birth date, one family e-mail (named after one of them),
     two first names that cannot be one written otherwise (other first two letters, or a
     feminine form): the e-mail is a household's, the first-name veto does not yield to it,
-    a coordinator decides. A nickname, a typo past the first two letters or names
-    exchanged with the e-mail and the birth date agreeing are still linked."""
+    a coordinator decides. A nickname, a typo past the first two letters or exchanging
+    them, initials, or names exchanged with the e-mail and the birth date agreeing are
+    still linked."""
     paul = dict(TWIN_HOME, prenom="Paul", courriel="paul.kerguelen@free.fr")
     for twin in ("Louis", "Pauline", "Pierre"):
         sibling = dict(paul, prenom=twin)
@@ -305,6 +306,8 @@ def test_twins_sharing_one_family_email_are_never_linked(model):
     alexandre = dict(julien, prenom="Alexandre")
     marie = dict(julien, prenom="Marie-Dominique", nom="Goncalves")
     for one, other in ((julien, dict(julien, prenom="Juju")),
+                       (julien, dict(julien, prenom="uJlien")),  # first two exchanged
+                       (julien, dict(julien, prenom="J.T.")),  # initials
                        (alexandre, dict(alexandre, prenom="ALSX")),
                        (marie, dict(marie, nom="Marie-Dominique", prenom="Robert"))):
         assert match_one(other, [Candidate("P1", one)], model).kind == "link", other["prenom"]
