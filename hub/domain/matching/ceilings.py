@@ -32,6 +32,7 @@ Example:
 from __future__ import annotations
 
 import math
+import operator
 from typing import TYPE_CHECKING
 
 from hub.domain.matching.comparisons import DIFFERENT, EXACT, MISSING
@@ -86,12 +87,26 @@ class Ceilings:
         # Names agreeing only once exchanged are close at best (`compare_records`).
         self.exchanged = {p: max(w for level, w in self.weights[p].items() if level != EXACT)
                           for p in self.names}
+        # A field other than the names that the new record lacks is missing in every pair
+        # (names exchanged change the names only): it weighs nothing from the start and
+        # is never compared. The names are always compared (a lone name may agree with
+        # the other's names exchanged: `_may_agree_exchanged`).
+        given = [c.present(left) or p in self.names for p, c in enumerate(self.comparisons)]
+        self.best = [best if given[p] else 0.0 for p, best in enumerate(self.best)]
         fields = [c.field for c in self.comparisons]
-        others = sorted((p for p in range(len(fields)) if p not in self.names),
+        others = sorted((p for p in range(len(fields)) if p not in self.names and given[p]),
                         key=lambda p: _ORDER.index(fields[p]) if fields[p] in _ORDER
                         else len(_ORDER))
         self.stages = [(p,) for p in others] + ([self.names] if self.names else [])
         self._names_stage = len(others) if self.names else -1
+        # A field's level depends on the other record's values it reads alone: candidates
+        # sharing them (a surname, a postcode) are compared once (`Comparison.reads`).
+        self._reads = [operator.attrgetter(*c.reads) for c in self.comparisons]
+        self._levels: list[dict[object, str]] = [{} for _ in self.comparisons]
+        # How far each level brings a pair's total down from the field's best.
+        self._falls = [{level: weight - self.best[p] for level, weight in field.items()}
+                       for p, field in enumerate(self.weights)]
+        self._floors: dict[tuple[float, float | None], float] = {}
         self.prior = model.prior_weight
         self.start = model.prior_weight + sum(self.best)
 
@@ -104,9 +119,9 @@ class Ceilings:
         (the weight without the prior) may reach `evidence` bits: True once every field
         is compared and it still may (then compare it in full), False as soon as it
         cannot."""
-        floor = _weight_below(bar)
-        if evidence is not None:
-            floor = min(floor, self.prior + evidence - 1e-6)
+        floor = self._floors.get((bar, evidence))
+        if floor is None:
+            floor = self._floors[bar, evidence] = self._floor(bar, evidence)
         last = len(self.stages)
         while pair.total + _MARGIN >= floor:
             if pair.stage == last:
@@ -114,18 +129,29 @@ class Ceilings:
             self.refine(pair)
         return False
 
+    def _floor(self, bar: float, evidence: float | None) -> float:
+        floor = _weight_below(bar)
+        if evidence is not None:
+            floor = min(floor, self.prior + evidence - 1e-6)
+        return floor
+
     def refine(self, pair: Pair) -> None:
         """Compare the pair's next stage of fields; its ceiling falls accordingly."""
         stage = self.stages[pair.stage]
+        other, levels = pair.other, pair.levels
         for position in stage:
-            level = self.comparisons[position].level(self.left, pair.other)
-            pair.levels[position] = level
-            pair.total += self.weights[position][level] - self.best[position]
+            values = self._reads[position](other)
+            known = self._levels[position]
+            level = known.get(values)
+            if level is None:
+                level = known[values] = self.comparisons[position].level(self.left, other)
+            levels[position] = level
+            pair.total += self._falls[position][level]
         if pair.stage == self._names_stage and _may_agree_exchanged(
-                [pair.levels[p] for p in stage]):
+                [levels[p] for p in stage]):
             pair.total += sum(max(self.exchanged[p], self.weights[p][DIFFERENT])
                               - self.weights[p][DIFFERENT] for p in stage
-                              if pair.levels[p] == DIFFERENT)
+                              if levels[p] == DIFFERENT)
         pair.stage += 1
 
 

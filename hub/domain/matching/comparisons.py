@@ -36,6 +36,9 @@ class Comparison:
 
     field: ClassVar[str]
     levels: ClassVar[tuple[str, ...]] = (EXACT, CLOSE, FUZZY, DIFFERENT)
+    # The record's fields `present` and `compare` read, and nothing else: two records
+    # alike on them have the same level against any record.
+    reads: ClassVar[tuple[str, ...]]
 
     def __init__(self, settings: ComparisonSettings | None = None) -> None:
         self.settings = settings or ComparisonSettings()
@@ -76,6 +79,8 @@ class SurnameComparison(Comparison):
     """Usage names; birth names count too (a married name against a maiden name is close)."""
 
     field = "nom"
+    reads = ("nom", "nom_full", "nom_naissance", "nom_tokens", "nom_naissance_tokens",
+             "phon_nom")
 
     def present(self, r: NormalisedRecord) -> bool:
         return bool(r.surname_values())
@@ -110,6 +115,7 @@ class FirstNameComparison(Comparison):
     they only begin (Jean, Jeanne): a brother's initials would let his sister's name agree."""
 
     field = "prenom"
+    reads = ("prenom", "prenom_canonical", "prenom_initials", "prenom_tokens", "phon_prenom")
 
     def present(self, r: NormalisedRecord) -> bool:
         return bool(r.prenom)
@@ -158,6 +164,7 @@ class BirthDateComparison(Comparison):
     fuzzy = two parts of three, or two typed digits."""
 
     field = "date_naissance"
+    reads = ("date_naissance",)
 
     def present(self, r: NormalisedRecord) -> bool:
         return r.date_naissance is not None
@@ -185,6 +192,8 @@ class EmailComparison(Comparison):
     agreeing exactly (`decision._veto_yields`)."""
 
     field = "courriel"
+    # The first names and surnames too: one address under two first names is a family's.
+    reads = ("courriel", *FirstNameComparison.reads, "nom", "nom_naissance")
     levels = (EXACT, CLOSE, DIFFERENT)
 
     def present(self, r: NormalisedRecord) -> bool:
@@ -229,6 +238,7 @@ class PhoneComparison(Comparison):
     """Exact E.164; close = one digit typed wrong or two digits exchanged."""
 
     field = "telephone"
+    reads = ("telephone",)
     levels = (EXACT, CLOSE, DIFFERENT)
 
     def present(self, r: NormalisedRecord) -> bool:
@@ -254,6 +264,7 @@ class AddressComparison(Comparison):
     """
 
     field = "adresse"
+    reads = ("adresse", "numero")
 
     def present(self, r: NormalisedRecord) -> bool:
         return bool(r.adresse or r.numero)
@@ -294,6 +305,7 @@ class PlaceComparison(Comparison):
     place); different otherwise."""
 
     field = "lieu"
+    reads = ("code_postal", "commune")
     levels = (EXACT, CLOSE, DIFFERENT)
 
     def present(self, r: NormalisedRecord) -> bool:

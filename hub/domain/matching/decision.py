@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from hub.domain.matching.blocking import blocking_keys
 from hub.domain.matching.comparisons import AGREEING, DIFFERENT, EXACT, FUZZY
@@ -44,6 +44,16 @@ class Candidate:
 
     porteur_id: str
     record: RecordLike
+
+
+class CandidateLike(Protocol):
+    """A `Candidate`, or anything holding the same two fields (a row of the index)."""
+
+    @property
+    def porteur_id(self) -> str: ...
+
+    @property
+    def record(self) -> RecordLike: ...
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -83,6 +83,23 @@ class NormalisedRecord:
             phon_nom=self.phon_prenom,
             phon_prenom=self.phon_nom,
         )
+
+
+# The slots of a record, in the order of its fields (`record_of_values`).
+_SLOT_SETTERS = tuple(getattr(NormalisedRecord, field.name).__set__
+                      for field in dataclasses.fields(NormalisedRecord))
+
+
+def record_of_values(values: Sequence[Any]) -> NormalisedRecord:
+    """The record of its field values in their order, as the constructor makes it, at
+    two thirds of its cost (the frozen constructor sets each field through
+    `object.__setattr__`): every candidate read from the index is one of these."""
+    if len(values) != len(_SLOT_SETTERS):
+        raise ValueError(f"a record has {len(_SLOT_SETTERS)} fields, not {len(values)}")
+    record = object.__new__(NormalisedRecord)
+    for set_slot, value in zip(_SLOT_SETTERS, values, strict=True):
+        set_slot(record, value)
+    return record
 
 
 def normalise_record(raw: Mapping[str, Any], record_id: str | None = None) -> NormalisedRecord:

@@ -31,9 +31,10 @@ from typing import Any
 
 import orjson
 
-from hub.domain.matching.record import NormalisedRecord
+from hub.domain.matching.record import NormalisedRecord, record_of_values
 
 FORM_VERSION = 1
+_from_ordinal = dt.date.fromordinal
 
 
 def record_form(record: NormalisedRecord) -> str:
@@ -59,15 +60,13 @@ def read_form(text: str | bytes, record_id: str = "") -> NormalisedRecord | None
         return None
     (_version, nom, nom_full, nom_tokens, nom_naissance, nom_naissance_full,
      nom_naissance_tokens, prenom, prenom_tokens, prenom_initials, prenom_canonical,
-     date, courriel, telephone, adresse, numero, code_postal, commune,
-     phon_nom, phon_nom_naissance, phon_prenom) = values
-    return NormalisedRecord(
+     date, *contacts_and_keys) = values  # courriel ... phon_prenom, as the record holds them
+    return record_of_values((
         record_id, nom, nom if nom_full is None else nom_full, tuple(nom_tokens.split()),
         nom_naissance, nom_naissance if nom_naissance_full is None else nom_naissance_full,
         tuple(nom_naissance_tokens.split()), prenom, tuple(prenom_tokens.split()),
         prenom_initials, prenom if prenom_canonical is None else prenom_canonical,
-        None if date is None else dt.date.fromordinal(date), courriel, telephone, adresse,
-        numero, code_postal, commune, phon_nom, phon_nom_naissance, phon_prenom)
+        None if date is None else _from_ordinal(date), *contacts_and_keys))
 
 
 def _unless(value: str | None, usual: str | None) -> str | None:

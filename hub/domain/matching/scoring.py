@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from hub.domain.matching.ceilings import Ceilings, Pair
 from hub.domain.matching.comparisons import EXACT, MISSING, compare_records
 from hub.domain.matching.decision import (
-    Candidate,
+    CandidateLike,
     Decision,
     Kind,
     RecordLike,
@@ -80,7 +80,7 @@ class PatternScorer:
             weights[position] += self.adjustment(position, left)
         return self.decide(self.model.prior_weight + sum(weights), facts)
 
-    def match_one(self, record: RecordLike, candidates: Iterable[Candidate]) -> Decision:
+    def match_one(self, record: RecordLike, candidates: Iterable[CandidateLike]) -> Decision:
         """`match_one`'s decision, to the last bit, judging each pair by its pattern and
         explaining only the best one (the online matcher's path: explaining every
         candidate cost more than comparing it).

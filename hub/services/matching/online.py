@@ -37,7 +37,6 @@ import orjson
 
 from hub.bootstrap import Hub
 from hub.domain.matching import (
-    Candidate,
     MatchModel,
     NormalisedRecord,
     default_model,
@@ -306,9 +305,7 @@ class OnlineMatcher:
         return self._open_items(fiche_pk, porteur_id, identity, rows, decision, now)
 
     def _decide(self, identity: Mapping[str, Any], rows: list[Any]) -> Decision:
-        return self.model.pattern_scorer.match_one(
-            self._record(identity),
-            [Candidate(r.porteur_id, r.record) for r in rows])
+        return self.model.pattern_scorer.match_one(self._record(identity), rows)
 
     def _open_items(self, fiche_pk: int, porteur_id: str, identity: Mapping[str, Any],
                     rows: list[Any], decision: Decision, now: dt.datetime) -> tuple[int, ...]:

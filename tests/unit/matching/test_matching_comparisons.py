@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from hub.domain.matching.comparisons import (
     AddressComparison,
     BirthDateComparison,
@@ -305,3 +310,30 @@ def test_a_postcode_on_one_side_and_a_commune_on_the_other_are_not_compared():
                  {"code_postal": "15000"}) == "different"
     assert level(place, {"commune": "Riom"}, {"commune": "Thiers", "code_postal": "63200"}
                  ) == "different"
+
+
+_varied = st.fixed_dictionaries({
+    "nom": st.sampled_from(["Martin", "MARTIN", "Martn", "Le Gall", "Legall", "Martin-Durand", ""]),
+    "nom_naissance": st.sampled_from(["", "Durand", "Martin"]),
+    "prenom": st.sampled_from(["Anne", "Jean-Marc", "J.-M.", "Manu", "Emmanuel", "Louise",
+                               "Louis", "Martin", ""]),
+    "date_naissance": st.sampled_from(["1980-05-12", "1980-12-05", "1981-05-12", ""]),
+    "courriel": st.sampled_from(["anne@free.fr", "anne@orange.fr", "jm@free.fr", ""]),
+    "telephone": st.sampled_from(["0612345678", "0612345679", ""]),
+    "adresse_ligne": st.sampled_from(["3 rue Haute", "3 r. haute", "5 rue Haute", "3", ""]),
+    "code_postal": st.sampled_from(["63200", "15000", ""]),
+    "commune": st.sampled_from(["Riom", "Aurillac", ""]),
+})
+
+
+@settings(max_examples=300)
+@given(_varied, _varied, _varied)
+def test_a_level_depends_on_the_fields_the_comparison_reads_and_no_other(a, b, other):
+    """`Comparison.reads` is complete: the online matcher compares once the candidates
+    alike on those fields (`Ceilings`), so a field read and not listed would hand one
+    candidate the level of another."""
+    left, right = person(**a), person(**b)
+    for comparison in build_comparisons(default_settings().comparisons):
+        alike = dataclasses.replace(person(**other), **{
+            name: getattr(right, name) for name in comparison.reads})
+        assert comparison.level(left, alike) == comparison.level(left, right), comparison.field
