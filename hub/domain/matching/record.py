@@ -8,11 +8,10 @@ adresse_ligne, code_postal, commune`) or a fiche's nested `porteur` object
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import functools
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -25,9 +24,13 @@ RECORD_FIELDS = (
 )
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class NormalisedRecord:
-    """Canonical values of one record; None means missing."""
+class NormalisedRecord(NamedTuple):
+    """Canonical values of one record; None means missing.
+
+    A named tuple (immutable, hashable): the online matcher reads some eighty of them
+    back from the index for every new fiche, and a tuple is built at a fraction of the
+    cost of a frozen dataclass, which sets each of its fields through `object.__setattr__`.
+    """
 
     id: str
     nom: str | None = None  # compact, without particles
@@ -71,8 +74,7 @@ class NormalisedRecord:
         """The same record read with first and last names exchanged."""
         tokens = self.prenom_tokens
         forms = norm.surname_forms(" ".join(tokens)) if tokens else None
-        return dataclasses.replace(
-            self,
+        return self._replace(
             nom=forms[0] if forms else None,
             nom_full=forms[1] if forms else None,
             nom_tokens=forms[2] if forms else (),
@@ -83,23 +85,6 @@ class NormalisedRecord:
             phon_nom=self.phon_prenom,
             phon_prenom=self.phon_nom,
         )
-
-
-# The slots of a record, in the order of its fields (`record_of_values`).
-_SLOT_SETTERS = tuple(getattr(NormalisedRecord, field.name).__set__
-                      for field in dataclasses.fields(NormalisedRecord))
-
-
-def record_of_values(values: Sequence[Any]) -> NormalisedRecord:
-    """The record of its field values in their order, as the constructor makes it, at
-    two thirds of its cost (the frozen constructor sets each field through
-    `object.__setattr__`): every candidate read from the index is one of these."""
-    if len(values) != len(_SLOT_SETTERS):
-        raise ValueError(f"a record has {len(_SLOT_SETTERS)} fields, not {len(values)}")
-    record = object.__new__(NormalisedRecord)
-    for set_slot, value in zip(_SLOT_SETTERS, values, strict=True):
-        set_slot(record, value)
-    return record
 
 
 def normalise_record(raw: Mapping[str, Any], record_id: str | None = None) -> NormalisedRecord:

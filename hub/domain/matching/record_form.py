@@ -31,7 +31,7 @@ from typing import Any
 
 import orjson
 
-from hub.domain.matching.record import NormalisedRecord, record_of_values
+from hub.domain.matching.record import NormalisedRecord
 
 FORM_VERSION = 1
 _from_ordinal = dt.date.fromordinal
@@ -61,7 +61,7 @@ def read_form(text: str | bytes, record_id: str = "") -> NormalisedRecord | None
     (_version, nom, nom_full, nom_tokens, nom_naissance, nom_naissance_full,
      nom_naissance_tokens, prenom, prenom_tokens, prenom_initials, prenom_canonical,
      date, *contacts_and_keys) = values  # courriel ... phon_prenom, as the record holds them
-    return record_of_values((
+    return NormalisedRecord._make((
         record_id, nom, nom if nom_full is None else nom_full, tuple(nom_tokens.split()),
         nom_naissance, nom_naissance if nom_naissance_full is None else nom_naissance_full,
         tuple(nom_naissance_tokens.split()), prenom, tuple(prenom_tokens.split()),

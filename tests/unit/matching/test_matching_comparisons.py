@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -334,6 +332,6 @@ def test_a_level_depends_on_the_fields_the_comparison_reads_and_no_other(a, b, o
     candidate the level of another."""
     left, right = person(**a), person(**b)
     for comparison in build_comparisons(default_settings().comparisons):
-        alike = dataclasses.replace(person(**other), **{
+        alike = person(**other)._replace(**{
             name: getattr(right, name) for name in comparison.reads})
         assert comparison.level(left, alike) == comparison.level(left, right), comparison.field
