@@ -220,11 +220,12 @@ class Matching:
             sealed = form or identity
             record = self._memo.get(sealed)
             if record is None:
-                self.keys.prime(pk, wrapped_key, generation)
                 if form is None:
+                    self.keys.prime(pk, wrapped_key, generation)
                     record = self._normalised(pk, orjson.loads(identity))
                 else:
-                    clear = self.keys.open(pk, record_form_context(pk), form)
+                    clear = self.keys.open_primed(pk, wrapped_key, generation,
+                                                  record_form_context(pk), form)
                     if clear is None:
                         continue
                     record = read_form(clear)

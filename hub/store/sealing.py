@@ -74,6 +74,17 @@ class FicheKeys:
             self._keys[fiche_pk] = None if wrapped is None else self._unwrap(
                 fiche_pk, wrapped, generation)
 
+    def open_primed(self, fiche_pk: int, wrapped: bytes | None, generation: int | None,
+                    context: str, sealed: str) -> bytes | None:
+        """`prime` and `open` in one call, the clear bytes (None: erased): the way every
+        candidate of a match is opened, its key read in the same row."""
+        if fiche_pk in self._keys:
+            key = self._keys[fiche_pk]
+        else:
+            key = self._keys[fiche_pk] = None if wrapped is None else self._unwrap(
+                fiche_pk, wrapped, generation)
+        return None if key is None else unseal(key, sealed, context)
+
     def erased(self, fiche_pks: Iterable[int]) -> set[int]:
         pks = set(fiche_pks)
         keys = self.load(pks)
