@@ -10,16 +10,17 @@ cap leaves the memo and is locked alone again. One per `Hub`, never module state
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 
 
 class CommonKeys:
     """Key digests seen over the cap at their last reading; bounded, the oldest entry
-    dropped first."""
+    dropped first (in constant time: see `IdentityMemo`)."""
 
     def __init__(self, size: int = 200_000) -> None:
         self._size = size
-        self._common: dict[str, None] = {}
+        self._common: OrderedDict[str, None] = OrderedDict()
 
     def __contains__(self, digest: object) -> bool:
         return digest in self._common
@@ -33,7 +34,7 @@ class CommonKeys:
             else:
                 self._common.pop(digest, None)
         while len(self._common) > self._size:
-            del self._common[next(iter(self._common))]
+            self._common.popitem(last=False)
 
     def forget(self, digests: Iterable[str]) -> None:
         for digest in digests:

@@ -15,16 +15,21 @@ bounded memo (oldest dropped first), as its normalised record ages out of
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from hub.domain.matching.record import NormalisedRecord
 
 
 class IdentityMemo:
     """Sealed text of an index row -> the normalised record it opened to; bounded, the
-    oldest entry dropped first (a plain dict: a lookup is on the hot path of every match)."""
+    oldest entry dropped first. An `OrderedDict`, whose oldest entry goes in constant
+    time: a plain dict's first entry is found by walking past every slot emptied before
+    it, 13 to 20 microseconds a put once the memo is full (every candidate opened; some
+    eighty a match), against 1 (`bench/bounded_memo.py`)."""
 
     def __init__(self, size: int = 20_000) -> None:
         self._size = size
-        self._opened: dict[str, NormalisedRecord] = {}
+        self._opened: OrderedDict[str, NormalisedRecord] = OrderedDict()
 
     def get(self, sealed: str) -> NormalisedRecord | None:
         return self._opened.get(sealed)
@@ -32,4 +37,4 @@ class IdentityMemo:
     def put(self, sealed: str, record: NormalisedRecord) -> None:
         self._opened[sealed] = record
         while len(self._opened) > self._size:
-            del self._opened[next(iter(self._opened))]
+            self._opened.popitem(last=False)

@@ -1,0 +1,24 @@
+"""The worker's bounded memos keep their newest entries and drop the oldest first."""
+
+from __future__ import annotations
+
+from hub.domain.matching.record import normalise_record
+from hub.store.common_keys import CommonKeys
+from hub.store.identity_memo import IdentityMemo
+
+
+def test_a_full_identity_memo_drops_its_oldest_rows_first():
+    memo, record = IdentityMemo(3), normalise_record({"nom": "Martin"})
+    for sealed in ("v1.a", "v1.b", "v1.c", "v1.d", "v1.e"):
+        memo.put(sealed, record)
+    assert [memo.get(s) for s in ("v1.a", "v1.b")] == [None, None]
+    assert [memo.get(s) for s in ("v1.c", "v1.d", "v1.e")] == [record] * 3
+
+
+def test_common_keys_drop_the_oldest_key_first_and_keep_a_key_learnt_again_in_its_place():
+    common = CommonKeys(2)
+    common.learn({"k1": [1, 2, 3]}, cap=2)
+    common.learn({"k2": [1, 2, 3]}, cap=2)
+    common.learn({"k1": [1, 2, 3]}, cap=2)  # still over the cap: it keeps its place
+    common.learn({"k3": [1, 2, 3]}, cap=2)
+    assert ("k1" in common, "k2" in common, "k3" in common) == (False, True, True)
