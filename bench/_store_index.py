@@ -17,6 +17,9 @@ median, p95 and CPU per match, the ratio, and whether both decided every probe a
 
     .venv/bin/python bench/_store_index.py alternate STORE_DIR N --baseline main --rounds 3
 
+(`--full-memo`: the worker's memo of opened index rows full before the timing starts, as
+in any worker after some 250 matches; without it the memo fills during the last probes.)
+
 (STORE_DIR: a store `build` wrote, `hub.sqlite3` and its probes in `probes.json`, e.g.
 `.venv/bin/python bench/_store_index.py build STORE_DIR N`.)
 """
@@ -63,6 +66,7 @@ from hub.store.tables import fiches, members, porteurs
 from tests.fakes.publisher import RecordingPublisher
 
 CHUNK = 20_000
+MEMO_ROWS = 20_000  # `IdentityMemo`'s bound
 _shared: dict = {}
 
 
@@ -159,11 +163,17 @@ def measure_in_subprocess(database_url: str, data_dir: Path, probes, size: int) 
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measure(hub: Hub, probes, size: int) -> dict[str, float]:
+def measure(hub: Hub, probes, size: int, *, full_memo: bool = False) -> dict[str, float]:
     """Median ms of the online match and of the baseline, and their ratio; the CPU ms
     of a match, the candidates a probe, and a digest of every decision (kind, porteur,
-    probability, explanation, conflicts)."""
+    probability, explanation, conflicts). `full_memo`: the worker's memo of opened
+    index rows (`Hub.identities`) is first filled with as many rows as it holds, as in a
+    worker after some 250 matches (texts no row has: nothing is answered from them)."""
     rng = random.Random(3)
+    if full_memo:
+        filler = normalise_record({})
+        for n in range(MEMO_ROWS):
+            hub.identities.put(f"filler.{n:0300d}", filler)
     online, cpu, baseline, kinds, candidates = [], [], [], [], []
     decisions = hashlib.sha256()
     with hub.uow() as uow:
@@ -191,7 +201,8 @@ def measure(hub: Hub, probes, size: int) -> dict[str, float]:
             "rss_mb": _peak_rss_mb()}
 
 
-def alternate(store: Path, size: int, revision: str, rounds: int) -> None:
+def alternate(store: Path, size: int, revision: str, rounds: int, full_memo: bool = False
+              ) -> None:
     """`measure` on the code of `revision` and on this checkout in turns (ABBA...), one
     process each time, on the store `build` wrote in `store`; medians of the rounds."""
     url, probe_file = f"sqlite:///{store}/hub.sqlite3", store / "probes.json"
@@ -207,7 +218,8 @@ def alternate(store: Path, size: int, revision: str, rounds: int) -> None:
                 env = {**os.environ, "CAPACTIF_BENCH_CODE": tmp} if side == "before" else \
                     {k: v for k, v in os.environ.items() if k != "CAPACTIF_BENCH_CODE"}
                 done = subprocess.run([sys.executable, __file__, "measure", url, str(store),
-                                       str(probe_file), str(size)], check=True,
+                                       str(probe_file), str(size),
+                                       *(["--full-memo"] if full_memo else [])], check=True,
                                       capture_output=True, text=True, env=env)
                 found = json.loads(done.stdout.strip().splitlines()[-1])
                 sides[side].append(found)
@@ -251,7 +263,8 @@ def _peak_rss_mb() -> float:
 if __name__ == "__main__" and sys.argv[1:2] == ["measure"]:
     url, data, probe_path, n = sys.argv[2:6]
     measured_hub = _hub(url, Path(data))
-    result = measure(measured_hub, json.loads(Path(probe_path).read_text("utf-8")), int(n))
+    result = measure(measured_hub, json.loads(Path(probe_path).read_text("utf-8")), int(n),
+                     full_memo="--full-memo" in sys.argv[6:])
     measured_hub.close()
     print(json.dumps(result))
 elif __name__ == "__main__":
@@ -266,8 +279,11 @@ elif __name__ == "__main__":
     alternated.add_argument("size", type=int)
     alternated.add_argument("--baseline", default="main", help="git revision (default main)")
     alternated.add_argument("--rounds", type=int, default=3)
+    alternated.add_argument("--full-memo", action="store_true",
+                            help="time with the memo of opened index rows full, as in a "
+                                 "worker after some 250 matches")
     args = parser.parse_args()
     if args.command == "build":
         build_store(args.store, args.size)
     else:
-        alternate(args.store, args.size, args.baseline, args.rounds)
+        alternate(args.store, args.size, args.baseline, args.rounds, args.full_memo)
