@@ -324,7 +324,7 @@ _varied = st.fixed_dictionaries({
 })
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(_varied, _varied, _varied)
 def test_a_level_depends_on_the_fields_the_comparison_reads_and_no_other(a, b, other):
     """`Comparison.reads` is complete: the online matcher compares once the candidates

@@ -24,7 +24,7 @@ _people = st.fixed_dictionaries({
 })
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(_people, _people)
 def test_pattern_scorer_gives_the_kind_probability_and_compatibility_of_the_explanation(a, b):
     model = hand_model(tf={"nom": {"MARTIN": 0.02}, "prenom": {"ANNE": 0.03}})
@@ -42,7 +42,7 @@ _LONE = {"nom": "", "nom_naissance": "", "prenom": "Martin", "date_naissance": "
 _EXCHANGED = {**_LONE, "nom": "Martin", "prenom": "Anne"}
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 @given(_people, _people)
 @example(_LONE, _EXCHANGED)  # a lone first name against names exchanged: agrees exchanged
 def test_the_ceiling_of_a_pair_never_falls_below_its_probability(a, b):
@@ -65,7 +65,7 @@ def test_the_ceiling_of_a_pair_never_falls_below_its_probability(a, b):
         c.level(left, right) for c in model.comparisons]
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(_people, st.lists(st.tuples(st.sampled_from(["p-1", "p-2", "p-3"]), _people),
                          max_size=12))
 def test_setting_pairs_aside_never_changes_a_decision(a, candidates):
