@@ -207,6 +207,14 @@ def _audit_log(settings: Settings, engine: sa.Engine, clock: Clock) -> AuditLog:
     return NullAuditLog(engine, clock=clock)
 
 
+def _worker_hub(settings: Settings) -> Hub:
+    """The hub of a worker process, its collector tuned for batches (`hub.collector`)."""
+    from hub.collector import tune_for_batches
+
+    tune_for_batches()
+    return Hub.from_settings(settings)
+
+
 def create_celery(settings: Settings, *, include_tasks: bool = False) -> Any:
     """The Celery app for `settings` (embedded: a file-system broker needing no server)."""
     from celery import Celery
@@ -215,7 +223,7 @@ def create_celery(settings: Settings, *, include_tasks: bool = False) -> Any:
     app = Celery("capactif", broker=settings.broker_url.reveal(),
                  include=["hub.tasks"] if include_tasks else [], set_as_current=include_tasks)
     if include_tasks:  # the worker's hub, built in each worker process at its first task
-        app.capactif_hub = Lazy(lambda: Hub.from_settings(settings))
+        app.capactif_hub = Lazy(lambda: _worker_hub(settings))
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,

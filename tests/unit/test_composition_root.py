@@ -90,3 +90,19 @@ def test_the_worker_builds_one_hub_per_process_and_keeps_it(tmp_path: Path) -> N
         assert tasks._hub() is hub and hub.settings == settings
     finally:
         hub.close()
+
+
+def test_a_worker_process_collects_garbage_at_the_batch_thresholds(tmp_path: Path) -> None:
+    import gc
+
+    from hub import collector, tasks
+
+    before = gc.get_threshold()
+    create_celery(_settings(tmp_path, tmp_path / "hub.sqlite3"), include_tasks=True)
+    try:
+        hub = tasks._hub()
+        hub.close()
+        assert gc.get_threshold() == (collector.YOUNG, collector.MIDDLE, collector.OLD)
+        assert gc.isenabled()
+    finally:
+        gc.set_threshold(*before)
