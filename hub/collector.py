@@ -3,11 +3,11 @@
 A worker batch allocates some hundred thousand short-lived containers (candidate records,
 comparison results, projected documents) beside a large long-lived memo of opened
 identities: at Python's default thresholds (700, 10, 10) the collector ran some 1,500
-times over 5,000 fiches, every tenth of those through the middle generation and the
-older ones through the whole heap. Raised thresholds let a batch's garbage go by
-reference counting first and scan the heap far less often (`bench/_profile_worker.py`:
-worker CPU per fiche 0.80 → 0.69 ms, alternating runs). Reference cycles are still
-collected: a young collection every `YOUNG` allocations net of frees.
+times over 5,000 fiches pushed and processed (124 of them through the middle generation,
+9 through the whole heap). Raised thresholds let a batch's garbage go by reference
+counting first and scan the heap far less often (`bench/_profile_worker.py`: worker CPU
+per fiche 0.82 → 0.71 ms, medians of three alternating pairs). Reference cycles are
+still collected: a young collection every `YOUNG` allocations net of frees.
 """
 
 from __future__ import annotations

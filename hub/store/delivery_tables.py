@@ -28,6 +28,8 @@ feed_positions = sa.Table(
     sa.Column("dispatch_lease_owner", sa.String(40)),
 )
 
+# On PostgreSQL a row up to a page (a sealed payload of a few kB) stays whole in the table,
+# neither compressed in vain nor moved to TOAST (migration 0025, `toast_tuple_target`).
 deliveries = sa.Table(
     "deliveries",
     metadata,
