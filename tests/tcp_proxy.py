@@ -21,6 +21,7 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._open: list[socket.socket] = []
         self._frozen = threading.Event()
+        self.accepted = 0  # connections accepted since the start
         self._start()
 
     def _start(self) -> None:
@@ -41,6 +42,7 @@ class TcpProxy:
                 continue
             with self._lock:
                 self._open += [client, upstream]
+                self.accepted += 1
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=_pump, args=(source, sink, self._frozen),
                                  daemon=True).start()

@@ -17,6 +17,10 @@ answer, even a refusal (too many connections), and it goes on waiting. A server 
 mid-statement then gives its 503 after about `probe_s` + the connect timeout (10 s by
 default) instead of the statement timeout + 5 s (35 s); a single stopped backend, whose
 server answers, still at the statement timeout + 5 s.
+
+One probe per engine (so per process) at a time, and its answer serves every waiter for
+`probe_s`: many slow statements waiting together open one probe connection every
+`probe_s`, not one each (a connection each could take the server's last free slots).
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -89,13 +95,14 @@ def answer_within(engine: sa.Engine, deadlines: Deadlines) -> None:
     ping_s = min(answer_s, deadlines.connect_s) if deadlines.connect_s > 0 else answer_s
 
     probe_s = deadlines.probe_s if 0 < deadlines.probe_s < answer_s else None
+    server = _ServerProbe() if probe_s is not None else None
 
     @event.listens_for(engine, "do_connect")
     def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
         connection = DeadlineConnection.connect(*cargs, **cparams)
         connection.answer_s = answer_s
-        if probe_s is not None:
-            connection.probe = _Probe(probe_s, cargs, cparams)
+        if server is not None and probe_s is not None:
+            connection.probe = _Probe(probe_s, cargs, cparams, server)
         return connection
 
     ping: Any = engine.dialect.do_ping
@@ -120,9 +127,10 @@ class _Probe:
     """Whether the server answers at all, asked on a new connection once a wait has had
     no answer for `every_s` (and again every `every_s`)."""
 
-    def __init__(self, every_s: float, cargs: Any, cparams: Any) -> None:
+    def __init__(self, every_s: float, cargs: Any, cparams: Any, server: _ServerProbe) -> None:
         self.every_s = every_s
         self._cargs, self._cparams = cargs, cparams
+        self._server = server
 
     def watch(self, gen: Any) -> Any:
         """`gen` (a psycopg exchange) as it is, but ended by DatabaseSilent when the server
@@ -140,7 +148,7 @@ class _Probe:
             if ready:
                 quiet_since = now
             elif now - quiet_since >= self.every_s:
-                if not self._server_answers():
+                if not self._server.answers(self.every_s, self._server_answers):
                     raise DatabaseSilent(f"the database answered neither a statement for "
                                          f"{now - quiet_since:.0f} s nor a new connection")
                 quiet_since = time.monotonic()
@@ -159,6 +167,31 @@ class _Probe:
         except psycopg.OperationalError as exc:  # no answer, or an answer (a refusal)
             return "timeout expired" not in str(exc)
         return True
+
+
+class _ServerProbe:
+    """The last answer of the server to a probe, shared by the connections of one engine:
+    one probe at a time, its answer reused by every waiter while it is recent."""
+
+    def __init__(self) -> None:
+        self._forget()
+
+    def _forget(self) -> None:
+        self._asking = threading.Lock()
+        self._answered_at = -math.inf  # monotonic
+        self._answered = True
+        self._pid = os.getpid()
+
+    def answers(self, recent_s: float, ask: Callable[[], bool]) -> bool:
+        """The answer got less than `recent_s` ago, or `ask()`'s (one caller asks, the
+        others wait for its answer: a probe's wait is bounded)."""
+        if self._pid != os.getpid():  # forked: a lock held by a parent's thread stays held
+            self._forget()
+        with self._asking:
+            if time.monotonic() - self._answered_at >= recent_s:
+                self._answered = ask()
+                self._answered_at = time.monotonic()
+            return self._answered
 
 
 class DeadlineConnection(psycopg.Connection[Any]):

@@ -118,3 +118,22 @@ def test_the_probe_is_bounded_even_with_no_connect_timeout(database):
         database, Deadlines(connect_s=0, statement_s=120, probe_s=1))
     assert outcome, "no answer within a minute"
     assert isinstance(outcome[0], StoreTimeout), outcome
+
+
+def test_slow_statements_waiting_together_share_one_probe(database):
+    """Each waiter once opened its own probe connection every `probe_s`: 20 statements of
+    3 s opened 40 or more, and many slow but healthy statements could take the server's
+    last free connections. Now one probe at a time, its answer shared while recent."""
+    statements = 20
+    proxy = TcpProxy(sa.engine.make_url(database).port or 5432)
+    engine = create_engine(_through(proxy, database), deadlines=DEADLINES, pool_size=statements)
+    try:
+        runs = [_sleep_in_thread(engine, 3) for _ in range(statements)]
+        for thread, _ in runs:
+            thread.join(60)
+        assert [outcome for _, outcome in runs] == [["answered"]] * statements
+        probes = proxy.accepted - statements  # each statement's own connection, then probes
+        assert 0 < probes < statements, probes
+    finally:
+        proxy.close()
+        engine.dispose()
