@@ -118,13 +118,17 @@ def _sqlite_engine(database_url: str, deadlines: Deadlines | None) -> sa.Engine:
         mode = connection.get_execution_options().get(BEGIN_OPTION, "IMMEDIATE")
         driver_connection = connection.connection.dbapi_connection
         assert isinstance(driver_connection, GatedConnection)
+        left_s = None
         if writers is not None and mode == "IMMEDIATE":
             try:
-                writers.enter(driver_connection)
+                left_s = writers.enter(driver_connection)
             except WriterTurnTimeout as exc:  # a database error, like SQLite's own "locked"
                 raise sa.exc.OperationalError(f"BEGIN {mode}", None, exc) from exc
         try:
-            connection.exec_driver_sql(f"BEGIN {mode}")
+            if left_s is None:
+                connection.exec_driver_sql(f"BEGIN {mode}")
+            else:  # the turn and the write lock share one deadline
+                _begin_within(connection, mode, left_s, busy_ms)
         except BaseException:
             driver_connection.leave()
             raise
@@ -137,3 +141,13 @@ def _sqlite_engine(database_url: str, deadlines: Deadlines | None) -> sa.Engine:
             dbapi_connection.leave()  # a connection never goes back holding its turn
 
     return engine
+
+
+def _begin_within(connection: sa.Connection, mode: str, left_s: float, busy_ms: int) -> None:
+    """BEGIN waiting at most `left_s` for SQLite's write lock, then the usual busy
+    timeout again (for the statements of the transaction)."""
+    connection.exec_driver_sql(f"PRAGMA busy_timeout={min(busy_ms, round(left_s * 1000))}")
+    try:
+        connection.exec_driver_sql(f"BEGIN {mode}")
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={busy_ms}")

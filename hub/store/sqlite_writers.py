@@ -18,6 +18,10 @@ grew (to 50 ms) handed each freed turn to the writer just arrived, and a request
 the worker's back-to-back batches waited seconds (`bench/sqlite_turns.py --writers 4
 --hold-ms 10`: longest wait 3.6 s against 56 ms blocking; now 0.1 s).
 
+The turn and SQLite's wait for its write lock (held by a writer that does not pass the
+gate: a `sqlite3` shell, a restore) share one deadline: SQLite's busy timeout for BEGIN
+is what the turn left of it.
+
 Past the deadline, `WriterTurnTimeout` (the store's timeout: a 503 of the API, a retry
 of the worker).
 
@@ -57,9 +61,10 @@ class WriterQueue:
         self._gate = f"{database}.gate"
         self._wait_s = wait_s
 
-    def enter(self, connection: GatedConnection) -> None:
+    def enter(self, connection: GatedConnection) -> float | None:
         """Wait for this connection's turn to write (call before BEGIN IMMEDIATE), at
-        most the lock deadline (then WriterTurnTimeout)."""
+        most the lock deadline (then WriterTurnTimeout); return what is left of it for
+        SQLite's own wait for the write lock (None: no limit)."""
         deadline = time.monotonic() + (self._wait_s or 0.0)
         turnstile = os.open(self._turnstile, os.O_RDWR | os.O_CREAT, 0o600)
         gate = -1
@@ -74,6 +79,7 @@ class WriterQueue:
         finally:
             os.close(turnstile)  # closing a descriptor releases its lock
         connection.hold(gate)
+        return None if self._wait_s is None else max(0.0, deadline - time.monotonic())
 
 
 def _lock(descriptor: int, deadline: float, wait_s: float | None) -> None:
