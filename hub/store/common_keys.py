@@ -10,6 +10,7 @@ cap leaves the memo and is locked alone again. One per `Hub`, never module state
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 
@@ -21,6 +22,7 @@ class CommonKeys:
     def __init__(self, size: int = 200_000) -> None:
         self._size = size
         self._common: OrderedDict[str, None] = OrderedDict()
+        self._updating = threading.Lock()
 
     def __contains__(self, digest: object) -> bool:
         return digest in self._common
@@ -28,14 +30,16 @@ class CommonKeys:
     def learn(self, held: Mapping[str, list[int]], cap: int) -> None:
         """What one reading of the index said: the fiches under each key read (at most
         `cap + 1`)."""
-        for digest, fiche_pks in held.items():
-            if len(fiche_pks) > cap:
-                self._common[digest] = None
-            else:
-                self._common.pop(digest, None)
-        while len(self._common) > self._size:
-            self._common.popitem(last=False)
+        with self._updating:
+            for digest, fiche_pks in held.items():
+                if len(fiche_pks) > cap:
+                    self._common[digest] = None
+                else:
+                    self._common.pop(digest, None)
+            while len(self._common) > self._size:
+                self._common.popitem(last=False)
 
     def forget(self, digests: Iterable[str]) -> None:
-        for digest in digests:
-            self._common.pop(digest, None)
+        with self._updating:
+            for digest in digests:
+                self._common.pop(digest, None)

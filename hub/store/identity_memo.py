@@ -10,11 +10,13 @@ can be answered from memory.
 Erasure is unchanged: it destroys the fiche's key and removes its index rows in one
 transaction, so an erased fiche's sealed text is never read again and ages out of this
 bounded memo (oldest dropped first), as its normalised record ages out of
-`hub.domain.matching.record.RecordMemo`. One per `Hub`, never module state.
+`hub.domain.matching.record.RecordMemo`. One per `Hub`, never module state; safe across
+threads (a worker's `--pool threads`): a put takes a lock, a lookup needs none.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 
 from hub.domain.matching.record import NormalisedRecord
@@ -30,11 +32,13 @@ class IdentityMemo:
     def __init__(self, size: int = 20_000) -> None:
         self._size = size
         self._opened: OrderedDict[str, NormalisedRecord] = OrderedDict()
+        self._putting = threading.Lock()
 
     def get(self, sealed: str) -> NormalisedRecord | None:
         return self._opened.get(sealed)
 
     def put(self, sealed: str, record: NormalisedRecord) -> None:
-        self._opened[sealed] = record
-        while len(self._opened) > self._size:
-            self._opened.popitem(last=False)
+        with self._putting:
+            self._opened[sealed] = record
+            while len(self._opened) > self._size:
+                self._opened.popitem(last=False)
