@@ -264,14 +264,6 @@ class Settings:
             return self.worker_transaction_size
         return 25 if self.is_sqlite else 100
 
-    @property
-    def transaction_step(self) -> int:
-        """Outbox rows processed between two looks for a waiting writer, in a worker
-        transaction on SQLite (with one waiting, the transaction commits there and lets
-        it in); on PostgreSQL, whose writers do not wait for each other, the whole
-        transaction."""
-        return min(5, self.transaction_size) if self.is_sqlite else self.transaction_size
-
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 

@@ -25,9 +25,6 @@ is what the turn left of it.
 Past the deadline, `WriterTurnTimeout` (the store's timeout: a 503 of the API, a retry
 of the worker).
 
-A writer holding its turn can ask whether another waits (`others_waiting`): the worker
-then commits what it has done and lets it in, rather than finishing its whole batch.
-
 Locks are taken on descriptors opened for each transaction (never inherited by a fork).
 The gate is held until the transaction's COMMIT or ROLLBACK has completed (the driver
 connection's own `commit`/`rollback`, `GatedConnection`): let go before, it sent the
@@ -81,21 +78,8 @@ class WriterQueue:
             raise
         finally:
             os.close(turnstile)  # closing a descriptor releases its lock
-        connection.hold(gate, self)
+        connection.hold(gate)
         return None if self._wait_s is None else max(0.0, deadline - time.monotonic())
-
-
-    def others_waiting(self) -> bool:
-        """Whether another writer waits for the turn (it holds the turnstile while it
-        waits): the holder can end its transaction early and let it in."""
-        turnstile = os.open(self._turnstile, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(turnstile, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        finally:
-            os.close(turnstile)  # and the lock with it, if taken
-        return False
 
 
 def _lock(descriptor: int, deadline: float, wait_s: float | None) -> None:
@@ -132,16 +116,10 @@ class GatedConnection(sqlite3.Connection):
         # (the second close could close a file opened meanwhile under the same number).
         self._turn = threading.Lock()
         self.gate = -1  # the descriptor holding the gate while this connection writes
-        self._queue: WriterQueue | None = None
 
-    def hold(self, gate: int, queue: WriterQueue) -> None:
+    def hold(self, gate: int) -> None:
         with self._turn:
-            self.gate, self._queue = gate, queue
-
-    def others_waiting(self) -> bool:
-        """Whether, while this connection holds the turn, another writer waits for it."""
-        queue = self._queue if self.gate >= 0 else None
-        return queue is not None and queue.others_waiting()
+            self.gate = gate
 
     def commit(self) -> None:
         with self._turn_ending():

@@ -25,7 +25,6 @@ from hub.store.meeting_repository import MeetingActions
 from hub.store.ops_repository import OpsQueries
 from hub.store.porteur_index_repository import PorteurIndex
 from hub.store.sealing import FicheKeys
-from hub.store.sqlite_writers import GatedConnection
 
 
 class UnitOfWork:
@@ -70,12 +69,6 @@ class UnitOfWork:
     def connection(self) -> sa.Connection:
         assert self._connection is not None, "use the unit of work in a with block"
         return self._connection
-
-    def others_waiting(self) -> bool:
-        """Whether another writer waits for this transaction's end (SQLite's single write
-        lock; never on PostgreSQL, whose writers do not exclude each other)."""
-        driver = self.connection.connection.dbapi_connection
-        return isinstance(driver, GatedConnection) and driver.others_waiting()
 
     def commit(self) -> None:
         """Commit the work so far. The next statement, if any, begins the next

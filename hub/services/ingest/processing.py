@@ -32,10 +32,6 @@ class BatchOutcome:
     deliveries: int = 0
     webhooks: int = 0  # of the deliveries, those a webhook dispatch sends (not feeds)
 
-    def __add__(self, other: BatchOutcome) -> BatchOutcome:
-        return BatchOutcome(*(a + b for a, b in zip(
-            dataclasses.astuple(self), dataclasses.astuple(other), strict=True)))
-
 
 def process_outbox(hub: Hub, outbox_ids: Sequence[int]) -> BatchOutcome:
     """Process the given outbox rows once in effect: rows already processed, or
@@ -46,52 +42,38 @@ def process_outbox(hub: Hub, outbox_ids: Sequence[int]) -> BatchOutcome:
     rather than waited for; a transaction that could take no fiche waits once, so the
     line always moves."""
     size = max(1, hub.settings.transaction_size)
-    total = BatchOutcome(0, 0)
+    claimed = created = planned = webhooks = 0
     pending, wait = list(outbox_ids), False
     while pending:
         chunk, pending = pending[:size], pending[size:]
-        outcome, deferred, untouched = _process_chunk(hub, chunk, wait=wait)
-        total = total + outcome
-        pending = untouched + pending + deferred
-        wait = bool(deferred) and outcome.claimed == 0 and not untouched
-    if total.webhooks:  # a feed delivery waits for its reader: nothing to send
+        outcome, deferred = _process_chunk(hub, chunk, wait=wait)
+        claimed += outcome.claimed
+        created += outcome.porteurs_created
+        planned += outcome.deliveries
+        webhooks += outcome.webhooks
+        pending += deferred
+        wait = bool(deferred) and outcome.claimed == 0
+    if webhooks:  # a feed delivery waits for its reader: nothing to send
         hub.publisher.request_dispatch_safely()
-    return total
+    return BatchOutcome(claimed, created, planned, webhooks)
 
 
 def _process_chunk(hub: Hub, outbox_ids: Sequence[int], *,
-                   wait: bool) -> tuple[BatchOutcome, list[int], list[int]]:
-    """Process what can be processed now, in one transaction, `transaction_step` rows at
-    a time; on SQLite the transaction ends early when another writer waits for it (an
-    API push: it waits for one step, not for the whole chunk). Returns the outcome, the
-    outbox rows left for later (their matching keys were held by another transaction)
-    and those not looked at."""
-    step = max(1, hub.settings.transaction_step)
-    total, rest = BatchOutcome(0, 0), list(outbox_ids)
-    deferred: list[int] = []
+                   wait: bool) -> tuple[BatchOutcome, list[int]]:
+    """Process what can be processed now; returns the outcome and the outbox rows left
+    for later (their matching keys were held by another transaction)."""
     with hub.uow() as uow:
-        while rest:
-            part, rest = rest[:step], rest[step:]
-            outcome, later = _process_step(hub, uow, part, wait=wait)
-            total, deferred = total + outcome, deferred + later
-            if rest and uow.others_waiting():
-                break
+        rows = uow.outbox.claim(outbox_ids)
+        if not rows:
+            return BatchOutcome(0, 0), []
+        now = hub.clock()
+        versions, created, later = _process_versions(
+            hub, uow, [row.ref_id for row in rows], now, wait=wait)
+        deliveries = planned_deliveries(hub, uow, versions, now)
+        done = [row.id for row in rows if row.ref_id not in later]
+        uow.outbox.mark_processed(done, now)
+        planned = store_deliveries(uow, deliveries)  # last: it locks the recipients' counters
         uow.commit()
-    return total, deferred, rest
-
-
-def _process_step(hub: Hub, uow: UnitOfWork, outbox_ids: Sequence[int], *,
-                  wait: bool) -> tuple[BatchOutcome, list[int]]:
-    rows = uow.outbox.claim(outbox_ids)
-    if not rows:
-        return BatchOutcome(0, 0), []
-    now = hub.clock()
-    versions, created, later = _process_versions(
-        hub, uow, [row.ref_id for row in rows], now, wait=wait)
-    deliveries = planned_deliveries(hub, uow, versions, now)
-    done = [row.id for row in rows if row.ref_id not in later]
-    uow.outbox.mark_processed(done, now)
-    planned = store_deliveries(uow, deliveries)  # last: it locks the recipients' counters
     webhooks = sum(row["channel"] == "webhook" for rows in deliveries.values() for row in rows)
     return (BatchOutcome(len(done), created, planned, webhooks),
             [row.id for row in rows if row.ref_id in later])
