@@ -148,7 +148,7 @@ class _Probe:
             if ready:
                 quiet_since = now
             elif now - quiet_since >= self.every_s:
-                if not self._server.answers(self.every_s, self._server_answers):
+                if not self._server.answers(quiet_since, self._server_answers):
                     raise DatabaseSilent(f"the database answered neither a statement for "
                                          f"{now - quiet_since:.0f} s nor a new connection")
                 quiet_since = time.monotonic()
@@ -171,26 +171,30 @@ class _Probe:
 
 class _ServerProbe:
     """The last answer of the server to a probe, shared by the connections of one engine:
-    one probe at a time, its answer reused by every waiter while it is recent."""
+    one probe at a time, and its answer serves every waiter that was already waiting when
+    it was asked. A waiter asks after `probe_s` of silence, so a new probe follows the
+    last one by `probe_s` at least, however many wait."""
 
     def __init__(self) -> None:
         self._forget()
 
     def _forget(self) -> None:
         self._asking = threading.Lock()
-        self._answered_at = -math.inf  # monotonic
+        self._asked_at = -math.inf  # monotonic
         self._answered = True
         self._pid = os.getpid()
 
-    def answers(self, recent_s: float, ask: Callable[[], bool]) -> bool:
-        """The answer got less than `recent_s` ago, or `ask()`'s (one caller asks, the
-        others wait for its answer: a probe's wait is bounded)."""
+    def answers(self, waiting_since: float, ask: Callable[[], bool]) -> bool:
+        """Whether the server answered a probe asked since `waiting_since` (monotonic):
+        the last probe's answer, or `ask()`'s (one caller asks, the others wait for its
+        answer: a probe's wait is bounded)."""
         if self._pid != os.getpid():  # forked: a lock held by a parent's thread stays held
             self._forget()
         with self._asking:
-            if time.monotonic() - self._answered_at >= recent_s:
+            if self._asked_at < waiting_since:
+                asked_at = time.monotonic()
                 self._answered = ask()
-                self._answered_at = time.monotonic()
+                self._asked_at = asked_at
             return self._answered
 
 
