@@ -18,9 +18,10 @@ mid-statement then gives its 503 after about `probe_s` + the connect timeout (10
 default) instead of the statement timeout + 5 s (35 s); a single stopped backend, whose
 server answers, still at the statement timeout + 5 s.
 
-One probe per engine (so per process) at a time, and its answer serves every waiter for
-`probe_s`: many slow statements waiting together open one probe connection every
-`probe_s`, not one each (a connection each could take the server's last free slots).
+One probe per engine (so per process) at a time, and its answer serves every statement
+already waiting when it was asked: many slow statements waiting together open one probe
+connection every `probe_s`, not one each (a connection each could take the server's
+last free slots).
 """
 
 from __future__ import annotations
