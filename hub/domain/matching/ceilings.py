@@ -8,7 +8,10 @@ level (the names' best with the frequency adjustment of the new record's name); 
 are compared one at a time, cheapest and most telling first, names last, and the pair
 is set aside as soon as its ceiling falls below a bar. Names both plainly different (or
 one different, the other missing on a side) may still agree once exchanged
-(`compare_records`): then they count at their best exchanged, never exact.
+(`compare_records`): then they count at their best exchanged, never exact, and a field
+whose level the exchange may raise (a family's e-mail, the person's own once the first
+names agree exchanged: `Comparison.best_exchanged`) is held at that level until the
+names are compared.
 
 The ceiling only falls as fields are compared, and never below the pair's probability
 (`tests/unit/matching/test_matching_scoring.py` checks it on generated pairs), so a pair
@@ -53,13 +56,16 @@ _MARGIN = 1e-6
 class Pair:
     """A candidate being compared: its levels so far (None: not compared yet)."""
 
-    __slots__ = ("levels", "other", "stage", "total")
+    __slots__ = ("held", "levels", "other", "stage", "total")
 
     def __init__(self, other: NormalisedRecord, size: int, total: float) -> None:
         self.other = other
         self.levels: list[str | None] = [None] * size
         self.total = total  # the ceiling as a weight
         self.stage = 0
+        # What fields compared before the names may still lose: their level as written
+        # where the names, read exchanged, may raise it (`Comparison.best_exchanged`).
+        self.held = 0.0
 
     @property
     def ceiling(self) -> float:
@@ -99,6 +105,9 @@ class Ceilings:
                         else len(_ORDER))
         self.stages = [(p,) for p in others] + ([self.names] if self.names else [])
         self._names_stage = len(others) if self.names else -1
+        # Both names plainly different: `compare_records` may read them exchanged and
+        # compare every field again (a level may then rise: `Comparison.best_exchanged`).
+        self._exchangeable = len(self.names) >= 2
         # A field's level depends on the other record's values it reads alone: candidates
         # sharing them (a surname, a postcode) are compared once (`Comparison.reads`).
         self._reads = [operator.attrgetter(*c.reads) for c in self.comparisons]
@@ -146,12 +155,23 @@ class Ceilings:
             if level is None:
                 level = known[values] = self.comparisons[position].level(self.left, other)
             levels[position] = level
-            pair.total += self._falls[position][level]
-        if pair.stage == self._names_stage and _may_agree_exchanged(
-                [levels[p] for p in stage]):
-            pair.total += sum(max(self.exchanged[p], self.weights[p][DIFFERENT])
-                              - self.weights[p][DIFFERENT] for p in stage
-                              if levels[p] == DIFFERENT)
+            falls = self._falls[position]
+            if self._exchangeable and position not in self.names:
+                best = self.comparisons[position].best_exchanged(self.left, other, level)
+                if best != level:  # held at its best until the names are compared
+                    pair.total += falls[best]
+                    pair.held += falls[level] - falls[best]
+                    continue
+            pair.total += falls[level]
+        if pair.stage == self._names_stage:
+            written = [levels[p] for p in stage]
+            if _may_agree_exchanged(written):
+                pair.total += sum(max(self.exchanged[p], self.weights[p][DIFFERENT])
+                                  - self.weights[p][DIFFERENT] for p in stage
+                                  if levels[p] == DIFFERENT)
+            if written.count(DIFFERENT) < 2:  # every field stays as written
+                pair.total += pair.held
+                pair.held = 0.0
         pair.stage += 1
 
 

@@ -54,6 +54,12 @@ class Comparison:
         """Whether the record has a value this comparison can use."""
         raise NotImplementedError
 
+    def best_exchanged(self, a: NormalisedRecord, b: NormalisedRecord, level: str) -> str:
+        """The best level the pair may have once its names are read exchanged
+        (`compare_records` then compares every field again): the level as written, for
+        a field whose level does not depend on the names."""
+        return level
+
     def compare(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
         """The level of a pair whose two sides both have a value."""
         raise NotImplementedError
@@ -195,6 +201,9 @@ class EmailComparison(Comparison):
     # The first names and surnames too: one address under two first names is a family's.
     reads = ("courriel", *FirstNameComparison.reads, "nom", "nom_naissance")
     levels = (EXACT, CLOSE, DIFFERENT)
+    # Whether two first names differ, as the model's own first-name comparison says
+    # (`build_comparisons` gives it; its default settings otherwise).
+    first_names: FirstNameComparison | None = None
 
     def present(self, r: NormalisedRecord) -> bool:
         return bool(r.courriel)
@@ -202,17 +211,23 @@ class EmailComparison(Comparison):
     def compare(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
         first, second = a.courriel or "", b.courriel or ""  # both present (see `level`)
         if first == second:
-            return CLOSE if _household_email(a, b) else EXACT
+            return CLOSE if _household_email(a, b, self.first_names or _FIRST_NAMES) else EXACT
         same_user = first.split("@")[0] == second.split("@")[0]
         if same_user or OSA.distance(first, second) <= 1:
             return CLOSE
         return DIFFERENT
 
+    def best_exchanged(self, a: NormalisedRecord, b: NormalisedRecord, level: str) -> str:
+        """A family's address as written may be the person's own once the names are
+        read exchanged (Dupond Jaen against Jean Dupont: the same first name)."""
+        return EXACT if level == CLOSE and a.courriel == b.courriel else level
+
 
 _FIRST_NAMES = FirstNameComparison()
 
 
-def _household_email(a: NormalisedRecord, b: NormalisedRecord) -> bool:
+def _household_email(a: NormalisedRecord, b: NormalisedRecord,
+                     first_names: FirstNameComparison) -> bool:
     """One e-mail under two first names plainly different that cannot be one person's:
     other first two letters (a nickname or a typo past them keep them: Juju / Julien,
     Alsx / Alexandre; Anne / Arnaude, Agathe / Alexandre are twins' names), or a
@@ -220,7 +235,7 @@ def _household_email(a: NormalisedRecord, b: NormalisedRecord) -> bool:
     abbreviated name of the same initial (J.T. / Jean, M.C. / Marie), nor a first name
     written as the other's surname (names exchanged)."""
     x, y = a.prenom, b.prenom
-    if not (x and y) or _FIRST_NAMES.compare(a, b) != DIFFERENT:
+    if not (x and y) or first_names.compare(a, b) != DIFFERENT:
         return False
     if feminine_form(x, y) or feminine_compound(a.prenom_tokens, b.prenom_tokens):
         return True
@@ -338,8 +353,14 @@ COMPARISON_CLASSES: dict[str, type[Comparison]] = {
 
 
 def build_comparisons(settings: dict[str, ComparisonSettings]) -> list[Comparison]:
-    """The comparisons named in the settings, in the settings' order."""
-    return [COMPARISON_CLASSES[name](field_settings) for name, field_settings in settings.items()]
+    """The comparisons named in the settings, in the settings' order; the e-mail's
+    judges first names with the model's own first-name comparison."""
+    built = [COMPARISON_CLASSES[name](field_settings) for name, field_settings in settings.items()]
+    first_names = next((c for c in built if isinstance(c, FirstNameComparison)), None)
+    for comparison in built:
+        if isinstance(comparison, EmailComparison):
+            comparison.first_names = first_names
+    return built
 
 
 def compare_records(

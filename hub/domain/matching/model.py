@@ -237,12 +237,14 @@ class MatchModel:
         return math.log2(baseline / frequency)
 
     def to_json(self) -> str:
+        """The model file; without `m_veto` if it was read without one (its vetoes still
+        follow EM's m, and the file read again says so: `veto_m_missing`)."""
+        veto = {} if self.veto_m_missing else {"m_veto": self.veto_m}
         return json.dumps(
             {"format": MODEL_FORMAT, "version": MODEL_VERSION,
              "reglages": self.settings.to_dict(), "a_priori": self.prior, "m": self.m,
              "u": self.u, "frequences": self.tf, "frequence_plancher": self.tf_floor,
-             "u_aleatoire": self.u_random, "m_veto": self.veto_m,
-             "apprentissage": self.training},
+             "u_aleatoire": self.u_random, **veto, "apprentissage": self.training},
             ensure_ascii=False, indent=1,
         )
 

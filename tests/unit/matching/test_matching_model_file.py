@@ -9,6 +9,7 @@ import math
 import pytest
 
 from hub.domain.matching.model import default_model
+from hub.domain.matching.training import refine_m
 from hub.errors import InvalidMatchingModel
 from hub.services.matching.dedup_batch import load_model, model_notices, run_batch
 from hub.services.matching.online import load_matching_model
@@ -77,6 +78,19 @@ def test_the_hubs_loader_names_thresholds_out_of_order(tmp_path):
         load_matching_model(_model_file(tmp_path, change))
     assert "probabilite_revue" in raised.value.message_fr
     assert "réentraînez" not in raised.value.message_fr
+
+
+def test_a_model_without_veto_m_keeps_its_notice_once_refined_and_saved(tmp_path):
+    """Refined by coordinators' judgements and written again, a model that never had
+    `m_veto` still has none: an empty one written would read as vetoes estimated among
+    contacts, and the notice would be gone while the vetoes still follow EM's m."""
+    path = _model_file(tmp_path, lambda d: d.pop("m_veto"))
+    model = load_model(path)
+    refined = refine_m(model, [tuple(c.levels[0] for c in model.comparisons)])  # all exact
+    again = tmp_path / "refined.json"
+    again.write_text(refined.to_json(), encoding="utf-8")
+    assert "m_veto" not in json.loads(again.read_text(encoding="utf-8"))
+    assert load_model(again).veto_m_missing and model_notices(load_model(again), again)
 
 
 def test_a_model_file_without_veto_m_is_read_with_a_notice_naming_it(tmp_path, caplog):
