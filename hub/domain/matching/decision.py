@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Literal, Protocol, TypeVar
 
 from hub.domain.matching.blocking import blocking_keys
-from hub.domain.matching.comparisons import AGREEING, DIFFERENT, EXACT, FUZZY
+from hub.domain.matching.comparisons import AGREEING, DIFFERENT, EXACT, FUZZY, MISSING
 from hub.domain.matching.model import Explanation, FieldTerm, MatchModel
 from hub.domain.matching.record import NormalisedRecord, normalise_record
 from hub.domain.matching.settings import DecisionSettings
@@ -82,7 +82,8 @@ def has_enough_evidence(explanation: Explanation, settings: DecisionSettings) ->
     personal = any(t.field in settings.personal_fields for t in agreeing) or (
         _no_field_is_personal(settings))
     return (strong and personal and len(agreeing) >= settings.min_agreeing_fields
-            and not contacts_contradict(explanation))
+            and not contacts_contradict(explanation)
+            and not unchecked_and_contradicted(explanation, settings))
 
 
 def _no_field_is_personal(settings: DecisionSettings) -> bool:
@@ -141,14 +142,33 @@ def other_person(explanation: Explanation, settings: DecisionSettings) -> bool:
       shows itself by an e-mail or a phone agreeing (`_own_identifiers_contradict`);
       where the settings say so (`veto_review_needs_contact`), no contact agreeing is
       enough, none given either: twins without an e-mail or a phone on a side;
-    - or nothing personal agreeing (`impersonal`).
+    - or nothing personal agreeing (`impersonal`);
+    - or a veto field unknown on a side, no contact agreeing and one plainly different
+      (`unchecked_and_contradicted`).
     """
     levels = {t.field: t.level for t in explanation.terms}
     personal = (*settings.veto_fields, "courriel")
     household = (any(levels.get(f) == DIFFERENT for f in settings.veto_fields)
                  and not any(levels.get(f) in AGREEING for f in personal))
     return household or impersonal(explanation, settings) or (
-        vetoed(explanation, settings) and _own_identifiers_contradict(levels, settings))
+        vetoed(explanation, settings) and _own_identifiers_contradict(levels, settings)) or (
+        unchecked_and_contradicted(explanation, settings))
+
+
+def unchecked_and_contradicted(explanation: Explanation, settings: DecisionSettings) -> bool:
+    """A veto field the model keeps (first name, birth date) unknown on a side, no contact
+    (e-mail, phone) agreeing and one plainly different.
+
+    The veto cannot tell a father from his son of one name at one address, or twins,
+    when one fiche lacks the birth date or the first name; what is left agreeing (names,
+    address) is what a household shares, and the person's own contact says another one.
+    A duplicate missing that field shows itself by a contact agreeing, or by none given.
+    """
+    levels = {t.field: t.level for t in explanation.terms}
+    unchecked = any(levels.get(f) == MISSING for f in settings.veto_fields
+                    if f not in settings.lifted_vetoes)
+    return (unchecked and not any(levels.get(f) in AGREEING for f in _CONTACTS)
+            and any(levels.get(f) == DIFFERENT for f in _CONTACTS))
 
 
 def impersonal(explanation: Explanation, settings: DecisionSettings) -> bool:

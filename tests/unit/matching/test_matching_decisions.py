@@ -311,3 +311,28 @@ def test_twins_sharing_one_family_email_are_never_linked(model):
                        (alexandre, dict(alexandre, prenom="ALSX")),
                        (marie, dict(marie, nom="Marie-Dominique", prenom="Robert"))):
         assert match_one(other, [Candidate("P1", one)], model).kind == "link", other["prenom"]
+
+
+def test_a_namesake_at_one_address_is_new_when_his_birth_date_is_unknown_and_his_phone_differs(
+        model):
+    """Father and son of one name at one address: the son's fiche without a birth date, his
+    own e-mail and phone. The birth date cannot tell them apart, the contacts say two
+    people: not linked, and no coordinator asked either."""
+    home = {"nom": "Bernard", "prenom": "Aimé", "adresse_ligne": "62 rue de la Forge",
+            "code_postal": "63549", "commune": "Sainte-Yves"}
+    father = dict(home, date_naissance="1976-08-13", courriel="aime.bernard4@free.fr",
+                  telephone="0777109262")
+    son = dict(home, courriel="", telephone="0625379028")
+    decision = match_one(son, [Candidate("P1", father)], model)
+    assert decision.kind == "new"
+    assert pair_kind(model.score(person(**son), person(**father)),
+                     model.settings.decision) == "new"
+
+
+def test_a_fiche_without_birth_date_still_links_when_its_phone_agrees(model):
+    home = {"nom": "Bernard", "prenom": "Aimé", "adresse_ligne": "62 rue de la Forge",
+            "code_postal": "63549", "commune": "Sainte-Yves", "telephone": "0777109262"}
+    decision = match_one(dict(home, courriel="aime.b@laposte.net"),
+                         [Candidate("P1", dict(home, date_naissance="1976-08-13",
+                                               courriel="aime.bernard4@free.fr"))], model)
+    assert decision.kind == "link"
