@@ -163,11 +163,14 @@ def unchecked_and_contradicted(explanation: Explanation, settings: DecisionSetti
     when one fiche lacks the birth date or the first name; what is left agreeing (names,
     address) is what a household shares, and the person's own contact says another one.
     A duplicate missing that field shows itself by a contact agreeing, or by none given.
+    Names and a place alone (`thin`) stay with the review bound: nothing there says a
+    household.
     """
     levels = {t.field: t.level for t in explanation.terms}
     unchecked = any(levels.get(f) == MISSING for f in settings.veto_fields
                     if f not in settings.lifted_vetoes)
-    return (unchecked and not any(levels.get(f) in AGREEING for f in _CONTACTS)
+    return (unchecked and not thin(explanation, settings)
+            and not any(levels.get(f) in AGREEING for f in _CONTACTS)
             and any(levels.get(f) == DIFFERENT for f in _CONTACTS))
 
 
