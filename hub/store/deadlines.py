@@ -149,10 +149,13 @@ class _Probe:
             if ready:
                 quiet_since = now
             elif now - quiet_since >= self.every_s:
-                if not self._server.answers(quiet_since, self._server_answers):
+                answered, asked_at = self._server.answers(quiet_since, self._server_answers)
+                if not answered:
                     raise DatabaseSilent(f"the database answered neither a statement for "
                                          f"{now - quiet_since:.0f} s nor a new connection")
-                quiet_since = time.monotonic()
+                # Silent since that probe: a server stopping just after it is caught
+                # `every_s` later, even by a statement that only read its answer.
+                quiet_since = asked_at
 
     def _server_answers(self) -> bool:
         """A new connection made (or refused) is an answer: the server lives. Nothing is
@@ -185,18 +188,18 @@ class _ServerProbe:
         self._answered = True
         self._pid = os.getpid()
 
-    def answers(self, waiting_since: float, ask: Callable[[], bool]) -> bool:
-        """Whether the server answered a probe asked since `waiting_since` (monotonic):
-        the last probe's answer, or `ask()`'s (one caller asks, the others wait for its
-        answer: a probe's wait is bounded)."""
+    def answers(self, waiting_since: float, ask: Callable[[], bool]) -> tuple[bool, float]:
+        """Whether the server answered a probe asked after `waiting_since` (monotonic),
+        and when that probe was asked: the last probe's, or `ask()`'s (one caller asks,
+        the others wait for its answer: a probe's wait is bounded)."""
         if self._pid != os.getpid():  # forked: a lock held by a parent's thread stays held
             self._forget()
         with self._asking:
-            if self._asked_at < waiting_since:
+            if self._asked_at <= waiting_since:
                 asked_at = time.monotonic()
                 self._answered = ask()
                 self._asked_at = asked_at
-            return self._answered
+            return self._answered, self._asked_at
 
 
 class DeadlineConnection(psycopg.Connection[Any]):

@@ -10,12 +10,13 @@ import textwrap
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from hub.bootstrap import Hub
 from hub.config import Settings
+from hub.store import engine as engine_module
 from hub.store.deadlines import Deadlines
 from hub.store.engine import create_engine, reader_engine
 from tests.fakes.publisher import RecordingPublisher
@@ -97,16 +98,18 @@ def test_a_commit_does_not_wait_for_the_writer_queued_behind_it(tmp_path: Path, 
         hub.close()
 
 
-def test_the_next_writer_gets_its_turn_only_once_the_commit_has_completed(tmp_path: Path):
+def test_the_next_writer_gets_its_turn_only_once_the_commit_has_completed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """The turn used to end at SQLAlchemy's `commit` event, before the COMMIT ran: the next
-    writer's BEGIN IMMEDIATE then met SQLite's lock and its timed retries (here, a busy
-    timeout of 50 ms makes that an error; the turn itself is waited for up to 10 s)."""
+    writer's BEGIN IMMEDIATE then met SQLite's lock and its timed retries (here, BEGIN's
+    wait for SQLite's lock cut to 50 ms makes that an error; the turn itself is waited
+    for up to 10 s)."""
+    begin_within = engine_module._begin_within
+    monkeypatch.setattr(engine_module, "_begin_within",
+                        lambda connection, mode, left_s, busy_ms: begin_within(
+                            connection, mode, min(left_s, 0.05), busy_ms))
     url = f"sqlite:///{tmp_path / 'hub.sqlite3'}"
     engine = create_engine(url, deadlines=Deadlines(lock_s=10))
-
-    @sa.event.listens_for(engine, "connect")
-    def _short_busy_timeout(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.execute("PRAGMA busy_timeout=50")
 
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE turns (id INTEGER PRIMARY KEY, writer TEXT)")

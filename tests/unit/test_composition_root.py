@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sqlite3
 from pathlib import Path
@@ -84,17 +85,17 @@ def test_the_worker_builds_one_hub_per_process_and_keeps_it(tmp_path: Path) -> N
 
     settings = _settings(tmp_path, tmp_path / "hub.sqlite3")
     worker_app = create_celery(settings, include_tasks=True)
+    thresholds = gc.get_threshold()  # the worker's hub sets its collector's (kept after)
     hub = tasks._hub()
     try:
         assert current_app._get_current_object() is worker_app  # the hub's own app is not
         assert tasks._hub() is hub and hub.settings == settings
     finally:
         hub.close()
+        gc.set_threshold(*thresholds)
 
 
 def test_a_worker_process_collects_garbage_at_the_batch_thresholds(tmp_path: Path) -> None:
-    import gc
-
     from hub import collector, tasks
 
     before = gc.get_threshold()
