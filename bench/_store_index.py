@@ -237,7 +237,8 @@ def alternate(store: Path, size: int, revision: str, rounds: int, full_memo: boo
     print(f"ratio after/before: median {medians['after']['online_ms'] / medians['before']['online_ms']:.3f}, "
           f"p95 {medians['after']['p95_ms'] / medians['before']['p95_ms']:.3f}, "
           f"CPU {medians['after']['cpu_ms'] / medians['before']['cpu_ms']:.3f}; "
-          f"decisions {'identical' if len(same) == 1 else 'DIFFERENT'} on every probe")
+          + ("decisions identical on every probe" if len(same) == 1
+             else "decisions DIFFERENT (the digests of all probes' decisions differ)"))
 
 
 def build_store(store: Path, size: int) -> None:
