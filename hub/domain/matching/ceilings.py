@@ -38,7 +38,7 @@ import math
 import operator
 from typing import TYPE_CHECKING
 
-from hub.domain.matching.comparisons import DIFFERENT, EXACT, MISSING
+from hub.domain.matching.comparisons import DIFFERENT, EXACT, MISSING, Comparison
 from hub.domain.matching.model import probability_of
 from hub.domain.matching.record import NormalisedRecord
 
@@ -106,8 +106,12 @@ class Ceilings:
         self.stages = [(p,) for p in others] + ([self.names] if self.names else [])
         self._names_stage = len(others) if self.names else -1
         # Both names plainly different: `compare_records` may read them exchanged and
-        # compare every field again (a level may then rise: `Comparison.best_exchanged`).
-        self._exchangeable = len(self.names) >= 2
+        # compare every field again; the fields whose level may then rise (a family's
+        # e-mail: `Comparison.best_exchanged`) are held at that level until then.
+        self._raised_exchanged = frozenset(
+            p for p, c in enumerate(self.comparisons)
+            if len(self.names) >= 2 and p not in self.names
+            and type(c).best_exchanged is not Comparison.best_exchanged)
         # A field's level depends on the other record's values it reads alone: candidates
         # sharing them (a surname, a postcode) are compared once (`Comparison.reads`).
         self._reads = [operator.attrgetter(*c.reads) for c in self.comparisons]
@@ -156,7 +160,7 @@ class Ceilings:
                 level = known[values] = self.comparisons[position].level(self.left, other)
             levels[position] = level
             falls = self._falls[position]
-            if self._exchangeable and position not in self.names:
+            if position in self._raised_exchanged:
                 best = self.comparisons[position].best_exchanged(self.left, other, level)
                 if best != level:  # held at its best until the names are compared
                     pair.total += falls[best]

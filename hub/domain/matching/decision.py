@@ -32,7 +32,7 @@ from hub.domain.matching.blocking import blocking_keys
 from hub.domain.matching.comparisons import AGREEING, DIFFERENT, EXACT, FUZZY, MISSING
 from hub.domain.matching.model import Explanation, FieldTerm, MatchModel
 from hub.domain.matching.record import NormalisedRecord, normalise_record
-from hub.domain.matching.settings import DecisionSettings
+from hub.domain.matching.settings import CONTACT_FIELDS, DecisionSettings
 
 Kind = Literal["link", "review", "new"]
 RecordLike = NormalisedRecord | Mapping[str, Any]
@@ -125,7 +125,7 @@ def _veto_yields(field: str, explanation: Explanation, settings: DecisionSetting
     if not given or field in given:
         return False
     agreeing = {t.field for t in explanation.terms if agrees(t, settings)
-                and (t.field not in _CONTACTS or t.level == EXACT)}
+                and (t.field not in CONTACT_FIELDS or t.level == EXACT)}
     return set(given) <= agreeing
 
 
@@ -170,8 +170,8 @@ def unchecked_and_contradicted(explanation: Explanation, settings: DecisionSetti
     unchecked = any(levels.get(f) == MISSING for f in settings.veto_fields
                     if f not in settings.lifted_vetoes)
     return (unchecked and not thin(explanation, settings)
-            and not any(levels.get(f) in AGREEING for f in _CONTACTS)
-            and any(levels.get(f) == DIFFERENT for f in _CONTACTS))
+            and not any(levels.get(f) in AGREEING for f in CONTACT_FIELDS)
+            and any(levels.get(f) == DIFFERENT for f in CONTACT_FIELDS))
 
 
 def impersonal(explanation: Explanation, settings: DecisionSettings) -> bool:
@@ -192,21 +192,18 @@ def thin(explanation: Explanation, settings: DecisionSettings) -> bool:
                    if t.field in settings.strong_fields)
 
 
-_CONTACTS = ("courriel", "telephone")
-
-
 def _own_identifiers_contradict(levels: Mapping[str, str], settings: DecisionSettings) -> bool:
     """Of a vetoed pair: no contact agreeing, and a contact plainly different or the
     birth date (a veto the model keeps) the field different; or no contact agreeing
     alone where the settings ask a contact for a vetoed pair's review."""
-    if any(levels.get(f) in AGREEING for f in _CONTACTS):
+    if any(levels.get(f) in AGREEING for f in CONTACT_FIELDS):
         return False
     if settings.veto_review_needs_contact:
         return True
     other_birth = ("date_naissance" in settings.veto_fields
                    and "date_naissance" not in settings.lifted_vetoes
                    and levels.get("date_naissance") == DIFFERENT)
-    return other_birth or any(levels.get(f) == DIFFERENT for f in _CONTACTS)
+    return other_birth or any(levels.get(f) == DIFFERENT for f in CONTACT_FIELDS)
 
 
 def contacts_contradict(explanation: Explanation) -> bool:

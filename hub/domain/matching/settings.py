@@ -173,7 +173,7 @@ class MatchingSettings:
             raise ValueError(f"matching settings version must be {SETTINGS_VERSION}")
         decision = doc["decision"]
         yields_to = set(decision.get("veto_cede_a", ()))
-        if yields_to and (not yields_to <= _PERSONAL or not yields_to & _CONTACTS):
+        if yields_to and (not yields_to <= _PERSONAL or not yields_to & set(CONTACT_FIELDS)):
             # A veto lifted by a household's fields (the address, the surname) links twins.
             raise ValueError("veto_cede_a must name personal fields only (date_naissance, "
                              "courriel, telephone), among them a contact")
@@ -265,8 +265,9 @@ def _training(doc: dict[str, Any]) -> TrainingSettings:
     )
 
 
-_PERSONAL = {"date_naissance", "courriel", "telephone"}
-_CONTACTS = {"courriel", "telephone"}
+# The person's own contacts: a household rarely shares them (vetoes, `m_veto`).
+CONTACT_FIELDS = ("courriel", "telephone")
+_PERSONAL = {"date_naissance", *CONTACT_FIELDS}
 
 
 def _decision(doc: dict[str, Any]) -> DecisionSettings:

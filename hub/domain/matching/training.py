@@ -28,7 +28,7 @@ from hub.domain.matching.comparisons import (
 )
 from hub.domain.matching.model import MatchModel
 from hub.domain.matching.record import NormalisedRecord
-from hub.domain.matching.settings import MatchingSettings, TrainingSettings
+from hub.domain.matching.settings import CONTACT_FIELDS, MatchingSettings, TrainingSettings
 
 Pattern = tuple[str, ...]
 _M_START = {4: (0.7, 0.15, 0.1, 0.05), 3: (0.8, 0.12, 0.08)}
@@ -227,7 +227,6 @@ def train(
 
 
 M_FLOOR = 0.01
-CONTACTS = ("courriel", "telephone")
 # Matches agreeing on a contact it takes to estimate a veto field's m among them; fewer
 # (a file without e-mails or phones, FEBRL), the veto follows the m of EM.
 MIN_CONTACT_MATCHES = 50.0
@@ -246,7 +245,7 @@ def contact_veto_m(alike: Counter[Pattern], comparisons: list[Comparison], em: E
     share, not on the m of EM (French population 5k: 0.4 to 0.7 % against EM's 2 to 4 %).
     """
     fields = [c.field for c in comparisons]
-    positions = [i for i, field in enumerate(fields) if field in CONTACTS]
+    positions = [i for i, field in enumerate(fields) if field in CONTACT_FIELDS]
     posterior = {p: _posterior(p, fields, em.m, em.u, em.prior) for p in alike
                  if any(p[i] == EXACT for i in positions)}
     shares: dict[str, float] = {}
@@ -326,7 +325,7 @@ def _refined_veto_m(model: MatchModel, same_person: Sequence[Pattern],
     (as `contact_veto_m` counts them), blended with the current value as `pseudo_count`
     pairs. A field without one keeps following m."""
     fields = [c.field for c in model.comparisons]
-    contacts = [i for i, field in enumerate(fields) if field in CONTACTS]
+    contacts = [i for i, field in enumerate(fields) if field in CONTACT_FIELDS]
     with_contact = [p for p in same_person if any(p[i] == EXACT for i in contacts)]
     refined = dict(model.veto_m)
     for field, current in model.veto_m.items():
