@@ -2,7 +2,7 @@
 transactions back to back on one SQLite file, so that every transaction hands the turn
 over. Baseline: the turn waited for in a blocking `flock` (no limit, `lock_s=0`, as
 before the wait was bounded); against it, the bounded wait of the default deadline (a
-`flock(LOCK_NB)` polled at a twentieth of the time waited). Rounds alternate which goes
+`flock(LOCK_NB)` polled every 0.5 ms, every 5 ms past a second of waiting). Rounds alternate which goes
 first; the medians are compared.
 
     .venv/bin/python bench/sqlite_turns.py [--writers 2] [--transactions 1500] [--rounds 6]

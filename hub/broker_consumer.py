@@ -21,9 +21,9 @@ from celery.worker.consumer import Consumer
 
 from hub.outages import BEAT as _BEAT
 from hub.outages import CONSUMER as _CONSUMER
-from hub.outages import OutageLog, broker_reached, quiet_outages
+from hub.outages import broker_reached
 
-__all__ = ["OutageLog", "PromptConsumer", "ReportingScheduler", "quiet_outages"]
+__all__ = ["PromptConsumer", "ReportingScheduler"]
 
 logger = logging.getLogger(__name__)
 

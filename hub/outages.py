@@ -48,6 +48,8 @@ class OutageLog(logging.Filter):
 
     def reached(self, source: str) -> None:
         """The broker answered `source` (a logger's name): the end of its outage, if any."""
+        if source not in self._outages:  # the usual case, read without the lock
+            return
         with self._lock:
             outage = self._outages.pop(source, None)
             lasted = self._clock() - outage.started if outage else 0.0

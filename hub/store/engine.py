@@ -128,7 +128,7 @@ def _sqlite_engine(database_url: str, deadlines: Deadlines | None) -> sa.Engine:
             if left_s is None:
                 connection.exec_driver_sql(f"BEGIN {mode}")
             else:  # the turn and the write lock share one deadline
-                _begin_within(connection, mode, left_s, busy_ms)
+                _begin_within(connection, driver_connection, mode, left_s, busy_ms)
         except BaseException:
             driver_connection.leave()
             raise
@@ -143,11 +143,17 @@ def _sqlite_engine(database_url: str, deadlines: Deadlines | None) -> sa.Engine:
     return engine
 
 
-def _begin_within(connection: sa.Connection, mode: str, left_s: float, busy_ms: int) -> None:
+def _begin_within(connection: sa.Connection, driver_connection: Any, mode: str,
+                  left_s: float, busy_ms: int) -> None:
     """BEGIN waiting at most `left_s` for SQLite's write lock, then the usual busy
-    timeout again (for the statements of the transaction)."""
-    connection.exec_driver_sql(f"PRAGMA busy_timeout={min(busy_ms, round(left_s * 1000))}")
+    timeout again (for the statements of the transaction); the timeout is left alone
+    when the turn came at once (the PRAGMAs go to the driver, past SQLAlchemy)."""
+    short_ms = round(left_s * 1000)
+    if short_ms >= busy_ms:
+        connection.exec_driver_sql(f"BEGIN {mode}")
+        return
+    driver_connection.execute(f"PRAGMA busy_timeout={short_ms}")
     try:
         connection.exec_driver_sql(f"BEGIN {mode}")
     finally:
-        connection.exec_driver_sql(f"PRAGMA busy_timeout={busy_ms}")
+        driver_connection.execute(f"PRAGMA busy_timeout={busy_ms}")

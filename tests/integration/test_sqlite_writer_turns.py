@@ -106,8 +106,8 @@ def test_the_next_writer_gets_its_turn_only_once_the_commit_has_completed(
     for up to 10 s)."""
     begin_within = engine_module._begin_within
     monkeypatch.setattr(engine_module, "_begin_within",
-                        lambda connection, mode, left_s, busy_ms: begin_within(
-                            connection, mode, min(left_s, 0.05), busy_ms))
+                        lambda connection, driver, mode, left_s, busy_ms: begin_within(
+                            connection, driver, mode, min(left_s, 0.05), busy_ms))
     url = f"sqlite:///{tmp_path / 'hub.sqlite3'}"
     engine = create_engine(url, deadlines=Deadlines(lock_s=10))
 

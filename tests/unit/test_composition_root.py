@@ -99,6 +99,7 @@ def test_a_worker_process_collects_garbage_at_the_batch_thresholds(tmp_path: Pat
     from hub import collector, tasks
 
     before = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)  # Python's own, whatever an earlier test left
     create_celery(_settings(tmp_path, tmp_path / "hub.sqlite3"), include_tasks=True)
     try:
         hub = tasks._hub()
