@@ -134,7 +134,8 @@ class FirstNameComparison(Comparison):
         if feminine_form(a.prenom or "", b.prenom or "") or feminine_compound(
                 a.prenom_tokens, b.prenom_tokens):
             return DIFFERENT
-        level = self._by_spelling(a.prenom or "", b.prenom or "")  # both present (see `level`)
+        level = _one_typo_close(a.prenom or "", b.prenom or "",
+                                self._by_spelling(a.prenom or "", b.prenom or ""))
         if level == DIFFERENT and (
             _first_parts_agree(a.prenom_tokens, b.prenom_tokens)
             or a.phon_prenom == b.phon_prenom
@@ -144,6 +145,15 @@ class FirstNameComparison(Comparison):
 
     def tf_value(self, a: NormalisedRecord, b: NormalisedRecord) -> str | None:
         return a.prenom
+
+
+def _one_typo_close(x: str, y: str, level: str) -> str:
+    """Close first names (Jaro-Winkler) two typed letters apart or more are two names
+    (Marie / Maurice, Adèle / Adélaïde, Jean-Julien / Jean-Jules: a mother and her son,
+    sisters): fuzzy. Unless one only lengthens the other (Isabel / Isabelle)."""
+    if level != CLOSE or x.startswith(y) or y.startswith(x) or OSA.distance(x, y) <= 1:
+        return level
+    return FUZZY
 
 
 def _initials_agree(a: NormalisedRecord, b: NormalisedRecord) -> bool:
@@ -213,7 +223,8 @@ class EmailComparison(Comparison):
         if first == second:
             return CLOSE if _household_email(a, b, self.first_names or _FIRST_NAMES) else EXACT
         same_user = first.split("@")[0] == second.split("@")[0]
-        if same_user or OSA.distance(first, second) <= 1:
+        if same_user or (OSA.distance(first, second) <= 1
+                         and not _numbered_namesake(first, second)):
             return CLOSE
         return DIFFERENT
 
@@ -224,6 +235,15 @@ class EmailComparison(Comparison):
 
 
 _FIRST_NAMES = FirstNameComparison()
+
+
+def _numbered_namesake(first: str, second: str) -> bool:
+    """One user name numbered, the other the same name without a number (jean.dupont5@
+    / jean.dupont@): a provider numbers a name already taken, so the two are two
+    mailboxes, a namesake's (a son's, a stranger's), not one typed twice."""
+    x, y = first.split("@")[0], second.split("@")[0]
+    bare_x, bare_y = x.rstrip("0123456789"), y.rstrip("0123456789")
+    return bare_x == bare_y and (bare_x == x) != (bare_y == y)
 
 
 def _household_email(a: NormalisedRecord, b: NormalisedRecord,

@@ -354,3 +354,32 @@ def test_a_family_email_is_judged_by_the_models_own_first_name_comparison():
     shipped = {c.field: c for c in build_comparisons(fields)}
     assert shipped["prenom"].level(a, b) == "different"
     assert shipped["courriel"].level(a, b) == "close"
+
+
+def test_two_first_names_alike_in_spelling_but_two_typed_letters_apart_are_only_fuzzy():
+    """Marie / Maurice, Adèle / Adélaïde, Jean-Julien / Jean-Jules: alike by Jaro-Winkler,
+    yet no single typo turns one into the other; in a household they are two people
+    (a mother and her son, sisters). Fuzzy: never a first name agreeing. One typed letter
+    (Alex / Aelx), a nickname, or a name spelt longer (Isabel / Isabelle) stay close."""
+    compare = FirstNameComparison()
+    for one, other in (("Marie", "Maurice"), ("Adèle", "Adélaïde"),
+                       ("Jean-Julien", "Jean-Jules")):
+        assert both_ways(compare, {"prenom": one}, {"prenom": other}) == "fuzzy", (one, other)
+    for one, other in (("Alex", "Aelx"), ("Emmanuel", "Manu"), ("Isabel", "Isabelle"),
+                       ("Christel", "Christelle"), ("Mathieu", "Matthieu")):
+        assert both_ways(compare, {"prenom": one}, {"prenom": other}) == "close", (one, other)
+
+
+def test_an_email_numbered_beside_the_same_name_unnumbered_is_another_mailbox():
+    """alfred.girard5@ against alfred.girard@: a provider numbers a name already taken, so
+    the numbered address is a namesake's (a son's, a stranger's), not a typo of the other:
+    different. One typed character elsewhere, or the same user at another domain, stay
+    close."""
+    compare = EmailComparison()
+    for one, other in (("alfred.girard5@laposte.net", "alfred.girard@laposte.net"),
+                       ("aime.bernard@free.fr", "aime.bernard47@free.fr")):
+        assert both_ways(compare, {"courriel": one}, {"courriel": other}) == "different"
+    for one, other in (("aime.bernard@free.fr", "aime.bernrad@free.fr"),
+                       ("aime.bernard4@free.fr", "aime.bernard4@orange.fr"),
+                       ("aime.bernard4@free.fr", "aime.bernard4@fre.fr")):
+        assert both_ways(compare, {"courriel": one}, {"courriel": other}) == "close"
