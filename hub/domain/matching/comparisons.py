@@ -270,7 +270,10 @@ def _abbreviated(record: NormalisedRecord) -> bool:
 
 
 class PhoneComparison(Comparison):
-    """Exact E.164; close = one digit typed wrong or two digits exchanged."""
+    """Exact E.164; close = one digit typed wrong or two digits exchanged. A mobile and a
+    landline (French numbers) are not compared (missing): one person gives one member
+    the household's landline and another their mobile, so the two numbers differing
+    says nothing of one person or two; two mobiles, or two landlines, differing do."""
 
     field = "telephone"
     reads = ("telephone",)
@@ -285,7 +288,16 @@ class PhoneComparison(Comparison):
             return EXACT
         if OSA.distance(first, second) <= 1:
             return CLOSE
-        return DIFFERENT
+        kinds = {_line_kind(first), _line_kind(second)}
+        return MISSING if kinds == {"mobile", "fixe"} else DIFFERENT
+
+
+def _line_kind(number: str) -> str | None:
+    """A French number's kind: mobile (06, 07), fixe (01 to 05, and 09: a household's
+    box line); None for any other."""
+    if not number.startswith("+33") or len(number) != 12:
+        return None
+    return {"6": "mobile", "7": "mobile", "8": None}.get(number[3], "fixe")
 
 
 class AddressComparison(Comparison):

@@ -216,9 +216,24 @@ def contacts_contradict(explanation: Explanation) -> bool:
 
 
 def compatible(explanation: Explanation, settings: DecisionSettings) -> bool:
-    """May these two records be one person without a human saying so?"""
-    return not vetoed(explanation, settings) and may_share_cluster(
+    """May these two records be one person without a human saying so? Not if a veto
+    field differs, nor if their own lines say two people (`lines_contradict`). Asked of
+    every fiche a record would join, online (`decide_among`) and in a batch cluster."""
+    return not (vetoed(explanation, settings)
+                or lines_contradict(explanation, settings)) and may_share_cluster(
         explanation.probability, explanation.total_weight - explanation.prior_weight, settings)
+
+
+def lines_contradict(explanation: Explanation, settings: DecisionSettings) -> bool:
+    """A veto field the model keeps unknown on a side, no contact agreeing, and two
+    phones of one kind (two mobiles) that differ: the father's porteur holds a fiche
+    without contact (names, address, birth date) and one with his mobile; his son's
+    fiche without a birth date agrees with the first as far as it goes, but his own
+    mobile says another person, so it never joins that porteur past the second. Not an
+    e-mail differing: one person often gives two (measured: clusters split, reviews up)."""
+    levels = {t.field: t.level for t in explanation.terms}
+    return (levels.get("telephone") == DIFFERENT
+            and unchecked_and_contradicted(explanation, settings))
 
 
 def may_share_cluster(probability: float, evidence: float, settings: DecisionSettings) -> bool:

@@ -37,6 +37,7 @@ from hub.domain.matching.decision import (
     as_record,
     decide_among,
     has_enough_evidence,
+    lines_contradict,
     may_share_cluster,
     other_person,
     review_bound,
@@ -57,6 +58,7 @@ class PatternFacts:
     veto: bool
     other_person: bool
     thin: bool = False  # no strong field agreeing (`decision.thin`)
+    lines_contradict: bool = False  # `decision.lines_contradict`: never one cluster
 
 
 class PatternScorer:
@@ -146,7 +148,7 @@ class PatternScorer:
             kind = "new"
         else:
             kind = "review" if probability >= review_bound(facts.thin, settings) else "new"
-        may_be_same = not facts.veto and may_share_cluster(
+        may_be_same = not (facts.veto or facts.lines_contradict) and may_share_cluster(
             probability, total - self.model.prior_weight, settings)
         return kind, probability, may_be_same
 
@@ -160,7 +162,8 @@ class PatternScorer:
                           and self.model.settings.comparisons[c.field].term_frequency)
         return PatternFacts(tuple(t.weight for t in terms), tf_fields,
                              has_enough_evidence(plain, self.decision), vetoed(plain, self.decision),
-                             other_person(plain, self.decision), thin(plain, self.decision))
+                             other_person(plain, self.decision), thin(plain, self.decision),
+                             lines_contradict(plain, self.decision))
 
     def adjustment(self, position: int, left: NormalisedRecord) -> float:
         """The frequency adjustment of the field at `position` agreeing exactly on

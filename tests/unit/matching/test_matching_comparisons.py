@@ -383,3 +383,20 @@ def test_an_email_numbered_beside_the_same_name_unnumbered_is_another_mailbox():
                        ("aime.bernard4@free.fr", "aime.bernard4@orange.fr"),
                        ("aime.bernard4@free.fr", "aime.bernard4@fre.fr")):
         assert both_ways(compare, {"courriel": one}, {"courriel": other}) == "close"
+
+
+def test_a_mobile_and_a_landline_are_not_compared():
+    """One person gives a member the household's landline, another member their mobile:
+    the two say nothing of one person or two (missing). Two mobiles, or two landlines,
+    that differ are two lines (different); a number of another country is compared."""
+    compare = PhoneComparison()
+    assert both_ways(compare, {"telephone": "04 84 59 79 96"},
+                     {"telephone": "07 85 75 44 87"}) == "missing"
+    assert both_ways(compare, {"telephone": "09 51 12 34 56"},
+                     {"telephone": "06 25 37 90 28"}) == "missing"
+    assert both_ways(compare, {"telephone": "0625379028"},
+                     {"telephone": "0777109262"}) == "different"
+    assert both_ways(compare, {"telephone": "0484597996"},
+                     {"telephone": "0563531015"}) == "different"
+    assert both_ways(compare, {"telephone": "+41 21 555 12 12"},
+                     {"telephone": "0625379028"}) == "different"

@@ -5,7 +5,13 @@ from __future__ import annotations
 import dataclasses
 
 from hub.domain.matching.cluster import cluster
-from hub.domain.matching.decision import Candidate, match_one, pair_kind, record_blocking_keys
+from hub.domain.matching.decision import (
+    Candidate,
+    compatible,
+    match_one,
+    pair_kind,
+    record_blocking_keys,
+)
 from hub.domain.matching.scoring import PatternScorer
 from tests.unit.matching.matching_factories import person
 
@@ -336,3 +342,31 @@ def test_a_fiche_without_birth_date_still_links_when_its_phone_agrees(model):
                          [Candidate("P1", dict(home, date_naissance="1976-08-13",
                                                courriel="aime.bernard4@free.fr"))], model)
     assert decision.kind == "link"
+
+
+_FORGE = {"nom": "Bernard", "prenom": "Aimé", "adresse_ligne": "62 rue de la Forge",
+          "code_postal": "63549", "commune": "Sainte-Yves"}
+
+
+def test_a_namesake_without_birth_date_never_joins_a_porteur_whose_other_fiche_says_another(
+        model):
+    """The father's porteur holds a fiche without contact (names, address, birth date) and
+    one with his own phone. The son's fiche without a birth date, with his own phone,
+    agrees with the first as far as it goes, but the second says another person
+    (`lines_contradict`): the son never joins that porteur silently, online
+    (`match_one`, the pattern path) nor in a batch cluster (`compatible`)."""
+    father_bare = dict(_FORGE, date_naissance="1976-08-13")
+    father_phone = dict(father_bare, telephone="0777109262")
+    son = dict(_FORGE, telephone="0625379028")
+    assert pair_kind(model.score(person(**son), person(**father_bare)),
+                     model.decision) == "link"
+    candidates = [Candidate("P1", father_bare), Candidate("P1", father_phone)]
+    assert match_one(son, candidates, model).kind != "link"
+    assert PatternScorer(model).match_one(son, candidates).kind != "link"
+    assert not compatible(model.score(person(**son), person(**father_phone)), model.decision)
+    links = [(0, 1, 0.9999), (0, 2, 0.999)]
+    may_be_same = [[compatible(model.score(person(**a), person(**b)), model.decision)
+                    for b in (father_bare, father_phone, son)]
+                   for a in (father_bare, father_phone, son)]
+    labels = cluster(3, links, lambda i, j: may_be_same[i][j], max_group_size=30).labels
+    assert labels[2] != labels[1]
