@@ -6,7 +6,7 @@ LOCK := requirements-dev.lock
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
 UV_VERSION := 0.13.8
 
-.PHONY: demo test lint bench install clean browser screenshots axe lock
+.PHONY: demo test lint bench bench-deps bench-lock install clean browser screenshots axe lock
 
 # Every package at the version and hash of the lock (the same set on every machine and
 # in CI), then the project itself, editable, without resolving anything again.
@@ -20,11 +20,31 @@ $(STAMP): pyproject.toml $(LOCK)
 
 install: $(STAMP)
 
+# Splink, for bench/dedup_accuracy.py only: the dev lock's packages at the same pins plus
+# Splink's own, hashed (requirements-bench.lock); never installed by `make install`/`test`.
+BENCH_LOCK := requirements-bench.lock
+BENCH_STAMP := $(VENV)/.bench-installed-$(shell cat $(BENCH_LOCK) | cksum | cut -d' ' -f1)
+
+$(BENCH_STAMP): $(STAMP) $(BENCH_LOCK)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r $(BENCH_LOCK)
+	@rm -f $(VENV)/.bench-installed-*
+	@touch $(BENCH_STAMP)
+
+bench-deps: $(BENCH_STAMP)
+
 # After a change of pyproject.toml's dependencies: pins and hashes for every platform.
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal \
 	  --python-version 3.11 --no-emit-package capactif-hub -o $(LOCK)
+
+# After a change of the dev lock or of requirements-bench.in: the bench lock, held to the
+# dev lock's pins (-c) so that installing it changes none of the dev packages.
+bench-lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip compile pyproject.toml requirements-bench.in --extra dev -c $(LOCK) \
+	  --generate-hashes --universal --python-version 3.11 --no-emit-package capactif-hub \
+	  -o $(BENCH_LOCK)
 
 demo: $(STAMP)
 	$(BIN)/capactif demo

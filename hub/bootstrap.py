@@ -36,7 +36,7 @@ from hub.signing_keys import HubKeys
 from hub.store.common_keys import CommonKeys
 from hub.store.deadlines import Deadlines
 from hub.store.engine import create_engine, reader_engine
-from hub.store.identity_memo import IdentityMemo
+from hub.store.identity_memo import ErasuresSeen, IdentityMemo
 from hub.store.uow import UnitOfWork
 from hub.webhook_session import webhook_session
 
@@ -66,6 +66,10 @@ class Lazy(Generic[T]):
             if not self._built:
                 self._built.append(self._build())
             return self._built[0]
+
+    def built(self) -> T | None:
+        """The object if it was built, without building it."""
+        return self._built[0] if self._built else None
 
 
 def _matching_model(settings: Settings) -> Lazy[MatchModel]:
@@ -108,6 +112,7 @@ class Hub:
     clock: Clock = utc_now
     records: RecordMemo = dataclasses.field(default_factory=RecordMemo)  # matching's memo
     identities: IdentityMemo = dataclasses.field(default_factory=IdentityMemo)  # the index's
+    erasures_seen: ErasuresSeen = dataclasses.field(default_factory=ErasuresSeen)  # memos kept since
     common_keys: CommonKeys = dataclasses.field(default_factory=CommonKeys)  # over the cap
 
     def __repr__(self) -> str:

@@ -17,6 +17,9 @@ class Erasures:
     def add(self, row: dict[str, Any]) -> None:
         self.conn.execute(sa.insert(erasures).values(**row))
 
+    def count(self) -> int:
+        return int(self.conn.execute(sa.select(sa.func.count()).select_from(erasures)).scalar_one())
+
     def get(self, erasure_id: str) -> Erasure | None:
         return record_of(Erasure, self.conn.execute(
             sa.select(erasures).where(erasures.c.id == erasure_id)).first())

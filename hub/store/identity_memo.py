@@ -7,11 +7,12 @@ before forms existed, a normalisation of its identity); the sealed text itself i
 (a fresh nonce per seal), so the same sealed text always opens to the same record and
 can be answered from memory.
 
-Erasure is unchanged: it destroys the fiche's key and removes its index rows in one
-transaction, so an erased fiche's sealed text is never read again and ages out of this
-bounded memo (oldest dropped first), as its normalised record ages out of
-`hub.domain.matching.record.RecordMemo`. One per `Hub`, never module state; safe across
-threads (a worker's `--pool threads`): a put takes a lock, a lookup needs none.
+An erasure destroys the fiche's key and removes its index rows in one transaction, so
+an erased fiche's sealed text is never read again; the memo is emptied all the same, at
+once in the process that erases and in a worker at its next task (`ErasuresSeen`,
+`hub.services.matching.forgetting`), so that no process keeps the erased identity in
+memory. One per `Hub`, never module state; safe across threads (a worker's `--pool
+threads`): a put and a clear take a lock, a lookup needs none.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ class IdentityMemo:
         self._opened: OrderedDict[str, NormalisedRecord] = OrderedDict()
         self._putting = threading.Lock()
 
+    def __len__(self) -> int:
+        return len(self._opened)
+
     def get(self, sealed: str) -> NormalisedRecord | None:
         return self._opened.get(sealed)
 
@@ -42,3 +46,24 @@ class IdentityMemo:
             self._opened[sealed] = record
             while len(self._opened) > self._size:
                 self._opened.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._putting:
+            self._opened.clear()
+
+
+class ErasuresSeen:
+    """The number of erasures the store had recorded when this process last emptied its
+    memos (None: never looked). Erasures are rare and every one is a row of `erasures`
+    (never deleted, replayed after a restore), so a worker compares that count at each
+    task rather than being told: no message to lose, one indexed count a transaction."""
+
+    def __init__(self) -> None:
+        self._count: int | None = None
+        self._lock = threading.Lock()
+
+    def changed(self, count: int) -> bool:
+        """Whether `count` differs from the count last seen (then it is the one seen)."""
+        with self._lock:
+            changed, self._count = count != self._count, count
+        return changed

@@ -137,7 +137,7 @@ class Matching:
         self.keys = keys
         self._digest_key = digest_key
         self._keyed = hmac.new(digest_key, digestmod=hashlib.sha256)
-        self._memo = memo or IdentityMemo(0)
+        self._memo = memo if memo is not None else IdentityMemo(0)
 
     def digest(self, key: str) -> str:
         """The stored form of a blocking key (see `key_digest`), from the HMAC already

@@ -133,15 +133,23 @@ def _text(value: Any) -> str | None:
 class RecordMemo:
     """Identities (canonical JSON) normalised once per process: a fiche's keys, its own
     match and every later match it is a candidate in all need its record, and phone and
-    name normalisation dominate matching. Bounded (`size`, least recently used dropped):
-    an erased fiche leaves the index, so its record is never asked for again and ages out.
-    One per `Hub`, the composition root, never module state."""
+    name normalisation dominate matching. Bounded (`size`, least recently used dropped);
+    emptied by an erasure in the process that erases and in each worker when it learns of
+    it (`hub.services.matching.forgetting`). One per `Hub`, the composition root, never
+    module state."""
 
     def __init__(self, size: int = 20_000) -> None:
         self._normalised = functools.lru_cache(maxsize=size)(_normalise_json)
 
     def __call__(self, identity: bytes) -> NormalisedRecord:
         return self._normalised(identity)
+
+    def __len__(self) -> int:
+        return self._normalised.cache_info().currsize
+
+    def clear(self) -> None:
+        """An erasure (`hub.services.matching.forgetting`): every identity goes."""
+        self._normalised.cache_clear()
 
 
 def _normalise_json(identity: bytes) -> NormalisedRecord:

@@ -165,6 +165,14 @@ class PatternScorer:
                              other_person(plain, self.decision), thin(plain, self.decision),
                              lines_contradict(plain, self.decision))
 
+    def values_held(self) -> int:
+        """How many of a fiche's values (names) the adjustments are memoised for."""
+        return len(self._adjustments)
+
+    def forget_values(self) -> None:
+        """An erasure: the names memoised go (`hub.domain.matching.caches`)."""
+        self._adjustments.clear()
+
     def adjustment(self, position: int, left: NormalisedRecord) -> float:
         """The frequency adjustment of the field at `position` agreeing exactly on
         `left`'s value (memoised per value)."""

@@ -21,6 +21,7 @@ from hub.services.delivery.deliveries import (
     planned_deliveries,
     store_deliveries,
 )
+from hub.services.matching.forgetting import forget_if_erased
 from hub.services.matching.online import OnlineMatcher, identity_of
 from hub.store.uow import UnitOfWork
 
@@ -66,6 +67,7 @@ def _process_chunk(hub: Hub, outbox_ids: Sequence[int], *,
         rows = uow.outbox.claim(outbox_ids)
         if not rows:
             return BatchOutcome(0, 0), []
+        forget_if_erased(hub, uow)
         now = hub.clock()
         versions, created, later = _process_versions(
             hub, uow, [row.ref_id for row in rows], now, wait=wait)
@@ -144,6 +146,8 @@ def sweep_outbox(hub: Hub) -> int:
     may have lost them); returns how many rows were re-published."""
     settings = hub.settings
     cutoff = hub.clock() - dt.timedelta(seconds=settings.outbox_republish_after_s)
+    with hub.uow() as uow:  # an idle worker too forgets erased identities within a sweep
+        forget_if_erased(hub, uow)
     total, last_id = 0, 0
     while True:
         with hub.uow() as uow:

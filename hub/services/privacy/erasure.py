@@ -28,6 +28,7 @@ from hub.errors import AlreadyErased, BadRequest, Forbidden, NotFound
 from hub.services.accounts.auth import Caller
 from hub.services.audit import trail as audit
 from hub.services.delivery.notices import add_notices
+from hub.services.matching.forgetting import forget_identities
 from hub.services.privacy.key_rotation import final_erasure
 from hub.services.privacy.need_to_know import NETWORK_DPO, audits, sources_for
 from hub.store.records import Erasure
@@ -234,6 +235,7 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
         done = record_erasure(uow, erasure, fiches, now)
         _journal(hub, erasure.id, scope, porteur_id, pks, caller.member_id, now)
         uow.commit()
+    forget_identities(hub)  # workers forget at their next task (`forget_if_erased`)
     notified, cancelled = done.notified, done.cancelled
     for member_id in notified:
         hub.consents.notice_sent(erasure.id, member_id, now, NoticeKind.ERASURE)
