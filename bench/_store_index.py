@@ -22,6 +22,14 @@ in any worker after some 250 matches; without it the memo fills during the last 
 
 (STORE_DIR: a store `build` wrote, `hub.sqlite3` and its probes in `probes.json`, e.g.
 `.venv/bin/python bench/_store_index.py build STORE_DIR N`.)
+
+PostgreSQL: `build STORE_DIR N --postgres NAME` loads the index into a database NAME of
+the server of $BENCH_POSTGRES_URL (default 127.0.0.1:5432, the database `test` only to
+create it; NAME is dropped first if it exists, so never the tests' database), its URL
+kept in STORE_DIR/database_url, which `time` and `alternate` then use; `drop STORE_DIR`
+drops it. The match keys go in by COPY (the rest as SQLite's, by statements).
+`time STORE_DIR N --rounds 3` times this checkout alone: each round a fresh `measure`
+process, the online match beside the primary-key lookup, and the medians of the rounds.
 """
 
 from __future__ import annotations
@@ -110,9 +118,21 @@ def build(database_url: str, data_dir: Path, rows, truth, workers: int = 2) -> N
     keys.sort()  # one pass down the key index instead of ten million random inserts
     for start in range(0, len(keys), 200_000):
         with engine.begin() as conn:
-            conn.execute(sa.insert(match_keys), [{"key": k, "fiche_pk": pk}
-                                                 for k, pk in keys[start:start + 200_000]])
+            _insert_keys(conn, keys[start:start + 200_000])
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")  # the planner's statistics, the visibility map
     engine.dispose()
+
+
+def _insert_keys(conn: sa.Connection, keys: list[tuple[str, int]]) -> None:
+    if conn.dialect.name != "postgresql":
+        conn.execute(sa.insert(match_keys), [{"key": k, "fiche_pk": pk} for k, pk in keys])
+        return
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy("COPY match_keys (key, fiche_pk) FROM STDIN") as copy:
+        for row in keys:
+            copy.write_row(row)
 
 
 def _prepare(start: int, stop: int) -> list[tuple]:
@@ -151,7 +171,65 @@ def _loader(database_url: str) -> sa.Engine:
         def _fast(dbapi_connection, _record):  # type: ignore[no-untyped-def]
             dbapi_connection.execute("PRAGMA synchronous=OFF")
             dbapi_connection.execute("PRAGMA cache_size=-1000000")
+    else:
+        @sa.event.listens_for(engine, "connect")
+        def _no_wait(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            dbapi_connection.execute("SET synchronous_commit = off")  # this session only
+            dbapi_connection.commit()
     return engine
+
+
+def store_url(store: Path) -> str:
+    """The database of a store `build` wrote: PostgreSQL if it says so, else its SQLite file."""
+    named = store / "database_url"
+    return named.read_text("utf-8").strip() if named.exists() else f"sqlite:///{store}/hub.sqlite3"
+
+
+def _postgres_database(name: str) -> str:
+    """A new, empty database `name` on the bench's PostgreSQL server (dropped first)."""
+    from _stores import PG_URL
+
+    if not name.replace("_", "").isalnum() or name in ("test", "postgres"):
+        raise SystemExit(f"--postgres: a plain name of the bench's own, not {name!r}")
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return sa.engine.make_url(PG_URL).set(database=name).render_as_string(False)
+
+
+def drop_store(store: Path) -> None:
+    from _stores import PG_URL
+
+    url = sa.engine.make_url(store_url(store))
+    if url.get_backend_name() == "postgresql":
+        admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+        admin.dispose()
+        (store / "database_url").unlink()
+
+
+def time_store(store: Path, size: int, rounds: int, full_memo: bool = False) -> None:
+    """`measure` of this checkout, `rounds` times, each in a fresh process; medians."""
+    runs = []
+    for turn in range(rounds):
+        done = subprocess.run([sys.executable, __file__, "measure", store_url(store), str(store),
+                               str(store / "probes.json"), str(size),
+                               *(["--full-memo"] if full_memo else [])],
+                              check=True, capture_output=True, text=True)
+        found = json.loads(done.stdout.strip().splitlines()[-1])
+        runs.append(found)
+        print(f"round {turn + 1}: median {found['online_ms']:.2f} ms, p95 {found['p95_ms']:.2f} ms, "
+              f"CPU {found['cpu_ms']:.2f} ms, {found['candidates']:.1f} candidates, "
+              f"{found['rss_mb']:.0f} MB; primary-key lookup {found['baseline_ms']:.3f} ms "
+              f"(ratio {found['ratio']:.1f}); decisions {found['decisions']}", flush=True)
+    m = {k: statistics.median(r[k] for r in runs)
+         for k in ("online_ms", "p95_ms", "cpu_ms", "baseline_ms", "rss_mb")}
+    print(f"medians of {rounds}: online {m['online_ms']:.2f} ms, p95 {m['p95_ms']:.2f} ms, "
+          f"CPU {m['cpu_ms']:.2f} ms, peak {m['rss_mb']:.0f} MB; primary-key lookup "
+          f"{m['baseline_ms']:.3f} ms; ratio {m['online_ms'] / m['baseline_ms']:.1f}")
 
 
 def measure_in_subprocess(database_url: str, data_dir: Path, probes, size: int) -> dict:
@@ -205,7 +283,7 @@ def alternate(store: Path, size: int, revision: str, rounds: int, full_memo: boo
               ) -> None:
     """`measure` on the code of `revision` and on this checkout in turns (ABBA...), one
     process each time, on the store `build` wrote in `store`; medians of the rounds."""
-    url, probe_file = f"sqlite:///{store}/hub.sqlite3", store / "probes.json"
+    url, probe_file = store_url(store), store / "probes.json"
     here = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory() as tmp:
         archive = subprocess.run(["git", "-C", str(here), "archive", revision],
@@ -241,15 +319,19 @@ def alternate(store: Path, size: int, revision: str, rounds: int, full_memo: boo
              else "decisions DIFFERENT (the digests of all probes' decisions differ)"))
 
 
-def build_store(store: Path, size: int) -> None:
+def build_store(store: Path, size: int, postgres: str | None = None) -> None:
     """The population of `dedup_speed.py --store` (seed 11): `size` fiches indexed in
-    `store`/hub.sqlite3, the 300 rows after them as probes in `store`/probes.json."""
+    `store`/hub.sqlite3 (or the PostgreSQL database `postgres`), the 300 rows after them as
+    probes in `store`/probes.json."""
     from _population import generate
 
     rows, truth = generate(size + 300, seed=11)
     store.mkdir(parents=True, exist_ok=True)
     (store / "probes.json").write_text(json.dumps(rows[size:]), encoding="utf-8")
-    build(f"sqlite:///{store}/hub.sqlite3", store, rows[:size], truth[:size])
+    url = _postgres_database(postgres) if postgres else f"sqlite:///{store}/hub.sqlite3"
+    build(url, store, rows[:size], truth[:size])
+    if postgres:
+        (store / "database_url").write_text(url + "\n", encoding="utf-8")
 
 
 def _peak_rss_mb() -> float:
@@ -272,9 +354,18 @@ elif __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    built = commands.add_parser("build", help="index N fiches in STORE_DIR (SQLite)")
+    built = commands.add_parser("build", help="index N fiches in STORE_DIR (SQLite) or a "
+                                              "PostgreSQL database (--postgres NAME)")
     built.add_argument("store", type=Path)
     built.add_argument("size", type=int)
+    built.add_argument("--postgres", metavar="NAME", help="a database of the bench's own")
+    timed = commands.add_parser("time", help="this checkout's online match against the store")
+    timed.add_argument("store", type=Path)
+    timed.add_argument("size", type=int)
+    timed.add_argument("--rounds", type=int, default=3)
+    timed.add_argument("--full-memo", action="store_true")
+    dropped = commands.add_parser("drop", help="drop the PostgreSQL database of STORE_DIR")
+    dropped.add_argument("store", type=Path)
     alternated = commands.add_parser("alternate", help="a revision's code against this one")
     alternated.add_argument("store", type=Path)
     alternated.add_argument("size", type=int)
@@ -285,6 +376,10 @@ elif __name__ == "__main__":
                                  "worker after some 250 matches")
     args = parser.parse_args()
     if args.command == "build":
-        build_store(args.store, args.size)
+        build_store(args.store, args.size, args.postgres)
+    elif args.command == "time":
+        time_store(args.store, args.size, args.rounds, args.full_memo)
+    elif args.command == "drop":
+        drop_store(args.store)
     else:
         alternate(args.store, args.size, args.baseline, args.rounds, args.full_memo)
