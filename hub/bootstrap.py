@@ -112,7 +112,7 @@ class Hub:
     clock: Clock = utc_now
     records: RecordMemo = dataclasses.field(default_factory=RecordMemo)  # matching's memo
     identities: IdentityMemo = dataclasses.field(default_factory=IdentityMemo)  # the index's
-    erasures_seen: ErasuresSeen = dataclasses.field(default_factory=ErasuresSeen)  # memos kept since
+    erasures_seen: ErasuresSeen = dataclasses.field(default_factory=ErasuresSeen)  # memos emptied up to
     common_keys: CommonKeys = dataclasses.field(default_factory=CommonKeys)  # over the cap
 
     def __repr__(self) -> str:

@@ -179,7 +179,8 @@ class PatternScorer:
         comparison = self.model.comparisons[position]
         value = comparison.tf_value(left, left)
         key = (position, value)
-        if key not in self._adjustments:
-            self._adjustments[key] = self.model.tf_adjustment(comparison, EXACT, left, left)
-        return self._adjustments[key]
+        found = self._adjustments.get(key)  # read once: an erasure may empty the memo meanwhile
+        if found is None:
+            found = self._adjustments[key] = self.model.tf_adjustment(comparison, EXACT, left, left)
+        return found
 
