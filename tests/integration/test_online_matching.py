@@ -177,26 +177,46 @@ def pg_world(postgres_url, tmp_path):
         _drop_pg_database(url)
 
 
-def test_a_worker_never_waits_for_another_transaction_over_one_shared_key(pg_world):
-    """PostgreSQL (SQLite serialises its writers anyway): the fiches whose keys are free
-    are processed at once; the one sharing a key with an open transaction waits for it
-    at the end of the line, and ends linked as if processed in order."""
+STRANGER = {**PERSON, "nom": "Vialatte", "prenom": "Odile", "date_naissance": "1971-02-03",
+            "courriel": "o.vialatte@exemple.fr", "telephone": "04 73 11 22 33",
+            "adresse": {"ligne": "3 place du Marché", "code_postal": "63120",
+                        "commune": "Courpière"}}
+
+
+def _person_retyped_beside_a_stranger(hub) -> list[int]:
+    """PERSON processed at COMMUNE (A-1); the outbox ids of CCI's C-1 (PERSON retyped)
+    and C-2 (a stranger), pushed and not processed."""
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", PERSON))
+    return push(hub, CCI, fiche_of(CCI, "C-1", RETYPED), fiche_of(CCI, "C-2", STRANGER),
+                process=False)
+
+
+def _process_while_the_person_keys_are_held(hub, ids: list[int], meanwhile) -> None:
+    """`process_outbox(ids)` in a thread while another worker's transaction holds
+    PERSON's keys (RETYPED's), `meanwhile(thread)` run before the holder commits; then
+    the thread is seen to end."""
     from hub.services.matching.online import OnlineMatcher, identity_of
 
-    hub, _clock = pg_world
-    stranger = {**PERSON, "nom": "Vialatte", "prenom": "Odile", "date_naissance": "1971-02-03",
-                "courriel": "o.vialatte@exemple.fr", "telephone": "04 73 11 22 33",
-                "adresse": {"ligne": "3 place du Marché", "code_postal": "63120",
-                            "commune": "Courpière"}}
-    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", PERSON))
-    ids = push(hub, CCI, fiche_of(CCI, "C-1", RETYPED), fiche_of(CCI, "C-2", stranger),
-               process=False)
     holder = hub.uow()
-    uow = holder.__enter__()  # another worker's transaction, holding the person's keys
+    uow = holder.__enter__()
     try:
         OnlineMatcher(hub, uow).lock([identity_of(RETYPED)])
         worker = threading.Thread(target=processing.process_outbox, args=(hub, ids))
         worker.start()
+        meanwhile(worker)
+    finally:
+        holder.__exit__(None, None, None)
+    worker.join(timeout=30)
+    assert not worker.is_alive()
+
+
+def test_a_worker_never_waits_for_another_transaction_over_one_shared_key(pg_world):
+    """PostgreSQL (SQLite serialises its writers anyway): the fiches whose keys are free
+    are processed at once; the one sharing a key with an open transaction waits for it
+    at the end of the line, and ends linked as if processed in order."""
+    hub, _clock = pg_world
+
+    def meanwhile(worker: threading.Thread) -> None:
         deadline = threading.Event()
         for _ in range(100):  # the stranger goes through while the keys are held
             with hub.uow() as probe:
@@ -207,12 +227,47 @@ def test_a_worker_never_waits_for_another_transaction_over_one_shared_key(pg_wor
             assert probe.fiches.porteur_of(CCI.member_id, "C-2").porteur_id is not None
             assert probe.fiches.porteur_of(CCI.member_id, "C-1").porteur_id is None
         assert worker.is_alive()  # C-1 waits for the keys' holder
-    finally:
-        holder.__exit__(None, None, None)
-    worker.join(timeout=30)
-    assert not worker.is_alive()
+
+    _process_while_the_person_keys_are_held(hub, _person_retyped_beside_a_stranger(hub),
+                                            meanwhile)
     assert porteur_of(hub, CCI, "C-1") == porteur_of(hub, COMMUNE, "A-1")
     assert porteur_of(hub, CCI, "C-2") != porteur_of(hub, COMMUNE, "A-1")
+
+
+def test_a_fiche_put_back_waits_for_the_keys_at_its_next_try_rather_than_going_round_again(
+        pg_world, monkeypatch):
+    """The fiches put back once make the next transaction alone: it waits for the keys'
+    holder (no lock of its own is held then, so no deadlock), rather than trying again
+    without waiting, meeting the same keys and committing a transaction that took nothing."""
+    import sqlalchemy as sa
+
+    hub, _clock = pg_world
+    ids = _person_retyped_beside_a_stranger(hub)
+    taken: list[int] = []
+    chunk = processing._process_chunk
+
+    def counted(hub, outbox_ids, *, wait):
+        outcome, deferred = chunk(hub, outbox_ids, wait=wait)
+        taken.append(outcome.claimed)
+        return outcome, deferred
+
+    monkeypatch.setattr(processing, "_process_chunk", counted)
+
+    def meanwhile(worker: threading.Thread) -> None:
+        pause = threading.Event()
+        for _ in range(300):  # until the worker waits for an advisory lock the holder has
+            with hub.engine.connect() as probe:
+                if probe.execute(sa.text(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT "
+                        "granted AND database = (SELECT oid FROM pg_database "
+                        "WHERE datname = current_database())")).scalar():
+                    break
+            pause.wait(0.05)
+        assert worker.is_alive()
+
+    _process_while_the_person_keys_are_held(hub, ids, meanwhile)
+    assert taken == [1, 1]  # C-2 at once, C-1 after the holder's commit; none for nothing
+    assert porteur_of(hub, CCI, "C-1") == porteur_of(hub, COMMUNE, "A-1")
 
 
 # Strangers born the day PERSON was, nothing else in common with anyone: with a cap of

@@ -40,8 +40,9 @@ def process_outbox(hub: Hub, outbox_ids: Sequence[int]) -> BatchOutcome:
     HUB_WORKER_TRANSACTION_SIZE: each holds the matching locks of its own keys only, so
     two workers rarely wait for each other, and stays within PostgreSQL's lock table.
     A fiche whose keys another transaction holds is put back at the end of the line
-    rather than waited for; a transaction that could take no fiche waits once, so the
-    line always moves."""
+    rather than waited for; the transaction of put-back fiches alone, and one that could
+    take no fiche, waits for their keys (it holds none of its own yet), so the line always
+    moves."""
     size = max(1, hub.settings.transaction_size)
     claimed = created = planned = webhooks = 0
     pending, wait = list(outbox_ids), False
@@ -52,8 +53,11 @@ def process_outbox(hub: Hub, outbox_ids: Sequence[int]) -> BatchOutcome:
         created += outcome.porteurs_created
         planned += outcome.deliveries
         webhooks += outcome.webhooks
+        # The next chunk waits for the keys when it would be made of put-back fiches only
+        # (they met another transaction's keys once: trying again without waiting mostly
+        # meets them again, a transaction for nothing) or when this one took no fiche.
+        wait = bool(deferred) and (outcome.claimed == 0 or not pending)
         pending += deferred
-        wait = bool(deferred) and outcome.claimed == 0
     if webhooks:  # a feed delivery waits for its reader: nothing to send
         hub.publisher.request_dispatch_safely()
     return BatchOutcome(claimed, created, planned, webhooks)
