@@ -53,6 +53,12 @@ _LOCK_SORTED = sa.text(
     "SELECT count(pg_advisory_xact_lock(n)) FROM "
     "(SELECT unnest(CAST(:numbers AS bigint[])) AS n ORDER BY n) AS sorted_keys")
 
+_LOCK_SORTED_SHARING = sa.text(
+    "SELECT count(CASE WHEN s THEN pg_advisory_xact_lock_shared(n) "
+    "ELSE pg_advisory_xact_lock(n) END) FROM (SELECT n, s FROM "
+    "unnest(CAST(:numbers AS bigint[]), CAST(:shared AS boolean[])) AS k(n, s) "
+    "ORDER BY n) AS sorted_keys")
+
 _INSERT_KEYS = sa.text(
     "INSERT INTO match_keys (key, fiche_pk) "
     "SELECT * FROM unnest(CAST(:keys AS varchar[]), CAST(:pks AS bigint[]))")
@@ -158,14 +164,23 @@ class Matching:
         return opened
 
     # --- blocking index -----------------------------------------------------------------
-    def lock_keys(self, digests: Iterable[str]) -> None:
+    def lock_keys(self, digests: Iterable[str], shared: Iterable[str] = ()) -> None:
         """PostgreSQL: one transaction-scoped advisory lock per key, in sorted order (no
-        deadlock). SQLite needs none: BEGIN IMMEDIATE already serialises writers."""
+        deadlock), waiting for the transactions that hold them; the `shared` keys in
+        shared mode (a key in both is exclusive). SQLite needs none: BEGIN IMMEDIATE
+        already serialises writers."""
         if self.conn.dialect.name != "postgresql":
             return
-        numbers = sorted({_lock_number(d) for d in digests})
-        if numbers:  # one round trip for the whole batch, still taken in sorted order
-            self.conn.execute(_LOCK_SORTED, {"numbers": bulk.text_array(numbers)})
+        exclusive = {_lock_number(d) for d in digests}
+        sharing = {_lock_number(d) for d in shared} - exclusive
+        if not sharing:  # one round trip for the whole batch, still taken in sorted order
+            if exclusive:
+                self.conn.execute(_LOCK_SORTED, {"numbers": bulk.text_array(sorted(exclusive))})
+            return
+        numbers = sorted(exclusive | sharing)
+        self.conn.execute(_LOCK_SORTED_SHARING, {
+            "numbers": bulk.text_array(numbers),
+            "shared": "{" + ",".join("t" if n in sharing else "f" for n in numbers) + "}"})
 
     def try_lock_keys(self, digests: Iterable[str], shared: Iterable[str] = ()) -> set[str]:
         """Take, without waiting, the locks of the keys no other transaction holds; returns

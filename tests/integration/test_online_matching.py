@@ -294,7 +294,23 @@ def test_a_worker_never_waits_for_another_transaction_over_a_key_held_by_more_fi
         small_cap_world):
     """A key over the cap is never a source of candidates: two workers writing fiches under
     it at once need not exclude each other (PostgreSQL; SQLite serialises its writers)."""
-    hub, _clock = small_cap_world
+    _processed_while_another_worker_writes_under_the_common_key(
+        small_cap_world[0], lambda hub, ids: processing.process_outbox(hub, ids))
+
+
+def test_a_transaction_waiting_for_its_keys_still_shares_a_key_held_by_more_fiches_than_the_cap(
+        small_cap_world):
+    """The transaction of fiches put back waits for their keys, but takes those over the
+    cap in shared mode, as any transaction of new fiches does: it does not wait for
+    another worker writing under such a key."""
+    _processed_while_another_worker_writes_under_the_common_key(
+        small_cap_world[0], lambda hub, ids: processing._process_chunk(hub, ids, wait=True))
+
+
+def _processed_while_another_worker_writes_under_the_common_key(hub, process) -> None:
+    """`process(hub, ids)` of a new fiche under PERSON's birth date (over the cap) ends,
+    the fiche processed, while another worker's transaction holds that key (shared) for
+    a fiche of its own."""
     for n, stranger in enumerate(BORN_SAME_DAY[:4]):  # the fourth reads the key over the cap
         push(hub, COMMUNE, fiche_of(COMMUNE, f"S-{n}", stranger))
     held = push(hub, COMMUNE, fiche_of(COMMUNE, "S-4", BORN_SAME_DAY[4]), process=False)
@@ -306,7 +322,7 @@ def test_a_worker_never_waits_for_another_transaction_over_a_key_held_by_more_fi
         _versions, _created, later = processing._process_versions(
             hub, uow, version_ids, hub.clock(), wait=False)
         assert not later
-        worker = threading.Thread(target=processing.process_outbox, args=(hub, ids))
+        worker = threading.Thread(target=process, args=(hub, ids))
         worker.start()
         worker.join(timeout=30)
         assert not worker.is_alive()  # C-5 did not wait for the holder's commit

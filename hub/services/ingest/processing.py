@@ -99,12 +99,12 @@ def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt
             identities.setdefault(row.fiche_pk, []).append(
                 identity_of(documents[row.version_id].get("porteur")))
     later: set[int] = set()
-    if wait:
+    new_only = all(row.porteur_id is None for row in rows) and \
+        all(len(group) == 1 for group in identities.values())
+    if wait and not new_only:
         matcher.lock(i for group in identities.values() for i in group)
-    else:
-        new_only = all(row.porteur_id is None for row in rows) and \
-            all(len(group) == 1 for group in identities.values())
-        free = matcher.lock_free(identities, share_common=new_only)
+    else:  # new fiches only share the keys over the cap, waiting or not
+        free = matcher.lock_free(identities, share_common=new_only, wait=wait)
         later = {row.version_id for row in rows if row.fiche_pk in identities
                  and row.fiche_pk not in free}
         rows = [row for row in rows if row.version_id not in later]

@@ -184,11 +184,12 @@ class OnlineMatcher:
         self.uow.matching.lock_keys({self._stripe(d) for d in self._locked})
 
     def lock_free(self, groups: Mapping[Any, Iterable[Mapping[str, Any]]], *,
-                  share_common: bool = False) -> set[Any]:
+                  share_common: bool = False, wait: bool = False) -> set[Any]:
         """Lock, without waiting, the keys of each group of identities (a fiche's
         versions); returns the groups whose keys were all free and are now locked. A
         group sharing a key with another worker's transaction is left for later, so two
-        workers never wait for each other's whole transaction over one common key.
+        workers never wait for each other's whole transaction over one common key (with
+        `wait`: every key is waited for, and only the check below leaves a group for later).
 
         With `share_common` (a batch of new fiches only: nothing in it leaves the index),
         the keys known to be over the cap are locked in shared mode, and a group under
@@ -199,9 +200,13 @@ class OnlineMatcher:
         shared = {d for digests in keys.values() for d in digests
                   if share_common and d in self.common}
         stripes = {group: {self._stripe(d) for d in digests} for group, digests in keys.items()}
-        taken = self.uow.matching.try_lock_keys(
-            {self._stripe(d) for digests in keys.values() for d in digests - shared},
-            {self._stripe(d) for d in shared})
+        exclusive = {self._stripe(d) for digests in keys.values() for d in digests - shared}
+        sharing = {self._stripe(d) for d in shared}
+        if wait:
+            self.uow.matching.lock_keys(exclusive, sharing)
+            taken = exclusive | sharing
+        else:
+            taken = self.uow.matching.try_lock_keys(exclusive, sharing)
         free = {group for group, wanted in stripes.items() if wanted <= taken}
         self._locked = list(dict.fromkeys(
             d for group in free for i in groups[group] for d in self.digests(i)))
