@@ -29,6 +29,7 @@ from hub.key_dir import prepare_key_dir
 from hub.keyring import Keyring, StoreKeys
 from hub.keys import HubKey, load_or_create_secret
 from hub.limits import RefusalCounter
+from hub.outages import quiet_outages
 from hub.services.delivery.publisher import CeleryPublisher, TaskPublisher
 from hub.services.ingest.policy_loader import DEFAULT_POLICY_FILE, PolicyHolder, load_policy_file
 from hub.services.ops.rate_limits import RateLimits, refusal_counter
@@ -138,6 +139,8 @@ class Hub:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         key_dir = prepare_key_dir(settings.data_dir, settings.key_folder)
         if publisher is None:
+            # Its outages logged once each (start, reminders, end), whatever runs this hub.
+            quiet_outages(settings.broker_outage_reminder_s)
             # A file-system broker polls its folder for each task: one task per push there.
             publisher = CeleryPublisher(create_celery(settings), task_size=None
                                         if settings.embedded_broker

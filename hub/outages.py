@@ -37,7 +37,7 @@ class OutageLog(logging.Filter):
 
     def __init__(self, clock: Any = time.monotonic, reminder_s: float = REMINDER_S) -> None:
         super().__init__()
-        self._clock, self._reminder_s, self._lock = clock, reminder_s, threading.Lock()
+        self._clock, self.reminder_s, self._lock = clock, reminder_s, threading.Lock()
         self._outages: dict[str, _Outage] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -66,10 +66,10 @@ class OutageLog(logging.Filter):
             _rewrite(record, logging.ERROR,
                      "Courtier injoignable (%s) : rappel toutes les %.0f s / broker "
                      "unreachable (%s): a reminder every %.0f s",
-                     *(_cause(record), self._reminder_s) * 2)
+                     *(_cause(record), self.reminder_s) * 2)
             return True
         outage.failures += 1
-        if now - outage.reminded >= self._reminder_s:
+        if now - outage.reminded >= self.reminder_s:
             outage.reminded = now
             _rewrite(record, logging.WARNING,
                      "Courtier toujours injoignable depuis %.0f s (%d essais échoués) / broker "
@@ -101,11 +101,17 @@ def _rewrite(record: logging.LogRecord, level: int, message: str, *args: object)
 
 def quiet_outages(reminder_s: float = REMINDER_S) -> OutageLog:
     """Install OutageLog on the loggers of the broker's users (before they start; the
-    beat's process inherits it)."""
+    beat's process inherits it). Once per process: a later call (the command, then each
+    hub it builds) sets the reminder interval of the same log, whose outages go on; a
+    second log beside the first held each outage for ever, and its end was never told."""
     global _installed
-    _installed = OutageLog(reminder_s=reminder_s)
+    if _installed is None:
+        _installed = OutageLog(reminder_s=reminder_s)
+    _installed.reminder_s = reminder_s
     for name in _FAILURES:
-        logging.getLogger(name).addFilter(_installed)
+        logger = logging.getLogger(name)
+        if _installed not in logger.filters:
+            logger.addFilter(_installed)
     return _installed
 
 

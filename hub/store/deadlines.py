@@ -31,6 +31,7 @@ import math
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -181,25 +182,38 @@ class _ServerProbe:
 
     def __init__(self) -> None:
         self._forget()
+        _PROBES.add(self)
 
     def _forget(self) -> None:
         self._asking = threading.Lock()
         self._asked_at = -math.inf  # monotonic
         self._answered = True
-        self._pid = os.getpid()
 
     def answers(self, waiting_since: float, ask: Callable[[], bool]) -> tuple[bool, float]:
         """Whether the server answered a probe asked after `waiting_since` (monotonic),
         and when that probe was asked: the last probe's, or `ask()`'s (one caller asks,
         the others wait for its answer: a probe's wait is bounded)."""
-        if self._pid != os.getpid():  # forked: a lock held by a parent's thread stays held
-            self._forget()
         with self._asking:
             if self._asked_at <= waiting_since:
                 asked_at = time.monotonic()
                 self._answered = ask()
                 self._asked_at = asked_at
             return self._answered, self._asked_at
+
+
+# Every probe of the process, forgotten in a forked child (a Celery worker's pool), where
+# a lock a parent's thread held stays held, and the parent's answer is not the child's.
+# Before any thread of the child runs, unlike a check of the pid, which two threads of
+# the child could both pass, and which a pid reused after its process ended deceived.
+_PROBES: weakref.WeakSet[_ServerProbe] = weakref.WeakSet()
+
+
+def _forget_probes() -> None:
+    for probe in list(_PROBES):
+        probe._forget()
+
+
+os.register_at_fork(after_in_child=_forget_probes)
 
 
 class DeadlineConnection(psycopg.Connection[Any]):
