@@ -188,6 +188,7 @@ def _visible(hub: Hub, caller: Caller, consent_id: str) -> tuple[ConsentRecord, 
         return record, True
     with hub.uow() as uow:
         sent = caller.member_id in sent_under(uow, record)
-    if not sent and caller.member_id not in record.members:
-        raise NotFound("Aucun consentement ne porte cet identifiant.", "No consent has this id.")
+    if not sent and caller.member_id not in record.members:  # the registry's own answer
+        raise ConsentNotFound("Aucun consentement ne porte cet identifiant.",
+                              "No consent has this id.")
     return record, sent

@@ -1,0 +1,56 @@
+"""Outside in, over HTTP: a member the hub told nothing about a consent, a porteur, a
+fiche or an erasure gets for its id exactly the answer it gets for an id nobody holds
+(status and body, error code included), on every route that takes one (docs/protocol.md,
+"Need-to-know"). Otherwise the code alone says that the thing exists."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub.services.accounts.auth import Caller
+from hub.services.ingest import accept as ingest
+from hub.services.ingest import processing
+from hub.services.privacy import erasure
+from tests.factories import make_fiche, other_porteur, record_consents
+from tests.integration.contract_world import OWNER, RECIPIENT
+
+pytestmark = pytest.mark.integration
+
+NOBODY_S = {"consent": "cns_" + "0" * 32, "porteur": "prt_" + "0" * 24, "erasure": "eff_" + "0" * 24}
+ROUTES = [("GET", "/v1/consents/{consent}"), ("GET", "/v1/consents/{consent}/receipt"),
+          ("GET", "/v1/consents/{consent}/acks"), ("POST", "/v1/consents/{consent}/withdraw"),
+          ("POST", "/v1/consents/{consent}/ack"), ("GET", "/v1/porteurs/{porteur}"),
+          ("GET", "/v1/porteurs/{porteur}/consents"), ("GET", "/v1/erasures/{erasure}"),
+          ("POST", "/v1/erasures/{erasure}/ack")]
+
+
+@pytest.fixture
+def held(contract) -> dict[str, str]:
+    """The owner's consent and fiche (its porteur), and the erasure of another porteur's
+    fiche: the worker processed both, and nothing of either reached the other member."""
+    owner = Caller(OWNER, "", "commune", "accueil")
+    fiches = [make_fiche(member=OWNER, fiche_id="F-1"),
+              make_fiche(member=OWNER, fiche_id="F-2", porteur=other_porteur(1))]
+    for fiche in fiches:
+        fiche["accompagnement"][0]["structure"] = OWNER
+    consent, _ = record_consents(contract.hub, fiches, roles_destinataires=["accueil"])
+    assert ingest.push_batch(contract.hub, owner, fiches)["accepted"] == 2
+    processing.process_outbox(contract.hub, contract.hub.publisher.published[-1])
+    with contract.hub.uow() as uow:
+        porteur_id = uow.fiches.porteur_of(OWNER, "F-1").porteur_id
+        assert not uow.deliveries.data_recipients([uow.fiches.porteur_of(OWNER, "F-1").id])[
+            uow.fiches.porteur_of(OWNER, "F-1").id] - {OWNER}
+    erased = erasure.request_erasure(contract.hub, owner, {"fiche_id": "F-2"})["effacement"]
+    return {"consent": consent.id, "porteur": porteur_id, "erasure": erased}
+
+
+@pytest.mark.parametrize(("method", "route"), ROUTES)
+def test_an_id_held_by_others_answers_like_an_id_nobody_holds(contract, held, method, route):
+    def answer(ids: dict[str, str]) -> tuple[int, dict]:
+        response = contract.call(RECIPIENT, method, route.format(**ids),
+                                 body={} if method == "POST" else None)
+        return response.status_code, response.json()
+
+    unknown = answer(NOBODY_S)
+    assert unknown[0] == 404
+    assert answer(held) == unknown
