@@ -176,8 +176,9 @@ def same_terms(a: ConsentRecord, b: ConsentRecord) -> bool:
 
 
 def parse_time(value: str) -> dt.datetime:
-    """An RFC 3339 date-time with offset, as an aware UTC datetime."""
-    return dt.datetime.fromisoformat(value).astimezone(dt.UTC)
+    """An RFC 3339 date-time with offset (its t and z in either case), as an aware UTC
+    datetime."""
+    return dt.datetime.fromisoformat(value.upper()).astimezone(dt.UTC)
 
 
 def as_utc(value: dt.datetime) -> dt.datetime:

@@ -109,10 +109,11 @@ def is_datetime(value: str) -> bool:
     if not _RFC3339.fullmatch(value):
         return False
     try:
-        parsed = dt.datetime.fromisoformat(value.replace("z", "Z"))
-    except ValueError:
+        parsed = dt.datetime.fromisoformat(value.upper())
+        # an instant in UTC too: the hub reads consents' times there (years 1 to 9999)
+        return parsed.tzinfo is not None and parsed.astimezone(dt.UTC) is not None
+    except (ValueError, OverflowError):
         return False
-    return parsed.tzinfo is not None
 
 
 FORMAT_CHECKERS = {

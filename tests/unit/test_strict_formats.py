@@ -7,9 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import schemas
+from consent.model import parse_time
 from schemas.formats import (
     FORMAT_CHECKERS,
     is_birth_date,
+    is_datetime,
     is_email,
     is_french_phone,
     is_insee_code,
@@ -112,3 +114,17 @@ def test_a_fiche_with_a_birth_date_in_the_future_is_rejected_at_its_path():
         ("$.porteur.date_naissance", "format"), ("$.projet.siret", "format"),
         ("$.porteur.adresse.code_postal", "format"),
         ("$.projet.code_naf", "format")}
+
+
+@pytest.mark.parametrize("value", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+def test_a_date_time_with_no_instant_in_utc_is_refused(value):
+    """Its offset takes it past year 9999 or before year 1: the consent's times are read
+    in UTC, and the push of such a consent was a 500."""
+    assert not is_datetime(value)
+
+
+@pytest.mark.parametrize("value", ["2026-11-05t10:00:00z", "2026-11-05T10:00:00.5z"])
+def test_a_date_time_the_format_accepts_is_read_as_the_format_reads_it(value):
+    """RFC 3339 allows a lower-case t and z; the consent's times were read without them."""
+    assert is_datetime(value)
+    assert parse_time(value) == dt.datetime.fromisoformat(value.upper()).astimezone(dt.UTC)
