@@ -16,7 +16,7 @@ from hub.services.accounts import users as accounts
 from hub.services.accounts.members import list_members
 from hub.services.accounts.sessions import ConsoleSession
 from hub.services.console import meeting_actions
-from hub.services.console.indicators import INDICATORS, Period, network_indicators
+from hub.services.console.indicators import INDICATORS, MONTH, Period, network_indicators
 from hub.services.console.meeting import meeting_sheet
 from hub.services.console.parcours import STAGES, parcours_of
 from hub.services.console.porteur_search import PorteurQuery, porteurs_to_follow, territories
@@ -26,7 +26,6 @@ from hub.web.security import PREFIX, checked_form, hub_of, role
 
 router = APIRouter(prefix="/coordination")
 coordinator = role("coordinator")
-_MONTH = re.compile(r"^\d{4}-\d{2}$")
 _OPAQUE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -134,8 +133,8 @@ def meeting(request: Request, mois: str = "",
             session: ConsoleSession = Depends(coordinator)) -> Response:
     hub = hub_of(request)
     today = hub.clock().date()
-    month = dt.date(int(mois[:4]), int(mois[5:7]), 1) if _MONTH.match(mois) and \
-        1 <= int(mois[5:7]) <= 12 else today.replace(day=1)
+    month = dt.date(int(mois[:4]), int(mois[5:7]), 1) if MONTH.match(mois) \
+        else today.replace(day=1)
     months = [_shift(today.replace(day=1), -n) for n in range(12)]
     return render(request, "reunion.html", sheet=meeting_sheet(hub, session, month),
                   month=month, months=months, members=_names(request))

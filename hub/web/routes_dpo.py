@@ -21,6 +21,7 @@ from hub.services.audit.trail import CsvLabels, actions
 from hub.services.console import dpo_console as dpo
 from hub.services.console.dpo_lookup import find_person
 from hub.services.console.dpo_report import person_and_sources
+from hub.services.console.indicators import YEARS
 from hub.services.console.integrity import integrity_status, verify_now
 from hub.web import labels
 from hub.web.pages import HEADERS, PARIS, render
@@ -217,8 +218,10 @@ def _day(text: str, *, next_day: bool = False) -> dt.datetime | None:
         return None
     try:
         day = dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise BadRequest("Date invalide : utilisez le format AAAA-MM-JJ.",
-                         "Invalid date: use YYYY-MM-DD.") from exc
+    except ValueError:
+        day = None
+    if day is None or day.year not in YEARS:
+        raise BadRequest("Date invalide : utilisez le format AAAA-MM-JJ, de 1970 à 8999.",
+                         "Invalid date: use YYYY-MM-DD, 1970 to 8999.")
     # A day of the network's calendar: from midnight in Paris.
     return dt.datetime.combine(day + dt.timedelta(days=int(next_day)), dt.time(), tzinfo=PARIS)

@@ -393,3 +393,43 @@ def test_an_alert_gives_one_time_links_to_its_events_and_is_acknowledged_once(wo
     wrong = client.post("/console/dpo/alertes/prise-en-compte",
                         data={"csrf": csrf_of(page), "entree": str(ack.seq)})
     assert wrong.status_code == 404  # an entry that records no alert
+
+
+# The console's dates at the ends of the calendar (found probing a running hub): a day,
+# month or semester the hub cannot turn into a moment (year 1 in Paris is before year 1
+# in UTC; the day after 9999-12-31 does not exist) is a 400 page like any malformed date,
+# never a 500, and never an export that stops half-written behind a 200.
+EDGES = [("depuis", "0001-01-01"), ("jusqua", "9999-12-31")]
+
+
+@pytest.mark.parametrize("target", ["/console/dpo/journal", "/console/dpo/export",
+                                    "/console/dpo/export.csv"])
+@pytest.mark.parametrize(("field", "day"), EDGES)
+def test_a_log_search_day_at_the_ends_of_the_calendar_is_a_400(world, target, field, day):
+    client = world["client"]
+    sign_in(client, "dpo")
+    token = csrf_of(client.get("/console/dpo/journal").text)
+    answer = client.post(target, data={"csrf": token, field: day})
+    assert answer.status_code == 400, answer.text[:300]
+    assert "Date" in answer.text
+
+
+@pytest.mark.parametrize("query", ["semestre=9999-S2", "semestre=0000-S1", "du=0000-01",
+                                   "au=9999-12"])
+@pytest.mark.parametrize("target", ["/console/coordination/indicateurs",
+                                    "/console/coordination/indicateurs.csv"])
+def test_an_indicator_period_at_the_ends_of_the_calendar_is_a_400(world, target, query):
+    client = world["client"]
+    sign_in(client, "coord")
+    answer = client.get(f"{target}?{query}")
+    assert answer.status_code == 400, answer.text[:300]
+
+
+@pytest.mark.parametrize("month", ["9999-12", "0000-01"])
+def test_a_meeting_month_at_the_ends_of_the_calendar_shows_this_month(world, month):
+    """As a malformed month does."""
+    client = world["client"]
+    sign_in(client, "coord")
+    answer = client.get(f"/console/coordination/reunion?mois={month}")
+    assert answer.status_code == 200, answer.text[:300]
+    assert answer.text == client.get("/console/coordination/reunion?mois=x").text

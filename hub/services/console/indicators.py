@@ -26,7 +26,12 @@ INDICATORS = {"suivis": "Projets suivis", "avec_referent": "Avec un référent",
 UNITS = {"suivis": "projets suivis", "avec_referent": "avec un référent",
          "installations": "installations", "finances_pfil": "financés par une PFIL"}
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-_SEMESTER = re.compile(r"^(\d{4})-S([12])$")
+# The months and days a console user asks for, as the API's dates: 1970 to 8999 (year 1
+# in Paris is before year 1 in UTC, and 9999-12-31 has no day after it).
+YEARS = range(1970, 9000)
+_YEAR = r"(19[7-9]\d|[2-8]\d{3})"
+MONTH = re.compile(rf"^{_YEAR}-(0[1-9]|1[0-2])$")
+_SEMESTER = re.compile(rf"^{_YEAR}-S([12])$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,13 +49,14 @@ class Period:
             found = _SEMESTER.match(semester)
             if not found:
                 raise BadRequest("Semestre : choisissez un semestre de la liste (AAAA-S1 ou "
-                                 "AAAA-S2).", "Semester: YYYY-S1 or YYYY-S2.")
+                                 "AAAA-S2, de 1970 à 8999).", "Semester: YYYY-S1 or YYYY-S2, "
+                                 "1970 to 8999.")
             year, half = found[1], int(found[2])
             return cls(f"{year}-{6 * half - 5:02d}", f"{year}-{6 * half:02d}")
         for name, value in (("du", first), ("au", last)):
-            if value and not _MONTH.match(value):
-                raise BadRequest(f"Période ({name}) : un mois au format AAAA-MM.",
-                                 f"Period ({name}): a month as YYYY-MM.")
+            if value and not MONTH.match(value):
+                raise BadRequest(f"Période ({name}) : un mois au format AAAA-MM, de 1970 à 8999.",
+                                 f"Period ({name}): a month as YYYY-MM, 1970 to 8999.")
         if first and last and first > last:
             raise BadRequest("Période : le premier mois est après le dernier.",
                              "The period starts after it ends.")
