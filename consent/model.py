@@ -16,6 +16,7 @@ import dataclasses
 import datetime as dt
 import enum
 import functools
+import hashlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -173,6 +174,17 @@ def same_terms(a: ConsentRecord, b: ConsentRecord) -> bool:
     ignored = {"id", "recorded_at", "history"}
     fields = [f.name for f in dataclasses.fields(ConsentRecord) if f.name not in ignored]
     return all(getattr(a, name) == getattr(b, name) for name in fields)
+
+
+FORGOTTEN_PROOF = "sha256:"
+TEXTLESS_PROOF = "scan_sha256"  # a proof that is a hash already
+
+
+def forgotten_proof(value: str) -> str:
+    """What a proof given as text becomes once its fiche is erased: its SHA-256 only."""
+    if value.startswith(FORGOTTEN_PROOF):
+        return value
+    return FORGOTTEN_PROOF + hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
 def parse_time(value: str) -> dt.datetime:

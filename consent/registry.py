@@ -243,6 +243,21 @@ class ConsentRegistry(abc.ABC):
                 limit: int = 1000) -> list[NoticeAck]:
         """Notices still unacknowledged `delay` after they were sent."""
 
+    def forget_proofs(self, fiches: Iterable[FicheKey]) -> int:
+        """After the erasure of these fiches: each of their consents keeps of a proof
+        given as text (`message_id`, `autre`: it may name the porteur) only its SHA-256,
+        which the member keeping the text can still match; a scan's hash stays. Returns
+        how many proofs were forgotten."""
+        forgotten = self._forget_proofs(sorted(set(fiches)))
+        if forgotten:
+            self._cache.invalidate()
+        return forgotten
+
+    @abc.abstractmethod
+    def _forget_proofs(self, fiches: list[FicheKey]) -> int:
+        """Replace the text proofs of these fiches' consents (forgotten_proof) and move
+        the change counter."""
+
     @abc.abstractmethod
     def _load(self, consent_id: str) -> ConsentRecord | None: ...
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from consent.model import (
+    TEXTLESS_PROOF,
     ConsentRecord,
     Notice,
     NoticeAck,
@@ -23,6 +24,7 @@ from consent.model import (
     StateChange,
     Status,
     as_utc,
+    forgotten_proof,
     sorted_history,
 )
 from consent.registry import Clock, ConsentRegistry, FicheKey, utc_now
@@ -100,6 +102,23 @@ class SqlConsentRegistry(ConsentRegistry):
         except sa.exc.IntegrityError:
             return False
         return True
+
+    def _forget_proofs(self, fiches: list[FicheKey]) -> int:
+        c = self._t.consents.c
+        forgotten = 0
+        with self._engine.begin() as conn:
+            for member_id, fiche_id in fiches:
+                rows = conn.execute(sa.select(c.id, c.proof_value).where(
+                    c.member_id == member_id, c.fiche_id == fiche_id,
+                    c.proof_type != TEXTLESS_PROOF)).all()
+                for row in rows:
+                    if forgotten_proof(row.proof_value) != row.proof_value:
+                        conn.execute(self._t.consents.update().where(c.id == row.id)
+                                     .values(proof_value=forgotten_proof(row.proof_value)))
+                        forgotten += 1
+            if forgotten:
+                self._bump_version(conn)
+        return forgotten
 
     def _due_for_expiry(self, now: dt.datetime, limit: int) -> list[ConsentRecord]:
         c, s = self._t.consents.c, self._t.states.c

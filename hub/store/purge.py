@@ -15,7 +15,7 @@ import time
 
 import sqlalchemy as sa
 
-_VACUUMED = ("fiche_keys", "match_keys", "match_records")
+_VACUUMED = ("fiche_keys", "match_keys", "match_records", "consents")
 _log = logging.getLogger("hub")
 
 

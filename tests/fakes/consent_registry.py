@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 
+from consent import model
 from consent.model import ConsentRecord, Notice, NoticeAck, NoticeKind, StateChange, Status
 from consent.registry import Clock, ConsentRegistry, FicheKey, utc_now
 from hub.errors import NoticeNotSent
@@ -84,6 +85,18 @@ class InMemoryConsentRegistry(ConsentRegistry):
         self._records[consent_id] = record.with_change(change)
         self._version += 1
         return True
+
+    def _forget_proofs(self, fiches: list[FicheKey]) -> int:
+        wanted, forgotten = set(fiches), 0
+        for consent_id, record in list(self._records.items()):
+            if (record.member_id, record.fiche_id) in wanted and \
+                    record.proof_type != model.TEXTLESS_PROOF and \
+                    model.forgotten_proof(record.proof_value) != record.proof_value:
+                self._records[consent_id] = dataclasses.replace(
+                    record, proof_value=model.forgotten_proof(record.proof_value))
+                forgotten += 1
+        self._version += bool(forgotten)
+        return forgotten
 
     def _due_for_expiry(self, now: dt.datetime, limit: int) -> list[ConsentRecord]:
         due = [r for r in self._records.values()

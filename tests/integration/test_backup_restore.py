@@ -43,7 +43,8 @@ def _reopen(hub: Hub) -> Hub:
 
 def test_a_restored_backup_keeps_the_erasures_and_withdrawals_made_since(network, tmp_path):
     hub, _clock, _cci, _pfil = network
-    push_and_process(hub, _fiche("F-1", ERASED, None))
+    push_and_process(hub, _fiche("F-1", ERASED, None),
+                     preuve={"type": "autre", "valeur": f"signé par {ERASED.decode()}"})
     forensics.next_fiche_shares_the_bucket_of(hub, "F-1")
     push_and_process(hub, _fiche("F-2", SAME_BUCKET, 1))
     withdrawn = _fiche("F-3", WITHDRAWN, 2)
@@ -69,6 +70,9 @@ def test_a_restored_backup_keeps_the_erasures_and_withdrawals_made_since(network
         kept = read_own_fiche(restored, OWNER, OWNER.member_id, "F-2")
         assert kept["fiche"]["porteur"]["nom"] == "Gardenom"
         assert restored.consents.get(consent_id).withdrawn
+        # the copy held the erased fiche's consent proof as text: only its digest stays
+        [proof] = [c.proof_value for c in restored.consents.for_porteur([(OWNER.member_id, "F-1")])]
+        assert proof.startswith("sha256:") and ERASED.decode() not in proof
         assert erasure.read_erasure(restored, OWNER, erased["effacement"])["fiches_effacees"] == 1
         with restored.engine.connect() as conn:
             assert conn.execute(sa.select(match_records).where(

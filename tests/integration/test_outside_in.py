@@ -4,10 +4,12 @@ case was a 500 or an answer that broke the documented contract."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import pytest
 
 from capactif_demo.consent_examples import NOTICE_TEXT, example_submission
+from tests.factories import make_fiche
 from tests.integration.contract_world import OWNER
 
 pytestmark = pytest.mark.integration
@@ -37,3 +39,28 @@ def test_a_consent_time_with_a_lower_case_t_and_z_is_recorded(contract):
     response = contract.call(OWNER, "POST", "/v1/consents", _consent(contract, **times))
     assert response.status_code == 201, response.text
     assert response.json()["recueilli_le"] == f"{now:%Y-%m-%dT%H:%M:%S}Z"
+
+
+PROOF = "Formulaire signé par Gaspard Truchebeuf le 3 mars"
+
+
+@pytest.mark.parametrize("how", ["POST", "DELETE"])
+def test_an_erasure_leaves_of_a_consent_s_text_proof_only_its_digest(contract, how):
+    """A proof given as text (`autre`, `message_id`) may name the porteur; after the
+    erasure of the fiche it was recorded for, the API and the database hold only its
+    SHA-256, which the member keeping the text can still match (a scan's hash stays)."""
+    submission = _consent(contract, preuve={"type": "autre", "valeur": PROOF})
+    assert contract.call(OWNER, "POST", "/v1/consents", submission).status_code == 201
+    fiche = make_fiche(member=OWNER, fiche_id="F-1")
+    fiche["consentement"] = {"reference": "CST-F-1"}
+    assert contract.call(OWNER, "POST", "/v1/fiches", {"fiches": [fiche]}).json()["accepted"] == 1
+    erased = contract.call(OWNER, "POST", "/v1/erasures", {"fiche_id": "F-1"}) if how == "POST" \
+        else contract.call(OWNER, "DELETE", f"/v1/fiches/{OWNER}/F-1")
+    assert erased.status_code in (200, 201), erased.text
+    [consent] = contract.hub.consents.for_porteur([(OWNER, "F-1")])
+    shown = contract.call(OWNER, "GET", f"/v1/consents/{consent.id}").json()["preuve"]
+    assert shown == {"type": "autre",
+                     "valeur": "sha256:" + hashlib.sha256(PROOF.encode()).hexdigest()}
+    with contract.hub.engine.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT proof_value FROM consents").scalars().all()
+    assert not any("Truchebeuf" in value for value in stored)

@@ -94,9 +94,10 @@ def _replay(hub: Hub) -> Restored:
         erasures = [_replay_erasure(hub, uow, entry, now) for entry in entries
                     if entry.get("type") == "erasure"]
         uow.commit()
-    for erasure_id, notified in filter(None, erasures):
+    for erasure_id, notified, erased in filter(None, erasures):
         for member_id in notified:
             hub.consents.notice_sent(erasure_id, member_id, now, NoticeKind.ERASURE)
+        hub.consents.forget_proofs(erased)  # the copy holds the text proofs again
     withdrawals = [_replay_withdrawal(hub, entry) for entry in entries
                    if entry.get("type") == "withdrawal"]
     return Restored(keys.buckets_advanced, keys.keys_restored, len(keys.keys_destroyed),
@@ -105,7 +106,7 @@ def _replay(hub: Hub) -> Restored:
 
 
 def _replay_erasure(hub: Hub, uow: UnitOfWork, entry: dict[str, Any],
-                    now: dt.datetime) -> tuple[str, list[str]] | None:
+                    now: dt.datetime) -> tuple[str, list[str], list[tuple[str, str]]] | None:
     pks = [int(pk) for pk in entry["fiche_pks"]]
     if uow.erasures.get(entry["id"]) is not None or set(uow.keys.erased(pks)) != set(pks):
         return None  # in the copy already, or never committed (its keys were not destroyed)
@@ -115,8 +116,9 @@ def _replay_erasure(hub: Hub, uow: UnitOfWork, entry: dict[str, Any],
     # the meeting's notes sealed under the destroyed keys go; an art. 17 erasure takes
     # every note about the porteur
     uow.meeting.forget(None if entry["scope"] == "fiche" else entry.get("porteur_id"), pks)
-    done = record_erasure(uow, erasure, uow.key_replays.fiche_refs(pks), now, replayed=True)
-    return entry["id"], done.notified
+    refs = uow.key_replays.fiche_refs(pks)
+    done = record_erasure(uow, erasure, refs, now, replayed=True)
+    return entry["id"], done.notified, [(ref.member_id, ref.fiche_id) for ref in refs]
 
 
 def _replay_withdrawal(hub: Hub, entry: dict[str, Any]) -> str | None:
