@@ -262,6 +262,16 @@ class Fiches(_Repository):
         row = self.conn.execute(query).first()
         return None if row is None else FicheRef(*row)
 
+    def states(self, pks: Iterable[int]) -> dict[int, tuple[str | None, int | None]]:
+        """Each fiche's porteur and processed version, as committed now."""
+        wanted = set(pks)
+        if not wanted:
+            return {}
+        rows = self.conn.execute(
+            sa.select(fiches.c.id, fiches.c.porteur_id, fiches.c.processed_version)
+            .where(bulk.among(self.conn, fiches.c.id, wanted)))
+        return {row.id: (row.porteur_id, row.processed_version) for row in rows}
+
     def mark_processed(self, updates: list[dict[str, Any]]) -> None:
         """Set porteur and processed version (never lowering the processed version)."""
         bulk.update_rows(self.conn, fiches, "id", [

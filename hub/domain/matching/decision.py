@@ -226,7 +226,8 @@ def compatible(explanation: Explanation, settings: DecisionSettings) -> bool:
 
 def lines_contradict(explanation: Explanation, settings: DecisionSettings) -> bool:
     """A veto field the model keeps unknown on a side, no contact agreeing, and two
-    phones of one kind (two mobiles) that differ: the father's porteur holds a fiche
+    phones that differ (two mobiles, two landlines; a mobile against a landline is not
+    compared, `PhoneComparison`): the father's porteur holds a fiche
     without contact (names, address, birth date) and one with his mobile; his son's
     fiche without a birth date agrees with the first as far as it goes, but his own
     mobile says another person, so it never joins that porteur past the second. Not an

@@ -23,6 +23,7 @@ from hub.services.delivery.deliveries import (
 )
 from hub.services.matching.forgetting import forget_if_erased
 from hub.services.matching.online import OnlineMatcher, identity_of
+from hub.store.records import VersionToProcess
 from hub.store.uow import UnitOfWork
 
 
@@ -108,6 +109,8 @@ def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt
         later = {row.version_id for row in rows if row.fiche_pk in identities
                  and row.fiche_pk not in free}
         rows = [row for row in rows if row.version_id not in later]
+    rows, resolved = _as_committed(uow, rows, new_only)
+    later |= resolved
     previous = uow.fiches.payloads(
         (r.fiche_pk, r.processed_version) for r in rows if r.processed_version
     )
@@ -143,6 +146,26 @@ def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt
         {k: v for k, v in f.items() if k != "payload"} for f in state.values()
     ])
     return processed, created, later
+
+
+def _as_committed(uow: UnitOfWork, rows: list[VersionToProcess],
+                  new_only: bool) -> tuple[list[VersionToProcess], set[int]]:
+    """The fiches' porteur and processed version read again once their keys are held.
+    The transaction that held them (waited for, or committed between the first read and
+    the try) may have processed another version of the same fiches: read before, a new
+    fiche would be resolved twice (a second match record) and an older version shared
+    after a newer one. A fiche resolved meanwhile leaves a transaction of new fiches (it
+    holds the common keys shared, as new fiches do) for a later one, which refreshes it."""
+    committed = uow.fiches.states({row.fiche_pk for row in rows})
+    kept: list[VersionToProcess] = []
+    resolved: set[int] = set()
+    for row in rows:
+        porteur_id, processed_version = committed[row.fiche_pk]
+        if new_only and porteur_id is not None:
+            resolved.add(row.version_id)
+        else:
+            kept.append(row._replace(porteur_id=porteur_id, processed_version=processed_version))
+    return kept, resolved
 
 
 def sweep_outbox(hub: Hub) -> int:
