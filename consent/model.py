@@ -17,6 +17,7 @@ import datetime as dt
 import enum
 import functools
 import hashlib
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -177,12 +178,13 @@ def same_terms(a: ConsentRecord, b: ConsentRecord) -> bool:
 
 
 FORGOTTEN_PROOF = "sha256:"
+_FORGOTTEN = re.compile(FORGOTTEN_PROOF + "[0-9a-f]{64}")
 TEXTLESS_PROOF = "scan_sha256"  # a proof that is a hash already
 
 
 def forgotten_proof(value: str) -> str:
     """What a proof given as text becomes once its fiche is erased: its SHA-256 only."""
-    if value.startswith(FORGOTTEN_PROOF):
+    if _FORGOTTEN.fullmatch(value):  # not any text beginning "sha256:"
         return value
     return FORGOTTEN_PROOF + hashlib.sha256(value.encode("utf-8")).hexdigest()
 

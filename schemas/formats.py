@@ -104,16 +104,21 @@ def _years_before(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years, day=28)
 
 
+# The instants the hub reads, in bodies and in queries alike: every one has a date in any
+# time zone (the console shows them in Paris), none is a placeholder of year 1 or 9999.
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
+
+
 def is_datetime(value: str) -> bool:
-    """An RFC 3339 date-time with an explicit offset."""
+    """An RFC 3339 date-time with an explicit offset, its instant between 1970 and 9000."""
     if not _RFC3339.fullmatch(value):
         return False
     try:
         parsed = dt.datetime.fromisoformat(value.upper())
-        # an instant in UTC too: the hub reads consents' times there (years 1 to 9999)
-        return parsed.tzinfo is not None and parsed.astimezone(dt.UTC) is not None
-    except (ValueError, OverflowError):
+    except ValueError:
         return False
+    return parsed.tzinfo is not None and EARLIEST <= parsed <= LATEST
 
 
 FORMAT_CHECKERS = {

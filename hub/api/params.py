@@ -21,6 +21,7 @@ from fastapi import Path, Query
 from pydantic import AfterValidator, AwareDatetime
 
 import schemas
+from schemas.formats import EARLIEST, LATEST
 
 _FICHE = schemas.load_schema("fiche")
 FICHE_ID = _FICHE["properties"]["fiche_id"]["pattern"]
@@ -29,8 +30,6 @@ OPAQUE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 ACTION = r"^[a-z_]{1,40}$"
 
 MAX_INT64 = 2**63 - 1
-EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
 
 
 def _in_range(value: dt.datetime) -> dt.datetime:

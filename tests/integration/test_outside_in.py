@@ -64,3 +64,37 @@ def test_an_erasure_leaves_of_a_consent_s_text_proof_only_its_digest(contract, h
     with contract.hub.engine.connect() as conn:
         stored = conn.exec_driver_sql("SELECT proof_value FROM consents").scalars().all()
     assert not any("Truchebeuf" in value for value in stored)
+
+
+def test_a_text_proof_that_begins_like_a_digest_is_still_forgotten(contract):
+    """Only the exact form "sha256:" and 64 hex digits is a digest already."""
+    text = "sha256: formulaire signé par Gaspard Truchebeuf"
+    submission = _consent(contract, preuve={"type": "autre", "valeur": text})
+    assert contract.call(OWNER, "POST", "/v1/consents", submission).status_code == 201
+    contract.hub.consents.forget_proofs([(OWNER, "F-1")])
+    [consent] = contract.hub.consents.for_porteur([(OWNER, "F-1")])
+    assert consent.proof_value == "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_a_proof_that_cannot_be_forgotten_leaves_the_fiche_unerased(contract, monkeypatch):
+    """The text proofs are forgotten before the erasure: failing there, nothing is erased
+    (the caller asks again), never a fiche erased with its proof in clear and the old
+    key-encryption keys left behind."""
+    submission = _consent(contract, preuve={"type": "autre", "valeur": PROOF})
+    assert contract.call(OWNER, "POST", "/v1/consents", submission).status_code == 201
+    fiche = make_fiche(member=OWNER, fiche_id="F-1")
+    fiche["consentement"] = {"reference": "CST-F-1"}
+    assert contract.call(OWNER, "POST", "/v1/fiches", {"fiches": [fiche]}).json()["accepted"] == 1
+
+    def unreachable(_fiches):
+        raise RuntimeError("the consents' store is unreachable")
+
+    monkeypatch.setattr(contract.hub.consents, "forget_proofs", unreachable)
+    failed = contract.call(OWNER, "POST", "/v1/erasures", {"fiche_id": "F-1"})
+    assert failed.status_code == 500  # the fault injected: an unexpected error
+    monkeypatch.undo()
+    assert contract.call(OWNER, "GET", f"/v1/fiches/{OWNER}/F-1").status_code == 200
+    erased = contract.call(OWNER, "POST", "/v1/erasures", {"fiche_id": "F-1"})
+    assert erased.status_code in (200, 201), erased.text
+    [consent] = contract.hub.consents.for_porteur([(OWNER, "F-1")])
+    assert consent.proof_value == "sha256:" + hashlib.sha256(PROOF.encode()).hexdigest()

@@ -226,20 +226,22 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
     erasure = ErasureRecord("eff_" + secrets.token_hex(12), scope, porteur_id, caller.member_id, now,
                             hashlib.sha256(reference.encode()).hexdigest() if reference else None)
     pks = [f.id for f in fiches]
+    # A consent's proof given as text may name the porteur: its SHA-256 only, first (the
+    # store's own transaction: SQLite lets one writer at a time). Failing, nothing is
+    # erased yet and the caller asks again; after, the erasure below purges the freed
+    # pages that held it. Never a fiche erased with its proof left in clear.
+    hub.consents.forget_proofs((f.member_id, f.fiche_id) for f in fiches)
     try:  # the memory forgets even if a later step fails (workers: `forget_if_erased`)
-        with final_erasure(hub):  # old KEKs destroyed, WAL purged on exit
-            with hub.uow() as uow:
-                if scope == FICHE:  # the porteur stays: the meeting's notes move to another fiche
-                    uow.meeting.reanchor(pks)
-                else:
-                    uow.meeting.forget(porteur_id, pks)
-                uow.keys.destroy(pks, now)
-                done = record_erasure(uow, erasure, fiches, now)
-                _journal(hub, erasure.id, scope, porteur_id, pks, caller.member_id, now)
-                uow.commit()
-            # a consent's proof given as text may name the porteur (the store's own
-            # transaction: SQLite lets one writer at a time)
-            hub.consents.forget_proofs((f.member_id, f.fiche_id) for f in fiches)
+        # old KEKs destroyed, WAL purged on exit
+        with final_erasure(hub), hub.uow() as uow:
+            if scope == FICHE:  # the porteur stays: the meeting's notes move to another fiche
+                uow.meeting.reanchor(pks)
+            else:
+                uow.meeting.forget(porteur_id, pks)
+            uow.keys.destroy(pks, now)
+            done = record_erasure(uow, erasure, fiches, now)
+            _journal(hub, erasure.id, scope, porteur_id, pks, caller.member_id, now)
+            uow.commit()
     finally:
         forget_identities(hub)
     notified, cancelled = done.notified, done.cancelled
