@@ -10,6 +10,12 @@ from __future__ import annotations
 import dataclasses
 import enum
 import hashlib
+from typing import Any
+
+import orjson
+
+# Integers a float holds exactly (RFC 7493, I-JSON): beyond, a whole float is kept as it is.
+_EXACT_INTEGERS = 2**53
 
 
 class Outcome(enum.Enum):
@@ -38,15 +44,19 @@ class Held:
     erased: bool = False
 
 
-def decide(held: Held | None, version: int, content_hash: str) -> Outcome:
-    """Classify an incoming fiche version against what the hub holds."""
+def decide(held: Held | None, version: int, content_hash: str,
+           as_sent_hash: str | None = None) -> Outcome:
+    """Classify an incoming fiche version against what the hub holds. `as_sent_hash`,
+    the hash of the fiche with its numbers as written, matches versions the hub stored
+    before it hashed numbers in one form (docs/protocol.md, "Idempotency")."""
     if held is None:
         return Outcome.NEW_FICHE
     if held.erased:
         return Outcome.ERASED
     known = held.version_hashes.get(version)
     if known is not None:
-        return Outcome.DUPLICATE if known == content_hash else Outcome.CONFLICT
+        same = known in (content_hash, as_sent_hash)
+        return Outcome.DUPLICATE if same else Outcome.CONFLICT
     if version < held.current_version:
         return Outcome.STALE
     return Outcome.NEW_VERSION
@@ -60,6 +70,32 @@ def receipt_id(member_id: str, fiche_id: str, version: int, content_hash: str) -
 
 def content_hash(canonical: bytes) -> str:
     return hashlib.sha256(canonical).hexdigest()
+
+
+def canonical_hash(document: Any, canonical: bytes | None = None) -> str:
+    """The content hash of a fiche: SHA-256 of its sorted-key compact JSON with equal
+    numbers written one way (`same_numbers`). `canonical` is that JSON as already
+    serialised, numbers as sent: the walk runs only when it may hold a whole float."""
+    written = canonical if canonical is not None else orjson.dumps(
+        document, option=orjson.OPT_SORT_KEYS)
+    # orjson writes every whole float up to 2**53 with ".0" (8000.0, -0.0, 1e3 as 1000.0)
+    if b".0" in written:
+        written = orjson.dumps(same_numbers(document), option=orjson.OPT_SORT_KEYS)
+    return content_hash(written)
+
+
+def same_numbers(document: Any) -> Any:
+    """`document` with each whole float of at most 2**53 in magnitude as an integer
+    (8000.0, 8e3 -> 8000; -0.0 -> 0). Larger floats (1e300) stay floats: an integer of
+    300 digits is no cheaper to hash, and I-JSON numbers are exact only up to 2**53."""
+    if isinstance(document, float):
+        exact = document.is_integer() and abs(document) <= _EXACT_INTEGERS
+        return int(document) if exact else document
+    if isinstance(document, dict):
+        return {key: same_numbers(value) for key, value in document.items()}
+    if isinstance(document, list):
+        return [same_numbers(value) for value in document]
+    return document
 
 
 OUTCOME_MESSAGES = {

@@ -170,3 +170,35 @@ def test_every_access_event_of_a_request_carries_its_request_id(client, credenti
                     **{"X-Request-Id": "mal forme !"})
     assert made_up.headers["X-Request-Id"].startswith("req_")
     assert hub.audit.search(action="fiche_push")[-1].request_id == made_up.headers["X-Request-Id"]
+
+
+def test_a_version_resent_with_whole_floats_for_its_integers_is_the_same_version(client, credentials):
+    """8000.0 and 8000 are one JSON number (JSON Schema counts 8000.0 as an integer too):
+    a resend that a spreadsheet or a JSON library wrote with floats is a duplicate."""
+    creds = credentials["cci-puy-de-dome"]
+    first = _push(client, creds, _body(make_fiche())).json()["results"][0]
+    floated = make_fiche()
+    floated["financement"] = {"besoin_total": 42000.0, "apport": 8e3, "pret_honneur": 10000.0}
+    again = _push(client, creds, _body(floated)).json()["results"][0]
+    assert again["status"] == "accepted" and again["duplicate"] is True
+    assert again["receipt"] == first["receipt"]
+
+
+def test_a_version_first_sent_with_floats_is_stored_as_sent_and_matches_its_integer_resend(
+        client, credentials, hub):
+    creds = credentials["cci-puy-de-dome"]
+    floated = make_fiche()
+    floated["financement"] = {"besoin_total": 42000.0, "apport": -0.0, "pret_honneur": 10000.5}
+    first = _push(client, creds, _body(floated)).json()["results"][0]
+    resent = make_fiche()
+    resent["financement"] = {"besoin_total": 42000, "apport": 0, "pret_honneur": 10000.5}
+    again = _push(client, creds, _body(resent)).json()["results"][0]
+    assert again["duplicate"] is True and again["receipt"] == first["receipt"]
+    changed = make_fiche()
+    changed["financement"] = {"besoin_total": 42000, "apport": 0, "pret_honneur": 10000}
+    conflict = _push(client, creds, _body(changed)).json()["results"][0]
+    assert conflict["errors"][0]["code"] == "version_conflict"
+    read = client.get("/v1/fiches/cci-puy-de-dome/F-0001",
+                      headers=creds.headers("GET", "/v1/fiches/cci-puy-de-dome/F-0001"))
+    assert read.json()["fiche"]["financement"]["besoin_total"] == 42000.0
+    assert isinstance(read.json()["fiche"]["financement"]["besoin_total"], float)

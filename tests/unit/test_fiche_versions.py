@@ -1,4 +1,4 @@
-from hub.domain.fiches import Held, Outcome, decide, receipt_id
+from hub.domain.fiches import Held, Outcome, canonical_hash, decide, receipt_id, same_numbers
 
 
 def test_a_fiche_never_seen_is_new():
@@ -30,3 +30,23 @@ def test_receipts_are_deterministic_per_fiche_version_and_content():
     assert first == receipt_id("m", "F1", 1, "h")
     assert first != receipt_id("m", "F1", 2, "h")
     assert first != receipt_id("m", "F1", 1, "other")
+
+
+def test_equal_json_numbers_have_one_canonical_form():
+    fiche = {"a": 8000.0, "b": [1e3, -0.0, 0.5], "c": {"d": 2.0**53, "e": 1e300, "f": 7}}
+    assert same_numbers(fiche) == {"a": 8000, "b": [1000, 0, 0.5],
+                                   "c": {"d": 2**53, "e": 1e300, "f": 7}}
+    assert type(same_numbers(fiche)["c"]["e"]) is float  # beyond 2**53: left a float
+    assert type(same_numbers({"x": 2.0**53 * 2})["x"]) is float
+
+
+def test_the_canonical_hash_of_a_fiche_ignores_how_its_whole_numbers_were_written():
+    floated, whole = {"n": 8000.0, "s": "8000.0"}, {"n": 8000, "s": "8000.0"}
+    assert canonical_hash(floated) == canonical_hash(whole)
+    assert canonical_hash({"n": 8000.5}) != canonical_hash({"n": 8000})
+    assert canonical_hash({"s": "8000.0"}) != canonical_hash({"s": "8000"})
+
+
+def test_a_version_stored_before_numbers_had_one_form_is_matched_as_sent():
+    assert decide(Held(2, {2: "as-sent"}), 2, "canonical", "as-sent") is Outcome.DUPLICATE
+    assert decide(Held(2, {2: "as-sent"}), 2, "canonical", "other") is Outcome.CONFLICT

@@ -12,7 +12,15 @@ from sqlalchemy.exc import IntegrityError
 import schemas
 from consent.api import ConsentRecord, usable
 from hub.bootstrap import Hub
-from hub.domain.fiches import OUTCOME_MESSAGES, Held, Outcome, content_hash, decide, receipt_id
+from hub.domain.fiches import (
+    OUTCOME_MESSAGES,
+    Held,
+    Outcome,
+    canonical_hash,
+    content_hash,
+    decide,
+    receipt_id,
+)
 from hub.domain.projection import project
 from hub.domain.purposes import ORIENTATION, STATISTICS_VIEW
 from hub.errors import (
@@ -34,8 +42,9 @@ _RACE_RETRIES = 3
 class _Item:
     index: int
     fiche: dict[str, Any]
-    canonical: bytes
-    digest: str
+    canonical: bytes  # as sent (numbers as written): what is stored
+    digest: str  # of the canonical form (equal numbers written one way)
+    as_sent: str | None  # the hash of `canonical` when it differs from `digest`
     statistics: dict[str, Any] | None
     outcome: Outcome | None = None
     fiche_pk: int | None = None
@@ -64,7 +73,9 @@ def push_batch(hub: Hub, caller: Caller, fiches: Any) -> dict[str, Any]:
             results[index] = _rejected(index, fiche, errors)
             continue
         canonical = orjson.dumps(fiche, option=orjson.OPT_SORT_KEYS)
-        items.append(_Item(index, fiche, canonical, content_hash(canonical),
+        digest = canonical_hash(fiche, canonical)
+        as_sent = content_hash(canonical) if b".0" in canonical else None
+        items.append(_Item(index, fiche, canonical, digest, as_sent if as_sent != digest else None,
                            _statistics(hub, fiche, consent)))
     outbox_ids = _store_with_retries(hub, caller, items, results)
     hub.publisher.publish_outbox_safely(outbox_ids)
@@ -168,7 +179,7 @@ def _store(
         fiche_id, version = item.fiche["fiche_id"], item.fiche["version"]
         pk, state = in_batch.get(fiche_id, (None, None))
         item.fiche_pk = pk
-        item.outcome = decide(state, version, item.digest)
+        item.outcome = decide(state, version, item.digest, item.as_sent)
         if not item.outcome.stores:
             continue
         if item.outcome is Outcome.NEW_FICHE:
