@@ -268,6 +268,9 @@ class FeedPage(_Open):
     deliveries: list[Delivery]
     next_cursor: int
     has_more: bool
+    cursor_ahead: bool = Field(description=(
+        "`after` était au-delà de votre dernière position (base restaurée) : "
+        "`next_cursor` est votre dernière position réelle ; reprenez de là."))
 
 
 class DeadLetter(_Open):

@@ -150,6 +150,12 @@ class Deliveries:
         )
         return self._opened(list(self.conn.execute(query)))
 
+    def last_position(self, recipient_id: str) -> int:
+        """The recipient's last committed feed position (0 before its first delivery)."""
+        last = self.conn.execute(sa.select(feed_positions.c.last_position).where(
+            feed_positions.c.member_id == recipient_id)).scalar()
+        return int(last or 0)
+
     def due_recipients(self, now: dt.datetime) -> list[str]:
         query = (
             sa.select(deliveries.c.recipient_id)

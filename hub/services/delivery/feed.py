@@ -18,7 +18,9 @@ MAX_LIMIT = 500
 
 def read_feed(hub: Hub, caller: Caller, after: int, limit: int) -> dict[str, Any]:
     """Deliveries with a position after `after`, in order. Positions are per member and
-    become visible in order, so a cursor never skips a delivery committed later."""
+    become visible in order, so a cursor never skips a delivery committed later. A cursor
+    past the caller's last position is answered with that position and `cursor_ahead`
+    (docs/protocol.md, "The feed")."""
     if after < 0 or not 1 <= limit <= MAX_LIMIT:
         raise BadRequest(
             f"Curseur négatif ou limite hors de 1..{MAX_LIMIT}.",
@@ -26,6 +28,9 @@ def read_feed(hub: Hub, caller: Caller, after: int, limit: int) -> dict[str, Any
         )
     with hub.uow() as uow:
         rows = uow.deliveries.feed(caller.member_id, after, limit)
+        # Only an empty page can come from a cursor ahead (after a restore): answer the
+        # caller's own last position so that it reads what comes next from there.
+        last = uow.deliveries.last_position(caller.member_id) if not rows else after
         sources = uow.fiches.sources_of(
             (r.fiche_pk, r.fiche_version) for r in rows
             if r.fiche_pk is not None and r.fiche_version is not None)
@@ -39,8 +44,9 @@ def read_feed(hub: Hub, caller: Caller, after: int, limit: int) -> dict[str, Any
         for row, item in zip(rows, items, strict=True)])
     return {
         "deliveries": items,
-        "next_cursor": rows[-1].position if rows else after,
+        "next_cursor": rows[-1].position if rows else min(after, last),
         "has_more": len(rows) == limit,
+        "cursor_ahead": after > last,
     }
 
 
