@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 _POSTAL = re.compile(r"(?:0[1-9]|[1-8]\d|9[0-8])\d{3}", re.ASCII)
 _INSEE = re.compile(r"(?:\d{2}|2[AB])\d{3}", re.ASCII)
@@ -66,6 +67,21 @@ def is_naf_code(value: str) -> bool:
 
 def is_french_phone(value: str) -> bool:
     return bool(_PHONE_FR.fullmatch(value))
+
+
+def is_visible_text(value: str) -> bool:
+    """A text with no Unicode format character (category Cf: bidirectional controls
+    U+202A-U+202E and U+2066-U+2069, zero-width U+200B-U+200F and U+2060, BOM, soft
+    hyphen, tags), which would show it as another text."""
+    return first_format_character(value) is None
+
+
+def first_format_character(value: str) -> str | None:
+    """The first format character of `value` as U+XXXX, or None."""
+    if value.isprintable():  # Cf characters are not printable: the common case, in C
+        return None
+    found = next((c for c in value if unicodedata.category(c) == "Cf"), None)
+    return f"U+{ord(found):04X}" if found else None
 
 
 def is_email(value: str) -> bool:
@@ -132,3 +148,5 @@ FORMAT_CHECKERS = {
     "date-naissance": is_birth_date,
     "date-time": is_datetime,
 }
+# Formats of free texts (names, labels), not of identifiers: any script, no format character.
+TEXT_CHECKERS = {"texte-visible": is_visible_text}

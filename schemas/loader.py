@@ -22,7 +22,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from schemas.formats import FORMAT_CHECKERS
+from schemas.formats import FORMAT_CHECKERS, TEXT_CHECKERS, first_format_character
 
 SCHEMA_DIR = Path(__file__).resolve().parent
 _FILE_NAME = re.compile(r"^(?P<name>[a-z_]+)\.v(?P<version>\d+)\.json$")
@@ -86,7 +86,7 @@ class SchemaValidator:
         self.schema = schema
         self.schema_id: str = schema.get("$id", "")
         self._compiled = jsonschema_rs.validator_for(
-            schema, formats=FORMAT_CHECKERS, validate_formats=True
+            schema, formats={**FORMAT_CHECKERS, **TEXT_CHECKERS}, validate_formats=True
         )
 
     def is_valid(self, document: Any) -> bool:
@@ -159,6 +159,8 @@ def _translate(error: Any) -> FieldError:
             f"Champ non prévu par le schéma ({shown}) : retirez-le ou corrigez son nom.",
             f"Field not allowed by the schema ({shown}): remove it or fix its name.",
         )
+    if keyword == "format" and kind.format == "texte-visible":
+        return _invisible_character(path, error.instance)
     if keyword == "format":
         return FieldError(
             path,
@@ -169,6 +171,20 @@ def _translate(error: Any) -> FieldError:
     fr, en = _MESSAGES.get(keyword, _GENERIC)
     limit = getattr(kind, "limit", None)
     return FieldError(path, _camel_to_snake(keyword), fr.format(limit=limit), en.format(limit=limit))
+
+
+def _invisible_character(path: str, value: Any) -> FieldError:
+    code_point = first_format_character(value) if isinstance(value, str) else None
+    return FieldError(
+        path,
+        "format",
+        f"Caractère invisible de mise en forme ({code_point}) : il ferait lire ce texte "
+        "autrement qu'il n'est écrit. Retirez-le (souvent collé depuis une autre "
+        "application) et envoyez de nouveau.",
+        f"Invisible formatting character ({code_point}): it would make this text read "
+        "otherwise than it is written. Remove it (often pasted from another application) "
+        "and send again.",
+    )
 
 
 def _camel_to_snake(name: str) -> str:

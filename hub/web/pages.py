@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import unicodedata
 import zoneinfo
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup, escape
 
 from hub.web import labels
 from hub.web.security import PREFIX
@@ -45,9 +47,22 @@ def environment() -> jinja2.Environment:
     env.filters.update(paris_day=lambda value: value.astimezone(PARIS).date().isoformat(),
                        date=french_date, datetime=french_datetime, month=french_month,
                        label=lambda code, table: table.get(code, code) if code else "—",
-                       points=french_points,
+                       points=french_points, isole=isolated,
                        from_ms=lambda ms: dt.datetime.fromtimestamp(ms / 1000, PARIS))
     return env
+
+
+def isolated(value: Any) -> Markup:
+    """A text from a fiche in its own bidirectional run (`<bdi>`: it cannot reorder what
+    surrounds it), each Unicode format character (Cf: bidirectional controls, zero-width
+    characters) shown as its code point instead of acting on the text."""
+    text = str(value)
+    if text.isprintable():  # no format character: the common case
+        return Markup("<bdi>%s</bdi>") % text
+    shown = "".join(
+        f'<span class="point-de-code">U+{ord(c):04X}</span>' if unicodedata.category(c) == "Cf"
+        else str(escape(c)) for c in text)
+    return Markup(f"<bdi>{shown}</bdi>")
 
 
 def french_date(value: dt.date | dt.datetime | str | None) -> str:

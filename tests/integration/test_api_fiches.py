@@ -202,3 +202,13 @@ def test_a_version_first_sent_with_floats_is_stored_as_sent_and_matches_its_inte
                       headers=creds.headers("GET", "/v1/fiches/cci-puy-de-dome/F-0001"))
     assert read.json()["fiche"]["financement"]["besoin_total"] == 42000.0
     assert isinstance(read.json()["fiche"]["financement"]["besoin_total"], float)
+
+
+def test_a_name_holding_a_bidirectional_control_is_rejected_naming_the_field(client, credentials):
+    spoofed = make_fiche()
+    spoofed["porteur"]["nom"] = "Dupont\u202etnemevuorP"
+    result = _push(client, credentials["cci-puy-de-dome"], _body(spoofed)).json()["results"][0]
+    assert result["status"] == "rejected"
+    [error] = result["errors"]
+    assert error["path"] == "$.porteur.nom" and "U+202E" in error["message_en"]
+    assert "Dupont" not in json.dumps(result)

@@ -75,6 +75,14 @@ def test_a_parcours_view_is_logged_with_pseudonyms_and_field_names_only(world):
     assert not [name for name in NAMES if name.split()[1] in repr(event.to_dict())]
 
 
+def test_names_from_fiches_are_shown_each_in_its_own_bidirectional_isolate(world):
+    client = world["client"]
+    sign_in(client, "coord")
+    porteur = world["porteurs"]["F-INSTALLE"]
+    page = client.get(f"/console/coordination/porteurs/{porteur}").text
+    assert "<h1>Parcours de <bdi>Sophie MARTINELLIAC</bdi></h1>" in page
+
+
 def test_a_porteur_whose_consent_leaves_out_the_coordination_is_not_found(world):
     sign_in(world["client"], "coord")
     answer = world["client"].get(f"/console/coordination/porteurs/{world['porteurs']['F-PRIVE']}")

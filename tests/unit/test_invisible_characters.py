@@ -1,0 +1,44 @@
+"""Names and other identity texts of a fiche hold no Unicode format character (category
+Cf: bidirectional controls, zero-width characters, BOM...): they would make a name look
+other than it is. The error names the field and the code point, never the value."""
+
+import pytest
+
+import schemas
+from tests.factories import make_fiche
+
+FORMAT_CHARACTERS = ["\u202e", "\u202a", "\u2066", "\u2069", "\u200b", "\u200d", "\u200f",
+                     "\ufeff", "\u00ad", "\u2060", "\U000e0041"]
+IDENTITY_TEXTS = [("porteur", "nom"), ("porteur", "prenom"), ("porteur", "nom_naissance"),
+                  ("projet", "intitule")]
+
+
+def _errors(fiche):
+    return [e.to_dict() for e in schemas.validator("fiche").errors(fiche)]
+
+
+@pytest.mark.parametrize("character", FORMAT_CHARACTERS)
+@pytest.mark.parametrize(("part", "field"), IDENTITY_TEXTS)
+def test_a_format_character_in_an_identity_text_is_refused_naming_field_and_code_point(
+        character, part, field):
+    fiche = make_fiche()
+    fiche[part][field] = f"Dup{character}ont"
+    [error] = _errors(fiche)
+    assert error["path"] == f"$.{part}.{field}" and error["code"] == "format"
+    assert f"U+{ord(character):04X}" in error["message_en"]
+    assert "Dup" not in error["message_fr"] + error["message_en"]
+
+
+def test_the_commune_of_an_address_and_a_referent_name_are_checked_too():
+    fiche = make_fiche()
+    fiche["porteur"]["adresse"]["commune"] = "Amb\u202eert"
+    fiche["accompagnement"][0]["referent"] = "Mme\u200b Roux"
+    paths = sorted(e["path"] for e in _errors(fiche))
+    assert paths == ["$.accompagnement[0].referent", "$.porteur.adresse.commune"]
+
+
+def test_accents_apostrophes_and_non_latin_names_are_accepted():
+    fiche = make_fiche()
+    fiche["porteur"].update(nom="N'Diaye-Lefèvre", prenom="Zoë Ælis")
+    fiche["porteur"]["nom_naissance"] = "Ибрагимова عبد"
+    assert _errors(fiche) == []
