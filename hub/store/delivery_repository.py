@@ -12,7 +12,7 @@ from hub.store import bulk
 from hub.store.delivery_tables import deliveries, feed_positions, subscriptions
 from hub.store.records import Delivery, DispatchLease, Subscription, opened
 from hub.store.sealing import FicheKeys, delivery_context
-from hub.store.tables import fiches
+from hub.store.tables import fiches, members
 
 _LOCK_COUNTERS = sa.text(
     "SELECT member_id FROM feed_positions WHERE member_id = ANY(CAST(:members AS varchar[])) "
@@ -149,6 +149,18 @@ class Deliveries:
             .limit(limit)
         )
         return self._opened(list(self.conn.execute(query)))
+
+    def resume_positions_after(self, gap: int) -> None:
+        """Every member's next feed position `gap` further on (a restore: the copy's
+        counters are behind the positions partners were given since it was taken), a
+        member without a counter in the copy too (its first delivery may have come after)."""
+        self.conn.execute(sa.update(feed_positions).values(
+            last_position=feed_positions.c.last_position + gap))
+        counted = sa.select(feed_positions.c.member_id)
+        self.conn.execute(sa.insert(feed_positions).from_select(
+            ["member_id", "last_position"],
+            sa.select(members.c.id, sa.literal(gap, sa.BigInteger))
+            .where(members.c.id.not_in(counted))))
 
     def last_position(self, recipient_id: str) -> int:
         """The recipient's last committed feed position (0 before its first delivery)."""

@@ -13,6 +13,7 @@ from hub.audit.merkle import verify_consistency
 from hub.bootstrap import Hub
 from hub.errors import ConfigurationError, DataErased
 from hub.services.audit import trail as audit
+from hub.services.delivery.feed import read_feed
 from hub.services.ingest.fiches import read_own_fiche
 from hub.services.ops import recovery
 from hub.services.ops.heartbeat import Heartbeat
@@ -22,7 +23,7 @@ from hub.store.tables import fiches
 from tests import forensics
 from tests.factories import other_porteur
 from tests.fakes.publisher import RecordingPublisher
-from tests.integration.world import OWNER, fiche, push_and_process
+from tests.integration.world import OWNER, THIERS, fiche, push_and_process
 
 pytestmark = pytest.mark.integration
 
@@ -79,6 +80,29 @@ def test_a_restored_backup_keeps_the_erasures_and_withdrawals_made_since(network
                 match_records.c.fiche_pk == erased_pk)).first() is None
         _assert_nothing_opens_the_erased_porteur(restored)
         _assert_log_consistent_from(restored, manifest["tete_journal_acces"])
+    finally:
+        restored.close()
+
+
+def test_a_feed_cursor_taken_before_a_restore_reads_every_delivery_made_after_it(
+        network, tmp_path):
+    """The copy's feed positions are behind what partners were given since: a delivery
+    made after the restore, before the partner's next poll, got a position at or under
+    its cursor and was never read. Positions now resume far past anything handed out."""
+    hub, _clock, _cci, _pfil = network
+    recovery.backup(hub, tmp_path / "sauvegarde")
+    push_and_process(hub, _fiche("F-1", b"Avantnom", None))
+    push_and_process(hub, _fiche("F-2", b"Avantnom", 1))
+    cursor = read_feed(hub, THIERS, 0, 100)["next_cursor"]
+    assert cursor >= 2
+    hub.close()
+    recovery.restore(hub.settings, tmp_path / "sauvegarde")
+    restored = _reopen(hub)
+    try:
+        push_and_process(restored, _fiche("F-3", b"Apresnom", 2))
+        page = read_feed(restored, THIERS, cursor, 100)
+        assert [d["fiche"]["fiche_id"] for d in page["deliveries"] if "fiche" in d] == ["F-3"]
+        assert page["cursor_ahead"] is False
     finally:
         restored.close()
 

@@ -28,8 +28,9 @@ def read_feed(hub: Hub, caller: Caller, after: int, limit: int) -> dict[str, Any
         )
     with hub.uow() as uow:
         rows = uow.deliveries.feed(caller.member_id, after, limit)
-        # Only an empty page can come from a cursor ahead (after a restore): answer the
-        # caller's own last position so that it reads what comes next from there.
+        # Only an empty page can come from a cursor ahead (one the hub never gave: a
+        # restore moves positions past every cursor handed out): answer the caller's own
+        # last position so that it reads what comes next from there.
         last = uow.deliveries.last_position(caller.member_id) if not rows else after
         sources = uow.fiches.sources_of(
             (r.fiche_pk, r.fiche_version) for r in rows

@@ -82,6 +82,11 @@ def restore(settings: Settings, folder: Path, *, force: bool = False) -> Restore
     return result
 
 
+# More positions than any member is handed between a backup and its restore (2^32; the
+# positions are 64-bit: two billion restores before they run out).
+FEED_POSITIONS_GAP = 1 << 32
+
+
 def _replay(hub: Hub) -> Restored:
     journal = RecoveryJournal(hub.settings.key_folder)
     entries = list(journal.entries())
@@ -93,6 +98,9 @@ def _replay(hub: Hub) -> Restored:
             uow.deliveries.cancel_pending(keys.keys_destroyed, "data_erased")
         erasures = [_replay_erasure(hub, uow, entry, now) for entry in entries
                     if entry.get("type") == "erasure"]
+        # partners hold cursors up to what they were given after the copy: new
+        # deliveries take positions past them all, never at or under one (never skipped)
+        uow.deliveries.resume_positions_after(FEED_POSITIONS_GAP)
         uow.commit()
     for erasure_id, notified, erased in filter(None, erasures):
         for member_id in notified:
