@@ -80,8 +80,24 @@ def first_format_character(value: str) -> str | None:
     """The first format character of `value` as U+XXXX, or None."""
     if value.isprintable():  # Cf characters are not printable: the common case, in C
         return None
-    found = next((c for c in value if unicodedata.category(c) == "Cf"), None)
+    found = next((c for i, c in enumerate(value) if unicodedata.category(c) == "Cf"
+                  and not _joining(value, i)), None)
     return f"U+{ord(found):04X}" if found else None
+
+
+_JOINERS = frozenset("\u200c\u200d")  # zero-width non-joiner and joiner
+
+
+def _joining(value: str, i: int) -> bool:
+    """A joiner between two letters of a script that spells with it (Persian, the Indic
+    scripts: نوری‌زاده): part of the name. Between Latin letters it only hides itself
+    (Du<U+200D>pont shows as Dupont)."""
+    return (value[i] in _JOINERS and 0 < i < len(value) - 1
+            and all(_spelt_with_joiners(value[j]) for j in (i - 1, i + 1)))
+
+
+def _spelt_with_joiners(c: str) -> bool:
+    return ord(c) > 0x24F and unicodedata.category(c)[0] in "LM"
 
 
 def is_email(value: str) -> bool:

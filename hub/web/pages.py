@@ -72,7 +72,7 @@ def french_date(value: dt.date | dt.datetime | str | None) -> str:
     if isinstance(value, str):
         value = dt.date.fromisoformat(value[:10])
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        value = value.astimezone(PARIS)
+        value = _in_zone(value, PARIS)
     return value.strftime("%d/%m/%Y")
 
 
@@ -85,7 +85,16 @@ def french_datetime(value: dt.datetime | str | None, zone: str | None = None) ->
         value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     if value.tzinfo is None:  # the store's times are UTC
         value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(zoneinfo.ZoneInfo(zone) if zone else PARIS).strftime("%d/%m/%Y %H:%M")
+    return _in_zone(value, zoneinfo.ZoneInfo(zone) if zone else PARIS).strftime("%d/%m/%Y %H:%M")
+
+
+def _in_zone(value: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+    """The instant in `zone`; at the calendar's end (an expiry of 9999-12-31 23:30 UTC
+    stored before date-times were bounded) it has no date there: shown in UTC."""
+    try:
+        return value.astimezone(zone)
+    except OverflowError:
+        return value
 
 
 def french_points(value: float) -> str:

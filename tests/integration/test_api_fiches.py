@@ -184,6 +184,18 @@ def test_a_version_resent_with_whole_floats_for_its_integers_is_the_same_version
     assert again["receipt"] == first["receipt"]
 
 
+def test_a_version_number_written_as_a_float_is_that_integer_version(client, credentials):
+    """version 3.0 is version 3 (an integer for the schema): one receipt, the answer and
+    the stored version an integer, whichever way it came first."""
+    creds = credentials["cci-puy-de-dome"]
+    first = _push(client, creds, _body(make_fiche(version=1) | {"version": 1.0})).json()
+    [result] = first["results"]
+    assert result["status"] == "accepted" and result["version"] == 1
+    assert isinstance(result["version"], int)
+    again = _push(client, creds, _body(make_fiche(version=1))).json()["results"][0]
+    assert again["duplicate"] is True and again["receipt"] == result["receipt"]
+
+
 def test_a_version_first_sent_with_floats_is_stored_as_sent_and_matches_its_integer_resend(
         client, credentials, hub):
     creds = credentials["cci-puy-de-dome"]

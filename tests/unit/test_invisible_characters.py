@@ -42,3 +42,19 @@ def test_accents_apostrophes_and_non_latin_names_are_accepted():
     fiche["porteur"].update(nom="N'Diaye-Lefèvre", prenom="Zoë Ælis")
     fiche["porteur"]["nom_naissance"] = "Ибрагимова عبد"
     assert _errors(fiche) == []
+
+
+@pytest.mark.parametrize("name", ["نوری\u200cزاده", "क्\u200dष"])
+def test_a_joiner_spelling_a_persian_or_indic_name_is_accepted(name):
+    """Persian writes some names with a zero-width non-joiner, the Indic scripts use the
+    joiner: between two letters of such a script it is part of the name."""
+    fiche = make_fiche()
+    fiche["porteur"]["nom_naissance"] = name
+    assert _errors(fiche) == []
+
+
+@pytest.mark.parametrize("name", ["Du\u200dpont", "\u200cنوری", "نوری\u200c"])
+def test_a_joiner_between_latin_letters_or_at_an_end_is_refused(name):
+    fiche = make_fiche()
+    fiche["porteur"]["nom"] = name
+    assert [e["code"] for e in _errors(fiche)] == ["format"]

@@ -72,6 +72,8 @@ def push_batch(hub: Hub, caller: Caller, fiches: Any) -> dict[str, Any]:
         if errors:
             results[index] = _rejected(index, fiche, errors)
             continue
+        if isinstance(fiche["version"], float):  # 3.0 is the integer 3 (the schema says so)
+            fiche["version"] = int(fiche["version"])
         canonical = orjson.dumps(fiche, option=orjson.OPT_SORT_KEYS)
         digest = canonical_hash(fiche, canonical)
         as_sent = content_hash(canonical) if b".0" in canonical else None
