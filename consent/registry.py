@@ -82,8 +82,7 @@ class ConsentRegistry(abc.ABC):
     def get(self, consent_id: str) -> ConsentRecord:
         consent = self._load(consent_id)
         if consent is None:
-            raise ConsentNotFound("Aucun consentement ne porte cet identifiant.",
-                                  "No consent has this id.")
+            raise ConsentNotFound()
         return consent
 
     def by_reference(self, member_id: str, reference: str) -> ConsentRecord:

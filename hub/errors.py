@@ -265,9 +265,14 @@ class FicheNotOwned(Forbidden):
 
 
 class ConsentNotFound(NotFound):
-    """No consent has this id."""
+    """No consent has this id: one answer for an unknown id and for another member's
+    consent (a consent's existence is not told to who may not know it)."""
 
     code = "consent_not_found"
+
+    def __init__(self, message_fr: str = "Aucun consentement ne porte cet identifiant.",
+                 message_en: str | None = "No consent has this id.") -> None:
+        super().__init__(message_fr, message_en)
 
 
 class NoticeNotSent(NotFound):

@@ -20,15 +20,16 @@ from hub.services.accounts.sessions import ConsoleSession
 from hub.services.audit import trail as audit
 from hub.services.console import porteur_index
 from hub.services.console.porteur_figures import PURPOSE, UNDATED
+from schemas.formats import EARLIEST, LATEST
 
 INDICATORS = {"suivis": "Projets suivis", "avec_referent": "Avec un référent",
               "installations": "Installations", "finances_pfil": "Financés par une PFIL"}
 UNITS = {"suivis": "projets suivis", "avec_referent": "avec un référent",
          "installations": "installations", "finances_pfil": "financés par une PFIL"}
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 # The months and days a console user asks for, as the API's dates: 1970 to 8999 (year 1
 # in Paris is before year 1 in UTC, and 9999-12-31 has no day after it).
-YEARS = range(1970, 9000)
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")  # a month of the data, any year
+YEARS = range(EARLIEST.year, LATEST.year)  # the bounds of every date-time the hub reads
 _YEAR = r"(19[7-9]\d|[2-8]\d{3})"
 MONTH = re.compile(rf"^{_YEAR}-(0[1-9]|1[0-2])$")
 _SEMESTER = re.compile(rf"^{_YEAR}-S([12])$")

@@ -189,6 +189,5 @@ def _visible(hub: Hub, caller: Caller, consent_id: str) -> tuple[ConsentRecord, 
     with hub.uow() as uow:
         sent = caller.member_id in sent_under(uow, record)
     if not sent and caller.member_id not in record.members:  # the registry's own answer
-        raise ConsentNotFound("Aucun consentement ne porte cet identifiant.",
-                              "No consent has this id.")
+        raise ConsentNotFound()
     return record, sent
