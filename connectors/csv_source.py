@@ -1,6 +1,6 @@
 """Spreadsheet exports as French offices produce them.
 
-`;` separator, UTF-8 with BOM, UTF-8 or Windows-1252 (detected), dates dd/mm/yyyy,
+`;` separator, UTF-8 with BOM, UTF-8, UTF-16 with BOM or Windows-1252 (detected), dates dd/mm/yyyy,
 decimal commas, phone numbers in any French format, header names matched to the
 mapping file without regard to case, accents or punctuation.
 
@@ -29,16 +29,20 @@ from connectors.table_source import HEADER_SEARCH, Row, TableSource, header_inde
 
 _UNDECODED = re.compile("[\udc80-\udcff]")
 BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def detect_encoding(raw: bytes) -> str:
-    """"utf-8-sig" (BOM), "utf-8" or "cp1252", from the lines holding non-ASCII bytes.
+    """"utf-8-sig" (BOM), "utf-16" (its BOM: Excel's « Texte Unicode »), "utf-8" or
+    "cp1252", from the lines holding non-ASCII bytes.
 
     A file mostly in UTF-8 with a few broken lines stays UTF-8 (those lines are
     rejected); a file whose accented lines are not UTF-8 is Windows-1252.
     """
     if raw.startswith(BOM):
         return "utf-8-sig"
+    if raw.startswith(UTF16_BOMS):
+        return "utf-16"
     good = bad = 0
     for line in raw.splitlines():
         if line.isascii():

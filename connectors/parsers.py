@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
@@ -30,8 +31,46 @@ _FALSE = {"non", "n", "faux", "false", "0", "no", ""}
 
 
 def to_date(text: str, formats: Sequence[str] = DATE_FORMATS, *, past: bool = False) -> dt.date:
-    """A date (see `schemas.french_values.to_date`: two-digit years by the field's meaning)."""
-    return french_values.to_date(text, past=past, formats=formats)
+    """A date (see `schemas.french_values.to_date`: two-digit years by the field's meaning),
+    or one written with its month's name as a French sheet shows it (`written_date`)."""
+    try:
+        return french_values.to_date(text, past=past, formats=formats)
+    except ValueError:
+        written = written_date(text, past=past)
+        if written is None:
+            raise
+        return written[0]
+
+
+_MONTHS = {"janv": 1, "janvier": 1, "jan": 1, "fevr": 2, "fevrier": 2, "fev": 2, "mars": 3,
+           "mar": 3, "avr": 4, "avril": 4, "mai": 5, "juin": 6, "juil": 7, "juillet": 7,
+           "aout": 8, "sept": 9, "septembre": 9, "sep": 9, "oct": 10, "octobre": 10,
+           "nov": 11, "novembre": 11, "dec": 12, "decembre": 12}
+_WRITTEN = re.compile(
+    r"(?:[a-z]+\.?,?\s+)?(\d{1,2})(?:er)?[\s-]+([a-z]+)\.?[\s-]+(\d{4}|\d{2})"
+    r"(?:,?\s+(?:a\s+)?(\d{1,2})\s*[:h]\s*(\d{2})?(?::(\d{2}))?)?", re.ASCII)
+
+
+def written_date(text: str, *, past: bool = False) -> tuple[dt.date, dt.time] | None:
+    """A date written with its month's name, as LibreOffice and Excel show a date cell in
+    French (`5 déc. 2026`, `1er mars 1984`, `samedi 5 décembre 2026 14:30`, `5-déc.-26`),
+    and its time of day (midnight when none); None when `text` is not written so.
+
+    >>> written_date("samedi 5 déc. 2026 à 14h30")
+    (datetime.date(2026, 12, 5), datetime.time(14, 30))
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    folded = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
+    found = _WRITTEN.fullmatch(folded)
+    if found is None or found[2] not in _MONTHS:
+        return None
+    day, month, year = int(found[1]), _MONTHS[found[2]], int(found[3])
+    year = french_values.resolve_year(year, month, day, past=past, today=dt.date.today())
+    try:
+        date = _bounded(dt.date(year, month, day))
+        return date, dt.time(int(found[4] or 0), int(found[5] or 0), int(found[6] or 0))
+    except ValueError as exc:
+        raise ValueError("not a calendar date") from exc
 
 
 def _dmy(text: str) -> dt.date | None:
@@ -94,7 +133,10 @@ def to_datetime(text: str, formats: Sequence[str] = DATETIME_FORMATS) -> dt.date
             except ValueError:
                 continue
     if value is None:
-        raise ValueError("not a date-time in an accepted format")
+        written = written_date(text)
+        if written is None:
+            raise ValueError("not a date-time in an accepted format")
+        value = dt.datetime.combine(*written)
     return _bounded_dt(value)
 
 

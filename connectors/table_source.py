@@ -88,6 +88,41 @@ def check_required_columns(mapping: Mapping, header: list[str], missing: list[st
         "the mapping file or the export's header: nothing was sent or withdrawn.")
 
 
+def column_letters(index: int) -> str:
+    """The spreadsheet's name of the column at `index` (0 -> A, 26 -> AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def check_repeated_columns(mapping: Mapping, header: list[str]) -> None:
+    """Raise a ConfigurationError when a column the mapping reads is named twice in the
+    header (« Nom » under « Porteur » and again under « Référent », below merged titles):
+    only one of them can be read, and reading the other would send another person's
+    name under the porteur's."""
+    positions: dict[str, list[int]] = collections.defaultdict(list)
+    for index, heading in enumerate(header):
+        positions[normalize_label(heading)].append(index)
+    sources = dict.fromkeys(r.source for r in mapping.all_rules()
+                            if r.source and not r.source.startswith("$"))
+    repeated = [(source, positions[normalize_label(source)]) for source in sources
+                if len(positions[normalize_label(source)]) > 1]
+    if not repeated:
+        return
+    parts = [f"« {source} » (colonnes {', '.join(column_letters(i) for i in at[:-1])} et "
+             f"{column_letters(at[-1])})" for source, at in repeated]
+    raise ConfigurationError(
+        f"Colonne nommée plusieurs fois dans l'en-tête : {' ; '.join(parts)}. Le connecteur "
+        "ne peut pas savoir laquelle lire : renommez les autres dans le tableur (par exemple "
+        "« Nom référent ») ; rien n'a été envoyé ni retiré.",
+        "Column named more than once in the header: "
+        f"{', '.join(source for source, _ in repeated)}. Rename the others in the "
+        "spreadsheet: nothing was sent or withdrawn.")
+
+
 def is_totals(cells: list[Any]) -> bool:
     """A row summing the table: one of its cells reads "Total" (or "Totaux", "Total général")."""
     return any(isinstance(c, str) and normalize_label(c).startswith(("total", "sous total"))
@@ -123,6 +158,7 @@ class TableSource(Connector):
             self._complete = True
             return
         self.columns = header
+        check_repeated_columns(self.mapping, header)
         self._missing = self.mapping.bind(header)
         check_required_columns(self.mapping, header, self._missing)
         fallback = self._fallback_time()

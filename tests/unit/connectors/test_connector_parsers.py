@@ -59,3 +59,24 @@ def test_a_local_date_time_gets_the_paris_offset():
 def test_codes_get_back_the_leading_zeros_a_spreadsheet_dropped():
     assert parsers.pad_code("1001", 5) == "01001"
     assert parsers.pad_code("2A004", 5) == "2A004"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("5 déc. 2026", "2026-12-05"), ("1er mars 1984", "1984-03-01"),
+     ("samedi 5 décembre 2026", "2026-12-05"), ("5-déc.-26", "2026-12-05"),
+     ("05 AOÛT 1999", "1999-08-05"), ("7 févr. 1981 00:00", "1981-02-07")],
+)
+def test_dates_written_with_a_french_month_name_become_iso_dates(text, expected):
+    assert parsers.parse_date(text) == expected
+
+
+@pytest.mark.parametrize("text", ["31 févr. 1987", "5 brumaire 2026", "5 déc.", "déc. 2026"])
+def test_impossible_or_incomplete_written_dates_are_refused(text):
+    with pytest.raises(ValueError):
+        parsers.parse_date(text)
+
+
+def test_a_written_date_and_time_is_a_paris_date_time():
+    assert parsers.parse_datetime("samedi 5 déc. 2026 à 14h30") == "2026-12-05T14:30:00+01:00"
+    assert parsers.parse_datetime("5 décembre 2026") == "2026-12-05T00:00:00+01:00"

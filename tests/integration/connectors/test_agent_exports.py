@@ -1,0 +1,105 @@
+"""Exports as an agent's own office tools save them, built here row by row (not from the
+seeded generators): a header under merged titles, Excel's « Texte Unicode », dates
+written with French month names, numbers that lost their leading zero."""
+
+import json
+
+import pytest
+
+from connectors.cli import main
+from connectors.rejects import read_rejects
+
+MEMBER = "commune-ambert"
+MAPPING = {
+    "version": 1,
+    "identifiant": {"source": "N° dossier", "prefixe": "COM-"},
+    "modification": {"source": "Modifié le"},
+    "champs": {
+        "porteur.nom": {"source": "Nom"},
+        "porteur.prenom": {"source": "Prénom"},
+        "porteur.date_naissance": {"source": "Né(e) le", "type": "date"},
+        "porteur.telephone": {"source": "Téléphone", "type": "telephone"},
+        "porteur.adresse.code_postal": {"source": "CP", "completer_zeros": 5},
+        "projet.intitule": {"source": "Projet"},
+        "financement.besoin_total": {"source": "Besoin (€)", "type": "nombre"},
+        "consentement.reference": {"source": "N° dossier", "prefixe": "CST-"},
+    },
+}
+HEADER = ["N° dossier", "Nom", "Prénom", "Né(e) le", "Téléphone", "CP", "Projet",
+          "Besoin (€)", "Modifié le", ""]
+ROWS = [
+    ["2026-001", "Béranger", "Zoé", "12/03/1985", "612345678", "1000", "Boulangerie",
+     "12 500,50", "05/12/2026", ""],
+    ["2026-002", "N'Guyen", "Hằng", "5 mars 1979", "0473 12 34 56", "63600", "Gîte",
+     "8 000", "5 déc. 2026", ""],
+    ["2026-003", "Lefèvre", "Anne", "1er avril 1980", "473820011", "63600", "Atelier",
+     "1,5", "samedi 5 décembre 2026 14:30", ""],
+    ["2026-004", "Da Silva", "João", "7-févr.-81", "0612345699", "63600", "Garage",
+     "900", "5-déc.-26", ""],
+]
+
+
+def configure(tmp_path, credentials, name, separator=";"):
+    (tmp_path / "identifiants.json").write_text(json.dumps(credentials))
+    (tmp_path / "correspondance.json").write_text(json.dumps(MAPPING))
+    config = {"version": 1, "type": "csv",
+              "source": {"chemin": name, "separateur": separator, "encodage": "auto"},
+              "correspondance": "correspondance.json", "identifiants": "identifiants.json",
+              "reprise": "etat/reprise.json", "rejets": "etat/rejets.csv"}
+    (tmp_path / "connecteur.json").write_text(json.dumps(config))
+    return str(tmp_path / "connecteur.json")
+
+
+def write(path, rows, *, separator=";", encoding="utf-8"):
+    text = "".join(separator.join(cells) + "\r\n" for cells in rows)
+    path.write_bytes(text.encode(encoding, errors="replace"))  # as Excel saves: « ? »
+
+
+def rejects(tmp_path):
+    path = tmp_path / "etat" / "rejets.csv"
+    return [(r["ligne"], r["colonne"], r["code"]) for r in read_rejects(path)] \
+        if path.exists() else []
+
+
+def test_a_heading_repeated_under_merged_titles_stops_the_run_naming_both_columns(
+        tmp_path, credentials, hub, capsys):
+    titles = ["", "Porteur", "", "", "", "", "Référent", "", "Projet", ""]
+    header = ["N° dossier", "Nom", "Prénom", "Né(e) le", "Téléphone", "CP", "Nom", "Prénom",
+              "Projet", "Modifié le"]
+    row = ["2026-001", "Béranger", "Zoé", "12/03/1985", "0612345678", "01000", "Martin",
+           "Luc", "Boulangerie", "05/12/2026"]
+    write(tmp_path / "export.csv", [["Suivi des porteurs 2026"], titles, header, row])
+    assert main(["run", configure(tmp_path, credentials, "export.csv")]) == 2
+    error = capsys.readouterr().err
+    assert "« Nom »" in error and "B et G" in error and "« Prénom »" in error
+    assert "Martin" not in error and "Béranger" not in error
+    assert hub.accepted_versions(MEMBER) == {}
+
+
+def test_a_repeated_heading_no_field_reads_is_no_obstacle(tmp_path, credentials, hub):
+    header = [*HEADER[:-1], "Commentaire", "Commentaire"]
+    write(tmp_path / "export.csv", [header, [*ROWS[0][:-1], "a", "b"]])
+    assert main(["run", configure(tmp_path, credentials, "export.csv")]) == 0
+    assert hub.fiches[(MEMBER, "COM-2026-001")]["porteur"]["nom"] == "Béranger"
+
+
+def test_an_excel_unicode_text_export_is_read(tmp_path, credentials, hub):
+    write(tmp_path / "export.txt", [HEADER, ROWS[0]], separator="\t", encoding="utf-16")
+    assert main(["run", configure(tmp_path, credentials, "export.txt", "\t")]) == 0
+    fiche = hub.fiches[(MEMBER, "COM-2026-001")]
+    assert (fiche["porteur"]["nom"], fiche["porteur"]["prenom"]) == ("Béranger", "Zoé")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "latin-1"])
+def test_dates_written_with_french_month_names_are_read(tmp_path, credentials, hub, encoding):
+    rows = [[c.replace("ằ", "a") for c in row] for row in ROWS]  # cp1252 has no ằ
+    write(tmp_path / "export.csv", [HEADER, *rows], encoding=encoding)
+    assert main(["run", configure(tmp_path, credentials, "export.csv")]) == 0, rejects(tmp_path)
+    born = {fid: hub.fiches[(MEMBER, fid)]["porteur"]["date_naissance"]
+            for fid in ("COM-2026-002", "COM-2026-003", "COM-2026-004")}
+    assert born == {"COM-2026-002": "1979-03-05", "COM-2026-003": "1980-04-01",
+                    "COM-2026-004": "1981-02-07"}
+    first = hub.fiches[(MEMBER, "COM-2026-001")]
+    assert first["porteur"]["telephone"] == "0612345678"
+    assert first["porteur"]["adresse"]["code_postal"] == "01000"
+    assert first["financement"]["besoin_total"] == 12500.5
