@@ -25,7 +25,7 @@ from typing import Any
 
 from connectors.errors import ConfigurationError, SourceError
 from connectors.mapping import Mapping, MappingProblem
-from connectors.table_source import HEADER_SEARCH, Row, TableSource, header_index
+from connectors.table_source import HEADER_SEARCH, Row, TableSource, header_index, header_row
 
 _UNDECODED = re.compile("[\udc80-\udcff]")
 BOM = b"\xef\xbb\xbf"
@@ -124,7 +124,7 @@ class CsvSource(TableSource):
         self._header_at = header_index(self.mapping, head)
         if not self.mapping.header_score(head[self._header_at]):
             self._check_separator(text)
-        header = [h.strip().lstrip("\ufeff") for h in head[self._header_at]]
+        header = header_row(self.mapping, head, self._header_at)
         rest = itertools.chain(head[self._header_at + 1:], reader)
         return header, self._rows(rest, len(header), self._header_at + 2)
 

@@ -19,7 +19,7 @@ import python_calamine
 
 from connectors.errors import ConfigurationError, SourceError
 from connectors.mapping import Mapping
-from connectors.table_source import Row, TableSource, header_index
+from connectors.table_source import Row, TableSource, header_index, header_row
 
 SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 
@@ -43,7 +43,7 @@ class SheetSource(TableSource):
         if not rows:
             return None, iter(())
         at = header_index(self.mapping, rows)
-        header = [_text(cell).strip() for cell in rows[at]]
+        header = header_row(self.mapping, [[_text(c) for c in row] for row in rows[:at + 1]], at)
         while header and not header[-1]:
             header.pop()
         return header, self._rows(rows, at)

@@ -7,7 +7,8 @@ the two on each run). Each record's `line` is the row number the spreadsheet sho
 (a cell holding line breaks is still one row).
 
 The header is the row, among the first `HEADER_SEARCH`, naming the most mapped columns:
-titles typed above the table are skipped. A totals row (no key, a cell reading "Total")
+titles typed above the table are skipped, and a heading merged down from the row above
+(a two-row header) is read from that row. A totals row (no key, a cell reading "Total")
 is not a record.
 
 Tracking (`suivi`): by default (`empreinte`) every row is read and the content
@@ -54,6 +55,27 @@ def header_index(mapping: Mapping, rows: list[list[Any]]) -> int:
     scores = [mapping.header_score(cells) for cells in rows[:HEADER_SEARCH]]
     best = max(scores, default=0)
     return scores.index(best) if best else 0
+
+
+def header_row(mapping: Mapping, rows: list[list[Any]], at: int) -> list[str]:
+    """The header `rows[at]`, each blank heading taking the nearest label above it when
+    the mapping reads that label: a heading merged down over two header rows
+    (« N° dossier » beside « Porteur » above « Nom », « Prénom ») is written in the top
+    cell only, by the workbook and by its CSV export alike. Other labels above (a title,
+    an export date) are left there, so that a new export date renames no column."""
+    header = [_heading(cell) for cell in rows[at]]
+    for index, heading in enumerate(header):
+        if heading:
+            continue
+        above = [_heading(row[index]) for row in rows[:at] if index < len(row)]
+        label = next((label for label in reversed(above) if label), "")
+        if label and mapping.header_score([label]):
+            header[index] = label
+    return header
+
+
+def _heading(cell: Any) -> str:
+    return "" if cell is None else str(cell).strip().lstrip("\ufeff")
 
 
 def closest_labels(wanted: str, labels: list[str], count: int = 3) -> list[str]:

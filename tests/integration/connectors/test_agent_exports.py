@@ -2,8 +2,10 @@
 seeded generators): a header under merged titles, Excel's « Texte Unicode », dates
 written with French month names, numbers that lost their leading zero."""
 
+import datetime as dt
 import json
 
+import openpyxl
 import pytest
 
 from connectors.cli import main
@@ -103,3 +105,52 @@ def test_dates_written_with_french_month_names_are_read(tmp_path, credentials, h
     assert first["porteur"]["telephone"] == "0612345678"
     assert first["porteur"]["adresse"]["code_postal"] == "01000"
     assert first["financement"]["besoin_total"] == 12500.5
+
+
+def two_row_header_sheet(path):
+    """A workbook as an agent lays it out: a read-me sheet first, then a title merged over
+    the table, « N° dossier » and « Projet » merged down over two header rows and
+    « Porteur » / « Financement » across the columns they group."""
+    book = openpyxl.Workbook()
+    book.active.title = "Lisez-moi"
+    book.active["A1"] = "Classeur de suivi : une ligne par porteur"
+    sheet = book.create_sheet("Porteurs 2026")
+    sheet["A1"] = "Suivi des porteurs - Commune d'Ambert"
+    sheet.merge_cells("A1:H1")
+    for cell, label in {"A2": "N° dossier", "B2": "Porteur", "F2": "Projet",
+                        "G2": "Financement", "H2": "Modifié le"}.items():
+        sheet[cell] = label
+    for cells in ("A2:A3", "B2:E2", "F2:F3", "H2:H3"):
+        sheet.merge_cells(cells)
+    for column, label in zip("BCDEG", ["Nom", "Prénom", "Né(e) le", "Téléphone", "Besoin (€)"],
+                             strict=True):
+        sheet[f"{column}3"] = label
+    sheet.append(["2026-101", "Ørsted", "Ève", dt.datetime(1984, 3, 5), 612345678, "Épicerie",
+                  12500.5, dt.datetime(2026, 12, 5, 9, 30)])
+    book.save(path)
+
+
+def test_a_two_row_header_with_cells_merged_down_is_read_whole(tmp_path, credentials, hub):
+    two_row_header_sheet(tmp_path / "suivi.xlsx")
+    config = configure(tmp_path, credentials, "suivi.xlsx")
+    settings = json.loads((tmp_path / "connecteur.json").read_text())
+    settings["type"], settings["source"] = "tableur", {"chemin": "suivi.xlsx",
+                                                      "feuille": "Porteurs 2026"}
+    (tmp_path / "connecteur.json").write_text(json.dumps(settings))
+    assert main(["run", config]) == 0, rejects(tmp_path)
+    fiche = hub.fiches[(MEMBER, "COM-2026-101")]
+    assert fiche["porteur"]["nom"] == "Ørsted" and fiche["projet"]["intitule"] == "Épicerie"
+    assert fiche["porteur"]["telephone"] == "0612345678"
+    assert fiche["financement"]["besoin_total"] == 12500.5
+
+
+def test_a_two_row_header_saved_as_csv_is_read_whole(tmp_path, credentials, hub):
+    titles = ["N° dossier", "Porteur", "", "", "", "", "Projet", "Financement", "Modifié le"]
+    header = ["", "Nom", "Prénom", "Né(e) le", "Téléphone", "CP", "", "Besoin (€)", ""]
+    row = ["2026-001", "Béranger", "Zoé", "12/03/1985", "612345678", "1000", "Boulangerie",
+           "12 500,50", "05/12/2026"]
+    write(tmp_path / "export.csv", [["Suivi des porteurs 2026"], titles, header, row])
+    assert main(["run", configure(tmp_path, credentials, "export.csv")]) == 0, rejects(tmp_path)
+    fiche = hub.fiches[(MEMBER, "COM-2026-001")]
+    assert fiche["projet"]["intitule"] == "Boulangerie"
+    assert fiche["porteur"]["adresse"]["code_postal"] == "01000"
