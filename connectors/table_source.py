@@ -9,7 +9,7 @@ the two on each run). Each record's `line` is the row number the spreadsheet sho
 The header is the row, among the first `HEADER_SEARCH`, naming the most mapped columns:
 titles typed above the table are skipped, and a heading merged down from the row above
 (a two-row header) is read from that row. A totals row (no key, a cell reading "Total")
-is not a record.
+is not a record, nor is one reading "Total" in the dossier number's column.
 
 Tracking (`suivi`): by default (`empreinte`) every row is read and the content
 fingerprint decides what changed, so an edit without a new modification date is never
@@ -200,7 +200,8 @@ class TableSource(Connector):
                 lines[key].append(number)
         self._seen = set(lines)
         for row in rows:
-            if not key_of(row.cells) and is_totals(row.cells):
+            key = key_of(row.cells)
+            if (not key or is_totals([key])) and is_totals(row.cells):
                 continue
             self.rows_read += 1
             record = self.record(dict(zip(header, row.cells, strict=False)), line=row.number,

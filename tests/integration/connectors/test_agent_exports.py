@@ -132,11 +132,7 @@ def two_row_header_sheet(path):
 
 def test_a_two_row_header_with_cells_merged_down_is_read_whole(tmp_path, credentials, hub):
     two_row_header_sheet(tmp_path / "suivi.xlsx")
-    config = configure(tmp_path, credentials, "suivi.xlsx")
-    settings = json.loads((tmp_path / "connecteur.json").read_text())
-    settings["type"], settings["source"] = "tableur", {"chemin": "suivi.xlsx",
-                                                      "feuille": "Porteurs 2026"}
-    (tmp_path / "connecteur.json").write_text(json.dumps(settings))
+    config = tableur(tmp_path, credentials, "suivi.xlsx", feuille="Porteurs 2026")
     assert main(["run", config]) == 0, rejects(tmp_path)
     fiche = hub.fiches[(MEMBER, "COM-2026-101")]
     assert fiche["porteur"]["nom"] == "Ørsted" and fiche["projet"]["intitule"] == "Épicerie"
@@ -154,3 +150,32 @@ def test_a_two_row_header_saved_as_csv_is_read_whole(tmp_path, credentials, hub)
     fiche = hub.fiches[(MEMBER, "COM-2026-001")]
     assert fiche["projet"]["intitule"] == "Boulangerie"
     assert fiche["porteur"]["adresse"]["code_postal"] == "01000"
+
+
+def tableur(tmp_path, credentials, name, **source):
+    config = configure(tmp_path, credentials, name)
+    settings = json.loads((tmp_path / "connecteur.json").read_text())
+    settings["type"], settings["source"] = "tableur", {"chemin": name, **source}
+    (tmp_path / "connecteur.json").write_text(json.dumps(settings))
+    return config
+
+
+def test_a_totals_row_labelled_in_the_dossier_column_is_not_a_record(tmp_path, credentials,
+                                                                      hub):
+    two_row_header_sheet(tmp_path / "suivi.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "suivi.xlsx")
+    book["Porteurs 2026"].append([])
+    book["Porteurs 2026"].append(["Total", None, None, None, None, None, 12500.5])
+    book.save(tmp_path / "suivi.xlsx")
+    assert main(["run", tableur(tmp_path, credentials, "suivi.xlsx",
+                                feuille="Porteurs 2026")]) == 0, rejects(tmp_path)
+    assert set(hub.accepted_versions(MEMBER)) == {"COM-2026-101"}
+
+
+def test_a_first_sheet_without_the_header_names_the_sheet_holding_it(tmp_path, credentials,
+                                                                     hub, capsys):
+    two_row_header_sheet(tmp_path / "suivi.xlsx")
+    assert main(["run", tableur(tmp_path, credentials, "suivi.xlsx")]) == 2
+    error = capsys.readouterr().err
+    assert "« Lisez-moi »" in error and '"feuille": "Porteurs 2026"' in error
+    assert hub.accepted_versions(MEMBER) == {}

@@ -273,7 +273,7 @@ def test_an_ods_workbook_is_read_from_its_first_sheet_unless_named(tmp_path, cli
     first = runner(tmp_path, client, path)  # the first sheet is the notes: no key column
     with pytest.raises(ConfigurationError) as refused:
         first.run()
-    assert "« N° dossier » introuvable" in refused.value.message_fr and hub.fiches == {}
+    assert '"feuille": "Suivi"' in refused.value.message_fr and hub.fiches == {}
     summary = runner(tmp_path, client, path, sheet="Suivi").run()
     assert summary.accepted == 60 and summary.rejected == 0
     assert_sent_as_meant(hub, export.rows)
