@@ -53,6 +53,7 @@ class Problem(enum.StrEnum):
     TELEPHONE_INVALIDE = "telephone_invalide"
     BOOLEEN_INVALIDE = "booleen_invalide"
     VALEUR_INVALIDE = "valeur_invalide"
+    VALEUR_COMPOSEE = "valeur_composee"
 
 
 _MESSAGES = {
@@ -68,6 +69,11 @@ _MESSAGES = {
                                  "Unreadable French phone."),
     Problem.BOOLEEN_INVALIDE: ("Oui/non attendu.", "Yes/no expected."),
     Problem.VALEUR_INVALIDE: ("Valeur illisible.", "Unreadable value."),
+    Problem.VALEUR_COMPOSEE: (
+        "Liste ou objet JSON là où une seule valeur est attendue : indiquez l'élément voulu "
+        "dans « source » (par exemple $.telephones[0].numero).",
+        "JSON list or object where one value is expected: point \"source\" at the element "
+        "(e.g. $.phones[0].number)."),
 }
 
 
@@ -265,6 +271,8 @@ class FieldRule:
     def _one(self, raw: Any) -> Any:
         if isinstance(raw, bool | int | float) and self.kind in ("nombre", "entier", "booleen"):
             return raw
+        if isinstance(raw, dict | list):  # a CRM's nested value: its Python text is no value
+            raise InvalidValue(Problem.VALEUR_COMPOSEE)
         return self._convert(str(raw).strip())
 
     def _converter(self) -> Callable[[str], Any]:

@@ -134,3 +134,19 @@ def test_a_rows_key_read_from_its_cells_is_the_key_of_its_record(header, cells):
     mapping.bind(header)
     record = dict(zip(header, cells, strict=False))
     assert mapping.key_reader(header)(cells) == mapping.key(record)
+
+
+def test_a_crm_list_or_object_where_one_value_is_meant_is_a_problem_not_its_python_text():
+    m = mapping({"porteur.nom": {"source": "$.last_name"},
+                 "porteur.prenom": {"source": "$.first_name"},
+                 "projet.besoins": {"source": "$.needs", "type": "liste"},
+                 "projet.intitule": {"source": "$.company.name"}})
+    record = {"last_name": ["Dupont", "Durand"], "first_name": {"value": "Zoé"},
+              "needs": ["local", {"label": "formation"}], "company": {"name": "Fournil"}}
+    fiche, problems = m.apply(record)
+    assert fiche == {"projet": {"intitule": "Fournil"}}
+    assert {(p.colonne, p.code) for p in problems} == {
+        ("$.last_name", "valeur_composee"), ("$.first_name", "valeur_composee"),
+        ("$.needs", "valeur_composee")}
+    assert "Dupont" not in json.dumps([p.to_dict() for p in problems], ensure_ascii=False)
+    assert "$.telephones[0].numero" in problems[0].message_fr
