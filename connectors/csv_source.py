@@ -9,7 +9,8 @@ Tracking, deleted rows, keys on two rows and row numbers: see `connectors.table_
 A bad row never stops the file: a line undecodable in the file's encoding, with
 too few or too many cells, or with an unreadable date becomes a record with
 `problems`, quoted in the rejects file by its row number. A workbook (.xlsx, .ods)
-given as a CSV file is refused with a hint (its sources read it: `SheetSource`).
+given as a CSV file is refused with a hint (its sources read it: `SheetSource`). A cell
+a CRM wrote as an Excel text formula (`="01000"`) is its text.
 """
 
 from __future__ import annotations
@@ -69,6 +70,16 @@ _TOO_MANY = _problem("colonnes_en_trop", "Ligne avec plus de cellules que l'en-t
 
 
 _SEPARATORS = (";", ",", "\t", "|")
+
+
+def formula_text(cell: str) -> str:
+    """A cell a CRM wrote as an Excel text formula so that a spreadsheet keeps its leading
+    zeros (`="01000"`, quotes doubled inside) read as its text; other cells as they are."""
+    if len(cell) >= 3 and cell.startswith('="') and cell.endswith('"'):
+        inner = cell[2:-1]
+        if '"' not in inner.replace('""', ""):
+            return inner.replace('""', '"')
+    return cell
 _WORKBOOKS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # zip (.xlsx, .ods), OLE (.xls)
 
 
@@ -85,6 +96,7 @@ class CsvSource(TableSource):
         self.encoding = encoding
         self.detected_encoding: str | None = None
         self._undecoded = False
+        self._formulas = False
         self._read_text = ""
         self._header_at = 0
 
@@ -117,6 +129,7 @@ class CsvSource(TableSource):
         text = self._read_text = self._text()
         # cells are searched for undecodable bytes only when the file holds some
         self._undecoded = _UNDECODED.search(text) is not None
+        self._formulas = '="' in text
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.separator)
         head = list(itertools.islice(reader, HEADER_SEARCH))
         if not head:
@@ -145,15 +158,20 @@ class CsvSource(TableSource):
 
     def _key_cells(self) -> Iterator[tuple[int, list[Any]]]:
         """The file parsed again (C speed) for the key pass: cheaper than keeping rows."""
-        reader = csv.reader(io.StringIO(self._read_text, newline=""), delimiter=self.separator)
+        reader: Iterator[list[str]] = csv.reader(io.StringIO(self._read_text, newline=""),
+                                                 delimiter=self.separator)
         for _ in range(self._header_at + 1):
             next(reader, None)
+        if self._formulas:
+            reader = ([formula_text(c) for c in cells] for cells in reader)
         return enumerate(reader, start=self._header_at + 2)
 
     def _rows(self, reader: Iterator[list[str]], width: int, first: int) -> Iterator[Row]:
         for number, cells in enumerate(reader, start=first):  # the row the spreadsheet shows
             if not "".join(cells).strip():
                 continue
+            if self._formulas:
+                cells = [formula_text(c) for c in cells]
             problems = []
             if len(cells) < width:
                 problems.append(_TOO_FEW)

@@ -2,6 +2,7 @@
 seeded generators): a header under merged titles, Excel's « Texte Unicode », dates
 written with French month names, numbers that lost their leading zero."""
 
+import csv
 import datetime as dt
 import json
 
@@ -179,3 +180,17 @@ def test_a_first_sheet_without_the_header_names_the_sheet_holding_it(tmp_path, c
     error = capsys.readouterr().err
     assert "« Lisez-moi »" in error and '"feuille": "Porteurs 2026"' in error
     assert hub.accepted_versions(MEMBER) == {}
+
+
+def test_codes_a_crm_exported_as_excel_formulas_keep_their_leading_zero(tmp_path,
+                                                                         credentials, hub):
+    header = ["N° dossier", "Nom", "Prénom", "Téléphone", "CP", "Projet"]
+    row = ['="2026-007"', "Béranger", "Zoé", '="0612345678"', '="01000"', '="Fournil, ""Le Blé"""']
+    with (tmp_path / "export.csv").open("w", encoding="utf-8", newline="") as file:
+        csv.writer(file).writerows([header, row])  # the cell with a comma is quoted
+    assert main(["run", configure(tmp_path, credentials, "export.csv", ",")]) == 0, \
+        rejects(tmp_path)
+    fiche = hub.fiches[(MEMBER, "COM-2026-007")]
+    assert fiche["porteur"]["adresse"]["code_postal"] == "01000"
+    assert fiche["porteur"]["telephone"] == "0612345678"
+    assert fiche["projet"]["intitule"] == 'Fournil, "Le Blé"'
