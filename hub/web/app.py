@@ -5,6 +5,7 @@ and never an echo of what was typed."""
 from __future__ import annotations
 
 import logging
+import urllib.parse
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -22,7 +23,7 @@ from hub.web import (
     routes_duplicates,
 )
 from hub.web.pages import HEADERS, render
-from hub.web.security import PREFIX, SESSION_COOKIE, clear_cookie
+from hub.web.security import PREFIX, SESSION_COOKIE, clear_cookie, page_left
 
 log = logging.getLogger(__name__)
 _STATIC = Path(__file__).resolve().parent / "static"
@@ -45,7 +46,15 @@ def create_console(hub: Hub) -> FastAPI:
 def _install_errors(console: FastAPI) -> None:
     @console.exception_handler(SessionRequired)
     async def _sign_in(request: Request, _exc: SessionRequired) -> Response:
-        response = RedirectResponse(PREFIX + "/connexion", status_code=303, headers=HEADERS)
+        """To the sign-in page, which says when a session ended (and that a form sent
+        after its end was not recorded) and leads back to the page left."""
+        query = {}
+        if page := page_left(request):
+            query["suite"] = page
+        if request.cookies.get(SESSION_COOKIE):
+            query["fin"] = "action" if request.method == "POST" else "session"
+        target = PREFIX + "/connexion" + ("?" + urllib.parse.urlencode(query) if query else "")
+        response = RedirectResponse(target, status_code=303, headers=HEADERS)
         clear_cookie(response, request, SESSION_COOKIE)
         return response
 

@@ -12,11 +12,13 @@ from hub.web.security import (
     HOME,
     LOGIN_CSRF_COOKIE,
     PREFIX,
+    RETURN_SHAPE,
     SESSION_COOKIE,
     checked_form,
     clear_cookie,
     form_of,
     hub_of,
+    return_page,
     set_cookie,
 )
 
@@ -30,9 +32,15 @@ def home(request: Request) -> Response:
     return RedirectResponse(PREFIX + target, status_code=303, headers=HEADERS)
 
 
+ENDED = {"session": "Votre session a pris fin : connectez-vous de nouveau pour continuer.",
+         "action": "Votre session a pris fin : votre dernière action n'a pas été enregistrée. "
+                   "Connectez-vous de nouveau, puis refaites-la."}
+
+
 @router.get("/connexion")
-def sign_in_page(request: Request, sortie: int = 0) -> Response:
-    return _sign_in_form(request, notice="Vous êtes déconnecté." if sortie else None)
+def sign_in_page(request: Request, sortie: int = 0, fin: str = "", suite: str = "") -> Response:
+    notice = "Vous êtes déconnecté." if sortie else ENDED.get(fin)
+    return _sign_in_form(request, notice=notice, suite=suite)
 
 
 @router.post("/connexion")
@@ -47,9 +55,11 @@ def sign_in_submit(request: Request, form: dict[str, str] = Depends(form_of)) ->
         signed = sign_in(hub, form.get("login", "").strip().lower(), form.get("password", ""),
                          request.client.host if request.client else "-")
     except SignInFailed as exc:
-        return _sign_in_form(request, error=exc.message_fr, status=exc.status)
-    response = RedirectResponse(PREFIX + HOME.get(signed.session.role, "/"), status_code=303,
-                                headers=HEADERS)
+        return _sign_in_form(request, error=exc.message_fr, status=exc.status,
+                             suite=form.get("suite", ""))
+    page = return_page(form.get("suite", ""), signed.session.role) \
+        or HOME.get(signed.session.role, "/")
+    response = RedirectResponse(PREFIX + page, status_code=303, headers=HEADERS)
     max_age = int(hub.settings.console_session_hours * 3600)
     set_cookie(response, request, SESSION_COOKIE, signed.token, max_age=max_age)
     clear_cookie(response, request, LOGIN_CSRF_COOKIE)
@@ -65,9 +75,9 @@ def sign_out_submit(request: Request, _form: dict[str, str] = Depends(checked_fo
 
 
 def _sign_in_form(request: Request, *, error: str | None = None, notice: str | None = None,
-                  status: int = 200) -> Response:
+                  status: int = 200, suite: str = "") -> Response:
     token = new_token()
     response = render(request, "connexion.html", status=status, login_csrf=token, error=error,
-                      notice=notice)
+                      notice=notice, suite=suite if RETURN_SHAPE.match(suite) else "")
     set_cookie(response, request, LOGIN_CSRF_COOKIE, token)
     return response

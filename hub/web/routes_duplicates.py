@@ -10,7 +10,7 @@ import re
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from hub.errors import BadRequest
+from hub.errors import BadRequest, ReviewItemClosed
 from hub.services.accounts.members import list_members
 from hub.services.accounts.sessions import ConsoleSession
 from hub.services.console import duplicates_console as queue
@@ -60,7 +60,12 @@ def decide(item_id: str, request: Request, form: dict[str, str] = Depends(checke
     decision = form.get("decision", "")
     if decision not in queue.DECISIONS:
         raise BadRequest("Choisissez une des trois décisions.", "Choose one of the three decisions.")
-    queue.decide(hub_of(request), session, _item(item_id), decision)
+    try:
+        queue.decide(hub_of(request), session, _item(item_id), decision)
+    except ReviewItemClosed:  # another coordinator decided first: say what, keep theirs
+        return render(request, "doublon_traite.html", status=409, item_id=item_id,
+                      first=queue.decided_first(hub_of(request), _item(item_id)),
+                      chosen=queue.DECISIONS[decision])
     return _done("fusions" if decision == "same" else "doublons", decision)
 
 

@@ -3,10 +3,12 @@ on every form, and the cookies' flags (HttpOnly, SameSite=Strict, Secure by sett
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from collections.abc import Callable
 
 from fastapi import Depends, Request, Response
+from starlette.routing import Match
 
 from hub.app_state import hub_of
 from hub.errors import BadRequest, CsrfRejected, SessionRequired, WrongRole
@@ -17,6 +19,30 @@ SESSION_COOKIE = "capactif_session"
 LOGIN_CSRF_COOKIE = "capactif_csrf"
 MAX_FORM_BYTES = 64 * 1024
 HOME = {"coordinator": "/coordination/porteurs", "dpo": "/dpo/journal", "admin": "/admin/comptes"}
+# A page to return to after signing in: a path of the console's own pages, opaque ids only
+RETURN_SHAPE = re.compile(r"^/(coordination|dpo|admin)(/[A-Za-z0-9_-]{1,64}){0,4}$")
+
+
+def page_left(request: Request) -> str | None:
+    """The console page a request was made from, to show again once signed in: the path
+    asked for (never its query, which may hold a search), or for a form posted to a path
+    that is no page (`/doublons/reprendre`), the page above it."""
+    path = request.url.path.removeprefix(PREFIX)
+    for _ in range(2):
+        if not RETURN_SHAPE.match(path):
+            return None
+        scope = {"type": "http", "path": path, "root_path": "", "method": "GET"}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.routes):
+            return path
+        path = path.rsplit("/", 1)[0]
+    return None
+
+
+def return_page(path: str, role_name: str) -> str | None:
+    """`path` when it is a page of `role_name`'s part of the console, else None."""
+    area = HOME.get(role_name, "").split("/")[1:2]
+    found = RETURN_SHAPE.match(path)
+    return path if found and area and found[1] == area[0] else None
 
 
 def current_session(request: Request) -> ConsoleSession:

@@ -48,7 +48,8 @@ def csrf_of(page: str) -> str:
 
 def test_pages_without_a_session_send_to_the_sign_in_page(world):
     answer = world["client"].get("/console/coordination/porteurs", follow_redirects=False)
-    assert answer.status_code == 303 and answer.headers["location"] == "/console/connexion"
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/console/connexion?suite=%2Fcoordination%2Fporteurs"
 
 
 def test_the_session_cookie_is_http_only_and_strict_and_its_token_is_not_stored(world):

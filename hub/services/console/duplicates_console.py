@@ -122,6 +122,20 @@ def decide(hub: Hub, session: ConsoleSession, item_id: int, decision: str) -> di
     return duplicates.decide(hub, item_id, decision, actor=session.member, user=session.user_id)
 
 
+CLOSED = {**DECISIONS, "obsolete": "Sans objet (les deux fiches ont été réunies autrement)",
+          "erased": "Sans objet (une des fiches a été effacée)"}
+
+
+def decided_first(hub: Hub, item_id: int) -> dict[str, Any]:
+    """What the coordinator who decided an item first chose, when, and under which console
+    account (for a merge), for the one whose decision came second."""
+    found = duplicates.outcome(hub, item_id)
+    logins = {u["id"]: u["login"] for u in list_users(hub)}
+    account = found["par_compte"]
+    return {"decision": CLOSED.get(found["statut"], found["statut"]), "statut": found["statut"],
+            "le": found["le"], "compte": logins.get(account) if account else None}
+
+
 def history(hub: Hub, session: ConsoleSession, *, limit: int = 100) -> list[dict[str, Any]]:
     """Merges and unmerges, newest first; a merged fiche may be split off again until an
     unmerge took it out."""

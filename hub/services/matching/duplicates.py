@@ -117,6 +117,20 @@ def decide(hub: Hub, item_id: int, decision: str, *, actor: str,
             if change else row.porteur_id, "fusion": _change(change) if change else None}
 
 
+def outcome(hub: Hub, item_id: int) -> dict[str, Any]:
+    """How a closed item was closed: its status, when, and for a merge the console
+    account that decided (None when decided through the API)."""
+    with hub.uow() as uow:
+        row = uow.matching.review_item(item_id)
+    if row is None:
+        raise _not_found()
+    account = None
+    if row.status == "same":
+        merges_of = merge_history(hub, row.candidate_porteur_id, limit=MAX_LIMIT)
+        account = next((m["par_compte"] for m in merges_of if m["revue"] == item_id), None)
+    return {"statut": row.status, "le": row.decided_at, "par_compte": account}
+
+
 def unmerge(hub: Hub, porteur_id: str, member_id: str, fiche_id: str, *,
             actor: str, user: str | None = None) -> dict[str, Any]:
     """Split one fiche off a porteur; the history keeps both the merge and the split."""

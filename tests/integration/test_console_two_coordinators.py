@@ -1,0 +1,111 @@
+"""Two coordinators at work on the same queue, and a session that ends while a pair is
+open: the second decision gets a clear answer, nothing decided is lost, and signing in
+again leads back to the page left."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hub.api.app import create_app
+from hub.bootstrap import Hub
+from hub.config import Settings
+from hub.services.accounts import users as accounts
+from hub.services.matching import duplicates
+from tests.console_world import PASSWORDS, build_world
+from tests.factories import Clock
+from tests.fakes.publisher import RecordingPublisher
+
+pytestmark = pytest.mark.integration
+SECOND = ("coord2", "deuxieme-coordinatrice")
+
+
+@pytest.fixture
+def world(db_url, tmp_path):
+    clock = Clock()
+    settings = Settings(data_dir=tmp_path / "data", database_url=db_url,
+                        console_cookie_secure=False)
+    hub = Hub.from_settings(settings, publisher=RecordingPublisher(), clock=clock)
+    built = build_world(hub, tmp_path)
+    accounts.add_user(hub, SECOND[0], "coordinator", SECOND[1])
+    app = create_app(hub=hub)
+    with TestClient(app, base_url="http://127.0.0.1") as first, \
+            TestClient(app, base_url="http://127.0.0.1") as second:
+        yield {"hub": hub, "clock": clock, "first": first, "second": second, **built}
+    hub.close()
+
+
+def sign_in(client, login: str, password: str, page: str = "/console/connexion"):
+    form = client.get(page).text
+    fields = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', form))
+    return client.post("/console/connexion", follow_redirects=False, data={
+        **fields, "login": login, "password": password})
+
+
+def open_item(client) -> tuple[str, str]:
+    queue = client.get("/console/coordination/doublons").text
+    path = re.search(r'href="(/console/coordination/doublons/\d+)"', queue)[1]
+    page = client.get(path).text
+    return path, re.search(r'name="csrf" value="([^"]+)"', page)[1]
+
+
+def test_the_second_decision_on_a_pair_says_what_was_decided_and_that_its_own_was_not(world):
+    first, second = world["first"], world["second"]
+    sign_in(first, "coord", PASSWORDS["coord"])
+    sign_in(second, *SECOND)
+    path, first_csrf = open_item(first)
+    same_path, second_csrf = open_item(second)
+    assert path == same_path
+    assert first.post(path, data={"csrf": first_csrf, "decision": "same"}).status_code == 200
+    late = second.post(path, data={"csrf": second_csrf, "decision": "different"})
+    assert late.status_code == 409
+    assert "par le compte coord : « même personne »" in late.text
+    assert "Votre choix, « personnes différentes », n'a pas été enregistré" in late.text
+    assert 'href="/console/coordination/fusions"' in late.text
+    history = duplicates.merge_history(world["hub"])
+    assert [event["type"] for event in history] == ["fusion"]
+
+
+def test_a_merge_sent_after_a_pair_was_set_aside_points_to_where_it_can_be_taken_up(world):
+    first, second = world["first"], world["second"]
+    sign_in(first, "coord", PASSWORDS["coord"])
+    sign_in(second, *SECOND)
+    (path, first_csrf), (_, second_csrf) = open_item(first), open_item(second)
+    first.post(path, data={"csrf": first_csrf, "decision": "unknown"})
+    late = second.post(path, data={"csrf": second_csrf, "decision": "same"})
+    assert late.status_code == 409 and "« à revoir en réunion »" in late.text
+    assert 'href="/console/coordination/doublons#a-revoir"' in late.text
+    assert duplicates.merge_history(world["hub"]) == []
+
+
+def test_a_decision_sent_after_the_session_ended_is_not_lost_in_silence(world):
+    first, hub = world["first"], world["hub"]
+    sign_in(first, "coord", PASSWORDS["coord"])
+    path, csrf = open_item(first)
+    world["clock"].advance(hours=9)  # the pair left open overnight
+    answer = first.post(path, data={"csrf": csrf, "decision": "same"})
+    assert "Votre session a pris fin : votre dernière action n'a pas été enregistrée" in \
+        html.unescape(answer.text)
+    assert duplicates.dedup_status(hub).get("review_open") == 1
+    assert sign_in(first, "coord", PASSWORDS["coord"], page=str(answer.url)).headers[
+        "location"] == path
+
+
+def test_a_link_followed_before_signing_in_is_the_page_shown_after(world):
+    client = world["first"]
+    answer = client.get("/console/coordination/fusions")
+    assert "session a pris fin" not in answer.text
+    assert sign_in(client, "coord", PASSWORDS["coord"], page=str(answer.url)).headers[
+        "location"] == "/console/coordination/fusions"
+
+
+@pytest.mark.parametrize("suite", ["//exemple.org/console", "https://exemple.org/",
+                                   "/console/dpo/journal", "/console/../api", "/ailleurs"])
+def test_a_return_page_outside_the_accounts_pages_is_ignored(world, suite):
+    client = world["first"]
+    answer = sign_in(client, "coord", PASSWORDS["coord"],
+                     page=f"/console/connexion?suite={suite}")
+    assert answer.headers["location"] == "/console/coordination/porteurs"
