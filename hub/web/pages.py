@@ -47,7 +47,7 @@ def environment() -> jinja2.Environment:
     env.filters.update(paris_day=lambda value: value.astimezone(PARIS).date().isoformat(),
                        date=french_date, datetime=french_datetime, month=french_month,
                        label=lambda code, table: table.get(code, code) if code else "—",
-                       points=french_points, isole=isolated,
+                       points=french_points, percent=french_percent, isole=isolated,
                        from_ms=lambda ms: dt.datetime.fromtimestamp(ms / 1000, PARIS))
     return env
 
@@ -100,6 +100,19 @@ def _in_zone(value: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
 def french_points(value: float) -> str:
     """A signed score with a French decimal comma and a true minus sign: « −2,5 »."""
     return f"{value:+.1f}".replace(".", ",").replace("-", "−")
+
+
+def french_percent(value: float, decimals: int = 1) -> str:
+    """A probability in per cent with a French decimal comma; short of certain, never
+    « 100,0 % » (nor « 0,0 % » above zero): a pair the hub left undecided must not
+    read as sure."""
+    unit = 10 ** decimals
+    shown = round(value * 100 * unit)
+    if value < 1:
+        shown = min(shown, 100 * unit - 1)
+    if value > 0:
+        shown = max(shown, 1)
+    return f"{shown / unit:.{decimals}f} %".replace(".", ",")
 
 
 def french_month(value: dt.date | str) -> str:

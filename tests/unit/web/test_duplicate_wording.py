@@ -2,7 +2,7 @@
 decimal comma, "different" rather than "written differently" when values differ."""
 
 from hub.services.console.duplicates_console import _row, waiting_reason, waterfall
-from hub.web.pages import french_points
+from hub.web.pages import french_percent, french_points
 
 
 def _explanation(**levels: str) -> dict:
@@ -52,3 +52,9 @@ def test_a_compared_field_hidden_from_the_coordination_is_not_called_absent():
     row = _row("Adresse", "porteur.adresse.ligne", term,
                {"porteur": {"adresse": {"ligne": "3 rue des Lilas"}}}, {"porteur": {}})
     assert (row["etat"], row["niveau"], row["poids"]) == ("masque", "approchant", 5.2)
+
+
+def test_a_probability_short_of_certain_is_never_shown_as_100_percent_nor_0():
+    assert french_percent(0.9998) == "99,9 %" and french_percent(0.99996, 2) == "99,99 %"
+    assert french_percent(0.0004) == "0,1 %" and french_percent(0.0) == "0,0 %"
+    assert french_percent(1.0) == "100,0 %" and french_percent(0.8765, 2) == "87,65 %"
