@@ -1,6 +1,8 @@
 """The words a porteur can be found by, and the words of a coordinator's search, in
-one comparable form: names folded (no case, no accents), e-mails normalised, birth
-dates as ISO dates. A search finds the porteurs holding every one of its terms.
+one comparable form: names folded (no case, no accents, letters of every script kept:
+an Arabic, Greek, Hebrew or Cyrillic name is found as typed, Ø and Ł as O and L),
+e-mails normalised, birth dates as ISO dates. A search finds the porteurs holding every
+one of its terms. `TERMS_VERSION` changes with the form: the index is then rebuilt.
 
 Examples:
     >>> porteur_terms({"nom": "Chanteloubière", "prenom": "Gaëlle",
@@ -14,12 +16,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from hub.domain.matching.normalise import fold, normalise_email
+from hub.domain.matching.normalise import normalise_email
 
+TERMS_VERSION = 2
 NAME_FIELDS = ("nom", "nom_naissance", "prenom")
+# Latin letters with no decomposition into a base letter and an accent
+_UNDECOMPOSED = str.maketrans({"Ø": "O", "Ł": "L", "Đ": "D", "Ð": "D", "Þ": "TH", "Ħ": "H",
+                               "Ŧ": "T", "Œ": "OE", "Æ": "AE"})
 _DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 MAX_TERMS = 8
 
@@ -27,7 +34,7 @@ MAX_TERMS = 8
 def porteur_terms(identity: Mapping[str, Any]) -> list[str]:
     """The search terms of one fiche's `porteur` block (only the fields it holds)."""
     terms = {f"mot:{word}" for field in NAME_FIELDS
-             for word in fold(_text(identity.get(field))).split()}
+             for word in name_words(_text(identity.get(field)))}
     email = normalise_email(_text(identity.get("courriel")))
     if email:
         terms.add(f"courriel:{email}")
@@ -45,9 +52,26 @@ def query_terms(query: str) -> list[str]:
         email = normalise_email(part) if "@" in part else None
         born = _iso_date(part)
         found = [f"courriel:{email}"] if email else [f"naissance:{born}"] if born else \
-            [f"mot:{word}" for word in fold(part).split()]
+            [f"mot:{word}" for word in name_words(part)]
         terms.extend(term for term in found if term not in terms)
     return terms
+
+
+def name_words(text: str) -> list[str]:
+    """The words of a name, upper case, without accents or marks (Greek tonos, Arabic
+    and Hebrew vowel points), in any script; format characters (a Persian joiner) are
+    dropped, anything else not a letter separates words.
+
+    >>> name_words("Wróblewski-Żółć"), name_words("Παπαδόπουλος")
+    (['WROBLEWSKI', 'ZOLC'], ['ΠΑΠΑΔΟΠΟΥΛΟΣ'])
+    """
+    if text.isascii():
+        return re.sub(r"[^A-Z]+", " ", text.upper()).split()
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed
+                   if not unicodedata.combining(c) and unicodedata.category(c) != "Cf")
+    upper = bare.upper().translate(_UNDECOMPOSED)
+    return "".join(c if c.isalpha() else " " for c in upper).split()
 
 
 def searched_fields(terms: list[str]) -> list[str]:

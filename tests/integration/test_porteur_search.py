@@ -13,10 +13,14 @@ import pytest
 from hub.bootstrap import Hub
 from hub.services.accounts.auth import Caller
 from hub.services.console import porteur_index
+from hub.services.console.dpo_lookup import find_person
 from hub.services.console.porteur_search import PorteurQuery, porteurs_to_follow
+from hub.services.ingest import accept as ingest
+from hub.services.ingest import processing
 from hub.services.matching import duplicates
 from hub.services.privacy import consents
-from tests.console_world import NAMES
+from tests.console_world import NAMES, _fiche
+from tests.factories import ALL_PURPOSES, record_consents
 
 pytestmark = pytest.mark.integration
 
@@ -142,3 +146,18 @@ def test_a_query_no_form_offers_is_refused_with_a_french_message(world):
         assert refused.value.message_fr and "drop" not in refused.value.message_fr
     assert dataclasses.replace(PorteurQuery(), page=0).page == 0  # clamped by the service
     assert names(world, page=0) == names(world)
+
+
+def test_a_porteur_named_in_another_script_is_found_by_the_coordination_and_the_dpo(world):
+    hub = world["hub"]
+    fiche = _fiche(hub.clock().date(), "commune-ambert", "F-ARABE", "زينب", "العبدالله",
+                   "Traiteur", "emergence", [(3, "commune-ambert", "accueil", None, None)])
+    record_consents(hub, [fiche], roles_destinataires=["accueil", "coordination"],
+                    finalites=ALL_PURPOSES)
+    fiche["porteur"]["courriel"] = "z.abdallah@exemple.fr"
+    answer = ingest.push_batch(hub, Caller("commune-ambert", "", "commune", "accueil"), [fiche])
+    assert answer["accepted"] == 1
+    processing.process_outbox(hub, hub.publisher.published[-1])
+    assert names(world, text="العبدالله") == ["زينب العبدالله"]
+    found = find_person(hub, dataclasses.replace(world["session"], role="dpo"), "زينب العبدالله")
+    assert [p["membres"] for p in found["porteurs"]] == [["commune-ambert"]]

@@ -2,8 +2,8 @@
 with the fiches: each page of the coordination first refreshes the porteurs whose
 fiches, links (new, merged, separated), consents (given, withdrawn, expired) or
 erasures changed since the index last looked, then pages, filters and sorts in the
-database. The first call (or a new field policy, or another console member) rebuilds
-the whole index.
+database. The first call (or a new field policy, another console member, or a new form of
+the search terms, `TERMS_VERSION`) rebuilds the whole index.
 
 What is indexed is what the projection lets the coordination see: a porteur whose
 fiches the coordination may not see has no row; search terms come only from the
@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from hub.bootstrap import Hub
-from hub.domain.search_terms import porteur_terms
+from hub.domain.search_terms import TERMS_VERSION, porteur_terms
 from hub.services.accounts.members import list_members
 from hub.services.accounts.sessions import console_member
 from hub.services.console.parcours import Parcours, parcours_from
@@ -40,7 +40,7 @@ def refresh(hub: Hub) -> int:
     row's lock. A refresh racing another may write an older state: it then saves its
     older marks too, so the next refresh reads those porteurs again."""
     now, member = hub.clock(), console_member(hub)
-    built_for = f"{member}|{hub.policy.current.version}"[:120]
+    built_for = f"{member}|{hub.policy.current.version}|t{TERMS_VERSION}"[:120]
     with hub.uow() as uow:
         marks = uow.porteur_index.marks()
         positions = uow.porteur_index.positions(now)
