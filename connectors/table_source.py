@@ -101,11 +101,16 @@ def check_required_columns(mapping: Mapping, header: list[str], missing: list[st
         near = " ; colonnes proches : " + ", ".join(f"« {labels[c]} »" for c in close) \
             if close else ""
         parts.append(f"« {column} » introuvable{near}")
-    found = ", ".join(f"« {h} »" for h in list(labels.values())[:12])
+    # a row naming no mapped column may be a row of values (an export saved without its
+    # header): its cells are then quoted only where they resemble a wanted heading
+    listed = ", ".join(f"« {h} »" for h in list(labels.values())[:12])
+    found = f"Colonnes du fichier : {listed}." if mapping.header_score(header) else (
+        f"Aucune des {HEADER_SEARCH} premières lignes ne nomme une colonne de la "
+        "correspondance : l'export a-t-il sa ligne d'en-tête (« Inclure les en-têtes ») ?")
     raise ConfigurationError(
-        f"En-tête sans colonne attendue par la correspondance : {' ; '.join(parts)}. "
-        f"Colonnes du fichier : {found}. Corrigez « source » dans le fichier de "
-        "correspondance ou l'en-tête de l'export : rien n'a été envoyé ni retiré.",
+        f"En-tête sans colonne attendue par la correspondance : {' ; '.join(parts)}. {found} "
+        "Corrigez « source » dans le fichier de correspondance ou l'en-tête de l'export : "
+        "rien n'a été envoyé ni retiré.",
         f"Header lacks columns the mapping needs: {', '.join(absent)}. Fix \"source\" in "
         "the mapping file or the export's header: nothing was sent or withdrawn.")
 

@@ -194,3 +194,15 @@ def test_codes_a_crm_exported_as_excel_formulas_keep_their_leading_zero(tmp_path
     assert fiche["porteur"]["adresse"]["code_postal"] == "01000"
     assert fiche["porteur"]["telephone"] == "0612345678"
     assert fiche["projet"]["intitule"] == 'Fournil, "Le Blé"'
+
+
+def test_an_export_saved_without_its_header_row_names_no_value_of_its_rows(tmp_path,
+                                                                           credentials, hub,
+                                                                           capsys):
+    write(tmp_path / "export.csv", ROWS)  # « Inclure les en-têtes » left unticked
+    assert main(["run", configure(tmp_path, credentials, "export.csv")]) == 2
+    error = capsys.readouterr().err
+    assert "« N° dossier » introuvable" in error and "ligne d'en-tête" in error
+    for value in ("Béranger", "Zoé", "12/03/1985", "612345678", "2026-001"):
+        assert value not in error
+    assert hub.accepted_versions(MEMBER) == {}
