@@ -8,6 +8,12 @@ then it says which broker (its URL without the password). During an outage each 
 worker's users of the broker (the consumer, the beat) logs it once, then every 30 s
 (`HUB_BROKER_OUTAGE_REMINDER_S`), and once more when the broker takes its messages
 again (hub.outages).
+
+A message whose envelope is well formed but whose task body is not (wrong shape, wrong
+types) makes Celery's request builder raise a ValueError or TypeError that stops the
+worker ("Unrecoverable error"): here it is rejected and logged as an invalid task, as
+Celery already does for a body it cannot decode. Tasks carry ids only, and the outbox
+sweep publishes again the work of a message set aside.
 """
 
 from __future__ import annotations
@@ -28,7 +34,25 @@ __all__ = ["PromptConsumer", "ReportingScheduler"]
 logger = logging.getLogger(__name__)
 
 
+# What Celery's request builder raises on a task body of the wrong shape.
+_MALFORMED = (ValueError, TypeError, KeyError, IndexError, AttributeError)
+
+
 class PromptConsumer(Consumer):
+    def create_task_handler(self, promise: Any = None) -> Any:
+        handle = super().create_task_handler() if promise is None else \
+            super().create_task_handler(promise)
+
+        def on_task_received(message: Any) -> Any:
+            try:
+                return handle(message)
+            except _MALFORMED as exc:
+                if message.acknowledged:
+                    raise
+                return self.on_invalid_task(None, message, exc)
+
+        return on_task_received
+
     def ensure_connected(self, conn: Any) -> Any:
         conn.ensure_connection = functools.partial(
             conn.ensure_connection, interval_start=1, interval_step=1, interval_max=2)

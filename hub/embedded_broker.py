@@ -85,16 +85,43 @@ class Channel(filesystem.Channel):
 
     def _read(self, path: Path) -> Any:
         try:
-            message = loads(path.read_bytes())
-            if not isinstance(message, dict):
-                raise ValueError("a message is a JSON object")
-        except (OSError, ValueError) as exc:
-            _move(path, self.torn_dir / path.name)
-            log.error("embedded broker: unreadable message moved to %s (%s); the outbox sweep "
-                      "re-publishes its work", self.torn_dir / path.name, type(exc).__name__)
+            message = _envelope(loads(path.read_bytes()))
+            self.Message(message, channel=self)  # decodes its body as the consumer will
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+            self._set_aside(path, type(exc).__name__)
             return None
         path.unlink(missing_ok=True)
         return message
+
+    def _set_aside(self, path: Path, error: str) -> None:
+        """Move an unreadable message to `torn/`; if that folder refuses it (read-only,
+        full), leave it in `reading/`, out of the queue: never fatal, never read again."""
+        try:
+            _move(path, self.torn_dir / path.name)
+        except OSError as exc:
+            log.error("embedded broker: unreadable message %s (%s) left in %s: %s refuses it "
+                      "(%s); the outbox sweep re-publishes its work", path.name, error,
+                      path.parent, self.torn_dir, type(exc).__name__)
+            return
+        log.error("embedded broker: unreadable message moved to %s (%s); the outbox sweep "
+                  "re-publishes its work", self.torn_dir / path.name, error)
+
+
+def _envelope(message: Any) -> dict[str, Any]:
+    """`message` if it has the shape kombu's consumer reads without checking (a KeyError
+    or TypeError there stops the worker), else ValueError."""
+    if not isinstance(message, dict):
+        raise ValueError("a message is a JSON object")
+    properties = message.get("properties")
+    if not isinstance(properties, dict) or "delivery_tag" not in properties:
+        raise ValueError("a message has properties with a delivery tag")
+    if not isinstance(properties.get("delivery_info", {}), dict):
+        raise ValueError("a message's delivery information is an object")
+    if not isinstance(message.get("headers") or {}, dict):
+        raise ValueError("a message's headers are an object")
+    if not isinstance(message.get("body", ""), str):
+        raise ValueError("a message's body is a string")
+    return message
 
 
 class Transport(filesystem.Transport):

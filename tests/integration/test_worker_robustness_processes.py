@@ -4,13 +4,16 @@ empty message file never kills the worker, and a worker that cannot work exits n
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
 import os
 import re
 import shutil
 import signal
 import subprocess
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,6 +74,64 @@ def test_torn_and_empty_message_files_are_set_aside_and_the_worker_goes_on(embed
     assert pipeline_status(hub)["processed"] == 80
     assert sorted(p.name for p in (hub.settings.broker_dir / "torn").iterdir()) == [
         "0_empty.capactif.msg", "1_torn.capactif.msg", "2_torn.capactif.msg"]
+
+
+def _envelope(headers: object, body: str = "e30=", **fields: object) -> bytes:
+    """A kombu message envelope as the file-system transport stores it."""
+    return json.dumps({
+        "body": body, "content-type": "application/json", "content-encoding": "utf-8",
+        "headers": headers, **fields, "properties": {
+            "body_encoding": "base64", "delivery_tag": str(uuid.uuid4()),
+            "delivery_info": {"exchange": "", "routing_key": "capactif"}}}).encode()
+
+
+MALFORMED_MESSAGES = {
+    "no_properties": b"{}",
+    "body_only": b'{"body": "e30="}',
+    "properties_null": b'{"body": "e30=", "properties": null}',
+    "headers_not_an_object": _envelope(5),
+    "task_name_a_list": _envelope({"task": ["hub.process_outbox"], "id": "1"}),
+    "task_body_of_the_wrong_shape": _envelope({"task": "hub.process_outbox", "id": "2"}),
+    "task_body_a_string": _envelope({"task": "hub.process_outbox", "id": "3"},
+                                    body=base64.b64encode(b'"x"').decode()),
+    "nested_past_the_parser_limit": b"[" * 100_000 + b"]" * 100_000,
+}
+
+
+def test_messages_of_the_wrong_shape_are_set_aside_and_the_worker_goes_on(embedded, tmp_path):
+    """JSON objects that are not kombu messages, and kombu messages whose task body is not
+    Celery's, reached the consumer and stopped the worker (KeyError, ValueError,
+    RecursionError: "Unrecoverable error")."""
+    env, hub = embedded
+    queue = hub.settings.broker_dir / "queue"
+    queue.mkdir(parents=True, exist_ok=True)
+    for i, (name, content) in enumerate(MALFORMED_MESSAGES.items()):
+        (queue / f"{i}_{name}.capactif.msg").write_bytes(content)
+    worker = start_worker(env, tmp_path / "logs")
+    with running([worker]):
+        push(hub, 0, 20)
+        wait_until(lambda: pipeline_status(hub)["processed"] == 20 or not worker.alive, 90,
+                   "20 processed fiches")
+        wait_until(lambda: not list(queue.glob("*.msg")) or not worker.alive, 30,
+                   "every message read")
+        assert worker.alive, worker.tail()
+    assert pipeline_status(hub)["processed"] == 20
+
+
+def test_an_unreadable_message_with_a_read_only_torn_folder_does_not_stop_the_worker(
+        embedded, tmp_path):
+    env, hub = embedded
+    torn = hub.settings.broker_dir / "torn"
+    torn.mkdir(parents=True, exist_ok=True)
+    worker = start_worker(env, tmp_path / "logs")
+    with running([worker]), read_only(torn):
+        (hub.settings.broker_dir / "queue" / "0_empty.capactif.msg").write_bytes(b"")
+        push(hub, 0, 10)
+        wait_until(lambda: pipeline_status(hub)["processed"] == 10 or not worker.alive, 90,
+                   "10 processed fiches")
+        assert worker.alive, worker.tail()
+    assert list(torn.iterdir()) == []
+    assert (hub.settings.broker_dir / "reading" / "0_empty.capactif.msg").exists()
 
 
 def test_the_broker_folders_removed_while_the_worker_runs_are_made_again(embedded, tmp_path):
@@ -160,6 +221,23 @@ def test_a_data_directory_turning_read_only_while_running_stops_the_worker_non_z
     with running([worker]):
         working(hub, worker)
         with read_only(hub.settings.data_dir):
+            wait_until(lambda: not worker.alive, 60, "the worker to stop")
+        code = worker.popen.returncode
+    assert code != 0, worker.tail()
+    assert "data_directory_read_only" in worker.log_path.read_text(errors="replace")
+
+
+def test_a_read_only_reading_folder_stops_the_worker_non_zero_instead_of_wedging_it(
+        embedded, tmp_path):
+    """Every message is taken by a rename into `broker/reading/`: if that folder refuses
+    writes, no message can be taken and the worker would stay up doing nothing, saying
+    nothing. It stops non-zero, naming the folder, as for a read-only data directory."""
+    env, hub = embedded
+    env = {**env, "HUB_HEARTBEAT_INTERVAL_S": "1"}
+    worker = start_worker(env, tmp_path / "logs")
+    with running([worker]):
+        working(hub, worker)
+        with read_only(hub.settings.broker_dir / "reading"):
             wait_until(lambda: not worker.alive, 60, "the worker to stop")
         code = worker.popen.returncode
     assert code != 0, worker.tail()

@@ -163,8 +163,10 @@ def check_writable(settings: Settings) -> None:
 
 
 def _written_folders(settings: Settings) -> list[Path]:
-    """The data directory, and the embedded broker's queue folder."""
-    return [settings.data_dir] + ([settings.broker_dir / "queue"] if settings.embedded_broker else [])
+    """The data directory, and the embedded broker's queue folder and the folders its
+    messages pass through (a read-only `reading/` lets no message be taken)."""
+    broker = [settings.broker_dir / name for name in ("queue", "staging", "reading")]
+    return [settings.data_dir] + (broker if settings.embedded_broker else [])
 
 
 def _probe(folder: Path) -> None:
