@@ -50,6 +50,17 @@ def test_the_dead_letter_command_says_how_many_there_are_and_how_to_go_on(
     assert "5" in err and "--after" in err
 
 
+
+def test_the_dead_letter_commands_refuse_an_id_past_the_database_range(network, monkeypatch, capsys):
+    """An `--after` or `--id` past 64 bits ended in a traceback (OverflowError on SQLite)."""
+    hub, _clock, _cci, _pfil = network
+    monkeypatch.setenv("HUB_DATA_DIR", str(hub.settings.data_dir))
+    monkeypatch.setenv("HUB_DATABASE_URL", hub.settings.database_url.reveal())
+    huge = str(2**64)
+    assert cli.main(["deliveries", "dead", "--after", huge]) != 0
+    assert cli.main(["deliveries", "replay", "--id", huge]) != 0
+    assert "bad_request" in capsys.readouterr().err
+
 def test_a_replayed_delivery_gets_a_whole_new_retry_budget(network):
     hub, clock, cci, _pfil = network
     cci.status = 503
