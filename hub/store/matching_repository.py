@@ -8,7 +8,7 @@ import functools
 import hashlib
 import hmac
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -198,6 +198,29 @@ class Matching:
             "shared": bulk.text_array(sorted(set(by_number) - set(exclusive)))}
         ).scalars().all()
         return {by_number[n] for n in taken}
+
+    def try_lock_groups(self, groups: Mapping[Any, set[str]],
+                        shared: Iterable[str] = ()) -> set[Any]:
+        """Take, without waiting, the locks of every key of each group whose keys no other
+        transaction holds; returns those groups. The keys of a group left out are not kept
+        locked (a transaction-scoped lock is held until the commit, but one taken within a
+        savepoint is given back with it): the locks are taken in a savepoint, given back if
+        some group was left out, and those of the whole groups taken again (SQLite: every
+        group, its writers are serialised already)."""
+        candidates, sharing = set(groups), set(shared)
+        if self.conn.dialect.name != "postgresql":
+            return candidates
+        while candidates:
+            keys = {key for group in candidates for key in groups[group]}
+            savepoint = self.conn.begin_nested()
+            taken = self.try_lock_keys(keys - sharing, keys & sharing)
+            free = {group for group in candidates if groups[group] <= taken}
+            if free == candidates:
+                savepoint.commit()
+                return free
+            savepoint.rollback()
+            candidates = free
+        return set()
 
     def candidates(self, digests: Sequence[str], per_key_cap: int) -> list[IndexedRecord]:
         """Indexed records sharing a key; a key held by more than `per_key_cap` fiches says

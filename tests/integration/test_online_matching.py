@@ -270,6 +270,43 @@ def test_a_fiche_put_back_waits_for_the_keys_at_its_next_try_rather_than_going_r
     assert porteur_of(hub, CCI, "C-1") == porteur_of(hub, COMMUNE, "A-1")
 
 
+def test_a_fiche_put_back_does_not_keep_the_locks_of_its_other_keys(pg_world):
+    """A fiche put back (one of its keys held by another transaction) kept the locks it
+    had taken on its other keys until its own transaction's commit, so a third worker's
+    fiche under one of them was put back, or waited, for a fiche not even processed."""
+    import sqlalchemy as sa
+
+    from hub.services.matching.online import OnlineMatcher, identity_of
+
+    hub, _clock = pg_world
+    person, stranger = identity_of(PERSON), identity_of(STRANGER)
+    holder, putting_back = hub.uow(), hub.uow()
+    held = holder.__enter__()
+    uow = putting_back.__enter__()
+    try:
+        matcher = OnlineMatcher(hub, uow)
+
+        def stripes(identity):
+            return {matcher._stripe(d) for d in matcher.digests(identity)}
+
+        one_key = min(stripes(person))
+        held.matching.lock_keys({one_key})
+        assert matcher.lock_free({"person": [person], "stranger": [stranger]}) == {"stranger"}
+        others = stripes(person) - {one_key} - stripes(stranger)
+        assert others
+        with hub.engine.connect() as third:
+            def takes(stripe: str) -> bool:
+                return bool(third.execute(sa.text("SELECT pg_try_advisory_xact_lock(:n)"), {
+                    "n": int.from_bytes(bytes.fromhex(stripe), "big", signed=True)}).scalar())
+
+            assert [s for s in sorted(others) if not takes(s)] == []
+            assert not takes(min(stripes(stranger)))  # the fiche taken keeps its own
+            third.rollback()
+    finally:
+        putting_back.__exit__(None, None, None)
+        holder.__exit__(None, None, None)
+
+
 # Strangers born the day PERSON was, nothing else in common with anyone: with a cap of
 # two fiches a key, their birth date ("date" key) is over the cap from the fourth on.
 CAP = 2

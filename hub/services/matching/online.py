@@ -204,10 +204,9 @@ class OnlineMatcher:
         sharing = {self._stripe(d) for d in shared}
         if wait:
             self.uow.matching.lock_keys(exclusive, sharing)
-            taken = exclusive | sharing
-        else:
-            taken = self.uow.matching.try_lock_keys(exclusive, sharing)
-        free = {group for group, wanted in stripes.items() if wanted <= taken}
+            free = set(stripes)
+        else:  # a group left out keeps none of its keys locked
+            free = self.uow.matching.try_lock_groups(stripes, sharing - exclusive)
         self._locked = list(dict.fromkeys(
             d for group in free for i in groups[group] for d in self.digests(i)))
         if free and shared:  # read now, under the locks, to see the shared keys still common
