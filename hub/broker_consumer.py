@@ -53,6 +53,18 @@ class PromptConsumer(Consumer):
 
         return on_task_received
 
+    def on_connection_error_after_connected(self, exc: Exception) -> None:
+        # Celery collects the lost connection's transport, then closes the connection:
+        # its channel, still holding unacknowledged messages (a retry waiting its
+        # countdown), tries to put them back through the transport gone and raises
+        # AttributeError, which stopped the worker ("Unrecoverable error"). Those messages
+        # cannot be put back while the broker is down anyway: Redis hands them out again
+        # after the visibility timeout, and the outbox sweep publishes again the work of
+        # any a broker without persistence lost.
+        if self.connection is not None:
+            self.connection.close = functools.partial(_close_collected, self.connection.close)
+        super().on_connection_error_after_connected(exc)
+
     def ensure_connected(self, conn: Any) -> Any:
         conn.ensure_connection = functools.partial(
             conn.ensure_connection, interval_start=1, interval_step=1, interval_max=2)
@@ -68,6 +80,14 @@ class PromptConsumer(Consumer):
             raise
         broker_reached(_CONSUMER)
         return connected
+
+
+def _close_collected(close: Any) -> None:
+    try:
+        close()
+    except AttributeError:
+        logger.warning("broker connection lost with unacknowledged messages: they come back "
+                       "from the broker after its visibility timeout")
 
 
 class ReportingScheduler(PersistentScheduler):

@@ -110,6 +110,34 @@ def test_a_broker_restart_loses_no_accepted_fiche(scale, tmp_path):
     assert pipeline_status(observer)["porteurs"] == 600
 
 
+def test_a_broker_restart_while_the_worker_holds_a_retry_does_not_stop_the_worker(scale, tmp_path):
+    """Redis killed while the worker holds a message not yet acknowledged (a task retried
+    after a database outage waits its countdown in the worker): Celery closes the lost
+    connection after collecting its transport, and restoring that message then failed on
+    the transport gone (AttributeError: "Unrecoverable error", the worker stopped)."""
+    from hub.bootstrap import create_celery
+
+    env, observer, creds, logs = scale
+    own_redis = OwnRedis(tmp_path, logs)
+    env = own_redis.settings(env)
+    broker = own_redis.start()
+    port = int(env["HUB_PORT"])
+    worker = start_worker(env, logs)
+    with running([start_api(env, logs, port), worker]):
+        push(observer, port, creds, batches(1, 50)[0])
+        wait_until(lambda: all_processed_once(observer, 50), 90, "50 processed fiches")
+        app = create_celery(Settings.from_env(env))
+        app.send_task("hub.noop", countdown=300)  # held by the worker, unacknowledged
+        time.sleep(2)  # taken off the queue by the worker
+        app.close()
+        broker.kill()
+        with running([own_redis.start("redis-again")]):
+            push(observer, port, creds, batches(1, 50, "again", first=50)[0])
+            wait_until(lambda: all_processed_once(observer, 100) or not worker.alive, 90,
+                       "100 processed fiches")
+            assert worker.alive, worker.tail()
+    assert "Unrecoverable error" not in worker.log_path.read_text(errors="replace")
+
 def test_the_worker_reconnects_within_seconds_once_a_long_broker_outage_ends(scale, tmp_path):
     _env, observer, creds, _logs = scale
     # Each try is logged at DEBUG.
