@@ -15,6 +15,12 @@ from hub.audit.scan import ExportScan
 def finish_scan(scan: ExportScan) -> VerificationReport:
     report = scan.report
     report.entries, report.heads = scan.count, len(scan.heads)
+    if not scan.ended:
+        report.add_problem(Problem(
+            "export_incomplete",
+            "export incomplet : pas de ligne de fin (téléchargement interrompu ?)",
+            "incomplete export: no end line (interrupted download?)",
+        ))
     if not scan.heads:
         report.add_problem(Problem(
             "no_signed_head", "aucune tête signée valide : rien n'est vérifiable",

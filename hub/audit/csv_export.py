@@ -24,6 +24,7 @@ FRENCH_COLUMNS = (
     "Version de la politique", "Requête",
 )
 BOM = "\ufeff"
+END_CELL, FRENCH_END_CELL = "fin", "Fin de l'export"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,16 +43,19 @@ _FORMULA_START = ("=", "+", "-", "@")
 
 
 def csv_chunks(events: Iterable[AccessEvent], labels: CsvLabels | None = None) -> Iterator[str]:
-    """The header, then the events, a few hundred rows per chunk."""
+    """The header, the events a few hundred rows per chunk, then the end row that counts
+    them (`fin;N`, `Fin de l'export;N` for people): a file without it was cut."""
     buffer = io.StringIO()
     if labels is not None:
         buffer.write(BOM)
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(COLUMNS if labels is None else FRENCH_COLUMNS)
-    for number, event in enumerate(events, start=1):
+    count = 0
+    for count, event in enumerate(events, start=1):
         writer.writerow(_cells(event) if labels is None else _named_cells(event, labels))
-        if number % _ROWS_PER_CHUNK == 0:
+        if count % _ROWS_PER_CHUNK == 0:
             yield _drain(buffer)
+    writer.writerow([END_CELL if labels is None else FRENCH_END_CELL, str(count)])
     yield _drain(buffer)
 
 

@@ -97,8 +97,8 @@ def _write_segment(conn: sa.Connection, log: AuditLog, first: int, end: int, pat
     partial = path.with_suffix(".partial")
     digest = hashlib.sha256()
     with open(partial, "w", encoding="utf-8") as stream:
-        for record in _segment_records(conn, log, first, end, previous):
-            line = records.encode_record(record) + "\n"
+        lines = (records.encode_record(r) + "\n" for r in _segment_records(conn, log, first, end, previous))
+        for line in records.ending_lines(lines):
             digest.update(line.encode("utf-8"))
             stream.write(line)
         stream.flush()

@@ -56,18 +56,37 @@ class ExportScan:
         self.heads: list[SignedTreeHead] = []
         self.proofs: list[tuple[int, int, list[bytes]]] = []
         self.first_anomaly: int | None = None
+        self.ended = False
         self._line_number = 0
+        self._lines = 0
 
     def feed(self, line: str | bytes) -> None:
         self._line_number += 1
         data = line.encode("utf-8") if isinstance(line, str) else line
-        fast = _split_entry(data.rstrip(b"\r\n"))
-        if fast is not None:
-            self._raw_entry(*fast)
-            return
         if not data.strip():
             return
+        if self.ended:
+            self._incomplete(f"ligne {self._line_number} après la ligne de fin",
+                             f"line {self._line_number} after the end line")
+        fast = _split_entry(data.rstrip(b"\r\n"))
+        if fast is not None:
+            self._lines += 1
+            self._raw_entry(*fast)
+            return
         self._record(data)
+
+    def _end(self, record: dict[str, Any]) -> None:
+        """The end line must count every line before it (hub.audit.export.end_record)."""
+        self.ended = True
+        if record.get("lines") != self._lines:
+            self._incomplete(
+                f"la ligne de fin ne compte pas les {self._lines} ligne(s) qui la précèdent",
+                f"the end line does not count the {self._lines} line(s) before it")
+
+    def _incomplete(self, message_fr: str, message_en: str) -> None:
+        self.report.add_problem(Problem(
+            "export_incomplete", f"export incomplet ou modifié : {message_fr}",
+            f"incomplete or altered export: {message_en}"))
 
     def _raw_entry(self, seq: int, recorded: bytes, event: bytes) -> None:
         """The exporter's own layout: hash the event bytes as they stand. If they hash to
@@ -88,6 +107,10 @@ class ExportScan:
         except (ValueError, KeyError, TypeError):
             self._malformed_line()
             return
+        if kind == "end":
+            self._end(record)
+            return
+        self._lines += 1
         if kind == "entry":
             self._entry(record)
         elif kind == "head":

@@ -17,6 +17,8 @@ Export format (JSONL, one object per line, any order except archive before entri
     {"type": "head", "size": ..., "root_hash": ..., "timestamp_ms": ..., "key_id": ...,
      "signature": ..., "cosignatures": [...]}
     {"type": "consistency", "old_size": a, "new_size": b, "proof": [hex, ...]}
+    {"type": "end", "lines": n}        required, last: counts the n lines before it, so
+                                       that an export cut short is never taken as whole
 
 How precisely a fault is located: an entry whose event no longer hashes to the leaf
 recorded at append time, or whose seq is out of place (gap, duplicate, swap), is named

@@ -354,10 +354,13 @@ def test_the_exports_hold_the_current_search_only(world):
                 if e.actor_user == coord]
     form = {"csrf": csrf_of(page), **hidden}
     table = client.post("/console/dpo/export.csv", data=form).content.decode("utf-8-sig")
-    assert [int(line.split(";")[0]) for line in table.splitlines()[1:]] == expected
-    assert {line.split(";")[3] for line in table.splitlines()[1:]} == {"coord"}
-    lines = client.post("/console/dpo/export", data=form).text.splitlines()
+    *rows, end = table.splitlines()[1:]
+    assert [int(line.split(";")[0]) for line in rows] == expected
+    assert {line.split(";")[3] for line in rows} == {"coord"}
+    assert end == f"Fin de l'export;{len(expected)}"
+    *lines, last = client.post("/console/dpo/export", data=form).text.splitlines()
     assert len(lines) == len(expected) > 0 and '"type":"head"' not in lines[0]
+    assert last == f'{{"type":"end","lines":{len(expected)}}}'
 
 
 @pytest.mark.parametrize("zone", ["Europe/Paris", "America/Cayenne"])

@@ -142,7 +142,7 @@ def export_events(hub: Hub, actor: str, output: str, *, user: str | None = None,
     found = events(hub, **filters)
     if output == "csv":
         return csv_chunks(found, csv_labels)
-    return (records.encode_record(records.entry_record(e)) + "\n" for e in found)
+    return records.ending_lines(records.encode_record(records.entry_record(e)) + "\n" for e in found)
 
 
 def access_report(hub: Hub, actor: str, porteur_id: str, *, user: str | None = None) -> dict[str, Any]:

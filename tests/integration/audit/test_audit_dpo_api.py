@@ -114,7 +114,8 @@ def test_a_csv_export_is_filtered_streamed_and_holds_no_personal_value(world) ->
     path = f"/v1/audit/export?format=csv&porteur={porteur_id}"
     response = get(client, creds(f"{NETWORK}.dpo"), path)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.text), delimiter=";"))
+    *rows, end = list(csv.DictReader(io.StringIO(response.text), delimiter=";"))
+    assert (end["seq"], end["horodatage"]) == ("fin", str(len(rows)))  # a cut file has none
     assert rows and "feed_pull" in {r["action"] for r in rows}
     assert len({r["porteur_ref"] for r in rows}) == 1
     for value in (porteur_id, fiche["porteur"]["nom"], fiche["porteur"]["prenom"], "F-1"):
@@ -124,8 +125,9 @@ def test_a_csv_export_is_filtered_streamed_and_holds_no_personal_value(world) ->
 def test_a_filtered_jsonl_export_has_one_entry_line_per_matching_event(world) -> None:
     client, creds, _porteur, _fiche = world
     response = get(client, creds(f"{NETWORK}.dpo"), "/v1/audit/export?action=feed_pull")
-    lines = [json.loads(line) for line in response.text.splitlines()]
+    *lines, end = [json.loads(line) for line in response.text.splitlines()]
     assert lines and {(r["type"], r["event"]["action"]) for r in lines} == {("entry", "feed_pull")}
+    assert end == {"type": "end", "lines": len(lines)}  # a stream cut short has none
 
 
 def test_the_network_dpos_full_export_verifies_offline(world) -> None:
