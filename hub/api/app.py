@@ -12,6 +12,7 @@ from hub.api import (
     errors,
     guards,
     openapi,
+    redirects,
     request_ids,
     routes_audit,
     routes_duplicates,
@@ -69,5 +70,6 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     app.include_router(routes_proposals.router)
     app.include_router(routes_notices.router)
     app.mount("/console", create_console(hub))
+    app.add_middleware(redirects.SameOriginRedirects)
 
     return app

@@ -1,5 +1,8 @@
-"""A request id per API call: taken from a well-formed `X-Request-Id` or made up, echoed
-in the answer, and carried by every access event the request causes."""
+"""A request id per API call: taken from `X-Request-Id` when it is a UUID (or an id the
+hub made up, `req_` and 24 hex digits), otherwise made up; echoed in the answer and
+carried by every access event the request causes. Only opaque forms are kept: any other
+text a caller chooses (`Marie.Dupont-1985-03-12`) could put a name into the audit trail,
+which holds pseudonyms only."""
 
 from __future__ import annotations
 
@@ -12,14 +15,16 @@ from fastapi import FastAPI, Request
 from hub.services.audit.trail import current_request_id
 
 HEADER = "X-Request-Id"
-_WELL_FORMED = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+_WELL_FORMED = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|req_[0-9a-f]{24}",
+    re.ASCII)
 
 
 def install(app: FastAPI) -> None:
     @app.middleware("http")
     async def request_id(request: Request, call_next: Any) -> Any:
         given = request.headers.get(HEADER, "")
-        value = given if _WELL_FORMED.match(given) else "req_" + secrets.token_hex(12)
+        value = given if _WELL_FORMED.fullmatch(given) else "req_" + secrets.token_hex(12)
         token = current_request_id.set(value)
         try:
             response = await call_next(request)

@@ -162,10 +162,10 @@ def test_the_openapi_page_and_schemas_are_served(client):
 
 def test_every_access_event_of_a_request_carries_its_request_id(client, credentials, hub):
     response = _push(client, credentials["cci-puy-de-dome"], _body(make_fiche(fiche_id="F-R")),
-                     **{"X-Request-Id": "demande-0001-abc"})
-    assert response.headers["X-Request-Id"] == "demande-0001-abc"
+                     **{"X-Request-Id": "3f2b8c1e-9d4a-4e7b-a1c2-5e6f7a8b9c0d"})
+    assert response.headers["X-Request-Id"] == "3f2b8c1e-9d4a-4e7b-a1c2-5e6f7a8b9c0d"
     [pushed] = [e for e in hub.audit.search(action="fiche_push")]
-    assert pushed.request_id == "demande-0001-abc"
+    assert pushed.request_id == "3f2b8c1e-9d4a-4e7b-a1c2-5e6f7a8b9c0d"
     made_up = _push(client, credentials["cci-puy-de-dome"], _body(make_fiche(fiche_id="F-S")),
                     **{"X-Request-Id": "mal forme !"})
     assert made_up.headers["X-Request-Id"].startswith("req_")
