@@ -86,6 +86,27 @@ def first_format_character(value: str) -> str | None:
 
 
 _JOINERS = frozenset("\u200c\u200d")  # zero-width non-joiner and joiner
+# Marks a free text keeps: the joiners (emoji sequences, Persian and Indic words) and the
+# direction marks LRM, RLM, ALM, which place punctuation in mixed French and Arabic
+# text and reorder no letter.
+_FREE_TEXT_MARKS = _JOINERS | frozenset("\u200e\u200f\u061c")
+
+
+def is_free_text(value: str) -> bool:
+    """A free text (a project's description, a support note) with no format character
+    that reorders or hides what it says: bidirectional embeddings, overrides and
+    isolates, zero-width space, word joiner, invisible operators, BOM, soft hyphen,
+    tags, interlinear annotations. The joiners and direction marks are kept."""
+    return first_hiding_character(value) is None
+
+
+def first_hiding_character(value: str) -> str | None:
+    """The first format character of `value` a free text refuses, as U+XXXX, or None."""
+    if value.isprintable():
+        return None
+    found = next((c for c in value if unicodedata.category(c) == "Cf"
+                  and c not in _FREE_TEXT_MARKS), None)
+    return f"U+{ord(found):04X}" if found else None
 
 
 def _joining(value: str, i: int) -> bool:
@@ -164,5 +185,9 @@ FORMAT_CHECKERS = {
     "date-naissance": is_birth_date,
     "date-time": is_datetime,
 }
-# Formats of free texts (names, labels), not of identifiers: any script, no format character.
-TEXT_CHECKERS = {"texte-visible": is_visible_text}
+# Formats of texts (names, labels, notes), not of identifiers: any script, no format
+# character (names) or none that reorders or hides the text (free texts).
+TEXT_CHECKERS = {"texte-visible": is_visible_text, "texte-libre": is_free_text}
+# How each of them names the character it refuses (never the value).
+FIRST_REFUSED_CHARACTER = {"texte-visible": first_format_character,
+                           "texte-libre": first_hiding_character}

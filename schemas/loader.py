@@ -16,13 +16,13 @@ import dataclasses
 import functools
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
 
-from schemas.formats import FORMAT_CHECKERS, TEXT_CHECKERS, first_format_character
+from schemas.formats import FIRST_REFUSED_CHARACTER, FORMAT_CHECKERS, TEXT_CHECKERS
 
 SCHEMA_DIR = Path(__file__).resolve().parent
 _FILE_NAME = re.compile(r"^(?P<name>[a-z_]+)\.v(?P<version>\d+)\.json$")
@@ -159,8 +159,8 @@ def _translate(error: Any) -> FieldError:
             f"Champ non prévu par le schéma ({shown}) : retirez-le ou corrigez son nom.",
             f"Field not allowed by the schema ({shown}): remove it or fix its name.",
         )
-    if keyword == "format" and kind.format == "texte-visible":
-        return _invisible_character(path, error.instance)
+    if keyword == "format" and kind.format in FIRST_REFUSED_CHARACTER:
+        return _invisible_character(path, error.instance, FIRST_REFUSED_CHARACTER[kind.format])
     if keyword == "format":
         return FieldError(
             path,
@@ -173,8 +173,8 @@ def _translate(error: Any) -> FieldError:
     return FieldError(path, _camel_to_snake(keyword), fr.format(limit=limit), en.format(limit=limit))
 
 
-def _invisible_character(path: str, value: Any) -> FieldError:
-    code_point = first_format_character(value) if isinstance(value, str) else None
+def _invisible_character(path: str, value: Any, first: Callable[[str], str | None]) -> FieldError:
+    code_point = first(value) if isinstance(value, str) else None
     return FieldError(
         path,
         "format",

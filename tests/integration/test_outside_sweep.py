@@ -52,3 +52,20 @@ def _push_with_request_id(contract, given: str):
     assert response.status_code == 202, response.text
     assert contract.hub.audit.search(action="fiche_push")
     return response
+
+
+def test_a_note_or_a_notice_that_reorders_its_text_is_refused_naming_the_code_point(contract):
+    """Free texts go to partners' systems the hub cannot protect: an override there shows
+    another text than the one the DPO reviewed (docs/protocol.md, "Invisible characters")."""
+    fiche = make_fiche(member=OWNER, fiche_id="F-RLO")
+    fiche["accompagnement"][0]["notes"] = "Prêt accordé\u202e refusé"
+    [item] = contract.call(OWNER, "POST", "/v1/fiches", {"fiches": [fiche]}).json()["results"]
+    assert item["status"] == "rejected"
+    assert [(e["path"], e["code"]) for e in item["errors"]] == [
+        ("$.accompagnement[0].notes", "format")]
+    assert "U+202E" in item["errors"][0]["message_en"]
+    notice = {"texte": "Vos données\u2066 servent à vous orienter.", "langue": "fr",
+              "finalites": ["orientation"]}
+    refused = contract.call(OWNER, "POST", "/v1/notices", notice)
+    assert refused.status_code == 400, refused.text
+    assert "U+2066" in refused.text and "servent" not in refused.text

@@ -58,3 +58,47 @@ def test_a_joiner_between_latin_letters_or_at_an_end_is_refused(name):
     fiche = make_fiche()
     fiche["porteur"]["nom"] = name
     assert [e["code"] for e in _errors(fiche)] == ["format"]
+
+
+HIDING_CHARACTERS = ["\u202e", "\u202a", "\u2066", "\u2069", "\u200b", "\ufeff", "\u00ad",
+                     "\u2060", "\u2062", "\U000e0041", "\ufff9"]
+
+
+@pytest.mark.parametrize("character", HIDING_CHARACTERS)
+def test_a_free_text_refuses_the_characters_that_reorder_or_hide_what_it_says(character):
+    """A note read by a partner's system, or by the DPO who checks what was shared, must
+    say what it shows: an override reverses it, tags carry text nobody sees."""
+    fiche = make_fiche()
+    fiche["projet"]["description"] = f"Boulangerie{character} bio"
+    fiche["accompagnement"][0]["notes"] = f"Rendez-vous{character} fixé"
+    errors = _errors(fiche)
+    assert sorted(e["path"] for e in errors) == ["$.accompagnement[0].notes",
+                                                 "$.projet.description"]
+    assert all(e["code"] == "format" and f"U+{ord(character):04X}" in e["message_en"]
+               and "Boulangerie" not in e["message_en"] for e in errors)
+
+
+@pytest.mark.parametrize("text", [
+    "Équipe 👩\u200d💻 motivée", "Gérant : \u200fمحمد\u200f, associé", "نوری\u200cزاده",
+    "Suivi\u061c ok", "Notes\u200e (LTR)"])
+def test_a_free_text_keeps_joiners_and_direction_marks(text):
+    """Joiners build emoji and spell Persian or Indic words; the direction marks (LRM,
+    RLM, ALM) set the side of punctuation in mixed French and Arabic text without
+    reordering any letter."""
+    fiche = make_fiche()
+    fiche["projet"]["description"] = text
+    fiche["accompagnement"][0]["notes"] = text
+    assert _errors(fiche) == []
+
+
+def test_the_consent_s_agent_is_a_name_and_its_text_proof_a_free_text():
+    import datetime as dt
+
+    from capactif_demo.consent_examples import example_submission
+    now = dt.datetime.now(dt.UTC)
+    submission = example_submission(1, "0" * 64, now, membre="cci-63", fiche_id="F-1",
+                                    reference="CST-1", agent="Mme\u200dRoux",
+                                    preuve={"type": "autre", "valeur": "Formulaire\u202e signé"})
+    errors = [e.to_dict() for e in schemas.validator("consent").errors(submission)]
+    assert sorted((e["path"], e["code"]) for e in errors) == [
+        ("$.agent", "format"), ("$.preuve.valeur", "format")]
