@@ -47,6 +47,7 @@ from connectors.rejects import RejectsFile
 from connectors.results import BatchResult
 from connectors.table_source import TableSource
 from schemas import validator
+from schemas.numbers import same_numbers
 
 MAX_BATCH = 500
 DELETION_SHARE_MAX = 0.2
@@ -106,8 +107,9 @@ class _Pending:
 
 
 def content_hash(fiche: dict[str, Any]) -> str:
-    """The fiche's content, without version and update date (they change with no edit)."""
-    body = {k: v for k, v in fiche.items() if k not in ("version", "mis_a_jour_le")}
+    """The fiche's content, without version and update date (they change with no edit),
+    its equal numbers written one way as in the hub's content hash (8000.0 is 8000)."""
+    body = same_numbers({k: v for k, v in fiche.items() if k not in ("version", "mis_a_jour_le")})
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 

@@ -14,8 +14,7 @@ from typing import Any
 
 import orjson
 
-# Integers a float holds exactly (RFC 7493, I-JSON): beyond, a whole float is kept as it is.
-_EXACT_INTEGERS = 2**53
+from schemas.numbers import same_numbers
 
 
 class Outcome(enum.Enum):
@@ -74,7 +73,7 @@ def content_hash(canonical: bytes) -> str:
 
 def canonical_hash(document: Any, canonical: bytes | None = None) -> str:
     """The content hash of a fiche: SHA-256 of its sorted-key compact JSON with equal
-    numbers written one way (`same_numbers`). `canonical` is that JSON as already
+    numbers written one way (`schemas.numbers.same_numbers`). `canonical` is that JSON as already
     serialised, numbers as sent: the walk runs only when it may hold a whole float."""
     written = canonical if canonical is not None else orjson.dumps(
         document, option=orjson.OPT_SORT_KEYS)
@@ -82,20 +81,6 @@ def canonical_hash(document: Any, canonical: bytes | None = None) -> str:
     if b".0" in written:
         written = orjson.dumps(same_numbers(document), option=orjson.OPT_SORT_KEYS)
     return content_hash(written)
-
-
-def same_numbers(document: Any) -> Any:
-    """`document` with each whole float of at most 2**53 in magnitude as an integer
-    (8000.0, 8e3 -> 8000; -0.0 -> 0). Larger floats (1e300) stay floats: an integer of
-    300 digits is no cheaper to hash, and I-JSON numbers are exact only up to 2**53."""
-    if isinstance(document, float):
-        exact = document.is_integer() and abs(document) <= _EXACT_INTEGERS
-        return int(document) if exact else document
-    if isinstance(document, dict):
-        return {key: same_numbers(value) for key, value in document.items()}
-    if isinstance(document, list):
-        return [same_numbers(value) for value in document]
-    return document
 
 
 OUTCOME_MESSAGES = {

@@ -1,4 +1,5 @@
-from hub.domain.fiches import Held, Outcome, canonical_hash, decide, receipt_id, same_numbers
+from hub.domain.fiches import Held, Outcome, canonical_hash, decide, receipt_id
+from schemas.numbers import same_numbers
 
 
 def test_a_fiche_never_seen_is_new():
