@@ -40,6 +40,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from capactif_demo.sim.local_server import LocalServer
 from connectors import b64url
 from schemas import validator
+from schemas.numbers import same_numbers
 
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _WINDOW_S = 300
@@ -197,7 +198,9 @@ class HubStub(LocalServer):
             errors.append(_error(self.refusals[fiche_id], "$"))
         if errors:
             return self._rejected(index, fiche_id, version, errors)
-        digest = hashlib.sha256(orjson.dumps(fiche, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        # docs/protocol.md, "Idempotency": equal numbers written one way (8000.0 is 8000).
+        digest = hashlib.sha256(orjson.dumps(same_numbers(fiche),
+                                             option=orjson.OPT_SORT_KEYS)).hexdigest()
         known = self.versions.setdefault((member, fiche_id), {})
         if version in known:
             if known[version]["content_hash"] != digest:
@@ -238,12 +241,16 @@ class HubStub(LocalServer):
                      "fiches_effacees": 1}
 
     def feed(self, member: str, query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
-        after = int((query.get("after") or ["0"])[0] or 0)
-        limit = int((query.get("limit") or ["100"])[0])
-        mine = [d for d in self.deliveries if d.get("destinataire") == member][after:]
-        page = mine[:limit]
-        return 200, {"deliveries": page, "next_cursor": str(after + len(page)),
-                     "has_more": len(mine) > limit}
+        """docs/protocol.md, "The feed": positions 1, 2, 3... per member; a cursor past
+        the last position is answered with that position and `cursor_ahead`."""
+        after = _query_int(query, "after", 0, 0, 2**63 - 1)
+        limit = _query_int(query, "limit", 100, 1, 500)
+        everything = [d for d in self.deliveries if d.get("destinataire") == member]
+        last = len(everything)
+        page = everything[after:after + limit]
+        cursor = after + len(page) if page else min(after, last)
+        return 200, {"deliveries": page, "next_cursor": str(cursor),
+                     "has_more": len(page) == limit, "cursor_ahead": after > last}
 
     def consent(self, member: str, body: bytes) -> tuple[int, dict[str, Any]]:
         record = dict(orjson.loads(body), membre=member, consent_id=f"cns_{secrets.token_hex(6)}")
@@ -281,6 +288,17 @@ class HubStub(LocalServer):
         if method == "POST" and segments == ["v1", "consents", "lookup"]:
             return self.lookup(member, body)
         raise StubError(404, "not_found")
+
+
+def _query_int(query: dict[str, list[str]], name: str, default: int, low: int, high: int) -> int:
+    """A query integer as the hub reads it: ASCII digits within bounds, else 422."""
+    given = query.get(name)
+    if not given:
+        return default
+    text = given[-1]
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+        raise StubError(422, "invalid_parameter")
+    return int(text)
 
 
 def _error(code: str, path: str = "$.version") -> dict[str, str]:
