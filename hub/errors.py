@@ -21,6 +21,8 @@ French and English, and never echo personal data.
     │   ├── InvalidDecision         400 invalid_decision
     │   └── InvalidAccount          400 invalid_account
     ├── PayloadTooLarge             413 payload_too_large
+    ├── UnsupportedMediaType        415 unsupported_media_type
+    │   └── UnsupportedEncoding     415 unsupported_encoding
     ├── AuthenticationFailed        401 authentication_failed
     │   ├── BadSignature            401 bad_signature
     │   │   └── ContentDigestMismatch 401 content_digest_mismatch
@@ -112,6 +114,19 @@ class PayloadTooLarge(HubError):
 
     status = 413
     code = "payload_too_large"
+
+
+class UnsupportedMediaType(HubError):
+    """The body is declared as something other than JSON (`Content-Type`)."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
+class UnsupportedEncoding(UnsupportedMediaType):
+    """The body is compressed (`Content-Encoding`): the hub reads bodies as sent only."""
+
+    code = "unsupported_encoding"
 
 
 class AuthenticationFailed(HubError):

@@ -133,6 +133,49 @@ def nul_path(node: Any, path: tuple[str | int, ...] = ()) -> str | None:
     return None
 
 
+class _Twice(dict[str, Any]):
+    """A JSON object that named `twice` more than once."""
+
+    twice = ""
+
+
+def duplicate_key_path(raw: bytes | str) -> str | None:
+    """The JSON path of the first name given twice in one object of `raw`, if any (I-JSON,
+    RFC 7493, forbids it: parsers differ on which value they keep). A name outside the
+    schemas' naming shows as "?". None too when `raw` is not JSON Python reads."""
+    found: list[_Twice] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        document = dict(items)
+        if len(document) == len(items):
+            return document
+        twice, seen = _Twice(document), set()
+        twice.twice = next(key for key, _ in items if key in seen or seen.add(key))  # type: ignore[func-returns-value]
+        found.append(twice)
+        return twice
+
+    try:
+        document = json.loads(raw, object_pairs_hook=pairs)
+    except (ValueError, RecursionError):
+        return None
+    return _twice_path(document, ()) if found else None
+
+
+def _twice_path(node: Any, path: tuple[str | int, ...]) -> str | None:
+    if isinstance(node, _Twice):
+        return json_path((*path, _shown(node.twice)))
+    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in children:
+        found = _twice_path(value, (*path, key if isinstance(key, int) else _shown(key)))
+        if found:
+            return found
+    return None
+
+
+def _shown(key: str) -> str:
+    return key if _SAFE_NAME.match(key) else "?"
+
+
 def nul_error(path: str) -> FieldError:
     return FieldError(path, "nul_character", "Caractère NUL (\\u0000) interdit : retirez-le.",
                       "NUL character (\\u0000) not allowed: remove it.")

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hub.api.signatures import raw_target
 from hub.app_state import hub_of
-from hub.errors import PayloadTooLarge
+from hub.errors import PayloadTooLarge, UnsupportedEncoding, UnsupportedMediaType
 from hub.services.accounts import credentials
 from hub.services.accounts.auth import Caller, authenticate
 from hub.services.accounts.signatures import combined_headers
@@ -46,6 +46,9 @@ async def authenticated(request: Request) -> Authenticated:
     """FastAPI dependency: the authenticated member and the exact body it signed."""
     hub = hub_of(request)
     body = await read_bounded_body(request, hub.settings.max_body_bytes)
+    if body:
+        require_plain_json(request.headers.get("content-type"),
+                           request.headers.get("content-encoding"))
     caller = await run_in_threadpool(
         lambda: authenticate(hub, combined_headers(request.headers.items()), request.method,
                              raw_target(request), body, source=client_address(request),
@@ -56,6 +59,32 @@ async def authenticated(request: Request) -> Authenticated:
     await run_in_threadpool(hub.rate_limits.check, kind_of(request.method, request.url.path),
                             caller.member_id)
     return Authenticated(caller, body)
+
+
+def require_plain_json(content_type: str | None, content_encoding: str | None) -> None:
+    """A body is JSON in UTF-8, sent as it is (docs/protocol.md): declared otherwise it is
+    a 415, never read as JSON whatever its label. No Content-Type is taken as JSON."""
+    if content_encoding is not None and content_encoding.strip().lower() not in ("", "identity"):
+        raise UnsupportedEncoding(
+            "Corps compressé (Content-Encoding) : le hub lit les corps tels qu'envoyés ; "
+            "envoyez le JSON sans compression.",
+            "Compressed body (Content-Encoding): the hub reads bodies as sent; send the JSON "
+            "uncompressed.")
+    if content_type is None:
+        return
+    media, _, parameters = content_type.partition(";")
+    media = media.strip().lower()
+    charset = next((value.strip().strip('"').lower() for name, _, value in
+                    (p.partition("=") for p in parameters.split(";"))
+                    if name.strip().lower() == "charset"), "utf-8")
+    is_json = media == "application/json" or (media.startswith("application/")
+                                              and media.endswith("+json"))
+    if not is_json or charset not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType(
+            "Corps déclaré autrement qu'en JSON UTF-8 : envoyez-le avec "
+            "« Content-Type: application/json ».",
+            "Body declared as something other than UTF-8 JSON: send it with "
+            "'Content-Type: application/json'.")
 
 
 def client_address(request: Request) -> str:

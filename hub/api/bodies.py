@@ -1,5 +1,6 @@
-"""Request bodies read the same way by every route: JSON, and no NUL character in any
-text (PostgreSQL text cannot hold one, and no field of the contract contains one)."""
+"""Request bodies read the same way by every route: JSON, no name twice in one object
+(I-JSON: parsers differ on which value they keep), and no NUL character in any text
+(PostgreSQL text cannot hold one, and no field of the contract contains one)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 import orjson
 
 from hub.errors import MalformedBody
-from schemas.loader import nul_path
+from schemas.loader import duplicate_key_path, nul_path
 
 
 def json_body(raw: bytes, *, refuse_nul: bool = True) -> Any:
@@ -18,6 +19,13 @@ def json_body(raw: bytes, *, refuse_nul: bool = True) -> Any:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise MalformedBody("Le corps n'est pas du JSON valide.", "The body is not valid JSON.") from exc
+    twice = duplicate_key_path(raw)
+    if twice is not None:
+        raise MalformedBody(
+            f"Nom donné deux fois dans un même objet, en {twice} : gardez-en un seul "
+            "(les lecteurs JSON ne gardent pas tous le même).",
+            f"Name given twice in one object, at {twice}: keep only one (JSON readers do "
+            "not all keep the same).")
     where = nul_path(document) if refuse_nul and b"\\u0000" in raw else None
     if where is not None:
         raise MalformedBody(

@@ -2,7 +2,7 @@
 truth), the security scheme, and the error envelope on every status an operation answers.
 
 Routes declare what is theirs (`responses=errors(403, 404)`, `openapi_extra=body("Fiche")`);
-what every signed operation may answer (401, 403, 413, 429, 503, and 400 with a body, 422 with
+what every signed operation may answer (401, 403, 413, 415, 429, 503, and 400 with a body, 422 with
 parameters, 404 with path parameters) is added here, from the route's own dependencies.
 """
 
@@ -44,6 +44,8 @@ ERRORS = {
     409: "Conflit avec l'état présent (déjà fait, déjà effacé, …).",
     410: "Données effacées (data_erased).",
     413: "Corps de requête trop volumineux (payload_too_large).",
+    415: "Corps déclaré autrement qu'en JSON (Content-Type, unsupported_media_type) ou "
+         "compressé (Content-Encoding, unsupported_encoding) : envoyez du JSON UTF-8 tel quel.",
     429: "Trop de requêtes de ce membre ou de cette adresse (rate_limited, too_many_refusals) : "
          "attendez le délai de l'en-tête Retry-After.",
     422: "Paramètre de chemin ou de requête d'un type ou hors des bornes attendues "
@@ -196,7 +198,7 @@ def _complete(operation: dict[str, Any], route: APIRoute) -> None:
     statuses: list[int] = []
     if _is_signed(route):
         operation["security"] = SECURITY
-        statuses += [401, 403, 413, 429, 503]  # 403: a DPO credential outside the audit
+        statuses += [401, 403, 413, 415, 429, 503]  # 403: a DPO credential outside the audit
         if "requestBody" in operation:
             statuses.append(400)
     else:

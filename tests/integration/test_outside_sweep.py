@@ -69,3 +69,54 @@ def test_a_note_or_a_notice_that_reorders_its_text_is_refused_naming_the_code_po
     refused = contract.call(OWNER, "POST", "/v1/notices", notice)
     assert refused.status_code == 400, refused.text
     assert "U+2066" in refused.text and "servent" not in refused.text
+
+
+def _signed_post(contract, target: str, body: bytes, **headers: str):
+    signed = contract.creds(OWNER).rfc9421_headers("POST", target, body)
+    return contract.client.post(target, content=body, headers={**signed, **headers})
+
+
+@pytest.mark.parametrize("media_type", [
+    "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+    "application/xml", "application/json; charset=utf-16", "text/json"])
+def test_a_body_sent_as_another_media_type_is_a_415(contract, media_type):
+    """A form or a text body was read as JSON whatever its declared type (a text/plain
+    POST is what a browser sends cross-site without asking)."""
+    body = json.dumps({"fiches": [make_fiche(member=OWNER, fiche_id="F-CT")]}).encode()
+    response = _signed_post(contract, "/v1/fiches", body, **{"Content-Type": media_type})
+    assert response.status_code == 415, response.text
+    assert response.json()["error"]["code"] == "unsupported_media_type"
+
+
+@pytest.mark.parametrize("media_type", ["application/json", "application/json; charset=utf-8",
+                                        "Application/JSON;charset=UTF-8"])
+def test_json_declared_in_any_spelling_is_read(contract, media_type):
+    body = json.dumps({"fiches": [make_fiche(member=OWNER, fiche_id="F-CT")]}).encode()
+    response = _signed_post(contract, "/v1/fiches", body, **{"Content-Type": media_type})
+    assert response.status_code == 202, response.text
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br", "deflate", "identity, gzip"])
+def test_a_compressed_body_is_a_415_not_a_body_read_as_if_plain(contract, encoding):
+    """The hub decodes no Content-Encoding: a gzip body was answered "not JSON", and a
+    body labelled br but sent plain was read as if the label were absent."""
+    body = json.dumps({"fiches": [make_fiche(member=OWNER, fiche_id="F-CE")]}).encode()
+    response = _signed_post(contract, "/v1/fiches", body, **{"Content-Encoding": encoding})
+    assert response.status_code == 415, response.text
+    assert response.json()["error"]["code"] == "unsupported_encoding"
+
+
+@pytest.mark.parametrize(("target", "body", "where"), [
+    ("/v1/fiches", b'{"fiches":[{"membre":"cci-thiers","membre":"' + OWNER.encode()
+     + b'","fiche_id":"F-1","version":1}]}', "$.fiches[0].membre"),
+    ("/v1/fiches", b'{"fiches":[],"fiches":[{"membre":"x"}]}', "$.fiches"),
+    ("/v1/consents/lookup", b'{"references":["A"],"references":["B"]}', "$.references"),
+])
+def test_a_body_with_a_key_twice_is_a_400_naming_where(contract, target, body, where):
+    """Which of two values a JSON parser keeps is not the same everywhere (the hub kept
+    the last `membre`, a partner's parser may keep the first): I-JSON (RFC 7493) forbids
+    duplicate names, and the hub refuses them rather than pick one."""
+    response = _signed_post(contract, target, body, **{"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "malformed_body" and where in error["message_en"]
