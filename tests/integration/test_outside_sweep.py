@@ -120,3 +120,22 @@ def test_a_body_with_a_key_twice_is_a_400_naming_where(contract, target, body, w
     assert response.status_code == 400, response.text
     error = response.json()["error"]
     assert error["code"] == "malformed_body" and where in error["message_en"]
+
+
+@pytest.mark.parametrize("fiche_id", ["Marie Dupont", "F-１2", "F-1\n", "Dupont,Marie"])
+def test_a_rejected_item_repeats_its_fiche_id_only_when_it_is_an_id(contract, fiche_id):
+    """The answer repeated any fiche_id of at most 64 characters, even one the schema
+    refuses (a name typed into the id column): a rejected item is known by its index."""
+    fiche = make_fiche(member=OWNER, fiche_id="F-X")
+    fiche["fiche_id"] = fiche_id
+    response = contract.call(OWNER, "POST", "/v1/fiches", {"fiches": [fiche]})
+    [item] = response.json()["results"]
+    assert item["status"] == "rejected" and item["index"] == 0
+    assert "fiche_id" not in item and fiche_id not in response.text
+
+
+def test_a_rejected_item_with_a_well_formed_id_still_names_it(contract):
+    fiche = make_fiche(member=OWNER, fiche_id="F-OK.2")
+    fiche["porteur"]["courriel"] = "pas-un-courriel"
+    [item] = contract.call(OWNER, "POST", "/v1/fiches", {"fiches": [fiche]}).json()["results"]
+    assert (item["status"], item["fiche_id"]) == ("rejected", "F-OK.2")

@@ -4,6 +4,7 @@ rows in one transaction, then publish the work. Nothing rejected is stored."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import orjson
@@ -263,8 +264,13 @@ def _iso(value: Any) -> str:
 
 
 def _rejected(index: int, fiche: Any, errors: list[dict[str, str]]) -> dict[str, Any]:
+    """A rejected item, known by its index; its fiche_id repeated only when the schema
+    takes it for one (a name typed into the id column is never sent back)."""
     fiche_id = fiche.get("fiche_id") if isinstance(fiche, dict) else None
     result: dict[str, Any] = {"index": index, "status": "rejected", "errors": errors}
-    if isinstance(fiche_id, str) and len(fiche_id) <= 64 and "\x00" not in fiche_id:
+    if isinstance(fiche_id, str) and _FICHE_ID.fullmatch(fiche_id):
         result["fiche_id"] = fiche_id
     return result
+
+
+_FICHE_ID = re.compile(schemas.load_schema("fiche")["properties"]["fiche_id"]["pattern"], re.ASCII)
