@@ -30,7 +30,7 @@ def finish_scan(scan: ExportScan) -> VerificationReport:
     roots = _distinct_roots(scan, report)
     root_candidate = _check_roots(scan, roots, report)
     _check_proofs(scan, roots, report)
-    _warn_uncovered_tail(scan, roots, report)
+    _check_uncovered_tail(scan, roots, report)
     candidates = [c for c in (scan.first_anomaly, root_candidate) if c is not None]
     report.first_bad_seq = min(candidates) if candidates else None
     return report
@@ -106,7 +106,7 @@ def _check_proofs(scan: ExportScan, roots: dict[int, bytes], report: Verificatio
     linked: set[int] = set()
     for old_size, new_size, proof in scan.proofs:
         if old_size not in roots or new_size not in roots:
-            report.add_warning(Problem(
+            report.add_problem(Problem(
                 "proof_without_heads",
                 f"preuve de cohérence {old_size}→{new_size} sans têtes correspondantes",
                 f"consistency proof {old_size}→{new_size} has no matching heads",
@@ -128,14 +128,16 @@ def _check_proofs(scan: ExportScan, roots: dict[int, bytes], report: Verificatio
             ))
 
 
-def _warn_uncovered_tail(
+def _check_uncovered_tail(
     scan: ExportScan, roots: dict[int, bytes], report: VerificationReport
 ) -> None:
     total = scan.start + scan.count
     covered = max(roots, default=0)
-    if total > covered:
-        report.add_warning(Problem(
+    if total > covered:  # the hub's exports end at a head: these could be rewritten unseen
+        report.add_problem(Problem(
             "uncovered_entries",
-            f"{total - covered} entrée(s) après la dernière tête signée (non encore couvertes)",
-            f"{total - covered} entrie(s) after the last signed head (not yet covered)",
+            f"{total - covered} entrée(s) après la dernière tête signée : leur contenu et "
+            "leur hachage peuvent avoir été réécrits ensemble sans que rien ne le montre",
+            f"{total - covered} entrie(s) after the last signed head: their content and "
+            "hash may have been rewritten together with nothing to show it",
         ))

@@ -221,14 +221,17 @@ class AuditLog(AuditSink):
         ]
         return [c for c in criteria if c is not None]
 
-    def export(self, target: str | Path | IO[str]) -> int:
-        """Write the whole log as JSONL for `capactif audit verify`; returns the line count."""
+    def export(self, target: str | Path | IO[str], size: int | None = None) -> int:
+        """Write the log as JSONL for `capactif audit verify`, its first `size` entries
+        (all by default) and the heads up to that size; returns the line count. Give the
+        size of a head just signed: entries past the last head of an export are refused
+        by the verifier (an event could be rewritten there with its leaf hash)."""
         if isinstance(target, str | Path):
             with open(target, "w", encoding="utf-8") as stream:
-                return self.export(stream)
+                return self.export(stream, size)
         self.refresh()
         with self._engine.connect() as conn:
-            return records.write_records(self._export_records(conn), target)
+            return records.write_records(self._export_records(conn, size), target)
 
     def refresh(self) -> None:
         """Catch up with entries appended by other processes."""
@@ -240,16 +243,17 @@ class AuditLog(AuditSink):
         with self._tree_lock:
             return self._tree.frontier(size)
 
-    def _export_records(self, conn: sa.Connection) -> Iterator[dict[str, Any]]:
+    def _export_records(self, conn: sa.Connection, size: int | None) -> Iterator[dict[str, Any]]:
         archived = archived_size(conn)
-        yield records.meta_record(archived, self._tree.size)
+        end = self._tree.size if size is None else min(size, self._tree.size)
+        yield records.meta_record(archived, end)
         if archived:
             yield records.archive_record(archived, self.frontier(archived))
-        for row in entry_rows(conn):
+        for row in entry_rows(conn, archived, end):
             yield records.stored_entry_record(row.seq, bytes(row.leaf_hash), row_document(row))
-        heads = read_heads(conn)
+        heads = [head for head in read_heads(conn) if head.size <= end]
         yield from (records.head_record(head) for head in heads)
-        sizes = sorted({head.size for head in heads if head.size <= self._tree.size})
+        sizes = sorted({head.size for head in heads})
         with self._tree_lock:
             proofs = [(old, new, self._tree.consistency_proof(old, new))
                       for old, new in itertools.pairwise(sizes)]

@@ -57,6 +57,7 @@ class ExportScan:
         self.proofs: list[tuple[int, int, list[bytes]]] = []
         self.first_anomaly: int | None = None
         self.ended = False
+        self._met = False
         self._line_number = 0
         self._lines = 0
 
@@ -104,13 +105,20 @@ class ExportScan:
         try:
             record = json.loads(line)
             kind = record["type"]
+            keys = set(record)
         except (ValueError, KeyError, TypeError):
             self._malformed_line()
             return
+        required, optional = _KEYS.get(kind, (frozenset(), frozenset()))
+        if not required <= keys <= required | optional:
+            self._malformed_line()  # a key added, renamed or removed: not the hub's record
         if kind == "end":
             self._end(record)
             return
         self._lines += 1
+        if kind == "meta" and (self._lines != 1 or self._met):
+            self._malformed_line()  # the opening line, once
+        self._met = self._met or kind == "meta"
         if kind == "entry":
             self._entry(record)
         elif kind == "head":
@@ -231,6 +239,17 @@ class ExportScan:
         ))
 
 
+# Each record's keys (required, optional), as hub.audit.export writes them: any other set
+# is a changed record, even where the verifier would not read the key.
+_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "meta": (frozenset({"type", "format", "first_seq", "size"}), frozenset({"previous_sha256"})),
+    "archive": (frozenset({"type", "size", "frontier"}), frozenset()),
+    "entry": (frozenset({"type", "seq", "leaf_hash", "event"}), frozenset()),
+    "head": (frozenset({"type", "size", "root_hash", "timestamp_ms", "key_id", "signature",
+                        "cosignatures"}), frozenset()),
+    "consistency": (frozenset({"type", "old_size", "new_size", "proof"}), frozenset()),
+    "end": (frozenset({"type", "lines"}), frozenset()),
+}
 _ENTRY_PREFIX = b'{"type":"entry","seq":'
 _LEAF_KEY = b',"leaf_hash":"'
 _EVENT_KEY = b'","event":{'

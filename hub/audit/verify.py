@@ -20,6 +20,10 @@ Export format (JSONL, one object per line, any order except archive before entri
     {"type": "end", "lines": n}        required, last: counts the n lines before it, so
                                        that an export cut short is never taken as whole
 
+Each record has exactly these keys (a meta line, first and once, may also carry
+`previous_sha256`); entries after the last head, consistency proofs between sizes no
+head signs, and anything after the end line are refused as well.
+
 How precisely a fault is located: an entry whose event no longer hashes to the leaf
 recorded at append time, or whose seq is out of place (gap, duplicate, swap), is named
 exactly. If someone also rewrote the recorded leaf hashes, only the signed roots

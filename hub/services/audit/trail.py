@@ -83,10 +83,11 @@ def actions() -> list[str]:
 
 
 def export(hub: Hub, target: str | Path | IO[str], actor: str, *, user: str | None = None) -> int:
-    """Export the whole log as JSONL (entries and signed heads) for the offline verifier."""
+    """Export the log as JSONL (entries and signed heads) for the offline verifier, up to
+    the head signed now: what other processes append meanwhile goes to the next export."""
     record(hub, [event(hub, "audit_export", actor, user=user)])
-    publish_head(hub)
-    return hub.audit.export(target)
+    head = publish_head(hub)
+    return hub.audit.export(target, head["size"])
 
 
 def search(hub: Hub, actor: str, *, porteur_id: str | None = None, member: str | None = None,

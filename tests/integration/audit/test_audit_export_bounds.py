@@ -1,0 +1,32 @@
+"""The whole-log export ends at the head it signs: an access event appended by another
+process between that head and the reading of the rows stays out of it, so an honest
+export has no entry after its last head (where the verifier refuses entries, since an
+event and its recorded leaf hash could be rewritten there together unnoticed)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from hub.audit.verify import verify_lines
+from hub.services.audit import trail as audit
+
+pytestmark = pytest.mark.integration
+
+
+def test_an_event_appended_after_the_exports_head_stays_out_of_it(hub, monkeypatch):
+    audit.record(hub, [audit.event(hub, "porteur_view", "cci-puy-de-dome")])
+    signed = hub.audit.publish_head
+
+    def then_another_process_appends(*args, **kwargs):
+        head = signed(*args, **kwargs)
+        audit.record(hub, [audit.event(hub, "porteur_view", "pfil-livradois-forez")])
+        return head
+
+    monkeypatch.setattr(hub.audit, "publish_head", then_another_process_appends)
+    stream = io.StringIO()
+    audit.export(hub, stream, "pnr")
+    report = verify_lines(stream.getvalue().splitlines(), hub.hub_key.public_key)
+    assert report.ok, report.render()
+    assert report.entries == report.verified_size == hub.audit.size - 1

@@ -1,0 +1,68 @@
+"""The verifier refuses every change to an export that it used to let through: a key
+added to or renamed in a record, a consistency proof moved to sizes no head signs, a
+second or misplaced meta line, and entries after the last signed head (whose event and
+recorded leaf hash can be rewritten together unnoticed). An honest export, reformatted
+by another JSON tool, still verifies."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hub.audit.export import meta_record
+from hub.audit.verify import verify_lines
+from tests.unit.audit.test_audit_verify import SIGNER, as_lines, export_records
+
+
+def covered() -> list[dict]:
+    return [meta_record(0, 20), *export_records(count=20)]
+
+
+def _ok(lines: list[str]) -> bool:
+    return verify_lines(lines, SIGNER.public_key).ok
+
+
+def _rewrite(lines: list[str], index: int, change) -> list[str]:  # type: ignore[no-untyped-def]
+    record = json.loads(lines[index])
+    change(record)
+    return [*lines[:index], json.dumps(record, ensure_ascii=False), *lines[index + 1:]]
+
+
+def test_an_honest_export_and_its_reformatting_verify() -> None:
+    lines = as_lines(covered())
+    assert _ok(lines)
+    assert _ok([json.dumps(json.loads(line), separators=(", ", ": ")) for line in lines])
+
+
+@pytest.mark.parametrize("kind", ["meta", "entry", "head", "consistency", "end"])
+def test_a_key_added_to_any_record_is_refused(kind: str) -> None:
+    lines = as_lines(covered())
+    index = next(i for i, line in enumerate(lines) if json.loads(line)["type"] == kind)
+    assert not _ok(_rewrite(lines, index, lambda r: r.update(commentaire="accès autorisé")))
+
+
+@pytest.mark.parametrize(("kind", "key"), [("entry", "leaf_hash"), ("head", "cosignatures")])
+def test_a_key_removed_from_a_record_is_refused(kind: str, key: str) -> None:
+    lines = as_lines(covered())
+    index = next(i for i, line in enumerate(lines) if json.loads(line)["type"] == kind)
+    assert not _ok(_rewrite(lines, index, lambda r: r.pop(key)))
+
+
+def test_a_consistency_proof_moved_to_sizes_no_head_signs_is_refused() -> None:
+    lines = as_lines(covered())
+    index = next(i for i, line in enumerate(lines) if json.loads(line)["type"] == "consistency")
+    assert not _ok(_rewrite(lines, index, lambda r: r.update(old_size=7)))
+
+
+def test_a_meta_line_out_of_place_or_twice_is_refused() -> None:
+    lines = as_lines(covered())
+    assert not _ok([lines[1], lines[0], *lines[2:]])
+    assert not _ok([lines[0], *lines[:-1], json.dumps({"type": "end", "lines": len(lines)})])
+
+
+def test_entries_after_the_last_signed_head_are_refused() -> None:
+    """Past the last head, an event rewritten with its recorded leaf hash verified."""
+    lines = as_lines(export_records(count=22))  # heads at 5, 10 and 20
+    report = verify_lines(lines, SIGNER.public_key)
+    assert not report.ok and any(p.code == "uncovered_entries" for p in report.problems)
