@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 
+from hub.audit.export import FORMAT
 from hub.audit.merkle import HASH_SIZE, CompactRange, verify_consistency
 from hub.audit.report import Problem, VerificationReport
 from hub.audit.scan import ExportScan
@@ -26,6 +27,7 @@ def finish_scan(scan: ExportScan) -> VerificationReport:
             "no_signed_head", "aucune tête signée valide : rien n'est vérifiable",
             "no valid signed head: nothing can be verified",
         ))
+    _check_meta(scan, report)
     _check_head_order(scan, report)
     roots = _distinct_roots(scan, report)
     root_candidate = _check_roots(scan, roots, report)
@@ -36,8 +38,27 @@ def finish_scan(scan: ExportScan) -> VerificationReport:
     return report
 
 
+def _check_meta(scan: ExportScan, report: VerificationReport) -> None:
+    """The opening line names the format and the entries the export holds."""
+    meta, end = scan.meta, scan.start + scan.count
+    if meta is None or (meta.get("format"), meta.get("first_seq"), meta.get("size")) != (
+            FORMAT, scan.start, end):
+        report.add_problem(Problem(
+            "meta_mismatch",
+            f"la ligne d'ouverture manque ou ne décrit pas l'export ({FORMAT}, seq "
+            f"{scan.start} à {end})",
+            f"the opening line is missing or does not describe the export ({FORMAT}, seq "
+            f"{scan.start} to {end})",
+        ))
+
+
 def _check_head_order(scan: ExportScan, report: VerificationReport) -> None:
     for earlier, later in itertools.pairwise(scan.heads):
+        if later == earlier:
+            report.add_problem(Problem(
+                "duplicate_head", f"la tête de taille {later.size} figure deux fois",
+                f"the head of size {later.size} is there twice",
+            ))
         if later.size < earlier.size or later.timestamp_ms < earlier.timestamp_ms:
             report.add_problem(Problem(
                 "heads_out_of_order",
@@ -103,6 +124,14 @@ def _explained(first_anomaly: int | None, size: int) -> bool:
 
 
 def _check_proofs(scan: ExportScan, roots: dict[int, bytes], report: VerificationReport) -> None:
+    given = [(old, new) for old, new, _ in scan.proofs]
+    expected = list(itertools.pairwise(sorted(roots)))
+    if given != expected:
+        report.add_problem(Problem(
+            "proofs_not_as_exported",
+            "les preuves de cohérence ne sont pas une par paire de têtes successives, dans l'ordre",
+            "the consistency proofs are not one per pair of successive heads, in order",
+        ))
     linked: set[int] = set()
     for old_size, new_size, proof in scan.proofs:
         if old_size not in roots or new_size not in roots:

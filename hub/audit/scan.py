@@ -57,7 +57,8 @@ class ExportScan:
         self.proofs: list[tuple[int, int, list[bytes]]] = []
         self.first_anomaly: int | None = None
         self.ended = False
-        self._met = False
+        self.meta: dict[str, Any] | None = None
+        self._rank = -1
         self._line_number = 0
         self._lines = 0
 
@@ -72,9 +73,17 @@ class ExportScan:
         fast = _split_entry(data.rstrip(b"\r\n"))
         if fast is not None:
             self._lines += 1
+            self._in_order("entry")
             self._raw_entry(*fast)
             return
         self._record(data)
+
+    def _in_order(self, kind: str) -> None:
+        """Lines come in the exporter's order: meta, archive, entries, heads, proofs, end."""
+        rank = _ORDER.get(kind, self._rank)
+        if rank < self._rank:
+            self._malformed_line()
+        self._rank = max(self._rank, rank)
 
     def _end(self, record: dict[str, Any]) -> None:
         """The end line must count every line before it (hub.audit.export.end_record)."""
@@ -116,10 +125,10 @@ class ExportScan:
             self._end(record)
             return
         self._lines += 1
-        if kind == "meta" and (self._lines != 1 or self._met):
-            self._malformed_line()  # the opening line, once
-        self._met = self._met or kind == "meta"
-        if kind == "entry":
+        self._in_order(kind)
+        if kind == "meta":
+            self._meta(record)
+        elif kind == "entry":
             self._entry(record)
         elif kind == "head":
             self._head(record)
@@ -129,6 +138,11 @@ class ExportScan:
             self._archive(record)
         elif kind != "meta":
             self._malformed_line()
+
+    def _meta(self, record: dict[str, Any]) -> None:
+        if self._lines != 1 or self.meta is not None:
+            self._malformed_line()  # the opening line, once
+        self.meta = self.meta or record
 
     def _entry(self, record: dict[str, Any]) -> None:
         position = self.start + self.count
@@ -250,6 +264,7 @@ _KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "consistency": (frozenset({"type", "old_size", "new_size", "proof"}), frozenset()),
     "end": (frozenset({"type", "lines"}), frozenset()),
 }
+_ORDER = {"meta": 0, "archive": 1, "entry": 2, "head": 3, "consistency": 4}
 _ENTRY_PREFIX = b'{"type":"entry","seq":'
 _LEAF_KEY = b',"leaf_hash":"'
 _EVENT_KEY = b'","event":{'

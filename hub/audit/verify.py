@@ -10,8 +10,9 @@ signature (with the key of the head's `key_id`), the consistency proofs between 
 and the witnesses' countersignatures it has keys for, then names the FIRST bad
 sequence number: modified, deleted, reordered or inserted entry.
 
-Export format (JSONL, one object per line, any order except archive before entries):
+Export format (JSONL, one object per line):
 
+    {"type": "meta", "format": "capactif-audit-export-v1", "first_seq": k, "size": n}
     {"type": "archive", "size": k, "frontier": [hex, ...]}   optional: entries [0, k) archived
     {"type": "entry", "seq": n, "leaf_hash": hex, "event": {...}}
     {"type": "head", "size": ..., "root_hash": ..., "timestamp_ms": ..., "key_id": ...,
@@ -20,9 +21,10 @@ Export format (JSONL, one object per line, any order except archive before entri
     {"type": "end", "lines": n}        required, last: counts the n lines before it, so
                                        that an export cut short is never taken as whole
 
-Each record has exactly these keys (a meta line, first and once, may also carry
-`previous_sha256`); entries after the last head, consistency proofs between sizes no
-head signs, and anything after the end line are refused as well.
+Each record has exactly these keys (the meta line, first and required, may also carry
+`previous_sha256`), in this order of lines: meta, archive, entries, heads by size,
+one consistency proof per pair of successive head sizes, end. Entries after the last
+head, and anything after the end line, are refused as well.
 
 How precisely a fault is located: an entry whose event no longer hashes to the leaf
 recorded at append time, or whose seq is out of place (gap, duplicate, swap), is named

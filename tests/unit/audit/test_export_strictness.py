@@ -10,13 +10,12 @@ import json
 
 import pytest
 
-from hub.audit.export import meta_record
 from hub.audit.verify import verify_lines
 from tests.unit.audit.test_audit_verify import SIGNER, as_lines, export_records
 
 
 def covered() -> list[dict]:
-    return [meta_record(0, 20), *export_records(count=20)]
+    return export_records(count=20)
 
 
 def _ok(lines: list[str]) -> bool:
@@ -55,10 +54,29 @@ def test_a_consistency_proof_moved_to_sizes_no_head_signs_is_refused() -> None:
     assert not _ok(_rewrite(lines, index, lambda r: r.update(old_size=7)))
 
 
-def test_a_meta_line_out_of_place_or_twice_is_refused() -> None:
+def test_a_meta_line_missing_changed_out_of_place_or_twice_is_refused() -> None:
     lines = as_lines(covered())
     assert not _ok([lines[1], lines[0], *lines[2:]])
     assert not _ok([lines[0], *lines[:-1], json.dumps({"type": "end", "lines": len(lines)})])
+    assert not _ok([*lines[1:-1], json.dumps({"type": "end", "lines": len(lines) - 2})])
+    assert not _ok(_rewrite(lines, 0, lambda r: r.update(size=19)))
+    assert not _ok(_rewrite(lines, 0, lambda r: r.update(format="autre")))
+
+
+def test_lines_moved_or_repeated_among_heads_and_proofs_are_refused() -> None:
+    lines = as_lines(covered())
+    kinds = [json.loads(line)["type"] for line in lines]
+    first_head, first_proof = kinds.index("head"), kinds.index("consistency")
+    end = json.dumps({"type": "end", "lines": len(lines)})
+    swapped = [*lines[:first_head - 1], lines[first_head], lines[first_head - 1],
+               *lines[first_head + 1:]]
+    assert not _ok(swapped)  # a head before the last entry
+    assert not _ok([*lines[:first_proof], lines[first_head], *lines[first_proof:-1], end])
+    assert not _ok([*lines[:-1], lines[first_proof], end])  # a proof twice
+    assert not _ok([*lines[:first_proof], lines[first_proof + 1], lines[first_proof],
+                    *lines[first_proof + 2:]])  # two proofs swapped
+    assert not _ok([*lines[:first_proof], *lines[first_proof + 1:-1],
+                    json.dumps({"type": "end", "lines": len(lines) - 2})])  # one gone
 
 
 def test_entries_after_the_last_signed_head_are_refused() -> None:
