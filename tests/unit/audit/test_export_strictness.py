@@ -84,3 +84,22 @@ def test_entries_after_the_last_signed_head_are_refused() -> None:
     lines = as_lines(export_records(count=22))  # heads at 5, 10 and 20
     report = verify_lines(lines, SIGNER.public_key)
     assert not report.ok and any(p.code == "uncovered_entries" for p in report.problems)
+
+
+def _with_end(lines: list[str]) -> list[str]:
+    """`lines` with a fresh end line counting them: what a careful forger would write."""
+    body = [line for line in lines if json.loads(line)["type"] != "end"]
+    return [*body, json.dumps({"type": "end", "lines": len(body)})]
+
+
+def test_no_line_can_be_dropped_repeated_swapped_or_given_a_key_even_with_the_end_fixed() -> None:
+    lines = as_lines(covered())
+    body = len(lines) - 1
+    changed = []
+    for i in range(body):
+        changed.append(_with_end([*lines[:i], *lines[i + 1:]]))
+        changed.append(_with_end([*lines[:i + 1], *lines[i:]]))
+        changed.append(_rewrite(lines, i, lambda r: r.update(note="x")))
+        if i + 1 < body:
+            changed.append([*lines[:i], lines[i + 1], lines[i], *lines[i + 2:]])
+    assert [k for k, mutated in enumerate(changed) if _ok(mutated)] == []
