@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from hub.api import (
+    caching,
     errors,
     guards,
     openapi,
@@ -71,5 +72,6 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     app.include_router(routes_notices.router)
     app.mount("/console", create_console(hub))
     app.add_middleware(redirects.SameOriginRedirects)
+    app.add_middleware(caching.NoStore)
 
     return app

@@ -139,3 +139,12 @@ def test_a_rejected_item_with_a_well_formed_id_still_names_it(contract):
     fiche["porteur"]["courriel"] = "pas-un-courriel"
     [item] = contract.call(OWNER, "POST", "/v1/fiches", {"fiches": [fiche]}).json()["results"]
     assert (item["status"], item["fiche_id"]) == ("rejected", "F-OK.2")
+
+
+@pytest.mark.parametrize("target", ["/v1/feed", "/v1/fiches/commune-ambert/F-1", "/v1/notices",
+                                    "/v1/porteurs/prt_0"])
+def test_no_answer_of_the_api_may_be_kept_by_a_cache(contract, target):
+    """An answer holding a fiche, kept by a browser's or a library's cache, would outlive
+    the fiche's erasure (docs/privacy.md): every /v1 answer says no-store, as the console's."""
+    response = contract.call(OWNER, "GET", target)
+    assert response.headers.get("cache-control") == "no-store", response.headers
