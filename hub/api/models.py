@@ -197,7 +197,10 @@ class ConsentLookup(BaseModel):
     """The caller's own consent references to look up (its `consentement.reference`s)."""
 
     model_config = ConfigDict(extra="forbid")
-    references: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+    # The form a consent's `reference` has (schemas/consent.v1.json): any other text is
+    # no reference, and would only be repeated back (a name, a line break).
+    references: list[Annotated[str, Field(min_length=1, max_length=64,
+                                          pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]] = Field(
         min_length=1, max_length=1000)
 
 

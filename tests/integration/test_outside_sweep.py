@@ -148,3 +148,16 @@ def test_no_answer_of_the_api_may_be_kept_by_a_cache(contract, target):
     the fiche's erasure (docs/privacy.md): every /v1 answer says no-store, as the console's."""
     response = contract.call(OWNER, "GET", target)
     assert response.headers.get("cache-control") == "no-store", response.headers
+
+
+@pytest.mark.parametrize("reference", ["Marie Dupont", "CST\u202e-1", "CST-1\n", "é-1"])
+def test_a_lookup_of_a_reference_no_consent_can_carry_is_a_400_that_never_repeats_it(
+        contract, reference):
+    """The answer repeated every reference sent, even text no consent reference can be
+    (a name, a line break, an override): it is refused as a malformed body, as the
+    docs say, and never repeated."""
+    response = contract.call(OWNER, "POST", "/v1/consents/lookup",
+                             {"references": ["CST-OK-1", reference]})
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "bad_request"
+    assert reference not in response.text and "CST-OK-1" not in response.text

@@ -5,8 +5,10 @@ receipts, acks (whole list for the collector and DPOs). Rules: hub.services.priv
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
+import schemas
 from consent.api import ConsentRecord, NoticeKind, build_receipt, sign_receipt, usable
 from hub.bootstrap import Hub
 from hub.domain.purposes import ORIENTATION
@@ -52,16 +54,24 @@ def _lookup_line(reference: str, record: ConsentRecord | None, now: Any) -> dict
             "code": decision.code, "consentement": record.id, "fiche_id": record.fiche_id}
 
 
+# The form of a consent's reference (schemas/consent.v1.json): any other text names no
+# consent and is refused rather than repeated back (a name, a line break).
+_REFERENCE = re.compile(schemas.load_schema("consent")["properties"]["reference"]["pattern"],
+                        re.ASCII)
+
+
 def _references(body: Any) -> list[str]:
     references = body.get("references") if isinstance(body, dict) and set(body) == {
         "references"} else None
     if (not isinstance(references, list) or not 1 <= len(references) <= MAX_LOOKUP
-            or not all(isinstance(r, str) and 1 <= len(r) <= 64 for r in references)):
+            or not all(isinstance(r, str) and _REFERENCE.fullmatch(r) for r in references)):
         raise BadRequest(
             f"Le corps doit être {{\"references\": [...]}} : de 1 à {MAX_LOOKUP} références "
-            "de consentement (textes de 1 à 64 caractères).",
+            "de consentement (1 à 64 lettres ou chiffres ASCII, « . _ : - », comme "
+            "consentement.reference).",
             f"The body must be {{\"references\": [...]}}: 1 to {MAX_LOOKUP} consent "
-            "references (texts of 1 to 64 characters).")
+            "references (1 to 64 ASCII letters or digits, '. _ : -', as "
+            "consentement.reference).")
     return list(dict.fromkeys(references))
 
 
