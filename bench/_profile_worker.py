@@ -104,6 +104,11 @@ def main() -> None:
                 if n == "W":
                     for start in range(0, len(ids), args.task):
                         processing.process_outbox(hub, ids[start:start + args.task])
+            if not args.sqlite:  # statistics, as autovacuum keeps them on a running hub:
+                # without them the planner reads the whole deliveries table for followers
+                with hub.engine.connect() as conn:
+                    conn.exec_driver_sql("ANALYZE")
+                    conn.commit()
             spent, counts = _statement_timer(hub.engine)
             backend0 = cpu_meter.backend_cpu(hub.engine)
             profile = cProfile.Profile()

@@ -34,8 +34,10 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hub.domain.matching.comparisons import DIFFERENT, EXACT, MISSING, Comparison
@@ -122,6 +124,23 @@ class Ceilings:
         self._floors: dict[tuple[float, float | None], float] = {}
         self.prior = model.prior_weight
         self.start = model.prior_weight + sum(self.best)
+        # Per stage, what `refine` needs of each of its fields, looked up once here
+        # rather than at every pair (some eighty pairs a fiche, six stages each).
+        self._steps = [tuple(self._step(p) for p in stage) for stage in self.stages]
+
+    def _step(self, position: int) -> tuple[int, Callable[[NormalisedRecord], object],
+                                            dict[object, str], Callable[[NormalisedRecord], str],
+                                            dict[str, float], bool]:
+        """A field of a stage: its position, what it reads of the other record, the levels
+        met so far by value, its level against the new record, its falls, and whether
+        the names read exchanged may raise it."""
+        comparison = self.comparisons[position]
+        level_of = functools.partial(comparison.level, self.left)
+        if position not in self.names:  # the new record has a value (see `given`)
+            level_of = functools.partial(_level_beside, comparison.present,
+                                         functools.partial(comparison.compare, self.left))
+        return (position, self._reads[position], self._levels[position], level_of,
+                self._falls[position], position in self._raised_exchanged)
 
     def pair(self, other: NormalisedRecord) -> Pair:
         return Pair(other, len(self.comparisons), self.start)
@@ -150,17 +169,14 @@ class Ceilings:
 
     def refine(self, pair: Pair) -> None:
         """Compare the pair's next stage of fields; its ceiling falls accordingly."""
-        stage = self.stages[pair.stage]
         other, levels = pair.other, pair.levels
-        for position in stage:
-            values = self._reads[position](other)
-            known = self._levels[position]
+        for position, reads, known, level_of, falls, raised in self._steps[pair.stage]:
+            values = reads(other)
             level = known.get(values)
             if level is None:
-                level = known[values] = self.comparisons[position].level(self.left, other)
+                level = known[values] = level_of(other)
             levels[position] = level
-            falls = self._falls[position]
-            if position in self._raised_exchanged:
+            if raised:
                 best = self.comparisons[position].best_exchanged(self.left, other, level)
                 if best != level:  # held at its best until the names are compared
                     pair.total += falls[best]
@@ -168,6 +184,7 @@ class Ceilings:
                     continue
             pair.total += falls[level]
         if pair.stage == self._names_stage:
+            stage = self.stages[pair.stage]
             written = [levels[p] for p in stage]
             if _may_agree_exchanged(written):
                 pair.total += sum(max(self.exchanged[p], self.weights[p][DIFFERENT])
@@ -177,6 +194,12 @@ class Ceilings:
                 pair.total += pair.held
                 pair.held = 0.0
         pair.stage += 1
+
+
+def _level_beside(present: Callable[[NormalisedRecord], bool],
+                  compare: Callable[[NormalisedRecord], str], other: NormalisedRecord) -> str:
+    """`Comparison.level` against a record known to have a value."""
+    return compare(other) if present(other) else MISSING
 
 
 def _may_agree_exchanged(levels: list[str | None]) -> bool:

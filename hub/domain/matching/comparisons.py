@@ -76,9 +76,11 @@ class Comparison:
     def _by_spelling(self, x: str, y: str) -> str:
         """Close for one typed letter, dropped, doubled or two exchanged (Damerau), or a
         high Jaro-Winkler; fuzzy for a lower Jaro-Winkler."""
-        if min(len(x), len(y)) >= 4 and OSA.distance(x, y) <= 1:
+        if min(len(x), len(y)) >= 4 and OSA.distance(x, y, score_cutoff=1) <= 1:
             return CLOSE
-        return self._by_similarity(JaroWinkler.similarity(x, y))
+        # Below the lower threshold the similarity reads 0: different, as it would anyway.
+        lowest = min(self.settings.close_similarity, self.settings.fuzzy_similarity)
+        return self._by_similarity(JaroWinkler.similarity(x, y, score_cutoff=lowest))
 
 
 class SurnameComparison(Comparison):
@@ -92,12 +94,18 @@ class SurnameComparison(Comparison):
         return bool(r.surname_values())
 
     def compare(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
-        names_a, names_b = a.surname_values(), b.surname_values()
         if (a.nom and a.nom == b.nom) or (a.nom_full and a.nom_full == b.nom_full):
             return EXACT
-        if set(names_a) & set(names_b) or _shares_a_compound_part(a, b):
+        names_a, names_b = a.surname_values(), b.surname_values()
+        if len(names_a) == 1 == len(names_b):  # most pairs: one name a side
+            if names_a[0] == names_b[0] or _shares_a_compound_part(a, b):
+                return CLOSE
+            level = self._by_spelling(names_a[0], names_b[0])
+        elif set(names_a) & set(names_b) or _shares_a_compound_part(a, b):
             return CLOSE
-        level = min((self._by_spelling(x, y) for x in names_a for y in names_b), key=_RANK.__getitem__)
+        else:
+            level = min((self._by_spelling(x, y) for x in names_a for y in names_b),
+                        key=_RANK.__getitem__)
         if level == DIFFERENT and a.phon_nom and a.phon_nom == b.phon_nom:
             return FUZZY
         return level
