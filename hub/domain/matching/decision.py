@@ -305,9 +305,11 @@ T = TypeVar("T")
 Scored = tuple[str, Kind, float, bool, T]
 
 
-def decide_among(scored: Iterable[Scored[T]], explain: Callable[[T], Explanation]) -> Decision:
+def decide_among(scored: Iterable[Scored[T]], explain: Callable[[T], Explanation], *,
+                 explain_new: bool = True) -> Decision:
     """`match_one`'s decision from its candidates' pair answers, in candidate order; only
-    the best pair is explained (`explain`)."""
+    the best pair is explained (`explain`). Without `explain_new`, a new porteur comes
+    with no pair (probability 0, no explanation)."""
     best: dict[str, tuple[Kind, float, T]] = {}
     compatible_with: dict[str, bool] = {}
     for pid, kind, probability, may_be_same, detail in scored:
@@ -319,6 +321,8 @@ def decide_among(scored: Iterable[Scored[T]], explain: Callable[[T], Explanation
     ranked = sorted(best.items(), key=lambda item: -item[1][1])
     top_id, (top_kind, probability, top_detail) = ranked[0]
     linked = [pid for pid, (kind, _p, _d) in ranked if kind == "link"]
+    if top_kind == "new" and not linked and not explain_new:
+        return Decision("new", None, 0.0, None)
     top_explanation = explain(top_detail)
     if top_kind == "link" and len(linked) == 1 and compatible_with[top_id]:
         return Decision("link", top_id, probability, top_explanation)

@@ -82,7 +82,8 @@ class PatternScorer:
             weights[position] += self.adjustment(position, left)
         return self.decide(self.model.prior_weight + sum(weights), facts)
 
-    def match_one(self, record: RecordLike, candidates: Iterable[CandidateLike]) -> Decision:
+    def match_one(self, record: RecordLike, candidates: Iterable[CandidateLike], *,
+                  best_new: bool = True) -> Decision:
         """`match_one`'s decision, to the last bit, judging each pair by its pattern and
         explaining only the best one (the online matcher's path: explaining every
         candidate cost more than comparing it).
@@ -93,7 +94,13 @@ class PatternScorer:
         compared (a record matching no one is answered with its best pair). Any other
         pair is "new", incompatible and below the best pair whatever is left to compare:
         it enters the decision as such, its ceiling for its probability, and changes
-        nothing in it."""
+        nothing in it.
+
+        Without `best_new` a new porteur is answered without its best pair (probability
+        0, no explanation), so pairs set aside are never compared in full: most records
+        match no one, and finding the best of their pairs compared most of them. A pair
+        set aside stays below the lowest threshold, so it can neither link nor go to
+        review nor outrank a pair that does: the other decisions are the same, whole."""
         new = as_record(record)
         ceilings = Ceilings(self, new)
         scored: list[Scored[tuple[Pattern, NormalisedRecord] | None]] = []
@@ -107,16 +114,24 @@ class PatternScorer:
             else:
                 waiting.append((pair, len(scored)))
                 scored.append((candidate.porteur_id, "new", pair.ceiling, False, None))
+        if best_new:
+            self._best_set_aside(ceilings, scored, waiting, top)
+        return decide_among(scored, self._explain(new), explain_new=best_new)
+
+    def _best_set_aside(self, ceilings: Ceilings,
+                        scored: list[Scored[tuple[Pattern, NormalisedRecord] | None]],
+                        waiting: list[tuple[Pair, int]], top: float) -> None:
+        """Compare in full, best ceiling first, the pairs set aside that may still be
+        the best of a record matching no one (their answers replace the ceilings)."""
         for pair, position in sorted(waiting, key=lambda item: -item[0].ceiling):
             if pair.ceiling < top:
                 break
             porteur_id = scored[position][0]
             if ceilings.advance(pair, top):
-                scored[position] = self._scored(new, porteur_id, pair)
+                scored[position] = self._scored(ceilings.left, porteur_id, pair)
                 top = max(top, scored[position][2])
             else:
                 scored[position] = (porteur_id, "new", pair.ceiling, False, None)
-        return decide_among(scored, self._explain(new))
 
     def _scored(self, new: NormalisedRecord, porteur_id: str,
                 pair: Pair) -> Scored[tuple[Pattern, NormalisedRecord] | None]:

@@ -309,7 +309,9 @@ class OnlineMatcher:
         return self._open_items(fiche_pk, porteur_id, identity, rows, decision, now)
 
     def _decide(self, identity: Mapping[str, Any], rows: list[Any]) -> Decision:
-        return self.model.pattern_scorer.match_one(self._record(identity), rows)
+        """Link, review or new; a new porteur without its closest pair, which nothing
+        keeps (its links carry no evidence, no review item is opened)."""
+        return self.model.pattern_scorer.match_one(self._record(identity), rows, best_new=False)
 
     def _open_items(self, fiche_pk: int, porteur_id: str, identity: Mapping[str, Any],
                     rows: list[Any], decision: Decision, now: dt.datetime) -> tuple[int, ...]:

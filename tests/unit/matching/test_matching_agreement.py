@@ -103,3 +103,36 @@ def test_the_pattern_path_compares_in_full_only_the_pairs_that_may_decide(monkey
     given = _both_paths_agree(1000)
     assert given > 5000
     assert len(compared) < given * 0.7
+
+
+def test_a_porteur_found_new_is_decided_without_its_best_pair_when_not_asked(monkeypatch):
+    """The worker keeps nothing of a new porteur's closest pair: asked without
+    `best_new`, the pattern path compares in full only the pairs that may link or go to
+    review, and its decisions are `match_one`'s (link and review whole: probability,
+    explanation, conflicts; a new porteur by its kind)."""
+    compared = []
+    full = scoring.compare_records
+    monkeypatch.setattr(scoring, "compare_records",
+                        lambda *args: compared.append(1) or full(*args))
+    model, index, given, kinds = default_model(), {}, 0, set()
+    for row in _rows(1000):
+        record = normalise_record(row, row["id"])
+        keys = keys_of(record, model)
+        candidates = list({r.id: Candidate(pid, r) for key in keys
+                           if len(index.get(key, ())) <= CAP
+                           for pid, r in index.get(key, ())}.values())
+        expected = PatternScorer(model).match_one(record, candidates)
+        decision = model.pattern_scorer.match_one(record, candidates, best_new=False)
+        assert decision == expected if expected.kind != "new" else decision.kind == "new"
+        given, kinds = given + len(candidates), kinds | {expected.kind}
+        porteur = expected.porteur_id if expected.kind == "link" else row["id"]
+        for key in keys:
+            index.setdefault(key, []).append((porteur, record))
+    compared.clear()
+    for row in _rows(300)[:300]:  # records matching no one: nothing to compare in full
+        record = normalise_record({**row, "id": "x"}, "x")
+        stranger = normalise_record({"nom": "Zyx", "prenom": "Qwv", "date_naissance": "1901-01-01",
+                                     "code_postal": "97133"}, "y")
+        model.pattern_scorer.match_one(record, [Candidate("p", stranger)], best_new=False)
+    assert kinds == {"link", "review", "new"} and given > 5000
+    assert compared == []
