@@ -20,6 +20,7 @@ import datetime as dt
 import functools
 from typing import ClassVar
 
+import phonenumbers
 from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.fuzz import ratio, token_set_ratio
 
@@ -39,6 +40,11 @@ class Comparison:
     # The record's fields `present` and `compare` read, and nothing else: two records
     # alike on them have the same level against any record.
     reads: ClassVar[tuple[str, ...]]
+    # A level newer than some model files: it weighs there as the level the comparison
+    # gave such pairs before it existed (`MatchModel.from_json`).
+    formerly: ClassVar[tuple[tuple[str, str], ...]] = ()
+    # Levels that never weigh for a match (their weight is at most 0, as "different").
+    never_for: ClassVar[tuple[str, ...]] = (DIFFERENT,)
 
     def __init__(self, settings: ComparisonSettings | None = None) -> None:
         self.settings = settings or ComparisonSettings()
@@ -218,7 +224,9 @@ class EmailComparison(Comparison):
     field = "courriel"
     # The first names and surnames too: one address under two first names is a family's.
     reads = ("courriel", *FirstNameComparison.reads, "nom", "nom_naissance")
-    levels = (EXACT, CLOSE, DIFFERENT)
+    levels = (EXACT, CLOSE, FUZZY, DIFFERENT)
+    formerly = ((FUZZY, DIFFERENT),)
+    never_for = (FUZZY, DIFFERENT)
     # Whether two first names differ, as the model's own first-name comparison says
     # (`build_comparisons` gives it; its default settings otherwise).
     first_names: FirstNameComparison | None = None
@@ -230,11 +238,11 @@ class EmailComparison(Comparison):
         first, second = a.courriel or "", b.courriel or ""  # both present (see `level`)
         if first == second:
             return CLOSE if _household_email(a, b, self.first_names or _FIRST_NAMES) else EXACT
-        same_user = first.split("@")[0] == second.split("@")[0]
-        if same_user or (OSA.distance(first, second) <= 1
-                         and not _numbered_namesake(first, second)):
+        if first.split("@")[0] == second.split("@")[0]:
             return CLOSE
-        return DIFFERENT
+        if _numbered_namesake(first, second):
+            return FUZZY
+        return CLOSE if OSA.distance(first, second) <= 1 else DIFFERENT
 
     def best_exchanged(self, a: NormalisedRecord, b: NormalisedRecord, level: str) -> str:
         """A family's address as written may be the person's own once the names are
@@ -247,8 +255,10 @@ _FIRST_NAMES = FirstNameComparison()
 
 def _numbered_namesake(first: str, second: str) -> bool:
     """One user name numbered, the other the same name without a number (jean.dupont5@
-    / jean.dupont@): a provider numbers a name already taken, so the two are two
-    mailboxes, a namesake's (a son's, a stranger's), not one typed twice."""
+    / jean.dupont@): a provider numbers a name already taken, so the two are often two
+    mailboxes, a namesake's (a son's, a stranger's), and sometimes one whose number was
+    left out. Not agreeing (fuzzy: no evidence for one person), not different either:
+    it never says "another person" alone (the rules that read a contact differing)."""
     x, y = first.split("@")[0], second.split("@")[0]
     bare_x, bare_y = x.rstrip("0123456789"), y.rstrip("0123456789")
     return bare_x == bare_y and (bare_x == x) != (bare_y == y)
@@ -278,14 +288,17 @@ def _abbreviated(record: NormalisedRecord) -> bool:
 
 
 class PhoneComparison(Comparison):
-    """Exact E.164; close = one digit typed wrong or two digits exchanged. A mobile and a
-    landline (French numbers) are not compared (missing): one person gives one member
-    the household's landline and another their mobile, so the two numbers differing
-    says nothing of one person or two; two mobiles, or two landlines, differing do."""
+    """Exact E.164; close = one digit typed wrong or two digits exchanged; fuzzy = one
+    landline, the household's (its members share it: weighed apart, never a contact
+    agreeing). A mobile and a landline (French numbers) are not compared (missing): one
+    person gives one member the household's landline and another their mobile, so the
+    two numbers differing says nothing of one person or two; two mobiles, or two
+    landlines, differing do."""
 
     field = "telephone"
     reads = ("telephone",)
-    levels = (EXACT, CLOSE, DIFFERENT)
+    levels = (EXACT, CLOSE, FUZZY, DIFFERENT)
+    formerly = ((FUZZY, EXACT),)
 
     def present(self, r: NormalisedRecord) -> bool:
         return bool(r.telephone)
@@ -293,19 +306,42 @@ class PhoneComparison(Comparison):
     def compare(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
         first, second = a.telephone or "", b.telephone or ""  # both present (see `level`)
         if first == second:
-            return EXACT
+            # A landline rings for the whole household: the model weighs it on its own
+            # (fuzzy), and it is not a contact of the person's own (`AGREEING`).
+            return FUZZY if _line_kind(first)[1] == "fixe" else EXACT
         if OSA.distance(first, second) <= 1:
             return CLOSE
-        kinds = {_line_kind(first), _line_kind(second)}
-        return MISSING if kinds == {"mobile", "fixe"} else DIFFERENT
+        (place, kind), (other_place, other_kind) = _line_kind(first), _line_kind(second)
+        if {kind, other_kind} == {"mobile", "fixe"} or (
+                kind == other_kind == "fixe" and place != other_place):
+            return MISSING
+        return DIFFERENT
 
 
-def _line_kind(number: str) -> str | None:
-    """A French number's kind: mobile (06, 07), fixe (01 to 05, and 09: a household's
-    box line); None for any other."""
-    if not number.startswith("+33") or len(number) != 12:
-        return None
-    return {"6": "mobile", "7": "mobile", "8": None}.get(number[3], "fixe")
+def _line_kind(number: str) -> tuple[str, str | None]:
+    """Where a number of the French numbering plan rings (its country code: +33 for
+    metropolitan France, +262 Réunion and Mayotte, +590, +594, +596 the Antilles and
+    Guyane) and its kind: mobile, or fixe (a household's line, its box's 09 too); kind
+    None for any other number. Two landlines of two territories are two homes of one
+    person who moved as well as two people: not compared either."""
+    if number.startswith("+33") and len(number) == 12:
+        return "+33", {"6": "mobile", "7": "mobile", "8": None}.get(number[3], "fixe")
+    if number.startswith(_OVERSEAS_CODES):
+        return number[:4], _overseas_kind(number)
+    return number[:4], None
+
+
+_OVERSEAS_CODES = ("+262", "+590", "+594", "+596")
+
+
+def _overseas_kind(number: str) -> str | None:
+    """The kind the phone library gives an overseas number (it knows their plans; not
+    memoised: a number is personal data, and two numbers differing are rare pairs)."""
+    kind = phonenumbers.number_type(phonenumbers.parse(number))
+    if kind == phonenumbers.PhoneNumberType.MOBILE:
+        return "mobile"
+    fixed = (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.VOIP)
+    return "fixe" if kind in fixed else None
 
 
 class AddressComparison(Comparison):

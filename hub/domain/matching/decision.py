@@ -167,7 +167,7 @@ def unchecked_and_contradicted(explanation: Explanation, settings: DecisionSetti
     household.
     """
     levels = {t.field: t.level for t in explanation.terms}
-    unchecked = any(levels.get(f) == MISSING for f in settings.veto_fields
+    unchecked = any(levels.get(f) in (MISSING, FUZZY) for f in settings.veto_fields
                     if f not in settings.lifted_vetoes)
     return (unchecked and not thin(explanation, settings)
             and not any(levels.get(f) in AGREEING for f in CONTACT_FIELDS)

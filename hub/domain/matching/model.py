@@ -74,7 +74,7 @@ class FieldTerm:
     def label_fr(self) -> str:
         """The level in words, saying which side lacks the value when one does."""
         if self.level != MISSING:
-            return _LEVELS_FR[self.level]
+            return _FIELD_LEVELS_FR.get((self.field, self.level), _LEVELS_FR[self.level])
         if all(self.sides):
             return "non comparable : pas la même donnée des deux côtés"
         if not any(self.sides):
@@ -130,6 +130,9 @@ def _fr(weight: float) -> str:
 
 _LEVELS_FR = {"exact": "identique", "close": "proche", "fuzzy": "approchant",
               "different": "différent", "missing": "absent"}
+# Levels that mean something of their own on one field.
+_FIELD_LEVELS_FR = {("telephone", "fuzzy"): "même ligne fixe, celle d'un foyer",
+                    ("courriel", "fuzzy"): "même nom, numéroté d'un seul côté"}
 
 
 @dataclasses.dataclass
@@ -165,8 +168,16 @@ class MatchModel:
             weights[field] = {
                 level: math.log2(m / self.u[field][level]) for level, m in levels.items()
             }
-            if DIFFERENT in weights[field]:
-                weights[field][DIFFERENT] = min(weights[field][DIFFERENT], 0.0)
+        for comparison in self.comparisons:
+            field_weights = weights.get(comparison.field, {})
+            # A level newer than the model file weighs as the level those pairs had when
+            # it was written (a household's landline as an exact phone).
+            for level, former in comparison.formerly:
+                if level not in field_weights and former in field_weights:
+                    field_weights[level] = field_weights[former]
+            for level in comparison.never_for:
+                if level in field_weights:
+                    field_weights[level] = min(field_weights[level], 0.0)
         return weights
 
     @functools.cached_property

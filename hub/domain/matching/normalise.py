@@ -139,8 +139,32 @@ def normalise_phone(text: str | None, region: str = "FR") -> str | None:
     if not text or sum(c.isdigit() for c in text) < 6:
         return None
     if region == "FR" and (national := _FRENCH_PHONE.match(_PHONE_PUNCTUATION.sub("", text))):
-        return _french_e164(national.group(1))
+        return _french_e164(national.group(1)) or _overseas_e164(national.group(1))
+    if region == "FR" and (mayotte := _MAYOTTE_BEFORE_2007.match(_PHONE_PUNCTUATION.sub("", text))):
+        return _overseas_e164(mayotte.group(1))
     return parsed_e164(text, region)
+
+
+def _overseas_e164(national: str) -> str | None:
+    """Nine digits after 0 that are no metropolitan number may be one of the overseas
+    departments', which share the French numbering plan and dial 0 at home: 0692 ... is
+    Réunion's +262 692 ..., 0590 ... Guadeloupe's +590 590 ... (also read when written
+    after +33, a frequent slip). Tried only where the French number is not valid."""
+    for overseas in _OVERSEAS_REGIONS:
+        try:
+            number = phonenumbers.parse("0" + national, overseas)
+        except phonenumbers.NumberParseException:  # pragma: no cover - nine digits parse
+            return None
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return None
+
+
+# Réunion and Mayotte (+262), Guadeloupe, Saint-Martin, Saint-Barthélemy (+590), Martinique
+# (+596), Guyane (+594): ten digits with the 0, like a metropolitan number.
+_OVERSEAS_REGIONS = ("RE", "GP", "MQ", "GF")
+# Mayotte's numbers under Comoros' +269 before 2007 (+269 639 ..., +269 269 ...).
+_MAYOTTE_BEFORE_2007 = re.compile(r"^(?:\+|00)269((?:269|639)\d{6})$")
 
 
 def parsed_e164(text: str, region: str = "FR") -> str | None:

@@ -214,8 +214,8 @@ def _row(label: str, path: str, term: dict[str, Any] | None, left: dict[str, Any
 def level_words(term: dict[str, Any]) -> str:
     """The hub's level in words; for a missing field, which side lacks it (the API's
     `libelle`, kept with the explanation) rather than a guess."""
-    if term["niveau"] == "missing":
-        return str(term.get("libelle") or LEVELS["missing"])
+    if term.get("libelle"):  # a level of one field's own (a household's landline) too
+        return str(term["libelle"])
     return LEVELS.get(term["niveau"], term["niveau"])
 
 

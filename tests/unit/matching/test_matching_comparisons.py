@@ -370,15 +370,20 @@ def test_two_first_names_alike_in_spelling_but_two_typed_letters_apart_are_only_
         assert both_ways(compare, {"prenom": one}, {"prenom": other}) == "close", (one, other)
 
 
-def test_an_email_numbered_beside_the_same_name_unnumbered_is_another_mailbox():
+def test_an_email_numbered_beside_the_same_name_unnumbered_is_not_agreeing_nor_different():
     """alfred.girard5@ against alfred.girard@: a provider numbers a name already taken, so
-    the numbered address is a namesake's (a son's, a stranger's), not a typo of the other:
-    different. One typed character elsewhere, or the same user at another domain, stay
-    close."""
+    the numbered address is often a namesake's (a son's, a stranger's), and sometimes the
+    person's own with its number left out: fuzzy, no evidence for one person (its weight
+    is never above 0) and no contact differing either. One typed character elsewhere, or
+    the same user at another domain, stay close; another number is different."""
     compare = EmailComparison()
     for one, other in (("alfred.girard5@laposte.net", "alfred.girard@laposte.net"),
                        ("aime.bernard@free.fr", "aime.bernard47@free.fr")):
-        assert both_ways(compare, {"courriel": one}, {"courriel": other}) == "different"
+        assert both_ways(compare, {"courriel": one}, {"courriel": other}) == "fuzzy"
+    assert both_ways(compare, {"courriel": "aime.bernard4@free.fr"},
+                     {"courriel": "aime.bernard47@free.fr"}) == "close"
+    assert both_ways(compare, {"courriel": "aime.bernard4@free.fr"},
+                     {"courriel": "aime.bernard12@free.fr"}) == "different"
     for one, other in (("aime.bernard@free.fr", "aime.bernrad@free.fr"),
                        ("aime.bernard4@free.fr", "aime.bernard4@orange.fr"),
                        ("aime.bernard4@free.fr", "aime.bernard4@fre.fr")):
@@ -400,3 +405,28 @@ def test_a_mobile_and_a_landline_are_not_compared():
                      {"telephone": "0563531015"}) == "different"
     assert both_ways(compare, {"telephone": "+41 21 555 12 12"},
                      {"telephone": "0625379028"}) == "different"
+
+
+def test_an_overseas_number_is_compared_by_its_kind_as_a_metropolitan_one():
+    """Réunion, the Antilles and Guyane share the French numbering plan: their mobile
+    against a landline (metropolitan or theirs) is not compared, as a metropolitan
+    mobile is not; two mobiles differing are two lines wherever they ring. Two landlines
+    of two territories are two homes (a move) as well as two households: not compared."""
+    compare = PhoneComparison()
+    for one, other, expected in (
+            ("0692 12 34 56", "04 75 12 34 56", "missing"), ("+262 692 12 34 56", "0262161234", "missing"),
+            ("0690001234", "0590271234", "missing"), ("0696201234", "0596301234", "missing"),
+            ("0612345678", "0262161234", "missing"), ("0694201234", "0975123456", "missing"),
+            ("0262161234", "0475123456", "missing"), ("0692123456", "0612345678", "different"),
+            ("0262161234", "0262301299", "different")):
+        assert both_ways(compare, {"telephone": one}, {"telephone": other}) == expected, one
+
+
+def test_a_landline_agreeing_is_a_households_and_a_mobile_the_persons_own():
+    """The household's landline rings for every member: fuzzy (weighed on its own, not a
+    contact agreeing); a mobile agreeing is exact, an overseas one too."""
+    compare = PhoneComparison()
+    for number, expected in (("04 73 51 12 34", "fuzzy"), ("09 51 12 34 56", "fuzzy"),
+                             ("0262161234", "fuzzy"), ("06 12 34 56 78", "exact"),
+                             ("0692 12 34 56", "exact")):
+        assert both_ways(compare, {"telephone": number}, {"telephone": number}) == expected

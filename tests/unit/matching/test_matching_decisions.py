@@ -370,3 +370,51 @@ def test_a_namesake_without_birth_date_never_joins_a_porteur_whose_other_fiche_s
                    for a in (father_bare, father_phone, son)]
     labels = cluster(3, links, lambda i, j: may_be_same[i][j], max_group_size=30).labels
     assert labels[2] != labels[1]
+
+
+def test_a_household_landline_agreeing_is_not_the_persons_own_contact(model):
+    """Father and son of one name at one address, the son's fiche without a birth date:
+    the household's landline on both fiches rings for both of them. It is weighed on its
+    own (fuzzy), not counted as a contact agreeing, so the son's own e-mail differing
+    still says another person; a mobile agreeing is the person's own (exact)."""
+    home = dict(_FORGE, telephone="04 73 51 12 34")
+    father = dict(home, date_naissance="1976-08-13", courriel="aime.bernard@free.fr")
+    son = dict(home, courriel="abernard.pro@laposte.net")
+    explanation = model.score(person(**son), person(**father))
+    assert explanation.level_of("telephone") == "fuzzy"
+    assert pair_kind(explanation, model.decision) == "new"
+    assert match_one(son, [Candidate("P1", father)], model).kind == "new"
+    own = model.score(person(telephone="0777109262"), person(telephone="07 77 10 92 62"))
+    assert own.level_of("telephone") == "exact"
+
+
+def test_a_fiche_whose_email_lost_its_number_is_not_declared_another_person(model):
+    """aime.bernard4@ on one fiche, aime.bernard@ on the other, the birth date missing on
+    one: a namesake's mailbox, or the person's own with its number left out. Not
+    agreeing, so no evidence for a link, but not a contact differing either: the pair is
+    judged on the rest (here linked: names, address, place and the mobile agreeing), where
+    the mailbox read as another one made it a new porteur without a coordinator."""
+    with_number = dict(_FORGE, date_naissance="1976-08-13", courriel="aime.bernard4@free.fr")
+    without = dict(_FORGE, courriel="aime.bernard@free.fr")
+    explanation = model.score(person(**without), person(**with_number))
+    assert explanation.level_of("courriel") == "fuzzy"
+    assert next(t.weight for t in explanation.terms if t.field == "courriel") <= 0
+    assert pair_kind(explanation, model.decision) != "new"
+    assert match_one(without, [Candidate("P1", with_number)], model).kind != "new"
+
+
+def test_twins_of_alike_first_names_with_two_mobiles_are_two_people(model):
+    """Alain and Alix, twins at one address: first names alike (fuzzy) cannot tell them
+    apart, as a missing one cannot, and their own two mobiles say two people: not linked,
+    never one cluster; one person's two fiches with a first name typed twice wrong and
+    a mobile agreeing still link."""
+    home = {"nom": "Morel", "date_naissance": "1968-03-17", "adresse_ligne": "5 avenue de Gérard",
+            "code_postal": "03105"}
+    alain = dict(home, prenom="Alain", telephone="06 83 37 34 67")
+    alix = dict(home, prenom="Alix", telephone="07 51 95 86 23")
+    explanation = model.score(person(**alix), person(**alain))
+    assert explanation.level_of("prenom") == "fuzzy"
+    assert pair_kind(explanation, model.decision) == "new"
+    assert not compatible(explanation, model.decision)
+    assert match_one(alix, [Candidate("P1", alain)], model).kind == "new"
+    assert PatternScorer(model).match_one(alix, [Candidate("P1", alain)]).kind == "new"

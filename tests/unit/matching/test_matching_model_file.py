@@ -114,3 +114,19 @@ def test_a_model_file_without_veto_m_is_read_with_a_notice_naming_it(tmp_path, c
     current = _model_file(tmp_path, lambda d: None)
     assert not model_notices(load_model(current), current)
     assert not default_model().veto_m_missing
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+def test_a_model_file_written_before_a_level_existed_weighs_it_as_the_level_it_replaced(
+        tmp_path, loader):
+    """A file trained before a household's landline (fuzzy phone) and a numbered e-mail
+    (fuzzy e-mail) were levels of their own scores them as it scored them then: the
+    landline as an exact phone, the e-mail as a different one (at most 0)."""
+    def older(document):
+        for table in ("m", "u"):
+            for field in ("telephone", "courriel"):
+                document[table][field].pop("fuzzy", None)
+    model = loader(_model_file(tmp_path, older))
+    assert model.level_weight("telephone", "fuzzy") == model.level_weight("telephone", "exact")
+    assert model.level_weight("courriel", "fuzzy") == model.level_weight("courriel", "different")
+    assert model.level_weight("courriel", "different") <= 0

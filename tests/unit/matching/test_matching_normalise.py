@@ -77,8 +77,26 @@ def test_french_phones_become_e164():
        st.text(alphabet="0123456789", min_size=9, max_size=9),
        st.sampled_from(["", " ", ".", "-"]))
 def test_the_french_phone_shortcut_answers_as_the_general_parser(prefix, digits, separator):
+    """As the general parser reads the number in France, or, where it is no metropolitan
+    number, in the first overseas department that has it."""
     typed = prefix + separator.join(digits[i : i + 2] for i in range(0, 9, 2))
-    assert norm.normalise_phone(typed) == norm.parsed_e164(typed)
+    overseas = (norm.parsed_e164("0" + digits, region) for region in ("RE", "GP", "MQ", "GF"))
+    expected = norm.parsed_e164(typed) or next((e for e in overseas if e), None)
+    assert norm.normalise_phone(typed) == expected
+
+
+def test_overseas_numbers_written_the_french_way_are_read_in_their_department():
+    """0692 12 34 56 is Réunion's mobile +262 692 12 34 56 (dialled with 0 at home like
+    any French number), not an invalid metropolitan number, so not missing; so with +33
+    written before it, and Mayotte's numbers under Comoros' +269 before 2007."""
+    for typed, expected in (("0692 12 34 56", "+262692123456"), ("0262 16 12 34", "+262262161234"),
+                            ("+33 692 12 34 56", "+262692123456"),
+                            ("05.90.27.12.34", "+590590271234"), ("0696201234", "+596696201234"),
+                            ("0694 20 12 34", "+594694201234"), ("+262 692 12 34 56", "+262692123456"),
+                            ("+269 639 01 23 45", "+262639012345"),
+                            ("00269 269 60 12 34", "+262269601234")):
+        assert norm.normalise_phone(typed) == expected, typed
+    assert norm.normalise_phone("0600000000") is None
 
 
 def test_garbage_phones_are_missing():

@@ -58,3 +58,15 @@ def test_a_probability_short_of_certain_is_never_shown_as_100_percent_nor_0():
     assert french_percent(0.9998) == "99,9 %" and french_percent(0.99996, 2) == "99,99 %"
     assert french_percent(0.0004) == "0,1 %" and french_percent(0.0) == "0,0 %"
     assert french_percent(1.0) == "100,0 %" and french_percent(0.8765, 2) == "87,65 %"
+
+
+def test_a_level_of_one_fields_own_reads_as_the_api_says_it():
+    """A landline agreeing (the phone's fuzzy level) is "the same landline, a household's"
+    in the API's libelle and on the console's page, not "approchant"."""
+    from hub.domain.matching.model import FieldTerm
+
+    term = FieldTerm("telephone", "fuzzy", 4.2).to_dict()
+    assert term["libelle"] == "même ligne fixe, celle d'un foyer"
+    assert _row("Téléphone", "porteur.telephone", term, {}, {})["niveau"] == term["libelle"]
+    assert FieldTerm("courriel", "fuzzy", 0.0).label_fr() == "même nom, numéroté d'un seul côté"
+    assert FieldTerm("adresse", "fuzzy", 1.0).label_fr() == "approchant"
