@@ -22,6 +22,8 @@ import unicodedata
 from faker import Faker
 from faker.providers.person.fr_FR import Provider as FrNames
 
+from hub.domain.matching.normalise import normalise_phone
+
 COLUMNS = ["id", "nom", "nom_naissance", "prenom", "date_naissance", "courriel", "telephone",
            "adresse_ligne", "code_postal", "commune"]
 _SYLLABLES = ["ker", "gue", "len", "mor", "van", "bri", "lou", "zac", "pel", "tan", "rou",
@@ -56,6 +58,7 @@ class Person:
 class _World:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
+        self.phone_rng: random.Random | None = None  # the writings added since (`generate`)
         self.fake = Faker("fr_FR")
         self.fake.seed_instance(seed)
         self.communes = [(self.fake.city(), f"{self.rng.choice(['03', '15', '43', '63'])}"
@@ -134,17 +137,28 @@ def _people(world: _World, count: int) -> list[Person]:
 
 
 def generate(size: int = 10_000, seed: int = 7, twins_share_email: float = 0.0,
-             ) -> tuple[list[dict[str, str]], list[int]]:
+             legacy_phones: bool = False) -> tuple[list[dict[str, str]], list[int]]:
     """`size` rows (records) and, for each, the index of the true person.
 
     `twins_share_email`: the share of twin pairs given one e-mail between them (the first
     twin's: a family address), drawn apart from the rest so that every other value of
     the population is the same as with 0.
+
+    Phones are numbers that exist (a drawn number the phone plan has not allocated, as
+    07 19 ... or 04 00 ..., gets other digits after its prefix), 3 % of people carry
+    the mobile of an overseas department they came from (0692 ..., 0690 ...), and some
+    members write numbers as +33 (0)6 ..., 0033 6 ... or +262 692 ...; all drawn apart
+    (`_realistic_phones`), so every other value is the same as with `legacy_phones`,
+    the population before (numbers drawn digit by digit: 30 % of its 07 mobiles and 10 %
+    of its 04 landlines are no number and read as missing).
     """
     world = _World(seed)
     rng = world.rng
     people = _people(world, int(size / 1.9) + 1)
     _share_twins_email(people, random.Random(f"twins-{seed}"), twins_share_email)
+    if not legacy_phones:
+        world.phone_rng = random.Random(f"phones-{seed}")
+        _realistic_phones(people, world.phone_rng)
     rows: list[dict[str, str]] = []
     truth: list[int] = []
     for person in people:
@@ -172,6 +186,35 @@ def _share_twins_email(people: list[Person], rng: random.Random, share: float) -
             second.emails = [first.emails[0]] * len(second.emails)
 
 
+# An overseas department's mobile prefix, and its country code written internationally.
+_OVERSEAS_MOBILES = {"0692": "+262 ", "0693": "+262 ", "0639": "+262 ", "0690": "+590 ",
+                     "0696": "+596 ", "0694": "+594 "}
+
+
+def _realistic_phones(people: list[Person], rng: random.Random) -> None:
+    """Numbers that exist; an overseas mobile for 3 % of people (a household's members
+    share their landline, as before: `landlines` keeps one number per household)."""
+    landlines: dict[str, str] = {}
+    for person in people:
+        person.phone = _allocated(person.phone, rng)
+        if rng.random() < 0.03:
+            head = rng.choice(sorted(_OVERSEAS_MOBILES))
+            person.phone = _allocated(head + "".join(str(rng.randrange(10)) for _ in range(6)),
+                                      rng)
+        if person.landline:
+            person.landline = landlines.setdefault(person.landline,
+                                                   _allocated(person.landline, rng))
+
+
+def _allocated(number: str, rng: random.Random) -> str:
+    """The number, or one of its prefix (4 digits for an overseas one, 2 otherwise) that
+    the phone plan allocates."""
+    keep = 4 if number[:4] in _OVERSEAS_MOBILES else 2
+    while normalise_phone(number) is None:
+        number = number[:keep] + "".join(str(rng.randrange(10)) for _ in range(10 - keep))
+    return number
+
+
 def _corrupt(world: _World, p: Person) -> dict[str, str]:
     rng = world.rng
     nom, nom_naissance, prenom = p.nom, p.nom_naissance or "", p.prenom
@@ -188,7 +231,7 @@ def _corrupt(world: _World, p: Person) -> dict[str, str]:
     return {
         "nom": _blank(rng, nom, 0.02), "nom_naissance": nom_naissance,
         "prenom": _blank(rng, prenom, 0.02), "date_naissance": _date(rng, p.born),
-        "courriel": _blank(rng, _email(rng, p), 0.35), "telephone": _phone(rng, p),
+        "courriel": _blank(rng, _email(rng, p), 0.35), "telephone": _phone(world, p),
         "adresse_ligne": _blank(rng, _street(rng, p.street), 0.25),
         "code_postal": _blank(rng, p.postcode, 0.1), "commune": _blank(rng, p.commune, 0.15),
     }
@@ -257,7 +300,8 @@ def _email(rng: random.Random, p: Person) -> str:
     return email
 
 
-def _phone(rng: random.Random, p: Person) -> str:
+def _phone(world: _World, p: Person) -> str:
+    rng = world.rng
     roll = rng.random()
     if roll < 0.3:
         return ""
@@ -267,10 +311,16 @@ def _phone(rng: random.Random, p: Person) -> str:
     if rng.random() < 0.02:
         number = _typo(rng, number).replace("a", "1")
     style = rng.randrange(4)
+    other_writing = world.phone_rng.random() if world.phone_rng else 1.0
+    overseas = number[:4] in _OVERSEAS_MOBILES
+    if other_writing < 0.05 and not overseas:
+        return f"+33 (0){number[1]} " + " ".join(number[i : i + 2] for i in range(2, 10, 2))
+    if other_writing < 0.1 and not overseas:
+        return "0033 " + number[1:]
     if style == 0:
         return " ".join(number[i : i + 2] for i in range(0, 10, 2))
     if style == 1:
-        return "+33 " + number[1:]
+        return _OVERSEAS_MOBILES.get(number[:4], "+33 ") + number[1:]
     return number if style == 2 else ".".join(number[i : i + 2] for i in range(0, 10, 2))
 
 

@@ -287,9 +287,9 @@ def one_email_one_birth_date(rows: Sequence[dict[str, str]], truth: Sequence[obj
 
 
 def load_set(name: str, size: int, seed: int, twins_share_email: float = 0.0,
-             ) -> tuple[list[dict[str, str]], list[str]]:
+             legacy_phones: bool = False) -> tuple[list[dict[str, str]], list[str]]:
     if name == "french":
-        rows, truth = generate(size, seed, twins_share_email)
+        rows, truth = generate(size, seed, twins_share_email, legacy_phones)
         return rows, [str(t) for t in truth]
     return _febrl.load(name)
 
@@ -336,6 +336,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-sweep", action="store_true", help="only the shipped thresholds")
     parser.add_argument("--twins-share-email", type=float, default=0.0, metavar="SHARE",
                         help="French population: the share of twin pairs with one e-mail")
+    parser.add_argument("--legacy-phones", action="store_true",
+                        help="French population: phones as drawn before (digit by digit: "
+                             "some are no number), no overseas mobile, fewer writings")
     args = parser.parse_args(argv)
     try:
         import splink
@@ -347,7 +350,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"splink {splink.__version__}")
         with_splink = True
     for name in args.sets:
-        rows, truth = load_set(name, args.size, args.seed, args.twins_share_email)
+        rows, truth = load_set(name, args.size, args.seed, args.twins_share_email,
+                               args.legacy_phones)
         bench_set(name, rows, truth, not args.no_sweep, with_splink)
     return 0
 

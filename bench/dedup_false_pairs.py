@@ -32,9 +32,9 @@ _SHOWN = ("prenom", "nom", "nom_naissance", "date_naissance", "courriel", "telep
           "adresse_ligne", "code_postal")
 
 
-def false_clusters(seed: int, size: int) -> int:
+def false_clusters(seed: int, size: int, legacy_phones: bool = False) -> int:
     """Print the clusters of two people or more; answer their pairs of two people."""
-    rows, truth = load_set("french", size, seed)
+    rows, truth = load_set("french", size, seed, legacy_phones=legacy_phones)
     with tempfile.TemporaryDirectory() as tmp:
         labels, _seconds, _summary = run_ours(rows, Path(tmp), model_out=Path(tmp) / "model.json")
         model = MatchModel.from_json((Path(tmp) / "model.json").read_text("utf-8"))
@@ -67,9 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, action="append", help="repeat for several")
     parser.add_argument("--size", type=int, default=5_000)
+    parser.add_argument("--legacy-phones", action="store_true", help="the population before")
     args = parser.parse_args(argv)
     for seed in args.seed or [10]:
-        false_clusters(seed, args.size)
+        false_clusters(seed, args.size, args.legacy_phones)
     return 0
 
 
