@@ -19,10 +19,9 @@ import itertools
 import random
 import unicodedata
 
+import phonenumbers
 from faker import Faker
 from faker.providers.person.fr_FR import Provider as FrNames
-
-from hub.domain.matching.normalise import normalise_phone
 
 COLUMNS = ["id", "nom", "nom_naissance", "prenom", "date_naissance", "courriel", "telephone",
            "adresse_ligne", "code_postal", "commune"]
@@ -208,11 +207,17 @@ def _realistic_phones(people: list[Person], rng: random.Random) -> None:
 
 def _allocated(number: str, rng: random.Random) -> str:
     """The number, or one of its prefix (4 digits for an overseas one, 2 otherwise) that
-    the phone plan allocates."""
-    keep = 4 if number[:4] in _OVERSEAS_MOBILES else 2
-    while normalise_phone(number) is None:
+    the phone plan allocates (the phone library's plan, not the hub's reading of it)."""
+    overseas = number[:4] in _OVERSEAS_MOBILES
+    region = _OVERSEAS_REGION.get(number[:4], "FR")
+    keep = 4 if overseas else 2
+    while not phonenumbers.is_valid_number(phonenumbers.parse(number, region)):
         number = number[:keep] + "".join(str(rng.randrange(10)) for _ in range(10 - keep))
     return number
+
+
+_OVERSEAS_REGION = {"0692": "RE", "0693": "RE", "0639": "YT", "0690": "GP", "0696": "MQ",
+                    "0694": "GF"}
 
 
 def _corrupt(world: _World, p: Person) -> dict[str, str]:
