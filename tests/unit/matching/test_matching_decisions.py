@@ -401,6 +401,8 @@ def test_a_fiche_whose_email_lost_its_number_is_not_declared_another_person(mode
     assert next(t.weight for t in explanation.terms if t.field == "courriel") <= 0
     assert pair_kind(explanation, model.decision) != "new"
     assert match_one(without, [Candidate("P1", with_number)], model).kind != "new"
+    assert PatternScorer(model).match_one(without, [Candidate("P1", with_number)]).kind != (
+        "new")
 
 
 def test_twins_of_alike_first_names_with_two_mobiles_are_two_people(model):
