@@ -117,7 +117,7 @@ def _places(r: NormalisedRecord) -> list[str]:
 
 
 # Raised whenever a rule's keys change while its name stays: stores rebuild their index.
-KEYS_VERSION = 1
+KEYS_VERSION = 2  # 2: a phone key for an overseas number written the French way
 
 
 def rules_fingerprint(rules: Sequence[str]) -> str:

@@ -33,7 +33,7 @@ import orjson
 
 from hub.domain.matching.record import NormalisedRecord
 
-FORM_VERSION = 1
+FORM_VERSION = 2  # 2: an overseas number written the French way is read (0692 ...)
 _from_ordinal = dt.date.fromordinal
 
 
