@@ -1,6 +1,10 @@
 """Refuse, before any route runs, what no parameter may hold: a NUL character in the
 path or the query (PostgreSQL text cannot store or compare it; no id or filter of the
-contract contains one). Answered 422 `invalid_parameter` in the envelope."""
+contract contains one), answered 422 `invalid_parameter` in the envelope; and an encoded
+slash (`%2F`) in the path, answered 404 `route_not_found`: routes are matched on the
+decoded path, where it would be a separator, so `/v1/erasures/1%2Fack` reached the
+acknowledgement of erasure 1 and `/v1/erasures/%2F` was redirected to `/v1/erasures`.
+No id of the contract holds a slash: such a path names no resource."""
 
 from __future__ import annotations
 
@@ -10,10 +14,20 @@ from urllib.parse import unquote_plus
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from hub.errors import InvalidParameter
+from hub.errors import InvalidParameter, RouteNotFound
 
 
 def install(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def refuse_encoded_slashes(request: Request, call_next: Any) -> Any:
+        if b"%2f" not in request.scope.get("raw_path", b"").lower():
+            return await call_next(request)
+        error = RouteNotFound("Aucune opération à cette adresse : une barre oblique encodée "
+                              "(%2F) ne fait partie d'aucun identifiant.",
+                              "No operation at this address: an encoded slash (%2F) is part "
+                              "of no identifier.")
+        return JSONResponse({"error": error.to_dict()}, status_code=error.status)
+
     @app.middleware("http")
     async def refuse_nul_characters(request: Request, call_next: Any) -> Any:
         where = _nul_in(request.scope.get("path", ""), request.scope.get("query_string", b""))
