@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from connectors.errors import RecordRejected
-from connectors.mapping import Mapping, MappingProblem, Problem
+from connectors.mapping import InvalidValue, Mapping, MappingProblem, Problem
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,9 +90,14 @@ class Connector(abc.ABC):
         except ValueError:
             rule = self.mapping.modification
             found.append(rule.problem(Problem.DATE_INVALIDE) if rule else _bad_date())
-        key = self.mapping.key(data)
-        if key is None:
-            found.append(self.mapping.identity.problem(Problem.VALEUR_MANQUANTE))
+        try:
+            key = self.mapping.key(data)
+        except InvalidValue as exc:  # a list or an object where the identifier is meant
+            key = None
+            found.append(self.mapping.identity.problem(exc.problem))
+        else:
+            if key is None:
+                found.append(self.mapping.identity.problem(Problem.VALEUR_MANQUANTE))
         return SourceRecord(
             key=key, data=data, line=line, modified_at=modified or default_time,
             deleted=self.mapping.is_deleted(data), problems=tuple(found),

@@ -121,6 +121,15 @@ class CsvSource(TableSource):
         except LookupError as exc:
             raise SourceError("Encodage inconnu dans la configuration.",
                               "Unknown encoding in the configuration.") from exc
+        except UnicodeDecodeError as exc:  # UTF-16 cut short: bytes escape no line alone
+            shown = encoding.upper()
+            raise SourceError(
+                f"Fichier endommagé : illisible en {shown} (fichier tronqué ou caractère "
+                "invalide). Exportez-le de nouveau depuis le tableur (« Enregistrer sous », "
+                "même format) ; rien n'a été envoyé ni retiré.",
+                f"Damaged file: unreadable as {shown} (truncated file or invalid "
+                "character). Export it again from the spreadsheet: nothing was sent or "
+                "withdrawn.") from exc
 
     def _fallback_time(self) -> dt.datetime:
         return dt.datetime.fromtimestamp(int(self.path.stat().st_mtime), dt.UTC)

@@ -77,6 +77,13 @@ _MESSAGES = {
 }
 
 
+def scalar_text(raw: Any) -> str:
+    """A single value as its text; a JSON list or object raises `InvalidValue`."""
+    if isinstance(raw, dict | list):
+        raise InvalidValue(Problem.VALEUR_COMPOSEE)
+    return str(raw).strip()
+
+
 class InvalidValue(ValueError):
     """A value of a record that a rule cannot read; `problem` says why (never the value)."""
 
@@ -246,7 +253,7 @@ class FieldRule:
                         raise
         elif raw is not None and raw is not ABSENT:
             if self.prefix:
-                return self.prefix + safe_id(str(raw).strip())
+                return self.prefix + safe_id(scalar_text(raw))
             if isinstance(raw, dt.datetime | dt.date) and self.kind in ("date", "date_heure"):
                 return self._calendar(raw)  # a spreadsheet's date cell
             return self._list(raw) if self.kind == "liste" else self._one(raw)
@@ -409,8 +416,10 @@ class Mapping:
                 parent.pop(part, None)
 
     def key(self, record: Any) -> str | None:
+        """The record's identifier as text, None when empty; raises `InvalidValue` for a
+        CRM's list or object (`{"value": 12}`), whose Python text is no identifier."""
         raw = self.identity.getter(record)
-        text = "" if raw is ABSENT or raw is None else str(raw).strip()
+        text = "" if raw is ABSENT or raw is None else scalar_text(raw)
         return text or None
 
     def key_reader(self, header: list[str]) -> Callable[[list[Any]], str | None]:

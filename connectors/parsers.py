@@ -46,8 +46,10 @@ _MONTHS = {"janv": 1, "janvier": 1, "jan": 1, "fevr": 2, "fevrier": 2, "fev": 2,
            "mar": 3, "avr": 4, "avril": 4, "mai": 5, "juin": 6, "juil": 7, "juillet": 7,
            "aout": 8, "sept": 9, "septembre": 9, "sep": 9, "oct": 10, "octobre": 10,
            "nov": 11, "novembre": 11, "dec": 12, "decembre": 12}
+# before the day, only « le » and a weekday (« vers 5 mars », « avant 5 mars » are no date)
+_WEEKDAY = r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lun|mar|mer|jeu|ven|sam|dim)"
 _WRITTEN = re.compile(
-    r"(?:[a-z]+\.?,?\s+)?(\d{1,2})(?:er)?[\s-]+([a-z]+)\.?[\s-]+(\d{4}|\d{2})"
+    r"(?:le\s+)?(?:" + _WEEKDAY + r"\.?,?\s+)?(\d{1,2})(?:er)?[\s-]+([a-z]+)\.?[\s-]+(\d{4}|\d{2})"
     r"(?:,?\s+(?:a\s+)?(\d{1,2})\s*[:h]\s*(\d{2})?(?::(\d{2}))?)?", re.ASCII)
 
 
@@ -65,7 +67,8 @@ def written_date(text: str, *, past: bool = False) -> tuple[dt.date, dt.time] | 
     if found is None or found[2] not in _MONTHS:
         return None
     day, month, year = int(found[1]), _MONTHS[found[2]], int(found[3])
-    year = french_values.resolve_year(year, month, day, past=past, today=dt.date.today())
+    if len(found[3]) == 2:  # « 0026 » is no year 2026: four digits are taken as written
+        year = french_values.resolve_year(year, month, day, past=past, today=dt.date.today())
     try:
         date = _bounded(dt.date(year, month, day))
         return date, dt.time(int(found[4] or 0), int(found[5] or 0), int(found[6] or 0))

@@ -1,8 +1,9 @@
 """A workbook read directly (.xlsx, .xlsm, .xls, .ods), without a CSV export.
 
 Read with python-calamine (one reader for Excel and LibreOffice formats). The sheet is
-the one named in the configuration (`feuille`) or the first (when the first names no
-mapped column and another does, the configuration error names that one). Cells keep their type:
+the one named in the configuration (`feuille`) or the first (when another sheet's header
+names more mapped columns than the first's, a read-me listing column names, the
+configuration error names that sheet). Cells keep their type:
 a date cell is a date (no dd/mm/yy guessing), a whole number typed in a cell (a postal
 code, a dossier number) is its digits without `.0`, text is text. Rows are numbered as
 the spreadsheet shows them. Tracking, deleted rows and duplicated keys: see
@@ -20,7 +21,14 @@ import python_calamine
 
 from connectors.errors import ConfigurationError, SourceError
 from connectors.mapping import Mapping
-from connectors.table_source import HEADER_SEARCH, Row, TableSource, header_index, header_row
+from connectors.table_source import (
+    HEADER_SEARCH,
+    Row,
+    TableSource,
+    header_index,
+    header_row,
+    header_scores,
+)
 
 SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 
@@ -70,27 +78,30 @@ class SheetSource(TableSource):
                     f"{', '.join(names)}) : corrigez « feuille » dans la configuration.",
                     f"Sheet '{self.sheet}' not in the workbook ({', '.join(names)}).")
             rows = book.get_sheet_by_name(self.sheet or names[0]).to_python(skip_empty_area=False)
-            if self.sheet is None and not self._has_header(rows):
-                self._point_to_header(book, names)
+            if self.sheet is None:
+                self._point_to_header(book, names, self._header_score(rows))
             return rows
         finally:
             book.close()
 
-    def _has_header(self, rows: list[list[Any]]) -> bool:
-        return any(self.mapping.header_score(row) for row in rows[:HEADER_SEARCH])
+    def _header_score(self, rows: list[list[Any]]) -> int:
+        return max(header_scores(self.mapping, rows), default=0)
 
-    def _point_to_header(self, book: python_calamine.CalamineWorkbook, names: list[str]) -> None:
-        """The first sheet names no mapped column (a read-me, a pivot table): when another
-        sheet holds the header, say which one to configure, rather than « N° dossier »
-        missing from a sheet the agent never meant."""
-        for name in names[1:]:
-            if self._has_header(book.get_sheet_by_name(name).to_python(skip_empty_area=False)):
-                raise ConfigurationError(
-                    f"La première feuille du classeur, « {names[0]} », n'a pas l'en-tête "
-                    f"attendu ; la feuille « {name} » l'a : indiquez \"feuille\": "
-                    f"\"{name}\" dans la configuration.",
-                    f"The workbook's first sheet '{names[0]}' lacks the header; sheet "
-                    f"'{name}' has it: set \"feuille\" in the configuration.")
+    def _point_to_header(self, book: python_calamine.CalamineWorkbook, names: list[str],
+                         first: int) -> None:
+        """No `feuille` configured: when another sheet's header names more mapped columns
+        than the first sheet's (a read-me listing a few column names, a pivot table),
+        say which one to configure, rather than read the read-me as the table."""
+        scores = {name: self._header_score(book.get_sheet_by_name(name).to_python(
+            skip_empty_area=False, nrows=HEADER_SEARCH)) for name in names[1:]}
+        name = max(scores, key=scores.__getitem__, default=None)
+        if name is not None and scores[name] > first:
+            raise ConfigurationError(
+                f"La première feuille du classeur, « {names[0]} », n'a pas l'en-tête "
+                f"attendu ; la feuille « {name} » l'a : indiquez \"feuille\": "
+                f"\"{name}\" dans la configuration.",
+                f"The workbook's first sheet '{names[0]}' lacks the header; sheet "
+                f"'{name}' has it: set \"feuille\" in the configuration.")
 
     @staticmethod
     def _rows(rows: list[list[Any]], header_at: int) -> Iterator[Row]:

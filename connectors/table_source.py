@@ -9,7 +9,10 @@ the two on each run). Each record's `line` is the row number the spreadsheet sho
 The header is the row, among the first `HEADER_SEARCH`, naming the most mapped columns:
 titles typed above the table are skipped, and a heading merged down from the row above
 (a two-row header) is read from that row. A totals row (no key, a cell reading "Total")
-is not a record, nor is one reading "Total" in the dossier number's column.
+is not a record, nor is one reading "Total" in the dossier number's column: the cell
+must read "Total" (« Totaux », « Sous-total », « Total général ») whole, so a dossier
+number « TOTAL-2026-001 » is read, and a keyless row whose project is « Totalement
+bio » is rejected like any keyless row.
 
 Tracking (`suivi`): by default (`empreinte`) every row is read and the content
 fingerprint decides what changed, so an edit without a new modification date is never
@@ -24,7 +27,7 @@ import collections
 import dataclasses
 import datetime as dt
 import difflib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from connectors.base import Connector, SourceRecord
@@ -50,11 +53,23 @@ def _duplicate(rows: list[int], column: str | None) -> MappingProblem:
         f"This record number is on several rows ({others}): keep one or fix the number.", column)
 
 
+def header_scores(mapping: Mapping, rows: list[list[Any]]) -> list[int]:
+    """How many mapped columns each of the first `HEADER_SEARCH` rows names once its blanks
+    take the labels above them (`header_row`): in a two-row header the top row may name
+    more columns (« N° dossier », « Projet » merged down beside « Porteur ») than the row
+    under it (« Nom », « Prénom »), which names them all once filled. A row naming no
+    mapped column itself scores 0 (a blank row under the header is no header)."""
+    head = [[_heading(cell) for cell in cells] for cells in rows[:HEADER_SEARCH]]
+    return [mapping.header_score(header_row(mapping, head, index))
+            if mapping.header_score(cells) else 0 for index, cells in enumerate(head)]
+
+
 def header_index(mapping: Mapping, rows: list[list[Any]]) -> int:
-    """The index of the row naming the most mapped columns (0 when none names any)."""
-    scores = [mapping.header_score(cells) for cells in rows[:HEADER_SEARCH]]
+    """The index of the best scoring row (`header_scores`), the lower one on a tie (the
+    row under a two-row header's top); 0 when none names any mapped column."""
+    scores = header_scores(mapping, rows)
     best = max(scores, default=0)
-    return scores.index(best) if best else 0
+    return len(scores) - 1 - scores[::-1].index(best) if best else 0
 
 
 def header_row(mapping: Mapping, rows: list[list[Any]], at: int) -> list[str]:
@@ -95,18 +110,21 @@ def check_required_columns(mapping: Mapping, header: list[str], missing: list[st
     if not absent:
         return
     labels = {normalize_label(h): h for h in header if h.strip()}
+    named = mapping.header_score(header)
     parts = []
     for column in absent:
-        close = closest_labels(normalize_label(column), list(labels))
+        # a row naming no mapped column may be a row of values (an export saved without
+        # its header): none of its cells is quoted, however much one resembles a heading
+        close = closest_labels(normalize_label(column), list(labels)) if named else []
         near = " ; colonnes proches : " + ", ".join(f"« {labels[c]} »" for c in close) \
             if close else ""
         parts.append(f"« {column} » introuvable{near}")
-    # a row naming no mapped column may be a row of values (an export saved without its
-    # header): its cells are then quoted only where they resemble a wanted heading
     listed = ", ".join(f"« {h} »" for h in list(labels.values())[:12])
-    found = f"Colonnes du fichier : {listed}." if mapping.header_score(header) else (
+    found = f"Colonnes du fichier : {listed}." if named else (
         f"Aucune des {HEADER_SEARCH} premières lignes ne nomme une colonne de la "
-        "correspondance : l'export a-t-il sa ligne d'en-tête (« Inclure les en-têtes ») ?")
+        "correspondance : l'export a-t-il sa ligne d'en-tête (« Inclure les en-têtes ») ? "
+        "Ses colonnes ont-elles été renommées ? Comparez-les aux « source » de la "
+        "correspondance.")
     raise ConfigurationError(
         f"En-tête sans colonne attendue par la correspondance : {' ; '.join(parts)}. {found} "
         "Corrigez « source » dans le fichier de correspondance ou l'en-tête de l'export : "
@@ -125,35 +143,75 @@ def column_letters(index: int) -> str:
     return letters
 
 
-def check_repeated_columns(mapping: Mapping, header: list[str]) -> None:
-    """Raise a ConfigurationError when a column the mapping reads is named twice in the
-    header (« Nom » under « Porteur » and again under « Référent », below merged titles):
-    only one of them can be read, and reading the other would send another person's
-    name under the porteur's."""
+def _repeated(mapping: Mapping, header: list[str]) -> list[tuple[str, list[int]]]:
+    """Each column the mapping reads that the header names more than once, with where."""
     positions: dict[str, list[int]] = collections.defaultdict(list)
     for index, heading in enumerate(header):
         positions[normalize_label(heading)].append(index)
     sources = dict.fromkeys(r.source for r in mapping.all_rules()
                             if r.source and not r.source.startswith("$"))
-    repeated = [(source, positions[normalize_label(source)]) for source in sources
-                if len(positions[normalize_label(source)]) > 1]
+    return [(source, positions[normalize_label(source)]) for source in sources
+            if len(positions[normalize_label(source)]) > 1]
+
+
+def settle_repeated_columns(mapping: Mapping, header: list[str],
+                            rows: Iterable[list[Any]]) -> list[str]:
+    """The header with each column the mapping reads named once (the others' headings
+    blanked): a column named twice (« Nom » under « Porteur » and again under
+    « Référent ») is read when its copies agree, one of them empty on every row or both
+    the same on every row. Raise a ConfigurationError naming the columns (never their
+    values) when they disagree on some row: reading either could send another person's
+    name under the porteur's."""
+    repeated = _repeated(mapping, header)
     if not repeated:
-        return
+        return header
+    used: set[int] = set()
+    differ: set[tuple[int, int]] = set()
+    for cells in rows:
+        for _, at in repeated:
+            values = [_cell_text(cells, i) for i in at]
+            used.update(i for i, v in zip(at, values, strict=True) if v)
+            differ.update((i, j) for i, v in zip(at, values, strict=True)
+                          for j, w in zip(at, values, strict=True) if i < j and v != w)
+    settled = list(header)
+    disagreeing = []
+    for source, at in repeated:
+        kept = [i for i in at if i in used] or at[:1]
+        if any((i, j) in differ for i in kept for j in kept if i < j):
+            disagreeing.append((source, kept))
+        for i in at:
+            if i != kept[0]:
+                settled[i] = ""
+    if disagreeing:
+        _refuse_repeated(disagreeing)
+    return settled
+
+
+def _cell_text(cells: list[Any], index: int) -> str:
+    return _heading(cells[index]) if index < len(cells) else ""
+
+
+def _refuse_repeated(repeated: list[tuple[str, list[int]]]) -> None:
     parts = [f"« {source} » (colonnes {', '.join(column_letters(i) for i in at[:-1])} et "
              f"{column_letters(at[-1])})" for source, at in repeated]
     raise ConfigurationError(
-        f"Colonne nommée plusieurs fois dans l'en-tête : {' ; '.join(parts)}. Le connecteur "
-        "ne peut pas savoir laquelle lire : renommez les autres dans le tableur (par exemple "
-        "« Nom référent ») ; rien n'a été envoyé ni retiré.",
-        "Column named more than once in the header: "
+        f"Colonne nommée plusieurs fois dans l'en-tête, avec des valeurs différentes sur "
+        f"une même ligne : {' ; '.join(parts)}. Le connecteur ne peut pas savoir laquelle "
+        "lire : renommez les autres dans le tableur (par exemple « Nom référent ») ; rien "
+        "n'a été envoyé ni retiré.",
+        "Column named more than once in the header, with different values on one row: "
         f"{', '.join(source for source, _ in repeated)}. Rename the others in the "
         "spreadsheet: nothing was sent or withdrawn.")
 
 
+TOTALS_LABELS = frozenset({"total", "totaux", "sous total", "sous totaux", "total general"})
+
+
 def is_totals(cells: list[Any]) -> bool:
-    """A row summing the table: one of its cells reads "Total" (or "Totaux", "Total général")."""
-    return any(isinstance(c, str) and normalize_label(c).startswith(("total", "sous total"))
-               for c in cells)
+    """A row summing the table: one of its cells reads, whole, "Total", "Totaux",
+    "Sous-total(aux)" or "Total général" (case, accents and punctuation aside). A dossier
+    number « TOTAL-2026-001 » or a project « Totalement bio » is no such cell."""
+    return any(isinstance(c, str) and normalize_label(c) in TOTALS_LABELS for c in cells)
 
 
 class TableSource(Connector):
@@ -185,7 +243,12 @@ class TableSource(Connector):
             self._complete = True
             return
         self.columns = header
-        check_repeated_columns(self.mapping, header)
+        kept: list[Row] = []
+        if self._key_cells() is None:  # the rows are kept from `_table` and read again
+            rows = iter(kept := list(rows))
+        if _repeated(self.mapping, header):  # rare: one more pass, for the copies only
+            header = settle_repeated_columns(
+                self.mapping, header, (cells for _, cells in self._cells(kept)))
         self._missing = self.mapping.bind(header)
         check_required_columns(self.mapping, header, self._missing)
         fallback = self._fallback_time()
@@ -194,12 +257,8 @@ class TableSource(Connector):
         # without waiting for the whole table to be mapped.
         key_of = self.mapping.key_reader(header)
         key_column = self.mapping.identity.column or self.mapping.identity.source
-        again = self._key_cells()
-        if again is None:
-            rows = iter(kept := list(rows))
-            again = ((row.number, row.cells) for row in kept)
         lines: dict[str, list[int]] = collections.defaultdict(list)
-        for number, cells in again:
+        for number, cells in self._cells(kept):
             key = key_of(cells)
             if key:
                 lines[key].append(number)
@@ -224,6 +283,10 @@ class TableSource(Connector):
         """(row number, cells) of every row of the table `_table` just read, cheaply, for
         the key pass; None: the rows are kept from `_table` and read twice."""
         return None
+
+    def _cells(self, kept: list[Row]) -> Iterator[tuple[int, list[Any]]]:
+        again = self._key_cells()
+        return again if again is not None else ((row.number, row.cells) for row in kept)
 
     def _is_old(self, record: SourceRecord, since: dt.datetime | None) -> bool:
         if not (self.use_dates and since and record.modified_at) or record.problems:

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from connectors.base import Connector
 from connectors.errors import ConfigurationError
-from connectors.mapping import Mapping, normalize_label
+from connectors.mapping import InvalidValue, Mapping, normalize_label
 from schemas import validator
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "connectors"
@@ -150,3 +151,27 @@ def test_a_crm_list_or_object_where_one_value_is_meant_is_a_problem_not_its_pyth
         ("$.needs", "valeur_composee")}
     assert "Dupont" not in json.dumps([p.to_dict() for p in problems], ensure_ascii=False)
     assert "$.telephones[0].numero" in problems[0].message_fr
+
+
+def test_a_crm_object_as_identifier_or_prefixed_field_is_a_problem_naming_the_path():
+    m = Mapping.from_dict({"version": 1, "identifiant": {"source": "$.id", "prefixe": "CRM-"},
+                           "champs": {"consentement.reference": {"source": "$.id",
+                                                                 "prefixe": "CST-"}}})
+    record = {"id": {"value": 12}}
+    with pytest.raises(InvalidValue):
+        m.key(record)
+    _, problems = m.apply(record)
+    assert [(p.colonne, p.code) for p in problems] == [("$.id", "valeur_composee")]
+    assert m.key({"id": 12}) == "12"
+
+
+def test_a_crm_record_whose_identifier_is_a_list_is_rejected_not_sent_under_its_text():
+    class Records(Connector):
+        def changes(self, since):
+            return iter(())
+
+    m = Mapping.from_dict({"version": 1, "identifiant": {"source": "$.id"},
+                           "champs": {"porteur.nom": {"source": "$.nom"}}})
+    record = Records(m).record({"id": [12, 13]})
+    assert record.key is None
+    assert [(p.colonne, p.code) for p in record.problems] == [("$.id", "valeur_composee")]

@@ -77,6 +77,19 @@ def test_impossible_or_incomplete_written_dates_are_refused(text):
         parsers.parse_date(text)
 
 
+@pytest.mark.parametrize("text", ["vers 5 mars 2026", "avant 5 mars 2026",
+                                  "environ 1er avril 1980", "5 mars 0026"])
+def test_a_written_date_with_a_word_other_than_a_weekday_or_a_padded_year_is_refused(text):
+    with pytest.raises(ValueError):
+        parsers.parse_date(text)
+
+
+@pytest.mark.parametrize("text", ["le 5 mars 2026", "jeudi 5 mars 2026", "jeu. 5 mars 2026",
+                                  "le jeudi 5 mars 2026", "Jeudi, 5 mars 2026"])
+def test_a_written_date_after_a_weekday_or_le_is_read(text):
+    assert parsers.parse_date(text) == "2026-03-05"
+
+
 def test_a_written_date_and_time_is_a_paris_date_time():
     assert parsers.parse_datetime("samedi 5 déc. 2026 à 14h30") == "2026-12-05T14:30:00+01:00"
     assert parsers.parse_datetime("5 décembre 2026") == "2026-12-05T00:00:00+01:00"
