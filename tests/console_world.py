@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.bootstrap import Hub
+from hub.config import Settings
 from hub.services.accounts import users as accounts
 from hub.services.accounts.auth import Caller
 from hub.services.accounts.members import load_network
@@ -21,7 +22,8 @@ from hub.services.ingest import accept as ingest
 from hub.services.ingest import processing
 from hub.services.matching import duplicates
 from hub.services.privacy import consents
-from tests.factories import ALL_PURPOSES, record_consents
+from tests.factories import ALL_PURPOSES, Clock, record_consents
+from tests.fakes.publisher import RecordingPublisher
 
 PASSWORDS = {"coord": "coordination-du-reseau", "dpo": "protection-des-donnees",
              "admin": "administration-du-hub"}
@@ -75,6 +77,13 @@ NAMES = [f"{p[2]} {p[3]}" for p in [*PORTEURS, *DUPLICATE_PAIR]]
 EXPORTS = 6  # above the "exports_massifs" alert rule's threshold (5 a day)
 PRIVATE_FICHE = "F-PRIVE"  # its consent leaves the coordination out
 WITHDRAWN_FICHE = "F-RETRAIT"  # the porteur withdraws consent: nothing more is shown
+
+
+def console_hub(database_url: str, folder: Path, clock: Clock) -> Hub:
+    """A hub for console tests: its store at `database_url`, tasks recorded, not run."""
+    settings = Settings(data_dir=folder / "data", database_url=database_url,
+                        console_cookie_secure=False)
+    return Hub.from_settings(settings, publisher=RecordingPublisher(), clock=clock)
 
 
 def build_world(hub: Hub, folder: Path) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup, escape
 
+from hub.domain.matching.model import percent_fr
 from hub.web import labels
 from hub.web.security import PREFIX
 
@@ -102,17 +103,10 @@ def french_points(value: float) -> str:
     return f"{value:+.1f}".replace(".", ",").replace("-", "−")
 
 
-def french_percent(value: float, decimals: int = 1) -> str:
-    """A probability in per cent with a French decimal comma; short of certain, never
-    « 100,0 % » (nor « 0,0 % » above zero): a pair the hub left undecided must not
-    read as sure."""
-    unit = 10 ** decimals
-    shown = round(value * 100 * unit)
-    if value < 1:
-        shown = min(shown, 100 * unit - 1)
-    if value > 0:
-        shown = max(shown, 1)
-    return f"{shown / unit:.{decimals}f} %".replace(".", ",")
+def french_percent(value: float, decimals: int = 1, certain: bool = False) -> str:
+    """A probability in per cent, French style; a pair open or set aside for review is not
+    certain, so it never reads « 100,0 % » (`hub.domain.matching.model.percent_fr`)."""
+    return percent_fr(value, decimals, certain=certain)
 
 
 def french_month(value: dt.date | str) -> str:

@@ -11,13 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hub.api.app import create_app
-from hub.bootstrap import Hub
-from hub.config import Settings
 from hub.services.accounts import users as accounts
 from hub.services.matching import duplicates
-from tests.console_world import PASSWORDS, build_world
+from tests.console_world import PASSWORDS, build_world, console_hub
 from tests.factories import Clock
-from tests.fakes.publisher import RecordingPublisher
 
 pytestmark = pytest.mark.integration
 SECOND = ("coord2", "deuxieme-coordinatrice")
@@ -26,9 +23,7 @@ SECOND = ("coord2", "deuxieme-coordinatrice")
 @pytest.fixture
 def world(db_url, tmp_path):
     clock = Clock()
-    settings = Settings(data_dir=tmp_path / "data", database_url=db_url,
-                        console_cookie_secure=False)
-    hub = Hub.from_settings(settings, publisher=RecordingPublisher(), clock=clock)
+    hub = console_hub(db_url, tmp_path, clock)
     built = build_world(hub, tmp_path)
     accounts.add_user(hub, SECOND[0], "coordinator", SECOND[1])
     app = create_app(hub=hub)

@@ -111,16 +111,30 @@ class Explanation:
         terms = tuple(FieldTerm.from_dict(t) for t in doc["champs"])
         return cls(doc["a_priori"], terms, doc["total"], doc["probabilite"])
 
-    def lines_fr(self) -> list[str]:
+    def lines_fr(self, *, certain: bool = False) -> list[str]:
         """The waterfall in French words and decimals: "a priori : -6,2", "nom : identique
-        (+9,1)", ..., "total : +10,9 soit une probabilité de 99,95 %"."""
+        (+9,1)", ..., "total : +10,9 soit une probabilité de 99,95 %". A pair open for
+        review is not certain (`certain` False): its per cent never reads 100,00 %."""
         lines = [f"a priori : {_fr(self.prior_weight)}"]
         for t in self.terms:
             note = f", dont fréquence du nom {_fr(t.tf_adjustment)}" if t.tf_adjustment else ""
             lines.append(f"{t.field} : {t.label_fr()} ({_fr(t.weight)}{note})")
         lines.append(f"total : {_fr(self.total_weight)} soit une probabilité de "
-                     f"{self.probability * 100:.2f} %".replace(".", ","))
+                     f"{percent_fr(self.probability, 2, certain=certain)}")
         return lines
+
+
+def percent_fr(value: float, decimals: int = 1, *, certain: bool = False) -> str:
+    """A probability in per cent with a French decimal comma. Unless the pair is known to
+    be `certain` (a decision, not a score), never « 100,0 % » however close to 1 the
+    float (0.99999999998 of a pair left for review), nor « 0,0 % » above zero."""
+    unit = 10 ** decimals
+    shown = round(value * 100 * unit)
+    if not certain:
+        shown = min(shown, 100 * unit - 1)
+    if value > 0:
+        shown = max(shown, 1)
+    return f"{shown / unit:.{decimals}f} %".replace(".", ",")
 
 
 def _fr(weight: float) -> str:

@@ -57,7 +57,8 @@ def test_a_compared_field_hidden_from_the_coordination_is_not_called_absent():
 def test_a_probability_short_of_certain_is_never_shown_as_100_percent_nor_0():
     assert french_percent(0.9998) == "99,9 %" and french_percent(0.99996, 2) == "99,99 %"
     assert french_percent(0.0004) == "0,1 %" and french_percent(0.0) == "0,0 %"
-    assert french_percent(1.0) == "100,0 %" and french_percent(0.8765, 2) == "87,65 %"
+    assert french_percent(1.0, certain=True) == "100,0 %" and french_percent(1.0) == "99,9 %"
+    assert french_percent(0.8765, 2) == "87,65 %"
 
 
 def test_a_level_of_one_fields_own_reads_as_the_api_says_it():
