@@ -49,9 +49,11 @@ def _install_errors(console: FastAPI) -> None:
         """To the sign-in page, which says when a session ended (and that a form sent
         after its end was not recorded) and leads back to the page left."""
         query = {}
-        if page := page_left(request):
+        if request.url.path == PREFIX + "/deconnexion":  # signing out: done either way
+            query["sortie"] = "1"
+        elif page := page_left(request):
             query["suite"] = page
-        if request.cookies.get(SESSION_COOKIE):
+        if request.cookies.get(SESSION_COOKIE) and "sortie" not in query:
             query["fin"] = "action" if request.method == "POST" else "session"
         target = PREFIX + "/connexion" + ("?" + urllib.parse.urlencode(query) if query else "")
         response = RedirectResponse(target, status_code=303, headers=HEADERS)

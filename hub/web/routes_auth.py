@@ -57,7 +57,7 @@ def sign_in_submit(request: Request, form: dict[str, str] = Depends(form_of)) ->
     except SignInFailed as exc:
         return _sign_in_form(request, error=exc.message_fr, status=exc.status,
                              suite=form.get("suite", ""))
-    page = return_page(form.get("suite", ""), signed.session.role) \
+    page = return_page(request.app.routes, form.get("suite", ""), signed.session.role) \
         or HOME.get(signed.session.role, "/")
     response = RedirectResponse(PREFIX + page, status_code=303, headers=HEADERS)
     max_age = int(hub.settings.console_session_hours * 3600)
@@ -78,6 +78,6 @@ def _sign_in_form(request: Request, *, error: str | None = None, notice: str | N
                   status: int = 200, suite: str = "") -> Response:
     token = new_token()
     response = render(request, "connexion.html", status=status, login_csrf=token, error=error,
-                      notice=notice, suite=suite if RETURN_SHAPE.match(suite) else "")
+                      notice=notice, suite=suite if RETURN_SHAPE.fullmatch(suite) else "")
     set_cookie(response, request, LOGIN_CSRF_COOKIE, token)
     return response

@@ -62,10 +62,12 @@ def decide(item_id: str, request: Request, form: dict[str, str] = Depends(checke
         raise BadRequest("Choisissez une des trois décisions.", "Choose one of the three decisions.")
     try:
         queue.decide(hub_of(request), session, _item(item_id), decision)
-    except ReviewItemClosed:  # another coordinator decided first: say what, keep theirs
-        return render(request, "doublon_traite.html", status=409, item_id=item_id,
-                      first=queue.decided_first(hub_of(request), _item(item_id)),
-                      chosen=queue.DECISIONS[decision])
+    except ReviewItemClosed:  # decided first by another coordinator: say what, keep theirs
+        first = queue.decided_first(hub_of(request), _item(item_id))
+        if not (first["statut"] == decision and first["compte"] == session.login):
+            return render(request, "doublon_traite.html", status=409, item_id=item_id,
+                          first=first, chosen=queue.DECISIONS[decision])
+        # the same choice sent twice (a double click): recorded, answered as such
     return _done("fusions" if decision == "same" else "doublons", decision)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 
 from fastapi import Depends, Request, Response
-from starlette.routing import Match
+from starlette.routing import BaseRoute, Match
 
 from hub.app_state import hub_of
 from hub.errors import BadRequest, CsrfRejected, SessionRequired, WrongRole
@@ -20,7 +20,7 @@ LOGIN_CSRF_COOKIE = "capactif_csrf"
 MAX_FORM_BYTES = 64 * 1024
 HOME = {"coordinator": "/coordination/porteurs", "dpo": "/dpo/journal", "admin": "/admin/comptes"}
 # A page to return to after signing in: a path of the console's own pages, opaque ids only
-RETURN_SHAPE = re.compile(r"^/(coordination|dpo|admin)(/[A-Za-z0-9_-]{1,64}){0,4}$")
+RETURN_SHAPE = re.compile(r"/(coordination|dpo|admin)(/[A-Za-z0-9_-]{1,64}){0,4}")
 
 
 def page_left(request: Request) -> str | None:
@@ -29,20 +29,49 @@ def page_left(request: Request) -> str | None:
     that is no page (`/doublons/reprendre`), the page above it."""
     path = request.url.path.removeprefix(PREFIX)
     for _ in range(2):
-        if not RETURN_SHAPE.match(path):
+        if not RETURN_SHAPE.fullmatch(path):
             return None
-        scope = {"type": "http", "path": path, "root_path": "", "method": "GET"}
-        if any(route.matches(scope)[0] is Match.FULL for route in request.app.routes):
+        if is_page(request.app.routes, path):
             return path
         path = path.rsplit("/", 1)[0]
     return None
 
 
-def return_page(path: str, role_name: str) -> str | None:
+def is_page(routes: Sequence[BaseRoute], path: str) -> bool:
+    """Whether a GET of `path` shows a page: a route answers it, and no route of a form
+    claims the path by name (`/doublons/reprendre` also fits `/doublons/{item_id}`)."""
+    scope = {"type": "http", "path": path, "root_path": "", "method": "GET"}
+    found = [(route, route.matches(scope)[0]) for route in _each(routes)]
+    pages = [route for route, match in found if match is Match.FULL]
+    if any(_named(route) for route in pages):
+        return True
+    return bool(pages) and not any(match is Match.PARTIAL and _named(route)
+                                   for route, match in found)
+
+
+def _each(routes: Sequence[BaseRoute]) -> Iterator[BaseRoute]:
+    """The routes one by one, those of an included router too (the console includes its
+    routers without a prefix of their own: their routes carry their whole path)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is None:
+            yield route
+        else:
+            yield from _each(included.routes)
+
+
+def _named(route: BaseRoute) -> bool:
+    """A route whose path has no parameter (`/doublons/reprendre`)."""
+    return not getattr(route, "param_convertors", True)
+
+
+def return_page(routes: Sequence[BaseRoute], path: str, role_name: str) -> str | None:
     """`path` when it is a page of `role_name`'s part of the console, else None."""
     area = HOME.get(role_name, "").split("/")[1:2]
-    found = RETURN_SHAPE.match(path)
-    return path if found and area and found[1] == area[0] else None
+    found = RETURN_SHAPE.fullmatch(path)
+    if found and area and found[1] == area[0] and is_page(routes, path):
+        return path
+    return None
 
 
 def current_session(request: Request) -> ConsoleSession:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+import urllib.parse
 
 import pytest
 from fastapi.testclient import TestClient
@@ -98,9 +99,60 @@ def test_a_link_followed_before_signing_in_is_the_page_shown_after(world):
 
 
 @pytest.mark.parametrize("suite", ["//exemple.org/console", "https://exemple.org/",
-                                   "/console/dpo/journal", "/console/../api", "/ailleurs"])
+                                   "/console/../api", "/ailleurs", "/dpo/journal",
+                                   "/admin/comptes", "/coordination/fusions\n",
+                                   "/coordination/inexistante",
+                                   "/coordination/doublons/reprendre"])
 def test_a_return_page_outside_the_accounts_pages_is_ignored(world, suite):
+    """Another role's pages (a coordinator's session), a path with a trailing line break,
+    a path no page answers, a form's target: the person's home page instead."""
     client = world["first"]
     answer = sign_in(client, "coord", PASSWORDS["coord"],
-                     page=f"/console/connexion?suite={suite}")
+                     page=f"/console/connexion?suite={urllib.parse.quote(suite)}")
     assert answer.headers["location"] == "/console/coordination/porteurs"
+
+
+def test_a_form_posted_to_a_path_that_is_no_page_leads_back_to_the_page_above(world):
+    first = world["first"]
+    sign_in(first, "coord", PASSWORDS["coord"])
+    queue = first.get("/console/coordination/doublons").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', queue)[1]
+    world["clock"].advance(hours=9)
+    answer = first.post("/console/coordination/doublons/reprendre",
+                        data={"csrf": csrf, "doublon": "1"})
+    assert urllib.parse.parse_qs(answer.url.query.decode())["suite"] == ["/coordination/doublons"]
+    assert sign_in(first, "coord", PASSWORDS["coord"], page=str(answer.url)).headers[
+        "location"] == "/console/coordination/doublons"
+
+
+def test_signing_out_after_the_session_ended_says_the_person_is_signed_out(world):
+    first = world["first"]
+    sign_in(first, "coord", PASSWORDS["coord"])
+    csrf = re.search(r'name="csrf" value="([^"]+)"',
+                     first.get("/console/coordination/doublons").text)[1]
+    world["clock"].advance(hours=9)
+    answer = html.unescape(first.post("/console/deconnexion", data={"csrf": csrf}).text)
+    assert "Vous êtes déconnecté" in answer and "dernière action" not in answer
+
+
+def test_the_same_decision_sent_twice_by_the_same_coordinator_is_answered_as_recorded(world):
+    first = world["first"]
+    sign_in(first, "coord", PASSWORDS["coord"])
+    path, csrf = open_item(first)
+    assert first.post(path, data={"csrf": csrf, "decision": "different"}).status_code == 200
+    again = first.post(path, data={"csrf": csrf, "decision": "different"},
+                       follow_redirects=False)
+    assert again.status_code == 303
+    assert again.headers["location"] == "/console/coordination/doublons?fait=different"
+
+
+@pytest.mark.parametrize("decision", ["same", "different"])
+def test_the_same_decision_sent_by_another_coordinator_is_still_not_theirs(world, decision):
+    first, second = world["first"], world["second"]
+    for client, (login, password) in ((first, ("coord", PASSWORDS["coord"])),
+                                      (second, SECOND)):
+        sign_in(client, login, password)
+    (path, first_csrf), (_, second_csrf) = open_item(first), open_item(second)
+    first.post(path, data={"csrf": first_csrf, "decision": decision})
+    late = second.post(path, data={"csrf": second_csrf, "decision": decision})
+    assert late.status_code == 409 and "par le compte coord" in late.text

@@ -96,7 +96,9 @@ def decide(hub: Hub, item_id: int, decision: str, *, actor: str,
         row = uow.matching.review_item(item_id)
         if row is None:
             raise _not_found()
-        if not uow.matching.close_review(item_id, decision, actor, now):
+        # the console account that decided when there is one (the second to decide, or
+        # the same person clicking twice, is then told who did), else the member
+        if not uow.matching.close_review(item_id, decision, user or actor, now):
             raise ReviewItemClosed("Ce doublon a déjà été traité.", "This item was already decided.")
         if decision != "unknown":
             uow.matching.judge([(row.fiche_pk, row.candidate_fiche_pk)], decision, item_id, actor, now)
@@ -118,13 +120,13 @@ def decide(hub: Hub, item_id: int, decision: str, *, actor: str,
 
 
 def outcome(hub: Hub, item_id: int) -> dict[str, Any]:
-    """How a closed item was closed: its status, when, and for a merge the console
-    account that decided (None when decided through the API)."""
+    """How a closed item was closed: its status, when, and who decided: the console
+    account, or the member for a decision through the API (None when unknown)."""
     with hub.uow() as uow:
         row = uow.matching.review_item(item_id)
     if row is None:
         raise _not_found()
-    account = None
+    account = row.decided_by
     if row.status == "same":
         merges_of = merge_history(hub, row.candidate_porteur_id, limit=MAX_LIMIT)
         account = next((m["par_compte"] for m in merges_of if m["revue"] == item_id), None)
