@@ -89,6 +89,9 @@ def _parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", help="pipeline counts (fiches, processed, outbox)")
     status.set_defaults(run=_status)
+    reindex = sub.add_parser("reindex", help="bring the console's index of porteurs up to date "
+                             "now (after an upgrade) rather than in the first console request")
+    reindex.set_defaults(run=_reindex)
 
     policy = sub.add_parser("policy", help="field policy tools")
     policy_sub = policy.add_subparsers(title="policy")
@@ -313,6 +316,17 @@ def _users_list(args: argparse.Namespace) -> int:
 
     for user in list_users(_hub(_settings(args.data_dir))):
         print(json.dumps(user, ensure_ascii=False, default=str))
+    return 0
+
+
+def _reindex(_args: argparse.Namespace) -> int:
+    from hub.services.console.porteur_index import refresh
+
+    hub = _hub()
+    try:
+        print(json.dumps({"porteurs_relus": refresh(hub)}))
+    finally:
+        hub.close()
     return 0
 
 
