@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 
-from hub.audit.export import FORMAT
+from hub.audit.export import FORMAT, FORMAT_V1
 from hub.audit.merkle import HASH_SIZE, CompactRange, verify_consistency
 from hub.audit.report import Problem, VerificationReport
 from hub.audit.scan import ExportScan
@@ -16,7 +16,17 @@ from hub.audit.scan import ExportScan
 def finish_scan(scan: ExportScan) -> VerificationReport:
     report = scan.report
     report.entries, report.heads = scan.count, len(scan.heads)
-    if not scan.ended:
+    if not scan.ended and _is_v1(scan):
+        report.add_warning(Problem(
+            "export_unended",
+            f"fichier {FORMAT_V1} sans ligne de fin : rien n'y montre qu'il est entier ; "
+            "comparez son SHA-256 à celui de la chaîne des archives (audit_archive_segments, "
+            "previous_sha256 du fichier suivant) ou à celui noté à l'export",
+            f"{FORMAT_V1} file without an end line: nothing in it shows it is whole; compare "
+            "its SHA-256 with the archive chain's (audit_archive_segments, the next file's "
+            "previous_sha256) or with the one noted at export time",
+        ))
+    elif not scan.ended:
         report.add_problem(Problem(
             "export_incomplete",
             "export incomplet : pas de ligne de fin (téléchargement interrompu ?)",
@@ -41,8 +51,8 @@ def finish_scan(scan: ExportScan) -> VerificationReport:
 def _check_meta(scan: ExportScan, report: VerificationReport) -> None:
     """The opening line names the format and the entries the export holds."""
     meta, end = scan.meta, scan.start + scan.count
-    if meta is None or (meta.get("format"), meta.get("first_seq"), meta.get("size")) != (
-            FORMAT, scan.start, end):
+    if meta is None or meta.get("format") not in (FORMAT, FORMAT_V1) or (
+            meta.get("first_seq"), meta.get("size")) != (scan.start, end):
         report.add_problem(Problem(
             "meta_mismatch",
             f"la ligne d'ouverture manque ou ne décrit pas l'export ({FORMAT}, seq "
@@ -163,10 +173,15 @@ def _check_uncovered_tail(
     total = scan.start + scan.count
     covered = max(roots, default=0)
     if total > covered:  # the hub's exports end at a head: these could be rewritten unseen
-        report.add_problem(Problem(
+        add = report.add_warning if _is_v1(scan) else report.add_problem  # v1 ran to the tail
+        add(Problem(
             "uncovered_entries",
             f"{total - covered} entrée(s) après la dernière tête signée : leur contenu et "
             "leur hachage peuvent avoir été réécrits ensemble sans que rien ne le montre",
             f"{total - covered} entrie(s) after the last signed head: their content and "
             "hash may have been rewritten together with nothing to show it",
         ))
+
+
+def _is_v1(scan: ExportScan) -> bool:
+    return scan.meta is not None and scan.meta.get("format") == FORMAT_V1

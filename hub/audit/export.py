@@ -14,7 +14,10 @@ from hub.audit.events import AccessEvent, canonical_json
 from hub.audit.heads import SignedTreeHead, head_to_dict
 from hub.audit.merkle import leaf_hash
 
-FORMAT = "capactif-audit-export-v1"
+FORMAT = "capactif-audit-export-v2"
+# Written before the end line existed (exports and archive segments, still verified):
+# such a file cannot show it is whole, and entries after its last head were the norm.
+FORMAT_V1 = "capactif-audit-export-v1"
 
 
 def meta_record(first_seq: int, size: int, **extra: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ sequence number: modified, deleted, reordered or inserted entry.
 
 Export format (JSONL, one object per line):
 
-    {"type": "meta", "format": "capactif-audit-export-v1", "first_seq": k, "size": n}
+    {"type": "meta", "format": "capactif-audit-export-v2", "first_seq": k, "size": n}
     {"type": "archive", "size": k, "frontier": [hex, ...]}   optional: entries [0, k) archived
     {"type": "entry", "seq": n, "leaf_hash": hex, "event": {...}}
     {"type": "head", "size": ..., "root_hash": ..., "timestamp_ms": ..., "key_id": ...,
@@ -25,6 +25,11 @@ Each record has exactly these keys (the meta line, first and required, may also 
 `previous_sha256`), in this order of lines: meta, archive, entries, heads by size,
 one consistency proof per pair of successive head sizes, end. Entries after the last
 head, and anything after the end line, are refused as well.
+
+Files of the previous format, `capactif-audit-export-v1` (exports and archive segments
+written before the end line existed; segments are immutable, their SHA-256 chained), are
+still verified: a missing end line and entries after the last head are warnings
+(`export_unended`, `uncovered_entries`); such a file is shown whole only by its SHA-256.
 
 How precisely a fault is located: an entry whose event no longer hashes to the leaf
 recorded at append time, or whose seq is out of place (gap, duplicate, swap), is named

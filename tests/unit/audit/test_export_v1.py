@@ -1,0 +1,77 @@
+"""Files written by the release before the end line (capactif-audit-export-v1: whole-log
+exports and archive segments, which are immutable and chained by their SHA-256) still
+verify: a missing end line is a warning that the file cannot show it is whole, and
+entries after the last head stay a warning. A v2 file keeps every strict rule."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hub.audit.export import FORMAT
+from hub.audit.heads import load_public_key
+from hub.audit.verify import main, verify_lines
+from tests.unit.audit.test_audit_verify import SIGNER, as_lines, export_records
+
+FOLDER = Path(__file__).parents[2] / "fixtures" / "audit_v1"
+KEY = load_public_key((FOLDER / "hub_key.pem").read_bytes())
+FILES = sorted(path.name for path in FOLDER.glob("*.jsonl"))
+
+
+def _lines(name: str) -> list[str]:
+    return (FOLDER / name).read_text(encoding="utf-8").splitlines()
+
+
+def _codes(problems) -> set[str]:  # type: ignore[no-untyped-def]
+    return {problem.code for problem in problems}
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_a_file_of_the_previous_release_still_verifies_with_a_warning(name: str) -> None:
+    report = verify_lines(_lines(name), KEY)
+    assert report.ok, report.render()
+    assert "export_unended" in _codes(report.warnings)
+
+
+def test_the_previous_release_s_uncovered_tail_stays_a_warning() -> None:
+    report = verify_lines(_lines("export.jsonl"), KEY)
+    assert "uncovered_entries" in _codes(report.warnings) and report.ok
+
+
+def test_the_fixture_is_all_there() -> None:
+    assert FILES == ["audit-000000000000-000000000008.jsonl",
+                     "audit-000000000008-000000000016.jsonl", "export.jsonl"]
+    assert json.loads(_lines("export.jsonl")[0])["format"] == "capactif-audit-export-v1"
+
+
+def test_the_command_verifies_the_archived_files(capsys: pytest.CaptureFixture[str]) -> None:
+    paths = [str(FOLDER / name) for name in FILES]
+    assert main([*paths, "--public-key", str(FOLDER / "hub_key.pem")]) == 0
+    assert "export_unended" in capsys.readouterr().out
+
+
+def test_a_v1_file_altered_still_fails() -> None:
+    lines = _lines("audit-000000000000-000000000008.jsonl")
+    record = json.loads(lines[3])
+    record["event"]["action"] = "search"
+    report = verify_lines([*lines[:3], json.dumps(record), *lines[4:]], KEY)
+    assert not report.ok and report.first_bad_seq == 2
+
+
+def test_new_exports_declare_v2_and_keep_the_strict_rules() -> None:
+    lines = as_lines(export_records())
+    assert FORMAT == json.loads(lines[0])["format"] == "capactif-audit-export-v2"
+    cut = verify_lines(lines[:-1], SIGNER.public_key)
+    assert "export_incomplete" in _codes(cut.problems)
+    uncovered = verify_lines(as_lines(export_records(count=23)), SIGNER.public_key)
+    assert "uncovered_entries" in _codes(uncovered.problems)
+
+
+def test_a_v2_file_relabelled_v1_keeps_its_end_line_checked() -> None:
+    lines = as_lines(export_records())
+    meta = json.loads(lines[0]) | {"format": "capactif-audit-export-v1"}
+    relabelled = [json.dumps(meta), *lines[1:]]
+    assert verify_lines(relabelled, SIGNER.public_key).ok
+    assert not verify_lines([*relabelled[:-2], relabelled[-1]], SIGNER.public_key).ok
