@@ -118,6 +118,9 @@ class ExportScan:
         except (ValueError, KeyError, TypeError):
             self._malformed_line()
             return
+        if not isinstance(kind, str):  # a list or an object is no record type (nor a dict key)
+            self._malformed_line()
+            return
         required, optional = _KEYS.get(kind, (frozenset(), frozenset()))
         if not required <= keys <= required | optional:
             self._malformed_line()  # a key added, renamed or removed: not the hub's record

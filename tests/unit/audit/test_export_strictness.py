@@ -103,3 +103,12 @@ def test_no_line_can_be_dropped_repeated_swapped_or_given_a_key_even_with_the_en
         if i + 1 < body:
             changed.append([*lines[:i], lines[i + 1], lines[i], *lines[i + 2:]])
     assert [k for k, mutated in enumerate(changed) if _ok(mutated)] == []
+
+
+@pytest.mark.parametrize("kind", [["x"], {"x": 1}, 3, None])
+def test_a_record_type_that_is_not_a_name_is_a_malformed_line(kind: object) -> None:
+    lines = as_lines(covered())
+    report = verify_lines([lines[0], json.dumps({"type": kind}), *lines[1:]], SIGNER.public_key)
+    assert "malformed_line" in {p.code for p in report.problems}
+    alone = verify_lines([json.dumps({"type": kind})], SIGNER.public_key)
+    assert "malformed_line" in {p.code for p in alone.problems}
