@@ -11,6 +11,8 @@ import orjson
 from hub.errors import MalformedBody
 from schemas.loader import duplicate_key_path, nul_path
 
+MAX_DEPTH = 64  # levels of arrays and objects; the contract's documents use fewer than 10
+
 
 def json_body(raw: bytes, *, refuse_nul: bool = True) -> Any:
     """The parsed body; MalformedBody (400) if it is not JSON or, with `refuse_nul`,
@@ -19,6 +21,12 @@ def json_body(raw: bytes, *, refuse_nul: bool = True) -> Any:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise MalformedBody("Le corps n'est pas du JSON valide.", "The body is not valid JSON.") from exc
+    if _depth(document) > MAX_DEPTH:  # before any walk: the checks below recurse
+        raise MalformedBody(
+            f"Corps imbriqué trop profondément (plus de {MAX_DEPTH} niveaux de tableaux et "
+            "d'objets) : aucun document du contrat n'en a autant.",
+            f"Body nested too deep (more than {MAX_DEPTH} levels of arrays and objects): no "
+            "document of the contract has that many.")
     twice = duplicate_key_path(raw)
     if twice is not None:
         raise MalformedBody(
@@ -32,6 +40,18 @@ def json_body(raw: bytes, *, refuse_nul: bool = True) -> Any:
             f"Caractère NUL (\\u0000) interdit dans le corps, en {where} : retirez-le.",
             f"NUL character (\\u0000) not allowed in the body, at {where}: remove it.")
     return document
+
+
+def _depth(document: Any) -> int:
+    """The nesting of arrays and objects, walked without recursion."""
+    deepest, pending = 0, [(document, 1)]
+    while pending:
+        node, level = pending.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is not None:
+            deepest = max(deepest, level)
+            pending.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def json_object(raw: bytes) -> dict[str, Any]:

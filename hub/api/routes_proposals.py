@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Depends, Request
 
 from hub.api.auth import Authenticated, authenticated, hub_of
+from hub.api.bodies import json_body
 from hub.api.models import ReferentAnswer, ReferentAnswered
 from hub.api.openapi import answer, body
-from hub.errors import MalformedBody, NotFound
+from hub.errors import NotFound
 from hub.services.console import meeting_actions
 
 router = APIRouter(prefix="/v1")
@@ -26,9 +26,5 @@ def answer_proposal(proposal_id: str, request: Request,
     proposal was made to may answer (others get 404), once (then 409)."""
     if not proposal_id.isdigit() or len(proposal_id) > 18:
         raise NotFound("Aucune proposition sous ce numéro.", "No proposal under this number.")
-    try:
-        body = orjson.loads(auth.body)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedBody("Le corps n'est pas du JSON valide.",
-                            "The body is not valid JSON.") from exc
+    body = json_body(auth.body)
     return meeting_actions.answer_proposal(hub_of(request), auth.caller, int(proposal_id), body)
