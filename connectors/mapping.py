@@ -29,6 +29,8 @@ from connectors import parsers, transforms
 from connectors.errors import ConfigurationError
 from connectors.typos import check_keys
 from schemas import french_values
+from schemas.formats import PASTED_INVISIBLES
+from schemas.loader import free_text_fields
 
 ABSENT: Any = object()
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
@@ -206,7 +208,9 @@ class FieldRule:
         self._blanks = frozenset() if self.required else french_values.BLANK_FORMS
         self._text: Callable[[str], Any] = (
             str if self._plain else self._list if self.kind == "liste" else self._convert)
-        self.value: Callable[[Any], Any] = self._value
+        self.value: Callable[[Any], Any] = (
+            self._unpasted if tuple(p for p in self.parts if isinstance(p, str))
+            in free_text_fields("fiche") else self._value)
 
     def _parser(self, formats: list[str] | None) -> Callable[[str], Any]:
         if self.kind == "date":
@@ -260,6 +264,11 @@ class FieldRule:
         if self.required:
             raise InvalidValue(Problem.VALEUR_MANQUANTE)
         return self.default
+
+    def _unpasted(self, record: Any) -> Any:
+        """A free text without what a paste from Word or a web page leaves in it."""
+        value = self._value(record)
+        return value.translate(PASTED_INVISIBLES) if isinstance(value, str) else value
 
     def _calendar(self, value: dt.date) -> str:
         if self.kind == "date":

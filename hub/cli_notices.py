@@ -35,7 +35,7 @@ def add_parser(sub: Any, hub_factory: Any) -> None:
 
 def submission_from_file(path: Path, language: str, purposes: list[str] | None) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # Notepad and Word save a BOM first
     except (OSError, UnicodeDecodeError) as exc:
         raise BadRequest("Fichier illisible (attendu : texte UTF-8).",
                          "Unreadable file (expected: UTF-8 text).") from exc

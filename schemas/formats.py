@@ -92,6 +92,12 @@ _JOINERS = frozenset("\u200c\u200d")  # zero-width non-joiner and joiner
 _FREE_TEXT_MARKS = _JOINERS | frozenset("\u200e\u200f\u061c")
 
 
+# What Word and web pages leave in pasted text (soft hyphen, zero-width space, BOM): a
+# connector removes them from its free texts (connectors/mapping.py), since removed they
+# hide nothing; the hub itself still refuses them from a caller.
+PASTED_INVISIBLES = {0x00AD: None, 0x200B: None, 0xFEFF: None}
+
+
 def is_free_text(value: str) -> bool:
     """A free text (a project's description, a support note) with no format character
     that reorders or hides what it says: bidirectional embeddings, overrides and

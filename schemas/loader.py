@@ -103,6 +103,23 @@ class SchemaValidator:
 
 
 @functools.cache
+def free_text_fields(name: str) -> frozenset[tuple[str, ...]]:
+    """The names leading to each `texte-libre` field of schema `name` (list items skipped):
+    ("projet", "description"), ("accompagnement", "notes")..."""
+    found: set[tuple[str, ...]] = set()
+    pending: list[tuple[Any, tuple[str, ...]]] = [(load_schema(name), ())]
+    while pending:
+        node, names = pending.pop()
+        if not isinstance(node, dict):
+            continue
+        if node.get("format") == "texte-libre":
+            found.add(names)
+        pending.extend((child, (*names, key)) for key, child in node.get("properties", {}).items())
+        pending.append((node.get("items"), names))
+    return frozenset(found)
+
+
+@functools.cache
 def validator(name: str) -> SchemaValidator:
     """A cached compiled validator for the latest version of schema `name`."""
     return SchemaValidator(load_schema(name))
