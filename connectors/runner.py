@@ -113,6 +113,23 @@ def content_hash(fiche: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+def previous_content_hash(fiche: dict[str, Any]) -> str:
+    """`content_hash` as connectors wrote it before numbers were written one way (8000.0
+    was not 8000): checkpoints written then still hold it."""
+    body = {k: v for k, v in fiche.items() if k not in ("version", "mis_a_jour_le")}
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _rehashed(state: CheckpointState, key: str, known: KnownFiche, fiche: dict[str, Any],
+              digest: str) -> bool:
+    """True when `known` holds the previous form of `fiche`'s hash: the fiche is unchanged,
+    and the checkpoint takes the new form (written at the end of the run)."""
+    if known.content_hash != previous_content_hash(fiche):
+        return False
+    state.known[key] = dataclasses.replace(known, content_hash=digest)
+    return True
+
+
 def located(mapping: Mapping, error: Any) -> MappingProblem:
     """A schema error naming the source column of the field it is about."""
     rule = mapping.rule_at(error.path)
@@ -274,7 +291,8 @@ class Runner:
             self.rejects.write(record.line, fiche.get("fiche_id"), "avertissement",
                                self.source.warnings, key=record.key)
         digest = content_hash(fiche)
-        if known is not None and known.content_hash == digest:
+        if known is not None and (known.content_hash == digest
+                                  or _rehashed(state, record.key or "", known, fiche, digest)):
             summary.unchanged += 1
             state.refused.discard(record.key or "")
             return
