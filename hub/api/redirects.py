@@ -3,8 +3,8 @@
 Starlette builds its slash redirects (`/v1/feed/` -> `/v1/feed`, `/console` ->
 `/console/`) as full URLs from the request's Host header: a caller, a poisoned cache or
 a proxy that passes Host along could then send the next request, and its credentials,
-to another server. The Location is cut to its path and query, with one leading slash
-(`//host/x` would still name another host).
+to another server. Such a Location is cut to its path, query and fragment, with one
+leading slash (`//host/x` would still name another host); a relative one is kept.
 """
 
 from __future__ import annotations
@@ -34,7 +34,14 @@ class SameOriginRedirects:
 
 
 def local_location(location: bytes) -> bytes:
-    """`location` as an absolute path on this server (scheme and host dropped)."""
-    parts = urlsplit(location.decode("latin-1"))
+    """`location` as an absolute path on this server when it names a scheme or a host
+    (both dropped; the fragment kept); a relative Location already points here and keeps
+    its meaning as it is (`parcours#avis`)."""
+    text = location.decode("latin-1")
+    parts = urlsplit(text)
+    if not (parts.scheme or parts.netloc or text.startswith(("/\\", "\\"))):
+        return location  # `/\host` is a host to browsers, as `//host`
     path = "/" + parts.path.lstrip("/\\")
-    return (path + (f"?{parts.query}" if parts.query else "")).encode("latin-1")
+    query = f"?{parts.query}" if parts.query else ""
+    fragment = f"#{parts.fragment}" if parts.fragment else ""
+    return (path + query + fragment).encode("latin-1")

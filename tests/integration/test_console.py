@@ -445,3 +445,16 @@ def test_a_meeting_month_at_the_ends_of_the_calendar_shows_this_month(world, mon
     answer = client.get(f"/console/coordination/reunion?mois={month}")
     assert answer.status_code == 200, answer.text[:300]
     assert answer.text == client.get("/console/coordination/reunion?mois=x").text
+
+
+def test_a_meeting_decision_sends_back_to_the_notes_section_of_the_porteur(world):
+    client = world["client"]
+    sign_in(client, "coord")
+    porteur = world["porteurs"]["F-INSTALLE"]
+    page = client.get(f"/console/coordination/porteurs/{porteur}").text
+    answer = client.post(f"/console/coordination/porteurs/{porteur}/decisions",
+                         follow_redirects=False,
+                         data={"csrf": csrf_of(page), "quoi": "a_voir", "note": "Local trouvé ?"})
+    assert answer.status_code == 303, answer.text
+    assert answer.headers["location"] == (
+        f"/console/coordination/porteurs/{porteur}?fait=a_voir#avis")

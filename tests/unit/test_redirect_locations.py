@@ -1,4 +1,5 @@
-"""A redirect's Location keeps only the path and query, with one leading slash."""
+"""A redirect's Location naming a scheme or a host keeps only its path, query and fragment,
+with one leading slash; a relative Location is left as it is (it already points here)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,14 @@ from hub.api.redirects import local_location
     (b"http://attaquant.example//autre.example/x", b"/autre.example/x"),
     (b"/\\autre.example/x", b"/autre.example/x"),
     (b"/console/connexion", b"/console/connexion"),
+    (b"/console/coordination/porteurs/prt_1?fait=a_voir#avis",
+     b"/console/coordination/porteurs/prt_1?fait=a_voir#avis"),
+    (b"http://attaquant.example/console/p?fait=vu#avis", b"/console/p?fait=vu#avis"),
+    (b"parcours?fait=vu#avis", b"parcours?fait=vu#avis"),
+    (b"../porteurs/prt_1#avis", b"../porteurs/prt_1#avis"),
+    (b"#avis", b"#avis"),
+    (b"//attaquant.example/x#avis", b"/x#avis"),
 ])
-def test_a_location_is_an_absolute_path_on_this_server(given: bytes, kept: bytes) -> None:
+def test_a_location_points_into_this_server_keeping_fragment_and_relative_meaning(
+        given: bytes, kept: bytes) -> None:
     assert local_location(given) == kept
