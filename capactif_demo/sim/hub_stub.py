@@ -39,8 +39,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from capactif_demo.sim.local_server import LocalServer
 from connectors import b64url
-from schemas import validator
+from schemas import load_schema, validator
 from schemas.numbers import same_numbers
+
+_FICHE_ID = re.compile(load_schema("fiche")["properties"]["fiche_id"]["pattern"], re.ASCII)
 
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _WINDOW_S = 300
@@ -218,8 +220,12 @@ class HubStub(LocalServer):
         return _accepted(index, fiche_id, version, receipt, duplicate=False)
 
     def _rejected(self, index: int, fiche_id: str, version: Any, errors: list[Any]) -> dict:
+        """As the hub: the fiche_id repeated only when the schema takes it for one."""
         self.log.append((fiche_id, version if isinstance(version, int) else 0, "rejected", False))
-        return {"index": index, "fiche_id": fiche_id, "status": "rejected", "errors": errors}
+        item: dict[str, Any] = {"index": index, "status": "rejected", "errors": errors}
+        if isinstance(fiche_id, str) and _FICHE_ID.fullmatch(fiche_id):
+            item["fiche_id"] = fiche_id
+        return item
 
     def get_fiche(self, member: str, owner: str, fiche_id: str) -> tuple[int, dict[str, Any]]:
         fiche = self.fiches.get((owner, fiche_id))
