@@ -1,5 +1,6 @@
-"""A request id per API call: taken from `X-Request-Id` when it is a UUID (or an id the
-hub made up, `req_` and 24 hex digits), otherwise made up; echoed in the answer and
+"""A request id per API call: taken from `X-Request-Id` when it is UUID-shaped (kept as
+given, its version unchecked), 32 hex digits (nginx's `$request_id`) or an id the hub made
+up (`req_` and 24 hex digits), otherwise made up; echoed in the answer and
 carried by every access event the request causes. Only opaque forms are kept: any other
 text a caller chooses (`Marie.Dupont-1985-03-12`) could put a name into the audit trail,
 which holds pseudonyms only."""
@@ -16,7 +17,8 @@ from hub.services.audit.trail import current_request_id
 
 HEADER = "X-Request-Id"
 _WELL_FORMED = re.compile(
-    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|req_[0-9a-f]{24}",
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|[0-9a-fA-F]{32}|req_[0-9a-f]{24}",
     re.ASCII)
 
 
