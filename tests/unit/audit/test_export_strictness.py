@@ -22,6 +22,11 @@ def _ok(lines: list[str]) -> bool:
     return verify_lines(lines, SIGNER.public_key).ok
 
 
+def _refused(lines: list[str]) -> set[str]:
+    """The codes of the problems the verifier finds (empty: the export verifies)."""
+    return {p.code for p in verify_lines(lines, SIGNER.public_key).problems}
+
+
 def _rewrite(lines: list[str], index: int, change) -> list[str]:  # type: ignore[no-untyped-def]
     record = json.loads(lines[index])
     change(record)
@@ -38,29 +43,33 @@ def test_an_honest_export_and_its_reformatting_verify() -> None:
 def test_a_key_added_to_any_record_is_refused(kind: str) -> None:
     lines = as_lines(covered())
     index = next(i for i, line in enumerate(lines) if json.loads(line)["type"] == kind)
-    assert not _ok(_rewrite(lines, index, lambda r: r.update(commentaire="accès autorisé")))
+    assert "malformed_line" in _refused(
+        _rewrite(lines, index, lambda r: r.update(commentaire="accès autorisé")))
 
 
 @pytest.mark.parametrize(("kind", "key"), [("entry", "leaf_hash"), ("head", "cosignatures")])
 def test_a_key_removed_from_a_record_is_refused(kind: str, key: str) -> None:
     lines = as_lines(covered())
     index = next(i for i, line in enumerate(lines) if json.loads(line)["type"] == kind)
-    assert not _ok(_rewrite(lines, index, lambda r: r.pop(key)))
+    assert "malformed_line" in _refused(_rewrite(lines, index, lambda r: r.pop(key)))
 
 
 def test_a_consistency_proof_moved_to_sizes_no_head_signs_is_refused() -> None:
     lines = as_lines(covered())
     index = next(i for i, line in enumerate(lines) if json.loads(line)["type"] == "consistency")
-    assert not _ok(_rewrite(lines, index, lambda r: r.update(old_size=7)))
+    assert {"proof_without_heads", "proofs_not_as_exported"} <= _refused(
+        _rewrite(lines, index, lambda r: r.update(old_size=7)))
 
 
 def test_a_meta_line_missing_changed_out_of_place_or_twice_is_refused() -> None:
     lines = as_lines(covered())
-    assert not _ok([lines[1], lines[0], *lines[2:]])
-    assert not _ok([lines[0], *lines[:-1], json.dumps({"type": "end", "lines": len(lines)})])
-    assert not _ok([*lines[1:-1], json.dumps({"type": "end", "lines": len(lines) - 2})])
-    assert not _ok(_rewrite(lines, 0, lambda r: r.update(size=19)))
-    assert not _ok(_rewrite(lines, 0, lambda r: r.update(format="autre")))
+    assert "malformed_line" in _refused([lines[1], lines[0], *lines[2:]])
+    twice = [lines[0], *lines[:-1], json.dumps({"type": "end", "lines": len(lines)})]
+    assert "malformed_line" in _refused(twice)
+    missing = [*lines[1:-1], json.dumps({"type": "end", "lines": len(lines) - 2})]
+    assert "meta_mismatch" in _refused(missing)
+    assert "meta_mismatch" in _refused(_rewrite(lines, 0, lambda r: r.update(size=19)))
+    assert "meta_mismatch" in _refused(_rewrite(lines, 0, lambda r: r.update(format="autre")))
 
 
 def test_lines_moved_or_repeated_among_heads_and_proofs_are_refused() -> None:
@@ -70,13 +79,17 @@ def test_lines_moved_or_repeated_among_heads_and_proofs_are_refused() -> None:
     end = json.dumps({"type": "end", "lines": len(lines)})
     swapped = [*lines[:first_head - 1], lines[first_head], lines[first_head - 1],
                *lines[first_head + 1:]]
-    assert not _ok(swapped)  # a head before the last entry
-    assert not _ok([*lines[:first_proof], lines[first_head], *lines[first_proof:-1], end])
-    assert not _ok([*lines[:-1], lines[first_proof], end])  # a proof twice
-    assert not _ok([*lines[:first_proof], lines[first_proof + 1], lines[first_proof],
-                    *lines[first_proof + 2:]])  # two proofs swapped
-    assert not _ok([*lines[:first_proof], *lines[first_proof + 1:-1],
-                    json.dumps({"type": "end", "lines": len(lines) - 2})])  # one gone
+    assert "malformed_line" in _refused(swapped)  # a head before the last entry
+    head_among_proofs = [*lines[:first_proof], lines[first_head], *lines[first_proof:-1], end]
+    assert "heads_out_of_order" in _refused(head_among_proofs)
+    proof_twice = [*lines[:-1], lines[first_proof], end]
+    assert "proofs_not_as_exported" in _refused(proof_twice)
+    proofs_swapped = [*lines[:first_proof], lines[first_proof + 1], lines[first_proof],
+                      *lines[first_proof + 2:]]
+    assert "proofs_not_as_exported" in _refused(proofs_swapped)
+    proof_gone = [*lines[:first_proof], *lines[first_proof + 1:-1],
+                  json.dumps({"type": "end", "lines": len(lines) - 2})]
+    assert "proofs_not_as_exported" in _refused(proof_gone)
 
 
 def test_entries_after_the_last_signed_head_are_refused() -> None:
