@@ -93,10 +93,20 @@ def test_a_body_sent_as_another_media_type_is_a_415(contract, media_type):
 
 
 @pytest.mark.parametrize("media_type", ["application/json", "application/json; charset=utf-8",
-                                        "Application/JSON;charset=UTF-8"])
+                                        "Application/JSON;charset=UTF-8",
+                                        'application/json; charset="utf-8"',
+                                        "application/vnd.capactif+json",
+                                        "application/problem+json; charset=UTF-8"])
 def test_json_declared_in_any_spelling_is_read(contract, media_type):
     body = json.dumps({"fiches": [make_fiche(member=OWNER, fiche_id="F-CT")]}).encode()
     response = _signed_post(contract, "/v1/fiches", body, **{"Content-Type": media_type})
+    assert response.status_code == 202, response.text
+
+
+def test_a_body_declared_identity_is_read_as_sent(contract):
+    body = json.dumps({"fiches": [make_fiche(member=OWNER, fiche_id="F-CE")]}).encode()
+    response = _signed_post(contract, "/v1/fiches", body,
+                            **{"Content-Encoding": "identity", "Content-Type": "application/json"})
     assert response.status_code == 202, response.text
 
 
