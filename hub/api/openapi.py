@@ -2,7 +2,7 @@
 truth), the security scheme, and the error envelope on every status an operation answers.
 
 Routes declare what is theirs (`responses=errors(403, 404)`, `openapi_extra=body("Fiche")`);
-what every signed operation may answer (401, 403, 413, 415, 429, 503, and 400 with a body, 422 with
+what every signed operation may answer (401, 403, 413, 429, 503, and 400 and 415 with a body, 422 with
 parameters, 404 with path parameters) is added here, from the route's own dependencies.
 """
 
@@ -198,9 +198,9 @@ def _complete(operation: dict[str, Any], route: APIRoute) -> None:
     statuses: list[int] = []
     if _is_signed(route):
         operation["security"] = SECURITY
-        statuses += [401, 403, 413, 415, 429, 503]  # 403: a DPO credential outside the audit
+        statuses += [401, 403, 413, 429, 503]  # 403: a DPO credential outside the audit
         if "requestBody" in operation:
-            statuses.append(400)
+            statuses += [400, 415]  # 415: the body's declared type or encoding
     else:
         operation["security"] = []
         if route.path.startswith("/v1/"):

@@ -89,6 +89,8 @@ def test_every_error_answer_is_the_envelope_and_signed_operations_declare_their_
             assert {"401", "413", "503"} <= set(operation["responses"]), (method, path)
         if operation.get("parameters"):
             assert "422" in operation["responses"], (method, path)
+        # 415 is about a body's declared type: only operations that read one answer it
+        assert ("415" in operation["responses"]) == ("requestBody" in operation), (method, path)
     schemes = document["components"]["securitySchemes"]
     assert schemes["jetonMembre"]["scheme"] == "bearer"
     assert "RFC 9421" in schemes["signatureRfc9421"]["description"]
