@@ -161,3 +161,27 @@ def test_notes_written_in_clear_before_sealing_are_sealed_by_the_upgrade(world):
     opened = {a.id: a for a in meeting_actions.actions_of(hub, porteur)}[action_id]
     assert (opened.parrain, opened.note) == ("Lucien Bravard", "Ancien garagiste")
     assert upgrade_keys(hub)["notes_scellees"] == 0  # done once
+
+
+OVERRIDE = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: shows "Nous la recevons" backwards
+
+
+def test_a_note_or_a_parrain_hiding_or_reordering_its_text_is_refused_naming_the_character(world):
+    hub, porteur = world["hub"], world["porteurs"]["F-ORPHELIN"]
+    with pytest.raises(BadRequest) as refused:
+        meeting_actions.propose_referent(hub, world["session"], porteur,
+                                         "chambre-agriculture-63", f"Projet {OVERRIDE}agricole")
+    assert "U+202E" in refused.value.message_fr and "agricole" not in refused.value.message_fr
+    with pytest.raises(BadRequest):
+        meeting_actions.keep_to_discuss(hub, world["session"], porteur, "Relancer\u200bla CCI")
+    with pytest.raises(BadRequest):
+        meeting_actions.record_parrain(hub, world["session"], porteur, "Louis\u200dPerrin")
+    assert meeting_actions.actions_of(hub, porteur) == []
+    proposal = meeting_actions.propose_referent(hub, world["session"], porteur,
+                                                "chambre-agriculture-63",
+                                                "Projet agricole \u200e(GAEC)")  # LRM kept
+    answered = answer(world, "chambre-agriculture-63", proposal,
+                      {"reponse": "acceptee", "note": f"Nous {OVERRIDE}la recevons"})
+    assert answered.status_code == 400, answered.text
+    assert "U+202E" in answered.text and "recevons" not in answered.text
+    assert meeting_actions.actions_of(hub, porteur)[0].status == "proposee"

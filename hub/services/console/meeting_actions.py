@@ -24,6 +24,7 @@ from hub.services.audit import trail as audit
 from hub.services.console.parcours import parcours_of
 from hub.services.delivery.notices import add_notices
 from hub.store.records import MeetingAction
+from schemas.formats import first_format_character, first_hiding_character
 
 PROPOSED, ACCEPTED, DECLINED = "proposee", "acceptee", "refusee"
 RECORDED, TO_DISCUSS, SEEN = "enregistre", "a_voir", "vu"
@@ -83,6 +84,11 @@ def answer_proposal(hub: Hub, caller: Caller, action_id: int, body: Any) -> dict
 def record_parrain(hub: Hub, session: ConsoleSession, porteur_id: str, name: str,
                    note: str = "") -> int:
     name = " ".join(name.split())
+    hidden = first_format_character(name)
+    if hidden is not None:
+        raise BadRequest(f"Parrain : caractère invisible {hidden} refusé dans le nom ; "
+                         "retapez-le.", f"Parrain: invisible character {hidden} refused "
+                         "in the name; type it again.")
     if not 2 <= len(name) <= 200:
         raise BadRequest("Parrain : indiquez son nom (2 à 200 caractères).",
                          "Parrain: a name of 2 to 200 characters is needed.")
@@ -141,6 +147,15 @@ def _row(porteur_id: str, kind: str, status: str, session: ConsoleSession, now: 
 
 
 def _note(text: str) -> str:
+    """A note as free texts of fiches are: none of the format characters that reorder or
+    hide what it says (a proposal's note reaches a member, a parrain's the meeting sheet);
+    the refusal names the character, never the text."""
+    hiding = first_hiding_character(text)
+    if hiding is not None:
+        raise BadRequest(f"Note : caractère invisible {hiding} refusé (il cache ou inverse le "
+                         "texte) ; retapez la note sans copier-coller.",
+                         f"Note: invisible character {hiding} refused (it hides or reorders "
+                         "the text); type the note again rather than pasting it.")
     return text.strip()[:MAX_NOTE]
 
 
