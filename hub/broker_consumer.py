@@ -11,9 +11,12 @@ again (hub.outages).
 
 A message whose envelope is well formed but whose task body is not (wrong shape, wrong
 types) makes Celery's request builder raise a ValueError or TypeError that stops the
-worker ("Unrecoverable error"): here it is rejected and logged as an invalid task, as
-Celery already does for a body it cannot decode. Tasks carry ids only, and the outbox
-sweep publishes again the work of a message set aside.
+worker ("Unrecoverable error"): its shape is checked before Celery's strategy runs, and
+a message of the wrong shape is rejected and logged as an invalid task, as Celery
+already does for a body it cannot decode. Any other error, raised while handling a
+message of the right shape, is not taken for a bad message: it goes on as Celery raises
+it. Tasks carry ids only, and the outbox sweep publishes again the work of a message set
+aside.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ import logging
 from typing import Any
 
 from celery.beat import PersistentScheduler
+from celery.exceptions import InvalidTaskError
 from celery.worker.consumer import Consumer
+from kombu.exceptions import ContentDisallowed, DecodeError
 
 from hub.outages import BEAT as _BEAT
 from hub.outages import CONSUMER as _CONSUMER
@@ -34,10 +39,6 @@ __all__ = ["PromptConsumer", "ReportingScheduler"]
 logger = logging.getLogger(__name__)
 
 
-# What Celery's request builder raises on a task body of the wrong shape.
-_MALFORMED = (ValueError, TypeError, KeyError, IndexError, AttributeError)
-
-
 class PromptConsumer(Consumer):
     def create_task_handler(self, promise: Any = None) -> Any:
         handle = super().create_task_handler() if promise is None else \
@@ -45,11 +46,14 @@ class PromptConsumer(Consumer):
 
         def on_task_received(message: Any) -> Any:
             try:
-                return handle(message)
-            except _MALFORMED as exc:
-                if message.acknowledged:
-                    raise
+                wrong = _wrong_shape(message)
+            except ContentDisallowed as exc:
                 return self.on_invalid_task(None, message, exc)
+            except DecodeError as exc:
+                return self.on_decode_error(message, exc)
+            if wrong is not None:
+                return self.on_invalid_task(None, message, InvalidTaskError(wrong))
+            return handle(message)
 
         return on_task_received
 
@@ -80,6 +84,40 @@ class PromptConsumer(Consumer):
             raise
         broker_reached(_CONSUMER)
         return connected
+
+
+def _wrong_shape(message: Any) -> str | None:
+    """Why `message` is not a Celery task message Celery's strategy can build a request
+    from, or None. Protocol 2: string `task` and `id` headers and a body
+    `[args, kwargs, embed]` (list, dict, dict); protocol 1 (no `task` header): a body
+    object with string `task` and `id`, a list `args` and a dict `kwargs`. Raises what
+    decoding the body raises."""
+    headers = message.headers
+    if not isinstance(headers, dict):
+        return None  # Celery logs and rejects it as an unknown message
+    body = message.decode()
+    if "task" in headers:
+        if not isinstance(headers["task"], str) or not isinstance(headers.get("id"), str):
+            return "the task and id headers are strings"
+        if isinstance(body, dict) and "args" in body:  # hybrid of protocols 1 and 2
+            return _wrong_arguments(body)
+        if not (isinstance(body, list | tuple) and len(body) == 3
+                and isinstance(body[0], list | tuple)
+                and isinstance(body[1], dict) and isinstance(body[2], dict)):
+            return "the body is [args, kwargs, embed]: a list, an object, an object"
+        return None
+    if not isinstance(body, dict):
+        return None  # Celery logs and rejects it as an unknown message
+    if not isinstance(body.get("task"), str) or not isinstance(body.get("id"), str):
+        return "the body's task and id are strings"
+    return _wrong_arguments(body)
+
+
+def _wrong_arguments(body: dict[str, Any]) -> str | None:
+    if not isinstance(body.get("args", []), list | tuple) \
+            or not isinstance(body.get("kwargs", {}), dict):
+        return "the body's args are a list and its kwargs an object"
+    return None
 
 
 def _close_collected(close: Any) -> None:
