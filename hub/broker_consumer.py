@@ -30,6 +30,7 @@ from celery.exceptions import InvalidTaskError
 from celery.worker.consumer import Consumer
 from kombu.exceptions import ContentDisallowed, DecodeError
 
+from hub.embedded_broker import TRANSPORT as EMBEDDED_TRANSPORT
 from hub.outages import BEAT as _BEAT
 from hub.outages import CONSUMER as _CONSUMER
 from hub.outages import broker_reached
@@ -63,10 +64,11 @@ class PromptConsumer(Consumer):
         # countdown), tries to put them back through the transport gone and raises
         # AttributeError, which stopped the worker ("Unrecoverable error"). Those messages
         # cannot be put back while the broker is down anyway: Redis hands them out again
-        # after the visibility timeout, and the outbox sweep publishes again the work of
-        # any a broker without persistence lost.
+        # after the visibility timeout; the embedded broker's exist only in the worker's
+        # memory, and the outbox sweep publishes their work again.
         if self.connection is not None:
-            self.connection.close = functools.partial(_close_collected, self.connection.close)
+            self.connection.close = functools.partial(
+                _close_collected, self.connection, self.connection.close)
         super().on_connection_error_after_connected(exc)
 
     def ensure_connected(self, conn: Any) -> Any:
@@ -120,12 +122,24 @@ def _wrong_arguments(body: dict[str, Any]) -> str | None:
     return None
 
 
-def _close_collected(close: Any) -> None:
+def _close_collected(connection: Any, close: Any) -> None:
+    """`close()` the lost connection; an AttributeError is the channel putting back its
+    unacknowledged messages through the transport Celery has just collected, and only
+    then is it let through (logged), else it goes on as raised."""
     try:
         close()
     except AttributeError:
-        logger.warning("broker connection lost with unacknowledged messages: they come back "
-                       "from the broker after its visibility timeout")
+        if connection._transport is not None:
+            raise
+        logger.debug("closing the lost broker connection, its transport already collected",
+                     exc_info=True)
+        if connection.transport_cls == EMBEDDED_TRANSPORT:
+            logger.warning("broker connection lost with unacknowledged messages: held in the "
+                           "worker's memory only, they are gone; the outbox sweep publishes "
+                           "their work again")
+        else:
+            logger.warning("broker connection lost with unacknowledged messages: they come "
+                           "back from the broker after its visibility timeout")
 
 
 class ReportingScheduler(PersistentScheduler):

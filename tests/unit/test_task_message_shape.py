@@ -1,15 +1,18 @@
 """The worker's consumer rejects a task message of the wrong shape as an invalid task,
 and only that: an error raised while handling a message of the right shape is not taken
-for a bad message (the message is neither rejected nor dropped)."""
+for a bad message (the message is neither rejected nor dropped). Closing a lost
+connection lets through only the error of its transport already collected."""
 
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from kombu.message import Message
 
-from hub.broker_consumer import PromptConsumer
+from hub.broker_consumer import PromptConsumer, _close_collected
+from hub.embedded_broker import TRANSPORT as EMBEDDED_TRANSPORT
 
 TASK = "hub.process_outbox"
 
@@ -81,3 +84,35 @@ def test_a_message_of_the_wrong_shape_is_rejected_without_reaching_the_strategy(
     handle(wrong)
     assert reached == []
     assert wrong.channel.rejected == ["tag"]
+
+
+class LostConnection:
+    """A broker connection whose channel fails to put back its unacknowledged messages."""
+
+    def __init__(self, transport: object, transport_cls: str = "redis") -> None:
+        self._transport = transport
+        self.transport_cls = transport_cls
+
+    def close(self) -> None:
+        raise AttributeError("'NoneType' object has no attribute 'client'")
+
+
+def test_an_attribute_error_closing_a_connection_whose_transport_is_there_goes_on():
+    connection = LostConnection(transport=object())
+    with pytest.raises(AttributeError):
+        _close_collected(connection, connection.close)
+
+
+@pytest.mark.parametrize("transport_cls,said", [
+    ("redis", "after its visibility timeout"),
+    (EMBEDDED_TRANSPORT, "the outbox sweep publishes their work again"),
+])
+def test_closing_a_collected_connection_says_where_its_unacknowledged_messages_go(
+        caplog, transport_cls, said):
+    connection = LostConnection(transport=None, transport_cls=transport_cls)
+    with caplog.at_level(logging.DEBUG, logger="hub.broker_consumer"):
+        _close_collected(connection, connection.close)
+    [debug] = [r for r in caplog.records if r.levelno == logging.DEBUG]
+    assert debug.exc_info is not None
+    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert said in warning.getMessage()
