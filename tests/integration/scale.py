@@ -65,9 +65,12 @@ class OwnRedis:
         wait_until(self.pings, 20, f"the test's own redis-server ({name})")
         return process
 
+    def client(self) -> redis.Redis:
+        return redis.Redis(port=self.port, socket_connect_timeout=1)
+
     def pings(self) -> bool:
         try:
-            return bool(redis.Redis(port=self.port, socket_connect_timeout=1).ping())
+            return bool(self.client().ping())
         except redis.RedisError:
             return False
 

@@ -128,7 +128,8 @@ def test_a_broker_restart_while_the_worker_holds_a_retry_does_not_stop_the_worke
         wait_until(lambda: all_processed_once(observer, 50), 90, "50 processed fiches")
         app = create_celery(Settings.from_env(env))
         app.send_task("hub.noop", countdown=300)  # held by the worker, unacknowledged
-        time.sleep(2)  # taken off the queue by the worker
+        wait_until(lambda: own_redis.client().hlen("unacked") == 1, 30,
+                   "the worker holding the message")
         app.close()
         broker.kill()
         with running([own_redis.start("redis-again")]):
@@ -136,7 +137,10 @@ def test_a_broker_restart_while_the_worker_holds_a_retry_does_not_stop_the_worke
             wait_until(lambda: all_processed_once(observer, 100) or not worker.alive, 90,
                        "100 processed fiches")
             assert worker.alive, worker.tail()
-    assert "Unrecoverable error" not in worker.log_path.read_text(errors="replace")
+    log = worker.log_path.read_text(errors="replace")
+    assert "Unrecoverable error" not in log
+    assert "broker connection lost with unacknowledged messages: they come back from the " \
+        "broker after its visibility timeout" in log
 
 def test_the_worker_reconnects_within_seconds_once_a_long_broker_outage_ends(scale, tmp_path):
     _env, observer, creds, _logs = scale
