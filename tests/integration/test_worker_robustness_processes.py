@@ -286,6 +286,25 @@ def test_readiness_names_the_folder_that_refuses_writes(embedded):
     assert health.json()["error"]["code"] == "data_directory_read_only"
 
 
+def test_readiness_says_torn_refuses_writes_and_how_many_messages_it_left_in_reading(embedded):
+    """An unreadable message that `torn/` refuses stays in `reading/`, never read again,
+    and the worker goes on: readiness says so, with a count and no file name."""
+    from fastapi.testclient import TestClient
+
+    _env, hub = embedded
+    client = TestClient(create_app(hub=hub))
+    torn, reading = (hub.settings.broker_dir / name for name in ("torn", "reading"))
+    for folder in (torn, reading):
+        folder.mkdir(parents=True, exist_ok=True)
+    (reading / "0_empty.capactif.msg").write_bytes(b"")
+    with read_only(torn):
+        check = client.get("/readyz").json()["verifications"]["repertoire_donnees"]
+    assert check["ok"] is False
+    assert check["detail"].startswith("torn non inscriptible")
+    assert "1 message(s) illisible(s) laissé(s) dans reading" in check["detail"]
+    assert "0_empty" not in check["detail"]
+
+
 def test_healthz_probes_the_data_directory_once_and_within_the_checks_deadline(
         embedded, monkeypatch):
     """A data directory that stops answering (a hung disk or network mount) makes

@@ -146,13 +146,26 @@ class _Refused(Exception):
 
 
 def _data_dir(hub: Hub) -> str:
-    for folder in _written_folders(hub.settings):
+    for folder in _written_folders(hub.settings) + _set_aside_folders(hub.settings):
         try:
             _probe(folder)
         except DataDirectoryReadOnly as exc:
-            raise _Refused(f"{folder.name} non inscriptible ({type(exc.__cause__).__name__})",
-                           exc) from exc
+            detail = f"{folder.name} non inscriptible ({type(exc.__cause__).__name__})"
+            if folder.name == "torn":
+                detail += _left_in_reading(hub.settings)
+            raise _Refused(detail, exc) from exc
     return ""
+
+
+def _left_in_reading(settings: Settings) -> str:
+    """How many unreadable messages `torn/` refused: they stay in `reading/`, never read
+    again (a count: their names are not logged)."""
+    try:
+        count = sum(1 for path in (settings.broker_dir / "reading").iterdir()
+                    if path.name.endswith(".msg"))
+    except OSError:
+        return ""
+    return f" ; {count} message(s) illisible(s) laissé(s) dans reading" if count else ""
 
 
 def check_writable(settings: Settings) -> None:
@@ -167,6 +180,13 @@ def _written_folders(settings: Settings) -> list[Path]:
     messages pass through (a read-only `reading/` lets no message be taken)."""
     broker = [settings.broker_dir / name for name in ("queue", "staging", "reading")]
     return [settings.data_dir] + (broker if settings.embedded_broker else [])
+
+
+def _set_aside_folders(settings: Settings) -> list[Path]:
+    """The embedded broker's `torn/`, probed by the readiness checks only: when it refuses
+    an unreadable message, that message stays in `reading/` and the worker goes on (not a
+    reason to stop it), but readiness says so."""
+    return [settings.broker_dir / "torn"] if settings.embedded_broker else []
 
 
 def _probe(folder: Path) -> None:
