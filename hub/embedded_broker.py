@@ -70,18 +70,36 @@ class Channel(filesystem.Channel):
                         "sweep re-publishes the work of the messages it held",
                         self.data_folder_in)
             raise filesystem.Empty() from None
+        self._said_stuck.intersection_update(names)  # forget the messages gone since
         for name in names:
             if name.partition(".")[2] != wanted:
                 continue
             taken = self._reading_dir / name
             try:  # only one reader wins
                 _move(Path(self.data_folder_in) / name, taken)
-            except OSError:
+            except FileNotFoundError:
                 continue  # taken by another reader in the meantime
+            except OSError as exc:
+                self._stuck(name, exc)
+                continue
             message = self._read(taken)
             if message is not None:
                 return message
         raise filesystem.Empty()
+
+    @cached_property
+    def _said_stuck(self) -> set[str]:
+        """The messages in `queue/` that could not be taken, already said."""
+        return set()
+
+    def _stuck(self, name: str, exc: OSError) -> None:
+        """A message that cannot be moved out of `queue/` (not taken by another reader:
+        `reading/` refuses it): said once per file, tried again at each read."""
+        if name in self._said_stuck:
+            return
+        self._said_stuck.add(name)
+        log.error("embedded broker: message %s stays in %s: it cannot be moved to %s (%s)",
+                  name, self.data_folder_in, self._reading_dir, type(exc).__name__)
 
     def _read(self, path: Path) -> Any:
         try:
