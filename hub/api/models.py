@@ -11,7 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-MAX_INT64 = 2**63 - 1
+from hub.domain.ids import MAX_INT64
+
 Id64 = Annotated[int, Field(ge=0, le=MAX_INT64)]
 
 

@@ -21,6 +21,7 @@ from fastapi import Path, Query
 from pydantic import AfterValidator, AwareDatetime
 
 import schemas
+from hub.domain.ids import MAX_INT64
 from schemas.formats import EARLIEST, LATEST
 
 _FICHE = schemas.load_schema("fiche")
@@ -29,7 +30,6 @@ MEMBER_ID = _FICHE["$defs"]["identifiant_membre"]["pattern"]
 OPAQUE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 ACTION = r"^[a-z_]{1,40}$"
 
-MAX_INT64 = 2**63 - 1
 
 
 def _in_range(value: dt.datetime) -> dt.datetime:

@@ -28,6 +28,7 @@ import orjson
 import requests
 
 from hub.bootstrap import Hub
+from hub.domain.ids import MAX_INT64
 from hub.errors import BadRequest
 from hub.keys import b64url
 from hub.services.audit import trail as audit
@@ -44,7 +45,6 @@ _GIVE_UP_PAGE = 1000
 _FLUSH_EVERY_S = 1.0
 _RETRYABLE_4XX = {408, 425, 429}
 _TIMED_OUT = "network_ReadTimeout"
-_MAX_ID = 2**63 - 1  # ids are 64-bit integers in both databases
 
 
 @dataclasses.dataclass
@@ -370,9 +370,9 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 def replay_dead(hub: Hub, *, delivery_id: int | None = None, member_id: str | None = None) -> int:
     """Put dead-lettered deliveries back in line (one, one member's, or all)."""
-    if delivery_id is not None and not 1 <= delivery_id <= _MAX_ID:
-        raise BadRequest(f"L'identifiant d'une livraison est entre 1 et {_MAX_ID}.",
-                         f"A delivery id is between 1 and {_MAX_ID}.")
+    if delivery_id is not None and not 1 <= delivery_id <= MAX_INT64:
+        raise BadRequest(f"L'identifiant d'une livraison est entre 1 et {MAX_INT64}.",
+                         f"A delivery id is between 1 and {MAX_INT64}.")
     with hub.uow() as uow:
         count = uow.deliveries.replay(hub.clock(), delivery_id=delivery_id, recipient_id=member_id)
         uow.commit()
@@ -385,9 +385,9 @@ def dead_letter_page(hub: Hub, member_id: str | None = None, *, after: int = 0,
                      limit: int = 500) -> dict[str, Any]:
     """One page of dead-lettered deliveries (by id, after `after`), with the total count
     and the `suivant` cursor of the next page (None on the last one)."""
-    if not 1 <= limit <= 1000 or not 0 <= after <= _MAX_ID:
-        raise BadRequest("limit doit être entre 1 et 1000 et after positif ou nul.",
-                         "limit must be between 1 and 1000 and after zero or more.")
+    if not 1 <= limit <= 1000 or not 0 <= after <= MAX_INT64:
+        raise BadRequest(f"limit doit être entre 1 et 1000 et after entre 0 et {MAX_INT64}.",
+                         f"limit must be between 1 and 1000 and after between 0 and {MAX_INT64}.")
     with hub.uow() as uow:
         rows = uow.deliveries.dead(member_id, limit=limit + 1, after_id=after)
         total = uow.deliveries.dead_count(member_id)
