@@ -194,7 +194,7 @@ class OnlineMatcher:
         With `share_common` (a batch of new fiches only: nothing in it leaves the index),
         the keys known to be over the cap are locked in shared mode, and a group under
         one that the index, read under the locks, no longer holds over the cap is left
-        for later too."""
+        for later too: that group keeps its keys locked until the commit."""
         keys = {group: {d for i in identities for d in self.digests(i)}
                 for group, identities in groups.items()}
         shared = {d for digests in keys.values() for d in digests
@@ -205,7 +205,7 @@ class OnlineMatcher:
         if wait:
             self.uow.matching.lock_keys(exclusive, sharing)
             free = set(stripes)
-        else:  # a group left out keeps none of its keys locked
+        else:  # a group the try-lock leaves out keeps none of its keys locked
             free = self.uow.matching.try_lock_groups(stripes, sharing - exclusive)
         self._locked = list(dict.fromkeys(
             d for group in free for i in groups[group] for d in self.digests(i)))
