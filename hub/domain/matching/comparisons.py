@@ -30,6 +30,7 @@ from hub.domain.matching.settings import ComparisonSettings
 
 EXACT, CLOSE, FUZZY, DIFFERENT, MISSING = "exact", "close", "fuzzy", "different", "missing"
 AGREEING = frozenset({EXACT, CLOSE})
+_CUTOFF_MARGIN = 1e-6
 
 
 class Comparison:
@@ -85,8 +86,11 @@ class Comparison:
         if min(len(x), len(y)) >= 4 and OSA.distance(x, y, score_cutoff=1) <= 1:
             return CLOSE
         # Below the lower threshold the similarity reads 0: different, as it would anyway.
+        # The cutoff sits a hair below it: rapidfuzz reads a similarity equal to its
+        # cutoff, or a rounding step above it (0.8500000000000001 at 0.85), as below it.
         lowest = min(self.settings.close_similarity, self.settings.fuzzy_similarity)
-        return self._by_similarity(JaroWinkler.similarity(x, y, score_cutoff=lowest))
+        cutoff = max(0.0, lowest - _CUTOFF_MARGIN)
+        return self._by_similarity(JaroWinkler.similarity(x, y, score_cutoff=cutoff))
 
 
 class SurnameComparison(Comparison):

@@ -6,6 +6,7 @@ import dataclasses
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rapidfuzz.distance import JaroWinkler
 
 from hub.domain.matching.comparisons import (
     AddressComparison,
@@ -18,7 +19,7 @@ from hub.domain.matching.comparisons import (
     build_comparisons,
     compare_records,
 )
-from hub.domain.matching.settings import default_settings
+from hub.domain.matching.settings import ComparisonSettings, default_settings
 from tests.unit.matching.matching_factories import person
 
 
@@ -430,3 +431,31 @@ def test_a_landline_agreeing_is_a_households_and_a_mobile_the_persons_own():
                              ("0262161234", "fuzzy"), ("06 12 34 56 78", "exact"),
                              ("0692 12 34 56", "exact")):
         assert both_ways(compare, {"telephone": number}, {"telephone": number}) == expected
+
+
+def _at_thresholds(close, fuzzy):
+    return SurnameComparison(ComparisonSettings(close_similarity=close, fuzzy_similarity=fuzzy))
+
+
+def test_a_similarity_equal_to_the_fuzzy_threshold_is_fuzzy():
+    # Jaro-Winkler 0.8500000000000001: rapidfuzz's cutoff read it below 0.85.
+    names = ({"nom": "Abntdbuo"}, {"nom": "Arntnbuo"})
+    assert _at_thresholds(0.92, 0.85).level(person(**names[0]), person(**names[1])) == "fuzzy"
+    assert _at_thresholds(0.85, 0.5).level(person(**names[0]), person(**names[1])) == "close"
+
+
+def test_a_similarity_equal_to_the_close_threshold_is_close_when_it_is_the_lowest():
+    names = ({"nom": "Niuernatut"}, {"nom": "Niuermatua"})  # Jaro-Winkler 0.92
+    assert _at_thresholds(0.92, 0.92).level(person(**names[0]), person(**names[1])) == "close"
+    assert _at_thresholds(0.92, 0.5).level(person(**names[0]), person(**names[1])) == "close"
+
+
+@given(st.text(alphabet="AEILMNORSTU", min_size=1, max_size=10),
+       st.text(alphabet="AEILMNORSTU", min_size=1, max_size=10))
+@settings(max_examples=300, deadline=None)
+def test_a_pair_at_a_threshold_reads_as_its_similarity_says(x, y):
+    similarity = JaroWinkler.similarity(x, y)
+    at_fuzzy = _at_thresholds(1.0, similarity)._by_spelling(x, y)
+    at_close = _at_thresholds(similarity, similarity)._by_spelling(x, y)
+    assert at_fuzzy in {"close", "fuzzy"}
+    assert at_close == "close"
