@@ -96,11 +96,14 @@ def _no_field_is_personal(settings: DecisionSettings) -> bool:
 def agrees(term: FieldTerm, settings: DecisionSettings) -> bool:
     """Exact or close; or fuzzy where the trained model weighs that level as strong
     evidence (`fuzzy_evidence_bits`), e.g. a similar street with another number in data
-    whose duplicates often carry a mistyped number."""
+    whose duplicates often carry a mistyped number. Never a contact's fuzzy level,
+    whatever its weight: the household's landline, a numbered e-mail say a home or a
+    name, not the person."""
     if term.level in AGREEING:
         return True
     bits = settings.fuzzy_evidence_bits
-    return term.level == FUZZY and bits is not None and term.weight >= bits
+    return (term.level == FUZZY and term.field not in CONTACT_FIELDS
+            and bits is not None and term.weight >= bits)
 
 
 def vetoed(explanation: Explanation, settings: DecisionSettings) -> bool:

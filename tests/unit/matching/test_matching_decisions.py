@@ -12,6 +12,7 @@ from hub.domain.matching.decision import (
     pair_kind,
     record_blocking_keys,
 )
+from hub.domain.matching.model import default_model
 from hub.domain.matching.scoring import PatternScorer
 from tests.unit.matching.matching_factories import person
 
@@ -420,3 +421,18 @@ def test_twins_of_alike_first_names_with_two_mobiles_are_two_people(model):
     assert not compatible(explanation, model.decision)
     assert match_one(alix, [Candidate("P1", alain)], model).kind == "new"
     assert PatternScorer(model).match_one(alix, [Candidate("P1", alain)]).kind == "new"
+
+
+def test_a_father_and_his_son_are_not_linked_on_the_household_landline():
+    """The shipped model weighs the household's landline (fuzzy) 9.35 bits: more than
+    `poids_min_approchant`, yet never a contact agreeing."""
+    model = default_model()
+    father = {"nom": "Girard", "prenom": "Alfred", "date_naissance": "1958-02-17",
+              "courriel": "alfred.girard@orange.fr", "telephone": "04 73 91 22 40",
+              "code_postal": "63000"}
+    son = {"nom": "Girard", "prenom": "Alfred", "telephone": "0473912240",
+           "code_postal": "63000"}
+    decision = match_one(son, [Candidate("P1", father)], model)
+    assert decision.explanation is not None
+    assert decision.explanation.level_of("telephone") == "fuzzy"
+    assert decision.kind != "link"
