@@ -367,6 +367,7 @@ def _dedup(args: argparse.Namespace) -> int:
 
 
 def _dedup_feedback(args: argparse.Namespace) -> int:
+    from hub.services.matching.dedup_batch import model_notices
     from hub.services.matching.duplicates import retrain_from_decisions
 
     hub = _hub()
@@ -375,6 +376,8 @@ def _dedup_feedback(args: argparse.Namespace) -> int:
     model = retrain_from_decisions(hub, output=args.model_out)
     print(f"modèle écrit dans {args.model_out} ({model.training.get('paires_jugees_memes', 0)} "
           "paires jugées identiques)")
+    for note in model_notices(model, args.model_out):
+        print(note, file=sys.stderr)
     return 0
 
 

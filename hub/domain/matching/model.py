@@ -137,6 +137,10 @@ def percent_fr(value: float, decimals: int = 1, *, certain: bool = False) -> str
     return f"{shown / unit:.{decimals}f} %".replace(".", ",")
 
 
+# The training entry listing the levels `refine_m` seeded from their former one.
+SEEDED_LEVELS = "niveaux_par_repli"
+
+
 def _fr(weight: float) -> str:
     """A signed weight with one decimal, French style: +9,1."""
     return f"{weight:+.1f}".replace(".", ",")
@@ -193,6 +197,16 @@ class MatchModel:
                 if level in field_weights:
                     field_weights[level] = min(field_weights[level], 0.0)
         return weights
+
+    @functools.cached_property
+    def levels_by_fallback(self) -> tuple[tuple[str, str, str], ...]:
+        """(field, level, former) of each level weighed as the one it replaced: the file
+        holds no m for it (trained before it existed), or its m was seeded from the
+        former's (`training.refine_m`, listed in `niveaux_par_repli`)."""
+        seeded = set(self.training.get(SEEDED_LEVELS, ()))
+        return tuple((c.field, level, former) for c in self.comparisons
+                     for level, former in c.formerly
+                     if level not in self.m.get(c.field, {}) or f"{c.field}.{level}" in seeded)
 
     @functools.cached_property
     def decision(self) -> DecisionSettings:

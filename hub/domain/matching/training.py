@@ -26,7 +26,7 @@ from hub.domain.matching.comparisons import (
     Comparison,
     compare_records,
 )
-from hub.domain.matching.model import MatchModel
+from hub.domain.matching.model import SEEDED_LEVELS, MatchModel
 from hub.domain.matching.record import NormalisedRecord
 from hub.domain.matching.settings import CONTACT_FIELDS, MatchingSettings, TrainingSettings
 
@@ -302,20 +302,40 @@ def refine_m(model: MatchModel, same_person: Sequence[Pattern], pseudo_count: fl
         True
     """
     m: dict[str, dict[str, float]] = {}
+    u: dict[str, dict[str, float]] = {}
+    seeded: list[str] = list(model.training.get(SEEDED_LEVELS, ()))
     for index, comparison in enumerate(model.comparisons):
+        current, u[comparison.field], new = _with_every_level(model, comparison)
+        seeded += [f"{comparison.field}.{level}" for level in new]
         seen = Counter(p[index] for p in same_person if p[index] != MISSING)
         total = sum(seen.values()) + pseudo_count
-        current = model.m[comparison.field]
         if not seen:
-            m[comparison.field] = dict(current)
+            m[comparison.field] = current
             continue
         m[comparison.field] = {
             level: max((seen[level] + pseudo_count * current[level]) / total, _FLOOR)
             for level in current
         }
     training = {**model.training, "paires_jugees_memes": len(same_person)}
-    return dataclasses.replace(model, m=m, training=training,
+    if seeded:
+        training[SEEDED_LEVELS] = sorted(set(seeded))
+    return dataclasses.replace(model, m=m, u={**model.u, **u}, training=training,
                                veto_m=_refined_veto_m(model, same_person, pseudo_count))
+
+
+def _with_every_level(model: MatchModel, comparison: Comparison) -> tuple[
+        dict[str, float], dict[str, float], list[str]]:
+    """The field's m and u over the comparison's levels, and the levels added: a level
+    newer than the model file shares its former level's m and u equally (its weight is
+    then the former's, as the loader weighs it, and each table still sums to 1)."""
+    m, u = dict(model.m[comparison.field]), dict(model.u[comparison.field])
+    added = []
+    for level, former in comparison.formerly:
+        if level not in m and former in m and former in u:
+            m[level] = m[former] = m[former] / 2
+            u[level] = u[former] = u[former] / 2
+            added.append(level)
+    return m, u, added
 
 
 def _refined_veto_m(model: MatchModel, same_person: Sequence[Pattern],

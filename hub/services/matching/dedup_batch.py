@@ -181,16 +181,29 @@ def load_model(path: Path) -> MatchModel:
 
 def model_notices(model: MatchModel, path: Path) -> list[str]:
     """What the user should know of a model file that was read (no personal data): one
-    written before `m_veto` lets its vetoes follow EM's m, which twins raise."""
-    if not model.veto_m_missing:
-        return []
-    return [f"Le modèle {path} n'a pas de m_veto (écrit avant qu'il existe) : ses vetos "
+    written before `m_veto` lets its vetoes follow EM's m, which twins raise; one written
+    before a level existed weighs it as the level it replaced."""
+    notes = []
+    if model.veto_m_missing:
+        notes.append(
+            f"Le modèle {path} n'a pas de m_veto (écrit avant qu'il existe) : ses vetos "
             "suivent le m de l'EM, que des jumeaux peuvent lever. Réentraînez-le : `capactif "
             "dedup --input … --output … --model-out FICHIER` (le modèle livré : "
             f"bench/train_model.py) / The model {path} has no m_veto (written before it "
             "existed): its vetoes follow EM's m, which twins can lift. Train it again: "
             "`capactif dedup --input … --output … --model-out FILE` (the shipped model: "
-            "bench/train_model.py)"]
+            "bench/train_model.py)")
+    if model.levels_by_fallback:
+        levels = ", ".join(f"{field} {level} (← {former})"
+                           for field, level, former in model.levels_by_fallback)
+        notes.append(
+            f"Le modèle {path} pèse des niveaux plus récents que lui comme ceux qu'ils "
+            f"remplacent : {levels}. Réentraînez-le : `capactif dedup --input … --output … "
+            f"--model-out FICHIER` (le modèle livré : bench/train_model.py) / The model "
+            f"{path} weighs levels newer than itself as the ones they replaced: {levels}. "
+            "Train it again: `capactif dedup --input … --output … --model-out FILE` (the "
+            "shipped model: bench/train_model.py)")
+    return notes
 
 
 def read_people_csv(path: Path, workers: int = 1) -> list[NormalisedRecord]:

@@ -130,3 +130,34 @@ def test_a_model_file_written_before_a_level_existed_weighs_it_as_the_level_it_r
     assert model.level_weight("telephone", "fuzzy") == model.level_weight("telephone", "exact")
     assert model.level_weight("courriel", "fuzzy") == model.level_weight("courriel", "different")
     assert model.level_weight("courriel", "different") <= 0
+
+
+def _older(document):
+    """As trained before the landline and the numbered e-mail were levels: their pairs
+    counted in the level they had then."""
+    for table in ("m", "u"):
+        for field, former in (("telephone", "exact"), ("courriel", "different")):
+            document[table][field][former] += document[table][field].pop("fuzzy")
+
+
+def test_pairs_judged_with_a_level_newer_than_the_model_file_refine_every_level(tmp_path):
+    """Coordinators' judgements refine an older file's m over the comparison's levels: a
+    household's landline judged the same counts, m sums to 1, the level is seeded from
+    the one it replaced; the notice says so, before and after the refined file is saved."""
+    path = _model_file(tmp_path, _older)
+    model = load_model(path)
+    fields = [c.field for c in model.comparisons]
+    landline = tuple({"nom": "exact", "telephone": "fuzzy"}.get(f, "missing") for f in fields)
+    refined = refine_m(model, [landline] * 30)
+    assert set(refined.m["telephone"]) == {"exact", "close", "fuzzy", "different"}
+    assert abs(sum(refined.m["telephone"].values()) - 1) < 1e-9
+    assert abs(sum(refined.m["courriel"].values()) - 1) < 1e-9
+    assert refined.level_weight("telephone", "fuzzy") > model.level_weight("telephone", "fuzzy")
+    notes = model_notices(model, path)
+    assert any("telephone" in note and "fuzzy" in note for note in notes)
+    again = tmp_path / "refined.json"
+    again.write_text(refined.to_json(), encoding="utf-8")
+    assert any("telephone" in note and "fuzzy" in note
+               for note in model_notices(load_model(again), again))
+    current = _model_file(tmp_path, lambda d: None)
+    assert not model_notices(load_model(current), current)
