@@ -156,13 +156,22 @@ def _overseas_e164(national: str) -> str | None:
         except phonenumbers.NumberParseException:  # pragma: no cover - nine digits parse
             return None
         if phonenumbers.is_valid_number(number):
+            if _placeholder_subscriber(str(number.national_number)):
+                return None
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return None
+
+
+def _placeholder_subscriber(national: str) -> bool:
+    """An overseas number whose subscriber's six digits are all alike (0692 00 00 00):
+    a placeholder, as 06 00 00 00 00 is; its prefix (0692, 0590) is what varies."""
+    return len(set(national[-6:])) < 2
 
 
 # Réunion and Mayotte (+262), Guadeloupe, Saint-Martin, Saint-Barthélemy (+590), Martinique
 # (+596), Guyane (+594): ten digits with the 0, like a metropolitan number.
 _OVERSEAS_REGIONS = ("RE", "GP", "MQ", "GF")
+_OVERSEAS_CODES = frozenset({262, 590, 594, 596})
 # Mayotte's numbers under Comoros' +269 before 2007 (+269 639 ..., +269 269 ...).
 _MAYOTTE_BEFORE_2007 = re.compile(r"^(?:\+|00)269((?:269|639)\d{6})$")
 
@@ -173,7 +182,9 @@ def parsed_e164(text: str, region: str = "FR") -> str | None:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(number) or len(set(str(number.national_number)[1:])) < 2:
+    national = str(number.national_number)
+    if not phonenumbers.is_valid_number(number) or len(set(national[1:])) < 2 or (
+            number.country_code in _OVERSEAS_CODES and _placeholder_subscriber(national)):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

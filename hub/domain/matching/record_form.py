@@ -33,7 +33,8 @@ import orjson
 
 from hub.domain.matching.record import NormalisedRecord
 
-FORM_VERSION = 2  # 2: an overseas number written the French way is read (0692 ...)
+FORM_VERSION = 3  # 2: an overseas number written the French way is read (0692 ...);
+# 3: an overseas placeholder (0692 00 00 00) is missing
 _from_ordinal = dt.date.fromordinal
 
 

@@ -175,3 +175,13 @@ def test_the_french_validity_pattern_answers_as_the_phone_library():
         number = phonenumbers.PhoneNumber(country_code=33, national_number=int(national))
         assert bool(norm._FRENCH_VALID.fullmatch(national)) == \
             phonenumbers.is_valid_number(number), national
+
+
+def test_overseas_placeholders_are_missing_as_metropolitan_ones_are():
+    """A form filled with 0692 00 00 00 is no Réunion mobile: the subscriber's six digits
+    all alike say a placeholder, whatever the writing (0..., +33, +262, Mayotte's +269)."""
+    for typed in ("0692 00 00 00", "0262 00 00 00", "0590 00 00 00", "+262 692 00 00 00",
+                  "+33 692 00 00 00", "0696 11 11 11", "+590 690 00 00 00", "+269 639 00 00 00",
+                  "00262692000000"):
+        assert norm.normalise_phone(typed) is None, typed
+        assert norm.parsed_e164(typed) is None, typed
