@@ -48,7 +48,8 @@ def environment() -> jinja2.Environment:
     env.filters.update(paris_day=lambda value: value.astimezone(PARIS).date().isoformat(),
                        date=french_date, datetime=french_datetime, month=french_month,
                        label=lambda code, table: table.get(code, code) if code else "—",
-                       points=french_points, percent=french_percent, isole=isolated,
+                       points=french_points, poids=french_points_or_nothing,
+                       percent=french_percent, isole=isolated,
                        from_ms=lambda ms: dt.datetime.fromtimestamp(ms / 1000, PARIS))
     return env
 
@@ -101,6 +102,12 @@ def _in_zone(value: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
 def french_points(value: float) -> str:
     """A signed score with a French decimal comma and a true minus sign: « −2,5 »."""
     return f"{value:+.1f}".replace(".", ",").replace("-", "−")
+
+
+def french_points_or_nothing(value: float) -> str:
+    """A field's weight: « 0 (ne compte pas) » for one that adds nothing (absent, or a
+    level never counted for a match, as a numbered e-mail), else its signed points."""
+    return "0 (ne compte pas)" if value == 0 else french_points(value)
 
 
 def french_percent(value: float, decimals: int = 1, certain: bool = False) -> str:

@@ -74,7 +74,7 @@ class FieldTerm:
     def label_fr(self) -> str:
         """The level in words, saying which side lacks the value when one does."""
         if self.level != MISSING:
-            return _FIELD_LEVELS_FR.get((self.field, self.level), _LEVELS_FR[self.level])
+            return FIELD_LEVELS_FR.get((self.field, self.level), _LEVELS_FR[self.level])
         if all(self.sides):
             return "non comparable : pas la même donnée des deux côtés"
         if not any(self.sides):
@@ -149,7 +149,7 @@ def _fr(weight: float) -> str:
 _LEVELS_FR = {"exact": "identique", "close": "proche", "fuzzy": "approchant",
               "different": "différent", "missing": "absent"}
 # Levels that mean something of their own on one field.
-_FIELD_LEVELS_FR = {("telephone", "fuzzy"): "même ligne fixe, celle d'un foyer",
+FIELD_LEVELS_FR = {("telephone", "fuzzy"): "même ligne fixe, celle d'un foyer",
                     ("courriel", "fuzzy"): "même nom, numéroté d'un seul côté"}
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub.bootstrap import Hub
+from hub.domain.matching.model import FIELD_LEVELS_FR
 from hub.errors import BadRequest
 from hub.services.accounts.members import list_members
 from hub.services.accounts.sessions import ConsoleSession
@@ -204,8 +205,11 @@ def _row(label: str, path: str, term: dict[str, Any] | None, left: dict[str, Any
     elif level is not None and not all(values):
         state = "masque"
     spelled = level in ("exact", "close", "fuzzy")
+    ecart = "≈ écrit autrement" if spelled else "≠ différent"
+    if term and (term.get("champ"), level) in FIELD_LEVELS_FR:  # a household's landline
+        ecart = level_words(term)
     return {"libelle": label, "chemin": path, "gauche": values[0], "droite": values[1],
-            "etat": state, "ecart": "≈ écrit autrement" if spelled else "≠ différent",
+            "etat": state, "ecart": ecart,
             "niveau": level_words(term) if term else None,
             "absence": _absence(term, values),
             "poids": (0.0 if level == "missing" else term["poids"]) if term else None}

@@ -2,7 +2,7 @@
 decimal comma, "different" rather than "written differently" when values differ."""
 
 from hub.services.console.duplicates_console import _row, waiting_reason, waterfall
-from hub.web.pages import french_percent, french_points
+from hub.web.pages import french_percent, french_points, french_points_or_nothing
 
 
 def _explanation(**levels: str) -> dict:
@@ -71,3 +71,27 @@ def test_a_level_of_one_fields_own_reads_as_the_api_says_it():
     assert _row("Téléphone", "porteur.telephone", term, {}, {})["niveau"] == term["libelle"]
     assert FieldTerm("courriel", "fuzzy", 0.0).label_fr() == "même nom, numéroté d'un seul côté"
     assert FieldTerm("adresse", "fuzzy", 1.0).label_fr() == "approchant"
+
+
+def test_a_numbered_email_and_a_household_landline_say_their_own_level_not_written_differently():
+    """Two e-mails alike but one numbered, two landlines of one home: the row says the
+    level's own words (the API's libelle), not "≈ écrit autrement"; a weight of 0 (the
+    e-mail's capped) reads "0 (ne compte pas)" in the row and in the waterfall."""
+    from hub.domain.matching.model import FieldTerm
+
+    email = FieldTerm("courriel", "fuzzy", 0.0).to_dict()
+    row = _row("Courriel", "porteur.courriel", email, {"porteur": {"courriel": "a.b5@x.fr"}},
+               {"porteur": {"courriel": "a.b@x.fr"}})
+    assert row["ecart"] == email["libelle"] == "même nom, numéroté d'un seul côté"
+    assert french_points_or_nothing(row["poids"]) == "0 (ne compte pas)"
+    landline = FieldTerm("telephone", "fuzzy", 9.35).to_dict()
+    row = _row("Téléphone", "porteur.telephone", landline,
+               {"porteur": {"telephone": "04 73 91 22 40"}}, {"porteur": {"telephone": "0473912240"}})
+    assert row["ecart"] == landline["libelle"] == "même ligne fixe, celle d'un foyer"
+    assert french_points_or_nothing(row["poids"]) == "+9,3"
+    steps = waterfall({"a_priori": -6.0, "champs": [email], "total": -6.0,
+                       "probabilite": 0.015})["etapes"]
+    assert french_points_or_nothing(steps[0]["poids"]) == "0 (ne compte pas)"
+    name = _row("Prénom", "porteur.prenom", {"champ": "prenom", "niveau": "fuzzy", "poids": 1.0},
+                {"porteur": {"prenom": "Alain"}}, {"porteur": {"prenom": "Alix"}})
+    assert name["ecart"] == "≈ écrit autrement"
