@@ -66,6 +66,7 @@ French and English, and never echo personal data.
     ├── BrokerUnavailable           503 broker_unavailable
     └── StoreUnavailable            503 store_unavailable (Retry-After)
         ├── StoreTimeout            503 store_timeout (Retry-After)
+        ├── IndexOfAnotherVersion   503 index_of_another_version (Retry-After)
         └── DataDirectoryReadOnly   503 data_directory_read_only
 """
 
@@ -213,6 +214,12 @@ class StoreTimeout(StoreUnavailable):
     long); the operation may be retried."""
 
     code = "store_timeout"
+
+
+class IndexOfAnotherVersion(StoreUnavailable):
+    """The matching index was written by another version of the hub than this process's."""
+
+    code = "index_of_another_version"
 
 
 class DataDirectoryReadOnly(StoreUnavailable):

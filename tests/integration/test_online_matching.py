@@ -400,3 +400,26 @@ def test_a_key_brought_back_under_the_cap_is_locked_alone_again(small_cap_world)
     assert date_key not in hub.common_keys
     with hub.uow() as uow:
         assert OnlineMatcher(hub, uow).lock_free({1: [newcomer]}, share_common=True) == {1}
+
+
+def test_a_worker_does_not_index_while_the_store_says_another_normalisation(world):
+    """A worker left running while a newer release's `capactif init` rewrote the index
+    (its markers name another FORM_VERSION or rule set) would write forms and keys of its
+    own normalisation that nothing re-reads: it refuses, and the fiche waits (retried)
+    until a worker of the store's version takes it."""
+    from hub.errors import IndexOfAnotherVersion
+    from hub.services.matching.index_markers import FORMS_MARKER, current_forms
+
+    hub, _clock = world
+    with hub.uow() as uow:
+        uow.markers.set(FORMS_MARKER, "v999")
+        uow.commit()
+    ids = push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", PERSON), process=False)
+    with pytest.raises(IndexOfAnotherVersion):
+        processing.process_outbox(hub, ids)
+    assert processing.pipeline_status(hub)["porteurs"] == 0
+    with hub.uow() as uow:
+        uow.markers.set(FORMS_MARKER, current_forms())
+        uow.commit()
+    processing.process_outbox(hub, ids)
+    assert processing.pipeline_status(hub)["porteurs"] == 1

@@ -45,6 +45,7 @@ from hub.domain.matching.decision import Decision, RecordLike, record_blocking_k
 from hub.domain.matching.settings import InvalidSetting
 from hub.errors import InvalidMatchingModel
 from hub.services.matching.dedup_batch import model_notices
+from hub.services.matching.index_markers import ensure_current
 from hub.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,7 @@ class OnlineMatcher:
     def __init__(self, hub: Hub, uow: UnitOfWork) -> None:
         self.uow = uow
         self.model = matching_model(hub)
+        ensure_current(uow, self.model.settings.blocking.rules)
         self.records = hub.records
         self.cap = hub.settings.match_candidates_per_key
         self.stripes = hub.settings.match_lock_stripes

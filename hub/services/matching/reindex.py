@@ -23,11 +23,10 @@ from hub.bootstrap import Hub
 from hub.domain.matching.blocking import rules_fingerprint
 from hub.domain.matching.record import normalise_record
 from hub.domain.matching.record_form import FORM_VERSION
+from hub.services.matching.index_markers import FORMS_MARKER, RULES_MARKER
 from hub.services.matching.online import index_digests, matching_model
 from hub.store.uow import UnitOfWork
 
-RULES_MARKER = "blocking_rules"
-FORMS_MARKER = "record_forms"
 _CHUNK = 1000
 Rewrite = Callable[[UnitOfWork, list[tuple[int, dict[str, Any]]]], None]
 

@@ -1,0 +1,36 @@
+"""The store's markers of the matching index: which blocking rules its keys were built
+with and which normalisation wrote its record forms (`reindex` sets them once every
+fiche is rewritten). A worker indexes only into an index of its own version: one left
+running while a newer release's `capactif init` rewrote the index would write forms and
+keys of its own normalisation that nothing re-reads."""
+
+from __future__ import annotations
+
+from hub.domain.matching.blocking import rules_fingerprint
+from hub.domain.matching.record_form import FORM_VERSION
+from hub.errors import IndexOfAnotherVersion
+from hub.store.uow import UnitOfWork
+
+RULES_MARKER = "blocking_rules"
+FORMS_MARKER = "record_forms"
+
+
+def current_forms() -> str:
+    """The forms marker this code writes."""
+    return f"v{FORM_VERSION}"
+
+
+def ensure_current(uow: UnitOfWork, rules: tuple[str, ...]) -> None:
+    """Refuse (a retryable error) when the store says its index was written by another
+    normalisation or rule set than this process's; a store not yet marked (never
+    initialised) is taken as it is."""
+    forms, keys = uow.markers.get(FORMS_MARKER), uow.markers.get(RULES_MARKER)
+    if (forms is not None and forms != current_forms()) or (
+            keys is not None and keys != rules_fingerprint(rules)):
+        raise IndexOfAnotherVersion(
+            "L'index de rapprochement a été écrit par une autre version du hub : ce worker "
+            "n'indexe pas (fiche reprise plus tard). Arrêtez les workers de l'ancienne "
+            "version et lancez `capactif init` avec la nouvelle.",
+            "The matching index was written by another version of the hub: this worker "
+            "does not index (the fiche is retried later). Stop the workers of the old "
+            "version and run `capactif init` with the new one.")
