@@ -78,20 +78,28 @@ class SheetSource(TableSource):
                     f"{', '.join(names)}) : corrigez « feuille » dans la configuration.",
                     f"Sheet '{self.sheet}' not in the workbook ({', '.join(names)}).")
             rows = book.get_sheet_by_name(self.sheet or names[0]).to_python(skip_empty_area=False)
-            if self.sheet is None:
+            if self.sheet is None and not self._usable(rows):
                 self._point_to_header(book, names, self._header_score(rows))
             return rows
         finally:
             book.close()
+
+    def _usable(self, rows: list[list[Any]]) -> bool:
+        """The first sheet's best header names every column each row needs: it is the
+        table, whatever another sheet holds (last year's, with one more column)."""
+        header = header_row(self.mapping, rows, header_index(self.mapping, rows))
+        missing = self.mapping.bind(header)
+        return not any(c in missing for c in self.mapping.required_columns())
 
     def _header_score(self, rows: list[list[Any]]) -> int:
         return max(header_scores(self.mapping, rows), default=0)
 
     def _point_to_header(self, book: python_calamine.CalamineWorkbook, names: list[str],
                          first: int) -> None:
-        """No `feuille` configured: when another sheet's header names more mapped columns
-        than the first sheet's (a read-me listing a few column names, a pivot table),
-        say which one to configure, rather than read the read-me as the table."""
+        """No `feuille` configured and the first sheet's header lacks a column every row
+        needs: when another sheet's header names more mapped columns (the first is a
+        read-me listing a few column names, a pivot table), say which one to configure,
+        rather than read the read-me as the table."""
         scores = {name: self._header_score(book.get_sheet_by_name(name).to_python(
             skip_empty_area=False, nrows=HEADER_SEARCH)) for name in names[1:]}
         name = max(scores, key=scores.__getitem__, default=None)

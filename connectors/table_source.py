@@ -158,30 +158,28 @@ def settle_repeated_columns(mapping: Mapping, header: list[str],
                             rows: Iterable[list[Any]]) -> list[str]:
     """The header with each column the mapping reads named once (the others' headings
     blanked): a column named twice (« Nom » under « Porteur » and again under
-    « Référent ») is read when its copies agree, one of them empty on every row or both
-    the same on every row. Raise a ConfigurationError naming the columns (never their
-    values) when they disagree on some row: reading either could send another person's
-    name under the porteur's."""
+    « Référent ») is read from its first copy when no later copy holds, on any row, a
+    value other than the first copy's. Raise a ConfigurationError naming the columns
+    (never their values) otherwise: reading either could send another person's name
+    under the porteur's."""
     repeated = _repeated(mapping, header)
     if not repeated:
         return header
-    used: set[int] = set()
-    differ: set[tuple[int, int]] = set()
+    # only the first copy is ever read: a later one is usually another person's (« Nom »
+    # under « Référent »), so a later copy may hold, on any row, nothing or the first
+    # copy's value (an empty first copy beside a filled later one is a porteur's name not
+    # typed yet, never the referent's to be read instead)
+    differing: set[int] = set()
     for cells in rows:
-        for _, at in repeated:
-            values = [_cell_text(cells, i) for i in at]
-            used.update(i for i, v in zip(at, values, strict=True) if v)
-            differ.update((i, j) for i, v in zip(at, values, strict=True)
-                          for j, w in zip(at, values, strict=True) if i < j and v != w)
+        for index, (_, at) in enumerate(repeated):
+            first = _cell_text(cells, at[0])
+            if any((later := _cell_text(cells, i)) and later != first for i in at[1:]):
+                differing.add(index)
     settled = list(header)
-    disagreeing = []
-    for source, at in repeated:
-        kept = [i for i in at if i in used] or at[:1]
-        if any((i, j) in differ for i in kept for j in kept if i < j):
-            disagreeing.append((source, kept))
-        for i in at:
-            if i != kept[0]:
-                settled[i] = ""
+    for _, at in repeated:
+        for i in at[1:]:
+            settled[i] = ""
+    disagreeing = [repeated[index] for index in sorted(differing)]
     if disagreeing:
         _refuse_repeated(disagreeing)
     return settled

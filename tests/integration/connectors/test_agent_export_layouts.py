@@ -124,6 +124,20 @@ def test_a_read_me_sheet_listing_column_names_points_to_the_data_sheet(tmp_path,
     assert hub.accepted_versions(MEMBER) == {}
 
 
+def test_a_first_sheet_with_a_usable_header_is_read_though_last_years_names_more(
+        tmp_path, credentials, hub):
+    book = openpyxl.Workbook()
+    book.active.title = "2026"
+    book.active.append(["N° dossier", "Nom", "Prénom", "Projet"])
+    book.active.append(["2026-001", "Béranger", "Zoé", "Boulangerie"])
+    last = book.create_sheet("2025")
+    last.append(["N° dossier", "Nom", "Prénom", "Né(e) le", "Projet"])
+    last.append(["2025-001", "Martin", "Luc", "02/04/1979", "Garage"])
+    book.save(tmp_path / "suivi.xlsx")
+    assert main(["run", tableur(tmp_path, credentials, "suivi.xlsx")]) == 0, rejects(tmp_path)
+    assert set(hub.accepted_versions(MEMBER)) == {"COM-2026-001"}
+
+
 REPEATED = ["N° dossier", "Nom", "Prénom", "Projet", "Nom"]
 
 
@@ -140,11 +154,16 @@ def test_a_repeated_column_empty_throughout_or_the_same_on_every_row_is_read(
     assert names == {"COM-2026-001": "Béranger", "COM-2026-002": "Martin"}
 
 
-def test_a_repeated_column_read_from_its_only_filled_copy(tmp_path, credentials, hub):
+def test_a_repeated_column_whose_first_copy_is_empty_stops_the_run(tmp_path, credentials,
+                                                                    hub, capsys):
+    """The later copy is usually another person's (« Nom » under « Référent »): a porteur's
+    name not typed yet must not be read from it."""
     write(tmp_path / "export.csv", [REPEATED, ["2026-001", "", "Zoé", "Boulangerie",
-                                               "Béranger"]])
-    assert main(["run", configure(tmp_path, credentials, "export.csv")]) == 0, rejects(tmp_path)
-    assert hub.fiches[(MEMBER, "COM-2026-001")]["porteur"]["nom"] == "Béranger"
+                                               "Lefèvre"]])
+    assert main(["run", configure(tmp_path, credentials, "export.csv")]) == 2
+    error = capsys.readouterr().err
+    assert "« Nom » (colonnes B et E)" in error and "Lefèvre" not in error
+    assert hub.accepted_versions(MEMBER) == {}
 
 
 def test_a_repeated_column_disagreeing_on_one_row_stops_the_run_naming_no_value(
