@@ -15,6 +15,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from hub.audit.checks import finish_scan
+from hub.audit.export import FORMAT, FORMAT_V1
 from hub.audit.heads import HubPublicKeys
 from hub.audit.report import Problem, VerificationReport
 from hub.audit.scan import ExportScan, scan_lines
@@ -33,6 +34,7 @@ def verify_chain(
         _merge(combined, finish_scan(scan))
         if previous is not None:
             _check_link(previous, scan, combined)
+            _check_format_order(previous, scan, combined)
         previous = scan
     return combined
 
@@ -73,3 +75,21 @@ def _check_link(earlier: ExportScan, later: ExportScan, combined: VerificationRe
         return
     if combined.first_bad_seq is None or boundary < combined.first_bad_seq:
         combined.first_bad_seq = boundary
+
+
+def _check_format_order(earlier: ExportScan, later: ExportScan,
+                        combined: VerificationReport) -> None:
+    """Files of the previous format come before files of this one, never after: a v1
+    file following a v2 file was relabelled to escape the end line and the rule that
+    no entry follows the last signed head."""
+    if _format(earlier) == FORMAT and _format(later) == FORMAT_V1:
+        combined.add_problem(Problem(
+            "format_downgrade",
+            f"un fichier {FORMAT_V1} suit un fichier {FORMAT} : format réécrit",
+            f"a {FORMAT_V1} file follows a {FORMAT} file: format rewritten",
+            later.start,
+        ))
+
+
+def _format(scan: ExportScan) -> object:
+    return scan.meta.get("format") if scan.meta is not None else None

@@ -16,6 +16,14 @@ from hub.audit.scan import ExportScan
 def finish_scan(scan: ExportScan) -> VerificationReport:
     report = scan.report
     report.entries, report.heads = scan.count, len(scan.heads)
+    if scan.ended and _is_v1(scan):  # the previous release wrote no end line
+        report.add_problem(Problem(
+            "format_downgrade",
+            f"fichier déclaré {FORMAT_V1} mais terminé par une ligne de fin, que seul "
+            f"{FORMAT} écrit : format réécrit pour échapper aux règles de {FORMAT}",
+            f"file declared {FORMAT_V1} but ending with an end line, which only {FORMAT} "
+            f"writes: format rewritten to escape {FORMAT}'s rules",
+        ))
     if not scan.ended and _is_v1(scan):
         report.add_warning(Problem(
             "export_unended",

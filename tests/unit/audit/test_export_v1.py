@@ -69,9 +69,27 @@ def test_new_exports_declare_v2_and_keep_the_strict_rules() -> None:
     assert "uncovered_entries" in _codes(uncovered.problems)
 
 
-def test_a_v2_file_relabelled_v1_keeps_its_end_line_checked() -> None:
-    lines = as_lines(export_records())
+def test_a_v2_file_relabelled_v1_is_refused_by_its_end_line() -> None:
+    """Entries forged after the last head, the meta's format rewritten to v1 to make
+    them a warning: the end line, which only v2 writes, gives the relabelling away."""
+    lines = as_lines(export_records(count=23))
     meta = json.loads(lines[0]) | {"format": "capactif-audit-export-v1"}
-    relabelled = [json.dumps(meta), *lines[1:]]
-    assert verify_lines(relabelled, SIGNER.public_key).ok
-    assert not verify_lines([*relabelled[:-2], relabelled[-1]], SIGNER.public_key).ok
+    report = verify_lines([json.dumps(meta), *lines[1:]], SIGNER.public_key)
+    assert not report.ok and "format_downgrade" in _codes(report.problems)
+
+
+def test_a_v1_file_after_a_v2_file_in_a_chain_is_refused(tmp_path: Path) -> None:
+    """The end line dropped as well: the chain gives it away, a v1 file never follows a
+    v2 one (archives of the previous release come first)."""
+    from hub.audit.chain import verify_chain
+
+    archived = [str(FOLDER / name) for name in FILES if name.startswith("audit-")]
+    last = archived[-1]
+    v2 = tmp_path / "v2.jsonl"
+    v1_lines = (FOLDER / Path(last).name).read_text(encoding="utf-8").splitlines()
+    v2.write_text("\n".join([json.dumps(json.loads(v1_lines[0]) | {"format": FORMAT}),
+                              *v1_lines[1:]]) + "\n", encoding="utf-8")
+    honest = verify_chain(archived, KEY, {})
+    assert "format_downgrade" not in _codes(honest.problems)
+    downgraded = verify_chain([archived[0], str(v2), last], KEY, {})
+    assert "format_downgrade" in _codes(downgraded.problems)
