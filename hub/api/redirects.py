@@ -37,10 +37,13 @@ def local_location(location: bytes) -> bytes:
     """`location` as an absolute path on this server when it names a scheme or a host
     (both dropped; the fragment kept); a relative Location already points here and keeps
     its meaning as it is (`parcours#avis`)."""
-    text = location.decode("latin-1")
+    # read as a browser reads it (WHATWG URL): leading and trailing controls and spaces
+    # dropped, tabs and line breaks removed anywhere (`\t/\\host` is `/\\host`, a host)
+    text = location.decode("latin-1").strip("".join(map(chr, range(0x21))))
+    text = text.translate({ord("\t"): None, ord("\n"): None, ord("\r"): None})
     parts = urlsplit(text)
     if not (parts.scheme or parts.netloc or text.startswith(("/\\", "\\"))):
-        return location  # `/\host` is a host to browsers, as `//host`
+        return text.encode("latin-1")  # `/\host` is a host to browsers, as `//host`
     path = "/" + parts.path.lstrip("/\\")
     query = f"?{parts.query}" if parts.query else ""
     fragment = f"#{parts.fragment}" if parts.fragment else ""

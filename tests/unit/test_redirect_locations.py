@@ -21,6 +21,11 @@ from hub.api.redirects import local_location
     (b"../porteurs/prt_1#avis", b"../porteurs/prt_1#avis"),
     (b"#avis", b"#avis"),
     (b"//attaquant.example/x#avis", b"/x#avis"),
+    # browsers drop leading spaces and controls, and tabs and line breaks anywhere
+    (b"\t/\\autre.example/x", b"/autre.example/x"),
+    (b" //autre.example/x", b"/x"),
+    (b"/\t/autre.example/x", b"/x"),
+    (b"\x01http://autre.example/x", b"/x"),
 ])
 def test_a_location_points_into_this_server_keeping_fragment_and_relative_meaning(
         given: bytes, kept: bytes) -> None:
