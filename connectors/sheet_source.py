@@ -86,7 +86,10 @@ class SheetSource(TableSource):
 
     def _usable(self, rows: list[list[Any]]) -> bool:
         """The first sheet's best header names every column each row needs: it is the
-        table, whatever another sheet holds (last year's, with one more column)."""
+        table, whatever another sheet holds (last year's, with one more column). An empty
+        sheet is none."""
+        if not rows:
+            return False
         header = header_row(self.mapping, rows, header_index(self.mapping, rows))
         missing = self.mapping.bind(header)
         return not any(c in missing for c in self.mapping.required_columns())

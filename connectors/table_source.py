@@ -27,6 +27,7 @@ import collections
 import dataclasses
 import datetime as dt
 import difflib
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -203,6 +204,7 @@ def _refuse_repeated(repeated: list[tuple[str, list[int]]]) -> None:
 
 
 TOTALS_LABELS = frozenset({"total", "totaux", "sous total", "sous totaux", "total general"})
+_TOTALS_WORDS = re.compile(r"(?:sous )?tota(?:l|ux)(?: |$)")
 
 
 def is_totals(cells: list[Any]) -> bool:
@@ -210,6 +212,22 @@ def is_totals(cells: list[Any]) -> bool:
     "Sous-total(aux)" or "Total général" (case, accents and punctuation aside). A dossier
     number « TOTAL-2026-001 » or a project « Totalement bio » is no such cell."""
     return any(isinstance(c, str) and normalize_label(c) in TOTALS_LABELS for c in cells)
+
+
+def is_totals_row(cells: list[Any], key: str | None) -> bool:
+    """A row summing the table. Either a cell reads a totals label whole and the dossier
+    number is blank or that cell, or the first filled cell begins with the word "Total",
+    "Totaux" or "Sous-total" (« Total des besoins », « TOTAL 2026 », « Sous-total
+    Ambert ») and no other cell holds a word, only figures. A dossier « TOTAL-2026-001 »
+    or « Total 2026 » beside a name, or a keyless row beginning with a name or with
+    « Totalement bio », is a record."""
+    if (not key or is_totals([key])) and is_totals(cells):
+        return True
+    filled = [c for c in cells if not isinstance(c, str) or c.strip()]
+    if not filled or not isinstance(filled[0], str):
+        return False
+    return bool(_TOTALS_WORDS.match(normalize_label(filled[0]))) and not any(
+        isinstance(c, str) and any(ch.isalpha() for ch in c) for c in filled[1:])
 
 
 class TableSource(Connector):
@@ -263,7 +281,7 @@ class TableSource(Connector):
         self._seen = set(lines)
         for row in rows:
             key = key_of(row.cells)
-            if (not key or is_totals([key])) and is_totals(row.cells):
+            if is_totals_row(row.cells, key):
                 continue
             self.rows_read += 1
             record = self.record(dict(zip(header, row.cells, strict=False)), line=row.number,

@@ -77,20 +77,25 @@ def test_a_dossier_number_beginning_like_total_is_a_record(tmp_path, credentials
 
 
 @pytest.mark.parametrize("label", ["Total", "TOTAUX", "Sous-total", "sous-totaux",
-                                   "Total général :"])
-def test_a_totals_row_is_still_no_record(tmp_path, credentials, hub, label):
-    write(tmp_path / "export.csv", [["N° dossier", "Nom", "Prénom", "Projet"],
-                                    ["2026-001", "Béranger", "Zoé", "Boulangerie"],
-                                    [label, "", "", ""]])
+                                   "Total général :", "Total des besoins", "TOTAL 2026",
+                                   "Sous-total Ambert", "Totaux : 3 dossiers"])
+@pytest.mark.parametrize("column", [0, 1])
+def test_a_totals_row_is_still_no_record(tmp_path, credentials, hub, label, column):
+    totals = ["", "", "", "", "12 500,50"]
+    totals[column] = label
+    write(tmp_path / "export.csv", [["N° dossier", "Nom", "Prénom", "Projet", "Besoin (€)"],
+                                    ["2026-001", "Béranger", "Zoé", "Boulangerie", "12 500,50"],
+                                    totals])
     assert main(["run", configure(tmp_path, credentials, "export.csv")]) == 0, rejects(tmp_path)
     assert set(hub.accepted_versions(MEMBER)) == {"COM-2026-001"}
 
 
-def test_a_keyless_row_whose_project_begins_like_total_is_rejected(tmp_path, credentials,
-                                                                   hub):
+@pytest.mark.parametrize("row", [["", "Martin", "Luc", "Totalement bio"],
+                                 ["", "Totalité", "Luc", "Boulangerie"],
+                                 ["", "Martin", "Luc", "Total énergie"]])
+def test_a_keyless_row_beginning_with_a_name_is_rejected(tmp_path, credentials, hub, row):
     write(tmp_path / "export.csv", [["N° dossier", "Nom", "Prénom", "Projet"],
-                                    ["2026-001", "Béranger", "Zoé", "Boulangerie"],
-                                    ["", "Martin", "Luc", "Totalement bio"]])
+                                    ["2026-001", "Béranger", "Zoé", "Boulangerie"], row])
     assert main(["run", configure(tmp_path, credentials, "export.csv")]) == 1
     assert [line for line, _, _ in rejects(tmp_path)] == ["3"]
 
@@ -121,6 +126,25 @@ def test_a_read_me_sheet_listing_column_names_points_to_the_data_sheet(tmp_path,
     assert main(["run", tableur(tmp_path, credentials, "suivi.xlsx")]) == 2
     error = capsys.readouterr().err
     assert "« Lisez-moi »" in error and '"feuille": "Porteurs 2026"' in error
+    assert hub.accepted_versions(MEMBER) == {}
+
+
+@pytest.mark.parametrize("sheets", [["Feuil1", "Porteurs"], ["Feuil1"]])
+def test_an_empty_first_sheet_is_a_clear_stop_or_an_empty_read(tmp_path, credentials, hub,
+                                                                  capsys, sheets):
+    book = openpyxl.Workbook()
+    book.active.title = sheets[0]
+    for name in sheets[1:]:
+        table = book.create_sheet(name)
+        table.append(["N° dossier", "Nom", "Prénom", "Projet"])
+        table.append([*ROW[:3], "Boulangerie"])
+    book.save(tmp_path / "suivi.xlsx")
+    code = main(["run", tableur(tmp_path, credentials, "suivi.xlsx")])
+    error = capsys.readouterr().err
+    if len(sheets) > 1:
+        assert code == 2 and '"feuille": "Porteurs"' in error
+    else:
+        assert code == 0 and "Traceback" not in error
     assert hub.accepted_versions(MEMBER) == {}
 
 
