@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 
-from hub.audit.export import FORMAT, FORMAT_V1
+from hub.audit.export import FORMAT, FORMAT_V1, V2_SINCE_MS
 from hub.audit.merkle import HASH_SIZE, CompactRange, verify_consistency
 from hub.audit.report import Problem, VerificationReport
 from hub.audit.scan import ExportScan
@@ -23,6 +23,14 @@ def finish_scan(scan: ExportScan) -> VerificationReport:
             f"{FORMAT} écrit : format réécrit pour échapper aux règles de {FORMAT}",
             f"file declared {FORMAT_V1} but ending with an end line, which only {FORMAT} "
             f"writes: format rewritten to escape {FORMAT}'s rules",
+        ))
+    if _is_v1(scan) and any(head.timestamp_ms >= V2_SINCE_MS for head in scan.heads):
+        report.add_problem(Problem(
+            "format_downgrade",
+            f"fichier déclaré {FORMAT_V1} mais portant une tête signée depuis que {FORMAT} "
+            "est écrit (2026-12-05) : format réécrit pour échapper à ses règles",
+            f"file declared {FORMAT_V1} but holding a head signed since {FORMAT} is written "
+            "(2026-12-05): format rewritten to escape its rules",
         ))
     if not scan.ended and _is_v1(scan):
         report.add_warning(Problem(

@@ -18,6 +18,9 @@ FORMAT = "capactif-audit-export-v2"
 # Written before the end line existed (exports and archive segments, still verified):
 # such a file cannot show it is whole, and entries after its last head were the norm.
 FORMAT_V1 = "capactif-audit-export-v1"
+# The release writing v2 shipped on 2026-12-05 (00:00 UTC): a head signed since then was
+# exported as v2, so a v1 file holding one was relabelled (head times are signed).
+V2_SINCE_MS = 1_796_428_800_000
 
 
 def meta_record(first_seq: int, size: int, **extra: Any) -> dict[str, Any]:

@@ -59,6 +59,10 @@ class VerificationReport:
             f"{self.entries} entrées / entries, {self.heads} têtes signées / signed heads, "
             f"taille vérifiée / verified size {self.verified_size}"
         )
+        if self.ok and self.warnings:
+            return (f"OK SOUS RÉSERVE / VERIFIED WITH RESERVATIONS — lisez les avertissements"
+                    f" : ce qu'ils nomment n'est pas garanti / read the warnings: what they "
+                    f"name is not vouched for ({counts})")
         if self.ok:
             return f"OK — journal intègre / log verified ({counts})"
         where = (

@@ -43,10 +43,11 @@ def events(count: int) -> list[AccessEvent]:
     ]
 
 
-def export_records(count: int = 20, head_sizes: tuple[int, ...] = HEAD_SIZES) -> list[dict]:
+def export_records(count: int = 20, head_sizes: tuple[int, ...] = HEAD_SIZES,
+                   signed_at_ms: int = 1_000) -> list[dict]:
     log = events(count)
     tree = MerkleTree.from_leaf_hashes(leaf_hash(event.canonical()) for event in log)
-    heads = [SIGNER.sign(size, tree.root(size), 1_000 + size) for size in head_sizes]
+    heads = [SIGNER.sign(size, tree.root(size), signed_at_ms + size) for size in head_sizes]
     records = [entry_record(event) for event in log]
     records += [head_record(head) for head in heads]
     records += [

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from hub.audit.export import FORMAT
+from hub.audit.events import AccessEvent
+from hub.audit.export import FORMAT, V2_SINCE_MS
 from hub.audit.heads import load_public_key
+from hub.audit.merkle import leaf_hash
 from hub.audit.verify import main, verify_lines
 from tests.unit.audit.test_audit_verify import SIGNER, as_lines, export_records
 
@@ -93,3 +95,35 @@ def test_a_v1_file_after_a_v2_file_in_a_chain_is_refused(tmp_path: Path) -> None
     assert "format_downgrade" not in _codes(honest.problems)
     downgraded = verify_chain([archived[0], str(v2), last], KEY, {})
     assert "format_downgrade" in _codes(downgraded.problems)
+
+
+def _relabelled_with_forged_tail(signed_at_ms: int) -> list[str]:
+    """A v2 export made to pass as v1: its last head, that head's consistency proof and
+    the end line dropped, the meta relabelled, and an entry after the new last head (10)
+    rewritten together with its recorded leaf hash."""
+    records = [r for r in export_records(signed_at_ms=signed_at_ms)
+               if not (r["type"] == "head" and r["size"] == 20)
+               and not (r["type"] == "consistency" and r["new_size"] == 20)]
+    lines = as_lines(records)[:-1]
+    meta = json.loads(lines[0]) | {"format": "capactif-audit-export-v1"}
+    forged = next(json.loads(line) for line in lines if '"seq":11,' in line)
+    forged["event"]["actor_member"] = "membre-forge"
+    forged["leaf_hash"] = leaf_hash(AccessEvent.from_dict(forged["event"]).canonical()).hex()
+    return [json.dumps(meta), *(json.dumps(forged) if '"seq":11,' in line else line
+                                for line in lines[1:])]
+
+
+def test_a_v2_export_relabelled_v1_without_its_end_line_is_refused_by_its_heads_times() -> None:
+    report = verify_lines(_relabelled_with_forged_tail(V2_SINCE_MS + 60_000),
+                          SIGNER.public_key)
+    assert not report.ok and "format_downgrade" in _codes(report.problems)
+
+
+def test_a_v1_file_with_an_uncovered_tail_is_no_clean_pass() -> None:
+    """Signed before v2 shipped, the same file passes, but as verified with reservations:
+    its uncovered entries are named, never called a sound log."""
+    lines = _relabelled_with_forged_tail(1_000)
+    report = verify_lines(lines, SIGNER.public_key)
+    assert report.ok and "uncovered_entries" in _codes(report.warnings)
+    assert "journal intègre" not in report.render()
+    assert "OK SOUS RÉSERVE" in report.render()
