@@ -93,6 +93,8 @@ def _run(name: str, check: Callable[[Hub], str], hub: Hub) -> Check:
         problem = check(hub)
     except _Refused as exc:
         return Check(name, False, str(exc), exc.error)
+    except _Noted as exc:
+        return Check(name, True, str(exc))
     except Exception as exc:  # a readiness probe reports every failure, it never raises
         return Check(name, False, type(exc).__name__)
     return Check(name, not problem, problem)
@@ -145,27 +147,35 @@ class _Refused(Exception):
         self.error = error
 
 
+class _Noted(Exception):
+    """A check passed with something to say (its text is the check's detail)."""
+
+
 def _data_dir(hub: Hub) -> str:
-    for folder in _written_folders(hub.settings) + _set_aside_folders(hub.settings):
+    for folder in _written_folders(hub.settings):
         try:
             _probe(folder)
         except DataDirectoryReadOnly as exc:
             detail = f"{folder.name} non inscriptible ({type(exc.__cause__).__name__})"
-            if folder.name == "torn":
-                detail += _left_in_reading(hub.settings)
             raise _Refused(detail, exc) from exc
+    for folder in _set_aside_folders(hub.settings):
+        try:
+            _probe(folder)
+        except DataDirectoryReadOnly as exc:
+            raise _Noted(f"{folder.name} non inscriptible ({type(exc.__cause__).__name__})"
+                         f"{_left_in_reading(hub.settings)}") from exc
     return ""
 
 
 def _left_in_reading(settings: Settings) -> str:
-    """How many unreadable messages `torn/` refused: they stay in `reading/`, never read
-    again (a count: their names are not logged)."""
+    """How many messages stay in `reading/`: those `torn/` refused (unreadable), or one
+    a worker was stopped while taking (a count: their names are not logged)."""
     try:
         count = sum(1 for path in (settings.broker_dir / "reading").iterdir()
                     if path.name.endswith(".msg"))
     except OSError:
         return ""
-    return f" ; {count} message(s) illisible(s) laissé(s) dans reading" if count else ""
+    return f" ; {count} message(s) laissé(s) dans reading" if count else ""
 
 
 def check_writable(settings: Settings) -> None:
@@ -185,7 +195,8 @@ def _written_folders(settings: Settings) -> list[Path]:
 def _set_aside_folders(settings: Settings) -> list[Path]:
     """The embedded broker's `torn/`, probed by the readiness checks only: when it refuses
     an unreadable message, that message stays in `reading/` and the worker goes on (not a
-    reason to stop it), but readiness says so."""
+    reason to stop it, nor to take the hub out of service), but readiness says so in the
+    check's detail while staying ready."""
     return [settings.broker_dir / "torn"] if settings.embedded_broker else []
 
 
