@@ -26,7 +26,7 @@ from hub.domain.matching.comparisons import (
     Comparison,
     compare_records,
 )
-from hub.domain.matching.model import SEEDED_LEVELS, MatchModel
+from hub.domain.matching.model import SEEDED_LEVELS, MatchModel, default_model
 from hub.domain.matching.record import NormalisedRecord
 from hub.domain.matching.settings import CONTACT_FIELDS, MatchingSettings, TrainingSettings
 
@@ -326,16 +326,26 @@ def refine_m(model: MatchModel, same_person: Sequence[Pattern], pseudo_count: fl
 def _with_every_level(model: MatchModel, comparison: Comparison) -> tuple[
         dict[str, float], dict[str, float], list[str]]:
     """The field's m and u over the comparison's levels, and the levels added: a level
-    newer than the model file shares its former level's m and u equally (its weight is
-    then the former's, as the loader weighs it, and each table still sums to 1)."""
+    newer than the model file takes its share of its former level's m and u as the
+    shipped model splits them (u is not re-estimated from judged pairs: an even split
+    would leave a halved u to overweigh the former level by up to a bit), evenly when the
+    shipped model has no such split; each table still sums to 1."""
     m, u = dict(model.m[comparison.field]), dict(model.u[comparison.field])
+    shipped = default_model()
     added = []
     for level, former in comparison.formerly:
         if level not in m and former in m and former in u:
-            m[level] = m[former] = m[former] / 2
-            u[level] = u[former] = u[former] / 2
+            for table, reference in ((m, shipped.m), (u, shipped.u)):
+                share = _share(reference.get(comparison.field, {}), level, former)
+                table[level], table[former] = table[former] * share, table[former] * (1 - share)
             added.append(level)
     return m, u, added
+
+
+def _share(table: dict[str, float], level: str, former: str) -> float:
+    """`level`'s part of `level` + `former` in the shipped table, 1/2 without one."""
+    total = table.get(level, 0.0) + table.get(former, 0.0)
+    return table[level] / total if total > 0 and level in table else 0.5
 
 
 def _refined_veto_m(model: MatchModel, same_person: Sequence[Pattern],

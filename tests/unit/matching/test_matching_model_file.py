@@ -161,3 +161,21 @@ def test_pairs_judged_with_a_level_newer_than_the_model_file_refine_every_level(
                for note in model_notices(load_model(again), again))
     current = _model_file(tmp_path, lambda d: None)
     assert not model_notices(load_model(current), current)
+
+
+def test_an_older_file_refined_weighs_an_exact_phone_as_the_current_file_refined(tmp_path):
+    """The level added to an older file takes its share of the former level's u as the
+    shipped model splits it: u is not re-estimated from judged pairs, so an even split
+    overweighed the exact phone by about half a bit once refined."""
+    older, current = (load_model(_model_file(tmp_path, change)) for change in
+                      (_older, lambda d: None))
+    fields = [c.field for c in current.comparisons]
+
+    def judged(level):  # type: ignore[no-untyped-def]
+        return tuple({"nom": "exact", "telephone": level}.get(f, "missing") for f in fields)
+
+    pairs = [judged("exact")] * 36 + [judged("different")] * 4
+    for level in ("exact", "fuzzy"):
+        weights = [refine_m(model, pairs).level_weight("telephone", level)
+                   for model in (older, current)]
+        assert abs(weights[0] - weights[1]) < 0.05, (level, weights)
