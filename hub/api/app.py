@@ -58,7 +58,6 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     app.state.hub = hub
     errors.install(app)
     openapi.install(app)
-    request_ids.install(app)
     guards.install(app)
     app.include_router(routes_fiches.router)
     app.include_router(routes_schemas.router)
@@ -73,5 +72,8 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     app.mount("/console", create_console(hub))
     app.add_middleware(redirects.SameOriginRedirects)
     app.add_middleware(caching.NoStore)
+    # Installed last, so outermost: every answer, those refused before any route (guards,
+    # rate limit) included, carries the request id the partner matches to its logs.
+    request_ids.install(app)
 
     return app

@@ -175,3 +175,33 @@ def test_a_lookup_of_a_reference_no_consent_can_carry_is_a_400_that_never_repeat
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == "bad_request"
     assert reference not in response.text and "CST-OK-1" not in response.text
+
+
+@pytest.mark.parametrize("target", ["/v1/erasures/1%2Fack", "/v1/feed?after=%00", "/v1/nothing"])
+def test_an_answer_refused_before_any_route_still_carries_its_request_id(contract, target):
+    """The partner matches an answer to its own logs by X-Request-Id: the guards against
+    NUL characters and encoded slashes answered before the id was set."""
+    given = "3f2b8c1e-9d4a-4e7b-a1c2-5e6f7a8b9c0d"
+    response = contract.client.get(target, headers={"X-Request-Id": given})
+    assert response.status_code in (404, 422), response.text
+    assert response.headers.get("X-Request-Id") == given
+
+
+def test_an_address_over_its_rate_limit_is_answered_with_a_request_id(db_url, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from hub.api.app import create_app
+    from hub.bootstrap import Hub
+    from hub.config import Settings
+    from tests.fakes.publisher import RecordingPublisher
+
+    hub = Hub.from_settings(Settings(data_dir=tmp_path / "d", database_url=db_url,
+                                     rate_limit_per_source="1/minute"),
+                            publisher=RecordingPublisher())
+    try:
+        with TestClient(create_app(hub=hub)) as client:
+            answers = [client.get("/v1/nothing") for _ in range(2)]
+    finally:
+        hub.close()
+    assert answers[-1].status_code == 429, answers[-1].text
+    assert all(answer.headers.get("X-Request-Id") for answer in answers)
