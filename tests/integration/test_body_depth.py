@@ -42,3 +42,5 @@ def test_a_body_at_the_depth_limit_is_read(contract) -> None:
     response = contract.client.post("/v1/consents/lookup", content=body,
                                     headers={**signed, "Content-Type": "application/json"})
     assert "nested too deep" not in response.text
+    assert response.status_code < 500, response.text
+    assert response.json()["error"]["code"] != "malformed_body"
