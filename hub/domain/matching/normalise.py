@@ -139,7 +139,10 @@ def normalise_phone(text: str | None, region: str = "FR") -> str | None:
     if not text or sum(c.isdigit() for c in text) < 6:
         return None
     if region == "FR" and (national := _FRENCH_PHONE.match(_PHONE_PUNCTUATION.sub("", text))):
-        return _french_e164(national.group(1)) or _overseas_e164(national.group(1))
+        digits = national.group(1)
+        if digits[:3] in _OVERSEAS_PREFIXES:  # 0269 is Mayotte's, though +33 2 69 parses
+            return _overseas_e164(digits)
+        return _french_e164(digits) or _overseas_e164(digits)
     if region == "FR" and (mayotte := _MAYOTTE_BEFORE_2007.match(_PHONE_PUNCTUATION.sub("", text))):
         return _overseas_e164(mayotte.group(1))
     return parsed_e164(text, region)
@@ -171,6 +174,12 @@ def _placeholder_subscriber(national: str) -> bool:
 # Réunion and Mayotte (+262), Guadeloupe, Saint-Martin, Saint-Barthélemy (+590), Martinique
 # (+596), Guyane (+594): ten digits with the 0, like a metropolitan number.
 _OVERSEAS_REGIONS = ("RE", "GP", "MQ", "GF")
+# The prefixes the French plan gives the overseas departments (ARCEP): a number written
+# 0269 ... or 0596 ... is Mayotte's or Martinique's, though the library also takes
+# +33 269 ... and +33 596 ... for metropolitan numbers (read so, the same landline
+# written 0269 ... and +262 269 ... would never agree).
+_OVERSEAS_PREFIXES = frozenset({"262", "263", "269", "590", "594", "596", "639", "690",
+                                "691", "692", "693", "694", "696", "697"})
 _OVERSEAS_CODES = frozenset({262, 590, 594, 596})
 # Mayotte's numbers under Comoros' +269 before 2007 (+269 639 ..., +269 269 ...).
 _MAYOTTE_BEFORE_2007 = re.compile(r"^(?:\+|00)269((?:269|639)\d{6})$")

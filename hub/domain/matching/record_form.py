@@ -33,8 +33,9 @@ import orjson
 
 from hub.domain.matching.record import NormalisedRecord
 
-FORM_VERSION = 3  # 2: an overseas number written the French way is read (0692 ...);
-# 3: an overseas placeholder (0692 00 00 00) is missing
+FORM_VERSION = 4  # 2: an overseas number written the French way is read (0692 ...);
+# 3: an overseas placeholder (0692 00 00 00) is missing; 4: 0269 ... and 0596 ... are
+# Mayotte's and Martinique's
 _from_ordinal = dt.date.fromordinal
 
 

@@ -78,11 +78,16 @@ def test_french_phones_become_e164():
        st.sampled_from(["", " ", ".", "-"]))
 def test_the_french_phone_shortcut_answers_as_the_general_parser(prefix, digits, separator):
     """As the general parser reads the number in France, or, where it is no metropolitan
-    number, in the first overseas department that has it."""
+    number or begins with an overseas department's prefix, in the first overseas
+    department that has it."""
     typed = prefix + separator.join(digits[i : i + 2] for i in range(0, 9, 2))
     overseas = (norm.parsed_e164("0" + digits, region) for region in ("RE", "GP", "MQ", "GF")
                 if not digits.startswith("0"))  # 00...: an international prefix
-    expected = norm.parsed_e164(typed) or next((e for e in overseas if e), None)
+    if digits[:3] in {"262", "263", "269", "590", "594", "596", "639", "690", "691", "692",
+                      "693", "694", "696", "697"}:
+        expected = next((e for e in overseas if e), None)
+    else:
+        expected = norm.parsed_e164(typed) or next((e for e in overseas if e), None)
     assert norm.normalise_phone(typed) == expected
 
 
@@ -95,7 +100,9 @@ def test_overseas_numbers_written_the_french_way_are_read_in_their_department():
                             ("05.90.27.12.34", "+590590271234"), ("0696201234", "+596696201234"),
                             ("0694 20 12 34", "+594694201234"), ("+262 692 12 34 56", "+262692123456"),
                             ("+269 639 01 23 45", "+262639012345"),
-                            ("00269 269 60 12 34", "+262269601234")):
+                            ("00269 269 60 12 34", "+262269601234"),
+                            ("0269 60 12 34", "+262269601234"), ("+33 269 60 12 34", "+262269601234"),
+                            ("05 96 61 23 45", "+596596612345")):
         assert norm.normalise_phone(typed) == expected, typed
     assert norm.normalise_phone("0600000000") is None
 
