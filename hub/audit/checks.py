@@ -6,6 +6,7 @@ Pure: standard library and audit modules only (imported by the offline verifier)
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 
 from hub.audit.export import FORMAT, FORMAT_V1, V2_SINCE_MS
 from hub.audit.merkle import HASH_SIZE, CompactRange, verify_consistency
@@ -62,6 +63,19 @@ def finish_scan(scan: ExportScan) -> VerificationReport:
     candidates = [c for c in (scan.first_anomaly, root_candidate) if c is not None]
     report.first_bad_seq = min(candidates) if candidates else None
     return report
+
+
+def check_witnesses(named: Iterable[str], witnessed: set[str], report: VerificationReport) -> None:
+    """A witness named to the verifier vouches for the files only through a countersignature
+    found in them: none at all is what dropping every one of them leaves."""
+    for witness in sorted(set(named) - witnessed):
+        report.add_problem(Problem(
+            "witness_absent",
+            f"aucune contre-signature valide de {witness} dans les fichiers vérifiés : "
+            "retirées, ou ce témoin n'a rien contre-signé de cette période",
+            f"no valid countersignature by {witness} in the files verified: removed, or this "
+            "witness countersigned nothing of this period",
+        ))
 
 
 def _check_meta(scan: ExportScan, report: VerificationReport) -> None:

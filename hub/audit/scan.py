@@ -58,6 +58,7 @@ class ExportScan:
         self.first_anomaly: int | None = None
         self.ended = False
         self.meta: dict[str, Any] | None = None
+        self.witnessed: set[str] = set()  # witnesses with a countersignature that verifies
         self._rank = -1
         self._line_number = 0
         self._lines = 0
@@ -228,6 +229,8 @@ class ExportScan:
                     f"contre-signature invalide de {cosignature.witness} (taille {head.size})",
                     f"invalid countersignature by {cosignature.witness} (size {head.size})",
                 ))
+            else:
+                self.witnessed.add(cosignature.witness)
 
     def _consistency(self, record: dict[str, Any]) -> None:
         try:

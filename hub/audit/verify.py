@@ -7,8 +7,9 @@ A DPO runs it on their own machine with nothing but the export and the hub's pub
 key, or its key history after a rotation (`GET /v1/hub-keys`). It recomputes every
 leaf from the events, every root at every signed head's size, checks each head's
 signature (with the key of the head's `key_id`), the consistency proofs between successive heads,
-and the witnesses' countersignatures it has keys for, then names the FIRST bad
-sequence number: modified, deleted, reordered or inserted entry.
+and the witnesses' countersignatures it has keys for (each witness named must have one
+that verifies), then names the FIRST bad sequence number: modified, deleted, reordered
+or inserted entry.
 
 Export format (JSONL, one object per line):
 
@@ -50,7 +51,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from hub.audit.chain import verify_chain
-from hub.audit.checks import finish_scan
+from hub.audit.checks import check_witnesses, finish_scan
 from hub.audit.heads import HubPublicKeys, load_key_history, load_public_key
 from hub.audit.report import Problem, VerificationReport
 from hub.audit.scan import scan_lines
@@ -62,7 +63,10 @@ def verify_lines(
     witness_keys: Mapping[str, Ed25519PublicKey] | None = None,
 ) -> VerificationReport:
     """Verify an export given as lines of JSON; never raises on bad content."""
-    return finish_scan(scan_lines(lines, public_key, witness_keys or {}))
+    scan = scan_lines(lines, public_key, witness_keys or {})
+    report = finish_scan(scan)
+    check_witnesses(witness_keys or {}, scan.witnessed, report)
+    return report
 
 
 def verify_file(
