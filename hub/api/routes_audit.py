@@ -104,19 +104,20 @@ def tree_head(request: Request, auth: Authenticated = Depends(authenticated)) ->
     return {"tete": head}
 
 
-@router.get("/proofs/inclusion/{seq}", responses=answer(InclusionProof, 400, 403))
+@router.get("/proofs/inclusion/{seq}", responses=answer(InclusionProof, 400, 403, 404))
 def inclusion(seq: PathSeq, request: Request, size: OptionalTreeSize = None,
               auth: Authenticated = Depends(authenticated)) -> Any:
     dpo.scope_of(auth.caller)
-    proof = audit.inclusion_proof(hub_of(request), seq, size)
+    size, proof = audit.inclusion_proof(hub_of(request), seq, size)
     return {"seq": seq, "taille": size, "preuve": [b64url(node) for node in proof]}
 
 
 @router.get("/proofs/consistency", responses=answer(ConsistencyProof, 400))
 def consistency(request: Request, first: TreeSize, second: OptionalTreeSize = None,
                 auth: Authenticated = Depends(authenticated)) -> Any:
-    """Consistency between two tree sizes (any member, to witness the log)."""
-    proof = audit.consistency_proof(hub_of(request), first, second)
+    """Consistency between two tree sizes up to the latest signed head (any member, to
+    witness the log)."""
+    second, proof = audit.consistency_proof(hub_of(request), first, second)
     return {"premiere": first, "seconde": second, "preuve": [b64url(node) for node in proof]}
 
 

@@ -16,7 +16,7 @@ from hub.audit.csv_export import CsvLabels, csv_chunks
 from hub.audit.events import ACTIONS, AccessEvent, pseudonymise
 from hub.audit.heads import HeadSigner, head_to_dict
 from hub.bootstrap import Hub
-from hub.errors import NotFound
+from hub.errors import BadRequest, NotFound
 from hub.store.engine import store_errors
 
 # The actions that disclose a porteur's fields to the acting member (the art. 15 report).
@@ -67,14 +67,35 @@ def latest_head(hub: Hub) -> dict[str, Any] | None:
     return head_to_dict(head) if head else None
 
 
-def inclusion_proof(hub: Hub, seq: int, size: int | None = None) -> list[bytes]:
-    """The audit path proving entry `seq` is in the tree of `size` entries (default: all)."""
-    return hub.audit.inclusion_proof(seq, size)
+def inclusion_proof(hub: Hub, seq: int, size: int | None = None) -> tuple[int, list[bytes]]:
+    """(size, audit path) proving entry `seq` is in the tree of `size` entries (default:
+    the latest signed head's). Sizes stop at that head: what was appended since, unsigned,
+    counts other members' accesses and is nobody's to learn, not even by a refusal."""
+    signed = _signed_size(hub)
+    size = signed if size is None else size
+    if not 0 <= seq < size <= signed:
+        raise NotFound("Aucune entrée de ce numéro sous une tête signée de cette taille.",
+                       "No entry with this seq under a signed head of this size.")
+    return size, hub.audit.inclusion_proof(seq, size)
 
 
-def consistency_proof(hub: Hub, first: int, second: int | None = None) -> list[bytes]:
-    """The nodes proving the tree of `first` entries is a prefix of the one of `second`."""
-    return hub.audit.consistency_proof(first, second)
+def consistency_proof(hub: Hub, first: int, second: int | None = None) -> tuple[int, list[bytes]]:
+    """(second, nodes) proving the tree of `first` entries is a prefix of the one of
+    `second` (default: the latest signed head's size, which bounds both)."""
+    signed = _signed_size(hub)
+    second = signed if second is None else second
+    if not 0 <= first <= second <= signed:
+        raise BadRequest(
+            "Tailles d'arbre invalides : il faut 0 ≤ première ≤ seconde ≤ taille de la "
+            "dernière tête signée (GET /v1/audit/tree-head).",
+            "Invalid tree sizes: 0 ≤ first ≤ second ≤ the latest signed head's size "
+            "(GET /v1/audit/tree-head) is required.")
+    return second, hub.audit.consistency_proof(first, second)
+
+
+def _signed_size(hub: Hub) -> int:
+    head = hub.audit.latest_head()
+    return head.size if head is not None else 0
 
 
 def actions() -> list[str]:

@@ -17,7 +17,7 @@ from hub.services.accounts.members import load_network
 from hub.services.audit import trail as audit
 from tests.factories import Credentials
 from tests.fakes.publisher import RecordingPublisher
-from tests.integration.audit.test_audit_dpo_api import NETWORK, network_document
+from tests.integration.audit.test_audit_dpo_api import NETWORK, OWNER, network_document
 
 pytestmark = pytest.mark.integration
 
@@ -71,3 +71,27 @@ def test_inclusion_and_consistency_proofs_over_http_verify_against_signed_heads(
     assert (answer["premiere"], answer["seconde"]) == (first["size"], size)
     assert verify_consistency(first["size"], size, proof, first_root, second_root)
     assert not verify_consistency(first["size"], size, proof, second_root, first_root)
+
+
+def _answer(client: TestClient, creds: Credentials, path: str) -> tuple[int, dict]:
+    answer = client.get(path, headers=creds.headers("GET", path))
+    return answer.status_code, answer.json()
+
+
+def test_proofs_tell_a_member_nothing_of_the_log_beyond_its_latest_signed_head(world, tmp_path) -> None:
+    """The live size of the log counts every access, deliveries to other members included:
+    a proof's answer depends only on the published head, never on what was appended since."""
+    hub, client, dpo = world
+    member = Credentials(tmp_path / "creds" / f"{OWNER}.json")
+    _views(hub, 3)
+    signed = audit.publish_head(hub)["size"]
+    _views(hub, 5)  # appended after the head: unsigned, other members' business
+    beyond = [_answer(client, member, f"/v1/audit/proofs/consistency?first={signed + n}")
+              for n in (1, 5, 10**6)]
+    assert beyond[0][0] == 400 and beyond[0] == beyond[1] == beyond[2]
+    status, latest = _answer(client, member, f"/v1/audit/proofs/consistency?first={signed}")
+    assert status == 200 and latest["seconde"] == signed and latest["preuve"] == []
+    status, _ = _answer(client, member, f"/v1/audit/proofs/consistency?first=1&second={signed + 1}")
+    assert status == 400
+    inclusion = [_answer(client, dpo, f"/v1/audit/proofs/inclusion/{signed + n}") for n in (0, 1, 10**6)]
+    assert inclusion[0][0] == 404 and inclusion[0] == inclusion[1] == inclusion[2]
