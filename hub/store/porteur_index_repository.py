@@ -122,6 +122,12 @@ class PorteurIndex:
             if values:
                 self.conn.execute(sa.insert(table), list(values))
 
+    def forget(self, porteur_ids: Sequence[str]) -> None:
+        """Every row of `porteur_ids`, search digests included (an erasure: the next
+        refresh rebuilds what other fiches of theirs still show)."""
+        self.replace(porteur_ids, (), (), ())
+        self.replace_figures(porteur_ids, (), ())
+
     def replace_figures(self, porteur_ids: Sequence[str], rows: Sequence[dict[str, Any]],
                         members: Sequence[dict[str, str]]) -> None:
         """The steering committee's figures of `porteur_ids` become `rows`."""

@@ -202,6 +202,10 @@ def record_erasure(uow: Any, erasure: ErasureRecord, fiches: list[Any], now: dt.
     cancelled = cancelled_own + uow.deliveries.cancel_pending([pk for pk in pks if pk not in own], why)
     if erasure.scope == FICHE:
         uow.fiches.retire(pks)
+    # The console's index held keyed digests of the identities: gone now, not at the
+    # next console request (the next refresh rebuilds what other fiches still show).
+    if erasure.porteur_id is not None:
+        uow.porteur_index.forget([erasure.porteur_id])
     # Whoever was sent data of these fiches (a delivery being sent right now may have
     # left: its recipient counts too), and the fiches' other owners; each notice names
     # only the fiches its recipient owns or was sent.

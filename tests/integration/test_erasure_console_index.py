@@ -1,0 +1,49 @@
+"""An erasure takes the porteur out of the console's index at once, in its own
+transaction: the keyed digests of their name, e-mail and birth date (the coordination's
+search and the DPO's lookup of a person) do not wait for the next console request or
+`capactif reindex` to go, so no copy of the store taken after the erasure answers "was
+this person here?" (docs/privacy.md)."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from hub.services.accounts.auth import Caller
+from hub.services.console import porteur_index
+from hub.services.privacy import erasure
+from hub.store.porteur_index_tables import (
+    porteur_figure_members,
+    porteur_figures,
+    porteur_index_members,
+    porteur_search_keys,
+)
+from hub.store.porteur_index_tables import (
+    porteur_index as index_rows,
+)
+
+pytestmark = pytest.mark.integration
+
+OWNER = Caller("commune-ambert", "", "commune", "accueil")
+TABLES = (index_rows, porteur_index_members, porteur_search_keys, porteur_figures,
+          porteur_figure_members)
+
+
+def _held(hub, porteur_id: str) -> dict[str, int]:
+    with hub.engine.connect() as conn:
+        return {table.name: conn.scalar(sa.select(sa.func.count()).select_from(table).where(
+            table.c.porteur_id == porteur_id)) for table in TABLES}
+
+
+def test_an_erased_porteur_leaves_the_console_index_in_the_erasure_itself(coordination) -> None:
+    hub = coordination["hub"]
+    porteur_index.refresh(hub)
+    with hub.uow() as uow:
+        porteur_id = uow.fiches.porteur_of("commune-ambert", "F-ORPHELIN").porteur_id
+    assert _held(hub, porteur_id)["porteur_search_keys"] > 0  # indexed before
+
+    erasure.request_erasure(hub, OWNER, {"fiche_id": "F-ORPHELIN"})
+
+    assert _held(hub, porteur_id) == dict.fromkeys((t.name for t in TABLES), 0)
+    porteur_index.refresh(hub)  # the next refresh does not bring anything back
+    assert _held(hub, porteur_id) == dict.fromkeys((t.name for t in TABLES), 0)
