@@ -122,6 +122,12 @@ class PorteurIndex:
             if values:
                 self.conn.execute(sa.insert(table), list(values))
 
+    def erased_since(self, when: dt.datetime) -> set[str]:
+        """Porteurs an erasure named after `when` (the next refresh reads them again:
+        `touched` looks back further)."""
+        query = sa.select(_erasures.c.porteur_id).where(_erasures.c.requested_at > when)
+        return {row[0] for row in self.conn.execute(query) if row[0]}
+
     def forget(self, porteur_ids: Sequence[str]) -> None:
         """Every row of `porteur_ids`, search digests included (an erasure: the next
         refresh rebuilds what other fiches of theirs still show)."""

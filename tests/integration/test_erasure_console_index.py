@@ -47,3 +47,23 @@ def test_an_erased_porteur_leaves_the_console_index_in_the_erasure_itself(coordi
     assert _held(hub, porteur_id) == dict.fromkeys((t.name for t in TABLES), 0)
     porteur_index.refresh(hub)  # the next refresh does not bring anything back
     assert _held(hub, porteur_id) == dict.fromkeys((t.name for t in TABLES), 0)
+
+
+def test_a_refresh_that_read_the_porteur_before_the_erasure_does_not_write_them_back(
+        coordination, monkeypatch) -> None:
+    hub = coordination["hub"]
+    with hub.uow() as uow:
+        porteur_id = uow.fiches.porteur_of("commune-ambert", "F-ORPHELIN").porteur_id
+    read = porteur_index._read
+
+    def read_then_erase(*args):  # the erasure commits between the refresh's read and write
+        found = read(*args)
+        if porteur_id in args[2]:
+            erasure.request_erasure(hub, OWNER, {"fiche_id": "F-ORPHELIN"})
+        return found
+    monkeypatch.setattr(porteur_index, "_read", read_then_erase)
+    porteur_index.refresh(hub)
+    assert _held(hub, porteur_id) == dict.fromkeys((t.name for t in TABLES), 0)
+    monkeypatch.setattr(porteur_index, "_read", read)
+    porteur_index.refresh(hub)
+    assert _held(hub, porteur_id) == dict.fromkeys((t.name for t in TABLES), 0)

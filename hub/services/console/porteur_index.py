@@ -31,6 +31,7 @@ from hub.services.console.porteur_figures import Figures, figures_of
 CLOSED_STAGES = frozenset({"installe", "post_creation", "abandonne"})
 COORDINATION, DPO = "coordination", "dpo"
 _BATCH = 500
+CLOCK_SKEW = dt.timedelta(seconds=5)  # how far another machine's clock may lag an erasure's
 
 
 def refresh(hub: Hub) -> int:
@@ -54,7 +55,12 @@ def refresh(hub: Hub) -> int:
     try:
         with hub.uow() as uow:
             uow.porteur_index.marks(lock=True)
+            # An erasure committed since the read (it takes this lock too) wins: what was
+            # read of its porteurs is not written back; the next refresh reads them again.
+            erased = uow.porteur_index.erased_since(now - CLOCK_SKEW)
             for batch, (found, figures) in zip(batches, read, strict=True):
+                found = [p for p in found if p.porteur_id not in erased]
+                figures = [f for f in figures if f.porteur_id not in erased]
                 _rewrite(hub, uow, batch, found, now)
                 uow.porteur_index.replace_figures(
                     batch, [f.row() for f in figures],

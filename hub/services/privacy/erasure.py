@@ -205,6 +205,7 @@ def record_erasure(uow: Any, erasure: ErasureRecord, fiches: list[Any], now: dt.
     # The console's index held keyed digests of the identities: gone now, not at the
     # next console request (the next refresh rebuilds what other fiches still show).
     if erasure.porteur_id is not None:
+        uow.porteur_index.marks(lock=True)  # before its rows: a refresh takes them in this order
         uow.porteur_index.forget([erasure.porteur_id])
     # Whoever was sent data of these fiches (a delivery being sent right now may have
     # left: its recipient counts too), and the fiches' other owners; each notice names
