@@ -6,7 +6,8 @@ boundary, so no segment can be dropped, replaced or reordered unnoticed. Where t
 meet, the later one holds every countersignature the earlier one shows of the head they
 share (witnesses only add theirs over time); a file named by the next one's
 `previous_sha256` has exactly those bytes; a first file naming a predecessor is a chain
-given without its start; a witness named to the verifier has countersigned in the files.
+given without its start; a witness named to the verifier has countersigned in the files;
+heads kept from earlier agree with the files (`hub.audit.seen`).
 
 Pure: standard library, `cryptography` and audit modules (the offline verifier imports it).
 """
@@ -21,24 +22,28 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from hub.audit.checks import check_witnesses, finish_scan
 from hub.audit.export import FORMAT, FORMAT_V1
-from hub.audit.heads import HubPublicKeys
+from hub.audit.heads import HubPublicKeys, SignedTreeHead, key_history
 from hub.audit.report import Problem, VerificationReport
 from hub.audit.scan import ExportScan, scan_lines
+from hub.audit.seen import SeenHeads
 
 
 def verify_chain(
     paths: Sequence[str | Path],
     public_key: HubPublicKeys,
     witness_keys: Mapping[str, Ed25519PublicKey],
+    seen_heads: Sequence[SignedTreeHead] = (),
 ) -> VerificationReport:
     combined = VerificationReport()
     previous: tuple[ExportScan, str] | None = None
     witnessed: set[str] = set()
+    seen = SeenHeads(seen_heads, key_history(public_key), combined)
     for path in paths:
         digest = hashlib.sha256()
         with open(path, "rb") as export:
             scan = scan_lines(_hashing(export, digest), public_key, witness_keys)
         _merge(combined, finish_scan(scan))
+        seen.check_file(scan, combined)
         witnessed |= scan.witnessed
         if previous is None:
             _check_start(scan, combined)
@@ -48,6 +53,7 @@ def verify_chain(
             _check_digest(*previous, scan, combined)
             _check_format_order(previous[0], scan, combined)
         previous = (scan, digest.hexdigest())
+    seen.finish(combined)
     check_witnesses(witness_keys, witnessed, combined)
     return combined
 
@@ -103,7 +109,7 @@ def _check_countersignatures(earlier: ExportScan, later: ExportScan,
     dropped = sorted({c.witness for h in earlier.heads if h.size == boundary
                       for c in h.cosignatures if c not in kept})
     if dropped:
-        _locate(combined, Problem(
+        combined.add_located_problem(Problem(
             "cosignature_dropped",
             f"la tête de taille {boundary} a perdu la contre-signature de {', '.join(dropped)} "
             "entre deux fichiers (un témoin ajoute la sienne, jamais ne la retire)",
@@ -119,7 +125,7 @@ def _check_digest(earlier: ExportScan, earlier_sha256: str, later: ExportScan,
     if named is None or named == earlier_sha256:
         return
     if _format(earlier) == FORMAT_V1:  # no end line: the digest is all that shows it whole
-        _locate(combined, Problem(
+        combined.add_located_problem(Problem(
             "archive_digest_mismatch",
             f"le fichier des seq {earlier.start} à {later.start} n'a pas le SHA-256 que le "
             f"suivant lui donne ({FORMAT_V1} : rien d'autre ne montre qu'il est entier)",
@@ -146,13 +152,6 @@ def _check_start(first: ExportScan, combined: VerificationReport) -> None:
             f"the first file follows an archive not given (seq 0 to {first.start}): the "
             "history before it is not verified",
         ))
-
-
-def _locate(combined: VerificationReport, problem: Problem) -> None:
-    combined.add_problem(problem)
-    if problem.seq is not None and (combined.first_bad_seq is None
-                                    or problem.seq < combined.first_bad_seq):
-        combined.first_bad_seq = problem.seq
 
 
 def _check_format_order(earlier: ExportScan, later: ExportScan,

@@ -40,6 +40,12 @@ class VerificationReport:
         if len(self.problems) < MAX_LISTED:
             self.problems.append(problem)
 
+    def add_located_problem(self, problem: Problem) -> None:
+        """Record a failure whose `seq` may be the first bad one."""
+        self.add_problem(problem)
+        if problem.seq is not None and (self.first_bad_seq is None or problem.seq < self.first_bad_seq):
+            self.first_bad_seq = problem.seq
+
     def add_warning(self, warning: Problem) -> None:
         if len(self.warnings) < MAX_LISTED:
             self.warnings.append(warning)

@@ -8,8 +8,8 @@ key, or its key history after a rotation (`GET /v1/hub-keys`). It recomputes eve
 leaf from the events, every root at every signed head's size, checks each head's
 signature (with the key of the head's `key_id`), the consistency proofs between successive heads,
 and the witnesses' countersignatures it has keys for (each witness named must have one
-that verifies), then names the FIRST bad sequence number: modified, deleted, reordered
-or inserted entry.
+that verifies), compares the heads kept from earlier (`--seen-head`, `hub.audit.seen`),
+then names the FIRST bad sequence number: modified, deleted, reordered or inserted entry.
 
 Export format (JSONL, one object per line):
 
@@ -55,6 +55,7 @@ from hub.audit.checks import check_witnesses, finish_scan
 from hub.audit.heads import HubPublicKeys, load_key_history, load_public_key
 from hub.audit.report import Problem, VerificationReport
 from hub.audit.scan import scan_lines
+from hub.audit.seen import load_seen_head
 
 
 def verify_lines(
@@ -86,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         for path in args.public_key:
             hub_keys.update(load_key_history(Path(path).read_bytes()))
         witness_keys = _witness_keys(args.witness_key)
-        report = verify_chain(args.export, hub_keys, witness_keys)
+        seen = [load_seen_head(Path(path).read_bytes()) for path in args.seen_head]
+        report = verify_chain(args.export, hub_keys, witness_keys, seen)
     except (OSError, ValueError) as exc:
         print(f"Erreur / Error: {exc}", file=sys.stderr)
         return 2
@@ -119,6 +121,16 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME=FILE",
         help="clé publique d'un témoin (DPO membre) / a witness public key; repeatable",
+    )
+    parser.add_argument(
+        "--seen-head",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="une tête signée conservée plus tôt (réponse de GET /v1/audit/tree-head, ou "
+        "la tête qu'un témoin a contre-signée), répétable : les fichiers doivent "
+        "l'attester / a signed head kept earlier (the answer of GET /v1/audit/tree-head, "
+        "or the head a witness countersigned), repeatable: the files must agree with it",
     )
     return parser
 
