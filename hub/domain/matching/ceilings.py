@@ -45,6 +45,7 @@ from hub.domain.matching.model import probability_of
 from hub.domain.matching.record import NormalisedRecord
 
 if TYPE_CHECKING:
+    from hub.domain.matching.model import MatchModel
     from hub.domain.matching.scoring import PatternScorer
 
 NAMES = frozenset({"nom", "prenom"})
@@ -75,23 +76,54 @@ class Pair:
         return probability_of(self.total + _MARGIN)
 
 
+class CeilingParts:
+    """What `Ceilings` takes of the model alone, worked out once per model rather than at
+    every new record: the weight of each field at each level (before the frequency
+    adjustment), the fields adjusted, the names, the order the other fields are compared
+    in, the fields the names read exchanged may raise, and what each field reads of the
+    other record."""
+
+    def __init__(self, model: MatchModel) -> None:
+        comparisons = model.comparisons
+        self.weights = [{level: model.level_weight(c.field, level) for level in c.levels}
+                        for c in comparisons]
+        self.adjusted = frozenset(
+            p for p, c in enumerate(comparisons)
+            if EXACT in self.weights[p] and model.settings.comparisons[c.field].term_frequency)
+        self.names = tuple(p for p, c in enumerate(comparisons) if c.field in NAMES)
+        fields = [c.field for c in comparisons]
+        self.order = sorted((p for p in range(len(fields)) if p not in self.names),
+                            key=lambda p: _ORDER.index(fields[p]) if fields[p] in _ORDER
+                            else len(_ORDER))
+        # Both names plainly different: `compare_records` may read them exchanged and
+        # compare every field again; the fields whose level may then rise (a family's
+        # e-mail: `Comparison.best_exchanged`) are held at that level until then.
+        self.raised_exchanged = frozenset(
+            p for p, c in enumerate(comparisons)
+            if len(self.names) >= 2 and p not in self.names
+            and type(c).best_exchanged is not Comparison.best_exchanged)
+        # A field's level depends on the other record's values it reads alone: candidates
+        # sharing them (a surname, a postcode) are compared once (`Comparison.reads`).
+        self.reads = [operator.attrgetter(*c.reads) for c in comparisons]
+
+
 class Ceilings:
     """Of one new record: what each field may weigh in a pair with it, and the order
     the fields of a pair are compared in."""
 
     def __init__(self, scorer: PatternScorer, left: NormalisedRecord) -> None:
-        model = scorer.model
+        model, parts = scorer.model, scorer.ceiling_parts
         self.left = left
         self.comparisons = model.comparisons
         self.weights: list[dict[str, float]] = []
-        for position, c in enumerate(self.comparisons):
-            field = {level: model.level_weight(c.field, level) for level in c.levels}
-            if EXACT in field and model.settings.comparisons[c.field].term_frequency:
+        for position, levels in enumerate(parts.weights):
+            field = dict(levels)
+            if position in parts.adjusted:
                 field[EXACT] += scorer.adjustment(position, left)  # as `judge` adds it
             field[MISSING] = 0.0
             self.weights.append(field)
         self.best = [max(field.values()) for field in self.weights]
-        self.names = tuple(p for p, c in enumerate(self.comparisons) if c.field in NAMES)
+        self.names = parts.names
         # Names agreeing only once exchanged are close at best (`compare_records`).
         self.exchanged = {p: max(w for level, w in self.weights[p].items() if level != EXACT)
                           for p in self.names}
@@ -101,22 +133,11 @@ class Ceilings:
         # the other's names exchanged: `_may_agree_exchanged`).
         given = [c.present(left) or p in self.names for p, c in enumerate(self.comparisons)]
         self.best = [best if given[p] else 0.0 for p, best in enumerate(self.best)]
-        fields = [c.field for c in self.comparisons]
-        others = sorted((p for p in range(len(fields)) if p not in self.names and given[p]),
-                        key=lambda p: _ORDER.index(fields[p]) if fields[p] in _ORDER
-                        else len(_ORDER))
+        others = [p for p in parts.order if given[p]]
         self.stages = [(p,) for p in others] + ([self.names] if self.names else [])
         self._names_stage = len(others) if self.names else -1
-        # Both names plainly different: `compare_records` may read them exchanged and
-        # compare every field again; the fields whose level may then rise (a family's
-        # e-mail: `Comparison.best_exchanged`) are held at that level until then.
-        self._raised_exchanged = frozenset(
-            p for p, c in enumerate(self.comparisons)
-            if len(self.names) >= 2 and p not in self.names
-            and type(c).best_exchanged is not Comparison.best_exchanged)
-        # A field's level depends on the other record's values it reads alone: candidates
-        # sharing them (a surname, a postcode) are compared once (`Comparison.reads`).
-        self._reads = [operator.attrgetter(*c.reads) for c in self.comparisons]
+        self._raised_exchanged = parts.raised_exchanged
+        self._reads = parts.reads
         self._levels: list[dict[object, str]] = [{} for _ in self.comparisons]
         # How far each level brings a pair's total down from the field's best.
         self._falls = [{level: weight - self.best[p] for level, weight in field.items()}

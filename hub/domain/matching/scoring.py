@@ -26,7 +26,7 @@ import dataclasses
 import functools
 from collections.abc import Callable, Iterable
 
-from hub.domain.matching.ceilings import Ceilings, Pair
+from hub.domain.matching.ceilings import CeilingParts, Ceilings, Pair
 from hub.domain.matching.comparisons import EXACT, MISSING, compare_records
 from hub.domain.matching.decision import (
     CandidateLike,
@@ -69,6 +69,7 @@ class PatternScorer:
         self.decision = model.decision
         self._facts = functools.cache(self._pattern_facts)
         self._adjustments: dict[tuple[int, str | None], float] = {}
+        self.ceiling_parts = CeilingParts(model)  # `Ceilings`' share of the model, once
         settings = self.decision
         # Below this probability a pair is "new", and incompatible unless its evidence
         # reaches `cluster_evidence_bits` (`may_share_cluster`), whatever its pattern.
