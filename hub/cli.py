@@ -208,6 +208,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from hub.api.app import create_app
+    from hub.api.wire import envelope_protocol
     from hub.outages import quiet_outages
     from hub.services.ops.admin import initialise
 
@@ -217,6 +218,8 @@ def _serve(args: argparse.Namespace) -> int:
     quiet_outages(settings.broker_outage_reminder_s)  # the publisher's
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
                 log_level=settings.log_level.lower(), access_log=False,
+                http=envelope_protocol(settings.request_header_timeout_s,
+                                       settings.request_body_idle_timeout_s),
                 log_config=uvicorn_log_config(settings.log_level, settings.log_format))
     return 0
 

@@ -111,6 +111,10 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 8 * 1024 * 1024
+    # A request's headers complete this long after its first byte; its body never silent
+    # longer than this: otherwise 408 and the connection closed (hub/api/wire.py).
+    request_header_timeout_s: float = 10.0
+    request_body_idle_timeout_s: float = 30.0
     max_batch_items: int = 1000
     signature_max_skew_s: int = 300
     legacy_signatures_until: str = "2027-06-30"

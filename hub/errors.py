@@ -7,6 +7,7 @@ French and English, and never echo personal data.
     HubError                        500 internal_error
     ├── BadRequest                  400 bad_request
     │   ├── MalformedBody           400 malformed_body
+    │   ├── MalformedRequest        400 malformed_request (answered below the app)
     │   ├── InvalidBatch            400 invalid_batch
     │   ├── InvalidConsent          400 invalid_consent (carries `erreurs`)
     │   │   ├── InvalidParameter    422 invalid_parameter
@@ -21,6 +22,8 @@ French and English, and never echo personal data.
     │   ├── InvalidDecision         400 invalid_decision
     │   └── InvalidAccount          400 invalid_account
     ├── PayloadTooLarge             413 payload_too_large
+    ├── HeadersTooLarge             431 headers_too_large (answered below the app)
+    ├── RequestTimeout              408 request_timeout (answered below the app)
     ├── UnsupportedMediaType        415 unsupported_media_type
     │   └── UnsupportedEncoding     415 unsupported_encoding
     ├── AuthenticationFailed        401 authentication_failed
@@ -104,6 +107,12 @@ class MalformedBody(BadRequest):
     code = "malformed_body"
 
 
+class MalformedRequest(BadRequest):
+    """The request line, a header or the body's framing is not HTTP/1.1 as written."""
+
+    code = "malformed_request"
+
+
 class InvalidBatch(BadRequest):
     """The batch envelope is wrong (empty, too many items, not a list)."""
 
@@ -115,6 +124,20 @@ class PayloadTooLarge(HubError):
 
     status = 413
     code = "payload_too_large"
+
+
+class HeadersTooLarge(HubError):
+    """The request line and headers are longer than the hub reads."""
+
+    status = 431
+    code = "headers_too_large"
+
+
+class RequestTimeout(HubError):
+    """The request stopped coming before its headers or its body were complete."""
+
+    status = 408
+    code = "request_timeout"
 
 
 class UnsupportedMediaType(HubError):

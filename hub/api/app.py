@@ -52,7 +52,10 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
         title="capactif-hub",
         version="1",
         description="Échange de fiches projet entre les membres d'un réseau d'appui aux "
-        "porteurs de projet. Authentification et signature : docs/protocol.md.",
+        "porteurs de projet. Authentification et signature : docs/protocol.md. Toute "
+        "opération peut aussi répondre, avant d'être reconnue, 400 malformed_request (requête "
+        "HTTP/1.1 illisible), 431 headers_too_large ou 408 request_timeout (en-têtes ou corps "
+        "qui cessent d'arriver), dans la même enveloppe d'erreur.",
         generate_unique_id_function=_operation_id,
     )
     app.state.hub = hub

@@ -13,10 +13,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import Match, Mount
 from starlette.types import Scope
 
-from hub.errors import HubError, InvalidParameter, MethodNotAllowed, RouteNotFound
+from hub.errors import HubError, InvalidParameter, MalformedRequest, MethodNotAllowed, RouteNotFound
 from hub.services.ops import health
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,13 @@ def install(app: FastAPI) -> None:
         if exc.status >= 500:
             log.warning("hub error %s (%s)", exc.code, type(exc).__name__)
         return _answer(exc, getattr(exc, "headers", None))  # Retry-After of a 429 or 503
+
+    @app.exception_handler(ClientDisconnect)
+    async def _client_gone(_request: Request, _exc: ClientDisconnect) -> JSONResponse:
+        # The client's doing (a cut connection, or a framing refused below the app): the
+        # answer reaches no one, and it is no error of the hub's.
+        return _answer(MalformedRequest("Connexion fermée avant la fin du corps de la requête.",
+                                         "Connection closed before the request body ended."))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_parameter(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from hub.bootstrap import Hub
 from hub.errors import HubError, SessionRequired
@@ -65,6 +66,11 @@ def _install_errors(console: FastAPI) -> None:
         if exc.status >= 500:
             log.warning("console error %s (%s)", exc.code, type(exc).__name__)
         return _error_page(request, exc.status, exc.message_fr)
+
+    @console.exception_handler(ClientDisconnect)
+    async def _client_gone(request: Request, _exc: ClientDisconnect) -> Response:
+        # A form cut off by its sender: the page reaches no one, and it is no error of the hub's.
+        return _error_page(request, 400, "Formulaire interrompu avant sa fin : renvoyez-le.")
 
     @console.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:

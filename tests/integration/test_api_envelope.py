@@ -3,6 +3,7 @@ own shape; parameter errors name the parameter and the rule, never the value sen
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from urllib.parse import urlencode
@@ -172,3 +173,29 @@ def test_a_database_outage_met_outside_a_unit_of_work_is_a_503_with_retry_after(
     assert_envelope(answer, 503, "store_unavailable")
     assert int(answer.headers["Retry-After"]) > 0
     assert "SELECT" not in answer.text
+
+
+@pytest.mark.parametrize("path", ["/v1/fiches", "/console/connexion"])
+def test_a_client_gone_before_its_body_ended_is_a_400_and_no_error_in_the_log(contract, path, caplog):
+    """A partner's connection cut mid-push (or the server's own refusal of its framing)
+    is the client's doing: it was logged as an unexpected error with a traceback."""
+    messages = [{"type": "http.request", "body": b'{"fic', "more_body": True},
+                 {"type": "http.disconnect"}]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    content_type = b"application/json" if path.startswith("/v1") else b"application/x-www-form-urlencoded"
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+             "root_path": "", "headers": [(b"host", b"hub"), (b"content-type", content_type),
+                                          (b"content-length", b"100")],
+             "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000), "state": {}}
+    asyncio.run(contract.client.app(scope, receive, send))
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    assert start["status"] == 400, sent
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")], caplog.text

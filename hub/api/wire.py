@@ -1,0 +1,151 @@
+"""The HTTP/1.1 connection below the app: uvicorn's h11 protocol, with the refusals it
+makes itself given in the hub's error envelope, and deadlines on a request that stops
+coming.
+
+uvicorn answers a request h11 cannot read (a Content-Length that is not one number,
+a Transfer-Encoding other than chunked, bytes outside ASCII in the target, a header
+block over its bound) with a plain-text 400 before any route runs, and waits for ever
+for headers or a body that never end. Here the same refusals are 400
+`malformed_request` or 431 `headers_too_large` in the envelope, and a request whose
+headers are not complete `header_timeout_s` after its first byte (or after the
+connection opened), or whose body is silent `body_idle_timeout_s`, is answered 408
+`request_timeout`; a connection that sent nothing is closed without an answer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from typing import Any
+
+import h11
+from uvicorn.protocols.http.h11_impl import DEFAULT_MAX_INCOMPLETE_EVENT_SIZE, H11Protocol
+
+from hub.errors import HeadersTooLarge, HubError, MalformedRequest, RequestTimeout
+
+_LINGER_S = 2.0
+_REASONS = {400: "Bad Request", 408: "Request Timeout", 431: "Request Header Fields Too Large"}
+
+
+def envelope_protocol(header_timeout_s: float, body_idle_timeout_s: float) -> type[H11Protocol]:
+    """The protocol class to give uvicorn (`http=`), with these deadlines."""
+    return type("HubH11Protocol", (_EnvelopeProtocol,),
+                {"header_timeout_s": header_timeout_s, "body_idle_timeout_s": body_idle_timeout_s})
+
+
+def _header_limit(config: Any) -> int:
+    return int(config.h11_max_incomplete_event_size or DEFAULT_MAX_INCOMPLETE_EVENT_SIZE)
+
+
+class _Reader(h11.Connection):
+    """h11's connection, keeping the last refusal so that its status hint (431) is known."""
+
+    refusal: h11.RemoteProtocolError | None = None
+
+    def next_event(self) -> Any:
+        try:
+            return super().next_event()
+        except h11.RemoteProtocolError as exc:
+            self.refusal = exc
+            raise
+
+
+class _EnvelopeProtocol(H11Protocol):
+    header_timeout_s = 10.0
+    body_idle_timeout_s = 30.0
+
+    def __init__(self, config: Any, server_state: Any, app_state: dict[str, Any],
+                 _loop: asyncio.AbstractEventLoop | None = None) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self.conn = _Reader(h11.SERVER, _header_limit(config))
+        self._deadline: asyncio.TimerHandle | None = None
+        self._refused = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm(self.header_timeout_s)
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:  # the rest of a refused request, read so that the answer arrives
+            return
+        super().data_received(data)
+        self._watch()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._watch()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def send_400_response(self, msg: str) -> None:
+        refusal = getattr(self.conn, "refusal", None)
+        if refusal is not None and refusal.error_status_hint == 431:
+            limit = _header_limit(self.config)
+            self._refuse(HeadersTooLarge(
+                f"Ligne de requête et en-têtes trop longs (plus de {limit} octets) : raccourcissez-les.",
+                f"Request line and headers too long (over {limit} bytes): shorten them."))
+            return
+        self._refuse(MalformedRequest(
+            "Requête HTTP illisible : ligne de requête, en-tête ou longueur du corps non conformes "
+            "à HTTP/1.1 (RFC 9112). Envoyez-la avec une bibliothèque HTTP.",
+            "Unreadable HTTP request: request line, header or body length not as HTTP/1.1 "
+            "(RFC 9112) writes them. Send it with an HTTP library."))
+
+    def _watch(self) -> None:
+        """The deadline the connection's state calls for: the headers' (not moved by more
+        bytes of them), the body's (moved by each piece), or none while the app works or
+        a kept-alive connection waits (uvicorn's keep-alive timeout then closes it)."""
+        if self.transport.is_closing():
+            self._disarm()
+        elif self.conn.their_state is h11.SEND_BODY:
+            self._arm(self.body_idle_timeout_s)
+        elif self.conn.their_state is not h11.IDLE or not self.conn.trailing_data[0]:
+            self._disarm()
+        elif self._deadline is None:
+            self._arm(self.header_timeout_s)
+
+    def _arm(self, seconds: float) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(seconds, self._expired)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expired(self) -> None:
+        self._deadline = None
+        state = self.conn.their_state
+        idle = state is h11.IDLE and not self.conn.trailing_data[0]
+        answered = state is h11.SEND_BODY and self.cycle is not None and self.cycle.response_started
+        if idle or answered or state not in (h11.IDLE, h11.SEND_BODY):
+            self.transport.close()
+            return
+        self._refuse(RequestTimeout(
+            "Requête incomplète : ses en-têtes ou son corps ont cessé d'arriver. Renvoyez-la entière.",
+            "Incomplete request: its headers or its body stopped coming. Send it again, whole."))
+
+    def _refuse(self, error: HubError) -> None:
+        """`error` in the envelope, written as it is (h11 may be in its error state), and
+        the connection closed; a request under way is told its client is gone. The close
+        lingers: closing with bytes of the request still unread would reset the connection,
+        and the client would lose the answer before reading it."""
+        if self.cycle is not None and not self.cycle.response_complete:
+            self.cycle.disconnected = True
+            self.cycle.message_event.set()
+        body = json.dumps({"error": error.to_dict()}, ensure_ascii=False).encode()
+        head = (f"HTTP/1.1 {error.status} {_REASONS[error.status]}\r\n"
+                "content-type: application/json\r\n"
+                f"content-length: {len(body)}\r\n"
+                "cache-control: no-store\r\n"
+                f"x-request-id: req_{secrets.token_hex(12)}\r\n"
+                "connection: close\r\n\r\n")
+        self.transport.write(head.encode("ascii") + body)
+        self._refused = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+            self.loop.call_later(_LINGER_S, self.transport.close)
+        else:
+            self.transport.close()
