@@ -180,16 +180,18 @@ def duplicate_key_path(raw: bytes | str) -> str | None:
 
 def _twice_path(node: Any, path: tuple[str | int, ...]) -> str | None:
     if isinstance(node, _Twice):
-        return json_path((*path, _shown(node.twice)))
+        return json_path((*path, shown_key(node.twice)))
     children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
     for key, value in children:
-        found = _twice_path(value, (*path, key if isinstance(key, int) else _shown(key)))
+        found = _twice_path(value, (*path, key if isinstance(key, int) else shown_key(key)))
         if found:
             return found
     return None
 
 
-def _shown(key: str) -> str:
+def shown_key(key: str) -> str:
+    """`key` as an error may name it: a schema-like name, otherwise `?` (a key is the
+    caller's text, and could be a person's name)."""
     return key if _SAFE_NAME.match(key) else "?"
 
 

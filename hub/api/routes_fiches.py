@@ -24,8 +24,7 @@ def push_fiches(request: Request, auth: Authenticated = Depends(authenticated)) 
     """Push 1 to 1000 fiches; each is validated and answered on its own
     (`accepted` with a receipt, or `rejected` with errors: JSON path, code, message)."""
     document = json_body(auth.body, refuse_nul=False)  # answered per item
-    fiches = document.get("fiches") if isinstance(document, dict) else None
-    answer = ingest.push_batch(hub_of(request), auth.caller, fiches)
+    answer = ingest.push_batch(hub_of(request), auth.caller, ingest.fiches_of(document))
     return JSONResponse(answer, status_code=202)
 
 

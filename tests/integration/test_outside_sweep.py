@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.factories import make_fiche
+from tests.factories import make_fiche, record_consents
 from tests.integration.contract_world import OWNER
 
 pytestmark = pytest.mark.integration
@@ -205,3 +205,23 @@ def test_an_address_over_its_rate_limit_is_answered_with_a_request_id(db_url, tm
         hub.close()
     assert answers[-1].status_code == 429, answers[-1].text
     assert all(answer.headers.get("X-Request-Id") for answer in answers)
+
+
+@pytest.mark.parametrize(("extra", "named"), [({"dry_run": True}, "dry_run"),
+                                              ({"Marie Dupont": 1}, None)])
+def test_a_batch_with_a_key_besides_fiches_is_refused_whole_and_nothing_stored(contract, extra, named):
+    """The OpenAPI document declares the batch `{"fiches": [...]}` and nothing else, yet
+    `{"fiches": [...], "dry_run": true}` was pushed for real: a partner's option the hub
+    does not know must not be ignored while its fiches go out."""
+    fiche = make_fiche(member=OWNER, fiche_id="F-EXTRA")
+    record_consents(contract.hub, [fiche])
+    response = contract.call(OWNER, "POST", "/v1/fiches", {"fiches": [fiche], **extra})
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_batch"
+    assert (named in error["message_en"]) if named else ("Marie" not in response.text)
+    with contract.hub.uow() as uow:
+        assert uow.fiches.porteur_of(OWNER, "F-EXTRA") is None
+    document = contract.client.app.openapi()
+    batch = document["paths"]["/v1/fiches"]["post"]["requestBody"]["content"]["application/json"]
+    assert batch["schema"]["additionalProperties"] is False

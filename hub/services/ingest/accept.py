@@ -33,7 +33,7 @@ from hub.errors import (
 from hub.services.accounts.auth import Caller
 from hub.services.audit import trail as audit
 from hub.store.uow import UnitOfWork
-from schemas.loader import nul_error, nul_path
+from schemas.loader import nul_error, nul_path, shown_key
 
 TOPIC_FICHE_VERSION = "fiche_version"
 _RACE_RETRIES = 3
@@ -130,6 +130,20 @@ def _statistics(hub: Hub, fiche: dict[str, Any],
         return None
     paths = hub.policy.current.role_policy(role, purpose).allowed(is_referent=False)
     return project(fiche, paths)
+
+
+def fiches_of(document: Any) -> Any:
+    """The list of a batch body, `{"fiches": [...]}` and no other key: an option the hub
+    does not know (`dry_run`) would be ignored while the fiches went out for real."""
+    if not isinstance(document, dict):
+        return None
+    others = sorted(shown_key(str(key)) for key in document if key != "fiches")
+    if others:
+        names = ", ".join(dict.fromkeys(others))
+        raise InvalidBatch(
+            f"Le corps doit être {{\"fiches\": [...]}} sans autre clé ({names}) : retirez-la.",
+            f"The body must be {{\"fiches\": [...]}} with no other key ({names}): remove it.")
+    return document.get("fiches")
 
 
 def _check_envelope(fiches: Any, max_items: int) -> None:
