@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
 
 from hub.errors import MalformedBody
-from schemas.loader import duplicate_key_path, nul_path
+from schemas.loader import duplicate_key_path, nul_path, shown_key
 
 MAX_DEPTH = 64  # levels of arrays and objects; the contract's documents use fewer than 10
 
@@ -58,4 +59,19 @@ def json_object(raw: bytes) -> dict[str, Any]:
     document = json_body(raw)
     if not isinstance(document, dict):
         raise MalformedBody("Le corps doit être un objet JSON.", "The body must be a JSON object.")
+    return document
+
+
+def closed_object(raw: bytes, allowed: Iterable[str]) -> dict[str, Any]:
+    """A JSON object with no key but `allowed` (the OpenAPI document declares these bodies
+    closed): a key the hub does not know (`dry_run`, a misspelt name) is refused, never
+    ignored while the request is carried out."""
+    document = json_object(raw)
+    names = set(allowed)
+    unknown = list(dict.fromkeys(shown_key(str(key)) for key in document if key not in names))
+    if unknown:
+        expected = ", ".join(sorted(names))
+        raise MalformedBody(
+            f"Clé non prévue dans le corps ({', '.join(unknown)}) : clés admises {expected}.",
+            f"Key not expected in the body ({', '.join(unknown)}): allowed keys {expected}.")
     return document

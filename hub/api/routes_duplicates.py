@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from hub.api.auth import Authenticated, authenticated, hub_of
-from hub.api.bodies import json_object
+from hub.api.bodies import closed_object
 from hub.api.models import (
     Decision,
     DecisionDone,
@@ -60,7 +60,7 @@ def decide(item_id: PathId, request: Request,
     """`{"decision": "same" | "different" | "unknown"}`: same merges the two porteurs (the
     members concerned get a `merged` notice); different is remembered for good."""
     duplicates.require_coordinator(auth.caller.role)
-    body = _object(auth.body)
+    body = closed_object(auth.body, Decision.model_fields)
     return duplicates.decide(
         hub_of(request), item_id, str(body.get("decision")), actor=auth.caller.member_id)
 
@@ -72,11 +72,8 @@ def unmerge(porteur_id: IdPath, request: Request,
     """`{"membre": ..., "fiche_id": ...}`: split that fiche off the porteur (members
     concerned get an `unmerged` notice; the pair is remembered as different)."""
     duplicates.require_coordinator(auth.caller.role)
-    body = _object(auth.body)
+    body = closed_object(auth.body, Unmerge.model_fields)
     return duplicates.unmerge(
         hub_of(request), porteur_id, str(body.get("membre")), str(body.get("fiche_id")),
         actor=auth.caller.member_id)
 
-
-def _object(body: bytes) -> dict[str, Any]:
-    return json_object(body)

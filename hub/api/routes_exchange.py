@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from hub.api.auth import Authenticated, authenticated, hub_of
-from hub.api.bodies import json_body
+from hub.api.bodies import closed_object, json_body
 from hub.api.models import (
     ConsentAck,
     ConsentAcks,
@@ -128,7 +128,8 @@ def request_erasure(request: Request, auth: Authenticated = Depends(authenticate
     caller's fiches (`{"fiche_id": ...}`) or, for the coordination, by `porteur_id`.
     The data keys are destroyed (crypto-shredding); members that received the data get
     an `erased` notice to acknowledge."""
-    answer = erasure.request_erasure(hub_of(request), auth.caller, _json(auth.body))
+    answer = erasure.request_erasure(hub_of(request), auth.caller,
+                                     closed_object(auth.body, ErasureRequest.model_fields))
     return JSONResponse(answer, status_code=201)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from hub.api.auth import Authenticated, authenticated, hub_of
-from hub.api.bodies import json_body
+from hub.api.bodies import closed_object
 from hub.api.models import ReferentAnswer, ReferentAnswered
 from hub.api.openapi import answer, body
 from hub.errors import NotFound
@@ -26,5 +26,5 @@ def answer_proposal(proposal_id: str, request: Request,
     proposal was made to may answer (others get 404), once (then 409)."""
     if not proposal_id.isdigit() or len(proposal_id) > 18:
         raise NotFound("Aucune proposition sous ce numéro.", "No proposal under this number.")
-    body = json_body(auth.body)
+    body = closed_object(auth.body, ReferentAnswer.model_fields)
     return meeting_actions.answer_proposal(hub_of(request), auth.caller, int(proposal_id), body)

@@ -113,6 +113,7 @@ def body_templates() -> dict[str, Any]:
         "/v1/duplicates/{item_id}/decision": {"decision": "different"},
         "/v1/porteurs/{porteur_id}/unmerge": {"membre": OWNER, "fiche_id": "F-1"},
         "/v1/subscriptions": {"abonnements": [{"communes": ["63003"]}]},
+        "/v1/referent-proposals/{proposal_id}/answer": {"reponse": "refusee"},
     }
 
 
@@ -202,3 +203,32 @@ def fuzz(contract, method: str, path: str, operation: dict[str, Any], strategy: 
               components)
 
     return call
+
+
+def test_every_body_declared_closed_refuses_a_key_it_does_not_declare(contract):
+    """A body schema with `additionalProperties: false` in the OpenAPI document is what a
+    partner's generated client trusts: the hub must refuse the key, not ignore it."""
+    document = contract.client.app.openapi()
+    components = document["components"]["schemas"]
+    known = seeded(contract)
+    checked, ignored = [], []
+    for method, path, operation in operations(contract.client.app):
+        schema = operation.get("requestBody", {}).get("content", {}).get(
+            "application/json", {}).get("schema", {})
+        schema = components[schema["$ref"].rsplit("/", 1)[1]] if "$ref" in schema else schema
+        template = body_templates().get(path)
+        if schema.get("additionalProperties") is not False or not isinstance(template, dict):
+            continue
+        target = path
+        for name, values in known.items():
+            target = target.replace("{" + name + "}", quote(str(values[0]), safe=""))
+        target = target.replace("{item_id}", "1").replace("{proposal_id}", "1")
+        response = contract.call(OWNER if "duplicates" not in path else NETWORK, method, target,
+                                 {**template, "zz_inconnu": 1})
+        checked.append(path)
+        if response.status_code < 400 or response.status_code == 404:
+            ignored.append(f"{method} {target} -> {response.status_code}: {response.text[:200]}")
+    assert {"/v1/fiches", "/v1/erasures", "/v1/duplicates/{item_id}/decision",
+            "/v1/porteurs/{porteur_id}/unmerge", "/v1/referent-proposals/{proposal_id}/answer",
+            "/v1/consents", "/v1/consents/lookup", "/v1/notices"} <= set(checked), checked
+    assert not ignored, "\n".join(ignored)
