@@ -14,6 +14,7 @@ import copy
 import datetime as dt
 import json
 import os
+import re
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -232,3 +233,25 @@ def test_every_body_declared_closed_refuses_a_key_it_does_not_declare(contract):
             "/v1/porteurs/{porteur_id}/unmerge", "/v1/referent-proposals/{proposal_id}/answer",
             "/v1/consents", "/v1/consents/lookup", "/v1/notices"} <= set(checked), checked
     assert not ignored, "\n".join(ignored)
+
+
+@pytest.mark.parametrize("method", ["HEAD", "OPTIONS", "TRACE"])
+def test_a_method_no_operation_declares_is_a_405_allowing_exactly_the_declared_ones(contract, method):
+    """HEAD and OPTIONS have no operation (a HEAD of a signed read would disclose a size
+    and still count as a read): every path answers 405 in the envelope, its `Allow` the
+    methods the OpenAPI document declares for it, never a 404 or a 500."""
+    known = seeded(contract)
+    paths = contract.client.app.openapi()["paths"]
+    for path in paths:
+        target = path
+        for name, values in known.items():
+            target = target.replace("{" + name + "}", quote(str(values[0]), safe=""))
+        target = re.sub(r"\{[a-z_]+\}", "1", target)
+        response = contract.call(OWNER, method, target)
+        where = f"{method} {target} -> {response.status_code}"
+        assert response.status_code == 405, where
+        declared = {m.upper() for template, item in paths.items() for m in item
+                    if re.fullmatch(re.sub(r"\\\{[a-z_]+\\\}", "[^/]+", re.escape(template)), target)}
+        assert set(response.headers["allow"].split(", ")) == declared, where
+        if method != "HEAD":
+            assert response.json()["error"]["code"] == "method_not_allowed", where
