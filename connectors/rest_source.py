@@ -1,6 +1,8 @@
 """A member's CRM or management tool with a paginated JSON API.
 
-Pagination by page number (`page`, `per_page`; stops on a short or empty page) or
+Pagination by page number (`page`, `per_page`; stops on an empty page, a page shorter
+than the first, or one repeating the page before: an API may serve fewer per page than
+asked, so a short first page is followed by one more request) or
 by cursor (`cursor`; stops when the answer's next cursor is empty). Changes are
 asked with `updated_since=<ISO 8601>` (inclusive: the runner skips unchanged
 content). A bearer token authenticates. A 429 answer is waited out for its
@@ -70,25 +72,41 @@ class RestSource(Connector):
         params: dict[str, Any] = {"per_page" if s.pagination == "page" else "limit": s.page_size}
         if since is not None:
             params[s.since_param] = since.isoformat()
-        page, cursor = 1, None
-        for _ in range(s.max_pages):
-            if s.pagination == "page":
-                params["page"] = page
-            elif cursor is not None:
-                params["cursor"] = cursor
-            answer = self._get(params)
-            items = dig(answer, path_parts(s.items_path))
-            if not isinstance(items, list):
-                raise _bad_answer()
+        return self._numbered(params) if s.pagination == "page" else self._by_cursor(params)
+
+    def _numbered(self, params: dict[str, Any]) -> Iterator[list[Any]]:
+        """Pages 1, 2, …: a first page shorter than asked may be the API's own cap on page
+        size, not the end, so the pages after it are expected as long and a shorter one
+        ends the listing; so do an empty page and a page repeating the one before."""
+        full, previous = self.settings.page_size, None
+        for page in range(1, self.settings.max_pages + 1):
+            items = self._items({**params, "page": page})
+            if not items or items == previous:
+                return
             yield items
-            if s.pagination == "page":
-                if len(items) < s.page_size or not items:
-                    return
-                page += 1
-            else:
-                cursor = dig(answer, path_parts(s.cursor_path))
-                if cursor is ABSENT or cursor in (None, "") or not items:
-                    return
+            full = len(items) if page == 1 else full
+            if len(items) < full:
+                return
+            previous = items
+
+    def _by_cursor(self, params: dict[str, Any]) -> Iterator[list[Any]]:
+        cursor = None
+        for _ in range(self.settings.max_pages):
+            answer = self._get(params if cursor is None else {**params, "cursor": cursor})
+            items = self._items_of(answer)
+            yield items
+            cursor = dig(answer, path_parts(self.settings.cursor_path))
+            if cursor is ABSENT or cursor in (None, "") or not items:
+                return
+
+    def _items(self, params: dict[str, Any]) -> list[Any]:
+        return self._items_of(self._get(params))
+
+    def _items_of(self, answer: Any) -> list[Any]:
+        items = dig(answer, path_parts(self.settings.items_path))
+        if not isinstance(items, list):
+            raise _bad_answer()
+        return items
 
     def _get(self, params: dict[str, Any]) -> Any:
         for attempt in range(self.settings.max_attempts):

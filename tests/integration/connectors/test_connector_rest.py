@@ -76,3 +76,30 @@ def test_a_crm_down_is_a_source_error_not_a_requests_exception(mapping):
         list(RestSource(mapping, settings, sleep=lambda s: None).changes(None))
     assert not isinstance(caught.value, requests.RequestException)
     assert caught.value.__class__.__name__ == "SourceError"
+
+
+def test_a_crm_serving_fewer_per_page_than_asked_is_still_read_to_its_last_page(mapping):
+    """The CRM caps `per_page` at 200; asked for 500, its first page of 200 was taken for
+    the last one: a third of the contacts was missing from a run reported complete (and,
+    listed by id rather than by date, would never have come)."""
+    with CrmServer(300, token="jeton-crm") as crm:
+        settings = RestSettings(url=crm.url + "/api/contacts", token="jeton-crm", page_size=500)
+        records = list(RestSource(mapping, settings, sleep=lambda s: None).changes(None))
+    assert len({r.key for r in records}) == 300
+
+
+def test_a_crm_answering_its_last_page_again_past_the_end_is_read_once(mapping):
+    """Some APIs clamp a page number past the end to their last page: the listing stops
+    at the first page that repeats the one before, not after `max_pages` requests."""
+    class Clamping(CrmServer):
+        def answer(self, path, query, auth):
+            status, body = super().answer(path, query, auth)
+            if status == 200 and not body["data"]:
+                return super().answer(path, {**query, "page": [str(body["page"] - 1)]}, auth)
+            return status, body
+
+    with Clamping(30, token="jeton-crm") as crm:
+        settings = RestSettings(url=crm.url + "/api/contacts", token="jeton-crm", page_size=100)
+        records = list(RestSource(mapping, settings, sleep=lambda s: None).changes(None))
+        assert crm.requests <= 3
+    assert len(records) == 30 and len({r.key for r in records}) == 30
