@@ -1,6 +1,6 @@
 """Spreadsheet exports as French offices produce them.
 
-`;` separator, UTF-8 with BOM, UTF-8, UTF-16 with BOM or Windows-1252 (detected), dates dd/mm/yyyy,
+`;` separator, UTF-8 with BOM, UTF-8, UTF-16 with BOM, Windows-1252 or Mac Roman (detected), dates dd/mm/yyyy,
 decimal commas, phone numbers in any French format, header names matched to the
 mapping file without regard to case, accents or punctuation.
 
@@ -34,8 +34,8 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def detect_encoding(raw: bytes) -> str:
-    """"utf-8-sig" (BOM), "utf-16" (its BOM: Excel's « Texte Unicode »), "utf-8" or
-    "cp1252", from the lines holding non-ASCII bytes.
+    """"utf-8-sig" (BOM), "utf-16" (its BOM: Excel's « Texte Unicode »), "utf-8",
+    "cp1252" or "mac_roman", from the lines holding non-ASCII bytes.
 
     A file mostly in UTF-8 with a few broken lines stays UTF-8 (those lines are
     rejected); a file whose accented lines are not UTF-8 is Windows-1252.
@@ -53,16 +53,36 @@ def detect_encoding(raw: bytes) -> str:
             good += 1
         except UnicodeDecodeError:
             bad += 1
-    return "utf-8" if good >= bad else "cp1252"
+    return "utf-8" if good >= bad else _single_byte(raw)
+
+
+# Lower-case accented letters and signs of French text: what a right reading shows.
+_FRENCH = frozenset("àâäçéèêëîïôöùûüÿœæ€«»’°")
+
+
+def _single_byte(raw: bytes) -> str:
+    """Windows-1252 or Mac Roman (Excel for Mac's « CSV (Macintosh) »), whichever reads
+    more of the letters French text holds: the same bytes are « é » in one and « Ž »
+    or an undefined byte in the other (and « È » for Windows' « é » read as Mac Roman)."""
+    def letters(encoding: str) -> int:
+        return sum(1 for c in raw.decode(encoding, errors="replace") if c in _FRENCH)
+    return "mac_roman" if letters("mac_roman") > letters("cp1252") else "cp1252"
 
 
 def _problem(code: str, fr: str, en: str) -> MappingProblem:
     return MappingProblem("$", code, fr, en, None)
 
 
-_ENCODING = _problem("encodage_invalide",
-                     "Ligne illisible dans l'encodage du fichier (caractères invalides).",
-                     "Line unreadable in the file's encoding (invalid characters).")
+
+
+def _unreadable(encoding: str, column: str | None) -> MappingProblem:
+    shown = encoding.upper().replace("_", " ")
+    return MappingProblem(
+        "$", "encodage_invalide",
+        f"Cellule illisible en {shown} (octet sans caractère dans cet encodage) : corrigez-la "
+        "ou enregistrez l'export en « CSV UTF-8 ».",
+        f"Cell unreadable as {shown} (a byte with no character in this encoding): fix it or "
+        "save the export as « CSV UTF-8 ».", column)
 _TOO_FEW = _problem("colonnes_manquantes", "Ligne avec moins de cellules que l'en-tête.",
                     "Line with fewer cells than the header.")
 _TOO_MANY = _problem("colonnes_en_trop", "Ligne avec plus de cellules que l'en-tête.",
@@ -148,7 +168,7 @@ class CsvSource(TableSource):
             self._check_separator(text)
         header = header_row(self.mapping, head, self._header_at)
         rest = itertools.chain(head[self._header_at + 1:], reader)
-        return header, self._rows(rest, len(header), self._header_at + 2)
+        return header, self._rows(rest, header, self._header_at + 2)
 
     def _check_separator(self, text: str) -> None:
         """No row names a mapped column: when another separator would find the header,
@@ -175,7 +195,8 @@ class CsvSource(TableSource):
             reader = ([formula_text(c) for c in cells] for cells in reader)
         return enumerate(reader, start=self._header_at + 2)
 
-    def _rows(self, reader: Iterator[list[str]], width: int, first: int) -> Iterator[Row]:
+    def _rows(self, reader: Iterator[list[str]], header: list[str], first: int) -> Iterator[Row]:
+        width = len(header)
         for number, cells in enumerate(reader, start=first):  # the row the spreadsheet shows
             if not "".join(cells).strip():
                 continue
@@ -187,5 +208,9 @@ class CsvSource(TableSource):
             elif len(cells) > width and any(c.strip() for c in cells[width:]):
                 problems.append(_TOO_MANY)
             if self._undecoded and any(_UNDECODED.search(c) for c in cells):
-                problems.append(_ENCODING)
+                where = next(i for i, c in enumerate(cells) if _UNDECODED.search(c))
+                column = header[where] if where < width and header[where] else None
+                problems.append(_unreadable(self.detected_encoding or self.encoding, column))
+                # the bytes are named by the problem; the mapping reads the rest of the row
+                cells = [_UNDECODED.sub("\ufffd", c) for c in cells]
             yield Row(number, cells, tuple(problems))

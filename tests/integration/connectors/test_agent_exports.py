@@ -206,3 +206,33 @@ def test_an_export_saved_without_its_header_row_names_no_value_of_its_rows(tmp_p
     for value in ("Béranger", "Zoé", "12/03/1985", "612345678", "2026-001"):
         assert value not in error
     assert hub.accepted_versions(MEMBER) == {}
+
+
+MAC_NAMES = ["Andrée", "Hélène", "Lefèvre", "François"]
+
+
+def test_a_csv_saved_by_excel_for_mac_is_read_with_its_accents(tmp_path, credentials, hub):
+    """Excel for Mac's « CSV (Macintosh) » is Mac Roman: read as Windows-1252, « é » came
+    out « Ž » (pushed as the porteur's name) and « è » stopped the run with a traceback."""
+    rows = [[c.replace("ằ", "a") for c in row] for row in ROWS]
+    for row, name in zip(rows, MAC_NAMES, strict=True):
+        row[1] = name
+    write(tmp_path / "export.csv", [HEADER, *rows], encoding="mac_roman")
+    assert main(["run", configure(tmp_path, credentials, "export.csv")]) == 0, rejects(tmp_path)
+    sent = [hub.fiches[(MEMBER, f"COM-2026-00{n}")]["porteur"]["nom"] for n in range(1, 5)]
+    assert sent == MAC_NAMES
+
+
+def test_a_line_holding_bytes_its_encoding_cannot_read_is_rejected_naming_its_column(
+        tmp_path, credentials, hub, capsys):
+    """Windows-1252 leaves five bytes undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D): such a line
+    is a row problem naming the column and the fix, the other rows are sent."""
+    rows = [[c.replace("ằ", "a") for c in row] for row in ROWS]
+    text = "".join(";".join(cells) + "\r\n" for cells in [HEADER, *rows])
+    raw = text.encode("cp1252").replace("Lefèvre".encode("cp1252"), b"Lef\x8fvre")
+    (tmp_path / "export.csv").write_bytes(raw)
+    config = configure(tmp_path, credentials, "export.csv")
+    assert main(["run", config]) == 1
+    assert ("4", "Nom", "encodage_invalide") in rejects(tmp_path)
+    assert len(hub.fiches) == 3 and (MEMBER, "COM-2026-003") not in hub.fiches
+    assert "Traceback" not in capsys.readouterr().err
