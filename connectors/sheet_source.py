@@ -6,12 +6,15 @@ names more mapped columns than the first's, a read-me listing column names, the
 configuration error names that sheet). Cells keep their type:
 a date cell is a date (no dd/mm/yy guessing), a whole number typed in a cell (a postal
 code, a dossier number) is its digits without `.0`, text is text. Rows are numbered as
-the spreadsheet shows them. Tracking, deleted rows and duplicated keys: see
+the spreadsheet shows them. A value merged over several rows of the table reads on
+each (.xlsx, .xls); a read cell showing a formula error rejects its row
+(`connectors.sheet_errors`). Tracking, deleted rows and duplicated keys: see
 `connectors.table_source`.
 """
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +23,8 @@ from typing import Any
 import python_calamine
 
 from connectors.errors import ConfigurationError, SourceError
-from connectors.mapping import Mapping
+from connectors.mapping import Mapping, MappingProblem, normalize_label
+from connectors.sheet_errors import Cell, error_cells
 from connectors.table_source import (
     HEADER_SEARCH,
     Row,
@@ -43,6 +47,8 @@ class SheetSource(TableSource):
         super().__init__(mapping, mode=mode)
         self.path = Path(path)
         self.sheet = sheet
+        self._errors: dict[Cell, str] = {}
+        self._merged: list[tuple[Cell, Cell]] = []
 
     def _fallback_time(self) -> dt.datetime:
         return dt.datetime.fromtimestamp(int(self.path.stat().st_mtime), dt.UTC)
@@ -52,10 +58,11 @@ class SheetSource(TableSource):
         if not rows:
             return None, iter(())
         at = header_index(self.mapping, rows)
+        _spread_merged(rows, [m for m in self._merged if m[0][0] > at])
         header = header_row(self.mapping, [[_text(c) for c in row] for row in rows[:at + 1]], at)
         while header and not header[-1]:
             header.pop()
-        return header, self._rows(rows, at)
+        return header, self._rows(rows, at, header)
 
     def _read(self) -> list[list[Any]]:
         try:
@@ -80,6 +87,8 @@ class SheetSource(TableSource):
             rows = book.get_sheet_by_name(self.sheet or names[0]).to_python(skip_empty_area=False)
             if self.sheet is None and not self._usable(rows):
                 self._point_to_header(book, names, self._header_score(rows))
+            self._errors = error_cells(self.path, self.sheet or names[0])
+            self._merged = book.get_sheet_by_name(self.sheet or names[0]).merged_cell_ranges or []
             return rows
         finally:
             book.close()
@@ -114,12 +123,39 @@ class SheetSource(TableSource):
                 f"The workbook's first sheet '{names[0]}' lacks the header; sheet "
                 f"'{name}' has it: set \"feuille\" in the configuration.")
 
-    @staticmethod
-    def _rows(rows: list[list[Any]], header_at: int) -> Iterator[Row]:
+    def _rows(self, rows: list[list[Any]], header_at: int, header: list[str]) -> Iterator[Row]:
+        read = {normalize_label(r.source) for r in self.mapping.all_rules() if r.source}
+        mapped = {i: name for i, name in enumerate(header) if normalize_label(name) in read}
+        errors: dict[int, list[MappingProblem]] = collections.defaultdict(list)
+        for (row, column), shown in sorted(self._errors.items()):
+            if column in mapped:
+                errors[row + 1].append(_error_cell(mapped[column], shown))
         for number, cells in enumerate(rows[header_at + 1:], start=header_at + 2):
             values = [_cell(cell) for cell in cells]
-            if any(v != "" for v in values):
-                yield Row(number, values)
+            problems = tuple(errors.get(number, ()))
+            if problems or any(v != "" for v in values):
+                yield Row(number, values, problems)
+
+
+def _spread_merged(rows: list[list[Any]], merged: list[tuple[Cell, Cell]]) -> None:
+    """A value merged over several cells of the table (a project's title over the rows of
+    its two associates) is kept by the workbook in the top-left one only: each cell of
+    the merge reads it, as the sheet shows it (merges in the header are the header's)."""
+    for (top, left), (bottom, right) in merged:
+        if top >= len(rows) or left >= len(rows[top]):
+            continue
+        value = rows[top][left]
+        for row in rows[top:bottom + 1]:
+            row[left:right + 1] = [value] * len(row[left:right + 1])
+
+
+def _error_cell(column: str, shown: str) -> MappingProblem:
+    return MappingProblem(
+        "$", "cellule_en_erreur",
+        f"Cellule en erreur ({shown}) dans le classeur, lue vide : corrigez sa formule ; la "
+        "ligne n'est pas envoyée.",
+        f"Cell showing an error ({shown}) in the workbook, read as empty: fix its formula; "
+        "the row is not sent.", column)
 
 
 def _cell(value: Any) -> Any:

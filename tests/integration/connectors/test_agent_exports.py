@@ -5,6 +5,8 @@ written with French month names, numbers that lost their leading zero."""
 import csv
 import datetime as dt
 import json
+import zipfile
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -236,3 +238,73 @@ def test_a_line_holding_bytes_its_encoding_cannot_read_is_rejected_naming_its_co
     assert ("4", "Nom", "encodage_invalide") in rejects(tmp_path)
     assert len(hub.fiches) == 3 and (MEMBER, "COM-2026-003") not in hub.fiches
     assert "Traceback" not in capsys.readouterr().err
+
+
+def sheet_with_error_cells(path, *, ods=False):
+    """Row 2: « Projet » a formula gone wrong (#REF!, a column deleted); row 3: an error
+    only in a column the mapping does not read; row 4: clean. Both office suites save
+    the error as the cell's value, which the workbook reader gives as an empty cell."""
+    rows = [[*HEADER[:-1], "Calcul"], *[[*row[:-1], ""] for row in ROWS[:3]]]
+    rows[1][6], rows[2][9] = "#REF!", "#N/A"
+    if not ods:
+        book = openpyxl.Workbook()
+        for row in rows:
+            book.active.append(row)  # openpyxl stores "#REF!" as an error cell
+        book.save(path)
+        return path
+    from capactif_demo.sim.workbook import write_ods
+    write_ods(path, {"Porteurs": [[c.replace("ằ", "a") for c in row] for row in rows]})
+    with zipfile.ZipFile(path) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    content = files["content.xml"].decode().replace(
+        'xmlns:text=', 'xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:'
+        'xmlns:calcext:1.0" xmlns:text=', 1)
+    for shown in ("#REF!", "#N/A"):
+        content = content.replace(
+            f'<table:table-cell office:value-type="string"><text:p>{shown}</text:p>',
+            f'<table:table-cell table:formula="of:=[.Z9]" office:value-type="string" '
+            f'office:string-value="" calcext:value-type="error"><text:p>{shown}</text:p>')
+    files["content.xml"] = content.encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", files.pop("mimetype"), compress_type=zipfile.ZIP_STORED)
+        for name, data in files.items():
+            archive.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".ods"])
+def test_a_mapped_cell_showing_a_formula_error_rejects_its_row_naming_the_cell(
+        tmp_path, credentials, hub, suffix):
+    """Read as empty, « #REF! » in « Projet » sent the fiche without its project title
+    (and a next version would have erased it at the hub); an error in a column the
+    mapping does not read stops nothing."""
+    sheet_with_error_cells(tmp_path / f"suivi{suffix}", ods=suffix == ".ods")
+    config = json.loads(Path(configure(tmp_path, credentials, f"suivi{suffix}")).read_text())
+    config["type"], config["source"] = "tableur", {"chemin": f"suivi{suffix}"}
+    (tmp_path / "connecteur.json").write_text(json.dumps(config))
+    assert main(["run", str(tmp_path / "connecteur.json")]) == 1
+    assert rejects(tmp_path) == [("2", "Projet", "cellule_en_erreur")]
+    message = read_rejects(tmp_path / "etat" / "rejets.csv")[0]["message_fr"]
+    assert "#REF!" in message
+    assert sorted(fid for _, fid in hub.fiches) == ["COM-2026-002", "COM-2026-003"]
+
+
+def test_a_value_merged_over_the_rows_of_two_porteurs_is_read_on_both(tmp_path, credentials, hub):
+    """Two associates of one project, its title and amount merged over their two rows:
+    the workbook keeps the value in the top cell only, and the second fiche went without
+    them."""
+    book = openpyxl.Workbook()
+    rows = [HEADER[:-1], *[[c.replace("ằ", "a") for c in row[:-1]] for row in ROWS[:3]]]
+    rows[2][6] = rows[2][7] = ""
+    for row in rows:
+        book.active.append(row)
+    book.active.merge_cells("G2:G3")
+    book.active.merge_cells("H2:H3")
+    book.save(tmp_path / "suivi.xlsx")
+    config = json.loads(Path(configure(tmp_path, credentials, "suivi.xlsx")).read_text())
+    config["type"], config["source"] = "tableur", {"chemin": "suivi.xlsx"}
+    (tmp_path / "connecteur.json").write_text(json.dumps(config))
+    assert main(["run", str(tmp_path / "connecteur.json")]) == 0, rejects(tmp_path)
+    second = hub.fiches[(MEMBER, "COM-2026-002")]
+    assert second["projet"]["intitule"] == "Boulangerie"
+    assert second["financement"]["besoin_total"] == 12500.5

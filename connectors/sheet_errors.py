@@ -1,0 +1,91 @@
+"""The cells of a workbook sheet that show an error (`#REF!`, `#N/A`, `#DIV/0!`…).
+
+Excel and LibreOffice save a formula's result with it, an error too; python-calamine
+gives an error cell as an empty one, so a formula gone wrong (a column deleted under a
+`RECHERCHEV`) would send the fiche without that field, and its next version would
+erase the field at the hub. They are read here from the file itself: the sheet's XML
+in an .xlsx/.xlsm (`t="e"`), `calcext:value-type="error"` in an .ods. Other formats
+(.xls, .xlsb) give none.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+Cell = tuple[int, int]  # (row, column) from 0, as the sheet's rows are read
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_RELATION = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_CALC = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}value-type"
+_TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}p"
+_SHOWN = re.compile(r"#[A-Z0-9/!?.]{1,12}")
+_REFERENCE = re.compile(r"([A-Z]+)([0-9]+)")
+
+
+def error_cells(path: Path, sheet: str) -> dict[Cell, str]:
+    """Each error cell of `sheet` and the error it shows (`#?` when not one of the usual
+    forms: the text is never a value from the sheet)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            if "content.xml" in names:
+                with archive.open("content.xml") as content:
+                    return dict(_ods(content, sheet))
+            if "xl/workbook.xml" in names:
+                part = _xlsx_part(archive, sheet)
+                if part in names:
+                    with archive.open(part) as content:
+                        return dict(_xlsx(content))
+    except (zipfile.BadZipFile, OSError, ET.ParseError, KeyError, StopIteration):
+        pass  # what calamine read is all there is
+    return {}
+
+
+def _shown(text: str | None) -> str:
+    return text if text and _SHOWN.fullmatch(text) else "#?"
+
+
+def _xlsx_part(archive: zipfile.ZipFile, sheet: str) -> str:
+    book = ET.fromstring(archive.read("xl/workbook.xml"))
+    relation = next(s.get(_RELATION) for s in book.iter(_MAIN + "sheet") if s.get("name") == sheet)
+    links = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    target = next(str(r.get("Target")) for r in links if r.get("Id") == relation)
+    return target.lstrip("/") if target.startswith("/") else "xl/" + target
+
+
+def _xlsx(content: IO[bytes]) -> Iterator[tuple[Cell, str]]:
+    for _, element in ET.iterparse(content):
+        if element.tag != _MAIN + "c":
+            continue
+        found = _REFERENCE.fullmatch(element.get("r") or "")
+        if element.get("t") == "e" and found:
+            letters, digits = found.groups()
+            column = 0
+            for letter in letters:
+                column = column * 26 + ord(letter) - 64
+            yield (int(digits) - 1, column - 1), _shown(element.findtext(_MAIN + "v"))
+        element.clear()
+
+
+def _ods(content: IO[bytes], sheet: str) -> Iterator[tuple[Cell, str]]:
+    inside, row, column = False, 0, 0
+    for event, element in ET.iterparse(content, events=("start", "end")):
+        tag = element.tag
+        if tag == _TABLE + "table":
+            inside = event == "start" and element.get(_TABLE + "name") == sheet
+        elif not inside or event == "start":
+            continue
+        elif tag == _TABLE + "table-row":
+            row += int(element.get(_TABLE + "number-rows-repeated") or 1)
+            column = 0
+            element.clear()
+        elif tag in (_TABLE + "table-cell", _TABLE + "covered-table-cell"):
+            if element.get(_CALC) == "error":
+                yield (row, column), _shown(element.findtext(_TEXT))
+            column += int(element.get(_TABLE + "number-columns-repeated") or 1)
