@@ -3,7 +3,8 @@
 Pagination by page number (`page`, `per_page`; stops on an empty page, a page shorter
 than the first, or one repeating the page before: an API may serve fewer per page than
 asked, so a short first page is followed by one more request) or
-by cursor (`cursor`; stops when the answer's next cursor is empty). Changes are
+by cursor (`cursor`; stops when the answer's next cursor is empty) or by the `Link`
+header's `rel="next"` URL (`lien`, RFC 8288; same origin only). Changes are
 asked with `updated_since=<ISO 8601>` (inclusive: the runner skips unchanged
 content). A bearer token authenticates. A 429 answer is waited out for its
 `Retry-After` seconds (bounded); network errors and 5xx are retried with backoff;
@@ -17,6 +18,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -32,7 +34,7 @@ class RestSettings:
 
     url: str
     token: str | None = None
-    pagination: str = "page"  # "page" | "curseur"
+    pagination: str = "page"  # "page" | "curseur" | "lien"
     page_size: int = 100
     since_param: str = "updated_since"
     items_path: str = "$.data"
@@ -72,6 +74,8 @@ class RestSource(Connector):
         params: dict[str, Any] = {"per_page" if s.pagination == "page" else "limit": s.page_size}
         if since is not None:
             params[s.since_param] = since.isoformat()
+        if s.pagination == "lien":
+            return self._linked(params)
         return self._numbered(params) if s.pagination == "page" else self._by_cursor(params)
 
     def _numbered(self, params: dict[str, Any]) -> Iterator[list[Any]]:
@@ -81,6 +85,13 @@ class RestSource(Connector):
         full, previous = self.settings.page_size, None
         for page in range(1, self.settings.max_pages + 1):
             items = self._items({**params, "page": page})
+            if items == previous and len(items) >= self.settings.page_size:
+                raise SourceError(
+                    "L'API répond la même page pleine quel que soit le numéro de page : elle "
+                    "ne pagine pas par numéro. Indiquez \"pagination\": \"curseur\" ou "
+                    "\"lien\" dans la configuration.",
+                    "The API answers the same full page whatever the page number: it does not "
+                    "page by number. Set \"pagination\": \"curseur\" or \"lien\".")
             if not items or items == previous:
                 return
             yield items
@@ -99,6 +110,25 @@ class RestSource(Connector):
             if cursor is ABSENT or cursor in (None, "") or not items:
                 return
 
+    def _linked(self, params: dict[str, Any]) -> Iterator[list[Any]]:
+        """RFC 8288: each answer names the next page in `Link: <URL>; rel="next"`, a URL
+        that carries its own query; followed only on the configured API's origin (the
+        connector's token goes with each request)."""
+        url: str | None = self.settings.url
+        query: dict[str, Any] | None = params
+        for _ in range(self.settings.max_pages):
+            if url is None:
+                return
+            answer, url = self._fetch(url, query)
+            query = None
+            if url is not None and urlsplit(url)[:2] != urlsplit(self.settings.url)[:2]:
+                raise SourceError(
+                    "Le lien vers la page suivante mène hors de l'API configurée : il n'est pas "
+                    "suivi (le jeton du connecteur irait ailleurs).",
+                    "The next page link leads outside the configured API: not followed (the "
+                    "connector's token would go elsewhere).")
+            yield self._items_of(answer)
+
     def _items(self, params: dict[str, Any]) -> list[Any]:
         return self._items_of(self._get(params))
 
@@ -109,10 +139,13 @@ class RestSource(Connector):
         return items
 
     def _get(self, params: dict[str, Any]) -> Any:
+        return self._fetch(self.settings.url, params)[0]
+
+    def _fetch(self, url: str, params: dict[str, Any] | None) -> tuple[Any, str | None]:
+        """The JSON answer and the URL its `Link` header names as the next page."""
         for attempt in range(self.settings.max_attempts):
             try:
-                response = self.session.get(self.settings.url, params=params,
-                                            timeout=self.settings.timeout_s)
+                response = self.session.get(url, params=params, timeout=self.settings.timeout_s)
             except requests.RequestException:
                 self._sleep(backoff_delay(attempt))
                 continue
@@ -131,7 +164,7 @@ class RestSource(Connector):
                 raise SourceError(f"Le système source a répondu {response.status_code}.",
                                   f"The source system answered {response.status_code}.")
             try:
-                return response.json()
+                return response.json(), response.links.get("next", {}).get("url")
             except ValueError as exc:
                 raise _bad_answer() from exc
         raise SourceError(

@@ -2,6 +2,7 @@
 
     GET /api/contacts?updated_since=ISO&page=N&per_page=M   page pagination
     GET /api/contacts/curseur?updated_since=ISO&cursor=C&limit=M   cursor pagination
+    GET /api/contacts/lien?updated_since=ISO&limit=M   a bare list, next page in `Link`
 
 Both need `Authorization: Bearer <token>`, answer contacts ordered by
 (updated_at, id) with `updated_at >= updated_since`, and can answer 429 with a
@@ -19,7 +20,7 @@ import threading
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import orjson
 
@@ -81,6 +82,20 @@ class CrmServer(LocalServer):
                   if floor is None or dt.datetime.fromisoformat(c["updated_at"]) >= floor]
         return sorted(chosen, key=lambda c: (dt.datetime.fromisoformat(c["updated_at"]), c["id"]))
 
+    def next_link(self, path: str, query: dict[str, list[str]]) -> str | None:
+        """`/api/contacts/lien`: the URL of the page after this one (RFC 8288 `rel="next"`),
+        its position in an opaque `page_info`, as Shopify's API gives it."""
+        first = {k: v[0] for k, v in query.items()}
+        if path != "/api/contacts/lien":
+            return None
+        start, size = int(first.get("page_info") or 0), min(int(first.get("limit", 50)), 200)
+        with self._lock:
+            total = len(self._ordered(first.get("updated_since")))
+        if start + size >= total:
+            return None
+        kept = {"updated_since": first["updated_since"]} if "updated_since" in first else {}
+        return f"{self.url}{path}?" + urlencode({"limit": size, "page_info": start + size, **kept})
+
     def answer(self, path: str, query: dict[str, list[str]], auth: str) -> tuple[int, Any]:
         with self._lock:
             self.requests += 1
@@ -100,6 +115,9 @@ class CrmServer(LocalServer):
             page, size = int(first.get("page", 1)), min(int(first.get("per_page", 50)), 200)
             chunk = rows[(page - 1) * size: page * size]
             return 200, {"data": chunk, "page": page, "per_page": size, "total": len(rows)}
+        if path == "/api/contacts/lien":  # a bare list; the next page in the Link header
+            start, size = int(first.get("page_info") or 0), min(int(first.get("limit", 50)), 200)
+            return 200, rows[start: start + size]
         if path == "/api/contacts/curseur":
             start, size = int(first.get("cursor") or 0), min(int(first.get("limit", 50)), 200)
             chunk = rows[start: start + size]
@@ -123,6 +141,9 @@ def _handler_for(crm: CrmServer) -> type[BaseHTTPRequestHandler]:
             self.send_response(status)
             if status == 429:
                 self.send_header("Retry-After", str(crm.retry_after))
+            link = crm.next_link(parts.path, parse_qs(parts.query)) if status == 200 else None
+            if link:
+                self.send_header("Link", f'<{link}>; rel="next"')
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()

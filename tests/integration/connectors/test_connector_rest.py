@@ -8,7 +8,7 @@ import requests
 from capactif_demo.sim.crm_server import CrmServer
 from connectors.backoff import retry_after_seconds
 from connectors.checkpoint import Checkpoint
-from connectors.errors import SourceAuthError
+from connectors.errors import SourceAuthError, SourceError
 from connectors.mapping import Mapping
 from connectors.rejects import RejectsFile
 from connectors.rest_source import RestSettings, RestSource
@@ -103,3 +103,43 @@ def test_a_crm_answering_its_last_page_again_past_the_end_is_read_once(mapping):
         records = list(RestSource(mapping, settings, sleep=lambda s: None).changes(None))
         assert crm.requests <= 3
     assert len(records) == 30 and len({r.key for r in records}) == 30
+
+
+def test_a_crm_naming_its_next_page_in_a_link_header_is_read_to_the_end(mapping):
+    """`"pagination": "lien"`: a bare JSON list per page, the next page's URL (an opaque
+    `page_info`) in `Link: <…>; rel="next"`; the filter travels in that URL."""
+    with CrmServer(120, token="jeton-crm", rate_limit_every=3, retry_after=1) as crm:
+        settings = RestSettings(url=crm.url + "/api/contacts/lien", token="jeton-crm",
+                                pagination="lien", page_size=50, items_path="$")
+        records = list(RestSource(mapping, settings, sleep=lambda s: None).changes(None))
+    assert len(records) == 120 and len({r.key for r in records}) == 120
+
+
+def test_a_next_page_link_to_another_host_is_not_followed_with_the_token(mapping):
+    class Elsewhere(CrmServer):
+        def next_link(self, path, query):
+            return "http://autre-hote.example/api/contacts/lien?page_info=50"
+
+    with Elsewhere(120, token="jeton-crm") as crm:
+        settings = RestSettings(url=crm.url + "/api/contacts/lien", token="jeton-crm",
+                                pagination="lien", page_size=50, items_path="$")
+        with pytest.raises(SourceError) as refused:
+            list(RestSource(mapping, settings, sleep=lambda s: None).changes(None))
+        assert crm.requests == 1
+    assert "jeton" in refused.value.message_fr
+
+
+def test_an_api_answering_its_first_page_to_every_page_number_is_a_clear_error(mapping):
+    """An API paged by cursor or Link header ignores `page`: its first page came again
+    and again (up to `max_pages` requests), or, after the repeat check, ended the
+    listing as if complete. It is a configuration to change, said as such."""
+    class IgnoresPage(CrmServer):
+        def answer(self, path, query, auth):
+            return super().answer(path, {**query, "page": ["1"]}, auth)
+
+    with IgnoresPage(120, token="jeton-crm") as crm:
+        settings = RestSettings(url=crm.url + "/api/contacts", token="jeton-crm", page_size=50)
+        with pytest.raises(SourceError) as refused:
+            list(RestSource(mapping, settings, sleep=lambda s: None).changes(None))
+        assert crm.requests == 2
+    assert "pagination" in refused.value.message_fr
