@@ -189,8 +189,15 @@ def sweep_outbox(hub: Hub) -> int:
         total += len(ids)
 
 
+# A nonce stays while a request signed with it can be fresh: `created` up to the skew
+# ahead when first seen, then the skew behind; plus freshness judged in whole seconds and
+# the clocks of the API hosts (which record `seen_at`) and the worker (which forgets).
+_NONCE_MARGIN_S = 60
+
+
 def forget_old_nonces(hub: Hub) -> int:
-    cutoff = hub.clock() - dt.timedelta(seconds=2 * hub.settings.signature_max_skew_s)
+    kept_s = 2 * hub.settings.signature_max_skew_s + _NONCE_MARGIN_S
+    cutoff = hub.clock() - dt.timedelta(seconds=kept_s)
     with hub.uow() as uow:
         removed = uow.nonces.forget_before(cutoff)
         uow.commit()
