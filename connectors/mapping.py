@@ -201,6 +201,7 @@ class FieldRule:
         self._plain = self.kind == "texte" and not (
             self.values or self.pad or self.case or self.transforms)
         formats = spec.get("formats")
+        self.formats: list[str] | None = formats
         self._parse = self._parser(formats)
         self._convert = self._converter()
         self.getter: Callable[[Any], Any] = self._getter(self.source)

@@ -15,6 +15,7 @@ value the fiche schema expects, or raises `ValueError` with no value in its mess
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import unicodedata
@@ -32,7 +33,16 @@ _FALSE = {"non", "n", "faux", "false", "0", "no", ""}
 
 def to_date(text: str, formats: Sequence[str] = DATE_FORMATS, *, past: bool = False) -> dt.date:
     """A date (see `schemas.french_values.to_date`: two-digit years by the field's meaning),
-    or one written with its month's name as a French sheet shows it (`written_date`)."""
+    or one written with its month's name as a French sheet shows it (`written_date`).
+    Formats the mapping gives (`formats`) are tried first: `%m/%d/%Y` reads 4/7/1979 as
+    7 April, where the day-first reading would take it first."""
+    if formats is not DATE_FORMATS:
+        head = text.strip().split(" ", 1)[0].split("T", 1)[0]
+        for pattern in formats:
+            with contextlib.suppress(ValueError):
+                value = dt.datetime.strptime(head, pattern).date()
+                if french_values.MIN_YEAR <= value.year <= french_values.MAX_YEAR:
+                    return value
     try:
         return french_values.to_date(text, past=past, formats=formats)
     except ValueError:

@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from connectors.base import Connector, SourceRecord
+from connectors.date_order import DateOrder
 from connectors.errors import ConfigurationError
 from connectors.mapping import Mapping, MappingProblem, normalize_label
 
@@ -274,10 +275,13 @@ class TableSource(Connector):
         key_of = self.mapping.key_reader(header)
         key_column = self.mapping.identity.column or self.mapping.identity.source
         lines: dict[str, list[int]] = collections.defaultdict(list)
+        order = DateOrder(self.mapping, header)
         for number, cells in self._cells(kept):
             key = key_of(cells)
             if key:
                 lines[key].append(number)
+            order.see(number, cells)
+        order.check()
         self._seen = set(lines)
         for row in rows:
             key = key_of(row.cells)

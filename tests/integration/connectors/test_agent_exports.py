@@ -308,3 +308,31 @@ def test_a_value_merged_over_the_rows_of_two_porteurs_is_read_on_both(tmp_path, 
     second = hub.fiches[(MEMBER, "COM-2026-002")]
     assert second["projet"]["intitule"] == "Boulangerie"
     assert second["financement"]["besoin_total"] == 12500.5
+
+
+def test_dates_written_month_first_stop_the_run_naming_the_column_and_the_setting(
+        tmp_path, credentials, hub, capsys):
+    """A sheet from an English-language Excel writes 3/25/1985: read day first, that row
+    was rejected and 4/7/1979 (7 April) sent as 4 July. A column whose dates only make
+    sense month first is a setting to give, said before anything is sent."""
+    rows = [[c.replace("ằ", "a") for c in row] for row in ROWS]
+    rows[0][3], rows[1][3], rows[2][3], rows[3][3] = "3/25/1985", "4/7/1979", "12/1/1980", "2/7/1981"
+    write(tmp_path / "export.csv", [HEADER, *rows])
+    assert main(["run", configure(tmp_path, credentials, "export.csv")]) == 2
+    error = capsys.readouterr().err
+    assert "« Né(e) le »" in error and "ligne 2" in error and "%m/%d/%Y" in error
+    assert "1985" not in error
+    assert hub.accepted_versions(MEMBER) == {}
+    mapping = json.loads((tmp_path / "correspondance.json").read_text())
+    mapping["champs"]["porteur.date_naissance"]["formats"] = ["%m/%d/%Y"]
+    (tmp_path / "correspondance.json").write_text(json.dumps(mapping))
+    assert main(["run", str(tmp_path / "connecteur.json")]) == 0, rejects(tmp_path)
+    assert hub.fiches[(MEMBER, "COM-2026-002")]["porteur"]["date_naissance"] == "1979-04-07"
+
+
+def test_day_first_dates_that_could_be_month_first_are_read_day_first(tmp_path, credentials, hub):
+    rows = [[c.replace("ằ", "a") for c in row] for row in ROWS]
+    rows[0][3], rows[1][3] = "25/3/1985", "4/7/1979"
+    write(tmp_path / "export.csv", [HEADER, *rows])
+    assert main(["run", configure(tmp_path, credentials, "export.csv")]) == 0, rejects(tmp_path)
+    assert hub.fiches[(MEMBER, "COM-2026-002")]["porteur"]["date_naissance"] == "1979-07-04"
