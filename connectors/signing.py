@@ -152,7 +152,7 @@ def verify_webhook(
     key_id = lowered.get(KEY_ID_HEADER.lower(), "")
     timestamp = lowered.get(TIMESTAMP_HEADER.lower(), "")
     signature_text = lowered.get(SIGNATURE_HEADER.lower(), "")
-    if not (timestamp.isdigit() and signature_text):
+    if not (timestamp.isascii() and timestamp.isdigit() and signature_text):
         raise WebhookVerificationError(
             "Livraison non signée : en-têtes X-Capactif-Timestamp et X-Capactif-Signature requis.",
             "Unsigned delivery: X-Capactif-Timestamp and X-Capactif-Signature headers required.",

@@ -62,7 +62,7 @@ def verify(headers: Mapping[str, str], body: bytes, keys: Mapping[str, Ed25519Pu
     msg_id = lowered.get(ID_HEADER, "")
     timestamp = lowered.get(TIMESTAMP_HEADER, "")
     signatures = [part[4:] for part in lowered.get(SIGNATURE_HEADER, "").split() if part.startswith("v1a,")]
-    if not (msg_id and timestamp.isdigit() and signatures):
+    if not (msg_id and timestamp.isascii() and timestamp.isdigit() and signatures):
         raise WebhookVerificationError(
             "Livraison non signée : en-têtes webhook-id, webhook-timestamp et webhook-signature "
             "(v1a) requis.",

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from hub.domain.ids import whole_number
 from hub.errors import BadRequest
 from hub.services.accounts import users as accounts
 from hub.services.accounts.members import list_members
@@ -80,7 +81,7 @@ def _day(text: str, name: str) -> dt.date | None:
 
 
 def _page(text: str) -> int:
-    return int(text) if text.isdigit() and len(text) < 7 else 1
+    return whole_number(text, 6) or 1
 
 
 @router.get("/porteurs/{porteur_id}")
@@ -120,8 +121,8 @@ def decide(porteur_id: str, request: Request, form: dict[str, str] = Depends(che
         meeting_actions.record_parrain(hub, session, porteur_id, form.get("parrain", ""), note)
     elif what == "a_voir":
         meeting_actions.keep_to_discuss(hub, session, porteur_id, note)
-    elif what == "vu" and form.get("point", "").isdigit() and len(form["point"]) < 19:
-        meeting_actions.mark_seen(hub, session, int(form["point"]))
+    elif what == "vu" and (point := whole_number(form.get("point", ""))) is not None:
+        meeting_actions.mark_seen(hub, session, point)
     else:
         raise BadRequest("Décision inconnue : rechargez la page du porteur.", "Unknown decision.")
     return RedirectResponse(f"{PREFIX}/coordination/porteurs/{porteur_id}?fait={what}#avis",

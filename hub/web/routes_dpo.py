@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
+from hub.domain.ids import whole_number
 from hub.errors import BadRequest
 from hub.services.accounts import users as accounts
 from hub.services.accounts.members import list_members
@@ -51,7 +52,7 @@ def log_search(request: Request, form: dict[str, str] = Depends(checked_form),
     """The events matching the form, newest first, a page at a time (`aller`)."""
     page = form.get("aller", "1")
     found = dpo.search_log(hub_of(request), session, **_criteria(request, form),
-                           page=int(page) if page.isdigit() and len(page) < 7 else 1)
+                           page=whole_number(page, 6) or 1)
     return _log_page(request, form, found)
 
 
@@ -135,10 +136,10 @@ def alerts(request: Request, periode: str = "", fait: str = "",
 def acknowledge(request: Request, form: dict[str, str] = Depends(checked_form),
                 session: ConsoleSession = Depends(officer)) -> Response:
     """The DPO took an alert into account (logged: who and when)."""
-    entry = form.get("entree", "")
-    if not entry.isdigit() or len(entry) > 18:
+    entry = whole_number(form.get("entree", ""))
+    if entry is None:
         raise BadRequest("Alerte inconnue : rechargez la page des alertes.", "Unknown alert.")
-    dpo.acknowledge_alert(hub_of(request), session, int(entry))
+    dpo.acknowledge_alert(hub_of(request), session, entry)
     period = form.get("periode", "") if form.get("periode", "") in PERIODS else ""
     return RedirectResponse(f"{PREFIX}/dpo/alertes?{urlencode({'periode': period, 'fait': 'vu'})}",
                             status_code=303, headers=HEADERS)

@@ -10,6 +10,7 @@ import re
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from hub.domain.ids import whole_number
 from hub.errors import BadRequest, ReviewItemClosed
 from hub.services.accounts.members import list_members
 from hub.services.accounts.sessions import ConsoleSession
@@ -34,8 +35,7 @@ DONE = {"same": "Décision enregistrée : même personne. Les deux fiches sont r
 def review_queue(request: Request, fait: str = "", tri: str = "anciennete", page: str = "1",
                  session: ConsoleSession = Depends(coordinator)) -> Response:
     hub = hub_of(request)
-    number = int(page) if page.isdigit() and len(page) < 7 else 1
-    view = queue.review_queue(hub, session, order=tri, page=number)
+    view = queue.review_queue(hub, session, order=tri, page=whole_number(page, 6) or 1)
     return render(request, "doublons.html", view=view, orders=queue.ORDERS,
                   revisit=review_revisits.revisitable(hub, session), notice=DONE.get(fait))
 

@@ -27,7 +27,7 @@ def world(coordination):
         yield {**coordination, "client": client}
 
 
-def answer(world, member: str, proposal: int, body: dict):
+def answer(world, member: str, proposal: int | str, body: dict):
     raw = json.dumps(body).encode()
     path = f"/v1/referent-proposals/{proposal}/answer"
     headers = Credentials(world["folder"] / "credentials" / f"{member}.json").headers(
@@ -67,6 +67,9 @@ def test_only_the_proposed_member_may_answer_and_a_bad_answer_is_a_400(world):
     assert other.status_code == 404  # another member learns nothing
     unknown = answer(world, "chambre-agriculture-63", proposal + 100, {"reponse": "acceptee"})
     assert unknown.status_code == 404
+    for odd in ("%C2%B2", "%F0%9D%9F%8F"):  # « ² », « 𝟏 »: digits to str.isdigit, not to int
+        assert answer(world, "chambre-agriculture-63", odd, {"reponse": "acceptee"}).status_code \
+            == 404
     wrong = answer(world, "chambre-agriculture-63", proposal, {"reponse": "oui"})
     assert wrong.status_code == 400 and "acceptee" in wrong.text
     declined = answer(world, "chambre-agriculture-63", proposal, {"reponse": "refusee"})

@@ -52,6 +52,7 @@ def test_retry_after_accepts_seconds_and_http_dates():
     assert retry_after_seconds("3") == 3.0
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == 10.0
     assert retry_after_seconds("n'importe quoi") is None
+    assert retry_after_seconds("²") is None  # a digit to str.isdigit, not to float
 
 
 def test_crm_contacts_become_valid_fiches_and_a_rerun_sends_only_changes(

@@ -59,6 +59,15 @@ def test_a_changed_body_a_stale_delivery_and_a_symmetric_signature_are_refused()
         standard_webhooks.verify({**headers, "webhook-signature": "v1,abc"}, BODY, {"hub": RAW})
 
 
+@pytest.mark.parametrize("verify", [standard_webhooks.verify, signing.verify_webhook])
+@pytest.mark.parametrize("header", ["webhook-timestamp", "x-capactif-timestamp"])
+def test_a_timestamp_of_digits_other_than_0_to_9_is_refused_as_unsigned(verify, header):
+    headers = {**standard_webhooks.sign(KEY, "dlv_1", BODY), "x-capactif-signature": "abc"}
+    headers.pop("webhook-signature") if header == "x-capactif-timestamp" else None
+    with pytest.raises(WebhookVerificationError):
+        verify({**headers, header: "1²"}, BODY, {"hub": RAW})
+
+
 def test_the_published_webhook_vector_is_what_the_hub_signs_and_verifies():
     protocol = (Path(__file__).parents[3] / "docs" / "protocol.md").read_text(encoding="utf-8")
     key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))

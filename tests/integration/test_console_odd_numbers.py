@@ -1,0 +1,74 @@
+"""Numbers typed or edited in the console's addresses and forms: a character Python calls
+a digit without being one of 0-9 (superscript two, a mathematical bold one) is a bad
+number like any other, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hub.api.app import create_app
+from hub.bootstrap import Hub
+from hub.config import Settings
+from tests.console_world import build_world
+from tests.factories import Clock
+from tests.fakes.publisher import RecordingPublisher
+from tests.integration.test_console import csrf_of, sign_in
+
+pytestmark = pytest.mark.integration
+NOT_DIGITS = ["²", "𝟏", "1²", "①"]  # str.isdigit() is true of each, int() refuses each
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("odd-numbers")
+    from hub.store.migrate import upgrade
+
+    url = f"sqlite:///{folder / 'hub.sqlite3'}"
+    upgrade(url)
+    settings = Settings(data_dir=folder / "data", database_url=url, console_cookie_secure=False)
+    hub = Hub.from_settings(settings, publisher=RecordingPublisher(), clock=Clock())
+    built = build_world(hub, folder)
+    app = create_app(hub=hub)
+    clients = {}
+    for login in ("coord", "dpo"):
+        client = TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False)
+        sign_in(client, login)
+        clients[login] = client
+    yield {"hub": hub, **clients, **built}
+    for client in clients.values():
+        client.close()
+    hub.close()
+
+
+@pytest.mark.parametrize("value", NOT_DIGITS)
+@pytest.mark.parametrize("path", ["/console/coordination/porteurs",
+                                  "/console/coordination/doublons"])
+def test_a_page_number_that_is_not_0_to_9_shows_the_first_page(world, path, value):
+    answer = world["coord"].get(path, params={"page": value})
+    assert answer.status_code == 200
+
+
+@pytest.mark.parametrize("value", NOT_DIGITS)
+def test_a_search_page_number_that_is_not_0_to_9_shows_the_first_page(world, value):
+    coord, dpo = world["coord"], world["dpo"]
+    page = coord.get("/console/coordination/porteurs").text
+    assert coord.post("/console/coordination/porteurs",
+                      data={"csrf": csrf_of(page), "aller": value}).status_code == 200
+    page = dpo.get("/console/dpo/journal").text
+    assert dpo.post("/console/dpo/journal", data={"csrf": csrf_of(page), "membre": "",
+                                                  "aller": value}).status_code == 200
+
+
+@pytest.mark.parametrize("value", NOT_DIGITS)
+def test_a_meeting_point_or_an_alert_that_is_not_a_number_is_a_bad_request(world, value):
+    coord, dpo = world["coord"], world["dpo"]
+    porteur = world["porteurs"]["F-ORPHELIN"]
+    page = coord.get(f"/console/coordination/porteurs/{porteur}").text
+    answer = coord.post(f"/console/coordination/porteurs/{porteur}/decisions",
+                        data={"csrf": csrf_of(page), "quoi": "vu", "point": value})
+    assert answer.status_code == 400 and "Décision inconnue" in answer.text
+    page = dpo.get("/console/dpo/alertes").text
+    answer = dpo.post("/console/dpo/alertes/prise-en-compte",
+                      data={"csrf": csrf_of(page), "entree": value})
+    assert answer.status_code == 400 and "Alerte inconnue" in answer.text
