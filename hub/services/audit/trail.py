@@ -17,6 +17,7 @@ from hub.audit.events import ACTIONS, AccessEvent, pseudonymise
 from hub.audit.heads import HeadSigner, head_to_dict
 from hub.bootstrap import Hub
 from hub.errors import BadRequest, NotFound
+from hub.services.audit import person_scope
 from hub.store.engine import store_errors
 
 # The actions that disclose a porteur's fields to the acting member (the art. 15 report).
@@ -168,8 +169,9 @@ def export_events(hub: Hub, actor: str, output: str, *, user: str | None = None,
 
 
 def access_report(hub: Hub, actor: str, porteur_id: str, *, user: str | None = None) -> dict[str, Any]:
-    """GDPR art. 15: which members received which fields of this porteur, when, why."""
-    found = hub.audit.search(porteur_ref=porteur_ref(hub, porteur_id), limit=100_000)
+    """GDPR art. 15: which members received which fields of this porteur, when, why (also
+    under the porteur ids its fiches were held under before a merge or a split)."""
+    found = person_scope.events_about(hub, porteur_id)
     record(hub, [event(hub, "audit_view", actor, porteur_id=porteur_id, user=user)])
     return {"porteur_id": porteur_id, "destinataires": _recipients(hub, found)}
 
@@ -183,8 +185,9 @@ def fiche_report(hub: Hub, actor: str, member_id: str, fiche_id: str, *,
     if row is None:
         raise NotFound("Fiche inconnue.", "Unknown fiche.")
     ref = fiche_ref(hub, member_id, fiche_id)
-    found = [e for e in hub.audit.search(porteur_ref=porteur_ref(hub, row.porteur_id), limit=100_000)
-             if ref in e.fiche_refs]
+    about = person_scope.events_about(hub, row.porteur_id) if row.porteur_id else \
+        hub.audit.search(limit=100_000)
+    found = [e for e in about if ref in e.fiche_refs]
     record(hub, [event(hub, "audit_view", actor, porteur_id=row.porteur_id, user=user,
                        fiches=[(member_id, fiche_id)])])
     return {"membre": member_id, "fiche_id": fiche_id, "destinataires": _recipients(hub, found)}
