@@ -40,3 +40,11 @@ def test_the_architecture_document_names_every_service_group_and_top_level_folde
     text = (ROOT / "docs" / "architecture.md").read_text()
     assert [g for g in sorted(_service_groups()) if f"| `{g}` |" not in text] == []
     assert [f for f in sorted(_tracked_top_folders()) if f"\n{f}/" not in text] == []
+
+
+def test_every_deploy_file_the_documents_and_units_name_exists():
+    texts = [ROOT / "README.md", *(ROOT / "docs").glob("*.md"),
+             *(p for p in (ROOT / "deploy").rglob("*") if p.is_file())]
+    named = {m for path in texts
+             for m in re.findall(r"\bdeploy/[\w.@-]+(?:/[\w.@-]+)+", path.read_text())}
+    assert named and [n for n in sorted(named) if not (ROOT / n).exists()] == []
