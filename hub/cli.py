@@ -71,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     rotate.add_argument("member")
     rotate.add_argument("--credentials-dir", type=Path,
                         help="default: $HUB_DATA_DIR/credentials (as members load)")
+    rotate.add_argument("--now", action="store_true", help="refuse the former credentials at "
+                        "once, without overlap (credentials leaked, or a member leaving)")
     rotate.set_defaults(run=_members_rotate)
     listing = members_sub.add_parser("list", help="list members")
     listing.set_defaults(run=_members_list)
@@ -279,9 +281,14 @@ def _members_rotate(args: argparse.Namespace) -> int:
     from hub.services.accounts.members import rotate_member
 
     folder = args.credentials_dir or _settings().data_dir / "credentials"
-    until = rotate_member(_hub(), args.member, folder)
-    print(f"identifiants renouvelés : {folder / (args.member + '.json')} ; "
-          f"les anciens restent valides jusqu'au {until.isoformat()}")
+    hub = _hub()
+    try:
+        until = rotate_member(hub, args.member, folder, overlap=not args.now)
+    finally:
+        hub.close()
+    print(f"identifiants renouvelés : {folder / (args.member + '.json')} ; " + (
+        "les anciens sont refusés dès maintenant" if args.now
+        else f"les anciens restent valides jusqu'au {until.isoformat()}"))
     return 0
 
 

@@ -50,3 +50,21 @@ def test_a_member_s_credentials_rotate_with_an_overlap_while_it_keeps_calling(hu
         time.sleep(max(0.0, (until - hub.clock()).total_seconds()) + 0.2)
         assert _feed(client, old) == 401  # the overlap is over
         assert _feed(client, new) == 200
+
+
+def test_leaked_credentials_are_refused_at_once_with_rotate_now(hub, credentials, tmp_path,
+                                                                monkeypatch, capsys):
+    from hub import cli
+
+    member, other = list(credentials)[:2]
+    old = credentials[member]
+    monkeypatch.setenv("HUB_DATA_DIR", str(hub.settings.data_dir))
+    monkeypatch.setenv("HUB_DATABASE_URL", hub.settings.database_url.reveal())
+    with TestClient(create_app(hub=hub)) as client:
+        assert _feed(client, old) == 200
+        assert cli.main(["members", "rotate", member, "--now",
+                         "--credentials-dir", str(tmp_path / "credentials")]) == 0
+        assert "refusés dès maintenant" in capsys.readouterr().out
+        assert _feed(client, old) == 401  # no overlap: the leaked secret is useless now
+        assert _feed(client, Credentials(tmp_path / "credentials" / f"{member}.json")) == 200
+        assert _feed(client, credentials[other]) == 200

@@ -85,11 +85,13 @@ def load_network(
     return LoadSummary(created, updated, issued)
 
 
-def rotate_member(hub: Hub, member_id: str, credentials_dir: Path) -> dt.datetime:
+def rotate_member(hub: Hub, member_id: str, credentials_dir: Path, *,
+                  overlap: bool = True) -> dt.datetime:
     """New credentials for one member, written to its credentials file; the former ones
-    stay valid for HUB_CREDENTIAL_OVERLAP_HOURS, while the member deploys the new file.
-    Answers the end of the overlap."""
-    until = hub.clock() + dt.timedelta(hours=hub.settings.credential_overlap_hours)
+    stay valid for HUB_CREDENTIAL_OVERLAP_HOURS, while the member deploys the new file
+    (without `overlap`, they are refused at once). Answers the end of the overlap."""
+    hours = hub.settings.credential_overlap_hours if overlap else 0
+    until = hub.clock() + dt.timedelta(hours=hours)
     with hub.uow() as uow:
         member = uow.members.get(member_id)
         if member is None or not member.token_hash:
