@@ -482,6 +482,16 @@ class Matching:
             .values(status=status, decided_by=actor, decided_at=now))
         return result.rowcount == 1
 
+    def undo_same(self, item_id: int, porteurs: tuple[str, str], actor: str,
+                  now: dt.datetime) -> None:
+        """A pair decided `same` whose merge was undone: judged different now, by `actor`,
+        between the porteurs (of its fiche, of its candidate) that hold the two fiches."""
+        self.conn.execute(
+            sa.update(review_items).where(review_items.c.id == item_id,
+                                          review_items.c.status == "same")
+            .values(status="different", decided_by=actor, decided_at=now,
+                    porteur_id=porteurs[0], candidate_porteur_id=porteurs[1]))
+
     def judge(self, pairs: Iterable[tuple[int, int]], decision: str, item_id: int | None,
               actor: str, now: dt.datetime) -> None:
         """Remember a judgement on fiche pairs (the latest judgement of a pair wins)."""

@@ -15,6 +15,7 @@ from hub.errors import NothingToUnmerge
 from hub.services.delivery.deliveries import disclosure_for
 from hub.services.delivery.notices import add_notices
 from hub.services.matching.online import new_porteur_id
+from hub.store.records import ReviewItem
 from hub.store.uow import UnitOfWork
 
 
@@ -57,12 +58,16 @@ def split(hub: Hub, uow: UnitOfWork, porteur_id: str, member_id: str, fiche_id: 
             "Cette fiche n'appartient pas à ce porteur, ou en est la seule fiche.",
             "This fiche does not belong to this porteur, or is its only fiche.")
     restored = _merged_from(uow, porteur_id, fiche.id)
+    decided = _deciding_item(uow, porteur_id, fiche.id)
     if restored is None:
         restored = new_porteur_id()
         uow.porteurs.create_many([restored], now)
     uow.matching.set_status(restored, "active")
     uow.matching.move_fiches([fiche.id], restored, "unmerge", {"ancien_porteur": porteur_id}, now)
     uow.matching.judge(((fiche.id, other) for other in others), "different", None, actor, now)
+    if decided is not None:  # listed with the pairs judged different: can be taken up again
+        sides = (restored, porteur_id) if fiche.id == decided.fiche_pk else (porteur_id, restored)
+        uow.matching.undo_same(decided.id, sides, user or actor, now)
     event_id = uow.matching.add_merge_event({
         "kind": "unmerge", "porteur_id": porteur_id, "other_porteur_id": restored,
         "fiche_pks": [fiche.id], "review_item_id": None, "actor": actor, "actor_user": user,
@@ -78,6 +83,22 @@ def _merged_from(uow: UnitOfWork, porteur_id: str, fiche_pk: int) -> str | None:
         if event.kind == "merge" and event.porteur_id == porteur_id and fiche_pk in event.fiche_pks:
             empty = not uow.fiches.of_porteur(event.other_porteur_id)
             return event.other_porteur_id if empty else None
+    return None
+
+
+def _deciding_item(uow: UnitOfWork, porteur_id: str, fiche_pk: int) -> ReviewItem | None:
+    """The pair decided `same` whose merge brought this fiche into the porteur, when the
+    fiche is one of the pair and the other is still there (the split undoes that decision)."""
+    for event in uow.matching.merge_history(porteur_id, limit=200):
+        if event.kind == "merge" and event.porteur_id == porteur_id and \
+                fiche_pk in event.fiche_pks and event.review_item_id is not None:
+            item = uow.matching.review_item(event.review_item_id)
+            if item is None or item.status != "same":
+                return None
+            other = item.candidate_fiche_pk if item.fiche_pk == fiche_pk else item.fiche_pk \
+                if item.candidate_fiche_pk == fiche_pk else None
+            held = {row.id for row in uow.fiches.of_porteur(porteur_id)}
+            return item if other in held else None
     return None
 
 

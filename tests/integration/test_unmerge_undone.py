@@ -1,0 +1,31 @@
+"""A separation made by mistake can be undone from the console: the pair it split is
+listed with the pairs judged "personnes différentes", and taking it up again puts it back
+in the queue, where "même personne" reunites the two fiches."""
+
+from __future__ import annotations
+
+from hub.services.console import duplicates_console as queue
+from hub.services.console import review_revisits
+from hub.services.matching import duplicates
+
+
+def porteur_of(hub, member: str, fiche_id: str) -> str:
+    with hub.uow() as uow:
+        return uow.fiches.porteur_of(member, fiche_id).porteur_id
+
+
+def test_a_separation_made_by_mistake_is_taken_up_again_and_the_fiches_reunited(coordination):
+    hub, session = coordination["hub"], coordination["session"]
+    [item] = duplicates.list_review_items(hub)["items"]
+    queue.decide(hub, session, item["id"], "same")
+    kept = porteur_of(hub, "commune-ambert", "F-DOUBLE-A")
+    queue.unmerge(hub, session, kept, "cci-puy-de-dome", "F-DOUBLE-B")
+    assert porteur_of(hub, "cci-puy-de-dome", "F-DOUBLE-B") != kept
+    listed = review_revisits.revisitable(hub, session)
+    assert [(r["id"], r["statut"]) for r in listed] == [(item["id"], "different")]
+    review_revisits.reopen(hub, session, item["id"])
+    [again] = duplicates.list_review_items(hub)["items"]
+    assert again["id"] == item["id"]
+    queue.decide(hub, session, item["id"], "same")
+    assert porteur_of(hub, "cci-puy-de-dome", "F-DOUBLE-B") == porteur_of(
+        hub, "commune-ambert", "F-DOUBLE-A")
