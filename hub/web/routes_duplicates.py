@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from hub.domain.ids import whole_number
-from hub.errors import BadRequest, ReviewItemClosed
+from hub.errors import BadRequest, NothingToUnmerge, ReviewItemClosed
 from hub.services.accounts.members import list_members
 from hub.services.accounts.sessions import ConsoleSession
 from hub.services.console import duplicates_console as queue
@@ -88,7 +88,15 @@ def unmerge(request: Request, form: dict[str, str] = Depends(checked_form),
         names = {m["id"]: m["nom"] for m in list_members(hub_of(request))}
         return render(request, "separer.html", porteur_id=porteur_id, member_id=member_id,
                       member_name=names.get(member_id, member_id), fiche_id=fiche_id)
-    queue.unmerge(hub_of(request), session, porteur_id, member_id, fiche_id)
+    try:
+        queue.unmerge(hub_of(request), session, porteur_id, member_id, fiche_id)
+    except NothingToUnmerge:  # separated first by another coordinator (or a double click)
+        first = queue.split_first(hub_of(request), porteur_id, member_id, fiche_id)
+        if first is None:
+            raise
+        if first["compte"] != session.login:
+            return render(request, "separation_faite.html", status=409, first=first,
+                          fiche_id=fiche_id)
     return _done("fusions", "separe")
 
 

@@ -66,26 +66,35 @@ def sign_in_by_keyboard(driver, base: str, login: str, password: str) -> None:
     keys(driver, login, Keys.TAB, password, Keys.ENTER)
 
 
-def test_the_coordinator_deciding_second_at_the_keyboard_is_told_what_was_decided(two):
+def both_at(two, *links: str) -> tuple:
+    """Both coordinators signed in at the keyboard, each following `links` in turn."""
     first, second, base = two["first"], two["second"], two["base"]
     sign_in_by_keyboard(first, base, "coord", PASSWORDS["coord"])
     sign_in_by_keyboard(second, base, *SECOND)
     for driver in (first, second):
-        tab_to(driver, "Doublons")
-        keys(driver, Keys.ENTER)
-        tab_to(driver, "Doublon n°")
-        keys(driver, Keys.ENTER)
-    tab_to(first, "Même personne")
-    keys(first, Keys.ENTER)
+        for link in links:
+            tab_to(driver, link)
+            keys(driver, Keys.ENTER)
+    return first, second
+
+
+def press(driver, label: str) -> str:
+    """Tab to the control reading `label`, press Enter; the page it opens, as text."""
+    tab_to(driver, label)
+    keys(driver, Keys.ENTER)
+    return text(driver)
+
+
+def test_the_coordinator_deciding_second_at_the_keyboard_is_told_what_was_decided(two):
+    first, second = both_at(two, "Doublons", "Doublon n°")
+    press(first, "Même personne")
     assert "Décision enregistrée : même personne" in text(first)
-    tab_to(second, "Personnes différentes")
-    keys(second, Keys.ENTER)
+    press(second, "Personnes différentes")
     told = text(second)
     assert "par le compte coord : « même personne »" in told
     assert "Votre choix, « personnes différentes », n'a pas été enregistré" in told
     no_violations(second)
-    tab_to(second, "historique des fusions")
-    keys(second, Keys.ENTER)
+    press(second, "historique des fusions")
     assert second.current_url.endswith("/console/coordination/fusions")
     assert [e["type"] for e in duplicates.merge_history(two["hub"])] == ["fusion"]
 
@@ -99,10 +108,25 @@ def test_a_decision_after_the_session_ended_says_so_and_signing_in_leads_back(tw
     ended = first.get_cookie("capactif_session")
     first.delete_cookie("capactif_session")
     first.add_cookie({**ended, "value": "session-terminee"})  # as the server sees an ended one
-    tab_to(first, "Même personne")
-    keys(first, Keys.ENTER)
+    press(first, "Même personne")
     assert "votre dernière action n'a pas été enregistrée" in text(first)
     no_violations(first)
     keys(first, "coord", Keys.TAB, PASSWORDS["coord"], Keys.ENTER)  # the login field has focus
     assert first.current_url == pair
     assert duplicates.dedup_status(two["hub"]).get("review_open") == 1
+
+
+def test_the_coordinator_separating_second_at_the_keyboard_is_told_and_can_undo_it(two):
+    [item] = duplicates.list_review_items(two["hub"])["items"]
+    duplicates.decide(two["hub"], item["id"], "same", actor="pnr-livradois-forez")
+    first, second = both_at(two, "Fusions", "Séparer…")
+    press(first, "Confirmer la séparation")
+    assert "Séparation faite" in text(first)
+    press(second, "Confirmer la séparation")
+    told = text(second)
+    assert "a déjà été séparée de ce porteur" in told and "par le compte coord" in told
+    no_violations(second)
+    press(second, "À revoir en réunion")
+    press(second, "Reprendre")
+    assert "Doublon repris" in text(second)
+    assert [i["id"] for i in duplicates.list_review_items(two["hub"])["items"]] == [item["id"]]

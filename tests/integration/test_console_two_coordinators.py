@@ -77,6 +77,33 @@ def test_a_merge_sent_after_a_pair_was_set_aside_points_to_where_it_can_be_taken
     assert duplicates.merge_history(world["hub"]) == []
 
 
+def split_forms(client) -> list[dict[str, str]]:
+    page = client.get("/console/coordination/fusions").text
+    return [dict(re.findall(r'name="(\w+)" value="([^"]*)"', form)) for form in re.findall(
+        r'<form method="post" action="/console/coordination/fusions/separer".*?</form>', page,
+        re.S)]
+
+
+def test_the_second_separation_of_a_fiche_says_who_separated_it_and_when(world):
+    first, second = world["first"], world["second"]
+    sign_in(first, "coord", PASSWORDS["coord"])
+    sign_in(second, *SECOND)
+    path, csrf = open_item(first)
+    first.post(path, data={"csrf": csrf, "decision": "same"})
+    [form] = split_forms(first)
+    [same_form] = split_forms(second)
+    done = first.post("/console/coordination/fusions/separer", data={**form, "confirme": "oui"})
+    assert done.status_code == 200 and "Séparation faite" in done.text
+    late = second.post("/console/coordination/fusions/separer",
+                       data={**same_form, "confirme": "oui"})
+    assert late.status_code == 409
+    text = html.unescape(late.text)
+    assert "déjà été séparée" in text and "par le compte coord" in text
+    again = first.post("/console/coordination/fusions/separer", data={**form, "confirme": "oui"})
+    assert again.status_code == 200 and "Séparation faite" in again.text  # a double click
+    assert [e["type"] for e in duplicates.merge_history(world["hub"])] == ["separation", "fusion"]
+
+
 def test_a_decision_sent_after_the_session_ended_is_not_lost_in_silence(world):
     first, hub = world["first"], world["hub"]
     sign_in(first, "coord", PASSWORDS["coord"])

@@ -137,6 +137,18 @@ def decided_first(hub: Hub, item_id: int) -> dict[str, Any]:
             "le": found["le"], "compte": logins.get(account) if account else None}
 
 
+def split_first(hub: Hub, porteur_id: str, member_id: str, fiche_id: str) -> dict[str, Any] | None:
+    """The separation that already took this fiche out of this porteur (when, and the
+    console account that made it), for the coordinator whose own came second."""
+    for event in duplicates.merge_history(hub, porteur_id, limit=duplicates.MAX_LIMIT):
+        if event["type"] == "separation" and event["porteur_id"] == porteur_id and {
+                "membre": member_id, "fiche_id": fiche_id} in event["fiches"]:
+            logins = {u["id"]: u["login"] for u in list_users(hub)}
+            account = event["par_compte"]
+            return {"le": event["le"], "compte": logins.get(account) if account else None}
+    return None
+
+
 def history(hub: Hub, session: ConsoleSession, *, limit: int = 100) -> list[dict[str, Any]]:
     """Merges and unmerges, newest first; a merged fiche may be split off again until an
     unmerge took it out."""
