@@ -9,6 +9,7 @@ import urllib.parse
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
@@ -71,6 +72,11 @@ def _install_errors(console: FastAPI) -> None:
     async def _client_gone(request: Request, _exc: ClientDisconnect) -> Response:
         # A form cut off by its sender: the page reaches no one, and it is no error of the hub's.
         return _error_page(request, 400, "Formulaire interrompu avant sa fin : renvoyez-le.")
+
+    @console.exception_handler(RequestValidationError)
+    async def _bad_parameter(request: Request, _exc: RequestValidationError) -> Response:
+        return _error_page(request, 400, "Adresse ou formulaire mal formé : revenez à la page "
+                                         "précédente et recommencez.")
 
     @console.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:

@@ -72,3 +72,11 @@ def test_a_meeting_point_or_an_alert_that_is_not_a_number_is_a_bad_request(world
     answer = dpo.post("/console/dpo/alertes/prise-en-compte",
                       data={"csrf": csrf_of(page), "entree": value})
     assert answer.status_code == 400 and "Alerte inconnue" in answer.text
+
+
+@pytest.mark.parametrize("query", ["sortie=abc", "sortie=%C2%B2"])
+def test_a_malformed_parameter_is_a_french_page_that_does_not_echo_it(world, query):
+    client = TestClient(world["coord"].app, base_url="http://127.0.0.1")
+    answer = client.get(f"/console/connexion?{query}")
+    assert answer.status_code == 400 and answer.headers["content-type"].startswith("text/html")
+    assert "abc" not in answer.text and "²" not in answer.text and '"detail"' not in answer.text
