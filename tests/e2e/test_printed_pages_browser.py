@@ -1,7 +1,8 @@
-"""The monthly meeting sheet as the coordination prints it, in a real headless Chromium:
-long names, project titles and notes (a pasted web address, a name of the schema's
-greatest length) wrap inside their column instead of pushing the tables past the edge
-of the landscape page, where the printer cuts them."""
+"""Pages printed from the console, in a real headless Chromium: the monthly meeting sheet
+(landscape) and the DPO's access report (portrait), whose tables must stay whole on
+the page. Long names, project titles and notes (a pasted web address, a name of the
+schema's greatest length) wrap inside their column instead of pushing a table past the
+edge of the page, where the printer cuts it."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ LONG_NAME = "Abcdefghijklmnopqrstuvwxyzbcdefghijklmnopqrstuvwxyz" * 2  # 102: cu
 ADDRESS = ("https://www.service-public.fr/professionnels-entreprises/vosdroits/"
            "F23282?identifiant=aide-creation-reprise-entreprise-acre-2026")
 PRINTABLE_PX = 1047  # A4 landscape, 10 mm margins (landscape.css): 277 mm at 96 px per inch
+PORTRAIT_PX = 733  # A4 portrait with Chromium's default margins (about 0.4 in each side)
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +99,24 @@ def test_long_names_and_addresses_wrap_inside_the_printed_landscape_page(console
         rb"/MediaBox \[0 0 ([0-9.]+) ([0-9.]+)\]", pdf)]
     assert boxes and all(w > h for w, h in boxes)
 
+
+
+def test_the_access_report_prints_its_tables_whole_on_a_portrait_page(console):
+    driver = console["driver"]
+    sign_in(console, "dpo")
+    driver.get(console["base"] + "/console/dpo/rapport/" + console["porteurs"]["F-INSTALLE"])
+    assert "Destinataires" in driver.find_element(By.TAG_NAME, "main").text
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        driver.set_window_size(PORTRAIT_PX, 900)
+        tables = driver.execute_script(
+            "return [...document.querySelectorAll('main table')].map(t => ({"
+            "  caption: t.caption ? t.caption.textContent : '', display: getComputedStyle(t).display,"
+            "  cut: t.scrollWidth > t.clientWidth + 1,"
+            "  past: t.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5}))")
+    finally:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "screen"})
+        driver.set_window_size(1280, 900)
+    assert len(tables) == 2
+    for table in tables:  # a table (its header repeated on each page), nothing cut or past
+        assert table == {**table, "display": "table", "cut": False, "past": False}, table
