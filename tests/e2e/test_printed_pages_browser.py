@@ -7,6 +7,7 @@ edge of the page, where the printer cuts it."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Iterator
@@ -69,15 +70,25 @@ def console(tmp_path_factory) -> Iterator[dict]:
     hub.close()
 
 
+@contextlib.contextmanager
+def printed(driver, width: int) -> Iterator[None]:
+    """The page laid out as printed on paper `width` pixels wide (print media emulated)."""
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        driver.set_window_size(width, 900)
+        yield
+    finally:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "screen"})
+        driver.set_window_size(1280, 900)
+
+
 def test_long_names_and_addresses_wrap_inside_the_printed_landscape_page(console):
     driver = console["driver"]
     sign_in(console, "coord")
     follow(driver, driver.find_element(By.LINK_TEXT, "Réunion mensuelle"))
     page = driver.find_element(By.TAG_NAME, "main").text
     assert LONG_NAME[:100].upper() in page and "aide-creation-reprise" in page
-    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
-    try:
-        driver.set_window_size(PRINTABLE_PX, 900)
+    with printed(driver, PRINTABLE_PX):
         edge = driver.execute_script("return document.documentElement.clientWidth")
         past_the_edge = driver.execute_script(
             "return [...document.querySelectorAll('table.meeting')].filter("
@@ -88,9 +99,6 @@ def test_long_names_and_addresses_wrap_inside_the_printed_landscape_page(console
             "return [...document.querySelectorAll('table.meeting td')].filter("
             "  td => /^\\d\\d\\/\\d\\d\\/\\d{4}$/.test(td.textContent.trim())).every("
             "  td => td.getClientRects().length && td.scrollWidth <= td.clientWidth)")
-    finally:
-        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "screen"})
-        driver.set_window_size(1280, 900)
     assert not past_the_edge, f"tables wider than the printed page ({edge} px): {past_the_edge}"
     assert whole_dates  # a date is never broken across lines or cut
     pdf = base64.b64decode(driver.execute_cdp_cmd("Page.printToPDF", {
@@ -100,23 +108,17 @@ def test_long_names_and_addresses_wrap_inside_the_printed_landscape_page(console
     assert boxes and all(w > h for w, h in boxes)
 
 
-
 def test_the_access_report_prints_its_tables_whole_on_a_portrait_page(console):
     driver = console["driver"]
     sign_in(console, "dpo")
     driver.get(console["base"] + "/console/dpo/rapport/" + console["porteurs"]["F-INSTALLE"])
     assert "Destinataires" in driver.find_element(By.TAG_NAME, "main").text
-    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
-    try:
-        driver.set_window_size(PORTRAIT_PX, 900)
+    with printed(driver, PORTRAIT_PX):
         tables = driver.execute_script(
             "return [...document.querySelectorAll('main table')].map(t => ({"
             "  caption: t.caption ? t.caption.textContent : '', display: getComputedStyle(t).display,"
             "  cut: t.scrollWidth > t.clientWidth + 1,"
             "  past: t.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5}))")
-    finally:
-        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "screen"})
-        driver.set_window_size(1280, 900)
     assert len(tables) == 2
     for table in tables:  # a table (its header repeated on each page), nothing cut or past
         assert table == {**table, "display": "table", "cut": False, "past": False}, table
