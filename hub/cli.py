@@ -271,9 +271,16 @@ def _members_load(args: argparse.Namespace) -> int:
     initialise(settings)
     hub = _hub(settings)
     folder = args.credentials_dir or settings.data_dir / "credentials"
-    summary = load_network(hub, args.network_file, folder, rotate=args.rotate)
+    try:
+        summary = load_network(hub, args.network_file, folder, rotate=args.rotate)
+    finally:
+        hub.close()
     print(f"membres créés : {len(summary.created)}, mis à jour : {len(summary.updated)}, "
           f"identifiants émis : {len(summary.credentials_issued)} (dans {folder})")
+    if summary.absent:
+        print(f"membres absents du fichier : {', '.join(summary.absent)} ; ils restent membres "
+              "du hub et leurs identifiants restent valides. Pour refuser ceux-ci dès "
+              "maintenant : capactif members rotate MEMBRE --now (docs/deploy.md).")
     return 0
 
 

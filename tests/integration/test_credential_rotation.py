@@ -68,3 +68,19 @@ def test_leaked_credentials_are_refused_at_once_with_rotate_now(hub, credentials
         assert _feed(client, old) == 401  # no overlap: the leaked secret is useless now
         assert _feed(client, Credentials(tmp_path / "credentials" / f"{member}.json")) == 200
         assert _feed(client, credentials[other]) == 200
+
+
+def test_loading_a_network_file_without_a_member_says_it_still_holds_credentials(
+        hub, credentials, tmp_path, monkeypatch, capsys):
+    from hub import cli
+    from tests.factories import make_network
+
+    member, *others = list(credentials)
+    monkeypatch.setenv("HUB_DATA_DIR", str(hub.settings.data_dir))
+    monkeypatch.setenv("HUB_DATABASE_URL", hub.settings.database_url.reveal())
+    smaller = make_network(tmp_path / "sans.json", others)
+    assert cli.main(["members", "load", str(smaller),
+                     "--credentials-dir", str(tmp_path / "credentials")]) == 0
+    out = capsys.readouterr().out
+    assert f"absents du fichier : {member}" in out and "--now" in out
+    assert not any(f"absents du fichier : {m}" in out for m in others)

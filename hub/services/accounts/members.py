@@ -25,6 +25,7 @@ class LoadSummary:
     created: list[str]
     updated: list[str]
     credentials_issued: list[str]
+    absent: list[str] = dataclasses.field(default_factory=list)  # in the hub, not in the file
 
 
 def read_network_file(path: Path) -> dict[str, Any]:
@@ -81,8 +82,10 @@ def load_network(
                 issued.append(member["id"])
         issued += [f"dpo:{m}" for m in dpo.sync_credentials(
             hub, uow, document["membres"], credentials_dir, rotate, _issue, _write_credentials)]
+        listed = {member["id"] for member in document["membres"]}
+        absent = sorted(m.id for m in uow.members.all() if m.id not in listed and m.token_hash)
         uow.commit()
-    return LoadSummary(created, updated, issued)
+    return LoadSummary(created, updated, issued, absent)
 
 
 def rotate_member(hub: Hub, member_id: str, credentials_dir: Path, *,
