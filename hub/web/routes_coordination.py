@@ -137,6 +137,8 @@ def meeting(request: Request, mois: str = "",
     month = dt.date(int(mois[:4]), int(mois[5:7]), 1) if MONTH.match(mois) \
         else today.replace(day=1)
     months = [_shift(today.replace(day=1), -n) for n in range(12)]
+    if month not in months:  # an older month asked in the address: the selector shows it
+        months = sorted({*months, month}, reverse=True)
     return render(request, "reunion.html", sheet=meeting_sheet(hub, session, month),
                   month=month, months=months, members=_names(request))
 

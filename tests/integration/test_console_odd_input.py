@@ -1,6 +1,7 @@
-"""Numbers typed or edited in the console's addresses and forms: a character Python calls
+"""What people type or edit in the console's addresses and forms: a character Python calls
 a digit without being one of 0-9 (superscript two, a mathematical bold one) is a bad
-number like any other, never a 500."""
+number like any other, never a 500; a malformed parameter is a French page; a month
+asked in the address is the month shown."""
 
 from __future__ import annotations
 
@@ -80,3 +81,9 @@ def test_a_malformed_parameter_is_a_french_page_that_does_not_echo_it(world, que
     answer = client.get(f"/console/connexion?{query}")
     assert answer.status_code == 400 and answer.headers["content-type"].startswith("text/html")
     assert "abc" not in answer.text and "²" not in answer.text and '"detail"' not in answer.text
+
+
+def test_a_meeting_sheet_of_an_older_month_is_the_month_the_selector_shows(world):
+    page = world["coord"].get("/console/coordination/reunion", params={"mois": "2024-03"}).text
+    assert "Fiche de réunion — mars 2024" in page
+    assert '<option value="2024-03" selected>' in page
