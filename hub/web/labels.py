@@ -40,3 +40,28 @@ PURPOSES = {"orientation": "orientation", "accompagnement": "accompagnement",
             "financement": "financement", "statistiques": "statistiques"}
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
           "octobre", "novembre", "décembre")
+
+# A fiche's field paths (porteur.adresse.code_postal) as a person reads them, part by part:
+# the access report is written for the porteur who asked who saw their data.
+FIELD_PARTS = {
+    "porteur": "personne", "projet": "projet", "accompagnement[]": "accompagnement",
+    "financement": "financement", "consentement": "consentement", "nom": "nom",
+    "prenom": "prénom", "nom_naissance": "nom de naissance",
+    "date_naissance": "date de naissance", "courriel": "adresse e-mail",
+    "telephone": "téléphone", "situation": "situation", "adresse": "adresse",
+    "ligne": "rue", "code_postal": "code postal", "commune": "commune",
+    "code_insee": "code commune", "intitule": "intitulé", "description": "description",
+    "type": "type", "stade": "étape", "code_naf": "code NAF", "siret": "SIRET",
+    "besoins": "besoins", "commune_implantation": "commune d'implantation", "date": "date",
+    "structure": "structure", "referent": "référent", "parrain": "parrain", "notes": "notes",
+    "apport": "apport personnel", "besoin_total": "besoin total",
+    "pret_honneur": "prêt d'honneur", "reference": "référence",
+    "fiche_id": "numéro de la fiche", "membre": "structure qui tient la fiche",
+    "version": "version de la fiche", "mis_a_jour_le": "date de mise à jour"}
+
+
+def field_label(path: str) -> str:
+    """« Personne — adresse — code postal » for porteur.adresse.code_postal (a part the
+    table does not know is shown as it is)."""
+    words = " — ".join(FIELD_PARTS.get(part, part) for part in path.split("."))
+    return words[:1].upper() + words[1:]

@@ -49,7 +49,7 @@ def environment() -> jinja2.Environment:
                        date=french_date, datetime=french_datetime, month=french_month,
                        label=lambda code, table: table.get(code, code) if code else "—",
                        points=french_points, poids=french_points_or_nothing,
-                       percent=french_percent, isole=isolated,
+                       percent=french_percent, isole=isolated, champ=labels.field_label,
                        from_ms=lambda ms: dt.datetime.fromtimestamp(ms / 1000, PARIS))
     return env
 

@@ -237,7 +237,9 @@ def test_a_dpo_reads_the_access_report_verifies_integrity_and_follows_consents(c
     follow(browser, field, console["porteurs"]["F-INSTALLE"], Keys.ENTER)
     assert "Rapport d'accès aux données d'un porteur" in text(browser)
     recipients = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "table tbody")][1]
-    assert "CCI du Puy-de-Dôme" in recipients and "porteur.nom" in recipients
+    assert "CCI du Puy-de-Dôme" in recipients and "Personne — nom" in recipients
+    assert "Personne — adresse — code postal" in recipients  # words the person reads
+    assert "porteur.nom" not in recipients and "code_postal" not in recipients
     follow(browser, browser.find_element(By.LINK_TEXT, "Intégrité"))
     follow(browser, browser.find_element(By.XPATH, "//button[text()='Vérifier maintenant']"))
     assert "Vérification réussie : journal intègre" in text(browser)
