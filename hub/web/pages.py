@@ -16,7 +16,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup, escape
 
-from hub.domain.matching.model import percent_fr
+from hub.domain.matching.model import percent_fr, points_fr, weight_fr
 from hub.web import labels
 from hub.web.security import PREFIX
 
@@ -99,15 +99,9 @@ def _in_zone(value: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
         return value
 
 
-def french_points(value: float) -> str:
-    """A signed score with a French decimal comma and a true minus sign: « −2,5 »."""
-    return f"{value:+.1f}".replace(".", ",").replace("-", "−")
-
-
-def french_points_or_nothing(value: float) -> str:
-    """A field's weight: « 0 (ne compte pas) » for one that adds nothing (absent, or a
-    level never counted for a match, as a numbered e-mail), else its signed points."""
-    return "0 (ne compte pas)" if value == 0 else french_points(value)
+# The matching domain's wording, shared with the API's explanation lines.
+french_points = points_fr
+french_points_or_nothing = weight_fr
 
 
 def french_percent(value: float, decimals: int = 1, certain: bool = False) -> str:

@@ -40,7 +40,7 @@ def test_the_demo_pushes_processes_summarises_and_leaves_no_process(tmp_path):
         r"Doublons entre membres : (\d+) fiches rattachées automatiquement.*, (\d+) en attente",
         out).groups())
     assert linked > 0 and queued > 0  # the same porteurs met by several members
-    assert re.search(r"a priori : [-+]\d", out) and re.search(r"total : \+\d.*probabilité", out)
+    assert re.search(r"a priori : [−+]\d", out) and re.search(r"total : \+\d.*probabilité", out)
     assert "RIEN REÇU" not in out  # three roles, three views
     assert re.search(r"avis de retrait envoyés à [1-9]", out)
     assert "aucun processus restant" in out

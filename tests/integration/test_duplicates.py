@@ -234,7 +234,7 @@ def test_the_explanation_agrees_with_itself_on_absent_fields_in_the_api_and_the_
         assert (term["niveau"] == "missing") == (not (sides["gauche"] and sides["droite"]))
     for term in missing:
         assert term["poids"] == 0 and term["libelle"].startswith("absent")
-        assert f"{term['champ']} : {term['libelle']} (+0,0)" in explanation["lignes"]
+        assert f"{term['champ']} : {term['libelle']}, 0 (ne compte pas)" in explanation["lignes"]
     steps = {s["champ"]: s for s in waterfall(explanation)["etapes"]}
     date = next(t for t in missing if t["champ"] == "date_naissance")
     assert steps["Date de naissance"]["niveau"] == date["libelle"]

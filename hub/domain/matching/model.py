@@ -112,14 +112,16 @@ class Explanation:
         return cls(doc["a_priori"], terms, doc["total"], doc["probabilite"])
 
     def lines_fr(self, *, certain: bool = False) -> list[str]:
-        """The waterfall in French words and decimals: "a priori : -6,2", "nom : identique
-        (+9,1)", ..., "total : +10,9 soit une probabilité de 99,95 %". A pair open for
-        review is not certain (`certain` False): its per cent never reads 100,00 %."""
-        lines = [f"a priori : {_fr(self.prior_weight)}"]
+        """The waterfall in French words and decimals: "a priori : −6,2", "nom : identique,
+        +9,1", "adresse : absent à droite, 0 (ne compte pas)", ..., "total : +10,9 soit une
+        probabilité de 99,95 %", each weight as the console prints it (`weight_fr`). A pair
+        open for review is not certain (`certain` False): its per cent never reads 100,00 %."""
+        lines = [f"a priori : {points_fr(self.prior_weight)}"]
         for t in self.terms:
-            note = f", dont fréquence du nom {_fr(t.tf_adjustment)}" if t.tf_adjustment else ""
-            lines.append(f"{t.field} : {t.label_fr()} ({_fr(t.weight)}{note})")
-        lines.append(f"total : {_fr(self.total_weight)} soit une probabilité de "
+            note = (f" (dont fréquence du nom {points_fr(t.tf_adjustment)})"
+                    if t.tf_adjustment else "")
+            lines.append(f"{t.field} : {t.label_fr()}, {weight_fr(t.weight)}{note}")
+        lines.append(f"total : {points_fr(self.total_weight)} soit une probabilité de "
                      f"{percent_fr(self.probability, 2, certain=certain)}")
         return lines
 
@@ -141,9 +143,20 @@ def percent_fr(value: float, decimals: int = 1, *, certain: bool = False) -> str
 SEEDED_LEVELS = "niveaux_par_repli"
 
 
-def _fr(weight: float) -> str:
-    """A signed weight with one decimal, French style: +9,1."""
-    return f"{weight:+.1f}".replace(".", ",")
+def points_fr(value: float) -> str:
+    """A signed score with one decimal, a French decimal comma and a true minus sign:
+    « +9,1 », « −2,5 »."""
+    return f"{value:+.1f}".replace(".", ",").replace("-", "−")
+
+
+NOT_COUNTED_FR = "0 (ne compte pas)"
+
+
+def weight_fr(weight: float) -> str:
+    """A field's weight, in the API's lines and in the console alike: « 0 (ne compte pas) »
+    for one that adds nothing (absent on a side, or a level never counted for a match, as
+    a numbered e-mail), else its signed points (`points_fr`)."""
+    return NOT_COUNTED_FR if weight == 0 else points_fr(weight)
 
 
 _LEVELS_FR = {"exact": "identique", "close": "proche", "fuzzy": "approchant",

@@ -81,7 +81,7 @@ def test_an_address_line_absent_on_one_side_adds_nothing_and_the_place_counts_on
     address = next(t for t in shown if t["champ"] == "adresse")
     assert address["libelle"] == "absent à droite" and address["poids"] == 0.0
     assert address["renseigne"] == {"gauche": True, "droite": False}
-    assert "adresse : absent à droite (+0,0)" in explanation.lines_fr()
+    assert "adresse : absent à droite, 0 (ne compte pas)" in explanation.lines_fr()
 
 
 def test_an_explanation_kept_before_sides_existed_still_reads(model):
@@ -97,5 +97,5 @@ def test_the_waterfall_in_words_uses_french_decimals_and_a_percentage(model):
     right = person(id="b", nom="Martin", prenom="Annie", naissance="1980-04-02", code_postal="63200")
     lines = model.score(left, right).lines_fr()
     assert not [line for line in lines if re.search(r"\d\.\d", line)]
-    assert re.search(r"^a priori : [-+]\d+,\d$", lines[0])
+    assert re.search(r"^a priori : [−+]\d+,\d$", lines[0])
     assert re.search(r"soit une probabilité de \d{1,3},\d\d %$", lines[-1])
