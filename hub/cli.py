@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -373,12 +374,10 @@ def _dedup(args: argparse.Namespace) -> int:
 
     summary = run_batch(args.input, args.output, model_path=args.model, model_out=args.model_out,
                         review_out=args.review_out)
-    for note in summary.notes:
-        print(f"avertissement / warning : {note}", file=sys.stderr)
+    _warn(summary.notes)
     if summary.rejected:
-        print(f"avertissement / warning : {summary.rejected} lignes non lues, listées (ligne, id, "
-              f"motif) dans / rows not read, listed (line, id, reason) in "
-              f"{rejects_path(args.output)}", file=sys.stderr)
+        _warn([f"{summary.rejected} lignes non lues, listées (ligne, id, motif) dans / rows "
+               f"not read, listed (line, id, reason) in {rejects_path(args.output)}"])
     print(summary)
     return 0
 
@@ -393,9 +392,14 @@ def _dedup_feedback(args: argparse.Namespace) -> int:
     model = retrain_from_decisions(hub, output=args.model_out)
     print(f"modèle écrit dans {args.model_out} ({model.training.get('paires_jugees_memes', 0)} "
           "paires jugées identiques)")
-    for note in model_notices(model, args.model_out):
-        print(note, file=sys.stderr)
+    _warn(model_notices(model, args.model_out))
     return 0
+
+
+def _warn(notes: Iterable[str]) -> None:
+    """What a matching command's user should know (no personal data), on stderr."""
+    for note in notes:
+        print(f"avertissement / warning : {note}", file=sys.stderr)
 
 
 def _audit_verify(args: argparse.Namespace) -> int:

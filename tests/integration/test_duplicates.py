@@ -9,7 +9,9 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
+from hub import cli
 from hub.api.app import create_app
+from hub.domain.matching.model import default_model
 from hub.errors import InvalidDecision, NothingToUnmerge, ReviewItemClosed
 from hub.services.delivery.feed import read_feed
 from hub.services.matching import duplicates
@@ -242,3 +244,45 @@ def test_the_explanation_agrees_with_itself_on_absent_fields_in_the_api_and_the_
     left, right = (side["fiche"] for side in item["cotes"])
     row = _row("Date de naissance", "porteur.date_naissance", date, left, right)
     assert (row["etat"], row["absence"], row["poids"]) == ("absent", date["libelle"], 0.0)
+
+
+def _older_model_file(tmp_path):
+    """The shipped model as a file written before `m_veto` and the fuzzy phone and e-mail
+    levels existed."""
+    document = json.loads(default_model().to_json())
+    document.pop("m_veto")
+    for table in ("m", "u"):
+        for field, former in (("telephone", "exact"), ("courriel", "different")):
+            document[table][field][former] += document[table][field].pop("fuzzy")
+    path = tmp_path / "older.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def test_the_feedback_command_prints_an_older_model_files_notices_as_warnings(
+        queued, tmp_path, monkeypatch, capsys):
+    """`capactif dedup-feedback` on a model file written before `m_veto` and before the
+    fuzzy levels: the hub's loader logs the file read; the refined file is written and
+    keeps both states, and each of its notices (no personal data) goes to stderr once, as
+    `capactif dedup` prints its warnings, naming the file written; a current file, none."""
+    hub, item = queued
+    duplicates.decide(hub, item["id"], "same", actor=ACTOR)
+    monkeypatch.setattr(cli, "_hub", lambda: hub)
+    out = tmp_path / "refined.json"
+    older = _older_model_file(tmp_path)
+    assert cli.main(["dedup-feedback", "--model", str(older), "--model-out", str(out)]) == 0
+    printed = capsys.readouterr()
+    assert printed.out == f"modèle écrit dans {out} (1 paires jugées identiques)\n"
+    logged = [n for n in printed.err.splitlines() if "HUB_MATCHING_MODEL_FILE" in n]
+    assert len(logged) == 2 and all(str(older) in n for n in logged)  # the file read
+    notices = [n for n in printed.err.splitlines() if n not in logged]
+    assert len(notices) == 2  # the file written
+    assert all(n.startswith("avertissement / warning : ") and str(out) in n for n in notices)
+    assert "m_veto" in notices[0]
+    assert "telephone fuzzy (← exact)" in notices[1] and "courriel fuzzy (← different)" in notices[1]
+    for value in ("Chassaing", "chassaing", "1988", "04 73"):
+        assert value not in printed.err
+    current = tmp_path / "current.json"
+    current.write_text(default_model().to_json(), encoding="utf-8")
+    assert cli.main(["dedup-feedback", "--model", str(current), "--model-out", str(out)]) == 0
+    assert capsys.readouterr().err == ""
