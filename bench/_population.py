@@ -136,7 +136,8 @@ def _people(world: _World, count: int) -> list[Person]:
 
 
 def generate(size: int = 10_000, seed: int = 7, twins_share_email: float = 0.0,
-             legacy_phones: bool = False) -> tuple[list[dict[str, str]], list[int]]:
+             legacy_phones: bool = False, other_scripts: float = 0.0,
+             ) -> tuple[list[dict[str, str]], list[int]]:
     """`size` rows (records) and, for each, the index of the true person.
 
     `twins_share_email`: the share of twin pairs given one e-mail between them (the first
@@ -150,6 +151,11 @@ def generate(size: int = 10_000, seed: int = 7, twins_share_email: float = 0.0,
     (`_realistic_phones`), so every other value is the same as with `legacy_phones`,
     the population before (numbers drawn digit by digit: 30 % of its 07 mobiles and 10 %
     of its 04 landlines are no number and read as missing).
+
+    `other_scripts`: the share of households whose names are Russian, Greek, Arabic or
+    Chinese (`_SCRIPT_NAMES`); each member types such a person's names in their script
+    or in Latin letters as a French office writes them (Kouznetsov, Youssef), drawn apart
+    so that every other value is the same as with 0.
     """
     world = _World(seed)
     rng = world.rng
@@ -172,6 +178,8 @@ def generate(size: int = 10_000, seed: int = 7, twins_share_email: float = 0.0,
     truth = [truth[i] for i in order]
     for index, row in enumerate(rows):
         row["id"] = f"R{index:07d}"
+    if other_scripts:
+        _other_scripts(people, rows, truth, random.Random(f"scripts-{seed}"), other_scripts)
     return rows, truth
 
 
@@ -183,6 +191,67 @@ def _share_twins_email(people: list[Person], rng: random.Random, share: float) -
                  and first.nom == second.nom and first.person_id + 1 == second.person_id)
         if twins and share and rng.random() < share:
             second.emails = [first.emails[0]] * len(second.emails)
+
+
+# (in its script, in Latin letters as a French office types it), surnames then first names.
+_SCRIPT_NAMES = {
+    "cyrillic": ([("Иванов", "Ivanov"), ("Смирнов", "Smirnov"), ("Кузнецов", "Kouznetsov"),
+                  ("Попов", "Popov"), ("Соколов", "Sokolov"), ("Лебедев", "Lebedev"),
+                  ("Волков", "Volkov"), ("Морозов", "Morozov")],
+                 [("Дмитрий", "Dmitri"), ("Наталья", "Natalia"), ("Ольга", "Olga"),
+                  ("Сергей", "Sergueï"), ("Анна", "Anna"), ("Иван", "Ivan"),
+                  ("Елена", "Elena"), ("Алексей", "Alexeï"), ("Татьяна", "Tatiana")]),
+    "greek": ([("Παπαδόπουλος", "Papadopoulos"), ("Γεωργίου", "Georgiou"),
+               ("Νικολάου", "Nikolaou"), ("Οικονόμου", "Oikonomou"),
+               ("Παπαδάκης", "Papadakis"), ("Αλεξίου", "Alexiou")],
+              [("Γιώργος", "Giorgos"), ("Μαρία", "Maria"), ("Δημήτρης", "Dimitris"),
+               ("Ελένη", "Eleni"), ("Νίκος", "Nikos"), ("Κατερίνα", "Katerina")]),
+    "arabic": ([("حداد", "Haddad"), ("منصور", "Mansour"), ("خليل", "Khalil"),
+                ("بن علي", "Ben Ali"), ("عمران", "Imrane"), ("سعيد", "Saïd")],
+               [("محمد", "Mohamed"), ("فاطمة", "Fatima"), ("يوسف", "Youssef"),
+                ("أمينة", "Amina"), ("كريم", "Karim"), ("خديجة", "Khadija"),
+                ("أحمد", "Ahmed"), ("سارة", "Sara")]),
+    "chinese": ([("王", "Wang"), ("李", "Li"), ("张", "Zhang"), ("刘", "Liu"), ("陈", "Chen"),
+                 ("杨", "Yang")],
+                [("伟", "Wei"), ("芳", "Fang"), ("小明", "Xiaoming"), ("静", "Jing"),
+                 ("磊", "Lei"), ("丽娜", "Lina")]),
+}
+
+
+def _other_scripts(people: list[Person], rows: list[dict[str, str]], truth: list[int],
+                   rng: random.Random, share: float) -> None:
+    """A share of households named in another script, typed again on every row of theirs
+    (in the script, or in Latin letters with the population's typos and capitals); a row
+    keeps its blanks, its other fields and its place, so the rest of the population is
+    the same as without."""
+    names: dict[int, tuple[tuple[str, str], tuple[str, str], str]] = {}
+    household: tuple[str, str, str] | None = None
+    script, surname, given = "", ("", ""), list[tuple[str, str]]()
+    for person in people:
+        key = (person.nom, person.street, person.postcode)
+        if household != key:
+            household = key
+            script = rng.choice(sorted(_SCRIPT_NAMES)) if rng.random() < share else ""
+            if script:
+                surname = rng.choice(_SCRIPT_NAMES[script][0])
+                given = rng.sample(_SCRIPT_NAMES[script][1], 4)  # one name each at home
+        if script:
+            first = given.pop()
+            local = f"{_ascii(first[1])}.{_ascii(surname[1])}".lower().replace(" ", "")
+            names[person.person_id] = (surname, first, f"{local}{rng.randrange(1, 99)}@"
+                                                        f"{rng.choice(_DOMAINS)}")
+    for row, person_id in zip(rows, truth, strict=True):
+        if person_id not in names:
+            continue
+        surname, first, email = names[person_id]
+        written = 0 if rng.random() < 0.6 else 1
+        nom, prenom = surname[written], first[written]
+        if written:
+            nom = _typo(rng, nom) if rng.random() < 0.08 else nom
+            prenom = _typo(rng, prenom) if rng.random() < 0.06 else prenom
+            nom, prenom = _case(rng, nom), _case(rng, prenom)
+        row.update(nom=nom if row["nom"] else "", prenom=prenom if row["prenom"] else "",
+                   nom_naissance="", courriel=email if row["courriel"] else "")
 
 
 # An overseas department's mobile prefix, and its country code written internationally.

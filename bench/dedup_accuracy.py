@@ -287,9 +287,10 @@ def one_email_one_birth_date(rows: Sequence[dict[str, str]], truth: Sequence[obj
 
 
 def load_set(name: str, size: int, seed: int, twins_share_email: float = 0.0,
-             legacy_phones: bool = False) -> tuple[list[dict[str, str]], list[str]]:
+             legacy_phones: bool = False, other_scripts: float = 0.0,
+             ) -> tuple[list[dict[str, str]], list[str]]:
     if name == "french":
-        rows, truth = generate(size, seed, twins_share_email, legacy_phones)
+        rows, truth = generate(size, seed, twins_share_email, legacy_phones, other_scripts)
         return rows, [str(t) for t in truth]
     return _febrl.load(name)
 
@@ -339,6 +340,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--legacy-phones", action="store_true",
                         help="French population: phones as drawn before (digit by digit: "
                              "some are no number), no overseas mobile, fewer writings")
+    parser.add_argument("--other-scripts", type=float, default=0.0, metavar="SHARE",
+                        help="French population: the share of households named in Cyrillic, "
+                             "Greek, Arabic or Chinese (typed in the script or in Latin "
+                             "letters, one member or another)")
     args = parser.parse_args(argv)
     try:
         import splink
@@ -351,7 +356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with_splink = True
     for name in args.sets:
         rows, truth = load_set(name, args.size, args.seed, args.twins_share_email,
-                               args.legacy_phones)
+                               args.legacy_phones, args.other_scripts)
         bench_set(name, rows, truth, not args.no_sweep, with_splink)
     return 0
 

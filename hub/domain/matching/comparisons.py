@@ -26,6 +26,7 @@ from rapidfuzz.fuzz import ratio, token_set_ratio
 
 from hub.domain.matching.first_names import feminine_compound, feminine_form
 from hub.domain.matching.record import NormalisedRecord
+from hub.domain.matching.scripts import unwritten_vowels
 from hub.domain.matching.settings import ComparisonSettings
 
 EXACT, CLOSE, FUZZY, DIFFERENT, MISSING = "exact", "close", "fuzzy", "different", "missing"
@@ -110,7 +111,8 @@ class SurnameComparison(Comparison):
         if len(names_a) == 1 == len(names_b):  # most pairs: one name a side
             if names_a[0] == names_b[0] or _shares_a_compound_part(a, b):
                 return CLOSE
-            level = self._by_spelling(names_a[0], names_b[0])
+            level = unwritten_vowels(names_a[0], names_b[0]) or self._by_spelling(
+                names_a[0], names_b[0])
         elif set(names_a) & set(names_b) or _shares_a_compound_part(a, b):
             return CLOSE
         else:
@@ -152,6 +154,9 @@ class FirstNameComparison(Comparison):
         if feminine_form(a.prenom or "", b.prenom or "") or feminine_compound(
                 a.prenom_tokens, b.prenom_tokens):
             return DIFFERENT
+        unwritten = unwritten_vowels(a.prenom or "", b.prenom or "")
+        if unwritten:  # one name read from Arabic or Hebrew: its consonants
+            return unwritten
         level = _one_typo_close(a.prenom or "", b.prenom or "",
                                 self._by_spelling(a.prenom or "", b.prenom or ""))
         if level == DIFFERENT and (

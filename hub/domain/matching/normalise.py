@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Mapping
 
 import phonenumbers
+from anyascii import anyascii
 
 from schemas import french_values
 
@@ -64,7 +65,12 @@ MIN_BIRTH_YEAR, MAX_BIRTH_YEAR = 1900, 2030
 
 
 def fold(text: str | None) -> str:
-    """Upper case, no accents, ligatures expanded; anything not a letter becomes one space."""
+    """Upper case, no accents, ligatures expanded; anything not a letter becomes one space.
+
+    A letter that is not a Latin letter with an accent (Cyrillic, Greek, Arabic, Hebrew,
+    Chinese; Ł, Ø, Þ) is read in Latin letters (`anyascii`): "Иванов" and "Ivanov" are
+    one surname, and a name in any script is compared, never read as missing.
+    """
     if not text:
         return ""
     if text.isascii():  # most values: no accent to take off, no ligature (same answer)
@@ -72,6 +78,8 @@ def fold(text: str | None) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     upper = bare.upper().replace("Œ", "OE").replace("Æ", "AE")
+    if not upper.isascii():
+        upper = anyascii(upper).upper()
     return " ".join(_NON_LETTERS.sub(" ", upper).split())
 
 

@@ -33,9 +33,10 @@ import orjson
 
 from hub.domain.matching.record import NormalisedRecord
 
-FORM_VERSION = 4  # 2: an overseas number written the French way is read (0692 ...);
+FORM_VERSION = 5  # 2: an overseas number written the French way is read (0692 ...);
 # 3: an overseas placeholder (0692 00 00 00) is missing; 4: 0269 ... and 0596 ... are
-# Mayotte's and Martinique's
+# Mayotte's and Martinique's; 5: names in any script are read in Latin letters
+# (`normalise.fold`)
 _from_ordinal = dt.date.fromordinal
 
 
