@@ -49,17 +49,24 @@ class _UnionFind:
             self.parent[max(a, b)] = min(a, b)
 
 
+# (x, p, q): p and q are two people by a field x does not hold
+TellsApart = Callable[[int, int, int], bool]
+
+
 def cluster(
     size: int,
     links: Sequence[Link],
     compatible: Callable[[int, int], bool],
     max_group_size: int,
+    unknown_between: TellsApart | None = None,
 ) -> Clustering:
     """Cluster `size` records from their auto-links.
 
     `compatible(i, j)` says whether two records may be the same person (for the
     batch service: probability at least the review threshold and no veto field
     different); it is asked only inside components of three records or more.
+    `unknown_between(x, p, q)` says whether p and q are two people by a field x does not
+    hold (`_split`).
     """
     components = _UnionFind(size)
     for i, j, _p in links:
@@ -82,7 +89,7 @@ def cluster(
                 labels[index] = group[0]
             continue
         review_groups.append(tuple(group))
-        _split(links_by_root[root], compatible, labels)
+        _split(links_by_root[root], compatible, labels, unknown_between)
     return Clustering(labels, review_groups)
 
 
@@ -94,8 +101,31 @@ def _split(
     links: Sequence[Link],
     compatible: Callable[[int, int], bool],
     labels: list[int],
+    unknown_between: TellsApart | None = None,
 ) -> None:
-    """Complete linkage over the component's links, strongest first; writes labels."""
+    """Complete linkage over the component's links, strongest first; writes labels.
+
+    A record linked to two parts told apart by a field it does not hold, and that could
+    join either alone (`_ambiguous`), is one of them or the other: a fiche without a
+    birth date between a father and his son of one name, one without a first name
+    between twins.
+    The strongest link does not choose for it; it stays on its own, in review, as the
+    online decision leaves a fiche linked to two porteurs. The parts are then built
+    again without it, so it holds no other records together either.
+    """
+    parts = _complete_linkage(links, compatible)
+    undecided = _ambiguous(links, compatible, parts, unknown_between) if unknown_between else set()
+    if undecided:
+        parts = _complete_linkage(
+            [link for link in links if link[0] not in undecided and link[1] not in undecided],
+            compatible)
+    for part in {id(part): part for part in parts.values()}.values():
+        for index in part:
+            labels[index] = part[0]
+
+
+def _complete_linkage(links: Sequence[Link],
+                      compatible: Callable[[int, int], bool]) -> dict[int, list[int]]:
     part_of: dict[int, list[int]] = {}
     for i, j, _p in sorted(links, key=lambda link: -link[2]):
         left, right = part_of.setdefault(i, [i]), part_of.setdefault(j, [j])
@@ -104,4 +134,20 @@ def _split(
         joined = sorted(left + right)
         for index in joined:
             part_of[index] = joined
-            labels[index] = joined[0]
+    return part_of
+
+
+def _ambiguous(links: Sequence[Link], compatible: Callable[[int, int], bool],
+               parts: dict[int, list[int]], unknown_between: TellsApart) -> set[int]:
+    """Records linked into a part they are not in, compatible with all of it, which their
+    own part's other records tell apart by a field these records do not hold."""
+    undecided: set[int] = set()
+    for i, j, _p in links:
+        for record, other in ((i, j), (j, i)):
+            own, part = parts[record], parts[other]
+            if own is part or record in undecided:
+                continue
+            if all(compatible(record, x) for x in part) and any(
+                    unknown_between(record, p, q) for p in own if p != record for q in part):
+                undecided.add(record)
+    return undecided

@@ -240,6 +240,14 @@ def lines_contradict(explanation: Explanation, settings: DecisionSettings) -> bo
             and unchecked_and_contradicted(explanation, settings))
 
 
+def unknown_between(holder: Explanation, apart: Explanation, settings: DecisionSettings) -> bool:
+    """Two records told apart by a veto field (`apart`: first name, birth date plainly
+    different) that a third record leaves unknown beside the first (`holder`): that third
+    one may be either person (`cluster._split`)."""
+    return any(apart.level_of(f) == DIFFERENT and holder.level_of(f) == MISSING
+               for f in settings.veto_fields if f not in settings.lifted_vetoes)
+
+
 def may_share_cluster(probability: float, evidence: float, settings: DecisionSettings) -> bool:
     """Two records of one linked component, no veto between them: together if their pair
     scores the cluster bound, or if their fields alone (`evidence`, the weight without the

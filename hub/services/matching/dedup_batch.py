@@ -15,6 +15,7 @@ porteur of two linked fiches is two pairs and one decision).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import time
 from array import array
@@ -25,8 +26,8 @@ import numpy as np
 
 from hub.domain.matching.cluster import cluster
 from hub.domain.matching.comparisons import Comparison, build_comparisons
-from hub.domain.matching.decision import compatible
-from hub.domain.matching.model import MatchModel, default_model
+from hub.domain.matching.decision import compatible, unknown_between
+from hub.domain.matching.model import Explanation, MatchModel, default_model
 from hub.domain.matching.record import NormalisedRecord
 from hub.domain.matching.scoring import Pattern, PatternScorer
 from hub.domain.matching.settings import (
@@ -112,7 +113,15 @@ def run_batch(
         return known if known is not None else compatible(
             model.score(records[i], records[j]), model.decision)
 
-    clustering = cluster(len(records), links, may_be_same, settings.decision.max_group_size)
+    @functools.lru_cache(maxsize=4096)
+    def explained(i: int, j: int) -> Explanation:
+        return model.score(records[i], records[j])
+
+    def either_person(x: int, p: int, q: int) -> bool:
+        return unknown_between(explained(x, p), explained(p, q), model.decision)
+
+    clustering = cluster(len(records), links, may_be_same, settings.decision.max_group_size,
+                         either_person)
     labels = clustering.labels
     write_rows(output_csv, ["id", "cluster_id"],
                [(record.id, records[label].id) for record, label in zip(records, labels, strict=True)])
