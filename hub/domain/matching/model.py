@@ -145,8 +145,10 @@ SEEDED_LEVELS = "niveaux_par_repli"
 
 def points_fr(value: float) -> str:
     """A signed score with one decimal, a French decimal comma and a true minus sign:
-    « +9,1 », « −2,5 »."""
-    return f"{value:+.1f}".replace(".", ",").replace("-", "−")
+    « +9,1 », « −2,5 ». Rounded from the three decimals an explanation keeps
+    (`FieldTerm.to_dict`), so a weight reads the same from the kept form as from the score
+    (−5.6499996 is kept as −5.65, shown −5,7 from either)."""
+    return f"{round(value, 3):+.1f}".replace(".", ",").replace("-", "−")
 
 
 NOT_COUNTED_FR = "0 (ne compte pas)"

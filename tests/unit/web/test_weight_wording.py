@@ -69,3 +69,12 @@ def test_signed_points_have_a_french_comma_and_a_true_minus_in_both():
 def test_the_page_spells_no_weight_of_its_own():
     page = Path(environment().loader.searchpath[0], "doublon.html").read_text("utf-8")
     assert "ne compte pas" not in page
+
+
+def test_a_weight_reads_the_same_from_the_score_and_from_the_kept_explanation():
+    """The API writes its lines from the explanation kept with the review item (weights to
+    three decimals); a score's own weight a hair below a rounding step reads the same."""
+    explanation = _explained("nom", "different", -5.6499996)
+    kept = Explanation.from_dict(explanation.to_dict())
+    assert explanation.lines_fr() == kept.lines_fr()
+    assert _console(explanation)[0] == weight_fr(-5.6499996) == "−5,7"
