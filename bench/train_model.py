@@ -1,6 +1,7 @@
 """Train the matching model shipped with the hub (hub/domain/matching/default_model.json).
 
     .venv/bin/python bench/train_model.py                 # 20,000 synthetic records
+    .venv/bin/python bench/train_model.py --other-scripts 0   # no name in another script
     .venv/bin/python bench/train_model.py --size 50000 --output /tmp/model.json
 
 Unsupervised, as `capactif dedup --model-out` does on a real file: u by random
@@ -35,8 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--other-scripts", type=float, default=0.05, metavar="SHARE",
+                        help="the share of households named in Cyrillic, Greek, Arabic or "
+                             "Chinese (`_population.generate`)")
     args = parser.parse_args(argv)
-    rows, _truth = generate(args.size, seed=args.seed)
+    rows, _truth = generate(args.size, seed=args.seed, other_scripts=args.other_scripts)
     with tempfile.TemporaryDirectory() as tmp:
         people = Path(tmp) / "people.csv"
         with people.open("w", encoding="utf-8", newline="") as out:
