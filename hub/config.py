@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.errors import ConfigurationError
+from hub.settings_bounds import check_settings
 
 _STARS = "**********"
 
@@ -211,6 +212,7 @@ class Settings:
                 "HUB_AUDIT_RETENTION_DAYS must be at least 1 (the CNIL recommends 6 to 12 months).",
             )
         _ = self.legacy_signatures_end  # a malformed date fails at start, not per request
+        check_settings(self)  # every other number's range, the log and URL forms
 
     def __repr__(self) -> str:
         """Like the dataclass's, with URL credentials starred (secrets star themselves)."""

@@ -70,6 +70,7 @@ French and English, and never echo personal data.
     └── StoreUnavailable            503 store_unavailable (Retry-After)
         ├── StoreTimeout            503 store_timeout (Retry-After)
         ├── IndexOfAnotherVersion   503 index_of_another_version (Retry-After)
+        ├── DatabaseUnreadable      503 database_unreadable
         └── DataDirectoryReadOnly   503 data_directory_read_only
 """
 
@@ -243,6 +244,13 @@ class IndexOfAnotherVersion(StoreUnavailable):
     """The matching index was written by another version of the hub than this process's."""
 
     code = "index_of_another_version"
+
+
+class DatabaseUnreadable(StoreUnavailable):
+    """The database file is not a database, or a damaged one (restore a backup)."""
+
+    code = "database_unreadable"
+    headers = None  # waiting does not help: the operator has to act
 
 
 class DataDirectoryReadOnly(StoreUnavailable):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import sqlalchemy as sa
 
 from hub.config import Settings
-from hub.errors import StoreUnavailable
+from hub.errors import ConfigurationError, DatabaseUnreadable, StoreUnavailable
 from hub.store.migrate import upgrade
 
 
@@ -20,16 +23,47 @@ def initialise(settings: Settings) -> dict[str, int]:
     from hub.services.privacy.key_rotation import upgrade_keys
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    try:
+    with _start_errors(settings):
         upgrade(settings.database_url.reveal())
+        hub = Hub.from_settings(settings, publisher=NullPublisher())
+        try:
+            return {**upgrade_keys(hub), "index_reindexe": reindex_blocking(hub),
+                    "formes_reecrites": reindex_forms(hub)}
+        finally:
+            hub.close()
+
+
+@contextlib.contextmanager
+def _start_errors(settings: Settings) -> Iterator[None]:
+    """The database errors met at start, as one error saying what to fix."""
+    try:
+        yield
     except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
         raise _unreachable(settings, exc) from exc
-    hub = Hub.from_settings(settings, publisher=NullPublisher())
-    try:
-        return {**upgrade_keys(hub), "index_reindexe": reindex_blocking(hub),
-                "formes_reecrites": reindex_forms(hub)}
-    finally:
-        hub.close()
+    except sa.exc.DatabaseError as exc:
+        if not settings.is_sqlite:
+            raise
+        raise _unreadable(settings) from exc
+    except sa.exc.ArgumentError as exc:  # a dialect or driver SQLAlchemy cannot load
+        raise ConfigurationError(
+            f"HUB_DATABASE_URL ({settings.database_url}) nomme un pilote que le hub ne sait "
+            "pas charger ; exemples : sqlite:////chemin/hub.sqlite3 | "
+            "postgresql+psycopg://user@host/base. Corrigez la variable, puis relancez.",
+            f"HUB_DATABASE_URL ({settings.database_url}) names a driver the hub cannot load; "
+            "examples: sqlite:////path/hub.sqlite3 | postgresql+psycopg://user@host/base. "
+            "Fix the variable, then start again.") from exc
+
+
+def _unreadable(settings: Settings) -> DatabaseUnreadable:
+    """A SQLite file that is not a database, or a damaged one (SQLite says no more)."""
+    path = sa.engine.make_url(settings.database_url.reveal()).database
+    return DatabaseUnreadable(
+        f"Le fichier {path} n'est pas une base SQLite lisible (endommagé, tronqué ou d'un "
+        "autre type) : arrêtez le hub, mettez ce fichier de côté, puis restaurez la dernière "
+        "sauvegarde (capactif restore DOSSIER) ou relancez pour partir d'une base vide.",
+        f"The file {path} is not a readable SQLite database (damaged, truncated or of "
+        "another kind): stop the hub, move this file aside, then restore the last backup "
+        "(capactif restore FOLDER) or start again with an empty database.")
 
 
 def _unreachable(settings: Settings, exc: sa.exc.DBAPIError) -> StoreUnavailable:

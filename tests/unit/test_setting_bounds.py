@@ -1,0 +1,58 @@
+"""Every setting out of its range is refused at start, naming the variable: a value
+that parses (a negative interval, `nan`, a zero concurrency, an unknown broker) would
+otherwise start a hub that spins, divides by zero or dies later with a traceback."""
+
+import dataclasses
+
+import pytest
+
+from hub.config import Settings
+from hub.errors import ConfigurationError
+
+REFUSED = [
+    ("HUB_PORT", "99999"), ("HUB_PORT", "-1"),
+    ("HUB_WORKER_CONCURRENCY", "0"), ("HUB_WORKER_CONCURRENCY", "-3"),
+    ("HUB_WORKER_BATCH_SIZE", "0"), ("HUB_WEBHOOK_SENDERS", "0"),
+    ("HUB_MATCH_LOCK_STRIPES", "0"), ("HUB_MAX_BATCH_ITEMS", "0"),
+    ("HUB_WORKER_TRANSACTION_SIZE", "-1"),
+    ("HUB_SWEEP_INTERVAL_S", "nan"), ("HUB_SWEEP_INTERVAL_S", "-1"),
+    ("HUB_SWEEP_INTERVAL_S", "0"), ("HUB_DISPATCH_INTERVAL_S", "0"),
+    ("HUB_HEARTBEAT_INTERVAL_S", "0"), ("HUB_AUDIT_HEAD_INTERVAL_S", "inf"),
+    ("HUB_WEBHOOK_LEASE_S", "nan"), ("HUB_WEBHOOK_TIMEOUT_S", "0"),
+    ("HUB_WEBHOOK_GIVE_UP_AFTER_S", "-5"), ("HUB_WEBHOOK_RATE_PER_RECIPIENT", "nan"),
+    ("HUB_LOG_LEVEL", "LOUD"), ("HUB_LOG_FORMAT", "xml"),
+    ("HUB_BROKER_URL", "amqpx://guest@rabbit//"), ("HUB_BROKER_URL", "memory://"),
+    ("HUB_DATABASE_URL", "nosuch://x"), ("HUB_DATABASE_URL", "mysql://u:pw@db/hub"),
+    ("HUB_DATABASE_URL", "hub.sqlite3"),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), REFUSED)
+def test_a_setting_out_of_its_range_is_refused_naming_its_variable(name, value):
+    with pytest.raises(ConfigurationError, match=name) as refused:
+        Settings.from_env({name: value})
+    assert "pw@" not in refused.value.message_en  # a URL's password is never printed
+
+
+ACCEPTED = [
+    ("HUB_PORT", "8080"), ("HUB_WORKER_TRANSACTION_SIZE", "0"),
+    ("HUB_WEBHOOK_RATE_PER_RECIPIENT", "0"), ("HUB_WEBHOOK_RETRY_BASE_S", "0"),
+    ("HUB_LOG_LEVEL", "debug"), ("HUB_LOG_FORMAT", "json"),
+    ("HUB_BROKER_URL", "redis://:pw@cache:6379/0"), ("HUB_BROKER_URL", "rediss://cache/0"),
+    ("HUB_BROKER_URL", "filesystem://"),
+    ("HUB_DATABASE_URL", "postgresql+psycopg://u:pw@db/hub"),
+    ("HUB_DATABASE_URL", "sqlite:////var/lib/hub/hub.sqlite3"),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), ACCEPTED)
+def test_a_setting_in_its_range_is_accepted(name, value):
+    Settings.from_env({name: value})
+
+
+def test_every_number_setting_has_a_range():
+    from hub.settings_bounds import RANGES
+
+    numbers = {f.name for f in dataclasses.fields(Settings)
+               if f.init and f.type in ("int", "float")}
+    assert sorted(numbers - set(RANGES)) == []
