@@ -5,17 +5,21 @@ created but not yet written (or left empty by a full disk) and the worker dies o
 decoding error. Here a message is written to a temporary name outside the queue folder,
 then renamed into it: a reader sees a whole message or nothing. No fsync: the outbox, not
 the broker, is the durable record, and the sweep re-publishes what a power cut loses. A file
-that still cannot be read (torn by a crash of an older version, a disk error) is moved
-to `broker/torn/` and logged, never fatal: the outbox sweep re-publishes the work it
-carried, since tasks hold ids only. The working folders (`staging/`, `reading/`, `torn/`)
+that still cannot be read (torn by a crash of an older version, a disk error), and
+anything else under a message's name (a FIFO, a folder, a symbolic link, never followed;
+a file too large to be a message, never read) is moved to `broker/torn/` and logged,
+never fatal: the outbox sweep re-publishes the work it carried, since tasks hold ids
+only. The working folders (`staging/`, `reading/`, `torn/`)
 are made again if removed while processes run (they look like scratch space), and so is
 the queue folder itself: the messages removed with it are published again by the sweep.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import stat
 import uuid
 from pathlib import Path
 from time import monotonic
@@ -29,6 +33,20 @@ from kombu.utils.objects import cached_property
 log = logging.getLogger(__name__)
 
 TRANSPORT = "hub.embedded_broker:Transport"
+# A task carries ids only: a message past this is no message of the hub's.
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+
+
+class NotAMessageFile(OSError):
+    """A FIFO, a folder or a device under a message's name: never opened for reading."""
+
+
+class SymlinkRefused(OSError):
+    """A symbolic link under a message's name: never followed out of the folder."""
+
+
+class MessageTooLarge(OSError):
+    """A file larger than any message of the hub's: never read into memory."""
 
 
 class Channel(filesystem.Channel):
@@ -103,7 +121,7 @@ class Channel(filesystem.Channel):
 
     def _read(self, path: Path) -> Any:
         try:
-            message = _envelope(loads(path.read_bytes()))
+            message = _envelope(loads(_contents(path)))
             self.Message(message, channel=self)  # decodes its body as the consumer will
         except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             self._set_aside(path, type(exc).__name__)
@@ -123,6 +141,26 @@ class Channel(filesystem.Channel):
             return
         log.error("embedded broker: unreadable message moved to %s (%s); the outbox sweep "
                   "re-publishes its work", self.torn_dir / path.name, error)
+
+
+def _contents(path: Path) -> bytes:
+    """The bytes of the regular file at `path`, opened without following a symbolic link
+    and without waiting for a FIFO's writer; anything else, or a file larger than
+    MAX_MESSAGE_BYTES, raises the OSError that names it (and is set aside)."""
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SymlinkRefused(exc.errno, "a symbolic link") from None
+        raise
+    if not stat.S_ISREG(os.fstat(handle).st_mode):
+        os.close(handle)
+        raise NotAMessageFile(errno.EINVAL, "not a regular file")
+    with os.fdopen(handle, "rb") as opened:
+        data = opened.read(MAX_MESSAGE_BYTES + 1)
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise MessageTooLarge(errno.EFBIG, f"over {MAX_MESSAGE_BYTES} bytes")
+    return data
 
 
 def _envelope(message: Any) -> dict[str, Any]:

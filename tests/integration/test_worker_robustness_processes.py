@@ -23,37 +23,16 @@ from capactif_demo.processes import Process, capactif_command, running, start_wo
 from hub.api.app import create_app
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.services.accounts.auth import Caller
 from hub.services.accounts.members import load_network
-from hub.services.ingest import accept as ingest
 from hub.services.ingest.processing import pipeline_status
-from hub.services.ops.admin import initialise
-from tests.factories import make_fiche, make_network, other_porteur, record_consents
+from tests.factories import make_network
+from tests.integration import embedded_hub
+from tests.integration.embedded_hub import OWNER, push
 from tests.integration.scale import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-OWNER = Caller("cci-puy-de-dome", "CCI", "cci", "accompagnement")
-
-
-@pytest.fixture
-def embedded(tmp_path) -> Iterator[tuple[dict[str, str], Hub]]:
-    """An embedded hub (SQLite file, file-system broker) publishing to the real broker."""
-    env = {"HUB_DATA_DIR": str(tmp_path / "data"), "HUB_SWEEP_INTERVAL_S": "1",
-           "HUB_OUTBOX_REPUBLISH_AFTER_S": "2", "HUB_LOG_LEVEL": "WARNING"}
-    settings = Settings.from_env(env)
-    initialise(settings)
-    hub = Hub.from_settings(settings)
-    load_network(hub, make_network(tmp_path / "network.json", [OWNER.member_id]), tmp_path / "c")
-    yield env, hub
-    hub.close()
-
-
-def push(hub: Hub, first: int, count: int) -> None:
-    fiches = [make_fiche(fiche_id=f"F-{first + i}", porteur=other_porteur(first + i))
-              for i in range(count)]
-    record_consents(hub, fiches)
-    assert ingest.push_batch(hub, OWNER, fiches)["accepted"] == count
+embedded = embedded_hub.embedded  # the fixture
 
 
 def test_torn_and_empty_message_files_are_set_aside_and_the_worker_goes_on(embedded, tmp_path):
