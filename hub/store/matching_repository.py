@@ -202,6 +202,11 @@ class Matching:
         ).scalars())
         return {digest for number, digest in by_number.items() if number not in refused}
 
+    def savepoint(self) -> sa.NestedTransaction | None:
+        """A savepoint whose rollback gives back the key locks taken since (PostgreSQL);
+        None on SQLite, which takes no key lock."""
+        return self.conn.begin_nested() if self.conn.dialect.name == "postgresql" else None
+
     def try_lock_groups(self, groups: Mapping[Any, set[str]],
                         shared: Iterable[str] = ()) -> set[Any]:
         """Take, without waiting, the locks of every key of each group whose keys no other

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -105,7 +105,8 @@ def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt
     if wait and not new_only:
         matcher.lock(i for group in identities.values() for i in group)
     else:  # new fiches only share the keys over the cap, waiting or not
-        free = matcher.lock_free(identities, share_common=new_only, wait=wait)
+        free = matcher.lock_free(identities, share_common=new_only, wait=wait,
+                                 keep=_still_new(uow) if new_only else None)
         later = {row.version_id for row in rows if row.fiche_pk in identities
                  and row.fiche_pk not in free}
         rows = [row for row in rows if row.version_id not in later]
@@ -146,6 +147,15 @@ def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt
         {k: v for k, v in f.items() if k != "payload"} for f in state.values()
     ])
     return processed, created, later
+
+
+def _still_new(uow: UnitOfWork) -> Callable[[set[int]], set[int]]:
+    """For a transaction of new fiches: of the fiches whose keys it locked, those no other
+    transaction resolved meanwhile (the others are put back, their keys given back)."""
+    def kept(fiche_pks: set[int]) -> set[int]:
+        return {pk for pk, (porteur_id, _version) in uow.fiches.states(fiche_pks).items()
+                if porteur_id is None}
+    return kept
 
 
 def _as_committed(uow: UnitOfWork, rows: list[VersionToProcess],

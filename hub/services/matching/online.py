@@ -29,7 +29,7 @@ import dataclasses
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -186,17 +186,40 @@ class OnlineMatcher:
         self.uow.matching.lock_keys({self._stripe(d) for d in self._locked})
 
     def lock_free(self, groups: Mapping[Any, Iterable[Mapping[str, Any]]], *,
-                  share_common: bool = False, wait: bool = False) -> set[Any]:
+                  share_common: bool = False, wait: bool = False,
+                  keep: Callable[[set[Any]], set[Any]] | None = None) -> set[Any]:
         """Lock, without waiting, the keys of each group of identities (a fiche's
         versions); returns the groups whose keys were all free and are now locked. A
         group sharing a key with another worker's transaction is left for later, so two
         workers never wait for each other's whole transaction over one common key (with
-        `wait`: every key is waited for, and only the check below leaves a group for later).
+        `wait`: every key is waited for, and only the checks below leave a group for later).
 
         With `share_common` (a batch of new fiches only: nothing in it leaves the index),
         the keys known to be over the cap are locked in shared mode, and a group under
         one that the index, read under the locks, no longer holds over the cap is left
-        for later too: that group keeps its keys locked until the commit."""
+        for later too; so is a group that `keep`, called under the locks, leaves out (a
+        fiche another transaction processed meanwhile). The locks are taken in a
+        savepoint: when a check leaves a group out after locking, they are all given back
+        and those of the groups kept taken again, so no group left for later keeps its
+        keys locked until the commit."""
+        savepoint = self.uow.matching.savepoint()
+        locked, free = self._lock_groups(groups, share_common, wait)
+        if savepoint is None:  # SQLite: no key lock to give back, no other writer meanwhile
+            return free
+        if free and keep is not None:
+            free = keep(free)
+        if free == locked:
+            savepoint.commit()
+            return free
+        savepoint.rollback()
+        self._batch = None  # read again, under the locks taken again
+        return self.lock_free({group: groups[group] for group in free},
+                              share_common=share_common, wait=wait, keep=keep) if free else set()
+
+    def _lock_groups(self, groups: Mapping[Any, Iterable[Mapping[str, Any]]],
+                     share_common: bool, wait: bool) -> tuple[set[Any], set[Any]]:
+        """The groups locked, and of those the groups whose shared keys are still over the
+        cap (`lock_free`)."""
         keys = {group: {d for i in identities for d in self.digests(i)}
                 for group, identities in groups.items()}
         shared = {d for digests in keys.values() for d in digests
@@ -206,18 +229,18 @@ class OnlineMatcher:
         sharing = {self._stripe(d) for d in shared}
         if wait:
             self.uow.matching.lock_keys(exclusive, sharing)
-            free = set(stripes)
+            locked = set(stripes)
         else:  # a group the try-lock leaves out keeps none of its keys locked
-            free = self.uow.matching.try_lock_groups(stripes, sharing - exclusive)
+            locked = self.uow.matching.try_lock_groups(stripes, sharing - exclusive)
         self._locked = list(dict.fromkeys(
-            d for group in free for i in groups[group] for d in self.digests(i)))
-        if free and shared:  # read now, under the locks, to see the shared keys still common
-            batch = self._batch_for([])
-            fallen = {d for d in shared.intersection(self._locked)
-                      if len(batch.held.get(d, ())) <= self.cap}
-            self.common.forget(fallen)
-            free = {group for group in free if not keys[group] & fallen}
-        return free
+            d for group in locked for i in groups[group] for d in self.digests(i)))
+        if not (locked and shared):
+            return locked, locked
+        batch = self._batch_for([])  # read now, under the locks: are shared keys still common?
+        fallen = {d for d in shared.intersection(self._locked)
+                  if len(batch.held.get(d, ())) <= self.cap}
+        self.common.forget(fallen)
+        return locked, {group for group in locked if not keys[group] & fallen}
 
     def _stripe(self, digest: str) -> str:
         return f"{int(digest[:8], 16) % self.stripes:08x}"

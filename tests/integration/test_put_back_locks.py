@@ -1,0 +1,106 @@
+"""A fiche put back after its keys were locked gives them back at once (PostgreSQL:
+SQLite serialises its writers, it has no key locks): a third worker's fiche under one
+of those keys neither waits for nor is put back because of a fiche not even processed
+in that transaction."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from hub.services.delivery import deliveries
+from hub.services.ingest import processing
+from hub.services.matching import online
+from tests.integration.dedup_world import CCI, PERSON, fiche_of, hub_for, porteur_of, push
+
+pytestmark = pytest.mark.integration
+
+STRANGER = {**PERSON, "nom": "Vialatte", "prenom": "Odile", "date_naissance": "1971-02-03",
+            "courriel": "o.vialatte@exemple.fr", "telephone": "06 44 55 66 77",
+            "adresse": {"ligne": "3 place du Marché", "code_postal": "15000",
+                        "commune": "Aurillac"}}
+
+
+@pytest.fixture
+def pg_world(postgres_url, tmp_path):
+    from tests.conftest import _drop_pg_database, _fresh_pg_database
+
+    url = _fresh_pg_database(postgres_url)
+    try:
+        yield from hub_for(url, tmp_path)
+    finally:
+        _drop_pg_database(url)
+
+
+def stripes_of(hub, identity) -> set[str]:
+    with hub.uow() as uow:
+        matcher = online.OnlineMatcher(hub, uow)
+        return {matcher._stripe(d) for d in matcher.digests(online.identity_of(identity))}
+
+
+def free_to_take(hub, stripes: set[str]) -> list[str]:
+    """The stripes a third transaction can lock now."""
+    with hub.engine.connect() as third:
+        taken = [s for s in sorted(stripes) if third.execute(
+            sa.text("SELECT pg_try_advisory_xact_lock(:n)"),
+            {"n": int.from_bytes(bytes.fromhex(s), "big", signed=True)}).scalar()]
+        third.rollback()
+    return taken
+
+
+def test_a_fiche_processed_meanwhile_is_put_back_without_keeping_its_keys(pg_world, monkeypatch):
+    """Version 2 of C-1 is read as a new fiche; another worker resolves version 1 before
+    the keys are locked: version 2 is put back (a later transaction refreshes it), and
+    the keys it locked are free again before this transaction commits."""
+    hub, _clock = pg_world
+    first = push(hub, CCI, fiche_of(CCI, "C-1", PERSON), process=False)
+    second = push(hub, CCI, fiche_of(CCI, "C-1", PERSON, version=2),
+                  fiche_of(CCI, "C-2", STRANGER), process=False)
+    own = stripes_of(hub, PERSON) - stripes_of(hub, STRANGER)
+    lock_free, store = online.OnlineMatcher.lock_free, deliveries.store_deliveries
+    seen: list[list[str]] = []
+    other = threading.Thread(target=processing.process_outbox, args=(hub, first))
+
+    def other_worker_first(self, *args, **kwargs):
+        if threading.current_thread() is not other and not other.ident:
+            other.start()  # the other worker's transaction commits version 1 now
+            other.join(timeout=60)
+            assert not other.is_alive()
+        return lock_free(self, *args, **kwargs)
+
+    def before_commit(uow, planned):
+        if threading.current_thread() is not other:
+            seen.append(free_to_take(hub, own))
+        return store(uow, planned)
+
+    monkeypatch.setattr(online.OnlineMatcher, "lock_free", other_worker_first)
+    monkeypatch.setattr(processing, "store_deliveries", before_commit)
+    processing.process_outbox(hub, second)
+    assert seen[0] == sorted(own), "version 2's keys stayed locked until the commit"
+    assert processing.pipeline_status(hub)["outbox_pending"] == 0
+    with hub.uow() as uow:
+        fiche_pk = uow.fiches.porteur_of(CCI.member_id, "C-1").id
+        assert uow.fiches.states({fiche_pk})[fiche_pk][1] == 2  # version 2 processed later
+    assert porteur_of(hub, CCI, "C-1") != porteur_of(hub, CCI, "C-2")
+
+
+def test_a_fiche_left_out_because_a_key_is_no_longer_common_gives_its_keys_back(pg_world):
+    """A key this process remembered as over the cap is locked in shared mode; read under
+    the locks, the index no longer holds it over the cap (fiches erased meanwhile): the
+    fiche under it is left for later, and the keys it locked are given back at once."""
+    hub, _clock = pg_world
+    person, stranger = online.identity_of(PERSON), online.identity_of(STRANGER)
+    own = stripes_of(hub, PERSON) - stripes_of(hub, STRANGER)
+    with hub.uow() as uow:
+        matcher = online.OnlineMatcher(hub, uow)
+        once_common = matcher.digests(person)[0]
+        hub.common_keys.learn({once_common: list(range(hub.settings.match_candidates_per_key + 1))},
+                              hub.settings.match_candidates_per_key)
+        free = matcher.lock_free({"person": [person], "stranger": [stranger]},
+                                 share_common=True)
+        assert free == {"stranger"}
+        assert free_to_take(hub, own) == sorted(own)
+        assert free_to_take(hub, stripes_of(hub, STRANGER)) == []  # the fiche taken keeps its own
+    assert once_common not in hub.common_keys
