@@ -13,25 +13,15 @@ import sqlalchemy as sa
 from hub.services.delivery import deliveries
 from hub.services.ingest import processing
 from hub.services.matching import online
-from tests.integration.dedup_world import CCI, PERSON, fiche_of, hub_for, porteur_of, push
+from tests.integration import test_online_matching
+from tests.integration.dedup_world import CCI, PERSON, fiche_of, porteur_of, push
 
 pytestmark = pytest.mark.integration
 
-STRANGER = {**PERSON, "nom": "Vialatte", "prenom": "Odile", "date_naissance": "1971-02-03",
-            "courriel": "o.vialatte@exemple.fr", "telephone": "06 44 55 66 77",
-            "adresse": {"ligne": "3 place du Marché", "code_postal": "15000",
-                        "commune": "Aurillac"}}
+STRANGER = test_online_matching.STRANGER
 
 
-@pytest.fixture
-def pg_world(postgres_url, tmp_path):
-    from tests.conftest import _drop_pg_database, _fresh_pg_database
-
-    url = _fresh_pg_database(postgres_url)
-    try:
-        yield from hub_for(url, tmp_path)
-    finally:
-        _drop_pg_database(url)
+pg_world = test_online_matching.pg_world  # the fixture: a fresh PostgreSQL database
 
 
 def stripes_of(hub, identity) -> set[str]:
