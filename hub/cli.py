@@ -465,7 +465,12 @@ def _deliveries_dead(args: argparse.Namespace) -> int:
 def _deliveries_replay(args: argparse.Namespace) -> int:
     from hub.services.delivery.webhooks import replay_dead
 
-    print(f"livraisons remises en file : {replay_dead(_hub(), delivery_id=args.id, member_id=args.member)}")
+    hub = _hub()
+    try:
+        replayed = replay_dead(hub, delivery_id=args.id, member_id=args.member)
+    finally:
+        hub.close()
+    print(f"livraisons remises en file / deliveries put back in line: {replayed}")
     return 0
 
 

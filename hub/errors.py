@@ -43,6 +43,7 @@ French and English, and never echo personal data.
     │   ├── NoticeNotFound          404 notice_not_found
     │   ├── RouteNotFound           404 route_not_found
     │   ├── NoticeNotSent           404 notice_not_sent
+    │   ├── UnknownMember           404 unknown_member
     │   └── ReviewItemNotFound      404 review_item_not_found
     ├── Conflict                    409 conflict
     │   ├── ConsentAlreadyWithdrawn 409 consent_already_withdrawn
@@ -326,6 +327,12 @@ class ConsentNotFound(NotFound):
     def __init__(self, message_fr: str = "Aucun consentement ne porte cet identifiant.",
                  message_en: str | None = "No consent has this id.") -> None:
         super().__init__(message_fr, message_en)
+
+
+class UnknownMember(NotFound):
+    """No member of the network has this id (an operator's command named it)."""
+
+    code = "unknown_member"
 
 
 class NoticeNotSent(NotFound):

@@ -154,3 +154,21 @@ class PaceClock:
         self.sleeps.append(seconds)
         self.time += seconds
         return False
+
+
+def test_the_dead_letter_commands_name_an_unknown_member_instead_of_finding_nothing(
+        network, monkeypatch, capsys):
+    """A mistyped member id listed no dead letter and replayed none, both with exit 0: the
+    operator read "nothing dead" for a recipient whose deliveries were all dead."""
+    hub, _clock, cci, _pfil = network
+    cci.status = 410
+    push_and_process(hub, fiche("F-1"))
+    webhooks.dispatch_webhooks(hub)
+    monkeypatch.setenv("HUB_DATA_DIR", str(hub.settings.data_dir))
+    monkeypatch.setenv("HUB_DATABASE_URL", hub.settings.database_url.reveal())
+    for command in (["dead"], ["replay"], ["replay", "--id", "1"]):
+        capsys.readouterr()
+        assert cli.main(["deliveries", *command, "--member", "cci-thier"]) == 1
+        err = capsys.readouterr().err
+        assert "error (unknown_member)" in err and "cci-thier" in err
+    assert webhooks.dead_letter_page(hub, CCI)["total"] >= 1  # nothing was replayed

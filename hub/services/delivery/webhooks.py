@@ -29,13 +29,14 @@ import requests
 
 from hub.bootstrap import Hub
 from hub.domain.ids import MAX_INT64
-from hub.errors import BadRequest
+from hub.errors import BadRequest, UnknownMember
 from hub.keys import b64url
 from hub.services.audit import trail as audit
 from hub.services.delivery.deliveries import still_covered
 from hub.services.delivery.delivery_lease import RecipientLease
 from hub.store.delivery_repository import CANCELLED, DEAD, SENT
 from hub.store.records import Delivery, FicheSources, Member
+from hub.store.uow import UnitOfWork
 from hub.webhook_session import cancelling, post_done
 
 log = logging.getLogger(__name__)
@@ -374,11 +375,21 @@ def replay_dead(hub: Hub, *, delivery_id: int | None = None, member_id: str | No
         raise BadRequest(f"L'identifiant d'une livraison est entre 1 et {MAX_INT64}.",
                          f"A delivery id is between 1 and {MAX_INT64}.")
     with hub.uow() as uow:
+        _known(uow, member_id)
         count = uow.deliveries.replay(hub.clock(), delivery_id=delivery_id, recipient_id=member_id)
         uow.commit()
     if count:
         hub.publisher.request_dispatch_safely()
     return count
+
+
+def _known(uow: UnitOfWork, member_id: str | None) -> None:
+    """UnknownMember unless `member_id` is None or a member of the network."""
+    if member_id is not None and uow.members.get(member_id) is None:
+        raise UnknownMember(f"Aucun membre du réseau n'a l'identifiant {member_id[:64]!r} "
+                            "(capactif members list les nomme).",
+                            f"No member of the network has the id {member_id[:64]!r} "
+                            "(capactif members list names them).")
 
 
 def dead_letter_page(hub: Hub, member_id: str | None = None, *, after: int = 0,
@@ -389,6 +400,7 @@ def dead_letter_page(hub: Hub, member_id: str | None = None, *, after: int = 0,
         raise BadRequest(f"limit doit être entre 1 et 1000 et after entre 0 et {MAX_INT64}.",
                          f"limit must be between 1 and 1000 and after between 0 and {MAX_INT64}.")
     with hub.uow() as uow:
+        _known(uow, member_id)
         rows = uow.deliveries.dead(member_id, limit=limit + 1, after_id=after)
         total = uow.deliveries.dead_count(member_id)
     more = len(rows) > limit
