@@ -71,6 +71,7 @@ French and English, and never echo personal data.
     └── StoreUnavailable            503 store_unavailable (Retry-After)
         ├── StoreTimeout            503 store_timeout (Retry-After)
         ├── IndexOfAnotherVersion   503 index_of_another_version (Retry-After)
+        ├── StoreFull               503 store_full (Retry-After)
         ├── DatabaseUnreadable      503 database_unreadable
         └── DataDirectoryReadOnly   503 data_directory_read_only
 """
@@ -245,6 +246,12 @@ class IndexOfAnotherVersion(StoreUnavailable):
     """The matching index was written by another version of the hub than this process's."""
 
     code = "index_of_another_version"
+
+
+class StoreFull(StoreUnavailable):
+    """The database's disk is full (or a file-size limit reached): retried once freed."""
+
+    code = "store_full"
 
 
 class DatabaseUnreadable(StoreUnavailable):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,11 +12,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from hub.errors import StoreTimeout, StoreUnavailable
+from hub.errors import StoreFull, StoreTimeout, StoreUnavailable
 from hub.store.deadlines import DatabaseSilent, Deadlines, answer_within
 from hub.store.sqlite_writers import GatedConnection, WriterQueue, WriterTurnTimeout
 
 BEGIN_OPTION = "capactif_sqlite_begin"
+log = logging.getLogger(__name__)
 
 
 def reader_engine(engine: sa.Engine) -> sa.Engine:
@@ -41,10 +44,38 @@ _LATE = ("QueryCanceled", "LockNotAvailable", DatabaseSilent.__name__, WriterTur
 _LATE_MESSAGES = ("timeout expired", "database is locked")
 
 
+# SQLITE_FULL (ENOSPC), SQLITE_IOERR_WRITE (a write refused: EFBIG past a file-size
+# limit, EIO), PostgreSQL's disk_full.
+_SQLITE_WRITE_REFUSED = (13, 778)
+_POSTGRESQL_DISK_FULL = "53100"
+_full_said_at: float | None = None
+
+
+def _store_full() -> StoreFull:
+    """The error of a database whose disk is full or refuses writes, said in the log at
+    most every 30 s (a full disk is the operator's to mend, not a passing outage)."""
+    global _full_said_at
+    if _full_said_at is None or time.monotonic() - _full_said_at > 30:
+        _full_said_at = time.monotonic()
+        log.error("base de données pleine (store_full) : son disque est plein ou refuse "
+                  "d'écrire ; libérez de la place, les fiches acceptées attendent dans l'outbox "
+                  "/ the database's disk is full or refuses writes (store_full): free some "
+                  "room; accepted fiches wait in the outbox")
+    return StoreFull(
+        "Le disque de la base de données du hub est plein ou refuse d'écrire : libérez de la "
+        "place ; le hub reprend seul ensuite.",
+        "The hub database's disk is full or refuses writes: free some room; the hub resumes "
+        "by itself then.",
+    )
+
+
 def store_outage(exc: BaseException) -> StoreUnavailable:
     """The hub's error for a database error met in an operation (never its text: a
     driver message may quote a statement's values)."""
     original = getattr(exc, "orig", None)
+    if (getattr(original, "sqlite_errorcode", None) in _SQLITE_WRITE_REFUSED
+            or getattr(original, "sqlstate", None) == _POSTGRESQL_DISK_FULL):
+        return _store_full()
     if (isinstance(exc, sa.exc.TimeoutError) or type(original).__name__ in _LATE
             or any(text in str(original) for text in _LATE_MESSAGES)):
         return StoreTimeout(
