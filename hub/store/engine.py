@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from hub.errors import StoreFull, StoreTimeout, StoreUnavailable
+from hub.errors import DatabaseUnreadable, StoreFull, StoreTimeout, StoreUnavailable
 from hub.store.deadlines import DatabaseSilent, Deadlines, answer_within
 from hub.store.sqlite_writers import GatedConnection, WriterQueue, WriterTurnTimeout
 
@@ -69,10 +69,32 @@ def _store_full() -> StoreFull:
     )
 
 
+_SQLITE_DAMAGED = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB (their primary codes)
+
+
+def damaged(exc: BaseException) -> bool:
+    """Whether `exc` says the SQLite file is damaged or no database at all."""
+    code = getattr(getattr(exc, "orig", None), "sqlite_errorcode", None)
+    return isinstance(exc, sa.exc.DatabaseError) and code is not None \
+        and code & 0xFF in _SQLITE_DAMAGED
+
+
+def outage(exc: BaseException) -> StoreUnavailable | None:
+    """The hub's error (503) when `exc` is an outage of the store or a damaged SQLite
+    file, else None (the error is the caller's: a constraint, a bug)."""
+    return store_outage(exc) if isinstance(exc, OUTAGES) or damaged(exc) else None
+
+
 def store_outage(exc: BaseException) -> StoreUnavailable:
     """The hub's error for a database error met in an operation (never its text: a
     driver message may quote a statement's values)."""
     original = getattr(exc, "orig", None)
+    if damaged(exc):
+        return DatabaseUnreadable(
+            "La base SQLite du hub est endommagée : arrêtez le hub, mettez le fichier de côté "
+            "et restaurez la dernière sauvegarde (capactif restore DOSSIER).",
+            "The hub's SQLite database is damaged: stop the hub, move the file aside and "
+            "restore the last backup (capactif restore FOLDER).")
     if (getattr(original, "sqlite_errorcode", None) in _SQLITE_WRITE_REFUSED
             or getattr(original, "sqlstate", None) == _POSTGRESQL_DISK_FULL):
         return _store_full()

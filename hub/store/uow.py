@@ -16,7 +16,7 @@ from hub.store import repositories as repos
 from hub.store.auditor_repository import Auditors
 from hub.store.console_repository import FicheReads, IntegrityChecks, Revisits, Sessions, Users
 from hub.store.delivery_repository import Deliveries
-from hub.store.engine import OUTAGES, store_outage
+from hub.store.engine import OUTAGES, outage, store_outage
 from hub.store.erasure_repository import Erasures, Markers
 from hub.store.identity_memo import IdentityMemo
 from hub.store.key_replay import KeyReplays
@@ -39,8 +39,11 @@ class UnitOfWork:
         try:
             self._connection = self._engine.connect()
             self._connection.begin()
-        except OUTAGES as exc:
-            raise store_outage(exc) from exc
+        except (*OUTAGES, sa.exc.DatabaseError) as exc:
+            error = outage(exc)
+            if error is None:
+                raise
+            raise error from exc
         conn = self._connection
         self.members = repos.Members(conn)
         self.keys = FicheKeys(conn, self._store_keys)
@@ -91,5 +94,6 @@ class UnitOfWork:
         finally:
             self.connection.close()
             self._connection = None
-        if isinstance(exc, OUTAGES):
-            raise store_outage(exc) from exc
+        error = outage(exc) if exc is not None else None
+        if error is not None:
+            raise error from exc

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.errors import DataDirectoryReadOnly, HubError, StoreUnavailable
-from hub.store.engine import OUTAGES, reader_engine, store_outage
+from hub.store.engine import outage, reader_engine
 from hub.store.migrate import migrations_current
 
 
@@ -71,7 +71,7 @@ def readiness(hub: Hub, *, data_dir: bool = False) -> Readiness:
 def outage_of(exc: BaseException) -> StoreUnavailable | None:
     """The hub's error for a database outage met outside a unit of work (the consent
     registry reads the store directly): the API answers it 503, never 500."""
-    return store_outage(exc) if isinstance(exc, OUTAGES) else None
+    return outage(exc)
 
 
 CHECK_TIMEOUT_S = 3.0
@@ -96,7 +96,8 @@ def _run(name: str, check: Callable[[Hub], str], hub: Hub) -> Check:
     except _Noted as exc:
         return Check(name, True, str(exc))
     except Exception as exc:  # a readiness probe reports every failure, it never raises
-        return Check(name, False, type(exc).__name__)
+        known = outage(exc)  # a damaged SQLite file, a full disk: said by their codes
+        return Check(name, False, known.code if known else type(exc).__name__)
     return Check(name, not problem, problem)
 
 
