@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from hub.audit.heads import SignedTreeHead, head_from_dict, verify_head
+from hub.audit.heads import Cosignature, SignedTreeHead, head_from_dict, verify_head
 from hub.audit.merkle import HASH_SIZE, CompactRange
 from hub.audit.report import Problem, VerificationReport
 from hub.audit.scan import ExportScan
@@ -37,11 +37,16 @@ def load_seen_head(data: bytes) -> SignedTreeHead:
 
 
 class SeenHeads:
-    """Fed each file's scan in turn, then `finish` reports the heads no file covered."""
+    """Fed each file's scan in turn, then `finish` reports the countersignatures no file
+    shows and the heads no file covered. A head's countersignatures are gathered over
+    every file before any is called dropped: an archive segment closing at a head was
+    written before witnesses countersigned it later, and a later file shows them."""
 
     def __init__(self, seen: Sequence[SignedTreeHead], hub_keys: Mapping[str, Ed25519PublicKey],
                  report: VerificationReport) -> None:
         self._pending: list[SignedTreeHead] = []
+        self._compared: list[SignedTreeHead] = []
+        self._cosigned: dict[int, set[Cosignature]] = {}  # by size, over every file
         for head in seen:
             key = hub_keys.get(head.key_id)
             if key is not None and verify_head(head, key):
@@ -56,6 +61,10 @@ class SeenHeads:
                 ))
 
     def check_file(self, scan: ExportScan, report: VerificationReport) -> None:
+        sizes = {h.size for h in self._pending} | {h.size for h in self._compared}
+        for head in scan.heads:
+            if head.size in sizes:
+                self._cosigned.setdefault(head.size, set()).update(head.cosignatures)
         end = scan.start + scan.count
         covered = [h for h in self._pending if scan.start <= h.size <= end]
         for head in sorted(covered, key=lambda h: h.size):
@@ -67,22 +76,15 @@ class SeenHeads:
                     f"the root recomputed at size {head.size} is not the kept head's: the "
                     "history was rewritten, then signed again",
                 ))
-            self._check_cosignatures(head, scan, report)
+        self._compared += covered
         self._pending = [h for h in self._pending if h not in covered]
 
     def finish(self, report: VerificationReport) -> None:
-        for head in self._pending:
-            report.add_warning(Problem(
-                "seen_head_not_covered",
-                f"tête conservée de taille {head.size} hors des fichiers vérifiés : non comparée",
-                f"kept head of size {head.size} outside the files verified: not compared",
-            ))
-
-    @staticmethod
-    def _check_cosignatures(seen: SignedTreeHead, scan: ExportScan,
-                            report: VerificationReport) -> None:
-        for head in (h for h in scan.heads if h.size == seen.size):
-            dropped = sorted({c.witness for c in seen.cosignatures if c not in head.cosignatures})
+        for seen in self._compared:
+            if seen.size not in self._cosigned:
+                continue  # no file holds a head of its size: its root was compared
+            shown = self._cosigned[seen.size]
+            dropped = sorted({c.witness for c in seen.cosignatures if c not in shown})
             if dropped:
                 report.add_problem(Problem(
                     "cosignature_dropped",
@@ -91,6 +93,12 @@ class SeenHeads:
                     f"the head of size {seen.size} lacks the countersignature of "
                     f"{', '.join(dropped)} that the kept head carries",
                 ))
+        for head in self._pending:
+            report.add_warning(Problem(
+                "seen_head_not_covered",
+                f"tête conservée de taille {head.size} hors des fichiers vérifiés : non comparée",
+                f"kept head of size {head.size} outside the files verified: not compared",
+            ))
 
 
 def _root_at(scan: ExportScan, size: int) -> bytes:
