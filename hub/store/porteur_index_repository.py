@@ -29,7 +29,8 @@ _CHUNK = 500
 _consents = sa.table("consents", sa.column("id"), sa.column("member_id"), sa.column("fiche_id"),
                      sa.column("expires_at"), sa.column("recorded_at"))
 _consent_states = sa.table("consent_states", sa.column("id"), sa.column("consent_id"))
-_erasures = sa.table("erasures", sa.column("porteur_id"), sa.column("requested_at"))
+_erasures = sa.table("erasures", sa.column("id"), sa.column("porteur_id"),
+                     sa.column("requested_at"))
 SORTS = {
     "premier_contact": porteur_index.c.first_contact,
     "nouvelles": porteur_index.c.last_news,
@@ -122,11 +123,16 @@ class PorteurIndex:
             if values:
                 self.conn.execute(sa.insert(table), list(values))
 
-    def erased_since(self, when: dt.datetime) -> set[str]:
-        """Porteurs an erasure named after `when` (the next refresh reads them again:
-        `touched` looks back further)."""
-        query = sa.select(_erasures.c.porteur_id).where(_erasures.c.requested_at > when)
-        return {row[0] for row in self.conn.execute(query) if row[0]}
+    def erasures_of(self, porteur_ids: Sequence[str]) -> set[tuple[str, str]]:
+        """(erasure id, porteur id) of every erasure naming one of `porteur_ids`: read
+        before and again after a refresh reads them, the difference names the porteurs
+        an erasure took meanwhile, whatever its clock said."""
+        found: set[tuple[str, str]] = set()
+        for chunk in _chunks(list(porteur_ids)):
+            query = sa.select(_erasures.c.id, _erasures.c.porteur_id).where(
+                _erasures.c.porteur_id.in_(chunk))
+            found |= {(row[0], row[1]) for row in self.conn.execute(query)}
+        return found
 
     def forget(self, porteur_ids: Sequence[str]) -> None:
         """Every row of `porteur_ids`, search digests included (an erasure: the next

@@ -6,6 +6,8 @@ this person here?" (docs/privacy.md)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
 
@@ -65,5 +67,29 @@ def test_a_refresh_that_read_the_porteur_before_the_erasure_does_not_write_them_
     porteur_index.refresh(hub)
     assert _held(hub, porteur_id) == dict.fromkeys((t.name for t in TABLES), 0)
     monkeypatch.setattr(porteur_index, "_read", read)
+    porteur_index.refresh(hub)
+    assert _held(hub, porteur_id) == dict.fromkeys((t.name for t in TABLES), 0)
+
+
+def test_a_slow_erasure_committing_while_a_refresh_reads_is_not_written_back(
+        coordination, monkeypatch) -> None:
+    """The erasure read its clock long before it committed (the keyring's lock, a busy
+    store, a long refresh holding the marks row, a lagging clock): the refresh tells it
+    by the erasures it saw before reading, not by the erasure's time."""
+    hub, clock = coordination["hub"], coordination["clock"]
+    with hub.uow() as uow:
+        porteur_id = uow.fiches.porteur_of("commune-ambert", "F-ORPHELIN").porteur_id
+    read = porteur_index._read
+
+    def read_then_erase(*args):  # type: ignore[no-untyped-def]
+        found = read(*args)
+        if porteur_id in args[2]:
+            refresh_now = clock.now
+            clock.now = refresh_now - dt.timedelta(minutes=10)  # began ten minutes earlier
+            erasure.request_erasure(hub, OWNER, {"fiche_id": "F-ORPHELIN"})
+            clock.now = refresh_now
+        return found
+
+    monkeypatch.setattr(porteur_index, "_read", read_then_erase)
     porteur_index.refresh(hub)
     assert _held(hub, porteur_id) == dict.fromkeys((t.name for t in TABLES), 0)

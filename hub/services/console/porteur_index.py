@@ -31,7 +31,6 @@ from hub.services.console.porteur_figures import Figures, figures_of
 CLOSED_STAGES = frozenset({"installe", "post_creation", "abandonne"})
 COORDINATION, DPO = "coordination", "dpo"
 _BATCH = 500
-CLOCK_SKEW = dt.timedelta(seconds=5)  # how far another machine's clock may lag an erasure's
 
 
 def refresh(hub: Hub) -> int:
@@ -48,6 +47,7 @@ def refresh(hub: Hub) -> int:
         rebuild = marks is None or marks.built_for != built_for
         touched = uow.porteur_index.every_porteur() if rebuild or marks is None else \
             sorted(uow.porteur_index.touched(marks, now))
+        erasures = uow.porteur_index.erasures_of(touched)
     if not touched and not rebuild:
         return 0
     batches = [touched[i:i + _BATCH] for i in range(0, len(touched), _BATCH)]
@@ -57,7 +57,8 @@ def refresh(hub: Hub) -> int:
             uow.porteur_index.marks(lock=True)
             # An erasure committed since the read (it takes this lock too) wins: what was
             # read of its porteurs is not written back; the next refresh reads them again.
-            erased = uow.porteur_index.erased_since(now - CLOCK_SKEW)
+            erased = {porteur for _erasure, porteur in
+                      uow.porteur_index.erasures_of(touched) - erasures}
             for batch, (found, figures) in zip(batches, read, strict=True):
                 found = [p for p in found if p.porteur_id not in erased]
                 figures = [f for f in figures if f.porteur_id not in erased]
