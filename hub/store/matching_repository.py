@@ -541,12 +541,18 @@ class Matching:
 
     # --- merges -------------------------------------------------------------------------
     def move_fiches(self, fiche_pks: Sequence[int], to_porteur: str, method: str,
-                    evidence: dict[str, Any], now: dt.datetime) -> None:
+                    evidence: dict[str, Any], now: dt.datetime,
+                    from_porteur: str | None = None) -> int:
         """Re-attach fiches to a porteur: fiche, index and open items follow; links keep
-        their history (the old link is closed, a new one opened)."""
+        their history (the old link is closed, a new one opened). With `from_porteur`,
+        only fiches still held by it move (another transaction may have moved them since
+        they were read: its update waited for theirs); answers how many fiches moved."""
         pks = list(fiche_pks)
-        self.conn.execute(sa.update(fiches).where(fiches.c.id.in_(pks))
-                          .values(porteur_id=to_porteur))
+        held = fiches.c.porteur_id == from_porteur if from_porteur is not None else sa.true()
+        moved = self.conn.execute(sa.update(fiches).where(fiches.c.id.in_(pks), held)
+                                  .values(porteur_id=to_porteur)).rowcount
+        if moved != len(pks):
+            return moved  # the caller refuses the move: its transaction is rolled back
         self.conn.execute(sa.update(match_records).where(match_records.c.fiche_pk.in_(pks))
                           .values(porteur_id=to_porteur))
         self.conn.execute(sa.update(fiche_links).where(
@@ -555,6 +561,7 @@ class Matching:
         self.conn.execute(sa.insert(fiche_links), [
             {"fiche_pk": pk, "porteur_id": to_porteur, "method": method, "evidence": evidence,
              "linked_at": now} for pk in pks])
+        return moved
 
     def rename_in_open_items(self, old: str, new: str) -> None:
         """Open items follow a merged porteur; those now inside one porteur are obsolete."""

@@ -63,7 +63,11 @@ def split(hub: Hub, uow: UnitOfWork, porteur_id: str, member_id: str, fiche_id: 
         restored = new_porteur_id()
         uow.porteurs.create_many([restored], now)
     uow.matching.set_status(restored, "active")
-    uow.matching.move_fiches([fiche.id], restored, "unmerge", {"ancien_porteur": porteur_id}, now)
+    if not uow.matching.move_fiches([fiche.id], restored, "unmerge",
+                                    {"ancien_porteur": porteur_id}, now, from_porteur=porteur_id):
+        raise NothingToUnmerge(  # separated meanwhile by another coordinator
+            "Cette fiche n'appartient plus à ce porteur : elle vient d'en être séparée.",
+            "This fiche no longer belongs to this porteur: it was just separated from it.")
     uow.matching.judge(((fiche.id, other) for other in others), "different", None, actor, now)
     if decided is not None:  # listed with the pairs judged different: can be taken up again
         sides = (restored, porteur_id) if fiche.id == decided.fiche_pk else (porteur_id, restored)
