@@ -585,6 +585,21 @@ class Matching:
         return self.conn.execute(sa.insert(merge_events).values(**values)
                                  .returning(merge_events.c.id)).scalar_one()
 
+    def link_history(self, porteur_id: str, fiche_pks: Sequence[int], limit: int
+                     ) -> list[tuple[int, str, str, str, dt.datetime, dt.datetime | None]]:
+        """(fiche pk, member, fiche id, porteur, linked at, unlinked at) of every link,
+        past or present, of the fiches `fiche_pks` and of the fiches `porteur_id` ever
+        held: which porteur held which fiche when (merges and splits move fiches)."""
+        ever = sa.select(fiche_links.c.fiche_pk).where(fiche_links.c.porteur_id == porteur_id)
+        query = (sa.select(fiche_links.c.fiche_pk, fiches.c.member_id, fiches.c.fiche_id,
+                           fiche_links.c.porteur_id, fiche_links.c.linked_at,
+                           fiche_links.c.unlinked_at)
+                 .join(fiches, fiches.c.id == fiche_links.c.fiche_pk)
+                 .where(sa.or_(fiche_links.c.fiche_pk.in_(list(fiche_pks)),
+                               fiche_links.c.fiche_pk.in_(ever)))
+                 .order_by(fiche_links.c.id).limit(limit))
+        return [tuple(row) for row in self.conn.execute(query)]
+
     def merge_history(self, porteur_id: str | None, limit: int) -> list[MergeEvent]:
         query = sa.select(merge_events)
         if porteur_id is not None:

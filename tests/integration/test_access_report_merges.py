@@ -44,3 +44,44 @@ def test_a_fiche_split_off_keeps_the_accesses_to_it_while_it_was_merged(coordina
     assert accesses(hub, restored).get(DPO_MEMBER, 0) >= 1
     owner = audit.fiche_report(hub, "cci-puy-de-dome", "cci-puy-de-dome", "F-DOUBLE-B")
     assert DPO_MEMBER in {r["membre"] for r in owner["destinataires"]}
+
+
+OTHER = "cci-puy-de-dome"
+
+
+def _separated_after_a_mistaken_merge(coordination) -> tuple[str, str, str]:
+    """Two persons' fiches merged by mistake, then separated an hour later; answers the
+    porteur holding each fiche now and the porteur id they shared while merged."""
+    hub, session, clock = coordination["hub"], coordination["session"], coordination["clock"]
+    [item] = duplicates.list_review_items(hub)["items"]
+    queue.decide(hub, session, item["id"], "same")  # a mistake
+    with hub.uow() as uow:
+        shared = uow.fiches.porteur_of("commune-ambert", "F-DOUBLE-A").porteur_id
+    clock.advance(hours=1)
+    audit.record(hub, [audit.event(hub, "webhook_delivery", "recoit-b", porteur_id=shared,
+                                   fiches=[(OTHER, "F-DOUBLE-B")], fields=["porteur.nom"],
+                                   purpose="orientation")])
+    clock.advance(hours=1)
+    queue.unmerge(hub, session, shared, OTHER, "F-DOUBLE-B")
+    clock.advance(hours=1)
+    with hub.uow() as uow:
+        return (uow.fiches.porteur_of("commune-ambert", "F-DOUBLE-A").porteur_id,
+                uow.fiches.porteur_of(OTHER, "F-DOUBLE-B").porteur_id, shared)
+
+
+def test_a_persons_report_never_lists_another_persons_accesses_after_a_mistaken_merge(
+        coordination):
+    """Accesses naming no fiche (a feed pull whose source fiche is gone), logged under
+    each person's porteur before the mistaken merge, stay each in their own person's
+    report once the merge is undone; an access to B's fiche while merged is B's only."""
+    hub, clock = coordination["hub"], coordination["clock"]
+    a, b = (coordination["porteurs"][f] for f in ("F-DOUBLE-A", "F-DOUBLE-B"))
+    for member, porteur in (("voit-a", a), ("voit-b", b)):
+        audit.record(hub, [audit.event(hub, "feed_pull", member, porteur_id=porteur,
+                                       fields=["porteur.nom"], purpose="orientation")])
+    clock.advance(hours=1)
+    now_a, now_b, _shared = _separated_after_a_mistaken_merge(coordination)
+    of_a, of_b = accesses(hub, now_a), accesses(hub, now_b)
+    assert "voit-a" in of_a and "voit-b" in of_b
+    assert "voit-b" not in of_a and "voit-a" not in of_b
+    assert "recoit-b" in of_b and "recoit-b" not in of_a
