@@ -84,3 +84,19 @@ def test_loading_a_network_file_without_a_member_says_it_still_holds_credentials
     out = capsys.readouterr().out
     assert f"absents du fichier : {member}" in out and "--now" in out
     assert not any(f"absents du fichier : {m}" in out for m in others)
+
+
+def test_a_rotation_whose_file_cannot_be_written_changes_nothing(hub, credentials, tmp_path):
+    """Without the overlap, a rotation committed before its file was written left the
+    member with former credentials refused and new ones nowhere."""
+    from hub.errors import DataDirectoryReadOnly
+
+    member, former = next(iter(credentials.items()))
+    blocked = tmp_path / "pas-un-dossier"
+    blocked.write_text("x")
+    with TestClient(create_app(hub=hub)) as client:
+        assert _feed(client, former) == 200
+        with pytest.raises(DataDirectoryReadOnly) as refused:
+            rotate_member(hub, member, blocked, overlap=False)
+        assert "pas-un-dossier" in refused.value.message_fr
+        assert _feed(client, former) == 200

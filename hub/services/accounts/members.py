@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import schemas
 from hub.bootstrap import Hub
-from hub.errors import InvalidNetworkFile, NotFound
+from hub.errors import DataDirectoryReadOnly, InvalidNetworkFile, NotFound
 from hub.keys import private_key_text, public_key_text
 from hub.services.accounts import dpo
 from hub.services.accounts.auth import token_hash
@@ -103,8 +103,16 @@ def rotate_member(hub: Hub, member_id: str, credentials_dir: Path, *,
         credentials = _issue({})
         uow.members.rotate_credentials(member_id, token_hash(credentials["secret"]),
                                        credentials["public_key"], until)
-        uow.commit()
-    _write_credentials(credentials_dir, member_id, credentials, hub)
+        # Written before the commit, put in place after it: a folder refusing the file
+        # changes nothing (without the overlap, the former credentials would be refused
+        # and the new ones be nowhere), and a failed commit leaves the former file.
+        staged = _stage_credentials(credentials_dir, member_id, credentials, hub)
+        try:
+            uow.commit()
+        except BaseException:
+            staged.unlink(missing_ok=True)
+            raise
+    os.replace(staged, staged.with_suffix(".json"))
     return until
 
 
@@ -144,16 +152,29 @@ def _issue(member: dict[str, Any]) -> dict[str, Any]:
 
 def _write_credentials(folder: Path, member_id: str, credentials: dict[str, Any], hub: Hub, *,
                        stem: str | None = None, token: str | None = None) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
+    staged = _stage_credentials(folder, member_id, credentials, hub, stem=stem, token=token)
+    os.replace(staged, staged.with_suffix(".json"))
+
+
+def _stage_credentials(folder: Path, member_id: str, credentials: dict[str, Any], hub: Hub, *,
+                       stem: str | None = None, token: str | None = None) -> Path:
+    """The credentials file written beside its place (`.tmp`), readable by its owner only."""
     document = {
         "membre": member_id,
         "token": token or f"{member_id}.{credentials['secret']}",
         "cle_privee": credentials["private_key"],
         "hub_url": f"http://{hub.settings.host}:{hub.settings.port}",
     }
-    path = folder / f"{stem or member_id}.json"
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(document, handle, indent=2)
-    os.replace(tmp, path)
+    tmp = folder / f"{stem or member_id}.tmp"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, indent=2)
+    except OSError as exc:
+        raise DataDirectoryReadOnly(
+            f"Le dossier des identifiants {folder} refuse le fichier ({exc.strerror}) : "
+            "rendez-le accessible en écriture, puis relancez ; rien n'a changé.",
+            f"The credentials folder {folder} refuses the file ({exc.strerror}): make it "
+            "writable, then run again; nothing changed.") from exc
+    return tmp
