@@ -29,3 +29,16 @@ def test_a_separation_made_by_mistake_is_taken_up_again_and_the_fiches_reunited(
     queue.decide(hub, session, item["id"], "same")
     assert porteur_of(hub, "cci-puy-de-dome", "F-DOUBLE-B") == porteur_of(
         hub, "commune-ambert", "F-DOUBLE-A")
+
+
+def test_separating_the_fiche_that_was_already_there_is_taken_up_again_too(coordination):
+    """The pair decided « même personne » is undone whichever of its two fiches is taken
+    out: the one the merge brought in, or the one the porteur already held."""
+    hub, session = coordination["hub"], coordination["session"]
+    [item] = duplicates.list_review_items(hub)["items"]
+    queue.decide(hub, session, item["id"], "same")
+    with hub.uow() as uow:
+        kept = uow.fiches.porteur_of("commune-ambert", "F-DOUBLE-A").porteur_id
+    queue.unmerge(hub, session, kept, "commune-ambert", "F-DOUBLE-A")
+    listed = review_revisits.revisitable(hub, session)
+    assert [(row["id"], row["statut"]) for row in listed] == [(item["id"], "different")]

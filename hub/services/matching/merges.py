@@ -91,18 +91,19 @@ def _merged_from(uow: UnitOfWork, porteur_id: str, fiche_pk: int) -> str | None:
 
 
 def _deciding_item(uow: UnitOfWork, porteur_id: str, fiche_pk: int) -> ReviewItem | None:
-    """The pair decided `same` whose merge brought this fiche into the porteur, when the
-    fiche is one of the pair and the other is still there (the split undoes that decision)."""
+    """The pair decided `same` whose merge made this porteur hold the fiche with the other
+    of the pair, whichever of the two the merge brought in, when the other is still there
+    (the split undoes that decision)."""
+    held = {row.id for row in uow.fiches.of_porteur(porteur_id)}
     for event in uow.matching.merge_history(porteur_id, limit=200):
-        if event.kind == "merge" and event.porteur_id == porteur_id and \
-                fiche_pk in event.fiche_pks and event.review_item_id is not None:
-            item = uow.matching.review_item(event.review_item_id)
-            if item is None or item.status != "same":
-                return None
-            other = item.candidate_fiche_pk if item.fiche_pk == fiche_pk else item.fiche_pk \
-                if item.candidate_fiche_pk == fiche_pk else None
-            held = {row.id for row in uow.fiches.of_porteur(porteur_id)}
-            return item if other in held else None
+        if event.kind != "merge" or event.porteur_id != porteur_id or \
+                event.review_item_id is None:
+            continue
+        item = uow.matching.review_item(event.review_item_id)
+        if item is None or fiche_pk not in (item.fiche_pk, item.candidate_fiche_pk):
+            continue
+        other = item.candidate_fiche_pk if item.fiche_pk == fiche_pk else item.fiche_pk
+        return item if item.status == "same" and other in held else None
     return None
 
 
