@@ -26,6 +26,7 @@ from typing import Any
 
 from connectors.errors import ConfigurationError, SourceError
 from connectors.mapping import Mapping, MappingProblem
+from connectors.single_byte import single_byte
 from connectors.table_source import HEADER_SEARCH, Row, TableSource, header_index, header_row
 
 _UNDECODED = re.compile("[\udc80-\udcff]")
@@ -38,7 +39,8 @@ def detect_encoding(raw: bytes) -> str:
     "cp1252" or "mac_roman", from the lines holding non-ASCII bytes.
 
     A file mostly in UTF-8 with a few broken lines stays UTF-8 (those lines are
-    rejected); a file whose accented lines are not UTF-8 is Windows-1252.
+    rejected); a file whose accented lines are not UTF-8 is Windows-1252, or Mac Roman
+    when that reading is the more plausible French (`connectors.single_byte`).
     """
     if raw.startswith(BOM):
         return "utf-8-sig"
@@ -53,20 +55,7 @@ def detect_encoding(raw: bytes) -> str:
             good += 1
         except UnicodeDecodeError:
             bad += 1
-    return "utf-8" if good >= bad else _single_byte(raw)
-
-
-# Lower-case accented letters and signs of French text: what a right reading shows.
-_FRENCH = frozenset("àâäçéèêëîïôöùûüÿœæ€«»’°")
-
-
-def _single_byte(raw: bytes) -> str:
-    """Windows-1252 or Mac Roman (Excel for Mac's « CSV (Macintosh) »), whichever reads
-    more of the letters French text holds: the same bytes are « é » in one and « Ž »
-    or an undefined byte in the other (and « È » for Windows' « é » read as Mac Roman)."""
-    def letters(encoding: str) -> int:
-        return sum(1 for c in raw.decode(encoding, errors="replace") if c in _FRENCH)
-    return "mac_roman" if letters("mac_roman") > letters("cp1252") else "cp1252"
+    return "utf-8" if good >= bad else single_byte(raw)
 
 
 def _problem(code: str, fr: str, en: str) -> MappingProblem:

@@ -128,3 +128,25 @@ def test_without_a_modification_column_every_row_is_read_with_the_export_time(
     source = CsvSource(commune_mapping, path, mode="empreinte")
     since = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
     assert len(list(source.changes(since))) == 5
+
+
+def test_a_windows_1252_export_written_in_capitals_is_not_read_as_mac_roman():
+    text = "NOM;PRENOM;VILLE\nDUPONT;FRANÇOIS;CHÂTEAUROUX\nMARTIN;HÉLÈNE;ORLÉANS\n"
+    assert detect_encoding(text.encode("cp1252")) == "cp1252"
+
+
+def test_a_windows_1252_export_with_curly_quotes_and_a_trademark_stays_windows_1252():
+    text = "NOM;NOTE\nDupont;Projet “Bio” ™ label\nMartin;Entreprise ”A” SAS\n"
+    assert detect_encoding(text.encode("cp1252")) == "cp1252"
+
+
+def test_curly_apostrophes_inside_words_tell_the_encoding_either_way():
+    text = "nom;note\nDupont;l’atelier d’Anne\n"
+    assert detect_encoding(text.encode("cp1252")) == "cp1252"
+    assert detect_encoding(text.encode("mac_roman")) == "mac_roman"
+
+
+def test_lower_case_french_saved_as_mac_roman_is_read_as_mac_roman():
+    text = "nom;ville\nDupont;Orléans\nMartin;Besançon\nLefèvre;Vénissieux\n"
+    assert detect_encoding(text.encode("mac_roman")) == "mac_roman"
+    assert detect_encoding(text.encode("cp1252")) == "cp1252"
