@@ -40,7 +40,7 @@ def to_date(text: str, formats: Sequence[str] = DATE_FORMATS, *, past: bool = Fa
         head = text.strip().split(" ", 1)[0].split("T", 1)[0]
         for pattern in formats:
             with contextlib.suppress(ValueError):
-                value = dt.datetime.strptime(head, pattern).date()
+                value = french_values.by_format(head, pattern, past=past)
                 if french_values.MIN_YEAR <= value.year <= french_values.MAX_YEAR:
                     return value
     try:

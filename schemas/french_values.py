@@ -99,7 +99,7 @@ def to_date(text: str, *, past: bool = False, today: dt.date | None = None,
     elif match := _YMD.fullmatch(head):
         year, month, day = (int(g) for g in match.groups())
     else:
-        return _bounded(_by_formats(head, formats))
+        return _bounded(_by_formats(head, formats, past=past, today=today))
     try:
         value = dt.date(year, month, day)
     except ValueError as exc:
@@ -107,13 +107,29 @@ def to_date(text: str, *, past: bool = False, today: dt.date | None = None,
     return _bounded(value)
 
 
-def _by_formats(head: str, formats: Sequence[str]) -> dt.date:
+def _by_formats(head: str, formats: Sequence[str], *, past: bool,
+                today: dt.date | None) -> dt.date:
     for pattern in formats:
         try:
-            return dt.datetime.strptime(head, pattern).date()
+            return by_format(head, pattern, past=past, today=today)
         except ValueError:
             continue
     raise ValueError("not a date in an accepted format")
+
+
+def by_format(head: str, pattern: str, *, past: bool = False,
+              today: dt.date | None = None) -> dt.date:
+    """`head` read with a `strptime` pattern; a two-digit year (`%y`) takes its century by
+    the field's meaning (`resolve_year`), not by `strptime`'s fixed pivot."""
+    value = dt.datetime.strptime(head, pattern).date()
+    if "%y" not in pattern:
+        return value
+    year = resolve_year(value.year % 100, value.month, value.day, past=past,
+                        today=today or dt.date.today())
+    try:
+        return value.replace(year=year)
+    except ValueError as exc:  # 29/02/00: 2000 is a leap year, 1900 is not
+        raise ValueError("not a calendar date") from exc
 
 
 def _bounded(value: dt.date) -> dt.date:

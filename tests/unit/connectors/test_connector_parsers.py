@@ -93,3 +93,9 @@ def test_a_written_date_after_a_weekday_or_le_is_read(text):
 def test_a_written_date_and_time_is_a_paris_date_time():
     assert parsers.parse_datetime("samedi 5 déc. 2026 à 14h30") == "2026-12-05T14:30:00+01:00"
     assert parsers.parse_datetime("5 décembre 2026") == "2026-12-05T00:00:00+01:00"
+
+
+def test_a_two_digit_year_in_a_format_the_mapping_gives_takes_the_fields_century():
+    assert parsers.to_date("01/02/45", ["%d/%m/%y"], past=True).isoformat() == "1945-02-01"
+    assert parsers.to_date("02-01-45", ["%m-%d-%y"], past=True).isoformat() == "1945-02-01"
+    assert parsers.to_date("01.02.2045", ["%d.%m.%Y"], past=True).isoformat() == "2045-02-01"
