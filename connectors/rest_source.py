@@ -1,10 +1,12 @@
 """A member's CRM or management tool with a paginated JSON API.
 
 Pagination by page number (`page`, `per_page`; stops on an empty page, a page shorter
-than the first, or one repeating the page before: an API may serve fewer per page than
-asked, so a short first page is followed by one more request) or
-by cursor (`cursor`; stops when the answer's next cursor is empty) or by the `Link`
-header's `rel="next"` URL (`lien`, RFC 8288; same origin only). Changes are
+than the first, one repeating the page before, or a 404/400 after a page shorter than
+asked: an API may serve fewer per page than asked, so a short first page is followed by
+one more request; page 2 repeating page 1 is an API ignoring `page`, unless page 2 of one
+item differs) or by cursor (`cursor`; stops when the answer's next cursor is empty) or by
+the `Link` header's `rel="next"` URL (`lien`, RFC 8288, relative or absolute; same scheme,
+host and port only). Changes are
 asked with `updated_since=<ISO 8601>` (inclusive: the runner skips unchanged
 content). A bearer token authenticates. A 429 answer is waited out for its
 `Retry-After` seconds (bounded); network errors and 5xx are retried with backoff;
@@ -18,7 +20,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -81,17 +83,14 @@ class RestSource(Connector):
     def _numbered(self, params: dict[str, Any]) -> Iterator[list[Any]]:
         """Pages 1, 2, …: a first page shorter than asked may be the API's own cap on page
         size, not the end, so the pages after it are expected as long and a shorter one
-        ends the listing; so do an empty page and a page repeating the one before."""
+        ends the listing; so do an empty page, a page repeating the one before, and a 404
+        or 400 right after a page shorter than asked (an API refusing a page past its end)."""
         full, previous = self.settings.page_size, None
         for page in range(1, self.settings.max_pages + 1):
-            items = self._items({**params, "page": page})
-            if items == previous and len(items) >= self.settings.page_size:
-                raise SourceError(
-                    "L'API répond la même page pleine quel que soit le numéro de page : elle "
-                    "ne pagine pas par numéro. Indiquez \"pagination\": \"curseur\" ou "
-                    "\"lien\" dans la configuration.",
-                    "The API answers the same full page whatever the page number: it does not "
-                    "page by number. Set \"pagination\": \"curseur\" or \"lien\".")
+            short = previous is not None and len(previous) < self.settings.page_size
+            items = self._items({**params, "page": page}, past_the_end=short)
+            if page == 2 and items == previous and self._ignores_page(params, items):
+                raise _not_numbered()
             if not items or items == previous:
                 return
             yield items
@@ -99,6 +98,14 @@ class RestSource(Connector):
             if len(items) < full:
                 return
             previous = items
+
+    def _ignores_page(self, params: dict[str, Any], first: list[Any]) -> bool:
+        """Page 2 repeated page 1: an API clamping a page past its end to its last page, or
+        one ignoring `page`. Page 2 of one item tells them apart."""
+        if len(first) < 2:
+            return False
+        probe = self._items({**params, "page": 2, "per_page": 1}, past_the_end=True)
+        return bool(probe) and probe[0] == first[0]
 
     def _by_cursor(self, params: dict[str, Any]) -> Iterator[list[Any]]:
         cursor = None
@@ -121,7 +128,7 @@ class RestSource(Connector):
                 return
             answer, url = self._fetch(url, query)
             query = None
-            if url is not None and urlsplit(url)[:2] != urlsplit(self.settings.url)[:2]:
+            if url is not None and _origin(url) != _origin(self.settings.url):
                 raise SourceError(
                     "Le lien vers la page suivante mène hors de l'API configurée : il n'est pas "
                     "suivi (le jeton du connecteur irait ailleurs).",
@@ -129,8 +136,11 @@ class RestSource(Connector):
                     "connector's token would go elsewhere).")
             yield self._items_of(answer)
 
-    def _items(self, params: dict[str, Any]) -> list[Any]:
-        return self._items_of(self._get(params))
+    def _items(self, params: dict[str, Any], *, past_the_end: bool = False) -> list[Any]:
+        """The page's items; none when `past_the_end` and the API refuses the page."""
+        answer, _ = self._fetch(self.settings.url, params, ends=_PAST_THE_END if past_the_end
+                                else ())
+        return [] if answer is _ENDED else self._items_of(answer)
 
     def _items_of(self, answer: Any) -> list[Any]:
         items = dig(answer, path_parts(self.settings.items_path))
@@ -141,8 +151,10 @@ class RestSource(Connector):
     def _get(self, params: dict[str, Any]) -> Any:
         return self._fetch(self.settings.url, params)[0]
 
-    def _fetch(self, url: str, params: dict[str, Any] | None) -> tuple[Any, str | None]:
-        """The JSON answer and the URL its `Link` header names as the next page."""
+    def _fetch(self, url: str, params: dict[str, Any] | None,
+               ends: tuple[int, ...] = ()) -> tuple[Any, str | None]:
+        """The JSON answer and the URL its `Link` header names as the next page (resolved
+        against the answer's URL); `_ENDED` for a status in `ends`."""
         for attempt in range(self.settings.max_attempts):
             try:
                 response = self.session.get(url, params=params, timeout=self.settings.timeout_s)
@@ -160,11 +172,14 @@ class RestSource(Connector):
             if response.status_code >= 500:
                 self._sleep(backoff_delay(attempt))
                 continue
+            if response.status_code in ends:
+                return _ENDED, None
             if response.status_code >= 400:
                 raise SourceError(f"Le système source a répondu {response.status_code}.",
                                   f"The source system answered {response.status_code}.")
             try:
-                return response.json(), response.links.get("next", {}).get("url")
+                link = response.links.get("next", {}).get("url")
+                return response.json(), link and urljoin(response.url, link)
             except ValueError as exc:
                 raise _bad_answer() from exc
         raise SourceError(
@@ -181,6 +196,26 @@ class RestSource(Connector):
 
     def close(self) -> None:
         self.session.close()
+
+
+_PAST_THE_END = (400, 404)
+_ENDED = object()
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, lower-cased host and effective port: `https://A.fr:443` is `https://a.fr`."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or ""), parts.port or _DEFAULT_PORTS.get(scheme)
+
+
+def _not_numbered() -> SourceError:
+    return SourceError(
+        "L'API répond la même page quel que soit le numéro de page : elle ne pagine pas "
+        "par numéro. Indiquez \"pagination\": \"curseur\" ou \"lien\" dans la configuration.",
+        "The API answers the same page whatever the page number: it does not page by "
+        "number. Set \"pagination\": \"curseur\" or \"lien\".")
 
 
 def _bad_answer() -> SourceError:

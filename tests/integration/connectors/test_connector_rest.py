@@ -102,7 +102,7 @@ def test_a_crm_answering_its_last_page_again_past_the_end_is_read_once(mapping):
     with Clamping(30, token="jeton-crm") as crm:
         settings = RestSettings(url=crm.url + "/api/contacts", token="jeton-crm", page_size=100)
         records = list(RestSource(mapping, settings, sleep=lambda s: None).changes(None))
-        assert crm.requests <= 3
+        assert crm.requests <= 4  # pages 1 and 2 (answered twice here), page 2 of one item
     assert len(records) == 30 and len({r.key for r in records}) == 30
 
 
@@ -142,5 +142,90 @@ def test_an_api_answering_its_first_page_to_every_page_number_is_a_clear_error(m
         settings = RestSettings(url=crm.url + "/api/contacts", token="jeton-crm", page_size=50)
         with pytest.raises(SourceError) as refused:
             list(RestSource(mapping, settings, sleep=lambda s: None).changes(None))
-        assert crm.requests == 2
+        assert crm.requests == 3  # pages 1 and 2, then page 2 of one item
     assert "pagination" in refused.value.message_fr
+
+
+def read_numbered(crm, mapping, page_size):
+    settings = RestSettings(url=crm.url + "/api/contacts", token="jeton-crm", page_size=page_size)
+    return list(RestSource(mapping, settings, sleep=lambda s: None).changes(None))
+
+
+def test_an_api_answering_404_past_its_last_page_ends_the_listing(mapping):
+    """Django REST Framework answers a page number past the end with 404 « Invalid page »:
+    after a page shorter than asked, that is the end of the listing, not a source error."""
+    class NotFoundPastTheEnd(CrmServer):
+        def answer(self, path, query, auth):
+            status, body = super().answer(path, query, auth)
+            if status == 200 and not body["data"] and body["page"] > 1:
+                return 404, {"detail": "Invalid page."}
+            return status, body
+
+    with NotFoundPastTheEnd(30, token="jeton-crm") as crm:
+        records = read_numbered(crm, mapping, 50)
+    assert len({r.key for r in records}) == 30
+    with NotFoundPastTheEnd(130, token="jeton-crm") as crm:
+        records = read_numbered(crm, mapping, 50)
+    assert len({r.key for r in records}) == 130
+
+
+def test_a_404_for_a_page_after_a_full_one_is_still_a_source_error(mapping):
+    class Gone(CrmServer):
+        def answer(self, path, query, auth):
+            status, body = super().answer(path, query, auth)
+            return (404, {"detail": "Invalid page."}) if query.get("page") == ["2"] else (
+                status, body)
+
+    with Gone(130, token="jeton-crm") as crm, pytest.raises(SourceError):
+        read_numbered(crm, mapping, 50)
+
+
+class Clamping(CrmServer):
+    """Answers a page number past the end with its last page."""
+
+    def answer(self, path, query, auth):
+        status, body = super().answer(path, query, auth)
+        if status == 200 and not body["data"] and body["page"] > 1:
+            last = max(1, -(-body["total"] // body["per_page"]))
+            return super().answer(path, {**query, "page": [str(last)]}, auth)
+        return status, body
+
+
+def test_a_clamping_api_whose_contacts_fill_every_page_is_read_to_its_end(mapping):
+    """200 contacts, 100 a page: page 3 repeats page 2, which ends the listing (only
+    page 2 repeating page 1 says the API ignores the page number)."""
+    with Clamping(200, token="jeton-crm") as crm:
+        records = read_numbered(crm, mapping, 100)
+    assert len({r.key for r in records}) == 200
+
+
+def test_a_clamping_api_holding_exactly_one_page_is_read_once(mapping):
+    with Clamping(50, token="jeton-crm") as crm:
+        records = read_numbered(crm, mapping, 50)
+    assert len(records) == 50 and len({r.key for r in records}) == 50
+
+
+def test_an_api_ignoring_the_page_number_and_serving_fewer_than_asked_is_a_clear_error(mapping):
+    """Capped at 50 a page and asked for 100, an API that ignores `page` answers its first
+    50 to page 2 too: the listing must not end there as if complete."""
+    class IgnoresPageCapped(CrmServer):
+        def answer(self, path, query, auth):
+            return super().answer(path, {**query, "page": ["1"], "per_page": ["50"]}, auth)
+
+    with IgnoresPageCapped(120, token="jeton-crm") as crm, pytest.raises(SourceError) as refused:
+        read_numbered(crm, mapping, 100)
+    assert "pagination" in refused.value.message_fr
+
+
+def test_a_next_page_link_given_as_a_relative_url_is_followed(mapping):
+    """RFC 8288 allows a relative `Link` target, resolved against the answer's URL."""
+    class Relative(CrmServer):
+        def next_link(self, path, query):
+            link = super().next_link(path, query)
+            return link and link.removeprefix(self.url)
+
+    with Relative(120, token="jeton-crm") as crm:
+        settings = RestSettings(url=crm.url + "/api/contacts/lien", token="jeton-crm",
+                                pagination="lien", page_size=50, items_path="$")
+        records = list(RestSource(mapping, settings, sleep=lambda s: None).changes(None))
+    assert len({r.key for r in records}) == 120
