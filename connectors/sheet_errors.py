@@ -60,7 +60,11 @@ def _xlsx_part(archive: zipfile.ZipFile, sheet: str) -> str:
 
 
 def _xlsx(content: IO[bytes]) -> Iterator[tuple[Cell, str]]:
+    """Each row is let go at its end, its cells with it (a long sheet is read in the
+    memory of one row)."""
     for _, element in ET.iterparse(content):
+        if element.tag == _MAIN + "row":
+            element.clear()
         if element.tag != _MAIN + "c":
             continue
         found = _REFERENCE.fullmatch(element.get("r") or "")
@@ -74,18 +78,20 @@ def _xlsx(content: IO[bytes]) -> Iterator[tuple[Cell, str]]:
 
 
 def _ods(content: IO[bytes], sheet: str) -> Iterator[tuple[Cell, str]]:
+    """The rows of every sheet are let go at their end, not only those of `sheet`."""
     inside, row, column = False, 0, 0
     for event, element in ET.iterparse(content, events=("start", "end")):
         tag = element.tag
         if tag == _TABLE + "table":
             inside = event == "start" and element.get(_TABLE + "name") == sheet
-        elif not inside or event == "start":
+        elif event == "start":
             continue
         elif tag == _TABLE + "table-row":
-            row += int(element.get(_TABLE + "number-rows-repeated") or 1)
-            column = 0
+            if inside:
+                row += int(element.get(_TABLE + "number-rows-repeated") or 1)
+                column = 0
             element.clear()
-        elif tag in (_TABLE + "table-cell", _TABLE + "covered-table-cell"):
+        elif inside and tag in (_TABLE + "table-cell", _TABLE + "covered-table-cell"):
             if element.get(_CALC) == "error":
                 yield (row, column), _shown(element.findtext(_TEXT))
             column += int(element.get(_TABLE + "number-columns-repeated") or 1)
