@@ -133,6 +133,7 @@ def test_without_a_modification_column_every_row_is_read_with_the_export_time(
 def test_a_windows_1252_export_written_in_capitals_is_not_read_as_mac_roman():
     text = "NOM;PRENOM;VILLE\nDUPONT;FRANÇOIS;CHÂTEAUROUX\nMARTIN;HÉLÈNE;ORLÉANS\n"
     assert detect_encoding(text.encode("cp1252")) == "cp1252"
+    assert detect_encoding(text.encode("mac_roman")) == "mac_roman"
 
 
 def test_a_windows_1252_export_with_curly_quotes_and_a_trademark_stays_windows_1252():
