@@ -26,7 +26,7 @@ from rapidfuzz.fuzz import ratio, token_set_ratio
 
 from hub.domain.matching.first_names import feminine_compound, feminine_form
 from hub.domain.matching.record import NormalisedRecord
-from hub.domain.matching.scripts import unwritten_vowels
+from hub.domain.matching.scripts import across_scripts
 from hub.domain.matching.settings import ComparisonSettings
 
 EXACT, CLOSE, FUZZY, DIFFERENT, MISSING = "exact", "close", "fuzzy", "different", "missing"
@@ -99,7 +99,7 @@ class SurnameComparison(Comparison):
 
     field = "nom"
     reads = ("nom", "nom_full", "nom_naissance", "nom_tokens", "nom_naissance_tokens",
-             "phon_nom")
+             "phon_nom", "nom_script", "nom_naissance_script")
 
     def present(self, r: NormalisedRecord) -> bool:
         return bool(r.surname_values())
@@ -111,19 +111,25 @@ class SurnameComparison(Comparison):
         if len(names_a) == 1 == len(names_b):  # most pairs: one name a side
             if names_a[0] == names_b[0] or _shares_a_compound_part(a, b):
                 return CLOSE
-            level = unwritten_vowels(names_a[0], names_b[0]) or self._by_spelling(
-                names_a[0], names_b[0])
+            level = self._surnames(names_a[0], a.surname_scripts()[0], names_b[0],
+                                   b.surname_scripts()[0])
         elif set(names_a) & set(names_b) or _shares_a_compound_part(a, b):
             return CLOSE
         else:
-            level = min((self._by_spelling(x, y) for x in names_a for y in names_b),
-                        key=_RANK.__getitem__)
+            levels = [self._surnames(x, sx, y, sy)
+                      for x, sx in zip(names_a, a.surname_scripts(), strict=True)
+                      for y, sy in zip(names_b, b.surname_scripts(), strict=True)]
+            level = min(levels, key=_RANK.__getitem__)
         if level == DIFFERENT and a.phon_nom and a.phon_nom == b.phon_nom:
             return FUZZY
         return level
 
     def tf_value(self, a: NormalisedRecord, b: NormalisedRecord) -> str | None:
         return a.nom
+
+    def _surnames(self, x: str, script_x: str, y: str, script_y: str) -> str:
+        return across_scripts(x, script_x, y, script_y, self._by_spelling) or (
+            self._by_spelling(x, y))
 
 
 def _shares_a_compound_part(a: NormalisedRecord, b: NormalisedRecord) -> bool:
@@ -141,7 +147,8 @@ class FirstNameComparison(Comparison):
     they only begin (Jean, Jeanne): a brother's initials would let his sister's name agree."""
 
     field = "prenom"
-    reads = ("prenom", "prenom_canonical", "prenom_initials", "prenom_tokens", "phon_prenom")
+    reads = ("prenom", "prenom_canonical", "prenom_initials", "prenom_tokens", "phon_prenom",
+             "prenom_script")
 
     def present(self, r: NormalisedRecord) -> bool:
         return bool(r.prenom)
@@ -149,14 +156,15 @@ class FirstNameComparison(Comparison):
     def compare(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
         if a.prenom == b.prenom:
             return EXACT
+        scripts = across_scripts(a.prenom or "", a.prenom_script, b.prenom or "",
+                                 b.prenom_script, self._by_spelling)
+        if scripts:  # one name typed in another script than the other
+            return scripts
         if a.prenom_canonical == b.prenom_canonical or _initials_agree(a, b):
             return CLOSE
         if feminine_form(a.prenom or "", b.prenom or "") or feminine_compound(
                 a.prenom_tokens, b.prenom_tokens):
             return DIFFERENT
-        unwritten = unwritten_vowels(a.prenom or "", b.prenom or "")
-        if unwritten:  # one name read from Arabic or Hebrew: its consonants
-            return unwritten
         level = _one_typo_close(a.prenom or "", b.prenom or "",
                                 self._by_spelling(a.prenom or "", b.prenom or ""))
         if level == DIFFERENT and (

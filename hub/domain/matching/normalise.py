@@ -65,7 +65,8 @@ MIN_BIRTH_YEAR, MAX_BIRTH_YEAR = 1900, 2030
 
 
 def fold(text: str | None) -> str:
-    """Upper case, no accents, ligatures expanded; anything not a letter becomes one space.
+    """Upper case, no accents, ligatures expanded; anything not a letter (digits, symbols,
+    emoji) becomes one space.
 
     A letter that is not a Latin letter with an accent (Cyrillic, Greek, Arabic, Hebrew,
     Chinese; Ł, Ø, Þ) is read in Latin letters (`anyascii`): "Иванов" and "Ivanov" are
@@ -78,9 +79,15 @@ def fold(text: str | None) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     upper = bare.upper().replace("Œ", "OE").replace("Æ", "AE")
-    if not upper.isascii():
-        upper = anyascii(upper).upper()
+    if not upper.isascii():  # a symbol first becomes a space: anyascii would name it
+        upper = anyascii(_letters_only(upper)).upper()
     return " ".join(_NON_LETTERS.sub(" ", upper).split())
+
+
+def _letters_only(text: str) -> str:
+    """Every character but a letter or a mark of a letter (Devanagari's vowel signs) read
+    as a space: "MARIE 😀" is MARIE, not MARIE GRINNING; "N° 3" is N, not NDEG."""
+    return "".join(c if unicodedata.category(c)[0] in "LM" else " " for c in text)
 
 
 def surname_tokens(text: str | None) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ import orjson
 
 from hub.domain.matching import normalise as norm
 from hub.domain.matching.phonetic import phonetic_key
+from hub.domain.matching.scripts import LATIN, script_of
 
 RECORD_FIELDS = (
     "id", "nom", "nom_naissance", "prenom", "date_naissance", "courriel", "telephone",
@@ -53,12 +54,23 @@ class NormalisedRecord(NamedTuple):
     phon_nom: str = ""
     phon_nom_naissance: str = ""
     phon_prenom: str = ""
+    # The script each name was typed in (`scripts.script_of`): "" for Latin letters.
+    nom_script: str = ""
+    nom_naissance_script: str = ""
+    prenom_script: str = ""
 
     def surname_values(self) -> tuple[str, ...]:
         """Usage name then birth name, compact, without duplicates."""
         if not self.nom_naissance or self.nom_naissance == self.nom:
             return (self.nom,) if self.nom else ()
         return (self.nom, self.nom_naissance) if self.nom else (self.nom_naissance,)
+
+    def surname_scripts(self) -> tuple[str, ...]:
+        """The script of each of `surname_values`, in its order."""
+        if not self.nom_naissance or self.nom_naissance == self.nom:
+            return (self.nom_script,) if self.nom else ()
+        both = (self.nom_script, self.nom_naissance_script)
+        return both if self.nom else (self.nom_naissance_script,)
 
     def present_fields(self) -> int:
         """How many identifying fields carry a value (used to spot thin records)."""
@@ -84,6 +96,8 @@ class NormalisedRecord(NamedTuple):
             prenom_canonical=self.nom_full,
             phon_nom=self.phon_prenom,
             phon_prenom=self.phon_nom,
+            nom_script=self.prenom_script,
+            prenom_script=self.nom_script,
         )
 
 
@@ -96,9 +110,10 @@ def normalise_record(raw: Mapping[str, Any], record_id: str | None = None) -> No
         )
     else:
         line, postcode, town = raw.get("adresse_ligne"), raw.get("code_postal"), raw.get("commune")
-    usage = norm.surname_forms(_text(raw.get("nom")))
-    birth = norm.surname_forms(_text(raw.get("nom_naissance")))
-    first = norm.first_name_tokens(_text(raw.get("prenom")))
+    first_text = _text(raw.get("prenom"))
+    first = norm.first_name_tokens(first_text)
+    usage_text, birth_text = _text(raw.get("nom")), _text(raw.get("nom_naissance"))
+    usage, birth = norm.surname_forms(usage_text), norm.surname_forms(birth_text)
     return NormalisedRecord(
         id=str(record_id if record_id is not None else raw.get("id", "")),
         nom=usage[0] if usage else None,
@@ -121,6 +136,9 @@ def normalise_record(raw: Mapping[str, Any], record_id: str | None = None) -> No
         phon_nom=phonetic_key(usage[0]) if usage else "",
         phon_nom_naissance=phonetic_key(birth[0]) if birth else "",
         phon_prenom=phonetic_key("".join(first)),
+        nom_script=script_of(usage_text) if usage else LATIN,
+        nom_naissance_script=script_of(birth_text) if birth else LATIN,
+        prenom_script=script_of(first_text) if first else LATIN,
     )
 
 

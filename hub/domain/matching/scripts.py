@@ -1,29 +1,58 @@
-"""Names read from a script that writes few vowels (Arabic, Hebrew) against names
-typed in Latin letters.
+"""The script a name was typed in, and names of two scripts compared.
 
-`normalise.fold` reads "محمد" as MHMD and "יוסף" as YVSF: the short vowels are not
-written. Against MOHAMED or YOSSEF, spelling similarity says two other names, which
-would veto a duplicate typed once in its script and once in Latin letters. A name
-without a vowel is compared by its consonants instead: the same consonants are a name
-alike (fuzzy), other ones say nothing either way (missing: not comparable).
+`normalise.fold` reads a name in any script in Latin letters ("Иванов" IVANOV, "محمد"
+MHMD, "김" GIM, "山田" SHANTIAN), so a name typed in its script and the same name typed
+in Latin letters by another member may agree. A reading is one among several (Arabic
+and Hebrew write few vowels, Korean and Chinese have several romanisations, Japanese
+reads its characters otherwise than Mandarin): across scripts, a spelling that agrees is
+a name alike, one that does not says nothing either way (missing: not comparable),
+never a name plainly different, which would veto the pair. A name read from Arabic or
+Hebrew is compared by its consonants. Two names of one script compare by spelling.
+
+The script is read from the characters typed (`script_of`), never guessed from the
+folded letters: Lynn, Bryn or Sky have no vowel and are Latin names.
 
 Example:
-    >>> unwritten_vowels("MHMD", "MOHAMED"), unwritten_vowels("MHMD", "KARIM")
-    ('fuzzy', 'missing')
-    >>> unwritten_vowels("MARIE", "MAURICE") is None
+    >>> script_of("Lynn"), script_of("محمد"), script_of("Иванов"), script_of("Zoé")
+    ('', 'abjad', 'other', '')
+    >>> spelling = lambda x, y: "different"
+    >>> across_scripts("MHMD", ABJAD, "MOHAMED", LATIN, spelling)
+    'fuzzy'
+    >>> across_scripts("MHMD", ABJAD, "KARIM", LATIN, spelling)
+    'missing'
+    >>> across_scripts("LYNN", LATIN, "EMMA", LATIN, spelling) is None
     True
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Callable
 
-_VOWELS = frozenset("AEIOU")
+LATIN, ABJAD, OTHER = "", "abjad", "other"
 # Letters that stand for a long vowel or nothing in a transliteration (alif, waw, ya, he).
 _NOT_CONSONANTS = re.compile(r"[AEIOUYWH]")
 _REPEATED = re.compile(r"(.)\1+")
-# A vowel-less name shorter than this is initials (JM), not a name read from a script.
-MIN_LETTERS = 3
+_LETTERS = frozenset({"Lu", "Ll", "Lt", "Lo"})  # not modifier letters (ʼ, ー)
+
+
+def script_of(text: str | None) -> str:
+    """LATIN (also for no letter at all), ABJAD for a name with a letter of Arabic or
+    Hebrew, OTHER for one with a letter of any other script. (Not memoised: a few
+    letters to read, and most names are plain ASCII.)"""
+    if not text or text.isascii():
+        return LATIN
+    script = LATIN
+    for char in unicodedata.normalize("NFKD", text):
+        if unicodedata.category(char) not in _LETTERS:
+            continue
+        name = unicodedata.name(char, "")
+        if name.startswith(("ARABIC", "HEBREW")):
+            return ABJAD
+        if "LATIN" not in name:
+            script = OTHER
+    return script
 
 
 def skeleton(name: str) -> str:
@@ -31,10 +60,17 @@ def skeleton(name: str) -> str:
     return _REPEATED.sub(r"\1", _NOT_CONSONANTS.sub("", name))
 
 
-def unwritten_vowels(x: str, y: str) -> str | None:
-    """fuzzy or missing for two names of which exactly one has no vowel and at least
-    `MIN_LETTERS` letters; None for any other pair (compared by spelling)."""
-    bare_x, bare_y = _VOWELS.isdisjoint(x), _VOWELS.isdisjoint(y)
-    if bare_x == bare_y or len(x if bare_x else y) < MIN_LETTERS:
+def across_scripts(x: str, script_x: str, y: str, script_y: str,
+                   spelling: Callable[[str, str], str]) -> str | None:
+    """The level of two folded names typed in two scripts: by their consonants when
+    exactly one is read from Arabic or Hebrew, else the level their spellings give
+    (`spelling`); missing, never different, when they do not agree. None for two names
+    of one script (compared as usual)."""
+    if script_x == script_y:
         return None
-    return "fuzzy" if skeleton(x) == skeleton(y) else "missing"
+    if x == y:
+        return "exact"
+    if ABJAD in (script_x, script_y):
+        return "fuzzy" if skeleton(x) == skeleton(y) else "missing"
+    level = spelling(x, y)
+    return "missing" if level == "different" else level

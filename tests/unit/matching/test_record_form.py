@@ -57,7 +57,8 @@ FIRST_NAMES = [
     "Caro", "Patou", "Tom", "Ben", "Guigui", "JB", "Matt", "Mathieu", "Anto", "Titou",
     "Fanfan", "Doudou", "Lolo", "Zaza", "Jean-Manu", "Anne Marie Claude", "J", "JM", "J. M.",
 ]
-OTHER_SCRIPTS = ["Иванов", "Γιώργος", "محمد", "יוסף", "王小明", "Łukasz", "Søren"]
+OTHER_SCRIPTS = ["Иванов", "Γιώργος", "محمد", "יוסף", "王小明", "Łukasz", "Søren", "Marie 🌸",
+                 "Zoé ★ n° 3", "김민준"]
 BIRTH_DATES = [
     "1980/05/12", "1980.05.12", "1980-5-2T00:00:00", "12-05-1980", "12.05.80", "12 05 1980",
     "2/5/1980 10:22", "19800512 08:00", "1899-12-31", "1900-01-01", "1970-01-01",
@@ -106,11 +107,13 @@ RULE_SAMPLES = [
 # FORM_VERSION. A change of normalisation changes it: then raise FORM_VERSION (the index
 # rewrites its forms at `capactif init`) and write the new digest here.
 NORMALISATION_DIGEST = {1: "afc46648ab0e5640", 2: "afc46648ab0e5640", 3: "afc46648ab0e5640",
-                        4: "afc46648ab0e5640", 5: "afc46648ab0e5640"}
+                        4: "afc46648ab0e5640", 5: "afc46648ab0e5640",
+                        6: "5108eca27d2570ee"}  # 6: the script of each name
 RULES_DIGEST = {1: "ec4d11adb5e23d45", 2: "6afb701fce872b30",  # 2: overseas numbers read
                 3: "11d71ff1593a833e",  # 3: overseas placeholders missing
                 4: "f7b54211b96ed120",  # 4: 0269 and 0596 numbers overseas
-                5: "2ad43b9e12f24110"}  # 5: names in other scripts read (samples OTHER_SCRIPTS)
+                5: "2ad43b9e12f24110",  # 5: names in other scripts read (samples OTHER_SCRIPTS)
+                6: "4c7634b957498865"}  # 6: the script of each name; symbols fold to nothing
 
 
 def _digest(identities=tuple(IDENTITIES)) -> str:
