@@ -148,7 +148,8 @@ def points_fr(value: float) -> str:
     « +9,1 », « −2,5 ». Rounded from the three decimals an explanation keeps
     (`FieldTerm.to_dict`), so a weight reads the same from the kept form as from the score
     (−5.6499996 is kept as −5.65, shown −5,7 from either)."""
-    return f"{round(value, 3):+.1f}".replace(".", ",").replace("-", "−")
+    shown = round(round(value, 3), 1) or 0.0  # never −0,0: a weight under 0,05 is +0,0
+    return f"{shown:+.1f}".replace(".", ",").replace("-", "−")
 
 
 NOT_COUNTED_FR = "0 (ne compte pas)"
@@ -157,8 +158,9 @@ NOT_COUNTED_FR = "0 (ne compte pas)"
 def weight_fr(weight: float) -> str:
     """A field's weight, in the API's lines and in the console alike: « 0 (ne compte pas) »
     for one that adds nothing (absent on a side, or a level never counted for a match, as
-    a numbered e-mail), else its signed points (`points_fr`)."""
-    return NOT_COUNTED_FR if weight == 0 else points_fr(weight)
+    a numbered e-mail; zero to the three decimals an explanation keeps), else its signed
+    points (`points_fr`)."""
+    return NOT_COUNTED_FR if round(weight, 3) == 0 else points_fr(weight)
 
 
 _LEVELS_FR = {"exact": "identique", "close": "proche", "fuzzy": "approchant",

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from hub.domain.matching.comparisons import MISSING
-from hub.domain.matching.model import Explanation, FieldTerm, default_model, weight_fr
+from hub.domain.matching.model import (
+    Explanation,
+    FieldTerm,
+    default_model,
+    points_fr,
+    weight_fr,
+)
 from hub.services.console.duplicates_console import FIELD_LABELS, ROWS, _row, waterfall
 from hub.web.pages import environment
 
@@ -64,6 +70,18 @@ def test_signed_points_have_a_french_comma_and_a_true_minus_in_both():
     assert explanation.lines_fr()[1].endswith(", −5,6")
     assert _console(explanation) == ("−5,6", "−5,6")
     assert weight_fr(-1.5) == "−1,5" and weight_fr(2.5) == "+2,5"
+
+
+def test_a_weight_kept_at_zero_reads_the_same_live_and_kept():
+    """An explanation keeps three decimals: 0.0004 is kept as 0, so it does not count
+    either way, live or read back; a weight under half a point is never « −0,0 »."""
+    live = _explained("courriel", "fuzzy", 0.0004)
+    kept = Explanation.from_dict(live.to_dict())
+    assert live.lines_fr()[1] == kept.lines_fr()[1]
+    assert weight_fr(0.0004) == weight_fr(-0.0004) == "0 (ne compte pas)"
+    assert weight_fr(-0.04) == weight_fr(0.04) == "+0,0"
+    assert points_fr(-0.04) == points_fr(-0.0) == "+0,0"
+    assert points_fr(-0.06) == "−0,1"
 
 
 def test_the_page_spells_no_weight_of_its_own():
