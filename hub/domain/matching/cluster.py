@@ -140,13 +140,17 @@ def _complete_linkage(links: Sequence[Link],
 def _ambiguous(links: Sequence[Link], compatible: Callable[[int, int], bool],
                parts: dict[int, list[int]], unknown_between: TellsApart) -> set[int]:
     """Records linked into a part they are not in, compatible with all of it, which their
-    own part's other records tell apart by a field these records do not hold."""
+    own part's other records tell apart by a field these records do not hold. Each
+    record is weighed once against each part it is linked into, however many links it
+    has there (else a component's size to the fourth)."""
     undecided: set[int] = set()
+    weighed: set[tuple[int, int]] = set()
     for i, j, _p in links:
         for record, other in ((i, j), (j, i)):
             own, part = parts[record], parts[other]
-            if own is part or record in undecided:
+            if own is part or record in undecided or (record, part[0]) in weighed:
                 continue
+            weighed.add((record, part[0]))
             if all(compatible(record, x) for x in part) and any(
                     unknown_between(record, p, q) for p in own if p != record for q in part):
                 undecided.add(record)

@@ -436,3 +436,23 @@ def test_a_father_and_his_son_are_not_linked_on_the_household_landline():
     assert decision.explanation is not None
     assert decision.explanation.level_of("telephone") == "fuzzy"
     assert decision.kind != "link"
+
+
+def test_a_record_linked_many_times_into_another_part_is_weighed_against_it_once():
+    """Two parts of six records, one pair across them incompatible, every other pair
+    across linked: whether a record could join the other part is asked once per record
+    and part, not once per link (a component of a hundred records took seconds)."""
+    k = 6
+    first, second = range(k), range(k, 2 * k)
+    links = [(i, j, 0.99) for part in (first, second) for i in part for j in part if i < j]
+    links += [(i, j, 0.5) for i in first for j in second if (i, j) != (0, k)]
+    asked: dict[tuple[int, int, int], int] = {}
+
+    def unknown_between(x, p, q):
+        asked[x, p, q] = asked.get((x, p, q), 0) + 1
+        return False
+
+    result = cluster(2 * k, links, lambda i, j: {i, j} != {0, k}, max_group_size=30,
+                     unknown_between=unknown_between)
+    assert len(set(result.labels)) == 2 and asked
+    assert max(asked.values()) == 1
