@@ -19,6 +19,7 @@ import secrets
 from typing import Any
 
 import h11
+from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.h11_impl import DEFAULT_MAX_INCOMPLETE_EVENT_SIZE, H11Protocol
 
 from hub.errors import HeadersTooLarge, HubError, MalformedRequest, RequestTimeout
@@ -50,6 +51,24 @@ class _Reader(h11.Connection):
             raise
 
 
+class _WatchedFlow(FlowControl):
+    """uvicorn's read pause and resume, told to the protocol so that its body deadline
+    does not run while the server itself holds the body back."""
+
+    def __init__(self, transport: asyncio.Transport, protocol: _EnvelopeProtocol) -> None:
+        super().__init__(transport)
+        self._protocol = protocol
+
+    def pause_reading(self) -> None:
+        super().pause_reading()
+        self._protocol._watch()
+
+    def resume_reading(self) -> None:
+        was_paused = self.read_paused
+        super().resume_reading()
+        self._protocol._reading_resumed(was_paused)
+
+
 class _EnvelopeProtocol(H11Protocol):
     header_timeout_s = 10.0
     body_idle_timeout_s = 30.0
@@ -63,6 +82,7 @@ class _EnvelopeProtocol(H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self.flow = _WatchedFlow(transport, self)
         self._arm(self.header_timeout_s)
 
     def data_received(self, data: bytes) -> None:
@@ -95,16 +115,35 @@ class _EnvelopeProtocol(H11Protocol):
 
     def _watch(self) -> None:
         """The deadline the connection's state calls for: the headers' (not moved by more
-        bytes of them), the body's (moved by each piece), or none while the app works or
-        a kept-alive connection waits (uvicorn's keep-alive timeout then closes it)."""
+        bytes of them), the body's (moved by each piece), or none while the app works, a
+        kept-alive connection waits (uvicorn's keep-alive timeout then closes it) or the
+        body waits on the server: reading paused while the app has not taken what came,
+        or a `100 Continue` the app has not yet asked for by reading. A connection idle
+        with no keep-alive timer (its body came after an early answer) gets the header
+        deadline, which closes it."""
+        state = self.conn.their_state
         if self.transport.is_closing():
             self._disarm()
-        elif self.conn.their_state is h11.SEND_BODY:
-            self._arm(self.body_idle_timeout_s)
-        elif self.conn.their_state is not h11.IDLE or not self.conn.trailing_data[0]:
+        elif state is h11.SEND_BODY:
+            if self.flow.read_paused or (self.cycle is not None and self.cycle.waiting_for_100_continue):
+                self._disarm()
+            else:
+                self._arm(self.body_idle_timeout_s)
+        elif state is not h11.IDLE:
             self._disarm()
-        elif self._deadline is None:
+        elif self.conn.trailing_data[0]:
+            if self._deadline is None:
+                self._arm(self.header_timeout_s)
+        elif self.timeout_keep_alive_task is None:
             self._arm(self.header_timeout_s)
+        else:
+            self._disarm()
+
+    def _reading_resumed(self, was_paused: bool) -> None:
+        """The app reads again: a body the server held back may come, on a fresh deadline
+        (also the first one, after a `100 Continue`)."""
+        if was_paused or (self.conn.their_state is h11.SEND_BODY and self._deadline is None):
+            self._watch()
 
     def _arm(self, seconds: float) -> None:
         self._disarm()

@@ -5,13 +5,18 @@ hub's error envelope, like every other refusal; a request that stops half-way ge
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
+import uvicorn
 
 from capactif_demo.processes import free_port, running, start_api
+from hub.api.wire import envelope_protocol
 
 pytestmark = pytest.mark.integration
 
@@ -109,3 +114,79 @@ def test_the_next_request_left_unfinished_on_a_kept_alive_connection_gets_a_408(
     first, _, rest = answer.partition(b"HTTP/1.1 408")
     assert first.startswith(b"HTTP/1.1 200 OK") and rest, answer[:600]
     assert envelope(b"HTTP/1.1 408" + rest)[2]["error"]["code"] == "request_timeout"
+
+
+def test_a_body_answered_before_it_came_does_not_hold_the_connection_open(hub_port):
+    """A declared body over the bound is refused (413) before it comes; when it comes all
+    the same, the hub reads it and then closes the connection instead of keeping it."""
+    with socket.create_connection(("127.0.0.1", hub_port), timeout=20) as sock:
+        sock.sendall(b"POST /v1/fiches HTTP/1.1\r\n" + HOST + b"Content-Type: application/json\r\n"
+                     b"Content-Length: 9000000\r\n\r\n")
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:300]
+        try:
+            sock.sendall(b"x" * 9_000_000)
+            while sock.recv(65536):
+                pass
+        except (ConnectionResetError, BrokenPipeError):
+            pass  # closed while the body was still coming: closed all the same
+
+
+@pytest.fixture(scope="module")
+def late_reader_port() -> Iterator[int]:
+    """The hub's protocol in front of an app that works before it reads the body (as a
+    route does while it waits for a worker), three body deadlines long."""
+    port = free_port()
+    protocol = envelope_protocol(header_timeout_s=1.0, body_idle_timeout_s=1.0)
+    config = uvicorn.Config(_late_reader, port=port, log_level="warning", http=protocol,
+                            lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield port
+    server.should_exit = True
+    thread.join()
+
+
+async def _late_reader(scope, receive, send) -> None:
+    await asyncio.sleep(3.0)
+    received = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        received += len(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    body = str(received).encode()
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def test_a_body_sent_whole_is_not_timed_out_while_the_app_has_not_read_it(late_reader_port):
+    """The server stops reading once enough of the body waits for the app: the silence
+    that follows is the server's, not the client's."""
+    body = b"x" * 2_000_000
+    answer = exchange(late_reader_port, b"POST /late HTTP/1.1\r\n" + HOST + b"Connection: close\r\n"
+                      + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:300]
+    assert answer.endswith(b"\r\n\r\n2000000"), answer[:300]
+
+
+def test_a_body_waiting_for_its_100_continue_is_not_timed_out(late_reader_port):
+    """With `Expect: 100-continue` the client sends its body once the app reads it."""
+    with socket.create_connection(("127.0.0.1", late_reader_port), timeout=20) as sock:
+        sock.sendall(b"POST /late HTTP/1.1\r\n" + HOST + b"Connection: close\r\n"
+                     b"Expect: 100-continue\r\nContent-Length: 10\r\n\r\n")
+        interim = sock.recv(65536)
+        assert interim.startswith(b"HTTP/1.1 100"), interim[:300]
+        sock.sendall(b"0123456789")
+        answer = interim.partition(b"\r\n\r\n")[2]
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"\r\n\r\n10"), answer[:300]
