@@ -170,21 +170,29 @@ class _EnvelopeProtocol(H11Protocol):
         """`error` in the envelope, written as it is (h11 may be in its error state), and
         the connection closed; a request under way is told its client is gone. The close
         lingers: closing with bytes of the request still unread would reset the connection,
-        and the client would lose the answer before reading it."""
+        and the client would lose the answer before reading it. A request the app has begun
+        to answer gets no second answer: its connection is only closed."""
+        answered = self.conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE)  # its head is out
         if self.cycle is not None and not self.cycle.response_complete:
             self.cycle.disconnected = True
             self.cycle.message_event.set()
-        body = json.dumps({"error": error.to_dict()}, ensure_ascii=False).encode()
-        head = (f"HTTP/1.1 {error.status} {_REASONS[error.status]}\r\n"
-                "content-type: application/json\r\n"
-                f"content-length: {len(body)}\r\n"
-                "cache-control: no-store\r\n"
-                f"x-request-id: req_{secrets.token_hex(12)}\r\n"
-                "connection: close\r\n\r\n")
-        self.transport.write(head.encode("ascii") + body)
+        if not answered:
+            self.transport.write(_envelope(error))
         self._refused = True
         if self.transport.can_write_eof():
             self.transport.write_eof()
             self.loop.call_later(_LINGER_S, self.transport.close)
         else:
             self.transport.close()
+
+
+def _envelope(error: HubError) -> bytes:
+    """`error` as a whole HTTP/1.1 response that closes its connection."""
+    body = json.dumps({"error": error.to_dict()}, ensure_ascii=False).encode()
+    head = (f"HTTP/1.1 {error.status} {_REASONS[error.status]}\r\n"
+            "content-type: application/json\r\n"
+            f"content-length: {len(body)}\r\n"
+            "cache-control: no-store\r\n"
+            f"x-request-id: req_{secrets.token_hex(12)}\r\n"
+            "connection: close\r\n\r\n")
+    return head.encode("ascii") + body

@@ -153,6 +153,10 @@ def late_reader_port() -> Iterator[int]:
 
 
 async def _late_reader(scope, receive, send) -> None:
+    if scope["path"] == "/early":  # answers without reading the body, as a refusal does
+        await send({"type": "http.response.start", "status": 401, "headers": [(b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+        return
     await asyncio.sleep(3.0)
     received = 0
     while True:
@@ -190,3 +194,18 @@ def test_a_body_waiting_for_its_100_continue_is_not_timed_out(late_reader_port):
         while chunk := sock.recv(65536):
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"\r\n\r\n10"), answer[:300]
+
+
+def test_a_body_unreadable_after_its_answer_gets_no_second_answer(late_reader_port):
+    """A request already answered whose body then turns out unreadable is not answered
+    twice: the connection is closed, and the one answer stays the only one."""
+    with socket.create_connection(("127.0.0.1", late_reader_port), timeout=20) as sock:
+        sock.sendall(b"POST /early HTTP/1.1\r\n" + HOST + b"Transfer-Encoding: chunked\r\n\r\n")
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 401"), answer[:300]
+        sock.sendall(b"zz\r\n\r\n")
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.count(b"\r\nHTTP/1.1 ") == 0, answer[:600]
