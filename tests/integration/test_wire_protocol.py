@@ -134,18 +134,22 @@ def test_a_body_answered_before_it_came_does_not_hold_the_connection_open(hub_po
             pass  # closed while the body was still coming: closed all the same
 
 
+LATE_READ_S = 6.0
+
+
 @pytest.fixture(scope="module")
 def late_reader_port() -> Iterator[int]:
     """The hub's protocol in front of an app that works before it reads the body (as a
     route does while it waits for a worker), three body deadlines long."""
     port = free_port()
-    protocol = envelope_protocol(header_timeout_s=1.0, body_idle_timeout_s=1.0)
+    protocol = envelope_protocol(header_timeout_s=1.0, body_idle_timeout_s=LATE_READ_S / 3)
     config = uvicorn.Config(_late_reader, port=port, log_level="warning", http=protocol,
                             lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
+        assert thread.is_alive(), "the test server did not start"
         time.sleep(0.05)
     yield port
     server.should_exit = True
@@ -157,7 +161,7 @@ async def _late_reader(scope, receive, send) -> None:
         await send({"type": "http.response.start", "status": 401, "headers": [(b"content-length", b"0")]})
         await send({"type": "http.response.body", "body": b""})
         return
-    await asyncio.sleep(3.0)
+    await asyncio.sleep(LATE_READ_S)
     received = 0
     while True:
         message = await receive()
