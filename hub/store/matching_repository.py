@@ -589,7 +589,8 @@ class Matching:
                      ) -> list[tuple[int, str, str, str, dt.datetime, dt.datetime | None]]:
         """(fiche pk, member, fiche id, porteur, linked at, unlinked at) of every link,
         past or present, of the fiches `fiche_pks` and of the fiches `porteur_id` ever
-        held: which porteur held which fiche when (merges and splits move fiches)."""
+        held: which porteur held which fiche when (merges and splits move fiches); the
+        newest first, the oldest left out past `limit`."""
         ever = sa.select(fiche_links.c.fiche_pk).where(fiche_links.c.porteur_id == porteur_id)
         query = (sa.select(fiche_links.c.fiche_pk, fiches.c.member_id, fiches.c.fiche_id,
                            fiche_links.c.porteur_id, fiche_links.c.linked_at,
@@ -597,7 +598,7 @@ class Matching:
                  .join(fiches, fiches.c.id == fiche_links.c.fiche_pk)
                  .where(sa.or_(fiche_links.c.fiche_pk.in_(list(fiche_pks)),
                                fiche_links.c.fiche_pk.in_(ever)))
-                 .order_by(fiche_links.c.id).limit(limit))
+                 .order_by(fiche_links.c.id.desc()).limit(limit))
         return [tuple(row) for row in self.conn.execute(query)]
 
     def merge_history(self, porteur_id: str | None, limit: int) -> list[MergeEvent]:

@@ -4,6 +4,8 @@ the hub held it under when it was seen."""
 
 from __future__ import annotations
 
+import pytest
+
 from hub.services.audit import trail as audit
 from hub.services.console import duplicates_console as queue
 from hub.services.console.parcours import parcours_of
@@ -85,3 +87,51 @@ def test_a_persons_report_never_lists_another_persons_accesses_after_a_mistaken_
     assert "voit-a" in of_a and "voit-b" in of_b
     assert "voit-b" not in of_a and "voit-a" not in of_b
     assert "recoit-b" in of_b and "recoit-b" not in of_a
+
+
+def test_a_fiche_withdrawn_after_a_mistaken_merge_was_undone_shows_no_one_its_accesses(
+        coordination):
+    """Withdrawn, B's fiche loses the id its pseudonym was made of: the access to it
+    while merged is never shown to A (it is left out of B's report too: see
+    hub/services/audit/person_scope.py)."""
+    from hub.services.accounts.auth import Caller
+    from hub.services.privacy import erasure
+
+    hub = coordination["hub"]
+    now_a, _now_b, _shared = _separated_after_a_mistaken_merge(coordination)
+    erasure.delete_fiche(hub, Caller(OTHER, "CCI", "cci", "accompagnement"), OTHER, "F-DOUBLE-B")
+    assert "recoit-b" not in accesses(hub, now_a)
+
+
+def test_an_access_logged_under_the_absorbed_porteur_as_the_merge_committed_is_kept(
+        coordination):
+    """A feed pull that read the absorbed porteur before the merge and was logged after."""
+    hub, session = coordination["hub"], coordination["session"]
+    a, b = (coordination["porteurs"][f] for f in ("F-DOUBLE-A", "F-DOUBLE-B"))
+    [item] = duplicates.list_review_items(hub)["items"]
+    queue.decide(hub, session, item["id"], "same")
+    with hub.uow() as uow:
+        kept = uow.fiches.porteur_of("commune-ambert", "F-DOUBLE-A").porteur_id
+    absorbed = b if kept == a else a
+    coordination["clock"].advance(minutes=1)
+    audit.record(hub, [audit.event(hub, "feed_pull", "voit-tard", porteur_id=absorbed,
+                                   fields=["porteur.nom"], purpose="orientation")])
+    assert "voit-tard" in accesses(hub, kept)
+
+
+@pytest.mark.parametrize("bound", [1, 2, 3])
+def test_a_history_cut_at_its_bound_shows_no_one_another_persons_accesses(
+        coordination, monkeypatch, bound):
+    from hub.services.audit import person_scope
+
+    hub, clock = coordination["hub"], coordination["clock"]
+    a, b = (coordination["porteurs"][f] for f in ("F-DOUBLE-A", "F-DOUBLE-B"))
+    for member, porteur in (("voit-a", a), ("voit-b", b)):
+        audit.record(hub, [audit.event(hub, "feed_pull", member, porteur_id=porteur,
+                                       fields=["porteur.nom"], purpose="orientation")])
+    clock.advance(hours=1)
+    now_a, now_b, _shared = _separated_after_a_mistaken_merge(coordination)
+    whole = {p: set(accesses(hub, p)) for p in (now_a, now_b)}
+    monkeypatch.setattr(person_scope, "MAX_LINKS", bound)
+    for porteur in (now_a, now_b):
+        assert set(accesses(hub, porteur)) <= whole[porteur]

@@ -8,12 +8,16 @@ another person's data, logged under a porteur that held both by mistake, must no
 Which porteur held which fiche when is read from the fiches' links (each merge and split
 closes a link and opens another). An event logged under a porteur counts when it names
 one of the person's fiches now; when it names no fiche, when it was logged while that
-porteur held one of the person's fiches. An event of the porteur itself naming fiches
-none of which another porteur holds now (a fiche withdrawn since) counts too."""
+porteur held one of the person's fiches (an emptied porteur, all of whose fiches are the
+person's now, holds them for good: an access logged under it as the merge committed is
+theirs). An event of the porteur itself naming another fiche (one withdrawn since) counts
+only if the porteur never held another person's fiche: after a mistaken merge undone, a
+withdrawn fiche's accesses are left out rather than shown to the wrong person."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from hub.audit.events import AccessEvent, pseudonymise
 from hub.bootstrap import Hub
@@ -26,13 +30,13 @@ Spans = dict[str, list[tuple[dt.datetime, dt.datetime | None]]]
 
 def events_about(hub: Hub, porteur_id: str) -> list[AccessEvent]:
     """The events about the person `porteur_id` holds now, oldest first."""
-    mine, elsewhere, spans = _history(hub, porteur_id)
+    mine, gave_away, spans = _history(hub, porteur_id)
     found: list[AccessEvent] = []
     for holder in sorted(spans.keys() | {porteur_id}):
         for event in _search(hub, holder):
             refs = set(event.fiche_refs)
             if refs & mine or (not refs and _within(event.at, spans.get(holder, []))) or \
-                    (holder == porteur_id and refs and not refs <= elsewhere):
+                    (holder == porteur_id and refs and not gave_away):
                 found.append(event)
     return sorted(found, key=lambda e: (e.seq is None, e.seq or 0))
 
@@ -42,23 +46,36 @@ def _search(hub: Hub, porteur_id: str) -> list[AccessEvent]:
                             limit=MAX_EVENTS)
 
 
-def _history(hub: Hub, porteur_id: str) -> tuple[set[str], set[str], Spans]:
-    """The pseudonyms of the person's fiches now, those of fiches the porteur held once
-    and another holds now, and per porteur id the spans it held one of the person's."""
+def _history(hub: Hub, porteur_id: str) -> tuple[set[str], bool, Spans]:
+    """The pseudonyms of the person's fiches now; whether the porteur may have held
+    another's fiche (it gave one away since, or its history was cut at MAX_LINKS: its
+    events naming a fiche that is not the person's then count no more, a fiche withdrawn
+    since having lost the id its pseudonym was made of); and per porteur id the spans it
+    held one of the person's fiches, open-ended for a porteur emptied into the person's."""
     with hub.uow() as uow:
         held = uow.fiches.of_porteur(porteur_id)
-        links = uow.matching.link_history(porteur_id, [row.id for row in held], MAX_LINKS)
-    own = {row.id for row in held}
-    ref = {pk: pseudonymise(f"{member}/{fiche}", hub.pseudonym_key)
-           for pk, member, fiche, *_ in links}
-    ref.update({row.id: pseudonymise(f"{row.member_id}/{row.fiche_id}", hub.pseudonym_key)
-                for row in held})
-    spans: Spans = {}
-    for pk, _member, _fiche, holder, linked, unlinked in links:
-        if pk in own:
-            spans.setdefault(holder, []).append((linked, unlinked))
-    elsewhere = {ref[pk] for pk, *_ in links if pk not in own}
-    return {ref[pk] for pk in own}, elsewhere, spans
+        own = {row.id for row in held}
+        links = uow.matching.link_history(porteur_id, sorted(own), MAX_LINKS)
+        spans: Spans = {}
+        for pk, _member, _fiche, holder, linked, unlinked in links:
+            if pk in own:
+                spans.setdefault(holder, []).append((linked, unlinked))
+        for holder in [h for h in spans if h != porteur_id]:
+            if _emptied_into(uow, holder, own):
+                ends = [_utc(end) for _start, end in spans[holder] if end is not None]
+                spans[holder].append((max(ends, default=_utc(spans[holder][0][0])), None))
+    gave_away = len(links) >= MAX_LINKS or any(pk not in own for pk, *_ in links)
+    mine = {pseudonymise(f"{row.member_id}/{row.fiche_id}", hub.pseudonym_key) for row in held}
+    return mine, gave_away, spans
+
+
+def _emptied_into(uow: Any, holder: str, own: set[int]) -> bool:
+    """Whether `holder` holds no fiche now and every fiche it ever held is the person's
+    (absorbed by a merge): an access logged under it as the merge committed is theirs."""
+    links = uow.matching.link_history(holder, [], MAX_LINKS)
+    return len(links) < MAX_LINKS and all(
+        pk in own and (porteur != holder or unlinked is not None)
+        for pk, _member, _fiche, porteur, _linked, unlinked in links)
 
 
 def _within(at: dt.datetime, spans: list[tuple[dt.datetime, dt.datetime | None]]) -> bool:
