@@ -100,3 +100,22 @@ def test_a_rotation_whose_file_cannot_be_written_changes_nothing(hub, credential
             rotate_member(hub, member, blocked, overlap=False)
         assert "pas-un-dossier" in refused.value.message_fr
         assert _feed(client, former) == 200
+
+
+def test_a_network_load_refused_midway_leaves_every_member_file_as_it_was(hub, tmp_path):
+    """`members load --rotate` wrote each member's new file inside the load: a folder
+    refusing the second member's left the first with credentials the rolled-back load
+    never stored."""
+    from hub.errors import DataDirectoryReadOnly
+    from hub.services.accounts.members import load_network
+    from tests.factories import make_network
+    from tests.integration.conftest import MEMBERS
+
+    folder = tmp_path / "credentials"
+    first, second = MEMBERS[:2]
+    before = (folder / f"{first}.json").read_text()
+    (folder / f"{second}.tmp").mkdir()  # this member's file cannot be written
+    with pytest.raises(DataDirectoryReadOnly):
+        load_network(hub, make_network(tmp_path / "network.json", MEMBERS), folder, rotate=True)
+    assert (folder / f"{first}.json").read_text() == before
+    assert not (folder / f"{first}.tmp").exists()

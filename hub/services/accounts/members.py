@@ -60,10 +60,32 @@ def load_network(
     """Create or update every member of the network file, and issue credentials to
     members that have none (all members with `rotate`)."""
     document = read_network_file(path)
+    now = hub.clock()
+    staged: list[Path] = []
+
+    def stage(folder: Path, member_id: str, credentials: dict[str, Any], hub: Hub, *,
+              stem: str | None = None, token: str | None = None) -> None:
+        staged.append(_stage_credentials(folder, member_id, credentials, hub,
+                                         stem=stem, token=token))
+
+    # Files are written beside their place while the load runs and put in place once it
+    # has committed: a folder refusing one midway leaves every member's file as it was.
+    try:
+        summary = _load(hub, document, credentials_dir, rotate, now, stage)
+    except BaseException:
+        for path in staged:
+            path.unlink(missing_ok=True)
+        raise
+    for path in staged:
+        os.replace(path, path.with_suffix(".json"))
+    return summary
+
+
+def _load(hub: Hub, document: dict[str, Any], credentials_dir: Path, rotate: bool,
+          now: dt.datetime, stage: Any) -> LoadSummary:
     created: list[str] = []
     updated: list[str] = []
     issued: list[str] = []
-    now = hub.clock()
     with hub.uow() as uow:
         for member in document["membres"]:
             values = _member_row(member, now)
@@ -78,10 +100,10 @@ def load_network(
                 uow.members.set_credentials(
                     member["id"], token_hash(credentials["secret"]), credentials["public_key"]
                 )
-                _write_credentials(credentials_dir, member["id"], credentials, hub)
+                stage(credentials_dir, member["id"], credentials, hub)
                 issued.append(member["id"])
         issued += [f"dpo:{m}" for m in dpo.sync_credentials(
-            hub, uow, document["membres"], credentials_dir, rotate, _issue, _write_credentials)]
+            hub, uow, document["membres"], credentials_dir, rotate, _issue, stage)]
         listed = {member["id"] for member in document["membres"]}
         absent = sorted(m.id for m in uow.members.all() if m.id not in listed and m.token_hash)
         uow.commit()
@@ -150,12 +172,6 @@ def _issue(member: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _write_credentials(folder: Path, member_id: str, credentials: dict[str, Any], hub: Hub, *,
-                       stem: str | None = None, token: str | None = None) -> None:
-    staged = _stage_credentials(folder, member_id, credentials, hub, stem=stem, token=token)
-    os.replace(staged, staged.with_suffix(".json"))
-
-
 def _stage_credentials(folder: Path, member_id: str, credentials: dict[str, Any], hub: Hub, *,
                        stem: str | None = None, token: str | None = None) -> Path:
     """The credentials file written beside its place (`.tmp`), readable by its owner only."""
@@ -172,6 +188,8 @@ def _stage_credentials(folder: Path, member_id: str, credentials: dict[str, Any]
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(document, handle, indent=2)
     except OSError as exc:
+        if tmp.is_file():
+            tmp.unlink()  # a file half written holds a secret
         raise DataDirectoryReadOnly(
             f"Le dossier des identifiants {folder} refuse le fichier ({exc.strerror}) : "
             "rendez-le accessible en écriture, puis relancez ; rien n'a changé.",
