@@ -299,6 +299,12 @@ class Porteurs(_Repository):
     def link_many(self, links: list[dict[str, Any]]) -> None:
         bulk.insert_rows(self.conn, fiche_links, links)
 
+    def lock(self, porteur_id: str) -> None:
+        """Hold the porteur's row until the transaction ends (PostgreSQL; SQLite's
+        writers are serialised from the start of their transaction)."""
+        self.conn.execute(sa.select(porteurs.c.id).where(porteurs.c.id == porteur_id)
+                          .with_for_update())
+
     def count(self) -> int:
         return self.conn.execute(sa.select(sa.func.count()).select_from(porteurs)).scalar_one()
 

@@ -50,6 +50,7 @@ def split(hub: Hub, uow: UnitOfWork, porteur_id: str, member_id: str, fiche_id: 
           actor: str, now: dt.datetime, user: str | None = None) -> Change:
     """Take one fiche out of a porteur: back to the porteur it was merged from (if that
     one is now empty), else to a new porteur; the split pairs are judged different."""
+    uow.porteurs.lock(porteur_id)  # two separations of its fiches at once: one at a time
     fiche = uow.fiches.porteur_of(member_id, fiche_id)
     others = [row.id for row in uow.fiches.of_porteur(porteur_id)
               if fiche is None or row.id != fiche.id]
