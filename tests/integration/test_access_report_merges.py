@@ -71,18 +71,27 @@ def _separated_after_a_mistaken_merge(coordination) -> tuple[str, str, str]:
                 uow.fiches.porteur_of(OTHER, "F-DOUBLE-B").porteur_id, shared)
 
 
+def _each_seen_then_merged_and_separated(coordination) -> tuple[str, str]:
+    """An access naming no fiche (a feed pull whose source fiche is gone) logged under
+    each person's porteur (by « voit-a », « voit-b »), then an hour later the mistaken
+    merge undone; answers the porteur holding each person's fiche now."""
+    hub = coordination["hub"]
+    a, b = (coordination["porteurs"][f] for f in ("F-DOUBLE-A", "F-DOUBLE-B"))
+    for member, porteur in (("voit-a", a), ("voit-b", b)):
+        audit.record(hub, [audit.event(hub, "feed_pull", member, porteur_id=porteur,
+                                       fields=["porteur.nom"], purpose="orientation")])
+    coordination["clock"].advance(hours=1)
+    now_a, now_b, _shared = _separated_after_a_mistaken_merge(coordination)
+    return now_a, now_b
+
+
 def test_a_persons_report_never_lists_another_persons_accesses_after_a_mistaken_merge(
         coordination):
     """Accesses naming no fiche (a feed pull whose source fiche is gone), logged under
     each person's porteur before the mistaken merge, stay each in their own person's
     report once the merge is undone; an access to B's fiche while merged is B's only."""
-    hub, clock = coordination["hub"], coordination["clock"]
-    a, b = (coordination["porteurs"][f] for f in ("F-DOUBLE-A", "F-DOUBLE-B"))
-    for member, porteur in (("voit-a", a), ("voit-b", b)):
-        audit.record(hub, [audit.event(hub, "feed_pull", member, porteur_id=porteur,
-                                       fields=["porteur.nom"], purpose="orientation")])
-    clock.advance(hours=1)
-    now_a, now_b, _shared = _separated_after_a_mistaken_merge(coordination)
+    hub = coordination["hub"]
+    now_a, now_b = _each_seen_then_merged_and_separated(coordination)
     of_a, of_b = accesses(hub, now_a), accesses(hub, now_b)
     assert "voit-a" in of_a and "voit-b" in of_b
     assert "voit-b" not in of_a and "voit-a" not in of_b
@@ -124,13 +133,8 @@ def test_a_history_cut_at_its_bound_shows_no_one_another_persons_accesses(
         coordination, monkeypatch, bound):
     from hub.services.audit import person_scope
 
-    hub, clock = coordination["hub"], coordination["clock"]
-    a, b = (coordination["porteurs"][f] for f in ("F-DOUBLE-A", "F-DOUBLE-B"))
-    for member, porteur in (("voit-a", a), ("voit-b", b)):
-        audit.record(hub, [audit.event(hub, "feed_pull", member, porteur_id=porteur,
-                                       fields=["porteur.nom"], purpose="orientation")])
-    clock.advance(hours=1)
-    now_a, now_b, _shared = _separated_after_a_mistaken_merge(coordination)
+    hub = coordination["hub"]
+    now_a, now_b = _each_seen_then_merged_and_separated(coordination)
     whole = {p: set(accesses(hub, p)) for p in (now_a, now_b)}
     monkeypatch.setattr(person_scope, "MAX_LINKS", bound)
     for porteur in (now_a, now_b):
