@@ -27,6 +27,8 @@ from hub.services.audit import trail as audit
 from hub.services.delivery.deliveries import disclosure_for
 from hub.services.matching import merges
 from hub.services.matching.online import matching_model
+from hub.store.records import ReviewItem
+from hub.store.uow import UnitOfWork
 
 DECISIONS = ("same", "different", "unknown")
 COORDINATION = "coordination"
@@ -93,9 +95,7 @@ def decide(hub: Hub, item_id: int, decision: str, *, actor: str,
     now = hub.clock()
     change = None
     with hub.uow() as uow:
-        row = uow.matching.review_item(item_id)
-        if row is None:
-            raise _not_found()
+        row = _held_item(uow, item_id)
         # the console account that decided when there is one (the second to decide, or
         # the same person clicking twice, is then told who did), else the member
         if not uow.matching.close_review(item_id, decision, user or actor, now):
@@ -117,6 +117,24 @@ def decide(hub: Hub, item_id: int, decision: str, *, actor: str,
         hub.publisher.request_dispatch_safely()
     return {"id": item_id, "decision": decision, "porteur_id": row.candidate_porteur_id
             if change else row.porteur_id, "fusion": _change(change) if change else None}
+
+
+def _held_item(uow: UnitOfWork, item_id: int) -> ReviewItem:
+    """The item with both its porteurs' rows held until the commit, taken in sorted order
+    (two decisions sharing a porteur never deadlock). A merge committed meanwhile may
+    have renamed the item's porteurs: their rows are then taken too, the item read again
+    until it names only porteurs held, so the merge starts from what they hold now."""
+    held: set[str] = set()
+    while True:
+        row = uow.matching.review_item(item_id)
+        if row is None:
+            raise _not_found()
+        wanted = {row.porteur_id, row.candidate_porteur_id}
+        if wanted <= held:
+            return row
+        for porteur_id in sorted(wanted - held):
+            uow.porteurs.lock(porteur_id)
+        held |= wanted
 
 
 def outcome(hub: Hub, item_id: int) -> dict[str, Any]:
