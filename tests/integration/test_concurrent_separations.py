@@ -1,6 +1,7 @@
-"""Two coordinators separating the same fiche at the same moment, on PostgreSQL (SQLite
-serialises writers from the start of each transaction): one separation is made, the
-other is refused as already done, and members are told once."""
+"""Coordinators separating or merging porteurs at the same moment, and a worker linking
+a fiche while a porteur is merged, on PostgreSQL (SQLite serialises writers from the
+start of each transaction): one separation is made, the other refused as already done;
+merges sharing a porteur, and a fiche linked meanwhile, end in one porteur."""
 
 from __future__ import annotations
 
@@ -94,6 +95,17 @@ def test_separating_the_two_fiches_of_a_porteur_at_once_keeps_one(pg_coordinatio
         assert len(uow.fiches.of_porteur(kept)) == 1
 
 
+def _queue(hub, fiche: tuple[int, str], candidate: tuple[int, str]) -> int:  # type: ignore[no-untyped-def]
+    """A pair queued for review: (fiche pk, porteur) of each side; the item's id."""
+    with hub.uow() as uow:
+        item = uow.matching.open_review({
+            "fiche_pk": fiche[0], "porteur_id": fiche[1], "candidate_fiche_pk": candidate[0],
+            "candidate_porteur_id": candidate[1], "probability": 0.7, "explanation": {},
+            "opened_at": hub.clock()})
+        uow.commit()
+    return item
+
+
 def _decide_at_once(hub, session, monkeypatch, item_ids: list[int]) -> list[str]:  # type: ignore[no-untyped-def]
     """Each item decided « même personne » in its own thread, both having read their item
     before either merges (the barrier is broken after 5 s when one waits for the other's
@@ -141,11 +153,7 @@ def test_two_merges_sharing_a_porteur_at_once_gather_the_three(pg_coordination,
     with hub.uow() as uow:
         item = uow.matching.review_item(first["id"])
         orphan = uow.fiches.porteur_of("commune-ambert", "F-ORPHELIN")
-        second = uow.matching.open_review({
-            "fiche_pk": orphan.id, "porteur_id": orphan.porteur_id,
-            "candidate_fiche_pk": item.fiche_pk, "candidate_porteur_id": item.porteur_id,
-            "probability": 0.7, "explanation": {}, "opened_at": hub.clock()})
-        uow.commit()
+    second = _queue(hub, (orphan.id, orphan.porteur_id), (item.fiche_pk, item.porteur_id))
     assert _decide_at_once(hub, session, monkeypatch, [item.id, second]) == ["done", "done"]
     with hub.uow() as uow:
         holders = {uow.fiches.porteur_of(member, fiche).porteur_id for member, fiche in [
@@ -155,3 +163,59 @@ def test_two_merges_sharing_a_porteur_at_once_gather_the_three(pg_coordination,
         assert uow.matching.porteur_status(item.candidate_porteur_id) == "active"
         assert {uow.matching.porteur_status(p) for p in (item.porteur_id, orphan.porteur_id)} \
             == {"merged"}
+
+def test_a_fiche_linked_while_its_porteur_is_merged_follows_the_merge(pg_coordination,
+                                                                       monkeypatch) -> None:
+    """A worker reads its candidates, a coordinator merges the porteur of one of them into
+    another, then the worker links its fiche to it: the fiche went to the porteur the
+    merge had just emptied, the person left in two porteurs."""
+    from hub.services.accounts.auth import Caller
+    from hub.services.ingest import accept as ingest
+    from hub.services.ingest import processing
+    from hub.store.matching_repository import Matching
+    from tests.console_world import DUPLICATE_PAIR, _fiche
+    from tests.factories import ALL_PURPOSES, record_consents
+
+    hub, session = pg_coordination["hub"], pg_coordination["session"]
+    with hub.uow() as uow:
+        absorbed = uow.fiches.porteur_of("commune-ambert", "F-DOUBLE-A")
+        kept = uow.fiches.porteur_of("commune-ambert", "F-ORPHELIN")
+    item = _queue(hub, (absorbed.id, absorbed.porteur_id), (kept.id, kept.porteur_id))
+    source = next(p for p in DUPLICATE_PAIR if p[1] == "F-DOUBLE-A")
+    fiche = {**_fiche(hub.clock().date(), *source), "fiche_id": "F-DOUBLE-C",
+             "membre": "pfil-livradois-forez"}  # F-DOUBLE-A again, from another member
+    record_consents(hub, [fiche], roles_destinataires=["financement", "coordination"],
+                    finalites=ALL_PURPOSES)
+    read, merged = threading.Event(), threading.Event()
+    indexed_under = Matching.indexed_under
+
+    def merge_after_the_read(self, digests, cap):  # type: ignore[no-untyped-def]
+        found = indexed_under(self, digests, cap)
+        if not read.is_set():
+            read.set()
+            merged.wait(5)  # the merge commits now, unless it waits for this batch
+        return found
+
+    monkeypatch.setattr(Matching, "indexed_under", merge_after_the_read)
+    outcomes: list[str] = []
+
+    def work() -> None:
+        try:
+            caller = Caller("pfil-livradois-forez", "", "pfil", "financement")
+            assert ingest.push_batch(hub, caller, [fiche])["accepted"] == 1
+            processing.process_outbox(hub, hub.publisher.published[-1])
+            outcomes.append("done")
+        except Exception as exc:  # the outcome is what it reads
+            outcomes.append(type(exc).__name__)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    assert read.wait(60)
+    queue.decide(hub, session, item, "same")
+    merged.set()
+    worker.join(120)
+    assert outcomes == ["done"]
+    with hub.uow() as uow:
+        linked = uow.fiches.porteur_of("pfil-livradois-forez", "F-DOUBLE-C").porteur_id
+        assert uow.fiches.of_porteur(absorbed.porteur_id) == []
+    assert linked == kept.porteur_id
