@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -87,21 +86,16 @@ class Nonces(_Repository):
         return result.rowcount or 0
 
 
-# A porteur's lock: the two-integer advisory form (a space apart from the matching keys'
-# one-bigint locks), taken alone by a merge or a separation, shared by a worker that read
-# fiches of the porteur and may link one to it.
-_PORTEUR_LOCKS = 0x706F7274
-_LOCK_ALONE = sa.text(f"SELECT pg_advisory_xact_lock({_PORTEUR_LOCKS}, CAST(:number AS integer))")
-_HOLD_SORTED = sa.text(
-    f"SELECT count(pg_advisory_xact_lock_shared({_PORTEUR_LOCKS}, n)) FROM "
-    "(SELECT unnest(CAST(:numbers AS integer[])) AS n ORDER BY n) AS sorted_porteurs")
-_MERGED_AMONG = sa.text(
-    "SELECT 1 FROM porteurs WHERE id = ANY(CAST(:ids AS text[])) AND status = 'merged' LIMIT 1")
-
-
-def _porteur_lock(porteur_id: str) -> int:
-    return int.from_bytes(hashlib.blake2b(porteur_id.encode(), digest_size=4).digest(), "big",
-                          signed=True)
+# One lock for every move of fiches between porteurs (the two-integer advisory form, a
+# space apart from the matching keys' one-bigint locks): taken alone by a merge or a
+# separation, shared by a worker's transaction before it reads the index, so a merge
+# never empties a porteur between a worker's read of its fiches and its commit. A single
+# lock, not one per porteur: a batch reads thousands of porteurs (PostgreSQL's lock
+# table), and a merge is a coordinator's click, which waits for the worker's transactions
+# under way (each a fraction of a second).
+_MOVES = (0x706F7274, 0)
+_MOVE_ALONE = sa.text(f"SELECT pg_advisory_xact_lock{_MOVES}")
+_MOVE_SHARED = sa.text(f"SELECT pg_advisory_xact_lock_shared{_MOVES}")
 
 
 _FICHE_REF = (fiches.c.id, fiches.c.member_id, fiches.c.fiche_id, fiches.c.porteur_id)
@@ -318,26 +312,19 @@ class Porteurs(_Repository):
         bulk.insert_rows(self.conn, fiche_links, links)
 
     def lock(self, porteur_id: str) -> None:
-        """Hold the porteur's row until the transaction ends, and its lock alone (a
-        worker reading fiches of it holds that lock shared: `hold`) (PostgreSQL;
-        SQLite's writers are serialised from the start of their transaction)."""
+        """Hold the lock of moves alone, then the porteur's row, until the transaction
+        ends (PostgreSQL: the one lock first, so two movers never hold rows the other
+        waits for; SQLite's writers are serialised from the start of their transaction)."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(_MOVE_ALONE)
         self.conn.execute(sa.select(porteurs.c.id).where(porteurs.c.id == porteur_id)
                           .with_for_update())
-        if self.conn.dialect.name == "postgresql":
-            self.conn.execute(_LOCK_ALONE, {"number": _porteur_lock(porteur_id)})
 
-    def hold(self, porteur_ids: Iterable[str]) -> bool:
-        """Hold the locks of these porteurs shared until the transaction ends, so that no
-        merge or separation (`lock`) moves their fiches meanwhile; True when one of them
-        was merged into another before the locks were taken (what was read of it is no
-        longer so: read it again). PostgreSQL only: SQLite's writers are serialised."""
-        wanted = sorted(set(porteur_ids))
-        if self.conn.dialect.name != "postgresql" or not wanted:
-            return False
-        self.conn.execute(_HOLD_SORTED, {"numbers": bulk.text_array(
-            sorted({_porteur_lock(p) for p in wanted}))})
-        return self.conn.execute(_MERGED_AMONG, {"ids": bulk.text_array(wanted)}).first() \
-            is not None
+    def hold_moves(self) -> None:
+        """Until the transaction ends, no merge or separation moves fiches between
+        porteurs (PostgreSQL: the lock of moves shared; waits for a move under way)."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(_MOVE_SHARED)
 
     def count(self) -> int:
         return self.conn.execute(sa.select(sa.func.count()).select_from(porteurs)).scalar_one()

@@ -120,10 +120,10 @@ def decide(hub: Hub, item_id: int, decision: str, *, actor: str,
 
 
 def _held_item(uow: UnitOfWork, item_id: int) -> ReviewItem:
-    """The item with both its porteurs' rows held until the commit, taken in sorted order
-    (two decisions sharing a porteur never deadlock). A merge committed meanwhile may
-    have renamed the item's porteurs: their rows are then taken too, the item read again
-    until it names only porteurs held, so the merge starts from what they hold now."""
+    """The item with both its porteurs held until the commit (`Porteurs.lock`: one
+    mover at a time). A merge committed meanwhile may have renamed the item's porteurs:
+    they are then taken too, the item read again until it names only porteurs held, so
+    the merge starts from what they hold now."""
     held: set[str] = set()
     while True:
         row = uow.matching.review_item(item_id)

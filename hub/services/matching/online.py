@@ -31,7 +31,7 @@ import logging
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -47,8 +47,6 @@ from hub.errors import InvalidMatchingModel
 from hub.services.matching.dedup_batch import model_notices
 from hub.services.matching.index_markers import ensure_current
 from hub.store.uow import UnitOfWork
-
-_Read = TypeVar("_Read")
 
 log = logging.getLogger(__name__)
 IDENTITY_FIELDS = ("nom", "nom_naissance", "prenom", "date_naissance", "courriel", "telephone")
@@ -168,7 +166,7 @@ class OnlineMatcher:
         self._indexed: list[tuple[int, str, dict[str, Any], list[str], NormalisedRecord]] = []
         self._reviews: list[dict[str, Any]] = []
         self._resolved_at: dt.datetime | None = None
-        self._held_porteurs: set[str] = set()  # `Porteurs.hold` taken for these
+        self._moves_held = False  # `Porteurs.hold_moves` taken in this transaction
 
     def digests(self, identity: Mapping[str, Any]) -> list[str]:
         """The identity's blocking-key digests (computed once per identity in a batch: the
@@ -215,7 +213,7 @@ class OnlineMatcher:
             savepoint.commit()
             return free
         savepoint.rollback()  # gives back the porteurs held since too
-        self._batch, self._held_porteurs = None, set()  # read again, under the locks taken again
+        self._batch, self._moves_held = None, False  # read again, under the locks taken again
         return self.lock_free({group: groups[group] for group in free},
                               share_common=share_common, wait=wait, keep=keep) if free else set()
 
@@ -252,9 +250,9 @@ class OnlineMatcher:
               skip_porteur: str | None = None) -> tuple[Decision, list[Any], list[str]]:
         """Read-only: the decision for `identity`, the candidates scored, its key digests."""
         digests = self.digests(identity)
-        found = self._read_holding(lambda: self.uow.matching.candidates(digests, self.cap),
-                                   lambda read: (r.porteur_id for r in read))
-        rows = [r for r in found if r.fiche_pk != skip_fiche and r.porteur_id != skip_porteur]
+        self._hold_moves()
+        rows = [r for r in self.uow.matching.candidates(digests, self.cap)
+                if r.fiche_pk != skip_fiche and r.porteur_id != skip_porteur]
         return self._decide(identity, rows), rows, digests
 
     def resolve_new(self, fiche_pk: int, identity: dict[str, Any],
@@ -305,26 +303,19 @@ class OnlineMatcher:
         else:
             missing = [d for d in dict.fromkeys(digests) if d not in self._batch.fetched]
         if missing:
-            held, records = self._read_holding(
-                lambda: self.uow.matching.indexed_under(missing, self.cap),
-                lambda read: (r.porteur_id for r in read[1].values()))
+            self._hold_moves()
+            held, records = self.uow.matching.indexed_under(missing, self.cap)
             self.common.learn(held, self.cap)
             self._batch.load(held, records)
         return self._batch
 
-    def _read_holding(self, read: Callable[[], _Read], porteurs_of: Callable[[_Read], Iterable[str]]
-                      ) -> _Read:
-        """What `read` answers of the index, the porteurs it names held until the commit
-        (`Porteurs.hold`), so that a coordinator's merge cannot empty one of them before
-        this batch links a fiche to it; read again when one was merged between the read
-        and the hold (its fiches are now another porteur's)."""
-        while True:
-            found = read()
-            porteurs = set(porteurs_of(found)) - self._held_porteurs
-            merged_meanwhile = self.uow.porteurs.hold(porteurs)
-            self._held_porteurs |= porteurs
-            if not merged_meanwhile:
-                return found
+    def _hold_moves(self) -> None:
+        """Before the transaction's first read of the index: no coordinator's merge or
+        separation moves fiches until it commits, so none empties a porteur this batch
+        read and may link a fiche to (`Porteurs.hold_moves`)."""
+        if not self._moves_held:
+            self.uow.porteurs.hold_moves()
+            self._moves_held = True
 
     def _new_reviews(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Pair memory for new fiches: their porteur is new, so no item is queued for it
