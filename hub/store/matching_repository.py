@@ -110,11 +110,21 @@ _STORED_RECORDS_SQL = (
     "FROM match_records AS r LEFT OUTER JOIN fiche_keys AS k ON k.fiche_pk = r.fiche_pk ")
 
 
+# PostgreSQL: the keys' fiches (as `_LATERAL_KEYS_SQL`) and the stored candidates under
+# the keys within the cap (as `_STORED_RECORDS_SQL`) in one statement, one round trip: a
+# key's row has no fiche_pk, a candidate's no key. Parameters: the digests as an array,
+# the cap + 1 (a key's fiches read at most), the cap.
+_KEYS_AND_RECORDS_SQL = (
+    f"WITH under AS ({_LATERAL_KEYS_SQL}) "
+    "SELECT key, pks, NULL, NULL, NULL, NULL, NULL, NULL FROM under UNION ALL "
+    "SELECT NULL, NULL," + _STORED_RECORDS_SQL.removeprefix("SELECT")
+    + "WHERE r.fiche_pk = ANY(ARRAY(SELECT DISTINCT unnest(pks) FROM under "
+    "WHERE cardinality(pks) <= %s))")
+
+
 @functools.lru_cache(maxsize=64)
-def _stored_records_sql(dialect: str, count: int) -> str:
-    """The stored candidates of `count` fiches (PostgreSQL: an array parameter)."""
-    if dialect == "postgresql":
-        return _STORED_RECORDS_SQL + "WHERE r.fiche_pk = ANY(CAST(%s AS bigint[]))"
+def _stored_records_sql(count: int) -> str:
+    """SQLite: the stored candidates of `count` fiches."""
     return _STORED_RECORDS_SQL + f"WHERE r.fiche_pk IN ({','.join('?' * count)})"
 
 
@@ -245,15 +255,33 @@ class Matching:
         out)."""
         unique = list(dict.fromkeys(digests))
         held: dict[str, list[int]] = {digest: [] for digest in unique}
-        held.update(self._fiches_under(unique, per_key_cap + 1))
-        wanted = sorted({pk for pks in held.values() if len(pks) <= per_key_cap for pk in pks})
-        rows: list[Any] = []
-        postgresql = self.conn.dialect.name == "postgresql"
-        for chunk in _chunks(wanted, _IN_CHUNK):
-            rows.extend(bulk.driver_rows(
-                self.conn, _stored_records_sql(self.conn.dialect.name, len(chunk)),
-                (bulk.text_array(chunk),) if postgresql else tuple(chunk)))
+        if self.conn.dialect.name == "postgresql":
+            rows = self._keys_and_records(unique, per_key_cap, held)
+        else:
+            held.update(self._fiches_under(unique, per_key_cap + 1))
+            wanted = sorted({pk for pks in held.values() if len(pks) <= per_key_cap
+                             for pk in pks})
+            rows = []
+            for chunk in _chunks(wanted, _IN_CHUNK):
+                rows.extend(bulk.driver_rows(
+                    self.conn, _stored_records_sql(len(chunk)), tuple(chunk)))
         return held, {record.fiche_pk: record for record in self._records_of(rows)}
+
+    def _keys_and_records(self, digests: list[str], per_key_cap: int,
+                          held: dict[str, list[int]]) -> list[Any]:
+        """PostgreSQL, one statement: `held` filled with each key's fiches (at most
+        `per_key_cap + 1`), and the stored rows of the fiches under keys within the cap."""
+        if not digests:
+            return []
+        rows = []
+        for key, pks, *stored in bulk.driver_rows(
+                self.conn, _KEYS_AND_RECORDS_SQL,
+                (bulk.text_array(digests), per_key_cap + 1, per_key_cap)):
+            if key is None:
+                rows.append(stored)
+            else:
+                held[key] = pks
+        return rows
 
     def _records_of(self, rows: list[Any]) -> list[IndexedRecord]:
         """The normalised records of stored rows: read from their sealed form, or (a row
@@ -301,12 +329,7 @@ class Matching:
         return None if clear is None else normalise_record(orjson.loads(clear))
 
     def _fiches_under(self, digests: list[str], limit: int) -> dict[str, list[int]]:
-        """The fiches under each key (at most `limit`; keys under none left out)."""
-        if not digests:
-            return {}
-        if self.conn.dialect.name == "postgresql":  # one statement for the whole batch
-            return {key: list(pks) for key, pks in bulk.driver_rows(
-                self.conn, _LATERAL_KEYS_SQL, (bulk.text_array(digests), limit))}
+        """SQLite: the fiches under each key (at most `limit`; keys under none left out)."""
         found: dict[str, list[int]] = {}
         for chunk in _chunks(digests, _UNION_CHUNK):  # SQLite caps compound selects at 500
             params = tuple(value for digest in chunk for value in (digest, limit))

@@ -44,6 +44,18 @@ def hub_for(db_url: str, tmp_path: Path, **settings: Any) -> Iterator[tuple[Hub,
     hub.close()
 
 
+def pg_hub_for(postgres_url: str, tmp_path: Path, **settings: Any
+               ) -> Iterator[tuple[Hub, Clock]]:
+    """`hub_for` on a fresh PostgreSQL database of its own, dropped afterwards."""
+    from tests.conftest import _drop_pg_database, _fresh_pg_database
+
+    url = _fresh_pg_database(postgres_url)
+    try:
+        yield from hub_for(url, tmp_path, **settings)
+    finally:
+        _drop_pg_database(url)
+
+
 def _member(caller: Caller, follows: bool = False) -> dict[str, Any]:
     member = {"id": caller.member_id, "nom": caller.member_id, "nature": caller.kind,
               "role": caller.role, "contact": {"courriel": f"{caller.member_id}@exemple.fr"}}

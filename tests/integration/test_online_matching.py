@@ -20,6 +20,7 @@ from tests.integration.dedup_world import (
     fiche_of,
     hub_for,
     links_of,
+    pg_hub_for,
     porteur_of,
     push,
 )
@@ -169,13 +170,7 @@ def _race_on_new_people(hub, rounds: int) -> None:
 
 @pytest.fixture
 def pg_world(postgres_url, tmp_path):
-    from tests.conftest import _drop_pg_database, _fresh_pg_database
-
-    url = _fresh_pg_database(postgres_url)
-    try:
-        yield from hub_for(url, tmp_path)
-    finally:
-        _drop_pg_database(url)
+    yield from pg_hub_for(postgres_url, tmp_path)
 
 
 STRANGER = {**PERSON, "nom": "Vialatte", "prenom": "Odile", "date_naissance": "1971-02-03",
@@ -319,13 +314,7 @@ BORN_SAME_DAY = [{"nom": name, "prenom": first, "date_naissance": PERSON["date_n
 
 @pytest.fixture
 def small_cap_world(postgres_url, tmp_path):
-    from tests.conftest import _drop_pg_database, _fresh_pg_database
-
-    url = _fresh_pg_database(postgres_url)
-    try:
-        yield from hub_for(url, tmp_path, match_candidates_per_key=CAP)
-    finally:
-        _drop_pg_database(url)
+    yield from pg_hub_for(postgres_url, tmp_path, match_candidates_per_key=CAP)
 
 
 def test_a_worker_never_waits_for_another_transaction_over_a_key_held_by_more_fiches_than_the_cap(

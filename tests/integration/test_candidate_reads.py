@@ -1,0 +1,137 @@
+"""The worker's reading of candidates from the index, on both databases: every fiche
+under a key within the cap, no fiche under a key over it, rows indexed before record
+forms existed still read; and on PostgreSQL, one statement for the keys and the records
+(each statement a round trip, waited for on a loaded machine)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+
+from hub.bootstrap import Hub
+from hub.services.matching.online import OnlineMatcher, identity_of
+from hub.store.matching_tables import match_records
+from hub.store.uow import UnitOfWork
+from tests.factories import Clock
+from tests.integration.dedup_world import (
+    COMMUNE,
+    PERSON,
+    fiche_of,
+    hub_for,
+    pg_hub_for,
+    push,
+)
+
+pytestmark = pytest.mark.integration
+
+CAP = 2
+# Three strangers born on PERSON's birth day: that key is held by more fiches than the cap.
+BORN_SAME_DAY = [{"nom": name, "prenom": first, "date_naissance": PERSON["date_naissance"]}
+                 for name, first in (("Bérard", "Yvette"), ("Coudert", "Lucien"),
+                                     ("Dauphin", "Gisèle"))]
+# PERSON's namesake born another day and living elsewhere: shares her name keys only.
+NAMESAKE = {"nom": PERSON["nom"], "prenom": PERSON["prenom"], "date_naissance": "1990-07-21"}
+
+
+@pytest.fixture
+def world(db_url, tmp_path) -> Iterator[tuple[Hub, Clock]]:
+    yield from hub_for(db_url, tmp_path, match_candidates_per_key=CAP)
+
+
+def _indexed(hub: Hub) -> dict[str, int]:
+    """The strangers and the namesake indexed at COMMUNE; fiche pk by fiche id."""
+    people = {f"S-{n}": person for n, person in enumerate(BORN_SAME_DAY)}
+    people["N-1"] = NAMESAKE
+    for fiche_id, person in people.items():
+        push(hub, COMMUNE, fiche_of(COMMUNE, fiche_id, person))
+    with hub.uow() as uow:
+        return {fiche_id: uow.fiches.porteur_of(COMMUNE.member_id, fiche_id).id
+                for fiche_id in people}
+
+
+def _keys_of(hub: Hub, uow: UnitOfWork, person: dict) -> list[str]:
+    return OnlineMatcher(hub, uow).digests(identity_of(person))
+
+
+def test_the_fiches_under_keys_within_the_cap_are_read_and_none_under_a_key_over_it(world):
+    hub, _clock = world
+    pks = _indexed(hub)
+    with hub.uow() as uow:
+        digests = _keys_of(hub, uow, PERSON)
+        held, records = uow.matching.indexed_under(digests, CAP)
+        candidates = uow.matching.candidates(digests, CAP)
+    over_cap = [pks_under for pks_under in held.values() if len(pks_under) > CAP]
+    assert over_cap == [sorted(pks[f"S-{n}"] for n in range(CAP + 1))]  # the birth date
+    assert set(held) == set(digests)  # every key answered, most under no fiche
+    assert set(records) == {pks["N-1"]}  # the strangers come only under the birth date
+    assert [c.fiche_pk for c in candidates] == [pks["N-1"]]
+    assert records[pks["N-1"]].record.nom == candidates[0].record.nom
+
+
+def test_a_candidate_indexed_before_record_forms_existed_is_read_from_its_identity(world):
+    hub, _clock = world
+    pks = _indexed(hub)
+    with hub.uow() as uow:
+        before = uow.matching.candidates(_keys_of(hub, uow, PERSON), CAP)
+    with hub.engine.begin() as conn:
+        conn.execute(sa.update(match_records).where(match_records.c.fiche_pk == pks["N-1"])
+                     .values(record_form=None))
+    hub.identities.clear()
+    with hub.uow() as uow:
+        after = uow.matching.candidates(_keys_of(hub, uow, PERSON), CAP)
+    assert [(c.fiche_pk, c.porteur_id, c.record) for c in after] == \
+        [(c.fiche_pk, c.porteur_id, c.record) for c in before]
+
+
+class _CountingCursor(psycopg.Cursor):  # type: ignore[type-arg]
+    """A psycopg cursor that notes every statement sent through it."""
+
+    sent: ClassVar[list[str]] = []
+
+    def execute(self, query, params=None, **kwargs):  # type: ignore[no-untyped-def,override]
+        self.sent.append(str(query))
+        return super().execute(query, params, **kwargs)
+
+
+def _statements_sent(uow: UnitOfWork) -> list[str]:
+    """The statements the unit of work's connection sends from now on (PostgreSQL)."""
+    driver = uow.connection.connection.driver_connection
+    driver.cursor_factory = _CountingCursor  # type: ignore[union-attr]
+    _CountingCursor.sent = []
+    return _CountingCursor.sent
+
+
+@pytest.fixture
+def pg_world(postgres_url, tmp_path) -> Iterator[tuple[Hub, Clock]]:
+    yield from pg_hub_for(postgres_url, tmp_path, match_candidates_per_key=CAP)
+
+
+def test_an_online_match_reads_its_keys_and_candidates_in_one_statement_on_postgresql(
+        pg_world):
+    hub, _clock = pg_world
+    pks = _indexed(hub)
+    with hub.uow() as uow:
+        matcher = OnlineMatcher(hub, uow)
+        sent = _statements_sent(uow)
+        decision, rows, _digests = matcher.match(identity_of(PERSON))
+    assert [row.fiche_pk for row in rows] == [pks["N-1"]]
+    assert decision.kind != "link"  # a namesake born another day
+    assert len(sent) == 1, sent
+
+
+def test_a_batch_reads_the_index_under_its_keys_in_one_statement_on_postgresql(pg_world):
+    hub, _clock = pg_world
+    pks = _indexed(hub)
+    with hub.uow() as uow:
+        matcher = OnlineMatcher(hub, uow)
+        digests = [d for person in (PERSON, *BORN_SAME_DAY)
+                   for d in matcher.digests(identity_of(person))]
+        sent = _statements_sent(uow)
+        held, records = uow.matching.indexed_under(digests, CAP)
+    within = {pk for under in held.values() if len(under) <= CAP for pk in under}
+    assert set(records) == within and {pks["N-1"], pks["S-0"]} <= within
+    assert len(sent) == 1, sent
