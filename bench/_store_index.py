@@ -39,6 +39,7 @@ import datetime as dt
 import hashlib
 import itertools
 import json
+import math
 import multiprocessing
 import os
 import random
@@ -221,9 +222,11 @@ def time_store(store: Path, size: int, rounds: int, full_memo: bool = False) -> 
                               check=True, capture_output=True, text=True)
         found = json.loads(done.stdout.strip().splitlines()[-1])
         runs.append(found)
-        print(f"round {turn + 1}: median {found['online_ms']:.2f} ms, p95 {found['p95_ms']:.2f} ms, "
+        print(f"round {turn + 1} (load {os.getloadavg()[0]:.1f}): median {found['online_ms']:.2f} ms, "
+              f"p95 {found['p95_ms']:.2f} ms, "
               f"CPU {found['cpu_ms']:.2f} ms, {found['candidates']:.1f} candidates, "
-              f"{found['rss_mb']:.0f} MB; primary-key lookup {found['baseline_ms']:.3f} ms "
+              f"{found['rss_mb']:.0f} MB, server CPU {found['server_cpu_ms']:.2f} ms; "
+              f"primary-key lookup {found['baseline_ms']:.3f} ms "
               f"(ratio {found['ratio']:.1f}); decisions {found['decisions']}", flush=True)
     m = {k: statistics.median(r[k] for r in runs)
          for k in ("online_ms", "p95_ms", "cpu_ms", "baseline_ms", "rss_mb")}
@@ -256,6 +259,7 @@ def measure(hub: Hub, probes, size: int, *, full_memo: bool = False) -> dict[str
     decisions = hashlib.sha256()
     with hub.uow() as uow:
         matcher = OnlineMatcher(hub, uow)
+        server_started = _server_cpu_s(uow.connection)
         for row in probes:
             identity = identity_of(as_porteur(row))
             started, started_cpu = time.perf_counter(), time.process_time()
@@ -273,12 +277,27 @@ def measure(hub: Hub, probes, size: int, *, full_memo: bool = False) -> dict[str
             started = time.perf_counter()
             uow.connection.execute(sa.select(fiches).where(fiches.c.id == pk)).first()
             baseline.append(time.perf_counter() - started)
+        server_ms = (_server_cpu_s(uow.connection) - server_started) / len(probes) * 1000
     online_ms, base_ms = statistics.median(online) * 1000, statistics.median(baseline) * 1000
     return {"online_ms": online_ms, "p95_ms": sorted(online)[int(len(online) * 0.95)] * 1000,
             "cpu_ms": statistics.median(cpu) * 1000, "baseline_ms": base_ms,
             "ratio": online_ms / base_ms, "linked": kinds.count("link") / len(kinds),
             "candidates": statistics.mean(candidates), "decisions": decisions.hexdigest()[:16],
-            "rss_mb": _peak_rss_mb()}
+            "rss_mb": _peak_rss_mb(), "server_cpu_ms": server_ms}
+
+
+def _server_cpu_s(conn: sa.Connection) -> float:
+    """The CPU seconds of the connection's PostgreSQL backend so far, read from /proc (the
+    server runs on this machine; counted in clock ticks: meaningful over many matches);
+    NaN on SQLite (the store's work is the process's own CPU) or where it cannot be read."""
+    if conn.dialect.name != "postgresql":
+        return math.nan
+    pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return math.nan
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def alternate(store: Path, size: int, revision: str, rounds: int, full_memo: bool = False
@@ -303,17 +322,23 @@ def alternate(store: Path, size: int, revision: str, rounds: int, full_memo: boo
                                       capture_output=True, text=True, env=env)
                 found = json.loads(done.stdout.strip().splitlines()[-1])
                 sides[side].append(found)
-                print(f"round {turn + 1} {side:6} ({revision if side == 'before' else 'this'}): "
+                print(f"round {turn + 1} {side:6} ({revision if side == 'before' else 'this'}, "
+                      f"load {os.getloadavg()[0]:.1f}): "
                       f"median {found['online_ms']:.2f} ms, p95 {found['p95_ms']:.2f} ms, "
                       f"CPU {found['cpu_ms']:.2f} ms, {found['candidates']:.1f} candidates, "
-                      f"{found['rss_mb']:.0f} MB, decisions {found['decisions']}", flush=True)
+                      f"{found['rss_mb']:.0f} MB, server CPU {found['server_cpu_ms']:.2f} ms, "
+                      f"primary-key lookup {found['baseline_ms']:.3f} ms "
+                      f"(ratio {found['ratio']:.1f}), decisions {found['decisions']}", flush=True)
     medians = {side: {k: statistics.median(r[k] for r in runs)
-                      for k in ("online_ms", "p95_ms", "cpu_ms", "rss_mb")}
+                      for k in ("online_ms", "p95_ms", "cpu_ms", "rss_mb", "baseline_ms", "ratio",
+                                "server_cpu_ms")}
                for side, runs in sides.items()}
     same = {r["decisions"] for runs in sides.values() for r in runs}
     for side, m in medians.items():
         print(f"{side:6}: median {m['online_ms']:.2f} ms, p95 {m['p95_ms']:.2f} ms, "
-              f"CPU {m['cpu_ms']:.2f} ms, peak {m['rss_mb']:.0f} MB (medians of {rounds})")
+              f"CPU {m['cpu_ms']:.2f} ms (server {m['server_cpu_ms']:.2f}), peak {m['rss_mb']:.0f} MB; "
+              f"primary-key lookup {m['baseline_ms']:.3f} ms, ratio to it {m['ratio']:.1f} "
+              f"(medians of {rounds})")
     print(f"ratio after/before: median {medians['after']['online_ms'] / medians['before']['online_ms']:.3f}, "
           f"p95 {medians['after']['p95_ms'] / medians['before']['p95_ms']:.3f}, "
           f"CPU {medians['after']['cpu_ms'] / medians['before']['cpu_ms']:.3f}; "
