@@ -30,6 +30,8 @@ kept in STORE_DIR/database_url, which `time` and `alternate` then use; `drop STO
 drops it. The match keys go in by COPY (the rest as SQLite's, by statements).
 `time STORE_DIR N --rounds 3` times this checkout alone: each round a fresh `measure`
 process, the online match beside the primary-key lookup, and the medians of the rounds.
+Each round says the load average, and on PostgreSQL the CPU its backend spent per probe
+(the match and the lookup, read from /proc: the server runs on this machine).
 """
 
 from __future__ import annotations
