@@ -257,17 +257,19 @@ def measure(hub: Hub, probes, size: int, *, full_memo: bool = False) -> dict[str
         filler = normalise_record({})
         for n in range(MEMO_ROWS):
             hub.identities.put(f"filler.{n:0300d}", filler)
-    online, cpu, baseline, kinds, candidates = [], [], [], [], []
+    online, cpu, baseline, kinds, candidates, server, statements = [], [], [], [], [], [], []
     decisions = hashlib.sha256()
-    with hub.uow() as uow:
-        matcher = OnlineMatcher(hub, uow)
-        server_started = _server_cpu_s(uow.connection)
-        for row in probes:
+    for row in probes:  # one transaction a probe, as a worker's (its locks held until then)
+        with hub.uow() as uow:
+            matcher = OnlineMatcher(hub, uow)
+            server_started = _server_cpu_s(uow.connection)  # the transaction begun untimed
             identity = identity_of(as_porteur(row))
+            sent_before = _sent_on(uow.connection)
             started, started_cpu = time.perf_counter(), time.process_time()
             decision, rows, _d = matcher.match(identity)
             online.append(time.perf_counter() - started)
             cpu.append(time.process_time() - started_cpu)
+            statements.append(_sent_on(uow.connection) - sent_before)
             kinds.append(decision.kind)
             candidates.append(len(rows))
             # A new porteur by its kind: the worker keeps nothing of its closest pair
@@ -279,13 +281,37 @@ def measure(hub: Hub, probes, size: int, *, full_memo: bool = False) -> dict[str
             started = time.perf_counter()
             uow.connection.execute(sa.select(fiches).where(fiches.c.id == pk)).first()
             baseline.append(time.perf_counter() - started)
-        server_ms = (_server_cpu_s(uow.connection) - server_started) / len(probes) * 1000
+            server.append(_server_cpu_s(uow.connection) - server_started)
+    server_ms = sum(server) / len(probes) * 1000
     online_ms, base_ms = statistics.median(online) * 1000, statistics.median(baseline) * 1000
     return {"online_ms": online_ms, "p95_ms": sorted(online)[int(len(online) * 0.95)] * 1000,
             "cpu_ms": statistics.median(cpu) * 1000, "baseline_ms": base_ms,
             "ratio": online_ms / base_ms, "linked": kinds.count("link") / len(kinds),
             "candidates": statistics.mean(candidates), "decisions": decisions.hexdigest()[:16],
-            "rss_mb": _peak_rss_mb(), "server_cpu_ms": server_ms}
+            "rss_mb": _peak_rss_mb(), "server_cpu_ms": server_ms,
+            "statements": statistics.mean(statements)}
+
+
+class _CountingCursor:
+    """Made a psycopg cursor class by `_sent_on`: counts the statements sent (each a round
+    trip to the server)."""
+
+    sent = 0
+
+    def execute(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        _CountingCursor.sent += 1
+        return super().execute(*args, **kwargs)  # type: ignore[misc]
+
+
+def _sent_on(conn: sa.Connection) -> float:
+    """The statements sent so far on the connection's PostgreSQL driver (NaN on SQLite: no
+    round trips)."""
+    if conn.dialect.name != "postgresql":
+        return math.nan
+    driver = conn.connection.driver_connection
+    if not issubclass(driver.cursor_factory, _CountingCursor):  # type: ignore[union-attr,arg-type]
+        driver.cursor_factory = type("Counting", (_CountingCursor, driver.cursor_factory), {})  # type: ignore[union-attr]
+    return _CountingCursor.sent
 
 
 def _server_cpu_s(conn: sa.Connection) -> float:
@@ -293,6 +319,7 @@ def _server_cpu_s(conn: sa.Connection) -> float:
     server runs on this machine; counted in clock ticks: meaningful over many matches);
     NaN on SQLite (the store's work is the process's own CPU) or where it cannot be read."""
     if conn.dialect.name != "postgresql":
+        conn.exec_driver_sql("SELECT 1")
         return math.nan
     pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
     try:
@@ -328,6 +355,7 @@ def alternate(store: Path, size: int, revision: str, rounds: int, full_memo: boo
                       f"load {os.getloadavg()[0]:.1f}): "
                       f"median {found['online_ms']:.2f} ms, p95 {found['p95_ms']:.2f} ms, "
                       f"CPU {found['cpu_ms']:.2f} ms, {found['candidates']:.1f} candidates, "
+                      f"{found['statements']:.1f} statements, "
                       f"{found['rss_mb']:.0f} MB, server CPU {found['server_cpu_ms']:.2f} ms, "
                       f"primary-key lookup {found['baseline_ms']:.3f} ms "
                       f"(ratio {found['ratio']:.1f}), decisions {found['decisions']}", flush=True)
