@@ -120,7 +120,8 @@ def test_an_online_match_reads_its_keys_and_candidates_in_one_statement_on_postg
         decision, rows, _digests = matcher.match(identity_of(PERSON))
     assert [row.fiche_pk for row in rows] == [pks["N-1"]]
     assert decision.kind != "link"  # a namesake born another day
-    assert len(sent) == 1, sent
+    [index_read] = [s for s in sent if "match_keys" in s or "match_records" in s]
+    assert "match_keys" in index_read and "match_records" in index_read, sent
 
 
 def test_a_batch_reads_the_index_under_its_keys_in_one_statement_on_postgresql(pg_world):
