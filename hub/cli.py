@@ -66,6 +66,14 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("network_file", type=Path)
     load.add_argument("--credentials-dir", type=Path)
     load.add_argument("--rotate", action="store_true", help="issue new credentials to everyone")
+    load.add_argument("--leave", action="append", default=[], metavar="MEMBER",
+                      help="confirm that a member missing from the file leaves the network: "
+                      "its credentials are revoked, nothing more is sent to it (repeat per member)")
+    load.add_argument("--readmit", action="append", default=[], metavar="MEMBER",
+                      help="confirm that a member that left is back in the network, with new "
+                      "credentials (repeat per member)")
+    load.add_argument("--by", metavar="LOGIN", help="the console account deciding a departure "
+                      "or a readmission (recorded with it; default: the command line)")
     load.set_defaults(run=_members_load)
     rotate = members_sub.add_parser("rotate", help="new credentials for one member; the former "
                                     "stay valid for HUB_CREDENTIAL_OVERLAP_HOURS")
@@ -73,7 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     rotate.add_argument("--credentials-dir", type=Path,
                         help="default: $HUB_DATA_DIR/credentials (as members load)")
     rotate.add_argument("--now", action="store_true", help="refuse the former credentials at "
-                        "once, without overlap (credentials leaked, or a member leaving)")
+                        "once, without overlap (credentials leaked; a member leaving the "
+                        "network: members load --leave)")
     rotate.set_defaults(run=_members_rotate)
     listing = members_sub.add_parser("list", help="list members")
     listing.set_defaults(run=_members_list)
@@ -265,6 +274,7 @@ def _run_celery(app: Any, argv: list[str]) -> int:
 
 
 def _members_load(args: argparse.Namespace) -> int:
+    from hub.services.accounts.departures import COMMAND_LINE, account_id
     from hub.services.accounts.members import load_network
     from hub.services.ops.admin import initialise
 
@@ -273,15 +283,19 @@ def _members_load(args: argparse.Namespace) -> int:
     hub = _hub(settings)
     folder = args.credentials_dir or settings.data_dir / "credentials"
     try:
-        summary = load_network(hub, args.network_file, folder, rotate=args.rotate)
+        by = account_id(hub, args.by) if args.by else COMMAND_LINE
+        summary = load_network(hub, args.network_file, folder, rotate=args.rotate,
+                               leave=args.leave, readmit=args.readmit, by=by)
     finally:
         hub.close()
     print(f"membres créés : {len(summary.created)}, mis à jour : {len(summary.updated)}, "
           f"identifiants émis : {len(summary.credentials_issued)} (dans {folder})")
-    if summary.absent:
-        print(f"membres absents du fichier : {', '.join(summary.absent)} ; ils restent membres "
-              "du hub et leurs identifiants restent valides. Pour refuser ceux-ci dès "
-              "maintenant : capactif members rotate MEMBRE --now (docs/deploy.md).")
+    for gone in summary.left:
+        print(f"sorti du réseau : {gone.member_id} ; identifiants révoqués, "
+              f"{gone.subscriptions_closed} abonnement(s) clos, livraisons annulées : "
+              f"{gone.webhooks_cancelled} webhook(s), {gone.feed_cancelled} dans son flux")
+    if summary.readmitted:
+        print(f"réadmis au réseau avec de nouveaux identifiants : {', '.join(summary.readmitted)}")
     return 0
 
 

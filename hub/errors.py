@@ -62,6 +62,7 @@ French and English, and never echo personal data.
     ├── AuditIntegrityError         500 audit_integrity_error
     ├── ConfigurationError          500 configuration_error
     │   ├── InvalidNetworkFile      500 invalid_network_file
+    │   ├── NetworkChangeUnconfirmed 500 network_change_unconfirmed
     │   ├── MissingSetting          500 missing_setting
     │   ├── InvalidPolicy           500 invalid_policy
     │   ├── InvalidMatchingModel    500 invalid_matching_model
@@ -212,6 +213,12 @@ class InvalidNetworkFile(ConfigurationError):
     """The network file does not match its schema."""
 
     code = "invalid_network_file"
+
+
+class NetworkChangeUnconfirmed(ConfigurationError):
+    """A network file drops or brings back a member without the operator saying so."""
+
+    code = "network_change_unconfirmed"
 
 
 class MissingSetting(ConfigurationError):

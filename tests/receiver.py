@@ -19,12 +19,15 @@ class Recipient:
     of requests it ever held at once (concurrent streams): a request counts from its
     arrival until its answer is about to be written, since a sender may start its next
     request as soon as it has read that answer, before this handler's thread runs again;
-    a request whose sender hangs up while it is held stops counting then."""
+    a request whose sender hangs up while it is held stops counting then. With `self.gate`
+    (an Event), each request is also held until the gate is set: a webhook kept in flight
+    for as long as a test needs."""
 
     def __init__(self, port: int = 0) -> None:
         self.status = 200
         self.delay_s = 0.0
         self.hang_up = False
+        self.gate: threading.Event | None = None
         self.arrived = threading.Event()
         self.arrivals: list[float] = []
         self.received: list[dict[str, Any]] = []
@@ -74,8 +77,10 @@ class Recipient:
             def _hold(self, seconds: float) -> bool:
                 """Wait `seconds`; False as soon as the sender closes its side."""
                 ends = time.monotonic() + seconds
-                while (left := ends - time.monotonic()) > 0:
-                    readable, _, _ = select.select([self.connection], [], [], min(left, 0.05))
+                while (left := ends - time.monotonic()) > 0 or (
+                        recipient.gate is not None and not recipient.gate.is_set()):
+                    readable, _, _ = select.select([self.connection], [], [],
+                                                   min(max(left, 0.0), 0.05) or 0.05)
                     if readable and not self.connection.recv(1, socket.MSG_PEEK):
                         self.close_connection = True
                         return False

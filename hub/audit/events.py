@@ -28,7 +28,8 @@ ACTIONS = frozenset(
         "audit_alert", "account_create", "account_role", "account_password",
         "account_disable", "account_enable", "account_unlock",
         "referent_proposal", "referent_answer", "meeting_parrain", "meeting_a_voir",
-        "meeting_item_seen", "review_reopen", "audit_alert_ack",
+        "meeting_item_seen", "review_reopen", "audit_alert_ack", "member_leave",
+        "member_readmit",
     }
 )
 OUTCOMES = frozenset({"allowed", "denied", "error"})

@@ -35,3 +35,7 @@ class Auditors:
     def keep_only(self, member_ids: Iterable[str]) -> None:
         """Revoke the DPO credential of every member no longer naming a DPO."""
         self._conn.execute(audit_auditors.delete().where(audit_auditors.c.member_id.not_in(list(member_ids))))
+
+    def revoke(self, member_id: str) -> None:
+        """Revoke the DPO credential of a member (it left the network)."""
+        self._conn.execute(audit_auditors.delete().where(audit_auditors.c.member_id == member_id))

@@ -24,6 +24,7 @@ _MOVE_COUNTERS = sa.text(
     "RETURNING feed_positions.member_id, feed_positions.last_position")
 
 PENDING, SENT, DEAD, CANCELLED, FEED = "pending", "sent", "dead", "cancelled", "feed"
+MEMBER_LEFT = "member_left"  # the reason recorded on what a member that left never got
 DATA_EVENTS = ("created", "updated")  # the other events are notices: pseudonymous ids only
 
 
@@ -142,9 +143,14 @@ class Deliveries:
         return found
 
     def feed(self, recipient_id: str, after: int, limit: int) -> list[Delivery]:
+        """The recipient's deliveries after `after`, but none withdrawn when it left the
+        network (a member re-admitted starts afresh: it never reads what it had not read)."""
         query = (
             sa.select(deliveries)
-            .where(deliveries.c.recipient_id == recipient_id, deliveries.c.position > after)
+            .where(deliveries.c.recipient_id == recipient_id, deliveries.c.position > after,
+                   sa.or_(deliveries.c.status != CANCELLED,
+                          deliveries.c.last_error.is_(None),
+                          deliveries.c.last_error != MEMBER_LEFT))
             .order_by(deliveries.c.position)
             .limit(limit)
         )
@@ -238,6 +244,31 @@ class Deliveries:
         )
         return result.rowcount or 0
 
+    def cancel_for_recipient(self, recipient_id: str) -> dict[str, int]:
+        """Withdraw everything not yet sent to a member leaving the network: its pending or
+        dead-lettered webhooks (never replayable then) and what waits in its feed
+        ({"webhook": n, "feed": n})."""
+        counts = {}
+        for channel, statuses in (("webhook", (PENDING, DEAD)), ("feed", (FEED,))):
+            counts[channel] = self.conn.execute(
+                sa.update(deliveries)
+                .where(deliveries.c.recipient_id == recipient_id,
+                       deliveries.c.status.in_(statuses))
+                .values(status=CANCELLED, last_error=MEMBER_LEFT, next_attempt_at=None)
+            ).rowcount or 0
+        return counts
+
+    def still_to_send(self, delivery_id: int) -> bool:
+        """The delivery is still pending and its recipient still in the network: read just
+        before its POST, so that nothing leaves once cancelled or once its recipient left."""
+        query = (
+            sa.select(deliveries.c.id)
+            .join(members, members.c.id == deliveries.c.recipient_id)
+            .where(deliveries.c.id == delivery_id, deliveries.c.status == PENDING,
+                   members.c.status == "active")
+        )
+        return self.conn.execute(query).first() is not None
+
     def recipients_of_fiches(self, fiche_pks: Sequence[int]) -> set[str]:
         """Members that were sent (or may have been sent) data of these fiches."""
         query = sa.select(deliveries.c.recipient_id).where(
@@ -319,6 +350,11 @@ class Deliveries:
     def subscriptions(self) -> list[Subscription]:
         query = sa.select(subscriptions).order_by(subscriptions.c.id)
         return [Subscription(**row._mapping) for row in self.conn.execute(query)]
+
+    def close_subscriptions(self, member_id: str) -> int:
+        """Remove every subscription of a member (it left the network); returns how many."""
+        return self.conn.execute(
+            sa.delete(subscriptions).where(subscriptions.c.member_id == member_id)).rowcount or 0
 
     def replace_subscriptions(self, member_id: str, criteria: list[dict[str, Any]], source: str,
                               now: dt.datetime) -> None:

@@ -42,6 +42,13 @@ class Member:
     previous_valid_until: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    status: str = "active"  # or "left" (hub.services.accounts.departures)
+    left_at: dt.datetime | None = None
+    left_by: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
 
 
 @dataclasses.dataclass(frozen=True)

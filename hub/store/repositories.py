@@ -68,6 +68,24 @@ class Members(_Repository):
             .values(token_hash=token_hash, public_key=public_key)
         )
 
+    def active(self) -> list[Member]:
+        """The members in the network now (those that left are kept for the record)."""
+        return [m for m in self.all() if m.active]
+
+    def mark_left(self, member_id: str, now: dt.datetime, by: str) -> None:
+        """The member is out of the network from `now`: every credential it held is gone."""
+        self.conn.execute(sa.update(members).where(members.c.id == member_id).values(
+            status="left", left_at=now, left_by=by, updated_at=now, **_NO_CREDENTIALS))
+
+    def readmit(self, member_id: str, now: dt.datetime) -> None:
+        """Back in the network, without any credential yet (the load issues new ones)."""
+        self.conn.execute(sa.update(members).where(members.c.id == member_id).values(
+            status="active", left_at=None, left_by=None, updated_at=now, **_NO_CREDENTIALS))
+
+
+_NO_CREDENTIALS = dict.fromkeys(("token_hash", "public_key", "previous_token_hash",
+                                 "previous_public_key", "previous_valid_until"))
+
 
 class Nonces(_Repository):
     def remember(self, member_id: str, nonce: str, now: dt.datetime) -> bool:

@@ -35,6 +35,10 @@ members = sa.Table(
     sa.Column("previous_valid_until", UTC_TIME),
     sa.Column("created_at", UTC_TIME, nullable=False),
     sa.Column("updated_at", UTC_TIME, nullable=False),
+    # `left`: out of the network since left_at, recorded by left_by (migration 0026)
+    sa.Column("status", sa.String(10), nullable=False, server_default="active"),
+    sa.Column("left_at", UTC_TIME),
+    sa.Column("left_by", sa.String(100)),
 )
 
 porteurs = sa.Table(

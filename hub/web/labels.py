@@ -27,7 +27,9 @@ ACTIONS = {"api_read": "lecture API", "porteur_view": "consultation d'un porteur
            "meeting_a_voir": "point à voir en réunion",
            "meeting_item_seen": "point vu en réunion",
            "review_reopen": "doublon repris",
-           "audit_alert_ack": "alerte prise en compte par le DPO"}
+           "audit_alert_ack": "alerte prise en compte par le DPO",
+           "member_leave": "sortie d'un membre du réseau",
+           "member_readmit": "réadmission d'un membre au réseau"}
 ALERTS = {"volume_porteurs": "Volume inhabituel de porteurs",
           "volume_console": "Volume inhabituel dans la console", "hors_horaires": "Hors des heures ouvrées",
           "exports_massifs": "Exports en nombre",

@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from hub.domain.ids import whole_number
 from hub.errors import BadRequest
 from hub.services.accounts import users as accounts
-from hub.services.accounts.members import list_members
+from hub.services.accounts.members import list_members, member_names
 from hub.services.accounts.sessions import ConsoleSession
 from hub.services.console import meeting_actions
 from hub.services.console.indicators import INDICATORS, MONTH, Period, network_indicators
@@ -96,8 +96,8 @@ def parcours(porteur_id: str, request: Request,
                   stages=STAGES[:-1], today=hub.clock().date(),
                   weeks=hub.settings.console_stalled_weeks,
                   actions=meeting_actions.actions_of(hub, porteur_id),
-                  referents=[m for m in every if m["role"] in ("accueil", "accompagnement",
-                                                                 "financement")],
+                  referents=[m for m in every if m["statut"] == "actif" and m["role"] in (
+                      "accueil", "accompagnement", "financement")],
                   logins={u["id"]: u["login"] for u in accounts.list_users(hub)},
                   notice=DONE.get(request.query_params.get("fait", "")))
 
@@ -184,7 +184,7 @@ def _cell(value: str) -> str:
 
 
 def _names(request: Request) -> dict[str, str]:
-    return {m["id"]: m["nom"] for m in list_members(hub_of(request))}
+    return member_names(hub_of(request))
 
 
 def _shift(month: dt.date, delta: int) -> dt.date:

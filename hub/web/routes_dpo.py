@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from hub.domain.ids import whole_number
 from hub.errors import BadRequest
 from hub.services.accounts import users as accounts
-from hub.services.accounts.members import list_members
+from hub.services.accounts.members import list_members, member_names
 from hub.services.accounts.sessions import ConsoleSession
 from hub.services.audit.trail import CsvLabels, actions
 from hub.services.console import dpo_console as dpo
@@ -95,7 +95,7 @@ def person_lookup(request: Request, form: dict[str, str] = Depends(checked_form)
 
 
 def _member_names(request: Request) -> dict[str, str]:
-    return {m["id"]: m["nom"] for m in list_members(hub_of(request))}
+    return member_names(hub_of(request))
 
 
 @router.post("/rapport")

@@ -94,3 +94,21 @@ class FakeMembers:
         if member_id in self.rows:
             self.rows[member_id] = dataclasses.replace(
                 self.rows[member_id], token_hash=token_hash, public_key=public_key)
+
+    def active(self) -> list[Member]:
+        return [m for m in self.all() if m.active]
+
+    def mark_left(self, member_id: str, now: dt.datetime, by: str) -> None:
+        self.rows[member_id] = dataclasses.replace(
+            self.rows[member_id], status="left", left_at=now, left_by=by, updated_at=now,
+            **_NO_CREDENTIALS)
+
+    def readmit(self, member_id: str, now: dt.datetime) -> None:
+        self.rows[member_id] = dataclasses.replace(
+            self.rows[member_id], status="active", left_at=None, left_by=None, updated_at=now,
+            **_NO_CREDENTIALS)
+
+
+_NO_CREDENTIALS: dict[str, Any] = dict.fromkeys((
+    "token_hash", "public_key", "previous_token_hash", "previous_public_key",
+    "previous_valid_until"))

@@ -124,3 +124,22 @@ def test_a_rotated_credential_keeps_the_former_one_valid_until_the_overlap_ends(
     assert (member.token_hash, member.public_key) == ("h2", "k2")
     assert (member.previous_token_hash, member.previous_public_key) == ("h1", "k1")
     assert _aware(member.previous_valid_until) == NOW + dt.timedelta(hours=72)
+
+
+def test_a_member_that_left_keeps_its_row_without_any_credential_and_comes_back_without_one(
+        accounts):
+    _, _, members = accounts
+    members.upsert(_member("commune-a", "A"))
+    members.upsert(_member("commune-b", "B"))
+    members.set_credentials("commune-a", "h1", "k1")
+    members.rotate_credentials("commune-a", "h2", "k2", NOW + dt.timedelta(hours=72))
+    members.mark_left("commune-a", NOW, "usr_0123")
+    gone = members.get("commune-a")
+    assert (gone.status, gone.active, gone.left_by) == ("left", False, "usr_0123")
+    assert _aware(gone.left_at) == NOW and gone.name == "A"
+    assert (gone.token_hash, gone.public_key, gone.previous_token_hash,
+            gone.previous_public_key, gone.previous_valid_until) == (None,) * 5
+    assert [m.id for m in members.active()] == ["commune-b"]
+    members.readmit("commune-a", NOW + dt.timedelta(days=1))
+    back = members.get("commune-a")
+    assert back.active and (back.left_at, back.left_by, back.token_hash) == (None, None, None)

@@ -70,8 +70,9 @@ def test_leaked_credentials_are_refused_at_once_with_rotate_now(hub, credentials
         assert _feed(client, credentials[other]) == 200
 
 
-def test_loading_a_network_file_without_a_member_says_it_still_holds_credentials(
+def test_a_network_file_without_a_member_is_refused_until_its_departure_is_confirmed(
         hub, credentials, tmp_path, monkeypatch, capsys):
+    """Loading it used to say the member kept valid credentials, and keep them."""
     from hub import cli
     from tests.factories import make_network
 
@@ -79,11 +80,16 @@ def test_loading_a_network_file_without_a_member_says_it_still_holds_credentials
     monkeypatch.setenv("HUB_DATA_DIR", str(hub.settings.data_dir))
     monkeypatch.setenv("HUB_DATABASE_URL", hub.settings.database_url.reveal())
     smaller = make_network(tmp_path / "sans.json", others)
-    assert cli.main(["members", "load", str(smaller),
-                     "--credentials-dir", str(tmp_path / "credentials")]) == 0
-    out = capsys.readouterr().out
-    assert f"absents du fichier : {member}" in out and "--now" in out
-    assert not any(f"absents du fichier : {m}" in out for m in others)
+    load = ["members", "load", str(smaller), "--credentials-dir", str(tmp_path / "credentials")]
+    with TestClient(create_app(hub=hub)) as client:
+        assert cli.main(load) == 1
+        err = capsys.readouterr().err
+        assert f"toujours actifs : {member} ;" in err and "--leave" in err
+        assert _feed(client, credentials[member]) == 200  # nothing changed
+        assert cli.main([*load, "--leave", member]) == 0
+        assert f"sorti du réseau : {member} ; identifiants révoqués" in capsys.readouterr().out
+        assert _feed(client, credentials[member]) == 401
+        assert all(_feed(client, credentials[m]) == 200 for m in others)
 
 
 def test_a_rotation_whose_file_cannot_be_written_changes_nothing(hub, credentials, tmp_path):

@@ -81,7 +81,7 @@ def _authenticate(
         member = uow.members.get(member_id)
         holder = uow.auditors.get(member_id) if as_dpo and member else member
         public_key = _public_key_of(holder, token_hash(secret), now)
-        if public_key is None or member is None:
+        if public_key is None or member is None or not member.active:
             raise AuthenticationFailed(
                 "Identifiants inconnus ou erronés.", "Unknown or wrong credentials."
             )

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import os
 import secrets
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,10 @@ import schemas
 from hub.bootstrap import Hub
 from hub.errors import DataDirectoryReadOnly, InvalidNetworkFile, NotFound
 from hub.keys import private_key_text, public_key_text
-from hub.services.accounts import dpo
+from hub.services.accounts import departures, dpo
 from hub.services.accounts.auth import token_hash
+from hub.services.accounts.departures import COMMAND_LINE, Departure
+from hub.services.accounts.sessions import console_member
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,7 +28,8 @@ class LoadSummary:
     created: list[str]
     updated: list[str]
     credentials_issued: list[str]
-    absent: list[str] = dataclasses.field(default_factory=list)  # in the hub, not in the file
+    left: list[Departure] = dataclasses.field(default_factory=list)  # confirmed by --leave
+    readmitted: list[str] = dataclasses.field(default_factory=list)  # confirmed by --readmit
 
 
 def read_network_file(path: Path) -> dict[str, Any]:
@@ -55,12 +59,16 @@ def read_network_file(path: Path) -> dict[str, Any]:
 
 
 def load_network(
-    hub: Hub, path: Path, credentials_dir: Path, *, rotate: bool = False
+    hub: Hub, path: Path, credentials_dir: Path, *, rotate: bool = False,
+    leave: Collection[str] = (), readmit: Collection[str] = (), by: str = COMMAND_LINE,
 ) -> LoadSummary:
     """Create or update every member of the network file, and issue credentials to
-    members that have none (all members with `rotate`)."""
+    members that have none (all members with `rotate`). A member the file no longer lists
+    leaves the network only when named in `leave`, and one that left comes back only when
+    named in `readmit` (hub.services.accounts.departures); `by` recorded who decided."""
     document = read_network_file(path)
     now = hub.clock()
+    decided = _Decided(leave, readmit, by, console_member(hub))
     staged: list[Path] = []
 
     def stage(folder: Path, member_id: str, credentials: dict[str, Any], hub: Hub, *,
@@ -71,7 +79,7 @@ def load_network(
     # Files are written beside their place while the load runs and put in place once it
     # has committed: a folder refusing one midway leaves every member's file as it was.
     try:
-        summary = _load(hub, document, credentials_dir, rotate, now, stage)
+        summary = _load(hub, document, credentials_dir, rotate, now, stage, decided)
     except BaseException:
         for path in staged:
             path.unlink(missing_ok=True)
@@ -81,12 +89,24 @@ def load_network(
     return summary
 
 
+@dataclasses.dataclass(frozen=True)
+class _Decided:
+    leave: Collection[str]
+    readmit: Collection[str]
+    by: str
+    actor: str  # the member the log names for a departure: the coordination
+
+
 def _load(hub: Hub, document: dict[str, Any], credentials_dir: Path, rotate: bool,
-          now: dt.datetime, stage: Any) -> LoadSummary:
+          now: dt.datetime, stage: Any, decided: _Decided) -> LoadSummary:
     created: list[str] = []
     updated: list[str] = []
     issued: list[str] = []
+    listed = [member["id"] for member in document["membres"]]
     with hub.uow() as uow:
+        changes = departures.confirmed_changes(uow, listed, decided.leave, decided.readmit)
+        for member_id in changes.returning:  # back without any former credential
+            departures.readmit(hub, uow, member_id, now, decided.by, decided.actor)
         for member in document["membres"]:
             values = _member_row(member, now)
             (created if uow.members.upsert(values) else updated).append(member["id"])
@@ -104,10 +124,10 @@ def _load(hub: Hub, document: dict[str, Any], credentials_dir: Path, rotate: boo
                 issued.append(member["id"])
         issued += [f"dpo:{m}" for m in dpo.sync_credentials(
             hub, uow, document["membres"], credentials_dir, rotate, _issue, stage)]
-        listed = {member["id"] for member in document["membres"]}
-        absent = sorted(m.id for m in uow.members.all() if m.id not in listed and m.token_hash)
+        left = [departures.leave(hub, uow, member_id, now, decided.by, decided.actor)
+                for member_id in changes.leaving]
         uow.commit()
-    return LoadSummary(created, updated, issued, absent)
+    return LoadSummary(created, updated, issued, left, changes.returning)
 
 
 def rotate_member(hub: Hub, member_id: str, credentials_dir: Path, *,
@@ -142,9 +162,18 @@ def list_members(hub: Hub) -> list[dict[str, Any]]:
     with hub.uow() as uow:
         return [
             {"id": m.id, "nom": m.name, "nature": m.kind, "role": m.role,
-             "webhook": m.webhook_url, "identifiants": bool(m.token_hash)}
+             "webhook": m.webhook_url, "identifiants": bool(m.token_hash),
+             "statut": "actif" if m.active else "sorti",
+             "sorti_le": m.left_at.isoformat() if m.left_at else None, "sortie_par": m.left_by}
             for m in uow.members.all()
         ]
+
+
+def member_names(hub: Hub) -> dict[str, str]:
+    """Each member's name as the console shows it to coordinators and DPOs: one that left
+    the network still named (its past accesses stay in the log), and said to have left."""
+    return {m["id"]: m["nom"] if m["statut"] == "actif" else f"{m['nom']} (sorti du réseau)"
+            for m in list_members(hub)}
 
 
 def _member_row(member: dict[str, Any], now: Any) -> dict[str, Any]:

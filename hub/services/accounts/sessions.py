@@ -88,12 +88,14 @@ def new_token() -> str:
 
 
 def console_member(hub: Hub) -> str:
-    """The member the console acts for: the setting, else the network's coordination."""
+    """The member the console acts for: the setting, else the network's coordination (one
+    still in the network)."""
     if hub.settings.console_member:
         return hub.settings.console_member
     from hub.services.accounts.members import list_members
 
-    coordination = [m["id"] for m in list_members(hub) if m["role"] == "coordination"]
+    coordination = [m["id"] for m in list_members(hub)
+                    if m["role"] == "coordination" and m["statut"] == "actif"]
     return coordination[0] if coordination else "console"
 
 

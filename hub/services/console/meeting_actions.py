@@ -39,7 +39,7 @@ def propose_referent(hub: Hub, session: ConsoleSession, porteur_id: str, member_
     parcours_of(hub, session, porteur_id)  # visible to the coordination, else 404
     now = hub.clock()
     with hub.uow() as uow:
-        member = next((m for m in uow.members.all() if m.id == member_id), None)
+        member = next((m for m in uow.members.active() if m.id == member_id), None)
         if member is None or member.role not in _ROLES:
             raise BadRequest("Structure référente : choisissez un membre d'accueil, "
                              "d'accompagnement ou de financement dans la liste.",

@@ -101,7 +101,7 @@ def planned_deliveries(hub: Hub, uow: UnitOfWork, versions: list[ProcessedVersio
     planned: dict[str, list[dict[str, Any]]] = {}
     if not versions:
         return planned
-    members = {m.id: m for m in uow.members.all()}
+    members = {m.id: m for m in uow.members.active()}  # one that left receives nothing
     network = {m.id: NetworkMember(m.id, m.role) for m in members.values()}
     subscriptions = [_subscription(row.member_id, row.criteria)
                      for row in uow.deliveries.subscriptions()]

@@ -25,6 +25,8 @@ def add_notices(uow: UnitOfWork, recipients: Iterable[Any], *, event: str, subje
     a retry is recognised by its recipient."""
     rows = []
     for member in recipients:
+        if not member.active:
+            continue  # a member that left the network learns nothing more
         key = hashlib.sha256(f"{member.id}|{subject}|{event}".encode()).hexdigest()[:40]
         webhook = bool(member.webhook_url)
         rows.append({

@@ -157,7 +157,7 @@ def _dispatch_recipient(hub: Hub, member_id: str) -> DispatchSummary:
     try:
         with hub.uow() as uow:
             member = uow.members.get(member_id)
-        if member is not None:  # deliveries are only planned for a member
+        if member is not None and member.active:  # one that left gets nothing, ever
             with cancelling(lease.posts):  # cut off if the lease may end meanwhile
                 _send_in_order(hub, member, lease, summary)
     finally:
@@ -282,10 +282,17 @@ def _send_page(hub: Hub, member: Member, lease: RecipientLease, pace: _Pace,
             continue
         if not pace.wait() or _stopping.is_set() or not lease.may_send():
             return False  # stopping, or the lease may end before this POST: resume later
+        if not _still_to_send(hub, delivery):
+            continue  # cancelled since the page was read (its recipient left the network)
         if not _attempt(hub, member, delivery, outcomes, summary):
             return False
         outcomes.flush_if_due()
     return True
+
+
+def _still_to_send(hub: Hub, delivery: Delivery) -> bool:
+    with hub.uow() as uow:
+        return uow.deliveries.still_to_send(delivery.id)
 
 
 def _still_allowed(hub: Hub, member: Member, delivery: Delivery, sources: FicheSources) -> bool:

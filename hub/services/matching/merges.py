@@ -123,8 +123,8 @@ def _notify(hub: Hub, uow: UnitOfWork, event: str, porteur_id: str, document: di
     concerned = set(owners)
     for porteur in porteurs:
         concerned |= uow.deliveries.recipients_of_porteur(porteur)
-    members = {m.id: m for m in uow.members.all()}
-    chosen = [m for m in sorted(concerned)
+    members = {m.id: m for m in uow.members.active()}  # one that left learns nothing more
+    chosen = [m for m in sorted(concerned & members.keys())
               if m in owners or _may_receive(hub, heads, members[m], now)]
     add_notices(uow, [members[m] for m in chosen], event=event, subject=f"merge-event-{event_id}",
                 porteur_id=porteur_id, fiche_pk=None, document=document, now=now)

@@ -173,14 +173,15 @@ def _fan_out(hub: Hub, record: ConsentRecord, event: str, kind: NoticeKind,
         # have left: its recipient gets the notice too), and nobody else.
         recipients = uow.deliveries.data_recipients(
             [fiche.id], with_cancelled=True)[fiche.id] - {record.member_id}
-        members = [m for m in uow.members.all() if m.id in recipients]
-        add_notices(uow, members, event=event, subject=record.id, porteur_id=fiche.porteur_id,
+        members = [m for m in uow.members.active() if m.id in recipients]  # not those gone
+        recipients = set(add_notices(
+                    uow, members, event=event, subject=record.id, porteur_id=fiche.porteur_id,
                     fiche_pk=fiche.id, now=now, document={
                         "source": {"membre": record.member_id, "fiche_id": record.fiche_id},
                         "consentement": record.id,
                         "demande": "Supprimez les données reçues sur ce porteur et accusez "
                                    "réception.",
-                        "accuse_reception": f"/v1/consents/{record.id}/ack"})
+                        "accuse_reception": f"/v1/consents/{record.id}/ack"}))
         uow.commit()
     for member_id in recipients:
         hub.consents.notice_sent(record.id, member_id, now, kind)

@@ -212,7 +212,7 @@ def record_erasure(uow: Any, erasure: ErasureRecord, fiches: list[Any], now: dt.
     # only the fiches its recipient owns or was sent.
     received = uow.deliveries.data_recipients(pks, with_cancelled=True)
     concerned = set().union(*received.values()) | {f.member_id for f in fiches}
-    members = [m for m in uow.members.all() if m.id in concerned - {erasure.requested_by}]
+    members = [m for m in uow.members.active() if m.id in concerned - {erasure.requested_by}]
     notified = add_notices(uow, members, event=ERASED, subject=erasure.id,
                            porteur_id=erasure.porteur_id, fiche_pk=pks[0], now=now,
                            document=lambda member_id: {

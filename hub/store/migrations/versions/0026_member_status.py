@@ -1,0 +1,32 @@
+"""A member's status in the network (`active` or `left`), when it left and who recorded
+it: a member that left keeps its row (the access log and art. 15 reports still name it)
+but holds no credential, no subscription and receives nothing.
+
+Revision ID: 0026
+Revises: 0025
+Create Date: 2026-12-05
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0026"
+down_revision = "0025"
+branch_labels = None
+depends_on = None
+
+UTC_TIME = sa.DateTime(timezone=True)
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("members") as batch:
+        batch.add_column(sa.Column("status", sa.String(10), nullable=False,
+                                   server_default="active"))
+        batch.add_column(sa.Column("left_at", UTC_TIME))
+        batch.add_column(sa.Column("left_by", sa.String(100)))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("members") as batch:
+        for column in ("left_by", "left_at", "status"):
+            batch.drop_column(column)

@@ -1,0 +1,154 @@
+"""A member leaving the network (`capactif members load --leave`), on both databases: it
+holds no credential and no subscription any more, nothing more is planned or sent to it,
+what waited for it is cancelled with a reason and counted, while the access log and the
+art. 15 reports still name it and its own fiches stay in the network. Coming back is
+explicit and starts with new credentials."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from hub import errors
+from hub.services.accounts.members import load_network
+from hub.services.audit import trail as audit
+from hub.services.delivery import webhooks
+from hub.services.delivery.feed import read_feed
+from hub.services.privacy import consents
+from hub.store.delivery_tables import deliveries, subscriptions
+from tests.factories import Credentials, record_consents
+from tests.integration.world import OWNER, THIERS, fiche, push_and_process
+
+pytestmark = pytest.mark.integration
+
+CCI = "cci-thiers"  # webhooks
+GONE_REASON = "member_left"
+
+
+def network_file(tmp_path: Path, *, without: str | None = None, dpo_of: str | None = None) -> Path:
+    document = json.loads((tmp_path / "network.json").read_text())
+    document["membres"] = [m for m in document["membres"] if m["id"] != without]
+    for member in document["membres"]:
+        if member["id"] == dpo_of:
+            member["dpo"] = {"portee": "membre"}
+    path = tmp_path / f"network-{without or 'all'}-{dpo_of or 'none'}.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+def rows_for(hub, member_id: str) -> list[tuple[str, str | None]]:
+    with hub.uow() as uow:
+        return [tuple(r) for r in uow.connection.execute(
+            sa.select(deliveries.c.status, deliveries.c.last_error)
+            .where(deliveries.c.recipient_id == member_id).order_by(deliveries.c.id))]
+
+
+def test_a_file_dropping_a_member_is_refused_until_its_departure_is_named(network, tmp_path):
+    hub = network[0]
+    with pytest.raises(errors.NetworkChangeUnconfirmed) as refused:
+        load_network(hub, network_file(tmp_path, without=CCI), tmp_path / "creds")
+    assert CCI in refused.value.message_fr and "--leave" in refused.value.message_fr
+    assert "Rien n'a changé" in refused.value.message_fr
+    with hub.uow() as uow:
+        member = uow.members.get(CCI)
+    assert member.active and member.token_hash  # nothing changed
+    with pytest.raises(errors.NetworkChangeUnconfirmed):  # --leave of a member still in the file
+        load_network(hub, network_file(tmp_path), tmp_path / "creds", leave=["pfil-livradois"])
+
+
+def test_a_member_that_left_loses_its_credentials_and_subscriptions_and_gets_nothing_more(
+        network, tmp_path):
+    hub, clock, cci, pfil = network
+    load_network(hub, network_file(tmp_path, dpo_of=CCI), tmp_path / "creds")
+    cci.status = 500
+    push_and_process(hub, fiche("F-1"))
+    webhooks.dispatch_webhooks(hub)  # fails: retried later
+    assert rows_for(hub, CCI) == [("pending", "http_500")]
+
+    summary = load_network(hub, network_file(tmp_path, without=CCI), tmp_path / "creds",
+                           leave=[CCI], by="usr_0123")
+    [departure] = summary.left
+    assert (departure.member_id, departure.webhooks_cancelled, departure.feed_cancelled,
+            departure.subscriptions_closed) == (CCI, 1, 0, 1)
+    with hub.uow() as uow:
+        member = uow.members.get(CCI)
+        auditor = uow.auditors.get(CCI)
+        subscribed = uow.connection.scalar(sa.select(sa.func.count()).select_from(
+            subscriptions).where(subscriptions.c.member_id == CCI))
+    assert (member.status, member.left_by, member.token_hash, member.public_key) == (
+        "left", "usr_0123", None, None)
+    assert member.left_at is not None and auditor is None and subscribed == 0
+    assert rows_for(hub, CCI) == [("cancelled", GONE_REASON)]
+
+    cci.status = 200
+    clock.now += dt.timedelta(hours=1)
+    webhooks.dispatch_webhooks(hub)
+    push_and_process(hub, fiche("F-2"))  # would reach it by its subscription and as follower
+    webhooks.dispatch_webhooks(hub)
+    assert cci.received == [] and rows_for(hub, CCI) == [("cancelled", GONE_REASON)]
+    assert {d["source"]["fiche_id"] for d in pfil.documents()} == {"F-1", "F-2"}
+
+
+def test_its_past_accesses_stay_in_the_log_and_the_reports_still_name_it(network, tmp_path):
+    hub, _clock, cci, _pfil = network
+    push_and_process(hub, fiche("F-1"))
+    webhooks.dispatch_webhooks(hub)
+    porteur = cci.documents()[0]["porteur_id"]
+    load_network(hub, network_file(tmp_path, without=CCI), tmp_path / "creds", leave=[CCI])
+    sent = [e for e in audit.events(hub, member=CCI) if e.action == "webhook_delivery"]
+    assert len(sent) == 1
+    report = audit.access_report(hub, "pnr-livradois", porteur)
+    assert {(r["membre"], r["nom"]) for r in report["destinataires"]} >= {(CCI, CCI)}
+    [left] = [e for e in audit.events(hub, action="member_leave")]
+    assert left.actor_member == "pnr-livradois" and left.fields == (CCI,)
+
+
+def test_its_own_fiches_stay_attributed_to_it_and_still_reach_the_network(network, tmp_path):
+    hub, _clock, _cci, pfil = network
+    push_and_process(hub, fiche("F-1"))  # pushed by the owner, which then leaves
+    load_network(hub, network_file(tmp_path, without="commune-ambert"), tmp_path / "creds",
+                 leave=["commune-ambert"])
+    webhooks.dispatch_webhooks(hub)
+    with hub.uow() as uow:
+        kept = uow.fiches.get("commune-ambert", "F-1")
+    assert kept is not None and kept.member_id == "commune-ambert"
+    assert [d["source"]["membre"] for d in pfil.documents()] == ["commune-ambert"]
+
+
+def test_readmission_is_explicit_starts_with_new_credentials_and_a_fresh_feed(network, tmp_path):
+    hub = network[0]
+    former = Credentials(tmp_path / "creds" / f"{THIERS.member_id}.json").token
+    push_and_process(hub, fiche("F-1"))  # waits in commune-thiers's feed
+    summary = load_network(hub, network_file(tmp_path, without=THIERS.member_id),
+                           tmp_path / "creds", leave=[THIERS.member_id])
+    assert summary.left[0].feed_cancelled == 1
+    assert rows_for(hub, THIERS.member_id) == [("cancelled", GONE_REASON)]
+    with pytest.raises(errors.NetworkChangeUnconfirmed) as refused:
+        load_network(hub, network_file(tmp_path), tmp_path / "creds")
+    assert THIERS.member_id in refused.value.message_fr and "--readmit" in refused.value.message_fr
+
+    summary = load_network(hub, network_file(tmp_path), tmp_path / "creds",
+                           readmit=[THIERS.member_id])
+    assert summary.readmitted == [THIERS.member_id]
+    assert THIERS.member_id in summary.credentials_issued
+    assert Credentials(tmp_path / "creds" / f"{THIERS.member_id}.json").token != former
+    assert read_feed(hub, THIERS, 0, 100)["deliveries"] == []  # what it never read stays unread
+    push_and_process(hub, fiche("F-2"))
+    assert [d["source"]["fiche_id"] for d in read_feed(hub, THIERS, 0, 100)["deliveries"]] == ["F-2"]
+
+
+def test_a_member_that_left_is_sent_no_notice_about_the_porteurs_it_received(network, tmp_path):
+    hub, _clock, cci, pfil = network
+    record = record_consents(hub, [fiche()])[0]
+    push_and_process(hub, fiche())
+    webhooks.dispatch_webhooks(hub)
+    load_network(hub, network_file(tmp_path, without=CCI), tmp_path / "creds", leave=[CCI])
+    withdrawn = consents.withdraw_consent(hub, OWNER, record.id)
+    assert withdrawn["avis_envoyes"] == ["commune-thiers", "pfil-livradois"]
+    webhooks.dispatch_webhooks(hub)
+    assert [d["evenement"] for d in cci.documents()] == ["created"]
+    assert [d["evenement"] for d in pfil.documents()] == ["created", "withdrawn"]
