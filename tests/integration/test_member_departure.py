@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from hub import errors
-from hub.services.accounts.members import load_network
+from hub.services.accounts.members import load_network, rotate_member
 from hub.services.audit import trail as audit
 from hub.services.delivery import webhooks
 from hub.services.delivery.feed import read_feed
@@ -99,6 +99,10 @@ def test_its_past_accesses_stay_in_the_log_and_the_reports_still_name_it(network
     webhooks.dispatch_webhooks(hub)
     porteur = cci.documents()[0]["porteur_id"]
     load_network(hub, network_file(tmp_path, without=CCI), tmp_path / "creds", leave=[CCI])
+    # it followed this porteur (it was sent the fiche): an update still reaches nobody gone
+    push_and_process(hub, fiche("F-1", version=2, projet={**fiche()["projet"], "stade": "installe"}))
+    webhooks.dispatch_webhooks(hub)
+    assert rows_for(hub, CCI) == [("sent", None)] and len(cci.received) == 1
     sent = [e for e in audit.events(hub, member=CCI) if e.action == "webhook_delivery"]
     assert len(sent) == 1
     report = audit.access_report(hub, "pnr-livradois", porteur)
@@ -152,3 +156,16 @@ def test_a_member_that_left_is_sent_no_notice_about_the_porteurs_it_received(net
     webhooks.dispatch_webhooks(hub)
     assert [d["evenement"] for d in cci.documents()] == ["created"]
     assert [d["evenement"] for d in pfil.documents()] == ["created", "withdrawn"]
+
+
+def test_a_member_that_left_keeps_no_credentials_file_and_gets_none_by_a_rotation(network, tmp_path):
+    hub = network[0]
+    assert (tmp_path / "creds" / f"{CCI}.json").exists()
+    load_network(hub, network_file(tmp_path, without=CCI), tmp_path / "creds", leave=[CCI])
+    assert not (tmp_path / "creds" / f"{CCI}.json").exists()  # its revoked secret is not kept
+    with pytest.raises(errors.Conflict) as refused:
+        rotate_member(hub, CCI, tmp_path / "creds", overlap=False)
+    assert "--readmit" in refused.value.message_fr
+    with hub.uow() as uow:
+        assert uow.members.get(CCI).token_hash is None
+    assert not (tmp_path / "creds" / f"{CCI}.json").exists()

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import schemas
 from hub.bootstrap import Hub
-from hub.errors import DataDirectoryReadOnly, InvalidNetworkFile, NotFound
+from hub.errors import Conflict, DataDirectoryReadOnly, InvalidNetworkFile, NotFound
 from hub.keys import private_key_text, public_key_text
 from hub.services.accounts import departures, dpo
 from hub.services.accounts.auth import token_hash
@@ -86,6 +86,9 @@ def load_network(
         raise
     for path in staged:
         os.replace(path, path.with_suffix(".json"))
+    for departure in summary.left:  # revoked: no secret of theirs is kept lying around
+        for stem in (departure.member_id, f"{departure.member_id}.dpo"):
+            (credentials_dir / f"{stem}.json").unlink(missing_ok=True)
     return summary
 
 
@@ -139,6 +142,11 @@ def rotate_member(hub: Hub, member_id: str, credentials_dir: Path, *,
     until = hub.clock() + dt.timedelta(hours=hours)
     with hub.uow() as uow:
         member = uow.members.get(member_id)
+        if member is not None and not member.active:
+            raise Conflict("Ce membre a quitté le réseau : il n'a plus d'identifiants. Pour le "
+                           "réadmettre : capactif members load FICHIER --readmit MEMBRE.",
+                           "This member left the network and holds no credentials. To "
+                           "readmit it: capactif members load FILE --readmit MEMBER.")
         if member is None or not member.token_hash:
             raise NotFound("Membre inconnu ou sans identifiants : chargez d'abord le réseau.",
                            "Unknown member or without credentials: load the network first.")
