@@ -169,3 +169,21 @@ def test_a_member_that_left_keeps_no_credentials_file_and_gets_none_by_a_rotatio
     with hub.uow() as uow:
         assert uow.members.get(CCI).token_hash is None
     assert not (tmp_path / "creds" / f"{CCI}.json").exists()
+
+
+def test_a_delivery_planned_as_its_recipient_left_is_cancelled_by_the_sender_not_sent(
+        network, tmp_path):
+    """A worker that read the network just before the departure committed may store a
+    delivery for the member after it; the sender withdraws it instead of sending it."""
+    hub, clock, cci, _pfil = network
+    cci.status = 500
+    push_and_process(hub, fiche("F-1"))
+    load_network(hub, network_file(tmp_path, without=CCI), tmp_path / "creds", leave=[CCI])
+    with hub.uow() as uow:  # as the late worker would have left it
+        uow.connection.execute(sa.update(deliveries).where(deliveries.c.recipient_id == CCI)
+                               .values(status="pending", last_error=None,
+                                       next_attempt_at=clock.now))
+        uow.commit()
+    cci.status = 200
+    assert webhooks.dispatch_webhooks(hub).cancelled == 1
+    assert cci.arrivals == [] and rows_for(hub, CCI) == [("cancelled", GONE_REASON)]

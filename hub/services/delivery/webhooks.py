@@ -157,6 +157,10 @@ def _dispatch_recipient(hub: Hub, member_id: str) -> DispatchSummary:
     try:
         with hub.uow() as uow:
             member = uow.members.get(member_id)
+            if member is not None and not member.active:
+                # planned by a worker that read the network just before the member left
+                summary.cancelled += sum(uow.deliveries.cancel_for_recipient(member_id).values())
+                uow.commit()
         if member is not None and member.active:  # one that left gets nothing, ever
             with cancelling(lease.posts):  # cut off if the lease may end meanwhile
                 _send_in_order(hub, member, lease, summary)
