@@ -18,15 +18,15 @@ depends_on = None
 UTC_TIME = sa.DateTime(timezone=True)
 
 
+# Plain ALTER TABLE on both databases (SQLite >= 3.35 drops a column in place): a batch
+# would copy `members` on SQLite, which the fiches' and deliveries' foreign keys refuse.
 def upgrade() -> None:
-    with op.batch_alter_table("members") as batch:
-        batch.add_column(sa.Column("status", sa.String(10), nullable=False,
-                                   server_default="active"))
-        batch.add_column(sa.Column("left_at", UTC_TIME))
-        batch.add_column(sa.Column("left_by", sa.String(100)))
+    op.add_column("members", sa.Column("status", sa.String(10), nullable=False,
+                                       server_default="active"))
+    op.add_column("members", sa.Column("left_at", UTC_TIME))
+    op.add_column("members", sa.Column("left_by", sa.String(100)))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("members") as batch:
-        for column in ("left_by", "left_at", "status"):
-            batch.drop_column(column)
+    for column in ("left_by", "left_at", "status"):
+        op.drop_column("members", column)
