@@ -23,6 +23,7 @@ from consent.api import ConsentRegistry, SqlConsentRegistry, check_master_key
 from hub import embedded_broker
 from hub.audit.log import AuditLog
 from hub.config import Settings
+from hub.data_dir import prepare_data_dir
 from hub.domain.matching.record import RecordMemo
 from hub.journal import RecoveryJournal
 from hub.key_dir import prepare_key_dir
@@ -136,7 +137,7 @@ class Hub:
     def from_settings(
         cls, settings: Settings, *, publisher: TaskPublisher | None = None, clock: Clock = utc_now
     ) -> Hub:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        prepare_data_dir(settings.data_dir)
         key_dir = prepare_key_dir(settings.data_dir, settings.key_folder)
         if publisher is None:
             # Its outages logged once each (start, reminders, end), whatever runs this hub.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -154,6 +156,8 @@ def _sqlite_engine(database_url: str, deadlines: Deadlines | None) -> sa.Engine:
         # Let SQLAlchemy, not the driver, open transactions, so that writers take
         # the write lock at BEGIN (IMMEDIATE) and never deadlock on lock upgrade.
         dbapi_connection.isolation_level = None
+        if path and path != ":memory:":
+            _close_to_others(Path(path))
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -210,3 +214,15 @@ def _begin_within(connection: sa.Connection, driver_connection: Any, mode: str,
         connection.exec_driver_sql(f"BEGIN {mode}")
     finally:
         driver_connection.execute(f"PRAGMA busy_timeout={busy_ms}")
+
+
+
+def _close_to_others(path: Path) -> None:
+    """The SQLite file (created by the first connection under whatever umask), its WAL
+    and shared-memory files closed to group and others: they are created with the file's
+    mode, so the WAL, made when the connection turns WAL on just after, is born closed."""
+    for found in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(OSError):  # absent, or another account's: left as it is
+            mode = stat.S_IMODE(found.stat().st_mode)
+            if mode & 0o077:
+                os.chmod(found, mode & 0o700)
