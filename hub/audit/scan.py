@@ -113,7 +113,7 @@ class ExportScan:
 
     def _record(self, line: bytes) -> None:
         try:
-            record = json.loads(line)
+            record = json.loads(line, object_pairs_hook=_once_each)
             kind = record["type"]
             keys = set(record)
         except (ValueError, KeyError, TypeError):
@@ -274,6 +274,16 @@ _ORDER = {"meta": 0, "archive": 1, "entry": 2, "head": 3, "consistency": 4}
 _ENTRY_PREFIX = b'{"type":"entry","seq":'
 _LEAF_KEY = b',"leaf_hash":"'
 _EVENT_KEY = b'","event":{'
+
+
+def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose keys are all different: parsers disagree on which of a repeated
+    key's values wins, so such a line could read one way here and another way to the
+    DPO's own tools."""
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        raise ValueError("a key given twice")
+    return record
 
 
 def _split_entry(line: bytes) -> tuple[int, bytes, bytes] | None:

@@ -47,6 +47,18 @@ def test_a_key_added_to_any_record_is_refused(kind: str) -> None:
         _rewrite(lines, index, lambda r: r.update(commentaire="accès autorisé")))
 
 
+
+@pytest.mark.parametrize("kind", ["meta", "entry", "head", "consistency", "end"])
+def test_a_key_given_twice_in_a_record_is_refused(kind: str) -> None:
+    """JSON parsers disagree on a repeated key (the first or the last value wins): a line
+    that reads one way to the verifier and another to the DPO's own tools is refused."""
+    lines = as_lines(covered())
+    index = next(i for i, line in enumerate(lines) if json.loads(line)["type"] == kind)
+    first_key = next(key for key in json.loads(lines[index]) if key != "type")
+    doubled = f'{{"{first_key}": 1, ' + lines[index].lstrip()[1:]
+    assert json.loads(doubled) == json.loads(lines[index])  # the last value is the true one
+    assert "malformed_line" in _refused([*lines[:index], doubled, *lines[index + 1:]])
+
 @pytest.mark.parametrize(("kind", "key"), [("entry", "leaf_hash"), ("head", "cosignatures")])
 def test_a_key_removed_from_a_record_is_refused(kind: str, key: str) -> None:
     lines = as_lines(covered())
