@@ -3,7 +3,7 @@ makes itself given in the hub's error envelope, and deadlines on a request that 
 coming.
 
 uvicorn answers a request h11 cannot read (a Content-Length that is not one number,
-a Transfer-Encoding other than chunked, bytes outside ASCII in the target, a header
+a Transfer-Encoding other than chunked, both of them, bytes outside ASCII in the target, a header
 block over its bound) with a plain-text 400 before any route runs, and waits for ever
 for headers or a body that never end. Here the same refusals are 400
 `malformed_request` or 431 `headers_too_large` in the envelope, and a request whose
@@ -39,16 +39,27 @@ def _header_limit(config: Any) -> int:
 
 
 class _Reader(h11.Connection):
-    """h11's connection, keeping the last refusal so that its status hint (431) is known."""
+    """h11's connection, keeping the last refusal so that its status hint (431) is known.
+    A request framed both by Content-Length and by Transfer-Encoding is refused (h11 reads
+    it by the second and keeps the connection): a proxy reading it by the first would pass
+    a second request inside its body (RFC 9112, 6.1)."""
 
     refusal: h11.RemoteProtocolError | None = None
 
     def next_event(self) -> Any:
         try:
-            return super().next_event()
+            event = super().next_event()
+            if isinstance(event, h11.Request) and _framed_twice(event.headers):
+                raise h11.RemoteProtocolError("Content-Length with Transfer-Encoding", 400)
+            return event
         except h11.RemoteProtocolError as exc:
             self.refusal = exc
             raise
+
+
+def _framed_twice(headers: Any) -> bool:
+    names = {name for name, _ in headers}
+    return b"content-length" in names and b"transfer-encoding" in names
 
 
 class _WatchedFlow(FlowControl):

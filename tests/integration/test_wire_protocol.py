@@ -36,6 +36,12 @@ UNREADABLE = {
     "control in the method": b"G\x01T /v1/feed HTTP/1.1\r\n" + HOST + b"\r\n",
     "space in a header name": b"GET /v1/feed HTTP/1.1\r\n" + HOST + b"X A: b\r\n\r\n",
     "no host": b"GET /v1/feed HTTP/1.1\r\n\r\n",
+    # RFC 9112 6.1: both framings in one request is how requests are smuggled past a proxy
+    # that reads the other one
+    "content-length and chunked": b"POST /v1/fiches HTTP/1.1\r\n" + HOST
+    + b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    "chunked and content-length": b"POST /v1/fiches HTTP/1.1\r\n" + HOST
+    + b"Transfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n0\r\n\r\n",
 }
 
 
@@ -78,6 +84,19 @@ def test_a_request_the_http_reader_refuses_is_a_400_in_the_envelope(hub_port, na
     assert headers["connection"] == "close" and headers["cache-control"] == "no-store"
     assert headers["x-request-id"].startswith("req_")
 
+
+
+def test_a_request_framed_both_ways_smuggles_no_second_request(hub_port):
+    """A proxy honouring Content-Length forwards one request whose body holds a second
+    one; the hub read the chunked framing, answered both and kept the connection."""
+    smuggled = b"GET /livez HTTP/1.1\r\n" + HOST + b"\r\n"
+    body = b"0\r\n\r\n" + smuggled
+    answer = exchange(hub_port, b"POST /v1/fiches HTTP/1.1\r\n" + HOST
+                      + b"Content-Length: " + str(len(body)).encode()
+                      + b"\r\nTransfer-Encoding: chunked\r\n\r\n" + body)
+    assert b"vivant" not in answer, answer  # /livez's answer: the smuggled request was run
+    status, headers, _ = envelope(answer)
+    assert status == 400 and headers["connection"] == "close"
 
 def test_a_header_block_too_large_is_a_431_in_the_envelope(hub_port):
     sent = b"GET /v1/feed HTTP/1.1\r\n" + HOST + b"X-Big: " + b"a" * 200_000 + b"\r\n\r\n"
