@@ -21,13 +21,15 @@ class Recipient:
     request as soon as it has read that answer, before this handler's thread runs again;
     a request whose sender hangs up while it is held stops counting then. With `self.gate`
     (an Event), each request is also held until the gate is set: a webhook kept in flight
-    for as long as a test needs."""
+    for as long as a test needs. With `self.redirect_to` set, it answers 307 to that URL
+    (and records nothing)."""
 
     def __init__(self, port: int = 0) -> None:
         self.status = 200
         self.delay_s = 0.0
         self.hang_up = False
         self.gate: threading.Event | None = None
+        self.redirect_to: str | None = None
         self.arrived = threading.Event()
         self.arrivals: list[float] = []
         self.received: list[dict[str, Any]] = []
@@ -63,6 +65,13 @@ class Recipient:
                     return
                 if not self._hold(recipient.delay_s):
                     return  # the sender hung up meanwhile: its stream has ended
+                if recipient.redirect_to:
+                    self._leave()
+                    self.send_response(307)
+                    self.send_header("Location", recipient.redirect_to)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 with recipient.lock:
                     status = recipient.status
                     if 200 <= status < 300:

@@ -99,6 +99,24 @@ def test_a_4xx_is_not_retried_but_dead_lettered_then_replayable(network):
     assert len(cci.documents()) == 1
 
 
+
+def test_a_webhook_redirected_elsewhere_is_not_followed_there(network):
+    """A 307 from the member's endpoint made the hub POST the delivery again, signed, to
+    whatever URL it named (another host, an address inside the hub's network) and record
+    it as delivered to the member: a redirect is a failed attempt, retried later."""
+    hub, clock, cci, _pfil = network
+    with Recipient() as elsewhere:
+        cci.redirect_to = elsewhere.url
+        push_and_process(hub, fiche())
+        summary = webhooks.dispatch_webhooks(hub)
+        assert elsewhere.documents() == []
+        assert (summary.sent, summary.failed) == (1, 1)  # the PFIL's, and the CCI's to retry
+        cci.redirect_to = None
+        clock.now += dt.timedelta(minutes=10)
+        webhooks.dispatch_webhooks(hub)
+        assert [d["source"]["fiche_id"] for d in cci.documents()] == ["F-1"]
+        assert elsewhere.documents() == []
+
 def test_a_recipient_the_consent_does_not_cover_receives_nothing(network):
     hub, _clock, cci, pfil = network
     push_and_process(hub, fiche(), roles_destinataires=["accompagnement"],

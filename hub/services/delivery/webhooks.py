@@ -348,8 +348,11 @@ def _post(hub: Hub, member: Member, delivery: Delivery) -> tuple[int, str]:
     headers["X-Capactif-Delivery-Id"] = delivery.idempotency_key
     settings = hub.settings
     try:  # a URL removed since planning fails as a network error (MissingSchema), retried
+        # A redirect is not followed: the delivery would go, signed, wherever the
+        # member's endpoint points (another host, an address inside the hub's network)
+        # and be logged as delivered to the member. A 3xx is a failed attempt.
         response = hub.webhook_session.post(
-            member.webhook_url or "", data=body, headers=headers,
+            member.webhook_url or "", data=body, headers=headers, allow_redirects=False,
             timeout=(settings.webhook_connect_timeout_s, settings.webhook_timeout_s))
         response.close()
     except requests.ReadTimeout:
