@@ -8,6 +8,7 @@ another sender, so two senders never have a POST open to one recipient at once."
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import socket
 import threading
 from collections.abc import Iterator
@@ -17,6 +18,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from hub.domain.ids import whole_number
 
 _current = threading.local()
 
@@ -124,3 +127,18 @@ def webhook_session() -> requests.Session:
     session.mount("https://", adapter)
     session.headers["User-Agent"] = "capactif-hub-webhooks/1"
     return session
+
+
+def retry_after_s(value: str | None, now: float) -> float | None:
+    """Seconds a `Retry-After` header asks to wait (0-9 digits or an HTTP date), None when
+    absent or unreadable: the recipient's header is never trusted to be well formed."""
+    text = (value or "").strip()
+    if (seconds := whole_number(text)) is not None:
+        return float(seconds)
+    try:
+        when = email.utils.parsedate_to_datetime(text) if text.isascii() else None
+    except (TypeError, ValueError):
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - now)

@@ -15,7 +15,8 @@ class Recipient:
     """Records every POST; answers `self.status` (200 by default), after holding each
     request `self.delay_s` seconds (`self.arrived` is set as soon as one comes in, and
     `self.arrivals` keeps the monotonic time of each). With `self.hang_up` set, it
-    closes the connection without answering. `self.max_in_flight` is the largest number
+    closes the connection without answering. `self.headers` are sent with every answer
+    (a `Location` with a 3xx, a `Retry-After` with a 429). `self.max_in_flight` is the largest number
     of requests it ever held at once (concurrent streams): a request counts from its
     arrival until its answer is about to be written, since a sender may start its next
     request as soon as it has read that answer, before this handler's thread runs again;
@@ -30,6 +31,7 @@ class Recipient:
         self.hang_up = False
         self.gate: threading.Event | None = None
         self.redirect_to: str | None = None
+        self.headers: dict[str, str] = {}
         self.arrived = threading.Event()
         self.arrivals: list[float] = []
         self.received: list[dict[str, Any]] = []
@@ -48,6 +50,13 @@ class Recipient:
                     self._answer()
                 finally:
                     self._leave()
+
+            def do_GET(self) -> None:
+                """A sender following a redirect may come with a GET: counted, answered."""
+                recipient.arrivals.append(time.monotonic())
+                self.send_response(recipient.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             def _leave(self) -> None:
                 """The request stops counting as in flight (once)."""
@@ -80,6 +89,8 @@ class Recipient:
                             "body": body, "document": json.loads(body)})
                 self._leave()  # before the answer leaves: the sender may then go on at once
                 self.send_response(status)
+                for name, value in recipient.headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

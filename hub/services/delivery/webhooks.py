@@ -1,6 +1,8 @@
 """Send webhook deliveries: signed by the hub, in order per recipient, retried with
-exponential backoff and jitter on 5xx and network errors, never on 4xx, and
-dead-lettered after the retry budget (replayable).
+exponential backoff and jitter on 5xx, 3xx and network errors, never on 4xx, and
+dead-lettered after the retry budget (replayable). A redirect is never followed (the
+fiche's fields would go to an address the network never vetted, and a GET answered
+there would count as the delivery); a `Retry-After` is honoured up to an hour.
 
 One sender thread per due recipient, each holding a renewed lease on that recipient
 (`hub.services.delivery.delivery_lease`), so a slow or failing recipient never delays the others
@@ -37,7 +39,7 @@ from hub.services.delivery.delivery_lease import RecipientLease
 from hub.store.delivery_repository import CANCELLED, DEAD, SENT
 from hub.store.records import Delivery, FicheSources, Member
 from hub.store.uow import UnitOfWork
-from hub.webhook_session import cancelling, post_done
+from hub.webhook_session import cancelling, post_done, retry_after_s
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,7 @@ _GIVE_UP_PAGE = 1000
 _FLUSH_EVERY_S = 1.0
 _RETRYABLE_4XX = {408, 425, 429}
 _TIMED_OUT = "network_ReadTimeout"
+_RETRY_AFTER_MAX_S = 3600.0  # a recipient's Retry-After is honoured up to this
 
 
 @dataclasses.dataclass
@@ -307,7 +310,7 @@ def _still_allowed(hub: Hub, member: Member, delivery: Delivery, sources: FicheS
 def _attempt(hub: Hub, member: Member, delivery: Delivery, outcomes: _Outcomes,
              summary: DispatchSummary) -> bool:
     """POST one delivery; True when the line may move on to the next one."""
-    status, error = _post(hub, member, delivery)
+    status, error, asked_delay = _post(hub, member, delivery)
     attempts = delivery.attempts + 1
     now = hub.clock()
     if 200 <= status < 300:
@@ -319,7 +322,7 @@ def _attempt(hub: Hub, member: Member, delivery: Delivery, outcomes: _Outcomes,
         outcomes.add(delivery.id, {"status": DEAD, "attempts": attempts, "last_error": error})
         summary.dead += 1
         return True
-    delay = backoff_delay(hub, attempts)
+    delay = max(backoff_delay(hub, attempts), min(asked_delay or 0.0, _RETRY_AFTER_MAX_S))
     if error == _TIMED_OUT:
         # The recipient may still be handling the request the hub hung up on: the next
         # one waits at least one more read timeout, so it does not open a second stream.
@@ -341,7 +344,8 @@ def _attempt(hub: Hub, member: Member, delivery: Delivery, outcomes: _Outcomes,
     return False
 
 
-def _post(hub: Hub, member: Member, delivery: Delivery) -> tuple[int, str]:
+def _post(hub: Hub, member: Member, delivery: Delivery) -> tuple[int, str, float | None]:
+    """(status, error code, seconds the recipient asked to wait) of one POST."""
     body = delivery.document.encode()
     headers = sign_webhook(hub, body, delivery.idempotency_key)
     headers["Idempotency-Key"] = delivery.idempotency_key
@@ -356,12 +360,13 @@ def _post(hub: Hub, member: Member, delivery: Delivery) -> tuple[int, str]:
             timeout=(settings.webhook_connect_timeout_s, settings.webhook_timeout_s))
         response.close()
     except requests.ReadTimeout:
-        return 0, _TIMED_OUT
+        return 0, _TIMED_OUT, None
     except requests.RequestException as exc:
-        return 0, f"network_{type(exc).__name__}"
+        return 0, f"network_{type(exc).__name__}", None
     finally:
         post_done()
-    return response.status_code, f"http_{response.status_code}"
+    asked = retry_after_s(response.headers.get("Retry-After"), time.time())
+    return response.status_code, f"http_{response.status_code}", asked
 
 
 def _given_up(hub: Hub, delivery: Delivery, now: dt.datetime) -> bool:
