@@ -74,14 +74,19 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        outage = health.outage_of(exc)
-        if outage is not None:  # a database outage outside a unit of work
-            log.warning("hub error %s (%s)", outage.code, type(exc).__name__)
-            return _answer(outage, outage.headers)
-        # Never echo the exception: it may hold personal data from a payload.
-        log.error("unexpected error: %s", type(exc).__name__)
-        error = HubError("Erreur interne du hub.", "Internal hub error.")
-        return JSONResponse({"error": error.to_dict()}, status_code=500)
+        return unexpected_answer(exc)
+
+
+def unexpected_answer(exc: Exception) -> JSONResponse:
+    """The answer to an error no handler maps: a database outage's 503, else a 500 that
+    never echoes the exception (it may hold personal data from a payload)."""
+    outage = health.outage_of(exc)
+    if outage is not None:  # a database outage outside a unit of work
+        log.warning("hub error %s (%s)", outage.code, type(exc).__name__)
+        return _answer(outage, outage.headers)
+    log.error("unexpected error: %s", type(exc).__name__)
+    error = HubError("Erreur interne du hub.", "Internal hub error.")
+    return JSONResponse({"error": error.to_dict()}, status_code=500)
 
 
 def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
