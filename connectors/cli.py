@@ -38,7 +38,7 @@ from connectors.runner import HELD, Runner, RunSummary, run_every, split_lenient
 from schemas import validator
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_CONFIG, EXIT_UNAVAILABLE, EXIT_AUTH, EXIT_HELD = 0, 1, 2, 3, 4, 5
-_DURATION = re.compile(r"^(\d+)\s*([smh]?)$")
+_DURATION = re.compile(r"^(\d{1,9})\s*([smh]?)\Z", re.ASCII)
 
 
 def parse_duration(text: str) -> float:

@@ -11,7 +11,7 @@ from typing import Any
 from connectors.errors import ConfigurationError
 from connectors.mapping import Mapping
 
-_NUMERIC = re.compile(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})\b")
+_NUMERIC = re.compile(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})\b", re.ASCII)
 
 
 class DateOrder:

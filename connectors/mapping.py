@@ -33,7 +33,7 @@ from schemas.formats import PASTED_INVISIBLES
 from schemas.loader import free_text_fields
 
 ABSENT: Any = object()
-_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]", re.ASCII)
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9._:-]")
 
 

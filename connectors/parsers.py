@@ -90,7 +90,7 @@ def _dmy(text: str) -> dt.date | None:
     """Fast path for the common dd/mm/yyyy."""
     if len(text) == 10 and text[2] == "/" and text[5] == "/":
         day, month, year = text[:2], text[3:5], text[6:]
-        if day.isdigit() and month.isdigit() and year.isdigit():
+        if _digits(day) and _digits(month) and _digits(year):
             return dt.date(int(year), int(month), int(day))
     return None
 
@@ -112,7 +112,7 @@ def parse_date(text: str, formats: Sequence[str] = DATE_FORMATS, *, past: bool =
     >>> parse_date("23451")
     '1964-03-15'
     """
-    if len(text) == 5 and text.isdigit():
+    if len(text) == 5 and _digits(text):
         return _bounded(EXCEL_EPOCH + dt.timedelta(days=int(text))).isoformat()
     return to_date(text, formats, past=past).isoformat()
 
@@ -163,7 +163,7 @@ def _dmy_hm(text: str) -> dt.datetime | None:
     if len(text) == 16 and text[10] == " " and text[13] == ":":
         day = _dmy(text[:10])
         hour, minute = text[11:13], text[14:]
-        if day is not None and hour.isdigit() and minute.isdigit():
+        if day is not None and _digits(hour) and _digits(minute):
             return dt.datetime(day.year, day.month, day.day, int(hour), int(minute))
     return None
 
@@ -201,4 +201,10 @@ def parse_boolean(text: str) -> bool:
 
 def pad_code(text: str, width: int) -> str:
     """Codes whose leading zeros a spreadsheet dropped (INSEE 1001 -> 01001)."""
-    return text.zfill(width) if text.isdigit() else text
+    return text.zfill(width) if _digits(text) else text
+
+
+def _digits(text: str) -> bool:
+    """Written in 0-9 only (`str.isdigit` is also true of « ² », which `int` refuses,
+    and of « ٢٣٤٥١ », which `int` reads)."""
+    return text.isascii() and text.isdigit()

@@ -139,8 +139,11 @@ def make_server(receiver: Receiving, host: str = "127.0.0.1",
             """Silent: request lines may hold ids."""
 
         def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY:
+            length = _content_length(self.headers.get("Content-Length") or "0")
+            if length is None:  # « ² » or « -5 »: int() failed, or read to the end for ever
+                status, payload = 400, {"error": {"code": "malformed_request"}}
+                self.close_connection = True
+            elif length > MAX_BODY:
                 status, payload = 413, {"error": {"code": "payload_too_large"}}
                 self.close_connection = True
             else:
@@ -170,6 +173,14 @@ def serve(receiver: WebhookReceiver, host: str = "127.0.0.1", port: int = 8200) 
         pass
     finally:
         server.server_close()
+
+
+def _content_length(text: str) -> int | None:
+    """A Content-Length in 0-9 digits (past 18 digits: past any limit), else None."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    return int(text) if len(text) <= 18 else 2**63
 
 
 def serve_in_thread(receiver: WebhookReceiver) -> tuple[ThreadingHTTPServer, str]:

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hub.api.signatures import raw_target
 from hub.app_state import hub_of
-from hub.errors import PayloadTooLarge, UnsupportedEncoding, UnsupportedMediaType
+from hub.errors import MalformedRequest, PayloadTooLarge, UnsupportedEncoding, UnsupportedMediaType
 from hub.services.accounts import credentials
 from hub.services.accounts.auth import Caller, authenticate
 from hub.services.accounts.signatures import combined_headers
@@ -24,7 +24,7 @@ class Authenticated:
 
 async def read_bounded_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and _declared_size(declared) > limit:
         raise _too_large(limit)
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -33,6 +33,15 @@ async def read_bounded_body(request: Request, limit: int) -> bytes:
             raise _too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _declared_size(declared: str) -> int:
+    """The Content-Length in 0-9 digits (« ² » passed `isdigit` and made `int` fail: a
+    500); a length past 18 digits is past any limit."""
+    if not (declared.isascii() and declared.isdigit()):
+        raise MalformedRequest("En-tête Content-Length invalide : un nombre d'octets en chiffres 0-9.",
+                               "Invalid Content-Length header: a number of bytes in digits 0-9.")
+    return int(declared) if len(declared) <= 18 else 2**63
 
 
 def _too_large(limit: int) -> PayloadTooLarge:

@@ -27,7 +27,7 @@ NAME_FIELDS = ("nom", "nom_naissance", "prenom")
 # Latin letters with no decomposition into a base letter and an accent
 _UNDECOMPOSED = str.maketrans({"Ø": "O", "Ł": "L", "Đ": "D", "Ð": "D", "Þ": "TH", "Ħ": "H",
                                "Ŧ": "T", "Œ": "OE", "Æ": "AE"})
-_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\Z", re.ASCII)
 MAX_TERMS = 8
 
 

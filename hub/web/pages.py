@@ -16,6 +16,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup, escape
 
+from hub.domain.ids import whole_number
 from hub.domain.matching.model import percent_fr, points_fr, weight_fr
 from hub.web import labels
 from hub.web.security import PREFIX
@@ -112,7 +113,8 @@ def french_percent(value: float, decimals: int = 1, certain: bool = False) -> st
 
 def french_month(value: dt.date | str) -> str:
     if isinstance(value, str):
-        if len(value) < 7 or not value[:4].isdigit():
+        year, month = whole_number(value[:4]), whole_number(value[5:7])
+        if len(value) < 7 or year is None or month is None or not 1 <= month <= 12 or year < 1:
             return value
-        value = dt.date(int(value[:4]), int(value[5:7]), 1)
+        value = dt.date(year, month, 1)
     return f"{labels.MONTHS[value.month - 1]} {value.year}"

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from hub.config import Settings
 from hub.domain import http_signatures
+from hub.domain.ids import whole_number
 from hub.domain.protocol import NONCE, request_message
 from hub.errors import BadSignature, ContentDigestMismatch, LegacySignatureRetired, StaleRequest
 from hub.keys import unb64url
@@ -72,11 +73,13 @@ def _rfc9421(request: http_signatures.RequestLine, credential: str, now: dt.date
 def _legacy(request: http_signatures.RequestLine) -> Presented:
     headers = request.headers
     nonce = headers.get("x-capactif-nonce", "")
+    timestamp = whole_number(headers.get("x-capactif-timestamp", ""))  # 0-9 only: int() read « ١٢ »
     try:
-        timestamp = int(headers.get("x-capactif-timestamp", ""))
         signature = unb64url(headers.get("x-capactif-signature", ""))
     except ValueError:
-        timestamp, signature = -1, b""
+        signature = b""
+    if timestamp is None:
+        timestamp = -1
     if timestamp < 0 or not NONCE.match(nonce) or len(signature) != 64:
         raise BadSignature(
             "En-têtes de signature absents ou mal formés "

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import schemas
 from hub.audit import stats
 from hub.bootstrap import Hub
+from hub.domain.ids import whole_number
 from hub.errors import BadRequest, InvalidAlertRules, NotFound
 from hub.services.audit import trail as audit
 from hub.services.audit.refusals import UNATTRIBUTED
@@ -64,9 +65,9 @@ def acknowledgements(hub: Hub) -> dict[int, Acknowledgement]:
     found: dict[int, Acknowledgement] = {}
     for entry in hub.audit.search(action=ACK_ACTION, limit=100_000):
         for name in entry.fields:
-            if name.startswith(_ACK_FIELD) and name[len(_ACK_FIELD):].isdigit():
-                found.setdefault(int(name[len(_ACK_FIELD):]),
-                                 Acknowledgement(entry.actor_user, entry.at))
+            seq = whole_number(name[len(_ACK_FIELD):]) if name.startswith(_ACK_FIELD) else None
+            if seq is not None:
+                found.setdefault(seq, Acknowledgement(entry.actor_user, entry.at))
     return found
 
 

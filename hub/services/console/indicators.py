@@ -28,11 +28,11 @@ UNITS = {"suivis": "projets suivis", "avec_referent": "avec un référent",
          "installations": "installations", "finances_pfil": "financés par une PFIL"}
 # The months and days a console user asks for, as the API's dates: 1970 to 8999 (year 1
 # in Paris is before year 1 in UTC, and 9999-12-31 has no day after it).
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")  # a month of the data, any year
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])\Z", re.ASCII)  # a month of the data, any year
 YEARS = range(EARLIEST.year, LATEST.year)  # the bounds of every date-time the hub reads
 _YEAR = r"(19[7-9]\d|[2-8]\d{3})"
-MONTH = re.compile(rf"^{_YEAR}-(0[1-9]|1[0-2])$")
-_SEMESTER = re.compile(rf"^{_YEAR}-S([12])$")
+MONTH = re.compile(rf"^{_YEAR}-(0[1-9]|1[0-2])\Z", re.ASCII)  # 0-9 only: not « ٢٠٢٦ »
+_SEMESTER = re.compile(rf"^{_YEAR}-S([12])\Z", re.ASCII)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -54,7 +54,7 @@ _FIELD_OF = {alias: field for field, aliases in HEADINGS.items() for alias in al
 # "No value" as software writes it, beside the French forms of `french_values.is_blank`.
 _NULLS = frozenset({"na", "nan", "null", "none", "nil", "#n/a"})
 _NUMERIC_FIELDS = frozenset({"date_naissance", "telephone", "code_postal", "numero"})
-_DECIMAL_ZERO = re.compile(r"^(\d+)\.0+$")
+_DECIMAL_ZERO = re.compile(r"^(\d+)\.0+\Z", re.ASCII)
 _EXCEL_TEXT = re.compile(r'^="(.*)"$')  # ="01000": how spreadsheets keep leading zeros
 _SEPARATORS = (",", ";", "\t", "|")
 _PRINTABLE_HEADING = re.compile(r"^[\w .'()/-]{1,40}$")
