@@ -7,6 +7,7 @@ this person here?" (docs/privacy.md)."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -93,3 +94,53 @@ def test_a_slow_erasure_committing_while_a_refresh_reads_is_not_written_back(
     monkeypatch.setattr(porteur_index, "_read", read_then_erase)
     porteur_index.refresh(hub)
     assert _held(hub, porteur_id) == dict.fromkeys((t.name for t in TABLES), 0)
+
+
+def test_an_erasure_waits_for_one_batch_of_a_refresh_at_most(postgres_url, tmp_path,
+                                                              monkeypatch) -> None:
+    """A refresh wrote every batch under the marks row's lock in one transaction, so an
+    erasure waited for the whole refresh (a full rebuild of a large index: past the 10 s
+    lock_timeout, a 503): now each batch commits on its own, and an erasure queued behind
+    one batch goes before the next."""
+    from tests.conftest import _drop_pg_database, _fresh_pg_database
+    from tests.console_world import coordination_world
+    from tests.waiting import wait_until
+
+    database = _fresh_pg_database(postgres_url)
+    hub = coordination_world(database, tmp_path)["hub"]
+    try:
+        with hub.uow() as uow:
+            porteur_id = uow.fiches.porteur_of("commune-ambert", "F-ORPHELIN").porteur_id
+        porteur_index.refresh(hub)  # the marks row exists: a refresh and an erasure lock it
+        monkeypatch.setattr(porteur_index, "TERMS_VERSION", porteur_index.TERMS_VERSION + 1)
+        monkeypatch.setattr(porteur_index, "_BATCH", 1)  # the next refresh: a whole rebuild
+        rewrite, batches, erasing = porteur_index._rewrite, [], []
+
+        def erased() -> bool:
+            with hub.uow() as uow:
+                return bool(uow.porteur_index.erasures_of([porteur_id]))
+
+        def waiting_on_a_lock() -> bool:
+            with hub.engine.connect() as conn:
+                return bool(conn.scalar(sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock'")))
+
+        def rewrite_and_erase(*args):
+            batches.append(erased())  # has the erasure committed before this batch?
+            if len(batches) == 2:  # the erasure comes while the second batch is written
+                erasing.append(threading.Thread(target=erasure.request_erasure, args=(
+                    hub, OWNER, {"fiche_id": "F-ORPHELIN"})))
+                erasing[0].start()
+                wait_until(waiting_on_a_lock, 30, "the erasure waiting for the marks row")
+            return rewrite(*args)
+
+        monkeypatch.setattr(porteur_index, "_rewrite", rewrite_and_erase)
+        porteur_index.refresh(hub)
+        erasing[0].join(60)
+        assert len(batches) >= 3
+        assert batches[:3] == [False, False, True]  # before: erased after every batch
+        assert _held(hub, porteur_id) == dict.fromkeys((t.name for t in TABLES), 0)
+    finally:
+        hub.close()
+        _drop_pg_database(database)

@@ -36,9 +36,12 @@ _BATCH = 500
 def refresh(hub: Hub) -> int:
     """Bring the index up to date; returns how many porteurs were re-read.
 
-    The fiches are read with no lock held; the rows are then written under the marks
-    row's lock. A refresh racing another may write an older state: it then saves its
-    older marks too, so the next refresh reads those porteurs again."""
+    Batch by batch, the fiches are read with no lock held, then the batch's rows are
+    written and committed under the marks row's lock: an erasure (which takes that lock
+    too) waits for one batch at most, never for a whole rebuild. The marks are saved
+    after the last batch, so a refresh cut off midway is done again by the next one. A
+    refresh racing another may write an older state: it then saves its older marks too,
+    so the next refresh reads those porteurs again."""
     now, member = hub.clock(), console_member(hub)
     built_for = f"{member}|{hub.policy.current.version}|t{TERMS_VERSION}"[:120]
     with hub.uow() as uow:
@@ -47,32 +50,37 @@ def refresh(hub: Hub) -> int:
         rebuild = marks is None or marks.built_for != built_for
         touched = uow.porteur_index.every_porteur() if rebuild or marks is None else \
             sorted(uow.porteur_index.touched(marks, now))
-        erasures = uow.porteur_index.erasures_of(touched)
     if not touched and not rebuild:
         return 0
-    batches = [touched[i:i + _BATCH] for i in range(0, len(touched), _BATCH)]
-    read = [_read(hub, member, batch) for batch in batches]
     try:
+        for start in range(0, len(touched), _BATCH):
+            _refresh_batch(hub, member, touched[start:start + _BATCH], now)
         with hub.uow() as uow:
             uow.porteur_index.marks(lock=True)
-            # An erasure committed since the read (it takes this lock too) wins: what was
-            # read of its porteurs is not written back; the next refresh reads them again.
-            erased = {porteur for _erasure, porteur in
-                      uow.porteur_index.erasures_of(touched) - erasures}
-            for batch, (found, figures) in zip(batches, read, strict=True):
-                found = [p for p in found if p.porteur_id not in erased]
-                figures = [f for f in figures if f.porteur_id not in erased]
-                _rewrite(hub, uow, batch, found, now)
-                uow.porteur_index.replace_figures(
-                    batch, [f.row() for f in figures],
-                    [{**f.row(), "member_id": m}
-                     for f in figures if f.first_month for m in sorted(f.members)])
             uow.porteur_index.save_marks({**positions, "checked_at": now,
                                           "built_for": built_for})
             uow.commit()
     except IntegrityError:  # another first build won the race: it did the same work
         return 0
     return len(touched)
+
+
+def _refresh_batch(hub: Hub, member: str, batch: Sequence[str], now: dt.datetime) -> None:
+    """Read `batch` with no lock held, then write its rows in one transaction under the
+    marks row's lock. An erasure committed since the read (it takes this lock too) wins:
+    what was read of its porteurs is not written back; the next refresh reads them again."""
+    with hub.uow() as uow:
+        erasures = uow.porteur_index.erasures_of(batch)
+    found, figures = _read(hub, member, batch)
+    with hub.uow() as uow:
+        uow.porteur_index.marks(lock=True)
+        erased = {porteur for _erasure, porteur in uow.porteur_index.erasures_of(batch) - erasures}
+        _rewrite(hub, uow, batch, [p for p in found if p.porteur_id not in erased], now)
+        figures = [f for f in figures if f.porteur_id not in erased]
+        uow.porteur_index.replace_figures(
+            batch, [f.row() for f in figures],
+            [{**f.row(), "member_id": m} for f in figures if f.first_month for m in sorted(f.members)])
+        uow.commit()
 
 
 def _read(hub: Hub, member: str,
