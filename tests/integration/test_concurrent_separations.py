@@ -106,6 +106,16 @@ def _queue(hub, fiche: tuple[int, str], candidate: tuple[int, str]) -> int:  # t
     return item
 
 
+def _double_a_queued_with_orphan(hub):  # type: ignore[no-untyped-def]
+    """F-DOUBLE-A's porteur queued as the same person as F-ORPHELIN's: (F-DOUBLE-A's
+    fiche, F-ORPHELIN's fiche, the item), the first to be merged into the second."""
+    with hub.uow() as uow:
+        absorbed = uow.fiches.porteur_of("commune-ambert", "F-DOUBLE-A")
+        kept = uow.fiches.porteur_of("commune-ambert", "F-ORPHELIN")
+    return absorbed, kept, _queue(hub, (absorbed.id, absorbed.porteur_id),
+                                  (kept.id, kept.porteur_id))
+
+
 def _decide_at_once(hub, session, monkeypatch, item_ids: list[int]) -> list[str]:  # type: ignore[no-untyped-def]
     """Each item decided « même personne » in its own thread, both having read their item
     before either merges (the barrier is broken after 5 s when one waits for the other's
@@ -177,10 +187,7 @@ def test_a_fiche_linked_while_its_porteur_is_merged_follows_the_merge(pg_coordin
     from tests.factories import ALL_PURPOSES, record_consents
 
     hub, session = pg_coordination["hub"], pg_coordination["session"]
-    with hub.uow() as uow:
-        absorbed = uow.fiches.porteur_of("commune-ambert", "F-DOUBLE-A")
-        kept = uow.fiches.porteur_of("commune-ambert", "F-ORPHELIN")
-    item = _queue(hub, (absorbed.id, absorbed.porteur_id), (kept.id, kept.porteur_id))
+    absorbed, kept, item = _double_a_queued_with_orphan(hub)
     source = next(p for p in DUPLICATE_PAIR if p[1] == "F-DOUBLE-A")
     fiche = {**_fiche(hub.clock().date(), *source), "fiche_id": "F-DOUBLE-C",
              "membre": "pfil-livradois-forez"}  # F-DOUBLE-A again, from another member
@@ -219,3 +226,99 @@ def test_a_fiche_linked_while_its_porteur_is_merged_follows_the_merge(pg_coordin
         linked = uow.fiches.porteur_of("pfil-livradois-forez", "F-DOUBLE-C").porteur_id
         assert uow.fiches.of_porteur(absorbed.porteur_id) == []
     assert linked == kept.porteur_id
+
+
+@pytest.mark.parametrize("identity_changed", [False, True])
+def test_a_new_version_processed_while_its_porteur_is_merged_follows_the_merge(
+        pg_coordination, monkeypatch, identity_changed: bool) -> None:
+    """The worker read the fiche's porteur, a coordinator merged that porteur into
+    another, then the worker wrote the porteur it had read back on the fiche (and its
+    index entry): the fiche went back into the porteur the merge had emptied."""
+    from hub.services.accounts.auth import Caller
+    from hub.services.ingest import accept as ingest
+    from hub.services.ingest import processing
+    from hub.store.repositories import Fiches
+    from tests.console_world import DUPLICATE_PAIR, _fiche
+
+    hub, session = pg_coordination["hub"], pg_coordination["session"]
+    absorbed, kept, item = _double_a_queued_with_orphan(hub)
+    source = next(p for p in DUPLICATE_PAIR if p[1] == "F-DOUBLE-A")
+    fiche = {**_fiche(hub.clock().date(), *source), "version": 2}
+    fiche["projet"]["intitule"] = "Ferme maraîchère et vente directe"
+    if identity_changed:
+        fiche["porteur"]["telephone"] = "04 73 82 55 18"
+    read, go_on = threading.Event(), threading.Event()
+    states = Fiches.states
+
+    def merge_after_the_read(self, pks):  # type: ignore[no-untyped-def]
+        found = states(self, pks)
+        if threading.current_thread().name == "worker" and not read.is_set():
+            read.set()
+            go_on.wait(60)  # the merge commits now, unless it waits for this batch
+        return found
+
+    monkeypatch.setattr(Fiches, "states", merge_after_the_read)
+    outcomes: list[str] = []
+
+    def run(name: str, work) -> threading.Thread:  # type: ignore[no-untyped-def]
+        def guarded() -> None:
+            try:
+                work()
+                outcomes.append(f"{name} done")
+            except Exception as exc:  # the outcome is what it reads
+                outcomes.append(f"{name} {type(exc).__name__}")
+        thread = threading.Thread(target=guarded, name=name)
+        thread.start()
+        return thread
+
+    def process() -> None:
+        caller = Caller("commune-ambert", "", "commune", "accueil")
+        assert ingest.push_batch(hub, caller, [fiche])["accepted"] == 1
+        processing.process_outbox(hub, hub.publisher.published[-1])
+
+    worker = run("worker", process)
+    assert read.wait(60)
+    decision = run("decision", lambda: queue.decide(hub, session, item, "same"))
+    decision.join(3)  # done at once, unless it waits for the worker's transaction
+    go_on.set()
+    worker.join(120)
+    decision.join(120)
+    assert sorted(outcomes) == ["decision done", "worker done"]
+    with hub.uow() as uow:
+        assert uow.fiches.porteur_of("commune-ambert", "F-DOUBLE-A").porteur_id == \
+            kept.porteur_id
+        assert uow.fiches.of_porteur(absorbed.porteur_id) == []
+        indexed = uow.matching.fiches_of([absorbed.porteur_id, kept.porteur_id])
+    assert indexed[absorbed.porteur_id] == []
+
+
+def test_a_fiche_merged_into_a_porteur_being_erased_is_erased_with_it(
+        pg_coordination, monkeypatch) -> None:
+    """The erasure lists the porteur's fiches, a coordinator's merge brings another fiche
+    into the porteur, then the erasure erases the fiches it listed: the merged one stayed,
+    readable and indexed, in a porteur the person asked to erase."""
+    from hub.services.accounts.auth import Caller
+    from hub.services.privacy import erasure
+
+    hub, session = pg_coordination["hub"], pg_coordination["session"]
+    with hub.uow() as uow:
+        erased = uow.fiches.porteur_of("commune-ambert", "F-DOUBLE-A")
+        brought = uow.fiches.porteur_of("commune-ambert", "F-ORPHELIN")
+    item = _queue(hub, (brought.id, brought.porteur_id), (erased.id, erased.porteur_id))
+    forget_proofs = type(hub.consents).forget_proofs
+    merged: list[bool] = []
+
+    def merge_meanwhile(self, fiches):  # type: ignore[no-untyped-def]
+        forget_proofs(self, fiches)
+        if not merged:  # once: between the erasure's listing and its transaction
+            merged.append(True)
+            queue.decide(hub, session, item, "same")
+
+    monkeypatch.setattr(type(hub.consents), "forget_proofs", merge_meanwhile)
+    coordination = Caller("pnr-livradois-forez", "", "pnr", "coordination")
+    erasure.request_erasure(hub, coordination, {"porteur_id": erased.porteur_id})
+    assert merged
+    with hub.uow() as uow:
+        assert uow.fiches.porteur_of("commune-ambert", "F-ORPHELIN").porteur_id == \
+            erased.porteur_id
+        assert uow.keys.erased([brought.id, erased.id]) == {brought.id, erased.id}

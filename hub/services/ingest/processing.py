@@ -110,6 +110,9 @@ def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt
         later = {row.version_id for row in rows if row.fiche_pk in identities
                  and row.fiche_pk not in free}
         rows = [row for row in rows if row.version_id not in later]
+    if not new_only:  # the porteurs read next stay theirs until the commit: no merge or
+        matcher.hold_moves()  # separation moves the fiches meanwhile (read before, and
+        # written back at the end, a porteur a merge had just emptied got them back)
     rows, resolved = _as_committed(uow, rows, new_only)
     later |= resolved
     previous = uow.fiches.payloads(

@@ -95,7 +95,10 @@ def decide(hub: Hub, item_id: int, decision: str, *, actor: str,
     now = hub.clock()
     change = None
     with hub.uow() as uow:
-        row = _held_item(uow, item_id)
+        row = _held_item(uow, item_id) if decision == "same" else \
+            uow.matching.review_item(item_id)  # nothing moves: workers need not wait
+        if row is None:
+            raise _not_found()
         # the console account that decided when there is one (the second to decide, or
         # the same person clicking twice, is then told who did), else the member
         if not uow.matching.close_review(item_id, decision, user or actor, now):

@@ -250,7 +250,7 @@ class OnlineMatcher:
               skip_porteur: str | None = None) -> tuple[Decision, list[Any], list[str]]:
         """Read-only: the decision for `identity`, the candidates scored, its key digests."""
         digests = self.digests(identity)
-        self._hold_moves()
+        self.hold_moves()
         rows = [r for r in self.uow.matching.candidates(digests, self.cap)
                 if r.fiche_pk != skip_fiche and r.porteur_id != skip_porteur]
         return self._decide(identity, rows), rows, digests
@@ -303,16 +303,16 @@ class OnlineMatcher:
         else:
             missing = [d for d in dict.fromkeys(digests) if d not in self._batch.fetched]
         if missing:
-            self._hold_moves()
+            self.hold_moves()
             held, records = self.uow.matching.indexed_under(missing, self.cap)
             self.common.learn(held, self.cap)
             self._batch.load(held, records)
         return self._batch
 
-    def _hold_moves(self) -> None:
-        """Before the transaction's first read of the index: no coordinator's merge or
-        separation moves fiches until it commits, so none empties a porteur this batch
-        read and may link a fiche to (`Porteurs.hold_moves`)."""
+    def hold_moves(self) -> None:
+        """Before the transaction's first read of the index or of its fiches' porteurs: no
+        coordinator's merge or separation moves fiches until it commits, so none empties
+        a porteur this batch read and may link a fiche to (`Porteurs.hold_moves`)."""
         if not self._moves_held:
             self.uow.porteurs.hold_moves()
             self._moves_held = True

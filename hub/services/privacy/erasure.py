@@ -24,7 +24,7 @@ from typing import Any
 
 from consent.api import NoticeKind, as_utc
 from hub.bootstrap import Hub
-from hub.errors import AlreadyErased, BadRequest, Forbidden, NotFound
+from hub.errors import AlreadyErased, BadRequest, Forbidden, NotFound, StoreUnavailable
 from hub.services.accounts.auth import Caller
 from hub.services.audit import trail as audit
 from hub.services.delivery.notices import add_notices
@@ -60,6 +60,17 @@ def request_erasure(hub: Hub, caller: Caller, body: Any) -> dict[str, Any]:
     if reference is not None and (not isinstance(reference, str) or not 1 <= len(reference) <= 200):
         raise BadRequest("« reference » doit être un texte de 1 à 200 caractères.",
                          "'reference' must be a text of 1 to 200 characters.")
+    for _ in range(_ATTEMPTS):
+        porteur_id, fiches = _fiches_to_erase(hub, caller, body)
+        try:
+            return _erase(hub, caller, PORTEUR, porteur_id, fiches, reference)
+        except _FichesMoved:
+            continue  # a merge or a worker gave the porteur another fiche: list them again
+    raise _FichesMoved.unavailable()
+
+
+def _fiches_to_erase(hub: Hub, caller: Caller, body: dict[str, Any]) -> tuple[str | None, list[Any]]:
+    """The porteur named by the body and its fiches, for an erasure of that porteur."""
     with hub.uow() as uow:
         if "porteur_id" in body:
             if caller.role != _COORDINATION:
@@ -78,7 +89,7 @@ def request_erasure(hub: Hub, caller: Caller, body: Any) -> dict[str, Any]:
         if uow.keys.erased(f.id for f in fiches) == {f.id for f in fiches}:
             raise AlreadyErased("Les données de ce porteur sont déjà effacées.",
                                 "This porteur's data is already erased.")
-    return _erase(hub, caller, PORTEUR, porteur_id, fiches, reference)
+    return porteur_id, fiches
 
 
 def delete_fiche(hub: Hub, caller: Caller, member_id: str, fiche_id: str) -> dict[str, Any]:
@@ -225,6 +236,28 @@ def record_erasure(uow: Any, erasure: ErasureRecord, fiches: list[Any], now: dt.
     return Recorded(notified, received, cancelled_own, cancelled)
 
 
+class _FichesMoved(Exception):
+    """The porteur's fiches changed between their listing and the erasing transaction."""
+
+    @staticmethod
+    def unavailable() -> StoreUnavailable:
+        return StoreUnavailable(
+            "Les fiches de ce porteur changent en ce moment (fusions) : réessayez.",
+            "This porteur's fiches are changing right now (merges): try again.")
+
+
+_ATTEMPTS = 3
+
+
+def _hold_fiches(uow: UnitOfWork, porteur_id: str, pks: list[int]) -> None:
+    """Until the commit, no merge, separation or worker moves a fiche into or out of the
+    porteur (`Porteurs.lock`); `_FichesMoved` if one did since `pks` were listed (the
+    fiche brought in would stay, readable and indexed, in a porteur erased)."""
+    uow.porteurs.lock(porteur_id)
+    if {f.id for f in uow.fiches.of_porteur(porteur_id)} != set(pks):
+        raise _FichesMoved
+
+
 def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches: list[Any],
            reference: str | None) -> dict[str, Any]:
     now = hub.clock()
@@ -239,6 +272,8 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
     try:  # the memory forgets even if a later step fails (workers: `forget_if_erased`)
         # old KEKs destroyed, WAL purged on exit
         with final_erasure(hub), hub.uow() as uow:
+            if scope == PORTEUR and porteur_id is not None:
+                _hold_fiches(uow, porteur_id, pks)
             if scope == FICHE:  # the porteur stays: the meeting's notes move to another fiche
                 uow.meeting.reanchor(pks)
             else:
