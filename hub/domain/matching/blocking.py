@@ -117,10 +117,11 @@ def _places(r: NormalisedRecord) -> list[str]:
 
 
 # Raised whenever a rule's keys change while its name stays: stores rebuild their index.
-KEYS_VERSION = 6  # 2: a phone key for an overseas number written the French way;
+KEYS_VERSION = 7  # 2: a phone key for an overseas number written the French way;
 # 3: none for an overseas placeholder (0692 00 00 00); 4: 0269 ... and 0596 ... keyed as
 # Mayotte's and Martinique's; 5: name keys for names in any script (`normalise.fold`);
-# 6: a symbol in a name (an emoji, °) folds to nothing, not to its English name
+# 6: a symbol in a name (an emoji, °) folds to nothing, not to its English name;
+# 7: +33 (0)2 69 ... keyed as Mayotte's (the trunk 0 kept after +33)
 
 
 def rules_fingerprint(rules: Sequence[str]) -> str:

@@ -54,7 +54,9 @@ _TIME_OF_DAY = r"(?:[T ]\d{1,2}:\d{2}\S*)?"  # as spreadsheets add to a date: ig
 _DATE_DMY = re.compile(r"^(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{2}|\d{4})" + _TIME_OF_DAY + "$")
 _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})" + _TIME_OF_DAY + "$")
 _PHONE_PUNCTUATION = re.compile(r"[ .\-/()]")
-_FRENCH_PHONE = re.compile(r"^(?:0|\+33|0033)([1-9]\d{8})$")
+# The trunk 0 may stay after +33 or 0033, mostly in brackets (+33 (0)2 69 ...): the same
+# nine digits, so an overseas prefix behind it is still read overseas.
+_FRENCH_PHONE = re.compile(r"^(?:0|(?:\+33|0033)0?)([1-9]\d{8})$")
 # Memoised: names, communes and dates repeat across people (a batch of a million
 # records holds a few thousand distinct first names). Only values shared by many are
 # cached, and few of them, so a long-running worker keeps no population in memory;

@@ -73,7 +73,7 @@ def test_french_phones_become_e164():
         assert norm.normalise_phone(typed) == expected
 
 
-@given(st.sampled_from(["0", "+33", "0033", "+33 ", "00 33 "]),
+@given(st.sampled_from(["0", "+33", "0033", "+33 ", "00 33 ", "+33 (0)", "+33(0) ", "0033 (0)"]),
        st.text(alphabet="0123456789", min_size=9, max_size=9),
        st.sampled_from(["", " ", ".", "-"]))
 def test_the_french_phone_shortcut_answers_as_the_general_parser(prefix, digits, separator):
@@ -105,6 +105,19 @@ def test_overseas_numbers_written_the_french_way_are_read_in_their_department():
                             ("05 96 61 23 45", "+596596612345")):
         assert norm.normalise_phone(typed) == expected, typed
     assert norm.normalise_phone("0600000000") is None
+
+
+def test_an_overseas_number_after_plus_33_and_a_trunk_zero_in_brackets_is_overseas():
+    """+33 (0)2 69 ...: the international form with the trunk 0 kept in brackets, as
+    printed on letterheads, is still Mayotte's 0269 ..., not a metropolitan 02 number."""
+    for typed, expected in (("+33 (0)2 69 60 12 34", "+262269601234"),
+                            ("+33 (0)269 60 12 34", "+262269601234"),
+                            ("+33(0)692 12 34 56", "+262692123456"),
+                            ("0033 (0)5 96 61 23 45", "+596596612345"),
+                            ("+33 (0) 5 90 27 12 34", "+590590271234"),
+                            ("+33 (0)6 12 34 56 78", "+33612345678"),
+                            ("+33 (0)1 42 68 53 00", "+33142685300")):
+        assert norm.normalise_phone(typed) == expected, typed
 
 
 def test_garbage_phones_are_missing():

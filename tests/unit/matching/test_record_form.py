@@ -74,6 +74,7 @@ PHONES = [
     "00 49 30 1234567", "0012345678", "08 00 00 00 01", "ABCDEF123456",
     "0692 12 34 56", "+33 692 12 34 56", "0590 27 12 34", "+269 639 01 23 45",
     "0692 00 00 00", "+262 692 00 00 00", "0269 60 12 34", "05 96 61 23 45",
+    "+33 (0)2 69 60 12 34",
 ]
 STREET_LINES = [
     "3 av Foch", "3 ave Foch", "3 bd Foch", "3 bld Foch", "3 r Foch", "3 ch Foch",
@@ -108,12 +109,13 @@ RULE_SAMPLES = [
 # rewrites its forms at `capactif init`) and write the new digest here.
 NORMALISATION_DIGEST = {1: "afc46648ab0e5640", 2: "afc46648ab0e5640", 3: "afc46648ab0e5640",
                         4: "afc46648ab0e5640", 5: "afc46648ab0e5640",
-                        6: "5108eca27d2570ee"}  # 6: the script of each name
+                        6: "5108eca27d2570ee", 7: "5108eca27d2570ee"}  # 6: the script of each name
 RULES_DIGEST = {1: "ec4d11adb5e23d45", 2: "6afb701fce872b30",  # 2: overseas numbers read
                 3: "11d71ff1593a833e",  # 3: overseas placeholders missing
                 4: "f7b54211b96ed120",  # 4: 0269 and 0596 numbers overseas
                 5: "2ad43b9e12f24110",  # 5: names in other scripts read (samples OTHER_SCRIPTS)
-                6: "4c7634b957498865"}  # 6: the script of each name; symbols fold to nothing
+                6: "4c7634b957498865",  # 6: the script of each name; symbols fold to nothing
+                7: "f947bc3192097a1a"}  # 7: +33 (0)2 69 ... overseas (samples PHONES)
 
 
 def _digest(identities=tuple(IDENTITIES)) -> str:
