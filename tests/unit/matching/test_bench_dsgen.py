@@ -1,0 +1,41 @@
+"""The FEBRL-family generator of the accuracy bench (`bench/_dsgen.py`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+
+from bench import _dsgen
+
+SMALL = dataclasses.replace(_dsgen.PRESETS["zipf-heavy"], originals=200, duplicates=300)
+
+
+def test_one_seed_makes_one_set_and_another_seed_another():
+    assert _dsgen.generate(SMALL, 3) == _dsgen.generate(SMALL, 3)
+    assert _dsgen.generate(SMALL, 3) != _dsgen.generate(SMALL, 4)
+
+
+def test_originals_get_one_to_five_duplicates_each_modified():
+    rows, truth = _dsgen.generate(SMALL, 1)
+    sizes = Counter(truth)
+    assert len(rows) == 500 and len({row["id"] for row in rows}) == 500
+    assert max(sizes.values()) == 6 and min(sizes.values()) == 1
+    originals = {row["id"].split("-")[1]: row for row in rows if row["id"].endswith("-org")}
+    duplicates = [row for row in rows if "-dup-" in row["id"]]
+    # the odd duplicate differs only in fields the hub does not read (state, age, ...)
+    alike = [row for row in duplicates if row == originals[row["id"].split("-")[1]] | {
+        "id": row["id"]}]
+    assert len(alike) < len(duplicates) / 10
+
+
+def test_exact_modifications_put_that_many_changes_in_each_duplicate():
+    """As Febrl's generate.py: with `exact_modifications`, every duplicate gets exactly
+    `max_per_record` modifications (some fall on fields the hub does not read)."""
+    exact = dataclasses.replace(SMALL, max_per_record=4, max_per_field=2,
+                                exact_modifications=True, swap_scale=0.0)
+    gen = _dsgen._Generator(exact, 5)
+    original = gen.original()
+    for _ in range(50):
+        duplicate = gen.duplicate(original)
+        changed = [f.name for f in _dsgen.FIELDS if duplicate.get(f.name) != original.get(f.name)]
+        assert 1 <= len(changed) <= 4
