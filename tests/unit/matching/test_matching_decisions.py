@@ -510,3 +510,25 @@ def test_two_duplicates_of_one_record_stay_in_its_cluster_in_files_of_the_febrl_
     born_apart = dict(second, date_naissance="1975-01-30")
     with_dates = [person(**dict(first, date_naissance="1990-06-02")), person(**born_apart)]
     assert not compatible(no_contact.score(*with_dates), no_contact.decision)
+
+
+def test_first_name_and_birth_date_both_different_and_no_contact_never_link(model):
+    """Typo-heavy files lift both vetoes (each is replaced in a few duplicates), but a
+    duplicate with both replaced (and no contact agreeing, unlike
+    `test_where_the_model_lifts_every_veto_no_personal_field_is_required_to_link`) is
+    rarer than two namesakes of one street: surname,
+    place and a similar street line with another first name and another birth date are
+    two people in one cluster as in one pair (bench: Webb Bryce and Webb Clement merged)."""
+    here = {"nom": "Webb", "prenom": "Bryce", "date_naissance": "1965-12-06",
+            "adresse_ligne": "33 sid barnes crescent", "code_postal": "3690", "commune": "Sefton"}
+    there = dict(here, prenom="Clement", date_naissance="1938-08-25",
+                 adresse_ligne="33 werriwa crescent")
+    typo_heavy = dataclasses.replace(_lifting(model, "prenom", "date_naissance"), veto_m={})
+    assert set(typo_heavy.decision.lifted_vetoes) == {"prenom", "date_naissance"}
+    explanation = typo_heavy.score(person(**there), person(**here))
+    assert match_one(there, [Candidate("P1", here)], typo_heavy).kind != "link"
+    assert not compatible(explanation, typo_heavy.decision)
+    levels = tuple(t.level for t in explanation.terms)
+    assert PatternScorer(typo_heavy).judge(levels, person(**there))[0] != "link"
+    one_replaced = dict(here, prenom="Clement")
+    assert match_one(one_replaced, [Candidate("P1", here)], typo_heavy).kind == "link"
