@@ -3,6 +3,10 @@ time goes). Pushes --fiches fiches through the ingest service, then processes th
 under cProfile, timing every SQL statement (wall, client side) by its first words.
 
     .venv/bin/python bench/_profile_worker.py [--fiches 2000] [--sqlite] [--out FILE]
+                                              [--transaction N] [--no-profile]
+
+Beside each statement's wall time it prints the CPU its PostgreSQL backend spent on it
+(read from /proc/PID/schedstat: the database must run on this machine).
 """
 
 from __future__ import annotations
@@ -37,34 +41,58 @@ from tests.factories import record_consents
 from tests.fakes.publisher import RecordingPublisher
 
 
-def _statement_timer(engine: sa.Engine
-                     ) -> tuple[collections.Counter[str], collections.Counter[str]]:
-    """Wall seconds spent in each kind of statement (its first words), and counts (COPY
-    statements, which SQLAlchemy's events do not see, by their table)."""
-    spent: collections.Counter[str] = collections.Counter()
-    counts: collections.Counter[str] = collections.Counter()
+def _backend_ns(conn: sa.Connection) -> int:
+    """CPU nanoseconds the connection's PostgreSQL backend has run so far (its
+    /proc/PID/schedstat: the database runs on this machine); 0 on SQLite."""
+    if conn.dialect.name != "postgresql":
+        return 0
+    pid = conn.connection.driver_connection.info.backend_pid  # type: ignore[union-attr]
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+    except OSError:
+        return 0
+
+
+Spent = collections.Counter[str]
+
+
+def _statement_timer(engine: sa.Engine) -> tuple[Spent, Spent, Spent]:
+    """Wall seconds spent in each kind of statement (its first words), the CPU seconds
+    its PostgreSQL backend spent on it, and counts (COPY statements and the driver's own
+    reads, which SQLAlchemy's events do not see, included)."""
+    spent: Spent = collections.Counter()
+    server: Spent = collections.Counter()
+    counts: Spent = collections.Counter()
+
+    def _add(key: str, started: float, backend0: int, conn: sa.Connection) -> None:
+        spent[key] += time.perf_counter() - started
+        server[key] += (_backend_ns(conn) - backend0) / 1e9
+        counts[key] += 1
 
     @sa.event.listens_for(engine, "before_cursor_execute")
     def _before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        conn.info["t0"] = time.perf_counter()
+        conn.info["t0"] = (time.perf_counter(), _backend_ns(conn))
 
     @sa.event.listens_for(engine, "after_cursor_execute")
     def _after(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        key = " ".join(statement.split()[:6])[:90]
-        spent[key] += time.perf_counter() - conn.info.pop("t0")
-        counts[key] += 1
+        _add(" ".join(statement.split()[:6])[:90], *conn.info.pop("t0"), conn)
 
-    copy_rows = bulk.copy_rows
+    copy_rows, driver_rows = bulk.copy_rows, bulk.driver_rows
 
     def _timed_copy(conn, table, rows):  # type: ignore[no-untyped-def]
-        started = time.perf_counter()
+        started, backend0 = time.perf_counter(), _backend_ns(conn)
         copy_rows(conn, table, rows)
         if rows and conn.dialect.name == "postgresql":  # a COPY, which the events don't see
-            spent[f"COPY {table.name}"] += time.perf_counter() - started
-            counts[f"COPY {table.name}"] += 1
+            _add(f"COPY {table.name}", started, backend0, conn)
 
-    bulk.copy_rows = _timed_copy
-    return spent, counts
+    def _timed_rows(conn, statement, params):  # type: ignore[no-untyped-def]
+        started, backend0 = time.perf_counter(), _backend_ns(conn)
+        rows = driver_rows(conn, statement, params)
+        _add("(driver) " + " ".join(statement.split()[:6])[:80], started, backend0, conn)
+        return rows
+
+    bulk.copy_rows, bulk.driver_rows = _timed_copy, _timed_rows
+    return spent, server, counts
 
 
 def main() -> None:
@@ -75,12 +103,16 @@ def main() -> None:
     parser.add_argument("--task", type=int, default=500, help="outbox ids per task")
     parser.add_argument("--preload", type=int, default=20, help="fiches processed first")
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument("--transaction", type=int, default=0,
+                        help="outbox rows per worker transaction (0: the store's default)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         db = f"prof_{uuid.uuid4().hex[:8]}"
         admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT")
         env = {"HUB_DATA_DIR": str(base / "data"), "HUB_LOG_LEVEL": "WARNING"}
+        if args.transaction:
+            env["HUB_WORKER_TRANSACTION_SIZE"] = str(args.transaction)
         if not args.sqlite:
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'CREATE DATABASE "{db}"')
@@ -112,7 +144,7 @@ def main() -> None:
                 with hub.engine.connect() as conn:
                     conn.exec_driver_sql("ANALYZE")
                     conn.commit()
-            spent, counts = _statement_timer(hub.engine)
+            spent, server, counts = _statement_timer(hub.engine)
             # measured from another engine: the meter leaves its own backend out, and on
             # the hub's pool that would be the one processing the fiches
             meter = sa.create_engine(hub.engine.url, poolclass=NullPool)
@@ -133,8 +165,12 @@ def main() -> None:
                   f"{1000 * backend / n:.3f} ms/fiche; {n / wall:.0f} fiches/s")
             total = sum(spent.values())
             print(f"SQL wall {1000 * total / n:.3f} ms/fiche over {sum(counts.values())} statements")
-            for key, seconds in spent.most_common(25):
-                print(f"  {100_000 * seconds / n:7.2f} ms/100 fiches  x{counts[key]:<5} {key}")
+            print(f"SQL backend CPU {1000 * sum(server.values()) / n:.3f} ms/fiche in statements"
+                  " (the rest: commits, savepoints' ends, the other connections)")
+            print("  wall ms/100 fiches, backend CPU ms/100 fiches, count, statement")
+            for key, seconds in server.most_common(30):
+                print(f"  {100_000 * spent[key] / n:7.2f} {100_000 * seconds / n:7.2f}  "
+                      f"x{counts[key]:<5} {key}")
             profile.dump_stats(args.out)
             pstats.Stats(args.out).sort_stats("tottime").print_stats(30) if not args.no_profile else None
             hub.close()
