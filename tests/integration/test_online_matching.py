@@ -312,6 +312,22 @@ BORN_SAME_DAY = [{"nom": name, "prenom": first, "date_naissance": PERSON["date_n
                                      ("Fayolle", "Simone"), ("Garnier", "Octave"))]
 
 
+def test_a_batch_works_out_each_keys_stripe_once(world):
+    """The lock, its groups and their shared part each ask a key's stripe (some forty
+    times a fiche): the batch works it out once and answers the same stripe after."""
+    from hub.services.matching.online import OnlineMatcher, identity_of
+
+    hub, _clock = world
+    with hub.uow() as uow:
+        matcher = OnlineMatcher(hub, uow)
+        digests = matcher.digests(identity_of(PERSON))
+        first = [matcher._stripe(d) for d in digests]
+        again = [matcher._stripe(d) for d in digests]
+    assert again == first
+    assert all(a is b for a, b in zip(again, first, strict=True))
+    assert first == [f"{int(d[:8], 16) % hub.settings.match_lock_stripes:08x}" for d in digests]
+
+
 @pytest.fixture
 def small_cap_world(postgres_url, tmp_path):
     yield from pg_hub_for(postgres_url, tmp_path, match_candidates_per_key=CAP)

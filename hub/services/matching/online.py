@@ -159,6 +159,7 @@ class OnlineMatcher:
         self.stripes = hub.settings.match_lock_stripes
         self.common = hub.common_keys
         self._digests: dict[bytes, list[str]] = {}
+        self._stripes: dict[str, str] = {}
         self._locked: list[str] = []
         self._batch: _BatchIndex | None = None
         self._porteurs: dict[str, list[str]] = {}
@@ -244,7 +245,12 @@ class OnlineMatcher:
         return locked, {group for group in locked if not keys[group] & fallen}
 
     def _stripe(self, digest: str) -> str:
-        return f"{int(digest[:8], 16) % self.stripes:08x}"
+        """The lock stripe of a key (worked out once per key in a batch: the lock, its
+        groups and their shared part each ask it again, some forty times a fiche)."""
+        stripe = self._stripes.get(digest)
+        if stripe is None:
+            stripe = self._stripes[digest] = f"{int(digest[:8], 16) % self.stripes:08x}"
+        return stripe
 
     def match(self, identity: Mapping[str, Any], *, skip_fiche: int | None = None,
               skip_porteur: str | None = None) -> tuple[Decision, list[Any], list[str]]:
