@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import stat
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 
@@ -112,6 +114,18 @@ def store_outage(exc: BaseException) -> StoreUnavailable:
     )
 
 
+def read_json(text: str | bytes) -> Any:
+    """A JSON column's value: read by orjson, some eight times faster than the standard
+    decoder (three JSON columns a consent, read for every fiche pushed and processed);
+    a value only the standard decoder reads (NaN, Infinity) by it. As for the fiches'
+    payloads, which the worker reads by orjson too, an integer past 64 bits reads as a
+    float (the hub writes none: its JSON columns hold names, ids, weights and counts)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def create_engine(database_url: str, *, pool_size: int = 5,
                   deadlines: Deadlines | None = None) -> sa.Engine:
     """An engine for `database_url`; nothing connects until first use. With `deadlines`,
@@ -127,13 +141,15 @@ def unpooled_engine(database_url: str, deadlines: Deadlines | None = None) -> sa
     """An engine that keeps no connection open between uses: for a thread of a process
     that forks (a Celery worker's parent), so no child inherits a live connection."""
     if database_url.startswith("sqlite"):
-        return sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+        return sa.create_engine(database_url, poolclass=sa.pool.NullPool,
+                                json_deserializer=read_json)
     return _server_engine(database_url, deadlines, poolclass=sa.pool.NullPool)
 
 
 def _server_engine(database_url: str, deadlines: Deadlines | None, **options: Any) -> sa.Engine:
     """A PostgreSQL engine, with the deadlines' connection arguments and client-side
     deadline when given."""
+    options["json_deserializer"] = read_json
     if deadlines is None:
         return sa.create_engine(database_url, **options)
     engine = sa.create_engine(database_url, **options,
@@ -148,7 +164,7 @@ def _sqlite_engine(database_url: str, deadlines: Deadlines | None) -> sa.Engine:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     busy_ms = deadlines.sqlite_busy_ms if deadlines else 60000
     pooled = {"pool_timeout": deadlines.pool_wait_s} if deadlines and path and path != ":memory:" else {}
-    engine = sa.create_engine(database_url, **pooled, connect_args={
+    engine = sa.create_engine(database_url, **pooled, json_deserializer=read_json, connect_args={
         "timeout": busy_ms / 1000, "check_same_thread": False, "factory": GatedConnection})
 
     @event.listens_for(engine, "connect")
