@@ -24,12 +24,12 @@ def prepare_data_dir(data_dir: Path) -> Path:
     mode = stat.S_IMODE(data_dir.stat().st_mode)
     if mode & 0o077:
         try:
-            os.chmod(data_dir, mode & 0o700)
-        except PermissionError:  # not its owner: say so, the operator decides
+            os.chmod(data_dir, mode & ~0o077)  # its owner's bits (and setgid, sticky) kept
+        except OSError:  # not its owner, or a read-only mount: say so, the operator decides
             _log.warning("HUB_DATA_DIR (%s) is open to group or others (%o) and the hub "
                          "cannot close it: run 'chmod 700 %s'.", data_dir, mode, data_dir)
         else:
-            _log.info("HUB_DATA_DIR (%s) was open to group or others (%o): now %o.",
-                      data_dir, mode, mode & 0o700)
+            _log.warning("HUB_DATA_DIR (%s) was open to group or others (%o): now %o.",
+                         data_dir, mode, mode & ~0o077)
     return data_dir
 

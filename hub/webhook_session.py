@@ -137,7 +137,7 @@ def retry_after_s(value: str | None, now: float) -> float | None:
         return float(seconds)
     try:
         when = email.utils.parsedate_to_datetime(text) if text.isascii() else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # a year past any calendar: ignored
         return None
     if when is None or when.tzinfo is None:
         return None

@@ -41,7 +41,8 @@ def _declared_size(declared: str) -> int:
     if not (declared.isascii() and declared.isdigit()):
         raise MalformedRequest("En-tête Content-Length invalide : un nombre d'octets en chiffres 0-9.",
                                "Invalid Content-Length header: a number of bytes in digits 0-9.")
-    return int(declared) if len(declared) <= 18 else 2**63
+    digits = declared.lstrip("0") or "0"  # leading zeros are allowed (RFC 9110 8.6)
+    return int(digits) if len(digits) <= 18 else 2**63
 
 
 def _too_large(limit: int) -> PayloadTooLarge:

@@ -52,3 +52,12 @@ def test_a_duration_is_written_in_0_to_9(text):
     with pytest.raises(argparse.ArgumentTypeError):
         parse_duration(text)
 
+
+
+def test_a_content_length_with_leading_zeros_is_its_number() -> None:
+    """RFC 9110 allows leading zeros: 19 characters for 2 bytes was answered 413."""
+    from hub.api.auth import _declared_size
+
+    assert _declared_size("0000000000000000002") == 2
+    assert _declared_size("0") == 0
+    assert _declared_size("00") == 0

@@ -21,6 +21,7 @@ def test_seconds_and_http_dates_are_read(header, seconds):
 
 @pytest.mark.parametrize("header", [
     None, "", "²", "١٢٠", "𝟏𝟐", "-5", "1.5", "soon", "9" * 40, "Fri, 15 Jan 2027 08:01:00",
+    "a, 1 Jan 99999999999999 00:00:00 GMT",  # a year past any calendar (OverflowError)
 ])
 def test_anything_else_is_ignored(header):
     assert retry_after_s(header, NOW) is None
