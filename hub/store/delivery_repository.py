@@ -232,7 +232,24 @@ class Deliveries:
         return self._opened(list(self.conn.execute(query)))
 
     def set_outcome(self, delivery_id: int, **values: Any) -> None:
-        self.conn.execute(sa.update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
+        """A POST's outcome. A failed one applies to a delivery still pending only (one
+        cancelled meanwhile, its recipient having left, stays cancelled, never listed,
+        replayed or shown later); one that succeeded is recorded whatever happened
+        meanwhile: the data did leave."""
+        query = sa.update(deliveries).where(deliveries.c.id == delivery_id)
+        if values.get("status") != SENT:
+            query = query.where(deliveries.c.status == PENDING)
+        self.conn.execute(query.values(**values))
+
+    def retire_for_recipient(self, recipient_id: str) -> int:
+        """A member readmitted starts afresh: what it was sent before it left no longer
+        makes it a follower of those porteurs nor comes back in its feed (the access log
+        keeps what it received)."""
+        return self.conn.execute(
+            sa.update(deliveries)
+            .where(deliveries.c.recipient_id == recipient_id, deliveries.c.status != CANCELLED)
+            .values(status=CANCELLED, last_error=MEMBER_LEFT, next_attempt_at=None)
+        ).rowcount or 0
 
     def cancel_pending(self, fiche_pks: Sequence[int], reason: str) -> int:
         """Cancel what has not left yet of these fiches' deliveries (notices still go)."""

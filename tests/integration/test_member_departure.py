@@ -187,3 +187,72 @@ def test_a_delivery_planned_as_its_recipient_left_is_cancelled_by_the_sender_not
     cci.status = 200
     assert webhooks.dispatch_webhooks(hub).cancelled == 1
     assert cci.arrivals == [] and rows_for(hub, CCI) == [("cancelled", GONE_REASON)]
+
+
+def _leave_then_readmit(hub, tmp_path: Path, *, subscriptions: list | None = None) -> None:  # type: ignore[no-untyped-def]
+    load_network(hub, network_file(tmp_path, without=CCI), tmp_path / "creds", leave=[CCI])
+    path = network_file(tmp_path)
+    if subscriptions is not None:
+        document = json.loads(path.read_text())
+        for member in document["membres"]:
+            if member["id"] == CCI:
+                member["abonnements"] = subscriptions
+        path.write_text(json.dumps(document))
+    load_network(hub, path, tmp_path / "creds", readmit=[CCI])
+
+
+def test_a_readmitted_member_gets_back_nothing_it_was_sent_before(network, tmp_path):
+    """Webhooks sent before it left came back in its feed after readmission, whole."""
+    from hub.services.accounts.auth import Caller
+
+    hub, _clock, cci, _pfil = network
+    push_and_process(hub, fiche("F-1"))
+    webhooks.dispatch_webhooks(hub)
+    assert len(cci.received) == 1
+    _leave_then_readmit(hub, tmp_path)
+    caller = Caller(CCI, CCI, "cci", "accompagnement")
+    assert read_feed(hub, caller, 0, 100)["deliveries"] == []
+
+
+def test_a_readmitted_member_no_longer_follows_the_porteurs_it_was_sent_before(network,
+                                                                            tmp_path):
+    """Readmitted without a subscription, it still received their updates as a follower."""
+    hub, _clock, cci, _pfil = network
+    push_and_process(hub, fiche("F-1"))
+    webhooks.dispatch_webhooks(hub)
+    _leave_then_readmit(hub, tmp_path, subscriptions=[])
+    push_and_process(hub, fiche("F-1", version=2, projet={**fiche()["projet"], "stade": "installe"}))
+    webhooks.dispatch_webhooks(hub)
+    assert len(cci.received) == 1
+
+
+def test_a_post_that_failed_as_its_recipient_left_leaves_the_delivery_cancelled(network,
+                                                                              tmp_path):
+    """The failed attempt's outcome overwrote the cancellation: the row then came back in
+    its feed after readmission, or as a dead letter to replay."""
+    hub, clock, _cci, _pfil = network
+    push_and_process(hub, fiche("F-1"))
+    with hub.uow() as uow:
+        [delivery] = uow.deliveries.next_pending(CCI, 10)
+    load_network(hub, network_file(tmp_path, without=CCI), tmp_path / "creds", leave=[CCI])
+    with hub.uow() as uow:  # what the sender writes for a 500 answered meanwhile
+        uow.deliveries.set_outcome(delivery.id, attempts=1, next_attempt_at=clock.now,
+                                   last_error="http_500")
+        uow.deliveries.set_outcome(delivery.id, status="dead", last_error="http_400")
+        uow.commit()
+    assert rows_for(hub, CCI) == [("cancelled", "member_left")]
+
+
+def test_going_back_before_the_member_status_is_refused_while_a_member_has_left(network,
+                                                                              tmp_path):
+    """The downgrade dropped the status: every member that left was back in the network."""
+    from alembic import command
+
+    from hub.store.migrate import alembic_config
+
+    hub, _clock, _cci, _pfil = network
+    load_network(hub, network_file(tmp_path, without=CCI), tmp_path / "creds", leave=[CCI])
+    url = hub.settings.database_url.reveal()
+    hub.close()
+    with pytest.raises(RuntimeError, match="left the network"):
+        command.downgrade(alembic_config(url), "0025")

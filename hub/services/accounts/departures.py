@@ -102,6 +102,7 @@ def readmit(hub: Hub, uow: UnitOfWork, member_id: str, now: dt.datetime, by: str
     """Bring a member back, without any credential: the caller issues new ones. Whatever
     was planned for it as it left is withdrawn too: it starts afresh."""
     uow.deliveries.cancel_for_recipient(member_id)
+    uow.deliveries.retire_for_recipient(member_id)
     uow.members.readmit(member_id, now)
     uow.auditors.revoke(member_id)
     hub.audit.append_within(uow.connection, [_event(hub, "member_readmit", member_id, by, actor)])

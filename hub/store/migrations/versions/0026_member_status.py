@@ -28,5 +28,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Dropping the status would put every member that left back in the network (its
+    # webhook address and history kept): refused while one has left.
+    left = op.get_bind().execute(sa.text(
+        "SELECT count(*) FROM members WHERE status = 'left'")).scalar_one()
+    if left:
+        raise RuntimeError(
+            f"{left} membre(s) sorti(s) du réseau : revenir avant 0026 les remettrait dans le "
+            f"réseau ; réadmettez-les ou supprimez-les d'abord. / {left} member(s) left the "
+            "network: going back before 0026 would put them back in it; readmit or remove "
+            "them first.")
     for column in ("left_by", "left_at", "status"):
         op.drop_column("members", column)
