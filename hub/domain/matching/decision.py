@@ -87,12 +87,10 @@ def has_enough_evidence(explanation: Explanation, settings: DecisionSettings) ->
 
 
 def _no_field_is_personal(settings: DecisionSettings) -> bool:
-    """Every veto field lifted, or the first name's where no contact estimated the vetoes
-    (`MatchModel.decision`, `personal_waived`): the trained model says duplicates in these
-    data replace the first name often (typo-heavy files, no households), so asking a
-    personal field to agree would refuse the very duplicates the data hold."""
-    return settings.personal_waived or (bool(settings.veto_fields) and set(
-        settings.veto_fields) <= set(settings.lifted_vetoes))
+    """Every veto field lifted: the trained model says duplicates in these data replace
+    the first name and the birth date often (typo-heavy files, no households), so asking
+    one of them to agree would refuse the very duplicates the data hold."""
+    return bool(settings.veto_fields) and set(settings.veto_fields) <= set(settings.lifted_vetoes)
 
 
 def agrees(term: FieldTerm, settings: DecisionSettings) -> bool:
@@ -267,13 +265,9 @@ def may_share_cluster(probability: float, evidence: float, settings: DecisionSet
     prior) weigh for one person at least `cluster_evidence_bits`. The prior is a random
     candidate pair's; two records linked to the same third one are not that, and two
     sparse records of one person (a name and a phone, a name and a birth date) hold
-    little evidence either way: only evidence against one person splits them. Where the
-    model waives the personal field (`personal_waived`: no contact, first names replaced,
-    the FEBRL kind) two duplicates of one record, each with its own typos, may score far
-    apart and still be one person: only a veto or their own lines split them."""
+    little evidence either way: only evidence against one person splits them."""
     bits = settings.cluster_evidence_bits
-    return settings.personal_waived or probability >= settings.cluster_bound() or (
-        bits is not None and evidence >= bits)
+    return probability >= settings.cluster_bound() or (bits is not None and evidence >= bits)
 
 
 def pair_kind(explanation: Explanation, settings: DecisionSettings) -> Kind:

@@ -229,20 +229,12 @@ class MatchModel:
     def decision(self) -> DecisionSettings:
         """The decision settings, with the vetoes this model lifts (`veto_max_m`): on the m
         among matches agreeing on a contact (`veto_m`) where the file had enough of them,
-        twins then cannot lift a veto; on the m of EM otherwise.
-
-        No personal field need agree for a link (`personal_waived`) where every veto is
-        lifted, or where the first name's is and the file had no contacts to estimate the
-        vetoes on: its duplicates replace first names (a personal field agreeing would
-        refuse them) and nothing there says a household (typo-heavy files of the FEBRL
-        kind, whose birth-date veto then hangs on m near its bound, 2 to 4 %)."""
+        twins then cannot lift a veto; on the m of EM otherwise."""
         settings = self.settings.decision
         lifted = tuple(f for f in settings.veto_fields
                        if self.veto_m.get(f, self.m.get(f, {}).get(DIFFERENT, 0.0))
                        >= settings.veto_max_m)
-        return dataclasses.replace(settings, lifted_vetoes=lifted, personal_waived=bool(
-            settings.veto_fields) and (set(settings.veto_fields) <= set(lifted) or (
-                not self.veto_m and _FIRST_NAME in lifted)))
+        return dataclasses.replace(settings, lifted_vetoes=lifted)
 
     @functools.cached_property
     def pattern_scorer(self) -> PatternScorer:
@@ -328,9 +320,6 @@ class MatchModel:
             veto_m=_veto_m(doc.get("m_veto", {}), settings.decision.veto_fields),
             veto_m_missing="m_veto" not in doc,
         )
-
-
-_FIRST_NAME = "prenom"
 
 
 def _veto_m(value: Any, veto_fields: tuple[str, ...]) -> dict[str, float]:

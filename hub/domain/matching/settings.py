@@ -100,10 +100,6 @@ class DecisionSettings:
     # different value there is weighed by the score, not a veto. 1.0: always a veto.
     veto_max_m: float = 1.0
     lifted_vetoes: tuple[str, ...] = ()  # set by the model from its m, never read from JSON
-    # Set by the model, never read from JSON: no personal field need agree (`decision.
-    # _no_field_is_personal`): every veto lifted, or the first name's lifted where no
-    # contact could estimate the vetoes (`MatchModel.decision`).
-    personal_waived: bool = False
     # A fuzzy level counts as agreeing evidence where the trained model weighs it at least
     # this many bits (m/u >= 2**bits): in data whose duplicates often carry another street
     # number, a similar street is evidence; where neighbours share streets, it is not.
