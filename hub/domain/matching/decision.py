@@ -115,18 +115,7 @@ def vetoed(explanation: Explanation, settings: DecisionSettings) -> bool:
     """
     return any(t.level == DIFFERENT for t in explanation.terms
                if t.field in settings.veto_fields and t.field not in settings.lifted_vetoes
-               and not _veto_yields(t.field, explanation, settings)) or _every_veto_differs(
-        explanation, settings)
-
-
-def _every_veto_differs(explanation: Explanation, settings: DecisionSettings) -> bool:
-    """First name and birth date both plainly different, lifted or not, and no contact
-    (e-mail, phone) agreeing: typo-heavy files replace each in a few duplicates, both
-    together more rarely than two namesakes of one street differ on them (a pair, or two
-    records joined through a third)."""
-    fields = settings.veto_fields
-    return len(fields) > 1 and all(explanation.level_of(f) == DIFFERENT for f in fields) and (
-        not any(explanation.level_of(f) in AGREEING for f in CONTACT_FIELDS))
+               and not _veto_yields(t.field, explanation, settings))
 
 
 def _veto_yields(field: str, explanation: Explanation, settings: DecisionSettings) -> bool:

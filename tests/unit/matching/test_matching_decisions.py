@@ -458,23 +458,55 @@ def test_a_record_linked_many_times_into_another_part_is_weighed_against_it_once
     assert max(asked.values()) == 1
 
 
-def test_first_name_and_birth_date_both_different_and_no_contact_never_link(model):
-    """Typo-heavy files lift both vetoes (each is replaced in a few duplicates), but a
-    duplicate with both replaced (and no contact agreeing, unlike
-    `test_where_the_model_lifts_every_veto_no_personal_field_is_required_to_link`) is
-    rarer than two namesakes of one street: surname,
-    place and a similar street line with another first name and another birth date are
-    two people in one cluster as in one pair (bench: Webb Bryce and Webb Clement merged)."""
-    here = {"nom": "Webb", "prenom": "Bryce", "date_naissance": "1965-12-06",
-            "adresse_ligne": "33 sid barnes crescent", "code_postal": "3690", "commune": "Sefton"}
-    there = dict(here, prenom="Clement", date_naissance="1938-08-25",
-                 adresse_ligne="33 werriwa crescent")
-    typo_heavy = dataclasses.replace(_lifting(model, "prenom", "date_naissance"), veto_m={})
-    assert set(typo_heavy.decision.lifted_vetoes) == {"prenom", "date_naissance"}
-    explanation = typo_heavy.score(person(**there), person(**here))
-    assert match_one(there, [Candidate("P1", here)], typo_heavy).kind != "link"
-    assert not compatible(explanation, typo_heavy.decision)
-    levels = tuple(t.level for t in explanation.terms)
-    assert PatternScorer(typo_heavy).judge(levels, person(**there))[0] != "link"
-    one_replaced = dict(here, prenom="Clement")
-    assert match_one(one_replaced, [Candidate("P1", here)], typo_heavy).kind == "link"
+def test_first_names_replaced_and_no_contact_to_tell_a_household_need_no_personal_field(model):
+    """FEBRL-like files: no e-mail nor phone (no veto estimated among matches agreeing on a
+    contact: `veto_m` empty), duplicates often carry another first name (its veto lifted)
+    while the birth date's veto may hold: a duplicate with its first name retyped beyond a
+    typo and no birth date, surname, street and postcode agreeing, links. Where contacts
+    estimated the vetoes (the French population, households), a personal field is still
+    required, as it is when the first name keeps its veto."""
+    here = {"nom": "Prideaux", "prenom": "Nicholas", "adresse_ligne": "34 hicks street",
+            "code_postal": "5011", "commune": "Woodville"}
+    there = dict(here, prenom="Xavier")
+    first_names = {"exact": 0.7, "close": 0.1, "fuzzy": 0.05, "different": 0.15}
+    no_contact = dataclasses.replace(model, veto_m={}, m={**model.m, "prenom": first_names})
+    assert no_contact.decision.lifted_vetoes == ("prenom",)
+    assert match_one(there, [Candidate("P1", here)], no_contact).kind == "link"
+    levels = tuple(t.level for t in no_contact.score(person(**there), person(**here)).terms)
+    assert PatternScorer(no_contact).judge(levels, person(**there))[0] == "link"
+    with_contacts = dataclasses.replace(no_contact, veto_m={"prenom": 0.15, "date_naissance": 0.0})
+    assert with_contacts.decision.lifted_vetoes == ("prenom",)
+    assert match_one(there, [Candidate("P1", here)], with_contacts).kind != "link"
+    kept = dataclasses.replace(model, veto_m={})
+    assert kept.decision.lifted_vetoes == ()
+    assert match_one(there, [Candidate("P1", here)], kept).kind != "link"
+
+
+def test_two_duplicates_of_one_record_stay_in_its_cluster_in_files_of_the_febrl_kind(model):
+    """Each duplicate of an original carries its own typos, so two duplicates can score far
+    lower against each other than each against the original (a star of links). Where the
+    model waives the personal field (no contact, first names replaced: `personal_waived`)
+    nothing there tells a household, and only a veto splits a linked cluster; in the
+    French population (contacts, households) the pair's score still must reach the
+    cluster bound."""
+    first_names = {"exact": 0.7, "close": 0.1, "fuzzy": 0.05, "different": 0.15}
+    no_contact = dataclasses.replace(model, veto_m={}, m={**model.m, "prenom": first_names})
+    original = {"nom": "Prideaux", "prenom": "Nicholas", "adresse_ligne": "34 hicks street",
+                "code_postal": "5011", "commune": "Woodville"}
+    first = dict(original, prenom="Xavier", adresse_ligne="34 hicks street lakeside")
+    second = dict(original, nom="Pridwaux", code_postal="5101", commune="Woodvilel",
+                  adresse_ligne="43 hicks street")
+    apart = no_contact.score(person(**first), person(**second))
+    assert apart.probability < no_contact.decision.cluster_bound()
+    assert compatible(apart, no_contact.decision)
+    links = [(0, 1, 0.999), (0, 2, 0.999)]
+    records = [person(**r) for r in (original, first, second)]
+
+    def may_be_same(i, j):
+        return compatible(no_contact.score(records[i], records[j]), no_contact.decision)
+
+    assert cluster(3, links, may_be_same, max_group_size=30).labels == [0, 0, 0]
+    assert not compatible(model.score(person(**first), person(**second)), model.decision)
+    born_apart = dict(second, date_naissance="1975-01-30")
+    with_dates = [person(**dict(first, date_naissance="1990-06-02")), person(**born_apart)]
+    assert not compatible(no_contact.score(*with_dates), no_contact.decision)
