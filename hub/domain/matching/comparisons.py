@@ -209,9 +209,8 @@ def _first_parts_agree(x: tuple[str, ...], y: tuple[str, ...]) -> bool:
 class BirthDateComparison(Comparison):
     """Exact; close = day and month swapped, one typed digit or two digits exchanged;
     fuzzy = two parts of three, or two typed digits. A date a typo made impossible
-    (19929702, `date_chiffres`) is compared by its digits with a readable date only: close
-    at one typed digit or two exchanged, fuzzy at two; farther, or against another
-    impossible date, it says nothing (missing, never a veto)."""
+    (19929702, `date_chiffres`) is compared by its digits: close at one typed digit or
+    two exchanged, fuzzy at two; farther it says nothing (missing, never a veto)."""
 
     field = "date_naissance"
     reads = ("date_naissance", "date_chiffres")
@@ -221,8 +220,6 @@ class BirthDateComparison(Comparison):
 
     def compare(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
         x, y = a.date_naissance, b.date_naissance
-        if x is None and y is None:
-            return MISSING  # two impossible dates are never compared with each other
         if x is None or y is None:
             typed = OSA.distance(_digits(x) if x else a.date_chiffres,
                                  _digits(y) if y else b.date_chiffres, score_cutoff=3)

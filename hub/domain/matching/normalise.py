@@ -279,15 +279,11 @@ def birth_date_digits(text: str | None) -> str:
         return ""
     if not (len(year) == 4 and len(month) <= 2 and len(day) <= 2):
         return ""
-    digits = f"{year}{int(month):02d}{int(day):02d}"
-    if not MIN_BIRTH_YEAR <= int(year) <= MAX_BIRTH_YEAR or int(month) in (0, 99) or \
-            int(day) in (0, 99) or len(set(digits)) == 1:
-        return ""  # a placeholder (0000-00-00, 99/99/9999, 1985-03-00, 1111-11-11), not a typo
     try:
         placeholder = dt.date(int(year), int(month), int(day)) in PLACEHOLDER_DATES
     except ValueError:
         placeholder = False
-    return "" if placeholder else digits
+    return "" if placeholder else f"{year}{int(month):02d}{int(day):02d}"
 
 
 # Letters an OCR or a hurried typist gives for digits (Febrl's OCR rules: l|i -> 1, o -> 0).
