@@ -208,22 +208,18 @@ def _first_parts_agree(x: tuple[str, ...], y: tuple[str, ...]) -> bool:
 
 class BirthDateComparison(Comparison):
     """Exact; close = day and month swapped, one typed digit or two digits exchanged;
-    fuzzy = two parts of three, or two typed digits. A date a typo made impossible
-    (19929702, `date_chiffres`) is compared by its digits: close at one typed digit or
-    two exchanged, fuzzy at two; farther it says nothing (missing, never a veto)."""
+    fuzzy = two parts of three, or two typed digits."""
 
     field = "date_naissance"
-    reads = ("date_naissance", "date_chiffres")
+    reads = ("date_naissance",)
 
     def present(self, r: NormalisedRecord) -> bool:
-        return r.date_naissance is not None or bool(r.date_chiffres)
+        return r.date_naissance is not None
 
     def compare(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
         x, y = a.date_naissance, b.date_naissance
-        if x is None or y is None:
-            typed = OSA.distance(_digits(x) if x else a.date_chiffres,
-                                 _digits(y) if y else b.date_chiffres, score_cutoff=3)
-            return CLOSE if typed <= 1 else FUZZY if typed == 2 else MISSING
+        if x is None or y is None:  # never: `level` asks only when both are present
+            return MISSING
         if x == y:
             return EXACT
         if (x.year, x.month, x.day) == (y.year, y.day, y.month):  # day and month swapped

@@ -261,36 +261,6 @@ def parse_birth_date(text: str | None) -> dt.date | None:
     return _valid_date(year, month, day)
 
 
-def birth_date_digits(text: str | None) -> str:
-    """The eight digits (year, month, day) of a birth date a typo made impossible
-    (19929702: month 97; 31/02/1980), letters an OCR reads for digits read as them
-    (1q671104); "" for a readable date (asked of the memoised `parse_birth_date` first,
-    so not memoised itself), a placeholder, or anything else. Typo-heavy files
-    hold one such date in ten: kept, it is still compared with the date it came from
-    (`BirthDateComparison`)."""
-    if not text or parse_birth_date(text) is not None:
-        return ""
-    value = text.strip().lower().translate(_OCR_DIGITS)
-    if match := _DATE_YMD.match(value) or _DATE_COMPACT.match(value):
-        year, month, day = match.groups()
-    elif (match := _DATE_DMY.match(value)) and len(match.group(3)) == 4:
-        day, month, year = match.groups()
-    else:
-        return ""
-    if not (len(year) == 4 and len(month) <= 2 and len(day) <= 2):
-        return ""
-    try:
-        placeholder = dt.date(int(year), int(month), int(day)) in PLACEHOLDER_DATES
-    except ValueError:
-        placeholder = False
-    return "" if placeholder else f"{year}{int(month):02d}{int(day):02d}"
-
-
-# Letters an OCR or a hurried typist gives for digits (Febrl's OCR rules: l|i -> 1, o -> 0).
-_OCR_DIGITS = str.maketrans("l|io", "1110") | str.maketrans("qg", "99") | str.maketrans(
-    "szb", "528")
-
-
 def _valid_date(year: int, month: int, day: int) -> dt.date | None:
     if not MIN_BIRTH_YEAR <= year <= MAX_BIRTH_YEAR:
         return None

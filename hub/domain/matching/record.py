@@ -58,8 +58,6 @@ class NormalisedRecord(NamedTuple):
     nom_script: str = ""
     nom_naissance_script: str = ""
     prenom_script: str = ""
-    # The digits of a birth date a typo made impossible (`normalise.birth_date_digits`).
-    date_chiffres: str = ""
 
     def surname_values(self) -> tuple[str, ...]:
         """Usage name then birth name, compact, without duplicates."""
@@ -141,7 +139,6 @@ def normalise_record(raw: Mapping[str, Any], record_id: str | None = None) -> No
         nom_script=script_of(usage_text) if usage else LATIN,
         nom_naissance_script=script_of(birth_text) if birth else LATIN,
         prenom_script=script_of(first_text) if first else LATIN,
-        date_chiffres=norm.birth_date_digits(_text(raw.get("date_naissance"))),
     )
 
 

@@ -37,8 +37,7 @@ FORM_VERSION = 7  # 2: an overseas number written the French way is read (0692 .
 # 3: an overseas placeholder (0692 00 00 00) is missing; 4: 0269 ... and 0596 ... are
 # Mayotte's and Martinique's; 5: names in any script are read in Latin letters
 # (`normalise.fold`); 6: the script each name was typed in, symbols folded to nothing;
-# 7: +33 (0)2 69 ... (the trunk 0 kept after +33) is Mayotte's, as 0269 ... is; the
-# digits of a birth date a typo made impossible (`date_chiffres`)
+# 7: +33 (0)2 69 ... (the trunk 0 kept after +33) is Mayotte's, as 0269 ... is
 _from_ordinal = dt.date.fromordinal
 
 
@@ -55,7 +54,7 @@ def record_form(record: NormalisedRecord) -> str:
         r.date_naissance.toordinal() if r.date_naissance else None,
         r.courriel, r.telephone, r.adresse, r.numero, r.code_postal, r.commune,
         r.phon_nom, r.phon_nom_naissance, r.phon_prenom, r.nom_script,
-        r.nom_naissance_script, r.prenom_script, r.date_chiffres]
+        r.nom_naissance_script, r.prenom_script]
     return orjson.dumps(values).decode("utf-8")
 
 
@@ -66,7 +65,7 @@ def read_form(text: str | bytes, record_id: str = "") -> NormalisedRecord | None
         return None
     (_version, nom, nom_full, nom_tokens, nom_naissance, nom_naissance_full,
      nom_naissance_tokens, prenom, prenom_tokens, prenom_initials, prenom_canonical,
-     date, *contacts_and_keys) = values  # courriel ... date_chiffres, as the record holds them
+     date, *contacts_and_keys) = values  # courriel ... prenom_script, as the record holds them
     return NormalisedRecord._make((
         record_id, nom, nom if nom_full is None else nom_full, tuple(nom_tokens.split()),
         nom_naissance, nom_naissance if nom_naissance_full is None else nom_naissance_full,

@@ -459,24 +459,3 @@ def test_a_pair_at_a_threshold_reads_as_its_similarity_says(x, y):
     at_close = _at_thresholds(similarity, similarity)._by_spelling(x, y)
     assert at_fuzzy in {"close", "fuzzy"}
     assert at_close == "close"
-
-
-def test_a_birth_date_made_impossible_by_a_typo_is_close_to_the_date_it_came_from():
-    """19929702 (a typed 9 for 0: month 97) is no date, but one digit from 19920702: close,
-    not missing; two digits from it fuzzy; an OCR-read letter (1q671104) read as its digit."""
-    compare = BirthDateComparison()
-    assert level(compare, {"date_naissance": "19929702"}, {"date_naissance": "1992-07-02"}) == "close"
-    assert level(compare, {"date_naissance": "1992-07-02"}, {"date_naissance": "19929702"}) == "close"
-    assert level(compare, {"date_naissance": "1q671104"}, {"date_naissance": "04/11/1967"}) == "close"
-    assert level(compare, {"date_naissance": "19929712"}, {"date_naissance": "1992-07-02"}) == "fuzzy"
-    assert level(compare, {"date_naissance": "19929702"}, {"date_naissance": "19929702"}) == "close"
-
-
-def test_an_impossible_birth_date_far_from_the_other_says_nothing_and_never_vetoes():
-    """A garbled date is no evidence against: missing (no veto), as it was before it
-    was read; an empty or placeholder date stays missing too."""
-    compare = BirthDateComparison()
-    assert level(compare, {"date_naissance": "19929702"}, {"date_naissance": "1961-03-15"}) == "missing"
-    assert level(compare, {"date_naissance": "31/02/1980"}, {"date_naissance": "1961-03-15"}) == "missing"
-    assert level(compare, {"date_naissance": "n/a"}, {"date_naissance": "1992-07-02"}) == "missing"
-    assert level(compare, {"date_naissance": "01/01/1900"}, {"date_naissance": "1900-01-01"}) == "missing"

@@ -205,15 +205,3 @@ def test_overseas_placeholders_are_missing_as_metropolitan_ones_are():
                   "00262692000000"):
         assert norm.normalise_phone(typed) is None, typed
         assert norm.parsed_e164(typed) is None, typed
-
-
-def test_an_impossible_birth_date_keeps_its_digits_and_a_readable_one_none():
-    """The digits of a date a typo made impossible (year, month, day order), with the
-    letters an OCR reads for digits; nothing for a readable date, a placeholder or text."""
-    assert norm.birth_date_digits("19929702") == "19929702"
-    assert norm.birth_date_digits("1q671104") == "19671104"
-    assert norm.birth_date_digits("l9351219") == "19351219"
-    assert norm.birth_date_digits("31/02/1980") == "19800231"
-    assert norm.birth_date_digits("1980-13-01") == "19801301"
-    for typed in ("1980-05-12", "01/01/1900", "", None, "inconnue", "1980", "12/05/80"):
-        assert norm.birth_date_digits(typed) == "", typed
