@@ -39,6 +39,7 @@ from hub.keys import b64url
 from hub.services.accounts import dpo
 from hub.services.audit import alerts as audit_alerts
 from hub.services.audit import trail as audit
+from hub.services.privacy import discretion
 
 router = APIRouter(prefix="/v1/audit", tags=["journal d'accès"])
 _DPO = "dpo"  # actor_user of the events a DPO credential causes
@@ -83,7 +84,7 @@ def fiche_report(fiche_id: FicheIdPath, request: Request,
     network's: operational credentials never read the log)."""
     caller = auth.caller
     dpo.scope_of(caller)
-    return audit.fiche_report(
+    return discretion.fiche_report(
         hub_of(request), caller.member_id, caller.member_id, fiche_id, user=_DPO)
 
 

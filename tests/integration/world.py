@@ -26,10 +26,15 @@ AMBERT = "63003"
 def network(db_url, tmp_path):
     """The owner (accueil), two members with webhooks (accompagnement, financement) and
     one without (feed), all subscribed to Ambert; and the network's coordination."""
+    yield from network_world(db_url, tmp_path)
+
+
+def network_world(db_url, tmp_path, *, cci_subscribed=True):
+    """`network`, the CCI subscribed to nothing unless `cci_subscribed`."""
     with Recipient() as cci, Recipient() as pfil:
         members = [
             _member("commune-ambert", "commune", "accueil"),
-            _member("cci-thiers", "cci", "accompagnement", cci.url),
+            _member("cci-thiers", "cci", "accompagnement", cci.url, cci_subscribed),
             _member("pfil-livradois", "pfil", "financement", pfil.url),
             _member("commune-thiers", "commune", "accueil"),
             _member("pnr-livradois", "pnr", "coordination", subscribed=False),

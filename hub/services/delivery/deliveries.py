@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -70,6 +70,15 @@ def disclosure_for(hub: Hub, owner: str, fiche: Mapping[str, Any], member: str, 
         if not allowed.empty:
             return Disclosure(purpose, allowed, project(fiche, allowed))
     return None
+
+
+
+def discloses_to(hub: Hub, heads: Iterable[Any], member_id: str, role: str,
+                 now: dt.datetime) -> bool:
+    """Some of these fiches (heads) discloses something to `member_id` in `role` now."""
+    return any(disclosure_for(hub, head.member_id, orjson.loads(head.payload), member_id,
+                              role, False, now) is not None
+               for head in heads if head.payload is not None)  # erased fiches disclose nothing
 
 
 NOTICE_EVENTS = frozenset({"withdrawn", "erased", "merged", "unmerged",

@@ -8,11 +8,9 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-import orjson
-
 from hub.bootstrap import Hub
 from hub.errors import NothingToUnmerge
-from hub.services.delivery.deliveries import disclosure_for
+from hub.services.delivery.deliveries import discloses_to
 from hub.services.delivery.notices import add_notices
 from hub.services.matching.online import new_porteur_id
 from hub.store.records import ReviewItem
@@ -125,13 +123,8 @@ def _notify(hub: Hub, uow: UnitOfWork, event: str, porteur_id: str, document: di
         concerned |= uow.deliveries.recipients_of_porteur(porteur)
     members = {m.id: m for m in uow.members.active()}  # one that left learns nothing more
     chosen = [m for m in sorted(concerned & members.keys())
-              if m in owners or _may_receive(hub, heads, members[m], now)]
+              if m in owners or discloses_to(hub, heads, m, members[m].role, now)]
     add_notices(uow, [members[m] for m in chosen], event=event, subject=f"merge-event-{event_id}",
                 porteur_id=porteur_id, fiche_pk=None, document=document, now=now)
     return tuple(chosen)
 
-
-def _may_receive(hub: Hub, heads: list[Any], member: Any, now: dt.datetime) -> bool:
-    return any(disclosure_for(hub, head.member_id, orjson.loads(head.payload), member.id,
-                              member.role, False, now) is not None
-               for head in heads if head.payload is not None)  # erased fiches disclose nothing

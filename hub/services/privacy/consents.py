@@ -16,7 +16,8 @@ from hub.errors import BadRequest, ConsentNotFound, Forbidden, NotFound
 from hub.services.accounts.auth import Caller
 from hub.services.audit import trail as audit
 from hub.services.delivery.notices import add_notices
-from hub.services.privacy.need_to_know import audits, consent_document, knows_porteur, sent_under
+from hub.services.privacy.discretion import named_for_consent
+from hub.services.privacy.need_to_know import NETWORK_DPO, audits, consent_document, knows_porteur, sent_under
 
 
 def record_consent(hub: Hub, caller: Caller, submission: Any) -> dict[str, Any]:
@@ -114,9 +115,11 @@ def withdraw_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any
     audit.record(hub, [audit.event(hub, "consent_change", caller.member_id,
                                    fiches=[(record.member_id, record.fiche_id)])])
     document = consent_document(record, now, sent=sent)
-    # Only the collector learns who else was sent data under its consent.
+    # Only the collector learns who else was sent data under its consent, and only of
+    # those it may know follow the porteur (hub.services.privacy.discretion).
     document["avis_envoyes"] = sorted(
-        notified if record.member_id == caller.member_id else notified & {caller.member_id})
+        named_for_consent(hub, record, notified) if record.member_id == caller.member_id
+        else notified & {caller.member_id})
     return document
 
 
@@ -157,8 +160,11 @@ def acknowledgements(hub: Hub, caller: Caller, consent_id: str) -> list[dict[str
         _visible(hub, caller, consent_id)
     now = hub.clock()
     delay = hub.settings.notice_ack_delay
+    acks = hub.consents.acks(consent_id)
+    shown = {caller.member_id} if not whole else None if caller.dpo_scope == NETWORK_DPO \
+        else named_for_consent(hub, record, {a.recipient_id for a in acks})
     return [{"membre": a.recipient_id, "statut": a.status(now, delay).value}
-            for a in hub.consents.acks(consent_id) if whole or a.recipient_id == caller.member_id]
+            for a in acks if shown is None or a.recipient_id in shown]
 
 
 def _fan_out(hub: Hub, record: ConsentRecord, event: str, kind: NoticeKind,

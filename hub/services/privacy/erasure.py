@@ -29,6 +29,7 @@ from hub.services.accounts.auth import Caller
 from hub.services.audit import trail as audit
 from hub.services.delivery.notices import add_notices
 from hub.services.matching.forgetting import forget_identities
+from hub.services.privacy.discretion import named_to_owner
 from hub.services.privacy.key_rotation import final_erasure
 from hub.services.privacy.need_to_know import NETWORK_DPO, audits, sources_for
 from hub.store.records import Erasure
@@ -122,6 +123,9 @@ def read_erasure(hub: Hub, caller: Caller, erasure_id: str) -> dict[str, Any]:
         if row is not None else []
     if row is None or (erased is None and caller.member_id not in {a.recipient_id for a in acks}):
         raise NotFound("Aucun effacement ne porte cet identifiant.", "No erasure has this id.")
+    if row is not None and erased is not None and caller.dpo_scope != NETWORK_DPO:  # privacy.discretion
+        shown = named_to_owner(hub, row.requested_by, row.porteur_id, {
+            a.recipient_id for a in acks if shown is None or a.recipient_id in shown})
     now, delay = hub.clock(), hub.settings.notice_ack_delay
     answer: dict[str, Any] = {
         "effacement": row.id, "portee": row.scope, "porteur_id": row.porteur_id,
@@ -294,7 +298,8 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
     if caller.role != _COORDINATION:  # a member learns nothing of others' fiches
         own = [f.id for f in fiches if f.member_id == caller.member_id]
         told = set().union(*(done.received[pk] for pk in own))
-        notified, pks, cancelled = [m for m in notified if m in told], own, done.cancelled_own
+        named = named_to_owner(hub, caller.member_id, porteur_id, told)
+        notified, pks, cancelled = [m for m in notified if m in named], own, done.cancelled_own
     return {"effacement": erasure.id, "portee": scope, "motif": _REASONS[scope][0],
             "porteur_id": porteur_id, "fiches_effacees": len(pks), "livraisons_annulees": cancelled,
             "avis_envoyes": sorted(notified)}

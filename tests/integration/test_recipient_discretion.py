@@ -1,0 +1,93 @@
+"""No identity oracle through the recipients of one's own fiche: a member that follows
+the porteur under a consent excluding the owner's role is still sent the owner's fiche
+(routing: `linked`) and still gets the withdrawal and erasure notices, but the owner's
+answers (avis_envoyes, acks, its fiche report, the erasure's status) do not name it, on
+both databases."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub.services.accounts.auth import Caller
+from hub.services.delivery import webhooks
+from hub.services.ingest import accept as ingest
+from hub.services.ingest import processing
+from hub.services.privacy import consents, discretion, erasure
+from tests.factories import make_fiche, other_porteur, record_consents
+from tests.integration.world import OWNER, fiche, network_world
+
+pytestmark = pytest.mark.integration
+
+ARLANC = {"commune": "Arlanc", "code_insee": "63010"}  # nobody subscribes to it
+CCI = "cci-thiers"
+
+
+@pytest.fixture
+def network(db_url, tmp_path):
+    """tests.integration.world's network, the CCI subscribed to nothing: it receives a
+    fiche only as a member already following its porteur (routing: `linked`)."""
+    yield from network_world(db_url, tmp_path, cci_subscribed=False)
+
+
+def _away(document, porteur=None):
+    """The fiche about `porteur` (default: the factories' person), outside every
+    subscription: only members linked to the porteur receive it."""
+    if porteur is not None:
+        document["porteur"] = porteur
+    document["porteur"]["adresse"] = {**document["porteur"]["adresse"], **ARLANC}
+    document["projet"]["commune_implantation"] = {"code_insee": "63010", "nom": "Arlanc"}
+    return document
+
+
+def _push(hub, caller_id, document, **terms):
+    consent = record_consents(hub, [document], **terms)[0]
+    caller = Caller(CCI, CCI, "cci", "accompagnement") if caller_id == CCI else OWNER
+    assert ingest.push_batch(hub, caller, [document])["accepted"] == 1
+    processing.process_outbox(hub, hub.publisher.published[-1])
+    return consent
+
+
+def _follow(hub, roles):
+    """The CCI pushes its own fiche about the factories' person (consent for `roles`)."""
+    document = make_fiche(member=CCI, fiche_id="C-1")
+    document["accompagnement"][0]["structure"] = CCI
+    _push(hub, CCI, _away(document), roles_destinataires=roles)
+
+
+def _observe(hub, cci, tag, porteur=None):
+    """What the owner learns about its own fiches about this person: the withdrawal's
+    answer and acks, its fiche report, the deletion's answer and the erasure's status."""
+    seen = []
+    for fiche_id in (f"{tag}-1", f"{tag}-2"):
+        consent = _push(hub, OWNER.member_id, _away(fiche(fiche_id), porteur))
+        webhooks.dispatch_webhooks(hub)
+        report = discretion.fiche_report(hub, OWNER.member_id, OWNER.member_id, fiche_id)
+        seen.append([r["membre"] for r in report["destinataires"]])
+        if fiche_id.endswith("-1"):
+            withdrawn = consents.withdraw_consent(hub, OWNER, consent.id)
+            acks = consents.acknowledgements(hub, OWNER, consent.id)
+            seen += [withdrawn["avis_envoyes"], [a["membre"] for a in acks]]
+        else:
+            deleted = erasure.delete_fiche(hub, OWNER, OWNER.member_id, fiche_id)
+            status = erasure.read_erasure(hub, OWNER, deleted["effacement"])
+            seen += [deleted["avis_envoyes"], [a["membre"] for a in status["avis"]]]
+    webhooks.dispatch_webhooks(hub)
+    received = {d["evenement"] for d in cci.documents()}
+    return seen, received
+
+
+def test_the_owner_learns_nothing_of_a_follower_whose_consent_excludes_its_role(network):
+    hub, _clock, cci, _pfil = network
+    unknown, _ = _observe(hub, cci, "U", other_porteur(7))
+    _follow(hub, ["accompagnement"])
+    known, received = _observe(hub, cci, "K")
+    assert known == unknown == [[], [], [], [], [], []]
+    # The follower was still sent the fiches and is told of the withdrawal and deletion.
+    assert {"created", "withdrawn", "erased"} <= received
+
+
+def test_a_follower_whose_consent_lets_the_owner_see_it_is_still_named(network):
+    hub, _clock, cci, _pfil = network
+    _follow(hub, ["accompagnement", "accueil"])
+    known, _received = _observe(hub, cci, "K")
+    assert known == [[CCI]] * 6
