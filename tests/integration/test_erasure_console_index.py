@@ -144,3 +144,52 @@ def test_an_erasure_waits_for_one_batch_of_a_refresh_at_most(postgres_url, tmp_p
     finally:
         hub.close()
         _drop_pg_database(database)
+
+
+def test_a_refresh_cut_off_after_a_stale_batch_leaves_that_porteur_to_the_next(
+        coordination, monkeypatch) -> None:
+    """Refresh A reads a porteur; its consent is withdrawn; refresh B reads it again and
+    saves newer marks; A writes what it had read and is cut off before its own marks. The
+    porteur stayed in the console index for good: every later refresh started from B's
+    marks and never read it again."""
+    from hub.services.privacy import consents
+    from hub.store.porteur_index_repository import PorteurIndex
+
+    hub, clock = coordination["hub"], coordination["clock"]
+    with hub.uow() as uow:
+        orphan = uow.fiches.porteur_of("commune-ambert", "F-ORPHELIN").porteur_id
+        [consent] = uow.connection.execute(sa.text(
+            "SELECT id FROM consents WHERE member_id = 'commune-ambert'"
+            " AND fiche_id = 'F-ORPHELIN'")).scalars()
+    porteur_index.refresh(hub)
+    assert _held(hub, orphan)["porteur_index"] == 1
+    monkeypatch.setattr(porteur_index, "TERMS_VERSION", porteur_index.TERMS_VERSION + 1)
+    monkeypatch.setattr(porteur_index, "_BATCH", 1)  # A: a whole rebuild, a porteur a batch
+    read, steps = porteur_index._read, []
+    every = PorteurIndex.every_porteur  # A reads the porteur first: batches follow it
+    monkeypatch.setattr(PorteurIndex, "every_porteur", lambda self: sorted(
+        every(self), key=lambda porteur: porteur != orphan))
+
+    def stale_then_cut(hub_, member, porteur_ids):  # type: ignore[no-untyped-def]
+        if "B" in steps and "B done" not in steps:
+            return read(hub_, member, porteur_ids)  # refresh B itself, undisturbed
+        found = read(hub_, member, porteur_ids)
+        if orphan in porteur_ids and not steps:
+            steps.append("B")
+            consents.withdraw_consent(hub, OWNER, consent)
+            clock.advance(minutes=5)
+            porteur_index.refresh(hub)
+            steps.append("B done")
+        elif "B done" in steps:
+            steps.append("cut")
+            raise RuntimeError("refresh A cut off")
+        return found
+
+    monkeypatch.setattr(porteur_index, "_read", stale_then_cut)
+    with pytest.raises(RuntimeError):
+        porteur_index.refresh(hub)
+    assert steps == ["B", "B done", "cut"]
+    monkeypatch.setattr(porteur_index, "_read", read)
+    clock.advance(minutes=5)
+    porteur_index.refresh(hub)
+    assert _held(hub, orphan)["porteur_index"] == 0

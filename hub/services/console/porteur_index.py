@@ -40,8 +40,8 @@ def refresh(hub: Hub) -> int:
     written and committed under the marks row's lock: an erasure (which takes that lock
     too) waits for one batch at most, never for a whole rebuild. The marks are saved
     after the last batch, so a refresh cut off midway is done again by the next one. A
-    refresh racing another may write an older state: it then saves its older marks too,
-    so the next refresh reads those porteurs again."""
+    refresh racing another may write an older state: each of its batches takes the saved
+    marks back to its own, so the next refresh reads those porteurs again."""
     now, member = hub.clock(), console_member(hub)
     built_for = f"{member}|{hub.policy.current.version}|t{TERMS_VERSION}"[:120]
     with hub.uow() as uow:
@@ -53,8 +53,9 @@ def refresh(hub: Hub) -> int:
     if not touched and not rebuild:
         return 0
     try:
+        mine = {**positions, "checked_at": now}
         for start in range(0, len(touched), _BATCH):
-            _refresh_batch(hub, member, touched[start:start + _BATCH], now)
+            _refresh_batch(hub, member, touched[start:start + _BATCH], now, (built_for, mine))
         with hub.uow() as uow:
             uow.porteur_index.marks(lock=True)
             uow.porteur_index.save_marks({**positions, "checked_at": now,
@@ -65,15 +66,20 @@ def refresh(hub: Hub) -> int:
     return len(touched)
 
 
-def _refresh_batch(hub: Hub, member: str, batch: Sequence[str], now: dt.datetime) -> None:
+def _refresh_batch(hub: Hub, member: str, batch: Sequence[str], now: dt.datetime,
+                   marks: tuple[str, dict[str, Any]]) -> None:
     """Read `batch` with no lock held, then write its rows in one transaction under the
     marks row's lock. An erasure committed since the read (it takes this lock too) wins:
-    what was read of its porteurs is not written back; the next refresh reads them again."""
+    what was read of its porteurs is not written back; the next refresh reads them again.
+    The saved marks are taken back to this refresh's own (`marks`: built for, positions)
+    where another refresh saved newer ones meanwhile: never newer than a row committed,
+    so a refresh cut off after this batch leaves what it wrote to be read again."""
     with hub.uow() as uow:
         erasures = uow.porteur_index.erasures_of(batch)
     found, figures = _read(hub, member, batch)
     with hub.uow() as uow:
-        uow.porteur_index.marks(lock=True)
+        saved = uow.porteur_index.marks(lock=True)
+        _hold_back(uow, saved, *marks)
         erased = {porteur for _erasure, porteur in uow.porteur_index.erasures_of(batch) - erasures}
         _rewrite(hub, uow, batch, [p for p in found if p.porteur_id not in erased], now)
         figures = [f for f in figures if f.porteur_id not in erased]
@@ -81,6 +87,24 @@ def _refresh_batch(hub: Hub, member: str, batch: Sequence[str], now: dt.datetime
             batch, [f.row() for f in figures],
             [{**f.row(), "member_id": m} for f in figures if f.first_month for m in sorted(f.members)])
         uow.commit()
+
+
+def _hold_back(uow: Any, saved: Any, built_for: str, mine: dict[str, Any]) -> None:
+    """Saved marks of this index's kind newer than `mine` are taken back to them."""
+    if saved is None or saved.built_for != built_for:
+        return  # none yet, or of another kind: the next refresh rebuilds anyway
+    older = {key: value for key, value in mine.items()
+             if value is not None and getattr(saved, key) is not None
+             and _comparable(value) < _comparable(getattr(saved, key))}
+    if older:
+        uow.porteur_index.save_marks(older)
+
+
+def _comparable(value: Any) -> Any:
+    """Times as aware UTC (SQLite gives them back naive), numbers as they are."""
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
 
 
 def _read(hub: Hub, member: str,
