@@ -20,9 +20,11 @@ def run_migrations_online() -> None:
     if url is None:
         raise RuntimeError("alembic.ini names no sqlalchemy.url and no connection was given")
     engine = create_engine(url)
-    with engine.connect() as connection:
-        _run(connection)
-    engine.dispose()
+    try:  # a migration that refuses (0026's downgrade) must not leave its connection open
+        with engine.connect() as connection:
+            _run(connection)
+    finally:
+        engine.dispose()
 
 
 def _run(connection: sa.Connection) -> None:
