@@ -333,10 +333,16 @@ class Porteurs(_Repository):
         """Hold the lock of moves alone, then the porteur's row, until the transaction
         ends (PostgreSQL: the one lock first, so two movers never hold rows the other
         waits for; SQLite's writers are serialised from the start of their transaction)."""
-        if self.conn.dialect.name == "postgresql":
-            self.conn.execute(_MOVE_ALONE)
+        self.lock_moves()
         self.conn.execute(sa.select(porteurs.c.id).where(porteurs.c.id == porteur_id)
                           .with_for_update())
+
+    def lock_moves(self) -> None:
+        """Until the transaction ends, this transaction alone moves fiches between
+        porteurs: it waits for the worker transactions under way (`hold_moves`) and
+        for any other merge or separation (PostgreSQL; SQLite's writers are serialised)."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(_MOVE_ALONE)
 
     def hold_moves(self) -> None:
         """Until the transaction ends, no merge or separation moves fiches between

@@ -123,21 +123,14 @@ def decide(hub: Hub, item_id: int, decision: str, *, actor: str,
 
 
 def _held_item(uow: UnitOfWork, item_id: int) -> ReviewItem:
-    """The item with both its porteurs held until the commit (`Porteurs.lock`: one
-    mover at a time). A merge committed meanwhile may have renamed the item's porteurs:
-    they are then taken too, the item read again until it names only porteurs held, so
-    the merge starts from what they hold now."""
-    held: set[str] = set()
-    while True:
-        row = uow.matching.review_item(item_id)
-        if row is None:
-            raise _not_found()
-        wanted = {row.porteur_id, row.candidate_porteur_id}
-        if wanted <= held:
-            return row
-        for porteur_id in sorted(wanted - held):
-            uow.porteurs.lock(porteur_id)
-        held |= wanted
+    """The item read under the lock of moves (`Porteurs.lock_moves`: one mover at a time,
+    until the commit): a merge committed before it renamed the item's porteurs, so the
+    merge starts from what they hold now."""
+    uow.porteurs.lock_moves()
+    row = uow.matching.review_item(item_id)
+    if row is None:
+        raise _not_found()
+    return row
 
 
 def outcome(hub: Hub, item_id: int) -> dict[str, Any]:
