@@ -51,15 +51,19 @@ class Members(_Repository):
         return False
 
     def rotate_credentials(self, member_id: str, token_hash: str, public_key: str,
-                           previous_until: dt.datetime) -> None:
+                           previous_until: dt.datetime) -> bool:
         """The new credential becomes current; the current one stays valid until
-        `previous_until` (the overlap during which the member deploys the new one)."""
-        self.conn.execute(
-            sa.update(members).where(members.c.id == member_id).values(
+        `previous_until` (the overlap during which the member deploys the new one). False,
+        nothing written, when the member is no longer in the network with a credential (a
+        departure committed since the caller read it)."""
+        return self.conn.execute(
+            sa.update(members).where(
+                members.c.id == member_id, members.c.status == "active",
+                members.c.token_hash.is_not(None)).values(
                 previous_token_hash=members.c.token_hash,
                 previous_public_key=members.c.public_key,
                 previous_valid_until=previous_until,
-                token_hash=token_hash, public_key=public_key))
+                token_hash=token_hash, public_key=public_key)).rowcount == 1
 
     def set_credentials(self, member_id: str, token_hash: str, public_key: str) -> None:
         self.conn.execute(

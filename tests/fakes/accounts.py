@@ -84,11 +84,14 @@ class FakeMembers:
         return False
 
     def rotate_credentials(self, member_id: str, token_hash: str, public_key: str,
-                           previous_until: dt.datetime) -> None:
-        current = self.rows[member_id]
+                           previous_until: dt.datetime) -> bool:
+        current = self.rows.get(member_id)
+        if current is None or not current.active or current.token_hash is None:
+            return False
         self.rows[member_id] = dataclasses.replace(
             current, previous_token_hash=current.token_hash, previous_public_key=current.public_key,
             previous_valid_until=previous_until, token_hash=token_hash, public_key=public_key)
+        return True
 
     def set_credentials(self, member_id: str, token_hash: str, public_key: str) -> None:
         if member_id in self.rows:

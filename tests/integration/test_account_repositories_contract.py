@@ -119,7 +119,7 @@ def test_a_rotated_credential_keeps_the_former_one_valid_until_the_overlap_ends(
     _, _, members = accounts
     members.upsert(_member("commune-a", "A"))
     members.set_credentials("commune-a", "h1", "k1")
-    members.rotate_credentials("commune-a", "h2", "k2", NOW + dt.timedelta(hours=72))
+    assert members.rotate_credentials("commune-a", "h2", "k2", NOW + dt.timedelta(hours=72))
     member = members.get("commune-a")
     assert (member.token_hash, member.public_key) == ("h2", "k2")
     assert (member.previous_token_hash, member.previous_public_key) == ("h1", "k1")
@@ -140,6 +140,10 @@ def test_a_member_that_left_keeps_its_row_without_any_credential_and_comes_back_
     assert (gone.token_hash, gone.public_key, gone.previous_token_hash,
             gone.previous_public_key, gone.previous_valid_until) == (None,) * 5
     assert [m.id for m in members.active()] == ["commune-b"]
+    assert not members.rotate_credentials("commune-a", "h3", "k3", NOW)  # nothing to rotate
+    assert not members.rotate_credentials("commune-b", "h3", "k3", NOW)  # never had one
+    assert (members.get("commune-a").token_hash, members.get("commune-b").token_hash) == (
+        None, None)
     members.readmit("commune-a", NOW + dt.timedelta(days=1))
     back = members.get("commune-a")
     assert back.active and (back.left_at, back.left_by, back.token_hash) == (None, None, None)

@@ -14,12 +14,13 @@ import pytest
 import sqlalchemy as sa
 
 from hub import errors
-from hub.services.accounts.members import load_network, rotate_member
+from hub.services.accounts.members import list_members, load_network, rotate_member
 from hub.services.audit import trail as audit
 from hub.services.delivery import webhooks
 from hub.services.delivery.feed import read_feed
 from hub.services.privacy import consents
 from hub.store.delivery_tables import deliveries, subscriptions
+from hub.store.repositories import Members
 from tests.factories import Credentials, record_consents
 from tests.integration.world import OWNER, THIERS, fiche, push_and_process
 
@@ -256,3 +257,37 @@ def test_going_back_before_the_member_status_is_refused_while_a_member_has_left(
     hub.close()
     with pytest.raises(RuntimeError, match="left the network"):
         command.downgrade(alembic_config(url), "0025")
+
+
+def test_a_rotation_that_read_the_member_before_its_departure_issues_nothing(
+        network, tmp_path, monkeypatch):
+    """The departure commits between the rotation's read of the member and its write (on
+    PostgreSQL nothing orders them): no credential is written on the member that left, and
+    no credentials file is left for it."""
+    hub = network[0]
+    with hub.uow() as uow:
+        before = uow.members.get(CCI)
+    load_network(hub, network_file(tmp_path, without=CCI), tmp_path / "creds", leave=[CCI])
+    reads = iter([before])  # the rotation's first read sees the member still in
+    real_get = Members.get
+    monkeypatch.setattr(Members, "get",
+                        lambda self, member_id: next(reads, None) or real_get(self, member_id))
+    with pytest.raises(errors.Conflict) as refused:
+        rotate_member(hub, CCI, tmp_path / "creds", overlap=False)
+    assert "--readmit" in refused.value.message_fr
+    monkeypatch.undo()
+    with hub.uow() as uow:
+        member = uow.members.get(CCI)
+    assert (member.status, member.token_hash, member.public_key) == ("left", None, None)
+    assert not (tmp_path / "creds" / f"{CCI}.json").exists()
+    assert not list((tmp_path / "creds").glob(f"{CCI}*"))
+
+
+def test_the_members_list_says_when_a_member_left_with_its_zone(network, tmp_path):
+    hub, clock = network[0], network[1]
+    load_network(hub, network_file(tmp_path, without=CCI), tmp_path / "creds", leave=[CCI],
+                 by="usr_0123")
+    [gone] = [m for m in list_members(hub) if m["id"] == CCI]
+    assert (gone["statut"], gone["sortie_par"]) == ("sorti", "usr_0123")
+    assert dt.datetime.fromisoformat(gone["sorti_le"]) == clock.now  # aware: comparable
+    assert gone["sorti_le"].endswith("+00:00")

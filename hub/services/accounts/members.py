@@ -14,6 +14,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import schemas
+from consent.api import as_utc
 from hub.bootstrap import Hub
 from hub.errors import Conflict, DataDirectoryReadOnly, InvalidNetworkFile, NotFound
 from hub.keys import private_key_text, public_key_text
@@ -151,8 +152,9 @@ def rotate_member(hub: Hub, member_id: str, credentials_dir: Path, *,
             raise NotFound("Membre inconnu ou sans identifiants : chargez d'abord le réseau.",
                            "Unknown member or without credentials: load the network first.")
         credentials = _issue({})
-        uow.members.rotate_credentials(member_id, token_hash(credentials["secret"]),
-                                       credentials["public_key"], until)
+        if not uow.members.rotate_credentials(member_id, token_hash(credentials["secret"]),
+                                              credentials["public_key"], until):
+            raise _left_meanwhile()
         # Written before the commit, put in place after it: a folder refusing the file
         # changes nothing (without the overlap, the former credentials would be refused
         # and the new ones be nowhere), and a failed commit leaves the former file.
@@ -163,7 +165,20 @@ def rotate_member(hub: Hub, member_id: str, credentials_dir: Path, *,
             staged.unlink(missing_ok=True)
             raise
     os.replace(staged, staged.with_suffix(".json"))
+    with hub.uow() as uow:  # a departure committed since: its unlink may have come first
+        member = uow.members.get(member_id)
+    if member is None or not member.active:
+        staged.with_suffix(".json").unlink(missing_ok=True)
+        raise _left_meanwhile()
     return until
+
+
+def _left_meanwhile() -> Conflict:
+    return Conflict(
+        "Ce membre a quitté le réseau pendant la rotation : aucun identifiant ne lui a été "
+        "délivré. Pour le réadmettre : capactif members load FICHIER --readmit MEMBRE.",
+        "This member left the network during the rotation: no credential was issued to it. "
+        "To readmit it: capactif members load FILE --readmit MEMBER.")
 
 
 def list_members(hub: Hub) -> list[dict[str, Any]]:
@@ -172,7 +187,7 @@ def list_members(hub: Hub) -> list[dict[str, Any]]:
             {"id": m.id, "nom": m.name, "nature": m.kind, "role": m.role,
              "webhook": m.webhook_url, "identifiants": bool(m.token_hash),
              "statut": "actif" if m.active else "sorti",
-             "sorti_le": m.left_at.isoformat() if m.left_at else None, "sortie_par": m.left_by}
+             "sorti_le": as_utc(m.left_at).isoformat() if m.left_at else None, "sortie_par": m.left_by}
             for m in uow.members.all()
         ]
 
