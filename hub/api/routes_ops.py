@@ -9,7 +9,8 @@
 - `GET /metrics`: Prometheus text. Who may read it: the operators. The figures hold no
   personal data but tell volumes and backlogs per member, so members may not: with
   `HUB_METRICS_TOKEN` set it asks `Authorization: Bearer <token>`, without it only
-  clients on the loopback address are answered (see docs/deploy.md).
+  clients on the loopback address are answered, and none a proxy relayed (a request with
+  a forwarding header: `Forwarded`, `X-Forwarded-*`, `X-Real-IP`, `Via`; see docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from hub.services.ops import health, metrics
 
 router = APIRouter(tags=["ops"])
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+_RELAYED = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto",
+            "x-real-ip", "via")
 
 
 @router.get("/livez", summary="Le processus répond", responses=answer(Alive))
@@ -81,7 +84,7 @@ def _check_metrics_access(request: Request) -> None:
         given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
         if hmac.compare_digest(given.encode(), token.reveal().encode()):
             return
-    elif request.client is not None and request.client.host in _LOOPBACK:
+    elif _from_this_machine(request):
         return
     raise Forbidden(
         "Les métriques sont réservées à l'exploitation : jeton HUB_METRICS_TOKEN requis "
@@ -89,6 +92,14 @@ def _check_metrics_access(request: Request) -> None:
         "Metrics are for operators: the HUB_METRICS_TOKEN bearer token is required, or a "
         "loopback client.",
     )
+
+
+def _from_this_machine(request: Request) -> bool:
+    """A loopback client that no proxy relayed: a reverse proxy on the same machine makes
+    every outside client look local, and says so by its forwarding headers."""
+    client = request.client
+    return client is not None and client.host in _LOOPBACK and not any(
+        header in request.headers for header in _RELAYED)
 
 
 class HttpMetricsMiddleware:

@@ -45,6 +45,21 @@ def test_metrics_are_refused_to_a_remote_client_without_the_operators_token(hub)
     assert answer.json()["error"]["code"] == "forbidden"
 
 
+@pytest.mark.parametrize("relayed", [
+    {"X-Forwarded-For": "203.0.113.9"}, {"Forwarded": "for=203.0.113.9"},
+    {"X-Real-IP": "203.0.113.9"}, {"X-Forwarded-Host": "hub.exemple.fr"},
+    {"x-forwarded-for": ""}])
+def test_metrics_are_refused_to_a_request_a_local_proxy_relayed(hub, relayed):
+    """Behind a reverse proxy on the same machine every client arrives from the loopback
+    address: a request carrying a proxy's forwarding header came from elsewhere."""
+    with _client(hub) as client:
+        answer = client.get("/metrics", headers=relayed)
+        direct = client.get("/metrics")
+    assert answer.status_code == 403, answer.text
+    assert answer.json()["error"]["code"] == "forbidden"
+    assert direct.status_code == 200
+
+
 def test_metrics_answer_the_operators_token_from_anywhere(hub):
     hub = hub.with_settings(metrics_token=type(hub.settings.metrics_token)("s3cr3t-token"))
     with _client(hub, host="10.0.0.7") as client:
