@@ -217,6 +217,7 @@ class NoticeKind(enum.StrEnum):
     WITHDRAWAL = "withdrawal"
     EXPIRY = "expiry"
     ERASURE = "erasure"
+    ERASURE_REQUEST = "erasure_request"  # another member's erasure request, to answer
 
 
 class AckStatus(enum.StrEnum):

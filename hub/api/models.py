@@ -154,6 +154,18 @@ class ErasureRequest(BaseModel):
     reference: str | None = Field(None, description="Référence de la demande ; stockée hachée.")
 
 
+class ErasureRequestStatus(_Open):
+    """Another owner asked about its own fiches of the porteur, shown only when the reader
+    may know that member holds one (docs/protocol.md, "Need-to-know")."""
+
+    membre: str
+    statut: Literal["pending", "overdue", "confirmed", "declined"]
+    motif: Literal["obligation_legale", "mission_interet_public", "archives_statistiques",
+                   "droits_en_justice", "autre"] | None = Field(
+        None, description="Motif du refus (RGPD art. 17.3), si refusée.")
+    precision: str | None = None
+
+
 class ErasureDone(_Open):
     effacement: str
     portee: Literal["porteur", "fiche"]
@@ -161,6 +173,29 @@ class ErasureDone(_Open):
     fiches_effacees: int
     livraisons_annulees: int
     avis_envoyes: list[str]
+    demandes: list[ErasureRequestStatus]
+
+
+class ErasureAnswer(BaseModel):
+    """An owner's answer to another member's erasure request about its own fiches."""
+
+    model_config = ConfigDict(extra="forbid")
+    reponse: Literal["confirmee", "refusee"]
+    motif: Literal["obligation_legale", "mission_interet_public", "archives_statistiques",
+                   "droits_en_justice", "autre"] | None = Field(
+        None, description="Obligatoire pour un refus (RGPD art. 17.3).")
+    precision: str | None = Field(None, max_length=500, description=(
+        "Précision du motif, montrée au membre demandeur s'il peut vous connaître et à la "
+        "coordination ; obligatoire pour « autre » ; sans donnée personnelle."))
+
+
+class ErasureAnswered(_Open):
+    effacement: str
+    membre: str
+    statut: Literal["confirmed", "declined"]
+    fiches_effacees: int | None = None
+    effacement_des_fiches: str | None = Field(None, description=(
+        "L'effacement de vos fiches (suivez ses accusés de réception comme les vôtres)."))
 
 
 class NoticeStatus(_Open):
@@ -176,6 +211,7 @@ class ErasureRead(_Open):
     demande_le: str
     fiches_effacees: int
     avis: list[NoticeStatus]
+    demandes: list[ErasureRequestStatus]
 
 
 class ErasureAck(NoticeStatus):

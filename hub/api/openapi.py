@@ -25,6 +25,7 @@ from hub.api.models import (
     COMPONENT,
     ConsentLookup,
     Decision,
+    ErasureAnswer,
     ErasureRequest,
     ErrorEnvelope,
     ReferentAnswer,
@@ -61,7 +62,7 @@ _FROM_FILES = [
     ("Abonnement", "network", "/properties/membres/items/properties/abonnements/items"),
 ]
 _REQUEST_MODELS: list[type[BaseModel]] = [ErasureRequest, Subscriptions, Decision, Unmerge,
-                                           ReferentAnswer, ConsentLookup]
+                                           ReferentAnswer, ConsentLookup, ErasureAnswer]
 SECURITY: list[dict[str, list[str]]] = [{"jetonMembre": [], "signatureRfc9421": []}]
 
 

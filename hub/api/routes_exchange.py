@@ -17,6 +17,8 @@ from hub.api.models import (
     ConsentReceipt,
     DeadLetters,
     ErasureAck,
+    ErasureAnswer,
+    ErasureAnswered,
     ErasureDone,
     ErasureRead,
     ErasureRequest,
@@ -29,7 +31,7 @@ from hub.api.models import (
 from hub.api.openapi import answer, body, errors
 from hub.api.params import Cursor, IdPath, OptionalId
 from hub.services.delivery import feed, subscriptions, webhooks
-from hub.services.privacy import consents, erasure, porteurs
+from hub.services.privacy import consents, erasure, erasure_requests, porteurs
 
 router = APIRouter(prefix="/v1")
 _CONSENT_RECORD: dict[int | str, dict[str, Any]] = {
@@ -124,8 +126,10 @@ def porteur_consents(porteur_id: IdPath, request: Request,
 @router.post("/erasures", status_code=201, tags=["effacements"], openapi_extra=body(ErasureRequest),
              responses=answer(ErasureDone, 403, 404, 409, status=201, description="Effacement fait"))
 def request_erasure(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
-    """Erase a porteur's personal data in the hub (GDPR art. 17), named by one of the
-    caller's fiches (`{"fiche_id": ...}`) or, for the coordination, by `porteur_id`.
+    """Erase a porteur's personal data (GDPR art. 17), named by one of the caller's fiches
+    (`{"fiche_id": ...}`): the caller's own fiches of the porteur are erased at once, and
+    every other owner of one is asked (`erasure_requested` notice) to confirm or decline
+    for its own. The coordination, by `porteur_id`, erases every member's fiches at once.
     The data keys are destroyed (crypto-shredding); members that received the data get
     an `erased` notice to acknowledge."""
     answer = erasure.request_erasure(hub_of(request), auth.caller,
@@ -145,6 +149,19 @@ def acknowledge_erasure(erasure_id: IdPath, request: Request,
                         auth: Authenticated = Depends(authenticated)) -> Any:
     """The caller confirms it deleted what it had received about this porteur."""
     return erasure.acknowledge(hub_of(request), auth.caller, erasure_id)
+
+
+@router.post("/erasures/{erasure_id}/answer", tags=["effacements"], openapi_extra=body(ErasureAnswer),
+             responses=answer(ErasureAnswered, 404, 409))
+def answer_erasure_request(erasure_id: IdPath, request: Request,
+                           auth: Authenticated = Depends(authenticated)) -> Any:
+    """Another member's erasure request about the caller's own fiches of the porteur
+    (announced by an `erasure_requested` notice): `{"reponse": "confirmee"}` erases them
+    at once; `{"reponse": "refusee", "motif": ..., "precision": ...}` keeps them. Only the
+    member asked may answer (others get 404), once (then 409)."""
+    return erasure_requests.answer_request(
+        hub_of(request), auth.caller, erasure_id,
+        closed_object(auth.body, ErasureAnswer.model_fields))
 
 
 @router.get("/deliveries/dead", tags=["livraisons"], responses=answer(DeadLetters))

@@ -29,7 +29,8 @@ ACTIONS = frozenset(
         "account_disable", "account_enable", "account_unlock",
         "referent_proposal", "referent_answer", "meeting_parrain", "meeting_a_voir",
         "meeting_item_seen", "review_reopen", "audit_alert_ack", "member_leave",
-        "member_readmit",
+        "member_readmit", "erasure_request", "erasure_request_confirm",
+        "erasure_request_decline",
     }
 )
 OUTCOMES = frozenset({"allowed", "denied", "error"})

@@ -6,8 +6,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hub.store.erasure_tables import erasures, store_markers
-from hub.store.records import Erasure, record_of
+from hub.store.erasure_tables import erasure_requests, erasures, store_markers
+from hub.store.records import Erasure, ErasureRequest, record_of
+
+PENDING, CONFIRMED, DECLINED = "pending", "confirmed", "declined"
 
 
 class Erasures:
@@ -23,6 +25,52 @@ class Erasures:
     def get(self, erasure_id: str) -> Erasure | None:
         return record_of(Erasure, self.conn.execute(
             sa.select(erasures).where(erasures.c.id == erasure_id)).first())
+
+
+class ErasureRequests:
+    """What each other owner of a porteur's fiches was asked, and its answer."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self.conn = connection
+
+    def add_many(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.conn.execute(sa.insert(erasure_requests), [{"status": PENDING, **r} for r in rows])
+
+    def of_erasure(self, erasure_id: str) -> list[ErasureRequest]:
+        return self._records(sa.select(erasure_requests).where(
+            erasure_requests.c.erasure_id == erasure_id).order_by(erasure_requests.c.owner_id))
+
+    def get(self, erasure_id: str, owner_id: str) -> ErasureRequest | None:
+        return record_of(ErasureRequest, self.conn.execute(sa.select(erasure_requests).where(
+            erasure_requests.c.erasure_id == erasure_id,
+            erasure_requests.c.owner_id == owner_id)).first())
+
+    def pending(self) -> list[ErasureRequest]:
+        """Every request still waiting, oldest first."""
+        return self._records(sa.select(erasure_requests).join(
+            erasures, erasures.c.id == erasure_requests.c.erasure_id).where(
+            erasure_requests.c.status == PENDING).order_by(
+            erasures.c.requested_at, erasure_requests.c.owner_id))
+
+    def settle(self, erasure_id: str, owner_id: str, values: dict[str, Any]) -> bool:
+        """Answer a pending request; False when it was answered already."""
+        return self.conn.execute(sa.update(erasure_requests).where(
+            erasure_requests.c.erasure_id == erasure_id,
+            erasure_requests.c.owner_id == owner_id,
+            erasure_requests.c.status == PENDING).values(**values)).rowcount == 1
+
+    def confirm_erased(self, porteur_id: str, owners: set[str], values: dict[str, Any]) -> int:
+        """The owners' fiches of the porteur are erased (by whoever): their requests
+        still pending about it are confirmed."""
+        of_porteur = sa.select(erasures.c.id).where(erasures.c.porteur_id == porteur_id)
+        return self.conn.execute(sa.update(erasure_requests).where(
+            erasure_requests.c.owner_id.in_(owners), erasure_requests.c.status == PENDING,
+            erasure_requests.c.erasure_id.in_(of_porteur)).values(
+            status=CONFIRMED, **values)).rowcount
+
+    def _records(self, query: sa.Select[Any]) -> list[ErasureRequest]:
+        return [ErasureRequest(**row._mapping) for row in self.conn.execute(query)]
 
 
 class Markers:

@@ -51,3 +51,24 @@ erasures = sa.Table(
     sa.Column("requested_at", UTC_TIME, nullable=False),
 )
 sa.Index("ix_erasures_porteur_id", erasures.c.porteur_id)
+
+# Migration 0027: a member's erasure request asks each other owner of a fiche of the
+# porteur (GDPR art. 17(2), 19); the owner, or the coordination in the console, answers.
+# `named_to_requester` / `requester_named`: decided when the request is made, from what
+# each could see then (hub.services.privacy.discretion), so later erasures do not change
+# what the status shows.
+erasure_requests = sa.Table(
+    "erasure_requests",
+    metadata,
+    sa.Column("erasure_id", sa.String(40), sa.ForeignKey("erasures.id"), primary_key=True),
+    sa.Column("owner_id", sa.String(50), sa.ForeignKey("members.id"), primary_key=True),
+    sa.Column("status", sa.String(10), nullable=False),  # pending, confirmed, declined
+    sa.Column("named_to_requester", sa.Boolean, nullable=False),
+    sa.Column("requester_named", sa.Boolean, nullable=False),
+    sa.Column("motif", sa.String(30)),
+    sa.Column("precision", sa.String(500)),
+    sa.Column("answered_at", UTC_TIME),
+    sa.Column("answered_by", sa.String(100)),  # the owner's id, or "console:<user id>"
+    sa.Column("done_erasure_id", sa.String(40)),  # the erasure of the owner's fiches
+)
+sa.Index("ix_erasure_requests_status", erasure_requests.c.status)

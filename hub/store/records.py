@@ -121,6 +121,22 @@ class Erasure:
 
 
 @dataclasses.dataclass(frozen=True)
+class ErasureRequest:
+    """A member's erasure request as put to another owner of a fiche of the porteur."""
+
+    erasure_id: str
+    owner_id: str
+    status: str  # "pending", "confirmed" or "declined"
+    named_to_requester: bool
+    requester_named: bool
+    motif: str | None
+    precision: str | None
+    answered_at: dt.datetime | None
+    answered_by: str | None
+    done_erasure_id: str | None
+
+
+@dataclasses.dataclass(frozen=True)
 class MeetingAction:
     """What the monthly meeting decided for a porteur (a referent asked, a sponsor, a
     case to discuss) and how it was answered."""

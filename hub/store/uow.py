@@ -17,7 +17,7 @@ from hub.store.auditor_repository import Auditors
 from hub.store.console_repository import FicheReads, IntegrityChecks, Revisits, Sessions, Users
 from hub.store.delivery_repository import Deliveries
 from hub.store.engine import OUTAGES, outage, store_outage
-from hub.store.erasure_repository import Erasures, Markers
+from hub.store.erasure_repository import ErasureRequests, Erasures, Markers
 from hub.store.identity_memo import IdentityMemo
 from hub.store.key_replay import KeyReplays
 from hub.store.matching_repository import Matching
@@ -53,6 +53,7 @@ class UnitOfWork:
         self.nonces = repos.Nonces(conn)
         self.deliveries = Deliveries(conn, self.keys)
         self.erasures = Erasures(conn)
+        self.erasure_requests = ErasureRequests(conn)
         self.markers = Markers(conn)
         self.matching = Matching(conn, self.keys, self._store_keys.digest_key, self._identities)
         self.fiche_reads = FicheReads(conn, self.keys)

@@ -115,6 +115,8 @@ def body_templates() -> dict[str, Any]:
         "/v1/porteurs/{porteur_id}/unmerge": {"membre": OWNER, "fiche_id": "F-1"},
         "/v1/subscriptions": {"abonnements": [{"communes": ["63003"]}]},
         "/v1/referent-proposals/{proposal_id}/answer": {"reponse": "refusee"},
+        "/v1/erasures/{erasure_id}/answer": {"reponse": "refusee", "motif": "autre",
+                                             "precision": "Dossier en contentieux."},
     }
 
 

@@ -21,7 +21,7 @@ ROUTES = [("GET", "/v1/consents/{consent}"), ("GET", "/v1/consents/{consent}/rec
           ("GET", "/v1/consents/{consent}/acks"), ("POST", "/v1/consents/{consent}/withdraw"),
           ("POST", "/v1/consents/{consent}/ack"), ("GET", "/v1/porteurs/{porteur}"),
           ("GET", "/v1/porteurs/{porteur}/consents"), ("GET", "/v1/erasures/{erasure}"),
-          ("POST", "/v1/erasures/{erasure}/ack")]
+          ("POST", "/v1/erasures/{erasure}/ack"), ("POST", "/v1/erasures/{erasure}/answer")]
 
 
 @pytest.fixture

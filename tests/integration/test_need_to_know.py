@@ -154,6 +154,10 @@ def test_acknowledgements_are_listed_whole_to_the_collector_and_dpos_only(linked
 
 
 def test_an_erasure_tells_each_member_only_of_fiches_it_owns_or_was_sent(linked):
+    """commune-thiers erases its own fiche only (before, the owner's and the PFIL's too:
+    that was the defect); the owner and the PFIL are asked about theirs, each request
+    naming only its own fiche, and commune-thiers is told only of the owner (whose fiche
+    was sent to it), never of the PFIL's funding-only fiche."""
     hub, cci, pfil, _shared, funding, _porteur_id = linked
     push_as(hub, THIERS, own_fiche(THIERS, "T-1"), roles_destinataires=["accompagnement"])
     webhooks.dispatch_webhooks(hub)
@@ -161,27 +165,33 @@ def test_an_erasure_tells_each_member_only_of_fiches_it_owns_or_was_sent(linked)
     # commune-thiers learns neither how many fiches the porteur had nor who held them.
     assert (answer["fiches_effacees"], answer["avis_envoyes"]) == (1, ["cci-thiers"])
     assert answer["livraisons_annulees"] == 0
+    assert answer["demandes"] == [{"membre": OWNER.member_id, "statut": "pending"}]
     webhooks.dispatch_webhooks(hub)
     cci_notice = cci.documents()[-1]
     assert cci_notice["evenement"] == "erased"
-    assert {(s["membre"], s["fiche_id"]) for s in cci_notice["sources"]} == {
-        (OWNER.member_id, "F-1"), (THIERS.member_id, "T-1")}
+    assert cci_notice["sources"] == [{"membre": THIERS.member_id, "fiche_id": "T-1"}]
     pfil_notice = pfil.documents()[-1]
-    assert {(s["membre"], s["fiche_id"]) for s in pfil_notice["sources"]} == {
-        (OWNER.member_id, "F-1"), (PFIL.member_id, "P-1")}
-    owner_notice = next(d for d in read_feed(hub, OWNER, 0, 100)["deliveries"]
-                    if d["evenement"] == "erased")
+    assert pfil_notice["evenement"] == "erasure_requested"
+    assert pfil_notice["sources"] == [{"membre": PFIL.member_id, "fiche_id": "P-1"}]
+    [owner_notice] = [d for d in read_feed(hub, OWNER, 0, 100)["deliveries"]
+                      if d["evenement"] in ("erased", "erasure_requested")]
+    assert owner_notice["evenement"] == "erasure_requested"
     assert owner_notice["sources"] == [{"membre": OWNER.member_id, "fiche_id": "F-1"}]
+    assert "demande_par" not in owner_notice  # T-1 discloses nothing to accueil
 
     status = erasure.read_erasure(hub, THIERS, answer["effacement"])
     assert (status["fiches_effacees"], [a["membre"] for a in status["avis"]]) == \
         (1, ["cci-thiers"])
+    assert status["demandes"] == answer["demandes"]
     seen_by_owner = erasure.read_erasure(hub, OWNER, answer["effacement"])
-    assert [a["membre"] for a in seen_by_owner["avis"]] == [OWNER.member_id]
+    assert (seen_by_owner["avis"], seen_by_owner["demandes"]) == (
+        [], [{"membre": OWNER.member_id, "statut": "pending"}])
     assert "demande_par" not in seen_by_owner and "fiches_effacees" not in seen_by_owner
     whole = erasure.read_erasure(hub, NETWORK_DPO, answer["effacement"])
-    assert whole["fiches_effacees"] == 3 and len(whole["avis"]) == 3
+    assert whole["fiches_effacees"] == 1 and len(whole["avis"]) == 1
+    assert {d["membre"] for d in whole["demandes"]} == {OWNER.member_id, PFIL.member_id}
     assert funding.id not in json.dumps([answer, status, seen_by_owner])
+    assert PFIL.member_id not in json.dumps([answer, status])
 
 
 def test_a_pushed_identity_answers_the_same_whether_or_not_others_know_the_person(network):

@@ -82,7 +82,7 @@ def discloses_to(hub: Hub, heads: Iterable[Any], member_id: str, role: str,
 
 
 NOTICE_EVENTS = frozenset({"withdrawn", "erased", "merged", "unmerged",
-                           "referent_propose"})
+                           "referent_propose", "erasure_requested"})
 
 
 def still_covered(hub: Hub, delivery: Delivery, source: FicheSource | None, member_id: str,

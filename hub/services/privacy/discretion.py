@@ -7,7 +7,11 @@ when naming it teaches the owner nothing it may not already see: it holds no fic
 the porteur, or it has subscriptions (it may have been chosen for them), or one of its
 fiches about the porteur discloses something to the owner's role under its own consent
 (the gate used for the notices). The coordination and the network's DPO see every
-recipient; the notices themselves still go to all."""
+recipient; the notices themselves still go to all.
+
+The same gate, without the subscription rule, says which other owners of a porteur's
+fiches a member's erasure request may name (`owners_named_to`): to the requester, the
+owners asked; to each owner asked, the requester (docs/privacy.md, "Erasure requests")."""
 
 from __future__ import annotations
 
@@ -39,6 +43,24 @@ def named_to_owner(hub: Hub, owner: str, porteur_id: str | None,
     followers = {head.member_id for head in heads}
     return {m for m in recipients if m not in followers or discloses_to(
         hub, [h for h in heads if h.member_id == m], owner, member.role, now)}
+
+
+def owners_named_to(hub: Hub, viewer: str, porteur_id: str, owners: Iterable[str]) -> set[str]:
+    """The `owners` of fiches of `porteur_id` that `viewer` may be told hold one: one of
+    their fiches about the porteur discloses something to the viewer's role under its own
+    consent (subscriptions do not count here: an owner was not chosen, it holds a fiche).
+    The coordination is told of every owner. Erased fiches disclose nothing, so this is
+    decided before an erasure, and kept."""
+    owners = set(owners)
+    with hub.uow() as uow:
+        member = uow.members.get(viewer)
+        if member is None or member.role == COORDINATION:
+            return owners if member is not None else set()
+        pks = [row.id for row in uow.fiches.of_porteur(porteur_id) if row.member_id in owners]
+        heads = list(uow.matching.fiche_heads(pks).values())
+    now = hub.clock()
+    return {o for o in owners if discloses_to(
+        hub, [h for h in heads if h.member_id == o], viewer, member.role, now)}
 
 
 def named_for_consent(hub: Hub, record: Any, recipients: Iterable[str]) -> set[str]:

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from consent.api import NoticeKind, as_utc
@@ -29,6 +31,7 @@ from hub.services.accounts.auth import Caller
 from hub.services.audit import trail as audit
 from hub.services.delivery.notices import add_notices
 from hub.services.matching.forgetting import forget_identities
+from hub.services.privacy import owner_requests
 from hub.services.privacy.discretion import named_to_owner
 from hub.services.privacy.key_rotation import final_erasure
 from hub.services.privacy.need_to_know import NETWORK_DPO, audits, sources_for
@@ -62,16 +65,33 @@ def request_erasure(hub: Hub, caller: Caller, body: Any) -> dict[str, Any]:
         raise BadRequest("« reference » doit être un texte de 1 à 200 caractères.",
                          "'reference' must be a text of 1 to 200 characters.")
     for _ in range(_ATTEMPTS):
-        porteur_id, fiches = _fiches_to_erase(hub, caller, body)
+        target = _fiches_to_erase(hub, caller, body)
+        asked = owner_requests.plan(hub, caller.member_id, target.porteur_id, target.others)
         try:
-            return _erase(hub, caller, PORTEUR, porteur_id, fiches, reference)
+            answer = _erase(hub, caller, PORTEUR, target.porteur_id, target.erased, reference,
+                            listed=target.listed, then=functools.partial(
+                                owner_requests.ask, asked=asked, others=target.others))
         except _FichesMoved:
             continue  # a merge or a worker gave the porteur another fiche: list them again
+        owner_requests.track(hub, answer["effacement"], asked, caller.member_id,
+                             target.porteur_id, target.others)
+        return answer
     raise _FichesMoved.unavailable()
 
 
-def _fiches_to_erase(hub: Hub, caller: Caller, body: dict[str, Any]) -> tuple[str | None, list[Any]]:
-    """The porteur named by the body and its fiches, for an erasure of that porteur."""
+@dataclasses.dataclass(frozen=True)
+class _Target:
+    """The porteur named by an erasure request: all its fiches (`listed`), those erased
+    now (`erased`: the caller's own, or every one for the coordination), and the other
+    owners' fiches not erased yet (`others`: their owners are asked)."""
+
+    porteur_id: str | None
+    listed: list[Any]
+    erased: list[Any]
+    others: list[Any]
+
+
+def _fiches_to_erase(hub: Hub, caller: Caller, body: dict[str, Any]) -> _Target:
     with hub.uow() as uow:
         if "porteur_id" in body:
             if caller.role != _COORDINATION:
@@ -80,17 +100,36 @@ def _fiches_to_erase(hub: Hub, caller: Caller, body: dict[str, Any]) -> tuple[st
                                 "Only the coordination erases a porteur by id; a member names "
                                 "one of its fiches.")
             porteur_id = body["porteur_id"]
-            fiches = uow.fiches.of_porteur(porteur_id) if isinstance(porteur_id, str) else []
-            if not fiches:
+            listed = uow.fiches.of_porteur(porteur_id) if isinstance(porteur_id, str) else []
+            if not listed:
                 raise NotFound("Porteur inconnu.", "Unknown porteur.")
         else:
             own = _own_fiche(uow, caller, body["fiche_id"])
             porteur_id = own.porteur_id
-            fiches = uow.fiches.of_porteur(porteur_id) if porteur_id else [own]
-        if uow.keys.erased(f.id for f in fiches) == {f.id for f in fiches}:
-            raise AlreadyErased("Les données de ce porteur sont déjà effacées.",
-                                "This porteur's data is already erased.")
-    return porteur_id, fiches
+            listed = uow.fiches.of_porteur(porteur_id) if porteur_id else [own]
+        erased = uow.keys.erased(f.id for f in listed)
+    left = [f for f in listed if f.id not in erased]
+    # The coordination decides for the network; a member, as controller of its own
+    # fiches only (GDPR art. 17), erases those and asks the other owners (art. 17(2)).
+    mine = left if caller.role == _COORDINATION else \
+        [f for f in left if f.member_id == caller.member_id]
+    if not mine:
+        raise AlreadyErased("Les données de ce porteur sont déjà effacées.",
+                            "This porteur's data is already erased.")
+    return _Target(porteur_id, listed, mine, [f for f in left if f not in mine])
+
+
+def confirmed_erasure(hub: Hub, owner: Caller, porteur_id: str | None, fiches: list[Any],
+                      listed: list[Any], settle: Callable[..., list[dict[str, Any]]],
+                      actor: tuple[str, str | None] | None) -> dict[str, Any]:
+    """The owner's `fiches` of the porteur erased on its confirmation of another member's
+    request (or the coordination's, `actor`, for it); `settle` closes the request in the
+    erasing transaction."""
+    try:
+        return _erase(hub, owner, PORTEUR, porteur_id, fiches, None, listed=listed,
+                      then=settle, actor=actor)
+    except _FichesMoved:
+        raise _FichesMoved.unavailable() from None
 
 
 def delete_fiche(hub: Hub, caller: Caller, member_id: str, fiche_id: str) -> dict[str, Any]:
@@ -110,20 +149,25 @@ def delete_fiche(hub: Hub, caller: Caller, member_id: str, fiche_id: str) -> dic
 def read_erasure(hub: Hub, caller: Caller, erasure_id: str) -> dict[str, Any]:
     """The request and the acknowledgements, on need-to-know: the requester and DPOs
     covering it see what the requester may know (every notice when the coordination named
-    the porteur; otherwise the members it sent data to), a notified member its own line."""
+    the porteur; otherwise the members it sent data to, and the owners asked it may be
+    told of), a notified or asked member its own lines."""
     with hub.uow() as uow:
         row = uow.erasures.get(erasure_id)
         requester = row is not None and caller.dpo_scope is None and \
             caller.member_id == row.requested_by
+        asked = uow.erasure_requests.of_erasure(erasure_id) if row is not None else []
         if row is not None and (requester or audits(caller, row.requested_by)):
             shown, erased = _known_to_requester(uow, row, caller)
+            asked = [a for a in asked if caller.dpo_scope == NETWORK_DPO or a.named_to_requester]
         else:
             shown, erased = {caller.member_id}, None
+            asked = [a for a in asked if a.owner_id == caller.member_id]
     acks = [a for a in hub.consents.acks(erasure_id) if a.kind == NoticeKind.ERASURE] \
         if row is not None else []
-    if row is None or (erased is None and caller.member_id not in {a.recipient_id for a in acks}):
+    if row is None or (erased is None and not asked and
+                       caller.member_id not in {a.recipient_id for a in acks}):
         raise NotFound("Aucun effacement ne porte cet identifiant.", "No erasure has this id.")
-    if row is not None and erased is not None and caller.dpo_scope != NETWORK_DPO:  # privacy.discretion
+    if erased is not None and caller.dpo_scope != NETWORK_DPO:  # privacy.discretion
         shown = named_to_owner(hub, row.requested_by, row.porteur_id, {
             a.recipient_id for a in acks if shown is None or a.recipient_id in shown})
     now, delay = hub.clock(), hub.settings.notice_ack_delay
@@ -131,9 +175,12 @@ def read_erasure(hub: Hub, caller: Caller, erasure_id: str) -> dict[str, Any]:
         "effacement": row.id, "portee": row.scope, "porteur_id": row.porteur_id,
         "demande_le": as_utc(row.requested_at).isoformat(),
         "avis": [{"membre": a.recipient_id, "statut": a.status(now, delay).value}
-                 for a in acks if shown is None or a.recipient_id in shown]}
+                 for a in acks if shown is None or a.recipient_id in shown],
+        "demandes": owner_requests.lines(asked, row, now, delay)}
     if erased is not None:
         answer |= {"demande_par": row.requested_by, "fiches_effacees": erased}
+    elif any(a.requester_named for a in asked):  # an owner asked, told who asked
+        answer["demande_par"] = row.requested_by
     return answer
 
 
@@ -263,7 +310,12 @@ def _hold_fiches(uow: UnitOfWork, porteur_id: str, pks: list[int]) -> None:
 
 
 def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches: list[Any],
-           reference: str | None) -> dict[str, Any]:
+           reference: str | None, *, listed: list[Any] | None = None,
+           then: Callable[[UnitOfWork, ErasureRecord, dt.datetime], list[dict[str, Any]]]
+           | None = None, actor: tuple[str, str | None] | None = None) -> dict[str, Any]:
+    """Erase `fiches` (of `porteur_id`, whose fiches were `listed`); `then` runs in the
+    same transaction (asks the other owners, or settles the request being confirmed) and
+    answers the requests the caller may see."""
     now = hub.clock()
     erasure = ErasureRecord("eff_" + secrets.token_hex(12), scope, porteur_id, caller.member_id, now,
                             hashlib.sha256(reference.encode()).hexdigest() if reference else None)
@@ -276,14 +328,19 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
     try:  # the memory forgets even if a later step fails (workers: `forget_if_erased`)
         # old KEKs destroyed, WAL purged on exit
         with final_erasure(hub), hub.uow() as uow:
+            every = [f.id for f in listed or fiches]
             if scope == PORTEUR and porteur_id is not None:
-                _hold_fiches(uow, porteur_id, pks)
-            if scope == FICHE:  # the porteur stays: the meeting's notes move to another fiche
-                uow.meeting.reanchor(pks)
+                _hold_fiches(uow, porteur_id, every)
+            if scope == FICHE or not set(every) <= set(pks) | uow.keys.erased(every):
+                uow.meeting.reanchor(pks)  # the porteur stays: the notes move to another fiche
             else:
                 uow.meeting.forget(porteur_id, pks)
             uow.keys.destroy(pks, now)
             done = record_erasure(uow, erasure, fiches, now)
+            requests = then(uow, erasure, now) if then is not None else []
+            if scope == PORTEUR and porteur_id is not None:  # every fiche of these owners
+                owner_requests.confirm_erased(uow, porteur_id, {f.member_id for f in fiches},
+                                              erasure.id, caller.member_id, now)
             _journal(hub, erasure.id, scope, porteur_id, pks, caller.member_id, now)
             uow.commit()
     finally:
@@ -291,7 +348,8 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
     notified, cancelled = done.notified, done.cancelled
     for member_id in notified:
         hub.consents.notice_sent(erasure.id, member_id, now, NoticeKind.ERASURE)
-    audit.record(hub, [audit.event(hub, "erasure", caller.member_id, porteur_id=porteur_id,
+    member, user = actor or (caller.member_id, None)
+    audit.record(hub, [audit.event(hub, "erasure", member, user=user, porteur_id=porteur_id,
                                    fiches=[(f.member_id, f.fiche_id) for f in fiches])])
     if notified:
         hub.publisher.request_dispatch_safely()
@@ -302,4 +360,4 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
         notified, pks, cancelled = [m for m in notified if m in named], own, done.cancelled_own
     return {"effacement": erasure.id, "portee": scope, "motif": _REASONS[scope][0],
             "porteur_id": porteur_id, "fiches_effacees": len(pks), "livraisons_annulees": cancelled,
-            "avis_envoyes": sorted(notified)}
+            "avis_envoyes": sorted(notified), "demandes": requests}

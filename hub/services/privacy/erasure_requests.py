@@ -1,0 +1,172 @@
+"""An owner's answer to another member's erasure request (`POST /v1/erasures/{id}/answer`),
+and the coordination's confirmation in the console when an owner does not answer.
+
+Confirming erases the owner's fiches of the porteur at once, final as any erasure (their
+recipients get `erased` notices; the answer names that erasure, which the owner follows
+like its own). Declining keeps them and says why, by one of the exceptions of GDPR
+art. 17(3); the owner then tells the porteur itself (art. 12(4)). Only the owner asked
+answers (anyone else: 404, as for an unknown id), once (then 409).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from consent.api import NoticeKind
+from hub.bootstrap import Hub
+from hub.errors import BadRequest, Conflict, NotFound
+from hub.services.accounts.auth import Caller
+from hub.services.accounts.sessions import ConsoleSession
+from hub.services.audit import trail as audit
+from hub.services.privacy import erasure as erasing
+from hub.services.privacy import owner_requests
+from hub.store.erasure_repository import CONFIRMED, DECLINED, PENDING
+from hub.store.records import Erasure
+from hub.store.uow import UnitOfWork
+from schemas.formats import first_hiding_character
+
+CONFIRM, DECLINE = "confirmee", "refusee"
+# GDPR art. 17(3): why an owner may keep its fiches.
+MOTIFS = {"obligation_legale": "obligation légale de conservation (art. 17.3.b)",
+          "mission_interet_public": "mission d'intérêt public (art. 17.3.b)",
+          "archives_statistiques": "archives ou statistiques (art. 17.3.d)",
+          "droits_en_justice": "constatation ou défense de droits en justice (art. 17.3.e)",
+          "autre": "autre motif (précisez-le)"}
+MAX_PRECISION = 500
+
+
+def answer_request(hub: Hub, caller: Caller, erasure_id: str, body: Any) -> dict[str, Any]:
+    """Body `{"reponse": "confirmee"}` or `{"reponse": "refusee", "motif": ..., "precision":
+    ...}`, from the owner asked."""
+    with hub.uow() as uow:
+        row = uow.erasure_requests.get(erasure_id, caller.member_id) \
+            if caller.dpo_scope is None else None
+        erasure = uow.erasures.get(erasure_id)
+    if row is None or erasure is None:
+        raise NotFound("Aucune demande d'effacement ne vous est adressée sous cet identifiant.",
+                       "No erasure request is addressed to you under this id.")
+    reponse, motif, precision = _checked(body)  # after the 404: outsiders learn nothing
+    if row.status != PENDING:
+        raise _answered()
+    if reponse == CONFIRM:
+        return _confirm(hub, caller, erasure, caller.member_id, None)
+    with hub.uow() as uow:
+        if not uow.erasure_requests.settle(erasure_id, caller.member_id, {
+                "status": DECLINED, "motif": motif, "precision": precision,
+                "answered_at": hub.clock(), "answered_by": caller.member_id}):
+            raise _answered()
+        uow.commit()
+    _answered_notice(hub, erasure_id, caller.member_id)
+    _log(hub, caller.member_id, None, erasure, DECLINED)
+    return {"effacement": erasure_id, "membre": caller.member_id, "statut": DECLINED,
+            "motif": motif}
+
+
+def confirm_in_console(hub: Hub, session: ConsoleSession, erasure_id: str,
+                       owner_id: str) -> dict[str, Any]:
+    """The coordination confirms for an owner that did not answer: the porteur's right
+    does not wait on it."""
+    with hub.uow() as uow:
+        row = uow.erasure_requests.get(erasure_id, owner_id)
+        erasure = uow.erasures.get(erasure_id)
+        member = uow.members.get(owner_id)
+    if row is None or erasure is None or member is None:
+        raise NotFound("Aucune demande d'effacement sous cet identifiant pour ce membre.",
+                       "No erasure request under this id for this member.")
+    if row.status != PENDING:
+        raise _answered()
+    owner = Caller(member.id, member.name, member.kind, member.role)
+    return _confirm(hub, owner, erasure, f"console:{session.user_id}",
+                    (session.member, session.user_id))
+
+
+def pending_requests(hub: Hub, session: ConsoleSession) -> list[dict[str, Any]]:
+    """The requests still waiting, for the console (the coordination sees every owner)."""
+    now, delay = hub.clock(), hub.settings.notice_ack_delay
+    with hub.uow() as uow:
+        rows = uow.erasure_requests.pending()
+        erasures = {r.erasure_id: uow.erasures.get(r.erasure_id) for r in rows}
+    return [{"effacement": r.erasure_id, "membre": r.owner_id,
+             "porteur_id": erasures[r.erasure_id].porteur_id,  # type: ignore[union-attr]
+             "demande_par": erasures[r.erasure_id].requested_by,  # type: ignore[union-attr]
+             "demande_le": erasures[r.erasure_id].requested_at,  # type: ignore[union-attr]
+             **owner_requests.lines([r], erasures[r.erasure_id], now, delay)[0]}  # type: ignore[arg-type]
+            for r in rows]
+
+
+def _confirm(hub: Hub, owner: Caller, erasure: Erasure, by: str,
+             console: tuple[str, str] | None) -> dict[str, Any]:
+    """Erase the owner's fiches of the porteur (those not erased yet), settling the
+    request in the same transaction (two confirmations at once: the second gets 409)."""
+    with hub.uow() as uow:
+        listed = uow.fiches.of_porteur(erasure.porteur_id) if erasure.porteur_id else []
+        erased = uow.keys.erased(f.id for f in listed)
+    mine = [f for f in listed if f.member_id == owner.member_id and f.id not in erased]
+
+    def settle(uow: UnitOfWork, done: Any, now: dt.datetime) -> list[dict[str, Any]]:
+        if not uow.erasure_requests.settle(erasure.id, owner.member_id, {
+                "status": CONFIRMED, "answered_at": now, "answered_by": by,
+                "done_erasure_id": getattr(done, "id", None)}):
+            raise _answered()
+        return []
+
+    if mine:
+        done = erasing.confirmed_erasure(hub, owner, erasure.porteur_id, mine, listed, settle,
+                                         console)
+    else:  # nothing left to erase (removed, or erased meanwhile by the coordination)
+        with hub.uow() as uow:
+            settle(uow, None, hub.clock())
+            uow.commit()
+        done = {"effacement": None, "fiches_effacees": 0}
+    _answered_notice(hub, erasure.id, owner.member_id)
+    actor, user = console or (owner.member_id, None)
+    _log(hub, actor, user, erasure, CONFIRMED)
+    return {"effacement": erasure.id, "membre": owner.member_id, "statut": CONFIRMED,
+            "fiches_effacees": done["fiches_effacees"],
+            "effacement_des_fiches": done["effacement"]}
+
+
+def _checked(body: Any) -> tuple[str, str | None, str | None]:
+    reponse = body.get("reponse") if isinstance(body, dict) else None
+    if reponse not in (CONFIRM, DECLINE):
+        raise BadRequest("Champ « reponse » attendu : « confirmee » ou « refusee ».",
+                         "Field 'reponse' must be 'confirmee' or 'refusee'.")
+    motif, precision = body.get("motif"), body.get("precision")
+    if reponse == CONFIRM:
+        if motif is not None or precision is not None:
+            raise BadRequest("« motif » et « precision » accompagnent un refus seulement.",
+                             "'motif' and 'precision' go with a refusal only.")
+        return reponse, None, None
+    if motif not in MOTIFS:
+        raise BadRequest("Un refus donne son « motif » : " + ", ".join(MOTIFS) + ".",
+                         "A refusal gives its 'motif': " + ", ".join(MOTIFS) + ".")
+    if precision is not None and (not isinstance(precision, str) or
+                                  not 1 <= len(precision.strip()) <= MAX_PRECISION or
+                                  first_hiding_character(precision) is not None):
+        raise BadRequest(f"« precision » : un texte de 1 à {MAX_PRECISION} caractères, sans "
+                         "caractère invisible ni donnée personnelle.",
+                         f"'precision': a text of 1 to {MAX_PRECISION} characters, without "
+                         "invisible characters nor personal data.")
+    if motif == "autre" and precision is None:
+        raise BadRequest("Motif « autre » : donnez la « precision ».",
+                         "Motif 'autre': give the 'precision'.")
+    return reponse, motif, precision.strip() if precision else None
+
+
+def _answered() -> Conflict:
+    return Conflict("Cette demande d'effacement a déjà reçu une réponse.",
+                    "This erasure request was already answered.")
+
+
+def _answered_notice(hub: Hub, erasure_id: str, owner_id: str) -> None:
+    """The request's notice counts as acknowledged once answered (if it was sent: not to
+    a member that had left the network)."""
+    if any(a.recipient_id == owner_id and a.kind == NoticeKind.ERASURE_REQUEST
+           for a in hub.consents.acks(erasure_id)):
+        hub.consents.acknowledge(erasure_id, owner_id, hub.clock(), NoticeKind.ERASURE_REQUEST)
+
+
+def _log(hub: Hub, actor: str, user: str | None, erasure: Erasure, answer: str) -> None:
+    action = "erasure_request_confirm" if answer == CONFIRMED else "erasure_request_decline"
+    audit.record(hub, [audit.event(hub, action, actor, user=user, porteur_id=erasure.porteur_id)])

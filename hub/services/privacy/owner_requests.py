@@ -1,0 +1,120 @@
+"""A member's erasure request put to the other owners of the porteur's fiches.
+
+Each member is controller of its own fiches: a member's `POST /v1/erasures` erases its
+own at once, and asks every other owner (GDPR art. 17(2), 19) with an
+`erasure_requested` notice, tracked like the other notices (pending, then overdue),
+which the owner answers (`hub.services.privacy.erasure_requests`). Who may learn what
+is decided here, when the request is made (docs/privacy.md, "Erasure requests"): the
+requester is told of an owner asked, and an owner of the requester, only when one of
+the other's fiches about the porteur discloses something to it (`owners_named_to`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from consent.api import NoticeKind, as_utc
+from hub.bootstrap import Hub
+from hub.services.audit import trail as audit
+from hub.services.delivery.notices import add_notices
+from hub.services.privacy.discretion import owners_named_to
+from hub.store.erasure_repository import DECLINED, PENDING
+from hub.store.records import Erasure, ErasureRequest
+from hub.store.uow import UnitOfWork
+
+EVENT = "erasure_requested"
+OVERDUE = "overdue"
+_ASK = ("Le porteur a demandé à un membre du réseau l'effacement de ses données. Vous êtes "
+        "responsable de vos propres fiches : confirmez l'effacement, ou refusez en donnant le "
+        "motif (article 17.3 du RGPD) ; si vous refusez, informez vous-même le porteur de ce "
+        "motif (article 12.4). Sans réponse, la coordination du réseau peut confirmer.")
+
+
+@dataclasses.dataclass(frozen=True)
+class Asked:
+    """The owners to ask, and who may be named to whom (decided before the erasure)."""
+
+    owners: list[str]
+    named_to_requester: set[str]
+    requester_named_to: set[str]
+
+
+def plan(hub: Hub, requester: str, porteur_id: str | None, others: list[Any]) -> Asked:
+    """`others`: the other owners' fiches of the porteur not erased yet."""
+    owners = sorted({f.member_id for f in others})
+    if porteur_id is None or not owners:
+        return Asked([], set(), set())
+    return Asked(owners, owners_named_to(hub, requester, porteur_id, owners),
+                 {o for o in owners if owners_named_to(hub, o, porteur_id, {requester})})
+
+
+def ask(uow: UnitOfWork, erasure: Any, now: dt.datetime, *, asked: Asked,
+        others: list[Any]) -> list[dict[str, Any]]:
+    """In the erasing transaction: one request per owner (one who left the network too:
+    the coordination may confirm for it) and a notice to each active one. Answers the
+    lines the requester may see."""
+    if not asked.owners:
+        return []
+    uow.erasure_requests.add_many([{
+        "erasure_id": erasure.id, "owner_id": owner,
+        "named_to_requester": owner in asked.named_to_requester,
+        "requester_named": owner in asked.requester_named_to} for owner in asked.owners])
+    members = [m for m in uow.members.active() if m.id in asked.owners]
+    add_notices(uow, members, event=EVENT, subject=erasure.id, porteur_id=erasure.porteur_id,
+                fiche_pk=None, now=now, document=lambda member_id: {
+                    "effacement": erasure.id, "motif": "demande_du_porteur",
+                    "sources": [{"membre": f.member_id, "fiche_id": f.fiche_id}
+                                for f in others if f.member_id == member_id],
+                    **({"demande_par": erasure.requested_by}
+                       if member_id in asked.requester_named_to else {}),
+                    "demande": _ASK, "reponse": f"/v1/erasures/{erasure.id}/answer"})
+    return [{"membre": o, "statut": PENDING} for o in asked.owners
+            if o in asked.named_to_requester]
+
+
+def track(hub: Hub, erasure_id: str, asked: Asked, requester: str, porteur_id: str | None,
+          others: list[Any]) -> None:
+    """After the commit: each notice is tracked like the other notices and dispatched;
+    the access log records which fiches' owners were asked (pseudonymous references)."""
+    if not asked.owners:
+        return
+    now = hub.clock()
+    with hub.uow() as uow:
+        active = {m.id for m in uow.members.active()} & set(asked.owners)
+    for owner in sorted(active):
+        hub.consents.notice_sent(erasure_id, owner, now, NoticeKind.ERASURE_REQUEST)
+    audit.record(hub, [audit.event(hub, "erasure_request", requester, porteur_id=porteur_id,
+                                   fiches=[(f.member_id, f.fiche_id) for f in others])])
+    if active:
+        hub.publisher.request_dispatch_safely()
+
+
+def confirm_erased(uow: UnitOfWork, porteur_id: str, owners: set[str], erasure_id: str,
+                   by: str, now: dt.datetime) -> None:
+    """Every fiche of `owners` about the porteur is now erased (by their own request, the
+    coordination's, or a confirmation): the requests still pending to them are done."""
+    uow.erasure_requests.confirm_erased(porteur_id, owners, {
+        "answered_at": now, "answered_by": by, "done_erasure_id": erasure_id})
+
+
+def lines(rows: Iterable[ErasureRequest], erasure: Erasure, now: dt.datetime,
+          delay: dt.timedelta) -> list[dict[str, Any]]:
+    """The requests as `GET /v1/erasures/{id}` shows them (the caller's choice of rows)."""
+    return [_line(row, erasure, now, delay) for row in rows]
+
+
+def _line(row: ErasureRequest, erasure: Erasure, now: dt.datetime,
+          delay: dt.timedelta) -> dict[str, Any]:
+    status = row.status
+    if status == PENDING and now >= as_utc(erasure.requested_at) + delay:
+        status = OVERDUE
+    line: dict[str, Any] = {"membre": row.owner_id, "statut": status}
+    if row.status == DECLINED:
+        line["motif"] = row.motif
+        if row.precision:
+            line["precision"] = row.precision
+    return line
+

@@ -1,0 +1,235 @@
+"""A member's erasure request erases that member's fiches only (GDPR art. 17: each member
+is controller of its own fiches); every other owner of a fiche of the porteur is asked
+(art. 17(2), 19) and confirms or declines with a reason, or the coordination confirms
+in the console; the coordination's erasure by porteur id still erases everything. On
+both databases, with real HTTP recipients.
+
+The attack these guard against: a member pushes a fiche carrying the identity of a
+person other members follow, is linked to that porteur by matching, then asks for its
+erasure; before, that destroyed the chamber's, the PFIL's... fiches of the person."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from hub.errors import AlreadyErased, BadRequest, Conflict, DataErased, NotFound
+from hub.services.accounts.auth import Caller
+from hub.services.accounts.sessions import ConsoleSession
+from hub.services.delivery import webhooks
+from hub.services.delivery.feed import read_feed
+from hub.services.ingest import accept as ingest
+from hub.services.ingest import processing
+from hub.services.ingest.fiches import read_own_fiche
+from hub.services.privacy import erasure, erasure_requests
+from tests.factories import make_fiche, record_consents
+from tests.integration.contract_world import NETWORK as NETWORK_ID
+from tests.integration.contract_world import OWNER as OWNER_ID
+from tests.integration.contract_world import RECIPIENT as RECIPIENT_ID
+from tests.integration.world import OWNER, THIERS, fiche
+
+pytestmark = pytest.mark.integration
+
+PFIL = Caller("pfil-livradois", "PFIL", "pfil", "financement")
+CCI = Caller("cci-thiers", "CCI", "cci", "accompagnement")
+COORDINATION = Caller("pnr-livradois", "Parc", "pnr", "coordination")
+NETWORK_DPO = Caller("pnr-livradois", "Parc", "pnr", "coordination", dpo_scope="reseau")
+REQUEST = "erasure_requested"
+
+
+def push_as(hub, caller, document, **terms):
+    record_consents(hub, [document], **terms)
+    assert ingest.push_batch(hub, caller, [document])["accepted"] == 1
+    processing.process_outbox(hub, hub.publisher.published[-1])
+
+
+def own_fiche(caller, fiche_id):
+    document = make_fiche(member=caller.member_id, fiche_id=fiche_id)
+    document["accompagnement"][0]["structure"] = caller.member_id
+    return document
+
+
+def name_of(hub, caller, fiche_id):
+    return read_own_fiche(hub, caller, caller.member_id, fiche_id)["fiche"]["porteur"]["nom"]
+
+
+@pytest.fixture
+def attacked(network):
+    """The owner (commune-ambert) follows a person under a consent open to every role;
+    the PFIL follows her under a funding-only consent; commune-thiers then pushes a fiche
+    carrying her identity (with a consent it recorded itself), is linked to her porteur,
+    (open to accueil and accompagnement), and asks for the erasure."""
+    hub, clock, cci, pfil = network
+    push_as(hub, OWNER, fiche("F-1"))
+    push_as(hub, PFIL, own_fiche(PFIL, "P-1"), finalites=["orientation", "financement"],
+            roles_destinataires=["financement"])
+    push_as(hub, THIERS, own_fiche(THIERS, "T-1"), roles_destinataires=["accueil", "accompagnement"])
+    with hub.uow() as uow:
+        porteur_id = uow.fiches.porteur_of(OWNER.member_id, "F-1").porteur_id
+        assert {uow.fiches.porteur_of(m, f).porteur_id for m, f in
+                [(PFIL.member_id, "P-1"), (THIERS.member_id, "T-1")]} == {porteur_id}
+    webhooks.dispatch_webhooks(hub)
+    answer = erasure.request_erasure(hub, THIERS, {"fiche_id": "T-1", "reference": "DEM-1"})
+    webhooks.dispatch_webhooks(hub)
+    return hub, clock, cci, pfil, porteur_id, answer
+
+
+def requests_in_feed(hub, caller):
+    return [d for d in read_feed(hub, caller, 0, 100)["deliveries"] if d["evenement"] == REQUEST]
+
+
+def test_a_member_erases_only_its_own_fiches_and_the_other_owners_are_asked(attacked):
+    hub, _clock, _cci, pfil, porteur_id, answer = attacked
+    assert (answer["fiches_effacees"], answer["motif"]) == (1, "demande_du_porteur")
+    with pytest.raises(DataErased):
+        read_own_fiche(hub, THIERS, THIERS.member_id, "T-1")
+    assert name_of(hub, OWNER, "F-1") == name_of(hub, PFIL, "P-1")  # both still readable by their owners
+
+    [notice] = requests_in_feed(hub, OWNER)  # the owner reads its feed
+    assert (notice["effacement"], notice["porteur_id"]) == (answer["effacement"], porteur_id)
+    assert notice["sources"] == [{"membre": OWNER.member_id, "fiche_id": "F-1"}]
+    assert notice["reponse"] == f"/v1/erasures/{answer['effacement']}/answer"
+    [by_webhook] = [d for d in pfil.documents() if d["evenement"] == REQUEST]
+    assert by_webhook["sources"] == [{"membre": PFIL.member_id, "fiche_id": "P-1"}]
+    # commune-thiers may know the owner follows the person (its fiche was sent to it),
+    # not the PFIL (its consent opens P-1 to funding only): the PFIL is not named.
+    assert answer["demandes"] == [{"membre": OWNER.member_id, "statut": "pending"}]
+    status = erasure.read_erasure(hub, THIERS, answer["effacement"])
+    assert status["demandes"] == answer["demandes"] and status["fiches_effacees"] == 1
+    assert "P-1" not in json.dumps([answer, status])
+    # commune-thiers is named to the owner (T-1 discloses to accueil), not to the PFIL
+    assert notice["demande_par"] == THIERS.member_id and "demande_par" not in by_webhook
+    whole = erasure.read_erasure(hub, NETWORK_DPO, answer["effacement"])
+    assert {(d["membre"], d["statut"]) for d in whole["demandes"]} == {
+        (OWNER.member_id, "pending"), (PFIL.member_id, "pending")}
+
+
+def test_an_owner_confirming_the_request_has_its_fiches_erased_at_once(attacked):
+    hub, _clock, cci, _pfil, _porteur_id, answer = attacked
+    done = erasure_requests.answer_request(hub, OWNER, answer["effacement"],
+                                           {"reponse": "confirmee"})
+    assert (done["statut"], done["fiches_effacees"]) == ("confirmed", 1)
+    with pytest.raises(DataErased):
+        read_own_fiche(hub, OWNER, OWNER.member_id, "F-1")
+    assert name_of(hub, PFIL, "P-1")
+    webhooks.dispatch_webhooks(hub)
+    erased = [d for d in cci.documents() if d["evenement"] == "erased"
+              and d["effacement"] == done["effacement_des_fiches"]]
+    assert [s["fiche_id"] for s in erased[0]["sources"]] == ["F-1"]
+    assert erasure.read_erasure(hub, THIERS, answer["effacement"])["demandes"] == [
+        {"membre": OWNER.member_id, "statut": "confirmed"}]
+    with pytest.raises(Conflict):  # once
+        erasure_requests.answer_request(hub, OWNER, answer["effacement"], {"reponse": "confirmee"})
+    [event] = hub.audit.search(action="erasure_request_confirm", limit=10)
+    assert event.actor_member == OWNER.member_id
+
+
+def test_an_owner_declining_keeps_its_fiches_and_the_requester_sees_the_reason(attacked):
+    hub, _clock, _cci, _pfil, _porteur_id, answer = attacked
+    with pytest.raises(BadRequest):  # a refusal says why
+        erasure_requests.answer_request(hub, OWNER, answer["effacement"], {"reponse": "refusee"})
+    declined = erasure_requests.answer_request(hub, OWNER, answer["effacement"], {
+        "reponse": "refusee", "motif": "obligation_legale",
+        "precision": "Conservation comptable de 10 ans (aide versée)."})
+    assert declined["statut"] == "declined"
+    [event] = hub.audit.search(action="erasure_request_decline", limit=10)
+    assert event.actor_member == OWNER.member_id
+    assert name_of(hub, OWNER, "F-1")
+    assert erasure.read_erasure(hub, THIERS, answer["effacement"])["demandes"] == [
+        {"membre": OWNER.member_id, "statut": "declined", "motif": "obligation_legale",
+         "precision": "Conservation comptable de 10 ans (aide versée)."}]
+
+
+def test_only_an_asked_owner_answers_and_the_rest_learn_nothing(attacked):
+    hub, clock, _cci, _pfil, _porteur_id, answer = attacked
+    for caller in (CCI, THIERS, COORDINATION):
+        with pytest.raises(NotFound):
+            erasure_requests.answer_request(hub, caller, answer["effacement"],
+                                            {"reponse": "confirmee"})
+    with pytest.raises(NotFound):
+        erasure_requests.answer_request(hub, OWNER, "eff_inconnu", {"reponse": "confirmee"})
+    seen_by_pfil = erasure.read_erasure(hub, PFIL, answer["effacement"])
+    assert seen_by_pfil["demandes"] == [{"membre": PFIL.member_id, "statut": "pending"}]
+    assert "demande_par" not in seen_by_pfil and THIERS.member_id not in json.dumps(seen_by_pfil)
+    clock.now += dt.timedelta(days=hub.settings.notice_ack_delay_days + 1)
+    assert erasure.read_erasure(hub, THIERS, answer["effacement"])["demandes"] == [
+        {"membre": OWNER.member_id, "statut": "overdue"}]
+
+
+def test_the_coordination_confirms_for_an_owner_that_does_not_answer(attacked):
+    hub, clock, _cci, _pfil, _porteur_id, answer = attacked
+    session = ConsoleSession("usr_coord", "coord", "coordinator", COORDINATION.member_id,
+                             "csrf", clock.now + dt.timedelta(hours=1))
+    listed = erasure_requests.pending_requests(hub, session)
+    assert {(r["effacement"], r["membre"]) for r in listed} == {
+        (answer["effacement"], OWNER.member_id), (answer["effacement"], PFIL.member_id)}
+    erasure_requests.confirm_in_console(hub, session, answer["effacement"], OWNER.member_id)
+    with pytest.raises(DataErased):
+        read_own_fiche(hub, OWNER, OWNER.member_id, "F-1")
+    assert name_of(hub, PFIL, "P-1")
+    assert erasure.read_erasure(hub, THIERS, answer["effacement"])["demandes"] == [
+        {"membre": OWNER.member_id, "statut": "confirmed"}]
+    with pytest.raises(Conflict):
+        erasure_requests.answer_request(hub, OWNER, answer["effacement"], {
+            "reponse": "refusee", "motif": "obligation_legale"})
+    [event] = hub.audit.search(action="erasure_request_confirm", limit=10)
+    assert (event.actor_member, event.actor_user) == (COORDINATION.member_id, "usr_coord")
+
+
+def test_the_coordination_erasing_by_porteur_id_erases_every_member_s_fiches(attacked):
+    hub, _clock, _cci, _pfil, porteur_id, _answer = attacked
+    done = erasure.request_erasure(hub, COORDINATION, {"porteur_id": porteur_id})
+    assert done["fiches_effacees"] == 2  # T-1 was erased already
+    for caller, fiche_id in ((OWNER, "F-1"), (PFIL, "P-1")):
+        with pytest.raises(DataErased):
+            read_own_fiche(hub, caller, caller.member_id, fiche_id)
+    with pytest.raises(AlreadyErased):
+        erasure.request_erasure(hub, COORDINATION, {"porteur_id": porteur_id})
+
+
+def test_over_http_the_owner_asked_answers_once_and_the_others_get_404(contract):
+    """The partner contract: the requester's 201 and status, the owner's answer (400 for a
+    refusal without motif, 200, then 409), 404 in the error envelope for anyone else."""
+    owner, chamber = Caller(OWNER_ID, "", "commune", "accueil"), \
+        Caller(RECIPIENT_ID, "", "cci", "accompagnement")
+    for caller, fiche_id in ((owner, "F-1"), (chamber, "C-1")):
+        document = make_fiche(member=caller.member_id, fiche_id=fiche_id)
+        document["accompagnement"][0]["structure"] = caller.member_id
+        push_as(contract.hub, caller, document)
+    made = contract.call(RECIPIENT_ID, "POST", "/v1/erasures", {"fiche_id": "C-1"})
+    assert made.status_code == 201, made.text
+    eid = made.json()["effacement"]
+    assert made.json()["demandes"] == [{"membre": OWNER_ID, "statut": "pending"}]
+    path = f"/v1/erasures/{eid}/answer"
+    for who in (RECIPIENT_ID, NETWORK_ID):
+        refused = contract.call(who, "POST", path, {"reponse": "confirmee"})
+        assert (refused.status_code, refused.json()["error"]["code"]) == (404, "not_found")
+    assert contract.call(OWNER_ID, "POST", path, {"reponse": "refusee"}).status_code == 400
+    declined = contract.call(OWNER_ID, "POST", path, {"reponse": "refusee",
+                                                      "motif": "droits_en_justice"})
+    assert declined.status_code == 200, declined.text
+    again = contract.call(OWNER_ID, "POST", path, {"reponse": "confirmee"})
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "conflict")
+    status = contract.call(RECIPIENT_ID, "GET", f"/v1/erasures/{eid}").json()
+    assert status["demandes"] == [{"membre": OWNER_ID, "statut": "declined",
+                                   "motif": "droits_en_justice"}]
+
+
+def test_going_back_before_erasure_requests_is_refused_while_one_waits_then_allowed(attacked):
+    """Dropping the table would lose the porteur's request silently; once answered, the
+    migration goes down and up again."""
+    from alembic import command
+
+    from hub.store.migrate import alembic_config
+
+    hub, _clock, _cci, _pfil, _porteur_id, answer = attacked
+    url = hub.settings.database_url.reveal()
+    with pytest.raises(RuntimeError, match="awaiting an answer"):
+        command.downgrade(alembic_config(url), "0026")
+    for caller in (OWNER, PFIL):
+        erasure_requests.answer_request(hub, caller, answer["effacement"], {"reponse": "confirmee"})
+    hub.close()
+    command.downgrade(alembic_config(url), "0026")
+    command.upgrade(alembic_config(url), "head")
