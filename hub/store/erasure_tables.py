@@ -70,5 +70,8 @@ erasure_requests = sa.Table(
     sa.Column("answered_at", UTC_TIME),
     sa.Column("answered_by", sa.String(100)),  # the owner's id, or "console:<user id>"
     sa.Column("done_erasure_id", sa.String(40)),  # the erasure of the owner's fiches
+    # The owner's fiches the request named (its notice's `sources`): confirming erases
+    # these, wherever a merge or a separation has put them since.
+    sa.Column("fiche_pks", sa.JSON, nullable=False),
 )
 sa.Index("ix_erasure_requests_status", erasure_requests.c.status)

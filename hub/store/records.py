@@ -134,6 +134,7 @@ class ErasureRequest:
     answered_at: dt.datetime | None
     answered_by: str | None
     done_erasure_id: str | None
+    fiche_pks: list[int]
 
 
 @dataclasses.dataclass(frozen=True)

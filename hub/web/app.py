@@ -23,6 +23,7 @@ from hub.web import (
     routes_coordination,
     routes_dpo,
     routes_duplicates,
+    routes_erasures,
 )
 from hub.web.pages import HEADERS, render
 from hub.web.security import PREFIX, SESSION_COOKIE, clear_cookie, page_left
@@ -38,8 +39,8 @@ def create_console(hub: Hub) -> FastAPI:
     console = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     console.state.hub = hub
     console.mount("/static", StaticFiles(directory=_STATIC), name="static")
-    for module in (routes_auth, routes_coordination, routes_duplicates, routes_dpo,
-                   routes_admin):
+    for module in (routes_auth, routes_coordination, routes_duplicates, routes_erasures,
+                   routes_dpo, routes_admin):
         console.include_router(module.router)
     _install_errors(console)
     return console

@@ -626,3 +626,54 @@ def test_the_account_form_keeps_its_values_and_shows_its_error_beside_it(console
     follow(browser, browser.find_element(By.XPATH, "//button[text()='Créer le compte']"))
     assert "Compte créé." in browser.switch_to.active_element.text  # the notice has the focus
     assert any(u["login"] == "secretariat.reunion" for u in accounts.list_users(console["hub"]))
+
+
+def test_a_coordinator_confirms_an_erasure_request_an_owner_left_unanswered(console, browser):
+    """A member's erasure request erases its own fiche only and asks the other owners
+    (here the PFIL); the PFIL does not answer, the coordinator confirms for it from the
+    "Effacements" page (a form with its anti-forgery token): the PFIL's fiche is then
+    erased, and the confirmation is in the access log under the coordinator's account."""
+    from hub.errors import DataErased
+    from hub.services.accounts.auth import Caller
+    from hub.services.ingest import accept as ingest
+    from hub.services.ingest import processing
+    from hub.services.ingest.fiches import read_own_fiche
+    from hub.services.privacy import erasure
+    from tests.console_world import _fiche
+    from tests.factories import ALL_PURPOSES, record_consents
+
+    hub = console["hub"]
+    pfil = Caller("pfil-livradois-forez", "", "pfil", "financement")
+    commune = Caller("commune-ambert", "", "commune", "accueil")
+    today = hub.clock().date()
+    for caller, fiche_id in ((pfil, "F-EFFACE-P"), (commune, "F-EFFACE-C")):
+        fiche = _fiche(today, caller.member_id, fiche_id, "Bérénice", "Effacetoux",
+                       "Scierie mobile", "idee", [(3, caller.member_id, "accueil", None, None)])
+        record_consents(hub, [fiche], finalites=ALL_PURPOSES,
+                        roles_destinataires=["accueil", "accompagnement", "financement"])
+        assert ingest.push_batch(hub, caller, [fiche])["accepted"] == 1
+        processing.process_outbox(hub, hub.publisher.published[-1])
+    with hub.uow() as uow:
+        porteur_id = uow.fiches.porteur_of(pfil.member_id, "F-EFFACE-P").porteur_id
+        assert uow.fiches.porteur_of(commune.member_id, "F-EFFACE-C").porteur_id == porteur_id
+    asked = erasure.request_erasure(hub, commune, {"fiche_id": "F-EFFACE-C"})
+    assert read_own_fiche(hub, pfil, pfil.member_id, "F-EFFACE-P")["fiche"]["porteur"]["nom"] \
+        == "Effacetoux"
+
+    sign_in(console, "coord")
+    follow(browser, browser.find_element(By.LINK_TEXT, "Effacements"))
+    row = browser.find_element(By.XPATH, "//tbody/tr[th='Initiative Livradois-Forez']")
+    assert porteur_id in row.text and "Mairie d'Ambert" in row.text and "en attente" in row.text
+    assert "Effacetoux" not in text(browser)
+    no_violations(browser)
+    shot(browser, "effacements")
+    follow(browser, row.find_element(By.TAG_NAME, "button"))
+    notice = browser.find_element(By.CSS_SELECTOR, ".notice[role=status]")
+    assert "Effacement confirmé" in notice.text
+    assert "Aucune demande en attente." in text(browser)
+    with pytest.raises(DataErased):
+        read_own_fiche(hub, pfil, pfil.member_id, "F-EFFACE-P")
+    assert erasure.read_erasure(hub, commune, asked["effacement"])["demandes"] == [
+        {"membre": pfil.member_id, "statut": "confirmed"}]
+    [event] = hub.audit.search(action="erasure_request_confirm", limit=10)
+    assert event.actor_user == coordinator_id(console)

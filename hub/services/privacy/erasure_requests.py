@@ -97,34 +97,41 @@ def pending_requests(hub: Hub, session: ConsoleSession) -> list[dict[str, Any]]:
 
 def _confirm(hub: Hub, owner: Caller, erasure: Erasure, by: str,
              console: tuple[str, str] | None) -> dict[str, Any]:
-    """Erase the owner's fiches of the porteur (those not erased yet), settling the
-    request in the same transaction (two confirmations at once: the second gets 409)."""
+    """Erase the fiches the request named (those not erased yet), porteur by porteur
+    (a merge or a separation may have moved them), settling the request in the first
+    erasing transaction (two confirmations at once: the second gets 409)."""
     with hub.uow() as uow:
-        listed = uow.fiches.of_porteur(erasure.porteur_id) if erasure.porteur_id else []
-        erased = uow.keys.erased(f.id for f in listed)
-    mine = [f for f in listed if f.member_id == owner.member_id and f.id not in erased]
+        row = uow.erasure_requests.get(erasure.id, owner.member_id)
+        asked = set(row.fiche_pks) if row is not None else set()
+        left = asked - uow.keys.erased(asked)
+        heads = uow.matching.fiche_heads(left)
+        groups = {p: uow.fiches.of_porteur(p) if p is not None else
+                  [h for h in heads.values() if h.porteur_id is None]
+                  for p in {h.porteur_id for h in heads.values()}}
+    settled: list[str | None] = []
 
     def settle(uow: UnitOfWork, done: Any, now: dt.datetime) -> list[dict[str, Any]]:
-        if not uow.erasure_requests.settle(erasure.id, owner.member_id, {
+        if not settled and not uow.erasure_requests.settle(erasure.id, owner.member_id, {
                 "status": CONFIRMED, "answered_at": now, "answered_by": by,
                 "done_erasure_id": getattr(done, "id", None)}):
             raise _answered()
+        settled.append(getattr(done, "id", None))
         return []
 
-    if mine:
-        done = erasing.confirmed_erasure(hub, owner, erasure.porteur_id, mine, listed, settle,
-                                         console)
-    else:  # nothing left to erase (removed, or erased meanwhile by the coordination)
+    erased = 0
+    for porteur_id, listed in sorted(groups.items(), key=lambda g: str(g[0])):
+        mine = [f for f in listed if f.id in left]
+        done = erasing.confirmed_erasure(hub, owner, porteur_id, mine, listed, settle, console)
+        erased += done["fiches_effacees"]
+    if not settled:  # nothing left to erase (removed, or erased meanwhile by the coordination)
         with hub.uow() as uow:
             settle(uow, None, hub.clock())
             uow.commit()
-        done = {"effacement": None, "fiches_effacees": 0}
     _answered_notice(hub, erasure.id, owner.member_id)
     actor, user = console or (owner.member_id, None)
     _log(hub, actor, user, erasure, CONFIRMED)
     return {"effacement": erasure.id, "membre": owner.member_id, "statut": CONFIRMED,
-            "fiches_effacees": done["fiches_effacees"],
-            "effacement_des_fiches": done["effacement"]}
+            "fiches_effacees": erased, "effacement_des_fiches": settled[0]}
 
 
 def _checked(body: Any) -> tuple[str, str | None, str | None]:

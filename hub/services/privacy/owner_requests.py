@@ -61,7 +61,8 @@ def ask(uow: UnitOfWork, erasure: Any, now: dt.datetime, *, asked: Asked,
     uow.erasure_requests.add_many([{
         "erasure_id": erasure.id, "owner_id": owner,
         "named_to_requester": owner in asked.named_to_requester,
-        "requester_named": owner in asked.requester_named_to} for owner in asked.owners])
+        "requester_named": owner in asked.requester_named_to,
+        "fiche_pks": [f.id for f in others if f.member_id == owner]} for owner in asked.owners])
     members = [m for m in uow.members.active() if m.id in asked.owners]
     add_notices(uow, members, event=EVENT, subject=erasure.id, porteur_id=erasure.porteur_id,
                 fiche_pk=None, now=now, document=lambda member_id: {

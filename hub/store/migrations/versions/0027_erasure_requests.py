@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("answered_at", UTC_TIME),
         sa.Column("answered_by", sa.String(100)),
         sa.Column("done_erasure_id", sa.String(40)),
+        sa.Column("fiche_pks", sa.JSON, nullable=False),
     )
     op.create_index("ix_erasure_requests_status", "erasure_requests", ["status"])
 
