@@ -233,3 +233,39 @@ def test_going_back_before_erasure_requests_is_refused_while_one_waits_then_allo
     hub.close()
     command.downgrade(alembic_config(url), "0026")
     command.upgrade(alembic_config(url), "head")
+
+
+def test_a_restore_from_an_older_backup_asks_the_other_owners_again(network, tmp_path):
+    """The request is in the recovery journal with the erasure: restored from a backup
+    taken before it, the requester's fiche stays erased and the owner's request is
+    pending again (its notice sent again under the same idempotency key), so the owner
+    can still answer it."""
+    from hub.bootstrap import Hub
+    from hub.services.ops import recovery
+    from tests.fakes.publisher import RecordingPublisher
+
+    hub, _clock, _cci, _pfil = network
+    push_as(hub, OWNER, fiche("F-1"))
+    push_as(hub, THIERS, own_fiche(THIERS, "T-1"), roles_destinataires=["accueil"])
+    recovery.backup(hub, tmp_path / "sauvegarde")
+    asked = erasure.request_erasure(hub, THIERS, {"fiche_id": "T-1"})
+    [before] = requests_in_feed(hub, OWNER)
+    hub.close()
+
+    done = recovery.restore(hub.settings, tmp_path / "sauvegarde")
+
+    assert done.erasures_replayed == [asked["effacement"]]
+    restored = Hub.from_settings(hub.settings, publisher=RecordingPublisher(), clock=hub.clock)
+    try:
+        with pytest.raises(DataErased):
+            read_own_fiche(restored, THIERS, THIERS.member_id, "T-1")
+        [again] = requests_in_feed(restored, OWNER)
+        assert (again["delivery_id"], again["sources"]) == (before["delivery_id"], before["sources"])
+        assert erasure.read_erasure(restored, THIERS, asked["effacement"])["demandes"] == [
+            {"membre": OWNER.member_id, "statut": "pending"}]
+        erasure_requests.answer_request(restored, OWNER, asked["effacement"],
+                                        {"reponse": "confirmee"})
+        with pytest.raises(DataErased):
+            read_own_fiche(restored, OWNER, OWNER.member_id, "F-1")
+    finally:
+        restored.close()

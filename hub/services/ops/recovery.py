@@ -31,6 +31,7 @@ from hub.config import Settings
 from hub.errors import ConfigurationError
 from hub.journal import RecoveryJournal
 from hub.services.audit import trail as audit
+from hub.services.privacy import owner_requests
 from hub.services.privacy.erasure import ErasureRecord, record_erasure
 from hub.store import backup as copies
 from hub.store.migrate import upgrade
@@ -102,9 +103,11 @@ def _replay(hub: Hub) -> Restored:
         # deliveries take positions past them all, never at or under one (never skipped)
         uow.deliveries.resume_positions_after(FEED_POSITIONS_GAP)
         uow.commit()
-    for erasure_id, notified, erased in filter(None, erasures):
+    for erasure_id, notified, asked, erased in filter(None, erasures):
         for member_id in notified:
             hub.consents.notice_sent(erasure_id, member_id, now, NoticeKind.ERASURE)
+        for member_id in asked:
+            hub.consents.notice_sent(erasure_id, member_id, now, NoticeKind.ERASURE_REQUEST)
         hub.consents.forget_proofs(erased)  # the copy holds the text proofs again
     withdrawals = [_replay_withdrawal(hub, entry) for entry in entries
                    if entry.get("type") == "withdrawal"]
@@ -113,20 +116,28 @@ def _replay(hub: Hub) -> Restored:
                     [w for w in withdrawals if w])
 
 
-def _replay_erasure(hub: Hub, uow: UnitOfWork, entry: dict[str, Any],
-                    now: dt.datetime) -> tuple[str, list[str], list[tuple[str, str]]] | None:
+def _replay_erasure(hub: Hub, uow: UnitOfWork, entry: dict[str, Any], now: dt.datetime
+                    ) -> tuple[str, list[str], list[str], list[tuple[str, str]]] | None:
     pks = [int(pk) for pk in entry["fiche_pks"]]
     if uow.erasures.get(entry["id"]) is not None or set(uow.keys.erased(pks)) != set(pks):
         return None  # in the copy already, or never committed (its keys were not destroyed)
     erasure = ErasureRecord(entry["id"], entry["scope"], entry.get("porteur_id"),
                             entry["requested_by"], dt.datetime.fromisoformat(entry["at"]),
                             entry.get("reference_sha256"))
-    # the meeting's notes sealed under the destroyed keys go; an art. 17 erasure takes
-    # every note about the porteur
-    uow.meeting.forget(None if entry["scope"] == "fiche" else entry.get("porteur_id"), pks)
+    # the meeting's notes sealed under the destroyed keys go; an art. 17 erasure of the
+    # porteur's last fiches takes every note about the porteur
+    porteur_id = entry.get("porteur_id") if entry["scope"] == "porteur" else None
+    if porteur_id is not None:
+        left = {f.id for f in uow.fiches.of_porteur(porteur_id)}
+        whole = left <= set(uow.keys.erased(left))
+    uow.meeting.forget(porteur_id if porteur_id is not None and whole else None, pks)
     refs = uow.key_replays.fiche_refs(pks)
     done = record_erasure(uow, erasure, refs, now, replayed=True)
-    return entry["id"], done.notified, [(ref.member_id, ref.fiche_id) for ref in refs]
+    asked = owner_requests.replay(uow, erasure, entry, now)
+    if porteur_id is not None:
+        owner_requests.confirm_erased(uow, porteur_id, {ref.member_id for ref in refs},
+                                      erasure.id, erasure.requested_by, now)
+    return entry["id"], done.notified, asked, [(ref.member_id, ref.fiche_id) for ref in refs]
 
 
 def _replay_withdrawal(hub: Hub, entry: dict[str, Any]) -> str | None:

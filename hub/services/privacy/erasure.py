@@ -215,13 +215,18 @@ def _own_fiche(uow: UnitOfWork, caller: Caller, fiche_id: Any) -> Any:
     return row
 
 
-def _journal(hub: Hub, erasure_id: str, scope: str, porteur_id: str | None, pks: list[int],
-             requested_by: str, now: Any) -> None:
-    """Before the commit: a restore from an older backup records this erasure again."""
+def _journal(hub: Hub, uow: UnitOfWork, erasure_id: str, scope: str, porteur_id: str | None,
+             pks: list[int], requested_by: str, now: Any) -> None:
+    """Before the commit: a restore from an older backup records this erasure again, and
+    asks again the other owners it asked (owner_requests.replay)."""
     if hub.store_keys.journal is not None:
+        asked = [{"owner_id": r.owner_id, "named_to_requester": r.named_to_requester,
+                  "requester_named": r.requester_named, "fiche_pks": r.fiche_pks}
+                 for r in uow.erasure_requests.of_erasure(erasure_id)]
         hub.store_keys.journal.erasure({
             "id": erasure_id, "scope": scope, "porteur_id": porteur_id, "fiche_pks": pks,
-            "requested_by": requested_by, "at": now.isoformat()})
+            "requested_by": requested_by, "at": now.isoformat(),
+            **({"asked": asked} if asked else {})})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -341,7 +346,7 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
             if scope == PORTEUR and porteur_id is not None:  # every fiche of these owners
                 owner_requests.confirm_erased(uow, porteur_id, {f.member_id for f in fiches},
                                               erasure.id, caller.member_id, now)
-            _journal(hub, erasure.id, scope, porteur_id, pks, caller.member_id, now)
+            _journal(hub, uow, erasure.id, scope, porteur_id, pks, caller.member_id, now)
             uow.commit()
     finally:
         forget_identities(hub)

@@ -76,6 +76,23 @@ def ask(uow: UnitOfWork, erasure: Any, now: dt.datetime, *, asked: Asked,
             if o in asked.named_to_requester]
 
 
+def replay(uow: UnitOfWork, erasure: Any, entry: dict[str, Any], now: dt.datetime) -> list[str]:
+    """A restore from an older backup: the requests the journal's erasure `entry` made are
+    made again (pending: an answer given after the backup is asked again, except a
+    confirmation, whose own erasure is replayed and confirms it); the active owners
+    asked, whose notices go again with the same idempotency key."""
+    rows = entry.get("asked") or []
+    if not rows:
+        return []
+    others = uow.key_replays.fiche_refs(sorted({pk for r in rows for pk in r["fiche_pks"]}))
+    ask(uow, erasure, now, others=others, asked=Asked(
+        [r["owner_id"] for r in rows],
+        {r["owner_id"] for r in rows if r["named_to_requester"]},
+        {r["owner_id"] for r in rows if r["requester_named"]}))
+    active = {m.id for m in uow.members.active()}
+    return [r["owner_id"] for r in rows if r["owner_id"] in active]
+
+
 def track(hub: Hub, erasure_id: str, asked: Asked, requester: str, porteur_id: str | None,
           others: list[Any]) -> None:
     """After the commit: each notice is tracked like the other notices and dispatched;
