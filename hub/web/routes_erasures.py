@@ -39,6 +39,11 @@ def confirm(request: Request, form: dict[str, str] = Depends(checked_form),
     if not (_OPAQUE_ID.match(erasure_id) and _OPAQUE_ID.match(member_id)):
         raise BadRequest("Formulaire de confirmation incomplet : rechargez la page.",
                          "Incomplete confirmation form: reload the page.")
-    erasure_requests.confirm_in_console(hub_of(request), session, erasure_id, member_id)
+    hub = hub_of(request)
+    if form.get("confirme") != "oui":  # final: a page that says so, then the erasure
+        return render(request, "effacement_confirmer.html", erasure_id=erasure_id,
+                      member_id=member_id,
+                      member_name=member_names(hub).get(member_id, member_id))
+    erasure_requests.confirm_in_console(hub, session, erasure_id, member_id)
     return RedirectResponse(f"{PREFIX}/coordination/effacements?fait=confirme",
                             status_code=303, headers=HEADERS)

@@ -576,7 +576,7 @@ def test_a_dpo_goes_from_a_persons_name_to_a_complete_access_report(console, bro
 def test_every_page_reflows_at_320_pixels_without_horizontal_scrolling(console, browser):
     pages = {"coord": ["/console/coordination/porteurs", "/console/coordination/reunion",
                        "/console/coordination/doublons", "/console/coordination/fusions",
-                       "/console/coordination/indicateurs",
+                       "/console/coordination/indicateurs", "/console/coordination/effacements",
                        f"/console/coordination/porteurs/{console['porteurs']['F-INSTALLE']}"],
              "dpo": ["/console/dpo/personne", "/console/dpo/journal", "/console/dpo/alertes",
                      "/console/dpo/consentements", "/console/dpo/integrite"]}
@@ -631,8 +631,9 @@ def test_the_account_form_keeps_its_values_and_shows_its_error_beside_it(console
 def test_a_coordinator_confirms_an_erasure_request_an_owner_left_unanswered(console, browser):
     """A member's erasure request erases its own fiche only and asks the other owners
     (here the PFIL); the PFIL does not answer, the coordinator confirms for it from the
-    "Effacements" page (a form with its anti-forgery token): the PFIL's fiche is then
-    erased, and the confirmation is in the access log under the coordinator's account."""
+    "Effacements" page, then on the page saying it is final (forms with their
+    anti-forgery token): the PFIL's fiche is then erased, and the confirmation is in the
+    access log under the coordinator's account."""
     from hub.errors import DataErased
     from hub.services.accounts.auth import Caller
     from hub.services.ingest import accept as ingest
@@ -667,7 +668,25 @@ def test_a_coordinator_confirms_an_erasure_request_an_owner_left_unanswered(cons
     assert "Effacetoux" not in text(browser)
     no_violations(browser)
     shot(browser, "effacements")
+    browser.set_window_size(320, 900)
+    try:  # a row and its button reflow too
+        assert browser.execute_script(
+            "return document.documentElement.scrollWidth <= window.innerWidth")
+    finally:
+        browser.set_window_size(1280, 900)
     follow(browser, row.find_element(By.TAG_NAME, "button"))
+    assert "Initiative Livradois-Forez" in text(browser) and "définitivement" in text(browser)
+    no_violations(browser)
+    assert read_own_fiche(hub, pfil, pfil.member_id, "F-EFFACE-P")  # not before confirming
+    browser.execute_script("document.querySelectorAll('input[name=csrf]')"
+                           ".forEach(function (i) { i.remove(); })")
+    follow(browser, browser.find_element(By.XPATH, "//button[text()='Effacer définitivement']"))
+    assert "jeton anti-falsification" in text(browser)  # a forged form erases nothing
+    assert read_own_fiche(hub, pfil, pfil.member_id, "F-EFFACE-P")
+    follow(browser, browser.find_element(By.LINK_TEXT, "Effacements"))
+    follow(browser, browser.find_element(
+        By.XPATH, "//tbody/tr[th='Initiative Livradois-Forez']//button"))
+    follow(browser, browser.find_element(By.XPATH, "//button[text()='Effacer définitivement']"))
     notice = browser.find_element(By.CSS_SELECTOR, ".notice[role=status]")
     assert "Effacement confirmé" in notice.text
     assert "Aucune demande en attente." in text(browser)
