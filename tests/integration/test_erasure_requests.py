@@ -269,3 +269,22 @@ def test_a_restore_from_an_older_backup_asks_the_other_owners_again(network, tmp
             read_own_fiche(restored, OWNER, OWNER.member_id, "F-1")
     finally:
         restored.close()
+
+
+def test_confirming_erases_the_fiches_the_request_named_wherever_a_separation_put_them(
+        attacked):
+    """The owner was asked about F-1 (its notice's `sources`); the coordination separates
+    F-1 from the porteur before the owner answers: confirming still erases F-1, which the
+    owner agreed to, in its new porteur, and nothing of the PFIL's."""
+    from hub.services.matching import duplicates
+
+    hub, _clock, _cci, _pfil, porteur_id, answer = attacked
+    duplicates.unmerge(hub, porteur_id, OWNER.member_id, "F-1", actor=COORDINATION.member_id)
+    with hub.uow() as uow:
+        assert uow.fiches.porteur_of(OWNER.member_id, "F-1").porteur_id != porteur_id
+    done = erasure_requests.answer_request(hub, OWNER, answer["effacement"],
+                                           {"reponse": "confirmee"})
+    assert done["fiches_effacees"] == 1
+    with pytest.raises(DataErased):
+        read_own_fiche(hub, OWNER, OWNER.member_id, "F-1")
+    assert name_of(hub, PFIL, "P-1")

@@ -1,5 +1,10 @@
 """Erasure (GDPR art. 17) by crypto-shredding, and a member's removal of its own fiche.
 
+Each member is controller of its own fiches: a member's request erases its own fiches of
+the porteur, and asks the other owners to erase theirs (hub.services.privacy.
+owner_requests, answered in hub.services.privacy.erasure_requests); the coordination's
+request erases every fiche of the porteur (the network's decision).
+
 Erasing destroys the data keys of the fiches concerned: their versions, and every
 delivery that disclosed their fields, become unreadable wherever a copy lies. What
 remains is pseudonymous: porteur and fiche ids, the audit trail, and each version's
@@ -51,9 +56,9 @@ _COORDINATION = "coordination"
 
 
 def request_erasure(hub: Hub, caller: Caller, body: Any) -> dict[str, Any]:
-    """Erase a porteur: named by one of the caller's fiches (`fiche_id`), or by its id
-    (`porteur_id`, coordination only). `reference` (the request in the member's own
-    system) is kept only as a hash."""
+    """Erase a porteur's data: named by one of the caller's fiches (`fiche_id`), or by its
+    id (`porteur_id`, coordination only); a member's own fiches at once, the other owners
+    asked. `reference` (the request in the member's own system) is kept only as a hash."""
     if not isinstance(body, dict) or len({"fiche_id", "porteur_id"} & body.keys()) != 1:
         raise BadRequest(
             "Le corps doit être {\"fiche_id\": ...} (une de vos fiches) ou, pour la "
