@@ -104,6 +104,8 @@ def test_a_member_erases_only_its_own_fiches_and_the_other_owners_are_asked(atta
     whole = erasure.read_erasure(hub, NETWORK_DPO, answer["effacement"])
     assert {(d["membre"], d["statut"]) for d in whole["demandes"]} == {
         (OWNER.member_id, "pending"), (PFIL.member_id, "pending")}
+    [asked] = hub.audit.search(action="erasure_request", limit=10)  # for the DPOs
+    assert asked.actor_member == THIERS.member_id and len(asked.fiche_refs) == 2
 
 
 def test_an_owner_confirming_the_request_has_its_fiches_erased_at_once(attacked):

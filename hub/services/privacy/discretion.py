@@ -10,7 +10,7 @@ fiches about the porteur discloses something to the owner's role under its own c
 recipient; the notices themselves still go to all.
 
 The same gate, without the subscription rule, says which other owners of a porteur's
-fiches a member's erasure request may name (`owners_named_to`): to the requester, the
+fiches a member's erasure request may name (`mutual_naming`): to the requester, the
 owners asked; to each owner asked, the requester (docs/privacy.md, "Erasure requests")."""
 
 from __future__ import annotations
@@ -45,22 +45,31 @@ def named_to_owner(hub: Hub, owner: str, porteur_id: str | None,
         hub, [h for h in heads if h.member_id == m], owner, member.role, now)}
 
 
-def owners_named_to(hub: Hub, viewer: str, porteur_id: str, owners: Iterable[str]) -> set[str]:
-    """The `owners` of fiches of `porteur_id` that `viewer` may be told hold one: one of
-    their fiches about the porteur discloses something to the viewer's role under its own
-    consent (subscriptions do not count here: an owner was not chosen, it holds a fiche).
-    The coordination is told of every owner. Erased fiches disclose nothing, so this is
-    decided before an erasure, and kept."""
+def mutual_naming(hub: Hub, member_id: str, porteur_id: str,
+                  owners: Iterable[str]) -> tuple[set[str], set[str]]:
+    """(the `owners` of fiches of `porteur_id` that `member_id` may be told hold one, the
+    owners that may be told `member_id` holds one): a viewer is told of a holder when one
+    of the holder's fiches about the porteur discloses something to the viewer's role
+    under its own consent (subscriptions do not count here: an owner was not chosen, it
+    holds a fiche); the coordination is told of every one. Erased fiches disclose
+    nothing, so this is decided before an erasure, and kept."""
     owners = set(owners)
     with hub.uow() as uow:
-        member = uow.members.get(viewer)
-        if member is None or member.role == COORDINATION:
-            return owners if member is not None else set()
-        pks = [row.id for row in uow.fiches.of_porteur(porteur_id) if row.member_id in owners]
+        members = {m.id: m for m in uow.members.active()}
+        pks = [row.id for row in uow.fiches.of_porteur(porteur_id)
+               if row.member_id in owners | {member_id}]
         heads = list(uow.matching.fiche_heads(pks).values())
     now = hub.clock()
-    return {o for o in owners if discloses_to(
-        hub, [h for h in heads if h.member_id == o], viewer, member.role, now)}
+
+    def told(viewer: str, holder: str) -> bool:
+        member = members.get(viewer)
+        if member is None:  # left the network: told nothing more
+            return False
+        return member.role == COORDINATION or discloses_to(
+            hub, [h for h in heads if h.member_id == holder], viewer, member.role, now)
+
+    return ({o for o in owners if told(member_id, o)},
+            {o for o in owners if told(o, member_id)})
 
 
 def named_for_consent(hub: Hub, record: Any, recipients: Iterable[str]) -> set[str]:

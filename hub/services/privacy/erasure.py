@@ -26,7 +26,7 @@ import datetime as dt
 import functools
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from consent.api import NoticeKind, as_utc
@@ -75,11 +75,12 @@ def request_erasure(hub: Hub, caller: Caller, body: Any) -> dict[str, Any]:
         try:
             answer = _erase(hub, caller, PORTEUR, target.porteur_id, target.erased, reference,
                             listed=target.listed, then=functools.partial(
-                                owner_requests.ask, asked=asked, others=target.others))
+                                owner_requests.ask, asked=asked, others=target.others),
+                            events=owner_requests.audited(hub, caller.member_id,
+                                                          target.porteur_id, target.others))
         except _FichesMoved:
             continue  # a merge or a worker gave the porteur another fiche: list them again
-        owner_requests.track(hub, answer["effacement"], asked, caller.member_id,
-                             target.porteur_id, target.others)
+        owner_requests.track(hub, answer["effacement"], asked)
         return answer
     raise _FichesMoved.unavailable()
 
@@ -322,7 +323,8 @@ def _hold_fiches(uow: UnitOfWork, porteur_id: str, pks: list[int]) -> None:
 def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches: list[Any],
            reference: str | None, *, listed: list[Any] | None = None,
            then: Callable[[UnitOfWork, ErasureRecord, dt.datetime], list[dict[str, Any]]]
-           | None = None, actor: tuple[str, str | None] | None = None) -> dict[str, Any]:
+           | None = None, actor: tuple[str, str | None] | None = None,
+           events: Sequence[Any] = ()) -> dict[str, Any]:
     """Erase `fiches` (of `porteur_id`, whose fiches were `listed`); `then` runs in the
     same transaction (asks the other owners, or settles the request being confirmed) and
     answers the requests the caller may see."""
@@ -360,7 +362,7 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
         hub.consents.notice_sent(erasure.id, member_id, now, NoticeKind.ERASURE)
     member, user = actor or (caller.member_id, None)
     audit.record(hub, [audit.event(hub, "erasure", member, user=user, porteur_id=porteur_id,
-                                   fiches=[(f.member_id, f.fiche_id) for f in fiches])])
+                                   fiches=[(f.member_id, f.fiche_id) for f in fiches]), *events])
     if notified:
         hub.publisher.request_dispatch_safely()
     if caller.role != _COORDINATION:  # a member learns nothing of others' fiches

@@ -6,7 +6,7 @@ own at once, and asks every other owner (GDPR art. 17(2), 19) with an
 which the owner answers (`hub.services.privacy.erasure_requests`). Who may learn what
 is decided here, when the request is made (docs/privacy.md, "Erasure requests"): the
 requester is told of an owner asked, and an owner of the requester, only when one of
-the other's fiches about the porteur discloses something to it (`owners_named_to`).
+the other's fiches about the porteur discloses something to it (`mutual_naming`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from consent.api import NoticeKind, as_utc
 from hub.bootstrap import Hub
 from hub.services.audit import trail as audit
 from hub.services.delivery.notices import add_notices
-from hub.services.privacy.discretion import owners_named_to
+from hub.services.privacy.discretion import mutual_naming
 from hub.store.erasure_repository import DECLINED, PENDING
 from hub.store.records import Erasure, ErasureRequest
 from hub.store.uow import UnitOfWork
@@ -47,8 +47,7 @@ def plan(hub: Hub, requester: str, porteur_id: str | None, others: list[Any]) ->
     owners = sorted({f.member_id for f in others})
     if porteur_id is None or not owners:
         return Asked([], set(), set())
-    return Asked(owners, owners_named_to(hub, requester, porteur_id, owners),
-                 {o for o in owners if owners_named_to(hub, o, porteur_id, {requester})})
+    return Asked(owners, *mutual_naming(hub, requester, porteur_id, owners))
 
 
 def ask(uow: UnitOfWork, erasure: Any, now: dt.datetime, *, asked: Asked,
@@ -93,10 +92,15 @@ def replay(uow: UnitOfWork, erasure: Any, entry: dict[str, Any], now: dt.datetim
     return [r["owner_id"] for r in rows if r["owner_id"] in active]
 
 
-def track(hub: Hub, erasure_id: str, asked: Asked, requester: str, porteur_id: str | None,
-          others: list[Any]) -> None:
-    """After the commit: each notice is tracked like the other notices and dispatched;
-    the access log records which fiches' owners were asked (pseudonymous references)."""
+def audited(hub: Hub, requester: str, porteur_id: str | None, others: list[Any]) -> list[Any]:
+    """The access event recording which fiches' owners are asked (pseudonymous references),
+    written with the erasure's own event."""
+    return [audit.event(hub, "erasure_request", requester, porteur_id=porteur_id,
+                        fiches=[(f.member_id, f.fiche_id) for f in others])] if others else []
+
+
+def track(hub: Hub, erasure_id: str, asked: Asked) -> None:
+    """After the commit: each notice is tracked like the other notices, then dispatched."""
     if not asked.owners:
         return
     now = hub.clock()
@@ -104,8 +108,6 @@ def track(hub: Hub, erasure_id: str, asked: Asked, requester: str, porteur_id: s
         active = {m.id for m in uow.members.active()} & set(asked.owners)
     for owner in sorted(active):
         hub.consents.notice_sent(erasure_id, owner, now, NoticeKind.ERASURE_REQUEST)
-    audit.record(hub, [audit.event(hub, "erasure_request", requester, porteur_id=porteur_id,
-                                   fiches=[(f.member_id, f.fiche_id) for f in others])])
     if active:
         hub.publisher.request_dispatch_safely()
 
