@@ -290,3 +290,18 @@ def test_confirming_erases_the_fiches_the_request_named_wherever_a_separation_pu
     with pytest.raises(DataErased):
         read_own_fiche(hub, OWNER, OWNER.member_id, "F-1")
     assert name_of(hub, PFIL, "P-1")
+
+
+def test_an_owner_asked_that_erases_on_its_own_request_confirms_and_asks_only_the_rest(
+        attacked):
+    """The owner, asked, takes the porteur's request itself (`POST /v1/erasures`): its
+    fiche is erased, the request it was sent shows confirmed, and its own request asks
+    only the owners whose fiches are still readable (the PFIL, not commune-thiers)."""
+    hub, _clock, _cci, _pfil, _porteur_id, answer = attacked
+    own = erasure.request_erasure(hub, OWNER, {"fiche_id": "F-1"})
+    assert own["fiches_effacees"] == 1
+    assert erasure.read_erasure(hub, THIERS, answer["effacement"])["demandes"] == [
+        {"membre": OWNER.member_id, "statut": "confirmed"}]
+    whole = erasure.read_erasure(hub, NETWORK_DPO, own["effacement"])
+    assert [d["membre"] for d in whole["demandes"]] == [PFIL.member_id]
+    assert len(requests_in_feed(hub, THIERS)) == 0

@@ -80,7 +80,7 @@ def request_erasure(hub: Hub, caller: Caller, body: Any) -> dict[str, Any]:
                                                           target.porteur_id, target.others))
         except _FichesMoved:
             continue  # a merge or a worker gave the porteur another fiche: list them again
-        owner_requests.track(hub, answer["effacement"], asked)
+        owner_requests.track(hub, answer["effacement"])
         return answer
     raise _FichesMoved.unavailable()
 

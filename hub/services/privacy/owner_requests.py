@@ -51,10 +51,15 @@ def plan(hub: Hub, requester: str, porteur_id: str | None, others: list[Any]) ->
 
 
 def ask(uow: UnitOfWork, erasure: Any, now: dt.datetime, *, asked: Asked,
-        others: list[Any]) -> list[dict[str, Any]]:
+        others: list[Any], replayed: bool = False) -> list[dict[str, Any]]:
     """In the erasing transaction: one request per owner (one who left the network too:
     the coordination may confirm for it) and a notice to each active one. Answers the
     lines the requester may see."""
+    if not replayed:  # an owner whose fiches its own request erased meanwhile is not asked
+        erased = uow.keys.erased(f.id for f in others)
+        others = [f for f in others if f.id not in erased]
+        asked = dataclasses.replace(asked, owners=sorted(
+            set(asked.owners) & {f.member_id for f in others}))
     if not asked.owners:
         return []
     uow.erasure_requests.add_many([{
@@ -84,7 +89,7 @@ def replay(uow: UnitOfWork, erasure: Any, entry: dict[str, Any], now: dt.datetim
     if not rows:
         return []
     others = uow.key_replays.fiche_refs(sorted({pk for r in rows for pk in r["fiche_pks"]}))
-    ask(uow, erasure, now, others=others, asked=Asked(
+    ask(uow, erasure, now, others=others, replayed=True, asked=Asked(
         [r["owner_id"] for r in rows],
         {r["owner_id"] for r in rows if r["named_to_requester"]},
         {r["owner_id"] for r in rows if r["requester_named"]}))
@@ -99,13 +104,12 @@ def audited(hub: Hub, requester: str, porteur_id: str | None, others: list[Any])
                         fiches=[(f.member_id, f.fiche_id) for f in others])] if others else []
 
 
-def track(hub: Hub, erasure_id: str, asked: Asked) -> None:
+def track(hub: Hub, erasure_id: str) -> None:
     """After the commit: each notice is tracked like the other notices, then dispatched."""
-    if not asked.owners:
-        return
     now = hub.clock()
     with hub.uow() as uow:
-        active = {m.id for m in uow.members.active()} & set(asked.owners)
+        owners = {r.owner_id for r in uow.erasure_requests.of_erasure(erasure_id)}
+        active = {m.id for m in uow.members.active()} & owners if owners else set()
     for owner in sorted(active):
         hub.consents.notice_sent(erasure_id, owner, now, NoticeKind.ERASURE_REQUEST)
     if active:
