@@ -66,6 +66,11 @@ class Connector(abc.ABC):
         """Mapped columns absent from the source (known once `changes` started)."""
         return []
 
+    def doubtful_lines(self) -> list[int]:
+        """Lines of the last read after which the source's own rows cannot be told apart
+        (a CSV quote never closed): a row missing then may only be unread."""
+        return []
+
     def to_fiche(self, record: SourceRecord) -> dict[str, Any]:
         """The fiche fields of a record (without membre/version unless mapped); invalid
         optional values the mapping lets go are in `self.warnings`. A rejected record

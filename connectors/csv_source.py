@@ -81,6 +81,27 @@ _TOO_MANY = _problem("colonnes_en_trop", "Ligne avec plus de cellules que l'en-t
 _SEPARATORS = (";", ",", "\t", "|")
 
 
+def _unclosed_quote(fr: str, en: str, column: str | None) -> MappingProblem:
+    return MappingProblem("$", "guillemet_non_ferme", fr, en, column)
+
+
+def swallowing_cell(cells: list[str], width: int, separator: str) -> int | None:
+    """The cell whose quote, opened and not closed at its end, made the reader take the
+    lines after it as its text (None: no such cell).
+
+    A spreadsheet quotes a cell holding a line break, so a multi-line note is read whole;
+    but a cell typed with a lone opening quote and exported unquoted runs on to the next
+    quote, lines and rows included. Such a cell holds a line break and either the
+    separators of a whole row (the quote closed in the same column or further right) or
+    leaves the row with more cells than the header (closed further left)."""
+    extra = len(cells) > width and any(c.strip() for c in cells[width:])
+    for index, cell in enumerate(cells):
+        if ("\n" in cell or "\r" in cell) and (
+                extra or cell.count(separator) >= max(width - 1, 2)):
+            return index
+    return None
+
+
 def formula_text(cell: str) -> str:
     """A cell a CRM wrote as an Excel text formula so that a spreadsheet keeps its leading
     zeros (`="01000"`, quotes doubled inside) read as its text; other cells as they are."""
@@ -108,6 +129,7 @@ class CsvSource(TableSource):
         self._formulas = False
         self._read_text = ""
         self._header_at = 0
+        self._swallowing: list[int] = []
 
     def _text(self) -> str:
         try:
@@ -145,6 +167,7 @@ class CsvSource(TableSource):
 
     def _table(self) -> tuple[list[str] | None, Iterator[Row]]:
         text = self._read_text = self._text()
+        self._swallowing = []
         # cells are searched for undecodable bytes only when the file holds some
         self._undecoded = _UNDECODED.search(text) is not None
         self._formulas = '="' in text
@@ -158,6 +181,9 @@ class CsvSource(TableSource):
         header = header_row(self.mapping, head, self._header_at)
         rest = itertools.chain(head[self._header_at + 1:], reader)
         return header, self._rows(rest, header, self._header_at + 2)
+
+    def doubtful_lines(self) -> list[int]:
+        return list(self._swallowing)
 
     def _check_separator(self, text: str) -> None:
         """No row names a mapped column: when another separator would find the header,
@@ -196,6 +222,18 @@ class CsvSource(TableSource):
                 problems.append(_TOO_FEW)
             elif len(cells) > width and any(c.strip() for c in cells[width:]):
                 problems.append(_TOO_MANY)
+            swallowing = swallowing_cell(cells, width, self.separator)
+            if swallowing is not None:
+                self._swallowing.append(number)
+                problems.append(_unclosed_quote(
+                    "Guillemet ouvert dans cette cellule et jamais refermé à sa fin : les "
+                    "lignes suivantes de l'export ont été lues comme son texte. Retirez ce "
+                    "guillemet (ou écrivez-le deux fois) dans le tableur et exportez de "
+                    "nouveau ; aucune fiche n'est retirée du réseau d'ici là.",
+                    "A quote opened in this cell is never closed at its end: the following "
+                    "lines of the export were read as its text. Remove the quote (or type it "
+                    "twice) and export again; no fiche is withdrawn until then.",
+                    header[swallowing] if swallowing < width and header[swallowing] else None))
             if self._undecoded and any(_UNDECODED.search(c) for c in cells):
                 where = next(i for i, c in enumerate(cells) if _UNDECODED.search(c))
                 column = header[where] if where < width and header[where] else None

@@ -468,6 +468,12 @@ class Runner:
             return (f"Colonnes absentes de l'export ({', '.join(gone)}) : en-tête renommé ou "
                     f"export incomplet ? {vanishing} fiches sur {known} seraient retirées."
                     + confirm)
+        if doubtful := self.source.doubtful_lines():
+            where = ", ".join(str(n) for n in doubtful[:5])
+            return (f"Ligne{'s' if len(doubtful) > 1 else ''} {where} : un guillemet ouvert "
+                    "dans une cellule n'est pas refermé, les lignes suivantes ont été lues "
+                    f"comme son texte (fichier des rejets). {vanishing} fiches sur {known} "
+                    "seraient retirées." + confirm)
         if vanishing > 2 and vanishing > self.deletion_share_max * known:
             return (f"{vanishing} fiches sur {known} ont disparu de l'export (plus de "
                     f"{self.deletion_share_max:.0%}) : export partiel ou filtré ?" + confirm)
