@@ -38,9 +38,17 @@ _ENDED = (Status.WITHDRAWN.value, Status.EXPIRED.value)
 
 
 class SqlConsentRegistry(ConsentRegistry):
+    """Reads go through `engine`; write transactions through `writes` (default: the same
+    engine). On SQLite the hub gives a reader engine whose transactions begin DEFERRED,
+    and its own engine for writes: a DEFERRED transaction that reads, then writes while
+    another process writes fails at once ("database is locked") instead of waiting for
+    its turn."""
+
     def __init__(self, engine: sa.Engine, clock: Clock = utc_now, *,
-                 refresh_every: float = 1.0, tables: ConsentTables | None = None) -> None:
+                 refresh_every: float = 1.0, tables: ConsentTables | None = None,
+                 writes: sa.Engine | None = None) -> None:
         self._engine = engine
+        self._writes = writes if writes is not None else engine
         self._t = tables or _TABLES
         super().__init__(clock, refresh_every=refresh_every)
 
@@ -82,7 +90,7 @@ class SqlConsentRegistry(ConsentRegistry):
 
     def _add(self, consent: ConsentRecord) -> ConsentRecord:
         try:
-            with self._engine.begin() as conn:
+            with self._writes.begin() as conn:
                 conn.execute(self._t.consents.insert().values(**_consent_row(consent)))
                 conn.execute(self._t.states.insert().values(
                     **_state_row(consent.id, consent.history[0], consent.recorded_at)))
@@ -95,7 +103,7 @@ class SqlConsentRegistry(ConsentRegistry):
 
     def _append_state(self, consent_id: str, change: StateChange) -> bool:
         try:
-            with self._engine.begin() as conn:
+            with self._writes.begin() as conn:
                 conn.execute(self._t.states.insert().values(
                     **_state_row(consent_id, change, self.clock())))
                 self._bump_version(conn)
@@ -106,7 +114,7 @@ class SqlConsentRegistry(ConsentRegistry):
     def _forget_proofs(self, fiches: list[FicheKey]) -> int:
         c = self._t.consents.c
         forgotten = 0
-        with self._engine.begin() as conn:
+        with self._writes.begin() as conn:
             for member_id, fiche_id in fiches:
                 rows = conn.execute(sa.select(c.id, c.proof_value).where(
                     c.member_id == member_id, c.fiche_id == fiche_id,
@@ -186,7 +194,7 @@ class SqlConsentRegistry(ConsentRegistry):
         purposes = None if draft.purposes is None else sorted(draft.purposes)
         for _attempt in range(5):
             try:
-                with self._engine.begin() as conn:
+                with self._writes.begin() as conn:
                     latest = conn.execute(sa.select(sa.func.max(notices.c.version))).scalar()
                     version = int(latest or 0) + 1
                     conn.execute(notices.insert().values(
@@ -208,7 +216,7 @@ class SqlConsentRegistry(ConsentRegistry):
         if existing is not None:
             return existing
         try:
-            with self._engine.begin() as conn:
+            with self._writes.begin() as conn:
                 conn.execute(self._t.acks.insert().values(
                     kind=kind.value, subject_id=subject_id, recipient_id=recipient_id,
                     sent_at=as_utc(at)))
@@ -220,7 +228,7 @@ class SqlConsentRegistry(ConsentRegistry):
     def acknowledge(self, subject_id: str, recipient_id: str, at: dt.datetime,
                     kind: NoticeKind = NoticeKind.WITHDRAWAL) -> NoticeAck:
         a = self._t.acks.c
-        with self._engine.begin() as conn:
+        with self._writes.begin() as conn:
             conn.execute(self._t.acks.update().where(
                 a.kind == kind.value, a.subject_id == subject_id,
                 a.recipient_id == recipient_id, a.acknowledged_at.is_(None),

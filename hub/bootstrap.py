@@ -154,7 +154,7 @@ class Hub:
             engine=engine,
             publisher=publisher,
             hub_keys=HubKeys(key_dir),
-            consents=SqlConsentRegistry(reader_engine(engine), clock),
+            consents=SqlConsentRegistry(reader_engine(engine), clock, writes=engine),
             policy=PolicyHolder(load_policy_file(policy_file), policy_file,
                                 settings.policy_reload_s),
             audit=_audit_log(settings, engine, clock),
