@@ -214,6 +214,19 @@ def _complete(operation: dict[str, Any], route: APIRoute) -> None:
         responses.setdefault(str(status), _error_response(status))
     if "422" in responses:
         responses["422"] = _error_response(422)
+    for waiting in ("429", "503"):  # 503: the store's outages (the probes' "not ready": none)
+        if waiting in responses and (waiting == "429" or route.path.startswith("/v1/")):
+            responses[waiting]["headers"] = _RETRY_AFTER
+    if "201" in responses:
+        responses["201"]["headers"] = _LOCATION
+
+
+_RETRY_AFTER = {"Retry-After": {
+    "description": "Secondes à attendre avant de réessayer.",
+    "schema": {"type": "integer", "minimum": 0}}}
+_LOCATION = {"Location": {
+    "description": "Chemin où le créateur relit la ressource créée (GET).",
+    "schema": {"type": "string", "format": "uri-reference"}}}
 
 
 def _error_response(status: int) -> dict[str, Any]:

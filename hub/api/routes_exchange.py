@@ -56,7 +56,8 @@ def read_feed(request: Request, after: Cursor = 0,
 def record_consent(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
     """Record a consent the caller collected (schema `GET /v1/schemas/consent`)."""
     answer = consents.record_consent(hub_of(request), auth.caller, _json(auth.body))
-    return JSONResponse(answer, status_code=201)
+    return JSONResponse(answer, status_code=201,
+                        headers={"Location": f"/v1/consents/{answer['id']}"})
 
 
 @router.post("/consents/lookup", tags=["consentements"], openapi_extra=body(ConsentLookup),
@@ -134,7 +135,8 @@ def request_erasure(request: Request, auth: Authenticated = Depends(authenticate
     an `erased` notice to acknowledge."""
     answer = erasure.request_erasure(hub_of(request), auth.caller,
                                      closed_object(auth.body, ErasureRequest.model_fields))
-    return JSONResponse(answer, status_code=201)
+    return JSONResponse(answer, status_code=201,
+                        headers={"Location": f"/v1/erasures/{answer['effacement']}"})
 
 
 @router.get("/erasures/{erasure_id}", tags=["effacements"], responses=answer(ErasureRead, 404))

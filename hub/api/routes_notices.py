@@ -36,7 +36,10 @@ def register_notice(request: Request, auth: Authenticated = Depends(authenticate
     the same terms was registered already; 409 `notice_conflict` with other terms."""
     submission = json_body(auth.body)
     notice, created = information_notices.register_notice(hub_of(request), auth.caller, submission)
-    return JSONResponse(notice, status_code=201 if created else 200)
+    if not created:
+        return JSONResponse(notice)
+    return JSONResponse(notice, status_code=201,
+                        headers={"Location": f"/v1/notices/{notice['version']}"})
 
 
 @router.get("", responses=answer(Notices, 403))

@@ -4,6 +4,7 @@ scheme, bounds and true content types; and real answers conform to it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
 
 import schemas
+from capactif_demo.consent_examples import NOTICE_TEXT, example_submission
 from connectors.http_signatures import sign_request_rfc9421
 from hub.api.app import create_app
 from hub.bootstrap import Hub
@@ -207,3 +209,43 @@ def test_notice_answers_conform_to_the_document(world, document):
     unknown = client.get(target, headers=_signed(creds, "GET", target))
     assert unknown.status_code == 404
     _conforms(document, paths["/v1/porteurs/{porteur_id}"]["get"], 404, unknown.json())
+
+
+def test_every_answer_asking_to_wait_declares_retry_after(document):
+    for method, path, operation in _operations(document):
+        for status in ("429", "503") if path.startswith("/v1/") else ("429",):
+            declared = operation["responses"].get(status)
+            if declared is not None:
+                header = declared.get("headers", {}).get("Retry-After")
+                assert header and header["schema"]["type"] == "integer", (method, path, status)
+
+
+def test_every_creation_declares_where_the_created_resource_is_read(document):
+    created = [(m, p) for m, p, op in _operations(document) if "201" in op["responses"]]
+    assert created  # consents, erasures, notices
+    for method, path in created:
+        answer = document["paths"][path][method]["responses"]["201"]
+        assert answer.get("headers", {}).get("Location"), (method, path)
+
+
+def test_a_creation_answers_the_location_its_creator_reads_it_at(world):
+    client, creds = world
+    hub = client.app.state.hub
+    version, digest = hub.consents.store_notice(NOTICE_TEXT)
+    fiche = make_fiche(fiche_id="F-location")
+    consent = example_submission(version, digest, dt.datetime.now(dt.UTC), membre=MEMBER,
+                                 reference=fiche["consentement"]["reference"], fiche_id="F-location")
+    notice = {"texte": "Notice des adresses de ressources.", "langue": "fr",
+              "finalites": ["orientation"]}
+    for target, document in [("/v1/notices", notice), ("/v1/consents", consent),
+                             ("/v1/fiches", {"fiches": [fiche]}),
+                             ("/v1/erasures", {"fiche_id": "F-location"})]:
+        content = json.dumps(document).encode()
+        response = client.post(target, content=content, headers=_signed(creds, "POST", target, content))
+        assert response.status_code in (201, 202), (target, response.text)
+        if response.status_code == 202:
+            continue
+        location = response.headers.get("Location", "")
+        assert location.startswith(target + "/"), (target, location)
+        read = client.get(location, headers=_signed(creds, "GET", location))
+        assert read.status_code == 200, (location, read.text)
