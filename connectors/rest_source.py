@@ -108,13 +108,16 @@ class RestSource(Connector):
         return bool(probe) and probe[0] == first[0]
 
     def _by_cursor(self, params: dict[str, Any]) -> Iterator[list[Any]]:
-        cursor = None
+        """Pages until the cursor is absent or empty, or names a page already read (an API
+        giving its last cursor back at the end); an empty page ends the listing too."""
+        cursor, seen = None, set()
         for _ in range(self.settings.max_pages):
             answer = self._get(params if cursor is None else {**params, "cursor": cursor})
             items = self._items_of(answer)
             yield items
+            seen.add(str(cursor))  # the cursor as the query sends it
             cursor = dig(answer, path_parts(self.settings.cursor_path))
-            if cursor is ABSENT or cursor in (None, "") or not items:
+            if cursor is ABSENT or cursor in (None, "") or not items or str(cursor) in seen:
                 return
 
     def _linked(self, params: dict[str, Any]) -> Iterator[list[Any]]:
@@ -123,9 +126,11 @@ class RestSource(Connector):
         connector's token goes with each request)."""
         url: str | None = self.settings.url
         query: dict[str, Any] | None = params
+        seen: set[str] = set()
         for _ in range(self.settings.max_pages):
-            if url is None:
+            if url is None or url in seen:  # a last page naming itself, or one read before
                 return
+            seen.add(url)
             answer, url = self._fetch(url, query)
             query = None
             if url is not None and _origin(url) != _origin(self.settings.url):
@@ -134,7 +139,10 @@ class RestSource(Connector):
                     "suivi (le jeton du connecteur irait ailleurs).",
                     "The next page link leads outside the configured API: not followed (the "
                     "connector's token would go elsewhere).")
-            yield self._items_of(answer)
+            items = self._items_of(answer)
+            if not items:  # past the last contact, whatever the link says
+                return
+            yield items
 
     def _items(self, params: dict[str, Any], *, past_the_end: bool = False) -> list[Any]:
         """The page's items; none when `past_the_end` and the API refuses the page."""

@@ -229,3 +229,46 @@ def test_a_next_page_link_given_as_a_relative_url_is_followed(mapping):
                                 pagination="lien", page_size=50, items_path="$")
         records = list(RestSource(mapping, settings, sleep=lambda s: None).changes(None))
     assert len({r.key for r in records}) == 120
+
+
+class AlwaysNext(CrmServer):
+    """Names a next page in every answer, even past its last contact (a next link
+    computed as "this page + 1" without looking at the total)."""
+
+    def next_link(self, path, query):
+        start = int(query.get("page_info", ["0"])[0])
+        return f"{self.url}{path}?limit=50&page_info={start + 50}"
+
+
+class LinksToItself(CrmServer):
+    """Its last page names itself as the next one."""
+
+    def next_link(self, path, query):
+        start = int(query.get("page_info", ["0"])[0])
+        return f"{self.url}{path}?limit=50&page_info={min(start + 50, 100)}"
+
+
+@pytest.mark.parametrize("server", [AlwaysNext, LinksToItself])
+def test_a_link_header_naming_a_page_forever_ends_at_the_last_contact(mapping, server):
+    with server(120, token="jeton-crm") as crm:
+        settings = RestSettings(url=crm.url + "/api/contacts/lien", token="jeton-crm",
+                                pagination="lien", page_size=50, items_path="$", max_pages=50)
+        records = list(RestSource(mapping, settings, sleep=lambda s: None).changes(None))
+        assert len(records) == 120 and len({r.key for r in records}) == 120
+        assert crm.requests <= 4  # three pages, then at most one more (empty or repeated)
+
+
+def test_a_cursor_given_back_unchanged_ends_the_listing(mapping):
+    class SameCursor(CrmServer):
+        def answer(self, path, query, auth):
+            status, body = super().answer(path, query, auth)
+            if isinstance(body, dict) and body.get("next_cursor") is None:
+                body["next_cursor"] = query.get("cursor", ["0"])[0]  # its last cursor again
+            return status, body
+
+    with SameCursor(45, token="jeton-crm") as crm:
+        settings = RestSettings(url=crm.url + "/api/contacts/curseur", token="jeton-crm",
+                                pagination="curseur", page_size=20, max_pages=50)
+        records = list(RestSource(mapping, settings, sleep=lambda s: None).changes(None))
+        assert len({r.key for r in records}) == 45
+        assert crm.requests <= 4
