@@ -15,7 +15,8 @@ signatures") before anything is written or forwarded.
 The hub gets its 2xx only after the folder write and the forward both succeeded, so a
 delivery is never lost: otherwise it answers 503 and the hub sends it again later.
 Answers: 200 stored, duplicate or forwarded; 400 malformed; 401 bad or stale
-signature; 503 the member's endpoint did not take it.
+signature; 408 a body that stopped coming; 503 the member's endpoint did not take it. A
+connection silent for `IDLE_TIMEOUT_S` (no request, headers or body cut) is closed.
 
     capactif connector receive --folder livraisons --hub-key hub-2025=<public key> --port 8200
     capactif connector receive --forward http://127.0.0.1:9000/capactif --hub-key ...
@@ -40,6 +41,9 @@ from connectors.forwarder import Forwarder
 
 _DELIVERY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 MAX_BODY = 5 * 1024 * 1024
+# A connection silent this long (its request line, headers or body stop coming) is closed:
+# the receiver listens where the hub reaches it, so anyone may connect and hold a thread.
+IDLE_TIMEOUT_S = 30.0
 
 
 class WebhookReceiver:
@@ -128,12 +132,13 @@ class Receiving(Protocol):
     def handle(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]: ...
 
 
-def make_server(receiver: Receiving, host: str = "127.0.0.1",
-                port: int = 0) -> ThreadingHTTPServer:
+def make_server(receiver: Receiving, host: str = "127.0.0.1", port: int = 0, *,
+                idle_timeout_s: float = IDLE_TIMEOUT_S) -> ThreadingHTTPServer:
     """An HTTP server for the receiver (not started)."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        timeout = idle_timeout_s  # each read of the socket; silent longer: closed
 
         def log_message(self, format: str, *args: Any) -> None:
             """Silent: request lines may hold ids."""
@@ -147,8 +152,15 @@ def make_server(receiver: Receiving, host: str = "127.0.0.1",
                 status, payload = 413, {"error": {"code": "payload_too_large"}}
                 self.close_connection = True
             else:
-                body = self.rfile.read(length)
-                status, payload = receiver.handle(dict(self.headers.items()), body)
+                try:
+                    body = self.rfile.read(length)
+                except TimeoutError:  # the body stopped coming: told, then closed
+                    body, self.close_connection = None, True
+                if body is None or len(body) < length:
+                    status, payload = 408, {"error": {"code": "request_timeout"}}
+                    self.close_connection = True
+                else:
+                    status, payload = receiver.handle(dict(self.headers.items()), body)
             data = json.dumps(payload).encode()
             self.send_response(status)
             if status == 503:
@@ -183,8 +195,9 @@ def _content_length(text: str) -> int | None:
     return int(text) if len(text) <= 18 else 2**63
 
 
-def serve_in_thread(receiver: WebhookReceiver) -> tuple[ThreadingHTTPServer, str]:
+def serve_in_thread(receiver: WebhookReceiver, *, idle_timeout_s: float = IDLE_TIMEOUT_S
+                    ) -> tuple[ThreadingHTTPServer, str]:
     """Start a receiver on a free port in a thread (tests, demo); answers (server, url)."""
-    server = make_server(receiver)
+    server = make_server(receiver, idle_timeout_s=idle_timeout_s)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}/"
