@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from hub.audit.export import FORMAT, FORMAT_V1, V2_SINCE_MS
 from hub.audit.merkle import HASH_SIZE, CompactRange, verify_consistency
 from hub.audit.report import Problem, VerificationReport
-from hub.audit.scan import ExportScan
+from hub.audit.scan import ExportScan, is_count
 
 
 def finish_scan(scan: ExportScan) -> VerificationReport:
@@ -81,7 +81,8 @@ def check_witnesses(named: Iterable[str], witnessed: set[str], report: Verificat
 def _check_meta(scan: ExportScan, report: VerificationReport) -> None:
     """The opening line names the format and the entries the export holds."""
     meta, end = scan.meta, scan.start + scan.count
-    if meta is None or meta.get("format") not in (FORMAT, FORMAT_V1) or (
+    if meta is None or meta.get("format") not in (FORMAT, FORMAT_V1) or not all(
+            is_count(meta.get(k)) for k in ("first_seq", "size")) or (
             meta.get("first_seq"), meta.get("size")) != (scan.start, end):
         report.add_problem(Problem(
             "meta_mismatch",

@@ -29,6 +29,18 @@ _sha256 = hashlib.sha256
 _NO_LEAF = bytes(HASH_SIZE)
 
 
+def is_count(value: Any) -> bool:
+    """A size, seq or count as the exporter writes it: a JSON integer, never a float, a
+    string or a boolean (which Python would take for the same number)."""
+    return type(value) is int and value >= 0
+
+
+def count(value: Any) -> int:
+    if not is_count(value):
+        raise ValueError("not a count")
+    return int(value)
+
+
 def scan_lines(
     lines: Iterable[str | bytes],
     public_key: HubPublicKeys,
@@ -89,7 +101,7 @@ class ExportScan:
     def _end(self, record: dict[str, Any]) -> None:
         """The end line must count every line before it (hub.audit.export.end_record)."""
         self.ended = True
-        if record.get("lines") != self._lines:
+        if not is_count(record.get("lines")) or record.get("lines") != self._lines:
             self._incomplete(
                 f"la ligne de fin ne compte pas les {self._lines} ligne(s) qui la précèdent",
                 f"the end line does not count the {self._lines} line(s) before it")
@@ -235,21 +247,21 @@ class ExportScan:
     def _consistency(self, record: dict[str, Any]) -> None:
         try:
             proof = [bytes.fromhex(node) for node in record["proof"]]
-            self.proofs.append((int(record["old_size"]), int(record["new_size"]), proof))
+            self.proofs.append((count(record["old_size"]), count(record["new_size"]), proof))
         except (KeyError, TypeError, ValueError):
             self._malformed_line()
 
     def _archive(self, record: dict[str, Any]) -> None:
         try:
             frontier = [bytes.fromhex(node) for node in record["frontier"]]
-            CompactRange(int(record["size"]), frontier)
+            CompactRange(count(record["size"]), frontier)
         except (KeyError, TypeError, ValueError):
             self._malformed_line()
             return
         if self.count:
             self._malformed_line()
             return
-        self.start, self.frontier = int(record["size"]), frontier
+        self.start, self.frontier = count(record["size"]), frontier
 
     def _malformed_line(self) -> None:
         number = self._line_number

@@ -137,3 +137,21 @@ def test_a_record_type_that_is_not_a_name_is_a_malformed_line(kind: object) -> N
     assert "malformed_line" in {p.code for p in report.problems}
     alone = verify_lines([json.dumps({"type": kind})], SIGNER.public_key)
     assert "malformed_line" in {p.code for p in alone.problems}
+
+
+@pytest.mark.parametrize(("kind", "key"), [
+    ("meta", "first_seq"), ("meta", "size"), ("end", "lines"),
+    ("consistency", "old_size"), ("consistency", "new_size")])
+@pytest.mark.parametrize("retyped", [
+    lambda n: float(n),  # 20.0: another number to a JSON tool that keeps it as written
+    lambda n: n + 0.5,  # cut back to n by int()
+    lambda n: str(n),  # "20"
+    lambda n: bool(n),  # false for 0, true for 1
+])
+def test_a_count_or_size_written_as_another_json_type_is_refused(kind, key, retyped) -> None:
+    """Key order, spacing and escapes may change; a number turned into a float, a string or
+    a boolean is a change the verifier names (Python's 0 == False and int("20") hid it)."""
+    lines = as_lines(covered())
+    index = next(i for i, line in enumerate(lines) if json.loads(line)["type"] == kind)
+    value = json.loads(lines[index])[key]
+    assert _refused(_rewrite(lines, index, lambda r: r.update({key: retyped(value)})))
