@@ -78,7 +78,15 @@ def _xlsx(content: IO[bytes]) -> Iterator[tuple[Cell, str]]:
 
 
 def _ods(content: IO[bytes], sheet: str) -> Iterator[tuple[Cell, str]]:
-    """The rows of every sheet are let go at their end, not only those of `sheet`."""
+    for cell, element in ods_cells(content, sheet):
+        if element.get(_CALC) == "error":
+            yield cell, _shown(element.findtext(_TEXT))
+
+
+def ods_cells(content: IO[bytes], sheet: str) -> Iterator[tuple[Cell, ET.Element]]:
+    """Each cell of `sheet` (covered ones too) at its position, repeated rows and cells
+    counted as the sheet shows them. The rows of every sheet are let go at their end, not
+    only those of `sheet`."""
     inside, row, column = False, 0, 0
     for event, element in ET.iterparse(content, events=("start", "end")):
         tag = element.tag
@@ -92,6 +100,5 @@ def _ods(content: IO[bytes], sheet: str) -> Iterator[tuple[Cell, str]]:
                 column = 0
             element.clear()
         elif inside and tag in (_TABLE + "table-cell", _TABLE + "covered-table-cell"):
-            if element.get(_CALC) == "error":
-                yield (row, column), _shown(element.findtext(_TEXT))
+            yield (row, column), element
             column += int(element.get(_TABLE + "number-columns-repeated") or 1)

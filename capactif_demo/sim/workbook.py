@@ -31,14 +31,20 @@ _HEAD = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
 _TAIL = "</office:spreadsheet></office:body></office:document-content>"
 
 
-def write_ods(path: str | Path, sheets: Mapping[str, Sequence[Sequence[Any]]]) -> Path:
-    """Write the sheets (name -> rows of cells) in order; answers the path."""
+def write_ods(path: str | Path, sheets: Mapping[str, Sequence[Sequence[Any]]], *,
+              merged: Mapping[str, Sequence[tuple[int, int, int]]] | None = None) -> Path:
+    """Write the sheets (name -> rows of cells) in order; answers the path. `merged`: per
+    sheet, (row, column, rows) cells merged down over `rows` rows (from 0), written as
+    LibreOffice does: the value in the top cell, covered cells below it."""
     path = Path(path)
     parts = [_HEAD]
     for name, rows in sheets.items():
+        spans = {(r, c): n for r, c, n in (merged or {}).get(name, ())}
+        covered = {(r + k, c) for (r, c), n in spans.items() for k in range(1, n)}
         parts.append(f"<table:table table:name={quoteattr(name)}>")
-        parts.extend("<table:table-row>" + "".join(_cell(c) for c in row) + "</table:table-row>"
-                     for row in rows)
+        parts.extend("<table:table-row>" + "".join(
+            "<table:covered-table-cell/>" if (r, c) in covered else _cell(value, spans.get((r, c)))
+            for c, value in enumerate(row)) + "</table:table-row>" for r, row in enumerate(rows))
         parts.append("</table:table>")
     parts.append(_TAIL)
     with zipfile.ZipFile(path, "w") as archive:
@@ -49,7 +55,10 @@ def write_ods(path: str | Path, sheets: Mapping[str, Sequence[Sequence[Any]]]) -
     return path
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, rows_spanned: int | None = None) -> str:
+    if rows_spanned:
+        return _cell(value).replace("<table:table-cell", "<table:table-cell "
+                                    f'table:number-rows-spanned="{rows_spanned}"', 1)
     if value is None or value == "":
         return "<table:table-cell/>"
     if isinstance(value, dt.datetime):

@@ -11,6 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from capactif_demo.sim.workbook import write_ods
 from connectors.cli import main
 from connectors.rejects import read_rejects
 
@@ -308,6 +309,22 @@ def test_a_value_merged_over_the_rows_of_two_porteurs_is_read_on_both(tmp_path, 
     second = hub.fiches[(MEMBER, "COM-2026-002")]
     assert second["projet"]["intitule"] == "Boulangerie"
     assert second["financement"]["besoin_total"] == 12500.5
+
+
+def test_a_value_merged_over_the_rows_of_two_porteurs_in_a_libreoffice_sheet_is_read_on_both(
+        tmp_path, credentials, hub):
+    """The same two associates in a LibreOffice Calc workbook (.ods): the second fiche went
+    without the merged title and amount (python-calamine gives no merged cells of an .ods:
+    read from the file itself)."""
+    rows = [HEADER[:-1], *[[c.replace("ằ", "a") for c in row[:-1]] for row in ROWS[:3]]]
+    rows[2][6] = rows[2][7] = ""
+    write_ods(tmp_path / "suivi.ods", {"Suivi": rows}, merged={"Suivi": [(1, 6, 2), (1, 7, 2)]})
+    assert main(["run", tableur(tmp_path, credentials, "suivi.ods")]) == 0, rejects(tmp_path)
+    second = hub.fiches[(MEMBER, "COM-2026-002")]
+    assert second["projet"]["intitule"] == "Boulangerie"
+    assert second["financement"]["besoin_total"] == 12500.5
+    third = hub.fiches[(MEMBER, "COM-2026-003")]
+    assert third["projet"]["intitule"] != "Boulangerie"  # the merge ends where it ends
 
 
 def test_dates_written_month_first_stop_the_run_naming_the_column_and_the_setting(
