@@ -15,6 +15,8 @@ from hub.audit.scan import ExportScan, is_count
 
 
 def finish_scan(scan: ExportScan) -> VerificationReport:
+    if scan.is_search_export():
+        return search_report(scan)
     report = scan.report
     report.entries, report.heads = scan.count, len(scan.heads)
     if scan.ended and _is_v1(scan):  # the previous release wrote no end line
@@ -216,3 +218,23 @@ def _check_uncovered_tail(
 
 def _is_v1(scan: ExportScan) -> bool:
     return scan.meta is not None and scan.meta.get("format") == FORMAT_V1
+
+
+def search_report(scan: ExportScan) -> VerificationReport:
+    """The export of a search proves nothing alone (its entries are chosen, it carries no
+    signed head): said as such, with what its lines show (an event edited without its
+    leaf hash, a line cut or added)."""
+    report = scan.report
+    report.entries = scan.count
+    report.problems.insert(0, Problem(
+        "search_export",
+        "export d'une recherche (les entrées choisies, sans ligne d'ouverture ni tête "
+        "signée) : il ne se vérifie pas comme le journal entier. Vérifiez l'export complet "
+        "(sans critère), ou chaque entrée par sa preuve d'inclusion "
+        "(GET /v1/audit/proofs/inclusion/{seq}) contre une tête signée",
+        "export of a search (the chosen entries, with no opening line nor signed head): it "
+        "does not verify as the whole log. Verify the whole export (no criterion), or each "
+        "entry by its inclusion proof (GET /v1/audit/proofs/inclusion/{seq}) against a "
+        "signed head"))
+    report.problem_count += 1
+    return report

@@ -70,6 +70,11 @@ class ExportScan:
         self.first_anomaly: int | None = None
         self.ended = False
         self.meta: dict[str, Any] | None = None
+        # A file opening on an entry may be the export of a search (its entries only, no
+        # meta line nor head): entries out of place are held until the file shows which
+        self.searched = False
+        self._held: list[tuple[int, int]] = []
+        self._last_seq = -1
         self.witnessed: set[str] = set()  # witnesses with a countersignature that verifies
         self._rank = -1
         self._line_number = 0
@@ -116,8 +121,7 @@ class ExportScan:
         a leaf under a signed root they are the bytes the hub committed, canonical or not."""
         position = self.start + self.count
         leaf = _sha256(b"\x00" + event).digest()
-        if seq != position:
-            self._out_of_place(seq, position)
+        self._in_place(seq, position)
         if leaf.hex().encode("ascii") != recorded:
             self._modified(position)
         self.leaves += leaf
@@ -171,9 +175,8 @@ class ExportScan:
                 leaf = _sha256(b"\x00" + canonical_json(event)).digest()
             except ValueError:
                 self._unreadable(position)
-            if seq != position:
-                self._out_of_place(seq, position)
-            elif event.get("seq") != seq:
+            placed = self._in_place(seq, position)
+            if (placed or self.searched) and event.get("seq") != seq:
                 self._entry_fault(
                     position, "seq_mismatch", "le seq de l'événement diffère de celui de l'entrée",
                     "the event's seq differs from the entry's",
@@ -183,6 +186,33 @@ class ExportScan:
                 self._modified(position)
         self.leaves += leaf
         self.count += 1
+
+    def _in_place(self, seq: int, position: int) -> bool:
+        """Whether the entry is at its seq; out of place, said (or held, in a file that
+        opens on an entry: `is_search_export` judges)."""
+        if self._lines == 1 and self.count == 0 and self.meta is None:
+            self.searched = True
+        if seq == position:
+            return True
+        if not self.searched:
+            self._out_of_place(seq, position)
+            return False
+        self._held.append((seq, position))
+        if seq <= self._last_seq:  # a search's entries are in order all the same
+            self._out_of_place(seq, position)
+        self._last_seq = seq
+        return False
+
+    def is_search_export(self) -> bool:
+        """Entries alone (no meta line, head, proof or archive line): the export of a
+        search, which a whole-log check would call deleted or reordered entries. Otherwise
+        the entries held out of place are told as such."""
+        if self.searched and not (self.heads or self.proofs or self.frontier):
+            return True
+        for seq, position in self._held:
+            self._out_of_place(seq, position)
+        self._held = []
+        return False
 
     def _out_of_place(self, seq: int, position: int) -> None:
         self._entry_fault(

@@ -155,3 +155,34 @@ def test_a_count_or_size_written_as_another_json_type_is_refused(kind, key, rety
     index = next(i for i, line in enumerate(lines) if json.loads(line)["type"] == kind)
     value = json.loads(lines[index])[key]
     assert _refused(_rewrite(lines, index, lambda r: r.update({key: retyped(value)})))
+
+
+def _search_export(lines: list[str], seqs: tuple[int, ...]) -> list[str]:
+    """What `GET /v1/audit/export?membre=…` (or the console's export of a search) writes:
+    the matching entry lines as in the whole export, no meta line, no head, an end line."""
+    chosen = [line for line in lines if json.loads(line)["type"] == "entry"
+              and json.loads(line)["seq"] in seqs]
+    return [*chosen, json.dumps({"type": "end", "lines": len(chosen)})]
+
+
+def test_a_search_export_is_told_apart_not_reported_as_entries_deleted_or_reordered() -> None:
+    """A DPO who gives the verifier the export of a search (a member's accesses) was told
+    its entries had been deleted, inserted or reordered, one line each: a genuine file
+    reported as tampered with. It is named for what it is, with how to check it."""
+    report = verify_lines(_search_export(as_lines(covered()), (2, 5, 7, 11)), SIGNER.public_key)
+    assert not report.ok
+    assert [p.code for p in report.problems] == ["search_export"]
+    assert "inclusion" in report.problems[0].message_fr
+
+
+def test_an_event_edited_in_a_search_export_is_still_named() -> None:
+    lines = _search_export(as_lines(covered()), (2, 5, 7))
+    edited = _rewrite(lines, 1, lambda r: r["event"].update(actor_member="autre-membre"))
+    assert {"search_export", "entry_modified"} <= _refused(edited)
+
+
+def test_a_whole_export_without_its_meta_line_still_names_an_entry_deleted() -> None:
+    lines = as_lines(covered())
+    assert json.loads(lines[0])["type"] == "meta" and json.loads(lines[4])["type"] == "entry"
+    refused = _refused([*lines[1:4], *lines[5:]])
+    assert {"seq_out_of_place", "meta_mismatch"} <= refused and "search_export" not in refused
