@@ -85,7 +85,7 @@ class HubClient:
     def from_credentials_file(cls, path: str | Path, **options: Any) -> HubClient:
         """A client from the JSON file `capactif members load` writes for a member."""
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            data = json.loads(Path(path).read_text(encoding="utf-8-sig"))  # a BOM: still UTF-8
             return cls(data["hub_url"], data["membre"], data["token"], data["cle_privee"], **options)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ConfigurationError(

@@ -47,7 +47,7 @@ class ConnectorConfig:
     def load(cls, path: str | Path) -> ConnectorConfig:
         path = Path(path)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8-sig"))  # Notepad may add a BOM
         except (OSError, ValueError) as exc:
             raise ConfigurationError(
                 "Configuration du connecteur illisible (JSON UTF-8 attendu).",

@@ -371,7 +371,7 @@ class Mapping:
     @classmethod
     def load(cls, path: str | Path) -> Mapping:
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            data = json.loads(Path(path).read_text(encoding="utf-8-sig"))  # a BOM: still UTF-8
         except (OSError, ValueError) as exc:
             raise ConfigurationError(
                 "Fichier de correspondance illisible (JSON UTF-8 attendu).",
