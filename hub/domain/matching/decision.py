@@ -90,7 +90,7 @@ def _no_field_is_personal(settings: DecisionSettings) -> bool:
     """Every veto field lifted: the trained model says duplicates in these data replace
     the first name and the birth date often (typo-heavy files, no households), so asking
     one of them to agree would refuse the very duplicates the data hold."""
-    return bool(settings.veto_fields) and set(settings.veto_fields) <= set(settings.lifted_vetoes)
+    return settings.every_veto_lifted()
 
 
 def agrees(term: FieldTerm, settings: DecisionSettings) -> bool:
@@ -224,7 +224,8 @@ def compatible(explanation: Explanation, settings: DecisionSettings) -> bool:
     every fiche a record would join, online (`decide_among`) and in a batch cluster."""
     return not (vetoed(explanation, settings)
                 or lines_contradict(explanation, settings)) and may_share_cluster(
-        explanation.probability, explanation.total_weight - explanation.prior_weight, settings)
+        explanation.probability, explanation.total_weight - explanation.prior_weight, settings,
+        birth_dates_differ=explanation.level_of("date_naissance") == DIFFERENT)
 
 
 def lines_contradict(explanation: Explanation, settings: DecisionSettings) -> bool:
@@ -248,14 +249,19 @@ def unknown_between(holder: Explanation, apart: Explanation, settings: DecisionS
                for f in settings.veto_fields if f not in settings.lifted_vetoes)
 
 
-def may_share_cluster(probability: float, evidence: float, settings: DecisionSettings) -> bool:
+def may_share_cluster(probability: float, evidence: float, settings: DecisionSettings, *,
+                      birth_dates_differ: bool = False) -> bool:
     """Two records of one linked component, no veto between them: together if their pair
     scores the cluster bound, or if their fields alone (`evidence`, the weight without the
     prior) weigh for one person at least `cluster_evidence_bits`. The prior is a random
     candidate pair's; two records linked to the same third one are not that, and two
     sparse records of one person (a name and a phone, a name and a birth date) hold
-    little evidence either way: only evidence against one person splits them."""
-    bits = settings.cluster_evidence_bits
+    little evidence either way: only evidence against one person splits them. Where the
+    model lifts every veto, the bound is `unvetoed_cluster_evidence_bits` (`cluster_evidence`)
+    unless the birth dates differ plainly: typo-heavy data retype a record beyond what
+    another retyping of it shares, but two birth dates years apart are two people there
+    too, whatever links them to a third record."""
+    bits = settings.cluster_evidence(birth_dates_differ)
     return probability >= settings.cluster_bound() or (bits is not None and evidence >= bits)
 
 

@@ -27,7 +27,7 @@ import functools
 from collections.abc import Callable, Iterable
 
 from hub.domain.matching.ceilings import CeilingParts, Ceilings, Pair
-from hub.domain.matching.comparisons import EXACT, MISSING, compare_records
+from hub.domain.matching.comparisons import DIFFERENT, EXACT, MISSING, compare_records
 from hub.domain.matching.decision import (
     CandidateLike,
     Decision,
@@ -59,6 +59,7 @@ class PatternFacts:
     other_person: bool
     thin: bool = False  # no strong field agreeing (`decision.thin`)
     lines_contradict: bool = False  # `decision.lines_contradict`: never one cluster
+    birth_dates_differ: bool = False  # the birth date plainly different (`may_share_cluster`)
 
 
 class PatternScorer:
@@ -72,7 +73,7 @@ class PatternScorer:
         self.ceiling_parts = CeilingParts(model)  # `Ceilings`' share of the model, once
         settings = self.decision
         # Below this probability a pair is "new", and incompatible unless its evidence
-        # reaches `cluster_evidence_bits` (`may_share_cluster`), whatever its pattern.
+        # reaches `cluster_evidence()` bits (`may_share_cluster`), whatever its pattern.
         self._floor = min(settings.link_probability, settings.review_probability,
                           settings.thin_review(), settings.cluster_bound())
 
@@ -109,7 +110,7 @@ class PatternScorer:
         top = -1.0
         for candidate in candidates:
             pair = ceilings.pair(as_record(candidate.record))
-            if ceilings.advance(pair, self._floor, self.decision.cluster_evidence_bits):
+            if ceilings.advance(pair, self._floor, self.decision.cluster_evidence()):
                 scored.append(self._scored(new, candidate.porteur_id, pair))
                 top = max(top, scored[-1][2])
             else:
@@ -165,7 +166,8 @@ class PatternScorer:
         else:
             kind = "review" if probability >= review_bound(facts.thin, settings) else "new"
         may_be_same = not (facts.veto or facts.lines_contradict) and may_share_cluster(
-            probability, total - self.model.prior_weight, settings)
+            probability, total - self.model.prior_weight, settings,
+            birth_dates_differ=facts.birth_dates_differ)
         return kind, probability, may_be_same
 
     def _pattern_facts(self, levels: Pattern) -> PatternFacts:
@@ -179,7 +181,8 @@ class PatternScorer:
         return PatternFacts(tuple(t.weight for t in terms), tf_fields,
                              has_enough_evidence(plain, self.decision), vetoed(plain, self.decision),
                              other_person(plain, self.decision), thin(plain, self.decision),
-                             lines_contradict(plain, self.decision))
+                             lines_contradict(plain, self.decision),
+                             plain.level_of("date_naissance") == DIFFERENT)
 
     def values_held(self) -> int:
         """How many of a fiche's values (names) the adjustments are memoised for."""

@@ -129,17 +129,33 @@ class DecisionSettings:
     # A vetoed pair (another first name) with no contact (e-mail, phone) agreeing is
     # another person even when no contact is given to contradict it: twins, siblings.
     veto_review_needs_contact: bool = False
+    # Where the model lifts every veto (typo-heavy data: duplicates replace first names and
+    # birth dates often), the bits two records of one linked component must weigh for one
+    # person instead of `cluster_evidence_bits`: there a record retyped twice holds little
+    # of the other retyping, and no veto tells a household apart anyway. None: the same.
+    unvetoed_cluster_evidence_bits: float | None = None
 
     def __post_init__(self) -> None:
         """A cluster bound above the review threshold would split clusters on pairs not
         worth a question; a review threshold above the link threshold leaves no band.
-        The cluster evidence is None or bits in [0, MAX_CLUSTER_EVIDENCE_BITS]."""
+        The cluster evidence is None or bits in [0, MAX_CLUSTER_EVIDENCE_BITS]; where every
+        veto is lifted, None or bits in [-MAX_CLUSTER_EVIDENCE_BITS, the cluster evidence]."""
         bits = self.cluster_evidence_bits
         if bits is not None and not (is_number(bits) and 0 <= bits <= MAX_CLUSTER_EVIDENCE_BITS):
             span = f"0 … {MAX_CLUSTER_EVIDENCE_BITS:g}"
             raise InvalidSetting(
                 "poids_min_groupe", f"poids_min_groupe must be null or a number of bits in "
                 f"{span}", f"poids_min_groupe doit être null ou un nombre de bits dans {span}")
+        unvetoed = self.unvetoed_cluster_evidence_bits
+        top = MAX_CLUSTER_EVIDENCE_BITS if bits is None else bits
+        if unvetoed is not None and not (
+                is_number(unvetoed) and -MAX_CLUSTER_EVIDENCE_BITS <= unvetoed <= top):
+            span = f"-{MAX_CLUSTER_EVIDENCE_BITS:g} … {top:g}"
+            raise InvalidSetting(
+                "poids_min_groupe_sans_veto", "poids_min_groupe_sans_veto must be null or a "
+                f"number of bits in {span} (poids_min_groupe at most)",
+                "poids_min_groupe_sans_veto doit être null ou un nombre de bits dans "
+                f"{span} (poids_min_groupe au plus)")
         ordered = (("probabilite_min_groupe", self.cluster_bound()),
                    ("probabilite_revue", self.review_probability),
                    ("probabilite_lien", self.link_probability))
@@ -156,6 +172,22 @@ class DecisionSettings:
         """The probability two records of one cluster must reach (with no veto)."""
         bound = self.cluster_probability
         return self.review_probability if bound is None else bound
+
+    def every_veto_lifted(self) -> bool:
+        """The model lifts every veto field (`lifted_vetoes`): typo-heavy data, no
+        households told apart by a first name or a birth date."""
+        return bool(self.veto_fields) and set(self.veto_fields) <= set(self.lifted_vetoes)
+
+    def cluster_evidence(self, birth_dates_differ: bool = False) -> float | None:
+        """The bits two records of one linked component must weigh for one person to stay
+        together (`may_share_cluster`): `unvetoed_cluster_evidence_bits` where every veto
+        is lifted and it is set, unless their birth dates differ plainly (no typo, no day
+        and month exchanged: `BirthDateComparison`), `cluster_evidence_bits` otherwise.
+        Without `birth_dates_differ`, the lowest bound a pair may be held to."""
+        if (self.unvetoed_cluster_evidence_bits is not None and self.every_veto_lifted()
+                and not birth_dates_differ):
+            return self.unvetoed_cluster_evidence_bits
+        return self.cluster_evidence_bits
 
 
 @dataclasses.dataclass(frozen=True)
@@ -233,6 +265,7 @@ class MatchingSettings:
                 "poids_min_groupe": self.decision.cluster_evidence_bits,
                 "veto_cede_a": list(self.decision.veto_yields_to),
                 "revue_veto_exige_contact": self.decision.veto_review_needs_contact,
+                "poids_min_groupe_sans_veto": self.decision.unvetoed_cluster_evidence_bits,
             },
         }
 
@@ -291,4 +324,6 @@ def _decision(doc: dict[str, Any]) -> DecisionSettings:
         veto_yields_to=tuple(doc.get("veto_cede_a", base.veto_yields_to)),
         veto_review_needs_contact=doc.get("revue_veto_exige_contact",
                                           base.veto_review_needs_contact),
+        unvetoed_cluster_evidence_bits=doc.get("poids_min_groupe_sans_veto",
+                                               base.unvetoed_cluster_evidence_bits),
     )

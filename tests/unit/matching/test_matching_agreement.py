@@ -6,12 +6,15 @@ together, with the shipped model."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import itertools
+
+import pytest
 
 from capactif_demo.population import Population, retyped, sparse
 from hub.domain.matching import Candidate, default_model, match_one, normalise_record, scoring
 from hub.domain.matching import record_blocking_keys as keys_of
-from hub.domain.matching.model import DEFAULT_MODEL_FILE
+from hub.domain.matching.model import DEFAULT_MODEL_FILE, MatchModel
 from hub.domain.matching.record import RECORD_FIELDS
 from hub.domain.matching.scoring import PatternScorer
 from hub.services.matching.dedup_batch import run_batch
@@ -33,8 +36,19 @@ def _rows(persons: int) -> list[dict[str, str]]:
     return rows
 
 
-def _online(rows: list[dict[str, str]]) -> dict[str, str]:
-    model, index, porteur_of = default_model(), {}, {}
+def _typo_heavy() -> MatchModel:
+    """The shipped model as trained on typo-heavy data would be: every veto lifted, so
+    records of one linked component stay together down to `poids_min_groupe_sans_veto`."""
+    model = default_model()
+    decision = dataclasses.replace(model.settings.decision, veto_max_m=0.0)
+    lifted = dataclasses.replace(model, settings=dataclasses.replace(model.settings,
+                                                                     decision=decision))
+    assert lifted.decision.cluster_evidence() == -12.0
+    return lifted
+
+
+def _online(rows: list[dict[str, str]], model: MatchModel | None = None) -> dict[str, str]:
+    model, index, porteur_of = model or default_model(), {}, {}
     for row in rows:
         record = normalise_record(row, row["id"])
         keys = keys_of(record, model)
@@ -47,16 +61,21 @@ def _online(rows: list[dict[str, str]]) -> dict[str, str]:
     return porteur_of
 
 
-def test_online_and_batch_put_the_same_records_together(tmp_path):
+@pytest.mark.parametrize("typo_heavy", [False, True], ids=["shipped", "every-veto-lifted"])
+def test_online_and_batch_put_the_same_records_together(tmp_path, typo_heavy):
     rows = _rows(120)
     with (tmp_path / "people.csv").open("w", encoding="utf-8", newline="") as out:
         writer = csv.DictWriter(out, RECORD_FIELDS)
         writer.writeheader()
         writer.writerows(rows)
-    run_batch(tmp_path / "people.csv", tmp_path / "clusters.csv", model_path=DEFAULT_MODEL_FILE)
+    model, model_file = default_model(), DEFAULT_MODEL_FILE
+    if typo_heavy:
+        model, model_file = _typo_heavy(), tmp_path / "model.json"
+        model_file.write_text(model.to_json(), encoding="utf-8")
+    run_batch(tmp_path / "people.csv", tmp_path / "clusters.csv", model_path=model_file)
     with (tmp_path / "clusters.csv").open(encoding="utf-8") as result:
         batch = {row["id"]: row["cluster_id"] for row in csv.DictReader(result)}
-    online = _online(rows)
+    online = _online(rows, model)
     pairs = list(itertools.combinations([row["id"] for row in rows], 2))
     together_batch = {(a, b) for a, b in pairs if batch[a] == batch[b]}
     together_online = {(a, b) for a, b in pairs if online[a] == online[b]}
@@ -64,11 +83,11 @@ def test_online_and_batch_put_the_same_records_together(tmp_path):
     assert len(together_batch) >= 60  # the retyped fiches are linked, not only left apart
 
 
-def _both_paths_agree(persons: int) -> int:
+def _both_paths_agree(persons: int, model: MatchModel | None = None) -> int:
     """Each record of a population against the records before it (as the index holds
     them), by `match_one` and by the pattern path: the same decision, explanation
     included. Answers how many candidates were given."""
-    model, index, given = default_model(), {}, 0
+    model, index, given = model or default_model(), {}, 0
     for row in _rows(persons):
         record = normalise_record(row, row["id"])
         keys = keys_of(record, model)
@@ -89,6 +108,7 @@ def test_the_pattern_path_decides_as_match_one_to_the_last_bit():
     pattern, only the best explained) gives `match_one`'s decision, explanation included,
     on every record of a population against the records before it."""
     assert _both_paths_agree(150) > 300
+    assert _both_paths_agree(150, _typo_heavy()) > 300
 
 
 def test_the_pattern_path_compares_in_full_only_the_pairs_that_may_decide(monkeypatch):

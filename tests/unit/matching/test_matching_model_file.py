@@ -37,14 +37,24 @@ def _cluster_bits(value):
     return change
 
 
+def _unvetoed_cluster_bits(value):
+    def change(document):
+        document["reglages"]["decision"]["poids_min_groupe_sans_veto"] = value
+    return change
+
+
 BAD_VETO_M = [None, [], 5, "0.1", {"prenom": "0.006"}, {"prenom": None},
               {"prenom": True}, {"prenom": math.nan}, {"prenom": math.inf}, {"prenom": -0.1},
               {"prenom": 1.5}, {"nom": 0.1}, {"": 0.1}]
 BAD_CLUSTER_BITS = ["3", True, False, math.nan, math.inf, -math.inf, -1e9, -0.5, 1e9, [], {}]
+# Where every veto is lifted: bits down to -60, never above poids_min_groupe (0 shipped).
+BAD_UNVETOED_BITS = ["-3", True, math.nan, -math.inf, -60.5, 0.5, 1e9, [], {}]
 
 
 BAD_FIELDS = ([("m_veto", _veto, v) for v in BAD_VETO_M]
-              + [("poids_min_groupe", _cluster_bits, v) for v in BAD_CLUSTER_BITS])
+              + [("poids_min_groupe", _cluster_bits, v) for v in BAD_CLUSTER_BITS]
+              + [("poids_min_groupe_sans_veto", _unvetoed_cluster_bits, v)
+                 for v in BAD_UNVETOED_BITS])
 
 
 @pytest.mark.parametrize("loader", LOADERS)
@@ -63,7 +73,8 @@ def test_a_bad_setting_is_refused_on_load_naming_the_field(tmp_path, loader, fie
 @pytest.mark.parametrize("change", [
     lambda d: d.pop("m_veto"), _veto({}), _veto({"prenom": 0.006, "date_naissance": 1}),
     _veto({"prenom": 0}), _cluster_bits(None), _cluster_bits(0), _cluster_bits(2.5),
-    _cluster_bits(60)])
+    _cluster_bits(60), _unvetoed_cluster_bits(None), _unvetoed_cluster_bits(-60),
+    _unvetoed_cluster_bits(0)])
 def test_good_veto_m_and_cluster_evidence_are_read(tmp_path, loader, change):
     model = loader(_model_file(tmp_path, change))
     assert model.decision.veto_fields

@@ -9,10 +9,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import pytest
+
 from hub.domain.matching.decision import Candidate, compatible, match_one, pair_kind
 from hub.domain.matching.model import MatchModel
 from hub.domain.matching.scoring import PatternScorer
 from hub.domain.matching.settings import MatchingSettings, default_settings
+from schemas.loader import validator
 from tests.unit.matching.matching_factories import hand_model, person
 
 HOME = {"nom": "Kerguelen", "adresse_ligne": "3 rue Haute", "code_postal": "63000"}
@@ -186,3 +189,66 @@ def test_two_fiches_of_one_cluster_stay_together_where_their_fields_weigh_for_on
     sister = dict(anne, prenom="Louise", date_naissance="1980-05-12")
     assert _may_share_a_cluster(by_evidence, sister, dict(anne, date_naissance="1980-05-12")
                                 ) == (False, False)
+
+
+def test_in_typo_heavy_data_a_cluster_holds_a_retyping_that_weighs_a_little_against_one_person():
+    """Where the model lifts every veto (duplicates replace first names and birth dates
+    often), a record retyped with a surname, a street and a place of its own holds little
+    of another retyping of the same person, each linked to a third: its fields weigh a
+    little against one person (-3.4 bits here), which splits the cluster under
+    `poids_min_groupe` (0) and keeps it under `poids_min_groupe_sans_veto` (-12).
+    Never where a veto is kept (French households), nor for birth dates years apart;
+    the online matcher (`compatible`) and the batch scorer say the same."""
+    typo_heavy = _with(hand_model(), veto_max_m=0.0, cluster_evidence_bits=0.0,
+                       unvetoed_cluster_evidence_bits=-12.0)
+    assert typo_heavy.decision.lifted_vetoes == ("prenom", "date_naissance")
+    anne = {"nom": "Kerbrat", "prenom": "Anne", "adresse_ligne": "3 rue Haute",
+            "code_postal": "63000", "date_naissance": "1980-05-12"}
+    retyped = {"nom": "Dupont", "prenom": "Anne", "adresse_ligne": "9 avenue Foch",
+               "code_postal": "15100"}
+    explanation = typo_heavy.score(person(**anne), person(**retyped))
+    assert -12 < explanation.total_weight - explanation.prior_weight < 0
+    assert _may_share_a_cluster(typo_heavy, anne, retyped) == (True, True)
+    assert _may_share_a_cluster(_with(typo_heavy, unvetoed_cluster_evidence_bits=None),
+                                anne, retyped) == (False, False)
+    vetoes_kept = _with(typo_heavy, veto_max_m=1.0)
+    assert _may_share_a_cluster(vetoes_kept, anne, retyped) == (False, False)
+    years_apart = dict(retyped, date_naissance="1955-11-03")
+    assert _may_share_a_cluster(typo_heavy, anne, years_apart) == (False, False)
+    typed_wrong = dict(retyped, date_naissance="1980-12-05")  # day and month exchanged
+    assert _may_share_a_cluster(typo_heavy, anne, typed_wrong) == (True, True)
+
+
+def test_a_fiche_joins_a_porteur_whose_other_retyping_weighs_a_little_against_it_online():
+    """The online decision asks the same of every fiche of the porteur it would join: a
+    new fiche linked to one of them joins where the other weighs only a little against
+    it in typo-heavy data, and goes to review where a veto is kept."""
+    typo_heavy = _with(hand_model(), veto_max_m=0.0, cluster_evidence_bits=0.0,
+                       unvetoed_cluster_evidence_bits=-12.0)
+    new = {"nom": "Kerbrat", "prenom": "Anne", "adresse_ligne": "3 rue Haute",
+           "code_postal": "63000", "date_naissance": "1980-05-12"}
+    porteur = [Candidate("P1", {**new, "adresse_ligne": "3 rue Hautte"}),
+               Candidate("P1", {"nom": "Dupont", "prenom": "Anne",
+                                "adresse_ligne": "9 avenue Foch", "code_postal": "15100"})]
+    for model, kind in ((typo_heavy, "link"), (_with(typo_heavy, veto_max_m=1.0), "review")):
+        assert match_one(new, porteur, model).kind == kind
+        assert PatternScorer(model).match_one(new, porteur) == match_one(new, porteur, model)
+
+
+@pytest.mark.parametrize("bits", [-61, 0.5, True, "-3"])
+def test_the_cluster_bound_of_typo_heavy_data_is_refused_out_of_its_bounds(bits):
+    """Bits in [-60, poids_min_groupe]: above it, data whose vetoes are lifted would be
+    held to more than the others."""
+    doc = default_settings().to_dict()
+    doc["decision"].update({"poids_min_groupe": 0.0, "poids_min_groupe_sans_veto": bits})
+    with pytest.raises(ValueError, match="poids_min_groupe_sans_veto"):
+        MatchingSettings.from_dict(doc)
+
+
+def test_the_cluster_bound_of_typo_heavy_data_is_read_and_written_in_french():
+    doc = default_settings().to_dict()
+    doc["decision"]["poids_min_groupe_sans_veto"] = -7.5
+    decision = MatchingSettings.from_dict(doc).decision
+    assert decision.unvetoed_cluster_evidence_bits == -7.5
+    assert MatchingSettings.from_dict(doc).to_dict() == doc
+    assert validator("matching_settings").errors(doc) == []

@@ -1,0 +1,27 @@
+"""The French files unlike the generator's own that the accuracy bench also runs
+(`bench/dedup_accuracy.py`, `FRENCH_VARIANTS`): a matching rule tuned on typo-heavy data
+must not link two people there."""
+
+from __future__ import annotations
+
+from bench.dedup_accuracy import load_set
+
+
+def test_a_file_without_contacts_has_no_e_mail_nor_phone_and_the_same_people():
+    plain, truth = load_set("french", 300, 5)
+    rows, same_truth = load_set("french-no-contacts", 300, 5)
+    assert same_truth == truth and any(row["courriel"] for row in plain)
+    assert not any(row["courriel"] or row["telephone"] for row in rows)
+    assert [row["nom"] for row in rows] == [row["nom"] for row in plain]
+
+
+def test_few_contacts_zero_dates_and_twins_sharing_an_e_mail_are_what_they_say():
+    few, _ = load_set("french-few-contacts", 1000, 5)
+    with_contacts = sum(bool(row["courriel"] or row["telephone"]) for row in few)
+    assert 0 < with_contacts < 100
+    zero, _ = load_set("french-zero-dates", 1000, 5)
+    assert 100 <= sum(row["date_naissance"] == "0000-00-00" for row in zero) <= 200
+    plain, _ = load_set("french", 1000, 5)
+    twins, _ = load_set("french-twins-email", 1000, 5)
+    assert [row["courriel"] for row in twins] != [row["courriel"] for row in plain]
+    assert [row["nom"] for row in twins] == [row["nom"] for row in plain]
