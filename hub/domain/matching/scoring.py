@@ -27,7 +27,7 @@ import functools
 from collections.abc import Callable, Iterable
 
 from hub.domain.matching.ceilings import CeilingParts, Ceilings, Pair
-from hub.domain.matching.comparisons import DIFFERENT, EXACT, MISSING, compare_records
+from hub.domain.matching.comparisons import EXACT, MISSING, compare_records
 from hub.domain.matching.decision import (
     CandidateLike,
     Decision,
@@ -36,6 +36,7 @@ from hub.domain.matching.decision import (
     Scored,
     as_record,
     decide_among,
+    differs_on_a_veto_field,
     has_enough_evidence,
     lines_contradict,
     may_share_cluster,
@@ -59,7 +60,7 @@ class PatternFacts:
     other_person: bool
     thin: bool = False  # no strong field agreeing (`decision.thin`)
     lines_contradict: bool = False  # `decision.lines_contradict`: never one cluster
-    birth_dates_differ: bool = False  # the birth date plainly different (`may_share_cluster`)
+    veto_field_differs: bool = False  # `decision.differs_on_a_veto_field` (`may_share_cluster`)
 
 
 class PatternScorer:
@@ -167,7 +168,7 @@ class PatternScorer:
             kind = "review" if probability >= review_bound(facts.thin, settings) else "new"
         may_be_same = not (facts.veto or facts.lines_contradict) and may_share_cluster(
             probability, total - self.model.prior_weight, settings,
-            birth_dates_differ=facts.birth_dates_differ)
+            veto_field_differs=facts.veto_field_differs)
         return kind, probability, may_be_same
 
     def _pattern_facts(self, levels: Pattern) -> PatternFacts:
@@ -182,7 +183,7 @@ class PatternScorer:
                              has_enough_evidence(plain, self.decision), vetoed(plain, self.decision),
                              other_person(plain, self.decision), thin(plain, self.decision),
                              lines_contradict(plain, self.decision),
-                             plain.level_of("date_naissance") == DIFFERENT)
+                             differs_on_a_veto_field(plain, self.decision))
 
     def values_held(self) -> int:
         """How many of a fiche's values (names) the adjustments are memoised for."""

@@ -178,14 +178,14 @@ class DecisionSettings:
         households told apart by a first name or a birth date."""
         return bool(self.veto_fields) and set(self.veto_fields) <= set(self.lifted_vetoes)
 
-    def cluster_evidence(self, birth_dates_differ: bool = False) -> float | None:
+    def cluster_evidence(self, veto_field_differs: bool = False) -> float | None:
         """The bits two records of one linked component must weigh for one person to stay
         together (`may_share_cluster`): `unvetoed_cluster_evidence_bits` where every veto
-        is lifted and it is set, unless their birth dates differ plainly (no typo, no day
-        and month exchanged: `BirthDateComparison`), `cluster_evidence_bits` otherwise.
-        Without `birth_dates_differ`, the lowest bound a pair may be held to."""
+        is lifted and it is set, unless a veto field (first name, birth date) differs
+        plainly between them; `cluster_evidence_bits` otherwise. Without
+        `veto_field_differs`, the lowest bound a pair may be held to."""
         if (self.unvetoed_cluster_evidence_bits is not None and self.every_veto_lifted()
-                and not birth_dates_differ):
+                and not veto_field_differs):
             return self.unvetoed_cluster_evidence_bits
         return self.cluster_evidence_bits
 

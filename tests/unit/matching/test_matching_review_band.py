@@ -197,8 +197,9 @@ def test_in_typo_heavy_data_a_cluster_holds_a_retyping_that_weighs_a_little_agai
     of another retyping of the same person, each linked to a third: its fields weigh a
     little against one person (-3.4 bits here), which splits the cluster under
     `poids_min_groupe` (0) and keeps it under `poids_min_groupe_sans_veto` (-12).
-    Never where a veto is kept (French households), nor for birth dates years apart;
-    the online matcher (`compatible`) and the batch scorer say the same."""
+    Never where a veto is kept (French households), nor for birth dates years apart or
+    two first names (twins, a father and his son: a French file without contacts may lift
+    both vetoes too); the online matcher (`compatible`) and the batch scorer say the same."""
     typo_heavy = _with(hand_model(), veto_max_m=0.0, cluster_evidence_bits=0.0,
                        unvetoed_cluster_evidence_bits=-12.0)
     assert typo_heavy.decision.lifted_vetoes == ("prenom", "date_naissance")
@@ -217,6 +218,10 @@ def test_in_typo_heavy_data_a_cluster_holds_a_retyping_that_weighs_a_little_agai
     assert _may_share_a_cluster(typo_heavy, anne, years_apart) == (False, False)
     typed_wrong = dict(retyped, date_naissance="1980-12-05")  # day and month exchanged
     assert _may_share_a_cluster(typo_heavy, anne, typed_wrong) == (True, True)
+    twin = {"nom": "Kerbrat", "prenom": "Lucie", "code_postal": "15100"}
+    evidence = typo_heavy.score(person(**anne), person(**twin))
+    assert -12 < evidence.total_weight - evidence.prior_weight < 0
+    assert _may_share_a_cluster(typo_heavy, anne, twin) == (False, False)
 
 
 def test_a_fiche_joins_a_porteur_whose_other_retyping_weighs_a_little_against_it_online():
