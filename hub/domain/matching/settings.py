@@ -132,7 +132,9 @@ class DecisionSettings:
     # Where the model lifts every veto (typo-heavy data: duplicates replace first names and
     # birth dates often), the bits two records of one linked component must weigh for one
     # person instead of `cluster_evidence_bits`: there a record retyped twice holds little
-    # of the other retyping, and no veto tells a household apart anyway. None: the same.
+    # of the other retyping. Not for a pair whose first name or birth date differs plainly
+    # (`cluster_evidence`): a French file without contacts may lift every veto too, and
+    # those fields tell its twins apart. None: `cluster_evidence_bits`.
     unvetoed_cluster_evidence_bits: float | None = None
 
     def __post_init__(self) -> None:
@@ -174,8 +176,8 @@ class DecisionSettings:
         return self.review_probability if bound is None else bound
 
     def every_veto_lifted(self) -> bool:
-        """The model lifts every veto field (`lifted_vetoes`): typo-heavy data, no
-        households told apart by a first name or a birth date."""
+        """The model lifts every veto field (`lifted_vetoes`): typo-heavy data, or a file
+        without contacts whose training counted twins and siblings as duplicates."""
         return bool(self.veto_fields) and set(self.veto_fields) <= set(self.lifted_vetoes)
 
     def cluster_evidence(self, veto_field_differs: bool = False) -> float | None:
