@@ -36,6 +36,11 @@ class BlockingSettings:
     big_block_window: int = 0  # sorted-neighbourhood window inside a block over the size
     weak_block_size: int | None = None  # cap of the keys using no full name (WEAK_RULES)
     weak_window: int | None = None  # their window past it
+    # Rules whose pairs are scored but not learned from: the pairs only they bring are
+    # mostly strangers with a street or a few letters in common, and fed to EM they move
+    # u (re-estimated on the candidates) and the prior, so that adding such a rule changed
+    # every other pair's weight (recall -12 points on one FEBRL-family file).
+    untrained_rules: tuple[str, ...] = ()
 
     def limits(self) -> BlockLimits:
         return BlockLimits(self.max_block_size, self.big_block_window, self.weak_block_size,
@@ -218,6 +223,7 @@ class MatchingSettings:
                 doc["blocage"].get("fenetre_grands_blocs", 0),
                 doc["blocage"].get("taille_max_bloc_faible"),
                 doc["blocage"].get("fenetre_faible"),
+                tuple(doc["blocage"].get("regles_hors_apprentissage", ())),
             ),
             training=_training(doc["apprentissage"]),
             decision=_decision(decision),
@@ -241,7 +247,9 @@ class MatchingSettings:
                         **({"taille_max_bloc_faible": self.blocking.weak_block_size}
                            if self.blocking.weak_block_size is not None else {}),
                         **({"fenetre_faible": self.blocking.weak_window}
-                           if self.blocking.weak_window is not None else {})},
+                           if self.blocking.weak_window is not None else {}),
+                        **({"regles_hors_apprentissage": list(self.blocking.untrained_rules)}
+                           if self.blocking.untrained_rules else {})},
             "apprentissage": {
                 "paires_aleatoires_u": self.training.u_sample_pairs,
                 "iterations_max_em": self.training.em_max_iterations,

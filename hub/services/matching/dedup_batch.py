@@ -39,7 +39,7 @@ from hub.domain.matching.settings import (
 from hub.domain.matching.training import identity_patterns, train
 from hub.errors import ConfigurationError, InvalidMatchingModel
 from hub.services.matching.dedup_parallel import compare_pairs, default_workers, normalise_rows
-from hub.services.matching.pair_arrays import candidate_pair_arrays
+from hub.services.matching.pair_arrays import candidate_pairs_for_training
 from hub.services.matching.pair_scoring import score_pairs
 from hub.services.matching.people_csv import read_people_file, rejects_path, write_rows
 
@@ -95,14 +95,16 @@ def run_batch(
         notes.extend(model_notices(model, model_path))
     settings = model.settings if model else (settings or default_settings())
     comparisons = build_comparisons(settings.comparisons)
-    left, right = candidate_pair_arrays(records, settings.blocking.rules,
-                                        settings.blocking.limits(), workers)
+    left, right, learnt = candidate_pairs_for_training(
+        records, settings.blocking.rules, settings.blocking.untrained_rules,
+        settings.blocking.limits(), workers)
     pair_codes, patterns = compare_pairs(records, _as_array(left), _as_array(right), comparisons,
                                          workers)
     codes = np.frombuffer(pair_codes, dtype=np.uint16)
     trained = False
     if model is None:
-        counts = np.bincount(codes, minlength=len(patterns)).tolist()
+        taught = codes if learnt is None else codes[learnt]
+        counts = np.bincount(taught, minlength=len(patterns)).tolist()
         model, trained = _learn(records, Counter(dict(sorted(zip(patterns, counts, strict=True)))),
                                 settings, comparisons, notes)
     links, reviews, scored = score_pairs(PatternScorer(model), records, left, right, codes,

@@ -32,9 +32,41 @@ def candidate_pair_arrays(
     workers: int = 1,
 ) -> tuple[Indexes, Indexes]:
     """(left, right) index arrays, left < right, sorted, each pair once."""
+    return _split(_pair_codes(records, rules, limits, workers), len(records))
+
+
+def candidate_pairs_for_training(
+    records: Sequence[NormalisedRecord], rules: Sequence[str], untrained: Sequence[str],
+    limits: BlockLimits, workers: int = 1,
+) -> tuple[Indexes, Indexes, npt.NDArray[np.bool_] | None]:
+    """`candidate_pair_arrays` of `rules`, and which of the pairs a rule outside
+    `untrained` brings: the pairs the model is trained on (None: every pair).
+
+    A block's pairs depend on its key alone, so the pairs of all the rules are those of
+    the rules that train joined with those of the others; each key is made once.
+    """
+    left_out = [rule for rule in rules if rule in untrained]
+    if not left_out:
+        left, right = candidate_pair_arrays(records, rules, limits, workers)
+        return left, right, None
+    trained = _pair_codes(records, [r for r in rules if r not in untrained], limits, workers)
+    codes = np.union1d(trained, _pair_codes(records, left_out, limits, workers))
+    left, right = _split(codes, len(records))
+    return left, right, np.isin(codes, trained, assume_unique=True)
+
+
+def _split(codes: npt.NDArray[np.uint64], total: int) -> tuple[Indexes, Indexes]:
+    size = np.uint64(max(total, 1))
+    return (codes // size).astype(np.uint32), (codes % size).astype(np.uint32)
+
+
+def _pair_codes(
+    records: Sequence[NormalisedRecord], rules: Sequence[str], limits: BlockLimits, workers: int,
+) -> npt.NDArray[np.uint64]:
+    """The sorted unique codes (left * len(records) + right) of the candidate pairs."""
     owner, key, cap, window = _keys(records, rules, limits, workers)
     if len(key) == 0:
-        return np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.uint32)
+        return np.empty(0, dtype=np.uint64)
     order = np.lexsort((owner, key))  # by key, then record index (members in index order)
     owner, key, cap, window = owner[order], key[order], cap[order], window[order]
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
@@ -45,9 +77,7 @@ def candidate_pair_arrays(
     big = (sizes > caps) & (windows > 0)
     if big.any():
         codes.append(_window_pairs(records, owner, starts[big], sizes[big], windows[big], total))
-    unique = np.unique(np.concatenate(codes))
-    size = np.uint64(max(len(records), 1))
-    return (unique // size).astype(np.uint32), (unique % size).astype(np.uint32)
+    return np.unique(np.concatenate(codes))
 
 
 def _keys(

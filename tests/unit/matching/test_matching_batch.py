@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import json
 
 import pytest
 
 from hub.domain.matching.model import MatchModel
+from hub.domain.matching.settings import default_settings
 from hub.errors import InvalidCsvFile, InvalidMatchingModel
 from hub.services.matching import dedup_parallel
 from hub.services.matching.dedup_batch import run_batch
@@ -215,3 +217,42 @@ def test_a_model_whose_thresholds_are_out_of_order_names_the_field(tmp_path):
     with pytest.raises(InvalidMatchingModel, match="probabilite_min_groupe") as raised:
         run_batch(source, tmp_path / "out.csv", model_path=model)
     assert "probabilite_revue" in raised.value.message_fr
+
+
+def _neighbours(count: int = 60) -> str:
+    """`count` people typed twice, all living on one street of one postcode."""
+    lines = [HEADER]
+    first_names = ("Anne", "Marie", "Paule", "Rose", "Jeanne", "Lucie", "Claire", "Louise")
+    for n in range(count):
+        surname = f"{chr(97 + n % 26)}{chr(97 + n // 26)}kerelen"
+        first = first_names[n % len(first_names)]
+        born = f"19{50 + n % 45}-{1 + n % 12:02d}-{1 + n % 27:02d}"
+        street = f"{n + 1} rue de la Republique"
+        lines.append(f"A{n},{surname},,{first},{born},a{n}@free.fr,,{street},63000,Riom\n")
+        lines.append(f"B{n},{surname.upper()},,{first},{born},,,{street.upper()},63000,\n")
+    return "".join(lines)
+
+
+def _trained_with(tmp_path, name: str, rules: tuple[str, ...], untrained: tuple[str, ...]):
+    base = default_settings()
+    settings = dataclasses.replace(base, blocking=dataclasses.replace(
+        base.blocking, rules=rules, untrained_rules=untrained))
+    source = tmp_path / "neighbours.csv"
+    source.write_text(_neighbours(), encoding="utf-8")
+    summary = run_batch(source, tmp_path / f"{name}.csv", settings=settings,
+                        model_out=tmp_path / f"{name}.json")
+    model = json.loads((tmp_path / f"{name}.json").read_text(encoding="utf-8"))
+    return summary, {k: model[k] for k in ("a_priori", "m", "u")}
+
+
+def test_a_rule_kept_from_training_brings_pairs_and_moves_no_learnt_weight(tmp_path):
+    """The street with the postcode brings every neighbour: scored, not learnt from (fed
+    to EM they moved u and the prior, so every other pair's weight)."""
+    rules = tuple(r for r in default_settings().blocking.rules if r != "rue_code_postal")
+    _before, without = _trained_with(tmp_path, "without", rules, ())
+    added, kept_out = _trained_with(tmp_path, "kept_out", (*rules, "rue_code_postal"),
+                                    ("rue_code_postal",))
+    _learnt, learnt = _trained_with(tmp_path, "learnt", (*rules, "rue_code_postal"), ())
+    assert added.candidate_pairs > _before.candidate_pairs
+    assert kept_out == without
+    assert learnt != without  # the pairs it brings would move the weights

@@ -12,7 +12,7 @@ from hub.domain.matching.comparisons import compare_records
 from hub.domain.matching.scoring import PatternScorer
 from hub.domain.matching.settings import default_settings
 from hub.services.matching import pair_arrays
-from hub.services.matching.pair_arrays import candidate_pair_arrays
+from hub.services.matching.pair_arrays import candidate_pair_arrays, candidate_pairs_for_training
 from hub.services.matching.pair_scoring import score_pairs
 from tests.unit.matching.matching_factories import hand_model, person
 
@@ -44,6 +44,23 @@ def test_the_array_blocking_gives_the_pairs_of_the_reference(limits, workers, mo
     left, right = candidate_pair_arrays(records, rules, limits, workers)
     reference = sorted(candidate_pairs(records, rules, limits))
     assert list(zip(left.tolist(), right.tolist(), strict=True)) == reference
+
+
+@pytest.mark.parametrize("limits", [BlockLimits(6, 2, 4, 1), BlockLimits(50, 5, 20, 2)])
+def test_the_pairs_kept_from_training_are_all_the_pairs_and_marked_by_the_rules_that_train(
+        limits):
+    records = _people(400, seed=4)
+    rules = default_settings().blocking.rules
+    untrained = ("rue_code_postal", "date", "lieu_nom")
+    left, right, learnt = candidate_pairs_for_training(records, rules, untrained, limits)
+    everything = candidate_pair_arrays(records, rules, limits)
+    assert left.tolist() == everything[0].tolist() and right.tolist() == everything[1].tolist()
+    taught = candidate_pair_arrays(records, [r for r in rules if r not in untrained], limits)
+    pairs = list(zip(left.tolist(), right.tolist(), strict=True))
+    assert learnt is not None and 0 < learnt.sum() < len(pairs)
+    assert [p for p, keep in zip(pairs, learnt.tolist(), strict=True) if keep] == list(
+        zip(taught[0].tolist(), taught[1].tolist(), strict=True))
+    assert candidate_pairs_for_training(records, rules, (), limits)[2] is None
 
 
 def test_the_array_blocking_of_no_record_or_one_gives_no_pair():
