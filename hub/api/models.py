@@ -176,13 +176,16 @@ class ErasureDone(_Open):
     demandes: list[ErasureRequestStatus]
 
 
+ErasureMotif = Literal["obligation_legale", "mission_interet_public", "archives_statistiques",
+                      "droits_en_justice", "autre"]
+
+
 class ErasureAnswer(BaseModel):
     """An owner's answer to another member's erasure request about its own fiches."""
 
     model_config = ConfigDict(extra="forbid")
     reponse: Literal["confirmee", "refusee"]
-    motif: Literal["obligation_legale", "mission_interet_public", "archives_statistiques",
-                   "droits_en_justice", "autre"] | None = Field(
+    motif: ErasureMotif | None = Field(
         None, description="Obligatoire pour un refus (RGPD art. 17.3).")
     precision: str | None = Field(None, max_length=500, description=(
         "Précision du motif, montrée au membre demandeur s'il peut vous connaître et à la "
@@ -196,6 +199,7 @@ class ErasureAnswered(_Open):
     fiches_effacees: int | None = None
     effacement_des_fiches: str | None = Field(None, description=(
         "L'effacement de vos fiches (suivez ses accusés de réception comme les vôtres)."))
+    motif: ErasureMotif | None = Field(None, description="Le motif d'un refus.")
 
 
 class NoticeStatus(_Open):

@@ -30,7 +30,7 @@ ACTIONS = frozenset(
         "referent_proposal", "referent_answer", "meeting_parrain", "meeting_a_voir",
         "meeting_item_seen", "review_reopen", "audit_alert_ack", "member_leave",
         "member_readmit", "erasure_request", "erasure_request_confirm",
-        "erasure_request_decline",
+        "erasure_request_decline", "erasure_request_received",
     }
 )
 OUTCOMES = frozenset({"allowed", "denied", "error"})

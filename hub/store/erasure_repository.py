@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -60,14 +61,26 @@ class ErasureRequests:
             erasure_requests.c.owner_id == owner_id,
             erasure_requests.c.status == PENDING).values(**values)).rowcount == 1
 
-    def confirm_erased(self, porteur_id: str, owners: set[str], values: dict[str, Any]) -> int:
-        """The owners' fiches of the porteur are erased (by whoever): their requests
-        still pending about it are confirmed."""
-        of_porteur = sa.select(erasures.c.id).where(erasures.c.porteur_id == porteur_id)
-        return self.conn.execute(sa.update(erasure_requests).where(
-            erasure_requests.c.owner_id.in_(owners), erasure_requests.c.status == PENDING,
-            erasure_requests.c.erasure_id.in_(of_porteur)).values(
-            status=CONFIRMED, **values)).rowcount
+    def waiting(self, erasure_id: str, owner_id: str) -> bool:
+        """The request is still pending; its row locked until the commit (two answers at
+        once: the second waits, then finds it answered)."""
+        return self.conn.execute(sa.select(erasure_requests.c.owner_id).where(
+            erasure_requests.c.erasure_id == erasure_id,
+            erasure_requests.c.owner_id == owner_id,
+            erasure_requests.c.status == PENDING).with_for_update()).first() is not None
+
+    def pending_naming(self, fiche_pks: Iterable[int]) -> list[ErasureRequest]:
+        """The requests still pending that named one of `fiche_pks`, locked until the
+        commit (their list of fiches is JSON: chosen here, then locked by key)."""
+        wanted = set(fiche_pks)
+        keys = [(r.erasure_id, r.owner_id) for r in self._records(sa.select(erasure_requests).where(
+            erasure_requests.c.status == PENDING)) if wanted & set(r.fiche_pks)]
+        if not keys:
+            return []
+        return self._records(sa.select(erasure_requests).where(
+            sa.tuple_(erasure_requests.c.erasure_id, erasure_requests.c.owner_id).in_(keys),
+            erasure_requests.c.status == PENDING).order_by(
+            erasure_requests.c.erasure_id, erasure_requests.c.owner_id).with_for_update())
 
     def _records(self, query: sa.Select[Any]) -> list[ErasureRequest]:
         return [ErasureRequest(**row._mapping) for row in self.conn.execute(query)]

@@ -32,7 +32,8 @@ ACTIONS = {"api_read": "lecture API", "porteur_view": "consultation d'un porteur
            "member_readmit": "réadmission d'un membre au réseau",
            "erasure_request": "demande d'effacement transmise aux autres membres",
            "erasure_request_confirm": "effacement confirmé pour une demande",
-           "erasure_request_decline": "effacement refusé pour une demande"}
+           "erasure_request_decline": "effacement refusé pour une demande",
+           "erasure_request_received": "demande d'effacement reçue d'un autre membre"}
 ALERTS = {"volume_porteurs": "Volume inhabituel de porteurs",
           "volume_console": "Volume inhabituel dans la console", "hors_horaires": "Hors des heures ouvrées",
           "exports_massifs": "Exports en nombre",

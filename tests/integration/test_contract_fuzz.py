@@ -208,6 +208,42 @@ def fuzz(contract, method: str, path: str, operation: dict[str, Any], strategy: 
     return call
 
 
+ODD_VALUES = (None, True, 0, -1.5, HUGE, "", "x", MARKER, [], ["confirmee"], ["autre"], {},
+              {"reponse": "confirmee"}, {"autre": None})
+
+
+def test_the_owner_asked_answering_its_real_request_with_any_value_gets_a_4xx(contract):
+    """The run above reaches only the 404 of `POST /v1/erasures/{id}/answer` (no request
+    is addressed to a caller it tries): here a request is addressed to the owner, which
+    answers it with every type of value in `reponse`, `motif` and `precision` (one key at
+    a time in a valid answer, then drawn together). The values are checked before the
+    request's state, so an answer taking effect (then 409) does not stop the checks."""
+    for member, fiche_id in ((OWNER, "F-1"), (RECIPIENT, "C-1")):
+        fiche = make_fiche(member=member, fiche_id=fiche_id)
+        fiche["accompagnement"][0]["structure"] = member
+        record_consents(contract.hub, [fiche])
+        ingest.push_batch(contract.hub, Caller(member, "", "x", "accueil"), [fiche])
+        processing.process_outbox(contract.hub, contract.hub.publisher.published[-1])
+    made = contract.call(RECIPIENT, "POST", "/v1/erasures", {"fiche_id": "C-1"})
+    assert made.json()["demandes"] == [{"membre": OWNER, "statut": "pending"}], made.text
+    path = f"/v1/erasures/{made.json()['effacement']}/answer"
+    operation = contract.client.app.openapi()["paths"]["/v1/erasures/{erasure_id}/answer"]["post"]
+    components = contract.client.app.openapi()["components"]
+    valid = ({"reponse": "refusee", "motif": "autre", "precision": "Dossier en contentieux."},
+             {"reponse": "refusee", "motif": "droits_en_justice"}, {"reponse": "confirmee"})
+    for template in valid:
+        for key in ("reponse", "motif", "precision"):
+            for value in ODD_VALUES:
+                check(contract.call(OWNER, "POST", path, {**template, key: value}), "POST", path,
+                      operation, components)
+    answer_values = {key: st.one_of(st.sampled_from(known), json_values) for key, known in (
+        ("reponse", ["confirmee", "refusee"]), ("motif", ["autre", "obligation_legale"]),
+        ("precision", ["Dossier en contentieux.", " "]))}
+    bodies = st.fixed_dictionaries({}, optional=answer_values)
+    fuzz(contract, "POST", path, operation, st.tuples(
+        st.just(OWNER), st.tuples(st.just({}), st.just({}), bodies, st.just(True))))()
+
+
 def test_every_body_declared_closed_refuses_a_key_it_does_not_declare(contract):
     """A body schema with `additionalProperties: false` in the OpenAPI document is what a
     partner's generated client trusts: the hub must refuse the key, not ignore it."""

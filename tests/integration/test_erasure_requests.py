@@ -18,6 +18,7 @@ import pytest
 from hub.errors import AlreadyErased, BadRequest, Conflict, DataErased, NotFound
 from hub.services.accounts.auth import Caller
 from hub.services.accounts.sessions import ConsoleSession
+from hub.services.audit import trail as audit
 from hub.services.delivery import webhooks
 from hub.services.delivery.feed import read_feed
 from hub.services.ingest import accept as ingest
@@ -104,8 +105,31 @@ def test_a_member_erases_only_its_own_fiches_and_the_other_owners_are_asked(atta
     whole = erasure.read_erasure(hub, NETWORK_DPO, answer["effacement"])
     assert {(d["membre"], d["statut"]) for d in whole["demandes"]} == {
         (OWNER.member_id, "pending"), (PFIL.member_id, "pending")}
-    [asked] = hub.audit.search(action="erasure_request", limit=10)  # for the DPOs
-    assert asked.actor_member == THIERS.member_id and len(asked.fiche_refs) == 2
+    # the requester's event (its own DPO reads it) names the owners it may know of only;
+    # each owner asked has its own event, so the network DPO sees every one
+    [asked] = hub.audit.search(action="erasure_request", limit=10)
+    assert (asked.actor_member, asked.fiche_refs) == (
+        THIERS.member_id, (audit.fiche_ref(hub, OWNER.member_id, "F-1"),))
+    received = hub.audit.search(action="erasure_request_received", limit=10)
+    assert {(e.actor_member, e.fiche_refs) for e in received} == {
+        (OWNER.member_id, (audit.fiche_ref(hub, OWNER.member_id, "F-1"),)),
+        (PFIL.member_id, (audit.fiche_ref(hub, PFIL.member_id, "P-1"),))}
+    assert {e.porteur_ref for e in [asked, *received]} == {audit.porteur_ref(hub, porteur_id)}
+
+
+def test_the_requester_s_dpo_finds_no_trace_of_an_owner_it_may_not_know_of(
+        attacked, tmp_path):
+    """The PFIL's fiche discloses nothing to commune-thiers's role: no access event in
+    commune-thiers's name counts or names it; the log still verifies offline."""
+    from hub.audit.verify import verify_file
+
+    hub, _clock, _cci, _pfil, _porteur_id, _answer = attacked
+    hidden = audit.fiche_ref(hub, PFIL.member_id, "P-1")
+    mine = hub.audit.search(member=THIERS.member_id, limit=1000)
+    assert mine and not any(hidden in e.fiche_refs for e in mine)
+    export = tmp_path / "journal.jsonl"
+    audit.export(hub, export, "pnr")
+    assert verify_file(export, hub.hub_key.public_key).ok
 
 
 def test_an_owner_confirming_the_request_has_its_fiches_erased_at_once(attacked):
@@ -212,6 +236,10 @@ def test_over_http_the_owner_asked_answers_once_and_the_others_get_404(contract)
     declined = contract.call(OWNER_ID, "POST", path, {"reponse": "refusee",
                                                       "motif": "droits_en_justice"})
     assert declined.status_code == 200, declined.text
+    assert declined.json() == {"effacement": eid, "membre": OWNER_ID, "statut": "declined",
+                               "motif": "droits_en_justice"}
+    answered = contract.client.app.openapi()["components"]["schemas"]["ErasureAnswered"]
+    assert "motif" in answered["properties"]  # what a partner's generated client reads
     again = contract.call(OWNER_ID, "POST", path, {"reponse": "confirmee"})
     assert (again.status_code, again.json()["error"]["code"]) == (409, "conflict")
     status = contract.call(RECIPIENT_ID, "GET", f"/v1/erasures/{eid}").json()

@@ -134,9 +134,7 @@ def _replay_erasure(hub: Hub, uow: UnitOfWork, entry: dict[str, Any], now: dt.da
     refs = uow.key_replays.fiche_refs(pks)
     done = record_erasure(uow, erasure, refs, now, replayed=True)
     asked = owner_requests.replay(uow, erasure, entry, now)
-    if porteur_id is not None:
-        owner_requests.confirm_erased(uow, porteur_id, {ref.member_id for ref in refs},
-                                      erasure.id, erasure.requested_by, now)
+    owner_requests.settle_erased(uow, pks, erasure.id, erasure.requested_by, now)
     return entry["id"], done.notified, asked, [(ref.member_id, ref.fiche_id) for ref in refs]
 
 

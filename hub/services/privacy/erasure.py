@@ -77,7 +77,8 @@ def request_erasure(hub: Hub, caller: Caller, body: Any) -> dict[str, Any]:
                             listed=target.listed, then=functools.partial(
                                 owner_requests.ask, asked=asked, others=target.others),
                             events=owner_requests.audited(hub, caller.member_id,
-                                                          target.porteur_id, target.others))
+                                                          target.porteur_id, target.others,
+                                                          asked))
         except _FichesMoved:
             continue  # a merge or a worker gave the porteur another fiche: list them again
         owner_requests.track(hub, answer["effacement"])
@@ -126,14 +127,15 @@ def _fiches_to_erase(hub: Hub, caller: Caller, body: dict[str, Any]) -> _Target:
 
 
 def confirmed_erasure(hub: Hub, owner: Caller, porteur_id: str | None, fiches: list[Any],
-                      listed: list[Any], settle: Callable[..., list[dict[str, Any]]],
+                      listed: list[Any], check: Callable[..., list[dict[str, Any]]],
                       actor: tuple[str, str | None] | None) -> dict[str, Any]:
     """The owner's `fiches` of the porteur erased on its confirmation of another member's
-    request (or the coordination's, `actor`, for it); `settle` closes the request in the
-    erasing transaction."""
+    request (or the coordination's, `actor`, for it); `check` runs in the erasing
+    transaction (the request still waits); the transaction erasing the last fiche the
+    request named settles it."""
     try:
         return _erase(hub, owner, PORTEUR, porteur_id, fiches, None, listed=listed,
-                      then=settle, actor=actor)
+                      then=check, actor=actor)
     except _FichesMoved:
         raise _FichesMoved.unavailable() from None
 
@@ -329,6 +331,7 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
     same transaction (asks the other owners, or settles the request being confirmed) and
     answers the requests the caller may see."""
     now = hub.clock()
+    by = f"console:{actor[1]}" if actor is not None and actor[1] else caller.member_id
     erasure = ErasureRecord("eff_" + secrets.token_hex(12), scope, porteur_id, caller.member_id, now,
                             hashlib.sha256(reference.encode()).hexdigest() if reference else None)
     pks = [f.id for f in fiches]
@@ -343,6 +346,8 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
             every = [f.id for f in listed or fiches]
             if scope == PORTEUR and porteur_id is not None:
                 _hold_fiches(uow, porteur_id, every)
+                if uow.keys.erased(pks):  # erased meanwhile (two requests, two answers at once)
+                    raise _FichesMoved
             if scope == FICHE or not set(every) <= set(pks) | uow.keys.erased(every):
                 uow.meeting.reanchor(pks)  # the porteur stays: the notes move to another fiche
             else:
@@ -350,9 +355,7 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
             uow.keys.destroy(pks, now)
             done = record_erasure(uow, erasure, fiches, now)
             requests = then(uow, erasure, now) if then is not None else []
-            if scope == PORTEUR and porteur_id is not None:  # every fiche of these owners
-                owner_requests.confirm_erased(uow, porteur_id, {f.member_id for f in fiches},
-                                              erasure.id, caller.member_id, now)
+            owner_requests.settle_erased(uow, pks, erasure.id, by, now)
             _journal(hub, uow, erasure.id, scope, porteur_id, pks, caller.member_id, now)
             uow.commit()
     finally:

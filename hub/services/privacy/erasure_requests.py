@@ -15,7 +15,7 @@ from typing import Any
 
 from consent.api import NoticeKind
 from hub.bootstrap import Hub
-from hub.errors import BadRequest, Conflict, NotFound
+from hub.errors import BadRequest, Conflict, NotFound, StoreUnavailable
 from hub.services.accounts.auth import Caller
 from hub.services.accounts.sessions import ConsoleSession
 from hub.services.audit import trail as audit
@@ -98,8 +98,10 @@ def pending_requests(hub: Hub, session: ConsoleSession) -> list[dict[str, Any]]:
 def _confirm(hub: Hub, owner: Caller, erasure: Erasure, by: str,
              console: tuple[str, str] | None) -> dict[str, Any]:
     """Erase the fiches the request named (those not erased yet), porteur by porteur
-    (a merge or a separation may have moved them), settling the request in the first
-    erasing transaction (two confirmations at once: the second gets 409)."""
+    (a merge or a separation may have moved them). The request is settled in the
+    transaction erasing the last of them (`owner_requests.settle_erased`): cut short (a
+    merge meanwhile, an outage), it stays pending and answering again erases the rest;
+    two confirmations at once, the second gets 409."""
     with hub.uow() as uow:
         row = uow.erasure_requests.get(erasure.id, owner.member_id)
         asked = set(row.fiche_pks) if row is not None else set()
@@ -108,35 +110,47 @@ def _confirm(hub: Hub, owner: Caller, erasure: Erasure, by: str,
         groups = {p: uow.fiches.of_porteur(p) if p is not None else
                   [h for h in heads.values() if h.porteur_id is None]
                   for p in {h.porteur_id for h in heads.values()}}
-    settled: list[str | None] = []
+    made: list[str] = []
 
-    def settle(uow: UnitOfWork, done: Any, now: dt.datetime) -> list[dict[str, Any]]:
-        if not settled and not uow.erasure_requests.settle(erasure.id, owner.member_id, {
-                "status": CONFIRMED, "answered_at": now, "answered_by": by,
-                "done_erasure_id": getattr(done, "id", None)}):
+    def waiting(uow: UnitOfWork, done: Any, now: dt.datetime) -> list[dict[str, Any]]:
+        if not uow.erasure_requests.waiting(erasure.id, owner.member_id):
             raise _answered()
-        settled.append(getattr(done, "id", None))
+        made.append(done.id)
         return []
 
     erased = 0
     for porteur_id, listed in sorted(groups.items(), key=lambda g: str(g[0])):
         mine = [f for f in listed if f.id in left]
-        done = erasing.confirmed_erasure(hub, owner, porteur_id, mine, listed, settle, console)
+        try:
+            done = erasing.confirmed_erasure(hub, owner, porteur_id, mine, listed, waiting,
+                                             console)
+        except StoreUnavailable:
+            _raise_if_answered(hub, erasure.id, owner.member_id)  # the other answer erased them
+            raise
         erased += done["fiches_effacees"]
-    if not settled:  # nothing left to erase (removed, or erased meanwhile by the coordination)
+    if not made:  # nothing left to erase (removed, or erased meanwhile by the coordination)
         with hub.uow() as uow:
-            settle(uow, None, hub.clock())
+            if not uow.erasure_requests.settle(erasure.id, owner.member_id, {
+                    "status": CONFIRMED, "answered_at": hub.clock(), "answered_by": by}):
+                raise _answered()
             uow.commit()
     _answered_notice(hub, erasure.id, owner.member_id)
     actor, user = console or (owner.member_id, None)
     _log(hub, actor, user, erasure, CONFIRMED)
     return {"effacement": erasure.id, "membre": owner.member_id, "statut": CONFIRMED,
-            "fiches_effacees": erased, "effacement_des_fiches": settled[0]}
+            "fiches_effacees": erased, "effacement_des_fiches": made[0] if made else None}
+
+
+def _raise_if_answered(hub: Hub, erasure_id: str, owner_id: str) -> None:
+    with hub.uow() as uow:
+        row = uow.erasure_requests.get(erasure_id, owner_id)
+    if row is None or row.status != PENDING:
+        raise _answered() from None
 
 
 def _checked(body: Any) -> tuple[str, str | None, str | None]:
     reponse = body.get("reponse") if isinstance(body, dict) else None
-    if reponse not in (CONFIRM, DECLINE):
+    if not isinstance(reponse, str) or reponse not in (CONFIRM, DECLINE):
         raise BadRequest("Champ « reponse » attendu : « confirmee » ou « refusee ».",
                          "Field 'reponse' must be 'confirmee' or 'refusee'.")
     motif, precision = body.get("motif"), body.get("precision")
@@ -145,7 +159,7 @@ def _checked(body: Any) -> tuple[str, str | None, str | None]:
             raise BadRequest("« motif » et « precision » accompagnent un refus seulement.",
                              "'motif' and 'precision' go with a refusal only.")
         return reponse, None, None
-    if motif not in MOTIFS:
+    if not isinstance(motif, str) or motif not in MOTIFS:  # a list or an object: no hash
         raise BadRequest("Un refus donne son « motif » : " + ", ".join(MOTIFS) + ".",
                          "A refusal gives its 'motif': " + ", ".join(MOTIFS) + ".")
     if precision is not None and (not isinstance(precision, str) or

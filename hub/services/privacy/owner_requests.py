@@ -21,7 +21,7 @@ from hub.bootstrap import Hub
 from hub.services.audit import trail as audit
 from hub.services.delivery.notices import add_notices
 from hub.services.privacy.discretion import mutual_naming
-from hub.store.erasure_repository import DECLINED, PENDING
+from hub.store.erasure_repository import CONFIRMED, DECLINED, PENDING
 from hub.store.records import Erasure, ErasureRequest
 from hub.store.uow import UnitOfWork
 
@@ -97,11 +97,21 @@ def replay(uow: UnitOfWork, erasure: Any, entry: dict[str, Any], now: dt.datetim
     return [r["owner_id"] for r in rows if r["owner_id"] in active]
 
 
-def audited(hub: Hub, requester: str, porteur_id: str | None, others: list[Any]) -> list[Any]:
-    """The access event recording which fiches' owners are asked (pseudonymous references),
-    written with the erasure's own event."""
-    return [audit.event(hub, "erasure_request", requester, porteur_id=porteur_id,
-                        fiches=[(f.member_id, f.fiche_id) for f in others])] if others else []
+def audited(hub: Hub, requester: str, porteur_id: str | None, others: list[Any],
+            asked: Asked) -> list[Any]:
+    """The access events of the asking (pseudonymous references), written with the
+    erasure's own event: the requester's names only the fiches of the owners it may be
+    told of (its DPO reads it: the others are neither named nor counted there); each
+    owner asked has its own `erasure_request_received`, naming its fiches, so the network
+    DPO sees every one."""
+    def refs(owners: set[str]) -> list[tuple[str, str]]:
+        return [(f.member_id, f.fiche_id) for f in others if f.member_id in owners]
+
+    told = refs(asked.named_to_requester)
+    return ([audit.event(hub, "erasure_request", requester, porteur_id=porteur_id, fiches=told)]
+            if told else []) + [
+        audit.event(hub, "erasure_request_received", owner, porteur_id=porteur_id,
+                    fiches=refs({owner})) for owner in asked.owners]
 
 
 def track(hub: Hub, erasure_id: str) -> None:
@@ -116,12 +126,20 @@ def track(hub: Hub, erasure_id: str) -> None:
         hub.publisher.request_dispatch_safely()
 
 
-def confirm_erased(uow: UnitOfWork, porteur_id: str, owners: set[str], erasure_id: str,
-                   by: str, now: dt.datetime) -> None:
-    """Every fiche of `owners` about the porteur is now erased (by their own request, the
-    coordination's, or a confirmation): the requests still pending to them are done."""
-    uow.erasure_requests.confirm_erased(porteur_id, owners, {
-        "answered_at": now, "answered_by": by, "done_erasure_id": erasure_id})
+def settle_erased(uow: UnitOfWork, fiche_pks: list[int], erasure_id: str, by: str,
+                  now: dt.datetime) -> list[ErasureRequest]:
+    """In the transaction erasing `fiche_pks` (by any route: an answer, the owner's own
+    request, the coordination's, a `DELETE`, a restore replaying it): a pending request
+    is confirmed once every fiche it named is erased, wherever a merge or a separation
+    has put them; one naming a fiche still readable stays pending."""
+    rows = uow.erasure_requests.pending_naming(fiche_pks)
+    erased = uow.keys.erased({pk for r in rows for pk in r.fiche_pks})
+    done = [r for r in rows if set(r.fiche_pks) <= erased]
+    for row in done:
+        uow.erasure_requests.settle(row.erasure_id, row.owner_id, {
+            "status": CONFIRMED, "answered_at": now, "answered_by": by,
+            "done_erasure_id": erasure_id})
+    return done
 
 
 def lines(rows: Iterable[ErasureRequest], erasure: Erasure, now: dt.datetime,
