@@ -69,7 +69,7 @@ from hub.domain.matching.record_form import record_form
 from hub.keyring import BUCKETS, bucket_of
 from hub.services.matching.online import OnlineMatcher, identity_of, matching_model
 from hub.store.erasure_tables import fiche_keys
-from hub.store.matching_repository import key_digest
+from hub.store.matching_repository import key_digest, key_number
 from hub.store.matching_tables import match_keys, match_records
 from hub.store.migrate import upgrade
 from hub.store.sealing import identity_context, record_form_context
@@ -117,7 +117,8 @@ def build(database_url: str, data_dir: Path, rows, truth, workers: int = 2) -> N
     for part in prepared:
         with engine.begin() as conn:
             _insert(conn, part, truth, rows, now)
-        keys.extend((digest, pk) for pk, *_rest, digests in part for digest in digests)
+        keys.extend((key_number(digest), pk) for pk, *_rest, digests in part
+                    for digest in digests)
     keys.sort()  # one pass down the key index instead of ten million random inserts
     for start in range(0, len(keys), 200_000):
         with engine.begin() as conn:
@@ -128,7 +129,7 @@ def build(database_url: str, data_dir: Path, rows, truth, workers: int = 2) -> N
     engine.dispose()
 
 
-def _insert_keys(conn: sa.Connection, keys: list[tuple[str, int]]) -> None:
+def _insert_keys(conn: sa.Connection, keys: list[tuple[int, int]]) -> None:
     if conn.dialect.name != "postgresql":
         conn.execute(sa.insert(match_keys), [{"key": k, "fiche_pk": pk} for k, pk in keys])
         return

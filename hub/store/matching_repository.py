@@ -61,7 +61,7 @@ _LOCK_SORTED_SHARING = sa.text(
 
 _INSERT_KEYS = sa.text(
     "INSERT INTO match_keys (key, fiche_pk) "
-    "SELECT * FROM unnest(CAST(:keys AS varchar[]), CAST(:pks AS bigint[]))")
+    "SELECT * FROM unnest(CAST(:keys AS bigint[]), CAST(:pks AS bigint[]))")
 # A fiche re-indexed by a worker while the index is rebuilt: its rows are kept as written.
 _INSERT_NEW_KEYS = sa.text(_INSERT_KEYS.text + " ON CONFLICT DO NOTHING")
 # Answers the keys refused (some other transaction holds them), not those taken: nearly
@@ -73,7 +73,10 @@ _TRY_LOCK = sa.text(
     "WHERE NOT pg_try_advisory_xact_lock_shared(n)")
 
 
-def _lock_number(digest: str) -> int:
+def key_number(digest: str) -> int:
+    """A key digest as the index stores it and locks it: its first 64 bits, signed (a
+    bigint; migration 0027). Two keys of one batch sharing them (one chance in some 10^16)
+    would only bring each other's fiches as candidates, which scoring then compares."""
     return int.from_bytes(bytes.fromhex(digest[:16]), "big", signed=True)
 
 
@@ -97,7 +100,7 @@ def _candidate_keys_sql(count: int) -> str:
 # fiche: at some fifty fiches under a common key, fetching rows one by one cost more than
 # the query). Parameters: the digests as an array, the cap.
 _LATERAL_KEYS_SQL = (
-    "SELECT k.key, m.pks FROM unnest(CAST(%s AS varchar[])) AS k(key) "
+    "SELECT k.key, m.pks FROM unnest(CAST(%s AS bigint[])) AS k(key) "
     "CROSS JOIN LATERAL (SELECT array_agg(fiche_pk) AS pks FROM (SELECT fiche_pk "
     "FROM match_keys WHERE match_keys.key = k.key LIMIT %s) AS under_key) AS m "
     "WHERE m.pks IS NOT NULL")
@@ -184,8 +187,8 @@ class Matching:
         already serialises writers."""
         if self.conn.dialect.name != "postgresql":
             return
-        exclusive = {_lock_number(d) for d in digests}
-        sharing = {_lock_number(d) for d in shared} - exclusive
+        exclusive = {key_number(d) for d in digests}
+        sharing = {key_number(d) for d in shared} - exclusive
         if not sharing:  # one round trip for the whole batch, still taken in sorted order
             if exclusive:
                 self.conn.execute(_LOCK_SORTED, {"numbers": bulk.text_array(sorted(exclusive))})
@@ -203,8 +206,8 @@ class Matching:
         wanted, sharing = set(digests), set(shared)
         if self.conn.dialect.name != "postgresql" or not wanted | sharing:
             return wanted | sharing
-        by_number = {_lock_number(d): d for d in sharing - wanted}
-        exclusive = {_lock_number(d): d for d in wanted}
+        by_number = {key_number(d): d for d in sharing - wanted}
+        exclusive = {key_number(d): d for d in wanted}
         by_number.update(exclusive)
         refused = set(self.conn.execute(_TRY_LOCK, {
             "numbers": bulk.text_array(sorted(exclusive)),
@@ -274,13 +277,14 @@ class Matching:
         if not digests:
             return []
         rows = []
+        numbers = {key_number(digest): digest for digest in digests}
         for key, pks, *stored in bulk.driver_rows(
                 self.conn, _KEYS_AND_RECORDS_SQL,
-                (bulk.text_array(digests), per_key_cap + 1, per_key_cap)):
+                (bulk.text_array(numbers), per_key_cap + 1, per_key_cap)):
             if key is None:
                 rows.append(stored)
             else:
-                held[key] = pks
+                held[numbers[key]] = pks
         return rows
 
     def _records_of(self, rows: list[Any]) -> list[IndexedRecord]:
@@ -332,7 +336,7 @@ class Matching:
         """SQLite: the fiches under each key (at most `limit`; keys under none left out)."""
         found: dict[str, list[int]] = {}
         for chunk in _chunks(digests, _UNION_CHUNK):  # SQLite caps compound selects at 500
-            params = tuple(value for digest in chunk for value in (digest, limit))
+            params = tuple(value for digest in chunk for value in (key_number(digest), limit))
             for position, pks in bulk.driver_rows(self.conn, _candidate_keys_sql(len(chunk)),
                                                   params):
                 if pks is not None:
@@ -376,12 +380,12 @@ class Matching:
             return
         if self.conn.dialect.name == "postgresql":
             self.conn.execute(_INSERT_NEW_KEYS if skip_existing else _INSERT_KEYS,
-                              {"keys": bulk.text_array(k for k, _pk in pairs),
+                              {"keys": bulk.text_array(key_number(k) for k, _pk in pairs),
                                "pks": bulk.text_array(pk for _k, pk in pairs)})
             return
         insert = sa.insert(match_keys).prefix_with("OR IGNORE") if skip_existing \
             else sa.insert(match_keys)
-        self.conn.execute(insert, [{"key": k, "fiche_pk": pk} for k, pk in pairs])
+        self.conn.execute(insert, [{"key": key_number(k), "fiche_pk": pk} for k, pk in pairs])
 
     def records_after(self, after: int, limit: int
                       ) -> tuple[int | None, list[tuple[int, dict[str, Any]]]]:

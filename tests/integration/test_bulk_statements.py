@@ -175,7 +175,7 @@ def test_a_connection_lost_during_a_copy_is_a_store_outage(hub):
         pid = uow.connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
         with hub.engine.connect() as other:
             other.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
-        bulk.copy_rows(uow.connection, match_keys, [{"key": "k", "fiche_pk": 1}])
+        bulk.copy_rows(uow.connection, match_keys, [{"key": 1, "fiche_pk": 1}])
 
 
 def _one_porteur(conn: sa.Connection, ident: str) -> list[tuple]:
@@ -225,6 +225,6 @@ def test_a_connection_closed_before_a_driver_statement_is_a_store_outage(hub, st
         uow.connection.exec_driver_sql("SELECT 1")
         uow.connection.connection.driver_connection.close()
         if statement == "copy":
-            bulk.copy_rows(uow.connection, match_keys, [{"key": "k", "fiche_pk": 1}])
+            bulk.copy_rows(uow.connection, match_keys, [{"key": 1, "fiche_pk": 1}])
         else:
             _one_porteur(uow.connection, "prt_1")

@@ -1,0 +1,92 @@
+"""The blocking index's keys are stored as 64-bit numbers (migration 0027), on both
+databases: the keys indexed before the upgrade still find their fiches, and a downgrade
+leaves no key of the other form behind (the older release re-indexes at its `init`)."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+
+from hub.services.matching.index_markers import RULES_MARKER
+from hub.services.matching.online import identity_of, index_digests, matching_model
+from hub.services.ops.admin import initialise
+from hub.store.erasure_tables import store_markers
+from hub.store.matching_tables import match_keys
+from hub.store.migrate import alembic_config
+from hub.store.tables import fiches
+from tests.factories import other_porteur
+from tests.integration.world import fiche, push_and_process
+
+pytestmark = pytest.mark.integration
+
+
+def _porteur_of(hub, fiche_id: str) -> str:
+    with hub.engine.connect() as conn:
+        return conn.execute(sa.select(fiches.c.porteur_id).where(
+            fiches.c.fiche_id == fiche_id)).scalar_one()
+
+
+def _pk(hub, fiche_id: str) -> int:
+    with hub.engine.connect() as conn:
+        return conn.execute(sa.select(fiches.c.id).where(fiches.c.fiche_id == fiche_id)
+                            ).scalar_one()
+
+
+def _stored_keys(hub) -> list[tuple[object, int]]:
+    with hub.engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(sa.select(match_keys.c.key,
+                                                             match_keys.c.fiche_pk))]
+
+
+def _rules_markers(hub) -> list[str]:
+    with hub.engine.connect() as conn:
+        return conn.execute(sa.select(store_markers.c.name).where(
+            store_markers.c.name.like(f"{RULES_MARKER}%"))).scalars().all()
+
+
+def test_keys_indexed_before_the_upgrade_are_numbers_that_still_find_their_fiche(network):
+    hub = network[0]
+    push_and_process(hub, fiche("F-1"))
+    config = alembic_config(hub.settings.database_url.reveal())
+    command.downgrade(config, "0026")
+    pk = _pk(hub, "F-1")
+    with hub.uow() as uow:  # F-1's keys as the release before wrote them: hex digests
+        digests = index_digests(uow, identity_of(fiche()["porteur"]), matching_model(hub))
+        uow.connection.execute(sa.delete(match_keys))
+        untyped = sa.table("match_keys", sa.column("key"), sa.column("fiche_pk"))
+        uow.connection.execute(sa.insert(untyped), [{"key": d, "fiche_pk": pk}
+                                                    for d in digests])
+        uow.commit()
+
+    command.upgrade(config, "heads")
+    push_and_process(hub, fiche("F-2"))  # the same person, pushed again
+
+    stored = _stored_keys(hub)
+    assert {type(key) for key, _pk in stored} == {int}
+    assert all(-2**63 <= key < 2**63 for key, _pk in stored)  # type: ignore[operator]
+    assert len([key for key, fiche_pk in stored if fiche_pk == pk]) == len(digests)
+    assert _porteur_of(hub, "F-2") == _porteur_of(hub, "F-1")
+
+
+def test_a_downgrade_leaves_no_key_and_init_indexes_every_fiche_again(network):
+    """Keys of 64 bits cannot be made the release before's hex digests again: the
+    downgrade removes them with the markers saying the index was built, so that release's
+    `capactif init` re-indexes every fiche from its sealed identity."""
+    hub = network[0]
+    push_and_process(hub, fiche("F-1"), fiche("F-2", porteur=other_porteur(2)))
+    initialise(hub.settings)
+    before = sorted(_stored_keys(hub))
+    config = alembic_config(hub.settings.database_url.reveal())
+
+    command.downgrade(config, "0026")
+    left, markers = _stored_keys(hub), _rules_markers(hub)
+    command.upgrade(config, "heads")
+    done = initialise(hub.settings)
+    push_and_process(hub, fiche("F-3"))  # F-1's person, pushed again
+
+    assert (left, markers) == ([], [])
+    assert done["index_reindexe"] == 2
+    assert sorted(_stored_keys(hub)) == sorted(
+        [*before, *[(key, _pk(hub, "F-3")) for key, pk in before if pk == _pk(hub, "F-1")]])
+    assert _porteur_of(hub, "F-3") == _porteur_of(hub, "F-1")
