@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from alembic.script import ScriptDirectory
 
 from hub.services.matching.index_markers import RULES_MARKER
 from hub.services.matching.online import identity_of, index_digests, matching_model
@@ -19,6 +20,12 @@ from tests.factories import other_porteur
 from tests.integration.world import fiche, push_and_process
 
 pytestmark = pytest.mark.integration
+
+NUMBERS = "0027"  # the migration that made the keys numbers
+
+
+def _before_numbers(config) -> str:
+    return ScriptDirectory.from_config(config).get_revision(NUMBERS).down_revision
 
 
 def _porteur_of(hub, fiche_id: str) -> str:
@@ -49,7 +56,7 @@ def test_keys_indexed_before_the_upgrade_are_numbers_that_still_find_their_fiche
     hub = network[0]
     push_and_process(hub, fiche("F-1"))
     config = alembic_config(hub.settings.database_url.reveal())
-    command.downgrade(config, "0026")
+    command.downgrade(config, _before_numbers(config))
     pk = _pk(hub, "F-1")
     with hub.uow() as uow:  # F-1's keys as the release before wrote them: hex digests
         digests = index_digests(uow, identity_of(fiche()["porteur"]), matching_model(hub))
@@ -79,7 +86,7 @@ def test_a_downgrade_leaves_no_key_and_init_indexes_every_fiche_again(network):
     before = sorted(_stored_keys(hub))
     config = alembic_config(hub.settings.database_url.reveal())
 
-    command.downgrade(config, "0026")
+    command.downgrade(config, _before_numbers(config))
     left, markers = _stored_keys(hub), _rules_markers(hub)
     command.upgrade(config, "heads")
     done = initialise(hub.settings)
