@@ -378,14 +378,16 @@ class Matching:
         already there (written meanwhile by another transaction) are left alone."""
         if not pairs:
             return
+        # Two keys of a fiche sharing their first 64 bits are one row (see `key_number`).
+        rows = list(dict.fromkeys((key_number(k), pk) for k, pk in pairs))
         if self.conn.dialect.name == "postgresql":
             self.conn.execute(_INSERT_NEW_KEYS if skip_existing else _INSERT_KEYS,
-                              {"keys": bulk.text_array(key_number(k) for k, _pk in pairs),
-                               "pks": bulk.text_array(pk for _k, pk in pairs)})
+                              {"keys": bulk.text_array(k for k, _pk in rows),
+                               "pks": bulk.text_array(pk for _k, pk in rows)})
             return
         insert = sa.insert(match_keys).prefix_with("OR IGNORE") if skip_existing \
             else sa.insert(match_keys)
-        self.conn.execute(insert, [{"key": key_number(k), "fiche_pk": pk} for k, pk in pairs])
+        self.conn.execute(insert, [{"key": k, "fiche_pk": pk} for k, pk in rows])
 
     def records_after(self, after: int, limit: int
                       ) -> tuple[int | None, list[tuple[int, dict[str, Any]]]]:

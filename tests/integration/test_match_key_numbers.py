@@ -4,6 +4,7 @@ leaves no key of the other form behind (the older release re-indexes at its `ini
 
 from __future__ import annotations
 
+import orjson
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -13,6 +14,7 @@ from hub.services.matching.index_markers import RULES_MARKER
 from hub.services.matching.online import identity_of, index_digests, matching_model
 from hub.services.ops.admin import initialise
 from hub.store.erasure_tables import store_markers
+from hub.store.matching_repository import key_number
 from hub.store.matching_tables import match_keys
 from hub.store.migrate import alembic_config
 from hub.store.tables import fiches
@@ -97,3 +99,19 @@ def test_a_downgrade_leaves_no_key_and_init_indexes_every_fiche_again(network):
     assert sorted(_stored_keys(hub)) == sorted(
         [*before, *[(key, _pk(hub, "F-3")) for key, pk in before if pk == _pk(hub, "F-1")]])
     assert _porteur_of(hub, "F-3") == _porteur_of(hub, "F-1")
+
+
+def test_two_keys_of_a_fiche_sharing_their_first_64_bits_are_one_row(network):
+    """One chance in some 10^17 a fiche: it must not stop the fiche's indexing (the two
+    keys bring the same candidates, stored once)."""
+    hub = network[0]
+    push_and_process(hub, fiche("F-1"))
+    pk, porteur, identity = _pk(hub, "F-1"), _porteur_of(hub, "F-1"), identity_of(
+        fiche()["porteur"])
+    record = hub.records(orjson.dumps(identity, option=orjson.OPT_SORT_KEYS))
+    twins = ["0123456789abcdef" + "0" * 16, "0123456789abcdef" + "f" * 16]
+    with hub.uow() as uow:
+        uow.matching.index(pk, porteur, identity, twins, record, hub.clock())
+        uow.commit()
+
+    assert _stored_keys(hub) == [(key_number(twins[0]), pk)]
