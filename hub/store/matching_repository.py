@@ -75,7 +75,7 @@ _TRY_LOCK = sa.text(
 
 def key_number(digest: str) -> int:
     """A key digest as the index stores it and locks it: its first 64 bits, signed (a
-    bigint; migration 0027). Two keys of one batch sharing them (one chance in some 10^16)
+    bigint; migration 0028). Two keys of one batch sharing them (one chance in some 10^16)
     would only bring each other's fiches as candidates, which scoring then compares."""
     return int.from_bytes(bytes.fromhex(digest[:16]), "big", signed=True)
 

@@ -31,7 +31,7 @@ match_records = sa.Table(
 match_keys = sa.Table(
     "match_keys",
     metadata,
-    sa.Column("key", sa.BigInteger, primary_key=True),  # `key_number` of its digest (0027)
+    sa.Column("key", sa.BigInteger, primary_key=True),  # `key_number` of its digest (0028)
     sa.Column("fiche_pk", sa.BigInteger, primary_key=True, index=True),
 )
 

@@ -1,4 +1,4 @@
-"""The blocking index's keys are stored as 64-bit numbers (migration 0027), on both
+"""The blocking index's keys are stored as 64-bit numbers (migration 0028), on both
 databases: the keys indexed before the upgrade still find their fiches, and a downgrade
 leaves no key of the other form behind (the older release re-indexes at its `init`)."""
 
@@ -23,7 +23,7 @@ from tests.integration.world import fiche, push_and_process
 
 pytestmark = pytest.mark.integration
 
-NUMBERS = "0027"  # the migration that made the keys numbers
+NUMBERS = "0028"  # the migration that made the keys numbers
 
 
 def _before_numbers(config) -> str:

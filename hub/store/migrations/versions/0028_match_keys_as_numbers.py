@@ -9,16 +9,16 @@ A downgrade cannot turn the numbers back into the digests: it removes the keys, 
 store's markers saying the index was built with its rules, so that the older release's
 `capactif init` re-indexes every fiche from its sealed identity.
 
-Revision ID: 0027
-Revises: 0026
+Revision ID: 0028
+Revises: 0027
 Create Date: 2026-12-05
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0027"
-down_revision = "0026"
+revision = "0028"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
