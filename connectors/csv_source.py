@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from connectors.csv_quotes import QuoteCheck, RawLines
 from connectors.errors import ConfigurationError, SourceError
 from connectors.mapping import Mapping, MappingProblem
 from connectors.single_byte import single_byte
@@ -85,23 +86,6 @@ def _unclosed_quote(fr: str, en: str, column: str | None) -> MappingProblem:
     return MappingProblem("$", "guillemet_non_ferme", fr, en, column)
 
 
-def swallowing_cell(cells: list[str], width: int, separator: str) -> int | None:
-    """The cell whose quote, opened and not closed at its end, made the reader take the
-    lines after it as its text (None: no such cell).
-
-    A spreadsheet quotes a cell holding a line break, so a multi-line note is read whole;
-    but a cell typed with a lone opening quote and exported unquoted runs on to the next
-    quote, lines and rows included. Such a cell holds a line break and either the
-    separators of a whole row (the quote closed in the same column or further right) or
-    leaves the row with more cells than the header (closed further left)."""
-    extra = len(cells) > width and any(c.strip() for c in cells[width:])
-    for index, cell in enumerate(cells):
-        if ("\n" in cell or "\r" in cell) and (
-                extra or cell.count(separator) >= max(width - 1, 2)):
-            return index
-    return None
-
-
 def formula_text(cell: str) -> str:
     """A cell a CRM wrote as an Excel text formula so that a spreadsheet keeps its leading
     zeros (`="01000"`, quotes doubled inside) read as its text; other cells as they are."""
@@ -110,6 +94,14 @@ def formula_text(cell: str) -> str:
         if '"' not in inner.replace('""', ""):
             return inner.replace('""', '"')
     return cell
+
+
+def _ending(reader: Any) -> Iterator[tuple[list[str], int]]:
+    """Each record with the number of the line it ends on."""
+    for cells in reader:
+        yield cells, reader.line_num
+
+
 _WORKBOOKS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # zip (.xlsx, .ods), OLE (.xls)
 
 
@@ -171,16 +163,17 @@ class CsvSource(TableSource):
         # cells are searched for undecodable bytes only when the file holds some
         self._undecoded = _UNDECODED.search(text) is not None
         self._formulas = '="' in text
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.separator)
-        head = list(itertools.islice(reader, HEADER_SEARCH))
+        records = _ending(csv.reader(io.StringIO(text, newline=""), delimiter=self.separator))
+        ended = list(itertools.islice(records, HEADER_SEARCH))
+        head = [cells for cells, _ in ended]
         if not head:
             return None, iter(())
         self._header_at = header_index(self.mapping, head)
         if not self.mapping.header_score(head[self._header_at]):
             self._check_separator(text)
         header = header_row(self.mapping, head, self._header_at)
-        rest = itertools.chain(head[self._header_at + 1:], reader)
-        return header, self._rows(rest, header, self._header_at + 2)
+        rest = itertools.chain(ended[self._header_at + 1:], records)
+        return header, self._rows(rest, header, self._header_at + 2, ended[self._header_at][1])
 
     def doubtful_lines(self) -> list[int]:
         return list(self._swallowing)
@@ -210,9 +203,14 @@ class CsvSource(TableSource):
             reader = ([formula_text(c) for c in cells] for cells in reader)
         return enumerate(reader, start=self._header_at + 2)
 
-    def _rows(self, reader: Iterator[list[str]], header: list[str], first: int) -> Iterator[Row]:
+    def _rows(self, reader: Iterator[tuple[list[str], int]], header: list[str], first: int,
+              start: int) -> Iterator[Row]:
         width = len(header)
-        for number, cells in enumerate(reader, start=first):  # the row the spreadsheet shows
+        quotes = QuoteCheck(self.separator, self.mapping.key_reader(header), self._seen,
+                            self.known_keys)
+        raw = RawLines(self._read_text)
+        for number, (cells, end) in enumerate(reader, start=first):  # the row shown
+            start, lines = end, (start, end)
             if not "".join(cells).strip():
                 continue
             if self._formulas:
@@ -222,7 +220,8 @@ class CsvSource(TableSource):
                 problems.append(_TOO_FEW)
             elif len(cells) > width and any(c.strip() for c in cells[width:]):
                 problems.append(_TOO_MANY)
-            swallowing = swallowing_cell(cells, width, self.separator)
+            swallowing = quotes.swallowing_cell(cells, width, raw.between(*lines)) \
+                if lines[1] - lines[0] > 1 else None
             if swallowing is not None:
                 self._swallowing.append(number)
                 problems.append(_unclosed_quote(

@@ -19,6 +19,8 @@ complete: not empty, with every column of the last complete read, and with at mo
 `deletion_share_max` of the fiches sent vanishing (more than two). Otherwise nothing is
 withdrawn, the run ends `stopped="suppressions_a_confirmer"` with a French reason
 (`RunSummary.raison`), and `confirm_deletions` (`--confirmer-suppressions`) lets them go.
+Rows a CSV cell read as its text (a quote never closed: `doubtful_lines`) are held
+whatever the confirmation, until the export is corrected.
 
 Records refused (locally or by the hub) are kept in the checkpoint's `refusees` and read
 again on every run until accepted; a modification date in the future never moves the
@@ -189,6 +191,7 @@ class Runner:
         self.rejects.start()
         if isinstance(self.source, TableSource):
             self.source.retry_keys = set(state.refused)
+            self.source.known_keys = set(state.known)
         try:
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="push") as pool:
                 self._pool = pool
@@ -442,14 +445,28 @@ class Runner:
         deleted = self.source.deleted_keys(set(state.known))
         if not deleted:
             return
-        reason = None if self.confirm_deletions else self._implausible_export(
-            state, summary, len(deleted))
+        reason = self._swallowed(state, len(deleted))
+        if reason is None and not self.confirm_deletions:
+            reason = self._implausible_export(state, summary, len(deleted))
         if reason is not None:
             summary.withdrawals_held = len(deleted)
             summary.stopped, summary.raison = HELD, reason
             return
         for key in sorted(deleted):
             self._withdraw(key, state, summary)
+
+    def _swallowed(self, state: CheckpointState, vanishing: int) -> str | None:
+        """Rows read as a cell's text (a quote never closed) are unread, not deleted: no
+        confirmation withdraws them, only a corrected export (None: no such row)."""
+        doubtful = self.source.doubtful_lines()
+        if not doubtful:
+            return None
+        where = ", ".join(str(n) for n in doubtful[:5])
+        return (f"Ligne{'s' if len(doubtful) > 1 else ''} {where} : un guillemet ouvert "
+                "dans une cellule n'est pas refermé, les lignes suivantes ont été lues comme "
+                f"son texte (fichier des rejets). {vanishing} fiches sur {len(state.known)} "
+                "seraient retirées : corrigez ce guillemet dans le tableur et exportez de "
+                "nouveau ; rien n'a été retiré, même avec « confirmer_suppressions ».")
 
     def _implausible_export(self, state: CheckpointState, summary: RunSummary,
                             vanishing: int) -> str | None:
@@ -468,12 +485,6 @@ class Runner:
             return (f"Colonnes absentes de l'export ({', '.join(gone)}) : en-tête renommé ou "
                     f"export incomplet ? {vanishing} fiches sur {known} seraient retirées."
                     + confirm)
-        if doubtful := self.source.doubtful_lines():
-            where = ", ".join(str(n) for n in doubtful[:5])
-            return (f"Ligne{'s' if len(doubtful) > 1 else ''} {where} : un guillemet ouvert "
-                    "dans une cellule n'est pas refermé, les lignes suivantes ont été lues "
-                    f"comme son texte (fichier des rejets). {vanishing} fiches sur {known} "
-                    "seraient retirées." + confirm)
         if vanishing > 2 and vanishing > self.deletion_share_max * known:
             return (f"{vanishing} fiches sur {known} ont disparu de l'export (plus de "
                     f"{self.deletion_share_max:.0%}) : export partiel ou filtré ?" + confirm)

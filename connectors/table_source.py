@@ -238,6 +238,7 @@ class TableSource(Connector):
         super().__init__(mapping)
         self.use_dates = mode == "date_modification"
         self.retry_keys: set[str] = set()
+        self.known_keys: set[str] = set()  # sent before (the checkpoint's), for checks
         self.columns: list[str] = []
         self.rows_read = 0
         self._missing: list[str] = []

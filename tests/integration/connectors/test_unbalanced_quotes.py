@@ -21,10 +21,11 @@ TITLE = HEADER.index("Projet")
 MAPPING = json.loads((EXAMPLES / "commune-tableur" / "correspondance.json").read_text())
 
 
-def runner(tmp_path, client, path, mapping=None):
+def runner(tmp_path, client, path, mapping=None, *, confirm=False):
     mapping = mapping or Mapping.from_dict(MAPPING)
     return Runner(CsvSource(mapping, path), client, Checkpoint(tmp_path / "reprise.json"),
-                  RejectsFile(tmp_path / "rejets.csv"), batch_size=100)
+                  RejectsFile(tmp_path / "rejets.csv"), batch_size=100,
+                  confirm_deletions=confirm)
 
 
 def with_stray_quotes(path: Path, opened: tuple[int, int], closed: tuple[int, int]) -> None:
@@ -71,3 +72,17 @@ def test_the_text_of_swallowed_rows_never_leaves_in_a_free_text_field(tmp_path, 
 
     assert people[2].courriel not in json.dumps(list(hub.fiches.values()))
     assert summary.rejected_local == 1 and summary.accepted == 6
+
+
+def test_a_confirmation_in_the_configuration_withdraws_no_swallowed_row(tmp_path, client, hub):
+    people = PeopleFactory(7).people(20)
+    path = write_export(tmp_path / "export.csv", 0, people=people)
+    assert runner(tmp_path, client, path, confirm=True).run().accepted == 20
+    with_stray_quotes(path, (6, TITLE), (9, TITLE))
+
+    summary = runner(tmp_path, client, path, confirm=True).run()
+
+    assert hub.erased == set() and summary.withdrawals == []
+    assert summary.stopped == HELD and summary.withdrawals_held == 3
+    assert "--confirmer-suppressions" not in summary.raison
+    assert "corrigez" in summary.raison.lower()
