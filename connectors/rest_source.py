@@ -4,9 +4,14 @@ Pagination by page number (`page`, `per_page`; stops on an empty page, a page sh
 than the first, one repeating the page before, or a 404/400 after a page shorter than
 asked: an API may serve fewer per page than asked, so a short first page is followed by
 one more request; page 2 repeating page 1 is an API ignoring `page`, unless page 2 of one
-item differs) or by cursor (`cursor`; stops when the answer's next cursor is empty) or by
-the `Link` header's `rel="next"` URL (`lien`, RFC 8288, relative or absolute; same scheme,
-host and port only). Changes are
+item differs) or by cursor (`cursor`; stops when the answer's next cursor is empty, on an
+empty page, or when a cursor given again answers the page it answered before: a scroll
+API keeping one cursor while its pages advance is read to its end) or by the `Link`
+header's `rel="next"` URL (`lien`, RFC 8288, relative or absolute; same scheme, host and
+port only; stops without a next link, when a URL read before answers the same page again,
+or on an empty page naming a page already read or none, or the fifth empty page in a
+row: an empty page naming a page not read yet is followed). `max_pages` bounds every
+listing. Changes are
 asked with `updated_since=<ISO 8601>` (inclusive: the runner skips unchanged
 content). A bearer token authenticates. A 429 answer is waited out for its
 `Retry-After` seconds (bounded); network errors and 5xx are retried with backoff;
@@ -17,6 +22,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
+import json
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -108,41 +115,52 @@ class RestSource(Connector):
         return bool(probe) and probe[0] == first[0]
 
     def _by_cursor(self, params: dict[str, Any]) -> Iterator[list[Any]]:
-        """Pages until the cursor is absent or empty, or names a page already read (an API
-        giving its last cursor back at the end); an empty page ends the listing too."""
-        cursor, seen = None, set()
+        """Pages until the cursor is absent or empty, or an empty page. A cursor given
+        again is followed (a scroll API keeps one cursor while its pages advance) unless
+        it answers the page it answered before (an API giving its last cursor back)."""
+        cursor: Any = None
+        pages = _PagesRead()
         for _ in range(self.settings.max_pages):
             answer = self._get(params if cursor is None else {**params, "cursor": cursor})
             items = self._items_of(answer)
+            if pages.again(str(cursor), items):  # the cursor as the query sends it
+                return
             yield items
-            seen.add(str(cursor))  # the cursor as the query sends it
             cursor = dig(answer, path_parts(self.settings.cursor_path))
-            if cursor is ABSENT or cursor in (None, "") or not items or str(cursor) in seen:
+            if cursor is ABSENT or cursor in (None, "") or not items:
                 return
 
     def _linked(self, params: dict[str, Any]) -> Iterator[list[Any]]:
         """RFC 8288: each answer names the next page in `Link: <URL>; rel="next"`, a URL
         that carries its own query; followed only on the configured API's origin (the
-        connector's token goes with each request)."""
+        connector's token goes with each request). A URL read before ends the listing when
+        it answers the same page again (a last page naming itself); an empty page ends it
+        when its link names a page already read or none, or after `_EMPTY_PAGES_MAX`
+        empty pages in a row (an API naming a next page past its end); an empty page
+        naming a page not read yet is followed (an API filtering after paging)."""
         url: str | None = self.settings.url
         query: dict[str, Any] | None = params
-        seen: set[str] = set()
+        pages, empty = _PagesRead(), 0
         for _ in range(self.settings.max_pages):
-            if url is None or url in seen:  # a last page naming itself, or one read before
+            if url is None:
                 return
-            seen.add(url)
-            answer, url = self._fetch(url, query)
+            answer, following = self._fetch(url, query)
             query = None
-            if url is not None and _origin(url) != _origin(self.settings.url):
+            if following is not None and _origin(following) != _origin(self.settings.url):
                 raise SourceError(
                     "Le lien vers la page suivante mène hors de l'API configurée : il n'est pas "
                     "suivi (le jeton du connecteur irait ailleurs).",
                     "The next page link leads outside the configured API: not followed (the "
                     "connector's token would go elsewhere).")
             items = self._items_of(answer)
-            if not items:  # past the last contact, whatever the link says
+            if pages.again(url, items):
+                return
+            empty = 0 if items else empty + 1
+            if not items and (following is None or pages.read(following)
+                              or empty >= _EMPTY_PAGES_MAX):
                 return
             yield items
+            url = following
 
     def _items(self, params: dict[str, Any], *, past_the_end: bool = False) -> list[Any]:
         """The page's items; none when `past_the_end` and the API refuses the page."""
@@ -207,6 +225,27 @@ class RestSource(Connector):
 
 
 _PAST_THE_END = (400, 404)
+_EMPTY_PAGES_MAX = 5
+
+
+class _PagesRead:
+    """The pages read, by the cursor or URL that asked for them (a digest of each)."""
+
+    def __init__(self) -> None:
+        self._pages: dict[str, set[str]] = {}
+
+    def read(self, asked: str) -> bool:
+        return asked in self._pages
+
+    def again(self, asked: str, items: list[Any]) -> bool:
+        """True when `asked` answered these items before; else remembers them."""
+        digest = hashlib.sha256(json.dumps(items, sort_keys=True, default=str)
+                                .encode()).hexdigest()
+        answered = self._pages.setdefault(asked, set())
+        if digest in answered:
+            return True
+        answered.add(digest)
+        return False
 _ENDED = object()
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 

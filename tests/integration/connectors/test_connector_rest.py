@@ -248,14 +248,18 @@ class LinksToItself(CrmServer):
         return f"{self.url}{path}?limit=50&page_info={min(start + 50, 100)}"
 
 
-@pytest.mark.parametrize("server", [AlwaysNext, LinksToItself])
-def test_a_link_header_naming_a_page_forever_ends_at_the_last_contact(mapping, server):
+@pytest.mark.parametrize(("server", "requests_max"), [
+    (AlwaysNext, 8),  # three pages, then five empty ones (an empty page may come before more)
+    (LinksToItself, 4),  # three pages, then the last one again
+])
+def test_a_link_header_naming_a_page_forever_ends_at_the_last_contact(mapping, server,
+                                                                      requests_max):
     with server(120, token="jeton-crm") as crm:
         settings = RestSettings(url=crm.url + "/api/contacts/lien", token="jeton-crm",
                                 pagination="lien", page_size=50, items_path="$", max_pages=50)
         records = list(RestSource(mapping, settings, sleep=lambda s: None).changes(None))
         assert len(records) == 120 and len({r.key for r in records}) == 120
-        assert crm.requests <= 4  # three pages, then at most one more (empty or repeated)
+        assert crm.requests <= requests_max
 
 
 def test_a_cursor_given_back_unchanged_ends_the_listing(mapping):
@@ -272,3 +276,38 @@ def test_a_cursor_given_back_unchanged_ends_the_listing(mapping):
         records = list(RestSource(mapping, settings, sleep=lambda s: None).changes(None))
         assert len({r.key for r in records}) == 45
         assert crm.requests <= 4
+
+
+def test_a_scroll_api_keeping_its_cursor_while_advancing_is_read_to_its_end(mapping):
+    class Scroll(CrmServer):
+        """One cursor for the whole listing (an Elasticsearch scroll_id): the server
+        advances its session on each request, and ends with an empty page."""
+
+        served = 0
+
+        def answer(self, path, query, auth):
+            status, body = super().answer(path, {**query, "cursor": [str(self.served)]}, auth)
+            self.served += len(body["data"])
+            body["next_cursor"] = "scroll-1"
+            return status, body
+
+    with Scroll(45, token="jeton-crm") as crm:
+        settings = RestSettings(url=crm.url + "/api/contacts/curseur", token="jeton-crm",
+                                pagination="curseur", page_size=20, max_pages=50)
+        records = list(RestSource(mapping, settings, sleep=lambda s: None).changes(None))
+    assert len({r.key for r in records}) == 45
+
+
+def test_an_empty_page_whose_link_names_a_page_not_read_is_not_the_end(mapping):
+    class Filtered(CrmServer):
+        """Filters after paging: the second page comes back empty, the third is not."""
+
+        def answer(self, path, query, auth):
+            status, body = super().answer(path, query, auth)
+            return status, [] if query.get("page_info") == ["50"] else body
+
+    with Filtered(120, token="jeton-crm") as crm:
+        settings = RestSettings(url=crm.url + "/api/contacts/lien", token="jeton-crm",
+                                pagination="lien", page_size=50, items_path="$")
+        records = list(RestSource(mapping, settings, sleep=lambda s: None).changes(None))
+    assert len({r.key for r in records}) == 70
