@@ -262,6 +262,12 @@ def test_a_link_header_naming_a_page_forever_ends_at_the_last_contact(mapping, s
         assert crm.requests <= requests_max
 
 
+def keys_by_cursor(mapping, crm):
+    settings = RestSettings(url=crm.url + "/api/contacts/curseur", token="jeton-crm",
+                            pagination="curseur", page_size=20, max_pages=50)
+    return {r.key for r in RestSource(mapping, settings, sleep=lambda s: None).changes(None)}
+
+
 def test_a_cursor_given_back_unchanged_ends_the_listing(mapping):
     class SameCursor(CrmServer):
         def answer(self, path, query, auth):
@@ -271,10 +277,7 @@ def test_a_cursor_given_back_unchanged_ends_the_listing(mapping):
             return status, body
 
     with SameCursor(45, token="jeton-crm") as crm:
-        settings = RestSettings(url=crm.url + "/api/contacts/curseur", token="jeton-crm",
-                                pagination="curseur", page_size=20, max_pages=50)
-        records = list(RestSource(mapping, settings, sleep=lambda s: None).changes(None))
-        assert len({r.key for r in records}) == 45
+        assert len(keys_by_cursor(mapping, crm)) == 45
         assert crm.requests <= 4
 
 
@@ -292,10 +295,7 @@ def test_a_scroll_api_keeping_its_cursor_while_advancing_is_read_to_its_end(mapp
             return status, body
 
     with Scroll(45, token="jeton-crm") as crm:
-        settings = RestSettings(url=crm.url + "/api/contacts/curseur", token="jeton-crm",
-                                pagination="curseur", page_size=20, max_pages=50)
-        records = list(RestSource(mapping, settings, sleep=lambda s: None).changes(None))
-    assert len({r.key for r in records}) == 45
+        assert len(keys_by_cursor(mapping, crm)) == 45
 
 
 def test_an_empty_page_whose_link_names_a_page_not_read_is_not_the_end(mapping):
