@@ -15,8 +15,11 @@ signatures") before anything is written or forwarded.
 The hub gets its 2xx only after the folder write and the forward both succeeded, so a
 delivery is never lost: otherwise it answers 503 and the hub sends it again later.
 Answers: 200 stored, duplicate or forwarded; 400 malformed; 401 bad or stale
-signature; 408 a body that stopped coming; 503 the member's endpoint did not take it. A
-connection silent for `IDLE_TIMEOUT_S` (no request, headers or body cut) is closed.
+signature; 408 a body not received within the request's deadline; 503 the member's
+endpoint did not take it, or more than `MAX_CONNECTIONS` connections are open. A request
+(its line, headers and body) not received whole within `REQUEST_TIMEOUT_S`, however
+slowly its bytes come, is cut: 408 for its body, closed for the rest
+(`connectors.bounded_http`).
 
     capactif connector receive --folder livraisons --hub-key hub-2025=<public key> --port 8200
     capactif connector receive --forward http://127.0.0.1:9000/capactif --hub-key ...
@@ -30,20 +33,21 @@ import re
 import tempfile
 import threading
 from collections.abc import Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Protocol
 
 from connectors import signing
+from connectors.bounded_http import BoundedServer, DeadlineHandler
 from connectors.checkpoint import fsync_dir
 from connectors.errors import ConfigurationError, ForwardError, WebhookVerificationError
 from connectors.forwarder import Forwarder
 
 _DELIVERY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 MAX_BODY = 5 * 1024 * 1024
-# A connection silent this long (its request line, headers or body stop coming) is closed:
-# the receiver listens where the hub reaches it, so anyone may connect and hold a thread.
-IDLE_TIMEOUT_S = 30.0
+# The receiver listens where the hub reaches it, so anyone may connect: a request must
+# arrive whole within this deadline, and connections beyond the cap are answered 503.
+REQUEST_TIMEOUT_S = 30.0
+MAX_CONNECTIONS = 32
 
 
 class WebhookReceiver:
@@ -133,12 +137,12 @@ class Receiving(Protocol):
 
 
 def make_server(receiver: Receiving, host: str = "127.0.0.1", port: int = 0, *,
-                idle_timeout_s: float = IDLE_TIMEOUT_S) -> ThreadingHTTPServer:
+                request_timeout_s: float = REQUEST_TIMEOUT_S,
+                max_connections: int = MAX_CONNECTIONS) -> BoundedServer:
     """An HTTP server for the receiver (not started)."""
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(DeadlineHandler):
         protocol_version = "HTTP/1.1"
-        timeout = idle_timeout_s  # each read of the socket; silent longer: closed
 
         def log_message(self, format: str, *args: Any) -> None:
             """Silent: request lines may hold ids."""
@@ -154,7 +158,7 @@ def make_server(receiver: Receiving, host: str = "127.0.0.1", port: int = 0, *,
             else:
                 try:
                     body = self.rfile.read(length)
-                except TimeoutError:  # the body stopped coming: told, then closed
+                except TimeoutError:  # the body did not come in time: told, then closed
                     body, self.close_connection = None, True
                 if body is None or len(body) < length:
                     status, payload = 408, {"error": {"code": "request_timeout"}}
@@ -170,9 +174,8 @@ def make_server(receiver: Receiving, host: str = "127.0.0.1", port: int = 0, *,
             self.end_headers()
             self.wfile.write(data)
 
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True
-    return server
+    Handler.request_timeout_s = request_timeout_s
+    return BoundedServer((host, port), Handler, max_connections)
 
 
 def serve(receiver: WebhookReceiver, host: str = "127.0.0.1", port: int = 8200) -> None:
@@ -195,9 +198,10 @@ def _content_length(text: str) -> int | None:
     return int(text) if len(text) <= 18 else 2**63
 
 
-def serve_in_thread(receiver: WebhookReceiver, *, idle_timeout_s: float = IDLE_TIMEOUT_S
-                    ) -> tuple[ThreadingHTTPServer, str]:
+def serve_in_thread(receiver: WebhookReceiver, *, request_timeout_s: float = REQUEST_TIMEOUT_S,
+                    max_connections: int = MAX_CONNECTIONS) -> tuple[BoundedServer, str]:
     """Start a receiver on a free port in a thread (tests, demo); answers (server, url)."""
-    server = make_server(receiver, idle_timeout_s=idle_timeout_s)
+    server = make_server(receiver, request_timeout_s=request_timeout_s,
+                         max_connections=max_connections)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}/"

@@ -1,6 +1,9 @@
 """The webhook receiver over real HTTP: signed deliveries land once in the folder."""
 
+import contextlib
+import select
 import socket
+import time
 
 import orjson
 import pytest
@@ -32,6 +35,18 @@ def test_signed_deliveries_are_stored_once_and_forged_ones_refused(tmp_path):
     assert [p.name for p in receiver.deliveries()] == ["dlv_42.json"]
 
 
+@contextlib.contextmanager
+def unsigned_receiver(tmp_path, **limits):
+    """A receiver knowing no hub key, served in a thread: (receiver, server)."""
+    receiver = WebhookReceiver(tmp_path / "livraisons", {})
+    server, _url = serve_in_thread(receiver, **limits)
+    try:
+        yield receiver, server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def _answer_or_close(connection: socket.socket) -> bytes:
     """What the receiver sends before closing the connection (b"": closed silently);
     socket.timeout when it keeps the connection open past the client's patience."""
@@ -49,15 +64,45 @@ def _answer_or_close(connection: socket.socket) -> bytes:
 def test_a_connection_that_stops_sending_is_closed_not_held_for_ever(tmp_path, sent):
     """The receiver listens where the hub can reach it, so anyone can connect: a
     connection that stops sending must not hold one of its threads for ever."""
-    receiver = WebhookReceiver(tmp_path / "livraisons", {})
-    server, _url = serve_in_thread(receiver, idle_timeout_s=0.5)
-    host, port = server.server_address[:2]
-    try:
-        with socket.create_connection((host, port), timeout=30) as connection:
-            connection.sendall(sent)
-            answer = _answer_or_close(connection)  # socket.timeout today: held for ever
-    finally:
-        server.shutdown()
-        server.server_close()
+    with unsigned_receiver(tmp_path, request_timeout_s=0.5) as (receiver, server), \
+            socket.create_connection(server.server_address[:2], timeout=30) as connection:
+        connection.sendall(sent)
+        answer = _answer_or_close(connection)  # socket.timeout: held for ever
     assert answer == b"" or answer.startswith(b"HTTP/1.1 408")
     assert receiver.deliveries() == []
+
+
+@pytest.mark.parametrize("opening", [
+    b"POST / HTTP/1.1\r\nHost: r\r\nContent-Length: 1000\r\n\r\n",  # a body trickling
+    b"POST / HTTP/1.1\r\nHost: r\r\nX-",  # headers trickling
+])
+def test_a_request_trickling_a_byte_at_a_time_is_cut_at_its_deadline(tmp_path, opening):
+    """Never silent for long, yet never done: one deadline bounds the whole request."""
+    with unsigned_receiver(tmp_path, request_timeout_s=0.5) as (_, server), \
+            socket.create_connection(server.server_address[:2], timeout=30) as connection:
+        connection.sendall(opening)
+        cut = False
+        for _ in range(200):  # a byte every 0.1 s, up to 20 s: far past the deadline
+            if cut := bool(select.select([connection], [], [], 0.1)[0]):
+                break
+            connection.sendall(b"x")
+        answer = _answer_or_close(connection)
+    assert cut, "the request was still read after 20 s of trickle"
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 408")
+
+
+def test_connections_beyond_the_cap_are_answered_503_at_once(tmp_path):
+    with unsigned_receiver(tmp_path, max_connections=2) as (_, server), \
+            contextlib.ExitStack() as held:
+        for _ in range(2):  # each holds a thread, its headers never ending
+            connection = held.enter_context(
+                socket.create_connection(server.server_address[:2], timeout=30))
+            connection.sendall(b"POST / HTTP/1.1\r\nHost: r\r\n")
+        for _ in range(3000):  # both taken by their threads (at most 30 s)
+            if server.connections_open == 2:
+                break
+            time.sleep(0.01)
+        with socket.create_connection(server.server_address[:2], timeout=30) as third:
+            answer = _answer_or_close(third)
+    assert answer.startswith(b"HTTP/1.1 503")
+    assert b"Retry-After: 30" in answer
