@@ -11,33 +11,44 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
-from connectors.sheet_errors import Cell, ods_cells
+from connectors.sheet_errors import Cell, count, ods_cells, ods_error
 
 _TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 
 
-def ods_merges(path: Path, sheet: str) -> list[tuple[Cell, Cell]]:
-    """Each merge of `sheet` as ((top, left), (bottom, right)); none when the file is no
-    OpenDocument workbook or cannot be read (what calamine read is all there is)."""
+Merge = tuple[Cell, Cell]
+
+
+def ods_marks(path: Path, sheet: str) -> tuple[dict[Cell, str], list[Merge]] | None:
+    """The error cells (`connectors.sheet_errors`) and the merges, as ((top, left),
+    (bottom, right)), of `sheet`, from one walk of content.xml. None when the file is no
+    OpenDocument workbook; none of either when it cannot be read (what calamine read is
+    all there is)."""
+    errors: dict[Cell, str] = {}
+    merges: list[Merge] = []
     try:
-        with zipfile.ZipFile(path) as archive, archive.open("content.xml") as content:
-            return list(_merges(content, sheet))
-    except (zipfile.BadZipFile, OSError, ET.ParseError, KeyError):
-        return []
+        with zipfile.ZipFile(path) as archive:
+            if "content.xml" not in archive.namelist():
+                return None
+            with archive.open("content.xml") as content:
+                for cell, element in ods_cells(content, sheet):
+                    if (shown := ods_error(element)) is not None:
+                        errors[cell] = shown
+                    if (merge := _merge(cell, element)) is not None:
+                        merges.append(merge)
+    except zipfile.BadZipFile:
+        return None
+    except (OSError, ET.ParseError, KeyError):
+        return {}, []
+    return errors, merges
 
 
-def _merges(content: IO[bytes], sheet: str) -> Iterator[tuple[Cell, Cell]]:
-    for (row, column), element in ods_cells(content, sheet):
-        rows = _count(element.get(_TABLE + "number-rows-spanned"))
-        columns = _count(element.get(_TABLE + "number-columns-spanned"))
-        if rows > 1 or columns > 1:
-            yield (row, column), (row + rows - 1, column + columns - 1)
-
-
-def _count(text: str | None) -> int:
-    """A repeat or span count as written (1 when absent or not a whole number)."""
-    return int(text) if text and text.isascii() and text.isdigit() and int(text) > 0 else 1
+def _merge(cell: Cell, element: ET.Element) -> Merge | None:
+    rows = count(element.get(_TABLE + "number-rows-spanned"))
+    columns = count(element.get(_TABLE + "number-columns-spanned"))
+    if rows == columns == 1:
+        return None
+    row, column = cell
+    return cell, (row + rows - 1, column + columns - 1)

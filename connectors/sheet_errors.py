@@ -4,8 +4,8 @@ Excel and LibreOffice save a formula's result with it, an error too; python-cala
 gives an error cell as an empty one, so a formula gone wrong (a column deleted under a
 `RECHERCHEV`) would send the fiche without that field, and its next version would
 erase the field at the hub. They are read here from the file itself: the sheet's XML
-in an .xlsx/.xlsm (`t="e"`), `calcext:value-type="error"` in an .ods. Other formats
-(.xls, .xlsb) give none.
+in an .xlsx/.xlsm (`t="e"`), `calcext:value-type="error"` in an .ods (read with its merges,
+in one walk: `connectors.ods_merges.ods_marks`). Other formats (.xls, .xlsb) give none.
 """
 
 from __future__ import annotations
@@ -79,8 +79,18 @@ def _xlsx(content: IO[bytes]) -> Iterator[tuple[Cell, str]]:
 
 def _ods(content: IO[bytes], sheet: str) -> Iterator[tuple[Cell, str]]:
     for cell, element in ods_cells(content, sheet):
-        if element.get(_CALC) == "error":
-            yield cell, _shown(element.findtext(_TEXT))
+        if (shown := ods_error(element)) is not None:
+            yield cell, shown
+
+
+def ods_error(element: ET.Element) -> str | None:
+    """The error an .ods cell shows (None: no error)."""
+    return _shown(element.findtext(_TEXT)) if element.get(_CALC) == "error" else None
+
+
+def count(text: str | None) -> int:
+    """A repeat or span count as written (1 when absent or not a whole number)."""
+    return int(text) if text and text.isascii() and text.isdigit() and int(text) > 0 else 1
 
 
 def ods_cells(content: IO[bytes], sheet: str) -> Iterator[tuple[Cell, ET.Element]]:
@@ -96,9 +106,9 @@ def ods_cells(content: IO[bytes], sheet: str) -> Iterator[tuple[Cell, ET.Element
             continue
         elif tag == _TABLE + "table-row":
             if inside:
-                row += int(element.get(_TABLE + "number-rows-repeated") or 1)
+                row += count(element.get(_TABLE + "number-rows-repeated"))
                 column = 0
             element.clear()
         elif inside and tag in (_TABLE + "table-cell", _TABLE + "covered-table-cell"):
             yield (row, column), element
-            column += int(element.get(_TABLE + "number-columns-repeated") or 1)
+            column += count(element.get(_TABLE + "number-columns-repeated"))

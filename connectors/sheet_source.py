@@ -7,9 +7,9 @@ configuration error names that sheet). Cells keep their type:
 a date cell is a date (no dd/mm/yy guessing), a whole number typed in a cell (a postal
 code, a dossier number) is its digits without `.0`, text is text. Rows are numbered as
 the spreadsheet shows them. A value merged over several rows of the table reads on
-each (.xlsx, .xls; .ods by `connectors.ods_merges`); a read cell showing a formula error rejects its row
-(`connectors.sheet_errors`). Tracking, deleted rows and duplicated keys: see
-`connectors.table_source`.
+each (.xlsx, .xls; .ods by `connectors.ods_merges`, with its error cells); a read cell
+showing a formula error rejects its row (`connectors.sheet_errors`). Tracking, deleted
+rows and duplicated keys: see `connectors.table_source`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import python_calamine
 
 from connectors.errors import ConfigurationError, SourceError
 from connectors.mapping import Mapping, MappingProblem, normalize_label
-from connectors.ods_merges import ods_merges
+from connectors.ods_merges import ods_marks
 from connectors.sheet_errors import Cell, error_cells
 from connectors.table_source import (
     HEADER_SEARCH,
@@ -88,12 +88,19 @@ class SheetSource(TableSource):
             rows = book.get_sheet_by_name(self.sheet or names[0]).to_python(skip_empty_area=False)
             if self.sheet is None and not self._usable(rows):
                 self._point_to_header(book, names, self._header_score(rows))
-            self._errors = error_cells(self.path, self.sheet or names[0])
-            self._merged = (book.get_sheet_by_name(self.sheet or names[0]).merged_cell_ranges
-                            or ods_merges(self.path, self.sheet or names[0]))
+            self._marks(book.get_sheet_by_name(self.sheet or names[0]))
             return rows
         finally:
             book.close()
+
+    def _marks(self, sheet: Any) -> None:
+        """The sheet's error cells and merges (an .ods: both from one walk of its XML)."""
+        marks = ods_marks(self.path, sheet.name)
+        if marks is None:
+            self._errors = error_cells(self.path, sheet.name)
+            self._merged = sheet.merged_cell_ranges or []
+        else:
+            self._errors, self._merged = marks
 
     def _usable(self, rows: list[list[Any]]) -> bool:
         """The first sheet's best header names every column each row needs: it is the
