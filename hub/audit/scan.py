@@ -197,9 +197,10 @@ class ExportScan:
         if not self.searched:
             self._out_of_place(seq, position)
             return False
-        self._held.append((seq, position))
         if seq <= self._last_seq:  # a search's entries are in order all the same
-            self._out_of_place(seq, position)
+            self._out_of_place(seq, position)  # said now, so not held to be said again
+        else:
+            self._held.append((seq, position))
         self._last_seq = seq
         return False
 

@@ -186,3 +186,17 @@ def test_a_whole_export_without_its_meta_line_still_names_an_entry_deleted() -> 
     assert json.loads(lines[0])["type"] == "meta" and json.loads(lines[4])["type"] == "entry"
     refused = _refused([*lines[1:4], *lines[5:]])
     assert {"seq_out_of_place", "meta_mismatch"} <= refused and "search_export" not in refused
+
+
+def _out_of_place(lines: list[str]) -> list[int | None]:
+    report = verify_lines(lines, SIGNER.public_key)
+    return [p.seq for p in report.problems if p.code == "seq_out_of_place"]
+
+
+def test_two_entries_swapped_are_named_once_each_with_or_without_the_meta_line() -> None:
+    lines = as_lines(covered())
+    kinds = [json.loads(line)["type"] for line in lines]
+    at = kinds.index("entry") + 3
+    swapped = [*lines[:at], lines[at + 1], lines[at], *lines[at + 2:]]
+    assert len(_out_of_place(swapped)) == 2
+    assert _out_of_place(swapped[1:]) == _out_of_place(swapped)
