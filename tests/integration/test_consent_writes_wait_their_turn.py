@@ -46,6 +46,27 @@ def _writes_seen(hub: Hub) -> int:
         return int(conn.exec_driver_sql("SELECT count(*) FROM turns").scalar_one()) if found else 0
 
 
+def _wait_for_writes(hub: Hub, busy: subprocess.Popen[bytes], count: int) -> None:
+    """Until the other writer made `count` writes; an AssertionError when it died first
+    (its writes would never come: the test would hang)."""
+    while _writes_seen(hub) < count:
+        assert busy.poll() is None, f"the other writer exited ({busy.returncode})"
+        time.sleep(0.01)
+
+
+def test_a_writer_that_dies_fails_the_wait_instead_of_hanging(tmp_path: Path):
+    settings = Settings.from_env({"HUB_DATA_DIR": str(tmp_path / "d")})
+    initialise(settings)
+    hub = Hub.from_settings(settings, publisher=RecordingPublisher())
+    dead = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    try:
+        with pytest.raises(AssertionError, match="exited"):
+            _wait_for_writes(hub, dead, 5)
+    finally:
+        dead.wait()
+        hub.close()
+
+
 def test_consent_registry_writes_wait_for_a_busy_writer_instead_of_failing(tmp_path: Path):
     settings = Settings.from_env({"HUB_DATA_DIR": str(tmp_path / "d")})
     initialise(settings)
@@ -53,8 +74,7 @@ def test_consent_registry_writes_wait_for_a_busy_writer_instead_of_failing(tmp_p
     busy = subprocess.Popen([sys.executable, "-c", _WORKER_LIKE, str(hub.engine.url)],
                             cwd=Path(__file__).parents[2])
     try:
-        while _writes_seen(hub) < 5:  # the other writer is at work
-            time.sleep(0.01)
+        _wait_for_writes(hub, busy, 5)  # the other writer is at work
         for n in range(15):
             information_notices.register_notice(hub, MEMBER, {
                 "texte": f"Notice {n} : vos données servent à vous orienter.", "langue": "fr",
