@@ -10,7 +10,8 @@
 that do not map, or that cite a consent the hub does not hold or would refuse);
 2 configuration error; 3 hub or source unavailable (the run stopped cleanly and resumes
 next time); 4 credentials refused; 5 deletions held: the export looks incomplete and
-nothing was withdrawn (confirm with `--confirmer-suppressions` if they are real).
+nothing was withdrawn (confirm with `--confirmer-suppressions` if they are real; rows
+a CSV cell read as its text, a quote never closed, need a corrected export instead).
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--every", type=parse_duration, help="recommence toutes les N (5m, 30s)")
     run.add_argument("--max-runs", type=int, help="nombre maximal de passages avec --every")
     run.add_argument("--confirmer-suppressions", action="store_true",
-                     help="retire les fiches disparues même d'un export qui paraît incomplet")
+                     help="retire les fiches disparues même d'un export qui paraît incomplet "
+                          "(pas celles qu'un guillemet non fermé a fait lire comme texte)")
     check = commands.add_parser("check", help="vérifie la correspondance sur un échantillon")
     check.add_argument("config")
     check.add_argument("--sample", type=int, default=200)
