@@ -8,9 +8,10 @@ lines is such a swallow when:
 - it leaves cells beyond the header's width (the quote closed further left);
 - read strictly (`csv.reader(..., strict=True)`), it breaks: the quote that ended the
   cell is followed by text, not a separator (« Boulangerie "Au bon pain" »);
-- or a line inside the cell, split by the separator, puts in the key column a key the
-  checkpoint knows, or one shaped like the file's keys (`2025-00017`, `COM-0042`), and
-  that key is on no row of the file: the row was read as text.
+- or a line inside the cell, split by the separator, puts in the key column a key on no
+  row of the file that the checkpoint knows, or that is shaped like the file's keys
+  (`2025-00017`, `COM-0042`) on a line cut as a row is (`width` cells, the record's
+  cells after the swallowing one completing the last line): the row was read as text.
 
 Prose with separators (a note in a comma-separated export) passes all three.
 """
@@ -76,16 +77,23 @@ class QuoteCheck:
         if (len(cells) > width and any(c.strip() for c in cells[width:])) \
                 or breaks_strictly(raw, self.separator):
             return broken[0]
-        return next((i for i in broken if self.swallowed_keys(cells[i])), None)
+        return next((i for i in broken
+                     if self.swallowed_keys(cells[i], width, len(cells) - i - 1)), None)
 
-    def swallowed_keys(self, cell: str) -> list[str]:
-        """The keys of rows of the file a cell holds as lines of its text."""
+    def swallowed_keys(self, cell: str, width: int, after: int) -> list[str]:
+        """The keys of rows of the file a cell holds as lines of its text. A key the
+        checkpoint knows is enough; one merely shaped like the file's keys also needs its
+        line cut as a row of the file is: a whole row (`width` cells), or, for the last
+        line, the start of one that the record's `after` cells end."""
         found = []
-        for line in _LINE_END.split(cell)[1:]:
+        lines = _LINE_END.split(cell)[1:]
+        for number, line in enumerate(lines, start=1):
             parts = [p.strip().strip('"') for p in line.split(self.separator)]
             key = self._key_of(parts) if len(parts) > 1 else None
-            if key and key not in self._file_keys and (
-                    key in self._known or key_shape(key) in self._file_shapes()):
+            if not key or key in self._file_keys:
+                continue
+            row_cut = len(parts) + (after if number == len(lines) else 0) == width
+            if key in self._known or (row_cut and key_shape(key) in self._file_shapes()):
                 found.append(key)
         return found
 

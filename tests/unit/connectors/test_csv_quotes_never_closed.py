@@ -86,3 +86,15 @@ def test_a_note_in_a_narrow_export_is_read(tmp_path):
     source.known_keys = {"7", "8"}
     assert [r.problems for r in source.changes(None)] == [(), ()]
     assert source.doubtful_lines() == []
+
+
+def test_a_note_line_opening_on_a_number_like_the_keys_is_read(tmp_path):
+    """« 75, avenue … » in a comma export whose dossier numbers are two digits: the number
+    is shaped like a key and on no row, but the line is no row of the file."""
+    note = "Rencontré le 12 mars.\n75, avenue de la République, local repéré"
+    rows = [HEADER, *[[str(n), "Nom", "Prénom", f"p{n}@example.fr", "Projet", "RAS"]
+                      for n in range(10, 40)]]
+    rows[3][5] = note
+    source, records = read(tmp_path, export(rows, ","), ",")
+    assert source.doubtful_lines() == []
+    assert all(r.problems == () for r in records)
