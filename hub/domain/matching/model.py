@@ -180,8 +180,10 @@ class MatchModel:
     tf_floor: dict[str, float] = dataclasses.field(default_factory=dict)
     training: dict[str, Any] = dataclasses.field(default_factory=dict)
     u_random: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
-    # Per veto field, the m of "different" among matches agreeing on a contact
-    # (`training.contact_veto_m`); a field absent: the veto follows its m.
+    # Per veto field, the m of "different" among matches no household could have made:
+    # agreeing on a contact, or else with addresses differing; 0 where the file had too
+    # few of either (`training.household_free_veto_m`); a field absent (a model file of
+    # before, a hand-made one): the veto follows its m.
     veto_m: dict[str, float] = dataclasses.field(default_factory=dict)
     # Read from a file written before `m_veto` existed: the vetoes follow EM's m, which
     # twins raise; the loaders say so (`dedup_batch.model_notices`), naming the file.
@@ -228,8 +230,9 @@ class MatchModel:
     @functools.cached_property
     def decision(self) -> DecisionSettings:
         """The decision settings, with the vetoes this model lifts (`veto_max_m`): on the m
-        among matches agreeing on a contact (`veto_m`) where the file had enough of them,
-        twins then cannot lift a veto; on the m of EM otherwise."""
+        among matches no household could have made (`veto_m`: agreeing on a contact, or
+        with addresses differing), so twins cannot lift a veto; on the m of EM where the
+        model holds none for the field."""
         settings = self.settings.decision
         lifted = tuple(f for f in settings.veto_fields
                        if self.veto_m.get(f, self.m.get(f, {}).get(DIFFERENT, 0.0))

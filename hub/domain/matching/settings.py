@@ -181,8 +181,9 @@ class DecisionSettings:
         return self.review_probability if bound is None else bound
 
     def every_veto_lifted(self) -> bool:
-        """The model lifts every veto field (`lifted_vetoes`): typo-heavy data, or a file
-        without contacts whose training counted twins and siblings as duplicates."""
+        """The model lifts every veto field (`lifted_vetoes`): typo-heavy data, whose
+        duplicates replace first names and birth dates (among those with a contact agreeing
+        or their addresses differing: `training.household_free_veto_m`)."""
         return bool(self.veto_fields) and set(self.veto_fields) <= set(self.lifted_vetoes)
 
     def cluster_evidence(self, veto_field_differs: bool = False) -> float | None:

@@ -1,4 +1,5 @@
-"""Whether a veto holds is learnt from pairs twins cannot inflate: those agreeing on a contact."""
+"""Whether a veto holds is learnt from pairs twins cannot inflate: those agreeing on a contact,
+or else those whose addresses differ (a household shares its address)."""
 
 from __future__ import annotations
 
@@ -60,7 +61,42 @@ def test_duplicates_agreeing_on_a_contact_with_another_first_name_still_lift_the
     assert "prenom" in model.decision.lifted_vetoes
 
 
-def test_without_contacts_the_veto_follows_the_m_of_em():
+def test_without_contacts_duplicates_whose_addresses_differ_still_lift_the_veto():
     model, bound = _trained([(_NO_CONTACT, 3_000), (_NAMESAKES, 6_000)])
     assert model.m["prenom"]["different"] > bound
     assert "prenom" in model.decision.lifted_vetoes
+
+
+# A French file without e-mails nor phones: duplicates keep their first name (a few moved),
+# twins, brothers and sisters at one address are many (EM takes the twins for duplicates).
+_FRENCH_NO_CONTACT = {**_SAME_PERSON, "courriel": {"missing": 1.0}, "telephone": {"missing": 1.0},
+                      "adresse": {"exact": 0.75, "different": 0.05, "missing": 0.2}}
+_TWINS_NO_CONTACT = {**_TWINS, "courriel": {"missing": 1.0}, "telephone": {"missing": 1.0}}
+_SIBLINGS_NO_CONTACT = {**_TWINS_NO_CONTACT, "date_naissance": {"different": 0.7, "fuzzy": 0.3}}
+# Typo-heavy data (FEBRL): duplicates retype the first name and the address alike, and
+# the file holds no households.
+_TYPO_HEAVY = {**_NO_CONTACT, "adresse": {"exact": 0.4, "close": 0.3, "fuzzy": 0.2,
+                                          "different": 0.05, "missing": 0.05}}
+
+
+def test_twins_heavy_file_without_contacts_does_not_lift_the_first_name_veto():
+    model, bound = _trained([(_FRENCH_NO_CONTACT, 3_000), (_TWINS_NO_CONTACT, 250),
+                             (_SIBLINGS_NO_CONTACT, 400), (_NAMESAKES, 6_000)])
+    assert model.m["prenom"]["different"] > bound  # EM took the twins for duplicates
+    assert "prenom" not in model.decision.lifted_vetoes
+    assert MatchModel.from_json(model.to_json()).decision.lifted_vetoes == model.decision.lifted_vetoes
+
+
+def test_typo_heavy_file_with_twin_like_pairs_still_lifts_the_first_name_veto():
+    model, _bound = _trained([(_TYPO_HEAVY, 3_000), (_TWINS_NO_CONTACT, 100), (_NAMESAKES, 6_000)])
+    assert "prenom" in model.decision.lifted_vetoes
+
+
+def test_without_contacts_nor_duplicates_whose_addresses_differ_the_vetoes_hold():
+    # Every pair EM counts shares its address or lacks one: nothing tells a retyped first
+    # name from a twin's, whatever EM's m says.
+    same_address = {**_NO_CONTACT, "adresse": {"exact": 0.8, "missing": 0.2},
+                    "date_naissance": {"exact": 0.8, "close": 0.1, "different": 0.1}}
+    model, bound = _trained([(same_address, 3_000), (_NAMESAKES, 6_000)])
+    assert model.m["prenom"]["different"] > bound
+    assert model.decision.lifted_vetoes == ()
