@@ -390,11 +390,13 @@ def _refined_veto_m(model: MatchModel, same_person: Sequence[Pattern],
                     pseudo_count: float) -> dict[str, float]:
     """`m_veto` re-estimated as `refine_m` re-estimates m: per veto field the model holds
     one for, the share of "different" among the judged pairs agreeing exactly on a contact
-    (as `contact_veto_m` counts them), blended with the current value as `pseudo_count`
-    pairs. A field without one keeps following m."""
+    or with addresses differing (as `household_free_veto_m` counts them), blended with the
+    current value as `pseudo_count` pairs. A field without one keeps following m."""
     fields = [c.field for c in model.comparisons]
     contacts = [i for i, field in enumerate(fields) if field in CONTACT_FIELDS]
-    with_contact = [p for p in same_person if any(p[i] == EXACT for i in contacts)]
+    address = [i for i, field in enumerate(fields) if field == _ADDRESS]
+    with_contact = [p for p in same_person if any(p[i] == EXACT for i in contacts)
+                    or any(p[i] not in (EXACT, MISSING) for i in address)]
     refined = dict(model.veto_m)
     for field, current in model.veto_m.items():
         index = fields.index(field)

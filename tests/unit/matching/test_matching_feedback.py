@@ -57,3 +57,22 @@ def test_pairs_judged_the_same_update_the_veto_m_among_those_agreeing_on_a_conta
     assert refine_m(model, [no_contact] * 40).veto_m == model.veto_m
     same = pattern(nom="exact", prenom="exact", courriel="exact", date_naissance="exact")
     assert refine_m(model, [same] * 40).veto_m["prenom"] < model.veto_m["prenom"]
+
+
+def test_pairs_judged_the_same_with_addresses_differing_update_the_veto_m_as_training_counts_them():
+    """A file without contacts takes the veto's m among matches whose addresses differ
+    (`household_free_veto_m`): judged pairs of that kind refine it the same way; pairs of
+    one address with no contact agreeing (what twins look like) leave it."""
+    model = default_model()
+    fields = [c.field for c in model.comparisons]
+
+    def pattern(**levels):
+        return tuple(levels.get(f, "missing") for f in fields)
+
+    moved = pattern(nom="exact", prenom="different", date_naissance="exact", adresse="different")
+    one_address = pattern(nom="exact", prenom="different", date_naissance="exact",
+                          adresse="exact")
+    refined = refine_m(model, [moved] * 40, pseudo_count=20)
+    assert refined.veto_m["prenom"] > model.veto_m["prenom"]
+    assert "prenom" in refined.decision.lifted_vetoes
+    assert refine_m(model, [one_address] * 40).veto_m == model.veto_m
