@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
 
-from hub.services.matching.index_markers import RULES_MARKER
+from hub.domain.matching.blocking import rules_fingerprint
+from hub.services.matching.index_markers import RULES_MARKER, ensure_current, index_fingerprint
 from hub.services.matching.online import identity_of, index_digests, matching_model
 from hub.services.ops.admin import initialise
 from hub.store.erasure_tables import store_markers
@@ -115,3 +116,42 @@ def test_two_keys_of_a_fiche_sharing_their_first_64_bits_are_one_row(network):
         uow.commit()
 
     assert _stored_keys(hub) == [(key_number(twins[0]), pk)]
+
+
+
+def test_the_upgrade_says_in_the_index_s_marker_that_its_keys_are_numbers(network):
+    """A store indexed by the release before (hex digests, its markers that release's
+    fingerprint): the upgrade converts the keys and says so in the markers. A worker of
+    that release left running while `capactif init` upgraded the store compares the marker
+    with its own fingerprint: it is refused (a retryable error) instead of writing hex
+    digests and reading by them (on SQLite it found nothing and made a second porteur of
+    the same person); the new release has nothing to re-index and still finds the person."""
+    hub = network[0]
+    push_and_process(hub, fiche("F-1"))
+    initialise(hub.settings)
+    rules = matching_model(hub).settings.blocking.rules
+    config = alembic_config(hub.settings.database_url.reveal())
+    command.downgrade(config, _before_numbers(config))
+    pk = _pk(hub, "F-1")
+    with hub.uow() as uow:  # the release before's index: hex digests, its markers
+        digests = index_digests(uow, identity_of(fiche()["porteur"]), matching_model(hub))
+        untyped = sa.table("match_keys", sa.column("key"), sa.column("fiche_pk"))
+        uow.connection.execute(sa.insert(untyped), [{"key": d, "fiche_pk": pk}
+                                                    for d in digests])
+        uow.connection.execute(sa.insert(store_markers), [
+            {"name": RULES_MARKER, "value": rules_fingerprint(rules)},
+            {"name": f"{RULES_MARKER}_target", "value": rules_fingerprint(rules)},
+            {"name": f"{RULES_MARKER}_after", "value": "0"}])
+        uow.commit()
+
+    command.upgrade(config, "heads")
+    with hub.uow() as uow:
+        marked = (uow.markers.get(RULES_MARKER), uow.markers.get(f"{RULES_MARKER}_target"))
+        ensure_current(uow, rules)  # this release's worker
+    done = initialise(hub.settings)
+    push_and_process(hub, fiche("F-2"))  # the same person, pushed again
+
+    assert marked == (index_fingerprint(rules), index_fingerprint(rules))
+    assert index_fingerprint(rules) != rules_fingerprint(rules)  # the older worker's check
+    assert done["index_reindexe"] == 0
+    assert _porteur_of(hub, "F-2") == _porteur_of(hub, "F-1")

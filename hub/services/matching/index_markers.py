@@ -13,6 +13,16 @@ from hub.store.uow import UnitOfWork
 
 RULES_MARKER = "blocking_rules"
 FORMS_MARKER = "record_forms"
+# How the store holds the keys (migration 0028: 64-bit numbers, no longer hex digests):
+# part of what the index was built with, so a worker of a release that wrote the other
+# form is refused, whatever its rules.
+KEYS_STORED_AS = "n64"
+
+
+def index_fingerprint(rules: tuple[str, ...]) -> str:
+    """The rules marker this code writes and accepts: the rule set's fingerprint and
+    the keys' stored form."""
+    return f"{rules_fingerprint(rules)}+{KEYS_STORED_AS}"
 
 
 def current_forms() -> str:
@@ -26,7 +36,7 @@ def ensure_current(uow: UnitOfWork, rules: tuple[str, ...]) -> None:
     initialised) is taken as it is."""
     forms, keys = uow.markers.get(FORMS_MARKER), uow.markers.get(RULES_MARKER)
     if (forms is not None and forms != current_forms()) or (
-            keys is not None and keys != rules_fingerprint(rules)):
+            keys is not None and keys != index_fingerprint(rules)):
         raise IndexOfAnotherVersion(
             "L'index de rapprochement a été écrit par une autre version du hub : ce worker "
             "n'indexe pas (fiche reprise plus tard). Arrêtez les workers de l'ancienne "

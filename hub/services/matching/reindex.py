@@ -2,16 +2,16 @@
 its record forms written by the hub's normalisation.
 
 The index records, as store markers, the fingerprint of the rule set its fiches were
-indexed with (`rules_fingerprint`) and the version of the normalisation that wrote their
-record forms (`FORM_VERSION`). When the settings name other rules, the fiches indexed
-before are re-indexed under the new rules; when the normalisation changed (or the forms
-were never written: fiches indexed before they existed), every fiche's form is written
-again from its identity, so candidates are never compared in a stale form. Both run in
-chunks, each in its own transaction with the progress (last fiche done, and the target
-it works towards), so an interrupted run resumes where it stopped. Each chunk holds the
-key file's lock, as erasures do: an erased fiche (its key destroyed, its index entries
-forgotten) is never read, so never re-indexed. Only counts are reported, never a key or
-a name.
+indexed with and of how their keys are stored (`index_fingerprint`), and the version of
+the normalisation that wrote their record forms (`FORM_VERSION`). When the settings name
+other rules, the fiches indexed before are re-indexed under the new rules; when the
+normalisation changed (or the forms were never written: fiches indexed before they
+existed), every fiche's form is written again from its identity, so candidates are never
+compared in a stale form. Both run in chunks, each in its own transaction with the
+progress (last fiche done, and the target it works towards), so an interrupted run
+resumes where it stopped. Each chunk holds the key file's lock, as erasures do: an
+erased fiche (its key destroyed, its index entries forgotten) is never read, so never
+re-indexed. Only counts are reported, never a key or a name.
 """
 
 from __future__ import annotations
@@ -20,10 +20,9 @@ from collections.abc import Callable
 from typing import Any
 
 from hub.bootstrap import Hub
-from hub.domain.matching.blocking import rules_fingerprint
 from hub.domain.matching.record import normalise_record
 from hub.domain.matching.record_form import FORM_VERSION
-from hub.services.matching.index_markers import FORMS_MARKER, RULES_MARKER
+from hub.services.matching.index_markers import FORMS_MARKER, RULES_MARKER, index_fingerprint
 from hub.services.matching.online import index_digests, matching_model
 from hub.store.uow import UnitOfWork
 
@@ -35,7 +34,7 @@ def reindex_blocking(hub: Hub, chunk: int = _CHUNK, max_chunks: int | None = Non
     """Re-index the fiches indexed under another rule set than the settings' (run by
     `capactif init`, so by `serve` and `worker`); answers how many this run re-indexed."""
     rules = matching_model(hub).settings.blocking.rules
-    return rebuild_digests(hub, RULES_MARKER, rules_fingerprint(rules), chunk, max_chunks)
+    return rebuild_digests(hub, RULES_MARKER, index_fingerprint(rules), chunk, max_chunks)
 
 
 def reindex_forms(hub: Hub, chunk: int = _CHUNK, max_chunks: int | None = None) -> int:

@@ -23,7 +23,6 @@ branch_labels = None
 depends_on = None
 
 _KEYS = sa.table("match_keys", sa.column("key"), sa.column("fiche_pk", sa.BigInteger))
-_CHUNK = 10_000
 # The markers `hub.services.matching.reindex` keeps for the rules the index was built with.
 _RULES_MARKERS = ("blocking_rules", "blocking_rules_target", "blocking_rules_after")
 
@@ -33,21 +32,34 @@ def _number(digest: str) -> int:
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":  # in place, the primary key rebuilt
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":  # in place, the primary key rebuilt
         op.execute("ALTER TABLE match_keys ALTER COLUMN key TYPE bigint "
                    "USING ('x' || substr(key, 1, 16))::bit(64)::bigint")
-        return
-    # SQLite copies the table to change a column's type, and its CAST reads no hex:
-    # the rows are converted here (an embedded store holds few) into the new table.
-    bind = op.get_bind()
-    rows = [(_number(key), pk) for key, pk in bind.execute(sa.select(_KEYS.c.key,
-                                                                     _KEYS.c.fiche_pk))]
-    op.execute(sa.delete(_KEYS))
-    with op.batch_alter_table("match_keys") as batch:
-        batch.alter_column("key", type_=sa.BigInteger, existing_type=sa.String(32))
-    for start in range(0, len(rows), _CHUNK):
-        bind.execute(sa.insert(_KEYS), [{"key": key, "fiche_pk": pk}
-                                        for key, pk in rows[start:start + _CHUNK]])
+    else:
+        # SQLite's CAST reads no hex: each key becomes its number's decimal text in place
+        # (a function of this connection, row by row: no table held in memory, a million
+        # fiches are some eighteen million keys), then the table copy SQLite needs to
+        # change a column's type casts that text to the integer. Two keys of one fiche
+        # sharing their first 64 bits become one row (OR REPLACE), as the worker stores
+        # them.
+        bind.connection.driver_connection.create_function(
+            "capactif_key_number", 1, _number_text, deterministic=True)
+        op.execute("UPDATE OR REPLACE match_keys SET key = capactif_key_number(key)")
+        with op.batch_alter_table("match_keys") as batch:
+            batch.alter_column("key", type_=sa.BigInteger, existing_type=sa.String(32))
+    # The index's markers say how its keys are stored (`index_markers.KEYS_STORED_AS`):
+    # a worker of the release before, left running, compares them with its own and is
+    # refused instead of writing and reading hex digests the index no longer holds.
+    markers = sa.table("store_markers", sa.column("name", sa.String),
+                       sa.column("value", sa.String))
+    op.execute(sa.update(markers).where(
+        markers.c.name.in_(_RULES_MARKERS[:2]), markers.c.value.not_like("%+n64"),
+    ).values(value=markers.c.value + "+n64"))
+
+
+def _number_text(digest: str) -> str:
+    return str(_number(digest))
 
 
 def downgrade() -> None:
