@@ -136,6 +136,9 @@ def store_bytes(hub, first_wal_file) -> tuple[bytes, bytes]:
         path = hub.engine.url.database
         return b"".join(_read(Path(f"{path}{suffix}")) for suffix in ("", "-wal", "-shm")), b""
     with hub.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        # The hub's statement deadline is for its own requests: a checkpoint on a loaded
+        # machine writes every dirty buffer of the cluster and may take longer.
+        conn.exec_driver_sql("SET statement_timeout = 0")
         conn.exec_driver_sql("CHECKPOINT")  # the relation files hold what the WAL holds
         cluster = Path(conn.exec_driver_sql("SHOW data_directory").scalar_one())
         oid = conn.exec_driver_sql(
