@@ -140,6 +140,7 @@ def store_bytes(hub, first_wal_file) -> tuple[bytes, bytes]:
         # machine writes every dirty buffer of the cluster and may take longer.
         conn.exec_driver_sql("SET statement_timeout = 0")
         conn.exec_driver_sql("CHECKPOINT")  # the relation files hold what the WAL holds
+        conn.exec_driver_sql("RESET statement_timeout")  # the pooled connection's own again
         cluster = Path(conn.exec_driver_sql("SHOW data_directory").scalar_one())
         oid = conn.exec_driver_sql(
             "SELECT oid FROM pg_database WHERE datname = current_database()").scalar_one()
