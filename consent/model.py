@@ -16,8 +16,6 @@ import dataclasses
 import datetime as dt
 import enum
 import functools
-import hashlib
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -126,6 +124,11 @@ class ConsentRecord:
         """A new record value with `change` appended; this one is left as it was."""
         return dataclasses.replace(self, history=(*self.history, change))
 
+    def _proof(self) -> dict[str, Any]:
+        if self.proof_value == FORGOTTEN_PROOF:  # erased with its fiche
+            return {"type": self.proof_type, "valeur": "", "effacee": True}
+        return {"type": self.proof_type, "valeur": self.proof_value}
+
     def as_document(self, now: dt.datetime) -> dict[str, Any]:
         """The record as the API shows it: submission fields plus id, status and history."""
         document: dict[str, Any] = {
@@ -135,7 +138,7 @@ class ConsentRecord:
             "notice": {"version": self.notice_version, "empreinte": self.notice_sha256},
             "finalites": sorted(self.purposes), "roles_destinataires": sorted(self.roles),
             "expire_le": iso(self.expires_at),
-            "preuve": {"type": self.proof_type, "valeur": self.proof_value},
+            "preuve": self._proof(),
             "enregistre_le": iso(self.recorded_at), "statut": self.status(now).value,
             "historique": [
                 {"etat": c.state.value, "le": iso(c.at), "par": c.by} for c in self.history
@@ -177,16 +180,16 @@ def same_terms(a: ConsentRecord, b: ConsentRecord) -> bool:
     return all(getattr(a, name) == getattr(b, name) for name in fields)
 
 
-FORGOTTEN_PROOF = "sha256:"
-_FORGOTTEN = re.compile(FORGOTTEN_PROOF + "[0-9a-f]{64}")
+FORGOTTEN_PROOF = ""  # no proof given has it (`preuve.valeur`: 1 character at least)
 TEXTLESS_PROOF = "scan_sha256"  # a proof that is a hash already
 
 
 def forgotten_proof(value: str) -> str:
-    """What a proof given as text becomes once its fiche is erased: its SHA-256 only."""
-    if _FORGOTTEN.fullmatch(value):  # not any text beginning "sha256:"
-        return value
-    return FORGOTTEN_PROOF + hashlib.sha256(value.encode("utf-8")).hexdigest()
+    """What a proof given as text becomes once its fiche is erased: nothing. A digest
+    of it (SHA-256 kept before) would let whoever reads the consent, or a copy of the
+    store, confirm a guessed text; the member keeps its text and its receipt."""
+    del value
+    return FORGOTTEN_PROOF
 
 
 def parse_time(value: str) -> dt.datetime:

@@ -243,10 +243,10 @@ class ConsentRegistry(abc.ABC):
         """Notices still unacknowledged `delay` after they were sent."""
 
     def forget_proofs(self, fiches: Iterable[FicheKey]) -> int:
-        """After the erasure of these fiches: each of their consents keeps of a proof
-        given as text (`message_id`, `autre`: it may name the porteur) only its SHA-256,
-        which the member keeping the text can still match; a scan's hash stays. Returns
-        how many proofs were forgotten."""
+        """After the erasure of these fiches: each of their consents keeps nothing of a
+        proof given as text (`message_id`, `autre`: it may name the porteur), not even
+        a digest a guess could be checked against; a scan's hash stays. Returns how
+        many proofs were forgotten."""
         forgotten = self._forget_proofs(sorted(set(fiches)))
         if forgotten:
             self._cache.invalidate()

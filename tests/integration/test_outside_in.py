@@ -45,35 +45,41 @@ PROOF = "Formulaire signé par Gaspard Truchebeuf le 3 mars"
 
 
 @pytest.mark.parametrize("how", ["POST", "DELETE"])
-def test_an_erasure_leaves_of_a_consent_s_text_proof_only_its_digest(contract, how):
-    """A proof given as text (`autre`, `message_id`) may name the porteur; after the
-    erasure of the fiche it was recorded for, the API and the database hold only its
-    SHA-256, which the member keeping the text can still match (a scan's hash stays)."""
+def test_an_erasure_leaves_nothing_of_a_consent_s_text_proof_that_a_guess_could_confirm(
+        contract, how):
+    """A proof given as text (`autre`, `message_id`) may name the porteur. Its unkeyed
+    SHA-256, kept after the erasure, let anyone reading the consent (a member sent data
+    under it) or a copy of the database confirm a guessed text: nothing of it stays, the
+    consent shows its proof type and that the proof was erased."""
     submission = _consent(contract, preuve={"type": "autre", "valeur": PROOF})
     assert contract.call(OWNER, "POST", "/v1/consents", submission).status_code == 201
     fiche = make_fiche(member=OWNER, fiche_id="F-1")
     fiche["consentement"] = {"reference": "CST-F-1"}
     assert contract.call(OWNER, "POST", "/v1/fiches", {"fiches": [fiche]}).json()["accepted"] == 1
-    erased = contract.call(OWNER, "POST", "/v1/erasures", {"fiche_id": "F-1"}) if how == "POST" \
+    erased = contract.call(OWNER, "POST", "/v1/erasures",
+                           {"fiche_id": "F-1", "reference": PROOF}) if how == "POST" \
         else contract.call(OWNER, "DELETE", f"/v1/fiches/{OWNER}/F-1")
     assert erased.status_code in (200, 201), erased.text
     [consent] = contract.hub.consents.for_porteur([(OWNER, "F-1")])
     shown = contract.call(OWNER, "GET", f"/v1/consents/{consent.id}").json()["preuve"]
-    assert shown == {"type": "autre",
-                     "valeur": "sha256:" + hashlib.sha256(PROOF.encode()).hexdigest()}
+    assert shown == {"type": "autre", "valeur": "", "effacee": True}
+    digest = hashlib.sha256(PROOF.encode()).hexdigest()
     with contract.hub.engine.connect() as conn:
         stored = conn.exec_driver_sql("SELECT proof_value FROM consents").scalars().all()
-    assert not any("Truchebeuf" in value for value in stored)
+        references = conn.exec_driver_sql("SELECT reference_sha256 FROM erasures").scalars().all()
+    assert not any("Truchebeuf" in value or digest in value for value in stored)
+    assert references == [None]
 
 
-def test_a_text_proof_that_begins_like_a_digest_is_still_forgotten(contract):
-    """Only the exact form "sha256:" and 64 hex digits is a digest already."""
-    text = "sha256: formulaire signé par Gaspard Truchebeuf"
+def test_a_text_proof_that_looks_like_a_digest_is_forgotten_too(contract):
+    """A text proof of the form "sha256:" and 64 hex digits (what erasures kept before)
+    is forgotten like any other; a scan's hash, not a text, stays."""
+    text = "sha256:" + hashlib.sha256(PROOF.encode()).hexdigest()
     submission = _consent(contract, preuve={"type": "autre", "valeur": text})
     assert contract.call(OWNER, "POST", "/v1/consents", submission).status_code == 201
-    contract.hub.consents.forget_proofs([(OWNER, "F-1")])
+    assert contract.hub.consents.forget_proofs([(OWNER, "F-1")]) == 1
     [consent] = contract.hub.consents.for_porteur([(OWNER, "F-1")])
-    assert consent.proof_value == "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    assert consent.proof_value == ""
 
 
 def test_a_proof_that_cannot_be_forgotten_leaves_the_fiche_unerased(contract, monkeypatch):
@@ -97,4 +103,4 @@ def test_a_proof_that_cannot_be_forgotten_leaves_the_fiche_unerased(contract, mo
     erased = contract.call(OWNER, "POST", "/v1/erasures", {"fiche_id": "F-1"})
     assert erased.status_code in (200, 201), erased.text
     [consent] = contract.hub.consents.for_porteur([(OWNER, "F-1")])
-    assert consent.proof_value == "sha256:" + hashlib.sha256(PROOF.encode()).hexdigest()
+    assert consent.proof_value == ""

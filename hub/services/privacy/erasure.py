@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import hashlib
 import secrets
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -58,7 +57,9 @@ _COORDINATION = "coordination"
 def request_erasure(hub: Hub, caller: Caller, body: Any) -> dict[str, Any]:
     """Erase a porteur's data: named by one of the caller's fiches (`fiche_id`), or by its
     id (`porteur_id`, coordination only); a member's own fiches at once, the other owners
-    asked. `reference` (the request in the member's own system) is kept only as a hash."""
+    asked. `reference` (the request in the member's own system, which may name the
+    person) is checked, then not kept: not even a digest, which a guess could be checked
+    against."""
     if not isinstance(body, dict) or len({"fiche_id", "porteur_id"} & body.keys()) != 1:
         raise BadRequest(
             "Le corps doit être {\"fiche_id\": ...} (une de vos fiches) ou, pour la "
@@ -73,7 +74,7 @@ def request_erasure(hub: Hub, caller: Caller, body: Any) -> dict[str, Any]:
         target = _fiches_to_erase(hub, caller, body)
         asked = owner_requests.plan(hub, caller.member_id, target.porteur_id, target.others)
         try:
-            answer = _erase(hub, caller, PORTEUR, target.porteur_id, target.erased, reference,
+            answer = _erase(hub, caller, PORTEUR, target.porteur_id, target.erased,
                             listed=target.listed, then=functools.partial(
                                 owner_requests.ask, asked=asked, others=target.others),
                             events=owner_requests.audited(hub, caller.member_id,
@@ -134,7 +135,7 @@ def confirmed_erasure(hub: Hub, owner: Caller, porteur_id: str | None, fiches: l
     transaction (the request still waits); the transaction erasing the last fiche the
     request named settles it."""
     try:
-        return _erase(hub, owner, PORTEUR, porteur_id, fiches, None, listed=listed,
+        return _erase(hub, owner, PORTEUR, porteur_id, fiches, listed=listed,
                       then=check, actor=actor)
     except _FichesMoved:
         raise _FichesMoved.unavailable() from None
@@ -151,7 +152,7 @@ def delete_fiche(hub: Hub, caller: Caller, member_id: str, fiche_id: str) -> dic
         fiche = _own_fiche(uow, caller, fiche_id)
         if uow.keys.erased([fiche.id]):
             raise AlreadyErased("Cette fiche est déjà effacée.", "This fiche is already erased.")
-    return _erase(hub, caller, FICHE, fiche.porteur_id, [fiche], None)
+    return _erase(hub, caller, FICHE, fiche.porteur_id, [fiche])
 
 
 def read_erasure(hub: Hub, caller: Caller, erasure_id: str) -> dict[str, Any]:
@@ -323,7 +324,7 @@ def _hold_fiches(uow: UnitOfWork, porteur_id: str, pks: list[int]) -> None:
 
 
 def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches: list[Any],
-           reference: str | None, *, listed: list[Any] | None = None,
+           *, listed: list[Any] | None = None,
            then: Callable[[UnitOfWork, ErasureRecord, dt.datetime], list[dict[str, Any]]]
            | None = None, actor: tuple[str, str | None] | None = None,
            events: Sequence[Any] = ()) -> dict[str, Any]:
@@ -332,8 +333,7 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
     answers the requests the caller may see."""
     now = hub.clock()
     by = f"console:{actor[1]}" if actor is not None and actor[1] else caller.member_id
-    erasure = ErasureRecord("eff_" + secrets.token_hex(12), scope, porteur_id, caller.member_id, now,
-                            hashlib.sha256(reference.encode()).hexdigest() if reference else None)
+    erasure = ErasureRecord("eff_" + secrets.token_hex(12), scope, porteur_id, caller.member_id, now)
     pks = [f.id for f in fiches]
     # A consent's proof given as text may name the porteur: its SHA-256 only, first (the
     # store's own transaction: SQLite lets one writer at a time). Failing, nothing is
