@@ -36,6 +36,7 @@ French and English, and never echo personal data.
     │   └── SessionRequired         401 session_required
     ├── Forbidden                   403 forbidden
     │   ├── FicheNotOwned           403 fiche_not_owned
+    │   ├── OutsideTerritory        403 outside_territory
     │   ├── WrongRole               403 wrong_role
     │   └── CsrfRejected            403 csrf_rejected
     ├── NotFound                    404 not_found
@@ -330,6 +331,12 @@ class FicheNotOwned(Forbidden):
     """A member records a consent for a fiche of another member."""
 
     code = "fiche_not_owned"
+
+
+class OutsideTerritory(Forbidden):
+    """A member subscribes to communes outside the territory the network gave it."""
+
+    code = "outside_territory"
 
 
 class ConsentNotFound(NotFound):

@@ -30,7 +30,8 @@ def network_document() -> dict:
                 "contact": {"courriel": f"{member_id}@exemple.fr"}, **extra}
 
     return {"reseau": "t", "membres": [
-        member(OWNER, "commune", "accueil", abonnements=[{"communes": ["63003"]}]),
+        member(OWNER, "commune", "accueil", territoire=["63003"],
+               abonnements=[{"communes": ["63003"]}]),
         member(RECIPIENT, "cci", "accompagnement", abonnements=[{"communes": ["63003"]}],
                dpo={"portee": "membre"}),
         member(NETWORK, "pnr", "coordination", dpo={"portee": "reseau"}),

@@ -1,4 +1,11 @@
-"""Each member edits its own subscriptions (the same format as in the network file)."""
+"""Each member edits its own subscriptions (the same format as in the network file).
+
+Who may subscribe to what: a member whose territory the network file declares
+(`territoire`: a commune, an EPCI, a PFIL) subscribes only to communes within it, or
+it would receive the fiches of porteurs of other territories; the coordination and a
+member without a declared territory (network-wide: a CCI, a chamber, the ADIE) to any
+commune. Stages, needs, kinds of project and NAF sectors are not bounded. The network
+file itself (the operator's) is not checked."""
 
 from __future__ import annotations
 
@@ -7,9 +14,12 @@ from typing import Any
 
 import schemas
 from hub.bootstrap import Hub
-from hub.errors import BadRequest
+from hub.errors import BadRequest, OutsideTerritory
 from hub.services.accounts.auth import Caller
 from schemas.loader import SchemaValidator
+
+
+COORDINATION = "coordination"
 
 
 @functools.cache
@@ -32,6 +42,23 @@ def replace_subscriptions(hub: Hub, caller: Caller, criteria: Any) -> list[dict[
         raise BadRequest(f"Abonnements non conformes : {details}",
                          f"Subscriptions do not match their schema: {details_en}")
     with hub.uow() as uow:
+        _check_territory(uow.members.get(caller.member_id), criteria)
         uow.deliveries.replace_subscriptions(caller.member_id, criteria, "api", hub.clock())
         uow.commit()
     return criteria
+
+
+def _check_territory(member: Any, criteria: list[dict[str, Any]]) -> None:
+    if member is None or member.role == COORDINATION or not member.territory:
+        return
+    outside = sorted({code for c in criteria for code in c.get("communes", ())}
+                     - set(member.territory))
+    if outside:
+        listed = ", ".join(outside[:10]) + (" …" if len(outside) > 10 else "")
+        raise OutsideTerritory(
+            f"Communes hors de votre territoire : {listed}. Abonnez-vous aux communes de "
+            "votre territoire (celui que le réseau vous a déclaré), ou demandez à "
+            "l'animation du réseau de l'étendre.",
+            f"Communes outside your territory: {listed}. Subscribe to communes of your "
+            "territory (the one the network declared for you), or ask the network's "
+            "coordination to extend it.")
