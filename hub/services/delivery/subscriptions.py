@@ -18,7 +18,6 @@ from hub.errors import BadRequest, OutsideTerritory
 from hub.services.accounts.auth import Caller
 from schemas.loader import SchemaValidator
 
-
 COORDINATION = "coordination"
 
 
