@@ -176,11 +176,12 @@ class ConsentRegistry(abc.ABC):
     # -- notices ----------------------------------------------------------------------
 
     def store_notice(self, text: str) -> tuple[int, str]:
-        """Store a notice text (idempotent): its version number and SHA-256."""
+        """Store a notice text as the operator's (idempotent): its version number and
+        SHA-256."""
         if not text.strip():
             raise BadRequest("Le texte de la notice est vide.", "The notice text is empty.")
         sha256 = notice_hash(text)
-        existing = self._notice_by_hash(sha256)
+        existing = self._notice_by_hash(sha256, None)
         if existing is not None:
             return existing.version, sha256
         return self._add_notice(Notice(0, sha256, text, self.clock())).version, sha256
@@ -188,9 +189,11 @@ class ConsentRegistry(abc.ABC):
     def register_notice(self, submission: Any, member_id: str | None) -> tuple[Notice, bool]:
         """Register the notice a member (None: the operator) shows porteurs
         (schemas/notice_submission.v1.json): the stored notice, and whether it is new.
-        The same text again with the same terms is the same notice."""
+        The same text again with the same terms is the same notice; the same text as
+        another member's is a notice of its own (answering that member's would tell
+        whether, and when, it registered the text)."""
         draft = draft_notice(submission, member_id, self.clock())
-        existing = self._notice_by_hash(draft.sha256)
+        existing = self._notice_by_hash(draft.sha256, member_id)
         if existing is not None:
             return check_same_terms(existing, draft), False
         return check_same_terms(self._add_notice(draft), draft), True
@@ -280,12 +283,13 @@ class ConsentRegistry(abc.ABC):
     def _due_for_expiry(self, now: dt.datetime, limit: int) -> list[ConsentRecord]: ...
 
     @abc.abstractmethod
-    def _notice_by_hash(self, sha256: str) -> Notice | None: ...
+    def _notice_by_hash(self, sha256: str, member_id: str | None) -> Notice | None:
+        """The notice of this text `member_id` (None: the operator) registered."""
 
     @abc.abstractmethod
     def _add_notice(self, draft: Notice) -> Notice:
-        """Store a new notice under the next version; if its text was stored meanwhile,
-        return that one."""
+        """Store a new notice under the next version; if its owner stored its text
+        meanwhile, return that one."""
 
     @abc.abstractmethod
     def _change_version(self) -> int:

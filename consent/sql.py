@@ -173,8 +173,10 @@ class SqlConsentRegistry(ConsentRegistry):
     def notice(self, version: int) -> Notice | None:
         return self._notice(self._t.notices.c.version == version)
 
-    def _notice_by_hash(self, sha256: str) -> Notice | None:
-        return self._notice(self._t.notices.c.sha256 == sha256)
+    def _notice_by_hash(self, sha256: str, member_id: str | None) -> Notice | None:
+        c = self._t.notices.c
+        owner = c.member_id.is_(None) if member_id is None else c.member_id == member_id
+        return self._notice(sa.and_(c.sha256 == sha256, owner))
 
     def _notice(self, where: sa.ColumnElement[bool]) -> Notice | None:
         with self._engine.connect() as conn:
@@ -203,7 +205,7 @@ class SqlConsentRegistry(ConsentRegistry):
                         language=draft.language, purposes=purposes))
                 return dataclasses.replace(draft, version=version, stored_at=as_utc(draft.stored_at))
             except sa.exc.IntegrityError:
-                existing = self._notice_by_hash(draft.sha256)
+                existing = self._notice_by_hash(draft.sha256, draft.member_id)
                 if existing is not None:
                     return existing
         raise RuntimeError("could not allocate a notice version after 5 attempts")

@@ -44,7 +44,7 @@ def _notices(metadata: sa.MetaData) -> sa.Table:
     return sa.Table(
         "consent_notices", metadata,
         sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
-        sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+        sa.Column("sha256", sa.String(64), nullable=False),
         sa.Column("text", sa.Text, nullable=False),
         sa.Column("stored_at", UTC_TIME, nullable=False),
         # Migration 0011: who registered it (NULL: the operator), language, purposes
@@ -52,6 +52,9 @@ def _notices(metadata: sa.MetaData) -> sa.Table:
         sa.Column("member_id", sa.String(50), index=True),
         sa.Column("language", sa.String(8), nullable=False, server_default="fr"),
         sa.Column("purposes", sa.JSON),
+        # Migration 0028: one notice per text and member (NULL, the operator, is not
+        # checked by the index: its notices come from one command line).
+        sa.Index("uq_consent_notices_member_sha256", "member_id", "sha256", unique=True),
     )
 
 

@@ -103,8 +103,9 @@ class InMemoryConsentRegistry(ConsentRegistry):
                if r.expires_at <= now and not _ended(r)]
         return sorted(due, key=lambda r: r.expires_at)[:limit]
 
-    def _notice_by_hash(self, sha256: str) -> Notice | None:
-        return next((n for n in self._notices.values() if n.sha256 == sha256), None)
+    def _notice_by_hash(self, sha256: str, member_id: str | None) -> Notice | None:
+        return next((n for n in self._notices.values()
+                     if (n.sha256, n.member_id) == (sha256, member_id)), None)
 
     def _add_notice(self, draft: Notice) -> Notice:
         notice = dataclasses.replace(draft, version=len(self._notices) + 1)

@@ -7,6 +7,11 @@ is given (GDPR art. 13), and a member relying on a consent must be able to read 
 notice it cites. So any member credential reads any notice by version; the list shows
 the caller's own notices; only members register. DPO credentials serve the audit
 only and get 403 here.
+
+Who registered a notice, and when, is the registering member's: another member reads
+the text, its language, purposes and SHA-256, not `membre` nor `enregistree_le` (a
+notice of the operator's shows both: it is the network's). The same text registered by
+two members is two notices, each answered to its own member only.
 """
 
 from __future__ import annotations
@@ -44,7 +49,11 @@ def read_notice(hub: Hub, caller: Caller | None, version: int) -> dict[str, Any]
     notice = hub.consents.notice(version)
     if notice is None:
         raise NoticeNotFound("Aucune notice ne porte cette version.", "No notice has this version.")
-    return notice.as_document()
+    document = notice.as_document()
+    if caller is not None and notice.member_id not in (None, caller.member_id):
+        for owners_only in ("membre", "enregistree_le"):
+            del document[owners_only]
+    return document
 
 
 def list_notices(hub: Hub, caller: Caller, after: int, limit: int) -> dict[str, Any]:

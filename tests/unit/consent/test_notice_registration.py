@@ -21,8 +21,16 @@ def test_a_registered_notice_gets_a_version_its_fingerprint_its_owner_and_terms(
 
 def test_the_same_text_with_the_same_terms_is_the_same_notice(registry):
     first, _ = registry.register_notice(NOTICE, "pfil-est")
-    again, created = registry.register_notice(dict(NOTICE), "cci-63")
+    again, created = registry.register_notice(dict(NOTICE), "pfil-est")
     assert (again, created) == (first, False)
+
+
+def test_the_same_text_as_another_member_s_is_a_notice_of_one_s_own(registry):
+    """Answering the other member's notice told whether, and when, it registered the text."""
+    theirs, _ = registry.register_notice(NOTICE, "pfil-est")
+    mine, created = registry.register_notice(NOTICE | {"langue": "en"}, "cci-63")
+    assert created and mine.member_id == "cci-63" and mine.version != theirs.version
+    assert mine.sha256 == theirs.sha256
 
 
 @pytest.mark.parametrize("change", [{"langue": "en"}, {"finalites": ["orientation"]}])
