@@ -318,7 +318,8 @@ class FeedPage(_Open):
 
 
 class DeadLetter(_Open):
-    id: int
+    id: int = Field(description="Sa position dans la file du destinataire (comme dans son flux).")
+    delivery_id: str = Field(description="L'identifiant de la livraison (webhook-id).")
     destinataire: str
     evenement: str
     porteur_id: str | None
@@ -331,6 +332,8 @@ class DeadLetters(_Open):
     total: int = Field(description="Livraisons en lettre morte en tout (pour l'appelant).")
     livraisons: list[DeadLetter]
     suivant: int | None = Field(description="Le `after` de la page suivante ; null : fin.")
+    par_membre: dict[str, int] | None = Field(None, description=(
+        "Pour l'animation du réseau : le nombre de livraisons en échec de chaque membre."))
 
 
 class Replayed(_Open):

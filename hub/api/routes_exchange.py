@@ -29,10 +29,12 @@ from hub.api.models import (
     Subscriptions,
 )
 from hub.api.openapi import answer, body, errors
-from hub.api.params import Cursor, IdPath, OptionalId
+from hub.api.params import Cursor, IdPath, MemberQuery, OptionalId
+from hub.errors import Forbidden
 from hub.services.delivery import feed, subscriptions, webhooks
 from hub.services.privacy import consents, erasure, erasure_requests, porteurs
 
+COORDINATION = "coordination"
 router = APIRouter(prefix="/v1")
 _CONSENT_RECORD: dict[int | str, dict[str, Any]] = {
     200: {"description": "Le consentement", "content": {"application/json": {
@@ -168,22 +170,41 @@ def answer_erasure_request(erasure_id: IdPath, request: Request,
 
 @router.get("/deliveries/dead", tags=["livraisons"], responses=answer(DeadLetters))
 def dead_letters(request: Request, after: Cursor = 0,
-                 limit: int = Query(500, ge=1, le=1000),
+                 limit: int = Query(500, ge=1, le=1000), membre: MemberQuery = None,
                  auth: Authenticated = Depends(authenticated)) -> Any:
-    """The caller's dead-lettered webhook deliveries (the network coordinator sees all),
-    by pages: `total`, `livraisons`, and `suivant`, the `after` of the next page."""
-    member = None if auth.caller.role == "coordination" else auth.caller.member_id
-    return webhooks.dead_letter_page(hub_of(request), member, after=after, limit=limit)
+    """The caller's dead-lettered webhook deliveries by pages: `total`, `livraisons`
+    (`id`: the position in the caller's own line), and `suivant`, the `after` of the next
+    page. The coordination also gets `par_membre` (each member's count) and reads a
+    member's with `membre`, without the porteurs they were about."""
+    hub, caller = hub_of(request), auth.caller
+    member = _whose_dead_letters(caller, membre)
+    page = webhooks.dead_letter_page(hub, member, after=after, limit=limit,
+                                     porteurs=member == caller.member_id)
+    if caller.role == COORDINATION:
+        page["par_membre"] = webhooks.dead_by_member(hub)
+    return page
 
 
 @router.post("/deliveries/replay", tags=["livraisons"], responses=answer(Replayed))
-def replay(request: Request, delivery_id: OptionalId = None,
+def replay(request: Request, delivery_id: OptionalId = None, membre: MemberQuery = None,
            auth: Authenticated = Depends(authenticated)) -> Any:
-    """Put the caller's dead-lettered deliveries (or one of them) back in line."""
-    coordinator_one = auth.caller.role == "coordination" and delivery_id is not None
-    member = None if coordinator_one else auth.caller.member_id
+    """Put the caller's dead-lettered deliveries (or one of them, `delivery_id`: its `id`
+    in the dead letters) back in line; the coordination, a member's with `membre`."""
+    member = _whose_dead_letters(auth.caller, membre)
     count = webhooks.replay_dead(hub_of(request), delivery_id=delivery_id, member_id=member)
     return {"rejouees": count}
+
+
+def _whose_dead_letters(caller: Any, membre: str | None) -> str:
+    """The caller's own, or (the coordination) the member it names."""
+    if membre is None or membre == caller.member_id:
+        return str(caller.member_id)
+    if caller.role != COORDINATION:
+        raise Forbidden("Seule l'animation du réseau lit les livraisons en échec d'un autre "
+                        "membre : retirez « membre ».",
+                        "Only the network's coordination reads another member's dead "
+                        "letters: leave out 'membre'.")
+    return membre
 
 
 @router.get("/subscriptions", tags=["abonnements"], responses=answer(Subscriptions))

@@ -309,9 +309,12 @@ class Deliveries:
 
     def replay(self, now: dt.datetime, *, delivery_id: int | None = None,
                recipient_id: str | None = None) -> int:
+        """Put dead letters back in line: all, or one recipient's; `delivery_id` is that
+        recipient's position if one is named, else (the operator) the delivery's id."""
         query = sa.update(deliveries).where(deliveries.c.status == DEAD)
         if delivery_id is not None:
-            query = query.where(deliveries.c.id == delivery_id)
+            key = deliveries.c.id if recipient_id is None else deliveries.c.position
+            query = query.where(key == delivery_id)
         if recipient_id is not None:
             query = query.where(deliveries.c.recipient_id == recipient_id)
         result = self.conn.execute(query.values(
@@ -348,10 +351,18 @@ class Deliveries:
 
     def dead(self, recipient_id: str | None = None, limit: int = 500,
              after_id: int = 0) -> list[Delivery]:
-        """One page of dead-lettered deliveries by id (keyset: pass the last id seen)."""
+        """One page of dead-lettered deliveries (keyset: pass the last one seen): one
+        recipient's by its position, everyone's (the operator) by id."""
         query = self._dead_query(sa.select(deliveries), recipient_id)
-        query = query.where(deliveries.c.id > after_id).order_by(deliveries.c.id).limit(limit)
+        order = deliveries.c.id if recipient_id is None else deliveries.c.position
+        query = query.where(order > after_id).order_by(order).limit(limit)
         return self._opened(list(self.conn.execute(query)))
+
+    def dead_by_recipient(self) -> dict[str, int]:
+        """How many dead-lettered deliveries each recipient has (those with none left out)."""
+        query = (sa.select(deliveries.c.recipient_id, sa.func.count())
+                 .where(deliveries.c.status == DEAD).group_by(deliveries.c.recipient_id))
+        return {recipient: int(count) for recipient, count in self.conn.execute(query)}
 
     def dead_count(self, recipient_id: str | None = None) -> int:
         return int(self.conn.scalar(self._dead_query(

@@ -73,3 +73,88 @@ def test_reading_another_member_s_notice_by_version_shows_the_text_not_who_regis
     assert shown.get("membre") is None and shown.get("enregistree_le") is None
     own = contract.call(RECIPIENT, "GET", f"/v1/notices/{theirs['version']}").json()
     assert own == theirs
+
+
+class _Api:
+    """The app over `network`'s hub, each request signed with the member's credentials."""
+
+    def __init__(self, hub, folder):
+        from fastapi.testclient import TestClient
+
+        from hub.api.app import create_app
+
+        self.client = TestClient(create_app(hub=hub), raise_server_exceptions=False)
+        self.folder = folder
+
+    def call(self, name: str, method: str, target: str):
+        from tests.factories import Credentials
+
+        headers = Credentials(self.folder / f"{name}.json").rfc9421_headers(method, target, b"")
+        return self.client.request(method, target, content=b"", headers=headers)
+
+
+@pytest.fixture
+def dead_world(network, tmp_path):
+    """Three fiches dead-lettered at the CCI and at the PFIL (both answer 410)."""
+    from hub.services.delivery import webhooks
+    from tests.integration.world import fiche, push_and_process
+
+    hub, _clock, cci, pfil = network
+    cci.status = pfil.status = 410
+    push_and_process(hub, *[fiche(f"F-{i}") for i in range(3)])
+    assert webhooks.dispatch_webhooks(hub).dead == 6
+    with _Api(hub, tmp_path / "creds") as api:
+        yield hub, api
+
+
+_Api.__enter__ = lambda self: self  # type: ignore[attr-defined]
+_Api.__exit__ = lambda self, *exc: self.client.close()  # type: ignore[attr-defined]
+CCI, PFIL, COORDINATION = "cci-thiers", "pfil-livradois", "pnr-livradois"
+
+
+def test_dead_letters_number_each_member_s_own_deliveries_not_the_network_s(dead_world):
+    """The ids were the hub's global delivery numbers: the gaps between a member's told
+    how many deliveries others got meanwhile. Each member's are its own feed positions."""
+    _hub, api = dead_world
+    pages = {m: api.call(m, "GET", "/v1/deliveries/dead").json() for m in (CCI, PFIL)}
+    ids = {m: [line["id"] for line in page["livraisons"]] for m, page in pages.items()}
+    assert ids[CCI] == ids[PFIL] and len(ids[CCI]) == 3
+    replayed = api.call(CCI, "POST", f"/v1/deliveries/replay?delivery_id={ids[CCI][0]}")
+    assert replayed.json() == {"rejouees": 1}
+    left = api.call(PFIL, "GET", "/v1/deliveries/dead").json()["livraisons"]
+    assert [line["id"] for line in left] == ids[PFIL]  # the PFIL's were not touched
+
+
+def test_a_delivery_id_does_not_give_away_the_hub_s_version_numbers(dead_world):
+    """The delivery id (webhook-id, `delivery_id`) was SHA-256 of the recipient, the
+    fiche version's global number and the event: a recipient found the number by trying
+    them all, hence the network's volume. It is keyed by a secret of the hub."""
+    import hashlib
+
+    _hub, api = dead_world
+    ids = {line["delivery_id"] for line in api.call(CCI, "GET", "/v1/deliveries/dead").json()[
+        "livraisons"]}
+    assert len(ids) == 3
+    guesses = {hashlib.sha256(f"{CCI}|{number}|{event}".encode()).hexdigest()[:40]
+               for number in range(1, 2000) for event in ("created", "updated")}
+    assert not ids & guesses
+
+
+def test_the_coordination_sees_which_members_fail_not_whom_their_deliveries_were_about(
+        dead_world):
+    """It names a member to read its dead letters (the counts per member tell it whom
+    to call) and replays them; never the porteur of another member's delivery."""
+    _hub, api = dead_world
+    own = api.call(COORDINATION, "GET", "/v1/deliveries/dead").json()
+    assert own["total"] == 0 and own["par_membre"] == {CCI: 3, PFIL: 3}
+    page = api.call(COORDINATION, "GET", f"/v1/deliveries/dead?membre={CCI}").json()
+    assert page["total"] == 3 and {line["destinataire"] for line in page["livraisons"]} == {CCI}
+    assert all(line["porteur_id"] is None for line in page["livraisons"])
+    first = page["livraisons"][0]["id"]
+    replayed = api.call(COORDINATION, "POST",
+                        f"/v1/deliveries/replay?membre={CCI}&delivery_id={first}")
+    assert replayed.json() == {"rejouees": 1}
+    refused = api.call(PFIL, "GET", f"/v1/deliveries/dead?membre={CCI}")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "forbidden")
+    refused = api.call(PFIL, "POST", f"/v1/deliveries/replay?membre={CCI}")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "forbidden")

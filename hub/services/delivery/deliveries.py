@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import hmac
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -147,6 +148,14 @@ def _event(version: ProcessedVersion, now: dt.datetime) -> FicheCreated | FicheU
     return FicheUpdated(**common, changed_fields=())
 
 
+def delivery_key(hub: Hub, recipient: str, version_id: int, kind: str) -> str:
+    """The delivery's id, the same each time the version is planned (idempotent), keyed
+    by a secret of the hub: unkeyed, its recipient found the fiche version's global
+    number by trying them all, hence how many versions the network had pushed."""
+    message = f"delivery|{recipient}|{version_id}|{kind}".encode()
+    return hmac.new(hub.pseudonym_key, message, hashlib.sha256).hexdigest()[:40]
+
+
 def _delivery_row(hub: Hub, version: ProcessedVersion, recipient: Recipient, member: Any,
                   now: dt.datetime) -> dict[str, Any] | None:
     disclosure = disclosure_for(hub, version.owner, version.fiche, recipient.member,
@@ -159,7 +168,7 @@ def _delivery_row(hub: Hub, version: ProcessedVersion, recipient: Recipient, mem
         changed = changed_fields(version.previous, version.fiche, disclosure.allowed)
         if not changed:
             return None  # nothing this recipient may see has changed
-    key = hashlib.sha256(f"{recipient.member}|{version.version_id}|{kind}".encode()).hexdigest()[:40]
+    key = delivery_key(hub, recipient.member, version.version_id, kind)
     document = {
         "delivery_id": key,
         "evenement": kind,

@@ -389,7 +389,9 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 
 def replay_dead(hub: Hub, *, delivery_id: int | None = None, member_id: str | None = None) -> int:
-    """Put dead-lettered deliveries back in line (one, one member's, or all)."""
+    """Put dead-lettered deliveries back in line: one member's (`delivery_id`: one of
+    them, by its position in that member's line), or all (the operator; `delivery_id`:
+    one by the hub's own id)."""
     if delivery_id is not None and not 1 <= delivery_id <= MAX_INT64:
         raise BadRequest(f"L'identifiant d'une livraison est entre 1 et {MAX_INT64}.",
                          f"A delivery id is between 1 and {MAX_INT64}.")
@@ -412,9 +414,13 @@ def _known(uow: UnitOfWork, member_id: str | None) -> None:
 
 
 def dead_letter_page(hub: Hub, member_id: str | None = None, *, after: int = 0,
-                     limit: int = 500) -> dict[str, Any]:
-    """One page of dead-lettered deliveries (by id, after `after`), with the total count
-    and the `suivant` cursor of the next page (None on the last one)."""
+                     limit: int = 500, porteurs: bool = True) -> dict[str, Any]:
+    """One page of dead-lettered deliveries after `after`, with the total count and the
+    `suivant` cursor of the next page (None on the last one). A member's are numbered by
+    their positions in its own line (`id`, as in its feed), never by the hub's delivery
+    numbers, whose gaps would tell it how many deliveries the others got; everyone's
+    (`member_id` None: the operator) by the hub's. `porteurs` False: no `porteur_id`
+    (the coordination reading another member's)."""
     if not 1 <= limit <= 1000 or not 0 <= after <= MAX_INT64:
         raise BadRequest(f"limit doit être entre 1 et 1000 et after entre 0 et {MAX_INT64}.",
                          f"limit must be between 1 and 1000 and after between 0 and {MAX_INT64}.")
@@ -424,10 +430,17 @@ def dead_letter_page(hub: Hub, member_id: str | None = None, *, after: int = 0,
         total = uow.deliveries.dead_count(member_id)
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"total": total, "suivant": rows[-1].id if more else None, "livraisons": [
-        {"id": r.id, "destinataire": r.recipient_id, "evenement": r.event,
-         "porteur_id": r.porteur_id, "tentatives": r.attempts, "erreur": r.last_error,
-         "cree_le": _aware(r.created_at).isoformat()} for r in rows]}
+    lines = [{"id": r.id if member_id is None else r.position, "delivery_id": r.idempotency_key,
+              "destinataire": r.recipient_id, "evenement": r.event,
+              "porteur_id": r.porteur_id if porteurs else None, "tentatives": r.attempts,
+              "erreur": r.last_error, "cree_le": _aware(r.created_at).isoformat()} for r in rows]
+    return {"total": total, "suivant": lines[-1]["id"] if more else None, "livraisons": lines}
+
+
+def dead_by_member(hub: Hub) -> dict[str, int]:
+    """How many dead letters each member has (what the coordination follows up)."""
+    with hub.uow() as uow:
+        return uow.deliveries.dead_by_recipient()
 
 
 def dead_letters(hub: Hub, member_id: str | None = None) -> list[dict[str, Any]]:
