@@ -5,7 +5,7 @@ Records and the rules on them (`decision`), the registry port and its SQL implem
 receipts, the tables, and the data keys whose destruction makes an erasure final."""
 
 from consent.decision import Decision, Reason, refused, usable
-from consent.model import AckStatus, ConsentRecord, NoticeKind, as_utc, scope
+from consent.model import AckStatus, ConsentRecord, NoticeAck, NoticeKind, as_utc, scope
 from consent.receipts import build_receipt, sign_receipt
 from consent.registry import ConsentRegistry
 from consent.shredding import check_master_key, is_sealed, new_key, seal, unseal, unwrap_key, wrap_key
@@ -17,6 +17,7 @@ __all__ = [
     "ConsentRecord",
     "ConsentRegistry",
     "Decision",
+    "NoticeAck",
     "NoticeKind",
     "Reason",
     "SqlConsentRegistry",

@@ -241,6 +241,10 @@ class NoticeAck:
     recipient_id: str
     sent_at: dt.datetime
     acknowledged_at: dt.datetime | None = None
+    # Whether the consent's collector (the erasure's requester) is told of this recipient
+    # (hub.services.privacy.discretion), decided when the notice was sent, so that the
+    # answer stays the same once the fiche is gone; None: sent before this was recorded.
+    named: bool | None = None
 
     def status(self, now: dt.datetime, delay: dt.timedelta) -> AckStatus:
         if self.acknowledged_at is not None:

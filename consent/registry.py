@@ -229,8 +229,10 @@ class ConsentRegistry(abc.ABC):
 
     @abc.abstractmethod
     def notice_sent(self, subject_id: str, recipient_id: str, at: dt.datetime,
-                    kind: NoticeKind = NoticeKind.WITHDRAWAL) -> NoticeAck:
-        """Track a notice sent to a recipient (idempotent: the first send is kept)."""
+                    kind: NoticeKind = NoticeKind.WITHDRAWAL,
+                    named: bool | None = None) -> NoticeAck:
+        """Track a notice sent to a recipient (idempotent: the first send is kept), and
+        whether the subject's owner is told of it (`NoticeAck.named`)."""
 
     @abc.abstractmethod
     def acknowledge(self, subject_id: str, recipient_id: str, at: dt.datetime,

@@ -213,7 +213,8 @@ class SqlConsentRegistry(ConsentRegistry):
     # -- acknowledgements -------------------------------------------------------------
 
     def notice_sent(self, subject_id: str, recipient_id: str, at: dt.datetime,
-                    kind: NoticeKind = NoticeKind.WITHDRAWAL) -> NoticeAck:
+                    kind: NoticeKind = NoticeKind.WITHDRAWAL,
+                    named: bool | None = None) -> NoticeAck:
         existing = self._ack(kind, subject_id, recipient_id)
         if existing is not None:
             return existing
@@ -221,7 +222,7 @@ class SqlConsentRegistry(ConsentRegistry):
             with self._writes.begin() as conn:
                 conn.execute(self._t.acks.insert().values(
                     kind=kind.value, subject_id=subject_id, recipient_id=recipient_id,
-                    sent_at=as_utc(at)))
+                    sent_at=as_utc(at), named=named))
         except sa.exc.IntegrityError:
             pass  # sent meanwhile by another process: keep its row
         # Not None: inserted above, or by the process that won the race.
@@ -307,5 +308,5 @@ def _ack(row: Any) -> NoticeAck:
     acknowledged_at = row["acknowledged_at"]
     return NoticeAck(
         NoticeKind(row["kind"]), row["subject_id"], row["recipient_id"], as_utc(row["sent_at"]),
-        None if acknowledged_at is None else as_utc(acknowledged_at),
+        None if acknowledged_at is None else as_utc(acknowledged_at), row["named"],
     )

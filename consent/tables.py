@@ -110,6 +110,9 @@ def _acks(metadata: sa.MetaData) -> sa.Table:
         sa.Column("recipient_id", sa.String(50), nullable=False),
         sa.Column("sent_at", UTC_TIME, nullable=False),
         sa.Column("acknowledged_at", UTC_TIME),
+        # Migration 0029: whether the subject's owner is told of this recipient (NULL:
+        # sent before it was recorded).
+        sa.Column("named", sa.Boolean),
         sa.UniqueConstraint("kind", "subject_id", "recipient_id",
                             name="uq_consent_notice_acks_kind_subject_recipient"),
     )

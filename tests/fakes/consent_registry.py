@@ -34,9 +34,11 @@ class InMemoryConsentRegistry(ConsentRegistry):
         return self._notices.get(version)
 
     def notice_sent(self, subject_id: str, recipient_id: str, at: dt.datetime,
-                    kind: NoticeKind = NoticeKind.WITHDRAWAL) -> NoticeAck:
+                    kind: NoticeKind = NoticeKind.WITHDRAWAL,
+                    named: bool | None = None) -> NoticeAck:
         key = (kind, subject_id, recipient_id)
-        return self._acks.setdefault(key, NoticeAck(kind, subject_id, recipient_id, at))
+        return self._acks.setdefault(key, NoticeAck(kind, subject_id, recipient_id, at,
+                                                    named=named))
 
     def acknowledge(self, subject_id: str, recipient_id: str, at: dt.datetime,
                     kind: NoticeKind = NoticeKind.WITHDRAWAL) -> NoticeAck:

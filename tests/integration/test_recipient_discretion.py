@@ -19,7 +19,7 @@ from tests.integration.world import OWNER, fiche, network_world
 pytestmark = pytest.mark.integration
 
 ARLANC = {"commune": "Arlanc", "code_insee": "63010"}  # nobody subscribes to it
-CCI = "cci-thiers"
+CCI, PFIL = "cci-thiers", "pfil-livradois"
 
 
 @pytest.fixture
@@ -41,25 +41,31 @@ def _away(document, porteur=None):
 
 def _push(hub, caller_id, document, **terms):
     consent = record_consents(hub, [document], **terms)[0]
-    caller = Caller(CCI, CCI, "cci", "accompagnement") if caller_id == CCI else OWNER
+    caller = {CCI: Caller(CCI, CCI, "cci", "accompagnement"),
+              PFIL: Caller(PFIL, PFIL, "pfil", "financement")}.get(caller_id, OWNER)
     assert ingest.push_batch(hub, caller, [document])["accepted"] == 1
     processing.process_outbox(hub, hub.publisher.published[-1])
     return consent
 
 
-def _follow(hub, roles):
-    """The CCI pushes its own fiche about the factories' person (consent for `roles`)."""
-    document = make_fiche(member=CCI, fiche_id="C-1")
-    document["accompagnement"][0]["structure"] = CCI
-    _push(hub, CCI, _away(document), roles_destinataires=roles)
+def _follow(hub, roles, member=CCI):
+    """`member` pushes its own fiche about the factories' person (consent for `roles`)."""
+    document = make_fiche(member=member, fiche_id="C-1")
+    document["accompagnement"][0]["structure"] = member
+    _push(hub, member, _away(document), roles_destinataires=roles)
 
 
-def _observe(hub, cci, tag, porteur=None):
+def _observe(hub, cci, tag, porteur=None, referent=None):
     """What the owner learns about its own fiches about this person: the withdrawal's
-    answer and acks, its fiche report, the deletion's answer and the erasure's status."""
+    answer and acks, its fiche report, the deletion's answer and the erasure's status
+    (the owner's fiches naming `referent`'s structure as the porteur's referent)."""
     seen = []
     for fiche_id in (f"{tag}-1", f"{tag}-2"):
-        consent = _push(hub, OWNER.member_id, _away(fiche(fiche_id), porteur))
+        document = _away(fiche(fiche_id), porteur)
+        if referent is not None:
+            document["accompagnement"].append({"structure": referent, "date": "2026-11-02",
+                                               "type": "accueil", "referent": "Marie Dol"})
+        consent = _push(hub, OWNER.member_id, document)
         webhooks.dispatch_webhooks(hub)
         report = discretion.fiche_report(hub, OWNER.member_id, OWNER.member_id, fiche_id)
         seen.append([r["membre"] for r in report["destinataires"]])
@@ -91,3 +97,39 @@ def test_a_follower_whose_consent_lets_the_owner_see_it_is_still_named(network):
     _follow(hub, ["accompagnement", "accueil"])
     known, _received = _observe(hub, cci, "K")
     assert known == [[CCI]] * 6
+
+
+def test_a_follower_with_subscriptions_that_do_not_match_the_fiche_is_not_named(network):
+    """Any subscription exempted its member (it might have been chosen for it): the PFIL,
+    subscribed to Ambert only, following this person under a consent excluding the
+    owner's role, was named for a fiche in Arlanc, which only a follower receives."""
+    hub, _clock, _cci, pfil = network
+    unknown, _ = _observe(hub, pfil, "U", other_porteur(7))
+    _follow(hub, ["financement"], member=PFIL)
+    known, received = _observe(hub, pfil, "K")
+    assert known == unknown == [[], [], [], [], [], []]
+    assert {"created", "withdrawn", "erased"} <= received
+
+
+def test_the_referent_the_owner_s_fiche_names_is_named_whether_it_follows_or_not(network):
+    """The owner's fiche names the CCI as referent: the CCI receives it either way, so
+    leaving it out when it also follows the person under a consent excluding the
+    owner's role told the owner that it does."""
+    hub, _clock, cci, _pfil = network
+    unknown, _ = _observe(hub, cci, "U", other_porteur(7), referent=CCI)
+    _follow(hub, ["accompagnement"])
+    known, _received = _observe(hub, cci, "K", referent=CCI)
+    assert known == unknown == [[CCI]] * 6
+
+
+def test_the_acknowledgements_name_the_same_members_after_the_fiche_was_removed(network):
+    """The acks of a withdrawn consent named its recipients while the fiche existed, and
+    none once the owner removed it: the answer is decided when the notice is sent."""
+    hub, _clock, _cci, _pfil = network
+    consent = _push(hub, OWNER.member_id, fiche("A-1"))  # in Ambert: the PFIL subscribes
+    consents.withdraw_consent(hub, OWNER, consent.id)
+    before = [a["membre"] for a in consents.acknowledgements(hub, OWNER, consent.id)]
+    assert PFIL in before
+    erasure.delete_fiche(hub, OWNER, OWNER.member_id, "A-1")
+    after = [a["membre"] for a in consents.acknowledgements(hub, OWNER, consent.id)]
+    assert after == before

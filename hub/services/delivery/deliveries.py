@@ -113,7 +113,7 @@ def planned_deliveries(hub: Hub, uow: UnitOfWork, versions: list[ProcessedVersio
         return planned
     members = {m.id: m for m in uow.members.active()}  # one that left receives nothing
     network = {m.id: NetworkMember(m.id, m.role) for m in members.values()}
-    subscriptions = [_subscription(row.member_id, row.criteria)
+    subscriptions = [subscription_of(row.member_id, row.criteria)
                      for row in uow.deliveries.subscriptions()]
     followers = uow.deliveries.followers_of_porteurs(sorted({v.porteur_id for v in versions}))
     hub.consents.prefetch((v.owner, v.fiche_id) for v in versions)
@@ -201,7 +201,8 @@ def _delivery_row(hub: Hub, version: ProcessedVersion, recipient: Recipient, mem
     }
 
 
-def _subscription(member_id: str, criteria: Mapping[str, Any]) -> Subscription:
+def subscription_of(member_id: str, criteria: Mapping[str, Any]) -> Subscription:
+    """A stored subscription as routing reads it."""
     return Subscription.create(
         member_id,
         communes=criteria.get("communes", ()),

@@ -16,7 +16,7 @@ from hub.errors import BadRequest, ConsentNotFound, Forbidden, NotFound
 from hub.services.accounts.auth import Caller
 from hub.services.audit import trail as audit
 from hub.services.delivery.notices import add_notices
-from hub.services.privacy.discretion import named_for_consent
+from hub.services.privacy.discretion import named_for_consent, told_of
 from hub.services.privacy.need_to_know import NETWORK_DPO, audits, consent_document, knows_porteur, sent_under
 
 
@@ -118,8 +118,9 @@ def withdraw_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any
     # Only the collector learns who else was sent data under its consent, and only of
     # those it may know follow the porteur (hub.services.privacy.discretion).
     document["avis_envoyes"] = sorted(
-        named_for_consent(hub, record, notified) if record.member_id == caller.member_id
-        else notified & {caller.member_id})
+        _told_collector(hub, record, [a for a in hub.consents.acks(record.id)
+                                      if a.recipient_id in notified])
+        if record.member_id == caller.member_id else notified & {caller.member_id})
     return document
 
 
@@ -162,7 +163,7 @@ def acknowledgements(hub: Hub, caller: Caller, consent_id: str) -> list[dict[str
     delay = hub.settings.notice_ack_delay
     acks = hub.consents.acks(consent_id)
     shown = {caller.member_id} if not whole else None if caller.dpo_scope == NETWORK_DPO \
-        else named_for_consent(hub, record, {a.recipient_id for a in acks})
+        else _told_collector(hub, record, acks)
     return [{"membre": a.recipient_id, "statut": a.status(now, delay).value}
             for a in acks if shown is None or a.recipient_id in shown]
 
@@ -189,11 +190,17 @@ def _fan_out(hub: Hub, record: ConsentRecord, event: str, kind: NoticeKind,
                                    "réception.",
                         "accuse_reception": f"/v1/consents/{record.id}/ack"}))
         uow.commit()
+    named = named_for_consent(hub, record, recipients)  # kept: the fiche may go
     for member_id in recipients:
-        hub.consents.notice_sent(record.id, member_id, now, kind)
+        hub.consents.notice_sent(record.id, member_id, now, kind, named=member_id in named)
     if recipients:
         hub.publisher.request_dispatch_safely()
     return recipients
+
+
+def _told_collector(hub: Hub, record: ConsentRecord, acks: list[Any]) -> set[str]:
+    """The notified members the consent's collector is told of (privacy.discretion)."""
+    return told_of(acks, lambda undecided: named_for_consent(hub, record, undecided))
 
 
 def _visible(hub: Hub, caller: Caller, consent_id: str) -> tuple[ConsentRecord, bool]:

@@ -1,13 +1,21 @@
 """Which recipients of its own fiche or consent a member is told of (avis_envoyes of a
 deletion, an erasure or a withdrawal, acks, the erasure's status, its DPO's fiche
-report). Routing sends a fiche to the members already following its porteur: naming
-such a member would tell the owner who else follows the person, though that member's
-own consent may exclude the owner's role. So a recipient is named (and counted) only
-when naming it teaches the owner nothing it may not already see: it holds no fiche of
-the porteur, or it has subscriptions (it may have been chosen for them), or one of its
-fiches about the porteur discloses something to the owner's role under its own consent
-(the gate used for the notices). The coordination and the network's DPO see every
-recipient; the notices themselves still go to all.
+report). Routing sends a fiche to the members already following its porteur (holding a
+fiche of it, or sent something about it): naming such a member would tell the owner
+who else follows the person, though that member's own consent may exclude the owner's
+role; and leaving out a member the owner knows receives its fiche would tell it just as
+much. So a recipient is named exactly when naming it teaches the owner nothing it may
+not already see:
+
+- the owner's fiche would have gone to it anyway: its subscription matches the fiche
+  (not any subscription: one that does not match is no reason), or the fiche names its
+  structure as the porteur's referent;
+- or one of its own fiches about the porteur discloses something to the owner's role
+  under its own consent (the gate used for the notices).
+
+The coordination and the network's DPO see every recipient; the notices themselves
+still go to all. A notice's answer is decided when it is sent and kept with it
+(`NoticeAck.named`), so that it does not change once the fiche is gone (`told_of`).
 
 The same gate, without the subscription rule, says which other owners of a porteur's
 fiches a member's erasure request may name (`mutual_naming`): to the requester, the
@@ -15,34 +23,48 @@ owners asked; to each owner asked, the requester (docs/privacy.md, "Erasure requ
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+import orjson
+
+from consent.api import NoticeAck
 from hub.bootstrap import Hub
+from hub.domain.routing import Subscription, referent_structure
 from hub.services.audit import trail as audit
-from hub.services.delivery.deliveries import discloses_to
+from hub.services.delivery.deliveries import discloses_to, subscription_of
 
 COORDINATION = "coordination"
 
 
 def named_to_owner(hub: Hub, owner: str, porteur_id: str | None,
                    recipients: Iterable[str]) -> set[str]:
-    """The `recipients` of `owner`'s fiche or consent about `porteur_id` it may be told of."""
+    """The `recipients` of `owner`'s fiche or consent about `porteur_id` it may be told of,
+    as the owner's fiches about the porteur stand now (none once they are erased)."""
     recipients = set(recipients)
     with hub.uow() as uow:
         member = uow.members.get(owner)
-        if porteur_id is None or member is None or member.role == COORDINATION:
+        if member is not None and member.role == COORDINATION:
             return recipients
-        # A subscriber may have been chosen for its subscription: naming it or not would
-        # tell whether it holds a fiche of the porteur, so it is always named.
-        subscribers = {row.member_id for row in uow.deliveries.subscriptions()}
+        if porteur_id is None or member is None:
+            return set()
+        subscriptions = [subscription_of(row.member_id, row.criteria)
+                         for row in uow.deliveries.subscriptions() if row.member_id in recipients]
         pks = [row.id for row in uow.fiches.of_porteur(porteur_id)
-               if row.member_id in recipients - subscribers - {owner}]
+               if row.member_id in recipients | {owner}]
         heads = list(uow.matching.fiche_heads(pks).values())
     now = hub.clock()
-    followers = {head.member_id for head in heads}
-    return {m for m in recipients if m not in followers or discloses_to(
+    own = [orjson.loads(h.payload) for h in heads if h.member_id == owner and h.payload]
+    anyway = _chosen_anyway(own, subscriptions)
+    return {m for m in recipients if m in anyway or discloses_to(
         hub, [h for h in heads if h.member_id == m], owner, member.role, now)}
+
+
+def _chosen_anyway(fiches: list[Any], subscriptions: list[Subscription]) -> set[str]:
+    """Who routing would send these fiches to whoever follows the porteur."""
+    referents = {referent_structure(fiche) for fiche in fiches}
+    matching = {s.member for s in subscriptions if any(s.matches(f) for f in fiches)}
+    return matching | {r for r in referents if r is not None}
 
 
 def mutual_naming(hub: Hub, member_id: str, porteur_id: str,
@@ -80,6 +102,15 @@ def named_for_consent(hub: Hub, record: Any, recipients: Iterable[str]) -> set[s
     if fiche is None:
         return set()
     return named_to_owner(hub, record.member_id, fiche.porteur_id, recipients)
+
+
+def told_of(acks: Iterable[NoticeAck], decide: Callable[[set[str]], set[str]]) -> set[str]:
+    """The recipients of these notices their subject's owner is told of: as decided when
+    each was sent, or by `decide` now for a notice sent before that was kept."""
+    acks = list(acks)
+    undecided = {a.recipient_id for a in acks if a.named is None}
+    decided_now = decide(undecided) if undecided else set()
+    return {a.recipient_id for a in acks if a.named or a.recipient_id in decided_now}
 
 
 def fiche_report(hub: Hub, actor: str, member_id: str, fiche_id: str, *,

@@ -36,7 +36,7 @@ from hub.services.audit import trail as audit
 from hub.services.delivery.notices import add_notices
 from hub.services.matching.forgetting import forget_identities
 from hub.services.privacy import owner_requests
-from hub.services.privacy.discretion import named_to_owner
+from hub.services.privacy.discretion import named_to_owner, told_of
 from hub.services.privacy.key_rotation import final_erasure
 from hub.services.privacy.need_to_know import NETWORK_DPO, audits, sources_for
 from hub.store.records import Erasure
@@ -177,8 +177,9 @@ def read_erasure(hub: Hub, caller: Caller, erasure_id: str) -> dict[str, Any]:
                        caller.member_id not in {a.recipient_id for a in acks}):
         raise NotFound("Aucun effacement ne porte cet identifiant.", "No erasure has this id.")
     if erased is not None and caller.dpo_scope != NETWORK_DPO:  # privacy.discretion
-        shown = named_to_owner(hub, row.requested_by, row.porteur_id, {
-            a.recipient_id for a in acks if shown is None or a.recipient_id in shown})
+        shown = told_of([a for a in acks if shown is None or a.recipient_id in shown],
+                        lambda undecided: named_to_owner(hub, row.requested_by, row.porteur_id,
+                                                         undecided))
     now, delay = hub.clock(), hub.settings.notice_ack_delay
     answer: dict[str, Any] = {
         "effacement": row.id, "portee": row.scope, "porteur_id": row.porteur_id,
@@ -323,6 +324,16 @@ def _hold_fiches(uow: UnitOfWork, porteur_id: str, pks: list[int]) -> None:
         raise _FichesMoved
 
 
+def _named_before_erasure(hub: Hub, caller: Caller, porteur_id: str | None) -> set[str] | None:
+    """The members the requester may be told of (privacy.discretion); None: all (the
+    coordination)."""
+    if caller.role == _COORDINATION:
+        return None
+    with hub.uow() as uow:
+        everyone = {m.id for m in uow.members.all()}
+    return named_to_owner(hub, caller.member_id, porteur_id, everyone)
+
+
 def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches: list[Any],
            *, listed: list[Any] | None = None,
            then: Callable[[UnitOfWork, ErasureRecord, dt.datetime], list[dict[str, Any]]]
@@ -335,6 +346,9 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
     by = f"console:{actor[1]}" if actor is not None and actor[1] else caller.member_id
     erasure = ErasureRecord("eff_" + secrets.token_hex(12), scope, porteur_id, caller.member_id, now)
     pks = [f.id for f in fiches]
+    # Whom the requester is told of, decided while its fiches can still be read (kept with
+    # each notice: `read_erasure` answers the same afterwards).
+    named = _named_before_erasure(hub, caller, porteur_id)
     # A consent's proof given as text may name the porteur: its SHA-256 only, first (the
     # store's own transaction: SQLite lets one writer at a time). Failing, nothing is
     # erased yet and the caller asks again; after, the erasure below purges the freed
@@ -362,7 +376,8 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
         forget_identities(hub)
     notified, cancelled = done.notified, done.cancelled
     for member_id in notified:
-        hub.consents.notice_sent(erasure.id, member_id, now, NoticeKind.ERASURE)
+        hub.consents.notice_sent(erasure.id, member_id, now, NoticeKind.ERASURE,
+                                 named=named is None or member_id in named)
     member, user = actor or (caller.member_id, None)
     audit.record(hub, [audit.event(hub, "erasure", member, user=user, porteur_id=porteur_id,
                                    fiches=[(f.member_id, f.fiche_id) for f in fiches]), *events])
@@ -370,9 +385,8 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
         hub.publisher.request_dispatch_safely()
     if caller.role != _COORDINATION:  # a member learns nothing of others' fiches
         own = [f.id for f in fiches if f.member_id == caller.member_id]
-        told = set().union(*(done.received[pk] for pk in own))
-        named = named_to_owner(hub, caller.member_id, porteur_id, told)
-        notified, pks, cancelled = [m for m in notified if m in named], own, done.cancelled_own
+        told = set().union(*(done.received[pk] for pk in own)) & (named or set())
+        notified, pks, cancelled = [m for m in notified if m in told], own, done.cancelled_own
     return {"effacement": erasure.id, "portee": scope, "motif": _REASONS[scope][0],
             "porteur_id": porteur_id, "fiches_effacees": len(pks), "livraisons_annulees": cancelled,
             "avis_envoyes": sorted(notified), "demandes": requests}
