@@ -12,8 +12,6 @@ from hub.api.auth import Authenticated, authenticated, hub_of
 from hub.api.bodies import closed_object
 from hub.api.models import ReferentAnswer, ReferentAnswered
 from hub.api.openapi import answer, body
-from hub.domain.ids import whole_number
-from hub.errors import NotFound
 from hub.services.console import meeting_actions
 
 router = APIRouter(prefix="/v1")
@@ -25,8 +23,5 @@ def answer_proposal(proposal_id: str, request: Request,
                     auth: Authenticated = Depends(authenticated)) -> Any:
     """Body `{"reponse": "acceptee" | "refusee", "note": "..."}`; only the member the
     proposal was made to may answer (others get 404), once (then 409)."""
-    number = whole_number(proposal_id)
-    if number is None:
-        raise NotFound("Aucune proposition sous ce numéro.", "No proposal under this number.")
     body = closed_object(auth.body, ReferentAnswer.model_fields)
-    return meeting_actions.answer_proposal(hub_of(request), auth.caller, number, body)
+    return meeting_actions.answer_proposal(hub_of(request), auth.caller, proposal_id, body)

@@ -80,6 +80,12 @@ class MeetingActions:
                     meeting_actions.c.answered_at < until))).order_by(meeting_actions.c.id)
         return self._opened(self.conn.execute(query))
 
+    def proposals_to(self, member_id: str) -> list[int]:
+        """The ids of the referent proposals made to `member_id`."""
+        return list(self.conn.execute(sa.select(meeting_actions.c.id).where(
+            meeting_actions.c.kind == "referent", meeting_actions.c.member_id == member_id))
+            .scalars())
+
     def open_items(self, kinds: tuple[str, ...], statuses: tuple[str, ...]) -> list[Any]:
         query = (sa.select(meeting_actions).where(meeting_actions.c.kind.in_(kinds),
                                                   meeting_actions.c.status.in_(statuses))

@@ -27,7 +27,7 @@ def world(coordination):
         yield {**coordination, "client": client}
 
 
-def answer(world, member: str, proposal: int | str, body: dict):
+def answer(world, member: str, proposal: str, body: dict):
     raw = json.dumps(body).encode()
     path = f"/v1/referent-proposals/{proposal}/answer"
     headers = Credentials(world["folder"] / "credentials" / f"{member}.json").headers(
@@ -65,8 +65,9 @@ def test_only_the_proposed_member_may_answer_and_a_bad_answer_is_a_400(world):
                                                 "chambre-agriculture-63")
     other = answer(world, "cci-puy-de-dome", proposal, {"reponse": "acceptee"})
     assert other.status_code == 404  # another member learns nothing
-    unknown = answer(world, "chambre-agriculture-63", proposal + 100, {"reponse": "acceptee"})
-    assert unknown.status_code == 404
+    for unknown in ("prp_" + "0" * 24, "999999", "prp_%C3%A9"):
+        assert answer(world, "chambre-agriculture-63", unknown,
+                      {"reponse": "acceptee"}).status_code == 404
     for odd in ("%C2%B2", "%F0%9D%9F%8F"):  # « ² », « 𝟏 »: digits to str.isdigit, not to int
         assert answer(world, "chambre-agriculture-63", odd, {"reponse": "acceptee"}).status_code \
             == 404
@@ -75,6 +76,26 @@ def test_only_the_proposed_member_may_answer_and_a_bad_answer_is_a_400(world):
     declined = answer(world, "chambre-agriculture-63", proposal, {"reponse": "refusee"})
     assert declined.status_code == 200
     assert meeting_actions.actions_of(hub, porteur)[0].status == "refusee"
+
+
+def test_a_proposal_s_id_does_not_count_the_coordination_s_decisions(world):
+    """A proposal was known by the meeting's own number: a member given two learnt how
+    many decisions (parrains, items, proposals to others) the coordination took between.
+    Its id is opaque; the number notices gave before is still answered."""
+    hub, porteur = world["hub"], world["porteurs"]["F-ORPHELIN"]
+    first = meeting_actions.propose_referent(hub, world["session"], porteur,
+                                             "chambre-agriculture-63")
+    meeting_actions.keep_to_discuss(hub, world["session"], porteur, "À revoir")
+    second = meeting_actions.propose_referent(hub, world["session"], porteur,
+                                              "chambre-agriculture-63")
+    items = feed.read_feed(hub, CHAMBER, 0, 100)["deliveries"]
+    ids = [i["proposition"] for i in items if i["evenement"] == "referent_propose"]
+    assert ids == [first, second]
+    assert all(isinstance(i, str) and i.startswith("prp_") and not i[4:].isdigit() for i in ids)
+    [number] = [row.id for row in meeting_actions.actions_of(hub, porteur)
+                if row.kind == "referent" and meeting_actions.proposal_id(hub, row.id) == second]
+    answered = answer(world, "chambre-agriculture-63", str(number), {"reponse": "refusee"})
+    assert answered.status_code == 200 and answered.json()["proposition"] == second
 
 
 def test_a_referent_can_only_be_proposed_to_a_member_that_supports_porteurs(world):

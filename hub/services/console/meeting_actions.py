@@ -14,9 +14,12 @@ member's next fiche carries it, and the parcours shows it from there.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 from typing import Any
 
 from hub.bootstrap import Hub
+from hub.domain.ids import whole_number
 from hub.errors import BadRequest, Conflict, NotFound
 from hub.services.accounts.auth import Caller
 from hub.services.accounts.sessions import ConsoleSession
@@ -33,9 +36,18 @@ MAX_NOTE = 1000
 _ROLES = ("accueil", "accompagnement", "financement")
 
 
+def proposal_id(hub: Hub, action_id: int) -> str:
+    """The id a proposal is known by outside (`prp_…`), keyed by a secret of the hub: the
+    meeting's own numbers count every decision of the coordination, so a member given two
+    learnt how many it took meanwhile."""
+    digest = hmac.new(hub.pseudonym_key, f"proposal|{action_id}".encode(), hashlib.sha256)
+    return "prp_" + digest.hexdigest()[:24]
+
+
 def propose_referent(hub: Hub, session: ConsoleSession, porteur_id: str, member_id: str,
-                     note: str = "") -> int:
-    """Propose `member_id` as the porteur's referent structure and notify it."""
+                     note: str = "") -> str:
+    """Propose `member_id` as the porteur's referent structure and notify it; the
+    proposal's id as the member knows it."""
     parcours_of(hub, session, porteur_id)  # visible to the coordination, else 404
     now = hub.clock()
     with hub.uow() as uow:
@@ -46,20 +58,22 @@ def propose_referent(hub: Hub, session: ConsoleSession, porteur_id: str, member_
                              "Unknown or unsuitable referent member.")
         action_id = uow.meeting.add(_row(porteur_id, "referent", PROPOSED, session, now,
                                          member_id=member_id, note=_note(note)))
+        public = proposal_id(hub, action_id)
         add_notices(uow, [member], event=NOTICE_EVENT, subject=f"proposition-{action_id}",
                     porteur_id=porteur_id, fiche_pk=None, now=now, document={
-                        "proposition": action_id,
+                        "proposition": public,
                         "demande": "La coordination du réseau vous propose d'être la structure "
                                    "référente de ce porteur. Acceptez ou refusez.",
-                        "reponse": f"/v1/referent-proposals/{action_id}/answer"})
+                        "reponse": f"/v1/referent-proposals/{public}/answer"})
         uow.commit()
     hub.publisher.request_dispatch_safely()
     _log(hub, "referent_proposal", session.member, session.user_id, porteur_id)
-    return action_id
+    return public
 
 
-def answer_proposal(hub: Hub, caller: Caller, action_id: int, body: Any) -> dict[str, Any]:
-    """The proposed member accepts or declines; anyone else learns nothing (404)."""
+def answer_proposal(hub: Hub, caller: Caller, proposal: str, body: Any) -> dict[str, Any]:
+    """The proposed member accepts or declines; anyone else learns nothing (404).
+    `proposal`: its `prp_…` id, or the number notices gave before those ids."""
     answer = body.get("reponse") if isinstance(body, dict) else None
     if answer not in (ACCEPTED, DECLINED):
         raise BadRequest("Champ « reponse » attendu : « acceptee » ou « refusee ».",
@@ -69,16 +83,26 @@ def answer_proposal(hub: Hub, caller: Caller, action_id: int, body: Any) -> dict
         raise BadRequest("Champ « note » : texte attendu.", "Field 'note' must be a string.")
     now = hub.clock()
     with hub.uow() as uow:
-        row = uow.meeting.get(action_id)
+        action_id = _proposal_number(hub, uow.meeting.proposals_to(caller.member_id), proposal)
+        row = None if action_id is None else uow.meeting.get(action_id)
         if row is None or row.kind != "referent" or row.member_id != caller.member_id:
             raise NotFound("Aucune proposition pour votre structure sous ce numéro.",
                            "No proposal for your member under this number.")
-        if not uow.meeting.settle(action_id, PROPOSED, answer, now, _note(note) or None):
+        if not uow.meeting.settle(row.id, PROPOSED, answer, now, _note(note) or None):
             raise Conflict("Cette proposition a déjà reçu une réponse.",
                            "This proposal was already answered.")
         uow.commit()
     _log(hub, "referent_answer", caller.member_id, None, row.porteur_id)
-    return {"proposition": action_id, "porteur_id": row.porteur_id, "reponse": answer}
+    return {"proposition": proposal_id(hub, row.id), "porteur_id": row.porteur_id,
+            "reponse": answer}
+
+
+def _proposal_number(hub: Hub, made_to_caller: list[int], proposal: str) -> int | None:
+    number = whole_number(proposal)
+    if number is not None or not proposal.isascii():
+        return number
+    return next((n for n in made_to_caller if hmac.compare_digest(proposal_id(hub, n),
+                                                                  proposal)), None)
 
 
 def record_parrain(hub: Hub, session: ConsoleSession, porteur_id: str, name: str,
