@@ -37,6 +37,7 @@ French and English, and never echo personal data.
     ├── Forbidden                   403 forbidden
     │   ├── FicheNotOwned           403 fiche_not_owned
     │   ├── OutsideTerritory        403 outside_territory
+    │   ├── ConsoleMemberNotInNetwork 403 console_member_not_in_network
     │   ├── WrongRole               403 wrong_role
     │   └── CsrfRejected            403 csrf_rejected
     ├── NotFound                    404 not_found
@@ -337,6 +338,12 @@ class OutsideTerritory(Forbidden):
     """A member subscribes to communes outside the territory the network gave it."""
 
     code = "outside_territory"
+
+
+class ConsoleMemberNotInNetwork(Forbidden):
+    """HUB_CONSOLE_MEMBER names a member that is not, or no longer, in the network."""
+
+    code = "console_member_not_in_network"
 
 
 class ConsentNotFound(NotFound):

@@ -54,3 +54,29 @@ def test_an_id_held_by_others_answers_like_an_id_nobody_holds(contract, held, me
     unknown = answer(NOBODY_S)
     assert unknown[0] == 404
     assert answer(held) == unknown
+
+
+@pytest.mark.parametrize(("method", "route", "body"), [
+    ("GET", "/v1/fiches/{owner}/{fiche}", None),
+    ("DELETE", "/v1/fiches/{owner}/{fiche}", None),
+    ("POST", "/v1/erasures", {"porteur_id": "{porteur}"}),
+    ("POST", "/v1/porteurs/{porteur}/unmerge", {}),
+    ("GET", "/v1/audit/fiches/{fiche}/report", None),
+    ("GET", "/v1/audit/report/{porteur}", None),
+])
+@pytest.mark.parametrize("caller", [RECIPIENT, f"{RECIPIENT}.dpo"])
+def test_another_member_s_fiche_or_porteur_answers_like_one_nobody_holds(contract, held, method,
+                                                                          route, body, caller):
+    """The routes naming a fiche or a porteur another member holds (a sweep of the
+    routes the first test does not take)."""
+    def answer(fiche: str, porteur: str) -> tuple[int, dict]:
+        target = route.format(owner=OWNER, fiche=fiche, porteur=porteur)
+        sent = None if body is None else {k: v.format(porteur=porteur) if isinstance(v, str)
+                                          else v for k, v in body.items()}
+        response = contract.call(caller, method, target,
+                                 body=sent if method != "GET" else None)
+        return response.status_code, response.json()
+
+    unknown = answer("F-NOBODY", NOBODY_S["porteur"])
+    assert unknown[0] in (200, 403, 404)
+    assert answer("F-1", held["porteur"]) == unknown

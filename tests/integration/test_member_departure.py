@@ -6,6 +6,7 @@ explicit and starts with new credentials."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -291,3 +292,28 @@ def test_the_members_list_says_when_a_member_left_with_its_zone(network, tmp_pat
     assert (gone["statut"], gone["sortie_par"]) == ("sorti", "usr_0123")
     assert dt.datetime.fromisoformat(gone["sorti_le"]) == clock.now  # aware: comparable
     assert gone["sorti_le"].endswith("+00:00")
+
+
+def test_a_console_acting_for_a_member_that_left_is_refused_saying_so(network, tmp_path):
+    """HUB_CONSOLE_MEMBER naming a member that left: coordinators signed in and acted
+    (and were logged) as that member. Sign-in and every open session are refused with
+    what to change; the operator's own commands still run."""
+    from hub.bootstrap import Hub
+    from hub.services.accounts import sessions, users
+    from tests.fakes.publisher import RecordingPublisher
+
+    hub, clock, _cci, _pfil = network
+    users.add_user(hub, "coord", "coordinator", "mot-de-passe-tres-long")
+    settings = dataclasses.replace(hub.settings, console_member=CCI)
+    console = Hub.from_settings(settings, publisher=RecordingPublisher(), clock=clock)
+    try:
+        token = sessions.sign_in(console, "coord", "mot-de-passe-tres-long").token
+        load_network(hub, network_file(tmp_path, without=CCI), tmp_path / "creds", leave=[CCI])
+        for attempt in (lambda: sessions.sign_in(console, "coord", "mot-de-passe-tres-long"),
+                        lambda: sessions.session_of(console, token)):
+            with pytest.raises(errors.ConsoleMemberNotInNetwork) as refused:
+                attempt()
+            assert refused.value.status == 403 and "HUB_CONSOLE_MEMBER" in refused.value.message_en
+            assert CCI in refused.value.message_fr
+    finally:
+        console.close()

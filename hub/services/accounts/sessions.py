@@ -11,7 +11,7 @@ import secrets
 
 from hub.audit.rows import as_utc
 from hub.bootstrap import Hub
-from hub.errors import SignInFailed
+from hub.errors import ConsoleMemberNotInNetwork, SignInFailed
 from hub.services.accounts.passwords import hash_password, needs_rehash, password_matches, spend_the_same_time
 from hub.services.audit import trail as audit
 from hub.store.console_repository import Users
@@ -44,6 +44,7 @@ def sign_in(hub: Hub, login: str, password: str, source: str = "-") -> SignedIn:
     address after `HUB_CONSOLE_MAX_FAILED_PER_SOURCE` failures (any login) within
     `HUB_CONSOLE_LOCKOUT_MINUTES`."""
     now, member = hub.clock(), console_member(hub)
+    _check_in_network(hub, member)
     with hub.uow() as uow:
         users = uow.users
         user = users.by_login(login)
@@ -68,7 +69,9 @@ def session_of(hub: Hub, token: str | None) -> ConsoleSession | None:
         row = uow.sessions.get(_digest(token))
     if row is None or not row.active or as_utc(row.expires_at) <= hub.clock():
         return None
-    return ConsoleSession(row.user_id, row.login, row.role, console_member(hub), row.csrf_token,
+    member = console_member(hub)
+    _check_in_network(hub, member)
+    return ConsoleSession(row.user_id, row.login, row.role, member, row.csrf_token,
                           as_utc(row.expires_at))
 
 
@@ -97,6 +100,22 @@ def console_member(hub: Hub) -> str:
     coordination = [m["id"] for m in list_members(hub)
                     if m["role"] == "coordination" and m["statut"] == "actif"]
     return coordination[0] if coordination else "console"
+
+
+def _check_in_network(hub: Hub, member_id: str) -> None:
+    """The console acts (and is logged) as `member_id`: never as one that left."""
+    if not hub.settings.console_member:
+        return  # the coordination still in the network, or none ("console")
+    with hub.uow() as uow:
+        member = uow.members.get(member_id)
+    if member is None or not member.active:
+        state = "n'est pas" if member is None else "n'est plus"
+        raise ConsoleMemberNotInNetwork(
+            f"HUB_CONSOLE_MEMBER désigne {member_id[:64]!r}, qui {state} membre du réseau : "
+            "nommez un membre du réseau (sa coordination), ou laissez-le vide.",
+            f"HUB_CONSOLE_MEMBER names {member_id[:64]!r}, which is not (or no longer) a "
+            "member of the network: name a member in the network (its coordination), or "
+            "leave it empty.")
 
 
 def _source_locked(hub: Hub, source: str, now: dt.datetime) -> bool:
