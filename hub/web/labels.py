@@ -41,7 +41,8 @@ ALERTS = {"volume_porteurs": "Volume inhabituel de porteurs",
 OUTCOMES = {"allowed": "autorisé", "denied": "refusé", "error": "erreur"}
 ROLES = {"coordinator": "Coordination", "dpo": "DPO", "admin": "Administration"}
 CONSENT_STATUSES = {"active": "actif", "withdrawn": "retiré", "expired": "expiré"}
-ACK_STATUSES = {"pending": "en attente", "acknowledged": "accusé", "overdue": "en retard"}
+ACK_STATUSES = {"pending": "en attente", "acknowledged": "accusé", "overdue": "en retard",
+                "left": "sorti du réseau (à suivre hors du hub)"}
 PURPOSES = {"orientation": "orientation", "accompagnement": "accompagnement",
             "financement": "financement", "statistiques": "statistiques"}
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",

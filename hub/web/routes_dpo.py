@@ -201,7 +201,7 @@ def _log_page(request: Request, form: dict[str, str], found: dict[str, Any] | No
     members = list_members(hub_of(request))
     users = accounts.list_users(hub_of(request))
     return render(request, "journal.html", form=form, found=found, members=members,
-                  actions=actions(), members_by_id={m["id"]: m["nom"] for m in members},
+                  actions=actions(), members_by_id=member_names(hub_of(request)),
                   logins={u["id"]: u["login"] for u in users},
                   criteria={k: v for k, v in form.items() if k in _CRITERIA and v})
 

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from hub.domain.ids import whole_number
 from hub.errors import BadRequest, NothingToUnmerge, ReviewItemClosed
-from hub.services.accounts.members import list_members
+from hub.services.accounts.members import member_names
 from hub.services.accounts.sessions import ConsoleSession
 from hub.services.console import duplicates_console as queue
 from hub.services.console import review_revisits
@@ -85,7 +85,7 @@ def unmerge(request: Request, form: dict[str, str] = Depends(checked_form),
     porteur_id, member_id, fiche_id = (_checked(form.get(k, ""), pattern) for k, pattern in (
         ("porteur", _OPAQUE_ID), ("membre", _OPAQUE_ID), ("fiche", _FICHE_ID)))
     if form.get("confirme") != "oui":
-        names = {m["id"]: m["nom"] for m in list_members(hub_of(request))}
+        names = member_names(hub_of(request))
         return render(request, "separer.html", porteur_id=porteur_id, member_id=member_id,
                       member_name=names.get(member_id, member_id), fiche_id=fiche_id)
     try:

@@ -317,3 +317,30 @@ def test_a_console_acting_for_a_member_that_left_is_refused_saying_so(network, t
             assert CCI in refused.value.message_fr
     finally:
         console.close()
+
+
+def test_the_console_tracks_a_member_that_left_as_left_not_as_overdue_and_says_it_left(
+        network, tmp_path):
+    """The DPO's tracker of withdrawal notices counted a member that left (it can no
+    longer acknowledge: no credential) as notified and overdue, under its bare name; the
+    other console pages (indicators, duplicates, the access log's filter) named it bare
+    too: they take the names of `member_names`."""
+    from hub.services.accounts.sessions import ConsoleSession
+    from hub.services.console import dpo_console
+    from tests.factories import ALL_ROLES
+
+    hub, clock, _cci, _pfil = network
+    document = fiche()
+    [consent] = record_consents(hub, [document], roles_destinataires=ALL_ROLES)
+    push_and_process(hub, document)
+    webhooks.dispatch_webhooks(hub)
+    consents.withdraw_consent(hub, OWNER, consent.id)
+    load_network(hub, network_file(tmp_path, without=CCI), tmp_path / "creds", leave=[CCI])
+    clock.now += hub.settings.notice_ack_delay + dt.timedelta(days=1)
+    session = ConsoleSession("usr", "dpo", "dpo", "pnr-livradois", "csrf", clock.now)
+    [ended] = dpo_console.consents_overview(hub, session)["ended"]
+    by_member = {a["membre"]: a for a in ended["accuses"]}
+    assert by_member[CCI]["statut"] == "left" and by_member[CCI]["nom"].endswith(
+        "(sorti du réseau)")
+    assert ended["en_retard"] == len(by_member) - 1
+

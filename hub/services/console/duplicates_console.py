@@ -12,7 +12,7 @@ from typing import Any
 from hub.bootstrap import Hub
 from hub.domain.matching.model import FIELD_LEVELS_FR
 from hub.errors import BadRequest
-from hub.services.accounts.members import list_members
+from hub.services.accounts.members import member_names
 from hub.services.accounts.sessions import ConsoleSession
 from hub.services.accounts.users import list_users
 from hub.services.audit import trail as audit
@@ -258,4 +258,4 @@ def _at(document: dict[str, Any], path: str) -> str | None:
 
 
 def _member_names(hub: Hub) -> dict[str, str]:
-    return {m["id"]: m["nom"] for m in list_members(hub)}
+    return member_names(hub)

@@ -15,7 +15,7 @@ from typing import Any
 
 from hub.bootstrap import Hub
 from hub.errors import BadRequest
-from hub.services.accounts.members import list_members
+from hub.services.accounts.members import member_names
 from hub.services.accounts.sessions import ConsoleSession
 from hub.services.audit import trail as audit
 from hub.services.console import porteur_index
@@ -68,7 +68,7 @@ def network_indicators(hub: Hub, session: ConsoleSession,
                        period: Period | None = None) -> dict[str, Any]:
     period = period or Period()
     porteur_index.refresh(hub)
-    names = {m["id"]: m["nom"] for m in list_members(hub)}
+    names = member_names(hub)
     with hub.uow() as uow:
         months = uow.porteur_index.figures(period.first, period.last, "month")
         by_member = uow.porteur_index.figures(period.first, period.last, "member")
