@@ -204,7 +204,7 @@ class ErasureAnswered(_Open):
 
 class NoticeStatus(_Open):
     membre: str
-    statut: Literal["pending", "acknowledged", "overdue"]
+    statut: Literal["pending", "acknowledged", "overdue", "left"]
 
 
 class ErasureRead(_Open):

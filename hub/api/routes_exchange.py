@@ -144,7 +144,8 @@ def request_erasure(request: Request, auth: Authenticated = Depends(authenticate
 @router.get("/erasures/{erasure_id}", tags=["effacements"], responses=answer(ErasureRead, 404))
 def read_erasure(erasure_id: IdPath, request: Request,
                  auth: Authenticated = Depends(authenticated)) -> Any:
-    """The erasure and each notified member's acknowledgement (pending, acknowledged, overdue)."""
+    """The erasure and each notified member's acknowledgement (pending, acknowledged,
+    overdue, left: the member left the network before acknowledging)."""
     return erasure.read_erasure(hub_of(request), auth.caller, erasure_id)
 
 

@@ -321,8 +321,9 @@ def test_a_console_acting_for_a_member_that_left_is_refused_saying_so(network, t
 
 def test_the_console_tracks_a_member_that_left_as_left_not_as_overdue_and_says_it_left(
         network, tmp_path):
-    """The DPO's tracker of withdrawal notices counted a member that left (it can no
-    longer acknowledge: no credential) as notified and overdue, under its bare name; the
+    """The DPO's tracker of withdrawal notices, and the collector's acks, counted a member
+    that left (it can no longer acknowledge: no credential) as overdue, under its bare
+    name (the tracker); the
     other console pages (indicators, duplicates, the access log's filter) named it bare
     too: they take the names of `member_names`."""
     from hub.services.accounts.sessions import ConsoleSession
@@ -343,4 +344,6 @@ def test_the_console_tracks_a_member_that_left_as_left_not_as_overdue_and_says_i
     assert by_member[CCI]["statut"] == "left" and by_member[CCI]["nom"].endswith(
         "(sorti du réseau)")
     assert ended["en_retard"] == len(by_member) - 1
+    answered = {a["membre"]: a["statut"] for a in consents.acknowledgements(hub, OWNER, consent.id)}
+    assert answered[CCI] == "left" and set(answered.values()) == {"left", "overdue"}
 

@@ -14,10 +14,11 @@ from typing import IO, Any
 from consent.api import AckStatus
 from hub.audit.csv_export import CsvLabels
 from hub.bootstrap import Hub
-from hub.services.accounts.members import list_members, member_names
+from hub.services.accounts.members import member_names
 from hub.services.accounts.sessions import ConsoleSession
 from hub.services.audit import alerts as audit_alerts
 from hub.services.audit import trail as audit
+from hub.services.privacy.ack_status import members_left, status_of
 
 LOG_COLUMNS = ("seq", "at", "actor_member", "actor_user", "action", "porteur_ref", "fiche_refs",
                "fields", "purpose", "outcome")
@@ -80,8 +81,6 @@ def acknowledge_alert(hub: Hub, session: ConsoleSession, seq: int) -> None:
     audit_alerts.acknowledge(hub, seq, session.member, session.user_id)
 
 
-LEFT = "left"  # the recipient left the network before acknowledging
-
 
 def consents_overview(hub: Hub, session: ConsoleSession) -> dict[str, Any]:
     """Consents by status and member; withdrawal and expiry notices with each
@@ -89,7 +88,7 @@ def consents_overview(hub: Hub, session: ConsoleSession) -> dict[str, Any]:
     now = hub.clock()
     delay = hub.settings.notice_ack_delay
     names = member_names(hub)
-    left = {m["id"] for m in list_members(hub) if m["statut"] != "actif"}
+    left = members_left(hub)
     with hub.uow() as uow:
         keys = uow.fiche_reads.keys()
     records = hub.consents.for_porteur(keys)
@@ -112,21 +111,13 @@ def consents_overview(hub: Hub, session: ConsoleSession) -> dict[str, Any]:
 def _ended(hub: Hub, record: Any, status: str, now: dt.datetime, delay: dt.timedelta,
            names: dict[str, str], left: set[str]) -> dict[str, Any]:
     acks = [{"membre": a.recipient_id, "nom": names.get(a.recipient_id, a.recipient_id),
-             "envoye_le": a.sent_at, "statut": _ack_status(a, now, delay, left),
+             "envoye_le": a.sent_at, "statut": status_of(a, now, delay, left),
              "accuse_le": a.acknowledged_at} for a in hub.consents.acks(record.id)]
     count = collections.Counter(a["statut"] for a in acks)
     return {"consentement": record.id, "membre": record.member_id, "statut": status,
             "le": record.withdrawn_at() or record.expires_at, "accuses": acks,
             "en_retard": count[AckStatus.OVERDUE.value],
             "en_attente": count[AckStatus.PENDING.value]}
-
-
-def _ack_status(ack: Any, now: dt.datetime, delay: dt.timedelta, left: set[str]) -> str:
-    """A member that left before acknowledging can no longer do so (no credential): it
-    is followed up outside the hub, never counted as late."""
-    if ack.acknowledged_at is None and ack.recipient_id in left:
-        return LEFT
-    return str(ack.status(now, delay).value)
 
 
 def _log_page(hub: Hub, session: ConsoleSession) -> None:

@@ -16,6 +16,7 @@ from hub.errors import BadRequest, ConsentNotFound, Forbidden, NotFound
 from hub.services.accounts.auth import Caller
 from hub.services.audit import trail as audit
 from hub.services.delivery.notices import add_notices
+from hub.services.privacy import ack_status
 from hub.services.privacy.discretion import named_for_consent, told_of
 from hub.services.privacy.need_to_know import NETWORK_DPO, audits, consent_document, knows_porteur, sent_under
 
@@ -159,13 +160,12 @@ def acknowledgements(hub: Hub, caller: Caller, consent_id: str) -> list[dict[str
         caller.dpo_scope is None and caller.member_id == record.member_id)
     if not whole:
         _visible(hub, caller, consent_id)
-    now = hub.clock()
-    delay = hub.settings.notice_ack_delay
     acks = hub.consents.acks(consent_id)
     shown = {caller.member_id} if not whole else None if caller.dpo_scope == NETWORK_DPO \
         else _told_collector(hub, record, acks)
-    return [{"membre": a.recipient_id, "statut": a.status(now, delay).value}
-            for a in acks if shown is None or a.recipient_id in shown]
+    return [{"membre": a.recipient_id, "statut": status}
+            for a, status in ack_status.statuses(hub, acks)
+            if shown is None or a.recipient_id in shown]
 
 
 def _fan_out(hub: Hub, record: ConsentRecord, event: str, kind: NoticeKind,

@@ -35,7 +35,7 @@ from hub.services.accounts.auth import Caller
 from hub.services.audit import trail as audit
 from hub.services.delivery.notices import add_notices
 from hub.services.matching.forgetting import forget_identities
-from hub.services.privacy import owner_requests
+from hub.services.privacy import ack_status, owner_requests
 from hub.services.privacy.discretion import named_to_owner, told_of
 from hub.services.privacy.key_rotation import final_erasure
 from hub.services.privacy.need_to_know import NETWORK_DPO, audits, sources_for
@@ -184,8 +184,9 @@ def read_erasure(hub: Hub, caller: Caller, erasure_id: str) -> dict[str, Any]:
     answer: dict[str, Any] = {
         "effacement": row.id, "portee": row.scope, "porteur_id": row.porteur_id,
         "demande_le": as_utc(row.requested_at).isoformat(),
-        "avis": [{"membre": a.recipient_id, "statut": a.status(now, delay).value}
-                 for a in acks if shown is None or a.recipient_id in shown],
+        "avis": [{"membre": a.recipient_id, "statut": status}
+                 for a, status in ack_status.statuses(hub, acks)
+                 if shown is None or a.recipient_id in shown],
         "demandes": owner_requests.lines(asked, row, now, delay)}
     if erased is not None:
         answer |= {"demande_par": row.requested_by, "fiches_effacees": erased}
