@@ -28,7 +28,12 @@ def run_migrations_online() -> None:
 
 
 def _run(connection: sa.Connection) -> None:
-    context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+    # One transaction for the whole run, on SQLite too (Alembic takes its DDL as not
+    # transactional and commits each step): a migration that refuses (0026's or 0027's
+    # downgrade) then leaves none of the steps before it done, where a later one's
+    # downgrade (a column dropped) left a store the code no longer reads.
+    context.configure(connection=connection, target_metadata=metadata, render_as_batch=True,
+                      transactional_ddl=True)
     with context.begin_transaction():
         context.run_migrations()
 
