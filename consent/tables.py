@@ -52,7 +52,7 @@ def _notices(metadata: sa.MetaData) -> sa.Table:
         sa.Column("member_id", sa.String(50), index=True),
         sa.Column("language", sa.String(8), nullable=False, server_default="fr"),
         sa.Column("purposes", sa.JSON),
-        # Migration 0029: one notice per text and member (NULL, the operator, is not
+        # Migration 0030: one notice per text and member (NULL, the operator, is not
         # checked by the index: its notices come from one command line).
         sa.Index("uq_consent_notices_member_sha256", "member_id", "sha256", unique=True),
     )
@@ -110,7 +110,7 @@ def _acks(metadata: sa.MetaData) -> sa.Table:
         sa.Column("recipient_id", sa.String(50), nullable=False),
         sa.Column("sent_at", UTC_TIME, nullable=False),
         sa.Column("acknowledged_at", UTC_TIME),
-        # Migration 0030: whether the subject's owner is told of this recipient (NULL:
+        # Migration 0031: whether the subject's owner is told of this recipient (NULL:
         # sent before it was recorded).
         sa.Column("named", sa.Boolean),
         sa.UniqueConstraint("kind", "subject_id", "recipient_id",

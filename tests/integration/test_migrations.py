@@ -16,9 +16,9 @@ def test_migrations_match_the_declared_tables(db_engine):
     assert differences == []
 
 
-def test_0028_forgets_proof_digests_and_0029_keeps_notices_and_consents_citing_them(contract):
-    """A store of before 0028 held an erased proof's unkeyed SHA-256; 0029 rebuilds the
-    notices' table (SQLite) under the consents citing it: going down to 0027 and up again
+def test_0029_forgets_proof_digests_and_0030_keeps_notices_and_consents_citing_them(contract):
+    """A store of before 0029 held an erased proof's unkeyed SHA-256; 0030 rebuilds the
+    notices' table (SQLite) under the consents citing it: going down to 0028 and up again
     loses no notice nor consent, and forgets the digest."""
     import datetime as dt
     import hashlib
@@ -37,7 +37,7 @@ def test_0028_forgets_proof_digests_and_0029_keeps_notices_and_consents_citing_t
     assert contract.call(OWNER, "POST", "/v1/consents", submission).status_code == 201
     url = contract.hub.settings.database_url.reveal()
     contract.hub.engine.dispose()
-    command.downgrade(alembic_config(url), "0027")
+    command.downgrade(alembic_config(url), "0028")
     upgrade(url)
     [consent] = contract.hub.consents.for_porteur([(OWNER, "F-1")])
     assert consent.proof_value == "" and consent.notice_version == version

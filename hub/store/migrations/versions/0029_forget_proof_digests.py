@@ -6,8 +6,8 @@ proof reads `""`, docs/privacy.md "Consents").
 A text proof a member gave in that very form, `sha256:` and 64 hex digits, on a fiche
 not erased, is forgotten too: it cannot be told from one kept by an erasure.
 
-Revision ID: 0028
-Revises: 0027
+Revision ID: 0029
+Revises: 0028
 Create Date: 2026-12-05
 """
 
@@ -16,8 +16,8 @@ import re
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0028"
-down_revision = "0027"
+revision = "0029"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 

@@ -8,16 +8,16 @@ leaves the consents' references counted as broken at the commit; here the rows a
 aside, the table dropped and created again, and the rows put back into it, which the
 deferred foreign key check (`defer_foreign_keys`) counts as mended.
 
-Revision ID: 0029
-Revises: 0028
+Revision ID: 0030
+Revises: 0029
 Create Date: 2026-12-05
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0029"
-down_revision = "0028"
+revision = "0030"
+down_revision = "0029"
 branch_labels = None
 depends_on = None
 
@@ -44,9 +44,9 @@ def downgrade() -> None:
         "HAVING count(*) > 1) AS shared")).scalar_one()
     if shared:
         raise RuntimeError(
-            f"{shared} texte(s) de notice enregistré(s) par plusieurs membres : avant 0029 un "
+            f"{shared} texte(s) de notice enregistré(s) par plusieurs membres : avant 0030 un "
             f"texte n'a qu'une notice. / {shared} notice text(s) registered by several "
-            "members: before 0029 a text has one notice.")
+            "members: before 0030 a text has one notice.")
     op.drop_index(_NEW, "consent_notices")
     if op.get_bind().dialect.name == "sqlite":
         _rebuild_sqlite(unique=f",\n    CONSTRAINT {_OLD} UNIQUE (sha256)")

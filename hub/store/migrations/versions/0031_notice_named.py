@@ -3,16 +3,16 @@ recipient is decided when the notice is sent and kept with it: decided again at 
 read, the answer changed once the fiche was gone (acknowledgements answered empty).
 NULL for notices sent before: decided at each read, as then.
 
-Revision ID: 0030
-Revises: 0029
+Revision ID: 0031
+Revises: 0030
 Create Date: 2026-12-05
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0030"
-down_revision = "0029"
+revision = "0031"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 
