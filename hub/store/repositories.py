@@ -117,7 +117,9 @@ class Nonces(_Repository):
 # under way (each a fraction of a second).
 _MOVES = (0x706F7274, 0)
 _MOVE_ALONE = sa.text(f"SELECT pg_advisory_xact_lock{_MOVES}")
-_MOVE_SHARED = sa.text(f"SELECT pg_advisory_xact_lock_shared{_MOVES}")
+# Driver SQL (`bulk.driver_rows`): taken before every online match, where SQLAlchemy's
+# execution cost four times the round trip itself (0.32 ms against 0.07).
+_MOVE_SHARED = f"SELECT pg_advisory_xact_lock_shared{_MOVES}"
 
 
 _FICHE_REF = (fiches.c.id, fiches.c.member_id, fiches.c.fiche_id, fiches.c.porteur_id)
@@ -352,7 +354,7 @@ class Porteurs(_Repository):
         """Until the transaction ends, no merge or separation moves fiches between
         porteurs (PostgreSQL: the lock of moves shared; waits for a move under way)."""
         if self.conn.dialect.name == "postgresql":
-            self.conn.execute(_MOVE_SHARED)
+            bulk.driver_rows(self.conn, _MOVE_SHARED, ())
 
     def count(self) -> int:
         return self.conn.execute(sa.select(sa.func.count()).select_from(porteurs)).scalar_one()
