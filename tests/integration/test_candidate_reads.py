@@ -88,20 +88,24 @@ def test_a_candidate_indexed_before_record_forms_existed_is_read_from_its_identi
 
 
 class _CountingCursor(psycopg.Cursor):  # type: ignore[type-arg]
-    """A psycopg cursor that notes every statement sent through it."""
+    """A psycopg cursor that notes every statement sent through it, and the rows each
+    answered."""
 
     sent: ClassVar[list[str]] = []
+    answered: ClassVar[list[int]] = []
 
     def execute(self, query, params=None, **kwargs):  # type: ignore[no-untyped-def,override]
         self.sent.append(str(query))
-        return super().execute(query, params, **kwargs)
+        done = super().execute(query, params, **kwargs)
+        self.answered.append(self.rowcount)
+        return done
 
 
 def _statements_sent(uow: UnitOfWork) -> list[str]:
     """The statements the unit of work's connection sends from now on (PostgreSQL)."""
     driver = uow.connection.connection.driver_connection
     driver.cursor_factory = _CountingCursor  # type: ignore[union-attr]
-    _CountingCursor.sent = []
+    _CountingCursor.sent, _CountingCursor.answered = [], []
     return _CountingCursor.sent
 
 
@@ -112,6 +116,8 @@ def pg_world(postgres_url, tmp_path) -> Iterator[tuple[Hub, Clock]]:
 
 def test_an_online_match_reads_its_keys_and_candidates_in_one_statement_on_postgresql(
         pg_world):
+    """One round trip, answered one row per candidate and none per key: the keys' fiches
+    serve a batch (which learns the keys over the cap), not a match."""
     hub, _clock = pg_world
     pks = _indexed(hub)
     with hub.uow() as uow:
@@ -120,8 +126,11 @@ def test_an_online_match_reads_its_keys_and_candidates_in_one_statement_on_postg
         decision, rows, _digests = matcher.match(identity_of(PERSON))
     assert [row.fiche_pk for row in rows] == [pks["N-1"]]
     assert decision.kind != "link"  # a namesake born another day
-    [index_read] = [s for s in sent if "match_keys" in s or "match_records" in s]
+    [(index_read, answered)] = [(s, n) for s, n in zip(sent, _CountingCursor.answered,
+                                                        strict=True)
+                                if "match_keys" in s or "match_records" in s]
     assert "match_keys" in index_read and "match_records" in index_read, sent
+    assert answered == 1
 
 
 def test_a_batch_reads_the_index_under_its_keys_in_one_statement_on_postgresql(pg_world):
@@ -157,3 +166,4 @@ def test_an_online_match_holds_the_moves_and_sends_no_statement_through_sqlalche
             "AND pid = pg_backend_pid() AND classid = :high AND objid = 0"),
             {"high": 0x706F7274}).scalars().all()
     assert held == ["ShareLock"]
+
