@@ -8,7 +8,9 @@ the same tables and rows `Matching.index` writes, each identity sealed with its 
 fiche data key (a `fiche_keys` row, wrapped by its bucket's key-encryption key), the
 same keyed digests. The timed part runs in a separate process (`python bench/_store_index.py
 measure ...`) that holds no population, only the store connection: its peak memory
-is printed beside the timings.
+is printed beside the timings, its garbage collector tuned as a worker's (`hub.collector`:
+at Python's default thresholds the collector ran several times a match, the memo of
+opened rows in the heap it walks).
 
 The same code before and after a change, in one run (`alternate`): the `measure` process
 is run in turns on the code of a git revision (extracted to a temporary folder) and on
@@ -402,6 +404,9 @@ def _peak_rss_mb() -> float:
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["measure"]:
+    from hub.collector import tune_for_batches
+
+    tune_for_batches()  # as a worker process (`bootstrap._worker_hub`), whose code this times
     url, data, probe_path, n = sys.argv[2:6]
     measured_hub = _hub(url, Path(data))
     result = measure(measured_hub, json.loads(Path(probe_path).read_text("utf-8")), int(n),
