@@ -10,11 +10,13 @@ import pytest
 import sqlalchemy as sa
 
 from hub.bootstrap import Hub
+from hub.domain.matching import blocking
 from hub.domain.matching.model import default_model
 from hub.services.matching.reindex import RULES_MARKER, reindex_blocking
 from hub.services.ops.admin import initialise
 from hub.services.privacy import erasure
 from hub.store.erasure_tables import store_markers
+from hub.store.matching_repository import key_digest, key_number
 from hub.store.matching_tables import match_keys, match_records
 from hub.store.tables import fiches
 from tests.fakes.publisher import RecordingPublisher
@@ -120,4 +122,34 @@ def test_a_fiche_erased_during_the_reindex_is_never_indexed_again(network, tmp_p
         assert erased not in keyed and len(keyed) == 1
         recorded = conn.execute(sa.select(match_records.c.fiche_pk)).scalars().all()
         assert recorded and erased not in recorded
+    upgraded.close()
+
+
+def _street_keys(hub: Hub) -> set[str]:
+    """Which of F-1's possible street keys (its type word or its own) the index holds."""
+    with hub.engine.connect() as conn:
+        stored = set(conn.execute(sa.select(match_keys.c.key)).scalars())
+    wanted = {"rue_code_postal:BOULEV:63600", "rue_code_postal:ROUX:63600"}
+    return {k for k in wanted if key_number(key_digest(hub.store_keys.digest_key, k)) in stored}
+
+
+def test_a_store_keyed_by_the_previous_release_is_reindexed_at_init(network, tmp_path,
+                                                                    monkeypatch):
+    """Release 8 of the keys (`KEYS_VERSION`) keys a street by its own word, not its type
+    (« 1 boulevard des Roux » was keyed BOULEV): the rules' names are unchanged, so only the
+    version tells `capactif init` that the index is stale."""
+    hub, _clock, _cci, _pfil = network
+    with monkeypatch.context() as previous_release:
+        previous_release.setattr(blocking, "KEYS_VERSION", 7)
+        previous_release.setattr(blocking, "STREET_TYPE_WORDS", frozenset())
+        former = _with_rules(hub, tmp_path, ("rue_code_postal",))
+        initialise(former.settings)
+        push_and_process(former, fiche("F-1", porteur={**fiche()["porteur"], "adresse": {
+            "ligne": "1 boulevard des Roux", "code_postal": "63600", "commune": "Ambert"}}))
+        assert _street_keys(former) == {"rue_code_postal:BOULEV:63600"}
+        former.close()
+
+    upgraded = _with_rules(hub, tmp_path, ("rue_code_postal",))
+    assert initialise(upgraded.settings)["index_reindexe"] == 1
+    assert _street_keys(upgraded) == {"rue_code_postal:ROUX:63600"}
     upgraded.close()

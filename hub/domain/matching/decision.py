@@ -225,7 +225,7 @@ def compatible(explanation: Explanation, settings: DecisionSettings) -> bool:
     return not (vetoed(explanation, settings)
                 or lines_contradict(explanation, settings)) and may_share_cluster(
         explanation.probability, explanation.total_weight - explanation.prior_weight, settings,
-        veto_field_differs=differs_on_a_veto_field(explanation, settings))
+        veto_fields_vouch=veto_fields_vouch(explanation, settings))
 
 
 def lines_contradict(explanation: Explanation, settings: DecisionSettings) -> bool:
@@ -249,13 +249,20 @@ def unknown_between(holder: Explanation, apart: Explanation, settings: DecisionS
                for f in settings.veto_fields if f not in settings.lifted_vetoes)
 
 
-def differs_on_a_veto_field(explanation: Explanation, settings: DecisionSettings) -> bool:
-    """A veto field (first name, birth date) plainly different, lifted or not."""
-    return any(explanation.level_of(f) == DIFFERENT for f in settings.veto_fields)
+def veto_fields_vouch(explanation: Explanation, settings: DecisionSettings) -> bool:
+    """The veto fields (first name, birth date) given on both sides, none plainly
+    different (lifted or not) and one agreeing: what lets a pair of a linked component
+    stay together under `unvetoed_cluster_evidence_bits` (`may_share_cluster`). A birth
+    date missing on a side says nothing for one person: Marie MOREAU without a date, at
+    the address of a Marie MARTIN who shares her date with another Marie MARTIN, would
+    chain those two into one cluster."""
+    levels = [explanation.level_of(f) for f in settings.veto_fields]
+    return (MISSING not in levels and DIFFERENT not in levels
+            and any(level in AGREEING for level in levels))
 
 
 def may_share_cluster(probability: float, evidence: float, settings: DecisionSettings, *,
-                      veto_field_differs: bool = False) -> bool:
+                      veto_fields_vouch: bool) -> bool:
     """Two records of one linked component, no veto between them: together if their pair
     scores the cluster bound, or if their fields alone (`evidence`, the weight without the
     prior) weigh for one person at least `cluster_evidence_bits`. The prior is a random
@@ -263,11 +270,11 @@ def may_share_cluster(probability: float, evidence: float, settings: DecisionSet
     sparse records of one person (a name and a phone, a name and a birth date) hold
     little evidence either way: only evidence against one person splits them. Where the
     model lifts every veto, the bound is `unvetoed_cluster_evidence_bits` (`cluster_evidence`)
-    unless a veto field differs plainly (`differs_on_a_veto_field`): typo-heavy data retype a
-    record beyond what another retyping of it shares, but two birth dates years apart, or
+    where the veto fields vouch for the pair (`veto_fields_vouch`): typo-heavy data retype
+    a record beyond what another retyping of it shares, but two birth dates years apart, or
     two first names, are what tells twins and a father and his son apart where a French
-    file without contacts lifts both vetoes too."""
-    bits = settings.cluster_evidence(veto_field_differs)
+    file without contacts lifts both vetoes too, and a field missing tells nothing."""
+    bits = settings.cluster_evidence(veto_fields_vouch)
     return probability >= settings.cluster_bound() or (bits is not None and evidence >= bits)
 
 

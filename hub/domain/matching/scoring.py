@@ -36,13 +36,13 @@ from hub.domain.matching.decision import (
     Scored,
     as_record,
     decide_among,
-    differs_on_a_veto_field,
     has_enough_evidence,
     lines_contradict,
     may_share_cluster,
     other_person,
     review_bound,
     thin,
+    veto_fields_vouch,
     vetoed,
 )
 from hub.domain.matching.model import Explanation, FieldTerm, MatchModel, probability_of
@@ -60,7 +60,7 @@ class PatternFacts:
     other_person: bool
     thin: bool = False  # no strong field agreeing (`decision.thin`)
     lines_contradict: bool = False  # `decision.lines_contradict`: never one cluster
-    veto_field_differs: bool = False  # `decision.differs_on_a_veto_field` (`may_share_cluster`)
+    veto_fields_vouch: bool = False  # `decision.veto_fields_vouch` (`may_share_cluster`)
 
 
 class PatternScorer:
@@ -168,7 +168,7 @@ class PatternScorer:
             kind = "review" if probability >= review_bound(facts.thin, settings) else "new"
         may_be_same = not (facts.veto or facts.lines_contradict) and may_share_cluster(
             probability, total - self.model.prior_weight, settings,
-            veto_field_differs=facts.veto_field_differs)
+            veto_fields_vouch=facts.veto_fields_vouch)
         return kind, probability, may_be_same
 
     def _pattern_facts(self, levels: Pattern) -> PatternFacts:
@@ -183,7 +183,7 @@ class PatternScorer:
                              has_enough_evidence(plain, self.decision), vetoed(plain, self.decision),
                              other_person(plain, self.decision), thin(plain, self.decision),
                              lines_contradict(plain, self.decision),
-                             differs_on_a_veto_field(plain, self.decision))
+                             veto_fields_vouch(plain, self.decision))
 
     def values_held(self) -> int:
         """How many of a fiche's values (names) the adjustments are memoised for."""

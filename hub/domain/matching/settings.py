@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.domain.matching.blocking import BlockLimits
+from schemas.loader import summary, validator
 
 DEFAULT_SETTINGS_FILE = Path(__file__).with_name("default_settings.json")
 SETTINGS_VERSION = 1
@@ -137,9 +138,10 @@ class DecisionSettings:
     # Where the model lifts every veto (typo-heavy data: duplicates replace first names and
     # birth dates often), the bits two records of one linked component must weigh for one
     # person instead of `cluster_evidence_bits`: there a record retyped twice holds little
-    # of the other retyping. Not for a pair whose first name or birth date differs plainly
-    # (`cluster_evidence`): a French file without contacts may lift every veto too, and
-    # those fields tell its twins apart. None: `cluster_evidence_bits`.
+    # of the other retyping. Only for a pair whose first name and birth date are both
+    # given, none plainly different and one agreeing (`cluster_evidence`): a French file
+    # without contacts may lift every veto too, those fields tell its twins apart, and a
+    # field missing tells nothing. None: `cluster_evidence_bits`.
     unvetoed_cluster_evidence_bits: float | None = None
 
     def __post_init__(self) -> None:
@@ -186,14 +188,15 @@ class DecisionSettings:
         or their addresses differing: `training.household_free_veto_m`)."""
         return bool(self.veto_fields) and set(self.veto_fields) <= set(self.lifted_vetoes)
 
-    def cluster_evidence(self, veto_field_differs: bool = False) -> float | None:
+    def cluster_evidence(self, veto_fields_vouch: bool = True) -> float | None:
         """The bits two records of one linked component must weigh for one person to stay
         together (`may_share_cluster`): `unvetoed_cluster_evidence_bits` where every veto
-        is lifted and it is set, unless a veto field (first name, birth date) differs
-        plainly between them; `cluster_evidence_bits` otherwise. Without
-        `veto_field_differs`, the lowest bound a pair may be held to."""
+        is lifted and it is set, if the veto fields (first name, birth date) vouch for the
+        pair (`decision.veto_fields_vouch`: both given, none plainly different, one
+        agreeing); `cluster_evidence_bits` otherwise. By default, the lowest bound a pair
+        may be held to."""
         if (self.unvetoed_cluster_evidence_bits is not None and self.every_veto_lifted()
-                and not veto_field_differs):
+                and veto_fields_vouch):
             return self.unvetoed_cluster_evidence_bits
         return self.cluster_evidence_bits
 
@@ -208,9 +211,15 @@ class MatchingSettings:
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> MatchingSettings:
-        """Build from the French JSON document (already checked against its schema)."""
-        if doc.get("version") != SETTINGS_VERSION:
+        """Build from the French JSON document, checked here against its schema
+        (schemas/matching_settings.v1.json): a model file is written by hand too, and a
+        rule given as a string or unknown would fail the blocking, not the load."""
+        if not isinstance(doc, dict) or doc.get("version") != SETTINGS_VERSION:
             raise ValueError(f"matching settings version must be {SETTINGS_VERSION}")
+        errors = validator("matching_settings").errors(doc)  # compiled once (cached)
+        if errors:
+            message_fr, message_en = summary(errors)
+            raise InvalidSetting(errors[0].path, message_en, message_fr)
         decision = doc["decision"]
         yields_to = set(decision.get("veto_cede_a", ()))
         if yields_to and (not yields_to <= _PERSONAL or not yields_to & set(CONTACT_FIELDS)):

@@ -40,7 +40,7 @@ def _typo_heavy() -> MatchModel:
     """The shipped model as trained on typo-heavy data would be: every veto lifted, so
     records of one linked component stay together down to `poids_min_groupe_sans_veto`."""
     model = default_model()
-    decision = dataclasses.replace(model.settings.decision, veto_max_m=0.0)
+    decision = dataclasses.replace(model.settings.decision, veto_max_m=1e-9)  # > 0: schema
     lifted = dataclasses.replace(model, settings=dataclasses.replace(model.settings,
                                                                      decision=decision))
     assert lifted.decision.cluster_evidence() == -12.0
@@ -61,9 +61,32 @@ def _online(rows: list[dict[str, str]], model: MatchModel | None = None) -> dict
     return porteur_of
 
 
+def _retyped_apart() -> list[dict[str, str]]:
+    """One person typed three times: the second shares the first's e-mail and the third's
+    phone and address; the first and the third (another surname, day and month exchanged,
+    nothing else shared) weigh a few bits against one person (`_weighs_a_little_against`)."""
+    anne = {"nom": "Kerbrat", "prenom": "Anne", "date_naissance": "1980-05-12",
+            "adresse_ligne": "3 rue Haute", "code_postal": "63000", "commune": "Riom",
+            "courriel": "anne.kerbrat@example.org"}
+    moved = {**anne, "adresse_ligne": "9 avenue Foch", "code_postal": "15100",
+             "commune": "Aurillac", "telephone": "0611223344"}
+    retyped = {**moved, "nom": "Kerbrat-Dupont", "date_naissance": "1980-12-05", "courriel": ""}
+    return [{f: "" for f in RECORD_FIELDS} | row | {"id": f"A-{n}"}
+            for n, row in enumerate((anne, moved, retyped))]
+
+
+def _weighs_a_little_against(model: MatchModel, rows: list[dict[str, str]]) -> bool:
+    first, third = (normalise_record(row, row["id"]) for row in (rows[0], rows[2]))
+    explanation = model.score(first, third)
+    return -12 < explanation.total_weight - explanation.prior_weight < 0
+
+
 @pytest.mark.parametrize("typo_heavy", [False, True], ids=["shipped", "every-veto-lifted"])
 def test_online_and_batch_put_the_same_records_together(tmp_path, typo_heavy):
-    rows = _rows(120)
+    """With every veto lifted, a component holds a pair held to `poids_min_groupe_sans_veto`
+    (-12 bits) rather than `poids_min_groupe` (0): both paths keep it together."""
+    apart = _retyped_apart()
+    rows = _rows(120) + (apart if typo_heavy else [])
     with (tmp_path / "people.csv").open("w", encoding="utf-8", newline="") as out:
         writer = csv.DictWriter(out, RECORD_FIELDS)
         writer.writeheader()
@@ -81,6 +104,9 @@ def test_online_and_batch_put_the_same_records_together(tmp_path, typo_heavy):
     together_online = {(a, b) for a, b in pairs if online[a] == online[b]}
     assert together_batch == together_online
     assert len(together_batch) >= 60  # the retyped fiches are linked, not only left apart
+    if typo_heavy:
+        assert _weighs_a_little_against(model, apart)
+        assert len({batch[row["id"]] for row in apart}) == 1
 
 
 def _both_paths_agree(persons: int, model: MatchModel | None = None) -> int:

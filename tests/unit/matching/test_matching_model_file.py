@@ -1,5 +1,6 @@
-"""A model file is read without the schema: every setting it holds is checked on load,
-and the error names the field to fix, from either loader (the batch's, the hub's)."""
+"""A model file's settings are checked against their schema on load, and every setting
+it holds against its bounds: the error names the field to fix, from either loader (the
+batch's, the hub's)."""
 
 from __future__ import annotations
 
@@ -51,10 +52,25 @@ BAD_CLUSTER_BITS = ["3", True, False, math.nan, math.inf, -math.inf, -1e9, -0.5,
 BAD_UNVETOED_BITS = ["-3", True, math.nan, -math.inf, -60.5, 0.5, 1e9, [], {}]
 
 
+def _blocking(field, value):
+    def change(document):
+        document["reglages"]["blocage"][field] = value
+    return change
+
+
+# Checked against schemas/matching_settings.v1.json: a string is no list of rules (it was
+# read as its letters), an unknown rule (a KeyError once blocking began), a rule twice.
+BAD_BLOCKING = [("regles_hors_apprentissage", "rue_code_postal"),
+                ("regles_hors_apprentissage", ["nope"]), ("regles", ["nom_annee", "nope"]),
+                ("regles", "courriel"), ("regles", ["courriel", "courriel"]),
+                ("taille_max_bloc", "50"), ("regle_inconnue", 1)]
+
+
 BAD_FIELDS = ([("m_veto", _veto, v) for v in BAD_VETO_M]
               + [("poids_min_groupe", _cluster_bits, v) for v in BAD_CLUSTER_BITS]
               + [("poids_min_groupe_sans_veto", _unvetoed_cluster_bits, v)
-                 for v in BAD_UNVETOED_BITS])
+                 for v in BAD_UNVETOED_BITS]
+              + [(field, lambda v, f=field: _blocking(f, v), v) for field, v in BAD_BLOCKING])
 
 
 @pytest.mark.parametrize("loader", LOADERS)
