@@ -97,11 +97,10 @@ RULES: dict[str, KeyRule] = {
         for place in _places(r) for name in r.surname_values()
     ],
     "numero_lieu": lambda r: [_key("numero_lieu", r.numero, place) for place in _places(r)],
-    # The street alone (number and its longest word, its type included: its pairs are
-    # learnt from, and without the type EM moved French files without contacts, P 0.6133
-    # → 0.6114) when the place is not written, and the e-mail's user when the domain is
-    # mistyped or another provider's.
-    "numero_rue": lambda r: [_key("numero_rue", r.numero, _longest_word(r))],
+    # The street alone (number and its own longest word, `_street_word`) when the place
+    # is not written, and the e-mail's user when the domain is mistyped or another
+    # provider's.
+    "numero_rue": lambda r: [_key("numero_rue", r.numero, _street_word(r))],
     "courriel_utilisateur": lambda r: [
         _key("courriel_utilisateur", r.courriel.split("@")[0] if r.courriel else None)
     ],
@@ -137,11 +136,6 @@ STREET_TYPE_WORDS = frozenset({
 })
 
 
-def _longest_word(r: NormalisedRecord) -> str | None:
-    words = (r.adresse or "").split()
-    return max(words, key=len)[:6] if words else None
-
-
 def _street_word(r: NormalisedRecord) -> str | None:
     """The longest word of the street line that is not a type, complement or title
     (`STREET_TYPE_WORDS`), cut to 6 letters; None when it holds no other word."""
@@ -159,8 +153,8 @@ KEYS_VERSION = 8  # 2: a phone key for an overseas number written the French way
 # 3: none for an overseas placeholder (0692 00 00 00); 4: 0269 ... and 0596 ... keyed as
 # Mayotte's and Martinique's; 5: name keys for names in any script (`normalise.fold`);
 # 6: a symbol in a name (an emoji, °) folds to nothing, not to its English name;
-# 7: +33 (0)2 69 ... keyed as Mayotte's (the trunk 0 kept after +33); 8: rue_code_postal's
-# street word is not its type, a complement or a title (`STREET_TYPE_WORDS`). A rule added or
+# 7: +33 (0)2 69 ... keyed as Mayotte's (the trunk 0 kept after +33); 8: the street's word
+# (rue_code_postal, numero_rue) is not its type, a complement or a title (`STREET_TYPE_WORDS`). A rule added or
 # removed changes the fingerprint by itself (the rule set is in it).
 
 
