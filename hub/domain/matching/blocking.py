@@ -154,8 +154,9 @@ KEYS_VERSION = 8  # 2: a phone key for an overseas number written the French way
 # Mayotte's and Martinique's; 5: name keys for names in any script (`normalise.fold`);
 # 6: a symbol in a name (an emoji, °) folds to nothing, not to its English name;
 # 7: +33 (0)2 69 ... keyed as Mayotte's (the trunk 0 kept after +33); 8: the street's word
-# (rue_code_postal, numero_rue) is not its type, a complement or a title (`STREET_TYPE_WORDS`). A rule added or
-# removed changes the fingerprint by itself (the rule set is in it).
+# (rue_code_postal, numero_rue) is not its type, a complement or a title
+# (`STREET_TYPE_WORDS`). A rule added or removed changes the fingerprint by itself (the
+# rule set is in it).
 
 
 def rules_fingerprint(rules: Sequence[str]) -> str:
