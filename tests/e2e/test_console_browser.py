@@ -527,8 +527,9 @@ def test_a_coordinator_proposes_a_referent_notes_a_parrain_and_an_item_for_the_m
     [proposal] = [a for a in meeting_actions.actions_of(hub, console["porteurs"]["F-ORPHELIN"])
                   if a.kind == "referent"][:1]
     meeting_actions.answer_proposal(hub, Caller("chambre-agriculture-63", "", "chambre_agriculture",
-                                                "accompagnement"), proposal.id,
-                                    {"reponse": "acceptee"})
+                                                "accompagnement"),
+                                    meeting_actions.proposal_id(hub, proposal.id),
+                                    {"reponse": "acceptee"})  # the id its notice gave
     browser.refresh()
     assert "acceptée le" in browser.find_element(By.CSS_SELECTOR, "table.decisions-list").text
     browser.find_element(By.ID, "parrain").send_keys("Louis Perrin")
