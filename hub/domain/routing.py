@@ -52,6 +52,11 @@ class Subscription:
     (see `create`). A fiche is in the territory if its project's commune or the
     porteur's commune is listed. `naf_prefixes` match the start of `projet.code_naf`
     ("01" for crop and animal production).
+
+    `territory`, when not empty, bounds the subscription: the INSEE codes of the
+    member's declared territory, which a fiche must also be in, whatever the criteria
+    (a subscription naming no commune means "my territory", not "anywhere"). It is no
+    criterion: a subscription with only a territory still matches nothing.
     """
 
     member: str
@@ -60,6 +65,7 @@ class Subscription:
     needs: frozenset[str] = frozenset()
     project_kinds: frozenset[str] = frozenset()
     naf_prefixes: frozenset[str] = frozenset()
+    territory: frozenset[str] = frozenset()
 
     @classmethod
     def create(
@@ -72,10 +78,11 @@ class Subscription:
         needs: Iterable[str] = (),
         project_kinds: Iterable[str] = (),
         naf_prefixes: Iterable[str] = (),
+        territory: Iterable[str] = (),
     ) -> Subscription:
-        territory = set(communes).union(*(set(epci) for epci in epcis))
-        return cls(member, frozenset(territory), frozenset(stages), frozenset(needs),
-                   frozenset(project_kinds), frozenset(naf_prefixes))
+        listed = set(communes).union(*(set(epci) for epci in epcis))
+        return cls(member, frozenset(listed), frozenset(stages), frozenset(needs),
+                   frozenset(project_kinds), frozenset(naf_prefixes), frozenset(territory))
 
     @property
     def has_criteria(self) -> bool:
@@ -87,7 +94,8 @@ class Subscription:
 
     def _covers(self, facts: _Facts) -> bool:
         return (
-            _meets(self.communes, facts.communes)
+            _meets(self.territory, facts.communes)
+            and _meets(self.communes, facts.communes)
             and _meets(self.stages, facts.stages)
             and _meets(self.needs, facts.needs)
             and _meets(self.project_kinds, facts.kinds)

@@ -40,6 +40,47 @@ def test_a_member_subscribes_within_its_territory_and_the_network_wide_ones_anyw
         assert response.status_code == 200, response.text
 
 
+def _push_from_the_cci(contract, fiche_id: str, commune: str) -> None:
+    from hub.services.accounts.auth import Caller
+    from hub.services.ingest import accept as ingest
+    from hub.services.ingest import processing
+    from tests.factories import make_fiche, record_consents
+
+    fiche = make_fiche(member=RECIPIENT, fiche_id=fiche_id)
+    fiche["projet"]["commune_implantation"]["code_insee"] = commune
+    fiche["porteur"]["adresse"]["code_insee"] = commune
+    record_consents(contract.hub, [fiche])
+    caller = Caller(RECIPIENT, "", "cci", "accompagnement")
+    assert ingest.push_batch(contract.hub, caller, [fiche])["accepted"] == 1
+    processing.process_outbox(contract.hub, contract.hub.publisher.published[-1])
+
+
+@pytest.mark.parametrize("subscription", [{"besoins": ["financement"]},
+                                          {"communes": [], "besoins": ["financement"]}])
+def test_a_subscription_naming_no_commune_stays_within_the_member_s_territory(
+        contract, subscription):
+    """A subscription naming no commune matched every commune: a commune (territory
+    63003) subscribing to a need received the fiches of another territory. It now means
+    "my territory": the fiche in Ambert comes, the one in 43048 does not."""
+    answer = contract.call(OWNER, "PUT", "/v1/subscriptions", {"abonnements": [subscription]})
+    assert answer.status_code == 200, answer.text
+    _push_from_the_cci(contract, "F-LOIN", "43048")
+    _push_from_the_cci(contract, "F-ICI", "63003")
+    feed = contract.call(OWNER, "GET", "/v1/feed?after=0").json()["deliveries"]
+    assert [d["fiche"]["fiche_id"] for d in feed] == ["F-ICI"]
+
+
+def test_subscriptions_stored_before_the_bound_are_bounded_too(contract):
+    """The bound is applied when routing, not only when subscribing: a subscription
+    stored without communes (before this release) matches only the member's territory."""
+    with contract.hub.uow() as uow:
+        uow.deliveries.replace_subscriptions(OWNER, [{"besoins": ["financement"]}], "api",
+                                             contract.hub.clock())
+        uow.commit()
+    _push_from_the_cci(contract, "F-LOIN", "43048")
+    assert contract.call(OWNER, "GET", "/v1/feed?after=0").json()["deliveries"] == []
+
+
 NOTICE = {"texte": "Vos données servent à vous orienter vers les membres du réseau.",
           "langue": "fr", "finalites": ["orientation"]}
 

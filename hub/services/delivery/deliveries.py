@@ -27,6 +27,8 @@ from hub.store.delivery_repository import FEED, PENDING
 from hub.store.records import Delivery, FicheSource
 from hub.store.uow import UnitOfWork
 
+COORDINATION = "coordination"  # subscribes anywhere: no territory bounds it
+
 
 @dataclasses.dataclass(frozen=True)
 class Disclosure:
@@ -113,8 +115,7 @@ def planned_deliveries(hub: Hub, uow: UnitOfWork, versions: list[ProcessedVersio
         return planned
     members = {m.id: m for m in uow.members.active()}  # one that left receives nothing
     network = {m.id: NetworkMember(m.id, m.role) for m in members.values()}
-    subscriptions = [subscription_of(row.member_id, row.criteria)
-                     for row in uow.deliveries.subscriptions()]
+    subscriptions = bounded_subscriptions(uow, members)
     followers = uow.deliveries.followers_of_porteurs(sorted({v.porteur_id for v in versions}))
     hub.consents.prefetch((v.owner, v.fiche_id) for v in versions)
     for version in versions:
@@ -201,8 +202,24 @@ def _delivery_row(hub: Hub, version: ProcessedVersion, recipient: Recipient, mem
     }
 
 
-def subscription_of(member_id: str, criteria: Mapping[str, Any]) -> Subscription:
-    """A stored subscription as routing reads it."""
+def bounded_subscriptions(uow: UnitOfWork, members: Mapping[str, Any],
+                          only: Iterable[str] | None = None) -> list[Subscription]:
+    """The stored subscriptions of these active `members` (of `only` those, if given),
+    each bounded by its member's declared territory (none for the coordination, nor for a
+    network-wide member): subscriptions stored before the bound are bounded too."""
+    wanted = None if only is None else set(only)
+    return [subscription_of(row.member_id, row.criteria, _territory(members[row.member_id]))
+            for row in uow.deliveries.subscriptions()
+            if row.member_id in members and (wanted is None or row.member_id in wanted)]
+
+
+def _territory(member: Any) -> list[str]:
+    return [] if member.role == COORDINATION else list(member.territory or ())
+
+
+def subscription_of(member_id: str, criteria: Mapping[str, Any],
+                    territory: Iterable[str] = ()) -> Subscription:
+    """A stored subscription as routing reads it, bounded by `territory` if not empty."""
     return Subscription.create(
         member_id,
         communes=criteria.get("communes", ()),
@@ -210,4 +227,5 @@ def subscription_of(member_id: str, criteria: Mapping[str, Any]) -> Subscription
         needs=criteria.get("besoins", ()),
         project_kinds=criteria.get("types_projet", ()),
         naf_prefixes=criteria.get("naf", ()),
+        territory=territory,
     )

@@ -32,7 +32,7 @@ from consent.api import NoticeAck
 from hub.bootstrap import Hub
 from hub.domain.routing import Subscription, referent_structure
 from hub.services.audit import trail as audit
-from hub.services.delivery.deliveries import discloses_to, subscription_of
+from hub.services.delivery.deliveries import bounded_subscriptions, discloses_to
 
 COORDINATION = "coordination"
 
@@ -48,8 +48,8 @@ def named_to_owner(hub: Hub, owner: str, porteur_id: str | None,
             return recipients
         if porteur_id is None or member is None:
             return set()
-        subscriptions = [subscription_of(row.member_id, row.criteria)
-                         for row in uow.deliveries.subscriptions() if row.member_id in recipients]
+        active = {m.id: m for m in uow.members.active()}
+        subscriptions = bounded_subscriptions(uow, active, recipients)
         pks = [row.id for row in uow.fiches.of_porteur(porteur_id)
                if row.member_id in recipients | {owner}]
         heads = list(uow.matching.fiche_heads(pks).values())

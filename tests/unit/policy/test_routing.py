@@ -118,6 +118,17 @@ def test_every_criterion_given_must_match(criteria, routed):
     assert bool(route(make_fiche(), subscriptions=[subscription])) is routed
 
 
+@pytest.mark.parametrize(("territory", "routed"), [(["43048"], False), (["63003"], True),
+                                                    ([], True)])
+def test_a_territory_bounds_every_subscription_of_its_member(territory, routed):
+    """A subscription naming no commune means the member's territory, not anywhere."""
+    subscription = Subscription.create("mairie-ambert", needs=["financement"],
+                                       territory=territory)
+    assert bool(route(make_fiche(), subscriptions=[subscription])) is routed
+    only_a_territory = Subscription.create("mairie-ambert", territory=["63003"])
+    assert route(make_fiche(), subscriptions=[only_a_territory]) == []
+
+
 def test_a_subscription_without_criteria_matches_nothing():
     assert route(make_fiche(), subscriptions=[Subscription("pnr-livradois-forez")]) == []
 
