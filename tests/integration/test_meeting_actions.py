@@ -98,6 +98,22 @@ def test_a_proposal_s_id_does_not_count_the_coordination_s_decisions(world):
     assert answered.status_code == 200 and answered.json()["proposition"] == second
 
 
+def test_a_proposal_notice_s_delivery_id_does_not_give_away_the_meeting_s_number(world):
+    """The notice's delivery id was SHA-256 of the member, `proposition-<number>` and the
+    event, with no secret: trying the numbers found the meeting's own number back, undoing
+    the opaque `prp_` id. It is keyed by a secret of the hub, the same for each notice."""
+    import hashlib
+
+    hub, porteur = world["hub"], world["porteurs"]["F-ORPHELIN"]
+    meeting_actions.propose_referent(hub, world["session"], porteur, "chambre-agriculture-63")
+    [notice] = [i for i in feed.read_feed(hub, CHAMBER, 0, 100)["deliveries"]
+                if i["evenement"] == "referent_propose"]
+    guesses = {hashlib.sha256(f"{CHAMBER.member_id}|proposition-{n}|referent_propose"
+                              .encode()).hexdigest()[:40] for n in range(1, 1000)}
+    assert notice["delivery_id"] not in guesses
+    assert len(notice["delivery_id"]) == 40
+
+
 def test_a_referent_can_only_be_proposed_to_a_member_that_supports_porteurs(world):
     hub, porteur = world["hub"], world["porteurs"]["F-ORPHELIN"]
     for member in ("pnr-livradois-forez", "inconnu"):

@@ -60,7 +60,8 @@ def propose_referent(hub: Hub, session: ConsoleSession, porteur_id: str, member_
                                          member_id=member_id, note=_note(note)))
         public = proposal_id(hub, action_id)
         add_notices(uow, [member], event=NOTICE_EVENT, subject=f"proposition-{action_id}",
-                    porteur_id=porteur_id, fiche_pk=None, now=now, document={
+                    porteur_id=porteur_id, fiche_pk=None, now=now, secret=hub.pseudonym_key,
+                    document={
                         "proposition": public,
                         "demande": "La coordination du réseau vous propose d'être la structure "
                                    "référente de ce porteur. Acceptez ou refusez.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -17,17 +18,19 @@ from hub.store.uow import UnitOfWork
 def add_notices(uow: UnitOfWork, recipients: Iterable[Any], *, event: str, subject: str,
                 porteur_id: str | None, fiche_pk: int | None,
                 document: dict[str, Any] | Callable[[str], dict[str, Any]],
-                now: dt.datetime) -> list[str]:
+                now: dt.datetime, secret: bytes) -> list[str]:
     """One notice per recipient member (rows of `members`), queued in its feed order;
     returns the recipients' ids. `document` may be a function of the recipient's id, so a
     notice names only what that recipient already knows (hub.services.privacy.need_to_know).
     The idempotency key is stable per (member, subject, event), so a notice repeated by
-    a retry is recognised by its recipient."""
+    a retry or by a restore's replay is recognised by its recipient; it is keyed by
+    `secret` (the hub's pseudonym key, as `delivery_key`): unkeyed, a recipient found a
+    subject's hidden number (a meeting's proposal, a merge event) by trying them all."""
     rows = []
     for member in recipients:
         if not member.active:
             continue  # a member that left the network learns nothing more
-        key = hashlib.sha256(f"{member.id}|{subject}|{event}".encode()).hexdigest()[:40]
+        key = notice_key(secret, member.id, subject, event)
         webhook = bool(member.webhook_url)
         rows.append({
             "recipient_id": member.id, "event": event, "porteur_id": porteur_id or "-",
@@ -44,3 +47,10 @@ def add_notices(uow: UnitOfWork, recipients: Iterable[Any], *, event: str, subje
         })
     uow.deliveries.add_many(rows)
     return [row["recipient_id"] for row in rows]
+
+
+def notice_key(secret: bytes, member_id: str, subject: str, event: str) -> str:
+    """A notice's delivery id (webhook-id, idempotency key): the same for the same
+    (member, subject, event) under the same secret, and telling nothing of the subject."""
+    message = f"notice|{member_id}|{subject}|{event}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:40]

@@ -125,6 +125,7 @@ def _notify(hub: Hub, uow: UnitOfWork, event: str, porteur_id: str, document: di
     chosen = [m for m in sorted(concerned & members.keys())
               if m in owners or discloses_to(hub, heads, m, members[m].role, now)]
     add_notices(uow, [members[m] for m in chosen], event=event, subject=f"merge-event-{event_id}",
-                porteur_id=porteur_id, fiche_pk=None, document=document, now=now)
+                porteur_id=porteur_id, fiche_pk=None, document=document, now=now,
+                secret=hub.pseudonym_key)
     return tuple(chosen)
 

@@ -132,8 +132,9 @@ def _replay_erasure(hub: Hub, uow: UnitOfWork, entry: dict[str, Any], now: dt.da
         whole = left <= set(uow.keys.erased(left))
     uow.meeting.forget(porteur_id if porteur_id is not None and whole else None, pks)
     refs = uow.key_replays.fiche_refs(pks)
-    done = record_erasure(uow, erasure, refs, now, replayed=True)
-    asked = owner_requests.replay(uow, erasure, entry, now)
+    # the same notices as before the restore: same key (the hub's), same delivery ids
+    done = record_erasure(uow, erasure, refs, now, secret=hub.pseudonym_key, replayed=True)
+    asked = owner_requests.replay(uow, erasure, entry, now, hub.pseudonym_key)
     owner_requests.settle_erased(uow, pks, erasure.id, erasure.requested_by, now)
     return entry["id"], done.notified, asked, [(ref.member_id, ref.fiche_id) for ref in refs]
 

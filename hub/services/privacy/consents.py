@@ -183,7 +183,7 @@ def _fan_out(hub: Hub, record: ConsentRecord, event: str, kind: NoticeKind,
         members = [m for m in uow.members.active() if m.id in recipients]  # not those gone
         recipients = set(add_notices(
                     uow, members, event=event, subject=record.id, porteur_id=fiche.porteur_id,
-                    fiche_pk=fiche.id, now=now, document={
+                    fiche_pk=fiche.id, now=now, secret=hub.pseudonym_key, document={
                         "source": {"membre": record.member_id, "fiche_id": record.fiche_id},
                         "consentement": record.id,
                         "demande": "Supprimez les données reçues sur ce porteur et accusez "

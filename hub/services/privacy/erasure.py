@@ -76,7 +76,8 @@ def request_erasure(hub: Hub, caller: Caller, body: Any) -> dict[str, Any]:
         try:
             answer = _erase(hub, caller, PORTEUR, target.porteur_id, target.erased,
                             listed=target.listed, then=functools.partial(
-                                owner_requests.ask, asked=asked, others=target.others),
+                                owner_requests.ask, asked=asked, others=target.others,
+                                secret=hub.pseudonym_key),
                             events=owner_requests.audited(hub, caller.member_id,
                                                           target.porteur_id, target.others,
                                                           asked))
@@ -264,7 +265,7 @@ class Recorded:
 
 
 def record_erasure(uow: Any, erasure: ErasureRecord, fiches: list[Any], now: dt.datetime, *,
-                   replayed: bool = False) -> Recorded:
+                   secret: bytes, replayed: bool = False) -> Recorded:
     """The bookkeeping of an erasure whose data keys are destroyed, the same when it is
     made and when a restore replays it: matching forgotten, pending deliveries cancelled,
     removed fiches retired, every member concerned notified, the erasure recorded.
@@ -293,6 +294,7 @@ def record_erasure(uow: Any, erasure: ErasureRecord, fiches: list[Any], now: dt.
     members = [m for m in uow.members.active() if m.id in concerned - {erasure.requested_by}]
     notified = add_notices(uow, members, event=ERASED, subject=erasure.id,
                            porteur_id=erasure.porteur_id, fiche_pk=pks[0], now=now,
+                           secret=secret,
                            document=lambda member_id: {
                                "effacement": erasure.id, "portee": erasure.scope,
                                "motif": reason,
@@ -368,7 +370,7 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
             else:
                 uow.meeting.forget(porteur_id, pks)
             uow.keys.destroy(pks, now)
-            done = record_erasure(uow, erasure, fiches, now)
+            done = record_erasure(uow, erasure, fiches, now, secret=hub.pseudonym_key)
             requests = then(uow, erasure, now) if then is not None else []
             owner_requests.settle_erased(uow, pks, erasure.id, by, now)
             _journal(hub, uow, erasure.id, scope, porteur_id, pks, caller.member_id, now)

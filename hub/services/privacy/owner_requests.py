@@ -51,7 +51,7 @@ def plan(hub: Hub, requester: str, porteur_id: str | None, others: list[Any]) ->
 
 
 def ask(uow: UnitOfWork, erasure: Any, now: dt.datetime, *, asked: Asked,
-        others: list[Any], replayed: bool = False) -> list[dict[str, Any]]:
+        others: list[Any], secret: bytes, replayed: bool = False) -> list[dict[str, Any]]:
     """In the erasing transaction: one request per owner (one who left the network too:
     the coordination may confirm for it) and a notice to each active one. Answers the
     lines the requester may see."""
@@ -69,7 +69,7 @@ def ask(uow: UnitOfWork, erasure: Any, now: dt.datetime, *, asked: Asked,
         "fiche_pks": [f.id for f in others if f.member_id == owner]} for owner in asked.owners])
     members = [m for m in uow.members.active() if m.id in asked.owners]
     add_notices(uow, members, event=EVENT, subject=erasure.id, porteur_id=erasure.porteur_id,
-                fiche_pk=None, now=now, document=lambda member_id: {
+                fiche_pk=None, now=now, secret=secret, document=lambda member_id: {
                     "effacement": erasure.id, "motif": "demande_du_porteur",
                     "sources": [{"membre": f.member_id, "fiche_id": f.fiche_id}
                                 for f in others if f.member_id == member_id],
@@ -80,7 +80,8 @@ def ask(uow: UnitOfWork, erasure: Any, now: dt.datetime, *, asked: Asked,
             if o in asked.named_to_requester]
 
 
-def replay(uow: UnitOfWork, erasure: Any, entry: dict[str, Any], now: dt.datetime) -> list[str]:
+def replay(uow: UnitOfWork, erasure: Any, entry: dict[str, Any], now: dt.datetime,
+           secret: bytes) -> list[str]:
     """A restore from an older backup: the requests the journal's erasure `entry` made are
     made again (pending: an answer given after the backup is asked again, except a
     confirmation, whose own erasure is replayed and confirms it); the active owners
@@ -89,7 +90,7 @@ def replay(uow: UnitOfWork, erasure: Any, entry: dict[str, Any], now: dt.datetim
     if not rows:
         return []
     others = uow.key_replays.fiche_refs(sorted({pk for r in rows for pk in r["fiche_pks"]}))
-    ask(uow, erasure, now, others=others, replayed=True, asked=Asked(
+    ask(uow, erasure, now, others=others, replayed=True, secret=secret, asked=Asked(
         [r["owner_id"] for r in rows],
         {r["owner_id"] for r in rows if r["named_to_requester"]},
         {r["owner_id"] for r in rows if r["requester_named"]}))
