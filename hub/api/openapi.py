@@ -184,7 +184,19 @@ def _consent_record(consent: dict[str, Any]) -> dict[str, Any]:
         "avis_envoyes": {"type": "array", "items": {"type": "string"}},
     })
     record["properties"].setdefault("membres_destinataires", {"type": "array", "items": {"type": "string"}})
+    record["properties"]["preuve"] = _answered_proof(record["properties"]["preuve"])
     return record
+
+
+def _answered_proof(submitted: dict[str, Any]) -> dict[str, Any]:
+    """The proof as answered: as submitted, or, once its fiche is erased, forgotten (a
+    text proof may name the porteur): an empty `valeur` and `effacee: true`."""
+    forgotten = {"type": "object", "required": ["type", "valeur", "effacee"],
+                 "additionalProperties": False,
+                 "description": "Preuve oubliée avec la fiche effacée (son texte pouvait nommer le porteur).",
+                 "properties": {"type": submitted["properties"]["type"], "valeur": {"const": ""},
+                                "effacee": {"const": True}}}
+    return {"oneOf": [submitted, forgotten]}
 
 
 def _model_components(model: type[BaseModel]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from hub.api.app import create_app
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.services.accounts.members import load_network
+from hub.services.ingest import processing
 from tests.factories import Credentials, make_fiche, make_network, record_consents
 from tests.fakes.publisher import RecordingPublisher
 
@@ -187,6 +188,37 @@ def test_real_answers_conform_to_the_document(world, document):
         response = client.get(target, headers=_signed(creds, "GET", target))
         assert response.status_code == 200, (target, response.text)
         _conforms(document, paths[template]["get"], 200, response.json())
+
+
+def test_an_erased_consent_s_answer_conforms_to_the_document(world):
+    """An erased fiche's consent shows its proof as `{"valeur": "", "effacee": true}`: the
+    published answer allowed neither `effacee` nor an empty `valeur` (the input's rules),
+    so a generated client rejected the answer. The input schema still refuses both."""
+    client, creds = world
+    document = client.app.openapi()
+    fiche = make_fiche(fiche_id="F-openapi-efface")
+    [consent] = record_consents(client.app.state.hub, [fiche],
+                                preuve={"type": "autre", "valeur": "signé en rendez-vous"})
+    body = json.dumps({"fiches": [fiche]}).encode()
+    assert client.post("/v1/fiches", content=body,
+                       headers=_signed(creds, "POST", "/v1/fiches", body)).status_code == 202
+    hub = client.app.state.hub
+    processing.process_outbox(hub, hub.publisher.published[-1])
+    erase = b'{"fiche_id": "F-openapi-efface"}'
+    assert client.post("/v1/erasures", content=erase,
+                       headers=_signed(creds, "POST", "/v1/erasures", erase)).status_code == 201
+    target = f"/v1/consents/{consent.id}"
+    answer = client.get(target, headers=_signed(creds, "GET", target)).json()
+    assert answer["preuve"]["effacee"] is True and answer["preuve"]["valeur"] == ""
+    _conforms(document, document["paths"]["/v1/consents/{consent_id}"]["get"], 200, answer)
+    component = {"$ref": "#/components/schemas/EnregistrementConsentement",
+                 "components": document["components"]}
+    for wrong in ({"type": "autre", "valeur": ""}, {"type": "autre", "valeur": "x", "effacee": False}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.Draft202012Validator(component).validate({**answer, "preuve": wrong})
+    submitted = {"$ref": "#/components/schemas/Consentement", "components": document["components"]}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(submitted).validate({"preuve": answer["preuve"]})
 
 
 def test_notice_answers_conform_to_the_document(world, document):
