@@ -166,6 +166,25 @@ def test_dead_letters_number_each_member_s_own_deliveries_not_the_network_s(dead
     assert [line["id"] for line in left] == ids[PFIL]  # the PFIL's were not touched
 
 
+def test_a_replay_of_a_position_past_the_member_s_last_is_a_clear_400(dead_world):
+    """A client still sending the hub's old global delivery numbers (`id` before this
+    release) replayed nothing and was answered 200 `rejouees: 0`: a number past the
+    member's own last position is now refused, saying what the id is."""
+    _hub, api = dead_world
+    last = max(line["id"] for line in api.call(CCI, "GET", "/v1/deliveries/dead").json()[
+        "livraisons"])
+    for target in (f"/v1/deliveries/replay?delivery_id={last + 1}",
+                   f"/v1/deliveries/replay?membre={CCI}&delivery_id={last + 1}"):
+        caller = CCI if "membre" not in target else COORDINATION
+        refused = api.call(caller, "POST", target)
+        assert refused.status_code == 400, refused.text
+        error = refused.json()["error"]
+        assert "position" in error["message_fr"] and "position" in error["message_en"]
+        assert str(last) not in error["message_fr"]
+    assert api.call(CCI, "POST", f"/v1/deliveries/replay?delivery_id={last}").json() == {
+        "rejouees": 1}
+
+
 def test_a_delivery_id_does_not_give_away_the_hub_s_version_numbers(dead_world):
     """The delivery id (webhook-id, `delivery_id`) was SHA-256 of the recipient, the
     fiche version's global number and the event: a recipient found the number by trying

@@ -397,11 +397,25 @@ def replay_dead(hub: Hub, *, delivery_id: int | None = None, member_id: str | No
                          f"A delivery id is between 1 and {MAX_INT64}.")
     with hub.uow() as uow:
         _known(uow, member_id)
+        if member_id is not None and delivery_id is not None:
+            _within_line(uow, member_id, delivery_id)
         count = uow.deliveries.replay(hub.clock(), delivery_id=delivery_id, recipient_id=member_id)
         uow.commit()
     if count:
         hub.publisher.request_dispatch_safely()
     return count
+
+
+def _within_line(uow: UnitOfWork, member_id: str, position: int) -> None:
+    """BadRequest for a position past the member's last: most likely one of the hub's
+    global delivery numbers, the dead letters' `id` before they were positions."""
+    if position > uow.deliveries.last_position(member_id):
+        raise BadRequest("« delivery_id » est la position d'une livraison dans la file du membre "
+                         "(l'« id » de GET /v1/deliveries/dead), pas un numéro global du hub : "
+                         "aucune livraison n'a cette position.",
+                         "'delivery_id' is a delivery's position in the member's line (the "
+                         "'id' of GET /v1/deliveries/dead), not a hub-wide number: no delivery "
+                         "has that position.")
 
 
 def _known(uow: UnitOfWork, member_id: str | None) -> None:
