@@ -107,6 +107,41 @@ def test_a_feed_cursor_taken_before_a_restore_reads_every_delivery_made_after_it
         restored.close()
 
 
+def _erasure_notices(hub: Hub, erasure_id: str) -> dict[str, str]:
+    from hub.store.delivery_tables import deliveries
+
+    with hub.engine.connect() as conn:
+        rows = conn.execute(sa.select(deliveries.c.recipient_id, deliveries.c.idempotency_key,
+                                      deliveries.c.payload)
+                            .where(deliveries.c.event == erasure.ERASED)).all()
+    found = {r.recipient_id: r.idempotency_key for r in rows if erasure_id in (r.payload or "")}
+    assert found
+    return found
+
+
+def test_a_restore_answers_an_erasure_s_notices_as_before_it(network, tmp_path):
+    """A restore recorded the erasure's notices again without whether the requester is
+    told of each recipient: decided afterwards, with the fiches erased, it was no one,
+    and the requester read its erasure with no notice. The journal keeps the decision;
+    the notices sent again keep their delivery ids (the same key, the hub's)."""
+    hub, _clock, _cci, _pfil = network
+    push_and_process(hub, _fiche("F-1", ERASED, None))
+    recovery.backup(hub, tmp_path / "sauvegarde")
+    erased = erasure.request_erasure(hub, OWNER, {"fiche_id": "F-1"})["effacement"]
+    before = erasure.read_erasure(hub, OWNER, erased)["avis"]
+    assert {a["membre"] for a in before} >= {"cci-thiers", "pfil-livradois"}
+    ids = _erasure_notices(hub, erased)
+    hub.close()
+    recovery.restore(hub.settings, tmp_path / "sauvegarde")
+    restored = _reopen(hub)
+    try:
+        after = erasure.read_erasure(restored, OWNER, erased)["avis"]
+        assert [a["membre"] for a in after] == [a["membre"] for a in before]
+        assert _erasure_notices(restored, erased) == ids
+    finally:
+        restored.close()
+
+
 def test_a_restore_refuses_to_run_under_a_live_worker(network, tmp_path):
     hub, _clock, _cci, _pfil = network
     recovery.backup(hub, tmp_path / "sauvegarde")

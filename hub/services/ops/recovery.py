@@ -103,9 +103,10 @@ def _replay(hub: Hub) -> Restored:
         # deliveries take positions past them all, never at or under one (never skipped)
         uow.deliveries.resume_positions_after(FEED_POSITIONS_GAP)
         uow.commit()
-    for erasure_id, notified, asked, erased in filter(None, erasures):
-        for member_id in notified:
-            hub.consents.notice_sent(erasure_id, member_id, now, NoticeKind.ERASURE)
+    for erasure_id, notified, named, asked, erased in filter(None, erasures):
+        for member_id in notified:  # whether the requester is told of it, as decided then
+            hub.consents.notice_sent(erasure_id, member_id, now, NoticeKind.ERASURE,
+                                     named=None if named is None else member_id in named)
         for member_id in asked:
             hub.consents.notice_sent(erasure_id, member_id, now, NoticeKind.ERASURE_REQUEST)
         hub.consents.forget_proofs(erased)  # the copy holds the text proofs again
@@ -117,7 +118,8 @@ def _replay(hub: Hub) -> Restored:
 
 
 def _replay_erasure(hub: Hub, uow: UnitOfWork, entry: dict[str, Any], now: dt.datetime
-                    ) -> tuple[str, list[str], list[str], list[tuple[str, str]]] | None:
+                    ) -> tuple[str, list[str], set[str] | None, list[str],
+                               list[tuple[str, str]]] | None:
     pks = [int(pk) for pk in entry["fiche_pks"]]
     if uow.erasures.get(entry["id"]) is not None or set(uow.keys.erased(pks)) != set(pks):
         return None  # in the copy already, or never committed (its keys were not destroyed)
@@ -136,7 +138,9 @@ def _replay_erasure(hub: Hub, uow: UnitOfWork, entry: dict[str, Any], now: dt.da
     done = record_erasure(uow, erasure, refs, now, secret=hub.pseudonym_key, replayed=True)
     asked = owner_requests.replay(uow, erasure, entry, now, hub.pseudonym_key)
     owner_requests.settle_erased(uow, pks, erasure.id, erasure.requested_by, now)
-    return entry["id"], done.notified, asked, [(ref.member_id, ref.fiche_id) for ref in refs]
+    named = set(entry["named"]) if "named" in entry else None  # journaled before: undecided
+    return (entry["id"], done.notified, named, asked,
+            [(ref.member_id, ref.fiche_id) for ref in refs])
 
 
 def _replay_withdrawal(hub: Hub, entry: dict[str, Any]) -> str | None:

@@ -228,16 +228,18 @@ def _own_fiche(uow: UnitOfWork, caller: Caller, fiche_id: Any) -> Any:
 
 
 def _journal(hub: Hub, uow: UnitOfWork, erasure_id: str, scope: str, porteur_id: str | None,
-             pks: list[int], requested_by: str, now: Any) -> None:
-    """Before the commit: a restore from an older backup records this erasure again, and
-    asks again the other owners it asked (owner_requests.replay)."""
+             pks: list[int], requested_by: str, now: Any, named: list[str]) -> None:
+    """Before the commit: a restore from an older backup records this erasure again, with
+    the notified members the requester is told of (`named`: decided before the erasure,
+    which a restore cannot decide again once the fiches are erased), and asks again the
+    other owners it asked (owner_requests.replay)."""
     if hub.store_keys.journal is not None:
         asked = [{"owner_id": r.owner_id, "named_to_requester": r.named_to_requester,
                   "requester_named": r.requester_named, "fiche_pks": r.fiche_pks}
                  for r in uow.erasure_requests.of_erasure(erasure_id)]
         hub.store_keys.journal.erasure({
             "id": erasure_id, "scope": scope, "porteur_id": porteur_id, "fiche_pks": pks,
-            "requested_by": requested_by, "at": now.isoformat(),
+            "requested_by": requested_by, "at": now.isoformat(), "named": sorted(named),
             **({"asked": asked} if asked else {})})
 
 
@@ -373,7 +375,8 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
             done = record_erasure(uow, erasure, fiches, now, secret=hub.pseudonym_key)
             requests = then(uow, erasure, now) if then is not None else []
             owner_requests.settle_erased(uow, pks, erasure.id, by, now)
-            _journal(hub, uow, erasure.id, scope, porteur_id, pks, caller.member_id, now)
+            _journal(hub, uow, erasure.id, scope, porteur_id, pks, caller.member_id, now,
+                     [m for m in done.notified if named is None or m in named])
             uow.commit()
     finally:
         forget_identities(hub)
