@@ -169,7 +169,7 @@ def answer_erasure_request(erasure_id: IdPath, request: Request,
         closed_object(auth.body, ErasureAnswer.model_fields))
 
 
-@router.get("/deliveries/dead", tags=["livraisons"], responses=answer(DeadLetters))
+@router.get("/deliveries/dead", tags=["livraisons"], responses=answer(DeadLetters, 403, 404))
 def dead_letters(request: Request, after: Cursor = 0,
                  limit: int = Query(500, ge=1, le=1000), membre: MemberQuery = None,
                  auth: Authenticated = Depends(authenticated)) -> Any:
@@ -186,7 +186,7 @@ def dead_letters(request: Request, after: Cursor = 0,
     return page
 
 
-@router.post("/deliveries/replay", tags=["livraisons"], responses=answer(Replayed))
+@router.post("/deliveries/replay", tags=["livraisons"], responses=answer(Replayed, 400, 403, 404))
 def replay(request: Request, delivery_id: OptionalId = None, membre: MemberQuery = None,
            auth: Authenticated = Depends(authenticated)) -> Any:
     """Put the caller's dead-lettered deliveries (or one of them, `delivery_id`: its `id`

@@ -198,7 +198,7 @@ def fuzz(contract, method: str, path: str, operation: dict[str, Any], strategy: 
         caller, (path_values, query, body, raw_body) = drawn
         target = path
         for name, value in path_values.items():
-            target = target.replace("{" + name + "}", quote(str(value), safe="") or "x")
+            target = target.replace("{" + name + "}", _segment(str(value)))
         if query:
             target += "?" + urlencode({k: str(v) for k, v in query.items()})
         content = b"" if body is None and not raw_body else json.dumps(body).encode()
@@ -206,6 +206,14 @@ def fuzz(contract, method: str, path: str, operation: dict[str, Any], strategy: 
               components)
 
     return call
+
+
+def _segment(value: str) -> str:
+    """A path parameter as a client sends it: percent-encoded, and a value of dots only
+    encoded too (`.` and `..` as they are are dot segments, which every client resolves
+    before sending: `/v1/consents/./ack` leaves as `/v1/consents/ack`, another route)."""
+    quoted = quote(value, safe="") or "x"
+    return quoted.replace(".", "%2E") if set(quoted) == {"."} else quoted
 
 
 ODD_VALUES = (None, True, 0, -1.5, HUGE, "", "x", MARKER, [], ["confirmee"], ["autre"], {},
