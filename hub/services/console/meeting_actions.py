@@ -14,10 +14,10 @@ member's next fiche carries it, and the parcours shows it from there.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 from typing import Any
 
+from hub.audit.events import pseudonymise
 from hub.bootstrap import Hub
 from hub.domain.ids import whole_number
 from hub.errors import BadRequest, Conflict, NotFound
@@ -40,8 +40,7 @@ def proposal_id(hub: Hub, action_id: int) -> str:
     """The id a proposal is known by outside (`prp_…`), keyed by a secret of the hub: the
     meeting's own numbers count every decision of the coordination, so a member given two
     learnt how many it took meanwhile."""
-    digest = hmac.new(hub.pseudonym_key, f"proposal|{action_id}".encode(), hashlib.sha256)
-    return "prp_" + digest.hexdigest()[:24]
+    return "prp_" + pseudonymise(f"proposal|{action_id}", hub.pseudonym_key)[:24]
 
 
 def propose_referent(hub: Hub, session: ConsoleSession, porteur_id: str, member_id: str,

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
-import hmac
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -18,6 +16,7 @@ import orjson
 
 from consent.api import Decision, Reason, refused
 from consent.api import scope as consent_scope
+from hub.audit.events import pseudonymise
 from hub.bootstrap import Hub
 from hub.domain.events import FicheCreated, FicheUpdated
 from hub.domain.projection import AllowedSet, ConsentScope, allowed_fields, changed_fields, project
@@ -153,8 +152,7 @@ def delivery_key(hub: Hub, recipient: str, version_id: int, kind: str) -> str:
     """The delivery's id, the same each time the version is planned (idempotent), keyed
     by a secret of the hub: unkeyed, its recipient found the fiche version's global
     number by trying them all, hence how many versions the network had pushed."""
-    message = f"delivery|{recipient}|{version_id}|{kind}".encode()
-    return hmac.new(hub.pseudonym_key, message, hashlib.sha256).hexdigest()[:40]
+    return pseudonymise(f"delivery|{recipient}|{version_id}|{kind}", hub.pseudonym_key)[:40]
 
 
 def _delivery_row(hub: Hub, version: ProcessedVersion, recipient: Recipient, member: Any,

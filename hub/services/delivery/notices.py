@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
 
+from hub.audit.events import pseudonymise
 from hub.store.delivery_repository import FEED, PENDING
 from hub.store.uow import UnitOfWork
 
@@ -52,5 +51,4 @@ def add_notices(uow: UnitOfWork, recipients: Iterable[Any], *, event: str, subje
 def notice_key(secret: bytes, member_id: str, subject: str, event: str) -> str:
     """A notice's delivery id (webhook-id, idempotency key): the same for the same
     (member, subject, event) under the same secret, and telling nothing of the subject."""
-    message = f"notice|{member_id}|{subject}|{event}".encode()
-    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:40]
+    return pseudonymise(f"notice|{member_id}|{subject}|{event}", secret)[:40]
