@@ -85,14 +85,11 @@ def pending_requests(hub: Hub, session: ConsoleSession) -> list[dict[str, Any]]:
     """The requests still waiting, for the console (the coordination sees every owner)."""
     now, delay = hub.clock(), hub.settings.notice_ack_delay
     with hub.uow() as uow:
-        rows = uow.erasure_requests.pending()
-        erasures = {r.erasure_id: uow.erasures.get(r.erasure_id) for r in rows}
-    return [{"effacement": r.erasure_id, "membre": r.owner_id,
-             "porteur_id": erasures[r.erasure_id].porteur_id,  # type: ignore[union-attr]
-             "demande_par": erasures[r.erasure_id].requested_by,  # type: ignore[union-attr]
-             "demande_le": erasures[r.erasure_id].requested_at,  # type: ignore[union-attr]
-             **owner_requests.lines([r], erasures[r.erasure_id], now, delay)[0]}  # type: ignore[arg-type]
-            for r in rows]
+        asked = [(r, uow.erasures.get(r.erasure_id)) for r in uow.erasure_requests.pending()]
+    return [{"effacement": r.erasure_id, "membre": r.owner_id, "porteur_id": e.porteur_id,
+             "demande_par": e.requested_by, "demande_le": e.requested_at,
+             **owner_requests.lines([r], e, now, delay)[0]}
+            for r, e in asked if e is not None]  # a request names its erasure (foreign key)
 
 
 def _confirm(hub: Hub, owner: Caller, erasure: Erasure, by: str,
