@@ -208,18 +208,21 @@ def _first_parts_agree(x: tuple[str, ...], y: tuple[str, ...]) -> bool:
 
 class BirthDateComparison(Comparison):
     """Exact; close = day and month swapped, one typed digit or two digits exchanged;
-    fuzzy = two parts of three, or two typed digits."""
+    fuzzy = two parts of three, or two typed digits. A date made impossible by a digit
+    typed wrong (a day of 61, a letter for a digit: `NormalisedRecord.date_digits`) is
+    compared by its digits the same way, close at best: the same digits read from it
+    are not a date typed the same."""
 
     field = "date_naissance"
-    reads = ("date_naissance",)
+    reads = ("date_naissance", "date_digits")
 
     def present(self, r: NormalisedRecord) -> bool:
-        return r.date_naissance is not None
+        return r.date_naissance is not None or r.date_digits is not None
 
     def compare(self, a: NormalisedRecord, b: NormalisedRecord) -> str:
         x, y = a.date_naissance, b.date_naissance
-        if x is None or y is None:  # never: `level` asks only when both are present
-            return MISSING
+        if x is None or y is None:  # a side typed impossible (see `present`)
+            return _by_digits(a.date_digits or _digits(x), b.date_digits or _digits(y))
         if x == y:
             return EXACT
         if (x.year, x.month, x.day) == (y.year, y.day, y.month):  # day and month swapped
@@ -229,6 +232,17 @@ class BirthDateComparison(Comparison):
             return CLOSE
         same_parts = (x.year == y.year) + (x.month == y.month) + (x.day == y.day)
         return FUZZY if same_parts >= 2 or typed <= 2 else DIFFERENT
+
+
+def _by_digits(x: str, y: str) -> str:
+    """Two dates' digits (yyyymmdd), one of them typed impossible: close for the same
+    digits, day and month swapped, one digit typed wrong or two exchanged; fuzzy for two
+    parts of three or two digits; different otherwise."""
+    typed = OSA.distance(x, y)
+    if typed <= 1 or x == y[:4] + y[6:] + y[4:6]:
+        return CLOSE
+    same_parts = (x[:4] == y[:4]) + (x[4:6] == y[4:6]) + (x[6:] == y[6:])
+    return FUZZY if same_parts >= 2 or typed <= 2 else DIFFERENT
 
 
 class EmailComparison(Comparison):
@@ -430,9 +444,10 @@ class PlaceComparison(Comparison):
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _digits(date: dt.date) -> str:
-    """20120512: a birth date's digits (dates repeat across people: memoised)."""
-    return date.strftime("%Y%m%d")
+def _digits(date: dt.date | None) -> str:
+    """20120512: a birth date's digits (dates repeat across people: memoised); "" for none
+    (never asked: a side without a date has its digits, `BirthDateComparison.present`)."""
+    return date.strftime("%Y%m%d") if date else ""
 
 
 _RANK = {EXACT: 0, CLOSE: 1, FUZZY: 2, DIFFERENT: 3, MISSING: 4}

@@ -261,6 +261,34 @@ def parse_birth_date(text: str | None) -> dt.date | None:
     return _valid_date(year, month, day)
 
 
+# Letters a scanner or a hurried typist puts for a digit (OCR): o for 0, l for 1, ...
+_DIGIT_LOOKALIKES = str.maketrans("oOlIi|zZsSbBgq", "00111122556899")
+
+
+def birth_date_digits(text: str | None) -> str | None:
+    """The digits of a birth date made impossible by a digit typed wrong, year, month and
+    day (19761161: a day of 61; 1g761121: a letter for a digit), for a comparison by its
+    digits; None for a date that parses (`parse_birth_date`), for the zero dates and an
+    impossible day of a real month (00/00/0000, 1980-00-00, 31/02/1980: what a file types
+    for a date unknown, no reading of the person's), and for anything else."""
+    if not text:
+        return None
+    value = text.strip()
+    read = value.translate(_DIGIT_LOOKALIKES)
+    if match := _DATE_YMD.match(read) or _DATE_COMPACT.match(read):
+        year, month, day = match.groups()
+    elif (match := _DATE_DMY.match(read)) and len(match.group(3)) == 4:
+        day, month, year = match.groups()
+    else:
+        return None
+    numbers = int(year), int(month), int(day)
+    if 0 in numbers or (parse_birth_date(read) is not None and read == value):
+        return None
+    mistyped = (read != value or numbers[1] > 12 or numbers[2] > 31
+                or not MIN_BIRTH_YEAR <= numbers[0] <= MAX_BIRTH_YEAR)
+    return f"{numbers[0]:04d}{numbers[1]:02d}{numbers[2]:02d}" if mistyped else None
+
+
 def _valid_date(year: int, month: int, day: int) -> dt.date | None:
     if not MIN_BIRTH_YEAR <= year <= MAX_BIRTH_YEAR:
         return None

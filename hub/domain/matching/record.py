@@ -45,6 +45,9 @@ class NormalisedRecord(NamedTuple):
     prenom_initials: str = ""
     prenom_canonical: str | None = None  # nicknames expanded
     date_naissance: dt.date | None = None
+    # A birth date made impossible by a digit typed wrong (month 13, day 61): its digits,
+    # year, month and day (`normalise.birth_date_digits`); None where the date parses.
+    date_digits: str | None = None
     courriel: str | None = None
     telephone: str | None = None
     adresse: str | None = None
@@ -127,6 +130,7 @@ def normalise_record(raw: Mapping[str, Any], record_id: str | None = None) -> No
         prenom_initials=norm.first_name_initials(first) if first else "",
         prenom_canonical=norm.canonical_first_name(first) if first else None,
         date_naissance=norm.parse_birth_date(_text(raw.get("date_naissance"))),
+        date_digits=norm.birth_date_digits(_text(raw.get("date_naissance"))),
         courriel=norm.normalise_email(_text(raw.get("courriel"))),
         telephone=norm.normalise_phone(_text(raw.get("telephone"))),
         adresse=norm.normalise_street(_text(line)),

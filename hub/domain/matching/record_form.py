@@ -33,11 +33,12 @@ import orjson
 
 from hub.domain.matching.record import NormalisedRecord
 
-FORM_VERSION = 7  # 2: an overseas number written the French way is read (0692 ...);
+FORM_VERSION = 8  # 2: an overseas number written the French way is read (0692 ...);
 # 3: an overseas placeholder (0692 00 00 00) is missing; 4: 0269 ... and 0596 ... are
 # Mayotte's and Martinique's; 5: names in any script are read in Latin letters
 # (`normalise.fold`); 6: the script each name was typed in, symbols folded to nothing;
-# 7: +33 (0)2 69 ... (the trunk 0 kept after +33) is Mayotte's, as 0269 ... is
+# 7: +33 (0)2 69 ... (the trunk 0 kept after +33) is Mayotte's, as 0269 ... is;
+# 8: the digits of a birth date made impossible by a typed digit (`date_digits`)
 _from_ordinal = dt.date.fromordinal
 
 
@@ -51,7 +52,7 @@ def record_form(record: NormalisedRecord) -> str:
         r.nom_naissance, _unless(r.nom_naissance_full, r.nom_naissance),
         " ".join(r.nom_naissance_tokens), r.prenom, " ".join(r.prenom_tokens),
         r.prenom_initials, _unless(r.prenom_canonical, r.prenom),
-        r.date_naissance.toordinal() if r.date_naissance else None,
+        r.date_naissance.toordinal() if r.date_naissance else None, r.date_digits,
         r.courriel, r.telephone, r.adresse, r.numero, r.code_postal, r.commune,
         r.phon_nom, r.phon_nom_naissance, r.phon_prenom, r.nom_script,
         r.nom_naissance_script, r.prenom_script]
@@ -65,13 +66,13 @@ def read_form(text: str | bytes, record_id: str = "") -> NormalisedRecord | None
         return None
     (_version, nom, nom_full, nom_tokens, nom_naissance, nom_naissance_full,
      nom_naissance_tokens, prenom, prenom_tokens, prenom_initials, prenom_canonical,
-     date, *contacts_and_keys) = values  # courriel ... prenom_script, as the record holds them
+     date, *digits_contacts_and_keys) = values  # date_digits ... prenom_script, as held
     return NormalisedRecord._make((
         record_id, nom, nom if nom_full is None else nom_full, tuple(nom_tokens.split()),
         nom_naissance, nom_naissance if nom_naissance_full is None else nom_naissance_full,
         tuple(nom_naissance_tokens.split()), prenom, tuple(prenom_tokens.split()),
         prenom_initials, prenom if prenom_canonical is None else prenom_canonical,
-        None if date is None else _from_ordinal(date), *contacts_and_keys))
+        None if date is None else _from_ordinal(date), *digits_contacts_and_keys))
 
 
 def _unless(value: str | None, usual: str | None) -> str | None:

@@ -459,3 +459,35 @@ def test_a_pair_at_a_threshold_reads_as_its_similarity_says(x, y):
     at_close = _at_thresholds(similarity, similarity)._by_spelling(x, y)
     assert at_fuzzy in {"close", "fuzzy"}
     assert at_close == "close"
+
+
+def test_a_birth_date_made_impossible_by_a_typed_digit_is_compared_by_its_digits():
+    compare = BirthDateComparison()
+    born = {"date_naissance": "19761121"}
+    # A day of 61, a month of 32: one digit typed wrong, the rest says the same person.
+    assert level(compare, born, {"date_naissance": "19761161"}) == "close"
+    assert level(compare, born, {"date_naissance": "19763121"}) == "close"
+    assert level(compare, {"date_naissance": "19761161"}, born) == "close"
+    # Digits exchanged, and a letter read for a digit (OCR: o for 0, l for 1).
+    assert level(compare, {"date_naissance": "1980-05-12"}, {"date_naissance": "19805012"}) == (
+        "close")
+    assert level(compare, {"date_naissance": "1980-05-12"}, {"date_naissance": "198o0512"}) == (
+        "close")
+    assert level(compare, born, {"date_naissance": "19761l21"}) == "close"
+    assert level(compare, born, {"date_naissance": "19763161"}) == "fuzzy"
+    assert level(compare, born, {"date_naissance": "19453161"}) == "different"
+    # Two impossible dates typed alike from one date.
+    assert level(compare, {"date_naissance": "19761161"}, {"date_naissance": "19761162"}) == (
+        "close")
+
+
+def test_placeholder_and_calendar_impossible_birth_dates_stay_missing():
+    compare = BirthDateComparison()
+    born = {"date_naissance": "1980-02-21"}
+    # Zero dates and an impossible day of a real month (31 February) are what a file
+    # types for an unknown date: no reading of the person's own.
+    for unknown in ("00/00/0000", "0000-00-00", "1980-00-00", "31/02/1980", "inconnue",
+                    "01/01/1900"):
+        assert level(compare, born, {"date_naissance": unknown}) == "missing", unknown
+        assert level(compare, {"date_naissance": unknown}, {"date_naissance": unknown}) == (
+            "missing"), unknown
