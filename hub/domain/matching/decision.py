@@ -72,13 +72,18 @@ def has_enough_evidence(explanation: Explanation, settings: DecisionSettings) ->
     (`personal_fields`: first name, birth date, e-mail), each agreeing exactly or closely
     (or fuzzily where the model weighs that as strong evidence: `agrees`).
 
+    Where the model lifts every veto (typo-heavy data without households), no field is
+    asked to be strong either: names and a place agreeing link there on the probability,
+    at the thin review bound (`link_bound`), as Splink links them.
+
     A shared postcode or commune (`lieu`) counts as agreeing, not as strong. A shared
     address, landline and surname describe a household: without a first name, a birth
     date or an e-mail agreeing they do not make one person. E-mail and phone both plainly
     different (`contacts_contradict`) is never enough evidence either.
     """
     agreeing = [t for t in explanation.terms if agrees(t, settings)]
-    strong = any(t.field in settings.strong_fields for t in agreeing)
+    strong = any(t.field in settings.strong_fields for t in agreeing) or (
+        _no_field_is_personal(settings))
     personal = any(t.field in settings.personal_fields for t in agreeing) or (
         _no_field_is_personal(settings))
     return (strong and personal and len(agreeing) >= settings.min_agreeing_fields
@@ -281,7 +286,7 @@ def may_share_cluster(probability: float, evidence: float, settings: DecisionSet
 def pair_kind(explanation: Explanation, settings: DecisionSettings) -> Kind:
     """link, review or new for one scored pair."""
     if (
-        explanation.probability >= settings.link_probability
+        explanation.probability >= link_bound(thin(explanation, settings), settings)
         and has_enough_evidence(explanation, settings)
         and not vetoed(explanation, settings)
     ):
@@ -290,6 +295,16 @@ def pair_kind(explanation: Explanation, settings: DecisionSettings) -> Kind:
         return "new"
     return "review" if explanation.probability >= review_bound(
         thin(explanation, settings), settings) else "new"
+
+
+def link_bound(thin_evidence: bool, settings: DecisionSettings) -> float:
+    """The link threshold of a pair: never below the thin review bound where no strong
+    field agrees (`thin`: names and a place, which link only where every veto is lifted,
+    `has_enough_evidence`), so a pair a coordinator would not even see below that bound
+    never links below it."""
+    if thin_evidence:
+        return max(settings.link_probability, settings.thin_review())
+    return settings.link_probability
 
 
 def review_bound(thin_evidence: bool, settings: DecisionSettings) -> float:

@@ -38,6 +38,7 @@ from hub.domain.matching.decision import (
     decide_among,
     has_enough_evidence,
     lines_contradict,
+    link_bound,
     may_share_cluster,
     other_person,
     review_bound,
@@ -160,7 +161,8 @@ class PatternScorer:
         (the batch's array scorer computes the totals many at a time, then calls this)."""
         probability = probability_of(total)
         settings = self.decision
-        if probability >= settings.link_probability and facts.evidence and not facts.veto:
+        if (probability >= link_bound(facts.thin, settings) and facts.evidence
+                and not facts.veto):
             kind: Kind = "link"
         elif facts.other_person:
             kind = "new"

@@ -211,9 +211,17 @@ def train(
                                  without_other_dates=True)
     veto_m, contact_matches, moved_matches = household_free_veto_m(
         alike, comparisons, em, settings.decision.veto_fields)
+    no_households = t.reestimate_u and lifts_every_veto(veto_m, settings)
+    if no_households:
+        em = dataclasses.replace(expectation_maximisation(
+            alike, comparisons, u_random, dataclasses.replace(t, reestimate_u=False)),
+            without_other_dates=em.without_other_dates)
     # The matches are among the pairs alike as persons: the prior of any candidate pair
     # is theirs, diluted by the other candidates.
-    prior = em.prior * sum(alike.values()) / max(sum(patterns.values()), 1)
+    matches = em.prior * sum(alike.values())
+    prior = matches / max(sum(patterns.values()), 1)
+    if no_households:  # u of random pairs: the prior of a random pair goes with it
+        prior = min(matches / max(len(records) * (len(records) - 1) / 2, 1), prior)
     tf_fields = [name for name, c in settings.comparisons.items() if c.term_frequency]
     tf, floors = term_frequencies(records, tf_fields, t.tf_min_count, t.tf_max_values)
     stats = {"enregistrements": len(records), "paires_candidates": sum(patterns.values()),
@@ -221,10 +229,28 @@ def train(
              "em_sans_dates_differentes": em.without_other_dates,
              "iterations_em_toutes_paires": first_iterations,
              "paires_contact_m_veto": round(contact_matches),
-             "paires_adresse_differente_m_veto": round(moved_matches)}
+             "paires_adresse_differente_m_veto": round(moved_matches),
+             "u_paires_aleatoires_sans_foyers": no_households}
     u = {field: _at_least_each(levels, u_random[field]) for field, levels in em.u.items()}
     return MatchModel(settings, prior, _at_least(em.m, M_FLOOR), u, tf, floors, stats,
                       u_random, veto_m)
+
+
+def lifts_every_veto(veto_m: dict[str, float], settings: MatchingSettings) -> bool:
+    """Whether the matches no household could have made replace every veto field often
+    enough to lift its veto (`MatchModel.decision`): typo-heavy data without households.
+
+    There EM's u among the candidate pairs (`reestimate_u`) is the wrong one: the pairs
+    alike as persons are nearly all duplicates, and its "non-match" class takes in the
+    most retyped of them, so a closer level weighs less than a looser one (a postcode
+    exact +3.9 bits, another one with the same suburb +8.2: FEBRL-family sets). The u
+    of random pairs then holds, as in the Fellegi–Sunter model (and Splink's): EM runs
+    again from it, learning m alone. A file with households keeps a veto (the twins,
+    a father and his son) and its u among candidates.
+    """
+    fields = settings.decision.veto_fields
+    return bool(fields) and all(veto_m.get(f, 0.0) >= settings.decision.veto_max_m
+                                for f in fields)
 
 
 M_FLOOR = 0.01

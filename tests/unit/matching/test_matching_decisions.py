@@ -456,3 +456,23 @@ def test_a_record_linked_many_times_into_another_part_is_weighed_against_it_once
                      unknown_between=unknown_between)
     assert len(set(result.labels)) == 2 and asked
     assert max(asked.values()) == 1
+
+
+def test_where_every_veto_is_lifted_names_and_a_place_link_at_the_thin_review_bound(model):
+    """Typo-heavy data without households (every veto lifted): names and a postcode
+    agreeing, no strong field, link on the probability, as Splink links them, but only
+    from the thin review bound (0.999) up: between the link threshold and it they are
+    not even shown for review. Where a veto holds (households), they never link."""
+    here = {"nom": "Kerguelen", "prenom": "Anne", "code_postal": "63000"}
+    typo_heavy = _lifting(model, "prenom", "date_naissance")
+    for there in (here, dict(here, nom="Kerguelenn"), dict(here, prenom="Anna")):
+        assert match_one(there, [Candidate("P1", here)], model).kind == "review", there
+        assert match_one(there, [Candidate("P1", here)], typo_heavy).kind == "link", there
+        levels = tuple(t.level for t in typo_heavy.score(person(**there), person(**here)).terms)
+        assert PatternScorer(typo_heavy).judge(levels, person(**there))[0] == "link", there
+    both_typed = dict(here, nom="Kerguelenn", prenom="Annie")
+    explanation = typo_heavy.score(person(**both_typed), person(**here))
+    settings = typo_heavy.decision
+    assert settings.link_probability <= explanation.probability < settings.thin_review()
+    assert pair_kind(explanation, settings) == "new"
+    assert match_one(both_typed, [Candidate("P1", here)], typo_heavy).kind == "new"

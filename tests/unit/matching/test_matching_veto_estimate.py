@@ -6,6 +6,8 @@ from __future__ import annotations
 import random
 from collections import Counter
 
+import pytest
+
 from hub.domain.matching.comparisons import build_comparisons
 from hub.domain.matching.model import MatchModel
 from hub.domain.matching.settings import default_settings
@@ -100,3 +102,30 @@ def test_without_contacts_nor_duplicates_whose_addresses_differ_the_vetoes_hold(
     model, bound = _trained([(same_address, 3_000), (_NAMESAKES, 6_000)])
     assert model.m["prenom"]["different"] > bound
     assert model.decision.lifted_vetoes == ()
+
+
+# Typo-heavy data without households (FEBRL family): duplicates replace the first name
+# and the birth date both, and move.
+_REPLACING_BOTH = {**_TYPO_HEAVY, "date_naissance": {"exact": 0.75, "close": 0.1,
+                                                     "different": 0.15}}
+
+
+def test_where_every_veto_is_lifted_u_and_the_prior_are_those_of_random_pairs():
+    """No household in the file (every veto lifted on the matches no household could
+    have made): EM's u among candidates takes the most retyped duplicates for its non-match
+    class; the u of random pairs holds, with the prior of a random pair beside it."""
+    model, _bound = _trained([(_REPLACING_BOTH, 3_000), (_NAMESAKES, 6_000)])
+    assert set(model.decision.lifted_vetoes) == {"prenom", "date_naissance"}
+    assert model.training["u_paires_aleatoires_sans_foyers"] is True
+    for field, levels in model.u.items():
+        assert levels == pytest.approx(model.u_random[field]), field
+    # Its matches over every pair of the file, not over its 9,000 candidate pairs.
+    records = len(training_records(300))
+    assert model.prior <= 9_000 / (records * (records - 1) / 2)
+
+
+def test_a_file_with_households_keeps_u_among_its_candidates():
+    model, _bound = _trained([(_FRENCH_NO_CONTACT, 3_000), (_TWINS_NO_CONTACT, 250),
+                             (_SIBLINGS_NO_CONTACT, 400), (_NAMESAKES, 6_000)])
+    assert model.training["u_paires_aleatoires_sans_foyers"] is False
+    assert model.u["nom"] != pytest.approx(model.u_random["nom"])
