@@ -381,8 +381,9 @@ class AddressComparison(Comparison):
 
     Exact = same street, same number; close = the street spelt a little differently
     (token similarity) with no other number, or the same number on a street with a
-    typo; fuzzy = a similar street with another number, or the same number where a
-    line is the number alone; different otherwise.
+    typo; fuzzy = a similar street with another number, or the same number alone on
+    both lines; missing (not comparable) = the same number alone against a line with
+    its street; different otherwise.
     """
 
     field = "adresse"
@@ -407,10 +408,12 @@ class AddressComparison(Comparison):
 
 def _by_number_alone(a: NormalisedRecord, b: NormalisedRecord, other_number: bool) -> str:
     """A line that is a house number alone ("23", the street left out): the same number
-    is fuzzy (the model weighs it: evidence where it weighs enough, `agrees`); another
-    number, or a street given without one, is different."""
+    alone on both sides is fuzzy (the model weighs it: evidence where it weighs enough,
+    `agrees`); against a line with its street, not compared (missing: the number alone
+    is one in thirty, not a similar street's evidence); another number, or a street
+    given without one, is different."""
     if not other_number and a.numero and a.numero == b.numero:
-        return FUZZY
+        return FUZZY if a.adresse == b.adresse else MISSING
     return DIFFERENT
 
 

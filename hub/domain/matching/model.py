@@ -47,8 +47,8 @@ class FieldTerm:
 
     `sides` says whether each side (left, right) had a value the comparison could use:
     the level is "missing" when one does not, or when both do but share no part of it
-    (the place: a commune against a postcode, "non comparable"); a missing field adds
-    nothing.
+    (the place: a commune against a postcode; the address: a house number alone against
+    a line with its street, "non comparable"); a missing field adds nothing.
     """
 
     field: str

@@ -33,12 +33,14 @@ def model():
 @given(_side, _side)
 def test_a_field_is_missing_exactly_when_a_side_lacks_it_and_then_weighs_nothing(left, right):
     """Missing where a side lacks the field, or (the place) where the two sides hold no
-    part of it in common: a commune alone on one side, a postcode alone on the other."""
+    part of it in common: a commune alone on one side, a postcode alone on the other; or
+    (the address) a house number alone against a line with its street and that number."""
     model = hand_model()
     explanation = model.score(person(id="a", **left), person(id="b", **right))
     apart = _place_apart(left, right)
+    number_alone = {left["adresse_ligne"], right["adresse_ligne"]} == {"12", "12 rue Pasteur"}
     for term in explanation.terms:
-        unmatched = term.field == "lieu" and apart
+        unmatched = (term.field == "lieu" and apart) or (term.field == "adresse" and number_alone)
         assert (term.level == "missing") == (not all(term.sides) or unmatched), term
         if term.level == "missing":
             assert term.weight == 0.0 and term.tf_adjustment == 0.0
