@@ -173,7 +173,7 @@ def load_key_history(data: str | bytes) -> dict[str, Ed25519PublicKey]:
     try:
         entries = json.loads(text)["cles"]
         keys = {str(e["key_id"]): load_public_key(e["cle_publique"]) for e in entries}
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:  # nested past the parser
         raise ValueError("not a hub key history (JSON with 'cles')") from exc
     for claimed, key in keys.items():
         if key_id(key) != claimed:

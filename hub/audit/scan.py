@@ -132,7 +132,7 @@ class ExportScan:
             record = json.loads(line, object_pairs_hook=_once_each)
             kind = record["type"]
             keys = set(record)
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):  # nested past the parser
             self._malformed_line()
             return
         if not isinstance(kind, str):  # a list or an object is no record type (nor a dict key)

@@ -32,7 +32,7 @@ def load_seen_head(data: bytes) -> SignedTreeHead:
         if not isinstance(head, dict):
             raise ValueError
         return head_from_dict(head)
-    except (ValueError, AttributeError) as exc:
+    except (ValueError, AttributeError, RecursionError) as exc:  # nested past the parser
         raise ValueError("--seen-head: not a signed tree head (JSON of GET /v1/audit/tree-head)") from exc
 
 

@@ -200,3 +200,16 @@ def test_two_entries_swapped_are_named_once_each_with_or_without_the_meta_line()
     swapped = [*lines[:at], lines[at + 1], lines[at], *lines[at + 2:]]
     assert len(_out_of_place(swapped)) == 2
     assert _out_of_place(swapped[1:]) == _out_of_place(swapped)
+
+
+_TOO_DEEP = "[" * 100_000 + "]" * 100_000  # past Python's recursion limit in any JSON parser
+
+
+@pytest.mark.parametrize("place", ["meta", "entry", "head", "end"])
+def test_a_line_nested_too_deep_to_parse_is_a_malformed_line_not_a_crash(place: str) -> None:
+    """A tampered line of nested arrays made the parser exceed Python's recursion limit:
+    the verifier ("never raises on bad content") stopped with a traceback, where the DPO
+    expects a report naming the problem."""
+    lines = as_lines(covered())
+    index = next(i for i, line in enumerate(lines) if json.loads(line)["type"] == place)
+    assert "malformed_line" in _refused([*lines[:index], _TOO_DEEP, *lines[index + 1:]])

@@ -107,3 +107,19 @@ def test_the_command_reads_a_saved_tree_head_answer(tmp_path: Path, wrapped: boo
     assert "seen_head_forked" in capsys.readouterr().out
     (tmp_path / "bad.json").write_text("{}")
     assert main([*args, "--seen-head", str(tmp_path / "bad.json")]) == 2
+
+
+@pytest.mark.parametrize("option", ["--seen-head", "--public-key"])
+def test_a_head_or_key_file_nested_too_deep_to_parse_is_refused_as_unreadable(
+        tmp_path: Path, option: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Exit 2 with the message saying which file is not what it should be, not a
+    traceback of the JSON parser's recursion."""
+    _export(tmp_path / "e.jsonl", events(20))
+    (tmp_path / "hub.pub").write_bytes(public_key_pem(SIGNER.public_key))
+    (tmp_path / "deep.json").write_text('{"tete": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    keys = str(tmp_path / ("deep.json" if option == "--public-key" else "hub.pub"))
+    args = [str(tmp_path / "e.jsonl"), "--public-key", keys]
+    if option == "--seen-head":
+        args += ["--seen-head", str(tmp_path / "deep.json")]
+    assert main(args) == 2
+    assert "Error" in capsys.readouterr().err
