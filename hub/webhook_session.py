@@ -129,6 +129,24 @@ def webhook_session() -> requests.Session:
     return session
 
 
+ANSWER_READ_BYTES = 65536
+
+
+def skim(response: requests.Response) -> None:
+    """Read a recipient's answer (posted with `stream=True`) up to `ANSWER_READ_BYTES`,
+    then close it. Only its status and headers count: an answer read whole leaves its
+    connection to the pool; a longer one is cut off, its connection closed, so an
+    endpoint answering a huge or endless body fills no memory of the worker."""
+    read = 0
+    try:
+        for chunk in response.iter_content(chunk_size=16384):
+            read += len(chunk)
+            if read > ANSWER_READ_BYTES:
+                break
+    finally:
+        response.close()
+
+
 def retry_after_s(value: str | None, now: float) -> float | None:
     """Seconds a `Retry-After` header asks to wait (0-9 digits or an HTTP date), None when
     absent or unreadable: the recipient's header is never trusted to be well formed."""

@@ -23,7 +23,8 @@ class Recipient:
     a request whose sender hangs up while it is held stops counting then. With `self.gate`
     (an Event), each request is also held until the gate is set: a webhook kept in flight
     for as long as a test needs. With `self.redirect_to` set, it answers 307 to that URL
-    (and records nothing)."""
+    (and records nothing). With `self.answer_bytes`, a 2xx answer carries a body of that
+    many bytes, and `self.answer_sent` counts those written before the sender hung up."""
 
     def __init__(self, port: int = 0) -> None:
         self.status = 200
@@ -32,6 +33,9 @@ class Recipient:
         self.gate: threading.Event | None = None
         self.redirect_to: str | None = None
         self.headers: dict[str, str] = {}
+        self.answer_bytes = 0
+        self.answer_sent = 0
+        self.answered = threading.Event()
         self.arrived = threading.Event()
         self.arrivals: list[float] = []
         self.received: list[dict[str, Any]] = []
@@ -91,8 +95,22 @@ class Recipient:
                 self.send_response(status)
                 for name, value in recipient.headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", "0")
+                long = recipient.answer_bytes if 200 <= status < 300 else 0
+                self.send_header("Content-Length", str(long))
                 self.end_headers()
+                if long:
+                    self._write_long_answer(long)
+
+            def _write_long_answer(self, size: int) -> None:
+                chunk = b"x" * 65536
+                try:
+                    while recipient.answer_sent < size:
+                        self.wfile.write(chunk[:size - recipient.answer_sent])
+                        recipient.answer_sent += min(len(chunk), size - recipient.answer_sent)
+                except OSError:  # the sender hung up without reading it all
+                    self.close_connection = True
+                finally:
+                    recipient.answered.set()
 
             def _hold(self, seconds: float) -> bool:
                 """Wait `seconds`; False as soon as the sender closes its side."""

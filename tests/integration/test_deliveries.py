@@ -117,6 +117,21 @@ def test_a_webhook_redirected_elsewhere_is_not_followed_there(network):
         assert [d["source"]["fiche_id"] for d in cci.documents()] == ["F-1"]
         assert elsewhere.documents() == []
 
+def test_a_webhook_answer_s_body_is_not_read_past_a_small_bound(network):
+    """The hub read a recipient's whole answer into memory before looking at its status:
+    an endpoint answering a large (or endless) body, misconfigured or hostile, filled the
+    worker's memory, which every member's deliveries and matching share. Only the status
+    and headers count: the body is read up to a small bound, then the hub hangs up."""
+    hub, _clock, cci, _pfil = network
+    cci.answer_bytes = 96 * 2**20
+    push_and_process(hub, fiche())
+    summary = webhooks.dispatch_webhooks(hub)
+    assert cci.answered.wait(30)
+    assert summary.sent == 2 and len(cci.documents()) == 1
+    # what the kernel's socket buffers took before the hub hung up, never the whole answer
+    assert cci.answer_sent < 24 * 2**20, cci.answer_sent
+
+
 def test_a_recipient_the_consent_does_not_cover_receives_nothing(network):
     hub, _clock, cci, pfil = network
     push_and_process(hub, fiche(), roles_destinataires=["accompagnement"],

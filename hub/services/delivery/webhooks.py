@@ -39,7 +39,7 @@ from hub.services.delivery.delivery_lease import RecipientLease
 from hub.store.delivery_repository import CANCELLED, DEAD, SENT
 from hub.store.records import Delivery, FicheSources, Member
 from hub.store.uow import UnitOfWork
-from hub.webhook_session import cancelling, post_done, retry_after_s
+from hub.webhook_session import cancelling, post_done, retry_after_s, skim
 
 log = logging.getLogger(__name__)
 
@@ -357,8 +357,9 @@ def _post(hub: Hub, member: Member, delivery: Delivery) -> tuple[int, str, float
         # and be logged as delivered to the member. A 3xx is a failed attempt.
         response = hub.webhook_session.post(
             member.webhook_url or "", data=body, headers=headers, allow_redirects=False,
-            timeout=(settings.webhook_connect_timeout_s, settings.webhook_timeout_s))
-        response.close()
+            timeout=(settings.webhook_connect_timeout_s, settings.webhook_timeout_s),
+            stream=True)
+        skim(response)  # the body is read up to a small bound, never whole
     except requests.ReadTimeout:
         return 0, _TIMED_OUT, None
     except requests.RequestException as exc:
