@@ -11,6 +11,7 @@ import contextlib
 import email.utils
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,11 +27,15 @@ _current = threading.local()
 
 class PostCancel:
     """Cuts off the POSTs of the thread that runs under `cancelling(self)`: the one under
-    way (its socket is shut down) and any later one (refused before it is sent)."""
+    way (its socket is shut down) and any later one (refused before it is sent).
+    `limit_s`: how long one POST may last, from its sending to the end of its answer
+    (`overdue` tells when the one under way has lasted longer)."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit_s: float | None = None) -> None:
         self._lock = threading.Lock()
         self._connection: HTTPConnection | None = None
+        self._started: float | None = None
+        self._limit_s = limit_s
         self.cancelled = False
 
     def cancel(self) -> None:
@@ -41,15 +46,24 @@ class PostCancel:
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
 
+    def overdue(self) -> bool:
+        """The POST under way has lasted longer than `limit_s`: an answer trickled a byte
+        at a time, each within the read timeout, would otherwise hold the sender for good."""
+        started = self._started
+        return (self._limit_s is not None and started is not None
+                and time.monotonic() - started > self._limit_s)
+
     def _enter(self, connection: HTTPConnection) -> None:
         with self._lock:
             if self.cancelled:
                 raise ConnectionAbortedError("webhook POST cancelled: the lease may end")
             self._connection = connection
+            self._started = time.monotonic()
 
     def _leave(self) -> None:
         with self._lock:
             self._connection = None
+            self._started = None
 
 
 @contextlib.contextmanager
@@ -60,6 +74,14 @@ def cancelling(cancel: PostCancel) -> Iterator[None]:
         yield
     finally:
         _current.cancel = None
+
+
+def cut_off() -> bool:
+    """The thread's POST was cut off (`PostCancel.cancel`): whatever part of an answer
+    came (a status line, its headers cut short, which `http.client` takes as complete),
+    it is no answer."""
+    cancel: PostCancel | None = getattr(_current, "cancel", None)
+    return cancel is not None and cancel.cancelled
 
 
 def post_done() -> None:

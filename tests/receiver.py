@@ -10,6 +10,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+DRIP_BYTES = 600
+
 
 class Recipient:
     """Records every POST; answers `self.status` (200 by default), after holding each
@@ -24,7 +26,10 @@ class Recipient:
     (an Event), each request is also held until the gate is set: a webhook kept in flight
     for as long as a test needs. With `self.redirect_to` set, it answers 307 to that URL
     (and records nothing). With `self.answer_bytes`, a 2xx answer carries a body of that
-    many bytes, and `self.answer_sent` counts those written before the sender hung up."""
+    many bytes, and `self.answer_sent` counts those written before the sender hung up.
+    With `self.drip_s`, a 2xx answer's headers go out one byte every `drip_s` seconds
+    (`DRIP_BYTES` of them), each well within a read timeout; `self.dripped` counts
+    those written before the sender hung up."""
 
     def __init__(self, port: int = 0) -> None:
         self.status = 200
@@ -35,6 +40,8 @@ class Recipient:
         self.headers: dict[str, str] = {}
         self.answer_bytes = 0
         self.answer_sent = 0
+        self.drip_s = 0.0
+        self.dripped = 0
         self.answered = threading.Event()
         self.arrived = threading.Event()
         self.arrivals: list[float] = []
@@ -92,6 +99,9 @@ class Recipient:
                             "headers": {k.lower(): v for k, v in self.headers.items()},
                             "body": body, "document": json.loads(body)})
                 self._leave()  # before the answer leaves: the sender may then go on at once
+                if recipient.drip_s and 200 <= status < 300:
+                    self._drip(status)
+                    return
                 self.send_response(status)
                 for name, value in recipient.headers.items():
                     self.send_header(name, value)
@@ -100,6 +110,21 @@ class Recipient:
                 self.end_headers()
                 if long:
                     self._write_long_answer(long)
+
+            def _drip(self, status: int) -> None:
+                head = f"HTTP/1.1 {status} OK\r\nX-Slow: {'x' * DRIP_BYTES}\r\n".encode()
+                self.close_connection = True
+                try:
+                    for index in range(len(head)):
+                        self.wfile.write(head[index:index + 1])
+                        self.wfile.flush()
+                        recipient.dripped += 1
+                        if not self._hold(recipient.drip_s):
+                            break  # the sender hung up
+                except OSError:
+                    pass
+                finally:
+                    recipient.answered.set()
 
             def _write_long_answer(self, size: int) -> None:
                 chunk = b"x" * 65536

@@ -18,8 +18,8 @@ from hub.services.ingest import accept as ingest
 from hub.services.ingest import processing
 from hub.services.privacy import consents
 from tests.factories import record_consents
-from tests.integration.world import OWNER, THIERS, fiche, push_and_process
-from tests.receiver import Recipient
+from tests.integration.world import OWNER, THIERS, fiche, network_world, push_and_process
+from tests.receiver import DRIP_BYTES, Recipient
 
 pytestmark = pytest.mark.integration
 
@@ -130,6 +130,27 @@ def test_a_webhook_answer_s_body_is_not_read_past_a_small_bound(network):
     assert summary.sent == 2 and len(cci.documents()) == 1
     # what the kernel's socket buffers took before the hub hung up, never the whole answer
     assert cci.answer_sent < 24 * 2**20, cci.answer_sent
+
+
+def test_an_answer_trickled_byte_by_byte_is_cut_off_and_retried_later(db_url, tmp_path):
+    """An endpoint sending its answer a byte at a time, each within the read timeout, held
+    its sender for as long as it liked: a sender thread of the worker (there are
+    HUB_WEBHOOK_SENDERS) lost to every other member, and the worker's stop waiting on
+    it. A POST whose answer is not complete within twice the read timeout (after its
+    connection) is cut off, a failed attempt retried with backoff."""
+    world = network_world(db_url, tmp_path, webhook_timeout_s=0.5)
+    hub, _clock, cci, _pfil = next(world)
+    try:
+        cci.drip_s = 0.1  # the whole answer would take a minute
+        push_and_process(hub, fiche())
+        summary = webhooks.dispatch_webhooks(hub)
+        assert cci.answered.wait(30)
+        assert (summary.sent, summary.failed) == (1, 1)  # the PFIL's; the CCI's to retry
+        assert cci.dripped < DRIP_BYTES
+        with hub.uow() as uow:
+            assert uow.deliveries.next_pending("cci-thiers", 10)[0].attempts == 1
+    finally:
+        next(world, None)  # the world's end: the hub closed, the recipients stopped
 
 
 def test_a_recipient_the_consent_does_not_cover_receives_nothing(network):

@@ -29,8 +29,9 @@ def network(db_url, tmp_path):
     yield from network_world(db_url, tmp_path)
 
 
-def network_world(db_url, tmp_path, *, cci_subscribed=True):
-    """`network`, the CCI subscribed to nothing unless `cci_subscribed`."""
+def network_world(db_url, tmp_path, *, cci_subscribed=True, **settings_overrides):
+    """`network`, the CCI subscribed to nothing unless `cci_subscribed`; the hub's
+    settings with `settings_overrides`."""
     with Recipient() as cci, Recipient() as pfil:
         members = [
             _member("commune-ambert", "commune", "accueil"),
@@ -42,7 +43,8 @@ def network_world(db_url, tmp_path, *, cci_subscribed=True):
         (tmp_path / "network.json").write_text(json.dumps({"reseau": "test", "membres": members}))
         clock = Clock()
         settings = Settings(data_dir=tmp_path / "data", database_url=db_url,
-                            webhook_retry_base_s=1, webhook_give_up_after_s=3600)
+                            webhook_retry_base_s=1, webhook_give_up_after_s=3600,
+                            **settings_overrides)
         hub = Hub.from_settings(settings, publisher=RecordingPublisher(), clock=clock)
         load_network(hub, tmp_path / "network.json", tmp_path / "creds")
         yield hub, clock, cci, pfil

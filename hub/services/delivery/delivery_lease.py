@@ -39,7 +39,10 @@ class RecipientLease:
         self._stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
         self._guard: threading.Thread | None = None
-        self.posts = PostCancel()  # the holder posts under `cancelling(lease.posts)`
+        # the holder posts under `cancelling(lease.posts)`; a POST's answer must be whole
+        # within twice the read timeout (and the connection's own timeout)
+        settings = hub.settings
+        self.posts = PostCancel(settings.webhook_connect_timeout_s + 2 * settings.webhook_timeout_s)
 
     def acquire(self) -> bool:
         """Take the lease and start renewing it; False when another sender holds it."""
@@ -95,8 +98,14 @@ class RecipientLease:
             time.sleep(_RETRY_RELEASE_S)
 
     def _watch(self) -> None:
-        """Cut off the POST under way before the lease could end unrenewed."""
+        """Cut off the POST under way before the lease could end unrenewed, or once it
+        has lasted longer than its limit (the recipient is tried again later)."""
         while not self._stop.wait(_GUARD_EVERY_S):
+            if self.posts.overdue():
+                self.posts.cancel()
+                log.warning("webhook POST to %s cut off: its answer did not come whole in "
+                            "time; tried again later", self.member_id)
+                return
             if self._lost or time.monotonic() >= self._ends():
                 self.posts.cancel()
                 log.warning("webhook lease of %s could not be renewed: sending stops",

@@ -39,7 +39,7 @@ from hub.services.delivery.delivery_lease import RecipientLease
 from hub.store.delivery_repository import CANCELLED, DEAD, SENT
 from hub.store.records import Delivery, FicheSources, Member
 from hub.store.uow import UnitOfWork
-from hub.webhook_session import cancelling, post_done, retry_after_s, skim
+from hub.webhook_session import cancelling, cut_off, post_done, retry_after_s, skim
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ _GIVE_UP_PAGE = 1000
 _FLUSH_EVERY_S = 1.0
 _RETRYABLE_4XX = {408, 425, 429}
 _TIMED_OUT = "network_ReadTimeout"
+_CUT_OFF = "network_cut_off"  # the POST was cut off: no answer, whatever part of one came
 _RETRY_AFTER_MAX_S = 3600.0  # a recipient's Retry-After is honoured up to this
 
 
@@ -323,7 +324,7 @@ def _attempt(hub: Hub, member: Member, delivery: Delivery, outcomes: _Outcomes,
         summary.dead += 1
         return True
     delay = max(backoff_delay(hub, attempts), min(asked_delay or 0.0, _RETRY_AFTER_MAX_S))
-    if error == _TIMED_OUT:
+    if error in (_TIMED_OUT, _CUT_OFF):
         # The recipient may still be handling the request the hub hung up on: the next
         # one waits at least one more read timeout, so it does not open a second stream.
         delay = max(delay, hub.settings.webhook_timeout_s)
@@ -366,6 +367,8 @@ def _post(hub: Hub, member: Member, delivery: Delivery) -> tuple[int, str, float
         return 0, f"network_{type(exc).__name__}", None
     finally:
         post_done()
+    if cut_off():
+        return 0, _CUT_OFF, None
     asked = retry_after_s(response.headers.get("Retry-After"), time.time())
     return response.status_code, f"http_{response.status_code}", asked
 
