@@ -160,6 +160,17 @@ def test_a_damaged_backup_is_refused_before_anything_changes(network, tmp_path):
         recovery.restore(hub.settings, tmp_path / "sauvegarde")
 
 
+def test_a_backup_into_a_folder_that_exists_is_refused_saying_so(network, tmp_path):
+    """`capactif backup --output` naming a folder that exists (yesterday's backup) stopped
+    with a FileExistsError traceback; nothing in the folder is touched."""
+    hub, _clock, _cci, _pfil = network
+    recovery.backup(hub, tmp_path / "hier")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "hier").iterdir()}
+    with pytest.raises(ConfigurationError, match="already exists"):
+        recovery.backup(hub, tmp_path / "hier")
+    assert {p.name: p.read_bytes() for p in (tmp_path / "hier").iterdir()} == before
+
+
 def _pk(hub, fiche_id):
     with hub.engine.connect() as conn:
         return conn.execute(sa.select(fiches.c.id).where(fiches.c.fiche_id == fiche_id)).scalar_one()

@@ -43,7 +43,18 @@ MANIFEST = "manifest.json"
 
 def backup(hub: Hub, folder: Path) -> dict[str, Any]:
     """A consistent copy of the store in `folder` (created, 0700), with its manifest."""
-    folder.mkdir(mode=0o700, parents=True, exist_ok=False)
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=False)
+    except FileExistsError:
+        raise ConfigurationError(
+            f"{folder} existe déjà : une sauvegarde s'écrit dans un dossier nouveau (rien "
+            "n'a été écrit dans celui-ci).",
+            f"{folder} already exists: a backup goes into a new folder (nothing was written "
+            "into this one).") from None
+    except OSError as exc:
+        raise ConfigurationError(
+            f"Dossier de sauvegarde {folder} impossible à créer ({exc.strerror}).",
+            f"Cannot create the backup folder {folder} ({exc.strerror}).") from exc
     started = hub.clock()
     head = audit.latest_head(hub)
     name = "hub.sqlite3" if hub.settings.is_sqlite else "hub.pgdump"
