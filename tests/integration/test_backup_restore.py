@@ -6,6 +6,9 @@ the restore from the backup's last signed head."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import pytest
 import sqlalchemy as sa
 
@@ -158,6 +161,57 @@ def test_a_damaged_backup_is_refused_before_anything_changes(network, tmp_path):
     copy.write_bytes(copy.read_bytes()[:-10] + b"0123456789")
     with pytest.raises(ConfigurationError, match="damaged"):
         recovery.restore(hub.settings, tmp_path / "sauvegarde")
+
+
+def _unreadable_copy(folder):
+    """The backup's copy cut in half, its manifest's digest written for the cut copy: what
+    a copy damaged before its digest was taken, or one the tool of this machine cannot
+    read (a newer pg_dump's format), looks like to the restore."""
+    manifest = json.loads((folder / recovery.MANIFEST).read_text())
+    copy = folder / manifest["fichier"]
+    copy.write_bytes(copy.read_bytes()[: copy.stat().st_size // 2])
+    manifest["sha256"] = hashlib.sha256(copy.read_bytes()).hexdigest()
+    (folder / recovery.MANIFEST).write_text(json.dumps(manifest))
+
+
+def test_a_restore_that_fails_leaves_the_store_as_it_was(network, tmp_path):
+    """On PostgreSQL the restore dropped the store's schema, then ran pg_restore: when
+    that failed (a copy it cannot read), the hub was left with an empty database, every
+    fiche accepted since the backup and before it lost. On SQLite the WAL was deleted
+    before the copy was read."""
+    hub, _clock, _cci, _pfil = network
+    recovery.backup(hub, tmp_path / "sauvegarde")
+    push_and_process(hub, _fiche("F-9", b"Gardenom", 3))
+    _unreadable_copy(tmp_path / "sauvegarde")
+    hub.close()
+    with pytest.raises(ConfigurationError):
+        recovery.restore(hub.settings, tmp_path / "sauvegarde")
+    kept = _reopen(hub)
+    try:
+        assert read_own_fiche(kept, OWNER, OWNER.member_id, "F-9")["fiche"]["porteur"]["nom"] \
+            == "Gardenom"
+    finally:
+        kept.close()
+
+
+def test_a_backup_of_the_other_kind_of_store_is_refused_before_anything_changes(
+        network, tmp_path):
+    """A PostgreSQL copy given to a SQLite hub (or the reverse, after a move to the scale
+    mode) was handed to the wrong tool: a traceback, or an emptied database."""
+    hub, _clock, _cci, _pfil = network
+    recovery.backup(hub, tmp_path / "sauvegarde")
+    manifest = json.loads((tmp_path / "sauvegarde" / recovery.MANIFEST).read_text())
+    manifest["base"] = "postgresql" if manifest["base"] == "sqlite" else "sqlite"
+    (tmp_path / "sauvegarde" / recovery.MANIFEST).write_text(json.dumps(manifest))
+    push_and_process(hub, _fiche("F-9", b"Gardenom", 3))
+    hub.close()
+    with pytest.raises(ConfigurationError, match="store"):
+        recovery.restore(hub.settings, tmp_path / "sauvegarde")
+    kept = _reopen(hub)
+    try:
+        read_own_fiche(kept, OWNER, OWNER.member_id, "F-9")
+    finally:
+        kept.close()
 
 
 def test_a_backup_into_a_folder_that_exists_is_refused_saying_so(network, tmp_path):

@@ -82,6 +82,13 @@ def restore(settings: Settings, folder: Path, *, force: bool = False) -> Restore
     must be stopped; a worker heartbeat younger than three intervals stops the restore
     (unless `force`)."""
     manifest = _manifest(folder)
+    kind = "sqlite" if settings.is_sqlite else "postgresql"
+    if manifest.get("base") != kind:
+        raise ConfigurationError(
+            f"Cette sauvegarde est celle d'une base {manifest.get('base')} ; la base de ce hub "
+            f"est {kind} : restaurez une sauvegarde faite par ce mode. Rien n'a été changé.",
+            f"This backup is of a {manifest.get('base')} store; this hub's store is {kind}: "
+            "restore a backup made in this mode. Nothing was changed.")
     with _offline_hub(settings) as hub:
         _refuse_if_alive(hub, force)
     copies.load(settings.database_url.reveal(), folder / manifest["fichier"])
