@@ -441,6 +441,10 @@ def _audit_export(args: argparse.Namespace) -> int:
     """Run on the hub machine by its operator for the DPO; logged as an export by `hub`."""
     from hub.services.audit import trail as audit
 
+    if not args.output.parent.is_dir() or args.output.is_dir():
+        raise ConfigurationError(
+            f"La sortie doit être un fichier dans un dossier existant : {args.output}.",
+            f"The output must be a file in an existing folder: {args.output}.")
     hub = _hub()
     if args.format == "jsonl" and not (args.porteur or args.member or args.action):
         print(audit.export(hub, args.output, "hub"))

@@ -30,3 +30,20 @@ def test_an_event_appended_after_the_exports_head_stays_out_of_it(hub, monkeypat
     report = verify_lines(stream.getvalue().splitlines(), hub.hub_key.public_key)
     assert report.ok, report.render()
     assert report.entries == report.verified_size == hub.audit.size - 1
+
+
+@pytest.mark.parametrize("where", ["missing/folder/export.jsonl", "."])
+def test_the_export_command_refuses_an_output_it_cannot_write_before_logging_an_export(
+        hub, monkeypatch, capsys, tmp_path, where):
+    """`capactif audit export --output` naming a folder, or a file in a folder that does
+    not exist, stopped with a traceback after logging an export that never happened."""
+    from hub import cli
+
+    monkeypatch.setenv("HUB_DATA_DIR", str(hub.settings.data_dir))
+    monkeypatch.setenv("HUB_DATABASE_URL", hub.settings.database_url.reveal())
+    size = hub.audit.size
+    for kind in ("jsonl", "csv"):
+        assert cli.main(["audit", "export", "--format", kind, "--output",
+                         str(tmp_path / where)]) == 1
+        assert "configuration_error" in capsys.readouterr().err
+    assert hub.audit.size == size
