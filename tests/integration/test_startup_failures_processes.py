@@ -75,3 +75,33 @@ def test_a_database_driver_the_hub_cannot_load_is_named(command, data_dir):
                            "HUB_DATABASE_URL": "postgresql+nosuchdriver://hub:s3cret-pw@db/hub"})
     refused(done, "configuration_error", "HUB_DATABASE_URL")
     assert "s3cret-pw" not in done.stdout + done.stderr
+
+
+def test_processes_starting_together_on_a_new_postgresql_database_all_start(tmp_path):
+    """`capactif serve` and `capactif worker` run `capactif init` at start: the API
+    processes and workers of a scale deployment started together on a new (or newly
+    upgraded) PostgreSQL database ran the migrations at once, and all but one stopped
+    with a traceback (a duplicate type, a duplicate table). They take turns now."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    from tests.conftest import PG_ADMIN_URL
+
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"capactif_init_race_{uuid.uuid4().hex[:8]}"
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        url = sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(False)
+        env = {**os.environ, "HUB_DATA_DIR": str(tmp_path / "data"), "HUB_DATABASE_URL": url}
+        starting = [subprocess.Popen(capactif_command("init"), env=env, text=True,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                    for _ in range(3)]
+        outputs = [(p.communicate(timeout=300)[0], p.returncode) for p in starting]
+        for output, returncode in outputs:
+            assert returncode == 0 and "Traceback" not in output, output
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterator
 
 import sqlalchemy as sa
@@ -23,7 +24,7 @@ def initialise(settings: Settings) -> dict[str, int]:
     from hub.services.privacy.key_rotation import upgrade_keys
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with _start_errors(settings):
+    with _start_errors(settings), _one_at_a_time(settings):
         upgrade(settings.database_url.reveal())
         hub = Hub.from_settings(settings, publisher=NullPublisher())
         try:
@@ -31,6 +32,35 @@ def initialise(settings: Settings) -> dict[str, int]:
                     "formes_reecrites": reindex_forms(hub)}
         finally:
             hub.close()
+
+
+# The advisory lock `init` takes on PostgreSQL (any fixed number: "capactif" in ASCII)
+_INIT_LOCK = 0x6361706163746966
+
+
+@contextlib.contextmanager
+def _one_at_a_time(settings: Settings) -> Iterator[None]:
+    """PostgreSQL: one `init` at a time on the database. `serve` and `worker` run it at
+    start, and the processes of a deployment starting together ran the migrations at
+    once: all but one stopped (a duplicate type or table). The others wait, then find
+    the store current. SQLite: writers already take turns."""
+    if settings.is_sqlite:
+        yield
+        return
+    # not the hub's engine: its statement deadline would end the wait for another init
+    # (a re-index of a large store takes minutes); 0 is no limit, as libpq reads it
+    engine = sa.create_engine(settings.database_url.reveal(), isolation_level="AUTOCOMMIT",
+                              poolclass=sa.pool.NullPool, connect_args={
+                                  "connect_timeout": math.ceil(settings.database_connect_timeout_s)})
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT pg_advisory_lock(%(key)s)", {"key": _INIT_LOCK})
+            try:
+                yield
+            finally:
+                conn.exec_driver_sql("SELECT pg_advisory_unlock(%(key)s)", {"key": _INIT_LOCK})
+    finally:
+        engine.dispose()
 
 
 @contextlib.contextmanager
