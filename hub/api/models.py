@@ -135,11 +135,11 @@ class ReferentAnswer(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     reponse: Literal["acceptee", "refusee"]
-    note: str | None = Field(None, max_length=500)
+    note: str | None = Field(None, max_length=1000)  # meeting_actions.MAX_NOTE
 
 
 class ReferentAnswered(_Open):
-    proposition: int
+    proposition: str = Field(description="L'identifiant de la proposition (prp_…)")
     porteur_id: str
     reponse: Literal["acceptee", "refusee"]
 

@@ -59,6 +59,28 @@ def test_a_proposed_referent_structure_gets_a_notice_in_its_feed_and_accepts_it(
     assert answered_event.actor_member == "chambre-agriculture-63"
 
 
+def test_the_answer_and_its_note_are_as_the_openapi_document_declares_them(world):
+    """The document declared the answer's `proposition` an integer while the hub answers
+    its `prp_…` id (a generated client refused the answer), and a note of 500 characters
+    at most while the hub took 1000 and cut a longer one short without a word."""
+    hub, porteur = world["hub"], world["porteurs"]["F-ORPHELIN"]
+    schemas = world["client"].get("/openapi.json").json()["components"]["schemas"]
+    proposal = meeting_actions.propose_referent(hub, world["session"], porteur,
+                                                "chambre-agriculture-63")
+    limit = schemas["ReferentAnswer"]["properties"]["note"]["anyOf"][0]["maxLength"]
+    too_long = answer(world, "chambre-agriculture-63", proposal,
+                      {"reponse": "acceptee", "note": "x" * (limit + 1)})
+    assert too_long.status_code == 400 and "note" in too_long.text.lower()
+    [row] = meeting_actions.actions_of(hub, porteur)
+    assert row.status == "proposee"  # nothing recorded: the member sends it again
+    answered = answer(world, "chambre-agriculture-63", proposal,
+                      {"reponse": "acceptee", "note": "é" * limit})
+    assert answered.status_code == 200, answered.text
+    assert meeting_actions.actions_of(hub, porteur)[0].answer_note == "é" * limit
+    declared = schemas["ReferentAnswered"]["properties"]["proposition"]["type"]
+    assert declared == "string" and isinstance(answered.json()["proposition"], str)
+
+
 def test_only_the_proposed_member_may_answer_and_a_bad_answer_is_a_400(world):
     hub, porteur = world["hub"], world["porteurs"]["F-ORPHELIN"]
     proposal = meeting_actions.propose_referent(hub, world["session"], porteur,

@@ -180,7 +180,13 @@ def _note(text: str) -> str:
                          "texte) ; retapez la note sans copier-coller.",
                          f"Note: invisible character {hiding} refused (it hides or reorders "
                          "the text); type the note again rather than pasting it.")
-    return text.strip()[:MAX_NOTE]
+    text = text.strip()
+    if len(text) > MAX_NOTE:  # refused, not cut short: nothing said is lost unseen
+        raise BadRequest(f"Note : {MAX_NOTE} caractères au plus ({len(text)} reçus) ; "
+                         "raccourcissez-la.",
+                         f"Note: at most {MAX_NOTE} characters ({len(text)} received); "
+                         "shorten it.")
+    return text
 
 
 def _log(hub: Hub, action: str, member: str, user: str | None, porteur_id: str) -> None:
