@@ -211,9 +211,13 @@ class ErasureRead(_Open):
     effacement: str
     portee: Literal["porteur", "fiche"]
     porteur_id: str | None
-    demande_par: str
+    demande_par: str | None = Field(None, description=(
+        "Le membre demandeur : absent pour un membre avisé ou sollicité qui ne peut pas le "
+        "connaître (docs/protocol.md, « Need-to-know »)."))
     demande_le: str
-    fiches_effacees: int
+    fiches_effacees: int | None = Field(None, description=(
+        "Pour le demandeur, son DPO et le DPO du réseau ; absent pour un membre avisé ou "
+        "sollicité."))
     avis: list[NoticeStatus]
     demandes: list[ErasureRequestStatus]
 

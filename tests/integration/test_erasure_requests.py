@@ -333,3 +333,20 @@ def test_an_owner_asked_that_erases_on_its_own_request_confirms_and_asks_only_th
     whole = erasure.read_erasure(hub, NETWORK_DPO, own["effacement"])
     assert [d["membre"] for d in whole["demandes"]] == [PFIL.member_id]
     assert len(requests_in_feed(hub, THIERS)) == 0
+
+
+def test_every_reader_s_erasure_status_conforms_to_the_openapi_document(attacked):
+    """The document required `demande_par` and `fiches_effacees` in every answer of
+    `GET /v1/erasures/{id}`, which an owner asked or a notified member reads without them
+    (need-to-know): a generated client validating answers refused theirs."""
+    from hub.api.models import ErasureRead
+
+    hub, *_rest, answer = attacked
+    required = set(ErasureRead.model_json_schema()["required"])
+    readers = [THIERS, OWNER, PFIL, CCI, NETWORK_DPO]
+    for reader in readers:
+        try:
+            read = erasure.read_erasure(hub, reader, answer["effacement"])
+        except NotFound:
+            continue  # told nothing of it
+        assert required <= set(read), (reader.member_id, sorted(required - set(read)))
