@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from hub.domain.matching.record import NormalisedRecord, normalise_record
 from hub.domain.matching.record_form import read_form, record_form
 from hub.store import bulk
+from hub.store.erasure_tables import fiche_keys
 from hub.store.identity_memo import IdentityMemo
 from hub.store.matching_tables import (
     match_judgements,
@@ -141,6 +142,12 @@ def _stored_records_sql(count: int) -> str:
     return _STORED_RECORDS_SQL + f"WHERE r.fiche_pk IN ({','.join('?' * count)})"
 
 
+# `_STORED_RECORDS_SQL` in SQLAlchemy's terms, for the rarer reads off the hot path.
+_STORED_RECORDS = sa.select(
+    match_records.c.fiche_pk, match_records.c.porteur_id, match_records.c.record_form,
+    sa.case((match_records.c.record_form.is_(None), sa.cast(match_records.c.identity, sa.Text))),
+    fiche_keys.c.wrapped_key, fiche_keys.c.generation,
+).select_from(match_records.outerjoin(fiche_keys, fiche_keys.c.fiche_pk == match_records.c.fiche_pk))
 _STORED_IDENTITIES = sa.select(match_records.c.fiche_pk, match_records.c.identity)
 _UNION_CHUNK = 200
 _IN_CHUNK = 5000
@@ -464,6 +471,16 @@ class Matching:
             found[porteur_id].append(fiche_pk)
         return found
 
+    def records_of_porteurs(self, porteur_ids: Iterable[str]) -> list[IndexedRecord]:
+        """Every indexed fiche of these porteurs, normalised (erased ones left out): what
+        joining them must weigh, not only the fiches a match read under its keys."""
+        pks = sorted(pk for held in self.fiches_of(porteur_ids).values() for pk in held)
+        rows: list[Any] = []
+        for chunk in _chunks(pks, _IN_CHUNK):
+            rows.extend(tuple(row) for row in self.conn.execute(
+                _STORED_RECORDS.where(match_records.c.fiche_pk.in_(chunk))))
+        return self._records_of(rows)
+
     def fiche_heads(self, fiche_pks: Iterable[int]) -> dict[int, FicheHead]:
         """Owner, reference, porteur and current payload of fiches, by primary key."""
         query = (sa.select(fiches.c.id, fiches.c.member_id, fiches.c.fiche_id,
@@ -499,6 +516,12 @@ class Matching:
                 found[a].add(b)
                 found[b].add(a)
         return found
+
+    def open_items_of(self, fiche_pk: int) -> list[int]:
+        """The open review items a fiche was put in, oldest first."""
+        query = sa.select(review_items.c.id).where(
+            review_items.c.status == OPEN, review_items.c.fiche_pk == fiche_pk)
+        return list(self.conn.scalars(query.order_by(review_items.c.id)))
 
     def open_items_between(self, porteur_a: str, porteur_b: str) -> int:
         pair = (review_items.c.porteur_id.in_([porteur_a, porteur_b])

@@ -3,7 +3,9 @@
 Processing a fiche version resolves its porteur (online deduplication: link to an
 existing porteur, new porteur, or new provisional porteur with a review item; see
 `hub.services.matching.online`), marks the fiche processed and plans the deliveries
-(routing, consent, projection), all in one transaction.
+(routing, consent, projection), all in one transaction. A fiche that linked porteurs
+together is linked to the best of them, and the others are merged into it once that
+transaction is committed (`hub.services.matching.chains`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from hub.services.delivery.deliveries import (
     planned_deliveries,
     store_deliveries,
 )
+from hub.services.matching.chains import join_chains
 from hub.services.matching.forgetting import forget_if_erased
 from hub.services.matching.online import OnlineMatcher, identity_of
 from hub.store.records import VersionToProcess
@@ -74,26 +77,29 @@ def _process_chunk(hub: Hub, outbox_ids: Sequence[int], *,
             return BatchOutcome(0, 0), []
         forget_if_erased(hub, uow)
         now = hub.clock()
+        matcher = OnlineMatcher(hub, uow)
         versions, created, later = _process_versions(
-            hub, uow, [row.ref_id for row in rows], now, wait=wait)
+            hub, uow, [row.ref_id for row in rows], now, wait=wait, matcher=matcher)
         deliveries = planned_deliveries(hub, uow, versions, now)
         done = [row.id for row in rows if row.ref_id not in later]
         uow.outbox.mark_processed(done, now)
         planned = store_deliveries(uow, deliveries)  # last: it locks the recipients' counters
         uow.commit()
+    join_chains(hub, matcher.chains)  # committed: the merges wait for no key of this batch
     webhooks = sum(row["channel"] == "webhook" for rows in deliveries.values() for row in rows)
     return (BatchOutcome(len(done), created, planned, webhooks),
             [row.id for row in rows if row.ref_id in later])
 
 
 def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt.datetime,
-                      *, wait: bool = True) -> tuple[list[ProcessedVersion], int, set[int]]:
+                      *, wait: bool = True, matcher: OnlineMatcher | None = None,
+                      ) -> tuple[list[ProcessedVersion], int, set[int]]:
     """The versions processed, the porteurs created, and the version ids left for later
     (without `wait`: those of fiches whose matching keys another transaction holds)."""
     rows = uow.fiches.versions_for_processing(version_ids)
     documents = {row.version_id: orjson.loads(row.payload) for row in rows
                  if row.payload is not None}
-    matcher = OnlineMatcher(hub, uow)
+    matcher = matcher or OnlineMatcher(hub, uow)
     identities: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
         if row.version_id in documents:

@@ -41,6 +41,7 @@ from hub.domain.matching import (
     NormalisedRecord,
     default_model,
 )
+from hub.domain.matching.chains import porteurs_to_join
 from hub.domain.matching.decision import Decision, RecordLike, record_blocking_keys
 from hub.domain.matching.settings import InvalidSetting
 from hub.errors import InvalidMatchingModel
@@ -168,6 +169,7 @@ class OnlineMatcher:
         self._reviews: list[dict[str, Any]] = []
         self._resolved_at: dt.datetime | None = None
         self._moves_held = False  # `Porteurs.hold_moves` taken in this transaction
+        self.chains: list[int] = []  # fiches linked to several porteurs, to join (`resolve_new`)
 
     def digests(self, identity: Mapping[str, Any]) -> list[str]:
         """The identity's blocking-key digests (computed once per identity in a batch: the
@@ -263,11 +265,21 @@ class OnlineMatcher:
 
     def resolve_new(self, fiche_pk: int, identity: dict[str, Any],
                     now: dt.datetime) -> Resolution:
-        """Resolve a fiche never processed before; nothing is written until `flush`."""
+        """Resolve a fiche never processed before; nothing is written until `flush`.
+
+        A fiche linking to several porteurs that may all be one person with it (`_to_join`)
+        is linked to the best, with a review item against each other one, and listed in
+        `chains`: the caller joins them once this transaction is committed (`join_chains`),
+        as the batch keeps them one cluster; the items wait for a coordinator otherwise."""
         digests = self.digests(identity)
         batch = self._batch_for(digests)
         rows = batch.candidates(digests, skip_fiche=fiche_pk)
         decision = self._decide(identity, rows)
+        asked = decision if decision.kind == "review" else None
+        if self._to_join(identity, decision, rows):
+            self.chains.append(fiche_pk)
+            asked = dataclasses.replace(decision, porteur_id=None)  # the others only
+            decision = dataclasses.replace(decision, kind="link", conflicts=())
         if decision.kind == "link" and decision.porteur_id and decision.explanation:
             porteur_id, method, created = decision.porteur_id, "auto", False
             evidence = {"probabilite": round(decision.score, 6),
@@ -282,10 +294,19 @@ class OnlineMatcher:
         self._indexed.append((fiche_pk, porteur_id, identity, digests, record))
         self._resolved_at = now
         batch.add(IndexedFiche(fiche_pk, porteur_id, record), digests)
-        if decision.kind == "review":
+        if asked is not None:
             self._reviews.extend(
-                self._review_rows(fiche_pk, porteur_id, identity, rows, decision, now))
+                self._review_rows(fiche_pk, porteur_id, identity, rows, asked, now))
         return Resolution(porteur_id, method, created)
+
+    def _to_join(self, identity: Mapping[str, Any], decision: Decision,
+                 rows: list[Any]) -> bool:
+        """The fiche links to several porteurs that may be one person with it, as far as
+        its candidates show them (`porteurs_to_join`), and no coordinator judged one of
+        them apart from the best nor has an item between them waiting."""
+        others = porteurs_to_join(self._record(identity), decision, rows, self.model)
+        return bool(others) and decision.porteur_id is not None and not any(
+            self._already_known(decision.porteur_id, other) for other in others)
 
     def flush(self) -> None:
         """Write what `resolve_new` decided: porteurs first (links and index refer to them),

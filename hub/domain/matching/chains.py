@@ -1,0 +1,64 @@
+"""A record linking two porteurs or more: may they be one person without a human saying so?
+
+A record arriving after two fiches of one person that share too little to link (one
+by its e-mail and birth date, one by its phone and address) links to both: the bridge
+came last. The batch (`capactif dedup`) keeps such a linked component whole when it
+holds at most `max_group_size` records and every pair of them may be one person
+(`compatible`: no veto, no lines saying two people, enough evidence; `cluster`); the
+online path asks the same of the fiches a new one links together, first of those it
+read under its keys (`porteurs_to_join`), then of every fiche of the porteurs
+(`may_be_one`) before it joins them.
+
+Example:
+    >>> from hub.domain.matching.decision import Candidate, match_one
+    >>> from hub.domain.matching.model import default_model
+    >>> model = default_model()
+    >>> by_mail = {"nom": "Kerbrat", "prenom": "Anne", "date_naissance": "1980-05-12",
+    ...            "courriel": "anne.kerbrat@exemple.fr"}
+    >>> by_phone = {"nom": "Kerbrat", "prenom": "Anne", "telephone": "0611223344",
+    ...             "adresse": {"ligne": "9 avenue Foch", "code_postal": "15000"}}
+    >>> both, read = {**by_mail, **by_phone}, [Candidate("a", by_mail), Candidate("b", by_phone)]
+    >>> decision = match_one(both, read, model)
+    >>> decision.kind, porteurs_to_join(both, decision, read, model)
+    ('review', ('a',))
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+from hub.domain.matching.decision import (
+    CandidateLike,
+    Decision,
+    RecordLike,
+    as_record,
+    compatible,
+    pair_kind,
+)
+from hub.domain.matching.model import MatchModel
+
+
+def may_be_one(records: Sequence[RecordLike], model: MatchModel) -> bool:
+    """One person without a human saying so, as the batch keeps a linked component whole:
+    at most `max_group_size` records, every pair of them compatible."""
+    settings = model.decision
+    normalised = [as_record(record) for record in records]
+    return len(normalised) <= settings.max_group_size and all(
+        compatible(model.score(a, b), settings)
+        for a, b in itertools.combinations(normalised, 2))
+
+
+def porteurs_to_join(record: RecordLike, decision: Decision,
+                     candidates: Sequence[CandidateLike], model: MatchModel) -> tuple[str, ...]:
+    """The other porteurs a record in review for linking to several (`match_one`'s
+    conflicts) may join its best one, as far as its candidates show them: its best pair
+    a link, and the record with the candidates of all those porteurs one person
+    (`may_be_one`). Empty when they may not, or when the decision is no such review."""
+    top, explanation = decision.porteur_id, decision.explanation
+    if decision.kind != "review" or not decision.conflicts or top is None or \
+            explanation is None or pair_kind(explanation, model.decision) != "link":
+        return ()
+    linked = {top, *decision.conflicts}
+    held = [as_record(c.record) for c in candidates if c.porteur_id in linked]
+    return decision.conflicts if may_be_one([as_record(record), *held], model) else ()

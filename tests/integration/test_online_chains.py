@@ -1,0 +1,94 @@
+"""A fiche that links two porteurs (each its own fiche of one person, nothing joining them
+before it arrived): the worker joins them as `capactif dedup` clusters the same records,
+when every pair of fiches of the union may be one person; otherwise it leaves the fiche
+in review, as before. On both databases."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from hub.domain.matching.model import DEFAULT_MODEL_FILE
+from hub.domain.matching.record import RECORD_FIELDS
+from hub.services.matching import duplicates
+from hub.services.matching.dedup_batch import run_batch
+from tests.integration.dedup_world import (
+    CCI,
+    COMMUNE,
+    PFIL,
+    fiche_of,
+    hub_for,
+    links_of,
+    porteur_of,
+    push,
+)
+
+pytestmark = pytest.mark.integration
+
+# Anne by e-mail and birth date; Anne by phone and address; then a fiche with all of it.
+# The first two share only her names: not enough to link, nothing against one person.
+BY_MAIL = {"nom": "Kerbrat", "prenom": "Anne", "date_naissance": "1980-05-12",
+           "courriel": "anne.kerbrat@exemple.fr"}
+BY_PHONE = {"nom": "Kerbrat", "prenom": "Anne", "telephone": "06 11 22 33 44",
+            "adresse": {"ligne": "9 avenue Foch", "code_postal": "15000", "commune": "Aurillac"}}
+BOTH = {**BY_MAIL, **BY_PHONE}
+# A father and his son of one name at one address: the father's fiche with his birth
+# date, e-mail and mobile, the son's with another mobile and no birth date (birth date
+# unknown on a side, no contact agreeing, two mobiles: their lines say two people); a
+# fiche with the names, birth date, e-mail and address links to both.
+FATHER = {**BY_MAIL, "telephone": "06 11 22 33 44", "adresse": BY_PHONE["adresse"]}
+SON = {**BY_PHONE, "telephone": "06 99 88 77 66"}
+NO_PHONE = {**BY_MAIL, "adresse": BY_PHONE["adresse"]}
+
+
+@pytest.fixture
+def world(db_url, tmp_path):
+    yield from hub_for(db_url, tmp_path)
+
+
+def _batch_clusters(tmp_path: Path, porteurs: list[dict]) -> list[str]:
+    """`capactif dedup` with the shipped model on the same identities, in order."""
+    rows = []
+    for n, porteur in enumerate(porteurs):
+        address = porteur.get("adresse", {})
+        rows.append({f: "" for f in RECORD_FIELDS} | {
+            k: v for k, v in porteur.items() if k != "adresse"} | {
+            "id": f"r{n}", "adresse_ligne": address.get("ligne", ""),
+            "code_postal": address.get("code_postal", ""), "commune": address.get("commune", "")})
+    with (tmp_path / "people.csv").open("w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, RECORD_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    run_batch(tmp_path / "people.csv", tmp_path / "clusters.csv", model_path=DEFAULT_MODEL_FILE)
+    with (tmp_path / "clusters.csv").open(encoding="utf-8") as result:
+        return [row["cluster_id"] for row in csv.DictReader(result)]
+
+
+def test_a_fiche_linking_two_porteurs_joins_them_as_the_batch_clusters_them(world, tmp_path):
+    hub, _clock = world
+    assert len(set(_batch_clusters(tmp_path, [BY_MAIL, BY_PHONE, BOTH]))) == 1
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", BY_MAIL))
+    push(hub, CCI, fiche_of(CCI, "C-1", BY_PHONE))
+    assert porteur_of(hub, COMMUNE, "A-1") != porteur_of(hub, CCI, "C-1")
+    push(hub, PFIL, fiche_of(PFIL, "P-1", BOTH))
+    porteur = porteur_of(hub, PFIL, "P-1")
+    assert porteur_of(hub, COMMUNE, "A-1") == porteur_of(hub, CCI, "C-1") == porteur
+    assert links_of(hub, PFIL, "P-1")[0].method == "auto"
+    assert duplicates.list_review_items(hub)["items"] == []
+    [merge] = duplicates.merge_history(hub, porteur)
+    assert merge["revue"] is not None
+
+
+def test_a_fiche_linking_two_porteurs_whose_fiches_say_two_people_stays_in_review(world,
+                                                                                   tmp_path):
+    hub, _clock = world
+    father, son, _third = _batch_clusters(tmp_path, [FATHER, SON, NO_PHONE])
+    assert father != son
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", FATHER))
+    push(hub, CCI, fiche_of(CCI, "C-1", SON))
+    push(hub, PFIL, fiche_of(PFIL, "P-1", NO_PHONE))
+    porteurs = {porteur_of(hub, c, f) for c, f in ((COMMUNE, "A-1"), (CCI, "C-1"), (PFIL, "P-1"))}
+    assert len(porteurs) == 3
+    assert len(duplicates.list_review_items(hub)["items"]) == 2
