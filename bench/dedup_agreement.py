@@ -34,7 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from dedup_accuracy import load_set, pairwise, run_ours
 
 from hub.config import Settings
-from hub.domain.matching.decision import Decision, compatible, pair_kind, record_blocking_keys
+from hub.domain.matching.chains import may_be_one, porteurs_to_join
+from hub.domain.matching.decision import Decision, pair_kind, record_blocking_keys
 from hub.domain.matching.model import MatchModel
 from hub.domain.matching.record import NormalisedRecord
 from hub.services.matching.dedup_batch import read_people_csv
@@ -42,25 +43,20 @@ from hub.services.matching.online import IndexedFiche, _BatchIndex
 
 
 def online_labels(records: Sequence[NormalisedRecord], model: MatchModel, order: Sequence[int],
-                  cap: int, policy: str = "review",
+                  cap: int, join: bool = True,
                   ) -> tuple[list[str], Counter[str], dict[int, tuple[Decision, set[int]]]]:
     """Each record's porteur when the records arrive in `order` at the online path, the
     count of its decisions by kind, and each record's decision and candidates.
 
-    `policy`, for a fiche linking to two porteurs or more (what-if): "review" (the
-    worker's), "best" (linked to the best porteur it is compatible with, every fiche of
-    it), "merge" (and the other porteurs linked merged into it when every pair of fiches
-    of the union may be one person, as the batch's cluster check)."""
+    With `join` (the worker of this revision), a fiche linking porteurs that may be one
+    person with it, as far as its candidates show them (`porteurs_to_join`), is linked to
+    the best and the others merged into it if every fiche of them may still be one person
+    (`may_be_one`, `join_chains`, here right after the fiche); without, it goes to review
+    (the worker before)."""
     index, porteur_of, kinds = _BatchIndex(cap), [""] * len(records), Counter[str]()
     index.load({}, {})
     decided = {}
     fiches_of: dict[str, list[int]] = {}
-    max_group = model.settings.decision.max_group_size
-
-    def fits(pk: int, group: Sequence[int]) -> bool:
-        return all(compatible(model.score(records[pk], records[o]), model.decision)
-                   for o in group)
-
     for pk in order:
         record = records[pk]
         keys = record_blocking_keys(record, model)
@@ -69,27 +65,21 @@ def online_labels(records: Sequence[NormalisedRecord], model: MatchModel, order:
         decided[pk] = (decision, {c.fiche_pk for c in candidates})
         kinds[decision.kind] += 1
         porteur = decision.porteur_id if decision.kind == "link" else None
-        if policy != "review" and decision.kind == "review" and decision.conflicts:
-            seen = {c.fiche_pk for c in candidates}
-            linked = [p for p in (decision.porteur_id, *decision.conflicts) if p]
-            held = {p: [o for o in fiches_of[p] if policy.endswith("all") or o in seen]
-                    for p in linked}
-            union = [o for p in linked for o in held[p]]
-            coherent = len(union) < max_group and fits(pk, union) and all(
-                fits(a, held[q]) for p, q in itertools.combinations(linked, 2) for a in held[p])
-            if coherent:
-                porteur = linked[0]
-            elif policy.startswith("best"):
-                porteur = next((p for p in linked if fits(pk, fiches_of[p])), None)
-            if coherent and policy.startswith(("merge", "best")):
-                for other in linked[1:]:
-                    for o in fiches_of.pop(other):
-                        porteur_of[o] = porteur
-                        index.records[o] = index.records[o]._replace(porteur_id=porteur)
-                        fiches_of[porteur].append(o)
+        others = porteurs_to_join(record, decision, candidates, model) if join else ()
+        if others:
+            porteur = decision.porteur_id
+            kinds["joined"] += 1
         porteur_of[pk] = porteur or f"p{pk}"
         fiches_of.setdefault(porteur_of[pk], []).append(pk)
         index.add(IndexedFiche(pk, porteur_of[pk], record), keys)
+        for other in others:
+            held = fiches_of[porteur_of[pk]] + fiches_of[other]
+            if not may_be_one([records[o] for o in held], model):
+                continue
+            for o in fiches_of.pop(other):
+                porteur_of[o] = porteur_of[pk]
+                index.records[o] = index.records[o]._replace(porteur_id=porteur_of[pk])
+            fiches_of[porteur_of[pk]] = held
     return porteur_of, kinds, decided
 
 
@@ -147,7 +137,7 @@ def compare(name: str, order_name: str, online: list[str], batch: list[str],
     print(f"  online, {order_name:15s}: P {p:.4f} R {r:.4f} F1 {f1:.4f}; pairs both "
           f"{len(on & off)}, only online {len(only_online)} ({len(only_online & truly)} true), "
           f"only batch {len(only_batch)} ({len(only_batch & truly)} true); decisions "
-          + ", ".join(f"{k} {kinds[k]}" for k in ("link", "review", "new"))
+          + ", ".join(f"{k} {kinds[k]}" for k in ("link", "review", "new", "joined"))
           + f"; {1000 * seconds / len(online):.2f} ms a fiche")
 
 
@@ -167,7 +157,8 @@ def bench_set(name: str, size: int, seed: int, cap: int, policies: Sequence[str]
     for (order_name, order), policy in itertools.product(
             (("file", range(len(records))), ("shuffled", shuffled)), policies):
         started = time.perf_counter()
-        online, kinds, decided = online_labels(records, model, list(order), cap, policy)
+        online, kinds, decided = online_labels(records, model, list(order), cap,
+                                               join=policy == "worker")
         compare(name, f"{order_name} {policy}", online, batch, truth, kinds,
                 time.perf_counter() - started)
         for reason, count in why_apart(records, model, list(order), online, batch,
@@ -181,11 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         default=["dsgen-zipf-heavy", "dsgen-zipf-swaps", "french", "febrl4"])
     parser.add_argument("--size", type=int, default=5_000, help="French population size")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--policies", nargs="+", default=["review"],
-                        choices=["review", "best-all", "merge-all", "merge-seen", "link-all",
-                                 "link-seen"],
-                        help="what-if, a fiche linking to two porteurs or more: review (the "
-                             "worker's), linked to the best it fits, or the porteurs merged")
+    parser.add_argument("--policies", nargs="+", default=["before", "worker"],
+                        choices=["before", "worker"],
+                        help="a fiche linking porteurs together: joined (the worker of this "
+                             "revision) or left in review (the worker before)")
     args = parser.parse_args(argv)
     cap = Settings().match_candidates_per_key
     for name in args.sets:
