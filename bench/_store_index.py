@@ -1,6 +1,7 @@
 """Online matching against the hub's real store: a migrated database (SQLite file or
 PostgreSQL) whose blocking index (`match_keys`, `match_records`) holds N porteurs, and
-the worker's own code path (`OnlineMatcher.match`) timed against a baseline measured in
+the worker's own code path (`OnlineMatcher.match`; with `alternate --resolve`, a new
+fiche's `resolve_new`) timed against a baseline measured in
 the same run: one primary-key lookup of a fiche in the same database.
 
 The index is bulk-loaded (a million fiches through the service path would take hours):
@@ -249,12 +250,17 @@ def measure_in_subprocess(database_url: str, data_dir: Path, probes, size: int) 
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measure(hub: Hub, probes, size: int, *, full_memo: bool = False) -> dict[str, float]:
+def measure(hub: Hub, probes, size: int, *, full_memo: bool = False,
+            resolve: bool = False) -> dict[str, float]:
     """Median ms of the online match and of the baseline, and their ratio; the CPU ms
     of a match, the candidates a probe, and a digest of every decision (kind, porteur,
     probability, explanation, conflicts; a new porteur's kind alone). `full_memo`: the worker's memo of opened
     index rows (`Hub.identities`) is first filled with as many rows as it holds, as in a
-    worker after some 250 matches (texts no row has: nothing is answered from them)."""
+    worker after some 250 matches (texts no row has: nothing is answered from them).
+    `resolve`: the worker's path for a new fiche instead (`OnlineMatcher.resolve_new`, the
+    batch's read of the index and the decision, a fiche of one probe per transaction;
+    nothing flushed, the transaction rolled back), its decision as the porteur it links
+    to or "new"."""
     rng = random.Random(3)
     if full_memo:
         filler = normalise_record({})
@@ -269,17 +275,27 @@ def measure(hub: Hub, probes, size: int, *, full_memo: bool = False) -> dict[str
             identity = identity_of(as_porteur(row))
             sent_before = _sent_on(uow.connection)
             started, started_cpu = time.perf_counter(), time.process_time()
-            decision, rows, _d = matcher.match(identity)
+            if resolve:
+                resolution = matcher.resolve_new(size + 1 + len(online), identity,
+                                                 dt.datetime.now(dt.UTC))
+                decision, rows = None, ()
+            else:
+                decision, rows, _d = matcher.match(identity)
             online.append(time.perf_counter() - started)
             cpu.append(time.process_time() - started_cpu)
             statements.append(_sent_on(uow.connection) - sent_before)
-            kinds.append(decision.kind)
             candidates.append(len(rows))
-            # A new porteur by its kind: the worker keeps nothing of its closest pair
-            # and no longer compares it in full (`PatternScorer.match_one`'s `best_new`).
-            decisions.update(repr((decision.kind,) if decision.kind == "new" else (
-                decision.kind, decision.porteur_id, decision.score, decision.conflicts,
-                decision.explanation and decision.explanation.to_dict())).encode())
+            if decision is None:
+                kinds.append("link" if resolution.method == "auto" else "new")
+                decisions.update(repr((resolution.method, not resolution.created and
+                                       resolution.porteur_id)).encode())
+            else:
+                kinds.append(decision.kind)
+                # A new porteur by its kind: the worker keeps nothing of its closest pair
+                # and no longer compares it in full (`PatternScorer.match_one`'s `best_new`).
+                decisions.update(repr((decision.kind,) if decision.kind == "new" else (
+                    decision.kind, decision.porteur_id, decision.score, decision.conflicts,
+                    decision.explanation and decision.explanation.to_dict())).encode())
             pk = rng.randint(1, size)
             started = time.perf_counter()
             uow.connection.execute(sa.select(fiches).where(fiches.c.id == pk)).first()
@@ -332,8 +348,8 @@ def _server_cpu_s(conn: sa.Connection) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def alternate(store: Path, size: int, revision: str, rounds: int, full_memo: bool = False
-              ) -> None:
+def alternate(store: Path, size: int, revision: str, rounds: int, full_memo: bool = False,
+              resolve: bool = False) -> None:
     """`measure` on the code of `revision` and on this checkout in turns (ABBA...), one
     process each time, on the store `build` wrote in `store`; medians of the rounds."""
     url, probe_file = store_url(store), store / "probes.json"
@@ -350,7 +366,8 @@ def alternate(store: Path, size: int, revision: str, rounds: int, full_memo: boo
                     {k: v for k, v in os.environ.items() if k != "CAPACTIF_BENCH_CODE"}
                 done = subprocess.run([sys.executable, __file__, "measure", url, str(store),
                                        str(probe_file), str(size),
-                                       *(["--full-memo"] if full_memo else [])], check=True,
+                                       *(["--full-memo"] if full_memo else []),
+                                       *(["--resolve"] if resolve else [])], check=True,
                                       capture_output=True, text=True, env=env)
                 found = json.loads(done.stdout.strip().splitlines()[-1])
                 sides[side].append(found)
@@ -410,7 +427,7 @@ if __name__ == "__main__" and sys.argv[1:2] == ["measure"]:
     url, data, probe_path, n = sys.argv[2:6]
     measured_hub = _hub(url, Path(data))
     result = measure(measured_hub, json.loads(Path(probe_path).read_text("utf-8")), int(n),
-                     full_memo="--full-memo" in sys.argv[6:])
+                     full_memo="--full-memo" in sys.argv[6:], resolve="--resolve" in sys.argv[6:])
     measured_hub.close()
     print(json.dumps(result))
 elif __name__ == "__main__":
@@ -437,6 +454,9 @@ elif __name__ == "__main__":
     alternated.add_argument("--full-memo", action="store_true",
                             help="time with the memo of opened index rows full, as in a "
                                  "worker after some 250 matches")
+    alternated.add_argument("--resolve", action="store_true",
+                            help="time the worker's path for a new fiche (`resolve_new`) "
+                                 "rather than the match of an update (`match`)")
     args = parser.parse_args()
     if args.command == "build":
         build_store(args.store, args.size, args.postgres)
@@ -445,4 +465,5 @@ elif __name__ == "__main__":
     elif args.command == "drop":
         drop_store(args.store)
     else:
-        alternate(args.store, args.size, args.baseline, args.rounds, args.full_memo)
+        alternate(args.store, args.size, args.baseline, args.rounds, args.full_memo,
+                  args.resolve)
