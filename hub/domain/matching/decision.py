@@ -330,8 +330,10 @@ def match_one(record: RecordLike, candidates: Iterable[Candidate], model: MatchM
 
     Chaining is refused: if the record links to two porteurs, or links to one
     fiche of a porteur while contradicting another fiche of the same porteur,
-    the decision is review, never a silent merge. (`PatternScorer.match_one` gives the
-    same decision at a fraction of the cost: it explains only the winning pair.)
+    the decision is review, never a silent merge: whether porteurs a record links
+    together may be one person is the question of `chains`, asked of all their fiches.
+    (`PatternScorer.match_one` gives the same decision at a fraction of the cost: it
+    explains only the winning pair.)
     """
     settings = model.decision
     new = as_record(record)

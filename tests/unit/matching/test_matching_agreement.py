@@ -12,8 +12,18 @@ import itertools
 import pytest
 
 from capactif_demo.population import Population, retyped, sparse
-from hub.domain.matching import Candidate, default_model, match_one, normalise_record, scoring
+from hub.domain.matching import (
+    Candidate,
+    cluster,
+    default_model,
+    match_one,
+    normalise_record,
+    pair_kind,
+    scoring,
+)
 from hub.domain.matching import record_blocking_keys as keys_of
+from hub.domain.matching.chains import may_be_one, porteurs_to_join
+from hub.domain.matching.decision import compatible
 from hub.domain.matching.model import DEFAULT_MODEL_FILE, MatchModel
 from hub.domain.matching.record import RECORD_FIELDS
 from hub.domain.matching.scoring import PatternScorer
@@ -182,3 +192,41 @@ def test_a_porteur_found_new_is_decided_without_its_best_pair_when_not_asked(mon
         model.pattern_scorer.match_one(record, [Candidate("p", stranger)], best_new=False)
     assert kinds == {"link", "review", "new"} and given > 5000
     assert compared == []
+
+
+_BY_MAIL = {"nom": "Kerbrat", "prenom": "Anne", "date_naissance": "1980-05-12",
+            "courriel": "anne.kerbrat@exemple.fr"}
+_BY_PHONE = {"nom": "Kerbrat", "prenom": "Anne", "telephone": "0611223344",
+             "adresse": {"ligne": "9 avenue Foch", "code_postal": "15000", "commune": "Aurillac"}}
+_FATHER = {**_BY_MAIL, "telephone": "0611223344", "adresse": _BY_PHONE["adresse"]}
+_SON = {**_BY_PHONE, "telephone": "0699887766"}
+
+
+@pytest.mark.parametrize("first, second, bridge", [
+    (_BY_MAIL, _BY_PHONE, {**_BY_MAIL, **_BY_PHONE}),  # one person: joined
+    (_FATHER, _SON, {**_BY_MAIL, "adresse": _BY_PHONE["adresse"]}),  # two lines: apart
+    (_BY_MAIL, {**_BY_PHONE, "prenom": "Annie"}, {**_BY_MAIL, **_BY_PHONE}),
+], ids=["one-person", "father-and-son", "another-first-name-typed"])
+def test_a_bridge_arriving_last_joins_two_porteurs_where_the_batch_keeps_one_cluster(
+        first, second, bridge):
+    """Two records that do not link, then one linking to both: the online test of the
+    bridge (`porteurs_to_join` on what the fiche read, `may_be_one` on every fiche of the
+    porteurs) joins them exactly where the batch's clustering keeps the three whole."""
+    model = default_model()
+    records = [normalise_record(r, str(n)) for n, r in enumerate((first, second, bridge))]
+    explained = {(i, j): model.score(records[i], records[j])
+                 for i, j in itertools.combinations(range(3), 2)}
+    links = [(i, j, e.probability) for (i, j), e in explained.items()
+             if pair_kind(e, model.decision) == "link"]
+    assert [(i, j) for i, j, _p in links] == [(0, 2), (1, 2)]  # the bridge, and only it
+
+    def may_be_same(i: int, j: int) -> bool:
+        return compatible(explained[min(i, j), max(i, j)], model.decision)
+
+    batch = cluster(3, links, may_be_same, model.settings.decision.max_group_size).labels
+    read = [Candidate("a", records[0]), Candidate("b", records[1])]
+    decision = match_one(records[2], read, model)
+    joined = bool(porteurs_to_join(records[2], decision, read, model)) and may_be_one(
+        records, model)
+    assert decision.kind == "review"
+    assert joined == (len(set(batch)) == 1)
