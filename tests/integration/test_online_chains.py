@@ -17,6 +17,7 @@ from hub.services.matching.dedup_batch import run_batch
 from tests.integration.dedup_world import (
     CCI,
     COMMUNE,
+    COORDINATOR,
     PFIL,
     fiche_of,
     hub_for,
@@ -78,7 +79,7 @@ def test_a_fiche_linking_two_porteurs_joins_them_as_the_batch_clusters_them(worl
     assert links_of(hub, PFIL, "P-1")[0].method == "auto"
     assert duplicates.list_review_items(hub)["items"] == []
     [merge] = duplicates.merge_history(hub, porteur)
-    assert merge["revue"] is not None
+    assert merge["revue"] is not None and merge["par"] == "rapprochement"
 
 
 def test_a_fiche_linking_two_porteurs_whose_fiches_say_two_people_stays_in_review(world,
@@ -92,3 +93,22 @@ def test_a_fiche_linking_two_porteurs_whose_fiches_say_two_people_stays_in_revie
     porteurs = {porteur_of(hub, c, f) for c, f in ((COMMUNE, "A-1"), (CCI, "C-1"), (PFIL, "P-1"))}
     assert len(porteurs) == 3
     assert len(duplicates.list_review_items(hub)["items"]) == 2
+
+
+def test_a_worker_stopping_before_it_joins_them_leaves_the_question_to_a_coordinator(
+        world, monkeypatch):
+    """The link to the best porteur and the review item against the other commit with the
+    batch: a worker that stops before joining them loses nothing, a coordinator answers."""
+    hub, _clock = world
+    monkeypatch.setattr("hub.services.ingest.processing.join_chains", lambda *_args: 0)
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", BY_MAIL))
+    push(hub, CCI, fiche_of(CCI, "C-1", BY_PHONE))
+    push(hub, PFIL, fiche_of(PFIL, "P-1", BOTH))
+    porteur = porteur_of(hub, PFIL, "P-1")
+    others = {porteur_of(hub, COMMUNE, "A-1"), porteur_of(hub, CCI, "C-1")}
+    assert porteur in others and len(others) == 2
+    [item] = duplicates.list_review_items(hub)["items"]
+    answer = duplicates.decide(hub, item["id"], "same", actor=COORDINATOR.member_id)
+    assert answer["fusion"] is not None
+    assert len({porteur_of(hub, c, f) for c, f in (
+        (COMMUNE, "A-1"), (CCI, "C-1"), (PFIL, "P-1"))}) == 1
