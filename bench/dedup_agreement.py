@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from dedup_accuracy import load_set, pairwise, run_ours
 
 from hub.config import Settings
-from hub.domain.matching.chains import may_be_one, porteurs_to_join
+from hub.domain.matching.chains import may_be_one, porteur_to_link, porteurs_to_join
 from hub.domain.matching.decision import Decision, pair_kind, record_blocking_keys
 from hub.domain.matching.model import MatchModel
 from hub.domain.matching.record import NormalisedRecord
@@ -51,8 +51,9 @@ def online_labels(records: Sequence[NormalisedRecord], model: MatchModel, order:
     With `join` (the worker of this revision), a fiche linking porteurs that may be one
     person with it, as far as its candidates show them (`porteurs_to_join`), is linked to
     the best and the others merged into it if every fiche of them may still be one person
-    (`may_be_one`, `join_chains`, here right after the fiche); without, it goes to review
-    (the worker before)."""
+    (`may_be_one`, `join_chains`, here right after the fiche), and one linking porteurs
+    that may not be one person is linked to the best it fits (`porteur_to_link`);
+    without, it goes to review (the worker before)."""
     index, porteur_of, kinds = _BatchIndex(cap), [""] * len(records), Counter[str]()
     index.load({}, {})
     decided = {}
@@ -69,6 +70,9 @@ def online_labels(records: Sequence[NormalisedRecord], model: MatchModel, order:
         if others:
             porteur = decision.porteur_id
             kinds["joined"] += 1
+        elif join and (best := porteur_to_link(record, decision, candidates, model)):
+            porteur = best
+            kinds["linked to the best"] += 1
         porteur_of[pk] = porteur or f"p{pk}"
         fiches_of.setdefault(porteur_of[pk], []).append(pk)
         index.add(IndexedFiche(pk, porteur_of[pk], record), keys)
@@ -137,7 +141,8 @@ def compare(name: str, order_name: str, online: list[str], batch: list[str],
     print(f"  online, {order_name:15s}: P {p:.4f} R {r:.4f} F1 {f1:.4f}; pairs both "
           f"{len(on & off)}, only online {len(only_online)} ({len(only_online & truly)} true), "
           f"only batch {len(only_batch)} ({len(only_batch & truly)} true); decisions "
-          + ", ".join(f"{k} {kinds[k]}" for k in ("link", "review", "new", "joined"))
+          + ", ".join(f"{k} {kinds[k]}" for k in ("link", "review", "new", "joined",
+                                                       "linked to the best"))
           + f"; {1000 * seconds / len(online):.2f} ms a fiche")
 
 

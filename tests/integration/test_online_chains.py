@@ -82,14 +82,38 @@ def test_a_fiche_linking_two_porteurs_joins_them_as_the_batch_clusters_them(worl
     assert merge["revue"] is not None and merge["par"] == "rapprochement"
 
 
-def test_a_fiche_linking_two_porteurs_whose_fiches_say_two_people_stays_in_review(world,
-                                                                                   tmp_path):
+def test_a_fiche_linking_two_porteurs_whose_fiches_say_two_people_joins_the_best_it_fits(
+        world, tmp_path):
+    """The batch splits the three by complete linkage and puts the bridge with its
+    strongest part: online, it is linked to the best porteur it may be one person with,
+    and the other waits for a coordinator against it."""
     hub, _clock = world
-    father, son, _third = _batch_clusters(tmp_path, [FATHER, SON, NO_PHONE])
-    assert father != son
+    father, son, third = _batch_clusters(tmp_path, [FATHER, SON, NO_PHONE])
+    assert father != son and third == father
     push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", FATHER))
     push(hub, CCI, fiche_of(CCI, "C-1", SON))
     push(hub, PFIL, fiche_of(PFIL, "P-1", NO_PHONE))
+    assert porteur_of(hub, PFIL, "P-1") == porteur_of(hub, COMMUNE, "A-1")
+    assert porteur_of(hub, CCI, "C-1") != porteur_of(hub, COMMUNE, "A-1")
+    assert links_of(hub, PFIL, "P-1")[0].method == "auto"
+    [item] = duplicates.list_review_items(hub)["items"]
+    assert {side["porteur_id"] for side in item["cotes"]} == {
+        porteur_of(hub, COMMUNE, "A-1"), porteur_of(hub, CCI, "C-1")}
+
+
+def test_a_fiche_that_may_be_either_of_two_people_stays_in_review(world, tmp_path):
+    """A son's fiche without a birth date between his father's porteur and his own (one
+    name, one address, two birth dates): either person, so in review against both, as
+    the batch leaves it on its own."""
+    hub, _clock = world
+    father = {**FATHER, "date_naissance": "1955-02-03", "courriel": "jm.kerbrat@exemple.fr"}
+    son = {**SON, "date_naissance": "1985-07-08"}
+    either = {"nom": "Kerbrat", "prenom": "Anne", "adresse": BY_PHONE["adresse"]}
+    clusters = _batch_clusters(tmp_path, [father, son, either])
+    assert len(set(clusters)) == 3
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", father))
+    push(hub, CCI, fiche_of(CCI, "C-1", son))
+    push(hub, PFIL, fiche_of(PFIL, "P-1", either))
     porteurs = {porteur_of(hub, c, f) for c, f in ((COMMUNE, "A-1"), (CCI, "C-1"), (PFIL, "P-1"))}
     assert len(porteurs) == 3
     assert len(duplicates.list_review_items(hub)["items"]) == 2

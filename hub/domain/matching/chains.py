@@ -7,7 +7,10 @@ holds at most `max_group_size` records and every pair of them may be one person
 (`compatible`: no veto, no lines saying two people, enough evidence; `cluster`); the
 online path asks the same of the fiches a new one links together, first of those it
 read under its keys (`porteurs_to_join`), then of every fiche of the porteurs
-(`may_be_one`) before it joins them.
+(`may_be_one`) before it joins them. Where they may not be one person, the batch splits
+the component by complete linkage and the record goes with its strongest part, unless
+it could be either (`cluster._ambiguous`); the online path links it to the best porteur
+it fits, on the same condition (`porteur_to_link`).
 
 Example:
     >>> from hub.domain.matching.decision import Candidate, match_one
@@ -35,6 +38,7 @@ from hub.domain.matching.decision import (
     as_record,
     compatible,
     pair_kind,
+    unknown_between,
 )
 from hub.domain.matching.model import MatchModel
 
@@ -62,3 +66,33 @@ def porteurs_to_join(record: RecordLike, decision: Decision,
     linked = {top, *decision.conflicts}
     held = [as_record(c.record) for c in candidates if c.porteur_id in linked]
     return decision.conflicts if may_be_one([as_record(record), *held], model) else ()
+
+
+def porteur_to_link(record: RecordLike, decision: Decision,
+                    candidates: Sequence[CandidateLike], model: MatchModel) -> str | None:
+    """For a record in review for linking to porteurs that may not be one person together
+    (`porteurs_to_join` empty): the porteur the batch's complete linkage puts it with,
+    the best one it links to and may be one person with (every fiche of it the record
+    read); None,
+    it stays in review, if none fits or if it fits two that a veto field it lacks tells
+    apart (a son's fiche without a birth date between his father's porteur and his own:
+    `unknown_between`, as `cluster._ambiguous`)."""
+    settings = model.decision
+    if decision.kind != "review" or not decision.conflicts or decision.porteur_id is None:
+        return None
+    new = as_record(record)
+    read: dict[str, list[RecordLike]] = {}
+    for candidate in candidates:
+        read.setdefault(candidate.porteur_id, []).append(candidate.record)
+
+    def fits(porteur: str) -> bool:
+        pairs = [model.score(new, as_record(other)) for other in read.get(porteur, ())]
+        return any(pair_kind(e, settings) == "link" for e in pairs) and all(
+            compatible(e, settings) for e in pairs)
+
+    fitting = [p for p in (decision.porteur_id, *decision.conflicts) if fits(p)]
+    ambiguous = any(
+        unknown_between(model.score(new, as_record(a)), model.score(as_record(a), as_record(b)),
+                        settings)
+        for p, q in itertools.combinations(fitting, 2) for a in read[p] for b in read[q])
+    return fitting[0] if fitting and not ambiguous else None

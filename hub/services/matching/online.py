@@ -37,11 +37,12 @@ import orjson
 
 from hub.bootstrap import Hub
 from hub.domain.matching import (
+    Explanation,
     MatchModel,
     NormalisedRecord,
     default_model,
 )
-from hub.domain.matching.chains import porteurs_to_join
+from hub.domain.matching.chains import porteur_to_link, porteurs_to_join
 from hub.domain.matching.decision import Decision, RecordLike, record_blocking_keys
 from hub.domain.matching.settings import InvalidSetting
 from hub.errors import InvalidMatchingModel
@@ -280,6 +281,8 @@ class OnlineMatcher:
             self.chains.append(fiche_pk)
             asked = dataclasses.replace(decision, porteur_id=None)  # the others only
             decision = dataclasses.replace(decision, kind="link", conflicts=())
+        elif best := self._best_fit(identity, decision, rows):
+            asked, decision = best
         if decision.kind == "link" and decision.porteur_id and decision.explanation:
             porteur_id, method, created = decision.porteur_id, "auto", False
             evidence = {"probabilite": round(decision.score, 6),
@@ -298,6 +301,21 @@ class OnlineMatcher:
             self._reviews.extend(
                 self._review_rows(fiche_pk, porteur_id, identity, rows, asked, now))
         return Resolution(porteur_id, method, created)
+
+    def _best_fit(self, identity: Mapping[str, Any], decision: Decision,
+                  rows: list[Any]) -> tuple[Decision, Decision] | None:
+        """A fiche linking porteurs that may not be one person together, linked to the best
+        it fits as the batch's complete linkage does (`porteur_to_link`): that link, and
+        the review of the other porteurs against it (those a coordinator judged apart
+        from it, or already queued against it, left out). None: it stays in review."""
+        chosen = porteur_to_link(self._record(identity), decision, rows, self.model)
+        if chosen is None:
+            return None
+        explanation, _row = self._closest(self._record(identity), rows, chosen)
+        others = tuple(p for p in (decision.porteur_id, *decision.conflicts)
+                       if p and p != chosen and not self._already_known(chosen, p))
+        return (Decision("review", None, decision.score, decision.explanation, others),
+                Decision("link", chosen, explanation.probability, explanation))
 
     def _to_join(self, identity: Mapping[str, Any], decision: Decision,
                  rows: list[Any]) -> bool:
@@ -391,15 +409,20 @@ class OnlineMatcher:
         for candidate in (decision.porteur_id, *decision.conflicts):
             if candidate is None:
                 continue
-            scored = [(self.model.score(record, r.record), r)
-                      for r in rows if r.porteur_id == candidate]
-            explanation, best = max(scored, key=lambda pair: pair[0].probability)
+            explanation, best = self._closest(record, rows, candidate)
             items.append({
                 "fiche_pk": fiche_pk, "porteur_id": porteur_id,
                 "candidate_fiche_pk": best.fiche_pk, "candidate_porteur_id": candidate,
                 "probability": explanation.probability, "explanation": explanation.to_dict(),
                 "opened_at": now})
         return items
+
+    def _closest(self, record: NormalisedRecord, rows: list[Any],
+                 porteur_id: str) -> tuple[Explanation, Any]:
+        """The porteur's fiche among `rows` closest to the record, and their pair."""
+        scored = [(self.model.score(record, r.record), r)
+                  for r in rows if r.porteur_id == porteur_id]
+        return max(scored, key=lambda pair: pair[0].probability)
 
     def _already_known(self, porteur_id: str, candidate: str) -> bool:
         """Judged different before (at the fiche level, so it follows merges), or queued."""
