@@ -12,6 +12,7 @@ import pytest
 
 from hub.domain.matching.model import DEFAULT_MODEL_FILE
 from hub.domain.matching.record import RECORD_FIELDS
+from hub.services.ingest import processing
 from hub.services.matching import duplicates
 from hub.services.matching.dedup_batch import run_batch
 from tests.integration.dedup_world import (
@@ -136,3 +137,40 @@ def test_a_worker_stopping_before_it_joins_them_leaves_the_question_to_a_coordin
     assert answer["fusion"] is not None
     assert len({porteur_of(hub, c, f) for c, f in (
         (COMMUNE, "A-1"), (CCI, "C-1"), (PFIL, "P-1"))}) == 1
+
+
+def _judge_apart(hub, first: tuple, second: tuple) -> None:
+    """A coordinator's judgement that two fiches are two people (as a `different`)."""
+    with hub.uow() as uow:
+        pks = [uow.fiches.porteur_of(c.member_id, f).id for c, f in (first, second)]
+        uow.matching.judge([tuple(pks)], "different", None, COORDINATOR.member_id, hub.clock())
+        uow.commit()
+
+
+def test_porteurs_a_coordinator_judged_apart_are_never_joined_by_a_bridge(world):
+    hub, _clock = world
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", BY_MAIL))
+    push(hub, CCI, fiche_of(CCI, "C-1", BY_PHONE))
+    _judge_apart(hub, (COMMUNE, "A-1"), (CCI, "C-1"))
+    push(hub, PFIL, fiche_of(PFIL, "P-1", BOTH))
+    assert porteur_of(hub, COMMUNE, "A-1") != porteur_of(hub, CCI, "C-1")
+    assert duplicates.list_review_items(hub)["items"] == []  # asked and answered before
+
+
+def test_a_judgement_between_the_commit_and_the_join_keeps_the_porteurs_apart(
+        world, monkeypatch):
+    """The join reads the pair memory again under the lock of moves."""
+    hub, _clock = world
+    join = processing.join_chains
+
+    def judged_first(hub_, fiche_pks):
+        if fiche_pks:  # the bridge's batch, committed
+            _judge_apart(hub_, (COMMUNE, "A-1"), (CCI, "C-1"))
+        return join(hub_, fiche_pks)
+
+    monkeypatch.setattr("hub.services.ingest.processing.join_chains", judged_first)
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", BY_MAIL))
+    push(hub, CCI, fiche_of(CCI, "C-1", BY_PHONE))
+    push(hub, PFIL, fiche_of(PFIL, "P-1", BOTH))
+    assert porteur_of(hub, COMMUNE, "A-1") != porteur_of(hub, CCI, "C-1")
+    assert len(duplicates.list_review_items(hub)["items"]) == 1  # left to a coordinator

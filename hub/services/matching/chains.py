@@ -9,8 +9,9 @@ lock of moves (`Porteurs.lock_moves`: the workers' transactions under way finish
 no coordinator moves fiches meanwhile), as a coordinator's `same` would be: the other
 porteur merged into the fiche's (`merges.merge`, its members notified, the merge
 audited), if every fiche of the two porteurs, read again, may still be one person
-(`may_be_one`). Otherwise (a fiche added or merged meanwhile that says another person)
-the item waits for a coordinator. No pair judgement is recorded: the hub decided, not
+(`may_be_one`) and no fiche of one was judged different from a fiche of the other.
+Otherwise (a fiche added or merged meanwhile that says another person, a coordinator's
+judgement meanwhile) the item waits for a coordinator. No pair judgement is recorded: the hub decided, not
 a person, and retraining learns from people's judgements only.
 """
 
@@ -45,8 +46,11 @@ def _join(hub: Hub, item_id: int) -> bool:
         item = uow.matching.review_item(item_id)
         if item is None or item.status != "open" or item.porteur_id == item.candidate_porteur_id:
             return False
-        held = uow.matching.records_of_porteurs([item.porteur_id, item.candidate_porteur_id])
-        if not may_be_one([r.record for r in held], matching_model(hub)) or \
+        sides = [item.porteur_id, item.candidate_porteur_id]
+        fiches = uow.matching.fiches_of(sides)
+        held = uow.matching.records_of_porteurs(sides)
+        if uow.matching.judged_different(*(fiches[side] for side in sides)) or \
+                not may_be_one([r.record for r in held], matching_model(hub)) or \
                 not uow.matching.close_review(item_id, "same", ACTOR, now):
             return False
         change = merges.merge(hub, uow, item.porteur_id, item.candidate_porteur_id, actor=ACTOR,

@@ -271,7 +271,10 @@ class OnlineMatcher:
         A fiche linking to several porteurs that may all be one person with it (`_to_join`)
         is linked to the best, with a review item against each other one, and listed in
         `chains`: the caller joins them once this transaction is committed (`join_chains`),
-        as the batch keeps them one cluster; the items wait for a coordinator otherwise."""
+        as the batch keeps them one cluster; the items wait for a coordinator otherwise.
+        One linking porteurs that may not be one person together is linked to the best it
+        fits, as the batch's complete linkage does, unless it could be either (`_best_fit`),
+        with a review item against each other one."""
         digests = self.digests(identity)
         batch = self._batch_for(digests)
         rows = batch.candidates(digests, skip_fiche=fiche_pk)
