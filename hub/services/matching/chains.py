@@ -11,8 +11,8 @@ porteur merged into the fiche's (`merges.merge`, its members notified, the merge
 audited), if every fiche of the two porteurs, read again, may still be one person
 (`may_be_one`) and no fiche of one was judged different from a fiche of the other.
 Otherwise (a fiche added or merged meanwhile that says another person, a coordinator's
-judgement meanwhile) the item waits for a coordinator. No pair judgement is recorded: the hub decided, not
-a person, and retraining learns from people's judgements only.
+judgement meanwhile) the item waits for a coordinator. No pair judgement is recorded:
+the hub decided, not a person, and retraining learns from people's judgements only.
 """
 
 from __future__ import annotations
