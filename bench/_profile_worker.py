@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import collections
 import cProfile
+import gc
 import pstats
 import sys
 import tempfile
@@ -30,6 +31,7 @@ from ingest import MEMBER, NETWORK, PG, workload
 from sqlalchemy.pool import NullPool
 
 from hub.bootstrap import Hub
+from hub.collector import tune_for_batches
 from hub.config import Settings
 from hub.services.accounts.auth import Caller
 from hub.services.accounts.members import load_network
@@ -54,6 +56,22 @@ def _backend_ns(conn: sa.Connection) -> int:
 
 
 Spent = collections.Counter[str]
+
+
+def _collector_timer() -> list[float]:
+    """[collections, seconds] the garbage collector has run since (its callbacks)."""
+    spent = [0.0, 0.0]
+    started: list[float] = []
+
+    def _on_collect(phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            started[:] = [time.perf_counter()]
+        elif started:
+            spent[0] += 1
+            spent[1] += time.perf_counter() - started[0]
+
+    gc.callbacks.append(_on_collect)
+    return spent
 
 
 def _statement_timer(engine: sa.Engine) -> tuple[Spent, Spent, Spent]:
@@ -105,7 +123,11 @@ def main() -> None:
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--transaction", type=int, default=0,
                         help="outbox rows per worker transaction (0: the store's default)")
+    parser.add_argument("--default-gc", action="store_true",
+                        help="keep Python's collector thresholds (a worker tunes them)")
     args = parser.parse_args()
+    if not args.default_gc:  # as a worker process (`bootstrap._worker_hub`)
+        tune_for_batches()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         db = f"prof_{uuid.uuid4().hex[:8]}"
@@ -149,6 +171,7 @@ def main() -> None:
             # the hub's pool that would be the one processing the fiches
             meter = sa.create_engine(hub.engine.url, poolclass=NullPool)
             backend0 = cpu_meter.backend_cpu(meter)
+            collector = _collector_timer()
             profile = cProfile.Profile()
             started, cpu0 = time.perf_counter(), time.process_time()
             if not args.no_profile:
@@ -163,6 +186,8 @@ def main() -> None:
             print(f"{n} fiches: wall {1000 * wall / n:.3f} ms/fiche, worker CPU "
                   f"{1000 * cpu / n:.3f} ms/fiche (profiled), db backend CPU "
                   f"{1000 * backend / n:.3f} ms/fiche; {n / wall:.0f} fiches/s")
+            print(f"collector: {collector[0]:.0f} collections, "
+                  f"{1000 * collector[1] / n:.3f} ms/fiche")
             total = sum(spent.values())
             print(f"SQL wall {1000 * total / n:.3f} ms/fiche over {sum(counts.values())} statements")
             print(f"SQL backend CPU {1000 * sum(server.values()) / n:.3f} ms/fiche in statements"

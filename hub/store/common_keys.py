@@ -16,18 +16,19 @@ from collections.abc import Iterable, Mapping
 
 
 class CommonKeys:
-    """Key digests seen over the cap at their last reading; bounded, the oldest entry
-    dropped first (in constant time: see `IdentityMemo`)."""
+    """Key digests (their numbers: `Matching.digest`) seen over the cap at their last
+    reading; bounded, the oldest entry dropped first (in constant time: see
+    `IdentityMemo`)."""
 
     def __init__(self, size: int = 200_000) -> None:
         self._size = size
-        self._common: OrderedDict[str, None] = OrderedDict()
+        self._common: OrderedDict[int, None] = OrderedDict()
         self._updating = threading.Lock()
 
     def __contains__(self, digest: object) -> bool:
         return digest in self._common
 
-    def learn(self, held: Mapping[str, list[int]], cap: int) -> None:
+    def learn(self, held: Mapping[int, list[int]], cap: int) -> None:
         """What one reading of the index said: the fiches under each key read (at most
         `cap + 1`)."""
         with self._updating:
@@ -39,7 +40,7 @@ class CommonKeys:
             while len(self._common) > self._size:
                 self._common.popitem(last=False)
 
-    def forget(self, digests: Iterable[str]) -> None:
+    def forget(self, digests: Iterable[int]) -> None:
         with self._updating:
             for digest in digests:
                 self._common.pop(digest, None)

@@ -39,8 +39,8 @@ from hub.store.sealing import FicheKeys, identity_context, record_form_context, 
 from hub.store.tables import fiche_links, fiche_versions, fiches, porteurs
 
 OPEN = "open"
-# (fiche_pk, porteur_id, identity, key digests, normalised record): a fiche to index.
-IndexEntry = tuple[int, str, dict[str, Any], Sequence[str], NormalisedRecord]
+# (fiche_pk, porteur_id, identity, key numbers, normalised record): a fiche to index.
+IndexEntry = tuple[int, str, dict[str, Any], Sequence[int], NormalisedRecord]
 
 
 def key_digest(digest_key: bytes, key: str) -> str:
@@ -77,8 +77,22 @@ _TRY_LOCK = sa.text(
 def key_number(digest: str) -> int:
     """A key digest as the index stores it and locks it: its first 64 bits, signed (a
     bigint; migration 0028). Two keys of one batch sharing them (one chance in some 10^16)
-    would only bring each other's fiches as candidates, which scoring then compares."""
+    would only bring each other's fiches as candidates, which scoring then compares.
+    `Matching.digest` gives the number straight from the key."""
     return int.from_bytes(bytes.fromhex(digest[:16]), "big", signed=True)
+
+
+_SHA256_BLOCK = 64
+
+
+def _hmac_pads(digest_key: bytes) -> tuple[Any, Any]:
+    """HMAC-SHA256's inner and outer hash states with the key's pads already hashed
+    (RFC 2104: HMAC(K, m) = H(K ^ opad || H(K ^ ipad || m)))."""
+    if len(digest_key) > _SHA256_BLOCK:
+        digest_key = hashlib.sha256(digest_key).digest()
+    padded = digest_key.ljust(_SHA256_BLOCK, b"\0")
+    return (hashlib.sha256(bytes(b ^ 0x36 for b in padded)),
+            hashlib.sha256(bytes(b ^ 0x5C for b in padded)))
 
 
 # The candidate reads are sent on the driver's cursor (`bulk.driver_rows`): compiling a
@@ -179,15 +193,20 @@ class Matching:
         self.conn = connection
         self.keys = keys
         self._digest_key = digest_key
-        self._keyed = hmac.new(digest_key, digestmod=hashlib.sha256)
+        self._inner, self._outer = _hmac_pads(digest_key)
         self._memo = memo if memo is not None else IdentityMemo(0)
 
-    def digest(self, key: str) -> str:
-        """The stored form of a blocking key (see `key_digest`), from the HMAC already
-        keyed (some twenty keys a fiche: keying it each time cost a third of the digest)."""
-        keyed = self._keyed.copy()
-        keyed.update(key.encode())
-        return keyed.hexdigest()[:32]
+    def digest(self, key: str) -> int:
+        """The stored form of a blocking key: `key_number(key_digest(key))`, the first 64
+        bits of its keyed HMAC-SHA256, signed, as the index stores and locks it. Computed
+        from the pads hashed once (some twenty keys a fiche: copying two hash states cost
+        less than half of copying a keyed `hmac` object, and no hex text is made to be
+        read back as a number)."""
+        inner = self._inner.copy()
+        inner.update(key.encode())
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return int.from_bytes(outer.digest()[:8], "big", signed=True)
 
     def _opened(self, rows: list[sa.Row]) -> list[MatchRecord]:
         """Rows with their identity opened; rows of erased fiches are left out."""
@@ -201,15 +220,15 @@ class Matching:
         return opened
 
     # --- blocking index -----------------------------------------------------------------
-    def lock_keys(self, digests: Iterable[str], shared: Iterable[str] = ()) -> None:
+    def lock_keys(self, numbers: Iterable[int], shared: Iterable[int] = ()) -> None:
         """PostgreSQL: one transaction-scoped advisory lock per key, in sorted order (no
         deadlock), waiting for the transactions that hold them; the `shared` keys in
         shared mode (a key in both is exclusive). SQLite needs none: BEGIN IMMEDIATE
         already serialises writers."""
         if self.conn.dialect.name != "postgresql":
             return
-        exclusive = {key_number(d) for d in digests}
-        sharing = {key_number(d) for d in shared} - exclusive
+        exclusive = set(numbers)
+        sharing = set(shared) - exclusive
         if not sharing:  # one round trip for the whole batch, still taken in sorted order
             if exclusive:
                 self.conn.execute(_LOCK_SORTED, {"numbers": bulk.text_array(sorted(exclusive))})
@@ -219,30 +238,27 @@ class Matching:
             "numbers": bulk.text_array(numbers),
             "shared": "{" + ",".join("t" if n in sharing else "f" for n in numbers) + "}"})
 
-    def try_lock_keys(self, digests: Iterable[str], shared: Iterable[str] = ()) -> set[str]:
+    def try_lock_keys(self, numbers: Iterable[int], shared: Iterable[int] = ()) -> set[int]:
         """Take, without waiting, the locks of the keys no other transaction holds; returns
         the keys locked (SQLite: all of them, its writers are serialised already). The
         `shared` keys are locked in shared mode: transactions holding one in shared mode
         do not exclude each other, only one holding it alone (a key in both is exclusive)."""
-        wanted, sharing = set(digests), set(shared)
+        wanted, sharing = set(numbers), set(shared)
         if self.conn.dialect.name != "postgresql" or not wanted | sharing:
             return wanted | sharing
-        by_number = {key_number(d): d for d in sharing - wanted}
-        exclusive = {key_number(d): d for d in wanted}
-        by_number.update(exclusive)
         refused = set(self.conn.execute(_TRY_LOCK, {
-            "numbers": bulk.text_array(sorted(exclusive)),
-            "shared": bulk.text_array(sorted(set(by_number) - set(exclusive)))}
+            "numbers": bulk.text_array(sorted(wanted)),
+            "shared": bulk.text_array(sorted(sharing - wanted))}
         ).scalars())
-        return {digest for number, digest in by_number.items() if number not in refused}
+        return (wanted | sharing) - refused
 
     def savepoint(self) -> sa.NestedTransaction | None:
         """A savepoint whose rollback gives back the key locks taken since (PostgreSQL);
         None on SQLite, which takes no key lock."""
         return self.conn.begin_nested() if self.conn.dialect.name == "postgresql" else None
 
-    def try_lock_groups(self, groups: Mapping[Any, set[str]],
-                        shared: Iterable[str] = ()) -> set[Any]:
+    def try_lock_groups(self, groups: Mapping[Any, set[int]],
+                        shared: Iterable[int] = ()) -> set[Any]:
         """Take, without waiting, the locks of every key of each group whose keys no other
         transaction holds; returns those groups. The keys of a group left out are not kept
         locked (a transaction-scoped lock is held until the commit, but one taken within a
@@ -264,12 +280,12 @@ class Matching:
             candidates = free
         return set()
 
-    def candidates(self, digests: Sequence[str], per_key_cap: int) -> list[IndexedRecord]:
+    def candidates(self, digests: Sequence[int], per_key_cap: int) -> list[IndexedRecord]:
         """Indexed records sharing a key; a key held by more than `per_key_cap` fiches says
         too little (a common name with no date) and is skipped, as the batch skips it.
         Ordered by fiche."""
         if self.conn.dialect.name == "postgresql":
-            numbers = list(dict.fromkeys(key_number(digest) for digest in digests))
+            numbers = list(dict.fromkeys(digests))
             rows = bulk.driver_rows(self.conn, _CANDIDATE_RECORDS_SQL, (
                 bulk.text_array(numbers), per_key_cap + 1, per_key_cap)) if numbers else []
             return sorted(self._records_of(rows), key=_by_fiche)
@@ -277,14 +293,14 @@ class Matching:
         wanted = {pk for pks in held.values() if len(pks) <= per_key_cap for pk in pks}
         return [records[pk] for pk in sorted(wanted) if pk in records]
 
-    def indexed_under(self, digests: Iterable[str], per_key_cap: int
-                      ) -> tuple[dict[str, list[int]], dict[int, IndexedRecord]]:
+    def indexed_under(self, digests: Iterable[int], per_key_cap: int
+                      ) -> tuple[dict[int, list[int]], dict[int, IndexedRecord]]:
         """For a whole batch's key digests, in two statements: the fiches under each key
         (at most `per_key_cap + 1`: one more says the key is too common) and the
         normalised records of the fiches under keys within the cap (erased fiches left
         out)."""
         unique = list(dict.fromkeys(digests))
-        held: dict[str, list[int]] = {digest: [] for digest in unique}
+        held: dict[int, list[int]] = {digest: [] for digest in unique}
         if self.conn.dialect.name == "postgresql":
             rows = self._keys_and_records(unique, per_key_cap, held)
         else:
@@ -297,21 +313,20 @@ class Matching:
                     self.conn, _stored_records_sql(len(chunk)), tuple(chunk)))
         return held, {record.fiche_pk: record for record in self._records_of(rows)}
 
-    def _keys_and_records(self, digests: list[str], per_key_cap: int,
-                          held: dict[str, list[int]]) -> list[Any]:
+    def _keys_and_records(self, digests: list[int], per_key_cap: int,
+                          held: dict[int, list[int]]) -> list[Any]:
         """PostgreSQL, one statement: `held` filled with each key's fiches (at most
         `per_key_cap + 1`), and the stored rows of the fiches under keys within the cap."""
         if not digests:
             return []
         rows = []
-        numbers = {key_number(digest): digest for digest in digests}
         for key, pks, *stored in bulk.driver_rows(
                 self.conn, _KEYS_AND_RECORDS_SQL,
-                (bulk.text_array(numbers), per_key_cap + 1, per_key_cap)):
+                (bulk.text_array(digests), per_key_cap + 1, per_key_cap)):
             if key is None:
                 rows.append(stored)
             else:
-                held[numbers[key]] = pks
+                held[key] = pks
         return rows
 
     def _records_of(self, rows: list[Any]) -> list[IndexedRecord]:
@@ -359,11 +374,11 @@ class Matching:
         clear = self.keys.open(fiche_pk, identity_context(fiche_pk), sealed_identity)
         return None if clear is None else normalise_record(orjson.loads(clear))
 
-    def _fiches_under(self, digests: list[str], limit: int) -> dict[str, list[int]]:
+    def _fiches_under(self, digests: list[int], limit: int) -> dict[int, list[int]]:
         """SQLite: the fiches under each key (at most `limit`; keys under none left out)."""
-        found: dict[str, list[int]] = {}
+        found: dict[int, list[int]] = {}
         for chunk in _chunks(digests, _UNION_CHUNK):  # SQLite caps compound selects at 500
-            params = tuple(value for digest in chunk for value in (key_number(digest), limit))
+            params = tuple(value for digest in chunk for value in (digest, limit))
             for position, pks in bulk.driver_rows(self.conn, _candidate_keys_sql(len(chunk)),
                                                   params):
                 if pks is not None:
@@ -371,7 +386,7 @@ class Matching:
         return found
 
     def index(self, fiche_pk: int, porteur_id: str, identity: dict[str, Any],
-              digests: Sequence[str], record: NormalisedRecord, now: dt.datetime, *,
+              digests: Sequence[int], record: NormalisedRecord, now: dt.datetime, *,
               fresh: bool = False) -> None:
         """(Re)index one fiche under its keys (`fresh`: never indexed before)."""
         if not fresh:
@@ -398,15 +413,15 @@ class Matching:
         self._insert_keys([(d, pk) for pk, _p, _i, digests, _r in entries
                            for d in dict.fromkeys(digests)])
 
-    def _insert_keys(self, pairs: list[tuple[str, int]], *, skip_existing: bool = False
+    def _insert_keys(self, pairs: list[tuple[int, int]], *, skip_existing: bool = False
                      ) -> None:
-        """(digest, fiche_pk) rows; on PostgreSQL one statement over two arrays rather than
-        a row-by-row executemany (some fifteen keys a fiche). `skip_existing`: rows
+        """(key number, fiche_pk) rows; on PostgreSQL one statement over two arrays rather
+        than a row-by-row executemany (some fifteen keys a fiche). `skip_existing`: rows
         already there (written meanwhile by another transaction) are left alone."""
         if not pairs:
             return
         # Two keys of a fiche sharing their first 64 bits are one row (see `key_number`).
-        rows = list(dict.fromkeys((key_number(k), pk) for k, pk in pairs))
+        rows = list(dict.fromkeys(pairs))
         if self.conn.dialect.name == "postgresql":
             self.conn.execute(_INSERT_NEW_KEYS if skip_existing else _INSERT_KEYS,
                               {"keys": bulk.text_array(k for k, _pk in rows),
@@ -426,7 +441,7 @@ class Matching:
         last = rows[-1].fiche_pk if rows else None
         return last, [(row.fiche_pk, row.identity) for row in self._opened(rows)]
 
-    def replace_digests(self, digests: dict[int, Sequence[str]]) -> None:
+    def replace_digests(self, digests: dict[int, Sequence[int]]) -> None:
         """New blocking digests for indexed fiches (a change of digest key, scheme or
         blocking rules)."""
         for chunk in _chunks(sorted(digests), _IN_CHUNK):

@@ -11,11 +11,12 @@ from alembic import command
 from alembic.script import ScriptDirectory
 
 from hub.domain.matching.blocking import rules_fingerprint
+from hub.domain.matching.decision import record_blocking_keys
 from hub.services.matching.index_markers import RULES_MARKER, ensure_current, index_fingerprint
-from hub.services.matching.online import identity_of, index_digests, matching_model
+from hub.services.matching.online import identity_of, matching_model
 from hub.services.ops.admin import initialise
 from hub.store.erasure_tables import store_markers
-from hub.store.matching_repository import key_number
+from hub.store.matching_repository import key_digest, key_number
 from hub.store.matching_tables import match_keys
 from hub.store.migrate import alembic_config
 from hub.store.tables import fiches
@@ -35,6 +36,12 @@ def _porteur_of(hub, fiche_id: str) -> str:
     with hub.engine.connect() as conn:
         return conn.execute(sa.select(fiches.c.porteur_id).where(
             fiches.c.fiche_id == fiche_id)).scalar_one()
+
+
+def _hex_digests(hub) -> list[str]:
+    """F-1's blocking keys as the releases before 0028 stored them: hex digests."""
+    keys = record_blocking_keys(identity_of(fiche()["porteur"]), matching_model(hub))
+    return [key_digest(hub.store_keys.digest_key, k) for k in keys]
 
 
 def _pk(hub, fiche_id: str) -> int:
@@ -62,7 +69,7 @@ def test_keys_indexed_before_the_upgrade_are_numbers_that_still_find_their_fiche
     command.downgrade(config, _before_numbers(config))
     pk = _pk(hub, "F-1")
     with hub.uow() as uow:  # F-1's keys as the release before wrote them: hex digests
-        digests = index_digests(uow, identity_of(fiche()["porteur"]), matching_model(hub))
+        digests = _hex_digests(hub)
         uow.connection.execute(sa.delete(match_keys))
         untyped = sa.table("match_keys", sa.column("key"), sa.column("fiche_pk"))
         uow.connection.execute(sa.insert(untyped), [{"key": d, "fiche_pk": pk}
@@ -110,12 +117,12 @@ def test_two_keys_of_a_fiche_sharing_their_first_64_bits_are_one_row(network):
     pk, porteur, identity = _pk(hub, "F-1"), _porteur_of(hub, "F-1"), identity_of(
         fiche()["porteur"])
     record = hub.records(orjson.dumps(identity, option=orjson.OPT_SORT_KEYS))
-    twins = ["0123456789abcdef" + "0" * 16, "0123456789abcdef" + "f" * 16]
+    twins = [key_number("0123456789abcdef" + "0" * 16), key_number("0123456789abcdef" + "f" * 16)]
     with hub.uow() as uow:
         uow.matching.index(pk, porteur, identity, twins, record, hub.clock())
         uow.commit()
 
-    assert _stored_keys(hub) == [(key_number(twins[0]), pk)]
+    assert _stored_keys(hub) == [(twins[0], pk)]
 
 
 
@@ -134,7 +141,7 @@ def test_the_upgrade_says_in_the_index_s_marker_that_its_keys_are_numbers(networ
     command.downgrade(config, _before_numbers(config))
     pk = _pk(hub, "F-1")
     with hub.uow() as uow:  # the release before's index: hex digests, its markers
-        digests = index_digests(uow, identity_of(fiche()["porteur"]), matching_model(hub))
+        digests = _hex_digests(hub)
         untyped = sa.table("match_keys", sa.column("key"), sa.column("fiche_pk"))
         uow.connection.execute(sa.insert(untyped), [{"key": d, "fiche_pk": pk}
                                                     for d in digests])

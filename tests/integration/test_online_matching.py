@@ -291,9 +291,9 @@ def test_a_fiche_put_back_does_not_keep_the_locks_of_its_other_keys(pg_world):
         others = stripes(person) - {one_key} - stripes(stranger)
         assert others
         with hub.engine.connect() as third:
-            def takes(stripe: str) -> bool:
+            def takes(stripe: int) -> bool:
                 return bool(third.execute(sa.text("SELECT pg_try_advisory_xact_lock(:n)"), {
-                    "n": int.from_bytes(bytes.fromhex(stripe), "big", signed=True)}).scalar())
+                    "n": stripe}).scalar())
 
             assert [s for s in sorted(others) if not takes(s)] == []
             assert not takes(min(stripes(stranger)))  # the fiche taken keeps its own
@@ -325,7 +325,30 @@ def test_a_batch_works_out_each_keys_stripe_once(world):
         again = [matcher._stripe(d) for d in digests]
     assert again == first
     assert all(a is b for a, b in zip(again, first, strict=True))
-    assert first == [f"{int(d[:8], 16) % hub.settings.match_lock_stripes:08x}" for d in digests]
+
+
+def test_a_key_s_stripe_is_the_lock_the_releases_with_hex_digests_took(world):
+    """The digests are numbers now (`Matching.digest`): each key's stripe is still the
+    advisory lock the releases that kept hex digests took (the first 32 bits of the
+    digest modulo the stripes, read as a signed number), so that a worker of either
+    release, running beside the other during an upgrade, waits for the same locks."""
+    from hub.domain.matching.decision import record_blocking_keys
+    from hub.services.matching.online import OnlineMatcher, identity_of, matching_model
+    from hub.store.matching_repository import key_digest, key_number
+
+    hub, _clock = world
+    stripes = hub.settings.match_lock_stripes
+    keys = record_blocking_keys(identity_of(PERSON), matching_model(hub))
+    with hub.uow() as uow:
+        matcher = OnlineMatcher(hub, uow)
+        taken = [matcher._stripe(d) for d in matcher.digests(identity_of(PERSON))]
+    hex_digests = [key_digest(hub.store_keys.digest_key, k) for k in keys]
+    assert taken == [key_number(f"{int(d[:8], 16) % stripes:08x}") for d in hex_digests]
+    matcher.stripes = 3 << 30  # past 2**31 stripes, the lock's number is negative
+    matcher._stripes.clear()
+    taken = [matcher._stripe(d) for d in matcher.digests(identity_of(PERSON))]
+    assert taken == [key_number(f"{int(d[:8], 16) % (3 << 30):08x}") for d in hex_digests]
+    assert any(number < 0 for number in taken)
 
 
 @pytest.fixture

@@ -24,18 +24,18 @@ STRANGER = test_online_matching.STRANGER
 pg_world = test_online_matching.pg_world  # the fixture: a fresh PostgreSQL database
 
 
-def stripes_of(hub, identity) -> set[str]:
+def stripes_of(hub, identity) -> set[int]:
     with hub.uow() as uow:
         matcher = online.OnlineMatcher(hub, uow)
         return {matcher._stripe(d) for d in matcher.digests(online.identity_of(identity))}
 
 
-def free_to_take(hub, stripes: set[str]) -> list[str]:
+def free_to_take(hub, stripes: set[int]) -> list[int]:
     """The stripes a third transaction can lock now."""
     with hub.engine.connect() as third:
         taken = [s for s in sorted(stripes) if third.execute(
             sa.text("SELECT pg_try_advisory_xact_lock(:n)"),
-            {"n": int.from_bytes(bytes.fromhex(s), "big", signed=True)}).scalar()]
+            {"n": s}).scalar()]
         third.rollback()
     return taken
 

@@ -116,24 +116,24 @@ class _BatchIndex:
 
     def __init__(self, cap: int) -> None:
         self.cap = cap
-        self.fetched: set[str] = set()
-        self.held: dict[str, list[int]] = {}
+        self.fetched: set[int] = set()
+        self.held: dict[int, list[int]] = {}
         self.records: dict[int, Any] = {}
 
-    def load(self, held: Mapping[str, list[int]], records: Mapping[int, Any]) -> None:
+    def load(self, held: Mapping[int, list[int]], records: Mapping[int, Any]) -> None:
         for key, pks in held.items():  # the store's fiches come before the batch's
             self.held[key] = [*pks, *self.held.get(key, ())]
         self.fetched.update(held)
         self.records.update(records)
 
-    def candidates(self, digests: Iterable[str], skip_fiche: int) -> list[Any]:
+    def candidates(self, digests: Iterable[int], skip_fiche: int) -> list[Any]:
         """As `Matching.candidates`: a key held by more than `cap` fiches is skipped."""
         wanted = {pk for d in dict.fromkeys(digests) if len(self.held.get(d, ())) <= self.cap
                   for pk in self.held.get(d, ())}
         return [self.records[pk] for pk in sorted(wanted)
                 if pk != skip_fiche and pk in self.records]
 
-    def add(self, fiche: IndexedFiche, digests: Iterable[str]) -> None:
+    def add(self, fiche: IndexedFiche, digests: Iterable[int]) -> None:
         self.records[fiche.fiche_pk] = fiche
         for digest in dict.fromkeys(digests):
             self.held.setdefault(digest, []).append(fiche.fiche_pk)
@@ -143,9 +143,9 @@ def new_porteur_id() -> str:
     return "prt_" + secrets.token_hex(12)
 
 
-def index_digests(uow: UnitOfWork, record: RecordLike, model: MatchModel) -> list[str]:
-    """The digests a fiche of this identity is indexed and looked up under, with the
-    model's blocking rules (the keys come without repeats)."""
+def index_digests(uow: UnitOfWork, record: RecordLike, model: MatchModel) -> list[int]:
+    """The key digests (as numbers: `Matching.digest`) a fiche of this identity is indexed
+    and looked up under, with the model's blocking rules (the keys come without repeats)."""
     return [uow.matching.digest(k) for k in record_blocking_keys(record, model)]
 
 
@@ -160,19 +160,19 @@ class OnlineMatcher:
         self.cap = hub.settings.match_candidates_per_key
         self.stripes = hub.settings.match_lock_stripes
         self.common = hub.common_keys
-        self._digests: dict[bytes, list[str]] = {}
-        self._stripes: dict[str, str] = {}
-        self._locked: list[str] = []
+        self._digests: dict[bytes, list[int]] = {}
+        self._stripes: dict[int, int] = {}
+        self._locked: list[int] = []
         self._batch: _BatchIndex | None = None
         self._porteurs: dict[str, list[str]] = {}
         self._links: list[dict[str, Any]] = []
-        self._indexed: list[tuple[int, str, dict[str, Any], list[str], NormalisedRecord]] = []
+        self._indexed: list[tuple[int, str, dict[str, Any], list[int], NormalisedRecord]] = []
         self._reviews: list[dict[str, Any]] = []
         self._resolved_at: dt.datetime | None = None
         self._moves_held = False  # `Porteurs.hold_moves` taken in this transaction
         self.chains: list[int] = []  # fiches linked to several porteurs, to join (`resolve_new`)
 
-    def digests(self, identity: Mapping[str, Any]) -> list[str]:
+    def digests(self, identity: Mapping[str, Any]) -> list[int]:
         """The identity's blocking-key digests (computed once per identity in a batch: the
         lock and the match both need them)."""
         memo = orjson.dumps(identity, option=orjson.OPT_SORT_KEYS)
@@ -247,16 +247,21 @@ class OnlineMatcher:
         self.common.forget(fallen)
         return locked, {group for group in locked if not keys[group] & fallen}
 
-    def _stripe(self, digest: str) -> str:
+    def _stripe(self, digest: int) -> int:
         """The lock stripe of a key (worked out once per key in a batch: the lock, its
-        groups and their shared part each ask it again, some forty times a fiche)."""
+        groups and their shared part each ask it again, some forty times a fiche): the
+        digest's first 32 bits modulo the stripes, as the advisory lock's number (signed
+        as a 32-bit number: the lock the releases that kept hex digests took)."""
         stripe = self._stripes.get(digest)
         if stripe is None:
-            stripe = self._stripes[digest] = f"{int(digest[:8], 16) % self.stripes:08x}"
+            stripe = ((digest >> 32) & 0xFFFF_FFFF) % self.stripes
+            if stripe >= 1 << 31:
+                stripe -= 1 << 32
+            self._stripes[digest] = stripe
         return stripe
 
     def match(self, identity: Mapping[str, Any], *, skip_fiche: int | None = None,
-              skip_porteur: str | None = None) -> tuple[Decision, list[Any], list[str]]:
+              skip_porteur: str | None = None) -> tuple[Decision, list[Any], list[int]]:
         """Read-only: the decision for `identity`, the candidates scored, its key digests."""
         digests = self.digests(identity)
         self.hold_moves()
@@ -342,7 +347,7 @@ class OnlineMatcher:
         self._porteurs, self._links, self._indexed, self._reviews = {}, [], [], []
         self._resolved_at = None
 
-    def _batch_for(self, digests: list[str]) -> _BatchIndex:
+    def _batch_for(self, digests: list[int]) -> _BatchIndex:
         """The batch's view of the index, read for all the locked keys at the first fiche
         (and for any key not read yet, should a caller resolve a fiche it did not lock)."""
         if self._batch is None:  # the locked keys once, not at every fiche (O(batch²))
