@@ -78,6 +78,9 @@ class PatternScorer:
         # reaches `cluster_evidence()` bits (`may_share_cluster`), whatever its pattern.
         self._floor = min(settings.link_probability, settings.review_probability,
                           settings.thin_review(), settings.cluster_bound())
+        # Below this one a pair is "new" (no link, no review), whatever its evidence.
+        self._kind_floor = min(settings.link_probability, settings.review_probability,
+                               settings.thin_review())
 
     def judge(self, levels: Pattern, left: NormalisedRecord) -> tuple[Kind, float, bool]:
         facts = self.facts(levels)
@@ -104,15 +107,21 @@ class PatternScorer:
         0, no explanation), so pairs set aside are never compared in full: most records
         match no one, and finding the best of their pairs compared most of them. A pair
         set aside stays below the lowest threshold, so it can neither link nor go to
-        review nor outrank a pair that does: the other decisions are the same, whole."""
+        review nor outrank a pair that does: the other decisions are the same, whole.
+        Nor is a pair compared on below the link and review thresholds (for the cluster
+        bound or its evidence) but for a porteur some pair links to
+        (`_compatible_with_links`): whether two records may stay in one cluster is read
+        of the porteur a record links to, and of no other."""
         new = as_record(record)
         ceilings = Ceilings(self, new)
         scored: list[Scored[tuple[Pattern, NormalisedRecord] | None]] = []
         waiting: list[tuple[Pair, int]] = []
         top = -1.0
+        bar, evidence = (self._floor, self.decision.cluster_evidence()) if best_new \
+            else (self._kind_floor, None)
         for candidate in candidates:
             pair = ceilings.pair(as_record(candidate.record))
-            if ceilings.advance(pair, self._floor, self.decision.cluster_evidence()):
+            if ceilings.advance(pair, bar, evidence):
                 scored.append(self._scored(new, candidate.porteur_id, pair))
                 top = max(top, scored[-1][2])
             else:
@@ -120,7 +129,33 @@ class PatternScorer:
                 scored.append((candidate.porteur_id, "new", pair.ceiling, False, None))
         if best_new:
             self._best_set_aside(ceilings, scored, waiting, top)
+        else:
+            self._compatible_with_links(ceilings, scored, waiting)
         return decide_among(scored, self._explain(new), explain_new=best_new)
+
+    def _compatible_with_links(self, ceilings: Ceilings,
+                               scored: list[Scored[tuple[Pattern, NormalisedRecord] | None]],
+                               waiting: list[tuple[Pair, int]]) -> None:
+        """The pairs set aside below the link and review thresholds, of a porteur some
+        pair links to, compared on while they may still reach the cluster bound or their
+        evidence keep them in one cluster with the new record (`may_share_cluster`), as
+        `match_one` compares every pair with `best_new`: a link stands only if no fiche
+        of its porteur contradicts the record (`decide_among`), and that is read of no
+        other porteur. A pair's comparison resumes where it stopped (its fields are
+        compared in the same order either way), so each pair of those porteurs ends as
+        it would have in one pass."""
+        linked = {porteur_id for porteur_id, kind, *_rest in scored if kind == "link"}
+        if not linked:
+            return
+        evidence = self.decision.cluster_evidence()
+        for pair, position in waiting:
+            porteur_id = scored[position][0]
+            if porteur_id not in linked:
+                continue
+            if ceilings.advance(pair, self._floor, evidence):
+                scored[position] = self._scored(ceilings.left, porteur_id, pair)
+            else:
+                scored[position] = (porteur_id, "new", pair.ceiling, False, None)
 
     def _best_set_aside(self, ceilings: Ceilings,
                         scored: list[Scored[tuple[Pattern, NormalisedRecord] | None]],
