@@ -1,8 +1,9 @@
 """The matching's module-level caches, what each one holds, and forgetting them.
 
-Normalising a surname, a first name, a birth date or a commune, a name's phonetic key
-and a date's digits repeat across people: they are memoised per process, keyed by one
-value of a fiche (a rare surname alone may point to one person). `comparisons._swapped`
+Normalising a surname, a first name, a birth date or a commune, a name's phonetic key,
+a date's digits and where a phone number rings repeat across people: they are memoised
+per process, keyed by one value of a fiche (a rare surname alone may point to one
+person, a phone number to one person or household). `comparisons._swapped`
 is keyed by a whole normalised record (names exchanged), and a model's `PatternScorer`
 memoises a name's frequency adjustment by the name. Nothing outside the process can ask
 them anything; what they hold is in its memory only. The rule (docs/privacy.md,
@@ -27,6 +28,7 @@ class _Cache(Protocol):
 PERSONAL: tuple[_Cache, ...] = (
     normalise.surname_forms, normalise.first_name_tokens, normalise.parse_birth_date,
     normalise.normalise_commune, phonetic.phonetic_key, comparisons._digits, comparisons._swapped,
+    comparisons._line_kind,
 )
 # Keyed by nothing of a fiche: the files shipped with the hub.
 NOT_PERSONAL: tuple[_Cache, ...] = (model.default_model, settings.default_settings)

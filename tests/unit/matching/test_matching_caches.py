@@ -35,8 +35,9 @@ def test_every_cache_of_the_matching_is_known_to_hold_personal_data_or_not():
 def test_forgetting_empties_every_cache_holding_a_value_of_a_fiche():
     model = default_model()
     exchanged = person(nom="MARIE-FRANÇOISE", prenom="ROUSSEAU", date_naissance="1980-05-12",
-                       commune="Ambert", code_postal="63600")
-    initials = person(nom="Rousseau", prenom="M.F.", date_naissance="1980-05-12")
+                       commune="Ambert", code_postal="63600", telephone="0692 12 34 56")
+    initials = person(nom="Rousseau", prenom="M.F.", date_naissance="1980-05-12",
+                      telephone="06 98 76 54 32")
     mistyped = person(nom="Rousseau", prenom="Marie", date_naissance="1980-05-21")
     compared = build_comparisons(default_settings().comparisons)
     compare_records(compared, exchanged, initials)
