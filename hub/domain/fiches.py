@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import hashlib
+import re
 from typing import Any
 
 import orjson
@@ -71,6 +72,11 @@ def content_hash(canonical: bytes) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
+# A number as orjson writes a whole float: a digit, ".0", then no digit nor exponent (a
+# time's "17.016" or a version's "1.05" are not one; a text holding "1.0" walks for nothing).
+_WHOLE_FLOAT = re.compile(rb"[0-9]\.0(?![0-9eE])")
+
+
 def canonical_hash(document: Any, canonical: bytes | None = None) -> str:
     """The content hash of a fiche: SHA-256 of its sorted-key compact JSON with equal
     numbers written one way (`schemas.numbers.same_numbers`). `canonical` is that JSON as already
@@ -78,7 +84,7 @@ def canonical_hash(document: Any, canonical: bytes | None = None) -> str:
     written = canonical if canonical is not None else orjson.dumps(
         document, option=orjson.OPT_SORT_KEYS)
     # orjson writes every whole float up to 2**53 with ".0" (8000.0, -0.0, 1e3 as 1000.0)
-    if b".0" in written:
+    if _WHOLE_FLOAT.search(written):
         written = orjson.dumps(same_numbers(document), option=orjson.OPT_SORT_KEYS)
     return content_hash(written)
 

@@ -1,4 +1,6 @@
-from hub.domain.fiches import Held, Outcome, canonical_hash, decide, receipt_id
+import orjson
+
+from hub.domain.fiches import Held, Outcome, canonical_hash, content_hash, decide, receipt_id
 from schemas.numbers import same_numbers
 
 
@@ -51,3 +53,19 @@ def test_the_canonical_hash_of_a_fiche_ignores_how_its_whole_numbers_were_writte
 def test_a_version_stored_before_numbers_had_one_form_is_matched_as_sent():
     assert decide(Held(2, {2: "as-sent"}), 2, "canonical", "as-sent") is Outcome.DUPLICATE
     assert decide(Held(2, {2: "as-sent"}), 2, "canonical", "other") is Outcome.CONFLICT
+
+
+def test_a_fiche_without_a_whole_float_is_hashed_without_the_numbers_walk(monkeypatch):
+    """The walk that writes whole floats as integers runs only where orjson may have
+    written one ("8000.0"): a time's "17:03:17.016129" or a version "1.05" is none."""
+    from hub.domain import fiches
+
+    walked = []
+    monkeypatch.setattr(fiches, "same_numbers", lambda d: walked.append(d) or same_numbers(d))
+    timed = {"mis_a_jour_le": "2026-10-29T17:03:17.016129+00:00", "v": "1.05", "n": 0.05}
+    assert canonical_hash(timed) == content_hash(orjson.dumps(timed, option=orjson.OPT_SORT_KEYS))
+    assert walked == []
+    for floated, whole in (({"n": 8000.0}, {"n": 8000}), ({"n": [-0.0]}, {"n": [0]}),
+                           (2.0**53, 2**53), ({"s": "1.0"}, {"s": "1.0"})):
+        assert canonical_hash(floated) == canonical_hash(whole)
+    assert len(walked) == 5  # the three floats, and "1.0" (in a text) both times
