@@ -28,7 +28,7 @@ class _Cache(Protocol):
 PERSONAL: tuple[_Cache, ...] = (
     normalise.surname_forms, normalise.first_name_tokens, normalise.parse_birth_date,
     normalise.normalise_commune, phonetic.phonetic_key, comparisons._digits, comparisons._swapped,
-    comparisons._line_kind,
+    comparisons._overseas_kind,
 )
 # Keyed by nothing of a fiche: the files shipped with the hub.
 NOT_PERSONAL: tuple[_Cache, ...] = (model.default_model, settings.default_settings)

@@ -51,3 +51,14 @@ def test_forgetting_empties_every_cache_holding_a_value_of_a_fiche():
 
     assert [cache.cache_info().currsize for cache in caches.PERSONAL] == [0] * len(caches.PERSONAL)
     assert model.pattern_scorer.values_held() == 0
+
+
+def test_a_metropolitan_phone_number_is_read_off_its_digits_and_kept_in_no_memo():
+    """Only an overseas number's kind costs the phone library's parse: that one is memoised
+    (a personal cache); a metropolitan number's kind is two string tests, and keeping it
+    would hold a person's number for nothing."""
+    model = default_model()
+    caches.forget_personal_values(model)
+    compared = build_comparisons(default_settings().comparisons)
+    compare_records(compared, person(telephone="06 12 34 56 78"), person(telephone="04 73 00 00 00"))
+    assert sum(cache.cache_info().currsize for cache in caches.PERSONAL) == 0
