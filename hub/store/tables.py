@@ -57,7 +57,7 @@ fiches = sa.Table(
     sa.Column("fiche_id", sa.String(64), nullable=False),
     sa.Column("current_version", sa.Integer, nullable=False),
     sa.Column("processed_version", sa.Integer),
-    sa.Column("porteur_id", sa.String(40), sa.ForeignKey("porteurs.id")),
+    sa.Column("porteur_id", sa.String(40), sa.ForeignKey("porteurs.id"), index=True),
     sa.Column("created_at", UTC_TIME, nullable=False),
     sa.Column("updated_at", UTC_TIME, nullable=False),
     sa.UniqueConstraint("member_id", "fiche_id", name="uq_fiches_member_fiche"),

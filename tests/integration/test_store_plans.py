@@ -1,0 +1,136 @@
+"""The worker's reads on PostgreSQL find their rows by index whatever the planner knows of
+the tables. A database never analysed (autovacuum off, just restored, just loaded) gave
+the planner no statistics: it took a batch of a hundred porteurs to hold half the
+deliveries and read the whole table for their followers (and the whole fiches table,
+which had no index by porteur), a cost growing with every fiche processed; its inflated
+estimates also had the candidate read compiled by JIT, whose compiling took longer than
+the read. The hub's connections run without JIT and price a page read out of order as
+memory or SSD does (at the default, a disk's seek, a hundred fiches were found by reading
+the whole table); a deployment may give its own settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from hub.bootstrap import Hub
+from hub.config import Settings
+from hub.services.accounts.members import load_network
+from tests.factories import make_network
+from tests.fakes.publisher import RecordingPublisher
+
+pytestmark = pytest.mark.integration
+
+OWNER, RECIPIENT, OTHER = "cci-puy-de-dome", "pfil-livradois-forez", "adie-auvergne"
+MEMBERS = ["cci-puy-de-dome", "pfil-livradois-forez"]  # the `hub` fixture's network
+PORTEURS = 4000  # enough rows that reading a table whole costs more than its index
+
+
+@pytest.fixture
+def pg_hub(postgres_url, tmp_path, monkeypatch) -> Iterator[Hub]:
+    from tests.conftest import _drop_pg_database, _fresh_pg_database
+
+    monkeypatch.delenv("PGOPTIONS", raising=False)
+    url = _fresh_pg_database(postgres_url)
+    hub = Hub.from_settings(Settings(data_dir=tmp_path / "data", database_url=url),
+                            publisher=RecordingPublisher())
+    try:
+        load_network(hub, make_network(tmp_path / "network.json", [OWNER, RECIPIENT, OTHER]),
+                     tmp_path / "credentials")
+        yield hub
+    finally:
+        hub.close()
+        _drop_pg_database(url)
+
+
+def _porteurs_fiches_and_deliveries(hub: Hub) -> None:
+    """PORTEURS porteurs, each with a fiche of OWNER and a delivery to RECIPIENT (a
+    sealed payload of some kilobytes, as real ones); the even ones also a cancelled
+    delivery to OTHER. Written by SQL, and never analysed."""
+    with hub.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO porteurs (id, created_at, status) SELECT 'prt_' || g, now(), "
+            "'active' FROM generate_series(1, %(n)s) AS g", {"n": PORTEURS})
+        conn.exec_driver_sql(
+            "INSERT INTO fiches (member_id, fiche_id, current_version, processed_version, "
+            "porteur_id, created_at, updated_at) SELECT %(owner)s, 'F-' || g, 1, 1, "
+            "'prt_' || g, now(), now() FROM generate_series(1, %(n)s) AS g",
+            {"owner": OWNER, "n": PORTEURS})
+        conn.exec_driver_sql(
+            "INSERT INTO deliveries (recipient_id, position, event, porteur_id, purpose, "
+            "policy_version, fields, payload, idempotency_key, channel, status, attempts, "
+            "created_at) SELECT CASE WHEN g > %(n)s THEN %(other)s ELSE %(recipient)s END, g, "
+            "'created', 'prt_' || (CASE WHEN g > %(n)s THEN 2 * (g - %(n)s) ELSE g END), "
+            "'accompagnement', 'v1', '[]', repeat(md5(g::text), 100), 'key-' || g, 'feed', "
+            "CASE WHEN g > %(n)s THEN 'cancelled' ELSE 'feed' END, 0, now() "
+            "FROM generate_series(1, %(n)s + %(n)s / 2) AS g",
+            {"n": PORTEURS, "recipient": RECIPIENT, "other": OTHER})
+
+
+def _tables_read_whole(conn: sa.Connection) -> dict[str, int]:
+    """Sequential scans of the deliveries and fiches tables so far in this transaction."""
+    return dict(conn.exec_driver_sql(
+        "SELECT relname, seq_scan FROM pg_stat_xact_user_tables "
+        "WHERE relname IN ('deliveries', 'fiches')").all())
+
+
+def _planner_settings(hub: Hub) -> tuple[str, str]:
+    with hub.engine.connect() as conn:
+        return (conn.exec_driver_sql("SHOW jit").scalar(),
+                conn.exec_driver_sql("SHOW random_page_cost").scalar())
+
+
+def test_a_hub_connection_to_postgresql_plans_for_lookups_in_memory_without_jit(pg_hub):
+    assert _planner_settings(pg_hub) == ("off", "1.1")
+
+
+def test_a_deployment_may_give_its_own_planner_settings(postgres_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("PGOPTIONS", "-c jit=on -c random_page_cost=4")
+    hub = Hub.from_settings(Settings(data_dir=tmp_path / "data", database_url=postgres_url),
+                            publisher=RecordingPublisher())
+    try:
+        assert _planner_settings(hub) == ("on", "4")
+    finally:
+        hub.close()
+
+
+def test_a_batch_s_followers_are_read_by_index_on_a_database_never_analysed(pg_hub):
+    _porteurs_fiches_and_deliveries(pg_hub)
+    batch = [f"prt_{n}" for n in range(1, 2 * 100, 2)] + [f"prt_{n}" for n in range(2, 102, 2)]
+    with pg_hub.uow() as uow:
+        before = _tables_read_whole(uow.connection)
+        followers = uow.deliveries.followers_of_porteurs(batch)
+        assert _tables_read_whole(uow.connection) == before
+    assert followers["prt_1"] == {OWNER, RECIPIENT}
+    assert followers["prt_2"] == {OWNER, RECIPIENT}  # its delivery to OTHER was cancelled
+
+
+def test_a_batch_s_followers_are_its_fiches_owners_and_the_recipients_of_its_deliveries(hub):
+    with hub.engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO porteurs (id, created_at, status) VALUES "
+            "('prt_a', CURRENT_TIMESTAMP, 'active'), ('prt_b', CURRENT_TIMESTAMP, 'active'), "
+            "('prt_c', CURRENT_TIMESTAMP, 'active')"))
+        conn.execute(sa.text(
+            "INSERT INTO fiches (member_id, fiche_id, current_version, porteur_id, created_at, "
+            "updated_at) VALUES (:owner, 'F-1', 1, 'prt_a', CURRENT_TIMESTAMP, "
+            "CURRENT_TIMESTAMP), (:recipient, 'F-2', 1, 'prt_a', CURRENT_TIMESTAMP, "
+            "CURRENT_TIMESTAMP), (:owner, 'F-3', 1, 'prt_b', CURRENT_TIMESTAMP, "
+            "CURRENT_TIMESTAMP)"), {"owner": MEMBERS[0], "recipient": MEMBERS[1]})
+        for position, (porteur, status) in enumerate((("prt_b", "feed"), ("prt_b", "feed"),
+                                                      ("prt_c", "cancelled")), start=1):
+            conn.execute(sa.text(
+                "INSERT INTO deliveries (recipient_id, position, event, porteur_id, purpose, "
+                "policy_version, fields, payload, idempotency_key, channel, status, attempts, "
+                "created_at) VALUES (:recipient, :position, 'created', :porteur, "
+                "'accompagnement', 'v1', '[]', 'x', :key, 'feed', :status, 0, "
+                "CURRENT_TIMESTAMP)"),
+                {"recipient": MEMBERS[1], "position": position, "porteur": porteur,
+                 "key": f"key-{position}", "status": status})
+    with hub.uow() as uow:
+        followers = uow.deliveries.followers_of_porteurs(["prt_a", "prt_b", "prt_c", "prt_d"])
+    assert followers == {"prt_a": set(MEMBERS), "prt_b": set(MEMBERS), "prt_c": set(),
+                         "prt_d": set()}
+
