@@ -15,10 +15,11 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
+from consent.sql import _TABLES as CONSENT_TABLES
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.services.accounts.members import load_network
-from tests.factories import make_network
+from tests.factories import make_fiche, make_network, record_consents
 from tests.fakes.publisher import RecordingPublisher
 
 pytestmark = pytest.mark.integration
@@ -134,3 +135,42 @@ def test_a_batch_s_followers_are_its_fiches_owners_and_the_recipients_of_its_del
     assert followers == {"prt_a": set(MEMBERS), "prt_b": set(MEMBERS), "prt_c": set(),
                          "prt_d": set()}
 
+
+
+def _many_consents(hub: Hub) -> None:
+    """PORTEURS consents of OWNER for fiches F-1... with their state rows, copies by SQL
+    of one recorded through the registry (never analysed)."""
+    record_consents(hub, [make_fiche(member=OWNER, fiche_id="F-0")])
+    columns = [column.name for column in CONSENT_TABLES.consents.c]
+    made = {"id": "'cns_copy_' || g", "reference": "'ref-' || g", "fiche_id": "'F-' || g",
+            "consent_id": "'cns_copy_' || g"}
+    state_columns = [column.name for column in CONSENT_TABLES.states.c if column.name != "id"]
+    with hub.engine.begin() as conn:
+        conn.exec_driver_sql(
+            f"INSERT INTO consents ({', '.join(columns)}) SELECT "
+            f"{', '.join(made.get(c, c) for c in columns)} FROM consents "
+            "CROSS JOIN generate_series(1, %(n)s) AS g", {"n": PORTEURS})
+        conn.exec_driver_sql(
+            f"INSERT INTO consent_states ({', '.join(state_columns)}) SELECT "
+            f"{', '.join(made.get(c, c) for c in state_columns)} FROM consent_states "
+            "CROSS JOIN generate_series(1, %(n)s) AS g", {"n": PORTEURS})
+
+
+def test_a_batch_s_consent_histories_are_read_by_index_on_a_database_never_analysed(pg_hub):
+    _many_consents(pg_hub)
+    sent: list[tuple[str, object]] = []
+
+    def _capture(_conn, _cursor, statement, parameters, _context, _many):  # type: ignore[no-untyped-def]
+        if "FROM consent_states" in statement:
+            sent.append((statement, parameters))
+
+    sa.event.listen(pg_hub.engine, "before_cursor_execute", _capture)
+    try:
+        found = pg_hub.consents.for_porteur([(OWNER, f"F-{n}") for n in range(1, 101)])
+    finally:
+        sa.event.remove(pg_hub.engine, "before_cursor_execute", _capture)
+    assert len(found) == 100 and all(len(record.history) == 1 for record in found)
+    [(statement, parameters)] = sent
+    with pg_hub.engine.connect() as conn:
+        plan = "\n".join(conn.exec_driver_sql("EXPLAIN " + statement, parameters).scalars())
+    assert "uq_consent_states_consent_state" in plan, plan
