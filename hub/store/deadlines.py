@@ -68,7 +68,7 @@ class Deadlines:
                    (("statement_timeout", self.statement_s), ("lock_timeout", self.lock_s))
                    if seconds > 0]
         if options:
-            args["options"] = " ".join([*filter(None, [given_options(database_url)]), *options])
+            args["options"] = " ".join([*filter(None, [_given_options(database_url)]), *options])
         return args
 
     @property
@@ -80,7 +80,7 @@ class Deadlines:
         return round(self.lock_s * 1000) if self.lock_s > 0 else 2**31 - 1
 
 
-def given_options(database_url: str) -> str:
+def _given_options(database_url: str) -> str:
     given = sa.engine.make_url(database_url).query.get("options")
     if isinstance(given, tuple):
         given = " ".join(given)

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from hub.errors import DatabaseUnreadable, StoreFull, StoreTimeout, StoreUnavailable
-from hub.store.deadlines import DatabaseSilent, Deadlines, answer_within, given_options
+from hub.store.deadlines import DatabaseSilent, Deadlines, answer_within
 from hub.store.sqlite_writers import GatedConnection, WriterQueue, WriterTurnTimeout
 
 BEGIN_OPTION = "capactif_sqlite_begin"
@@ -151,15 +151,14 @@ def _server_engine(database_url: str, deadlines: Deadlines | None, **options: An
     deadline when given."""
     options["json_deserializer"] = read_json
     if deadlines is None:
-        return sa.create_engine(database_url, **options,
-                                connect_args=_planner_options(database_url, {}))
+        return sa.create_engine(database_url, **options)
     engine = sa.create_engine(database_url, **options, connect_args=_planner_options(
-        database_url, deadlines.postgresql_connect_args(database_url)))
+        deadlines.postgresql_connect_args(database_url)))
     answer_within(engine, deadlines)
     return engine
 
 
-def _planner_options(database_url: str, connect_args: dict[str, Any]) -> dict[str, Any]:
+def _planner_options(connect_args: dict[str, Any]) -> dict[str, Any]:
     """The connection arguments with the hub's planner settings ahead of the options given
     (the URL's or PGOPTIONS, which may set them otherwise). The hub's statements are
     lookups by key in tables it reads all the time (in memory, or on SSD):
@@ -169,10 +168,14 @@ def _planner_options(database_url: str, connect_args: dict[str, Any]) -> dict[st
     - `random_page_cost` 1.1 (the default, 4, prices a page read out of order as a
       spinning disk's seek): at 4 the planner read the whole fiches, outbox and consents
       tables to find a hundred rows by key (a hash join), a cost growing with the table
-      (bench/_profile_worker.py: the worker's database CPU a fiche 0.42 -> 0.32 ms)."""
-    given = connect_args.get("options") or given_options(database_url)
-    options = ["-c jit=off", "-c random_page_cost=1.1", given]
-    return {**connect_args, "options": " ".join(filter(None, options))}
+      (README, Throughput: "PostgreSQL's share").
+    Only where the deadlines send server options at all: a deployment behind PgBouncer in
+    transaction mode, which refuses them, turns the deadlines off and sets all of these
+    on the database role (docs/deploy.md)."""
+    if "options" not in connect_args:
+        return connect_args
+    options = ["-c jit=off", "-c random_page_cost=1.1", connect_args["options"]]
+    return {**connect_args, "options": " ".join(options)}
 
 
 def _sqlite_engine(database_url: str, deadlines: Deadlines | None) -> sa.Engine:

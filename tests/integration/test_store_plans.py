@@ -97,6 +97,24 @@ def test_a_deployment_may_give_its_own_planner_settings(postgres_url, tmp_path, 
         hub.close()
 
 
+def test_with_the_deadlines_off_the_hub_sends_no_server_option(postgres_url, tmp_path,
+                                                                monkeypatch):
+    """Behind PgBouncer in transaction mode, which refuses server options, the deadlines
+    are turned off and the planner settings go on the database role (docs/deploy.md)."""
+    monkeypatch.delenv("PGOPTIONS", raising=False)
+    settings = Settings(data_dir=tmp_path / "data", database_url=postgres_url,
+                        database_statement_timeout_s=0, database_lock_timeout_s=0)
+    hub = Hub.from_settings(settings, publisher=RecordingPublisher())
+    try:
+        with hub.engine.connect() as conn:
+            sources = conn.exec_driver_sql(
+                "SELECT source FROM pg_settings WHERE name IN ('jit', 'random_page_cost', "
+                "'statement_timeout', 'lock_timeout')").scalars().all()
+        assert "client" not in sources
+    finally:
+        hub.close()
+
+
 def test_a_batch_s_followers_are_read_by_index_on_a_database_never_analysed(pg_hub):
     _porteurs_fiches_and_deliveries(pg_hub)
     batch = [f"prt_{n}" for n in range(1, 2 * 100, 2)] + [f"prt_{n}" for n in range(2, 102, 2)]
