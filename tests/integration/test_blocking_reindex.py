@@ -126,30 +126,31 @@ def test_a_fiche_erased_during_the_reindex_is_never_indexed_again(network, tmp_p
 
 
 def _street_keys(hub: Hub) -> set[str]:
-    """Which of F-1's possible street keys (its type word or its own) the index holds."""
+    """Which of F-1's possible street keys (its postcode as typed or its digits sorted) the
+    index holds."""
     with hub.engine.connect() as conn:
         stored = set(conn.execute(sa.select(match_keys.c.key)).scalars())
-    wanted = {"rue_code_postal:BOULEV:63600", "rue_code_postal:ROUX:63600"}
+    wanted = {"rue_code_postal:ROUX:63600", "rue_code_postal:ROUX:00366"}
     return {k for k in wanted if key_number(key_digest(hub.store_keys.digest_key, k)) in stored}
 
 
 def test_a_store_keyed_by_the_previous_release_is_reindexed_at_init(network, tmp_path,
                                                                     monkeypatch):
-    """Release 8 of the keys (`KEYS_VERSION`) keys a street by its own word, not its type
-    (« 1 boulevard des Roux » was keyed BOULEV): the rules' names are unchanged, so only the
+    """Release 9 of the keys (`KEYS_VERSION`) keys a place by its postcode's digits in
+    sorted order (63600 and a typed 63060 meet): the rules' names are unchanged, so only the
     version tells `capactif init` that the index is stale."""
     hub, _clock, _cci, _pfil = network
     with monkeypatch.context() as previous_release:
-        previous_release.setattr(blocking, "KEYS_VERSION", 7)
-        previous_release.setattr(blocking, "STREET_TYPE_WORDS", frozenset())
+        previous_release.setattr(blocking, "KEYS_VERSION", 8)
+        previous_release.setattr(blocking, "_postcode", lambda r: r.code_postal)
         former = _with_rules(hub, tmp_path, ("rue_code_postal",))
         initialise(former.settings)
         push_and_process(former, fiche("F-1", porteur={**fiche()["porteur"], "adresse": {
             "ligne": "1 boulevard des Roux", "code_postal": "63600", "commune": "Ambert"}}))
-        assert _street_keys(former) == {"rue_code_postal:BOULEV:63600"}
+        assert _street_keys(former) == {"rue_code_postal:ROUX:63600"}
         former.close()
 
     upgraded = _with_rules(hub, tmp_path, ("rue_code_postal",))
     assert initialise(upgraded.settings)["index_reindexe"] == 1
-    assert _street_keys(upgraded) == {"rue_code_postal:ROUX:63600"}
+    assert _street_keys(upgraded) == {"rue_code_postal:ROUX:00366"}
     upgraded.close()

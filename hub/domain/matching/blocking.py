@@ -109,16 +109,33 @@ RULES: dict[str, KeyRule] = {
     # exchanged): the street's own longest word with the postcode, when both names, the date
     # and the number are wrong. Its pairs are scored, not learnt from (the settings'
     # `regles_hors_apprentissage`): neighbours fed to EM moved every other pair's weight.
-    "rue_code_postal": lambda r: [_key("rue_code_postal", _street_word(r), r.code_postal)],
+    "rue_code_postal": lambda r: [_key("rue_code_postal", _street_word(r), _postcode(r))],
     # Both names' first three letters in sorted order, when the date and the place are
     # wrong (names exchanged, each mistyped past its third letter). Not in the shipped
     # settings: on FEBRL-family files it adds ~0.5 point of recall to rue_code_postal's,
-    # for one more key a fiche and ~12 % more online candidates (README, Accuracy).
+    # for one more key a fiche and ~12 % more online candidates (README, Accuracy); beside
+    # bouts_noms and rue_commune, 0.1-0.2 point for 1.7 more candidates a record on a
+    # French file of 100,000 (a first-letter block is large).
     "initiales_noms": lambda r: [
         _key("initiales_noms", *sorted((name[:3], (r.prenom or "")[:3])))
         for name in r.surname_values()
     ],
+    # Both names by their ends (`_ends`: first two and last two letters), in sorted order,
+    # with nothing else: a typo inside each name (where most fall), names exchanged, and
+    # the date, the number, the street and the place all mistyped.
+    "bouts_noms": lambda r: [
+        _key("bouts_noms", *sorted((_ends(name), _ends(r.prenom)))) for name in r.surname_values()
+    ],
+    # The street's own word with the commune: rue_code_postal when the postcode is mistyped.
+    "rue_commune": lambda r: [_key("rue_commune", _street_word(r), r.commune)],
 }
+
+
+def _ends(name: str | None) -> str:
+    """A name's first two and last two letters; a name of four letters or fewer whole."""
+    if not name:
+        return ""
+    return name if len(name) <= 4 else name[:2] + name[-2:]
 
 
 # Words most French street lines hold whatever the street (folded, abbreviations
@@ -145,19 +162,28 @@ def _street_word(r: NormalisedRecord) -> str | None:
 
 
 def _places(r: NormalisedRecord) -> list[str]:
-    """The postcode and the commune, each alone (a typo in one leaves the other)."""
-    return [p for p in (r.code_postal, r.commune and "C" + r.commune) if p]
+    """The postcode (`_postcode`) and the commune, each alone (a typo in one leaves the
+    other)."""
+    return [p for p in (_postcode(r), r.commune and "C" + r.commune) if p]
+
+
+def _postcode(r: NormalisedRecord) -> str | None:
+    """The postcode's digits in sorted order: two digits exchanged (63200 typed 63020, the
+    commonest postcode typo) give the same key. The few codes that share their digits
+    (75001 and 75010) share a block, which the names or the street in the key still split."""
+    return "".join(sorted(r.code_postal)) if r.code_postal else None
 
 
 # Raised whenever a rule's keys change while its name stays: stores rebuild their index.
-KEYS_VERSION = 8  # 2: a phone key for an overseas number written the French way;
+KEYS_VERSION = 9  # 2: a phone key for an overseas number written the French way;
 # 3: none for an overseas placeholder (0692 00 00 00); 4: 0269 ... and 0596 ... keyed as
 # Mayotte's and Martinique's; 5: name keys for names in any script (`normalise.fold`);
 # 6: a symbol in a name (an emoji, °) folds to nothing, not to its English name;
 # 7: +33 (0)2 69 ... keyed as Mayotte's (the trunk 0 kept after +33); 8: the street's word
 # (rue_code_postal, numero_rue) is not its type, a complement or a title
-# (`STREET_TYPE_WORDS`). A rule added or removed changes the fingerprint by itself (the
-# rule set is in it).
+# (`STREET_TYPE_WORDS`); 9: the postcode in the place keys (lieu_nom, numero_lieu,
+# lieu_initiales, rue_code_postal) by its digits in sorted order (`_postcode`). A rule
+# added or removed changes the fingerprint by itself (the rule set is in it).
 
 
 def rules_fingerprint(rules: Sequence[str]) -> str:
@@ -188,7 +214,8 @@ def blocking_keys(record: NormalisedRecord, rules: Sequence[str] = tuple(RULES))
 # about the same at 5,000 and at 1,000,000 records.
 WEAK_RULES = frozenset({"date", "lieu_nom", "numero_lieu", "numero_rue", "courriel_utilisateur",
                         "prenom_code_postal", "prenom_commune", "prenom_annee_mois",
-                        "lieu_initiales", "rue_code_postal", "initiales_noms"})
+                        "lieu_initiales", "rue_code_postal", "initiales_noms", "bouts_noms",
+                        "rue_commune"})
 
 
 @dataclasses.dataclass(frozen=True)
