@@ -100,11 +100,16 @@ def blocking_report(rows: list[dict[str, str]], truth: Sequence[object]) -> None
     records = [normalise_record(row, row["id"]) for row in rows]
     wanted = true_pairs(truth)
 
+    candidates = 0
+
     def found(rules: Sequence[str]) -> set[tuple[int, int]]:
+        nonlocal candidates
         left, right = candidate_pair_arrays(records, rules, blocking.limits(), workers=2)
+        candidates = len(left)
         return wanted & set(zip(left.tolist(), right.tolist(), strict=True))
 
     overall = found(blocking.rules)
+    print(f"  candidate pairs {candidates} ({candidates / len(records):.2f} per record)")
     joined = reachable(len(records), overall, wanted)
     apart = fields_apart(records, wanted - overall)
     print(f"  blocking: pairs completeness {len(overall) / len(wanted):.4f} "

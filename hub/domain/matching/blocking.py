@@ -127,6 +127,9 @@ RULES: dict[str, KeyRule] = {
         _key("bouts_noms", *sorted((_ends(name), _ends(r.prenom)))) for name in r.surname_values()
     ],
     # The street's own word with the commune: rue_code_postal when the postcode is mistyped.
+    # Not in the shipped settings: beside the sorted postcode and bouts_noms it brought
+    # 0.3-0.6 % more true pairs on FEBRL-family files and not one more link after scoring,
+    # for 0.64 more index rows a fiche.
     "rue_commune": lambda r: [_key("rue_commune", _street_word(r), r.commune)],
 }
 
