@@ -56,9 +56,16 @@ def test_forgetting_empties_every_cache_holding_a_value_of_a_fiche():
 def test_a_metropolitan_phone_number_is_read_off_its_digits_and_kept_in_no_memo():
     """Only an overseas number's kind costs the phone library's parse: that one is memoised
     (a personal cache); a metropolitan number's kind is two string tests, and keeping it
-    would hold a person's number for nothing."""
+    would hold a person's number for nothing: the memos hold as many values after two
+    records with metropolitan numbers are compared as after the same two without."""
     model = default_model()
-    caches.forget_personal_values(model)
     compared = build_comparisons(default_settings().comparisons)
-    compare_records(compared, person(telephone="06 12 34 56 78"), person(telephone="04 73 00 00 00"))
-    assert sum(cache.cache_info().currsize for cache in caches.PERSONAL) == 0
+
+    def held_after(first: str | None, second: str | None) -> list[int]:
+        caches.forget_personal_values(model)
+        compare_records(compared, person(nom="Rousseau", telephone=first),
+                        person(nom="Roussel", telephone=second))
+        return [cache.cache_info().currsize for cache in caches.PERSONAL]
+
+    assert held_after("06 12 34 56 78", "04 73 00 00 00") == held_after(None, None)
+    assert sum(held_after("0692 12 34 56", "0692 65 43 21")) > sum(held_after(None, None))
