@@ -302,9 +302,11 @@ def one_email_one_birth_date(rows: Sequence[dict[str, str]], truth: Sequence[obj
 # French files unlike the generator's own, where a matching rule tuned on typo-heavy data
 # can link two people: no e-mail nor phone at all (nothing tells a household's members
 # apart but the first name and the birth date), contacts on 4 % of the records only,
-# 15 % of birth dates typed as a database's zero date, every twin pair sharing an e-mail.
+# 15 % of birth dates typed as a database's zero date, every twin pair sharing an e-mail,
+# 10 % of birth dates written the French compact way (JJMMAAAA) or as a placeholder
+# (99/99/9999): a date the hub cannot read must not lift the birth date's veto.
 FRENCH_VARIANTS = ("french-no-contacts", "french-few-contacts", "french-zero-dates",
-                   "french-twins-email")
+                   "french-twins-email", "french-odd-dates")
 
 
 def _vary(name: str, rows: list[dict[str, str]], seed: int) -> None:
@@ -316,6 +318,21 @@ def _vary(name: str, rows: list[dict[str, str]], seed: int) -> None:
             row["courriel"] = row["telephone"] = ""
         if name == "french-zero-dates" and rng.random() < 0.15:
             row["date_naissance"] = "0000-00-00"
+        if name == "french-odd-dates" and rng.random() < 0.10:
+            row["date_naissance"] = _odd_date(row["date_naissance"], rng)
+
+
+def _odd_date(date: str, rng: random.Random) -> str:
+    """A birth date written JJMMAAAA (13051980) or as the placeholder 99/99/9999, half and
+    half; a date of another form (or none) as it is."""
+    iso = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", date)
+    french = re.fullmatch(r"(\d{2})/(\d{2})/(\d{4})", date)
+    if not (iso or french):
+        return date
+    if rng.random() < 0.5:
+        return "99/99/9999"
+    year, month, day = iso.groups() if iso else (french[3], french[2], french[1])
+    return f"{day}{month}{year}"
 
 
 def load_set(name: str, size: int, seed: int, twins_share_email: float = 0.0,

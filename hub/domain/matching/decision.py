@@ -72,9 +72,10 @@ def has_enough_evidence(explanation: Explanation, settings: DecisionSettings) ->
     (`personal_fields`: first name, birth date, e-mail), each agreeing exactly or closely
     (or fuzzily where the model weighs that as strong evidence: `agrees`).
 
-    Where the model lifts every veto (typo-heavy data without households), no field is
-    asked to be strong either: names and a place agreeing link there on the probability,
-    at the thin review bound (`link_bound`), as Splink links them.
+    Where the model lifts every veto and was trained so, on the u of random pairs
+    (`_no_field_is_strong`), no field is asked to be strong either: names and a place
+    agreeing link there on the probability, at the thin review bound (`link_bound`), as
+    Splink links them.
 
     A shared postcode or commune (`lieu`) counts as agreeing, not as strong. A shared
     address, landline and surname describe a household: without a first name, a birth
@@ -83,7 +84,7 @@ def has_enough_evidence(explanation: Explanation, settings: DecisionSettings) ->
     """
     agreeing = [t for t in explanation.terms if agrees(t, settings)]
     strong = any(t.field in settings.strong_fields for t in agreeing) or (
-        _no_field_is_personal(settings))
+        _no_field_is_strong(settings))
     personal = any(t.field in settings.personal_fields for t in agreeing) or (
         _no_field_is_personal(settings))
     return (strong and personal and len(agreeing) >= settings.min_agreeing_fields
@@ -96,6 +97,15 @@ def _no_field_is_personal(settings: DecisionSettings) -> bool:
     the first name and the birth date often (typo-heavy files, no households), so asking
     one of them to agree would refuse the very duplicates the data hold."""
     return settings.every_veto_lifted()
+
+
+def _no_field_is_strong(settings: DecisionSettings) -> bool:
+    """Every veto field lifted by a model trained on the u of random pairs (its training
+    flag, `DecisionSettings.u_of_random_pairs`): its probability alone, whose prior is a
+    random pair's, may link names and a place. A model whose u and prior are those of the
+    candidate pairs (a file written before that training, 0.6 for a prior) weighs names
+    and a place far above what they say: a strong field is asked there, as before."""
+    return settings.every_veto_lifted() and settings.u_of_random_pairs
 
 
 def agrees(term: FieldTerm, settings: DecisionSettings) -> bool:
@@ -302,7 +312,7 @@ def link_bound(thin_evidence: bool, settings: DecisionSettings) -> float:
     field agrees (`thin`: names and a place, which link only where every veto is lifted,
     `has_enough_evidence`), so a pair a coordinator would not even see below that bound
     never links below it."""
-    if thin_evidence:
+    if thin_evidence and _no_field_is_strong(settings):
         return max(settings.link_probability, settings.thin_review())
     return settings.link_probability
 

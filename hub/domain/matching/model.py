@@ -163,6 +163,17 @@ def weight_fr(weight: float) -> str:
     return NOT_COUNTED_FR if round(weight, 3) == 0 else points_fr(weight)
 
 
+# The training flag of a model whose u is that of random pairs (every veto lifted at
+# training, `training.train`); the name it had first, read from the files written then.
+RANDOM_PAIR_U = "u_paires_aleatoires_tous_vetos_leves"
+RANDOM_PAIR_U_FORMER = "u_paires_aleatoires_sans_foyers"
+
+
+def u_of_random_pairs(training: dict[str, Any]) -> bool:
+    """Whether a model file's training flag says its u is that of random pairs."""
+    return bool(training.get(RANDOM_PAIR_U, training.get(RANDOM_PAIR_U_FORMER, False)))
+
+
 _LEVELS_FR = {"exact": "identique", "close": "proche", "fuzzy": "approchant",
               "different": "différent", "missing": "absent"}
 # Levels that mean something of their own on one field.
@@ -237,7 +248,8 @@ class MatchModel:
         lifted = tuple(f for f in settings.veto_fields
                        if self.veto_m.get(f, self.m.get(f, {}).get(DIFFERENT, 0.0))
                        >= settings.veto_max_m)
-        return dataclasses.replace(settings, lifted_vetoes=lifted)
+        return dataclasses.replace(settings, lifted_vetoes=lifted,
+                                   u_of_random_pairs=u_of_random_pairs(self.training))
 
     @functools.cached_property
     def pattern_scorer(self) -> PatternScorer:

@@ -250,7 +250,10 @@ def parse_birth_date(text: str | None) -> dt.date | None:
     if not text:
         return None
     value = text.strip()
-    if match := _DATE_YMD.match(value) or _DATE_COMPACT.match(value):
+    if match := _DATE_COMPACT.match(value):  # 19800513, or the French 13051980
+        return _valid_date(*(int(g) for g in match.groups())) or _valid_date(
+            *(int(g) for g in _french_compact(match.group(0)[:8]) or (0, 0, 0)))
+    if match := _DATE_YMD.match(value):
         year, month, day = (int(g) for g in match.groups())
     elif match := _DATE_DMY.match(value):
         day, month, year = (int(g) for g in match.groups())
@@ -268,14 +271,25 @@ _DIGIT_LOOKALIKES = str.maketrans("oOlIi|zZsSbBgq", "00111122556899")
 def birth_date_digits(text: str | None) -> str | None:
     """The digits of a birth date made impossible by a digit typed wrong, year, month and
     day (19761161: a day of 61; 1g761121: a letter for a digit), for a comparison by its
-    digits; None for a date that parses (`parse_birth_date`), for the zero dates and an
-    impossible day of a real month (00/00/0000, 1980-00-00, 31/02/1980: what a file types
-    for a date unknown, no reading of the person's), and for anything else."""
+    digits; None for a date that parses (`parse_birth_date`), and for what a file types
+    for a date unknown, no reading of the person's: the zero dates and an impossible day
+    of a real month (00/00/0000, 1980-00-00, 31/02/1980), a year no typed digit makes of
+    a birth year (1850 is one, 1305 and 9999 are not: `_near_birth_year`), a placeholder
+    of one repeated digit (99/99/9999, 1111-11-11), the first or last day of a year out of
+    range (1850-01-01, 2099-12-31); None for anything else. Eight digits whose year comes
+    last (13051980) are read as the French JJMMAAAA."""
     if not text:
         return None
     value = text.strip()
     read = value.translate(_DIGIT_LOOKALIKES)
-    if match := _DATE_YMD.match(read) or _DATE_COMPACT.match(read):
+    if match := _DATE_COMPACT.match(read):
+        digits = match.group(0)[:8]
+        groups = (match.groups() if _in_range(digits[:4]) else _french_compact(digits)
+                  or (match.groups() if _near_birth_year(digits[:4]) else None))
+        if groups is None:
+            return None
+        year, month, day = groups
+    elif match := _DATE_YMD.match(read):
         year, month, day = match.groups()
     elif (match := _DATE_DMY.match(read)) and len(match.group(3)) == 4:
         day, month, year = match.groups()
@@ -284,9 +298,44 @@ def birth_date_digits(text: str | None) -> str | None:
     numbers = int(year), int(month), int(day)
     if 0 in numbers or (parse_birth_date(read) is not None and read == value):
         return None
-    mistyped = (read != value or numbers[1] > 12 or numbers[2] > 31
-                or not MIN_BIRTH_YEAR <= numbers[0] <= MAX_BIRTH_YEAR)
+    in_range = MIN_BIRTH_YEAR <= numbers[0] <= MAX_BIRTH_YEAR
+    if (not _near_birth_year(f"{numbers[0]:04d}")
+            or len(set(f"{numbers[0]:04d}")) == 1
+            or (len({*month, *day}) == 1 and numbers[1] > 12)
+            or (not in_range and (numbers[1:] in ((1, 1), (12, 31))))):
+        return None
+    mistyped = read != value or numbers[1] > 12 or numbers[2] > 31 or not in_range
     return f"{numbers[0]:04d}{numbers[1]:02d}{numbers[2]:02d}" if mistyped else None
+
+
+def _french_compact(digits: str) -> tuple[str, str, str] | None:
+    """Year, month and day of eight digits typed the French way, JJMMAAAA (13051980), where
+    the last four are a birth year (`MIN_BIRTH_YEAR` to `MAX_BIRTH_YEAR`); else None."""
+    year = digits[4:]
+    return (year, digits[2:4], digits[:2]) if _in_range(year) else None
+
+
+def _in_range(year: str) -> bool:
+    return MIN_BIRTH_YEAR <= int(year) <= MAX_BIRTH_YEAR
+
+
+def _one_typed_digit_away(year: str) -> set[str]:
+    """A year, and every year one digit typed wrong or two digits exchanged make of it."""
+    made = {year}
+    for i in range(4):
+        made.update(year[:i] + d + year[i + 1:] for d in "0123456789")
+        if i < 3:
+            made.add(year[:i] + year[i + 1] + year[i] + year[i + 2:])
+    return made
+
+
+_NEAR_BIRTH_YEARS = frozenset().union(*(
+    _one_typed_digit_away(str(y)) for y in range(MIN_BIRTH_YEAR, MAX_BIRTH_YEAR + 1)))
+
+
+def _near_birth_year(year: str) -> bool:
+    """A birth year (1900 to 2030), or one a typed digit makes of one (1850, 2976)."""
+    return year in _NEAR_BIRTH_YEARS
 
 
 def _valid_date(year: int, month: int, day: int) -> dt.date | None:

@@ -106,6 +106,9 @@ class DecisionSettings:
     # different value there is weighed by the score, not a veto. 1.0: always a veto.
     veto_max_m: float = 1.0
     lifted_vetoes: tuple[str, ...] = ()  # set by the model from its m, never read from JSON
+    # The model's u is that of random pairs, trained with every veto lifted
+    # (`training.RANDOM_PAIR_U`): set by the model from its file, never read from JSON.
+    u_of_random_pairs: bool = False
     # A fuzzy level counts as agreeing evidence where the trained model weighs it at least
     # this many bits (m/u >= 2**bits): in data whose duplicates often carry another street
     # number, a similar street is evidence; where neighbours share streets, it is not.

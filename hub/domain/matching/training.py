@@ -26,7 +26,7 @@ from hub.domain.matching.comparisons import (
     Comparison,
     compare_records,
 )
-from hub.domain.matching.model import SEEDED_LEVELS, MatchModel, default_model
+from hub.domain.matching.model import RANDOM_PAIR_U, SEEDED_LEVELS, MatchModel, default_model
 from hub.domain.matching.record import NormalisedRecord
 from hub.domain.matching.settings import CONTACT_FIELDS, MatchingSettings, TrainingSettings
 
@@ -211,8 +211,8 @@ def train(
                                  without_other_dates=True)
     veto_m, contact_matches, moved_matches = household_free_veto_m(
         alike, comparisons, em, settings.decision.veto_fields)
-    no_households = t.reestimate_u and lifts_every_veto(veto_m, settings)
-    if no_households:
+    every_veto_lifted = t.reestimate_u and lifts_every_veto(veto_m, settings)
+    if every_veto_lifted:
         em = dataclasses.replace(expectation_maximisation(
             alike, comparisons, u_random, dataclasses.replace(t, reestimate_u=False)),
             without_other_dates=em.without_other_dates)
@@ -220,7 +220,7 @@ def train(
     # is theirs, diluted by the other candidates.
     matches = em.prior * sum(alike.values())
     prior = matches / max(sum(patterns.values()), 1)
-    if no_households:  # u of random pairs: the prior of a random pair goes with it
+    if every_veto_lifted:  # u of random pairs: the prior of a random pair goes with it
         prior = min(matches / max(len(records) * (len(records) - 1) / 2, 1), prior)
     tf_fields = [name for name, c in settings.comparisons.items() if c.term_frequency]
     tf, floors = term_frequencies(records, tf_fields, t.tf_min_count, t.tf_max_values)
@@ -230,7 +230,7 @@ def train(
              "iterations_em_toutes_paires": first_iterations,
              "paires_contact_m_veto": round(contact_matches),
              "paires_adresse_differente_m_veto": round(moved_matches),
-             "u_paires_aleatoires_sans_foyers": no_households}
+             RANDOM_PAIR_U: every_veto_lifted}
     u = {field: _at_least_each(levels, u_random[field]) for field, levels in em.u.items()}
     return MatchModel(settings, prior, _at_least(em.m, M_FLOOR), u, tf, floors, stats,
                       u_random, veto_m)
@@ -245,8 +245,13 @@ def lifts_every_veto(veto_m: dict[str, float], settings: MatchingSettings) -> bo
     most retyped of them, so a closer level weighs less than a looser one (a postcode
     exact +3.9 bits, another one with the same suburb +8.2: FEBRL-family sets). The u
     of random pairs then holds, as in the Fellegi–Sunter model (and Splink's): EM runs
-    again from it, learning m alone. A file with households keeps a veto (the twins,
-    a father and his son) and its u among candidates.
+    again from it, learning m alone (`RANDOM_PAIR_U` in the model file).
+
+    This reads the veto m alone (`household_free_veto_m`), which leaves out the pairs
+    sharing an address: a file holding households can lift every veto all the same
+    when its duplicates also replace names and dates (600 family members at one address
+    added to a typo-heavy set: the vetoes lifted, most siblings merged). It says the
+    vetoes are lifted, not that the file holds no household.
     """
     fields = settings.decision.veto_fields
     return bool(fields) and all(veto_m.get(f, 0.0) >= settings.decision.veto_max_m

@@ -4,7 +4,10 @@ must not link two people there."""
 
 from __future__ import annotations
 
-from bench.dedup_accuracy import load_set
+from pathlib import Path
+
+from bench.dedup_accuracy import load_set, run_ours
+from hub.domain.matching.model import MatchModel
 
 
 def test_a_file_without_contacts_has_no_e_mail_nor_phone_and_the_same_people():
@@ -25,3 +28,24 @@ def test_few_contacts_zero_dates_and_twins_sharing_an_e_mail_are_what_they_say()
     twins, _ = load_set("french-twins-email", 1000, 5)
     assert [row["courriel"] for row in twins] != [row["courriel"] for row in plain]
     assert [row["nom"] for row in twins] == [row["nom"] for row in plain]
+
+
+def test_odd_dates_are_written_jjmmaaaa_or_as_a_placeholder():
+    odd, truth = load_set("french-odd-dates", 1000, 5)
+    plain, same_truth = load_set("french", 1000, 5)
+    assert truth == same_truth
+    placeholders = sum(row["date_naissance"] == "99/99/9999" for row in odd)
+    compact = sum(len(row["date_naissance"]) == 8 and row["date_naissance"].isdigit()
+                  and row["date_naissance"][4:] == plain_row["date_naissance"][:4]
+                  for row, plain_row in zip(odd, plain, strict=True))
+    assert 20 <= placeholders <= 80 and 20 <= compact <= 80
+
+
+def test_dates_the_hub_cannot_read_do_not_lift_the_birth_date_veto(tmp_path: Path):
+    """A French file with a tenth of its birth dates written JJMMAAAA or 99/99/9999:
+    read or unknown, never another date, so the birth date's veto holds (it was lifted
+    when they were compared by their digits, and twins and siblings merged)."""
+    rows, _truth = load_set("french-odd-dates", 2000, 7)
+    run_ours(rows, tmp_path, model_out=tmp_path / "model.json")
+    model = MatchModel.from_json((tmp_path / "model.json").read_text("utf-8"))
+    assert "date_naissance" not in model.decision.lifted_vetoes

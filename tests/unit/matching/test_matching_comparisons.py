@@ -479,7 +479,8 @@ def test_a_birth_date_made_impossible_by_a_typed_digit_is_compared_by_its_digits
         "close")
     assert level(compare, born, {"date_naissance": "19761l21"}) == "close"
     assert level(compare, born, {"date_naissance": "19763161"}) == "fuzzy"
-    assert level(compare, born, {"date_naissance": "19453161"}) == "different"
+    # Digits that share nothing with the date say nothing: not compared (never different).
+    assert level(compare, born, {"date_naissance": "19453161"}) == "missing"
     # Two impossible dates typed alike from one date.
     assert level(compare, {"date_naissance": "19761161"}, {"date_naissance": "19761162"}) == (
         "close")
@@ -495,3 +496,18 @@ def test_placeholder_and_calendar_impossible_birth_dates_stay_missing():
         assert level(compare, born, {"date_naissance": unknown}) == "missing", unknown
         assert level(compare, {"date_naissance": unknown}, {"date_naissance": unknown}) == (
             "missing"), unknown
+
+
+def test_a_placeholder_or_a_misread_birth_date_never_differs_from_the_real_one():
+    compare = BirthDateComparison()
+    born = {"date_naissance": "1975-03-12"}
+    # Placeholders, a year no typed digit makes of a birth year, a first day of a year out
+    # of range: what a file types for a date unknown, missing against the real date.
+    for unknown in ("99/99/9999", "9999-12-31", "1850-01-01", "1111-11-11", "31/12/9999"):
+        assert level(compare, born, {"date_naissance": unknown}) == "missing", unknown
+        assert level(compare, {"date_naissance": unknown}, born) == "missing", unknown
+    # The French compact JJMMAAAA is the date it says, not a year 1305.
+    assert level(compare, {"date_naissance": "1980-05-13"}, {"date_naissance": "13051980"}) == (
+        "exact")
+    # An impossible date whose digits share nothing with the other date: not compared.
+    assert level(compare, born, {"date_naissance": "2005-03-42"}) == "missing"

@@ -12,7 +12,7 @@ from hub.domain.matching.decision import (
     pair_kind,
     record_blocking_keys,
 )
-from hub.domain.matching.model import default_model
+from hub.domain.matching.model import RANDOM_PAIR_U, default_model
 from hub.domain.matching.scoring import PatternScorer
 from tests.unit.matching.matching_factories import person
 
@@ -464,7 +464,7 @@ def test_where_every_veto_is_lifted_names_and_a_place_link_at_the_thin_review_bo
     from the thin review bound (0.999) up: between the link threshold and it they are
     not even shown for review. Where a veto holds (households), they never link."""
     here = {"nom": "Kerguelen", "prenom": "Anne", "code_postal": "63000"}
-    typo_heavy = _lifting(model, "prenom", "date_naissance")
+    typo_heavy = _random_pair_u(_lifting(model, "prenom", "date_naissance"))
     for there in (here, dict(here, nom="Kerguelenn"), dict(here, prenom="Anna")):
         assert match_one(there, [Candidate("P1", here)], model).kind == "review", there
         assert match_one(there, [Candidate("P1", here)], typo_heavy).kind == "link", there
@@ -476,3 +476,45 @@ def test_where_every_veto_is_lifted_names_and_a_place_link_at_the_thin_review_bo
     assert settings.link_probability <= explanation.probability < settings.thin_review()
     assert pair_kind(explanation, settings) == "new"
     assert match_one(both_typed, [Candidate("P1", here)], typo_heavy).kind == "new"
+
+
+def _random_pair_u(model):
+    """The model as trained where every veto is lifted: its training flag says its u is
+    that of random pairs."""
+    return dataclasses.replace(model, training={**model.training, RANDOM_PAIR_U: True})
+
+
+def test_names_and_a_place_never_link_under_a_model_of_candidate_pair_u(model):
+    """A model file of before the training on random pairs' u (its prior that of the
+    candidate pairs, no training flag) lifting every veto: names, a birth year and a
+    place agreeing against a full record weigh far above what they say there; a strong
+    field is asked, as before: review at most, whatever the probability."""
+    full = {"nom": "Smith", "prenom": "James", "date_naissance": "2000-04-12",
+            "adresse_ligne": "12 George Street", "code_postal": "2000", "commune": "Sydney",
+            "courriel": "james.smith@example.org"}
+    sparse = {"nom": "Smith", "prenom": "James", "commune": "Sydney", "code_postal": "2000"}
+    old_shape = dataclasses.replace(_lifting(model, "prenom", "date_naissance"), prior=0.635)
+    assert old_shape.decision.every_veto_lifted() and not old_shape.decision.u_of_random_pairs
+    decision = match_one(sparse, [Candidate("P1", full)], old_shape)
+    assert decision.score >= old_shape.decision.thin_review()
+    assert decision.kind == "review"
+    levels = tuple(t.level for t in old_shape.score(person(**sparse), person(**full)).terms)
+    assert PatternScorer(old_shape).judge(levels, person(**sparse))[0] == "review"
+    # The flag of the former name is read as the flag.
+    former = dataclasses.replace(old_shape, training={"u_paires_aleatoires_sans_foyers": True})
+    assert match_one(sparse, [Candidate("P1", full)], former).kind == "link"
+
+
+def test_a_placeholder_birth_date_does_not_keep_the_same_person_apart(model):
+    """Jean Dupont at one address, his date typed 99/99/9999 on one side: the date is
+    unknown there (missing), not another date: linked as without it."""
+    home = {"nom": "Dupont", "prenom": "Jean", "adresse_ligne": "12 rue des Lilas",
+            "code_postal": "35000", "commune": "Rennes"}
+    known = dict(home, date_naissance="1975-03-12")
+    without = match_one(home, [Candidate("P1", known)], model)
+    for unknown in ("99/99/9999", "9999-12-31", "1850-01-01"):
+        decision = match_one(dict(home, date_naissance=unknown), [Candidate("P1", known)], model)
+        assert decision.explanation is not None
+        assert decision.explanation.level_of("date_naissance") == "missing", unknown
+        assert (decision.kind, round(decision.score, 6)) == (
+            without.kind, round(without.score, 6)), unknown

@@ -205,3 +205,17 @@ def test_overseas_placeholders_are_missing_as_metropolitan_ones_are():
                   "00262692000000"):
         assert norm.normalise_phone(typed) is None, typed
         assert norm.parsed_e164(typed) is None, typed
+
+
+def test_birth_date_digits_are_read_only_from_a_date_a_typed_digit_made_impossible():
+    assert norm.birth_date_digits("19761161") == "19761161"
+    assert norm.birth_date_digits("1850-03-12") == "18500312"  # 1950 with one digit typed wrong
+    for unknown in ("99/99/9999", "9999-12-31", "1850-01-01", "2099-12-31", "1111-11-11",
+                    "05139876", "00/00/0000"):
+        assert norm.birth_date_digits(unknown) is None, unknown
+    # Eight digits whose year comes last are the French JJMMAAAA.
+    assert norm.parse_birth_date("13051980") == dt.date(1980, 5, 13)
+    assert norm.parse_birth_date("19800513") == dt.date(1980, 5, 13)
+    assert norm.birth_date_digits("13051980") is None
+    assert norm.birth_date_digits("13o51980") == "19800513"
+    assert norm.birth_date_digits("13131980") == "19801313"

@@ -111,12 +111,12 @@ _REPLACING_BOTH = {**_TYPO_HEAVY, "date_naissance": {"exact": 0.75, "close": 0.1
 
 
 def test_where_every_veto_is_lifted_u_and_the_prior_are_those_of_random_pairs():
-    """No household in the file (every veto lifted on the matches no household could
+    """Every veto lifted (on the matches no household could
     have made): EM's u among candidates takes the most retyped duplicates for its non-match
     class; the u of random pairs holds, with the prior of a random pair beside it."""
     model, _bound = _trained([(_REPLACING_BOTH, 3_000), (_NAMESAKES, 6_000)])
     assert set(model.decision.lifted_vetoes) == {"prenom", "date_naissance"}
-    assert model.training["u_paires_aleatoires_sans_foyers"] is True
+    assert model.training["u_paires_aleatoires_tous_vetos_leves"] is True
     for field, levels in model.u.items():
         assert levels == pytest.approx(model.u_random[field]), field
     # Its matches over every pair of the file, not over its 9,000 candidate pairs.
@@ -127,5 +127,5 @@ def test_where_every_veto_is_lifted_u_and_the_prior_are_those_of_random_pairs():
 def test_a_file_with_households_keeps_u_among_its_candidates():
     model, _bound = _trained([(_FRENCH_NO_CONTACT, 3_000), (_TWINS_NO_CONTACT, 250),
                              (_SIBLINGS_NO_CONTACT, 400), (_NAMESAKES, 6_000)])
-    assert model.training["u_paires_aleatoires_sans_foyers"] is False
+    assert model.training["u_paires_aleatoires_tous_vetos_leves"] is False
     assert model.u["nom"] != pytest.approx(model.u_random["nom"])

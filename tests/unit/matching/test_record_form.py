@@ -65,6 +65,7 @@ BIRTH_DATES = [
     "2/5/1980 10:22", "19800512 08:00", "1899-12-31", "1900-01-01", "1970-01-01",
     "2030-12-31", "2031-01-01", "1980-13-01", "29/02/1981", "29/02/1980", " 1980-05-12 ",
     "19761161", "1g761121", "32/13/1980", "00/00/0000", "1980-00-00", "31/02/1980",
+    "99/99/9999", "9999-12-31", "1850-01-01", "13051980", "13131980", "13o51980",
 ]
 EMAILS = [
     "a.b.c@gmail.com", "ＦＵＬＬ@exemple.fr", "+tag@exemple.fr", "x@y.z", "o'neil@exemple.fr",
@@ -112,14 +113,16 @@ RULE_SAMPLES = [
 NORMALISATION_DIGEST = {1: "afc46648ab0e5640", 2: "afc46648ab0e5640", 3: "afc46648ab0e5640",
                         4: "afc46648ab0e5640", 5: "afc46648ab0e5640",
                         6: "5108eca27d2570ee", 7: "5108eca27d2570ee",  # 6: the script of each name
-                        8: "27aac8a51259728c"}  # 8: the digits of an impossible birth date
+                        8: "27aac8a51259728c", 9: "27aac8a51259728c"}  # 8: the digits of
+# an impossible birth date
 RULES_DIGEST = {1: "ec4d11adb5e23d45", 2: "6afb701fce872b30",  # 2: overseas numbers read
                 3: "11d71ff1593a833e",  # 3: overseas placeholders missing
                 4: "f7b54211b96ed120",  # 4: 0269 and 0596 numbers overseas
                 5: "2ad43b9e12f24110",  # 5: names in other scripts read (samples OTHER_SCRIPTS)
                 6: "4c7634b957498865",  # 6: the script of each name; symbols fold to nothing
                 7: "f947bc3192097a1a",  # 7: +33 (0)2 69 ... overseas (samples PHONES)
-                8: "0bef33ebac477511"}  # 8: a birth date's digits (samples BIRTH_DATES)
+                8: "0bef33ebac477511",  # 8: a birth date's digits (samples BIRTH_DATES)
+                9: "42a4a2536b3b83cb"}  # 9: no digits for placeholders; JJMMAAAA read
 
 
 def _digest(identities=tuple(IDENTITIES)) -> str:
