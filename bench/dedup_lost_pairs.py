@@ -7,8 +7,8 @@ For one data set of `dedup_accuracy.py` (trained on the file, as `capactif dedup
 it), each true pair whose records end in two clusters is put in one class: never a
 candidate (blocking); linked but split by the clustering; or, for a pair scored, what
 `pair_kind` did with it (the probability at or above the link threshold without enough
-evidence or under a veto, another person by the household rules, below the link
-threshold). Then the most frequent comparison patterns of each class, and a few pairs
+evidence or under a veto, at or above it but below the thin link bound of names and a
+place, another person by the household rules, below the link threshold). Then the most frequent comparison patterns of each class, and a few pairs
 of the most frequent ones, field by field (synthetic data only: the values are printed).
 The trained model's weights per field and level come first, with the vetoes it lifts.
 """
@@ -28,7 +28,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import _febrl
 from dedup_accuracy import DSGEN_SETS, FRENCH_VARIANTS, load_set, pairwise, run_ours, true_pairs
 
-from hub.domain.matching.decision import compatible, other_person, pair_kind, vetoed
+from hub.domain.matching.decision import (
+    compatible,
+    link_bound,
+    other_person,
+    pair_kind,
+    thin,
+    vetoed,
+)
 from hub.domain.matching.model import Explanation, MatchModel
 from hub.domain.matching.record import normalise_record
 from hub.domain.matching.settings import DecisionSettings, default_settings
@@ -44,9 +51,11 @@ def loss_class(explanation: Explanation, settings: DecisionSettings) -> str:
     if kind == "link":
         return "link, split by the clustering" + (
             "" if compatible(explanation, settings) else " (the pair incompatible)")
-    if probability >= settings.link_probability:
+    if probability >= link_bound(thin(explanation, settings), settings):
         why = "vetoed" if vetoed(explanation, settings) else "not enough evidence"
         return f"{kind}: p >= link threshold, {why}"
+    if probability >= settings.link_probability:  # names and a place: the thin bound
+        return f"{kind}: p >= link threshold, below the thin link bound"
     if other_person(explanation, settings):
         return f"{kind}: another person (household rules), p {'>=' if probability >= 0.5 else '<'} 0.5"
     return f"{kind}: p < link threshold, p {'>=' if probability >= 0.5 else '<'} 0.5"

@@ -210,8 +210,8 @@ class BirthDateComparison(Comparison):
     """Exact; close = day and month swapped, one typed digit or two digits exchanged;
     fuzzy = two parts of three, or two typed digits. A date made impossible by a digit
     typed wrong (a day of 61, a letter for a digit: `NormalisedRecord.date_digits`) is
-    compared by its digits the same way, close at best (the same digits read from it
-    are not a date typed the same), and never different (`_by_digits`)."""
+    compared by its digits the same way, close at best: the same digits read from it
+    are not a date typed the same."""
 
     field = "date_naissance"
     reads = ("date_naissance", "date_digits")
@@ -237,15 +237,14 @@ class BirthDateComparison(Comparison):
 def _by_digits(x: str, y: str) -> str:
     """Two dates' digits (yyyymmdd), one of them typed impossible: close for the same
     digits, day and month swapped, one digit typed wrong or two exchanged; fuzzy for two
-    parts of three or two digits; not compared otherwise (missing): an impossible date
-    may be a placeholder or a format misread, so its digits may say a date agrees, never
-    that it differs (nor, so, lift a veto: `training.household_free_veto_m` counts the
-    dates that differ)."""
+    parts of three or two digits; different otherwise. Only a date a typed digit made
+    impossible has digits (`normalise.birth_date_digits`): a placeholder (99/99/9999,
+    9999-12-31, 1850-01-01) or a year no typo makes has none, and is missing."""
     typed = OSA.distance(x, y)
     if typed <= 1 or x == y[:4] + y[6:] + y[4:6]:
         return CLOSE
     same_parts = (x[:4] == y[:4]) + (x[4:6] == y[4:6]) + (x[6:] == y[6:])
-    return FUZZY if same_parts >= 2 or typed <= 2 else MISSING
+    return FUZZY if same_parts >= 2 or typed <= 2 else DIFFERENT
 
 
 class EmailComparison(Comparison):

@@ -24,7 +24,7 @@ import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
-from hub.domain.matching.normalise import parse_birth_date
+from hub.domain.matching.normalise import birth_date_digits, parse_birth_date
 from hub.errors import InvalidCsvFile
 from schemas import french_values
 
@@ -105,6 +105,7 @@ def _read_rows(reader: csv.Reader, notes: list[str]) -> PeopleFile:  # type: ign
     rejected: list[Rejected] = []
     seen: set[str] = set()
     bad_dates: list[int] = []
+    digit_dates: list[int] = []  # impossible by a typed digit: compared by their digits
     short: list[int] = []
     line = reader.line_num + 1
     for cells in reader:
@@ -129,7 +130,7 @@ def _read_rows(reader: csv.Reader, notes: list[str]) -> PeopleFile:  # type: ign
             continue
         raw = _values(columns, cells)
         if raw.get("date_naissance") and parse_birth_date(raw["date_naissance"]) is None:
-            bad_dates.append(start)
+            (digit_dates if birth_date_digits(raw["date_naissance"]) else bad_dates).append(start)
         rows.append((raw, record_id))
     if bad_dates:
         notes.append(
@@ -138,6 +139,13 @@ def _read_rows(reader: csv.Reader, notes: list[str]) -> PeopleFile:  # type: ign
             f"{_lines(bad_dates)} / date_naissance: {len(bad_dates)} values not read as a date "
             f"(impossible, unknown format or placeholder), taken as absent, lines "
             f"{_lines(bad_dates)}")
+    if digit_dates:
+        notes.append(
+            f"date_naissance : {len(digit_dates)} valeurs non lues comme date (un chiffre mal "
+            f"tapé : un mois de 13, un jour de 61), comparées par leurs chiffres, lignes "
+            f"{_lines(digit_dates)} / date_naissance: {len(digit_dates)} values not read as a "
+            f"date (a digit typed wrong: a month of 13, a day of 61), compared by their "
+            f"digits, lines {_lines(digit_dates)}")
     if short:
         notes.append(f"{len(short)} lignes avec moins de valeurs que de colonnes, les valeurs "
                      f"manquantes lues vides : lignes {_lines(short)} / {len(short)} rows with "

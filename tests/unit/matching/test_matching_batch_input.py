@@ -169,6 +169,22 @@ def test_odd_values_are_read_or_treated_as_absent_with_a_warning_naming_lines(tm
     assert "31/02" not in err and "Martin" not in err
 
 
+def test_dates_compared_by_their_digits_are_counted_apart_from_those_taken_as_absent(
+        tmp_path, capsys):
+    rows = [
+        ["1", "Martin", "", "Jean", "1980-13-05", "", "", "", "63000", "Riom"],
+        ["2", "Martin", "", "Jean", "99/99/9999", "", "", "", "63000", "Riom"],
+        ["3", "Martin", "", "Jean", "19801305", "", "", "", "63000", "Riom"],
+    ]
+    (tmp_path / "people.csv").write_text(_csv(rows), encoding="utf-8")
+    code, _out, err = _dedup(tmp_path, capsys)
+    assert code == 0
+    assert "2 valeurs non lues comme date" in err and "comparées par leurs chiffres" in err
+    assert "comparées par leurs chiffres, lignes 2, 4 /" in err
+    assert "1 valeurs non lues comme date" in err and "traitées comme absentes, lignes 3 /" in err
+    assert "1980-13" not in err and "9999" not in err
+
+
 def test_broken_rows_are_reported_in_a_rejects_file_and_every_readable_id_is_output(
         tmp_path, capsys):
     text = _csv(PEOPLE) + "5,Petit,,Paul,,,,,63000,Riom,extra\r\n,Sans,,Id,,,,,,\r\n" \
