@@ -8,8 +8,9 @@ it), each true pair whose records end in two clusters is put in one class: never
 candidate (blocking); linked but split by the clustering; or, for a pair scored, what
 `pair_kind` did with it (the probability at or above the link threshold without enough
 evidence or under a veto, at or above it but below the thin link bound of names and a
-place, another person by the household rules, below the link threshold). Then the most frequent comparison patterns of each class, and a few pairs
-of the most frequent ones, field by field (synthetic data only: the values are printed).
+place, another person by the household rules, below the link threshold). Then the most
+frequent comparison patterns of each class, and a few pairs of the most frequent ones,
+field by field (synthetic data only: the values are printed).
 The trained model's weights per field and level come first, with the vetoes it lifts.
 """
 

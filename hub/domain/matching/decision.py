@@ -6,7 +6,10 @@ them a strong identifier (birth date, e-mail, phone, street address), AND no vet
 (first name, birth date) plainly different, AND not both e-mail and phone plainly
 different. So records with almost nothing
 (a first name alone) never auto-link, and twins sharing a name, a birth date
-and an address go to review.
+and an address go to review. One exception: a model that lifts every veto and was
+trained on the u of random pairs (typo-heavy files, its training flag) asks no strong
+identifier; names and a place agreeing link there from the thin review bound up
+(`has_enough_evidence`, `link_bound`).
 
 Online use (the store keeps a blocking index, key -> porteur):
     >>> from hub.domain.matching.model import default_model

@@ -49,6 +49,8 @@ class FieldTerm:
     the level is "missing" when one does not, or when both do but share no part of it
     (the place: a commune against a postcode; the address: a house number alone against
     a line with its street, "non comparable"); a missing field adds nothing.
+    `by_digits`: a birth date made impossible by a typed digit on a side, compared by its
+    digits (`comparisons.BirthDateComparison`): typed the same, it is close, not exact.
     """
 
     field: str
@@ -56,12 +58,16 @@ class FieldTerm:
     weight: float
     tf_adjustment: float = 0.0
     sides: tuple[bool, bool] = (True, True)
+    by_digits: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"champ": self.field, "niveau": self.level, "poids": round(self.weight, 3),
-                "ajustement_frequence": round(self.tf_adjustment, 3),
-                "renseigne": {"gauche": self.sides[0], "droite": self.sides[1]},
-                "libelle": self.label_fr()}
+        doc = {"champ": self.field, "niveau": self.level, "poids": round(self.weight, 3),
+               "ajustement_frequence": round(self.tf_adjustment, 3),
+               "renseigne": {"gauche": self.sides[0], "droite": self.sides[1]},
+               "libelle": self.label_fr()}
+        if self.by_digits:
+            doc["par_chiffres"] = True
+        return doc
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> FieldTerm:
@@ -69,10 +75,12 @@ class FieldTerm:
         present = (sides["gauche"], sides["droite"]) if sides else (
             (False, False) if doc["niveau"] == MISSING else (True, True))
         return cls(doc["champ"], doc["niveau"], doc["poids"], doc["ajustement_frequence"],
-                   present)
+                   present, bool(doc.get("par_chiffres", False)))
 
     def label_fr(self) -> str:
         """The level in words, saying which side lacks the value when one does."""
+        if self.level != MISSING and self.by_digits:
+            return f"{FIELD_LEVELS_FR[(self.field, BY_DIGITS)]} : {_LEVELS_FR[self.level]}"
         if self.level != MISSING:
             return FIELD_LEVELS_FR.get((self.field, self.level), _LEVELS_FR[self.level])
         if all(self.sides):
@@ -177,8 +185,11 @@ def u_of_random_pairs(training: dict[str, Any]) -> bool:
 _LEVELS_FR = {"exact": "identique", "close": "proche", "fuzzy": "approchant",
               "different": "différent", "missing": "absent"}
 # Levels that mean something of their own on one field.
+# A birth date compared by its digits (`FieldTerm.by_digits`), whatever its level.
+BY_DIGITS = "par_chiffres"
 FIELD_LEVELS_FR = {("telephone", "fuzzy"): "même ligne fixe, celle d'un foyer",
-                    ("courriel", "fuzzy"): "même nom, numéroté d'un seul côté"}
+                   ("courriel", "fuzzy"): "même nom, numéroté d'un seul côté",
+                   ("date_naissance", BY_DIGITS): "date impossible, comparée par ses chiffres"}
 
 
 @dataclasses.dataclass
@@ -285,8 +296,10 @@ class MatchModel:
                 terms.append(FieldTerm(field, level, 0.0, 0.0, sides))
                 continue
             adjustment = self.tf_adjustment(comparison, level, a, b)
+            by_digits = field == "date_naissance" and None in (a.date_naissance,
+                                                              b.date_naissance)
             terms.append(FieldTerm(field, level, self._weights[field][level] + adjustment,
-                                   adjustment, sides))
+                                   adjustment, sides, by_digits))
         total = self.prior_weight + sum(t.weight for t in terms)
         return Explanation(self.prior_weight, tuple(terms), total, probability_of(total))
 

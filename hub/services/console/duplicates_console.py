@@ -220,6 +220,9 @@ def _row(label: str, path: str, term: dict[str, Any] | None, left: dict[str, Any
     ecart = "≈ écrit autrement" if spelled else "≠ différent"
     if term and (term.get("champ"), level) in FIELD_LEVELS_FR:  # a household's landline
         ecart = level_words(term)
+    if term and term.get("par_chiffres") and level != "missing":
+        # An impossible date, compared by its digits: never "= identique", typed the same.
+        state, ecart = "different", level_words(term)
     return {"libelle": label, "chemin": path, "gauche": values[0], "droite": values[1],
             "etat": state, "ecart": ecart,
             "niveau": level_words(term) if term else None,

@@ -95,3 +95,24 @@ def test_a_numbered_email_and_a_household_landline_say_their_own_level_not_writt
     name = _row("Prénom", "porteur.prenom", {"champ": "prenom", "niveau": "fuzzy", "poids": 1.0},
                 {"porteur": {"prenom": "Alain"}}, {"porteur": {"prenom": "Alix"}})
     assert name["ecart"] == "≈ écrit autrement"
+
+
+def test_an_impossible_date_typed_the_same_says_it_was_compared_by_its_digits():
+    """A birth date made impossible by a typed digit (a day of 61), the same on both
+    sides: the hub compared its digits (close), and the row and the API say so rather than
+    "= identique" beside "proche"."""
+    from hub.domain.matching.decision import Candidate, match_one
+    from hub.domain.matching.model import default_model
+
+    here = {"nom": "Dupont", "prenom": "Jean", "date_naissance": "19761161",
+            "code_postal": "35000", "courriel": "jean.dupont@example.org"}
+    explanation = match_one(here, [Candidate("P1", here)], default_model()).explanation
+    assert explanation is not None
+    term = next(t for t in explanation.to_dict()["champs"] if t["champ"] == "date_naissance")
+    assert term["niveau"] == "close"
+    assert term["libelle"] == "date impossible, comparée par ses chiffres : proche"
+    row = _row("Date de naissance", "porteur.date_naissance", term,
+               {"porteur": {"date_naissance": "19761161"}},
+               {"porteur": {"date_naissance": "19761161"}})
+    assert row["etat"] != "identique"
+    assert row["niveau"] == row["ecart"] == term["libelle"]
