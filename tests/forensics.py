@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+import psycopg
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
@@ -135,12 +136,8 @@ def store_bytes(hub, first_wal_file) -> tuple[bytes, bytes]:
     if hub.engine.dialect.name == "sqlite":
         path = hub.engine.url.database
         return b"".join(_read(Path(f"{path}{suffix}")) for suffix in ("", "-wal", "-shm")), b""
-    with hub.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        # The hub's statement deadline is for its own requests: a checkpoint on a loaded
-        # machine writes every dirty buffer of the cluster and may take longer.
-        conn.exec_driver_sql("SET statement_timeout = 0")
-        conn.exec_driver_sql("CHECKPOINT")  # the relation files hold what the WAL holds
-        conn.exec_driver_sql("RESET statement_timeout")  # the pooled connection's own again
+    _checkpoint(hub)  # the relation files hold what the WAL holds
+    with hub.engine.connect() as conn:
         cluster = Path(conn.exec_driver_sql("SHOW data_directory").scalar_one())
         oid = conn.exec_driver_sql(
             "SELECT oid FROM pg_database WHERE datname = current_database()").scalar_one()
@@ -149,6 +146,16 @@ def store_bytes(hub, first_wal_file) -> tuple[bytes, bytes]:
            if len(path.name) == 24 and first_wal_file <= path.name <= last]
     return (b"".join(_read(path) for path in sorted((cluster / "base" / str(oid)).iterdir())),
             b"".join(_read(path) for path in wal))
+
+
+def _checkpoint(hub) -> None:
+    """A checkpoint on a connection of its own, outside the hub's deadlines (its statement
+    timeout and its client-side silence deadline are for its own requests: a checkpoint on
+    a loaded machine writes every dirty buffer of the shared cluster and may take longer)."""
+    url = hub.engine.url.set(drivername="postgresql", query={})
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True,
+                         options="-c statement_timeout=0") as raw:
+        raw.execute("CHECKPOINT")
 
 
 def _read(path: Path) -> bytes:
