@@ -137,18 +137,22 @@ def test_an_answer_trickled_byte_by_byte_is_cut_off_and_retried_later(db_url, tm
     its sender for as long as it liked: a sender thread of the worker (there are
     HUB_WEBHOOK_SENDERS) lost to every other member, and the worker's stop waiting on
     it. A POST whose answer is not complete within twice the read timeout (after its
-    connection) is cut off, a failed attempt retried with backoff."""
+    connection) is cut off, a failed attempt retried with backoff. Cut off before its
+    status line came whole, it was recorded as a connection error, not a cut-off, and the
+    next try did not wait the read timeout the recipient may still be working in."""
     world = network_world(db_url, tmp_path, webhook_timeout_s=0.5)
     hub, _clock, cci, _pfil = next(world)
     try:
-        cci.drip_s = 0.1  # the whole answer would take a minute
+        cci.drip_s = 0.3  # the whole answer would take minutes, its status line 5 s
         push_and_process(hub, fiche())
         summary = webhooks.dispatch_webhooks(hub)
         assert cci.answered.wait(30)
         assert (summary.sent, summary.failed) == (1, 1)  # the PFIL's; the CCI's to retry
         assert cci.dripped < DRIP_BYTES
         with hub.uow() as uow:
-            assert uow.deliveries.next_pending("cci-thiers", 10)[0].attempts == 1
+            [pending] = uow.deliveries.next_pending("cci-thiers", 10)
+        # cut off after 0.5 + 2 x 0.5 s: the status line (17 bytes) had not come whole
+        assert (pending.attempts, pending.last_error) == (1, "network_cut_off")
     finally:
         next(world, None)  # the world's end: the hub closed, the recipients stopped
 

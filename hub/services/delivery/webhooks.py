@@ -361,9 +361,13 @@ def _post(hub: Hub, member: Member, delivery: Delivery) -> tuple[int, str, float
             timeout=(settings.webhook_connect_timeout_s, settings.webhook_timeout_s),
             stream=True)
         skim(response)  # the body is read up to a small bound, never whole
-    except requests.ReadTimeout:
-        return 0, _TIMED_OUT, None
     except requests.RequestException as exc:
+        # cut off before its status line came whole, the POST fails as a connection
+        # error: it is a cut-off all the same (the next try waits a read timeout)
+        if cut_off():
+            return 0, _CUT_OFF, None
+        if isinstance(exc, requests.ReadTimeout):
+            return 0, _TIMED_OUT, None
         return 0, f"network_{type(exc).__name__}", None
     finally:
         post_done()
