@@ -1,20 +1,23 @@
 """Consistent copies of the store and their restoration.
 
 SQLite: the online backup API (a consistent snapshot while the hub runs). PostgreSQL:
-`pg_dump` in its custom format (one snapshot transaction) and `pg_restore` into a new
-`public` schema. A restore that fails leaves the store as it was: the SQLite copy is read
-whole before anything is touched; on PostgreSQL the store's schema is set aside
-(renamed) during `pg_restore` and put back if it fails. The key directory is never part
-of a copy (see hub.journal).
+`pg_dump` of the `public` schema in its custom format (one snapshot transaction), put
+back in place of the store's `public` in one transaction (psql runs pg_restore's SQL).
+A restore that fails or is killed leaves the store as it was: the SQLite copy is read
+whole before anything is touched; on PostgreSQL nothing is committed before the copy's
+last row. The key directory is never part of a copy (see hub.journal).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from pathlib import Path
+from typing import IO
 
 import sqlalchemy as sa
 
@@ -27,7 +30,8 @@ def dump(database_url: str, target: Path) -> None:
     if url.get_backend_name() == "sqlite":
         _sqlite_copy(Path(url.database or ""), target)
     else:
-        _run(["pg_dump", "--format=custom", "--no-owner", "--file", str(target), _libpq(url)])
+        _run(["pg_dump", "--format=custom", "--no-owner", "--schema=public", "--file",
+              str(target), _libpq(url)])
     os.chmod(target, 0o600)
 
 
@@ -42,42 +46,77 @@ def load(database_url: str, source: Path) -> None:
             Path(f"{database}{suffix}").unlink(missing_ok=True)
         _sqlite_copy(source, database)
         return
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        _pg_restore_or_put_back(engine, url, source)
-    finally:
-        engine.dispose()
+    _pg_replace_public(url, source)
 
 
-_ASIDE = "capactif_before_restore"  # the store's schema while pg_restore runs
+# Run by psql before the copy's SQL, in the same transaction: the store's schema is
+# emptied and made again, the extensions installed in it (pg_trgm, pg_stat_statements…)
+# created again at their version (the copy holds `public` alone, never an extension).
+_EMPTY_PUBLIC = """\
+BEGIN;
+CREATE TEMP TABLE capactif_public_extensions ON COMMIT DROP AS
+  SELECT e.oid AS position, e.extname, e.extversion FROM pg_catalog.pg_extension e
+  JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE n.nspname = 'public';
+DROP SCHEMA IF EXISTS public CASCADE;
+CREATE SCHEMA public;
+DO $capactif$
+DECLARE e record;
+BEGIN
+  FOR e IN SELECT * FROM capactif_public_extensions ORDER BY position LOOP
+    EXECUTE format('CREATE EXTENSION %I WITH SCHEMA public VERSION %L', e.extname, e.extversion);
+  END LOOP;
+END
+$capactif$;
+"""
 
 
-def _pg_restore_or_put_back(engine: sa.Engine, url: sa.URL, source: Path) -> None:
-    """pg_restore into a new `public` schema, the store's own set aside meanwhile: a
-    failure (a copy this pg_restore cannot read, a full disk) puts it back, so the hub
-    is never left with an emptied database."""
-    with engine.connect() as conn:
-        if conn.exec_driver_sql("SELECT 1 FROM pg_namespace WHERE nspname = %(name)s",
-                                {"name": _ASIDE}).first() is not None:
-            raise ConfigurationError(
-                f"Le schéma {_ASIDE} existe : une restauration précédente a été interrompue "
-                "et il contient la base d'avant. Renommez-le en public (après avoir supprimé "
-                "public) pour la retrouver, ou supprimez-le, puis relancez.",
-                f"Schema {_ASIDE} exists: an earlier restore was cut short and it holds the "
-                "database as it was. Rename it to public (after dropping public) to get it "
-                "back, or drop it, then run again.")
-        conn.exec_driver_sql(f"ALTER SCHEMA public RENAME TO {_ASIDE}")
-        conn.exec_driver_sql("CREATE SCHEMA public")
-    try:
-        _run(["pg_restore", "--no-owner", "--single-transaction", "--exit-on-error",
-              "--dbname", _libpq(url), str(source)])
-    except BaseException:
-        with engine.connect() as conn:
-            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-            conn.exec_driver_sql(f"ALTER SCHEMA {_ASIDE} RENAME TO public")
-        raise
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f"DROP SCHEMA {_ASIDE} CASCADE")
+def _pg_replace_public(url: sa.URL, source: Path) -> None:
+    """The store's `public` schema replaced by the copy's in one transaction: psql runs
+    `_EMPTY_PUBLIC`, then the SQL pg_restore writes of the copy's `public`, and commits
+    only once pg_restore has written it all. A failure (a copy this pg_restore cannot
+    read, a full disk) or a kill at any point leaves the store as it was, and running
+    the restore again starts it over. Other schemas are left alone (a view of theirs on
+    a table of `public` goes with it: docs/deploy.md)."""
+    for tool in ("pg_restore", "psql"):
+        _require(tool)
+    with tempfile.TemporaryFile() as psql_errors, tempfile.TemporaryFile() as restore_errors:
+        psql = subprocess.Popen(["psql", "--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1",
+                                 "--dbname", _libpq(url)],
+                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                stderr=psql_errors)
+        assert psql.stdin is not None
+        restore, killed = None, False
+        try:
+            psql.stdin.write(_EMPTY_PUBLIC.encode())
+            restore = subprocess.Popen(["pg_restore", "--no-owner", "--schema=public",
+                                        "--file=-", str(source)],
+                                       stdout=subprocess.PIPE, stderr=restore_errors)
+            assert restore.stdout is not None
+            shutil.copyfileobj(restore.stdout, psql.stdin, 1 << 16)
+            if restore.wait() == 0:
+                psql.stdin.write(b"COMMIT;\n")
+        except BrokenPipeError:
+            pass  # psql stopped on an error: its message says which
+        finally:
+            if restore is not None:
+                if restore.poll() is None:
+                    restore.kill()
+                    restore.wait()
+                    killed = True
+                assert restore.stdout is not None
+                restore.stdout.close()
+            with contextlib.suppress(BrokenPipeError):
+                psql.stdin.close()  # no COMMIT written: psql's end rolls it all back
+            psql.wait()
+        if restore is not None and restore.returncode != 0 and not killed:
+            _failed("pg_restore", restore.returncode, _text(restore_errors))
+        if psql.returncode != 0:
+            _failed("psql", psql.returncode, _text(psql_errors))
+
+
+def _text(stream: IO[bytes]) -> str:
+    stream.seek(0)
+    return stream.read().decode(errors="replace")
 
 
 def _check_sqlite_copy(source: Path) -> None:
@@ -111,15 +150,22 @@ def _libpq(url: sa.URL) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _run(command: list[str]) -> None:
-    if shutil.which(command[0]) is None:
+def _require(tool: str) -> None:
+    if shutil.which(tool) is None:
         raise ConfigurationError(
-            f"{command[0]} est introuvable : installez le client PostgreSQL de la même version "
+            f"{tool} est introuvable : installez le client PostgreSQL de la même version "
             "que le serveur (paquet postgresql-client).",
-            f"{command[0]} not found: install the PostgreSQL client of the server's version.")
+            f"{tool} not found: install the PostgreSQL client of the server's version.")
+
+
+def _run(command: list[str]) -> None:
+    _require(command[0])
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        # the tool's message names objects, never row contents; the URL is not repeated
-        raise ConfigurationError(
-            f"{command[0]} a échoué (code {done.returncode}) : {done.stderr.strip()[-300:]}",
-            f"{command[0]} failed (code {done.returncode}): {done.stderr.strip()[-300:]}")
+        _failed(command[0], done.returncode, done.stderr)
+
+
+def _failed(tool: str, code: int, stderr: str) -> None:
+    # the tool's message names objects, never row contents; the URL is not repeated
+    raise ConfigurationError(f"{tool} a échoué (code {code}) : {stderr.strip()[-300:]}",
+                             f"{tool} failed (code {code}): {stderr.strip()[-300:]}")

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
+import subprocess
+import sys
 
 import pytest
 import sqlalchemy as sa
@@ -192,6 +196,105 @@ def test_a_restore_that_fails_leaves_the_store_as_it_was(network, tmp_path):
             == "Gardenom"
     finally:
         kept.close()
+
+
+ON_POSTGRESQL = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+
+# `capactif restore` killed (kill -9 of the command alone) as pg_restore starts
+_KILLED_AS_PG_RESTORE_STARTS = """
+import os, signal, subprocess, sys
+from pathlib import Path
+from hub.config import Settings
+from hub.services.ops import recovery
+
+class Popen(subprocess.Popen):
+    def __init__(self, args, *rest, **options):
+        super().__init__(args, *rest, **options)
+        if args[0] == "pg_restore":
+            os.kill(os.getpid(), signal.SIGKILL)
+
+subprocess.Popen = Popen
+recovery.restore(Settings.from_env(), Path(sys.argv[1]), force=True)
+"""
+
+
+def _fiche_ids(hub):
+    engine = sa.create_engine(hub.settings.database_url.reveal())
+    try:
+        with engine.connect() as conn:
+            return set(conn.execute(sa.select(fiches.c.fiche_id)).scalars())
+    finally:
+        engine.dispose()
+
+
+@ON_POSTGRESQL
+def test_a_restore_killed_midway_leaves_the_store_as_it_was_and_runs_again(network, tmp_path):
+    """The store's schema was renamed aside, then an empty one created, in two
+    statements: a kill between them or during pg_restore left the hub without its data,
+    a message advising to drop the only copy, and a next run that stopped on it."""
+    hub, _clock, _cci, _pfil = network
+    push_and_process(hub, _fiche("F-1", b"Copienom", None))
+    recovery.backup(hub, tmp_path / "sauvegarde")
+    push_and_process(hub, _fiche("F-9", b"Gardenom", 3))
+    hub.close()
+    env = {**os.environ, "HUB_DATA_DIR": str(hub.settings.data_dir),
+           "HUB_DATABASE_URL": hub.settings.database_url.reveal()}
+    killed = subprocess.run([sys.executable, "-c", _KILLED_AS_PG_RESTORE_STARTS,
+                             str(tmp_path / "sauvegarde")], env=env, capture_output=True,
+                            timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert _fiche_ids(hub) == {"F-1", "F-9"}  # as it was
+
+    recovery.restore(hub.settings, tmp_path / "sauvegarde", force=True)
+    assert _fiche_ids(hub) == {"F-1"}  # the copy's
+
+
+@ON_POSTGRESQL
+def test_a_restore_keeps_the_extensions_installed_in_the_store_s_schema(network, tmp_path):
+    """pg_trgm (or pg_stat_statements) installed by the DBA in `public` went with the
+    schema set aside, then dropped with it, on a restore that succeeded."""
+    hub, _clock, _cci, _pfil = network
+    with hub.engine.begin() as conn:
+        conn.exec_driver_sql("CREATE EXTENSION pg_trgm")
+        conn.exec_driver_sql("CREATE INDEX dba_members_trgm ON members USING gin (name gin_trgm_ops)")
+    recovery.backup(hub, tmp_path / "sauvegarde")
+    hub.close()
+    recovery.restore(hub.settings, tmp_path / "sauvegarde")
+    engine = sa.create_engine(hub.settings.database_url.reveal())
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql(
+                "SELECT e.extnamespace::regnamespace::text FROM pg_extension e "
+                "WHERE e.extname = 'pg_trgm'").scalar_one() == "public"
+            assert conn.exec_driver_sql("SELECT public.similarity('abc', 'abc')").scalar_one() == 1
+            assert conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_indexes WHERE indexname = 'dba_members_trgm'"
+            ).scalar_one() == 1
+    finally:
+        engine.dispose()
+
+
+@ON_POSTGRESQL
+def test_a_restore_leaves_the_database_s_other_schemas_alone(network, tmp_path):
+    """The copy held the whole database: its restore stopped on `schema "reporting"
+    already exists` as soon as the database held a schema besides the store's."""
+    hub, _clock, _cci, _pfil = network
+    with hub.engine.begin() as conn:
+        conn.exec_driver_sql("CREATE SCHEMA reporting")
+        conn.exec_driver_sql("CREATE TABLE reporting.seen (n int)")
+        conn.exec_driver_sql("INSERT INTO reporting.seen VALUES (1)")
+    recovery.backup(hub, tmp_path / "sauvegarde")
+    with hub.engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO reporting.seen VALUES (2)")
+    hub.close()
+    recovery.restore(hub.settings, tmp_path / "sauvegarde")
+    engine = sa.create_engine(hub.settings.database_url.reveal())
+    try:
+        with engine.connect() as conn:
+            assert list(conn.exec_driver_sql("SELECT n FROM reporting.seen ORDER BY n").scalars()) \
+                == [1, 2]
+    finally:
+        engine.dispose()
 
 
 def test_a_backup_of_the_other_kind_of_store_is_refused_before_anything_changes(
