@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 from collections.abc import Iterator
 
@@ -11,6 +12,8 @@ import sqlalchemy as sa
 from hub.config import Settings
 from hub.errors import ConfigurationError, DatabaseUnreadable, StoreUnavailable
 from hub.store.migrate import upgrade
+
+log = logging.getLogger(__name__)
 
 
 def initialise(settings: Settings) -> dict[str, int]:
@@ -24,7 +27,7 @@ def initialise(settings: Settings) -> dict[str, int]:
     from hub.services.privacy.key_rotation import upgrade_keys
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with _start_errors(settings), _one_at_a_time(settings):
+    with _start_errors(settings), one_at_a_time(settings):
         upgrade(settings.database_url.reveal())
         hub = Hub.from_settings(settings, publisher=NullPublisher())
         try:
@@ -39,26 +42,35 @@ _INIT_LOCK = 0x6361706163746966
 
 
 @contextlib.contextmanager
-def _one_at_a_time(settings: Settings) -> Iterator[None]:
-    """PostgreSQL: one `init` at a time on the database. `serve` and `worker` run it at
-    start, and the processes of a deployment starting together ran the migrations at
-    once: all but one stopped (a duplicate type or table). The others wait, then find
-    the store current. SQLite: writers already take turns."""
+def one_at_a_time(settings: Settings) -> Iterator[None]:
+    """PostgreSQL: one `init` (or a restore's migration) at a time on the database.
+    `serve` and `worker` run it at start, and the processes of a deployment starting
+    together ran the migrations at once: all but one stopped (a duplicate type or table).
+    The others wait, saying so, then find the store current. SQLite: writers already take
+    turns. The lock is a session's: behind a pgbouncer in transaction pooling it holds
+    nothing (docs/deploy.md)."""
     if settings.is_sqlite:
         yield
         return
     # not the hub's engine: its statement deadline would end the wait for another init
-    # (a re-index of a large store takes minutes); 0 is no limit, as libpq reads it
+    # (a re-index of a large store takes minutes); 0 is no limit, as libpq reads it.
+    # Keepalives: a holder whose host vanished frees the lock within minutes, not hours.
     engine = sa.create_engine(settings.database_url.reveal(), isolation_level="AUTOCOMMIT",
                               poolclass=sa.pool.NullPool, connect_args={
-                                  "connect_timeout": math.ceil(settings.database_connect_timeout_s)})
+                                  "connect_timeout": math.ceil(settings.database_connect_timeout_s),
+                                  "keepalives": 1, "keepalives_idle": 30,
+                                  "keepalives_interval": 10, "keepalives_count": 3})
     try:
         with engine.connect() as conn:
-            conn.exec_driver_sql("SELECT pg_advisory_lock(%(key)s)", {"key": _INIT_LOCK})
+            key = {"key": _INIT_LOCK}
+            if not conn.exec_driver_sql("SELECT pg_try_advisory_lock(%(key)s)", key).scalar():
+                log.warning("waiting for another capactif init (or restore) on this database "
+                            "to finish…")
+                conn.exec_driver_sql("SELECT pg_advisory_lock(%(key)s)", key)
             try:
                 yield
             finally:
-                conn.exec_driver_sql("SELECT pg_advisory_unlock(%(key)s)", {"key": _INIT_LOCK})
+                conn.exec_driver_sql("SELECT pg_advisory_unlock(%(key)s)", key)
     finally:
         engine.dispose()
 

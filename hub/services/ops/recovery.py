@@ -31,6 +31,7 @@ from hub.config import Settings
 from hub.errors import ConfigurationError
 from hub.journal import RecoveryJournal
 from hub.services.audit import trail as audit
+from hub.services.ops.admin import one_at_a_time
 from hub.services.privacy import owner_requests
 from hub.services.privacy.erasure import ErasureRecord, record_erasure
 from hub.store import backup as copies
@@ -92,7 +93,8 @@ def restore(settings: Settings, folder: Path, *, force: bool = False) -> Restore
     with _offline_hub(settings) as hub:
         _refuse_if_alive(hub, force)
     copies.load(settings.database_url.reveal(), folder / manifest["fichier"])
-    upgrade(settings.database_url.reveal())
+    with one_at_a_time(settings):  # an `init` starting meanwhile waits, then finds it current
+        upgrade(settings.database_url.reveal())
     with _offline_hub(settings) as hub:
         result = _replay(hub)
         purge_freed_space(hub.engine)
