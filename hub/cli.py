@@ -446,12 +446,18 @@ def _audit_export(args: argparse.Namespace) -> int:
             f"La sortie doit être un fichier dans un dossier existant : {args.output}.",
             f"The output must be a file in an existing folder: {args.output}.")
     hub = _hub()
-    if args.format == "jsonl" and not (args.porteur or args.member or args.action):
-        print(audit.export(hub, args.output, "hub"))
-        return 0
-    with open(args.output, "w", encoding="utf-8", newline="") as output:
-        output.writelines(audit.export_events(hub, "hub", args.format, porteur_id=args.porteur,
-                                              member=args.member, action=args.action))
+    try:  # opened (made) before the export is logged: one it cannot write is none
+        with open(args.output, "w", encoding="utf-8", newline="") as output:
+            if args.format == "jsonl" and not (args.porteur or args.member or args.action):
+                print(audit.export(hub, output, "hub"))
+                return 0
+            output.writelines(audit.export_events(hub, "hub", args.format,
+                                                  porteur_id=args.porteur,
+                                                  member=args.member, action=args.action))
+    except OSError as exc:
+        raise ConfigurationError(
+            f"Export impossible à écrire dans {args.output} ({exc.strerror}).",
+            f"Cannot write the export to {args.output} ({exc.strerror}).") from exc
     return 0
 
 

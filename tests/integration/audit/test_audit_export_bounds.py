@@ -47,3 +47,16 @@ def test_the_export_command_refuses_an_output_it_cannot_write_before_logging_an_
                          str(tmp_path / where)]) == 1
         assert "configuration_error" in capsys.readouterr().err
     assert hub.audit.size == size
+
+
+def test_the_export_command_says_so_when_its_output_cannot_take_the_export(
+        hub, monkeypatch, capsys):
+    """An output that opens but takes nothing (a full disk: /dev/full) stopped with a
+    traceback; it is a clear configuration error."""
+    from hub import cli
+
+    monkeypatch.setenv("HUB_DATA_DIR", str(hub.settings.data_dir))
+    monkeypatch.setenv("HUB_DATABASE_URL", hub.settings.database_url.reveal())
+    for kind in ("jsonl", "csv"):
+        assert cli.main(["audit", "export", "--format", kind, "--output", "/dev/full"]) == 1
+        assert "No space left on device" in capsys.readouterr().err
