@@ -87,7 +87,7 @@ class HubClient:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8-sig"))  # a BOM: still UTF-8
             return cls(data["hub_url"], data["membre"], data["token"], data["cle_privee"], **options)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
             raise ConfigurationError(
                 "Fichier d'identifiants illisible : JSON avec membre, token, cle_privee et hub_url "
                 "attendu.",

@@ -48,7 +48,7 @@ class ConnectorConfig:
         path = Path(path)
         try:
             data = json.loads(path.read_text(encoding="utf-8-sig"))  # Notepad may add a BOM
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:  # or nested past the parser
             raise ConfigurationError(
                 "Configuration du connecteur illisible (JSON UTF-8 attendu).",
                 "Unreadable connector configuration (UTF-8 JSON expected).",

@@ -372,7 +372,7 @@ class Mapping:
     def load(cls, path: str | Path) -> Mapping:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8-sig"))  # a BOM: still UTF-8
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:  # or nested past the parser
             raise ConfigurationError(
                 "Fichier de correspondance illisible (JSON UTF-8 attendu).",
                 "Unreadable mapping file (UTF-8 JSON expected).",

@@ -42,7 +42,7 @@ def submission_from_file(path: Path, language: str, purposes: list[str] | None) 
     if path.suffix == ".json":
         try:
             return json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested past the parser
             raise BadRequest("Le fichier n'est pas du JSON valide.", "The file is not valid JSON.") from exc
     return {"texte": text, "langue": language, "finalites": purposes or list(PURPOSES)}
 

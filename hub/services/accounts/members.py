@@ -42,6 +42,11 @@ def read_network_file(path: Path) -> dict[str, Any]:
             f"Fichier réseau illisible ({path}) : {exc}.",
             f"Unreadable network file ({path}): {exc}.",
         ) from exc
+    except RecursionError as exc:  # nested past the parser
+        raise InvalidNetworkFile(
+            f"Fichier réseau illisible ({path}) : JSON imbriqué trop profondément.",
+            f"Unreadable network file ({path}): JSON nested too deeply.",
+        ) from exc
     errors = schemas.validator("network").errors(document)
     if errors:
         details, details_en = schemas.summary(errors)

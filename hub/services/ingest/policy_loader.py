@@ -70,6 +70,11 @@ def _read(path: Path) -> Any:
             f"Fichier de politique illisible ({path}) : {exc}.",
             f"Unreadable policy file ({path}): {exc}.",
         ) from exc
+    except RecursionError as exc:  # nested past the parser
+        raise InvalidPolicy(
+            f"Fichier de politique illisible ({path}) : JSON imbriqué trop profondément.",
+            f"Unreadable policy file ({path}): JSON nested too deeply.",
+        ) from exc
 
 
 class PolicyHolder:
@@ -112,6 +117,11 @@ class PolicyHolder:
         except InvalidPolicy as exc:
             _log.error("policy file refused, policy %s stays in force: %s",
                        self._policy.version, exc.message_en)
+            return
+        except Exception as exc:  # a fault the checks did not foresee: refused all the same,
+            # not raised into the request that happened to look (a 500 on every change)
+            _log.error("policy file refused, policy %s stays in force: %s",
+                       self._policy.version, type(exc).__name__)
             return
         _log.warning("policy %s now in force (from %s)", policy.version, path)
 

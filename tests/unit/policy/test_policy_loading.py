@@ -147,6 +147,17 @@ def test_a_missing_file_is_refused_naming_it(tmp_path):
         load_policy_file(tmp_path / "absent.json")
 
 
+DEEP = "[" * 100_000 + "]" * 100_000  # nested past the JSON parser's recursion limit
+
+
+def test_a_file_nested_past_the_parser_s_limit_is_refused_naming_it(tmp_path):
+    """`capactif policy check` stopped with a RecursionError traceback."""
+    deep = tmp_path / "policy.json"
+    deep.write_text(DEEP, encoding="utf-8")
+    with pytest.raises(InvalidPolicy, match="nested too deeply"):
+        load_policy_file(deep)
+
+
 def test_a_refused_reload_keeps_the_running_policy(tmp_path, policy_document):
     holder = PolicyHolder(load_policy_file(SHIPPED_POLICY_FILE))
     running = holder.current
@@ -190,8 +201,11 @@ def test_a_watched_policy_file_is_picked_up_after_an_edit_and_a_broken_edit_is_i
     path.write_text('{"version": "2027.2", "regles": [', encoding="utf-8")
     ticks.now = 10
     assert holder.current.version == "2027.1"  # refused: the running policy stays
-    path.unlink()
+    path.write_text(DEEP, encoding="utf-8")  # a RecursionError: a 500 on each request
     ticks.now = 15
+    assert holder.current.version == "2027.1"
+    path.unlink()
+    ticks.now = 20
     assert holder.current.version == "2027.1"
 
 
