@@ -21,7 +21,7 @@ DEEP = "[" * 100_000 + "]" * 100_000
 def test_a_network_file_nested_past_the_parser_s_limit_is_refused_naming_it(tmp_path):
     deep = tmp_path / "network.json"
     deep.write_text(DEEP, encoding="utf-8")
-    with pytest.raises(InvalidNetworkFile, match=r"network\.json: JSON nested too deeply"):
+    with pytest.raises(InvalidNetworkFile, match=r"network\.json\): JSON nested too deeply"):
         read_network_file(deep)
 
 
