@@ -458,6 +458,8 @@ def _audit_export(args: argparse.Namespace) -> int:
         raise ConfigurationError(
             f"Export impossible à écrire dans {args.output} ({exc.strerror}).",
             f"Cannot write the export to {args.output} ({exc.strerror}).") from exc
+    finally:
+        hub.close()
     return 0
 
 
