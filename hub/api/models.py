@@ -408,6 +408,7 @@ class MergeChange(_Open):
     autre_porteur_id: str | None
     fiches: list[dict[str, str]]
     membres_avertis: list[str]
+    fiche_seule: bool = False
 
 
 class DecisionDone(_Open):
@@ -415,6 +416,7 @@ class DecisionDone(_Open):
     decision: Literal["same", "different", "unknown"]
     porteur_id: str | None
     fusion: MergeChange | None
+    fiche_seule: bool = False
 
 
 class Unmerge(BaseModel):

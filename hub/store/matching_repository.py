@@ -648,7 +648,28 @@ class Matching:
         self.conn.execute(sa.insert(fiche_links), [
             {"fiche_pk": pk, "porteur_id": to_porteur, "method": method, "evidence": evidence,
              "linked_at": now} for pk in pks])
+        self._items_follow(pks, to_porteur)
         return moved
+
+    def _items_follow(self, pks: Sequence[int], to_porteur: str) -> None:
+        """The open items of moved fiches name the porteur that holds them now; those now
+        inside one porteur are obsolete."""
+        for fiche, porteur in ((review_items.c.fiche_pk, review_items.c.porteur_id),
+                               (review_items.c.candidate_fiche_pk,
+                                review_items.c.candidate_porteur_id)):
+            self.conn.execute(sa.update(review_items).where(
+                review_items.c.status == OPEN, fiche.in_(pks)).values({porteur.name: to_porteur}))
+        self.conn.execute(sa.update(review_items).where(
+            review_items.c.status == OPEN,
+            review_items.c.fiche_pk.in_(pks) | review_items.c.candidate_fiche_pk.in_(pks),
+            review_items.c.porteur_id == review_items.c.candidate_porteur_id)
+            .values(status="obsolete"))
+
+    def link_method(self, fiche_pk: int) -> str | None:
+        """How the fiche's current link was made (`auto`, `new`, `review`, `unmerge`...)."""
+        return self.conn.execute(sa.select(fiche_links.c.method).where(
+            fiche_links.c.fiche_pk == fiche_pk, fiche_links.c.unlinked_at.is_(None))
+            .order_by(fiche_links.c.id.desc()).limit(1)).scalar_one_or_none()
 
     def rename_in_open_items(self, old: str, new: str) -> None:
         """Open items follow a merged porteur; those now inside one porteur are obsolete."""

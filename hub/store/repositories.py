@@ -117,6 +117,7 @@ class Nonces(_Repository):
 # under way (each a fraction of a second).
 _MOVES = (0x706F7274, 0)
 _MOVE_ALONE = sa.text(f"SELECT pg_advisory_xact_lock{_MOVES}")
+_MOVE_ALONE_IF_FREE = sa.text(f"SELECT pg_try_advisory_xact_lock{_MOVES}")
 # Driver SQL (`bulk.driver_rows`): taken before every online match, where SQLAlchemy's
 # execution cost four times the round trip itself (0.32 ms against 0.07).
 _MOVE_SHARED = f"SELECT pg_advisory_xact_lock_shared{_MOVES}"
@@ -349,6 +350,13 @@ class Porteurs(_Repository):
         for any other merge or separation (PostgreSQL; SQLite's writers are serialised)."""
         if self.conn.dialect.name == "postgresql":
             self.conn.execute(_MOVE_ALONE)
+
+    def lock_moves_if_free(self) -> bool:
+        """`lock_moves` without waiting: False when a worker transaction or another move
+        holds it now (PostgreSQL; SQLite's writers are serialised from the start)."""
+        if self.conn.dialect.name != "postgresql":
+            return True
+        return bool(self.conn.execute(_MOVE_ALONE_IF_FREE).scalar_one())
 
     def hold_moves(self) -> None:
         """Until the transaction ends, no merge or separation moves fiches between

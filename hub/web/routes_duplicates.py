@@ -25,6 +25,9 @@ _ITEM_ID = re.compile(r"^[0-9]{1,18}$")
 _OPAQUE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _FICHE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 DONE = {"same": "Décision enregistrée : même personne. Les deux fiches sont réunies.",
+        "same_fiche": "Décision enregistrée : même personne. Seule cette fiche a rejoint "
+                      "l'autre porteur : les autres fiches de son porteur ne peuvent pas être "
+                      "la même personne et restent à part.",
         "different": "Décision enregistrée : personnes différentes. Cette paire ne sera plus proposée.",
         "unknown": "Doublon mis de côté : il est listé « à revoir en réunion » et peut être repris.",
         "repris": "Doublon repris : il est de nouveau dans la file.",
@@ -61,7 +64,9 @@ def decide(item_id: str, request: Request, form: dict[str, str] = Depends(checke
     if decision not in queue.DECISIONS:
         raise BadRequest("Choisissez une des trois décisions.", "Choose one of the three decisions.")
     try:
-        queue.decide(hub_of(request), session, _item(item_id), decision)
+        answer = queue.decide(hub_of(request), session, _item(item_id), decision)
+        if answer["fiche_seule"]:
+            return _done("fusions", "same_fiche")
     except ReviewItemClosed:  # decided first by another coordinator: say what, keep theirs
         first = queue.decided_first(hub_of(request), _item(item_id))
         if not (first["statut"] == decision and first["compte"] == session.login):

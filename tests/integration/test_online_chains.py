@@ -174,3 +174,82 @@ def test_a_judgement_between_the_commit_and_the_join_keeps_the_porteurs_apart(
     push(hub, PFIL, fiche_of(PFIL, "P-1", BOTH))
     assert porteur_of(hub, COMMUNE, "A-1") != porteur_of(hub, CCI, "C-1")
     assert len(duplicates.list_review_items(hub)["items"]) == 1  # left to a coordinator
+
+
+def test_same_on_a_best_fit_item_moves_the_fiche_only(world):
+    """Father and son: the bridge goes with the father, an item asks of it against the
+    son. A coordinator's `same` says the bridge is the son: the bridge joins the son, the
+    father's own fiche stays his (their fiches are not one person together)."""
+    hub, _clock = world
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", FATHER))
+    push(hub, CCI, fiche_of(CCI, "C-1", SON))
+    push(hub, PFIL, fiche_of(PFIL, "P-1", NO_PHONE))
+    father = porteur_of(hub, COMMUNE, "A-1")
+    assert porteur_of(hub, PFIL, "P-1") == father
+    [item] = duplicates.list_review_items(hub)["items"]
+    answer = duplicates.decide(hub, item["id"], "same", actor=COORDINATOR.member_id)
+    assert porteur_of(hub, COMMUNE, "A-1") == father
+    assert porteur_of(hub, PFIL, "P-1") == porteur_of(hub, CCI, "C-1") != father
+    assert answer["fiche_seule"] is True
+    assert answer["fusion"]["fiches"] == [{"membre": PFIL.member_id, "fiche_id": "P-1"}]
+    # a separation takes the fiche back out
+    duplicates.unmerge(hub, porteur_of(hub, CCI, "C-1"), PFIL.member_id, "P-1",
+                       actor=COORDINATOR.member_id)
+    assert porteur_of(hub, PFIL, "P-1") != porteur_of(hub, CCI, "C-1")
+
+
+def test_separating_the_bridge_before_the_join_keeps_the_porteurs_apart(world, monkeypatch):
+    """A coordinator separates the bridge from its porteur between the worker's commit and
+    the join: nothing links the two porteurs any more; the item follows the bridge to its
+    own porteur and waits for a coordinator."""
+    hub, _clock = world
+    join = processing.join_chains
+
+    def separated_first(hub_, fiche_pks):
+        if fiche_pks:
+            duplicates.unmerge(hub_, porteur_of(hub_, PFIL, "P-1"), PFIL.member_id, "P-1",
+                               actor=COORDINATOR.member_id)
+        return join(hub_, fiche_pks)
+
+    monkeypatch.setattr("hub.services.ingest.processing.join_chains", separated_first)
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", BY_MAIL))
+    push(hub, CCI, fiche_of(CCI, "C-1", BY_PHONE))
+    push(hub, PFIL, fiche_of(PFIL, "P-1", BOTH))
+    bridge = porteur_of(hub, PFIL, "P-1")
+    assert len({porteur_of(hub, COMMUNE, "A-1"), porteur_of(hub, CCI, "C-1"), bridge}) == 3
+    [item] = duplicates.list_review_items(hub)["items"]
+    assert item["cotes"][0]["porteur_id"] == bridge  # the open item followed the fiche
+
+
+OTHER_BY_MAIL = {"nom": "Morvan", "prenom": "Loic", "date_naissance": "1975-08-19",
+                 "courriel": "loic.morvan@exemple.fr"}
+OTHER_BY_PHONE = {"nom": "Morvan", "prenom": "Loic", "telephone": "06 30 74 85 12",
+                  "adresse": {"ligne": "42 chemin des Landes", "code_postal": "22300",
+                              "commune": "Lannion"}}
+
+
+def test_a_store_error_on_one_item_leaves_it_open_and_the_others_decided(world, monkeypatch):
+    from hub.errors import StoreUnavailable
+    from hub.services.matching import chains
+
+    hub, _clock = world
+    real, calls = chains._join, []
+
+    def failing_first(hub_, item_id):
+        calls.append(item_id)
+        if len(calls) == 1:
+            raise StoreUnavailable("indisponible", "unavailable")
+        return real(hub_, item_id)
+
+    monkeypatch.setattr(chains, "_join", failing_first)
+    monkeypatch.setattr("hub.services.ingest.processing.join_chains", lambda *_args: 0)
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", BY_MAIL))
+    push(hub, CCI, fiche_of(CCI, "C-1", BY_PHONE))
+    push(hub, PFIL, fiche_of(PFIL, "P-1", BOTH))
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-2", OTHER_BY_MAIL))
+    push(hub, CCI, fiche_of(CCI, "C-2", OTHER_BY_PHONE))
+    push(hub, PFIL, fiche_of(PFIL, "P-2", {**OTHER_BY_MAIL, **OTHER_BY_PHONE}))
+    with hub.uow() as uow:
+        bridges = [uow.fiches.porteur_of(PFIL.member_id, f).id for f in ("P-1", "P-2")]
+    assert chains.join_chains(hub, bridges) == 1
+    assert len(duplicates.list_review_items(hub)["items"]) == 1

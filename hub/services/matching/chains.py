@@ -17,37 +17,62 @@ the hub decided, not a person, and retraining learns from people's judgements on
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from hub.bootstrap import Hub
 from hub.domain.matching.chains import may_be_one
+from hub.errors import StoreUnavailable
 from hub.services.audit import trail as audit
 from hub.services.matching import merges
 from hub.services.matching.online import matching_model
 
 ACTOR = "rapprochement"  # the merge events' and audit entries' actor: the hub's matching
+log = logging.getLogger(__name__)
 
 
 def join_chains(hub: Hub, fiche_pks: Iterable[int]) -> int:
     """Decide the open items of these fiches (`resolve_new`'s `chains`); returns how many
-    porteurs were merged."""
+    porteurs were merged. A store failure on one item leaves that item open for a
+    coordinator and the others are still decided: the worker's batch is committed and
+    its task goes on."""
     joined = 0
     for fiche_pk in fiche_pks:
-        with hub.uow() as uow:
-            items = uow.matching.open_items_of(fiche_pk)
-        joined += sum(_join(hub, item_id) for item_id in items)
+        try:
+            with hub.uow() as uow:
+                items = uow.matching.open_items_of(fiche_pk)
+        except StoreUnavailable:
+            log.warning("chain join: open items of fiche %s unread, left for a coordinator",
+                        fiche_pk)
+            continue
+        for item_id in items:
+            try:
+                joined += _join(hub, item_id)
+            except StoreUnavailable:
+                log.warning("chain join: review item %s left open (store error)", item_id)
     return joined
 
 
 def _join(hub: Hub, item_id: int) -> bool:
+    """Merge the item's porteurs when, under the lock of moves, the item is as the worker
+    left it: its fiche linked by the worker (`auto`: not separated, merged nor moved
+    since) and held by the item's porteur, its candidate fiche held by the candidate
+    porteur, and every fiche of the two may be one person, none judged apart. The lock
+    is taken only if free: a bridge never pauses the workers, and a busy lock leaves the
+    item for a coordinator."""
     now = hub.clock()
     with hub.uow() as uow:
-        uow.porteurs.lock_moves()
+        if not uow.porteurs.lock_moves_if_free():
+            return False
         item = uow.matching.review_item(item_id)
         if item is None or item.status != "open" or item.porteur_id == item.candidate_porteur_id:
             return False
         sides = [item.porteur_id, item.candidate_porteur_id]
         fiches = uow.matching.fiches_of(sides)
+        if item.fiche_pk not in fiches[item.porteur_id] or \
+                item.candidate_fiche_pk not in fiches[item.candidate_porteur_id] or \
+                uow.matching.link_method(item.fiche_pk) != "auto":
+            return False
         held = uow.matching.records_of_porteurs(sides)
         if uow.matching.judged_different(*(fiches[side] for side in sides)) or \
                 not may_be_one([r.record for r in held], matching_model(hub)) or \
@@ -55,9 +80,11 @@ def _join(hub: Hub, item_id: int) -> bool:
             return False
         change = merges.merge(hub, uow, item.porteur_id, item.candidate_porteur_id, actor=ACTOR,
                               item_id=item_id, now=now)
+        bridge = uow.matching.fiche_heads([item.fiche_pk]).get(item.fiche_pk)
         uow.commit()
+    listed = ((bridge.member_id, bridge.fiche_id),) if bridge is not None else ()
     audit.record(hub, [audit.event(hub, "merge", ACTOR, porteur_id=item.porteur_id,
-                                   fiches=change.moved)])
+                                   fiches=listed + change.moved)])
     if change.notified:
         hub.publisher.request_dispatch_safely()
     return True

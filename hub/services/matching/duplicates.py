@@ -20,6 +20,7 @@ import orjson
 from hub.audit.events import AccessEvent
 from hub.bootstrap import Hub
 from hub.domain.matching import Explanation, MatchModel, normalise_record
+from hub.domain.matching.chains import may_be_one
 from hub.domain.matching.comparisons import compare_records
 from hub.domain.matching.training import refine_m
 from hub.errors import Forbidden, InvalidDecision, ReviewItemClosed, ReviewItemNotFound
@@ -95,6 +96,8 @@ def decide(hub: Hub, item_id: int, decision: str, *, actor: str,
     now = hub.clock()
     change = None
     with hub.uow() as uow:
+        if decision == "different":  # a join under way sees it, or waits for it
+            uow.porteurs.hold_moves()
         row = _held_item(uow, item_id) if decision == "same" else \
             uow.matching.review_item(item_id)  # nothing moves: workers need not wait
         if row is None:
@@ -106,8 +109,7 @@ def decide(hub: Hub, item_id: int, decision: str, *, actor: str,
         if decision != "unknown":
             uow.matching.judge([(row.fiche_pk, row.candidate_fiche_pk)], decision, item_id, actor, now)
         if decision == "same":
-            change = merges.merge(hub, uow, row.candidate_porteur_id, row.porteur_id, actor=actor,
-                                  item_id=item_id, now=now, user=user)
+            change = _same(hub, uow, row, actor=actor, now=now, user=user)
         elif uow.matching.porteur_status(row.porteur_id) == "provisional":
             uow.matching.set_status(row.porteur_id, "active")
         heads = uow.matching.fiche_heads((row.fiche_pk, row.candidate_fiche_pk))
@@ -119,7 +121,25 @@ def decide(hub: Hub, item_id: int, decision: str, *, actor: str,
     if change and change.notified:
         hub.publisher.request_dispatch_safely()
     return {"id": item_id, "decision": decision, "porteur_id": row.candidate_porteur_id
-            if change else row.porteur_id, "fusion": _change(change) if change else None}
+            if change else row.porteur_id, "fusion": _change(change) if change else None,
+            "fiche_seule": bool(change and change.fiche_only)}
+
+
+def _same(hub: Hub, uow: UnitOfWork, row: ReviewItem, *, actor: str, now: Any,
+          user: str | None) -> merges.Change:
+    """`same`: the item's fiche is the candidate's person. Its whole porteur joins the
+    candidate's when every fiche of the two may be one person (`may_be_one`); otherwise
+    (a fiche linked to the best of porteurs that are not one person, as a father's and
+    his son's) only the item's fiche moves: its porteur's other fiches stay apart."""
+    sides = [row.porteur_id, row.candidate_porteur_id]
+    held = uow.matching.fiches_of(sides)
+    alone = held[row.porteur_id] == [row.fiche_pk]
+    if alone or row.fiche_pk not in held[row.porteur_id] or may_be_one(
+            [r.record for r in uow.matching.records_of_porteurs(sides)], matching_model(hub)):
+        return merges.merge(hub, uow, row.candidate_porteur_id, row.porteur_id, actor=actor,
+                            item_id=row.id, now=now, user=user)
+    return merges.move_one(hub, uow, row.fiche_pk, row.porteur_id, row.candidate_porteur_id,
+                           actor=actor, item_id=row.id, now=now, user=user)
 
 
 def _held_item(uow: UnitOfWork, item_id: int) -> ReviewItem:
@@ -227,7 +247,7 @@ def _change(change: merges.Change) -> dict[str, Any]:
     return {"evenement": change.event_id, "porteur_id": change.porteur_id,
             "autre_porteur_id": change.other_porteur_id,
             "fiches": [{"membre": m, "fiche_id": f} for m, f in change.moved],
-            "membres_avertis": list(change.notified)}
+            "membres_avertis": list(change.notified), "fiche_seule": change.fiche_only}
 
 
 def _not_found() -> ReviewItemNotFound:

@@ -26,6 +26,7 @@ class Change:
     other_porteur_id: str
     moved: tuple[tuple[str, str], ...]  # (member, fiche_id) of the fiches that moved
     notified: tuple[str, ...]
+    fiche_only: bool = False  # one fiche moved, its porteur's other fiches stayed
 
 
 def merge(hub: Hub, uow: UnitOfWork, keep: str, absorb: str, *, actor: str,
@@ -42,6 +43,29 @@ def merge(hub: Hub, uow: UnitOfWork, keep: str, absorb: str, *, actor: str,
     notified = _notify(hub, uow, "merged", keep, {"porteur_fusionne": absorb, "fusion": event_id},
                        [keep, absorb], event_id, now)
     return Change(event_id, keep, absorb, _references(uow, moved), notified)
+
+
+def move_one(hub: Hub, uow: UnitOfWork, fiche_pk: int, from_porteur: str, keep: str, *,
+             actor: str, item_id: int, now: dt.datetime, user: str | None = None) -> Change:
+    """Move one fiche of `from_porteur` (which keeps others) into `keep`: a coordinator's
+    `same` on that fiche when the two porteurs' fiches are not one person together.
+    Recorded as a merge of that fiche alone (a separation takes it back)."""
+    if not uow.matching.move_fiches([fiche_pk], keep, "review",
+                                    {"revue": item_id, "decision": "same"}, now,
+                                    from_porteur=from_porteur):
+        raise NothingToUnmerge(  # held by the porteur read under the lock of moves
+            "Cette fiche n'appartient plus à ce porteur.",
+            "This fiche no longer belongs to this porteur.")
+    uow.matching.set_status(keep, "active")
+    event_id = uow.matching.add_merge_event({
+        "kind": "merge", "porteur_id": keep, "other_porteur_id": from_porteur,
+        "fiche_pks": [fiche_pk], "review_item_id": item_id, "actor": actor,
+        "actor_user": user, "at": now})
+    notified = _notify(hub, uow, "merged", keep,
+                       {"porteur_quitte": from_porteur, "fusion": event_id},
+                       [keep, from_porteur], event_id, now)
+    return Change(event_id, keep, from_porteur, _references(uow, [fiche_pk]), notified,
+                  fiche_only=True)
 
 
 def split(hub: Hub, uow: UnitOfWork, porteur_id: str, member_id: str, fiche_id: str, *,
