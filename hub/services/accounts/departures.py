@@ -27,11 +27,12 @@ from collections.abc import Collection, Iterable
 from typing import Any
 
 from hub.bootstrap import Hub
+from hub.domain import actors
 from hub.errors import NetworkChangeUnconfirmed, NotFound
 from hub.services.audit import trail as audit
 from hub.store.uow import UnitOfWork
 
-COMMAND_LINE = "ligne_de_commande"  # who recorded a change made from `capactif`
+COMMAND_LINE = actors.COMMAND_LINE  # who recorded a change made from `capactif`
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 import schemas
 from consent.api import as_utc
 from hub.bootstrap import Hub
+from hub.domain import actors
 from hub.errors import Conflict, DataDirectoryReadOnly, InvalidNetworkFile, NotFound
 from hub.keys import private_key_text, public_key_text
 from hub.services.accounts import departures, dpo
@@ -55,6 +56,12 @@ def read_network_file(path: Path) -> dict[str, Any]:
             f"Network file {path} does not match its schema: {details_en}",
         )
     ids = [m["id"] for m in document["membres"]]
+    reserved = sorted(actors.RESERVED.intersection(ids))
+    if reserved:
+        raise InvalidNetworkFile(
+            f"Identifiants réservés au hub dans {path} : {', '.join(reserved)}.",
+            f"Member ids reserved to the hub in {path}: {', '.join(reserved)}.",
+        )
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise InvalidNetworkFile(

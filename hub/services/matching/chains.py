@@ -5,13 +5,15 @@ A fiche linking to several porteurs that may be one person with it (`OnlineMatch
 resolve_new`, `hub.domain.matching.chains`) is linked to the best, with a review item
 against each other one: that much commits with the batch, so nothing is lost if the
 worker stops before joining them. Then each item still open is decided here, under the
-lock of moves (`Porteurs.lock_moves`: the workers' transactions under way finish first,
-no coordinator moves fiches meanwhile), as a coordinator's `same` would be: the other
+lock of moves taken only if free (`Porteurs.lock_moves_if_free`: no worker transaction
+under way, no coordinator moving fiches or judging a pair `different`; busy, the item
+waits for a coordinator), as a coordinator's `same` would be: the other
 porteur merged into the fiche's (`merges.merge`, its members notified, the merge
 audited), if every fiche of the two porteurs, read again, may still be one person
 (`may_be_one`) and no fiche of one was judged different from a fiche of the other.
 Otherwise (a fiche added or merged meanwhile that says another person, a coordinator's
-judgement meanwhile) the item waits for a coordinator. No pair judgement is recorded:
+judgement or separation meanwhile: the fiche no longer linked by the worker where the
+item says) the item waits for a coordinator. No pair judgement is recorded:
 the hub decided, not a person, and retraining learns from people's judgements only.
 """
 
@@ -21,13 +23,14 @@ import logging
 from collections.abc import Iterable
 
 from hub.bootstrap import Hub
+from hub.domain import actors
 from hub.domain.matching.chains import may_be_one
 from hub.errors import StoreUnavailable
 from hub.services.audit import trail as audit
 from hub.services.matching import merges
 from hub.services.matching.online import matching_model
 
-ACTOR = "rapprochement"  # the merge events' and audit entries' actor: the hub's matching
+ACTOR = actors.MATCHING  # the merge events' and audit entries' actor: the hub's matching
 log = logging.getLogger(__name__)
 
 
