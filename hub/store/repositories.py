@@ -117,7 +117,8 @@ class Nonces(_Repository):
 # under way (each a fraction of a second).
 _MOVES = (0x706F7274, 0)
 _MOVE_ALONE = sa.text(f"SELECT pg_advisory_xact_lock{_MOVES}")
-_MOVE_ALONE_IF_FREE = sa.text(f"SELECT pg_try_advisory_xact_lock{_MOVES}")
+_LOCK_TIMEOUT_NOW = sa.text("SELECT current_setting('lock_timeout')")
+_SET_LOCK_TIMEOUT = sa.text("SELECT set_config('lock_timeout', :value, true)")
 # Driver SQL (`bulk.driver_rows`): taken before every online match, where SQLAlchemy's
 # execution cost four times the round trip itself (0.32 ms against 0.07).
 _MOVE_SHARED = f"SELECT pg_advisory_xact_lock_shared{_MOVES}"
@@ -351,12 +352,24 @@ class Porteurs(_Repository):
         if self.conn.dialect.name == "postgresql":
             self.conn.execute(_MOVE_ALONE)
 
-    def lock_moves_if_free(self) -> bool:
-        """`lock_moves` without waiting: False when a worker transaction or another move
-        holds it now (PostgreSQL; SQLite's writers are serialised from the start)."""
+    def lock_moves_within(self, wait_ms: int) -> bool:
+        """`lock_moves`, waiting at most `wait_ms` for it: False when the worker
+        transactions or the move under way still hold it then (PostgreSQL; the
+        transaction is then aborted: leave it). The workers starting meanwhile queue
+        behind this request, so they pause at most that long. SQLite's writers are
+        serialised from the start of their transaction: True."""
         if self.conn.dialect.name != "postgresql":
             return True
-        return bool(self.conn.execute(_MOVE_ALONE_IF_FREE).scalar_one())
+        before = self.conn.execute(_LOCK_TIMEOUT_NOW).scalar_one()
+        self.conn.execute(_SET_LOCK_TIMEOUT, {"value": f"{max(1, int(wait_ms))}ms"})
+        try:
+            self.conn.execute(_MOVE_ALONE)
+        except sa.exc.OperationalError as exc:
+            if type(getattr(exc, "orig", None)).__name__ == "LockNotAvailable":
+                return False
+            raise
+        self.conn.execute(_SET_LOCK_TIMEOUT, {"value": before})  # the rest as usual
+        return True
 
     def hold_moves(self) -> None:
         """Until the transaction ends, no merge or separation moves fiches between

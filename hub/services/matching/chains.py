@@ -5,16 +5,17 @@ A fiche linking to several porteurs that may be one person with it (`OnlineMatch
 resolve_new`, `hub.domain.matching.chains`) is linked to the best, with a review item
 against each other one: that much commits with the batch, so nothing is lost if the
 worker stops before joining them. Then each item still open is decided here, under the
-lock of moves taken only if free (`Porteurs.lock_moves_if_free`: no worker transaction
-under way, no coordinator moving fiches or judging a pair `different`; busy, the item
-waits for a coordinator), as a coordinator's `same` would be: the other
-porteur merged into the fiche's (`merges.merge`, its members notified, the merge
-audited), if every fiche of the two porteurs, read again, may still be one person
-(`may_be_one`) and no fiche of one was judged different from a fiche of the other.
-Otherwise (a fiche added or merged meanwhile that says another person, a coordinator's
-judgement or separation meanwhile: the fiche no longer linked by the worker where the
-item says) the item waits for a coordinator. No pair judgement is recorded:
-the hub decided, not a person, and retraining learns from people's judgements only.
+lock of moves, waited for a quarter of a second at most (`Porteurs.lock_moves_within`:
+the worker transactions under way finish first, no coordinator moves fiches or judges a
+pair `different` meanwhile; still busy, the item waits for a coordinator), as a
+coordinator's `same` would be: the other porteur merged into the fiche's
+(`merges.merge`, its members notified, the merge audited), if every fiche of the two
+porteurs, read again, may still be one person (`may_be_one`) and no fiche of one was
+judged different from a fiche of the other. Otherwise (a fiche added or merged meanwhile
+that says another person, a coordinator's judgement or separation meanwhile: the fiche
+no longer linked by the worker where the item says) the item waits for a coordinator.
+No pair judgement is recorded: the hub decided, not a person, and retraining learns
+from people's judgements only.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ from hub.services.matching.online import matching_model
 
 ACTOR = actors.MATCHING  # the merge events' and audit entries' actor: the hub's matching
 log = logging.getLogger(__name__)
+# How long a join waits for the lock of moves (the workers' transactions under way to
+# finish): the workers starting meanwhile wait behind it, so at most this long; past it
+# the item is left for a coordinator.
+JOIN_LOCK_WAIT_MS = 250
 
 
 def join_chains(hub: Hub, fiche_pks: Iterable[int]) -> int:
@@ -61,11 +66,11 @@ def _join(hub: Hub, item_id: int) -> bool:
     left it: its fiche linked by the worker (`auto`: not separated, merged nor moved
     since) and held by the item's porteur, its candidate fiche held by the candidate
     porteur, and every fiche of the two may be one person, none judged apart. The lock
-    is taken only if free: a bridge never pauses the workers, and a busy lock leaves the
-    item for a coordinator."""
+    is waited for `JOIN_LOCK_WAIT_MS` at most: a bridge pauses the workers no longer, and
+    a lock still busy leaves the item for a coordinator."""
     now = hub.clock()
     with hub.uow() as uow:
-        if not uow.porteurs.lock_moves_if_free():
+        if not uow.porteurs.lock_moves_within(JOIN_LOCK_WAIT_MS):
             return False
         item = uow.matching.review_item(item_id)
         if item is None or item.status != "open" or item.porteur_id == item.candidate_porteur_id:
