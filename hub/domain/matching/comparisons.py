@@ -47,6 +47,10 @@ class Comparison:
     formerly: ClassVar[tuple[tuple[str, str], ...]] = ()
     # Levels that never weigh for a match (their weight is at most 0, as "different").
     never_for: ClassVar[tuple[str, ...]] = (DIFFERENT,)
+    # Whether the levels are best first (exact, close, fuzzy): a worse level never weighs
+    # more than a better one (`model._never_above_the_better`). Not the phone's fuzzy, the
+    # household's landline, weighed on its own.
+    ordered: ClassVar[bool] = True
 
     def __init__(self, settings: ComparisonSettings | None = None) -> None:
         self.settings = settings or ComparisonSettings()
@@ -207,11 +211,15 @@ def _first_parts_agree(x: tuple[str, ...], y: tuple[str, ...]) -> bool:
 
 
 class BirthDateComparison(Comparison):
-    """Exact; close = day and month swapped, one typed digit or two digits exchanged;
-    fuzzy = two parts of three, or two typed digits. A date made impossible by a digit
-    typed wrong (a day of 61, a letter for a digit: `NormalisedRecord.date_digits`) is
-    compared by its digits the same way, close at best: the same digits read from it
-    are not a date typed the same."""
+    """Exact; close = day and month swapped, or one typed digit or two digits exchanged
+    that keep the dates near in time (the day, the month, a year at most one apart);
+    fuzzy = two parts of three, two typed digits, or a year's last digit typed wrong
+    (two to nine years apart). Years ten or more apart are different, whatever the
+    digits: a decade's digit (1958 / 1988) is a father and his son as often as a typo,
+    and the first name, the surname and the address they share say nothing against it.
+    A date made impossible by a digit typed wrong (a day of 61, a letter for a digit:
+    `NormalisedRecord.date_digits`) is compared by its digits the same way, close at
+    best: the same digits read from it are not a date typed the same."""
 
     field = "date_naissance"
     reads = ("date_naissance", "date_digits")
@@ -225,26 +233,45 @@ class BirthDateComparison(Comparison):
             return _by_digits(a.date_digits or _digits(x), b.date_digits or _digits(y))
         if x == y:
             return EXACT
+        apart = abs(x.year - y.year)
+        if apart >= GENERATION_YEARS:
+            return DIFFERENT
         if (x.year, x.month, x.day) == (y.year, y.day, y.month):  # day and month swapped
             return CLOSE
         typed = OSA.distance(_digits(x), _digits(y))
         if typed <= 1:
-            return CLOSE
+            return CLOSE if apart <= 1 else FUZZY
         same_parts = (x.year == y.year) + (x.month == y.month) + (x.day == y.day)
         return FUZZY if same_parts >= 2 or typed <= 2 else DIFFERENT
 
 
+# Birth years this far apart are two people, never one date typed wrong (`BirthDateComparison`).
+GENERATION_YEARS = 10
+
+
 def _by_digits(x: str, y: str) -> str:
     """Two dates' digits (yyyymmdd), one of them typed impossible: close for the same
-    digits, day and month swapped, one digit typed wrong or two exchanged; fuzzy for two
-    parts of three or two digits; different otherwise. Only a date a typed digit made
-    impossible has digits (`normalise.birth_date_digits`): a placeholder (99/99/9999,
-    9999-12-31, 1850-01-01) or a year no typo makes has none, and is missing."""
+    digits, day and month swapped, one digit typed wrong or two exchanged, the years at
+    most one apart; fuzzy for two parts of three, two digits, or years two to nine
+    apart; different otherwise, and for years ten or more apart. Only a date a typed
+    digit made impossible has digits (`normalise.birth_date_digits`): a placeholder
+    (99/99/9999, 9999-12-31, 1850-01-01) or a year no typo makes has none, and is missing."""
+    apart = _years_apart(x[:4], y[:4])
+    if apart >= GENERATION_YEARS:
+        return DIFFERENT
     typed = OSA.distance(x, y)
     if typed <= 1 or x == y[:4] + y[6:] + y[4:6]:
-        return CLOSE
+        return CLOSE if apart <= 1 else FUZZY
     same_parts = (x[:4] == y[:4]) + (x[4:6] == y[4:6]) + (x[6:] == y[6:])
     return FUZZY if same_parts >= 2 or typed <= 2 else DIFFERENT
+
+
+def _years_apart(x: str, y: str) -> int:
+    """How many years apart two dates' year digits are; 0 where either is no number
+    (a letter typed for a digit: the digits alone are compared)."""
+    if not (x.isascii() and x.isdigit() and y.isascii() and y.isdigit()):
+        return 0
+    return abs(int(x) - int(y))
 
 
 class EmailComparison(Comparison):
@@ -332,6 +359,7 @@ class PhoneComparison(Comparison):
     reads = ("telephone",)
     levels = (EXACT, CLOSE, FUZZY, DIFFERENT)
     formerly = ((FUZZY, EXACT),)
+    ordered = False
 
     def present(self, r: NormalisedRecord) -> bool:
         return bool(r.telephone)

@@ -18,8 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hub.domain.matching.comparisons import (
+    AGREEING,
+    CLOSE,
     DIFFERENT,
     EXACT,
+    FUZZY,
     MISSING,
     Comparison,
     build_comparisons,
@@ -237,7 +240,26 @@ class MatchModel:
             for level in comparison.never_for:
                 if level in field_weights:
                     field_weights[level] = min(field_weights[level], 0.0)
+            if comparison.ordered and not self.settings.comparisons[comparison.field].term_frequency:
+                _never_above_the_better(field_weights)
         return weights
+
+    def pattern_weights(self, levels: tuple[str, ...]) -> tuple[float, ...]:
+        """Per field, the weight of its level in this pattern, before any frequency
+        adjustment: `level_weight`, but the place (postcode, commune) agreeing adds
+        nothing where the street agrees too (`_STREET_AND_PLACE`)."""
+        weights = [self.level_weight(c.field, level)
+                   for c, level in zip(self.comparisons, levels, strict=True)]
+        fields = self._field_positions
+        street, place = fields.get(_STREET_AND_PLACE[0]), fields.get(_STREET_AND_PLACE[1])
+        if (street is not None and place is not None and levels[place] in AGREEING
+                and levels[street] in (*AGREEING, FUZZY) and weights[street] > 0):
+            weights[place] = min(weights[place], 0.0)
+        return tuple(weights)
+
+    @functools.cached_property
+    def _field_positions(self) -> dict[str, int]:
+        return {c.field: position for position, c in enumerate(self.comparisons)}
 
     @functools.cached_property
     def levels_by_fallback(self) -> tuple[tuple[str, str, str], ...]:
@@ -283,23 +305,31 @@ class MatchModel:
     def score(self, a: NormalisedRecord, b: NormalisedRecord) -> Explanation:
         """Compare two records and explain the match weight."""
         levels, b_used = compare_records(self.comparisons, a, b)
-        return self.explain(levels, a, b_used)
+        return self.explain(levels, a, b_used, written=b)
 
     def explain(
-        self, levels: tuple[str, ...], a: NormalisedRecord, b: NormalisedRecord
+        self, levels: tuple[str, ...], a: NormalisedRecord, b: NormalisedRecord,
+        written: NormalisedRecord | None = None,
     ) -> Explanation:
+        """The explanation of a pair's levels; `b` as compared (names exchanged, maybe),
+        `written` as given (b by default): a name agreeing closely weighs no more than
+        either side's name as written agreeing exactly (`close_cap`), so the batch, which
+        keeps the records as written, weighs it the same."""
         terms = []
-        for comparison, level in zip(self.comparisons, levels, strict=True):
+        weights = self.pattern_weights(levels)
+        for comparison, level, weight in zip(self.comparisons, levels, weights, strict=True):
             field = comparison.field
             sides = (comparison.present(a), comparison.present(b))
             if level == MISSING:
                 terms.append(FieldTerm(field, level, 0.0, 0.0, sides))
                 continue
             adjustment = self.tf_adjustment(comparison, level, a, b)
+            if level == CLOSE:
+                adjustment = self.close_cap(comparison, a, b if written is None else written)
             by_digits = field == "date_naissance" and None in (a.date_naissance,
                                                               b.date_naissance)
-            terms.append(FieldTerm(field, level, self._weights[field][level] + adjustment,
-                                   adjustment, sides, by_digits))
+            terms.append(FieldTerm(field, level, weight + adjustment, adjustment, sides,
+                                   by_digits))
         total = self.prior_weight + sum(t.weight for t in terms)
         return Explanation(self.prior_weight, tuple(terms), total, probability_of(total))
 
@@ -319,6 +349,19 @@ class MatchModel:
         frequency = self.tf.get(field, {}).get(value, self.tf_floor[field])
         baseline = self.u_random.get(field, self.u[field])[EXACT]
         return math.log2(baseline / frequency)
+
+    def close_cap(self, comparison: Comparison, a: NormalisedRecord,
+                  b: NormalisedRecord) -> float:
+        """What a close level of a field with frequencies loses (0 or less) so that it
+        never weighs more than the exact level of either side's value: Martin / Martine
+        close weighs no more than Martin agreeing exactly, which a frequent name tempers.
+        Both sides' values, so the same whichever side is read first."""
+        field = comparison.field
+        if not self.settings.comparisons[field].term_frequency or field not in self.tf_floor:
+            return 0.0
+        exact = min(self.tf_adjustment(comparison, EXACT, a, a),
+                    self.tf_adjustment(comparison, EXACT, b, b))
+        return min(0.0, self._weights[field][EXACT] + exact - self._weights[field][CLOSE])
 
     def to_json(self) -> str:
         """The model file; without `m_veto` if it was read without one (its vetoes still
@@ -348,6 +391,20 @@ class MatchModel:
             veto_m=_veto_m(doc.get("m_veto", {}), settings.decision.veto_fields),
             veto_m_missing="m_veto" not in doc,
         )
+
+
+# The street line and the place: a street agreeing is in one postcode and commune
+# already, so the place agreeing too is not a second, independent agreement.
+_STREET_AND_PLACE = ("adresse", "lieu")
+
+
+def _never_above_the_better(weights: dict[str, float]) -> None:
+    """A level weighs no more than the better level before it (exact, close, fuzzy):
+    a value differing a little is never more evidence for one person than the same value."""
+    better = math.inf
+    for level in (EXACT, CLOSE, FUZZY):
+        if level in weights:
+            weights[level] = better = min(weights[level], better)
 
 
 def _veto_m(value: Any, veto_fields: tuple[str, ...]) -> dict[str, float]:

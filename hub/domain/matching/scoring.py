@@ -27,7 +27,7 @@ import functools
 from collections.abc import Callable, Iterable
 
 from hub.domain.matching.ceilings import CeilingParts, Ceilings, Pair
-from hub.domain.matching.comparisons import EXACT, MISSING, compare_records
+from hub.domain.matching.comparisons import CLOSE, EXACT, MISSING, compare_records
 from hub.domain.matching.decision import (
     CandidateLike,
     Decision,
@@ -50,6 +50,9 @@ from hub.domain.matching.model import Explanation, FieldTerm, MatchModel, probab
 from hub.domain.matching.record import NormalisedRecord
 
 Pattern = tuple[str, ...]
+# A pair compared in full: its levels, the other record as compared (names exchanged,
+# maybe) and as written.
+Detail = tuple[Pattern, NormalisedRecord, NormalisedRecord]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,6 +65,8 @@ class PatternFacts:
     thin: bool = False  # no strong field agreeing (`decision.thin`)
     lines_contradict: bool = False  # `decision.lines_contradict`: never one cluster
     veto_fields_vouch: bool = False  # `decision.veto_fields_vouch` (`may_share_cluster`)
+    # positions of fields agreeing closely with frequencies on (`MatchModel.close_cap`)
+    close_fields: tuple[int, ...] = ()
 
 
 class PatternScorer:
@@ -82,12 +87,38 @@ class PatternScorer:
         self._kind_floor = min(settings.link_probability, settings.review_probability,
                                settings.thin_review())
 
-    def judge(self, levels: Pattern, left: NormalisedRecord) -> tuple[Kind, float, bool]:
+    def judge(self, levels: Pattern, left: NormalisedRecord,
+              right: NormalisedRecord | None = None) -> tuple[Kind, float, bool]:
+        """The pair's answer; `right` (the other record as compared) for a name agreeing
+        closely, which weighs no more than either side's name agreeing exactly
+        (`MatchModel.close_cap`); without it, left's name stands for both."""
         facts = self.facts(levels)
         weights = list(facts.weights)
         for position in facts.tf_fields:
             weights[position] += self.adjustment(position, left)
+        for position in facts.close_fields:
+            weights[position] += self.close_cap(
+                position, self.adjustment(position, left),
+                self.adjustment(position, left if right is None else right))
         return self.decide(self.model.prior_weight + sum(weights), facts)
+
+    def close_cap(self, position: int, left: float, right: float) -> float:
+        """`MatchModel.close_cap` from the two sides' exact adjustments (same floats)."""
+        exact, close = self.field_weights(position)
+        return min(0.0, exact + min(left, right) - close)
+
+    def field_weights(self, position: int) -> tuple[float, float]:
+        """The exact and close weights of a field with frequencies."""
+        return self._close_weights[position]
+
+    @functools.cached_property
+    def _close_weights(self) -> dict[int, tuple[float, float]]:
+        """Per field with frequencies, its exact and close weights."""
+        return {position: (self.model.level_weight(c.field, EXACT),
+                           self.model.level_weight(c.field, CLOSE))
+                for position, c in enumerate(self.model.comparisons)
+                if self.model.settings.comparisons[c.field].term_frequency
+                and c.field in self.model.tf_floor and CLOSE in c.levels}
 
     def match_one(self, record: RecordLike, candidates: Iterable[CandidateLike], *,
                   best_new: bool = True) -> Decision:
@@ -114,7 +145,7 @@ class PatternScorer:
         of the porteur a record links to, and of no other."""
         new = as_record(record)
         ceilings = Ceilings(self, new)
-        scored: list[Scored[tuple[Pattern, NormalisedRecord] | None]] = []
+        scored: list[Scored[Detail | None]] = []
         waiting: list[tuple[Pair, int]] = []
         top = -1.0
         bar, evidence = (self._floor, self.decision.cluster_evidence()) if best_new \
@@ -134,7 +165,7 @@ class PatternScorer:
         return decide_among(scored, self._explain(new), explain_new=best_new)
 
     def _compatible_with_links(self, ceilings: Ceilings,
-                               scored: list[Scored[tuple[Pattern, NormalisedRecord] | None]],
+                               scored: list[Scored[Detail | None]],
                                waiting: list[tuple[Pair, int]]) -> None:
         """The pairs set aside below the link and review thresholds, of a porteur some
         pair links to, compared on while they may still reach the cluster bound or their
@@ -158,7 +189,7 @@ class PatternScorer:
                 scored[position] = (porteur_id, "new", pair.ceiling, False, None)
 
     def _best_set_aside(self, ceilings: Ceilings,
-                        scored: list[Scored[tuple[Pattern, NormalisedRecord] | None]],
+                        scored: list[Scored[Detail | None]],
                         waiting: list[tuple[Pair, int]], top: float) -> None:
         """Compare in full, best ceiling first, the pairs set aside that may still be
         the best of a record matching no one (their answers replace the ceilings)."""
@@ -173,18 +204,18 @@ class PatternScorer:
                 scored[position] = (porteur_id, "new", pair.ceiling, False, None)
 
     def _scored(self, new: NormalisedRecord, porteur_id: str,
-                pair: Pair) -> Scored[tuple[Pattern, NormalisedRecord] | None]:
+                pair: Pair) -> Scored[Detail | None]:
         levels, used = compare_records(self.model.comparisons, new, pair.other,
                                        tuple(level or MISSING for level in pair.levels))
-        kind, probability, may_be_same = self.judge(levels, new)
-        return porteur_id, kind, probability, may_be_same, (levels, used)
+        kind, probability, may_be_same = self.judge(levels, new, pair.other)
+        return porteur_id, kind, probability, may_be_same, (levels, used, pair.other)
 
     def _explain(self, new: NormalisedRecord
-                 ) -> Callable[[tuple[Pattern, NormalisedRecord] | None], Explanation]:
-        def explain(detail: tuple[Pattern, NormalisedRecord] | None) -> Explanation:
+                 ) -> Callable[[Detail | None], Explanation]:
+        def explain(detail: Detail | None) -> Explanation:
             if detail is None:  # never: the best pair is always compared in full
                 raise ValueError("the best pair was not compared")
-            return self.model.explain(detail[0], new, detail[1])
+            return self.model.explain(detail[0], new, detail[1], written=detail[2])
         return explain
 
     def facts(self, levels: Pattern) -> PatternFacts:
@@ -210,17 +241,19 @@ class PatternScorer:
 
     def _pattern_facts(self, levels: Pattern) -> PatternFacts:
         """What the pattern alone says: an explanation with no frequency adjustment."""
-        terms = tuple(FieldTerm(c.field, level, self.model.level_weight(c.field, level))
-                      for c, level in zip(self.model.comparisons, levels, strict=True))
+        terms = tuple(FieldTerm(c.field, level, weight) for c, level, weight in zip(
+            self.model.comparisons, levels, self.model.pattern_weights(levels), strict=True))
         plain = Explanation(self.model.prior_weight, terms, 0.0, 0.0)
         tf_fields = tuple(position for position, c in enumerate(self.model.comparisons)
                           if levels[position] == EXACT
                           and self.model.settings.comparisons[c.field].term_frequency)
+        close_fields = tuple(position for position in self._close_weights
+                             if levels[position] == CLOSE)
         return PatternFacts(tuple(t.weight for t in terms), tf_fields,
                              has_enough_evidence(plain, self.decision), vetoed(plain, self.decision),
                              other_person(plain, self.decision), thin(plain, self.decision),
                              lines_contradict(plain, self.decision),
-                             veto_fields_vouch(plain, self.decision))
+                             veto_fields_vouch(plain, self.decision), close_fields)
 
     def values_held(self) -> int:
         """How many of a fiche's values (names) the adjustments are memoised for."""

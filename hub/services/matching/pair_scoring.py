@@ -28,19 +28,30 @@ _MARGIN = 1e-6  # bits: a total this far under the review weight is decided one 
 def total_weights(
     scorer: PatternScorer, records: Sequence[NormalisedRecord], left: npt.NDArray[np.uint32],
     codes: npt.NDArray[np.uint16], patterns: Sequence[Pattern],
+    right: npt.NDArray[np.uint32] | None = None,
 ) -> npt.NDArray[np.float64]:
-    """Per pair, the total weight `judge` gives its pattern `patterns[code]` and left record."""
+    """Per pair, the total weight `judge` gives its pattern `patterns[code]`, left record
+    and right one (None: left's, as `judge` without one)."""
     facts = [scorer.facts(pattern) for pattern in patterns]
     fields = len(scorer.model.comparisons)
     base = np.array([f.weights for f in facts], dtype=np.float64).reshape(len(facts), fields)
     adjusted = [np.array([position in f.tf_fields for f in facts], dtype=bool)
                 for position in range(fields)]
+    capped = [np.array([position in f.close_fields for f in facts], dtype=bool)
+              for position in range(fields)]
+    other = left if right is None else right
     weights = np.zeros(len(codes), dtype=np.float64)
     for position in range(fields):
         field = base[:, position][codes]
         uses = adjusted[position][codes]
         if uses.any():
             field[uses] += _adjustments(scorer, records, position, left[uses])
+        close = capped[position][codes]
+        if close.any():
+            lowest = np.minimum(_adjustments(scorer, records, position, left[close]),
+                                _adjustments(scorer, records, position, other[close]))
+            exact_w, close_w = scorer.field_weights(position)
+            field[close] += np.minimum(0.0, (exact_w + lowest) - close_w)  # `close_cap`
         weights += field  # 0.0 + w0 is w0: the same sums as Python's sum()
     return scorer.model.prior_weight + weights
 
@@ -59,7 +70,7 @@ def score_pairs(
 ) -> tuple[list[Scored], list[Scored], dict[tuple[int, int], bool]]:
     """Auto-links, review pairs, and whether each pair worth a look may be one person,
     as `judge` says for each pair (pairs it calls "new" are left out)."""
-    totals = total_weights(scorer, records, left, codes, patterns)
+    totals = total_weights(scorer, records, left, codes, patterns, right)
     lowest = min(scorer.decision.review_probability, scorer.decision.link_probability,
                  scorer.decision.thin_review())
     floor = -math.inf if lowest <= 0 else (

@@ -121,9 +121,32 @@ def test_transposed_digits_in_a_birth_date_are_close():
     compare = BirthDateComparison()
     born = {"date_naissance": "1980-05-12"}
     assert level(compare, born, {"date_naissance": "1980-05-21"}) == "close"
-    assert level(compare, born, {"date_naissance": "1908-05-12"}) == "close"
-    assert level(compare, born, {"date_naissance": "1908-05-21"}) == "fuzzy"
+    assert level(compare, born, {"date_naissance": "1980-12-05"}) == "close"
+    assert level(compare, born, {"date_naissance": "1908-05-21"}) == "different"
     assert level(compare, born, {"date_naissance": "1981-06-12"}) == "fuzzy"
+
+
+def test_a_digit_typed_wrong_is_close_only_where_the_dates_stay_near_in_time():
+    """The decade's digit (1958 / 1988: a father and his son of one name at one address)
+    is another person, not a typo; a year's last digit two to nine years off is fuzzy."""
+    compare = BirthDateComparison()
+    born = {"date_naissance": "1988-04-12"}
+    assert level(compare, born, {"date_naissance": "1958-04-12"}) == "different"
+    assert level(compare, born, {"date_naissance": "1908-04-12"}) == "different"
+    assert level(compare, born, {"date_naissance": "1898-04-12"}) == "different"
+    assert level(compare, born, {"date_naissance": "1983-04-12"}) == "fuzzy"
+    assert level(compare, born, {"date_naissance": "1989-04-12"}) == "close"
+    assert level(compare, born, {"date_naissance": "1988-04-13"}) == "close"
+    assert level(compare, born, {"date_naissance": "1988-07-12"}) == "close"
+    assert level(compare, born, {"date_naissance": "1988-04-21"}) == "close"
+
+
+def test_a_date_typed_impossible_is_compared_by_its_digits_years_apart_too():
+    compare = BirthDateComparison()
+    impossible = {"date_naissance": "1988-04-62"}  # a day of 62: compared by its digits
+    assert level(compare, impossible, {"date_naissance": "1988-04-12"}) == "close"
+    assert level(compare, impossible, {"date_naissance": "1958-04-62"}) == "different"
+    assert level(compare, impossible, {"date_naissance": "1985-04-62"}) == "fuzzy"
 
 
 def test_one_letter_exchanged_dropped_or_doubled_in_a_name_is_close():

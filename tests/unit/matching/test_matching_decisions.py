@@ -179,7 +179,10 @@ def test_a_similar_street_with_another_number_is_evidence_only_where_the_model_w
     assert shipped.score(person(**here), person(**there)).level_of("adresse") == "fuzzy"
     assert shipped.level_weight("adresse", "fuzzy") < 5.0
     assert match_one(here, [Candidate("P1", there)], shipped).kind != "link"
-    u = {**shipped.u["adresse"], "fuzzy": shipped.m["adresse"]["fuzzy"] / 2**6}
+    # A level weighs no more than the better one (`model._never_above_the_better`): a
+    # street spelt closely weighs at least as much there.
+    u = {**shipped.u["adresse"], "fuzzy": shipped.m["adresse"]["fuzzy"] / 2**6,
+         "close": shipped.m["adresse"]["close"] / 2**6}
     typo_heavy = dataclasses.replace(shipped, u={**shipped.u, "adresse": u})
     assert typo_heavy.level_weight("adresse", "fuzzy") >= 5.0
     decision = match_one(here, [Candidate("P1", there)], typo_heavy)
