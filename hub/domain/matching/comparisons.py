@@ -240,13 +240,15 @@ class BirthDateComparison(Comparison):
             return CLOSE
         typed = OSA.distance(_digits(x), _digits(y))
         if typed <= 1:
-            return CLOSE if apart <= 1 else FUZZY
+            return CLOSE if apart <= NEAR_YEARS else FUZZY
         same_parts = (x.year == y.year) + (x.month == y.month) + (x.day == y.day)
         return FUZZY if same_parts >= 2 or typed <= 2 else DIFFERENT
 
 
-# Birth years this far apart are two people, never one date typed wrong (`BirthDateComparison`).
+# Birth years this far apart are two people, never one date typed wrong; a digit typed
+# wrong is close only within NEAR_YEARS (`BirthDateComparison`).
 GENERATION_YEARS = 10
+NEAR_YEARS = 1
 
 
 def _by_digits(x: str, y: str) -> str:
@@ -261,7 +263,7 @@ def _by_digits(x: str, y: str) -> str:
         return DIFFERENT
     typed = OSA.distance(x, y)
     if typed <= 1 or x == y[:4] + y[6:] + y[4:6]:
-        return CLOSE if apart <= 1 else FUZZY
+        return CLOSE if apart <= NEAR_YEARS else FUZZY
     same_parts = (x[:4] == y[:4]) + (x[4:6] == y[4:6]) + (x[6:] == y[6:])
     return FUZZY if same_parts >= 2 or typed <= 2 else DIFFERENT
 

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hub.domain.matching.comparisons import (
-    AGREEING,
     CLOSE,
     DIFFERENT,
     EXACT,
@@ -246,20 +245,9 @@ class MatchModel:
 
     def pattern_weights(self, levels: tuple[str, ...]) -> tuple[float, ...]:
         """Per field, the weight of its level in this pattern, before any frequency
-        adjustment: `level_weight`, but the place (postcode, commune) agreeing adds
-        nothing where the street agrees too (`_STREET_AND_PLACE`)."""
-        weights = [self.level_weight(c.field, level)
-                   for c, level in zip(self.comparisons, levels, strict=True)]
-        fields = self._field_positions
-        street, place = fields.get(_STREET_AND_PLACE[0]), fields.get(_STREET_AND_PLACE[1])
-        if (street is not None and place is not None and levels[place] in AGREEING
-                and levels[street] in (*AGREEING, FUZZY) and weights[street] > 0):
-            weights[place] = min(weights[place], 0.0)
-        return tuple(weights)
-
-    @functools.cached_property
-    def _field_positions(self) -> dict[str, int]:
-        return {c.field: position for position, c in enumerate(self.comparisons)}
+        adjustment (`level_weight`)."""
+        return tuple(self.level_weight(c.field, level)
+                     for c, level in zip(self.comparisons, levels, strict=True))
 
     @functools.cached_property
     def levels_by_fallback(self) -> tuple[tuple[str, str, str], ...]:
@@ -391,11 +379,6 @@ class MatchModel:
             veto_m=_veto_m(doc.get("m_veto", {}), settings.decision.veto_fields),
             veto_m_missing="m_veto" not in doc,
         )
-
-
-# The street line and the place: a street agreeing is in one postcode and commune
-# already, so the place agreeing too is not a second, independent agreement.
-_STREET_AND_PLACE = ("adresse", "lieu")
 
 
 def _never_above_the_better(weights: dict[str, float]) -> None:

@@ -1,8 +1,7 @@
 """Precision on families of fiches a reviewer built, with the shipped model: a father and
 his son of one name at one address, a frequent surname and its close spellings, one fiche
 typed again five times with three fields a little off. No difference between two fiches
-adds weight for one person; the street and its postcode are one agreement, not two; the
-online path and `capactif dedup` decide the same on each family."""
+adds weight for one person; the online path and `capactif dedup` decide the same on each family."""
 
 from __future__ import annotations
 
@@ -84,15 +83,6 @@ def test_a_close_spelling_of_a_frequent_name_weighs_no_more_than_the_name_itself
         assert close[0] == "close"
         assert close[1] <= exact[1] + 1e-9, other["nom"]  # capped at it: a rounding apart
         assert _weights(other, martin)["nom"] == close  # whichever side is read first
-
-
-def test_the_street_and_its_postcode_agreeing_count_as_one_agreement():
-    first, second, *_ = _chassaing()
-    weights = _weights(first, second)
-    assert weights["adresse"][0] == "fuzzy"
-    assert weights["lieu"] == ("exact", 0.0)
-    alone = _weights({**first, "adresse_ligne": ""}, {**second, "adresse_ligne": ""})
-    assert alone["lieu"][0] == "exact" and alone["lieu"][1] > 0  # the place alone still weighs
 
 
 def test_another_house_number_weighs_no_more_than_the_same_street_spelt_closely():
