@@ -274,7 +274,7 @@ def _states_of(states: sa.Table, ids: Sequence[str]) -> sa.Select[Any]:
     the whole table (by its primary key, for the order), for every batch pushed and every
     transaction of the worker. `OFFSET 0` keeps the subquery from being folded into a
     join, which the planner answered by reading the whole table too."""
-    wanted = sa.func.unnest(sa.literal(list(ids), type_=_TEXTS)).table_valued(
+    wanted = sa.func.unnest(sa.literal(list(dict.fromkeys(ids)), type_=_TEXTS)).table_valued(
         "id").render_derived()
     of_one = sa.select(states).where(states.c.consent_id == wanted.c.id).offset(0).lateral()
     return sa.select(of_one).select_from(wanted).join(of_one, sa.true()).order_by(of_one.c.id)

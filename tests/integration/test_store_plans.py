@@ -192,3 +192,14 @@ def test_a_batch_s_consent_histories_are_read_by_index_on_a_database_never_analy
     with pg_hub.engine.connect() as conn:
         plan = "\n".join(conn.exec_driver_sql("EXPLAIN " + statement, parameters).scalars())
     assert "uq_consent_states_consent_state" in plan, plan
+
+
+def test_a_consent_asked_twice_gets_its_history_once(pg_hub):
+    """Each consent's history is its own rows, once, however many times a caller names it
+    (the lookup consent by consent must not repeat a history for a repeated id)."""
+    _many_consents(pg_hub)
+    with pg_hub.engine.connect() as conn:
+        ids = list(conn.exec_driver_sql("SELECT id FROM consents ORDER BY id LIMIT 10").scalars())
+        once = pg_hub.consents._histories(conn, ids)
+        twice = pg_hub.consents._histories(conn, ids + ids[:5])
+    assert once and twice == once
