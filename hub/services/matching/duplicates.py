@@ -128,13 +128,16 @@ def decide(hub: Hub, item_id: int, decision: str, *, actor: str,
 def _same(hub: Hub, uow: UnitOfWork, row: ReviewItem, *, actor: str, now: Any,
           user: str | None) -> merges.Change:
     """`same`: the item's fiche is the candidate's person. Its whole porteur joins the
-    candidate's when every fiche of the two may be one person (`may_be_one`); otherwise
-    (a fiche linked to the best of porteurs that are not one person, as a father's and
-    his son's) only the item's fiche moves: its porteur's other fiches stay apart."""
+    candidate's, unless the matcher itself linked the fiche there (`auto`: the best of
+    porteurs that are not one person, as a father's and his son's) and the two porteurs'
+    fiches may not be one person (`may_be_one`): then only the item's fiche moves and its
+    porteur's other fiches stay apart. A porteur a coordinator's decisions gathered (the
+    fiche is there by `review`, or was its first) joins whole: one person, as they said."""
     sides = [row.porteur_id, row.candidate_porteur_id]
     held = uow.matching.fiches_of(sides)
     alone = held[row.porteur_id] == [row.fiche_pk]
-    if alone or row.fiche_pk not in held[row.porteur_id] or may_be_one(
+    if alone or row.fiche_pk not in held[row.porteur_id] \
+            or uow.matching.link_method(row.fiche_pk) != "auto" or may_be_one(
             [r.record for r in uow.matching.records_of_porteurs(sides)], matching_model(hub)):
         return merges.merge(hub, uow, row.candidate_porteur_id, row.porteur_id, actor=actor,
                             item_id=row.id, now=now, user=user)
