@@ -31,7 +31,7 @@ def dump(database_url: str, target: Path) -> None:
         _sqlite_copy(Path(url.database or ""), target)
     else:
         _run(["pg_dump", "--format=custom", "--no-owner", "--schema=public", "--file",
-              str(target), _libpq(url)])
+              str(target), _libpq(url)], _tool_env(url))
     os.chmod(target, 0o600)
 
 
@@ -81,7 +81,7 @@ def _pg_replace_public(url: sa.URL, source: Path) -> None:
         _require(tool)
     with tempfile.TemporaryFile() as psql_errors, tempfile.TemporaryFile() as restore_errors:
         psql = subprocess.Popen(["psql", "--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1",
-                                 "--dbname", _libpq(url)],
+                                 "--dbname", _libpq(url)], env=_tool_env(url),
                                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                 stderr=psql_errors)
         assert psql.stdin is not None
@@ -147,7 +147,20 @@ def _sqlite_copy(source: Path, target: Path) -> None:
 
 
 def _libpq(url: sa.URL) -> str:
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+    """The URL the PostgreSQL tools are given, without its password: a command line is
+    readable by every local user (`ps`); the password goes in their environment
+    (`_tool_env`)."""
+    bare = sa.engine.URL.create("postgresql", username=url.username, host=url.host,
+                                port=url.port, database=url.database, query=url.query)
+    return bare.render_as_string(hide_password=False)
+
+
+def _tool_env(url: sa.URL) -> dict[str, str] | None:
+    """The tools' environment: this process's, with the URL's password as PGPASSWORD
+    (None, inherited as it is, when the URL has none)."""
+    if url.password is None:
+        return None
+    return {**os.environ, "PGPASSWORD": str(url.password)}
 
 
 def _require(tool: str) -> None:
@@ -158,9 +171,9 @@ def _require(tool: str) -> None:
             f"{tool} not found: install the PostgreSQL client of the server's version.")
 
 
-def _run(command: list[str]) -> None:
+def _run(command: list[str], env: dict[str, str] | None = None) -> None:
     _require(command[0])
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
         _failed(command[0], done.returncode, done.stderr)
 

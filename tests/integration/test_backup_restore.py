@@ -380,3 +380,38 @@ def test_a_database_copied_back_by_hand_is_not_ready_until_restore_replays_the_j
             assert client.get("/readyz").status_code == 200
     finally:
         restored.close()
+
+
+def test_the_postgresql_tools_get_the_password_in_their_environment_not_on_their_command_line(
+        postgres_url, tmp_path, monkeypatch):
+    """A command line is readable by every local user (`ps`): pg_dump and psql are given
+    the store's URL without its password, and the password as PGPASSWORD (this server
+    trusts local connections, so the dump and the restore run for real all the same)."""
+    from hub.store import backup
+
+    url = sa.engine.make_url(postgres_url)
+    with_password = url.set(password="pw-of-the-store").render_as_string(hide_password=False)
+    seen: list[tuple[list[str], dict[str, str] | None]] = []
+    run, popen = subprocess.run, subprocess.Popen
+
+    def run_seen(command, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append((list(command), kwargs.get("env")))
+        return run(command, *args, **kwargs)
+
+    class PopenSeen(popen):  # type: ignore[misc,valid-type]
+        def __init__(self, command, *args, **kwargs):  # type: ignore[no-untyped-def]
+            seen.append((list(command), kwargs.get("env")))
+            super().__init__(command, *args, **kwargs)
+
+    monkeypatch.setattr(backup.subprocess, "run", run_seen)
+    monkeypatch.setattr(backup.subprocess, "Popen", PopenSeen)
+    backup.dump(with_password, tmp_path / "copy")
+    backup.load(with_password, tmp_path / "copy")
+
+    connecting = [(command, env) for command, env in seen
+                  if any(str(url.database) in part for part in command[1:])]
+    assert {command[0] for command, _env in connecting} == {"pg_dump", "psql"}
+    assert not any("pw-of-the-store" in part for command, _env in seen for part in command)
+    for command, env in connecting:
+        assert not any("pw-of-the-store" in part for part in command)
+        assert env is not None and env["PGPASSWORD"] == "pw-of-the-store"
