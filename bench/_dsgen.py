@@ -116,6 +116,12 @@ class Params:
     distribution: str  # "uniform", "poisson" or "zipf"
     exact_modifications: bool = True
     swap_scale: float = 1.0
+    # Households: this many more originals, each a sibling of an original (its surname,
+    # street and place; its own first name, birth date and other fields), a share of
+    # them its twin (the same birth date). They are people of their own, given
+    # duplicates as any original (`_siblings`).
+    siblings: int = 0
+    twins: float = 0.0
 
 
 PRESETS = {
@@ -125,7 +131,16 @@ PRESETS = {
     "poisson-exact": Params(3000, 2000, 5, 2, 6, "poisson"),
     # up to 5 duplicates (Zipf), exactly 8 a record, swaps twice as often
     "zipf-swaps": Params(2000, 3000, 5, 3, 8, "zipf", swap_scale=2.0),
+    # zipf-heavy with 600 siblings at their brother's or sister's address, 1 in 5 a twin
+    "zipf-heavy-households": Params(2000, 3000, 5, 3, 10, "zipf", exact_modifications=False,
+                                    siblings=600, twins=0.2),
+    # poisson-exact with 600 siblings, 1 in 5 a twin
+    "poisson-exact-households": Params(3000, 2000, 5, 2, 6, "poisson", siblings=600,
+                                       twins=0.2),
 }
+
+# What a sibling shares with the original it is drawn from: the family name and the home.
+_HOME = ("surname", "street_number", "address_1", "address_2", "suburb", "postcode", "state")
 
 
 @cache
@@ -191,6 +206,19 @@ class _Generator:
 
     def original(self) -> dict[str, str]:
         return {f.name: self.fresh(f) for f in FIELDS if self.rng.random() >= f.missing}
+
+    def sibling(self, original: dict[str, str]) -> dict[str, str]:
+        """Another person of the original's household: its surname and home, a first name
+        of its own (never the original's), a birth date of its own or, for a twin, the
+        same one; its other fields drawn afresh."""
+        record = {key: value for key, value in self.original().items() if key not in _HOME}
+        record.update({key: original[key] for key in _HOME if key in original})
+        given = FIELDS[0]
+        while record.get(given.name, "") in ("", original.get(given.name)):
+            record[given.name] = self.fresh(given)
+        if self.rng.random() < self.params.twins and "date_of_birth" in original:
+            record["date_of_birth"] = original["date_of_birth"]
+        return record
 
     def position(self, value: str, offset: int) -> int:
         """Near the middle: typos rarely hit a word's first letters (`error_position`)."""
@@ -312,6 +340,20 @@ class _Generator:
         return sizes, [1.0 / k ** 0.5 for k in sizes]  # Zipf, theta 0.5
 
 
+def _siblings(gen: _Generator, originals: list[dict[str, str]],
+              seen: set[tuple[tuple[str, str], ...]]) -> None:
+    """`params.siblings` more originals, each a sibling of an original with a surname and a
+    street (`_Generator.sibling`); none drawn, and the set as before, without siblings."""
+    homes = [record for record in originals if record.get("surname") and record.get("address_1")]
+    added = 0
+    while added < gen.params.siblings:
+        record = gen.sibling(gen.rng.choice(homes))
+        if (key := tuple(sorted(record.items()))) not in seen:
+            seen.add(key)
+            originals.append(record)
+            added += 1
+
+
 def _factorial(n: int) -> float:
     return float(n * _factorial(n - 1)) if n > 1 else 1.0
 
@@ -331,8 +373,9 @@ def generate(params: Params, seed: int) -> tuple[list[dict[str, str]], list[str]
         if (key := tuple(sorted(record.items()))) not in seen:
             seen.add(key)
             originals.append(record)
+    _siblings(gen, originals, seen)
     records = [(f"rec-{i}-org", record) for i, record in enumerate(originals)]
-    unused = list(range(params.originals))
+    unused = list(range(len(originals)))
     gen.rng.shuffle(unused)
     made = 0
     sizes, weights = gen.counts()

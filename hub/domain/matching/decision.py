@@ -33,6 +33,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from hub.domain.matching.blocking import blocking_keys
 from hub.domain.matching.comparisons import AGREEING, DIFFERENT, EXACT, FUZZY, MISSING
+from hub.domain.matching.household import two_of_one_household
 from hub.domain.matching.model import Explanation, FieldTerm, MatchModel
 from hub.domain.matching.record import NormalisedRecord, normalise_record
 from hub.domain.matching.settings import CONTACT_FIELDS, DecisionSettings
@@ -129,11 +130,21 @@ def vetoed(explanation: Explanation, settings: DecisionSettings) -> bool:
 
     Not a field whose veto the model lifted (`MatchModel.decision`): in data where
     duplicates often carry a replaced value there, the score weighs it instead; nor one
-    that yields to other fields agreeing (`_veto_yields`).
+    that yields to other fields agreeing (`_veto_yields`). But two of one household
+    (`one_household`) are vetoed whatever the model lifts.
     """
-    return any(t.level == DIFFERENT for t in explanation.terms
+    return one_household(explanation, settings) or any(t.level == DIFFERENT for t in explanation.terms
                if t.field in settings.veto_fields and t.field not in settings.lifted_vetoes
                and not _veto_yields(t.field, explanation, settings))
+
+
+def one_household(explanation: Explanation, settings: DecisionSettings) -> bool:
+    """Two people of one household where the settings say so (`household_apart`): the
+    surname and the home agreeing, the first names plainly different, no contact of the
+    person's own agreeing (`household.two_of_one_household`). A veto no model lifts:
+    a retyped first name is close or fuzzy, a sibling's or a twin's is another."""
+    return settings.household_apart and two_of_one_household(
+        {t.field: t.level for t in explanation.terms})
 
 
 def _veto_yields(field: str, explanation: Explanation, settings: DecisionSettings) -> bool:
@@ -165,13 +176,15 @@ def other_person(explanation: Explanation, settings: DecisionSettings) -> bool:
       enough, none given either: twins without an e-mail or a phone on a side;
     - or nothing personal agreeing (`impersonal`);
     - or a veto field unknown on a side, no contact agreeing and one plainly different
-      (`unchecked_and_contradicted`).
+      (`unchecked_and_contradicted`);
+    - or two of one household (`one_household`), whatever vetoes the model lifts.
     """
     levels = {t.field: t.level for t in explanation.terms}
     personal = (*settings.veto_fields, "courriel")
     household = (any(levels.get(f) == DIFFERENT for f in settings.veto_fields)
                  and not any(levels.get(f) in AGREEING for f in personal))
-    return household or impersonal(explanation, settings) or (
+    return household or one_household(explanation, settings) or impersonal(
+        explanation, settings) or (
         vetoed(explanation, settings) and _own_identifiers_contradict(levels, settings)) or (
         unchecked_and_contradicted(explanation, settings))
 

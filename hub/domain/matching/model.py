@@ -27,6 +27,7 @@ from hub.domain.matching.comparisons import (
     build_comparisons,
     compare_records,
 )
+from hub.domain.matching.household import HOUSEHOLD_SHARE, two_of_one_household
 from hub.domain.matching.record import NormalisedRecord
 from hub.domain.matching.settings import (
     DecisionSettings,
@@ -96,13 +97,17 @@ class FieldTerm:
 class Explanation:
     """Why a pair scored what it did: the prior, each field's term, the total.
 
-    It carries field names, levels and numbers only, never the compared values.
+    It carries field names, levels and numbers only, never the compared values, and
+    whether the pair is two of one household (`household`: API `foyer`).
     """
 
     prior_weight: float
     terms: tuple[FieldTerm, ...]
     total_weight: float
     probability: float
+    # Two of one household (`household.two_of_one_household`, where the model's settings
+    # say so): a rule, not a weight; the hub never links such a pair, whatever its total.
+    household: bool = False
 
     def level_of(self, field: str) -> str:
         return next((t.level for t in self.terms if t.field == field), MISSING)
@@ -113,13 +118,15 @@ class Explanation:
             "champs": [t.to_dict() for t in self.terms],
             "total": round(self.total_weight, 3),
             "probabilite": round(self.probability, 6),
+            **({"foyer": True} if self.household else {}),
         }
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> Explanation:
         """Back from `to_dict` (the form kept with a review item)."""
         terms = tuple(FieldTerm.from_dict(t) for t in doc["champs"])
-        return cls(doc["a_priori"], terms, doc["total"], doc["probabilite"])
+        return cls(doc["a_priori"], terms, doc["total"], doc["probabilite"],
+                   doc.get("foyer", False) is True)
 
     def lines_fr(self, *, certain: bool = False) -> list[str]:
         """The waterfall in French words and decimals: "a priori : −6,2", "nom : identique,
@@ -131,6 +138,8 @@ class Explanation:
             note = (f" (dont fréquence du nom {points_fr(t.tf_adjustment)})"
                     if t.tf_adjustment else "")
             lines.append(f"{t.field} : {t.label_fr()}, {weight_fr(t.weight)}{note}")
+        if self.household:
+            lines.append(HOUSEHOLD_FR)
         lines.append(f"total : {points_fr(self.total_weight)} soit une probabilité de "
                      f"{percent_fr(self.probability, 2, certain=certain)}")
         return lines
@@ -163,6 +172,8 @@ def points_fr(value: float) -> str:
 
 
 NOT_COUNTED_FR = "0 (ne compte pas)"
+HOUSEHOLD_FR = ("foyer : même nom, même foyer, un autre prénom (ni faute de frappe ni "
+                "surnom) : deux personnes, que le hub ne réunit jamais seul")
 
 
 def weight_fr(weight: float) -> str:
@@ -182,6 +193,16 @@ RANDOM_PAIR_U_FORMER = "u_paires_aleatoires_sans_foyers"
 def u_of_random_pairs(training: dict[str, Any]) -> bool:
     """Whether a model file's training flag says its u is that of random pairs."""
     return bool(training.get(RANDOM_PAIR_U, training.get(RANDOM_PAIR_U_FORMER, False)))
+
+
+def households_seen(settings: DecisionSettings, training: dict[str, Any]) -> bool:
+    """Whether the file the model was trained on shows households: siblings' share among
+    its pairs of one surname and one street line (`household.household_share`, the
+    training entry `part_foyers`) at least `household_min_share`. Never for a model file
+    written before either existed."""
+    least, share = settings.household_min_share, training.get(HOUSEHOLD_SHARE)
+    return least is not None and isinstance(share, int | float) and is_number(share) and (
+        share >= least)
 
 
 _LEVELS_FR = {"exact": "identique", "close": "proche", "fuzzy": "approchant",
@@ -264,13 +285,15 @@ class MatchModel:
         """The decision settings, with the vetoes this model lifts (`veto_max_m`): on the m
         among matches no household could have made (`veto_m`: agreeing on a contact, or
         with addresses differing), so twins cannot lift a veto; on the m of EM where the
-        model holds none for the field."""
+        model holds none for the field. A household's members are two people where its
+        training file showed households (`households_seen`)."""
         settings = self.settings.decision
         lifted = tuple(f for f in settings.veto_fields
                        if self.veto_m.get(f, self.m.get(f, {}).get(DIFFERENT, 0.0))
                        >= settings.veto_max_m)
         return dataclasses.replace(settings, lifted_vetoes=lifted,
-                                   u_of_random_pairs=u_of_random_pairs(self.training))
+                                   u_of_random_pairs=u_of_random_pairs(self.training),
+                                   household_apart=households_seen(settings, self.training))
 
     @functools.cached_property
     def pattern_scorer(self) -> PatternScorer:
@@ -319,7 +342,10 @@ class MatchModel:
             terms.append(FieldTerm(field, level, weight + adjustment, adjustment, sides,
                                    by_digits))
         total = self.prior_weight + sum(t.weight for t in terms)
-        return Explanation(self.prior_weight, tuple(terms), total, probability_of(total))
+        household = self.decision.household_apart and two_of_one_household(
+            {c.field: level for c, level in zip(self.comparisons, levels, strict=True)})
+        return Explanation(self.prior_weight, tuple(terms), total, probability_of(total),
+                           household)
 
     def level_weight(self, field: str, level: str) -> float:
         """log2(m/u) of one field at one level, before any frequency adjustment."""

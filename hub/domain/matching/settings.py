@@ -146,6 +146,15 @@ class DecisionSettings:
     # without contacts may lift every veto too, those fields tell its twins apart, and a
     # field missing tells nothing. None: `cluster_evidence_bits`.
     unvetoed_cluster_evidence_bits: float | None = None
+    # Two records of one household (`household.two_of_one_household`: the surname and the
+    # home agreeing, the first names plainly different, no contact of the person's own
+    # agreeing) are two people, a veto no model lifts, where the file the model was
+    # trained on shows households: siblings' share among its pairs of one surname and
+    # one street line (`household.household_share`) at least this. None (a model file
+    # written before it): the vetoes the model keeps alone tell them apart.
+    household_min_share: float | None = None
+    # Set by the model from that share and its training entry, never read from JSON.
+    household_apart: bool = False
 
     def __post_init__(self) -> None:
         """A cluster bound above the review threshold would split clusters on pairs not
@@ -289,6 +298,7 @@ class MatchingSettings:
                 "veto_cede_a": list(self.decision.veto_yields_to),
                 "revue_veto_exige_contact": self.decision.veto_review_needs_contact,
                 "poids_min_groupe_sans_veto": self.decision.unvetoed_cluster_evidence_bits,
+                "part_min_foyers": self.decision.household_min_share,
             },
         }
 
@@ -349,4 +359,5 @@ def _decision(doc: dict[str, Any]) -> DecisionSettings:
                                           base.veto_review_needs_contact),
         unvetoed_cluster_evidence_bits=doc.get("poids_min_groupe_sans_veto",
                                                base.unvetoed_cluster_evidence_bits),
+        household_min_share=doc.get("part_min_foyers", base.household_min_share),
     )

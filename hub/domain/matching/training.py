@@ -26,6 +26,7 @@ from hub.domain.matching.comparisons import (
     Comparison,
     compare_records,
 )
+from hub.domain.matching.household import HOUSEHOLD_SHARE, household_share
 from hub.domain.matching.model import RANDOM_PAIR_U, SEEDED_LEVELS, MatchModel, default_model
 from hub.domain.matching.record import NormalisedRecord
 from hub.domain.matching.settings import CONTACT_FIELDS, MatchingSettings, TrainingSettings
@@ -230,7 +231,8 @@ def train(
              "iterations_em_toutes_paires": first_iterations,
              "paires_contact_m_veto": round(contact_matches),
              "paires_adresse_differente_m_veto": round(moved_matches),
-             RANDOM_PAIR_U: every_veto_lifted}
+             RANDOM_PAIR_U: every_veto_lifted,
+             HOUSEHOLD_SHARE: round(household_share(patterns, [c.field for c in comparisons]), 4)}
     u = {field: _at_least_each(levels, u_random[field]) for field, levels in em.u.items()}
     return MatchModel(settings, prior, _at_least(em.m, M_FLOOR), u, tf, floors, stats,
                       u_random, veto_m)

@@ -39,3 +39,21 @@ def test_exact_modifications_put_that_many_changes_in_each_duplicate():
         duplicate = gen.duplicate(original)
         changed = [f.name for f in _dsgen.FIELDS if duplicate.get(f.name) != original.get(f.name)]
         assert 1 <= len(changed) <= 4
+
+
+def test_households_add_siblings_at_an_original_s_home_with_their_own_first_name():
+    """`siblings`: more originals, each with an original's surname and street and a first
+    name of its own; a share of them twins (the same birth date). None drawn without."""
+    households = dataclasses.replace(SMALL, siblings=60, twins=0.5)
+    rows, truth = _dsgen.generate(households, 2)
+    assert _dsgen.generate(households, 2) == (rows, truth)
+    originals = [row for row in rows if row["id"].endswith("-org")]
+    assert len(originals) == 260 and len(set(truth)) == 260
+    homes: dict[tuple[str, str, str], list[dict[str, str]]] = {}
+    for row in originals:
+        homes.setdefault((row["nom"], row["adresse_ligne"], row["code_postal"]), []).append(row)
+    shared = [group for group in homes.values() if len(group) > 1 and group[0]["nom"]]
+    assert len(shared) >= 40
+    assert all(len({row["prenom"] for row in group}) == len(group) for group in shared)
+    twins = [group for group in shared if len({row["date_naissance"] for row in group}) < len(group)]
+    assert twins

@@ -1,18 +1,23 @@
 """Precision on families of fiches a reviewer built, with the shipped model: a father and
 his son of one name at one address, a frequent surname and its close spellings, one fiche
 typed again five times with three fields a little off. No difference between two fiches
-adds weight for one person; the online path and `capactif dedup` decide the same on each family."""
+adds weight for one person; the online path and `capactif dedup` decide the same on each family.
+A household (siblings, twins) stays apart where the model lifts every veto too."""
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import itertools
+import json
+from pathlib import Path
 
 import pytest
 
 from hub.domain.matching import Candidate, default_model, match_one, normalise_record
 from hub.domain.matching import record_blocking_keys as keys_of
-from hub.domain.matching.model import DEFAULT_MODEL_FILE
+from hub.domain.matching.household import HOUSEHOLD_SHARE, household_share
+from hub.domain.matching.model import DEFAULT_MODEL_FILE, RANDOM_PAIR_U, MatchModel
 from hub.domain.matching.record import RECORD_FIELDS
 from hub.services.matching.dedup_batch import run_batch
 
@@ -93,8 +98,8 @@ def test_another_house_number_weighs_no_more_than_the_same_street_spelt_closely(
     assert fuzzy[1] <= close["adresse"][1]
 
 
-def _online(rows: list[dict[str, str]]) -> dict[str, str]:
-    model, index, porteur_of = default_model(), {}, {}
+def _online(rows: list[dict[str, str]], model: MatchModel | None = None) -> dict[str, str]:
+    model, index, porteur_of = model or default_model(), {}, {}
     for row in rows:
         record = normalise_record(row, row["id"])
         keys = keys_of(record, model)
@@ -106,12 +111,13 @@ def _online(rows: list[dict[str, str]]) -> dict[str, str]:
     return porteur_of
 
 
-def _batch(rows: list[dict[str, str]], tmp_path) -> dict[str, str]:
+def _batch(rows: list[dict[str, str]], tmp_path, model_path: Path = DEFAULT_MODEL_FILE,
+           ) -> dict[str, str]:
     with (tmp_path / "people.csv").open("w", encoding="utf-8", newline="") as out:
         writer = csv.DictWriter(out, RECORD_FIELDS, restval="")
         writer.writeheader()
         writer.writerows(rows)
-    run_batch(tmp_path / "people.csv", tmp_path / "clusters.csv", model_path=DEFAULT_MODEL_FILE)
+    run_batch(tmp_path / "people.csv", tmp_path / "clusters.csv", model_path=model_path)
     with (tmp_path / "clusters.csv").open(encoding="utf-8") as result:
         return {row["id"]: row["cluster_id"] for row in csv.DictReader(result)}
 
@@ -125,3 +131,104 @@ def test_online_and_batch_decide_the_same_on_each_family(family, tmp_path):
         (a, b) for a, b in pairs if batch[a] == batch[b]}
     if family in ("father and son", "twins"):
         assert len(set(batch.values())) == 2
+
+
+def _typo_heavy(households: float = 0.3) -> MatchModel:
+    """The shipped model as trained on typo-heavy files would be: every veto lifted, its
+    u that of random pairs (the training flag); `households`: siblings' share among the
+    file's pairs of one surname and one street line (`household.household_share`)."""
+    model = default_model()
+    decision = dataclasses.replace(model.settings.decision, veto_max_m=1e-9)  # > 0: schema
+    lifted = dataclasses.replace(
+        model, settings=dataclasses.replace(model.settings, decision=decision),
+        training={**model.training, RANDOM_PAIR_U: True, HOUSEHOLD_SHARE: households})
+    assert lifted.decision.every_veto_lifted() and lifted.decision.u_of_random_pairs
+    return lifted
+
+
+def _household() -> list[dict[str, str]]:
+    """Julien CHASSAING, his twin Thomas, his sister Léa born two years before him (one
+    digit apart), and Julien's fiche typed again (a letter exchanged, a day one off)."""
+    julien = {"id": "julien", "nom": "Chassaing", "prenom": "Julien",
+              "date_naissance": "1988-04-12", **_HOME}
+    return [julien, {**julien, "id": "thomas", "prenom": "Thomas"},
+            {**julien, "id": "lea", "prenom": "Léa", "date_naissance": "1986-04-12"},
+            {**julien, "id": "julien-retape", "prenom": "Julein", "date_naissance": "1988-04-13"}]
+
+
+def _together(porteur_of: dict[str, str]) -> set[frozenset[str]]:
+    groups: dict[str, set[str]] = {}
+    for fiche, porteur in porteur_of.items():
+        groups.setdefault(porteur, set()).add(fiche)
+    return {frozenset(group) for group in groups.values()}
+
+
+_HOUSEHOLD_APART = {frozenset({"julien", "julien-retape"}), frozenset({"thomas"}),
+                    frozenset({"lea"})}
+
+
+def test_twins_and_a_sister_at_one_address_are_not_linked_where_every_veto_is_lifted():
+    """Typo-heavy files lift the first name's and the birth date's vetoes; a household's
+    first names, plainly different, still say two people. The retyped first name (close)
+    still links."""
+    model = _typo_heavy()
+    julien, thomas, lea, retyped = (normalise_record(row, row["id"]) for row in _household())
+    for other in (thomas, lea):
+        decision = match_one(other, [Candidate("p-julien", julien)], model)
+        assert decision.kind == "new", other.id
+        assert model.pattern_scorer.match_one(other, [Candidate("p-julien", julien)]).kind == "new"
+    assert match_one(retyped, [Candidate("p-julien", julien)], model).kind == "link"
+    assert _together(_online(_household(), model)) == _HOUSEHOLD_APART
+
+
+def test_capactif_dedup_keeps_a_household_apart_where_every_veto_is_lifted(tmp_path):
+    path = tmp_path / "typo_heavy.json"
+    path.write_text(_typo_heavy().to_json(), encoding="utf-8")
+    assert _together(_batch(_household(), tmp_path, path)) == _HOUSEHOLD_APART
+
+
+def test_the_explanation_says_a_household_is_two_people():
+    """The API's explanation carries the signal (`foyer`) and its French line; a pair of
+    one person does not."""
+    julien, thomas, _lea, retyped = _household()
+    household = _typo_heavy().score(normalise_record(thomas, "t"), normalise_record(julien, "j"))
+    assert household.to_dict()["foyer"] is True
+    assert any(line.startswith("foyer : ") for line in household.lines_fr())
+    one = _typo_heavy().score(normalise_record(retyped, "r"), normalise_record(julien, "j"))
+    assert "foyer" not in one.to_dict()
+    assert not any(line.startswith("foyer") for line in one.lines_fr())
+
+
+def test_a_file_without_households_keeps_a_first_name_replaced_outright_linked():
+    """Typo-heavy files without households replace a first name outright now and then;
+    where the training saw no siblings (their share under `part_min_foyers`), the rule
+    stays off: the pair the household rule would part links, as before."""
+    model = _typo_heavy(households=0.01)
+    assert not model.decision.household_apart
+    julien, thomas, *_ = (normalise_record(row, row["id"]) for row in _household())
+    assert match_one(thomas, [Candidate("p-julien", julien)], model).kind == "link"
+    assert "foyer" not in model.score(thomas, julien).to_dict()
+
+
+def test_a_model_file_written_before_the_household_rule_decides_as_before():
+    """Its settings lack `part_min_foyers` and its training `part_foyers`: the rule is off,
+    the vetoes it keeps alone tell a household apart (as when it was written)."""
+    julien, thomas, *_ = (normalise_record(row, row["id"]) for row in _household())
+    for key in ("part_min_foyers", "part_foyers"):
+        document = json.loads(_typo_heavy().to_json())
+        document["reglages"]["decision"].pop(key, None)
+        document["apprentissage"].pop(key, None)
+        older = MatchModel.from_json(json.dumps(document))
+        assert not older.decision.household_apart, key
+        assert match_one(thomas, [Candidate("p-julien", julien)], older).kind == "link", key
+
+
+def test_siblings_share_of_the_pairs_of_one_surname_and_one_street():
+    """The households a training file shows: of its candidate pairs of one surname and
+    one street line, those whose first names and birth dates both differ plainly."""
+    fields = ("nom", "prenom", "date_naissance", "courriel", "telephone", "adresse", "lieu")
+    sibling = ("exact", "different", "different", "missing", "missing", "exact", "exact")
+    retyped = ("exact", "close", "exact", "missing", "missing", "close", "exact")
+    elsewhere = ("exact", "different", "different", "missing", "missing", "different", "exact")
+    assert household_share({sibling: 3, retyped: 7, elsewhere: 50}, fields) == 0.3
+    assert household_share({elsewhere: 5}, fields) == 0.0

@@ -17,6 +17,14 @@ def test_a_sure_looking_pair_says_why_it_waits():
                                                   date_naissance="exact"))
 
 
+def test_two_of_one_household_say_so_rather_than_a_decisive_field():
+    """The explanation's `foyer` (the household rule, `household.two_of_one_household`):
+    the page names it, not the first name's veto the model may have lifted."""
+    household = {**_explanation(nom="exact", prenom="different", date_naissance="exact",
+                                adresse="exact"), "foyer": True}
+    assert waiting_reason(household).startswith("Deux personnes d'un même foyer")
+
+
 def test_points_use_a_french_decimal_comma_and_a_true_minus():
     assert french_points(2.5) == "+2,5"
     assert french_points(-1.5) == "−1,5"
