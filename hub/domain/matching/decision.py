@@ -9,7 +9,8 @@ different. So records with almost nothing
 and an address go to review. One exception: a model that lifts every veto and was
 trained on the u of random pairs (typo-heavy files, its training flag) asks no strong
 identifier; names and a place agreeing link there from the thin review bound up
-(`has_enough_evidence`, `link_bound`).
+(`has_enough_evidence`, `link_bound`). Two of one household (`one_household`) never
+link, whatever the model lifts, where its training file showed households.
 
 Online use (the store keeps a blocking index, key -> porteur):
     >>> from hub.domain.matching.model import default_model
@@ -133,16 +134,18 @@ def vetoed(explanation: Explanation, settings: DecisionSettings) -> bool:
     that yields to other fields agreeing (`_veto_yields`). But two of one household
     (`one_household`) are vetoed whatever the model lifts.
     """
-    return one_household(explanation, settings) or any(t.level == DIFFERENT for t in explanation.terms
-               if t.field in settings.veto_fields and t.field not in settings.lifted_vetoes
-               and not _veto_yields(t.field, explanation, settings))
+    return one_household(explanation, settings) or any(
+        t.level == DIFFERENT for t in explanation.terms
+        if t.field in settings.veto_fields and t.field not in settings.lifted_vetoes
+        and not _veto_yields(t.field, explanation, settings))
 
 
 def one_household(explanation: Explanation, settings: DecisionSettings) -> bool:
-    """Two people of one household where the settings say so (`household_apart`): the
-    surname and the home agreeing, the first names plainly different, no contact of the
-    person's own agreeing (`household.two_of_one_household`). A veto no model lifts:
-    a retyped first name is close or fuzzy, a sibling's or a twin's is another."""
+    """Two people of one household where the model's training file showed households
+    (`household_apart`): the surname and the home agreeing, no contact of the person's
+    own agreeing, the first names plainly different, or the birth dates where the first
+    names do not agree (`household.two_of_one_household`). A veto no model lifts: a
+    retyped first name is close or fuzzy, a sibling's or a twin's is another."""
     return settings.household_apart and two_of_one_household(
         {t.field: t.level for t in explanation.terms})
 

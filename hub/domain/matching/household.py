@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from hub.domain.matching.comparisons import AGREEING, CLOSE, DIFFERENT, EXACT, FUZZY
+from hub.domain.matching.comparisons import AGREEING, CLOSE, DIFFERENT, EXACT, FUZZY, MISSING
 
 # The levels of a home shared: the street line exact, spelt closely or with another house
 # number typed (fuzzy), or one landline on both sides (the phone's fuzzy level).
@@ -39,12 +39,17 @@ HOUSEHOLD_SHARE = "part_foyers"
 
 
 def two_of_one_household(levels: Mapping[str, str]) -> bool:
-    """The surname agreeing, one home, the first names plainly different, and neither an
-    e-mail agreeing exactly nor a mobile agreeing (a person's own contact)."""
+    """The surname agreeing or alike (a sibling's fiche typed with a letter or two off),
+    one home, neither an e-mail agreeing exactly nor a mobile agreeing (a person's own
+    contact), and either the first names plainly different (twins, siblings), or the
+    birth dates plainly different where the first names do not agree (unknown on a side,
+    or alike but another: Julien / Juliette)."""
     home = any(levels.get(field) in shared for field, shared in _HOME.items())
     own_contact = levels.get("courriel") == EXACT or levels.get("telephone") in AGREEING
-    return (levels.get("prenom") == DIFFERENT and levels.get("nom") in (EXACT, CLOSE)
-            and home and not own_contact)
+    first_name = levels.get("prenom")
+    other = first_name == DIFFERENT or (
+        first_name in (FUZZY, MISSING, None) and levels.get("date_naissance") == DIFFERENT)
+    return other and levels.get("nom") in (EXACT, CLOSE, FUZZY) and home and not own_contact
 
 
 def household_share(patterns: Mapping[tuple[str, ...], int], fields: Sequence[str]) -> float:
@@ -57,6 +62,7 @@ def household_share(patterns: Mapping[tuple[str, ...], int], fields: Sequence[st
         levels = dict(zip(fields, pattern, strict=True))
         if levels.get("nom") in (EXACT, CLOSE) and levels.get("adresse") in (EXACT, CLOSE):
             home += count
-            if two_of_one_household(levels) and levels.get("date_naissance") == DIFFERENT:
+            if (two_of_one_household(levels) and levels.get("prenom") == DIFFERENT
+                    and levels.get("date_naissance") == DIFFERENT):
                 siblings += count
     return siblings / home if home else 0.0

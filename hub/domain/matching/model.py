@@ -172,8 +172,9 @@ def points_fr(value: float) -> str:
 
 
 NOT_COUNTED_FR = "0 (ne compte pas)"
-HOUSEHOLD_FR = ("foyer : même nom, même foyer, un autre prénom (ni faute de frappe ni "
-                "surnom) : deux personnes, que le hub ne réunit jamais seul")
+HOUSEHOLD_FR = ("foyer : même nom, même adresse, un autre prénom (ni faute de frappe ni "
+                "surnom) ou une autre date de naissance : deux personnes, que le hub ne "
+                "réunit jamais seul")
 
 
 def weight_fr(weight: float) -> str:

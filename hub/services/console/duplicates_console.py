@@ -90,8 +90,8 @@ def waiting_reason(explanation: dict[str, Any]) -> str:
     the probability is below the automatic threshold."""
     if explanation.get("foyer"):
         return ("Deux personnes d'un même foyer : même nom, même adresse ou ligne fixe, un "
-                "autre prénom (ni faute de frappe ni surnom) ; le hub ne les réunit jamais "
-                "seul.")
+                "autre prénom (ni faute de frappe ni surnom) ou une autre date de naissance ; "
+                "le hub ne les réunit jamais seul.")
     levels = {t["champ"]: t["niveau"] for t in explanation["champs"]}
     vetoes = [FIELD_LABELS[f].lower() for f in ("prenom", "date_naissance")
               if levels.get(f) == "different"]
