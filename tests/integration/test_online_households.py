@@ -1,0 +1,47 @@
+"""The worker's matching with a model trained on typo-heavy data that shows households
+(every veto lifted, siblings' share over `part_min_foyers`): twins at one address get two
+porteurs and no review item, a retyped fiche still links. On both databases."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from hub.domain.matching import default_model
+from hub.domain.matching.household import HOUSEHOLD_SHARE
+from hub.domain.matching.model import RANDOM_PAIR_U
+from hub.services.ingest import processing
+from hub.services.matching import duplicates
+from tests.integration.dedup_world import CCI, COMMUNE, PFIL, fiche_of, hub_for, porteur_of, push
+
+pytestmark = pytest.mark.integration
+
+_HOME = {"ligne": "12 rue de la Filature", "code_postal": "63600", "commune": "Ambert"}
+JULIEN = {"nom": "Chassaing", "prenom": "Julien", "date_naissance": "1988-04-12",
+          "adresse": _HOME}
+TWIN = {**JULIEN, "prenom": "Thomas"}
+RETYPED = {**JULIEN, "prenom": "Julein", "date_naissance": "1988-04-13"}
+
+
+@pytest.fixture
+def world(db_url, tmp_path):
+    model = default_model()
+    decision = dataclasses.replace(model.settings.decision, veto_max_m=1e-9)  # > 0: schema
+    typo_heavy = dataclasses.replace(
+        model, settings=dataclasses.replace(model.settings, decision=decision),
+        training={**model.training, RANDOM_PAIR_U: True, HOUSEHOLD_SHARE: 0.3})
+    path = tmp_path / "typo_heavy.json"
+    path.write_text(typo_heavy.to_json(), encoding="utf-8")
+    yield from hub_for(db_url, tmp_path, matching_model_file=path)
+
+
+def test_twins_at_one_address_get_two_porteurs_where_every_veto_is_lifted(world):
+    hub, _clock = world
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", JULIEN))
+    push(hub, CCI, fiche_of(CCI, "C-1", TWIN))
+    push(hub, PFIL, fiche_of(PFIL, "P-1", RETYPED))
+    assert porteur_of(hub, CCI, "C-1") != porteur_of(hub, COMMUNE, "A-1")
+    assert porteur_of(hub, PFIL, "P-1") == porteur_of(hub, COMMUNE, "A-1")
+    assert processing.pipeline_status(hub)["porteurs"] == 2
+    assert duplicates.list_review_items(hub)["items"] == []
