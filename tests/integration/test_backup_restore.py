@@ -297,6 +297,31 @@ def test_a_restore_leaves_the_database_s_other_schemas_alone(network, tmp_path):
         engine.dispose()
 
 
+@ON_POSTGRESQL
+def test_a_restored_store_has_the_planner_s_statistics_of_its_tables(network, tmp_path):
+    """pg_restore writes rows and indexes but no statistics: the restored hub ran on the
+    planner's guesses until an ANALYZE (never, where autovacuum is off)."""
+    hub, _clock, _cci, _pfil = network
+    push_and_process(hub, fiche("F-1"))
+    recovery.backup(hub, tmp_path / "sauvegarde")
+    hub.close()
+    recovery.restore(hub.settings, tmp_path / "sauvegarde")
+    engine = sa.create_engine(hub.settings.database_url.reveal())
+    try:
+        with engine.connect() as conn:
+            unanalysed = conn.exec_driver_sql(
+                "SELECT relname FROM pg_stat_user_tables WHERE schemaname = 'public' "
+                "AND n_live_tup > 0 AND last_analyze IS NULL AND last_autoanalyze IS NULL "
+                "ORDER BY relname").scalars().all()
+            analysed = conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_stats WHERE schemaname = 'public' "
+                "AND tablename IN ('fiches', 'match_keys', 'deliveries')").scalar_one()
+    finally:
+        engine.dispose()
+    assert unanalysed == []
+    assert analysed > 0
+
+
 def test_a_backup_of_the_other_kind_of_store_is_refused_before_anything_changes(
         network, tmp_path):
     """A PostgreSQL copy given to a SQLite hub (or the reverse, after a move to the scale

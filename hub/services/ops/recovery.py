@@ -37,6 +37,7 @@ from hub.services.privacy.erasure import ErasureRecord, record_erasure
 from hub.store import backup as copies
 from hub.store.migrate import upgrade
 from hub.store.purge import purge_freed_space
+from hub.store.statistics import gather_statistics
 from hub.store.uow import UnitOfWork
 
 MANIFEST = "manifest.json"
@@ -98,6 +99,7 @@ def restore(settings: Settings, folder: Path, *, force: bool = False) -> Restore
     with _offline_hub(settings) as hub:
         result = _replay(hub)
         purge_freed_space(hub.engine)
+        gather_statistics(hub.engine)  # pg_restore leaves the planner none
         audit.record(hub, [audit.event(hub, "restore", "hub")])
         audit.publish_head(hub)
     return result
