@@ -101,7 +101,11 @@ outbox = sa.Table(
     sa.Column("publish_count", sa.Integer, nullable=False, default=1),
     sa.Column("processed_at", UTC_TIME),
 )
-sa.Index("ix_outbox_pending", outbox.c.processed_at, outbox.c.published_at)
+# The rows still to process alone (0033): processed rows are kept, and no query reads them
+# by this index (the claim, the sweep and the counts each ask for the pending ones).
+sa.Index("ix_outbox_pending", outbox.c.published_at,
+         postgresql_where=outbox.c.processed_at.is_(None),
+         sqlite_where=outbox.c.processed_at.is_(None))
 
 request_nonces = sa.Table(
     "request_nonces",
