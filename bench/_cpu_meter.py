@@ -25,6 +25,12 @@ def _cpu(fields: list[str]) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
 
 
+def process_cpu(pid: int) -> float:
+    """Seconds of CPU used so far by one process (0 once it has ended)."""
+    fields = _stat(pid)
+    return _cpu(fields) if fields else 0.0
+
+
 def session_cpu(session_ids: Iterable[int]) -> float:
     """Seconds of CPU used so far by every live process of these sessions."""
     wanted, total = set(session_ids), 0.0

@@ -5,7 +5,7 @@ scale mode (PostgreSQL + Redis at 127.0.0.1).
 
     .venv/bin/python bench/ingest.py [--fiches 3000] [--tasks 3000] [--rounds 3]
                                      [--embedded-only] [--scale-only] [--audit-ratio]
-                                     [--log-level INFO]
+                                     [--log-level INFO] [--never-analysed]
 
 The workload is mostly new porteurs (one fiche in ten is another fiche of a porteur
 already pushed). Each round measures, one after the other on the same broker and store:
@@ -14,6 +14,14 @@ or the API's ingest rate alone and with the worker running (embedded). Rounds al
 (odd rounds measure the two sides in the other order) so that no side always meets the
 larger database or the quieter machine; the medians are compared. The CPU each side
 spends per fiche is printed beside the budget the target leaves on this machine's cores.
+
+Scale mode keeps the database as autovacuum keeps a running hub's: before each
+measurement (outside its clock) the store is vacuumed and analysed, and that upkeep's CPU
+is printed apart, per fiche written since the last one. The PostgreSQL this bench runs on
+(and CI) has autovacuum off, so without it every round ran on tables never analysed nor
+vacuumed, a state a production database leaves within a minute. --never-analysed measures
+that case (the hub's plans are written to hold without statistics:
+tests/integration/test_store_plans.py).
 
 With --audit-ratio the hub rate is also measured with the access log switched off
 (HUB_BENCH_DISABLE_AUDIT=1, a benchmark-only setting) in the same run and database:
@@ -129,6 +137,26 @@ def _cpu_now(observer: Hub, api: Process, pool: list[Process]) -> tuple[float, f
             cpu_meter.backend_cpu(observer.engine))
 
 
+UPKEEP_PER_FICHE: list[float] = []  # CPU ms of each VACUUM ANALYZE per fiche written before it
+
+
+def upkeep(env: dict[str, str], fiches_since: int) -> None:
+    """VACUUM (ANALYZE) of the store, as autovacuum runs it on a running hub (at 3,000
+    fiches a round, every table passes autovacuum's thresholds several times a round);
+    its backend's CPU per fiche written since the last one goes to UPKEEP_PER_FICHE."""
+    engine = sa.create_engine(env["HUB_DATABASE_URL"], isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+            before = cpu_meter.process_cpu(pid)
+            conn.exec_driver_sql("VACUUM (ANALYZE)")
+            spent = cpu_meter.process_cpu(pid) - before
+    finally:
+        engine.dispose()
+    if fiches_since:
+        UPKEEP_PER_FICHE.append(1000 * spent / fiches_since)
+
+
 _PENDING = sa.text("SELECT EXISTS (SELECT 1 FROM outbox WHERE processed_at IS NULL)")
 
 
@@ -175,6 +203,7 @@ def run_mode(name: str, env: dict[str, str], base: Path, args: argparse.Namespac
         return _audit_ratio(name, env, logs, args)
     scale = not settings.embedded_broker
     noops, ones, twos, alone, beside = [], [], [], [], []
+    written = 0  # fiches written since the last upkeep
     for n in range(args.rounds):  # alternate: each side meets every database size
         noops.append(measure_noop_rate(env, logs, args.tasks))
         documents = workload(f"R{n}", args.fiches, seed=n)
@@ -183,6 +212,9 @@ def run_mode(name: str, env: dict[str, str], base: Path, args: argparse.Namespac
         # order, so that neither side always meets the larger index.
         for side in (("first", "second") if n % 2 == 0 else ("second", "first")):
             half = halves[0] if side == "first" else halves[1]
+            if scale and not args.never_analysed:
+                upkeep(env, written)
+            written = len(half)
             if scale and side == "first":
                 ones.append(measure_hub_rate(env, logs, half, args.batch)[0])
             elif scale:
@@ -243,6 +275,11 @@ def _print_cpu(name: str, noop: float) -> None:
                                       f"{budget:.2f}, so at most {1000 * cores / total:.0f} "
                                       f"fiches/s)" if workers else ""), flush=True)
     CPU_PER_FICHE.clear()
+    if UPKEEP_PER_FICHE:
+        print(f"{name:<28} upkeep (VACUUM ANALYZE before each measurement, as autovacuum): "
+              f"PostgreSQL CPU ms per fiche written, median {_median(UPKEEP_PER_FICHE):.2f} "
+              f"{[round(v, 2) for v in UPKEEP_PER_FICHE]}", flush=True)
+    UPKEEP_PER_FICHE.clear()
 
 
 def _audit_ratio(name: str, env: dict[str, str], logs: Path, args: argparse.Namespace) -> None:
@@ -275,10 +312,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds")
     parser.add_argument("--log-level", default="WARNING", choices=["WARNING", "INFO"],
                         help="INFO: also count the batches the workers retried (slower)")
+    parser.add_argument("--never-analysed", action="store_true",
+                        help="scale: no VACUUM ANALYZE before the measurements (autovacuum "
+                        "off, tables never analysed: the harder case)")
     args = parser.parse_args()
     print(f"ingest: {args.fiches} fiches per round (mostly new porteurs) in batches of "
           f"{args.batch} (HTTP push -> processed) vs {args.tasks} bare Celery no-op tasks, "
-          f"one worker process each unless said; {args.rounds} alternating rounds")
+          f"one worker process each unless said; {args.rounds} alternating rounds"
+          + ("; scale: tables never analysed" if args.never_analysed else
+             "; scale: VACUUM ANALYZE before each measurement"))
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         env = {"HUB_DATA_DIR": str(base / "embedded"), "HUB_PORT": str(free_port()),
