@@ -182,7 +182,14 @@ class ExportScan:
                     "the event's seq differs from the entry's",
                 )
             recorded = record.get("leaf_hash")
-            if recorded is not None and recorded != leaf.hex():
+            if not isinstance(recorded, str) or len(recorded) != 2 * HASH_SIZE:
+                # the exporter writes the appended column's 64 hex digits, never null
+                self._entry_fault(
+                    position, "malformed_entry",
+                    "hachage de feuille absent (null) ou qui n'est pas 64 chiffres hexadécimaux",
+                    "leaf hash missing (null) or not 64 hex digits",
+                )
+            elif recorded != leaf.hex():
                 self._modified(position)
         self.leaves += leaf
         self.count += 1

@@ -213,3 +213,14 @@ def test_a_line_nested_too_deep_to_parse_is_a_malformed_line_not_a_crash(place: 
     lines = as_lines(covered())
     index = next(i for i, line in enumerate(lines) if json.loads(line)["type"] == place)
     assert "malformed_line" in _refused([*lines[:index], _TOO_DEEP, *lines[index + 1:]])
+
+
+@pytest.mark.parametrize("recorded", [None, 0, "", ["00"], {"hex": "00"}])
+def test_an_entry_whose_leaf_hash_is_null_or_not_a_hash_is_refused(recorded: object) -> None:
+    """The exporter writes every entry's leaf hash as 64 hex digits (from the column the
+    log appends, which is never null): a null or another JSON type is a changed record,
+    not an entry with nothing to check, even where the event still hashes under a root."""
+    lines = as_lines(covered())
+    index = next(i for i, line in enumerate(lines) if json.loads(line)["type"] == "entry")
+    refused = _refused(_rewrite(lines, index, lambda r: r.update(leaf_hash=recorded)))
+    assert "malformed_entry" in refused
