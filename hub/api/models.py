@@ -159,7 +159,9 @@ class ErasureRequestStatus(_Open):
     may know that member holds one (docs/protocol.md, "Need-to-know")."""
 
     membre: str
-    statut: Literal["pending", "overdue", "confirmed", "declined"]
+    statut: Literal["pending", "overdue", "confirmed", "declined", "left"] = Field(
+        description="`left`: the owner left the network before answering; the coordination "
+                    "confirms for it in the console, or it is followed up outside the hub.")
     motif: Literal["obligation_legale", "mission_interet_public", "archives_statistiques",
                    "droits_en_justice", "autre"] | None = Field(
         None, description="Motif du refus (RGPD art. 17.3), si refusée.")

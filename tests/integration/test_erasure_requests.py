@@ -204,6 +204,37 @@ def test_the_coordination_confirms_for_an_owner_that_does_not_answer(attacked):
     assert (event.actor_member, event.actor_user) == (COORDINATION.member_id, "usr_coord")
 
 
+def test_an_owner_that_left_the_network_reads_left_not_pending_and_the_coordination_decides(
+        attacked, tmp_path):
+    """An owner asked that has left the network holds no credential and cannot answer:
+    the requester reads `left` (never `pending`, then `overdue`, for ever), its fiches
+    stay readable until the coordination confirms for it in the console (or declines it
+    outside the hub), which settles the line as for any owner."""
+    from hub.services.accounts.members import load_network
+
+    hub, clock, _cci, _pfil, _porteur_id, answer = attacked
+    document = json.loads((tmp_path / "network.json").read_text())
+    document["membres"] = [m for m in document["membres"] if m["id"] != OWNER.member_id]
+    (tmp_path / "network-left.json").write_text(json.dumps(document))
+    load_network(hub, tmp_path / "network-left.json", tmp_path / "creds",
+                 leave=[OWNER.member_id])
+    left = [{"membre": OWNER.member_id, "statut": "left"}]
+    assert erasure.read_erasure(hub, THIERS, answer["effacement"])["demandes"] == left
+    clock.now += dt.timedelta(days=hub.settings.notice_ack_delay_days + 1)
+    assert erasure.read_erasure(hub, THIERS, answer["effacement"])["demandes"] == left
+    whole = erasure.read_erasure(hub, NETWORK_DPO, answer["effacement"])
+    assert {(d["membre"], d["statut"]) for d in whole["demandes"]} == {
+        (OWNER.member_id, "left"), (PFIL.member_id, "overdue")}
+    session = ConsoleSession("usr_coord", "coord", "coordinator", COORDINATION.member_id,
+                             "csrf", clock.now + dt.timedelta(hours=1))
+    listed = erasure_requests.pending_requests(hub, session)
+    assert {(r["membre"], r["statut"]) for r in listed} == {
+        (OWNER.member_id, "left"), (PFIL.member_id, "overdue")}
+    erasure_requests.confirm_in_console(hub, session, answer["effacement"], OWNER.member_id)
+    assert erasure.read_erasure(hub, THIERS, answer["effacement"])["demandes"] == [
+        {"membre": OWNER.member_id, "statut": "confirmed"}]
+
+
 def test_the_coordination_erasing_by_porteur_id_erases_every_member_s_fiches(attacked):
     hub, _clock, _cci, _pfil, porteur_id, _answer = attacked
     done = erasure.request_erasure(hub, COORDINATION, {"porteur_id": porteur_id})

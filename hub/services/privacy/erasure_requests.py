@@ -19,8 +19,8 @@ from hub.errors import BadRequest, Conflict, NotFound, StoreUnavailable
 from hub.services.accounts.auth import Caller
 from hub.services.accounts.sessions import ConsoleSession
 from hub.services.audit import trail as audit
+from hub.services.privacy import ack_status, owner_requests
 from hub.services.privacy import erasure as erasing
-from hub.services.privacy import owner_requests
 from hub.store.erasure_repository import CONFIRMED, DECLINED, PENDING
 from hub.store.records import Erasure
 from hub.store.uow import UnitOfWork
@@ -86,9 +86,10 @@ def pending_requests(hub: Hub, session: ConsoleSession) -> list[dict[str, Any]]:
     now, delay = hub.clock(), hub.settings.notice_ack_delay
     with hub.uow() as uow:
         asked = [(r, uow.erasures.get(r.erasure_id)) for r in uow.erasure_requests.pending()]
+    left = ack_status.members_left(hub)
     return [{"effacement": r.erasure_id, "membre": r.owner_id, "porteur_id": e.porteur_id,
              "demande_par": e.requested_by, "demande_le": e.requested_at,
-             **owner_requests.lines([r], e, now, delay)[0]}
+             **owner_requests.lines([r], e, now, delay, left)[0]}
             for r, e in asked if e is not None]  # a request names its erasure (foreign key)
 
 

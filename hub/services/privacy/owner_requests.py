@@ -20,6 +20,7 @@ from consent.api import NoticeKind, as_utc
 from hub.bootstrap import Hub
 from hub.services.audit import trail as audit
 from hub.services.delivery.notices import add_notices
+from hub.services.privacy.ack_status import LEFT
 from hub.services.privacy.discretion import mutual_naming
 from hub.store.erasure_repository import CONFIRMED, DECLINED, PENDING
 from hub.store.records import Erasure, ErasureRequest
@@ -68,6 +69,7 @@ def ask(uow: UnitOfWork, erasure: Any, now: dt.datetime, *, asked: Asked,
         "requester_named": owner in asked.requester_named_to,
         "fiche_pks": [f.id for f in others if f.member_id == owner]} for owner in asked.owners])
     members = [m for m in uow.members.active() if m.id in asked.owners]
+    active = {m.id for m in members}
     add_notices(uow, members, event=EVENT, subject=erasure.id, porteur_id=erasure.porteur_id,
                 fiche_pk=None, now=now, secret=secret, document=lambda member_id: {
                     "effacement": erasure.id, "motif": "demande_du_porteur",
@@ -76,7 +78,7 @@ def ask(uow: UnitOfWork, erasure: Any, now: dt.datetime, *, asked: Asked,
                     **({"demande_par": erasure.requested_by}
                        if member_id in asked.requester_named_to else {}),
                     "demande": _ASK, "reponse": f"/v1/erasures/{erasure.id}/answer"})
-    return [{"membre": o, "statut": PENDING} for o in asked.owners
+    return [{"membre": o, "statut": PENDING if o in active else LEFT} for o in asked.owners
             if o in asked.named_to_requester]
 
 
@@ -144,15 +146,20 @@ def settle_erased(uow: UnitOfWork, fiche_pks: list[int], erasure_id: str, by: st
 
 
 def lines(rows: Iterable[ErasureRequest], erasure: Erasure, now: dt.datetime,
-          delay: dt.timedelta) -> list[dict[str, Any]]:
-    """The requests as `GET /v1/erasures/{id}` shows them (the caller's choice of rows)."""
-    return [_line(row, erasure, now, delay) for row in rows]
+          delay: dt.timedelta, left: set[str]) -> list[dict[str, Any]]:
+    """The requests as `GET /v1/erasures/{id}` shows them (the caller's choice of rows).
+    An owner that left the network (`left`, the members no longer active) cannot answer:
+    its request reads `left`, never waited for nor counted late; the coordination
+    confirms for it in the console, or it is followed up outside the hub."""
+    return [_line(row, erasure, now, delay, left) for row in rows]
 
 
 def _line(row: ErasureRequest, erasure: Erasure, now: dt.datetime,
-          delay: dt.timedelta) -> dict[str, Any]:
+          delay: dt.timedelta, left: set[str]) -> dict[str, Any]:
     status = row.status
-    if status == PENDING and now >= as_utc(erasure.requested_at) + delay:
+    if status == PENDING and row.owner_id in left:
+        status = LEFT
+    elif status == PENDING and now >= as_utc(erasure.requested_at) + delay:
         status = OVERDUE
     line: dict[str, Any] = {"membre": row.owner_id, "statut": status}
     if row.status == DECLINED:
