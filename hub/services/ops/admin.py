@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from hub.config import Settings
 from hub.errors import ConfigurationError, DatabaseUnreadable, StoreUnavailable
+from hub.store import set_aside
 from hub.store.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,9 @@ def initialise(settings: Settings) -> dict[str, int]:
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with _start_errors(settings), one_at_a_time(settings):
+        if set_aside.put_back(settings.database_url.reveal(), beside_a_store="refuse"):
+            log.warning("the store an interrupted restore of an earlier release had set aside "
+                        "(schema %s) is put back as public", set_aside.ASIDE)
         upgrade(settings.database_url.reveal())
         hub = Hub.from_settings(settings, publisher=NullPublisher())
         try:

@@ -35,6 +35,7 @@ from hub.services.ops.admin import one_at_a_time
 from hub.services.privacy import owner_requests
 from hub.services.privacy.erasure import ErasureRecord, record_erasure
 from hub.store import backup as copies
+from hub.store import set_aside
 from hub.store.migrate import upgrade
 from hub.store.purge import purge_freed_space
 from hub.store.statistics import gather_statistics
@@ -91,9 +92,14 @@ def restore(settings: Settings, folder: Path, *, force: bool = False) -> Restore
             f"est {kind} : restaurez une sauvegarde faite par ce mode. Rien n'a été changé.",
             f"This backup is of a {manifest.get('base')} store; this hub's store is {kind}: "
             "restore a backup made in this mode. Nothing was changed.")
+    url = settings.database_url.reveal()
+    with one_at_a_time(settings):  # an earlier release's restore cut short: its store back
+        set_aside.put_back(url, beside_a_store="wait")
     with _offline_hub(settings) as hub:
         _refuse_if_alive(hub, force)
-    copies.load(settings.database_url.reveal(), folder / manifest["fichier"])
+    with one_at_a_time(settings):
+        set_aside.put_back(url, beside_a_store="replace")
+    copies.load(url, folder / manifest["fichier"])
     with one_at_a_time(settings):  # an `init` starting meanwhile waits, then finds it current
         upgrade(settings.database_url.reveal())
     with _offline_hub(settings) as hub:

@@ -1,0 +1,72 @@
+"""The store an earlier release's interrupted restore left aside, on PostgreSQL.
+
+That release renamed `public` to `capactif_before_restore`, created an empty `public`,
+ran pg_restore into it, then dropped the schema set aside, each step committed alone. A
+kill between two steps left the store aside, and `public` missing, empty, or holding the
+copy (neither migrated nor replayed: the restore had not finished). Today's restore
+replaces `public` in one transaction (hub.store.backup) and never sets anything aside.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import sqlalchemy as sa
+
+from hub.errors import ConfigurationError
+
+ASIDE = "capactif_before_restore"
+
+_PUBLIC_HOLDS_A_TABLE = """\
+SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                    WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                      AND d.deptype = 'e'))"""
+
+
+def put_back(database_url: str, *, beside_a_store: Literal["refuse", "wait", "replace"]) -> bool:
+    """Put the store set aside back as `public`, in one transaction, where that is certain:
+    `public` is missing or holds no table (the restore was cut short before its copy was
+    in). Where `public` holds tables too, `init` cannot tell the copy half restored from
+    a store that served since: `refuse` (ConfigurationError saying what to run); a
+    restore, about to replace `public` anyway, first `wait`s (nothing done: it checks
+    that no process is alive) then `replace`s. True if it put it back."""
+    url = sa.engine.make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return False
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            if not conn.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE "
+                                        "nspname = %(aside)s)", {"aside": ASIDE}).scalar():
+                return False
+            if beside_a_store != "replace" and conn.exec_driver_sql(_PUBLIC_HOLDS_A_TABLE).scalar():
+                if beside_a_store == "wait":
+                    return False
+                raise _both_hold_a_store()
+            conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+            conn.exec_driver_sql(f"ALTER SCHEMA {ASIDE} RENAME TO public")
+        return True
+    finally:
+        engine.dispose()
+
+
+def _both_hold_a_store() -> ConfigurationError:
+    return ConfigurationError(
+        f"Le schéma {ASIDE} contient la base telle qu'elle était avant une restauration "
+        "interrompue (version antérieure du hub), et le schéma public contient aussi une base "
+        "(la copie chargée, ni migrée ni rejouée, ou ce que le hub a reçu depuis) : rien n'a "
+        "été changé. Pour restaurer, relancez `capactif restore DOSSIER` (la base d'avant est "
+        "d'abord remise, puis la copie restaurée). Pour revenir à la base d'avant : "
+        f"`DROP SCHEMA public CASCADE; ALTER SCHEMA {ASIDE} RENAME TO public;`. Pour garder "
+        f"public : `DROP SCHEMA {ASIDE} CASCADE;` (elle garde des données effacées depuis). "
+        "Puis `capactif init`.",
+        f"Schema {ASIDE} holds the store as it was before an interrupted restore (an "
+        "earlier release), and schema public holds a store too (the copy loaded, neither "
+        "migrated nor replayed, or what the hub received since): nothing was changed. To "
+        "restore, run `capactif restore FOLDER` again (the former store is put back first, "
+        "then the copy restored). To go back to the former store: `DROP SCHEMA public "
+        f"CASCADE; ALTER SCHEMA {ASIDE} RENAME TO public;`. To keep public: `DROP SCHEMA "
+        f"{ASIDE} CASCADE;` (it keeps data erased since). Then `capactif init`.")

@@ -1,0 +1,92 @@
+"""A restore of an earlier release interrupted on PostgreSQL: that release renamed the
+store's `public` schema to `capactif_before_restore`, created an empty `public`, ran
+pg_restore into it, then dropped the schema set aside. A kill between two of these
+steps left the store aside: `public` missing, empty, or holding the copy not yet
+migrated nor replayed. `capactif init` (which `serve` and `worker` run at start) and
+`capactif restore` now put it back themselves where that is certain, and otherwise say
+exactly what to do; before, `init` migrated an empty store (the hub served without its
+data) or stopped on a missing schema, and the set-aside schema stayed for ever."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from hub.errors import ConfigurationError
+from hub.services.ops import recovery
+from hub.services.ops.admin import initialise
+from hub.store.tables import fiches
+from tests.integration.test_backup_restore import _fiche
+from tests.integration.world import push_and_process
+
+pytestmark = [pytest.mark.integration,
+              pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)]
+
+ASIDE = "capactif_before_restore"
+
+
+def _run(hub, *statements: str) -> None:
+    engine = sa.create_engine(hub.settings.database_url.reveal())
+    try:
+        with engine.begin() as conn:
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+    finally:
+        engine.dispose()
+
+
+def _state(hub) -> tuple[set[str], set[str] | None]:
+    """(the schemas among public and the aside, the fiche ids in public, None without it)."""
+    engine = sa.create_engine(hub.settings.database_url.reveal())
+    try:
+        with engine.connect() as conn:
+            schemas = set(conn.exec_driver_sql(
+                "SELECT nspname FROM pg_namespace WHERE nspname IN ('public', %(aside)s)",
+                {"aside": ASIDE}).scalars())
+            if not sa.inspect(conn).has_table("fiches", schema="public"):
+                return schemas, None
+            return schemas, set(conn.execute(sa.select(fiches.c.fiche_id)).scalars())
+    finally:
+        engine.dispose()
+
+
+def _interrupted(network, tmp_path, step: str):
+    """The store holding F-1 (in the backup) and F-9 (since), then the earlier release's
+    restore cut short after `step`."""
+    hub = network[0]
+    push_and_process(hub, _fiche("F-1", b"Copienom", None))
+    recovery.backup(hub, tmp_path / "sauvegarde")
+    push_and_process(hub, _fiche("F-9", b"Gardenom", 3))
+    hub.close()
+    _run(hub, f"ALTER SCHEMA public RENAME TO {ASIDE}")
+    if step in {"empty_public", "copy_loaded"}:
+        _run(hub, "CREATE SCHEMA public")
+    if step == "copy_loaded":
+        from hub.store import backup as copies
+
+        copies.load(hub.settings.database_url.reveal(), tmp_path / "sauvegarde" / "hub.pgdump")
+    return hub
+
+
+@pytest.mark.parametrize("step", ["renamed", "empty_public"])
+def test_init_puts_back_the_store_an_interrupted_restore_set_aside(network, tmp_path, step):
+    hub = _interrupted(network, tmp_path, step)
+    initialise(hub.settings)
+    assert _state(hub) == ({"public"}, {"F-1", "F-9"})  # the store as it was, nothing aside
+
+
+def test_init_does_not_guess_when_public_holds_a_store_too_and_says_what_to_do(
+        network, tmp_path):
+    hub = _interrupted(network, tmp_path, "copy_loaded")
+    with pytest.raises(ConfigurationError) as refused:
+        initialise(hub.settings)
+    message = refused.value.message_fr + refused.value.message_en
+    assert ASIDE in message and "capactif restore" in message and "DROP SCHEMA" in message
+    assert _state(hub) == ({"public", ASIDE}, {"F-1"})  # nothing changed
+
+
+@pytest.mark.parametrize("step", ["renamed", "empty_public", "copy_loaded"])
+def test_restore_again_turns_the_interrupted_one_back_then_restores(network, tmp_path, step):
+    hub = _interrupted(network, tmp_path, step)
+    recovery.restore(hub.settings, tmp_path / "sauvegarde", force=True)
+    assert _state(hub) == ({"public"}, {"F-1"})  # the copy's, nothing left aside
