@@ -102,6 +102,13 @@ def _ending(reader: Any) -> Iterator[tuple[list[str], int]]:
         yield cells, reader.line_num
 
 
+def _cells_up_to(length: int) -> None:
+    """No cell of a text is longer than the text: `csv`'s default field limit (131,072
+    characters, process-wide) raised a traceback on a note pasted whole into a cell, or a
+    quote never closed swallowing the rest of a large export (then named on its row)."""
+    csv.field_size_limit(max(csv.field_size_limit(), length + 1))
+
+
 _WORKBOOKS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # zip (.xlsx, .ods), OLE (.xls)
 
 
@@ -159,6 +166,7 @@ class CsvSource(TableSource):
 
     def _table(self) -> tuple[list[str] | None, Iterator[Row]]:
         text = self._read_text = self._text()
+        _cells_up_to(len(text))
         self._swallowing = []
         # cells are searched for undecodable bytes only when the file holds some
         self._undecoded = _UNDECODED.search(text) is not None
