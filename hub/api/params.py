@@ -15,10 +15,11 @@ any route runs, and the OpenAPI document states each pattern and bound:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated
 
 from fastapi import Path, Query
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
 import schemas
 from hub.domain.ids import MAX_INT64
@@ -30,6 +31,19 @@ MEMBER_ID = _FICHE["$defs"]["identifiant_membre"]["pattern"]
 OPAQUE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 ACTION = r"^[a-z_]{1,40}$"
 
+
+
+_RFC3339_START = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _rfc3339(value: object) -> object:
+    """A date-time written out: pydantic also reads a number (or a string of digits) as
+    a Unix time, so `depuis=20261201` meant 23 August 1970, an answer without an error."""
+    if isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str) or not _RFC3339_START.match(value):
+        raise ValueError("an RFC 3339 date-time is expected (2026-12-01T00:00:00+01:00)")
+    return value
 
 
 def _in_range(value: dt.datetime) -> dt.datetime:
@@ -45,7 +59,7 @@ IdQuery = Annotated[str | None, Query(pattern=OPAQUE_ID)]
 MemberQuery = Annotated[str | None, Query(pattern=MEMBER_ID)]
 ActionQuery = Annotated[str | None, Query(pattern=ACTION)]
 
-Instant = Annotated[AwareDatetime, AfterValidator(_in_range)]
+Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(_in_range)]
 """An RFC 3339 date-time with an offset, between 1970 and 9000."""
 
 Cursor = Annotated[int, Query(ge=0, le=MAX_INT64)]

@@ -46,7 +46,9 @@ def test_a_duplicate_id_beyond_64_bits_is_a_422(contract, target):
 
 
 @pytest.mark.parametrize("depuis", ["2026-01-01T00:00:00", "2026-01-01", "9999-12-31T23:59:59-14:00",
-                                    "0001-01-01T00:00:00+14:00", "demain"])
+                                    "0001-01-01T00:00:00+14:00", "demain",
+                                    # numbers were read as Unix times: 20261201 as 1970-08-23
+                                    "20261201", "1764547200", "0.5"])
 def test_audit_depuis_without_an_offset_or_out_of_range_is_a_422(contract, depuis):
     for target in (f"/v1/audit?depuis={depuis}", f"/v1/audit/alerts?depuis={depuis}",
                    f"/v1/audit/export?format=csv&depuis={depuis}"):
@@ -54,6 +56,9 @@ def test_audit_depuis_without_an_offset_or_out_of_range_is_a_422(contract, depui
                                 "invalid_parameter")
         assert error["erreurs"][0]["path"] == "query.depuis"
         assert depuis not in json.dumps(error)
+    error = assert_envelope(contract.call(f"{NETWORK}.dpo", "GET", f"/v1/audit?jusqu_a={depuis}"),
+                            422, "invalid_parameter")
+    assert error["erreurs"][0]["path"] == "query.jusqu_a"
 
 
 def test_a_proof_size_beyond_64_bits_is_a_422(contract):
