@@ -235,6 +235,24 @@ def test_an_owner_that_left_the_network_reads_left_not_pending_and_the_coordinat
         {"membre": OWNER.member_id, "statut": "confirmed"}]
 
 
+def test_an_owner_that_left_before_the_request_reads_left_from_the_first_answer(
+        network, tmp_path):
+    from hub.services.accounts.members import load_network
+
+    hub, _clock, _cci, _pfil = network
+    push_as(hub, OWNER, fiche("F-1"))
+    push_as(hub, THIERS, own_fiche(THIERS, "T-1"), roles_destinataires=["accueil", "accompagnement"])
+    document = json.loads((tmp_path / "network.json").read_text())
+    document["membres"] = [m for m in document["membres"] if m["id"] != OWNER.member_id]
+    (tmp_path / "network-left.json").write_text(json.dumps(document))
+    load_network(hub, tmp_path / "network-left.json", tmp_path / "creds",
+                 leave=[OWNER.member_id])
+    answer = erasure.request_erasure(hub, THIERS, {"fiche_id": "T-1"})
+    left = [{"membre": OWNER.member_id, "statut": "left"}]
+    assert answer["demandes"] == left
+    assert erasure.read_erasure(hub, THIERS, answer["effacement"])["demandes"] == left
+
+
 def test_the_coordination_erasing_by_porteur_id_erases_every_member_s_fiches(attacked):
     hub, _clock, _cci, _pfil, porteur_id, _answer = attacked
     done = erasure.request_erasure(hub, COORDINATION, {"porteur_id": porteur_id})
