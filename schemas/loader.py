@@ -90,11 +90,14 @@ class SchemaValidator:
         )
 
     def is_valid(self, document: Any) -> bool:
-        return self._compiled.is_valid(document)
+        return self._compiled.is_valid(document) and nul_path(document) is None
 
     def errors(self, document: Any, limit: int = 20) -> list[FieldError]:
-        """Every broken rule (at most `limit`), ordered by path."""
-        found = []
+        """Every broken rule (at most `limit`), ordered by path. A NUL character is one
+        (no store of the hub's can hold it: the hub refuses it, so a connector's own
+        check does too)."""
+        nul = nul_path(document)
+        found = [] if nul is None else [nul_error(nul)]
         for error in self._compiled.iter_errors(document):
             found.append(_translate(error))
             if len(found) >= limit:

@@ -172,6 +172,20 @@ def test_check_lists_the_warnings_a_run_would_write(tmp_path, credentials, hub, 
     assert hub.fiches == {} and not (tmp_path / "etat").exists()
 
 
+def test_check_rejects_a_nul_character_in_a_cell_as_the_hub_would(
+        tmp_path, credentials, hub, export, capsys):
+    """The hub refuses a fiche holding a NUL (`nul_character`); the local validation let
+    it through, so `check` counted the row as verified and only the run's answer said."""
+    config = config_file(tmp_path, credentials, export)
+    export.rows[3].nom = "Nul\x00l"
+    export.write_csv(tmp_path / "export.csv")
+    main(["check", config, "--sans-hub"])
+    report = json.loads(capsys.readouterr().out)
+    assert report["en_erreur"] == 1
+    [row] = report["problemes"]
+    assert (row["ligne"], [e["code"] for e in row["erreurs"]]) == (5, ["nul_character"])
+
+
 # --- 3. tracking that never misses ------------------------------------------------------
 
 def test_edits_without_a_new_date_are_sent(tmp_path, client, hub, export):
