@@ -9,13 +9,13 @@ replaces `public` in one transaction (hub.store.backup) and never sets anything 
 
 from __future__ import annotations
 
+import logging
 from typing import Literal
 
 import sqlalchemy as sa
 
-from hub.errors import ConfigurationError
-
 ASIDE = "capactif_before_restore"
+log = logging.getLogger(__name__)
 
 _PUBLIC_HOLDS_A_TABLE = """\
 SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
@@ -26,13 +26,15 @@ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
                       AND d.deptype = 'e'))"""
 
 
-def put_back(database_url: str, *, beside_a_store: Literal["refuse", "wait", "replace"]) -> bool:
+def put_back(database_url: str, *, beside_a_store: Literal["warn", "wait", "replace"]) -> bool:
     """Put the store set aside back as `public`, in one transaction, where that is certain:
     `public` is missing or holds no table (the restore was cut short before its copy was
     in). Where `public` holds tables too, `init` cannot tell the copy half restored from
-    a store that served since: `refuse` (ConfigurationError saying what to run); a
-    restore, about to replace `public` anyway, first `wait`s (nothing done: it checks
-    that no process is alive) then `replace`s. True if it put it back."""
+    a store that served since (that release's guide said to keep the schema until the
+    restored store was checked): it `warn`s, saying what to run, and changes nothing, so
+    an upgrade does not stop a hub that serves; a restore, about to replace `public`
+    anyway, first `wait`s (nothing done: it checks that no process is alive) then
+    `replace`s. True if it put it back."""
     url = sa.engine.make_url(database_url)
     if url.get_backend_name() == "sqlite":
         return False
@@ -43,9 +45,9 @@ def put_back(database_url: str, *, beside_a_store: Literal["refuse", "wait", "re
                                         "nspname = %(aside)s)", {"aside": ASIDE}).scalar():
                 return False
             if beside_a_store != "replace" and conn.exec_driver_sql(_PUBLIC_HOLDS_A_TABLE).scalar():
-                if beside_a_store == "wait":
-                    return False
-                raise _both_hold_a_store()
+                if beside_a_store == "warn":
+                    log.warning("%s", BOTH_HOLD_A_STORE)
+                return False
             conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
             conn.exec_driver_sql(f"ALTER SCHEMA {ASIDE} RENAME TO public")
         return True
@@ -53,20 +55,12 @@ def put_back(database_url: str, *, beside_a_store: Literal["refuse", "wait", "re
         engine.dispose()
 
 
-def _both_hold_a_store() -> ConfigurationError:
-    return ConfigurationError(
-        f"Le schéma {ASIDE} contient la base telle qu'elle était avant une restauration "
-        "interrompue (version antérieure du hub), et le schéma public contient aussi une base "
-        "(la copie chargée, ni migrée ni rejouée, ou ce que le hub a reçu depuis) : rien n'a "
-        "été changé. Pour restaurer, relancez `capactif restore DOSSIER` (la base d'avant est "
-        "d'abord remise, puis la copie restaurée). Pour revenir à la base d'avant : "
-        f"`DROP SCHEMA public CASCADE; ALTER SCHEMA {ASIDE} RENAME TO public;`. Pour garder "
-        f"public : `DROP SCHEMA {ASIDE} CASCADE;` (elle garde des données effacées depuis). "
-        "Puis `capactif init`.",
-        f"Schema {ASIDE} holds the store as it was before an interrupted restore (an "
-        "earlier release), and schema public holds a store too (the copy loaded, neither "
-        "migrated nor replayed, or what the hub received since): nothing was changed. To "
-        "restore, run `capactif restore FOLDER` again (the former store is put back first, "
-        "then the copy restored). To go back to the former store: `DROP SCHEMA public "
-        f"CASCADE; ALTER SCHEMA {ASIDE} RENAME TO public;`. To keep public: `DROP SCHEMA "
-        f"{ASIDE} CASCADE;` (it keeps data erased since). Then `capactif init`.")
+# What `init` logs when `public` holds tables beside the store set aside.
+BOTH_HOLD_A_STORE = (
+    f"Schema {ASIDE} holds the store as it was before an interrupted restore (an "
+    "earlier release), and schema public holds a store too (the copy loaded, neither "
+    "migrated nor replayed, or what the hub received since): nothing was changed. To "
+    "restore, run `capactif restore FOLDER` again (the former store is put back first, "
+    "then the copy restored). To go back to the former store: `DROP SCHEMA public "
+    f"CASCADE; ALTER SCHEMA {ASIDE} RENAME TO public;`. To keep public: `DROP SCHEMA "
+    f"{ASIDE} CASCADE;` (it keeps data erased since, so do not leave it).")

@@ -29,7 +29,7 @@ def initialise(settings: Settings) -> dict[str, int]:
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with _start_errors(settings), one_at_a_time(settings):
-        if set_aside.put_back(settings.database_url.reveal(), beside_a_store="refuse"):
+        if set_aside.put_back(settings.database_url.reveal(), beside_a_store="warn"):
             log.warning("the store an interrupted restore of an earlier release had set aside "
                         "(schema %s) is put back as public", set_aside.ASIDE)
         upgrade(settings.database_url.reveal())
