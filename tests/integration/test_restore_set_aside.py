@@ -4,8 +4,9 @@ pg_restore into it, then dropped the schema set aside. A kill between two of the
 steps left the store aside: `public` missing, empty, or holding the copy not yet
 migrated nor replayed. `capactif init` (which `serve` and `worker` run at start) and
 `capactif restore` now put it back themselves where that is certain, and otherwise say
-exactly what to do (init in its log, changing nothing); before, `init` migrated an empty store (the hub served without its
-data) or stopped on a missing schema, and the set-aside schema stayed for ever."""
+exactly what to do (init in its log, changing nothing); before, `init` migrated an
+empty store (the hub served without its data) or stopped on a missing schema, and the
+set-aside schema stayed for ever."""
 
 from __future__ import annotations
 
