@@ -36,7 +36,8 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def detect_encoding(raw: bytes) -> str:
-    """"utf-8-sig" (BOM), "utf-16" (its BOM: Excel's « Texte Unicode »), "utf-8",
+    """"utf-8-sig" (BOM), "utf-16" (its BOM: Excel's « Texte Unicode »; or without it,
+    "utf-16-le" / "utf-16-be"), "utf-8",
     "cp1252" or "mac_roman", from the lines holding non-ASCII bytes.
 
     A file mostly in UTF-8 with a few broken lines stays UTF-8 (those lines are
@@ -47,6 +48,9 @@ def detect_encoding(raw: bytes) -> str:
         return "utf-8-sig"
     if raw.startswith(UTF16_BOMS):
         return "utf-16"
+    without_bom = _utf16_without_bom(raw)
+    if without_bom:
+        return without_bom
     good = bad = 0
     for line in raw.splitlines():
         if line.isascii():
@@ -57,6 +61,23 @@ def detect_encoding(raw: bytes) -> str:
         except UnicodeDecodeError:
             bad += 1
     return "utf-8" if good >= bad else single_byte(raw)
+
+
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """"utf-16-le" or "utf-16-be" when most of the first bytes' odd (or even) positions
+    are NUL, as in UTF-16 text mostly of Latin letters written without a BOM (SQL
+    Server's bcp -w, some exports); a text in a single-byte encoding or UTF-8 holds no NUL
+    but by mistake."""
+    head = raw[:4096]
+    if len(head) < 4 or len(head) % 2:
+        return None
+    half = len(head) // 2
+    odd, even = head[1::2].count(0), head[0::2].count(0)
+    if odd > 0.4 * half and even < 0.05 * half:
+        return "utf-16-le"
+    if even > 0.4 * half and odd < 0.05 * half:
+        return "utf-16-be"
+    return None
 
 
 def _problem(code: str, fr: str, en: str) -> MappingProblem:

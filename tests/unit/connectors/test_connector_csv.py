@@ -147,3 +147,16 @@ def test_without_a_modification_column_every_row_is_read_with_the_export_time(
 def test_a_single_byte_export_is_read_in_the_encoding_it_was_saved_in(text, encodings):
     for encoding in encodings:
         assert detect_encoding(text.encode(encoding)) == encoding
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_utf16_export_without_its_byte_order_mark_is_read_as_utf16(
+        tmp_path, commune_mapping, encoding):
+    """Some tools write UTF-16 without a BOM (SQL Server's bcp -w, a few exports): read as
+    UTF-8, every other byte was NUL and the header 'lacked' every column."""
+    text = HEADER_LINE + "\r\n" + ROW + "\r\n"
+    assert detect_encoding(text.encode(encoding)) == encoding
+    (tmp_path / "u.csv").write_bytes(text.encode(encoding))
+    source = CsvSource(commune_mapping, tmp_path / "u.csv")
+    [record] = list(source.changes(None))
+    assert mapped(source, record)["porteur"]["prenom"] == "Léa"
