@@ -66,8 +66,8 @@ class RejectsFile:
         handle = self._open()
         if self._csv is not None:
             for error in errors or [{}]:
-                self._csv.writerow([self.run_id, line or "", key or "", fiche_id or "", origin,
-                                    error.get("path", ""), error.get("colonne") or "",
+                self._csv.writerow([self.run_id, line or "", _text(key), _text(fiche_id), origin,
+                                    error.get("path", ""), _text(error.get("colonne")),
                                     error.get("code", ""), error.get("message_fr", ""),
                                     error.get("message_en", "")])
         else:
@@ -101,6 +101,16 @@ class RejectsFile:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(cell: str | None) -> str:
+    """A value from the member's export as a spreadsheet's text, never a formula (CSV
+    injection: the agent opens the rejects file in a spreadsheet)."""
+    cell = cell or ""
+    return "'" + cell if cell.startswith(_FORMULA_START) else cell
 
 
 def read_rejects(path: str | Path) -> list[dict[str, Any]]:

@@ -32,3 +32,16 @@ def test_csv_rejects_open_in_french_office_tools_and_append_run_after_run(tmp_pa
 def test_no_file_is_created_when_nothing_is_rejected(tmp_path):
     RejectsFile(tmp_path / "rejets.csv").close()
     assert not (tmp_path / "rejets.csv").exists()
+
+
+def test_csv_rejects_never_hand_a_spreadsheet_a_formula_from_the_export(tmp_path):
+    """The dossier number, the fiche id and the column come from the member's export: a
+    cell starting with = + - @ (or a tab / carriage return) would run as a formula when
+    the agent opens the rejects file (CSV injection); it is written as text, quoted."""
+    path = tmp_path / "rejets.csv"
+    hostile = MappingProblem("$.fiche_id", "format", "x", "y", '=HYPERLINK("http://x","y")')
+    with RejectsFile(path, run_id="run-1") as rejects:
+        rejects.write(7, "+33-1", "correspondance", [hostile], key='@SUM(A1:A9)')
+    [row] = read_rejects(path)
+    assert (row["dossier"], row["fiche_id"], row["colonne"]) == (
+        "'@SUM(A1:A9)", "'+33-1", '\'=HYPERLINK("http://x","y")')
