@@ -148,7 +148,8 @@ class ErasureRequest(BaseModel):
     """Exactly one of `fiche_id` (one of the caller's fiches) or `porteur_id`
     (coordination only)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "oneOf": [{"required": ["fiche_id"]}, {"required": ["porteur_id"]}]})
     fiche_id: str | None = None
     porteur_id: str | None = None
     reference: str | None = Field(None, description="Référence de la demande ; stockée hachée.")

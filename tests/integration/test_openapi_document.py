@@ -281,3 +281,15 @@ def test_a_creation_answers_the_location_its_creator_reads_it_at(world):
         assert location.startswith(target + "/"), (target, location)
         read = client.get(location, headers=_signed(creds, "GET", location))
         assert read.status_code == 200, (location, read.text)
+
+
+@pytest.mark.parametrize(("body", "valid"), [
+    ({}, False), ({"reference": "DEM-1"}, False),
+    ({"fiche_id": "F-1", "porteur_id": "prt_1"}, False),
+    ({"fiche_id": "F-1"}, True), ({"porteur_id": "prt_1", "reference": "DEM-1"}, True)])
+def test_the_erasure_body_declares_exactly_one_of_its_two_names(document, body, valid):
+    """The API answers 400 unless exactly one of `fiche_id` and `porteur_id` is given; the
+    document let `{}` through, so a generated client (and schemathesis) sent it."""
+    schema = {**document["components"]["schemas"]["ErasureRequest"],
+              "components": document["components"]}
+    assert jsonschema.Draft202012Validator(schema).is_valid(body) is valid
