@@ -89,12 +89,31 @@ def has_enough_evidence(explanation: Explanation, settings: DecisionSettings) ->
     """
     agreeing = [t for t in explanation.terms if agrees(t, settings)]
     strong = any(t.field in settings.strong_fields for t in agreeing) or (
-        _no_field_is_strong(settings))
+        _no_field_is_strong(settings)) or names_and_place(explanation, settings)
     personal = any(t.field in settings.personal_fields for t in agreeing) or (
         _no_field_is_personal(settings))
     return (strong and personal and len(agreeing) >= settings.min_agreeing_fields
             and not contacts_contradict(explanation)
             and not unchecked_and_contradicted(explanation, settings))
+
+
+def names_and_place(explanation: Explanation, settings: DecisionSettings) -> bool:
+    """The first name the same, surname and place agreeing, and nothing else compared
+    (every other field missing on a side), where the settings give names and a place a
+    link bound of their own (`thin_link_probability`) and a veto holds: a fiche holding
+    the names and a postcode only, of a person met once. The probability carries the
+    names' frequencies (MARTIN Marie stays under the bound). A household's members
+    differ by first name, a sister's often closely (Marine, Martine); a landline or a
+    street alike is a household's or a neighbour's: none of these links here. A father
+    and his son of one name both meet such a fiche, so it goes to review (`decide_among`).
+    Where every veto is lifted, `_no_field_is_strong` says what names and a place do."""
+    if settings.thin_link_probability is None or settings.every_veto_lifted():
+        return False
+    levels = {t.field: t.level for t in explanation.terms}
+    return levels.get("prenom") == EXACT and all(
+        agrees(t, settings) if t.field in ("nom", "lieu") else t.level == MISSING
+        for t in explanation.terms if t.field != "prenom") and "nom" in levels and (
+        "lieu" in levels)
 
 
 def _no_field_is_personal(settings: DecisionSettings) -> bool:
@@ -333,6 +352,8 @@ def link_bound(thin_evidence: bool, settings: DecisionSettings) -> float:
     never links below it."""
     if thin_evidence and _no_field_is_strong(settings):
         return max(settings.link_probability, settings.thin_review())
+    if thin_evidence and settings.thin_link_probability is not None:
+        return max(settings.link_probability, settings.thin_link_probability)
     return settings.link_probability
 
 

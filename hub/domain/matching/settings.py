@@ -123,6 +123,11 @@ class DecisionSettings:
     # A pair with no strong field agreeing (names and a place only) goes to review only at
     # or above this probability, "new" below; None: the review threshold.
     thin_review_probability: float | None = None
+    # ... and links at or above this one where surname, first name and place all agree
+    # and no field is plainly different (`decision.names_and_place`): a fiche holding
+    # names and a postcode only. None: such a pair never links (unless every veto is
+    # lifted, where the thin review bound is its link bound).
+    thin_link_probability: float | None = None
     # Two records stay in one cluster only if they score at least this (and no veto);
     # None: the review threshold.
     cluster_probability: float | None = None
@@ -293,6 +298,7 @@ class MatchingSettings:
                 "champs_personnels": list(self.decision.personal_fields),
                 "revue_exige_champ_personnel": self.decision.review_needs_personal,
                 "probabilite_revue_sans_identifiant": self.decision.thin_review_probability,
+                "probabilite_lien_sans_identifiant": self.decision.thin_link_probability,
                 "probabilite_min_groupe": self.decision.cluster_probability,
                 "poids_min_groupe": self.decision.cluster_evidence_bits,
                 "veto_cede_a": list(self.decision.veto_yields_to),
@@ -352,6 +358,8 @@ def _decision(doc: dict[str, Any]) -> DecisionSettings:
                                       base.review_needs_personal),
         thin_review_probability=doc.get("probabilite_revue_sans_identifiant",
                                         base.thin_review_probability),
+        thin_link_probability=doc.get("probabilite_lien_sans_identifiant",
+                                      base.thin_link_probability),
         cluster_probability=doc.get("probabilite_min_groupe", base.cluster_probability),
         cluster_evidence_bits=doc.get("poids_min_groupe", base.cluster_evidence_bits),
         veto_yields_to=tuple(doc.get("veto_cede_a", base.veto_yields_to)),

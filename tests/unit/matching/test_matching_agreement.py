@@ -26,7 +26,7 @@ from hub.domain.matching import record_blocking_keys as keys_of
 from hub.domain.matching.chains import may_be_one, porteur_to_link, porteurs_to_join
 from hub.domain.matching.decision import compatible, unknown_between
 from hub.domain.matching.model import DEFAULT_MODEL_FILE, MatchModel
-from hub.domain.matching.record import RECORD_FIELDS
+from hub.domain.matching.record import RECORD_FIELDS, NormalisedRecord
 from hub.domain.matching.scoring import PatternScorer
 from hub.services.matching.dedup_batch import run_batch
 
@@ -175,18 +175,27 @@ def test_a_porteur_found_new_is_decided_without_its_best_pair_when_not_asked(mon
     full = scoring.compare_records
     monkeypatch.setattr(scoring, "compare_records",
                         lambda *args: compared.append(1) or full(*args))
-    model, index, given, kinds = default_model(), {}, 0, set()
-    for row in _rows(1000):
-        record = normalise_record(row, row["id"])
-        keys = keys_of(record, model)
-        candidates = _candidates(index, keys)
-        expected = PatternScorer(model).match_one(record, candidates)
-        decision = model.pattern_scorer.match_one(record, candidates, best_new=False)
-        assert decision == expected if expected.kind != "new" else decision.kind == "new"
-        given, kinds = given + len(candidates), kinds | {expected.kind}
-        porteur = expected.porteur_id if expected.kind == "link" else row["id"]
-        for key in keys:
-            index.setdefault(key, []).append((porteur, record))
+    shipped = default_model()
+    # the sparse notes (names and a place) link under the shipped thin link bound, and go
+    # to review without it: both models, so that every kind is met
+    unlinked = dataclasses.replace(shipped, settings=dataclasses.replace(
+        shipped.settings, decision=dataclasses.replace(
+            shipped.settings.decision, thin_link_probability=None)))
+    given, kinds = 0, set()
+    for model in (shipped, unlinked):
+        index: dict[str, list[tuple[str, NormalisedRecord]]] = {}
+        for row in _rows(1000):
+            record = normalise_record(row, row["id"])
+            keys = keys_of(record, model)
+            candidates = _candidates(index, keys)
+            expected = PatternScorer(model).match_one(record, candidates)
+            decision = model.pattern_scorer.match_one(record, candidates, best_new=False)
+            assert decision == expected if expected.kind != "new" else decision.kind == "new"
+            given, kinds = given + len(candidates), kinds | {expected.kind}
+            porteur = expected.porteur_id if expected.kind == "link" else row["id"]
+            for key in keys:
+                index.setdefault(key, []).append((porteur, record))
+    model = shipped
     compared.clear()
     for row in _rows(300)[:300]:  # records matching no one: nothing to compare in full
         record = normalise_record({**row, "id": "x"}, "x")

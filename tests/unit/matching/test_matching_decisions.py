@@ -35,9 +35,18 @@ def test_a_first_name_alone_never_auto_links(model):
     assert decision.kind != "link"
 
 
-def test_names_and_a_commune_without_any_strong_identifier_do_not_auto_link(model):
+def test_names_and_a_commune_without_any_strong_identifier_link_only_from_their_own_bound(
+        model):
+    """Without a thin link bound (settings of before it) names and a postcode never link;
+    with it, only at or above it (`test_matching_review_band` for common names)."""
     left = {"nom": "Kerguelen", "prenom": "Anne", "code_postal": "63000"}
-    assert match_one(left, [Candidate("P1", left)], model).kind != "link"
+    decision = match_one(left, [Candidate("P1", left)], model)
+    assert decision.kind == "link"
+    assert decision.score >= model.decision.thin_link_probability
+    unbound = dataclasses.replace(model, settings=dataclasses.replace(
+        model.settings, decision=dataclasses.replace(
+            model.settings.decision, thin_link_probability=None)))
+    assert match_one(left, [Candidate("P1", left)], unbound).kind != "link"
 
 
 def test_twins_sharing_name_birth_date_and_address_go_to_review_at_most(model):
@@ -468,8 +477,11 @@ def test_where_every_veto_is_lifted_names_and_a_place_link_at_the_thin_review_bo
     not even shown for review. Where a veto holds (households), they never link."""
     here = {"nom": "Kerguelen", "prenom": "Anne", "code_postal": "63000"}
     typo_heavy = _random_pair_u(_lifting(model, "prenom", "date_naissance"))
+    households = dataclasses.replace(model, settings=dataclasses.replace(
+        model.settings, decision=dataclasses.replace(
+            model.settings.decision, thin_link_probability=None)))
     for there in (here, dict(here, nom="Kerguelenn"), dict(here, prenom="Anna")):
-        assert match_one(there, [Candidate("P1", here)], model).kind == "review", there
+        assert match_one(there, [Candidate("P1", here)], households).kind == "review", there
         assert match_one(there, [Candidate("P1", here)], typo_heavy).kind == "link", there
         levels = tuple(t.level for t in typo_heavy.score(person(**there), person(**here)).terms)
         assert PatternScorer(typo_heavy).judge(levels, person(**there))[0] == "link", there

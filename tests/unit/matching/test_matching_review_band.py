@@ -74,7 +74,7 @@ def test_names_and_a_place_alone_go_to_review_only_above_their_own_bound():
     rare ones a question; neither links. A pair with a strong field agreeing keeps the
     plain review threshold."""
     model = _with(hand_model(tf={"nom": {"MARTIN": 0.02}, "prenom": {"MARIE": 0.03}}),
-                  thin_review_probability=0.9999)
+                  thin_review_probability=0.9999, thin_link_probability=None)
     common = {"nom": "Martin", "prenom": "Marie", "code_postal": "63000"}
     rare = {"nom": "Kerguelen", "prenom": "Anne", "code_postal": "63000"}
     assert 0.999 < model.score(person(**common), person(**common)).probability < 0.9999
@@ -274,3 +274,51 @@ def test_in_typo_heavy_data_a_missing_birth_date_holds_a_pair_to_the_plain_clust
     assert _may_share_a_cluster(typo_heavy, riom, moreau) == (False, False)
     dated = dict(moreau, date_naissance="1980-12-05")  # day and month exchanged
     assert _may_share_a_cluster(typo_heavy, riom, dated) == (True, True)
+
+
+def test_names_and_a_place_link_from_their_own_link_bound_where_nothing_differs():
+    """A fiche holding names and a postcode only (no date, no address, no contact: a
+    member's thin record of someone met once) against a full one: KERGUELEN Anne, rare
+    names, scores above the thin link bound and links, online and in the batch, when
+    every field given on both sides agrees. MARTIN Marie (common names) stays under it.
+    Another street on a side, or no thin link bound (older settings), and it does not
+    link; nor where the first name is missing (the surname and the home are a
+    household's)."""
+    model = _with(hand_model(tf={"nom": {"MARTIN": 0.02}, "prenom": {"MARIE": 0.03}}),
+                  thin_review_probability=0.999, thin_link_probability=0.9999)
+    rare = {"nom": "Kerguelen", "prenom": "Anne", "code_postal": "63000"}
+    full = dict(rare, date_naissance="1971-04-02", adresse_ligne="3 rue Haute")
+    assert _kinds(model, rare, full) == ("link", "link")
+    common = {"nom": "Martin", "prenom": "Marie", "code_postal": "63000"}
+    assert _kinds(model, common, dict(common, date_naissance="1971-04-02"))[0] != "link"
+    moved = dict(rare, adresse_ligne="12 avenue Foch")
+    assert _kinds(model, moved, full) == ("review", "review")
+    assert _kinds(_with(model, thin_link_probability=None), rare, full) == ("review", "review")
+    unnamed = {"nom": "Kerguelen", "code_postal": "63000"}
+    assert _kinds(model, unnamed, full)[0] != "link"
+
+
+def test_a_thin_fiche_matching_two_people_of_one_name_goes_to_review():
+    """Father and son, KERGUELEN Yann at one address, born 1958 and 1988: a fiche with
+    the name and the postcode only links to neither alone (online: two porteurs linked)."""
+    model = _with(hand_model(), thin_review_probability=0.999, thin_link_probability=0.9999)
+    father = {"nom": "Kerguelen", "prenom": "Yann", "code_postal": "63000",
+              "date_naissance": "1958-03-01", "adresse_ligne": "3 rue Haute"}
+    son = dict(father, date_naissance="1988-06-11")
+    thin_fiche = {"nom": "Kerguelen", "prenom": "Yann", "code_postal": "63000"}
+    decision = match_one(thin_fiche, [Candidate("P1", father), Candidate("P2", son)], model)
+    assert decision.kind == "review"
+
+
+def test_a_first_name_only_close_never_links_on_names_and_a_place():
+    """MOREL Marine, an address, no date, against MOREL Martine born 1957, no address,
+    in one commune: sisters as likely as one person retyped. Names and a place link only
+    with the first name the same; close, the pair stays short of a link."""
+    model = _with(hand_model(), thin_review_probability=0.999, thin_link_probability=0.9999)
+    marine = {"nom": "Kerguelen", "prenom": "Marine", "code_postal": "63000",
+              "adresse_ligne": "3 rue Haute"}
+    martine = {"nom": "Kerguelen", "prenom": "Martine", "code_postal": "63000",
+               "date_naissance": "1957-04-19"}
+    assert model.score(person(**marine), person(**martine)).level_of("prenom") == "close"
+    assert _kinds(model, marine, martine)[0] != "link"
+    assert _kinds(model, dict(marine, prenom="Martine"), martine) == ("link", "link")
