@@ -3,7 +3,7 @@ time goes). Pushes --fiches fiches through the ingest service, then processes th
 under cProfile, timing every SQL statement (wall, client side) by its first words.
 
     .venv/bin/python bench/_profile_worker.py [--fiches 2000] [--sqlite] [--out FILE]
-                                              [--transaction N] [--no-profile]
+                                              [--transaction N] [--no-profile] [--cpu]
 
 Beside each statement's wall time it prints the CPU its PostgreSQL backend spent on it
 (read from /proc/PID/schedstat: the database must run on this machine).
@@ -121,6 +121,9 @@ def main() -> None:
     parser.add_argument("--task", type=int, default=500, help="outbox ids per task")
     parser.add_argument("--preload", type=int, default=20, help="fiches processed first")
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument("--cpu", action="store_true",
+                        help="profile CPU time (time.process_time), not wall: waits on the "
+                             "database drop out of the profile")
     parser.add_argument("--transaction", type=int, default=0,
                         help="outbox rows per worker transaction (0: the store's default)")
     parser.add_argument("--default-gc", action="store_true",
@@ -172,7 +175,7 @@ def main() -> None:
             meter = sa.create_engine(hub.engine.url, poolclass=NullPool)
             backend0 = cpu_meter.backend_cpu(meter)
             collector = _collector_timer()
-            profile = cProfile.Profile()
+            profile = cProfile.Profile(time.process_time) if args.cpu else cProfile.Profile()
             started, cpu0 = time.perf_counter(), time.process_time()
             if not args.no_profile:
                 profile.enable()

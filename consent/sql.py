@@ -50,6 +50,10 @@ class SqlConsentRegistry(ConsentRegistry):
         self._engine = engine
         self._writes = writes if writes is not None else engine
         self._t = tables or _TABLES
+        # PostgreSQL's reads of a batch's consents, built once: built at every call, the
+        # statements cost the worker more than their parameters and rows.
+        self._pg_for_fiches = _consents_of_fiches(self._t.consents)
+        self._pg_states = _states_of(self._t.states)
         super().__init__(clock, refresh_every=refresh_every)
 
     # -- consents ---------------------------------------------------------------------
@@ -58,14 +62,13 @@ class SqlConsentRegistry(ConsentRegistry):
         keys = sorted(set(fiches))
         if not keys:
             return []
-        c = self._t.consents.c
-        pairs: sa.ColumnElement[bool] = sa.tuple_(c.member_id, c.fiche_id).in_(keys)
         if self._engine.dialect.name == "postgresql":  # two arrays, not two parameters a fiche
-            pairs = sa.tuple_(c.member_id, c.fiche_id).in_(sa.select(
-                sa.func.unnest(sa.literal([m for m, _f in keys], type_=_TEXTS)),
-                sa.func.unnest(sa.literal([f for _m, f in keys], type_=_TEXTS))))
-        query = sa.select(self._t.consents).where(pairs).order_by(c.recorded_at, c.id)
-        return self._records(query)
+            return self._records(self._pg_for_fiches, {
+                "members": [m for m, _f in keys], "fiches": [f for _m, f in keys]})
+        c = self._t.consents.c
+        pairs = sa.tuple_(c.member_id, c.fiche_id).in_(keys)
+        return self._records(sa.select(self._t.consents).where(pairs)
+                             .order_by(c.recorded_at, c.id))
 
     def _load(self, consent_id: str) -> ConsentRecord | None:
         found = self._records(sa.select(self._t.consents).where(self._t.consents.c.id == consent_id))
@@ -147,9 +150,10 @@ class SqlConsentRegistry(ConsentRegistry):
         if bumped.rowcount == 0:
             conn.execute(changes.insert().values(id=1, version=1))
 
-    def _records(self, query: sa.Select[Any]) -> list[ConsentRecord]:
+    def _records(self, query: sa.Select[Any],
+                 params: dict[str, Any] | None = None) -> list[ConsentRecord]:
         with self._engine.connect() as conn:
-            rows = conn.execute(query).mappings().all()
+            rows = conn.execute(query, params).mappings().all()
             ids = [row["id"] for row in rows]
             history = self._histories(conn, ids) if ids else {}
         return [_record(row, history.get(row["id"], ())) for row in rows]
@@ -157,10 +161,11 @@ class SqlConsentRegistry(ConsentRegistry):
     def _histories(self, conn: sa.Connection,
                    ids: Sequence[str]) -> dict[str, tuple[StateChange, ...]]:
         states = self._t.states
-        query = sa.select(states).where(states.c.consent_id.in_(ids)).order_by(states.c.id)
         if conn.dialect.name == "postgresql":
-            query = _states_of(states, ids)
-        rows = conn.execute(query).mappings().all()
+            rows = conn.execute(self._pg_states, {"ids": list(dict.fromkeys(ids))}).mappings().all()
+        else:
+            rows = conn.execute(sa.select(states).where(states.c.consent_id.in_(ids))
+                                .order_by(states.c.id)).mappings().all()
         changes: dict[str, list[StateChange]] = {}
         for row in rows:
             change = StateChange(Status(row["state"]), as_utc(row["at"]), row["by_member"])
@@ -266,15 +271,26 @@ class SqlConsentRegistry(ConsentRegistry):
         return [_ack(row) for row in rows]
 
 
-def _states_of(states: sa.Table, ids: Sequence[str]) -> sa.Select[Any]:
-    """PostgreSQL: the state rows of these consents looked up consent by consent, by the
-    (consent_id, state) index, in one statement whatever the count (one array). As one
-    `consent_id = ANY(...)` filter ordered by id, a table never analysed (autovacuum off,
-    a restore) had a hundred consents estimated at a third of its rows: the planner read
-    the whole table (by its primary key, for the order), for every batch pushed and every
-    transaction of the worker. `OFFSET 0` keeps the subquery from being folded into a
-    join, which the planner answered by reading the whole table too."""
-    wanted = sa.func.unnest(sa.literal(list(dict.fromkeys(ids)), type_=_TEXTS)).table_valued(
+def _consents_of_fiches(consents: sa.Table) -> sa.Select[Any]:
+    """PostgreSQL: the consents of the fiches named by two arrays, `members` and `fiches`
+    (a fiche's member and id at the same place in each), in the order they were recorded."""
+    c = consents.c
+    pairs = sa.tuple_(c.member_id, c.fiche_id).in_(sa.select(
+        sa.func.unnest(sa.bindparam("members", type_=_TEXTS)),
+        sa.func.unnest(sa.bindparam("fiches", type_=_TEXTS))))
+    return sa.select(consents).where(pairs).order_by(c.recorded_at, c.id)
+
+
+def _states_of(states: sa.Table) -> sa.Select[Any]:
+    """PostgreSQL: the state rows of the consents of the array `ids` (without repeats)
+    looked up consent by consent, by the (consent_id, state) index, in one statement
+    whatever the count. As one `consent_id = ANY(...)` filter ordered by id, a table
+    never analysed (autovacuum off, a restore) had a hundred consents estimated at a third
+    of its rows: the planner read the whole table (by its primary key, for the order), for
+    every batch pushed and every transaction of the worker. `OFFSET 0` keeps the subquery
+    from being folded into a join, which the planner answered by reading the whole table
+    too."""
+    wanted = sa.func.unnest(sa.bindparam("ids", type_=_TEXTS)).table_valued(
         "id").render_derived()
     of_one = sa.select(states).where(states.c.consent_id == wanted.c.id).offset(0).lateral()
     return sa.select(of_one).select_from(wanted).join(of_one, sa.true()).order_by(of_one.c.id)
