@@ -28,9 +28,10 @@ def text_array(values: Iterable[Any]) -> str | list[Any]:
     statement's client time); a list, left to the driver, when an item needs escaping.
     The statement casts it (`CAST(:keys AS varchar[])`)."""
     items = list(values)
-    if all(type(item) is int for item in items):
+    kinds = set(map(type, items))  # one pass in C: some 4,000 items a worker transaction
+    if kinds <= {int}:
         return "{" + ",".join(map(str, items)) + "}"
-    if all(type(item) is str for item in items):
+    if kinds <= {str}:
         joined = '","'.join(items)  # no item may hold a quote or a backslash of its own
         if joined.count('"') == 2 * (len(items) - 1) and "\\" not in joined:
             return '{"' + joined + '"}'
