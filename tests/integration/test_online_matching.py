@@ -451,3 +451,22 @@ def test_a_worker_does_not_index_while_the_store_says_another_normalisation(worl
         uow.commit()
     processing.process_outbox(hub, ids)
     assert processing.pipeline_status(hub)["porteurs"] == 1
+
+
+def test_each_identity_of_a_batch_has_its_own_keys_though_python_reuses_object_ids(world):
+    """The matcher writes an identity's canonical form once per identity object; an
+    identity dropped by its caller must not lend its keys to a later one that Python
+    placed at the same address."""
+    from hub.services.matching.online import OnlineMatcher
+
+    hub, _clock = world
+    with hub.uow() as uow:
+        matcher = OnlineMatcher(hub, uow)
+        seen = {}
+        for n in range(50):
+            identity = {"nom": f"Nom{n}", "prenom": "Anne", "date_naissance": f"19{50 + n}-01-02"}
+            seen[n] = matcher.digests(identity)
+            del identity  # dropped at once: its address comes back for the next one
+        for n in range(50):
+            alone = {"nom": f"Nom{n}", "prenom": "Anne", "date_naissance": f"19{50 + n}-01-02"}
+            assert OnlineMatcher(hub, uow).digests(alone) == seen[n]

@@ -100,11 +100,13 @@ def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt
     documents = {row.version_id: orjson.loads(row.payload) for row in rows
                  if row.payload is not None}
     matcher = matcher or OnlineMatcher(hub, uow)
+    # one identity object a version: the matcher memoises its canonical form by object
+    identity_by_version = {version_id: identity_of(document.get("porteur"))
+                           for version_id, document in documents.items()}
     identities: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
         if row.version_id in documents:
-            identities.setdefault(row.fiche_pk, []).append(
-                identity_of(documents[row.version_id].get("porteur")))
+            identities.setdefault(row.fiche_pk, []).append(identity_by_version[row.version_id])
     later: set[int] = set()
     new_only = all(row.porteur_id is None for row in rows) and \
         all(len(group) == 1 for group in identities.values())
@@ -136,7 +138,7 @@ def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt
             fiche["processed_version"] = max(fiche["processed_version"], row.version)
             continue
         document = documents[row.version_id]
-        identity = identity_of(document.get("porteur"))
+        identity = identity_by_version[row.version_id]
         if fiche["porteur_id"] is None:
             resolution = matcher.resolve_new(row.fiche_pk, identity, now)
             fiche["porteur_id"] = resolution.porteur_id

@@ -161,6 +161,9 @@ class OnlineMatcher:
         self.stripes = hub.settings.match_lock_stripes
         self.common = hub.common_keys
         self._digests: dict[bytes, list[int]] = {}
+        # Each identity's canonical JSON by the identity object (kept, so that its id is
+        # never another's): the batch asks it some eight times a fiche.
+        self._canonical: dict[int, tuple[Mapping[str, Any], bytes]] = {}
         self._stripes: dict[int, int] = {}
         self._locked: list[int] = []
         self._batch: _BatchIndex | None = None
@@ -175,14 +178,24 @@ class OnlineMatcher:
     def digests(self, identity: Mapping[str, Any]) -> list[int]:
         """The identity's blocking-key digests (computed once per identity in a batch: the
         lock and the match both need them)."""
-        memo = orjson.dumps(identity, option=orjson.OPT_SORT_KEYS)
+        memo = self._canonical_json(identity)
         if memo not in self._digests:
             self._digests[memo] = index_digests(self.uow, self._record(identity, memo), self.model)
         return self._digests[memo]
 
     def _record(self, identity: Mapping[str, Any], memo: bytes | None = None) -> NormalisedRecord:
         """The identity normalised once per process (`Hub.records`, a `RecordMemo`)."""
-        return self.records(memo or orjson.dumps(identity, option=orjson.OPT_SORT_KEYS))
+        return self.records(memo or self._canonical_json(identity))
+
+    def _canonical_json(self, identity: Mapping[str, Any]) -> bytes:
+        """The identity as canonical JSON (sorted keys), written once per identity object
+        in a batch (identities are values: the matcher never changes one it is given)."""
+        known = self._canonical.get(id(identity))
+        if known is not None and known[0] is identity:
+            return known[1]
+        text = orjson.dumps(identity, option=orjson.OPT_SORT_KEYS)
+        self._canonical[id(identity)] = (identity, text)
+        return text
 
     def lock(self, identities: Iterable[Mapping[str, Any]]) -> None:
         """Lock every key of the batch before the first candidate is read (waiting for
