@@ -10,11 +10,10 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from hub.services.delivery import deliveries
 from hub.services.ingest import processing
 from hub.services.matching import online
 from tests.integration import test_online_matching
-from tests.integration.dedup_world import CCI, PERSON, fiche_of, porteur_of, push
+from tests.integration.dedup_world import CCI, COMMUNE, PERSON, RETYPED, fiche_of, porteur_of, push
 
 pytestmark = pytest.mark.integration
 
@@ -42,14 +41,15 @@ def free_to_take(hub, stripes: set[int]) -> list[int]:
 
 def test_a_fiche_processed_meanwhile_is_put_back_without_keeping_its_keys(pg_world, monkeypatch):
     """Version 2 of C-1 is read as a new fiche; another worker resolves version 1 before
-    the keys are locked: version 2 is put back (a later transaction refreshes it), and
-    the keys it locked are free again before this transaction commits."""
+    the keys are locked: version 2 is left out of the batch of new fiches (its second try,
+    or a later transaction, refreshes it), and the keys it locked are free again once that
+    batch is processed, before anything else is done."""
     hub, _clock = pg_world
     first = push(hub, CCI, fiche_of(CCI, "C-1", PERSON), process=False)
     second = push(hub, CCI, fiche_of(CCI, "C-1", PERSON, version=2),
                   fiche_of(CCI, "C-2", STRANGER), process=False)
     own = stripes_of(hub, PERSON) - stripes_of(hub, STRANGER)
-    lock_free, store = online.OnlineMatcher.lock_free, deliveries.store_deliveries
+    lock_free, versions = online.OnlineMatcher.lock_free, processing._process_versions
     seen: list[list[str]] = []
     other = threading.Thread(target=processing.process_outbox, args=(hub, first))
 
@@ -60,13 +60,14 @@ def test_a_fiche_processed_meanwhile_is_put_back_without_keeping_its_keys(pg_wor
             assert not other.is_alive()
         return lock_free(self, *args, **kwargs)
 
-    def before_commit(uow, planned):
+    def after_the_batch(*args, **kwargs):
+        outcome = versions(*args, **kwargs)
         if threading.current_thread() is not other:
             seen.append(free_to_take(hub, own))
-        return store(uow, planned)
+        return outcome
 
     monkeypatch.setattr(online.OnlineMatcher, "lock_free", other_worker_first)
-    monkeypatch.setattr(processing, "store_deliveries", before_commit)
+    monkeypatch.setattr(processing, "_process_versions", after_the_batch)
     processing.process_outbox(hub, second)
     assert seen[0] == sorted(own), "version 2's keys stayed locked until the commit"
     assert processing.pipeline_status(hub)["outbox_pending"] == 0
@@ -94,3 +95,45 @@ def test_a_fiche_left_out_because_a_key_is_no_longer_common_gives_its_keys_back(
         assert free_to_take(hub, own) == sorted(own)
         assert free_to_take(hub, stripes_of(hub, STRANGER)) == []  # the fiche taken keeps its own
     assert once_common not in hub.common_keys
+
+
+def test_a_fiche_whose_keys_were_held_is_tried_again_before_its_transaction_commits(
+        pg_world, monkeypatch):
+    """C-1 meets the keys of another worker's open transaction and is left out; that
+    transaction commits while C-2 is processed: C-1 is taken by the same transaction,
+    rather than making one of its own after it (with two workers on one queue, some fiche
+    in seven was put back, and each put back paid a transaction again)."""
+    hub, _clock = pg_world
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", PERSON))
+    ids = push(hub, CCI, fiche_of(CCI, "C-1", RETYPED), fiche_of(CCI, "C-2", STRANGER),
+               process=False)
+    holder = hub.uow()
+    held = holder.__enter__()
+    online.OnlineMatcher(hub, held).lock([online.identity_of(RETYPED)])
+    versions, chunk = processing._process_versions, processing._process_chunk
+    taken: list[int] = []
+    open_ = [holder]
+
+    def release() -> None:
+        while open_:
+            open_.pop().__exit__(None, None, None)
+
+    def holder_commits_after_the_first_pass(*args, **kwargs):
+        outcome = versions(*args, **kwargs)
+        release()
+        return outcome
+
+    def counted(hub, outbox_ids, *, wait):
+        outcome, deferred = chunk(hub, outbox_ids, wait=wait)
+        taken.append(outcome.claimed)
+        return outcome, deferred
+
+    monkeypatch.setattr(processing, "_process_versions", holder_commits_after_the_first_pass)
+    monkeypatch.setattr(processing, "_process_chunk", counted)
+    try:
+        processing.process_outbox(hub, ids)
+    finally:
+        release()
+    assert taken == [2]
+    assert porteur_of(hub, CCI, "C-1") == porteur_of(hub, COMMUNE, "A-1")
+    assert porteur_of(hub, CCI, "C-2") != porteur_of(hub, COMMUNE, "A-1")

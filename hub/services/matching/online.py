@@ -175,6 +175,17 @@ class OnlineMatcher:
         self._moves_held = False  # `Porteurs.hold_moves` taken in this transaction
         self.chains: list[int] = []  # fiches linked to several porteurs, to join (`resolve_new`)
 
+    def again(self) -> OnlineMatcher:
+        """A matcher for another batch of the same transaction (fiches this one left for
+        later, tried again): it reads the index afresh under its own keys (this one's
+        writes flushed are there), and keeps the digests and stripes worked out."""
+        self.flush()
+        other = OnlineMatcher.__new__(OnlineMatcher)
+        other.__dict__.update(self.__dict__)
+        other._locked, other._batch, other.chains = [], None, []
+        other._porteurs, other._links, other._indexed, other._reviews = {}, [], [], []
+        return other
+
     def digests(self, identity: Mapping[str, Any]) -> list[int]:
         """The identity's blocking-key digests (computed once per identity in a batch: the
         lock and the match both need them)."""
