@@ -157,8 +157,11 @@ PRESETS = {
 # Febrl 0.2.2's generate.py: for each field, the chance of each modification, tried in
 # this order (val_swap, sub, ins, del, trans, spc_ins, spc_del, miss), each at most once;
 # a missing value is given a new one with the `miss` chance. Then the names are exchanged
-# with chance 0.07 and the address lines with 0.05 (`SWAPS_0_2`). 1.8 fields changed a
-# duplicate on average (1.6 of those the hub reads), against 5 to 8 in the presets above.
+# with chance 0.07 and the address lines with 0.05 (`SWAPS_0_2`). Only the duplicates
+# follow 0.2.2: originals are drawn as in the presets above (the newer generator's fields
+# and missing rates, address_2 missing in 0.6 of them). The emitted duplicates change 2.03
+# fields on average (1.89 of those the hub reads; febrl3-shipped, seed 1), 2.09 (1.93) on
+# febrl2-shipped, against 5 to 8 in the presets above.
 _ORDER_0_2 = ("val_swap", "sub", "ins", "del", "trans", "spc_ins", "spc_del", "miss")
 CHANCES_0_2 = {
     "given_name": (0.08, 0.05, 0.03, 0.04, 0.03, 0.01, 0.00, 0.02),
