@@ -10,7 +10,8 @@ and an address go to review. One exception: a model that lifts every veto and wa
 trained on the u of random pairs (typo-heavy files, its training flag) asks no strong
 identifier; names and a place agreeing link there from the thin review bound up
 (`has_enough_evidence`, `link_bound`). Two of one household (`one_household`) never
-link, whatever the model lifts, where its training file showed households.
+link, whatever the model lifts, where its training file showed households: two people,
+or a review where they may be one all the same (`household.may_be_one`).
 
 Online use (the store keeps a blocking index, key -> porteur):
     >>> from hub.domain.matching.model import default_model
@@ -34,7 +35,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from hub.domain.matching.blocking import blocking_keys
 from hub.domain.matching.comparisons import AGREEING, DIFFERENT, EXACT, FUZZY, MISSING
-from hub.domain.matching.household import two_of_one_household
+from hub.domain.matching.household import APART, UNSURE
 from hub.domain.matching.model import Explanation, FieldTerm, MatchModel
 from hub.domain.matching.record import NormalisedRecord, normalise_record
 from hub.domain.matching.settings import CONTACT_FIELDS, DecisionSettings
@@ -153,20 +154,33 @@ def vetoed(explanation: Explanation, settings: DecisionSettings) -> bool:
     that yields to other fields agreeing (`_veto_yields`). But two of one household
     (`one_household`) are vetoed whatever the model lifts.
     """
-    return one_household(explanation, settings) or any(
-        t.level == DIFFERENT for t in explanation.terms
-        if t.field in settings.veto_fields and t.field not in settings.lifted_vetoes
-        and not _veto_yields(t.field, explanation, settings))
+    return one_household(explanation, settings) is not None or _field_vetoed(
+        explanation, settings)
 
 
-def one_household(explanation: Explanation, settings: DecisionSettings) -> bool:
-    """Two people of one household where the model's training file showed households
-    (`household_apart`): the surname and the home agreeing, no contact of the person's
-    own agreeing, the first names plainly different, or the birth dates where the first
-    names do not agree (`household.two_of_one_household`). A veto no model lifts: a
-    retyped first name is close or fuzzy, a sibling's or a twin's is another."""
-    return settings.household_apart and two_of_one_household(
-        {t.field: t.level for t in explanation.terms})
+def _field_vetoed(explanation: Explanation, settings: DecisionSettings) -> bool:
+    """A veto field the model keeps plainly different, and not yielding (`vetoed` but
+    for the household rule)."""
+    return any(t.level == DIFFERENT for t in explanation.terms
+               if t.field in settings.veto_fields and t.field not in settings.lifted_vetoes
+               and not _veto_yields(t.field, explanation, settings))
+
+
+def one_household(explanation: Explanation, settings: DecisionSettings) -> str | None:
+    """The household rule's verdict on the pair (`Explanation.household_rule`,
+    `household.resolve`: `APART`, `UNSURE`) where the model's training file showed
+    households (`household_apart`): the surname and the home agreeing, no e-mail of the
+    person's own, first names or birth dates that do not agree. A veto no model lifts: a
+    retyped first name is close or fuzzy, a sibling's or a twin's is another. None where
+    the rule says nothing."""
+    return explanation.household_rule if settings.household_apart else None
+
+
+def household_apart(explanation: Explanation, settings: DecisionSettings) -> bool:
+    """Two people of one household, no coordinator needed: the rule's `APART`, or its
+    `UNSURE` where the records leave no room for one person (`Explanation.may_be_one`)."""
+    verdict = one_household(explanation, settings)
+    return verdict == APART or (verdict == UNSURE and not explanation.may_be_one)
 
 
 def _veto_yields(field: str, explanation: Explanation, settings: DecisionSettings) -> bool:
@@ -199,15 +213,21 @@ def other_person(explanation: Explanation, settings: DecisionSettings) -> bool:
     - or nothing personal agreeing (`impersonal`);
     - or a veto field unknown on a side, no contact agreeing and one plainly different
       (`unchecked_and_contradicted`);
-    - or two of one household (`one_household`), whatever vetoes the model lifts.
+    - or two of one household (`household_apart`), whatever vetoes the model lifts.
+
+    Never a pair the household rule leaves to a coordinator (`UNSURE`, the records may
+    be one person: `Explanation.may_be_one`).
     """
+    if one_household(explanation, settings) == UNSURE and explanation.may_be_one:
+        return False  # the household rule leaves it to a coordinator
     levels = {t.field: t.level for t in explanation.terms}
     personal = (*settings.veto_fields, "courriel")
     household = (any(levels.get(f) == DIFFERENT for f in settings.veto_fields)
                  and not any(levels.get(f) in AGREEING for f in personal))
-    return household or one_household(explanation, settings) or impersonal(
+    return household or household_apart(explanation, settings) or impersonal(
         explanation, settings) or (
-        vetoed(explanation, settings) and _own_identifiers_contradict(levels, settings)) or (
+        _field_vetoed(explanation, settings)
+        and _own_identifiers_contradict(levels, settings)) or (
         unchecked_and_contradicted(explanation, settings))
 
 

@@ -1,68 +1,186 @@
 """Two people of one household: what tells a sibling from a retyped duplicate.
 
-A household shares a surname and a home (the street line, the landline). A first name
-typed again mostly stays near the one it retypes: a letter typed wrong, dropped or
-exchanged, a high Jaro-Winkler, a nickname, initials, a compound's part, a sound (close
-or fuzzy, `comparisons.FirstNameComparison`), or the surname's place (names exchanged,
-`comparisons.compare_records`). A sibling's first name, a twin's, is plainly another
-(`different`). So a pair whose surname agrees, whose home is one, whose first names
-differ plainly and which shares no contact of the person's own (an e-mail agreeing
-exactly, a mobile) is two people of one household (`two_of_one_household`).
+A household shares a surname and a home (the street line in one town, the landline, even
+typed a digit off). A first name typed again mostly stays near the one it retypes: a
+letter typed wrong, a high Jaro-Winkler, a nickname, a compound's part, a sound (close or
+fuzzy, `comparisons.FirstNameComparison`), or the surname's place (names exchanged). A
+pair whose surname agrees, whose home is one and which shares no e-mail of the person's
+own (exact) is judged by the rule (`household_verdict`):
+
+- `APART`, two people: birth dates plainly different where the first names do not
+  agree, or first names plainly different where the birth dates do not agree either
+  (siblings, a mother and her son);
+- `UNSURE`, never an auto-link, a review or two people (`may_be_one`, on the records):
+  the birth dates agree (exact or close) and the first names do not: twins, or one
+  person retyped where the first names stay alike (`first_names_alike`: Jaro-Winkler
+  0.7 or more, a compound's part shared, a first name near the other's surname); one
+  mobile on both sides under first names plainly different and birth dates that do not
+  agree (siblings given a parent's mobile);
+- `AGED`: the first names agree and the birth dates differ plainly: `APART` ten years or
+  more apart (a father and his son both Jean), `UNSURE` (a review) where one typed digit
+  makes that gap, none under ten years (a date replaced);
+- `ALIKE`: the birth dates agree and the first names are alike (fuzzy): `UNSURE` where
+  both are first names common in the training file (Julien / Juliette, twins), none
+  otherwise (a typo, a compound's part: one person retyped, `resolve`).
 
 Typo-heavy files without households also replace a first name outright now and then
 (a twin's pattern, then, is a duplicate's): the rule holds only where the file shows
-households (`household_share`, measured at training): among its candidate pairs of one
-surname and one street line, the share whose first names and birth dates both differ
-plainly, siblings' pattern. Measured on the benchmark's sets (`bench/dedup_accuracy.py`):
-0.005 to 0.016 on FEBRL-family files, 0.25 to 0.39 on files with households (the French
-population, the generator's sets with siblings).
+households (`household_share`, measured at training over at least `MIN_HOME_PAIRS` pairs
+of one home): among its candidate pairs of one surname and one home, the share whose
+first names and birth dates both differ plainly, siblings' pattern. Measured on the
+benchmark's sets (`bench/dedup_accuracy.py`): 0.005 to 0.026 on FEBRL-family files, 0.25
+to 0.39 on files with households (the French population, the generator's sets with
+siblings).
 
 Example:
-    >>> two_of_one_household({"nom": "exact", "prenom": "different", "adresse": "exact",
-    ...                       "date_naissance": "exact"})
+    >>> household_verdict({"nom": "exact", "prenom": "different", "adresse": "exact",
+    ...                    "lieu": "exact", "date_naissance": "different"})
+    'apart'
+    >>> household_verdict({"nom": "exact", "prenom": "different", "adresse": "exact",
+    ...                    "date_naissance": "exact"})
+    'unsure'
+    >>> household_verdict({"nom": "exact", "prenom": "close", "adresse": "exact"}) is None
     True
-    >>> two_of_one_household({"nom": "exact", "prenom": "close", "adresse": "exact"})
-    False
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 
-from hub.domain.matching.comparisons import AGREEING, CLOSE, DIFFERENT, EXACT, FUZZY, MISSING
+from rapidfuzz.distance import OSA, JaroWinkler
 
-# The levels of a home shared: the street line exact, spelt closely or with another house
-# number typed (fuzzy), or one landline on both sides (the phone's fuzzy level).
-_HOME = {"adresse": (EXACT, CLOSE, FUZZY), "telephone": (FUZZY,)}
-# The training entry holding `household_share` (`training.train`).
+from hub.domain.matching.comparisons import (
+    AGREEING,
+    CLOSE,
+    DIFFERENT,
+    EXACT,
+    FUZZY,
+    GENERATION_YEARS,
+    MISSING,
+)
+from hub.domain.matching.first_names import feminine_form
+from hub.domain.matching.record import NormalisedRecord
+
+APART, UNSURE, ALIKE, AGED = "apart", "unsure", "alike", "aged"
+# The training entries holding `household_share` (`training.train`), and the pairs it
+# was measured on: [siblings, pairs of one surname and one home].
 HOUSEHOLD_SHARE = "part_foyers"
+HOUSEHOLD_PAIRS = "paires_foyers"
+# Fewer pairs of one home than this say nothing of households (a file of 20 records
+# read 0.12 to 0.32): the rule stays off.
+MIN_HOME_PAIRS = 30
+# First names this alike (Jaro-Winkler) may be one retyped (Bnnard / Bernard, Lzie /
+# Lucie, Mohamed / Muhammad: 0.80), so a coordinator decides.
+ALIKE_FIRST_NAMES = 0.7
+# A first name this near the other's surname: names exchanged with a typo.
+NEAR_SURNAME = 0.85
 
 
-def two_of_one_household(levels: Mapping[str, str]) -> bool:
-    """The surname agreeing or alike (a sibling's fiche typed with a letter or two off),
-    one home, neither an e-mail agreeing exactly nor a mobile agreeing (a person's own
-    contact), and either the first names plainly different (twins, siblings), or the
-    birth dates plainly different where the first names do not agree (unknown on a side,
-    or alike but another: Julien / Juliette)."""
-    home = any(levels.get(field) in shared for field, shared in _HOME.items())
-    own_contact = levels.get("courriel") == EXACT or levels.get("telephone") in AGREEING
-    first_name = levels.get("prenom")
-    other = first_name == DIFFERENT or (
-        first_name in (FUZZY, MISSING, None) and levels.get("date_naissance") == DIFFERENT)
-    return other and levels.get("nom") in (EXACT, CLOSE, FUZZY) and home and not own_contact
+def _one_home(levels: Mapping[str, str]) -> bool:
+    """The street line exact, spelt closely or with another number typed (fuzzy) in one
+    town (the postcode or commune agreeing, or given on one side only); or one landline,
+    or one typed a digit off (a household's line: a mobile a digit off, the same)."""
+    street = levels.get("adresse") in (EXACT, CLOSE, FUZZY) and levels.get("lieu") in (
+        EXACT, CLOSE, MISSING, None)
+    return street or levels.get("telephone") in (FUZZY, CLOSE)
 
 
-def household_share(patterns: Mapping[tuple[str, ...], int], fields: Sequence[str]) -> float:
-    """Among candidate pairs whose surname and street line agree (exact or close), the
-    share of two of one household (`two_of_one_household`) whose birth dates differ
-    plainly too: siblings, which a file without households hardly holds (a duplicate
-    with its first name and its birth date both replaced). 0 without such pairs."""
+def household_verdict(levels: Mapping[str, str]) -> str | None:
+    """`APART`, `UNSURE`, `ALIKE`, `AGED` or None (the rule says nothing) for a pair's levels."""
+    if not (levels.get("nom") in (EXACT, CLOSE, FUZZY) and _one_home(levels)
+            and levels.get("courriel") != EXACT):
+        return None
+    first_name, birth = levels.get("prenom"), levels.get("date_naissance")
+    if levels.get("telephone") == EXACT:  # one mobile: the person's own, or a parent's
+        return UNSURE if first_name == DIFFERENT and birth not in AGREEING else None
+    if birth == DIFFERENT:
+        return AGED if first_name in AGREEING else APART
+    if birth in AGREEING and first_name == FUZZY:
+        return ALIKE
+    if birth in AGREEING and first_name == DIFFERENT:
+        return UNSURE
+    return APART if first_name == DIFFERENT else None
+
+
+def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
+            b: NormalisedRecord, known: Container[str]) -> tuple[str | None, bool]:
+    """A pair's verdict from its levels' (`household_verdict`) and its records: `ALIKE`
+    is `UNSURE` for two first names both common in the training file (`known`, its
+    frequency table: Julien / Juliette, twins), none otherwise (a typo, a compound's
+    part: one person); `AGED` is `APART` for birth years `GENERATION_YEARS` or more
+    apart (a father and his son both Jean), a review for dates one typed digit apart,
+    none under ten years (a date replaced, as before); and whether an `UNSURE` pair may
+    be one person (`may_be_one`)."""
+    if verdict == ALIKE:
+        verdict = UNSURE if _two_first_names(a, b, known) else None
+    elif verdict == AGED:
+        verdict = _aged(a, b)
+        if verdict == UNSURE:  # one digit typed wrong: a decade's typo as often
+            return verdict, True
+    return verdict, verdict == UNSURE and may_be_one(levels, a, b)
+
+
+def _aged(a: NormalisedRecord, b: NormalisedRecord) -> str | None:
+    """Birth years `GENERATION_YEARS` or more apart: two people (`APART`), or `UNSURE`
+    where the dates are one typed digit apart (1958 / 1988: a father and his son as
+    often as a typo, a coordinator decides); none under that (a date replaced)."""
+    x, y = a.date_naissance, b.date_naissance
+    if x is None or y is None or abs(x.year - y.year) < GENERATION_YEARS:
+        return None
+    typed = OSA.distance(x.strftime("%Y%m%d"), y.strftime("%Y%m%d"))
+    return UNSURE if typed <= 1 else APART
+
+
+def _two_first_names(a: NormalisedRecord, b: NormalisedRecord, known: Container[str]) -> bool:
+    x, y = a.prenom or "", b.prenom or ""
+    return (x != y and x in known and y in known
+            and not set(a.prenom_tokens) & set(b.prenom_tokens))
+
+
+def may_be_one(levels: Mapping[str, str], a: NormalisedRecord, b: NormalisedRecord) -> bool:
+    """Of a pair the rule leaves `UNSURE`, whether it may be one person all the same (a
+    coordinator decides) rather than two: one mobile on both sides, or first names still
+    alike (`first_names_alike`)."""
+    return levels.get("telephone") == EXACT or first_names_alike(a, b)
+
+
+def first_names_alike(a: NormalisedRecord, b: NormalisedRecord) -> bool:
+    """Whether two first names may be one retyped: Jaro-Winkler `ALIKE_FIRST_NAMES` or
+    more (not a feminine form: Louis / Louise are twins), a compound's part shared
+    (Anne-Sophie / Sophie), or one near the other's surname (names exchanged, a typo).
+    False without a first name on a side."""
+    x, y = a.prenom or "", b.prenom or ""
+    if not (x and y) or feminine_form(x, y):
+        return False
+    return (JaroWinkler.similarity(x, y) >= ALIKE_FIRST_NAMES
+            or bool(set(a.prenom_tokens) & set(b.prenom_tokens))
+            or _near(x, b.nom) or _near(y, a.nom))
+
+
+def _near(first_name: str, surname: str | None) -> bool:
+    return bool(surname) and JaroWinkler.similarity(first_name, surname or "") >= NEAR_SURNAME
+
+
+def household_share(patterns: Mapping[tuple[str, ...], int],
+                    fields: Sequence[str]) -> tuple[int, int]:
+    """Among candidate pairs whose surname and street line agree (exact or close) in one
+    town, the siblings: two of one household (`household_verdict`) whose first names and
+    birth dates both differ plainly, which a file without households hardly holds (a
+    duplicate with both replaced). (siblings, pairs of one home)."""
     home = siblings = 0
     for pattern, count in patterns.items():
         levels = dict(zip(fields, pattern, strict=True))
-        if levels.get("nom") in (EXACT, CLOSE) and levels.get("adresse") in (EXACT, CLOSE):
+        if (levels.get("nom") in (EXACT, CLOSE) and levels.get("adresse") in (EXACT, CLOSE)
+                and levels.get("lieu") in (EXACT, CLOSE, MISSING, None)):
             home += count
-            if (two_of_one_household(levels) and levels.get("prenom") == DIFFERENT
+            if (household_verdict(levels) == APART and levels.get("prenom") == DIFFERENT
                     and levels.get("date_naissance") == DIFFERENT):
                 siblings += count
+    return siblings, home
+
+
+def share_of(counts: tuple[int, int]) -> float:
+    """The siblings' share of `household_share`'s counts (0 without a pair of one home);
+    under `MIN_HOME_PAIRS` pairs it says nothing (`model.households_seen`)."""
+    siblings, home = counts
     return siblings / home if home else 0.0

@@ -27,7 +27,15 @@ from hub.domain.matching.comparisons import (
     build_comparisons,
     compare_records,
 )
-from hub.domain.matching.household import HOUSEHOLD_SHARE, two_of_one_household
+from hub.domain.matching.household import (
+    APART,
+    HOUSEHOLD_PAIRS,
+    HOUSEHOLD_SHARE,
+    MIN_HOME_PAIRS,
+    UNSURE,
+    household_verdict,
+    resolve,
+)
 from hub.domain.matching.record import NormalisedRecord
 from hub.domain.matching.settings import (
     DecisionSettings,
@@ -98,16 +106,24 @@ class Explanation:
     """Why a pair scored what it did: the prior, each field's term, the total.
 
     It carries field names, levels and numbers only, never the compared values, and
-    whether the pair is two of one household (`household`: API `foyer`).
+    whether the pair is two of one household (`household`: API `foyer`) or one the
+    household rule leaves to a coordinator (`may_be_one`: API `foyer_a_verifier`).
     """
 
     prior_weight: float
     terms: tuple[FieldTerm, ...]
     total_weight: float
     probability: float
-    # Two of one household (`household.two_of_one_household`, where the model's settings
-    # say so): a rule, not a weight; the hub never links such a pair, whatever its total.
+    # Two people of one household (`household.household_verdict`, where the model's
+    # settings say so): a rule, not a weight; the hub never links such a pair, whatever
+    # its total.
     household: bool = False
+    # Of a pair the household rule leaves unsure (`household.UNSURE`), whether its
+    # records may be one person all the same (`household.may_be_one`): a review, not two.
+    may_be_one: bool = False
+    # The household rule's verdict on the pair (`household.resolve`): what the decision
+    # reads (`decision.one_household`); None where the rule says nothing.
+    household_rule: str | None = None
 
     def level_of(self, field: str) -> str:
         return next((t.level for t in self.terms if t.field == field), MISSING)
@@ -119,14 +135,16 @@ class Explanation:
             "total": round(self.total_weight, 3),
             "probabilite": round(self.probability, 6),
             **({"foyer": True} if self.household else {}),
+            **({"foyer_a_verifier": True} if self.may_be_one else {}),
         }
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> Explanation:
         """Back from `to_dict` (the form kept with a review item)."""
         terms = tuple(FieldTerm.from_dict(t) for t in doc["champs"])
-        return cls(doc["a_priori"], terms, doc["total"], doc["probabilite"],
-                   doc.get("foyer", False) is True)
+        apart, unsure = doc.get("foyer", False) is True, doc.get("foyer_a_verifier", False) is True
+        return cls(doc["a_priori"], terms, doc["total"], doc["probabilite"], apart, unsure,
+                   APART if apart else UNSURE if unsure else None)
 
     def lines_fr(self, *, certain: bool = False) -> list[str]:
         """The waterfall in French words and decimals: "a priori : −6,2", "nom : identique,
@@ -140,6 +158,8 @@ class Explanation:
             lines.append(f"{t.field} : {t.label_fr()}, {weight_fr(t.weight)}{note}")
         if self.household:
             lines.append(HOUSEHOLD_FR)
+        if self.may_be_one:
+            lines.append(HOUSEHOLD_REVIEW_FR)
         lines.append(f"total : {points_fr(self.total_weight)} soit une probabilité de "
                      f"{percent_fr(self.probability, 2, certain=certain)}")
         return lines
@@ -172,9 +192,16 @@ def points_fr(value: float) -> str:
 
 
 NOT_COUNTED_FR = "0 (ne compte pas)"
-HOUSEHOLD_FR = ("foyer : même nom, même adresse, un autre prénom (ni faute de frappe ni "
-                "surnom) ou une autre date de naissance : deux personnes, que le hub ne "
-                "réunit jamais seul")
+HOUSEHOLD_FR = ("foyer : nom identique ou proche, même adresse dans la même commune ou même "
+                "ligne fixe, aucun courriel identique ; des prénoms sans rapport (ni faute de "
+                "frappe, ni surnom, ni partie d'un prénom composé) ou des dates de naissance "
+                "nettement différentes (dix ans ou plus d'écart si les prénoms concordent) : "
+                "deux personnes, que le hub ne réunit jamais seul")
+# A pair the household rule held for a coordinator (`Explanation.may_be_one`).
+HOUSEHOLD_REVIEW_FR = ("foyer : nom identique ou proche, même adresse dans la même commune ou "
+                       "même ligne fixe, mais les prénoms se ressemblent encore, ou un même "
+                       "mobile : peut-être une fiche ressaisie, peut-être deux personnes ; le hub "
+                       "ne les réunit jamais seul, un coordinateur décide")
 
 
 def weight_fr(weight: float) -> str:
@@ -199,11 +226,15 @@ def u_of_random_pairs(training: dict[str, Any]) -> bool:
 def households_seen(settings: DecisionSettings, training: dict[str, Any]) -> bool:
     """Whether the file the model was trained on shows households: siblings' share among
     its pairs of one surname and one street line (`household.household_share`, the
-    training entry `part_foyers`) at least `household_min_share`. Never for a model file
-    written before either existed."""
+    training entry `part_foyers`) at least `household_min_share`, measured on at least
+    `MIN_HOME_PAIRS` such pairs where the entry `paires_foyers` says how many. Never for a
+    model file written before either existed."""
     least, share = settings.household_min_share, training.get(HOUSEHOLD_SHARE)
+    pairs = training.get(HOUSEHOLD_PAIRS)
+    too_few = isinstance(pairs, list) and len(pairs) == 2 and not (
+        isinstance(pairs[1], int) and pairs[1] >= MIN_HOME_PAIRS)
     return least is not None and isinstance(share, int | float) and is_number(share) and (
-        share >= least)
+        share >= least) and not too_few
 
 
 _LEVELS_FR = {"exact": "identique", "close": "proche", "fuzzy": "approchant",
@@ -343,10 +374,12 @@ class MatchModel:
             terms.append(FieldTerm(field, level, weight + adjustment, adjustment, sides,
                                    by_digits))
         total = self.prior_weight + sum(t.weight for t in terms)
-        household = self.decision.household_apart and two_of_one_household(
-            {c.field: level for c, level in zip(self.comparisons, levels, strict=True)})
+        named = {c.field: level for c, level in zip(self.comparisons, levels, strict=True)}
+        verdict, one = resolve(
+            named, household_verdict(named) if self.decision.household_apart else None,
+            a, b if written is None else written, self.tf.get("prenom", {}))
         return Explanation(self.prior_weight, tuple(terms), total, probability_of(total),
-                           household)
+                           verdict == APART or (verdict == UNSURE and not one), one, verdict)
 
     def level_weight(self, field: str, level: str) -> float:
         """log2(m/u) of one field at one level, before any frequency adjustment."""

@@ -46,6 +46,7 @@ from hub.domain.matching.decision import (
     veto_fields_vouch,
     vetoed,
 )
+from hub.domain.matching.household import AGED, ALIKE, UNSURE, household_verdict, resolve
 from hub.domain.matching.model import Explanation, FieldTerm, MatchModel, probability_of
 from hub.domain.matching.record import NormalisedRecord
 
@@ -67,6 +68,9 @@ class PatternFacts:
     veto_fields_vouch: bool = False  # `decision.veto_fields_vouch` (`may_share_cluster`)
     # positions of fields agreeing closely with frequencies on (`MatchModel.close_cap`)
     close_fields: tuple[int, ...] = ()
+    # The household rule's verdict needs the pair's records (`household.resolve`): the
+    # facts are then those of `PatternScorer.pair_facts`.
+    resolve: bool = False
 
 
 class PatternScorer:
@@ -75,7 +79,7 @@ class PatternScorer:
     def __init__(self, model: MatchModel) -> None:
         self.model = model
         self.decision = model.decision
-        self._facts = functools.cache(self._pattern_facts)
+        self._facts = functools.cache(self._pattern_facts)  # (levels, rule, may be one)
         self._adjustments: dict[tuple[int, str | None], float] = {}
         self.ceiling_parts = CeilingParts(model)  # `Ceilings`' share of the model, once
         settings = self.decision
@@ -92,7 +96,7 @@ class PatternScorer:
         """The pair's answer; `right` (the other record as compared) for a name agreeing
         closely, which weighs no more than either side's name agreeing exactly
         (`MatchModel.close_cap`); without it, left's name stands for both."""
-        facts = self.facts(levels)
+        facts = self.pair_facts(levels, left, left if right is None else right)
         weights = list(facts.weights)
         for position in facts.tf_fields:
             weights[position] += self.adjustment(position, left)
@@ -101,6 +105,20 @@ class PatternScorer:
                 position, self.adjustment(position, left),
                 self.adjustment(position, left if right is None else right))
         return self.decide(self.model.prior_weight + sum(weights), facts)
+
+    def pair_facts(self, levels: Pattern, left: NormalisedRecord,
+                   right: NormalisedRecord) -> PatternFacts:
+        """The pattern's facts, with the household rule's verdict resolved on the pair's
+        records (as written) where the levels alone do not settle it (`facts.resolve`)."""
+        facts = self.facts(levels)
+        if not facts.resolve:
+            return facts
+        named = self._named(levels)
+        return self._facts(levels, *resolve(named, household_verdict(named), left, right,
+                                            self.model.tf.get("prenom", {})))
+
+    def _named(self, levels: Pattern) -> dict[str, str]:
+        return {c.field: level for c, level in zip(self.model.comparisons, levels, strict=True)}
 
     def close_cap(self, position: int, left: float, right: float) -> float:
         """`MatchModel.close_cap` from the two sides' exact adjustments (same floats)."""
@@ -219,12 +237,16 @@ class PatternScorer:
         return explain
 
     def facts(self, levels: Pattern) -> PatternFacts:
-        """What the pattern alone says (computed once per pattern)."""
-        return self._facts(levels)
+        """What the pattern alone says (computed once per pattern); the household rule's
+        verdict from the levels, `ALIKE` and `AGED` read as none and `UNSURE` as two
+        people until the records say otherwise (`pair_facts`)."""
+        verdict = household_verdict(self._named(levels)) if self.decision.household_apart \
+            else None
+        return self._facts(levels, None if verdict in (ALIKE, AGED) else verdict, False)
 
     def decide(self, total: float, facts: PatternFacts) -> tuple[Kind, float, bool]:
-        """The answer of `judge` from the pair's total weight and its pattern's facts
-        (the batch's array scorer computes the totals many at a time, then calls this)."""
+        """The answer of `judge` from the pair's total weight and its facts (`pair_facts`;
+        the batch's array scorer computes the totals many at a time, then calls this)."""
         probability = probability_of(total)
         settings = self.decision
         if (probability >= link_bound(facts.thin, settings) and facts.evidence
@@ -239,21 +261,26 @@ class PatternScorer:
             veto_fields_vouch=facts.veto_fields_vouch)
         return kind, probability, may_be_same
 
-    def _pattern_facts(self, levels: Pattern) -> PatternFacts:
-        """What the pattern alone says: an explanation with no frequency adjustment."""
+    def _pattern_facts(self, levels: Pattern, rule: str | None, one: bool) -> PatternFacts:
+        """What the pattern says under the household rule's verdict `rule` (and whether
+        the pair may be one person, `one`): an explanation with no frequency adjustment."""
         terms = tuple(FieldTerm(c.field, level, weight) for c, level, weight in zip(
             self.model.comparisons, levels, self.model.pattern_weights(levels), strict=True))
-        plain = Explanation(self.model.prior_weight, terms, 0.0, 0.0)
+        plain = Explanation(self.model.prior_weight, terms, 0.0, 0.0, may_be_one=one,
+                            household_rule=rule)
         tf_fields = tuple(position for position, c in enumerate(self.model.comparisons)
                           if levels[position] == EXACT
                           and self.model.settings.comparisons[c.field].term_frequency)
         close_fields = tuple(position for position in self._close_weights
                              if levels[position] == CLOSE)
+        from_levels = household_verdict(self._named(levels)) if (
+            self.decision.household_apart) else None
         return PatternFacts(tuple(t.weight for t in terms), tf_fields,
                              has_enough_evidence(plain, self.decision), vetoed(plain, self.decision),
                              other_person(plain, self.decision), thin(plain, self.decision),
                              lines_contradict(plain, self.decision),
-                             veto_fields_vouch(plain, self.decision), close_fields)
+                             veto_fields_vouch(plain, self.decision), close_fields,
+                             from_levels in (ALIKE, AGED, UNSURE))
 
     def values_held(self) -> int:
         """How many of a fiche's values (names) the adjustments are memoised for."""

@@ -26,7 +26,12 @@ from hub.domain.matching.comparisons import (
     Comparison,
     compare_records,
 )
-from hub.domain.matching.household import HOUSEHOLD_SHARE, household_share
+from hub.domain.matching.household import (
+    HOUSEHOLD_PAIRS,
+    HOUSEHOLD_SHARE,
+    household_share,
+    share_of,
+)
 from hub.domain.matching.model import RANDOM_PAIR_U, SEEDED_LEVELS, MatchModel, default_model
 from hub.domain.matching.record import NormalisedRecord
 from hub.domain.matching.settings import CONTACT_FIELDS, MatchingSettings, TrainingSettings
@@ -225,6 +230,7 @@ def train(
         prior = min(matches / max(len(records) * (len(records) - 1) / 2, 1), prior)
     tf_fields = [name for name, c in settings.comparisons.items() if c.term_frequency]
     tf, floors = term_frequencies(records, tf_fields, t.tf_min_count, t.tf_max_values)
+    households = household_share(patterns, [c.field for c in comparisons])
     stats = {"enregistrements": len(records), "paires_candidates": sum(patterns.values()),
              "iterations_em": em.iterations, "em_converge": em.converged,
              "em_sans_dates_differentes": em.without_other_dates,
@@ -232,7 +238,8 @@ def train(
              "paires_contact_m_veto": round(contact_matches),
              "paires_adresse_differente_m_veto": round(moved_matches),
              RANDOM_PAIR_U: every_veto_lifted,
-             HOUSEHOLD_SHARE: round(household_share(patterns, [c.field for c in comparisons]), 4)}
+             HOUSEHOLD_SHARE: round(share_of(households), 4),
+             HOUSEHOLD_PAIRS: list(households)}
     u = {field: _at_least_each(levels, u_random[field]) for field, levels in em.u.items()}
     return MatchModel(settings, prior, _at_least(em.m, M_FLOOR), u, tf, floors, stats,
                       u_random, veto_m)

@@ -89,9 +89,14 @@ def waiting_reason(explanation: dict[str, Any]) -> str:
     (`hub.domain.matching.decision`): a decisive field differs, too little agrees, or
     the probability is below the automatic threshold."""
     if explanation.get("foyer"):
-        return ("Deux personnes d'un même foyer : même nom, même adresse ou ligne fixe, un "
-                "autre prénom (ni faute de frappe ni surnom) ou une autre date de naissance ; "
-                "le hub ne les réunit jamais seul.")
+        return ("Deux personnes d'un même foyer : nom identique ou proche, même adresse dans "
+                "la même commune ou même ligne fixe, des prénoms sans rapport ou des dates de "
+                "naissance nettement différentes ; le hub ne les réunit jamais seul.")
+    if explanation.get("foyer_a_verifier"):
+        return ("Peut-être deux personnes d'un même foyer, peut-être une fiche ressaisie : "
+                "nom identique ou proche, même adresse dans la même commune ou même ligne "
+                "fixe, des prénoms qui se ressemblent encore ou un même mobile ; le hub ne "
+                "les réunit jamais seul.")
     levels = {t["champ"]: t["niveau"] for t in explanation["champs"]}
     vetoes = [FIELD_LABELS[f].lower() for f in ("prenom", "date_naissance")
               if levels.get(f) == "different"]

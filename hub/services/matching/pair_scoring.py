@@ -80,11 +80,14 @@ def score_pairs(
     scored: dict[tuple[int, int], bool] = {}
     facts = [scorer.facts(pattern) for pattern in patterns]
     for position in np.flatnonzero(totals >= floor).tolist():
-        kind, probability, may_be_same = scorer.decide(float(totals[position]),
-                                                       facts[codes[position]])
+        i, j = int(left[position]), int(right[position])
+        code = codes[position]
+        pair = facts[code]
+        if pair.resolve:  # the household rule's verdict needs the records
+            pair = scorer.pair_facts(patterns[code], records[i], records[j])
+        kind, probability, may_be_same = scorer.decide(float(totals[position]), pair)
         if kind == "new":
             continue
-        i, j = int(left[position]), int(right[position])
         scored[(i, j)] = may_be_same
         (links if kind == "link" else reviews).append((i, j, probability))
     return links, reviews, scored
