@@ -22,6 +22,7 @@ from typing import IO
 import sqlalchemy as sa
 
 from hub.errors import ConfigurationError
+from hub.store.set_aside import ASIDE
 
 
 def dump(database_url: str, target: Path) -> None:
@@ -52,8 +53,11 @@ def load(database_url: str, source: Path) -> None:
 # Run by psql before the copy's SQL, in the same transaction: the store's schema is
 # emptied and made again, the extensions installed in it (pg_trgm, pg_stat_statements…)
 # created again at their version (the copy holds `public` alone, never an extension).
-_EMPTY_PUBLIC = """\
+# The store an earlier release's interrupted restore set aside goes in the same
+# transaction (hub.store.set_aside): a load that fails leaves it too.
+_EMPTY_PUBLIC = f"""\
 BEGIN;
+DROP SCHEMA IF EXISTS {ASIDE} CASCADE;
 CREATE TEMP TABLE capactif_public_extensions ON COMMIT DROP AS
   SELECT e.oid AS position, e.extname, e.extversion FROM pg_catalog.pg_extension e
   JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE n.nspname = 'public';

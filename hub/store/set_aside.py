@@ -26,15 +26,15 @@ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
                       AND d.deptype = 'e'))"""
 
 
-def put_back(database_url: str, *, beside_a_store: Literal["warn", "wait", "replace"]) -> bool:
+def put_back(database_url: str, *, beside_a_store: Literal["warn", "wait"]) -> bool:
     """Put the store set aside back as `public`, in one transaction, where that is certain:
     `public` is missing or holds no table (the restore was cut short before its copy was
     in). Where `public` holds tables too, `init` cannot tell the copy half restored from
     a store that served since (that release's guide said to keep the schema until the
     restored store was checked): it `warn`s, saying what to run, and changes nothing, so
-    an upgrade does not stop a hub that serves; a restore, about to replace `public`
-    anyway, first `wait`s (nothing done: it checks that no process is alive) then
-    `replace`s. True if it put it back."""
+    an upgrade does not stop a hub that serves; a restore `wait`s (changes nothing):
+    its load replaces `public` and drops the schema set aside in one transaction, so a
+    load that fails leaves both as they were. True if it put it back."""
     url = sa.engine.make_url(database_url)
     if url.get_backend_name() == "sqlite":
         return False
@@ -44,7 +44,7 @@ def put_back(database_url: str, *, beside_a_store: Literal["warn", "wait", "repl
             if not conn.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE "
                                         "nspname = %(aside)s)", {"aside": ASIDE}).scalar():
                 return False
-            if beside_a_store != "replace" and conn.exec_driver_sql(_PUBLIC_HOLDS_A_TABLE).scalar():
+            if conn.exec_driver_sql(_PUBLIC_HOLDS_A_TABLE).scalar():
                 if beside_a_store == "warn":
                     log.warning("%s", BOTH_HOLD_A_STORE)
                 return False
@@ -60,7 +60,7 @@ BOTH_HOLD_A_STORE = (
     f"Schema {ASIDE} holds the store as it was before an interrupted restore (an "
     "earlier release), and schema public holds a store too (the copy loaded, neither "
     "migrated nor replayed, or what the hub received since): nothing was changed. To "
-    "restore, run `capactif restore FOLDER` again (the former store is put back first, "
-    "then the copy restored). To go back to the former store: `DROP SCHEMA public "
+    "restore, run `capactif restore FOLDER` again (the copy replaces public and the "
+    "schema set aside is dropped, in one transaction). To go back to the former store: `DROP SCHEMA public "
     f"CASCADE; ALTER SCHEMA {ASIDE} RENAME TO public;`. To keep public: `DROP SCHEMA "
     f"{ASIDE} CASCADE;` (it keeps data erased since, so do not leave it).")

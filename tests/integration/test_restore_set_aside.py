@@ -10,13 +10,18 @@ set-aside schema stayed for ever."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import subprocess
 
 import pytest
 import sqlalchemy as sa
 
+from hub.errors import ConfigurationError
 from hub.services.ops import recovery
 from hub.services.ops.admin import initialise
+from hub.store import backup as copies
 from hub.store.tables import fiches
 from tests.integration.test_backup_restore import _fiche
 from tests.integration.world import push_and_process
@@ -63,10 +68,11 @@ def _interrupted(network, tmp_path, step: str):
     _run(hub, f"ALTER SCHEMA public RENAME TO {ASIDE}")
     if step in {"empty_public", "copy_loaded"}:
         _run(hub, "CREATE SCHEMA public")
-    if step == "copy_loaded":
-        from hub.store import backup as copies
-
-        copies.load(hub.settings.database_url.reveal(), tmp_path / "sauvegarde" / "hub.pgdump")
+    if step == "copy_loaded":  # that release's pg_restore, into the empty public
+        url = sa.engine.make_url(hub.settings.database_url.reveal())
+        subprocess.run(["pg_restore", "--no-owner", "--schema=public", "--dbname",
+                        copies._libpq(url), str(tmp_path / "sauvegarde" / "hub.pgdump")],
+                       env=copies._tool_env(url), check=True)
     return hub
 
 
@@ -94,3 +100,22 @@ def test_restore_again_turns_the_interrupted_one_back_then_restores(network, tmp
     hub = _interrupted(network, tmp_path, step)
     recovery.restore(hub.settings, tmp_path / "sauvegarde", force=True)
     assert _state(hub) == ({"public"}, {"F-1"})  # the copy's, nothing left aside
+
+
+def test_a_restore_that_fails_beside_a_store_set_aside_leaves_both_as_they_were(
+        network, tmp_path):
+    """The copy is damaged (cut short, its manifest's digest made to match): the load
+    fails, and the store set aside and the one in `public` are both still there. Before,
+    the restore dropped `public` and put the aside back, committed, before loading."""
+    hub = _interrupted(network, tmp_path, "copy_loaded")
+    folder = tmp_path / "sauvegarde"
+    copy = folder / "hub.pgdump"
+    copy.write_bytes(copy.read_bytes()[:200])
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["sha256"] = hashlib.sha256(copy.read_bytes()).hexdigest()
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ConfigurationError):
+        recovery.restore(hub.settings, folder, force=True)
+    assert _state(hub) == ({"public", ASIDE}, {"F-1"})
+    _run(hub, f"DROP SCHEMA public CASCADE; ALTER SCHEMA {ASIDE} RENAME TO public")
+    assert _state(hub) == ({"public"}, {"F-1", "F-9"})  # the store set aside, whole

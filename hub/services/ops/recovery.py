@@ -97,8 +97,7 @@ def restore(settings: Settings, folder: Path, *, force: bool = False) -> Restore
         set_aside.put_back(url, beside_a_store="wait")
     with _offline_hub(settings) as hub:
         _refuse_if_alive(hub, force)
-    with one_at_a_time(settings):
-        set_aside.put_back(url, beside_a_store="replace")
+    # a store still set aside beside `public` is dropped by the load, in its transaction
     copies.load(url, folder / manifest["fichier"])
     with one_at_a_time(settings):  # an `init` starting meanwhile waits, then finds it current
         upgrade(settings.database_url.reveal())
