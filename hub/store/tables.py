@@ -102,8 +102,9 @@ outbox = sa.Table(
     sa.Column("processed_at", UTC_TIME),
 )
 # The rows still to process alone (0033): processed rows are kept, and no query reads them
-# by this index (the claim, the sweep and the counts each ask for the pending ones).
-sa.Index("ix_outbox_pending", outbox.c.published_at,
+# by this index (the claim, the sweep and the counts each ask for the pending ones). By id
+# first, as the sweep pages through them (SQLite walked every row by rowid otherwise).
+sa.Index("ix_outbox_pending", outbox.c.id, outbox.c.published_at,
          postgresql_where=outbox.c.processed_at.is_(None),
          sqlite_where=outbox.c.processed_at.is_(None))
 
