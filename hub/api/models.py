@@ -161,8 +161,9 @@ class ErasureRequestStatus(_Open):
 
     membre: str
     statut: Literal["pending", "overdue", "confirmed", "declined", "left"] = Field(
-        description="`left`: the owner left the network before answering; the coordination "
-                    "confirms for it in the console, or it is followed up outside the hub.")
+        description="`left`: the owner left the network before answering (or was out of it "
+                    "when asked, and never sent the request); the coordination confirms "
+                    "for it in the console, or it is followed up outside the hub.")
     motif: Literal["obligation_legale", "mission_interet_public", "archives_statistiques",
                    "droits_en_justice", "autre"] | None = Field(
         None, description="Motif du refus (RGPD art. 17.3), si refusée.")

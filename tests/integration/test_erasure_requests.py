@@ -253,6 +253,35 @@ def test_an_owner_that_left_before_the_request_reads_left_from_the_first_answer(
     assert erasure.read_erasure(hub, THIERS, answer["effacement"])["demandes"] == left
 
 
+def test_an_owner_readmitted_reads_left_on_a_request_made_while_it_was_away(
+        network, tmp_path):
+    """A member asked while it was out of the network was never sent the request: once
+    readmitted it still reads `left` there (the coordination confirms for it in the
+    console, or it is followed up outside the hub), never `pending` then `overdue` on a
+    request it never received."""
+    from hub.services.accounts.members import load_network
+
+    hub, clock, _cci, _pfil = network
+    push_as(hub, OWNER, fiche("F-1"))
+    push_as(hub, THIERS, own_fiche(THIERS, "T-1"), roles_destinataires=["accueil", "accompagnement"])
+    document = json.loads((tmp_path / "network.json").read_text())
+    document["membres"] = [m for m in document["membres"] if m["id"] != OWNER.member_id]
+    (tmp_path / "network-left.json").write_text(json.dumps(document))
+    load_network(hub, tmp_path / "network-left.json", tmp_path / "creds",
+                 leave=[OWNER.member_id])
+    answer = erasure.request_erasure(hub, THIERS, {"fiche_id": "T-1"})
+    load_network(hub, tmp_path / "network.json", tmp_path / "creds", readmit=[OWNER.member_id])
+    assert requests_in_feed(hub, OWNER) == []
+    left = [{"membre": OWNER.member_id, "statut": "left"}]
+    assert erasure.read_erasure(hub, THIERS, answer["effacement"])["demandes"] == left
+    clock.now += dt.timedelta(days=hub.settings.notice_ack_delay_days + 1)
+    assert erasure.read_erasure(hub, THIERS, answer["effacement"])["demandes"] == left
+    session = ConsoleSession("usr_coord", "coord", "coordinator", COORDINATION.member_id,
+                             "csrf", clock.now + dt.timedelta(hours=1))
+    assert [(r["membre"], r["statut"]) for r in erasure_requests.pending_requests(
+        hub, session)] == [(OWNER.member_id, "left")]
+
+
 def test_the_coordination_erasing_by_porteur_id_erases_every_member_s_fiches(attacked):
     hub, _clock, _cci, _pfil, porteur_id, _answer = attacked
     done = erasure.request_erasure(hub, COORDINATION, {"porteur_id": porteur_id})

@@ -188,7 +188,8 @@ def read_erasure(hub: Hub, caller: Caller, erasure_id: str) -> dict[str, Any]:
         "avis": [{"membre": a.recipient_id, "statut": status}
                  for a, status in ack_status.statuses(hub, acks)
                  if shown is None or a.recipient_id in shown],
-        "demandes": owner_requests.lines(asked, row, now, delay, ack_status.members_left(hub))}
+        "demandes": owner_requests.lines(asked, row, now, delay, owner_requests.unreached(
+            hub, row.id, ack_status.members_left(hub)))}
     if erased is not None:
         answer |= {"demande_par": row.requested_by, "fiches_effacees": erased}
     elif any(a.requester_named for a in asked):  # an owner asked, told who asked

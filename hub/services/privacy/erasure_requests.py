@@ -89,7 +89,8 @@ def pending_requests(hub: Hub, session: ConsoleSession) -> list[dict[str, Any]]:
     left = ack_status.members_left(hub)
     return [{"effacement": r.erasure_id, "membre": r.owner_id, "porteur_id": e.porteur_id,
              "demande_par": e.requested_by, "demande_le": e.requested_at,
-             **owner_requests.lines([r], e, now, delay, left)[0]}
+             **owner_requests.lines([r], e, now, delay,
+                                    owner_requests.unreached(hub, r.erasure_id, left))[0]}
             for r, e in asked if e is not None]  # a request names its erasure (foreign key)
 
 

@@ -148,10 +148,22 @@ def settle_erased(uow: UnitOfWork, fiche_pks: list[int], erasure_id: str, by: st
 def lines(rows: Iterable[ErasureRequest], erasure: Erasure, now: dt.datetime,
           delay: dt.timedelta, left: set[str]) -> list[dict[str, Any]]:
     """The requests as `GET /v1/erasures/{id}` shows them (the caller's choice of rows).
-    An owner that left the network (`left`, the members no longer active) cannot answer:
-    its request reads `left`, never waited for nor counted late; the coordination
-    confirms for it in the console, or it is followed up outside the hub."""
+    An owner that left the network (`left`: the members no longer active, and those
+    never sent this request, asked while they were out and readmitted since) cannot
+    answer: its request reads `left`, never waited for nor counted late; the
+    coordination confirms for it in the console, or it is followed up outside the hub."""
     return [_line(row, erasure, now, delay, left) for row in rows]
+
+
+def unreached(hub: Hub, erasure_id: str, left: set[str]) -> set[str]:
+    """`left`, and the owners this request's notice was never sent to (out of the network
+    when it was made, readmitted since: nothing put it to them)."""
+    sent = {a.recipient_id for a in hub.consents.acks(erasure_id)
+            if a.kind == NoticeKind.ERASURE_REQUEST}
+    with hub.uow() as uow:
+        asked = {r.owner_id for r in uow.erasure_requests.of_erasure(erasure_id)
+                 if r.status == PENDING}
+    return left | (asked - sent)
 
 
 def _line(row: ErasureRequest, erasure: Erasure, now: dt.datetime,
