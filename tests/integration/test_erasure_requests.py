@@ -235,11 +235,10 @@ def test_an_owner_that_left_the_network_reads_left_not_pending_and_the_coordinat
         {"membre": OWNER.member_id, "statut": "confirmed"}]
 
 
-def test_an_owner_that_left_before_the_request_reads_left_from_the_first_answer(
-        network, tmp_path):
+def _asked_after_the_owner_left(hub, tmp_path):
+    """The owner (F-1) leaves the network, then commune-thiers asks for T-1's erasure."""
     from hub.services.accounts.members import load_network
 
-    hub, _clock, _cci, _pfil = network
     push_as(hub, OWNER, fiche("F-1"))
     push_as(hub, THIERS, own_fiche(THIERS, "T-1"), roles_destinataires=["accueil", "accompagnement"])
     document = json.loads((tmp_path / "network.json").read_text())
@@ -248,6 +247,13 @@ def test_an_owner_that_left_before_the_request_reads_left_from_the_first_answer(
     load_network(hub, tmp_path / "network-left.json", tmp_path / "creds",
                  leave=[OWNER.member_id])
     answer = erasure.request_erasure(hub, THIERS, {"fiche_id": "T-1"})
+    return answer
+
+
+def test_an_owner_that_left_before_the_request_reads_left_from_the_first_answer(
+        network, tmp_path):
+    hub = network[0]
+    answer = _asked_after_the_owner_left(hub, tmp_path)
     left = [{"membre": OWNER.member_id, "statut": "left"}]
     assert answer["demandes"] == left
     assert erasure.read_erasure(hub, THIERS, answer["effacement"])["demandes"] == left
@@ -262,14 +268,7 @@ def test_an_owner_readmitted_reads_left_on_a_request_made_while_it_was_away(
     from hub.services.accounts.members import load_network
 
     hub, clock, _cci, _pfil = network
-    push_as(hub, OWNER, fiche("F-1"))
-    push_as(hub, THIERS, own_fiche(THIERS, "T-1"), roles_destinataires=["accueil", "accompagnement"])
-    document = json.loads((tmp_path / "network.json").read_text())
-    document["membres"] = [m for m in document["membres"] if m["id"] != OWNER.member_id]
-    (tmp_path / "network-left.json").write_text(json.dumps(document))
-    load_network(hub, tmp_path / "network-left.json", tmp_path / "creds",
-                 leave=[OWNER.member_id])
-    answer = erasure.request_erasure(hub, THIERS, {"fiche_id": "T-1"})
+    answer = _asked_after_the_owner_left(hub, tmp_path)
     load_network(hub, tmp_path / "network.json", tmp_path / "creds", readmit=[OWNER.member_id])
     assert requests_in_feed(hub, OWNER) == []
     left = [{"membre": OWNER.member_id, "statut": "left"}]
