@@ -1,10 +1,11 @@
 """The store an earlier release's interrupted restore left aside, on PostgreSQL.
 
 That release renamed `public` to `capactif_before_restore`, created an empty `public`,
-ran pg_restore into it, then dropped the schema set aside, each step committed alone. A
-kill between two steps left the store aside, and `public` missing, empty, or holding the
-copy (neither migrated nor replayed: the restore had not finished). Today's restore
-replaces `public` in one transaction (hub.store.backup) and never sets anything aside.
+ran pg_restore into it, then dropped the schema set aside right after, each step
+committed alone. A kill between two steps left the store aside, and `public` missing,
+empty, or holding the copy (neither migrated nor replayed: the restore had not
+finished). Today's restore replaces `public` in one transaction (hub.store.backup) and
+never sets anything aside.
 """
 
 from __future__ import annotations
@@ -28,13 +29,13 @@ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
 
 def put_back(database_url: str, *, beside_a_store: Literal["warn", "wait"]) -> bool:
     """Put the store set aside back as `public`, in one transaction, where that is certain:
-    `public` is missing or holds no table (the restore was cut short before its copy was
-    in). Where `public` holds tables too, `init` cannot tell the copy half restored from
-    a store that served since (that release's guide said to keep the schema until the
-    restored store was checked): it `warn`s, saying what to run, and changes nothing, so
-    an upgrade does not stop a hub that serves; a restore `wait`s (changes nothing):
-    its load replaces `public` and drops the schema set aside in one transaction, so a
-    load that fails leaves both as they were. True if it put it back."""
+    `public` is missing, holds no table, or holds the copy that restore was loading (its
+    newest access event older than the store's: never migrated nor replayed, it would
+    bring back what was erased since). Where `public` holds an event newer than the store
+    set aside (a hub served on it since), which one to keep is the operator's choice:
+    `init` `warn`s, saying what to run, and changes nothing, so an upgrade does not stop
+    a hub that serves; a restore `wait`s (changes nothing): its load replaces `public`
+    and drops the schema set aside in one transaction. True if it put it back."""
     url = sa.engine.make_url(database_url)
     if url.get_backend_name() == "sqlite":
         return False
@@ -44,23 +45,54 @@ def put_back(database_url: str, *, beside_a_store: Literal["warn", "wait"]) -> b
             if not conn.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE "
                                         "nspname = %(aside)s)", {"aside": ASIDE}).scalar():
                 return False
-            if conn.exec_driver_sql(_PUBLIC_HOLDS_A_TABLE).scalar():
+            copy = conn.exec_driver_sql(_PUBLIC_HOLDS_A_TABLE).scalar()
+            if copy and not _older_than_the_aside(conn):
                 if beside_a_store == "warn":
                     log.warning("%s", BOTH_HOLD_A_STORE)
                 return False
             conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
             conn.exec_driver_sql(f"ALTER SCHEMA {ASIDE} RENAME TO public")
+        if copy:
+            log.warning("%s", COPY_NEVER_REPLAYED)
         return True
     finally:
         engine.dispose()
 
 
+def _newest_event(conn: sa.Connection, schema: str) -> tuple[object, int] | None:
+    """(time, position) of the newest access event in `schema`; None without one."""
+    if conn.exec_driver_sql("SELECT to_regclass(%(t)s)", {"t": f"{schema}.audit_entries"}
+                            ).scalar() is None:
+        return None
+    row = conn.exec_driver_sql(f"SELECT at, seq FROM {schema}.audit_entries "
+                               "ORDER BY seq DESC LIMIT 1").first()
+    return None if row is None else (row[0], row[1])
+
+
+def _older_than_the_aside(conn: sa.Connection) -> bool:
+    """`public` holds nothing written after the store was set aside: the copy, loaded
+    whole or in part (no access log, or its newest event older than the store's)."""
+    aside = _newest_event(conn, ASIDE)
+    if aside is None:
+        return False  # nothing to tell them apart by
+    public = _newest_event(conn, "public")
+    return public is None or public < aside
+
+
 # What `init` logs when `public` holds tables beside the store set aside.
 BOTH_HOLD_A_STORE = (
     f"Schema {ASIDE} holds the store as it was before an interrupted restore (an "
-    "earlier release), and schema public holds a store too (the copy loaded, neither "
-    "migrated nor replayed, or what the hub received since): nothing was changed. To "
-    "restore, run `capactif restore FOLDER` again (the copy replaces public and the "
-    "schema set aside is dropped, in one transaction). To go back to the former store: `DROP SCHEMA public "
-    f"CASCADE; ALTER SCHEMA {ASIDE} RENAME TO public;`. To keep public: `DROP SCHEMA "
-    f"{ASIDE} CASCADE;` (it keeps data erased since, so do not leave it).")
+    "earlier release), and schema public holds a store too, with access events newer "
+    "than the former's (a hub served on the copy, neither migrated nor replayed when "
+    "loaded): nothing was changed. To restore, run `capactif restore FOLDER` again (the "
+    "copy replaces public and the schema set aside is dropped, in one transaction). To "
+    "go back to the former store: `DROP SCHEMA public CASCADE; ALTER SCHEMA "
+    f"{ASIDE} RENAME TO public;`. To keep public: `DROP SCHEMA {ASIDE} CASCADE;` (it "
+    "keeps data erased since, so do not leave it).")
+
+# What is logged when the copy an interrupted restore loaded is replaced by the former store.
+COPY_NEVER_REPLAYED = (
+    f"Schema public held the copy an interrupted restore (an earlier release) had loaded, "
+    "never migrated nor replayed (it would bring back what was erased since): the store "
+    f"as it was before that restore (schema {ASIDE}) was put back as public. To restore "
+    "the copy, run `capactif restore FOLDER` again.")

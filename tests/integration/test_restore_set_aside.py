@@ -1,12 +1,13 @@
 """A restore of an earlier release interrupted on PostgreSQL: that release renamed the
 store's `public` schema to `capactif_before_restore`, created an empty `public`, ran
-pg_restore into it, then dropped the schema set aside. A kill between two of these
-steps left the store aside: `public` missing, empty, or holding the copy not yet
+pg_restore into it, then dropped the schema set aside right after. A kill between two
+of these steps left the store aside: `public` missing, empty, or holding the copy not yet
 migrated nor replayed. `capactif init` (which `serve` and `worker` run at start) and
-`capactif restore` now put it back themselves where that is certain, and otherwise say
-exactly what to do (init in its log, changing nothing); before, `init` migrated an
-empty store (the hub served without its data) or stopped on a missing schema, and the
-set-aside schema stayed for ever."""
+`capactif restore` now put it back themselves where that is certain (the copy's access
+events all older than the store's), and otherwise say exactly what to do (init in its
+log, changing nothing); before, `init` migrated an empty store (the hub served without
+its data), or the unreplayed copy, or stopped on a missing schema, and the set-aside
+schema stayed for ever."""
 
 from __future__ import annotations
 
@@ -76,6 +77,16 @@ def _interrupted(network, tmp_path, step: str):
     return hub
 
 
+def _served_since(hub):
+    """A hub served on the copy loaded: `public` gains an access event newer than the
+    store set aside's newest."""
+    _run(hub, f"INSERT INTO public.audit_entries SELECT * FROM {ASIDE}.audit_entries "
+              "ORDER BY seq DESC LIMIT 1",
+         "UPDATE public.audit_entries SET at = at + interval '1 minute' "
+         "WHERE seq = (SELECT max(seq) FROM public.audit_entries)")
+    return hub
+
+
 @pytest.mark.parametrize("step", ["renamed", "empty_public"])
 def test_init_puts_back_the_store_an_interrupted_restore_set_aside(network, tmp_path, step):
     hub = _interrupted(network, tmp_path, step)
@@ -83,11 +94,24 @@ def test_init_puts_back_the_store_an_interrupted_restore_set_aside(network, tmp_
     assert _state(hub) == ({"public"}, {"F-1", "F-9"})  # the store as it was, nothing aside
 
 
-def test_init_does_not_guess_when_public_holds_a_store_too_and_says_what_to_do(
+def test_init_puts_back_the_store_beside_a_copy_loaded_but_never_replayed(
         network, tmp_path, caplog):
-    """The earlier release's guide said to keep the schema until the restored store was
-    checked: a hub serving on `public` beside it is not stopped by an upgrade."""
+    """That release dropped the schema set aside right after a complete pg_restore: beside
+    it, `public` holds the copy, neither migrated nor replayed (its newest access event is
+    older than the store's). Served, it would bring back what was erased since."""
     hub = _interrupted(network, tmp_path, "copy_loaded")
+    with caplog.at_level(logging.WARNING, logger="hub.store.set_aside"):
+        initialise(hub.settings)
+    [message] = [r.getMessage() for r in caplog.records if r.name == "hub.store.set_aside"]
+    assert "capactif restore" in message
+    assert _state(hub) == ({"public"}, {"F-1", "F-9"})  # the store as it was
+
+
+def test_init_does_not_guess_when_public_served_since_and_says_what_to_do(
+        network, tmp_path, caplog):
+    """`public` holds an access event newer than the store set aside (a hub served on the
+    copy): init cannot tell which store to keep, changes nothing, and says what to run."""
+    hub = _served_since(_interrupted(network, tmp_path, "copy_loaded"))
     with caplog.at_level(logging.WARNING, logger="hub.store.set_aside"):
         initialise(hub.settings)
     [message] = [r.getMessage() for r in caplog.records if r.name == "hub.store.set_aside"]
@@ -107,7 +131,7 @@ def test_a_restore_that_fails_beside_a_store_set_aside_leaves_both_as_they_were(
     """The copy is damaged (cut short, its manifest's digest made to match): the load
     fails, and the store set aside and the one in `public` are both still there. Before,
     the restore dropped `public` and put the aside back, committed, before loading."""
-    hub = _interrupted(network, tmp_path, "copy_loaded")
+    hub = _served_since(_interrupted(network, tmp_path, "copy_loaded"))
     folder = tmp_path / "sauvegarde"
     copy = folder / "hub.pgdump"
     copy.write_bytes(copy.read_bytes()[:200])
