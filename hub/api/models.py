@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, RootModel, WithJsonSchema
 
 from hub.domain.ids import MAX_INT64
 
@@ -144,15 +144,38 @@ class ReferentAnswered(_Open):
     reponse: Literal["acceptee", "refusee"]
 
 
-class ErasureRequest(BaseModel):
+_REFERENCE = "Référence de la demande ; stockée hachée."
+
+
+class ErasureByFiche(BaseModel):
+    """A member's erasure: the porteur named by one of the caller's fiches."""
+
+    model_config = ConfigDict(extra="forbid")
+    fiche_id: str
+    reference: str | None = Field(None, min_length=1, max_length=200, description=_REFERENCE)
+
+
+class ErasureByPorteur(BaseModel):
+    """The coordination's erasure of every member's fiches of a porteur."""
+
+    model_config = ConfigDict(extra="forbid")
+    porteur_id: str
+    reference: str | None = Field(None, min_length=1, max_length=200, description=_REFERENCE)
+
+
+def _one_of(schema: dict[str, Any]) -> None:
+    schema["oneOf"] = schema.pop("anyOf")  # no body is both: fiche_id or porteur_id
+
+
+class ErasureRequest(RootModel[ErasureByFiche | ErasureByPorteur]):
     """Exactly one of `fiche_id` (one of the caller's fiches) or `porteur_id`
     (coordination only)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "oneOf": [{"required": ["fiche_id"]}, {"required": ["porteur_id"]}]})
-    fiche_id: str | None = None
-    porteur_id: str | None = None
-    reference: str | None = Field(None, description="Référence de la demande ; stockée hachée.")
+    model_config = ConfigDict(json_schema_extra=_one_of)
+
+
+# The keys an erasure body may hold (the route reads the raw body itself).
+ERASURE_KEYS = frozenset(ErasureByFiche.model_fields) | frozenset(ErasureByPorteur.model_fields)
 
 
 class ErasureRequestStatus(_Open):

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from hub.api.auth import Authenticated, authenticated, hub_of
 from hub.api.bodies import closed_object, json_body
 from hub.api.models import (
+    ERASURE_KEYS,
     ConsentAck,
     ConsentAcks,
     ConsentLookup,
@@ -136,7 +137,7 @@ def request_erasure(request: Request, auth: Authenticated = Depends(authenticate
     The data keys are destroyed (crypto-shredding); members that received the data get
     an `erased` notice to acknowledge."""
     answer = erasure.request_erasure(hub_of(request), auth.caller,
-                                     closed_object(auth.body, ErasureRequest.model_fields))
+                                     closed_object(auth.body, ERASURE_KEYS))
     return JSONResponse(answer, status_code=201,
                         headers={"Location": f"/v1/erasures/{answer['effacement']}"})
 

@@ -76,3 +76,24 @@ def test_a_generated_client_compiles_and_pushes_a_fiche_to_a_real_hub(tmp_path, 
     result = answer.parsed.results[0]
     assert result.status.value == "accepted" and result.receipt.fiche_id == "F-generated"
     assert again.fiche_id == "F-generated" and again.version == 1
+
+
+def test_a_generated_client_types_the_erasure_body_as_one_of_its_two_forms(hub, tmp_path):
+    """The erasure body is a fiche's (`fiche_id`) or the coordination's (`porteur_id`):
+    the generated client offers the two as typed models, and sends what either gives.
+    A oneOf of bare `required` lists gave it an untyped body (`Any`)."""
+    from hub.api.app import create_app
+
+    _generate(create_app(hub=hub).openapi(), tmp_path)
+    source = (tmp_path / "capactif_client" / "api" / "effacements" / "request_erasure.py").read_text()
+    assert "body: ErasureByFiche | ErasureByPorteur," in source, source
+    sys.path.insert(0, str(tmp_path))
+    try:
+        models = importlib.import_module("capactif_client.models")
+        by_fiche = models.ErasureByFiche.from_dict({"fiche_id": "F-1", "reference": "DEM-1"})
+        assert by_fiche.to_dict() == {"fiche_id": "F-1", "reference": "DEM-1"}
+        assert models.ErasureByPorteur(porteur_id="prt_1").to_dict() == {"porteur_id": "prt_1"}
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [n for n in sys.modules if n.split(".")[0] == "capactif_client"]:
+            del sys.modules[name]
