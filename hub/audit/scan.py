@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -27,6 +28,7 @@ from hub.audit.report import Problem, VerificationReport
 
 _sha256 = hashlib.sha256
 _NO_LEAF = bytes(HASH_SIZE)
+_LEAF_HEX = re.compile(f"[0-9a-f]{{{2 * HASH_SIZE}}}")  # as the exporter writes it
 
 
 def is_count(value: Any) -> bool:
@@ -182,7 +184,7 @@ class ExportScan:
                     "the event's seq differs from the entry's",
                 )
             recorded = record.get("leaf_hash")
-            if not isinstance(recorded, str) or len(recorded) != 2 * HASH_SIZE:
+            if not isinstance(recorded, str) or not _LEAF_HEX.fullmatch(recorded):
                 # the exporter writes the appended column's 64 hex digits, never null
                 self._entry_fault(
                     position, "malformed_entry",

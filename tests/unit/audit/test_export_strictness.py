@@ -215,7 +215,8 @@ def test_a_line_nested_too_deep_to_parse_is_a_malformed_line_not_a_crash(place: 
     assert "malformed_line" in _refused([*lines[:index], _TOO_DEEP, *lines[index + 1:]])
 
 
-@pytest.mark.parametrize("recorded", [None, 0, "", ["00"], {"hex": "00"}])
+@pytest.mark.parametrize("recorded", [None, 0, "", ["00"], {"hex": "00"}, "g" * 64,
+                                      "0" * 63 + "\n", "A" * 64, " " + "0" * 63])
 def test_an_entry_whose_leaf_hash_is_null_or_not_a_hash_is_refused(recorded: object) -> None:
     """The exporter writes every entry's leaf hash as 64 hex digits (from the column the
     log appends, which is never null): a null or another JSON type is a changed record,
