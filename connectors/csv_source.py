@@ -69,7 +69,8 @@ def _utf16_without_bom(raw: bytes) -> str | None:
     Server's bcp -w, some exports); a text in a single-byte encoding or UTF-8 holds no NUL
     but by mistake."""
     head = raw[:4096]
-    if len(head) < 4 or len(head) % 2:
+    head = head[:len(head) - len(head) % 2]  # a stray last byte: the pairs before it
+    if len(head) < 4:
         return None
     half = len(head) // 2
     odd, even = head[1::2].count(0), head[0::2].count(0)

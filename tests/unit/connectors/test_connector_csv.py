@@ -160,3 +160,11 @@ def test_a_utf16_export_without_its_byte_order_mark_is_read_as_utf16(
     source = CsvSource(commune_mapping, tmp_path / "u.csv")
     [record] = list(source.changes(None))
     assert mapped(source, record)["porteur"]["prenom"] == "Léa"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_short_utf16_export_of_odd_length_is_still_read_as_utf16(encoding):
+    """A stray last byte (a file cut short, a newline added by another tool) made a short
+    export's length odd: its sample was not looked at and it read as Windows-1252."""
+    text = HEADER_LINE + "\r\n" + ROW + "\r\n"
+    assert detect_encoding(text.encode(encoding) + b"\n") == encoding
