@@ -92,11 +92,13 @@ class SchemaValidator:
     def is_valid(self, document: Any) -> bool:
         return self._compiled.is_valid(document) and nul_path(document) is None
 
-    def errors(self, document: Any, limit: int = 20) -> list[FieldError]:
+    def errors(self, document: Any, limit: int = 20, *,
+               nul_checked: bool = False) -> list[FieldError]:
         """Every broken rule (at most `limit`), ordered by path. A NUL character is one
         (no store of the hub's can hold it: the hub refuses it, so a connector's own
-        check does too)."""
-        nul = nul_path(document)
+        check does too); `nul_checked`: the caller has searched the document for one
+        already (the hub's ingest, a whole batch at once), not searched again."""
+        nul = None if nul_checked else nul_path(document)
         found = [] if nul is None else [nul_error(nul)]
         for error in self._compiled.iter_errors(document):
             found.append(_translate(error))

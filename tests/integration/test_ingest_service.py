@@ -31,6 +31,25 @@ def test_accepted_fiches_are_stored_with_their_outbox_rows_before_the_answer(hub
     assert len(hub.publisher.published) == 1 and len(hub.publisher.published[0]) == 2
 
 
+def test_a_push_looks_for_a_nul_character_once(hub, monkeypatch):
+    """The batch is searched for a NUL character before validation (ingest.accept); the
+    validator does not walk every fiche for one again."""
+    import schemas.loader
+
+    walks = []
+    walk = schemas.loader.nul_path
+
+    def counted(node, path=()):
+        walks.extend([path] if path == () else [])
+        return walk(node, path)
+
+    fiches = [make_fiche(fiche_id="F-1"), make_fiche(fiche_id="F-2")]
+    record_consents(hub, fiches)
+    monkeypatch.setattr(schemas.loader, "nul_path", counted)
+    answer = ingest.push_batch(hub, CCI, fiches)
+    assert answer["accepted"] == 2 and walks == []
+
+
 def test_rejected_fiches_store_nothing_and_say_where_and_why(hub):
     bad = make_fiche(fiche_id="F-bad")
     bad["porteur"]["courriel"] = "pas-un-courriel"

@@ -66,7 +66,7 @@ def push_batch(hub: Hub, caller: Caller, fiches: Any) -> dict[str, Any]:
         if index in unreadable:  # a NUL character: no store can hold or look it up
             results[index] = _rejected(index, fiche, [nul_error(unreadable[index]).to_dict()])
             continue
-        errors = [e.to_dict() for e in validator.errors(fiche)]
+        errors = [e.to_dict() for e in validator.errors(fiche, nul_checked=True)]
         consent = None
         if not errors:
             errors, consent = _consent_errors(hub, caller, fiche)
