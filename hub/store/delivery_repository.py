@@ -302,6 +302,14 @@ class Deliveries:
         )
         return self.conn.execute(query).first() is not None
 
+    def existing_keys(self, idempotency_keys: Sequence[str]) -> set[str]:
+        """Those of `idempotency_keys` that some delivery carries (a notice committed)."""
+        if not idempotency_keys:
+            return set()
+        query = sa.select(deliveries.c.idempotency_key).where(
+            deliveries.c.idempotency_key.in_(list(idempotency_keys)))
+        return set(self.conn.execute(query).scalars())
+
     def recipients_of_fiches(self, fiche_pks: Sequence[int]) -> set[str]:
         """Members that were sent (or may have been sent) data of these fiches."""
         query = sa.select(deliveries.c.recipient_id).where(

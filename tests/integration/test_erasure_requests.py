@@ -281,6 +281,25 @@ def test_an_owner_readmitted_reads_left_on_a_request_made_while_it_was_away(
         hub, session)] == [(OWNER.member_id, "left")]
 
 
+def test_an_active_owner_reads_pending_when_the_process_died_before_tracking_the_notice(
+        network, monkeypatch):
+    """The request's notice is a delivery committed with the request; its acknowledgement
+    is tracked just after the commit. A process dying between the two leaves an active
+    owner asked (its notice goes out): it reads `pending`, never `left`."""
+    from hub.services.privacy import owner_requests
+
+    hub = network[0]
+    push_as(hub, OWNER, fiche("F-1"))
+    push_as(hub, THIERS, own_fiche(THIERS, "T-1"), roles_destinataires=["accueil", "accompagnement"])
+    monkeypatch.setattr(owner_requests, "track", lambda hub, erasure_id: None)
+    answer = erasure.request_erasure(hub, THIERS, {"fiche_id": "T-1"})
+    pending = [{"membre": OWNER.member_id, "statut": "pending"}]
+    assert answer["demandes"] == pending
+    assert erasure.read_erasure(hub, THIERS, answer["effacement"])["demandes"] == pending
+    [notice] = requests_in_feed(hub, OWNER)
+    assert notice["effacement"] == answer["effacement"]
+
+
 def test_the_coordination_erasing_by_porteur_id_erases_every_member_s_fiches(attacked):
     hub, _clock, _cci, _pfil, porteur_id, _answer = attacked
     done = erasure.request_erasure(hub, COORDINATION, {"porteur_id": porteur_id})

@@ -19,7 +19,7 @@ from typing import Any
 from consent.api import NoticeKind, as_utc
 from hub.bootstrap import Hub
 from hub.services.audit import trail as audit
-from hub.services.delivery.notices import add_notices
+from hub.services.delivery.notices import add_notices, notice_key
 from hub.services.privacy.ack_status import LEFT
 from hub.services.privacy.discretion import mutual_naming
 from hub.store.erasure_repository import CONFIRMED, DECLINED, PENDING
@@ -157,13 +157,19 @@ def lines(rows: Iterable[ErasureRequest], erasure: Erasure, now: dt.datetime,
 
 def unreached(hub: Hub, erasure_id: str, left: set[str]) -> set[str]:
     """`left`, and the owners this request's notice was never sent to (out of the network
-    when it was made, readmitted since: nothing put it to them)."""
+    when it was made, readmitted since: nothing put it to them). A notice counts as sent
+    when it is tracked or when its delivery was committed with the request (the tracking
+    follows the commit: a process dying between the two must not turn an active owner
+    into a member that left)."""
     sent = {a.recipient_id for a in hub.consents.acks(erasure_id)
             if a.kind == NoticeKind.ERASURE_REQUEST}
     with hub.uow() as uow:
         asked = {r.owner_id for r in uow.erasure_requests.of_erasure(erasure_id)
-                 if r.status == PENDING}
-    return left | (asked - sent)
+                 if r.status == PENDING} - sent
+        keys = {notice_key(hub.pseudonym_key, owner, erasure_id, EVENT): owner
+                for owner in asked}
+        committed = uow.deliveries.existing_keys(sorted(keys))
+    return left | {owner for key, owner in keys.items() if key not in committed}
 
 
 def _line(row: ErasureRequest, erasure: Erasure, now: dt.datetime,
