@@ -300,6 +300,28 @@ def test_an_active_owner_reads_pending_when_the_process_died_before_tracking_the
     assert notice["effacement"] == answer["effacement"]
 
 
+def test_an_owner_readmitted_between_the_request_and_its_tracking_still_reads_left(
+        network, tmp_path, monkeypatch):
+    """The tracking marks as sent the owners whose notice was committed with the request,
+    not those active when it runs: an owner readmitted in between was never sent it."""
+    from hub.services.accounts.members import load_network
+    from hub.services.privacy import owner_requests
+
+    hub = network[0]
+    track = owner_requests.track
+
+    def readmitted_first(hub_, erasure_id):
+        load_network(hub_, tmp_path / "network.json", tmp_path / "creds",
+                     readmit=[OWNER.member_id])
+        track(hub_, erasure_id)
+
+    monkeypatch.setattr(owner_requests, "track", readmitted_first)
+    answer = _asked_after_the_owner_left(hub, tmp_path)
+    assert requests_in_feed(hub, OWNER) == []
+    assert erasure.read_erasure(hub, THIERS, answer["effacement"])["demandes"] == [
+        {"membre": OWNER.member_id, "statut": "left"}]
+
+
 def test_the_coordination_erasing_by_porteur_id_erases_every_member_s_fiches(attacked):
     hub, _clock, _cci, _pfil, porteur_id, _answer = attacked
     done = erasure.request_erasure(hub, COORDINATION, {"porteur_id": porteur_id})

@@ -118,11 +118,15 @@ def audited(hub: Hub, requester: str, porteur_id: str | None, others: list[Any],
 
 
 def track(hub: Hub, erasure_id: str) -> None:
-    """After the commit: each notice is tracked like the other notices, then dispatched."""
+    """After the commit: each notice is tracked like the other notices, then dispatched.
+    Only the notices committed with the request are tracked (an owner readmitted since
+    the commit was never sent one)."""
     now = hub.clock()
     with hub.uow() as uow:
-        owners = {r.owner_id for r in uow.erasure_requests.of_erasure(erasure_id)}
-        active = {m.id for m in uow.members.active()} & owners if owners else set()
+        keys = {notice_key(hub.pseudonym_key, r.owner_id, erasure_id, EVENT): r.owner_id
+                for r in uow.erasure_requests.of_erasure(erasure_id)}
+        committed = uow.deliveries.existing_keys(sorted(keys))
+    active = {owner for key, owner in keys.items() if key in committed}
     for owner in sorted(active):
         hub.consents.notice_sent(erasure_id, owner, now, NoticeKind.ERASURE_REQUEST)
     if active:
