@@ -137,3 +137,70 @@ def test_a_fiche_whose_keys_were_held_is_tried_again_before_its_transaction_comm
     assert taken == [2]
     assert porteur_of(hub, CCI, "C-1") == porteur_of(hub, COMMUNE, "A-1")
     assert porteur_of(hub, CCI, "C-2") != porteur_of(hub, COMMUNE, "A-1")
+
+
+def test_two_versions_of_one_fiche_are_never_processed_by_two_transactions_at_once(
+        pg_world, monkeypatch):
+    """A member corrects C-1's porteur: version 2's identity shares no key with version
+    1's. One worker's transaction processes version 1 and has not committed yet when
+    another reads version 2 as a new fiche: version 2 is put back (its fiche's stripe is
+    held), not resolved a second time (the task died on the fiche's second match record
+    once the first committed); a later transaction refreshes it."""
+    hub, _clock = pg_world
+    first = push(hub, CCI, fiche_of(CCI, "C-1", PERSON), process=False)
+    second = push(hub, CCI, fiche_of(CCI, "C-1", STRANGER, version=2), process=False)
+    assert not stripes_of(hub, PERSON) & stripes_of(hub, STRANGER)
+    holder = hub.uow()
+    held = holder.__enter__()
+    rows = held.outbox.claim(first)
+    processing._process_versions(hub, held, [row.ref_id for row in rows], hub.clock(),
+                                 wait=False)
+    held.outbox.mark_processed([row.id for row in rows], hub.clock())
+    open_ = [holder]
+
+    def release() -> None:
+        while open_:
+            held.commit()
+            open_.pop().__exit__(None, None, None)
+
+    as_committed = processing._as_committed
+
+    def holder_commits_once_read(*args, **kwargs):  # both read C-1 as new, then one commits
+        outcome = as_committed(*args, **kwargs)
+        release()
+        return outcome
+
+    monkeypatch.setattr(processing, "_as_committed", holder_commits_once_read)
+    try:
+        outcome, deferred = processing._process_chunk(hub, second, wait=False)
+    finally:
+        release()
+    assert (outcome.claimed, deferred) == (0, second)
+    monkeypatch.undo()
+    processing.process_outbox(hub, deferred)
+    assert processing.pipeline_status(hub)["outbox_pending"] == 0
+    with hub.uow() as uow:
+        fiche_pk = uow.fiches.porteur_of(CCI.member_id, "C-1").id
+        assert uow.fiches.states({fiche_pk})[fiche_pk][1] == 2
+        assert uow.matching.identity_of(fiche_pk) == online.identity_of(STRANGER)
+
+
+def test_a_transaction_that_took_no_fiche_does_not_try_again(pg_world, monkeypatch):
+    """C-1's keys are held by another transaction: the transaction of C-1 alone leaves it
+    for the next chunk (which waits for them) rather than trying the same keys again
+    right after (at a transaction size of 1, the retry nearly always met them held)."""
+    hub, _clock = pg_world
+    ids = push(hub, CCI, fiche_of(CCI, "C-1", PERSON), process=False)
+    tries: list[object] = []
+    lock_free = online.OnlineMatcher.lock_free
+
+    def counted(self, *args, **kwargs):
+        tries.append(self)
+        return lock_free(self, *args, **kwargs)
+
+    monkeypatch.setattr(online.OnlineMatcher, "lock_free", counted)
+    with hub.uow() as held:
+        online.OnlineMatcher(hub, held).lock([online.identity_of(PERSON)])
+        outcome, deferred = processing._process_chunk(hub, ids, wait=False)
+    assert (outcome.claimed, deferred) == (0, ids)
+    assert len(tries) == 1

@@ -25,6 +25,7 @@ back, and the key is locked alone next time).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import logging
@@ -165,6 +166,12 @@ class OnlineMatcher:
         # never another's): the batch asks it some eight times a fiche.
         self._canonical: dict[int, tuple[Mapping[str, Any], bytes]] = {}
         self._stripes: dict[int, int] = {}
+        self._moves_held = False  # `Porteurs.hold_moves` taken in this transaction
+        self._reset_batch()
+
+    def _reset_batch(self) -> None:
+        """The state of one batch: the keys it locked, its view of the index, and what it
+        resolved and has not written yet (`flush`) or has to join (`chains`)."""
         self._locked: list[int] = []
         self._batch: _BatchIndex | None = None
         self._porteurs: dict[str, list[str]] = {}
@@ -172,18 +179,16 @@ class OnlineMatcher:
         self._indexed: list[tuple[int, str, dict[str, Any], list[int], NormalisedRecord]] = []
         self._reviews: list[dict[str, Any]] = []
         self._resolved_at: dt.datetime | None = None
-        self._moves_held = False  # `Porteurs.hold_moves` taken in this transaction
         self.chains: list[int] = []  # fiches linked to several porteurs, to join (`resolve_new`)
 
     def again(self) -> OnlineMatcher:
         """A matcher for another batch of the same transaction (fiches this one left for
         later, tried again): it reads the index afresh under its own keys (this one's
-        writes flushed are there), and keeps the digests and stripes worked out."""
+        writes flushed are there), and keeps the digests and stripes worked out, and the
+        moves held."""
         self.flush()
-        other = OnlineMatcher.__new__(OnlineMatcher)
-        other.__dict__.update(self.__dict__)
-        other._locked, other._batch, other.chains = [], None, []
-        other._porteurs, other._links, other._indexed, other._reviews = {}, [], [], []
+        other = copy.copy(self)
+        other._reset_batch()
         return other
 
     def digests(self, identity: Mapping[str, Any]) -> list[int]:
@@ -208,20 +213,25 @@ class OnlineMatcher:
         self._canonical[id(identity)] = (identity, text)
         return text
 
-    def lock(self, identities: Iterable[Mapping[str, Any]]) -> None:
-        """Lock every key of the batch before the first candidate is read (waiting for
-        the transactions that hold some)."""
+    def lock(self, identities: Iterable[Mapping[str, Any]], fiches: Iterable[int] = ()) -> None:
+        """Lock every key of the batch, and the stripe of each of its `fiches`
+        (`_fiche_stripe`), before the first candidate is read (waiting for the
+        transactions that hold some)."""
         self._locked = list(dict.fromkeys(d for i in identities for d in self.digests(i)))
-        self.uow.matching.lock_keys({self._stripe(d) for d in self._locked})
+        self.uow.matching.lock_keys({self._stripe(d) for d in self._locked}
+                                    | {self._fiche_stripe(pk) for pk in fiches})
 
     def lock_free(self, groups: Mapping[Any, Iterable[Mapping[str, Any]]], *,
-                  share_common: bool = False, wait: bool = False,
+                  share_common: bool = False, wait: bool = False, fiches: bool = False,
                   keep: Callable[[set[Any]], set[Any]] | None = None) -> set[Any]:
         """Lock, without waiting, the keys of each group of identities (a fiche's
         versions); returns the groups whose keys were all free and are now locked. A
         group sharing a key with another worker's transaction is left for later, so two
         workers never wait for each other's whole transaction over one common key (with
         `wait`: every key is waited for, and only the checks below leave a group for later).
+        With `fiches`, the groups are fiche pks, and each locks its fiche's stripe too
+        (`_fiche_stripe`): a fiche whose other version another transaction processes is
+        left for later as one whose keys it holds.
 
         With `share_common` (a batch of new fiches only: nothing in it leaves the index),
         the keys known to be over the cap are locked in shared mode, and a group under
@@ -232,7 +242,7 @@ class OnlineMatcher:
         and those of the groups kept taken again, so no group left for later keeps its
         keys locked until the commit."""
         savepoint = self.uow.matching.savepoint()
-        locked, free = self._lock_groups(groups, share_common, wait)
+        locked, free = self._lock_groups(groups, share_common, wait, fiches)
         if savepoint is None:  # SQLite: no key lock to give back, no other writer meanwhile
             return free
         if free and keep is not None:
@@ -243,10 +253,12 @@ class OnlineMatcher:
         savepoint.rollback()  # gives back the porteurs held since too
         self._batch, self._moves_held = None, False  # read again, under the locks taken again
         return self.lock_free({group: groups[group] for group in free},
-                              share_common=share_common, wait=wait, keep=keep) if free else set()
+                              share_common=share_common, wait=wait, fiches=fiches,
+                              keep=keep) if free else set()
 
     def _lock_groups(self, groups: Mapping[Any, Iterable[Mapping[str, Any]]],
-                     share_common: bool, wait: bool) -> tuple[set[Any], set[Any]]:
+                     share_common: bool, wait: bool,
+                     fiches: bool = False) -> tuple[set[Any], set[Any]]:
         """The groups locked, and of those the groups whose shared keys are still over the
         cap (`lock_free`)."""
         keys = {group: {d for i in identities for d in self.digests(i)}
@@ -255,6 +267,10 @@ class OnlineMatcher:
                   if share_common and d in self.common}
         stripes = {group: {self._stripe(d) for d in digests} for group, digests in keys.items()}
         exclusive = {self._stripe(d) for digests in keys.values() for d in digests - shared}
+        if fiches:
+            for group in stripes:
+                stripes[group].add(self._fiche_stripe(group))
+            exclusive.update(self._fiche_stripe(group) for group in stripes)
         sharing = {self._stripe(d) for d in shared}
         if wait:
             self.uow.matching.lock_keys(exclusive, sharing)
@@ -283,6 +299,17 @@ class OnlineMatcher:
                 stripe -= 1 << 32
             self._stripes[digest] = stripe
         return stripe
+
+    def _fiche_stripe(self, fiche_pk: int) -> int:
+        """The lock stripe of a fiche, among the keys' stripes (`_stripe`): two versions of
+        one fiche whose identities share no key (a member corrected a wrong porteur) are
+        never processed by two transactions at once (both would read the fiche as new and
+        resolve it: the second commit breaks the fiche's one match record). Taken as its
+        keys are, in the same order, so a transaction refused it puts the fiche back and
+        none waits for a row another holds (two holding versions of each other's fiches
+        would deadlock)."""
+        stripe = fiche_pk % self.stripes
+        return stripe - (1 << 32) if stripe >= 1 << 31 else stripe
 
     def match(self, identity: Mapping[str, Any], *, skip_fiche: int | None = None,
               skip_porteur: str | None = None) -> tuple[Decision, list[Any], list[int]]:
