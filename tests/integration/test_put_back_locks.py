@@ -18,6 +18,10 @@ from tests.integration.dedup_world import CCI, COMMUNE, PERSON, RETYPED, fiche_o
 pytestmark = pytest.mark.integration
 
 STRANGER = test_online_matching.STRANGER
+THIRD = {**STRANGER, "nom": "Gourbeyre", "prenom": "Annick", "date_naissance": "1959-09-30",
+         "courriel": "a.gourbeyre@exemple.fr", "telephone": "04 73 55 66 77",
+         "adresse": {"ligne": "8 rue des Tanneurs", "code_postal": "63600",
+                     "commune": "Ambert"}}
 
 
 pg_world = test_online_matching.pg_world  # the fixture: a fresh PostgreSQL database
@@ -37,6 +41,48 @@ def free_to_take(hub, stripes: set[int]) -> list[int]:
             {"n": s}).scalar()]
         third.rollback()
     return taken
+
+
+def while_another_processes(hub, monkeypatch, held_ids: list[int],
+                            ids: list[int]) -> tuple[processing.BatchOutcome, list[int]]:
+    """`_process_chunk` of `ids` while another transaction processes `held_ids`, which
+    commits once this one has read its fiches' states (`_as_committed`) and before it
+    resolves or refreshes them (the other worker's commit, between the two)."""
+    holder = hub.uow()
+    held = holder.__enter__()
+    rows = held.outbox.claim(held_ids)
+    processing._process_versions(hub, held, [row.ref_id for row in rows], hub.clock(),
+                                 wait=False)
+    held.outbox.mark_processed([row.id for row in rows], hub.clock())
+    open_ = [holder]
+
+    def release() -> None:
+        while open_:
+            held.commit()
+            open_.pop().__exit__(None, None, None)
+
+    as_committed = processing._as_committed
+
+    def holder_commits_once_read(*args, **kwargs):
+        outcome = as_committed(*args, **kwargs)
+        release()
+        return outcome
+
+    with monkeypatch.context() as patched:
+        patched.setattr(processing, "_as_committed", holder_commits_once_read)
+        try:
+            return processing._process_chunk(hub, ids, wait=False)
+        finally:
+            release()
+
+
+def processed_as(hub, ids: list[int]) -> tuple[int, dict]:
+    """C-1's processed version and indexed identity once `ids` are processed (all of them)."""
+    processing.process_outbox(hub, ids)
+    assert processing.pipeline_status(hub)["outbox_pending"] == 0
+    with hub.uow() as uow:
+        fiche_pk = uow.fiches.porteur_of(CCI.member_id, "C-1").id
+        return uow.fiches.states({fiche_pk})[fiche_pk][1], uow.matching.identity_of(fiche_pk)
 
 
 def test_a_fiche_processed_meanwhile_is_put_back_without_keeping_its_keys(pg_world, monkeypatch):
@@ -150,39 +196,9 @@ def test_two_versions_of_one_fiche_are_never_processed_by_two_transactions_at_on
     first = push(hub, CCI, fiche_of(CCI, "C-1", PERSON), process=False)
     second = push(hub, CCI, fiche_of(CCI, "C-1", STRANGER, version=2), process=False)
     assert not stripes_of(hub, PERSON) & stripes_of(hub, STRANGER)
-    holder = hub.uow()
-    held = holder.__enter__()
-    rows = held.outbox.claim(first)
-    processing._process_versions(hub, held, [row.ref_id for row in rows], hub.clock(),
-                                 wait=False)
-    held.outbox.mark_processed([row.id for row in rows], hub.clock())
-    open_ = [holder]
-
-    def release() -> None:
-        while open_:
-            held.commit()
-            open_.pop().__exit__(None, None, None)
-
-    as_committed = processing._as_committed
-
-    def holder_commits_once_read(*args, **kwargs):  # both read C-1 as new, then one commits
-        outcome = as_committed(*args, **kwargs)
-        release()
-        return outcome
-
-    monkeypatch.setattr(processing, "_as_committed", holder_commits_once_read)
-    try:
-        outcome, deferred = processing._process_chunk(hub, second, wait=False)
-    finally:
-        release()
+    outcome, deferred = while_another_processes(hub, monkeypatch, first, second)
     assert (outcome.claimed, deferred) == (0, second)
-    monkeypatch.undo()
-    processing.process_outbox(hub, deferred)
-    assert processing.pipeline_status(hub)["outbox_pending"] == 0
-    with hub.uow() as uow:
-        fiche_pk = uow.fiches.porteur_of(CCI.member_id, "C-1").id
-        assert uow.fiches.states({fiche_pk})[fiche_pk][1] == 2
-        assert uow.matching.identity_of(fiche_pk) == online.identity_of(STRANGER)
+    assert processed_as(hub, deferred) == (2, online.identity_of(STRANGER))
 
 
 def test_a_transaction_that_took_no_fiche_does_not_try_again(pg_world, monkeypatch):
@@ -204,3 +220,20 @@ def test_a_transaction_that_took_no_fiche_does_not_try_again(pg_world, monkeypat
         outcome, deferred = processing._process_chunk(hub, ids, wait=False)
     assert (outcome.claimed, deferred) == (0, ids)
     assert len(tries) == 1
+
+
+
+def test_an_older_version_waits_for_the_transaction_of_a_newer_one(pg_world, monkeypatch):
+    """C-1 was processed; its porteur is corrected twice (versions 2 and 3, no key shared).
+    A transaction processes version 3 and has not committed when another reads the fiche
+    at version 1 and version 2 as newer: version 2 is put back (the fiche's stripe is
+    held) rather than indexed over version 3 once that commits; read again later, it is
+    older than the version processed and changes nothing."""
+    hub, _clock = pg_world
+    push(hub, CCI, fiche_of(CCI, "C-1", PERSON))
+    second = push(hub, CCI, fiche_of(CCI, "C-1", STRANGER, version=2), process=False)
+    third = push(hub, CCI, fiche_of(CCI, "C-1", THIRD, version=3), process=False)
+    assert not stripes_of(hub, STRANGER) & stripes_of(hub, THIRD)
+    outcome, deferred = while_another_processes(hub, monkeypatch, third, second)
+    assert (outcome.claimed, deferred) == (0, second)
+    assert processed_as(hub, deferred) == (3, online.identity_of(THIRD))
