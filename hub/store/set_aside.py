@@ -30,9 +30,9 @@ SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
 def put_back(database_url: str, *, beside_a_store: Literal["warn", "wait"]) -> bool:
     """Put the store set aside back as `public`, in one transaction, where that is certain:
     `public` is missing, holds no table, or holds the copy that restore was loading (its
-    newest access event older than the store's: never migrated nor replayed, it would
-    bring back what was erased since). Where `public` holds an event newer than the store
-    set aside (a hub served on it since), which one to keep is the operator's choice:
+    access log a prefix of the store's: never migrated nor replayed, it would bring back
+    what was erased since). Where `public` holds an access event the store set aside does
+    not (a hub served on it since), which one to keep is the operator's choice:
     `init` `warn`s, saying what to run, and changes nothing, so an upgrade does not stop
     a hub that serves; a restore `wait`s (changes nothing): its load replaces `public`
     and drops the schema set aside in one transaction. True if it put it back."""
@@ -46,7 +46,7 @@ def put_back(database_url: str, *, beside_a_store: Literal["warn", "wait"]) -> b
                                         "nspname = %(aside)s)", {"aside": ASIDE}).scalar():
                 return False
             copy = conn.exec_driver_sql(_PUBLIC_HOLDS_A_TABLE).scalar()
-            if copy and not _older_than_the_aside(conn):
+            if copy and not _untouched_copy(conn):
                 if beside_a_store == "warn":
                     log.warning("%s", BOTH_HOLD_A_STORE)
                 return False
@@ -59,31 +59,30 @@ def put_back(database_url: str, *, beside_a_store: Literal["warn", "wait"]) -> b
         engine.dispose()
 
 
-def _newest_event(conn: sa.Connection, schema: str) -> tuple[object, int] | None:
-    """(time, position) of the newest access event in `schema`; None without one."""
-    if conn.exec_driver_sql("SELECT to_regclass(%(t)s)", {"t": f"{schema}.audit_entries"}
-                            ).scalar() is None:
-        return None
-    row = conn.exec_driver_sql(f"SELECT at, seq FROM {schema}.audit_entries "
-                               "ORDER BY seq DESC LIMIT 1").first()
-    return None if row is None else (row[0], row[1])
-
-
-def _older_than_the_aside(conn: sa.Connection) -> bool:
-    """`public` holds nothing written after the store was set aside: the copy, loaded
-    whole or in part (no access log, or its newest event older than the store's)."""
-    aside = _newest_event(conn, ASIDE)
-    if aside is None:
+def _untouched_copy(conn: sa.Connection) -> bool:
+    """`public` holds nothing written after the copy was loaded: the copy's access log is
+    a prefix of the store set aside's, so `public` is the copy, loaded whole or in part,
+    exactly when its newest event (if any) is the set-aside store's event at the same
+    position, leaf hash and all. A hub that served on the copy appended events the store
+    set aside does not hold at those positions. No clock is read: a host whose clock
+    runs behind would make served events look older."""
+    regclass = "SELECT to_regclass(%(t)s)"
+    if conn.exec_driver_sql(regclass, {"t": f"{ASIDE}.audit_entries"}).scalar() is None:
         return False  # nothing to tell them apart by
-    public = _newest_event(conn, "public")
-    return public is None or public < aside
+    if conn.exec_driver_sql(regclass, {"t": "public.audit_entries"}).scalar() is None:
+        return True  # loaded in part, before its access log
+    row = conn.exec_driver_sql(
+        "SELECT a.leaf_hash IS NOT NULL AND a.leaf_hash = p.leaf_hash FROM "
+        "(SELECT seq, leaf_hash FROM public.audit_entries ORDER BY seq DESC LIMIT 1) p "
+        f"LEFT JOIN {ASIDE}.audit_entries a ON a.seq = p.seq").first()
+    return row is None or bool(row[0])
 
 
 # What `init` logs when `public` holds tables beside the store set aside.
 BOTH_HOLD_A_STORE = (
     f"Schema {ASIDE} holds the store as it was before an interrupted restore (an "
-    "earlier release), and schema public holds a store too, with access events newer "
-    "than the former's (a hub served on the copy, neither migrated nor replayed when "
+    "earlier release), and schema public holds a store too, with access events the "
+    "former does not hold (a hub served on the copy, neither migrated nor replayed when "
     "loaded): nothing was changed. To restore, run `capactif restore FOLDER` again (the "
     "copy replaces public and the schema set aside is dropped, in one transaction). To "
     "go back to the former store: `DROP SCHEMA public CASCADE; ALTER SCHEMA "

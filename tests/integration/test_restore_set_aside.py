@@ -77,13 +77,16 @@ def _interrupted(network, tmp_path, step: str):
     return hub
 
 
-def _served_since(hub):
-    """A hub served on the copy loaded: `public` gains an access event newer than the
-    store set aside's newest."""
+def _served_since(hub, minutes: int = 1):
+    """A hub served on the copy loaded: `public` gains an access event of its own where
+    the store set aside holds another (same position, another leaf hash), stamped
+    `minutes` after that one (before it when negative: a host whose clock runs behind)."""
     _run(hub, f"INSERT INTO public.audit_entries SELECT * FROM {ASIDE}.audit_entries "
               "ORDER BY seq DESC LIMIT 1",
-         "UPDATE public.audit_entries SET at = at + interval '1 minute' "
-         "WHERE seq = (SELECT max(seq) FROM public.audit_entries)")
+         f"UPDATE public.audit_entries SET at = at + interval '{minutes} minute', "
+         "leaf_hash = sha256(leaf_hash) "
+         "WHERE seq = (SELECT max(seq) FROM public.audit_entries)",
+         "UPDATE public.fiches SET fiche_id = 'F-77'")
     return hub
 
 
@@ -107,15 +110,30 @@ def test_init_puts_back_the_store_beside_a_copy_loaded_but_never_replayed(
     assert _state(hub) == ({"public"}, {"F-1", "F-9"})  # the store as it was
 
 
+@pytest.mark.parametrize("minutes", [1, -2])
 def test_init_does_not_guess_when_public_served_since_and_says_what_to_do(
-        network, tmp_path, caplog):
-    """`public` holds an access event newer than the store set aside (a hub served on the
-    copy): init cannot tell which store to keep, changes nothing, and says what to run."""
-    hub = _served_since(_interrupted(network, tmp_path, "copy_loaded"))
+        network, tmp_path, caplog, minutes):
+    """`public` holds an access event the store set aside does not (a hub served on the
+    copy): init cannot tell which store to keep, changes nothing, and says what to run.
+    Whatever the clock of the host that served: before, an event stamped before the
+    store's newest (a clock two minutes behind) had init drop `public`, and everything
+    received since with it."""
+    hub = _served_since(_interrupted(network, tmp_path, "copy_loaded"), minutes)
     with caplog.at_level(logging.WARNING, logger="hub.store.set_aside"):
         initialise(hub.settings)
     [message] = [r.getMessage() for r in caplog.records if r.name == "hub.store.set_aside"]
     assert ASIDE in message and "capactif restore" in message and "DROP SCHEMA" in message
+    assert _state(hub) == ({"public", ASIDE}, {"F-77"})  # nothing changed
+
+
+def test_restore_refuses_a_live_hub_before_it_puts_anything_back(network, tmp_path):
+    """A process beat lately on the copy loaded: restore stops before it changes anything.
+    Before, it put the store set aside back first, then found the process alive."""
+    hub = _interrupted(network, tmp_path, "copy_loaded")
+    _run(hub, "INSERT INTO public.process_heartbeats (id, kind, host, pid, started_at, "
+              "seen_at) VALUES ('worker:h:1', 'worker', 'h', 1, now(), now())")
+    with pytest.raises(ConfigurationError):
+        recovery.restore(hub.settings, tmp_path / "sauvegarde")
     assert _state(hub) == ({"public", ASIDE}, {"F-1"})  # nothing changed
 
 
@@ -140,6 +158,6 @@ def test_a_restore_that_fails_beside_a_store_set_aside_leaves_both_as_they_were(
     (folder / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ConfigurationError):
         recovery.restore(hub.settings, folder, force=True)
-    assert _state(hub) == ({"public", ASIDE}, {"F-1"})
+    assert _state(hub) == ({"public", ASIDE}, {"F-77"})
     _run(hub, f"DROP SCHEMA public CASCADE; ALTER SCHEMA {ASIDE} RENAME TO public")
     assert _state(hub) == ({"public"}, {"F-1", "F-9"})  # the store set aside, whole

@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from consent.api import NoticeKind
 from hub.bootstrap import Hub
 from hub.config import Settings
@@ -93,10 +95,10 @@ def restore(settings: Settings, folder: Path, *, force: bool = False) -> Restore
             f"This backup is of a {manifest.get('base')} store; this hub's store is {kind}: "
             "restore a backup made in this mode. Nothing was changed.")
     url = settings.database_url.reveal()
+    with _offline_hub(settings) as hub:  # before anything is changed
+        _refuse_if_alive(hub, force)
     with one_at_a_time(settings):  # an earlier release's restore cut short: its store back
         set_aside.put_back(url, beside_a_store="wait")
-    with _offline_hub(settings) as hub:
-        _refuse_if_alive(hub, force)
     # a store still set aside beside `public` is dropped by the load, in its transaction
     copies.load(url, folder / manifest["fichier"])
     with one_at_a_time(settings):  # an `init` starting meanwhile waits, then finds it current
@@ -178,8 +180,16 @@ def _replay_withdrawal(hub: Hub, entry: dict[str, Any]) -> str | None:
 
 
 def _refuse_if_alive(hub: Hub, force: bool) -> None:
+    """Stop if a hub process beat lately. A store without its heartbeats (`public` left
+    missing or empty by an earlier release's interrupted restore) has no process serving
+    on it: none could start."""
+    if force:
+        return
+    with hub.engine.connect() as conn:
+        if not sa.inspect(conn).has_table("process_heartbeats"):
+            return
     with hub.uow() as uow:
-        beats = uow.ops.heartbeats() if not force else []
+        beats = uow.ops.heartbeats()
     limit = dt.timedelta(seconds=3 * hub.settings.heartbeat_interval_s)
     alive = [b for b in beats if hub.clock() - _utc(b.seen_at) <= limit]
     if alive:
