@@ -36,18 +36,48 @@ def dump(database_url: str, target: Path) -> None:
     os.chmod(target, 0o600)
 
 
-def load(database_url: str, source: Path) -> None:
-    """Replace the database at `database_url` by the copy in `source`. Nothing may use
-    the database meanwhile (the restore command checks that no worker is alive)."""
+# The table a load creates in the copy it loads, in its own transaction, and the end of
+# the restore drops once the journal is replayed: while it is there the store holds a copy
+# neither migrated nor replayed (what was erased or withdrawn since would be served
+# again), and `init` refuses to start on it.
+UNFINISHED = "capactif_restore_unfinished"
+
+
+def load(database_url: str, source: Path, copy_sha256: str = "") -> None:
+    """Replace the database at `database_url` by the copy in `source`, marked unfinished
+    (`UNFINISHED`, carrying `copy_sha256`) in the same transaction. Nothing may use the
+    database meanwhile (the restore command checks that no worker is alive)."""
     url = sa.engine.make_url(database_url)
     if url.get_backend_name() == "sqlite":
         _check_sqlite_copy(source)
-        database = Path(url.database or "")
-        for suffix in ("-wal", "-shm"):
-            Path(f"{database}{suffix}").unlink(missing_ok=True)
-        _sqlite_copy(source, database)
+        _sqlite_load(source, Path(url.database or ""), copy_sha256)
         return
-    _pg_replace_public(url, source)
+    _pg_replace_public(url, source, copy_sha256)
+
+
+def unfinished_restore(engine: sa.Engine) -> str | None:
+    """The digest of the copy a restore loaded and has not finished replaying (`""` when
+    loaded by hand); None when no restore is unfinished."""
+    with engine.connect() as conn:
+        schema = None if conn.dialect.name == "sqlite" else "public"
+        if not sa.inspect(conn).has_table(UNFINISHED, schema=schema):
+            return None
+        qualified = UNFINISHED if schema is None else f"{schema}.{UNFINISHED}"
+        found = conn.exec_driver_sql(f"SELECT copy_sha256 FROM {qualified}").scalar()
+        return "" if found is None else str(found)
+
+
+def finish_restore(conn: sa.Connection) -> None:
+    """The copy loaded is replayed: the store may serve (in the caller's transaction)."""
+    qualified = UNFINISHED if conn.dialect.name == "sqlite" else f"public.{UNFINISHED}"
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {qualified}")
+
+
+def _mark_unfinished(copy_sha256: str, qualified: str) -> str:
+    digest = "".join(c for c in copy_sha256 if c in "0123456789abcdef")
+    return (f"DROP TABLE IF EXISTS {qualified};\n"
+            f"CREATE TABLE {qualified} (copy_sha256 text NOT NULL);\n"
+            f"INSERT INTO {qualified} (copy_sha256) VALUES ('{digest}');\n")
 
 
 # Run by psql before the copy's SQL, in the same transaction: the store's schema is
@@ -74,7 +104,7 @@ $capactif$;
 """
 
 
-def _pg_replace_public(url: sa.URL, source: Path) -> None:
+def _pg_replace_public(url: sa.URL, source: Path, copy_sha256: str) -> None:
     """The store's `public` schema replaced by the copy's in one transaction: psql runs
     `_EMPTY_PUBLIC`, then the SQL pg_restore writes of the copy's `public`, and commits
     only once pg_restore has written it all. A failure (a copy this pg_restore cannot
@@ -98,6 +128,7 @@ def _pg_replace_public(url: sa.URL, source: Path) -> None:
             assert restore.stdout is not None
             shutil.copyfileobj(restore.stdout, psql.stdin, 1 << 16)
             if restore.wait() == 0:
+                psql.stdin.write(_mark_unfinished(copy_sha256, f"public.{UNFINISHED}").encode())
                 psql.stdin.write(b"COMMIT;\n")
         except BrokenPipeError:
             pass  # psql stopped on an error: its message says which
@@ -137,6 +168,26 @@ def _check_sqlite_copy(source: Path) -> None:
         raise ConfigurationError(
             f"La copie {source.name} n'est pas une base SQLite lisible : rien n'a été changé.",
             f"The copy {source.name} is not a readable SQLite database: nothing was changed.")
+
+
+def _sqlite_load(source: Path, database: Path, copy_sha256: str) -> None:
+    """The copy written beside the store, marked unfinished, then put in its place by a
+    rename: a kill at any point leaves either the store or the marked copy."""
+    beside = database.with_name(f"{database.name}.restoring")
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{beside}{suffix}").unlink(missing_ok=True)
+    _sqlite_copy(source, beside)
+    marked = sqlite3.connect(beside)
+    try:
+        marked.executescript(f"BEGIN;\n{_mark_unfinished(copy_sha256, UNFINISHED)}COMMIT;\n")
+        marked.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        marked.close()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    os.replace(beside, database)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{beside}{suffix}").unlink(missing_ok=True)
 
 
 def _sqlite_copy(source: Path, target: Path) -> None:

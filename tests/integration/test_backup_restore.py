@@ -432,6 +432,13 @@ def test_the_postgresql_tools_get_the_password_in_their_environment_not_on_their
     monkeypatch.setattr(backup.subprocess, "Popen", PopenSeen)
     backup.dump(with_password, tmp_path / "copy")
     backup.load(with_password, tmp_path / "copy")
+    engine = sa.create_engine(postgres_url)  # the session's template: left as it was
+    try:
+        assert backup.unfinished_restore(engine) == ""  # loaded by hand: not replayed
+        with engine.begin() as conn:
+            backup.finish_restore(conn)
+    finally:
+        engine.dispose()
 
     connecting = [(command, env) for command, env in seen
                   if any(str(url.database) in part for part in command[1:])]

@@ -4,10 +4,10 @@ pg_restore into it, then dropped the schema set aside right after. A kill betwee
 of these steps left the store aside: `public` missing, empty, or holding the copy not yet
 migrated nor replayed. `capactif init` (which `serve` and `worker` run at start) and
 `capactif restore` now put it back themselves where that is certain (the copy's access
-events all older than the store's), and otherwise say exactly what to do (init in its
-log, changing nothing); before, `init` migrated an empty store (the hub served without
-its data), or the unreplayed copy, or stopped on a missing schema, and the set-aside
-schema stayed for ever."""
+log a prefix of the store's, told by positions and leaf hashes, never by clocks), and
+otherwise say exactly what to do (init in its log, changing nothing); before, `init`
+migrated an empty store (the hub served without its data), or the unreplayed copy, or
+stopped on a missing schema, and the set-aside schema stayed for ever."""
 
 from __future__ import annotations
 

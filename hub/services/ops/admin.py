@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from hub.config import Settings
 from hub.errors import ConfigurationError, DatabaseUnreadable, StoreUnavailable
+from hub.store import backup as copies
 from hub.store import set_aside
 from hub.store.migrate import upgrade
 
@@ -32,6 +33,7 @@ def initialise(settings: Settings) -> dict[str, int]:
         if set_aside.put_back(settings.database_url.reveal(), beside_a_store="warn"):
             log.warning("the store an interrupted restore of an earlier release had set aside "
                         "(schema %s) is put back as public", set_aside.ASIDE)
+        _refuse_an_unfinished_restore(settings)
         upgrade(settings.database_url.reveal())
         hub = Hub.from_settings(settings, publisher=NullPublisher())
         try:
@@ -39,6 +41,24 @@ def initialise(settings: Settings) -> dict[str, int]:
                     "formes_reecrites": reindex_forms(hub)}
         finally:
             hub.close()
+
+
+def _refuse_an_unfinished_restore(settings: Settings) -> None:
+    """A restore loaded its copy and stopped before replaying the journal: served, the copy
+    would bring back what was erased or withdrawn since. Only the restore finishes it."""
+    engine = sa.create_engine(settings.database_url.reveal(), poolclass=sa.pool.NullPool)
+    try:
+        unfinished = copies.unfinished_restore(engine)
+    finally:
+        engine.dispose()
+    if unfinished is not None:
+        raise ConfigurationError(
+            "Une restauration n'est pas allée au bout : la base tient la copie chargée, ni "
+            "migrée ni rejouée (ce qui a été effacé ou retiré depuis y reviendrait). Lancez "
+            "de nouveau `capactif restore DOSSIER` avec la même sauvegarde, puis démarrez.",
+            "A restore did not finish: the store holds the copy it loaded, neither migrated "
+            "nor replayed (what was erased or withdrawn since would come back). Run "
+            "`capactif restore FOLDER` again with the same backup, then start.")
 
 
 # The advisory lock `init` takes on PostgreSQL (any fixed number: "capactif" in ASCII)

@@ -85,7 +85,8 @@ class Restored:
 def restore(settings: Settings, folder: Path, *, force: bool = False) -> Restored:
     """Replace the store by the copy in `folder`, then replay the journal. Every hub process
     must be stopped; a worker heartbeat younger than three intervals stops the restore
-    (unless `force`)."""
+    (unless `force`), before anything is changed. The copy stays marked unfinished (init
+    refuses it) until every replay is done: a restore stopped midway is run again."""
     manifest = _manifest(folder)
     kind = "sqlite" if settings.is_sqlite else "postgresql"
     if manifest.get("base") != kind:
@@ -100,7 +101,9 @@ def restore(settings: Settings, folder: Path, *, force: bool = False) -> Restore
     with one_at_a_time(settings):  # an earlier release's restore cut short: its store back
         set_aside.put_back(url, beside_a_store="wait")
     # a store still set aside beside `public` is dropped by the load, in its transaction
-    copies.load(url, folder / manifest["fichier"])
+    # marked unfinished in the load's transaction: `init` refuses the copy until the
+    # journal is replayed (a restore killed from here on is run again)
+    copies.load(url, folder / manifest["fichier"], manifest["sha256"])
     with one_at_a_time(settings):  # an `init` starting meanwhile waits, then finds it current
         upgrade(settings.database_url.reveal())
     with _offline_hub(settings) as hub:
@@ -141,6 +144,8 @@ def _replay(hub: Hub) -> Restored:
         hub.consents.forget_proofs(erased)  # the copy holds the text proofs again
     withdrawals = [_replay_withdrawal(hub, entry) for entry in entries
                    if entry.get("type") == "withdrawal"]
+    with hub.engine.begin() as conn:  # all replayed: the store may serve
+        copies.finish_restore(conn)
     return Restored(keys.buckets_advanced, keys.keys_restored, len(keys.keys_destroyed),
                     keys.keys_unrecoverable, [e[0] for e in erasures if e],
                     [w for w in withdrawals if w])

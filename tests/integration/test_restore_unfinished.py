@@ -1,0 +1,68 @@
+"""A restore stopped after its load committed (during the migration, the journal's
+replay, or the withdrawals' replay) left the copy in place, neither migrated nor
+replayed, and the next `serve` or `worker` start (`init`) migrated and served it: a
+consent withdrawn since routed its fiche again, an erasure made since was undone (the
+fiche read in clear). The load now marks the copy unfinished in its own transaction,
+`init` refuses to start on it saying to run the restore again, and the restore clears the
+mark once every replay is done; run again, it restores as if never stopped."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub.errors import ConfigurationError, DataErased
+from hub.services.ingest.fiches import read_own_fiche
+from hub.services.ops import recovery
+from hub.services.ops.admin import initialise
+from hub.services.privacy import consents, erasure
+from tests.integration.test_backup_restore import ERASED, WITHDRAWN, _fiche, _reopen
+from tests.integration.world import OWNER, push_and_process
+
+pytestmark = pytest.mark.integration
+
+
+class Killed(BaseException):
+    """The restore's process killed at this point (nothing after it runs)."""
+
+
+def _killed(*_args, **_kwargs):
+    raise Killed
+
+
+# where the restore stops: after the load's commit, after the migration, after the
+# journal's replay committed (notices recorded, the withdrawals not yet replayed)
+STOPS = {"after_the_load": "upgrade", "after_the_migration": "_replay",
+         "after_the_replay_commit": "_replay_withdrawal"}
+
+
+@pytest.mark.parametrize("stop", sorted(STOPS))
+def test_a_restore_stopped_after_its_load_is_refused_by_init_then_run_again(
+        network, tmp_path, monkeypatch, stop):
+    hub = network[0]
+    push_and_process(hub, _fiche("F-1", ERASED, None))
+    withdrawn = _fiche("F-3", WITHDRAWN, 2)
+    push_and_process(hub, withdrawn)
+    recovery.backup(hub, tmp_path / "sauvegarde")
+    erased = erasure.request_erasure(hub, OWNER, {"fiche_id": "F-1"})["effacement"]
+    consent_id = hub.consents.by_reference(
+        OWNER.member_id, withdrawn["consentement"]["reference"]).id
+    consents.withdraw_consent(hub, OWNER, consent_id)
+    hub.close()
+
+    with monkeypatch.context() as patched:
+        patched.setattr(recovery, STOPS[stop], _killed)
+        with pytest.raises(Killed):
+            recovery.restore(hub.settings, tmp_path / "sauvegarde")
+    with pytest.raises(ConfigurationError, match="capactif restore"):
+        initialise(hub.settings)  # what `serve` and `worker` run at start
+
+    recovery.restore(hub.settings, tmp_path / "sauvegarde")
+    initialise(hub.settings)
+    restored = _reopen(hub)
+    try:
+        assert restored.consents.get(consent_id).withdrawn
+        assert erasure.read_erasure(restored, OWNER, erased)["fiches_effacees"] == 1
+        with pytest.raises(DataErased):
+            read_own_fiche(restored, OWNER, OWNER.member_id, "F-1")
+    finally:
+        restored.close()
