@@ -381,6 +381,11 @@ class PhoneComparison(Comparison):
         return DIFFERENT
 
 
+def line_kind(number: str) -> tuple[str, str | None]:
+    """`_line_kind`, for the household rule (`household`): a landline is a home."""
+    return _line_kind(number)
+
+
 def _line_kind(number: str) -> tuple[str, str | None]:
     """Where a number of the French numbering plan rings (its country code: +33 for
     metropolitan France, +262 Réunion and Mayotte, +590, +594, +596 the Antilles and

@@ -1,9 +1,10 @@
 """Two people of one household: what tells a sibling from a retyped duplicate.
 
 A household shares a surname and a home (the street line in one town, the landline, even
-typed a digit off). A first name typed again mostly stays near the one it retypes: a
-letter typed wrong, a high Jaro-Winkler, a nickname, a compound's part, a sound (close or
-fuzzy, `comparisons.FirstNameComparison`), or the surname's place (names exchanged). A
+typed a digit off; a mobile typed a digit off is not a home). A first name typed again
+mostly stays near the one it retypes: a letter typed wrong, a high Jaro-Winkler, a
+nickname, a compound's part, a sound (close or fuzzy, `comparisons.FirstNameComparison`),
+or the surname's place (names exchanged). A
 pair whose surname agrees, whose home is one and which shares no e-mail of the person's
 own (exact) is judged by the rule (`household_verdict`):
 
@@ -57,6 +58,7 @@ from hub.domain.matching.comparisons import (
     FUZZY,
     GENERATION_YEARS,
     MISSING,
+    line_kind,
 )
 from hub.domain.matching.first_names import feminine_form
 from hub.domain.matching.record import NormalisedRecord
@@ -79,10 +81,24 @@ NEAR_SURNAME = 0.85
 def _one_home(levels: Mapping[str, str]) -> bool:
     """The street line exact, spelt closely or with another number typed (fuzzy) in one
     town (the postcode or commune agreeing, or given on one side only); or one landline,
-    or one typed a digit off (a household's line: a mobile a digit off, the same)."""
-    street = levels.get("adresse") in (EXACT, CLOSE, FUZZY) and levels.get("lieu") in (
+    or a number typed a digit off, which `resolve` keeps only where both are landlines (a
+    mobile a digit off is one person's number retyped, not a home)."""
+    return _one_street(levels) or levels.get("telephone") in (FUZZY, CLOSE)
+
+
+def _one_street(levels: Mapping[str, str]) -> bool:
+    return levels.get("adresse") in (EXACT, CLOSE, FUZZY) and levels.get("lieu") in (
         EXACT, CLOSE, MISSING, None)
-    return street or levels.get("telephone") in (FUZZY, CLOSE)
+
+
+def home_by_a_typed_number(levels: Mapping[str, str]) -> bool:
+    """The pair is one home only by a number typed a digit off: whether it is a home
+    (two landlines) needs the records (`resolve`)."""
+    return not _one_street(levels) and levels.get("telephone") == CLOSE
+
+
+def _landlines(a: NormalisedRecord, b: NormalisedRecord) -> bool:
+    return all(r.telephone and line_kind(r.telephone)[1] == "fixe" for r in (a, b))
 
 
 def household_verdict(levels: Mapping[str, str]) -> str | None:
@@ -111,6 +127,8 @@ def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
     apart (a father and his son both Jean), a review for dates one typed digit apart,
     none under ten years (a date replaced, as before); and whether an `UNSURE` pair may
     be one person (`may_be_one`)."""
+    if verdict is not None and home_by_a_typed_number(levels) and not _landlines(a, b):
+        return None, False  # a mobile a digit off: no home, the rule says nothing
     if verdict == ALIKE:
         verdict = UNSURE if _two_first_names(a, b, known) else None
     elif verdict == AGED:

@@ -14,6 +14,7 @@ import dataclasses
 import functools
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -159,7 +160,7 @@ class Explanation:
         if self.household:
             lines.append(HOUSEHOLD_FR)
         if self.may_be_one:
-            lines.append(HOUSEHOLD_REVIEW_FR)
+            lines.append(household_review_fr({t.field: t.level for t in self.terms}))
         lines.append(f"total : {points_fr(self.total_weight)} soit une probabilité de "
                      f"{percent_fr(self.probability, 2, certain=certain)}")
         return lines
@@ -197,11 +198,37 @@ HOUSEHOLD_FR = ("foyer : nom identique ou proche, même adresse dans la même co
                 "frappe, ni surnom, ni partie d'un prénom composé) ou des dates de naissance "
                 "nettement différentes (dix ans ou plus d'écart si les prénoms concordent) : "
                 "deux personnes, que le hub ne réunit jamais seul")
-# A pair the household rule held for a coordinator (`Explanation.may_be_one`).
-HOUSEHOLD_REVIEW_FR = ("foyer : nom identique ou proche, même adresse dans la même commune ou "
-                       "même ligne fixe, mais les prénoms se ressemblent encore, ou un même "
-                       "mobile : peut-être une fiche ressaisie, peut-être deux personnes ; le hub "
-                       "ne les réunit jamais seul, un coordinateur décide")
+# A pair the household rule held for a coordinator (`Explanation.may_be_one`): its line
+# says what matched (`household_review_fr`).
+HOUSEHOLD_REVIEW_FR = ("foyer : nom identique ou proche, {home}, mais {doubt} : peut-être une "
+                       "fiche ressaisie, peut-être deux personnes ; le hub ne les réunit jamais "
+                       "seul, un coordinateur décide")
+
+
+def household_review_fr(levels: Mapping[str, str]) -> str:
+    """The line of a pair the household rule held for a coordinator, from its levels."""
+    return HOUSEHOLD_REVIEW_FR.format(home=household_home_fr(levels),
+                                      doubt=household_doubt_fr(levels))
+
+
+def household_home_fr(levels: Mapping[str, str]) -> str:
+    """What made the pair one home (`household._one_home`), in words."""
+    if levels.get("adresse") in (EXACT, CLOSE, FUZZY):
+        return "même adresse dans la même commune"
+    if levels.get("telephone") == FUZZY:
+        return "même ligne fixe"
+    return "une même ligne fixe à un chiffre près"
+
+
+def household_doubt_fr(levels: Mapping[str, str]) -> str:
+    """Why the rule could not say two people (`household.household_verdict`, `resolve`)."""
+    if levels.get("telephone") == EXACT:
+        return "un même mobile des deux côtés"
+    if levels.get("date_naissance") == DIFFERENT:
+        return ("des dates de naissance à dix ans ou plus d'écart qui ne diffèrent que d'un "
+                "chiffre tapé (1958 / 1988 : une faute de frappe aussi souvent qu'un père et "
+                "son fils)")
+    return "les prénoms se ressemblent encore"
 
 
 def weight_fr(weight: float) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub.bootstrap import Hub
-from hub.domain.matching.model import FIELD_LEVELS_FR
+from hub.domain.matching.model import FIELD_LEVELS_FR, household_doubt_fr, household_home_fr
 from hub.errors import BadRequest
 from hub.services.accounts.members import member_names
 from hub.services.accounts.sessions import ConsoleSession
@@ -92,12 +92,11 @@ def waiting_reason(explanation: dict[str, Any]) -> str:
         return ("Deux personnes d'un même foyer : nom identique ou proche, même adresse dans "
                 "la même commune ou même ligne fixe, des prénoms sans rapport ou des dates de "
                 "naissance nettement différentes ; le hub ne les réunit jamais seul.")
-    if explanation.get("foyer_a_verifier"):
-        return ("Peut-être deux personnes d'un même foyer, peut-être une fiche ressaisie : "
-                "nom identique ou proche, même adresse dans la même commune ou même ligne "
-                "fixe, des prénoms qui se ressemblent encore ou un même mobile ; le hub ne "
-                "les réunit jamais seul.")
     levels = {t["champ"]: t["niveau"] for t in explanation["champs"]}
+    if explanation.get("foyer_a_verifier"):  # said from what matched, as the API's line
+        return ("Peut-être deux personnes d'un même foyer, peut-être une fiche ressaisie : "
+                f"nom identique ou proche, {household_home_fr(levels)}, mais "
+                f"{household_doubt_fr(levels)} ; le hub ne les réunit jamais seul.")
     vetoes = [FIELD_LABELS[f].lower() for f in ("prenom", "date_naissance")
               if levels.get(f) == "different"]
     if vetoes:

@@ -166,4 +166,57 @@ def test_the_api_and_the_console_say_what_the_rule_checked(pair, key):
     line = next(line for line in explanation.lines_fr() if line.startswith("foyer : "))
     reason = waiting_reason(document)
     for said in (line, reason):
-        assert "même adresse dans la même commune ou même ligne fixe" in said, said
+        assert "même adresse dans la même commune" in said, said
+
+
+@pytest.mark.parametrize(("pair", "doubt"), [
+    (RETYPED["two typos in a first name"], "les prénoms se ressemblent encore"),
+    (RETYPED["siblings, a parent's mobile"], "un même mobile des deux côtés"),
+    (RETYPED["one first name, dates a decade's digit apart"],
+     "dates de naissance à dix ans ou plus d'écart qui ne diffèrent que d'un chiffre tapé")])
+def test_a_pair_held_for_a_coordinator_says_what_matched_and_why(pair, doubt):
+    """Jean 1958 / Jean 1988 went to review under « les prénoms se ressemblent encore, ou
+    un même mobile »: neither was so. The API's line and the console's reason now say the
+    home that matched and the one doubt that held the pair, and nothing else."""
+    first, second = (normalise_record(row, f"f{n}") for n, row in enumerate(pair))
+    explanation = _typo_heavy().score(second, first)
+    assert explanation.to_dict().get("foyer_a_verifier") is True
+    line = next(line for line in explanation.lines_fr() if line.startswith("foyer : "))
+    reason = waiting_reason(explanation.to_dict())
+    others = {"prénoms se ressemblent", "mobile", "chiffre tapé", "ligne fixe"}
+    others = {other for other in others if other not in doubt}
+    for said in (line, reason):
+        assert doubt in said and "même adresse dans la même commune" in said, said
+        assert not any(other in said for other in others), said
+
+
+def test_a_review_line_names_the_landline_when_the_home_is_the_line():
+    """No street line in common, one landline: the line says the landline, not the address."""
+    from hub.domain.matching.model import household_review_fr
+
+    said = household_review_fr({"nom": "exact", "adresse": "missing", "telephone": "fuzzy",
+                                "prenom": "fuzzy", "date_naissance": "exact"})
+    assert "même ligne fixe" in said and "même adresse" not in said
+
+
+def _elsewhere(telephones: tuple[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Siblings' first names and dates, two street lines of one town, numbers a digit off."""
+    return (_fiche("Roux", "Paul", "2001-05-05", telephone=telephones[0]),
+            {**_fiche("Roux", "Marc", "2003-05-05", telephone=telephones[1]),
+             "adresse_ligne": "18 rue Buffon"})
+
+
+@pytest.mark.parametrize(("telephones", "home"), [
+    (("0380123456", "0380123465"), True),  # a landline a digit off: one home
+    (("0612345678", "0612345687"), False)])  # a mobile a digit off: one person's, retyped
+def test_only_a_landline_typed_a_digit_off_makes_a_home(telephones, home):
+    """The docs said a landline; the code counted a mobile a digit off as a home too, and
+    judged the pair by the household rule."""
+    pair = _elsewhere(telephones)
+    first, second = (normalise_record(row, f"f{n}") for n, row in enumerate(pair))
+    model = _typo_heavy()
+    explanation = model.score(second, first)
+    assert (explanation.household_rule is not None) is home
+    assert explanation.to_dict().get("foyer", False) is home
+    online, patterns = _kinds(pair, model)  # the two paths agree
+    assert online == patterns
