@@ -6,6 +6,7 @@ the restore from the backup's last signed head."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -218,13 +219,20 @@ recovery.restore(Settings.from_env(), Path(sys.argv[1]), force=True)
 """
 
 
-def _fiche_ids(hub):
+@contextlib.contextmanager
+def _store(hub):
+    """A connection of its own to the hub's store (the hub itself may be closed)."""
     engine = sa.create_engine(hub.settings.database_url.reveal())
     try:
         with engine.connect() as conn:
-            return set(conn.execute(sa.select(fiches.c.fiche_id)).scalars())
+            yield conn
     finally:
         engine.dispose()
+
+
+def _fiche_ids(hub):
+    with _store(hub) as conn:
+        return set(conn.execute(sa.select(fiches.c.fiche_id)).scalars())
 
 
 @ON_POSTGRESQL
@@ -260,18 +268,14 @@ def test_a_restore_keeps_the_extensions_installed_in_the_store_s_schema(network,
     recovery.backup(hub, tmp_path / "sauvegarde")
     hub.close()
     recovery.restore(hub.settings, tmp_path / "sauvegarde")
-    engine = sa.create_engine(hub.settings.database_url.reveal())
-    try:
-        with engine.connect() as conn:
-            assert conn.exec_driver_sql(
-                "SELECT e.extnamespace::regnamespace::text FROM pg_extension e "
-                "WHERE e.extname = 'pg_trgm'").scalar_one() == "public"
-            assert conn.exec_driver_sql("SELECT public.similarity('abc', 'abc')").scalar_one() == 1
-            assert conn.exec_driver_sql(
-                "SELECT count(*) FROM pg_indexes WHERE indexname = 'dba_members_trgm'"
-            ).scalar_one() == 1
-    finally:
-        engine.dispose()
+    with _store(hub) as conn:
+        assert conn.exec_driver_sql(
+            "SELECT e.extnamespace::regnamespace::text FROM pg_extension e "
+            "WHERE e.extname = 'pg_trgm'").scalar_one() == "public"
+        assert conn.exec_driver_sql("SELECT public.similarity('abc', 'abc')").scalar_one() == 1
+        assert conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_indexes WHERE indexname = 'dba_members_trgm'"
+        ).scalar_one() == 1
 
 
 @ON_POSTGRESQL
@@ -288,13 +292,9 @@ def test_a_restore_leaves_the_database_s_other_schemas_alone(network, tmp_path):
         conn.exec_driver_sql("INSERT INTO reporting.seen VALUES (2)")
     hub.close()
     recovery.restore(hub.settings, tmp_path / "sauvegarde")
-    engine = sa.create_engine(hub.settings.database_url.reveal())
-    try:
-        with engine.connect() as conn:
-            assert list(conn.exec_driver_sql("SELECT n FROM reporting.seen ORDER BY n").scalars()) \
-                == [1, 2]
-    finally:
-        engine.dispose()
+    with _store(hub) as conn:
+        assert list(conn.exec_driver_sql("SELECT n FROM reporting.seen ORDER BY n").scalars()) \
+            == [1, 2]
 
 
 @ON_POSTGRESQL
@@ -306,18 +306,14 @@ def test_a_restored_store_has_the_planner_s_statistics_of_its_tables(network, tm
     recovery.backup(hub, tmp_path / "sauvegarde")
     hub.close()
     recovery.restore(hub.settings, tmp_path / "sauvegarde")
-    engine = sa.create_engine(hub.settings.database_url.reveal())
-    try:
-        with engine.connect() as conn:
-            unanalysed = conn.exec_driver_sql(
-                "SELECT relname FROM pg_stat_user_tables WHERE schemaname = 'public' "
-                "AND n_live_tup > 0 AND last_analyze IS NULL AND last_autoanalyze IS NULL "
-                "ORDER BY relname").scalars().all()
-            analysed = conn.exec_driver_sql(
-                "SELECT count(*) FROM pg_stats WHERE schemaname = 'public' "
-                "AND tablename IN ('fiches', 'match_keys', 'deliveries')").scalar_one()
-    finally:
-        engine.dispose()
+    with _store(hub) as conn:
+        unanalysed = conn.exec_driver_sql(
+            "SELECT relname FROM pg_stat_user_tables WHERE schemaname = 'public' "
+            "AND n_live_tup > 0 AND last_analyze IS NULL AND last_autoanalyze IS NULL "
+            "ORDER BY relname").scalars().all()
+        analysed = conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_stats WHERE schemaname = 'public' "
+            "AND tablename IN ('fiches', 'match_keys', 'deliveries')").scalar_one()
     assert unanalysed == []
     assert analysed > 0
 

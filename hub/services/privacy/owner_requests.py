@@ -123,10 +123,8 @@ def track(hub: Hub, erasure_id: str) -> None:
     the commit was never sent one)."""
     now = hub.clock()
     with hub.uow() as uow:
-        keys = {notice_key(hub.pseudonym_key, r.owner_id, erasure_id, EVENT): r.owner_id
-                for r in uow.erasure_requests.of_erasure(erasure_id)}
-        committed = uow.deliveries.existing_keys(sorted(keys))
-    active = {owner for key, owner in keys.items() if key in committed}
+        active = _notified(uow, hub.pseudonym_key, erasure_id,
+                           {r.owner_id for r in uow.erasure_requests.of_erasure(erasure_id)})
     for owner in sorted(active):
         hub.consents.notice_sent(erasure_id, owner, now, NoticeKind.ERASURE_REQUEST)
     if active:
@@ -170,10 +168,14 @@ def unreached(hub: Hub, erasure_id: str, left: set[str]) -> set[str]:
     with hub.uow() as uow:
         asked = {r.owner_id for r in uow.erasure_requests.of_erasure(erasure_id)
                  if r.status == PENDING} - sent
-        keys = {notice_key(hub.pseudonym_key, owner, erasure_id, EVENT): owner
-                for owner in asked}
-        committed = uow.deliveries.existing_keys(sorted(keys))
-    return left | {owner for key, owner in keys.items() if key not in committed}
+        return left | (asked - _notified(uow, hub.pseudonym_key, erasure_id, asked))
+
+
+def _notified(uow: UnitOfWork, secret: bytes, erasure_id: str, owners: set[str]) -> set[str]:
+    """The `owners` whose notice of this request was committed with it (`ask` writes one
+    delivery per active owner, under its stable notice key)."""
+    keys = {notice_key(secret, owner, erasure_id, EVENT): owner for owner in owners}
+    return {keys[key] for key in uow.deliveries.existing_keys(sorted(keys))}
 
 
 def _line(row: ErasureRequest, erasure: Erasure, now: dt.datetime,
