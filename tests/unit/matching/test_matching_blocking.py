@@ -314,3 +314,37 @@ def test_the_new_typo_keys_are_weak_ones_with_their_own_cap():
     limits = BlockLimits(50, 5, weak_block_size=20, weak_window=2)
     for rule in ("bouts_noms", "rue_commune"):
         assert limits.of(f"{rule}:ABCD:x") == (20, 2)
+
+
+def test_the_surname_with_the_street_survives_typos_in_the_first_name_number_and_place():
+    """The first name, the house number, the postcode and the commune all typed wrong and
+    no birth date: the surname's sound with the street's own word is what is left."""
+    here = {"nom": "Belperio", "prenom": "Abbwy", "adresse_ligne": "13 light dtreet belgrave",
+            "code_postal": "04837", "commune": "Welersehill"}
+    there = {"nom": "Belperio", "prenom": "Abbey", "adresse_ligne": "10 light street belgrave",
+             "code_postal": "04870", "commune": "Wellershill"}
+    assert not _shared(here, there, tuple(r for r in RULES if r != "nom_rue"))
+    assert _rules_of(_shared(here, there, (*RULES, "nom_rue"))) == {"nom_rue"}
+    assert blocking_keys(person(**here), ("nom_rue",)) == [
+        f"nom_rue:{person(**here).phon_nom}:BELGRA"]
+    assert blocking_keys(person(nom="Belperio"), ("nom_rue",)) == []  # no street, no key
+
+
+def test_the_first_name_with_the_street_survives_typos_in_the_surname_number_and_place():
+    here = {"nom": "Bizhop", "prenom": "Ellie", "adresse_ligne": "greenvale street",
+            "commune": "Willetgon"}
+    there = {"nom": "Bishop", "prenom": "Ellie", "date_naissance": "1907-11-17",
+             "adresse_ligne": "8 greenvale street", "code_postal": "02088",
+             "commune": "Cunningham"}
+    assert not _shared(here, there, tuple(r for r in RULES if r != "prenom_rue"))
+    assert _rules_of(_shared(here, there, (*RULES, "prenom_rue"))) == {"prenom_rue"}
+    assert blocking_keys(person(**here), ("prenom_rue",)) == [
+        f"prenom_rue:{person(**here).phon_prenom}:GREENV"]
+
+
+def test_the_street_name_keys_keep_their_caps():
+    """The surname with the street is a name key (the strong cap); the first name with
+    the street, as with the commune or the postcode, a weak one."""
+    limits = BlockLimits(50, 5, weak_block_size=20, weak_window=2)
+    assert limits.of("nom_rue:BLPR:BELGRA") == (50, 5)
+    assert limits.of("prenom_rue:AL:GREENV") == (20, 2)
