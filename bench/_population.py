@@ -52,12 +52,15 @@ class Person:
     street: str
     postcode: str
     commune: str
+    # The home before a move (`households="dense"`): some members still type it.
+    moved_from: tuple[str, str, str] | None = None
 
 
 class _World:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
         self.phone_rng: random.Random | None = None  # the writings added since (`generate`)
+        self.dense = False  # households="dense" (`generate`)
         self.fake = Faker("fr_FR")
         self.fake.seed_instance(seed)
         self.communes = [(self.fake.city(), f"{self.rng.choice(['03', '15', '43', '63'])}"
@@ -110,12 +113,17 @@ def _ascii(text: str) -> str:
 def _people(world: _World, count: int) -> list[Person]:
     rng, people = world.rng, []
     while len(people) < count:
-        household_size = rng.choices([1, 2, 3, 4], [0.45, 0.3, 0.15, 0.1])[0]
+        household_size = rng.choices([1, 2, 3, 4, 5], _DENSE_SIZES if world.dense else (
+            0.45, 0.3, 0.15, 0.1, 0.0))[0]
         family = world.surname()
         commune, postcode = rng.choice(world.communes)
         street = world.fake.street_address()
         landline = world.phone(mobile=False) if rng.random() < 0.5 else None
-        twins = rng.random() < 0.04
+        twins = rng.random() < (_DENSE_TWINS if world.dense else 0.04)
+        moved_from = None
+        if world.dense and rng.random() < _DENSE_MOVES:
+            old_commune, old_postcode = rng.choice(world.communes)
+            moved_from = (world.fake.street_address(), old_postcode, old_commune)
         born_twins = dt.date(rng.randint(1955, 2004), rng.randint(1, 12), rng.randint(1, 28))
         for member in range(household_size):
             sex = rng.choice("FM")
@@ -131,12 +139,24 @@ def _people(world: _World, count: int) -> list[Person]:
             if rng.random() < 0.2:
                 emails.append(world.email(prenom, nom_naissance or nom))
             people.append(Person(len(people), nom, nom_naissance, prenom, born, emails,
-                                 world.phone(), landline, street, postcode, commune))
+                                 world.phone(), landline, street, postcode, commune,
+                                 moved_from))
     return people[:count]
 
 
+# households="dense": a population like the held-out one of issue 16 (families and twins
+# at one address, moves, phone formats): bigger households (up to 5), twins in one home
+# in six, a family moved in four (each record of theirs typed with the old home at
+# `_OLD_HOME`), and a phone written another way (`_PHONE_WRITINGS`) in one record in four.
+_DENSE_SIZES = (0.25, 0.3, 0.2, 0.15, 0.1)
+_DENSE_TWINS = 0.16
+_DENSE_MOVES = 0.25
+_OLD_HOME = 0.4
+_DENSE_OTHER_WRITINGS = 0.25
+
+
 def generate(size: int = 10_000, seed: int = 7, twins_share_email: float = 0.0,
-             legacy_phones: bool = False, other_scripts: float = 0.0,
+             legacy_phones: bool = False, other_scripts: float = 0.0, households: str = "",
              ) -> tuple[list[dict[str, str]], list[int]]:
     """`size` rows (records) and, for each, the index of the true person.
 
@@ -156,8 +176,12 @@ def generate(size: int = 10_000, seed: int = 7, twins_share_email: float = 0.0,
     Chinese (`_SCRIPT_NAMES`); each member types such a person's names in their script
     or in Latin letters as a French office writes them (Kouznetsov, Youssef), drawn apart
     so that every other value is the same as with 0.
+
+    `households`: "dense" for more and bigger households, more twins, moves and phone
+    writings (`_DENSE_SIZES`); "" the population as before.
     """
     world = _World(seed)
+    world.dense = households == "dense"
     rng = world.rng
     people = _people(world, int(size / 1.9) + 1)
     _share_twins_email(people, random.Random(f"twins-{seed}"), twins_share_email)
@@ -306,9 +330,17 @@ def _corrupt(world: _World, p: Person) -> dict[str, str]:
         "nom": _blank(rng, nom, 0.02), "nom_naissance": nom_naissance,
         "prenom": _blank(rng, prenom, 0.02), "date_naissance": _date(rng, p.born),
         "courriel": _blank(rng, _email(rng, p), 0.35), "telephone": _phone(world, p),
-        "adresse_ligne": _blank(rng, _street(rng, p.street), 0.25),
-        "code_postal": _blank(rng, p.postcode, 0.1), "commune": _blank(rng, p.commune, 0.15),
+        **_home(rng, p),
     }
+
+
+def _home(rng: random.Random, p: Person) -> dict[str, str]:
+    """The home as a member types it: the one before a move at `_OLD_HOME` for a person
+    who moved (the member met them before)."""
+    street, postcode, commune = (p.moved_from if p.moved_from and rng.random() < _OLD_HOME
+                                 else (p.street, p.postcode, p.commune))
+    return {"adresse_ligne": _blank(rng, _street(rng, street), 0.25),
+            "code_postal": _blank(rng, postcode, 0.1), "commune": _blank(rng, commune, 0.15)}
 
 
 def _first_name_variant(rng: random.Random, prenom: str) -> str:
@@ -387,6 +419,8 @@ def _phone(world: _World, p: Person) -> str:
     style = rng.randrange(4)
     other_writing = world.phone_rng.random() if world.phone_rng else 1.0
     overseas = number[:4] in _OVERSEAS_MOBILES
+    if world.dense and world.phone_rng and world.phone_rng.random() < _DENSE_OTHER_WRITINGS:
+        return _other_writing(world.phone_rng, number, overseas)
     if other_writing < 0.05 and not overseas:
         return f"+33 (0){number[1]} " + " ".join(number[i : i + 2] for i in range(2, 10, 2))
     if other_writing < 0.1 and not overseas:
@@ -396,6 +430,18 @@ def _phone(world: _World, p: Person) -> str:
     if style == 1:
         return _OVERSEAS_MOBILES.get(number[:4], "+33 ") + number[1:]
     return number if style == 2 else ".".join(number[i : i + 2] for i in range(0, 10, 2))
+
+
+def _other_writing(rng: random.Random, number: str, overseas: bool) -> str:
+    """A writing a member's form lets through: dashes, slashes, no space after +33, the
+    trunk 0 kept after the country code, or a note beside the number."""
+    pairs = [number[i : i + 2] for i in range(0, 10, 2)]
+    country = _OVERSEAS_MOBILES.get(number[:4], "+33 ").strip()
+    return rng.choice([
+        "-".join(pairs), "/".join(pairs), f"{country}{number[1:]}",
+        f"{country} {number}" if not overseas else " ".join(pairs),
+        f"{' '.join(pairs)} (portable)" if number[1] in "67" else f"tél. {' '.join(pairs)}",
+    ])
 
 
 def _street(rng: random.Random, street: str) -> str:

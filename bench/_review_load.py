@@ -8,7 +8,8 @@ prints the distinct pairs of clusters they join (`BatchSummary.review_decisions`
 says so.
 
 Each pair is put in one class by the rule that held it from an auto-link, scored
-again with the trained model: a veto field different, not enough agreeing evidence
+again with the trained model: the household rule's doubt (one home, one surname, and
+records that may be one person: `household.may_be_one`), a veto field different, not enough agreeing evidence
 (and which fields agreed: "names and a place only" is the class the decision tests
 forbid from linking), the probability below the link threshold, or a link the
 clustering split (chaining).
@@ -26,8 +27,10 @@ from hub.domain.matching.decision import (
     agrees,
     contacts_contradict,
     has_enough_evidence,
+    one_household,
     vetoed,
 )
+from hub.domain.matching.household import UNSURE
 from hub.domain.matching.model import Explanation, MatchModel
 from hub.domain.matching.record import NormalisedRecord
 
@@ -50,6 +53,8 @@ def review_classes(reviews_csv: Path, records: Sequence[NormalisedRecord],
 def _reason(explanation: Explanation, model: MatchModel) -> str:
     """The first rule, in this order, that keeps the pair from an auto-link."""
     settings = model.decision
+    if one_household(explanation, settings) == UNSURE:
+        return "household rule: one home, may be one person (first names alike, one mobile)"
     if vetoed(explanation, settings):
         fields = sorted(t.field for t in explanation.terms if t.level == DIFFERENT
                         and t.field in settings.veto_fields

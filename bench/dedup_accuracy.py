@@ -313,8 +313,10 @@ def one_email_one_birth_date(rows: Sequence[dict[str, str]], truth: Sequence[obj
 # 15 % of birth dates typed as a database's zero date, every twin pair sharing an e-mail,
 # 10 % of birth dates written the French compact way (JJMMAAAA) or as a placeholder
 # (99/99/9999): a date the hub cannot read must not lift the birth date's veto.
+# french-households: the population made like issue 16's held-out one (`_population`,
+# households="dense": bigger households, more twins, moves, more phone writings).
 FRENCH_VARIANTS = ("french-no-contacts", "french-few-contacts", "french-zero-dates",
-                   "french-twins-email", "french-odd-dates")
+                   "french-twins-email", "french-odd-dates", "french-households")
 
 
 def _vary(name: str, rows: list[dict[str, str]], seed: int) -> None:
@@ -348,7 +350,8 @@ def load_set(name: str, size: int, seed: int, twins_share_email: float = 0.0,
              ) -> tuple[list[dict[str, str]], list[str]]:
     if name == "french" or name in FRENCH_VARIANTS:
         share = 1.0 if name == "french-twins-email" else twins_share_email
-        rows, truth = generate(size, seed, share, legacy_phones, other_scripts)
+        rows, truth = generate(size, seed, share, legacy_phones, other_scripts,
+                               "dense" if name == "french-households" else "")
         _vary(name, rows, seed)
         return rows, [str(t) for t in truth]
     if name.startswith("dsgen-"):
@@ -400,7 +403,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         choices=["french", *FRENCH_VARIANTS, *_febrl.DEV_SETS, *DSGEN_SETS],
                         help="dsgen-*: FEBRL-family sets made by bench/_dsgen.py (--seed); "
                              "french-*: the French population (--size) without contacts, "
-                             "with few, with zero dates, twins sharing an e-mail")
+                             "with few, with zero dates, twins sharing an e-mail, denser "
+                             "households (more twins, moves, phone writings)")
     parser.add_argument("--no-sweep", action="store_true", help="only the shipped thresholds")
     parser.add_argument("--twins-share-email", type=float, default=0.0, metavar="SHARE",
                         help="French population: the share of twin pairs with one e-mail")

@@ -86,13 +86,15 @@ def has_enough_evidence(explanation: Explanation, settings: DecisionSettings) ->
     A shared postcode or commune (`lieu`) counts as agreeing, not as strong. A shared
     address, landline and surname describe a household: without a first name, a birth
     date or an e-mail agreeing they do not make one person. E-mail and phone both plainly
-    different (`contacts_contradict`) is never enough evidence either.
+    different (`contacts_contradict`) is never enough evidence either, nor, where the
+    training file showed households, a pair comparing neither the first name nor the
+    birth date (`nothing_personal_compared`).
     """
     agreeing = [t for t in explanation.terms if agrees(t, settings)]
     strong = any(t.field in settings.strong_fields for t in agreeing) or (
         _no_field_is_strong(settings)) or names_and_place(explanation, settings)
     personal = any(t.field in settings.personal_fields for t in agreeing) or (
-        _no_field_is_personal(settings))
+        _no_field_is_personal(settings) and not nothing_personal_compared(explanation, settings))
     return (strong and personal and len(agreeing) >= settings.min_agreeing_fields
             and not contacts_contradict(explanation)
             and not unchecked_and_contradicted(explanation, settings))
@@ -122,6 +124,16 @@ def _no_field_is_personal(settings: DecisionSettings) -> bool:
     the first name and the birth date often (typo-heavy files, no households), so asking
     one of them to agree would refuse the very duplicates the data hold."""
     return settings.every_veto_lifted()
+
+
+def nothing_personal_compared(explanation: Explanation, settings: DecisionSettings) -> bool:
+    """Neither the first name nor the birth date compared (each missing on a side), where
+    the model's training file showed households (`DecisionSettings.household_apart`): the
+    surname and the home left agreeing are what two of a household share (a sister
+    without a first name, her brother without a birth date), so they are not enough
+    evidence to link, even where the model lifts every veto; a coordinator decides."""
+    return settings.household_apart and all(
+        explanation.level_of(f) == MISSING for f in ("prenom", "date_naissance"))
 
 
 def _no_field_is_strong(settings: DecisionSettings) -> bool:

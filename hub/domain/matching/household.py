@@ -22,7 +22,10 @@ own (exact) is judged by the rule (`household_verdict`):
   makes that gap, none under ten years (a date replaced);
 - `ALIKE`: the birth dates agree and the first names are alike (fuzzy): `UNSURE` where
   both are first names common in the training file (Julien / Juliette, twins), none
-  otherwise (a typo, a compound's part: one person retyped, `resolve`).
+  otherwise (a typo, a compound's part: one person retyped, `resolve`). So are first
+  names plainly different by their level but two typed letters apart (Aidan / Aidjm,
+  Bernard / Bnnard) where the birth dates do not differ plainly (`_retyped_first_name`):
+  a sibling's or a twin's name is another name, hardly ever that near.
 
 Typo-heavy files without households also replace a first name outright now and then
 (a twin's pattern, then, is a duplicate's): the rule holds only where the file shows
@@ -71,9 +74,13 @@ HOUSEHOLD_PAIRS = "paires_foyers"
 # Fewer pairs of one home than this say nothing of households (a file of 20 records
 # read 0.12 to 0.32): the rule stays off.
 MIN_HOME_PAIRS = 30
-# First names this alike (Jaro-Winkler) may be one retyped (Bnnard / Bernard, Lzie /
-# Lucie, Mohamed / Muhammad: 0.80), so a coordinator decides.
+# First names this alike (Jaro-Winkler) may be one retyped (Lzie / Lucie, Mohamed /
+# Muhammad: 0.80), so a coordinator decides.
 ALIKE_FIRST_NAMES = 0.7
+# First names this many typed letters apart (OSA) or fewer, each at least this long, are
+# one name typed twice where the birth dates do not differ (`_retyped_first_name`).
+TYPED_APART = 2
+RETYPED_MIN_LENGTH = 4
 # A first name this near the other's surname: names exchanged with a typo.
 NEAR_SURNAME = 0.85
 
@@ -129,6 +136,8 @@ def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
     be one person (`may_be_one`)."""
     if verdict is not None and home_by_a_typed_number(levels) and not _landlines(a, b):
         return None, False  # a mobile a digit off: no home, the rule says nothing
+    if _retyped_first_name(levels, verdict, a, b):
+        verdict = ALIKE  # two typed letters apart: a first name retyped, as a fuzzy one
     if verdict == ALIKE:
         verdict = UNSURE if _two_first_names(a, b, known) else None
     elif verdict == AGED:
@@ -136,6 +145,31 @@ def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
         if verdict == UNSURE:  # one digit typed wrong: a decade's typo as often
             return verdict, True
     return verdict, verdict == UNSURE and may_be_one(levels, a, b)
+
+
+def _retyped_first_name(levels: Mapping[str, str], verdict: str | None,
+                        a: NormalisedRecord, b: NormalisedRecord) -> bool:
+    """First names plainly different by their level but `TYPED_APART` typed letters apart
+    or fewer, each of `RETYPED_MIN_LENGTH` letters or more (Aidan / Aidjm, Alice / Aljse),
+    where the birth dates do not differ plainly: one name typed twice, read as `ALIKE`
+    (two first names common in the file stay a review: twins). A sibling's or a twin's
+    first name is another name, hardly ever that near; birth dates plainly different
+    leave the verdict as it is (measured: half of those pairs are two people)."""
+    if verdict not in (APART, UNSURE) or levels.get("prenom") != DIFFERENT or levels.get(
+            "date_naissance") == DIFFERENT or levels.get("telephone") == EXACT:
+        return False
+    x, y = a.prenom or "", b.prenom or ""
+    return (min(len(x), len(y)) >= RETYPED_MIN_LENGTH and not feminine_form(x, y)
+            and OSA.distance(x, y) <= TYPED_APART)
+
+
+def needs_records(levels: Mapping[str, str], verdict: str | None) -> bool:
+    """Whether the verdict of the levels (`household_verdict`) may change on the pair's
+    records (`resolve`): `ALIKE`, `AGED`, `UNSURE`, a home by a number typed a digit off,
+    or first names different under birth dates that are not (`_retyped_first_name`)."""
+    return verdict in (ALIKE, AGED, UNSURE) or (verdict is not None and (
+        home_by_a_typed_number(levels) or (levels.get("prenom") == DIFFERENT
+                                           and levels.get("date_naissance") != DIFFERENT)))
 
 
 def _aged(a: NormalisedRecord, b: NormalisedRecord) -> str | None:

@@ -49,9 +49,8 @@ from hub.domain.matching.decision import (
 from hub.domain.matching.household import (
     AGED,
     ALIKE,
-    UNSURE,
-    home_by_a_typed_number,
     household_verdict,
+    needs_records,
     resolve,
 )
 from hub.domain.matching.model import Explanation, FieldTerm, MatchModel, probability_of
@@ -287,9 +286,7 @@ class PatternScorer:
                              other_person(plain, self.decision), thin(plain, self.decision),
                              lines_contradict(plain, self.decision),
                              veto_fields_vouch(plain, self.decision), close_fields,
-                             from_levels in (ALIKE, AGED, UNSURE) or (
-                                 from_levels is not None
-                                 and home_by_a_typed_number(self._named(levels))))
+                             needs_records(self._named(levels), from_levels))
 
     def values_held(self) -> int:
         """How many of a fiche's values (names) the adjustments are memoised for."""

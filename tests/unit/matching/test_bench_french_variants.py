@@ -4,6 +4,7 @@ must not link two people there."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from bench.dedup_accuracy import load_set, run_ours
@@ -49,3 +50,40 @@ def test_dates_the_hub_cannot_read_do_not_lift_the_birth_date_veto(tmp_path: Pat
     run_ours(rows, tmp_path, model_out=tmp_path / "model.json")
     model = MatchModel.from_json((tmp_path / "model.json").read_text("utf-8"))
     assert "date_naissance" not in model.decision.lifted_vetoes
+
+
+def _homes(rows: list[dict[str, str]], truth: list[str]) -> tuple[int, int, int]:
+    """(people sharing a surname and a street line with another person, of them born on
+    one day with that other person, people typed with two postcodes: moved)."""
+    people: dict[str, set[tuple[str, str, str, str]]] = {}
+    for row, person in zip(rows, truth, strict=True):
+        people.setdefault(person, set()).add(
+            (row["nom"].lower(), row["adresse_ligne"].lower(), row["date_naissance"],
+             row["code_postal"]))
+    by_home: dict[tuple[str, str], set[str]] = {}
+    born: dict[tuple[str, str, str], set[str]] = {}
+    for person, seen in people.items():
+        for nom, street, date, _postcode in seen:
+            if nom and street:
+                by_home.setdefault((nom, street), set()).add(person)
+                born.setdefault((nom, street, date), set()).add(person)
+    shared = {p for group in by_home.values() if len(group) > 1 for p in group}
+    twins = {p for group in born.values() if len(group) > 1 for p in group}
+    moved = sum(len({postcode for *_rest, postcode in seen if postcode}) > 1
+                for seen in people.values())
+    return len(shared), len(twins), moved
+
+
+def test_dense_households_hold_more_families_twins_moves_and_phone_writings():
+    """french-households (issue 16's held-out kind): more people share a home, more are
+    twins, more are typed at two homes, more phones are written with dashes or slashes;
+    the plain population is made as before."""
+    plain, plain_truth = load_set("french", 2000, 5)
+    dense, dense_truth = load_set("french-households", 2000, 5)
+    shared, twins, moved = _homes(plain, plain_truth)
+    dense_shared, dense_twins, dense_moved = _homes(dense, dense_truth)
+    assert dense_shared > 1.2 * shared and dense_twins > 1.5 * twins
+    assert dense_moved > 50 and moved == 0
+    written = [sum(bool(re.search(r"\d\d[-/]\d\d[-/]", row["telephone"])) for row in rows)
+               for rows in (plain, dense)]
+    assert written[0] == 0 and written[1] > 40
