@@ -4,7 +4,7 @@ not differ; and where the file shows households, a pair that compares neither th
 name nor the birth date never links on the surname and the home alone. Measured on the
 household sets (`bench/dedup_accuracy.py`): first names two typed letters apart under
 birth dates that agree, or are missing on a side, were one person in 140 of 140 such
-candidate pairs of dsgen-zipf-heavy-households (twins and siblings drawn their own
+candidate pairs the rule held on dsgen-zipf-heavy-households (twins and siblings drawn their own
 names); a pair comparing neither was two people in 11 of 56 there, 14 of 33 on
 dsgen-poisson-exact-households. Online and batch alike."""
 
