@@ -6,6 +6,7 @@ receipts, the tables, and the data keys whose destruction makes an erasure final
 
 from consent.decision import Decision, Reason, refused, usable
 from consent.model import AckStatus, ConsentRecord, NoticeAck, NoticeKind, as_utc, scope
+from consent.notices import MAX_VERSION as MAX_NOTICE_VERSION
 from consent.receipts import build_receipt, sign_receipt
 from consent.registry import ConsentRegistry
 from consent.shredding import check_master_key, is_sealed, new_key, seal, unseal, unwrap_key, wrap_key
@@ -13,6 +14,7 @@ from consent.sql import SqlConsentRegistry
 from consent.tables import define_tables
 
 __all__ = [
+    "MAX_NOTICE_VERSION",
     "AckStatus",
     "ConsentRecord",
     "ConsentRegistry",

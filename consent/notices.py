@@ -4,17 +4,29 @@ A notice is content-addressed: its fingerprint is the SHA-256 of its UTF-8 text,
 a text is stored once. Registering the same text again with the same language and
 purposes answers the stored notice (safe retries); with other terms it is refused,
 since a consent cites the notice by version and fingerprint only.
+
+A version is drawn at random (`new_version`), not counted: one network-wide counter let
+a member registering two notices learn how many the others registered in between.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 
 from consent.model import Notice
 from consent.submission import notice_hash
 from hub.errors import InvalidNotice, NoticeConflict, NoticePurposesMismatch
 from schemas.loader import FieldError, validator
+
+MAX_VERSION = 2**31 - 1  # the version column and schemas/notice.v1.json are 32-bit
+
+
+def new_version() -> int:
+    """A version for a new notice: opaque, uniform over 1..MAX_VERSION (a collision with a
+    stored one is retried by the store)."""
+    return secrets.randbelow(MAX_VERSION) + 1
 
 
 def draft_notice(submission: Any, member_id: str | None, now: dt.datetime) -> Notice:

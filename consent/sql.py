@@ -27,6 +27,7 @@ from consent.model import (
     forgotten_proof,
     sorted_history,
 )
+from consent.notices import new_version
 from consent.registry import Clock, ConsentRegistry, FicheKey, utc_now
 from consent.tables import ConsentTables, define_tables
 from hub.errors import NoticeNotSent
@@ -199,10 +200,9 @@ class SqlConsentRegistry(ConsentRegistry):
         notices = self._t.notices
         purposes = None if draft.purposes is None else sorted(draft.purposes)
         for _attempt in range(5):
+            version = new_version()
             try:
                 with self._writes.begin() as conn:
-                    latest = conn.execute(sa.select(sa.func.max(notices.c.version))).scalar()
-                    version = int(latest or 0) + 1
                     conn.execute(notices.insert().values(
                         version=version, sha256=draft.sha256, text=draft.text,
                         stored_at=as_utc(draft.stored_at), member_id=draft.member_id,

@@ -4,15 +4,23 @@ contract contains one), answered 422 `invalid_parameter` in the envelope; and an
 slash (`%2F`) in the path, answered 404 `route_not_found`: routes are matched on the
 decoded path, where it would be a separator, so `/v1/erasures/1%2Fack` reached the
 acknowledgement of erasure 1 and `/v1/erasures/%2F` was redirected to `/v1/erasures`.
-No id of the contract holds a slash: such a path names no resource."""
+No id of the contract holds a slash: such a path names no resource.
+
+And, as a dependency of every operation, a query parameter the operation does not declare
+is refused (422 `invalid_parameter`, `unknown_parameter`), not ignored: a misspelt
+`?afer=120` read the feed from its start, and the partner believed it filtered."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote_plus
 
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
 from hub.errors import InvalidParameter, RouteNotFound
 
@@ -46,3 +54,37 @@ def _nul_in(path: str, query: bytes) -> str | None:
     if b"%00" in query or b"\x00" in query or "\x00" in unquote_plus(query.decode("latin-1")):
         return "query"
     return None
+
+
+_NAMEABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
+
+
+def declared_query_only(request: Request) -> None:
+    """Refuse a query parameter the operation does not declare. The error names a
+    parameter only when its name has the shape of one (`limit`, `page`): anything else
+    (`jean.dupont@…=1`) is reported as `query`, as no answer repeats what was sent."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    unknown = [name for name in dict.fromkeys(request.query_params.keys())
+               if name not in _declared(route)]
+    if unknown:
+        raise InvalidParameter([_unknown(name) for name in unknown][:20])
+
+
+def _declared(route: APIRoute) -> set[str]:
+    # a walk over a few dependants a request (routes and dependants are not hashable)
+    return {field.alias for field in _query_fields([route.dependant])}
+
+
+def _query_fields(dependants: Iterable[Dependant]) -> Iterable[Any]:
+    for dependant in dependants:
+        yield from dependant.query_params
+        yield from _query_fields(dependant.dependencies)
+
+
+def _unknown(name: str) -> dict[str, str]:
+    return {"path": f"query.{name}" if _NAMEABLE.fullmatch(name) else "query",
+            "code": "unknown_parameter",
+            "message_fr": "Paramètre non déclaré par cette opération (voir /docs).",
+            "message_en": "Parameter not declared by this operation (see /docs)."}

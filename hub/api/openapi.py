@@ -2,8 +2,8 @@
 truth), the security scheme, and the error envelope on every status an operation answers.
 
 Routes declare what is theirs (`responses=errors(403, 404)`, `openapi_extra=body("Fiche")`);
-what every signed operation may answer (401, 403, 413, 429, 503, and 400 and 415 with a body, 422 with
-parameters, 404 with path parameters) is added here, from the route's own dependencies.
+what every signed operation may answer (401, 403, 413, 429, 503, and 400 and 415 with a body, 422 for
+any undeclared query parameter, 404 with path parameters) is added here, from the route's own dependencies.
 """
 
 from __future__ import annotations
@@ -49,8 +49,10 @@ ERRORS = {
          "compressé (Content-Encoding, unsupported_encoding) : envoyez du JSON UTF-8 tel quel.",
     429: "Trop de requêtes de ce membre ou de cette adresse (rate_limited, too_many_refusals) : "
          "attendez le délai de l'en-tête Retry-After.",
-    422: "Paramètre de chemin ou de requête d'un type ou hors des bornes attendues "
-         "(invalid_parameter ; « erreurs » nomme chaque paramètre et la règle, jamais la valeur).",
+    422: "Paramètre de chemin ou de requête d'un type ou hors des bornes attendues, ou "
+         "paramètre de requête que l'opération ne déclare pas (invalid_parameter ; « erreurs » "
+         "nomme chaque paramètre et la règle, jamais la valeur ; unknown_parameter pour un "
+         "paramètre non déclaré).",
     503: "Stockage ou file de messages indisponible : réessayez plus tard.",
 }
 # (component name, schema file, JSON pointer inside it)
@@ -218,8 +220,7 @@ def _complete(operation: dict[str, Any], route: APIRoute) -> None:
         operation["security"] = []
         if route.path.startswith("/v1/"):
             statuses.append(429)  # the per-address limit applies before any authentication
-    if operation.get("parameters"):
-        statuses.append(422)
+    statuses.append(422)  # a query parameter it does not declare, or one out of type or bounds
     if any(p.get("in") == "path" for p in operation.get("parameters", [])):
         statuses.append(404)  # a value holding `/` (%2F) names no operation: route_not_found
     for status in statuses:

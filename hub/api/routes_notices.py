@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
+from consent.api import MAX_NOTICE_VERSION
 from hub.api.auth import Authenticated, authenticated, hub_of
 from hub.api.bodies import json_body
 from hub.api.models import Notices
@@ -16,9 +17,8 @@ from hub.services.privacy import information_notices
 router = APIRouter(prefix="/v1/notices", tags=["notices"])
 
 Limit = Annotated[int, Query(ge=1, le=information_notices.MAX_LIMIT)]
-MAX_VERSION = 2**31 - 1  # the notices' version column (and notice.v1.json) is 32-bit
-Version = Annotated[int, Path(ge=1, le=MAX_VERSION)]
-VersionCursor = Annotated[int, Query(ge=0, le=MAX_VERSION)]
+Version = Annotated[int, Path(ge=1, le=MAX_NOTICE_VERSION)]
+VersionCursor = Annotated[int, Query(ge=0, le=MAX_NOTICE_VERSION)]
 _NOTICE = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Notice"}}}}
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from consent import model
 from consent.model import ConsentRecord, Notice, NoticeAck, NoticeKind, StateChange, Status
+from consent.notices import new_version
 from consent.registry import Clock, ConsentRegistry, FicheKey, utc_now
 from hub.errors import NoticeNotSent
 
@@ -110,7 +111,10 @@ class InMemoryConsentRegistry(ConsentRegistry):
                      if (n.sha256, n.member_id) == (sha256, member_id)), None)
 
     def _add_notice(self, draft: Notice) -> Notice:
-        notice = dataclasses.replace(draft, version=len(self._notices) + 1)
+        version = new_version()
+        while version in self._notices:
+            version = new_version()
+        notice = dataclasses.replace(draft, version=version)
         self._notices[notice.version] = notice
         return notice
 

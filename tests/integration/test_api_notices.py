@@ -118,3 +118,18 @@ def test_an_operator_registers_lists_and_reads_notices_from_the_command_line(db_
 def test_versions_beyond_the_32_bit_column_or_bounds_are_a_422(contract, target):
     answer = contract.call(OWNER, "GET", target)
     assert (answer.status_code, answer.json()["error"]["code"]) == (422, "invalid_parameter")
+
+
+def test_a_notice_version_does_not_count_the_notices_other_members_registered(contract):
+    """Versions were one network-wide counter: a member registering a notice, then
+    another later, learnt from the difference how many notices others had registered."""
+    first = contract.call(OWNER, "POST", "/v1/notices", body=NOTICE).json()["version"]
+    for n in range(3):
+        others = NOTICE | {"texte": f"Notice du réseau n° {n}."}
+        assert contract.call(RECIPIENT, "POST", "/v1/notices", body=others).status_code == 201
+    second = contract.call(OWNER, "POST", "/v1/notices", body=NOTICE | {"texte": "Autre."}).json()
+    assert second["version"] - first not in range(1, 5)
+    assert first not in range(1, 5)  # nor does the first count the notices before it
+    listed = contract.call(OWNER, "GET", "/v1/notices").json()["notices"]
+    assert sorted(n["version"] for n in listed) == sorted([first, second["version"]])
+    assert contract.call(RECIPIENT, "GET", f"/v1/notices/{second['version']}").json()["texte"] == "Autre."

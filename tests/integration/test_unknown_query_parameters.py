@@ -1,0 +1,53 @@
+"""A query parameter the operation does not declare is refused, not ignored: a partner who
+misspells `after` (`?afer=120`) would otherwise read the feed from its start and believe
+it filtered. The answer is a 422 `invalid_parameter` naming the parameter (never its
+value), and every operation declares the 422 in the contract."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.integration.contract_world import NETWORK, OWNER
+
+pytestmark = pytest.mark.integration
+
+
+def _refused(response, name: str) -> dict:
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_parameter"
+    assert [e["path"] for e in error["erreurs"]] == [f"query.{name}"]
+    assert error["erreurs"][0]["code"] == "unknown_parameter"
+    return error
+
+
+@pytest.mark.parametrize(("caller", "target", "name"), [
+    (OWNER, "/v1/feed?afer=12", "afer"),
+    (OWNER, "/v1/feed?after=0&taille=5", "taille"),
+    (OWNER, "/v1/notices?page=2", "page"),
+    (NETWORK, "/v1/duplicates?statut=ouvert", "statut"),
+    (f"{NETWORK}.dpo", "/v1/audit/tree-head?taille=3", "taille"),
+])
+def test_an_undeclared_query_parameter_is_a_422_naming_it(contract, caller, target, name):
+    error = _refused(contract.call(caller, "GET", target), name)
+    assert "12" not in json.dumps(error) and "ouvert" not in json.dumps(error)
+
+
+def test_a_parameter_name_that_could_hold_personal_data_is_not_repeated(contract):
+    response = contract.call(OWNER, "GET", "/v1/feed?jean.dupont%40exemple.fr=1")
+    assert response.status_code == 422, response.text
+    assert "dupont" not in response.text
+    assert response.json()["error"]["erreurs"][0]["path"] == "query"
+
+
+def test_declared_parameters_are_still_answered(contract):
+    assert contract.call(OWNER, "GET", "/v1/feed?after=0").status_code == 200
+
+
+def test_every_operation_declares_the_422_of_an_undeclared_parameter(contract):
+    document = contract.client.get("/openapi.json").json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            assert "422" in operation["responses"], (method, path)
