@@ -59,12 +59,17 @@ def unfinished_restore(engine: sa.Engine) -> str | None:
     """The digest of the copy a restore loaded and has not finished replaying (`""` when
     loaded by hand); None when no restore is unfinished."""
     with engine.connect() as conn:
-        schema = None if conn.dialect.name == "sqlite" else "public"
-        if not sa.inspect(conn).has_table(UNFINISHED, schema=schema):
-            return None
-        qualified = UNFINISHED if schema is None else f"{schema}.{UNFINISHED}"
-        found = conn.exec_driver_sql(f"SELECT copy_sha256 FROM {qualified}").scalar()
-        return "" if found is None else str(found)
+        return unfinished_restore_in(conn)
+
+
+def unfinished_restore_in(conn: sa.Connection) -> str | None:
+    """`unfinished_restore` on an open connection (the readiness probe's)."""
+    schema = None if conn.dialect.name == "sqlite" else "public"
+    if not sa.inspect(conn).has_table(UNFINISHED, schema=schema):
+        return None
+    qualified = UNFINISHED if schema is None else f"{schema}.{UNFINISHED}"
+    found = conn.exec_driver_sql(f"SELECT copy_sha256 FROM {qualified}").scalar()
+    return "" if found is None else str(found)
 
 
 def finish_restore(conn: sa.Connection) -> None:

@@ -9,8 +9,11 @@ mark once every replay is done; run again, it restores as if never stopped."""
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 
+from hub.api.app import create_app
 from hub.errors import ConfigurationError, DataErased
+from hub.services.audit import trail as audit
 from hub.services.ingest.fiches import read_own_fiche
 from hub.services.ops import recovery
 from hub.services.ops.admin import initialise
@@ -30,9 +33,13 @@ def _killed(*_args, **_kwargs):
 
 
 # where the restore stops: after the load's commit, after the migration, after the
-# journal's replay committed (notices recorded, the withdrawals not yet replayed)
+# journal's replay committed (notices recorded, the withdrawals not yet replayed), after
+# every replay, before the erased fiches' freed pages are purged, before the planner's
+# statistics (the mark was cleared there: the store served without either, and without
+# the restore's access event and signed head)
 STOPS = {"after_the_load": "upgrade", "after_the_migration": "_replay",
-         "after_the_replay_commit": "_replay_withdrawal"}
+         "after_the_replay_commit": "_replay_withdrawal",
+         "after_every_replay": "purge_freed_space", "before_the_statistics": "gather_statistics"}
 
 
 @pytest.mark.parametrize("stop", sorted(STOPS))
@@ -66,3 +73,60 @@ def test_a_restore_stopped_after_its_load_is_refused_by_init_then_run_again(
             read_own_fiche(restored, OWNER, OWNER.member_id, "F-1")
     finally:
         restored.close()
+
+
+def test_a_restore_stopped_before_its_signed_head_is_refused_then_ends_with_its_event_and_head(
+        network, tmp_path, monkeypatch):
+    """The mark was cleared before the restore's access event and signed head: a restore
+    killed in between served a store whose log did not say it was restored."""
+    hub = network[0]
+    push_and_process(hub, _fiche("F-1", ERASED, None))
+    recovery.backup(hub, tmp_path / "sauvegarde")
+    hub.close()
+    with monkeypatch.context() as patched:
+        patched.setattr(recovery.audit, "publish_head", _killed)
+        with pytest.raises(Killed):
+            recovery.restore(hub.settings, tmp_path / "sauvegarde")
+    with pytest.raises(ConfigurationError, match="capactif restore"):
+        initialise(hub.settings)
+
+    recovery.restore(hub.settings, tmp_path / "sauvegarde")
+    initialise(hub.settings)
+    restored = _reopen(hub)
+    try:
+        last = restored.audit.search(limit=1, newest_first=True)[0]
+        assert last.action == "restore"
+        assert audit.latest_head(restored)["size"] == last.seq + 1
+    finally:
+        restored.close()
+
+
+def test_readyz_refuses_to_report_ready_on_a_store_an_unfinished_restore_marked(
+        network, tmp_path, monkeypatch):
+    """Only `init` read the mark: an API process started before the restore (or by hand,
+    without `init`) reported ready on the copy, and a load balancer sent it partners."""
+    hub = network[0]
+    push_and_process(hub, _fiche("F-1", ERASED, None))
+    recovery.backup(hub, tmp_path / "sauvegarde")
+    hub.close()
+    with monkeypatch.context() as patched:
+        patched.setattr(recovery, "purge_freed_space", _killed)  # migrated, replayed, marked
+        with pytest.raises(Killed):
+            recovery.restore(hub.settings, tmp_path / "sauvegarde")
+    marked = _reopen(hub)
+    try:
+        with TestClient(create_app(hub=marked), raise_server_exceptions=False) as client:
+            answer = client.get("/readyz")
+        assert answer.status_code == 503, answer.text
+        base = answer.json()["verifications"]["base"]
+        assert not base["ok"] and "capactif restore" in base["detail"]
+    finally:
+        marked.close()
+    recovery.restore(hub.settings, tmp_path / "sauvegarde")
+    ready = _reopen(hub)
+    try:
+        with TestClient(create_app(hub=ready), raise_server_exceptions=False) as client:
+            base = client.get("/readyz").json()["verifications"]["base"]
+        assert base["ok"], base
+    finally:
+        ready.close()

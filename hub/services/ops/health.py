@@ -1,7 +1,7 @@
 """Liveness and readiness of a hub process.
 
 Liveness says the process answers. Readiness says it can do its work: the database
-answers and carries the current migrations, the broker accepts connections, the key
+answers, carries the current migrations and no unfinished restore, the broker accepts connections, the key
 files are readable, a field policy is loaded, and (embedded mode) the data directory
 is writable. Each check names what failed, never a secret or a personal value.
 A check that gets no answer within CHECK_TIMEOUT_S fails: a hung database or broker
@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.errors import DataDirectoryReadOnly, HubError, StoreUnavailable
+from hub.store.backup import unfinished_restore_in
 from hub.store.engine import outage, reader_engine
 from hub.store.migrate import migrations_current
 
@@ -104,6 +105,8 @@ def _run(name: str, check: Callable[[Hub], str], hub: Hub) -> Check:
 def _database(hub: Hub) -> str:
     with reader_engine(hub.engine).connect() as conn:  # on SQLite, no turn among the writers
         conn.execute(sa.text("SELECT 1"))
+        if unfinished_restore_in(conn) is not None:  # serving it would bring back the erased
+            return "restauration inachevée : relancez `capactif restore DOSSIER`"
         if not migrations_current(conn):
             return "migrations en retard : lancez `capactif init`"
     return ""

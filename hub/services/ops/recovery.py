@@ -108,10 +108,14 @@ def restore(settings: Settings, folder: Path, *, force: bool = False) -> Restore
         upgrade(settings.database_url.reveal())
     with _offline_hub(settings) as hub:
         result = _replay(hub)
-        purge_freed_space(hub.engine)
+        purge_freed_space(hub.engine)  # the erased fiches' freed pages
         gather_statistics(hub.engine)  # pg_restore leaves the planner none
         audit.record(hub, [audit.event(hub, "restore", "hub")])
         audit.publish_head(hub)
+        # the last step: a restore killed before it is run again, never served without
+        # its purge, its statistics, or its access event and signed head
+        with hub.engine.begin() as conn:
+            copies.finish_restore(conn)
     return result
 
 
@@ -144,8 +148,6 @@ def _replay(hub: Hub) -> Restored:
         hub.consents.forget_proofs(erased)  # the copy holds the text proofs again
     withdrawals = [_replay_withdrawal(hub, entry) for entry in entries
                    if entry.get("type") == "withdrawal"]
-    with hub.engine.begin() as conn:  # all replayed: the store may serve
-        copies.finish_restore(conn)
     return Restored(keys.buckets_advanced, keys.keys_restored, len(keys.keys_destroyed),
                     keys.keys_unrecoverable, [e[0] for e in erasures if e],
                     [w for w in withdrawals if w])
