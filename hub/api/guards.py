@@ -8,7 +8,9 @@ No id of the contract holds a slash: such a path names no resource.
 
 And, as a dependency of every operation, a query parameter the operation does not declare
 is refused (422 `invalid_parameter`, `unknown_parameter`), not ignored: a misspelt
-`?afer=120` read the feed from its start, and the partner believed it filtered."""
+`?afer=120` read the feed from its start, and the partner believed it filtered. A
+parameter given twice is refused too (`repeated_parameter`): no parameter of the contract
+is a list, and a proxy or a cache may read the first value where the hub read the last."""
 
 from __future__ import annotations
 
@@ -66,10 +68,14 @@ def declared_query_only(request: Request) -> None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
-    unknown = [name for name in dict.fromkeys(request.query_params.keys())
-               if name not in _declared(route)]
-    if unknown:
-        raise InvalidParameter([_unknown(name) for name in unknown][:20])
+    names = [name for name, _value in request.query_params.multi_items()]  # each occurrence
+    declared = _declared(route)
+    problems = [_problem(name, "unknown_parameter", _UNKNOWN) for name in dict.fromkeys(names)
+                if name not in declared]
+    problems += [_problem(name, "repeated_parameter", _REPEATED) for name in dict.fromkeys(names)
+                 if name in declared and names.count(name) > 1]
+    if problems:
+        raise InvalidParameter(problems[:20])
 
 
 def _declared(route: APIRoute) -> set[str]:
@@ -83,8 +89,12 @@ def _query_fields(dependants: Iterable[Dependant]) -> Iterable[Any]:
         yield from _query_fields(dependant.dependencies)
 
 
-def _unknown(name: str) -> dict[str, str]:
-    return {"path": f"query.{name}" if _NAMEABLE.fullmatch(name) else "query",
-            "code": "unknown_parameter",
-            "message_fr": "Paramètre non déclaré par cette opération (voir /docs).",
-            "message_en": "Parameter not declared by this operation (see /docs)."}
+_UNKNOWN = ("Paramètre non déclaré par cette opération (voir /docs).",
+            "Parameter not declared by this operation (see /docs).")
+_REPEATED = ("Paramètre donné plusieurs fois : donnez-le une seule fois.",
+             "Parameter given more than once: give it once.")
+
+
+def _problem(name: str, code: str, messages: tuple[str, str]) -> dict[str, str]:
+    return {"path": f"query.{name}" if _NAMEABLE.fullmatch(name) else "query", "code": code,
+            "message_fr": messages[0], "message_en": messages[1]}

@@ -50,9 +50,9 @@ ERRORS = {
     429: "Trop de requêtes de ce membre ou de cette adresse (rate_limited, too_many_refusals) : "
          "attendez le délai de l'en-tête Retry-After.",
     422: "Paramètre de chemin ou de requête d'un type ou hors des bornes attendues, ou "
-         "paramètre de requête que l'opération ne déclare pas (invalid_parameter ; « erreurs » "
-         "nomme chaque paramètre et la règle, jamais la valeur ; unknown_parameter pour un "
-         "paramètre non déclaré).",
+         "paramètre de requête que l'opération ne déclare pas ou donné deux fois (invalid_parameter ; "
+         "« erreurs » nomme chaque paramètre et la règle, jamais la valeur ; unknown_parameter "
+         "pour un paramètre non déclaré, repeated_parameter pour un paramètre répété).",
     503: "Stockage ou file de messages indisponible : réessayez plus tard.",
 }
 # (component name, schema file, JSON pointer inside it)

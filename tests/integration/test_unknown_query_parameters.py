@@ -51,3 +51,17 @@ def test_every_operation_declares_the_422_of_an_undeclared_parameter(contract):
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             assert "422" in operation["responses"], (method, path)
+
+
+@pytest.mark.parametrize(("caller", "target", "name"), [
+    (OWNER, "/v1/feed?after=0&after=5", "after"),
+    (f"{NETWORK}.dpo", "/v1/audit?membre=commune-ambert&membre=cci-puy-de-dome", "membre"),
+])
+def test_a_parameter_given_twice_is_a_422_not_one_of_its_values_chosen(contract, caller, target, name):
+    """A proxy, a signature library or a cache may read the first value where the hub read
+    the last (as with a name given twice in a JSON body): no contract parameter is a list."""
+    response = contract.call(caller, "GET", target)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert [(e["path"], e["code"]) for e in error["erreurs"]] == [(f"query.{name}", "repeated_parameter")]
+    assert "commune-ambert" not in response.text
