@@ -49,7 +49,7 @@ def test_a_malformed_id_is_refused_only_after_the_signature_is_checked(client, c
 
 
 def test_a_query_signed_as_sent_is_authenticated(client, credentials):
-    target = "/v1/feed?after=0&limit=5&x=%20y"
+    target = "/v1/feed?after=0&limit=%35"  # signed raw, percent-encoding and all ("%35": 5)
     response = client.get(target, headers=_rfc9421(credentials[MEMBER], "GET", target))
     assert response.status_code == 200, response.text
 
