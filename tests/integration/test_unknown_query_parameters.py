@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from tests.factories import make_fiche, record_consents
 from tests.integration.contract_world import NETWORK, OWNER
 
 pytestmark = pytest.mark.integration
@@ -65,3 +66,12 @@ def test_a_parameter_given_twice_is_a_422_not_one_of_its_values_chosen(contract,
     error = response.json()["error"]
     assert [(e["path"], e["code"]) for e in error["erreurs"]] == [(f"query.{name}", "repeated_parameter")]
     assert "commune-ambert" not in response.text
+
+
+def test_a_push_asked_as_a_dry_run_in_the_query_is_refused_and_stores_nothing(contract):
+    """`POST /v1/fiches?dry_run=1` was carried out for real, the parameter ignored."""
+    fiche = make_fiche(member=OWNER, fiche_id="F-DRY")
+    record_consents(contract.hub, [fiche])
+    response = contract.call(OWNER, "POST", "/v1/fiches?dry_run=1", body={"fiches": [fiche]})
+    _refused(response, "dry_run")
+    assert contract.call(OWNER, "GET", f"/v1/fiches/{OWNER}/F-DRY").status_code == 404
