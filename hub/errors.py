@@ -74,6 +74,7 @@ French and English, and never echo personal data.
     └── StoreUnavailable            503 store_unavailable (Retry-After)
         ├── StoreTimeout            503 store_timeout (Retry-After)
         ├── IndexOfAnotherVersion   503 index_of_another_version (Retry-After)
+        ├── LockStripesMissing      503 lock_stripes_missing
         ├── StoreFull               503 store_full (Retry-After)
         ├── DatabaseUnreadable      503 database_unreadable
         └── DataDirectoryReadOnly   503 data_directory_read_only
@@ -255,6 +256,13 @@ class IndexOfAnotherVersion(StoreUnavailable):
     """The matching index was written by another version of the hub than this process's."""
 
     code = "index_of_another_version"
+
+
+class LockStripesMissing(StoreUnavailable):
+    """The table of the worker's lock stripes lacks rows (PostgreSQL; migration 0034)."""
+
+    code = "lock_stripes_missing"
+    headers = None  # waiting does not help: the operator has to act
 
 
 class StoreFull(StoreUnavailable):

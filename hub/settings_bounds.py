@@ -35,7 +35,8 @@ RANGES: dict[str, str] = {
     # A bound below the clock: the sweep republishes at once (tests use it).
     "outbox_republish_after_s": FINITE,
 }
-_HIGHEST = {"port": 65535}
+# The lock stripes are rows migration 0034 wrote (`match_lock_stripes`): no more of them.
+_HIGHEST = {"port": 65535, "match_lock_stripes": 1 << 20}
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _LOG_FORMATS = ("text", "json")
 _DATABASES = ("sqlite:///", "postgresql://", "postgresql+")

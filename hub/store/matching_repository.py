@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from hub.domain.matching.record import NormalisedRecord, normalise_record
 from hub.domain.matching.record_form import read_form, record_form
+from hub.errors import LockStripesMissing
 from hub.store import bulk
 from hub.store.erasure_tables import fiche_keys
 from hub.store.identity_memo import IdentityMemo
@@ -50,15 +51,22 @@ def key_digest(digest_key: bytes, key: str) -> str:
     return hmac.new(digest_key, key.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+# The key locks are row locks on `match_lock_stripes` (migration 0034), one row a stripe:
+# they live in the rows, not in the server's shared lock table, which advisory locks (one a
+# stripe, ~20 a fiche, held to the commit) filled with four workers. Taken in sorted order
+# (no deadlock between two waiting transactions); the count tells a missing row.
 _LOCK_SORTED = sa.text(
-    "SELECT count(pg_advisory_xact_lock(n)) FROM "
-    "(SELECT unnest(CAST(:numbers AS bigint[])) AS n ORDER BY n) AS sorted_keys")
+    "SELECT count(*) FROM (SELECT n FROM match_lock_stripes "
+    "WHERE n = ANY(CAST(:numbers AS integer[])) ORDER BY n FOR UPDATE) AS locked")
 
+# The shared keys in shared mode, in one sorted pass with the others (each mode its own
+# sub-select: a statement locks all its rows in one mode).
 _LOCK_SORTED_SHARING = sa.text(
-    "SELECT count(CASE WHEN s THEN pg_advisory_xact_lock_shared(n) "
-    "ELSE pg_advisory_xact_lock(n) END) FROM (SELECT n, s FROM "
-    "unnest(CAST(:numbers AS bigint[]), CAST(:shared AS boolean[])) AS k(n, s) "
-    "ORDER BY n) AS sorted_keys")
+    "SELECT count(CASE WHEN s THEN (SELECT 1 FROM match_lock_stripes AS l "
+    "WHERE l.n = k.n FOR SHARE) ELSE (SELECT 1 FROM match_lock_stripes AS l "
+    "WHERE l.n = k.n FOR UPDATE) END) FROM (SELECT n, s FROM "
+    "unnest(CAST(:numbers AS integer[]), CAST(:shared AS boolean[])) AS k(n, s) "
+    "ORDER BY n) AS k")
 
 _INSERT_KEYS = sa.text(
     "INSERT INTO match_keys (key, fiche_pk) "
@@ -67,11 +75,12 @@ _INSERT_KEYS = sa.text(
 _INSERT_NEW_KEYS = sa.text(_INSERT_KEYS.text + " ON CONFLICT DO NOTHING")
 # Answers the keys refused (some other transaction holds them), not those taken: nearly
 # always none, where the keys taken were some 1,800 rows a transaction to send and read.
+# A stripe without its row is refused too (never taken unlocked).
 _TRY_LOCK = sa.text(
-    "SELECT n FROM unnest(CAST(:numbers AS bigint[])) AS n "
-    "WHERE NOT pg_try_advisory_xact_lock(n) "
-    "UNION ALL SELECT n FROM unnest(CAST(:shared AS bigint[])) AS n "
-    "WHERE NOT pg_try_advisory_xact_lock_shared(n)")
+    "SELECT k.n FROM unnest(CAST(:numbers AS integer[])) AS k(n) WHERE NOT EXISTS "
+    "(SELECT FROM match_lock_stripes AS l WHERE l.n = k.n FOR UPDATE SKIP LOCKED) "
+    "UNION ALL SELECT k.n FROM unnest(CAST(:shared AS integer[])) AS k(n) WHERE NOT EXISTS "
+    "(SELECT FROM match_lock_stripes AS l WHERE l.n = k.n FOR SHARE SKIP LOCKED)")
 
 
 def key_number(digest: str) -> int:
@@ -221,22 +230,34 @@ class Matching:
 
     # --- blocking index -----------------------------------------------------------------
     def lock_keys(self, numbers: Iterable[int], shared: Iterable[int] = ()) -> None:
-        """PostgreSQL: one transaction-scoped advisory lock per key, in sorted order (no
-        deadlock), waiting for the transactions that hold them; the `shared` keys in
-        shared mode (a key in both is exclusive). SQLite needs none: BEGIN IMMEDIATE
-        already serialises writers."""
+        """PostgreSQL: lock the stripes (rows of `match_lock_stripes`) in sorted order (no
+        deadlock), waiting for the transactions that hold them, until the commit; the
+        `shared` stripes in shared mode (a stripe in both is exclusive). Row locks: the
+        server's lock table holds none of them, however many the transaction takes.
+        SQLite needs none: BEGIN IMMEDIATE already serialises writers."""
         if self.conn.dialect.name != "postgresql":
             return
         exclusive = set(numbers)
         sharing = set(shared) - exclusive
         if not sharing:  # one round trip for the whole batch, still taken in sorted order
             if exclusive:
-                self.conn.execute(_LOCK_SORTED, {"numbers": bulk.text_array(sorted(exclusive))})
+                self._check_locked(len(exclusive), self.conn.execute(
+                    _LOCK_SORTED, {"numbers": bulk.text_array(sorted(exclusive))}).scalar())
             return
         numbers = sorted(exclusive | sharing)
-        self.conn.execute(_LOCK_SORTED_SHARING, {
+        self._check_locked(len(numbers), self.conn.execute(_LOCK_SORTED_SHARING, {
             "numbers": bulk.text_array(numbers),
-            "shared": "{" + ",".join("t" if n in sharing else "f" for n in numbers) + "}"})
+            "shared": "{" + ",".join("t" if n in sharing else "f" for n in numbers) + "}"}
+        ).scalar())
+
+    @staticmethod
+    def _check_locked(wanted: int, locked: int | None) -> None:
+        """A stripe without its row would be taken unlocked: refuse to go on."""
+        if locked != wanted:
+            raise LockStripesMissing(
+                "match_lock_stripes lacks rows for some lock stripes (HUB_MATCH_LOCK_STRIPES "
+                "above the rows migration 0034 wrote?): run `capactif init`, and keep "
+                "HUB_MATCH_LOCK_STRIPES at most 1048576")
 
     def try_lock_keys(self, numbers: Iterable[int], shared: Iterable[int] = ()) -> set[int]:
         """Take, without waiting, the locks of the keys no other transaction holds; returns
@@ -253,7 +274,8 @@ class Matching:
         return (wanted | sharing) - refused
 
     def savepoint(self) -> sa.NestedTransaction | None:
-        """A savepoint whose rollback gives back the key locks taken since (PostgreSQL);
+        """A savepoint whose rollback gives back the key locks taken since (PostgreSQL: row
+        locks taken after a savepoint are released when it is rolled back);
         None on SQLite, which takes no key lock."""
         return self.conn.begin_nested() if self.conn.dialect.name == "postgresql" else None
 

@@ -96,3 +96,18 @@ def links_of(hub: Hub, caller: Caller, fiche_id: str) -> list[Any]:
         pk = uow.fiches.porteur_of(caller.member_id, fiche_id).id
         return list(uow.connection.execute(
             sa.select(fiche_links).where(fiche_links.c.fiche_pk == pk).order_by(fiche_links.c.id)))
+
+
+# Sessions of this database waiting for a lock another transaction holds (a key stripe is a
+# row of `match_lock_stripes`: its waiter waits for the holder's transaction).
+WAITING_FOR_A_LOCK = ("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                      "current_database() AND wait_event_type = 'Lock'")
+
+
+def takes_stripe(conn: Any, stripe: int) -> bool:
+    """Whether `conn`'s transaction locks the key stripe now, without waiting (PostgreSQL)."""
+    import sqlalchemy as sa
+
+    return conn.execute(sa.text(
+        "SELECT n FROM match_lock_stripes WHERE n = :n FOR UPDATE SKIP LOCKED"),
+        {"n": stripe}).first() is not None

@@ -17,12 +17,14 @@ from tests.integration.dedup_world import (
     PERSON,
     PFIL,
     RETYPED,
+    WAITING_FOR_A_LOCK,
     fiche_of,
     hub_for,
     links_of,
     pg_hub_for,
     porteur_of,
     push,
+    takes_stripe,
 )
 
 pytestmark = pytest.mark.integration
@@ -251,12 +253,9 @@ def test_a_fiche_put_back_waits_for_the_keys_at_its_next_try_rather_than_going_r
 
     def meanwhile(worker: threading.Thread) -> None:
         pause = threading.Event()
-        for _ in range(300):  # until the worker waits for an advisory lock the holder has
+        for _ in range(300):  # until the worker waits for a key stripe the holder has
             with hub.engine.connect() as probe:
-                if probe.execute(sa.text(
-                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT "
-                        "granted AND database = (SELECT oid FROM pg_database "
-                        "WHERE datname = current_database())")).scalar():
+                if probe.execute(sa.text(WAITING_FOR_A_LOCK)).scalar():
                     break
             pause.wait(0.05)
         assert worker.is_alive()
@@ -270,8 +269,6 @@ def test_a_fiche_put_back_does_not_keep_the_locks_of_its_other_keys(pg_world):
     """A fiche put back (one of its keys held by another transaction) kept the locks it
     had taken on its other keys until its own transaction's commit, so a third worker's
     fiche under one of them was put back, or waited, for a fiche not even processed."""
-    import sqlalchemy as sa
-
     from hub.services.matching.online import OnlineMatcher, identity_of
 
     hub, _clock = pg_world
@@ -291,12 +288,8 @@ def test_a_fiche_put_back_does_not_keep_the_locks_of_its_other_keys(pg_world):
         others = stripes(person) - {one_key} - stripes(stranger)
         assert others
         with hub.engine.connect() as third:
-            def takes(stripe: int) -> bool:
-                return bool(third.execute(sa.text("SELECT pg_try_advisory_xact_lock(:n)"), {
-                    "n": stripe}).scalar())
-
-            assert [s for s in sorted(others) if not takes(s)] == []
-            assert not takes(min(stripes(stranger)))  # the fiche taken keeps its own
+            assert [s for s in sorted(others) if not takes_stripe(third, s)] == []
+            assert not takes_stripe(third, min(stripes(stranger)))  # the fiche taken: kept
             third.rollback()
     finally:
         putting_back.__exit__(None, None, None)
@@ -327,14 +320,12 @@ def test_a_batch_works_out_each_keys_stripe_once(world):
     assert all(a is b for a, b in zip(again, first, strict=True))
 
 
-def test_a_key_s_stripe_is_the_lock_the_releases_with_hex_digests_took(world):
-    """The digests are numbers now (`Matching.digest`): each key's stripe is still the
-    advisory lock the releases that kept hex digests took (the first 32 bits of the
-    digest modulo the stripes, read as a signed number), so that a worker of either
-    release, running beside the other during an upgrade, waits for the same locks."""
+def test_a_key_s_stripe_is_a_row_of_the_stripes_table(world):
+    """Each key's stripe is the first 32 bits of its digest modulo the stripes, a row
+    migration 0034 wrote (`match_lock_stripes`: 0 to 2**20 - 1, the setting's highest)."""
     from hub.domain.matching.decision import record_blocking_keys
     from hub.services.matching.online import OnlineMatcher, identity_of, matching_model
-    from hub.store.matching_repository import key_digest, key_number
+    from hub.store.matching_repository import key_digest
 
     hub, _clock = world
     stripes = hub.settings.match_lock_stripes
@@ -343,12 +334,8 @@ def test_a_key_s_stripe_is_the_lock_the_releases_with_hex_digests_took(world):
         matcher = OnlineMatcher(hub, uow)
         taken = [matcher._stripe(d) for d in matcher.digests(identity_of(PERSON))]
     hex_digests = [key_digest(hub.store_keys.digest_key, k) for k in keys]
-    assert taken == [key_number(f"{int(d[:8], 16) % stripes:08x}") for d in hex_digests]
-    matcher.stripes = 3 << 30  # past 2**31 stripes, the lock's number is negative
-    matcher._stripes.clear()
-    taken = [matcher._stripe(d) for d in matcher.digests(identity_of(PERSON))]
-    assert taken == [key_number(f"{int(d[:8], 16) % (3 << 30):08x}") for d in hex_digests]
-    assert any(number < 0 for number in taken)
+    assert taken == [int(d[:8], 16) % stripes for d in hex_digests]
+    assert all(0 <= stripe < 1 << 20 for stripe in taken)
 
 
 @pytest.fixture

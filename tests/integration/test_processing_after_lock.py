@@ -13,12 +13,17 @@ import threading
 import sqlalchemy as sa
 
 from hub.services.ingest import processing
-from tests.integration.dedup_world import CCI, RETYPED, fiche_of, porteur_of, push
+from tests.integration.dedup_world import (
+    CCI,
+    RETYPED,
+    WAITING_FOR_A_LOCK,
+    fiche_of,
+    porteur_of,
+    push,
+)
 from tests.integration.test_online_matching import pg_world  # noqa: F401 (fixture)
 
-_WAITING = sa.text(
-    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+_WAITING = sa.text(WAITING_FOR_A_LOCK)
 
 
 def _someone_waits_for_a_key(hub) -> bool:

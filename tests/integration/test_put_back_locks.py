@@ -8,12 +8,20 @@ from __future__ import annotations
 import threading
 
 import pytest
-import sqlalchemy as sa
 
 from hub.services.ingest import processing
 from hub.services.matching import online
 from tests.integration import test_online_matching
-from tests.integration.dedup_world import CCI, COMMUNE, PERSON, RETYPED, fiche_of, porteur_of, push
+from tests.integration.dedup_world import (
+    CCI,
+    COMMUNE,
+    PERSON,
+    RETYPED,
+    fiche_of,
+    porteur_of,
+    push,
+    takes_stripe,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -36,9 +44,7 @@ def stripes_of(hub, identity) -> set[int]:
 def free_to_take(hub, stripes: set[int]) -> list[int]:
     """The stripes a third transaction can lock now."""
     with hub.engine.connect() as third:
-        taken = [s for s in sorted(stripes) if third.execute(
-            sa.text("SELECT pg_try_advisory_xact_lock(:n)"),
-            {"n": s}).scalar()]
+        taken = [s for s in sorted(stripes) if takes_stripe(third, s)]
         third.rollback()
     return taken
 

@@ -13,7 +13,8 @@ REFUSED = [
     ("HUB_PORT", "99999"), ("HUB_PORT", "-1"),
     ("HUB_WORKER_CONCURRENCY", "0"), ("HUB_WORKER_CONCURRENCY", "-3"),
     ("HUB_WORKER_BATCH_SIZE", "0"), ("HUB_WEBHOOK_SENDERS", "0"),
-    ("HUB_MATCH_LOCK_STRIPES", "0"), ("HUB_MAX_BATCH_ITEMS", "0"),
+    ("HUB_MATCH_LOCK_STRIPES", "0"), ("HUB_MATCH_LOCK_STRIPES", "1048577"),
+    ("HUB_MAX_BATCH_ITEMS", "0"),
     ("HUB_WORKER_TRANSACTION_SIZE", "-1"),
     ("HUB_SWEEP_INTERVAL_S", "nan"), ("HUB_SWEEP_INTERVAL_S", "-1"),
     ("HUB_SWEEP_INTERVAL_S", "0"), ("HUB_DISPATCH_INTERVAL_S", "0"),
@@ -36,6 +37,7 @@ def test_a_setting_out_of_its_range_is_refused_naming_its_variable(name, value):
 
 ACCEPTED = [
     ("HUB_PORT", "8080"), ("HUB_WORKER_TRANSACTION_SIZE", "0"),
+    ("HUB_MATCH_LOCK_STRIPES", "1048576"),
     ("HUB_WEBHOOK_RATE_PER_RECIPIENT", "0"), ("HUB_WEBHOOK_RETRY_BASE_S", "0"),
     ("HUB_LOG_LEVEL", "debug"), ("HUB_LOG_FORMAT", "json"),
     ("HUB_BROKER_URL", "redis://:pw@cache:6379/0"), ("HUB_BROKER_URL", "rediss://cache/0"),

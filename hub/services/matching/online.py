@@ -13,9 +13,11 @@ an earlier one), and porteurs, links, index entries and review items are written
 by `flush`, which the caller runs before anything reads them back.
 
 The race: before reading candidates, the worker locks the blocking keys of the
-whole batch (PostgreSQL advisory locks on key stripes, taken in sorted order; on
-SQLite the BEGIN IMMEDIATE write lock already serialises workers). A second worker
-holding a fiche of the same person waits, then sees the first fiche and links.
+whole batch (PostgreSQL row locks on key stripes, rows of `match_lock_stripes` taken in
+sorted order, which the server's shared lock table does not hold however many a
+transaction takes; on SQLite the BEGIN IMMEDIATE write lock already serialises
+workers). A second worker holding a fiche of the same person waits, then sees the
+first fiche and links.
 A key held by more fiches than the candidate cap is never a source of candidates, so
 the workers that know it as such (`Hub.common_keys`) lock it in shared mode and do
 not exclude each other over it; the batch's reading of the index, under that lock,
@@ -290,13 +292,10 @@ class OnlineMatcher:
     def _stripe(self, digest: int) -> int:
         """The lock stripe of a key (worked out once per key in a batch: the lock, its
         groups and their shared part each ask it again, some forty times a fiche): the
-        digest's first 32 bits modulo the stripes, as the advisory lock's number (signed
-        as a 32-bit number: the lock the releases that kept hex digests took)."""
+        digest's first 32 bits modulo the stripes (a row of `match_lock_stripes`)."""
         stripe = self._stripes.get(digest)
         if stripe is None:
             stripe = ((digest >> 32) & 0xFFFF_FFFF) % self.stripes
-            if stripe >= 1 << 31:
-                stripe -= 1 << 32
             self._stripes[digest] = stripe
         return stripe
 
@@ -308,8 +307,7 @@ class OnlineMatcher:
         keys are, in the same order, so a transaction refused it puts the fiche back and
         none waits for a row another holds (two holding versions of each other's fiches
         would deadlock)."""
-        stripe = fiche_pk % self.stripes
-        return stripe - (1 << 32) if stripe >= 1 << 31 else stripe
+        return fiche_pk % self.stripes
 
     def match(self, identity: Mapping[str, Any], *, skip_fiche: int | None = None,
               skip_porteur: str | None = None) -> tuple[Decision, list[Any], list[int]]:

@@ -1,0 +1,67 @@
+"""A worker transaction's use of PostgreSQL's shared lock table does not grow with the
+fiches it holds. The table has `max_locks_per_transaction × connections` slots for the
+whole server (6,400 by default); the key locks were advisory locks, one a key stripe
+(about 20 a fiche), so four workers at 100 fiches a transaction could fill it ("out of
+shared memory") and one transaction of 500 fiches needed 10,000 slots alone. They are row
+locks now (rows of `match_lock_stripes`), written in the rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from hub.services.ingest import processing
+from tests.integration.dedup_world import CCI, fiche_of, push
+from tests.integration.test_online_matching import pg_world  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.integration
+
+SURNAMES = ("Aubrac", "Bergeron", "Chabrier", "Delmas", "Espinasse", "Faucher", "Gironde",
+            "Haudry", "Issartel", "Jarrige")
+FIRST_NAMES = ("Agnès", "Bastien", "Céline", "Denis", "Éliane", "Fabrice", "Gaëlle")
+
+
+def strangers(count: int, start: int) -> list[dict]:
+    """`count` porteurs with nothing in common (names, birth date, e-mail, phone, street)."""
+    people = []
+    for i in range(start, start + count):
+        surname = SURNAMES[i % len(SURNAMES)] + "-" + SURNAMES[i // len(SURNAMES) % 10]
+        first = FIRST_NAMES[i % len(FIRST_NAMES)]
+        born = dt.date(1950, 1, 1) + dt.timedelta(days=97 * i)
+        people.append({"nom": surname, "prenom": first, "date_naissance": born.isoformat(),
+                       "courriel": f"porteur.{i}@exemple.fr",
+                       "telephone": f"04 73 {i // 100 % 100:02d} {i % 100:02d} 17",
+                       "adresse": {"ligne": f"{i} chemin des Sources", "code_postal": "63600",
+                                   "commune": "Ambert"}})
+    return people
+
+
+def locks_held_while_processing(hub, count: int, start: int, *, wait: bool) -> int:
+    """The lock-table entries a worker's transaction holds once it has locked and resolved
+    `count` new fiches, counted from another connection before its commit."""
+    ids = push(hub, CCI, *[fiche_of(CCI, f"L-{start + i}", person)
+                           for i, person in enumerate(strangers(count, start))], process=False)
+    with hub.uow() as uow:
+        rows = uow.outbox.claim(ids)
+        _versions, created, later = processing._process_versions(
+            hub, uow, [row.ref_id for row in rows], hub.clock(), wait=wait)
+        assert (created, later) == (count, set())
+        pid = uow.connection.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+        with hub.engine.connect() as probe:
+            held = probe.execute(sa.text("SELECT count(*) FROM pg_locks WHERE pid = :pid"),
+                                 {"pid": pid}).scalar()
+        uow.commit()
+    return held
+
+
+@pytest.mark.parametrize("wait", [False, True])
+def test_a_worker_transaction_holds_as_many_lock_table_entries_for_60_fiches_as_for_3(
+        pg_world, wait):  # noqa: F811
+    hub, _clock = pg_world
+    few = locks_held_while_processing(hub, 3, 0, wait=wait)
+    many = locks_held_while_processing(hub, 60, 100, wait=wait)
+    # The same tables and indexes, the transaction's own ids: 57 more fiches held ~1,100
+    # more advisory locks.
+    assert many - few <= 5, (few, many)
