@@ -74,7 +74,7 @@ French and English, and never echo personal data.
     └── StoreUnavailable            503 store_unavailable (Retry-After)
         ├── StoreTimeout            503 store_timeout (Retry-After)
         ├── IndexOfAnotherVersion   503 index_of_another_version (Retry-After)
-        ├── LockStripesMissing      503 lock_stripes_missing
+        ├── LockStripesMissing      503 lock_stripes_missing (Retry-After)
         ├── StoreFull               503 store_full (Retry-After)
         ├── DatabaseUnreadable      503 database_unreadable
         └── DataDirectoryReadOnly   503 data_directory_read_only
@@ -259,10 +259,9 @@ class IndexOfAnotherVersion(StoreUnavailable):
 
 
 class LockStripesMissing(StoreUnavailable):
-    """The table of the worker's lock stripes lacks rows (PostgreSQL; migration 0034)."""
+    """Rows of the worker's lock stripes went missing while it ran; retried, it rewrites them."""
 
     code = "lock_stripes_missing"
-    headers = None  # waiting does not help: the operator has to act
 
 
 class StoreFull(StoreUnavailable):

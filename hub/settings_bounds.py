@@ -35,7 +35,7 @@ RANGES: dict[str, str] = {
     # A bound below the clock: the sweep republishes at once (tests use it).
     "outbox_republish_after_s": FINITE,
 }
-# The lock stripes are rows migration 0034 wrote (`match_lock_stripes`): no more of them.
+# The lock stripes are rows of `match_lock_stripes`, each process keeping a bit a stripe.
 _HIGHEST = {"port": 65535, "match_lock_stripes": 1 << 20}
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _LOG_FORMATS = ("text", "json")

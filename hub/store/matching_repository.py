@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 import hashlib
 import hmac
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -54,7 +55,8 @@ def key_digest(digest_key: bytes, key: str) -> str:
 # The key locks are row locks on `match_lock_stripes` (migration 0034), one row a stripe:
 # they live in the rows, not in the server's shared lock table, which advisory locks (one a
 # stripe, ~20 a fiche, held to the commit) filled with four workers. Taken in sorted order
-# (no deadlock between two waiting transactions); the count tells a missing row.
+# (no deadlock between two waiting transactions); the count tells a missing row. A stripe's
+# row is written the first time a process meets it without (`_ensure_stripes`).
 _LOCK_SORTED = sa.text(
     "SELECT count(*) FROM (SELECT n FROM match_lock_stripes "
     "WHERE n = ANY(CAST(:numbers AS integer[])) ORDER BY n FOR UPDATE) AS locked")
@@ -81,6 +83,18 @@ _TRY_LOCK = sa.text(
     "(SELECT FROM match_lock_stripes AS l WHERE l.n = k.n FOR UPDATE SKIP LOCKED) "
     "UNION ALL SELECT k.n FROM unnest(CAST(:shared AS integer[])) AS k(n) WHERE NOT EXISTS "
     "(SELECT FROM match_lock_stripes AS l WHERE l.n = k.n FOR SHARE SKIP LOCKED)")
+
+
+_EXISTING_STRIPES = sa.text(
+    "SELECT n FROM match_lock_stripes WHERE n = ANY(CAST(:numbers AS integer[]))")
+# In ascending order: two processes writing the same new stripes never wait for each other
+# in a cycle.
+_NEW_STRIPES = sa.text(
+    "INSERT INTO match_lock_stripes (n) SELECT n FROM unnest(CAST(:numbers AS integer[])) "
+    "AS k(n) ORDER BY n ON CONFLICT DO NOTHING")
+# Per database (engine), the stripes this process has seen a row of: a bit a stripe
+# (HUB_MATCH_LOCK_STRIPES is at most 2**20: 128 KiB).
+_STRIPES_SEEN: weakref.WeakKeyDictionary[sa.Engine, bytearray] = weakref.WeakKeyDictionary()
 
 
 def key_number(digest: str) -> int:
@@ -239,6 +253,7 @@ class Matching:
             return
         exclusive = set(numbers)
         sharing = set(shared) - exclusive
+        self._ensure_stripes(exclusive | sharing)
         if not sharing:  # one round trip for the whole batch, still taken in sorted order
             if exclusive:
                 self._check_locked(len(exclusive), self.conn.execute(
@@ -250,14 +265,32 @@ class Matching:
             "shared": "{" + ",".join("t" if n in sharing else "f" for n in numbers) + "}"}
         ).scalar())
 
-    @staticmethod
-    def _check_locked(wanted: int, locked: int | None) -> None:
-        """A stripe without its row would be taken unlocked: refuse to go on."""
+    def _ensure_stripes(self, numbers: Iterable[int]) -> None:
+        """Write the rows of the stripes this process has not seen yet and the table lacks
+        (the table starts empty: a copy of the store, a test database, stays small), in a
+        transaction of their own, committed at once: the locks then find every row, and
+        the worker's transaction, holding locks already, waits for no one's insert."""
+        seen = _STRIPES_SEEN.setdefault(self.conn.engine, bytearray(1 << 17))
+        unseen = sorted(n for n in numbers if not seen[n >> 3] & (1 << (n & 7)))
+        if not unseen:
+            return
+        found = set(self.conn.execute(_EXISTING_STRIPES, {
+            "numbers": bulk.text_array(unseen)}).scalars())
+        missing = [n for n in unseen if n not in found]
+        if missing:
+            with self.conn.engine.begin() as writer:
+                writer.execute(_NEW_STRIPES, {"numbers": bulk.text_array(missing)})
+        for n in unseen:
+            seen[n >> 3] |= 1 << (n & 7)
+
+    def _check_locked(self, wanted: int, locked: int | None) -> None:
+        """A stripe without its row would be taken unlocked: rows removed since this process
+        saw them (a restore) are written again at the batch's retry."""
         if locked != wanted:
+            _STRIPES_SEEN.pop(self.conn.engine, None)
             raise LockStripesMissing(
-                "match_lock_stripes lacks rows for some lock stripes (HUB_MATCH_LOCK_STRIPES "
-                "above the rows migration 0034 wrote?): run `capactif init`, and keep "
-                "HUB_MATCH_LOCK_STRIPES at most 1048576")
+                "match_lock_stripes lost rows this worker had seen (a restore or a manual "
+                "change while it ran?): the batch is retried and writes them again")
 
     def try_lock_keys(self, numbers: Iterable[int], shared: Iterable[int] = ()) -> set[int]:
         """Take, without waiting, the locks of the keys no other transaction holds; returns
@@ -267,6 +300,7 @@ class Matching:
         wanted, sharing = set(numbers), set(shared)
         if self.conn.dialect.name != "postgresql" or not wanted | sharing:
             return wanted | sharing
+        self._ensure_stripes(wanted | sharing)
         refused = set(self.conn.execute(_TRY_LOCK, {
             "numbers": bulk.text_array(sorted(wanted)),
             "shared": bulk.text_array(sorted(sharing - wanted))}

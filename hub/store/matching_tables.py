@@ -38,7 +38,8 @@ match_keys = sa.Table(
 # The worker's locks on blocking-key stripes (PostgreSQL; `Matching.lock_keys`): one row a
 # stripe, locked with FOR UPDATE / FOR SHARE. Row locks live in the rows, not in the
 # server's shared lock table, so a transaction's locks do not fill that table however
-# many fiches it holds (migration 0034 writes the rows; SQLite keeps the table empty).
+# many fiches it holds (a row is written the first time a worker needs it; SQLite keeps
+# the table empty).
 match_lock_stripes = sa.Table(
     "match_lock_stripes",
     metadata,

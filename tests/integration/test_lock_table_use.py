@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from hub.services.ingest import processing
-from tests.integration.dedup_world import CCI, fiche_of, push
+from tests.integration.dedup_world import CCI, fiche_of, porteur_of, push
 from tests.integration.test_online_matching import pg_world  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.integration
@@ -65,3 +65,40 @@ def test_a_worker_transaction_holds_as_many_lock_table_entries_for_60_fiches_as_
     # The same tables and indexes, the transaction's own ids: 57 more fiches held ~1,100
     # more advisory locks.
     assert many - few <= 5, (few, many)
+
+
+def stripe_rows(hub) -> int:
+    with hub.engine.connect() as conn:
+        return conn.execute(sa.text("SELECT count(*) FROM match_lock_stripes")).scalar()
+
+
+def test_the_stripes_table_starts_empty_and_a_worker_writes_the_rows_it_locks(pg_world):  # noqa: F811
+    """An empty store stays small (a copy of it, each test's database); the first lock of
+    a stripe writes its row, so no stripe is ever taken unlocked."""
+    hub, _clock = pg_world
+    assert stripe_rows(hub) == 0
+    locks_held_while_processing(hub, 3, 0, wait=False)
+    written = stripe_rows(hub)
+    assert written >= 3 * 10
+    locks_held_while_processing(hub, 3, 10, wait=True)
+    assert stripe_rows(hub) > written
+
+
+def test_rows_removed_under_a_running_worker_fail_its_batch_once_then_are_written_again(
+        pg_world):  # noqa: F811
+    """A worker that has seen a stripe's row does not look for it again: rows gone since (a
+    restore of an older copy) make its waiting lock find fewer rows than stripes. It
+    refuses to go on unlocked; the batch's retry writes them again."""
+    from hub.errors import LockStripesMissing
+
+    hub, _clock = pg_world
+    locks_held_while_processing(hub, 3, 0, wait=True)
+    with hub.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM match_lock_stripes"))
+    again = [fiche_of(CCI, f"R-{i}", person) for i, person in enumerate(strangers(3, 0))]
+    ids = push(hub, CCI, *again, process=False)  # the same people: stripes seen before
+    with pytest.raises(LockStripesMissing):
+        processing.process_outbox(hub, ids)
+    assert processing.process_outbox(hub, ids).claimed == 3
+    assert porteur_of(hub, CCI, "R-0") == porteur_of(hub, CCI, "L-0")
+    assert stripe_rows(hub) > 0
