@@ -6,6 +6,7 @@ scale mode (PostgreSQL + Redis at 127.0.0.1).
     .venv/bin/python bench/ingest.py [--fiches 3000] [--tasks 3000] [--rounds 3]
                                      [--embedded-only] [--scale-only] [--audit-ratio]
                                      [--log-level INFO] [--never-analysed]
+                                     [--sizes 25,10,5] [--checkouts DIR,DIR]
 
 The workload is mostly new porteurs (one fiche in ten is another fiche of a porteur
 already pushed). Each round measures, one after the other on the same broker and store:
@@ -22,6 +23,12 @@ is printed apart, per fiche written since the last one. The PostgreSQL this benc
 vacuumed, a state a production database leaves within a minute. --never-analysed measures
 that case (the hub's plans are written to hold without statistics:
 tests/integration/test_store_plans.py).
+
+Embedded, --sizes (worker transaction sizes) or --checkouts (each variant's API and worker
+run that checkout's code) compare variants in the same run: each round measures the API
+alone, then with the worker in each variant, in an order turning round by round; each
+variant prints its ingest ratio and the worker's own rate meanwhile (push to processed).
+--tasks 0 leaves the no-op out (on the embedded broker it runs some 20 tasks/s).
 
 With --audit-ratio the hub rate is also measured with the access log switched off
 (HUB_BENCH_DISABLE_AUDIT=1, a benchmark-only setting) in the same run and database:
@@ -53,6 +60,7 @@ from hub.config import Settings
 from hub.services.accounts.members import load_network
 from hub.services.ingest.processing import pipeline_status
 from hub.services.ops.admin import initialise
+from hub.store.engine import reader_engine
 from tests.factories import record_consents
 from tests.fakes.publisher import RecordingPublisher
 
@@ -167,7 +175,7 @@ def _wait_processed(observer: Hub, target: int, started: float | None = None) ->
     are read only once no outbox row is pending; the wait polls that (an index)."""
     started = time.perf_counter() if started is None else started
     while True:
-        with observer.engine.connect() as conn:
+        with reader_engine(observer.engine).connect() as conn:  # never takes a write turn
             pending = target > 0 and conn.execute(_PENDING).scalar_one()
         if not pending and pipeline_status(observer)["processed"] >= target:
             return
@@ -202,10 +210,13 @@ def run_mode(name: str, env: dict[str, str], base: Path, args: argparse.Namespac
     if args.audit_ratio:
         return _audit_ratio(name, env, logs, args)
     scale = not settings.embedded_broker
+    if not scale and len(_variants(args)) > 1:
+        return _compare(name, env, logs, args)
     noops, ones, twos, alone, beside = [], [], [], [], []
     written = 0  # fiches written since the last upkeep
     for n in range(args.rounds):  # alternate: each side meets every database size
-        noops.append(measure_noop_rate(env, logs, args.tasks))
+        if args.tasks:
+            noops.append(measure_noop_rate(env, logs, args.tasks))
         documents = workload(f"R{n}", args.fiches, seed=n)
         halves = [documents[: len(documents) // 2], documents[len(documents) // 2:]]
         # The database grows as the run goes: odd rounds measure the sides in the other
@@ -225,24 +236,73 @@ def run_mode(name: str, env: dict[str, str], base: Path, args: argparse.Namespac
                 rate, push = measure_hub_rate(env, logs, half, args.batch)
                 ones.append(rate)
                 beside.append(push)
-    noop, one = _median(noops), _median(ones)
+    noop, one = (_median(noops) if noops else 0.0), _median(ones)
     print(f"{name:<28} rounds: no-op {_rounded(noops)} tasks/s, hub 1 worker {_rounded(ones)}"
           + (f", hub 2 workers {_rounded(twos)}" if scale else
              f", push alone {_rounded(alone)}, push with worker {_rounded(beside)}") + " /s")
-    print(f"{name:<28} hub end-to-end {one:8.0f} fiches/s   bare no-op task {noop:8.0f} tasks/s"
-          f"   ratio {one / noop:5.2f} (median of {args.rounds} rounds)", flush=True)
+    if noop:
+        print(f"{name:<28} hub end-to-end {one:8.0f} fiches/s   bare no-op task {noop:8.0f} "
+              f"tasks/s   ratio {one / noop:5.2f} (median of {args.rounds} rounds)", flush=True)
     if scale:
         two = _median(twos)
         print(f"{name:<28} 2 workers      {two:8.0f} fiches/s   1 worker {one:8.0f} fiches/s"
               f"   ratio {two / one:5.2f}", flush=True)
     else:
-        print(f"{name:<28} API ingest while the worker runs {_median(beside):8.0f} fiches/s, "
-              f"alone {_median(alone):8.0f} fiches/s   ratio {_median(beside) / _median(alone):5.2f}",
-              flush=True)
+        _print_embedded(name, f"size {settings.transaction_size}", alone, beside, ones)
     _print_cpu(name, noop)
     if args.log_level == "INFO":
         _print_retries(name, logs)
     return None
+
+
+def _variants(args: argparse.Namespace) -> dict[str, dict[str, str]]:
+    """Embedded variants compared in one run, by label: the environment each one's hub
+    processes get (a worker transaction size, or a checkout whose code they run)."""
+    variants = {f"size {size}": {"HUB_WORKER_TRANSACTION_SIZE": str(size)} for size in args.sizes}
+    for checkout in args.checkouts:
+        variants[f"code {checkout}"] = {"PYTHONPATH": str(Path(checkout).resolve())}
+    return variants
+
+
+def _compare(name: str, env: dict[str, str], logs: Path, args: argparse.Namespace) -> None:
+    """Embedded, several variants in one run: each round measures the API alone, then with
+    the worker in each variant, the variants' order turning round by round so that none
+    always meets the larger database or the same moment of the machine."""
+    variants = _variants(args)
+    labels = list(variants)
+    alone: list[float] = []
+    beside: dict[str, list[float]] = {label: [] for label in labels}
+    ones: dict[str, list[float]] = {label: [] for label in labels}
+    worker_cpu: dict[str, list[float]] = {label: [] for label in labels}
+    for n in range(args.rounds):
+        documents = workload(f"R{n}", args.fiches, seed=n)
+        part = len(documents) // (len(labels) + 1)
+        parts = [documents[k * part:(k + 1) * part] for k in range(len(labels) + 1)]
+        alone.append(measure_hub_rate(env, logs, parts[0], args.batch, workers=0)[1])
+        turn = n % len(labels)
+        for k, label in enumerate(labels[turn:] + labels[:turn]):
+            rate, push = measure_hub_rate({**env, **variants[label]}, logs, parts[k + 1],
+                                          args.batch)
+            ones[label].append(rate)
+            beside[label].append(push)
+            worker_cpu[label].append(CPU_PER_FICHE[1].pop()["workers"])
+    print(f"{name:<28} rounds: push alone {_rounded(alone)} /s", flush=True)
+    for label in labels:
+        _print_embedded(name, label, alone, beside[label], ones[label])
+        print(f"{name:<28} {label}: worker CPU ms per fiche {_median(worker_cpu[label]):.2f}",
+              flush=True)
+    CPU_PER_FICHE.clear()
+
+
+def _print_embedded(name: str, label: str, alone: list[float], beside: list[float],
+                    ones: list[float]) -> None:
+    """The API's ingest rate with the worker running against alone (the issue's "ingest
+    keeps its rate") and the worker's own rate meanwhile (push to processed)."""
+    print(f"{name:<28} {label}: rounds push with worker {_rounded(beside)}, processed "
+          f"{_rounded(ones)} fiches/s", flush=True)
+    print(f"{name:<28} {label}: API ingest while the worker runs {_median(beside):6.0f} "
+          f"fiches/s, alone {_median(alone):6.0f}   ratio {_median(beside) / _median(alone):5.2f}"
+          f"; worker processed {_median(ones):5.0f} fiches/s (push to processed)", flush=True)
 
 
 def _print_retries(name: str, logs: Path) -> None:
@@ -265,7 +325,7 @@ def _print_cpu(name: str, noop: float) -> None:
     the budget: the CPU a fiche may cost, all sides together, for this machine's cores to
     carry the target rate (TARGET x the no-op rate) if nothing else ran on them."""
     cores = os.cpu_count() or 1
-    budget = 1000 * cores / (TARGET * noop)
+    budget = 1000 * cores / (TARGET * noop) if noop else 0.0
     for workers, samples in sorted(CPU_PER_FICHE.items()):
         medians = {side: _median([s[side] for s in samples]) for side in samples[0]}
         sides = ", ".join(f"{side} {value:.2f}" for side, value in medians.items())
@@ -273,7 +333,7 @@ def _print_cpu(name: str, noop: float) -> None:
         print(f"{name:<28} CPU ms per fiche with {workers} worker(s): {sides}; "
               f"total {total:.2f}" + (f" (budget for {TARGET}x the no-op on {cores} cores: "
                                       f"{budget:.2f}, so at most {1000 * cores / total:.0f} "
-                                      f"fiches/s)" if workers else ""), flush=True)
+                                      f"fiches/s)" if workers and noop else ""), flush=True)
     CPU_PER_FICHE.clear()
     if UPKEEP_PER_FICHE:
         print(f"{name:<28} upkeep (VACUUM ANALYZE before each measurement, as autovacuum): "
@@ -303,7 +363,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--fiches", type=int, default=3000, help="fiches per round (split "
                         "between the two measurements of a round)")
-    parser.add_argument("--tasks", type=int, default=3000)
+    parser.add_argument("--tasks", type=int, default=3000,
+                        help="bare no-op tasks a round (0: no no-op measurement)")
+    parser.add_argument("--sizes", type=lambda text: [int(v) for v in text.split(",")],
+                        default=[], help="embedded: worker transaction sizes compared in "
+                        "the same run (e.g. 25,10; default: the settings')")
+    parser.add_argument("--checkouts", type=lambda text: text.split(","), default=[],
+                        help="embedded: checkouts compared in the same run, each variant's "
+                        "API and worker running that checkout's code (PYTHONPATH)")
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--embedded-only", action="store_true")
     parser.add_argument("--scale-only", action="store_true")
