@@ -263,12 +263,13 @@ class Settings:
     @property
     def transaction_size(self) -> int:
         """Outbox rows per worker transaction (HUB_WORKER_TRANSACTION_SIZE, else by store):
-        100 on PostgreSQL; 25 on SQLite, whose single write lock a push waits for while
-        the worker's transaction runs (at 100, API ingest beside the worker fell to a
-        quarter or less of its rate alone in bench/ingest.py; at 25, about two thirds)."""
+        100 on PostgreSQL; 10 on SQLite, whose single write lock a push waits for while
+        the worker's transaction runs (bench/ingest.py --sizes 25,10, two 5-round runs:
+        API ingest beside the worker 0.55 and 0.89 of its rate alone at 10 against 0.43
+        and 0.59 at 25, for a worker processing 16-22 % fewer fiches a second; README)."""
         if self.worker_transaction_size > 0:
             return self.worker_transaction_size
-        return 25 if self.is_sqlite else 100
+        return 10 if self.is_sqlite else 100
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

@@ -92,7 +92,7 @@ def test_unset_paths_are_none_and_the_folders_beside_the_data_are_resolved_once(
 
 def test_the_worker_s_transactions_are_shorter_on_sqlite_where_the_api_waits_for_them():
     # SQLite has one write lock: a push waits for the worker's transaction under way.
-    assert Settings(data_dir=Path("d")).transaction_size == 25
+    assert Settings(data_dir=Path("d")).transaction_size == 10
     assert Settings(data_dir=Path("d"),
                     database_url="postgresql+psycopg://u@h/db").transaction_size == 100
     assert Settings(data_dir=Path("d"), worker_transaction_size=40).transaction_size == 40
