@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _cpu_meter as cpu_meter
+import _stages as stages
 import sqlalchemy as sa
 from ingest import MEMBER, NETWORK, PG, workload
 from sqlalchemy.pool import NullPool
@@ -126,6 +127,9 @@ def main() -> None:
                              "database drop out of the profile")
     parser.add_argument("--transaction", type=int, default=0,
                         help="outbox rows per worker transaction (0: the store's default)")
+    parser.add_argument("--stages", action="store_true",
+                        help="print each stage's own CPU a fiche (bench/_stages.py; no "
+                             "cProfile: its overhead weighs on small functions)")
     parser.add_argument("--default-gc", action="store_true",
                         help="keep Python's collector thresholds (a worker tunes them)")
     args = parser.parse_args()
@@ -170,6 +174,9 @@ def main() -> None:
                     conn.exec_driver_sql("ANALYZE")
                     conn.commit()
             spent, server, counts = _statement_timer(hub.engine)
+            if args.stages:
+                stages.install()
+                args.no_profile = True
             # measured from another engine: the meter leaves its own backend out, and on
             # the hub's pool that would be the one processing the fiches
             meter = sa.create_engine(hub.engine.url, poolclass=NullPool)
@@ -189,6 +196,8 @@ def main() -> None:
             print(f"{n} fiches: wall {1000 * wall / n:.3f} ms/fiche, worker CPU "
                   f"{1000 * cpu / n:.3f} ms/fiche (profiled), db backend CPU "
                   f"{1000 * backend / n:.3f} ms/fiche; {n / wall:.0f} fiches/s")
+            if args.stages:
+                stages.report(n)
             print(f"collector: {collector[0]:.0f} collections, "
                   f"{1000 * collector[1] / n:.3f} ms/fiche")
             total = sum(spent.values())

@@ -168,6 +168,9 @@ class PatternScorer:
         (`_compatible_with_links`): whether two records may stay in one cluster is read
         of the porteur a record links to, and of no other."""
         new = as_record(record)
+        candidates = list(candidates)
+        if not candidates:  # a porteur new to the hub often meets none: no ceilings to work out
+            return decide_among([], self._explain(new), explain_new=best_new)
         ceilings = Ceilings(self, new)
         scored: list[Scored[Detail | None]] = []
         waiting: list[tuple[Pair, int]] = []

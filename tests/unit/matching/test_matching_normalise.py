@@ -219,3 +219,32 @@ def test_birth_date_digits_are_read_only_from_a_date_a_typed_digit_made_impossib
     assert norm.birth_date_digits("13051980") is None
     assert norm.birth_date_digits("13o51980") == "19800513"
     assert norm.birth_date_digits("13131980") == "19801313"
+
+
+def _overseas_by_the_library(national: str) -> str | None:
+    """`_overseas_e164` without its pre-check: the four parses alone."""
+    for overseas in norm._OVERSEAS_REGIONS:
+        number = phonenumbers.parse("0" + national, overseas)
+        if phonenumbers.is_valid_number(number):
+            if norm._placeholder_subscriber(str(number.national_number)):
+                return None
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return None
+
+
+def test_the_overseas_precheck_refuses_only_numbers_no_overseas_region_takes():
+    """Every four-digit start of nine digits (the valid ones too: 0692, 07 09 3...), with
+    subscriber digits of several kinds: the pre-check changes no answer."""
+    refused = 0
+    for start in range(1000, 10_000):
+        for rest in ("00000", "12345", "98765"):
+            national = f"{start}{rest}"
+            assert norm._overseas_e164(national) == _overseas_by_the_library(national), national
+            refused += not norm.may_be_overseas(national)
+    assert refused > 15_000  # it does refuse most shapes (the 07 0... of a typo among them)
+
+
+@given(st.text(alphabet="0123456789 +", min_size=0, max_size=12))
+def test_the_overseas_precheck_leaves_other_shapes_to_the_library(text: str):
+    assume(not (len(text) == 9 and text.isdigit() and text[0] != "0"))
+    assert norm.may_be_overseas(text)
