@@ -4,9 +4,11 @@ under cProfile, timing every SQL statement (wall, client side) by its first word
 
     .venv/bin/python bench/_profile_worker.py [--fiches 2000] [--sqlite] [--out FILE]
                                               [--transaction N] [--no-profile] [--cpu]
+                                              [--stages]
 
 Beside each statement's wall time it prints the CPU its PostgreSQL backend spent on it
-(read from /proc/PID/schedstat: the database must run on this machine).
+(read from /proc/PID/schedstat: the database must run on this machine). With --stages, no
+cProfile: the worker's own CPU a fiche by stage (`_stages.py`), each counted once.
 """
 
 from __future__ import annotations
@@ -208,8 +210,10 @@ def main() -> None:
             for key, seconds in server.most_common(30):
                 print(f"  {100_000 * spent[key] / n:7.2f} {100_000 * seconds / n:7.2f}  "
                       f"x{counts[key]:<5} {key}")
-            profile.dump_stats(args.out)
-            pstats.Stats(args.out).sort_stats("tottime").print_stats(30) if not args.no_profile else None
+            if not args.no_profile:
+                Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+                profile.dump_stats(args.out)
+                pstats.Stats(args.out).sort_stats("tottime").print_stats(30)
             hub.close()
         finally:
             if not args.sqlite:
