@@ -240,10 +240,10 @@ def _worker(args: argparse.Namespace) -> int:
     """Runs until stopped; the exit code is Celery's (non-zero after a fatal error), so a
     supervisor restarting on failure restarts it."""
     from hub.services.ops.admin import initialise
-    from hub.services.ops.health import check_writable
+    from hub.services.ops.health import writable_or_wait
 
     settings = _settings()
-    check_writable(settings)
+    writable_or_wait(settings)
     initialise(settings)
     from hub.outages import quiet_outages
     from worker import app

@@ -78,6 +78,7 @@ French and English, and never echo personal data.
         ├── StoreFull               503 store_full (Retry-After)
         ├── DatabaseUnreadable      503 database_unreadable
         └── DataDirectoryReadOnly   503 data_directory_read_only
+            └── DataDirectoryFull   503 data_directory_full (Retry-After)
 """
 
 from __future__ import annotations
@@ -281,7 +282,15 @@ class DataDirectoryReadOnly(StoreUnavailable):
     """The hub cannot write in its data directory (read-only, full or missing)."""
 
     code = "data_directory_read_only"
-    headers = None  # waiting does not help: the operator has to act
+    headers: Mapping[str, str] | None = None  # waiting does not help: the operator acts
+
+
+class DataDirectoryFull(DataDirectoryReadOnly):
+    """The data directory's disk is full (or a file-size limit reached): it takes writes
+    again once there is room; a running worker waits for it."""
+
+    code = "data_directory_full"
+    headers = StoreUnavailable.headers
 
 
 # --- consent registry (consent/) -------------------------------------------------

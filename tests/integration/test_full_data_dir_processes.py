@@ -6,7 +6,14 @@ is room every fiche is processed exactly once."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import resource
+import signal
+import subprocess
 import sys
+import threading
+from pathlib import Path
 
 import pytest
 
@@ -19,8 +26,9 @@ from tests.integration.scale import wait_until
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 embedded = embedded_hub.embedded  # the fixture
 
+# the hard limit is kept (as root: raised): PipedWorker lifts the limit again
 _LIMITED = ("import os, resource, sys; n = int(sys.argv[1]); "
-            "resource.setrlimit(resource.RLIMIT_FSIZE, (n, n)); "
+            "resource.setrlimit(resource.RLIMIT_FSIZE, (n, resource.RLIM_INFINITY)); "
             "os.execv(sys.executable, [sys.executable, *sys.argv[2:]])")
 
 
@@ -54,3 +62,106 @@ def test_a_full_data_directory_loses_nothing_says_so_and_catches_up_once_there_i
         assert roomy.alive, roomy.tail()
     status = pipeline_status(hub)
     assert status["fiches"] == status["processed"] == status["porteurs"] == 620
+
+
+class PipedWorker:
+    """`capactif worker` in its own session, its output read through a pipe (a file-size
+    limit set on it later leaves its log whole)."""
+
+    def __init__(self, env: dict[str, str], max_file_bytes: int | None = None) -> None:
+        command = capactif_command("worker")
+        if max_file_bytes is not None:  # from its start
+            command = [sys.executable, "-c", _LIMITED, str(max_file_bytes), *command[1:]]
+        self.popen = subprocess.Popen(
+            command, env={**os.environ, **env}, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.popen.stdout is not None
+        for line in self.popen.stdout:
+            self.lines.append(line.decode(errors="replace"))
+
+    @property
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def said(self, text: str) -> bool:
+        return any(text in line for line in self.lines)
+
+    def tail(self) -> str:
+        return "".join(line for line in self.lines if "ERROR" in line or "CRITICAL" in line)
+
+    def limit_file_size(self, soft: int) -> None:
+        """Files written by any process of its session cannot grow past `soft` bytes (as on
+        a full disk: EFBIG); the hard limit is kept, so the limit can be lifted again."""
+        for pid in _session(self.popen.pid):
+            with contextlib.suppress(ProcessLookupError):
+                resource.prlimit(pid, resource.RLIMIT_FSIZE, (soft, resource.RLIM_INFINITY))
+
+    def stop(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, signal.SIGTERM)
+        try:
+            self.popen.wait(timeout=30)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(timeout=10)
+            self._reader.join(timeout=10)
+            assert self.popen.stdout is not None
+            self.popen.stdout.close()
+
+
+def _session(leader: int) -> list[int]:
+    """The processes of the session `leader` started (the worker, its pool, its beat)."""
+    pids = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            # after the command's closing parenthesis: state, ppid, pgrp, session
+            if int(stat_file.read_text().rpartition(")")[2].split()[3]) == leader:
+                pids.append(int(stat_file.parent.name))
+    return pids
+
+
+def full_then_room(hub, worker: PipedWorker, fiches: int) -> None:
+    """Once the worker has said its data directory is full, room again: it stays up and
+    processes the `fiches` accepted."""
+    wait_until(lambda: worker.said("data_directory_full") or not worker.alive, 60,
+               "the worker to say its data directory is full")
+    worker.limit_file_size(resource.RLIM_INFINITY)
+    wait_until(lambda: pipeline_status(hub)["processed"] == fiches or not worker.alive, 120,
+               f"{fiches} processed fiches")
+    assert worker.alive, worker.tail()
+
+
+def test_a_data_directory_filling_up_under_a_running_worker_keeps_it_up_until_there_is_room(
+        embedded):
+    """A full disk is waited out, not a reason to stop: a worker started by hand would stay
+    stopped once room is made, with the fiches accepted meanwhile never processed."""
+    env, hub = embedded
+    worker = PipedWorker({**env, "HUB_HEARTBEAT_INTERVAL_S": "0.5"})
+    try:
+        push(hub, 0, 5)
+        wait_until(lambda: pipeline_status(hub)["processed"] == 5 or not worker.alive, 90,
+                   "5 processed fiches")
+        worker.limit_file_size(1)  # no file can grow: the folder probe's write fails too
+        push(hub, 5, 20)
+        full_then_room(hub, worker, 25)
+        assert not worker.said("data_directory_read_only"), worker.tail()
+    finally:
+        worker.stop()
+    status = pipeline_status(hub)
+    assert status["fiches"] == status["processed"] == status["porteurs"] == 25
+
+
+def test_a_worker_started_on_a_full_data_directory_waits_for_room_then_works(embedded):
+    env, hub = embedded
+    push(hub, 0, 10)
+    worker = PipedWorker({**env, "HUB_HEARTBEAT_INTERVAL_S": "0.5"}, max_file_bytes=1)
+    try:
+        full_then_room(hub, worker, 10)
+    finally:
+        worker.stop()

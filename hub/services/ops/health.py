@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import errno
+import logging
 import os
 import time
 import uuid
@@ -22,10 +24,12 @@ import sqlalchemy as sa
 
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.errors import DataDirectoryReadOnly, HubError, StoreUnavailable
+from hub.errors import DataDirectoryFull, DataDirectoryReadOnly, HubError, StoreUnavailable
 from hub.store.backup import unfinished_restore_in
 from hub.store.engine import outage, reader_engine
 from hub.store.migrate import migrations_current
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -189,6 +193,22 @@ def check_writable(settings: Settings) -> None:
         _probe(folder)
 
 
+def writable_or_wait(settings: Settings) -> None:
+    """`check_writable` at a worker's start, a full disk waited out (said once, probed
+    every `HUB_HEARTBEAT_INTERVAL_S`): no supervisor is needed to start it again once
+    there is room. A folder refusing writes for another reason still raises."""
+    said = False
+    while True:
+        try:
+            check_writable(settings)
+            return
+        except DataDirectoryFull as exc:
+            if not said:
+                log.error("%s: %s; the worker waits for room", exc.code, exc)
+                said = True
+        time.sleep(settings.heartbeat_interval_s)
+
+
 def _written_folders(settings: Settings) -> list[Path]:
     """The data directory, and the embedded broker's queue folder and the folders its
     messages pass through (a read-only `reading/` lets no message be taken)."""
@@ -204,6 +224,10 @@ def _set_aside_folders(settings: Settings) -> list[Path]:
     return [settings.broker_dir / "torn"] if settings.embedded_broker else []
 
 
+# A full disk, a quota, a file-size limit: waited out, unlike a folder refusing writes.
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
 def _probe(folder: Path) -> None:
     probe = folder / f".probe-{uuid.uuid4().hex}"
     try:
@@ -214,6 +238,13 @@ def _probe(folder: Path) -> None:
             os.fsync(handle.fileno())
         probe.unlink()
     except OSError as exc:
+        if exc.errno in _FULL:
+            raise DataDirectoryFull(
+                f"Le hub ne peut plus écrire dans {folder} ({exc.strerror}) : libérez de la "
+                "place ; le hub reprend de lui-même ensuite.",
+                f"The hub cannot write in {folder} any more ({exc.strerror}): free some space; "
+                "the hub resumes by itself then.",
+            ) from exc
         raise DataDirectoryReadOnly(
             f"Le hub ne peut pas écrire dans {folder} ({exc.strerror}) : rendez ce dossier "
             "accessible en écriture (HUB_DATA_DIR) ou libérez de la place, puis relancez.",
