@@ -9,20 +9,22 @@ that still cannot be read (torn by a crash of an older version, a disk error), a
 anything else under a message's name (a FIFO, a folder, a symbolic link, never followed;
 a file too large to be a message, never read) is moved to `broker/torn/` and logged,
 never fatal: the outbox sweep re-publishes the work it carried, since tasks hold ids
-only. The working folders (`staging/`, `reading/`, `torn/`)
+only. So is a message a producer killed mid-write left in `staging/` (never in the
+queue), once older than any write. The working folders (`staging/`, `reading/`, `torn/`)
 are made again if removed while processes run (they look like scratch space), and so is
 the queue folder itself: the messages removed with it are published again by the sweep.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
 import stat
 import uuid
 from pathlib import Path
-from time import monotonic
+from time import monotonic, time
 from typing import Any
 
 from kombu.exceptions import ChannelError
@@ -35,6 +37,9 @@ log = logging.getLogger(__name__)
 TRANSPORT = "hub.embedded_broker:Transport"
 # A task carries ids only: a message past this is no message of the hub's.
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+# A message is written in `staging/` and renamed within milliseconds: one older than this
+# was left half-written by a producer killed mid-write (looked for once in this time).
+STAGED_MAX_AGE_S = 60.0
 
 
 class NotAMessageFile(OSError):
@@ -79,6 +84,7 @@ class Channel(filesystem.Channel):
             raise ChannelError(f"Cannot add a message to queue {queue!r}: {exc}") from exc
 
     def _get(self, queue: str, timeout: float | None = None) -> Any:
+        self._clear_staging()
         wanted = f"{queue}.msg"
         try:
             names = sorted(os.listdir(self.data_folder_in))
@@ -104,6 +110,27 @@ class Channel(filesystem.Channel):
             if message is not None:
                 return message
         raise filesystem.Empty()
+
+    @cached_property
+    def _staging_looked_at(self) -> list[float]:
+        """When `staging/` was last looked at for half-written messages (monotonic)."""
+        return [-STAGED_MAX_AGE_S]
+
+    def _clear_staging(self) -> None:
+        """Move to `torn/` the messages a producer killed mid-write left in `staging/`
+        (never in the queue, so never read): logged, not piling up unseen."""
+        now = monotonic()
+        if now - self._staging_looked_at[0] < STAGED_MAX_AGE_S:
+            return
+        self._staging_looked_at[0] = now
+        for path in _older_than(self._staging_dir, time() - STAGED_MAX_AGE_S):
+            try:
+                _move(path, self.torn_dir / path.name)
+            except OSError:
+                continue  # renamed by its producer after all, or torn/ refuses it
+            log.error("embedded broker: half-written message moved to %s (its producer "
+                      "stopped while writing it); the outbox sweep re-publishes its work",
+                      self.torn_dir / path.name)
 
     @cached_property
     def _said_stuck(self) -> set[str]:
@@ -161,6 +188,21 @@ def _contents(path: Path) -> bytes:
     if len(data) > MAX_MESSAGE_BYTES:
         raise MessageTooLarge(errno.EFBIG, f"over {MAX_MESSAGE_BYTES} bytes")
     return data
+
+
+def _older_than(folder: Path, oldest: float) -> list[Path]:
+    """The files of `folder` last written before `oldest` (a Unix time); none when the
+    folder cannot be read (it is made again at the next write)."""
+    try:
+        names = list(folder.iterdir())
+    except OSError:
+        return []
+    found = []
+    for path in names:
+        with contextlib.suppress(OSError):  # renamed into the queue meanwhile
+            if path.stat(follow_symlinks=False).st_mtime < oldest:
+                found.append(path)
+    return found
 
 
 def _envelope(message: Any) -> dict[str, Any]:

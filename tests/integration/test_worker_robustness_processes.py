@@ -113,6 +113,32 @@ def test_an_unreadable_message_with_a_read_only_torn_folder_does_not_stop_the_wo
     assert (hub.settings.broker_dir / "reading" / "0_empty.capactif.msg").exists()
 
 
+def test_a_message_left_half_written_by_a_killed_producer_is_set_aside_and_logged(
+        embedded, tmp_path):
+    """A producer killed mid-write leaves its message in `staging/`, never in the queue;
+    the worker moves it to `torn/` once it is older than any write, and says so."""
+    env, hub = embedded
+    staging = hub.settings.broker_dir / "staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    left = staging / f"1_{uuid.uuid4()}.capactif.msg"
+    left.write_bytes(b'{"body": "eyJh')
+    an_hour_ago = left.stat().st_mtime - 3600
+    os.utime(left, (an_hour_ago, an_hour_ago))
+    fresh = staging / f"2_{uuid.uuid4()}.capactif.msg"  # a write under way: left alone
+    fresh.write_bytes(b'{"bo')
+    worker = start_worker(env, tmp_path / "logs")
+    torn = hub.settings.broker_dir / "torn"
+    with running([worker]):
+        push(hub, 0, 5)
+        wait_until(lambda: (torn / left.name).exists() or not worker.alive, 60,
+                   "the half-written message set aside")
+        wait_until(lambda: pipeline_status(hub)["processed"] == 5 or not worker.alive, 90,
+                   "5 processed fiches")
+        assert worker.alive, worker.tail()
+    assert fresh.exists() and not left.exists()
+    assert f"half-written message moved to {torn / left.name}" in worker.log_path.read_text()
+
+
 def test_the_broker_folders_removed_while_the_worker_runs_are_made_again(embedded, tmp_path):
     """An operator clearing the broker's staging, reading and torn folders (they look
     like scratch space), or the queue folder itself (the outbox sweep publishes the work
