@@ -223,9 +223,11 @@ def _serve(args: argparse.Namespace) -> int:
     from hub.api.wire import envelope_protocol
     from hub.outages import quiet_outages
     from hub.services.ops.admin import initialise
+    from hub.services.ops.health import writable_unless_full
 
     settings = _settings(args.data_dir)
     settings = settings.replace(host=args.host or settings.host, port=args.port or settings.port)
+    writable_unless_full(settings)
     initialise(settings)
     quiet_outages(settings.broker_outage_reminder_s)  # the publisher's
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,

@@ -105,3 +105,14 @@ def test_processes_starting_together_on_a_new_postgresql_database_all_start(tmp_
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+def test_the_api_on_a_read_only_data_directory_names_the_folder_not_the_database(data_dir):
+    """Like the worker: not "the database cannot be reached, check that the server runs"."""
+    from tests.integration.test_worker_robustness_processes import read_only
+
+    env = {"HUB_DATA_DIR": str(data_dir)}
+    initialise(Settings.from_env(env))
+    with read_only(data_dir):
+        done = start("serve", env)
+    refused(done, "data_directory_read_only", str(data_dir))

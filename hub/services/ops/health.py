@@ -11,6 +11,7 @@ makes the probe say so, instead of leaving it without an answer.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import errno
 import logging
@@ -191,6 +192,13 @@ def check_writable(settings: Settings) -> None:
     worker's start-up and `/healthz`: nothing could be stored, queued or scheduled)."""
     for folder in _written_folders(settings):
         _probe(folder)
+
+
+def writable_unless_full(settings: Settings) -> None:
+    """`check_writable` at the API's start: a folder refusing writes is named (not the
+    database behind it). A full disk is left to the store's own checks, as before."""
+    with contextlib.suppress(DataDirectoryFull):
+        check_writable(settings)
 
 
 def writable_or_wait(settings: Settings) -> None:
