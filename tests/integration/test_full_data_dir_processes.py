@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from capactif_demo.processes import Process, capactif_command, running, start_worker
+from capactif_demo.processes import Process, capactif_command, poll, running, start_worker
 from hub.services.ingest.processing import pipeline_status
 from tests.integration import embedded_hub
 from tests.integration.embedded_hub import push
@@ -132,8 +132,8 @@ def full_then_room(hub, worker: PipedWorker, fiches: int) -> None:
     wait_until(lambda: worker.said("data_directory_full") or not worker.alive, 60,
                "the worker to say its data directory is full")
     worker.limit_file_size(resource.RLIM_INFINITY)
-    wait_until(lambda: pipeline_status(hub)["processed"] == fiches or not worker.alive, 120,
-               f"{fiches} processed fiches")
+    done = poll(lambda: pipeline_status(hub)["processed"] == fiches or not worker.alive, 120)
+    assert done, f"{fiches} fiches not processed within 120 s:\n{worker.tail()}"
     assert worker.alive, worker.tail()
 
 
