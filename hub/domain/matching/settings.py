@@ -57,6 +57,10 @@ class TrainingSettings:
     tf_min_count: int = 3
     tf_max_values: int = 20_000
     reestimate_u: bool = True
+    # In a file showing households, the m of contacts, address and place counted among the
+    # pairs agreeing on surname, first name and birth date, held through EM
+    # (`training.identity_agreeing_m`).
+    m_from_identity: bool = True
 
 
 class InvalidSetting(ValueError):
@@ -285,6 +289,7 @@ class MatchingSettings:
                 "effectif_min_frequence": self.training.tf_min_count,
                 "valeurs_max_frequence": self.training.tf_max_values,
                 "reestimer_u_em": self.training.reestimate_u,
+                "m_par_identite": self.training.m_from_identity,
             },
             "decision": {
                 "probabilite_lien": self.decision.link_probability,
@@ -334,6 +339,7 @@ def _training(doc: dict[str, Any]) -> TrainingSettings:
         doc.get("effectif_min_frequence", base.tf_min_count),
         doc.get("valeurs_max_frequence", base.tf_max_values),
         doc.get("reestimer_u_em", base.reestimate_u),
+        doc.get("m_par_identite", base.m_from_identity),
     )
 
 

@@ -15,7 +15,7 @@ import dataclasses
 import math
 import random
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from hub.domain.matching.comparisons import (
     CLOSE,
@@ -32,7 +32,13 @@ from hub.domain.matching.household import (
     household_share,
     share_of,
 )
-from hub.domain.matching.model import RANDOM_PAIR_U, SEEDED_LEVELS, MatchModel, default_model
+from hub.domain.matching.model import (
+    RANDOM_PAIR_U,
+    SEEDED_LEVELS,
+    MatchModel,
+    default_model,
+    households_seen,
+)
 from hub.domain.matching.record import NormalisedRecord
 from hub.domain.matching.settings import CONTACT_FIELDS, MatchingSettings, TrainingSettings
 
@@ -80,19 +86,24 @@ def expectation_maximisation(
     comparisons: list[Comparison],
     u: dict[str, dict[str, float]],
     training: TrainingSettings,
+    fixed_m: Mapping[str, dict[str, float]] | None = None,
 ) -> EmResult:
     """EM on comparison patterns, from u by random sampling.
 
     With `reestimate_u`, u is refined too, among candidate pairs: blocked pairs
     that are not matches agree on names far more often than random pairs do, and
     holding u at its random-pair value makes every candidate look like a match.
+    The m of the fields in `fixed_m` is held at its value (`identity_agreeing_m`).
     """
+    fixed = dict(fixed_m or {})
     m = {c.field: dict(zip(c.levels, _M_START[len(c.levels)], strict=True)) for c in comparisons}
+    m.update(fixed)
     prior = 0.3
     fields = [c.field for c in comparisons]
     for iteration in range(1, training.em_max_iterations + 1):
         posterior = {p: _posterior(p, fields, m, u, prior) for p in patterns}
         new_prior, new_m = _maximise(patterns, posterior, comparisons, matched=True)
+        new_m.update(fixed)
         new_u = _maximise(patterns, posterior, comparisons, matched=False)[1] if (
             training.reestimate_u) else u
         change = max(abs(new_prior - prior), *(
@@ -159,6 +170,42 @@ def identity_patterns(patterns: Counter[Pattern], comparisons: list[Comparison])
 
 _ROUGHLY = frozenset({EXACT, CLOSE, FUZZY})
 _DATE = "date_naissance"
+_ALIKE = frozenset({EXACT, CLOSE})
+# Pairs agreeing on surname, first name and birth date it takes to count the m of the
+# other fields among them (`identity_agreeing_m`), per field given on both sides.
+MIN_IDENTITY_PAIRS = 50
+
+
+def identity_agreeing_m(alike: Counter[Pattern], comparisons: list[Comparison],
+                        ) -> dict[str, dict[str, float]]:
+    """The m of each field beyond the identity ones (contacts, address, place), counted
+    among the pairs whose surname, first name and birth date all agree (exact or close),
+    where it is given on both sides of at least `MIN_IDENTITY_PAIRS` of them.
+
+    In a file of households EM's two classes split on the home: a household's members
+    agree on the surname and the address, so its "match" class becomes "same home", a
+    person who moved weighs as a stranger (address different -6.5 bits) and the matches
+    it leaves out make the names weak (French households 5k: m of a different address
+    0.01 where 14 % of duplicates moved, surname exact +1.0 bit). Two members of one home
+    rarely share a first name and a birth date too, so among the pairs agreeing on all
+    three, nearly all the same person, the share of each level of the other fields is
+    their m, which a household cannot bend (same file: 2,436 such pairs, all duplicates,
+    address different 0.144 against 0.142 among all duplicates).
+    """
+    positions = [i for i, c in enumerate(comparisons) if c.field in IDENTITY_FIELDS]
+    agreeing = [(p, n) for p, n in alike.items() if all(p[i] in _ALIKE for i in positions)]
+    m: dict[str, dict[str, float]] = {}
+    for index, comparison in enumerate(comparisons):
+        if comparison.field in IDENTITY_FIELDS:
+            continue
+        seen: Counter[str] = Counter()
+        for pattern, count in agreeing:
+            if pattern[index] != MISSING:
+                seen[pattern[index]] += count
+        given = sum(seen.values())
+        if given >= MIN_IDENTITY_PAIRS:
+            m[comparison.field] = {level: seen[level] / given for level in comparison.levels}
+    return _at_least(m, M_FLOOR)
 
 
 def learnt_namesakes(m: dict[str, dict[str, float]]) -> bool:
@@ -208,15 +255,22 @@ def train(
     """A model estimated from the records and the patterns of their candidate pairs."""
     t = settings.training
     u_random = estimate_u(records, comparisons, t.u_sample_pairs, t.seed)
-    alike = identity_patterns(patterns, comparisons)
-    em = expectation_maximisation(alike, comparisons, u_random, t)
-    first_iterations = em.iterations
-    if learnt_namesakes(em.m):
-        alike = without_other_dates(alike, comparisons)
-        em = dataclasses.replace(expectation_maximisation(alike, comparisons, u_random, t),
-                                 without_other_dates=True)
+    households = household_share(patterns, [c.field for c in comparisons])
+    fixed = identity_agreeing_m(identity_patterns(patterns, comparisons), comparisons) if (
+        t.m_from_identity and households_seen(settings.decision, {
+            HOUSEHOLD_SHARE: share_of(households), HOUSEHOLD_PAIRS: list(households)})) else {}
+    alike, em, first_iterations = _em_on_alike(patterns, comparisons, u_random, t, fixed)
     veto_m, contact_matches, moved_matches = household_free_veto_m(
         alike, comparisons, em, settings.decision.veto_fields)
+    if fixed and t.reestimate_u and lifts_every_veto(veto_m, settings):
+        # Typo-heavy data, every veto lifted: EM from the u of random pairs learns the other
+        # fields' m (below), and the pairs agreeing on identity are the least retyped, not
+        # the typical duplicate (dsgen-zipf-heavy-households: address different 0.07 among
+        # them, 0.17 by EM). Trained as without them.
+        fixed = {}
+        alike, em, first_iterations = _em_on_alike(patterns, comparisons, u_random, t, fixed)
+        veto_m, contact_matches, moved_matches = household_free_veto_m(
+            alike, comparisons, em, settings.decision.veto_fields)
     every_veto_lifted = t.reestimate_u and lifts_every_veto(veto_m, settings)
     if every_veto_lifted:
         em = dataclasses.replace(expectation_maximisation(
@@ -230,7 +284,6 @@ def train(
         prior = min(matches / max(len(records) * (len(records) - 1) / 2, 1), prior)
     tf_fields = [name for name, c in settings.comparisons.items() if c.term_frequency]
     tf, floors = term_frequencies(records, tf_fields, t.tf_min_count, t.tf_max_values)
-    households = household_share(patterns, [c.field for c in comparisons])
     stats = {"enregistrements": len(records), "paires_candidates": sum(patterns.values()),
              "iterations_em": em.iterations, "em_converge": em.converged,
              "em_sans_dates_differentes": em.without_other_dates,
@@ -238,11 +291,29 @@ def train(
              "paires_contact_m_veto": round(contact_matches),
              "paires_adresse_differente_m_veto": round(moved_matches),
              RANDOM_PAIR_U: every_veto_lifted,
+             M_FROM_IDENTITY: sorted(fixed),
              HOUSEHOLD_SHARE: round(share_of(households), 4),
              HOUSEHOLD_PAIRS: list(households)}
     u = {field: _at_least_each(levels, u_random[field]) for field, levels in em.u.items()}
     return MatchModel(settings, prior, _at_least(em.m, M_FLOOR), u, tf, floors, stats,
                       u_random, veto_m)
+
+
+def _em_on_alike(patterns: Counter[Pattern], comparisons: list[Comparison],
+                 u_random: dict[str, dict[str, float]], t: TrainingSettings,
+                 fixed: dict[str, dict[str, float]],
+                 ) -> tuple[Counter[Pattern], EmResult, int]:
+    """EM on the pairs alike as persons, again without those of another birth date where
+    its "match" class came out as namesakes; the pairs it ran on last, its result, and the
+    iterations of its first run."""
+    alike = identity_patterns(patterns, comparisons)
+    em = expectation_maximisation(alike, comparisons, u_random, t, fixed)
+    first_iterations = em.iterations
+    if learnt_namesakes(em.m):
+        alike = without_other_dates(alike, comparisons)
+        em = dataclasses.replace(expectation_maximisation(alike, comparisons, u_random, t, fixed),
+                                 without_other_dates=True)
+    return alike, em, first_iterations
 
 
 def lifts_every_veto(veto_m: dict[str, float], settings: MatchingSettings) -> bool:
@@ -268,6 +339,9 @@ def lifts_every_veto(veto_m: dict[str, float], settings: MatchingSettings) -> bo
 
 
 M_FLOOR = 0.01
+# The training entry naming the fields whose m was counted among the pairs agreeing on
+# identity (`identity_agreeing_m`) and held through EM.
+M_FROM_IDENTITY = "m_par_identite"
 # Matches (posterior mass) it takes to estimate a veto field's m among them: agreeing on a
 # contact, or else whose addresses differ.
 MIN_CONTACT_MATCHES = 50.0
