@@ -17,8 +17,11 @@ from array import array
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from hub.domain.matching.comparisons import Comparison, compare_records
+import numpy as np
+
+from hub.domain.matching.comparisons import Comparison
 from hub.domain.matching.record import NormalisedRecord, normalise_record
+from hub.services.matching.pair_levels import pair_patterns, value_ids
 
 Pattern = tuple[str, ...]
 MIN_PAIRS_PER_WORKER = 200_000
@@ -64,9 +67,13 @@ def compare_pairs(
     records: Sequence[NormalisedRecord], left: array, right: array,
     comparisons: list[Comparison], workers: int,
 ) -> tuple[array, list[Pattern]]:
-    """Per pair the index of its comparison pattern, and the patterns (first seen, first)."""
+    """Per pair the index of its comparison pattern (`compare_records`' levels), and the
+    patterns (first seen, first), each comparison asked once per distinct pair of
+    values (`pair_levels`)."""
     workers = min(workers, len(left) // MIN_PAIRS_PER_WORKER)
-    with share_with_workers(records=records, left=left, right=right, comparisons=comparisons):
+    ids = value_ids(records, comparisons)
+    with share_with_workers(records=records, left=left, right=right, comparisons=comparisons,
+                            ids=ids):
         parts = ([_compare_slice(0, len(left))] if workers <= 1
                  else in_workers(_compare_slice, len(left), workers))
     codes, patterns, index_of = array("H"), list[Pattern](), dict[Pattern, int]()
@@ -77,21 +84,16 @@ def compare_pairs(
                 index_of[pattern] = len(patterns)
                 patterns.append(pattern)
             renumber.append(index_of[pattern])
-        codes.extend(renumber[code] for code in part_codes)
+        codes.frombytes(np.array(renumber, dtype=np.uint16)[part_codes].tobytes())
     return codes, patterns
 
 
-def _compare_slice(start: int, stop: int) -> tuple[array, list[Pattern]]:
-    records, comparisons = _shared["records"], _shared["comparisons"]
-    left, right = _shared["left"], _shared["right"]
-    codes, index_of = array("H"), dict[Pattern, int]()
-    for position in range(start, stop):
-        levels, _b = compare_records(comparisons, records[left[position]], records[right[position]])
-        code = index_of.get(levels)
-        if code is None:
-            code = index_of[levels] = len(index_of)
-        codes.append(code)
-    return codes, list(index_of)
+def _compare_slice(start: int, stop: int) -> tuple[np.ndarray, list[Pattern]]:
+    left = np.frombuffer(_shared["left"], dtype=np.uint32)[start:stop]
+    right = np.frombuffer(_shared["right"], dtype=np.uint32)[start:stop]
+    codes, patterns = pair_patterns(_shared["records"], left, right, _shared["comparisons"],
+                                    _shared["ids"])
+    return codes.astype(np.uint16), patterns
 
 
 def in_workers(task: Callable[[int, int], Any], size: int, workers: int) -> list[Any]:

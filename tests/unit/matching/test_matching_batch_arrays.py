@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import random
+from array import array
 
 import numpy as np
 import pytest
 
 from hub.domain.matching.blocking import BlockLimits, candidate_pairs
-from hub.domain.matching.comparisons import compare_records
+from hub.domain.matching.comparisons import build_comparisons, compare_records
 from hub.domain.matching.scoring import PatternScorer
 from hub.domain.matching.settings import default_settings
-from hub.services.matching import pair_arrays
+from hub.services.matching import dedup_parallel, pair_arrays
 from hub.services.matching.pair_arrays import candidate_pair_arrays, candidate_pairs_for_training
 from hub.services.matching.pair_scoring import score_pairs
 from tests.unit.matching.matching_factories import hand_model, person
@@ -91,3 +92,37 @@ def test_the_array_scorer_decides_every_pair_as_judge_does():
             may_be_same[(i, j)] = compatible
     assert expected["link"] and expected["review"]  # the data exercise both answers
     assert (links, reviews, scored) == (expected["link"], expected["review"], may_be_same)
+
+
+def _people_with_names_exchanged(count: int, seed: int) -> list:
+    """`_people`'s raw fields, some with first and last names exchanged, a name alone,
+    or typed in another script: the pairs `compare_records` reads exchanged."""
+    rng = random.Random(seed)
+    people = [{"id": str(n), "nom": rng.choice(_SURNAMES), "prenom": rng.choice(_FIRST),
+               "date_naissance": rng.choice(_DATES),
+               "courriel": rng.choice(["", "", "anne@free.fr", "jm@orange.fr"]),
+               "telephone": rng.choice(["", "", "0612345678", "0473000001"]),
+               "adresse_ligne": rng.choice(["", "3 rue Haute", "8 place du Marché"]),
+               "code_postal": rng.choice(["", "63200", "15000"])} for n in range(count)]
+    for raw in people[::3]:
+        raw["nom"], raw["prenom"] = raw["prenom"], raw["nom"]
+    for raw in people[1::7]:
+        raw[rng.choice(["nom", "prenom"])] = rng.choice(["", "Анна", "Jean Martin"])
+    return [person(**raw) for raw in people]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_batch_compares_each_pair_as_compare_records_does(workers, monkeypatch):
+    monkeypatch.setattr(dedup_parallel, "MIN_PAIRS_PER_WORKER", 1)
+    records = _people_with_names_exchanged(300, seed=6)
+    settings = default_settings()
+    comparisons = build_comparisons(settings.comparisons)
+    left, right = candidate_pair_arrays(records, settings.blocking.rules, BlockLimits(50, 5))
+    codes, patterns = dedup_parallel.compare_pairs(
+        records, array("I", left.tolist()), array("I", right.tolist()), comparisons, workers)
+    pairs = list(zip(left.tolist(), right.tolist(), strict=True))
+    reference = [compare_records(comparisons, records[i], records[j])[0] for i, j in pairs]
+    assert [patterns[code] for code in codes] == reference
+    assert patterns == list(dict.fromkeys(reference))  # first met, first
+    as_written = [tuple(c.level(records[i], records[j]) for c in comparisons) for i, j in pairs]
+    assert len(patterns) > 20 and reference != as_written  # names read exchanged too
