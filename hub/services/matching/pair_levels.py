@@ -35,15 +35,17 @@ def value_ids(records: Sequence[NormalisedRecord],
               comparisons: Sequence[Comparison]) -> list[npt.NDArray[np.int64]]:
     """Per comparison, per record, the number of the record's values that comparison
     reads among the distinct ones (two records of one number have one level against any
-    record)."""
-    found = []
-    for comparison in comparisons:
-        fields = comparison.reads
-        numbers: dict[tuple[object, ...], int] = {}
-        ids = [numbers.setdefault(tuple([getattr(record, field) for field in fields]),
-                                  len(numbers)) for record in records]
-        found.append(np.array(ids, dtype=np.int64))
-    return found
+    record); last, the same for the names' fields together (`_exchanged`)."""
+    names = tuple(dict.fromkeys(field for c in comparisons if c.field in _NAMES
+                                for field in c.reads))
+    return [_numbers(records, fields) for fields in [c.reads for c in comparisons] + [names]]
+
+
+def _numbers(records: Sequence[NormalisedRecord], fields: Sequence[str]
+             ) -> npt.NDArray[np.int64]:
+    numbers: dict[tuple[object, ...], int] = {}
+    return np.array([numbers.setdefault(tuple([getattr(record, field) for field in fields]),
+                                        len(numbers)) for record in records], dtype=np.int64)
 
 
 def pair_patterns(
@@ -55,9 +57,9 @@ def pair_patterns(
     in the order their first pair comes."""
     if len(left) == 0:
         return np.empty(0, dtype=np.int64), []
-    levels = np.stack([_levels(records, left, right, comparison, number)
-                       for comparison, number in zip(comparisons, ids, strict=True)], axis=1)
-    levels = _exchanged(records, left, right, comparisons, levels)
+    levels = np.stack([_levels(records, left, right, comparison, number) for comparison, number
+                       in zip(comparisons, ids[:len(comparisons)], strict=True)], axis=1)
+    levels = _exchanged(records, left, right, comparisons, levels, ids[len(comparisons)])
     codes = np.zeros(len(left), dtype=np.int64)
     for position in range(len(comparisons)):
         codes = codes * len(LEVELS) + levels[:, position]
@@ -74,28 +76,55 @@ def _levels(records: Sequence[NormalisedRecord], left: npt.NDArray[np.uint32],
             right: npt.NDArray[np.uint32], comparison: Comparison,
             number: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     """The comparison's level code per pair, `level` asked once per distinct pair of values."""
-    keys = number[left] * np.int64(int(number.max()) + 1) + number[right]
-    _distinct, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    first, inverse = _distinct_pairs(number, left, right)
     firsts_left, firsts_right = left[first].tolist(), right[first].tolist()
     found = np.array([_CODE[comparison.level(records[i], records[j])]
                       for i, j in zip(firsts_left, firsts_right, strict=True)], dtype=np.int64)
     return found[inverse.ravel()]
 
 
+def _distinct_pairs(number: npt.NDArray[np.int64], left: npt.NDArray[np.uint32],
+                    right: npt.NDArray[np.uint32]) -> tuple[npt.NDArray[np.intp], ...]:
+    """Of the pairs' two value numbers: each distinct pair's first pair, and per pair
+    its distinct pair."""
+    keys = number[left] * np.int64(int(number.max()) + 1) + number[right]
+    _distinct, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return first, inverse.ravel()
+
+
 def _exchanged(records: Sequence[NormalisedRecord], left: npt.NDArray[np.uint32],
                right: npt.NDArray[np.uint32], comparisons: list[Comparison],
-               levels: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """The levels of the pairs whose names `compare_records` reads exchanged, from it."""
+               levels: npt.NDArray[np.int64], names_number: npt.NDArray[np.int64],
+               ) -> npt.NDArray[np.int64]:
+    """The levels of the pairs whose names `compare_records` reads exchanged, from it.
+
+    Whether a reading exchanged fits, and so whether any level changes, depends on the
+    two sides' names alone (the levels of both names, different or missing, too): a
+    pair of names whose first pair keeps its levels as written keeps them in every
+    pair. Only the pairs of the other pairs of names are passed to `compare_records`
+    (their other levels may change: the e-mail reads the names)."""
     names = [position for position, c in enumerate(comparisons) if c.field in _NAMES]
     if not names:
         return levels
     different = (levels[:, names] == _CODE[levels_of.DIFFERENT]).sum(axis=1)
     missing = (levels[:, names] == _CODE[levels_of.MISSING]).sum(axis=1)
     asked = np.flatnonzero((different >= 2) | ((different == 1) & (missing == 1)))
-    for position in asked.tolist():
-        written = tuple(LEVELS[code] for code in levels[position].tolist())
-        found, _reading = compare_records(comparisons, records[int(left[position])],
-                                          records[int(right[position])], written)
-        if found != written:
+    first, inverse = _distinct_pairs(names_number, left[asked], right[asked])
+    kept = np.array([_exchange(records, left, right, comparisons, levels, position)[1]
+                     for position in asked[first].tolist()], dtype=bool)
+    for position in asked[~kept[inverse]].tolist():
+        found, same = _exchange(records, left, right, comparisons, levels, position)
+        if not same:
             levels[position] = [_CODE[level] for level in found]
     return levels
+
+
+def _exchange(records: Sequence[NormalisedRecord], left: npt.NDArray[np.uint32],
+              right: npt.NDArray[np.uint32], comparisons: list[Comparison],
+              levels: npt.NDArray[np.int64], position: int) -> tuple[Pattern, bool]:
+    """`compare_records`' levels of the pair at `position`, and whether they are those
+    as written."""
+    written = tuple(LEVELS[code] for code in levels[position].tolist())
+    found, _reading = compare_records(comparisons, records[int(left[position])],
+                                      records[int(right[position])], written)
+    return found, found == written
