@@ -60,7 +60,7 @@ def pair_patterns(
     levels = np.stack([_levels(records, left, right, comparison, number) for comparison, number
                        in zip(comparisons, ids[:len(comparisons)], strict=True)], axis=1)
     levels = _exchanged(records, left, right, comparisons, levels, ids[len(comparisons)])
-    codes = np.zeros(len(left), dtype=np.int64)
+    codes = np.zeros(len(left), dtype=np.int64)  # levels: one byte a field (1M: 31M pairs)
     for position in range(len(comparisons)):
         codes = codes * len(LEVELS) + levels[:, position]
     _distinct, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
@@ -74,12 +74,12 @@ def pair_patterns(
 
 def _levels(records: Sequence[NormalisedRecord], left: npt.NDArray[np.uint32],
             right: npt.NDArray[np.uint32], comparison: Comparison,
-            number: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+            number: npt.NDArray[np.int64]) -> npt.NDArray[np.int8]:
     """The comparison's level code per pair, `level` asked once per distinct pair of values."""
     first, inverse = _distinct_pairs(number, left, right)
     firsts_left, firsts_right = left[first].tolist(), right[first].tolist()
     found = np.array([_CODE[comparison.level(records[i], records[j])]
-                      for i, j in zip(firsts_left, firsts_right, strict=True)], dtype=np.int64)
+                      for i, j in zip(firsts_left, firsts_right, strict=True)], dtype=np.int8)
     return found[inverse.ravel()]
 
 
@@ -94,8 +94,8 @@ def _distinct_pairs(number: npt.NDArray[np.int64], left: npt.NDArray[np.uint32],
 
 def _exchanged(records: Sequence[NormalisedRecord], left: npt.NDArray[np.uint32],
                right: npt.NDArray[np.uint32], comparisons: list[Comparison],
-               levels: npt.NDArray[np.int64], names_number: npt.NDArray[np.int64],
-               ) -> npt.NDArray[np.int64]:
+               levels: npt.NDArray[np.int8], names_number: npt.NDArray[np.int64],
+               ) -> npt.NDArray[np.int8]:
     """The levels of the pairs whose names `compare_records` reads exchanged, from it.
 
     Whether a reading exchanged fits, and so whether any level changes, depends on the
@@ -121,7 +121,7 @@ def _exchanged(records: Sequence[NormalisedRecord], left: npt.NDArray[np.uint32]
 
 def _exchange(records: Sequence[NormalisedRecord], left: npt.NDArray[np.uint32],
               right: npt.NDArray[np.uint32], comparisons: list[Comparison],
-              levels: npt.NDArray[np.int64], position: int) -> tuple[Pattern, bool]:
+              levels: npt.NDArray[np.int8], position: int) -> tuple[Pattern, bool]:
     """`compare_records`' levels of the pair at `position`, and whether they are those
     as written."""
     written = tuple(LEVELS[code] for code in levels[position].tolist())
