@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
         "HTTP/1.1 illisible), 431 headers_too_large ou 408 request_timeout (en-têtes ou corps "
         "qui cessent d'arriver), dans la même enveloppe d'erreur.",
         generate_unique_id_function=_operation_id,
-        dependencies=[Depends(guards.declared_query_only)],
+        dependencies=[Depends(guards.unsigned_query_only)],
     )
     app.state.hub = hub
     errors.install(app)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Awaitable, Callable
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from hub.api.guards import checks_the_query_itself, declared_query_only
 from hub.api.signatures import raw_target
 from hub.app_state import hub_of
 from hub.errors import MalformedRequest, PayloadTooLarge, UnsupportedEncoding, UnsupportedMediaType
@@ -52,8 +54,28 @@ def _too_large(limit: int) -> PayloadTooLarge:
     )
 
 
+@checks_the_query_itself
 async def authenticated(request: Request) -> Authenticated:
-    """FastAPI dependency: the authenticated member and the exact body it signed."""
+    """FastAPI dependency: the authenticated member and the exact body it signed; then
+    the query's parameters (undeclared or repeated ones refused, `hub.api.guards`)."""
+    signed = await _signed(request)
+    declared_query_only(request)
+    return signed
+
+
+def authenticated_as(gate: Callable[[Caller], object]) -> Callable[[Request], Awaitable[Authenticated]]:
+    """`authenticated` for a route only some callers may call: `gate` (raising Forbidden)
+    passes before the query is checked, so that such a caller is told 403, not 422."""
+    @checks_the_query_itself
+    async def gated(request: Request) -> Authenticated:
+        signed = await _signed(request)
+        gate(signed.caller)
+        declared_query_only(request)
+        return signed
+    return gated
+
+
+async def _signed(request: Request) -> Authenticated:
     hub = hub_of(request)
     body = await read_bounded_body(request, hub.settings.max_body_bytes)
     if body:

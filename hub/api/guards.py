@@ -6,17 +6,23 @@ decoded path, where it would be a separator, so `/v1/erasures/1%2Fack` reached t
 acknowledgement of erasure 1 and `/v1/erasures/%2F` was redirected to `/v1/erasures`.
 No id of the contract holds a slash: such a path names no resource.
 
-And, as a dependency of every operation, a query parameter the operation does not declare
-is refused (422 `invalid_parameter`, `unknown_parameter`), not ignored: a misspelt
-`?afer=120` read the feed from its start, and the partner believed it filtered. A
-parameter given twice is refused too (`repeated_parameter`): no parameter of the contract
-is a list, and a proxy or a cache may read the first value where the hub read the last."""
+And a query parameter the operation does not declare is refused (422 `invalid_parameter`,
+`unknown_parameter`), not ignored: a misspelt `?afer=120` read the feed from its start,
+and the partner believed it filtered. A parameter given twice is refused too
+(`repeated_parameter`): no parameter of the contract is a list, and a proxy or a cache
+may read the first value where the hub read the last.
+A signed operation checks its query only once the signature, the source's lockout and the
+caller's role have passed (`hub.api.auth`), so that a 401, 429 or 403 is never turned into
+a 422 and such a request is still counted as a refused authentication; the app-wide
+dependency checks the unsigned operations (schemas, hub keys). The operations routes
+(`/livez`, `/healthz`, `/readyz`, `/metrics`) take no parameter and ignore any: a monitor's
+cache-buster (`?_=<time>`) must not take a healthy node down."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 from urllib.parse import unquote_plus
 
 from fastapi import FastAPI, Request
@@ -61,6 +67,32 @@ def _nul_in(path: str, query: bytes) -> str | None:
 _NAMEABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+_NOT_HERE: set[Callable[..., Any]] = set()  # dependencies and endpoints the app-wide check skips
+
+
+def checks_the_query_itself(call: F) -> F:
+    """Marks a dependency that calls `declared_query_only` after its own checks: the
+    app-wide dependency leaves the routes using it alone."""
+    _NOT_HERE.add(call)
+    return call
+
+
+def ignores_the_query(endpoint: F) -> F:
+    """Marks an operations endpoint: it takes no parameter and ignores any."""
+    _NOT_HERE.add(endpoint)
+    return endpoint
+
+
+def unsigned_query_only(request: Request) -> None:
+    """The app-wide dependency: `declared_query_only` for a route neither signed (checked
+    after its signature) nor an operations route."""
+    route = request.scope.get("route")
+    if isinstance(route, APIRoute) and not any(
+            d.call in _NOT_HERE for d in _dependants([route.dependant])):
+        declared_query_only(request)
+
+
 def declared_query_only(request: Request) -> None:
     """Refuse a query parameter the operation does not declare. The error names a
     parameter only when its name has the shape of one (`limit`, `page`): anything else
@@ -84,9 +116,14 @@ def _declared(route: APIRoute) -> set[str]:
 
 
 def _query_fields(dependants: Iterable[Dependant]) -> Iterable[Any]:
-    for dependant in dependants:
+    for dependant in _dependants(dependants):
         yield from dependant.query_params
-        yield from _query_fields(dependant.dependencies)
+
+
+def _dependants(dependants: Iterable[Dependant]) -> Iterable[Dependant]:
+    for dependant in dependants:
+        yield dependant
+        yield from _dependants(dependant.dependencies)
 
 
 _UNKNOWN = ("Paramètre non déclaré par cette opération (voir /docs).",

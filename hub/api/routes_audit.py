@@ -13,7 +13,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from hub.api.auth import Authenticated, authenticated, hub_of
+from hub.api.auth import Authenticated, authenticated, authenticated_as, hub_of
 from hub.api.models import (
     Alerts,
     AuditEvents,
@@ -43,6 +43,10 @@ from hub.services.privacy import discretion
 
 router = APIRouter(prefix="/v1/audit", tags=["journal d'accès"])
 _DPO = "dpo"  # actor_user of the events a DPO credential causes
+# The routes only a DPO (or only the network's) may call: others are told 403 before
+# their query is read.
+_A_DPO = authenticated_as(dpo.scope_of)
+_NETWORK_DPO = authenticated_as(dpo.require_network_dpo)
 
 
 def _member_filter(auth: Authenticated, membre: str | None) -> str | None:
@@ -58,7 +62,7 @@ def _member_filter(auth: Authenticated, membre: str | None) -> str | None:
 def search(request: Request, porteur: IdQuery = None, membre: MemberQuery = None,
            action: ActionQuery = None, depuis: Instant | None = None,
            jusqu_a: Instant | None = None, limit: int = Query(1000, ge=1, le=10000),
-           auth: Authenticated = Depends(authenticated)) -> Any:
+           auth: Authenticated = Depends(_A_DPO)) -> Any:
     """Access events by porteur, member, action and period (DPO)."""
     member = _member_filter(auth, membre)
     found = audit.search(hub_of(request), auth.caller.member_id, porteur_id=porteur,
@@ -69,17 +73,16 @@ def search(request: Request, porteur: IdQuery = None, membre: MemberQuery = None
 
 @router.get("/report/{porteur_id}", responses=answer(Recipients, 403))
 def report(porteur_id: IdPath, request: Request,
-           auth: Authenticated = Depends(authenticated)) -> Any:
+           auth: Authenticated = Depends(_NETWORK_DPO)) -> Any:
     """GDPR art. 15: which members received which fields of a porteur, when and why
     (network DPO)."""
-    dpo.require_network_dpo(auth.caller)
     return audit.access_report(
         hub_of(request), auth.caller.member_id, porteur_id, user=_DPO)
 
 
 @router.get("/fiches/{fiche_id}/report", responses=answer(Recipients, 404))
 def fiche_report(fiche_id: FicheIdPath, request: Request,
-                 auth: Authenticated = Depends(authenticated)) -> Any:
+                 auth: Authenticated = Depends(_A_DPO)) -> Any:
     """Who received fields of one of the member's own fiches, when and why (its DPO or the
     network's: operational credentials never read the log)."""
     caller = auth.caller
@@ -90,7 +93,7 @@ def fiche_report(fiche_id: FicheIdPath, request: Request,
 
 @router.get("/alerts", responses=answer(Alerts, 400, 403))
 def alerts(request: Request, depuis: Instant | None = None,
-           auth: Authenticated = Depends(authenticated)) -> Any:
+           auth: Authenticated = Depends(_A_DPO)) -> Any:
     """Unusual access patterns (network DPO: every member; member DPO: its own)."""
     scope = dpo.scope_of(auth.caller)
     found = audit_alerts.unusual_accesses(hub_of(request), since=depuis)
@@ -107,7 +110,7 @@ def tree_head(request: Request, auth: Authenticated = Depends(authenticated)) ->
 
 @router.get("/proofs/inclusion/{seq}", responses=answer(InclusionProof, 400, 403, 404))
 def inclusion(seq: PathSeq, request: Request, size: OptionalTreeSize = None,
-              auth: Authenticated = Depends(authenticated)) -> Any:
+              auth: Authenticated = Depends(_A_DPO)) -> Any:
     dpo.scope_of(auth.caller)
     size, proof = audit.inclusion_proof(hub_of(request), seq, size)
     return {"seq": seq, "taille": size, "preuve": [b64url(node) for node in proof]}

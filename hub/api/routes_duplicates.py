@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from hub.api.auth import Authenticated, authenticated, hub_of
+from hub.api.auth import Authenticated, authenticated_as, hub_of
 from hub.api.bodies import closed_object
 from hub.api.models import (
     Decision,
@@ -22,15 +22,16 @@ from hub.api.params import IdPath, IdQuery, OptionalCursor, PathId
 from hub.services.matching import duplicates
 
 router = APIRouter(prefix="/v1", tags=["doublons"])
+# Only the coordination: any other member is told 403 before its query is read.
+_COORDINATION = authenticated_as(lambda caller: duplicates.require_coordinator(caller.role))
 
 
 @router.get("/duplicates", responses=answer(ReviewItems, 403))
 def list_items(request: Request, after: OptionalCursor = None,
                limit: int = Query(50, ge=1, le=duplicates.MAX_LIMIT),
-               auth: Authenticated = Depends(authenticated)) -> Any:
+               auth: Authenticated = Depends(_COORDINATION)) -> Any:
     """Open review items, each with both sides (as the coordination may see them) and the
     match explanation: each field's level and weight, the prior, the total."""
-    duplicates.require_coordinator(auth.caller.role)
     return duplicates.list_review_items(
         hub_of(request), limit=limit, after=after, actor=auth.caller.member_id)
 
@@ -38,17 +39,15 @@ def list_items(request: Request, after: OptionalCursor = None,
 @router.get("/duplicates/history", responses=answer(MergeHistory, 403))
 def history(request: Request, porteur: IdQuery = None,
             limit: int = Query(50, ge=1, le=duplicates.MAX_LIMIT),
-            auth: Authenticated = Depends(authenticated)) -> Any:
+            auth: Authenticated = Depends(_COORDINATION)) -> Any:
     """Merges and unmerges, newest first (optionally of one porteur)."""
-    duplicates.require_coordinator(auth.caller.role)
     found = duplicates.merge_history(hub_of(request), porteur, limit)
     return {"historique": found}
 
 
 @router.get("/duplicates/{item_id}", responses=answer(ReviewItem, 403, 404))
 def read_item(item_id: PathId, request: Request,
-              auth: Authenticated = Depends(authenticated)) -> Any:
-    duplicates.require_coordinator(auth.caller.role)
+              auth: Authenticated = Depends(_COORDINATION)) -> Any:
     return duplicates.get_review_item(
         hub_of(request), item_id, actor=auth.caller.member_id)
 
@@ -56,10 +55,9 @@ def read_item(item_id: PathId, request: Request,
 @router.post("/duplicates/{item_id}/decision", openapi_extra=body(Decision),
              responses=answer(DecisionDone, 403, 404, 409))
 def decide(item_id: PathId, request: Request,
-           auth: Authenticated = Depends(authenticated)) -> Any:
+           auth: Authenticated = Depends(_COORDINATION)) -> Any:
     """`{"decision": "same" | "different" | "unknown"}`: same merges the two porteurs (the
     members concerned get a `merged` notice); different is remembered for good."""
-    duplicates.require_coordinator(auth.caller.role)
     body = closed_object(auth.body, Decision.model_fields)
     return duplicates.decide(
         hub_of(request), item_id, str(body.get("decision")), actor=auth.caller.member_id)
@@ -68,10 +66,9 @@ def decide(item_id: PathId, request: Request,
 @router.post("/porteurs/{porteur_id}/unmerge", tags=["doublons"], openapi_extra=body(Unmerge),
              responses=answer(MergeChange, 403, 404, 409))
 def unmerge(porteur_id: IdPath, request: Request,
-            auth: Authenticated = Depends(authenticated)) -> Any:
+            auth: Authenticated = Depends(_COORDINATION)) -> Any:
     """`{"membre": ..., "fiche_id": ...}`: split that fiche off the porteur (members
     concerned get an `unmerged` notice; the pair is remembered as different)."""
-    duplicates.require_coordinator(auth.caller.role)
     body = closed_object(auth.body, Unmerge.model_fields)
     return duplicates.unmerge(
         hub_of(request), porteur_id, str(body.get("membre")), str(body.get("fiche_id")),

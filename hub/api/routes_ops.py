@@ -25,6 +25,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.api.auth import hub_of
+from hub.api.guards import ignores_the_query
 from hub.api.models import Alive, Health, Readiness
 from hub.api.openapi import answer, errors
 from hub.errors import Forbidden, NotReady
@@ -37,11 +38,13 @@ _RELAYED = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-pro
 
 
 @router.get("/livez", summary="Le processus répond", responses=answer(Alive))
+@ignores_the_query
 def livez() -> Any:
     return {"statut": "vivant"}
 
 
 @router.get("/healthz", summary="Le hub est en état de servir", responses=answer(Health, 503))
+@ignores_the_query
 def healthz(request: Request) -> Any:
     # The data directory probed once, within the checks' deadline (a hung disk too).
     result = health.readiness(hub_of(request), data_dir=True)
@@ -52,6 +55,7 @@ def healthz(request: Request) -> Any:
 
 @router.get("/readyz", summary="Le hub peut servir (base, courtier, clés, politique)",
             responses=answer(Readiness, 503))
+@ignores_the_query
 def readyz(request: Request) -> JSONResponse:
     result = health.readiness(hub_of(request))
     if result.ready:
@@ -71,6 +75,7 @@ def _not_ready(result: health.Readiness) -> NotReady:
                 200: {"description": "Format texte d'exposition Prometheus 0.0.4",
                       "content": {"text/plain": {"schema": {"type": "string"}}}},
                 **errors(403)})
+@ignores_the_query
 def metrics_text(request: Request) -> Response:
     _check_metrics_access(request)
     registry = request.app.state.metrics_registry

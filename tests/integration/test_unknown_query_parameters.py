@@ -10,7 +10,7 @@ import json
 import pytest
 
 from tests.factories import make_fiche, record_consents
-from tests.integration.contract_world import NETWORK, OWNER
+from tests.integration.contract_world import NETWORK, OWNER, RECIPIENT
 
 pytestmark = pytest.mark.integration
 
@@ -75,3 +75,48 @@ def test_a_push_asked_as_a_dry_run_in_the_query_is_refused_and_stores_nothing(co
     response = contract.call(OWNER, "POST", "/v1/fiches?dry_run=1", body={"fiches": [fiche]})
     _refused(response, "dry_run")
     assert contract.call(OWNER, "GET", f"/v1/fiches/{OWNER}/F-DRY").status_code == 404
+
+
+# The check comes after the signature, the source's lockout and the role: an unknown
+# parameter must not turn a 401, a 429 or a 403 into a 422 (nor escape the refusal count).
+
+def test_an_unsigned_request_with_an_unknown_parameter_is_a_401(contract):
+    assert contract.client.get("/v1/feed?zz=1").status_code == 401
+
+
+def test_a_forged_signature_with_an_unknown_parameter_is_a_401(contract):
+    headers = contract.creds(OWNER).rfc9421_headers("GET", "/v1/feed")  # signed another target
+    response = contract.client.get("/v1/feed?zz=1", headers=headers)
+    assert response.status_code == 401, response.text
+
+
+def test_a_locked_out_source_with_an_unknown_parameter_is_a_429(contract):
+    limit = contract.hub.settings.auth_refusal_limit
+    bad = {"Authorization": f"Bearer {OWNER}.faux"}
+    statuses = [contract.client.get("/v1/feed", headers=bad).status_code for _ in range(limit + 1)]
+    assert statuses[-1] == 429, statuses
+    assert contract.client.get("/v1/feed?zz=1", headers=bad).status_code == 429
+    assert contract.call(OWNER, "GET", "/v1/feed?zz=1").status_code == 429
+
+
+@pytest.mark.parametrize("target", ["/v1/audit?zz=1", "/v1/audit/alerts?zz=1",
+                                    "/v1/audit/report/P-1?zz=1", "/v1/duplicates?zz=1"])
+def test_a_member_on_a_route_it_may_not_call_with_an_unknown_parameter_is_a_403(contract, target):
+    assert contract.call(OWNER, "GET", target).status_code == 403
+
+
+def test_a_member_dpo_on_the_network_dpo_route_with_an_unknown_parameter_is_a_403(contract):
+    response = contract.call(f"{RECIPIENT}.dpo", "GET", "/v1/audit/report/P-1?zz=1")
+    assert response.status_code == 403, response.text
+
+
+@pytest.mark.parametrize("target", ["/v1/schemas?zz=1", "/v1/hub-keys?zz=1"])
+def test_an_unsigned_operation_still_refuses_an_unknown_parameter(contract, target):
+    assert contract.client.get(target).status_code == 422
+
+
+@pytest.mark.parametrize("path", ["/livez", "/healthz", "/readyz", "/metrics"])
+def test_the_ops_routes_ignore_a_monitor_s_cache_buster(contract, path):
+    """They take no parameter: a monitor adding `?_=<time>` must not take a node down."""
+    plain = contract.client.get(path)
+    assert contract.client.get(f"{path}?_=1733440000&_=2").status_code == plain.status_code != 422
