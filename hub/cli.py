@@ -531,6 +531,19 @@ def _restore(args: argparse.Namespace) -> int:
 
     done = restore(_settings(), args.folder, force=args.force)
     print(json.dumps(dataclasses.asdict(done), ensure_ascii=False))
+    if not done.freed_space_purged:
+        print("ATTENTION : la purge des pages libérées par les effacements n'a pas abouti "
+              "(verrou ou délai) : lancez « VACUUM » (PostgreSQL) ou, le hub arrêté, « PRAGMA "
+              "wal_checkpoint(TRUNCATE) » (SQLite), sans quoi des pages des fiches effacées "
+              "restent sur le disque jusqu'à la prochaine purge. / WARNING: the purge of the "
+              "erased fiches' freed pages did not finish (a lock or a deadline): run VACUUM "
+              "(PostgreSQL) or, the hub stopped, PRAGMA wal_checkpoint(TRUNCATE) (SQLite), or "
+              "pages of the erased fiches stay on disk until the next purge.", file=sys.stderr)
+    if not done.statistics_gathered:
+        print("ATTENTION : ANALYZE n'a pas abouti : lancez « ANALYZE » sur la base, sans "
+              "quoi le planificateur devine la taille des tables jusqu'à l'autovacuum. / "
+              "WARNING: ANALYZE did not finish: run ANALYZE on the database, or the planner "
+              "guesses the tables' make-up until autovacuum.", file=sys.stderr)
     return 0 if done.keys_unrecoverable == 0 else 1
 
 

@@ -130,3 +130,27 @@ def test_readyz_refuses_to_report_ready_on_a_store_an_unfinished_restore_marked(
         assert base["ok"], base
     finally:
         ready.close()
+
+
+def test_a_restore_whose_purge_or_statistics_did_not_finish_says_so(network, tmp_path, monkeypatch):
+    """The purge and the ANALYZE give up, with a warning, when they cannot finish (a lock,
+    a deadline): the restore still ends (the store is whole), but its answer says what is
+    left to do instead of claiming it done."""
+    hub = network[0]
+    push_and_process(hub, _fiche("F-1", ERASED, None))
+    recovery.backup(hub, tmp_path / "sauvegarde")
+    hub.close()
+    monkeypatch.setattr(recovery, "purge_freed_space", lambda *_a, **_k: False)
+    monkeypatch.setattr(recovery, "gather_statistics", lambda *_a, **_k: False)
+    done = recovery.restore(hub.settings, tmp_path / "sauvegarde")
+    assert (done.freed_space_purged, done.statistics_gathered) == (False, False)
+    initialise(hub.settings)  # served: the store itself is whole
+
+
+def test_a_restore_that_finished_both_says_so(network, tmp_path):
+    hub = network[0]
+    push_and_process(hub, _fiche("F-1", ERASED, None))
+    recovery.backup(hub, tmp_path / "sauvegarde")
+    hub.close()
+    done = recovery.restore(hub.settings, tmp_path / "sauvegarde")
+    assert (done.freed_space_purged, done.statistics_gathered) == (True, True)

@@ -80,6 +80,11 @@ class Restored:
     keys_unrecoverable: int
     erasures_replayed: list[str]
     withdrawals_replayed: list[str]
+    # False when the purge of the erased fiches' freed pages (VACUUM, the SQLite WAL's
+    # truncation) or the ANALYZE could not finish (a lock, a deadline): the store is whole
+    # and served, but what is left to do is said (`capactif restore` warns on stderr)
+    freed_space_purged: bool = True
+    statistics_gathered: bool = True
 
 
 def restore(settings: Settings, folder: Path, *, force: bool = False) -> Restored:
@@ -108,15 +113,16 @@ def restore(settings: Settings, folder: Path, *, force: bool = False) -> Restore
         upgrade(settings.database_url.reveal())
     with _offline_hub(settings) as hub:
         result = _replay(hub)
-        purge_freed_space(hub.engine)  # the erased fiches' freed pages
-        gather_statistics(hub.engine)  # pg_restore leaves the planner none
+        purged = purge_freed_space(hub.engine)  # the erased fiches' freed pages
+        analysed = gather_statistics(hub.engine)  # pg_restore leaves the planner none
         audit.record(hub, [audit.event(hub, "restore", "hub")])
         audit.publish_head(hub)
         # the last step: a restore killed before it is run again, never served without
-        # its purge, its statistics, or its access event and signed head
+        # its access event and signed head, nor without its purge and statistics tried
+        # (either may give up on a lock or a deadline: the answer says so, see Restored)
         with hub.engine.begin() as conn:
             copies.finish_restore(conn)
-    return result
+    return dataclasses.replace(result, freed_space_purged=purged, statistics_gathered=analysed)
 
 
 # More positions than any member is handed between a backup and its restore (2^32; the
