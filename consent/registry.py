@@ -290,8 +290,9 @@ class ConsentRegistry(abc.ABC):
 
     @abc.abstractmethod
     def _add_notice(self, draft: Notice) -> Notice:
-        """Store a new notice under the next version; if its owner stored its text
-        meanwhile, return that one."""
+        """Store a new notice under a version drawn at random (`new_version`; retried on a
+        taken one, NoticeVersionUnavailable when every draw is); if its owner stored its
+        text meanwhile, return that one."""
 
     @abc.abstractmethod
     def _change_version(self) -> int:

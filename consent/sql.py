@@ -30,7 +30,7 @@ from consent.model import (
 from consent.notices import new_version
 from consent.registry import Clock, ConsentRegistry, FicheKey, utc_now
 from consent.tables import ConsentTables, define_tables
-from hub.errors import NoticeNotSent
+from hub.errors import NoticeNotSent, NoticeVersionUnavailable
 
 _TEXTS = postgresql.ARRAY(sa.Text)
 
@@ -212,7 +212,10 @@ class SqlConsentRegistry(ConsentRegistry):
                 existing = self._notice_by_hash(draft.sha256, draft.member_id)
                 if existing is not None:
                     return existing
-        raise RuntimeError("could not allocate a notice version after 5 attempts")
+        raise NoticeVersionUnavailable(
+            "Aucune version de notice libre n'a pu être tirée : rien n'est enregistré, "
+            "réessayez.", "No free notice version could be drawn: nothing was stored, "
+            "retry.")
 
     # -- acknowledgements -------------------------------------------------------------
 

@@ -76,6 +76,7 @@ French and English, and never echo personal data.
         ├── IndexOfAnotherVersion   503 index_of_another_version (Retry-After)
         ├── LockStripesMissing      503 lock_stripes_missing (Retry-After)
         ├── StoreFull               503 store_full (Retry-After)
+        ├── NoticeVersionUnavailable 503 notice_version_unavailable (Retry-After)
         ├── DatabaseUnreadable      503 database_unreadable
         └── DataDirectoryReadOnly   503 data_directory_read_only
             └── DataDirectoryFull   503 data_directory_full (Retry-After)
@@ -269,6 +270,13 @@ class StoreFull(StoreUnavailable):
     """The database's disk is full (or a file-size limit reached): retried once freed."""
 
     code = "store_full"
+
+
+class NoticeVersionUnavailable(StoreUnavailable):
+    """Every notice version drawn at random was taken (as good as never over 2^31): the
+    registration stored nothing and may be retried."""
+
+    code = "notice_version_unavailable"
 
 
 class DatabaseUnreadable(StoreUnavailable):

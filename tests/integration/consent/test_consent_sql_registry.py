@@ -21,6 +21,7 @@ from hub.errors import (
     DuplicateConsentReference,
     NoticeHashMismatch,
     NoticeNotSent,
+    NoticeVersionUnavailable,
     UnknownConsentReference,
 )
 
@@ -158,3 +159,14 @@ def test_racing_recorders_of_one_reference_end_with_one_record(
     assert late_copy == first
     with pytest.raises(ConsentNotFound):
         sql_registry.get("cns_other")
+
+
+def test_notice_versions_drawn_taken_every_time_are_a_503_to_retry(sql_registry, monkeypatch):
+    """Five draws in a row on taken versions (as good as never at random over 2^31) were a
+    bare RuntimeError, a 500: now the store's 503, to retry, in the hub's error tree."""
+    first = sql_registry.store_notice("Notice A")
+    monkeypatch.setattr("consent.sql.new_version", lambda: first[0])
+    with pytest.raises(NoticeVersionUnavailable) as refused:
+        sql_registry.store_notice("Notice B")
+    assert refused.value.status == 503 and refused.value.headers["Retry-After"]
+    assert sql_registry.store_notice("Notice A") == first  # a stored text is still answered
