@@ -63,6 +63,12 @@ async def authenticated(request: Request) -> Authenticated:
     return signed
 
 
+def is_signed(call: object) -> bool:
+    """Whether a dependency is `authenticated` or one made by `authenticated_as`: its
+    route is signed (the contract says so, hub.api.openapi)."""
+    return call is authenticated or call in _GATED
+
+
 def authenticated_as(gate: Callable[[Caller], object]) -> Callable[[Request], Awaitable[Authenticated]]:
     """`authenticated` for a route only some callers may call: `gate` (raising Forbidden)
     passes before the query is checked, so that such a caller is told 403, not 422."""
@@ -72,7 +78,11 @@ def authenticated_as(gate: Callable[[Caller], object]) -> Callable[[Request], Aw
         gate(signed.caller)
         declared_query_only(request)
         return signed
+    _GATED.add(gated)
     return gated
+
+
+_GATED: set[Callable[..., object]] = set()
 
 
 async def _signed(request: Request) -> Authenticated:

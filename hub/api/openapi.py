@@ -20,7 +20,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 import schemas
-from hub.api.auth import authenticated
+from hub.api.auth import is_signed
 from hub.api.models import (
     COMPONENT,
     ConsentLookup,
@@ -248,7 +248,7 @@ def _error_response(status: int) -> dict[str, Any]:
 
 
 def _is_signed(route: APIRoute) -> bool:
-    return any(dep.call is authenticated for dep in _dependencies(route.dependant.dependencies))
+    return any(is_signed(dep.call) for dep in _dependencies(route.dependant.dependencies))
 
 
 def _dependencies(found: Iterable[Any]) -> Iterable[Any]:

@@ -8,9 +8,21 @@ from __future__ import annotations
 import json
 
 import pytest
+from fastapi.testclient import TestClient
 
-from tests.factories import make_fiche, record_consents
-from tests.integration.contract_world import NETWORK, OWNER, RECIPIENT
+from hub.api.app import create_app
+from hub.bootstrap import Hub
+from hub.config import Settings
+from hub.services.accounts.members import load_network
+from tests.factories import Clock, make_fiche, record_consents
+from tests.fakes.publisher import RecordingPublisher
+from tests.integration.contract_world import (
+    NETWORK,
+    OWNER,
+    RECIPIENT,
+    ContractWorld,
+    network_document,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -90,13 +102,22 @@ def test_a_forged_signature_with_an_unknown_parameter_is_a_401(contract):
     assert response.status_code == 401, response.text
 
 
-def test_a_locked_out_source_with_an_unknown_parameter_is_a_429(contract):
-    limit = contract.hub.settings.auth_refusal_limit
-    bad = {"Authorization": f"Bearer {OWNER}.faux"}
-    statuses = [contract.client.get("/v1/feed", headers=bad).status_code for _ in range(limit + 1)]
-    assert statuses[-1] == 429, statuses
-    assert contract.client.get("/v1/feed?zz=1", headers=bad).status_code == 429
-    assert contract.call(OWNER, "GET", "/v1/feed?zz=1").status_code == 429
+def test_a_locked_out_source_with_an_unknown_parameter_is_a_429(db_url, tmp_path):
+    # the hub's clock held still: the refusals' fixed window cannot end midway
+    path = tmp_path / "network.json"
+    path.write_text(json.dumps(network_document()))
+    hub = Hub.from_settings(Settings(data_dir=tmp_path / "d", database_url=db_url),
+                            publisher=RecordingPublisher(), clock=Clock())
+    load_network(hub, path, tmp_path / "creds")
+    with TestClient(create_app(hub=hub), raise_server_exceptions=False) as client:
+        world = ContractWorld(hub, client, tmp_path / "creds")
+        bad = {"Authorization": f"Bearer {OWNER}.faux"}
+        limit = hub.settings.auth_refusal_limit
+        statuses = [client.get("/v1/feed", headers=bad).status_code for _ in range(limit + 1)]
+        assert statuses[-1] == 429, statuses
+        assert client.get("/v1/feed?zz=1", headers=bad).status_code == 429
+        assert world.call(OWNER, "GET", "/v1/feed?zz=1").status_code == 429
+    hub.close()
 
 
 @pytest.mark.parametrize("target", ["/v1/audit?zz=1", "/v1/audit/alerts?zz=1",
