@@ -135,7 +135,7 @@ def export(request: Request, format: Literal["jsonl", "csv"] = "jsonl",
            porteur: IdQuery = None, membre: MemberQuery = None,
            action: ActionQuery = None, depuis: Instant | None = None,
            jusqu_a: Instant | None = None,
-           auth: Authenticated = Depends(authenticated)) -> Response:
+           auth: Authenticated = Depends(_A_DPO)) -> Response:
     """Without filters and in JSONL: the whole log with signed heads, for
     `capactif audit verify` (network DPO). Otherwise the matching events, streamed, as CSV
     or JSONL entry lines (each provable by an inclusion proof)."""

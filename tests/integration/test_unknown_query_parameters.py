@@ -121,6 +121,7 @@ def test_a_locked_out_source_with_an_unknown_parameter_is_a_429(db_url, tmp_path
 
 
 @pytest.mark.parametrize("target", ["/v1/audit?zz=1", "/v1/audit/alerts?zz=1",
+                                    "/v1/audit/export?zz=1",
                                     "/v1/audit/report/P-1?zz=1", "/v1/duplicates?zz=1"])
 def test_a_member_on_a_route_it_may_not_call_with_an_unknown_parameter_is_a_403(contract, target):
     assert contract.call(OWNER, "GET", target).status_code == 403
