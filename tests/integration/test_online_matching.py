@@ -440,6 +440,36 @@ def test_a_worker_does_not_index_while_the_store_says_another_normalisation(worl
     assert processing.pipeline_status(hub)["porteurs"] == 1
 
 
+def test_an_index_built_under_other_blocking_rules_says_so_and_names_init(world):
+    """A rule added in the settings (the rule set in the index's fingerprint): the worker
+    refuses, and its message blames the changed rule set and names `capactif init`, not
+    a hub of another version; another normalisation still says another version."""
+    from hub.errors import IndexOfAnotherVersion
+    from hub.services.matching.index_markers import (
+        FORMS_MARKER,
+        RULES_MARKER,
+        ensure_current,
+        index_fingerprint,
+    )
+    from hub.services.matching.online import matching_model
+
+    hub, _clock = world
+    rules = matching_model(hub).settings.blocking.rules
+    with hub.uow() as uow:
+        uow.markers.set(RULES_MARKER, index_fingerprint((*rules, "nom_rue")))
+        with pytest.raises(IndexOfAnotherVersion) as rules_changed:
+            ensure_current(uow, rules)
+        uow.markers.set(RULES_MARKER, index_fingerprint(rules))
+        uow.markers.set(FORMS_MARKER, "v999")
+        with pytest.raises(IndexOfAnotherVersion) as other_version:
+            ensure_current(uow, rules)
+    for said in (rules_changed.value.message_fr, rules_changed.value.message_en):
+        assert "capactif init" in said and "version" not in said, said
+    assert "règles de blocage" in rules_changed.value.message_fr
+    assert "blocking rules" in rules_changed.value.message_en
+    assert "autre version du hub" in other_version.value.message_fr
+
+
 def test_each_identity_of_a_batch_has_its_own_keys_though_python_reuses_object_ids(world):
     """The matcher writes an identity's canonical form once per identity object; an
     identity dropped by its caller must not lend its keys to a later one that Python

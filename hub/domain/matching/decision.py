@@ -35,7 +35,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from hub.domain.matching.blocking import blocking_keys
 from hub.domain.matching.comparisons import AGREEING, DIFFERENT, EXACT, FUZZY, MISSING
-from hub.domain.matching.household import APART, UNSURE
+from hub.domain.matching.household import APART, UNSURE, nothing_personal
 from hub.domain.matching.model import Explanation, FieldTerm, MatchModel
 from hub.domain.matching.record import NormalisedRecord, normalise_record
 from hub.domain.matching.settings import CONTACT_FIELDS, DecisionSettings
@@ -132,8 +132,8 @@ def nothing_personal_compared(explanation: Explanation, settings: DecisionSettin
     surname and the home left agreeing are what two of a household share (a sister
     without a first name, her brother without a birth date), so they are not enough
     evidence to link, even where the model lifts every veto; a coordinator decides."""
-    return settings.household_apart and all(
-        explanation.level_of(f) == MISSING for f in ("prenom", "date_naissance"))
+    return settings.household_apart and nothing_personal(
+        {t.field: t.level for t in explanation.terms})
 
 
 def _no_field_is_strong(settings: DecisionSettings) -> bool:

@@ -22,10 +22,11 @@ own (exact) is judged by the rule (`household_verdict`):
   makes that gap, none under ten years (a date replaced);
 - `ALIKE`: the birth dates agree and the first names are alike (fuzzy): `UNSURE` where
   both are first names common in the training file (Julien / Juliette, twins), none
-  otherwise (a typo, a compound's part: one person retyped, `resolve`). So are first
-  names plainly different by their level but two typed letters apart (Aidan / Aidjm,
-  Bernard / Bnnard) where the birth dates do not differ plainly (`_retyped_first_name`):
-  a sibling's or a twin's name is another name, hardly ever that near.
+  otherwise (a typo, a compound's part: one person retyped, `resolve`). First names
+  plainly different by their level but two typed letters apart (Aidan / Aidjm, Bernard /
+  Bnnard) where the birth dates do not differ plainly (`_retyped_first_name`) are
+  `UNSURE`, never linked by the rule: twins and siblings bear such names as often
+  (Timéo / Théo, Maya / Mila, Julie / Lucie), common in the file or not.
 
 Typo-heavy files without households also replace a first name outright now and then
 (a twin's pattern, then, is a duplicate's): the rule holds only where the file shows
@@ -118,8 +119,8 @@ def household_verdict(levels: Mapping[str, str]) -> str | None:
         return UNSURE if first_name == DIFFERENT and birth not in AGREEING else None
     if birth == DIFFERENT:
         return AGED if first_name in AGREEING else APART
-    if birth in AGREEING and first_name == FUZZY:
-        return ALIKE
+    if (birth in AGREEING or birth == MISSING) and first_name == FUZZY:
+        return ALIKE  # one date missing: twins as alike (Manon / Marion), `resolve`
     if birth in AGREEING and first_name == DIFFERENT:
         return UNSURE
     return APART if first_name == DIFFERENT else None
@@ -127,9 +128,11 @@ def household_verdict(levels: Mapping[str, str]) -> str | None:
 
 def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
             b: NormalisedRecord, known: Container[str]) -> tuple[str | None, bool]:
-    """A pair's verdict from its levels' (`household_verdict`) and its records: `ALIKE`
-    is `UNSURE` for two first names both common in the training file (`known`, its
-    frequency table: Julien / Juliette, twins), none otherwise (a typo, a compound's
+    """A pair's verdict from its levels' (`household_verdict`) and its records: first
+    names two typed letters apart are `UNSURE` and may be one (`_retyped_first_name`,
+    and `ALIKE` ones: Manon / Marion); `ALIKE` is `UNSURE` for two first names both
+    common in the training file (`known`, its frequency table: Julien / Juliette,
+    twins), none otherwise (a typo, a compound's
     part: one person); `AGED` is `APART` for birth years `GENERATION_YEARS` or more
     apart (a father and his son both Jean), a review for dates one typed digit apart,
     none under ten years (a date replaced, as before); and whether an `UNSURE` pair may
@@ -137,7 +140,9 @@ def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
     if verdict is not None and home_by_a_typed_number(levels) and not _landlines(a, b):
         return None, False  # a mobile a digit off: no home, the rule says nothing
     if _retyped_first_name(levels, verdict, a, b):
-        verdict = ALIKE  # two typed letters apart: a first name retyped, as a fuzzy one
+        return UNSURE, True  # two typed letters apart: one name retyped, or twins
+    if verdict == ALIKE and _letters_apart(a, b) >= TYPED_APART:
+        return UNSURE, True  # fuzzy but two letters apart: Manon / Marion, twins as often
     if verdict == ALIKE:
         verdict = UNSURE if _two_first_names(a, b, known) else None
     elif verdict == AGED:
@@ -151,16 +156,28 @@ def _retyped_first_name(levels: Mapping[str, str], verdict: str | None,
                         a: NormalisedRecord, b: NormalisedRecord) -> bool:
     """First names plainly different by their level but `TYPED_APART` typed letters apart
     or fewer, each of `RETYPED_MIN_LENGTH` letters or more (Aidan / Aidjm, Alice / Aljse),
-    where the birth dates do not differ plainly: one name typed twice, read as `ALIKE`
-    (two first names common in the file stay a review: twins). A sibling's or a twin's
-    first name is another name, hardly ever that near; birth dates plainly different
-    leave the verdict as it is (measured: half of those pairs are two people)."""
+    where the birth dates do not differ plainly: one name typed twice, or twins and
+    siblings with rhyming names (Timéo / Théo, Maya / Mila, Lucas / Lucie, Julie / Lucie,
+    common in the file or not). Such a pair is `UNSURE` and may be one person: a
+    coordinator decides, the rule never links it. A contact of the person's own that
+    agrees as well (one mobile, one e-mail) leaves the pair to the model
+    (`household_verdict`); birth dates plainly different leave the verdict as it is
+    (measured: half of those pairs are two people)."""
     if verdict not in (APART, UNSURE) or levels.get("prenom") != DIFFERENT or levels.get(
             "date_naissance") == DIFFERENT or levels.get("telephone") == EXACT:
         return False
+    return _letters_apart(a, b) <= TYPED_APART
+
+
+def _letters_apart(a: NormalisedRecord, b: NormalisedRecord) -> int:
+    """How many typed letters (OSA) two first names of `RETYPED_MIN_LENGTH` letters or
+    more are apart, neither the other's feminine form nor sharing a compound's part; a
+    number past any threshold (`TYPED_APART` + 99) otherwise."""
     x, y = a.prenom or "", b.prenom or ""
-    return (min(len(x), len(y)) >= RETYPED_MIN_LENGTH and not feminine_form(x, y)
-            and OSA.distance(x, y) <= TYPED_APART)
+    if (min(len(x), len(y)) < RETYPED_MIN_LENGTH or feminine_form(x, y)
+            or set(a.prenom_tokens) & set(b.prenom_tokens)):
+        return TYPED_APART + 99
+    return OSA.distance(x, y)
 
 
 def needs_records(levels: Mapping[str, str], verdict: str | None) -> bool:
@@ -211,6 +228,13 @@ def first_names_alike(a: NormalisedRecord, b: NormalisedRecord) -> bool:
 
 def _near(first_name: str, surname: str | None) -> bool:
     return bool(surname) and JaroWinkler.similarity(first_name, surname or "") >= NEAR_SURNAME
+
+
+def nothing_personal(levels: Mapping[str, str]) -> bool:
+    """Neither the first name nor the birth date compared (each missing on a side): the
+    surname and the home left agreeing are what two of a household share (a sister
+    without a first name, her brother without a birth date)."""
+    return all(levels.get(field, MISSING) == MISSING for field in ("prenom", "date_naissance"))
 
 
 def household_share(patterns: Mapping[tuple[str, ...], int],

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hub.domain.matching.comparisons import (
+    AGREEING,
     CLOSE,
     DIFFERENT,
     EXACT,
@@ -35,6 +36,7 @@ from hub.domain.matching.household import (
     MIN_HOME_PAIRS,
     UNSURE,
     household_verdict,
+    nothing_personal,
     resolve,
 )
 from hub.domain.matching.record import NormalisedRecord
@@ -107,8 +109,10 @@ class Explanation:
     """Why a pair scored what it did: the prior, each field's term, the total.
 
     It carries field names, levels and numbers only, never the compared values, and
-    whether the pair is two of one household (`household`: API `foyer`) or one the
-    household rule leaves to a coordinator (`may_be_one`: API `foyer_a_verifier`).
+    whether the pair is two of one household (`household`: API `foyer`), one the
+    household rule leaves to a coordinator (`may_be_one`: API `foyer_a_verifier`), or one
+    comparing nothing personal where the training file showed households
+    (`nothing_personal`: API `rien_de_personnel_compare`).
     """
 
     prior_weight: float
@@ -125,6 +129,10 @@ class Explanation:
     # The household rule's verdict on the pair (`household.resolve`): what the decision
     # reads (`decision.one_household`); None where the rule says nothing.
     household_rule: str | None = None
+    # Neither the first name nor the birth date compared and no personal field agreeing,
+    # where the model's training file showed households (`decision.nothing_personal_compared`):
+    # never enough evidence to link, whatever the probability; a coordinator decides.
+    nothing_personal: bool = False
 
     def level_of(self, field: str) -> str:
         return next((t.level for t in self.terms if t.field == field), MISSING)
@@ -137,6 +145,7 @@ class Explanation:
             "probabilite": round(self.probability, 6),
             **({"foyer": True} if self.household else {}),
             **({"foyer_a_verifier": True} if self.may_be_one else {}),
+            **({NOTHING_PERSONAL_KEY: True} if self.nothing_personal else {}),
         }
 
     @classmethod
@@ -145,7 +154,8 @@ class Explanation:
         terms = tuple(FieldTerm.from_dict(t) for t in doc["champs"])
         apart, unsure = doc.get("foyer", False) is True, doc.get("foyer_a_verifier", False) is True
         return cls(doc["a_priori"], terms, doc["total"], doc["probabilite"], apart, unsure,
-                   APART if apart else UNSURE if unsure else None)
+                   APART if apart else UNSURE if unsure else None,
+                   doc.get(NOTHING_PERSONAL_KEY, False) is True)
 
     def lines_fr(self, *, certain: bool = False) -> list[str]:
         """The waterfall in French words and decimals: "a priori : −6,2", "nom : identique,
@@ -161,6 +171,8 @@ class Explanation:
             lines.append(HOUSEHOLD_FR)
         if self.may_be_one:
             lines.append(household_review_fr({t.field: t.level for t in self.terms}))
+        if self.nothing_personal:
+            lines.append(NOTHING_PERSONAL_FR)
         lines.append(f"total : {points_fr(self.total_weight)} soit une probabilité de "
                      f"{percent_fr(self.probability, 2, certain=certain)}")
         return lines
@@ -198,6 +210,13 @@ HOUSEHOLD_FR = ("foyer : nom identique ou proche, même adresse dans la même co
                 "frappe, ni surnom, ni partie d'un prénom composé) ou des dates de naissance "
                 "nettement différentes (dix ans ou plus d'écart si les prénoms concordent) : "
                 "deux personnes, que le hub ne réunit jamais seul")
+# A pair comparing nothing personal where the file showed households
+# (`Explanation.nothing_personal`): its API key and its line.
+NOTHING_PERSONAL_KEY = "rien_de_personnel_compare"
+NOTHING_PERSONAL_FR = ("rien de personnel comparé : ni le prénom ni la date de naissance "
+                       "renseignés des deux côtés, aucun courriel identique ; le nom et le "
+                       "foyer qui concordent sont ce que partagent deux personnes d'un même "
+                       "foyer : le hub ne les réunit jamais seul, un coordinateur décide")
 # A pair the household rule held for a coordinator (`Explanation.may_be_one`): its line
 # says what matched (`household_review_fr`).
 HOUSEHOLD_REVIEW_FR = ("foyer : nom identique ou proche, {home}, mais {doubt} : peut-être une "
@@ -405,8 +424,11 @@ class MatchModel:
         verdict, one = resolve(
             named, household_verdict(named) if self.decision.household_apart else None,
             a, b if written is None else written, self.tf.get("prenom", {}))
+        alone = self.decision.household_apart and nothing_personal(named) and not any(
+            named.get(field) in AGREEING for field in self.decision.personal_fields)
         return Explanation(self.prior_weight, tuple(terms), total, probability_of(total),
-                           verdict == APART or (verdict == UNSURE and not one), one, verdict)
+                           verdict == APART or (verdict == UNSURE and not one), one, verdict,
+                           alone)
 
     def level_weight(self, field: str, level: str) -> float:
         """log2(m/u) of one field at one level, before any frequency adjustment."""

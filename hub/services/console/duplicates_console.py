@@ -10,7 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from hub.bootstrap import Hub
-from hub.domain.matching.model import FIELD_LEVELS_FR, household_doubt_fr, household_home_fr
+from hub.domain.matching.model import (
+    FIELD_LEVELS_FR,
+    NOTHING_PERSONAL_KEY,
+    household_doubt_fr,
+    household_home_fr,
+)
 from hub.errors import BadRequest
 from hub.services.accounts.members import member_names
 from hub.services.accounts.sessions import ConsoleSession
@@ -97,6 +102,10 @@ def waiting_reason(explanation: dict[str, Any]) -> str:
         return ("Peut-être deux personnes d'un même foyer, peut-être une fiche ressaisie : "
                 f"nom identique ou proche, {household_home_fr(levels)}, mais "
                 f"{household_doubt_fr(levels)} ; le hub ne les réunit jamais seul.")
+    if explanation.get(NOTHING_PERSONAL_KEY):  # held whatever the probability
+        return ("Rien de personnel à comparer : ni le prénom ni la date de naissance ne sont "
+                "renseignés des deux côtés ; le nom et l'adresse qui concordent sont ce que "
+                "partagent deux personnes d'un même foyer, le hub ne les réunit jamais seul.")
     vetoes = [FIELD_LABELS[f].lower() for f in ("prenom", "date_naissance")
               if levels.get(f) == "different"]
     if vetoes:

@@ -33,10 +33,13 @@ def current_forms() -> str:
 def ensure_current(uow: UnitOfWork, rules: tuple[str, ...]) -> None:
     """Refuse (a retryable error) when the store says its index was written by another
     normalisation or rule set than this process's; a store not yet marked (never
-    initialised) is taken as it is."""
+    initialised) is taken as it is. The message says which: another version of the hub
+    (the forms, or the keys' stored form), or only another blocking rule set (a rule
+    added or removed in the settings: the index is rebuilt by `capactif init`, never by
+    itself)."""
     forms, keys = uow.markers.get(FORMS_MARKER), uow.markers.get(RULES_MARKER)
     if (forms is not None and forms != current_forms()) or (
-            keys is not None and keys != index_fingerprint(rules)):
+            keys is not None and not keys.endswith(f"+{KEYS_STORED_AS}")):
         raise IndexOfAnotherVersion(
             "L'index de rapprochement a été écrit par une autre version du hub : ce worker "
             "n'indexe pas (fiche reprise plus tard). Arrêtez les workers de l'ancienne "
@@ -44,3 +47,13 @@ def ensure_current(uow: UnitOfWork, rules: tuple[str, ...]) -> None:
             "The matching index was written by another version of the hub: this worker "
             "does not index (the fiche is retried later). Stop the workers of the old "
             "version and run `capactif init` with the new one.")
+    if keys is not None and keys != index_fingerprint(rules):
+        raise IndexOfAnotherVersion(
+            "L'index de rapprochement a été construit avec d'autres règles de blocage que "
+            "celles des réglages de ce worker : il n'indexe pas (fiche reprise plus tard). "
+            "Si les règles ont changé, lancez `capactif init` pour reconstruire l'index, "
+            "puis redémarrez les workers ; l'index ne se reconstruit pas seul.",
+            "The matching index was built with other blocking rules than this worker's "
+            "settings: it does not index (the fiche is retried later). If the rules "
+            "changed, run `capactif init` to rebuild the index, then restart the workers; "
+            "the index is not rebuilt by itself.")
