@@ -45,3 +45,15 @@ def test_twins_at_one_address_get_two_porteurs_where_every_veto_is_lifted(world)
     assert porteur_of(hub, PFIL, "P-1") == porteur_of(hub, COMMUNE, "A-1")
     assert processing.pipeline_status(hub)["porteurs"] == 2
     assert duplicates.list_review_items(hub)["items"] == []
+
+
+@pytest.mark.parametrize(("first", "second"), [("Timéo", "Théo"), ("Lucas", "Lucie")])
+def test_twins_with_names_two_letters_apart_go_to_a_coordinator(world, first, second):
+    """Twins with rhyming names at one address, one birth date: two porteurs and one
+    review item, never one porteur (the rule no longer reads them as one name retyped)."""
+    hub, _clock = world
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", {**JULIEN, "prenom": first}))
+    push(hub, CCI, fiche_of(CCI, "C-1", {**JULIEN, "prenom": second}))
+    assert porteur_of(hub, CCI, "C-1") != porteur_of(hub, COMMUNE, "A-1")
+    assert processing.pipeline_status(hub)["porteurs"] == 2
+    assert len(duplicates.list_review_items(hub)["items"]) == 1

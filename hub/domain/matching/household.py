@@ -119,8 +119,8 @@ def household_verdict(levels: Mapping[str, str]) -> str | None:
         return UNSURE if first_name == DIFFERENT and birth not in AGREEING else None
     if birth == DIFFERENT:
         return AGED if first_name in AGREEING else APART
-    if (birth in AGREEING or birth == MISSING) and first_name == FUZZY:
-        return ALIKE  # one date missing: twins as alike (Manon / Marion), `resolve`
+    if birth in AGREEING and first_name == FUZZY:
+        return ALIKE
     if birth in AGREEING and first_name == DIFFERENT:
         return UNSURE
     return APART if first_name == DIFFERENT else None
@@ -129,8 +129,8 @@ def household_verdict(levels: Mapping[str, str]) -> str | None:
 def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
             b: NormalisedRecord, known: Container[str]) -> tuple[str | None, bool]:
     """A pair's verdict from its levels' (`household_verdict`) and its records: first
-    names two typed letters apart are `UNSURE` and may be one (`_retyped_first_name`,
-    and `ALIKE` ones: Manon / Marion); `ALIKE` is `UNSURE` for two first names both
+    names plainly different but two typed letters apart are `UNSURE` and may be one
+    (`_retyped_first_name`); `ALIKE` is `UNSURE` for two first names both
     common in the training file (`known`, its frequency table: Julien / Juliette,
     twins), none otherwise (a typo, a compound's
     part: one person); `AGED` is `APART` for birth years `GENERATION_YEARS` or more
@@ -141,8 +141,6 @@ def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
         return None, False  # a mobile a digit off: no home, the rule says nothing
     if _retyped_first_name(levels, verdict, a, b):
         return UNSURE, True  # two typed letters apart: one name retyped, or twins
-    if verdict == ALIKE and _letters_apart(a, b) >= TYPED_APART:
-        return UNSURE, True  # fuzzy but two letters apart: Manon / Marion, twins as often
     if verdict == ALIKE:
         verdict = UNSURE if _two_first_names(a, b, known) else None
     elif verdict == AGED:
