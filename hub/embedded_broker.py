@@ -128,8 +128,9 @@ class Channel(filesystem.Channel):
                 _move(path, self.torn_dir / path.name)
             except OSError:
                 continue  # renamed by its producer after all, or torn/ refuses it
-            log.error("embedded broker: half-written message moved to %s (its producer "
-                      "stopped while writing it); the outbox sweep re-publishes its work",
+            log.error("embedded broker: message left unfinished in staging/ for over a "
+                      "minute moved to %s (its producer was killed or paused before "
+                      "handing it over); the outbox sweep re-publishes its work",
                       self.torn_dir / path.name)
 
     @cached_property

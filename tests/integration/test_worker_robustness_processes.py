@@ -136,7 +136,7 @@ def test_a_message_left_half_written_by_a_killed_producer_is_set_aside_and_logge
                    "5 processed fiches")
         assert worker.alive, worker.tail()
     assert fresh.exists() and not left.exists()
-    assert f"half-written message moved to {torn / left.name}" in worker.log_path.read_text()
+    assert f"staging/ for over a minute moved to {torn / left.name}" in worker.log_path.read_text()
 
 
 def test_the_broker_folders_removed_while_the_worker_runs_are_made_again(embedded, tmp_path):

@@ -191,8 +191,10 @@ def may_be_overseas(national: str) -> bool:
     region of its calling code, and these digits match none of the patterns of the
     regions sharing the overseas calling codes. Said before the four parses, which cost
     some 70 microseconds for a mistyped mobile (07 0..., 07 1...), one number in five of
-    the bench's; any other shape (not nine digits, a leading 0) is left to the parses."""
-    if len(national) != 9 or not national.isdigit() or national[0] == "0":
+    the bench's; any other shape (not nine ASCII digits, a leading 0) is left to the parses
+    (the library reads another script's digits, a full-width ５ or an Arabic-Indic ٩, as
+    ASCII ones, which the patterns do not)."""
+    if len(national) != 9 or not (national.isascii() and national.isdigit()) or national[0] == "0":
         return True
     patterns = _overseas_patterns()
     return patterns is None or any(pattern.fullmatch(national) for pattern in patterns)

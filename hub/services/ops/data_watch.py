@@ -42,7 +42,7 @@ class DataWatch:
                 check_writable(self._settings)
             except DataDirectoryFull as exc:
                 if not full:
-                    log.error("%s: %s; the worker waits for room", exc.code, exc)
+                    log.error("%s: %s The worker waits for room.", exc.code, exc)
                 full = True
                 continue
             except DataDirectoryReadOnly as exc:

@@ -212,7 +212,7 @@ def writable_or_wait(settings: Settings) -> None:
             return
         except DataDirectoryFull as exc:
             if not said:
-                log.error("%s: %s; the worker waits for room", exc.code, exc)
+                log.error("%s: %s The worker waits for room.", exc.code, exc)
                 said = True
         time.sleep(settings.heartbeat_interval_s)
 
@@ -240,11 +240,14 @@ def _probe(folder: Path) -> None:
     probe = folder / f".probe-{uuid.uuid4().hex}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with open(probe, "wb") as handle:
-            handle.write(b"ok")
-            handle.flush()
-            os.fsync(handle.fileno())
-        probe.unlink()
+        try:
+            with open(probe, "wb") as handle:
+                handle.write(b"ok")
+                handle.flush()
+                os.fsync(handle.fileno())
+        finally:  # a write refused (a full disk, probed every beat) leaves no file behind
+            with contextlib.suppress(OSError):
+                probe.unlink(missing_ok=True)
     except OSError as exc:
         if exc.errno in _FULL:
             raise DataDirectoryFull(

@@ -248,3 +248,17 @@ def test_the_overseas_precheck_refuses_only_numbers_no_overseas_region_takes():
 def test_the_overseas_precheck_leaves_other_shapes_to_the_library(text: str):
     assume(not (len(text) == 9 and text.isdigit() and text[0] != "0"))
     assert norm.may_be_overseas(text)
+
+
+def test_the_overseas_precheck_reads_other_scripts_digits_as_the_library_does():
+    """Digits of another script (full-width ５, Arabic-Indic ٩) are digits to the library,
+    which reads them as ASCII ones: the pre-check refuses none of those numbers."""
+    for typed, e164 in (("05٩0123456", "+590590123456"), ("05９0123456", "+590590123456"),
+                        ("05٩4123456", "+594594123456"), ("02６2123456", "+262262123456"),
+                        ("0033 5 ٩0 12 34 56", "+590590123456")):
+        assert norm.normalise_phone(typed) == e164, typed
+
+
+@given(st.text(alphabet="0123456789٠١٢٣٤٥٦٧٨٩０１２３４５６７８９", min_size=9, max_size=9))
+def test_the_overseas_precheck_changes_no_answer_on_any_script_s_digits(national: str):
+    assert norm._overseas_e164(national) == _overseas_by_the_library(national)
