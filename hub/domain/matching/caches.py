@@ -10,7 +10,8 @@ them anything; what they hold is in its memory only. The rule (docs/privacy.md,
 "Memory"): an erasure empties them all in the process that erases, and in every worker
 when it learns of the erasure (`hub.services.matching.forgetting`), with the per-`Hub`
 memos of identities. The shipped model and settings are read once from the package's
-files and hold nothing of a fiche.
+files and hold nothing of a fiche, nor do the overseas regions' number patterns read
+once from the phone library's metadata.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ PERSONAL: tuple[_Cache, ...] = (
     normalise.normalise_commune, phonetic.phonetic_key, comparisons._digits, comparisons._swapped,
     comparisons._overseas_kind,
 )
-# Keyed by nothing of a fiche: the files shipped with the hub.
-NOT_PERSONAL: tuple[_Cache, ...] = (model.default_model, settings.default_settings)
+# Keyed by nothing of a fiche: the files shipped with the hub, and the phone library's
+# own numbering patterns of the overseas regions.
+NOT_PERSONAL: tuple[_Cache, ...] = (model.default_model, settings.default_settings,
+                                    normalise._overseas_patterns)
 
 
 def forget_personal_values(matching_model: model.MatchModel | None) -> None:

@@ -261,4 +261,5 @@ def test_the_overseas_precheck_reads_other_scripts_digits_as_the_library_does():
 
 @given(st.text(alphabet="0123456789٠١٢٣٤٥٦٧٨٩０１２３４５６７８９", min_size=9, max_size=9))
 def test_the_overseas_precheck_changes_no_answer_on_any_script_s_digits(national: str):
+    assume(unicodedata.digit(national[0]) != 0)  # after the 0 of a French number: never 0
     assert norm._overseas_e164(national) == _overseas_by_the_library(national)
