@@ -21,8 +21,12 @@ aside.
 
 from __future__ import annotations
 
+import contextlib
+import dbm
+import errno
 import functools
 import logging
+import shelve
 from typing import Any
 
 from celery.beat import PersistentScheduler
@@ -160,3 +164,72 @@ class ReportingScheduler(PersistentScheduler):
         result = super().apply_async(entry, producer, advance, **kwargs)
         broker_reached(_BEAT)
         return result
+
+    # A schedule file that cannot be written (a full disk, a quota, a file-size limit)
+    # is no reason to stop: Celery's beat loop lets the error end the embedded beat
+    # process while the worker stays up, and then nothing sweeps the outbox or dispatches
+    # webhooks again until a restart. The schedule stays in memory and is written at the
+    # next sync once there is room (at worst, after a restart, a periodic task runs early).
+    _store: Any = None  # a shelve.Shelf once set up
+    _unsaved = False
+    _in_memory = False
+
+    def setup_schedule(self) -> None:
+        try:
+            super().setup_schedule()
+        except _STORE_ERRORS as exc:  # started on a full disk: its file kept as it was
+            logger.warning("beat: schedule not saved (%s), kept in memory until beat restarts",
+                           _reason(exc))
+            self._close_store()
+            self._in_memory = True
+            super().setup_schedule()
+
+    def _open_schedule(self) -> Any:
+        if self._in_memory:
+            return shelve.Shelf({}, writeback=True)
+        return super()._open_schedule()
+
+    def _close_store(self) -> None:
+        store, self._store = self._store, None
+        database = getattr(store, "dict", None)
+        for part in (store, database):  # shelve skips its file's close after a failed write
+            if part is not None:
+                with contextlib.suppress(*_STORE_ERRORS):
+                    part.close()
+
+    def sync(self) -> None:
+        try:
+            super().sync()
+        except _STORE_ERRORS as exc:
+            # shelve stops caching its entries when a write fails part way (they would
+            # be read afresh from the file at each use, each change to them lost)
+            self._store.writeback = True
+            if not self._unsaved:
+                logger.warning("beat: schedule not saved (%s), kept in memory; written again "
+                               "once the data directory has room", _reason(exc))
+            self._unsaved = True
+            return
+        if self._unsaved:
+            logger.warning("beat: schedule saved again")
+            self._unsaved = False
+
+    def close(self) -> None:
+        database = getattr(self._store, "dict", None)
+        try:
+            super().close()
+        except _STORE_ERRORS as exc:  # its store's own last write, as it closes
+            logger.warning("beat: schedule not saved as beat stopped (%s)", _reason(exc))
+            # the file's own close, skipped by shelve after the failed write, now rather
+            # than as an error when it is collected
+            if database is not None:
+                with contextlib.suppress(*_STORE_ERRORS):
+                    database.close()
+
+
+_STORE_ERRORS: tuple[type[BaseException], ...] = (OSError, *dbm.error)
+
+
+def _reason(exc: BaseException) -> str:
+    # the error's name only: its text names the file
+    code = getattr(exc, "errno", None)
+    return errno.errorcode.get(code, type(exc).__name__) if isinstance(code, int) else type(exc).__name__

@@ -7,6 +7,7 @@ is room every fiche is processed exactly once."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import resource
 import signal
@@ -131,10 +132,26 @@ def full_then_room(hub, worker: PipedWorker, fiches: int) -> None:
     processes the `fiches` accepted."""
     wait_until(lambda: worker.said("data_directory_full") or not worker.alive, 60,
                "the worker to say its data directory is full")
+    room = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     worker.limit_file_size(resource.RLIM_INFINITY)
+    # its beat too is still there (the outbox sweep, the webhook dispatch): it says so
+    # through the store once there is room
+    beating = poll(lambda: _beat_seen_since(hub, room) or not worker.alive, 120)
+    assert beating, f"no beat heartbeat within 120 s of room made:\n{worker.tail()}"
     done = poll(lambda: pipeline_status(hub)["processed"] == fiches or not worker.alive, 120)
     assert done, f"{fiches} fiches not processed within 120 s:\n{worker.tail()}"
     assert worker.alive, worker.tail()
+
+
+def _beat_seen_since(hub, moment: dt.datetime) -> bool:
+    with hub.uow() as uow:
+        return any(beat.kind == "beat" and _naive_utc(beat.seen_at) > moment
+                   for beat in uow.ops.heartbeats())
+
+
+def _naive_utc(moment: dt.datetime) -> dt.datetime:
+    # SQLite gives naive UTC times back
+    return moment if moment.tzinfo is None else moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def test_a_data_directory_filling_up_under_a_running_worker_keeps_it_up_until_there_is_room(
