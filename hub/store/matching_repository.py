@@ -254,22 +254,52 @@ class Matching:
         exclusive = set(numbers)
         sharing = set(shared) - exclusive
         self._ensure_stripes(exclusive | sharing)
-        if not sharing:  # one round trip for the whole batch, still taken in sorted order
-            if exclusive:
-                self._check_locked(len(exclusive), self.conn.execute(
-                    _LOCK_SORTED, {"numbers": bulk.text_array(sorted(exclusive))}).scalar())
+        if self._lock_sorted(exclusive, sharing) == len(exclusive | sharing):
             return
+        # Fewer rows than stripes: rows this process had seen are gone (a downgrade below
+        # 0034 and an upgrade, a restore, a manual change). The bitmap is cleared, the
+        # missing rows written in a transaction of their own (committed: the next statement,
+        # read committed, sees them) and those stripes locked now. They are taken after the others
+        # the statement above locked, not in one sorted pass: two transactions repairing at
+        # once may each hold a stripe the other waits for. PostgreSQL finds such a cycle
+        # (deadlock_timeout), aborts one with 40P01, an outage the batch's retry takes
+        # again; the rows are all there by then, so the retry locks in sorted order.
+        _STRIPES_SEEN.pop(self.conn.engine, None)
+        wanted = sorted(exclusive | sharing)
+        found = set(self.conn.execute(_EXISTING_STRIPES, {
+            "numbers": bulk.text_array(wanted)}).scalars())
+        missing = [n for n in wanted if n not in found]
+        self._ensure_stripes(missing)
+        again = self._lock_sorted(exclusive.intersection(missing), sharing.intersection(missing))
+        if again != len(missing):
+            _STRIPES_SEEN.pop(self.conn.engine, None)
+            raise LockStripesMissing(
+                "match_lock_stripes lost rows as soon as this worker wrote them (a restore or "
+                "a manual change while it ran?): the batch is retried and writes them again")
+
+    def _lock_sorted(self, exclusive: set[int], sharing: set[int]) -> int:
+        """Lock `exclusive` and `sharing` (none of them in both) in one sorted pass; the
+        count of stripes locked (a stripe without its row is not)."""
+        if not sharing:  # one round trip for the whole batch, still taken in sorted order
+            if not exclusive:
+                return 0
+            return self.conn.execute(
+                _LOCK_SORTED, {"numbers": bulk.text_array(sorted(exclusive))}).scalar() or 0
         numbers = sorted(exclusive | sharing)
-        self._check_locked(len(numbers), self.conn.execute(_LOCK_SORTED_SHARING, {
+        return self.conn.execute(_LOCK_SORTED_SHARING, {
             "numbers": bulk.text_array(numbers),
             "shared": "{" + ",".join("t" if n in sharing else "f" for n in numbers) + "}"}
-        ).scalar())
+        ).scalar() or 0
 
     def _ensure_stripes(self, numbers: Iterable[int]) -> None:
         """Write the rows of the stripes this process has not seen yet and the table lacks
         (the table starts empty: a copy of the store, a test database, stays small), in a
         transaction of their own, committed at once: the locks then find every row, and
-        the worker's transaction, holding locks already, waits for no one's insert."""
+        the worker's transaction, holding locks already, waits for no one's insert. The
+        writer is a second connection of the engine's pool while the transaction holds one:
+        kept so (a task of a prefork worker takes at most two of the pool's 15); threads
+        sharing one pool beyond 7 could all wait for their second one until the pool's
+        timeout (StoreTimeout, the batch retried), as docs/deploy.md says."""
         seen = _STRIPES_SEEN.setdefault(self.conn.engine, bytearray(1 << 17))
         unseen = sorted(n for n in numbers if not seen[n >> 3] & (1 << (n & 7)))
         if not unseen:
@@ -282,15 +312,6 @@ class Matching:
                 writer.execute(_NEW_STRIPES, {"numbers": bulk.text_array(missing)})
         for n in unseen:
             seen[n >> 3] |= 1 << (n & 7)
-
-    def _check_locked(self, wanted: int, locked: int | None) -> None:
-        """A stripe without its row would be taken unlocked: rows removed since this process
-        saw them (a restore) are written again at the batch's retry."""
-        if locked != wanted:
-            _STRIPES_SEEN.pop(self.conn.engine, None)
-            raise LockStripesMissing(
-                "match_lock_stripes lost rows this worker had seen (a restore or a manual "
-                "change while it ran?): the batch is retried and writes them again")
 
     def try_lock_keys(self, numbers: Iterable[int], shared: Iterable[int] = ()) -> set[int]:
         """Take, without waiting, the locks of the keys no other transaction holds; returns
