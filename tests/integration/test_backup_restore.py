@@ -443,3 +443,27 @@ def test_the_postgresql_tools_get_the_password_in_their_environment_not_on_their
     for command, env in connecting:
         assert not any("pw-of-the-store" in part for part in command)
         assert env is not None and env["PGPASSWORD"] == "pw-of-the-store"
+
+
+@ON_POSTGRESQL
+def test_a_backup_carries_no_lock_stripe_row_and_the_restored_hub_writes_them_again(
+        network, tmp_path):
+    """The stripes' rows hold no data, only the workers' key locks (written on demand): a
+    copy need not carry them; the restored store's workers write those they lock."""
+    hub, _clock, _cci, _pfil = network
+    push_and_process(hub, fiche("F-1"))
+    with _store(hub) as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM match_lock_stripes").scalar_one() > 0
+    recovery.backup(hub, tmp_path / "sauvegarde")
+    hub.close()
+    recovery.restore(hub.settings, tmp_path / "sauvegarde")
+    with _store(hub) as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM match_lock_stripes").scalar_one() == 0
+    restored = _reopen(hub)
+    try:
+        push_and_process(restored, fiche("F-2"))
+    finally:
+        restored.close()
+    with _store(hub) as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM match_lock_stripes").scalar_one() > 0
+        assert set(conn.execute(sa.select(fiches.c.fiche_id)).scalars()) == {"F-1", "F-2"}
