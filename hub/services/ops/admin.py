@@ -13,7 +13,7 @@ from hub.config import Settings
 from hub.errors import ConfigurationError, DatabaseUnreadable, StoreUnavailable
 from hub.store import backup as copies
 from hub.store import set_aside
-from hub.store.migrate import upgrade
+from hub.store.migrate import migrations_current, upgrade
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ def initialise(settings: Settings) -> dict[str, int]:
             log.warning("the store an interrupted restore of an earlier release had set aside "
                         "(schema %s) is put back as public", set_aside.ASIDE)
         _refuse_an_unfinished_restore(settings)
+        _refuse_to_migrate_under_live_processes(settings)
         upgrade(settings.database_url.reveal())
         hub = Hub.from_settings(settings, publisher=NullPublisher())
         try:
@@ -41,6 +42,36 @@ def initialise(settings: Settings) -> dict[str, int]:
                     "formes_reecrites": reindex_forms(hub)}
         finally:
             hub.close()
+
+
+def _refuse_to_migrate_under_live_processes(settings: Settings) -> None:
+    """A migration while hub processes beat on the store: those of the release before
+    would go on beside the new ones under the old schema (before 0034 the key locks were
+    advisory locks, after it row locks: neither release sees the other's, and one person's
+    fiches end split over two porteurs). A current store starts beside them (the same
+    release's processes). Run under `one_at_a_time`: the processes of a deployment starting
+    together beat only once started, after their `init`."""
+    from hub.bootstrap import utc_now
+    from hub.services.ops.heartbeat import live_processes
+
+    engine = sa.create_engine(settings.database_url.reveal(), poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            if not sa.inspect(conn).has_table("alembic_version") or migrations_current(conn):
+                return
+        alive = live_processes(engine, settings, utc_now())
+    finally:
+        engine.dispose()
+    if alive:
+        raise ConfigurationError(
+            f"{alive} processus du hub battent encore sur cette base, qui attend une "
+            "migration : arrêtez les workers et le planificateur de la version "
+            "précédente (docs/deploy.md, section 6), puis démarrez ; un processus arrêté "
+            f"net cesse de compter après {3 * settings.heartbeat_interval_s:g} s.",
+            f"{alive} hub processes still beat on this store, which a migration awaits: "
+            "stop the previous release's workers and scheduler (docs/deploy.md, "
+            "section 6), then start; a process killed stops counting after "
+            f"{3 * settings.heartbeat_interval_s:g} s.")
 
 
 def _refuse_an_unfinished_restore(settings: Settings) -> None:

@@ -14,6 +14,8 @@ import socket
 import threading
 from collections.abc import Callable
 
+import sqlalchemy as sa
+
 from hub.bootstrap import database_deadlines, utc_now
 from hub.config import Settings
 from hub.store.engine import unpooled_engine
@@ -65,3 +67,17 @@ class Heartbeat:
                 log.warning("heartbeat failed (%s); retrying", type(exc).__name__)
             self._stop.wait(self._settings.heartbeat_interval_s)
 
+
+
+def live_processes(engine: sa.Engine, settings: Settings, now: dt.datetime) -> int:
+    """How many hub processes beat within three intervals (a process stopped cleanly
+    withdraws its row; one killed ages out). A store without the heartbeats' table (older
+    than it, or a schema an interrupted restore left empty) has none."""
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_table("process_heartbeats"):
+            return 0
+        beats = OpsQueries(conn).heartbeats()
+    limit = dt.timedelta(seconds=3 * settings.heartbeat_interval_s)
+    return sum(1 for b in beats
+               if now - (b.seen_at if b.seen_at.tzinfo else b.seen_at.replace(tzinfo=dt.UTC))
+               <= limit)

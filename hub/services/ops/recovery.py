@@ -25,8 +25,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
 from consent.api import NoticeKind
 from hub.bootstrap import Hub
 from hub.config import Settings
@@ -34,6 +32,7 @@ from hub.errors import ConfigurationError
 from hub.journal import RecoveryJournal
 from hub.services.audit import trail as audit
 from hub.services.ops.admin import one_at_a_time
+from hub.services.ops.heartbeat import live_processes
 from hub.services.privacy import owner_requests
 from hub.services.privacy.erasure import ErasureRecord, record_erasure
 from hub.store import backup as copies
@@ -198,18 +197,12 @@ def _refuse_if_alive(hub: Hub, force: bool) -> None:
     on it: none could start."""
     if force:
         return
-    with hub.engine.connect() as conn:
-        if not sa.inspect(conn).has_table("process_heartbeats"):
-            return
-    with hub.uow() as uow:
-        beats = uow.ops.heartbeats()
-    limit = dt.timedelta(seconds=3 * hub.settings.heartbeat_interval_s)
-    alive = [b for b in beats if hub.clock() - _utc(b.seen_at) <= limit]
+    alive = live_processes(hub.engine, hub.settings, hub.clock())
     if alive:
         raise ConfigurationError(
-            f"{len(alive)} processus du hub sont encore actifs : arrêtez l'API, les workers et "
+            f"{alive} processus du hub sont encore actifs : arrêtez l'API, les workers et "
             "le planificateur avant de restaurer (ou --force si le battement est périmé).",
-            f"{len(alive)} hub processes are still alive: stop the API, workers and scheduler "
+            f"{alive} hub processes are still alive: stop the API, workers and scheduler "
             "before restoring (or --force if the heartbeat is stale).")
 
 
@@ -232,10 +225,6 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 @contextlib.contextmanager
