@@ -261,7 +261,8 @@ class IndexOfAnotherVersion(StoreUnavailable):
 
 
 class LockStripesMissing(StoreUnavailable):
-    """Rows of the worker's lock stripes went missing while it ran; retried, it rewrites them."""
+    """Rows of the worker's lock stripes went missing again as soon as it wrote them back
+    (a restore or a manual change under it); the batch is retried."""
 
     code = "lock_stripes_missing"
 
