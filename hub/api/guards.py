@@ -20,6 +20,7 @@ cache-buster (`?_=<time>`) must not take a healthy node down."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -88,8 +89,7 @@ def unsigned_query_only(request: Request) -> None:
     """The app-wide dependency: `declared_query_only` for a route neither signed (checked
     after its signature) nor an operations route."""
     route = request.scope.get("route")
-    if isinstance(route, APIRoute) and not any(
-            d.call in _NOT_HERE for d in _dependants([route.dependant])):
+    if isinstance(route, APIRoute) and not _query_of(route).checked_elsewhere:
         declared_query_only(request)
 
 
@@ -101,7 +101,9 @@ def declared_query_only(request: Request) -> None:
     if not isinstance(route, APIRoute):
         return
     names = [name for name, _value in request.query_params.multi_items()]  # each occurrence
-    declared = _declared(route)
+    if not names:
+        return
+    declared = _query_of(route).declared
     problems = [_problem(name, "unknown_parameter", _UNKNOWN) for name in dict.fromkeys(names)
                 if name not in declared]
     problems += [_problem(name, "repeated_parameter", _REPEATED) for name in dict.fromkeys(names)
@@ -110,14 +112,23 @@ def declared_query_only(request: Request) -> None:
         raise InvalidParameter(problems[:20])
 
 
-def _declared(route: APIRoute) -> set[str]:
-    # a walk over a few dependants a request (routes and dependants are not hashable)
-    return {field.alias for field in _query_fields([route.dependant])}
+@dataclasses.dataclass(frozen=True)
+class _RouteQuery:
+    declared: frozenset[str]  # the parameters the operation declares
+    checked_elsewhere: bool  # signed (checked after the signature) or an operations route
 
 
-def _query_fields(dependants: Iterable[Dependant]) -> Iterable[Any]:
-    for dependant in _dependants(dependants):
-        yield from dependant.query_params
+def _query_of(route: APIRoute) -> _RouteQuery:
+    """What a route's dependants say of its query, worked out at its first request and kept
+    on the route (routes are not hashable: no dictionary can key them)."""
+    known = route.__dict__.get("_capactif_query")
+    if known is None:
+        dependants = list(_dependants([route.dependant]))
+        known = _RouteQuery(
+            frozenset(field.alias for d in dependants for field in d.query_params),
+            any(d.call in _NOT_HERE for d in dependants))
+        route.__dict__["_capactif_query"] = known
+    return known
 
 
 def _dependants(dependants: Iterable[Dependant]) -> Iterable[Dependant]:

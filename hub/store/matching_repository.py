@@ -265,11 +265,7 @@ class Matching:
         # (deadlock_timeout), aborts one with 40P01, an outage the batch's retry takes
         # again; the rows are all there by then, so the retry locks in sorted order.
         _STRIPES_SEEN.pop(self.conn.engine, None)
-        wanted = sorted(exclusive | sharing)
-        found = set(self.conn.execute(_EXISTING_STRIPES, {
-            "numbers": bulk.text_array(wanted)}).scalars())
-        missing = [n for n in wanted if n not in found]
-        self._ensure_stripes(missing)
+        missing = self._ensure_stripes(exclusive | sharing)
         again = self._lock_sorted(exclusive.intersection(missing), sharing.intersection(missing))
         if again != len(missing):
             _STRIPES_SEEN.pop(self.conn.engine, None)
@@ -291,7 +287,7 @@ class Matching:
             "shared": "{" + ",".join("t" if n in sharing else "f" for n in numbers) + "}"}
         ).scalar() or 0
 
-    def _ensure_stripes(self, numbers: Iterable[int]) -> None:
+    def _ensure_stripes(self, numbers: Iterable[int]) -> list[int]:
         """Write the rows of the stripes this process has not seen yet and the table lacks
         (the table starts empty: a copy of the store, a test database, stays small), in a
         transaction of their own, committed at once: the locks then find every row, and
@@ -299,11 +295,12 @@ class Matching:
         writer is a second connection of the engine's pool while the transaction holds one:
         kept so (a task of a prefork worker takes at most two of the pool's 15); threads
         sharing one pool beyond 7 could all wait for their second one until the pool's
-        timeout (StoreTimeout, the batch retried), as docs/deploy.md says."""
+        timeout (StoreTimeout, the batch retried), as docs/deploy.md says. Returns the
+        stripes whose rows it wrote."""
         seen = _STRIPES_SEEN.setdefault(self.conn.engine, bytearray(1 << 17))
         unseen = sorted(n for n in numbers if not seen[n >> 3] & (1 << (n & 7)))
         if not unseen:
-            return
+            return []
         found = set(self.conn.execute(_EXISTING_STRIPES, {
             "numbers": bulk.text_array(unseen)}).scalars())
         missing = [n for n in unseen if n not in found]
@@ -312,6 +309,7 @@ class Matching:
                 writer.execute(_NEW_STRIPES, {"numbers": bulk.text_array(missing)})
         for n in unseen:
             seen[n >> 3] |= 1 << (n & 7)
+        return missing
 
     def try_lock_keys(self, numbers: Iterable[int], shared: Iterable[int] = ()) -> set[int]:
         """Take, without waiting, the locks of the keys no other transaction holds; returns
