@@ -256,10 +256,11 @@ def train(
     t = settings.training
     u_random = estimate_u(records, comparisons, t.u_sample_pairs, t.seed)
     households = household_share(patterns, [c.field for c in comparisons])
-    fixed = identity_agreeing_m(identity_patterns(patterns, comparisons), comparisons) if (
+    alike_all = identity_patterns(patterns, comparisons)
+    fixed = identity_agreeing_m(alike_all, comparisons) if (
         t.m_from_identity and households_seen(settings.decision, {
             HOUSEHOLD_SHARE: share_of(households), HOUSEHOLD_PAIRS: list(households)})) else {}
-    alike, em, first_iterations = _em_on_alike(patterns, comparisons, u_random, t, fixed)
+    alike, em, first_iterations = _em_on_alike(alike_all, comparisons, u_random, t, fixed)
     veto_m, contact_matches, moved_matches = household_free_veto_m(
         alike, comparisons, em, settings.decision.veto_fields)
     if fixed and t.reestimate_u and lifts_every_veto(veto_m, settings):
@@ -268,7 +269,7 @@ def train(
         # the typical duplicate (dsgen-zipf-heavy-households: address different 0.07 among
         # them, 0.17 by EM). Trained as without them.
         fixed = {}
-        alike, em, first_iterations = _em_on_alike(patterns, comparisons, u_random, t, fixed)
+        alike, em, first_iterations = _em_on_alike(alike_all, comparisons, u_random, t, fixed)
         veto_m, contact_matches, moved_matches = household_free_veto_m(
             alike, comparisons, em, settings.decision.veto_fields)
     every_veto_lifted = t.reestimate_u and lifts_every_veto(veto_m, settings)
@@ -299,14 +300,13 @@ def train(
                       u_random, veto_m)
 
 
-def _em_on_alike(patterns: Counter[Pattern], comparisons: list[Comparison],
+def _em_on_alike(alike: Counter[Pattern], comparisons: list[Comparison],
                  u_random: dict[str, dict[str, float]], t: TrainingSettings,
                  fixed: dict[str, dict[str, float]],
                  ) -> tuple[Counter[Pattern], EmResult, int]:
-    """EM on the pairs alike as persons, again without those of another birth date where
-    its "match" class came out as namesakes; the pairs it ran on last, its result, and the
-    iterations of its first run."""
-    alike = identity_patterns(patterns, comparisons)
+    """EM on the pairs alike as persons (`identity_patterns`), again without those of
+    another birth date where its "match" class came out as namesakes; the pairs it ran on
+    last, its result, and the iterations of its first run."""
     em = expectation_maximisation(alike, comparisons, u_random, t, fixed)
     first_iterations = em.iterations
     if learnt_namesakes(em.m):
