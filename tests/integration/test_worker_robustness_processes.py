@@ -249,14 +249,25 @@ def test_a_read_only_reading_folder_stops_the_worker_non_zero_instead_of_wedging
     assert "data_directory_read_only" in worker.log_path.read_text(errors="replace")
 
 
+def _a_file_instead(folder: Path) -> bool:
+    """Replace `folder` by an empty file; False when the running worker made the folder
+    again between the two steps (its publisher and its write probe make it when missing)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        folder.write_bytes(b"")
+    except IsADirectoryError:
+        return False
+    return True
+
+
 def test_a_fatal_error_while_consuming_ends_the_worker_with_a_non_zero_exit_code(embedded, tmp_path):
     env, hub = embedded
     queue = hub.settings.broker_dir / "queue"
     worker = start_worker(env, tmp_path / "logs")
     with running([worker]):
         working(hub, worker)
-        shutil.rmtree(queue)
-        queue.write_bytes(b"")  # the queue folder is gone: the consumer cannot go on
+        # the queue folder is gone, a file in its place: the consumer cannot go on
+        wait_until(lambda: _a_file_instead(queue), 30, "a file in the queue folder's place")
         wait_until(lambda: not worker.alive, 60, "the worker to stop")
         code = worker.popen.returncode
     assert code != 0, worker.tail()
