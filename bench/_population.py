@@ -13,6 +13,7 @@ missing fields, garbage dates and phones, several e-mails.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import itertools
@@ -22,6 +23,7 @@ import unicodedata
 import phonenumbers
 from faker import Faker
 from faker.providers.person.fr_FR import Provider as FrNames
+from rapidfuzz.distance import JaroWinkler
 
 COLUMNS = ["id", "nom", "nom_naissance", "prenom", "date_naissance", "courriel", "telephone",
            "adresse_ligne", "code_postal", "commune"]
@@ -157,6 +159,7 @@ _DENSE_OTHER_WRITINGS = 0.25
 
 def generate(size: int = 10_000, seed: int = 7, twins_share_email: float = 0.0,
              legacy_phones: bool = False, other_scripts: float = 0.0, households: str = "",
+             namesakes: float = 0.0, twins_alike: float = 0.0,
              ) -> tuple[list[dict[str, str]], list[int]]:
     """`size` rows (records) and, for each, the index of the true person.
 
@@ -179,6 +182,10 @@ def generate(size: int = 10_000, seed: int = 7, twins_share_email: float = 0.0,
 
     `households`: "dense" for more and bigger households, more twins, moves and phone
     writings (`_DENSE_SIZES`); "" the population as before.
+
+    `namesakes`: the share of people given a namesake (`_give_namesakes`); `twins_alike`:
+    the share of twin pairs whose first names look alike (`_alike_twins`). Both drawn
+    apart, so that every other value of the population is the same as with 0.
     """
     world = _World(seed)
     world.dense = households == "dense"
@@ -195,6 +202,14 @@ def generate(size: int = 10_000, seed: int = 7, twins_share_email: float = 0.0,
         for _ in range(copies):
             rows.append(_corrupt(world, person))
             truth.append(person.person_id)
+    changed = _alike_twins(world, people, random.Random(f"alike-{seed}"), twins_alike) | (
+        _give_namesakes(people, random.Random(f"namesakes-{seed}"), namesakes))
+    if changed:  # their records typed again with a stream of their own: the rest as with 0
+        typist = copy.copy(world)
+        typist.rng = random.Random(f"retyped-{seed}")
+        typist.phone_rng = world.phone_rng and random.Random(f"retyped-phones-{seed}")
+        rows = [_corrupt(typist, people[t]) if t in changed else row
+                for row, t in zip(rows, truth, strict=True)]
     order = list(range(len(rows)))
     rng.shuffle(order)
     order = order[:size]
@@ -215,6 +230,63 @@ def _share_twins_email(people: list[Person], rng: random.Random, share: float) -
                  and first.nom == second.nom and first.person_id + 1 == second.person_id)
         if twins and share and rng.random() < share:
             second.emails = [first.emails[0]] * len(second.emails)
+
+
+def _alone(people: list[Person]) -> list[Person]:
+    """The people living alone: `_people` makes a household's members one after the
+    other, with one surname and one street."""
+    home = [(p.street, p.postcode, p.nom) for p in people]
+    return [p for i, p in enumerate(people)
+            if home[i] not in {home[i - 1] if i else None, home[i + 1] if i + 1 < len(home) else None}]
+
+
+def _give_namesakes(people: list[Person], rng: random.Random, share: float) -> set[int]:
+    """A share of people get a namesake: someone living alone elsewhere takes their
+    surname, first name and birth date (and an e-mail made of those names), keeping their
+    own home, phones and records. People are drawn whatever their names, so a rare name
+    has its namesake as often as MARTIN Marie: harder than life, where namesakes are
+    mostly people of common names."""
+    chosen = [p for p in people if share and rng.random() < share]
+    taken = {p.person_id for p in chosen}
+    alone = [p for p in _alone(people) if p.person_id not in taken]
+    rng.shuffle(alone)
+    given = set()
+    for person, namesake in zip(chosen, alone, strict=False):
+        namesake.nom, namesake.nom_naissance = person.nom, None
+        namesake.prenom, namesake.born = person.prenom, person.born
+        namesake.emails = [_email_of(rng, person.prenom, person.nom)]
+        given.add(namesake.person_id)
+    return given
+
+
+def _email_of(rng: random.Random, prenom: str, nom: str) -> str:
+    local = f"{_ascii(prenom).lower()}.{_ascii(nom).lower()}".replace(" ", "").replace("'", "")
+    return f"{local}{rng.randrange(1, 99)}@{rng.choice(_DOMAINS)}"
+
+
+def _alike_twins(world: _World, people: list[Person], rng: random.Random, share: float,
+                 ) -> set[int]:
+    """The second twin of a share of twin pairs takes a first name alike the first twin's
+    (one of the same sex sharing its first three letters, or Jaro-Winkler 0.85 or more:
+    Julien / Julie, Maël / Maëlle), with an e-mail made of it."""
+    renamed: set[int] = set()
+    for first, second in itertools.pairwise(people):
+        twins = (first.born == second.born and first.street == second.street
+                 and first.nom == second.nom and first.person_id + 1 == second.person_id)
+        if not (share and twins and rng.random() < share):
+            continue
+        names = [n for sex in ("F", "M") for n in world.firsts[sex]
+                 if n != first.prenom and _alike(n, first.prenom)]
+        if names:
+            second.prenom = rng.choice(sorted(names))
+            second.emails = [_email_of(rng, second.prenom, second.nom)]
+            renamed.add(second.person_id)
+    return renamed
+
+
+def _alike(name: str, other: str) -> bool:
+    a, b = _ascii(name).lower(), _ascii(other).lower()
+    return a[:3] == b[:3] or JaroWinkler.similarity(a, b) >= 0.85
 
 
 # (in its script, in Latin letters as a French office types it), surnames then first names.
