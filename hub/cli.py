@@ -117,6 +117,11 @@ def _parser() -> argparse.ArgumentParser:
     dedup.add_argument("--output", type=Path, required=True,
                        help="id,cluster_id; rows not read are listed in NAME.rejects.csv beside it")
     dedup.add_argument("--model", type=Path, help="a trained model (default: train on the file)")
+    dedup.add_argument("--settings", type=Path, metavar="JSON",
+                       help="matching settings to train with (thresholds, rules, "
+                            "apprentissage.m_par_identite...): the sections named replace the "
+                            "shipped ones (schemas/matching_settings.v1.json); not with --model, "
+                            "whose settings are its own")
     dedup.add_argument("--model-out", type=Path, help="where to save the trained model")
     dedup.add_argument("--review-out", type=Path, help="pairs left for a coordinator's review")
     dedup.set_defaults(run=_dedup)
@@ -385,11 +390,18 @@ def _policy_check(args: argparse.Namespace) -> int:
 
 
 def _dedup(args: argparse.Namespace) -> int:
-    from hub.services.matching.dedup_batch import run_batch
+    from hub.services.matching.dedup_batch import load_settings, run_batch
     from hub.services.matching.people_csv import rejects_path
 
+    if args.settings and args.model:
+        raise ConfigurationError(
+            "--settings et --model s'excluent : un modèle porte ses propres réglages "
+            "(entraînez-en un avec --settings et --model-out).",
+            "--settings and --model exclude each other: a model carries its own settings "
+            "(train one with --settings and --model-out).")
+    settings = load_settings(args.settings) if args.settings else None
     summary = run_batch(args.input, args.output, model_path=args.model, model_out=args.model_out,
-                        review_out=args.review_out)
+                        settings=settings, review_out=args.review_out)
     _warn(summary.notes)
     if summary.rejected:
         _warn([f"{summary.rejected} lignes non lues, listées (ligne, id, motif) dans / rows "

@@ -259,8 +259,8 @@ def _camel_to_snake(name: str) -> str:
 
 
 _GENERIC = (
-    "La valeur ne respecte pas le schéma de la fiche.",
-    "The value does not follow the fiche schema.",
+    "La valeur ne respecte pas le schéma.",
+    "The value does not follow the schema.",
 )
 _MESSAGES = {
     "type": ("Type de valeur inattendu pour ce champ.", "Unexpected value type for this field."),
@@ -270,6 +270,10 @@ _MESSAGES = {
     "maxLength": ("Texte trop long (maximum {limit}).", "Text too long (maximum {limit})."),
     "minimum": ("Valeur trop petite (minimum {limit}).", "Value too small (minimum {limit})."),
     "maximum": ("Valeur trop grande (maximum {limit}).", "Value too large (maximum {limit})."),
+    "exclusiveMinimum": ("Valeur trop petite (elle doit dépasser {limit}).",
+                         "Value too small (it must be above {limit})."),
+    "exclusiveMaximum": ("Valeur trop grande (elle doit rester sous {limit}).",
+                         "Value too large (it must be below {limit})."),
     "minItems": ("Liste trop courte (minimum {limit}).", "List too short (minimum {limit})."),
     "maxItems": ("Liste trop longue (maximum {limit}).", "List too long (maximum {limit})."),
     "uniqueItems": ("La liste contient des doublons.", "The list contains duplicates."),

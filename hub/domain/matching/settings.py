@@ -320,6 +320,40 @@ def default_settings() -> MatchingSettings:
     return MatchingSettings.from_dict(json.loads(DEFAULT_SETTINGS_FILE.read_text("utf-8")))
 
 
+def over_defaults(doc: object) -> MatchingSettings:
+    """The shipped settings with the sections of `doc` laid over them: a section's keys
+    replace the shipped ones (a comparison's, field by field), lists whole; `version` is
+    required. A file naming only what it changes stays valid when the hub ships new keys.
+
+    Example:
+        >>> over_defaults({"version": 1, "decision": {"probabilite_lien": 0.99}}
+        ...               ).decision.link_probability
+        0.99
+    """
+    if not isinstance(doc, dict):
+        raise InvalidSetting("$", "the settings must be a JSON object",
+                             "les réglages doivent être un objet JSON")
+    if doc.get("version") != SETTINGS_VERSION:
+        raise InvalidSetting("$.version", f"version must be {SETTINGS_VERSION}",
+                             f"version doit valoir {SETTINGS_VERSION}")
+    merged = json.loads(DEFAULT_SETTINGS_FILE.read_text("utf-8"))
+    for section, value in doc.items():
+        shipped = merged.get(section)
+        if isinstance(value, dict) and isinstance(shipped, dict):
+            merged[section] = {**shipped, **{
+                key: {**shipped[key], **part} if section == "comparaisons" and isinstance(
+                    part, dict) and isinstance(shipped.get(key), dict) else part
+                for key, part in value.items()}}
+        else:
+            merged[section] = value
+    try:
+        return MatchingSettings.from_dict(merged)
+    except InvalidSetting:
+        raise
+    except ValueError as exc:  # a rule across keys (veto_cede_a)
+        raise InvalidSetting("$.decision", str(exc), str(exc)) from exc
+
+
 def _comparison(doc: dict[str, Any]) -> ComparisonSettings:
     base = ComparisonSettings()
     return ComparisonSettings(

@@ -35,6 +35,7 @@ from hub.domain.matching.settings import (
     MatchingSettings,
     ThresholdsOutOfOrder,
     default_settings,
+    over_defaults,
 )
 from hub.domain.matching.training import identity_patterns, train
 from hub.errors import ConfigurationError, InvalidMatchingModel
@@ -93,6 +94,7 @@ def run_batch(
     model = load_model(model_path) if model_path else None
     if model is not None and model_path is not None:
         notes.extend(model_notices(model, model_path))
+    settings_given = settings is not None
     settings = model.settings if model else (settings or default_settings())
     comparisons = build_comparisons(settings.comparisons)
     left, right, learnt = candidate_pairs_for_training(
@@ -107,6 +109,10 @@ def run_batch(
         counts = np.bincount(taught, minlength=len(patterns)).tolist()
         model, trained = _learn(records, Counter(dict(sorted(zip(patterns, counts, strict=True)))),
                                 settings, comparisons, notes)
+        if settings_given and not trained:
+            notes.append("les réglages donnés n'ont servi qu'au blocage : le modèle livré "
+                         "décide, avec les siens / the settings given served the blocking "
+                         "only: the shipped model decides, with its own")
     links, reviews, scored = score_pairs(PatternScorer(model), records, left, right, codes,
                                          patterns)
 
@@ -188,6 +194,36 @@ def load_model(path: Path) -> MatchModel:
             "The matching model file is unreadable or of an unknown version: "
             "train it again with `capactif dedup --model-out`.",
         ) from exc
+
+
+def load_settings(path: Path) -> MatchingSettings:
+    """The matching settings of a JSON file (schemas/matching_settings.v1.json): the
+    sections it names laid over the shipped ones (`settings.over_defaults`).
+
+    Raises:
+        InvalidMatchingModel: unreadable file, not JSON, or a setting out of its bounds
+            (named, with the bound).
+    """
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidMatchingModel(
+            f"Fichier de réglages de rapprochement illisible : {path}.",
+            f"The matching settings file cannot be read: {path}.") from exc
+    except ValueError as exc:
+        raise InvalidMatchingModel(
+            f"Le fichier de réglages de rapprochement {path} n'est pas du JSON (ligne "
+            f"{getattr(exc, 'lineno', '?')}).",
+            f"The matching settings file {path} is not JSON (line "
+            f"{getattr(exc, 'lineno', '?')}).") from exc
+    try:
+        return over_defaults(doc)
+    except InvalidSetting as exc:
+        raise InvalidMatchingModel(
+            f"Réglage de rapprochement invalide dans {path} : {exc.message_fr} (le schéma : "
+            "schemas/matching_settings.v1.json).",
+            f"A matching setting in {path} is invalid: {exc} (the schema: "
+            "schemas/matching_settings.v1.json).") from exc
 
 
 def model_notices(model: MatchModel, path: Path) -> list[str]:
