@@ -453,6 +453,13 @@ def refine_m(model: MatchModel, same_person: Sequence[Pattern], pseudo_count: fl
     m, which counts as `pseudo_count` pairs (a handful of decisions nudges m, many
     decisions dominate it). Missing levels say nothing and are not counted.
 
+    The m counted among the pairs agreeing on identity (the fields listed under
+    `m_par_identite`, `identity_agreeing_m`) are kept, as EM keeps them: they were
+    counted on thousands of pairs no household makes, where the judged pairs are those
+    the model was unsure of (sent to review: most often a home or a contact that
+    differs), a sample that would lean them towards "different". The entry stays true of
+    the model written.
+
     Example (one level per comparison: nom, prenom, date_naissance, courriel, ...):
         >>> from hub.domain.matching.model import default_model
         >>> model = default_model()
@@ -466,12 +473,13 @@ def refine_m(model: MatchModel, same_person: Sequence[Pattern], pseudo_count: fl
     m: dict[str, dict[str, float]] = {}
     u: dict[str, dict[str, float]] = {}
     seeded: list[str] = list(model.training.get(SEEDED_LEVELS, ()))
+    counted = set(model.training.get(M_FROM_IDENTITY, ()))
     for index, comparison in enumerate(model.comparisons):
         current, u[comparison.field], new = _with_every_level(model, comparison)
         seeded += [f"{comparison.field}.{level}" for level in new]
         seen = Counter(p[index] for p in same_person if p[index] != MISSING)
         total = sum(seen.values()) + pseudo_count
-        if not seen:
+        if not seen or comparison.field in counted:
             m[comparison.field] = current
             continue
         m[comparison.field] = {

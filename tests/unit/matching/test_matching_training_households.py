@@ -17,7 +17,7 @@ from pathlib import Path
 from hub.domain.matching.comparisons import build_comparisons
 from hub.domain.matching.model import MatchModel
 from hub.domain.matching.settings import default_settings
-from hub.domain.matching.training import M_FROM_IDENTITY, train
+from hub.domain.matching.training import M_FROM_IDENTITY, refine_m, train
 from tests.unit.matching.matching_factories import NAMESAKE_LEVELS, drawn_pattern, training_records
 
 # Levels per comparison: nom, prenom, date_naissance, courriel, telephone, adresse, lieu.
@@ -68,6 +68,23 @@ def test_the_counted_m_can_be_turned_off():
     model = _trained(m_from_identity=False)
     assert model.training[M_FROM_IDENTITY] == []
     assert model.m["adresse"]["different"] < 0.02
+
+
+def test_a_coordinators_retraining_keeps_the_counted_m_and_the_entry_naming_them():
+    # The judged pairs are those sent to review, most often a home that differs: they
+    # would lean the m counted on thousands of pairs towards "different".
+    model = _trained()
+    refined = refine_m(model, [_MOVED] * 40)
+    assert refined.training[M_FROM_IDENTITY] == ["adresse", "courriel", "lieu", "telephone"]
+    for field in refined.training[M_FROM_IDENTITY]:
+        assert refined.m[field] == model.m[field]
+    assert refined.m["nom"]["exact"] > model.m["nom"]["exact"]  # the others refined
+
+
+def test_without_counted_m_a_retraining_refines_every_field():
+    model = _trained(m_from_identity=False)
+    refined = refine_m(model, [_MOVED] * 40)
+    assert refined.m["adresse"]["different"] > model.m["adresse"]["different"] + 0.3
 
 
 # Typo-heavy data (FEBRL family) with households: duplicates retype the first name, the
