@@ -267,22 +267,21 @@ def train(
     u_random = estimate_u(records, comparisons, t.u_sample_pairs, t.seed)
     households = household_share(patterns, [c.field for c in comparisons])
     alike_all = identity_patterns(patterns, comparisons)
-    fixed = identity_agreeing_m(alike_all, comparisons, u_random) if (
+    counted = identity_agreeing_m(alike_all, comparisons, u_random) if (
         t.m_from_identity and households_seen(settings.decision, {
             HOUSEHOLD_SHARE: share_of(households), HOUSEHOLD_PAIRS: list(households)})) else {}
-    alike, em, first_iterations = _em_on_alike(alike_all, comparisons, u_random, t, fixed)
+    # Whether every veto is lifted is decided on EM without the counted m, which could
+    # bend it either way: where every veto is lifted (typo-heavy data) the pairs agreeing
+    # on identity are the least retyped, not the typical duplicate (dsgen-zipf-heavy-
+    # households: address different 0.07 among them, 0.17 by EM), so the counted m are
+    # not used; elsewhere they are, and the vetoes stay as that run says.
+    alike, em, first_iterations = _em_on_alike(alike_all, comparisons, u_random, t, {})
     veto_m, contact_matches, moved_matches = household_free_veto_m(
         alike, comparisons, em, settings.decision.veto_fields)
-    if fixed and t.reestimate_u and lifts_every_veto(veto_m, settings):
-        # Typo-heavy data, every veto lifted: EM from the u of random pairs learns the other
-        # fields' m (below), and the pairs agreeing on identity are the least retyped, not
-        # the typical duplicate (dsgen-zipf-heavy-households: address different 0.07 among
-        # them, 0.17 by EM). Trained as without them.
-        fixed = {}
-        alike, em, first_iterations = _em_on_alike(alike_all, comparisons, u_random, t, fixed)
-        veto_m, contact_matches, moved_matches = household_free_veto_m(
-            alike, comparisons, em, settings.decision.veto_fields)
     every_veto_lifted = t.reestimate_u and lifts_every_veto(veto_m, settings)
+    fixed = {} if every_veto_lifted else counted
+    if fixed:
+        alike, em, first_iterations = _em_on_alike(alike_all, comparisons, u_random, t, fixed)
     if every_veto_lifted:
         em = dataclasses.replace(expectation_maximisation(
             alike, comparisons, u_random, dataclasses.replace(t, reestimate_u=False)),
