@@ -23,7 +23,7 @@ import unicodedata
 import phonenumbers
 from faker import Faker
 from faker.providers.person.fr_FR import Provider as FrNames
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import OSA, JaroWinkler
 
 COLUMNS = ["id", "nom", "nom_naissance", "prenom", "date_naissance", "courriel", "telephone",
            "adresse_ligne", "code_postal", "commune"]
@@ -267,8 +267,8 @@ def _email_of(rng: random.Random, prenom: str, nom: str) -> str:
 def _alike_twins(world: _World, people: list[Person], rng: random.Random, share: float,
                  ) -> set[int]:
     """The second twin of a share of twin pairs takes a first name alike the first twin's
-    (one of the same sex sharing its first three letters, or Jaro-Winkler 0.85 or more:
-    Julien / Julie, Maël / Maëlle), with an e-mail made of it."""
+    (`_alike`: the same first three letters, or Jaro-Winkler 0.85 or more: Julien /
+    Juliette, Maël / Maëlys), with an e-mail made of it."""
     renamed: set[int] = set()
     for first, second in itertools.pairwise(people):
         twins = (first.born == second.born and first.street == second.street
@@ -285,8 +285,12 @@ def _alike_twins(world: _World, people: list[Person], rng: random.Random, share:
 
 
 def _alike(name: str, other: str) -> bool:
+    """Alike, as parents may name twins: not two writings of one name (a letter apart
+    once accents are dropped: Thibaut / Thibault, René / Renée), nor a name and its part
+    (Marie-Joséphine / Marie), which no record tells from a retyped one."""
     a, b = _ascii(name).lower(), _ascii(other).lower()
-    return a[:3] == b[:3] or JaroWinkler.similarity(a, b) >= 0.85
+    one_name = OSA.distance(a, b) <= 1 or bool(set(a.split("-")) & set(b.split("-")))
+    return not one_name and (a[:3] == b[:3] or JaroWinkler.similarity(a, b) >= 0.85)
 
 
 # (in its script, in Latin letters as a French office types it), surnames then first names.

@@ -423,7 +423,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--twins-alike", type=float, default=0.0, metavar="SHARE",
                         help="French population: the share of twin pairs whose first names "
                              "look alike (the same first three letters, or Jaro-Winkler "
-                             "0.85 or more: Julien / Julie)")
+                             "0.85 or more: Julien / Juliette; not two writings of one "
+                             "name, nor a name and its part)")
     parser.add_argument("--no-splink", action="store_true", help="ours only")
     args = parser.parse_args(argv)
     try:

@@ -1,0 +1,40 @@
+"""The French generator's stress options (`bench/_population.py`): namesakes and twins
+with alike first names, drawn apart so that every other record is the same as without."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+
+from bench._population import _alike, generate
+
+
+def _changed(option: str) -> tuple[list[dict[str, str]], list[int], set[int]]:
+    plain, truth = generate(1_500, seed=4, households="dense")
+    share = 0.1 if option == "namesakes" else 1.0  # a namesake is someone else living alone
+    varied, varied_truth = generate(1_500, seed=4, households="dense", **{option: share})
+    assert varied_truth == truth
+    return varied, truth, {t for a, b, t in zip(plain, varied, truth, strict=True) if a != b}
+
+
+@pytest.mark.parametrize("option", ["namesakes", "twins_alike"])
+def test_only_the_records_of_the_people_changed_are_drawn_again(option):
+    _varied, truth, changed = _changed(option)
+    assert changed
+    assert len(changed) < len(set(truth)) / 2
+
+
+def test_namesakes_are_other_people_of_one_name_and_birth_date():
+    varied, truth, changed = _changed("namesakes")
+    people = defaultdict(set)
+    for row, person in zip(varied, truth, strict=True):
+        people[(row["nom"].lower(), row["prenom"].lower(), row["date_naissance"])].add(person)
+    assert sum(len(found) > 1 for found in people.values()) >= len(changed) / 4
+
+
+def test_alike_twins_have_first_names_alike_and_still_two():
+    assert _alike("Julien", "Juliette") and _alike("Maël", "Maëlys")
+    assert not _alike("Lucas", "Inès")
+    assert not _alike("Thibaut", "Thibault") and not _alike("René", "Renée")
+    assert not _alike("Marie-Joséphine", "Marie")
