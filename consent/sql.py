@@ -72,7 +72,10 @@ class SqlConsentRegistry(ConsentRegistry):
                              .order_by(c.recorded_at, c.id))
 
     def _load(self, consent_id: str) -> ConsentRecord | None:
-        found = self._records(sa.select(self._t.consents).where(self._t.consents.c.id == consent_id))
+        # The states read for an unknown id too: an answer's time must not tell another
+        # member that a consent exists (docs/protocol.md, "Need-to-know").
+        found = self._records(sa.select(self._t.consents).where(self._t.consents.c.id == consent_id),
+                              histories_always=True)
         return found[0] if found else None
 
     def _find_reference(self, member_id: str, reference: str) -> ConsentRecord | None:
@@ -151,11 +154,11 @@ class SqlConsentRegistry(ConsentRegistry):
         if bumped.rowcount == 0:
             conn.execute(changes.insert().values(id=1, version=1))
 
-    def _records(self, query: sa.Select[Any],
-                 params: dict[str, Any] | None = None) -> list[ConsentRecord]:
+    def _records(self, query: sa.Select[Any], params: dict[str, Any] | None = None, *,
+                 histories_always: bool = False) -> list[ConsentRecord]:
         with self._engine.connect() as conn:
             rows = conn.execute(query, params).mappings().all()
-            ids = [row["id"] for row in rows]
+            ids = [row["id"] for row in rows] or ([""] if histories_always else [])
             history = self._histories(conn, ids) if ids else {}
         return [_record(row, history.get(row["id"], ())) for row in rows]
 

@@ -155,11 +155,10 @@ def acknowledge_notice(hub: Hub, caller: Caller, consent_id: str) -> dict[str, A
 def acknowledgements(hub: Hub, caller: Caller, consent_id: str) -> list[dict[str, Any]]:
     """Every notified member's acknowledgement for the collector and its DPOs; a member
     sent data under the consent sees its own line only; anyone else gets 404."""
-    record = hub.consents.get(consent_id)
-    whole = audits(caller, record.member_id) or (
-        caller.dpo_scope is None and caller.member_id == record.member_id)
-    if not whole:
-        _visible(hub, caller, consent_id)
+    found = _found(hub, consent_id)
+    whole = found is not None and (audits(caller, found.member_id) or (
+        caller.dpo_scope is None and caller.member_id == found.member_id))
+    record = found if found is not None and whole else _visible(hub, caller, consent_id)[0]
     acks = hub.consents.acks(consent_id)
     shown = {caller.member_id} if not whole else None if caller.dpo_scope == NETWORK_DPO \
         else _told_collector(hub, record, acks)
@@ -206,12 +205,20 @@ def _told_collector(hub: Hub, record: ConsentRecord, acks: list[Any]) -> set[str
 def _visible(hub: Hub, caller: Caller, consent_id: str) -> tuple[ConsentRecord, bool]:
     """The consent, for the collector, the members it names and those sent data under it
     (and whether the caller is one of the latter two); others learn nothing, not even
-    that it exists."""
-    record = hub.consents.get(consent_id)
-    if record.member_id == caller.member_id:
+    that it exists: neither from the answer nor from its time (an unknown id goes through
+    the same statements as another member's consent)."""
+    record = _found(hub, consent_id)
+    if record is not None and record.member_id == caller.member_id:
         return record, True
     with hub.uow() as uow:
         sent = caller.member_id in sent_under(uow, record)
-    if not sent and caller.member_id not in record.members:  # the registry's own answer
-        raise ConsentNotFound()
+    if record is None or (not sent and caller.member_id not in record.members):
+        raise ConsentNotFound()  # the registry's own answer
     return record, sent
+
+
+def _found(hub: Hub, consent_id: str) -> ConsentRecord | None:
+    try:
+        return hub.consents.get(consent_id)
+    except ConsentNotFound:
+        return None

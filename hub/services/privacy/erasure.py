@@ -165,15 +165,16 @@ def read_erasure(hub: Hub, caller: Caller, erasure_id: str) -> dict[str, Any]:
         row = uow.erasures.get(erasure_id)
         requester = row is not None and caller.dpo_scope is None and \
             caller.member_id == row.requested_by
-        asked = uow.erasure_requests.of_erasure(erasure_id) if row is not None else []
+        # Read for an unknown id too (and the notices below): an answer's time must not
+        # tell another member that an erasure exists (docs/protocol.md, "Need-to-know").
+        asked = uow.erasure_requests.of_erasure(erasure_id)
         if row is not None and (requester or audits(caller, row.requested_by)):
             shown, erased = _known_to_requester(uow, row, caller)
             asked = [a for a in asked if caller.dpo_scope == NETWORK_DPO or a.named_to_requester]
         else:
             shown, erased = {caller.member_id}, None
             asked = [a for a in asked if a.owner_id == caller.member_id]
-    acks = [a for a in hub.consents.acks(erasure_id) if a.kind == NoticeKind.ERASURE] \
-        if row is not None else []
+    acks = [a for a in hub.consents.acks(erasure_id) if a.kind == NoticeKind.ERASURE]
     if row is None or (erased is None and not asked and
                        caller.member_id not in {a.recipient_id for a in acks}):
         raise NotFound("Aucun effacement ne porte cet identifiant.", "No erasure has this id.")

@@ -17,11 +17,14 @@ from hub.store.uow import UnitOfWork
 NETWORK_DPO, MEMBER_DPO = "reseau", "membre"  # hub.services.accounts.dpo's scopes
 
 
-def sent_under(uow: UnitOfWork, record: ConsentRecord) -> set[str]:
-    """The collector and the members sent data under the consent."""
-    fiche = uow.fiches.porteur_of(record.member_id, record.fiche_id)
-    received = uow.deliveries.data_recipients([fiche.id])[fiche.id] if fiche else set()
-    return {record.member_id} | received
+def sent_under(uow: UnitOfWork, record: ConsentRecord | None) -> set[str]:
+    """The collector and the members sent data under the consent; for no consent (an
+    unknown id) nobody, after the same statements: an answer's time must not tell that
+    a consent exists, nor that its fiche is still held."""
+    member_id, fiche_id = (record.member_id, record.fiche_id) if record else ("", "")
+    pk = fiche.id if (fiche := uow.fiches.porteur_of(member_id, fiche_id)) else 0  # no fiche's
+    received = uow.deliveries.data_recipients([pk])[pk]
+    return {member_id} | received if record else set()
 
 
 def consent_document(record: ConsentRecord, now: Any, *, sent: bool) -> dict[str, Any]:
