@@ -72,10 +72,18 @@ def is_signed(call: object) -> bool:
 def authenticated_as(gate: Callable[[Caller], object]) -> Callable[[Request], Awaitable[Authenticated]]:
     """`authenticated` for a route only some callers may call: `gate` (raising Forbidden)
     passes before the query is checked, so that such a caller is told 403, not 422."""
+    return authenticated_if(lambda caller, _request: gate(caller))
+
+
+def authenticated_if(
+        gate: Callable[[Caller, Request], object]) -> Callable[[Request], Awaitable[Authenticated]]:
+    """`authenticated_as` for a route whose 403 depends on what the request asks (a
+    member named in the query): `gate` reads the raw request, before the query's checks
+    and the parameters' validation."""
     @checks_the_query_itself
     async def gated(request: Request) -> Authenticated:
         signed = await _signed(request)
-        gate(signed.caller)
+        gate(signed.caller, request)
         declared_query_only(request)
         return signed
     _GATED.add(gated)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from hub.api.auth import Authenticated, authenticated, hub_of
+from hub.api.auth import Authenticated, authenticated, authenticated_if, hub_of
 from hub.api.bodies import closed_object, json_body
 from hub.api.models import (
     ERASURE_KEYS,
@@ -32,6 +32,7 @@ from hub.api.models import (
 from hub.api.openapi import answer, body, errors
 from hub.api.params import Cursor, IdPath, MemberQuery, OptionalId
 from hub.errors import Forbidden
+from hub.services.accounts.auth import Caller
 from hub.services.delivery import feed, subscriptions, webhooks
 from hub.services.privacy import consents, erasure, erasure_requests, porteurs
 
@@ -170,10 +171,20 @@ def answer_erasure_request(erasure_id: IdPath, request: Request,
         closed_object(auth.body, ErasureAnswer.model_fields))
 
 
+def _may_name_its_member(caller: Caller, request: Request) -> None:
+    """Each `membre` as sent: a member naming another is told 403 whatever else its query
+    holds (an unknown, repeated or invalid parameter is a 422 only for who may ask)."""
+    for named in request.query_params.getlist("membre"):
+        _whose_dead_letters(caller, named)
+
+
+_DEAD_LETTERS_OF = authenticated_if(_may_name_its_member)
+
+
 @router.get("/deliveries/dead", tags=["livraisons"], responses=answer(DeadLetters, 403, 404))
 def dead_letters(request: Request, after: Cursor = 0,
                  limit: int = Query(500, ge=1, le=1000), membre: MemberQuery = None,
-                 auth: Authenticated = Depends(authenticated)) -> Any:
+                 auth: Authenticated = Depends(_DEAD_LETTERS_OF)) -> Any:
     """The caller's dead-lettered webhook deliveries by pages: `total`, `livraisons`
     (`id`: the position in the caller's own line), and `suivant`, the `after` of the next
     page. The coordination also gets `par_membre` (each member's count) and reads a
@@ -189,7 +200,7 @@ def dead_letters(request: Request, after: Cursor = 0,
 
 @router.post("/deliveries/replay", tags=["livraisons"], responses=answer(Replayed, 400, 403, 404))
 def replay(request: Request, delivery_id: OptionalId = None, membre: MemberQuery = None,
-           auth: Authenticated = Depends(authenticated)) -> Any:
+           auth: Authenticated = Depends(_DEAD_LETTERS_OF)) -> Any:
     """Put the caller's dead-lettered deliveries (or one of them, `delivery_id`: its `id`
     in the dead letters) back in line; the coordination, a member's with `membre`."""
     member = _whose_dead_letters(auth.caller, membre)
@@ -197,7 +208,7 @@ def replay(request: Request, delivery_id: OptionalId = None, membre: MemberQuery
     return {"rejouees": count}
 
 
-def _whose_dead_letters(caller: Any, membre: str | None) -> str:
+def _whose_dead_letters(caller: Caller, membre: str | None) -> str:
     """The caller's own, or (the coordination) the member it names."""
     if membre is None or membre == caller.member_id:
         return str(caller.member_id)

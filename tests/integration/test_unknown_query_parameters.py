@@ -142,3 +142,28 @@ def test_the_ops_routes_ignore_a_monitor_s_cache_buster(contract, path):
     """They take no parameter: a monitor adding `?_=<time>` must not take a node down."""
     plain = contract.client.get(path)
     assert contract.client.get(f"{path}?_=1733440000&_=2").status_code == plain.status_code != 422
+
+
+@pytest.mark.parametrize(("method", "target"), [
+    ("GET", f"/v1/deliveries/dead?membre={RECIPIENT}&zz=1"),
+    ("GET", f"/v1/deliveries/dead?membre={RECIPIENT}&limit=0"),
+    ("GET", f"/v1/deliveries/dead?membre={RECIPIENT}&membre={OWNER}"),
+    ("GET", "/v1/deliveries/dead?membre=Pas%20un%20membre"),
+    ("POST", f"/v1/deliveries/replay?membre={RECIPIENT}&delivery_id=abc"),
+    ("POST", f"/v1/deliveries/replay?zz=1&membre={RECIPIENT}"),
+])
+def test_a_member_naming_another_member_s_dead_letters_is_a_403_whatever_else_its_query_holds(
+        contract, method, target):
+    """The 403 of another member's dead letters was decided from `membre`'s value inside
+    the route, after the query's checks: a member was told 422 (a parameter unknown,
+    repeated or out of range) for what it may not ask at all."""
+    response = contract.call(OWNER, method, target)
+    assert response.status_code == 403, response.text
+    assert response.json()["error"]["code"] == "forbidden"
+
+
+def test_the_coordination_naming_a_member_still_has_its_query_checked(contract):
+    response = contract.call(NETWORK, "GET", f"/v1/deliveries/dead?membre={OWNER}&zz=1")
+    _refused(response, "zz")
+    own = contract.call(OWNER, "GET", f"/v1/deliveries/dead?membre={OWNER}&zz=1")
+    _refused(own, "zz")
