@@ -70,6 +70,7 @@ French and English, and never echo personal data.
     │   ├── InvalidMatchingModel    500 invalid_matching_model
     │   └── InvalidAlertRules       500 invalid_alert_rules
     ├── NotReady                    503 not_ready
+    │   └── SchedulerStopped        503 scheduler_stopped
     ├── BrokerUnavailable           503 broker_unavailable
     └── StoreUnavailable            503 store_unavailable (Retry-After)
         ├── StoreTimeout            503 store_timeout (Retry-After)
@@ -537,6 +538,12 @@ class NotReady(HubError):
 
     status = 503
     code = "not_ready"
+
+
+class SchedulerStopped(NotReady):
+    """No scheduler (beat) beats while one did or workers do (GET /healthz only)."""
+
+    code = "scheduler_stopped"
 
 
 class RateLimited(HubError):

@@ -2,7 +2,9 @@
 
 - `GET /livez`: the process answers (no dependency checked).
 - `GET /healthz`: `{"status": "ok"}` when ready; otherwise 503 in the error envelope,
-  `data_directory_read_only` when the data directory refuses a write, else `not_ready`.
+  `data_directory_read_only` when the data directory refuses a write,
+  `scheduler_stopped` when the beat stopped beating (or workers beat without one), else
+  `not_ready`.
 - `GET /readyz`: 200 when the database (at the current migrations), the broker, the key
   files, the policy and, in embedded mode, the data directory are usable; 503 otherwise,
   naming the failed checks (never a secret).
@@ -47,7 +49,7 @@ def livez() -> Any:
 @ignores_the_query
 def healthz(request: Request) -> Any:
     # The data directory probed once, within the checks' deadline (a hung disk too).
-    result = health.readiness(hub_of(request), data_dir=True)
+    result = health.readiness(hub_of(request), data_dir=True, scheduler=True)
     if not result.ready:  # data_directory_read_only: it cannot store; else an outage
         raise result.error or _not_ready(result)
     return {"status": "ok"}

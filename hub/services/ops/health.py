@@ -23,9 +23,16 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from hub.bootstrap import Hub
+from hub.bootstrap import Hub, utc_now
 from hub.config import Settings
-from hub.errors import DataDirectoryFull, DataDirectoryReadOnly, HubError, StoreUnavailable
+from hub.errors import (
+    DataDirectoryFull,
+    DataDirectoryReadOnly,
+    HubError,
+    SchedulerStopped,
+    StoreUnavailable,
+)
+from hub.services.ops.heartbeat import kinds_alive
 from hub.store.backup import unfinished_restore_in
 from hub.store.engine import outage, reader_engine
 from hub.store.migrate import migrations_current
@@ -61,14 +68,17 @@ class Readiness:
                                   for c in self.checks}}
 
 
-def readiness(hub: Hub, *, data_dir: bool = False) -> Readiness:
+def readiness(hub: Hub, *, data_dir: bool = False, scheduler: bool = False) -> Readiness:
     """Every check within CHECK_TIMEOUT_S; the data directory's in embedded mode, or
-    always with `data_dir` (`/healthz`)."""
+    always with `data_dir` (`/healthz`); the scheduler's with `scheduler` (`/healthz`:
+    not the load balancer's `/readyz`, the API takes fiches without it)."""
     checks: list[tuple[str, Callable[[Hub], str]]] = [
         ("base", _database), ("courtier", _broker), ("cles", _keys), ("politique", _policy),
     ]
     if data_dir or hub.settings.is_sqlite or hub.settings.embedded_broker:
         checks.append(("repertoire_donnees", _data_dir))
+    if scheduler:
+        checks.append(("planificateur", _scheduler))
     deadline = time.monotonic() + CHECK_TIMEOUT_S
     running = [(name, _probes.submit(_run, name, check, hub)) for name, check in checks]
     return Readiness([_within(name, future, deadline) for name, future in running])
@@ -146,6 +156,23 @@ def _keys(hub: Hub) -> str:
 
 def _policy(hub: Hub) -> str:
     return "" if hub.policy.current.version else "aucune politique chargée"
+
+
+def _scheduler(hub: Hub) -> str:
+    """A scheduler (the beat: outbox sweep, webhook dispatch, signed audit heads, consent
+    expiry) that stopped beating, or workers beating without any: nothing restarts a
+    beat that died inside a running worker. No process at all is the workers' alert."""
+    alive = kinds_alive(reader_engine(hub.engine), hub.settings, utc_now())
+    if alive.get("beat") or not ("beat" in alive or alive.get("worker")):
+        return ""
+    detail = "le planificateur ne bat plus" if "beat" in alive else "aucun planificateur"
+    raise _Refused(detail, SchedulerStopped(
+        f"Le hub n'a plus de planificateur ({detail}) : relancez `capactif worker` (un seul, "
+        "avec le planificateur) ; sans lui, rien ne balaie la file, n'envoie les webhooks "
+        "ni ne signe le journal.",
+        f"The hub has no scheduler any more ({'its beat stopped' if 'beat' in alive else 'none'}): "
+        "restart `capactif worker` (one, with the scheduler); without it nothing sweeps the "
+        "outbox, sends webhooks or signs the log."))
 
 
 class _Refused(Exception):

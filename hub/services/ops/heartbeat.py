@@ -73,11 +73,23 @@ def live_processes(engine: sa.Engine, settings: Settings, now: dt.datetime) -> i
     """How many hub processes beat within three intervals (a process stopped cleanly
     withdraws its row; one killed ages out). A store without the heartbeats' table (older
     than it, or a schema an interrupted restore left empty) has none."""
+    return sum(live for _kind, live in _beats(engine, settings, now))
+
+
+def kinds_alive(engine: sa.Engine, settings: Settings, now: dt.datetime) -> dict[str, bool]:
+    """For each kind of process with a heartbeat row (`worker`, `beat`), whether one of
+    them beat within three intervals (a killed one's row stays 100 intervals)."""
+    alive: dict[str, bool] = {}
+    for kind, live in _beats(engine, settings, now):
+        alive[kind] = alive.get(kind, False) or live
+    return alive
+
+
+def _beats(engine: sa.Engine, settings: Settings, now: dt.datetime) -> list[tuple[str, bool]]:
     with engine.connect() as conn:
         if not sa.inspect(conn).has_table("process_heartbeats"):
-            return 0
+            return []
         beats = OpsQueries(conn).heartbeats()
     limit = dt.timedelta(seconds=3 * settings.heartbeat_interval_s)
-    return sum(1 for b in beats
-               if now - (b.seen_at if b.seen_at.tzinfo else b.seen_at.replace(tzinfo=dt.UTC))
-               <= limit)
+    return [(b.kind, now - (b.seen_at if b.seen_at.tzinfo else b.seen_at.replace(tzinfo=dt.UTC))
+             <= limit) for b in beats]
