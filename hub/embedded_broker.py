@@ -10,7 +10,8 @@ anything else under a message's name (a FIFO, a folder, a symbolic link, never f
 a file too large to be a message, never read) is moved to `broker/torn/` and logged,
 never fatal: the outbox sweep re-publishes the work it carried, since tasks hold ids
 only. So is a message a producer killed mid-write left in `staging/` (never in the
-queue), once older than any write. The working folders (`staging/`, `reading/`, `torn/`)
+queue), once older than any write; a message a reader killed between taking and
+deleting it left in `reading/` is put back in the queue. The working folders (`staging/`, `reading/`, `torn/`)
 are made again if removed while processes run (they look like scratch space), and so is
 the queue folder itself: the messages removed with it are published again by the sweep.
 """
@@ -118,11 +119,14 @@ class Channel(filesystem.Channel):
 
     def _clear_staging(self) -> None:
         """Move to `torn/` the messages a producer killed mid-write left in `staging/`
-        (never in the queue, so never read): logged, not piling up unseen."""
+        (never in the queue, so never read): logged, not piling up unseen. And put back
+        in the queue those a reader killed between taking and deleting them left in
+        `reading/`."""
         now = monotonic()
         if now - self._staging_looked_at[0] < STAGED_MAX_AGE_S:
             return
         self._staging_looked_at[0] = now
+        self._requeue_left_in_reading()
         for path in _older_than(self._staging_dir, time() - STAGED_MAX_AGE_S):
             try:
                 _move(path, self.torn_dir / path.name)
@@ -132,6 +136,34 @@ class Channel(filesystem.Channel):
                       "minute moved to %s (its producer was killed or paused before "
                       "handing it over); the outbox sweep re-publishes its work",
                       self.torn_dir / path.name)
+
+    @cached_property
+    def _seen_in_reading(self) -> set[str]:
+        """The messages in `reading/` at the last look (a minute ago at least)."""
+        return set()
+
+    def _requeue_left_in_reading(self) -> None:
+        """A reader holds a message in `reading/` for milliseconds: one there at two looks
+        a minute apart was left by a reader killed between taking and deleting it. It is
+        put back in the queue (a task carries ids and is idempotent: running it again is
+        safe), unless it cannot be read (`torn/` refused it: it stays, counted by the
+        readiness checks, rather than being read and refused again every minute)."""
+        try:
+            names = {path.name for path in self._reading_dir.iterdir() if path.name.endswith(".msg")}
+        except OSError:
+            return
+        left = sorted(names & self._seen_in_reading)
+        self._seen_in_reading.clear()
+        self._seen_in_reading.update(names)
+        for name in left:
+            path = self._reading_dir / name
+            try:
+                _envelope(loads(_contents(path)))
+                _move(path, Path(self.data_folder_in) / name)
+            except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+                continue  # unreadable, or taken back by another worker's look meanwhile
+            log.warning("embedded broker: a message left in reading/ by a reader stopped "
+                        "between taking and deleting it was put back in the queue")
 
     @cached_property
     def _said_stuck(self) -> set[str]:

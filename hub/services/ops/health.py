@@ -205,7 +205,8 @@ def _data_dir(hub: Hub) -> str:
 
 def _left_in_reading(settings: Settings) -> str:
     """How many messages stay in `reading/`: those `torn/` refused (unreadable), or one
-    a worker was stopped while taking (a count: their names are not logged)."""
+    a worker was stopped while taking, until it is put back in the queue within two
+    minutes (a count: their names are not logged)."""
     try:
         count = sum(1 for path in (settings.broker_dir / "reading").iterdir()
                     if path.name.endswith(".msg"))

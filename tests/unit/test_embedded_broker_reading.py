@@ -1,0 +1,82 @@
+"""A message a worker killed between taking it (`queue/` → `reading/`) and deleting it
+left in `reading/` stayed there for ever: its task was lost until the outbox sweep
+published the work again, and a task the sweep does not cover (a dispatch) was never
+run. A reader holds a message for milliseconds: one seen in `reading/` at two looks a
+minute apart is put back in the queue (tasks carry ids and are idempotent)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from queue import Empty
+
+import pytest
+from kombu import Connection
+
+from hub import embedded_broker
+
+MESSAGE = {"body": "e30=", "properties": {"delivery_tag": "t"}}
+
+
+@pytest.fixture
+def channel(tmp_path, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(embedded_broker, "monotonic", lambda: clock[0])
+    queue = tmp_path / "queue"
+    queue.mkdir()
+    connection = Connection("filesystem://", transport=embedded_broker.TRANSPORT,
+                            transport_options={"data_folder_in": str(queue),
+                                               "data_folder_out": str(queue),
+                                               "control_folder": str(tmp_path / "control")})
+    channel = connection.channel()
+    channel.clock = clock
+    yield channel
+    connection.release()
+
+
+def _left_in_reading(channel, contents: bytes | None = None) -> Path:
+    """A message taken by a reader killed before it deleted it."""
+    channel._put("capactif", MESSAGE)
+    [queued] = list(Path(channel.data_folder_in).iterdir())
+    reading = Path(channel.data_folder_in).parent / "reading"
+    reading.mkdir(exist_ok=True)
+    left = reading / queued.name
+    queued.rename(left)
+    if contents is not None:
+        left.write_bytes(contents)
+    return left
+
+
+def test_a_message_left_in_reading_is_put_back_in_the_queue_and_read(channel, caplog):
+    left = _left_in_reading(channel)
+    with pytest.raises(Empty):
+        channel._get("capactif")  # first seen there
+    channel.clock[0] += embedded_broker.STAGED_MAX_AGE_S + 1
+    with caplog.at_level(logging.WARNING, logger=embedded_broker.__name__):
+        assert channel._get("capactif")["properties"]["delivery_tag"] == "t"
+    assert not left.exists()
+    assert list(left.parent.iterdir()) == []
+    [said] = [r.getMessage() for r in caplog.records]
+    assert "reading" in said and left.name not in said
+
+
+def test_a_message_seen_once_in_reading_is_left_to_its_reader(channel):
+    """Another worker of the same data directory may be reading it right now."""
+    with pytest.raises(Empty):
+        channel._get("capactif")
+    channel.clock[0] += embedded_broker.STAGED_MAX_AGE_S + 1
+    left = _left_in_reading(channel)
+    with pytest.raises(Empty):
+        channel._get("capactif")
+    assert left.exists()
+
+
+def test_an_unreadable_message_left_in_reading_stays_out_of_the_queue(channel):
+    """One `torn/` refused: read again it would be set aside again, every minute."""
+    left = _left_in_reading(channel, b"{not json")
+    for _ in range(3):
+        with pytest.raises(Empty):
+            channel._get("capactif")
+        channel.clock[0] += embedded_broker.STAGED_MAX_AGE_S + 1
+    assert left.exists()
+    assert list(Path(channel.data_folder_in).iterdir()) == []
