@@ -60,30 +60,50 @@ def test_an_id_held_by_others_answers_like_an_id_nobody_holds(contract, held, me
     assert answer(held) == unknown
 
 
-@pytest.mark.parametrize(("method", "route", "body"), [
+OTHER_ROUTES = [
     ("GET", "/v1/fiches/{owner}/{fiche}", None),
     ("DELETE", "/v1/fiches/{owner}/{fiche}", None),
     ("POST", "/v1/erasures", {"porteur_id": "{porteur}"}),
     ("POST", "/v1/porteurs/{porteur}/unmerge", {}),
     ("GET", "/v1/audit/fiches/{fiche}/report", None),
     ("GET", "/v1/audit/report/{porteur}", None),
-])
+]
+
+
+def _other_route_call(contract, caller: str, method: str, route: str, body: dict | None,
+                      fiche: str, porteur: str):
+    target = route.format(owner=OWNER, fiche=fiche, porteur=porteur)
+    sent = None if body is None else {k: v.format(porteur=porteur) if isinstance(v, str)
+                                      else v for k, v in body.items()}
+    return contract.call(caller, method, target, body=sent if method != "GET" else None)
+
+
+@pytest.mark.parametrize(("method", "route", "body"), OTHER_ROUTES)
 @pytest.mark.parametrize("caller", [RECIPIENT, f"{RECIPIENT}.dpo"])
 def test_another_member_s_fiche_or_porteur_answers_like_one_nobody_holds(contract, held, method,
                                                                           route, body, caller):
     """The routes naming a fiche or a porteur another member holds (a sweep of the
     routes the first test does not take)."""
     def answer(fiche: str, porteur: str) -> tuple[int, dict]:
-        target = route.format(owner=OWNER, fiche=fiche, porteur=porteur)
-        sent = None if body is None else {k: v.format(porteur=porteur) if isinstance(v, str)
-                                          else v for k, v in body.items()}
-        response = contract.call(caller, method, target,
-                                 body=sent if method != "GET" else None)
+        response = _other_route_call(contract, caller, method, route, body, fiche, porteur)
         return response.status_code, response.json()
 
     unknown = answer("F-NOBODY", NOBODY_S["porteur"])
     assert unknown[0] in (200, 403, 404)
     assert answer("F-1", held["porteur"]) == unknown
+
+
+@pytest.mark.parametrize(("method", "route", "body"), OTHER_ROUTES)
+@pytest.mark.parametrize("caller", [RECIPIENT, f"{RECIPIENT}.dpo"])
+def test_another_member_s_fiche_or_porteur_costs_the_statements_of_one_nobody_holds(
+        contract, held, method, route, body, caller):
+    def statements(fiche: str, porteur: str) -> list[str]:
+        with _statements_run() as run:
+            _other_route_call(contract, caller, method, route, body, fiche, porteur)
+        return run
+
+    statements("F-NOBODY", NOBODY_S["porteur"])
+    assert statements("F-1", held["porteur"]) == statements("F-NOBODY", NOBODY_S["porteur"])
 
 
 @pytest.mark.parametrize(("method", "route"), ROUTES)
