@@ -78,12 +78,14 @@ fiche_versions = sa.Table(
     sa.UniqueConstraint("fiche_pk", "version", name="uq_fiche_versions_fiche_version"),
 )
 
+# No foreign keys (migration 0035), as `match_records`: one row a processed fiche, each key
+# checked row by row; fiches and porteurs are never deleted.
 fiche_links = sa.Table(
     "fiche_links",
     metadata,
     sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
-    sa.Column("fiche_pk", sa.BigInteger, sa.ForeignKey("fiches.id"), nullable=False, index=True),
-    sa.Column("porteur_id", sa.String(40), sa.ForeignKey("porteurs.id"), nullable=False, index=True),
+    sa.Column("fiche_pk", sa.BigInteger, nullable=False, index=True),
+    sa.Column("porteur_id", sa.String(40), nullable=False, index=True),
     sa.Column("method", sa.String(20), nullable=False),
     sa.Column("evidence", sa.JSON, nullable=False, default=dict),
     sa.Column("linked_at", UTC_TIME, nullable=False),
