@@ -6,7 +6,8 @@ scale mode (PostgreSQL + Redis at 127.0.0.1).
     .venv/bin/python bench/ingest.py [--fiches 3000] [--tasks 3000] [--rounds 3]
                                      [--embedded-only] [--scale-only] [--audit-ratio]
                                      [--log-level INFO] [--never-analysed]
-                                     [--sizes 25,10,5] [--checkouts DIR,DIR]
+                                     [--sizes 25,10,5] [--claims 100,500]
+                                     [--checkouts DIR,DIR]
 
 The workload is mostly new porteurs (one fiche in ten is another fiche of a porteur
 already pushed). Each round measures, one after the other on the same broker and store:
@@ -28,6 +29,8 @@ Embedded, --sizes (worker transaction sizes) or --checkouts (each variant's API 
 run that checkout's code) compare variants in the same run: each round measures the API
 alone, then with the worker in each variant, in an order turning round by round; each
 variant prints its ingest ratio and the worker's own rate meanwhile (push to processed).
+Scale, --checkouts, --claims or --sizes do the same with the no-op, then one and two workers of
+each variant a round: each prints its two ratios and its CPU a fiche.
 --tasks 0 leaves the no-op out (on the embedded broker it runs some 20 tasks/s).
 
 With --audit-ratio the hub rate is also measured with the access log switched off
@@ -210,8 +213,8 @@ def run_mode(name: str, env: dict[str, str], base: Path, args: argparse.Namespac
     if args.audit_ratio:
         return _audit_ratio(name, env, logs, args)
     scale = not settings.embedded_broker
-    if not scale and len(_variants(args)) > 1:
-        return _compare(name, env, logs, args)
+    if len(_variants(args)) > 1:
+        return (_compare_scale if scale else _compare)(name, env, logs, args)
     noops, ones, twos, alone, beside = [], [], [], [], []
     written = 0  # fiches written since the last upkeep
     for n in range(args.rounds):  # alternate: each side meets every database size
@@ -259,6 +262,8 @@ def _variants(args: argparse.Namespace) -> dict[str, dict[str, str]]:
     """Embedded variants compared in one run, by label: the environment each one's hub
     processes get (a worker transaction size, or a checkout whose code they run)."""
     variants = {f"size {size}": {"HUB_WORKER_TRANSACTION_SIZE": str(size)} for size in args.sizes}
+    for size in args.claims:
+        variants[f"claim {size}"] = {"HUB_WORKER_CLAIM_SIZE": str(size)}
     for checkout in args.checkouts:
         variants[f"code {checkout}"] = {"PYTHONPATH": str(Path(checkout).resolve())}
     return variants
@@ -292,6 +297,48 @@ def _compare(name: str, env: dict[str, str], logs: Path, args: argparse.Namespac
         print(f"{name:<28} {label}: worker CPU ms per fiche {_median(worker_cpu[label]):.2f}",
               flush=True)
     CPU_PER_FICHE.clear()
+
+
+def _compare_scale(name: str, env: dict[str, str], logs: Path,
+                   args: argparse.Namespace) -> None:
+    """Scale, several variants in one run: each round measures the no-op, then each
+    variant with one worker and with two (after the upkeep), the variants' order turning
+    round by round and one or two workers first every other round."""
+    variants = _variants(args)
+    labels = list(variants)
+    noops: list[float] = []
+    ones: dict[str, list[float]] = {label: [] for label in labels}
+    twos: dict[str, list[float]] = {label: [] for label in labels}
+    cpu: dict[tuple[str, int], list[float]] = {}
+    written = 0
+    for n in range(args.rounds):
+        noops.append(measure_noop_rate(env, logs, args.tasks))
+        documents = workload(f"R{n}", args.fiches, seed=n)
+        part = len(documents) // (2 * len(labels))
+        turn = n % len(labels)
+        for k, label in enumerate(labels[turn:] + labels[:turn]):
+            for m, workers in enumerate((1, 2) if n % 2 == 0 else (2, 1)):
+                if not args.never_analysed:
+                    upkeep(env, written)
+                half = documents[(2 * k + m) * part:(2 * k + m + 1) * part]
+                written = len(half)
+                rate = measure_hub_rate({**env, **variants[label]}, logs, half, args.batch,
+                                        workers=workers)[0]
+                (ones if workers == 1 else twos)[label].append(rate)
+                sample = CPU_PER_FICHE[workers].pop()
+                cpu.setdefault((label, workers), []).append(sum(sample.values()))
+    noop = _median(noops)
+    print(f"{name:<28} rounds: no-op {_rounded(noops)} tasks/s", flush=True)
+    for label in labels:
+        one, two = _median(ones[label]), _median(twos[label])
+        print(f"{name:<28} {label}: rounds 1 worker {_rounded(ones[label])}, 2 workers "
+              f"{_rounded(twos[label])} fiches/s", flush=True)
+        print(f"{name:<28} {label}: 1 worker / no-op {one / noop:5.2f}   2 workers / 1 "
+              f"{two / one:5.2f}   CPU ms a fiche (all sides) 1 worker "
+              f"{_median(cpu[(label, 1)]):.2f}, 2 workers {_median(cpu[(label, 2)]):.2f}",
+              flush=True)
+    CPU_PER_FICHE.clear()
+    UPKEEP_PER_FICHE.clear()
 
 
 def _print_embedded(name: str, label: str, alone: list[float], beside: list[float],
@@ -368,9 +415,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=lambda text: [int(v) for v in text.split(",")],
                         default=[], help="embedded: worker transaction sizes compared in "
                         "the same run (e.g. 25,10; default: the settings')")
+    parser.add_argument("--claims", type=lambda text: [int(v) for v in text.split(",")],
+                        default=[], help="outbox rows a worker transaction claims at most "
+                        "(HUB_WORKER_CLAIM_SIZE) compared in the same run (e.g. 100,500)")
     parser.add_argument("--checkouts", type=lambda text: text.split(","), default=[],
-                        help="embedded: checkouts compared in the same run, each variant's "
-                        "API and worker running that checkout's code (PYTHONPATH)")
+                        help="checkouts compared in the same run, each variant's API and "
+                        "worker(s) running that checkout's code (PYTHONPATH)")
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--embedded-only", action="store_true")
     parser.add_argument("--scale-only", action="store_true")

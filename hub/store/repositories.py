@@ -404,6 +404,24 @@ class Outbox(_Repository):
             query = query.with_for_update(skip_locked=True)
         return [OutboxItem(*row) for row in self.conn.execute(query)]
 
+    def claim_queued(self, count: int, besides: Sequence[int]) -> list[OutboxItem]:
+        """Lock up to `count` other unprocessed rows (not `besides`), oldest first. On
+        PostgreSQL rows another transaction holds are skipped, so two workers split the
+        queue; SQLite's writers take their turns whole (BEGIN IMMEDIATE)."""
+        if count <= 0:
+            return []
+        query = (
+            sa.select(outbox.c.id, outbox.c.topic, outbox.c.ref_id)
+            .where(outbox.c.processed_at.is_(None))
+            .order_by(outbox.c.id)
+            .limit(count)
+        )
+        if besides:
+            query = query.where(sa.not_(bulk.among(self.conn, outbox.c.id, besides)))
+        if self.conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return [OutboxItem(*row) for row in self.conn.execute(query)]
+
     def mark_processed(self, outbox_ids: Sequence[int], now: dt.datetime) -> None:
         if outbox_ids:
             self.conn.execute(
@@ -430,6 +448,12 @@ class Outbox(_Repository):
                 .where(outbox.c.id.in_(list(outbox_ids)))
                 .values(published_at=now, publish_count=outbox.c.publish_count + 1)
             )
+
+    def queued(self, at_most: int) -> int:
+        """How many rows are unprocessed, counted up to `at_most` (by the pending index)."""
+        pending = sa.select(outbox.c.id).where(outbox.c.processed_at.is_(None)).limit(at_most)
+        return self.conn.execute(
+            sa.select(sa.func.count()).select_from(pending.subquery())).scalar_one()
 
     def pending_count(self) -> int:
         return self.conn.execute(

@@ -97,6 +97,7 @@ def test_rows_removed_under_a_running_worker_are_written_again_by_its_next_lock(
         conn.execute(sa.text("DELETE FROM match_lock_stripes"))
     again = [fiche_of(CCI, f"R-{i}", person) for i, person in enumerate(strangers(3, 0))]
     ids = push(hub, CCI, *again, process=False)  # the same people: stripes seen before
+    hub = hub.with_settings(worker_claim_size=1)  # not the rows left by the probes above
     assert processing.process_outbox(hub, ids).claimed == 3
     assert porteur_of(hub, CCI, "R-0") == porteur_of(hub, CCI, "L-0")
     assert stripe_rows(hub) >= written

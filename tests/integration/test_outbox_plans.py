@@ -68,3 +68,9 @@ def test_the_claim_reads_its_rows_by_the_primary_key(conn):
 def test_the_pending_count_reads_the_pending_rows_index(conn):
     plan = _plans(conn, lambda rows: rows.pending_count())
     assert "ix_outbox_pending" in plan
+
+
+def test_the_claim_of_queued_rows_and_their_count_read_the_pending_rows_index(conn):
+    plan = _plans(conn, lambda rows: (rows.claim_queued(3, besides=[3001]), rows.queued(500)))
+    assert plan.count("ix_outbox_pending") == 2
+    assert "TEMP B-TREE" not in plan and "Sort" not in plan  # in id order as read

@@ -97,6 +97,7 @@ def test_a_fiche_processed_meanwhile_is_put_back_without_keeping_its_keys(pg_wor
     or a later transaction, refreshes it), and the keys it locked are free again once that
     batch is processed, before anything else is done."""
     hub, _clock = pg_world
+    hub = hub.with_settings(worker_claim_size=1)  # each transaction its task's rows only
     first = push(hub, CCI, fiche_of(CCI, "C-1", PERSON), process=False)
     second = push(hub, CCI, fiche_of(CCI, "C-1", PERSON, version=2),
                   fiche_of(CCI, "C-2", STRANGER), process=False)
@@ -199,6 +200,7 @@ def test_two_versions_of_one_fiche_are_never_processed_by_two_transactions_at_on
     held), not resolved a second time (the task died on the fiche's second match record
     once the first committed); a later transaction refreshes it."""
     hub, _clock = pg_world
+    hub = hub.with_settings(worker_claim_size=1)  # each transaction its task's rows only
     first = push(hub, CCI, fiche_of(CCI, "C-1", PERSON), process=False)
     second = push(hub, CCI, fiche_of(CCI, "C-1", STRANGER, version=2), process=False)
     assert not stripes_of(hub, PERSON) & stripes_of(hub, STRANGER)

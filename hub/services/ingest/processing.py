@@ -41,8 +41,10 @@ class BatchOutcome:
 def process_outbox(hub: Hub, outbox_ids: Sequence[int]) -> BatchOutcome:
     """Process the given outbox rows once in effect: rows already processed, or
     locked by another worker, are skipped. Rows commit by transactions of
-    HUB_WORKER_TRANSACTION_SIZE: each holds the matching locks of its own keys only, so
-    two workers rarely wait for each other, and stays within PostgreSQL's lock table.
+    HUB_WORKER_TRANSACTION_SIZE, each joined by rows queued beyond the task's, up to
+    HUB_WORKER_CLAIM_SIZE (`_queued_more`): each holds the matching locks of its own keys
+    only, so two workers rarely wait for each other, and stays within PostgreSQL's lock
+    table.
     A fiche whose keys another transaction holds is put back at the end of the line
     rather than waited for; the transaction of put-back fiches alone, and one that could
     take no fiche, waits for their keys (it holds none of its own yet), so the line always
@@ -87,6 +89,9 @@ def _process_chunk(hub: Hub, outbox_ids: Sequence[int], *,
     for later (their matching keys were held by another transaction)."""
     with hub.uow() as uow:
         rows = uow.outbox.claim(outbox_ids)
+        if not wait:  # work queued beyond the task's rows joins it (see `_queued_more`)
+            rows = sorted(rows + uow.outbox.claim_queued(
+                _queued_more(hub, uow, len(rows)), [row.id for row in rows]))
         if not rows:
             return BatchOutcome(0, 0), []
         forget_if_erased(hub, uow)
@@ -111,6 +116,27 @@ def _process_chunk(hub: Hub, outbox_ids: Sequence[int], *,
     webhooks = sum(row["channel"] == "webhook" for rows in deliveries.values() for row in rows)
     return (BatchOutcome(len(done), created, planned, webhooks),
             [row.id for row in rows if row.ref_id in later])
+
+
+def _queued_more(hub: Hub, uow: UnitOfWork, claimed: int) -> int:
+    """How many queued rows a transaction that claimed `claimed` rows of its task takes
+    besides: bigger transactions cost less a fiche, and the task's message only wakes a
+    worker. The rows are claimed from the table (locked, skipping those another
+    transaction holds), not from the messages, so workers split a queue between them; a
+    message whose rows are done is a no-op, or takes whatever is queued.
+
+    A transaction takes its share of the queue (the rows queued over the live workers'
+    slots: their heartbeats times this worker's concurrency), between its task's rows and
+    HUB_WORKER_CLAIM_SIZE: one worker takes the largest transactions, two split a push
+    between them rather than one taking it whole while the other waits."""
+    settings = hub.settings
+    size = settings.claim_size
+    if size <= settings.transaction_size:
+        return 0
+    since = hub.clock() - dt.timedelta(seconds=3 * settings.heartbeat_interval_s)
+    slots = max(1, uow.ops.alive("worker", since)) * max(1, settings.worker_concurrency)
+    share = -(-uow.outbox.queued(size * slots) // slots)
+    return max(0, min(size, share) - claimed)
 
 
 def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt.datetime,
