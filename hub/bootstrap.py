@@ -129,6 +129,11 @@ class Hub:
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.engine, self.store_keys, self.identities)
 
+    def read_uow(self) -> UnitOfWork:
+        """A unit of work that only reads: on SQLite it takes no turn among the writers
+        (BEGIN DEFERRED), so it never waits for the worker's transaction under way."""
+        return UnitOfWork(reader_engine(self.engine), self.store_keys, self.identities)
+
     @property
     def keyring(self) -> Keyring:
         return self.store_keys.keyring

@@ -13,7 +13,13 @@ from hub.api.signatures import raw_target
 from hub.app_state import hub_of
 from hub.errors import MalformedRequest, PayloadTooLarge, UnsupportedEncoding, UnsupportedMediaType
 from hub.services.accounts import credentials
-from hub.services.accounts.auth import Caller, authenticate
+from hub.services.accounts.auth import (
+    Caller,
+    PendingNonce,
+    authenticate,
+    authenticate_deferring_nonce,
+    nonce_kept,
+)
 from hub.services.accounts.signatures import combined_headers
 from hub.services.ops.rate_limits import kind_of
 
@@ -22,6 +28,8 @@ from hub.services.ops.rate_limits import kind_of
 class Authenticated:
     caller: Caller
     body: bytes
+    nonce: PendingNonce | None = None  # set by `signed_keeping_nonce`: the route remembers it
+    source: str = "-"  # the client address
 
 
 async def read_bounded_body(request: Request, limit: int) -> bytes:
@@ -58,15 +66,21 @@ def _too_large(limit: int) -> PayloadTooLarge:
 async def authenticated(request: Request) -> Authenticated:
     """FastAPI dependency: the authenticated member and the exact body it signed; then
     the query's parameters (undeclared or repeated ones refused, `hub.api.guards`)."""
-    signed = await _signed(request)
-    declared_query_only(request)
-    return signed
+    return await _signed(request)
+
+
+@checks_the_query_itself
+async def signed_keeping_nonce(request: Request) -> Authenticated:
+    """`authenticated` for a route that remembers the request's nonce in its own
+    transaction (the push: one write turn on SQLite instead of two): run the operation
+    inside `nonce_kept(hub, auth.nonce, auth.source)`. A check failing here remembers it."""
+    return await _signed(request, keep_nonce=True)
 
 
 def is_signed(call: object) -> bool:
     """Whether a dependency is `authenticated` or one made by `authenticated_as`: its
     route is signed (the contract says so, hub.api.openapi)."""
-    return call is authenticated or call in _GATED
+    return call is authenticated or call is signed_keeping_nonce or call in _GATED
 
 
 def authenticated_as(gate: Callable[[Caller], object]) -> Callable[[Request], Awaitable[Authenticated]]:
@@ -82,10 +96,7 @@ def authenticated_if(
     and the parameters' validation."""
     @checks_the_query_itself
     async def gated(request: Request) -> Authenticated:
-        signed = await _signed(request)
-        gate(signed.caller, request)
-        declared_query_only(request)
-        return signed
+        return await _signed(request, gate)
     _GATED.add(gated)
     return gated
 
@@ -93,22 +104,42 @@ def authenticated_if(
 _GATED: set[Callable[..., object]] = set()
 
 
-async def _signed(request: Request) -> Authenticated:
+async def _signed(request: Request, gate: Callable[[Caller, Request], object] | None = None,
+                  keep_nonce: bool = False) -> Authenticated:
     hub = hub_of(request)
     body = await read_bounded_body(request, hub.settings.max_body_bytes)
     if body:
         require_plain_json(request.headers.get("content-type"),
                            request.headers.get("content-encoding"))
-    caller = await run_in_threadpool(
-        lambda: authenticate(hub, combined_headers(request.headers.items()), request.method,
-                             raw_target(request), body, source=client_address(request),
-                             scheme=request.url.scheme))
+    return await run_in_threadpool(_checked, request, body, gate, keep_nonce)
+
+
+def _checked(request: Request, body: bytes, gate: Callable[[Caller, Request], object] | None,
+             keep_nonce: bool) -> Authenticated:
+    """The signature, then the caller's purpose (a DPO credential), rate limit, role
+    (`gate`) and query, in that order (a 401 before a 429, a 403 before a 422)."""
+    hub, source = hub_of(request), client_address(request)
+    arguments = (hub, combined_headers(request.headers.items()), request.method,
+                 raw_target(request), body, source, request.url.scheme)
+    if not keep_nonce:
+        caller = authenticate(*arguments)
+        _after_signature(request, caller, gate)
+        return Authenticated(caller, body)
+    caller, nonce = authenticate_deferring_nonce(*arguments)
+    with nonce_kept(hub, nonce, source):
+        _after_signature(request, caller, gate)
+    return Authenticated(caller, body, nonce, source)
+
+
+def _after_signature(request: Request, caller: Caller,
+                     gate: Callable[[Caller, Request], object] | None) -> None:
+    hub = hub_of(request)
     if caller.dpo_scope is not None:  # one purpose per credential (hub.services.accounts.credentials)
-        await run_in_threadpool(credentials.require_purpose, hub, caller, request.method,
-                                request.url.path)
-    await run_in_threadpool(hub.rate_limits.check, kind_of(request.method, request.url.path),
-                            caller.member_id)
-    return Authenticated(caller, body)
+        credentials.require_purpose(hub, caller, request.method, request.url.path)
+    hub.rate_limits.check(kind_of(request.method, request.url.path), caller.member_id)
+    if gate is not None:
+        gate(caller, request)
+    declared_query_only(request)
 
 
 def require_plain_json(content_type: str | None, content_encoding: str | None) -> None:

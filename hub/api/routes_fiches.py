@@ -7,11 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from hub.api.auth import Authenticated, authenticated, hub_of
+from hub.api.auth import Authenticated, authenticated, hub_of, signed_keeping_nonce
 from hub.api.bodies import json_body
 from hub.api.models import ErasureDone, FicheRead, PushAnswer
 from hub.api.openapi import answer, body
 from hub.api.params import FicheIdPath, MemberIdPath
+from hub.services.accounts.auth import nonce_kept
 from hub.services.ingest import accept as ingest
 from hub.services.ingest import fiches as fiche_service
 from hub.services.privacy import erasure
@@ -20,11 +21,14 @@ router = APIRouter(prefix="/v1/fiches", tags=["fiches"])
 
 @router.post("", status_code=202, openapi_extra=body("Fiche", array_of="fiches"),
              responses=answer(PushAnswer, 403, status=202, description="Résultat par fiche"))
-def push_fiches(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
+def push_fiches(request: Request, auth: Authenticated = Depends(signed_keeping_nonce)) -> Any:
     """Push 1 to 1000 fiches; each is validated and answered on its own
     (`accepted` with a receipt, or `rejected` with errors: JSON path, code, message)."""
-    document = json_body(auth.body, refuse_nul=False)  # answered per item
-    answer = ingest.push_batch(hub_of(request), auth.caller, ingest.fiches_of(document))
+    hub = hub_of(request)
+    assert auth.nonce is not None
+    with nonce_kept(hub, auth.nonce, auth.source):  # written with the fiches
+        document = json_body(auth.body, refuse_nul=False)  # answered per item
+        answer = ingest.push_batch(hub, auth.caller, ingest.fiches_of(document), auth.nonce)
     return JSONResponse(answer, status_code=202)
 
 

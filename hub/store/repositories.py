@@ -103,6 +103,11 @@ class Nonces(_Repository):
             return False
         return True
 
+    def seen(self, member_id: str, nonce: str) -> bool:
+        """Whether a request nonce was recorded (read only: `remember` decides a race)."""
+        return self.conn.scalar(sa.select(nonces_table.c.nonce).where(
+            nonces_table.c.member_id == member_id, nonces_table.c.nonce == nonce)) is not None
+
     def forget_before(self, cutoff: dt.datetime) -> int:
         result = self.conn.execute(sa.delete(nonces_table).where(nonces_table.c.seen_at < cutoff))
         return result.rowcount or 0

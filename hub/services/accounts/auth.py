@@ -4,22 +4,24 @@ the RAW request target, exactly as on the request line."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from consent.api import as_utc
 from hub.bootstrap import Hub
 from hub.domain.http_signatures import RequestLine
 from hub.domain.protocol import is_fresh
-from hub.errors import AuthenticationFailed, BadSignature, ReplayedRequest, StaleRequest
+from hub.errors import AuthenticationFailed, BadSignature, HubError, ReplayedRequest, StaleRequest
 from hub.keys import load_public_key, verify
 from hub.services.accounts.signatures import presented_signature
 from hub.services.audit import refusals
 from hub.services.audit import trail as audit
 from hub.store.records import Auditor, Member
+from hub.store.uow import UnitOfWork
 
 _DPO_PREFIX = "dpo:"  # a DPO credential's token: dpo:<member>.<secret> (hub.services.accounts.dpo)
 
@@ -35,6 +37,24 @@ class Caller:
     dpo_scope: str | None = None  # set when the member's DPO credential was used (hub.services.accounts.dpo)
 
 
+@dataclasses.dataclass(frozen=True)
+class PendingNonce:
+    """A signed request's nonce found unseen but not remembered yet: the operation remembers
+    it in its own transaction (`remember_within`), one write where there were two (on
+    SQLite, one turn among the writers: each waited for the worker's transaction under
+    way). `nonce_kept` remembers it alone when the operation fails before."""
+
+    caller: Caller
+    nonce: str
+    seen_at: dt.datetime
+
+    def remember_within(self, uow: UnitOfWork) -> None:
+        """Remember the nonce in `uow`'s transaction, first (a concurrent request signed
+        with it waits there on PostgreSQL); ReplayedRequest when one was remembered first."""
+        if not uow.nonces.remember(self.caller.member_id, self.nonce, self.seen_at):
+            raise _replayed()
+
+
 def token_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -47,25 +67,68 @@ def authenticate(
     Refusals are counted per `source` (the client address) and never believed: a refusal
     is logged in a member's name only once that member's token checked out
     (hub.services.audit.refusals); a source past the limit gets TooManyRefusals (429)."""
+    caller, _nonce = _checked(hub, headers, method, target, body, source, scheme, defer=False)
+    return caller
+
+
+def authenticate_deferring_nonce(
+    hub: Hub, headers: Mapping[str, str], method: str, target: str, body: bytes,
+    source: str = "-", scheme: str = "http",
+) -> tuple[Caller, PendingNonce]:
+    """`authenticate` for an operation that remembers the nonce in its own transaction
+    (the push): here the nonce is only found unseen, in a read that takes no writer's
+    turn. Run the operation inside `nonce_kept`."""
+    caller, nonce = _checked(hub, headers, method, target, body, source, scheme, defer=True)
+    assert nonce is not None
+    return caller, nonce
+
+
+@contextlib.contextmanager
+def nonce_kept(hub: Hub, pending: PendingNonce, source: str) -> Iterator[None]:
+    """Around an operation remembering `pending` in its transaction. A replay met there is
+    refused like any (counted for `source`, logged in the member's name); an operation
+    failing otherwise has the nonce remembered alone, as when it was remembered before
+    the operation: a replay of a refused request is refused too."""
+    try:
+        yield
+    except ReplayedRequest:
+        _refused(hub, source, hub.clock(), [pending.caller])
+        raise
+    except Exception:
+        # the operation's error is the one to tell
+        with contextlib.suppress(HubError), hub.uow() as uow:
+            uow.nonces.remember(pending.caller.member_id, pending.nonce, pending.seen_at)
+            uow.commit()
+        raise
+
+
+def _checked(
+    hub: Hub, headers: Mapping[str, str], method: str, target: str, body: bytes,
+    source: str, scheme: str, *, defer: bool,
+) -> tuple[Caller, PendingNonce | None]:
     now = hub.clock()
     refusals.close_windows(hub, now)
     refusals.check_source(hub.refusals, source, hub.settings.auth_refusal_limit, now)
     token_holder: list[Caller] = []
     try:
-        return _authenticate(hub, headers, method, target, body, token_holder, scheme)
+        return _authenticate(hub, headers, method, target, body, token_holder, scheme, defer)
     except AuthenticationFailed:
-        hub.refusals.add(source, now)
-        if token_holder:
-            holder = token_holder[0]
-            audit.record(hub, [audit.event(hub, "login", holder.member_id, outcome="denied",
-                                           user="dpo" if holder.dpo_scope else None)])
+        _refused(hub, source, now, token_holder)
         raise
+
+
+def _refused(hub: Hub, source: str, now: dt.datetime, token_holder: list[Caller]) -> None:
+    hub.refusals.add(source, now)
+    if token_holder:
+        holder = token_holder[0]
+        audit.record(hub, [audit.event(hub, "login", holder.member_id, outcome="denied",
+                                       user="dpo" if holder.dpo_scope else None)])
 
 
 def _authenticate(
     hub: Hub, headers: Mapping[str, str], method: str, target: str, body: bytes,
-    token_holder: list[Caller], scheme: str = "http",
-) -> Caller:
+    token_holder: list[Caller], scheme: str, defer: bool,
+) -> tuple[Caller, PendingNonce | None]:
     member_id, secret = _bearer(headers.get("authorization", ""))
     as_dpo = member_id.startswith(_DPO_PREFIX)
     now = hub.clock()
@@ -77,7 +140,7 @@ def _authenticate(
             "Horodatage de la requête hors de la fenêtre admise : vérifiez l'horloge du système.",
             "Request timestamp outside the accepted window: check the system clock.",
         )
-    with hub.uow() as uow:
+    with hub.read_uow() if defer else hub.uow() as uow:
         member = uow.members.get(member_id)
         holder = uow.auditors.get(member_id) if as_dpo and member else member
         public_key = _public_key_of(holder, token_hash(secret), now)
@@ -93,13 +156,21 @@ def _authenticate(
                 "La signature de la requête ne correspond pas à la clé du membre.",
                 "The request signature does not match the member's key.",
             )
+        if defer:
+            if uow.nonces.seen(member_id, signed.nonce):
+                raise _replayed()
+            return caller, PendingNonce(caller, signed.nonce, now)
         if not uow.nonces.remember(member_id, signed.nonce, now):
-            raise ReplayedRequest(
-                "Requête déjà reçue (nonce réutilisé) : signez chaque envoi avec un nonce neuf.",
-                "Request already received (nonce reused): sign every send with a fresh nonce.",
-            )
+            raise _replayed()
         uow.commit()
-        return caller
+        return caller, None
+
+
+def _replayed() -> ReplayedRequest:
+    return ReplayedRequest(
+        "Requête déjà reçue (nonce réutilisé) : signez chaque envoi avec un nonce neuf.",
+        "Request already received (nonce reused): sign every send with a fresh nonce.",
+    )
 
 
 def _public_key_of(holder: Member | Auditor | None, presented: str,

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 import schemas
 from consent.api import ConsentRecord, usable
+from hub.audit.events import AccessEvent
 from hub.bootstrap import Hub
 from hub.domain.fiches import (
     OUTCOME_MESSAGES,
@@ -30,7 +31,7 @@ from hub.errors import (
     InvalidBatch,
     UnknownConsentReference,
 )
-from hub.services.accounts.auth import Caller
+from hub.services.accounts.auth import Caller, PendingNonce
 from hub.services.audit import trail as audit
 from hub.store.uow import UnitOfWork
 from schemas.loader import nul_error, nul_path, shown_key
@@ -51,8 +52,12 @@ class _Item:
     fiche_pk: int | None = None
 
 
-def push_batch(hub: Hub, caller: Caller, fiches: Any) -> dict[str, Any]:
-    """Validate and store a batch; the answer has one result per item, in order."""
+def push_batch(hub: Hub, caller: Caller, fiches: Any,
+               nonce: PendingNonce | None = None) -> dict[str, Any]:
+    """Validate and store a batch; the answer has one result per item, in order. The
+    request's `nonce` (when the API deferred it), the accepted versions, their outbox rows
+    and the push's access event are written in one transaction: a replay stores nothing,
+    and the event commits with what it records."""
     _check_envelope(fiches, hub.settings.max_batch_items)
     _check_ownership(caller, fiches)
     results: list[dict[str, Any] | None] = [None] * len(fiches)
@@ -80,14 +85,17 @@ def push_batch(hub: Hub, caller: Caller, fiches: Any) -> dict[str, Any]:
         as_sent = content_hash(canonical) if b".0" in canonical else None
         items.append(_Item(index, fiche, canonical, digest, as_sent if as_sent != digest else None,
                            _statistics(hub, fiche, consent)))
-    outbox_ids = _store_with_retries(hub, caller, items, results)
+    outbox_ids = _store_with_retries(hub, caller, items, results, nonce)
     hub.publisher.publish_outbox_safely(outbox_ids)
     accepted = sum(1 for r in results if r and r["status"] == "accepted")
-    audit.record(hub, [audit.event(
-        hub, "fiche_push", caller.member_id, outcome="allowed" if accepted else "denied",
-        fiches=[(caller.member_id, r["fiche_id"]) for r in results
-                if r and r["status"] == "accepted"])])
     return {"accepted": accepted, "rejected": len(fiches) - accepted, "results": results}
+
+
+def _push_event(hub: Hub, caller: Caller, results: list[dict[str, Any] | None]) -> AccessEvent:
+    accepted = [(caller.member_id, r["fiche_id"]) for r in results
+                if r and r["status"] == "accepted"]
+    return audit.event(hub, "fiche_push", caller.member_id,
+                       outcome="allowed" if accepted else "denied", fiches=accepted)
 
 
 def _holding_nul(fiches: list[Any]) -> dict[int, str]:
@@ -169,12 +177,16 @@ def _check_ownership(caller: Caller, fiches: list[Any]) -> None:
 
 
 def _store_with_retries(
-    hub: Hub, caller: Caller, items: list[_Item], results: list[dict[str, Any] | None]
+    hub: Hub, caller: Caller, items: list[_Item], results: list[dict[str, Any] | None],
+    nonce: PendingNonce | None,
 ) -> list[int]:
     for attempt in range(_RACE_RETRIES):
         try:
             with hub.uow() as uow:
+                if nonce is not None:
+                    nonce.remember_within(uow)
                 outbox_ids = _store(uow, hub, caller, items, results)
+                hub.audit.append_within(uow.connection, [_push_event(hub, caller, results)])
                 uow.commit()
                 return outbox_ids
         except IntegrityError:
