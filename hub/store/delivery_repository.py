@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -21,6 +22,12 @@ _MOVE_COUNTERS = sa.text(
     "UPDATE feed_positions SET last_position = feed_positions.last_position + r.n "
     "FROM unnest(CAST(:members AS varchar[]), CAST(:counts AS bigint[])) AS r(member_id, n) "
     "WHERE feed_positions.member_id = r.member_id "
+    "RETURNING feed_positions.member_id, feed_positions.last_position")
+# SQLite: the counts as a JSON object {member: count} (the write lock is the transaction's
+# since BEGIN IMMEDIATE: nothing to lock first).
+_MOVE_COUNTERS_SQLITE = sa.text(
+    "UPDATE feed_positions SET last_position = feed_positions.last_position + r.value "
+    "FROM json_each(:counts) AS r WHERE feed_positions.member_id = r.key "
     "RETURNING feed_positions.member_id, feed_positions.last_position")
 
 PENDING, SENT, DEAD, CANCELLED, FEED = "pending", "sent", "dead", "cancelled", "feed"
@@ -70,18 +77,20 @@ class Deliveries:
 
     def reserve_positions(self, counts: Mapping[str, int]) -> dict[str, int]:
         """`next_positions` for many recipients at once ({recipient: count} -> {recipient:
-        first position}): on PostgreSQL the counters are locked in member order, then
-        moved by one statement."""
+        first position}), the counters moved by one statement (on PostgreSQL locked first,
+        in member order)."""
         wanted = {member: count for member, count in counts.items() if count > 0}
         self.ensure_counters(wanted)
-        if self.conn.dialect.name != "postgresql":
-            return {m: self.next_positions(m, wanted[m], ensured=True) for m in sorted(wanted)}
         if not wanted:
             return {}
         members = sorted(wanted)
-        self.conn.execute(_LOCK_COUNTERS, {"members": members})
-        moved = self.conn.execute(_MOVE_COUNTERS, {
-            "members": members, "counts": [wanted[m] for m in members]})
+        if self.conn.dialect.name != "postgresql":
+            moved = self.conn.execute(_MOVE_COUNTERS_SQLITE, {
+                "counts": json.dumps({m: wanted[m] for m in members})})
+        else:
+            self.conn.execute(_LOCK_COUNTERS, {"members": members})
+            moved = self.conn.execute(_MOVE_COUNTERS, {
+                "members": members, "counts": [wanted[m] for m in members]})
         return {member: last - wanted[member] + 1 for member, last in moved}
 
     def ensure_counters(self, member_ids: Iterable[str]) -> None:
@@ -138,7 +147,7 @@ class Deliveries:
 
     def followers_of_porteurs(self, porteur_ids: Sequence[str]) -> dict[str, set[str]]:
         """For each porteur: members that received something about it or own one of its
-        fiches (one statement for the whole batch on PostgreSQL, two on SQLite)."""
+        fiches (one statement for the whole batch)."""
         found: dict[str, set[str]] = {pid: set() for pid in porteur_ids}
         if not porteur_ids:
             return found
@@ -149,13 +158,11 @@ class Deliveries:
             return found
         received = sa.select(deliveries.c.porteur_id, deliveries.c.recipient_id).where(
             bulk.among(self.conn, deliveries.c.porteur_id, porteur_ids),
-            deliveries.c.status != CANCELLED
-        ).distinct()
+            deliveries.c.status != CANCELLED)
         owned = sa.select(fiches.c.porteur_id, fiches.c.member_id).where(
-            bulk.among(self.conn, fiches.c.porteur_id, porteur_ids)).distinct()
-        for query in (received, owned):
-            for porteur_id, member_id in self.conn.execute(query):
-                found[porteur_id].add(member_id)
+            bulk.among(self.conn, fiches.c.porteur_id, porteur_ids))
+        for porteur_id, member_id in self.conn.execute(sa.union(received, owned)):
+            found[porteur_id].add(member_id)
         return found
 
     def feed(self, recipient_id: str, after: int, limit: int) -> list[Delivery]:

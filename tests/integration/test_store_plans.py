@@ -148,10 +148,14 @@ def test_a_batch_s_followers_are_its_fiches_owners_and_the_recipients_of_its_del
                 "CURRENT_TIMESTAMP)"),
                 {"recipient": MEMBERS[1], "position": position, "porteur": porteur,
                  "key": f"key-{position}", "status": status})
+    statements: list[str] = []
+    sa.event.listen(hub.engine, "before_cursor_execute",
+                    lambda _c, _cur, statement, *_a: statements.append(statement))
     with hub.uow() as uow:
         followers = uow.deliveries.followers_of_porteurs(["prt_a", "prt_b", "prt_c", "prt_d"])
     assert followers == {"prt_a": set(MEMBERS), "prt_b": set(MEMBERS), "prt_c": set(),
                          "prt_d": set()}
+    assert len([s for s in statements if "SELECT" in s.upper()]) == 1  # one a transaction
 
 
 

@@ -37,7 +37,8 @@ def ensure_current(uow: UnitOfWork, rules: tuple[str, ...]) -> None:
     (the forms, or the keys' stored form), or only another blocking rule set (a rule
     added or removed in the settings: the index is rebuilt by `capactif init`, never by
     itself)."""
-    forms, keys = uow.markers.get(FORMS_MARKER), uow.markers.get(RULES_MARKER)
+    markers = uow.markers.get_many(FORMS_MARKER, RULES_MARKER)  # one statement a transaction
+    forms, keys = markers.get(FORMS_MARKER), markers.get(RULES_MARKER)
     if (forms is not None and forms != current_forms()) or (
             keys is not None and not keys.endswith(f"+{KEYS_STORED_AS}")):
         raise IndexOfAnotherVersion(
