@@ -41,6 +41,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hub.domain.matching.comparisons import DIFFERENT, EXACT, MISSING, Comparison
+from hub.domain.matching.decision import same_identity
 from hub.domain.matching.model import probability_of
 from hub.domain.matching.record import NormalisedRecord
 
@@ -51,6 +52,8 @@ if TYPE_CHECKING:
 NAMES = frozenset({"nom", "prenom"})
 # Compared first: cheap, and telling when they differ; the names come last.
 _ORDER = ("date_naissance", "courriel", "telephone", "lieu", "adresse")
+# What rules a pair of one identity out before its names are compared (`same_identity`).
+_IDENTITY = ("date_naissance", "courriel", "telephone")
 # Added to a ceiling before it is read as a probability: far above the rounding of the
 # sums and of `probability_of`, far below any threshold's distance.
 _MARGIN = 1e-6
@@ -105,6 +108,11 @@ class CeilingParts:
         # A field's level depends on the other record's values it reads alone: candidates
         # sharing them (a surname, a postcode) are compared once (`Comparison.reads`).
         self.reads = [operator.attrgetter(*c.reads) for c in comparisons]
+        # Where a pair of one identity links whatever it weighs (`decision.identity_links`):
+        # the positions of the birth date and of the contacts, which may rule it out.
+        self.identity = (model.decision.identity_link and "date_naissance" in fields
+                         and set(fields) >= NAMES)
+        self.identity_fields = tuple((f, fields.index(f)) for f in _IDENTITY if f in fields)
 
 
 class Ceilings:
@@ -137,6 +145,11 @@ class Ceilings:
         self.stages = [(p,) for p in others] + ([self.names] if self.names else [])
         self._names_stage = len(others) if self.names else -1
         self._raised_exchanged = parts.raised_exchanged
+        # May a pair be of one identity (`decision.same_identity`)? Only if the new record
+        # holds the names and a birth date; then, until its birth date and contacts say no.
+        self._identity = parts.identity and all(
+            self.comparisons[p].present(left) for p in (*parts.names, parts.identity_fields[0][1]))
+        self._identity_fields = parts.identity_fields
         self._reads = parts.reads
         self._levels: list[dict[object, str]] = [{} for _ in self.comparisons]
         # How far each level brings a pair's total down from the field's best.
@@ -176,11 +189,19 @@ class Ceilings:
         if floor is None:
             floor = self._floors[bar, evidence] = self._floor(bar, evidence)
         last = len(self.stages)
-        while pair.total + _MARGIN >= floor:
+        while pair.total + _MARGIN >= floor or self._may_be_one_identity(pair):
             if pair.stage == last:
                 return True
             self.refine(pair)
         return False
+
+    def _may_be_one_identity(self, pair: Pair) -> bool:
+        """The pair may still be of one identity, which links whatever its ceiling
+        (`decision.identity_links`): its birth date and contacts compared so far allow it.
+        The names are left to the full comparison (read exchanged, they may agree)."""
+        if not self._identity:
+            return False
+        return same_identity({field: pair.levels[p] for field, p in self._identity_fields})
 
     def _floor(self, bar: float, evidence: float | None) -> float:
         floor = _weight_below(bar)

@@ -37,10 +37,12 @@ from hub.domain.matching.decision import (
     as_record,
     decide_among,
     has_enough_evidence,
+    identity_links,
     lines_contradict,
     link_bound,
     may_share_cluster,
     other_person,
+    question_floor,
     review_bound,
     thin,
     veto_fields_vouch,
@@ -77,6 +79,9 @@ class PatternFacts:
     # The household rule's verdict needs the pair's records (`household.resolve`): the
     # facts are then those of `PatternScorer.pair_facts`.
     resolve: bool = False
+    # One identity where the settings link on it (`decision.identity_links`): a link and
+    # one cluster whatever the probability, unless vetoed.
+    identity: bool = False
 
 
 class PatternScorer:
@@ -94,8 +99,7 @@ class PatternScorer:
         self._floor = min(settings.link_probability, settings.review_probability,
                           settings.thin_review(), settings.cluster_bound())
         # Below this one a pair is "new" (no link, no review), whatever its evidence.
-        self._kind_floor = min(settings.link_probability, settings.review_probability,
-                               settings.thin_review())
+        self._kind_floor = question_floor(settings)
 
     def judge(self, levels: Pattern, left: NormalisedRecord,
               right: NormalisedRecord | None = None) -> tuple[Kind, float, bool]:
@@ -189,7 +193,8 @@ class PatternScorer:
             self._best_set_aside(ceilings, scored, waiting, top)
         else:
             self._compatible_with_links(ceilings, scored, waiting)
-        return decide_among(scored, self._explain(new), explain_new=best_new)
+        return decide_among(scored, self._explain(new), explain_new=best_new,
+                            floor=self._kind_floor)
 
     def _compatible_with_links(self, ceilings: Ceilings,
                                scored: list[Scored[Detail | None]],
@@ -258,16 +263,16 @@ class PatternScorer:
         the batch's array scorer computes the totals many at a time, then calls this)."""
         probability = probability_of(total)
         settings = self.decision
-        if (probability >= link_bound(facts.thin, settings) and facts.evidence
-                and not facts.veto):
+        if ((probability >= link_bound(facts.thin, settings) or facts.identity)
+                and facts.evidence and not facts.veto):
             kind: Kind = "link"
         elif facts.other_person:
             kind = "new"
         else:
             kind = "review" if probability >= review_bound(facts.thin, settings) else "new"
-        may_be_same = not (facts.veto or facts.lines_contradict) and may_share_cluster(
+        may_be_same = not (facts.veto or facts.lines_contradict) and (may_share_cluster(
             probability, total - self.model.prior_weight, settings,
-            veto_fields_vouch=facts.veto_fields_vouch)
+            veto_fields_vouch=facts.veto_fields_vouch) or facts.identity)
         return kind, probability, may_be_same
 
     def _pattern_facts(self, levels: Pattern, rule: str | None, one: bool) -> PatternFacts:
@@ -289,7 +294,8 @@ class PatternScorer:
                              other_person(plain, self.decision), thin(plain, self.decision),
                              lines_contradict(plain, self.decision),
                              veto_fields_vouch(plain, self.decision), close_fields,
-                             needs_records(self._named(levels), from_levels))
+                             needs_records(self._named(levels), from_levels),
+                             identity_links(plain, self.decision))
 
     def values_held(self) -> int:
         """How many of a fiche's values (names) the adjustments are memoised for."""

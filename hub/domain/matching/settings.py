@@ -3,7 +3,7 @@
 Example:
     >>> settings = default_settings()
     >>> settings.decision.link_probability
-    0.98
+    0.95
 """
 
 from __future__ import annotations
@@ -164,6 +164,10 @@ class DecisionSettings:
     household_min_share: float | None = None
     # Set by the model from that share and its training entry, never read from JSON.
     household_apart: bool = False
+    # A pair of one identity (`decision.same_identity`: surname, first name and full birth
+    # date agreeing, no contact plainly different) links and may share a cluster whatever
+    # its places weigh: a move. False: the probability alone, as before.
+    identity_link: bool = False
 
     def __post_init__(self) -> None:
         """A cluster bound above the review threshold would split clusters on pairs not
@@ -310,6 +314,7 @@ class MatchingSettings:
                 "revue_veto_exige_contact": self.decision.veto_review_needs_contact,
                 "poids_min_groupe_sans_veto": self.decision.unvetoed_cluster_evidence_bits,
                 "part_min_foyers": self.decision.household_min_share,
+                "lien_par_identite": self.decision.identity_link,
             },
         }
 
@@ -408,4 +413,5 @@ def _decision(doc: dict[str, Any]) -> DecisionSettings:
         unvetoed_cluster_evidence_bits=doc.get("poids_min_groupe_sans_veto",
                                                base.unvetoed_cluster_evidence_bits),
         household_min_share=doc.get("part_min_foyers", base.household_min_share),
+        identity_link=doc.get("lien_par_identite", base.identity_link),
     )

@@ -4,7 +4,8 @@ A pair's total weight is the prior plus, field by field in the model's order, th
 pattern's weight and, where the field agrees exactly and has frequencies, the left
 record's adjustment. numpy adds them in that same order, so each total is the float
 `judge` computes. Only pairs whose total can reach the review threshold (a few per
-thousand with a trained model) are then decided one by one, by `PatternScorer.decide`,
+thousand with a trained model), or whose pattern is one identity
+(`decision.identity_links`), are then decided one by one, by `PatternScorer.decide`,
 from that total: every other pair is "new" and may not be one person. A test compares
 this with `judge` on generated pairs.
 """
@@ -79,7 +80,11 @@ def score_pairs(
     reviews: list[Scored] = []
     scored: dict[tuple[int, int], bool] = {}
     facts = [scorer.facts(pattern) for pattern in patterns]
-    for position in np.flatnonzero(totals >= floor).tolist():
+    identity = np.array([f.identity for f in facts], dtype=bool)
+    worth = totals >= floor
+    if identity.any():  # a pair of one identity links whatever its total
+        worth |= identity[codes]
+    for position in np.flatnonzero(worth).tolist():
         i, j = int(left[position]), int(right[position])
         code = codes[position]
         pair = facts[code]

@@ -196,7 +196,8 @@ def test_thresholds_in_order_or_the_cluster_bound_left_to_the_review_one_are_rea
 
     document = json.loads(DEFAULT_SETTINGS_FILE.read_text(encoding="utf-8"))
     for changes in ({"probabilite_min_groupe": None}, {"probabilite_min_groupe": 0.95},
-                    {"probabilite_revue": 0.98, "probabilite_min_groupe": 0.98}):
+                    {"probabilite_lien": 0.98, "probabilite_revue": 0.98,
+                     "probabilite_min_groupe": 0.98}):
         document["decision"].update(changes)
         assert MatchingSettings.from_dict(document).decision.cluster_bound() <= 0.98
 

@@ -1,0 +1,148 @@
+"""One identity at two homes (issue 16, French households): the surname, the first name
+and the full birth date agreeing link a pair wherever each record places the person,
+unless a contact given on both sides says another one. The model weighs the street and
+the town apart, so a move counted twice against the pair (a quarter of the households
+of the held-out French set moved). Online on both decision paths and in batch, and the
+setting (`lien_par_identite`) off gives the probability alone, as before."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from hub.domain.matching import Candidate, default_model, match_one, normalise_record
+from hub.domain.matching.decision import compatible, identity_links, pair_kind
+from hub.domain.matching.model import MatchModel
+from hub.domain.matching.settings import MatchingSettings, default_settings
+from schemas.loader import validator
+from tests.unit.matching.test_matching_household_review import (
+    RETYPED,
+    TWO,
+    _batch,
+    _fiche,
+    _kinds,
+)
+from tests.unit.matching.test_matching_precision_families import _typo_heavy
+
+_ELSEWHERE = {"adresse_ligne": "12 rue des Tilleuls", "code_postal": "71100",
+              "commune": "Chalon-sur-Saône"}
+
+
+def _moved(first: dict[str, str], **second: str) -> tuple[dict[str, str], dict[str, str]]:
+    return first, {**first, **_ELSEWHERE, **second}
+
+
+def _with_rule(model: MatchModel, on: bool = True) -> MatchModel:
+    decision = dataclasses.replace(model.settings.decision, identity_link=on)
+    return dataclasses.replace(model, settings=dataclasses.replace(model.settings,
+                                                                   decision=decision))
+
+
+MODELS = {"shipped": default_model, "typo-heavy, households": _typo_heavy}
+# One person met before and after a move (another street, another town).
+MOVED = {
+    "no contact": _moved(_fiche("Bernard", "Anaïs", "1951-11-03")),
+    "day and month swapped": _moved(_fiche("Bernard", "Anaïs", "1951-11-03"),
+                                    date_naissance="1951-03-11"),
+    "surname typed a letter off": _moved(_fiche("Masnec", "Thierry", "1995-05-18"),
+                                         nom="Masnek"),
+    "one e-mail, another given": _moved(
+        _fiche("Robert", "Alfred", "2001-10-05", courriel="alfred.robert@example.org"),
+        courriel=""),
+}
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+@pytest.mark.parametrize("case", sorted(MOVED))
+def test_a_person_who_moved_links_on_names_and_birth_date(case, model, tmp_path):
+    trained = _with_rule(MODELS[model]())
+    assert _kinds(MOVED[case], trained) == ("link", "link")
+    assert _batch(MOVED[case], trained, tmp_path) == (1, 0)
+
+
+@pytest.mark.parametrize("case", sorted(MOVED))
+def test_without_the_rule_the_places_weigh_as_before(case):
+    first, second = (normalise_record(row, f"f{n}") for n, row in enumerate(MOVED[case]))
+    trained = _with_rule(default_model(), on=False)
+    explanation = trained.score(second, first)
+    assert pair_kind(explanation, trained.decision) != "link"
+    assert pair_kind(explanation, _with_rule(default_model()).decision) == "link"
+
+
+# Namesakes born the same day elsewhere: a contact given on both sides and plainly
+# different says another person.
+NAMESAKES = {
+    "two mobiles": _moved(_fiche("Martin", "Marie", "1980-06-01", telephone="0612345678"),
+                          telephone="0698765432"),
+    "two e-mails": _moved(_fiche("Martin", "Marie", "1980-06-01",
+                                 courriel="marie.martin@example.org"),
+                          courriel="mm.chalon@example.net"),
+}
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+@pytest.mark.parametrize("case", sorted(NAMESAKES))
+def test_a_contact_plainly_different_is_no_identity(case, model, tmp_path):
+    """The rule says nothing there: the decisions are the probability's, as without it."""
+    first, second = (normalise_record(row, f"f{n}") for n, row in enumerate(NAMESAKES[case]))
+    trained = _with_rule(MODELS[model]())
+    assert not identity_links(trained.score(second, first), trained.decision)
+    before = _with_rule(MODELS[model](), on=False)
+    assert _kinds(NAMESAKES[case], trained) == _kinds(NAMESAKES[case], before)
+    assert _batch(NAMESAKES[case], trained, tmp_path) == _batch(NAMESAKES[case], before,
+                                                                 tmp_path)
+
+
+@pytest.mark.parametrize("case", sorted(TWO))
+def test_two_of_one_household_stay_two_people_under_the_rule(case, tmp_path):
+    trained = _with_rule(_typo_heavy())
+    assert _kinds(TWO[case], trained) == ("new", "new")
+    assert _batch(TWO[case], trained, tmp_path) == (2, 0)
+
+
+@pytest.mark.parametrize("case", sorted(RETYPED))
+def test_a_household_pair_for_a_coordinator_stays_in_review_under_the_rule(case, tmp_path):
+    trained = _with_rule(_typo_heavy())
+    assert _kinds(RETYPED[case], trained) == ("review", "review")
+    assert _batch(RETYPED[case], trained, tmp_path) == (2, 1)
+
+
+def test_a_moved_pair_of_one_identity_may_share_a_cluster():
+    first, second = (normalise_record(row, f"f{n}") for n, row in enumerate(MOVED["no contact"]))
+    trained = _with_rule(default_model())
+    explanation = trained.score(second, first)
+    assert explanation.probability < trained.decision.cluster_bound()
+    assert compatible(explanation, trained.decision)
+
+
+def test_the_shipped_settings_link_on_identity_and_say_so_in_their_file():
+    settings = default_settings()
+    assert settings.decision.identity_link is True
+    document = settings.to_dict()
+    assert document["decision"]["lien_par_identite"] is True
+    assert validator("matching_settings").errors(document) == []
+    off = {**document, "decision": {**document["decision"], "lien_par_identite": False}}
+    assert MatchingSettings.from_dict(off).decision.identity_link is False
+    wrong = {**document, "decision": {**document["decision"], "lien_par_identite": "oui"}}
+    assert validator("matching_settings").errors(wrong)
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_a_link_of_one_identity_outranks_a_pair_that_asks_nothing(model):
+    """Anaïs met again at her new home, where a Marc BERNARD without a birth date lives:
+    his pair weighs more than hers (the home agrees) but is no question (another first
+    name, below every threshold), so it never turns her link into a review, online on
+    both paths as in batch."""
+    trained = _with_rule(MODELS[model]())
+    old_home, new_home = _moved(_fiche("Bernard", "Anaïs", "1951-11-03"))
+    new = normalise_record(new_home, "new")
+    neighbour = normalise_record({**new_home, "prenom": "Marc", "date_naissance": ""}, "marc")
+    candidates = [Candidate("p-marc", neighbour), Candidate("p-anais",
+                                                           normalise_record(old_home, "old"))]
+    assert trained.score(new, neighbour).probability > trained.score(
+        new, candidates[1].record).probability
+    for decision in (match_one(new, candidates, trained),
+                     trained.pattern_scorer.match_one(new, candidates),
+                     trained.pattern_scorer.match_one(new, candidates, best_new=False)):
+        assert (decision.kind, decision.porteur_id) == ("link", "p-anais")
