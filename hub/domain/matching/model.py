@@ -51,6 +51,12 @@ if TYPE_CHECKING:
     from hub.domain.matching.scoring import PatternScorer
 
 DEFAULT_MODEL_FILE = Path(__file__).with_name("default_model.json")
+# The training entry holding the share of namesakes among the pairs agreeing on identity
+# (`training.identity_namesakes`), and the most of it under which identity alone links a
+# pair: none were estimated on French households 5k, 0.018 with 1 % of people given a
+# namesake.
+NAMESAKE_SHARE = "part_homonymes"
+MAX_NAMESAKE_SHARE = 0.005
 MODEL_FORMAT = "capactif-matching-model"
 MODEL_VERSION = 1
 
@@ -269,6 +275,17 @@ def u_of_random_pairs(training: dict[str, Any]) -> bool:
     return bool(training.get(RANDOM_PAIR_U, training.get(RANDOM_PAIR_U_FORMER, False)))
 
 
+def namesakes_rare(training: dict[str, Any]) -> bool:
+    """Whether the pairs agreeing on identity of the training file were one person but
+    for at most `MAX_NAMESAKE_SHARE` of namesakes (the entry `part_homonymes`,
+    `training.identity_namesakes`): identity alone links a pair only there
+    (`decision.identity_links`). A model file without the entry (written before it):
+    as its settings say."""
+    share = training.get(NAMESAKE_SHARE)
+    return not (isinstance(share, int | float) and is_number(share)) or (
+        share <= MAX_NAMESAKE_SHARE)
+
+
 def households_seen(settings: DecisionSettings, training: dict[str, Any]) -> bool:
     """Whether the file the model was trained on shows households: siblings' share among
     its pairs of one surname and one street line (`household.household_share`, the
@@ -371,7 +388,9 @@ class MatchModel:
                        >= settings.veto_max_m)
         return dataclasses.replace(settings, lifted_vetoes=lifted,
                                    u_of_random_pairs=u_of_random_pairs(self.training),
-                                   household_apart=households_seen(settings, self.training))
+                                   household_apart=households_seen(settings, self.training),
+                                   identity_link=settings.identity_link and namesakes_rare(
+                                       self.training))
 
     @functools.cached_property
     def pattern_scorer(self) -> PatternScorer:

@@ -13,7 +13,7 @@ import pytest
 
 from hub.domain.matching import Candidate, default_model, match_one, normalise_record
 from hub.domain.matching.decision import compatible, identity_links, pair_kind
-from hub.domain.matching.model import MatchModel
+from hub.domain.matching.model import NAMESAKE_SHARE, MatchModel
 from hub.domain.matching.settings import MatchingSettings, default_settings
 from schemas.loader import validator
 from tests.unit.matching.test_matching_household_review import (
@@ -146,3 +146,34 @@ def test_a_link_of_one_identity_outranks_a_pair_that_asks_nothing(model):
                      trained.pattern_scorer.match_one(new, candidates),
                      trained.pattern_scorer.match_one(new, candidates, best_new=False)):
         assert (decision.kind, decision.porteur_id) == ("link", "p-anais")
+
+
+@pytest.mark.parametrize(("share", "links"), [(None, True), (0.0, True), (0.005, True),
+                                              (0.018, False), (0.068, False)])
+def test_identity_links_only_where_the_training_file_saw_next_to_no_namesakes(share, links):
+    """Namesakes (one name and birth date, two people) are one identity elsewhere: where
+    the training estimated more than a few among its pairs agreeing on identity
+    (`part_homonymes`), the probability alone decides, as without the rule."""
+    model = _with_rule(default_model())
+    training = {**model.training, **({} if share is None else {NAMESAKE_SHARE: share})}
+    trained = dataclasses.replace(model, training=training)
+    assert trained.decision.identity_link is links
+    first, second = (normalise_record(row, f"f{n}") for n, row in enumerate(MOVED["no contact"]))
+    assert (pair_kind(trained.score(second, first), trained.decision) == "link") is links
+
+
+def test_training_estimates_the_namesakes_among_the_pairs_agreeing_on_identity():
+    from collections import Counter
+
+    from hub.domain.matching.training import identity_namesakes
+    model = default_model()
+    comparisons = model.comparisons
+    fields = [c.field for c in comparisons]
+    one = tuple("exact" if f in ("nom", "prenom", "date_naissance", "telephone", "adresse",
+                                 "lieu") else "missing" for f in fields)
+    apart = tuple("exact" if f in ("nom", "prenom", "date_naissance") else
+                  "different" if f in ("telephone", "adresse", "lieu") else "missing"
+                  for f in fields)
+    assert identity_namesakes(Counter({one: 500}), comparisons, model.u_random) < 1e-6
+    assert identity_namesakes(Counter({one: 450, apart: 50}), comparisons,
+                              model.u_random) > 0.05
