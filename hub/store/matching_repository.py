@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import weakref
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -85,13 +85,14 @@ _TRY_LOCK = sa.text(
     "(SELECT FROM match_lock_stripes AS l WHERE l.n = k.n FOR SHARE SKIP LOCKED)")
 
 
-_EXISTING_STRIPES = sa.text(
-    "SELECT n FROM match_lock_stripes WHERE n = ANY(CAST(:numbers AS integer[]))")
 # In ascending order: two processes writing the same new stripes never wait for each other
-# in a cycle.
+# in a cycle. A row there already is left as it is, unread.
 _NEW_STRIPES = sa.text(
     "INSERT INTO match_lock_stripes (n) SELECT n FROM unnest(CAST(:numbers AS integer[])) "
     "AS k(n) ORDER BY n ON CONFLICT DO NOTHING")
+# The same, answering the rows it wrote (the repair of rows gone: `Matching.lock_keys`);
+# not at every write: some 1,900 rows to send and read a transaction of a young table.
+_NEW_STRIPES_WRITTEN = sa.text(_NEW_STRIPES.text + " RETURNING n")
 # Per database (engine), the stripes this process has seen a row of: a bit a stripe
 # (HUB_MATCH_LOCK_STRIPES is at most 2**20: 128 KiB).
 _STRIPES_SEEN: weakref.WeakKeyDictionary[sa.Engine, bytearray] = weakref.WeakKeyDictionary()
@@ -265,7 +266,7 @@ class Matching:
         # (deadlock_timeout), aborts one with 40P01, an outage the batch's retry takes
         # again; the rows are all there by then, so the retry locks in sorted order.
         _STRIPES_SEEN.pop(self.conn.engine, None)
-        missing = self._ensure_stripes(exclusive | sharing)
+        missing = self._ensure_stripes(exclusive | sharing, written=True)
         again = self._lock_sorted(exclusive.intersection(missing), sharing.intersection(missing))
         if again != len(missing):
             _STRIPES_SEEN.pop(self.conn.engine, None)
@@ -287,7 +288,7 @@ class Matching:
             "shared": "{" + ",".join("t" if n in sharing else "f" for n in numbers) + "}"}
         ).scalar() or 0
 
-    def _ensure_stripes(self, numbers: Iterable[int]) -> list[int]:
+    def _ensure_stripes(self, numbers: Iterable[int], *, written: bool = False) -> list[int]:
         """Write the rows of the stripes this process has not seen yet and the table lacks
         (the table starts empty: a copy of the store, a test database, stays small), in a
         transaction of their own, committed at once: the locks then find every row, and
@@ -295,18 +296,19 @@ class Matching:
         writer is a second connection of the engine's pool while the transaction holds one:
         kept so (a task of a prefork worker takes at most two of the pool's 15); threads
         sharing one pool beyond 7 could all wait for their second one until the pool's
-        timeout (StoreTimeout, the batch retried), as docs/deploy.md says. Returns the
-        stripes whose rows it wrote."""
+        timeout (StoreTimeout, the batch retried), as docs/deploy.md says. With `written`,
+        returns the stripes whose rows it wrote (else [])."""
         seen = _STRIPES_SEEN.setdefault(self.conn.engine, bytearray(1 << 17))
         unseen = sorted(n for n in numbers if not seen[n >> 3] & (1 << (n & 7)))
         if not unseen:
             return []
-        found = set(self.conn.execute(_EXISTING_STRIPES, {
-            "numbers": bulk.text_array(unseen)}).scalars())
-        missing = [n for n in unseen if n not in found]
-        if missing:
-            with self.conn.engine.begin() as writer:
-                writer.execute(_NEW_STRIPES, {"numbers": bulk.text_array(missing)})
+        # Written without asking first which rows are there: the table fills over some
+        # hundred thousand fiches, so a stripe a process has not seen nearly always lacks
+        # its row, and the insert's own check finds the others.
+        with self.conn.engine.begin() as writer:
+            result = writer.execute(_NEW_STRIPES_WRITTEN if written else _NEW_STRIPES,
+                                    {"numbers": bulk.text_array(unseen)})
+            missing = list(result.scalars()) if written else []
         for n in unseen:
             seen[n >> 3] |= 1 << (n & 7)
         return missing
@@ -331,29 +333,6 @@ class Matching:
         locks taken after a savepoint are released when it is rolled back);
         None on SQLite, which takes no key lock."""
         return self.conn.begin_nested() if self.conn.dialect.name == "postgresql" else None
-
-    def try_lock_groups(self, groups: Mapping[Any, set[int]],
-                        shared: Iterable[int] = ()) -> set[Any]:
-        """Take, without waiting, the locks of every key of each group whose keys no other
-        transaction holds; returns those groups. The keys of a group left out are not kept
-        locked (a transaction-scoped lock is held until the commit, but one taken within a
-        savepoint is given back with it): the locks are taken in a savepoint, given back if
-        some group was left out, and those of the whole groups taken again (SQLite: every
-        group, its writers are serialised already)."""
-        candidates, sharing = set(groups), set(shared)
-        if self.conn.dialect.name != "postgresql":
-            return candidates
-        while candidates:
-            keys = {key for group in candidates for key in groups[group]}
-            savepoint = self.conn.begin_nested()
-            taken = self.try_lock_keys(keys - sharing, keys & sharing)
-            free = {group for group in candidates if groups[group] <= taken}
-            if free == candidates:
-                savepoint.commit()
-                return free
-            savepoint.rollback()
-            candidates = free
-        return set()
 
     def candidates(self, digests: Sequence[int], per_key_cap: int) -> list[IndexedRecord]:
         """Indexed records sharing a key; a key held by more than `per_key_cap` fiches says

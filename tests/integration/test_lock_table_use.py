@@ -126,3 +126,25 @@ def test_a_stripe_locked_after_its_row_was_written_again_is_held_until_the_commi
                 {"numbers": "{" + ",".join(map(str, numbers[5:8])) + "}"}).scalar()
         uow.commit()
     assert (free, shared) == (0, 0)
+
+
+def test_a_batch_of_new_fiches_locks_its_keys_in_one_savepoint_and_one_statement(
+        pg_world):  # noqa: F811
+    """The stripes a worker has not seen yet are written (their own transaction) without
+    being looked for first; the keys are then taken in one statement, in one savepoint
+    (the CPU of a transaction of 100 fiches: some 2,000 stripes; each statement and round
+    trip a chunk costs both ends)."""
+    hub, _clock = pg_world
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        if "match_lock_stripes" in statement or "SAVEPOINT" in statement:
+            statements.append(" ".join(statement.split()[:2]))
+
+    sa.event.listen(hub.engine, "before_cursor_execute", record)
+    try:
+        locks_held_while_processing(hub, 3, 0, wait=False)
+    finally:
+        sa.event.remove(hub.engine, "before_cursor_execute", record)
+    assert statements == ["SAVEPOINT sa_savepoint_1", "INSERT INTO", "SELECT k.n",
+                          "RELEASE SAVEPOINT"], statements

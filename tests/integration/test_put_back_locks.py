@@ -245,3 +245,26 @@ def test_an_older_version_waits_for_the_transaction_of_a_newer_one(pg_world, mon
     outcome, deferred = while_another_processes(hub, monkeypatch, third, second)
     assert (outcome.claimed, deferred) == (0, second)
     assert processed_as(hub, deferred) == (3, online.identity_of(THIRD))
+
+
+def test_a_fiche_refused_one_key_keeps_none_of_its_other_keys(pg_world):
+    """Another transaction holds one of C-1's keys: of a batch of two new fiches, the
+    other is locked and C-1 left for later, its keys that were free taken by no one (the
+    batch's locks are taken together, then given back and those of the fiches kept taken
+    again)."""
+    hub, _clock = pg_world
+    person, stranger = online.identity_of(PERSON), online.identity_of(STRANGER)
+    own = stripes_of(hub, PERSON) - stripes_of(hub, STRANGER)
+    held_one, *others = sorted(own)
+    holder = hub.uow()
+    held = holder.__enter__()
+    try:
+        assert held.matching.try_lock_keys([held_one]) == {held_one}
+        with hub.uow() as uow:
+            free = online.OnlineMatcher(hub, uow).lock_free(
+                {"person": [person], "stranger": [stranger]}, share_common=True)
+            assert free == {"stranger"}
+            assert free_to_take(hub, set(others)) == others
+            assert free_to_take(hub, stripes_of(hub, STRANGER)) == []
+    finally:
+        holder.__exit__(None, None, None)

@@ -247,11 +247,13 @@ class OnlineMatcher:
         locked, free = self._lock_groups(groups, share_common, wait, fiches)
         if savepoint is None:  # SQLite: no key lock to give back, no other writer meanwhile
             return free
-        if free and keep is not None:
+        if free and keep is not None and len(locked) == len(groups):
             free = keep(free)
-        if free == locked:
+        if len(free) == len(groups):
             savepoint.commit()
             return free
+        # Some group left out (its keys refused, or a check): the keys this savepoint took
+        # of it are given back with those of every group, then the others taken again.
         savepoint.rollback()  # gives back the porteurs held since too
         self._batch, self._moves_held = None, False  # read again, under the locks taken again
         return self.lock_free({group: groups[group] for group in free},
@@ -263,25 +265,32 @@ class OnlineMatcher:
                      fiches: bool = False) -> tuple[set[Any], set[Any]]:
         """The groups locked, and of those the groups whose shared keys are still over the
         cap (`lock_free`)."""
+        # Each key's stripe worked out once, in one pass (some twenty keys a fiche).
         keys = {group: {d for i in identities for d in self.digests(i)}
                 for group, identities in groups.items()}
-        shared = {d for digests in keys.values() for d in digests
-                  if share_common and d in self.common}
-        stripes = {group: {self._stripe(d) for d in digests} for group, digests in keys.items()}
-        exclusive = {self._stripe(d) for digests in keys.values() for d in digests - shared}
-        if fiches:
-            for group in stripes:
-                stripes[group].add(self._fiche_stripe(group))
-            exclusive.update(self._fiche_stripe(group) for group in stripes)
-        sharing = {self._stripe(d) for d in shared}
+        shared: set[int] = set()
+        stripes: dict[Any, set[int]] = {}
+        exclusive: set[int] = set()
+        sharing: set[int] = set()
+        for group, digests in keys.items():
+            own = stripes[group] = {self._stripe(d) for d in digests}
+            if share_common and (held := {d for d in digests if d in self.common}):
+                shared |= held
+                sharing.update(self._stripe(d) for d in held)
+                exclusive.update(self._stripe(d) for d in digests - held)
+            else:
+                exclusive |= own
+            if fiches:
+                own.add(self._fiche_stripe(group))
+                exclusive.add(self._fiche_stripe(group))
         if wait:
             self.uow.matching.lock_keys(exclusive, sharing)
             locked = set(stripes)
-        else:  # a group the try-lock leaves out keeps none of its keys locked
-            locked = self.uow.matching.try_lock_groups(stripes, sharing - exclusive)
-        self._locked = list(dict.fromkeys(
-            d for group in locked for i in groups[group] for d in self.digests(i)))
-        if not (locked and shared):
+        else:  # a group refused some key: `lock_free` gives back the others it took
+            taken = self.uow.matching.try_lock_keys(exclusive, sharing - exclusive)
+            locked = {group for group, needed in stripes.items() if needed <= taken}
+        self._locked = list(dict.fromkeys(d for group in locked for d in keys[group]))
+        if not (locked and shared) or len(locked) < len(groups):
             return locked, locked
         batch = self._batch_for([])  # read now, under the locks: are shared keys still common?
         fallen = {d for d in shared.intersection(self._locked)
