@@ -42,7 +42,8 @@ match_keys = sa.Table(
 # stripe, locked with FOR UPDATE / FOR SHARE. Row locks live in the rows, not in the
 # server's shared lock table, so a transaction's locks do not fill that table however
 # many fiches it holds (a row is written the first time a worker needs it; SQLite keeps
-# the table empty).
+# the table empty). Unlogged on PostgreSQL (migration 0036): neither writing nor locking
+# its rows writes WAL; a crash empties it and the workers write the rows again.
 match_lock_stripes = sa.Table(
     "match_lock_stripes",
     metadata,

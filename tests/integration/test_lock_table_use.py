@@ -148,3 +148,13 @@ def test_a_batch_of_new_fiches_locks_its_keys_in_one_savepoint_and_one_statement
         sa.event.remove(hub.engine, "before_cursor_execute", record)
     assert statements == ["SAVEPOINT sa_savepoint_1", "INSERT INTO", "SELECT k.n",
                           "RELEASE SAVEPOINT"], statements
+
+
+def test_the_stripes_table_writes_no_wal(pg_world):  # noqa: F811
+    """Its rows hold only the workers' key locks (written again when gone: a crash empties
+    an unlogged table): neither their writing nor their locking costs a WAL record."""
+    hub, _clock = pg_world
+    with hub.engine.connect() as conn:
+        persistence = conn.execute(sa.text(
+            "SELECT relpersistence FROM pg_class WHERE relname = 'match_lock_stripes'")).scalar()
+    assert persistence == "u"
