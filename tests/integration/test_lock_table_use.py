@@ -38,9 +38,12 @@ def strangers(count: int, start: int) -> list[dict]:
     return people
 
 
-def locks_held_while_processing(hub, count: int, start: int, *, wait: bool) -> int:
+def locks_held_while_processing(hub, count: int, start: int, *, wait: bool,
+                                kinds: str = "all") -> int:
     """The lock-table entries a worker's transaction holds once it has locked and resolved
-    `count` new fiches, counted from another connection before its commit."""
+    `count` new fiches, counted from another connection before its commit; with
+    `kinds="per_object"`, those that are not a table's, an index's or a sequence's (the
+    entries that could grow with the fiches: advisory locks, tuples, transaction ids)."""
     ids = push(hub, CCI, *[fiche_of(CCI, f"L-{start + i}", person)
                            for i, person in enumerate(strangers(count, start))], process=False)
     with hub.uow() as uow:
@@ -50,8 +53,10 @@ def locks_held_while_processing(hub, count: int, start: int, *, wait: bool) -> i
         assert (created, later) == (count, set())
         pid = uow.connection.execute(sa.text("SELECT pg_backend_pid()")).scalar()
         with hub.engine.connect() as probe:
-            held = probe.execute(sa.text("SELECT count(*) FROM pg_locks WHERE pid = :pid"),
-                                 {"pid": pid}).scalar()
+            held = probe.execute(sa.text(
+                "SELECT count(*) FROM pg_locks WHERE pid = :pid"
+                + (" AND locktype <> 'relation'" if kinds == "per_object" else "")),
+                {"pid": pid}).scalar()
         uow.commit()
     return held
 
@@ -60,10 +65,13 @@ def locks_held_while_processing(hub, count: int, start: int, *, wait: bool) -> i
 def test_a_worker_transaction_holds_as_many_lock_table_entries_for_60_fiches_as_for_3(
         pg_world, wait):  # noqa: F811
     hub, _clock = pg_world
-    few = locks_held_while_processing(hub, 3, 0, wait=wait)
-    many = locks_held_while_processing(hub, 60, 100, wait=wait)
-    # The same tables and indexes, the transaction's own ids: 57 more fiches held ~1,100
-    # more advisory locks.
+    few = locks_held_while_processing(hub, 3, 0, wait=wait, kinds="per_object")
+    many = locks_held_while_processing(hub, 60, 100, wait=wait, kinds="per_object")
+    # The transaction's own ids, not a lock a key: 57 more fiches held ~1,100 more advisory
+    # locks. The tables' and indexes' entries are left out: one a relation and mode whatever
+    # the fiches, but which relations a batch touches depends on its decisions (the 60
+    # fiches here open a review item: review_items, match_judgements, and fiches read FOR
+    # SHARE, which the foreign keys of match_records had locked for the 3 too until 0035).
     assert many - few <= 5, (few, many)
 
 
