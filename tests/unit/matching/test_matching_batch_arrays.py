@@ -13,7 +13,11 @@ from hub.domain.matching.comparisons import build_comparisons, compare_records
 from hub.domain.matching.scoring import PatternScorer
 from hub.domain.matching.settings import default_settings
 from hub.services.matching import dedup_parallel, pair_arrays
-from hub.services.matching.pair_arrays import candidate_pair_arrays, candidate_pairs_for_training
+from hub.services.matching.pair_arrays import (
+    candidate_pair_arrays,
+    candidate_pairs_for_training,
+    sorted_unique,
+)
 from hub.services.matching.pair_scoring import score_pairs
 from tests.unit.matching.matching_factories import hand_model, person
 
@@ -126,3 +130,29 @@ def test_the_batch_compares_each_pair_as_compare_records_does(workers, monkeypat
     assert patterns == list(dict.fromkeys(reference))  # first met, first
     as_written = [tuple(c.level(records[i], records[j]) for c in comparisons) for i, j in pairs]
     assert len(patterns) > 20 and reference != as_written  # names read exchanged too
+
+
+@pytest.mark.parametrize("dtype", [np.uint64, np.uint32, np.int64])
+def test_sorted_unique_gives_the_distinct_values_in_order(dtype):
+    values = np.random.default_rng(5).integers(0, 500, 3_000).astype(dtype)
+    assert sorted_unique(values).tolist() == np.unique(values).tolist()
+    assert sorted_unique(values).dtype == dtype
+    assert sorted_unique(np.empty(0, dtype=dtype)).tolist() == []
+    assert sorted_unique(np.array([7], dtype=dtype)).tolist() == [7]
+
+
+def test_the_candidate_pairs_are_found_without_numpys_hashing_unique(monkeypatch):
+    """numpy 2.3+ finds an integer array's distinct values by hashing when no index is
+    asked, ten times slower than sorting on the batch's tens of millions of pair codes."""
+    records = _people(400, seed=4)
+    rules = default_settings().blocking.rules
+    limits = BlockLimits(6, 2, 4, 1)
+    expected = candidate_pairs_for_training(records, rules, ("rue_code_postal",), limits)
+
+    def hashing_unique(*args, **kwargs):
+        raise AssertionError("np.unique without an index: the hash table")
+
+    for name in ("unique", "union1d"):
+        monkeypatch.setattr(np, name, hashing_unique)
+    found = candidate_pairs_for_training(records, rules, ("rue_code_postal",), limits)
+    assert all(a.tolist() == b.tolist() for a, b in zip(found, expected, strict=True))
