@@ -278,7 +278,8 @@ class Settings:
         task names (HUB_WORKER_CLAIM_SIZE, else by store): 500 on PostgreSQL, where a
         transaction of 500 costs a fifth less CPU a fiche than one of 100; on SQLite the
         transaction size (a push waits for the worker's transaction: kept short). At or
-        below the transaction size, a transaction takes its task's rows only."""
+        below the transaction size, a transaction takes its task's rows only; at most
+        5,000 (`hub.settings_bounds`: a transaction holds its keys until it commits)."""
         if self.worker_claim_size > 0:
             return self.worker_claim_size
         return self.transaction_size if self.is_sqlite else 500

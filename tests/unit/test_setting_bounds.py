@@ -16,6 +16,8 @@ REFUSED = [
     ("HUB_MATCH_LOCK_STRIPES", "0"), ("HUB_MATCH_LOCK_STRIPES", "1048577"),
     ("HUB_MAX_BATCH_ITEMS", "0"),
     ("HUB_WORKER_TRANSACTION_SIZE", "-1"),
+    ("HUB_WORKER_CLAIM_SIZE", "-1"), ("HUB_WORKER_CLAIM_SIZE", "5001"),
+    ("HUB_WORKER_CLAIM_SIZE", "100000000"),
     ("HUB_SWEEP_INTERVAL_S", "nan"), ("HUB_SWEEP_INTERVAL_S", "-1"),
     ("HUB_SWEEP_INTERVAL_S", "0"), ("HUB_DISPATCH_INTERVAL_S", "0"),
     ("HUB_HEARTBEAT_INTERVAL_S", "0"), ("HUB_AUDIT_HEAD_INTERVAL_S", "inf"),
@@ -37,7 +39,7 @@ def test_a_setting_out_of_its_range_is_refused_naming_its_variable(name, value):
 
 ACCEPTED = [
     ("HUB_PORT", "8080"), ("HUB_WORKER_TRANSACTION_SIZE", "0"),
-    ("HUB_MATCH_LOCK_STRIPES", "1048576"),
+    ("HUB_MATCH_LOCK_STRIPES", "1048576"), ("HUB_WORKER_CLAIM_SIZE", "5000"),
     ("HUB_WEBHOOK_RATE_PER_RECIPIENT", "0"), ("HUB_WEBHOOK_RETRY_BASE_S", "0"),
     ("HUB_LOG_LEVEL", "debug"), ("HUB_LOG_FORMAT", "json"),
     ("HUB_BROKER_URL", "redis://:pw@cache:6379/0"), ("HUB_BROKER_URL", "rediss://cache/0"),
@@ -50,6 +52,15 @@ ACCEPTED = [
 @pytest.mark.parametrize(("name", "value"), ACCEPTED)
 def test_a_setting_in_its_range_is_accepted(name, value):
     Settings.from_env({name: value})
+
+
+def test_a_claim_size_past_its_bound_is_refused_naming_the_bound():
+    # A transaction of tens of thousands of fiches after a backlog: a chunk waiting for
+    # its keys would pass the lock timeout, and a kill -9 would lose all its work.
+    with pytest.raises(ConfigurationError, match="HUB_WORKER_CLAIM_SIZE") as refused:
+        Settings.from_env({"HUB_WORKER_CLAIM_SIZE": "100000000"})
+    assert "at most 5000" in refused.value.message_en
+    assert "au plus 5000" in refused.value.message_fr
 
 
 def test_every_number_setting_has_a_range():
