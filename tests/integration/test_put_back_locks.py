@@ -6,8 +6,10 @@ in that transaction."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
+import sqlalchemy as sa
 
 from hub.services.ingest import processing
 from hub.services.matching import online
@@ -268,3 +270,68 @@ def test_a_fiche_refused_one_key_keeps_none_of_its_other_keys(pg_world):
             assert free_to_take(hub, stripes_of(hub, STRANGER)) == []
     finally:
         holder.__exit__(None, None, None)
+
+
+def test_a_claimed_row_whose_keys_are_held_is_put_back_then_waited_for(pg_world, monkeypatch):
+    """At the default claim size, the task of C-2 alone claims the queued C-1 (PERSON)
+    besides, skipping A-1's row, which another transaction holds with PERSON's keys: C-1
+    is put back, the next chunk waits for those keys, and once A-1 commits C-1 is linked
+    to A-1's porteur; nothing is left pending."""
+    hub, _clock = pg_world
+    assert hub.settings.claim_size > hub.settings.transaction_size  # the claim is on
+    held_ids = push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", PERSON), process=False)
+    queued, task = push(hub, CCI, fiche_of(CCI, "C-1", PERSON),
+                        fiche_of(CCI, "C-2", STRANGER), process=False)
+    holder = hub.uow()
+    held = holder.__enter__()
+    rows = held.outbox.claim(held_ids)
+    processing._process_versions(hub, held, [row.ref_id for row in rows], hub.clock(),
+                                 wait=False)  # A-1's porteur, PERSON's keys held
+    held.outbox.mark_processed([row.id for row in rows], hub.clock())
+    chunk, chunks, waited = processing._process_chunk, [], []
+    open_ = [holder]
+
+    def release() -> None:
+        while open_:
+            held.commit()
+            open_.pop().__exit__(None, None, None)
+
+    def commit_once_waited_for() -> None:  # A-1 commits once a chunk waits for its keys
+        waited.append(wait_until_a_backend_waits_for_a_lock(hub))
+        release()
+
+    def recorded(hub, outbox_ids, *, wait):
+        committer = threading.Thread(target=commit_once_waited_for)
+        if wait:
+            committer.start()
+        outcome, deferred = chunk(hub, outbox_ids, wait=wait)
+        if wait:
+            committer.join(timeout=60)
+        chunks.append((list(outbox_ids), wait, outcome.claimed, deferred))
+        return outcome, deferred
+
+    monkeypatch.setattr(processing, "_process_chunk", recorded)
+    try:
+        processing.process_outbox(hub, [task])
+    finally:
+        release()
+    assert chunks == [([task], False, 1, [queued]), ([queued], True, 1, [])]
+    assert waited == [True]
+    assert porteur_of(hub, CCI, "C-1") == porteur_of(hub, COMMUNE, "A-1")
+    assert porteur_of(hub, CCI, "C-2") != porteur_of(hub, COMMUNE, "A-1")
+    assert processing.pipeline_status(hub)["outbox_pending"] == 0
+
+
+def wait_until_a_backend_waits_for_a_lock(hub, polls: int = 1200) -> bool:
+    """Whether a backend of this database was seen waiting for a lock (polled every
+    50 ms, at most `polls` times)."""
+    with hub.engine.connect() as probe:
+        for _ in range(polls):
+            waiting = probe.execute(sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock'")).scalar_one()
+            probe.rollback()
+            if waiting:
+                return True
+            time.sleep(0.05)
+    return False
