@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from billiard.util import Finalize
 from celery import current_app, shared_task
 from celery.signals import beat_init, worker_process_shutdown, worker_ready, worker_shutdown
 from celery.worker import state as worker_state
@@ -51,7 +52,13 @@ def _stop_failed() -> None:
 
 @beat_init.connect
 def _beat_alive(**_kwargs: object) -> None:
-    _watchers.append(Heartbeat(Settings.from_env(), "beat").start())
+    heartbeat = Heartbeat(Settings.from_env(), "beat").start()
+    _watchers.append(heartbeat)
+    # The beat `capactif worker` runs is a child process which `worker_shutdown` never
+    # reaches: its row is withdrawn as it ends cleanly (SIGTERM ends its loop; billiard
+    # runs the finalizers when the child's run returns, atexit a standalone beat's), else
+    # it outlived every process and `/healthz` said the scheduler had stopped.
+    Finalize(None, heartbeat.stop, exitpriority=10)
 
 
 @worker_shutdown.connect

@@ -61,3 +61,14 @@ def test_a_beating_scheduler_or_no_process_at_all_is_healthy(hub, beats):
 def test_a_scheduler_that_beats_again_makes_healthz_ok_again(hub):
     _beats(hub, ("beat", _stale(hub)), ("beat", 0))  # a new beat beside the dead one's row
     assert _answers(hub)[0] == (200, "ok")
+
+
+@pytest.mark.parametrize("beats", [
+    [("beat", 4.0)],                 # a clean stop whose beat row was left behind
+    [("worker", 4.0), ("beat", 4.0)],  # both stale: a long database outage just ended
+])
+def test_no_process_beating_at_all_is_not_a_stopped_scheduler(hub, beats):
+    """Only stale rows: nothing runs (or nothing could beat through an outage), which is
+    CapactifNoWorker's to say; a 503 here would alarm with no process to restart."""
+    _beats(hub, *[(kind, age * hub.settings.heartbeat_interval_s) for kind, age in beats])
+    assert _answers(hub)[0] == (200, "ok")

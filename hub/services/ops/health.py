@@ -161,9 +161,11 @@ def _policy(hub: Hub) -> str:
 def _scheduler(hub: Hub) -> str:
     """A scheduler (the beat: outbox sweep, webhook dispatch, signed audit heads, consent
     expiry) that stopped beating, or workers beating without any: nothing restarts a
-    beat that died inside a running worker. No process at all is the workers' alert."""
+    beat that died inside a running worker. No process beating at all (none started yet,
+    all stopped, or every row stale after a long database outage) is the workers' alert:
+    a row left by a beat that was not withdrawn must not answer 503 with nothing running."""
     alive = kinds_alive(reader_engine(hub.engine), hub.settings, utc_now())
-    if alive.get("beat") or not ("beat" in alive or alive.get("worker")):
+    if alive.get("beat") or not any(alive.values()):
         return ""
     detail = "le planificateur ne bat plus" if "beat" in alive else "aucun planificateur"
     raise _Refused(detail, SchedulerStopped(

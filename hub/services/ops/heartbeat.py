@@ -43,6 +43,10 @@ class Heartbeat:
         return self
 
     def stop(self) -> None:
+        """Withdraw the row, once (a beat run in the worker's process is stopped both at
+        `worker_shutdown` and by its finalizer)."""
+        if self._stop.is_set():
+            return
         self._stop.set()
         self._thread.join(timeout=5)
         try:
