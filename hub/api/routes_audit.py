@@ -13,7 +13,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from hub.api.auth import Authenticated, authenticated, authenticated_as, hub_of
+from hub.api.auth import Authenticated, authenticated, authenticated_as, authenticated_if, hub_of
 from hub.api.models import (
     Alerts,
     AuditEvents,
@@ -37,6 +37,7 @@ from hub.api.params import (
 from hub.errors import Forbidden
 from hub.keys import b64url
 from hub.services.accounts import dpo
+from hub.services.accounts.auth import Caller
 from hub.services.audit import alerts as audit_alerts
 from hub.services.audit import trail as audit
 from hub.services.privacy import discretion
@@ -49,9 +50,32 @@ _A_DPO = authenticated_as(dpo.scope_of)
 _NETWORK_DPO = authenticated_as(dpo.require_network_dpo)
 
 
-def _member_filter(auth: Authenticated, membre: str | None) -> str | None:
+def _may_name_its_member(caller: Caller, request: Request) -> None:
+    """A DPO only, and each `membre` as sent one it may read: a member's DPO naming another
+    member is told 403 whatever else its query holds, as one that is no DPO."""
+    dpo.scope_of(caller)
+    for named in request.query_params.getlist("membre"):
+        _member_filter(caller, named)
+
+
+def _may_export(caller: Caller, request: Request) -> None:
+    """`_may_name_its_member`, and the whole log (JSONL, no filter sent) the network's DPO
+    only: a member's DPO is told 403 for it before any 422."""
+    _may_name_its_member(caller, request)
+    query = request.query_params
+    whole = all(sent == "jsonl" for sent in query.getlist("format")) and not any(
+        name in query for name in ("porteur", "membre", "action", "depuis", "jusqu_a"))
+    if whole:
+        dpo.require_network_dpo(caller)
+
+
+_A_DPO_OF_ITS_MEMBER = authenticated_if(_may_name_its_member)
+_AN_EXPORTER = authenticated_if(_may_export)
+
+
+def _member_filter(caller: Caller, membre: str | None) -> str | None:
     """The member a search may cover: any for the network DPO, its own for a member DPO."""
-    scope = dpo.scope_of(auth.caller)
+    scope = dpo.scope_of(caller)
     if scope.whole_log or membre in (None, scope.member_id):
         return membre if scope.whole_log else scope.member_id
     raise Forbidden("Un DPO de membre ne consulte que les accès de son membre.",
@@ -62,9 +86,9 @@ def _member_filter(auth: Authenticated, membre: str | None) -> str | None:
 def search(request: Request, porteur: IdQuery = None, membre: MemberQuery = None,
            action: ActionQuery = None, depuis: Instant | None = None,
            jusqu_a: Instant | None = None, limit: int = Query(1000, ge=1, le=10000),
-           auth: Authenticated = Depends(_A_DPO)) -> Any:
+           auth: Authenticated = Depends(_A_DPO_OF_ITS_MEMBER)) -> Any:
     """Access events by porteur, member, action and period (DPO)."""
-    member = _member_filter(auth, membre)
+    member = _member_filter(auth.caller, membre)
     found = audit.search(hub_of(request), auth.caller.member_id, porteur_id=porteur,
                          member=member, action=action, since=depuis, until=jusqu_a,
                          limit=limit, user=_DPO)
@@ -135,7 +159,7 @@ def export(request: Request, format: Literal["jsonl", "csv"] = "jsonl",
            porteur: IdQuery = None, membre: MemberQuery = None,
            action: ActionQuery = None, depuis: Instant | None = None,
            jusqu_a: Instant | None = None,
-           auth: Authenticated = Depends(_A_DPO)) -> Response:
+           auth: Authenticated = Depends(_AN_EXPORTER)) -> Response:
     """Without filters and in JSONL: the whole log with signed heads, for
     `capactif audit verify` (network DPO). Otherwise the matching events, streamed, as CSV
     or JSONL entry lines (each provable by an inclusion proof)."""
@@ -146,7 +170,7 @@ def export(request: Request, format: Literal["jsonl", "csv"] = "jsonl",
         buffer = io.StringIO()
         audit.export(hub, buffer, caller.member_id, user=_DPO)
         return Response(buffer.getvalue(), media_type="application/x-ndjson")
-    member = _member_filter(auth, membre)
+    member = _member_filter(auth.caller, membre)
     chunks = audit.export_events(
         hub, caller.member_id, format, user=_DPO, porteur_id=porteur, member=member,
         action=action, since=depuis, until=jusqu_a)

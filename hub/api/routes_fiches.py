@@ -7,17 +7,31 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from hub.api.auth import Authenticated, authenticated, hub_of, signed_keeping_nonce
+from hub.api.auth import Authenticated, authenticated_if, hub_of, signed_keeping_nonce
 from hub.api.bodies import json_body
 from hub.api.models import ErasureDone, FicheRead, PushAnswer
 from hub.api.openapi import answer, body
 from hub.api.params import FicheIdPath, MemberIdPath
-from hub.services.accounts.auth import nonce_kept
+from hub.errors import Forbidden
+from hub.services.accounts.auth import Caller, nonce_kept
 from hub.services.ingest import accept as ingest
 from hub.services.ingest import fiches as fiche_service
 from hub.services.privacy import erasure
 
 router = APIRouter(prefix="/v1/fiches", tags=["fiches"])
+
+
+def _its_own(caller: Caller, request: Request) -> None:
+    """Another member's fiche is a 403 (as the services say) whatever the query holds:
+    decided from the path as sent, before the query's checks."""
+    if request.path_params.get("member_id") != caller.member_id:
+        raise Forbidden("Un membre ne lit ni ne supprime que ses propres fiches par cette "
+                        "route ; les autres membres reçoivent les fiches par leur flux.",
+                        "A member reads or deletes only its own fiches by this route; other "
+                        "members receive fiches through their feed.")
+
+
+_OWNER = authenticated_if(_its_own)
 
 @router.post("", status_code=202, openapi_extra=body("Fiche", array_of="fiches"),
              responses=answer(PushAnswer, 403, status=202, description="Résultat par fiche"))
@@ -35,7 +49,7 @@ def push_fiches(request: Request, auth: Authenticated = Depends(signed_keeping_n
 @router.get("/{member_id}/{fiche_id}", responses=answer(FicheRead, 403, 404, 410))
 def read_fiche(
     member_id: MemberIdPath, fiche_id: FicheIdPath, request: Request,
-    auth: Authenticated = Depends(authenticated),
+    auth: Authenticated = Depends(_OWNER),
 ) -> Any:
     """The current version of one of the caller's own fiches."""
     return fiche_service.read_own_fiche(hub_of(request), auth.caller, member_id, fiche_id)
@@ -44,7 +58,7 @@ def read_fiche(
 @router.delete("/{member_id}/{fiche_id}", responses=answer(ErasureDone, 403, 404, 409))
 def delete_fiche(
     member_id: MemberIdPath, fiche_id: FicheIdPath, request: Request,
-    auth: Authenticated = Depends(authenticated),
+    auth: Authenticated = Depends(_OWNER),
 ) -> Any:
     """Remove one of the caller's fiches from the network (deleted in its own system): the
     fiche is erased (its data key destroyed) and its recipients get an `erased` notice."""

@@ -167,3 +167,36 @@ def test_the_coordination_naming_a_member_still_has_its_query_checked(contract):
     _refused(response, "zz")
     own = contract.call(OWNER, "GET", f"/v1/deliveries/dead?membre={OWNER}&zz=1")
     _refused(own, "zz")
+
+
+@pytest.mark.parametrize(("caller", "method", "target"), [
+    (f"{RECIPIENT}.dpo", "GET", f"/v1/audit?membre={OWNER}&zz=1"),
+    (f"{RECIPIENT}.dpo", "GET", f"/v1/audit?membre={OWNER}&limit=0"),
+    (f"{RECIPIENT}.dpo", "GET", f"/v1/audit?membre={RECIPIENT}&membre={OWNER}"),
+    (f"{RECIPIENT}.dpo", "GET", f"/v1/audit/export?format=csv&membre={OWNER}&zz=1"),
+    (f"{RECIPIENT}.dpo", "GET", "/v1/audit/export?zz=1"),  # the whole log: the network's DPO
+    (RECIPIENT, "GET", f"/v1/audit?membre={OWNER}&zz=1"),  # no DPO at all, as before
+    (RECIPIENT, "GET", f"/v1/fiches/{OWNER}/F-1?zz=1"),
+    (RECIPIENT, "DELETE", f"/v1/fiches/{OWNER}/F-1?zz=1"),
+    (RECIPIENT, "GET", "/v1/fiches/Pas%20un%20membre/F-1?zz=1"),
+])
+def test_a_403_decided_from_a_member_named_in_the_query_or_path_comes_before_any_422(
+        contract, caller, method, target):
+    """A member's DPO naming another member in the audit, or a member naming another's
+    fiche, was told 422 (a parameter unknown or out of range) where without it the answer
+    is 403: the refusal came from the route, after the query's checks."""
+    response = contract.call(caller, method, target)
+    assert response.status_code == 403, response.text
+    assert response.json()["error"]["code"] == "forbidden"
+
+
+@pytest.mark.parametrize(("caller", "method", "target"), [
+    (f"{RECIPIENT}.dpo", "GET", f"/v1/audit?membre={RECIPIENT}&zz=1"),
+    (f"{RECIPIENT}.dpo", "GET", f"/v1/audit/export?format=csv&membre={RECIPIENT}&zz=1"),
+    (f"{NETWORK}.dpo", "GET", f"/v1/audit?membre={OWNER}&zz=1"),
+    (f"{NETWORK}.dpo", "GET", "/v1/audit/export?zz=1"),
+    (OWNER, "GET", f"/v1/fiches/{OWNER}/F-1?zz=1"),
+    (OWNER, "DELETE", f"/v1/fiches/{OWNER}/F-1?zz=1"),
+])
+def test_who_may_ask_still_has_its_query_checked(contract, caller, method, target):
+    _refused(contract.call(caller, method, target), "zz")
