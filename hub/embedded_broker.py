@@ -11,9 +11,10 @@ a file too large to be a message, never read) is moved to `broker/torn/` and log
 never fatal: the outbox sweep re-publishes the work it carried, since tasks hold ids
 only. So is a message a producer killed mid-write left in `staging/` (never in the
 queue), once older than any write; a message a reader killed between taking and
-deleting it left in `reading/` is put back in the queue. The working folders (`staging/`, `reading/`, `torn/`)
-are made again if removed while processes run (they look like scratch space), and so is
-the queue folder itself: the messages removed with it are published again by the sweep.
+deleting it left in `reading/` is put back in the queue, under a new name. The working
+folders (`staging/`, `reading/`, `torn/`) are made again if removed while processes run
+(they look like scratch space), and so is the queue folder itself: the messages removed
+with it are published again by the sweep.
 """
 
 from __future__ import annotations
@@ -158,9 +159,11 @@ class Channel(filesystem.Channel):
         for name in left:
             path = self._reading_dir / name
             try:
-                _envelope(loads(_contents(path)))
-                _move(path, Path(self.data_folder_in) / name)
-            except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+                self._readable(path)  # what `_read` checks: else taken and refused for ever
+                # Under a new name: the reader that left it, if only paused, can neither
+                # read nor delete the new copy (`_read` skips a vanished file).
+                _move(path, Path(self.data_folder_in) / _renamed(name))
+            except _UNREADABLE:
                 continue  # unreadable, or taken back by another worker's look meanwhile
             log.warning("embedded broker: a message left in reading/ by a reader stopped "
                         "between taking and deleting it was put back in the queue")
@@ -181,12 +184,19 @@ class Channel(filesystem.Channel):
 
     def _read(self, path: Path) -> Any:
         try:
-            message = _envelope(loads(_contents(path)))
-            self.Message(message, channel=self)  # decodes its body as the consumer will
-        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+            message = self._readable(path)
+        except FileNotFoundError:
+            return None  # put back in the queue under a new name while this reader paused
+        except _UNREADABLE as exc:
             self._set_aside(path, type(exc).__name__)
             return None
         path.unlink(missing_ok=True)
+        return message
+
+    def _readable(self, path: Path) -> dict[str, Any]:
+        """The message at `path` as the consumer will take it, else one of _UNREADABLE."""
+        message = _envelope(loads(_contents(path)))
+        self.Message(message, channel=self)  # decodes its body as the consumer will
         return message
 
     def _set_aside(self, path: Path, error: str) -> None:
@@ -201,6 +211,15 @@ class Channel(filesystem.Channel):
             return
         log.error("embedded broker: unreadable message moved to %s (%s); the outbox sweep "
                   "re-publishes its work", self.torn_dir / path.name, error)
+
+
+_UNREADABLE = (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError)
+
+
+def _renamed(name: str) -> str:
+    """`name` with a new unique part, keeping its place in the queue's order and its queue."""
+    stem, _, queue = name.partition(".")
+    return f"{stem.partition('_')[0]}_{uuid.uuid4()}.{queue}"
 
 
 def _contents(path: Path) -> bytes:
