@@ -40,7 +40,8 @@ def _gone(pid: int) -> bool:
     return False
 
 
-def test_a_worker_stopped_cleanly_leaves_no_beat_row_and_healthz_ok(embedded, tmp_path):
+@pytest.mark.parametrize("signal_to", [os.kill, os.killpg])  # main pid (KillMode=mixed), all
+def test_a_worker_stopped_cleanly_leaves_no_beat_row_and_healthz_ok(embedded, tmp_path, signal_to):
     env, hub = embedded
     env = {**env, "HUB_HEARTBEAT_INTERVAL_S": "1"}
     port = free_port()
@@ -50,8 +51,8 @@ def test_a_worker_stopped_cleanly_leaves_no_beat_row_and_healthz_ok(embedded, tm
             wait_until(lambda: _kinds(hub) == ["beat", "worker"] or not worker.alive, 90,
                        "the worker and its beat beating")
             assert _health(port) == (200, "ok")
-            os.kill(worker.popen.pid, signal.SIGTERM)  # the main process only, as systemd's
-            worker.popen.wait(timeout=60)             # KillMode=mixed or a plain `kill`
+            signal_to(worker.popen.pid, signal.SIGTERM)
+            worker.popen.wait(timeout=60)
             wait_until(lambda: _gone(worker.popen.pid), 60, "the beat process ended")
             assert _kinds(hub) == [], worker.tail()
             time.sleep(4)  # past three intervals: a row left behind would now be stale
