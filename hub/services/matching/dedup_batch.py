@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import stat
 import time
 from array import array
 from collections import Counter
@@ -45,6 +46,10 @@ from hub.services.matching.pair_scoring import score_pairs
 from hub.services.matching.people_csv import read_people_file, rejects_path, write_rows
 
 MIN_ALIKE_PAIRS_TO_TRAIN = 10
+# Settings files are a few kB; a model holds up to `valeurs_max_frequence` (20,000) names a
+# term-frequency field, some 1 MB each (the shipped one: 48 kB). Bounds read before reading.
+MAX_SETTINGS_BYTES = 1_000_000
+MAX_MODEL_BYTES = 64_000_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,9 +115,11 @@ def run_batch(
         model, trained = _learn(records, Counter(dict(sorted(zip(patterns, counts, strict=True)))),
                                 settings, comparisons, notes)
         if settings_given and not trained:
-            notes.append("les réglages donnés n'ont servi qu'au blocage : le modèle livré "
-                         "décide, avec les siens / the settings given served the blocking "
-                         "only: the shipped model decides, with its own")
+            model = _deciding_with(model, settings)
+            notes.append("modèle livré, avec le blocage et la décision des réglages donnés "
+                         "(ses comparaisons et son apprentissage restent les siens) / the "
+                         "shipped model, with the blocking and decision of the settings given "
+                         "(its comparisons and training stay its own)")
     links, reviews, scored = score_pairs(PatternScorer(model), records, left, right, codes,
                                          patterns)
 
@@ -169,6 +176,14 @@ def _learn(records: list[NormalisedRecord], patterns: Counter[Pattern],
     return default_model(), False
 
 
+def _deciding_with(model: MatchModel, settings: MatchingSettings) -> MatchModel:
+    """The shipped model with the given `blocage` (the one the pairs were found with) and
+    `decision` (the coordinator's thresholds): its m and u hold for its own comparisons and
+    training only. Sections the file did not name are the shipped ones already."""
+    return dataclasses.replace(model, settings=dataclasses.replace(
+        model.settings, blocking=settings.blocking, decision=settings.decision))
+
+
 def _as_array(indexes: np.ndarray) -> array:
     """The compact list the comparers index one pair at a time (faster than numpy items)."""
     compact = array("I")
@@ -177,8 +192,15 @@ def _as_array(indexes: np.ndarray) -> array:
 
 
 def load_model(path: Path) -> MatchModel:
+    """The model of a file written by `--model-out` (or by hand).
+
+    Raises:
+        InvalidMatchingModel: not a regular file, over MAX_MODEL_BYTES, unreadable, nested
+            too deep, of an unknown version, or a setting out of its bounds.
+    """
+    text = _bounded_text(path, MAX_MODEL_BYTES, "modèle de rapprochement", "matching model")
     try:
-        return MatchModel.from_json(path.read_text(encoding="utf-8"))
+        return MatchModel.from_json(text)
     except ThresholdsOutOfOrder as exc:
         raise InvalidMatchingModel(
             f"Seuils de décision du modèle de rapprochement dans le désordre : {exc.message_fr}.",
@@ -187,7 +209,7 @@ def load_model(path: Path) -> MatchModel:
         raise InvalidMatchingModel(
             f"Réglage invalide du modèle de rapprochement : {exc.message_fr}.",
             f"A setting of the matching model is invalid: {exc}.") from exc
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise InvalidMatchingModel(
             "Le fichier de modèle de rapprochement est illisible ou d'une version inconnue : "
             "réentraînez-le avec `capactif dedup --model-out`.",
@@ -204,12 +226,14 @@ def load_settings(path: Path) -> MatchingSettings:
         InvalidMatchingModel: unreadable file, not JSON, or a setting out of its bounds
             (named, with the bound).
     """
+    text = _bounded_text(path, MAX_SETTINGS_BYTES, "réglages de rapprochement",
+                         "matching settings")
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+        doc = json.loads(text)
+    except RecursionError as exc:
         raise InvalidMatchingModel(
-            f"Fichier de réglages de rapprochement illisible : {path}.",
-            f"The matching settings file cannot be read: {path}.") from exc
+            f"Le fichier de réglages de rapprochement {path} imbrique trop de niveaux.",
+            f"The matching settings file {path} nests too deep.") from exc
     except ValueError as exc:
         raise InvalidMatchingModel(
             f"Le fichier de réglages de rapprochement {path} n'est pas du JSON (ligne "
@@ -224,6 +248,27 @@ def load_settings(path: Path) -> MatchingSettings:
             "schemas/matching_settings.v1.json).",
             f"A matching setting in {path} is invalid: {exc} (the schema: "
             "schemas/matching_settings.v1.json).") from exc
+
+
+def _bounded_text(path: Path, limit: int, what_fr: str, what: str) -> str:
+    """The text of a regular file of at most `limit` bytes: a device, a pipe or a folder
+    would be read without end (/dev/zero until memory runs out), so it is refused unread."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise InvalidMatchingModel(
+                f"Le fichier de {what_fr} {path} n'est pas un fichier ordinaire.",
+                f"The {what} file {path} is not a regular file.")
+        with path.open("rb") as source:
+            data = source.read(limit + 1)
+        if len(data) > limit:
+            raise InvalidMatchingModel(
+                f"Le fichier de {what_fr} {path} dépasse {limit // 1_000_000} Mo.",
+                f"The {what} file {path} is over {limit // 1_000_000} MB.")
+        return data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidMatchingModel(
+            f"Fichier de {what_fr} illisible : {path}.",
+            f"The {what} file cannot be read: {path}.") from exc
 
 
 def model_notices(model: MatchModel, path: Path) -> list[str]:

@@ -4,25 +4,12 @@ the setting and its bound, before any work."""
 
 from __future__ import annotations
 
-import csv
 import json
 
 import pytest
 
-from bench._population import COLUMNS, generate
 from hub.cli import main
 from hub.domain.matching.model import MatchModel
-
-
-@pytest.fixture(scope="module")
-def people(tmp_path_factory):
-    path = tmp_path_factory.mktemp("people") / "people.csv"
-    rows, _truth = generate(400, seed=3)
-    with path.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.DictWriter(out, COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
 
 
 def _dedup(people, tmp_path, capsys, settings: object, *extra: str) -> tuple[int, str]:
