@@ -35,6 +35,7 @@ import argparse
 import csv
 import dataclasses
 import logging
+import math
 import random
 import re
 import sys
@@ -396,6 +397,18 @@ def bench_set(name: str, rows: list[dict[str, str]], truth: list[str], sweep: bo
 DSGEN_SETS = tuple(f"dsgen-{name}" for name in _dsgen.PRESETS)
 
 
+def _share(text: str) -> float:
+    """A share given on the command line: a number from 0 to 1 (NaN, 2.0 or -1 are refused
+    rather than drawing nothing, everyone or at random)."""
+    try:
+        share = float(text)
+    except ValueError:
+        share = math.nan
+    if not 0.0 <= share <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share from 0 to 1")
+    return share
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=5_000, help="French population size")
@@ -407,20 +420,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "with few, with zero dates, twins sharing an e-mail, denser "
                              "households (more twins, moves, phone writings)")
     parser.add_argument("--no-sweep", action="store_true", help="only the shipped thresholds")
-    parser.add_argument("--twins-share-email", type=float, default=0.0, metavar="SHARE",
+    parser.add_argument("--twins-share-email", type=_share, default=0.0, metavar="SHARE",
                         help="French population: the share of twin pairs with one e-mail")
     parser.add_argument("--legacy-phones", action="store_true",
                         help="French population: phones as drawn before (digit by digit: "
                              "some are no number), no overseas mobile, fewer writings")
-    parser.add_argument("--other-scripts", type=float, default=0.0, metavar="SHARE",
+    parser.add_argument("--other-scripts", type=_share, default=0.0, metavar="SHARE",
                         help="French population: the share of households named in Cyrillic, "
                              "Greek, Arabic or Chinese (typed in the script or in Latin "
                              "letters, one member or another)")
-    parser.add_argument("--namesakes", type=float, default=0.0, metavar="SHARE",
+    parser.add_argument("--namesakes", type=_share, default=0.0, metavar="SHARE",
                         help="French population: the share of people given a namesake (one "
                              "surname, first name and birth date, another person living "
                              "alone elsewhere), whatever their names")
-    parser.add_argument("--twins-alike", type=float, default=0.0, metavar="SHARE",
+    parser.add_argument("--twins-alike", type=_share, default=0.0, metavar="SHARE",
                         help="French population: the share of twin pairs whose first names "
                              "look alike (the same first three letters, or Jaro-Winkler "
                              "0.85 or more: Julien / Juliette; not two writings of one "

@@ -7,6 +7,7 @@ from collections import defaultdict
 
 import pytest
 
+from bench import dedup_accuracy
 from bench._population import _alike, generate
 
 
@@ -38,3 +39,30 @@ def test_alike_twins_have_first_names_alike_and_still_two():
     assert not _alike("Lucas", "Inès")
     assert not _alike("Thibaut", "Thibault") and not _alike("René", "Renée")
     assert not _alike("Marie-Joséphine", "Marie")
+
+
+def _namesakes_given(share: float) -> int:
+    rows, truth = generate(1_500, seed=4, namesakes=share)
+    people = defaultdict(set)
+    for row, person in zip(rows, truth, strict=True):
+        people[(row["nom"].lower(), row["prenom"].lower(), row["date_naissance"])].add(person)
+    return sum(len(found) - 1 for found in people.values())
+
+
+def test_a_greater_share_gives_more_namesakes_up_to_everyone_living_alone():
+    given = [_namesakes_given(share) for share in (0.0, 0.05, 0.1, 0.3, 1.0)]
+    assert given == sorted(given) and len(set(given)) == 5, given
+
+
+@pytest.mark.parametrize("option", ["--namesakes", "--twins-alike"])
+@pytest.mark.parametrize("value", ["-0.1", "nan", "2.0", "inf", "un"])
+def test_a_share_out_of_zero_to_one_is_refused_naming_the_option(capsys, monkeypatch, option,
+                                                                 value):
+    def load_set(*_args: object) -> None:
+        raise AssertionError(f"{option} {value} accepted")
+
+    monkeypatch.setattr(dedup_accuracy, "load_set", load_set)
+    with pytest.raises(SystemExit) as refused:
+        dedup_accuracy.main(["--sets", "french", option, value])
+    assert refused.value.code == 2
+    assert option in capsys.readouterr().err
