@@ -366,19 +366,20 @@ def may_share_cluster(probability: float, evidence: float, settings: DecisionSet
 
 def same_identity(levels: Mapping[str, str | None]) -> bool:
     """The surname agreeing (exact or close), the first name the same, the full birth
-    date the same or close (day and month swapped, a digit off within a year), and no
-    contact (e-mail, phone) plainly different: one person wherever each record places
-    them. A move changes the street and the town together, and the model, weighing them
-    apart, counts the move twice against a pair its names and birth date make one;
-    measured on the French households' candidate pairs (seed 1), 1,682 of 1,682 such
-    pairs with one birth date were one person, 13 % of them in two towns, and 272 of 272
-    with dates close. Twins bear two first names; a
-    father and his son of one name, two birth dates; a namesake born the same day
-    elsewhere shows another e-mail or phone where one is given on both sides. A level
-    not known yet (None: `ceilings.Ceilings`) may still agree."""
+    date the same, and no contact (e-mail, phone) plainly different: one person wherever
+    each record places them. A move changes the street and the town together, and the
+    model, weighing them apart, counts the move twice against a pair its names and birth
+    date make one; measured on the French households' candidate pairs (seed 1), 1,682 of
+    1,682 such pairs with one birth date were one person, 13 % of them in two towns.
+    A date only close (a digit off, day and month swapped: the level does not tell them
+    apart) is left to the probability: two people of one name born within a year of each
+    other are not one identity wherever they live. Twins bear two first names; a father
+    and his son of one name, two birth dates; a namesake born the same day elsewhere
+    shows another e-mail or phone where one is given on both sides. A level not known
+    yet (None: `ceilings.Ceilings`) may still agree."""
     return (levels.get("nom", EXACT) in (EXACT, CLOSE, None)
             and levels.get("prenom", EXACT) in (EXACT, None)
-            and levels.get("date_naissance", EXACT) in (EXACT, CLOSE, None)
+            and levels.get("date_naissance", EXACT) in (EXACT, None)
             and DIFFERENT not in (levels.get("courriel"), levels.get("telephone")))
 
 
@@ -389,6 +390,23 @@ def identity_links(explanation: Explanation, settings: DecisionSettings) -> bool
     levels = {t.field: t.level for t in explanation.terms}
     return settings.identity_link and all(
         f in levels for f in ("nom", "prenom", "date_naissance")) and same_identity(levels)
+
+
+# What places a person or reaches them: a link agreeing on one of these tells a member
+# nothing it did not know of the person.
+PLACE_AND_CONTACT = ("adresse", "lieu", "courriel", "telephone")
+
+
+def identity_alone(explanation: Explanation, settings: DecisionSettings) -> bool:
+    """The pair links by the identity rule only (`identity_links`; the probability alone
+    would not link it) and no place nor contact agrees (`PLACE_AND_CONTACT`): surname,
+    first name and birth date are all the two records share. Online, such a link to a
+    porteur none of whose fiches is the member's own goes to a coordinator
+    (`online.OnlineMatcher.resolve_new`): it would show one member another's data."""
+    if not identity_links(explanation, settings) or any(
+            explanation.level_of(f) in AGREEING for f in PLACE_AND_CONTACT):
+        return False
+    return pair_kind(explanation, dataclasses.replace(settings, identity_link=False)) != "link"
 
 
 def pair_kind(explanation: Explanation, settings: DecisionSettings) -> Kind:

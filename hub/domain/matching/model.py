@@ -139,6 +139,11 @@ class Explanation:
     # where the model's training file showed households (`decision.nothing_personal_compared`):
     # never enough evidence to link, whatever the probability; a coordinator decides.
     nothing_personal: bool = False
+    # Linked online by identity alone (`decision.identity_alone`) to a porteur none of
+    # whose fiches is the fiche's member's: no place nor contact agreeing, the link would
+    # show that member another's data; a coordinator decides (`identity_only`: API
+    # `identite_seule_a_verifier`).
+    identity_only: bool = False
 
     def level_of(self, field: str) -> str:
         return next((t.level for t in self.terms if t.field == field), MISSING)
@@ -152,6 +157,7 @@ class Explanation:
             **({"foyer": True} if self.household else {}),
             **({"foyer_a_verifier": True} if self.may_be_one else {}),
             **({NOTHING_PERSONAL_KEY: True} if self.nothing_personal else {}),
+            **({IDENTITY_ONLY_KEY: True} if self.identity_only else {}),
         }
 
     @classmethod
@@ -161,7 +167,8 @@ class Explanation:
         apart, unsure = doc.get("foyer", False) is True, doc.get("foyer_a_verifier", False) is True
         return cls(doc["a_priori"], terms, doc["total"], doc["probabilite"], apart, unsure,
                    APART if apart else UNSURE if unsure else None,
-                   doc.get(NOTHING_PERSONAL_KEY, False) is True)
+                   doc.get(NOTHING_PERSONAL_KEY, False) is True,
+                   doc.get(IDENTITY_ONLY_KEY, False) is True)
 
     def lines_fr(self, *, certain: bool = False) -> list[str]:
         """The waterfall in French words and decimals: "a priori : −6,2", "nom : identique,
@@ -179,6 +186,8 @@ class Explanation:
             lines.append(household_review_fr({t.field: t.level for t in self.terms}))
         if self.nothing_personal:
             lines.append(NOTHING_PERSONAL_FR)
+        if self.identity_only:
+            lines.append(IDENTITY_ONLY_FR)
         lines.append(f"total : {points_fr(self.total_weight)} soit une probabilité de "
                      f"{percent_fr(self.probability, 2, certain=certain)}")
         return lines
@@ -223,6 +232,13 @@ NOTHING_PERSONAL_FR = ("rien de personnel comparé : ni le prénom ni la date de
                        "renseignés des deux côtés, aucun courriel identique ; le nom et le "
                        "foyer qui concordent sont ce que partagent deux personnes d'un même "
                        "foyer : le hub ne les réunit jamais seul, un coordinateur décide")
+# A link of identity alone held for a coordinator online (`Explanation.identity_only`):
+# its API key and its line.
+IDENTITY_ONLY_KEY = "identite_seule_a_verifier"
+IDENTITY_ONLY_FR = ("identité seule : nom, prénom et date de naissance concordent, mais ni "
+                    "adresse, ni commune, ni courriel, ni téléphone ; le porteur n'a encore "
+                    "aucune fiche de ce membre, et le lien lui montrerait les données d'un "
+                    "autre : le hub ne les réunit jamais seul, un coordinateur décide")
 # A pair the household rule held for a coordinator (`Explanation.may_be_one`): its line
 # says what matched (`household_review_fr`).
 HOUSEHOLD_REVIEW_FR = ("foyer : nom identique ou proche, {home}, mais {doubt} : peut-être une "
@@ -279,10 +295,11 @@ def namesakes_rare(training: dict[str, Any]) -> bool:
     """Whether the pairs agreeing on identity of the training file were one person but
     for at most `MAX_NAMESAKE_SHARE` of namesakes (the entry `part_homonymes`,
     `training.identity_namesakes`): identity alone links a pair only there
-    (`decision.identity_links`). A model file without the entry (written before it):
-    as its settings say."""
+    (`decision.identity_links`). A model file without the entry (written before it, the
+    shipped one) measured nothing: namesakes are not known rare there, and the
+    probability alone decides."""
     share = training.get(NAMESAKE_SHARE)
-    return not (isinstance(share, int | float) and is_number(share)) or (
+    return isinstance(share, int | float) and is_number(share) and (
         share <= MAX_NAMESAKE_SHARE)
 
 

@@ -3,7 +3,7 @@
 Example:
     >>> settings = default_settings()
     >>> settings.decision.link_probability
-    0.95
+    0.98
 """
 
 from __future__ import annotations

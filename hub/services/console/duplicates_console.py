@@ -12,6 +12,7 @@ from typing import Any
 from hub.bootstrap import Hub
 from hub.domain.matching.model import (
     FIELD_LEVELS_FR,
+    IDENTITY_ONLY_KEY,
     NOTHING_PERSONAL_KEY,
     household_doubt_fr,
     household_home_fr,
@@ -106,6 +107,11 @@ def waiting_reason(explanation: dict[str, Any]) -> str:
         return ("Rien de personnel à comparer : ni le prénom ni la date de naissance ne sont "
                 "renseignés des deux côtés ; le nom et l'adresse qui concordent sont ce que "
                 "partagent deux personnes d'un même foyer, le hub ne les réunit jamais seul.")
+    if explanation.get(IDENTITY_ONLY_KEY):  # held whatever the identity rule says
+        return ("Identité seule : nom, prénom et date de naissance concordent, mais ni "
+                "l'adresse, ni la commune, ni le courriel, ni le téléphone ; le porteur n'a "
+                "encore aucune fiche de ce membre et le lien lui montrerait les données d'un "
+                "autre : le hub ne les réunit jamais seul.")
     vetoes = [FIELD_LABELS[f].lower() for f in ("prenom", "date_naissance")
               if levels.get(f) == "different"]
     if vetoes:

@@ -188,7 +188,7 @@ def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt
         document = documents[row.version_id]
         identity = identity_by_version[row.version_id]
         if fiche["porteur_id"] is None:
-            resolution = matcher.resolve_new(row.fiche_pk, identity, now)
+            resolution = matcher.resolve_new(row.fiche_pk, identity, now, row.member_id)
             fiche["porteur_id"] = resolution.porteur_id
             created += resolution.created
         elif row.version > fiche["processed_version"]:

@@ -46,7 +46,12 @@ from hub.domain.matching import (
     default_model,
 )
 from hub.domain.matching.chains import porteur_to_link, porteurs_to_join
-from hub.domain.matching.decision import Decision, RecordLike, record_blocking_keys
+from hub.domain.matching.decision import (
+    Decision,
+    RecordLike,
+    identity_alone,
+    record_blocking_keys,
+)
 from hub.domain.matching.settings import InvalidSetting
 from hub.errors import InvalidMatchingModel
 from hub.services.matching.dedup_batch import model_notices
@@ -180,6 +185,8 @@ class OnlineMatcher:
         self._links: list[dict[str, Any]] = []
         self._indexed: list[tuple[int, str, dict[str, Any], list[int], NormalisedRecord]] = []
         self._reviews: list[dict[str, Any]] = []
+        # The members of the fiches this batch gave each porteur (`_discloses`).
+        self._members: dict[str, set[str]] = {}
         self._resolved_at: dt.datetime | None = None
         self.chains: list[int] = []  # fiches linked to several porteurs, to join (`resolve_new`)
 
@@ -328,7 +335,7 @@ class OnlineMatcher:
         return self._decide(identity, rows), rows, digests
 
     def resolve_new(self, fiche_pk: int, identity: dict[str, Any],
-                    now: dt.datetime) -> Resolution:
+                    now: dt.datetime, member_id: str | None = None) -> Resolution:
         """Resolve a fiche never processed before; nothing is written until `flush`.
 
         A fiche linking to several porteurs that may all be one person with it (`_to_join`)
@@ -337,7 +344,8 @@ class OnlineMatcher:
         as the batch keeps them one cluster; the items wait for a coordinator otherwise.
         One linking porteurs that may not be one person together is linked to the best it
         fits, as the batch's complete linkage does, unless it could be either (`_best_fit`),
-        with a review item against each other one."""
+        with a review item against each other one. A link of identity alone to a porteur
+        none of whose fiches is `member_id`'s (`_discloses`) is a review item instead."""
         digests = self.digests(identity)
         batch = self._batch_for(digests)
         rows = batch.candidates(digests, skip_fiche=fiche_pk)
@@ -349,6 +357,15 @@ class OnlineMatcher:
             decision = dataclasses.replace(decision, kind="link", conflicts=())
         elif best := self._best_fit(identity, decision, rows):
             asked, decision = best
+        guarded: frozenset[str] = frozenset()
+        if decision.porteur_id is not None and self._discloses(decision, member_id):
+            if self.chains and self.chains[-1] == fiche_pk:
+                self.chains.pop()  # nothing linked, nothing to join
+            others = () if asked is None else tuple(
+                p for p in (asked.porteur_id, *asked.conflicts) if p and p != decision.porteur_id)
+            guarded = frozenset({decision.porteur_id})
+            decision = asked = Decision("review", decision.porteur_id, decision.score,
+                                        decision.explanation, others)
         if decision.kind == "link" and decision.porteur_id and decision.explanation:
             porteur_id, method, created = decision.porteur_id, "auto", False
             evidence = {"probabilite": round(decision.score, 6),
@@ -363,10 +380,26 @@ class OnlineMatcher:
         self._indexed.append((fiche_pk, porteur_id, identity, digests, record))
         self._resolved_at = now
         batch.add(IndexedFiche(fiche_pk, porteur_id, record), digests)
+        if member_id is not None:
+            self._members.setdefault(porteur_id, set()).add(member_id)
         if asked is not None:
-            self._reviews.extend(
-                self._review_rows(fiche_pk, porteur_id, identity, rows, asked, now))
+            self._reviews.extend(self._review_rows(fiche_pk, porteur_id, identity, rows, asked,
+                                                   now, guarded))
         return Resolution(porteur_id, method, created)
+
+    def _discloses(self, decision: Decision, member_id: str | None) -> bool:
+        """A link of identity alone (`decision.identity_alone`: names and birth date, no
+        place nor contact agreeing) to a porteur none of whose fiches is `member_id`'s:
+        the member would follow the porteur and read the other members' fiches of it on
+        a name and a birth date. Within one member's fiches it links (nothing disclosed)."""
+        if (member_id is None or decision.kind != "link" or decision.porteur_id is None
+                or decision.explanation is None
+                or not identity_alone(decision.explanation, self.model.decision)):
+            return False
+        if member_id in self._members.get(decision.porteur_id, ()):
+            return False
+        return all(f.member_id != member_id
+                   for f in self.uow.fiches.of_porteur(decision.porteur_id))
 
     def _best_fit(self, identity: Mapping[str, Any], decision: Decision,
                   rows: list[Any]) -> tuple[Decision, Decision] | None:
@@ -467,15 +500,18 @@ class OnlineMatcher:
             if not self._already_known(porteur_id, row["candidate_porteur_id"]))
 
     def _review_rows(self, fiche_pk: int, porteur_id: str, identity: Mapping[str, Any],
-                     rows: list[Any], decision: Decision,
-                     now: dt.datetime) -> list[dict[str, Any]]:
-        """One review item per likely porteur, against its closest fiche."""
+                     rows: list[Any], decision: Decision, now: dt.datetime,
+                     guarded: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+        """One review item per likely porteur, against its closest fiche; a porteur of
+        `guarded` is one a link of identity alone would have disclosed (`_discloses`)."""
         record = self._record(identity)
         items = []
         for candidate in (decision.porteur_id, *decision.conflicts):
             if candidate is None:
                 continue
             explanation, best = self._closest(record, rows, candidate)
+            if candidate in guarded:
+                explanation = dataclasses.replace(explanation, identity_only=True)
             items.append({
                 "fiche_pk": fiche_pk, "porteur_id": porteur_id,
                 "candidate_fiche_pk": best.fiche_pk, "candidate_porteur_id": candidate,

@@ -1,0 +1,79 @@
+"""A name and a birth date alone never disclose one member's data to another (H2): the
+worker's identity rule (`decision.lien_par_identite`, with a model whose training saw
+no namesakes) would link a member's fiche holding only surname, first name and birth
+date to another member's porteur, the member then following that porteur and reading
+its fields. Such a link goes to a coordinator; within one member's fiches it stands.
+On both databases."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from hub.domain.matching import default_model
+from hub.domain.matching.model import IDENTITY_ONLY_KEY, NAMESAKE_SHARE
+from hub.services.delivery.feed import read_feed
+from hub.services.matching import duplicates
+from tests.integration.dedup_world import CCI, COMMUNE, fiche_of, hub_for, porteur_of, push
+
+pytestmark = pytest.mark.integration
+
+JEAN = {"nom": "Martin", "prenom": "Jean", "date_naissance": "1980-06-01",
+        "courriel": "jean.martin@exemple.fr", "telephone": "06 12 34 56 78",
+        "adresse": {"ligne": "4 place de l'Hôtel de Ville", "code_postal": "63600",
+                    "commune": "Ambert"}}
+NAME_AND_BIRTH = {"nom": "Martin", "prenom": "Jean", "date_naissance": "1980-06-01"}
+
+
+@pytest.fixture
+def world(db_url, tmp_path):
+    """The shipped model, trained (as far as the rule reads) on a file without namesakes:
+    the identity rule on."""
+    model = default_model()
+    assert model.settings.decision.identity_link
+    rule_on = dataclasses.replace(model, training={**model.training, NAMESAKE_SHARE: 0.0})
+    assert rule_on.decision.identity_link
+    path = tmp_path / "no_namesakes.json"
+    path.write_text(rule_on.to_json(), encoding="utf-8")
+    yield from hub_for(db_url, tmp_path, matching_model_file=path)
+
+
+def _commune_s_own(fiche_id: str, porteur: dict) -> dict:
+    """The commune's fiche, followed by the commune alone (the factory's names the CCI a
+    referent: it would read the fiche whatever the matching)."""
+    fiche = fiche_of(COMMUNE, fiche_id, porteur)
+    fiche["accompagnement"] = [{**fiche["accompagnement"][0], "structure": COMMUNE.member_id}]
+    return fiche
+
+
+def test_a_name_and_a_birth_date_alone_never_make_another_member_follow_a_porteur(world):
+    hub, _clock = world
+    push(hub, COMMUNE, _commune_s_own("A-1", JEAN))
+    assert read_feed(hub, CCI, 0, 100)["deliveries"] == []
+    push(hub, CCI, fiche_of(CCI, "C-1", NAME_AND_BIRTH))
+    assert porteur_of(hub, CCI, "C-1") != porteur_of(hub, COMMUNE, "A-1")
+    fed = read_feed(hub, CCI, 0, 100)["deliveries"]
+    assert all(d.get("porteur_id") != porteur_of(hub, COMMUNE, "A-1") for d in fed)
+    assert "jean.martin@exemple.fr" not in str(fed) and "Hôtel de Ville" not in str(fed)
+    [item] = duplicates.list_review_items(hub, actor="pnr-livradois-forez")["items"]
+    assert [side["porteur_id"] for side in item["cotes"]] == [
+        porteur_of(hub, CCI, "C-1"), porteur_of(hub, COMMUNE, "A-1")]
+    assert IDENTITY_ONLY_KEY in str(item)
+
+
+def test_within_one_member_s_fiches_a_name_and_a_birth_date_link(world):
+    hub, _clock = world
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", JEAN))
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-2", NAME_AND_BIRTH))
+    assert porteur_of(hub, COMMUNE, "A-2") == porteur_of(hub, COMMUNE, "A-1")
+    assert duplicates.list_review_items(hub, actor="pnr-livradois-forez")["items"] == []
+
+
+def test_a_place_agreeing_besides_the_identity_links_across_members(world):
+    """The CCI gives the commune too: it knows where the person lives, the link stands."""
+    hub, _clock = world
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", JEAN))
+    push(hub, CCI, fiche_of(CCI, "C-1", {**NAME_AND_BIRTH, "adresse": {
+        "ligne": "9 rue du Château", "code_postal": "63600", "commune": "Ambert"}}))
+    assert porteur_of(hub, CCI, "C-1") == porteur_of(hub, COMMUNE, "A-1")
