@@ -3,7 +3,7 @@
 Example:
     >>> settings = default_settings()
     >>> settings.decision.link_probability
-    0.98
+    0.95
 """
 
 from __future__ import annotations

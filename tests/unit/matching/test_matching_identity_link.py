@@ -204,13 +204,18 @@ def test_training_estimates_the_namesakes_among_the_pairs_agreeing_on_identity()
                               model.u_random) > 0.05
 
 
-def test_the_shipped_settings_keep_the_review_band_where_namesakes_may_be():
-    """A pair between 0.95 and 0.98 is a question for a coordinator: where the file holds
-    namesakes the lower link threshold cost precision (French households, 5 % of people
-    given a namesake, seed 1: P 0.9926 against 0.9979)."""
-    decision = default_settings().decision
-    assert decision.review_probability == 0.95
-    assert decision.link_probability == 0.98
+@pytest.mark.parametrize(("share", "bound"), [(None, 0.98), (0.0, 0.95), (0.005, 0.95),
+                                              (0.018, 0.98), (0.068, 0.98)])
+def test_the_lower_link_threshold_holds_only_where_the_training_saw_no_namesakes(share, bound):
+    """A pair between 0.95 and 0.98 is a question for a coordinator where namesakes may
+    be (French households, 5 % of people given a namesake, seed 1: P 0.9926 against
+    0.9979 at 0.98): the settings' 0.95 holds only where the training measured them rare."""
+    settings = default_settings()
+    assert settings.decision.link_probability == 0.95
+    model = dataclasses.replace(default_model(), settings=settings)
+    training = {k: v for k, v in model.training.items() if k != NAMESAKE_SHARE}
+    training.update({} if share is None else {NAMESAKE_SHARE: share})
+    assert dataclasses.replace(model, training=training).decision.link_probability == bound
 
 
 def test_a_link_of_identity_alone_held_online_says_so_in_its_explanation_and_console():
