@@ -32,7 +32,7 @@ def test_pattern_scorer_gives_the_kind_probability_and_compatibility_of_the_expl
     left, right = person(**a), person(**b)
     levels, right_used = compare_records(model.comparisons, left, right)
     explanation = model.explain(levels, left, right_used)
-    decision = model.settings.decision
+    decision = model.decision  # as the model decides (its gates: the link threshold's)
     assert PatternScorer(model).judge(levels, left) == (
         pair_kind(explanation, decision), explanation.probability,
         compatible(explanation, decision))
