@@ -238,6 +238,10 @@ def create_celery(settings: Settings, *, include_tasks: bool = False) -> Any:
                  include=["hub.tasks"] if include_tasks else [], set_as_current=include_tasks)
     if include_tasks:  # the worker's hub, built in each worker process at its first task
         app.capactif_hub = Lazy(lambda: _worker_hub(settings))
+        from hub.beat_watch import BeatWatch
+
+        app.capactif_beat_watch_s = settings.heartbeat_interval_s
+        app.steps["worker"].add(BeatWatch)  # an embedded beat that dies is started again
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,

@@ -1,0 +1,70 @@
+"""A beat `capactif worker` embeds is started again when it is killed, with real processes:
+Celery forks it once and never looks at it again, so after a `kill -9` (the OOM killer)
+nothing swept the outbox, dispatched webhooks or signed the audit head while the worker
+ran on. The worker's stop still stops the new beat (no orphan left running)."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from capactif_demo.processes import running, start_worker
+from hub.bootstrap import Hub
+from hub.config import Settings
+from hub.store.ops_repository import OpsQueries
+from tests.integration import embedded_hub
+from tests.integration.scale import scale_store, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+embedded = embedded_hub.embedded  # the fixture
+
+
+@pytest.fixture(params=["embedded", "scale"])
+def store(request, tmp_path):
+    """(settings, hub): the embedded default, or PostgreSQL with the Redis broker."""
+    if request.param == "embedded":
+        yield request.getfixturevalue("embedded")
+        return
+    with scale_store(request.getfixturevalue("postgres_url")) as env:
+        env = {**env, "HUB_DATA_DIR": str(tmp_path / "data")}
+        hub = Hub.from_settings(Settings.from_env(env))
+        try:
+            yield env, hub
+        finally:
+            hub.close()
+
+
+def _beat_pids(hub) -> set[int]:
+    with hub.engine.connect() as conn:
+        return {beat.pid for beat in OpsQueries(conn).heartbeats() if beat.kind == "beat"}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_a_killed_beat_is_started_again_and_stopped_with_its_worker(store, tmp_path):
+    env, hub = store
+    env = {**env, "HUB_HEARTBEAT_INTERVAL_S": "1"}
+    worker = start_worker(env, tmp_path / "logs")
+    with running([worker]):
+        wait_until(lambda: _beat_pids(hub) or not worker.alive, 90, "the beat beating")
+        (first,) = _beat_pids(hub)
+        os.kill(first, signal.SIGKILL)
+        wait_until(lambda: _beat_pids(hub) - {first} or not worker.alive, 60,
+                   "a new beat beating")
+        assert worker.alive, worker.tail()
+        (second,) = _beat_pids(hub) - {first}
+        assert _alive(second) and second != first
+        assert "the embedded beat stopped" in worker.tail()
+        worker.popen.send_signal(signal.SIGTERM)
+        worker.popen.wait(timeout=60)
+        wait_until(lambda: not _alive(second), 60, "the new beat stopped with its worker")
+        assert second not in _beat_pids(hub)  # its row withdrawn at its clean stop
