@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.errors import ConfigurationError
-from hub.settings_bounds import check_settings
+from hub.settings_bounds import check_settings, worker_rows_bound
 
 _STARS = "**********"
 
@@ -267,10 +267,11 @@ class Settings:
         100 on PostgreSQL; 10 on SQLite, whose single write lock a push waits for while
         the worker's transaction runs (bench/ingest.py --sizes 25,10, two 5-round runs:
         API ingest beside the worker 0.55 and 0.89 of its rate alone at 10 against 0.43
-        and 0.59 at 25, for a worker processing 16-22 % fewer fiches a second; README)."""
+        and 0.59 at 25, for a worker processing 16-22 % fewer fiches a second; README).
+        A default never above what the lock timeout allows (`worker_rows_bound`)."""
         if self.worker_transaction_size > 0:
             return self.worker_transaction_size
-        return 10 if self.is_sqlite else 100
+        return min(10 if self.is_sqlite else 100, self.worker_rows_bound)
 
     @property
     def claim_size(self) -> int:
@@ -278,11 +279,19 @@ class Settings:
         task names (HUB_WORKER_CLAIM_SIZE, else by store): 500 on PostgreSQL, where a
         transaction of 500 costs a fifth less CPU a fiche than one of 100; on SQLite the
         transaction size (a push waits for the worker's transaction: kept short). At or
-        below the transaction size, a transaction takes its task's rows only; at most
-        5,000 (`hub.settings_bounds`: a transaction holds its keys until it commits)."""
+        below the transaction size, a transaction takes its task's rows only. Both at most
+        `worker_rows_bound` (a transaction holds its keys until it commits: a set value
+        above it is refused at start, a default lowered to it)."""
         if self.worker_claim_size > 0:
             return self.worker_claim_size
-        return self.transaction_size if self.is_sqlite else 500
+        return self.transaction_size if self.is_sqlite else min(500, self.worker_rows_bound)
+
+    @property
+    def worker_rows_bound(self) -> int:
+        """The most outbox rows a worker transaction may take: 200 a second of
+        HUB_DATABASE_LOCK_TIMEOUT_S (whatever waits for its keys gives up after it), at
+        most 5,000 (`hub.settings_bounds.worker_rows_bound`)."""
+        return worker_rows_bound(self.database_lock_timeout_s)
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

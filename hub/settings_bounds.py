@@ -37,11 +37,18 @@ RANGES: dict[str, str] = {
     "outbox_republish_after_s": FINITE,
 }
 # The lock stripes are rows of `match_lock_stripes`, each process keeping a bit a stripe.
-# A worker transaction of claimed rows holds its keys until it commits: at ~1.2 ms of
-# worker and PostgreSQL CPU a fiche (500 a transaction, README), 5,000 fiches hold them
-# some 6 s on a free core, within the 10 s a waiting chunk's lock timeout allows, and a
-# kill -9 loses no more than that; larger, a backlog would make every transaction huge.
-_HIGHEST = {"port": 65535, "match_lock_stripes": 1 << 20, "worker_claim_size": 5000}
+_HIGHEST = {"port": 65535, "match_lock_stripes": 1 << 20}
+# A worker transaction holds its fiches' matching keys (PostgreSQL) or the write lock
+# (SQLite) until it commits, and whatever waits for them (a chunk waiting for its keys, a
+# push on SQLite) fails after HUB_DATABASE_LOCK_TIMEOUT_S. So the rows a transaction
+# takes (HUB_WORKER_TRANSACTION_SIZE, HUB_WORKER_CLAIM_SIZE) are at most 200 a second of
+# that timeout: 5 ms a fiche, some four times the 1.2 ms of worker and PostgreSQL CPU a
+# fiche measured at 500 a transaction on a free core (README), which leaves room for a
+# loaded machine; 2,000 at the default 10 s. Never above 5,000 (no lock timeout, or a
+# long one): a kill -9 loses no more work than that.
+WORKER_ROWS_A_LOCK_SECOND = 200
+WORKER_ROWS_MOST = 5000
+_WORKER_ROWS = ("worker_transaction_size", "worker_claim_size")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _LOG_FORMATS = ("text", "json")
 _DATABASES = ("sqlite:///", "postgresql://", "postgresql+")
@@ -53,6 +60,8 @@ def check_settings(settings: Any) -> None:
     hub cannot use."""
     for name, kind in RANGES.items():
         _check_number(name, getattr(settings, name), kind)
+    for name in _WORKER_ROWS:
+        _check_worker_rows(name, getattr(settings, name), settings.database_lock_timeout_s)
     _one_of("log_level", settings.log_level.upper(), _LOG_LEVELS)
     _one_of("log_format", settings.log_format, _LOG_FORMATS)
     _scheme("database_url", settings.database_url, _DATABASES,
@@ -75,6 +84,35 @@ def _check_number(name: str, value: float, kind: str) -> None:
     variable = "HUB_" + name.upper()
     raise ConfigurationError(f"{variable} doit être {wanted_fr} (valeur : {value}).",
                              f"{variable} must be {wanted_en} (value: {value}).")
+
+
+def worker_rows_bound(lock_timeout_s: float) -> int:
+    """The most outbox rows a worker transaction may take under this lock timeout (0: no
+    limit): see WORKER_ROWS_A_LOCK_SECOND."""
+    if lock_timeout_s <= 0:
+        return WORKER_ROWS_MOST
+    return max(1, min(WORKER_ROWS_MOST, int(WORKER_ROWS_A_LOCK_SECOND * lock_timeout_s)))
+
+
+def _check_worker_rows(name: str, value: int, lock_timeout_s: float) -> None:
+    bound = worker_rows_bound(lock_timeout_s)
+    if value <= bound:
+        return
+    variable = "HUB_" + name.upper()
+    if bound < WORKER_ROWS_MOST:
+        why_fr = (f"{WORKER_ROWS_A_LOCK_SECOND} lignes par seconde de "
+                  f"HUB_DATABASE_LOCK_TIMEOUT_S ({lock_timeout_s:g} s) : une transaction du "
+                  "worker garde les clés de ses fiches jusqu'à sa validation, et ce qui les "
+                  "attend abandonne passé ce délai")
+        why_en = (f"{WORKER_ROWS_A_LOCK_SECOND} rows a second of HUB_DATABASE_LOCK_TIMEOUT_S "
+                  f"({lock_timeout_s:g} s): a worker transaction holds its fiches' keys until "
+                  "it commits, and whatever waits for them gives up after that")
+    else:
+        why_fr = "un worker tué perd tout le travail de sa transaction"
+        why_en = "a killed worker loses all the work of its transaction"
+    raise ConfigurationError(
+        f"{variable} doit valoir au plus {bound} ({why_fr} ; valeur : {value}).",
+        f"{variable} must be at most {bound} ({why_en}; value: {value}).")
 
 
 def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> None:

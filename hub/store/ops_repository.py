@@ -96,12 +96,12 @@ class OpsQueries:
         rows = self.conn.execute(sa.select(process_heartbeats).order_by(process_heartbeats.c.id))
         return [Heartbeat(row.kind, row.host, row.pid, row.seen_at) for row in rows]
 
-    def alive(self, kind: str, since: dt.datetime) -> int:
-        """How many processes of `kind` beat since `since`."""
-        return self.conn.execute(
-            sa.select(sa.func.count()).select_from(process_heartbeats)
-            .where(process_heartbeats.c.kind == kind, process_heartbeats.c.seen_at >= since)
-        ).scalar_one()
+    def alive(self, kind: str, since: dt.datetime) -> list[Heartbeat]:
+        """The processes of `kind` that beat since `since`."""
+        rows = self.conn.execute(
+            sa.select(process_heartbeats)
+            .where(process_heartbeats.c.kind == kind, process_heartbeats.c.seen_at >= since))
+        return [Heartbeat(row.kind, row.host, row.pid, row.seen_at) for row in rows]
 
     def beat(self, *, kind: str, host: str, pid: int, now: dt.datetime) -> None:
         """Record that a process is alive (insert once, then refresh `seen_at`)."""

@@ -86,3 +86,25 @@ def test_two_workers_claiming_queued_rows_lose_nothing_when_one_is_killed(scale)
     assert len(links) == 2400 and {n for _pk, n in links} == {1}  # each linked once
     status = pipeline_status(quiet)
     assert (status["fiches"], status["porteurs"], status["versions"]) == (2400, 2400, 2400)
+
+
+def _workers_beating(hub: Hub) -> int:
+    with hub.uow() as uow:
+        return sum(beat.kind == "worker" for beat in uow.ops.heartbeats())
+
+
+def test_a_worker_killed_on_this_host_leaves_the_whole_queue_to_the_survivor_s_claim(scale):
+    # The killed worker's heartbeat row counts three intervals (45 s): meanwhile the
+    # survivor took half shares of the queue, as if the dead one took the other half.
+    env, quiet, publishing, logs = scale
+    env = {**env, "HUB_WORKER_CLAIM_SIZE": "1000", "HUB_OUTBOX_REPUBLISH_AFTER_S": "3600"}
+    doomed = start_worker(env, logs, "worker-doomed", beat=False)
+    with running([start_worker(env, logs, "worker-kept", beat=False), doomed]):
+        wait_until(lambda: _workers_beating(quiet) == 2, 120, "two workers beating")
+        doomed.kill()  # kill -9 of its session: its heartbeat row stays, fresh
+        assert _workers_beating(quiet) == 2
+        ids = _push(quiet, 1000)  # stored, nothing published
+        publishing.publisher.publish_outbox(ids[-1:])  # one message: one transaction
+        wait_until(lambda: pipeline_status(quiet)["processed"] > 0, 120, "its transaction")
+        # Its task's row and its share of the queue, committed together (main: 500).
+        assert pipeline_status(quiet)["processed"] == 1000

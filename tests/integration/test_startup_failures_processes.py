@@ -69,6 +69,15 @@ def test_an_address_or_value_the_hub_cannot_use_is_named(command, name, value, d
     assert "s3cret-pw" not in done.stdout + done.stderr
 
 
+@pytest.mark.parametrize("name", ["HUB_WORKER_TRANSACTION_SIZE", "HUB_WORKER_CLAIM_SIZE"])
+def test_a_worker_transaction_the_lock_timeout_cannot_wait_for_is_refused_at_start(
+        name, data_dir):
+    # Its fiches' keys held until it commits: at 100,000,000 rows, a chunk waiting for
+    # them gave up after HUB_DATABASE_LOCK_TIMEOUT_S, and a kill -9 lost all that work.
+    done = start("worker", {"HUB_DATA_DIR": str(data_dir), name: "100000000"})
+    refused(done, "configuration_error", name, "at most 2000", "HUB_DATABASE_LOCK_TIMEOUT_S")
+
+
 @pytest.mark.parametrize("command", ["worker", "serve"])
 def test_a_database_driver_the_hub_cannot_load_is_named(command, data_dir):
     done = start(command, {"HUB_DATA_DIR": str(data_dir),

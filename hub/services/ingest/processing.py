@@ -23,6 +23,7 @@ from hub.services.delivery.deliveries import (
     planned_deliveries,
     store_deliveries,
 )
+from hub.services.ingest.worker_slots import live_worker_slots
 from hub.services.matching.chains import join_chains
 from hub.services.matching.forgetting import forget_if_erased
 from hub.services.matching.online import OnlineMatcher, identity_of
@@ -126,15 +127,14 @@ def _queued_more(hub: Hub, uow: UnitOfWork, claimed: int) -> int:
     message whose rows are done is a no-op, or takes whatever is queued.
 
     A transaction takes its share of the queue (the rows queued over the live workers'
-    slots: their heartbeats times this worker's concurrency), between its task's rows and
+    slots: `live_worker_slots`), between its task's rows and
     HUB_WORKER_CLAIM_SIZE: one worker takes the largest transactions, two split a push
     between them rather than one taking it whole while the other waits."""
     settings = hub.settings
     size = settings.claim_size
     if size <= settings.transaction_size:
         return 0
-    since = hub.clock() - dt.timedelta(seconds=3 * settings.heartbeat_interval_s)
-    slots = max(1, uow.ops.alive("worker", since)) * max(1, settings.worker_concurrency)
+    slots = live_worker_slots(hub, uow)
     share = -(-uow.outbox.queued(size * slots) // slots)
     return max(0, min(size, share) - claimed)
 
