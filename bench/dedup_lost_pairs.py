@@ -23,6 +23,8 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from rapidfuzz.distance import OSA
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -38,7 +40,7 @@ from hub.domain.matching.decision import (
     vetoed,
 )
 from hub.domain.matching.model import Explanation, MatchModel
-from hub.domain.matching.record import normalise_record
+from hub.domain.matching.record import NormalisedRecord, normalise_record
 from hub.domain.matching.settings import DecisionSettings, default_settings
 from hub.services.matching.pair_arrays import candidate_pair_arrays
 
@@ -62,6 +64,39 @@ def loss_class(explanation: Explanation, settings: DecisionSettings) -> str:
     return f"{kind}: p < link threshold, p {'>=' if probability >= 0.5 else '<'} 0.5"
 
 
+def date_relation(a: NormalisedRecord, b: NormalisedRecord) -> str:
+    """How two records' birth dates differ, as typed: the same, missing on a side, typed
+    impossible on a side, day and month swapped, digits of one part exchanged, one digit
+    of the day (month, year) typed wrong, a year apart with the day and month the same,
+    or otherwise (another date)."""
+    x, y = a.date_naissance, b.date_naissance
+    if x is None or y is None:
+        if (x is None and a.date_digits is None) or (y is None and b.date_digits is None):
+            return "missing on a side"
+        return "impossible on a side"
+    if x == y:
+        return "same"
+    if (x.year, x.month, x.day) == (y.year, y.day, y.month):
+        return "day and month swapped"
+    parts = {"year": (f"{x.year:04d}", f"{y.year:04d}"), "month": (f"{x.month:02d}", f"{y.month:02d}"),
+             "day": (f"{x.day:02d}", f"{y.day:02d}")}
+    apart = [name for name, (first, second) in parts.items() if first != second]
+    if len(apart) == 1:
+        first, second = parts[apart[0]]
+        if sorted(first) == sorted(second) and OSA.distance(first, second) == 1:
+            return f"two digits of the {apart[0]} exchanged"
+        if sum(c != d for c, d in zip(first, second, strict=True)) == 1:
+            return f"one digit of the {apart[0]} typed wrong"
+        return f"the {apart[0]} other"
+    return "another date (" + ", ".join(apart) + ")"
+
+
+def field_cause(explanation: Explanation) -> str:
+    """The fields of a pair that neither agree exactly nor are missing, with their level."""
+    apart = [f"{t.field}={t.level}" for t in explanation.terms if t.level not in ("exact", "missing")]
+    return " ".join(apart) or "every field given exact"
+
+
 def lost_pairs(name: str, seed: int, size: int, examples: int) -> None:
     rows, truth = load_set(name, size, seed)
     with tempfile.TemporaryDirectory() as tmp:
@@ -83,12 +118,16 @@ def lost_pairs(name: str, seed: int, size: int, examples: int) -> None:
     classes: Counter[str] = Counter()
     patterns: Counter[tuple[str, str]] = Counter()
     shown: dict[tuple[str, str], list[tuple[int, int, float]]] = {}
+    dates: Counter[str] = Counter()
+    causes: Counter[str] = Counter()
     for i, j in lost:
         if (i, j) not in candidates:
             classes["never a candidate (blocking)"] += 1
             continue
         explanation = model.score(records[i], records[j])
         reason = loss_class(explanation, settings)
+        dates[date_relation(records[i], records[j])] += 1
+        causes[field_cause(explanation)] += 1
         pattern = " ".join(f"{t.field[:3]}={t.level[:3]}" for t in explanation.terms)
         classes[reason] += 1
         patterns[(reason, pattern)] += 1
@@ -96,6 +135,12 @@ def lost_pairs(name: str, seed: int, size: int, examples: int) -> None:
     print(f"  {len(wanted)} true pairs, {len(lost)} in two clusters:")
     for reason, count in classes.most_common():
         print(f"    {count:5d}  {reason}")
+    print("  lost pairs scored, by how their birth dates differ:")
+    for relation, count in dates.most_common():
+        print(f"    {count:5d}  {relation}")
+    print("  lost pairs scored, by the fields not agreeing exactly (level):")
+    for cause, count in causes.most_common(20):
+        print(f"    {count:5d}  {cause}")
     print("  most frequent patterns:")
     for (reason, pattern), count in patterns.most_common(25):
         print(f"    {count:5d}  {reason:55.55s} {pattern}")

@@ -34,7 +34,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Literal, Protocol, TypeVar
 
 from hub.domain.matching.blocking import blocking_keys
-from hub.domain.matching.comparisons import AGREEING, CLOSE, DIFFERENT, EXACT, FUZZY, MISSING
+from hub.domain.matching.comparisons import (
+    AGREEING,
+    CLOSE,
+    DIFFERENT,
+    EXACT,
+    FUZZY,
+    MISSING,
+    SWAPPED,
+)
 from hub.domain.matching.household import APART, UNSURE, nothing_personal
 from hub.domain.matching.model import Explanation, FieldTerm, MatchModel
 from hub.domain.matching.record import NormalisedRecord, normalise_record
@@ -366,20 +374,23 @@ def may_share_cluster(probability: float, evidence: float, settings: DecisionSet
 
 def same_identity(levels: Mapping[str, str | None]) -> bool:
     """The surname agreeing (exact or close), the first name the same, the full birth
-    date the same, and no contact (e-mail, phone) plainly different: one person wherever
-    each record places them. A move changes the street and the town together, and the
-    model, weighing them apart, counts the move twice against a pair its names and birth
-    date make one; measured on the French households' candidate pairs (seed 1), 1,682 of
-    1,682 such pairs with one birth date were one person, 13 % of them in two towns.
-    A date only close (a digit off, day and month swapped: the level does not tell them
-    apart) is left to the probability: two people of one name born within a year of each
-    other are not one identity wherever they live. Twins bear two first names; a father
+    date the same or its day and month swapped (`SWAPPED`), and no contact (e-mail,
+    phone) plainly different: one person wherever each record places them. A move
+    changes the street and the town together, and the model, weighing them apart, counts
+    the move twice against a pair its names and birth date make one; measured on the
+    French households' candidate pairs (seed 1), 1,682 of 1,682 such pairs with one birth
+    date were one person, 13 % of them in two towns. A namesake has the other's day and
+    month exchanged no more often than the other's date itself (one date of a year), so
+    a swap is the same digits read the other way round, not another person. A date only
+    close (a digit off, a year apart) is left to the probability: two people of one name
+    born within a year of each other are not one identity wherever they live (close dates
+    in the rule linked such namesakes). Twins bear two first names; a father
     and his son of one name, two birth dates; a namesake born the same day elsewhere
     shows another e-mail or phone where one is given on both sides. A level not known
     yet (None: `ceilings.Ceilings`) may still agree."""
     return (levels.get("nom", EXACT) in (EXACT, CLOSE, None)
             and levels.get("prenom", EXACT) in (EXACT, None)
-            and levels.get("date_naissance", EXACT) in (EXACT, None)
+            and levels.get("date_naissance", EXACT) in (EXACT, SWAPPED, None)
             and DIFFERENT not in (levels.get("courriel"), levels.get("telephone")))
 
 

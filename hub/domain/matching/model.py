@@ -25,6 +25,7 @@ from hub.domain.matching.comparisons import (
     EXACT,
     FUZZY,
     MISSING,
+    SWAPPED,
     Comparison,
     build_comparisons,
     compare_records,
@@ -323,12 +324,14 @@ def households_seen(settings: DecisionSettings, training: dict[str, Any]) -> boo
 
 
 _LEVELS_FR = {"exact": "identique", "close": "proche", "fuzzy": "approchant",
-              "different": "différent", "missing": "absent"}
+              "different": "différent", "missing": "absent",
+              "swapped": "jour et mois inversés"}
 # Levels that mean something of their own on one field.
 # A birth date compared by its digits (`FieldTerm.by_digits`), whatever its level.
 BY_DIGITS = "par_chiffres"
 FIELD_LEVELS_FR = {("telephone", "fuzzy"): "même ligne fixe, celle d'un foyer",
                    ("courriel", "fuzzy"): "même nom, numéroté d'un seul côté",
+                   ("date_naissance", SWAPPED): "jour et mois inversés",
                    ("date_naissance", BY_DIGITS): "date impossible, comparée par ses chiffres"}
 
 
@@ -535,11 +538,15 @@ class MatchModel:
 
 def _never_above_the_better(weights: dict[str, float]) -> None:
     """A level weighs no more than the better level before it (exact, close, fuzzy):
-    a value differing a little is never more evidence for one person than the same value."""
+    a value differing a little is never more evidence for one person than the same value.
+    A birth date's day and month swapped weighs no more than exact; close may weigh more
+    or less than it (each its own m and u), so neither bounds the other."""
     better = math.inf
     for level in (EXACT, CLOSE, FUZZY):
         if level in weights:
             weights[level] = better = min(weights[level], better)
+    if SWAPPED in weights and EXACT in weights:
+        weights[SWAPPED] = min(weights[SWAPPED], weights[EXACT])
 
 
 def _veto_m(value: Any, veto_fields: tuple[str, ...]) -> dict[str, float]:

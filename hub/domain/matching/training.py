@@ -23,6 +23,7 @@ from hub.domain.matching.comparisons import (
     EXACT,
     FUZZY,
     MISSING,
+    SWAPPED,
     Comparison,
     compare_records,
 )
@@ -45,7 +46,9 @@ from hub.domain.matching.record import NormalisedRecord
 from hub.domain.matching.settings import CONTACT_FIELDS, MatchingSettings, TrainingSettings
 
 Pattern = tuple[str, ...]
-_M_START = {4: (0.7, 0.15, 0.1, 0.05), 3: (0.8, 0.12, 0.08)}
+# Where EM starts m, per number of levels (best first; the birth date's five: exact,
+# swapped, close, fuzzy, different).
+_M_START = {5: (0.7, 0.03, 0.12, 0.1, 0.05), 4: (0.7, 0.15, 0.1, 0.05), 3: (0.8, 0.12, 0.08)}
 _FLOOR = 1e-6
 
 
@@ -170,9 +173,9 @@ def identity_patterns(patterns: Counter[Pattern], comparisons: list[Comparison])
     return kept or patterns
 
 
-_ROUGHLY = frozenset({EXACT, CLOSE, FUZZY})
+_ROUGHLY = frozenset({EXACT, SWAPPED, CLOSE, FUZZY})
 _DATE = "date_naissance"
-_ALIKE = frozenset({EXACT, CLOSE})
+_ALIKE = frozenset({EXACT, SWAPPED, CLOSE})
 # Pairs agreeing on surname, first name and birth date it takes to count the m of the
 # other fields among them (`identity_agreeing_m`), per field given on both sides.
 MIN_IDENTITY_PAIRS = 50

@@ -60,12 +60,12 @@ def test_compound_first_names_initials_and_nicknames():
     assert level(compare, {"prenom": "Margot"}, {"prenom": "Agnès"}) == "different"
 
 
-def test_birth_dates_day_month_swap_and_typo_are_close():
+def test_birth_dates_day_month_swap_is_swapped_and_a_typo_close():
     compare = BirthDateComparison()
     assert level(compare, {"date_naissance": "1980-05-12"}, {"date_naissance": "12/05/1980"}) == (
         "exact")
     assert level(compare, {"date_naissance": "1980-05-12"}, {"date_naissance": "1980-12-05"}) == (
-        "close")
+        "swapped")
     assert level(compare, {"date_naissance": "1980-05-12"}, {"date_naissance": "1980-05-13"}) == (
         "close")
     assert level(compare, {"date_naissance": "1980-05-12"}, {"date_naissance": "1980-05-28"}) == (
@@ -117,11 +117,11 @@ def test_street_typos_and_numbers():
     assert level(street, home, {"adresse_ligne": "144 gordon avenue"}) == "different"
 
 
-def test_transposed_digits_in_a_birth_date_are_close():
+def test_transposed_digits_in_a_birth_date_are_close_day_and_month_swapped_apart():
     compare = BirthDateComparison()
     born = {"date_naissance": "1980-05-12"}
     assert level(compare, born, {"date_naissance": "1980-05-21"}) == "close"
-    assert level(compare, born, {"date_naissance": "1980-12-05"}) == "close"
+    assert level(compare, born, {"date_naissance": "1980-12-05"}) == "swapped"
     assert level(compare, born, {"date_naissance": "1908-05-21"}) == "different"
     assert level(compare, born, {"date_naissance": "1981-06-12"}) == "fuzzy"
 
