@@ -2,7 +2,8 @@
 
 Levels, best first: exact, close, fuzzy, different; missing when either side
 has no value, or (the place) no part of it on both sides (it then weighs nothing). The
-birth date has one more: swapped, the day and the month exchanged (`BirthDateComparison`).
+birth date has two more: swapped, the day and the month exchanged, and day_off, the day a
+digit off (`BirthDateComparison`).
 `compare_records` also tries the pair with first and last names exchanged on one side
 (both names agreeing so, or one of them: `_one_name_exchanged`; or a side's lone name:
 `_lone_name_exchanged`).
@@ -34,7 +35,10 @@ EXACT, CLOSE, FUZZY, DIFFERENT, MISSING = "exact", "close", "fuzzy", "different"
 # The birth date's day and month exchanged (12/03 against 03/12): a level of its own, with
 # its own m and u (`BirthDateComparison`).
 SWAPPED = "swapped"
-AGREEING = frozenset({EXACT, SWAPPED, CLOSE})
+# The birth date's year and month the same, its day a digit off (typed wrong, or its two
+# digits exchanged): a level of its own, apart from the other close dates.
+DAY_OFF = "day_off"
+AGREEING = frozenset({EXACT, SWAPPED, DAY_OFF, CLOSE})
 _CUTOFF_MARGIN = 1e-6
 
 
@@ -216,26 +220,27 @@ def _first_parts_agree(x: tuple[str, ...], y: tuple[str, ...]) -> bool:
 
 class BirthDateComparison(Comparison):
     """Exact; swapped = the day and the month exchanged, the same digits (12/03 against
-    03/12: a form read the other way round); close = one typed digit or two digits
-    exchanged that keep the dates near in time (the day, the month, a year at most one
-    apart);
-    fuzzy = two parts of three, two typed digits, or a year's last digit typed wrong
-    (two to nine years apart). Years ten or more apart are different, whatever the
-    digits: a decade's digit (1958 / 1988) is a father and his son as often as a typo,
-    and the first name, the surname and the address they share say nothing against it.
-    A date made impossible by a digit typed wrong (a day of 61, a letter for a digit:
-    `NormalisedRecord.date_digits`) is compared by its digits the same way, close at
-    best (its day and month swapped too): the same digits read from it are not a date
-    typed the same."""
+    03/12: a form read the other way round); day_off = the year and the month the same,
+    the day one digit typed wrong or its two digits exchanged (12 / 13, 12 / 21); close =
+    one typed digit or two digits exchanged elsewhere that keep the dates near in time
+    (the month, a year at most one apart); fuzzy = two parts of three, two typed
+    digits, or a year's last digit typed wrong (two to nine years apart). Years ten or
+    more apart are different, whatever the digits: a decade's digit (1958 / 1988) is a
+    father and his son as often as a typo, and the first name, the surname and the
+    address they share say nothing against it. A date made impossible by a digit typed
+    wrong (a day of 61, a letter for a digit: `NormalisedRecord.date_digits`) is
+    compared by its digits the same way, close at best (its day and month swapped, its
+    day a digit off too): the same digits read from it are not a date typed the same."""
 
     field = "date_naissance"
     reads = ("date_naissance", "date_digits")
-    # Swapped apart from close: a namesake born within a year is as likely a digit off
-    # as a person retyped, but has the day and month of the other exchanged no more
-    # often than the same date (the identity rule takes it: `decision.same_identity`).
-    # A model file of before weighs it as close, the level such pairs had.
-    levels = (EXACT, SWAPPED, CLOSE, FUZZY, DIFFERENT)
-    formerly = ((SWAPPED, CLOSE),)
+    # Swapped and day_off apart from close, each with its own m and u: a retyped date
+    # loses a day's digit more often than a namesake's date sits there, and a namesake
+    # has the other's day and month exchanged no more often than the same date (the
+    # identity rule takes a swap, not a digit off: `decision.same_identity`). A model
+    # file of before weighs both as close, the level such pairs had.
+    levels = (EXACT, SWAPPED, DAY_OFF, CLOSE, FUZZY, DIFFERENT)
+    formerly = ((SWAPPED, CLOSE), (DAY_OFF, CLOSE))
 
     def present(self, r: NormalisedRecord) -> bool:
         return r.date_naissance is not None or r.date_digits is not None
@@ -252,6 +257,8 @@ class BirthDateComparison(Comparison):
         if (x.year, x.month, x.day) == (y.year, y.day, y.month):  # day and month swapped
             return SWAPPED
         typed = OSA.distance(_digits(x), _digits(y))
+        if typed <= 1 and (x.year, x.month) == (y.year, y.month):
+            return DAY_OFF
         if typed <= 1:
             return CLOSE if apart <= NEAR_YEARS else FUZZY
         same_parts = (x.year == y.year) + (x.month == y.month) + (x.day == y.day)
@@ -508,7 +515,7 @@ def _digits(date: dt.date | None) -> str:
     return date.strftime("%Y%m%d") if date else ""
 
 
-_RANK = {EXACT: 0, SWAPPED: 1, CLOSE: 1, FUZZY: 2, DIFFERENT: 3, MISSING: 4}
+_RANK = {EXACT: 0, SWAPPED: 1, DAY_OFF: 1, CLOSE: 1, FUZZY: 2, DIFFERENT: 3, MISSING: 4}
 
 
 COMPARISON_CLASSES: dict[str, type[Comparison]] = {

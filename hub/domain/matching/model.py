@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from hub.domain.matching.comparisons import (
     AGREEING,
     CLOSE,
+    DAY_OFF,
     DIFFERENT,
     EXACT,
     FUZZY,
@@ -325,13 +326,14 @@ def households_seen(settings: DecisionSettings, training: dict[str, Any]) -> boo
 
 _LEVELS_FR = {"exact": "identique", "close": "proche", "fuzzy": "approchant",
               "different": "différent", "missing": "absent",
-              "swapped": "jour et mois inversés"}
+              "swapped": "jour et mois inversés", "day_off": "jour à un chiffre près"}
 # Levels that mean something of their own on one field.
 # A birth date compared by its digits (`FieldTerm.by_digits`), whatever its level.
 BY_DIGITS = "par_chiffres"
 FIELD_LEVELS_FR = {("telephone", "fuzzy"): "même ligne fixe, celle d'un foyer",
                    ("courriel", "fuzzy"): "même nom, numéroté d'un seul côté",
                    ("date_naissance", SWAPPED): "jour et mois inversés",
+                   ("date_naissance", DAY_OFF): "jour à un chiffre près",
                    ("date_naissance", BY_DIGITS): "date impossible, comparée par ses chiffres"}
 
 
@@ -545,8 +547,9 @@ def _never_above_the_better(weights: dict[str, float]) -> None:
     for level in (EXACT, CLOSE, FUZZY):
         if level in weights:
             weights[level] = better = min(weights[level], better)
-    if SWAPPED in weights and EXACT in weights:
-        weights[SWAPPED] = min(weights[SWAPPED], weights[EXACT])
+    for level in (SWAPPED, DAY_OFF):
+        if level in weights and EXACT in weights:
+            weights[level] = min(weights[level], weights[EXACT])
 
 
 def _veto_m(value: Any, veto_fields: tuple[str, ...]) -> dict[str, float]:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from hub.domain.matching.comparisons import (
     CLOSE,
+    DAY_OFF,
     DIFFERENT,
     EXACT,
     FUZZY,
@@ -46,9 +47,10 @@ from hub.domain.matching.record import NormalisedRecord
 from hub.domain.matching.settings import CONTACT_FIELDS, MatchingSettings, TrainingSettings
 
 Pattern = tuple[str, ...]
-# Where EM starts m, per number of levels (best first; the birth date's five: exact,
-# swapped, close, fuzzy, different).
-_M_START = {5: (0.7, 0.03, 0.12, 0.1, 0.05), 4: (0.7, 0.15, 0.1, 0.05), 3: (0.8, 0.12, 0.08)}
+# Where EM starts m, per number of levels (best first; the birth date's six: exact,
+# swapped, day_off, close, fuzzy, different).
+_M_START = {6: (0.7, 0.03, 0.06, 0.06, 0.1, 0.05), 4: (0.7, 0.15, 0.1, 0.05),
+            3: (0.8, 0.12, 0.08)}
 _FLOOR = 1e-6
 
 
@@ -173,9 +175,9 @@ def identity_patterns(patterns: Counter[Pattern], comparisons: list[Comparison])
     return kept or patterns
 
 
-_ROUGHLY = frozenset({EXACT, SWAPPED, CLOSE, FUZZY})
+_ROUGHLY = frozenset({EXACT, SWAPPED, DAY_OFF, CLOSE, FUZZY})
 _DATE = "date_naissance"
-_ALIKE = frozenset({EXACT, SWAPPED, CLOSE})
+_ALIKE = frozenset({EXACT, SWAPPED, DAY_OFF, CLOSE})
 # Pairs agreeing on surname, first name and birth date it takes to count the m of the
 # other fields among them (`identity_agreeing_m`), per field given on both sides.
 MIN_IDENTITY_PAIRS = 50

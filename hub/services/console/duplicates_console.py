@@ -29,7 +29,7 @@ DECISIONS = {"same": "Même personne", "different": "Personnes différentes",
              "unknown": "À revoir en réunion"}
 LEVELS = {"exact": "identique", "close": "proche", "fuzzy": "approchant",
           "different": "différent", "missing": "absent d'un côté",
-          "swapped": "jour et mois inversés"}
+          "swapped": "jour et mois inversés", "day_off": "jour à un chiffre près"}
 # The rows of the side-by-side table: (label, path in the fiche, compared field).
 ROWS = (
     ("Prénom", "porteur.prenom", "prenom"),
@@ -240,7 +240,7 @@ def _row(label: str, path: str, term: dict[str, Any] | None, left: dict[str, Any
         state = "absent"
     elif level is not None and not all(values):
         state = "masque"
-    spelled = level in ("exact", "swapped", "close", "fuzzy")
+    spelled = level in ("exact", "swapped", "day_off", "close", "fuzzy")
     ecart = "≈ écrit autrement" if spelled else "≠ différent"
     if term and (term.get("champ"), level) in FIELD_LEVELS_FR:  # a household's landline
         ecart = level_words(term)

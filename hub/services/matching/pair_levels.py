@@ -26,7 +26,7 @@ from hub.domain.matching.record import NormalisedRecord
 
 Pattern = tuple[str, ...]
 LEVELS = (levels_of.EXACT, levels_of.CLOSE, levels_of.FUZZY, levels_of.DIFFERENT,
-          levels_of.MISSING, levels_of.SWAPPED)
+          levels_of.MISSING, levels_of.SWAPPED, levels_of.DAY_OFF)
 _CODE = {level: code for code, level in enumerate(LEVELS)}
 _NAMES = ("nom", "prenom")  # the fields `compare_records` may read exchanged
 

@@ -60,14 +60,14 @@ def test_compound_first_names_initials_and_nicknames():
     assert level(compare, {"prenom": "Margot"}, {"prenom": "Agnès"}) == "different"
 
 
-def test_birth_dates_day_month_swap_is_swapped_and_a_typo_close():
+def test_birth_dates_day_month_swap_is_swapped_and_a_day_typo_day_off():
     compare = BirthDateComparison()
     assert level(compare, {"date_naissance": "1980-05-12"}, {"date_naissance": "12/05/1980"}) == (
         "exact")
     assert level(compare, {"date_naissance": "1980-05-12"}, {"date_naissance": "1980-12-05"}) == (
         "swapped")
     assert level(compare, {"date_naissance": "1980-05-12"}, {"date_naissance": "1980-05-13"}) == (
-        "close")
+        "day_off")
     assert level(compare, {"date_naissance": "1980-05-12"}, {"date_naissance": "1980-05-28"}) == (
         "fuzzy")
     assert level(compare, {"date_naissance": "1980-05-12"}, {"date_naissance": "1975-01-30"}) == (
@@ -117,10 +117,10 @@ def test_street_typos_and_numbers():
     assert level(street, home, {"adresse_ligne": "144 gordon avenue"}) == "different"
 
 
-def test_transposed_digits_in_a_birth_date_are_close_day_and_month_swapped_apart():
+def test_transposed_digits_of_the_day_are_day_off_day_and_month_swapped_apart():
     compare = BirthDateComparison()
     born = {"date_naissance": "1980-05-12"}
-    assert level(compare, born, {"date_naissance": "1980-05-21"}) == "close"
+    assert level(compare, born, {"date_naissance": "1980-05-21"}) == "day_off"
     assert level(compare, born, {"date_naissance": "1980-12-05"}) == "swapped"
     assert level(compare, born, {"date_naissance": "1908-05-21"}) == "different"
     assert level(compare, born, {"date_naissance": "1981-06-12"}) == "fuzzy"
@@ -136,9 +136,9 @@ def test_a_digit_typed_wrong_is_close_only_where_the_dates_stay_near_in_time():
     assert level(compare, born, {"date_naissance": "1898-04-12"}) == "different"
     assert level(compare, born, {"date_naissance": "1983-04-12"}) == "fuzzy"
     assert level(compare, born, {"date_naissance": "1989-04-12"}) == "close"
-    assert level(compare, born, {"date_naissance": "1988-04-13"}) == "close"
+    assert level(compare, born, {"date_naissance": "1988-04-13"}) == "day_off"
     assert level(compare, born, {"date_naissance": "1988-07-12"}) == "close"
-    assert level(compare, born, {"date_naissance": "1988-04-21"}) == "close"
+    assert level(compare, born, {"date_naissance": "1988-04-21"}) == "day_off"
 
 
 def test_a_date_typed_impossible_is_compared_by_its_digits_years_apart_too():

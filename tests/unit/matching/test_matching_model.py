@@ -15,8 +15,10 @@ from hub.domain.matching.settings import TrainingSettings, default_settings
 from hub.domain.matching.training import expectation_maximisation, term_frequencies
 from tests.unit.matching.matching_factories import hand_model, person
 
-TRUE_M = {"exact": 0.8, "close": 0.1, "fuzzy": 0.06, "different": 0.04}
-TRUE_U = {"exact": 0.05, "close": 0.05, "fuzzy": 0.1, "different": 0.8}
+TRUE_M = {"exact": 0.8, "swapped": 0.02, "day_off": 0.03, "close": 0.05, "fuzzy": 0.06,
+          "different": 0.04}
+TRUE_U = {"exact": 0.05, "swapped": 0.005, "day_off": 0.005, "close": 0.04, "fuzzy": 0.1,
+          "different": 0.8}
 
 
 def _draw(rng, table, levels):

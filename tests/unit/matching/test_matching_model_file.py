@@ -28,12 +28,14 @@ def _model_file(tmp_path, change) -> object:
 
 def _every_level(document):
     """The shipped file with the levels newer than it, as a file trained since holds them:
-    the birth date's day and month swapped, split off close (the level it replaced)."""
+    the birth date's day and month swapped and its day a digit off, split off close (the
+    level they replaced)."""
     for table in ("m", "u"):
         date = document[table]["date_naissance"]
-        if "swapped" not in date:
-            date["swapped"] = date["close"] / 4
-            date["close"] -= date["swapped"]
+        for level in ("swapped", "day_off"):
+            if level not in date:
+                date[level] = date["close"] / 4
+                date["close"] -= date[level]
 
 
 def _veto(value):

@@ -1,8 +1,9 @@
 """A birth date's day and month swapped (12/03 against 03/12: the same digits read the
-other way round) is a level of its own (issue 16), apart from a digit off: EM learns its
-m and u like any other level's, the identity rule takes it as it takes the same date,
-and the batch, the worker's two decision paths and the console's explanation say the
-same of such a pair."""
+other way round) and its day a digit off (the year and month the same) are levels of
+their own (issue 16), apart from the other close dates: EM learns their m and u like any
+other level's; the identity rule takes a swap as it takes the same date, not a digit off
+(a namesake born that month); the batch, the worker's two decision paths and the
+console's explanation say the same of such a pair."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from hub.domain.matching import Candidate, default_model, match_one, normalise_r
 from hub.domain.matching.comparisons import (
     AGREEING,
     CLOSE,
+    DAY_OFF,
     EXACT,
     SWAPPED,
     BirthDateComparison,
@@ -38,13 +40,22 @@ def _level(first: str, second: str) -> str:
 def test_day_and_month_swapped_is_a_level_of_its_own_apart_from_a_digit_off():
     assert _level("1980-05-12", "1980-12-05") == SWAPPED
     assert _level("12/05/1980", "1980-12-05") == SWAPPED  # written either way
-    assert _level("1980-05-12", "1980-05-13") == CLOSE  # a digit off
-    assert _level("1980-05-12", "1980-05-21") == CLOSE  # two digits exchanged
     assert _level("1980-05-12", "1981-12-05") != SWAPPED  # another year as well
     assert _level("1980-05-05", "05/05/1980") == EXACT
     # A date typed impossible is compared by its digits: close at best, swapped too.
     assert _level("1980-13-05", "1980-05-13") == CLOSE
     assert SWAPPED in AGREEING
+
+
+def test_a_day_a_digit_off_is_a_level_of_its_own_other_close_dates_stay_close():
+    assert _level("1980-05-12", "1980-05-13") == DAY_OFF  # a digit typed wrong
+    assert _level("1980-05-12", "1980-05-21") == DAY_OFF  # its two digits exchanged
+    assert _level("1980-05-12", "1980-05-22") == DAY_OFF
+    assert _level("1980-05-19", "1980-05-20") == "fuzzy"  # two digits: the day other
+    assert _level("1980-05-12", "1980-06-12") == CLOSE  # the month a digit off
+    assert _level("1980-05-12", "1981-05-12") == CLOSE  # the year
+    assert _level("1980-05-12", "1980-05-62") == CLOSE  # impossible: by its digits
+    assert DAY_OFF in AGREEING
 
 
 @given(st.dates(dt.date(1900, 1, 1), dt.date(2020, 12, 31)),
@@ -53,6 +64,14 @@ def test_swapped_is_exactly_the_day_and_month_exchanged_and_symmetric(x, y):
     level = _level(x.isoformat(), y.isoformat())
     assert level == _level(y.isoformat(), x.isoformat())
     assert (level == SWAPPED) == (x != y and (x.year, x.month, x.day) == (y.year, y.day, y.month))
+    assert (level == DAY_OFF) == (level != SWAPPED and (x.year, x.month) == (y.year, y.month)
+                                  and x.day != y.day and _one_digit(x.day, y.day))
+
+
+def _one_digit(x: int, y: int) -> bool:
+    """Two days (two digits each) one digit typed wrong or their digits exchanged apart."""
+    first, second = f"{x:02d}", f"{y:02d}"
+    return sum(a != b for a, b in zip(first, second, strict=True)) == 1 or first == second[::-1]
 
 
 @given(st.dates(dt.date(1900, 1, 1), dt.date(2020, 12, 31)).filter(
@@ -62,20 +81,22 @@ def test_every_date_that_can_be_swapped_is_swapped_against_its_swap(born):
     assert _level(born.isoformat(), swapped.strftime("%d/%m/%Y")) == SWAPPED
 
 
-def test_a_model_file_without_the_level_weighs_it_as_close_and_says_so():
+@pytest.mark.parametrize("level", [SWAPPED, DAY_OFF])
+def test_a_model_file_without_the_level_weighs_it_as_close_and_says_so(level):
     model = hand_model()
     for table in (model.m, model.u):
-        table["date_naissance"].pop(SWAPPED)
+        table["date_naissance"].pop(level)
     before = MatchModel.from_json(model.to_json())
-    assert before.level_weight("date_naissance", SWAPPED) == before.level_weight(
+    assert before.level_weight("date_naissance", level) == before.level_weight(
         "date_naissance", CLOSE)
-    assert ("date_naissance", SWAPPED, CLOSE) in before.levels_by_fallback
+    assert ("date_naissance", level, CLOSE) in before.levels_by_fallback
 
 
-def test_swapped_never_weighs_more_than_the_same_date():
+@pytest.mark.parametrize("level", [SWAPPED, DAY_OFF])
+def test_neither_level_weighs_more_than_the_same_date(level):
     model = hand_model()
-    model.m["date_naissance"][SWAPPED] = 0.5  # more than exact by m/u
-    assert model.level_weight("date_naissance", SWAPPED) == model.level_weight(
+    model.m["date_naissance"][level] = 0.9  # more than exact by m/u
+    assert model.level_weight("date_naissance", level) == model.level_weight(
         "date_naissance", EXACT)
 
 
@@ -86,9 +107,11 @@ def test_em_learns_the_swapped_level_from_the_pairs():
     fields = [c.field for c in comparisons]
     same = {"nom": EXACT, "prenom": EXACT, "date_naissance": EXACT}
     patterns = {}
-    for date, count in ((EXACT, 900), (SWAPPED, 30), (CLOSE, 40), ("different", 10)):
+    for date, count in ((EXACT, 900), (SWAPPED, 30), (DAY_OFF, 30), (CLOSE, 10),
+                        ("different", 10)):
         patterns[tuple({**same, "date_naissance": date}.get(f, "missing") for f in fields)] = count
-    for date, count in ((EXACT, 5), (CLOSE, 200), ("fuzzy", 300), ("different", 4000)):
+    for date, count in ((EXACT, 5), (DAY_OFF, 100), (CLOSE, 200), ("fuzzy", 300),
+                        ("different", 4000)):
         pattern = {"nom": EXACT, "prenom": "different", "date_naissance": date}
         patterns[tuple(pattern.get(f, "missing") for f in fields)] = count
     model = hand_model()
@@ -96,12 +119,17 @@ def test_em_learns_the_swapped_level_from_the_pairs():
                                   model.settings.training)
     m, u = em.m["date_naissance"], em.u["date_naissance"]
     assert m[SWAPPED] == pytest.approx(30 / 980, abs=0.01)
-    assert m[SWAPPED] > 10 * u[SWAPPED]
+    assert m[DAY_OFF] == pytest.approx(30 / 980, abs=0.01)
+    assert m[SWAPPED] > 10 * u[SWAPPED] and m[DAY_OFF] > u[DAY_OFF]
 
 
 SWAPPED_MOVED = _moved(_fiche("Bernard", "Anaïs", "1951-11-03"), date_naissance="1951-03-11")
 SWAPPED_AT_HOME = (_fiche("Bernard", "Anaïs", "1951-11-03"),
                    _fiche("Bernard", "Anaïs", "1951-03-11"))
+DAY_OFF_MOVED = _moved(_fiche("Bernard", "Anaïs", "1951-11-03"), date_naissance="1951-11-04")
+DAY_OFF_AT_HOME = (_fiche("Bernard", "Anaïs", "1951-11-03"),
+                   _fiche("Bernard", "Anaïs", "1951-11-13"))
+_WORDS = {SWAPPED: "jour et mois inversés", DAY_OFF: "jour à un chiffre près"}
 
 
 @pytest.mark.parametrize("model", sorted(MODELS))
@@ -116,6 +144,7 @@ def test_a_person_who_moved_with_day_and_month_swapped_links_by_identity(model, 
 def test_the_identity_rule_takes_a_swap_not_a_digit_off():
     levels = {"nom": EXACT, "prenom": EXACT}
     assert same_identity({**levels, "date_naissance": SWAPPED})
+    assert not same_identity({**levels, "date_naissance": DAY_OFF})
     assert not same_identity({**levels, "date_naissance": CLOSE})
 
 
@@ -130,9 +159,13 @@ PATHS_MODELS = {"shipped (no namesake measured)": _shipped_rule_off,
 _BATCH_OF = {"link": (1, 0), "review": (2, 1), "new": (2, 0)}
 
 
-@pytest.mark.parametrize("pair", [SWAPPED_MOVED, SWAPPED_AT_HOME], ids=["moved", "at home"])
+@pytest.mark.parametrize(("level", "pair"), [
+    (SWAPPED, SWAPPED_MOVED), (SWAPPED, SWAPPED_AT_HOME), (DAY_OFF, DAY_OFF_MOVED),
+    (DAY_OFF, DAY_OFF_AT_HOME)], ids=["swapped, moved", "swapped, at home", "day off, moved",
+                                      "day off, at home"])
 @pytest.mark.parametrize("model", sorted(PATHS_MODELS))
-def test_batch_online_and_the_console_explanation_agree_on_a_swapped_pair(model, pair, tmp_path):
+def test_batch_online_and_the_console_explanation_agree_on_the_pair(model, level, pair,
+                                                                    tmp_path):
     trained = PATHS_MODELS[model]()
     first, second = (normalise_record(row, f"f{n}") for n, row in enumerate(pair))
     candidates = [Candidate("p-1", first)]
@@ -144,21 +177,23 @@ def test_batch_online_and_the_console_explanation_agree_on_a_swapped_pair(model,
     assert kept == by_patterns.explanation.to_dict()
     assert _batch(pair, trained, tmp_path) == _BATCH_OF[explained.kind]
     term = next(t for t in kept["champs"] if t["champ"] == "date_naissance")
-    assert (term["niveau"], term["libelle"]) == (SWAPPED, "jour et mois inversés")
-    assert term["poids"] == round(trained.level_weight("date_naissance", SWAPPED), 3)
+    assert (term["niveau"], term["libelle"]) == (level, _WORDS[level])
+    assert term["poids"] == round(trained.level_weight("date_naissance", level), 3)
     row = _row("Date de naissance", "porteur.date_naissance", term,
                {"porteur": {"date_naissance": pair[1]["date_naissance"]}},
                {"porteur": {"date_naissance": pair[0]["date_naissance"]}})
-    assert row["niveau"] == row["ecart"] == "jour et mois inversés"
+    assert row["niveau"] == row["ecart"] == _WORDS[level]
     assert row["poids"] == term["poids"]
 
 
-def test_the_shipped_model_weighs_a_swap_as_it_did_close_until_retrained():
-    """The shipped file predates the level: the worker's default model weighs a swap as
-    close, so its decisions stay as they were (retraining it with bench/train_model.py
-    would also write the namesake share it lacks, and with it the identity rule and the
-    0.95 link threshold: a change of its own)."""
+def test_the_shipped_model_weighs_both_levels_as_it_did_close_until_retrained():
+    """The shipped file predates the levels: the worker's default model weighs a swap and
+    a day a digit off as close, so its decisions stay as they were (retraining it with
+    bench/train_model.py would also write the namesake share it lacks, and with it the
+    identity rule and the 0.95 link threshold: a change of its own)."""
     model = default_model()
-    assert model.levels_by_fallback == (("date_naissance", SWAPPED, CLOSE),)
-    assert model.level_weight("date_naissance", SWAPPED) == model.level_weight(
-        "date_naissance", CLOSE)
+    assert model.levels_by_fallback == (("date_naissance", SWAPPED, CLOSE),
+                                        ("date_naissance", DAY_OFF, CLOSE))
+    for level in (SWAPPED, DAY_OFF):
+        assert model.level_weight("date_naissance", level) == model.level_weight(
+            "date_naissance", CLOSE)
