@@ -30,6 +30,7 @@ from tests.integration.dedup_world import (
     porteur_of,
     push,
 )
+from tests.unit.matching.matching_factories import with_every_level
 
 pytestmark = pytest.mark.integration
 ACTOR = COORDINATOR.member_id
@@ -283,6 +284,7 @@ def test_the_feedback_command_prints_an_older_model_files_notices_as_warnings(
     for value in ("Chassaing", "chassaing", "1988", "04 73"):
         assert value not in printed.err
     current = tmp_path / "current.json"
-    current.write_text(default_model().to_json(), encoding="utf-8")
+    current.write_text(json.dumps(with_every_level(json.loads(default_model().to_json()))),
+                       encoding="utf-8")
     assert cli.main(["dedup-feedback", "--model", str(current), "--model-out", str(out)]) == 0
     assert capsys.readouterr().err == ""

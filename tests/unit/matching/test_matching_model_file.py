@@ -14,6 +14,7 @@ from hub.domain.matching.training import refine_m
 from hub.errors import InvalidMatchingModel
 from hub.services.matching.dedup_batch import load_model, model_notices, run_batch
 from hub.services.matching.online import load_matching_model
+from tests.unit.matching.matching_factories import with_every_level
 
 LOADERS = [load_model, load_matching_model]
 
@@ -24,18 +25,6 @@ def _model_file(tmp_path, change) -> object:
     path = tmp_path / "model.json"
     path.write_text(json.dumps(document), encoding="utf-8")
     return path
-
-
-def _every_level(document):
-    """The shipped file with the levels newer than it, as a file trained since holds them:
-    the birth date's day and month swapped and its day a digit off, split off close (the
-    level they replaced)."""
-    for table in ("m", "u"):
-        date = document[table]["date_naissance"]
-        for level in ("swapped", "day_off"):
-            if level not in date:
-                date[level] = date["close"] / 4
-                date["close"] -= date[level]
 
 
 def _veto(value):
@@ -150,7 +139,7 @@ def test_a_model_file_without_veto_m_is_read_with_a_notice_naming_it(tmp_path, c
     people.write_text("id,nom,prenom\n1,Martin,Anne\n2,Martin,Anne\n", encoding="utf-8")
     summary = run_batch(people, tmp_path / "clusters.csv", model_path=path, workers=1)
     assert notes[0] in summary.notes
-    current = _model_file(tmp_path, _every_level)
+    current = _model_file(tmp_path, with_every_level)
     assert not model_notices(load_model(current), current)
     assert not default_model().veto_m_missing
 
@@ -198,7 +187,7 @@ def test_pairs_judged_with_a_level_newer_than_the_model_file_refine_every_level(
     again.write_text(refined.to_json(), encoding="utf-8")
     assert any("telephone" in note and "fuzzy" in note
                for note in model_notices(load_model(again), again))
-    current = _model_file(tmp_path, _every_level)
+    current = _model_file(tmp_path, with_every_level)
     assert not model_notices(load_model(current), current)
 
 
