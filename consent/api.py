@@ -11,6 +11,7 @@ from consent.receipts import build_receipt, sign_receipt
 from consent.registry import ConsentRegistry
 from consent.shredding import check_master_key, is_sealed, new_key, seal, unseal, unwrap_key, wrap_key
 from consent.sql import SqlConsentRegistry
+from consent.submission import require_collector
 from consent.tables import define_tables
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "is_sealed",
     "new_key",
     "refused",
+    "require_collector",
     "scope",
     "seal",
     "sign_receipt",

@@ -40,20 +40,28 @@ def validate_submission(
         raise _invalid([FieldError("$", "type", "Le consentement doit être un objet JSON.",
                                    "The consent must be a JSON object.")])
     document = dict(submission)
+    require_collector(document, collected_by)
     notice = document.get("notice")
     if isinstance(notice, Mapping) and "empreinte" in notice:
         check_notice_hash(notice["empreinte"])
     errors = validator("consent").errors(document)
     if errors:
         raise _invalid(errors)
-    if document["membre"] != collected_by:
+    _check_times(document, now)
+    return document
+
+
+def require_collector(submission: Any, collected_by: str) -> None:
+    """FicheNotOwned (403) when the submission's `membre` is another member's id, whatever
+    else it holds: decided before its schema (a `membre` that is not a text is a schema
+    error)."""
+    member = submission.get("membre") if isinstance(submission, Mapping) else None
+    if isinstance(member, str) and member != collected_by:
         raise FicheNotOwned(
             "Un membre ne peut enregistrer un consentement que pour ses propres fiches "
             "(« membre » doit être l'appelant).",
             "A member may only record consents for its own fiches ('membre' must be the caller).",
         )
-    _check_times(document, now)
-    return document
 
 
 def _check_times(document: Mapping[str, Any], now: dt.datetime) -> None:

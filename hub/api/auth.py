@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from hub.api.bodies import UNPARSED, checked_if_json
 from hub.api.guards import checks_the_query_itself, declared_query_only
 from hub.api.signatures import raw_target
 from hub.app_state import hub_of
@@ -28,8 +30,9 @@ from hub.services.ops.rate_limits import kind_of
 class Authenticated:
     caller: Caller
     body: bytes
-    nonce: PendingNonce | None = None  # set by `signed_keeping_nonce`: the route remembers it
+    nonce: PendingNonce | None = None  # set with `keep_nonce` (the push): the route remembers it
     source: str = "-"  # the client address
+    document: Any = UNPARSED  # the body as a gate checked it (`authenticated_by_body`)
 
 
 async def read_bounded_body(request: Request, limit: int) -> bytes:
@@ -69,18 +72,10 @@ async def authenticated(request: Request) -> Authenticated:
     return await _signed(request)
 
 
-@checks_the_query_itself
-async def signed_keeping_nonce(request: Request) -> Authenticated:
-    """`authenticated` for a route that remembers the request's nonce in its own
-    transaction (the push: one write turn on SQLite instead of two): run the operation
-    inside `nonce_kept(hub, auth.nonce, auth.source)`. A check failing here remembers it."""
-    return await _signed(request, keep_nonce=True)
-
-
 def is_signed(call: object) -> bool:
-    """Whether a dependency is `authenticated` or one made by `authenticated_as`: its
-    route is signed (the contract says so, hub.api.openapi)."""
-    return call is authenticated or call is signed_keeping_nonce or call in _GATED
+    """Whether a dependency is `authenticated` or one made by `authenticated_if` or
+    `authenticated_by_body`: its route is signed (the contract says so, hub.api.openapi)."""
+    return call is authenticated or call in _GATED
 
 
 def authenticated_as(gate: Callable[[Caller], object]) -> Callable[[Request], Awaitable[Authenticated]]:
@@ -94,17 +89,43 @@ def authenticated_if(
     """`authenticated_as` for a route whose 403 depends on what the request asks (a
     member named in the query): `gate` reads the raw request, before the query's checks
     and the parameters' validation."""
+    def by_request(caller: Caller, request: Request, _body: bytes) -> Any:
+        gate(caller, request)
+        return UNPARSED
+    return _gated(by_request)
+
+
+def authenticated_by_body(gate: Callable[[Caller, Any], object], *, keep_nonce: bool = False,
+                          ) -> Callable[[Request], Awaitable[Authenticated]]:
+    """`authenticated_if` for a route whose 403 depends on what its body names (the member
+    of a pushed fiche or of a consent, a porteur to erase): `gate` reads the body parsed
+    as JSON read one way (not called when it is not: not JSON, too deep, a name twice,
+    which the route refuses), before the query's checks and before the route checks the
+    body, so that a caller naming what it may not is told 403, never a 400 or 422 about
+    the rest. The checked parse is kept for the route (`Authenticated.document`).
+    `keep_nonce`: the route remembers the nonce (`_checked`)."""
+    def by_body(caller: Caller, _request: Request, body: bytes) -> Any:
+        document = checked_if_json(body)
+        if document is not UNPARSED:
+            gate(caller, document)
+        return document
+    return _gated(by_body, keep_nonce)
+
+
+# A gate raises Forbidden, and answers the body as it checked it (or UNPARSED).
+_Gate = Callable[[Caller, Request, bytes], Any]
+_GATED: set[Callable[..., object]] = set()
+
+
+def _gated(gate: _Gate, keep_nonce: bool = False) -> Callable[[Request], Awaitable[Authenticated]]:
     @checks_the_query_itself
     async def gated(request: Request) -> Authenticated:
-        return await _signed(request, gate)
+        return await _signed(request, gate, keep_nonce)
     _GATED.add(gated)
     return gated
 
 
-_GATED: set[Callable[..., object]] = set()
-
-
-async def _signed(request: Request, gate: Callable[[Caller, Request], object] | None = None,
+async def _signed(request: Request, gate: _Gate | None = None,
                   keep_nonce: bool = False) -> Authenticated:
     hub = hub_of(request)
     body = await read_bounded_body(request, hub.settings.max_body_bytes)
@@ -114,32 +135,33 @@ async def _signed(request: Request, gate: Callable[[Caller, Request], object] | 
     return await run_in_threadpool(_checked, request, body, gate, keep_nonce)
 
 
-def _checked(request: Request, body: bytes, gate: Callable[[Caller, Request], object] | None,
+def _checked(request: Request, body: bytes, gate: _Gate | None,
              keep_nonce: bool) -> Authenticated:
     """The signature, then the caller's purpose (a DPO credential), rate limit, role
-    (`gate`) and query, in that order (a 401 before a 429, a 403 before a 422)."""
+    (`gate`) and query, in that order (a 401 before a 429, a 403 before a 422). With
+    `keep_nonce` (the push: one write turn on SQLite instead of two) the route remembers
+    the nonce in its own transaction, inside `nonce_kept(hub, auth.nonce, auth.source)`;
+    a check failing here remembers it."""
     hub, source = hub_of(request), client_address(request)
     arguments = (hub, combined_headers(request.headers.items()), request.method,
                  raw_target(request), body, source, request.url.scheme)
     if not keep_nonce:
         caller = authenticate(*arguments)
-        _after_signature(request, caller, gate)
-        return Authenticated(caller, body)
+        return Authenticated(caller, body, document=_after_signature(request, caller, body, gate))
     caller, nonce = authenticate_deferring_nonce(*arguments)
     with nonce_kept(hub, nonce, source):
-        _after_signature(request, caller, gate)
-    return Authenticated(caller, body, nonce, source)
+        document = _after_signature(request, caller, body, gate)
+    return Authenticated(caller, body, nonce, source, document)
 
 
-def _after_signature(request: Request, caller: Caller,
-                     gate: Callable[[Caller, Request], object] | None) -> None:
+def _after_signature(request: Request, caller: Caller, body: bytes, gate: _Gate | None) -> Any:
     hub = hub_of(request)
     if caller.dpo_scope is not None:  # one purpose per credential (hub.services.accounts.credentials)
         credentials.require_purpose(hub, caller, request.method, request.url.path)
     hub.rate_limits.check(kind_of(request.method, request.url.path), caller.member_id)
-    if gate is not None:
-        gate(caller, request)
+    document = UNPARSED if gate is None else gate(caller, request, body)
     declared_query_only(request)
+    return document
 
 
 def require_plain_json(content_type: str | None, content_encoding: str | None) -> None:

@@ -13,11 +13,12 @@ from hub.errors import MalformedBody
 from schemas.loader import duplicate_key_path, nul_path, shown_key
 
 MAX_DEPTH = 64  # levels of arrays and objects; the contract's documents use fewer than 10
+UNPARSED: Any = object()  # no checked parse of the body to reuse (none made, or refused)
 
 
-def json_body(raw: bytes, *, refuse_nul: bool = True) -> Any:
-    """The parsed body; MalformedBody (400) if it is not JSON or, with `refuse_nul`,
-    holds a NUL character (a batch of fiches answers it per item instead)."""
+def checked_json(raw: bytes) -> Any:
+    """The parsed body, read one way: JSON, not nested too deep, no name twice in one
+    object; MalformedBody (400) otherwise."""
     try:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -35,6 +36,23 @@ def json_body(raw: bytes, *, refuse_nul: bool = True) -> Any:
             "(les lecteurs JSON ne gardent pas tous le même).",
             f"Name given twice in one object, at {twice}: keep only one (JSON readers do "
             "not all keep the same).")
+    return document
+
+
+def checked_if_json(raw: bytes) -> Any:
+    """`checked_json`, or UNPARSED when it refuses the body: for a check that reads what
+    the body names before the route checks the body (the route then refuses it)."""
+    try:
+        return checked_json(raw)
+    except MalformedBody:
+        return UNPARSED
+
+
+def json_body(raw: bytes, *, refuse_nul: bool = True, checked: Any = UNPARSED) -> Any:
+    """The parsed body (`checked`: as `checked_json` gave it already); MalformedBody (400)
+    if it is not JSON read one way or, with `refuse_nul`, holds a NUL character (a batch
+    of fiches answers it per item instead)."""
+    document = checked_json(raw) if checked is UNPARSED else checked
     where = nul_path(document) if refuse_nul and b"\\u0000" in raw else None
     if where is not None:
         raise MalformedBody(
@@ -55,18 +73,18 @@ def _depth(document: Any) -> int:
     return deepest
 
 
-def json_object(raw: bytes) -> dict[str, Any]:
-    document = json_body(raw)
+def json_object(raw: bytes, checked: Any = UNPARSED) -> dict[str, Any]:
+    document = json_body(raw, checked=checked)
     if not isinstance(document, dict):
         raise MalformedBody("Le corps doit être un objet JSON.", "The body must be a JSON object.")
     return document
 
 
-def closed_object(raw: bytes, allowed: Iterable[str]) -> dict[str, Any]:
+def closed_object(raw: bytes, allowed: Iterable[str], checked: Any = UNPARSED) -> dict[str, Any]:
     """A JSON object with no key but `allowed` (the OpenAPI document declares these bodies
     closed): a key the hub does not know (`dry_run`, a misspelt name) is refused, never
     ignored while the request is carried out."""
-    document = json_object(raw)
+    document = json_object(raw, checked)
     names = set(allowed)
     unknown = list(dict.fromkeys(shown_key(str(key)) for key in document if key not in names))
     if unknown:

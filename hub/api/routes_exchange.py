@@ -7,7 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from hub.api.auth import Authenticated, authenticated, authenticated_if, hub_of
+from hub.api.auth import (
+    Authenticated,
+    authenticated,
+    authenticated_by_body,
+    authenticated_if,
+    hub_of,
+)
 from hub.api.bodies import closed_object, json_body
 from hub.api.models import (
     ERASURE_KEYS,
@@ -53,13 +59,20 @@ def read_feed(request: Request, after: Cursor = 0,
     return feed.read_feed(hub_of(request), auth.caller, after, limit)
 
 
+# A consent or an erasure naming what the caller may not name (another member as its
+# collector, a porteur by id): 403 before the query's and the body's checks.
+_COLLECTOR = authenticated_by_body(consents.require_own_consent)
+_ERASER = authenticated_by_body(erasure.require_may_name_porteur)
+
+
 @router.post("/consents", status_code=201, tags=["consentements"], openapi_extra=body("Consentement"),
              responses={201: {"description": "Consentement enregistré", "content": {"application/json": {
                  "schema": {"$ref": "#/components/schemas/EnregistrementConsentement"}}}},
                  **errors(403, 409)})
-def record_consent(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
+def record_consent(request: Request, auth: Authenticated = Depends(_COLLECTOR)) -> Any:
     """Record a consent the caller collected (schema `GET /v1/schemas/consent`)."""
-    answer = consents.record_consent(hub_of(request), auth.caller, _json(auth.body))
+    answer = consents.record_consent(hub_of(request), auth.caller,
+                                     json_body(auth.body, checked=auth.document))
     return JSONResponse(answer, status_code=201,
                         headers={"Location": f"/v1/consents/{answer['id']}"})
 
@@ -130,7 +143,7 @@ def porteur_consents(porteur_id: IdPath, request: Request,
 
 @router.post("/erasures", status_code=201, tags=["effacements"], openapi_extra=body(ErasureRequest),
              responses=answer(ErasureDone, 403, 404, 409, status=201, description="Effacement fait"))
-def request_erasure(request: Request, auth: Authenticated = Depends(authenticated)) -> Any:
+def request_erasure(request: Request, auth: Authenticated = Depends(_ERASER)) -> Any:
     """Erase a porteur's personal data (GDPR art. 17), named by one of the caller's fiches
     (`{"fiche_id": ...}`): the caller's own fiches of the porteur are erased at once, and
     every other owner of one is asked (`erasure_requested` notice) to confirm or decline
@@ -138,7 +151,7 @@ def request_erasure(request: Request, auth: Authenticated = Depends(authenticate
     The data keys are destroyed (crypto-shredding); members that received the data get
     an `erased` notice to acknowledge."""
     answer = erasure.request_erasure(hub_of(request), auth.caller,
-                                     closed_object(auth.body, ERASURE_KEYS))
+                                     closed_object(auth.body, ERASURE_KEYS, auth.document))
     return JSONResponse(answer, status_code=201,
                         headers={"Location": f"/v1/erasures/{answer['effacement']}"})
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from hub.api.auth import Authenticated, authenticated_if, hub_of, signed_keeping_nonce
+from hub.api.auth import Authenticated, authenticated_by_body, authenticated_if, hub_of
 from hub.api.bodies import json_body
 from hub.api.models import ErasureDone, FicheRead, PushAnswer
 from hub.api.openapi import answer, body
@@ -32,16 +32,18 @@ def _its_own(caller: Caller, request: Request) -> None:
 
 
 _OWNER = authenticated_if(_its_own)
+# Another member's fiche in the batch: 403 before the query's and the body's checks.
+_PUSHER = authenticated_by_body(ingest.require_own_fiches, keep_nonce=True)
 
 @router.post("", status_code=202, openapi_extra=body("Fiche", array_of="fiches"),
              responses=answer(PushAnswer, 403, status=202, description="Résultat par fiche"))
-def push_fiches(request: Request, auth: Authenticated = Depends(signed_keeping_nonce)) -> Any:
+def push_fiches(request: Request, auth: Authenticated = Depends(_PUSHER)) -> Any:
     """Push 1 to 1000 fiches; each is validated and answered on its own
     (`accepted` with a receipt, or `rejected` with errors: JSON path, code, message)."""
     hub = hub_of(request)
     assert auth.nonce is not None
     with nonce_kept(hub, auth.nonce, auth.source):  # written with the fiches
-        document = json_body(auth.body, refuse_nul=False)  # answered per item
+        document = json_body(auth.body, refuse_nul=False, checked=auth.document)  # per item
         answer = ingest.push_batch(hub, auth.caller, ingest.fiches_of(document), auth.nonce)
     return JSONResponse(answer, status_code=202)
 

@@ -201,8 +201,10 @@ def test_erasure_requests_are_checked_with_clear_errors(network):
         erasure.request_erasure(hub, CCI, {"fiche_id": "F-1"})
     with pytest.raises(Forbidden):  # by porteur id: the coordination only
         erasure.request_erasure(hub, CCI, {"porteur_id": porteur_id})
-    with pytest.raises(BadRequest):
+    with pytest.raises(Forbidden):  # a member naming a porteur: 403 before the body's checks
         erasure.request_erasure(hub, OWNER, {"fiche_id": "F-1", "porteur_id": porteur_id})
+    with pytest.raises(BadRequest):
+        erasure.request_erasure(hub, COORDINATION, {"fiche_id": "F-1", "porteur_id": porteur_id})
     with pytest.raises(Forbidden):
         erasure.delete_fiche(hub, CCI, OWNER.member_id, "F-1")
     answer = erasure.request_erasure(hub, COORDINATION, {"porteur_id": porteur_id})

@@ -5,11 +5,13 @@ value), and every operation declares the 422 in the contract."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 from fastapi.testclient import TestClient
 
+from capactif_demo.consent_examples import example_submission
 from hub.api.app import create_app
 from hub.bootstrap import Hub
 from hub.config import Settings
@@ -200,3 +202,76 @@ def test_a_403_decided_from_a_member_named_in_the_query_or_path_comes_before_any
 ])
 def test_who_may_ask_still_has_its_query_checked(contract, caller, method, target):
     _refused(contract.call(caller, method, target), "zz")
+
+
+# A 403 decided from what the body names: a fiche or a consent in another member's name,
+# a porteur named by id by a member. It came after the query's checks and the body's
+# (envelope, closed keys, schema): a member was told 400 or 422 about the rest of what it
+# may not send at all.
+
+def _foreign_fiche() -> dict:
+    return make_fiche(member=RECIPIENT, fiche_id="F-OTHER")
+
+
+def _foreign_consent(**changes: object) -> dict:
+    return {**example_submission(1, "0" * 64, dt.datetime.now(dt.UTC), membre=RECIPIENT,
+                                 reference="CST-F-OTHER", fiche_id="F-OTHER"), **changes}
+
+
+NAMING_IN_THE_BODY = [
+    ("/v1/fiches?zz=1", lambda: {"fiches": [_foreign_fiche()]}),
+    ("/v1/fiches", lambda: {"fiches": [_foreign_fiche()], "dry_run": True}),
+    ("/v1/fiches", lambda: {"fiches": [make_fiche(member=OWNER, fiche_id="F-OWN"), _foreign_fiche()]
+                            * 501}),  # past 1,000 items
+    ("/v1/fiches", lambda: {"fiches": [{**_foreign_fiche(), "version": "un"}]}),
+    ("/v1/erasures?zz=1", lambda: {"porteur_id": "prt_" + "0" * 24}),
+    ("/v1/erasures", lambda: {"porteur_id": "prt_" + "0" * 24, "zz": 1}),
+    ("/v1/erasures", lambda: {"porteur_id": "prt_" + "0" * 24, "fiche_id": "F-1"}),
+    ("/v1/erasures", lambda: {"porteur_id": "prt_" + "0" * 24, "reference": 7}),
+    ("/v1/consents?zz=1", _foreign_consent),
+    ("/v1/consents", lambda: _foreign_consent(finalites="toutes")),
+    ("/v1/consents", lambda: _foreign_consent(notice={"version": 1, "empreinte": "xyz"})),
+    ("/v1/consents", lambda: {"membre": RECIPIENT}),
+]
+
+
+@pytest.mark.parametrize(("target", "body"), NAMING_IN_THE_BODY)
+def test_a_403_decided_from_what_the_body_names_comes_before_any_400_or_422(contract, target, body):
+    response = contract.call(OWNER, "POST", target, body=body())
+    assert response.status_code == 403, response.text
+    assert response.json()["error"]["code"] in ("forbidden", "fiche_not_owned")
+
+
+@pytest.mark.parametrize(("caller", "target", "body"), [
+    (OWNER, "/v1/fiches?zz=1", lambda: {"fiches": [make_fiche(member=OWNER, fiche_id="F-OWN")]}),
+    (NETWORK, "/v1/erasures?zz=1", lambda: {"porteur_id": "prt_" + "0" * 24}),
+    (OWNER, "/v1/erasures?zz=1", lambda: {"fiche_id": "F-1"}),
+    (RECIPIENT, "/v1/consents?zz=1", _foreign_consent),
+])
+def test_who_may_name_it_still_has_its_query_checked(contract, caller, target, body):
+    _refused(contract.call(caller, "POST", target, body=body()), "zz")
+
+
+def test_who_may_name_it_still_has_its_body_checked(contract):
+    """The gate decides the 403 only: the route's own refusals stand for who may send it."""
+    batch = contract.call(OWNER, "POST", "/v1/fiches",
+                          body={"fiches": [make_fiche(member=OWNER, fiche_id="F-OWN")], "zz": 1})
+    assert (batch.status_code, batch.json()["error"]["code"]) == (400, "invalid_batch")
+    erasure = contract.call(NETWORK, "POST", "/v1/erasures",
+                            body={"porteur_id": "prt_" + "0" * 24, "zz": 1})
+    assert (erasure.status_code, erasure.json()["error"]["code"]) == (400, "malformed_body")
+    consent = contract.call(RECIPIENT, "POST", "/v1/consents", body={"membre": RECIPIENT})
+    assert (consent.status_code, consent.json()["error"]["code"]) == (400, "invalid_consent")
+    not_json = contract.call(OWNER, "POST", "/v1/erasures", raw=b'{"porteur_id": ')
+    assert (not_json.status_code, not_json.json()["error"]["code"]) == (400, "malformed_body")
+
+
+def test_a_refused_push_in_another_member_s_name_still_spends_its_nonce(contract):
+    """The push's gate runs where its nonce is kept: a replay of the refused request is
+    refused as a replay, not weighed again."""
+    target, content = "/v1/fiches?zz=1", json.dumps({"fiches": [_foreign_fiche()]}).encode()
+    headers = contract.creds(OWNER).rfc9421_headers("POST", target, content)
+    first = contract.client.post(target, content=content, headers=headers)
+    assert first.status_code == 403, first.text
+    again = contract.client.post(target, content=content, headers=headers)
+    assert again.status_code == 401, again.text

@@ -58,8 +58,9 @@ def push_batch(hub: Hub, caller: Caller, fiches: Any,
     request's `nonce` (when the API deferred it), the accepted versions, their outbox rows
     and the push's access event are written in one transaction: a replay stores nothing,
     and the event commits with what it records."""
+    if isinstance(fiches, list):  # another member's fiche: 403 whatever else is wrong
+        _check_ownership(caller, fiches)
     _check_envelope(fiches, hub.settings.max_batch_items)
-    _check_ownership(caller, fiches)
     results: list[dict[str, Any] | None] = [None] * len(fiches)
     items = []
     validator = schemas.validator("fiche")
@@ -152,6 +153,15 @@ def fiches_of(document: Any) -> Any:
             f"Le corps doit être {{\"fiches\": [...]}} sans autre clé ({names}) : retirez-la.",
             f"The body must be {{\"fiches\": [...]}} with no other key ({names}): remove it.")
     return document.get("fiches")
+
+
+def require_own_fiches(caller: Caller, document: Any) -> None:
+    """403 when a fiche of the batch body `document` is in another member's name, decided
+    from the body as sent, before its envelope and its items are checked (the API's gate,
+    hub.api.auth.authenticated_by_body)."""
+    fiches = document.get("fiches") if isinstance(document, dict) else None
+    if isinstance(fiches, list):
+        _check_ownership(caller, fiches)
 
 
 def _check_envelope(fiches: Any, max_items: int) -> None:

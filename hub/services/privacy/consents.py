@@ -9,7 +9,14 @@ import re
 from typing import Any
 
 import schemas
-from consent.api import ConsentRecord, NoticeKind, build_receipt, sign_receipt, usable
+from consent.api import (
+    ConsentRecord,
+    NoticeKind,
+    build_receipt,
+    require_collector,
+    sign_receipt,
+    usable,
+)
 from hub.bootstrap import Hub
 from hub.domain.purposes import ORIENTATION
 from hub.errors import BadRequest, ConsentNotFound, Forbidden, NotFound
@@ -26,6 +33,12 @@ def record_consent(hub: Hub, caller: Caller, submission: Any) -> dict[str, Any]:
     audit.record(hub, [audit.event(hub, "consent_change", caller.member_id,
                                    fiches=[(record.member_id, record.fiche_id)])])
     return record.as_document(hub.clock())
+
+
+def require_own_consent(caller: Caller, submission: Any) -> None:
+    """403 `fiche_not_owned` for a consent in another member's name, whatever else the
+    submission holds (the API's gate, before the query's and the schema's checks)."""
+    require_collector(submission, caller.member_id)
 
 
 def read_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:

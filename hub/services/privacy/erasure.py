@@ -54,12 +54,23 @@ _REASONS = {  # scope -> (motif, what the notified members read)
 _COORDINATION = "coordination"
 
 
+def require_may_name_porteur(caller: Caller, body: Any) -> None:
+    """403 for a member (not the coordination) naming a porteur by id (`porteur_id`),
+    whatever else the body holds: decided from the body as sent, before its other checks."""
+    if isinstance(body, dict) and "porteur_id" in body and caller.role != _COORDINATION:
+        raise Forbidden("Seule la coordination efface un porteur par son identifiant ; "
+                        "un membre nomme l'une de ses fiches.",
+                        "Only the coordination erases a porteur by id; a member names "
+                        "one of its fiches.")
+
+
 def request_erasure(hub: Hub, caller: Caller, body: Any) -> dict[str, Any]:
     """Erase a porteur's data: named by one of the caller's fiches (`fiche_id`), or by its
     id (`porteur_id`, coordination only); a member's own fiches at once, the other owners
     asked. `reference` (the request in the member's own system, which may name the
     person) is checked, then not kept: not even a digest, which a guess could be checked
     against."""
+    require_may_name_porteur(caller, body)
     if not isinstance(body, dict) or len({"fiche_id", "porteur_id"} & body.keys()) != 1:
         raise BadRequest(
             "Le corps doit être {\"fiche_id\": ...} (une de vos fiches) ou, pour la "
@@ -102,12 +113,7 @@ class _Target:
 
 def _fiches_to_erase(hub: Hub, caller: Caller, body: dict[str, Any]) -> _Target:
     with hub.uow() as uow:
-        if "porteur_id" in body:
-            if caller.role != _COORDINATION:
-                raise Forbidden("Seule la coordination efface un porteur par son identifiant ; "
-                                "un membre nomme l'une de ses fiches.",
-                                "Only the coordination erases a porteur by id; a member names "
-                                "one of its fiches.")
+        if "porteur_id" in body:  # the coordination's (require_may_name_porteur)
             porteur_id = body["porteur_id"]
             listed = uow.fiches.of_porteur(porteur_id) if isinstance(porteur_id, str) else []
             if not listed:
