@@ -193,14 +193,21 @@ class Fiches(_Repository):
 
     def retire(self, fiche_pks: Sequence[int]) -> None:
         """Free the fiche ids of removed fiches (renamed `~retrait~PK`, never a valid fiche
-        id) and their receipts (`rtr_…`: the same content pushed again gets a new receipt),
-        so their member may push them again as new fiches."""
+        id), so their member may push them again as new fiches (their receipts are
+        forgotten by the erasure: `forget_receipts`)."""
         for pk in fiche_pks:
             self.conn.execute(sa.update(fiches).where(fiches.c.id == pk)
                               .values(fiche_id=f"~retrait~{pk}"))
+
+    def forget_receipts(self, fiche_pks: Sequence[int]) -> None:
+        """An erasure: the versions' content hashes (SHA-256 of the whole fiche, unkeyed)
+        and receipt ids (derived from them) are replaced, so that nobody holding a copy of
+        the store checks a guessed fiche against them; the receipt id becomes `eff_<row>`
+        (unique, and the same content pushed again as a new fiche gets its own receipt)."""
         self.conn.execute(
             sa.update(fiche_versions).where(fiche_versions.c.fiche_pk.in_(list(fiche_pks)))
-            .values(receipt_id=sa.literal("rtr_") + sa.func.substr(fiche_versions.c.receipt_id, 5)))
+            .values(content_hash="", receipt_id=sa.literal("eff_") + sa.cast(
+                fiche_versions.c.id, sa.String)))
 
     def set_current_versions(self, updates: list[dict[str, Any]]) -> None:
         """Raise each fiche's current version to the highest of its `updates` (never

@@ -289,6 +289,7 @@ def record_erasure(uow: Any, erasure: ErasureRecord, fiches: list[Any], now: dt.
     own = [f.id for f in fiches if f.member_id == erasure.requested_by]
     cancelled_own = uow.deliveries.cancel_pending(own, why)
     cancelled = cancelled_own + uow.deliveries.cancel_pending([pk for pk in pks if pk not in own], why)
+    uow.fiches.forget_receipts(pks)  # the versions' unkeyed content hashes
     if erasure.scope == FICHE:
         uow.fiches.retire(pks)
     # The console's index held keyed digests of the identities: gone now, not at the

@@ -1,0 +1,84 @@
+"""An erased fiche leaves no digest of its content: each version's content hash (SHA-256
+of the whole fiche, unkeyed) and its receipt id (derived from it) stayed in the store
+after the erasure, so that whoever held a copy of it, and a guess of the fiche (a former
+recipient's copy, the member's own export), could learn that it had been pushed
+(docs/privacy.md, "What an erased fiche leaves")."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+
+from hub.services.ingest import processing
+from hub.store.migrate import alembic_config, upgrade
+from tests import forensics
+from tests.factories import make_fiche, other_porteur, record_consents
+from tests.integration.contract_world import NETWORK, OWNER
+
+pytestmark = pytest.mark.integration
+
+
+def _pushed(contract, fiche_id: str = "F-1", version: int = 1, porteur: int | None = None) -> dict:
+    fiche = make_fiche(member=OWNER, fiche_id=fiche_id, version=version,
+                       **({} if porteur is None else {"porteur": other_porteur(porteur)}))
+    if version == 1:
+        record_consents(contract.hub, [fiche])
+    answer = contract.call(OWNER, "POST", "/v1/fiches", {"fiches": [fiche]}).json()
+    assert answer["accepted"] == 1, answer
+    return answer["results"][0]["receipt"]
+
+
+def _erase(contract, how: str) -> None:
+    if how == "coordination":
+        for outbox_ids in contract.hub.publisher.published:
+            processing.process_outbox(contract.hub, outbox_ids)
+        with contract.hub.uow() as uow:
+            porteur_id = uow.fiches.porteur_of(OWNER, "F-1").porteur_id
+        response = contract.call(NETWORK, "POST", "/v1/erasures", {"porteur_id": porteur_id})
+    elif how == "member":
+        response = contract.call(OWNER, "POST", "/v1/erasures", {"fiche_id": "F-1"})
+    else:
+        response = contract.call(OWNER, "DELETE", f"/v1/fiches/{OWNER}/F-1")
+    assert response.status_code in (200, 201), response.text
+
+
+def _secrets_of(receipts: list[dict]) -> list[str]:
+    """What a guess of the fiche would be checked against: its hash, its receipt's digits."""
+    return [text for r in receipts for text in (r["content_hash"], r["receipt_id"][4:])]
+
+
+def _store_texts(contract) -> str:
+    with contract.hub.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT content_hash, receipt_id FROM fiche_versions").all()
+    return "\n".join(f"{digest} {receipt}" for digest, receipt in rows)
+
+
+@pytest.mark.parametrize("how", ["member", "removal", "coordination"])
+def test_an_erased_fiche_leaves_no_digest_a_guess_of_it_could_be_checked_against(contract, how):
+    receipts = [_pushed(contract), _pushed(contract, version=2)]
+    kept = _pushed(contract, fiche_id="F-2", porteur=1)  # another porteur's stays as it was
+    _erase(contract, how)
+    texts = _store_texts(contract)
+    assert not [secret for secret in _secrets_of(receipts) if secret in texts]
+    assert kept["content_hash"] in texts and kept["receipt_id"] in texts
+    # On SQLite (secure_delete, WAL truncated) the replaced values leave the files too;
+    # PostgreSQL keeps them in free page space and WAL segments until overwritten
+    # (docs/privacy.md, "Limits").
+    if contract.hub.engine.dialect.name == "sqlite":
+        files, _wal = forensics.store_bytes(contract.hub, None)
+        assert not [s for s in _secrets_of(receipts) if s.encode() in files]
+
+
+def test_the_migration_forgets_the_digests_erasures_kept_before(contract):
+    receipt = _pushed(contract)
+    _erase(contract, "member")
+    with contract.hub.engine.begin() as conn:  # as an erasure before this rule left it
+        conn.execute(sa.text("UPDATE fiche_versions SET content_hash = :digest, receipt_id = :id"),
+                     {"digest": receipt["content_hash"], "id": receipt["receipt_id"]})
+    url = contract.hub.settings.database_url.reveal()
+    contract.hub.engine.dispose()
+    command.downgrade(alembic_config(url), "0036")
+    upgrade(url)
+    assert not [s for s in _secrets_of([receipt]) if s in _store_texts(contract)]
