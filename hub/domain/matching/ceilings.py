@@ -41,7 +41,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hub.domain.matching.comparisons import DIFFERENT, EXACT, MISSING, Comparison
-from hub.domain.matching.decision import same_identity
+from hub.domain.matching.decision import OWN_FIELDS, same_identity
 from hub.domain.matching.model import probability_of
 from hub.domain.matching.record import NormalisedRecord
 
@@ -150,6 +150,7 @@ class Ceilings:
         self._identity = parts.identity and all(
             self.comparisons[p].present(left) for p in (*parts.names, parts.identity_fields[0][1]))
         self._identity_fields = parts.identity_fields
+        self._fields = [c.field for c in self.comparisons]
         self._reads = parts.reads
         self._levels: list[dict[object, str]] = [{} for _ in self.comparisons]
         # How far each level brings a pair's total down from the field's best.
@@ -179,17 +180,20 @@ class Ceilings:
     def pair(self, other: NormalisedRecord) -> Pair:
         return Pair(other, len(self.comparisons), self.start)
 
-    def advance(self, pair: Pair, bar: float, evidence: float | None = None) -> bool:
+    def advance(self, pair: Pair, bar: float, evidence: float | None = None, *,
+                moved: bool = False) -> bool:
         """Compare the pair's fields, one stage at a time, while its ceiling may reach
         `bar` (at most 0.98: a threshold, or a probability below one) or its evidence
-        (the weight without the prior) may reach `evidence` bits: True once every field
-        is compared and it still may (then compare it in full), False as soon as it
-        cannot."""
+        (the weight without the prior) may reach `evidence` bits, or, with `moved`, while
+        it may still differ by the home alone (`decision.moved`: one cluster whatever it
+        weighs): True once every field is compared and it still may (then compare it in
+        full), False as soon as it cannot."""
         floor = self._floors.get((bar, evidence))
         if floor is None:
             floor = self._floors[bar, evidence] = self._floor(bar, evidence)
         last = len(self.stages)
-        while pair.total + _MARGIN >= floor or self._may_be_one_identity(pair):
+        while pair.total + _MARGIN >= floor or self._may_be_one_identity(pair) or (
+                moved and self._may_have_moved(pair)):
             if pair.stage == last:
                 return True
             self.refine(pair)
@@ -202,6 +206,13 @@ class Ceilings:
         if not self._identity:
             return False
         return same_identity({field: pair.levels[p] for field, p in self._identity_fields})
+
+    def _may_have_moved(self, pair: Pair) -> bool:
+        """The pair may still differ by the home alone (`decision.moved`): nothing of the
+        person plainly different so far, the home not known to agree."""
+        levels = {field: pair.levels[p] for p, field in enumerate(self._fields)}
+        return DIFFERENT not in [levels.get(f) for f in OWN_FIELDS] and any(
+            levels.get(f) in (DIFFERENT, None) for f in ("adresse", "lieu") if f in levels)
 
     def _floor(self, bar: float, evidence: float | None) -> float:
         floor = _weight_below(bar)

@@ -41,6 +41,7 @@ from hub.domain.matching.household import (
     nothing_personal,
     resolve,
 )
+from hub.domain.matching.mobile import mobile_lifts
 from hub.domain.matching.record import NormalisedRecord
 from hub.domain.matching.settings import (
     DecisionSettings,
@@ -151,6 +152,11 @@ class Explanation:
     # show that member another's data; a coordinator decides (`identity_only`: API
     # `identite_seule_a_verifier`).
     identity_only: bool = False
+    # One mobile on both sides under first names that may be one written otherwise
+    # (`mobile.mobile_lifts`): with the birth date agreeing, the mobile lifts the
+    # first-name veto where the settings say so (`decision._veto_yields`; API
+    # `meme_mobile_prenoms_proches`).
+    mobile_names_alike: bool = False
 
     def level_of(self, field: str) -> str:
         return next((t.level for t in self.terms if t.field == field), MISSING)
@@ -165,6 +171,7 @@ class Explanation:
             **({"foyer_a_verifier": True} if self.may_be_one else {}),
             **({NOTHING_PERSONAL_KEY: True} if self.nothing_personal else {}),
             **({IDENTITY_ONLY_KEY: True} if self.identity_only else {}),
+            **({MOBILE_NAMES_KEY: True} if self.mobile_names_alike else {}),
         }
 
     @classmethod
@@ -175,7 +182,8 @@ class Explanation:
         return cls(doc["a_priori"], terms, doc["total"], doc["probabilite"], apart, unsure,
                    APART if apart else UNSURE if unsure else None,
                    doc.get(NOTHING_PERSONAL_KEY, False) is True,
-                   doc.get(IDENTITY_ONLY_KEY, False) is True)
+                   doc.get(IDENTITY_ONLY_KEY, False) is True,
+                   doc.get(MOBILE_NAMES_KEY, False) is True)
 
     def lines_fr(self, *, certain: bool = False) -> list[str]:
         """The waterfall in French words and decimals: "a priori : −6,2", "nom : identique,
@@ -242,6 +250,8 @@ NOTHING_PERSONAL_FR = ("rien de personnel comparé : ni le prénom ni la date de
 # A link of identity alone held for a coordinator online (`Explanation.identity_only`):
 # its API key and its line.
 IDENTITY_ONLY_KEY = "identite_seule_a_verifier"
+# One mobile under first names that may be one (`Explanation.mobile_names_alike`): its key.
+MOBILE_NAMES_KEY = "meme_mobile_prenoms_proches"
 IDENTITY_ONLY_FR = ("identité seule : nom, prénom et date de naissance concordent, mais ni "
                     "adresse, ni commune, ni courriel, ni téléphone ; le porteur n'a encore "
                     "aucune fiche de ce membre, et le lien lui montrerait les données d'un "
@@ -474,9 +484,10 @@ class MatchModel:
             a, b if written is None else written, self.tf.get("prenom", {}))
         alone = self.decision.household_apart and nothing_personal(named) and not any(
             named.get(field) in AGREEING for field in self.decision.personal_fields)
+        mobile = mobile_lifts(named, a, b if written is None else written)
         return Explanation(self.prior_weight, tuple(terms), total, probability_of(total),
                            verdict == APART or (verdict == UNSURE and not one), one, verdict,
-                           alone)
+                           alone, mobile_names_alike=mobile)
 
     def level_weight(self, field: str, level: str) -> float:
         """log2(m/u) of one field at one level, before any frequency adjustment."""

@@ -41,6 +41,7 @@ from hub.domain.matching.decision import (
     lines_contradict,
     link_bound,
     may_share_cluster,
+    moved,
     other_person,
     question_floor,
     review_bound,
@@ -55,6 +56,7 @@ from hub.domain.matching.household import (
     needs_records,
     resolve,
 )
+from hub.domain.matching.mobile import mobile_lifts, shared_mobile
 from hub.domain.matching.model import Explanation, FieldTerm, MatchModel, probability_of
 from hub.domain.matching.record import NormalisedRecord
 
@@ -76,12 +78,16 @@ class PatternFacts:
     veto_fields_vouch: bool = False  # `decision.veto_fields_vouch` (`may_share_cluster`)
     # positions of fields agreeing closely with frequencies on (`MatchModel.close_cap`)
     close_fields: tuple[int, ...] = ()
-    # The household rule's verdict needs the pair's records (`household.resolve`): the
-    # facts are then those of `PatternScorer.pair_facts`.
+    # The household rule's verdict needs the pair's records (`household.resolve`), or
+    # whether one mobile lifts the first-name veto does (`mobile.shared_mobile`): the facts
+    # are then those of `PatternScorer.pair_facts`.
     resolve: bool = False
     # One identity where the settings link on it (`decision.identity_links`): a link and
     # one cluster whatever the probability, unless vetoed.
     identity: bool = False
+    # Differing by the home alone (`decision.moved`): one cluster whatever the
+    # probability, unless vetoed.
+    moved: bool = False
 
 
 class PatternScorer:
@@ -119,13 +125,16 @@ class PatternScorer:
     def pair_facts(self, levels: Pattern, left: NormalisedRecord,
                    right: NormalisedRecord) -> PatternFacts:
         """The pattern's facts, with the household rule's verdict resolved on the pair's
-        records (as written) where the levels alone do not settle it (`facts.resolve`)."""
+        records (as written) where the levels alone do not settle it (`facts.resolve`), and
+        whether one mobile lifts the first-name veto (`mobile.mobile_lifts`)."""
         facts = self.facts(levels)
         if not facts.resolve:
             return facts
         named = self._named(levels)
-        return self._facts(levels, *resolve(named, household_verdict(named), left, right,
-                                            self.model.tf.get("prenom", {})))
+        verdict = household_verdict(named) if self.decision.household_apart else None
+        return self._facts(levels, *resolve(named, verdict, left, right,
+                                            self.model.tf.get("prenom", {})),
+                           mobile_lifts(named, left, right))
 
     def _named(self, levels: Pattern) -> dict[str, str]:
         return {c.field: level for c, level in zip(self.model.comparisons, levels, strict=True)}
@@ -183,7 +192,7 @@ class PatternScorer:
             else (self._kind_floor, None)
         for candidate in candidates:
             pair = ceilings.pair(as_record(candidate.record))
-            if ceilings.advance(pair, bar, evidence):
+            if ceilings.advance(pair, bar, evidence, moved=best_new):
                 scored.append(self._scored(new, candidate.porteur_id, pair))
                 top = max(top, scored[-1][2])
             else:
@@ -215,7 +224,7 @@ class PatternScorer:
             porteur_id = scored[position][0]
             if porteur_id not in linked:
                 continue
-            if ceilings.advance(pair, self._floor, evidence):
+            if ceilings.advance(pair, self._floor, evidence, moved=True):
                 scored[position] = self._scored(ceilings.left, porteur_id, pair)
             else:
                 scored[position] = (porteur_id, "new", pair.ceiling, False, None)
@@ -253,10 +262,11 @@ class PatternScorer:
     def facts(self, levels: Pattern) -> PatternFacts:
         """What the pattern alone says (computed once per pattern); the household rule's
         verdict from the levels, `ALIKE` and `AGED` read as none and `UNSURE` as two
-        people until the records say otherwise (`pair_facts`)."""
+        people until the records say otherwise (`pair_facts`), and one mobile as lifting no
+        veto until the first names say it may (`mobile.mobile_lifts`)."""
         verdict = household_verdict(self._named(levels)) if self.decision.household_apart \
             else None
-        return self._facts(levels, None if verdict in (ALIKE, AGED) else verdict, False)
+        return self._facts(levels, None if verdict in (ALIKE, AGED) else verdict, False, False)
 
     def decide(self, total: float, facts: PatternFacts) -> tuple[Kind, float, bool]:
         """The answer of `judge` from the pair's total weight and its facts (`pair_facts`;
@@ -272,16 +282,18 @@ class PatternScorer:
             kind = "review" if probability >= review_bound(facts.thin, settings) else "new"
         may_be_same = not (facts.veto or facts.lines_contradict) and (may_share_cluster(
             probability, total - self.model.prior_weight, settings,
-            veto_fields_vouch=facts.veto_fields_vouch) or facts.identity)
+            veto_fields_vouch=facts.veto_fields_vouch) or facts.identity or facts.moved)
         return kind, probability, may_be_same
 
-    def _pattern_facts(self, levels: Pattern, rule: str | None, one: bool) -> PatternFacts:
+    def _pattern_facts(self, levels: Pattern, rule: str | None, one: bool,
+                       mobile: bool) -> PatternFacts:
         """What the pattern says under the household rule's verdict `rule` (and whether
-        the pair may be one person, `one`): an explanation with no frequency adjustment."""
+        the pair may be one person, `one`) and whether its mobile lifts the first-name veto
+        (`mobile`): an explanation with no frequency adjustment."""
         terms = tuple(FieldTerm(c.field, level, weight) for c, level, weight in zip(
             self.model.comparisons, levels, self.model.pattern_weights(levels), strict=True))
         plain = Explanation(self.model.prior_weight, terms, 0.0, 0.0, may_be_one=one,
-                            household_rule=rule)
+                            household_rule=rule, mobile_names_alike=mobile)
         tf_fields = tuple(position for position, c in enumerate(self.model.comparisons)
                           if levels[position] == EXACT
                           and self.model.settings.comparisons[c.field].term_frequency)
@@ -294,8 +306,10 @@ class PatternScorer:
                              other_person(plain, self.decision), thin(plain, self.decision),
                              lines_contradict(plain, self.decision),
                              veto_fields_vouch(plain, self.decision), close_fields,
-                             needs_records(self._named(levels), from_levels),
-                             identity_links(plain, self.decision))
+                             needs_records(self._named(levels), from_levels)
+                             or shared_mobile(self._named(levels)),
+                             identity_links(plain, self.decision),
+                             moved(self._named(levels)))
 
     def values_held(self) -> int:
         """How many of a fiche's values (names) the adjustments are memoised for."""

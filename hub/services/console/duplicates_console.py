@@ -10,13 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 from hub.bootstrap import Hub
+from hub.domain.matching.decision import veto_yields
 from hub.domain.matching.model import (
     FIELD_LEVELS_FR,
     IDENTITY_ONLY_KEY,
+    MOBILE_NAMES_KEY,
     NOTHING_PERSONAL_KEY,
+    Explanation,
+    FieldTerm,
+    default_model,
     household_doubt_fr,
     household_home_fr,
 )
+from hub.domain.matching.settings import DecisionSettings
 from hub.errors import BadRequest
 from hub.services.accounts.members import member_names
 from hub.services.accounts.sessions import ConsoleSession
@@ -88,13 +94,16 @@ def review_item(hub: Hub, session: ConsoleSession, item_id: int) -> dict[str, An
             "lignes": [r for r in rows if r["gauche"] or r["droite"]],
             "etapes": [_steps(side["fiche"], names) for side in item["cotes"]],
             "cascade": waterfall(item["explication"]),
-            "attente": waiting_reason(item["explication"])}
+            "attente": waiting_reason(item["explication"],
+                                      hub.matching_model.get().decision)}
 
 
-def waiting_reason(explanation: dict[str, Any]) -> str:
+def waiting_reason(explanation: dict[str, Any], settings: DecisionSettings | None = None) -> str:
     """Why the hub left this pair to the coordination, in the words of its rules
-    (`hub.domain.matching.decision`): a decisive field differs, too little agrees, or
-    the probability is below the automatic threshold."""
+    (`hub.domain.matching.decision`, under `settings`: the hub's model's, the shipped
+    one's by default): a decisive field differs (and does not yield to the birth date
+    and a contact, `decision.veto_yields`), too little agrees, or the probability is
+    below the automatic threshold."""
     if explanation.get("foyer"):
         return ("Deux personnes d'un même foyer : nom identique ou proche, même adresse dans "
                 "la même commune ou même ligne fixe, des prénoms sans rapport ou des dates de "
@@ -113,8 +122,12 @@ def waiting_reason(explanation: dict[str, Any]) -> str:
                 "l'adresse, ni la commune, ni le courriel, ni le téléphone ; le porteur n'a "
                 "encore aucune fiche de ce membre et le lien lui montrerait les données d'un "
                 "autre : le hub ne les réunit jamais seul.")
+    decision = settings or default_model().decision
+    kept = Explanation(0.0, tuple(FieldTerm(t["champ"], t["niveau"], t.get("poids", 0.0))
+                                  for t in explanation["champs"]), 0.0, 0.0,
+                       mobile_names_alike=explanation.get(MOBILE_NAMES_KEY) is True)
     vetoes = [FIELD_LABELS[f].lower() for f in ("prenom", "date_naissance")
-              if levels.get(f) == "different"]
+              if levels.get(f) == "different" and not veto_yields(f, kept, decision)]
     if vetoes:
         return (f"Un champ décisif diffère ({', '.join(vetoes)}) : le hub ne réunit jamais "
                 "seul deux fiches dans ce cas (des jumeaux, des homonymes d'une même famille).")

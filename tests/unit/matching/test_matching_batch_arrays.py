@@ -90,7 +90,7 @@ def test_the_array_scorer_decides_every_pair_as_judge_does():
     expected: dict[str, list] = {"link": [], "review": []}
     may_be_same = {}
     for (i, j), code in zip(pairs, codes, strict=True):
-        kind, probability, compatible = judge(list(patterns)[code], records[i])
+        kind, probability, compatible = judge(list(patterns)[code], records[i], records[j])
         if kind != "new":
             expected[kind].append((i, j, probability))
             may_be_same[(i, j)] = compatible

@@ -251,7 +251,7 @@ def test_another_first_name_with_the_same_email_still_goes_to_review(model):
     same_email = dict(anne, prenom="Louise", date_naissance="")
     no_contact = dict(TWIN_HOME, prenom="Louise")
     assert match_one(same_email, [Candidate("P1", anne)], model).kind == "review"
-    assert model.decision.veto_yields_to == ("courriel", "date_naissance")
+    assert model.decision.veto_yields_to == ("courriel", "telephone", "date_naissance")
     nickname = dict(anne, prenom="Annick")
     assert match_one(nickname, [Candidate("P1", anne)], model).kind == "link"
     assert model.decision.veto_review_needs_contact

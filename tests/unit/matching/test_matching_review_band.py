@@ -31,7 +31,7 @@ def _kinds(model: MatchModel, new: dict[str, str], known: dict[str, str]) -> tup
     """The online decision's kind and the batch scorer's, for one pair."""
     online = match_one(new, [Candidate("P1", known)], model).kind
     levels = tuple(t.level for t in model.score(person(**new), person(**known)).terms)
-    return online, PatternScorer(model).judge(levels, person(**new))[0]
+    return online, PatternScorer(model).judge(levels, person(**new), person(**known))[0]
 
 
 def test_an_email_agreeing_is_the_personal_evidence_a_link_needs(model):

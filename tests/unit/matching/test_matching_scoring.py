@@ -31,9 +31,9 @@ def test_pattern_scorer_gives_the_kind_probability_and_compatibility_of_the_expl
     model = hand_model(tf={"nom": {"MARTIN": 0.02}, "prenom": {"ANNE": 0.03}})
     left, right = person(**a), person(**b)
     levels, right_used = compare_records(model.comparisons, left, right)
-    explanation = model.explain(levels, left, right_used)
+    explanation = model.explain(levels, left, right_used, written=right)
     decision = model.decision  # as the model decides (its gates: the link threshold's)
-    assert PatternScorer(model).judge(levels, left) == (
+    assert PatternScorer(model).judge(levels, left, right) == (
         pair_kind(explanation, decision), explanation.probability,
         compatible(explanation, decision))
 

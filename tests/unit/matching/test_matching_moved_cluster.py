@@ -1,0 +1,78 @@
+"""Fiches of one porteur whose only difference is the home stay together (issue 16, the
+review load): a person who moved, typed once at the old home without a birth date. Their
+pair weighs the move twice (the street and the town) against names a household shares,
+so under `poids_min_groupe` it split the cluster its links made and left the links for a
+coordinator. Online (both paths) and in the batch (`capactif dedup`) alike."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+
+from hub.cli import main
+from hub.domain.matching import Candidate, match_one
+from hub.domain.matching.decision import compatible
+from hub.domain.matching.model import NAMESAKE_SHARE, MatchModel
+from hub.domain.matching.record import RECORD_FIELDS
+from tests.unit.matching.matching_factories import hand_model, person
+
+# The old home with her mobile and birth date; the new home with both and an e-mail; the
+# new home again with the e-mail only (no birth date).
+OLD_HOME = {"nom": "Martin", "prenom": "Anne", "date_naissance": "1980-05-12",
+            "telephone": "0612345678", "adresse_ligne": "3 rue Haute", "code_postal": "63200"}
+NEW_HOME = {"nom": "Martin", "prenom": "Anne", "date_naissance": "1980-05-12",
+            "telephone": "0612345678", "courriel": "anne.martin@free.fr",
+            "adresse_ligne": "8 place du Marché", "code_postal": "15000"}
+NEW_UNDATED = {"nom": "Martin", "prenom": "Anne", "courriel": "anne.martin@free.fr",
+               "adresse_ligne": "8 place du Marché", "code_postal": "15000"}
+
+
+def _model() -> MatchModel:
+    """Common names (MARTIN, ANNE weigh little), and namesakes measured rare: the old and
+    the new home link on identity."""
+    return dataclasses.replace(hand_model(tf={"nom": {"MARTIN": 0.02}, "prenom": {"ANNE": 0.03}}),
+                               training={NAMESAKE_SHARE: 0.0})
+
+
+def test_the_two_homes_weigh_against_one_person_yet_stay_one_porteur():
+    model = _model()
+    moved = model.score(person(**OLD_HOME), person(**NEW_UNDATED))
+    assert moved.total_weight - moved.prior_weight < 0  # the move counted twice
+    assert compatible(moved, model.decision)
+
+
+def test_online_a_fiche_of_the_new_home_joins_the_porteur_of_both_homes():
+    """The porteur holds the old and the new home; a fiche of the new home without a birth
+    date links to it (before: a review, its pair with the old home weighing against)."""
+    model = _model()
+    candidates = [Candidate("P1", person(**OLD_HOME)), Candidate("P1", person(**NEW_HOME))]
+    new = person(**NEW_UNDATED)
+    assert match_one(new, candidates, model).kind == "link"
+    assert model.pattern_scorer.match_one(new, candidates).kind == "link"
+    assert model.pattern_scorer.match_one(new, candidates, best_new=False).kind == "link"
+
+
+def test_another_birth_date_or_first_name_still_splits():
+    """What the rule keeps together differs by the home only: another first name or a
+    plainly other birth date is another person (a namesake who lives there)."""
+    model = _model()
+    for other in ({"date_naissance": "1955-02-03"}, {"prenom": "Louise"}):
+        pair = model.score(person(**OLD_HOME), person(**dict(NEW_UNDATED, **other)))
+        assert not compatible(pair, model.decision), other
+
+
+def test_capactif_dedup_keeps_a_person_who_moved_in_one_cluster(tmp_path):
+    people = tmp_path / "people.csv"
+    with people.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, RECORD_FIELDS, restval="")
+        writer.writeheader()
+        writer.writerows([dict(OLD_HOME, id="old"), dict(NEW_HOME, id="new"),
+                          dict(NEW_UNDATED, id="undated")])
+    (tmp_path / "model.json").write_text(_model().to_json(), encoding="utf-8")
+    assert main(["dedup", "--input", str(people), "--output", str(tmp_path / "clusters.csv"),
+                 "--model", str(tmp_path / "model.json"),
+                 "--review-out", str(tmp_path / "reviews.csv")]) == 0
+    with (tmp_path / "clusters.csv").open(encoding="utf-8") as result:
+        assert len({row["cluster_id"] for row in csv.DictReader(result)}) == 1
+    with (tmp_path / "reviews.csv").open(encoding="utf-8") as reviews:
+        assert list(csv.DictReader(reviews)) == []
