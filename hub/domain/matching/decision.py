@@ -336,11 +336,18 @@ def compatible(explanation: Explanation, settings: DecisionSettings) -> bool:
         explanation.probability, explanation.total_weight - explanation.prior_weight, settings,
         veto_fields_vouch=veto_fields_vouch(explanation, settings))
         or identity_links(explanation, settings)
-        or moved({t.field: t.level for t in explanation.terms}))
+        or moved_kept({t.field: t.level for t in explanation.terms}, settings))
 
 
 # What a person keeps when moving: nothing of these may differ for `moved`.
 OWN_FIELDS = ("prenom", "date_naissance", "courriel", "telephone")
+
+
+def moved_kept(levels: Mapping[str, str | None], settings: DecisionSettings) -> bool:
+    """`moved`, where the settings keep two fiches of one cluster on their fields' evidence
+    (`poids_min_groupe` set): a move's is not counted against them. With the probability
+    alone (null), as before."""
+    return settings.cluster_evidence_bits is not None and moved(levels)
 
 
 def moved(levels: Mapping[str, str | None]) -> bool:

@@ -41,7 +41,7 @@ from hub.domain.matching.decision import (
     lines_contradict,
     link_bound,
     may_share_cluster,
-    moved,
+    moved_kept,
     other_person,
     question_floor,
     review_bound,
@@ -85,8 +85,8 @@ class PatternFacts:
     # One identity where the settings link on it (`decision.identity_links`): a link and
     # one cluster whatever the probability, unless vetoed.
     identity: bool = False
-    # Differing by the home alone (`decision.moved`): one cluster whatever the
-    # probability, unless vetoed.
+    # Differing by the home alone where clusters are kept on evidence
+    # (`decision.moved_kept`): one cluster whatever the probability, unless vetoed.
     moved: bool = False
 
 
@@ -309,7 +309,7 @@ class PatternScorer:
                              needs_records(self._named(levels), from_levels)
                              or shared_mobile(self._named(levels)),
                              identity_links(plain, self.decision),
-                             moved(self._named(levels)))
+                             moved_kept(self._named(levels), self.decision))
 
     def values_held(self) -> int:
         """How many of a fiche's values (names) the adjustments are memoised for."""
