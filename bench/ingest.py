@@ -30,7 +30,12 @@ run that checkout's code) compare variants in the same run: each round measures 
 alone, then with the worker in each variant, in an order turning round by round; each
 variant prints its ingest ratio and the worker's own rate meanwhile (push to processed).
 Scale, --checkouts, --claims or --sizes do the same with the no-op, then one and two workers of
-each variant a round: each prints its two ratios and its CPU a fiche.
+each variant a round: each prints its two ratios and its CPU a fiche. Each checkout runs on
+a store of its own (data directory, and database at scale), created and migrated by its
+own code (`capactif init`, `capactif members load`): checkouts whose migrations differ
+(a table, a trigger, a key dropped) each meet their own schema, and neither's processes
+refuse the other's (`/healthz`: migrations not current). Each store receives the same
+number of fiches a round.
 --tasks 0 leaves the no-op out (on the embedded broker it runs some 20 tasks/s).
 
 With --audit-ratio the hub rate is also measured with the access log switched off
@@ -41,13 +46,16 @@ With --audit-ratio the hub rate is also measured with the access log switched of
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -56,7 +64,14 @@ import _cpu_meter as cpu_meter
 import sqlalchemy as sa
 
 from capactif_demo.population import Population
-from capactif_demo.processes import Process, free_port, running, start_api, start_worker
+from capactif_demo.processes import (
+    Process,
+    capactif_command,
+    free_port,
+    running,
+    start_api,
+    start_worker,
+)
 from connectors.client import HubClient
 from hub.bootstrap import Hub, create_celery
 from hub.config import Settings
@@ -214,7 +229,8 @@ def run_mode(name: str, env: dict[str, str], base: Path, args: argparse.Namespac
         return _audit_ratio(name, env, logs, args)
     scale = not settings.embedded_broker
     if len(_variants(args)) > 1:
-        return (_compare_scale if scale else _compare)(name, env, logs, args)
+        with _checkout_stores(env, base, args) as stores:
+            return (_compare_scale if scale else _compare)(name, env, logs, args, stores)
     noops, ones, twos, alone, beside = [], [], [], [], []
     written = 0  # fiches written since the last upkeep
     for n in range(args.rounds):  # alternate: each side meets every database size
@@ -269,7 +285,47 @@ def _variants(args: argparse.Namespace) -> dict[str, dict[str, str]]:
     return variants
 
 
-def _compare(name: str, env: dict[str, str], logs: Path, args: argparse.Namespace) -> None:
+@contextlib.contextmanager
+def _checkout_stores(env: dict[str, str], base: Path,
+                     args: argparse.Namespace) -> Iterator[dict[str, dict[str, str]]]:
+    """For each checkout variant, the settings of a store of its own (a data directory,
+    and at scale a database, dropped afterwards), initialised by that checkout's code."""
+    stores: dict[str, dict[str, str]] = {}
+    databases: list[str] = []
+    try:
+        for n, checkout in enumerate(args.checkouts):
+            own = {"HUB_DATA_DIR": str(base / f"checkout-{n}")}
+            if env.get("HUB_DATABASE_URL"):
+                databases.append(f"bench_{uuid.uuid4().hex[:8]}")
+                with _admin() as conn:
+                    conn.exec_driver_sql(f'CREATE DATABASE "{databases[-1]}"')
+                own["HUB_DATABASE_URL"] = env["HUB_DATABASE_URL"].rsplit("/", 1)[0] + "/" \
+                    + databases[-1]
+            code = {**os.environ, **env, **own, "PYTHONPATH": str(Path(checkout).resolve())}
+            for command in (("init",), ("members", "load", str(NETWORK), "--credentials-dir",
+                                        str(Path(own["HUB_DATA_DIR"]) / "credentials"))):
+                subprocess.run(capactif_command(*command), env=code, check=True,
+                               capture_output=True, timeout=300)
+            stores[f"code {checkout}"] = own
+        yield stores
+    finally:
+        for database in databases:
+            with _admin() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def _admin() -> Iterator[sa.Connection]:
+    admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            yield conn
+    finally:
+        admin.dispose()
+
+
+def _compare(name: str, env: dict[str, str], logs: Path, args: argparse.Namespace,
+             stores: dict[str, dict[str, str]]) -> None:
     """Embedded, several variants in one run: each round measures the API alone, then with
     the worker in each variant, the variants' order turning round by round so that none
     always meets the larger database or the same moment of the machine."""
@@ -286,8 +342,8 @@ def _compare(name: str, env: dict[str, str], logs: Path, args: argparse.Namespac
         alone.append(measure_hub_rate(env, logs, parts[0], args.batch, workers=0)[1])
         turn = n % len(labels)
         for k, label in enumerate(labels[turn:] + labels[:turn]):
-            rate, push = measure_hub_rate({**env, **variants[label]}, logs, parts[k + 1],
-                                          args.batch)
+            rate, push = measure_hub_rate({**env, **variants[label], **stores.get(label, {})},
+                                          logs, parts[k + 1], args.batch)
             ones[label].append(rate)
             beside[label].append(push)
             worker_cpu[label].append(CPU_PER_FICHE[1].pop()["workers"])
@@ -299,8 +355,8 @@ def _compare(name: str, env: dict[str, str], logs: Path, args: argparse.Namespac
     CPU_PER_FICHE.clear()
 
 
-def _compare_scale(name: str, env: dict[str, str], logs: Path,
-                   args: argparse.Namespace) -> None:
+def _compare_scale(name: str, env: dict[str, str], logs: Path, args: argparse.Namespace,
+                   stores: dict[str, dict[str, str]]) -> None:
     """Scale, several variants in one run: each round measures the no-op, then each
     variant with one worker and with two (after the upkeep), the variants' order turning
     round by round and one or two workers first every other round."""
@@ -310,20 +366,20 @@ def _compare_scale(name: str, env: dict[str, str], logs: Path,
     ones: dict[str, list[float]] = {label: [] for label in labels}
     twos: dict[str, list[float]] = {label: [] for label in labels}
     cpu: dict[tuple[str, int], list[float]] = {}
-    written = 0
+    written = dict.fromkeys(labels, 0)  # by the variant's store
     for n in range(args.rounds):
         noops.append(measure_noop_rate(env, logs, args.tasks))
         documents = workload(f"R{n}", args.fiches, seed=n)
         part = len(documents) // (2 * len(labels))
         turn = n % len(labels)
         for k, label in enumerate(labels[turn:] + labels[:turn]):
+            variant = {**env, **variants[label], **stores.get(label, {})}
             for m, workers in enumerate((1, 2) if n % 2 == 0 else (2, 1)):
                 if not args.never_analysed:
-                    upkeep(env, written)
+                    upkeep(variant, written[label])
                 half = documents[(2 * k + m) * part:(2 * k + m + 1) * part]
-                written = len(half)
-                rate = measure_hub_rate({**env, **variants[label]}, logs, half, args.batch,
-                                        workers=workers)[0]
+                written[label] = len(half)
+                rate = measure_hub_rate(variant, logs, half, args.batch, workers=workers)[0]
                 (ones if workers == 1 else twos)[label].append(rate)
                 sample = CPU_PER_FICHE[workers].pop()
                 cpu.setdefault((label, workers), []).append(sum(sample.values()))
