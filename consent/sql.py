@@ -66,9 +66,17 @@ class SqlConsentRegistry(ConsentRegistry):
         if self._engine.dialect.name == "postgresql":  # two arrays, not two parameters a fiche
             return self._records(self._pg_for_fiches, {
                 "members": [m for m, _f in keys], "fiches": [f for _m, f in keys]})
+        # Member by member: SQLite reads a row value `(member_id, fiche_id) IN (VALUES
+        # ...)` by walking the whole table (in recorded_at order, for the ORDER BY), every
+        # consent the hub holds for each transaction of the worker; `member_id = ? AND
+        # fiche_id IN (...)` is a look-up in ix_consents_member_fiche.
         c = self._t.consents.c
-        pairs = sa.tuple_(c.member_id, c.fiche_id).in_(keys)
-        return self._records(sa.select(self._t.consents).where(pairs)
+        fiche_ids: dict[str, list[str]] = {}
+        for member_id, fiche_id in keys:
+            fiche_ids.setdefault(member_id, []).append(fiche_id)
+        among = sa.or_(*(sa.and_(c.member_id == member_id, c.fiche_id.in_(ids))
+                         for member_id, ids in fiche_ids.items()))
+        return self._records(sa.select(self._t.consents).where(among)
                              .order_by(c.recorded_at, c.id))
 
     def _load(self, consent_id: str) -> ConsentRecord | None:

@@ -11,6 +11,7 @@ the whole table); a deployment may give its own settings."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -35,6 +36,14 @@ def pg_hub(postgres_url, tmp_path, monkeypatch) -> Iterator[Hub]:
 
     monkeypatch.delenv("PGOPTIONS", raising=False)
     url = _fresh_pg_database(postgres_url)
+    try:
+        yield from _hub_on(url, tmp_path)
+    finally:
+        _drop_pg_database(url)
+
+
+def _hub_on(url: str, tmp_path: Path) -> Iterator[Hub]:
+    """A hub on the database at `url`, its three members loaded."""
     hub = Hub.from_settings(Settings(data_dir=tmp_path / "data", database_url=url),
                             publisher=RecordingPublisher())
     try:
@@ -43,7 +52,6 @@ def pg_hub(postgres_url, tmp_path, monkeypatch) -> Iterator[Hub]:
         yield hub
     finally:
         hub.close()
-        _drop_pg_database(url)
 
 
 def _porteurs_fiches_and_deliveries(hub: Hub) -> None:
@@ -207,3 +215,64 @@ def test_a_consent_asked_twice_gets_its_history_once(pg_hub):
         once = pg_hub.consents._histories(conn, ids)
         twice = pg_hub.consents._histories(conn, ids + ids[:5])
     assert once and twice == once
+
+
+@pytest.fixture
+def sqlite_hub(sqlite_template, tmp_path) -> Iterator[Hub]:
+    import shutil
+
+    path = tmp_path / "hub.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    yield from _hub_on(f"sqlite:///{path}", tmp_path)
+
+
+def _many_sqlite_consents(hub: Hub) -> None:
+    """PORTEURS consents of OWNER (and as many of RECIPIENT) for fiches F-1..., copies by
+    SQL of one recorded through the registry, with their state rows."""
+    [original] = record_consents(hub, [make_fiche(member=OWNER, fiche_id="F-0")])
+    columns = [column.name for column in CONSENT_TABLES.consents.c]
+    state_columns = [column.name for column in CONSENT_TABLES.states.c if column.name != "id"]
+    with hub.engine.begin() as conn:
+        for member in (OWNER, RECIPIENT):
+            made = {"id": f"'cns_{member}_' || g", "reference": "'ref-' || g",
+                    "fiche_id": "'F-' || g", "consent_id": f"'cns_{member}_' || g",
+                    "member_id": f"'{member}'"}
+            series = ("WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s "
+                      f"WHERE g < {PORTEURS}) ")
+            conn.exec_driver_sql(
+                f"INSERT INTO consents ({', '.join(columns)}) {series}SELECT "
+                f"{', '.join(made.get(c, c) for c in columns)} FROM consents CROSS JOIN s "
+                "WHERE consents.id = ?", (original.id,))
+            conn.exec_driver_sql(
+                f"INSERT INTO consent_states ({', '.join(state_columns)}) {series}SELECT "
+                f"{', '.join(made.get(c, c) for c in state_columns)} FROM consent_states "
+                "CROSS JOIN s WHERE consent_states.consent_id = ?", (original.id,))
+
+
+@pytest.mark.parametrize("members", [[OWNER], [OWNER, RECIPIENT]])
+def test_on_sqlite_a_batch_s_consents_are_looked_up_by_fiche_not_read_in_the_table_s_order(
+        sqlite_hub, members):
+    """SQLite read a row value `(member_id, fiche_id) IN (VALUES ...)` by walking the whole
+    table (in `recorded_at` order, for the ORDER BY): every worker transaction read every
+    consent the hub held. Member by member, each fiche is a look-up in (member, fiche)."""
+    _many_sqlite_consents(sqlite_hub)
+    sent: list[tuple[str, object]] = []
+
+    def _capture(_conn, _cursor, statement, parameters, _context, _many):  # type: ignore[no-untyped-def]
+        if "FROM consents" in statement:
+            sent.append((statement, parameters))
+
+    wanted = [(member, f"F-{n}") for member in members for n in range(1, 11)]
+    sa.event.listen(sqlite_hub.engine, "before_cursor_execute", _capture)
+    try:
+        found = sqlite_hub.consents.for_porteur(wanted)
+    finally:
+        sa.event.remove(sqlite_hub.engine, "before_cursor_execute", _capture)
+    assert sorted((r.member_id, r.fiche_id) for r in found) == sorted(wanted)
+    assert [r.recorded_at for r in found] == sorted(r.recorded_at for r in found)
+    [(statement, parameters)] = sent
+    with sqlite_hub.engine.connect() as conn:
+        plan = [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
+                                                        parameters)]
+    assert not [step for step in plan if step.startswith("SCAN consents")], plan
+    assert any("ix_consents_member_fiche" in step for step in plan), plan
