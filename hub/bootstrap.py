@@ -39,6 +39,7 @@ from hub.store.common_keys import CommonKeys
 from hub.store.deadlines import Deadlines
 from hub.store.engine import create_engine, reader_engine
 from hub.store.identity_memo import ErasuresSeen, IdentityMemo
+from hub.store.token_memo import TokenMemo
 from hub.store.uow import UnitOfWork
 from hub.webhook_session import webhook_session
 
@@ -116,6 +117,8 @@ class Hub:
     identities: IdentityMemo = dataclasses.field(default_factory=IdentityMemo)  # the index's
     erasures_seen: ErasuresSeen = dataclasses.field(default_factory=ErasuresSeen)  # memos emptied up to
     common_keys: CommonKeys = dataclasses.field(default_factory=CommonKeys)  # over the cap
+    # the network routing reads (members, subscriptions), kept while its token stays
+    network: TokenMemo[Any] = dataclasses.field(default_factory=TokenMemo)
 
     def __repr__(self) -> str:
         # Never the key material (master key, pseudonym key, the hub's signing key).

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.store import bulk
-from hub.store.delivery_tables import deliveries, feed_positions, subscriptions
+from hub.store.delivery_tables import deliveries, feed_positions, routing_changes, subscriptions
 from hub.store.records import Delivery, DispatchLease, Subscription, opened
 from hub.store.sealing import FicheKeys, delivery_context
 from hub.store.tables import fiches, members
@@ -29,6 +29,8 @@ _MOVE_COUNTERS_SQLITE = sa.text(
     "UPDATE feed_positions SET last_position = feed_positions.last_position + r.value "
     "FROM json_each(:counts) AS r WHERE feed_positions.member_id = r.key "
     "RETURNING feed_positions.member_id, feed_positions.last_position")
+
+_ROUTING_TOKEN = sa.select(routing_changes.c.token)
 
 PENDING, SENT, DEAD, CANCELLED, FEED = "pending", "sent", "dead", "cancelled", "feed"
 MEMBER_LEFT = "member_left"  # the reason recorded on what a member that left never got
@@ -405,6 +407,11 @@ class Deliveries:
         return query.where(deliveries.c.recipient_id == recipient_id) if recipient_id else query
 
     # -- subscriptions --------------------------------------------------------------
+
+    def routing_token(self) -> str:
+        """The token of the members and subscriptions as committed now: every write to
+        either draws a new one in its transaction (migration 0038)."""
+        return str(self.conn.execute(_ROUTING_TOKEN).scalar_one())
 
     def subscriptions(self) -> list[Subscription]:
         query = sa.select(subscriptions).order_by(subscriptions.c.id)

@@ -1,5 +1,5 @@
 """Deliveries: one fiche event for one recipient, already projected; per-recipient
-feed positions; members' subscriptions."""
+feed positions; members' subscriptions, and the token of what routing reads."""
 
 from __future__ import annotations
 
@@ -17,6 +17,16 @@ subscriptions = sa.Table(
     sa.Column("criteria", sa.JSON, nullable=False),
     sa.Column("source", sa.String(20), nullable=False),
     sa.Column("updated_at", UTC_TIME, nullable=False),
+)
+
+# One row: the token every write to `members` or `subscriptions` draws anew, in its own
+# transaction (triggers of migration 0038); a worker keeps the network it routes by
+# while the token stays the same (`hub.services.delivery.network`).
+routing_changes = sa.Table(
+    "routing_changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("token", sa.String(32), nullable=False),
 )
 
 feed_positions = sa.Table(

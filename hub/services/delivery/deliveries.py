@@ -105,6 +105,17 @@ def still_covered(hub: Hub, delivery: Delivery, source: FicheSource | None, memb
                                          member_id, role, delivery.purpose)
 
 
+RoutingNetwork = tuple[Mapping[str, Any], Mapping[str, NetworkMember], tuple[Subscription, ...]]
+
+
+def routing_network(uow: UnitOfWork) -> RoutingNetwork:
+    """The active members by id (one that left receives nothing), as routing sees them,
+    and their bounded subscriptions: what a worker keeps while the routing token stays."""
+    members = {m.id: m for m in uow.members.active()}
+    network = {m.id: NetworkMember(m.id, m.role) for m in members.values()}
+    return members, network, tuple(bounded_subscriptions(uow, members))
+
+
 def planned_deliveries(hub: Hub, uow: UnitOfWork, versions: list[ProcessedVersion],
                        now: dt.datetime) -> dict[str, list[dict[str, Any]]]:
     """The delivery rows of these processed versions by recipient, without their feed
@@ -112,9 +123,8 @@ def planned_deliveries(hub: Hub, uow: UnitOfWork, versions: list[ProcessedVersio
     planned: dict[str, list[dict[str, Any]]] = {}
     if not versions:
         return planned
-    members = {m.id: m for m in uow.members.active()}  # one that left receives nothing
-    network = {m.id: NetworkMember(m.id, m.role) for m in members.values()}
-    subscriptions = bounded_subscriptions(uow, members)
+    members, network, subscriptions = hub.network.get(
+        uow.deliveries.routing_token(), lambda: routing_network(uow))
     followers = uow.deliveries.followers_of_porteurs(sorted({v.porteur_id for v in versions}))
     hub.consents.prefetch((v.owner, v.fiche_id) for v in versions)
     for version in versions:
