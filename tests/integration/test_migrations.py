@@ -13,7 +13,18 @@ def test_migrations_match_the_declared_tables(db_engine):
     with db_engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": False})
         differences = compare_metadata(context, metadata)
+    if db_engine.dialect.name == "sqlite":  # the one key SQLite keeps (migration 0039)
+        assert [_key(d) for d in differences] == [("remove_fk", "fiches", "porteurs")]
+        return
     assert differences == []
+
+
+def _key(difference: tuple) -> tuple[str, str, str] | tuple:
+    """A foreign key's difference as (kind, table, referred table)."""
+    if difference[0] != "remove_fk":
+        return difference
+    constraint = difference[1]
+    return difference[0], constraint.table.name, constraint.referred_table.name
 
 
 def test_0029_forgets_proof_digests_and_0030_keeps_notices_and_consents_citing_them(contract):

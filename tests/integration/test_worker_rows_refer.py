@@ -1,15 +1,19 @@
 """The worker's index records and fiche links name fiches and porteurs that exist, on both
 databases, though no foreign key checks them row by row any longer (migration 0035: four
-checks a processed fiche cost PostgreSQL a fifth of its CPU on the worker's inserts)."""
+checks a processed fiche cost PostgreSQL a fifth of its CPU on the worker's inserts); and
+every fiche names a porteur that exists, though PostgreSQL no longer checks `fiches`'s key
+to `porteurs` (migration 0039) as the worker, a merge or a separation sets it."""
 
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
 
+from hub.services.matching import duplicates
 from tests.integration.dedup_world import (
     CCI,
     COMMUNE,
+    COORDINATOR,
     NAMES_ONLY,
     PERSON,
     PFIL,
@@ -28,6 +32,9 @@ _ORPHANS = {
         f"LEFT JOIN porteurs p ON p.id = t.porteur_id WHERE f.id IS NULL OR p.id IS NULL")
     for table in ("match_records", "fiche_links")
 }
+_FICHES_WITHOUT_PORTEUR = sa.text(
+    "SELECT count(*) FROM fiches f LEFT JOIN porteurs p ON p.id = f.porteur_id "
+    "WHERE f.porteur_id IS NOT NULL AND p.id IS NULL")
 
 
 @pytest.fixture
@@ -55,3 +62,28 @@ def test_every_index_record_and_link_the_worker_writes_names_a_fiche_and_a_porte
         orphans = {table: conn.execute(query).scalar_one() for table, query in _ORPHANS.items()}
     assert counts["match_records"] == 4 and counts["fiche_links"] >= 4
     assert orphans == {"match_records": 0, "fiche_links": 0}
+
+
+def test_on_postgresql_fiches_carry_no_foreign_key_to_porteurs_checked_row_by_row(db_engine):
+    keys = [fk["referred_table"] for fk in sa.inspect(db_engine).get_foreign_keys("fiches")]
+    assert "members" in keys  # the others stay
+    assert ("porteurs" in keys) == (db_engine.dialect.name == "sqlite")
+
+
+def test_every_fiche_names_a_porteur_that_exists_after_links_merges_and_separations(world):
+    hub, _clock = world
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", PERSON))  # a new porteur
+    push(hub, CCI, fiche_of(CCI, "C-1", RETYPED))  # linked to A-1's porteur
+    push(hub, PFIL, fiche_of(PFIL, "P-1", NAMES_ONLY))  # a provisional porteur, reviewed
+    [item] = duplicates.list_review_items(hub, actor=COORDINATOR.member_id)["items"]
+    duplicates.decide(hub, item["id"], "same", actor=COORDINATOR.member_id)  # merged
+    kept = porteur_of(hub, COMMUNE, "A-1")
+    assert porteur_of(hub, PFIL, "P-1") == kept
+    duplicates.unmerge(hub, kept, CCI.member_id, "C-1", actor=COORDINATOR.member_id)
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", PERSON, version=2))  # refreshed
+    assert len({porteur_of(hub, m, f) for m, f in ((COMMUNE, "A-1"), (CCI, "C-1"),
+                                                    (PFIL, "P-1"))}) == 2
+    with hub.engine.connect() as conn:
+        assert conn.execute(_FICHES_WITHOUT_PORTEUR).scalar_one() == 0
+        assert conn.execute(sa.text(
+            "SELECT count(*) FROM fiches WHERE porteur_id IS NULL")).scalar_one() == 0
