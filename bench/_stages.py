@@ -80,8 +80,8 @@ def _wrap(label: str, function: Any) -> Any:
     return timed
 
 
-def install() -> None:
-    for label, places in STAGES.items():
+def install(stages: dict[str, list[tuple[str, str]]] | None = None) -> None:
+    for label, places in (STAGES if stages is None else stages).items():
         for module_name, path in places:
             owner: Any = importlib.import_module(module_name)
             *parents, name = path.split(".")
@@ -90,8 +90,8 @@ def install() -> None:
             setattr(owner, name, _wrap(label, getattr(owner, name)))
 
 
-def report(fiches: int) -> None:
+def report(fiches: int, who: str = "worker") -> None:
     total = sum(SPENT.values())
-    print(f"worker stages, CPU ms/fiche (own time), total {1000 * total / fiches:.3f}:")
+    print(f"{who} stages, CPU ms/fiche (own time), total {1000 * total / fiches:.3f}:")
     for label, seconds in sorted(SPENT.items(), key=lambda item: -item[1]):
         print(f"  {1000 * seconds / fiches:6.3f}  {100 * seconds / total:4.1f}%  {label}")

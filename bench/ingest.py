@@ -30,12 +30,13 @@ run that checkout's code) compare variants in the same run: each round measures 
 alone, then with the worker in each variant, in an order turning round by round; each
 variant prints its ingest ratio and the worker's own rate meanwhile (push to processed).
 Scale, --checkouts, --claims or --sizes do the same with the no-op, then one and two workers of
-each variant a round: each prints its two ratios and its CPU a fiche. Each checkout runs on
-a store of its own (data directory, and database at scale), created and migrated by its
-own code (`capactif init`, `capactif members load`): checkouts whose migrations differ
-(a table, a trigger, a key dropped) each meet their own schema, and neither's processes
-refuse the other's (`/healthz`: migrations not current). Each store receives the same
-number of fiches a round.
+each variant a round: each prints its two ratios and its CPU a fiche (all sides, then the
+API's, the workers' and PostgreSQL's apart; embedded: the worker's and the API's). Each
+checkout runs on a store of its own (data directory, and database at scale), created and
+migrated by its own code (`capactif init`, `capactif members load`): checkouts whose
+migrations differ (a table, a trigger, a key dropped) each meet their own schema, and
+neither's processes refuse the other's (`/healthz`: migrations not current). Each store
+receives the same number of fiches a round.
 --tasks 0 leaves the no-op out (on the embedded broker it runs some 20 tasks/s).
 
 With --audit-ratio the hub rate is also measured with the access log switched off
@@ -334,7 +335,7 @@ def _compare(name: str, env: dict[str, str], logs: Path, args: argparse.Namespac
     alone: list[float] = []
     beside: dict[str, list[float]] = {label: [] for label in labels}
     ones: dict[str, list[float]] = {label: [] for label in labels}
-    worker_cpu: dict[str, list[float]] = {label: [] for label in labels}
+    cpu: dict[str, list[dict[str, float]]] = {label: [] for label in labels}
     for n in range(args.rounds):
         documents = workload(f"R{n}", args.fiches, seed=n)
         part = len(documents) // (len(labels) + 1)
@@ -346,11 +347,13 @@ def _compare(name: str, env: dict[str, str], logs: Path, args: argparse.Namespac
                                           logs, parts[k + 1], args.batch)
             ones[label].append(rate)
             beside[label].append(push)
-            worker_cpu[label].append(CPU_PER_FICHE[1].pop()["workers"])
+            cpu[label].append(CPU_PER_FICHE[1].pop())
     print(f"{name:<28} rounds: push alone {_rounded(alone)} /s", flush=True)
     for label in labels:
         _print_embedded(name, label, alone, beside[label], ones[label])
-        print(f"{name:<28} {label}: worker CPU ms per fiche {_median(worker_cpu[label]):.2f}",
+        print(f"{name:<28} {label}: CPU ms per fiche, worker "
+              f"{_median([s['workers'] for s in cpu[label]]):.2f}, API "
+              f"{_median([s['api'] for s in cpu[label]]):.3f} (the API beside the worker)",
               flush=True)
     CPU_PER_FICHE.clear()
 
@@ -365,7 +368,7 @@ def _compare_scale(name: str, env: dict[str, str], logs: Path, args: argparse.Na
     noops: list[float] = []
     ones: dict[str, list[float]] = {label: [] for label in labels}
     twos: dict[str, list[float]] = {label: [] for label in labels}
-    cpu: dict[tuple[str, int], list[float]] = {}
+    cpu: dict[tuple[str, int], list[dict[str, float]]] = {}
     written = dict.fromkeys(labels, 0)  # by the variant's store
     for n in range(args.rounds):
         noops.append(measure_noop_rate(env, logs, args.tasks))
@@ -381,8 +384,7 @@ def _compare_scale(name: str, env: dict[str, str], logs: Path, args: argparse.Na
                 written[label] = len(half)
                 rate = measure_hub_rate(variant, logs, half, args.batch, workers=workers)[0]
                 (ones if workers == 1 else twos)[label].append(rate)
-                sample = CPU_PER_FICHE[workers].pop()
-                cpu.setdefault((label, workers), []).append(sum(sample.values()))
+                cpu.setdefault((label, workers), []).append(CPU_PER_FICHE[workers].pop())
     noop = _median(noops)
     print(f"{name:<28} rounds: no-op {_rounded(noops)} tasks/s", flush=True)
     for label in labels:
@@ -391,8 +393,13 @@ def _compare_scale(name: str, env: dict[str, str], logs: Path, args: argparse.Na
               f"{_rounded(twos[label])} fiches/s", flush=True)
         print(f"{name:<28} {label}: 1 worker / no-op {one / noop:5.2f}   2 workers / 1 "
               f"{two / one:5.2f}   CPU ms a fiche (all sides) 1 worker "
-              f"{_median(cpu[(label, 1)]):.2f}, 2 workers {_median(cpu[(label, 2)]):.2f}",
-              flush=True)
+              f"{_median([sum(s.values()) for s in cpu[(label, 1)]]):.2f}, 2 workers "
+              f"{_median([sum(s.values()) for s in cpu[(label, 2)]]):.2f}", flush=True)
+        for workers in (1, 2):
+            sides = ", ".join(f"{side} {_median([s[side] for s in cpu[(label, workers)]]):.3f}"
+                              for side in ("api", "workers", "postgresql"))
+            print(f"{name:<28} {label}: CPU ms a fiche with {workers} worker(s): {sides}",
+                  flush=True)
     CPU_PER_FICHE.clear()
     UPKEEP_PER_FICHE.clear()
 

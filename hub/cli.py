@@ -226,6 +226,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from hub.api.app import create_app
     from hub.api.wire import envelope_protocol
+    from hub.collector import tune_for_batches
     from hub.outages import quiet_outages
     from hub.services.ops.admin import initialise
     from hub.services.ops.health import writable_unless_full
@@ -235,6 +236,7 @@ def _serve(args: argparse.Namespace) -> int:
     writable_unless_full(settings)
     initialise(settings)
     quiet_outages(settings.broker_outage_reminder_s)  # the publisher's
+    tune_for_batches()  # a push parses, validates and stores up to 1,000 fiches at once
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
                 log_level=settings.log_level.lower(), access_log=False,
                 http=envelope_protocol(settings.request_header_timeout_s,

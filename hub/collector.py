@@ -1,4 +1,4 @@
-"""The worker process's garbage-collector thresholds.
+"""The garbage-collector thresholds of the worker and API processes.
 
 A worker batch allocates some hundred thousand short-lived containers (candidate records,
 comparison results, projected documents) beside a large long-lived memo of opened
@@ -8,6 +8,11 @@ times over 5,000 fiches pushed and processed (124 of them through the middle gen
 counting first and scan the heap far less often (`bench/_profile_worker.py`: worker CPU
 per fiche 0.82 → 0.71 ms, medians of three alternating pairs). Reference cycles are
 still collected: a young collection every `YOUNG` allocations net of frees.
+
+The API process (`capactif serve`) takes the same thresholds: a push of 500 fiches parses,
+validates and stores some hundred thousand containers, and at Python's defaults its
+collector ran some 40 times a batch, a third of the API's CPU a fiche
+(`bench/_profile_api.py`, PostgreSQL: 0.30 → 0.17 ms a fiche in-process).
 """
 
 from __future__ import annotations
@@ -20,5 +25,5 @@ OLD = 100  # middle collections between full ones (also gated by CPython's own r
 
 
 def tune_for_batches() -> None:
-    """Apply the worker's thresholds to this process (once per worker process)."""
+    """Apply the batch thresholds to this process (once per worker or API process)."""
     gc.set_threshold(YOUNG, MIDDLE, OLD)

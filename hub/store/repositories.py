@@ -142,10 +142,13 @@ class Fiches(_Repository):
     def _open(self, kind: Callable[..., R], row: sa.Row, pk: int, version: int) -> R:
         return opened(kind, row, self.keys.open(pk, version_context(pk, version), row.payload))
 
-    def held(self, member_id: str, fiche_ids: Sequence[str]) -> dict[str, tuple[int, Held]]:
-        """What the hub holds of these fiches: {fiche_id: (fiche_pk, Held)}."""
+    def held(self, member_id: str, fiche_ids: Sequence[str]
+             ) -> tuple[dict[str, tuple[int, Held]], dict[tuple[int, int], Receipt]]:
+        """What the hub holds of these fiches: {fiche_id: (fiche_pk, Held)}, and the
+        receipts of their versions by (fiche_pk, version), which answer a duplicate push
+        (read with the versions' hashes: no second read of the same rows)."""
         if not fiche_ids:
-            return {}
+            return {}, {}
         rows = self.conn.execute(
             sa.select(fiches.c.id, fiches.c.fiche_id, fiches.c.current_version).where(
                 fiches.c.member_id == member_id,
@@ -153,34 +156,22 @@ class Fiches(_Repository):
         ).all()
         by_pk = {row.id: row for row in rows}
         hashes: dict[int, dict[int, str]] = {pk: {} for pk in by_pk}
+        receipts: dict[tuple[int, int], Receipt] = {}
         if by_pk:
-            for pk, version, digest in self.conn.execute(
+            for receipt in self.conn.execute(
                 sa.select(
-                    fiche_versions.c.fiche_pk, fiche_versions.c.version, fiche_versions.c.content_hash
+                    fiche_versions.c.fiche_pk, fiche_versions.c.version,
+                    fiche_versions.c.receipt_id, fiche_versions.c.content_hash,
+                    fiche_versions.c.received_at,
                 ).where(bulk.among(self.conn, fiche_versions.c.fiche_pk, list(by_pk)))
             ):
-                hashes[pk][version] = digest
+                hashes[receipt.fiche_pk][receipt.version] = receipt.content_hash
+                receipts[(receipt.fiche_pk, receipt.version)] = Receipt(*receipt)
         erased = self.keys.erased(by_pk)
         return {
             row.fiche_id: (row.id, Held(row.current_version, hashes[row.id], row.id in erased))
             for row in by_pk.values()
-        }
-
-    def receipts(self, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Receipt]:
-        """Stored versions by (fiche_pk, version), for answering duplicate pushes."""
-        wanted = set(pairs)
-        if not wanted:
-            return {}
-        rows = self.conn.execute(
-            sa.select(
-                fiche_versions.c.fiche_pk,
-                fiche_versions.c.version,
-                fiche_versions.c.receipt_id,
-                fiche_versions.c.content_hash,
-                fiche_versions.c.received_at,
-            ).where(bulk.among(self.conn, fiche_versions.c.fiche_pk, sorted({pk for pk, _ in wanted})))
-        )
-        return {(r.fiche_pk, r.version): Receipt(*r) for r in rows if (r.fiche_pk, r.version) in wanted}
+        }, receipts
 
     def insert_fiches(self, rows: list[dict[str, Any]]) -> dict[str, int]:
         """Insert new fiches; returns {fiche_id: fiche_pk}."""

@@ -108,3 +108,23 @@ def test_a_worker_process_collects_garbage_at_the_batch_thresholds(tmp_path: Pat
         assert gc.isenabled()
     finally:
         gc.set_threshold(*before)
+
+
+def test_the_api_process_collects_garbage_at_the_batch_thresholds(tmp_path: Path,
+                                                                 monkeypatch) -> None:
+    """A 500-fiche push allocates some hundred thousand containers: at Python's own
+    thresholds the API's collector ran some 40 times a batch (a third of its CPU)."""
+    import argparse
+
+    from hub import cli, collector
+
+    seen: list[tuple[int, int, int]] = []
+    monkeypatch.setattr("uvicorn.run", lambda *_a, **_k: seen.append(gc.get_threshold()))
+    before = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)  # Python's own, whatever an earlier test left
+    try:
+        cli._serve(argparse.Namespace(data_dir=tmp_path / "var", host=None, port=None))
+        assert seen == [(collector.YOUNG, collector.MIDDLE, collector.OLD)]
+        assert gc.isenabled()
+    finally:
+        gc.set_threshold(*before)

@@ -4,6 +4,7 @@ rows in one transaction, then publish the work. Nothing rejected is stored."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 from typing import Any
 
@@ -33,6 +34,7 @@ from hub.errors import (
 )
 from hub.services.accounts.auth import Caller, PendingNonce
 from hub.services.audit import trail as audit
+from hub.store.records import Receipt
 from hub.store.uow import UnitOfWork
 from schemas.loader import nul_error, nul_path, shown_key
 
@@ -50,6 +52,7 @@ class _Item:
     statistics: dict[str, Any] | None
     outcome: Outcome | None = None
     fiche_pk: int | None = None
+    receipt_id: str = ""  # of a version this push stores
 
 
 def push_batch(hub: Hub, caller: Caller, fiches: Any,
@@ -211,9 +214,9 @@ def _store(
     results: list[dict[str, Any] | None],
 ) -> list[int]:
     now = hub.clock()
-    held = uow.fiches.held(caller.member_id, [item.fiche["fiche_id"] for item in items])
+    held, receipts = uow.fiches.held(caller.member_id, [item.fiche["fiche_id"] for item in items])
     in_batch: dict[str, tuple[int | None, Held]] = dict(held)
-    new_fiches, new_versions, updates = [], [], []
+    new_fiches, new_versions = [], []
     for item in items:
         fiche_id, version = item.fiche["fiche_id"], item.fiche["version"]
         pk, state = in_batch.get(fiche_id, (None, None))
@@ -235,22 +238,25 @@ def _store(
     for item in items:
         if item.fiche_pk is None and item.outcome is not None and item.outcome.accepted:
             item.fiche_pk = pks[item.fiche["fiche_id"]]
-    for item in new_versions:
-        updates.append({"pk": item.fiche_pk, "version": item.fiche["version"], "at": now})
-    uow.fiches.set_current_versions(updates)
+    # A new fiche's row holds its version already; a later version of it in the batch
+    # (NEW_VERSION) raises it like any held fiche's.
+    uow.fiches.set_current_versions([
+        {"pk": item.fiche_pk, "version": item.fiche["version"], "at": now}
+        for item in new_versions if item.outcome is not Outcome.NEW_FICHE])
     version_ids = uow.fiches.insert_versions([_version_row(caller, item, now) for item in new_versions])
     outbox_ids = uow.outbox.add_many(TOPIC_FICHE_VERSION, version_ids, now)
-    _fill_results(uow, caller, items, results)
+    _fill_results(caller, items, results, receipts, now)
     return outbox_ids
 
 
 def _version_row(caller: Caller, item: _Item, now: Any) -> dict[str, Any]:
     fiche = item.fiche
+    item.receipt_id = receipt_id(caller.member_id, fiche["fiche_id"], fiche["version"], item.digest)
     return {
         "fiche_pk": item.fiche_pk,
         "version": fiche["version"],
         "content_hash": item.digest,
-        "receipt_id": receipt_id(caller.member_id, fiche["fiche_id"], fiche["version"], item.digest),
+        "receipt_id": item.receipt_id,
         "payload": item.canonical.decode("utf-8"),
         "statistics": item.statistics,
         "schema_id": schemas.validator("fiche").schema_id,
@@ -259,13 +265,15 @@ def _version_row(caller: Caller, item: _Item, now: Any) -> dict[str, Any]:
 
 
 def _fill_results(
-    uow: UnitOfWork, caller: Caller, items: list[_Item], results: list[dict[str, Any] | None]
+    caller: Caller, items: list[_Item], results: list[dict[str, Any] | None],
+    receipts: dict[tuple[int, int], Receipt], now: dt.datetime,
 ) -> None:
-    stored = uow.fiches.receipts(
-        (item.fiche_pk, item.fiche["version"])
-        for item in items
-        if item.outcome is not None and item.outcome.accepted and item.fiche_pk is not None
-    )
+    """Each item's result: a version stored by this push answered from what was written,
+    a duplicate with its version's receipt as stored (long ago maybe, its hash in a
+    former form), or as written earlier in this batch."""
+    received = _iso(now)
+    written = {(item.fiche_pk, item.fiche["version"]): (item.receipt_id, item.digest, received)
+               for item in items if item.outcome is not None and item.outcome.stores}
     for item in items:
         assert item.outcome is not None
         if not item.outcome.accepted:
@@ -276,7 +284,10 @@ def _fill_results(
             results[item.index] = _rejected(item.index, item.fiche, [error])
             continue
         # An accepted item has its fiche_pk (set when the fiches were written above).
-        row = stored[(item.fiche_pk, item.fiche["version"])]  # type: ignore[index]
+        key = (item.fiche_pk, item.fiche["version"])
+        stored = receipts.get(key) if item.outcome is Outcome.DUPLICATE else None  # type: ignore[arg-type]
+        receipt, digest, at = written[key] if stored is None else (
+            stored.receipt_id, stored.content_hash, _iso(stored.received_at))
         results[item.index] = {
             "index": item.index,
             "fiche_id": item.fiche["fiche_id"],
@@ -284,19 +295,21 @@ def _fill_results(
             "status": "accepted",
             "duplicate": item.outcome is Outcome.DUPLICATE,
             "receipt": {
-                "receipt_id": row.receipt_id,
+                "receipt_id": receipt,
                 "membre": caller.member_id,
                 "fiche_id": item.fiche["fiche_id"],
                 "version": item.fiche["version"],
-                "content_hash": row.content_hash,
-                "received_at": _iso(row.received_at),
+                "content_hash": digest,
+                "received_at": at,
             },
         }
 
 
-def _iso(value: Any) -> str:
-    text = value.isoformat()
-    return text if value.tzinfo else text + "+00:00"
+def _iso(value: dt.datetime) -> str:
+    """In UTC, as answered when the version was stored, whatever the time zone of the
+    session reading it back (SQLite drops the offset: its times are UTC)."""
+    return (value.replace(tzinfo=dt.UTC) if value.tzinfo is None
+            else value.astimezone(dt.UTC)).isoformat()
 
 
 def _rejected(index: int, fiche: Any, errors: list[dict[str, str]]) -> dict[str, Any]:
