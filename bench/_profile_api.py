@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import json
 import pstats
 import sys
@@ -141,6 +142,9 @@ def _measure(url: str, data_dir: Path, args: argparse.Namespace) -> None:
     asyncio.run(_push_all(app, [orjson.dumps({"fiches": warm})], token, key, None))
     batches = [orjson.dumps({"fiches": documents[s:s + args.batch]})
                for s in range(0, len(documents), args.batch)]
+    count = len(documents)
+    del warm, documents  # the API process holds no such heap of fiches: its collections
+    gc.collect()  # would scan them
     meter = sa.create_engine(hub.engine.url, poolclass=NullPool)
     backend0 = cpu_meter.backend_cpu(meter)
     if args.stages:
@@ -153,7 +157,6 @@ def _measure(url: str, data_dir: Path, args: argparse.Namespace) -> None:
     backend = cpu_meter.backend_cpu(meter) - backend0
     meter.dispose()
     hub.close()
-    count = len(documents)
     print(f"{accepted} of {count} fiches accepted: API CPU {1000 * spent / count:.3f} ms/fiche"
           + (" (profiled)" if profile else "") + f", database backends CPU "
           f"{1000 * backend / count:.3f} ms/fiche; garbage collector {collector[0]:.0f} runs, "
