@@ -496,6 +496,7 @@ def main() -> None:
                         help="scale: no VACUUM ANALYZE before the measurements (autovacuum "
                         "off, tables never analysed: the harder case)")
     args = parser.parse_args()
+    args.checkouts = [str(Path(checkout).resolve()) for checkout in args.checkouts]
     print(f"ingest: {args.fiches} fiches per round (mostly new porteurs) in batches of "
           f"{args.batch} (HTTP push -> processed) vs {args.tasks} bare Celery no-op tasks, "
           f"one worker process each unless said; {args.rounds} alternating rounds"
@@ -503,6 +504,9 @@ def main() -> None:
              "; scale: VACUUM ANALYZE before each measurement"))
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
+        # The hub's processes start with `python -m`, which puts the working directory
+        # before PYTHONPATH: run from inside a checkout, every variant ran that checkout.
+        os.chdir(base)
         env = {"HUB_DATA_DIR": str(base / "embedded"), "HUB_PORT": str(free_port()),
                "HUB_LOG_LEVEL": args.log_level, "HUB_DATABASE_URL": "", "HUB_BROKER_URL": ""}
         if not args.scale_only:
