@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub.bootstrap import Hub
+from hub.domain.matching.comparisons import AGREEING, FUZZY
 from hub.domain.matching.decision import veto_yields
 from hub.domain.matching.model import (
     FIELD_LEVELS_FR,
@@ -131,7 +132,8 @@ def waiting_reason(explanation: dict[str, Any], settings: DecisionSettings | Non
     if vetoes:
         return (f"Un champ décisif diffère ({', '.join(vetoes)}) : le hub ne réunit jamais "
                 "seul deux fiches dans ce cas (des jumeaux, des homonymes d'une même famille).")
-    agreeing = [f for f, level in levels.items() if level in ("exact", "close")]
+    # The decision's own levels (`comparisons.AGREEING`: a date swapped or a day off too).
+    agreeing = [f for f, level in levels.items() if level in AGREEING]
     if not any(f in _STRONG for f in agreeing) or len(agreeing) < 2:
         return ("Trop peu d'éléments concordent : pour réunir seul deux fiches, le hub veut au "
                 "moins deux champs concordants, dont la date de naissance, le courriel, le "
@@ -253,7 +255,7 @@ def _row(label: str, path: str, term: dict[str, Any] | None, left: dict[str, Any
         state = "absent"
     elif level is not None and not all(values):
         state = "masque"
-    spelled = level in ("exact", "swapped", "day_off", "close", "fuzzy")
+    spelled = level in AGREEING or level == FUZZY
     ecart = "≈ écrit autrement" if spelled else "≠ différent"
     if term and (term.get("champ"), level) in FIELD_LEVELS_FR:  # a household's landline
         ecart = level_words(term)

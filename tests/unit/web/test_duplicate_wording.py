@@ -1,6 +1,9 @@
 """The duplicate page's words for a coordinator: why a pair waits, points with a French
 decimal comma, "different" rather than "written differently" when values differ."""
 
+import pytest
+
+from hub.domain.matching.comparisons import AGREEING
 from hub.services.console.duplicates_console import _row, waiting_reason, waterfall
 from hub.web.pages import french_percent, french_points, french_points_or_nothing
 
@@ -15,6 +18,15 @@ def test_a_sure_looking_pair_says_why_it_waits():
     assert "Trop peu" in waiting_reason(_explanation(nom="exact", prenom="exact"))
     assert "seuil" in waiting_reason(_explanation(nom="exact", prenom="exact",
                                                   date_naissance="exact"))
+
+
+@pytest.mark.parametrize("level", sorted(AGREEING))
+def test_a_birth_date_agreeing_at_any_level_the_decision_counts_is_not_too_few(level):
+    """The decision counts every level of `AGREEING` as agreeing (a date swapped, a day a
+    digit off): a pair held under the threshold with names exact and the date so waits on
+    the probability, not on too few fields agreeing."""
+    reason = waiting_reason(_explanation(nom="exact", prenom="exact", date_naissance=level))
+    assert reason.startswith("La probabilité reste sous le seuil")
 
 
 def test_two_of_one_household_say_so_rather_than_a_decisive_field():
