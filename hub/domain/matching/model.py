@@ -42,6 +42,7 @@ from hub.domain.matching.household import (
     resolve,
 )
 from hub.domain.matching.mobile import mobile_lifts
+from hub.domain.matching.model_tables import check_tables
 from hub.domain.matching.record import NormalisedRecord
 from hub.domain.matching.settings import (
     DecisionSettings,
@@ -533,13 +534,17 @@ class MatchModel:
 
     @classmethod
     def from_json(cls, text: str) -> MatchModel:
-        """Read a model file; raises ValueError if it is not a model of a known version."""
+        """Read a model file; raises ValueError if it is not a model of a known version,
+        InvalidSetting if a setting or a table of m and u is out of its bounds
+        (`model_tables.check_tables`)."""
         doc = json.loads(text)
         if not isinstance(doc, dict) or doc.get("format") != MODEL_FORMAT:
             raise ValueError("not a capactif matching model")
         if doc.get("version") != MODEL_VERSION:
             raise ValueError(f"unsupported matching model version {doc.get('version')!r}")
         settings = MatchingSettings.from_dict(doc["reglages"])
+        check_tables(doc["m"], doc["u"], doc.get("u_aleatoire", {}),
+                     build_comparisons(settings.comparisons))
         return cls(
             settings=settings, prior=doc["a_priori"],
             m=doc["m"], u=doc["u"], tf=doc["frequences"], tf_floor=doc["frequence_plancher"],
