@@ -407,11 +407,13 @@ class MatchModel:
     def levels_by_fallback(self) -> tuple[tuple[str, str, str], ...]:
         """(field, level, former) of each level weighed as the one it replaced: the file
         holds no m for it (trained before it existed), or its m was seeded from the
-        former's (`training.refine_m`, listed in `niveaux_par_repli`)."""
+        former's (`training.refine_m`, listed in `niveaux_par_repli`). Only where the
+        former is there to weigh it (`_weights`)."""
         seeded = set(self.training.get(SEEDED_LEVELS, ()))
         return tuple((c.field, level, former) for c in self.comparisons
                      for level, former in c.formerly
-                     if level not in self.m.get(c.field, {}) or f"{c.field}.{level}" in seeded)
+                     if former in self.m.get(c.field, {}) and (
+                         level not in self.m[c.field] or f"{c.field}.{level}" in seeded))
 
     @functools.cached_property
     def decision(self) -> DecisionSettings:

@@ -93,6 +93,16 @@ def test_a_model_file_without_the_level_weighs_it_as_close_and_says_so(level):
 
 
 @pytest.mark.parametrize("level", [SWAPPED, DAY_OFF])
+def test_a_level_is_not_said_weighed_as_close_where_the_model_holds_no_close(level):
+    """The notice "swapped (← close)" only where close is there to weigh it."""
+    model = hand_model()
+    for table in (model.m, model.u):
+        table["date_naissance"].pop(level)
+        table["date_naissance"].pop(CLOSE)
+    assert not [f for f in model.levels_by_fallback if f[0] == "date_naissance"]
+
+
+@pytest.mark.parametrize("level", [SWAPPED, DAY_OFF])
 def test_neither_level_weighs_more_than_the_same_date(level):
     model = hand_model()
     model.m["date_naissance"][level] = 0.9  # more than exact by m/u
