@@ -90,6 +90,11 @@ class ThresholdsOutOfOrder(InvalidSetting):
 MAX_CLUSTER_EVIDENCE_BITS = 60.0
 
 
+# The fields whose value's frequency tempers an exact agreement (`Comparison.tf_value`:
+# MARTIN agreeing weighs less than a rare name); `frequence_termes` is refused elsewhere.
+TERM_FREQUENCY_FIELDS = ("nom", "prenom")
+
+
 def is_number(value: object) -> bool:
     """A finite int or float, not a bool (JSON's true is not a number of bits)."""
     return type(value) in (int, float) and math.isfinite(value)  # type: ignore[arg-type]
@@ -245,6 +250,7 @@ class MatchingSettings:
         if errors:
             message_fr, message_en = summary(errors)
             raise InvalidSetting(errors[0].path, message_en, message_fr)
+        _check_term_frequencies(doc["comparaisons"])
         decision = doc["decision"]
         yields_to = set(decision.get("veto_cede_a", ()))
         if yields_to and (not yields_to <= _PERSONAL or not yields_to & set(CONTACT_FIELDS)):
@@ -357,6 +363,19 @@ def over_defaults(doc: object) -> MatchingSettings:
         raise
     except ValueError as exc:  # a rule across keys (veto_cede_a)
         raise InvalidSetting("$.decision", str(exc), str(exc)) from exc
+
+
+def _check_term_frequencies(comparisons: dict[str, Any]) -> None:
+    """`frequence_termes` only where the comparison reads a value's frequency: elsewhere
+    the training would count values that temper nothing (a date, not a JSON key, then
+    fails to be written)."""
+    for name, comparison in comparisons.items():
+        if comparison.get("frequence_termes") and name not in TERM_FREQUENCY_FIELDS:
+            where = f"$.comparaisons.{name}.frequence_termes"
+            names = ", ".join(TERM_FREQUENCY_FIELDS)
+            raise InvalidSetting(
+                where, f"{where} may be true only for {names}: set it to false",
+                f"{where} ne peut valoir true que pour {names} : mettez-le à false")
 
 
 def _comparison(doc: dict[str, Any]) -> ComparisonSettings:

@@ -108,3 +108,24 @@ def test_a_file_too_small_to_train_on_decides_with_the_settings_given(tmp_path, 
     assert model.settings.decision.link_probability == 0.995
     assert model.settings.decision.review_probability == 0.9
     assert model.settings.blocking.max_block_size == 300
+
+
+@pytest.mark.parametrize("field", ["date_naissance", "courriel", "telephone", "adresse", "lieu"])
+def test_term_frequencies_asked_of_a_field_without_them_are_refused_naming_it(
+        people, tmp_path, capsys, field):
+    """Only the names' frequencies temper an agreement (`Comparison.tf_value`): asked of
+    another field, the training counted its values (dates: not a JSON key) for nothing."""
+    settings = {"version": 1, "comparaisons": {field: {"frequence_termes": True}}}
+    code = _dedup(people, tmp_path, "--settings", _settings_file(tmp_path, json.dumps(settings)),
+                  "--model-out", str(tmp_path / "model.json"))
+    err = capsys.readouterr().err
+    assert code == 1 and "invalid_matching_model" in err and "Traceback" not in err
+    assert f"comparaisons.{field}.frequence_termes" in err
+
+
+def test_the_fields_with_term_frequencies_are_those_whose_comparison_reads_them():
+    from hub.domain.matching.comparisons import COMPARISON_CLASSES, Comparison
+    from hub.domain.matching.settings import TERM_FREQUENCY_FIELDS
+
+    assert set(TERM_FREQUENCY_FIELDS) == {
+        name for name, cls in COMPARISON_CLASSES.items() if cls.tf_value is not Comparison.tf_value}
