@@ -159,7 +159,7 @@ _DENSE_OTHER_WRITINGS = 0.25
 
 def generate(size: int = 10_000, seed: int = 7, twins_share_email: float = 0.0,
              legacy_phones: bool = False, other_scripts: float = 0.0, households: str = "",
-             namesakes: float = 0.0, twins_alike: float = 0.0,
+             namesakes: float = 0.0, twins_alike: float = 0.0, namesakes_swapped: float = 0.0,
              ) -> tuple[list[dict[str, str]], list[int]]:
     """`size` rows (records) and, for each, the index of the true person.
 
@@ -186,6 +186,8 @@ def generate(size: int = 10_000, seed: int = 7, twins_share_email: float = 0.0,
     `namesakes`: the share of people given a namesake (`_give_namesakes`); `twins_alike`:
     the share of twin pairs whose first names look alike (`_alike_twins`). Both drawn
     apart, so that every other value of the population is the same as with 0.
+    `namesakes_swapped`: the share of namesakes born on the other's date with its day and
+    month exchanged (where that is another date), drawn apart too.
     """
     world = _World(seed)
     world.dense = households == "dense"
@@ -203,7 +205,8 @@ def generate(size: int = 10_000, seed: int = 7, twins_share_email: float = 0.0,
             rows.append(_corrupt(world, person))
             truth.append(person.person_id)
     changed = _alike_twins(world, people, random.Random(f"alike-{seed}"), twins_alike) | (
-        _give_namesakes(people, random.Random(f"namesakes-{seed}"), namesakes))
+        _give_namesakes(people, random.Random(f"namesakes-{seed}"), namesakes,
+                        random.Random(f"namesakes-swapped-{seed}"), namesakes_swapped))
     if changed:  # their records typed again with a stream of their own: the rest as with 0
         typist = copy.copy(world)
         typist.rng = random.Random(f"retyped-{seed}")
@@ -240,14 +243,17 @@ def _alone(people: list[Person]) -> list[Person]:
             if home[i] not in {home[i - 1] if i else None, home[i + 1] if i + 1 < len(home) else None}]
 
 
-def _give_namesakes(people: list[Person], rng: random.Random, share: float) -> set[int]:
+def _give_namesakes(people: list[Person], rng: random.Random, share: float,
+                    swap_rng: random.Random | None = None, swapped: float = 0.0) -> set[int]:
     """A share of people get a namesake: someone living alone elsewhere takes their
     surname, first name and birth date (and an e-mail made of those names), keeping their
     own home, phones and records. People are drawn whatever their names, so a rare name
     has its namesake as often as MARTIN Marie: harder than life, where namesakes are
     mostly people of common names. A namesake lives alone: their number stops growing
     with the share once every one living alone is one (1,500 records of plain households:
-    2 pairs at 0, 14 at 0.05, 81 at 0.3, 85 at 1.0)."""
+    2 pairs at 0, 14 at 0.05, 81 at 0.3, 85 at 1.0). A share `swapped` of them (drawn
+    by `swap_rng`) is born on the other's date with day and month exchanged, where that is
+    another date: the birth date's swapped level between two people."""
     chosen = [p for p in people if share and rng.random() < share]
     taken = {p.person_id for p in chosen}
     living_alone = _alone(people)
@@ -267,9 +273,18 @@ def _give_namesakes(people: list[Person], rng: random.Random, share: float) -> s
     for person, namesake in zip(chosen, alone, strict=False):
         namesake.nom, namesake.nom_naissance = person.nom, None
         namesake.prenom, namesake.born = person.prenom, person.born
+        if swap_rng and swapped and swap_rng.random() < swapped:
+            namesake.born = _day_month_swapped(person.born)
         namesake.emails = [_email_of(rng, person.prenom, person.nom)]
         given.add(namesake.person_id)
     return given
+
+
+def _day_month_swapped(born: dt.date) -> dt.date:
+    """The date with its day and month exchanged; the date itself where that is none."""
+    if born.day > 12 or born.day == born.month:
+        return born
+    return dt.date(born.year, born.day, born.month)
 
 
 def _email_of(rng: random.Random, prenom: str, nom: str) -> str:

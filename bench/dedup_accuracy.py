@@ -352,12 +352,14 @@ def _odd_date(date: str, rng: random.Random) -> str:
 
 def load_set(name: str, size: int, seed: int, twins_share_email: float = 0.0,
              legacy_phones: bool = False, other_scripts: float = 0.0, namesakes: float = 0.0,
-             twins_alike: float = 0.0) -> tuple[list[dict[str, str]], list[str]]:
+             twins_alike: float = 0.0, namesakes_swapped: float = 0.0,
+             ) -> tuple[list[dict[str, str]], list[str]]:
     if name == "french" or name in FRENCH_VARIANTS:
         share = 1.0 if name == "french-twins-email" else twins_share_email
         rows, truth = generate(size, seed, share, legacy_phones, other_scripts,
                                "dense" if name == "french-households" else "",
-                               namesakes=namesakes, twins_alike=twins_alike)
+                               namesakes=namesakes, twins_alike=twins_alike,
+                               namesakes_swapped=namesakes_swapped)
         _vary(name, rows, seed)
         return rows, [str(t) for t in truth]
     if name.startswith("dsgen-"):
@@ -437,6 +439,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="French population: the share of people given a namesake (one "
                              "surname, first name and birth date, another person living "
                              "alone elsewhere), whatever their names")
+    parser.add_argument("--namesakes-swapped", type=_share, default=0.0, metavar="SHARE",
+                        help="French population, with --namesakes: the share of namesakes "
+                             "born on the other's date with its day and month exchanged "
+                             "(where that is another date)")
     parser.add_argument("--twins-alike", type=_share, default=0.0, metavar="SHARE",
                         help="French population: the share of twin pairs whose first names "
                              "look alike (the same first three letters, or Jaro-Winkler "
@@ -456,7 +462,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in args.sets:
         rows, truth = load_set(name, args.size, args.seed, args.twins_share_email,
                                args.legacy_phones, args.other_scripts, args.namesakes,
-                               args.twins_alike)
+                               args.twins_alike, args.namesakes_swapped)
         bench_set(name, rows, truth, not args.no_sweep, with_splink and not args.no_splink)
     return 0
 

@@ -3,6 +3,7 @@ with alike first names, drawn apart so that every other record is the same as wi
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 
 import pytest
@@ -54,7 +55,7 @@ def test_a_greater_share_gives_more_namesakes_up_to_everyone_living_alone():
     assert given == sorted(given) and len(set(given)) == 5, given
 
 
-@pytest.mark.parametrize("option", ["--namesakes", "--twins-alike"])
+@pytest.mark.parametrize("option", ["--namesakes", "--twins-alike", "--namesakes-swapped"])
 @pytest.mark.parametrize("value", ["-0.1", "nan", "2.0", "inf", "un"])
 def test_a_share_out_of_zero_to_one_is_refused_naming_the_option(capsys, monkeypatch, option,
                                                                  value):
@@ -66,3 +67,31 @@ def test_a_share_out_of_zero_to_one_is_refused_naming_the_option(capsys, monkeyp
         dedup_accuracy.main(["--sets", "french", option, value])
     assert refused.value.code == 2
     assert option in capsys.readouterr().err
+
+
+def _by_name(rows, truth) -> dict[tuple[str, str], set[tuple[int, str]]]:
+    people = defaultdict(set)
+    for row, person in zip(rows, truth, strict=True):
+        people[(row["nom"].lower(), row["prenom"].lower())].add((person, row["date_naissance"]))
+    return people
+
+
+def _day_month_swapped(a: str, b: str) -> bool:
+    try:
+        x, y = dt.date.fromisoformat(a), dt.date.fromisoformat(b)
+    except ValueError:
+        return False
+    return x != y and (x.year, x.month, x.day) == (y.year, y.day, y.month)
+
+
+def test_namesakes_swapped_are_born_on_the_others_date_day_and_month_exchanged():
+    """With --namesakes-swapped 1.0 a namesake whose date has a swap (day 12 or less,
+    not the month) is born on it; at 0 the population is the one of --namesakes alone."""
+    plain = generate(1_500, seed=4, namesakes=0.1)
+    assert generate(1_500, seed=4, namesakes=0.1, namesakes_swapped=0.0) == plain
+    rows, truth = generate(1_500, seed=4, namesakes=0.1, namesakes_swapped=1.0)
+    assert truth == plain[1]
+    swapped = sum(
+        any(p != q and _day_month_swapped(a, b) for p, a in found for q, b in found)
+        for found in _by_name(rows, truth).values())
+    assert swapped >= 3
