@@ -38,6 +38,7 @@ class BeatWatch(bootsteps.StartStopStep):
         self._started_at = time.monotonic()
         self._young_deaths = 0
         self._not_before = 0.0
+        self._ended_cleanly_once = False
         super().__init__(w, beat=beat, **kwargs)
 
     def start(self, w: Any) -> None:
@@ -52,12 +53,20 @@ class BeatWatch(bootsteps.StartStopStep):
     def look(self, w: Any) -> None:
         """Start a new beat if the current one has ended while the worker runs."""
         beat = w.beat
-        if beat is None or w.blueprint.state != bootsteps.RUN or _running(beat):
+        if (beat is None or w.blueprint.state != bootsteps.RUN or _stopping()
+                or _running(beat)):
             return
         now = time.monotonic()
         if now < self._not_before:
             return
         code = getattr(beat, "exitcode", None)
+        if code == 0 and not self._ended_cleanly_once:
+            # A SIGTERM to the process group ends the beat (exit code 0) a moment before
+            # the worker's own handler runs: looked at once more, a stopping worker has
+            # said so by then, and no beat is forked into its shutdown.
+            self._ended_cleanly_once = True
+            return
+        self._ended_cleanly_once = False
         self._young_deaths = self._young_deaths + 1 if now - self._started_at < YOUNG_S else 0
         self._not_before = now + min(MAX_DELAY_S, self._interval * 2 ** self._young_deaths)
         try:
@@ -69,6 +78,15 @@ class BeatWatch(bootsteps.StartStopStep):
         self._started_at = now
         log.error("the embedded beat stopped (exit code %s): started again (pid %s)",
                   code, getattr(replacement, "pid", None))
+
+
+def _stopping() -> bool:
+    """Whether the worker was told to stop (its signal handlers and `hub.tasks`' data watch
+    set these flags before its steps stop; a warm stop's is 0, not None)."""
+    from celery.worker import state
+
+    return any(flag is not None and flag is not False
+               for flag in (state.should_stop, state.should_terminate))
 
 
 def _running(beat: Any) -> bool:

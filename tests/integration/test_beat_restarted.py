@@ -68,3 +68,19 @@ def test_a_killed_beat_is_started_again_and_stopped_with_its_worker(store, tmp_p
         worker.popen.wait(timeout=60)
         wait_until(lambda: not _alive(second), 60, "the new beat stopped with its worker")
         assert second not in _beat_pids(hub)  # its row withdrawn at its clean stop
+
+
+def test_a_clean_stop_of_the_process_group_starts_no_new_beat(embedded, tmp_path):
+    """SIGTERM to the whole group (systemd's KillMode=control-group) ends the beat a moment
+    before the worker's handler runs: the watch saw a dead beat, logged an error and forked
+    a new one into the shutdown."""
+    env, hub = embedded
+    env = {**env, "HUB_HEARTBEAT_INTERVAL_S": "1"}
+    for _ in range(3):  # the window is narrow: each stop is a chance to fall in it
+        worker = start_worker(env, tmp_path / "logs")
+        with running([worker]):
+            wait_until(lambda: _beat_pids(hub) or not worker.alive, 90, "the beat beating")
+            os.killpg(worker.popen.pid, signal.SIGTERM)
+            worker.popen.wait(timeout=60)
+            assert "started again" not in worker.tail(), worker.tail()
+            assert worker.popen.returncode == 0
