@@ -79,7 +79,7 @@ def test_a_clean_stop_of_the_process_group_starts_no_new_beat(embedded, tmp_path
     for _ in range(3):  # the window is narrow: each stop is a chance to fall in it
         worker = start_worker(env, tmp_path / "logs")
         with running([worker]):
-            wait_until(lambda: _beat_pids(hub) or not worker.alive, 90, "the beat beating")
+            wait_until(lambda w=worker: _beat_pids(hub) or not w.alive, 90, "the beat beating")
             os.killpg(worker.popen.pid, signal.SIGTERM)
             worker.popen.wait(timeout=60)
             assert "started again" not in worker.tail(), worker.tail()
