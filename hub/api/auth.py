@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from hub.api.bodies import UNPARSED, checked_if_json
+from hub.api.bodies import UNPARSED, Refused, checked_if_json
 from hub.api.guards import checks_the_query_itself, declared_query_only
 from hub.api.signatures import raw_target
 from hub.app_state import hub_of
@@ -32,7 +32,8 @@ class Authenticated:
     body: bytes
     nonce: PendingNonce | None = None  # set with `keep_nonce` (the push): the route remembers it
     source: str = "-"  # the client address
-    document: Any = UNPARSED  # the body as a gate checked it (`authenticated_by_body`)
+    # The body as a gate checked it (`authenticated_by_body`), or its `Refused` 400.
+    document: Any = UNPARSED
 
 
 async def read_bounded_body(request: Request, limit: int) -> bytes:
@@ -102,17 +103,18 @@ def authenticated_by_body(gate: Callable[[Caller, Any], object], *, keep_nonce: 
     as JSON read one way (not called when it is not: not JSON, too deep, a name twice,
     which the route refuses), before the query's checks and before the route checks the
     body, so that a caller naming what it may not is told 403, never a 400 or 422 about
-    the rest. The checked parse is kept for the route (`Authenticated.document`).
+    the rest. The checked parse, or its refusal, is kept for the route
+    (`Authenticated.document`): the body is parsed and checked once.
     `keep_nonce`: the route remembers the nonce (`_checked`)."""
     def by_body(caller: Caller, _request: Request, body: bytes) -> Any:
         document = checked_if_json(body)
-        if document is not UNPARSED:
+        if not isinstance(document, Refused):
             gate(caller, document)
         return document
     return _gated(by_body, keep_nonce)
 
 
-# A gate raises Forbidden, and answers the body as it checked it (or UNPARSED).
+# A gate raises Forbidden, and answers the body as it checked it (UNPARSED, Refused).
 _Gate = Callable[[Caller, Request, bytes], Any]
 _GATED: set[Callable[..., object]] = set()
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,7 +14,7 @@ from hub.errors import MalformedBody
 from schemas.loader import duplicate_key_path, nul_path, shown_key
 
 MAX_DEPTH = 64  # levels of arrays and objects; the contract's documents use fewer than 10
-UNPARSED: Any = object()  # no checked parse of the body to reuse (none made, or refused)
+UNPARSED: Any = object()  # no checked parse of the body to reuse (none made)
 
 
 def checked_json(raw: bytes) -> Any:
@@ -39,19 +40,29 @@ def checked_json(raw: bytes) -> Any:
     return document
 
 
+@dataclasses.dataclass(frozen=True)
+class Refused:
+    """A body `checked_json` refused, kept so that the route raises the same 400 without
+    parsing and checking the body again (a push of several megabytes)."""
+
+    error: MalformedBody
+
+
 def checked_if_json(raw: bytes) -> Any:
-    """`checked_json`, or UNPARSED when it refuses the body: for a check that reads what
-    the body names before the route checks the body (the route then refuses it)."""
+    """`checked_json`, or `Refused` when it refuses the body: for a check that reads what
+    the body names before the route checks the body (the route then raises the refusal)."""
     try:
         return checked_json(raw)
-    except MalformedBody:
-        return UNPARSED
+    except MalformedBody as exc:
+        return Refused(exc)
 
 
 def json_body(raw: bytes, *, refuse_nul: bool = True, checked: Any = UNPARSED) -> Any:
-    """The parsed body (`checked`: as `checked_json` gave it already); MalformedBody (400)
-    if it is not JSON read one way or, with `refuse_nul`, holds a NUL character (a batch
-    of fiches answers it per item instead)."""
+    """The parsed body (`checked`: as `checked_json` gave it already, or its `Refused`);
+    MalformedBody (400) if it is not JSON read one way or, with `refuse_nul`, holds a NUL
+    character (a batch of fiches answers it per item instead)."""
+    if isinstance(checked, Refused):
+        raise checked.error
     document = checked_json(raw) if checked is UNPARSED else checked
     where = nul_path(document) if refuse_nul and b"\\u0000" in raw else None
     if where is not None:
