@@ -146,7 +146,10 @@ class Fiches(_Repository):
              ) -> tuple[dict[str, tuple[int, Held]], dict[tuple[int, int], Receipt]]:
         """What the hub holds of these fiches: {fiche_id: (fiche_pk, Held)}, and the
         receipts of their versions by (fiche_pk, version), which answer a duplicate push
-        (read with the versions' hashes: no second read of the same rows)."""
+        (read with the versions' hashes: no second read of the same rows). Their keys are
+        held until the commit (`FicheKeys.hold`) and their versions read after: an erasure
+        either committed before (the fiche is erased) or waits for this push's commit
+        (and then forgets the versions it stored)."""
         if not fiche_ids:
             return {}, {}
         rows = self.conn.execute(
@@ -155,6 +158,7 @@ class Fiches(_Repository):
                 bulk.among(self.conn, fiches.c.fiche_id, sorted(set(fiche_ids))))
         ).all()
         by_pk = {row.id: row for row in rows}
+        erased = self.keys.hold(by_pk)
         hashes: dict[int, dict[int, str]] = {pk: {} for pk in by_pk}
         receipts: dict[tuple[int, int], Receipt] = {}
         if by_pk:
@@ -167,7 +171,6 @@ class Fiches(_Repository):
             ):
                 hashes[receipt.fiche_pk][receipt.version] = receipt.content_hash
                 receipts[(receipt.fiche_pk, receipt.version)] = Receipt(*receipt)
-        erased = self.keys.erased(by_pk)
         return {
             row.fiche_id: (row.id, Held(row.current_version, hashes[row.id], row.id in erased))
             for row in by_pk.values()

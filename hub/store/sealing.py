@@ -90,6 +90,25 @@ class FicheKeys:
         keys = self.load(pks)
         return {pk for pk in pks if pk in keys and keys[pk] is None}
 
+    def hold(self, fiche_pks: Iterable[int]) -> set[int]:
+        """Those of `fiche_pks` erased, their key rows read FOR SHARE until the commit
+        (PostgreSQL; SQLite's writers take turns): an erasure (`destroy` updates the rows)
+        committed before is seen here, one coming after waits for this transaction and
+        then forgets what it wrote. Their buckets are shared first, in `destroy`'s order,
+        so a fiche created later in this transaction (`create` shares its bucket) never
+        waits for an erasure waiting for these rows (a deadlock)."""
+        pks = sorted(set(fiche_pks))
+        if not pks:
+            return set()
+        self._current({bucket_of(pk) for pk in pks}, lock="share")
+        query = sa.select(fiche_keys.c.fiche_pk, fiche_keys.c.wrapped_key,
+                          fiche_keys.c.generation).where(
+            bulk.among(self.conn, fiche_keys.c.fiche_pk, pks)
+        ).order_by(fiche_keys.c.fiche_pk).with_for_update(read=True)
+        for pk, wrapped, generation in self.conn.execute(query):
+            self._keys[pk] = None if wrapped is None else self._unwrap(pk, wrapped, generation)
+        return {pk for pk in pks if pk in self._keys and self._keys[pk] is None}
+
     def destroy(self, fiche_pks: Iterable[int], at: dt.datetime) -> int:
         """Erase: forget the wrapped keys, and make every old copy of them useless by
         re-wrapping the other keys of their buckets under fresh KEKs (idempotent). Run

@@ -276,6 +276,10 @@ def _fill_results(
                for item in items if item.outcome is not None and item.outcome.stores}
     for item in items:
         assert item.outcome is not None
+        key = (item.fiche_pk, item.fiche["version"])
+        stored = receipts.get(key) if item.outcome is Outcome.DUPLICATE else None  # type: ignore[arg-type]
+        if stored is not None and not stored.content_hash:  # erased: no receipt names it any more
+            item.outcome = Outcome.ERASED
         if not item.outcome.accepted:
             fr, en = OUTCOME_MESSAGES[item.outcome]
             path = "$.fiche_id" if item.outcome is Outcome.ERASED else "$.version"
@@ -284,8 +288,6 @@ def _fill_results(
             results[item.index] = _rejected(item.index, item.fiche, [error])
             continue
         # An accepted item has its fiche_pk (set when the fiches were written above).
-        key = (item.fiche_pk, item.fiche["version"])
-        stored = receipts.get(key) if item.outcome is Outcome.DUPLICATE else None  # type: ignore[arg-type]
         receipt, digest, at = written[key] if stored is None else (
             stored.receipt_id, stored.content_hash, _iso(stored.received_at))
         results[item.index] = {
