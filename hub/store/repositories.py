@@ -129,6 +129,13 @@ _SET_LOCK_TIMEOUT = sa.text("SELECT set_config('lock_timeout', :value, true)")
 _MOVE_SHARED = f"SELECT pg_advisory_xact_lock_shared{_MOVES}"
 
 
+# A receipt id an erasure put in place of one derived from the content (`forget_receipts`;
+# migration 0040 holds the same SQL), drawn by the database's strong random source.
+CROSSED_OUT_RECEIPT = {
+    "postgresql": "'rcx_' || replace(CAST(gen_random_uuid() AS text), '-', '')",
+    "sqlite": "'rcx_' || lower(hex(randomblob(16)))",
+}
+
 _FICHE_REF = (fiches.c.id, fiches.c.member_id, fiches.c.fiche_id, fiches.c.porteur_id)
 
 class Fiches(_Repository):
@@ -196,12 +203,13 @@ class Fiches(_Repository):
     def forget_receipts(self, fiche_pks: Sequence[int]) -> None:
         """An erasure: the versions' content hashes (SHA-256 of the whole fiche, unkeyed)
         and receipt ids (derived from them) are replaced, so that nobody holding a copy of
-        the store checks a guessed fiche against them; the receipt id becomes `eff_<row>`
-        (unique, and the same content pushed again as a new fiche gets its own receipt)."""
+        the store checks a guessed fiche against them; the receipt id becomes `rcx_` and
+        128 random bits (unique, the same content pushed again as a new fiche gets its own
+        receipt; neither an erasure's `eff_` id nor the row's place in the hub's count)."""
         self.conn.execute(
             sa.update(fiche_versions).where(fiche_versions.c.fiche_pk.in_(list(fiche_pks)))
-            .values(content_hash="", receipt_id=sa.literal("eff_") + sa.cast(
-                fiche_versions.c.id, sa.String)))
+            .values(content_hash="", receipt_id=sa.literal_column(
+                CROSSED_OUT_RECEIPT[self.conn.dialect.name])))
 
     def set_current_versions(self, updates: list[dict[str, Any]]) -> None:
         """Raise each fiche's current version to the highest of its `updates` (never

@@ -6,6 +6,8 @@ recipient's copy, the member's own export), could learn that it had been pushed
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -82,3 +84,36 @@ def test_the_migration_forgets_the_digests_erasures_kept_before(contract):
     command.downgrade(alembic_config(url), "0036")
     upgrade(url)
     assert not [s for s in _secrets_of([receipt]) if s in _store_texts(contract)]
+
+
+def _erased_receipt_ids(contract) -> dict[int, str]:
+    with contract.hub.engine.connect() as conn:
+        return dict(conn.exec_driver_sql(
+            "SELECT id, receipt_id FROM fiche_versions WHERE content_hash = ''").all())
+
+
+@pytest.mark.parametrize("how", ["member", "removal", "coordination"])
+def test_a_replaced_receipt_id_is_random_and_not_prefixed_as_an_erasure(contract, how):
+    """`eff_` named both the erasures (eff_ + 24 hex) and the replaced receipts, whose
+    `eff_<row id>` also told the hub-wide count of versions pushed before."""
+    _pushed(contract), _pushed(contract, version=2)
+    _erase(contract, how)
+    replaced = _erased_receipt_ids(contract)
+    assert len(replaced) == 2
+    assert all(re.fullmatch(r"rcx_[0-9a-f]{32}", r) for r in replaced.values()), replaced
+    assert len(set(replaced.values())) == 2
+
+
+def test_the_migration_replaces_the_receipt_ids_erasures_numbered_before(contract):
+    _pushed(contract), _pushed(contract, version=2)
+    _erase(contract, "member")
+    with contract.hub.engine.begin() as conn:  # as an erasure before this rule left them
+        conn.execute(sa.text("UPDATE fiche_versions SET receipt_id = 'eff_' || CAST(id AS VARCHAR)"
+                             " WHERE content_hash = ''"))
+    url = contract.hub.settings.database_url.reveal()
+    contract.hub.engine.dispose()
+    command.downgrade(alembic_config(url), "0039")
+    upgrade(url)
+    replaced = _erased_receipt_ids(contract)
+    assert len(replaced) == 2
+    assert all(re.fullmatch(r"rcx_[0-9a-f]{32}", r) for r in replaced.values()), replaced
