@@ -36,6 +36,7 @@ _TEXTS = postgresql.ARRAY(sa.Text)
 
 _TABLES = define_tables(sa.MetaData())
 _ENDED = (Status.WITHDRAWN.value, Status.EXPIRED.value)
+_MEMBERS_A_STATEMENT = 200  # members of one SQLite consents statement (for_porteur)
 
 
 class SqlConsentRegistry(ConsentRegistry):
@@ -70,14 +71,22 @@ class SqlConsentRegistry(ConsentRegistry):
         # ...)` by walking the whole table (in recorded_at order, for the ORDER BY), every
         # consent the hub holds for each transaction of the worker; `member_id = ? AND
         # fiche_id IN (...)` is a look-up in ix_consents_member_fiche.
+        # At most _MEMBERS_A_STATEMENT members' terms in one OR: SQLite refuses a larger
+        # expression tree ("Expression tree is too large", some 1,000 terms).
         c = self._t.consents.c
         fiche_ids: dict[str, list[str]] = {}
         for member_id, fiche_id in keys:
             fiche_ids.setdefault(member_id, []).append(fiche_id)
-        among = sa.or_(*(sa.and_(c.member_id == member_id, c.fiche_id.in_(ids))
-                         for member_id, ids in fiche_ids.items()))
-        return self._records(sa.select(self._t.consents).where(among)
-                             .order_by(c.recorded_at, c.id))
+        groups = list(fiche_ids.items())
+        found: list[ConsentRecord] = []
+        for first in range(0, len(groups), _MEMBERS_A_STATEMENT):
+            among = sa.or_(*(sa.and_(c.member_id == member_id, c.fiche_id.in_(ids)) for
+                             member_id, ids in groups[first:first + _MEMBERS_A_STATEMENT]))
+            found += self._records(sa.select(self._t.consents).where(among)
+                                   .order_by(c.recorded_at, c.id))
+        if len(groups) > _MEMBERS_A_STATEMENT:
+            found.sort(key=lambda record: (record.recorded_at, record.id))
+        return found
 
     def _load(self, consent_id: str) -> ConsentRecord | None:
         # The states read for an unknown id too: an answer's time must not tell another

@@ -30,7 +30,13 @@ _MOVE_COUNTERS_SQLITE = sa.text(
     "FROM json_each(:counts) AS r WHERE feed_positions.member_id = r.key "
     "RETURNING feed_positions.member_id, feed_positions.last_position")
 
-_ROUTING_TOKEN = sa.select(routing_changes.c.token)
+# The rows' count and the token of the highest id, in one statement (one snapshot): on
+# PostgreSQL every write appends a row (migration 0040), on SQLite it updates the one row.
+_ROUTING_TOKEN = sa.select(
+    sa.func.count(),
+    sa.select(routing_changes.c.token).order_by(routing_changes.c.id.desc()).limit(1)
+    .scalar_subquery(),
+).select_from(routing_changes)
 
 PENDING, SENT, DEAD, CANCELLED, FEED = "pending", "sent", "dead", "cancelled", "feed"
 MEMBER_LEFT = "member_left"  # the reason recorded on what a member that left never got
@@ -408,10 +414,12 @@ class Deliveries:
 
     # -- subscriptions --------------------------------------------------------------
 
-    def routing_token(self) -> str:
+    def routing_token(self) -> str | None:
         """The token of the members and subscriptions as committed now: every write to
-        either draws a new one in its transaction (migration 0038)."""
-        return str(self.conn.execute(_ROUTING_TOKEN).scalar_one())
+        either draws a new one in its transaction (migrations 0038, 0040). None when the
+        table holds no token (emptied by hand): nothing then says the network stayed."""
+        count, token = self.conn.execute(_ROUTING_TOKEN).one()
+        return None if token is None else f"{count}:{token}"
 
     def subscriptions(self) -> list[Subscription]:
         query = sa.select(subscriptions).order_by(subscriptions.c.id)

@@ -13,10 +13,13 @@ tuple replaced whole).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 class TokenMemo(Generic[T]):
@@ -24,12 +27,20 @@ class TokenMemo(Generic[T]):
 
     def __init__(self) -> None:
         self._held: tuple[str, T] | None = None
+        self._told_no_token = False
 
-    def get(self, token: str, load: Callable[[], T]) -> T:
+    def get(self, token: str | None, load: Callable[[], T]) -> T:
         """The value for `token`, loaded (and kept) when it is not the one held. The
         caller reads `token` in its transaction before `load` reads the value: a write
         committed in between leaves a value newer than its token, read again next time,
-        never an older one."""
+        never an older one. No token (none stored): loaded every time, said once."""
+        if token is None:
+            self._held = None
+            if not self._told_no_token:
+                self._told_no_token = True
+                log.warning("no change token stored: the value is read again in every "
+                            "transaction until one is")
+            return load()
         held = self._held
         if held is not None and held[0] == token:
             return held[1]

@@ -5,16 +5,23 @@ the building of every member and subscription). Both databases."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+import logging
+import threading
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
 
+from hub.services.delivery.deliveries import routing_network
 from hub.services.delivery.subscriptions import replace_subscriptions
 from hub.services.ingest import processing
+from hub.store.delivery_repository import Deliveries
+from tests.conftest import _drop_pg_database, _fresh_pg_database
 from tests.integration.dedup_world import CCI, COMMUNE, PERSON, PFIL, fiche_of, hub_for, push
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -39,9 +46,9 @@ _WRITES = [
 ]
 
 
-def _token(engine: sa.Engine) -> str:
+def _token(engine: sa.Engine) -> str | None:
     with engine.connect() as conn:
-        return conn.execute(sa.text("SELECT token FROM routing_changes")).scalar_one()
+        return Deliveries(conn, None).routing_token()  # type: ignore[arg-type]
 
 
 def test_every_write_to_members_or_subscriptions_draws_a_new_routing_token(db_engine):
@@ -108,3 +115,94 @@ def test_a_worker_reads_the_members_and_subscriptions_again_only_once_they_chang
             "SELECT d.recipient_id FROM deliveries d JOIN fiches f ON f.id = d.fiche_pk "
             "WHERE f.fiche_id = 'A-3'"))}
     assert recipients == {CCI.member_id, PFIL.member_id}
+
+
+@pytest.fixture
+def pg_engine(postgres_url) -> Iterator[sa.Engine]:
+    url = _fresh_pg_database(postgres_url)
+    engine = sa.create_engine(url)
+    yield engine
+    engine.dispose()
+    _drop_pg_database(url)
+
+
+def _waits_for_a_lock_or_is_done(engine: sa.Engine, pid: int, done: threading.Event) -> bool:
+    with engine.connect() as probe:
+        return done.is_set() or bool(probe.execute(sa.text(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid = :pid "
+            "AND wait_event_type = 'Lock'"), {"pid": pid}).scalar_one())
+
+
+def test_writers_of_members_and_subscriptions_never_wait_on_each_other_for_the_token(
+        pg_engine):
+    """`capactif members load` updates a member, then replaces each member's subscriptions
+    in turn; a subscription PUT of a member it has not reached deletes that member's rows.
+    With one token row both waited on the other (the load on the PUT's rows, the PUT's
+    trigger on the row the load held): a deadlock. Appended token rows wait on no one."""
+    with pg_engine.begin() as conn:
+        for member in ("x", "y"):
+            conn.execute(sa.text(_MEMBER.text.replace("'bge-x'", f"'{member}'")), {"now": _NOW})
+        conn.execute(sa.text(_SUBSCRIPTION.text.replace("'bge-x'", "'y'")),
+                     {"now": _NOW, "criteria": json.dumps({"communes": ["63003"]})})
+    before = _token(pg_engine)
+    load, api = pg_engine.connect(), pg_engine.connect()
+    done, failures = threading.Event(), []
+
+    def put() -> None:
+        try:
+            api.execute(sa.text("DELETE FROM subscriptions WHERE member_id = 'y'"))
+            api.commit()
+        except sa.exc.DBAPIError as exc:
+            failures.append(exc)
+            api.rollback()
+        finally:
+            done.set()
+
+    try:
+        load.execute(sa.text("UPDATE members SET name = 'X' WHERE id = 'x'"))
+        pid = api.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+        api.commit()
+        putting = threading.Thread(target=put)
+        putting.start()
+        wait_until(lambda: _waits_for_a_lock_or_is_done(pg_engine, pid, done), 60,
+                   "the PUT's delete done or waiting")
+        load.execute(sa.text("DELETE FROM subscriptions WHERE member_id = 'y'"))
+        load.commit()
+        putting.join()
+    finally:
+        load.close()
+        api.close()
+    assert failures == []
+    assert _token(pg_engine) not in (None, before)
+
+
+def test_without_a_token_row_the_network_is_read_in_every_transaction(world, caplog):
+    hub, _clock = world
+    with hub.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM routing_changes"))
+    reads = _routing_reads(hub.engine)
+    with caplog.at_level(logging.WARNING, "hub.store.token_memo"):
+        first = _processed_reading(hub, reads, "B-1", "Chassaing")
+        second = _processed_reading(hub, reads, "B-2", "Vernet")
+    assert any("FROM subscriptions" in s for s in first)
+    assert any("FROM subscriptions" in s for s in second)
+    assert caplog.text.count("no change token stored") == 1
+
+
+def test_the_network_a_worker_keeps_holds_no_credential_nor_contact_of_a_member(world):
+    hub, _clock = world
+    with hub.uow() as uow:
+        members, _network, _subscriptions = routing_network(uow)
+    assert members
+    for member in members.values():
+        assert {f.name for f in dataclasses.fields(member)} == {
+            "id", "role", "territory", "webhook_url"}
+
+
+def test_a_writer_of_another_search_path_draws_the_routing_token_too(pg_engine):
+    before = _token(pg_engine)
+    with pg_engine.begin() as conn:
+        schema = conn.execute(sa.text("SELECT current_schema()")).scalar_one()
+        conn.execute(sa.text("SET LOCAL search_path TO ''"))
+        conn.execute(sa.text(f'DELETE FROM "{schema}".subscriptions'))
+    assert _token(pg_engine) not in (None, before)

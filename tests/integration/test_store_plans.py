@@ -276,3 +276,14 @@ def test_on_sqlite_a_batch_s_consents_are_looked_up_by_fiche_not_read_in_the_tab
                                                         parameters)]
     assert not [step for step in plan if step.startswith("SCAN consents")], plan
     assert any("ix_consents_member_fiche" in step for step in plan), plan
+
+
+def test_on_sqlite_the_consents_of_a_batch_naming_1200_members_are_read(sqlite_hub):
+    """An OR term a member: SQLite refuses some 1,000 terms ("Expression tree is too
+    large"), an error the worker retried as an outage, forever. In groups of members."""
+    _many_sqlite_consents(sqlite_hub)
+    wanted = [(f"membre-{n}", "F-1") for n in range(1197)]
+    wanted += [(OWNER, "F-2"), (RECIPIENT, "F-1"), (OWNER, "F-1")]
+    found = sqlite_hub.consents.for_porteur(wanted)
+    assert sorted((r.member_id, r.fiche_id) for r in found) == sorted(wanted[-3:])
+    assert [(r.recorded_at, r.id) for r in found] == sorted((r.recorded_at, r.id) for r in found)

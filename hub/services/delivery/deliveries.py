@@ -105,13 +105,26 @@ def still_covered(hub: Hub, delivery: Delivery, source: FicheSource | None, memb
                                          member_id, role, delivery.purpose)
 
 
-RoutingNetwork = tuple[Mapping[str, Any], Mapping[str, NetworkMember], tuple[Subscription, ...]]
+@dataclasses.dataclass(frozen=True)
+class RoutedMember:
+    """A member as routing and its delivery rows read it: what a worker keeps between its
+    transactions, without the member's credentials (token hashes, keys) or contact."""
+
+    id: str
+    role: str
+    territory: tuple[str, ...]
+    webhook_url: str | None
+
+
+RoutingNetwork = tuple[Mapping[str, RoutedMember], Mapping[str, NetworkMember],
+                       tuple[Subscription, ...]]
 
 
 def routing_network(uow: UnitOfWork) -> RoutingNetwork:
     """The active members by id (one that left receives nothing), as routing sees them,
     and their bounded subscriptions: what a worker keeps while the routing token stays."""
-    members = {m.id: m for m in uow.members.active()}
+    members = {m.id: RoutedMember(m.id, m.role, tuple(m.territory or ()), m.webhook_url)
+               for m in uow.members.active()}
     network = {m.id: NetworkMember(m.id, m.role) for m in members.values()}
     return members, network, tuple(bounded_subscriptions(uow, members))
 
@@ -165,8 +178,8 @@ def delivery_key(hub: Hub, recipient: str, version_id: int, kind: str) -> str:
     return pseudonymise(f"delivery|{recipient}|{version_id}|{kind}", hub.pseudonym_key)[:40]
 
 
-def _delivery_row(hub: Hub, version: ProcessedVersion, recipient: Recipient, member: Any,
-                  now: dt.datetime) -> dict[str, Any] | None:
+def _delivery_row(hub: Hub, version: ProcessedVersion, recipient: Recipient,
+                  member: RoutedMember, now: dt.datetime) -> dict[str, Any] | None:
     disclosure = disclosure_for(hub, version.owner, version.fiche, recipient.member,
                                 recipient.role, recipient.is_referent, now)
     if disclosure is None:
