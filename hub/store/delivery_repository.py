@@ -31,7 +31,7 @@ _MOVE_COUNTERS_SQLITE = sa.text(
     "RETURNING feed_positions.member_id, feed_positions.last_position")
 
 # The rows' count and the token of the highest id, in one statement (one snapshot): on
-# PostgreSQL every write appends a row (migration 0040), on SQLite it updates the one row.
+# PostgreSQL every write appends a row (migration 0041), on SQLite it updates the one row.
 _ROUTING_TOKEN = sa.select(
     sa.func.count(),
     sa.select(routing_changes.c.token).order_by(routing_changes.c.id.desc()).limit(1)
@@ -416,7 +416,7 @@ class Deliveries:
 
     def routing_token(self) -> str | None:
         """The token of the members and subscriptions as committed now: every write to
-        either draws a new one in its transaction (migrations 0038, 0040). None when the
+        either draws a new one in its transaction (migrations 0038, 0041). None when the
         table holds no token (emptied by hand): nothing then says the network stayed."""
         count, token = self.conn.execute(_ROUTING_TOKEN).one()
         return None if token is None else f"{count}:{token}"

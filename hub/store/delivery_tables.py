@@ -21,7 +21,7 @@ subscriptions = sa.Table(
 
 # The token every write to `members` or `subscriptions` draws anew, in its own transaction
 # (triggers of migration 0038): one row updated on SQLite, a row appended on PostgreSQL
-# (migration 0040: no writer waits on another for it); a worker keeps the network it
+# (migration 0041: no writer waits on another for it); a worker keeps the network it
 # routes by while the token stays the same (`hub.store.token_memo`,
 # `Deliveries.routing_token`).
 routing_changes = sa.Table(

@@ -1,6 +1,6 @@
 """`capactif members load` while members replace their subscriptions through the API, real
 processes on PostgreSQL: every write to members or subscriptions draws a routing token
-(migrations 0038, 0040), and with one token row the load (a member updated first, then
+(migrations 0038, 0041), and with one token row the load (a member updated first, then
 each member's subscriptions replaced in turn) and a PUT /v1/subscriptions of a member it
 had not reached yet (its rows deleted, then its trigger waiting on the row the load held)
 waited on each other: DeadlockDetected, the load exiting 1 with nothing kept and the PUT

@@ -13,15 +13,15 @@ when a restored older copy is followed by as many writes as it lacked.
 The function names the table and the sequence in the schema they were made in, whatever
 the writer's search_path. SQLite keeps its one row (its writers are serialised anyway).
 
-Revision ID: 0040
-Revises: 0039
+Revision ID: 0041
+Revises: 0040
 Create Date: 2026-12-06
 """
 
 from alembic import op
 
-revision = "0040"
-down_revision = "0039"
+revision = "0041"
+down_revision = "0040"
 branch_labels = None
 depends_on = None
 
