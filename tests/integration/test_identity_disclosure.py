@@ -77,3 +77,39 @@ def test_a_place_agreeing_besides_the_identity_links_across_members(world):
     push(hub, CCI, fiche_of(CCI, "C-1", {**NAME_AND_BIRTH, "adresse": {
         "ligne": "9 rue du Château", "code_postal": "63600", "commune": "Ambert"}}))
     assert porteur_of(hub, CCI, "C-1") == porteur_of(hub, COMMUNE, "A-1")
+
+
+LYON_JEAN = {**JEAN, "adresse": {"ligne": "4 place Bellecour", "code_postal": "69002",
+                                 "commune": "Lyon"}}
+AMBERT = {"ligne": "9 rue du Château", "code_postal": "63600", "commune": "Ambert"}
+# The CCI's fiches, in order: its own porteur first, then one bridging it to the
+# commune's by a name and a birth date (the reviewer's chains, review 16).
+CHAINS = {
+    "home_then_birth": [{"nom": "Martin", "prenom": "Jean", "adresse": AMBERT},
+                        {**NAME_AND_BIRTH, "adresse": AMBERT}],
+    "town_then_birth": [
+        {"nom": "Martin", "prenom": "Jean", "adresse": {"code_postal": "63600",
+                                                        "commune": "Ambert"}},
+        {**NAME_AND_BIRTH, "adresse": {"code_postal": "63600", "commune": "Ambert"}}],
+    "birth_then_home": [NAME_AND_BIRTH, {"nom": "Martin", "prenom": "Jean", "adresse": AMBERT}],
+}
+
+
+@pytest.mark.parametrize("chain", sorted(CHAINS))
+def test_a_chain_through_the_member_s_own_porteur_never_joins_another_s_on_identity_alone(
+        world, chain):
+    """The move rule (`decision.moved`) and the chain join (`services.matching.chains`)
+    must not carry a link of identity alone past the guard: the CCI's fiches at Ambert
+    never join the commune's porteur at Lyon, whose e-mail and address it never reads."""
+    hub, _clock = world
+    push(hub, COMMUNE, _commune_s_own("V-1", LYON_JEAN))
+    victim = porteur_of(hub, COMMUNE, "V-1")
+    for n, porteur in enumerate(CHAINS[chain], 1):
+        push(hub, CCI, fiche_of(CCI, f"X-{n}", porteur))
+    victim = porteur_of(hub, COMMUNE, "V-1")
+    assert victim not in {porteur_of(hub, CCI, f"X-{n}") for n in range(1, len(CHAINS[chain]) + 1)}
+    fed = str(read_feed(hub, CCI, 0, 100)["deliveries"])
+    assert "jean.martin@exemple.fr" not in fed and "Bellecour" not in fed and victim not in fed
+    items = duplicates.list_review_items(hub, actor="pnr-livradois-forez")["items"]
+    if chain != "birth_then_home":  # there the name and birth date came first: H2's case
+        assert any(IDENTITY_ONLY_KEY in str(item) and victim in str(item) for item in items)

@@ -341,6 +341,8 @@ def compatible(explanation: Explanation, settings: DecisionSettings) -> bool:
 
 # What a person keeps when moving: nothing of these may differ for `moved`.
 OWN_FIELDS = ("prenom", "date_naissance", "courriel", "telephone")
+# Of `OWN_FIELDS`, what names alone do not give: one must agree for `moved`.
+OWN_IDENTIFIERS = ("date_naissance", "courriel", "telephone")
 
 
 def moved_kept(levels: Mapping[str, str | None], settings: DecisionSettings) -> bool:
@@ -357,11 +359,15 @@ def moved(levels: Mapping[str, str | None]) -> bool:
     component stay together (`compatible`) whatever their fields weigh: the model counts
     the move twice (street and town) against names a household shares, and a fiche typed
     without a birth date at the old home split the porteur its links made (measured on
-    `french-households` seed 2: 37 pairs left for review, every one one person). A level
+    `french-households` seed 2: 37 pairs left for review, every one one person). One of
+    the person's own identifiers (`OWN_IDENTIFIERS`: birth date, e-mail, phone) must
+    agree: two "Jean Martin" at two homes and nothing else are namesakes as often as not,
+    and a chain through them would join another member's porteur on names alone. A level
     not known yet (None: `ceilings.Ceilings`) may still agree."""
     return (levels.get("nom", EXACT) in (EXACT, CLOSE, None)
             and levels.get("prenom", EXACT) in (EXACT, CLOSE, None)
             and DIFFERENT not in [levels.get(f) for f in OWN_FIELDS]
+            and any(f in levels and levels[f] in (*AGREEING, None) for f in OWN_IDENTIFIERS)
             and DIFFERENT in (levels.get("adresse"), levels.get("lieu")))
 
 

@@ -3,57 +3,68 @@ or two people sharing a number (twins, a child given a parent's mobile).
 
 A mobile number is a person's own (a household's landline compares `fuzzy`, never
 `exact`: `comparisons.PhoneComparison`), so where the birth date agrees too it lifts the
-first-name veto like an e-mail does (`decision._veto_yields`), but only where the first
-names may still be one written otherwise (`first_names_may_be_one`): alike (a typo, a
-compound's part, names exchanged: `household.first_names_alike`) or one of them initials
-of the other (MM for Marie-Margaux, JR for Jean-René). Anne and Louise born the same day
-with one mobile are twins sharing it as often as not: a coordinator decides.
+first-name veto like an e-mail does (`decision._veto_yields`), but only on a number of
+the French plan read as a mobile (`comparisons.line_kind`: +32, +41 or 08 numbers are
+nobody's own as far as the hub can tell), no contact plainly different (two personal
+e-mails are two people), and first names that are one written otherwise
+(`first_names_may_be_one`): a compound's part (Sophie for Anne-Sophie) or real initials
+(MM for Marie-Margaux), never a first name in use (`first_names`, the model's table of
+first names: Jo, JP, Tom). Twins are named alike as often as not (Tom / Tim, Lucas /
+Louis, Théo / Timéo): names merely alike never lift the veto, a coordinator decides.
 
 Example:
     >>> from hub.domain.matching.record import normalise_record
-    >>> alexandre = normalise_record({"prenom": "Alexandre"}, "a")
-    >>> first_names_may_be_one(normalise_record({"prenom": "Aalex"}, "b"), alexandre)
+    >>> sophie = normalise_record({"prenom": "Anne-Sophie"}, "a")
+    >>> first_names_may_be_one(normalise_record({"prenom": "Sophie"}, "b"), sophie)
     True
-    >>> first_names_may_be_one(normalise_record({"prenom": "Louise"}, "c"),
-    ...                        normalise_record({"prenom": "Anne"}, "d"))
+    >>> first_names_may_be_one(normalise_record({"prenom": "Tom"}, "c"),
+    ...                        normalise_record({"prenom": "Tim"}, "d"))
     False
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 
-from hub.domain.matching.comparisons import AGREEING, DIFFERENT, EXACT
-from hub.domain.matching.household import first_names_alike
+from hub.domain.matching.comparisons import AGREEING, DIFFERENT, EXACT, line_kind
+from hub.domain.matching.first_names import feminine_compound, feminine_form
 from hub.domain.matching.record import NormalisedRecord
 
-# A first name this short is read as initials (MM, JR, A).
-INITIALS_LENGTH = 2
+# Contacts: any of them plainly different and the mobile lifts nothing.
+_CONTACTS = ("courriel", "telephone")
 
 
 def shared_mobile(levels: Mapping[str, str | None]) -> bool:
-    """First names plainly different, one mobile on both sides and the birth date
-    agreeing: whether the mobile lifts the first-name veto depends on the first names
-    (`first_names_may_be_one`), read on the records."""
+    """First names plainly different, one phone on both sides, no contact plainly
+    different and the birth date agreeing: whether the mobile lifts the first-name veto
+    depends on the number and the first names (`mobile_lifts`), read on the records."""
     return (levels.get("prenom") == DIFFERENT and levels.get("telephone") == EXACT
+            and not any(levels.get(f) == DIFFERENT for f in _CONTACTS)
             and levels.get("date_naissance") in AGREEING)
 
 
-def first_names_may_be_one(a: NormalisedRecord, b: NormalisedRecord) -> bool:
-    """Alike (`household.first_names_alike`: not a feminine form, Louis / Louise), or one
-    written as initials (`INITIALS_LENGTH` letters or fewer) whose first letter is the
-    other's first letter."""
-    return first_names_alike(a, b) or _initials_of(a, b) or _initials_of(b, a)
+def first_names_may_be_one(a: NormalisedRecord, b: NormalisedRecord,
+                           first_names: Container[str] = ()) -> bool:
+    """A part of a compound shared (Anne-Sophie / Sophie; not a feminine form), or one
+    side the other's initials (all its parts') and no first name of `first_names`."""
+    x, y = a.prenom or "", b.prenom or ""
+    if not (x and y) or feminine_form(x, y) or feminine_compound(a.prenom_tokens,
+                                                                 b.prenom_tokens):
+        return False
+    return (bool(set(a.prenom_tokens) & set(b.prenom_tokens))
+            or _initials_of(a, b, first_names) or _initials_of(b, a, first_names))
 
 
-def _initials_of(short: NormalisedRecord, full: NormalisedRecord) -> bool:
-    x, y = short.prenom or "", full.prenom or ""
-    return 0 < len(x) <= INITIALS_LENGTH < len(y) and x[0] == y[0]
+def _initials_of(short: NormalisedRecord, full: NormalisedRecord,
+                 first_names: Container[str]) -> bool:
+    x = short.prenom or ""
+    return (x == full.prenom_initials and len(x) < len(full.prenom or "")
+            and x not in first_names)
 
 
 def mobile_lifts(levels: Mapping[str, str | None], a: NormalisedRecord,
-                 b: NormalisedRecord) -> bool:
-    """The pair's mobile may lift the first-name veto (`shared_mobile` and
-    `first_names_may_be_one`)."""
-    return shared_mobile(levels) and first_names_may_be_one(a, b)
-
+                 b: NormalisedRecord, first_names: Container[str] = ()) -> bool:
+    """The pair's mobile may lift the first-name veto (`shared_mobile`, a mobile's number
+    and `first_names_may_be_one`)."""
+    return (shared_mobile(levels) and line_kind(a.telephone or "")[1] == "mobile"
+            and first_names_may_be_one(a, b, first_names))

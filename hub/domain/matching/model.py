@@ -204,6 +204,8 @@ class Explanation:
             lines.append(NOTHING_PERSONAL_FR)
         if self.identity_only:
             lines.append(IDENTITY_ONLY_FR)
+        if self.mobile_names_alike:
+            lines.append(MOBILE_LIFTS_FR)
         lines.append(f"total : {points_fr(self.total_weight)} soit une probabilité de "
                      f"{percent_fr(self.probability, 2, certain=certain)}")
         return lines
@@ -253,6 +255,10 @@ NOTHING_PERSONAL_FR = ("rien de personnel comparé : ni le prénom ni la date de
 IDENTITY_ONLY_KEY = "identite_seule_a_verifier"
 # One mobile under first names that may be one (`Explanation.mobile_names_alike`): its key.
 MOBILE_NAMES_KEY = "meme_mobile_prenoms_proches"
+MOBILE_LIFTS_FR = ("même mobile : le prénom diffère, mais un même numéro de mobile et la même "
+                   "date de naissance concordent, et l'un des prénoms est une partie ou les "
+                   "initiales de l'autre, et aucun courriel ni téléphone ne diffère : le "
+                   "prénom différent n'empêche pas le lien")
 IDENTITY_ONLY_FR = ("identité seule : nom, prénom et date de naissance concordent, mais ni "
                     "adresse, ni commune, ni courriel, ni téléphone ; le porteur n'a encore "
                     "aucune fiche de ce membre, et le lien lui montrerait les données d'un "
@@ -487,7 +493,8 @@ class MatchModel:
             a, b if written is None else written, self.tf.get("prenom", {}))
         alone = self.decision.household_apart and nothing_personal(named) and not any(
             named.get(field) in AGREEING for field in self.decision.personal_fields)
-        mobile = mobile_lifts(named, a, b if written is None else written)
+        mobile = mobile_lifts(named, a, b if written is None else written,
+                              self.tf.get("prenom", {}))
         return Explanation(self.prior_weight, tuple(terms), total, probability_of(total),
                            verdict == APART or (verdict == UNSURE and not one), one, verdict,
                            alone, mobile_names_alike=mobile)

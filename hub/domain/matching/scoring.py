@@ -134,7 +134,7 @@ class PatternScorer:
         verdict = household_verdict(named) if self.decision.household_apart else None
         return self._facts(levels, *resolve(named, verdict, left, right,
                                             self.model.tf.get("prenom", {})),
-                           mobile_lifts(named, left, right))
+                           mobile_lifts(named, left, right, self.model.tf.get("prenom", {})))
 
     def _named(self, levels: Pattern) -> dict[str, str]:
         return {c.field: level for c, level in zip(self.model.comparisons, levels, strict=True)}

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from hub.bootstrap import Hub
 from hub.domain import actors
 from hub.domain.matching.chains import may_be_one
+from hub.domain.matching.model import IDENTITY_ONLY_KEY
 from hub.errors import StoreUnavailable
 from hub.services.audit import trail as audit
 from hub.services.matching import merges
@@ -73,7 +74,8 @@ def _join(hub: Hub, item_id: int) -> bool:
         if not uow.porteurs.lock_moves_within(JOIN_LOCK_WAIT_MS):
             return False
         item = uow.matching.review_item(item_id)
-        if item is None or item.status != "open" or item.porteur_id == item.candidate_porteur_id:
+        if item is None or item.status != "open" or item.porteur_id == item.candidate_porteur_id \
+                or _identity_only(item.explanation):
             return False
         sides = [item.porteur_id, item.candidate_porteur_id]
         fiches = uow.matching.fiches_of(sides)
@@ -96,3 +98,10 @@ def _join(hub: Hub, item_id: int) -> bool:
     if change.notified:
         hub.publisher.request_dispatch_safely()
     return True
+
+
+def _identity_only(explanation: object) -> bool:
+    """An item the worker flagged `identite_seule_a_verifier` (`OnlineMatcher._exposed`):
+    joining it would disclose one member's porteur to another on a name and a birth date;
+    a coordinator decides."""
+    return isinstance(explanation, dict) and explanation.get(IDENTITY_ONLY_KEY) is True

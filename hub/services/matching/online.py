@@ -345,25 +345,28 @@ class OnlineMatcher:
         One linking porteurs that may not be one person together is linked to the best it
         fits, as the batch's complete linkage does, unless it could be either (`_best_fit`),
         with a review item against each other one. A link of identity alone to a porteur
-        none of whose fiches is `member_id`'s (`_discloses`) is a review item instead."""
+        none of whose fiches is `member_id`'s (`_discloses`) is a review item instead, and
+        so is every porteur it would join or link reached so (`_exposed`): no chain
+        through the member's own porteur joins another member's on a name and a birth
+        date."""
         digests = self.digests(identity)
         batch = self._batch_for(digests)
         rows = batch.candidates(digests, skip_fiche=fiche_pk)
         decision = self._decide(identity, rows)
         asked = decision if decision.kind == "review" else None
-        if self._to_join(identity, decision, rows):
+        guarded = self._exposed(identity, decision, rows, member_id)
+        if not guarded and self._to_join(identity, decision, rows):
             self.chains.append(fiche_pk)
             asked = dataclasses.replace(decision, porteur_id=None)  # the others only
             decision = dataclasses.replace(decision, kind="link", conflicts=())
         elif best := self._best_fit(identity, decision, rows):
             asked, decision = best
-        guarded: frozenset[str] = frozenset()
         if decision.porteur_id is not None and self._discloses(decision, member_id):
             if self.chains and self.chains[-1] == fiche_pk:
                 self.chains.pop()  # nothing linked, nothing to join
             others = () if asked is None else tuple(
                 p for p in (asked.porteur_id, *asked.conflicts) if p and p != decision.porteur_id)
-            guarded = frozenset({decision.porteur_id})
+            guarded |= {decision.porteur_id}
             decision = asked = Decision("review", decision.porteur_id, decision.score,
                                         decision.explanation, others)
         if decision.kind == "link" and decision.porteur_id and decision.explanation:
@@ -387,6 +390,26 @@ class OnlineMatcher:
                                                    now, guarded))
         return Resolution(porteur_id, method, created)
 
+    def _exposed(self, identity: Mapping[str, Any], decision: Decision, rows: list[Any],
+                 member_id: str | None) -> frozenset[str]:
+        """The porteurs of a decision (its best and its conflicts: those it would link or
+        join) that `member_id` holds no fiche of and that the record reaches with identity
+        alone (`decision.identity_alone`, its closest fiche of each): each a review item
+        flagged `identite_seule_a_verifier`, never joined."""
+        if member_id is None or decision.kind != "review":
+            return frozenset()
+        record = self._record(identity)
+        return frozenset(
+            p for p in (decision.porteur_id, *decision.conflicts)
+            if p is not None and identity_alone(self._closest(record, rows, p)[0],
+                                                self.model.decision)
+            and not self._holds(member_id, p))
+
+    def _holds(self, member_id: str, porteur_id: str) -> bool:
+        """Whether one of the porteur's fiches (stored or of this batch) is the member's."""
+        return member_id in self._members.get(porteur_id, ()) or any(
+            f.member_id == member_id for f in self.uow.fiches.of_porteur(porteur_id))
+
     def _discloses(self, decision: Decision, member_id: str | None) -> bool:
         """A link of identity alone (`decision.identity_alone`: names and birth date, no
         place nor contact agreeing) to a porteur none of whose fiches is `member_id`'s:
@@ -396,10 +419,7 @@ class OnlineMatcher:
                 or decision.explanation is None
                 or not identity_alone(decision.explanation, self.model.decision)):
             return False
-        if member_id in self._members.get(decision.porteur_id, ()):
-            return False
-        return all(f.member_id != member_id
-                   for f in self.uow.fiches.of_porteur(decision.porteur_id))
+        return not self._holds(member_id, decision.porteur_id)
 
     def _best_fit(self, identity: Mapping[str, Any], decision: Decision,
                   rows: list[Any]) -> tuple[Decision, Decision] | None:
