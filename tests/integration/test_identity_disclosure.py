@@ -113,3 +113,41 @@ def test_a_chain_through_the_member_s_own_porteur_never_joins_another_s_on_ident
     items = duplicates.list_review_items(hub, actor="pnr-livradois-forez")["items"]
     if chain != "birth_then_home":  # there the name and birth date came first: H2's case
         assert any(IDENTITY_ONLY_KEY in str(item) and victim in str(item) for item in items)
+
+
+@pytest.fixture
+def shipped(db_url, tmp_path):
+    """The shipped model as it is: no identity rule, the probability alone decides."""
+    assert not default_model().decision.identity_link
+    yield from hub_for(db_url, tmp_path)
+
+
+KERBIRIOU = {"nom": "Kerbiriou", "prenom": "Maëlys", "date_naissance": "1980-06-01",
+             "courriel": "maelys.k@exemple.fr", "telephone": "06 98 76 54 32",
+             "adresse": {"ligne": "4 place Bellecour", "code_postal": "69002",
+                         "commune": "Lyon"}}
+
+
+@pytest.mark.parametrize("guess", [
+    {"nom": "Kerbiriou", "prenom": "Maëlys", "date_naissance": "1980-06-01"},
+    {"nom": "Kerbiriou", "prenom": "Maëlys", "date_naissance": "1980-06-01",
+     "adresse": {"ligne": "2 rue du Pont", "code_postal": "63600", "commune": "Ambert"}},
+], ids=["name_and_birth", "and_another_home"])
+def test_on_the_shipped_model_a_rare_name_and_a_birth_date_never_disclose(shipped, guess):
+    """The probability alone links a rare surname and first name with one birth date
+    (0.99 and more, whatever the places): the CCI's agent, guessing them, followed the
+    commune's porteur and read its e-mail, phone and address."""
+    hub, _clock = shipped
+    push(hub, COMMUNE, _commune_s_own("K-1", KERBIRIOU))
+    push(hub, CCI, fiche_of(CCI, "G-1", guess))
+    victim = porteur_of(hub, COMMUNE, "K-1")
+    assert porteur_of(hub, CCI, "G-1") != victim
+    version_2 = _commune_s_own("K-1", KERBIRIOU)
+    version_2["version"] = 2
+    push(hub, COMMUNE, version_2)
+    fed = read_feed(hub, CCI, 0, 100)["deliveries"]
+    assert all(d.get("porteur_id") != victim for d in fed)
+    assert "maelys.k@exemple.fr" not in str(fed) and "Bellecour" not in str(fed)
+    [item] = duplicates.list_review_items(hub, actor="pnr-livradois-forez")["items"]
+    assert victim in [side["porteur_id"] for side in item["cotes"]]
+    assert IDENTITY_ONLY_KEY in str(item)

@@ -457,16 +457,14 @@ def identity_links(explanation: Explanation, settings: DecisionSettings) -> bool
 PLACE_AND_CONTACT = ("adresse", "lieu", "courriel", "telephone")
 
 
-def identity_alone(explanation: Explanation, settings: DecisionSettings) -> bool:
-    """The pair links by the identity rule only (`identity_links`; the probability alone
-    would not link it) and no place nor contact agrees (`PLACE_AND_CONTACT`): surname,
-    first name and birth date are all the two records share. Online, such a link to a
-    porteur none of whose fiches is the member's own goes to a coordinator
+def identity_alone(explanation: Explanation) -> bool:
+    """No place nor contact agrees (`PLACE_AND_CONTACT`): whatever makes the pair link,
+    the identity rule or the probability alone (the shipped model links a rare surname and
+    first name with one birth date at 0.99 and more, whatever the places), surname, first
+    name and birth date, which anyone may guess, are all the two records share. Online,
+    such a link to a porteur none of whose fiches is the member's own goes to a coordinator
     (`online.OnlineMatcher.resolve_new`): it would show one member another's data."""
-    if not identity_links(explanation, settings) or any(
-            explanation.level_of(f) in AGREEING for f in PLACE_AND_CONTACT):
-        return False
-    return pair_kind(explanation, dataclasses.replace(settings, identity_link=False)) != "link"
+    return not any(explanation.level_of(f) in AGREEING for f in PLACE_AND_CONTACT)
 
 
 def pair_kind(explanation: Explanation, settings: DecisionSettings) -> Kind:

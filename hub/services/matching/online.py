@@ -401,8 +401,7 @@ class OnlineMatcher:
         record = self._record(identity)
         return frozenset(
             p for p in (decision.porteur_id, *decision.conflicts)
-            if p is not None and identity_alone(self._closest(record, rows, p)[0],
-                                                self.model.decision)
+            if p is not None and identity_alone(self._closest(record, rows, p)[0])
             and not self._holds(member_id, p))
 
     def _holds(self, member_id: str, porteur_id: str) -> bool:
@@ -417,7 +416,7 @@ class OnlineMatcher:
         a name and a birth date. Within one member's fiches it links (nothing disclosed)."""
         if (member_id is None or decision.kind != "link" or decision.porteur_id is None
                 or decision.explanation is None
-                or not identity_alone(decision.explanation, self.model.decision)):
+                or not identity_alone(decision.explanation)):
             return False
         return not self._holds(member_id, decision.porteur_id)
 

@@ -234,19 +234,28 @@ def test_a_link_of_identity_alone_held_online_says_so_in_its_explanation_and_con
     assert IDENTITY_ONLY_KEY not in trained.score(second, first).to_dict()
 
 
-def test_identity_alone_is_the_rule_s_link_with_no_place_nor_contact_agreeing():
-    from hub.domain.matching.decision import identity_alone
+def test_identity_alone_is_a_pair_with_no_place_nor_contact_agreeing_whatever_links_it():
+    """Whether the identity rule or the probability links it: the shipped model (no rule)
+    links a rarer name with one birth date on those alone, which anyone may guess."""
+    from hub.domain.matching.decision import identity_alone, pair_kind
 
     trained = _with_rule(default_model())
     jean = {"nom": "Martin", "prenom": "Jean", "date_naissance": "1980-06-01"}
     full = {**jean, "courriel": "jean.martin@example.org", "adresse_ligne": "4 rue Haute",
             "code_postal": "63600", "commune": "Ambert"}
 
-    def alone(a: dict[str, str], b: dict[str, str]) -> bool:
-        explanation = trained.score(normalise_record(b, "b"), normalise_record(a, "a"))
-        return identity_alone(explanation, trained.decision)
+    def alone(a: dict[str, str], b: dict[str, str], model=trained) -> bool:
+        return identity_alone(model.score(normalise_record(b, "b"), normalise_record(a, "a")))
 
     assert alone(full, jean)
     assert not alone(full, {**jean, "code_postal": "63600", "commune": "Ambert"})
     assert not alone(full, {**jean, "courriel": "jean.martin@example.org"})
-    assert not alone(full, full)  # the probability links it: no rule needed
+    assert not alone(full, full)
+    shipped = default_model()
+    assert not shipped.decision.identity_link
+    rare = {"nom": "Kerbiriou", "prenom": "Maëlys", "date_naissance": "1980-06-01"}
+    rare_full = {**rare, "courriel": "mk@example.org", "adresse_ligne": "4 place Bellecour",
+                 "code_postal": "69002", "commune": "Lyon"}
+    probability_link = shipped.score(normalise_record(rare, "b"), normalise_record(rare_full, "a"))
+    assert pair_kind(probability_link, shipped.decision) == "link"
+    assert alone(rare_full, rare, shipped)
