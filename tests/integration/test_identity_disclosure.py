@@ -14,6 +14,7 @@ import pytest
 from hub.domain.matching import default_model
 from hub.domain.matching.model import IDENTITY_ONLY_KEY, NAMESAKE_SHARE
 from hub.services.delivery.feed import read_feed
+from hub.services.ingest import processing
 from hub.services.matching import duplicates
 from tests.integration.dedup_world import CCI, COMMUNE, fiche_of, hub_for, porteur_of, push
 
@@ -151,3 +152,65 @@ def test_on_the_shipped_model_a_rare_name_and_a_birth_date_never_disclose(shippe
     [item] = duplicates.list_review_items(hub, actor="pnr-livradois-forez")["items"]
     assert victim in [side["porteur_id"] for side in item["cotes"]]
     assert IDENTITY_ONLY_KEY in str(item)
+
+
+@pytest.mark.parametrize("guess", [
+    {"nom": "Kerbiriou", "prenom": "Maëlys", "date_naissance": "1980-06-01"},
+    {"nom": "Kerbiriou", "prenom": "Maëlys", "date_naissance": "1980-06-01",
+     "adresse": {"ligne": "2 rue du Pont", "code_postal": "63600", "commune": "Ambert"}},
+], ids=["name_and_birth", "and_another_home"])
+def test_a_new_version_reaching_another_member_s_porteur_on_identity_alone_is_flagged(
+        shipped, guess):
+    """A fiche's new version (`OnlineMatcher.refresh`) opens its review items by the rule a
+    new fiche's follow (`decision.identity_alone`): the CCI's fiche, first of someone else,
+    now names the commune's porteur by a name and a birth date alone; the item says so, so
+    that a coordinator's « same » is not given on what anyone may guess, and nothing links."""
+    hub, _clock = shipped
+    push(hub, COMMUNE, _commune_s_own("K-1", KERBIRIOU))
+    victim = porteur_of(hub, COMMUNE, "K-1")
+    push(hub, CCI, fiche_of(CCI, "G-1", {"nom": "Durand", "prenom": "Paul",
+                                         "date_naissance": "1975-02-03"}))
+    assert duplicates.list_review_items(hub, actor="pnr-livradois-forez")["items"] == []
+    push(hub, CCI, fiche_of(CCI, "G-1", guess, version=2))
+    assert porteur_of(hub, CCI, "G-1") != victim
+    fed = read_feed(hub, CCI, 0, 100)["deliveries"]
+    assert all(d.get("porteur_id") != victim for d in fed)
+    assert "maelys.k@exemple.fr" not in str(fed) and "Bellecour" not in str(fed)
+    [item] = duplicates.list_review_items(hub, actor="pnr-livradois-forez")["items"]
+    assert [side["porteur_id"] for side in item["cotes"]] == [porteur_of(hub, CCI, "G-1"), victim]
+    assert IDENTITY_ONLY_KEY in str(item)
+
+
+KERBRAT = {"nom": "Kerbrat", "prenom": "Anne"}
+FOCH = {"ligne": "9 avenue Foch", "code_postal": "15000", "commune": "Aurillac"}
+
+
+def test_a_chain_join_refuses_an_item_of_its_fiche_flagged_identity_alone(shipped):
+    """The chain join (`services.matching.chains`) decides every open item of a fiche that
+    linked two porteurs, those its later version opened in the same transaction too: the
+    CCI's fiche joins its two porteurs of Anne Kerbrat (e-mail; phone and home), and its
+    second version, processed with the first, names the commune's Anne Kerbrat by her
+    name and birth date alone. Every fiche of the three may be one person, so only the
+    item's flag keeps the join from giving the CCI the commune's porteur."""
+    hub, _clock = shipped
+    push(hub, CCI, fiche_of(CCI, "A-1", {**KERBRAT, "courriel": "anne.kerbrat@exemple.fr"}))
+    push(hub, CCI, fiche_of(CCI, "B-1", {**KERBRAT, "telephone": "06 11 22 33 44",
+                                         "adresse": FOCH}))
+    push(hub, COMMUNE, _commune_s_own("V-1", {**KERBRAT, "date_naissance": "1980-05-12"}))
+    victim = porteur_of(hub, COMMUNE, "V-1")
+    assert len({porteur_of(hub, CCI, "A-1"), porteur_of(hub, CCI, "B-1"), victim}) == 3
+    assert duplicates.list_review_items(hub, actor="pnr-livradois-forez")["items"] == []
+    first = push(hub, CCI, fiche_of(CCI, "X-1", {**KERBRAT, "courriel": "anne.kerbrat@exemple.fr",
+                                                 "telephone": "06 11 22 33 44",
+                                                 "adresse": FOCH}), process=False)
+    second = push(hub, CCI, fiche_of(CCI, "X-1", {**KERBRAT, "date_naissance": "1980-05-12",
+                                                  "courriel": "anne.kerbrat@exemple.fr"},
+                                     version=2), process=False)
+    processing.process_outbox(hub, first + second)  # one transaction: both versions
+    joined = porteur_of(hub, CCI, "X-1")
+    assert porteur_of(hub, CCI, "A-1") == porteur_of(hub, CCI, "B-1") == joined  # the chain
+    assert porteur_of(hub, COMMUNE, "V-1") == victim != joined
+    assert victim not in str(read_feed(hub, CCI, 0, 100)["deliveries"])
+    [item] = duplicates.list_review_items(hub, actor="pnr-livradois-forez")["items"]
+    assert [side["porteur_id"] for side in item["cotes"]] == [joined, victim]
+    assert item["statut"] == "open" and IDENTITY_ONLY_KEY in str(item)

@@ -192,7 +192,7 @@ def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt
             fiche["porteur_id"] = resolution.porteur_id
             created += resolution.created
         elif row.version > fiche["processed_version"]:
-            matcher.refresh(row.fiche_pk, fiche["porteur_id"], identity, now)
+            matcher.refresh(row.fiche_pk, fiche["porteur_id"], identity, now, row.member_id)
         if row.version <= fiche["processed_version"]:
             continue  # an older version arriving late: the newer one was already shared
         processed.append(ProcessedVersion(

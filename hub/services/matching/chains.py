@@ -101,7 +101,9 @@ def _join(hub: Hub, item_id: int) -> bool:
 
 
 def _identity_only(explanation: object) -> bool:
-    """An item the worker flagged `identite_seule_a_verifier` (`OnlineMatcher._exposed`):
+    """An item the worker flagged `identite_seule_a_verifier` (`OnlineMatcher._unknown_to`):
     joining it would disclose one member's porteur to another on a name and a birth date;
-    a coordinator decides."""
+    a coordinator decides. A chained fiche's own items are never flagged, but a later
+    version of it processed in the same transaction opens its items (`refresh`) before
+    the join reads them all."""
     return isinstance(explanation, dict) and explanation.get(IDENTITY_ONLY_KEY) is True

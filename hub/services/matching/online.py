@@ -366,7 +366,6 @@ class OnlineMatcher:
                 self.chains.pop()  # nothing linked, nothing to join
             others = () if asked is None else tuple(
                 p for p in (asked.porteur_id, *asked.conflicts) if p and p != decision.porteur_id)
-            guarded |= {decision.porteur_id}
             decision = asked = Decision("review", decision.porteur_id, decision.score,
                                         decision.explanation, others)
         if decision.kind == "link" and decision.porteur_id and decision.explanation:
@@ -387,7 +386,7 @@ class OnlineMatcher:
             self._members.setdefault(porteur_id, set()).add(member_id)
         if asked is not None:
             self._reviews.extend(self._review_rows(fiche_pk, porteur_id, identity, rows, asked,
-                                                   now, guarded))
+                                                   now, member_id))
         return Resolution(porteur_id, method, created)
 
     def _exposed(self, identity: Mapping[str, Any], decision: Decision, rows: list[Any],
@@ -399,10 +398,17 @@ class OnlineMatcher:
         if member_id is None or decision.kind != "review":
             return frozenset()
         record = self._record(identity)
-        return frozenset(
-            p for p in (decision.porteur_id, *decision.conflicts)
-            if p is not None and identity_alone(self._closest(record, rows, p)[0])
-            and not self._holds(member_id, p))
+        return frozenset(p for p in (decision.porteur_id, *decision.conflicts)
+                         if p is not None and self._unknown_to(
+                             member_id, p, self._closest(record, rows, p)[0]))
+
+    def _unknown_to(self, member_id: str | None, porteur_id: str,
+                    explanation: Explanation) -> bool:
+        """The pair shares names and a birth date alone (`decision.identity_alone`) and the
+        porteur holds no fiche of `member_id`: whatever path opens its review item (a new
+        fiche, a new version), the item is flagged `identite_seule_a_verifier`, never joined."""
+        return member_id is not None and identity_alone(explanation) \
+            and not self._holds(member_id, porteur_id)
 
     def _holds(self, member_id: str, porteur_id: str) -> bool:
         """Whether one of the porteur's fiches (stored or of this batch) is the member's."""
@@ -492,10 +498,12 @@ class OnlineMatcher:
                 if not judged.get(r["fiche_pk"], set()) & set(fiches[r["candidate_porteur_id"]])]
 
     def refresh(self, fiche_pk: int, porteur_id: str, identity: dict[str, Any],
-                now: dt.datetime) -> tuple[int, ...]:
+                now: dt.datetime, member_id: str | None) -> tuple[int, ...]:
         """A new version: re-index if the identity changed, and re-match. An update never
         moves a fiche by itself; a likely match opens a review item, unless the pair was
-        already judged different or is already waiting in the queue."""
+        already judged different or is already waiting in the queue; one reaching a
+        porteur none of `member_id`'s fiches with identity alone is flagged so
+        (`_unknown_to`), as a new fiche's is."""
         self.flush()  # it reads the store: the batch's earlier fiches must be there
         if self.uow.matching.identity_of(fiche_pk) == identity:
             return ()
@@ -505,7 +513,7 @@ class OnlineMatcher:
                                 self._record(identity), now)
         if decision.kind == "new":
             return ()
-        return self._open_items(fiche_pk, porteur_id, identity, rows, decision, now)
+        return self._open_items(fiche_pk, porteur_id, identity, rows, decision, now, member_id)
 
     def _decide(self, identity: Mapping[str, Any], rows: list[Any]) -> Decision:
         """Link, review or new; a new porteur without its closest pair, which nothing
@@ -513,23 +521,26 @@ class OnlineMatcher:
         return self.model.pattern_scorer.match_one(self._record(identity), rows, best_new=False)
 
     def _open_items(self, fiche_pk: int, porteur_id: str, identity: Mapping[str, Any],
-                    rows: list[Any], decision: Decision, now: dt.datetime) -> tuple[int, ...]:
+                    rows: list[Any], decision: Decision, now: dt.datetime,
+                    member_id: str | None) -> tuple[int, ...]:
         return tuple(self.uow.matching.open_review(row) for row in self._review_rows(
-            fiche_pk, porteur_id, identity, rows, decision, now)
+            fiche_pk, porteur_id, identity, rows, decision, now, member_id)
             if not self._already_known(porteur_id, row["candidate_porteur_id"]))
 
     def _review_rows(self, fiche_pk: int, porteur_id: str, identity: Mapping[str, Any],
                      rows: list[Any], decision: Decision, now: dt.datetime,
-                     guarded: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
-        """One review item per likely porteur, against its closest fiche; a porteur of
-        `guarded` is one a link of identity alone would have disclosed (`_discloses`)."""
+                     member_id: str | None) -> list[dict[str, Any]]:
+        """One review item per likely porteur, against its closest fiche, flagged where a
+        link would rest on identity alone across members (`_unknown_to`: the best porteur
+        `_discloses` held back, those `_exposed` keeps from a join, those a new version
+        reaches)."""
         record = self._record(identity)
         items = []
         for candidate in (decision.porteur_id, *decision.conflicts):
             if candidate is None:
                 continue
             explanation, best = self._closest(record, rows, candidate)
-            if candidate in guarded:
+            if self._unknown_to(member_id, candidate, explanation):
                 explanation = dataclasses.replace(explanation, identity_only=True)
             items.append({
                 "fiche_pk": fiche_pk, "porteur_id": porteur_id,
