@@ -13,8 +13,8 @@ import pytest
 from capactif_demo.processes import running, start_worker
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.store.ops_repository import OpsQueries
 from tests.integration import embedded_hub
+from tests.integration.heartbeats import beating_pids, heartbeat_kinds
 from tests.integration.scale import scale_store, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -37,16 +37,6 @@ def store(request, tmp_path):
             hub.close()
 
 
-def _beat_pids(hub) -> set[int]:
-    with hub.engine.connect() as conn:
-        return {beat.pid for beat in OpsQueries(conn).heartbeats() if beat.kind == "beat"}
-
-
-def _kinds(hub) -> list[str]:
-    with hub.engine.connect() as conn:
-        return sorted(beat.kind for beat in OpsQueries(conn).heartbeats())
-
-
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -60,19 +50,19 @@ def test_a_killed_beat_is_started_again_and_stopped_with_its_worker(store, tmp_p
     env = {**env, "HUB_HEARTBEAT_INTERVAL_S": "1"}
     worker = start_worker(env, tmp_path / "logs")
     with running([worker]):
-        wait_until(lambda: _beat_pids(hub) or not worker.alive, 90, "the beat beating")
-        (first,) = _beat_pids(hub)
+        wait_until(lambda: beating_pids(hub, "beat") or not worker.alive, 90, "the beat beating")
+        (first,) = beating_pids(hub, "beat")
         os.kill(first, signal.SIGKILL)
-        wait_until(lambda: _beat_pids(hub) - {first} or not worker.alive, 60,
+        wait_until(lambda: beating_pids(hub, "beat") - {first} or not worker.alive, 60,
                    "a new beat beating")
         assert worker.alive, worker.tail()
-        (second,) = _beat_pids(hub) - {first}
+        (second,) = beating_pids(hub, "beat") - {first}
         assert _alive(second) and second != first
         assert "the embedded beat stopped" in worker.tail()
         worker.popen.send_signal(signal.SIGTERM)
         worker.popen.wait(timeout=60)
         wait_until(lambda: not _alive(second), 60, "the new beat stopped with its worker")
-        assert second not in _beat_pids(hub)  # its row withdrawn at its clean stop
+        assert second not in beating_pids(hub, "beat")  # its row withdrawn at its clean stop
 
 
 def test_a_clean_stop_of_the_process_group_starts_no_new_beat(embedded, tmp_path):
@@ -86,8 +76,8 @@ def test_a_clean_stop_of_the_process_group_starts_no_new_beat(embedded, tmp_path
         with running([worker]):
             # Started through (its `worker_ready` row too): a stop in the midst of Celery's
             # start-up is another matter (a CI run saw one outlast 60 s).
-            wait_until(lambda w=worker: _kinds(hub) == ["beat", "worker"] or not w.alive, 90,
-                       "the worker and its beat beating")
+            wait_until(lambda w=worker: heartbeat_kinds(hub) == ["beat", "worker"]
+                       or not w.alive, 90, "the worker and its beat beating")
             os.killpg(worker.popen.pid, signal.SIGTERM)
             worker.popen.wait(timeout=60)
             assert "started again" not in worker.tail(), worker.tail()

@@ -13,18 +13,13 @@ import pytest
 import requests
 
 from capactif_demo.processes import free_port, running, start_api, start_worker
-from hub.store.ops_repository import OpsQueries
 from tests.integration import embedded_hub
+from tests.integration.heartbeats import heartbeat_kinds
 from tests.integration.scale import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 embedded = embedded_hub.embedded  # the fixture
-
-
-def _kinds(hub) -> list[str]:
-    with hub.engine.connect() as conn:
-        return sorted(beat.kind for beat in OpsQueries(conn).heartbeats())
 
 
 def _health(port: int) -> tuple[int, str]:
@@ -48,12 +43,12 @@ def test_a_worker_stopped_cleanly_leaves_no_beat_row_and_healthz_ok(embedded, tm
     with running([start_api({**env, "HUB_PORT": str(port)}, tmp_path / "logs", port)]):
         worker = start_worker(env, tmp_path / "logs")
         with running([worker]):
-            wait_until(lambda: _kinds(hub) == ["beat", "worker"] or not worker.alive, 90,
-                       "the worker and its beat beating")
+            wait_until(lambda: heartbeat_kinds(hub) == ["beat", "worker"] or not worker.alive,
+                       90, "the worker and its beat beating")
             assert _health(port) == (200, "ok")
             signal_to(worker.popen.pid, signal.SIGTERM)
             worker.popen.wait(timeout=60)
             wait_until(lambda: _gone(worker.popen.pid), 60, "the beat process ended")
-            assert _kinds(hub) == [], worker.tail()
+            assert heartbeat_kinds(hub) == [], worker.tail()
             time.sleep(4)  # past three intervals: a row left behind would now be stale
             assert _health(port) == (200, "ok")
