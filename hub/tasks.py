@@ -14,7 +14,7 @@ from hub.config import Settings
 from hub.errors import BrokerUnavailable, StoreUnavailable
 from hub.services.audit import retention as audit_retention
 from hub.services.audit import trail as audit
-from hub.services.delivery import webhooks
+from hub.services.delivery import deliveries, webhooks
 from hub.services.delivery.publisher import PROCESS_OUTBOX
 from hub.services.ingest import processing
 from hub.services.ops.data_watch import DataWatch
@@ -89,6 +89,11 @@ def sweep_outbox() -> int:
 @shared_task(name="hub.forget_nonces", **_PERIODIC_RETRY)
 def forget_nonces() -> int:
     return processing.forget_old_nonces(_hub())
+
+
+@shared_task(name="hub.fold_routing_changes", **_PERIODIC_RETRY)
+def fold_routing_changes() -> int:
+    return deliveries.fold_routing_changes(_hub())
 
 
 @shared_task(name="hub.dispatch_webhooks", **_PERIODIC_RETRY)

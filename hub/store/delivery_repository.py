@@ -30,13 +30,27 @@ _MOVE_COUNTERS_SQLITE = sa.text(
     "FROM json_each(:counts) AS r WHERE feed_positions.member_id = r.key "
     "RETURNING feed_positions.member_id, feed_positions.last_position")
 
-# The rows' count and the token of the highest id, in one statement (one snapshot): on
-# PostgreSQL every write appends a row (migration 0041), on SQLite it updates the one row.
+# The rows' weights summed (the changes they stand for: a row as written weighs 1) and the
+# token of the highest id, in one statement (one snapshot): on PostgreSQL every write
+# appends a row (migration 0041), on SQLite it updates the one row.
 _ROUTING_TOKEN = sa.select(
-    sa.func.count(),
+    sa.func.coalesce(sa.func.sum(routing_changes.c.weight), 0),
     sa.select(routing_changes.c.token).order_by(routing_changes.c.id.desc()).limit(1)
     .scalar_subquery(),
 ).select_from(routing_changes)
+# PostgreSQL: the rows strictly between the lowest and the highest id folded into the
+# lowest, their weights added to its own, in one statement (one snapshot: the rows
+# deleted are the rows summed). The sum and the highest row stay: a worker's token stays
+# as it was. A write committing meanwhile (a row appended, whatever its id) is neither
+# deleted nor summed: it moves the sum as it commits. A second fold at once skips the
+# rows the first deleted (summing none of them twice).
+_FOLD_ROUTING_CHANGES = sa.text(
+    "WITH bounds AS (SELECT min(id) AS low, max(id) AS high FROM routing_changes), "
+    "gone AS (DELETE FROM routing_changes WHERE id > (SELECT low FROM bounds) "
+    "AND id < (SELECT high FROM bounds) RETURNING weight), "
+    "kept AS (UPDATE routing_changes SET weight = weight + (SELECT sum(weight) FROM gone) "
+    "WHERE id = (SELECT low FROM bounds) AND EXISTS (SELECT 1 FROM gone) RETURNING id) "
+    "SELECT count(*) FROM gone")
 
 PENDING, SENT, DEAD, CANCELLED, FEED = "pending", "sent", "dead", "cancelled", "feed"
 MEMBER_LEFT = "member_left"  # the reason recorded on what a member that left never got
@@ -420,6 +434,14 @@ class Deliveries:
         table holds no token (emptied by hand): nothing then says the network stayed."""
         count, token = self.conn.execute(_ROUTING_TOKEN).one()
         return None if token is None else f"{count}:{token}"
+
+    def fold_routing_changes(self) -> int:
+        """Fold the routing change rows below the current token into one (PostgreSQL, where
+        each write appends one: migration 0041); the token stays. Returns the rows
+        removed (0 on SQLite, which keeps one row)."""
+        if self.conn.dialect.name != "postgresql":
+            return 0
+        return int(self.conn.execute(_FOLD_ROUTING_CHANGES).scalar_one())
 
     def subscriptions(self) -> list[Subscription]:
         query = sa.select(subscriptions).order_by(subscriptions.c.id)

@@ -29,6 +29,9 @@ routing_changes = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("token", sa.String(32), nullable=False),
+    # How many changes the row stands for: rows below the current token are folded into
+    # one (`Deliveries.fold_routing_changes`, migration 0042).
+    sa.Column("weight", sa.Integer, nullable=False, server_default="1"),
 )
 
 feed_positions = sa.Table(

@@ -206,3 +206,54 @@ def test_a_writer_of_another_search_path_draws_the_routing_token_too(pg_engine):
         conn.execute(sa.text("SET LOCAL search_path TO ''"))
         conn.execute(sa.text(f'DELETE FROM "{schema}".subscriptions'))
     assert _token(pg_engine) not in (None, before)
+
+
+def _rows(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT count(*) FROM routing_changes")).scalar_one()
+
+
+def _fold(engine: sa.Engine) -> int:
+    with engine.begin() as conn:
+        return Deliveries(conn, None).fold_routing_changes()  # type: ignore[arg-type]
+
+
+def test_the_beat_folds_the_routing_changes_below_the_token_and_the_token_stays(db_engine):
+    """PostgreSQL appends a row a write (migration 0041): the housekeeping folds those below
+    the current token into one, and a worker's kept network stays valid."""
+    for _round in range(3):
+        for what, statement in _WRITES:
+            with db_engine.begin() as conn:
+                conn.execute(statement, {"now": _NOW, "criteria": json.dumps({"c": [what]})})
+    token, rows = _token(db_engine), _rows(db_engine)
+    assert _fold(db_engine) == rows - min(rows, 2)  # SQLite keeps its one row: nothing
+    assert _rows(db_engine) == min(rows, 2) and _token(db_engine) == token
+    assert _fold(db_engine) == 0 and _token(db_engine) == token
+    with db_engine.begin() as conn:
+        conn.execute(_MEMBER, {"now": _NOW})
+    assert _token(db_engine) not in (None, token)
+
+
+def _new_member(member_id: str) -> sa.TextClause:
+    return sa.text(_MEMBER.text.replace("'bge-x'", f"'{member_id}'"))
+
+
+def test_a_change_committed_below_the_highest_row_stays_seen_through_a_fold(pg_engine):
+    """A transaction holding a lower id commits after one holding a higher id: only the
+    count moved. Deleted, the rows below the token would take the count elsewhere, and
+    may take it back to what a worker read before that commit, with the same highest token
+    (the change hidden from it); folded, their weights keep it where the commit took it."""
+    late = pg_engine.connect()
+    try:
+        late.execute(_new_member("bge-late"), {"now": _NOW})  # its row's id drawn, uncommitted
+        with pg_engine.begin() as conn:
+            conn.execute(_new_member("bge-early"), {"now": _NOW})  # a higher id, committed
+        kept = _token(pg_engine)  # a worker's network, without the late member
+        late.commit()
+    finally:
+        late.close()
+    moved = _token(pg_engine)
+    assert moved != kept
+    _fold(pg_engine)
+    assert _token(pg_engine) == moved != kept
+    assert _rows(pg_engine) == 2  # the first and the late folded into one, the highest

@@ -129,6 +129,15 @@ def routing_network(uow: UnitOfWork) -> RoutingNetwork:
     return members, network, tuple(bounded_subscriptions(uow, members))
 
 
+def fold_routing_changes(hub: Hub) -> int:
+    """The beat's housekeeping of the routing token's rows (`Deliveries.fold_routing_changes`:
+    the token, and so every worker's kept network, stays); returns the rows removed."""
+    with hub.uow() as uow:
+        folded = uow.deliveries.fold_routing_changes()
+        uow.commit()
+        return folded
+
+
 def planned_deliveries(hub: Hub, uow: UnitOfWork, versions: list[ProcessedVersion],
                        now: dt.datetime) -> dict[str, list[dict[str, Any]]]:
     """The delivery rows of these processed versions by recipient, without their feed
