@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from hub.store import bulk
 from hub.store.delivery_tables import deliveries, feed_positions, routing_changes, subscriptions
+from hub.store.erasure_tables import fiche_keys
 from hub.store.records import Delivery, DispatchLease, Subscription, opened
 from hub.store.sealing import FicheKeys, delivery_context
 from hub.store.tables import fiches, members
@@ -61,11 +62,17 @@ DATA_EVENTS = ("created", "updated")  # the other events are notices: pseudonymo
 # table never analysed (autovacuum off, a restore) had a hundred porteurs estimated at
 # half its rows and was read whole: the deliveries of 9,000 fiches, 48 MB, for each
 # transaction of the worker, a cost growing with every fiche processed.
+# A porteur's followers (`Deliveries.followers_of_porteurs`): the owners of its fiches not
+# erased, and the recipients of what it was sent about it, but not what an erasure ended.
+_ERASED = "EXISTS (SELECT 1 FROM fiche_keys k WHERE k.fiche_pk = {pk} AND k.destroyed_at IS NOT NULL)"
 _FOLLOWERS = sa.text(
     "SELECT p.id, f.member_id FROM unnest(CAST(:porteurs AS varchar[])) AS p(id) "
-    "CROSS JOIN LATERAL (SELECT recipient_id FROM deliveries WHERE porteur_id = p.id "
-    f"AND status <> '{CANCELLED}' UNION SELECT member_id FROM fiches WHERE porteur_id = p.id) "
-    "AS f(member_id)")
+    "CROSS JOIN LATERAL (SELECT d.recipient_id FROM deliveries d WHERE d.porteur_id = p.id "
+    f"AND d.status <> '{CANCELLED}' AND NOT {_ERASED.format(pk='d.fiche_pk')} "
+    "AND NOT EXISTS (SELECT 1 FROM fiches e WHERE e.porteur_id = p.id "
+    f"AND e.member_id = d.recipient_id AND {_ERASED.format(pk='e.id')}) "
+    "UNION SELECT o.member_id FROM fiches o WHERE o.porteur_id = p.id "
+    f"AND NOT {_ERASED.format(pk='o.id')}) AS f(member_id)")
 
 
 class Deliveries:
@@ -168,8 +175,11 @@ class Deliveries:
         return self._opened(list(self.conn.execute(query)))
 
     def followers_of_porteurs(self, porteur_ids: Sequence[str]) -> dict[str, set[str]]:
-        """For each porteur: members that received something about it or own one of its
-        fiches (one statement for the whole batch)."""
+        """For each porteur: members that own one of its fiches or received something about
+        it (one statement for the whole batch). An erasure ends the following it rested on:
+        an erased fiche makes neither its owner nor those it was sent to follow, and a
+        member that erased a fiche of the porteur follows it only by a fiche of its own
+        still there (it was asked to forget what it was sent, too)."""
         found: dict[str, set[str]] = {pid: set() for pid in porteur_ids}
         if not porteur_ids:
             return found
@@ -178,11 +188,15 @@ class Deliveries:
                     _FOLLOWERS, {"porteurs": bulk.text_array(porteur_ids)}):
                 found[porteur_id].add(member_id)
             return found
+        erased_own = fiches.alias("erased_own")
         received = sa.select(deliveries.c.porteur_id, deliveries.c.recipient_id).where(
             bulk.among(self.conn, deliveries.c.porteur_id, porteur_ids),
-            deliveries.c.status != CANCELLED)
+            deliveries.c.status != CANCELLED, ~_erased(deliveries.c.fiche_pk),
+            ~sa.exists().where(erased_own.c.porteur_id == deliveries.c.porteur_id,
+                               erased_own.c.member_id == deliveries.c.recipient_id,
+                               _erased(erased_own.c.id)))
         owned = sa.select(fiches.c.porteur_id, fiches.c.member_id).where(
-            bulk.among(self.conn, fiches.c.porteur_id, porteur_ids))
+            bulk.among(self.conn, fiches.c.porteur_id, porteur_ids), ~_erased(fiches.c.id))
         for porteur_id, member_id in self.conn.execute(sa.union(received, owned)):
             found[porteur_id].add(member_id)
         return found
@@ -460,3 +474,9 @@ class Deliveries:
                 {"member_id": member_id, "criteria": c, "source": source, "updated_at": now}
                 for c in criteria
             ])
+
+
+def _erased(fiche_pk: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    """Whether the fiche's data key was destroyed (an erasure); a notice names none."""
+    return sa.exists().where(fiche_keys.c.fiche_pk == fiche_pk,
+                             fiche_keys.c.destroyed_at.is_not(None))

@@ -1,0 +1,77 @@
+"""An erasure ends the following it rested on. Routing sends a fiche to the members
+already following its porteur (`linked`): those owning one of its fiches or sent
+something about it. A member that erased its fiches of a porteur at the porteur's
+request, or that was sent only fiches erased since, holds nothing of the person any
+more: the porteur's other fiches must not reach it again because of what was erased
+(found from outside: a member erased its fiche, the other owner kept its own and updated
+it, and the member read the person's e-mail, phone and address in its feed again). On
+both databases."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub.services.accounts.auth import Caller
+from hub.services.delivery.feed import read_feed
+from hub.services.privacy import erasure, erasure_requests
+from tests.integration.dedup_world import CCI, COMMUNE, PERSON, PFIL, fiche_of, hub_for, push
+
+pytestmark = pytest.mark.integration
+
+# The CCI's own porteur at Thiers, where no subscription reaches.
+THIERS_HOME = {"ligne": "1 place de la Mairie", "code_postal": "63300", "commune": "Thiers",
+               "code_insee": "63430"}
+THIERS_PROJECT = {"code_insee": "63430", "nom": "Thiers"}
+
+
+@pytest.fixture
+def world(db_url, tmp_path):
+    yield from hub_for(db_url, tmp_path)
+
+
+def _own(caller: Caller, fiche_id: str, version: int = 1, **porteur: object) -> dict:
+    """The member's fiche of the person, naming the member itself as its structure (the
+    factory's names the CCI a referent: it would read the fiche whatever the following)."""
+    fiche = fiche_of(caller, fiche_id, {**PERSON, **porteur}, version)
+    fiche["accompagnement"] = [{**fiche["accompagnement"][0], "structure": caller.member_id}]
+    return fiche
+
+
+def _at_thiers(fiche: dict) -> dict:
+    fiche["porteur"]["adresse"] = THIERS_HOME
+    fiche["projet"]["commune_implantation"] = THIERS_PROJECT
+    return fiche
+
+
+def _data_read_by(hub, caller: Caller, after: int = 0) -> list[dict]:
+    return [d for d in read_feed(hub, caller, after, 500)["deliveries"] if "fiche" in d]
+
+
+def test_a_member_that_erased_its_fiches_is_never_sent_the_porteur_again(world):
+    hub, _clock = world
+    push(hub, COMMUNE, _own(COMMUNE, "A-1"))
+    push(hub, CCI, _own(CCI, "C-1"))  # e-mail and phone: the CCI follows the porteur
+    push(hub, COMMUNE, _own(COMMUNE, "A-1", 2, situation="salarie"))
+    assert [d["source"] for d in _data_read_by(hub, CCI)] == [
+        {"membre": COMMUNE.member_id, "fiche_id": "A-1", "version": 2}]
+    asked = erasure.request_erasure(hub, CCI, {"fiche_id": "C-1"})
+    erasure_requests.answer_request(hub, COMMUNE, asked["effacement"], {
+        "reponse": "refusee", "motif": "obligation_legale"})
+    seen = read_feed(hub, CCI, 0, 500)["next_cursor"]
+    push(hub, COMMUNE, _own(COMMUNE, "A-1", 3, situation="independant"))
+    assert _data_read_by(hub, CCI, seen) == []
+
+
+def test_a_member_sent_only_an_erased_fiche_is_never_sent_the_porteur_again(world):
+    """The PFIL follows Ambert: it was sent the commune's fiche, erased since; the CCI's
+    fiche of the same person, at Thiers, is no fiche of its subscription."""
+    hub, _clock = world
+    push(hub, CCI, _at_thiers(_own(CCI, "C-1")))
+    push(hub, COMMUNE, _own(COMMUNE, "A-1"))
+    assert [d["source"]["fiche_id"] for d in _data_read_by(hub, PFIL)] == ["A-1"]
+    asked = erasure.request_erasure(hub, COMMUNE, {"fiche_id": "A-1"})
+    erasure_requests.answer_request(hub, CCI, asked["effacement"], {
+        "reponse": "refusee", "motif": "obligation_legale"})
+    seen = read_feed(hub, PFIL, 0, 500)["next_cursor"]
+    push(hub, CCI, _at_thiers(_own(CCI, "C-1", 2, situation="salarie")))
+    assert _data_read_by(hub, PFIL, seen) == []
