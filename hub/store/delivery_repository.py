@@ -63,12 +63,13 @@ DATA_EVENTS = ("created", "updated")  # the other events are notices: pseudonymo
 # half its rows and was read whole: the deliveries of 9,000 fiches, 48 MB, for each
 # transaction of the worker, a cost growing with every fiche processed.
 # A porteur's followers (`Deliveries.followers_of_porteurs`): the owners of its fiches not
-# erased, and the recipients of what it was sent about it, but not what an erasure ended.
+# erased, and the recipients of its fiches not erased (a notice names no fiche).
 _ERASED = "EXISTS (SELECT 1 FROM fiche_keys k WHERE k.fiche_pk = {pk} AND k.destroyed_at IS NOT NULL)"
 _FOLLOWERS = sa.text(
     "SELECT p.id, f.member_id FROM unnest(CAST(:porteurs AS varchar[])) AS p(id) "
     "CROSS JOIN LATERAL (SELECT d.recipient_id FROM deliveries d WHERE d.porteur_id = p.id "
-    f"AND d.status <> '{CANCELLED}' AND NOT {_ERASED.format(pk='d.fiche_pk')} "
+    f"AND d.status <> '{CANCELLED}' AND d.fiche_pk IS NOT NULL "
+    f"AND NOT {_ERASED.format(pk='d.fiche_pk')} "
     "AND NOT EXISTS (SELECT 1 FROM fiches e WHERE e.porteur_id = p.id "
     f"AND e.member_id = d.recipient_id AND {_ERASED.format(pk='e.id')}) "
     "UNION SELECT o.member_id FROM fiches o WHERE o.porteur_id = p.id "
@@ -175,8 +176,11 @@ class Deliveries:
         return self._opened(list(self.conn.execute(query)))
 
     def followers_of_porteurs(self, porteur_ids: Sequence[str]) -> dict[str, set[str]]:
-        """For each porteur: members that own one of its fiches or received something about
-        it (one statement for the whole batch). An erasure ends the following it rested on:
+        """For each porteur: members that own one of its fiches or were sent one (one
+        statement for the whole batch). A notice without a fiche (a referent proposal, a
+        merge or a separation, an erasure request) disclosed nothing: it makes no follower,
+        so a member that declined a proposal, or whose fiche was merged by mistake then
+        separated, is not sent the porteur. An erasure ends the following it rested on:
         an erased fiche makes neither its owner nor those it was sent to follow, and a
         member that erased a fiche of the porteur follows it only by a fiche of its own
         still there (it was asked to forget what it was sent, too)."""
@@ -191,7 +195,8 @@ class Deliveries:
         erased_own = fiches.alias("erased_own")
         received = sa.select(deliveries.c.porteur_id, deliveries.c.recipient_id).where(
             bulk.among(self.conn, deliveries.c.porteur_id, porteur_ids),
-            deliveries.c.status != CANCELLED, ~_erased(deliveries.c.fiche_pk),
+            deliveries.c.status != CANCELLED, deliveries.c.fiche_pk.is_not(None),
+            ~_erased(deliveries.c.fiche_pk),
             ~sa.exists().where(erased_own.c.porteur_id == deliveries.c.porteur_id,
                                erased_own.c.member_id == deliveries.c.recipient_id,
                                _erased(erased_own.c.id)))

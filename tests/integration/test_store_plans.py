@@ -68,13 +68,15 @@ def _porteurs_fiches_and_deliveries(hub: Hub) -> None:
             "'prt_' || g, now(), now() FROM generate_series(1, %(n)s) AS g",
             {"owner": OWNER, "n": PORTEURS})
         conn.exec_driver_sql(
-            "INSERT INTO deliveries (recipient_id, position, event, porteur_id, purpose, "
-            "policy_version, fields, payload, idempotency_key, channel, status, attempts, "
-            "created_at) SELECT CASE WHEN g > %(n)s THEN %(other)s ELSE %(recipient)s END, g, "
-            "'created', 'prt_' || (CASE WHEN g > %(n)s THEN 2 * (g - %(n)s) ELSE g END), "
+            "INSERT INTO deliveries (recipient_id, position, event, porteur_id, fiche_pk, "
+            "purpose, policy_version, fields, payload, idempotency_key, channel, status, "
+            "attempts, created_at) SELECT CASE WHEN g > %(n)s THEN %(other)s "
+            "ELSE %(recipient)s END, g, 'created', 'prt_' || p, "
+            "(SELECT id FROM fiches WHERE fiche_id = 'F-' || p), "
             "'accompagnement', 'v1', '[]', repeat(md5(g::text), 100), 'key-' || g, 'feed', "
             "CASE WHEN g > %(n)s THEN 'cancelled' ELSE 'feed' END, 0, now() "
-            "FROM generate_series(1, %(n)s + %(n)s / 2) AS g",
+            "FROM generate_series(1, %(n)s + %(n)s / 2) AS g, "
+            "LATERAL (SELECT CASE WHEN g > %(n)s THEN 2 * (g - %(n)s) ELSE g END) AS n(p)",
             {"n": PORTEURS, "recipient": RECIPIENT, "other": OTHER})
 
 
@@ -148,12 +150,12 @@ def test_a_batch_s_followers_are_its_fiches_owners_and_the_recipients_of_its_del
             "CURRENT_TIMESTAMP)"), {"owner": MEMBERS[0], "recipient": MEMBERS[1]})
         for position, (porteur, status) in enumerate((("prt_b", "feed"), ("prt_b", "feed"),
                                                       ("prt_c", "cancelled")), start=1):
-            conn.execute(sa.text(
-                "INSERT INTO deliveries (recipient_id, position, event, porteur_id, purpose, "
-                "policy_version, fields, payload, idempotency_key, channel, status, attempts, "
-                "created_at) VALUES (:recipient, :position, 'created', :porteur, "
-                "'accompagnement', 'v1', '[]', 'x', :key, 'feed', :status, 0, "
-                "CURRENT_TIMESTAMP)"),
+            conn.execute(sa.text(  # a fiche of the porteur sent (a notice makes no follower)
+                "INSERT INTO deliveries (recipient_id, position, event, porteur_id, fiche_pk, "
+                "purpose, policy_version, fields, payload, idempotency_key, channel, status, "
+                "attempts, created_at) VALUES (:recipient, :position, 'created', :porteur, "
+                "(SELECT max(id) FROM fiches), 'accompagnement', 'v1', '[]', 'x', :key, "
+                "'feed', :status, 0, CURRENT_TIMESTAMP)"),
                 {"recipient": MEMBERS[1], "position": position, "porteur": porteur,
                  "key": f"key-{position}", "status": status})
     statements: list[str] = []

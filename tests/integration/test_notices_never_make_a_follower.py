@@ -1,0 +1,74 @@
+"""A notice is no reason to follow a porteur. Routing sends a fiche to the members already
+following its porteur (`linked`): those owning one of its fiches or sent one of its fiches.
+A notice carrying no fiche (a referent proposal, a merge or a separation, an erasure
+request) disclosed nothing, and made its recipient a follower all the same: a member
+proposed as referent that declined, or whose fiche a coordinator merged by mistake then
+separated, was sent every later version of the porteur's fiches, e-mail, phone and
+address included. On both databases."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub.services.accounts.auth import Caller
+from hub.services.console import meeting_actions
+from hub.services.delivery.feed import read_feed
+from hub.services.ingest import accept as ingest
+from hub.services.ingest import processing
+from hub.services.ingest.fiches import read_own_fiche
+from hub.services.matching import duplicates
+from tests.integration.dedup_world import (
+    CCI,
+    COMMUNE,
+    COORDINATOR,
+    NAMES_ONLY,
+    PERSON,
+    fiche_of,
+    hub_for,
+    push,
+)
+
+pytestmark = pytest.mark.integration
+CHAMBER = Caller("chambre-agriculture-63", "", "chambre_agriculture", "accompagnement")
+AMBERT = Caller("commune-ambert", "", "commune", "accueil")
+
+
+def _data_read_by(hub, caller: Caller, after: int = 0) -> list[dict]:
+    return [d for d in read_feed(hub, caller, after, 500)["deliveries"] if "fiche" in d]
+
+
+def test_a_member_proposed_as_referent_that_declined_is_not_sent_the_porteur(coordination):
+    hub, session = coordination["hub"], coordination["session"]
+    porteur = coordination["porteurs"]["F-ORPHELIN"]
+    proposal = meeting_actions.propose_referent(hub, session, porteur, CHAMBER.member_id)
+    meeting_actions.answer_proposal(hub, CHAMBER, proposal, {"reponse": "refusee"})
+    seen = read_feed(hub, CHAMBER, 0, 500)["next_cursor"]
+    fiche = read_own_fiche(hub, AMBERT, AMBERT.member_id, "F-ORPHELIN")["fiche"]
+    assert ingest.push_batch(hub, AMBERT, [{**fiche, "version": 2}])["accepted"] == 1
+    processing.process_outbox(hub, hub.publisher.published[-1])
+    assert _data_read_by(hub, CHAMBER, seen) == []
+
+
+@pytest.fixture
+def world(db_url, tmp_path):
+    yield from hub_for(db_url, tmp_path)
+
+
+def _commune_s(version: int) -> dict:
+    fiche = fiche_of(COMMUNE, "A-1", PERSON, version)
+    fiche["accompagnement"][0].update(structure=COMMUNE.member_id)
+    return fiche
+
+
+def test_a_member_whose_fiche_was_merged_by_mistake_then_separated_is_not_sent_the_porteur(
+        world):
+    hub, _clock = world
+    push(hub, COMMUNE, _commune_s(1))
+    push(hub, CCI, fiche_of(CCI, "C-1", NAMES_ONLY))
+    [item] = duplicates.list_review_items(hub, actor=COORDINATOR.member_id)["items"]
+    _provisional, kept = (side["porteur_id"] for side in item["cotes"])
+    duplicates.decide(hub, item["id"], "same", actor=COORDINATOR.member_id)
+    duplicates.unmerge(hub, kept, CCI.member_id, "C-1", actor=COORDINATOR.member_id)
+    seen = read_feed(hub, CCI, 0, 500)["next_cursor"]
+    push(hub, COMMUNE, _commune_s(2))
+    assert _data_read_by(hub, CCI, seen) == []
