@@ -12,7 +12,9 @@ import dataclasses
 import pytest
 
 from hub.domain.matching import default_model
+from hub.domain.matching.decision import compatible, moved
 from hub.domain.matching.model import IDENTITY_ONLY_KEY, NAMESAKE_SHARE
+from hub.domain.matching.record import normalise_record
 from hub.services.delivery.feed import read_feed
 from hub.services.ingest import processing
 from hub.services.matching import duplicates
@@ -214,3 +216,64 @@ def test_a_chain_join_refuses_an_item_of_its_fiche_flagged_identity_alone(shippe
     [item] = duplicates.list_review_items(hub, actor="pnr-livradois-forez")["items"]
     assert [side["porteur_id"] for side in item["cotes"]] == [joined, victim]
     assert item["statut"] == "open" and IDENTITY_ONLY_KEY in str(item)
+
+
+VIDAL = {"nom": "Vidal", "prenom": "Constance", "date_naissance": "1956-10-01",
+         "courriel": "constance.v@exemple.fr", "telephone": "06 61 00 75 29",
+         "adresse": {"ligne": "4 place Bellecour", "code_postal": "69002", "commune": "Lyon"}}
+VIDAL_NAMES = {"nom": "Vidal", "prenom": "Constance"}
+VIDAL_BIRTH = {**VIDAL_NAMES, "date_naissance": "1956-10-01"}
+# The CCI's fiches, in order, guessing a rarer name and a birth date (+ a commune): its
+# names-only fiche at Ambert and the commune's porteur at Lyon may share a cluster, the
+# move counted once (`decision.moved_on_names`), as the chains' bridge did (review 16).
+RARE_CHAINS = {
+    "home_then_birth": [{**VIDAL_NAMES, "adresse": AMBERT}, {**VIDAL_BIRTH, "adresse": AMBERT}],
+    "town_then_birth": [
+        {**VIDAL_NAMES, "adresse": {"code_postal": "63600", "commune": "Ambert"}},
+        {**VIDAL_BIRTH, "adresse": {"code_postal": "63600", "commune": "Ambert"}}],
+    "birth_then_home": [VIDAL_BIRTH, {**VIDAL_NAMES, "adresse": AMBERT}],
+    "birth_and_town": [{**VIDAL_NAMES, "adresse": AMBERT},
+                       {**VIDAL_BIRTH, "adresse": {"code_postal": "63600", "commune": "Ambert"}}],
+}
+
+
+def _flat(porteur: dict) -> dict:
+    home = porteur.get("adresse", {})
+    return {**{k: v for k, v in porteur.items() if k != "adresse"},
+            "adresse_ligne": home.get("ligne", ""), "code_postal": home.get("code_postal", ""),
+            "commune": home.get("commune", "")}
+
+
+def test_the_rarer_name_s_move_counted_once_may_share_a_cluster_on_the_shipped_model():
+    """What the chains below lean on: names alone at Ambert and the person at Lyon are
+    compatible (before, only one of the person's own identifiers agreeing made a move)."""
+    model = default_model()
+    pair = model.score(normalise_record(_flat({**VIDAL_NAMES, "adresse": AMBERT}), "a"),
+                       normalise_record(_flat(VIDAL), "b"))
+    assert not moved({t.field: t.level for t in pair.terms})
+    assert compatible(pair, model.decision)
+
+
+@pytest.mark.parametrize("chain", sorted(RARE_CHAINS))
+def test_on_the_shipped_model_a_rarer_name_moved_once_never_bridges_a_chain(shipped, chain):
+    """A member's agent guessing a rarer name and a birth date, with a commune of its own,
+    never joins the commune's porteur at Lyon nor reads its e-mail, phone or address,
+    however the names-only fiche now shares a cluster across the move."""
+    _never_bridged(shipped, RARE_CHAINS[chain])
+
+
+@pytest.mark.parametrize("chain", sorted(RARE_CHAINS))
+def test_with_the_identity_rule_a_rarer_name_moved_once_never_bridges_a_chain(world, chain):
+    _never_bridged(world, RARE_CHAINS[chain])
+
+
+def _never_bridged(world, chain: list[dict]) -> None:
+    hub, _clock = world
+    push(hub, COMMUNE, _commune_s_own("V-1", VIDAL))
+    for n, porteur in enumerate(chain, 1):
+        push(hub, CCI, fiche_of(CCI, f"X-{n}", porteur))
+    victim = porteur_of(hub, COMMUNE, "V-1")
+    assert victim not in {porteur_of(hub, CCI, f"X-{n}") for n in range(1, len(chain) + 1)}
+    fed = str(read_feed(hub, CCI, 0, 100)["deliveries"])
+    for value in ("constance.v@exemple.fr", "Bellecour", "61 00 75 29", "0661007529", victim):
+        assert value not in fed

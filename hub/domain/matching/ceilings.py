@@ -40,8 +40,8 @@ import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from hub.domain.matching.comparisons import AGREEING, DIFFERENT, EXACT, MISSING, Comparison
-from hub.domain.matching.decision import OWN_FIELDS, OWN_IDENTIFIERS, same_identity
+from hub.domain.matching.comparisons import DIFFERENT, EXACT, MISSING, Comparison
+from hub.domain.matching.decision import OWN_FIELDS, same_identity
 from hub.domain.matching.model import probability_of
 from hub.domain.matching.record import NormalisedRecord
 
@@ -209,12 +209,12 @@ class Ceilings:
 
     def _may_have_moved(self, pair: Pair) -> bool:
         """The pair may still differ by the home alone (`decision.moved`): nothing of the
-        person plainly different so far, one of its own identifiers agreeing or not known
-        yet, the home not known to agree."""
+        person plainly different so far, the home not known to agree. Its own identifiers
+        are not asked: without one agreeing, the names may still weigh for one person
+        (`decision.moved_on_names`), known only in full."""
         levels = {field: pair.levels[p] for p, field in enumerate(self._fields)}
         return DIFFERENT not in [levels.get(f) for f in OWN_FIELDS] and any(
-            levels.get(f) in (DIFFERENT, None) for f in ("adresse", "lieu") if f in levels) and any(
-            levels[f] in (*AGREEING, None) for f in OWN_IDENTIFIERS if f in levels)
+            levels.get(f) in (DIFFERENT, None) for f in ("adresse", "lieu") if f in levels)
 
     def _floor(self, bar: float, evidence: float | None) -> float:
         floor = _weight_below(bar)

@@ -336,7 +336,8 @@ def compatible(explanation: Explanation, settings: DecisionSettings) -> bool:
         explanation.probability, explanation.total_weight - explanation.prior_weight, settings,
         veto_fields_vouch=veto_fields_vouch(explanation, settings))
         or identity_links(explanation, settings)
-        or moved_kept({t.field: t.level for t in explanation.terms}, settings))
+        or moved_kept({t.field: t.level for t in explanation.terms}, settings)
+        or moved_on_names(explanation, settings))
 
 
 # What a person keeps when moving: nothing of these may differ for `moved`.
@@ -362,13 +363,48 @@ def moved(levels: Mapping[str, str | None]) -> bool:
     `french-households` seed 2: 37 pairs left for review, every one one person). One of
     the person's own identifiers (`OWN_IDENTIFIERS`: birth date, e-mail, phone) must
     agree: two "Jean Martin" at two homes and nothing else are namesakes as often as not,
-    and a chain through them would join another member's porteur on names alone. A level
-    not known yet (None: `ceilings.Ceilings`) may still agree."""
+    and a chain through them would join another member's porteur on names alone (without
+    one, the names must weigh for one person: `moved_on_names`). A level not known yet
+    (None: `ceilings.Ceilings`) may still agree."""
+    return moved_home(levels) and any(
+        f in levels and levels[f] in (*AGREEING, None) for f in OWN_IDENTIFIERS)
+
+
+def moved_home(levels: Mapping[str, str | None]) -> bool:
+    """`moved` but for its own identifiers: the names agreeing, nothing of the person
+    plainly different, the home different."""
     return (levels.get("nom", EXACT) in (EXACT, CLOSE, None)
             and levels.get("prenom", EXACT) in (EXACT, CLOSE, None)
             and DIFFERENT not in [levels.get(f) for f in OWN_FIELDS]
-            and any(f in levels and levels[f] in (*AGREEING, None) for f in OWN_IDENTIFIERS)
             and DIFFERENT in (levels.get("adresse"), levels.get("lieu")))
+
+
+def moved_on_names(explanation: Explanation, settings: DecisionSettings) -> bool:
+    """A move none of whose own identifiers is compared (`moved_home`; a fiche without a
+    birth date nor contact at the old home, the new one with its e-mail only...), where
+    its fields weigh for one person at the cluster bound (`cluster_evidence_bits`) with
+    the move counted once (`street_counted_twice`): a name rare enough outweighs one
+    move, "Jean Martin" does not (its frequency adjustment: namesakes at two homes stay
+    apart). Asked of two fiches a link already put in one component, never a link."""
+    levels = {t.field: t.level for t in explanation.terms}
+    street = next((t.weight for t in explanation.terms if t.field == "adresse"), 0.0)
+    return street_counted_twice(levels, settings) and moved_once_weighs(
+        explanation.total_weight - explanation.prior_weight, street, settings)
+
+
+def street_counted_twice(levels: Mapping[str, str | None], settings: DecisionSettings) -> bool:
+    """A move (`moved_home`) whose street and town both differ, where the settings keep
+    clusters on evidence: a new town means a new street, so the street's weight says
+    nothing the town's did not (the model weighs them apart, as if independent)."""
+    return (settings.cluster_evidence_bits is not None and moved_home(levels)
+            and levels.get("adresse") == DIFFERENT and levels.get("lieu") == DIFFERENT)
+
+
+def moved_once_weighs(evidence: float, street: float, settings: DecisionSettings) -> bool:
+    """The evidence (weight without the prior) without the street's (`street`, a weight
+    against) reaches the cluster bound (`street_counted_twice`)."""
+    bits = settings.cluster_evidence_bits
+    return bits is not None and evidence - street >= bits
 
 
 def lines_contradict(explanation: Explanation, settings: DecisionSettings) -> bool:

@@ -42,9 +42,11 @@ from hub.domain.matching.decision import (
     link_bound,
     may_share_cluster,
     moved_kept,
+    moved_once_weighs,
     other_person,
     question_floor,
     review_bound,
+    street_counted_twice,
     thin,
     veto_fields_vouch,
     vetoed,
@@ -88,6 +90,10 @@ class PatternFacts:
     # Differing by the home alone where clusters are kept on evidence
     # (`decision.moved_kept`): one cluster whatever the probability, unless vetoed.
     moved: bool = False
+    # The street's weight of a move whose street and town both differ
+    # (`decision.street_counted_twice`): one cluster where its evidence without it weighs
+    # for one person (`decision.moved_once_weighs`). None otherwise.
+    moved_street: float | None = None
 
 
 class PatternScorer:
@@ -282,7 +288,9 @@ class PatternScorer:
             kind = "review" if probability >= review_bound(facts.thin, settings) else "new"
         may_be_same = not (facts.veto or facts.lines_contradict) and (may_share_cluster(
             probability, total - self.model.prior_weight, settings,
-            veto_fields_vouch=facts.veto_fields_vouch) or facts.identity or facts.moved)
+            veto_fields_vouch=facts.veto_fields_vouch) or facts.identity or facts.moved or (
+            facts.moved_street is not None and moved_once_weighs(
+                total - self.model.prior_weight, facts.moved_street, settings)))
         return kind, probability, may_be_same
 
     def _pattern_facts(self, levels: Pattern, rule: str | None, one: bool,
@@ -309,7 +317,9 @@ class PatternScorer:
                              needs_records(self._named(levels), from_levels)
                              or shared_mobile(self._named(levels)),
                              identity_links(plain, self.decision),
-                             moved_kept(self._named(levels), self.decision))
+                             moved_kept(self._named(levels), self.decision),
+                             _street_weight(terms) if street_counted_twice(
+                                 self._named(levels), self.decision) else None)
 
     def values_held(self) -> int:
         """How many of a fiche's values (names) the adjustments are memoised for."""
@@ -330,3 +340,6 @@ class PatternScorer:
             found = self._adjustments[key] = self.model.tf_adjustment(comparison, EXACT, left, left)
         return found
 
+
+def _street_weight(terms: tuple[FieldTerm, ...]) -> float:
+    return next((t.weight for t in terms if t.field == "adresse"), 0.0)

@@ -9,10 +9,12 @@ from __future__ import annotations
 import csv
 import dataclasses
 
+import pytest
+
 from hub.cli import main
 from hub.domain.matching import Candidate, match_one
-from hub.domain.matching.decision import compatible, moved
-from hub.domain.matching.model import NAMESAKE_SHARE, MatchModel
+from hub.domain.matching.decision import compatible, moved, moved_on_names, pair_kind
+from hub.domain.matching.model import NAMESAKE_SHARE, MatchModel, default_model
 from hub.domain.matching.record import RECORD_FIELDS
 from tests.unit.matching.matching_factories import hand_model, person
 
@@ -69,24 +71,98 @@ def test_another_birth_date_or_first_name_still_splits():
 def test_names_alone_at_two_homes_are_not_one_person_who_moved():
     """Nothing of the person's own (birth date, e-mail, phone) agreeing: two "Anne Martin"
     at two homes are namesakes as often as not (review 16: a chain through such a pair
-    joined another member's porteur on a name and a birth date)."""
-    model = _model()
+    joined another member's porteur on a name and a birth date). On the shipped model,
+    whose frequencies say how common the names are: even the move counted once
+    (`decision.moved_on_names`) outweighs them."""
+    model = default_model()
     names = {"nom": "Martin", "prenom": "Anne"}
     for a, b in (({**names, "adresse_ligne": "3 rue Haute", "code_postal": "63200"},
                   {**names, "adresse_ligne": "8 place du Marché", "code_postal": "15000"}),
                  (OLD_HOME, {k: v for k, v in NEW_UNDATED.items() if k != "telephone"})):
         assert not moved(levels_of(model.score(person(**a), person(**b))))
         assert not compatible(model.score(person(**a), person(**b)), model.decision)
+        assert not _judged_compatible(model, person(**a), person(**b))
+
+
+# Names rare enough to outweigh one move, and common ones that do not (issue 16: a fiche
+# typed at the old home with neither birth date nor contact split its porteur).
+RARE = [("Dieudieutan", "Nathalie"), ("Vidal", "Constance")]
+COMMON = [("Martin", "Jean"), ("Bernard", "Marie"), ("Garcia", "Lucas"), ("Durand", "Pierre")]
+
+
+def _homes(nom: str, prenom: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The old home, names only; the new home in another town with the person's e-mail."""
+    return ({"nom": nom, "prenom": prenom, "adresse_ligne": "3 rue Haute",
+             "code_postal": "63600", "commune": "Ambert"},
+            {"nom": nom, "prenom": prenom, "adresse_ligne": "8 place Bellecour",
+             "code_postal": "69002", "commune": "Lyon", "courriel": "p.x@exemple.fr"})
+
+
+def _judged_compatible(model: MatchModel, a, b) -> bool:
+    """The pattern path's answer (`PatternScorer.judge`), as the batch and online read it."""
+    levels = tuple(t.level for t in model.score(a, b).terms)
+    return model.pattern_scorer.judge(levels, a, b)[2]
+
+
+@pytest.mark.parametrize(("nom", "prenom"), RARE)
+def test_a_rare_name_outweighs_one_move_without_the_person_s_own_identifiers(nom, prenom):
+    """The model weighs the street and the town apart; a new town means a new street, so
+    counted once the move leaves a rare name weighing for one person: the two fiches may
+    share the cluster their links made (never a link: the pair itself stays "new")."""
+    model = default_model()
+    old, new = (person(**fields) for fields in _homes(nom, prenom))
+    pair = model.score(old, new)
+    assert not moved(levels_of(pair))  # no birth date, e-mail nor phone agrees
+    assert pair.total_weight - pair.prior_weight < model.decision.cluster_evidence_bits
+    assert compatible(pair, model.decision)
+    assert _judged_compatible(model, old, new)
+    assert pair_kind(pair, model.decision) == "new"
+
+
+@pytest.mark.parametrize(("nom", "prenom"), COMMON)
+def test_common_names_at_two_homes_stay_apart_even_with_the_move_counted_once(nom, prenom):
+    model = default_model()
+    old, new = (person(**fields) for fields in _homes(nom, prenom))
+    assert not compatible(model.score(old, new), model.decision)
+    assert not _judged_compatible(model, old, new)
+
+
+def test_a_rare_name_s_move_within_one_town_is_not_counted_again():
+    """The street alone differing is the move counted once already: the rule adds
+    nothing there (the pair's own evidence decides, `may_share_cluster`)."""
+    model = default_model()
+    old, new = _homes("Vidal", "Constance")
+    pair = model.score(person(**old), person(**{**new, "code_postal": "63600",
+                                                "commune": "Ambert"}))
+    assert levels_of(pair)["lieu"] != "different"
+    assert not moved_on_names(pair, model.decision)
+
+
+def test_capactif_dedup_keeps_a_rare_name_typed_at_the_old_home_in_one_cluster(tmp_path):
+    """The old home's fiche (names and address) links to her fiche at the old home with
+    her birth date and e-mail, which links to her fiche at the new home: the old home's
+    names-only fiche and the new home's shared nothing of her own, and split the cluster
+    (a coordinator asked)."""
+    old, new = _homes("Vidal", "Constance")
+    own = {"date_naissance": "1980-06-01", "courriel": "p.x@exemple.fr",
+           "telephone": "0698765432"}
+    rows = [dict(old, id="old"), dict(old, **own, id="old-full"), dict(new, **own, id="new")]
+    _dedup_gives_one_cluster_and_no_review(tmp_path, rows, default_model())
 
 
 def test_capactif_dedup_keeps_a_person_who_moved_in_one_cluster(tmp_path):
+    rows = [dict(OLD_HOME, id="old"), dict(NEW_HOME, id="new"), dict(NEW_UNDATED, id="undated")]
+    _dedup_gives_one_cluster_and_no_review(tmp_path, rows, _model())
+
+
+def _dedup_gives_one_cluster_and_no_review(tmp_path, rows: list[dict[str, str]],
+                                           model: MatchModel) -> None:
     people = tmp_path / "people.csv"
     with people.open("w", encoding="utf-8", newline="") as out:
         writer = csv.DictWriter(out, RECORD_FIELDS, restval="")
         writer.writeheader()
-        writer.writerows([dict(OLD_HOME, id="old"), dict(NEW_HOME, id="new"),
-                          dict(NEW_UNDATED, id="undated")])
-    (tmp_path / "model.json").write_text(_model().to_json(), encoding="utf-8")
+        writer.writerows(rows)
+    (tmp_path / "model.json").write_text(model.to_json(), encoding="utf-8")
     assert main(["dedup", "--input", str(people), "--output", str(tmp_path / "clusters.csv"),
                  "--model", str(tmp_path / "model.json"),
                  "--review-out", str(tmp_path / "reviews.csv")]) == 0
