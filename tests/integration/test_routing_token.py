@@ -257,3 +257,30 @@ def test_a_change_committed_below_the_highest_row_stays_seen_through_a_fold(pg_e
     _fold(pg_engine)
     assert _token(pg_engine) == moved != kept
     assert _rows(pg_engine) == 2  # the first and the late folded into one, the highest
+
+
+def test_migration_0042_goes_down_and_up_again_after_folds_keeping_the_token(pg_engine):
+    """Going down unfolds each folded row into as many rows as its weight, below every id:
+    the count the old token reads is the sum the new one read. A second way down, after a
+    fold of rows the first one unfolded, met ids it had already given (a duplicate key)."""
+    from alembic import command
+
+    from hub.store.migrate import alembic_config, upgrade
+
+    url = pg_engine.url.render_as_string(hide_password=False)
+    for _way in range(2):
+        for what, statement in _WRITES:
+            with pg_engine.begin() as conn:
+                conn.execute(statement, {"now": _NOW, "criteria": json.dumps({"c": [what]})})
+        _fold(pg_engine)
+        summed = _token(pg_engine)
+        pg_engine.dispose()
+        command.downgrade(alembic_config(url), "0041")
+        with pg_engine.connect() as conn:
+            counted = conn.execute(sa.text(
+                "SELECT count(*) || ':' || (SELECT token FROM routing_changes "
+                "ORDER BY id DESC LIMIT 1) FROM routing_changes")).scalar_one()
+        assert counted == summed
+        pg_engine.dispose()
+        upgrade(url)
+        assert _token(pg_engine) == summed

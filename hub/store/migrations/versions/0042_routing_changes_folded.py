@@ -29,9 +29,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # A folded row unfolded into as many rows as its weight (ids below every other: the
-    # count, which the worker's token reads again, stays the sum, the highest id its own).
+    # A folded row unfolded into as many rows as its weight (ids below every other, the
+    # lowest included, which an earlier way down may have made negative: the count, which
+    # the worker's token reads again, stays the sum, the highest id its own).
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("INSERT INTO routing_changes (id, token) SELECT -row_number() OVER (), "
-                   "r.token FROM routing_changes r, generate_series(2, r.weight)")
+        op.execute("INSERT INTO routing_changes (id, token) SELECT (SELECT min(id) FROM "
+                   "routing_changes) - row_number() OVER (), r.token "
+                   "FROM routing_changes r, generate_series(2, r.weight)")
     op.drop_column("routing_changes", "weight")  # SQLite: in place (no copy: its triggers)
