@@ -6,9 +6,16 @@ from pathlib import Path
 
 from billiard.util import Finalize
 from celery import current_app, shared_task
-from celery.signals import beat_init, worker_process_shutdown, worker_ready, worker_shutdown
+from celery.signals import (
+    beat_init,
+    worker_process_init,
+    worker_process_shutdown,
+    worker_ready,
+    worker_shutdown,
+)
 from celery.worker import state as worker_state
 
+from hub import pool_signals
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.errors import BrokerUnavailable, StoreUnavailable
@@ -66,6 +73,11 @@ def _worker_gone(**_kwargs: object) -> None:
     while _watchers:
         _watchers.pop().stop()
     webhooks.stop_senders()  # a solo or threaded pool sends in this process
+
+
+@worker_process_init.connect
+def _pool_process_started(**_kwargs: object) -> None:
+    pool_signals.leave_group_stops_to_the_main_process()  # a group stop is a warm stop
 
 
 @worker_process_shutdown.connect
