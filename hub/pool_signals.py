@@ -26,6 +26,8 @@ def leave_group_stops_to_the_main_process() -> None:
     """Called in each pool process as it starts, before it runs any task."""
     main_pid = os.getppid()
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    # a process this one forks (a matching pool) keeps SIGTERM's usual meaning
+    os.register_at_fork(after_in_child=_unblock)
     threading.Thread(target=_wait_for_sigterm, args=(main_pid,), daemon=True,
                      name="sigterm").start()
 
@@ -38,6 +40,10 @@ def _wait_for_sigterm(main_pid: int) -> None:
             return
         log.info("pool process %s: SIGTERM from process %s left to the main process",
                  os.getpid(), info.si_pid)
+
+
+def _unblock() -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
 
 
 def _die_of_sigterm() -> None:
