@@ -48,7 +48,7 @@ def world(request, tmp_path, postgres_url):
                "HUB_OUTBOX_REPUBLISH_AFTER_S": "2", "HUB_WEBHOOK_LEASE_S": "60"}
         members = [{"id": OWNER.member_id, "nom": "Mairie", "nature": "commune",
                     "role": "accueil", "contact": {"courriel": "mairie@exemple.fr"}}]
-        for member_id, recipient, answer_s in zip(RECIPIENTS, recipients, ANSWER_S):
+        for member_id, recipient, answer_s in zip(RECIPIENTS, recipients, ANSWER_S, strict=True):
             recipient.delay_s = answer_s
             members.append({"id": member_id, "nom": member_id, "nature": member_id.split("-")[0],
                             "role": "accompagnement", "contact": {"courriel": "x@exemple.fr"},
@@ -94,7 +94,7 @@ def test_a_group_stop_while_sending_is_a_warm_stop_of_every_process(world):
         holders = [uow.deliveries.lease_of(m).dispatch_lease_owner for m in RECIPIENTS]
     assert holders == [None, None, None]  # given back, not left to end in 60 s
     assert len(recipients[0].arrivals) < 90, "the slow recipient got all before the stop"
-    for member_id, recipient in zip(RECIPIENTS, recipients):
+    for member_id, recipient in zip(RECIPIENTS, recipients, strict=True):
         received = len({d["delivery_id"] for d in recipient.documents()})
         assert disclosures(hub, member_id) == sent(hub, member_id) == received, member_id
 
