@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from hub.domain.matching.record import NormalisedRecord
 
 KeyRule = Callable[[NormalisedRecord], list[str | None]]
+SPLIT_MARK = "/"  # between a key and its secondary value (`_split`)
 
 
 def _key(rule: str, *parts: object) -> str | None:
@@ -46,6 +47,24 @@ def _day_month(r: NormalisedRecord) -> str | None:
 def _surname_sounds(r: NormalisedRecord) -> list[str]:
     """Phonetic keys of the usage name and of the birth name (married names meet maiden ones)."""
     return [s for s in dict.fromkeys((r.phon_nom, r.phon_nom_naissance)) if s]
+
+
+def _surname_sounds_of(r: NormalisedRecord) -> list[tuple[str, str]]:
+    """Each of `surname_values` with its phonetic key (usage name, then birth name)."""
+    named = [(name, sound) for name, sound in ((r.nom, r.phon_nom),
+                                               (r.nom_naissance, r.phon_nom_naissance)) if name]
+    return named[:1] if len(named) == 2 and named[0][0] == named[1][0] else named
+
+
+def _split(key: str | None, secondary: str | None) -> list[str | None]:
+    """A key and its sub-key: the key's block split by a secondary value (`SPLIT_MARK`).
+
+    Where the key's block stays under its cap the sub-block's pairs are among its own;
+    past the cap the block is searched by sorted neighbourhood only, and the sub-blocks
+    bring whole the pairs that agree on the secondary value, however large the block."""
+    if key is None:
+        return [None]
+    return [key, f"{key}{SPLIT_MARK}{secondary}" if secondary else None]
 
 
 def _first_sound(r: NormalisedRecord) -> str:
@@ -87,10 +106,19 @@ RULES: dict[str, KeyRule] = {
     # Keys that leave the names out, or keep only their first letters, so that a typo in
     # a name (or names exchanged) still meets its duplicate; each survives a typo in any
     # field it does not use, and together they leave no field that all of them need.
-    "date": lambda r: [_key("date", _day_month(r))],
+    # A birth date is shared by some 45 people in a million: past the weak cap its block
+    # is split by the place (the postcode, else the commune: `_places`), where names
+    # exchanged and mistyped still meet.
+    "date": lambda r: [
+        key for key in _split(_key("date", _day_month(r)), next(iter(_places(r)), None))
+    ],
+    # Its blocks grow with the file (every MARTIN, MARIE and MAILLARD of a postcode): past
+    # the weak cap a block is split by the surname's sound (`_split`), so that a surname
+    # typed alike with the first name and the date missing or mistyped on one side still
+    # meets its duplicate in a block of its own, whatever the block's size.
     "lieu_nom": lambda r: [
-        _key("lieu_nom", place, name[:2]) for place in _places(r, sort=False)
-        for name in r.surname_values()
+        key for place in _places(r, sort=False) for name, sound in _surname_sounds_of(r)
+        for key in _split(_key("lieu_nom", place, name[:2]), sound)
     ],
     # The place with the first two letters of surname and first name, in sorted order:
     # names exchanged, with a typo past the first letters in one of them, still meet.
@@ -200,14 +228,15 @@ def _postcode(r: NormalisedRecord) -> str | None:
 
 
 # Raised whenever a rule's keys change while its name stays: stores rebuild their index.
-KEYS_VERSION = 9  # 2: a phone key for an overseas number written the French way;
+KEYS_VERSION = 10  # 2: a phone key for an overseas number written the French way;
 # 3: none for an overseas placeholder (0692 00 00 00); 4: 0269 ... and 0596 ... keyed as
 # Mayotte's and Martinique's; 5: name keys for names in any script (`normalise.fold`);
 # 6: a symbol in a name (an emoji, °) folds to nothing, not to its English name;
 # 7: +33 (0)2 69 ... keyed as Mayotte's (the trunk 0 kept after +33); 8: the street's word
 # (rue_code_postal, numero_rue) is not its type, a complement or a title
 # (`STREET_TYPE_WORDS`); 9: the postcode of lieu_initiales and rue_code_postal by its
-# digits in sorted order (`_postcode`). A rule added or removed changes the fingerprint by
+# digits in sorted order (`_postcode`); 10: lieu_nom's blocks split by the surname's
+# sound (`_split`). A rule added or removed changes the fingerprint by
 # itself (the rule set is in it).
 
 
@@ -248,7 +277,8 @@ class BlockLimits:
     """How far each block is searched: whole up to a cap, by sorted neighbourhood past it.
 
     `window=0` skips the blocks over the cap. Weak rules (`WEAK_RULES`) use
-    `weak_block_size` and `weak_window` (the strong values when not given).
+    `weak_block_size` and `weak_window` (the strong values when not given); their split
+    keys (`_split`: a surname's sound or a place beside the weak key) the strong ones.
     """
 
     max_block_size: int
@@ -258,7 +288,7 @@ class BlockLimits:
 
     def of(self, key: str) -> tuple[int, int]:
         """(cap, window) for a key, from the rule it names."""
-        if key.split(":", 1)[0] in WEAK_RULES:
+        if key.split(":", 1)[0] in WEAK_RULES and SPLIT_MARK not in key:
             return (self.weak_block_size or self.max_block_size,
                     self.window if self.weak_window is None else self.weak_window)
         return self.max_block_size, self.window

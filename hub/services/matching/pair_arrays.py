@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hub.domain.matching.blocking import _SORT_VALUES, BlockLimits, blocking_keys
+from hub.domain.matching.blocking import _SORT_VALUES, SPLIT_MARK, BlockLimits, blocking_keys
 from hub.domain.matching.record import NormalisedRecord
 from hub.services.matching.dedup_parallel import in_workers, share_with_workers, shared
 
@@ -122,7 +122,7 @@ def _keys_slice(start: int, stop: int) -> tuple[np.ndarray, ...]:
     bounds: dict[str, tuple[int, int]] = {}
     for index in range(start, stop):
         for key in blocking_keys(records[index], rules):
-            rule = key.split(":", 1)[0]
+            rule = key.split(":", 1)[0] + (SPLIT_MARK if SPLIT_MARK in key else "")
             if rule not in bounds:
                 bounds[rule] = limits.of(key)
             block_cap, reach = bounds[rule]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import collections
 import itertools
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.domain.matching.blocking import BlockLimits, blocking_keys, candidate_pairs
+from hub.domain.matching.blocking import SPLIT_MARK, BlockLimits, blocking_keys, candidate_pairs
 from hub.domain.matching.settings import default_settings
 from tests.unit.matching.matching_factories import person
 
@@ -74,7 +75,9 @@ def test_exchanged_first_and_last_names_with_a_typo_elsewhere_leave_a_shared_key
 
 def test_the_new_keys_leave_names_out_or_keep_their_first_letters():
     keys = blocking_keys(person(**_COMPLETE), ("date", "lieu_nom", "numero_lieu"))
-    assert keys == ["date:1942-04-29", "lieu_nom:05011:PR", "lieu_nom:CBONDI:PR",
+    assert keys == ["date:1942-04-29", "date:1942-04-29/00115",
+                    "lieu_nom:05011:PR", "lieu_nom:05011:PR/PRD",
+                    "lieu_nom:CBONDI:PR", "lieu_nom:CBONDI:PR/PRD",
                     "numero_lieu:9:05011", "numero_lieu:9:CBONDI"]
     # a day/month swap gives the same date key
     assert blocking_keys(person(date_naissance="1980-12-05"), ("date",)) == blocking_keys(
@@ -348,3 +351,65 @@ def test_the_street_name_keys_keep_their_caps():
     limits = BlockLimits(50, 5, weak_block_size=20, weak_window=2)
     assert limits.of("nom_rue:BLPR:BELGRA") == (50, 5)
     assert limits.of("prenom_rue:AL:GREENV") == (20, 2)
+
+
+def _surnames_of_a_place(martins: int, others: int) -> list:
+    """In one postcode, `martins` different MARTINs and `others` people whose surname begins
+    alike (MA...) without sounding alike: one block of the place and two letters."""
+    firsts = ["Anne", "Paul", "Zoé", "Yves", "Luc", "Eva", "Léa", "Noé", "Ugo", "Ida", "Tom"]
+    martin = [person(id=f"m{n}", nom="Martin", prenom=f"{firsts[n % 11]}{'a' * (n // 11)}",
+                     date_naissance=f"19{50 + n}-01-0{1 + n % 9}", code_postal="63200")
+              for n in range(martins)]
+    alike = [person(id=f"o{n}", nom=f"Ma{chr(65 + n % 26)}{chr(66 + n // 26)}ELOT",
+                    prenom=firsts[n % 11], code_postal="63200") for n in range(others)]
+    return [*martin, *alike]
+
+
+def test_a_place_and_two_letters_block_over_its_cap_is_split_by_the_surname_sound():
+    """A MARTIN with only the surname and the postcode shares with its original no key
+    but the place and two letters, a block every MA... of the postcode joins: past the
+    weak cap its sorted neighbourhood put the two far apart (the first name missing sorts
+    first); the block split by the surname's sound meets them whole."""
+    crowd = _surnames_of_a_place(martins=12, others=40)
+    sparse = person(id="dup", nom="MARTIN", code_postal="63200")
+    records = [*crowd, sparse]
+    limits = BlockLimits(50, window=5, weak_block_size=20, weak_window=2)
+    found = set(candidate_pairs(records, RULES, limits))
+    assert {(n, len(crowd)) for n in range(12)} <= found  # every MARTIN of the place
+    assert (len(crowd) - 1, len(crowd)) not in found  # not a MA... that sounds otherwise
+
+
+def test_the_split_keys_come_with_the_key_they_split():
+    record = person(nom="Garcia", nom_naissance="Martin", prenom="Alain", code_postal="03384",
+                    commune="Blanchard")
+    keys = blocking_keys(record, RULES)
+    split = [k for k in keys if SPLIT_MARK in k]
+    assert split and all(k.split(SPLIT_MARK)[0] in keys for k in split)
+    assert {k.split(":", 1)[0] for k in split} == {"lieu_nom"}
+    assert "lieu_nom:03384:GA" + SPLIT_MARK + record.phon_nom in keys
+    assert "lieu_nom:CBLANCHARD:MA" + SPLIT_MARK + record.phon_nom_naissance in keys
+
+
+_crowds = st.lists(st.fixed_dictionaries({
+    "nom": st.sampled_from(["Martin", "Martain", "Marchand", "Maillard", "Masson", "Mallet", ""]),
+    "prenom": st.sampled_from(["Anne", "Marie", "Jean", "Paul", ""]),
+    "date_naissance": st.sampled_from(["1980-05-12", "1975-01-02", "1990-03-04", ""]),
+    "code_postal": st.sampled_from(["63200", "63210"]),
+}), max_size=40)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_crowds, st.integers(min_value=2, max_value=6), st.integers(min_value=0, max_value=2))
+def test_a_pair_sharing_a_place_and_surname_sound_is_a_candidate_however_large_its_block(
+        rows, cap, window):
+    """Whatever the size of the place-and-two-letters block, two records of one place whose
+    surnames sound alike are compared whenever the sub-block of that sound is within the
+    cap: the big block's true pairs are split off, not dropped."""
+    records = [person(id=str(n), **row) for n, row in enumerate(rows)]
+    limits = BlockLimits(cap, window=window, weak_block_size=cap, weak_window=window)
+    found = set(candidate_pairs(records, ("lieu_nom",), limits))
+    sound = [(r.code_postal, (r.nom or "")[:2], r.phon_nom) if r.nom else None for r in records]
+    alike = collections.Counter(s for s in sound if s)
+    for i, j in itertools.combinations(range(len(records)), 2):
+        if sound[i] and sound[i] == sound[j] and alike[sound[i]] <= cap:
+            assert (i, j) in found
