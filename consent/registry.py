@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from consent.cache import RecordCache
-from consent.decision import Decision, Reason, may_receive
+from consent.decision import Decision, may_receive
 from consent.model import (
     HUB_ACTOR,
     ConsentRecord,
@@ -140,12 +140,24 @@ class ConsentRegistry(abc.ABC):
                          now: dt.datetime | None = None) -> Decision:
         """`may_receive` for the consent a fiche cites; an absent, unknown or foreign
         reference answers `consent_missing` (never raises: nothing is disclosed)."""
-        consent = None
-        if reference is not None:
-            try:
-                consent = self.consent_for_fiche(member_id, fiche_id, reference)
-            except (UnknownConsentReference, ConsentOfAnotherPorteur):
-                return Decision(False, Reason.MISSING)
+        return self.decide_on(self.cited_consent(member_id, fiche_id, reference),
+                              recipient_member_id, recipient_role, purpose, now)
+
+    def cited_consent(self, member_id: str, fiche_id: str,
+                      reference: str | None) -> ConsentRecord | None:
+        """The consent a fiche cites (cached), or None where `decide_for_fiche` answers
+        `consent_missing` (no reference, an unknown or a foreign one): looked up once for
+        the many checks of one fiche (one a recipient and purpose, `decide_on`)."""
+        if reference is None:
+            return None
+        try:
+            return self.consent_for_fiche(member_id, fiche_id, reference)
+        except (UnknownConsentReference, ConsentOfAnotherPorteur):
+            return None
+
+    def decide_on(self, consent: ConsentRecord | None, recipient_member_id: str,
+                  recipient_role: str, purpose: str, now: dt.datetime | None = None) -> Decision:
+        """`may_receive` on a consent already looked up (`cited_consent`; None: none)."""
         return may_receive(consent, recipient_member_id, recipient_role, purpose,
                            now or self.clock())
 

@@ -56,6 +56,10 @@ class SqlConsentRegistry(ConsentRegistry):
         # statements cost the worker more than their parameters and rows.
         self._pg_for_fiches = _consents_of_fiches(self._t.consents)
         self._pg_states = _states_of(self._t.states)
+        # SQLite's, built once too: the worker reads a transaction's consents (mostly one
+        # member's fiches) and their states at each transaction.
+        self._of_member = _consents_of_member(self._t.consents)
+        self._states_in = _states_in(self._t.states)
         super().__init__(clock, refresh_every=refresh_every)
 
     # -- consents ---------------------------------------------------------------------
@@ -78,6 +82,9 @@ class SqlConsentRegistry(ConsentRegistry):
         for member_id, fiche_id in keys:
             fiche_ids.setdefault(member_id, []).append(fiche_id)
         groups = list(fiche_ids.items())
+        if len(groups) == 1:
+            (member_id, ids), = groups
+            return self._records(self._of_member, {"member": member_id, "fiches": ids})
         found: list[ConsentRecord] = []
         for first in range(0, len(groups), _MEMBERS_A_STATEMENT):
             among = sa.or_(*(sa.and_(c.member_id == member_id, c.fiche_id.in_(ids)) for
@@ -181,12 +188,10 @@ class SqlConsentRegistry(ConsentRegistry):
 
     def _histories(self, conn: sa.Connection,
                    ids: Sequence[str]) -> dict[str, tuple[StateChange, ...]]:
-        states = self._t.states
         if conn.dialect.name == "postgresql":
             rows = conn.execute(self._pg_states, {"ids": list(dict.fromkeys(ids))}).mappings().all()
         else:
-            rows = conn.execute(sa.select(states).where(states.c.consent_id.in_(ids))
-                                .order_by(states.c.id)).mappings().all()
+            rows = conn.execute(self._states_in, {"ids": list(ids)}).mappings().all()
         changes: dict[str, list[StateChange]] = {}
         for row in rows:
             change = StateChange(Status(row["state"]), as_utc(row["at"]), row["by_member"])
@@ -302,6 +307,21 @@ def _consents_of_fiches(consents: sa.Table) -> sa.Select[Any]:
         sa.func.unnest(sa.bindparam("members", type_=_TEXTS)),
         sa.func.unnest(sa.bindparam("fiches", type_=_TEXTS))))
     return sa.select(consents).where(pairs).order_by(c.recorded_at, c.id)
+
+
+def _consents_of_member(consents: sa.Table) -> sa.Select[Any]:
+    """SQLite: the consents of one `member`'s `fiches` (a list), in the order they were
+    recorded: a look-up in ix_consents_member_fiche (see `for_porteur`)."""
+    c = consents.c
+    return sa.select(consents).where(
+        c.member_id == sa.bindparam("member"),
+        c.fiche_id.in_(sa.bindparam("fiches", expanding=True))).order_by(c.recorded_at, c.id)
+
+
+def _states_in(states: sa.Table) -> sa.Select[Any]:
+    """SQLite: the state rows of the consents of the list `ids`, in the order written."""
+    return sa.select(states).where(
+        states.c.consent_id.in_(sa.bindparam("ids", expanding=True))).order_by(states.c.id)
 
 
 def _states_of(states: sa.Table) -> sa.Select[Any]:

@@ -29,9 +29,11 @@ def network(db_url, tmp_path):
     yield from network_world(db_url, tmp_path)
 
 
-def network_world(db_url, tmp_path, *, cci_subscribed=True, **settings_overrides):
-    """`network`, the CCI subscribed to nothing unless `cci_subscribed`; the hub's
-    settings with `settings_overrides`."""
+def network_world(db_url, tmp_path, *, cci_subscribed=True, extra_members=(),
+                  **settings_overrides):
+    """`network`, the CCI subscribed to nothing unless `cci_subscribed`, with
+    `extra_members` ((id, kind, role) each, reading their feed, subscribed to Ambert);
+    the hub's settings with `settings_overrides`."""
     with Recipient() as cci, Recipient() as pfil:
         members = [
             _member("commune-ambert", "commune", "accueil"),
@@ -39,6 +41,7 @@ def network_world(db_url, tmp_path, *, cci_subscribed=True, **settings_overrides
             _member("pfil-livradois", "pfil", "financement", pfil.url),
             _member("commune-thiers", "commune", "accueil"),
             _member("pnr-livradois", "pnr", "coordination", subscribed=False),
+            *(_member(member_id, kind, role) for member_id, kind, role in extra_members),
         ]
         (tmp_path / "network.json").write_text(json.dumps({"reseau": "test", "membres": members}))
         clock = Clock()

@@ -57,22 +57,55 @@ def disclosure_for(hub: Hub, owner: str, fiche: Mapping[str, Any], member: str, 
                    purposes: Sequence[str] = ()) -> Disclosure | None:
     """The projected fiche member `member` may receive now, or None: nothing at all.
     `purposes` (default: those of the role, most useful first) are tried in order."""
-    reference = (fiche.get("consentement") or {}).get("reference")
-    for purpose in purposes or purposes_for_role(role):
-        decision = hub.consents.decide_for_fiche(owner, fiche["fiche_id"], reference, member,
-                                                 role, purpose, now)
-        if not decision.allowed:
-            continue
-        consent = hub.consents.consent_for_fiche(owner, fiche["fiche_id"], reference)
-        terms = consent_scope(consent)
-        scope = ConsentScope.from_terms(terms.purposes, terms.roles, terms.members,
-                                        version=consent.id)
-        allowed = allowed_fields(hub.policy.current, role, purpose, scope, is_referent,
-                                 member=member)
-        if not allowed.empty:
-            return Disclosure(purpose, allowed, project(fiche, allowed))
-    return None
+    return FicheDisclosures(hub, owner, fiche, now).to(member, role, is_referent, purposes)
 
+
+class FicheDisclosures:
+    """`disclosure_for` for the recipients of one fiche: its consent looked up once, and
+    each projection built once (recipients of one role, or roles allowed the same fields,
+    see the same document). Each recipient still gets its own consent decision and its own
+    allowed set; the projected documents are shared, so nothing may change them."""
+
+    def __init__(self, hub: Hub, owner: str, fiche: Mapping[str, Any],
+                 now: dt.datetime | None = None) -> None:
+        self.hub, self.fiche = hub, fiche
+        self.now = now or hub.consents.clock()
+        reference = (fiche.get("consentement") or {}).get("reference")
+        self.consent = hub.consents.cited_consent(owner, fiche["fiche_id"], reference)
+        self._scope: ConsentScope | None = None
+        self._projected: dict[frozenset[str], dict[str, Any]] = {}
+        self._changed: dict[frozenset[str], list[str]] = {}
+
+    def to(self, member: str, role: str, is_referent: bool,
+           purposes: Sequence[str] = ()) -> Disclosure | None:
+        for purpose in purposes or purposes_for_role(role):
+            if not self.hub.consents.decide_on(self.consent, member, role, purpose,
+                                               self.now).allowed:
+                continue
+            allowed = allowed_fields(self.hub.policy.current, role, purpose, self.scope,
+                                     is_referent, member=member)
+            if not allowed.empty:
+                return Disclosure(purpose, allowed, self.projected(allowed.paths))
+        return None
+
+    @property
+    def scope(self) -> ConsentScope:
+        if self._scope is None:  # only asked once a decision allowed: a consent is there
+            terms = consent_scope(self.consent)  # type: ignore[arg-type]
+            self._scope = ConsentScope.from_terms(terms.purposes, terms.roles, terms.members,
+                                                  version=self.consent.id)  # type: ignore[union-attr]
+        return self._scope
+
+    def projected(self, paths: frozenset[str]) -> dict[str, Any]:
+        if paths not in self._projected:
+            self._projected[paths] = project(self.fiche, paths)
+        return self._projected[paths]
+
+    def changed(self, previous: Mapping[str, Any], paths: frozenset[str]) -> list[str]:
+        """`changed_fields` from `previous` (one previous version a fiche), once per set."""
+        if paths not in self._changed:
+            self._changed[paths] = changed_fields(previous, self.fiche, paths)
+        return self._changed[paths]
 
 
 def discloses_to(hub: Hub, heads: Iterable[Any], member_id: str, role: str,
@@ -152,8 +185,11 @@ def planned_deliveries(hub: Hub, uow: UnitOfWork, versions: list[ProcessedVersio
     for version in versions:
         event = _event(version, now)
         linked = followers[version.porteur_id]
-        for recipient in recipients(event, version.fiche, linked, network, subscriptions):
-            row = _delivery_row(hub, version, recipient, members[recipient.member], now)
+        found = recipients(event, version.fiche, linked, network, subscriptions)
+        disclosures = FicheDisclosures(hub, version.owner, version.fiche, now) if found else None
+        for recipient in found:
+            row = _delivery_row(hub, version, recipient, members[recipient.member], now,
+                                disclosures)
             if row is not None:
                 planned.setdefault(recipient.member, []).append(row)
     return planned
@@ -188,17 +224,18 @@ def delivery_key(hub: Hub, recipient: str, version_id: int, kind: str) -> str:
 
 
 def _delivery_row(hub: Hub, version: ProcessedVersion, recipient: Recipient,
-                  member: RoutedMember, now: dt.datetime) -> dict[str, Any] | None:
-    disclosure = disclosure_for(hub, version.owner, version.fiche, recipient.member,
-                                recipient.role, recipient.is_referent, now)
+                  member: RoutedMember, now: dt.datetime,
+                  disclosures: FicheDisclosures) -> dict[str, Any] | None:
+    disclosure = disclosures.to(recipient.member, recipient.role, recipient.is_referent)
     if disclosure is None:
         return None
     kind = "created" if version.previous is None else "updated"
     changed: list[str] = []
     if version.previous is not None:
-        changed = changed_fields(version.previous, version.fiche, disclosure.allowed)
+        changed = disclosures.changed(version.previous, disclosure.allowed.paths)
         if not changed:
             return None  # nothing this recipient may see has changed
+    fields = sorted(disclosure.allowed.paths)
     key = delivery_key(hub, recipient.member, version.version_id, kind)
     document = {
         "delivery_id": key,
@@ -208,7 +245,7 @@ def _delivery_row(hub: Hub, version: ProcessedVersion, recipient: Recipient,
                    "version": version.version},
         "finalite": disclosure.purpose,
         "politique": disclosure.allowed.policy_version,
-        "champs": sorted(disclosure.allowed.paths),
+        "champs": fields,
         "champs_modifies": changed,
         "motifs": sorted(recipient.reasons),
         "fiche": disclosure.document,
@@ -221,7 +258,7 @@ def _delivery_row(hub: Hub, version: ProcessedVersion, recipient: Recipient,
         "fiche_version": version.version,
         "purpose": disclosure.purpose,
         "policy_version": disclosure.allowed.policy_version,
-        "fields": sorted(disclosure.allowed.paths),
+        "fields": fields,
         "payload": orjson.dumps(document).decode(),
         "idempotency_key": key,
         "channel": "webhook" if member.webhook_url else "feed",
