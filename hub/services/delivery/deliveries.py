@@ -186,7 +186,9 @@ def planned_deliveries(hub: Hub, uow: UnitOfWork, versions: list[ProcessedVersio
         event = _event(version, now)
         linked = followers[version.porteur_id]
         found = recipients(event, version.fiche, linked, network, subscriptions)
-        disclosures = FicheDisclosures(hub, version.owner, version.fiche, now) if found else None
+        if not found:
+            continue
+        disclosures = FicheDisclosures(hub, version.owner, version.fiche, now)
         for recipient in found:
             row = _delivery_row(hub, version, recipient, members[recipient.member], now,
                                 disclosures)
