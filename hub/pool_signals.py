@@ -26,7 +26,9 @@ def leave_group_stops_to_the_main_process() -> None:
     """Called in each pool process as it starts, before it runs any task."""
     main_pid = os.getppid()
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
-    # a process this one forks (a matching pool) keeps SIGTERM's usual meaning
+    # a process this one forks in Python (a matching pool) keeps SIGTERM's usual meaning;
+    # a program it would start by exec (subprocess, no preexec_fn) would inherit the
+    # blocked SIGTERM: none is started on the tasks' path (backups run from the command line)
     os.register_at_fork(after_in_child=_unblock)
     threading.Thread(target=_wait_for_sigterm, args=(main_pid,), daemon=True,
                      name="sigterm").start()
@@ -47,7 +49,13 @@ def _unblock() -> None:
 
 
 def _die_of_sigterm() -> None:
-    """End as SIGTERM's default action would (the exit status billiard expects)."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
-    signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+    """End as SIGTERM's default action would (the status billiard expects: its terminate,
+    a cold stop or `revoke --terminate`). This runs in the waiting thread, where Python
+    may not set a handler (only the main thread may, and it may be busy with a task): a
+    pool process keeps SIGTERM's default (billiard resets it), so unblocking it here and
+    sending it to this thread ends the process; were a handler set, the process exits
+    with the status a shell gives a SIGTERM's end."""
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+    os._exit(128 + signal.SIGTERM)

@@ -107,9 +107,27 @@ def test_a_cold_stop_still_ends_the_pool_processes_at_once(world):
     worker = start_worker(env, logs, "worker-1")
     with running([worker]):
         wait_until(lambda: len(recipients[0].arrivals) >= 20, 120, "sending to be under way")
+        pool = _children(worker.popen.pid)
         os.kill(worker.popen.pid, signal.SIGQUIT)
         worker.popen.wait(timeout=60)  # it ends: no pool process outlives the main one
+    assert pool and not [pid for pid in pool if _running(pid)], "a pool process outlived it"
+    assert "Exception in thread" not in worker.log_path.read_text(errors="replace")
     assert worker.popen.returncode == 0, worker.tail()
     assert len(recipients[0].arrivals) < 90, "the slow recipient got all before the stop"
     for member_id in RECIPIENTS:
         assert disclosures(hub, member_id) == sent(hub, member_id), member_id
+
+
+def _children(pid: int) -> list[int]:
+    path = f"/proc/{pid}/task/{pid}/children"
+    with open(path) as children:
+        return [int(child) for child in children.read().split()]
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie waiting to be reaped."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

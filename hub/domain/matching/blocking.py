@@ -236,7 +236,7 @@ KEYS_VERSION = 10  # 2: a phone key for an overseas number written the French wa
 # (rue_code_postal, numero_rue) is not its type, a complement or a title
 # (`STREET_TYPE_WORDS`); 9: the postcode of lieu_initiales and rue_code_postal by its
 # digits in sorted order (`_postcode`); 10: lieu_nom's blocks split by the surname's
-# sound (`_split`). A rule added or removed changes the fingerprint by
+# sound and date's by the place (`_split`, `_places`). A rule added or removed changes the fingerprint by
 # itself (the rule set is in it).
 
 
