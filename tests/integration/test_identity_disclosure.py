@@ -18,7 +18,7 @@ from hub.domain.matching.record import normalise_record
 from hub.services.delivery.feed import read_feed
 from hub.services.ingest import processing
 from hub.services.matching import duplicates
-from tests.integration.dedup_world import CCI, COMMUNE, fiche_of, hub_for, porteur_of, push
+from tests.integration.dedup_world import CCI, COMMUNE, PFIL, fiche_of, hub_for, porteur_of, push
 
 pytestmark = pytest.mark.integration
 
@@ -274,6 +274,39 @@ def _never_bridged(world, chain: list[dict]) -> None:
         push(hub, CCI, fiche_of(CCI, f"X-{n}", porteur))
     victim = porteur_of(hub, COMMUNE, "V-1")
     assert victim not in {porteur_of(hub, CCI, f"X-{n}") for n in range(1, len(chain) + 1)}
+    fed = str(read_feed(hub, CCI, 0, 100)["deliveries"])
+    for value in ("constance.v@exemple.fr", "Bellecour", "61 00 75 29", "0661007529", victim):
+        assert value not in fed
+
+
+PONT = {"ligne": "3 rue du Pont", "code_postal": "63600", "commune": "Ambert"}
+VIDAL_AT_LYON = {k: v for k, v in VIDAL.items() if k != "date_naissance"}
+VIDAL_AT_AMBERT = {**VIDAL, "adresse": PONT}
+
+
+@pytest.mark.parametrize("guess", [
+    {**VIDAL_NAMES, "adresse": PONT},
+    {**VIDAL_BIRTH, "adresse": {"code_postal": "63600", "commune": "Ambert"}},
+], ids=["names_and_old_home", "names_birth_and_town"])
+def test_a_names_only_move_never_makes_another_member_follow_a_porteur(shipped, guess):
+    """The commune holds the person at Lyon (no birth date), the PFIL at Ambert with her
+    birth date, e-mail and phone: one porteur. The CCI's agent guesses the rarer name and
+    her old home: the fiche links to the Ambert fiche, and the Lyon fiche, sharing none of
+    the person's own identifiers with it, was kept compatible by the names' weight alone
+    (`decision.moved_on_names`, a rule for one member's clusters): the CCI followed the
+    porteur and read its e-mail, phone and new address (review rev9)."""
+    hub, _clock = shipped
+    push(hub, COMMUNE, _commune_s_own("V-1", VIDAL_AT_LYON))
+    pfil_s = fiche_of(PFIL, "V-2", VIDAL_AT_AMBERT)  # followed by the PFIL alone
+    pfil_s["accompagnement"] = [{**pfil_s["accompagnement"][0], "structure": PFIL.member_id}]
+    push(hub, PFIL, pfil_s)
+    victim = porteur_of(hub, COMMUNE, "V-1")
+    assert porteur_of(hub, PFIL, "V-2") == victim
+    push(hub, CCI, fiche_of(CCI, "X-1", guess))
+    assert porteur_of(hub, CCI, "X-1") != victim
+    version_2 = _commune_s_own("V-1", VIDAL_AT_LYON)
+    version_2["version"] = 2
+    push(hub, COMMUNE, version_2)
     fed = str(read_feed(hub, CCI, 0, 100)["deliveries"])
     for value in ("constance.v@exemple.fr", "Bellecour", "61 00 75 29", "0661007529", victim):
         assert value not in fed

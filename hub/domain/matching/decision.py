@@ -325,19 +325,23 @@ def contacts_contradict(explanation: Explanation) -> bool:
     return levels.get("courriel") == DIFFERENT and levels.get("telephone") == DIFFERENT
 
 
-def compatible(explanation: Explanation, settings: DecisionSettings) -> bool:
+def compatible(explanation: Explanation, settings: DecisionSettings, *,
+               names_move: bool = True) -> bool:
     """May these two records be one person without a human saying so? Not if a veto
     field differs, nor if their own lines say two people (`lines_contradict`); yes if
     they score the cluster bound (`may_share_cluster`), are one identity
-    (`identity_links`) or differ by the home alone (`moved`). Asked of every fiche a
-    record would join, online (`decide_among`) and in a batch cluster."""
+    (`identity_links`) or differ by the home alone (`moved`), or, with `names_move`,
+    by a move their names outweigh (`moved_on_names`): not where that would make a
+    member follow another member's porteur (the online matcher asks without it there).
+    Asked of every fiche a record would join, online (`decide_among`) and in a batch
+    cluster."""
     return not (vetoed(explanation, settings)
                 or lines_contradict(explanation, settings)) and (may_share_cluster(
         explanation.probability, explanation.total_weight - explanation.prior_weight, settings,
         veto_fields_vouch=veto_fields_vouch(explanation, settings))
         or identity_links(explanation, settings)
         or moved_kept({t.field: t.level for t in explanation.terms}, settings)
-        or moved_on_names(explanation, settings))
+        or (names_move and moved_on_names(explanation, settings)))
 
 
 # What a person keeps when moving: nothing of these may differ for `moved`.
@@ -385,7 +389,8 @@ def moved_on_names(explanation: Explanation, settings: DecisionSettings) -> bool
     its fields weigh for one person at the cluster bound (`cluster_evidence_bits`) with
     the move counted once (`street_counted_twice`): a name rare enough outweighs one
     move, "Jean Martin" does not (its frequency adjustment: namesakes at two homes stay
-    apart). Asked of two fiches a link already put in one component, never a link."""
+    apart). Asked of two fiches a link already put in one component, never a link; not
+    of a fiche that would make its member follow another member's porteur (online)."""
     levels = {t.field: t.level for t in explanation.terms}
     street = next((t.weight for t in explanation.terms if t.field == "adresse"), 0.0)
     return street_counted_twice(levels, settings) and moved_once_weighs(

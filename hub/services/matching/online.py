@@ -49,6 +49,7 @@ from hub.domain.matching.chains import porteur_to_link, porteurs_to_join
 from hub.domain.matching.decision import (
     Decision,
     RecordLike,
+    compatible,
     identity_alone,
     record_blocking_keys,
 )
@@ -355,13 +356,17 @@ class OnlineMatcher:
         decision = self._decide(identity, rows)
         asked = decision if decision.kind == "review" else None
         guarded = self._exposed(identity, decision, rows, member_id)
-        if not guarded and self._to_join(identity, decision, rows):
+        if not guarded and self._to_join(identity, decision, rows) and not self._moved_into(
+                identity, rows, (decision.porteur_id, *decision.conflicts), member_id):
             self.chains.append(fiche_pk)
             asked = dataclasses.replace(decision, porteur_id=None)  # the others only
             decision = dataclasses.replace(decision, kind="link", conflicts=())
         elif best := self._best_fit(identity, decision, rows):
             asked, decision = best
-        if decision.porteur_id is not None and self._discloses(decision, member_id):
+        if decision.porteur_id is not None and (
+                self._discloses(decision, member_id) or (
+                    decision.kind == "link" and self._moved_into(
+                        identity, rows, (decision.porteur_id,), member_id))):
             if self.chains and self.chains[-1] == fiche_pk:
                 self.chains.pop()  # nothing linked, nothing to join
             others = () if asked is None else tuple(
@@ -409,6 +414,27 @@ class OnlineMatcher:
         fiche, a new version), the item is flagged `identite_seule_a_verifier`, never joined."""
         return member_id is not None and identity_alone(explanation) \
             and not self._holds(member_id, porteur_id)
+
+    def _moved_into(self, identity: Mapping[str, Any], rows: list[Any],
+                    porteurs: Iterable[str | None], member_id: str | None) -> bool:
+        """One of `porteurs` holds no fiche of `member_id` and the record fits one of its
+        fiches only as a move its names outweigh (`decision.moved_on_names`), none of the
+        person's own identifiers compared: a rule for keeping one member's clusters whole,
+        not for making a member follow another's porteur (a guessed rarer name and an
+        old home linked to the porteur and read its e-mail, phone and new address). Such
+        a link or join is a review item instead."""
+        if member_id is None:
+            return False
+        record, settings = self._record(identity), self.model.decision
+        for porteur_id in {p for p in porteurs if p is not None}:
+            fits_on_names = any(
+                not compatible(explanation, settings, names_move=False)
+                and compatible(explanation, settings)
+                for explanation in (self.model.score(record, row.record)
+                                    for row in rows if row.porteur_id == porteur_id))
+            if fits_on_names and not self._holds(member_id, porteur_id):
+                return True
+        return False
 
     def _holds(self, member_id: str, porteur_id: str) -> bool:
         """Whether one of the porteur's fiches (stored or of this batch) is the member's."""
