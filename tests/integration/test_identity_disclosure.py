@@ -73,12 +73,43 @@ def test_within_one_member_s_fiches_a_name_and_a_birth_date_link(world):
     assert duplicates.list_review_items(hub, actor="pnr-livradois-forez")["items"] == []
 
 
-def test_a_place_agreeing_besides_the_identity_links_across_members(world):
-    """The CCI gives the commune too: it knows where the person lives, the link stands."""
+GUESSABLE_PLACES = {
+    "commune_and_postcode": {"ligne": "9 rue du Château", "code_postal": "63600",
+                             "commune": "Ambert"},
+    "commune": {"ligne": "9 rue du Château", "commune": "Ambert"},
+    "postcode": {"code_postal": "63600"},
+}
+
+
+@pytest.mark.parametrize("place", sorted(GUESSABLE_PLACES))
+def test_a_commune_or_postcode_agreeing_besides_the_identity_goes_to_a_coordinator(world, place):
+    """In a territory of 170 communes the commune (or its postcode) is as easy to guess as
+    the birth date: the CCI's fiche giving another street of Ambert and no contact never
+    links to the commune's porteur, nor reads its e-mail, phone or address."""
+    hub, _clock = world
+    push(hub, COMMUNE, _commune_s_own("A-1", JEAN))
+    push(hub, CCI, fiche_of(CCI, "C-1", {**NAME_AND_BIRTH, "adresse": GUESSABLE_PLACES[place]}))
+    assert porteur_of(hub, CCI, "C-1") != porteur_of(hub, COMMUNE, "A-1")
+    fed = read_feed(hub, CCI, 0, 100)["deliveries"]
+    assert "jean.martin@exemple.fr" not in str(fed) and "Hôtel de Ville" not in str(fed)
+    [item] = duplicates.list_review_items(hub, actor="pnr-livradois-forez")["items"]
+    assert IDENTITY_ONLY_KEY in str(item)
+
+
+UNGUESSABLE = {
+    "street": {"adresse": {"ligne": "4 place de l'Hôtel de Ville", "code_postal": "63600",
+                           "commune": "Ambert"}},
+    "email": {"courriel": "jean.martin@exemple.fr"},
+    "phone": {"telephone": "06 12 34 56 78"},
+}
+
+
+@pytest.mark.parametrize("known", sorted(UNGUESSABLE))
+def test_a_street_or_a_contact_agreeing_besides_the_identity_links_across_members(world, known):
+    """The CCI knows the person's street, e-mail or phone: the link stands."""
     hub, _clock = world
     push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", JEAN))
-    push(hub, CCI, fiche_of(CCI, "C-1", {**NAME_AND_BIRTH, "adresse": {
-        "ligne": "9 rue du Château", "code_postal": "63600", "commune": "Ambert"}}))
+    push(hub, CCI, fiche_of(CCI, "C-1", {**NAME_AND_BIRTH, **UNGUESSABLE[known]}))
     assert porteur_of(hub, CCI, "C-1") == porteur_of(hub, COMMUNE, "A-1")
 
 

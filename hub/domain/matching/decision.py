@@ -493,19 +493,21 @@ def identity_links(explanation: Explanation, settings: DecisionSettings) -> bool
         f in levels for f in ("nom", "prenom", "date_naissance")) and same_identity(levels)
 
 
-# What places a person or reaches them: a link agreeing on one of these tells a member
-# nothing it did not know of the person.
-PLACE_AND_CONTACT = ("adresse", "lieu", "courriel", "telephone")
+# What a guesser of a person's surname, first name, birth date and commune would not have:
+# the street and the contacts. The commune and the postcode are not among them: in a
+# territory of 170 communes they are guessed as easily as the birth date.
+UNGUESSABLE = ("adresse", "courriel", "telephone")
 
 
 def identity_alone(explanation: Explanation) -> bool:
-    """No place nor contact agrees (`PLACE_AND_CONTACT`): whatever makes the pair link,
-    the identity rule or the probability alone (the shipped model links a rare surname and
+    """No street nor contact agrees (`UNGUESSABLE`): whatever makes the pair link, the
+    identity rule or the probability alone (the shipped model links a rare surname and
     first name with one birth date at 0.99 and more, whatever the places), surname, first
-    name and birth date, which anyone may guess, are all the two records share. Online,
-    such a link to a porteur none of whose fiches is the member's own goes to a coordinator
-    (`online.OnlineMatcher.resolve_new`): it would show one member another's data."""
-    return not any(explanation.level_of(f) in AGREEING for f in PLACE_AND_CONTACT)
+    name, birth date and at most the commune or postcode, which anyone may guess, are all
+    the two records share. Online, such a link to a porteur none of whose fiches is the
+    member's own goes to a coordinator (`online.OnlineMatcher.resolve_new`): it would show
+    one member another's data."""
+    return not any(explanation.level_of(f) in AGREEING for f in UNGUESSABLE)
 
 
 def pair_kind(explanation: Explanation, settings: DecisionSettings) -> Kind:

@@ -149,7 +149,7 @@ class Explanation:
     # never enough evidence to link, whatever the probability; a coordinator decides.
     nothing_personal: bool = False
     # Linked online by identity alone (`decision.identity_alone`) to a porteur none of
-    # whose fiches is the fiche's member's: no place nor contact agreeing, the link would
+    # whose fiches is the fiche's member's: no street nor contact agreeing, the link would
     # show that member another's data; a coordinator decides (`identity_only`: API
     # `identite_seule_a_verifier`).
     identity_only: bool = False
@@ -260,7 +260,8 @@ MOBILE_LIFTS_FR = ("même mobile : le prénom diffère, mais un même numéro de
                    "initiales de l'autre, et aucun courriel ni téléphone ne diffère : le "
                    "prénom différent n'empêche pas le lien")
 IDENTITY_ONLY_FR = ("identité seule : nom, prénom et date de naissance concordent, mais ni "
-                    "adresse, ni commune, ni courriel, ni téléphone ; le porteur n'a encore "
+                    "la rue, ni le courriel, ni le téléphone (la commune ou le code postal "
+                    "se devinent) ; le porteur n'a encore "
                     "aucune fiche de ce membre, et le lien lui montrerait les données d'un "
                     "autre : le hub ne les réunit jamais seul, un coordinateur décide")
 # A pair the household rule held for a coordinator (`Explanation.may_be_one`): its line

@@ -120,7 +120,8 @@ def waiting_reason(explanation: dict[str, Any], settings: DecisionSettings | Non
                 "partagent deux personnes d'un même foyer, le hub ne les réunit jamais seul.")
     if explanation.get(IDENTITY_ONLY_KEY):  # held whatever the identity rule says
         return ("Identité seule : nom, prénom et date de naissance concordent, mais ni "
-                "l'adresse, ni la commune, ni le courriel, ni le téléphone ; le porteur n'a "
+                "la rue, ni le courriel, ni le téléphone (la commune ou le code postal se "
+                "devinent) ; le porteur n'a "
                 "encore aucune fiche de ce membre et le lien lui montrerait les données d'un "
                 "autre : le hub ne les réunit jamais seul.")
     decision = settings or default_model().decision

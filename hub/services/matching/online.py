@@ -443,7 +443,7 @@ class OnlineMatcher:
 
     def _discloses(self, decision: Decision, member_id: str | None) -> bool:
         """A link of identity alone (`decision.identity_alone`: names and birth date, no
-        place nor contact agreeing) to a porteur none of whose fiches is `member_id`'s:
+        street nor contact agreeing) to a porteur none of whose fiches is `member_id`'s:
         the member would follow the porteur and read the other members' fiches of it on
         a name and a birth date. Within one member's fiches it links (nothing disclosed)."""
         if (member_id is None or decision.kind != "link" or decision.porteur_id is None

@@ -234,7 +234,7 @@ def test_a_link_of_identity_alone_held_online_says_so_in_its_explanation_and_con
     assert IDENTITY_ONLY_KEY not in trained.score(second, first).to_dict()
 
 
-def test_identity_alone_is_a_pair_with_no_place_nor_contact_agreeing_whatever_links_it():
+def test_identity_alone_is_a_pair_with_no_street_nor_contact_agreeing_whatever_links_it():
     """Whether the identity rule or the probability links it: the shipped model (no rule)
     links a rarer name with one birth date on those alone, which anyone may guess."""
     from hub.domain.matching.decision import identity_alone, pair_kind
@@ -248,7 +248,9 @@ def test_identity_alone_is_a_pair_with_no_place_nor_contact_agreeing_whatever_li
         return identity_alone(model.score(normalise_record(b, "b"), normalise_record(a, "a")))
 
     assert alone(full, jean)
-    assert not alone(full, {**jean, "code_postal": "63600", "commune": "Ambert"})
+    assert alone(full, {**jean, "code_postal": "63600", "commune": "Ambert"})
+    assert alone(full, {**jean, "adresse_ligne": "9 rue Basse", "commune": "Ambert"})
+    assert not alone(full, {**jean, "adresse_ligne": "4 rue Haute", "commune": "Ambert"})
     assert not alone(full, {**jean, "courriel": "jean.martin@example.org"})
     assert not alone(full, full)
     shipped = default_model()
