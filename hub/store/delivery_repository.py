@@ -14,7 +14,7 @@ from hub.store.delivery_tables import deliveries, feed_positions, routing_change
 from hub.store.erasure_tables import fiche_keys
 from hub.store.records import Delivery, DispatchLease, Subscription, opened
 from hub.store.sealing import FicheKeys, delivery_context
-from hub.store.tables import fiches, members
+from hub.store.tables import fiche_links, fiches, members
 
 _LOCK_COUNTERS = sa.text(
     "SELECT member_id FROM feed_positions WHERE member_id = ANY(CAST(:members AS varchar[])) "
@@ -65,6 +65,11 @@ DATA_EVENTS = ("created", "updated")  # the other events are notices: pseudonymo
 # A porteur's followers (`Deliveries.followers_of_porteurs`): the owners of its fiches not
 # erased, and the recipients of its fiches not erased (a notice names no fiche).
 _ERASED = "EXISTS (SELECT 1 FROM fiche_keys k WHERE k.fiche_pk = {pk} AND k.destroyed_at IS NOT NULL)"
+# A fiche of the recipient that left the porteur (separated from it, or moved to another)
+# after the delivery was made: what it was sent as that fiche's owner no longer counts.
+_LEFT_SINCE = ("EXISTS (SELECT 1 FROM fiche_links l JOIN fiches s ON s.id = l.fiche_pk "
+               "WHERE l.porteur_id = p.id AND l.unlinked_at >= d.created_at "
+               "AND s.member_id = d.recipient_id AND s.porteur_id <> p.id)")
 _FOLLOWERS = sa.text(
     "SELECT p.id, f.member_id FROM unnest(CAST(:porteurs AS varchar[])) AS p(id) "
     "CROSS JOIN LATERAL (SELECT d.recipient_id FROM deliveries d WHERE d.porteur_id = p.id "
@@ -72,6 +77,7 @@ _FOLLOWERS = sa.text(
     f"AND NOT {_ERASED.format(pk='d.fiche_pk')} "
     "AND NOT EXISTS (SELECT 1 FROM fiches e WHERE e.porteur_id = p.id "
     f"AND e.member_id = d.recipient_id AND {_ERASED.format(pk='e.id')}) "
+    f"AND NOT {_LEFT_SINCE} "
     "UNION SELECT o.member_id FROM fiches o WHERE o.porteur_id = p.id "
     f"AND NOT {_ERASED.format(pk='o.id')}) AS f(member_id)")
 
@@ -183,7 +189,10 @@ class Deliveries:
         separated, is not sent the porteur. An erasure ends the following it rested on:
         an erased fiche makes neither its owner nor those it was sent to follow, and a
         member that erased a fiche of the porteur follows it only by a fiche of its own
-        still there (it was asked to forget what it was sent, too)."""
+        still there (it was asked to forget what it was sent, too). A member whose fiche
+        left the porteur (a coordinator separated it after a mistaken merge, or moved it
+        to another) follows it not by what it was sent before: that came to it as the
+        owner of a fiche the porteur no longer holds."""
         found: dict[str, set[str]] = {pid: set() for pid in porteur_ids}
         if not porteur_ids:
             return found
@@ -199,7 +208,9 @@ class Deliveries:
             ~_erased(deliveries.c.fiche_pk),
             ~sa.exists().where(erased_own.c.porteur_id == deliveries.c.porteur_id,
                                erased_own.c.member_id == deliveries.c.recipient_id,
-                               _erased(erased_own.c.id)))
+                               _erased(erased_own.c.id)),
+            ~_left_since(deliveries.c.porteur_id, deliveries.c.recipient_id,
+                         deliveries.c.created_at))
         owned = sa.select(fiches.c.porteur_id, fiches.c.member_id).where(
             bulk.among(self.conn, fiches.c.porteur_id, porteur_ids), ~_erased(fiches.c.id))
         for porteur_id, member_id in self.conn.execute(sa.union(received, owned)):
@@ -485,3 +496,14 @@ def _erased(fiche_pk: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
     """Whether the fiche's data key was destroyed (an erasure); a notice names none."""
     return sa.exists().where(fiche_keys.c.fiche_pk == fiche_pk,
                              fiche_keys.c.destroyed_at.is_not(None))
+
+
+def _left_since(porteur_id: sa.ColumnElement[Any], member_id: sa.ColumnElement[Any],
+                since: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    """Whether a fiche of `member_id` left the porteur (its link to it closed, the fiche
+    now elsewhere) at `since` or later (`_LEFT_SINCE`)."""
+    left = fiches.alias("left_fiche")
+    return sa.exists().where(fiche_links.c.porteur_id == porteur_id,
+                             fiche_links.c.unlinked_at >= since,
+                             left.c.id == fiche_links.c.fiche_pk,
+                             left.c.member_id == member_id, left.c.porteur_id != porteur_id)
