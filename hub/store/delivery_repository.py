@@ -181,6 +181,23 @@ class Deliveries:
         )
         return self._opened(list(self.conn.execute(query)))
 
+    def made_available(self, porteur_ids: Sequence[str], fiche_pks: Sequence[int]
+                       ) -> list[tuple[str, list[str], dt.datetime]]:
+        """(recipient, fields, when) of every delivery of these fiches' data, under these
+        porteur ids, that reached its recipient (a webhook sent, or put in its feed),
+        read or not: what the art. 15 report lists as disclosed or made available."""
+        if not porteur_ids or not fiche_pks:
+            return []
+        query = (sa.select(deliveries.c.recipient_id, deliveries.c.fields,
+                           deliveries.c.created_at)
+                 .where(deliveries.c.porteur_id.in_(list(porteur_ids)),
+                        deliveries.c.fiche_pk.in_(list(fiche_pks)),
+                        deliveries.c.event.in_(DATA_EVENTS),
+                        deliveries.c.status.in_((SENT, FEED)))
+                 .order_by(deliveries.c.id))
+        return [(r.recipient_id, list(r.fields or ()), r.created_at)
+                for r in self.conn.execute(query)]
+
     def followers_of_porteurs(self, porteur_ids: Sequence[str]) -> dict[str, set[str]]:
         """For each porteur: members that own one of its fiches or were sent one (one
         statement for the whole batch). A notice without a fiche (a referent proposal, a

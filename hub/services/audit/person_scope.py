@@ -41,6 +41,16 @@ def events_about(hub: Hub, porteur_id: str) -> list[AccessEvent]:
     return sorted(found, key=lambda e: (e.seq is None, e.seq or 0))
 
 
+def made_available(hub: Hub, porteur_id: str) -> list[tuple[str, list[str], dt.datetime]]:
+    """(recipient, fields, when) of each delivery of the person's fiches' data that reached
+    its recipient, read or not, whichever porteur id held the fiche when it was sent."""
+    with hub.uow() as uow:
+        own = sorted(row.id for row in uow.fiches.of_porteur(porteur_id))
+        links = uow.matching.link_history(porteur_id, own, MAX_LINKS)
+        holders = {holder for pk, _m, _f, holder, _l, _u in links if pk in own} | {porteur_id}
+        return uow.deliveries.made_available(sorted(holders), own)
+
+
 def _search(hub: Hub, porteur_id: str) -> list[AccessEvent]:
     return hub.audit.search(porteur_ref=pseudonymise(porteur_id, hub.pseudonym_key),
                             limit=MAX_EVENTS)

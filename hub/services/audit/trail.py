@@ -172,8 +172,9 @@ def access_report(hub: Hub, actor: str, porteur_id: str, *, user: str | None = N
     """GDPR art. 15: which members received which fields of this porteur, when, why (also
     under the porteur ids its fiches were held under before a merge or a split)."""
     found = person_scope.events_about(hub, porteur_id)
+    delivered = person_scope.made_available(hub, porteur_id)
     record(hub, [event(hub, "audit_view", actor, porteur_id=porteur_id, user=user)])
-    return {"porteur_id": porteur_id, "destinataires": _recipients(hub, found)}
+    return {"porteur_id": porteur_id, "destinataires": _recipients(hub, found, delivered)}
 
 
 def fiche_report(hub: Hub, actor: str, member_id: str, fiche_id: str, *,
@@ -193,11 +194,23 @@ def fiche_report(hub: Hub, actor: str, member_id: str, fiche_id: str, *,
     return {"membre": member_id, "fiche_id": fiche_id, "destinataires": _recipients(hub, found)}
 
 
-def _recipients(hub: Hub, found: Iterable[AccessEvent]) -> list[dict[str, Any]]:
+def _recipients(hub: Hub, found: Iterable[AccessEvent],
+                delivered: Iterable[tuple[str, list[str], dt.datetime]] = ()
+                ) -> list[dict[str, Any]]:
+    """Per member: the fields it accessed (`acces`, read or received by webhook), and
+    those made available to it (`livraisons`: a webhook sent or a delivery in its feed,
+    read or not): every member the data was disclosed to is listed, `lu` saying whether
+    it accessed it."""
     with hub.uow() as uow:
         names = {m.id: m.name for m in uow.members.all()}
     received: dict[str, dict[str, Any]] = collections.defaultdict(
-        lambda: {"champs": set(), "finalites": set(), "acces": 0, "premier": None, "dernier": None})
+        lambda: {"champs": set(), "finalites": set(), "acces": 0, "premier": None, "dernier": None,
+                 "livres": set(), "livraisons": 0, "premiere_livraison": None})
+    for member, fields, at in delivered:
+        entry = received[member]
+        entry["livres"].update(fields)
+        entry["livraisons"] += 1
+        entry["premiere_livraison"] = entry["premiere_livraison"] or at.isoformat()
     for item in found:
         if item.outcome != "allowed" or item.action not in DISCLOSURES:
             continue
@@ -211,7 +224,9 @@ def _recipients(hub: Hub, found: Iterable[AccessEvent]) -> list[dict[str, Any]]:
     return [
         {"membre": member, "nom": names.get(member, member), "champs": sorted(e["champs"]),
          "finalites": sorted(e["finalites"]), "acces": e["acces"], "premier_acces": e["premier"],
-         "dernier_acces": e["dernier"]}
+         "dernier_acces": e["dernier"], "lu": e["acces"] > 0, "livraisons": e["livraisons"],
+         "champs_mis_a_disposition": sorted(e["livres"]),
+         "premiere_livraison": e["premiere_livraison"]}
         for member, e in sorted(received.items())]
 
 

@@ -1,0 +1,48 @@
+"""GDPR art. 15: the access report names every member the porteur's data was disclosed
+or made available to (a webhook sent, a delivery put in its feed), read or not. It
+listed only the members that accessed it: a member whose feed held a delivery unread
+was absent, although an erasure's notices (`avis_envoyes`) named it. On both databases."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub.services.audit import trail as audit
+from hub.services.delivery import webhooks
+from hub.services.delivery.feed import read_feed
+from hub.services.privacy import erasure
+from tests.integration.world import OWNER, THIERS, fiche, network, push_and_process
+
+pytestmark = pytest.mark.integration
+__all__ = ["network"]
+
+
+def _porteur(hub) -> str:
+    with hub.uow() as uow:
+        return uow.fiches.porteur_of(OWNER.member_id, "F-1").porteur_id
+
+
+def test_a_member_whose_feed_holds_the_porteur_unread_is_in_the_access_report(network):
+    hub, _clock, _cci, _pfil = network
+    push_and_process(hub, fiche())
+    webhooks.dispatch_webhooks(hub)
+    received = {r["membre"]: r for r in
+                audit.access_report(hub, "pnr", _porteur(hub))["destinataires"]}
+    assert set(received) == {"cci-thiers", "pfil-livradois", "commune-thiers"}
+    unread = received["commune-thiers"]
+    assert unread["lu"] is False and unread["acces"] == 0 and unread["livraisons"] == 1
+    assert "accompagnement[].structure" in unread["champs_mis_a_disposition"]
+    assert received["cci-thiers"]["lu"] is True
+    read_feed(hub, THIERS, 0, 100)
+    report = audit.access_report(hub, "pnr", _porteur(hub))
+    assert {r["membre"]: r["lu"] for r in report["destinataires"]}["commune-thiers"] is True
+
+
+def test_after_an_erasure_the_report_names_every_member_its_notices_went_to(network):
+    hub, _clock, _cci, _pfil = network
+    push_and_process(hub, fiche())
+    webhooks.dispatch_webhooks(hub)
+    porteur = _porteur(hub)
+    answer = erasure.request_erasure(hub, OWNER, {"fiche_id": "F-1", "reference": "DEM-1"})
+    report = audit.access_report(hub, "pnr", porteur)
+    assert sorted(r["membre"] for r in report["destinataires"]) == answer["avis_envoyes"]
