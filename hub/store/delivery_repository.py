@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from hub.store import bulk
 from hub.store.delivery_tables import deliveries, feed_positions, routing_changes, subscriptions
-from hub.store.erasure_tables import fiche_keys
+from hub.store.erasure_tables import erasures, fiche_keys
 from hub.store.records import Delivery, DispatchLease, Subscription, opened
 from hub.store.sealing import FicheKeys, delivery_context
 from hub.store.tables import fiche_links, fiches, members
@@ -54,6 +54,7 @@ _FOLD_ROUTING_CHANGES = sa.text(
     "SELECT count(*) FROM gone")
 
 PENDING, SENT, DEAD, CANCELLED, FEED = "pending", "sent", "dead", "cancelled", "feed"
+_NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
 MEMBER_LEFT = "member_left"  # the reason recorded on what a member that left never got
 DATA_EVENTS = ("created", "updated")  # the other events are notices: pseudonymous ids only
 
@@ -91,9 +92,31 @@ class Deliveries:
         self.keys = keys
 
     def _opened(self, rows: list[sa.Row]) -> list[Delivery]:
+        """The rows with their payloads opened; none for a fiche erased, nor for what its
+        recipient was sent about a porteur before it erased its own data of that porteur
+        at the porteur's request (`_forgotten`): read as withdrawn (`data_erased`)."""
         self.keys.load(r.fiche_pk for r in rows if r.fiche_pk is not None)
-        return [opened(Delivery, r, self.keys.open(r.fiche_pk, delivery_context(r.idempotency_key),
-                                                   r.payload)) for r in rows]
+        forgotten = self._forgotten(rows)
+        return [opened(Delivery, r, None if _aware(r.created_at) <= forgotten.get(
+                    (r.recipient_id, r.porteur_id), _NEVER) else self.keys.open(
+                    r.fiche_pk, delivery_context(r.idempotency_key), r.payload)) for r in rows]
+
+    def _forgotten(self, rows: list[sa.Row]) -> dict[tuple[str, str], dt.datetime]:
+        """(recipient, porteur) -> when the recipient last erased its data of the porteur
+        at the porteur's request (scope `porteur`), for the data rows' pairs: the person
+        asked that member to forget them, so what it was sent of the others' fiches
+        before is no longer served to it (a later delivery, on its own basis, is)."""
+        pairs = {(r.recipient_id, r.porteur_id) for r in rows if r.fiche_pk is not None}
+        if not pairs:
+            return {}
+        query = (sa.select(erasures.c.requested_by, erasures.c.porteur_id,
+                           sa.func.max(erasures.c.requested_at))
+                 .where(erasures.c.scope == "porteur",
+                        erasures.c.porteur_id.in_(sorted({p for _m, p in pairs})),
+                        erasures.c.requested_by.in_(sorted({m for m, _p in pairs})))
+                 .group_by(erasures.c.requested_by, erasures.c.porteur_id))
+        return {(member, porteur): _aware(at) for member, porteur, at in self.conn.execute(query)
+                if (member, porteur) in pairs}
 
     def next_positions(self, recipient_id: str, count: int, *, ensured: bool = False) -> int:
         """Reserve `count` feed positions for a recipient; returns the first one
@@ -524,3 +547,8 @@ def _left_since(porteur_id: sa.ColumnElement[Any], member_id: sa.ColumnElement[A
                              fiche_links.c.unlinked_at >= since,
                              left.c.id == fiche_links.c.fiche_pk,
                              left.c.member_id == member_id, left.c.porteur_id != porteur_id)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """A stored time in UTC (SQLite hands back naive ones)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

@@ -75,3 +75,28 @@ def test_a_member_sent_only_an_erased_fiche_is_never_sent_the_porteur_again(worl
     seen = read_feed(hub, PFIL, 0, 500)["next_cursor"]
     push(hub, CCI, _at_thiers(_own(CCI, "C-1", 2, situation="salarie")))
     assert _data_read_by(hub, PFIL, seen) == []
+
+
+def test_a_member_that_erased_at_the_porteur_s_request_is_no_longer_served_what_others_sent(
+        world):
+    """The CCI erased its fiche at the porteur's request, the commune declined for its own:
+    the commune's version sent to the CCI before is no longer served to it, neither in its
+    feed nor by `GET /v1/porteurs/{id}` (withdrawn, `data_erased`): the person asked the
+    CCI to forget them."""
+    from hub.services.privacy.porteurs import porteur_for
+
+    hub, _clock = world
+    push(hub, COMMUNE, _own(COMMUNE, "A-1"))
+    push(hub, CCI, _own(CCI, "C-1"))
+    push(hub, COMMUNE, _own(COMMUNE, "A-1", 2, situation="salarie"))
+    [sent] = _data_read_by(hub, CCI)
+    asked = erasure.request_erasure(hub, CCI, {"fiche_id": "C-1"})
+    erasure_requests.answer_request(hub, COMMUNE, asked["effacement"], {
+        "reponse": "refusee", "motif": "obligation_legale"})
+    assert _data_read_by(hub, CCI) == []
+    [withdrawn] = [d for d in read_feed(hub, CCI, 0, 500)["deliveries"]
+                   if d["position"] == sent["position"]]
+    assert withdrawn["retire"] is True and withdrawn["motif"] == "data_erased"
+    seen = porteur_for(hub, CCI, sent["porteur_id"])
+    assert all("fiche" not in d for d in seen["livraisons"])
+    assert PERSON["courriel"] not in str(seen)
