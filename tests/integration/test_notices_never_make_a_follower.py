@@ -60,14 +60,21 @@ def _commune_s(version: int) -> dict:
     return fiche
 
 
-def test_a_member_whose_fiche_was_merged_by_mistake_then_separated_is_not_sent_the_porteur(
-        world):
-    hub, _clock = world
+def _merged_by_mistake(hub) -> str:
+    """The commune's fiche, then the CCI's of someone else, merged by a coordinator: the
+    porteur kept (the commune's)."""
     push(hub, COMMUNE, _commune_s(1))
     push(hub, CCI, fiche_of(CCI, "C-1", NAMES_ONLY))
     [item] = duplicates.list_review_items(hub, actor=COORDINATOR.member_id)["items"]
     _provisional, kept = (side["porteur_id"] for side in item["cotes"])
     duplicates.decide(hub, item["id"], "same", actor=COORDINATOR.member_id)
+    return kept
+
+
+def test_a_member_whose_fiche_was_merged_by_mistake_then_separated_is_not_sent_the_porteur(
+        world):
+    hub, _clock = world
+    kept = _merged_by_mistake(hub)
     duplicates.unmerge(hub, kept, CCI.member_id, "C-1", actor=COORDINATOR.member_id)
     seen = read_feed(hub, CCI, 0, 500)["next_cursor"]
     push(hub, COMMUNE, _commune_s(2))
@@ -79,11 +86,7 @@ def test_a_fiche_sent_while_a_mistaken_merge_stood_makes_no_follower_once_separa
     version reached the CCI as an owner of that porteur's fiches. Separated, the CCI is no
     longer sent the commune's person for what it was sent while the merge stood."""
     hub, _clock = world
-    push(hub, COMMUNE, _commune_s(1))
-    push(hub, CCI, fiche_of(CCI, "C-1", NAMES_ONLY))
-    [item] = duplicates.list_review_items(hub, actor=COORDINATOR.member_id)["items"]
-    _provisional, kept = (side["porteur_id"] for side in item["cotes"])
-    duplicates.decide(hub, item["id"], "same", actor=COORDINATOR.member_id)
+    kept = _merged_by_mistake(hub)
     push(hub, COMMUNE, _commune_s(2))
     assert [d["fiche"]["version"] for d in _data_read_by(hub, CCI)] == [2]  # while merged
     duplicates.unmerge(hub, kept, CCI.member_id, "C-1", actor=COORDINATOR.member_id)
