@@ -159,6 +159,10 @@ def _fresh_pg_database(template_url: str) -> str:
     return sa.engine.make_url(template_url).set(database=name).render_as_string(False)
 
 
+# The name of the threads dropping the tests' databases (statements no test should count).
+DROP_THREADS = "drop-db"
+
+
 class _BackgroundDrops:
     """Drops the tests' databases on a few threads while the next tests run.
 
@@ -176,7 +180,7 @@ class _BackgroundDrops:
         engine, name = _admin_engine(url), sa.engine.make_url(url).database
         with self._lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="drop-db")
+                self._pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix=DROP_THREADS)
             self._pending.append(self._pool.submit(_drop_now, engine, name))
 
     def wait(self) -> None:
