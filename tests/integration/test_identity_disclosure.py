@@ -166,7 +166,12 @@ KERBIRIOU = {"nom": "Kerbiriou", "prenom": "Maëlys", "date_naissance": "1980-06
     {"nom": "Kerbiriou", "prenom": "Maëlys", "date_naissance": "1980-06-01"},
     {"nom": "Kerbiriou", "prenom": "Maëlys", "date_naissance": "1980-06-01",
      "adresse": {"ligne": "2 rue du Pont", "code_postal": "63600", "commune": "Ambert"}},
-], ids=["name_and_birth", "and_another_home"])
+    {"nom": "Kerbiriou", "prenom": "Maëlys", "date_naissance": "1980-06-01",
+     "adresse": {"ligne": "place", "code_postal": "69002", "commune": "Lyon"}},
+    {"nom": "Kerbiriou", "prenom": "Maëlys", "date_naissance": "1980-06-01",
+     "courriel": "maelys.k@exemple.com"},
+], ids=["name_and_birth", "and_another_home", "and_a_word_of_the_street_and_the_town",
+        "and_the_e_mail_user_at_another_domain"])
 def test_on_the_shipped_model_a_rare_name_and_a_birth_date_never_disclose(shipped, guess):
     """The probability alone links a rare surname and first name with one birth date
     (0.99 and more, whatever the places): the CCI's agent, guessing them, followed the
@@ -318,7 +323,13 @@ VIDAL_AT_AMBERT = {**VIDAL, "adresse": PONT}
 @pytest.mark.parametrize("guess", [
     {**VIDAL_NAMES, "adresse": PONT},
     {**VIDAL_BIRTH, "adresse": {"code_postal": "63600", "commune": "Ambert"}},
-], ids=["names_and_old_home", "names_birth_and_town"])
+    {**VIDAL_NAMES, "adresse": {"ligne": PONT["ligne"]}},
+    {**VIDAL_BIRTH, "adresse": PONT},
+    {**VIDAL_NAMES, "courriel": "constance.v@exemple.com", "adresse": PONT},
+    {**VIDAL_BIRTH, "adresse": VIDAL["adresse"]},
+], ids=["names_and_old_home", "names_birth_and_town", "names_and_old_street_alone",
+        "names_birth_and_old_home", "names_user_at_another_domain_and_old_home",
+        "names_birth_and_the_other_home"])
 def test_a_names_only_move_never_makes_another_member_follow_a_porteur(shipped, guess):
     """The commune holds the person at Lyon (no birth date), the PFIL at Ambert with her
     birth date, e-mail and phone: one porteur. The CCI's agent guesses the rarer name and

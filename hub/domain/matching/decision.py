@@ -496,18 +496,29 @@ def identity_links(explanation: Explanation, settings: DecisionSettings) -> bool
 # What a guesser of a person's surname, first name, birth date and commune would not have:
 # the street and the contacts. The commune and the postcode are not among them: in a
 # territory of 170 communes they are guessed as easily as the birth date.
-UNGUESSABLE = ("adresse", "courriel", "telephone")
+# Each at the levels a guesser would not reach: the street line as written (a close
+# street is one word in common: "rue" against "12 rue de la Filature"), the e-mail as
+# written (the same user at another domain is close, and prenom.nom is guessed from the
+# name), the phone, one digit typed wrong at most.
+UNGUESSABLE: dict[str, tuple[str, ...]] = {
+    "adresse": (EXACT,), "courriel": (EXACT,), "telephone": (EXACT, CLOSE)}
 
 
 def identity_alone(explanation: Explanation) -> bool:
-    """No street nor contact agrees (`UNGUESSABLE`): whatever makes the pair link, the
-    identity rule or the probability alone (the shipped model links a rare surname and
-    first name with one birth date at 0.99 and more, whatever the places), surname, first
-    name, birth date and at most the commune or postcode, which anyone may guess, are all
-    the two records share. Online, such a link to a porteur none of whose fiches is the
-    member's own goes to a coordinator (`online.OnlineMatcher.resolve_new`): it would show
-    one member another's data."""
-    return not any(explanation.level_of(f) in AGREEING for f in UNGUESSABLE)
+    """No street nor contact agrees as a guesser would not make it (`UNGUESSABLE`):
+    whatever makes the pair link, the identity rule or the probability alone (the
+    shipped model links a rare surname and first name with one birth date at 0.99 and
+    more, whatever the places), surname, first name, birth date and at most the commune
+    or postcode, a word of the street or an e-mail's user name, which anyone may guess,
+    are all the two records share. Online, such a link to a porteur none of whose fiches
+    is the member's own goes to a coordinator (`online.OnlineMatcher.resolve_new`): it
+    would show one member another's data."""
+    return not any(explanation.level_of(f) in levels for f, levels in UNGUESSABLE.items())
+
+
+def contact_agrees_unguessed(levels: Mapping[str, str | None]) -> bool:
+    """The e-mail or the phone agrees as a guesser would not make it (`UNGUESSABLE`)."""
+    return any(levels.get(f) in UNGUESSABLE[f] for f in CONTACT_FIELDS)
 
 
 def pair_kind(explanation: Explanation, settings: DecisionSettings) -> Kind:

@@ -49,8 +49,9 @@ from hub.domain.matching.chains import porteur_to_link, porteurs_to_join
 from hub.domain.matching.decision import (
     Decision,
     RecordLike,
-    compatible,
+    contact_agrees_unguessed,
     identity_alone,
+    moved_home,
     record_blocking_keys,
 )
 from hub.domain.matching.settings import InvalidSetting
@@ -417,22 +418,24 @@ class OnlineMatcher:
 
     def _moved_into(self, identity: Mapping[str, Any], rows: list[Any],
                     porteurs: Iterable[str | None], member_id: str | None) -> bool:
-        """One of `porteurs` holds no fiche of `member_id` and the record fits one of its
-        fiches only as a move its names outweigh (`decision.moved_on_names`), none of the
-        person's own identifiers compared: a rule for keeping one member's clusters whole,
-        not for making a member follow another's porteur (a guessed rarer name and an
-        old home linked to the porteur and read its e-mail, phone and new address). Such
-        a link or join is a review item instead."""
+        """One of `porteurs` holds no fiche of `member_id` and holds a fiche of the person
+        at another home (`decision.moved_home` against the record: the names agreeing,
+        nothing of the person different, the street or the town different) with which the
+        record shares no contact a guesser would not make (`contact_agrees_unguessed`):
+        linking there would show the member where the person lives now, on what it could
+        have guessed (the names, a birth date, an old street: a guessed rarer name and the
+        person's old home linked to the porteur another member holds at her new home and
+        read its e-mail, phone and address). Such a link or join is a review item
+        instead; within the member's own porteurs nothing changes."""
         if member_id is None:
             return False
-        record, settings = self._record(identity), self.model.decision
+        record = self._record(identity)
         for porteur_id in {p for p in porteurs if p is not None}:
-            fits_on_names = any(
-                not compatible(explanation, settings, names_move=False)
-                and compatible(explanation, settings)
-                for explanation in (self.model.score(record, row.record)
-                                    for row in rows if row.porteur_id == porteur_id))
-            if fits_on_names and not self._holds(member_id, porteur_id):
+            moved_away = any(
+                moved_home(levels) and not contact_agrees_unguessed(levels)
+                for levels in ({t.field: t.level for t in self.model.score(
+                    record, row.record).terms} for row in rows if row.porteur_id == porteur_id))
+            if moved_away and not self._holds(member_id, porteur_id):
                 return True
         return False
 
