@@ -550,6 +550,16 @@ class Matching:
                 _STORED_RECORDS.where(match_records.c.fiche_pk.in_(chunk))))
         return self._records_of(rows)
 
+    def members_of(self, fiche_pks: Iterable[int]) -> dict[int, str]:
+        """The member of each fiche, by primary key: whose fiches a chain join would keep
+        together (`chains.may_be_one`)."""
+        pks = sorted(set(fiche_pks))
+        found: dict[int, str] = {}
+        for chunk in _chunks(pks, _IN_CHUNK):
+            found.update((pk, member) for pk, member in self.conn.execute(
+                sa.select(fiches.c.id, fiches.c.member_id).where(fiches.c.id.in_(chunk))))
+        return found
+
     def fiche_heads(self, fiche_pks: Iterable[int]) -> dict[int, FicheHead]:
         """Owner, reference, porteur and current payload of fiches, by primary key."""
         query = (sa.select(fiches.c.id, fiches.c.member_id, fiches.c.fiche_id,

@@ -352,3 +352,27 @@ def test_a_names_only_move_never_makes_another_member_follow_a_porteur(shipped, 
     fed = str(read_feed(hub, CCI, 0, 100)["deliveries"])
     for value in ("constance.v@exemple.fr", "Bellecour", "61 00 75 29", "0661007529", victim):
         assert value not in fed
+
+
+def test_a_chain_join_never_bridges_another_member_s_porteur_on_names_alone(shipped):
+    """The CCI's agent pushes the rarer name at her old home (Lyon); the commune holds her
+    at Ambert with her e-mail and phone; the PFIL's fiche at Lyon with her e-mail and
+    phone links to both porteurs, and the chain join (`join_chains`) kept the CCI's fiche
+    and the commune's together on the names' weight alone (`decision.moved_on_names`, a
+    rule for one member's clusters): the commune's next version reached the CCI's feed
+    with her new address (review rev-online of 4936fb4)."""
+    hub, _clock = shipped
+    contact = {**VIDAL_NAMES, "courriel": "constance.v@exemple.fr",
+               "telephone": "06 61 00 75 29"}
+    push(hub, CCI, fiche_of(CCI, "X-1", {**VIDAL_NAMES, "adresse": VIDAL["adresse"]}))
+    push(hub, COMMUNE, _commune_s_own("V-1", {**contact, "adresse": PONT}))
+    pfil_s = fiche_of(PFIL, "V-2", {**contact, "adresse": VIDAL["adresse"]})
+    pfil_s["accompagnement"] = [{**pfil_s["accompagnement"][0], "structure": PFIL.member_id}]
+    push(hub, PFIL, pfil_s)
+    victim = porteur_of(hub, COMMUNE, "V-1")
+    assert porteur_of(hub, CCI, "X-1") != victim
+    version_2 = _commune_s_own("V-1", {**contact, "adresse": PONT})
+    version_2["version"] = 2
+    push(hub, COMMUNE, version_2)
+    fed = str(read_feed(hub, CCI, 0, 100)["deliveries"])
+    assert "Pont" not in fed and victim not in fed  # the PFIL's fiche shares its street

@@ -29,7 +29,7 @@ Example:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from hub.domain.matching.decision import (
     CandidateLike,
@@ -43,29 +43,47 @@ from hub.domain.matching.decision import (
 from hub.domain.matching.model import MatchModel
 
 
-def may_be_one(records: Sequence[RecordLike], model: MatchModel) -> bool:
+def may_be_one(records: Sequence[RecordLike], model: MatchModel,
+               members: Sequence[str | None] = ()) -> bool:
     """One person without a human saying so, as the batch keeps a linked component whole:
-    at most `max_group_size` records, every pair of them compatible."""
+    at most `max_group_size` records, every pair of them compatible. `members`, the
+    member of each record (as many as the records, or none: one member's): two members'
+    fiches are never kept together by a move their names alone outweigh (`compatible`
+    without `names_move`), else a fiche bridging them would make one member follow the
+    other's porteur on a name and an old home; one member's pairs as before."""
     settings = model.decision
     normalised = [as_record(record) for record in records]
+    owners = list(members) or [None] * len(normalised)
     return len(normalised) <= settings.max_group_size and all(
-        compatible(model.score(a, b), settings)
-        for a, b in itertools.combinations(normalised, 2))
+        compatible(model.score(a, b), settings, names_move=not _apart(m, n))
+        for (a, m), (b, n) in itertools.combinations(zip(normalised, owners, strict=True), 2))
+
+
+def _apart(member: str | None, other: str | None) -> bool:
+    """Two fiches of two members (known both)."""
+    return member is not None and other is not None and member != other
 
 
 def porteurs_to_join(record: RecordLike, decision: Decision,
-                     candidates: Sequence[CandidateLike], model: MatchModel) -> tuple[str, ...]:
+                     candidates: Sequence[CandidateLike], model: MatchModel,
+                     member: str | None = None,
+                     member_of: Callable[[Sequence[CandidateLike]], Sequence[str | None]]
+                     | None = None) -> tuple[str, ...]:
     """The other porteurs a record in review for linking to several (`match_one`'s
     conflicts) may join its best one, as far as its candidates show them: its best pair
     a link, and the record with the candidates of all those porteurs one person
-    (`may_be_one`). Empty when they may not, or when the decision is no such review."""
+    (`may_be_one`; `member`, the record's member, and `member_of`, the members of the
+    candidates it weighs, if known). Empty when they may not, or when the decision is no
+    such review."""
     top, explanation = decision.porteur_id, decision.explanation
     if decision.kind != "review" or not decision.conflicts or top is None or \
             explanation is None or pair_kind(explanation, model.decision) != "link":
         return ()
     linked = {top, *decision.conflicts}
-    held = [as_record(c.record) for c in candidates if c.porteur_id in linked]
-    return decision.conflicts if may_be_one([as_record(record), *held], model) else ()
+    read = [c for c in candidates if c.porteur_id in linked]
+    members = [member, *member_of(read)] if member_of is not None else ()
+    held = [as_record(c.record) for c in read]
+    return decision.conflicts if may_be_one([as_record(record), *held], model, members) else ()
 
 
 def porteur_to_link(record: RecordLike, decision: Decision,

@@ -10,10 +10,11 @@ the worker transactions under way finish first, no coordinator moves fiches or j
 pair `different` meanwhile; still busy, the item waits for a coordinator), as a
 coordinator's `same` would be: the other porteur merged into the fiche's
 (`merges.merge`, its members notified, the merge audited), if every fiche of the two
-porteurs, read again, may still be one person (`may_be_one`) and no fiche of one was
-judged different from a fiche of the other. Otherwise (a fiche added or merged meanwhile
-that says another person, a coordinator's judgement or separation meanwhile: the fiche
-no longer linked by the worker where the item says) the item waits for a coordinator.
+porteurs, read again, may still be one person (`may_be_one`: two members' fiches not by
+their names alone) and no fiche of one was judged different from a fiche of the other.
+Otherwise (a fiche added or merged meanwhile that says another person, a coordinator's
+judgement or separation meanwhile: the fiche no longer linked by the worker where the
+item says) the item waits for a coordinator.
 No pair judgement is recorded: the hub decided, not a person, and retraining learns
 from people's judgements only.
 """
@@ -84,8 +85,10 @@ def _join(hub: Hub, item_id: int) -> bool:
                 uow.matching.link_method(item.fiche_pk) != "auto":
             return False
         held = uow.matching.records_of_porteurs(sides)
+        members = uow.matching.members_of(r.fiche_pk for r in held)
         if uow.matching.judged_different(*(fiches[side] for side in sides)) or \
-                not may_be_one([r.record for r in held], matching_model(hub)) or \
+                not may_be_one([r.record for r in held], matching_model(hub),
+                               [members.get(r.fiche_pk) for r in held]) or \
                 not uow.matching.close_review(item_id, "same", ACTOR, now):
             return False
         change = merges.merge(hub, uow, item.porteur_id, item.candidate_porteur_id, actor=ACTOR,

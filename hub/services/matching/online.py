@@ -32,7 +32,7 @@ import dataclasses
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -357,7 +357,7 @@ class OnlineMatcher:
         decision = self._decide(identity, rows)
         asked = decision if decision.kind == "review" else None
         guarded = self._exposed(identity, decision, rows, member_id)
-        if not guarded and self._to_join(identity, decision, rows) and not self._moved_into(
+        if not guarded and self._to_join(identity, decision, rows, member_id) and not self._moved_into(
                 identity, rows, (decision.porteur_id, *decision.conflicts), member_id):
             self.chains.append(fiche_pk)
             asked = dataclasses.replace(decision, porteur_id=None)  # the others only
@@ -471,11 +471,17 @@ class OnlineMatcher:
                 Decision("link", chosen, explanation.probability, explanation))
 
     def _to_join(self, identity: Mapping[str, Any], decision: Decision,
-                 rows: list[Any]) -> bool:
+                 rows: list[Any], member_id: str | None = None) -> bool:
         """The fiche links to several porteurs that may be one person with it, as far as
-        its candidates show them (`porteurs_to_join`), and no coordinator judged one of
-        them apart from the best nor has an item between them waiting."""
-        others = porteurs_to_join(self._record(identity), decision, rows, self.model)
+        its candidates show them (`porteurs_to_join`, two members' fiches not kept
+        together by their names alone), and no coordinator judged one of them apart from
+        the best nor has an item between them waiting."""
+        def members(read: Sequence[Any]) -> list[str | None]:
+            known = self.uow.matching.members_of(row.fiche_pk for row in read)
+            return [known.get(row.fiche_pk) for row in read]
+
+        others = porteurs_to_join(self._record(identity), decision, rows, self.model,
+                                  member_id, members)
         return bool(others) and decision.porteur_id is not None and not any(
             self._already_known(decision.porteur_id, other) for other in others)
 
