@@ -66,10 +66,12 @@ DATA_EVENTS = ("created", "updated")  # the other events are notices: pseudonymo
 # A porteur's followers (`Deliveries.followers_of_porteurs`): the owners of its fiches not
 # erased, and the recipients of its fiches not erased (a notice names no fiche).
 _ERASED = "EXISTS (SELECT 1 FROM fiche_keys k WHERE k.fiche_pk = {pk} AND k.destroyed_at IS NOT NULL)"
-# A fiche of the recipient that left the porteur (separated from it, or moved to another)
-# after the delivery was made: what it was sent as that fiche's owner no longer counts.
+# A fiche of the recipient linked to the porteur when the delivery was made, that left it
+# since (separated from it, or moved to another): what it was sent as that fiche's owner
+# no longer counts. A delivery made before the link (a subscription's) still does.
 _LEFT_SINCE = ("EXISTS (SELECT 1 FROM fiche_links l JOIN fiches s ON s.id = l.fiche_pk "
-               "WHERE l.porteur_id = p.id AND l.unlinked_at >= d.created_at "
+               "WHERE l.porteur_id = p.id AND l.linked_at <= d.created_at "
+               "AND l.unlinked_at >= d.created_at "
                "AND s.member_id = d.recipient_id AND s.porteur_id <> p.id)")
 _FOLLOWERS = sa.text(
     "SELECT p.id, f.member_id FROM unnest(CAST(:porteurs AS varchar[])) AS p(id) "
@@ -540,10 +542,11 @@ def _erased(fiche_pk: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
 
 def _left_since(porteur_id: sa.ColumnElement[Any], member_id: sa.ColumnElement[Any],
                 since: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
-    """Whether a fiche of `member_id` left the porteur (its link to it closed, the fiche
-    now elsewhere) at `since` or later (`_LEFT_SINCE`)."""
+    """Whether a fiche of `member_id` linked to the porteur at `since` left it (its link
+    closed then or later, the fiche now elsewhere) (`_LEFT_SINCE`)."""
     left = fiches.alias("left_fiche")
     return sa.exists().where(fiche_links.c.porteur_id == porteur_id,
+                             fiche_links.c.linked_at <= since,
                              fiche_links.c.unlinked_at >= since,
                              left.c.id == fiche_links.c.fiche_pk,
                              left.c.member_id == member_id, left.c.porteur_id != porteur_id)

@@ -23,6 +23,7 @@ from tests.integration.dedup_world import (
     COORDINATOR,
     NAMES_ONLY,
     PERSON,
+    PFIL,
     fiche_of,
     hub_for,
     push,
@@ -93,3 +94,30 @@ def test_a_fiche_sent_while_a_mistaken_merge_stood_makes_no_follower_once_separa
     seen = read_feed(hub, CCI, 0, 500)["next_cursor"]
     push(hub, COMMUNE, _commune_s(3))
     assert _data_read_by(hub, CCI, seen) == []
+
+
+THIERS = {"ligne": "1 place de la Mairie", "code_postal": "63300", "commune": "Thiers",
+          "code_insee": "63430"}
+
+
+def test_a_follower_before_a_mistaken_merge_still_follows_once_separated(world):
+    """The PFIL was sent the commune's fiche by subscription (Ambert), then its namesake
+    fiche was merged by mistake into that porteur and separated: what it was sent before
+    the merge still makes it a follower. The project moves to Thiers (no subscription):
+    the PFIL is sent the next version all the same."""
+    hub, clock = world
+    push(hub, COMMUNE, _commune_s(1))
+    assert [d["fiche"]["version"] for d in _data_read_by(hub, PFIL)] == [1]
+    clock.advance(seconds=1)
+    push(hub, PFIL, fiche_of(PFIL, "P-1", NAMES_ONLY))
+    [item] = duplicates.list_review_items(hub, actor=COORDINATOR.member_id)["items"]
+    _provisional, kept = (side["porteur_id"] for side in item["cotes"])
+    duplicates.decide(hub, item["id"], "same", actor=COORDINATOR.member_id)
+    clock.advance(seconds=1)
+    duplicates.unmerge(hub, kept, PFIL.member_id, "P-1", actor=COORDINATOR.member_id)
+    seen = read_feed(hub, PFIL, 0, 500)["next_cursor"]
+    moved = _commune_s(2)
+    moved["porteur"]["adresse"] = THIERS
+    moved["projet"]["commune_implantation"] = {"code_insee": "63430", "nom": "Thiers"}
+    push(hub, COMMUNE, moved)
+    assert [d["fiche"]["version"] for d in _data_read_by(hub, PFIL, seen)] == [2]
