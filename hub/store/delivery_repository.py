@@ -98,27 +98,47 @@ class Deliveries:
         recipient was sent about a porteur before it erased its own data of that porteur
         at the porteur's request (`_forgotten`): read as withdrawn (`data_erased`)."""
         self.keys.load(r.fiche_pk for r in rows if r.fiche_pk is not None)
-        forgotten = self._forgotten(rows)
-        return [opened(Delivery, r, None if _aware(r.created_at) <= forgotten.get(
-                    (r.recipient_id, r.porteur_id), _NEVER) else self.keys.open(
+        by_porteur, by_fiche = self._forgotten(rows)
+        return [opened(Delivery, r, None if _aware(r.created_at) <= max(
+                    by_porteur.get((r.recipient_id, r.porteur_id), _NEVER),
+                    by_fiche.get((r.recipient_id, r.fiche_pk), _NEVER)) else self.keys.open(
                     r.fiche_pk, delivery_context(r.idempotency_key), r.payload)) for r in rows]
 
-    def _forgotten(self, rows: list[sa.Row]) -> dict[tuple[str, str], dt.datetime]:
-        """(recipient, porteur) -> when the recipient last erased its data of the porteur
-        at the porteur's request (scope `porteur`), for the data rows' pairs: the person
-        asked that member to forget them, so what it was sent of the others' fiches
-        before is no longer served to it (a later delivery, on its own basis, is)."""
-        pairs = {(r.recipient_id, r.porteur_id) for r in rows if r.fiche_pk is not None}
-        if not pairs:
-            return {}
+    def _forgotten(self, rows: list[sa.Row]) -> tuple[dict[tuple[str, str], dt.datetime],
+                                                      dict[tuple[str, int], dt.datetime]]:
+        """When each data row's recipient last erased its data of the porteur at the
+        porteur's request (scope `porteur`): the person asked that member to forget them,
+        so what it was sent of the others' fiches before is no longer served to it (a
+        later delivery, on its own basis, is). Keyed (recipient, porteur) for a delivery
+        made under the porteur erased, and (recipient, fiche) for one made under another
+        porteur id (a delivery keeps the id it was made under: one merged away since) of
+        a fiche that porteur held at the erasure, or holds now (merged in since)."""
+        data = [r for r in rows if r.fiche_pk is not None]
+        if not data:
+            return {}, {}
+        pairs = {(r.recipient_id, r.porteur_id) for r in data}
+        members = sorted({r.recipient_id for r in data})
+        asked = sa.and_(erasures.c.scope == "porteur", erasures.c.requested_by.in_(members))
         query = (sa.select(erasures.c.requested_by, erasures.c.porteur_id,
                            sa.func.max(erasures.c.requested_at))
-                 .where(erasures.c.scope == "porteur",
-                        erasures.c.porteur_id.in_(sorted({p for _m, p in pairs})),
-                        erasures.c.requested_by.in_(sorted({m for m, _p in pairs})))
+                 .where(asked, erasures.c.porteur_id.in_(sorted({p for _m, p in pairs})))
                  .group_by(erasures.c.requested_by, erasures.c.porteur_id))
-        return {(member, porteur): _aware(at) for member, porteur, at in self.conn.execute(query)
-                if (member, porteur) in pairs}
+        by_porteur = {(member, porteur): _aware(at)
+                      for member, porteur, at in self.conn.execute(query)
+                      if (member, porteur) in pairs}
+        held = sa.or_(fiche_links.c.unlinked_at.is_(None), sa.and_(
+            fiche_links.c.linked_at <= erasures.c.requested_at,
+            fiche_links.c.unlinked_at >= erasures.c.requested_at))
+        query = (sa.select(erasures.c.requested_by, fiche_links.c.fiche_pk,
+                           sa.func.max(erasures.c.requested_at))
+                 .join(fiche_links, fiche_links.c.porteur_id == erasures.c.porteur_id)
+                 .where(asked, held, fiche_links.c.fiche_pk.in_(sorted({
+                     r.fiche_pk for r in data})))
+                 .group_by(erasures.c.requested_by, fiche_links.c.fiche_pk))
+        fiches_of = {(r.recipient_id, r.fiche_pk) for r in data}
+        by_fiche = {(member, pk): _aware(at) for member, pk, at in self.conn.execute(query)
+                    if (member, pk) in fiches_of}
+        return by_porteur, by_fiche
 
     def next_positions(self, recipient_id: str, count: int, *, ensured: bool = False) -> int:
         """Reserve `count` feed positions for a recipient; returns the first one

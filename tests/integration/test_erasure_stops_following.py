@@ -13,8 +13,19 @@ import pytest
 
 from hub.services.accounts.auth import Caller
 from hub.services.delivery.feed import read_feed
+from hub.services.matching import duplicates
 from hub.services.privacy import erasure, erasure_requests
-from tests.integration.dedup_world import CCI, COMMUNE, PERSON, PFIL, fiche_of, hub_for, push
+from tests.integration.dedup_world import (
+    CCI,
+    COMMUNE,
+    COORDINATOR,
+    NAMES_ONLY,
+    PERSON,
+    PFIL,
+    fiche_of,
+    hub_for,
+    push,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -100,3 +111,28 @@ def test_a_member_that_erased_at_the_porteur_s_request_is_no_longer_served_what_
     seen = porteur_for(hub, CCI, sent["porteur_id"])
     assert all("fiche" not in d for d in seen["livraisons"])
     assert PERSON["courriel"] not in str(seen)
+
+
+def test_what_was_sent_under_a_porteur_id_merged_since_is_forgotten_too(world):
+    """The PFIL was sent the commune's fiche by subscription under the porteur the hub
+    first made for it; a coordinator merged that porteur into the PFIL's own. The PFIL
+    erased its fiche at the porteur's request, the commune declined: the commune's fiche
+    it was sent under the id merged away is no longer served to it either (a delivery
+    keeps the porteur id it was made under)."""
+    hub, clock = world
+    push(hub, PFIL, _own(PFIL, "P-1"))
+    clock.advance(seconds=1)
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", NAMES_ONLY | {
+        "date_naissance": PERSON["date_naissance"]}))
+    [item] = duplicates.list_review_items(hub, actor=COORDINATOR.member_id)["items"]
+    clock.advance(seconds=1)
+    duplicates.decide(hub, item["id"], "same", actor=COORDINATOR.member_id)
+    [sent] = _data_read_by(hub, PFIL)
+    clock.advance(seconds=1)
+    asked = erasure.request_erasure(hub, PFIL, {"fiche_id": "P-1"})
+    erasure_requests.answer_request(hub, COMMUNE, asked["effacement"], {
+        "reponse": "refusee", "motif": "obligation_legale"})
+    assert _data_read_by(hub, PFIL) == []
+    [withdrawn] = [d for d in read_feed(hub, PFIL, 0, 500)["deliveries"]
+                   if d["position"] == sent["position"]]
+    assert withdrawn["retire"] is True and withdrawn["motif"] == "data_erased"
