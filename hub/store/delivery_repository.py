@@ -230,7 +230,8 @@ class Deliveries:
                        ) -> list[tuple[str, list[str], dt.datetime]]:
         """(recipient, fields, when) of every delivery of these fiches' data, under these
         porteur ids, that reached its recipient (a webhook sent, or put in its feed),
-        read or not: what the art. 15 report lists as disclosed or made available."""
+        read or not: what the art. 15 report lists as disclosed or made available (`when`
+        in UTC on both databases)."""
         if not porteur_ids or not fiche_pks:
             return []
         query = (sa.select(deliveries.c.recipient_id, deliveries.c.fields,
@@ -240,7 +241,7 @@ class Deliveries:
                         deliveries.c.event.in_(DATA_EVENTS),
                         deliveries.c.status.in_((SENT, FEED)))
                  .order_by(deliveries.c.id))
-        return [(r.recipient_id, list(r.fields or ()), r.created_at)
+        return [(r.recipient_id, list(r.fields or ()), _aware(r.created_at))
                 for r in self.conn.execute(query)]
 
     def followers_of_porteurs(self, porteur_ids: Sequence[str]) -> dict[str, set[str]]:

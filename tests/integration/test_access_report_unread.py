@@ -5,6 +5,8 @@ was absent, although an erasure's notices (`avis_envoyes`) named it. On both dat
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from hub.services.audit import trail as audit
@@ -46,3 +48,14 @@ def test_after_an_erasure_the_report_names_every_member_its_notices_went_to(netw
     answer = erasure.request_erasure(hub, OWNER, {"fiche_id": "F-1", "reference": "DEM-1"})
     report = audit.access_report(hub, "pnr", porteur)
     assert sorted(r["membre"] for r in report["destinataires"]) == answer["avis_envoyes"]
+
+
+def test_the_first_delivery_is_given_in_utc_like_the_first_access(network):
+    """`premiere_livraison` read the stored time as the database handed it back: naive on
+    SQLite (no offset), aware on PostgreSQL. In UTC on both, like `premier_acces`."""
+    hub, _clock, _cci, _pfil = network
+    push_and_process(hub, fiche())
+    report = audit.access_report(hub, "pnr", _porteur(hub))
+    firsts = [r["premiere_livraison"] for r in report["destinataires"]]
+    assert firsts and all(
+        dt.datetime.fromisoformat(at).utcoffset() == dt.timedelta(0) for at in firsts)
