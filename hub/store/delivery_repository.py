@@ -99,7 +99,7 @@ class Deliveries:
         at the porteur's request (`_forgotten`): read as withdrawn (`data_erased`)."""
         self.keys.load(r.fiche_pk for r in rows if r.fiche_pk is not None)
         by_porteur, by_fiche = self._forgotten(rows)
-        return [opened(Delivery, r, None if _aware(r.created_at) <= max(
+        return [opened(Delivery, r, None if _data(r) and _aware(r.created_at) <= max(
                     by_porteur.get((r.recipient_id, r.porteur_id), _NEVER),
                     by_fiche.get((r.recipient_id, r.fiche_pk), _NEVER)) else self.keys.open(
                     r.fiche_pk, delivery_context(r.idempotency_key), r.payload)) for r in rows]
@@ -113,7 +113,7 @@ class Deliveries:
         made under the porteur erased, and (recipient, fiche) for one made under another
         porteur id (a delivery keeps the id it was made under: one merged away since) of
         a fiche that porteur held at the erasure, or holds now (merged in since)."""
-        data = [r for r in rows if r.fiche_pk is not None]
+        data = [r for r in rows if _data(r)]
         if not data:
             return {}, {}
         pairs = {(r.recipient_id, r.porteur_id) for r in data}
@@ -571,6 +571,12 @@ def _left_since(porteur_id: sa.ColumnElement[Any], member_id: sa.ColumnElement[A
                              fiche_links.c.unlinked_at >= since,
                              left.c.id == fiche_links.c.fiche_pk,
                              left.c.member_id == member_id, left.c.porteur_id != porteur_id)
+
+
+def _data(row: sa.Row) -> bool:
+    """Whether a delivery row disclosed a fiche's data (a notice, naming a fiche or not,
+    carries pseudonymous ids only: never withheld)."""
+    return row.fiche_pk is not None and row.event in DATA_EVENTS
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
