@@ -111,3 +111,15 @@ def takes_stripe(conn: Any, stripe: int) -> bool:
     return conn.execute(sa.text(
         "SELECT n FROM match_lock_stripes WHERE n = :n FOR UPDATE SKIP LOCKED"),
         {"n": stripe}).first() is not None
+
+
+# A home at Thiers, where no subscription of the network reaches.
+THIERS_HOME = {"ligne": "1 place de la Mairie", "code_postal": "63300", "commune": "Thiers",
+               "code_insee": "63430"}
+
+
+def data_read_by(hub: Hub, caller: Caller, after: int = 0) -> list[dict[str, Any]]:
+    """The deliveries of the caller's feed after `after` that carry a fiche (no notice)."""
+    from hub.services.delivery.feed import read_feed
+
+    return [d for d in read_feed(hub, caller, after, 500)["deliveries"] if "fiche" in d]

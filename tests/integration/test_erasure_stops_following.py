@@ -22,6 +22,8 @@ from tests.integration.dedup_world import (
     NAMES_ONLY,
     PERSON,
     PFIL,
+    THIERS_HOME,
+    data_read_by,
     fiche_of,
     hub_for,
     push,
@@ -29,9 +31,6 @@ from tests.integration.dedup_world import (
 
 pytestmark = pytest.mark.integration
 
-# The CCI's own porteur at Thiers, where no subscription reaches.
-THIERS_HOME = {"ligne": "1 place de la Mairie", "code_postal": "63300", "commune": "Thiers",
-               "code_insee": "63430"}
 THIERS_PROJECT = {"code_insee": "63430", "nom": "Thiers"}
 
 
@@ -54,8 +53,18 @@ def _at_thiers(fiche: dict) -> dict:
     return fiche
 
 
-def _data_read_by(hub, caller: Caller, after: int = 0) -> list[dict]:
-    return [d for d in read_feed(hub, caller, after, 500)["deliveries"] if "fiche" in d]
+def _erased_then_declined(hub, member: Caller, fiche_id: str, other: Caller) -> None:
+    """`member` erases its fiche at the porteur's request; `other`, the other owner asked,
+    declines for its own (a legal obligation)."""
+    asked = erasure.request_erasure(hub, member, {"fiche_id": fiche_id})
+    erasure_requests.answer_request(hub, other, asked["effacement"], {
+        "reponse": "refusee", "motif": "obligation_legale"})
+
+
+def _withdrawn_for(hub, member: Caller, sent: dict) -> dict:
+    [withdrawn] = [d for d in read_feed(hub, member, 0, 500)["deliveries"]
+                   if d["position"] == sent["position"]]
+    return withdrawn
 
 
 def test_a_member_that_erased_its_fiches_is_never_sent_the_porteur_again(world):
@@ -63,14 +72,12 @@ def test_a_member_that_erased_its_fiches_is_never_sent_the_porteur_again(world):
     push(hub, COMMUNE, _own(COMMUNE, "A-1"))
     push(hub, CCI, _own(CCI, "C-1"))  # e-mail and phone: the CCI follows the porteur
     push(hub, COMMUNE, _own(COMMUNE, "A-1", 2, situation="salarie"))
-    assert [d["source"] for d in _data_read_by(hub, CCI)] == [
+    assert [d["source"] for d in data_read_by(hub, CCI)] == [
         {"membre": COMMUNE.member_id, "fiche_id": "A-1", "version": 2}]
-    asked = erasure.request_erasure(hub, CCI, {"fiche_id": "C-1"})
-    erasure_requests.answer_request(hub, COMMUNE, asked["effacement"], {
-        "reponse": "refusee", "motif": "obligation_legale"})
+    _erased_then_declined(hub, CCI, "C-1", COMMUNE)
     seen = read_feed(hub, CCI, 0, 500)["next_cursor"]
     push(hub, COMMUNE, _own(COMMUNE, "A-1", 3, situation="independant"))
-    assert _data_read_by(hub, CCI, seen) == []
+    assert data_read_by(hub, CCI, seen) == []
 
 
 def test_a_member_sent_only_an_erased_fiche_is_never_sent_the_porteur_again(world):
@@ -79,13 +86,11 @@ def test_a_member_sent_only_an_erased_fiche_is_never_sent_the_porteur_again(worl
     hub, _clock = world
     push(hub, CCI, _at_thiers(_own(CCI, "C-1")))
     push(hub, COMMUNE, _own(COMMUNE, "A-1"))
-    assert [d["source"]["fiche_id"] for d in _data_read_by(hub, PFIL)] == ["A-1"]
-    asked = erasure.request_erasure(hub, COMMUNE, {"fiche_id": "A-1"})
-    erasure_requests.answer_request(hub, CCI, asked["effacement"], {
-        "reponse": "refusee", "motif": "obligation_legale"})
+    assert [d["source"]["fiche_id"] for d in data_read_by(hub, PFIL)] == ["A-1"]
+    _erased_then_declined(hub, COMMUNE, "A-1", CCI)
     seen = read_feed(hub, PFIL, 0, 500)["next_cursor"]
     push(hub, CCI, _at_thiers(_own(CCI, "C-1", 2, situation="salarie")))
-    assert _data_read_by(hub, PFIL, seen) == []
+    assert data_read_by(hub, PFIL, seen) == []
 
 
 def test_a_member_that_erased_at_the_porteur_s_request_is_no_longer_served_what_others_sent(
@@ -100,13 +105,10 @@ def test_a_member_that_erased_at_the_porteur_s_request_is_no_longer_served_what_
     push(hub, COMMUNE, _own(COMMUNE, "A-1"))
     push(hub, CCI, _own(CCI, "C-1"))
     push(hub, COMMUNE, _own(COMMUNE, "A-1", 2, situation="salarie"))
-    [sent] = _data_read_by(hub, CCI)
-    asked = erasure.request_erasure(hub, CCI, {"fiche_id": "C-1"})
-    erasure_requests.answer_request(hub, COMMUNE, asked["effacement"], {
-        "reponse": "refusee", "motif": "obligation_legale"})
-    assert _data_read_by(hub, CCI) == []
-    [withdrawn] = [d for d in read_feed(hub, CCI, 0, 500)["deliveries"]
-                   if d["position"] == sent["position"]]
+    [sent] = data_read_by(hub, CCI)
+    _erased_then_declined(hub, CCI, "C-1", COMMUNE)
+    assert data_read_by(hub, CCI) == []
+    withdrawn = _withdrawn_for(hub, CCI, sent)
     assert withdrawn["retire"] is True and withdrawn["motif"] == "data_erased"
     seen = porteur_for(hub, CCI, sent["porteur_id"])
     assert all("fiche" not in d for d in seen["livraisons"])
@@ -127,12 +129,9 @@ def test_what_was_sent_under_a_porteur_id_merged_since_is_forgotten_too(world):
     [item] = duplicates.list_review_items(hub, actor=COORDINATOR.member_id)["items"]
     clock.advance(seconds=1)
     duplicates.decide(hub, item["id"], "same", actor=COORDINATOR.member_id)
-    [sent] = _data_read_by(hub, PFIL)
+    [sent] = data_read_by(hub, PFIL)
     clock.advance(seconds=1)
-    asked = erasure.request_erasure(hub, PFIL, {"fiche_id": "P-1"})
-    erasure_requests.answer_request(hub, COMMUNE, asked["effacement"], {
-        "reponse": "refusee", "motif": "obligation_legale"})
-    assert _data_read_by(hub, PFIL) == []
-    [withdrawn] = [d for d in read_feed(hub, PFIL, 0, 500)["deliveries"]
-                   if d["position"] == sent["position"]]
+    _erased_then_declined(hub, PFIL, "P-1", COMMUNE)
+    assert data_read_by(hub, PFIL) == []
+    withdrawn = _withdrawn_for(hub, PFIL, sent)
     assert withdrawn["retire"] is True and withdrawn["motif"] == "data_erased"

@@ -24,6 +24,8 @@ from tests.integration.dedup_world import (
     NAMES_ONLY,
     PERSON,
     PFIL,
+    THIERS_HOME,
+    data_read_by,
     fiche_of,
     hub_for,
     push,
@@ -32,10 +34,6 @@ from tests.integration.dedup_world import (
 pytestmark = pytest.mark.integration
 CHAMBER = Caller("chambre-agriculture-63", "", "chambre_agriculture", "accompagnement")
 AMBERT = Caller("commune-ambert", "", "commune", "accueil")
-
-
-def _data_read_by(hub, caller: Caller, after: int = 0) -> list[dict]:
-    return [d for d in read_feed(hub, caller, after, 500)["deliveries"] if "fiche" in d]
 
 
 def test_a_member_proposed_as_referent_that_declined_is_not_sent_the_porteur(coordination):
@@ -47,7 +45,7 @@ def test_a_member_proposed_as_referent_that_declined_is_not_sent_the_porteur(coo
     fiche = read_own_fiche(hub, AMBERT, AMBERT.member_id, "F-ORPHELIN")["fiche"]
     assert ingest.push_batch(hub, AMBERT, [{**fiche, "version": 2}])["accepted"] == 1
     processing.process_outbox(hub, hub.publisher.published[-1])
-    assert _data_read_by(hub, CHAMBER, seen) == []
+    assert data_read_by(hub, CHAMBER, seen) == []
 
 
 @pytest.fixture
@@ -79,7 +77,7 @@ def test_a_member_whose_fiche_was_merged_by_mistake_then_separated_is_not_sent_t
     duplicates.unmerge(hub, kept, CCI.member_id, "C-1", actor=COORDINATOR.member_id)
     seen = read_feed(hub, CCI, 0, 500)["next_cursor"]
     push(hub, COMMUNE, _commune_s(2))
-    assert _data_read_by(hub, CCI, seen) == []
+    assert data_read_by(hub, CCI, seen) == []
 
 
 def test_a_fiche_sent_while_a_mistaken_merge_stood_makes_no_follower_once_separated(world):
@@ -89,15 +87,11 @@ def test_a_fiche_sent_while_a_mistaken_merge_stood_makes_no_follower_once_separa
     hub, _clock = world
     kept = _merged_by_mistake(hub)
     push(hub, COMMUNE, _commune_s(2))
-    assert [d["fiche"]["version"] for d in _data_read_by(hub, CCI)] == [2]  # while merged
+    assert [d["fiche"]["version"] for d in data_read_by(hub, CCI)] == [2]  # while merged
     duplicates.unmerge(hub, kept, CCI.member_id, "C-1", actor=COORDINATOR.member_id)
     seen = read_feed(hub, CCI, 0, 500)["next_cursor"]
     push(hub, COMMUNE, _commune_s(3))
-    assert _data_read_by(hub, CCI, seen) == []
-
-
-THIERS = {"ligne": "1 place de la Mairie", "code_postal": "63300", "commune": "Thiers",
-          "code_insee": "63430"}
+    assert data_read_by(hub, CCI, seen) == []
 
 
 def test_a_follower_before_a_mistaken_merge_still_follows_once_separated(world):
@@ -107,7 +101,7 @@ def test_a_follower_before_a_mistaken_merge_still_follows_once_separated(world):
     the PFIL is sent the next version all the same."""
     hub, clock = world
     push(hub, COMMUNE, _commune_s(1))
-    assert [d["fiche"]["version"] for d in _data_read_by(hub, PFIL)] == [1]
+    assert [d["fiche"]["version"] for d in data_read_by(hub, PFIL)] == [1]
     clock.advance(seconds=1)
     push(hub, PFIL, fiche_of(PFIL, "P-1", NAMES_ONLY))
     [item] = duplicates.list_review_items(hub, actor=COORDINATOR.member_id)["items"]
@@ -117,7 +111,7 @@ def test_a_follower_before_a_mistaken_merge_still_follows_once_separated(world):
     duplicates.unmerge(hub, kept, PFIL.member_id, "P-1", actor=COORDINATOR.member_id)
     seen = read_feed(hub, PFIL, 0, 500)["next_cursor"]
     moved = _commune_s(2)
-    moved["porteur"]["adresse"] = THIERS
+    moved["porteur"]["adresse"] = THIERS_HOME
     moved["projet"]["commune_implantation"] = {"code_insee": "63430", "nom": "Thiers"}
     push(hub, COMMUNE, moved)
-    assert [d["fiche"]["version"] for d in _data_read_by(hub, PFIL, seen)] == [2]
+    assert [d["fiche"]["version"] for d in data_read_by(hub, PFIL, seen)] == [2]
