@@ -168,7 +168,7 @@ def _planner_options(connect_args: dict[str, Any]) -> dict[str, Any]:
     - `random_page_cost` 1.1 (the default, 4, prices a page read out of order as a
       spinning disk's seek): at 4 the planner read the whole fiches, outbox and consents
       tables to find a hundred rows by key (a hash join), a cost growing with the table
-      (README, Throughput: "PostgreSQL's share").
+      (docs/measurements.md, throughput: "PostgreSQL's share").
     Only where the deadlines send server options at all: a deployment behind PgBouncer in
     transaction mode, which refuses them, turns the deadlines off and sets all of these
     on the database role (docs/deploy.md)."""

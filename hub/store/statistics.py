@@ -3,7 +3,7 @@ whole (PostgreSQL).
 
 pg_restore writes rows and indexes but no statistics, and until autovacuum's first
 ANALYZE (never, where autovacuum is off) the planner guesses every table's make-up: it
-took a porteur's rows to be 0.5 % of a table (README, throughput). SQLite is left as it
+took a porteur's rows to be 0.5 % of a table (docs/measurements.md, throughput). SQLite is left as it
 is: its statements were written for its plans without `sqlite_stat1`.
 """
 

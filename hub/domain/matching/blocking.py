@@ -144,7 +144,7 @@ RULES: dict[str, KeyRule] = {
     # Both names' first three letters in sorted order, when the date and the place are
     # wrong (names exchanged, each mistyped past its third letter). Not in the shipped
     # settings: on FEBRL-family files it adds ~0.5 point of recall to rue_code_postal's,
-    # for one more key a fiche and ~12 % more online candidates (README, Accuracy); beside
+    # for one more key a fiche and ~12 % more online candidates (docs/measurements.md, matching); beside
     # bouts_noms and rue_commune, 0.1-0.2 point for 1.7 more candidates a record on a
     # French file of 100,000 (a first-letter block is large).
     "initiales_noms": lambda r: [
@@ -169,7 +169,7 @@ RULES: dict[str, KeyRule] = {
     # files modified as Febrl 0.2.2 did (febrl3-shipped F1 +0.0001-0.0002), for 1.9 more
     # index rows a fiche (~+12 %) and 0.65 (nom_rue) and 0.87 (prenom_rue) more candidate
     # pairs a record on a French file of 100,000 (+3.7 %, +4.9 %), where the 1M online
-    # median has ~2 % to spare (README, Accuracy).
+    # median has ~2 % to spare (docs/measurements.md, matching).
     "nom_rue": lambda r: [_key("nom_rue", s, _street_word(r)) for s in _surname_sounds(r)],
     "prenom_rue": lambda r: [_key("prenom_rue", _first_sound(r), _street_word(r))],
     # The street's own word with the commune: rue_code_postal when the postcode is mistyped.
