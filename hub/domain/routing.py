@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -84,8 +85,8 @@ class Subscription:
         return cls(member, frozenset(listed), frozenset(stages), frozenset(needs),
                    frozenset(project_kinds), frozenset(naf_prefixes), frozenset(territory))
 
-    @property
-    def has_criteria(self) -> bool:
+    @functools.cached_property
+    def has_criteria(self) -> bool:  # asked of every subscription at every fiche
         return any((self.communes, self.stages, self.needs, self.project_kinds,
                     self.naf_prefixes))
 

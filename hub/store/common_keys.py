@@ -28,15 +28,22 @@ class CommonKeys:
     def __contains__(self, digest: object) -> bool:
         return digest in self._common
 
+    def among(self, digests: set[int]) -> set[int]:
+        """The digests of `digests` known to be common (looked up in C, not through
+        `__contains__`: some twenty keys a fiche). A lookup each, never a walk of the
+        memo, which another thread may be changing (`learn`)."""
+        return set(filter(self._common.__contains__, digests))
+
     def learn(self, held: Mapping[int, list[int]], cap: int) -> None:
         """What one reading of the index said: the fiches under each key read (at most
         `cap + 1`)."""
-        with self._updating:
-            for digest, fiche_pks in held.items():
-                if len(fiche_pks) > cap:
-                    self._common[digest] = None
-                else:
-                    self._common.pop(digest, None)
+        with self._updating:  # each digest read once: its order among others changes nothing
+            common = self._common
+            for digest in [d for d, fiche_pks in held.items() if len(fiche_pks) > cap]:
+                common[digest] = None
+            for digest in [d for d, fiche_pks in held.items()
+                           if d in common and len(fiche_pks) <= cap]:
+                del common[digest]
             while len(self._common) > self._size:
                 self._common.popitem(last=False)
 

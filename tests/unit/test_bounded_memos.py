@@ -22,3 +22,12 @@ def test_common_keys_drop_the_oldest_key_first_and_keep_a_key_learnt_again_in_it
     common.learn({"k1": [1, 2, 3]}, cap=2)  # still over the cap: it keeps its place
     common.learn({"k3": [1, 2, 3]}, cap=2)
     assert ("k1" in common, "k2" in common, "k3" in common) == (False, True, True)
+
+
+def test_common_keys_among_names_the_keys_over_the_cap_and_forgets_those_fallen_under_it():
+    common = CommonKeys()
+    common.learn({1: [1, 2, 3], 2: [1], 3: [1, 2, 3]}, cap=2)
+    assert common.among({1, 2, 3, 4}) == {1, 3}
+    common.learn({1: [1, 2], 3: [1, 2, 3]}, cap=2)  # key 1 fell back under the cap
+    assert common.among({1, 2, 3, 4}) == {3}
+    assert common.among(set()) == set()

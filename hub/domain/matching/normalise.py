@@ -153,7 +153,7 @@ def normalise_phone(text: str | None, region: str = "FR") -> str | None:
 
     Placeholders typed to fill a form (06 00 00 00 00, 01 11 11 11 11) are missing:
     shared by strangers, they would otherwise count as strong evidence."""
-    if not text or sum(c.isdigit() for c in text) < 6:
+    if not text or sum(map(str.isdigit, text)) < 6:
         return None
     if region == "FR" and (national := _FRENCH_PHONE.match(_PHONE_PUNCTUATION.sub("", text))):
         digits = national.group(1)

@@ -138,15 +138,25 @@ class _BatchIndex:
 
     def candidates(self, digests: Iterable[int], skip_fiche: int) -> list[Any]:
         """As `Matching.candidates`: a key held by more than `cap` fiches is skipped."""
-        wanted = {pk for d in dict.fromkeys(digests) if len(self.held.get(d, ())) <= self.cap
-                  for pk in self.held.get(d, ())}
-        return [self.records[pk] for pk in sorted(wanted)
-                if pk != skip_fiche and pk in self.records]
+        wanted: set[int] = set()
+        cap, held = self.cap, self.held
+        for digest in digests:  # each key's fiches read once (some twenty keys a fiche)
+            pks = held.get(digest)
+            if pks is not None and len(pks) <= cap:
+                wanted.update(pks)
+        wanted.discard(skip_fiche)
+        records = self.records
+        return [records[pk] for pk in sorted(wanted) if pk in records]
 
     def add(self, fiche: IndexedFiche, digests: Iterable[int]) -> None:
         self.records[fiche.fiche_pk] = fiche
+        held, pk = self.held, fiche.fiche_pk
         for digest in dict.fromkeys(digests):
-            self.held.setdefault(digest, []).append(fiche.fiche_pk)
+            pks = held.get(digest)
+            if pks is None:
+                held[digest] = [pk]
+            else:
+                pks.append(pk)
 
 
 def new_porteur_id() -> str:
@@ -277,16 +287,17 @@ class OnlineMatcher:
         # Each key's stripe worked out once, in one pass (some twenty keys a fiche).
         keys = {group: {d for i in identities for d in self.digests(i)}
                 for group, identities in groups.items()}
+        stripe_of = self._stripes_of(keys.values())
         shared: set[int] = set()
         stripes: dict[Any, set[int]] = {}
         exclusive: set[int] = set()
         sharing: set[int] = set()
         for group, digests in keys.items():
-            own = stripes[group] = {self._stripe(d) for d in digests}
-            if share_common and (held := {d for d in digests if d in self.common}):
+            own = stripes[group] = set(map(stripe_of, digests))
+            if share_common and (held := self.common.among(digests)):
                 shared |= held
-                sharing.update(self._stripe(d) for d in held)
-                exclusive.update(self._stripe(d) for d in digests - held)
+                sharing.update(map(stripe_of, held))
+                exclusive.update(map(stripe_of, digests - held))
             else:
                 exclusive |= own
             if fiches:
@@ -316,6 +327,16 @@ class OnlineMatcher:
             stripe = ((digest >> 32) & 0xFFFF_FFFF) % self.stripes
             self._stripes[digest] = stripe
         return stripe
+
+    def _stripes_of(self, digest_sets: Iterable[set[int]]) -> Callable[[int], int]:
+        """`_stripe` of every digest of these sets worked out at once, as a lookup (the
+        groups of a batch ask some forty a fiche: a method call each cost more)."""
+        known, count = self._stripes, self.stripes
+        for digests in digest_sets:
+            for digest in digests:
+                if digest not in known:
+                    known[digest] = ((digest >> 32) & 0xFFFF_FFFF) % count
+        return known.__getitem__
 
     def _fiche_stripe(self, fiche_pk: int) -> int:
         """The lock stripe of a fiche, among the keys' stripes (`_stripe`): two versions of
