@@ -98,11 +98,23 @@ class Deliveries:
         recipient was sent about a porteur before it erased its own data of that porteur
         at the porteur's request (`_forgotten`): read as withdrawn (`data_erased`)."""
         self.keys.load(r.fiche_pk for r in rows if r.fiche_pk is not None)
-        by_porteur, by_fiche = self._forgotten(rows)
-        return [opened(Delivery, r, None if _data(r) and _aware(r.created_at) <= max(
-                    by_porteur.get((r.recipient_id, r.porteur_id), _NEVER),
-                    by_fiche.get((r.recipient_id, r.fiche_pk), _NEVER)) else self.keys.open(
-                    r.fiche_pk, delivery_context(r.idempotency_key), r.payload)) for r in rows]
+        forgotten = self._forgotten(rows)
+        return [opened(Delivery, r, None if _data(r) and _withheld(r, *forgotten) else
+                       self.keys.open(r.fiche_pk, delivery_context(r.idempotency_key), r.payload))
+                for r in rows]
+
+    def still_served(self, recipient_id: str, fiche_pks: Sequence[int]) -> set[int]:
+        """The fiches among `fiche_pks` whose data `recipient_id` was sent (a delivery not
+        cancelled) and is still served (not forgotten, `_forgotten`): what makes it a reader
+        of their consents (hub.services.privacy.need_to_know). One statement when it was
+        sent none of them."""
+        rows = list(self.conn.execute(sa.select(
+            deliveries.c.recipient_id, deliveries.c.porteur_id, deliveries.c.fiche_pk,
+            deliveries.c.event, deliveries.c.created_at).where(
+            deliveries.c.recipient_id == recipient_id, deliveries.c.fiche_pk.in_(list(fiche_pks)),
+            deliveries.c.event.in_(DATA_EVENTS), deliveries.c.status != CANCELLED)))
+        forgotten = self._forgotten(rows)
+        return {r.fiche_pk for r in rows if not _withheld(r, *forgotten)}
 
     def _forgotten(self, rows: list[sa.Row]) -> tuple[dict[tuple[str, str], dt.datetime],
                                                       dict[tuple[str, int], dt.datetime]]:
@@ -577,6 +589,14 @@ def _data(row: sa.Row) -> bool:
     """Whether a delivery row disclosed a fiche's data (a notice, naming a fiche or not,
     carries pseudonymous ids only: never withheld)."""
     return row.fiche_pk is not None and row.event in DATA_EVENTS
+
+
+def _withheld(row: sa.Row, by_porteur: Mapping[tuple[str, str], dt.datetime],
+              by_fiche: Mapping[tuple[str, int], dt.datetime]) -> bool:
+    """Whether a data row was made before its recipient last erased, at the porteur's
+    request, its data of the porteur it was made under or of a porteur holding its fiche."""
+    return _aware(row.created_at) <= max(by_porteur.get((row.recipient_id, row.porteur_id), _NEVER),
+                                         by_fiche.get((row.recipient_id, row.fiche_pk), _NEVER))
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

@@ -27,6 +27,8 @@ from hub.services.privacy import ack_status
 from hub.services.privacy.discretion import named_for_consent, told_of
 from hub.services.privacy.need_to_know import NETWORK_DPO, audits, consent_document, knows_porteur, sent_under
 
+CONSENT_FIELD = "consentement"  # the field an access to a consent names in the access log
+
 
 def record_consent(hub: Hub, caller: Caller, submission: Any) -> dict[str, Any]:
     record = hub.consents.record(submission, caller.member_id)
@@ -42,8 +44,19 @@ def require_own_consent(caller: Caller, submission: Any) -> None:
 
 
 def read_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:
-    record, sent = _visible(hub, caller, consent_id)
+    record, sent, porteur_id = _visible(hub, caller, consent_id)
+    _log_read(hub, caller, porteur_id, [record])
     return consent_document(record, hub.clock(), sent=sent)
+
+
+def _log_read(hub: Hub, caller: Caller, porteur_id: str | None,
+              records: list[ConsentRecord]) -> None:
+    """A consent is data about its porteur (terms, history, proof): whoever reads one is
+    in the access log, as for a fiche (`api_read` of the field `consentement`)."""
+    if records:
+        audit.record(hub, [audit.event(hub, "api_read", caller.member_id, porteur_id=porteur_id,
+                                       fiches=[(r.member_id, r.fiche_id) for r in records],
+                                       fields=(CONSENT_FIELD,))])
 
 
 MAX_LOOKUP = 1000
@@ -92,10 +105,11 @@ def _references(body: Any) -> list[str]:
 
 def consent_receipt(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:
     """The signed consent receipt to hand to the porteur (collector only)."""
-    record, _sent = _visible(hub, caller, consent_id)
+    record, _sent, porteur_id = _visible(hub, caller, consent_id)
     if record.member_id != caller.member_id:
         raise Forbidden("Seul le membre qui a recueilli le consentement en remet le reçu.",
                         "Only the collecting member hands out the receipt.")
+    _log_read(hub, caller, porteur_id, [record])
     return sign_receipt(build_receipt(record, hub.clock()), hub.hub_key.private_key,
                         kid=hub.hub_key.key_id)
 
@@ -107,27 +121,28 @@ def porteur_consents(hub: Hub, caller: Caller, porteur_id: str) -> list[dict[str
         fiche_rows = uow.fiches.of_porteur(porteur_id)
         if not knows_porteur(uow, caller.member_id, porteur_id, fiche_rows):
             raise NotFound("Porteur inconnu.", "Unknown porteur.")
-        received = uow.deliveries.data_recipients([row.id for row in fiche_rows])
+        served = uow.deliveries.still_served(caller.member_id, [row.id for row in fiche_rows])
     fiche_pk = {(row.member_id, row.fiche_id): row.id for row in fiche_rows}
     records = hub.consents.for_porteur(fiche_pk)
-    sent = {r.id: caller.member_id in {r.member_id} | received[fiche_pk[(r.member_id,
-                                                                         r.fiche_id)]]
+    sent = {r.id: r.member_id == caller.member_id or fiche_pk[(r.member_id, r.fiche_id)] in served
             for r in records}
-    return [consent_document(r, hub.clock(), sent=sent[r.id]) for r in records
-            if sent[r.id] or caller.member_id in r.members]
+    shown = [r for r in records if sent[r.id] or caller.member_id in r.members]
+    _log_read(hub, caller, porteur_id, shown)
+    return [consent_document(r, hub.clock(), sent=sent[r.id]) for r in shown]
 
 
 def withdraw_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:
     """Record the withdrawal (effective at once), cancel what has not left, and send a
     withdrawal notice to every member that was sent data under this consent."""
-    _record, sent = _visible(hub, caller, consent_id)
+    _record, sent, porteur_id = _visible(hub, caller, consent_id)
     now = hub.clock()
     if hub.store_keys.journal is not None:  # replayed by a restore from an older backup
         hub.store_keys.journal.withdrawal(consent_id, caller.member_id, now.isoformat(), "withdrawal")
     record = hub.consents.withdraw(consent_id, caller.member_id, now)
     notified = _fan_out(hub, record, "withdrawn", NoticeKind.WITHDRAWAL, now)
-    audit.record(hub, [audit.event(hub, "consent_change", caller.member_id,
-                                   fiches=[(record.member_id, record.fiche_id)])])
+    audit.record(hub, [audit.event(hub, "consent_change", caller.member_id, porteur_id=porteur_id,
+                                   fiches=[(record.member_id, record.fiche_id)],
+                                   fields=(CONSENT_FIELD,))])
     document = consent_document(record, now, sent=sent)
     # Only the collector learns who else was sent data under its consent, and only of
     # those it may know follow the porteur (hub.services.privacy.discretion).
@@ -215,19 +230,19 @@ def _told_collector(hub: Hub, record: ConsentRecord, acks: list[Any]) -> set[str
     return told_of(acks, lambda undecided: named_for_consent(hub, record, undecided))
 
 
-def _visible(hub: Hub, caller: Caller, consent_id: str) -> tuple[ConsentRecord, bool]:
+def _visible(hub: Hub, caller: Caller,
+             consent_id: str) -> tuple[ConsentRecord, bool, str | None]:
     """The consent, for the collector, the members it names and those sent data under it
-    (and whether the caller is one of the latter two); others learn nothing, not even
-    that it exists: neither from the answer nor from its time (an unknown id goes through
-    the same statements as another member's consent)."""
+    and still served it (whether the caller is one of the latter two; the porteur of its
+    fiche); others learn nothing, not even that it exists: neither from the answer nor
+    from its time (an unknown id goes through the same statements as another member's
+    consent)."""
     record = _found(hub, consent_id)
-    if record is not None and record.member_id == caller.member_id:
-        return record, True
     with hub.uow() as uow:
-        sent = caller.member_id in sent_under(uow, record)
+        sent, porteur_id = sent_under(uow, record, caller.member_id)
     if record is None or (not sent and caller.member_id not in record.members):
         raise ConsentNotFound()  # the registry's own answer
-    return record, sent
+    return record, sent, porteur_id
 
 
 def _found(hub: Hub, consent_id: str) -> ConsentRecord | None:

@@ -17,14 +17,20 @@ from hub.store.uow import UnitOfWork
 NETWORK_DPO, MEMBER_DPO = "reseau", "membre"  # hub.services.accounts.dpo's scopes
 
 
-def sent_under(uow: UnitOfWork, record: ConsentRecord | None) -> set[str]:
-    """The collector and the members sent data under the consent; for no consent (an
-    unknown id) nobody, after the same statements: an answer's time must not tell that
-    a consent exists, nor that its fiche is still held."""
-    member_id, fiche_id = (record.member_id, record.fiche_id) if record else ("", "")
-    pk = fiche.id if (fiche := uow.fiches.porteur_of(member_id, fiche_id)) else 0  # no fiche's
-    received = uow.deliveries.data_recipients([pk])[pk]
-    return {member_id} | received if record else set()
+def sent_under(uow: UnitOfWork, record: ConsentRecord | None,
+               member_id: str) -> tuple[bool, str | None]:
+    """(whether `member_id` is the collector or was sent data under the consent and may
+    still be served it, the porteur of the consent's fiche). A member that erased its data
+    of the porteur at the porteur's request is no longer served what it was sent before
+    (hub.store.delivery_repository's `_forgotten`): it reads the consent no more than the
+    data. For no consent (an unknown id), False after the same statements: an answer's
+    time must not tell that a consent exists, nor that its fiche is still held."""
+    owner, fiche_id = (record.member_id, record.fiche_id) if record else ("", "")
+    fiche = uow.fiches.porteur_of(owner, fiche_id)
+    pk = fiche.id if fiche else 0  # no fiche's
+    served = pk in uow.deliveries.still_served(member_id, [pk])
+    return record is not None and (owner == member_id or served), \
+        fiche.porteur_id if fiche else None
 
 
 def consent_document(record: ConsentRecord, now: Any, *, sent: bool) -> dict[str, Any]:

@@ -1,0 +1,83 @@
+"""A consent is data about its porteur (terms, history, a proof that may name the
+person): whoever reads one is in the access log, as for a fiche, and a member that
+erased its data of the porteur at the porteur's request reads another member's consent
+of the person no more than that member's fiche (found from outside: both were served,
+and neither read was logged). On both databases."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub.errors import ConsentNotFound
+from hub.services.audit.trail import fiche_ref, porteur_ref
+from hub.services.privacy import consents, erasure, erasure_requests
+from tests.integration.dedup_world import CCI, COMMUNE, PERSON, fiche_of, hub_for, push
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def world(db_url, tmp_path):
+    yield from hub_for(db_url, tmp_path)
+
+
+def _own(caller, fiche_id: str, version: int = 1, **porteur: object) -> dict:
+    """The member's fiche of the person, naming the member itself as its structure."""
+    fiche = fiche_of(caller, fiche_id, {**PERSON, **porteur}, version)
+    fiche["accompagnement"] = [{**fiche["accompagnement"][0], "structure": caller.member_id}]
+    return fiche
+
+
+def _both_follow(hub) -> tuple[str, str]:
+    """The commune and the CCI hold a fiche of the person; the CCI was sent the commune's."""
+    push(hub, COMMUNE, _own(COMMUNE, "A-1"))
+    push(hub, CCI, _own(CCI, "C-1"))
+    push(hub, COMMUNE, _own(COMMUNE, "A-1", 2))  # sent to the CCI, which follows the porteur
+    with hub.uow() as uow:
+        porteur_id = uow.fiches.get(COMMUNE.member_id, "A-1").porteur_id
+    consent_id = hub.consents.consent_for_fiche(COMMUNE.member_id, "A-1", "CST-A-1").id
+    return porteur_id, consent_id
+
+
+def _consent_reads(hub, porteur_id: str) -> list[tuple[str, tuple[str, ...]]]:
+    return [(e.actor_member, e.fiche_refs) for e in hub.audit.search(
+        porteur_ref=porteur_ref(hub, porteur_id), action="api_read", limit=100)
+        if e.fields == ("consentement",)]
+
+
+def test_every_read_of_another_member_s_consent_is_in_the_access_log(world):
+    hub, _clock = world
+    porteur_id, consent_id = _both_follow(hub)
+    assert consents.read_consent(hub, CCI, consent_id)["fiche_id"] == "A-1"
+    assert {c["fiche_id"] for c in consents.porteur_consents(hub, CCI, porteur_id)} == {
+        "A-1", "C-1"}
+    commune, cci = fiche_ref(hub, COMMUNE.member_id, "A-1"), fiche_ref(hub, CCI.member_id, "C-1")
+    reads = _consent_reads(hub, porteur_id)
+    assert reads[0] == (CCI.member_id, (commune,))
+    assert reads[1][0] == CCI.member_id and set(reads[1][1]) == {commune, cci}
+
+
+def test_a_member_that_erased_at_the_porteur_s_request_reads_no_other_member_s_consent(world):
+    hub, _clock = world
+    porteur_id, consent_id = _both_follow(hub)
+    asked = erasure.request_erasure(hub, CCI, {"fiche_id": "C-1"})
+    erasure_requests.answer_request(hub, COMMUNE, asked["effacement"], {
+        "reponse": "refusee", "motif": "obligation_legale"})
+    with pytest.raises(ConsentNotFound):
+        consents.read_consent(hub, CCI, consent_id)
+    assert [c["fiche_id"] for c in consents.porteur_consents(hub, CCI, porteur_id)] == ["C-1"]
+    assert consents.read_consent(hub, COMMUNE, consent_id)["fiche_id"] == "A-1"
+
+
+def test_a_later_delivery_on_its_own_basis_makes_the_member_a_reader_again(world):
+    """What the member is sent after its erasure (it pushed the person again: it follows
+    anew) is served, and so is the consent it was sent under."""
+    hub, clock = world
+    _porteur_id, consent_id = _both_follow(hub)
+    asked = erasure.request_erasure(hub, CCI, {"fiche_id": "C-1"})
+    erasure_requests.answer_request(hub, COMMUNE, asked["effacement"], {
+        "reponse": "refusee", "motif": "obligation_legale"})
+    clock.advance(minutes=1)
+    push(hub, CCI, _own(CCI, "C-2"))
+    push(hub, COMMUNE, _own(COMMUNE, "A-1", 3, situation="salarie"))
+    assert consents.read_consent(hub, CCI, consent_id)["fiche_id"] == "A-1"
