@@ -182,12 +182,16 @@ def acknowledge_notice(hub: Hub, caller: Caller, consent_id: str) -> dict[str, A
 
 def acknowledgements(hub: Hub, caller: Caller, consent_id: str) -> list[dict[str, Any]]:
     """Every notified member's acknowledgement for the collector and its DPOs; a member
-    sent data under the consent sees its own line only; anyone else gets 404."""
+    notified, or that may read the consent, sees its own line only (one that erased its
+    data of the porteur since no longer reads the consent, but is asked to acknowledge);
+    anyone else gets 404."""
     found = _found(hub, consent_id)
     whole = found is not None and (audits(caller, found.member_id) or (
         caller.dpo_scope is None and caller.member_id == found.member_id))
-    record = found if found is not None and whole else _visible(hub, caller, consent_id)[0]
     acks = hub.consents.acks(consent_id)
+    notified = any(a.recipient_id == caller.member_id for a in acks)
+    record = found if found is not None and (whole or notified) else \
+        _visible(hub, caller, consent_id)[0]
     shown = {caller.member_id} if not whole else None if caller.dpo_scope == NETWORK_DPO \
         else _told_collector(hub, record, acks)
     return [{"membre": a.recipient_id, "statut": status}
