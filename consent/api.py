@@ -5,7 +5,7 @@ Records and the rules on them (`decision`), the registry port and its SQL implem
 receipts, the tables, and the data keys whose destruction makes an erasure final."""
 
 from consent.decision import Decision, Reason, refused, usable
-from consent.model import AckStatus, ConsentRecord, NoticeAck, NoticeKind, as_utc, scope
+from consent.model import HUB_ACTOR, AckStatus, ConsentRecord, NoticeAck, NoticeKind, as_utc, scope
 from consent.notices import MAX_VERSION as MAX_NOTICE_VERSION
 from consent.receipts import build_receipt, sign_receipt
 from consent.registry import ConsentRegistry
@@ -15,6 +15,7 @@ from consent.submission import require_collector
 from consent.tables import define_tables
 
 __all__ = [
+    "HUB_ACTOR",
     "MAX_NOTICE_VERSION",
     "AckStatus",
     "ConsentRecord",

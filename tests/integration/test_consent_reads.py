@@ -1,8 +1,10 @@
 """A consent is data about its porteur (terms, history, a proof that may name the
-person): whoever reads one is in the access log, as for a fiche, and a member that
-erased its data of the porteur at the porteur's request reads another member's consent
-of the person no more than that member's fiche (found from outside: both were served,
-and neither read was logged). On both databases."""
+person): whoever reads one is in the access log, as for a fiche; a member that erased
+its data of the porteur at the porteur's request reads another member's consent of the
+person no more than that member's fiche (found from outside: both were served, and
+neither read was logged); and its history does not tell a reader which other member
+withdrew it (found from outside: every reader read "par": the member that relayed the
+withdrawal, i.e. another member following the person). On both databases."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import pytest
 from hub.errors import ConsentNotFound
 from hub.services.audit.trail import fiche_ref, porteur_ref
 from hub.services.privacy import consents, erasure, erasure_requests
-from tests.integration.dedup_world import CCI, COMMUNE, PERSON, fiche_of, hub_for, push
+from tests.integration.dedup_world import CCI, COMMUNE, PERSON, PFIL, fiche_of, hub_for, push
 
 pytestmark = pytest.mark.integration
 
@@ -84,3 +86,19 @@ def test_a_later_delivery_on_its_own_basis_makes_the_member_a_reader_again(world
     push(hub, CCI, _own(CCI, "C-2"))
     push(hub, COMMUNE, _own(COMMUNE, "A-1", 3, situation="salarie"))
     assert consents.read_consent(hub, CCI, consent_id)["fiche_id"] == "A-1"
+
+
+def test_a_consent_s_history_does_not_tell_a_reader_which_other_member_withdrew_it(world):
+    """The CCI follows the person (its own fiche) and relays the porteur's withdrawal of
+    the commune's consent: the PFIL (sent the fiche by its subscription) must not learn
+    that the CCI follows the person. The commune, the collector, is told as
+    privacy.discretion decides (here yes: the CCI's own fiche reached the commune)."""
+    hub, _clock = world
+    _porteur_id, consent_id = _both_follow(hub)
+    withdrawn = consents.withdraw_consent(hub, CCI, consent_id)
+    assert [c.get("par") for c in withdrawn["historique"]] == [COMMUNE.member_id, CCI.member_id]
+    history = consents.read_consent(hub, PFIL, consent_id)["historique"]
+    assert [(c["etat"], c.get("par")) for c in history] == [
+        ("active", COMMUNE.member_id), ("withdrawn", None)]
+    history = consents.read_consent(hub, COMMUNE, consent_id)["historique"]
+    assert [c.get("par") for c in history] == [COMMUNE.member_id, CCI.member_id]

@@ -25,7 +25,14 @@ from hub.services.audit import trail as audit
 from hub.services.delivery.notices import add_notices
 from hub.services.privacy import ack_status
 from hub.services.privacy.discretion import named_for_consent, told_of
-from hub.services.privacy.need_to_know import NETWORK_DPO, audits, consent_document, knows_porteur, sent_under
+from hub.services.privacy.need_to_know import (
+    NETWORK_DPO,
+    actors_told,
+    audits,
+    consent_document,
+    knows_porteur,
+    sent_under,
+)
 
 CONSENT_FIELD = "consentement"  # the field an access to a consent names in the access log
 
@@ -46,7 +53,7 @@ def require_own_consent(caller: Caller, submission: Any) -> None:
 def read_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:
     record, sent, porteur_id = _visible(hub, caller, consent_id)
     _log_read(hub, caller, porteur_id, [record])
-    return consent_document(record, hub.clock(), sent=sent)
+    return consent_document(record, hub.clock(), sent=sent, actors=_actors(hub, caller, record))
 
 
 def _log_read(hub: Hub, caller: Caller, porteur_id: str | None,
@@ -128,7 +135,8 @@ def porteur_consents(hub: Hub, caller: Caller, porteur_id: str) -> list[dict[str
             for r in records}
     shown = [r for r in records if sent[r.id] or caller.member_id in r.members]
     _log_read(hub, caller, porteur_id, shown)
-    return [consent_document(r, hub.clock(), sent=sent[r.id]) for r in shown]
+    return [consent_document(r, hub.clock(), sent=sent[r.id], actors=_actors(hub, caller, r))
+            for r in shown]
 
 
 def withdraw_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:
@@ -143,7 +151,7 @@ def withdraw_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any
     audit.record(hub, [audit.event(hub, "consent_change", caller.member_id, porteur_id=porteur_id,
                                    fiches=[(record.member_id, record.fiche_id)],
                                    fields=(CONSENT_FIELD,))])
-    document = consent_document(record, now, sent=sent)
+    document = consent_document(record, now, sent=sent, actors=_actors(hub, caller, record))
     # Only the collector learns who else was sent data under its consent, and only of
     # those it may know follow the porteur (hub.services.privacy.discretion).
     document["avis_envoyes"] = sorted(
@@ -227,6 +235,12 @@ def _fan_out(hub: Hub, record: ConsentRecord, event: str, kind: NoticeKind,
     if recipients:
         hub.publisher.request_dispatch_safely()
     return recipients
+
+
+def _actors(hub: Hub, caller: Caller, record: ConsentRecord) -> set[str]:
+    """Who changed the consent that the caller may be told of (need_to_know.actors_told)."""
+    return actors_told(caller.member_id, record,
+                       lambda members: named_for_consent(hub, record, members))
 
 
 def _told_collector(hub: Hub, record: ConsentRecord, acks: list[Any]) -> set[str]:

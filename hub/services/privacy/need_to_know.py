@@ -7,10 +7,10 @@ acknowledgements and an erasure, and which sources a notice may name to its reci
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from consent.api import ConsentRecord
+from consent.api import HUB_ACTOR, ConsentRecord
 from hub.services.accounts.auth import Caller
 from hub.store.uow import UnitOfWork
 
@@ -33,14 +33,34 @@ def sent_under(uow: UnitOfWork, record: ConsentRecord | None,
         fiche.porteur_id if fiche else None
 
 
-def consent_document(record: ConsentRecord, now: Any, *, sent: bool) -> dict[str, Any]:
+def consent_document(record: ConsentRecord, now: Any, *, sent: bool,
+                     actors: set[str]) -> dict[str, Any]:
     """The consent as a reader sees it: a member the consent names but that was never
-    sent data under it does not learn which fiche (nor which reference) it covers."""
+    sent data under it does not learn which fiche (nor which reference) it covers; a
+    change of its history made by a member not in `actors` does not say by whom (a member
+    that withdrew another's consent follows the person: see `actors_told`)."""
     document = record.as_document(now)
     if not sent:
         for hidden in _FICHE_REFERENCES:
             document.pop(hidden, None)
+    for change in document["historique"]:
+        if change["par"] not in actors:
+            del change["par"]
     return document
+
+
+def actors_told(reader: str, record: ConsentRecord,
+                named_to_collector: Callable[[set[str]], set[str]]) -> set[str]:
+    """Who changed the consent that `reader` may be told of: itself, the collector and
+    the hub (an expiry); the collector also the members privacy.discretion names to it
+    (`named_to_collector`). A member that withdrew the consent relayed the porteur's
+    request: it was sent data under it or is named by it, a relation with the person
+    that the other readers may not learn (docs/protocol.md, "Need-to-know")."""
+    told = {reader, record.member_id, HUB_ACTOR}
+    others = {change.by for change in record.history} - told
+    if reader == record.member_id and others:
+        told |= named_to_collector(others)
+    return told
 
 
 _FICHE_REFERENCES = ("fiche_id", "reference")
