@@ -4,7 +4,9 @@ mostly new porteurs, VACUUM ANALYZE before each) and meanwhile records:
 
 - every worker transaction (`_process_chunk`, patched in the worker processes through a
   `sitecustomize` on their PYTHONPATH): its worker, start, end, thread CPU, rows of its
-  task, rows claimed, rows put back, the share `_queued_more` worked out;
+  task, rows claimed, rows put back, the share `_queued_more` worked out, and the thread
+  CPU and wall of its phases (claims, key locks taken without and with waiting, matching,
+  index writes, delivery planning and storing, commit), printed a fiche claimed;
 - PostgreSQL's view of each process's backends, sampled every 10 ms (application_name
   from PGAPPNAME: api, worker-0, worker-1): state and wait event;
 - the CPU of every side over the window (API, each worker's session, their backends,
@@ -62,7 +64,7 @@ if os.environ.get("CAPACTIF_PROBE_FILE"):
         _profile = cProfile.Profile()
 
     def _process_chunk(hub, outbox_ids, *, wait):
-        _local.more = None
+        _local.more, _local.phases = None, {}
         t0, c0 = time.time(), time.thread_time()
         if _profile is not None:
             _profile.enable()
@@ -73,12 +75,51 @@ if os.environ.get("CAPACTIF_PROBE_FILE"):
         line = {"pid": os.getpid(), "app": os.environ.get("PGAPPNAME"), "t0": t0,
                 "t1": time.time(), "cpu": time.thread_time() - c0, "task": len(outbox_ids),
                 "claimed": outcome.claimed, "deferred": len(deferred), "wait": wait,
-                "more": _local.more}
+                "more": _local.more, "phases": _local.phases}
         with open(os.environ["CAPACTIF_PROBE_FILE"], "a") as out:
             out.write(json.dumps(line) + "\\n")
         return outcome, deferred
 
     _p._process_chunk, _p._queued_more = _process_chunk, _queued_more
+
+    # Phase timers (thread CPU and wall) of each transaction, by wrapping what it calls.
+    import hub.services.matching.online as _o
+    import hub.store.repositories as _r
+    import hub.store.uow as _u
+    import hub.services.delivery.deliveries as _d
+
+    def _timed(owner, name, phase):
+        inner = getattr(owner, name)
+
+        def timed(*args, **kwargs):
+            c0, w0 = time.thread_time(), time.time()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                spent = getattr(_local, "phases", None)
+                if spent is not None:
+                    cpu, wall, calls = spent.get(phase, (0.0, 0.0, 0))
+                    spent[phase] = (cpu + time.thread_time() - c0,
+                                    wall + time.time() - w0, calls + 1)
+        setattr(owner, name, timed)
+
+    for _owner, _name, _phase in (
+            (_r.Outbox, "claim", "claim"),
+            (_r.Outbox, "claim_queued", "claim"),
+            (_r.Outbox, "queued", "claim"),
+            (_p, "live_worker_slots", "claim"),
+            (_p, "forget_if_erased", "forget"),
+            (_o.OnlineMatcher, "lock_free", "lock_free"),
+            (_o.OnlineMatcher, "lock", "lock_wait"),
+            (_o.OnlineMatcher, "resolve_new", "resolve"),
+            (_o.OnlineMatcher, "refresh", "resolve"),
+            (_o.OnlineMatcher, "flush", "flush"),
+            (_p, "_process_versions", "versions"),
+            (_p, "planned_deliveries", "plan"),
+            (_p, "store_deliveries", "store_deliv"),
+            (_u.UnitOfWork, "commit", "commit"),
+            (_p, "join_chains", "chains")):
+        _timed(_owner, _name, _phase)
 '''
 
 _ACTIVITY = sa.text(
@@ -234,6 +275,15 @@ def report(result: dict) -> None:
               f"CPU in them {1000 * cpu_in / max(1, claimed):.3f} ms a fiche, wall "
               f"{1000 * busy / max(1, claimed):.3f}")
         print(f"      shares (claimed of task, more): {[line['more'] for line in lines]}")
+        phases: dict[str, list[float]] = collections.defaultdict(lambda: [0.0, 0.0, 0])
+        for line in lines:
+            for phase, (cpu, wall, calls) in (line.get("phases") or {}).items():
+                phases[phase][0] += cpu
+                phases[phase][1] += wall
+                phases[phase][2] += calls
+        print("      phases, ms a fiche claimed (thread CPU / wall, calls): " + ", ".join(
+            f"{phase} {1000 * cpu / max(1, claimed):.3f}/{1000 * wall / max(1, claimed):.3f} "
+            f"({calls})" for phase, (cpu, wall, calls) in sorted(phases.items())))
     samples = max(1, result["samples"])
     print(f"   pg_stat_activity, share of {samples} samples (application, state, wait):")
     for (app, state, kind, event), count in sorted(result["activity"].items(),
