@@ -4,7 +4,9 @@ transactions of new fiches run at once only if they share no matching key under 
 back). This takes bench/ingest.py's workload, indexes --preload fiches, then pairs
 consecutive transactions of --size fiches of the next --fiches (as two workers splitting
 a queue take them) and prints the share of the second's fiches that meet a key of the
-first, by key family, and what that share would be without each family.
+first, by key family, and what that share would be without each family; then the share
+when each pair of transactions is cut from its 2 x --size queued fiches sorted by postcode
+(as a claim by territory would take them).
 
     .venv/bin/python bench/_key_conflicts.py [--preload 3000] [--fiches 1500]
                                              [--sizes 100,250,500] [--cap 50]
@@ -62,6 +64,7 @@ def main() -> None:
     keys = [record_blocking_keys(identity_of(d.get("porteur")), model) for d in documents]
     counts = collections.Counter(k for fiche in keys[:args.preload] for k in set(fiche))
     fiches = keys[args.preload:]
+    postcodes = [_postcode(d) for d in documents[args.preload:]]
     print(f"{sum(map(len, fiches)) / len(fiches):.1f} keys a fiche; index of {args.preload}")
     for size in args.sizes:
         share, met = refused(fiches, size, counts, args.cap)
@@ -71,6 +74,15 @@ def main() -> None:
         for n in range(1, min(6, len(ranked)) + 1):
             without, _ = refused(fiches, size, counts, args.cap, ranked[:n])
             print(f"   without {', '.join(ranked[:n])}: {100 * without:.1f} %")
+        by_place = [fiches[i] for start in range(0, len(fiches), 2 * size)
+                    for i in sorted(range(start, min(len(fiches), start + 2 * size)),
+                                    key=lambda i: (postcodes[i], i))]
+        share, met = refused(by_place, size, counts, args.cap)
+        print(f"   claimed by postcode: {100 * share:.1f} %; families met: {met.most_common(4)}")
+
+
+def _postcode(document: dict) -> str:
+    return str(((document.get("porteur") or {}).get("adresse") or {}).get("code_postal", ""))
 
 
 if __name__ == "__main__":
