@@ -371,7 +371,8 @@ def _compare_scale(name: str, env: dict[str, str], logs: Path, args: argparse.Na
     cpu: dict[tuple[str, int], list[dict[str, float]]] = {}
     written = dict.fromkeys(labels, 0)  # by the variant's store
     for n in range(args.rounds):
-        noops.append(measure_noop_rate(env, logs, args.tasks))
+        if args.tasks:  # --tasks 0: no no-op (its last task would never write the marker)
+            noops.append(measure_noop_rate(env, logs, args.tasks))
         documents = workload(f"R{n}", args.fiches, seed=n)
         part = len(documents) // (2 * len(labels))
         turn = n % len(labels)
@@ -385,7 +386,7 @@ def _compare_scale(name: str, env: dict[str, str], logs: Path, args: argparse.Na
                 rate = measure_hub_rate(variant, logs, half, args.batch, workers=workers)[0]
                 (ones if workers == 1 else twos)[label].append(rate)
                 cpu.setdefault((label, workers), []).append(CPU_PER_FICHE[workers].pop())
-    noop = _median(noops)
+    noop = _median(noops) if noops else float("nan")
     print(f"{name:<28} rounds: no-op {_rounded(noops)} tasks/s", flush=True)
     for label in labels:
         one, two = _median(ones[label]), _median(twos[label])

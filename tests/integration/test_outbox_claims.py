@@ -5,13 +5,14 @@ another transaction holds are skipped, so two workers split a queue."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
 import sqlalchemy as sa
 
 from hub.services.accounts.auth import Caller
 from hub.services.ingest import accept as ingest
-from hub.services.ingest import processing
+from hub.services.ingest import processing, worker_slots
 from hub.services.ingest.processing import pipeline_status
 from hub.store.repositories import Outbox
 from hub.store.tables import outbox
@@ -80,3 +81,43 @@ def test_a_claim_size_at_most_the_transaction_size_takes_the_task_rows_only(hub)
     ingest.push_batch(hub, OWNER, fiches)
     assert processing.process_outbox(hub, hub.publisher.published[0][:1]).claimed == 1
     assert pipeline_status(hub)["outbox_pending"] == 3
+
+
+def _at(n: int, postcode: str) -> dict:
+    return {**other_porteur(n), "adresse": {"ligne": f"{n + 1} rue Haute", "code_postal": postcode,
+                                            "commune": "Ambert"}}
+
+
+def test_a_batch_is_queued_by_place_each_fiche_s_versions_together_in_order(hub):
+    """Workers claim consecutive outbox rows: written by postcode, two workers' transactions
+    of one push hold fiches of different places, which seldom share a matching key."""
+    fiches = [make_fiche(fiche_id="P-1", porteur=_at(1, "63600")),
+              make_fiche(fiche_id="P-2", porteur=_at(2, "63120")),
+              make_fiche(fiche_id="P-1", version=2, porteur=_at(1, "63000")),
+              make_fiche(fiche_id="P-3", porteur=_at(3, "63000")),
+              make_fiche(fiche_id="P-4", porteur=_at(4, "63120"))]
+    record_consents(hub, fiches)
+    answer = ingest.push_batch(hub, OWNER, fiches)
+    assert [item["index"] for item in answer["results"]] == [0, 1, 2, 3, 4]  # answered in order
+    with hub.engine.connect() as conn:
+        queued = conn.execute(sa.text(
+            "SELECT f.fiche_id, v.version FROM outbox o JOIN fiche_versions v ON v.id = o.ref_id "
+            "JOIN fiches f ON f.id = v.fiche_pk ORDER BY o.id")).all()
+    assert [tuple(row) for row in queued] == [
+        ("P-3", 1), ("P-2", 1), ("P-4", 1), ("P-1", 1), ("P-1", 2)]
+
+
+def test_with_two_live_workers_a_transaction_takes_half_the_claim_size(hub):
+    """Two whole pushes each span every place: two workers split the claim size, so their
+    transactions take halves of one push (`test_a_batch_is_queued_by_place...`)."""
+    hub = hub.with_settings(worker_transaction_size=2, worker_claim_size=6)
+    with hub.uow() as uow:  # two worker processes of this host beating (both run)
+        for pid in (os.getpid(), os.getppid()):
+            uow.ops.beat(kind="worker", host=worker_slots._this_host(), pid=pid, now=hub.clock())
+        uow.commit()
+    fiches = [make_fiche(fiche_id=f"Q-{n}", porteur=other_porteur(n)) for n in range(12)]
+    record_consents(hub, fiches)
+    ingest.push_batch(hub, OWNER, fiches)
+    ids = hub.publisher.published[0]
+    assert processing.process_outbox(hub, ids[-1:]).claimed == 3  # its own row and 2 oldest
+    assert pipeline_status(hub)["outbox_pending"] == 9

@@ -127,16 +127,20 @@ def _queued_more(hub: Hub, uow: UnitOfWork, claimed: int) -> int:
     message whose rows are done is a no-op, or takes whatever is queued.
 
     A transaction takes its share of the queue (the rows queued over the live workers'
-    slots: `live_worker_slots`), between its task's rows and
-    HUB_WORKER_CLAIM_SIZE: one worker takes the largest transactions, two split a push
-    between them rather than one taking it whole while the other waits."""
+    slots: `live_worker_slots`), between its task's rows and HUB_WORKER_CLAIM_SIZE over
+    the slots: one worker takes the largest transactions, two split a push between them
+    rather than one taking it whole while the other waits. Two transactions of one push
+    then hold fiches of different places (the API writes a batch's rows by postcode:
+    `accept._by_place`), which seldom share a matching key; two whole pushes each span
+    every place (transactions of 500: seven fiches in ten put back, of 250 by place one in
+    thirteen: bench/_key_conflicts.py)."""
     settings = hub.settings
     size = settings.claim_size
     if size <= settings.transaction_size:
         return 0
     slots = live_worker_slots(hub, uow)
     share = -(-uow.outbox.queued(size * slots) // slots)
-    return max(0, min(size, share) - claimed)
+    return max(0, min(-(-size // slots), share) - claimed)
 
 
 def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt.datetime,
