@@ -280,8 +280,9 @@ def test_a_claimed_row_whose_keys_are_held_is_put_back_then_waited_for(pg_world,
     hub, _clock = pg_world
     assert hub.settings.claim_size > hub.settings.transaction_size  # the claim is on
     held_ids = push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", PERSON), process=False)
-    queued, task = push(hub, CCI, fiche_of(CCI, "C-1", PERSON),
-                        fiche_of(CCI, "C-2", STRANGER), process=False)
+    # two pushes: the rows queued in this order whatever their places (`accept._by_place`)
+    [queued] = push(hub, CCI, fiche_of(CCI, "C-1", PERSON), process=False)
+    [task] = push(hub, CCI, fiche_of(CCI, "C-2", STRANGER), process=False)
     holder = hub.uow()
     held = holder.__enter__()
     rows = held.outbox.claim(held_ids)
