@@ -53,6 +53,7 @@ French and English, and never echo personal data.
     │   ├── DuplicateConsentReference 409 duplicate_consent_reference
     │   ├── AlreadyErased           409 already_erased
     │   ├── ReviewItemClosed        409 review_item_closed
+    │   ├── ConfirmationRequired    409 confirmation_required (carries `a_confirmer`)
     │   ├── NothingToUnmerge        409 nothing_to_unmerge
     │   └── AccountExists           409 account_exists
     ├── MethodNotAllowed            405 method_not_allowed (Allow lists the path's methods)
@@ -473,6 +474,22 @@ class ReviewItemClosed(Conflict):
     """The review item was already decided (or made obsolete by a merge)."""
 
     code = "review_item_closed"
+
+
+class ConfirmationRequired(Conflict):
+    """A « same » on a review item the hub flagged, without confirming its flags by name."""
+
+    code = "confirmation_required"
+
+    def __init__(self, message_fr: str, message_en: str | None = None,
+                 flags: list[str] | None = None) -> None:
+        super().__init__(message_fr, message_en)
+        self.flags = list(flags or [])
+
+    def to_dict(self) -> dict[str, object]:
+        body = super().to_dict()
+        body["a_confirmer"] = self.flags
+        return body
 
 
 class NothingToUnmerge(Conflict):

@@ -13,6 +13,7 @@ from typing import Any
 
 from hub.bootstrap import Hub
 from hub.config import Settings
+from hub.domain.matching.model import CONFIRMED_FLAGS
 from hub.services.accounts import users as accounts
 from hub.services.accounts.auth import Caller
 from hub.services.accounts.members import load_network
@@ -73,6 +74,9 @@ DUPLICATE_IDENTITIES = {
                    "courriel": "g.chanteloubiere@exemple.fr"},
     "F-DOUBLE-B": {"courriel": None, "adresse": None},
 }
+# The pair is flagged `identite_seule_a_verifier` (the CCI's fiche gives names alone): a
+# « same » posted from the console ticks each flag (`duplicates.flags_of`).
+CONFIRMING = {f"confirme_{flag}": "oui" for flag in CONFIRMED_FLAGS}
 NAMES = [f"{p[2]} {p[3]}" for p in [*PORTEURS, *DUPLICATE_PAIR]]
 EXPORTS = 6  # above the "exports_massifs" alert rule's threshold (5 a day)
 PRIVATE_FICHE = "F-PRIVE"  # its consent leaves the coordination out

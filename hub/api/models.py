@@ -427,6 +427,9 @@ class ReviewItems(_Open):
 class Decision(BaseModel):
     model_config = ConfigDict(extra="forbid")
     decision: Literal["same", "different", "unknown"]
+    # The item's flags a « same » confirms by name (`identite_seule_a_verifier`,
+    # `autre_domicile_a_verifier`): without them, 409 confirmation_required.
+    confirme: list[Literal["identite_seule_a_verifier", "autre_domicile_a_verifier"]] = []
 
 
 class MergeChange(_Open):

@@ -19,6 +19,7 @@ from hub.api.models import (
 )
 from hub.api.openapi import answer, body
 from hub.api.params import IdPath, IdQuery, OptionalCursor, PathId
+from hub.errors import InvalidDecision
 from hub.services.matching import duplicates
 
 router = APIRouter(prefix="/v1", tags=["doublons"])
@@ -57,10 +58,24 @@ def read_item(item_id: PathId, request: Request,
 def decide(item_id: PathId, request: Request,
            auth: Authenticated = Depends(_COORDINATION)) -> Any:
     """`{"decision": "same" | "different" | "unknown"}`: same merges the two porteurs (the
-    members concerned get a `merged` notice); different is remembered for good."""
+    members concerned get a `merged` notice); different is remembered for good. An item
+    whose explanation carries `identite_seule_a_verifier` or `autre_domicile_a_verifier`
+    is merged only with `"confirme": [those flags]` (409 `confirmation_required`, naming
+    them in `a_confirmer`, otherwise)."""
     body = closed_object(auth.body, Decision.model_fields)
     return duplicates.decide(
-        hub_of(request), item_id, str(body.get("decision")), actor=auth.caller.member_id)
+        hub_of(request), item_id, str(body.get("decision")), actor=auth.caller.member_id,
+        confirmed=_flags(body.get("confirme", [])))
+
+
+def _flags(confirmed: Any) -> list[str]:
+    if not isinstance(confirmed, list) or not all(isinstance(f, str) for f in confirmed):
+        raise InvalidDecision(
+            "« confirme » doit être une liste d'avertissements du hub "
+            "(identite_seule_a_verifier, autre_domicile_a_verifier).",
+            "\"confirme\" must be a list of the hub's flags "
+            "(identite_seule_a_verifier, autre_domicile_a_verifier).")
+    return confirmed
 
 
 @router.post("/porteurs/{porteur_id}/unmerge", tags=["doublons"], openapi_extra=body(Unmerge),

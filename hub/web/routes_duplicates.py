@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from hub.domain.ids import whole_number
-from hub.errors import BadRequest, NothingToUnmerge, ReviewItemClosed
+from hub.errors import BadRequest, ConfirmationRequired, NothingToUnmerge, ReviewItemClosed
 from hub.services.accounts.members import member_names
 from hub.services.accounts.sessions import ConsoleSession
 from hub.services.console import duplicates_console as queue
@@ -63,10 +63,15 @@ def decide(item_id: str, request: Request, form: dict[str, str] = Depends(checke
     decision = form.get("decision", "")
     if decision not in queue.DECISIONS:
         raise BadRequest("Choisissez une des trois décisions.", "Choose one of the three decisions.")
+    confirmed = [flag for flag in queue.FLAGS if form.get(f"confirme_{flag}") == "oui"]
     try:
-        answer = queue.decide(hub_of(request), session, _item(item_id), decision)
+        answer = queue.decide(hub_of(request), session, _item(item_id), decision, confirmed)
         if answer["fiche_seule"]:
             return _done("fusions", "same_fiche")
+    except ConfirmationRequired:  # a flag left unticked: the item again, saying which
+        item = queue.review_item(hub_of(request), session, _item(item_id))
+        return render(request, "doublon.html", status=409, item=item,
+                      decisions=queue.DECISIONS, unconfirmed=True)
     except ReviewItemClosed:  # decided first by another coordinator: say what, keep theirs
         first = queue.decided_first(hub_of(request), _item(item_id))
         if not (first["statut"] == decision and first["compte"] == session.login):

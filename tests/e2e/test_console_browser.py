@@ -422,6 +422,9 @@ def test_a_coordinator_resolves_a_duplicate_sees_it_in_the_history_then_unmerges
     follow(browser, aside.find_element(By.XPATH, ".//button[text()='Reprendre']"))
     assert "Doublon repris" in text(browser)
     follow(browser, browser.find_element(By.PARTIAL_LINK_TEXT, f"Doublon n° {item_id}"))
+    warning = browser.find_element(By.CSS_SELECTOR, "section.warning").text
+    assert "Identité seule" in warning  # the CCI's fiche gives names alone: said, and ticked
+    browser.find_element(By.ID, "confirme_identite_seule_a_verifier").send_keys(Keys.SPACE)
     same = browser.find_element(By.XPATH, "//button[text()='Même personne']")
     follow(browser, same, Keys.ENTER)  # the keyboard is enough
     assert browser.current_url.endswith("/console/coordination/fusions?fait=same")

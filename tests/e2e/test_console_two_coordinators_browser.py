@@ -78,6 +78,17 @@ def both_at(two, *links: str) -> tuple:
     return first, second
 
 
+def tick_flags(driver, most: int = 40) -> None:
+    """Tab to the pair's flag to confirm (the console world's pair is flagged
+    `identite_seule_a_verifier`) and tick it with the space bar."""
+    for _ in range(most):
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        if (driver.switch_to.active_element.get_attribute("name") or "").startswith("confirme_"):
+            keys(driver, Keys.SPACE)
+            return
+    raise AssertionError("no flag to confirm took the focus")
+
+
 def press(driver, label: str) -> str:
     """Tab to the control reading `label`, press Enter; the page it opens, as text."""
     tab_to(driver, label)
@@ -87,6 +98,7 @@ def press(driver, label: str) -> str:
 
 def test_the_coordinator_deciding_second_at_the_keyboard_is_told_what_was_decided(two):
     first, second = both_at(two, "Doublons", "Doublon n°")
+    tick_flags(first)
     press(first, "Même personne")
     assert "Décision enregistrée : même personne" in text(first)
     press(second, "Personnes différentes")
@@ -108,6 +120,7 @@ def test_a_decision_after_the_session_ended_says_so_and_signing_in_leads_back(tw
     ended = first.get_cookie("capactif_session")
     first.delete_cookie("capactif_session")
     first.add_cookie({**ended, "value": "session-terminee"})  # as the server sees an ended one
+    tick_flags(first)
     press(first, "Même personne")
     assert "votre dernière action n'a pas été enregistrée" in text(first)
     no_violations(first)
@@ -118,7 +131,8 @@ def test_a_decision_after_the_session_ended_says_so_and_signing_in_leads_back(tw
 
 def test_the_coordinator_separating_second_at_the_keyboard_is_told_and_can_undo_it(two):
     [item] = duplicates.list_review_items(two["hub"])["items"]
-    duplicates.decide(two["hub"], item["id"], "same", actor="pnr-livradois-forez")
+    duplicates.decide(two["hub"], item["id"], "same", actor="pnr-livradois-forez",
+                      confirmed=duplicates.flags_of(item["explication"]))
     first, second = both_at(two, "Fusions", "Séparer…")
     press(first, "Confirmer la séparation")
     assert "Séparation faite" in text(first)

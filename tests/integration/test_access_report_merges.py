@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from hub.domain.matching.model import CONFIRMED_FLAGS
 from hub.services.audit import trail as audit
 from hub.services.console import duplicates_console as queue
 from hub.services.console.parcours import parcours_of
@@ -26,7 +27,7 @@ def test_accesses_seen_under_a_porteur_merged_away_stay_in_the_persons_report(co
     parcours_of(hub, session, absorbed)  # the coordination reads the second fiche's porteur
     before = {p: accesses(hub, p) for p in (kept, absorbed)}
     assert before[absorbed].get(DPO_MEMBER, 0) >= 1
-    queue.decide(hub, session, item["id"], "same")
+    queue.decide(hub, session, item["id"], "same", confirmed=CONFIRMED_FLAGS)
     after = accesses(hub, kept)
     for member in {*before[kept], *before[absorbed]}:
         assert after.get(member, 0) == before[kept].get(member, 0) + before[absorbed].get(
@@ -37,7 +38,7 @@ def test_a_fiche_split_off_keeps_the_accesses_to_it_while_it_was_merged(coordina
     hub, session = coordination["hub"], coordination["session"]
     kept = coordination["porteurs"]["F-DOUBLE-A"]
     [item] = duplicates.list_review_items(hub)["items"]
-    queue.decide(hub, session, item["id"], "same")
+    queue.decide(hub, session, item["id"], "same", confirmed=CONFIRMED_FLAGS)
     parcours_of(hub, session, kept)  # one view of both fiches, under the kept id
     queue.unmerge(hub, session, kept, "cci-puy-de-dome", "F-DOUBLE-B")
     with hub.uow() as uow:
@@ -56,7 +57,7 @@ def _separated_after_a_mistaken_merge(coordination) -> tuple[str, str, str]:
     porteur holding each fiche now and the porteur id they shared while merged."""
     hub, session, clock = coordination["hub"], coordination["session"], coordination["clock"]
     [item] = duplicates.list_review_items(hub)["items"]
-    queue.decide(hub, session, item["id"], "same")  # a mistake
+    queue.decide(hub, session, item["id"], "same", confirmed=CONFIRMED_FLAGS)  # a mistake
     with hub.uow() as uow:
         shared = uow.fiches.porteur_of("commune-ambert", "F-DOUBLE-A").porteur_id
     clock.advance(hours=1)
@@ -118,7 +119,7 @@ def test_an_access_logged_under_the_absorbed_porteur_as_the_merge_committed_is_k
     hub, session = coordination["hub"], coordination["session"]
     a, b = (coordination["porteurs"][f] for f in ("F-DOUBLE-A", "F-DOUBLE-B"))
     [item] = duplicates.list_review_items(hub)["items"]
-    queue.decide(hub, session, item["id"], "same")
+    queue.decide(hub, session, item["id"], "same", confirmed=CONFIRMED_FLAGS)
     with hub.uow() as uow:
         kept = uow.fiches.porteur_of("commune-ambert", "F-DOUBLE-A").porteur_id
     absorbed = b if kept == a else a

@@ -12,7 +12,7 @@ import pytest
 from hub.services.audit import trail as audit
 from hub.services.delivery import webhooks
 from hub.services.delivery.feed import read_feed
-from hub.services.privacy import erasure
+from hub.services.privacy import discretion, erasure
 from tests.integration.world import OWNER, THIERS, fiche, network, push_and_process
 
 pytestmark = pytest.mark.integration
@@ -59,3 +59,28 @@ def test_the_first_delivery_is_given_in_utc_like_the_first_access(network):
     firsts = [r["premiere_livraison"] for r in report["destinataires"]]
     assert firsts and all(
         dt.datetime.fromisoformat(at).utcoffset() == dt.timedelta(0) for at in firsts)
+
+
+def test_a_member_s_fiche_report_names_every_member_its_fiche_was_made_available_to(network):
+    """The member's (or its DPO's) report on its own fiche listed only members that read
+    it: the commune of Thiers, whose feed holds the fiche unread, was absent, while the
+    network DPO's art. 15 report names it. Now both list it, `lu` false (the commune of
+    Thiers is chosen by its subscription: the owner may learn of it)."""
+    hub, _clock, _cci, _pfil = network
+    push_and_process(hub, fiche())
+    webhooks.dispatch_webhooks(hub)
+    report = discretion.fiche_report(hub, OWNER.member_id, OWNER.member_id, "F-1")
+    received = {r["membre"]: r for r in report["destinataires"]}
+    person = {r["membre"]: r for r in
+              audit.access_report(hub, "pnr", _porteur(hub))["destinataires"]}
+    assert set(received) == set(person) - {OWNER.member_id} == {
+        "cci-thiers", "pfil-livradois", "commune-thiers"}
+    unread = received["commune-thiers"]
+    assert unread["lu"] is False and unread["livraisons"] == 1
+    assert unread["champs_mis_a_disposition"] == person["commune-thiers"][
+        "champs_mis_a_disposition"]
+    assert dt.datetime.fromisoformat(unread["premiere_livraison"]).utcoffset() == dt.timedelta(0)
+    push_and_process(hub, fiche(version=2))
+    report = discretion.fiche_report(hub, OWNER.member_id, OWNER.member_id, "F-1")
+    assert {r["membre"]: r["livraisons"] for r in report["destinataires"]}[
+        "commune-thiers"] == 2

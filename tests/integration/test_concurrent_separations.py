@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from hub.domain.matching.model import CONFIRMED_FLAGS
 from hub.errors import NothingToUnmerge
 from hub.services.console import duplicates_console as queue
 from hub.services.matching import duplicates, merges
@@ -33,7 +34,7 @@ def pg_coordination(postgres_url, tmp_path) -> Iterator[dict]:
 def _merged(hub, session) -> str:  # type: ignore[no-untyped-def]
     """The two fiches of the queue's pair merged by « même personne »: their porteur."""
     [item] = duplicates.list_review_items(hub)["items"]
-    queue.decide(hub, session, item["id"], "same")
+    queue.decide(hub, session, item["id"], "same", confirmed=CONFIRMED_FLAGS)
     with hub.uow() as uow:
         return uow.fiches.porteur_of("commune-ambert", "F-DOUBLE-A").porteur_id
 
@@ -139,7 +140,7 @@ def _decide_at_once(hub, session, monkeypatch, item_ids: list[int]) -> list[str]
 
     def decide(item_id: int) -> None:
         try:
-            queue.decide(hub, session, item_id, "same")
+            queue.decide(hub, session, item_id, "same", confirmed=CONFIRMED_FLAGS)
             outcomes.append("done")
         except Exception as exc:  # the outcome (a raw database error) is what it reads
             outcomes.append(type(exc).__name__)
@@ -218,7 +219,7 @@ def test_a_fiche_linked_while_its_porteur_is_merged_follows_the_merge(pg_coordin
     worker = threading.Thread(target=work)
     worker.start()
     assert read.wait(60)
-    queue.decide(hub, session, item, "same")
+    queue.decide(hub, session, item, "same", confirmed=CONFIRMED_FLAGS)
     merged.set()
     worker.join(120)
     assert outcomes == ["done"]
@@ -278,7 +279,7 @@ def test_a_new_version_processed_while_its_porteur_is_merged_follows_the_merge(
 
     worker = run("worker", process)
     assert read.wait(60)
-    decision = run("decision", lambda: queue.decide(hub, session, item, "same"))
+    decision = run("decision", lambda: queue.decide(hub, session, item, "same", confirmed=CONFIRMED_FLAGS))
     decision.join(3)  # done at once, unless it waits for the worker's transaction
     go_on.set()
     worker.join(120)
@@ -312,7 +313,7 @@ def test_a_fiche_merged_into_a_porteur_being_erased_is_erased_with_it(
         forget_proofs(self, fiches)
         if not merged:  # once: between the erasure's listing and its transaction
             merged.append(True)
-            queue.decide(hub, session, item, "same")
+            queue.decide(hub, session, item, "same", confirmed=CONFIRMED_FLAGS)
 
     monkeypatch.setattr(type(hub.consents), "forget_proofs", merge_meanwhile)
     coordination = Caller("pnr-livradois-forez", "", "pnr", "coordination")

@@ -15,7 +15,7 @@ from hub.api.app import create_app
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.services.accounts import users as accounts
-from tests.console_world import NAMES, PASSWORDS, build_world
+from tests.console_world import CONFIRMING, NAMES, PASSWORDS, build_world
 from tests.factories import Clock
 from tests.fakes.publisher import RecordingPublisher
 
@@ -206,7 +206,7 @@ def test_a_decision_on_a_duplicate_is_logged_with_the_coordinators_account(world
     views = hub.audit.search(action="porteur_view")
     assert views and {e.actor_user for e in views} == {_account(hub, "coord")}
     again = client.post(f"/console/coordination/doublons/{item}",
-                        data={"csrf": csrf_of(page), "decision": "same"})
+                        data={"csrf": csrf_of(page), "decision": "same", **CONFIRMING})
     assert again.status_code == 409 and "déjà été traité" in again.text
     assert client.get("/console/coordination/doublons/abc").status_code == 400
 

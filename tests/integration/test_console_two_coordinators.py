@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from hub.api.app import create_app
 from hub.services.accounts import users as accounts
 from hub.services.matching import duplicates
-from tests.console_world import PASSWORDS, build_world, console_hub
+from tests.console_world import CONFIRMING, PASSWORDS, build_world, console_hub
 from tests.factories import Clock
 
 pytestmark = pytest.mark.integration
@@ -55,7 +55,7 @@ def test_the_second_decision_on_a_pair_says_what_was_decided_and_that_its_own_wa
     path, first_csrf = open_item(first)
     same_path, second_csrf = open_item(second)
     assert path == same_path
-    assert first.post(path, data={"csrf": first_csrf, "decision": "same"}).status_code == 200
+    assert first.post(path, data={"csrf": first_csrf, "decision": "same", **CONFIRMING}).status_code == 200
     late = second.post(path, data={"csrf": second_csrf, "decision": "different"})
     assert late.status_code == 409
     assert "par le compte coord : « même personne »" in late.text
@@ -71,7 +71,7 @@ def test_a_merge_sent_after_a_pair_was_set_aside_points_to_where_it_can_be_taken
     sign_in(second, *SECOND)
     (path, first_csrf), (_, second_csrf) = open_item(first), open_item(second)
     first.post(path, data={"csrf": first_csrf, "decision": "unknown"})
-    late = second.post(path, data={"csrf": second_csrf, "decision": "same"})
+    late = second.post(path, data={"csrf": second_csrf, "decision": "same", **CONFIRMING})
     assert late.status_code == 409 and "« à revoir en réunion »" in late.text
     assert 'href="/console/coordination/doublons#a-revoir"' in late.text
     assert duplicates.merge_history(world["hub"]) == []
@@ -89,7 +89,7 @@ def test_the_second_separation_of_a_fiche_says_who_separated_it_and_when(world):
     sign_in(first, "coord", PASSWORDS["coord"])
     sign_in(second, *SECOND)
     path, csrf = open_item(first)
-    first.post(path, data={"csrf": csrf, "decision": "same"})
+    first.post(path, data={"csrf": csrf, "decision": "same", **CONFIRMING})
     [form] = split_forms(first)
     [same_form] = split_forms(second)
     done = first.post("/console/coordination/fusions/separer", data={**form, "confirme": "oui"})
@@ -109,7 +109,7 @@ def test_a_decision_sent_after_the_session_ended_is_not_lost_in_silence(world):
     sign_in(first, "coord", PASSWORDS["coord"])
     path, csrf = open_item(first)
     world["clock"].advance(hours=9)  # the pair left open overnight
-    answer = first.post(path, data={"csrf": csrf, "decision": "same"})
+    answer = first.post(path, data={"csrf": csrf, "decision": "same", **CONFIRMING})
     assert "Votre session a pris fin : votre dernière action n'a pas été enregistrée" in \
         html.unescape(answer.text)
     assert duplicates.dedup_status(hub).get("review_open") == 1
@@ -180,6 +180,6 @@ def test_the_same_decision_sent_by_another_coordinator_is_still_not_theirs(world
                                       (second, SECOND)):
         sign_in(client, login, password)
     (path, first_csrf), (_, second_csrf) = open_item(first), open_item(second)
-    first.post(path, data={"csrf": first_csrf, "decision": decision})
-    late = second.post(path, data={"csrf": second_csrf, "decision": decision})
+    first.post(path, data={"csrf": first_csrf, "decision": decision, **CONFIRMING})
+    late = second.post(path, data={"csrf": second_csrf, "decision": decision, **CONFIRMING})
     assert late.status_code == 409 and "par le compte coord" in late.text

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from hub import cli
 from hub.api.app import create_app
-from hub.domain.matching.model import default_model
+from hub.domain.matching.model import CONFIRMED_FLAGS, default_model
 from hub.errors import InvalidDecision, NothingToUnmerge, ReviewItemClosed
 from hub.services.delivery.feed import read_feed
 from hub.services.matching import duplicates
@@ -98,7 +98,7 @@ def test_a_side_the_consent_does_not_open_to_the_coordination_is_shown_empty(wor
 def test_same_merges_the_porteurs_moves_the_links_and_keeps_the_history(queued):
     hub, item = queued
     provisional, kept = (side["porteur_id"] for side in item["cotes"])
-    answer = duplicates.decide(hub, item["id"], "same", actor=ACTOR)
+    answer = duplicates.decide(hub, item["id"], "same", confirmed=CONFIRMED_FLAGS, actor=ACTOR)
     assert answer["porteur_id"] == kept == porteur_of(hub, CCI, "C-1")
     old, new = links_of(hub, CCI, "C-1")
     assert old.porteur_id == provisional and old.unlinked_at is not None
@@ -113,7 +113,7 @@ def test_same_merges_the_porteurs_moves_the_links_and_keeps_the_history(queued):
 
 def test_members_concerned_get_a_merged_notice_carrying_pseudonymous_ids_only(queued):
     hub, item = queued
-    duplicates.decide(hub, item["id"], "same", actor=ACTOR)
+    duplicates.decide(hub, item["id"], "same", confirmed=CONFIRMED_FLAGS, actor=ACTOR)
     for member in (COMMUNE, CCI, PFIL):  # two owners, and the PFIL that received A-1
         [notice] = _notices(hub, member, "merged")
         assert set(notice) == {"delivery_id", "evenement", "porteur_id", "porteur_fusionne",
@@ -129,14 +129,14 @@ def test_a_member_the_consent_keeps_out_gets_no_merged_notice(world):
     push(hub, COMMUNE, fiches[0], consent=False)
     push(hub, CCI, fiches[1], consent=False)
     [item] = duplicates.list_review_items(hub, actor=ACTOR)["items"]
-    duplicates.decide(hub, item["id"], "same", actor=ACTOR)
+    duplicates.decide(hub, item["id"], "same", confirmed=CONFIRMED_FLAGS, actor=ACTOR)
     assert _notices(hub, PFIL, "merged") == [] and len(_notices(hub, CCI, "merged")) == 1
 
 
 def test_unmerge_gives_the_fiche_back_its_former_porteur_and_keeps_both_events(queued):
     hub, item = queued
     provisional, kept = (side["porteur_id"] for side in item["cotes"])
-    duplicates.decide(hub, item["id"], "same", actor=ACTOR)
+    duplicates.decide(hub, item["id"], "same", confirmed=CONFIRMED_FLAGS, actor=ACTOR)
     answer = duplicates.unmerge(hub, kept, CCI.member_id, "C-1", actor=ACTOR)
     assert answer["autre_porteur_id"] == provisional == porteur_of(hub, CCI, "C-1")
     assert porteur_of(hub, COMMUNE, "A-1") == kept
@@ -151,7 +151,8 @@ def test_unmerge_gives_the_fiche_back_its_former_porteur_and_keeps_both_events(q
 def test_the_history_names_the_console_account_that_decided_each_merge_and_split(queued):
     hub, item = queued
     kept = item["cotes"][1]["porteur_id"]
-    duplicates.decide(hub, item["id"], "same", actor=ACTOR, user="usr_coordinatrice")
+    duplicates.decide(hub, item["id"], "same", confirmed=CONFIRMED_FLAGS,
+                      actor=ACTOR, user="usr_coordinatrice")
     duplicates.unmerge(hub, kept, CCI.member_id, "C-1", actor=ACTOR, user="usr_secretaire")
     assert [(e["par"], e["par_compte"]) for e in duplicates.merge_history(hub, kept)] == [
         (ACTOR, "usr_secretaire"), (ACTOR, "usr_coordinatrice")]
@@ -170,12 +171,12 @@ def test_an_item_is_decided_once_and_only_with_a_known_decision(queued):
         duplicates.decide(hub, item["id"], "peut-etre", actor=ACTOR)
     duplicates.decide(hub, item["id"], "unknown", actor=ACTOR)
     with pytest.raises(ReviewItemClosed):
-        duplicates.decide(hub, item["id"], "same", actor=ACTOR)
+        duplicates.decide(hub, item["id"], "same", confirmed=CONFIRMED_FLAGS, actor=ACTOR)
 
 
 def test_decisions_feed_back_into_m(queued, tmp_path):
     hub, item = queued
-    duplicates.decide(hub, item["id"], "same", actor=ACTOR)
+    duplicates.decide(hub, item["id"], "same", confirmed=CONFIRMED_FLAGS, actor=ACTOR)
     refined = duplicates.retrain_from_decisions(hub, output=tmp_path / "model.json",
                                                 pseudo_count=1)
     before = matching_model(hub)
@@ -195,7 +196,9 @@ def test_the_queue_routes_are_for_the_coordination_only(queued, tmp_path):
             "GET", "/v1/duplicates")).status_code == 403
         listed = client.get("/v1/duplicates", headers=coordinator.headers("GET", "/v1/duplicates"))
         assert listed.status_code == 200 and listed.json()["items"][0]["id"] == item["id"]
-        path, body = f"/v1/duplicates/{item['id']}/decision", b'{"decision": "same"}'
+        path = f"/v1/duplicates/{item['id']}/decision"
+        body = json.dumps({"decision": "same",
+                           "confirme": duplicates.flags_of(item["explication"])}).encode()
         decided = client.post(path, content=body, headers=coordinator.headers("POST", path, body))
         assert decided.status_code == 200 and decided.json()["porteur_id"] == kept
         again = client.post(path, content=body, headers=coordinator.headers("POST", path, body))
@@ -216,7 +219,7 @@ def test_an_erasure_takes_the_fiche_out_of_the_index_and_closes_its_review_items
     erasure.request_erasure(hub, CCI, {"fiche_id": "C-1"})
     assert duplicates.list_review_items(hub, actor=ACTOR)["items"] == []
     with pytest.raises(ReviewItemClosed):
-        duplicates.decide(hub, item["id"], "same", actor=ACTOR)
+        duplicates.decide(hub, item["id"], "same", confirmed=CONFIRMED_FLAGS, actor=ACTOR)
     push(hub, PFIL, fiche_of(PFIL, "P-1", NAMES_ONLY))  # the erased fiche is no candidate
     items = duplicates.list_review_items(hub, actor=ACTOR)["items"]
     assert all(side["fiche_id"] != "C-1" for i in items for side in i["cotes"])
@@ -267,7 +270,7 @@ def test_the_feedback_command_prints_an_older_model_files_notices_as_warnings(
     keeps both states, and each of its notices (no personal data) goes to stderr once, as
     `capactif dedup` prints its warnings, naming the file written; a current file, none."""
     hub, item = queued
-    duplicates.decide(hub, item["id"], "same", actor=ACTOR)
+    duplicates.decide(hub, item["id"], "same", confirmed=CONFIRMED_FLAGS, actor=ACTOR)
     monkeypatch.setattr(cli, "_hub", lambda: hub)
     out = tmp_path / "refined.json"
     older = _older_model_file(tmp_path)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+from hub.domain.matching.model import CONFIRMED_FLAGS
 from hub.services.accounts.auth import Caller
 from hub.services.delivery.feed import read_feed
 from hub.services.matching import duplicates
@@ -128,7 +129,7 @@ def test_what_was_sent_under_a_porteur_id_merged_since_is_forgotten_too(world):
         "date_naissance": PERSON["date_naissance"]}))
     [item] = duplicates.list_review_items(hub, actor=COORDINATOR.member_id)["items"]
     clock.advance(seconds=1)
-    duplicates.decide(hub, item["id"], "same", actor=COORDINATOR.member_id)
+    duplicates.decide(hub, item["id"], "same", confirmed=CONFIRMED_FLAGS, actor=COORDINATOR.member_id)
     [sent] = data_read_by(hub, PFIL)
     clock.advance(seconds=1)
     _erased_then_declined(hub, PFIL, "P-1", COMMUNE)

@@ -376,3 +376,37 @@ def test_a_chain_join_never_bridges_another_member_s_porteur_on_names_alone(ship
     push(hub, COMMUNE, version_2)
     fed = str(read_feed(hub, CCI, 0, 100)["deliveries"])
     assert "Pont" not in fed and victim not in fed  # the PFIL's fiche shares its street
+
+
+def _names_only_move_world(hub) -> str:
+    """The commune holds the person at Lyon (no birth date), the PFIL at Ambert with her
+    birth date, e-mail and phone: one porteur, the victim's (returned)."""
+    push(hub, COMMUNE, _commune_s_own("V-1", VIDAL_AT_LYON))
+    pfil_s = fiche_of(PFIL, "V-2", VIDAL_AT_AMBERT)  # followed by the PFIL alone
+    pfil_s["accompagnement"] = [{**pfil_s["accompagnement"][0], "structure": PFIL.member_id}]
+    push(hub, PFIL, pfil_s)
+    assert porteur_of(hub, PFIL, "V-2") == porteur_of(hub, COMMUNE, "V-1")
+    return porteur_of(hub, COMMUNE, "V-1")
+
+
+@pytest.mark.parametrize("guess", [
+    {**VIDAL_NAMES, "adresse": PONT},
+    {**VIDAL_BIRTH, "adresse": PONT},
+    {**VIDAL_NAMES, "adresse": {"ligne": PONT["ligne"]}},
+], ids=["names_and_old_home", "names_birth_and_old_home", "names_and_old_street_alone"])
+def test_a_review_item_reaching_the_person_s_other_home_says_what_to_check(shipped, guess):
+    """The item a names-only move opens (`OnlineMatcher._moved_away`) may agree
+    street-exact on the old home: it carried no flag, and the coordinator saw a plain
+    pair. It is flagged `autre_domicile_a_verifier`, with its line, in the API's item and
+    in the console's reason for waiting."""
+    from hub.domain.matching.model import MOVED_AWAY_FR, MOVED_AWAY_KEY
+    from hub.services.console.duplicates_console import waiting_reason
+
+    hub, _clock = shipped
+    victim = _names_only_move_world(hub)
+    push(hub, CCI, fiche_of(CCI, "X-1", guess))
+    items = duplicates.list_review_items(hub, actor="pnr-livradois-forez")["items"]
+    [item] = [i for i in items if victim in [side["porteur_id"] for side in i["cotes"]]]
+    assert item["explication"][MOVED_AWAY_KEY] is True
+    assert MOVED_AWAY_FR in item["explication"]["lignes"]
+    assert "autre adresse" in waiting_reason(item["explication"])

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hub.api.app import create_app
+from hub.domain.matching.model import CONFIRMED_FLAGS
 from hub.errors import BadRequest, NotFound
 from hub.services.accounts.auth import Caller
 from hub.services.console import meeting_actions
@@ -180,7 +181,7 @@ def test_a_parrain_and_notes_are_sealed_follow_a_removed_fiche_and_go_with_an_er
 
     hub, session = world["hub"], world["session"]
     [item] = duplicates.list_review_items(hub)["items"]
-    duplicates.decide(hub, item["id"], "same", actor="pnr-livradois-forez")
+    duplicates.decide(hub, item["id"], "same", confirmed=CONFIRMED_FLAGS, actor="pnr-livradois-forez")
     with hub.uow() as uow:
         porteur = uow.fiches.porteur_of("cci-puy-de-dome", "F-DOUBLE-B").porteur_id
     parrain = meeting_actions.record_parrain(hub, session, porteur, "Bernadette Sauvagnat",

@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 
+from hub.domain.matching.model import CONFIRMED_FLAGS
 from hub.services.accounts.auth import Caller
 from hub.services.console import meeting_actions
 from hub.services.console.meeting import meeting_sheet
@@ -100,7 +101,8 @@ def test_a_pair_set_aside_or_judged_different_can_be_taken_up_again_then_merged(
     review_revisits.reopen(hub, session, item["id"])  # undo "personnes différentes"
     with pytest.raises(NotFound):
         review_revisits.reopen(hub, session, item["id"])  # open already
-    decided = duplicates.decide(hub, item["id"], "same", actor="pnr-livradois-forez",
+    decided = duplicates.decide(hub, item["id"], "same", confirmed=CONFIRMED_FLAGS,
+                                actor="pnr-livradois-forez",
                                 user="usr_coord")
     assert decided["fusion"] is not None  # the forgotten judgement no longer blocks
     assert len(hub.audit.search(action="review_reopen")) == 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from hub.domain.matching.model import CONFIRMED_FLAGS
 from hub.services.accounts.auth import Caller
 from hub.services.console import meeting_actions
 from hub.services.delivery.feed import read_feed
@@ -66,7 +67,7 @@ def _merged_by_mistake(hub) -> str:
     push(hub, CCI, fiche_of(CCI, "C-1", NAMES_ONLY))
     [item] = duplicates.list_review_items(hub, actor=COORDINATOR.member_id)["items"]
     _provisional, kept = (side["porteur_id"] for side in item["cotes"])
-    duplicates.decide(hub, item["id"], "same", actor=COORDINATOR.member_id)
+    duplicates.decide(hub, item["id"], "same", confirmed=CONFIRMED_FLAGS, actor=COORDINATOR.member_id)
     return kept
 
 
@@ -106,7 +107,7 @@ def test_a_follower_before_a_mistaken_merge_still_follows_once_separated(world):
     push(hub, PFIL, fiche_of(PFIL, "P-1", NAMES_ONLY))
     [item] = duplicates.list_review_items(hub, actor=COORDINATOR.member_id)["items"]
     _provisional, kept = (side["porteur_id"] for side in item["cotes"])
-    duplicates.decide(hub, item["id"], "same", actor=COORDINATOR.member_id)
+    duplicates.decide(hub, item["id"], "same", confirmed=CONFIRMED_FLAGS, actor=COORDINATOR.member_id)
     clock.advance(seconds=1)
     duplicates.unmerge(hub, kept, PFIL.member_id, "P-1", actor=COORDINATOR.member_id)
     seen = read_feed(hub, PFIL, 0, 500)["next_cursor"]

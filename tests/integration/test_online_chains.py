@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.domain.matching.model import DEFAULT_MODEL_FILE
+from hub.domain.matching.model import CONFIRMED_FLAGS, DEFAULT_MODEL_FILE
 from hub.domain.matching.record import RECORD_FIELDS
 from hub.services.ingest import processing
 from hub.services.matching import duplicates
@@ -133,7 +133,8 @@ def test_a_worker_stopping_before_it_joins_them_leaves_the_question_to_a_coordin
     others = {porteur_of(hub, COMMUNE, "A-1"), porteur_of(hub, CCI, "C-1")}
     assert porteur in others and len(others) == 2
     [item] = duplicates.list_review_items(hub)["items"]
-    answer = duplicates.decide(hub, item["id"], "same", actor=COORDINATOR.member_id)
+    answer = duplicates.decide(hub, item["id"], "same", confirmed=CONFIRMED_FLAGS,
+                               actor=COORDINATOR.member_id)
     assert answer["fusion"] is not None
     assert len({porteur_of(hub, c, f) for c, f in (
         (COMMUNE, "A-1"), (CCI, "C-1"), (PFIL, "P-1"))}) == 1
@@ -187,7 +188,8 @@ def test_same_on_a_best_fit_item_moves_the_fiche_only(world):
     father = porteur_of(hub, COMMUNE, "A-1")
     assert porteur_of(hub, PFIL, "P-1") == father
     [item] = duplicates.list_review_items(hub)["items"]
-    answer = duplicates.decide(hub, item["id"], "same", actor=COORDINATOR.member_id)
+    answer = duplicates.decide(hub, item["id"], "same", confirmed=CONFIRMED_FLAGS,
+                               actor=COORDINATOR.member_id)
     assert porteur_of(hub, COMMUNE, "A-1") == father
     assert porteur_of(hub, PFIL, "P-1") == porteur_of(hub, CCI, "C-1") != father
     assert answer["fiche_seule"] is True

@@ -11,6 +11,7 @@ import datetime as dt
 import pytest
 
 from hub.bootstrap import Hub
+from hub.domain.matching.model import CONFIRMED_FLAGS
 from hub.services.accounts.auth import Caller
 from hub.services.console import porteur_index
 from hub.services.console.dpo_lookup import find_person
@@ -132,7 +133,8 @@ def test_the_index_follows_withdrawals_merges_and_expiries(world):
 
 def _merge(hub: Hub) -> None:
     [item] = duplicates.list_review_items(hub)["items"]
-    duplicates.decide(hub, item["id"], "same", actor="pnr-livradois-forez", user="usr_coord")
+    duplicates.decide(hub, item["id"], "same", confirmed=CONFIRMED_FLAGS,
+                      actor="pnr-livradois-forez", user="usr_coord")
 
 
 def test_a_query_no_form_offers_is_refused_with_a_french_message(world):

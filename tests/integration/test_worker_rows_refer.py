@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from hub.domain.matching.model import CONFIRMED_FLAGS
 from hub.services.matching import duplicates
 from tests.integration.dedup_world import (
     CCI,
@@ -76,7 +77,8 @@ def test_every_fiche_names_a_porteur_that_exists_after_links_merges_and_separati
     push(hub, CCI, fiche_of(CCI, "C-1", RETYPED))  # linked to A-1's porteur
     push(hub, PFIL, fiche_of(PFIL, "P-1", NAMES_ONLY))  # a provisional porteur, reviewed
     [item] = duplicates.list_review_items(hub, actor=COORDINATOR.member_id)["items"]
-    duplicates.decide(hub, item["id"], "same", actor=COORDINATOR.member_id)  # merged
+    duplicates.decide(hub, item["id"], "same", confirmed=CONFIRMED_FLAGS,
+                      actor=COORDINATOR.member_id)  # merged
     kept = porteur_of(hub, COMMUNE, "A-1")
     assert porteur_of(hub, PFIL, "P-1") == kept
     duplicates.unmerge(hub, kept, CCI.member_id, "C-1", actor=COORDINATOR.member_id)

@@ -153,6 +153,12 @@ class Explanation:
     # show that member another's data; a coordinator decides (`identity_only`: API
     # `identite_seule_a_verifier`).
     identity_only: bool = False
+    # Reached online through a porteur none of whose fiches is the fiche's member's and
+    # that holds a fiche of the person at another home with no unguessed contact in
+    # common (`OnlineMatcher._moved_away`): the pair may agree street-exact on the old
+    # home, a link would show that member where the person lives now; a coordinator
+    # checks (`moved_away`: API `autre_domicile_a_verifier`).
+    moved_away: bool = False
     # One mobile on both sides under first names that may be one written otherwise
     # (`mobile.mobile_lifts`): with the birth date agreeing, the mobile lifts the
     # first-name veto where the settings say so (`decision._veto_yields`; API
@@ -172,6 +178,7 @@ class Explanation:
             **({"foyer_a_verifier": True} if self.may_be_one else {}),
             **({NOTHING_PERSONAL_KEY: True} if self.nothing_personal else {}),
             **({IDENTITY_ONLY_KEY: True} if self.identity_only else {}),
+            **({MOVED_AWAY_KEY: True} if self.moved_away else {}),
             **({MOBILE_NAMES_KEY: True} if self.mobile_names_alike else {}),
         }
 
@@ -184,6 +191,7 @@ class Explanation:
                    APART if apart else UNSURE if unsure else None,
                    doc.get(NOTHING_PERSONAL_KEY, False) is True,
                    doc.get(IDENTITY_ONLY_KEY, False) is True,
+                   doc.get(MOVED_AWAY_KEY, False) is True,
                    doc.get(MOBILE_NAMES_KEY, False) is True)
 
     def lines_fr(self, *, certain: bool = False) -> list[str]:
@@ -204,6 +212,8 @@ class Explanation:
             lines.append(NOTHING_PERSONAL_FR)
         if self.identity_only:
             lines.append(IDENTITY_ONLY_FR)
+        if self.moved_away:
+            lines.append(MOVED_AWAY_FR)
         if self.mobile_names_alike:
             lines.append(MOBILE_LIFTS_FR)
         lines.append(f"total : {points_fr(self.total_weight)} soit une probabilité de "
@@ -253,6 +263,18 @@ NOTHING_PERSONAL_FR = ("rien de personnel comparé : ni le prénom ni la date de
 # A link of identity alone held for a coordinator online (`Explanation.identity_only`):
 # its API key and its line.
 IDENTITY_ONLY_KEY = "identite_seule_a_verifier"
+# A pair reaching a porteur that holds the person at another home, held for a coordinator
+# online (`Explanation.moved_away`): its API key and its line.
+MOVED_AWAY_KEY = "autre_domicile_a_verifier"
+MOVED_AWAY_FR = ("autre domicile : le porteur de la fiche déjà connue n'a encore aucune fiche "
+                 "de ce membre et connaît la personne à une autre adresse, sans courriel ni "
+                 "téléphone en commun avec la nouvelle fiche ; les noms, une date de naissance "
+                 "et une ancienne adresse se devinent, et le lien montrerait à ce membre où la "
+                 "personne habite aujourd'hui : vérifiez auprès de lui qu'il connaît bien la "
+                 "personne (son courriel, son téléphone ou sa nouvelle adresse) avant de dire "
+                 "« même personne » ; le hub ne les réunit jamais seul")
+# The flags a coordinator's « same » must confirm by name (`duplicates.decide`).
+CONFIRMED_FLAGS = (IDENTITY_ONLY_KEY, MOVED_AWAY_KEY)
 # One mobile under first names that may be one (`Explanation.mobile_names_alike`): its key.
 MOBILE_NAMES_KEY = "meme_mobile_prenoms_proches"
 MOBILE_LIFTS_FR = ("même mobile : le prénom diffère, mais un même numéro de mobile et la même "

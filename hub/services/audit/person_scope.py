@@ -51,6 +51,17 @@ def made_available(hub: Hub, porteur_id: str) -> list[tuple[str, list[str], dt.d
         return uow.deliveries.made_available(sorted(holders), own)
 
 
+def fiche_made_available(hub: Hub, fiche_pk: int, porteur_id: str | None
+                         ) -> list[tuple[str, list[str], dt.datetime]]:
+    """`made_available` for one fiche: each delivery of its data that reached its
+    recipient, read or not, whichever porteur id held it when it was sent."""
+    with hub.uow() as uow:
+        links = uow.matching.link_history(porteur_id or "", [fiche_pk], MAX_LINKS)
+        holders = {holder for pk, _m, _f, holder, _l, _u in links if pk == fiche_pk}
+        holders |= {porteur_id} if porteur_id else set()
+        return uow.deliveries.made_available(sorted(holders), [fiche_pk])
+
+
 def _search(hub: Hub, porteur_id: str) -> list[AccessEvent]:
     return hub.audit.search(porteur_ref=pseudonymise(porteur_id, hub.pseudonym_key),
                             limit=MAX_EVENTS)

@@ -179,8 +179,11 @@ def access_report(hub: Hub, actor: str, porteur_id: str, *, user: str | None = N
 
 def fiche_report(hub: Hub, actor: str, member_id: str, fiche_id: str, *,
                  user: str | None = None) -> dict[str, Any]:
-    """The access report restricted to one member's fiche: who received fields of it.
-    Asked by the owning member (its DPO or its own credential), never by another."""
+    """The access report restricted to one member's fiche: every member its data was
+    disclosed or made available to (a webhook sent, a delivery put in its feed), read or
+    not (`lu`), as the art. 15 report lists them. Asked by the owning member (its DPO or
+    its own credential), never by another; `discretion.fiche_report` names only the
+    recipients it may learn of."""
     with hub.uow() as uow:
         row = uow.fiches.porteur_of(member_id, fiche_id)
     if row is None:
@@ -191,7 +194,9 @@ def fiche_report(hub: Hub, actor: str, member_id: str, fiche_id: str, *,
     found = [e for e in about if ref in e.fiche_refs]
     record(hub, [event(hub, "audit_view", actor, porteur_id=row.porteur_id, user=user,
                        fiches=[(member_id, fiche_id)])])
-    return {"membre": member_id, "fiche_id": fiche_id, "destinataires": _recipients(hub, found)}
+    delivered = person_scope.fiche_made_available(hub, row.id, row.porteur_id)
+    return {"membre": member_id, "fiche_id": fiche_id,
+            "destinataires": _recipients(hub, found, delivered)}
 
 
 def _recipients(hub: Hub, found: Iterable[AccessEvent],

@@ -7,6 +7,7 @@ projects each side through the consent + policy gate; the console account is nam
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from hub.bootstrap import Hub
@@ -16,6 +17,7 @@ from hub.domain.matching.model import (
     FIELD_LEVELS_FR,
     IDENTITY_ONLY_KEY,
     MOBILE_NAMES_KEY,
+    MOVED_AWAY_KEY,
     NOTHING_PERSONAL_KEY,
     Explanation,
     FieldTerm,
@@ -57,6 +59,22 @@ FIELD_LABELS = {"prenom": "Prénom", "nom": "Nom", "date_naissance": "Date de na
                 "courriel": "Courriel", "telephone": "Téléphone", "adresse": "Adresse"}
 
 
+# The flags a « same » confirms by name (`duplicates.flags_of`): what the coordinator checks.
+FLAGS = {
+    IDENTITY_ONLY_KEY: {
+        "libelle": "Identité seule",
+        "verifier": "seuls le nom, le prénom et la date de naissance concordent (la commune "
+                    "ou le code postal se devinent) : vérifiez auprès du membre de la nouvelle "
+                    "fiche qu'il connaît la personne (sa rue, son courriel ou son téléphone)"},
+    MOVED_AWAY_KEY: {
+        "libelle": "Autre domicile",
+        "verifier": "le porteur déjà connu tient la personne à une autre adresse, sans courriel "
+                    "ni téléphone en commun avec la nouvelle fiche : vérifiez auprès du membre "
+                    "de la nouvelle fiche qu'il connaît la personne (son courriel, son téléphone "
+                    "ou sa nouvelle adresse), et pas seulement son nom et une ancienne adresse"},
+}
+
+
 ORDERS = {"anciennete": "en attente depuis le plus longtemps",
           "recents": "les plus récents d'abord",
           "probabilite": "probabilité la plus haute d'abord",
@@ -96,7 +114,9 @@ def review_item(hub: Hub, session: ConsoleSession, item_id: int) -> dict[str, An
             "etapes": [_steps(side["fiche"], names) for side in item["cotes"]],
             "cascade": waterfall(item["explication"]),
             "attente": waiting_reason(item["explication"],
-                                      hub.matching_model.get().decision)}
+                                      hub.matching_model.get().decision),
+            "avertissements": [{"code": flag, **FLAGS[flag]}
+                               for flag in duplicates.flags_of(item["explication"])]}
 
 
 def waiting_reason(explanation: dict[str, Any], settings: DecisionSettings | None = None) -> str:
@@ -124,6 +144,14 @@ def waiting_reason(explanation: dict[str, Any], settings: DecisionSettings | Non
                 "devinent) ; le porteur n'a "
                 "encore aucune fiche de ce membre et le lien lui montrerait les données d'un "
                 "autre : le hub ne les réunit jamais seul.")
+    if explanation.get(MOVED_AWAY_KEY):  # held whatever the probability
+        return ("Autre domicile : le porteur de la fiche déjà connue n'a encore aucune fiche "
+                "de ce membre et connaît la personne à une autre adresse, sans courriel ni "
+                "téléphone en commun avec la nouvelle fiche. Les noms, une date de naissance "
+                "et une ancienne adresse se devinent ; le lien montrerait à ce membre où la "
+                "personne habite aujourd'hui. Vérifiez auprès de lui qu'il connaît bien la "
+                "personne (son courriel, son téléphone ou sa nouvelle adresse) avant de dire "
+                "« même personne » ; le hub ne les réunit jamais seul.")
     decision = settings or default_model().decision
     kept = Explanation(0.0, tuple(FieldTerm(t["champ"], t["niveau"], t.get("poids", 0.0))
                                   for t in explanation["champs"]), 0.0, 0.0,
@@ -159,8 +187,10 @@ def waterfall(explanation: dict[str, Any]) -> dict[str, Any]:
             "phrases": explanation.get("lignes", [])}
 
 
-def decide(hub: Hub, session: ConsoleSession, item_id: int, decision: str) -> dict[str, Any]:
-    return duplicates.decide(hub, item_id, decision, actor=session.member, user=session.user_id)
+def decide(hub: Hub, session: ConsoleSession, item_id: int, decision: str,
+           confirmed: Iterable[str] = ()) -> dict[str, Any]:
+    return duplicates.decide(hub, item_id, decision, actor=session.member, user=session.user_id,
+                             confirmed=confirmed)
 
 
 CLOSED = {**DECISIONS, "obsolete": "Sans objet (les deux fiches ont été réunies autrement)",

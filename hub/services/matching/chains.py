@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from hub.bootstrap import Hub
 from hub.domain import actors
 from hub.domain.matching.chains import may_be_one
-from hub.domain.matching.model import IDENTITY_ONLY_KEY
+from hub.domain.matching.model import CONFIRMED_FLAGS
 from hub.errors import StoreUnavailable
 from hub.services.audit import trail as audit
 from hub.services.matching import merges
@@ -76,7 +76,7 @@ def _join(hub: Hub, item_id: int) -> bool:
             return False
         item = uow.matching.review_item(item_id)
         if item is None or item.status != "open" or item.porteur_id == item.candidate_porteur_id \
-                or _identity_only(item.explanation):
+                or _flagged(item.explanation):
             return False
         sides = [item.porteur_id, item.candidate_porteur_id]
         fiches = uow.matching.fiches_of(sides)
@@ -103,10 +103,12 @@ def _join(hub: Hub, item_id: int) -> bool:
     return True
 
 
-def _identity_only(explanation: object) -> bool:
-    """An item the worker flagged `identite_seule_a_verifier` (`OnlineMatcher._unknown_to`):
-    joining it would disclose one member's porteur to another on a name and a birth date;
-    a coordinator decides. A chained fiche's own items are never flagged, but a later
-    version of it processed in the same transaction opens its items (`refresh`) before
-    the join reads them all."""
-    return isinstance(explanation, dict) and explanation.get(IDENTITY_ONLY_KEY) is True
+def _flagged(explanation: object) -> bool:
+    """An item the worker flagged `identite_seule_a_verifier` (`OnlineMatcher._unknown_to`)
+    or `autre_domicile_a_verifier` (`OnlineMatcher._moved_away`): joining it would
+    disclose one member's porteur to another on what anyone may guess (a name and a birth
+    date; the names and an old home); a coordinator decides. A chained fiche's own items
+    are never flagged, but a later version of it processed in the same transaction opens
+    its items (`refresh`) before the join reads them all."""
+    return isinstance(explanation, dict) and any(
+        explanation.get(flag) is True for flag in CONFIRMED_FLAGS)

@@ -22,8 +22,15 @@ from hub.bootstrap import Hub
 from hub.domain.matching import Explanation, MatchModel, normalise_record
 from hub.domain.matching.chains import may_be_one
 from hub.domain.matching.comparisons import compare_records
+from hub.domain.matching.model import CONFIRMED_FLAGS
 from hub.domain.matching.training import refine_m
-from hub.errors import Forbidden, InvalidDecision, ReviewItemClosed, ReviewItemNotFound
+from hub.errors import (
+    ConfirmationRequired,
+    Forbidden,
+    InvalidDecision,
+    ReviewItemClosed,
+    ReviewItemNotFound,
+)
 from hub.services.audit import trail as audit
 from hub.services.delivery.deliveries import disclosure_for
 from hub.services.matching import merges
@@ -86,13 +93,22 @@ def get_review_item(hub: Hub, item_id: int, *, actor: str = COORDINATION,
     return item
 
 
-def decide(hub: Hub, item_id: int, decision: str, *, actor: str,
-           user: str | None = None) -> dict[str, Any]:
+def decide(hub: Hub, item_id: int, decision: str, *, actor: str, user: str | None = None,
+           confirmed: Iterable[str] = ()) -> dict[str, Any]:
     """Record a coordinator's decision; `same` merges the item's porteur into the candidate.
-    The access event names `user`, the console account that decided, when given."""
+    The access event names `user`, the console account that decided, when given. A `same`
+    on an item the hub flagged (`CONFIRMED_FLAGS`: a link there would show one member
+    another's porteur on what anyone may guess) must name each of its flags in
+    `confirmed`, else ConfirmationRequired (409) and nothing changes."""
     if decision not in DECISIONS:
         raise InvalidDecision("La décision doit être same, different ou unknown.",
                               "The decision must be same, different or unknown.")
+    confirmed = set(confirmed)
+    if not confirmed <= set(CONFIRMED_FLAGS):
+        raise InvalidDecision(
+            "« confirme » ne peut nommer que des avertissements du hub : "
+            f"{', '.join(CONFIRMED_FLAGS)}.",
+            f"\"confirme\" may only name the hub's flags: {', '.join(CONFIRMED_FLAGS)}.")
     now = hub.clock()
     change = None
     with hub.uow() as uow:
@@ -102,6 +118,8 @@ def decide(hub: Hub, item_id: int, decision: str, *, actor: str,
             uow.matching.review_item(item_id)  # nothing moves: workers need not wait
         if row is None:
             raise _not_found()
+        if decision == "same":
+            _require_confirmed(row, confirmed)
         # the console account that decided when there is one (the second to decide, or
         # the same person clicking twice, is then told who did), else the member
         if not uow.matching.close_review(item_id, decision, user or actor, now):
@@ -123,6 +141,28 @@ def decide(hub: Hub, item_id: int, decision: str, *, actor: str,
     return {"id": item_id, "decision": decision, "porteur_id": row.candidate_porteur_id
             if change else row.porteur_id, "fusion": _change(change) if change else None,
             "fiche_seule": bool(change and change.fiche_only)}
+
+
+def flags_of(explanation: Any) -> list[str]:
+    """The flags of an item's explanation a « same » must confirm (`CONFIRMED_FLAGS`)."""
+    return [f for f in CONFIRMED_FLAGS
+            if isinstance(explanation, dict) and explanation.get(f) is True]
+
+
+def _require_confirmed(row: ReviewItem, confirmed: set[str]) -> None:
+    """An item the worker flagged is merged only when the coordinator named each flag:
+    its line says what to check (the member may have guessed the names, a birth date, an
+    old home); a « same » sent without looking is refused, the item stays open."""
+    missing = [f for f in flags_of(row.explanation) if f not in confirmed]
+    if missing:
+        named, listed = ", ".join(missing), ", ".join(f'"{f}"' for f in missing)
+        raise ConfirmationRequired(
+            f"Ce doublon porte l'avertissement {named} (voir explication.lignes) : "
+            f"vérifiez ce qu'il dit, puis renvoyez « same » avec \"confirme\": [{listed}]. "
+            "Rien n'a été changé.",
+            f"This review item carries the flag {named} (see explication.lignes): check "
+            f"what it says, then send « same » again with \"confirme\": [{listed}]. "
+            "Nothing was changed.", missing)
 
 
 def _same(hub: Hub, uow: UnitOfWork, row: ReviewItem, *, actor: str, now: Any,

@@ -441,26 +441,30 @@ class OnlineMatcher:
 
     def _moved_into(self, identity: Mapping[str, Any], rows: list[Any],
                     porteurs: Iterable[str | None], member_id: str | None) -> bool:
-        """One of `porteurs` holds no fiche of `member_id` and holds a fiche of the person
-        at another home (`decision.moved_home` against the record: the names agreeing,
+        """One of `porteurs` is `_moved_away` for `member_id`: linking there would show the
+        member where the person lives now, on what it could have guessed (the names, a
+        birth date, an old street: a guessed rarer name and the person's old home linked
+        to the porteur another member holds at her new home and read its e-mail, phone
+        and address). Such a link or join is a review item instead, flagged
+        `autre_domicile_a_verifier`; within the member's own porteurs nothing changes."""
+        record = self._record(identity)
+        return any(self._moved_away(member_id, record, rows, p)
+                   for p in {p for p in porteurs if p is not None})
+
+    def _moved_away(self, member_id: str | None, record: NormalisedRecord, rows: list[Any],
+                    porteur_id: str) -> bool:
+        """The porteur holds no fiche of `member_id` and holds a fiche of the person at
+        another home (`decision.moved_home` against the record: the names agreeing,
         nothing of the person different, the street or the town different) with which the
-        record shares no contact a guesser would not make (`contact_agrees_unguessed`):
-        linking there would show the member where the person lives now, on what it could
-        have guessed (the names, a birth date, an old street: a guessed rarer name and the
-        person's old home linked to the porteur another member holds at her new home and
-        read its e-mail, phone and address). Such a link or join is a review item
-        instead; within the member's own porteurs nothing changes."""
+        record shares no contact a guesser would not make (`contact_agrees_unguessed`).
+        Whatever path opens its review item, the item is flagged so, never joined."""
         if member_id is None:
             return False
-        record = self._record(identity)
-        for porteur_id in {p for p in porteurs if p is not None}:
-            moved_away = any(
-                moved_home(levels) and not contact_agrees_unguessed(levels)
-                for levels in ({t.field: t.level for t in self.model.score(
-                    record, row.record).terms} for row in rows if row.porteur_id == porteur_id))
-            if moved_away and not self._holds(member_id, porteur_id):
-                return True
-        return False
+        moved = any(moved_home(levels) and not contact_agrees_unguessed(levels)
+                    for levels in ({t.field: t.level for t in self.model.score(
+                        record, row.record).terms} for row in rows
+                        if row.porteur_id == porteur_id))
+        return moved and not self._holds(member_id, porteur_id)
 
     def _holds(self, member_id: str, porteur_id: str) -> bool:
         """Whether one of the porteur's fiches (stored or of this batch) is the member's."""
@@ -598,7 +602,7 @@ class OnlineMatcher:
         """One review item per likely porteur, against its closest fiche, flagged where a
         link would rest on identity alone across members (`_unknown_to`: the best porteur
         `_discloses` held back, those `_exposed` keeps from a join, those a new version
-        reaches)."""
+        reaches) or would show the member the person's other home (`_moved_away`)."""
         record = self._record(identity)
         items = []
         for candidate in (decision.porteur_id, *decision.conflicts):
@@ -607,6 +611,8 @@ class OnlineMatcher:
             explanation, best = self._closest(record, rows, candidate)
             if self._unknown_to(member_id, candidate, explanation):
                 explanation = dataclasses.replace(explanation, identity_only=True)
+            if self._moved_away(member_id, record, rows, candidate):
+                explanation = dataclasses.replace(explanation, moved_away=True)
             items.append({
                 "fiche_pk": fiche_pk, "porteur_id": porteur_id,
                 "candidate_fiche_pk": best.fiche_pk, "candidate_porteur_id": candidate,

@@ -1,0 +1,85 @@
+"""A review item the worker flagged, in a real headless Chromium: the console shows what
+to check, and « Même personne » needs each flag ticked by name (the browser asks first;
+the hub refuses a form without it, 409, and changes nothing). A SQLite file, then
+PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from hub.api.app import create_app
+from hub.domain.matching.model import IDENTITY_ONLY_KEY, MOVED_AWAY_KEY
+from hub.services.accounts import users as accounts
+from hub.services.matching import duplicates
+from tests.conftest import _drop_pg_database, _fresh_pg_database, service_missing
+from tests.e2e.browser import axe_missing, axe_violations, browser_missing, chromium, served
+from tests.e2e.test_console_browser import follow, text
+from tests.integration.dedup_world import CCI, COMMUNE, hub_for, porteur_of
+from tests.integration.test_flagged_decisions import moved_away_world
+
+pytestmark = pytest.mark.slow
+PASSWORD = "coordination-du-reseau"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def console(request, tmp_path_factory) -> Iterator[dict]:
+    missing = browser_missing() or axe_missing()
+    if missing:
+        service_missing("Chromium and axe-core", RuntimeError(missing))
+    folder = tmp_path_factory.mktemp(f"flagged-{request.param}")
+    if request.param == "sqlite":
+        from hub.store.migrate import upgrade
+
+        url = f"sqlite:///{folder / 'hub.sqlite3'}"
+        upgrade(url)
+    else:
+        url = _fresh_pg_database(request.getfixturevalue("postgres_url"))
+    world = hub_for(url, folder)
+    hub, _clock = next(world)
+    moved_away_world(hub)
+    accounts.add_user(hub, "coord", "coordinator", PASSWORD)
+    [item] = duplicates.list_review_items(hub, actor="pnr-livradois-forez")["items"]
+    try:
+        with served(create_app(hub=hub)) as base, chromium() as driver:
+            yield {"hub": hub, "base": base, "driver": driver, "item": item}
+    finally:
+        next(world, None)
+        if request.param == "postgresql":
+            _drop_pg_database(url)
+
+
+def test_a_flagged_pair_says_what_to_check_and_same_needs_its_flag_ticked(console):
+    hub, driver, item = console["hub"], console["driver"], console["item"]
+    assert item["explication"].get(MOVED_AWAY_KEY) is True
+    assert IDENTITY_ONLY_KEY not in item["explication"]
+    driver.get(console["base"] + "/console/connexion")
+    driver.find_element(By.ID, "login").send_keys("coord")
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    follow(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+    page = f"{console['base']}/console/coordination/doublons/{item['id']}"
+    driver.get(page)
+    warning = driver.find_element(By.CSS_SELECTOR, "section.warning").text
+    assert "Autre domicile" in warning and "vérifiez" in warning
+    assert "Autre domicile" in text(driver).split("Pourquoi il attend une décision")[1]
+    assert not axe_violations(driver)
+    tick = driver.find_element(By.ID, f"confirme_{MOVED_AWAY_KEY}")
+    assert driver.find_element(By.CSS_SELECTOR, f"label[for=confirme_{MOVED_AWAY_KEY}]").text \
+        == "J'ai vérifié : autre domicile"
+    same = driver.find_element(By.XPATH, "//button[text()='Même personne']")
+    same.click()  # the browser asks for the tick first: nothing is sent
+    assert driver.execute_script("return arguments[0].validity.valueMissing", tick)
+    assert driver.current_url == page
+    # a form sent without the tick all the same (an old page, a script): refused, kept open
+    driver.execute_script("arguments[0].removeAttribute('required')", tick)
+    follow(driver, same)
+    assert "n'a pas été enregistré" in text(driver)
+    assert duplicates.get_review_item(hub, item["id"], actor="pnr-livradois-forez")[
+        "statut"] == "open"
+    assert porteur_of(hub, CCI, "G-1") != porteur_of(hub, COMMUNE, "V-1")
+    driver.find_element(By.ID, f"confirme_{MOVED_AWAY_KEY}").click()  # ticked
+    follow(driver, driver.find_element(By.XPATH, "//button[text()='Même personne']"))
+    assert driver.current_url.endswith("/console/coordination/fusions?fait=same")
+    assert porteur_of(hub, CCI, "G-1") == porteur_of(hub, COMMUNE, "V-1")
