@@ -22,6 +22,26 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=fr-FR"]
 
 
+def console_database(request: Any, tmp_path_factory: Any, name: str) -> tuple[Path, str]:
+    """A browser test module's folder and migrated database (`request.param`: a SQLite file
+    in the folder, or a fresh PostgreSQL database the module drops with
+    `_drop_pg_database`), once Chromium and axe-core are found (else the tests fail, or
+    skip outside CI, as `service_missing` says)."""
+    from tests.conftest import _fresh_pg_database, service_missing
+
+    missing = browser_missing() or axe_missing()
+    if missing:
+        service_missing("Chromium and axe-core", RuntimeError(missing))
+    folder = tmp_path_factory.mktemp(f"{name}-{request.param}")
+    if request.param == "sqlite":
+        from hub.store.migrate import upgrade
+
+        url = f"sqlite:///{folder / 'hub.sqlite3'}"
+        upgrade(url)
+        return folder, url
+    return folder, _fresh_pg_database(request.getfixturevalue("postgres_url"))
+
+
 def browser_missing() -> str | None:
     missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
     return f"{', '.join(missing)} missing: run `make browser`" if missing else None

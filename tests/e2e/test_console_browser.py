@@ -21,9 +21,9 @@ from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.services.accounts import users as accounts
 from hub.services.matching import duplicates
-from tests.conftest import _drop_pg_database, _fresh_pg_database, service_missing
+from tests.conftest import _drop_pg_database
 from tests.console_world import DUPLICATE_PAIR, NAMES, PASSWORDS, PORTEURS, build_world
-from tests.e2e.browser import axe_missing, axe_violations, browser_missing, chromium, served
+from tests.e2e.browser import axe_violations, chromium, console_database, served
 from tests.fakes.publisher import RecordingPublisher
 
 pytestmark = pytest.mark.slow
@@ -35,17 +35,7 @@ PERSONAL = [*NAMES, *[p[3] for p in [*PORTEURS, *DUPLICATE_PAIR]],
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def console(request, tmp_path_factory) -> Iterator[dict]:
-    missing = browser_missing() or axe_missing()
-    if missing:
-        service_missing("Chromium and axe-core", RuntimeError(missing))
-    folder = tmp_path_factory.mktemp(f"console-{request.param}")
-    if request.param == "sqlite":
-        from hub.store.migrate import upgrade
-
-        url = f"sqlite:///{folder / 'hub.sqlite3'}"
-        upgrade(url)
-    else:
-        url = _fresh_pg_database(request.getfixturevalue("postgres_url"))
+    folder, url = console_database(request, tmp_path_factory, "console")
     settings = Settings(data_dir=folder / "data", database_url=url, console_max_failed_logins=3)
     hub = Hub.from_settings(settings, publisher=RecordingPublisher())
     world = build_world(hub, folder)

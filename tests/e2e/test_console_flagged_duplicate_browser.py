@@ -14,8 +14,8 @@ from hub.api.app import create_app
 from hub.domain.matching.model import IDENTITY_ONLY_KEY, MOVED_AWAY_KEY
 from hub.services.accounts import users as accounts
 from hub.services.matching import duplicates
-from tests.conftest import _drop_pg_database, _fresh_pg_database, service_missing
-from tests.e2e.browser import axe_missing, axe_violations, browser_missing, chromium, served
+from tests.conftest import _drop_pg_database
+from tests.e2e.browser import axe_violations, chromium, console_database, served
 from tests.e2e.test_console_browser import follow, text
 from tests.integration.dedup_world import CCI, COMMUNE, hub_for, porteur_of
 from tests.integration.test_flagged_decisions import moved_away_world
@@ -26,17 +26,7 @@ PASSWORD = "coordination-du-reseau"
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def console(request, tmp_path_factory) -> Iterator[dict]:
-    missing = browser_missing() or axe_missing()
-    if missing:
-        service_missing("Chromium and axe-core", RuntimeError(missing))
-    folder = tmp_path_factory.mktemp(f"flagged-{request.param}")
-    if request.param == "sqlite":
-        from hub.store.migrate import upgrade
-
-        url = f"sqlite:///{folder / 'hub.sqlite3'}"
-        upgrade(url)
-    else:
-        url = _fresh_pg_database(request.getfixturevalue("postgres_url"))
+    folder, url = console_database(request, tmp_path_factory, "flagged")
     world = hub_for(url, folder)
     hub, _clock = next(world)
     moved_away_world(hub)
