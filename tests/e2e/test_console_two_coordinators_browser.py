@@ -84,7 +84,8 @@ def tick_flags(driver, most: int = 40) -> None:
     for _ in range(most):
         ActionChains(driver).send_keys(Keys.TAB).perform()
         if (driver.switch_to.active_element.get_attribute("name") or "").startswith("confirme_"):
-            keys(driver, Keys.SPACE)
+            ActionChains(driver).send_keys(Keys.SPACE).perform()  # no page opens
+            assert driver.switch_to.active_element.is_selected()
             return
     raise AssertionError("no flag to confirm took the focus")
 
