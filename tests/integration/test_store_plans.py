@@ -289,3 +289,44 @@ def test_on_sqlite_the_consents_of_a_batch_naming_1200_members_are_read(sqlite_h
     found = sqlite_hub.consents.for_porteur(wanted)
     assert sorted((r.member_id, r.fiche_id) for r in found) == sorted(wanted[-3:])
     assert [(r.recorded_at, r.id) for r in found] == sorted((r.recorded_at, r.id) for r in found)
+
+
+def _webhooks_due_and_dead(hub: Hub) -> None:
+    """Beside the feed deliveries, a few webhooks: two pending (one due), one dead."""
+    with hub.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO deliveries (recipient_id, position, event, porteur_id, purpose, "
+            "policy_version, fields, payload, idempotency_key, channel, status, attempts, "
+            "next_attempt_at, created_at) SELECT %(other)s, 100000 + g, 'created', 'prt_' || g, "
+            "'accompagnement', 'v1', '[]', 'x', 'hook-' || g, 'webhook', "
+            "(ARRAY['pending', 'pending', 'dead'])[g], 0, "
+            "now() + (ARRAY[interval '-1 minute', interval '1 hour', NULL])[g], now() "
+            "FROM generate_series(1, 3) AS g", {"other": OTHER})
+
+
+def test_feed_and_sent_deliveries_stay_out_of_the_due_index(pg_hub):
+    """The worker's feed deliveries (most of what it writes) and the webhooks sent cost no
+    entry in the index a dispatch searches (migration 0043)."""
+    with pg_hub.engine.connect() as conn:
+        condition = conn.exec_driver_sql(
+            "SELECT pg_get_expr(i.indpred, i.indrelid) FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'ix_deliveries_due'"
+        ).scalar()
+    assert condition is not None and "'pending'" in condition and "'dead'" in condition
+    assert "'feed'" not in condition and "'sent'" not in condition
+
+
+def test_the_webhooks_due_and_the_dead_letters_are_read_by_index_on_a_database_never_analysed(
+        pg_hub):
+    _porteurs_fiches_and_deliveries(pg_hub)
+    _webhooks_due_and_dead(pg_hub)
+    with pg_hub.uow() as uow:
+        before = _tables_read_whole(uow.connection)
+        now = pg_hub.clock()
+        for _ in range(8):  # past the driver's threshold for preparing a statement
+            due = uow.deliveries.due_recipients(now)
+            dead = (uow.deliveries.dead_count(), uow.deliveries.dead_count(OTHER),
+                    uow.deliveries.dead_by_recipient())
+        assert _tables_read_whole(uow.connection) == before
+    assert due == [OTHER]
+    assert dead == (1, 1, {OTHER: 1})

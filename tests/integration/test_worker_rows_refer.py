@@ -2,7 +2,9 @@
 databases, though no foreign key checks them row by row any longer (migration 0035: four
 checks a processed fiche cost PostgreSQL a fifth of its CPU on the worker's inserts); and
 every fiche names a porteur that exists, though PostgreSQL no longer checks `fiches`'s key
-to `porteurs` (migration 0039) as the worker, a merge or a separation sets it."""
+to `porteurs` (migration 0039) as the worker, a merge or a separation sets it; and every
+delivery names a member that exists, though PostgreSQL no longer checks `deliveries`'s
+key to `members` (migration 0043: a check and a key-share lock a delivery written)."""
 
 from __future__ import annotations
 
@@ -63,6 +65,24 @@ def test_every_index_record_and_link_the_worker_writes_names_a_fiche_and_a_porte
         orphans = {table: conn.execute(query).scalar_one() for table, query in _ORPHANS.items()}
     assert counts["match_records"] == 4 and counts["fiche_links"] >= 4
     assert orphans == {"match_records": 0, "fiche_links": 0}
+
+
+def test_on_postgresql_deliveries_carry_no_foreign_key_to_members_checked_row_by_row(
+        db_engine):
+    keys = [fk["referred_table"] for fk in sa.inspect(db_engine).get_foreign_keys("deliveries")]
+    assert keys == (["members"] if db_engine.dialect.name == "sqlite" else [])
+
+
+def test_every_delivery_the_worker_writes_names_a_member_that_exists(world):
+    hub, _clock = world
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", PERSON))
+    push(hub, CCI, fiche_of(CCI, "C-1", RETYPED))  # linked: A-1's owner follows it
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", PERSON, version=2))
+    with hub.engine.connect() as conn:
+        count, orphans = conn.execute(sa.text(
+            "SELECT count(*), count(*) - count(m.id) FROM deliveries d "
+            "LEFT JOIN members m ON m.id = d.recipient_id")).one()
+    assert count > 0 and orphans == 0
 
 
 def test_on_postgresql_fiches_carry_no_foreign_key_to_porteurs_checked_row_by_row(db_engine):
