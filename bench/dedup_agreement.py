@@ -38,7 +38,6 @@ from hub.domain.matching.chains import may_be_one, porteur_to_link, porteurs_to_
 from hub.domain.matching.decision import Decision, pair_kind, record_blocking_keys
 from hub.domain.matching.model import MatchModel
 from hub.domain.matching.record import NormalisedRecord
-from hub.domain.matching.thin_links import online_thin_decision
 from hub.services.matching.dedup_batch import read_people_csv
 from hub.services.matching.online import IndexedFiche, _BatchIndex
 
@@ -63,9 +62,7 @@ def online_labels(records: Sequence[NormalisedRecord], model: MatchModel, order:
         record = records[pk]
         keys = record_blocking_keys(record, model)
         candidates = index.candidates(keys, skip_fiche=pk)
-        decision = online_thin_decision(
-            record, model.pattern_scorer.match_one(record, candidates, best_new=False),
-            candidates, model, lambda porteur, fiche: fiches_of.get(porteur) == [fiche.fiche_pk])
+        decision = model.pattern_scorer.match_one(record, candidates, best_new=False)
         decided[pk] = (decision, {c.fiche_pk for c in candidates})
         kinds[decision.kind] += 1
         porteur = decision.porteur_id if decision.kind == "link" else None

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from hub.services.delivery.feed import read_feed
 from hub.services.matching import duplicates
 from tests.integration.dedup_world import CCI, COMMUNE, PFIL, fiche_of, hub_for, porteur_of, push
 from tests.integration.test_online_chains import _batch_clusters
@@ -70,44 +69,3 @@ def test_the_batch_keeps_a_father_his_son_and_a_thin_fiche_of_their_name_apart(t
     clusters = _batch_clusters(tmp_path, [YANN_FATHER, YANN_SON, YANN_THIN])
     assert len(set(clusters)) == 3
 
-
-
-# A rarer name: names and a postcode score over the shipped thin link bound (0.99).
-ANNE_NOTE = {"nom": "Kerguelen", "prenom": "Anne", "adresse": {"code_postal": "63000"}}
-ANNE = {"nom": "Kerguelen", "prenom": "Anne", "date_naissance": "1984-02-11",
-        "courriel": "anne.kerguelen@exemple.fr",
-        "adresse": {"ligne": "8 rue Blatin", "code_postal": "63000"}}
-
-
-def test_within_one_member_a_names_and_postcode_fiche_joins_its_porteur(world):
-    hub, _clock = world
-    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", ANNE))
-    push(hub, COMMUNE, fiche_of(COMMUNE, "A-2", ANNE_NOTE))
-    assert porteur_of(hub, COMMUNE, "A-2") == porteur_of(hub, COMMUNE, "A-1")
-    assert duplicates.list_review_items(hub)["items"] == []
-
-
-def test_a_names_and_postcode_fiche_never_links_to_another_member_s_porteur(world):
-    """What a guesser has (a name and a town) is no link across members: a review item."""
-    hub, _clock = world
-    own = fiche_of(COMMUNE, "A-1", ANNE)  # followed by the commune alone (no referent)
-    own["accompagnement"] = [{**own["accompagnement"][0], "structure": COMMUNE.member_id}]
-    push(hub, COMMUNE, own)
-    push(hub, CCI, fiche_of(CCI, "C-1", ANNE_NOTE))
-    assert porteur_of(hub, CCI, "C-1") != porteur_of(hub, COMMUNE, "A-1")
-    assert "anne.kerguelen@exemple.fr" not in str(read_feed(hub, CCI, 0, 100)["deliveries"])
-    assert len(duplicates.list_review_items(hub)["items"]) == 1
-
-
-@pytest.mark.parametrize("order", [(0, 1, 2), (2, 0, 1), (0, 2, 1), (2, 1, 0)])
-def test_within_one_member_a_thin_fiche_never_joins_two_namesakes(world, order):
-    """One member's three fiches (the namesakes and their note), in any order: the note
-    attaches to one of them at most, and the namesakes stay two porteurs."""
-    hub, _clock = world
-    people = [{**ANNE_NOTE, "adresse": {"ligne": "1 place Jaude", "code_postal": "63000"}},
-              {**ANNE_NOTE, "date_naissance": "1990-03-14",
-               "adresse": {"ligne": "22 rue Blatin", "code_postal": "63000"}}, ANNE_NOTE]
-    for i in order:
-        push(hub, COMMUNE, fiche_of(COMMUNE, f"F-{i}", people[i]))
-    jaude, blatin = porteur_of(hub, COMMUNE, "F-0"), porteur_of(hub, COMMUNE, "F-1")
-    assert jaude != blatin

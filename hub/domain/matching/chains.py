@@ -10,8 +10,7 @@ read under its keys (`porteurs_to_join`), then of every fiche of the porteurs
 (`may_be_one`) before it joins them. Where they may not be one person, the batch splits
 the component by complete linkage and the record goes with its strongest part, unless
 it could be either (`cluster._ambiguous`); the online path links it to the best porteur
-it fits, on the same condition (`porteur_to_link`). A link of names and a place alone
-never joins porteurs nor chooses between them (`thin_links`).
+it fits, on the same condition (`porteur_to_link`).
 
 Example:
     >>> from hub.domain.matching.decision import Candidate, match_one
@@ -38,7 +37,6 @@ from hub.domain.matching.decision import (
     RecordLike,
     as_record,
     compatible,
-    names_and_place,
     pair_kind,
     unknown_between,
 )
@@ -79,9 +77,8 @@ def porteurs_to_join(record: RecordLike, decision: Decision,
     such review."""
     top, explanation = decision.porteur_id, decision.explanation
     if decision.kind != "review" or not decision.conflicts or top is None or \
-            explanation is None or pair_kind(explanation, model.decision) != "link" or (
-                names_and_place(explanation, model.decision)):
-        return ()  # names and a place alone never join porteurs (`thin_links`)
+            explanation is None or pair_kind(explanation, model.decision) != "link":
+        return ()
     linked = {top, *decision.conflicts}
     read = [c for c in candidates if c.porteur_id in linked]
     members = [member, *member_of(read)] if member_of is not None else ()
@@ -108,8 +105,8 @@ def porteur_to_link(record: RecordLike, decision: Decision,
 
     def fits(porteur: str) -> bool:
         pairs = [model.score(new, as_record(other)) for other in read.get(porteur, ())]
-        return any(pair_kind(e, settings) == "link" and not names_and_place(e, settings)
-                   for e in pairs) and all(compatible(e, settings) for e in pairs)
+        return any(pair_kind(e, settings) == "link" for e in pairs) and all(
+            compatible(e, settings) for e in pairs)
 
     fitting = [p for p in (decision.porteur_id, *decision.conflicts) if fits(p)]
     ambiguous = any(

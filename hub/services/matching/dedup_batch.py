@@ -21,26 +21,23 @@ import stat
 import time
 from array import array
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from hub.domain.matching.cluster import cluster
 from hub.domain.matching.comparisons import Comparison, build_comparisons
-from hub.domain.matching.decision import compatible, names_and_place, unknown_between
+from hub.domain.matching.decision import compatible, unknown_between
 from hub.domain.matching.model import Explanation, MatchModel, default_model
 from hub.domain.matching.record import NormalisedRecord
 from hub.domain.matching.scoring import Pattern, PatternScorer
 from hub.domain.matching.settings import (
-    DecisionSettings,
     InvalidSetting,
     MatchingSettings,
     ThresholdsOutOfOrder,
     default_settings,
     over_defaults,
 )
-from hub.domain.matching.thin_links import attach_thin, may_be_names_only
 from hub.domain.matching.training import identity_patterns, train
 from hub.errors import ConfigurationError, InvalidMatchingModel
 from hub.services.matching.dedup_parallel import compare_pairs, default_workers, normalise_rows
@@ -138,10 +135,9 @@ def run_batch(
     def either_person(x: int, p: int, q: int) -> bool:
         return unknown_between(explained(x, p), explained(p, q), model.decision)
 
-    strong, names_only = _split_thin(records, links, explained, model.decision)
-    clustering = cluster(len(records), strong, may_be_same, settings.decision.max_group_size,
+    clustering = cluster(len(records), links, may_be_same, settings.decision.max_group_size,
                          either_person)
-    labels = attach_thin(clustering.labels, [(i, j) for i, j, _p in names_only], may_be_same)
+    labels = clustering.labels
     write_rows(output_csv, ["id", "cluster_id"],
                [(record.id, records[label].id) for record, label in zip(records, labels, strict=True)])
     write_rows(rejects_path(output_csv), ["ligne", "id", "motif"],
@@ -162,24 +158,6 @@ def run_batch(
         seconds=round(time.perf_counter() - started, 3), rejected=len(people.rejected),
         notes=tuple(notes),
     )
-
-
-def _split_thin(records: list[NormalisedRecord], links: list[tuple[int, int, float]],
-                explained: Callable[[int, int], Explanation], settings: DecisionSettings,
-                ) -> tuple[list[tuple[int, int, float]], list[tuple[int, int, float]]]:
-    """The links by more than names and a place, and the names-only links
-    (`thin_links.names_only_link`: `attach_thin` joins them after the clustering). Only
-    the pairs that may compare nothing but names and a place (`may_be_names_only`) are
-    explained."""
-    kept: list[tuple[int, int, float]] = []
-    names_only: list[tuple[int, int, float]] = []
-    for i, j, p in links:
-        if may_be_names_only(records[i], records[j]) and names_and_place(
-                explained(i, j), settings):
-            names_only.append((i, j, p))
-        else:
-            kept.append((i, j, p))
-    return kept, names_only
 
 
 def _learn(records: list[NormalisedRecord], patterns: Counter[Pattern],

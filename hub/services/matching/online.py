@@ -55,7 +55,6 @@ from hub.domain.matching.decision import (
     record_blocking_keys,
 )
 from hub.domain.matching.settings import InvalidSetting
-from hub.domain.matching.thin_links import online_thin_decision
 from hub.errors import InvalidMatchingModel
 from hub.services.matching.dedup_batch import model_notices
 from hub.services.matching.index_markers import ensure_current
@@ -376,8 +375,7 @@ class OnlineMatcher:
         digests = self.digests(identity)
         batch = self._batch_for(digests)
         rows = batch.candidates(digests, skip_fiche=fiche_pk)
-        decision = online_thin_decision(self._record(identity), self._decide(identity, rows),
-                                        rows, self.model, self._holds_alone)
+        decision = self._decide(identity, rows)
         asked = decision if decision.kind == "review" else None
         guarded = self._exposed(identity, decision, rows, member_id)
         if not guarded and self._to_join(identity, decision, rows, member_id) and not self._moved_into(
@@ -470,13 +468,6 @@ class OnlineMatcher:
         """Whether one of the porteur's fiches (stored or of this batch) is the member's."""
         return member_id in self._members.get(porteur_id, ()) or any(
             f.member_id == member_id for f in self.uow.fiches.of_porteur(porteur_id))
-
-    def _holds_alone(self, porteur_id: str, candidate: Any) -> bool:
-        """Whether the porteur's one fiche (indexed, or of this batch) is `candidate`'s: a
-        link of names and a place alone may attach to it (`thin_links`)."""
-        held = {*self.uow.matching.fiches_of([porteur_id])[porteur_id],
-                *(link["fiche_pk"] for link in self._links if link["porteur_id"] == porteur_id)}
-        return held <= {candidate.fiche_pk}
 
     def _discloses(self, decision: Decision, member_id: str | None) -> bool:
         """A link of identity alone (`decision.identity_alone`: names and birth date, no

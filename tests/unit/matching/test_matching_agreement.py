@@ -176,13 +176,13 @@ def test_a_porteur_found_new_is_decided_without_its_best_pair_when_not_asked(mon
     monkeypatch.setattr(scoring, "compare_records",
                         lambda *args: compared.append(1) or full(*args))
     shipped = default_model()
-    # the sparse notes (names and a place) link under the shipped thin link bound and go
-    # to review without it: both models, so that every kind is met
-    unlinked = dataclasses.replace(shipped, settings=dataclasses.replace(
+    # the sparse notes (names and a place) go to review under the shipped settings and
+    # link under a thin link bound: both models, so that every kind is met
+    thin_linked = dataclasses.replace(shipped, settings=dataclasses.replace(
         shipped.settings, decision=dataclasses.replace(
-            shipped.settings.decision, thin_link_probability=None)))
+            shipped.settings.decision, thin_link_probability=0.99)))
     given, kinds = 0, set()
-    for model in (shipped, unlinked):
+    for model in (shipped, thin_linked):
         index: dict[str, list[tuple[str, NormalisedRecord]]] = {}
         for row in _rows(1000):
             record = normalise_record(row, row["id"])
