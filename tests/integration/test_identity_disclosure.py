@@ -410,3 +410,30 @@ def test_a_review_item_reaching_the_person_s_other_home_says_what_to_check(shipp
     assert item["explication"][MOVED_AWAY_KEY] is True
     assert MOVED_AWAY_FR in item["explication"]["lignes"]
     assert "autre adresse" in waiting_reason(item["explication"])
+
+
+@pytest.mark.parametrize("guess", [
+    {**VIDAL_NAMES, "prenom": "Constanse", "adresse": PONT},
+    {**VIDAL_BIRTH, "prenom": "Constanse", "adresse": PONT},
+    {**VIDAL_NAMES, "prenom": "Constance Marie", "adresse": PONT},
+    {**VIDAL_NAMES, "nom": "Vidall", "adresse": PONT},
+], ids=["first_name_a_letter_off", "first_name_off_with_birth", "compound_first_name",
+        "surname_a_letter_off"])
+def test_a_name_typed_a_letter_off_is_no_way_around_the_other_home(shipped, guess):
+    """The other-home check (`OnlineMatcher._moved_away`) asked the names to agree exactly
+    or closely (`decision.moved_home`): a guessed first name typed a letter off
+    ("Constanse") or with a second name was only fuzzy, the check did not hold, and the
+    guess at the person's old home linked to her porteur; the commune's next version
+    brought the CCI her new address, e-mail and phone (review rev-mend11). Whatever the
+    names' level, a fiche of the porteur at another home sharing no unguessable contact
+    with the guess keeps it out."""
+    hub, _clock = shipped
+    victim = _names_only_move_world(hub)
+    push(hub, CCI, fiche_of(CCI, "X-1", guess))
+    assert porteur_of(hub, CCI, "X-1") != victim
+    version_2 = _commune_s_own("V-1", VIDAL_AT_LYON)
+    version_2["version"] = 2
+    push(hub, COMMUNE, version_2)
+    fed = str(read_feed(hub, CCI, 0, 100)["deliveries"])
+    for value in ("constance.v@exemple.fr", "Bellecour", "61 00 75 29", "0661007529", victim):
+        assert value not in fed

@@ -383,6 +383,16 @@ def moved_home(levels: Mapping[str, str | None]) -> bool:
             and DIFFERENT in (levels.get("adresse"), levels.get("lieu")))
 
 
+def other_home(levels: Mapping[str, str | None]) -> bool:
+    """The street or the town plainly different, whatever the names' and the person's own
+    fields' levels: a fiche of another home. The guard across members
+    (`OnlineMatcher._moved_away`) asks this, not `moved_home`: a guessed first name typed a
+    letter off or given with a second one is only fuzzy, and with `moved_home` the guess
+    at the person's old home linked to the porteur that holds her new one (review of the
+    flagged pairs)."""
+    return DIFFERENT in (levels.get("adresse"), levels.get("lieu"))
+
+
 def moved_on_names(explanation: Explanation, settings: DecisionSettings) -> bool:
     """A move none of whose own identifiers is compared (`moved_home`; a fiche without a
     birth date nor contact at the old home, the new one with its e-mail only...), where

@@ -51,7 +51,7 @@ from hub.domain.matching.decision import (
     RecordLike,
     contact_agrees_unguessed,
     identity_alone,
-    moved_home,
+    other_home,
     record_blocking_keys,
 )
 from hub.domain.matching.settings import InvalidSetting
@@ -452,17 +452,21 @@ class OnlineMatcher:
     def _moved_away(self, member_id: str | None, record: NormalisedRecord, rows: list[Any],
                     porteur_id: str) -> bool:
         """The porteur holds no fiche of `member_id` and holds a fiche of the person at
-        another home (`decision.moved_home` against the record: the names agreeing,
-        nothing of the person different, the street or the town different) with which the
-        record shares no contact a guesser would not make (`contact_agrees_unguessed`).
-        Whatever path opens its review item, the item is flagged so, never joined."""
-        if member_id is None:
+        another home (`decision.other_home` against the record: the street or the town
+        different, whatever the names' level: a first name typed a letter off is no less a
+        guess) with which the record shares no contact a guesser would not make
+        (`contact_agrees_unguessed`). Every fiche of the porteur is weighed, not only those
+        the record's keys read (a guessed first name typed wrong shares no name key with the
+        other home's fiche). Whatever path opens its review item, the item is flagged so,
+        never joined."""
+        if member_id is None or self._holds(member_id, porteur_id):
             return False
-        moved = any(moved_home(levels) and not contact_agrees_unguessed(levels)
-                    for levels in ({t.field: t.level for t in self.model.score(
-                        record, row.record).terms} for row in rows
-                        if row.porteur_id == porteur_id))
-        return moved and not self._holds(member_id, porteur_id)
+        held = {row.fiche_pk: row.record for row in rows if row.porteur_id == porteur_id}
+        for stored in self.uow.matching.records_of_porteurs([porteur_id]):
+            held.setdefault(stored.fiche_pk, stored.record)
+        return any(other_home(levels) and not contact_agrees_unguessed(levels)
+                   for levels in ({t.field: t.level for t in self.model.score(
+                       record, other).terms} for other in held.values()))
 
     def _holds(self, member_id: str, porteur_id: str) -> bool:
         """Whether one of the porteur's fiches (stored or of this batch) is the member's."""
