@@ -7,7 +7,7 @@ its canonical JSON form: keys sorted, no insignificant whitespace, UTF-8
 (equal to RFC 8785 for receipts, which hold only strings, integers and lists).
 It names the porteur only by the collecting member's fiche id.
 
-Example (`build_receipt` makes the unsigned receipt of a consent record):
+Example (`build_receipt` makes the unsigned receipt of a consent as its collector sees it):
     >>> private_key = Ed25519PrivateKey.generate()
     >>> receipt = {"version": RECEIPT_VERSION, "recu_id": "rcp_1", "consentement_id": "c-1",
     ...            "finalites": ["orientation"]}
@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from connectors import b64url
-from consent.model import ConsentRecord, iso
+from consent.model import iso
 
 RECEIPT_VERSION = "capactif-recu-consentement/1"
 ALGORITHM = "Ed25519"
@@ -51,18 +51,19 @@ def key_id(public_key: Ed25519PublicKey) -> str:
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
-def build_receipt(consent: ConsentRecord, issued_at: dt.datetime) -> dict[str, Any]:
-    """The unsigned receipt of `consent` as it stands at `issued_at`."""
-    document = consent.as_document(issued_at)
+def build_receipt(document: Mapping[str, Any], issued_at: dt.datetime) -> dict[str, Any]:
+    """The unsigned receipt of a consent issued at `issued_at`, from `document`: the consent
+    as its collector is shown it at that time (ConsentRecord.as_document, then filtered by
+    the hub's need-to-know: a history entry may lack `par`)."""
     receipt = {
         "version": RECEIPT_VERSION,
         "recu_id": f"rcp_{uuid.uuid4().hex}",
         "emis_le": iso(issued_at),
         "juridiction": "FR",
         "langue": "fr",
-        "consentement_id": consent.id,
-        "responsable": {"membre": consent.member_id, "agent": consent.agent},
-        "porteur": {"membre": consent.member_id, "fiche_id": consent.fiche_id},
+        "consentement_id": document["id"],
+        "responsable": {"membre": document["membre"], "agent": document["agent"]},
+        "porteur": {"membre": document["membre"], "fiche_id": document["fiche_id"]},
     }
     for name in ("reference", "recueilli_le", "mode", "notice", "finalites",
                  "roles_destinataires", "membres_destinataires", "expire_le", "preuve",

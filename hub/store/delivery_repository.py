@@ -106,34 +106,36 @@ class Deliveries:
     def still_served(self, recipient_id: str, fiche_pks: Sequence[int]) -> set[int]:
         """The fiches among `fiche_pks` whose data `recipient_id` was sent (a delivery not
         cancelled) and is still served (not forgotten, `_forgotten`): what makes it a reader
-        of their consents (hub.services.privacy.need_to_know). One statement when it was
-        sent none of them."""
+        of their consents (hub.services.privacy.need_to_know). The same statements when it
+        was sent none of them (an unknown consent): the answer's time must not tell that it
+        was sent data before it erased its own."""
         rows = list(self.conn.execute(sa.select(
             deliveries.c.recipient_id, deliveries.c.porteur_id, deliveries.c.fiche_pk,
             deliveries.c.event, deliveries.c.created_at).where(
             deliveries.c.recipient_id == recipient_id, deliveries.c.fiche_pk.in_(list(fiche_pks)),
             deliveries.c.event.in_(DATA_EVENTS), deliveries.c.status != CANCELLED)))
-        forgotten = self._forgotten(rows)
+        forgotten = self._forgotten(rows, always=True)
         return {r.fiche_pk for r in rows if not _withheld(r, *forgotten)}
 
-    def _forgotten(self, rows: list[sa.Row]) -> tuple[dict[tuple[str, str], dt.datetime],
-                                                      dict[tuple[str, int], dt.datetime]]:
+    def _forgotten(self, rows: list[sa.Row], *, always: bool = False) -> tuple[
+            dict[tuple[str, str], dt.datetime], dict[tuple[str, int], dt.datetime]]:
         """When each data row's recipient last erased its data of the porteur at the
         porteur's request (scope `porteur`): the person asked that member to forget them,
         so what it was sent of the others' fiches before is no longer served to it (a
         later delivery, on its own basis, is). Keyed (recipient, porteur) for a delivery
         made under the porteur erased, and (recipient, fiche) for one made under another
         porteur id (a delivery keeps the id it was made under: one merged away since) of
-        a fiche that porteur held at the erasure, or holds now (merged in since)."""
+        a fiche that porteur held at the erasure, or holds now (merged in since).
+        `always`: the same statements for no data row, on lists of one value matching none."""
         data = [r for r in rows if _data(r)]
-        if not data:
+        if not data and not always:
             return {}, {}
         pairs = {(r.recipient_id, r.porteur_id) for r in data}
-        members = sorted({r.recipient_id for r in data})
+        members = sorted({r.recipient_id for r in data}) or [""]
         asked = sa.and_(erasures.c.scope == "porteur", erasures.c.requested_by.in_(members))
         query = (sa.select(erasures.c.requested_by, erasures.c.porteur_id,
                            sa.func.max(erasures.c.requested_at))
-                 .where(asked, erasures.c.porteur_id.in_(sorted({p for _m, p in pairs})))
+                 .where(asked, erasures.c.porteur_id.in_(sorted({p for _m, p in pairs}) or [""]))
                  .group_by(erasures.c.requested_by, erasures.c.porteur_id))
         by_porteur = {(member, porteur): _aware(at)
                       for member, porteur, at in self.conn.execute(query)
@@ -145,7 +147,7 @@ class Deliveries:
                            sa.func.max(erasures.c.requested_at))
                  .join(fiche_links, fiche_links.c.porteur_id == erasures.c.porteur_id)
                  .where(asked, held, fiche_links.c.fiche_pk.in_(sorted({
-                     r.fiche_pk for r in data})))
+                     r.fiche_pk for r in data}) or [0]))
                  .group_by(erasures.c.requested_by, fiche_links.c.fiche_pk))
         fiches_of = {(r.recipient_id, r.fiche_pk) for r in data}
         by_fiche = {(member, pk): _aware(at) for member, pk, at in self.conn.execute(query)

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import pytest
 
+from capactif_demo.consent_examples import NOTICE_TEXT, example_submission
+from consent.receipts import verify_receipt
 from hub.errors import ConsentNotFound
 from hub.services.audit.trail import fiche_ref, porteur_ref
 from hub.services.privacy import consents, erasure, erasure_requests
+from tests.factories import record_consents
 from tests.integration.dedup_world import CCI, COMMUNE, PERSON, PFIL, fiche_of, hub_for, push
 
 pytestmark = pytest.mark.integration
@@ -96,9 +99,58 @@ def test_a_consent_s_history_does_not_tell_a_reader_which_other_member_withdrew_
     hub, _clock = world
     _porteur_id, consent_id = _both_follow(hub)
     withdrawn = consents.withdraw_consent(hub, CCI, consent_id)
-    assert [c.get("par") for c in withdrawn["historique"]] == [COMMUNE.member_id, CCI.member_id]
+    assert [c.get("par") for c in withdrawn["historique"]] == [None, CCI.member_id]
     history = consents.read_consent(hub, PFIL, consent_id)["historique"]
-    assert [(c["etat"], c.get("par")) for c in history] == [
-        ("active", COMMUNE.member_id), ("withdrawn", None)]
+    assert [(c["etat"], c.get("par")) for c in history] == [("active", None), ("withdrawn", None)]
     history = consents.read_consent(hub, COMMUNE, consent_id)["historique"]
     assert [c.get("par") for c in history] == [COMMUNE.member_id, CCI.member_id]
+
+
+def test_a_change_without_par_does_not_tell_a_reader_that_a_third_member_made_it(world):
+    """Found in review: `par` was kept for the collector's and the hub's changes, so the one
+    missing told every other reader that some third member (one following the person)
+    had withdrawn the consent. A reader is told only its own changes' author."""
+    hub, _clock = world
+    _porteur_id, consent_id = _both_follow(hub)
+    consents.withdraw_consent(hub, COMMUNE, consent_id)  # the collector itself
+    for reader in (PFIL, CCI):
+        history = consents.read_consent(hub, reader, consent_id)["historique"]
+        assert [(c["etat"], "par" in c) for c in history] == [
+            ("active", False), ("withdrawn", False)]
+
+
+def _collector_not_told(hub) -> tuple[dict, str]:
+    """The commune's consent (recorded through the API's service, its submission kept);
+    the CCI follows the person under a consent that excludes the commune's role, so
+    privacy.discretion does not name it to the commune."""
+    version, digest = hub.consents.store_notice(NOTICE_TEXT)
+    submission = example_submission(version, digest, hub.clock(), reference="CST-A-1",
+                                    membre=COMMUNE.member_id, fiche_id="A-1")
+    consent_id = consents.record_consent(hub, COMMUNE, submission)["id"]
+    push(hub, COMMUNE, _own(COMMUNE, "A-1"), consent=False)
+    cci = _own(CCI, "C-1")
+    record_consents(hub, [cci], roles_destinataires=["accompagnement", "financement"])
+    push(hub, CCI, cci, consent=False)
+    push(hub, COMMUNE, _own(COMMUNE, "A-1", 2), consent=False)  # sent to the CCI
+    return submission, consent_id
+
+
+def test_the_collector_learns_who_withdrew_its_consent_by_no_path_it_may_not_know(world):
+    """Found in review: the receipt (signed over the unfiltered history) and the same
+    consent posted again (answered unfiltered) named the CCI to the commune, though
+    reading the consent did not. Every path shows the history through one filter, and the
+    receipt is signed over what the collector is shown."""
+    hub, _clock = world
+    submission, consent_id = _collector_not_told(hub)
+    assert consents.withdraw_consent(hub, CCI, consent_id)["historique"][1]["par"] == \
+        CCI.member_id
+    shown = [(COMMUNE.member_id, "active"), (None, "withdrawn")]
+    read = consents.read_consent(hub, COMMUNE, consent_id)
+    assert [(c.get("par"), c["etat"]) for c in read["historique"]] == shown
+    again = consents.record_consent(hub, COMMUNE, submission)
+    assert again["id"] == consent_id
+    assert [(c.get("par"), c["etat"]) for c in again["historique"]] == shown
+    receipt = consents.consent_receipt(hub, COMMUNE, consent_id)
+    assert [(c.get("par"), c["etat"]) for c in receipt["historique"]] == shown
+    assert CCI.member_id not in str(receipt)
+    assert verify_receipt(receipt, {hub.hub_key.key_id: hub.hub_key.private_key.public_key()})

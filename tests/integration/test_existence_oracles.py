@@ -126,6 +126,48 @@ def test_an_id_held_by_others_costs_the_statements_of_an_id_nobody_holds(contrac
     assert statements(held) == statements(NOBODY_S)
 
 
+@pytest.fixture
+def forgotten(contract) -> str:
+    """The owner's consent of a person the recipient was sent data under, before the
+    recipient erased its own data of the person at the person's request (the owner
+    refused to erase its own): the recipient reads the consent no more."""
+    owner, chamber = Caller(OWNER, "", "commune", "accueil"), \
+        Caller(RECIPIENT, "", "cci", "accompagnement")
+    fiches = []
+    for caller, fiche_id, version in ((owner, "F-1", 1), (chamber, "C-1", 1), (owner, "F-1", 2)):
+        fiches.append((caller, make_fiche(member=caller.member_id, fiche_id=fiche_id,
+                                          version=version)))
+        fiches[-1][1]["accompagnement"][0]["structure"] = caller.member_id
+    consent, _ = record_consents(contract.hub, [fiche for _c, fiche in fiches[:2]])
+    for caller, fiche in fiches:  # the owner's second version is sent to the recipient
+        assert ingest.push_batch(contract.hub, caller, [fiche])["accepted"] == 1
+        processing.process_outbox(contract.hub, contract.hub.publisher.published[-1])
+    with contract.hub.uow() as uow:
+        pk = uow.fiches.porteur_of(OWNER, "F-1").id
+        assert RECIPIENT in uow.deliveries.data_recipients([pk])[pk]
+    asked = erasure.request_erasure(contract.hub, chamber, {"fiche_id": "C-1"})["effacement"]
+    assert contract.call(OWNER, "POST", f"/v1/erasures/{asked}/answer", {
+        "reponse": "refusee", "motif": "obligation_legale"}).status_code == 200
+    return consent.id
+
+
+@pytest.mark.parametrize("route", ["/v1/consents/{consent}", "/v1/consents/{consent}/receipt"])
+def test_a_consent_one_forgot_costs_the_statements_of_an_id_nobody_holds(contract, forgotten,
+                                                                          route):
+    """Found in review: reading a consent one was sent data under before one's own erasure
+    ran two statements more than an unknown id (what it was sent looked up against its
+    erasures): the answer's time told that the consent exists and that it had been sent
+    data under it."""
+    def statements(consent: str) -> list[str]:
+        with _statements_run() as run:
+            response = contract.call(RECIPIENT, "GET", route.format(consent=consent))
+        assert response.status_code == 404, response.text
+        return run
+
+    statements(NOBODY_S["consent"])
+    assert statements(forgotten) == statements(NOBODY_S["consent"])
+
+
 @contextlib.contextmanager
 def _statements_run() -> Iterator[list[str]]:
     """Every statement any engine of the hub runs meanwhile, as sent (an `IN` list as long as its

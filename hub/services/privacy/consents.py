@@ -41,7 +41,7 @@ def record_consent(hub: Hub, caller: Caller, submission: Any) -> dict[str, Any]:
     record = hub.consents.record(submission, caller.member_id)
     audit.record(hub, [audit.event(hub, "consent_change", caller.member_id,
                                    fiches=[(record.member_id, record.fiche_id)])])
-    return record.as_document(hub.clock())
+    return _shown(hub, caller, record, hub.clock(), sent=True)  # the same consent posted again
 
 
 def require_own_consent(caller: Caller, submission: Any) -> None:
@@ -53,7 +53,7 @@ def require_own_consent(caller: Caller, submission: Any) -> None:
 def read_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:
     record, sent, porteur_id = _visible(hub, caller, consent_id)
     _log_read(hub, caller, porteur_id, [record])
-    return consent_document(record, hub.clock(), sent=sent, actors=_actors(hub, caller, record))
+    return _shown(hub, caller, record, hub.clock(), sent=sent)
 
 
 def _log_read(hub: Hub, caller: Caller, porteur_id: str | None,
@@ -111,14 +111,16 @@ def _references(body: Any) -> list[str]:
 
 
 def consent_receipt(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:
-    """The signed consent receipt to hand to the porteur (collector only)."""
+    """The signed consent receipt to hand to the porteur (collector only), signed over the
+    consent as the collector is shown it (`_shown`: its history's `par` included)."""
     record, _sent, porteur_id = _visible(hub, caller, consent_id)
     if record.member_id != caller.member_id:
         raise Forbidden("Seul le membre qui a recueilli le consentement en remet le reçu.",
                         "Only the collecting member hands out the receipt.")
     _log_read(hub, caller, porteur_id, [record])
-    return sign_receipt(build_receipt(record, hub.clock()), hub.hub_key.private_key,
-                        kid=hub.hub_key.key_id)
+    now = hub.clock()
+    return sign_receipt(build_receipt(_shown(hub, caller, record, now, sent=True), now),
+                        hub.hub_key.private_key, kid=hub.hub_key.key_id)
 
 
 def porteur_consents(hub: Hub, caller: Caller, porteur_id: str) -> list[dict[str, Any]]:
@@ -135,8 +137,7 @@ def porteur_consents(hub: Hub, caller: Caller, porteur_id: str) -> list[dict[str
             for r in records}
     shown = [r for r in records if sent[r.id] or caller.member_id in r.members]
     _log_read(hub, caller, porteur_id, shown)
-    return [consent_document(r, hub.clock(), sent=sent[r.id], actors=_actors(hub, caller, r))
-            for r in shown]
+    return [_shown(hub, caller, r, hub.clock(), sent=sent[r.id]) for r in shown]
 
 
 def withdraw_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:
@@ -151,7 +152,7 @@ def withdraw_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any
     audit.record(hub, [audit.event(hub, "consent_change", caller.member_id, porteur_id=porteur_id,
                                    fiches=[(record.member_id, record.fiche_id)],
                                    fields=(CONSENT_FIELD,))])
-    document = consent_document(record, now, sent=sent, actors=_actors(hub, caller, record))
+    document = _shown(hub, caller, record, now, sent=sent)
     # Only the collector learns who else was sent data under its consent, and only of
     # those it may know follow the porteur (hub.services.privacy.discretion).
     document["avis_envoyes"] = sorted(
@@ -237,10 +238,12 @@ def _fan_out(hub: Hub, record: ConsentRecord, event: str, kind: NoticeKind,
     return recipients
 
 
-def _actors(hub: Hub, caller: Caller, record: ConsentRecord) -> set[str]:
-    """Who changed the consent that the caller may be told of (need_to_know.actors_told)."""
-    return actors_told(caller.member_id, record,
-                       lambda members: named_for_consent(hub, record, members))
+def _shown(hub: Hub, caller: Caller, record: ConsentRecord, now: dt.datetime, *,
+           sent: bool) -> dict[str, Any]:
+    """The consent as the caller is shown it, whatever the path (need_to_know.consent_document,
+    its history's authors as need_to_know.actors_told decides)."""
+    return consent_document(record, now, sent=sent, actors=actors_told(
+        caller.member_id, record, lambda members: named_for_consent(hub, record, members)))
 
 
 def _told_collector(hub: Hub, record: ConsentRecord, acks: list[Any]) -> set[str]:

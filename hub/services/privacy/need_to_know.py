@@ -35,10 +35,11 @@ def sent_under(uow: UnitOfWork, record: ConsentRecord | None,
 
 def consent_document(record: ConsentRecord, now: Any, *, sent: bool,
                      actors: set[str]) -> dict[str, Any]:
-    """The consent as a reader sees it: a member the consent names but that was never
-    sent data under it does not learn which fiche (nor which reference) it covers; a
-    change of its history made by a member not in `actors` does not say by whom (a member
-    that withdrew another's consent follows the person: see `actors_told`)."""
+    """The consent as a reader sees it, on every path that shows one to a member (a read,
+    a withdrawal's answer, a consent posted again, the receipt the collector signs): a
+    member the consent names but that was never sent data under it does not learn which
+    fiche (nor which reference) it covers; a change of its history made by anyone not in
+    `actors` reads without `par` (`actors_told`)."""
     document = record.as_document(now)
     if not sent:
         for hidden in _FICHE_REFERENCES:
@@ -51,13 +52,15 @@ def consent_document(record: ConsentRecord, now: Any, *, sent: bool,
 
 def actors_told(reader: str, record: ConsentRecord,
                 named_to_collector: Callable[[set[str]], set[str]]) -> set[str]:
-    """Who changed the consent that `reader` may be told of: itself, the collector and
-    the hub (an expiry); the collector also the members privacy.discretion names to it
-    (`named_to_collector`). A member that withdrew the consent relayed the porteur's
-    request: it was sent data under it or is named by it, a relation with the person
-    that the other readers may not learn (docs/protocol.md, "Need-to-know")."""
-    told = {reader, record.member_id, HUB_ACTOR}
-    others = {change.by for change in record.history} - told
+    """Whose changes of the consent `reader` is told the author of (`par`): its own; the
+    collector also those of the members privacy.discretion names to it
+    (`named_to_collector`). Every other change reads the same whoever made it (the
+    collector, the hub, another member), so that a change without `par` does not tell that
+    a third member made it: a member that withdrew the consent relayed the porteur's
+    request, it was sent data under it or is named by it, a relation with the person that
+    the other readers may not learn (docs/privacy.md, "who withdrew a consent")."""
+    told = {reader}
+    others = {change.by for change in record.history} - {reader, HUB_ACTOR}
     if reader == record.member_id and others:
         told |= named_to_collector(others)
     return told

@@ -144,7 +144,8 @@ def test_receipt_of_a_stored_consent_verifies_and_a_tampered_one_fails(
 ):
     key = Ed25519PrivateKey.generate()
     consent = sql_registry.record(submission(), "pfil-est")
-    signed = sign_receipt(build_receipt(sql_registry.get(consent.id), clock.now), key, "hub")
+    document = sql_registry.get(consent.id).as_document(clock.now)
+    signed = sign_receipt(build_receipt(document, clock.now), key, "hub")
     assert verify_receipt(signed, {"hub": key.public_key()})
     assert not verify_receipt({**signed, "expire_le": "2099-01-01T00:00:00Z"},
                               {"hub": key.public_key()})

@@ -19,7 +19,8 @@ KEYS = {key_id(HUB_KEY.public_key()): HUB_KEY.public_key()}
 
 @pytest.fixture
 def signed():
-    return sign_receipt(build_receipt(example_record(members=("bge",)), EXAMPLE_TIME), HUB_KEY)
+    document = example_record(members=("bge",)).as_document(EXAMPLE_TIME)
+    return sign_receipt(build_receipt(document, EXAMPLE_TIME), HUB_KEY)
 
 
 def test_receipt_verifies_with_the_hub_public_key(signed):
@@ -58,7 +59,7 @@ def test_canonical_json_ignores_key_order():
 @given(field=st.sampled_from(["reference", "mode", "expire_le", "statut", "emis_le", "agent"]),
        value=st.text(min_size=1, max_size=20))
 def test_changing_any_field_breaks_the_signature(field, value):
-    signed = sign_receipt(build_receipt(example_record(), EXAMPLE_TIME), HUB_KEY)
+    signed = sign_receipt(build_receipt(example_record().as_document(EXAMPLE_TIME), EXAMPLE_TIME), HUB_KEY)
     tampered = dict(signed)
     if field == "agent":
         tampered["responsable"] = {**signed["responsable"], "agent": value}
