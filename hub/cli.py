@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from hub.config import Settings
 from hub.errors import ConfigurationError, HubError, InvalidAccount
 from hub.logs import configure_logging, uvicorn_log_config
+from hub.private_files import open_private
 
 if TYPE_CHECKING:  # imported on use: most commands need no hub
     from hub.bootstrap import Hub
@@ -463,7 +464,7 @@ def _audit_export(args: argparse.Namespace) -> int:
             f"The output must be a file in an existing folder: {args.output}.")
     hub = _hub()
     try:  # opened (made) before the export is logged: one it cannot write is none
-        with open(args.output, "w", encoding="utf-8", newline="") as output:
+        with open_private(args.output, newline="") as output:
             if args.format == "jsonl" and not (args.porteur or args.member or args.action):
                 print(audit.export(hub, output, "hub"))
                 return 0

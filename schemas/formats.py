@@ -70,19 +70,31 @@ def is_french_phone(value: str) -> bool:
 
 
 def is_visible_text(value: str) -> bool:
-    """A text with no Unicode format character (category Cf: bidirectional controls
-    U+202A-U+202E and U+2066-U+2069, zero-width U+200B-U+200F and U+2060, BOM, soft
-    hyphen, tags), which would show it as another text."""
+    """A text on one line with no Unicode format character (category Cf: bidirectional
+    controls U+202A-U+202E and U+2066-U+2069, zero-width U+200B-U+200F and U+2060, BOM,
+    soft hyphen, tags), which would show it as another text, and no control character
+    (category Cc: C0 such as BEL, tab, line feed, escape; DEL; C1) nor line or paragraph
+    separator (U+2028, U+2029), which partners' systems would act on or split a name at."""
     return first_format_character(value) is None
 
 
 def first_format_character(value: str) -> str | None:
-    """The first format character of `value` as U+XXXX, or None."""
-    if value.isprintable():  # Cf characters are not printable: the common case, in C
+    """The first format or control character of `value` as U+XXXX, or None."""
+    if value.isprintable():  # Cf, Cc, Zl, Zp are not printable: the common case, in C
         return None
-    found = next((c for i, c in enumerate(value) if unicodedata.category(c) == "Cf"
-                  and not _joining(value, i)), None)
+    found = next((c for i, c in enumerate(value) if unicodedata.category(c) in _NOT_IN_A_NAME
+                  and c != "\x00" and not _joining(value, i)), None)
     return f"U+{ord(found):04X}" if found else None
+
+
+# Format characters (Cf), control characters (Cc) and line and paragraph separators. NUL
+# has its own rule (`nul_character`, loader.nul_path), in every text: not named twice.
+_NOT_IN_A_NAME = frozenset(("Cf", "Cc", "Zl", "Zp"))
+
+
+def is_control_character(code_point: str) -> bool:
+    """`code_point` (U+XXXX) is a control character or a line or paragraph separator."""
+    return unicodedata.category(chr(int(code_point[2:], 16))) in ("Cc", "Zl", "Zp")
 
 
 _JOINERS = frozenset("\u200c\u200d")  # zero-width non-joiner and joiner

@@ -22,7 +22,12 @@ from typing import Any
 
 import jsonschema_rs
 
-from schemas.formats import FIRST_REFUSED_CHARACTER, FORMAT_CHECKERS, TEXT_CHECKERS
+from schemas.formats import (
+    FIRST_REFUSED_CHARACTER,
+    FORMAT_CHECKERS,
+    TEXT_CHECKERS,
+    is_control_character,
+)
 
 SCHEMA_DIR = Path(__file__).resolve().parent
 _FILE_NAME = re.compile(r"^(?P<name>[a-z_]+)\.v(?P<version>\d+)\.json$")
@@ -242,6 +247,8 @@ def _translate(error: Any) -> FieldError:
 
 def _invisible_character(path: str, value: Any, first: Callable[[str], str | None]) -> FieldError:
     code_point = first(value) if isinstance(value, str) else None
+    if code_point is not None and is_control_character(code_point):
+        return _control_character(path, code_point)
     return FieldError(
         path,
         "format",
@@ -251,6 +258,19 @@ def _invisible_character(path: str, value: Any, first: Callable[[str], str | Non
         f"Invisible formatting character ({code_point}): it would make this text read "
         "otherwise than it is written. Remove it (often pasted from another application) "
         "and send again.",
+    )
+
+
+def _control_character(path: str, code_point: str) -> FieldError:
+    return FieldError(
+        path,
+        "format",
+        f"Caractère de contrôle ({code_point} : saut de ligne, tabulation, bip...) : un nom, "
+        "une adresse ou un identifiant tient sur une ligne, sans caractère de contrôle. "
+        "Remplacez-le par une espace ou retirez-le, puis envoyez de nouveau.",
+        f"Control character ({code_point}: line break, tab, bell...): a name, an address "
+        "or an identifier holds on one line, with no control character. Replace it with a "
+        "space or remove it, then send again.",
     )
 
 

@@ -120,3 +120,24 @@ def closed_object(raw: bytes, allowed: Iterable[str], checked: Any = UNPARSED) -
             f"Clé non prévue dans le corps ({', '.join(unknown)}) : clés admises {expected}.",
             f"Key not expected in the body ({', '.join(unknown)}): allowed keys {expected}.")
     return document
+
+
+def required_texts(document: dict[str, Any], names: Iterable[str]) -> list[str]:
+    """The values of `names` in `document`, each a non-empty text; MalformedBody (400)
+    naming every one absent or not a text (never its value) otherwise: an unmerge sent
+    `{}` was read as naming fiche "None", answered 409 as if the fiche were not there."""
+    wanted = list(names)
+    wrong = [name for name in wanted
+             if not isinstance(document.get(name), str) or not document[name]]
+    if wrong:
+        shown = ", ".join(f"$.{name}" for name in wrong)
+        raise MalformedBody(
+            f"Champ obligatoire absent ou qui n'est pas un texte ({shown}) : ajoutez-le, "
+            f"un texte non vide ; le corps attendu est {_shape(wanted)}.",
+            f"Required field missing or not a text ({shown}): add it as a non-empty "
+            f"text; the expected body is {_shape(wanted)}.")
+    return [document[name] for name in wanted]
+
+
+def _shape(names: list[str]) -> str:
+    return "{" + ", ".join(f'"{name}": "..."' for name in names) + "}"

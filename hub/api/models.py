@@ -450,9 +450,12 @@ class DecisionDone(_Open):
 
 
 class Unmerge(BaseModel):
+    """Both fields are required: one missing (or not a text) is 400 `malformed_body`
+    naming it, never 409 `nothing_to_unmerge`."""
+
     model_config = ConfigDict(extra="forbid")
-    membre: str
-    fiche_id: str
+    membre: str = Field(min_length=1, description="Le membre propriétaire de la fiche à séparer.")
+    fiche_id: str = Field(min_length=1, description="La fiche à séparer du porteur.")
 
 
 class MergeHistory(_Open):

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from hub.api.auth import Authenticated, authenticated_as, hub_of
-from hub.api.bodies import closed_object
+from hub.api.bodies import closed_object, required_texts
 from hub.api.models import (
     Decision,
     DecisionDone,
@@ -85,7 +85,7 @@ def unmerge(porteur_id: IdPath, request: Request,
     """`{"membre": ..., "fiche_id": ...}`: split that fiche off the porteur (members
     concerned get an `unmerged` notice; the pair is remembered as different)."""
     body = closed_object(auth.body, Unmerge.model_fields)
-    return duplicates.unmerge(
-        hub_of(request), porteur_id, str(body.get("membre")), str(body.get("fiche_id")),
-        actor=auth.caller.member_id)
+    member, fiche_id = required_texts(body, ("membre", "fiche_id"))
+    return duplicates.unmerge(hub_of(request), porteur_id, member, fiche_id,
+                              actor=auth.caller.member_id)
 

@@ -35,6 +35,7 @@ from hub.audit.rows import (
 )
 from hub.audit.sink import AuditSink
 from hub.errors import AuditIntegrityError, BadRequest, NotFound
+from hub.private_files import open_private
 from hub.store.audit_tables import (
     audit_archived_leaves,
     audit_cosignatures,
@@ -227,7 +228,7 @@ class AuditLog(AuditSink):
         size of a head just signed: entries past the last head of an export are refused
         by the verifier (an event could be rewritten there with its leaf hash)."""
         if isinstance(target, str | Path):
-            with open(target, "w", encoding="utf-8") as stream:
+            with open_private(target) as stream:
                 return self.export(stream, size)
         self.refresh()
         with self._engine.connect() as conn:

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from hub.audit import export as records
 from hub.audit.log import AuditLog, archived_size, entry_rows, lock_log, next_seq, read_heads
 from hub.audit.rows import as_utc, row_document
+from hub.private_files import open_private
 from hub.store.audit_tables import (
     audit_archive_segments,
     audit_archived_leaves,
@@ -96,7 +97,7 @@ def _write_segment(conn: sa.Connection, log: AuditLog, first: int, end: int, pat
                    previous: str | None) -> str:
     partial = path.with_suffix(".partial")
     digest = hashlib.sha256()
-    with open(partial, "w", encoding="utf-8") as stream:
+    with open_private(partial) as stream:
         lines = (records.encode_record(r) + "\n" for r in _segment_records(conn, log, first, end, previous))
         for line in records.ending_lines(lines):
             digest.update(line.encode("utf-8"))

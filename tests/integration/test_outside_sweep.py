@@ -3,13 +3,15 @@ attacker): each case broke a rule of the public contract."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from urllib.parse import urlsplit
 
 import pytest
 
+from capactif_demo.consent_examples import NOTICE_TEXT, example_submission
 from tests.factories import make_fiche, record_consents
-from tests.integration.contract_world import OWNER
+from tests.integration.contract_world import NETWORK, OWNER
 
 pytestmark = pytest.mark.integration
 
@@ -225,3 +227,43 @@ def test_a_batch_with_a_key_besides_fiches_is_refused_whole_and_nothing_stored(c
     document = contract.client.app.openapi()
     batch = document["paths"]["/v1/fiches"]["post"]["requestBody"]["content"]["application/json"]
     assert batch["schema"]["additionalProperties"] is False
+
+
+@pytest.mark.parametrize("character", ["\x07", "\n", "\x1b", "\x85"])
+def test_a_control_character_in_a_consent_agent_or_an_address_is_a_4xx_naming_the_field(
+        contract, character):
+    """A bell, a line break, an escape or a C1 control in a name was accepted and passed on
+    to partners' systems: refused at the door, the field's path and the code point named,
+    never the value."""
+    version, digest = contract.hub.consents.store_notice(NOTICE_TEXT)
+    consent = example_submission(version, digest, dt.datetime.now(dt.UTC), membre=OWNER,
+                                 fiche_id="F-CC", reference="CST-CC",
+                                 agent=f"Truchebeuf{character}")
+    refused = contract.call(OWNER, "POST", "/v1/consents", consent)
+    assert refused.status_code == 400, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "invalid_consent"
+    assert [(e["path"], e["code"]) for e in error["erreurs"]] == [("$.agent", "format")]
+    assert f"U+{ord(character):04X}" in refused.text and "Truchebeuf" not in refused.text
+    fiche = make_fiche(member=OWNER, fiche_id="F-CC")
+    fiche["porteur"]["adresse"]["ligne"] = f"12 rue Truchebeuf{character}Bât. B"
+    [item] = contract.call(OWNER, "POST", "/v1/fiches", {"fiches": [fiche]}).json()["results"]
+    assert item["status"] == "rejected"
+    assert [(e["path"], e["code"]) for e in item["errors"]] == [("$.porteur.adresse.ligne", "format")]
+    assert "Truchebeuf" not in json.dumps(item)
+
+
+@pytest.mark.parametrize(("body", "missing"), [
+    ({}, ["$.membre", "$.fiche_id"]), ({"membre": OWNER}, ["$.fiche_id"]),
+    ({"fiche_id": "F-1"}, ["$.membre"]), ({"membre": 5, "fiche_id": "F-1"}, ["$.membre"]),
+    ({"membre": OWNER, "fiche_id": ""}, ["$.fiche_id"]),
+    ({"membre": OWNER, "fiche_id": None}, ["$.fiche_id"])])
+def test_an_unmerge_lacking_a_field_is_a_400_naming_it(contract, body, missing):
+    """`{}` was read as naming member "None"'s fiche "None": 409 `nothing_to_unmerge`, as
+    if the fiche were not in the porteur, when the body lacked what the hub needs."""
+    response = contract.call(NETWORK, "POST", "/v1/porteurs/prt_x/unmerge", body)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "malformed_body"
+    named = [path for path in ("$.membre", "$.fiche_id") if path in error["message_en"]]
+    assert named == missing and "fiche_id\": \"...\"" in error["message_en"]

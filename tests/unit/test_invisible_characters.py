@@ -2,9 +2,12 @@
 Cf: bidirectional controls, zero-width characters, BOM...): they would make a name look
 other than it is. The error names the field and the code point, never the value."""
 
+import datetime as dt
+
 import pytest
 
 import schemas
+from capactif_demo.consent_examples import example_submission
 from tests.factories import make_fiche
 
 FORMAT_CHARACTERS = ["\u202e", "\u202a", "\u2066", "\u2069", "\u200b", "\u200d", "\u200f",
@@ -102,3 +105,62 @@ def test_the_consent_s_agent_is_a_name_and_its_text_proof_a_free_text():
     errors = [e.to_dict() for e in schemas.validator("consent").errors(submission)]
     assert sorted((e["path"], e["code"]) for e in errors) == [
         ("$.agent", "format"), ("$.preuve.valeur", "format")]
+
+
+CONTROL_CHARACTERS = ["\x07", "\n", "\r", "\t", "\x1b", "\x7f", "\x85", "\x9b", "\u2028", "\u2029"]
+ONE_LINE_TEXTS = [("porteur", "nom"), ("porteur", "prenom"), ("projet", "intitule")]
+
+
+@pytest.mark.parametrize("character", CONTROL_CHARACTERS)
+@pytest.mark.parametrize(("part", "field"), ONE_LINE_TEXTS)
+def test_a_control_character_in_a_name_is_refused_naming_field_and_code_point(
+        character, part, field):
+    """A bell, a line break, an escape or a C1 control in a name is passed on to partners'
+    systems, which split the name at it or act on it (a terminal's escape sequence)."""
+    fiche = make_fiche()
+    fiche[part][field] = f"Dup{character}ont"
+    [error] = _errors(fiche)
+    assert error["path"] == f"$.{part}.{field}" and error["code"] == "format"
+    assert f"U+{ord(character):04X}" in error["message_en"]
+    assert "Control character" in error["message_en"] and "line" in error["message_en"]
+    assert "Dup" not in error["message_fr"] + error["message_en"]
+
+
+def test_an_address_line_and_commune_on_two_lines_are_refused():
+    fiche = make_fiche()
+    fiche["porteur"]["adresse"].update(ligne="12 rue du Pont\nBât. B", commune="Ambert\x07")
+    errors = _errors(fiche)
+    assert [(e["path"], e["code"]) for e in errors] == [
+        ("$.porteur.adresse.commune", "format"), ("$.porteur.adresse.ligne", "format")]
+    assert "U+000A" in errors[1]["message_fr"] and "Pont" not in str(errors)
+
+
+@pytest.mark.parametrize("character", ["\x07", "\n", "\x1b", "\x9b", "\u202e"])
+def test_a_consent_agent_holding_a_control_character_is_refused(character):
+    consent = example_submission(1, "0" * 64, dt.datetime.now(dt.UTC), membre="cci-thiers",
+                                 fiche_id="F-1", reference="CST-1")
+    consent["agent"] = f"agent{character}42"
+    [error] = [e.to_dict() for e in schemas.validator("consent").errors(consent)]
+    assert error["path"] == "$.agent" and error["code"] == "format"
+    assert f"U+{ord(character):04X}" in error["message_en"]
+
+
+def test_a_free_text_keeps_its_line_breaks_and_tabs():
+    """A project's description and a support note are written on several lines."""
+    fiche = make_fiche()
+    fiche["projet"]["description"] = "Boulangerie bio.\r\n\tFour à bois.\nMarchés."
+    fiche["accompagnement"][0]["notes"] = "Premier rendez-vous.\nSuite en mars."
+    assert _errors(fiche) == []
+
+
+def test_spaces_of_every_kind_stay_accepted_in_a_name():
+    """A no-break or narrow no-break space (Zs) is neither a control nor a format character."""
+    fiche = make_fiche()
+    fiche["porteur"].update(nom="Le\u00a0Gall", prenom="Jean\u202fMarie")
+    assert _errors(fiche) == []
+
+
+def test_a_nul_in_a_name_is_named_once_by_its_own_rule():
+    fiche = make_fiche()
+    fiche["porteur"]["nom"] = "Dup\x00ont"
+    assert [(e["path"], e["code"]) for e in _errors(fiche)] == [("$.porteur.nom", "nul_character")]

@@ -266,7 +266,8 @@ def rejects_path(output: Path) -> Path:
 
 
 def write_rows(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    """Written whole or not at all (a temporary file renamed)."""
+    """Written whole or not at all (a temporary file renamed), 0600: `mkstemp` makes it
+    so whatever the umask, and the rename keeps it (hub/private_files.py says why)."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with open(handle, "w", encoding="utf-8", newline="") as out:

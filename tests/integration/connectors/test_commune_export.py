@@ -132,12 +132,16 @@ def test_a_dossier_number_on_two_rows_is_rejected_on_both_naming_the_key_column(
     assert len(twice) == 4 and {r["colonne"] for r in twice} == {"N° dossier"}
 
 
-@pytest.mark.parametrize("kind", ["csv", "xlsx"])
-def test_an_invisible_character_in_a_name_rejects_its_row_naming_the_column(
-        tmp_path, credentials, hub, kind):
+@pytest.mark.parametrize(("kind", "character"), [
+    ("csv", "\u202e"), ("xlsx", "\u202e"), ("csv", "\x07"), ("csv", "\x1b"), ("csv", "\x85"),
+    ("xlsx", "\n")])
+def test_an_invisible_or_control_character_in_a_name_rejects_its_row_naming_the_column(
+        tmp_path, credentials, hub, kind, character):
+    """A cell on two lines (a spreadsheet allows it) or holding a control character is a
+    rejected row, reported with the row, the column and the code point: never a crash."""
     small = CommuneExport(12, seed=7)
     good = [line for line in small.lines if line.good]
-    good[0].cells[1] = "Dup\u202eont"
+    good[0].cells[1] = f"Dup{character}ont"
     if kind == "csv":
         small.write_csv(tmp_path / "export.csv", encoding="utf-8-sig")
     else:
@@ -145,5 +149,5 @@ def test_an_invisible_character_in_a_name_rejects_its_row_naming_the_column(
     main(["run", configure(tmp_path, credentials, f"export.{kind}")])
     rows = [r for r in read_rejects(tmp_path / "etat" / "rejets.csv") if r["chemin"] == "$.porteur.nom"]
     assert [(r["dossier"], r["colonne"]) for r in rows] == [(good[0].cells[0], "Nom")]
-    assert "U+202E" in rows[0]["message_en"] and "Dup" not in str(rows)
+    assert f"U+{ord(character):04X}" in rows[0]["message_en"] and "Dup" not in str(rows)
     assert (MEMBER, "STAMANT-" + good[1].cells[0].replace("/", "-")) in hub.fiches
