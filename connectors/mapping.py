@@ -30,11 +30,15 @@ from connectors.errors import ConfigurationError
 from connectors.typos import check_keys
 from schemas import french_values
 from schemas.formats import PASTED_INVISIBLES
-from schemas.loader import free_text_fields
+from schemas.loader import free_text_fields, one_line_fields
 
 ABSENT: Any = object()
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]", re.ASCII)
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9._:-]")
+# A cell typed on several lines (Alt+Enter in a spreadsheet), or with a tab: for a field on
+# one line (a name, an address line), the breaks become a space, as the office file shows
+# them; the hub refuses them (`texte-visible`), other control characters stay refused.
+_LINE_BREAKS = re.compile(r"[ \t]*[\t\n\r\v\f\x85\u2028\u2029][\s\x85\u2028\u2029]*")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -209,9 +213,10 @@ class FieldRule:
         self._blanks = frozenset() if self.required else french_values.BLANK_FORMS
         self._text: Callable[[str], Any] = (
             str if self._plain else self._list if self.kind == "liste" else self._convert)
+        names = tuple(p for p in self.parts if isinstance(p, str))
         self.value: Callable[[Any], Any] = (
-            self._unpasted if tuple(p for p in self.parts if isinstance(p, str))
-            in free_text_fields("fiche") else self._value)
+            self._unpasted if names in free_text_fields("fiche")
+            else self._one_line if names in one_line_fields("fiche") else self._value)
 
     def _parser(self, formats: list[str] | None) -> Callable[[str], Any]:
         if self.kind == "date":
@@ -270,6 +275,11 @@ class FieldRule:
         """A free text without what a paste from Word or a web page leaves in it."""
         value = self._value(record)
         return value.translate(PASTED_INVISIBLES) if isinstance(value, str) else value
+
+    def _one_line(self, record: Any) -> Any:
+        """A field on one line from a cell typed on several: each break a space."""
+        value = self._value(record)
+        return _LINE_BREAKS.sub(" ", value).strip() if isinstance(value, str) else value
 
     def _calendar(self, value: dt.date) -> str:
         if self.kind == "date":

@@ -113,20 +113,45 @@ class SchemaValidator:
 
 
 @functools.cache
-def free_text_fields(name: str) -> frozenset[tuple[str, ...]]:
-    """The names leading to each `texte-libre` field of schema `name` (list items skipped):
-    ("projet", "description"), ("accompagnement", "notes")..."""
+def fields_of_format(name: str, text_format: str) -> frozenset[tuple[str, ...]]:
+    """The names leading to each field of schema `name` whose format is `text_format`
+    (list items skipped): ("projet", "description"), ("accompagnement", "notes")..."""
+    schema = load_schema(name)
     found: set[tuple[str, ...]] = set()
-    pending: list[tuple[Any, tuple[str, ...]]] = [(load_schema(name), ())]
+    pending: list[tuple[Any, tuple[str, ...]]] = [(schema, ())]
     while pending:
         node, names = pending.pop()
         if not isinstance(node, dict):
             continue
-        if node.get("format") == "texte-libre":
+        reference = node.get("$ref")
+        if isinstance(reference, str) and reference.startswith("#/") \
+                and len(names) < _DEEPEST:  # a local definition (a recursive one stops)
+            pending.append((_local(schema, reference), names))
+        if node.get("format") == text_format:
             found.add(names)
         pending.extend((child, (*names, key)) for key, child in node.get("properties", {}).items())
         pending.append((node.get("items"), names))
     return frozenset(found)
+
+
+_DEEPEST = 16
+
+
+def _local(schema: dict[str, Any], reference: str) -> Any:
+    node: Any = schema
+    for part in reference[2:].split("/"):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def free_text_fields(name: str) -> frozenset[tuple[str, ...]]:
+    """The `texte-libre` fields of schema `name` (`fields_of_format`)."""
+    return fields_of_format(name, "texte-libre")
+
+
+def one_line_fields(name: str) -> frozenset[tuple[str, ...]]:
+    """The `texte-visible` fields of schema `name` (names, address lines, titles): one line."""
+    return fields_of_format(name, "texte-visible")
 
 
 @functools.cache
