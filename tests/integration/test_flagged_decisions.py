@@ -47,10 +47,13 @@ def _own(caller, fiche_id: str, porteur: dict) -> dict:
 
 
 def identity_only_world(hub) -> str:
-    """The CCI guesses the commune's Maëlys Kerbiriou by her name and birth date."""
+    """The CCI guesses the commune's Maëlys Kerbiriou by her name, birth date and town
+    (a guessable place: identity alone; the same town, so no other home either)."""
     push(hub, COMMUNE, _own(COMMUNE, "K-1", KERBIRIOU))
-    push(hub, CCI, fiche_of(CCI, "G-1", {k: KERBIRIOU[k] for k in
-                                         ("nom", "prenom", "date_naissance")}))
+    town = {k: KERBIRIOU["adresse"][k] for k in ("code_postal", "commune")}
+    push(hub, CCI, fiche_of(CCI, "G-1", {**{k: KERBIRIOU[k] for k in
+                                            ("nom", "prenom", "date_naissance")},
+                                         "adresse": town}))
     return porteur_of(hub, COMMUNE, "K-1")
 
 

@@ -437,3 +437,60 @@ def test_a_name_typed_a_letter_off_is_no_way_around_the_other_home(shipped, gues
     fed = str(read_feed(hub, CCI, 0, 100)["deliveries"])
     for value in ("constance.v@exemple.fr", "Bellecour", "61 00 75 29", "0661007529", victim):
         assert value not in fed
+
+
+LYON_IN_PART = {"postcode_and_town": {"code_postal": "69002", "commune": "Lyon"},
+                "town_alone": {"commune": "Lyon"}, "postcode_alone": {"code_postal": "69002"}}
+OLD_STREET_GUESSES = {
+    "names_and_old_street": {**VIDAL_NAMES, "adresse": {"ligne": PONT["ligne"]}},
+    "birth_and_old_street": {**VIDAL_BIRTH, "adresse": {"ligne": PONT["ligne"]}},
+    "old_street_and_town": {**VIDAL_NAMES, "adresse": {"ligne": PONT["ligne"],
+                                                       "commune": "Ambert"}},
+    "old_street_and_postcode": {**VIDAL_BIRTH, "adresse": {"ligne": PONT["ligne"],
+                                                           "code_postal": "63600"}},
+}
+
+
+@pytest.mark.parametrize("home", sorted(LYON_IN_PART))
+@pytest.mark.parametrize("guess", sorted(OLD_STREET_GUESSES))
+def test_a_home_given_in_part_is_another_home_all_the_same(shipped, home, guess):
+    """The commune holds the person at Lyon with her e-mail and phone but no street line
+    (a town, a postcode, or both), the PFIL at 3 rue du Pont, Ambert: one porteur. The
+    CCI's guess of her names and old street (with no town, or the part of the town the
+    Lyon fiche lacks) compared "missing" with the Lyon fiche, never "different": the
+    other-home check did not hold, the guess linked on the old street, and the commune's
+    next version brought the CCI her e-mail, phone and town (review of d2cfcb8)."""
+    hub, _clock = shipped
+    at_lyon = {**{k: v for k, v in VIDAL_AT_LYON.items() if k != "adresse"},
+               "adresse": LYON_IN_PART[home]}
+    push(hub, COMMUNE, _commune_s_own("V-1", at_lyon))
+    pfil_s = fiche_of(PFIL, "V-2", VIDAL_AT_AMBERT)  # followed by the PFIL alone
+    pfil_s["accompagnement"] = [{**pfil_s["accompagnement"][0], "structure": PFIL.member_id}]
+    push(hub, PFIL, pfil_s)
+    victim = porteur_of(hub, COMMUNE, "V-1")
+    assert porteur_of(hub, PFIL, "V-2") == victim
+    push(hub, CCI, fiche_of(CCI, "X-1", OLD_STREET_GUESSES[guess]))
+    assert porteur_of(hub, CCI, "X-1") != victim
+    version_2 = _commune_s_own("V-1", at_lyon)
+    version_2["version"] = 2
+    push(hub, COMMUNE, version_2)
+    fed = str(read_feed(hub, CCI, 0, 100)["deliveries"])
+    for value in ("constance.v@exemple.fr", "61 00 75 29", "0661007529", "Lyon", "69002",
+                  victim):
+        assert value not in fed
+
+
+def test_a_member_that_knows_the_person_s_e_mail_links_whatever_her_other_homes(shipped):
+    """The guard is for guesses: a member whose fiche gives the person's e-mail as written
+    (`contact_agrees_unguessed` with one of the porteur's fiches) knows her, and links to
+    her porteur although another of its fiches is at another home and shares no contact
+    with it."""
+    hub, _clock = shipped
+    victim = _names_only_move_world(hub)
+    third = fiche_of(PFIL, "V-3", {**VIDAL_NAMES, "date_naissance": VIDAL["date_naissance"],
+                                   "adresse": PONT})
+    third["accompagnement"] = [{**third["accompagnement"][0], "structure": PFIL.member_id}]
+    push(hub, PFIL, third)
+    assert porteur_of(hub, PFIL, "V-3") == victim
+    push(hub, CCI, fiche_of(CCI, "X-1", VIDAL_AT_LYON))
+    assert porteur_of(hub, CCI, "X-1") == victim

@@ -383,14 +383,22 @@ def moved_home(levels: Mapping[str, str | None]) -> bool:
             and DIFFERENT in (levels.get("adresse"), levels.get("lieu")))
 
 
-def other_home(levels: Mapping[str, str | None]) -> bool:
-    """The street or the town plainly different, whatever the names' and the person's own
-    fields' levels: a fiche of another home. The guard across members
-    (`OnlineMatcher._moved_away`) asks this, not `moved_home`: a guessed first name typed a
-    letter off or given with a second one is only fuzzy, and with `moved_home` the guess
-    at the person's old home linked to the porteur that holds her new one (review of the
-    flagged pairs)."""
-    return DIFFERENT in (levels.get("adresse"), levels.get("lieu"))
+def other_home(levels: Mapping[str, str | None], other: NormalisedRecord) -> bool:
+    """`other` (a fiche of the porteur a record would reach) shows a home that is not the
+    record's: the street or the town plainly different, or a home of any part (a street
+    line, a postcode, a commune) with which neither the record's street nor its town
+    agrees (exact or close), whatever the names' and the person's own fields' levels. The
+    guard across members (`OnlineMatcher._moved_away`) asks this, not `moved_home`: a
+    guessed first name typed a letter off is only fuzzy (review of the flagged pairs),
+    and a home typed in part on one side and the old street alone on the other compare
+    "missing", not different (review of d2cfcb8): either way the link showed the member
+    the person's other home."""
+    street, town = levels.get("adresse"), levels.get("lieu")
+    if DIFFERENT in (street, town):
+        return True
+    shown = other.adresse is not None or other.code_postal is not None \
+        or other.commune is not None
+    return shown and street not in (EXACT, CLOSE) and town not in (EXACT, CLOSE)
 
 
 def moved_on_names(explanation: Explanation, settings: DecisionSettings) -> bool:

@@ -451,22 +451,23 @@ class OnlineMatcher:
 
     def _moved_away(self, member_id: str | None, record: NormalisedRecord, rows: list[Any],
                     porteur_id: str) -> bool:
-        """The porteur holds no fiche of `member_id` and holds a fiche of the person at
-        another home (`decision.other_home` against the record: the street or the town
-        different, whatever the names' level: a first name typed a letter off is no less a
-        guess) with which the record shares no contact a guesser would not make
-        (`contact_agrees_unguessed`). Every fiche of the porteur is weighed, not only those
-        the record's keys read (a guessed first name typed wrong shares no name key with the
-        other home's fiche). Whatever path opens its review item, the item is flagged so,
-        never joined."""
+        """The porteur holds no fiche of `member_id`, shares with the record no contact a
+        guesser would not make (`contact_agrees_unguessed`, with any of its fiches: the
+        member then knows the person) and holds a fiche of the person at another home
+        (`decision.other_home`: whatever the names' level, a home given in part on either
+        side included). Every fiche of the porteur is weighed, not only those the record's
+        keys read (a guessed first name typed wrong shares no name key with the other
+        home's fiche). Whatever path opens its review item, the item is flagged so, never
+        joined."""
         if member_id is None or self._holds(member_id, porteur_id):
             return False
         held = {row.fiche_pk: row.record for row in rows if row.porteur_id == porteur_id}
         for stored in self.uow.matching.records_of_porteurs([porteur_id]):
             held.setdefault(stored.fiche_pk, stored.record)
-        return any(other_home(levels) and not contact_agrees_unguessed(levels)
-                   for levels in ({t.field: t.level for t in self.model.score(
-                       record, other).terms} for other in held.values()))
+        pairs = [({t.field: t.level for t in self.model.score(record, other).terms}, other)
+                 for other in held.values()]
+        return not any(contact_agrees_unguessed(levels) for levels, _ in pairs) \
+            and any(other_home(levels, other) for levels, other in pairs)
 
     def _holds(self, member_id: str, porteur_id: str) -> bool:
         """Whether one of the porteur's fiches (stored or of this batch) is the member's."""
