@@ -383,7 +383,8 @@ def moved_home(levels: Mapping[str, str | None]) -> bool:
             and DIFFERENT in (levels.get("adresse"), levels.get("lieu")))
 
 
-def other_home(levels: Mapping[str, str | None], other: NormalisedRecord) -> bool:
+def other_home(levels: Mapping[str, str | None], record: NormalisedRecord,
+               other: NormalisedRecord) -> bool:
     """`other` (a fiche of the porteur a record would reach) shows a home that is not the
     record's: the street or the town plainly different, or a home of any part (a street
     line, a postcode, a commune) with which neither the record's street nor its town
@@ -392,13 +393,18 @@ def other_home(levels: Mapping[str, str | None], other: NormalisedRecord) -> boo
     guessed first name typed a letter off is only fuzzy (review of the flagged pairs),
     and a home typed in part on one side and the old street alone on the other compare
     "missing", not different (review of d2cfcb8): either way the link showed the member
-    the person's other home."""
+    the person's other home. A record that gives no home at all reaches no other one: a
+    link of its names alone is identity alone (`identity_alone`), flagged so."""
     street, town = levels.get("adresse"), levels.get("lieu")
     if DIFFERENT in (street, town):
         return True
-    shown = other.adresse is not None or other.code_postal is not None \
-        or other.commune is not None
-    return shown and street not in (EXACT, CLOSE) and town not in (EXACT, CLOSE)
+    return _shows_home(record) and _shows_home(other) \
+        and street not in (EXACT, CLOSE) and town not in (EXACT, CLOSE)
+
+
+def _shows_home(record: NormalisedRecord) -> bool:
+    return record.adresse is not None or record.code_postal is not None \
+        or record.commune is not None
 
 
 def moved_on_names(explanation: Explanation, settings: DecisionSettings) -> bool:

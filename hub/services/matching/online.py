@@ -467,7 +467,7 @@ class OnlineMatcher:
         pairs = [({t.field: t.level for t in self.model.score(record, other).terms}, other)
                  for other in held.values()]
         return not any(contact_agrees_unguessed(levels) for levels, _ in pairs) \
-            and any(other_home(levels, other) for levels, other in pairs)
+            and any(other_home(levels, record, other) for levels, other in pairs)
 
     def _holds(self, member_id: str, porteur_id: str) -> bool:
         """Whether one of the porteur's fiches (stored or of this batch) is the member's."""
