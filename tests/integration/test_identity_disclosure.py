@@ -320,6 +320,33 @@ VIDAL_AT_LYON = {k: v for k, v in VIDAL.items() if k != "date_naissance"}
 VIDAL_AT_AMBERT = {**VIDAL, "adresse": PONT}
 
 
+def _pfil_s_own(fiche_id: str, porteur: dict) -> dict:
+    """The PFIL's fiche, followed by the PFIL alone."""
+    fiche = fiche_of(PFIL, fiche_id, porteur)
+    fiche["accompagnement"] = [{**fiche["accompagnement"][0], "structure": PFIL.member_id}]
+    return fiche
+
+
+def _names_only_move_world(hub, at_lyon: dict = VIDAL_AT_LYON) -> str:
+    """The commune holds the person at Lyon (no birth date), the PFIL at Ambert with her
+    birth date, e-mail and phone: one porteur, the victim's (returned)."""
+    push(hub, COMMUNE, _commune_s_own("V-1", at_lyon))
+    push(hub, PFIL, _pfil_s_own("V-2", VIDAL_AT_AMBERT))
+    assert porteur_of(hub, PFIL, "V-2") == porteur_of(hub, COMMUNE, "V-1")
+    return porteur_of(hub, COMMUNE, "V-1")
+
+
+def _fed_after_the_guess(hub, victim: str, guess: dict, at_lyon: dict = VIDAL_AT_LYON) -> str:
+    """The CCI pushes its guess (never linked to the victim's porteur), then the commune a
+    new version of its Lyon fiche: what the CCI's feed holds then."""
+    push(hub, CCI, fiche_of(CCI, "X-1", guess))
+    assert porteur_of(hub, CCI, "X-1") != victim
+    version_2 = _commune_s_own("V-1", at_lyon)
+    version_2["version"] = 2
+    push(hub, COMMUNE, version_2)
+    return str(read_feed(hub, CCI, 0, 100)["deliveries"])
+
+
 @pytest.mark.parametrize("guess", [
     {**VIDAL_NAMES, "adresse": PONT},
     {**VIDAL_BIRTH, "adresse": {"code_postal": "63600", "commune": "Ambert"}},
@@ -338,18 +365,8 @@ def test_a_names_only_move_never_makes_another_member_follow_a_porteur(shipped, 
     (`decision.moved_on_names`, a rule for one member's clusters): the CCI followed the
     porteur and read its e-mail, phone and new address (review rev9)."""
     hub, _clock = shipped
-    push(hub, COMMUNE, _commune_s_own("V-1", VIDAL_AT_LYON))
-    pfil_s = fiche_of(PFIL, "V-2", VIDAL_AT_AMBERT)  # followed by the PFIL alone
-    pfil_s["accompagnement"] = [{**pfil_s["accompagnement"][0], "structure": PFIL.member_id}]
-    push(hub, PFIL, pfil_s)
-    victim = porteur_of(hub, COMMUNE, "V-1")
-    assert porteur_of(hub, PFIL, "V-2") == victim
-    push(hub, CCI, fiche_of(CCI, "X-1", guess))
-    assert porteur_of(hub, CCI, "X-1") != victim
-    version_2 = _commune_s_own("V-1", VIDAL_AT_LYON)
-    version_2["version"] = 2
-    push(hub, COMMUNE, version_2)
-    fed = str(read_feed(hub, CCI, 0, 100)["deliveries"])
+    victim = _names_only_move_world(hub)
+    fed = _fed_after_the_guess(hub, victim, guess)
     for value in ("constance.v@exemple.fr", "Bellecour", "61 00 75 29", "0661007529", victim):
         assert value not in fed
 
@@ -366,9 +383,7 @@ def test_a_chain_join_never_bridges_another_member_s_porteur_on_names_alone(ship
                "telephone": "06 61 00 75 29"}
     push(hub, CCI, fiche_of(CCI, "X-1", {**VIDAL_NAMES, "adresse": VIDAL["adresse"]}))
     push(hub, COMMUNE, _commune_s_own("V-1", {**contact, "adresse": PONT}))
-    pfil_s = fiche_of(PFIL, "V-2", {**contact, "adresse": VIDAL["adresse"]})
-    pfil_s["accompagnement"] = [{**pfil_s["accompagnement"][0], "structure": PFIL.member_id}]
-    push(hub, PFIL, pfil_s)
+    push(hub, PFIL, _pfil_s_own("V-2", {**contact, "adresse": VIDAL["adresse"]}))
     victim = porteur_of(hub, COMMUNE, "V-1")
     assert porteur_of(hub, CCI, "X-1") != victim
     version_2 = _commune_s_own("V-1", {**contact, "adresse": PONT})
@@ -378,15 +393,6 @@ def test_a_chain_join_never_bridges_another_member_s_porteur_on_names_alone(ship
     assert "Pont" not in fed and victim not in fed  # the PFIL's fiche shares its street
 
 
-def _names_only_move_world(hub) -> str:
-    """The commune holds the person at Lyon (no birth date), the PFIL at Ambert with her
-    birth date, e-mail and phone: one porteur, the victim's (returned)."""
-    push(hub, COMMUNE, _commune_s_own("V-1", VIDAL_AT_LYON))
-    pfil_s = fiche_of(PFIL, "V-2", VIDAL_AT_AMBERT)  # followed by the PFIL alone
-    pfil_s["accompagnement"] = [{**pfil_s["accompagnement"][0], "structure": PFIL.member_id}]
-    push(hub, PFIL, pfil_s)
-    assert porteur_of(hub, PFIL, "V-2") == porteur_of(hub, COMMUNE, "V-1")
-    return porteur_of(hub, COMMUNE, "V-1")
 
 
 @pytest.mark.parametrize("guess", [
@@ -429,12 +435,7 @@ def test_a_name_typed_a_letter_off_is_no_way_around_the_other_home(shipped, gues
     with the guess keeps it out."""
     hub, _clock = shipped
     victim = _names_only_move_world(hub)
-    push(hub, CCI, fiche_of(CCI, "X-1", guess))
-    assert porteur_of(hub, CCI, "X-1") != victim
-    version_2 = _commune_s_own("V-1", VIDAL_AT_LYON)
-    version_2["version"] = 2
-    push(hub, COMMUNE, version_2)
-    fed = str(read_feed(hub, CCI, 0, 100)["deliveries"])
+    fed = _fed_after_the_guess(hub, victim, guess)
     for value in ("constance.v@exemple.fr", "Bellecour", "61 00 75 29", "0661007529", victim):
         assert value not in fed
 
@@ -463,18 +464,8 @@ def test_a_home_given_in_part_is_another_home_all_the_same(shipped, home, guess)
     hub, _clock = shipped
     at_lyon = {**{k: v for k, v in VIDAL_AT_LYON.items() if k != "adresse"},
                "adresse": LYON_IN_PART[home]}
-    push(hub, COMMUNE, _commune_s_own("V-1", at_lyon))
-    pfil_s = fiche_of(PFIL, "V-2", VIDAL_AT_AMBERT)  # followed by the PFIL alone
-    pfil_s["accompagnement"] = [{**pfil_s["accompagnement"][0], "structure": PFIL.member_id}]
-    push(hub, PFIL, pfil_s)
-    victim = porteur_of(hub, COMMUNE, "V-1")
-    assert porteur_of(hub, PFIL, "V-2") == victim
-    push(hub, CCI, fiche_of(CCI, "X-1", OLD_STREET_GUESSES[guess]))
-    assert porteur_of(hub, CCI, "X-1") != victim
-    version_2 = _commune_s_own("V-1", at_lyon)
-    version_2["version"] = 2
-    push(hub, COMMUNE, version_2)
-    fed = str(read_feed(hub, CCI, 0, 100)["deliveries"])
+    victim = _names_only_move_world(hub, at_lyon)
+    fed = _fed_after_the_guess(hub, victim, OLD_STREET_GUESSES[guess], at_lyon)
     for value in ("constance.v@exemple.fr", "61 00 75 29", "0661007529", "Lyon", "69002",
                   victim):
         assert value not in fed
@@ -487,10 +478,7 @@ def test_a_member_that_knows_the_person_s_e_mail_links_whatever_her_other_homes(
     with it."""
     hub, _clock = shipped
     victim = _names_only_move_world(hub)
-    third = fiche_of(PFIL, "V-3", {**VIDAL_NAMES, "date_naissance": VIDAL["date_naissance"],
-                                   "adresse": PONT})
-    third["accompagnement"] = [{**third["accompagnement"][0], "structure": PFIL.member_id}]
-    push(hub, PFIL, third)
+    push(hub, PFIL, _pfil_s_own("V-3", {**VIDAL_BIRTH, "adresse": PONT}))
     assert porteur_of(hub, PFIL, "V-3") == victim
     push(hub, CCI, fiche_of(CCI, "X-1", VIDAL_AT_LYON))
     assert porteur_of(hub, CCI, "X-1") == victim

@@ -132,20 +132,27 @@ def test_a_dossier_number_on_two_rows_is_rejected_on_both_naming_the_key_column(
     assert len(twice) == 4 and {r["colonne"] for r in twice} == {"N° dossier"}
 
 
+def _run_with_name(tmp_path, credentials, kind: str, name: str) -> list:
+    """The connector run over a small export whose first good row's name is `name`; the
+    good rows are returned."""
+    small = CommuneExport(12, seed=7)
+    good = [line for line in small.lines if line.good]
+    good[0].cells[1] = name
+    if kind == "csv":
+        small.write_csv(tmp_path / "export.csv", encoding="utf-8-sig")
+    else:
+        small.write_xlsx(tmp_path / "export.xlsx")
+    main(["run", configure(tmp_path, credentials, f"export.{kind}")])
+    return good
+
+
 @pytest.mark.parametrize(("kind", "character"), [
     ("csv", "\u202e"), ("xlsx", "\u202e"), ("csv", "\x07"), ("csv", "\x1b")])
 def test_an_invisible_or_control_character_in_a_name_rejects_its_row_naming_the_column(
         tmp_path, credentials, hub, kind, character):
     """A cell holding a control character is a rejected row, reported with the row, the
     column and the code point: never a crash."""
-    small = CommuneExport(12, seed=7)
-    good = [line for line in small.lines if line.good]
-    good[0].cells[1] = f"Dup{character}ont"
-    if kind == "csv":
-        small.write_csv(tmp_path / "export.csv", encoding="utf-8-sig")
-    else:
-        small.write_xlsx(tmp_path / "export.xlsx")
-    main(["run", configure(tmp_path, credentials, f"export.{kind}")])
+    good = _run_with_name(tmp_path, credentials, kind, f"Dup{character}ont")
     rows = [r for r in read_rejects(tmp_path / "etat" / "rejets.csv") if r["chemin"] == "$.porteur.nom"]
     assert [(r["dossier"], r["colonne"]) for r in rows] == [(good[0].cells[0], "Nom")]
     assert f"U+{ord(character):04X}" in rows[0]["message_en"] and "Dup" not in str(rows)
@@ -160,14 +167,7 @@ def test_a_name_or_address_cell_on_two_lines_goes_through_on_one(tmp_path, crede
     """A cell typed on two lines (Alt+Enter in a spreadsheet) or with a tab, in a field on
     one line (`texte-visible`: the hub refuses line breaks there), goes to the hub with
     each break a space, as the office file shows it; the row is not rejected."""
-    small = CommuneExport(12, seed=7)
-    good = [line for line in small.lines if line.good]
-    good[0].cells[1] = f"Dup{breaks}ont"
-    if kind == "csv":
-        small.write_csv(tmp_path / "export.csv", encoding="utf-8-sig")
-    else:
-        small.write_xlsx(tmp_path / "export.xlsx")
-    main(["run", configure(tmp_path, credentials, f"export.{kind}")])
+    good = _run_with_name(tmp_path, credentials, kind, f"Dup{breaks}ont")
     fiche_id = "STAMANT-" + good[0].cells[0].replace("/", "-")
     assert hub.fiches[(MEMBER, fiche_id)]["porteur"]["nom"] == "Dup ont"
     assert not [r for r in read_rejects(tmp_path / "etat" / "rejets.csv")
