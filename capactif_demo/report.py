@@ -73,8 +73,9 @@ def audit(result: dict[str, Any]) -> None:
         say(f"  {line}")
     say(f"Rapport d'accès (RGPD art. 15) du porteur {result['report']['porteur_id']} :")
     for row in result["report"]["destinataires"]:
+        purposes = ", ".join(row["finalites"]) or "aucune (avis seulement)"
         say(f"  {row['nom']} ({row['membre']}) : {len(row['champs'])} champs, finalités "
-            f"{', '.join(row['finalites'])}, {row['acces']} accès")
+            f"{purposes}, {row['acces']} accès")
 
 
 def connectors(result: dict[str, Any]) -> None:
