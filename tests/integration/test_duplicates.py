@@ -5,6 +5,7 @@ decisions fed back into m, and the HTTP routes."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from fastapi.testclient import TestClient
@@ -119,6 +120,23 @@ def test_members_concerned_get_a_merged_notice_carrying_pseudonymous_ids_only(qu
         assert set(notice) == {"delivery_id", "evenement", "porteur_id", "porteur_fusionne",
                                "fusion", "position"}
     assert _notices(hub, COORDINATOR, "merged") == []  # never received anything
+
+
+def test_merge_and_separation_notices_name_the_change_by_an_id_that_counts_nothing(queued):
+    """The notices carried the merge events' own numbers, counted over the whole network:
+    a member given two learnt how many merges and separations the coordination made
+    meanwhile. They carry an id keyed by a secret of the hub, one per change."""
+    hub, item = queued
+    kept = item["cotes"][1]["porteur_id"]
+    duplicates.decide(hub, item["id"], "same", confirmed=CONFIRMED_FLAGS, actor=ACTOR)
+    duplicates.unmerge(hub, kept, CCI.member_id, "C-1", actor=ACTOR)
+    numbers = {str(e["id"]) for e in duplicates.merge_history(hub, kept)}
+    [merged] = _notices(hub, COMMUNE, "merged")
+    [unmerged] = _notices(hub, COMMUNE, "unmerged")
+    given = [merged["fusion"], unmerged["separation"]]
+    assert all(isinstance(g, str) and re.fullmatch(r"(fus|sep)_[0-9a-f]{24}", g) for g in given)
+    assert given[0] != given[1] and not numbers & set(given)
+    assert [n["fusion"] for n in _notices(hub, CCI, "merged")] == [given[0]]
 
 
 def test_a_member_the_consent_keeps_out_gets_no_merged_notice(world):

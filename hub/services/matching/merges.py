@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
+from hub.audit.events import pseudonymise
 from hub.bootstrap import Hub
 from hub.errors import NothingToUnmerge
 from hub.services.delivery.deliveries import discloses_to
@@ -40,7 +41,8 @@ def merge(hub: Hub, uow: UnitOfWork, keep: str, absorb: str, *, actor: str,
     event_id = uow.matching.add_merge_event({
         "kind": "merge", "porteur_id": keep, "other_porteur_id": absorb, "fiche_pks": moved,
         "review_item_id": item_id, "actor": actor, "actor_user": user, "at": now})
-    notified = _notify(hub, uow, "merged", keep, {"porteur_fusionne": absorb, "fusion": event_id},
+    notified = _notify(hub, uow, "merged", keep,
+                       {"porteur_fusionne": absorb, "fusion": change_id(hub, event_id)},
                        [keep, absorb], event_id, now)
     return Change(event_id, keep, absorb, _references(uow, moved), notified)
 
@@ -62,7 +64,7 @@ def move_one(hub: Hub, uow: UnitOfWork, fiche_pk: int, from_porteur: str, keep: 
         "fiche_pks": [fiche_pk], "review_item_id": item_id, "actor": actor,
         "actor_user": user, "at": now})
     notified = _notify(hub, uow, "merged", keep,
-                       {"porteur_quitte": from_porteur, "fusion": event_id},
+                       {"porteur_quitte": from_porteur, "fusion": change_id(hub, event_id)},
                        [keep, from_porteur], event_id, now)
     return Change(event_id, keep, from_porteur, _references(uow, [fiche_pk]), notified,
                   fiche_only=True)
@@ -100,9 +102,17 @@ def split(hub: Hub, uow: UnitOfWork, porteur_id: str, member_id: str, fiche_id: 
         "fiche_pks": [fiche.id], "review_item_id": None, "actor": actor, "actor_user": user,
         "at": now})
     notified = _notify(hub, uow, "unmerged", porteur_id,
-                       {"porteur_restaure": restored, "separation": event_id},
+                       {"porteur_restaure": restored,
+                        "separation": change_id(hub, event_id, "sep")},
                        [porteur_id, restored], event_id, now)
     return Change(event_id, porteur_id, restored, ((member_id, fiche_id),), notified)
+
+
+def change_id(hub: Hub, event_id: int, prefix: str = "fus") -> str:
+    """The id a merge or separation is known by in members' notices, keyed by a secret of
+    the hub: the events' own numbers count every merge and separation of the network, so
+    a member given two learnt how many the coordination made meanwhile."""
+    return f"{prefix}_" + pseudonymise(f"merge-event|{event_id}", hub.pseudonym_key)[:24]
 
 
 def _merged_from(uow: UnitOfWork, porteur_id: str, fiche_pk: int) -> str | None:
