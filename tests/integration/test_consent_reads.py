@@ -8,12 +8,16 @@ withdrawal, i.e. another member following the person). On both databases."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from capactif_demo.consent_examples import NOTICE_TEXT, example_submission
 from consent.receipts import verify_receipt
 from hub.errors import ConsentNotFound
 from hub.services.audit.trail import fiche_ref, porteur_ref
+from hub.services.delivery.feed import read_feed
+from hub.services.ingest import processing
 from hub.services.privacy import consents, erasure, erasure_requests
 from tests.factories import record_consents
 from tests.integration.dedup_world import CCI, COMMUNE, PERSON, PFIL, fiche_of, hub_for, push
@@ -154,3 +158,32 @@ def test_the_collector_learns_who_withdrew_its_consent_by_no_path_it_may_not_kno
     assert [(c.get("par"), c["etat"]) for c in receipt["historique"]] == shown
     assert CCI.member_id not in str(receipt)
     assert verify_receipt(receipt, {hub.hub_key.key_id: hub.hub_key.private_key.public_key()})
+
+
+@pytest.mark.parametrize("kept_from_the_commune", ["role", "withdrawn"])
+def test_a_consent_naming_a_member_is_not_listed_under_a_porteur_it_was_sent_nothing_of(
+        world, kept_from_the_commune):
+    """The commune holds its own fiche of the person; the CCI's consent of the same person
+    names the commune but nothing of the CCI's fiche was sent to it (the consent leaves
+    its role out, or was withdrawn before the worker saw the fiche). Listed among the
+    porteur's consents, that consent (`membre`: the CCI) told the commune that the CCI
+    follows the person of its own fiche. A named member reads it by id only, as before."""
+    hub, _clock = world
+    push(hub, COMMUNE, _own(COMMUNE, "A-1"))
+    cci = _own(CCI, "C-1")
+    roles = ["accompagnement", "financement"] if kept_from_the_commune == "role" else None
+    [consent] = record_consents(hub, [cci], membres_destinataires=[COMMUNE.member_id],
+                                **({"roles_destinataires": roles} if roles else {}))
+    queued = push(hub, CCI, cci, consent=False, process=kept_from_the_commune == "role")
+    if kept_from_the_commune == "withdrawn":
+        consents.withdraw_consent(hub, CCI, consent.id)
+        processing.process_outbox(hub, queued)
+    with hub.uow() as uow:
+        porteur_id = uow.fiches.get(COMMUNE.member_id, "A-1").porteur_id
+        assert uow.fiches.get(CCI.member_id, "C-1").porteur_id == porteur_id
+    assert not read_feed(hub, COMMUNE, 0, 500)["deliveries"]
+    listed = consents.porteur_consents(hub, COMMUNE, porteur_id)
+    assert [c["membre"] for c in listed] == [COMMUNE.member_id]
+    assert CCI.member_id not in json.dumps(listed) and consent.id not in json.dumps(listed)
+    by_id = consents.read_consent(hub, COMMUNE, consent.id)
+    assert by_id["membre"] == CCI.member_id and "fiche_id" not in by_id

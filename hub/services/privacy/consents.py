@@ -124,8 +124,11 @@ def consent_receipt(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]
 
 
 def porteur_consents(hub: Hub, caller: Caller, porteur_id: str) -> list[dict[str, Any]]:
-    """The porteur's consents the caller may read (need_to_know.consent_readers), for a
-    member that owns one of its fiches or was sent something about it."""
+    """The porteur's consents of the fiches the caller owns or was sent (still served),
+    for a member that owns one of its fiches or was sent something about it. A consent
+    that only names the caller (`membres_destinataires`) is read by id, never listed
+    here: listed under the porteur, it would tell the caller that its collector follows
+    the person of the caller's own fiche."""
     with hub.uow() as uow:
         fiche_rows = uow.fiches.of_porteur(porteur_id)
         if not knows_porteur(uow, caller.member_id, porteur_id, fiche_rows):
@@ -133,11 +136,10 @@ def porteur_consents(hub: Hub, caller: Caller, porteur_id: str) -> list[dict[str
         served = uow.deliveries.still_served(caller.member_id, [row.id for row in fiche_rows])
     fiche_pk = {(row.member_id, row.fiche_id): row.id for row in fiche_rows}
     records = hub.consents.for_porteur(fiche_pk)
-    sent = {r.id: r.member_id == caller.member_id or fiche_pk[(r.member_id, r.fiche_id)] in served
-            for r in records}
-    shown = [r for r in records if sent[r.id] or caller.member_id in r.members]
+    shown = [r for r in records
+             if r.member_id == caller.member_id or fiche_pk[(r.member_id, r.fiche_id)] in served]
     _log_read(hub, caller, porteur_id, shown)
-    return [_shown(hub, caller, r, hub.clock(), sent=sent[r.id]) for r in shown]
+    return [_shown(hub, caller, r, hub.clock(), sent=True) for r in shown]
 
 
 def withdraw_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:
