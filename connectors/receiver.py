@@ -7,7 +7,10 @@ signatures") before anything is written or forwarded.
 
 - Folder: a delivery is written once to `<folder>/<delivery_id>.json` (the exact body
   received), created atomically and fsync'd; the same delivery sent again (the hub
-  retries until it gets a 2xx) is not written again (`duplicate`).
+  retries until it gets a 2xx) is not written again (`duplicate`). A `withdrawn` or
+  `erased` notice deletes the folder's deliveries of the fiches it names (the porteur
+  asked the member to delete them; the notice stays, for the member to acknowledge):
+  `copies_supprimees` in the answer.
 - Endpoint (`forwarder`, see `connectors.forwarder`): the delivery is POSTed to the
   member's own URL, retried briefly; every copy the hub sends is forwarded (at least
   once: the endpoint deduplicates by delivery id).
@@ -44,6 +47,8 @@ from connectors.forwarder import Forwarder
 
 _DELIVERY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 MAX_BODY = 5 * 1024 * 1024
+_DATA_EVENTS = ("created", "updated")  # the other events are notices: ids only
+_FORGETTING = {"withdrawn": "source", "erased": "sources"}  # notice -> the fiches it names
 # The receiver listens where the hub reaches it, so anyone may connect: a request must
 # arrive whole within this deadline, and connections beyond the cap are answered 503.
 REQUEST_TIMEOUT_S = 30.0
@@ -85,6 +90,9 @@ class WebhookReceiver:
         answer: dict[str, Any] = {"delivery_id": delivery_id}
         if self.folder is not None:
             answer["status"] = "stored" if self._store(delivery_id, body) else "duplicate"
+            sources = _sources_to_forget(body)
+            if sources is not None:
+                answer["copies_supprimees"] = self._forget(sources)
         if self.forwarder is not None:
             try:
                 self.forwarder.forward(delivery_id, body, headers)
@@ -113,8 +121,48 @@ class WebhookReceiver:
         fsync_dir(self.folder)  # the new name survives a crash before the hub gets its 2xx
         return True
 
+    def _forget(self, sources: set[tuple[Any, Any]]) -> int:
+        """Delete the folder's deliveries of these fiches' data (the notice asks the member
+        to delete what it received); the notices themselves stay. Again for a notice sent
+        again: a deletion cut short by a crash is finished."""
+        assert self.folder is not None
+        forgotten = 0
+        for path in self.deliveries():
+            try:
+                document = json.loads(path.read_bytes())
+            except ValueError:
+                continue
+            if _data_of(document) in sources:
+                path.unlink(missing_ok=True)
+                forgotten += 1
+        if forgotten:
+            fsync_dir(self.folder)
+        return forgotten
+
     def deliveries(self) -> list[Path]:
         return sorted(self.folder.glob("*.json")) if self.folder is not None else []
+
+
+def _sources_to_forget(body: bytes) -> set[tuple[Any, Any]] | None:
+    """The fiches a withdrawal (`source`) or an erasure (`sources`) notice names; None for
+    any other delivery."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(document, dict) or document.get("evenement") not in _FORGETTING:
+        return None
+    named = document.get(_FORGETTING[document["evenement"]])
+    named = [named] if isinstance(named, dict) else named if isinstance(named, list) else []
+    return {(s.get("membre"), s.get("fiche_id")) for s in named if isinstance(s, dict)}
+
+
+def _data_of(document: Any) -> tuple[Any, Any] | None:
+    """(member, fiche id) of a delivery of fiche data; None for a notice."""
+    if not isinstance(document, dict) or document.get("evenement") not in _DATA_EVENTS:
+        return None
+    source = document.get("source")
+    return (source.get("membre"), source.get("fiche_id")) if isinstance(source, dict) else None
 
 
 def _delivery_id(headers: Mapping[str, str], body: bytes) -> str | None:
