@@ -155,7 +155,8 @@ class Hub:
                                         if settings.embedded_broker
                                         else settings.transaction_size)
         engine = create_engine(settings.database_url.reveal(),
-                               deadlines=database_deadlines(settings))
+                               deadlines=database_deadlines(settings),
+                               sqlite_mmap_bytes=settings.sqlite_mmap_mb * 2**20)
         policy_file = settings.policy_file or DEFAULT_POLICY_FILE
         return cls(
             settings=settings,

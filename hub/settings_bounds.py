@@ -22,7 +22,7 @@ RANGES: dict[str, str] = {
                      "policy_reload_s",
                      "webhook_retry_base_s", "webhook_retry_max_s", "webhook_give_up_after_s",
                      "webhook_rate_per_recipient", "credential_overlap_hours",
-                     "console_lockout_minutes"), NOT_NEGATIVE),
+                     "console_lockout_minutes", "sqlite_mmap_mb"), NOT_NEGATIVE),
     **dict.fromkeys(("port", "max_body_bytes", "max_batch_items", "signature_max_skew_s",
                      "sweep_interval_s", "worker_concurrency", "worker_batch_size",
                      "webhook_timeout_s", "dispatch_interval_s", "webhook_lease_s",
@@ -36,8 +36,9 @@ RANGES: dict[str, str] = {
     # A bound below the clock: the sweep republishes at once (tests use it).
     "outbox_republish_after_s": FINITE,
 }
-# The lock stripes are rows of `match_lock_stripes`, each process keeping a bit a stripe.
-_HIGHEST = {"port": 65535, "match_lock_stripes": 1 << 20}
+# The lock stripes are rows of `match_lock_stripes`, each process keeping a bit a stripe;
+# SQLite maps at most 2 GiB less 64 KiB of its file (its build's SQLITE_MAX_MMAP_SIZE).
+_HIGHEST = {"port": 65535, "match_lock_stripes": 1 << 20, "sqlite_mmap_mb": 2047}
 # A worker transaction holds its fiches' matching keys (PostgreSQL) or the write lock
 # (SQLite) until it commits, and whatever waits for them (a chunk waiting for its keys, a
 # push on SQLite) fails after HUB_DATABASE_LOCK_TIMEOUT_S. So the rows a transaction

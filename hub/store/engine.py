@@ -21,6 +21,14 @@ from hub.store.deadlines import DatabaseSilent, Deadlines, answer_within
 from hub.store.sqlite_writers import GatedConnection, WriterQueue, WriterTurnTimeout
 
 BEGIN_OPTION = "capactif_sqlite_begin"
+# SQLite reads the database file through a memory map of up to this size by default
+# (HUB_SQLITE_MMAP_MB; the pages are the system's file cache, shared, not the process's own
+# memory) rather than copying each page it reads into its own cache: an online match reads
+# some eighty index rows at random places of the file, and at 200,000 indexed fiches their
+# statements took half the time mapped (0.49 against 0.95 ms for the rows, 0.16 against
+# 0.24 ms for the keys; bench/_store_index.py). Pages the WAL holds are read from it as
+# before; writes never go through the map.
+SQLITE_MMAP_BYTES = 2047 * 2**20
 log = logging.getLogger(__name__)
 
 
@@ -127,11 +135,13 @@ def read_json(text: str | bytes) -> Any:
 
 
 def create_engine(database_url: str, *, pool_size: int = 5,
-                  deadlines: Deadlines | None = None) -> sa.Engine:
+                  deadlines: Deadlines | None = None,
+                  sqlite_mmap_bytes: int = SQLITE_MMAP_BYTES) -> sa.Engine:
     """An engine for `database_url`; nothing connects until first use. With `deadlines`,
-    no call waits longer than they say (see hub.store.deadlines); without, for ever."""
+    no call waits longer than they say (see hub.store.deadlines); without, for ever.
+    SQLite reads its file through a memory map of `sqlite_mmap_bytes` (0: none)."""
     if database_url.startswith("sqlite"):
-        return _sqlite_engine(database_url, deadlines)
+        return _sqlite_engine(database_url, deadlines, sqlite_mmap_bytes)
     waits = {"pool_timeout": deadlines.pool_wait_s} if deadlines else {}
     return _server_engine(database_url, deadlines, pool_size=pool_size, max_overflow=10,
                           pool_pre_ping=True, **waits)
@@ -178,7 +188,8 @@ def _planner_options(connect_args: dict[str, Any]) -> dict[str, Any]:
     return {**connect_args, "options": " ".join(options)}
 
 
-def _sqlite_engine(database_url: str, deadlines: Deadlines | None) -> sa.Engine:
+def _sqlite_engine(database_url: str, deadlines: Deadlines | None,
+                   mmap_bytes: int = SQLITE_MMAP_BYTES) -> sa.Engine:
     path = sa.engine.make_url(database_url).database
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -201,6 +212,7 @@ def _sqlite_engine(database_url: str, deadlines: Deadlines | None) -> sa.Engine:
         cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         # Deleted rows are zeroed, not left in free pages (see hub.store.purge).
         cursor.execute("PRAGMA secure_delete=ON")
+        cursor.execute(f"PRAGMA mmap_size={int(mmap_bytes)}")
         cursor.close()
 
     turn_s = None if deadlines and deadlines.lock_s <= 0 else busy_ms / 1000  # None: no limit
