@@ -15,7 +15,8 @@ listing. Changes are
 asked with `updated_since=<ISO 8601>` (inclusive: the runner skips unchanged
 content). A bearer token authenticates. A 429 answer is waited out for its
 `Retry-After` seconds (bounded); network errors and 5xx are retried with backoff;
-401/403 raise `SourceAuthError` at once.
+401/403 raise `SourceAuthError` at once. An item of a page that is not a JSON object
+(`null`, a bare id) is a reject at its position, never skipped.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import requests
 from connectors.backoff import backoff_delay, retry_after_seconds
 from connectors.base import Connector, SourceRecord
 from connectors.errors import SourceAuthError, SourceError
-from connectors.mapping import ABSENT, Mapping, dig, path_parts
+from connectors.mapping import ABSENT, Mapping, MappingProblem, dig, path_parts
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,6 +78,8 @@ class RestSource(Connector):
                 position += 1
                 if isinstance(item, dict):
                     yield self.record(item, line=position)
+                else:  # a reject at its position, never a contact silently skipped
+                    yield self.record({}, line=position, problems=[_NOT_AN_OBJECT])
 
     def _pages(self, since: dt.datetime | None) -> Iterator[list[Any]]:
         s = self.settings
@@ -255,6 +258,14 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     return scheme, (parts.hostname or ""), parts.port or _DEFAULT_PORTS.get(scheme)
+
+
+_NOT_AN_OBJECT = MappingProblem(
+    "$", "element_non_objet",
+    "Élément de la liste qui n'est pas un objet JSON (null, texte ou nombre au lieu d'un "
+    "contact) : corrigez l'export de l'API ou l'élément à cette position.",
+    "List item that is not a JSON object (null, a text or a number instead of a contact): "
+    "fix the API's export or the item at this position.")
 
 
 def _not_numbered() -> SourceError:

@@ -311,3 +311,35 @@ def test_an_empty_page_whose_link_names_a_page_not_read_is_not_the_end(mapping):
                                 pagination="lien", page_size=50, items_path="$")
         records = list(RestSource(mapping, settings, sleep=lambda s: None).changes(None))
     assert len({r.key for r in records}) == 70
+
+
+class Holes(CrmServer):
+    """Lists `null` and a bare id at the third and fifth places of its first page."""
+
+    def answer(self, path, query, auth):
+        status, page = super().answer(path, query, auth)
+        if status == 200 and query.get("page") == ["1"]:
+            page["data"][2], page["data"][4] = None, "1234"
+        return status, page
+
+
+def test_an_item_that_is_not_an_object_is_a_reject_at_its_position_not_dropped(mapping):
+    """A CRM listing `null` (a contact deleted while the page was built) or a bare id among
+    its contacts: the item was skipped without a word, and the run reported complete."""
+    with Holes(20, token="jeton-crm") as crm:
+        settings = RestSettings(url=crm.url + "/api/contacts", token="jeton-crm", page_size=10)
+        records = list(RestSource(mapping, settings, sleep=lambda s: None).changes(None))
+    assert len(records) == 20
+    faulty = {r.line: [p.code for p in r.problems] for r in records if r.problems}
+    assert set(faulty) == {3, 5} and all(codes[0] == "element_non_objet" for codes in faulty.values())
+    message = next(r for r in records if r.line == 5).problems[0].message_en
+    assert "1234" not in message and "object" in message
+
+
+def test_items_that_are_not_objects_are_rejected_and_the_others_go(tmp_path, mapping, client, hub):
+    with Holes(20, token="jeton-crm") as crm:
+        settings = RestSettings(url=crm.url + "/api/contacts", token="jeton-crm", page_size=10)
+        result = Runner(RestSource(mapping, settings, sleep=lambda s: None), client,
+                        Checkpoint(tmp_path / "reprise.json"),
+                        RejectsFile(tmp_path / "rejets.jsonl"), batch_size=20).run()
+    assert (result.accepted, result.rejected_local) == (18, 2)
