@@ -10,7 +10,12 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from hub.api.bodies import UNPARSED, Refused, checked_if_json
-from hub.api.guards import checks_the_query_itself, declared_query_only
+from hub.api.guards import (
+    checks_the_query_itself,
+    declared_body_only,
+    declared_query_only,
+    reads_a_body,
+)
 from hub.api.signatures import raw_target
 from hub.app_state import hub_of
 from hub.errors import MalformedRequest, PayloadTooLarge, UnsupportedEncoding, UnsupportedMediaType
@@ -131,7 +136,7 @@ async def _signed(request: Request, gate: _Gate | None = None,
                   keep_nonce: bool = False) -> Authenticated:
     hub = hub_of(request)
     body = await read_bounded_body(request, hub.settings.max_body_bytes)
-    if body:
+    if body and reads_a_body(request):  # otherwise refused whatever its type (guards)
         require_plain_json(request.headers.get("content-type"),
                            request.headers.get("content-encoding"))
     return await run_in_threadpool(_checked, request, body, gate, keep_nonce)
@@ -163,6 +168,7 @@ def _after_signature(request: Request, caller: Caller, body: bytes, gate: _Gate 
     hub.rate_limits.check(kind_of(request.method, request.url.path), caller.member_id)
     document = UNPARSED if gate is None else gate(caller, request, body)
     declared_query_only(request)
+    declared_body_only(request, body)
     return document
 
 

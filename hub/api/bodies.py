@@ -23,13 +23,9 @@ def checked_json(raw: bytes) -> Any:
     try:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise MalformedBody("Le corps n'est pas du JSON valide.", "The body is not valid JSON.") from exc
+        raise _not_json(raw, exc) from exc
     if _depth(document) > MAX_DEPTH:  # before any walk: the checks below recurse
-        raise MalformedBody(
-            f"Corps imbriqué trop profondément (plus de {MAX_DEPTH} niveaux de tableaux et "
-            "d'objets) : aucun document du contrat n'en a autant.",
-            f"Body nested too deep (more than {MAX_DEPTH} levels of arrays and objects): no "
-            "document of the contract has that many.")
+        raise _too_deep()
     twice = None if _written_as_read(document, raw) else duplicate_key_path(raw)
     if twice is not None:
         raise MalformedBody(
@@ -38,6 +34,52 @@ def checked_json(raw: bytes) -> Any:
             f"Name given twice in one object, at {twice}: keep only one (JSON readers do "
             "not all keep the same).")
     return document
+
+
+def _too_deep() -> MalformedBody:
+    return MalformedBody(
+        f"Corps imbriqué trop profondément (plus de {MAX_DEPTH} niveaux de tableaux et "
+        "d'objets) : aucun document du contrat n'en a autant.",
+        f"Body nested too deep (more than {MAX_DEPTH} levels of arrays and objects): no "
+        "document of the contract has that many.")
+
+
+_FIX_FR = "corrigez le JSON à cet endroit (RFC 8259 ; le schéma attendu est dans /docs)"
+_FIX_EN = "fix the JSON there (RFC 8259; the expected schema is in /docs)"
+
+
+def _not_json(raw: bytes, exc: orjson.JSONDecodeError) -> MalformedBody:
+    """What kept `raw` from being read, where, and how to fix it; never a piece of the
+    body (it may hold personal data), only positions and the parser's own wording."""
+    if not raw.strip():
+        return MalformedBody(
+            "Corps vide (ou fait d'espaces) : envoyez un objet JSON, voir le schéma dans /docs.",
+            "Body empty (or only spaces): send a JSON object, see the schema in /docs.")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return MalformedBody(
+            "Corps commençant par une marque d'ordre des octets (BOM, octets EF BB BF) : "
+            "retirez-la, le JSON s'envoie en UTF-8 sans BOM (RFC 8259).",
+            "Body starting with a byte-order mark (BOM, bytes EF BB BF): remove it, JSON is "
+            "sent as UTF-8 without a BOM (RFC 8259).")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as undecoded:
+        byte = undecoded.start + 1
+        return MalformedBody(
+            f"Corps illisible en UTF-8 à l'octet {byte} : encodez le JSON en UTF-8 (un "
+            "accent en Latin-1 ou Windows-1252 n'en est pas).",
+            f"Body not readable as UTF-8 at byte {byte}: encode the JSON as UTF-8 (an accent "
+            "in Latin-1 or Windows-1252 is not).")
+    if "depth" in exc.msg:
+        return _too_deep()
+    where_fr = f"ligne {exc.lineno}, colonne {exc.colno}"
+    where_en = f"line {exc.lineno}, column {exc.colno}"
+    if text[exc.pos:exc.pos + 3] in ("NaN", "Inf") or text[exc.pos - 1:exc.pos + 3] == "-Inf":
+        return MalformedBody(
+            f"NaN ou Infinity en {where_fr} : ce n'est pas du JSON, envoyez null ou un nombre.",
+            f"NaN or Infinity at {where_en}: not JSON, send null or a number.")
+    return MalformedBody(f"Le corps n'est pas du JSON valide, {where_fr} : {_FIX_FR}.",
+                         f"The body is not valid JSON at {where_en} ({exc.msg}): {_FIX_EN}.")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,7 +10,8 @@ And a query parameter the operation does not declare is refused (422 `invalid_pa
 `unknown_parameter`), not ignored: a misspelt `?afer=120` read the feed from its start,
 and the partner believed it filtered. A parameter given twice is refused too
 (`repeated_parameter`): no parameter of the contract is a list, and a proxy or a cache
-may read the first value where the hub read the last.
+may read the first value where the hub read the last. Likewise a body sent to an operation
+that reads none is refused (400 `malformed_body`), not ignored.
 A signed operation checks its query only once the signature, the source's lockout and the
 caller's role have passed (`hub.api.auth`), so that a 401, 429 or 403 is never turned into
 a 422 and such a request is still counted as a refused authentication; the app-wide
@@ -26,12 +27,13 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 from urllib.parse import unquote_plus
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from hub.errors import InvalidParameter, RouteNotFound
+from hub.errors import InvalidParameter, MalformedBody, RouteNotFound
 
 
 def install(app: FastAPI) -> None:
@@ -110,6 +112,33 @@ def declared_query_only(request: Request) -> None:
                  if name in declared and names.count(name) > 1]
     if problems:
         raise InvalidParameter(problems[:20])
+
+
+def declared_body_only(request: Request, body: bytes) -> None:
+    """Refuse a body sent to an operation that reads none (400 `malformed_body`): it would
+    be ignored while the request is carried out (`{"delivery_id": ...}` on the replay
+    replayed every dead delivery), whatever its declared type. Nothing, spaces or `{}`
+    (what HTTP libraries send for JSON with nothing in it) is no body."""
+    if not body.strip() or reads_a_body(request) or _empty_object(body):
+        return
+    raise MalformedBody(
+        "Cette opération ne lit aucun corps : retirez-le ; ses paramètres se donnent dans le "
+        "chemin ou la chaîne de requête (voir /docs).",
+        "This operation takes no body: remove it; its parameters go in the path or the "
+        "query string (see /docs).")
+
+
+def reads_a_body(request: Request) -> bool:
+    """Whether the request's operation reads a body (declares one in the contract)."""
+    route = request.scope.get("route")
+    return not isinstance(route, APIRoute) or "requestBody" in (route.openapi_extra or {})
+
+
+def _empty_object(body: bytes) -> bool:
+    try:
+        return orjson.loads(body) == {}
+    except orjson.JSONDecodeError:
+        return False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,8 +2,9 @@
 truth), the security scheme, and the error envelope on every status an operation answers.
 
 Routes declare what is theirs (`responses=errors(403, 404)`, `openapi_extra=body("Fiche")`);
-what every signed operation may answer (401, 403, 413, 429, 503, and 400 and 415 with a body, 422 for
-any undeclared query parameter, 404 with path parameters) is added here, from the route's own dependencies.
+what every signed operation may answer (400, 401, 403, 413, 429, 503, and 415 with a body, 422
+for any undeclared query parameter, 404 with path parameters) is added here, from the route's own
+dependencies.
 """
 
 from __future__ import annotations
@@ -214,8 +215,9 @@ def _complete(operation: dict[str, Any], route: APIRoute) -> None:
     if _is_signed(route):
         operation["security"] = SECURITY
         statuses += [401, 403, 413, 429, 503]  # 403: a DPO credential outside the audit
+        statuses.append(400)  # a body sent to an operation that reads none (hub.api.guards)
         if "requestBody" in operation:
-            statuses += [400, 415]  # 415: the body's declared type or encoding
+            statuses.append(415)  # the body's declared type or encoding
     else:
         operation["security"] = []
         if route.path.startswith("/v1/"):
