@@ -125,6 +125,18 @@ def _refused(hub: Hub, source: str, now: dt.datetime, token_holder: list[Caller]
                                        user="dpo" if holder.dpo_scope else None)])
 
 
+def _off_the_clock(offset: int, window: int) -> StaleRequest:
+    """How far and which way the signature's time is off the hub's clock, and the window."""
+    way_fr, way_en = ("en avance sur", "ahead of") if offset > 0 else ("en retard sur", "behind")
+    return StaleRequest(
+        f"Horodatage de la signature (created) {abs(offset)} s {way_fr} l'horloge du hub "
+        f"(écart admis : {window} s) : mettez le système à l'heure (NTP) et signez chaque "
+        "requête au moment de l'envoyer.",
+        f"Signature time (created) {abs(offset)} s {way_en} the hub's clock (accepted: "
+        f"{window} s either way): set the system clock (NTP) and sign each request when it "
+        "is sent.")
+
+
 def _authenticate(
     hub: Hub, headers: Mapping[str, str], method: str, target: str, body: bytes,
     token_holder: list[Caller], scheme: str, defer: bool,
@@ -136,10 +148,7 @@ def _authenticate(
     signed = presented_signature(hub.settings, request, member_id, now)
     member_id = member_id.removeprefix(_DPO_PREFIX)
     if not is_fresh(signed.created, int(now.timestamp()), hub.settings.signature_max_skew_s):
-        raise StaleRequest(
-            "Horodatage de la requête hors de la fenêtre admise : vérifiez l'horloge du système.",
-            "Request timestamp outside the accepted window: check the system clock.",
-        )
+        raise _off_the_clock(signed.created - int(now.timestamp()), hub.settings.signature_max_skew_s)
     with hub.read_uow() if defer else hub.uow() as uow:
         member = uow.members.get(member_id)
         holder = uow.auditors.get(member_id) if as_dpo and member else member
