@@ -39,6 +39,11 @@ _UNSAFE_ID = re.compile(r"[^A-Za-z0-9._:-]")
 # one line (a name, an address line), the breaks become a space, as the office file shows
 # them; the hub refuses them (`texte-visible`), other control characters stay refused.
 _LINE_BREAKS = re.compile(r"[ \t]*[\t\n\r\v\f\x85\u2028\u2029][\s\x85\u2028\u2029]*")
+# In a free text (`texte-libre`), the hub keeps line feeds, CR LF and tabs and refuses
+# every other control: a break typed otherwise (a lone CR, a vertical tab as some
+# databases export a break in a field, a form feed, NEL, U+2028, U+2029) becomes a line
+# feed; other control characters still reject the row.
+_OTHER_BREAKS = re.compile(r"\r(?!\n)|[\v\f\x85\u2028\u2029]")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -272,9 +277,11 @@ class FieldRule:
         return self.default
 
     def _unpasted(self, record: Any) -> Any:
-        """A free text without what a paste from Word or a web page leaves in it."""
+        """A free text without what a paste from Word or a web page leaves in it, each of
+        its line breaks a line feed but those already one (LF, CR LF)."""
         value = self._value(record)
-        return value.translate(PASTED_INVISIBLES) if isinstance(value, str) else value
+        return _OTHER_BREAKS.sub("\n", value.translate(PASTED_INVISIBLES)) \
+            if isinstance(value, str) else value
 
     def _one_line(self, record: Any) -> Any:
         """A field on one line from a cell typed on several: each break a space."""

@@ -114,17 +114,32 @@ def is_free_text(value: str) -> bool:
     """A free text (a project's description, a support note) with no format character
     that reorders or hides what it says: bidirectional embeddings, overrides and
     isolates, zero-width space, word joiner, invisible operators, BOM, soft hyphen,
-    tags, interlinear annotations. The joiners and direction marks are kept."""
+    tags, interlinear annotations (the joiners and direction marks are kept); and no
+    control character but its line breaks (LF, CR LF) and tabs: no other C0 control (a
+    lone CR, a vertical tab, an escape), DEL, C1, nor the line and paragraph separators
+    U+2028 and U+2029, which partners' systems act on or break lines at unseen."""
     return first_hiding_character(value) is None
 
 
 def first_hiding_character(value: str) -> str | None:
-    """The first format character of `value` a free text refuses, as U+XXXX, or None."""
+    """The first character of `value` a free text refuses, as U+XXXX, or None."""
     if value.isprintable():
         return None
-    found = next((c for c in value if unicodedata.category(c) == "Cf"
-                  and c not in _FREE_TEXT_MARKS), None)
+    found = next((c for i, c in enumerate(value) if _hides_or_controls(value, i, c)), None)
     return f"U+{ord(found):04X}" if found else None
+
+
+def _hides_or_controls(value: str, i: int, c: str) -> bool:
+    category = unicodedata.category(c)
+    if category == "Cf":
+        return c not in _FREE_TEXT_MARKS
+    if c == "\r":  # a line break only before a line feed
+        return value[i + 1:i + 2] != "\n"
+    return category in _NOT_IN_A_NAME and c not in _FREE_TEXT_BREAKS
+
+
+# NUL has its own rule (`nul_character`); a line feed and a tab are a free text's own.
+_FREE_TEXT_BREAKS = frozenset("\x00\n\t")
 
 
 def _joining(value: str, i: int) -> bool:

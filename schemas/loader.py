@@ -16,7 +16,7 @@ import dataclasses
 import functools
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from schemas.formats import (
 SCHEMA_DIR = Path(__file__).resolve().parent
 _FILE_NAME = re.compile(r"^(?P<name>[a-z_]+)\.v(?P<version>\d+)\.json$")
 _SAFE_NAME = re.compile(r"^[a-z_]{1,40}$")
+FREE_TEXT = "texte-libre"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,7 +147,7 @@ def _local(schema: dict[str, Any], reference: str) -> Any:
 
 def free_text_fields(name: str) -> frozenset[tuple[str, ...]]:
     """The `texte-libre` fields of schema `name` (`fields_of_format`)."""
-    return fields_of_format(name, "texte-libre")
+    return fields_of_format(name, FREE_TEXT)
 
 
 def one_line_fields(name: str) -> frozenset[tuple[str, ...]]:
@@ -257,7 +258,7 @@ def _translate(error: Any) -> FieldError:
             f"Field not allowed by the schema ({shown}): remove it or fix its name.",
         )
     if keyword == "format" and kind.format in FIRST_REFUSED_CHARACTER:
-        return _invisible_character(path, error.instance, FIRST_REFUSED_CHARACTER[kind.format])
+        return _invisible_character(path, error.instance, kind.format)
     if keyword == "format":
         return FieldError(
             path,
@@ -270,10 +271,13 @@ def _translate(error: Any) -> FieldError:
     return FieldError(path, _camel_to_snake(keyword), fr.format(limit=limit), en.format(limit=limit))
 
 
-def _invisible_character(path: str, value: Any, first: Callable[[str], str | None]) -> FieldError:
+def _invisible_character(path: str, value: Any, text_format: str) -> FieldError:
+    first = FIRST_REFUSED_CHARACTER[text_format]
     code_point = first(value) if isinstance(value, str) else None
     if code_point is not None and is_control_character(code_point):
-        return _control_character(path, code_point)
+        fr, en = _CONTROL_RULES[text_format == FREE_TEXT]
+        return FieldError(path, "format", fr.format(code_point=code_point),
+                          en.format(code_point=code_point))
     return FieldError(
         path,
         "format",
@@ -286,17 +290,22 @@ def _invisible_character(path: str, value: Any, first: Callable[[str], str | Non
     )
 
 
-def _control_character(path: str, code_point: str) -> FieldError:
-    return FieldError(
-        path,
-        "format",
-        f"Caractère de contrôle ({code_point} : saut de ligne, tabulation, bip...) : un nom, "
-        "une adresse ou un identifiant tient sur une ligne, sans caractère de contrôle. "
-        "Remplacez-le par une espace ou retirez-le, puis envoyez de nouveau.",
-        f"Control character ({code_point}: line break, tab, bell...): a name, an address "
-        "or an identifier holds on one line, with no control character. Replace it with a "
-        "space or remove it, then send again.",
-    )
+# A control character's message: in a text on one line (False), in a free text (True).
+_CONTROL_RULES = {
+    False: ("Caractère de contrôle ({code_point} : saut de ligne, tabulation, bip...) : un nom, "
+            "une adresse ou un identifiant tient sur une ligne, sans caractère de contrôle. "
+            "Remplacez-le par une espace ou retirez-le, puis envoyez de nouveau.",
+            "Control character ({code_point}: line break, tab, bell...): a name, an address "
+            "or an identifier holds on one line, with no control character. Replace it with a "
+            "space or remove it, then send again."),
+    True: ("Caractère de contrôle ({code_point} : bip, échappement, retour chariot seul, "
+           "séparateur de ligne Unicode...) : un texte libre garde ses sauts de ligne (\\n ou "
+           "\\r\\n) et ses tabulations, aucun autre caractère de contrôle. Remplacez-le par un "
+           "saut de ligne ou retirez-le, puis envoyez de nouveau.",
+           "Control character ({code_point}: bell, escape, lone carriage return, Unicode line "
+           "separator...): a free text keeps its line breaks (\\n or \\r\\n) and tabs, no other "
+           "control character. Replace it with a line break or remove it, then send again."),
+}
 
 
 def _camel_to_snake(name: str) -> str:

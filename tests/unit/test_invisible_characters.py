@@ -71,14 +71,23 @@ HIDING_CHARACTERS = ["\u202e", "\u202a", "\u2066", "\u2069", "\u200b", "\ufeff",
 def test_a_free_text_refuses_the_characters_that_reorder_or_hide_what_it_says(character):
     """A note read by a partner's system, or by the DPO who checks what was shared, must
     say what it shows: an override reverses it, tags carry text nobody sees."""
+    errors = _free_text_errors(f"Boulangerie{character} bio", f"Rendez-vous{character} fixé",
+                               character)
+    assert all("Invisible formatting character" in e["message_en"] for e in errors)
+
+
+def _free_text_errors(description: str, notes: str, character: str) -> list[dict]:
+    """The errors of a fiche with these free texts: one for each, naming its path and the
+    code point of `character`, never the text."""
     fiche = make_fiche()
-    fiche["projet"]["description"] = f"Boulangerie{character} bio"
-    fiche["accompagnement"][0]["notes"] = f"Rendez-vous{character} fixé"
+    fiche["projet"]["description"] = description
+    fiche["accompagnement"][0]["notes"] = notes
     errors = _errors(fiche)
     assert sorted(e["path"] for e in errors) == ["$.accompagnement[0].notes",
                                                  "$.projet.description"]
     assert all(e["code"] == "format" and f"U+{ord(character):04X}" in e["message_en"]
-               and "Boulangerie" not in e["message_en"] for e in errors)
+               and "Boulangerie" not in str(e) and "Rendez" not in str(e) for e in errors)
+    return errors
 
 
 @pytest.mark.parametrize("text", [
@@ -164,3 +173,27 @@ def test_a_nul_in_a_name_is_named_once_by_its_own_rule():
     fiche = make_fiche()
     fiche["porteur"]["nom"] = "Dup\x00ont"
     assert [(e["path"], e["code"]) for e in _errors(fiche)] == [("$.porteur.nom", "nul_character")]
+
+
+FREE_TEXT_CONTROLS = ["\x07", "\x1b", "\x0b", "\x0c", "\r", "\x7f", "\x85", "\x9b",
+                      "\u2028", "\u2029"]
+
+
+@pytest.mark.parametrize("character", FREE_TEXT_CONTROLS)
+def test_a_free_text_refuses_control_characters_naming_field_and_code_point(character):
+    """A free text keeps its line breaks (LF, CR LF) and tabs; any other control (a bell,
+    an escape, DEL, C1, a lone carriage return, a vertical tab or form feed) and the line
+    and paragraph separators U+2028 and U+2029 are refused: partners' systems act on
+    them (a terminal's escape sequence) or break lines where the text shows none."""
+    errors = _free_text_errors(f"Boulangerie bio.{character}Four à bois.",
+                               f"Rendez-vous\r\n{character}fixé", character)
+    assert all("Control character" in e["message_en"] and "line breaks" in e["message_en"]
+               for e in errors)
+
+
+def test_a_consent_s_text_proof_refuses_control_characters_too():
+    submission = example_submission(1, "0" * 64, dt.datetime.now(dt.UTC), membre="cci-63",
+                                    fiche_id="F-1", reference="CST-1",
+                                    preuve={"type": "autre", "valeur": "Formulaire\x1b[2J signé"})
+    [error] = [e.to_dict() for e in schemas.validator("consent").errors(submission)]
+    assert error["path"] == "$.preuve.valeur" and "U+001B" in error["message_en"]

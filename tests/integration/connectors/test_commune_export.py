@@ -9,7 +9,7 @@ import pytest
 
 from connectors.cli import main
 from connectors.rejects import read_rejects
-from tests.commune_export import MAPPING, CommuneExport
+from tests.commune_export import HEADER, MAPPING, CommuneExport
 
 MEMBER = "commune-ambert"
 
@@ -172,3 +172,56 @@ def test_a_name_or_address_cell_on_two_lines_goes_through_on_one(tmp_path, crede
     assert hub.fiches[(MEMBER, fiche_id)]["porteur"]["nom"] == "Dup ont"
     assert not [r for r in read_rejects(tmp_path / "etat" / "rejets.csv")
                 if r["chemin"] == "$.porteur.nom"]
+
+
+WITH_COMMENTS = {**MAPPING, "champs": {**MAPPING["champs"],
+                                       "projet.description": {"source": "Commentaire"}}}
+
+
+def _run_with_comment(tmp_path, credentials, kind: str, comment: str) -> list:
+    """The connector run over a small export whose comments are the project's description
+    and whose first good row's comment is `comment`; the good rows are returned."""
+    small = CommuneExport(12, seed=7)
+    good = [line for line in small.lines if line.good]
+    good[0].cells[HEADER.index("Commentaire")] = comment
+    if kind == "csv":
+        small.write_csv(tmp_path / "export.csv", encoding="utf-8-sig")
+    else:
+        small.write_xlsx(tmp_path / "export.xlsx")
+    main(["run", configure(tmp_path, credentials, f"export.{kind}", mapping=WITH_COMMENTS)])
+    return good
+
+
+def _fiche_id(line) -> str:
+    return "STAMANT-" + line.cells[0].replace("/", "-")
+
+
+@pytest.mark.parametrize("character", ["\x07", "\x1b", "\x7f", "\x9b"])
+def test_a_control_character_in_a_free_text_rejects_its_row_naming_the_column(
+        tmp_path, credentials, hub, character):
+    """A comment holding a control character other than a line break or a tab is a
+    rejected row, reported with the column and the code point, never the text."""
+    good = _run_with_comment(tmp_path, credentials, "csv", f"Four{character} à bois")
+    rows = [r for r in read_rejects(tmp_path / "etat" / "rejets.csv")
+            if r["chemin"] == "$.projet.description"]
+    assert [(r["dossier"], r["colonne"]) for r in rows] == [(good[0].cells[0], "Commentaire")]
+    assert f"U+{ord(character):04X}" in rows[0]["message_en"] and "Four" not in str(rows)
+    assert (MEMBER, _fiche_id(good[0])) not in hub.fiches
+    assert (MEMBER, _fiche_id(good[1])) in hub.fiches
+
+
+@pytest.mark.parametrize(("kind", "breaks", "kept"), [
+    ("xlsx", "\n", "\n"), ("xlsx", "\r\n", "\n"), ("csv", "\t", "\t"), ("csv", "\r", "\n"),
+    ("csv", "\u2028", "\n"), ("csv", "\u2029", "\n"), ("csv", "\x0b", "\n"),
+    ("csv", "\x0c", "\n"), ("csv", "\x85", "\n")])
+def test_a_free_text_cell_keeps_its_lines_each_break_a_line_feed(tmp_path, credentials, hub,
+                                                                 kind, breaks, kept):
+    """A comment on several lines goes to the hub on as many: a line feed or CR LF as
+    typed, a tab kept, every other line break (a lone carriage return, a vertical tab
+    as some databases export a break in a field, a form feed, NEL, U+2028, U+2029, which
+    the hub refuses) a line feed."""
+    good = _run_with_comment(tmp_path, credentials, kind, f"Four{breaks}à bois")
+    assert hub.fiches[(MEMBER, _fiche_id(good[0]))]["projet"]["description"] == \
+        f"Four{kept}à bois"
+    assert not [r for r in read_rejects(tmp_path / "etat" / "rejets.csv")
+                if r["chemin"] == "$.projet.description"]
