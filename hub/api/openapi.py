@@ -192,14 +192,19 @@ def _consent_record(consent: dict[str, Any]) -> dict[str, Any]:
 
 
 def _answered_proof(submitted: dict[str, Any]) -> dict[str, Any]:
-    """The proof as answered: as submitted, or, once its fiche is erased, forgotten (a
-    text proof may name the porteur): an empty `valeur` and `effacee: true`."""
+    """The proof as answered: to the collector, as submitted, or, once its fiche is erased,
+    forgotten (a text proof may name the porteur): an empty `valeur` and `effacee: true`;
+    to any other reader, its type alone (the evidence of collection is the collector's)."""
     forgotten = {"type": "object", "required": ["type", "valeur", "effacee"],
                  "additionalProperties": False,
                  "description": "Preuve oubliée avec la fiche effacée (son texte pouvait nommer le porteur).",
                  "properties": {"type": submitted["properties"]["type"], "valeur": {"const": ""},
                                 "effacee": {"const": True}}}
-    return {"oneOf": [submitted, forgotten]}
+    type_only = {"type": "object", "required": ["type"], "additionalProperties": False,
+                 "description": "Preuve telle que la lit un autre membre que celui qui a "
+                                "recueilli le consentement : son type seul.",
+                 "properties": {"type": submitted["properties"]["type"]}}
+    return {"oneOf": [submitted, forgotten, type_only]}
 
 
 def _model_components(model: type[BaseModel]) -> dict[str, Any]:

@@ -126,16 +126,22 @@ class Deliveries:
         made under the porteur erased, and (recipient, fiche) for one made under another
         porteur id (a delivery keeps the id it was made under: one merged away since) of
         a fiche that porteur held at the erasure, or holds now (merged in since).
-        `always`: the same statements for no data row, on lists of one value matching none."""
+        `always`: the same statements for no data row, on lists of one value matching none,
+        and for rows made under any number of porteur ids (a fiche sent before and after
+        a merge): the porteurs are the rows' own, looked up by the statement itself."""
         data = [r for r in rows if _data(r)]
         if not data and not always:
             return {}, {}
         pairs = {(r.recipient_id, r.porteur_id) for r in data}
         members = sorted({r.recipient_id for r in data}) or [""]
+        pks = sorted({r.fiche_pk for r in data}) or [0]
         asked = sa.and_(erasures.c.scope == "porteur", erasures.c.requested_by.in_(members))
+        porteurs = sa.select(deliveries.c.porteur_id).where(
+            deliveries.c.recipient_id.in_(members), deliveries.c.fiche_pk.in_(pks)) \
+            if always else sorted({p for _m, p in pairs})
         query = (sa.select(erasures.c.requested_by, erasures.c.porteur_id,
                            sa.func.max(erasures.c.requested_at))
-                 .where(asked, erasures.c.porteur_id.in_(sorted({p for _m, p in pairs}) or [""]))
+                 .where(asked, erasures.c.porteur_id.in_(porteurs))
                  .group_by(erasures.c.requested_by, erasures.c.porteur_id))
         by_porteur = {(member, porteur): _aware(at)
                       for member, porteur, at in self.conn.execute(query)
@@ -146,8 +152,7 @@ class Deliveries:
         query = (sa.select(erasures.c.requested_by, fiche_links.c.fiche_pk,
                            sa.func.max(erasures.c.requested_at))
                  .join(fiche_links, fiche_links.c.porteur_id == erasures.c.porteur_id)
-                 .where(asked, held, fiche_links.c.fiche_pk.in_(sorted({
-                     r.fiche_pk for r in data}) or [0]))
+                 .where(asked, held, fiche_links.c.fiche_pk.in_(pks))
                  .group_by(erasures.c.requested_by, fiche_links.c.fiche_pk))
         fiches_of = {(r.recipient_id, r.fiche_pk) for r in data}
         by_fiche = {(member, pk): _aware(at) for member, pk, at in self.conn.execute(query)
@@ -465,6 +470,25 @@ class Deliveries:
             query = query.where(deliveries.c.status != CANCELLED)
         for fiche_pk, recipient_id in self.conn.execute(query.distinct()):
             found[fiche_pk].add(recipient_id)
+        return found
+
+    def served_recipients(self, fiche_pks: Sequence[int]) -> dict[int, set[str]]:
+        """For each fiche: the members sent fields of it (a delivery cancelled in flight
+        included: it may have left) that are still served them (`_forgotten`): a member
+        that erased its data of the porteur at the porteur's request since is sent no
+        withdrawal nor erasure notice about what it was sent before, it was asked to
+        forget the person (a later delivery, on its own basis, counts)."""
+        found: dict[int, set[str]] = {pk: set() for pk in fiche_pks}
+        if not found:
+            return found
+        rows = list(self.conn.execute(sa.select(
+            deliveries.c.recipient_id, deliveries.c.porteur_id, deliveries.c.fiche_pk,
+            deliveries.c.event, deliveries.c.created_at).where(
+            deliveries.c.fiche_pk.in_(list(found)), deliveries.c.event.in_(DATA_EVENTS))))
+        forgotten = self._forgotten(rows)
+        for row in rows:
+            if not _withheld(row, *forgotten):
+                found[row.fiche_pk].add(row.recipient_id)
         return found
 
     def replay(self, now: dt.datetime, *, delivery_id: int | None = None,

@@ -76,9 +76,9 @@ def test_a_member_that_erased_at_the_porteur_s_request_reads_no_other_member_s_c
         consents.read_consent(hub, CCI, consent_id)
     assert [c["fiche_id"] for c in consents.porteur_consents(hub, CCI, porteur_id)] == ["C-1"]
     assert consents.read_consent(hub, COMMUNE, consent_id)["fiche_id"] == "A-1"
-    consents.withdraw_consent(hub, COMMUNE, consent_id)  # the CCI is still asked to delete
-    assert consents.acknowledgements(hub, CCI, consent_id) == [
-        {"membre": CCI.member_id, "statut": "pending"}]
+    consents.withdraw_consent(hub, COMMUNE, consent_id)  # the CCI forgot the person: not told
+    with pytest.raises(ConsentNotFound):
+        consents.acknowledgements(hub, CCI, consent_id)
 
 
 def test_a_later_delivery_on_its_own_basis_makes_the_member_a_reader_again(world):
@@ -187,3 +187,65 @@ def test_a_consent_naming_a_member_is_not_listed_under_a_porteur_it_was_sent_not
     assert CCI.member_id not in json.dumps(listed) and consent.id not in json.dumps(listed)
     by_id = consents.read_consent(hub, COMMUNE, consent.id)
     assert by_id["membre"] == CCI.member_id and "fiche_id" not in by_id
+
+
+PROOF = {"type": "autre", "valeur": "Signé au guichet par Marie-Hélène Chassaing"}
+
+
+def _named_never_sent(hub) -> tuple[str, str]:
+    """The commune's consent names the CCI (`membres_destinataires`) and a text proof; the
+    CCI holds its own fiche of the person (so it knows the porteur) but was never sent the
+    commune's."""
+    fiche = _own(COMMUNE, "A-1")
+    [consent] = record_consents(hub, [fiche], roles_destinataires=["accompagnement"],
+                                membres_destinataires=[CCI.member_id], preuve=PROOF)
+    push(hub, COMMUNE, fiche, consent=False)
+    push(hub, CCI, _own(CCI, "C-1"))
+    with hub.uow() as uow:
+        pk = uow.fiches.get(COMMUNE.member_id, "A-1").id
+        assert CCI.member_id not in uow.deliveries.data_recipients([pk], with_cancelled=True)[pk]
+        porteur_id = uow.fiches.get(CCI.member_id, "C-1").porteur_id
+    return porteur_id, consent.id
+
+
+def test_a_member_named_but_never_sent_data_does_not_read_the_proof_text(world):
+    """Found in review: a member the consent names, never sent anything under it, read
+    the evidence of collection (`preuve.valeur`, which may name the person) on every
+    path. The proof's text is the collector's: others read its type (by id, in a
+    withdrawal's answer; such a consent is not listed under the porteur)."""
+    hub, _clock = world
+    porteur_id, consent_id = _named_never_sent(hub)
+    read = consents.read_consent(hub, CCI, consent_id)
+    withdrawn = consents.withdraw_consent(hub, CCI, consent_id)
+    for shown in (read, withdrawn):
+        assert shown["preuve"] == {"type": "autre"}
+        assert PROOF["valeur"] not in str(shown)
+    assert PROOF["valeur"] not in str(consents.porteur_consents(hub, CCI, porteur_id))
+
+
+def test_only_the_collector_reads_the_proof_text_on_every_path(world):
+    """A member sent data under the consent reads its terms, not its evidence; the
+    collector reads it when reading, posting the consent again and in its receipt."""
+    hub, _clock = world
+    version, digest = hub.consents.store_notice(NOTICE_TEXT)
+    submission = example_submission(version, digest, hub.clock(), reference="CST-A-1",
+                                    membre=COMMUNE.member_id, fiche_id="A-1", preuve=PROOF,
+                                    roles_destinataires=["accueil", "accompagnement"])
+    consent_id = consents.record_consent(hub, COMMUNE, submission)["id"]
+    push(hub, COMMUNE, _own(COMMUNE, "A-1"), consent=False)
+    push(hub, CCI, _own(CCI, "C-1"))
+    push(hub, COMMUNE, _own(COMMUNE, "A-1", 2), consent=False)  # sent to the CCI
+    read = consents.read_consent(hub, CCI, consent_id)
+    assert read["fiche_id"] == "A-1" and read["preuve"] == {"type": "autre"}
+    assert PROOF["valeur"] not in str(consents.porteur_consents(hub, CCI, _porteur(hub)))
+    for collector_s in (consents.read_consent(hub, COMMUNE, consent_id),
+                        consents.record_consent(hub, COMMUNE, submission),
+                        consents.consent_receipt(hub, COMMUNE, consent_id),
+                        consents.withdraw_consent(hub, COMMUNE, consent_id)):
+        assert collector_s["preuve"] == PROOF
+    assert consents.read_consent(hub, CCI, consent_id)["preuve"] == {"type": "autre"}
+
+
+def _porteur(hub) -> str:
+    with hub.uow() as uow:
+        return uow.fiches.get(COMMUNE.member_id, "A-1").porteur_id

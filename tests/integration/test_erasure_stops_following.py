@@ -4,18 +4,26 @@ something about it. A member that erased its fiches of a porteur at the porteur'
 request, or that was sent only fiches erased since, holds nothing of the person any
 more: the porteur's other fiches must not reach it again because of what was erased
 (found from outside: a member erased its fiche, the other owner kept its own and updated
-it, and the member read the person's e-mail, phone and address in its feed again). On
-both databases."""
+it, and the member read the person's e-mail, phone and address in its feed again). Nor
+does any withdrawal or erasure notice about what it was sent before (found in review:
+the commune's later withdrawal of its consent, and its later removal of its fiche, still
+reached the CCI, telling it that the person is still followed, and by whom); and reading
+by id a consent it was sent data under before costs the statements of an id nobody
+holds, also when what it was sent spans a merge. On both databases."""
 
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from hub.domain.matching.model import CONFIRMED_FLAGS
+from hub.errors import ConsentNotFound
 from hub.services.accounts.auth import Caller
 from hub.services.delivery.feed import read_feed
 from hub.services.matching import duplicates
-from hub.services.privacy import erasure, erasure_requests
+from hub.services.privacy import consents, erasure, erasure_requests
+from hub.store.delivery_repository import DATA_EVENTS
+from hub.store.delivery_tables import deliveries
 from tests.integration.dedup_world import (
     CCI,
     COMMUNE,
@@ -29,6 +37,7 @@ from tests.integration.dedup_world import (
     hub_for,
     push,
 )
+from tests.integration.test_existence_oracles import NOBODY_S, statements_run
 
 pytestmark = pytest.mark.integration
 
@@ -123,16 +132,99 @@ def test_what_was_sent_under_a_porteur_id_merged_since_is_forgotten_too(world):
     it was sent under the id merged away is no longer served to it either (a delivery
     keeps the porteur id it was made under)."""
     hub, clock = world
-    push(hub, PFIL, _own(PFIL, "P-1"))
-    clock.advance(seconds=1)
-    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", NAMES_ONLY | {
-        "date_naissance": PERSON["date_naissance"]}))
-    [item] = duplicates.list_review_items(hub, actor=COORDINATOR.member_id)["items"]
-    clock.advance(seconds=1)
-    duplicates.decide(hub, item["id"], "same", confirmed=CONFIRMED_FLAGS, actor=COORDINATOR.member_id)
+    _sent_then_merged_into_the_pfil_s(hub, clock)
     [sent] = data_read_by(hub, PFIL)
     clock.advance(seconds=1)
     _erased_then_declined(hub, PFIL, "P-1", COMMUNE)
     assert data_read_by(hub, PFIL) == []
     withdrawn = _withdrawn_for(hub, PFIL, sent)
     assert withdrawn["retire"] is True and withdrawn["motif"] == "data_erased"
+
+
+def _sent_then_merged_into_the_pfil_s(hub, clock) -> None:
+    """The PFIL's fiche, and the commune's sent to the PFIL by subscription under the
+    porteur the hub first made for it, which a coordinator then merged into the PFIL's."""
+    push(hub, PFIL, _own(PFIL, "P-1"))
+    clock.advance(seconds=1)
+    push(hub, COMMUNE, _names_only(1))
+    [item] = duplicates.list_review_items(hub, actor=COORDINATOR.member_id)["items"]
+    clock.advance(seconds=1)
+    duplicates.decide(hub, item["id"], "same", confirmed=CONFIRMED_FLAGS, actor=COORDINATOR.member_id)
+
+
+def _names_only(version: int) -> dict:
+    return fiche_of(COMMUNE, "A-1", NAMES_ONLY | {"date_naissance": PERSON["date_naissance"]},
+                    version)
+
+
+def _cci_forgot(hub) -> tuple[str, int]:
+    """The CCI was sent the commune's fiche, then erased its own at the person's request
+    (the commune declined for its own): the commune's consent and the CCI's feed cursor."""
+    push(hub, COMMUNE, _own(COMMUNE, "A-1"))
+    push(hub, CCI, _own(CCI, "C-1"))
+    push(hub, COMMUNE, _own(COMMUNE, "A-1", 2, situation="salarie"))  # sent to the CCI
+    assert [d["source"]["fiche_id"] for d in data_read_by(hub, CCI)] == ["A-1"]
+    _erased_then_declined(hub, CCI, "C-1", COMMUNE)
+    consent_id = hub.consents.consent_for_fiche(COMMUNE.member_id, "A-1", "CST-A-1").id
+    return consent_id, read_feed(hub, CCI, 0, 500)["next_cursor"]
+
+
+def _notices_after(hub, caller: Caller, seen: int) -> list[str]:
+    return [d["evenement"] for d in read_feed(hub, caller, seen, 500)["deliveries"]]
+
+
+def test_a_member_that_erased_gets_no_later_withdrawal_notice(world):
+    hub, _clock = world
+    consent_id, seen = _cci_forgot(hub)
+    answer = consents.withdraw_consent(hub, COMMUNE, consent_id)
+    assert _notices_after(hub, CCI, seen) == []
+    assert CCI.member_id not in answer["avis_envoyes"]
+    assert CCI.member_id not in {a["membre"] for a in consents.acknowledgements(
+        hub, COMMUNE, consent_id)}
+
+
+def test_a_member_that_erased_gets_no_later_erasure_notice(world):
+    hub, _clock = world
+    _consent_id, seen = _cci_forgot(hub)
+    erasure.delete_fiche(hub, COMMUNE, COMMUNE.member_id, "A-1")
+    assert _notices_after(hub, CCI, seen) == []
+
+
+def test_what_is_sent_after_the_erasure_brings_its_notices_again(world):
+    """A later delivery on its own basis (the CCI pushed the person again) makes it a
+    recipient of that data: its withdrawal is notified."""
+    hub, clock = world
+    consent_id, seen = _cci_forgot(hub)
+    clock.advance(minutes=1)
+    push(hub, CCI, _own(CCI, "C-2"))
+    push(hub, COMMUNE, _own(COMMUNE, "A-1", 3, situation="independant"))
+    seen = read_feed(hub, CCI, seen, 500)["next_cursor"]
+    consents.withdraw_consent(hub, COMMUNE, consent_id)
+    assert _notices_after(hub, CCI, seen) == ["withdrawn"]
+
+
+def test_a_consent_one_forgot_across_a_merge_costs_the_statements_of_an_unknown_id(world):
+    """The PFIL was sent the commune's fiche under the porteur first made for it, then,
+    once merged into the PFIL's own, under that one; the PFIL erased at the person's
+    request. Reading the commune's consent ran an `IN` list one porteur longer than for
+    an id nobody holds: the answer's time told that the consent exists."""
+    hub, clock = world
+    _sent_then_merged_into_the_pfil_s(hub, clock)
+    push(hub, COMMUNE, _names_only(2))
+    with hub.uow() as uow:
+        pk = uow.fiches.get(COMMUNE.member_id, "A-1").id
+        sent_under = uow.connection.execute(sa.select(deliveries.c.porteur_id).where(
+            deliveries.c.recipient_id == PFIL.member_id, deliveries.c.fiche_pk == pk,
+            deliveries.c.event.in_(DATA_EVENTS)).distinct()).scalars().all()
+        assert len(sent_under) == 2  # the porteur merged away, and the PFIL's
+    clock.advance(seconds=1)
+    _erased_then_declined(hub, PFIL, "P-1", COMMUNE)
+    consent_id = hub.consents.consent_for_fiche(COMMUNE.member_id, "A-1", "CST-A-1").id
+
+    def statements(consent: str) -> list[str]:
+        with statements_run() as run, pytest.raises(ConsentNotFound):
+            consents.read_consent(hub, PFIL, consent)
+        return run
+
+    statements(NOBODY_S["consent"])
+    assert statements(consent_id) == statements(NOBODY_S["consent"])

@@ -100,7 +100,7 @@ def test_another_member_s_fiche_or_porteur_answers_like_one_nobody_holds(contrac
 def test_another_member_s_fiche_or_porteur_costs_the_statements_of_one_nobody_holds(
         contract, held, method, route, body, caller):
     def statements(fiche: str, porteur: str) -> list[str]:
-        with _statements_run() as run:
+        with statements_run() as run:
             _other_route_call(contract, caller, method, route, body, fiche, porteur)
         return run
 
@@ -116,7 +116,7 @@ def test_an_id_held_by_others_costs_the_statements_of_an_id_nobody_holds(contrac
     when it found one; measured from outside, 1.1-1.4 times as long). The statements a
     request runs are its time's cause: they are the same for either id."""
     def statements(ids: dict[str, str]) -> list[str]:
-        with _statements_run() as run:
+        with statements_run() as run:
             response = contract.call(RECIPIENT, method, route.format(**ids),
                                      body={} if method == "POST" else None)
         assert response.status_code == 404, response.text
@@ -159,7 +159,7 @@ def test_a_consent_one_forgot_costs_the_statements_of_an_id_nobody_holds(contrac
     erasures): the answer's time told that the consent exists and that it had been sent
     data under it."""
     def statements(consent: str) -> list[str]:
-        with _statements_run() as run:
+        with statements_run() as run:
             response = contract.call(RECIPIENT, "GET", route.format(consent=consent))
         assert response.status_code == 404, response.text
         return run
@@ -169,7 +169,7 @@ def test_a_consent_one_forgot_costs_the_statements_of_an_id_nobody_holds(contrac
 
 
 @contextlib.contextmanager
-def _statements_run() -> Iterator[list[str]]:
+def statements_run() -> Iterator[list[str]]:
     """Every statement any engine of the hub runs meanwhile, as sent (an `IN` list as long as its
     values), the nonce store's and the access log's left out (the same for every call)."""
     run: list[str] = []

@@ -193,9 +193,9 @@ def acknowledge_notice(hub: Hub, caller: Caller, consent_id: str) -> dict[str, A
 
 def acknowledgements(hub: Hub, caller: Caller, consent_id: str) -> list[dict[str, Any]]:
     """Every notified member's acknowledgement for the collector and its DPOs; a member
-    notified, or that may read the consent, sees its own line only (one that erased its
-    data of the porteur since no longer reads the consent, but is asked to acknowledge);
-    anyone else gets 404."""
+    notified, or that may read the consent, sees its own line only (one notified before
+    it erased its data of the porteur no longer reads the consent, but is asked to
+    acknowledge; one that erased before is not notified); anyone else gets 404."""
     found = _found(hub, consent_id)
     whole = found is not None and (audits(caller, found.member_id) or (
         caller.dpo_scope is None and caller.member_id == found.member_id))
@@ -219,9 +219,10 @@ def _fan_out(hub: Hub, record: ConsentRecord, event: str, kind: NoticeKind,
             return set()
         uow.deliveries.cancel_pending([fiche.id], "consent_withdrawn")
         # Whoever was sent data under this consent (a delivery being sent right now may
-        # have left: its recipient gets the notice too), and nobody else.
-        recipients = uow.deliveries.data_recipients(
-            [fiche.id], with_cancelled=True)[fiche.id] - {record.member_id}
+        # have left: its recipient gets the notice too) and is still served it, and nobody
+        # else: a member that erased its data of the porteur at the porteur's request since
+        # learns nothing more of the person.
+        recipients = uow.deliveries.served_recipients([fiche.id])[fiche.id] - {record.member_id}
         members = [m for m in uow.members.active() if m.id in recipients]  # not those gone
         recipients = set(add_notices(
                     uow, members, event=event, subject=record.id, porteur_id=fiche.porteur_id,
@@ -244,7 +245,7 @@ def _shown(hub: Hub, caller: Caller, record: ConsentRecord, now: dt.datetime, *,
            sent: bool) -> dict[str, Any]:
     """The consent as the caller is shown it, whatever the path (need_to_know.consent_document,
     its history's authors as need_to_know.actors_told decides)."""
-    return consent_document(record, now, sent=sent, actors=actors_told(
+    return consent_document(record, now, reader=caller.member_id, sent=sent, actors=actors_told(
         caller.member_id, record, lambda members: named_for_consent(hub, record, members)))
 
 

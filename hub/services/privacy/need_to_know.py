@@ -33,17 +33,21 @@ def sent_under(uow: UnitOfWork, record: ConsentRecord | None,
         fiche.porteur_id if fiche else None
 
 
-def consent_document(record: ConsentRecord, now: Any, *, sent: bool,
+def consent_document(record: ConsentRecord, now: Any, *, reader: str, sent: bool,
                      actors: set[str]) -> dict[str, Any]:
-    """The consent as a reader sees it, on every path that shows one to a member (a read,
-    a withdrawal's answer, a consent posted again, the receipt the collector signs): a
-    member the consent names but that was never sent data under it does not learn which
-    fiche (nor which reference) it covers; a change of its history made by anyone not in
-    `actors` reads without `par` (`actors_told`)."""
+    """The consent as `reader` sees it, on every path that shows one to a member (a read,
+    a list, a withdrawal's answer, a consent posted again, the receipt the collector
+    signs): a member the consent names but that was never sent data under it does not
+    learn which fiche (nor which reference) it covers; the proof's value (the evidence of
+    collection, a text that may name the person) is the collector's alone, every other
+    reader reads its type; a change of its history made by anyone not in `actors` reads
+    without `par` (`actors_told`)."""
     document = record.as_document(now)
     if not sent:
         for hidden in _FICHE_REFERENCES:
             document.pop(hidden, None)
+    if reader != record.member_id:
+        document["preuve"] = {"type": document["preuve"]["type"]}
     for change in document["historique"]:
         if change["par"] not in actors:
             del change["par"]
