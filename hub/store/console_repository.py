@@ -93,13 +93,19 @@ class Revisits(_Repository):
     """Pairs the coordination set aside ("à revoir") or judged different, and their
     reopening: back in the queue, the "different" judgement forgotten."""
 
-    def decided(self, statuses: tuple[str, ...], limit: int) -> list[DecidedPair]:
+    def decided(self, statuses: tuple[str, ...], limit: int, offset: int = 0) -> list[DecidedPair]:
+        """The pairs in `statuses`, most recently decided first, `limit` from `offset`."""
         query = (sa.select(review_items.c.id, review_items.c.porteur_id,
                            review_items.c.candidate_porteur_id, review_items.c.status,
                            review_items.c.probability, review_items.c.decided_at)
                  .where(review_items.c.status.in_(statuses))
-                 .order_by(review_items.c.decided_at.desc()).limit(limit))
+                 .order_by(review_items.c.decided_at.desc(), review_items.c.id.desc())
+                 .limit(limit).offset(offset))
         return [DecidedPair(*row) for row in self.conn.execute(query)]
+
+    def count_decided(self, statuses: tuple[str, ...]) -> int:
+        return int(self.conn.scalar(sa.select(sa.func.count()).select_from(review_items)
+                                    .where(review_items.c.status.in_(statuses))) or 0)
 
     def reopen(self, item_id: int, statuses: tuple[str, ...]) -> DecidedPair | None:
         """Reopen the item when it is in one of `statuses`; the pair as it was, or None."""

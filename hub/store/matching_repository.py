@@ -773,13 +773,26 @@ class Matching:
                  .order_by(fiche_links.c.id.desc()).limit(limit))
         return [tuple(row) for row in self.conn.execute(query)]
 
-    def merge_history(self, porteur_id: str | None, limit: int) -> list[MergeEvent]:
+    def merge_history(self, porteur_id: str | None, limit: int,
+                      offset: int = 0) -> list[MergeEvent]:
+        """Merges and unmerges (of `porteur_id` on either side, if given), newest first,
+        `limit` from `offset`."""
         query = sa.select(merge_events)
         if porteur_id is not None:
             query = query.where((merge_events.c.porteur_id == porteur_id)
                                 | (merge_events.c.other_porteur_id == porteur_id))
-        return [MergeEvent(**row._mapping)
-                for row in self.conn.execute(query.order_by(merge_events.c.id.desc()).limit(limit))]
+        query = query.order_by(merge_events.c.id.desc()).limit(limit).offset(offset)
+        return [MergeEvent(**row._mapping) for row in self.conn.execute(query)]
+
+    def unmerges_since(self, event_id: int) -> list[MergeEvent]:
+        """The unmerges recorded after the merge event `event_id` (few: a page of the
+        history learns from them which of its merged fiches were split off since)."""
+        query = sa.select(merge_events).where(merge_events.c.kind == "unmerge",
+                                               merge_events.c.id > event_id)
+        return [MergeEvent(**row._mapping) for row in self.conn.execute(query)]
+
+    def count_merge_events(self) -> int:
+        return int(self.conn.scalar(sa.select(sa.func.count()).select_from(merge_events)) or 0)
 
     def counts(self) -> dict[str, int]:
         links = sa.select(fiche_links.c.method, sa.func.count()).group_by(fiche_links.c.method)

@@ -36,11 +36,13 @@ DONE = {"same": "Décision enregistrée : même personne. Les deux fiches sont r
 
 @router.get("/doublons")
 def review_queue(request: Request, fait: str = "", tri: str = "anciennete", page: str = "1",
-                 session: ConsoleSession = Depends(coordinator)) -> Response:
+                 revoir: str = "1", session: ConsoleSession = Depends(coordinator)) -> Response:
+    """The open items, a page at a time (`page`), and the pairs to revisit (`revoir`)."""
     hub = hub_of(request)
     view = queue.review_queue(hub, session, order=tri, page=whole_number(page, 6) or 1)
+    revisit = review_revisits.revisitable(hub, session, whole_number(revoir, 6) or 1)
     return render(request, "doublons.html", view=view, orders=queue.ORDERS,
-                  revisit=review_revisits.revisitable(hub, session), notice=DONE.get(fait))
+                  revisit=revisit, notice=DONE.get(fait))
 
 
 @router.post("/doublons/reprendre")
@@ -82,9 +84,10 @@ def decide(item_id: str, request: Request, form: dict[str, str] = Depends(checke
 
 
 @router.get("/fusions")
-def merge_history(request: Request, fait: str = "",
+def merge_history(request: Request, fait: str = "", page: str = "1",
                   session: ConsoleSession = Depends(coordinator)) -> Response:
-    return render(request, "fusions.html", events=queue.history(hub_of(request), session),
+    history = queue.history(hub_of(request), session, page=whole_number(page, 6) or 1)
+    return render(request, "fusions.html", history=history, events=history["events"],
                   notice=DONE.get(fait))
 
 

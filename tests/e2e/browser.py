@@ -112,3 +112,27 @@ def axe_violations(driver: Any) -> list[str]:
     driver.set_script_timeout(60)
     driver.execute_script(AXE.read_text(encoding="utf-8"))
     return list(driver.execute_async_script(_RUN_AXE))
+
+
+@contextlib.contextmanager
+def console_world_served(request: Any, tmp_path_factory: Any, name: str) -> Iterator[dict]:
+    """`tests.console_world`'s network on a browser test module's database (as
+    `console_database`), with a settable clock, served to a Chromium; yields the hub, the
+    clock, the base URL, the driver and what `build_world` returns."""
+    from hub.api.app import create_app
+    from tests.conftest import _drop_pg_database
+    from tests.console_world import build_world, console_hub
+    from tests.factories import Clock
+
+    folder, url = console_database(request, tmp_path_factory, name)
+    clock = Clock()
+    hub = console_hub(url, folder, clock)
+    try:
+        world = build_world(hub, folder)
+        with served(create_app(hub=hub)) as base, chromium() as driver:
+            yield {"hub": hub, "clock": clock, "base": base, "driver": driver, **world}
+    finally:
+        hub.close()
+        if request.param == "postgresql":
+            _drop_pg_database(url)
+

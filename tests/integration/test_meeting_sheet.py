@@ -93,7 +93,7 @@ def test_a_pair_set_aside_or_judged_different_can_be_taken_up_again_then_merged(
     [item] = duplicates.list_review_items(hub)["items"]
     duplicates.decide(hub, item["id"], "unknown", actor="pnr-livradois-forez", user="usr_coord")
     assert duplicates.list_review_items(hub)["items"] == []
-    [aside] = review_revisits.revisitable(hub, session)
+    [aside] = review_revisits.revisitable(hub, session)["items"]
     assert aside["statut"] == "unknown" and "Gaëlle CHANTELOUBIÈRE" in aside["noms"]
     review_revisits.reopen(hub, session, item["id"])
     duplicates.decide(hub, item["id"], "different", actor="pnr-livradois-forez",

@@ -22,7 +22,7 @@ def test_a_separation_made_by_mistake_is_taken_up_again_and_the_fiches_reunited(
     kept = porteur_of(hub, "commune-ambert", "F-DOUBLE-A")
     queue.unmerge(hub, session, kept, "cci-puy-de-dome", "F-DOUBLE-B")
     assert porteur_of(hub, "cci-puy-de-dome", "F-DOUBLE-B") != kept
-    listed = review_revisits.revisitable(hub, session)
+    listed = review_revisits.revisitable(hub, session)["items"]
     assert [(r["id"], r["statut"]) for r in listed] == [(item["id"], "different")]
     review_revisits.reopen(hub, session, item["id"])
     [again] = duplicates.list_review_items(hub)["items"]
@@ -41,5 +41,5 @@ def test_separating_the_fiche_that_was_already_there_is_taken_up_again_too(coord
     with hub.uow() as uow:
         kept = uow.fiches.porteur_of("commune-ambert", "F-DOUBLE-A").porteur_id
     queue.unmerge(hub, session, kept, "commune-ambert", "F-DOUBLE-A")
-    listed = review_revisits.revisitable(hub, session)
+    listed = review_revisits.revisitable(hub, session)["items"]
     assert [(row["id"], row["statut"]) for row in listed] == [(item["id"], "different")]

@@ -219,13 +219,17 @@ def split_first(hub: Hub, porteur_id: str, member_id: str, fiche_id: str) -> dic
     return None
 
 
-def history(hub: Hub, session: ConsoleSession, *, limit: int = 100) -> list[dict[str, Any]]:
-    """Merges and unmerges, newest first; a merged fiche may be split off again until an
-    unmerge took it out."""
-    events = duplicates.merge_history(hub, limit=limit)
+def history(hub: Hub, session: ConsoleSession, *, page: int = 1,
+            per_page: int = PER_PAGE) -> dict[str, Any]:
+    """One page of the merges and unmerges, newest first (every one stays reachable: a
+    merge made before many others can still be split off); a merged fiche may be split
+    off again until an unmerge took it out, on this page or a page before."""
+    found = duplicates.merge_history_page(hub, page, per_page)
+    events = found.pop("events")
     names = _member_names(hub)
     logins = {u["id"]: u["login"] for u in list_users(hub)}
-    split: set[tuple[str, str, str]] = set()
+    split = {(e["porteur_id"], f["membre"], f["fiche_id"])
+             for e in found.pop("separees") for f in e["fiches"]}
     for event in events:  # newest first: an unmerge is seen before the merge it undoes
         keys = [(event["porteur_id"], f["membre"], f["fiche_id"]) for f in event["fiches"]]
         if event["type"] == "separation":
@@ -242,7 +246,7 @@ def history(hub: Hub, session: ConsoleSession, *, limit: int = 100) -> list[dict
             event[f"{side}_nom"] = person.name if person else None
     audit.record(hub, [audit.event(hub, "console_view", session.member, user=session.user_id)])
     log_views(hub, session, people.values())
-    return events
+    return {**found, "events": events}
 
 
 def _decider(event: dict[str, Any], names: dict[str, str], logins: dict[str, str]) -> str:

@@ -14,17 +14,25 @@ from hub.services.audit import trail as audit
 from hub.services.console.parcours import collect
 
 REVISITABLE = ("unknown", "different")
+PER_PAGE = 50
 
 
-def revisitable(hub: Hub, session: ConsoleSession, limit: int = 100) -> list[dict[str, Any]]:
+def revisitable(hub: Hub, session: ConsoleSession, page: int = 1,
+                per_page: int = PER_PAGE) -> dict[str, Any]:
+    """Page `page` (from 1; past the last, the last) of the pairs to revisit, most
+    recently decided first, with how many there are: the oldest stays reachable."""
     with hub.uow() as uow:
-        rows = uow.revisits.decided(REVISITABLE, limit)
+        total = uow.revisits.count_decided(REVISITABLE)
+        pages = max(1, -(-total // per_page))
+        page = min(max(1, page), pages)
+        rows = uow.revisits.decided(REVISITABLE, per_page, (page - 1) * per_page)
     ids = sorted({p for r in rows for p in (r.porteur_id, r.candidate_porteur_id)})
     names = {p.porteur_id: p.name for p in collect(hub, session.member, ids) if p.fiches}
-    return [{"id": r.id, "statut": r.status, "probabilite": r.probability,
-             "decide_le": r.decided_at,
-             "noms": [names.get(r.porteur_id), names.get(r.candidate_porteur_id)]}
-            for r in rows]
+    items = [{"id": r.id, "statut": r.status, "probabilite": r.probability,
+              "decide_le": r.decided_at,
+              "noms": [names.get(r.porteur_id), names.get(r.candidate_porteur_id)]}
+             for r in rows]
+    return {"items": items, "page": page, "pages": pages, "total": total}
 
 
 def reopen(hub: Hub, session: ConsoleSession, item_id: int) -> None:

@@ -228,12 +228,32 @@ def merge_history(hub: Hub, porteur_id: str | None = None, limit: int = 50) -> l
     with hub.uow() as uow:
         rows = uow.matching.merge_history(porteur_id, max(1, min(limit, MAX_LIMIT)))
         heads = uow.matching.fiche_heads(pk for r in rows for pk in r.fiche_pks)
-    return [{"id": r.id, "type": "fusion" if r.kind == "merge" else "separation",
-             "porteur_id": r.porteur_id, "autre_porteur_id": r.other_porteur_id,
-             "fiches": [{"membre": heads[pk].member_id, "fiche_id": heads[pk].fiche_id}
-                        for pk in r.fiche_pks if pk in heads],
-             "revue": r.review_item_id, "par": r.actor, "par_compte": r.actor_user,
-             "le": r.at.isoformat()} for r in rows]
+    return [_merge_event(r, heads) for r in rows]
+
+
+def merge_history_page(hub: Hub, page: int, per_page: int) -> dict[str, Any]:
+    """Page `page` (from 1) of every merge and unmerge, newest first, with how many
+    pages there are (a page past the last gives the last), and `separees` the unmerges
+    recorded since its oldest event, for those made on the pages before."""
+    with hub.uow() as uow:
+        total = uow.matching.count_merge_events()
+        pages = max(1, -(-total // per_page))
+        page = min(max(1, page), pages)
+        rows = uow.matching.merge_history(None, per_page, (page - 1) * per_page)
+        later = uow.matching.unmerges_since(rows[-1].id) if rows else []
+        heads = uow.matching.fiche_heads(pk for r in [*rows, *later] for pk in r.fiche_pks)
+    return {"events": [_merge_event(r, heads) for r in rows],
+            "separees": [_merge_event(r, heads) for r in later],
+            "page": page, "pages": pages, "total": total}
+
+
+def _merge_event(row: Any, heads: dict[int, Any]) -> dict[str, Any]:
+    return {"id": row.id, "type": "fusion" if row.kind == "merge" else "separation",
+            "porteur_id": row.porteur_id, "autre_porteur_id": row.other_porteur_id,
+            "fiches": [{"membre": heads[pk].member_id, "fiche_id": heads[pk].fiche_id}
+                       for pk in row.fiche_pks if pk in heads],
+            "revue": row.review_item_id, "par": row.actor, "par_compte": row.actor_user,
+            "le": row.at.isoformat()}
 
 
 def retrain_from_decisions(hub: Hub, *, output: Path | None = None,
