@@ -18,10 +18,10 @@ from markupsafe import Markup, escape
 
 from hub.domain.ids import whole_number
 from hub.domain.matching.model import percent_fr, points_fr, weight_fr
+from hub.services.console.network_time import PARIS
 from hub.web import labels
 from hub.web.security import PREFIX
 
-PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 HEADERS = {
     "Cache-Control": "no-store",
@@ -69,13 +69,14 @@ def isolated(value: Any) -> Markup:
 
 
 def french_date(value: dt.date | dt.datetime | str | None) -> str:
-    """JJ/MM/AAAA; an instant is dated in Paris (23:30 UTC on 31/12 is 01/01 there)."""
+    """JJ/MM/AAAA; an instant is dated in Paris (23:30 UTC on 31/12 is 01/01 there), a
+    naive one being the store's UTC (SQLite gives its times back without their zone)."""
     if not value:
         return "—"
     if isinstance(value, str):
         value = dt.date.fromisoformat(value[:10])
-    if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        value = _in_zone(value, PARIS)
+    if isinstance(value, dt.datetime):
+        value = _in_zone(value if value.tzinfo else value.replace(tzinfo=dt.UTC), PARIS)
     return value.strftime("%d/%m/%Y")
 
 

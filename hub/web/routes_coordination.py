@@ -16,7 +16,7 @@ from hub.errors import BadRequest
 from hub.services.accounts import users as accounts
 from hub.services.accounts.members import list_members, member_names
 from hub.services.accounts.sessions import ConsoleSession
-from hub.services.console import meeting_actions
+from hub.services.console import meeting_actions, network_time
 from hub.services.console.indicators import INDICATORS, MONTH, Period, network_indicators
 from hub.services.console.meeting import meeting_sheet
 from hub.services.console.parcours import STAGES, parcours_of
@@ -93,7 +93,7 @@ def parcours(porteur_id: str, request: Request,
     person = parcours_of(hub, session, porteur_id)
     every = list_members(hub)
     return render(request, "parcours.html", person=person, members=_names(request),
-                  stages=STAGES[:-1], today=hub.clock().date(),
+                  stages=STAGES[:-1], today=network_time.today(hub),
                   weeks=hub.settings.console_stalled_weeks,
                   actions=meeting_actions.actions_of(hub, porteur_id),
                   referents=[m for m in every if m["statut"] == "actif" and m["role"] in (
@@ -133,7 +133,7 @@ def decide(porteur_id: str, request: Request, form: dict[str, str] = Depends(che
 def meeting(request: Request, mois: str = "",
             session: ConsoleSession = Depends(coordinator)) -> Response:
     hub = hub_of(request)
-    today = hub.clock().date()
+    today = network_time.today(hub)
     month = dt.date(int(mois[:4]), int(mois[5:7]), 1) if MONTH.match(mois) \
         else today.replace(day=1)
     months = [_shift(today.replace(day=1), -n) for n in range(12)]

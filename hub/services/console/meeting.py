@@ -19,7 +19,7 @@ from typing import Any
 
 from hub.bootstrap import Hub
 from hub.services.accounts.sessions import ConsoleSession
-from hub.services.console import meeting_actions, porteur_index
+from hub.services.console import meeting_actions, network_time, porteur_index
 from hub.services.console.parcours import collect, log_views
 from hub.store.porteur_index_repository import Filters
 
@@ -30,10 +30,10 @@ SECTIONS = ("nouveaux", "sans_referent", "sans_nouvelles")
 def meeting_sheet(hub: Hub, session: ConsoleSession, month: dt.date) -> dict[str, Any]:
     start = month.replace(day=1)
     end = (start + dt.timedelta(days=32)).replace(day=1)
-    today, weeks = hub.clock().date(), hub.settings.console_stalled_weeks
+    today, weeks = network_time.today(hub), hub.settings.console_stalled_weeks
     stalled_before = today - dt.timedelta(weeks=weeks)
     porteur_index.refresh(hub)
-    since, until = _midnight(start), _midnight(end)
+    since, until = network_time.midnight(start), network_time.midnight(end)
     with hub.uow() as uow:
         ids, totals = _section_ids(uow.porteur_index, start, end, stalled_before)
         changes = uow.fiche_reads.merge_events(since, until)
@@ -86,8 +86,4 @@ def _duplicates(changes: list[Any], reviews: list[Any]) -> list[dict[str, Any]]:
                  "le": r.decided_at, "fiches": 2, "revue": r.id, "defait": False}
                 for r in reviews]
     return sorted(decided, key=lambda d: d["le"])
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
 

@@ -17,7 +17,7 @@ from hub.domain.search_terms import query_terms, searched_fields
 from hub.errors import BadRequest
 from hub.services.accounts.sessions import ConsoleSession
 from hub.services.audit import trail as audit
-from hub.services.console import porteur_index
+from hub.services.console import network_time, porteur_index
 from hub.services.console.parcours import STAGES, collect, view_events
 from hub.store.porteur_index_repository import SORTS, Filters
 
@@ -66,7 +66,7 @@ def porteurs_to_follow(hub: Hub, session: ConsoleSession, query: PorteurQuery,
     by name, e-mail or birth date looks into every project, ongoing or closed."""
     query.check()
     porteur_index.refresh(hub)
-    today, weeks = hub.clock().date(), hub.settings.console_stalled_weeks
+    today, weeks = network_time.today(hub), hub.settings.console_stalled_weeks
     stalled_before = today - dt.timedelta(weeks=weeks)
     terms = query_terms(query.text)
     if query.text.strip() and not terms:

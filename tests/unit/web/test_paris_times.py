@@ -14,6 +14,8 @@ def test_an_instant_is_shown_in_paris_time_in_winter_and_in_summer():
 def test_an_instant_late_in_the_evening_utc_is_dated_the_next_day_in_paris():
     assert french_date(dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC)) == "01/01/2027"
     assert french_date(dt.date(2026, 12, 31)) == "31/12/2026"
+    # as SQLite gives it back: naive, UTC (the meeting sheet dated it the day before)
+    assert french_date(dt.datetime(2026, 12, 31, 23, 30)) == "01/01/2027"
 
 
 def test_an_instant_with_no_date_in_paris_is_shown_as_it_is_stored():
