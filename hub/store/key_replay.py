@@ -4,7 +4,9 @@ A database copy holds wrapped keys under the KEK generations of its day; erasure
 since destroyed some of those KEKs (hub.keyring). The recovery journal (hub.journal)
 holds, for each later rotation, the survivors' keys wrapped under the new KEKs and the
 erased fiches: replaying it gives every surviving fiche its key back and leaves every
-erased one without a key, whatever the copy held.
+erased one without a key, whatever the copy held. An entry is written before its
+transaction commits: a rotation killed in between leaves an entry the store never made,
+and a fiche created after it under the former KEK (still kept) is moved to the entry's.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from consent.api import unwrap_key, wrap_key
 from hub.journal import decode_key
 from hub.keyring import BUCKETS, Keyring, bucket_of
 from hub.store.erasure_tables import fiche_keys, key_buckets
@@ -50,19 +53,25 @@ def replay_rotations(conn: sa.Connection, keyring: Keyring, entries: Iterable[di
                 latest[bucket] = (generation, entry["keys"])
     result = KeyReplay()
     for bucket in sorted(set(destroyed) | set(latest)):
-        _replay_bucket(conn, bucket, latest.get(bucket), destroyed[bucket], now, result)
+        _replay_bucket(conn, keyring, bucket, latest.get(bucket), destroyed[bucket], now,
+                       result)
     return result
 
 
-def _replay_bucket(conn: sa.Connection, bucket: int, latest: tuple[int, dict[str, str]] | None,
-                   destroyed: set[int], now: dt.datetime, result: KeyReplay) -> None:
-    rows = conn.execute(sa.select(fiche_keys.c.fiche_pk).where(
-        fiche_keys.c.wrapped_key.is_not(None), fiche_keys.c.fiche_pk % BUCKETS == bucket)).scalars()
+def _replay_bucket(conn: sa.Connection, keyring: Keyring, bucket: int,
+                   latest: tuple[int, dict[str, str]] | None, destroyed: set[int],
+                   now: dt.datetime, result: KeyReplay) -> None:
+    rows = conn.execute(sa.select(fiche_keys.c.fiche_pk, fiche_keys.c.wrapped_key,
+                                  fiche_keys.c.generation).where(
+        fiche_keys.c.wrapped_key.is_not(None), fiche_keys.c.fiche_pk % BUCKETS == bucket))
     generation, keys = latest if latest else (None, {})
-    for pk in rows:
+    for pk, wrapped, own_generation in list(rows):
         if latest is None and pk not in destroyed:
             continue  # no newer KEK to move to: the copy's own key stays
-        if pk in destroyed or str(pk) not in keys:
+        moved = None if pk in destroyed else (
+            decode_key(keys[str(pk)]) if str(pk) in keys
+            else _rewrapped(keyring, bucket, wrapped, own_generation, generation))
+        if moved is None:
             conn.execute(sa.update(fiche_keys).where(fiche_keys.c.fiche_pk == pk)
                          .values(wrapped_key=None, destroyed_at=now))
             if pk in destroyed:
@@ -71,12 +80,25 @@ def _replay_bucket(conn: sa.Connection, bucket: int, latest: tuple[int, dict[str
                 result.keys_unrecoverable += 1
             continue
         conn.execute(sa.update(fiche_keys).where(fiche_keys.c.fiche_pk == pk)
-                     .values(wrapped_key=decode_key(keys[str(pk)]), generation=generation))
+                     .values(wrapped_key=moved, generation=generation))
         result.keys_restored += 1
     if generation is not None:
         conn.execute(sa.update(key_buckets).where(key_buckets.c.bucket == bucket)
                      .values(generation=generation))
         result.buckets_advanced += 1
+
+
+def _rewrapped(keyring: Keyring, bucket: int, wrapped: bytes, own_generation: int | None,
+               generation: int | None) -> bytes | None:
+    """A key the journal's latest entry does not hold, moved to that entry's KEK when the
+    KEK it is wrapped under is still kept: a fiche created after a rotation whose entry
+    was written but whose transaction never committed (killed, or the database failed),
+    under the generation the store still named. None: no KEK opens it any more."""
+    own = None if own_generation is None else keyring.kek(bucket, own_generation)
+    target = None if generation is None else keyring.kek(bucket, generation)
+    if own is None or target is None:
+        return None
+    return wrap_key(target, unwrap_key(own, wrapped))
 
 
 def fiche_refs(conn: sa.Connection, fiche_pks: Sequence[int]) -> list[FicheRef]:
