@@ -247,6 +247,13 @@ class ConsentRegistry(abc.ABC):
         whether the subject's owner is told of it (`NoticeAck.named`)."""
 
     @abc.abstractmethod
+    def notices_sent_within(self, conn: Any, subject_id: str, named: Mapping[str, bool],
+                            at: dt.datetime, kind: NoticeKind) -> None:
+        """Track notices of a new subject sent to `named`'s recipients (each: whether the
+        subject's owner is told of it) in the caller's transaction on `conn`, so they
+        commit with the change that sent them."""
+
+    @abc.abstractmethod
     def acknowledge(self, subject_id: str, recipient_id: str, at: dt.datetime,
                     kind: NoticeKind = NoticeKind.WITHDRAWAL) -> NoticeAck:
         """The recipient confirms deletion (idempotent); NoticeNotSent if never sent."""

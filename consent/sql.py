@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -259,6 +259,13 @@ class SqlConsentRegistry(ConsentRegistry):
             pass  # sent meanwhile by another process: keep its row
         # Not None: inserted above, or by the process that won the race.
         return self._ack(kind, subject_id, recipient_id)  # type: ignore[return-value]
+
+    def notices_sent_within(self, conn: Any, subject_id: str, named: Mapping[str, bool],
+                            at: dt.datetime, kind: NoticeKind) -> None:
+        if named:
+            conn.execute(self._t.acks.insert(), [
+                {"kind": kind.value, "subject_id": subject_id, "recipient_id": recipient_id,
+                 "sent_at": as_utc(at), "named": told} for recipient_id, told in named.items()])
 
     def acknowledge(self, subject_id: str, recipient_id: str, at: dt.datetime,
                     kind: NoticeKind = NoticeKind.WITHDRAWAL) -> NoticeAck:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from consent import model
 from consent.model import ConsentRecord, Notice, NoticeAck, NoticeKind, StateChange, Status
@@ -40,6 +41,11 @@ class InMemoryConsentRegistry(ConsentRegistry):
         key = (kind, subject_id, recipient_id)
         return self._acks.setdefault(key, NoticeAck(kind, subject_id, recipient_id, at,
                                                     named=named))
+
+    def notices_sent_within(self, conn: Any, subject_id: str, named: Mapping[str, bool],
+                            at: dt.datetime, kind: NoticeKind) -> None:
+        for recipient_id, told in named.items():
+            self.notice_sent(subject_id, recipient_id, at, kind, named=told)
 
     def acknowledge(self, subject_id: str, recipient_id: str, at: dt.datetime,
                     kind: NoticeKind = NoticeKind.WITHDRAWAL) -> NoticeAck:

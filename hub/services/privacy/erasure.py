@@ -235,6 +235,14 @@ def _own_fiche(uow: UnitOfWork, caller: Caller, fiche_id: Any) -> Any:
     return row
 
 
+def _record_within(hub: Hub, uow: UnitOfWork, erasure_id: str, notified: list[str],
+                   named: set[str] | None, now: dt.datetime) -> None:
+    """The notices sent, in the erasure's transaction (the requester told of `named`)."""
+    hub.consents.notices_sent_within(
+        uow.connection, erasure_id, {m: named is None or m in named for m in notified}, now,
+        NoticeKind.ERASURE)
+
+
 def _journal(hub: Hub, uow: UnitOfWork, erasure_id: str, scope: str, porteur_id: str | None,
              pks: list[int], requested_by: str, now: Any, named: list[str]) -> None:
     """Before the commit: a restore from an older backup records this erasure again, with
@@ -388,16 +396,17 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
             owner_requests.settle_erased(uow, pks, erasure.id, by, now)
             _journal(hub, uow, erasure.id, scope, porteur_id, pks, caller.member_id, now,
                      [m for m in done.notified if named is None or m in named])
+            _record_within(hub, uow, erasure.id, done.notified, named, now)
+            member, user = actor or (caller.member_id, None)
+            # with the erasure, never after it: a process killed in between left an
+            # erasure done without its event and its notices unacknowledgeable
+            hub.audit.append_within(uow.connection, [audit.event(
+                hub, "erasure", member, user=user, porteur_id=porteur_id,
+                fiches=[(f.member_id, f.fiche_id) for f in fiches]), *events])
             uow.commit()
     finally:
         forget_identities(hub)
     notified, cancelled = done.notified, done.cancelled
-    for member_id in notified:
-        hub.consents.notice_sent(erasure.id, member_id, now, NoticeKind.ERASURE,
-                                 named=named is None or member_id in named)
-    member, user = actor or (caller.member_id, None)
-    audit.record(hub, [audit.event(hub, "erasure", member, user=user, porteur_id=porteur_id,
-                                   fiches=[(f.member_id, f.fiche_id) for f in fiches]), *events])
     if notified:
         hub.publisher.request_dispatch_safely()
     if caller.role != _COORDINATION:  # a member learns nothing of others' fiches
