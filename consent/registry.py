@@ -163,11 +163,13 @@ class ConsentRegistry(abc.ABC):
 
     # -- withdrawal and expiry --------------------------------------------------------
 
-    def withdraw(self, consent_id: str, by_member: str, at: dt.datetime) -> ConsentRecord:
-        """Record the porteur's withdrawal, relayed by `by_member`; effective at once."""
+    def withdraw(self, consent_id: str, by_member: str, at: dt.datetime, *,
+                 within: Any = None) -> ConsentRecord:
+        """Record the porteur's withdrawal, relayed by `by_member`; effective at once (with
+        `within`: in the caller's transaction on that connection, with what it entails)."""
         consent = self.get(consent_id)
         change = StateChange(Status.WITHDRAWN, at, by_member)
-        if consent.withdrawn or not self._append_state(consent_id, change):
+        if consent.withdrawn or not self._append_state(consent_id, change, within):
             raise ConsentAlreadyWithdrawn("Ce consentement a déjà été retiré.",
                                           "This consent was already withdrawn.")
         self._cache.invalidate()
@@ -176,14 +178,21 @@ class ConsentRegistry(abc.ABC):
     def expire_due(self, now: dt.datetime, limit: int = 1000) -> list[ConsentRecord]:
         """Record expiry of the consents past `expire_le` (neither withdrawn nor already
         marked expired), at most `limit` per call; returns the newly expired."""
-        expired = []
-        for consent in self._due_for_expiry(now, limit):
-            change = StateChange(Status.EXPIRED, consent.expires_at, HUB_ACTOR)
-            if self._append_state(consent.id, change):
-                expired.append(consent.with_change(change))
-        if expired:
-            self._cache.invalidate()
-        return expired
+        expired = [self.expire(consent) for consent in self.due_for_expiry(now, limit)]
+        return [record for record in expired if record is not None]
+
+    def due_for_expiry(self, now: dt.datetime, limit: int = 1000) -> list[ConsentRecord]:
+        """The consents past `expire_le`, neither withdrawn nor already marked expired."""
+        return self._due_for_expiry(now, limit)
+
+    def expire(self, consent: ConsentRecord, *, within: Any = None) -> ConsentRecord | None:
+        """Record the expiry of `consent` (with `within`: in the caller's transaction on
+        that connection); None if it was recorded already."""
+        change = StateChange(Status.EXPIRED, consent.expires_at, HUB_ACTOR)
+        if not self._append_state(consent.id, change, within):
+            return None
+        self._cache.invalidate()
+        return consent.with_change(change)
 
     # -- notices ----------------------------------------------------------------------
 
@@ -251,7 +260,8 @@ class ConsentRegistry(abc.ABC):
                             at: dt.datetime, kind: NoticeKind) -> None:
         """Track notices of a new subject sent to `named`'s recipients (each: whether the
         subject's owner is told of it) in the caller's transaction on `conn`, so they
-        commit with the change that sent them."""
+        commit with the change that sent them; a notice already tracked keeps its first
+        send."""
 
     @abc.abstractmethod
     def acknowledge(self, subject_id: str, recipient_id: str, at: dt.datetime,
@@ -296,9 +306,10 @@ class ConsentRegistry(abc.ABC):
         """Store a new record; if the reference was taken meanwhile, return that one."""
 
     @abc.abstractmethod
-    def _append_state(self, consent_id: str, change: StateChange) -> bool:
-        """Append a state row and move the change counter; False if that state is
-        already recorded for the consent."""
+    def _append_state(self, consent_id: str, change: StateChange, within: Any = None) -> bool:
+        """Append a state row and move the change counter (on connection `within` if
+        given, else in a transaction of its own); False if that state is already recorded
+        for the consent."""
 
     @abc.abstractmethod
     def _due_for_expiry(self, now: dt.datetime, limit: int) -> list[ConsentRecord]: ...

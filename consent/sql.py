@@ -132,15 +132,21 @@ class SqlConsentRegistry(ConsentRegistry):
             return existing
         return consent
 
-    def _append_state(self, consent_id: str, change: StateChange) -> bool:
+    def _append_state(self, consent_id: str, change: StateChange, within: Any = None) -> bool:
         try:
-            with self._writes.begin() as conn:
-                conn.execute(self._t.states.insert().values(
-                    **_state_row(consent_id, change, self.clock())))
-                self._bump_version(conn)
+            if within is None:
+                with self._writes.begin() as conn:
+                    self._insert_state(conn, consent_id, change)
+            else:  # a savepoint: a duplicate leaves the caller's transaction usable
+                with within.begin_nested():
+                    self._insert_state(within, consent_id, change)
         except sa.exc.IntegrityError:
             return False
         return True
+
+    def _insert_state(self, conn: sa.Connection, consent_id: str, change: StateChange) -> None:
+        conn.execute(self._t.states.insert().values(**_state_row(consent_id, change, self.clock())))
+        self._bump_version(conn)
 
     def _forget_proofs(self, fiches: list[FicheKey]) -> int:
         c = self._t.consents.c
@@ -262,10 +268,14 @@ class SqlConsentRegistry(ConsentRegistry):
 
     def notices_sent_within(self, conn: Any, subject_id: str, named: Mapping[str, bool],
                             at: dt.datetime, kind: NoticeKind) -> None:
-        if named:
-            conn.execute(self._t.acks.insert(), [
-                {"kind": kind.value, "subject_id": subject_id, "recipient_id": recipient_id,
-                 "sent_at": as_utc(at), "named": told} for recipient_id, told in named.items()])
+        a = self._t.acks.c
+        sent = set(conn.execute(sa.select(a.recipient_id).where(
+            a.kind == kind.value, a.subject_id == subject_id)).scalars()) if named else set()
+        rows = [{"kind": kind.value, "subject_id": subject_id, "recipient_id": recipient_id,
+                 "sent_at": as_utc(at), "named": told}
+                for recipient_id, told in named.items() if recipient_id not in sent]
+        if rows:  # the first send is kept, as notice_sent does
+            conn.execute(self._t.acks.insert(), rows)
 
     def acknowledge(self, subject_id: str, recipient_id: str, at: dt.datetime,
                     kind: NoticeKind = NoticeKind.WITHDRAWAL) -> NoticeAck:

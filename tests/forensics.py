@@ -112,14 +112,18 @@ def next_fiche_shares_the_bucket_of(hub, fiche_id):
     """The next fiche's primary key is 256 more than this one's: same KEK bucket."""
     with hub.engine.begin() as conn:
         row = conn.execute(sa.select(fiches).where(fiches.c.fiche_id == fiche_id)).one()
-        target = row.id + 255
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('fiches', 'id'), :n)"),
-                         {"n": target})
-        else:  # SQLite: the next rowid follows the largest one ever inserted
-            conn.execute(sa.insert(fiches).values(
-                {**row._mapping, "id": target, "fiche_id": "placeholder", "porteur_id": None}))
-            conn.execute(sa.delete(fiches).where(fiches.c.id == target))
+        next_fiche_follows(conn, row, row.id + 255)
+
+
+def next_fiche_follows(conn, row, target: int) -> None:
+    """The next fiche's primary key is `target` + 1 (`row`: a fiche, copied on SQLite)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('fiches', 'id'), :n)"),
+                     {"n": target})
+    else:  # SQLite: the next rowid follows the largest one ever inserted
+        conn.execute(sa.insert(fiches).values(
+            {**row._mapping, "id": target, "fiche_id": "placeholder", "porteur_id": None}))
+        conn.execute(sa.delete(fiches).where(fiches.c.id == target))
 
 
 def wal_position(hub):

@@ -87,7 +87,7 @@ class InMemoryConsentRegistry(ConsentRegistry):
         self._records[consent.id] = consent
         return consent
 
-    def _append_state(self, consent_id: str, change: StateChange) -> bool:
+    def _append_state(self, consent_id: str, change: StateChange, within: Any = None) -> bool:
         record = self._records[consent_id]
         if any(c.state is change.state for c in record.history):
             return False

@@ -20,6 +20,7 @@ from hub.keyring import BUCKETS
 from hub.services.ingest.fiches import read_own_fiche
 from hub.services.ops import recovery
 from hub.store.tables import fiches
+from tests import forensics
 from tests.factories import other_porteur
 from tests.fakes.publisher import RecordingPublisher
 from tests.integration.world import OWNER, fiche, push_and_process
@@ -47,14 +48,7 @@ def _next_fiche_in_bucket_zero(hub: Hub) -> None:
     """The next fiche's primary key is a multiple of BUCKETS: KEK bucket 0."""
     with hub.engine.begin() as conn:
         row = conn.execute(sa.select(fiches).order_by(fiches.c.id.desc()).limit(1)).one()
-        target = (row.id // BUCKETS + 1) * BUCKETS - 1
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('fiches', 'id'), :n)"),
-                         {"n": target})
-        else:  # SQLite: the next rowid follows the largest one ever inserted
-            conn.execute(sa.insert(fiches).values(
-                {**row._mapping, "id": target, "fiche_id": "placeholder", "porteur_id": None}))
-            conn.execute(sa.delete(fiches).where(fiches.c.id == target))
+        forensics.next_fiche_follows(conn, row, (row.id // BUCKETS + 1) * BUCKETS - 1)
 
 
 def _fiche(fiche_id: str, other: int) -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any
 
 import schemas
@@ -145,15 +146,18 @@ def porteur_consents(hub: Hub, caller: Caller, porteur_id: str) -> list[dict[str
 def withdraw_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:
     """Record the withdrawal (effective at once), cancel what has not left, and send a
     withdrawal notice to every member that was sent data under this consent."""
-    _record, sent, porteur_id = _visible(hub, caller, consent_id)
+    before, sent, porteur_id = _visible(hub, caller, consent_id)
     now = hub.clock()
     if hub.store_keys.journal is not None:  # replayed by a restore from an older backup
         hub.store_keys.journal.withdrawal(consent_id, caller.member_id, now.isoformat(), "withdrawal")
-    record = hub.consents.withdraw(consent_id, caller.member_id, now)
-    notified = _fan_out(hub, record, "withdrawn", NoticeKind.WITHDRAWAL, now)
-    audit.record(hub, [audit.event(hub, "consent_change", caller.member_id, porteur_id=porteur_id,
-                                   fiches=[(record.member_id, record.fiche_id)],
-                                   fields=(CONSENT_FIELD,))])
+    record, notified = _state_with_notices(
+        hub, before, NoticeKind.WITHDRAWAL, now,
+        lambda conn: hub.consents.withdraw(consent_id, caller.member_id, now, within=conn),
+        lambda record: [audit.event(hub, "consent_change", caller.member_id,
+                                    porteur_id=porteur_id,
+                                    fiches=[(record.member_id, record.fiche_id)],
+                                    fields=(CONSENT_FIELD,))])
+    assert record is not None  # withdraw raises when it was withdrawn already
     document = _shown(hub, caller, record, now, sent=sent)
     # Only the collector learns who else was sent data under its consent, and only of
     # those it may know follow the porteur (hub.services.privacy.discretion).
@@ -167,22 +171,24 @@ def withdraw_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any
 def replay_withdrawal(hub: Hub, consent_id: str, member_id: str, at: dt.datetime) -> str | None:
     """A restore: withdraw again a consent the restored copy still holds as given."""
     try:
-        if hub.consents.get(consent_id).withdrawn:
-            return None
+        before = hub.consents.get(consent_id)
     except ConsentNotFound:
         return None  # recorded after the copy: gone with it (its fiches are too)
-    record = hub.consents.withdraw(consent_id, member_id, at)
-    _fan_out(hub, record, "withdrawn", NoticeKind.WITHDRAWAL, hub.clock())
+    if before.withdrawn:
+        return None
+    _state_with_notices(hub, before, NoticeKind.WITHDRAWAL, hub.clock(),
+                        lambda conn: hub.consents.withdraw(consent_id, member_id, at, within=conn))
     return consent_id
 
 
 def expire_due(hub: Hub) -> int:
     """Apply expiry like a withdrawal: notices to every member that received the data."""
-    now = hub.clock()
-    expired = hub.consents.expire_due(now)
-    for record in expired:
-        _fan_out(hub, record, "withdrawn", NoticeKind.EXPIRY, now)
-    return len(expired)
+    now, expired = hub.clock(), 0
+    for consent in hub.consents.due_for_expiry(now):
+        record, _notified = _state_with_notices(hub, consent, NoticeKind.EXPIRY, now,
+                                                _expiry_of(hub, consent))
+        expired += record is not None
+    return expired
 
 
 def acknowledge_notice(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any]:
@@ -210,34 +216,62 @@ def acknowledgements(hub: Hub, caller: Caller, consent_id: str) -> list[dict[str
             if shown is None or a.recipient_id in shown]
 
 
-def _fan_out(hub: Hub, record: ConsentRecord, event: str, kind: NoticeKind,
-             now: dt.datetime) -> set[str]:
+def _expiry_of(hub: Hub, consent: ConsentRecord) -> Callable[[Any], ConsentRecord | None]:
+    return lambda conn: hub.consents.expire(consent, within=conn)
+
+
+def _state_with_notices(hub: Hub, before: ConsentRecord, kind: NoticeKind, now: dt.datetime,
+                        write_state: Callable[[Any], ConsentRecord | None],
+                        events: Callable[[ConsentRecord], list[Any]] = lambda _r: []
+                        ) -> tuple[ConsentRecord | None, set[str]]:
+    """The consent's new state (`write_state(connection)`, None if recorded already), the
+    notices it entails and its `events` in one transaction: a process killed between
+    them left a consent withdrawn or expired whose recipients were never told."""
+    named = _named_for(hub, before)
     with hub.uow() as uow:
-        fiche = uow.fiches.porteur_of(record.member_id, record.fiche_id)
-        if fiche is None or fiche.porteur_id is None:
-            uow.commit()
-            return set()
-        uow.deliveries.cancel_pending([fiche.id], "consent_withdrawn")
-        # Whoever was sent data under this consent (a delivery being sent right now may
-        # have left: its recipient gets the notice too) and is still served it, and nobody
-        # else: a member that erased its data of the porteur at the porteur's request since
-        # learns nothing more of the person.
-        recipients = uow.deliveries.served_recipients([fiche.id])[fiche.id] - {record.member_id}
-        members = [m for m in uow.members.active() if m.id in recipients]  # not those gone
-        recipients = set(add_notices(
-                    uow, members, event=event, subject=record.id, porteur_id=fiche.porteur_id,
-                    fiche_pk=fiche.id, now=now, secret=hub.pseudonym_key, document={
-                        "source": {"membre": record.member_id, "fiche_id": record.fiche_id},
-                        "consentement": record.id,
-                        "demande": "Supprimez les données reçues sur ce porteur et accusez "
-                                   "réception.",
-                        "accuse_reception": f"/v1/consents/{record.id}/ack"}))
+        record = write_state(uow.connection)
+        notified = set() if record is None else _notify(
+            hub, uow, record, "withdrawn", kind, now, named)
+        if record is not None:
+            hub.audit.append_within(uow.connection, events(record))
         uow.commit()
-    named = named_for_consent(hub, record, recipients)  # kept: the fiche may go
-    for member_id in recipients:
-        hub.consents.notice_sent(record.id, member_id, now, kind, named=member_id in named)
-    if recipients:
+    if notified:
         hub.publisher.request_dispatch_safely()
+    return record, notified
+
+
+def _named_for(hub: Hub, record: ConsentRecord) -> set[str]:
+    """The members the consent's collector may be told were notified, decided before the
+    notices' transaction (the fiche may go afterwards)."""
+    with hub.uow() as uow:
+        everyone = {m.id for m in uow.members.all()}
+    return named_for_consent(hub, record, everyone)
+
+
+def _notify(hub: Hub, uow: Any, record: ConsentRecord, event: str, kind: NoticeKind,
+            now: dt.datetime, named: set[str]) -> set[str]:
+    """Cancel what has not left and queue a notice, with its acknowledgement to come, to
+    every member sent data under the consent, in the transaction of `uow`."""
+    fiche = uow.fiches.porteur_of(record.member_id, record.fiche_id)
+    if fiche is None or fiche.porteur_id is None:
+        return set()
+    uow.deliveries.cancel_pending([fiche.id], "consent_withdrawn")
+    # Whoever was sent data under this consent (a delivery being sent right now may
+    # have left: its recipient gets the notice too) and is still served it, and nobody
+    # else: a member that erased its data of the porteur at the porteur's request since
+    # learns nothing more of the person.
+    recipients = uow.deliveries.served_recipients([fiche.id])[fiche.id] - {record.member_id}
+    members = [m for m in uow.members.active() if m.id in recipients]  # not those gone
+    recipients = set(add_notices(
+                uow, members, event=event, subject=record.id, porteur_id=fiche.porteur_id,
+                fiche_pk=fiche.id, now=now, secret=hub.pseudonym_key, document={
+                    "source": {"membre": record.member_id, "fiche_id": record.fiche_id},
+                    "consentement": record.id,
+                    "demande": "Supprimez les données reçues sur ce porteur et accusez "
+                               "réception.",
+                    "accuse_reception": f"/v1/consents/{record.id}/ack"}))
+    hub.consents.notices_sent_within(uow.connection, record.id,
+                                     {m: m in named for m in recipients}, now, kind)
     return recipients
 
 
