@@ -94,7 +94,7 @@ def as_porteur(row: dict[str, str]) -> dict:
 
 def _hub(database_url: str, data_dir: Path) -> Hub:
     return Hub.from_settings(Settings(data_dir=data_dir, database_url=database_url),
-                             publisher=RecordingPublisher())
+                             publisher=RecordingPublisher(), mapped_reads=True)  # a worker's
 
 
 def build(database_url: str, data_dir: Path, rows, truth, workers: int = 2) -> None:

@@ -143,8 +143,13 @@ class Hub:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, publisher: TaskPublisher | None = None, clock: Clock = utc_now
+        cls, settings: Settings, *, publisher: TaskPublisher | None = None, clock: Clock = utc_now,
+        mapped_reads: bool = False,
     ) -> Hub:
+        """The hub of `settings`; `mapped_reads`: SQLite reads its file through a memory map
+        (`HUB_SQLITE_MMAP_MB`), a worker's online match reading its candidates' rows faster.
+        Only workers map: a file cut short under a mapped reader (a backup copied over the
+        live file) stops the process with SIGBUS, where the API answers 503."""
         prepare_data_dir(settings.data_dir)
         key_dir = prepare_key_dir(settings.data_dir, settings.key_folder)
         if publisher is None:
@@ -156,7 +161,8 @@ class Hub:
                                         else settings.transaction_size)
         engine = create_engine(settings.database_url.reveal(),
                                deadlines=database_deadlines(settings),
-                               sqlite_mmap_bytes=settings.sqlite_mmap_mb * 2**20)
+                               sqlite_mmap_bytes=settings.sqlite_mmap_mb * 2**20
+                               if mapped_reads else 0)
         policy_file = settings.policy_file or DEFAULT_POLICY_FILE
         return cls(
             settings=settings,
@@ -230,7 +236,7 @@ def _worker_hub(settings: Settings) -> Hub:
     from hub.collector import tune_for_batches
 
     tune_for_batches()
-    return Hub.from_settings(settings)
+    return Hub.from_settings(settings, mapped_reads=True)
 
 
 def create_celery(settings: Settings, *, include_tasks: bool = False) -> Any:

@@ -148,7 +148,7 @@ class Settings:
     matching_model_file: Path | None = None  # None: the model shipped with the hub
     match_candidates_per_key: int = 50
     match_lock_stripes: int = 1 << 20
-    sqlite_mmap_mb: int = 2047  # SQLite reads its file through a memory map this large; 0: off
+    sqlite_mmap_mb: int = 2047  # a worker's SQLite reads its file through a map this large; 0: off
     console_member: str = ""
     console_cookie_secure: bool = True
     console_session_hours: float = 8.0

@@ -21,13 +21,16 @@ from hub.store.deadlines import DatabaseSilent, Deadlines, answer_within
 from hub.store.sqlite_writers import GatedConnection, WriterQueue, WriterTurnTimeout
 
 BEGIN_OPTION = "capactif_sqlite_begin"
-# SQLite reads the database file through a memory map of up to this size by default
-# (HUB_SQLITE_MMAP_MB; the pages are the system's file cache, shared, not the process's own
-# memory) rather than copying each page it reads into its own cache: an online match reads
-# some eighty index rows at random places of the file, and at 200,000 indexed fiches their
-# statements took half the time mapped (0.49 against 0.95 ms for the rows, 0.16 against
-# 0.24 ms for the keys; bench/_store_index.py). Pages the WAL holds are read from it as
-# before; writes never go through the map.
+# A worker's SQLite reads the database file through a memory map of up to this size by
+# default (HUB_SQLITE_MMAP_MB, `Hub.from_settings(mapped_reads=True)`; the pages are the
+# system's file cache, shared, not the process's own memory) rather than copying each page
+# it reads into its own cache: an online match reads some eighty index rows at random
+# places of the file, and at 200,000 indexed fiches their statements took half the time
+# mapped (0.49 against 0.95 ms for the rows, 0.16 against 0.24 ms for the keys;
+# bench/_store_index.py). Pages the WAL holds are read from it as before; writes never go
+# through the map. The API and the command line never map: a file cut short under a
+# mapped reader (a backup copied over the live file) stops the process with SIGBUS, where
+# an unmapped one gets an error the API answers with 503 `database_unreadable`.
 SQLITE_MMAP_BYTES = 2047 * 2**20
 log = logging.getLogger(__name__)
 
@@ -136,7 +139,7 @@ def read_json(text: str | bytes) -> Any:
 
 def create_engine(database_url: str, *, pool_size: int = 5,
                   deadlines: Deadlines | None = None,
-                  sqlite_mmap_bytes: int = SQLITE_MMAP_BYTES) -> sa.Engine:
+                  sqlite_mmap_bytes: int = 0) -> sa.Engine:
     """An engine for `database_url`; nothing connects until first use. With `deadlines`,
     no call waits longer than they say (see hub.store.deadlines); without, for ever.
     SQLite reads its file through a memory map of `sqlite_mmap_bytes` (0: none)."""
@@ -189,7 +192,7 @@ def _planner_options(connect_args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _sqlite_engine(database_url: str, deadlines: Deadlines | None,
-                   mmap_bytes: int = SQLITE_MMAP_BYTES) -> sa.Engine:
+                   mmap_bytes: int = 0) -> sa.Engine:
     path = sa.engine.make_url(database_url).database
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)

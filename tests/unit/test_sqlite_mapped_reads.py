@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from hub.bootstrap import Hub
+from hub.bootstrap import Hub, _worker_hub
 from hub.config import Settings
 from hub.store.engine import SQLITE_MMAP_BYTES, create_engine, reader_engine
 from tests.fakes.publisher import RecordingPublisher
@@ -19,18 +19,34 @@ def _engine(tmp_path: Path) -> sa.Engine:
     return create_engine(f"sqlite:///{tmp_path / 'hub.sqlite3'}")
 
 
-@pytest.mark.parametrize("megabytes", [2047, 16, 0])
-def test_every_sqlite_connection_of_the_hub_maps_as_much_of_its_file_as_set(
-        tmp_path: Path, megabytes: int):
-    settings = Settings(data_dir=tmp_path / "var", sqlite_mmap_mb=megabytes)
-    hub = Hub.from_settings(settings, publisher=RecordingPublisher())
+def _mapped_bytes(hub: Hub) -> set[int]:
     readers = reader_engine(hub.engine)  # two at once: reads take no writer's turn
     try:
         with readers.connect() as first, readers.connect() as second:
-            for conn in (first, second):
-                assert conn.exec_driver_sql("PRAGMA mmap_size").scalar_one() == megabytes * 2**20
+            return {conn.exec_driver_sql("PRAGMA mmap_size").scalar_one()
+                    for conn in (first, second)}
     finally:
         hub.close()
+
+
+@pytest.mark.parametrize("megabytes", [2047, 16, 0])
+def test_every_sqlite_connection_of_a_worker_s_hub_maps_as_much_of_its_file_as_set(
+        tmp_path: Path, megabytes: int):
+    settings = Settings(data_dir=tmp_path / "var", sqlite_mmap_mb=megabytes)
+    hub = Hub.from_settings(settings, publisher=RecordingPublisher(), mapped_reads=True)
+    assert _mapped_bytes(hub) == {megabytes * 2**20}
+
+
+def test_the_worker_process_s_hub_maps_its_file(tmp_path: Path):
+    settings = Settings(data_dir=tmp_path / "var", sqlite_mmap_mb=16)
+    assert _mapped_bytes(_worker_hub(settings)) == {16 * 2**20}
+
+
+def test_the_api_s_hub_never_maps_its_file_whatever_the_setting(tmp_path: Path):
+    """A file cut short under a mapped reader is a SIGBUS: the API answers 503 instead
+    (tests/integration/test_truncated_database_processes.py)."""
+    settings = Settings(data_dir=tmp_path / "var", sqlite_mmap_mb=2047)
+    assert _mapped_bytes(Hub.from_settings(settings, publisher=RecordingPublisher())) == {0}
 
 
 def test_the_hub_maps_its_sqlite_file_unless_told_otherwise():
