@@ -31,6 +31,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 
+from hub.domain.matching.cross_member import names_move_between
 from hub.domain.matching.decision import (
     CandidateLike,
     Decision,
@@ -49,19 +50,15 @@ def may_be_one(records: Sequence[RecordLike], model: MatchModel,
     at most `max_group_size` records, every pair of them compatible. `members`, the
     member of each record (as many as the records, or none: one member's): two members'
     fiches are never kept together by a move their names alone outweigh (`compatible`
-    without `names_move`), else a fiche bridging them would make one member follow the
-    other's porteur on a name and an old home; one member's pairs as before."""
+    without `names_move`: `cross_member.names_move_between`), else a fiche bridging them
+    would make one member follow the other's porteur on a name and an old home; one
+    member's pairs as before."""
     settings = model.decision
     normalised = [as_record(record) for record in records]
     owners = list(members) or [None] * len(normalised)
     return len(normalised) <= settings.max_group_size and all(
-        compatible(model.score(a, b), settings, names_move=not _apart(m, n))
+        compatible(model.score(a, b), settings, names_move=names_move_between(m, n))
         for (a, m), (b, n) in itertools.combinations(zip(normalised, owners, strict=True), 2))
-
-
-def _apart(member: str | None, other: str | None) -> bool:
-    """Two fiches of two members (known both)."""
-    return member is not None and other is not None and member != other
 
 
 def porteurs_to_join(record: RecordLike, decision: Decision,

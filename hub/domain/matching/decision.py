@@ -43,6 +43,9 @@ from hub.domain.matching.comparisons import (
     MISSING,
     SWAPPED,
 )
+
+# The guard across members is `cross_member`'s; `identity_alone` is still read from here.
+from hub.domain.matching.cross_member import identity_alone as identity_alone
 from hub.domain.matching.household import APART, UNSURE, nothing_personal
 from hub.domain.matching.model import Explanation, FieldTerm, MatchModel
 from hub.domain.matching.record import NormalisedRecord, normalise_record
@@ -383,30 +386,6 @@ def moved_home(levels: Mapping[str, str | None]) -> bool:
             and DIFFERENT in (levels.get("adresse"), levels.get("lieu")))
 
 
-def other_home(levels: Mapping[str, str | None], record: NormalisedRecord,
-               other: NormalisedRecord) -> bool:
-    """`other` (a fiche of the porteur a record would reach) shows a home that is not the
-    record's: the street or the town plainly different, or a home of any part (a street
-    line, a postcode, a commune) with which neither the record's street nor its town
-    agrees (exact or close), whatever the names' and the person's own fields' levels. The
-    guard across members (`OnlineMatcher._moved_away`) asks this, not `moved_home`: a
-    guessed first name typed a letter off is only fuzzy (review of the flagged pairs),
-    and a home typed in part on one side and the old street alone on the other compare
-    "missing", not different (review of d2cfcb8): either way the link showed the member
-    the person's other home. A record that gives no home at all reaches no other one: a
-    link of its names alone is identity alone (`identity_alone`), flagged so."""
-    street, town = levels.get("adresse"), levels.get("lieu")
-    if DIFFERENT in (street, town):
-        return True
-    return _shows_home(record) and _shows_home(other) \
-        and street not in (EXACT, CLOSE) and town not in (EXACT, CLOSE)
-
-
-def _shows_home(record: NormalisedRecord) -> bool:
-    return record.adresse is not None or record.code_postal is not None \
-        or record.commune is not None
-
-
 def moved_on_names(explanation: Explanation, settings: DecisionSettings) -> bool:
     """A move none of whose own identifiers is compared (`moved_home`; a fiche without a
     birth date nor contact at the old home, the new one with its e-mail only...), where
@@ -515,34 +494,6 @@ def identity_links(explanation: Explanation, settings: DecisionSettings) -> bool
     levels = {t.field: t.level for t in explanation.terms}
     return settings.identity_link and all(
         f in levels for f in ("nom", "prenom", "date_naissance")) and same_identity(levels)
-
-
-# What a guesser of a person's surname, first name, birth date and commune would not have:
-# the street and the contacts. The commune and the postcode are not among them: in a
-# territory of 170 communes they are guessed as easily as the birth date.
-# Each at the levels a guesser would not reach: the street line as written (a close
-# street is one word in common: "rue" against "12 rue de la Filature"), the e-mail as
-# written (the same user at another domain is close, and prenom.nom is guessed from the
-# name), the phone, one digit typed wrong at most.
-UNGUESSABLE: dict[str, tuple[str, ...]] = {
-    "adresse": (EXACT,), "courriel": (EXACT,), "telephone": (EXACT, CLOSE)}
-
-
-def identity_alone(explanation: Explanation) -> bool:
-    """No street nor contact agrees as a guesser would not make it (`UNGUESSABLE`):
-    whatever makes the pair link, the identity rule or the probability alone (the
-    shipped model links a rare surname and first name with one birth date at 0.99 and
-    more, whatever the places), surname, first name, birth date and at most the commune
-    or postcode, a word of the street or an e-mail's user name, which anyone may guess,
-    are all the two records share. Online, such a link to a porteur none of whose fiches
-    is the member's own goes to a coordinator (`online.OnlineMatcher.resolve_new`): it
-    would show one member another's data."""
-    return not any(explanation.level_of(f) in levels for f, levels in UNGUESSABLE.items())
-
-
-def contact_agrees_unguessed(levels: Mapping[str, str | None]) -> bool:
-    """The e-mail or the phone agrees as a guesser would not make it (`UNGUESSABLE`)."""
-    return any(levels.get(f) in UNGUESSABLE[f] for f in CONTACT_FIELDS)
 
 
 def pair_kind(explanation: Explanation, settings: DecisionSettings) -> Kind:

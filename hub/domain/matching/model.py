@@ -148,7 +148,7 @@ class Explanation:
     # where the model's training file showed households (`decision.nothing_personal_compared`):
     # never enough evidence to link, whatever the probability; a coordinator decides.
     nothing_personal: bool = False
-    # Linked online by identity alone (`decision.identity_alone`) to a porteur none of
+    # Linked online by identity alone (`cross_member.identity_alone`) to a porteur none of
     # whose fiches is the fiche's member's: no street nor contact agreeing, the link would
     # show that member another's data; a coordinator decides (`identity_only`: API
     # `identite_seule_a_verifier`).

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from hub.bootstrap import Hub
 from hub.domain import actors
 from hub.domain.matching.chains import may_be_one
-from hub.domain.matching.model import CONFIRMED_FLAGS
+from hub.domain.matching.cross_member import flagged
 from hub.errors import StoreUnavailable
 from hub.services.audit import trail as audit
 from hub.services.matching import merges
@@ -69,14 +69,17 @@ def _join(hub: Hub, item_id: int) -> bool:
     since) and held by the item's porteur, its candidate fiche held by the candidate
     porteur, and every fiche of the two may be one person, none judged apart. The lock
     is waited for `JOIN_LOCK_WAIT_MS` at most: a bridge pauses the workers no longer, and
-    a lock still busy leaves the item for a coordinator."""
+    a lock still busy leaves the item for a coordinator. A flagged item
+    (`cross_member.flagged`) is never joined: a chained fiche's own items are never
+    flagged, but a later version of it processed in the same transaction opens its items
+    (`OnlineMatcher.refresh`) before the join reads them all."""
     now = hub.clock()
     with hub.uow() as uow:
         if not uow.porteurs.lock_moves_within(JOIN_LOCK_WAIT_MS):
             return False
         item = uow.matching.review_item(item_id)
         if item is None or item.status != "open" or item.porteur_id == item.candidate_porteur_id \
-                or _flagged(item.explanation):
+                or flagged(item.explanation):
             return False
         sides = [item.porteur_id, item.candidate_porteur_id]
         fiches = uow.matching.fiches_of(sides)
@@ -102,13 +105,3 @@ def _join(hub: Hub, item_id: int) -> bool:
         hub.publisher.request_dispatch_safely()
     return True
 
-
-def _flagged(explanation: object) -> bool:
-    """An item the worker flagged `identite_seule_a_verifier` (`OnlineMatcher._unknown_to`)
-    or `autre_domicile_a_verifier` (`OnlineMatcher._moved_away`): joining it would
-    disclose one member's porteur to another on what anyone may guess (a name and a birth
-    date; the names and an old home); a coordinator decides. A chained fiche's own items
-    are never flagged, but a later version of it processed in the same transaction opens
-    its items (`refresh`) before the join reads them all."""
-    return isinstance(explanation, dict) and any(
-        explanation.get(flag) is True for flag in CONFIRMED_FLAGS)

@@ -46,14 +46,8 @@ from hub.domain.matching import (
     default_model,
 )
 from hub.domain.matching.chains import porteur_to_link, porteurs_to_join
-from hub.domain.matching.decision import (
-    Decision,
-    RecordLike,
-    contact_agrees_unguessed,
-    identity_alone,
-    other_home,
-    record_blocking_keys,
-)
+from hub.domain.matching.cross_member import discloses_identity, shows_other_home
+from hub.domain.matching.decision import Decision, RecordLike, record_blocking_keys
 from hub.domain.matching.settings import InvalidSetting
 from hub.errors import InvalidMatchingModel
 from hub.services.matching.dedup_batch import model_notices
@@ -431,11 +425,12 @@ class OnlineMatcher:
 
     def _unknown_to(self, member_id: str | None, porteur_id: str,
                     explanation: Explanation) -> bool:
-        """The pair shares names and a birth date alone (`decision.identity_alone`) and the
-        porteur holds no fiche of `member_id`: whatever path opens its review item (a new
-        fiche, a new version), the item is flagged `identite_seule_a_verifier`, never joined."""
-        return member_id is not None and identity_alone(explanation) \
-            and not self._holds(member_id, porteur_id)
+        """The pair shares names and a birth date alone and the porteur holds no fiche of
+        `member_id` (`cross_member.discloses_identity`): whatever path opens its review
+        item (a new fiche, a new version), the item is flagged `identite_seule_a_verifier`,
+        never joined."""
+        return member_id is not None and discloses_identity(
+            explanation, lambda: self._holds(member_id, porteur_id))
 
     def _moved_into(self, identity: Mapping[str, Any], rows: list[Any],
                     porteurs: Iterable[str | None], member_id: str | None) -> bool:
@@ -451,23 +446,16 @@ class OnlineMatcher:
 
     def _moved_away(self, member_id: str | None, record: NormalisedRecord, rows: list[Any],
                     porteur_id: str) -> bool:
-        """The porteur holds no fiche of `member_id`, shares with the record no contact a
-        guesser would not make (`contact_agrees_unguessed`, with any of its fiches: the
-        member then knows the person) and holds a fiche of the person at another home
-        (`decision.other_home`: whatever the names' level, a home given in part on either
-        side included). Every fiche of the porteur is weighed, not only those the record's
-        keys read (a guessed first name typed wrong shares no name key with the other
-        home's fiche). Whatever path opens its review item, the item is flagged so, never
-        joined."""
+        """Linking the record to the porteur would show `member_id` where the person lives
+        now (`cross_member.shows_other_home`), weighed against every fiche of the porteur,
+        those the record's keys read and those stored. Whatever path opens its review
+        item, the item is flagged so, never joined."""
         if member_id is None or self._holds(member_id, porteur_id):
             return False
         held = {row.fiche_pk: row.record for row in rows if row.porteur_id == porteur_id}
         for stored in self.uow.matching.records_of_porteurs([porteur_id]):
             held.setdefault(stored.fiche_pk, stored.record)
-        pairs = [({t.field: t.level for t in self.model.score(record, other).terms}, other)
-                 for other in held.values()]
-        return not any(contact_agrees_unguessed(levels) for levels, _ in pairs) \
-            and any(other_home(levels, record, other) for levels, other in pairs)
+        return shows_other_home(record, held.values(), self.model)
 
     def _holds(self, member_id: str, porteur_id: str) -> bool:
         """Whether one of the porteur's fiches (stored or of this batch) is the member's."""
@@ -475,15 +463,15 @@ class OnlineMatcher:
             f.member_id == member_id for f in self.uow.fiches.of_porteur(porteur_id))
 
     def _discloses(self, decision: Decision, member_id: str | None) -> bool:
-        """A link of identity alone (`decision.identity_alone`: names and birth date, no
-        street nor contact agreeing) to a porteur none of whose fiches is `member_id`'s:
-        the member would follow the porteur and read the other members' fiches of it on
-        a name and a birth date. Within one member's fiches it links (nothing disclosed)."""
-        if (member_id is None or decision.kind != "link" or decision.porteur_id is None
-                or decision.explanation is None
-                or not identity_alone(decision.explanation)):
+        """A link of identity alone to a porteur none of whose fiches is `member_id`'s
+        (`cross_member.discloses_identity`): the member would follow the porteur and read
+        the other members' fiches of it on a name and a birth date. Within one member's
+        fiches it links (nothing disclosed)."""
+        porteur_id = decision.porteur_id
+        if member_id is None or decision.kind != "link" or porteur_id is None \
+                or decision.explanation is None:
             return False
-        return not self._holds(member_id, decision.porteur_id)
+        return discloses_identity(decision.explanation, lambda: self._holds(member_id, porteur_id))
 
     def _best_fit(self, identity: Mapping[str, Any], decision: Decision,
                   rows: list[Any]) -> tuple[Decision, Decision] | None:
