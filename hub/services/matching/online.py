@@ -414,7 +414,7 @@ class OnlineMatcher:
                  member_id: str | None) -> frozenset[str]:
         """The porteurs of a decision (its best and its conflicts: those it would link or
         join) that `member_id` holds no fiche of and that the record reaches with identity
-        alone (`decision.identity_alone`, its closest fiche of each): each a review item
+        alone (`cross_member.identity_alone`, its closest fiche of each): each a review item
         flagged `identite_seule_a_verifier`, never joined."""
         if member_id is None or decision.kind != "review":
             return frozenset()
