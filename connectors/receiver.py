@@ -8,16 +8,18 @@ signatures") before anything is written or forwarded.
 - Folder: a delivery is written once to `<folder>/<delivery_id>.json` (the exact body
   received), created atomically and fsync'd; the same delivery sent again (the hub
   retries until it gets a 2xx) is not written again (`duplicate`). A `withdrawn` or
-  `erased` notice deletes the folder's deliveries of the fiches it names (the porteur
-  asked the member to delete them; the notice stays, for the member to acknowledge):
-  `copies_supprimees` in the answer.
+  `erased` notice deletes the folder's deliveries it lists (`livraisons`: those of the
+  fiches it names made before it; the porteur asked the member to delete them; the notice
+  stays, for the member to acknowledge): `copies_supprimees` in the answer. The same
+  notice again deletes nothing sent after it; a listed delivery arriving after the
+  notice is not kept (`forgotten`).
 - Endpoint (`forwarder`, see `connectors.forwarder`): the delivery is POSTed to the
   member's own URL, retried briefly; every copy the hub sends is forwarded (at least
   once: the endpoint deduplicates by delivery id).
 
 The hub gets its 2xx only after the folder write and the forward both succeeded, so a
 delivery is never lost: otherwise it answers 503 and the hub sends it again later.
-Answers: 200 stored, duplicate or forwarded; 400 malformed; 401 bad or stale
+Answers: 200 stored, duplicate, forgotten or forwarded; 400 malformed; 401 bad or stale
 signature; 408 a body not received within the request's deadline; 503 the member's
 endpoint did not take it, or more than `MAX_CONNECTIONS` connections are open. A request
 (its line, headers and body) not received whole within `REQUEST_TIMEOUT_S`, however
@@ -73,6 +75,8 @@ class WebhookReceiver:
         self.forwarder = forwarder
         self.hub_keys = hub_keys
         self.tolerance_s = tolerance_s
+        self._lock = threading.Lock()
+        self._named = _named_by_notices(self.deliveries())
 
     def handle(self, headers: Mapping[str, str], body: bytes,
                now: float | None = None) -> tuple[int, dict[str, Any]]:
@@ -89,10 +93,8 @@ class WebhookReceiver:
                                    "message_en": "Delivery id missing or invalid."}}
         answer: dict[str, Any] = {"delivery_id": delivery_id}
         if self.folder is not None:
-            answer["status"] = "stored" if self._store(delivery_id, body) else "duplicate"
-            sources = _sources_to_forget(body)
-            if sources is not None:
-                answer["copies_supprimees"] = self._forget(sources)
+            with self._lock:  # a delivery is not written between a notice's listing and deletions
+                answer.update(self._keep(delivery_id, body))
         if self.forwarder is not None:
             try:
                 self.forwarder.forward(delivery_id, body, headers)
@@ -101,6 +103,19 @@ class WebhookReceiver:
             answer.setdefault("status", "forwarded")
             answer["forwarded"] = True
         return 200, answer
+
+    def _keep(self, delivery_id: str, body: bytes) -> dict[str, Any]:
+        """Store the delivery, unless a notice received before it names it; a withdrawal or
+        erasure notice deletes the copies it names (`copies_supprimees`)."""
+        document = _document(body)
+        if _data_of(document) is not None and delivery_id in self._named:
+            return {"status": "forgotten"}  # left before the notice, arrived after it
+        stored = self._store(delivery_id, body)
+        answer: dict[str, Any] = {"status": "stored" if stored else "duplicate"}
+        reach = _reach(document)
+        if reach is not None:
+            answer["copies_supprimees"] = self._forget(reach, stored)
+        return answer
 
     def _store(self, delivery_id: str, body: bytes) -> bool:
         assert self.folder is not None
@@ -121,40 +136,77 @@ class WebhookReceiver:
         fsync_dir(self.folder)  # the new name survives a crash before the hub gets its 2xx
         return True
 
-    def _forget(self, sources: set[tuple[Any, Any]]) -> int:
-        """Delete the folder's deliveries of these fiches' data (the notice asks the member
-        to delete what it received); the notices themselves stay. Again for a notice sent
-        again: a deletion cut short by a crash is finished."""
+    def _forget(self, reach: dict[tuple[Any, Any], list[str] | None], new: bool) -> int:
+        """Delete the folder's copies the notice names (the member is asked to delete what
+        it received); the notices themselves stay. Again for a notice sent again: a
+        deletion cut short by a crash is finished, and a copy sent since (a later consent,
+        the same id pushed again as a new fiche) is not named, so it stays."""
         assert self.folder is not None
+        named = {d for ids in reach.values() if ids for d in ids if _DELIVERY_ID.match(d)}
+        self._named |= named
+        forgotten = 0
+        for delivery_id in sorted(named):
+            try:
+                (self.folder / f"{delivery_id}.json").unlink()
+            except FileNotFoundError:  # deleted already, or never received
+                continue
+            forgotten += 1
+        unbounded = {source for source, ids in reach.items() if ids is None}
+        if unbounded and new:  # queued by an earlier hub: every copy of the fiche, once
+            forgotten += self._forget_every_copy(unbounded)
+        if forgotten:
+            fsync_dir(self.folder)
+        return forgotten
+
+    def _forget_every_copy(self, sources: set[tuple[Any, Any]]) -> int:
         forgotten = 0
         for path in self.deliveries():
             try:
                 document = json.loads(path.read_bytes())
-            except ValueError:
+            except (ValueError, OSError):  # unreadable, or the member's importer took it
                 continue
             if _data_of(document) in sources:
                 path.unlink(missing_ok=True)
                 forgotten += 1
-        if forgotten:
-            fsync_dir(self.folder)
         return forgotten
 
     def deliveries(self) -> list[Path]:
         return sorted(self.folder.glob("*.json")) if self.folder is not None else []
 
 
-def _sources_to_forget(body: bytes) -> set[tuple[Any, Any]] | None:
-    """The fiches a withdrawal (`source`) or an erasure (`sources`) notice names; None for
-    any other delivery."""
+def _named_by_notices(paths: list[Path]) -> set[str]:
+    """The deliveries the notices in the folder name (a restart forgets nothing)."""
+    named: set[str] = set()
+    for path in paths:
+        try:
+            reach = _reach(_document(path.read_bytes()))
+        except OSError:
+            continue
+        named.update(d for ids in (reach or {}).values() if ids for d in ids)
+    return named
+
+
+def _document(body: bytes) -> Any:
     try:
-        document = json.loads(body)
+        return json.loads(body)
     except ValueError:
         return None
+
+
+def _reach(document: Any) -> dict[tuple[Any, Any], list[str] | None] | None:
+    """What a withdrawal (`source`) or an erasure (`sources`) notice reaches: for each
+    fiche it names, the ids of its deliveries made for this member (`livraisons`; None
+    from a hub that did not say); None for any other delivery."""
     if not isinstance(document, dict) or document.get("evenement") not in _FORGETTING:
         return None
     named = document.get(_FORGETTING[document["evenement"]])
     named = [named] if isinstance(named, dict) else named if isinstance(named, list) else []
-    return {(s.get("membre"), s.get("fiche_id")) for s in named if isinstance(s, dict)}
+    return {(s.get("membre"), s.get("fiche_id")): _ids(s.get("livraisons"))
+            for s in named if isinstance(s, dict)}
+
+
+def _ids(value: Any) -> list[str] | None:
+    return [str(v) for v in value] if isinstance(value, list) else None
 
 
 def _data_of(document: Any) -> tuple[Any, Any] | None:

@@ -472,6 +472,22 @@ class Deliveries:
             found[fiche_pk].add(recipient_id)
         return found
 
+    def data_delivery_ids(self, fiche_pks: Sequence[int]) -> dict[tuple[int, str], list[str]]:
+        """For each (fiche, recipient): the ids of the deliveries of the fiche's data made for
+        that recipient so far, in its feed order, whatever became of them (one cancelled
+        may have left): what a withdrawal or erasure notice asks it to delete, and no more."""
+        found: dict[tuple[int, str], list[str]] = {}
+        if not fiche_pks:
+            return found
+        query = (sa.select(deliveries.c.fiche_pk, deliveries.c.recipient_id,
+                           deliveries.c.idempotency_key)
+                 .where(deliveries.c.fiche_pk.in_(list(fiche_pks)),
+                        deliveries.c.event.in_(DATA_EVENTS))
+                 .order_by(deliveries.c.recipient_id, deliveries.c.position))
+        for fiche_pk, recipient_id, key in self.conn.execute(query):
+            found.setdefault((fiche_pk, recipient_id), []).append(key)
+        return found
+
     def served_recipients(self, fiche_pks: Sequence[int]) -> dict[int, set[str]]:
         """For each fiche: the members sent fields of it (a delivery cancelled in flight
         included: it may have left) that are still served them (`_forgotten`): a member

@@ -167,7 +167,10 @@ def test_a_member_deleting_its_fiche_erases_that_fiche_only(network):
     assert read_own_fiche(hub, OWNER, OWNER.member_id, "F-2")["fiche"]["porteur"]["nom"] == NAME
     webhooks.dispatch_webhooks(hub)
     notice = cci.documents()[-1]
-    assert notice["sources"] == [{"membre": OWNER.member_id, "fiche_id": "F-1"}]
+    sent = [d["delivery_id"] for d in cci.documents()
+            if d["evenement"] == "created" and d["source"]["fiche_id"] == "F-1"]
+    assert notice["sources"] == [{"membre": OWNER.member_id, "fiche_id": "F-1",
+                                  "livraisons": sent}]
     assert notice["motif"] == "retrait_par_le_membre" and "pas une demande du porteur" in \
         notice["demande"]
 

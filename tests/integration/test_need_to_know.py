@@ -169,7 +169,10 @@ def test_an_erasure_tells_each_member_only_of_fiches_it_owns_or_was_sent(linked)
     webhooks.dispatch_webhooks(hub)
     cci_notice = cci.documents()[-1]
     assert cci_notice["evenement"] == "erased"
-    assert cci_notice["sources"] == [{"membre": THIERS.member_id, "fiche_id": "T-1"}]
+    sent = [d["delivery_id"] for d in cci.documents()
+            if d["evenement"] == "created" and d["source"]["fiche_id"] == "T-1"]
+    assert cci_notice["sources"] == [{"membre": THIERS.member_id, "fiche_id": "T-1",
+                                      "livraisons": sent}]
     pfil_notice = pfil.documents()[-1]
     assert pfil_notice["evenement"] == "erasure_requested"
     assert pfil_notice["sources"] == [{"membre": PFIL.member_id, "fiche_id": "P-1"}]

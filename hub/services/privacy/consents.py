@@ -262,10 +262,13 @@ def _notify(hub: Hub, uow: Any, record: ConsentRecord, event: str, kind: NoticeK
     # learns nothing more of the person.
     recipients = uow.deliveries.served_recipients([fiche.id])[fiche.id] - {record.member_id}
     members = [m for m in uow.members.active() if m.id in recipients]  # not those gone
+    sent = uow.deliveries.data_delivery_ids([fiche.id])
     recipients = set(add_notices(
                 uow, members, event=event, subject=record.id, porteur_id=fiche.porteur_id,
-                fiche_pk=fiche.id, now=now, secret=hub.pseudonym_key, document={
-                    "source": {"membre": record.member_id, "fiche_id": record.fiche_id},
+                fiche_pk=fiche.id, now=now, secret=hub.pseudonym_key,
+                document=lambda member_id: {
+                    "source": {"membre": record.member_id, "fiche_id": record.fiche_id,
+                               "livraisons": sent.get((fiche.id, member_id), [])},
                     "consentement": record.id,
                     "demande": "Supprimez les données reçues sur ce porteur et accusez "
                                "réception.",

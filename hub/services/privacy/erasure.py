@@ -311,6 +311,7 @@ def record_erasure(uow: Any, erasure: ErasureRecord, fiches: list[Any], now: dt.
     # person), and the fiches' other owners; each notice names only the fiches its
     # recipient owns or was sent.
     received = uow.deliveries.served_recipients(pks)
+    sent = uow.deliveries.data_delivery_ids(pks)
     concerned = set().union(*received.values()) | {f.member_id for f in fiches}
     members = [m for m in uow.members.active() if m.id in concerned - {erasure.requested_by}]
     notified = add_notices(uow, members, event=ERASED, subject=erasure.id,
@@ -319,7 +320,7 @@ def record_erasure(uow: Any, erasure: ErasureRecord, fiches: list[Any], now: dt.
                            document=lambda member_id: {
                                "effacement": erasure.id, "portee": erasure.scope,
                                "motif": reason,
-                               "sources": sources_for(member_id, fiches, received),
+                               "sources": sources_for(member_id, fiches, received, sent),
                                "demande": request,
                                "accuse_reception": f"/v1/erasures/{erasure.id}/ack"})
     uow.erasures.add({**dataclasses.asdict(erasure), "fiches": len(pks)})

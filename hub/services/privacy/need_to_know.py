@@ -7,7 +7,7 @@ acknowledgements and an erasure, and which sources a notice may name to its reci
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from consent.api import HUB_ACTOR, ConsentRecord
@@ -86,8 +86,11 @@ def knows_porteur(uow: UnitOfWork, member_id: str, porteur_id: str,
         member_id in uow.deliveries.recipients_of_porteur(porteur_id)
 
 
-def sources_for(recipient_id: str, fiches: list[Any],
-                received: dict[int, set[str]]) -> list[dict[str, str]]:
-    """The fiches a notice may name to `recipient_id`: its own and those it was sent."""
-    return [{"membre": f.member_id, "fiche_id": f.fiche_id} for f in fiches
+def sources_for(recipient_id: str, fiches: list[Any], received: dict[int, set[str]],
+                sent: Mapping[tuple[int, str], list[str]]) -> list[dict[str, Any]]:
+    """The fiches a notice may name to `recipient_id`: its own and those it was sent, each
+    with the ids of the deliveries of it made for `recipient_id` (`sent`, by (fiche pk,
+    recipient)): what the notice reaches, none of what a later delivery brings."""
+    return [{"membre": f.member_id, "fiche_id": f.fiche_id,
+             "livraisons": sent.get((f.id, recipient_id), [])} for f in fiches
             if f.member_id == recipient_id or recipient_id in received.get(f.id, ())]
