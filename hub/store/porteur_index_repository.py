@@ -249,12 +249,13 @@ class PorteurIndex:
 
     def holding_all(self, digests: Sequence[str], limit: int) -> list[str]:
         """Porteurs holding every one of `digests` (at most `limit`)."""
-        keys = porteur_search_keys.c
-        query = (sa.select(keys.porteur_id).where(keys.digest.in_(list(digests)))
-                 .group_by(keys.porteur_id)
-                 .having(sa.func.count(sa.distinct(keys.digest)) == len(set(digests)))
-                 .order_by(keys.porteur_id).limit(limit))
+        query = _holding_all(digests).order_by(porteur_search_keys.c.porteur_id).limit(limit)
         return [row[0] for row in self.conn.execute(query)]
+
+    def count_holding_all(self, digests: Sequence[str]) -> int:
+        """How many porteurs hold every one of `digests`."""
+        query = sa.select(sa.func.count()).select_from(_holding_all(digests).subquery())
+        return int(self.conn.scalar(query) or 0)
 
     def fiche_holders(self, porteur_ids: Sequence[str]) -> dict[str, list[str]]:
         """The members holding a fiche of each porteur."""
@@ -307,3 +308,10 @@ class PorteurIndex:
 
 def _chunks(items: list[Any], size: int = _CHUNK) -> Iterable[list[Any]]:
     return (items[i:i + size] for i in range(0, len(items), size))
+
+
+def _holding_all(digests: Sequence[str]) -> sa.Select[Any]:
+    keys = porteur_search_keys.c
+    return (sa.select(keys.porteur_id).where(keys.digest.in_(list(digests)))
+            .group_by(keys.porteur_id)
+            .having(sa.func.count(sa.distinct(keys.digest)) == len(set(digests))))

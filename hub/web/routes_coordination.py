@@ -22,6 +22,7 @@ from hub.services.console.meeting import meeting_sheet
 from hub.services.console.parcours import STAGES, parcours_of
 from hub.services.console.porteur_search import PorteurQuery, porteurs_to_follow, territories
 from hub.web import charts
+from hub.web.dates import typed_day
 from hub.web.pages import HEADERS, french_month, render
 from hub.web.security import PREFIX, checked_form, hub_of, role
 
@@ -63,21 +64,12 @@ def _porteur_query(params: Any) -> PorteurQuery:
     return PorteurQuery(
         text=text, member=params.get("membre", ""), territory=params.get("territoire", ""),
         stage=params.get("etape", ""), projects=params.get("projets") or "en_cours",
-        since=_day(params.get("du", ""), "du"), until=_day(params.get("au", ""), "au"),
+        since=typed_day(params.get("du", ""), "Premier contact depuis le"),
+        until=typed_day(params.get("au", ""), "jusqu'au"),
         without_referent=params.get("sans_referent") == "1",
         without_parrain=params.get("sans_parrain") == "1",
         sort=params.get("tri") or "attention", descending=params.get("ordre") == "desc",
         page=_page(params.get("page", "1")))
-
-
-def _day(text: str, name: str) -> dt.date | None:
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise BadRequest(f"Période, champ « {name} » : date attendue au format JJ/MM/AAAA.",
-                         f"Malformed date in {name}.") from None
 
 
 def _page(text: str) -> int:

@@ -22,9 +22,9 @@ from hub.services.audit.trail import CsvLabels, actions
 from hub.services.console import dpo_console as dpo
 from hub.services.console.dpo_lookup import find_person
 from hub.services.console.dpo_report import person_and_sources
-from hub.services.console.indicators import YEARS
 from hub.services.console.integrity import integrity_status, verify_now
 from hub.web import labels
+from hub.web.dates import typed_day
 from hub.web.pages import HEADERS, PARIS, render
 from hub.web.security import PREFIX, checked_form, hub_of, role
 
@@ -42,8 +42,8 @@ def log_form(request: Request, session: ConsoleSession = Depends(officer)) -> Re
     asked = {k: v for k, v in request.query_params.items() if k in _CRITERIA[1:] and v}
     if not asked:
         return _log_page(request, {}, None)
-    return _log_page(request, asked, dpo.search_log(hub_of(request), session,
-                                                    **_criteria(request, asked)))
+    found = dpo.search_log(hub_of(request), session, **_criteria(request, asked))
+    return _log_page(request, _iso_days(asked), found)
 
 
 @router.post("/journal")
@@ -53,7 +53,7 @@ def log_search(request: Request, form: dict[str, str] = Depends(checked_form),
     page = form.get("aller", "1")
     found = dpo.search_log(hub_of(request), session, **_criteria(request, form),
                            page=whole_number(page, 6) or 1)
-    return _log_page(request, form, found)
+    return _log_page(request, _iso_days(form), found)
 
 
 def _criteria(request: Request, form: dict[str, str]) -> dict[str, Any]:
@@ -62,10 +62,16 @@ def _criteria(request: Request, form: dict[str, str]) -> dict[str, Any]:
         "porteur_id": _opaque(form.get("porteur", "")) or None,
         "member": form.get("membre") or None,
         "action": form.get("action") if form.get("action") in actions() else None,
-        "since": _day(form.get("depuis", "")),
-        "until": _day(form.get("jusqua", ""), next_day=True),
+        "since": _day(form.get("depuis", ""), "Du"),
+        "until": _day(form.get("jusqua", ""), "Au (inclus)", next_day=True),
         "account": _account(request, form.get("compte", "").strip()),
     }
+
+
+def _iso_days(form: dict[str, str]) -> dict[str, str]:
+    """The form as the page shows it again: its days (checked) as the date fields hold them."""
+    days = {k: typed_day(form[k], k) for k in ("depuis", "jusqua") if form.get(k)}
+    return {**form, **{k: d.isoformat() for k, d in days.items() if d}}
 
 
 def _account(request: Request, login: str) -> str | None:
@@ -214,15 +220,9 @@ def _opaque(text: str) -> str:
     return text
 
 
-def _day(text: str, *, next_day: bool = False) -> dt.datetime | None:
-    if not text:
+def _day(text: str, field: str, *, next_day: bool = False) -> dt.datetime | None:
+    day = typed_day(text, field)
+    if day is None:
         return None
-    try:
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        day = None
-    if day is None or day.year not in YEARS:
-        raise BadRequest("Date invalide : utilisez le format AAAA-MM-JJ, de 1970 à 8999.",
-                         "Invalid date: use YYYY-MM-DD, 1970 to 8999.")
     # A day of the network's calendar: from midnight in Paris.
     return dt.datetime.combine(day + dt.timedelta(days=int(next_day)), dt.time(), tzinfo=PARIS)

@@ -90,13 +90,15 @@ def test_a_persons_report_never_lists_another_persons_accesses_after_a_mistaken_
         coordination):
     """Accesses naming no fiche (a feed pull whose source fiche is gone), logged under
     each person's porteur before the mistaken merge, stay each in their own person's
-    report once the merge is undone; an access to B's fiche while merged is B's only."""
+    report once the merge is undone; an access to B's fiche while merged is B's only. The
+    DPO's journal searched by each person's id finds the same (`journal`)."""
     hub = coordination["hub"]
     now_a, now_b = _each_seen_then_merged_and_separated(coordination)
-    of_a, of_b = accesses(hub, now_a), accesses(hub, now_b)
-    assert "voit-a" in of_a and "voit-b" in of_b
-    assert "voit-b" not in of_a and "voit-a" not in of_b
-    assert "recoit-b" in of_b and "recoit-b" not in of_a
+    for read in (accesses, journal):
+        of_a, of_b = set(read(hub, now_a)), set(read(hub, now_b))
+        assert "voit-a" in of_a and "voit-b" in of_b
+        assert "voit-b" not in of_a and "voit-a" not in of_b
+        assert "recoit-b" in of_b and "recoit-b" not in of_a
 
 
 def test_a_fiche_withdrawn_after_a_mistaken_merge_was_undone_shows_no_one_its_accesses(
@@ -140,3 +142,34 @@ def test_a_history_cut_at_its_bound_shows_no_one_another_persons_accesses(
     monkeypatch.setattr(person_scope, "MAX_LINKS", bound)
     for porteur in (now_a, now_b):
         assert set(accesses(hub, porteur)) <= whole[porteur]
+
+
+def journal(hub, porteur_id: str, **criteria) -> set[str]:
+    """The members whose events the DPO's log search by `porteur_id` finds (every page),
+    as the console's journal and its exports search."""
+    found = audit.search_page(hub, DPO_MEMBER, page=1, per_page=10_000, porteur_id=porteur_id,
+                              **criteria)
+    exported = {e.actor_member for e in audit.events(hub, porteur_id=porteur_id, **criteria)}
+    members = {e["membre"] for e in found["events"]}
+    assert found["total"] == len(found["events"]) and exported == members
+    return members
+
+
+def test_the_journal_search_by_porteur_finds_the_accesses_logged_under_a_porteur_merged_away(
+        coordination):
+    """A DPO answering "who saw my data" from the journal finds, under the person's id,
+    the accesses logged under the id their other fiche had before the merge (the access
+    report's rule), the other criteria still applying."""
+    hub, session = coordination["hub"], coordination["session"]
+    a, b = (coordination["porteurs"][f] for f in ("F-DOUBLE-A", "F-DOUBLE-B"))
+    for member, porteur in (("voit-a", a), ("voit-b", b)):
+        audit.record(hub, [audit.event(hub, "feed_pull", member, porteur_id=porteur,
+                                       fields=["porteur.nom"], purpose="orientation")])
+    [item] = duplicates.list_review_items(hub)["items"]
+    queue.decide(hub, session, item["id"], "same", confirmed=CONFIRMED_FLAGS)
+    with hub.uow() as uow:
+        kept = uow.fiches.porteur_of("commune-ambert", "F-DOUBLE-A").porteur_id
+    assert {"voit-a", "voit-b"} <= journal(hub, kept)
+    assert journal(hub, kept, member="voit-b") == {"voit-b"}
+    assert journal(hub, kept, action="audit_view") <= {DPO_MEMBER}
+

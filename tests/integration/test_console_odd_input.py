@@ -5,6 +5,8 @@ asked in the address is the month shown."""
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -87,3 +89,36 @@ def test_a_meeting_sheet_of_an_older_month_is_the_month_the_selector_shows(world
     page = world["coord"].get("/console/coordination/reunion", params={"mois": "2024-03"}).text
     assert "Fiche de réunion — mars 2024" in page
     assert '<option value="2024-03" selected>' in page
+
+
+def _journal(world, **fields):
+    dpo = world["dpo"]
+    page = dpo.get("/console/dpo/journal").text
+    return dpo.post("/console/dpo/journal", data={"csrf": csrf_of(page), **fields})
+
+
+@pytest.mark.parametrize("typed", ["15/03/2026", "2026-03-15", "5/3/2026"])
+def test_a_day_is_taken_in_the_french_format_the_pages_write_it_in_or_in_iso(world, typed):
+    coord = world["coord"]
+    answer = coord.get("/console/coordination/porteurs", params={"du": typed, "au": typed})
+    assert answer.status_code == 200, answer.text
+    shown = "2026-03-05" if typed == "5/3/2026" else "2026-03-15"
+    assert f'name="du" type="date" value="{shown}"' in answer.text
+    answer = _journal(world, depuis=typed, jusqua=typed)
+    assert answer.status_code == 200, answer.text
+    assert f'name="depuis" type="date" value="{shown}"' in answer.text
+    assert world["dpo"].get("/console/dpo/journal", params={"depuis": typed}).status_code == 200
+
+
+@pytest.mark.parametrize(("typed", "said"), [
+    ("31/02/2026", "ce jour n'existe pas"), ("15/13/2026", "ce jour n'existe pas"),
+    ("15-03-2026", "au format JJ/MM/AAAA"), ("le 15 mars", "au format JJ/MM/AAAA"),
+    ("15/03/26", "au format JJ/MM/AAAA"), ("15/03/0999", "l'année doit être comprise entre"),
+    ("１５/03/2026", "au format JJ/MM/AAAA")])
+def test_a_day_refused_says_what_was_wrong_and_in_which_field(world, typed, said):
+    answer = world["coord"].get("/console/coordination/porteurs", params={"au": typed})
+    page = html.unescape(answer.text)
+    assert answer.status_code == 400 and said in page and "« jusqu'au »" in page, page
+    answer = _journal(world, depuis=typed)
+    page = html.unescape(answer.text)
+    assert answer.status_code == 400 and said in page and "« Du »" in page

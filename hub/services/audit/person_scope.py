@@ -41,6 +41,15 @@ def events_about(hub: Hub, porteur_id: str) -> list[AccessEvent]:
     return sorted(found, key=lambda e: (e.seq is None, e.seq or 0))
 
 
+def searched(hub: Hub, porteur_id: str) -> list[AccessEvent]:
+    """The journal's search by porteur id, oldest first: the person's events under every id
+    that held their fiches (`events_about`) when `porteur_id` holds fiches now; else (an id
+    merged away, unknown, or whose fiches were all withdrawn) the events logged under it."""
+    with hub.uow() as uow:
+        holds = bool(uow.fiches.of_porteur(porteur_id))
+    return events_about(hub, porteur_id) if holds else _search(hub, porteur_id)
+
+
 def made_available(hub: Hub, porteur_id: str) -> list[tuple[str, list[str], dt.datetime]]:
     """(recipient, fields, when) of each delivery of the person's fiches' data that reached
     its recipient, read or not, whichever porteur id held the fiche when it was sent."""

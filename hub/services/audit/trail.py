@@ -15,6 +15,7 @@ from hub.audit import export as records
 from hub.audit.csv_export import CsvLabels, csv_chunks
 from hub.audit.events import ACTIONS, AccessEvent, pseudonymise
 from hub.audit.heads import HeadSigner, head_to_dict
+from hub.audit.rows import as_utc
 from hub.bootstrap import Hub
 from hub.errors import BadRequest, NotFound
 from hub.services.audit import person_scope
@@ -129,13 +130,15 @@ def search_page(hub: Hub, actor: str, *, page: int, per_page: int, user: str | N
                 account: str | None = None) -> dict[str, Any]:
     """Page `page` (from 1; past the last gives the last) of the matching events, newest
     first, with how many there are; `account` is a console account's id."""
-    criteria: dict[str, Any] = {"porteur_ref": porteur_ref(hub, porteur_id), "member": member,
-                "action": action, "since": since, "until": until, "user": account}
-    total = hub.audit.count(**criteria)
+    criteria: dict[str, Any] = {"member": member, "action": action, "since": since,
+                                "until": until, "user": account}
+    about = _of_person(hub, porteur_id, **criteria)[::-1] if porteur_id is not None else None
+    total = len(about) if about is not None else hub.audit.count(**criteria)
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    found = hub.audit.search(**criteria, limit=per_page, offset=(page - 1) * per_page,
-                             newest_first=True)
+    start = (page - 1) * per_page
+    found = about[start:start + per_page] if about is not None else hub.audit.search(
+        **criteria, limit=per_page, offset=start, newest_first=True)
     record(hub, [event(hub, "audit_view", actor, porteur_id=porteur_id, user=user)])
     return {"events": [_event_dict(e) for e in found], "total": total, "page": page,
             "pages": pages}
@@ -145,15 +148,33 @@ def events(hub: Hub, *, porteur_id: str | None = None, member: str | None = None
            action: str | None = None, since: dt.datetime | None = None,
            until: dt.datetime | None = None, account: str | None = None,
            page: int = 5000) -> Iterator[AccessEvent]:
-    """Every matching event, oldest first, read page by page (short read transactions)."""
-    after, ref = -1, porteur_ref(hub, porteur_id)
+    """Every matching event, oldest first, read page by page (short read transactions);
+    by `porteur_id`, the person's events under every id that held their fiches."""
+    if porteur_id is not None:
+        yield from _of_person(hub, porteur_id, member=member, action=action, since=since,
+                              until=until, user=account)
+        return
+    after = -1
     while True:
-        found = hub.audit.search(porteur_ref=ref, member=member, action=action, since=since,
+        found = hub.audit.search(member=member, action=action, since=since,
                                  until=until, limit=page, after=after, user=account)
         yield from found
         if len(found) < page:
             return
         after = found[-1].seq or 0
+
+
+def _of_person(hub: Hub, porteur_id: str, *, member: str | None, action: str | None,
+               since: dt.datetime | None, until: dt.datetime | None,
+               user: str | None) -> list[AccessEvent]:
+    """The journal's events about the person `porteur_id` holds (the access report's
+    rule, `person_scope.searched`) matching the other criteria, oldest first."""
+    return [e for e in person_scope.searched(hub, porteur_id)
+            if (member is None or e.actor_member == member)
+            and (action is None or e.action == action)
+            and (since is None or as_utc(e.at) >= as_utc(since))
+            and (until is None or as_utc(e.at) < as_utc(until))
+            and (user is None or e.actor_user == user)]
 
 
 def export_events(hub: Hub, actor: str, output: str, *, user: str | None = None,

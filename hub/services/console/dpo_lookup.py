@@ -27,11 +27,13 @@ def find_person(hub: Hub, session: ConsoleSession, text: str) -> dict[str, Any]:
     porteur_index.refresh(hub)
     digests = [porteur_index.search_digest(hub, t, porteur_index.DPO) for t in terms]
     with hub.uow() as uow:
-        found = uow.porteur_index.holding_all(digests, MAX_MATCHES + 1)
-        holders = uow.porteur_index.fiche_holders(found[:MAX_MATCHES])
+        found = uow.porteur_index.holding_all(digests, MAX_MATCHES)
+        total = uow.porteur_index.count_holding_all(digests) if len(found) == MAX_MATCHES \
+            else len(found)
+        holders = uow.porteur_index.fiche_holders(found)
     audit.record(hub, [audit.event(hub, "search", session.member, user=session.user_id,
                                    fields=searched_fields(terms),
                                    outcome="allowed")])
     return {"porteurs": [{"porteur_id": p, "membres": holders.get(p, [])}
-                         for p in found[:MAX_MATCHES]],
-            "trop": len(found) > MAX_MATCHES, "criteres": len(terms)}
+                         for p in found],
+            "total": total, "trop": total > len(found), "criteres": len(terms)}
