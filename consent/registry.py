@@ -272,6 +272,10 @@ class ConsentRegistry(abc.ABC):
     def acks(self, subject_id: str) -> list[NoticeAck]: ...
 
     @abc.abstractmethod
+    def acks_of(self, subject_ids: Iterable[str]) -> dict[str, list[NoticeAck]]:
+        """`acks` of each of `subject_ids` (a page of them) in one read."""
+
+    @abc.abstractmethod
     def overdue(self, now: dt.datetime, delay: dt.timedelta,
                 limit: int = 1000) -> list[NoticeAck]:
         """Notices still unacknowledged `delay` after they were sent."""

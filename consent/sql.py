@@ -296,6 +296,15 @@ class SqlConsentRegistry(ConsentRegistry):
         return self._acks(sa.select(self._t.acks).where(a.subject_id == subject_id)
                           .order_by(a.id))
 
+    def acks_of(self, subject_ids: Iterable[str]) -> dict[str, list[NoticeAck]]:
+        a, wanted = self._t.acks.c, sorted(set(subject_ids))
+        found: dict[str, list[NoticeAck]] = {subject: [] for subject in wanted}
+        if wanted:
+            query = sa.select(self._t.acks).where(a.subject_id.in_(wanted)).order_by(a.id)
+            for ack in self._acks(query):
+                found[ack.subject_id].append(ack)
+        return found
+
     def overdue(self, now: dt.datetime, delay: dt.timedelta,
                 limit: int = 1000) -> list[NoticeAck]:
         a = self._t.acks.c

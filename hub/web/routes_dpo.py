@@ -166,9 +166,11 @@ def integrity_check(request: Request, _form: dict[str, str] = Depends(checked_fo
 
 
 @router.get("/consentements")
-def consents(request: Request, session: ConsoleSession = Depends(officer)) -> Response:
-    return render(request, "consentements.html",
-                  overview=dpo.consents_overview(hub_of(request), session))
+def consents(request: Request, page: str = "1",
+             session: ConsoleSession = Depends(officer)) -> Response:
+    """Consents by status and member; the ended ones a page at a time (`page`)."""
+    return render(request, "consentements.html", overview=dpo.consents_overview(
+        hub_of(request), session, whole_number(page, 6) or 1))
 
 
 @router.post("/export")

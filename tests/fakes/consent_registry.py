@@ -61,6 +61,9 @@ class InMemoryConsentRegistry(ConsentRegistry):
     def acks(self, subject_id: str) -> list[NoticeAck]:
         return [a for a in self._acks.values() if a.subject_id == subject_id]
 
+    def acks_of(self, subject_ids: Iterable[str]) -> dict[str, list[NoticeAck]]:
+        return {subject: self.acks(subject) for subject in subject_ids}
+
     def overdue(self, now: dt.datetime, delay: dt.timedelta,
                 limit: int = 1000) -> list[NoticeAck]:
         late = [a for a in self._acks.values()

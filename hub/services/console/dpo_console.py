@@ -82,42 +82,53 @@ def acknowledge_alert(hub: Hub, session: ConsoleSession, seq: int) -> None:
 
 
 
-def consents_overview(hub: Hub, session: ConsoleSession) -> dict[str, Any]:
-    """Consents by status and member; withdrawal and expiry notices with each
-    recipient's acknowledgement (pending, acknowledged, overdue)."""
-    now = hub.clock()
-    delay = hub.settings.notice_ack_delay
-    names = member_names(hub)
-    left = members_left(hub)
+CONSENTS_PER_PAGE = 50
+
+
+def consents_overview(hub: Hub, session: ConsoleSession, page: int = 1,
+                      per_page: int = CONSENTS_PER_PAGE) -> dict[str, Any]:
+    """Consents by status and member; page `page` (past the last: the last) of the
+    withdrawn and expired ones, most recently ended first, each with its recipients'
+    acknowledgements (pending, acknowledged, overdue), read for the page in one query."""
+    now, names = hub.clock(), member_names(hub)
     with hub.uow() as uow:
         keys = uow.fiche_reads.keys()
-    records = hub.consents.for_porteur(keys)
     by_status: collections.Counter[str] = collections.Counter()
     by_member: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     ended = []
-    for record in records:
+    for record in hub.consents.for_porteur(keys):
         status = record.status(now).value
         by_status[status] += 1
         by_member[record.member_id][status] += 1
         if status != "active":
-            ended.append(_ended(hub, record, status, now, delay, names, left))
-    ended.sort(key=lambda e: (-e["en_retard"], -e["en_attente"], e["consentement"]))
+            ended.append((record.withdrawn_at() or record.expires_at, record.id, record, status))
+    ended.sort(key=lambda e: (-e[0].timestamp(), e[1]))
+    pages = max(1, -(-len(ended) // per_page))
+    page = min(max(1, page), pages)
+    shown = ended[(page - 1) * per_page:page * per_page]
+    acks = hub.consents.acks_of(e[1] for e in shown)
     _log_page(hub, session)
-    return {"par_statut": dict(by_status), "ended": ended, "delai_jours": delay.days,
+    return {"par_statut": dict(by_status), "delai_jours": hub.settings.notice_ack_delay.days,
+            "ended": _ended(hub, shown, acks, names), "total": len(ended), "page": page,
+            "pages": pages,
             "par_membre": [{"membre": m, "nom": names.get(m, m), **dict(c)}
                            for m, c in sorted(by_member.items())]}
 
 
-def _ended(hub: Hub, record: Any, status: str, now: dt.datetime, delay: dt.timedelta,
-           names: dict[str, str], left: set[str]) -> dict[str, Any]:
-    acks = [{"membre": a.recipient_id, "nom": names.get(a.recipient_id, a.recipient_id),
-             "envoye_le": a.sent_at, "statut": status_of(a, now, delay, left),
-             "accuse_le": a.acknowledged_at} for a in hub.consents.acks(record.id)]
-    count = collections.Counter(a["statut"] for a in acks)
-    return {"consentement": record.id, "membre": record.member_id, "statut": status,
-            "le": record.withdrawn_at() or record.expires_at, "accuses": acks,
-            "en_retard": count[AckStatus.OVERDUE.value],
-            "en_attente": count[AckStatus.PENDING.value]}
+def _ended(hub: Hub, shown: list[tuple[Any, ...]], acks: dict[str, list[Any]],
+           names: dict[str, str]) -> list[dict[str, Any]]:
+    now, delay, left = hub.clock(), hub.settings.notice_ack_delay, members_left(hub)
+    rows = []
+    for ended_at, consent_id, record, status in shown:
+        told = [{"membre": a.recipient_id, "nom": names.get(a.recipient_id, a.recipient_id),
+                 "envoye_le": a.sent_at, "statut": status_of(a, now, delay, left),
+                 "accuse_le": a.acknowledged_at} for a in acks.get(consent_id, [])]
+        count = collections.Counter(a["statut"] for a in told)
+        rows.append({"consentement": consent_id, "membre": record.member_id, "statut": status,
+                     "le": ended_at, "accuses": told,
+                     "en_retard": count[AckStatus.OVERDUE.value],
+                     "en_attente": count[AckStatus.PENDING.value]})
+    return rows
 
 
 def _log_page(hub: Hub, session: ConsoleSession) -> None:

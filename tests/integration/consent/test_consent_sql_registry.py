@@ -124,6 +124,20 @@ def test_acknowledgements_go_pending_acknowledged_overdue(sql_registry, submissi
     assert [a.kind for a in sql_registry.acks("por_1")] == [NoticeKind.ERASURE]
 
 
+def test_the_acknowledgements_of_a_page_of_consents_are_read_together(sql_registry, submission,
+                                                                      clock):
+    first, second, silent = (sql_registry.record(submission(reference=f"CST-{n}"), "pfil-est")
+                             for n in range(3))
+    for consent, recipients in ((first, ("bge", "cci-sud")), (second, ("adie",))):
+        for recipient in recipients:
+            sql_registry.notice_sent(consent.id, recipient, clock.now)
+    sql_registry.acknowledge(first.id, "cci-sud", clock.advance(days=1))
+    together = sql_registry.acks_of([first.id, second.id, silent.id])
+    assert together == {c.id: sql_registry.acks(c.id) for c in (first, second, silent)}
+    assert [len(together[c.id]) for c in (first, second, silent)] == [2, 1, 0]
+    assert sql_registry.acks_of([]) == {}
+
+
 def test_notices_are_versioned_and_stored_verbatim(sql_registry):
     first = sql_registry.store_notice("Notice A — été")
     assert sql_registry.store_notice("Notice A — été") == first

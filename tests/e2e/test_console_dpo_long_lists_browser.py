@@ -1,6 +1,8 @@
-"""« Trouver une personne » in a real headless Chromium when more people match than the
-page lists: the heading counts every match and says only the first ones are shown,
-rather than « 20 personne(s) trouvée(s) ». A SQLite file, then PostgreSQL."""
+"""The DPO's long lists in a real headless Chromium. « Trouver une personne » when more
+people match than the page lists: the heading counts every match and says only the
+first ones are shown, rather than « 20 personne(s) trouvée(s) ». The consents page with
+more withdrawn consents than a page holds: counted, paged 50 at a time, the oldest one
+reachable. A SQLite file, then PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from hub.services.accounts.auth import Caller
+from hub.services.console.dpo_console import CONSENTS_PER_PAGE
 from hub.services.console.dpo_lookup import MAX_MATCHES
 from hub.services.ingest import accept as ingest
 from hub.services.ingest import processing
@@ -21,6 +24,7 @@ from tests.factories import ALL_PURPOSES, record_consents
 
 pytestmark = pytest.mark.slow
 NAMESAKES = MAX_MATCHES + 3  # more people named « Vercingetorax » than the page lists
+WITHDRAWN_LATER = 60  # with the world's own, more withdrawn consents than a page holds
 FIRST_NAMES = ["Adèle", "Basile", "Céleste", "Damien", "Élise", "Firmin", "Gaëlle", "Hugo",
                "Inès", "Jules", "Katia", "Lucien", "Maëlle", "Noël", "Odile", "Pacôme",
                "Quentin", "Rosalie", "Sacha", "Timothée", "Ursule", "Victor", "Wanda"]
@@ -28,8 +32,10 @@ FIRST_NAMES = ["Adèle", "Basile", "Céleste", "Damien", "Élise", "Firmin", "Ga
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def console(request, tmp_path_factory) -> Iterator[dict]:
-    with console_world_served(request, tmp_path_factory, "dpo-lookup") as served_world:
+    with console_world_served(request, tmp_path_factory, "dpo-lists") as served_world:
         _namesakes(served_world["hub"])
+        served_world["clock"].advance(minutes=1)
+        _withdrawn_later(served_world["hub"])
         yield served_world
 
 
@@ -47,6 +53,35 @@ def _namesakes(hub) -> None:
                         finalites=ALL_PURPOSES)
         assert ingest.push_batch(hub, caller, [fiche])["accepted"] == 1
         processing.process_outbox(hub, hub.publisher.published[-1])
+
+
+def _withdrawn_later(hub) -> None:
+    """WITHDRAWN_LATER consents (each on a namesake's fiche) withdrawn after the world's one."""
+    for n in range(WITHDRAWN_LATER):
+        fiche = {"fiche_id": f"F-HOMONYME-{n % NAMESAKES}", "membre": "cci-puy-de-dome",
+                 "consentement": {"reference": f"CST-PLUS-{n}"}}
+        [record] = record_consents(hub, [fiche], roles_destinataires=["coordination"],
+                                   finalites=ALL_PURPOSES)
+        hub.consents.withdraw(record.id, "cci-puy-de-dome", hub.clock())
+
+
+def test_every_withdrawn_consent_is_counted_and_reachable_a_page_at_a_time(console):
+    driver, withdrawn = console["driver"], console["withdrawn"]
+    sign_in(console, "dpo")
+    driver.get(console["base"] + "/console/dpo/consentements")
+    heading = driver.find_element(By.ID, "fins").text
+    assert heading.endswith(f"({WITHDRAWN_LATER + 1})"), heading
+    assert withdrawn not in driver.find_element(By.TAG_NAME, "main").text
+    pages = driver.find_element(By.CSS_SELECTOR, "nav[aria-label='Pages des consentements "
+                                                 "retirés ou expirés']")
+    follow(driver, pages.find_elements(By.TAG_NAME, "a")[-1])
+    assert driver.current_url.endswith("page=2#fins")
+    [row] = [r for r in driver.find_elements(By.CSS_SELECTOR, "#fins ~ table tbody tr")
+             if withdrawn in r.text]
+    assert "retiré" in row.text, row.text
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#fins ~ table tbody tr")) == \
+        WITHDRAWN_LATER + 1 - CONSENTS_PER_PAGE
+    no_violations(driver)
 
 
 def test_a_search_matching_more_people_than_listed_says_how_many_matched(console):
