@@ -256,7 +256,8 @@ class ConsentRegistry(abc.ABC):
         whether the subject's owner is told of it (`NoticeAck.named`)."""
 
     @abc.abstractmethod
-    def notices_sent_within(self, conn: Any, subject_id: str, named: Mapping[str, bool],
+    def notices_sent_within(self, conn: Any, subject_id: str,
+                            named: Mapping[str, bool | None],
                             at: dt.datetime, kind: NoticeKind) -> None:
         """Track notices of a new subject sent to `named`'s recipients (each: whether the
         subject's owner is told of it) in the caller's transaction on `conn`, so they

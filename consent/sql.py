@@ -266,7 +266,8 @@ class SqlConsentRegistry(ConsentRegistry):
         # Not None: inserted above, or by the process that won the race.
         return self._ack(kind, subject_id, recipient_id)  # type: ignore[return-value]
 
-    def notices_sent_within(self, conn: Any, subject_id: str, named: Mapping[str, bool],
+    def notices_sent_within(self, conn: Any, subject_id: str,
+                            named: Mapping[str, bool | None],
                             at: dt.datetime, kind: NoticeKind) -> None:
         a = self._t.acks.c
         sent = set(conn.execute(sa.select(a.recipient_id).where(

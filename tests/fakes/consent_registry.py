@@ -42,7 +42,8 @@ class InMemoryConsentRegistry(ConsentRegistry):
         return self._acks.setdefault(key, NoticeAck(kind, subject_id, recipient_id, at,
                                                     named=named))
 
-    def notices_sent_within(self, conn: Any, subject_id: str, named: Mapping[str, bool],
+    def notices_sent_within(self, conn: Any, subject_id: str,
+                            named: Mapping[str, bool | None],
                             at: dt.datetime, kind: NoticeKind) -> None:
         for recipient_id, told in named.items():
             self.notice_sent(subject_id, recipient_id, at, kind, named=told)

@@ -88,13 +88,14 @@ def request_erasure(hub: Hub, caller: Caller, body: Any) -> dict[str, Any]:
             answer = _erase(hub, caller, PORTEUR, target.porteur_id, target.erased,
                             listed=target.listed, then=functools.partial(
                                 owner_requests.ask, asked=asked, others=target.others,
-                                secret=hub.pseudonym_key),
+                                secret=hub.pseudonym_key, consents=hub.consents),
                             events=owner_requests.audited(hub, caller.member_id,
                                                           target.porteur_id, target.others,
                                                           asked))
         except _FichesMoved:
             continue  # a merge or a worker gave the porteur another fiche: list them again
-        owner_requests.track(hub, answer["effacement"])
+        if target.others:
+            hub.publisher.request_dispatch_safely()  # the notices to the owners asked
         return answer
     raise _FichesMoved.unavailable()
 

@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from consent.api import NoticeKind, as_utc
+from consent.api import ConsentRegistry, NoticeKind, as_utc
 from hub.bootstrap import Hub
 from hub.services.audit import trail as audit
 from hub.services.delivery.notices import add_notices, notice_key
@@ -52,9 +52,12 @@ def plan(hub: Hub, requester: str, porteur_id: str | None, others: list[Any]) ->
 
 
 def ask(uow: UnitOfWork, erasure: Any, now: dt.datetime, *, asked: Asked,
-        others: list[Any], secret: bytes, replayed: bool = False) -> list[dict[str, Any]]:
+        others: list[Any], secret: bytes, consents: ConsentRegistry | None = None,
+        replayed: bool = False) -> list[dict[str, Any]]:
     """In the erasing transaction: one request per owner (one who left the network too:
-    the coordination may confirm for it) and a notice to each active one. Answers the
+    the coordination may confirm for it) and a notice to each active one, tracked in
+    `consents` (when given) in the same transaction: a process killed right after the
+    commit leaves no owner asked whose notice no acknowledgement follows. Answers the
     lines the requester may see."""
     if not replayed:  # an owner whose fiches its own request erased meanwhile is not asked
         erased = uow.keys.erased(f.id for f in others)
@@ -78,6 +81,9 @@ def ask(uow: UnitOfWork, erasure: Any, now: dt.datetime, *, asked: Asked,
                     **({"demande_par": erasure.requested_by}
                        if member_id in asked.requester_named_to else {}),
                     "demande": _ASK, "reponse": f"/v1/erasures/{erasure.id}/answer"})
+    if consents is not None:
+        consents.notices_sent_within(uow.connection, erasure.id, dict.fromkeys(sorted(active)),
+                                     now, NoticeKind.ERASURE_REQUEST)
     return [{"membre": o, "statut": PENDING if o in active else LEFT} for o in asked.owners
             if o in asked.named_to_requester]
 
@@ -117,20 +123,6 @@ def audited(hub: Hub, requester: str, porteur_id: str | None, others: list[Any],
                     fiches=refs({owner})) for owner in asked.owners]
 
 
-def track(hub: Hub, erasure_id: str) -> None:
-    """After the commit: each notice is tracked like the other notices, then dispatched.
-    Only the notices committed with the request are tracked (an owner readmitted since
-    the commit was never sent one)."""
-    now = hub.clock()
-    with hub.uow() as uow:
-        active = _notified(uow, hub.pseudonym_key, erasure_id,
-                           {r.owner_id for r in uow.erasure_requests.of_erasure(erasure_id)})
-    for owner in sorted(active):
-        hub.consents.notice_sent(erasure_id, owner, now, NoticeKind.ERASURE_REQUEST)
-    if active:
-        hub.publisher.request_dispatch_safely()
-
-
 def settle_erased(uow: UnitOfWork, fiche_pks: list[int], erasure_id: str, by: str,
                   now: dt.datetime) -> list[ErasureRequest]:
     """In the transaction erasing `fiche_pks` (by any route: an answer, the owner's own
@@ -160,9 +152,9 @@ def lines(rows: Iterable[ErasureRequest], erasure: Erasure, now: dt.datetime,
 def unreached(hub: Hub, erasure_id: str, left: set[str]) -> set[str]:
     """`left`, and the owners this request's notice was never sent to (out of the network
     when it was made, readmitted since: nothing put it to them). A notice counts as sent
-    when it is tracked or when its delivery was committed with the request (the tracking
-    follows the commit: a process dying between the two must not turn an active owner
-    into a member that left)."""
+    when it is tracked or when its delivery was committed with the request (both commit
+    together; a store written by an earlier release, which tracked the notice after the
+    commit, may hold a delivery never tracked: its owner was asked all the same)."""
     sent = {a.recipient_id for a in hub.consents.acks(erasure_id)
             if a.kind == NoticeKind.ERASURE_REQUEST}
     with hub.uow() as uow:
