@@ -8,7 +8,11 @@ backup), one JSON line per event, fsynced before the database commits:
 - `rotation`: the buckets whose key-encryption keys changed, their new generations,
   the survivors' data keys wrapped under the new KEKs, and the erased fiches;
 - `erasure`: an erasure's id, scope, pseudonymous porteur and fiche ids, requester, time;
-- `withdrawal`: a consent withdrawn or expired (consent id, member, time, kind).
+- `withdrawal`: a consent withdrawn or expired (consent id, member, time, kind);
+- `settled`: the key file was brought to the database's generations (`capactif restore`,
+  before it replaces the store): every KEK older than its bucket's committed generation
+  destroyed. A rotation written before this line whose bucket still keeps an older KEK
+  never committed (killed, or its database failed, between its entry and its commit).
 
 Replaying is idempotent (a generation already reached, an erasure already recorded or a
 consent already withdrawn is skipped), so a restore replays the whole journal. Nothing
@@ -47,6 +51,9 @@ class RecoveryJournal:
     def withdrawal(self, consent_id: str, member_id: str, at: str, kind: str) -> None:
         self._append({"type": "withdrawal", "consent_id": consent_id, "member_id": member_id,
                       "at": at, "kind": kind})
+
+    def settled(self, at: str) -> None:
+        self._append({"type": "settled", "at": at})
 
     def entries(self) -> Iterator[dict[str, Any]]:
         """Every complete entry, oldest first (a line torn by a crash is ignored)."""

@@ -5,8 +5,13 @@ since destroyed some of those KEKs (hub.keyring). The recovery journal (hub.jour
 holds, for each later rotation, the survivors' keys wrapped under the new KEKs and the
 erased fiches: replaying it gives every surviving fiche its key back and leaves every
 erased one without a key, whatever the copy held. An entry is written before its
-transaction commits: a rotation killed in between leaves an entry the store never made,
-and a fiche created after it under the former KEK (still kept) is moved to the entry's.
+transaction commits: a rotation killed in between leaves an entry the store never made.
+Once the key file is settled against the store (a `settled` line after the entry), such
+an entry is told by the KEK it replaced, still kept: it is skipped (its erased fiches
+were never erased); a fiche a later rotation found alive is never destroyed either.
+Undecided (no `settled` line after it), an entry counts as committed: never a committed
+erasure lost. A fiche created after such an entry under the former KEK (still kept) is
+moved to the newest KEK the replay reaches.
 """
 
 from __future__ import annotations
@@ -40,22 +45,39 @@ def replay_rotations(conn: sa.Connection, keyring: Keyring, entries: Iterable[di
     current = {b: g for b, g in conn.execute(sa.select(key_buckets.c.bucket, key_buckets.c.generation))}
     destroyed: dict[int, set[int]] = defaultdict(set)
     latest: dict[int, tuple[int, dict[str, str]]] = {}
-    for entry in entries:
+    oldest: dict[int, int] = {}  # each bucket's oldest KEK kept
+    for bucket, generation in keyring.generations():
+        oldest[bucket] = min(generation, oldest.get(bucket, generation))
+    alive: set[int] = set()  # the fiches a later rotation found alive
+    settled = False  # a `settled` line after the entry
+    for entry in reversed(list(entries)):
         if entry.get("type") != "rotation":
+            settled = settled or entry.get("type") == "settled"
             continue
-        for bucket_text, generation in entry["generations"].items():
-            bucket = int(bucket_text)
-            if generation <= current.get(bucket, 1):
-                continue
-            destroyed[bucket].update(pk for pk in entry["destroyed"] if bucket_of(pk) == bucket)
-            if keyring.kek(bucket, generation) is not None and \
-                    generation > latest.get(bucket, (0, {}))[0]:
-                latest[bucket] = (generation, entry["keys"])
+        if not (settled and _never_committed(entry, oldest)):
+            for bucket_text, generation in entry["generations"].items():
+                bucket = int(bucket_text)
+                if generation <= current.get(bucket, 1):
+                    continue
+                destroyed[bucket].update(pk for pk in entry["destroyed"]
+                                         if bucket_of(pk) == bucket and pk not in alive)
+                if keyring.kek(bucket, generation) is not None and \
+                        generation > latest.get(bucket, (0, {}))[0]:
+                    latest[bucket] = (generation, entry["keys"])
+        alive.update(int(pk) for pk in entry["keys"])
     result = KeyReplay()
     for bucket in sorted(set(destroyed) | set(latest)):
         _replay_bucket(conn, keyring, bucket, latest.get(bucket), destroyed[bucket], now,
                        result)
     return result
+
+
+def _never_committed(entry: dict[str, Any], oldest: dict[int, int]) -> bool:
+    """A rotation the store never made, once the key file was settled after it (every KEK
+    older than its bucket's committed generation destroyed): one of its buckets still
+    keeps a KEK older than the entry's. Undecided entries count as committed."""
+    return any(oldest.get(int(b), generation) < generation
+               for b, generation in entry["generations"].items())
 
 
 def _replay_bucket(conn: sa.Connection, keyring: Keyring, bucket: int,

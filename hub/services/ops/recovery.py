@@ -25,10 +25,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from consent.api import NoticeKind
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.errors import ConfigurationError
+from hub.errors import ConfigurationError, HubError
 from hub.journal import RecoveryJournal
 from hub.services.audit import trail as audit
 from hub.services.ops.admin import one_at_a_time
@@ -102,6 +104,7 @@ def restore(settings: Settings, folder: Path, *, force: bool = False) -> Restore
     url = settings.database_url.reveal()
     with _offline_hub(settings) as hub:  # before anything is changed
         _refuse_if_alive(hub, force)
+        _settle_keys(hub)
     with one_at_a_time(settings):  # an earlier release's restore cut short: its store back
         set_aside.put_back(url, beside_a_store="wait")
     # a store still set aside beside `public` is dropped by the load, in its transaction
@@ -189,6 +192,26 @@ def _replay_withdrawal(hub: Hub, entry: dict[str, Any]) -> str | None:
 
     return replay_withdrawal(hub, entry["consent_id"], entry["member_id"],
                              dt.datetime.fromisoformat(entry["at"]))
+
+
+def _settle_keys(hub: Hub) -> None:
+    """Before the store is replaced, while it still says which rotations committed: the
+    KEKs older than its generations are destroyed (as `init` does after a process killed
+    between a commit and that step), and the journal says so (`settled`), so the replay
+    tells an entry written by a rotation or erasure killed before its commit (the KEK it
+    replaced still kept) and leaves it undone. Nothing to settle against a store that
+    cannot be read, or a copy whose restore was cut short (an earlier run settled)."""
+    try:
+        if copies.unfinished_restore(hub.engine) is not None:
+            return
+        with hub.keyring.locked():
+            with hub.uow() as uow:
+                current = uow.keys.generations()
+            if current:
+                hub.keyring.keep_only(current)
+                RecoveryJournal(hub.settings.key_folder).settled(hub.clock().isoformat())
+    except (sa.exc.SQLAlchemyError, HubError):
+        return  # undecided entries count as committed: never a committed erasure lost
 
 
 def _refuse_if_alive(hub: Hub, force: bool) -> None:
