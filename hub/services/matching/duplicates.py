@@ -131,11 +131,13 @@ def decide(hub: Hub, item_id: int, decision: str, *, actor: str, user: str | Non
         elif uow.matching.porteur_status(row.porteur_id) == "provisional":
             uow.matching.set_status(row.porteur_id, "active")
         heads = uow.matching.fiche_heads((row.fiche_pk, row.candidate_fiche_pk))
+        references = [(h.member_id, h.fiche_id) for h in heads.values()]
+        # with the decision, never after it: a process killed in between left a merge
+        # no access event told of
+        hub.audit.append_within(uow.connection, [audit.event(
+            hub, "merge" if change else "review_decision", actor,
+            porteur_id=row.candidate_porteur_id, fiches=references, user=user)])
         uow.commit()
-    references = [(h.member_id, h.fiche_id) for h in heads.values()]
-    audit.record(hub, [audit.event(hub, "merge" if change else "review_decision", actor,
-                                   porteur_id=row.candidate_porteur_id, fiches=references,
-                                   user=user)])
     if change and change.notified:
         hub.publisher.request_dispatch_safely()
     return {"id": item_id, "decision": decision, "porteur_id": row.candidate_porteur_id
@@ -216,9 +218,9 @@ def unmerge(hub: Hub, porteur_id: str, member_id: str, fiche_id: str, *,
     with hub.uow() as uow:
         change = merges.split(hub, uow, porteur_id, member_id, fiche_id, actor=actor,
                               now=hub.clock(), user=user)
+        hub.audit.append_within(uow.connection, [audit.event(  # committed with the split
+            hub, "unmerge", actor, porteur_id=porteur_id, fiches=change.moved, user=user)])
         uow.commit()
-    audit.record(hub, [audit.event(hub, "unmerge", actor, porteur_id=porteur_id,
-                                   fiches=change.moved, user=user)])
     if change.notified:
         hub.publisher.request_dispatch_safely()
     return _change(change)
