@@ -6,11 +6,6 @@ acknowledge (« notice never sent ») nor the requester see who was told."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-
 import pytest
 import sqlalchemy as sa
 
@@ -20,34 +15,34 @@ from hub.services.delivery import webhooks
 from hub.services.ingest.fiches import read_own_fiche
 from hub.services.privacy import erasure
 from hub.store.erasure_tables import erasures
+from tests.integration.killed import run_killed
 from tests.integration.world import OWNER, fiche, push_and_process
 
 pytestmark = pytest.mark.integration
 
 CCI = Caller("cci-thiers", "CCI", "cci", "accompagnement")
 
-# the owner's erasure of F-1, its process killed as soon as its transaction committed
-_KILLED_AFTER_COMMIT = """
-import os, signal
+# an erasure request (argv: the member of tests.integration.world, one of its fiches),
+# its process killed as soon as its transaction committed
+KILLED_AFTER_COMMIT = """
+import os, signal, sys
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.services.privacy import erasure
-from tests.integration.world import OWNER
+from tests.integration import world
 
 def killed(*_args, **_kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
 
 erasure.forget_identities = killed  # the first step after the commit
-erasure.request_erasure(Hub.from_settings(Settings.from_env()), OWNER, {"fiche_id": "F-1"})
+erasure.request_erasure(Hub.from_settings(Settings.from_env()), getattr(world, sys.argv[1]),
+                        {"fiche_id": sys.argv[2]})
 """
 
 
-def _erasure_killed_after_its_commit(hub) -> str:
-    env = {**os.environ, "HUB_DATA_DIR": str(hub.settings.data_dir),
-           "HUB_DATABASE_URL": hub.settings.database_url.reveal()}
-    killed = subprocess.run([sys.executable, "-c", _KILLED_AFTER_COMMIT], env=env,
-                            capture_output=True, timeout=300)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode(errors="replace")
+def erasure_killed_after_its_commit(hub, member: str = "OWNER", fiche_id: str = "F-1") -> str:
+    """The erasure's id (the only one in the store)."""
+    run_killed(hub, KILLED_AFTER_COMMIT, member, fiche_id)
     with hub.engine.connect() as conn:
         [erasure_id] = conn.execute(sa.select(erasures.c.id)).scalars()
     return erasure_id
@@ -58,7 +53,7 @@ def test_an_erasure_killed_after_its_commit_has_its_event_and_its_notices(networ
     push_and_process(hub, fiche("F-1"))
     webhooks.dispatch_webhooks(hub)
 
-    erasure_id = _erasure_killed_after_its_commit(hub)
+    erasure_id = erasure_killed_after_its_commit(hub)
 
     with pytest.raises(DataErased):
         read_own_fiche(hub, OWNER, OWNER.member_id, "F-1")

@@ -7,11 +7,6 @@ destroyed, it did happen: the restore must apply it (never a committed erasure l
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-
 import pytest
 
 from hub.bootstrap import Hub
@@ -20,6 +15,7 @@ from hub.services.ingest.fiches import read_own_fiche
 from hub.services.ops import recovery
 from tests.factories import other_porteur
 from tests.fakes.publisher import RecordingPublisher
+from tests.integration.killed import run_killed
 from tests.integration.world import OWNER, fiche, push_and_process
 
 pytestmark = pytest.mark.integration
@@ -58,11 +54,7 @@ def _another_porteur_s(fiche_id: str) -> dict:
 
 
 def _erasure_killed(hub: Hub, point: str) -> None:
-    env = {**os.environ, "HUB_DATA_DIR": str(hub.settings.data_dir),
-           "HUB_DATABASE_URL": hub.settings.database_url.reveal()}
-    killed = subprocess.run([sys.executable, "-c", _KILLED, point], env=env,
-                            capture_output=True, timeout=300)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode(errors="replace")
+    run_killed(hub, _KILLED, point)
     assert any(entry["type"] == "erasure" for entry in hub.store_keys.journal.entries()), \
         "the killed erasure wrote no journal entry"
 

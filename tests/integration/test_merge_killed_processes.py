@@ -8,11 +8,6 @@ to unmerge)."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-
 import pytest
 
 from hub.domain.matching.model import CONFIRMED_FLAGS
@@ -30,6 +25,7 @@ from tests.integration.dedup_world import (
     porteur_of,
     push,
 )
+from tests.integration.killed import run_killed
 
 pytestmark = pytest.mark.integration
 ACTOR = COORDINATOR.member_id
@@ -71,11 +67,7 @@ def queued(db_url, tmp_path):
 
 
 def _killed_after_commit(hub, *args: str) -> None:
-    env = {**os.environ, "HUB_DATA_DIR": str(hub.settings.data_dir),
-           "HUB_DATABASE_URL": hub.settings.database_url.reveal()}
-    killed = subprocess.run([sys.executable, "-c", _KILLED_AFTER_COMMIT, *args], env=env,
-                            capture_output=True, timeout=300)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode(errors="replace")
+    run_killed(hub, _KILLED_AFTER_COMMIT, *args)
 
 
 def _notices(hub, caller, event):

@@ -8,11 +8,6 @@ other fiche read, the erasure's notices tracked."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-
 import pytest
 
 from consent.api import NoticeKind
@@ -25,6 +20,7 @@ from hub.services.privacy import erasure
 from hub.store import backup as copies
 from tests.factories import other_porteur
 from tests.fakes.publisher import RecordingPublisher
+from tests.integration.killed import run_killed
 from tests.integration.world import OWNER, fiche, push_and_process
 
 pytestmark = pytest.mark.integration
@@ -53,11 +49,7 @@ main(["restore", sys.argv[2]])
 
 
 def _restore_killed(hub: Hub, point: str, folder) -> None:
-    env = {**os.environ, "HUB_DATA_DIR": str(hub.settings.data_dir),
-           "HUB_DATABASE_URL": hub.settings.database_url.reveal()}
-    killed = subprocess.run([sys.executable, "-c", _KILLED, point, str(folder)], env=env,
-                            capture_output=True, timeout=600)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode(errors="replace")
+    run_killed(hub, _KILLED, point, str(folder), timeout=600)
 
 
 def _reopen(hub: Hub) -> Hub:

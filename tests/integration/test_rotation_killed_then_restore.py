@@ -7,11 +7,6 @@ key back, not count it unrecoverable and destroy it."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-
 import pytest
 import sqlalchemy as sa
 
@@ -23,6 +18,7 @@ from hub.store.tables import fiches
 from tests import forensics
 from tests.factories import other_porteur
 from tests.fakes.publisher import RecordingPublisher
+from tests.integration.killed import run_killed
 from tests.integration.world import OWNER, fiche, push_and_process
 
 pytestmark = pytest.mark.integration
@@ -58,11 +54,7 @@ def _fiche(fiche_id: str, other: int) -> dict:
 
 
 def _rotation_killed_after_its_journal_entry(hub: Hub) -> None:
-    env = {**os.environ, "HUB_DATA_DIR": str(hub.settings.data_dir),
-           "HUB_DATABASE_URL": hub.settings.database_url.reveal()}
-    killed = subprocess.run([sys.executable, "-c", _KILLED_AFTER_JOURNAL], env=env,
-                            capture_output=True, timeout=300)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode(errors="replace")
+    run_killed(hub, _KILLED_AFTER_JOURNAL)
     assert any(entry["type"] == "rotation" for entry in hub.store_keys.journal.entries()), \
         "the killed rotation wrote no journal entry"
 

@@ -11,10 +11,6 @@ expired already."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
-import subprocess
-import sys
 
 import pytest
 import sqlalchemy as sa
@@ -23,6 +19,7 @@ from hub.services.delivery import webhooks
 from hub.services.privacy import consents
 from hub.store.delivery_tables import deliveries
 from tests.factories import record_consents
+from tests.integration.killed import run_killed
 from tests.integration.world import OWNER, THIERS, fiche, push_and_process
 
 pytestmark = pytest.mark.integration
@@ -54,11 +51,7 @@ else:
 
 
 def _killed_after_state(hub, *args: str) -> None:
-    env = {**os.environ, "HUB_DATA_DIR": str(hub.settings.data_dir),
-           "HUB_DATABASE_URL": hub.settings.database_url.reveal()}
-    killed = subprocess.run([sys.executable, "-c", _KILLED_AFTER_STATE, *args], env=env,
-                            capture_output=True, timeout=300)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode(errors="replace")
+    run_killed(hub, _KILLED_AFTER_STATE, *args)
 
 
 def _withdrawal_notices(hub) -> set[str]:
