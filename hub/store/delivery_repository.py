@@ -488,25 +488,6 @@ class Deliveries:
             found.setdefault((fiche_pk, recipient_id), []).append(key)
         return found
 
-    def served_recipients(self, fiche_pks: Sequence[int]) -> dict[int, set[str]]:
-        """For each fiche: the members sent fields of it (a delivery cancelled in flight
-        included: it may have left) that are still served them (`_forgotten`): a member
-        that erased its data of the porteur at the porteur's request since is sent no
-        withdrawal nor erasure notice about what it was sent before, it was asked to
-        forget the person (a later delivery, on its own basis, counts)."""
-        found: dict[int, set[str]] = {pk: set() for pk in fiche_pks}
-        if not found:
-            return found
-        rows = list(self.conn.execute(sa.select(
-            deliveries.c.recipient_id, deliveries.c.porteur_id, deliveries.c.fiche_pk,
-            deliveries.c.event, deliveries.c.created_at).where(
-            deliveries.c.fiche_pk.in_(list(found)), deliveries.c.event.in_(DATA_EVENTS))))
-        forgotten = self._forgotten(rows)
-        for row in rows:
-            if not _withheld(row, *forgotten):
-                found[row.fiche_pk].add(row.recipient_id)
-        return found
-
     def replay(self, now: dt.datetime, *, delivery_id: int | None = None,
                recipient_id: str | None = None) -> int:
         """Put dead letters back in line: all, or one recipient's; `delivery_id` is that

@@ -76,9 +76,9 @@ def test_a_member_that_erased_at_the_porteur_s_request_reads_no_other_member_s_c
         consents.read_consent(hub, CCI, consent_id)
     assert [c["fiche_id"] for c in consents.porteur_consents(hub, CCI, porteur_id)] == ["C-1"]
     assert consents.read_consent(hub, COMMUNE, consent_id)["fiche_id"] == "A-1"
-    consents.withdraw_consent(hub, COMMUNE, consent_id)  # the CCI forgot the person: not told
-    with pytest.raises(ConsentNotFound):
-        consents.acknowledgements(hub, CCI, consent_id)
+    consents.withdraw_consent(hub, COMMUNE, consent_id)  # the CCI is still asked to delete
+    assert consents.acknowledgements(hub, CCI, consent_id) == [
+        {"membre": CCI.member_id, "statut": "pending"}]
 
 
 def test_a_later_delivery_on_its_own_basis_makes_the_member_a_reader_again(world):

@@ -4,12 +4,15 @@ something about it. A member that erased its fiches of a porteur at the porteur'
 request, or that was sent only fiches erased since, holds nothing of the person any
 more: the porteur's other fiches must not reach it again because of what was erased
 (found from outside: a member erased its fiche, the other owner kept its own and updated
-it, and the member read the person's e-mail, phone and address in its feed again). Nor
-does any withdrawal or erasure notice about what it was sent before (found in review:
-the commune's later withdrawal of its consent, and its later removal of its fiche, still
-reached the CCI, telling it that the person is still followed, and by whom); and reading
-by id a consent it was sent data under before costs the statements of an id nobody
-holds, also when what it was sent spans a merge. On both databases."""
+it, and the member read the person's e-mail, phone and address in its feed again). What
+it was sent before still brings it the later withdrawal and erasure notices about that
+data: GDPR art. 19 has the controller tell every recipient of data withdrawn or erased,
+whether or not it deleted its copy since (found in review: with those notices left out,
+a fiche merged into the erased porteur after the erasure, which the erasure never
+covered, was withdrawn or removed without a word to the member holding it, and the
+DPO console read "nothing had been transmitted"). Reading by id a consent it was sent
+data under before costs the statements of an id nobody holds, also when what it was
+sent spans a merge. On both databases."""
 
 from __future__ import annotations
 
@@ -19,6 +22,8 @@ import sqlalchemy as sa
 from hub.domain.matching.model import CONFIRMED_FLAGS
 from hub.errors import ConsentNotFound
 from hub.services.accounts.auth import Caller
+from hub.services.accounts.sessions import ConsoleSession
+from hub.services.console.dpo_console import consents_overview
 from hub.services.delivery.feed import read_feed
 from hub.services.matching import duplicates
 from hub.services.privacy import consents, erasure, erasure_requests
@@ -35,6 +40,7 @@ from tests.integration.dedup_world import (
     data_read_by,
     fiche_of,
     hub_for,
+    porteur_of,
     push,
 )
 from tests.integration.test_existence_oracles import NOBODY_S, statements_run
@@ -173,34 +179,77 @@ def _notices_after(hub, caller: Caller, seen: int) -> list[str]:
     return [d["evenement"] for d in read_feed(hub, caller, seen, 500)["deliveries"]]
 
 
-def test_a_member_that_erased_gets_no_later_withdrawal_notice(world):
+def test_a_member_that_erased_is_still_told_of_a_later_withdrawal(world):
+    """The CCI erased its own fiche at the person's request; the commune's fiche it was
+    sent before is withdrawn with its consent: the CCI is told and asked to acknowledge
+    (it is a recipient of that data, art. 19)."""
     hub, _clock = world
     consent_id, seen = _cci_forgot(hub)
-    answer = consents.withdraw_consent(hub, COMMUNE, consent_id)
-    assert _notices_after(hub, CCI, seen) == []
-    assert CCI.member_id not in answer["avis_envoyes"]
-    assert CCI.member_id not in {a["membre"] for a in consents.acknowledgements(
-        hub, COMMUNE, consent_id)}
+    consents.withdraw_consent(hub, COMMUNE, consent_id)
+    assert _notices_after(hub, CCI, seen) == ["withdrawn"]
+    assert consents.acknowledgements(hub, CCI, consent_id) == [
+        {"membre": CCI.member_id, "statut": "pending"}]
 
 
-def test_a_member_that_erased_gets_no_later_erasure_notice(world):
+def test_a_member_that_erased_is_still_told_of_a_later_erasure(world):
     hub, _clock = world
     _consent_id, seen = _cci_forgot(hub)
     erasure.delete_fiche(hub, COMMUNE, COMMUNE.member_id, "A-1")
-    assert _notices_after(hub, CCI, seen) == []
+    assert _notices_after(hub, CCI, seen) == ["erased"]
 
 
-def test_what_is_sent_after_the_erasure_brings_its_notices_again(world):
-    """A later delivery on its own basis (the CCI pushed the person again) makes it a
-    recipient of that data: its withdrawal is notified."""
-    hub, clock = world
-    consent_id, seen = _cci_forgot(hub)
-    clock.advance(minutes=1)
-    push(hub, CCI, _own(CCI, "C-2"))
-    push(hub, COMMUNE, _own(COMMUNE, "A-1", 3, situation="independant"))
-    seen = read_feed(hub, CCI, seen, 500)["next_cursor"]
+def test_the_dpo_console_names_a_member_that_erased_among_those_told(world):
+    """The DPO console's consent page lists who was told of the withdrawal: the CCI,
+    sent the fiche before its own erasure (left out, the page read "aucun (rien n'avait
+    été transmis)" for a fiche that had been)."""
+    hub, _clock = world
+    consent_id, _seen = _cci_forgot(hub)
     consents.withdraw_consent(hub, COMMUNE, consent_id)
-    assert _notices_after(hub, CCI, seen) == ["withdrawn"]
+    officer = ConsoleSession("usr_dpo", "dpo", "dpo", COORDINATOR.member_id, "x", hub.clock())
+    overview = consents_overview(hub, officer)
+    [ended] = [e for e in overview["ended"] if e["consentement"] == consent_id]
+    assert CCI.member_id in {a["membre"] for a in ended["accuses"]}
+
+
+def _cci_sent_a_fiche_merged_after_its_erasure(hub, clock) -> None:
+    """The PFIL's and the CCI's fiches of the person (one porteur); the commune's, names
+    and birth date only, goes to review under a porteur of its own and is sent to the
+    CCI (its referent). The CCI erases its own fiche at the person's request (the PFIL
+    declines): its erasure does not cover the commune's fiche, of another porteur then.
+    A coordinator merges the two porteurs afterwards."""
+    push(hub, PFIL, _own(PFIL, "P-1"))
+    clock.advance(seconds=1)
+    push(hub, CCI, _own(CCI, "C-1"))
+    clock.advance(seconds=1)
+    push(hub, COMMUNE, _names_only(1))
+    assert porteur_of(hub, COMMUNE, "A-1") != porteur_of(hub, CCI, "C-1")
+    assert [d["source"]["fiche_id"] for d in data_read_by(hub, CCI)] == ["A-1"]
+    clock.advance(seconds=1)
+    _erased_then_declined(hub, CCI, "C-1", PFIL)
+    clock.advance(seconds=1)
+    [item] = duplicates.list_review_items(hub, actor=COORDINATOR.member_id)["items"]
+    duplicates.decide(hub, item["id"], "same", confirmed=CONFIRMED_FLAGS,
+                      actor=COORDINATOR.member_id)
+    assert porteur_of(hub, COMMUNE, "A-1") == porteur_of(hub, PFIL, "P-1")
+    clock.advance(seconds=1)
+
+
+@pytest.mark.parametrize("ended_by", ["withdrawal", "removal"])
+def test_a_fiche_merged_after_the_erasure_is_still_notified(world, ended_by):
+    """What the CCI was sent of the commune's fiche, under a porteur its erasure never
+    covered, is withdrawn (the consent) or removed (DELETE) after a merge into the
+    erased porteur: the CCI, which may still hold it, is told."""
+    hub, clock = world
+    _cci_sent_a_fiche_merged_after_its_erasure(hub, clock)
+    seen = read_feed(hub, CCI, 0, 500)["next_cursor"]
+    if ended_by == "withdrawal":
+        consent_id = hub.consents.consent_for_fiche(COMMUNE.member_id, "A-1", "CST-A-1").id
+        answer = consents.withdraw_consent(hub, COMMUNE, consent_id)
+    else:
+        answer = erasure.delete_fiche(hub, COMMUNE, COMMUNE.member_id, "A-1")
+    assert _notices_after(hub, CCI, seen) == [
+        {"withdrawal": "withdrawn", "removal": "erased"}[ended_by]]
+    assert CCI.member_id in answer["avis_envoyes"]
 
 
 def test_a_consent_one_forgot_across_a_merge_costs_the_statements_of_an_unknown_id(world):

@@ -199,9 +199,9 @@ def acknowledge_notice(hub: Hub, caller: Caller, consent_id: str) -> dict[str, A
 
 def acknowledgements(hub: Hub, caller: Caller, consent_id: str) -> list[dict[str, Any]]:
     """Every notified member's acknowledgement for the collector and its DPOs; a member
-    notified, or that may read the consent, sees its own line only (one notified before
-    it erased its data of the porteur no longer reads the consent, but is asked to
-    acknowledge; one that erased before is not notified); anyone else gets 404."""
+    notified, or that may read the consent, sees its own line only (one that erased its
+    data of the porteur since no longer reads the consent, but is asked to acknowledge);
+    anyone else gets 404."""
     found = _found(hub, consent_id)
     whole = found is not None and (audits(caller, found.member_id) or (
         caller.dpo_scope is None and caller.member_id == found.member_id))
@@ -257,10 +257,11 @@ def _notify(hub: Hub, uow: Any, record: ConsentRecord, event: str, kind: NoticeK
         return set()
     uow.deliveries.cancel_pending([fiche.id], "consent_withdrawn")
     # Whoever was sent data under this consent (a delivery being sent right now may
-    # have left: its recipient gets the notice too) and is still served it, and nobody
-    # else: a member that erased its data of the porteur at the porteur's request since
-    # learns nothing more of the person.
-    recipients = uow.deliveries.served_recipients([fiche.id])[fiche.id] - {record.member_id}
+    # have left: its recipient gets the notice too), and nobody else; a member that
+    # erased its own data of the porteur since is told too (GDPR art. 19: every
+    # recipient is, the hub cannot know its copy is gone).
+    recipients = uow.deliveries.data_recipients(
+        [fiche.id], with_cancelled=True)[fiche.id] - {record.member_id}
     members = [m for m in uow.members.active() if m.id in recipients]  # not those gone
     sent = uow.deliveries.data_delivery_ids([fiche.id])
     recipients = set(add_notices(

@@ -307,11 +307,10 @@ def record_erasure(uow: Any, erasure: ErasureRecord, fiches: list[Any], now: dt.
         uow.porteur_index.marks(lock=True)  # before its rows: a refresh takes them in this order
         uow.porteur_index.forget([erasure.porteur_id])
     # Whoever was sent data of these fiches (a delivery being sent right now may have
-    # left: its recipient counts too) and is still served it (not one that erased its
-    # data of the porteur at the porteur's request since: it learns nothing more of the
-    # person), and the fiches' other owners; each notice names only the fiches its
-    # recipient owns or was sent.
-    received = uow.deliveries.served_recipients(pks)
+    # left: its recipient counts too; one that erased its own data of the porteur since
+    # too, GDPR art. 19), and the fiches' other owners; each notice names only the
+    # fiches its recipient owns or was sent.
+    received = uow.deliveries.data_recipients(pks, with_cancelled=True)
     sent = uow.deliveries.data_delivery_ids(pks)
     concerned = set().union(*received.values()) | {f.member_id for f in fiches}
     members = [m for m in uow.members.active() if m.id in concerned - {erasure.requested_by}]
