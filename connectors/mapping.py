@@ -44,6 +44,9 @@ _LINE_BREAKS = re.compile(r"[ \t]*[\t\n\r\v\f\x85\u2028\u2029][\s\x85\u2028\u202
 # databases export a break in a field, a form feed, NEL, U+2028, U+2029) becomes a line
 # feed; other control characters still reject the row.
 _OTHER_BREAKS = re.compile(r"\r(?!\n)|[\v\f\x85\u2028\u2029]")
+# Half of a UTF-16 pair with no other half (category Cs): a JSON text may escape one
+# ("\ud800"), no text can hold it (neither the hub's JSON nor its stores).
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -115,6 +118,15 @@ class MappingProblem:
 
     def to_dict(self) -> dict[str, str | None]:
         return dataclasses.asdict(self)
+
+
+def lone_surrogate(value: Any) -> str | None:
+    """The first lone surrogate of a text (or of a list's texts) as U+XXXX, or None."""
+    for text in value if value.__class__ is list else (value,):
+        if text.__class__ is str and not text.isprintable() and (
+                found := _SURROGATE.search(text)):
+            return f"U+{ord(found.group()):04X}"
+    return None
 
 
 def safe_id(text: str) -> str:
@@ -364,6 +376,19 @@ class FieldRule:
         fr, en = _MESSAGES[problem]
         return MappingProblem(self.path, problem.value, fr, en, self.column or self.source)
 
+    def surrogate_problem(self, code_point: str) -> MappingProblem:
+        """A lone surrogate rejects the row, as a control character does: named by its
+        code point, never the value."""
+        return MappingProblem(
+            self.path, "format",
+            f"Demi-caractère isolé ({code_point}, catégorie Cs : la moitié d'une paire UTF-16 "
+            "envoyée sans l'autre) : aucun texte ne peut le contenir. Corrigez la valeur à la "
+            "source (retapez le caractère), puis relancez.",
+            f"Lone surrogate ({code_point}, category Cs: half of a UTF-16 pair sent without "
+            "the other): no text can hold it. Fix the value at the source (type the character "
+            "again), then run again.",
+            self.column or self.source)
+
 
 class Mapping:
     """A loaded mapping file: identity, modification date, deletion flag, field rules."""
@@ -495,10 +520,14 @@ class Mapping:
         warnings: list[MappingProblem] = []
         for rule in self.rules:
             try:
-                values.append(rule.value(record))
+                value = rule.value(record)
             except InvalidValue as exc:
                 (warnings if rule.lenient else problems).append(rule.problem(exc.problem))
-                values.append(ABSENT)
+                value = ABSENT
+            if (code_point := lone_surrogate(value)) is not None:
+                problems.append(rule.surrogate_problem(code_point))
+                value = ABSENT
+            values.append(value)
         if self._tree is not None:
             fiche = _assemble(self._tree, values)
         else:

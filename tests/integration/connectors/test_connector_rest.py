@@ -1,10 +1,13 @@
 """A CCI's CRM (fake, real HTTP) feeds the hub through the rest connector."""
 
+import json
 from pathlib import Path
 
+import orjson
 import pytest
 import requests
 
+from capactif_demo.sim import crm_server
 from capactif_demo.sim.crm_server import CrmServer
 from connectors.backoff import retry_after_seconds
 from connectors.checkpoint import Checkpoint
@@ -343,3 +346,42 @@ def test_items_that_are_not_objects_are_rejected_and_the_others_go(tmp_path, map
                         Checkpoint(tmp_path / "reprise.json"),
                         RejectsFile(tmp_path / "rejets.jsonl"), batch_size=20).run()
     assert (result.accepted, result.rejected_local) == (18, 2)
+
+
+class LoneSurrogate(CrmServer):
+    """Answers a lone surrogate escape (`\\ud800`, JSON text every decoder accepts, no
+    character) in the third contact's company name and the fifth's last name."""
+
+    def answer(self, path, query, auth):
+        status, page = super().answer(path, query, auth)
+        if status == 200 and query.get("page") == ["1"]:
+            page["data"][2]["company"]["name"] = "Four<SURROGATE>nil"
+            page["data"][4]["last_name"] = "<SURROGATE>"
+        return status, page
+
+    @staticmethod
+    def dumps(payload) -> bytes:  # stands for the server's orjson
+        return orjson.dumps(payload).replace(b"<SURROGATE>", b"\\ud800")
+
+
+def test_a_lone_surrogate_rejects_its_row_and_the_run_goes_on(tmp_path, mapping, client, hub,
+                                                              monkeypatch):
+    """The run stopped on the third contact (orjson's TypeError hashing the fiche, the
+    validator's UnicodeEncodeError): the row is rejected naming its field, its column and
+    the code point, as a control character is, and the other contacts go."""
+    monkeypatch.setattr(crm_server, "orjson", LoneSurrogate)
+    rejects = tmp_path / "rejets.jsonl"
+    with LoneSurrogate(20, token="jeton-crm") as crm:
+        settings = RestSettings(url=crm.url + "/api/contacts", token="jeton-crm", page_size=10)
+        result = Runner(RestSource(mapping, settings, sleep=lambda s: None), client,
+                        Checkpoint(tmp_path / "reprise.json"), RejectsFile(rejects),
+                        batch_size=20).run()
+    assert (result.accepted, result.rejected_local) == (18, 2)
+    found = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert [(r["ligne"], [(e["path"], e["colonne"], e["code"]) for e in r["erreurs"]])
+            for r in found] == [
+        (3, [("$.projet.intitule", "$.company.name", "format")]),
+        (5, [("$.porteur.nom", "$.last_name", "format")])]
+    for reject in found:
+        [error] = reject["erreurs"]
+        assert "U+D800" in error["message_fr"] and "Cs" in error["message_en"]
