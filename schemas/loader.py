@@ -275,9 +275,8 @@ def _invisible_character(path: str, value: Any, text_format: str) -> FieldError:
     first = FIRST_REFUSED_CHARACTER[text_format]
     code_point = first(value) if isinstance(value, str) else None
     if code_point is not None and is_control_character(code_point):
-        fr, en = _CONTROL_RULES[text_format == FREE_TEXT]
-        return FieldError(path, "format", fr.format(code_point=code_point),
-                          en.format(code_point=code_point))
+        return FieldError(path, "format", *control_message(
+            code_point, free_text=text_format == FREE_TEXT))
     return FieldError(
         path,
         "format",
@@ -288,6 +287,13 @@ def _invisible_character(path: str, value: Any, text_format: str) -> FieldError:
         "otherwise than it is written. Remove it (often pasted from another application) "
         "and send again.",
     )
+
+
+def control_message(code_point: str, *, free_text: bool) -> tuple[str, str]:
+    """What a control character (`code_point`, U+XXXX) refused in a text on one line or
+    in a free text says, in French and English: its own rule, not a hiding character's."""
+    fr, en = _CONTROL_RULES[free_text]
+    return fr.format(code_point=code_point), en.format(code_point=code_point)
 
 
 # A control character's message: in a text on one line (False), in a free text (True).

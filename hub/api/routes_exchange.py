@@ -89,7 +89,9 @@ def lookup_consents(request: Request, auth: Authenticated = Depends(authenticate
 @router.get("/consents/{consent_id}", tags=["consentements"], responses=_CONSENT_RECORD)
 def read_consent(consent_id: IdPath, request: Request,
                  auth: Authenticated = Depends(authenticated)) -> Any:
-    """A consent with its proof data, for its collector and the members relying on it."""
+    """A consent, for its collector, the members sent data under it and those it names;
+    its proof's value is the collector's alone: every other reader gets the proof's type
+    only (docs/protocol.md, "Need-to-know")."""
     return consents.read_consent(hub_of(request), auth.caller, consent_id)
 
 

@@ -170,6 +170,22 @@ def test_an_owner_declining_keeps_its_fiches_and_the_requester_sees_the_reason(a
          "precision": "Conservation comptable de 10 ans (aide versée)."}]
 
 
+@pytest.mark.parametrize(("character", "kind"), [
+    ("\x07", "contrôle"), ("\x1b", "contrôle"), ("\u202e", "invisible")],
+    ids=["bell", "escape", "override"])
+def test_a_refusal_s_precision_names_the_character_it_may_not_hold(attacked, character, kind):
+    """A bell or an escape in the precision was refused as an invisible character (and
+    unnamed): each is named by its code point, a control character as one."""
+    hub, _clock, _cci, _pfil, _porteur_id, answer = attacked
+    with pytest.raises(BadRequest) as refused:
+        erasure_requests.answer_request(hub, OWNER, answer["effacement"], {
+            "reponse": "refusee", "motif": "obligation_legale",
+            "precision": f"Conservation{character} comptable"})
+    message = refused.value.message_fr
+    assert f"U+{ord(character):04X}" in message and kind in message
+    assert "comptable" not in message and "precision" in message
+
+
 def test_only_an_asked_owner_answers_and_the_rest_learn_nothing(attacked):
     hub, clock, _cci, _pfil, _porteur_id, answer = attacked
     for caller in (CCI, THIERS, COORDINATION):

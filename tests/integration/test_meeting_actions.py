@@ -229,6 +229,21 @@ def test_notes_written_in_clear_before_sealing_are_sealed_by_the_upgrade(world):
 OVERRIDE = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: shows "Nous la recevons" backwards
 
 
+@pytest.mark.parametrize("control", ["\x07", "\x1b", "\r"], ids=["bell", "escape", "lone_cr"])
+def test_a_note_with_a_control_character_is_refused_as_one_not_as_an_invisible_one(
+        world, control):
+    """A bell, an escape or a lone carriage return in a note hides and reorders nothing:
+    the refusal names it as a control character and says what a note keeps."""
+    hub, porteur = world["hub"], world["porteurs"]["F-ORPHELIN"]
+    with pytest.raises(BadRequest) as refused:
+        meeting_actions.keep_to_discuss(hub, world["session"], porteur, f"Relancer{control}la CCI")
+    shown = f"U+{ord(control):04X}"
+    assert shown in refused.value.message_fr and "contrôle" in refused.value.message_fr
+    assert "cache ou inverse" not in refused.value.message_fr
+    assert "control character" in refused.value.message_en and "Relancer" not in str(
+        refused.value.message_en)
+
+
 def test_a_note_or_a_parrain_hiding_or_reordering_its_text_is_refused_naming_the_character(world):
     hub, porteur = world["hub"], world["porteurs"]["F-ORPHELIN"]
     with pytest.raises(BadRequest) as refused:

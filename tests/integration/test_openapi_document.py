@@ -295,3 +295,11 @@ def test_the_erasure_body_declares_exactly_one_of_its_two_names(document, body, 
     schema = {**document["components"]["schemas"]["ErasureRequest"],
               "components": document["components"]}
     assert jsonschema.Draft202012Validator(schema).is_valid(body) is valid
+
+
+def test_reading_a_consent_says_its_proof_value_is_the_collector_s(document):
+    """The operation's description said every reader relying on the consent read its
+    proof data: others read the proof's type only."""
+    described = document["paths"]["/v1/consents/{consent_id}"]["get"]["description"]
+    assert "proof data, for its collector and the members" not in described
+    assert "type" in described and "collector" in described

@@ -27,7 +27,12 @@ from hub.services.audit import trail as audit
 from hub.services.console.parcours import parcours_of
 from hub.services.delivery.notices import add_notices
 from hub.store.records import MeetingAction
-from schemas.formats import first_format_character, first_hiding_character
+from schemas.formats import (
+    first_format_character,
+    first_hiding_character,
+    is_control_character,
+)
+from schemas.loader import control_message
 
 PROPOSED, ACCEPTED, DECLINED = "proposee", "acceptee", "refusee"
 RECORDED, TO_DISCUSS, SEEN = "enregistre", "a_voir", "vu"
@@ -175,6 +180,9 @@ def _note(text: str) -> str:
     hide what it says (a proposal's note reaches a member, a parrain's the meeting sheet);
     the refusal names the character, never the text."""
     hiding = first_hiding_character(text)
+    if hiding is not None and is_control_character(hiding):
+        fr, en = control_message(hiding, free_text=True)
+        raise BadRequest(f"Note : {fr}", f"Note: {en}")
     if hiding is not None:
         raise BadRequest(f"Note : caractère invisible {hiding} refusé (il cache ou inverse le "
                          "texte) ; retapez la note sans copier-coller.",

@@ -24,7 +24,8 @@ from hub.services.privacy import erasure as erasing
 from hub.store.erasure_repository import CONFIRMED, DECLINED, PENDING
 from hub.store.records import Erasure
 from hub.store.uow import UnitOfWork
-from schemas.formats import first_hiding_character
+from schemas.formats import first_hiding_character, is_control_character
+from schemas.loader import control_message
 
 CONFIRM, DECLINE = "confirmee", "refusee"
 # GDPR art. 17(3): why an owner may keep its fiches.
@@ -162,16 +163,30 @@ def _checked(body: Any) -> tuple[str, str | None, str | None]:
         raise BadRequest("Un refus donne son « motif » : " + ", ".join(MOTIFS) + ".",
                          "A refusal gives its 'motif': " + ", ".join(MOTIFS) + ".")
     if precision is not None and (not isinstance(precision, str) or
-                                  not 1 <= len(precision.strip()) <= MAX_PRECISION or
-                                  first_hiding_character(precision) is not None):
+                                  not 1 <= len(precision.strip()) <= MAX_PRECISION):
         raise BadRequest(f"« precision » : un texte de 1 à {MAX_PRECISION} caractères, sans "
                          "caractère invisible ni donnée personnelle.",
                          f"'precision': a text of 1 to {MAX_PRECISION} characters, without "
                          "invisible characters nor personal data.")
+    if precision is not None and (hiding := first_hiding_character(precision)) is not None:
+        raise _refused_character(hiding)
     if motif == "autre" and precision is None:
         raise BadRequest("Motif « autre » : donnez la « precision ».",
                          "Motif 'autre': give the 'precision'.")
     return reponse, motif, precision.strip() if precision else None
+
+
+def _refused_character(code_point: str) -> BadRequest:
+    """The precision's character it may not hold, named (never the text): a control
+    character by its own rule, a character hiding or reordering the text as such."""
+    if is_control_character(code_point):
+        fr, en = control_message(code_point, free_text=True)
+    else:
+        fr, en = (f"caractère invisible {code_point} refusé (il cache ou inverse le texte) ; "
+                  "retapez la précision sans copier-coller.",
+                  f"invisible character {code_point} refused (it hides or reorders the "
+                  "text); type the precision again rather than pasting it.")
+    return BadRequest(f"« precision » : {fr}", f"'precision': {en}")
 
 
 def _answered() -> Conflict:
