@@ -72,19 +72,45 @@ def is_french_phone(value: str) -> bool:
 def is_visible_text(value: str) -> bool:
     """A text on one line with no Unicode format character (category Cf: bidirectional
     controls U+202A-U+202E and U+2066-U+2069, zero-width U+200B-U+200F and U+2060, BOM,
-    soft hyphen, tags), which would show it as another text, and no control character
-    (category Cc: C0 such as BEL, tab, line feed, escape; DEL; C1) nor line or paragraph
-    separator (U+2028, U+2029), which partners' systems would act on or split a name at."""
+    soft hyphen, tags) nor letter that shows nothing (the Hangul fillers U+115F, U+1160,
+    U+3164, U+FFA0), which would show it as another text, no noncharacter (U+FFFE,
+    U+FFFF...), and no control character (category Cc: C0 such as BEL, tab, line feed,
+    escape; DEL; C1) nor line or paragraph separator (U+2028, U+2029), which partners'
+    systems would act on or split a name at."""
     return first_format_character(value) is None
 
 
 def first_format_character(value: str) -> str | None:
-    """The first format or control character of `value` as U+XXXX, or None."""
-    if value.isprintable():  # Cf, Cc, Zl, Zp are not printable: the common case, in C
-        return None
-    found = next((c for i, c in enumerate(value) if unicodedata.category(c) in _NOT_IN_A_NAME
-                  and c != "\x00" and not _joining(value, i)), None)
+    """The first format or control character, invisible letter or noncharacter of
+    `value` as U+XXXX, or None."""
+    if value.isprintable():  # Cf, Cc, Zl, Zp, Cn are not printable: the common case, in C
+        # `in` answers at once for a text of Latin letters (its storage holds none)
+        if not ("\u115f" in value or "\u1160" in value or "\u3164" in value
+                or "\uffa0" in value):
+            return None
+        letter = _INVISIBLE_LETTERS.search(value)
+        return f"U+{ord(letter.group()):04X}" if letter else None
+    found = next((c for i, c in enumerate(value) if _not_in_a_name(value, i, c)), None)
     return f"U+{ord(found):04X}" if found else None
+
+
+def _not_in_a_name(value: str, i: int, c: str) -> bool:
+    if unicodedata.category(c) in _NOT_IN_A_NAME:
+        return c != "\x00" and not _joining(value, i)
+    return c in _INVISIBLE_LETTER_SET or _noncharacter(c)
+
+
+# Letters that show nothing (the Hangul fillers, category Lo, printable): a name of them
+# reads empty, or as another name once they are dropped.
+_INVISIBLE_LETTER_SET = frozenset("\u115f\u1160\u3164\uffa0")
+_INVISIBLE_LETTERS = re.compile("[\u115f\u1160\u3164\uffa0]")
+
+
+def _noncharacter(c: str) -> bool:
+    """One of the 66 code points Unicode keeps out of text (U+FDD0-U+FDEF, and the last
+    two of each plane: U+FFFE, a byte-order mark read backwards, U+FFFF...)."""
+    point = ord(c)
+    return 0xFDD0 <= point <= 0xFDEF or point & 0xFFFE == 0xFFFE
 
 
 # Format characters (Cf), control characters (Cc) and line and paragraph separators. NUL

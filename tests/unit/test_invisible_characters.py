@@ -32,6 +32,29 @@ def test_a_format_character_in_an_identity_text_is_refused_naming_field_and_code
     assert "Dup" not in error["message_fr"] + error["message_en"]
 
 
+# Letters that show nothing (the Hangul fillers: a name of them looks empty or like
+# another) and noncharacters (never text: U+FFFE is a byte-order mark read backwards).
+INVISIBLE_LETTERS = ["\u115f", "\u1160", "\u3164", "\uffa0", "\ufffe", "\uffff",
+                     "\ufdd0", "\U0010ffff"]
+
+
+@pytest.mark.parametrize("character", INVISIBLE_LETTERS)
+@pytest.mark.parametrize(("part", "field"), IDENTITY_TEXTS)
+def test_an_invisible_letter_or_a_noncharacter_in_a_name_is_refused_too(character, part, field):
+    fiche = make_fiche()
+    fiche[part][field] = f"Dup{character}ont"
+    [error] = _errors(fiche)
+    assert error["path"] == f"$.{part}.{field}" and error["code"] == "format"
+    assert f"U+{ord(character):04X}" in error["message_en"]
+    assert "Dup" not in error["message_fr"] + error["message_en"]
+
+
+def test_a_name_of_hangul_fillers_alone_is_refused():
+    fiche = make_fiche()
+    fiche["porteur"]["nom"] = "\u3164\u3164"
+    assert [e["path"] for e in _errors(fiche)] == ["$.porteur.nom"]
+
+
 def test_the_commune_of_an_address_and_a_referent_name_are_checked_too():
     fiche = make_fiche()
     fiche["porteur"]["adresse"]["commune"] = "Amb\u202eert"

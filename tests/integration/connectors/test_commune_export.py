@@ -147,7 +147,8 @@ def _run_with_name(tmp_path, credentials, kind: str, name: str) -> list:
 
 
 @pytest.mark.parametrize(("kind", "character"), [
-    ("csv", "\u202e"), ("xlsx", "\u202e"), ("csv", "\x07"), ("csv", "\x1b")])
+    ("csv", "\u202e"), ("xlsx", "\u202e"), ("csv", "\x07"), ("csv", "\x1b"),
+    ("csv", "\u3164"), ("xlsx", "\u115f"), ("csv", "\uffa0"), ("csv", "\uffff")])
 def test_an_invisible_or_control_character_in_a_name_rejects_its_row_naming_the_column(
         tmp_path, credentials, hub, kind, character):
     """A cell holding a control character is a rejected row, reported with the row, the
