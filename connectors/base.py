@@ -23,6 +23,7 @@ from typing import Any
 
 from connectors.errors import RecordRejected
 from connectors.mapping import InvalidValue, Mapping, MappingProblem, Problem
+from schemas import french_values
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,6 +93,10 @@ class Connector(abc.ABC):
         modified = None
         try:
             modified = self.mapping.modified_at(data)
+        except french_values.ImpossibleDate as exc:  # 31/02/2026 10:30
+            rule = self.mapping.modification
+            found.append(rule.problem(Problem.DATE_INVALIDE, exc.reason) if rule
+                         else _bad_date())
         except ValueError:
             rule = self.mapping.modification
             found.append(rule.problem(Problem.DATE_INVALIDE) if rule else _bad_date())

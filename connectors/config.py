@@ -75,7 +75,7 @@ class ConnectorConfig:
             return SheetSource(mapping, self.folder / s["chemin"], sheet=s.get("feuille"),
                                mode=s.get("suivi", "auto"))
         if self.kind == "csv":
-            return CsvSource(mapping, self.folder / s["chemin"], separator=s.get("separateur", ";"),
+            return CsvSource(mapping, self.folder / s["chemin"], separator=s.get("separateur"),
                              encoding=s.get("encodage", "auto"), mode=s.get("suivi", "auto"))
         return RestSource(mapping, self.rest_settings())
 

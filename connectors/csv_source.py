@@ -139,11 +139,13 @@ class CsvSource(TableSource):
 
     kind = "csv"
 
-    def __init__(self, mapping: Mapping, path: str | Path, *, separator: str = ";",
+    def __init__(self, mapping: Mapping, path: str | Path, *, separator: str | None = None,
                  encoding: str = "auto", mode: str = "auto") -> None:
+        """`separator` None (« separateur » left out): the one that finds the header."""
         super().__init__(mapping, mode=mode)
         self.path = Path(path)
-        self.separator = separator
+        self.configured_separator = separator
+        self.separator = separator or ";"
         self.encoding = encoding
         self.detected_encoding: str | None = None
         self._undecoded = False
@@ -193,6 +195,8 @@ class CsvSource(TableSource):
         # cells are searched for undecodable bytes only when the file holds some
         self._undecoded = _UNDECODED.search(text) is not None
         self._formulas = '="' in text
+        if self.configured_separator is None:
+            self.separator = self._separator_finding_the_header(text)
         records = _ending(csv.reader(io.StringIO(text, newline=""), delimiter=self.separator))
         ended = list(itertools.islice(records, HEADER_SEARCH))
         head = [cells for cells, _ in ended]
@@ -207,6 +211,15 @@ class CsvSource(TableSource):
 
     def doubtful_lines(self) -> list[int]:
         return list(self._swallowing)
+
+    def _separator_finding_the_header(self, text: str) -> str:
+        """Of `;`, `,`, tab and `|`, the one whose split of the first rows names the most
+        mapped columns (`;` when none names any: the header's own error follows)."""
+        def named(separator: str) -> int:
+            rows = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+            return max(map(self.mapping.header_score, itertools.islice(rows, HEADER_SEARCH)),
+                       default=0)
+        return max(_SEPARATORS, key=named)  # the first of the best: `;` on a tie
 
     def _check_separator(self, text: str) -> None:
         """No row names a mapped column: when another separator would find the header,

@@ -89,6 +89,12 @@ _MESSAGES = {
         "JSON list or object where one value is expected: point \"source\" at the element "
         "(e.g. $.phones[0].number)."),
 }
+# A value read but that cannot be (a date no calendar holds): the same code, the reason
+# told (`InvalidValue.reason`) instead of a format to learn.
+_REASONED = {
+    Problem.DATE_INVALIDE: ("Date impossible : {}. Corrigez-la dans le tableur.",
+                            "Impossible date: {}. Fix it in the spreadsheet."),
+}
 
 
 def scalar_text(raw: Any) -> str:
@@ -99,11 +105,12 @@ def scalar_text(raw: Any) -> str:
 
 
 class InvalidValue(ValueError):
-    """A value of a record that a rule cannot read; `problem` says why (never the value)."""
+    """A value of a record that a rule cannot read; `problem` says why (never the value),
+    `reason` (French, English) completes its message (an impossible date's day and month)."""
 
-    def __init__(self, problem: Problem) -> None:
+    def __init__(self, problem: Problem, reason: tuple[str, str] = ("", "")) -> None:
         super().__init__(problem.value)
-        self.problem = problem
+        self.problem, self.reason = problem, reason
 
 
 @dataclasses.dataclass(frozen=True)
@@ -349,6 +356,8 @@ class FieldRule:
         def convert(text: str) -> Any:
             try:
                 value = parse(text)
+            except french_values.ImpossibleDate as exc:
+                raise InvalidValue(code, exc.reason) from exc
             except ValueError as exc:
                 raise InvalidValue(code) from exc
             return self._shape(value) if shaped else value
@@ -372,8 +381,12 @@ class FieldRule:
                 return value.title()
         return value
 
-    def problem(self, problem: Problem) -> MappingProblem:
-        fr, en = _MESSAGES[problem]
+    def problem(self, problem: Problem, reason: tuple[str, str] = ("", "")) -> MappingProblem:
+        if reason[0]:
+            fr, en = _REASONED[problem]
+            fr, en = fr.format(reason[0]), en.format(reason[1])
+        else:
+            fr, en = _MESSAGES[problem]
         return MappingProblem(self.path, problem.value, fr, en, self.column or self.source)
 
     def surrogate_problem(self, code_point: str) -> MappingProblem:
@@ -522,7 +535,7 @@ class Mapping:
             try:
                 value = rule.value(record)
             except InvalidValue as exc:
-                (warnings if rule.lenient else problems).append(rule.problem(exc.problem))
+                (warnings if rule.lenient else problems).append(rule.problem(exc.problem, exc.reason))
                 value = ABSENT
             if (code_point := lone_surrogate(value)) is not None:
                 problems.append(rule.surrogate_problem(code_point))
@@ -539,7 +552,7 @@ class Mapping:
             try:
                 version = self.fiche_version.value(record)
             except InvalidValue as exc:
-                problems.append(self.fiche_version.problem(exc.problem))
+                problems.append(self.fiche_version.problem(exc.problem, exc.reason))
             else:
                 if version is not ABSENT:
                     fiche["version"] = version

@@ -79,11 +79,11 @@ def written_date(text: str, *, past: bool = False) -> tuple[dt.date, dt.time] | 
     day, month, year = int(found[1]), _MONTHS[found[2]], int(found[3])
     if len(found[3]) == 2:  # « 0026 » is no year 2026: four digits are taken as written
         year = french_values.resolve_year(year, month, day, past=past, today=dt.date.today())
+    date = _bounded(french_values.calendar_date(year, month, day))
     try:
-        date = _bounded(dt.date(year, month, day))
         return date, dt.time(int(found[4] or 0), int(found[5] or 0), int(found[6] or 0))
     except ValueError as exc:
-        raise ValueError("not a calendar date") from exc
+        raise ValueError("not a time of day") from exc
 
 
 def _dmy(text: str) -> dt.date | None:
@@ -91,7 +91,7 @@ def _dmy(text: str) -> dt.date | None:
     if len(text) == 10 and text[2] == "/" and text[5] == "/":
         day, month, year = text[:2], text[3:5], text[6:]
         if _digits(day) and _digits(month) and _digits(year):
-            return dt.date(int(year), int(month), int(day))
+            return french_values.calendar_date(int(year), int(month), int(day))
     return None
 
 

@@ -100,11 +100,49 @@ def to_date(text: str, *, past: bool = False, today: dt.date | None = None,
         year, month, day = (int(g) for g in match.groups())
     else:
         return _bounded(_by_formats(head, formats, past=past, today=today))
+    return _bounded(calendar_date(year, month, day))
+
+
+_MONTH_NAMES = (("janvier", "January"), ("février", "February"), ("mars", "March"),
+                ("avril", "April"), ("mai", "May"), ("juin", "June"), ("juillet", "July"),
+                ("août", "August"), ("septembre", "September"), ("octobre", "October"),
+                ("novembre", "November"), ("décembre", "December"))
+
+
+class ImpossibleDate(ValueError):
+    """A date written in a known way that no calendar holds (31/02, 29/02 of a year that
+    is not leap, month 13, day 0): `reason` says why in French and English, naming the
+    day and the month, never the year (the rest of a birth date)."""
+
+    def __init__(self, day: int, month: int) -> None:
+        super().__init__("not a calendar date")
+        self.day, self.month = day, month
+
+    @property
+    def reason(self) -> tuple[str, str]:
+        if not 1 <= self.month <= 12:
+            return (f"il n'y a pas de mois {self.month} (jj/mm/aaaa : le mois vient en "
+                    "second, de 1 à 12)",
+                    f"there is no month {self.month} (dd/mm/yyyy: the month comes second, "
+                    "1 to 12)")
+        fr, en = _MONTH_NAMES[self.month - 1]
+        if self.day < 1 or self.day > 31:
+            return (f"il n'y a pas de jour {self.day} dans un mois (1 à 31)",
+                    f"there is no day {self.day} in a month (1 to 31)")
+        if (self.day, self.month) == (29, 2):
+            return ("le 29 février n'existe que les années bissextiles",
+                    "29 February exists in leap years only")
+        return (f"le {self.day} {fr} n'existe pas", f"{self.day} {en} does not exist")
+
+
+def calendar_date(year: int, month: int, day: int) -> dt.date:
+    """`dt.date(year, month, day)`, or `ImpossibleDate` saying why there is none."""
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueError("year out of range")
     try:
-        value = dt.date(year, month, day)
+        return dt.date(year, month, day)
     except ValueError as exc:
-        raise ValueError("not a calendar date") from exc
-    return _bounded(value)
+        raise ImpossibleDate(day, month) from exc
 
 
 def _by_formats(head: str, formats: Sequence[str], *, past: bool,
@@ -126,10 +164,7 @@ def by_format(head: str, pattern: str, *, past: bool = False,
         return value
     year = resolve_year(value.year % 100, value.month, value.day, past=past,
                         today=today or dt.date.today())
-    try:
-        return value.replace(year=year)
-    except ValueError as exc:  # 29/02/00: 2000 is a leap year, 1900 is not
-        raise ValueError("not a calendar date") from exc
+    return calendar_date(year, value.month, value.day)  # 29/02/00: 2000 is leap, 1900 not
 
 
 def _bounded(value: dt.date) -> dt.date:
