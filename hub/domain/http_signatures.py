@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+import re
 from collections.abc import Mapping
 
 from hub.domain.protocol import NONCE
@@ -25,6 +26,7 @@ from hub.domain.structured_fields import (
 
 DIGESTS = {"sha-256": hashlib.sha256, "sha-512": hashlib.sha512}
 _TARGET_COVERAGE = ({"@target-uri"}, {"@request-target"}, {"@path", "@query"})
+_CREDENTIAL_ID = re.compile(r"(?:dpo:)?[a-z0-9][a-z0-9-]{1,48}[a-z0-9]", re.ASCII)
 _DERIVED = {"@method", "@target-uri", "@authority", "@scheme", "@request-target", "@path", "@query"}
 
 
@@ -63,19 +65,25 @@ class SignedRequest:
     base: bytes
 
 
-def parse_signed_request(request: RequestLine) -> SignedRequest:
-    """The signature of `request` (first label of Signature-Input), its base built from
-    the request as received; raises SignatureRefused (DigestMismatch) when it cannot be."""
+def parse_signed_request(request: RequestLine, key_id: str | None = None) -> SignedRequest:
+    """The signature of `request` whose `keyid` is `key_id` (the caller's credential;
+    None: the first label), its base built from the request as received; raises
+    SignatureRefused (DigestMismatch) when it cannot be.
+
+    RFC 9421 section 3.2 lets a verifier choose which of several signatures it requires:
+    a gateway may add its own label, before or after the member's, which is left
+    unread (neither verified nor refused)."""
     try:
         inputs = parse_dictionary(request.headers.get("signature-input", ""))
         signatures = parse_dictionary(request.headers.get("signature", ""))
     except FieldSyntaxError as exc:
         raise SignatureRefused("en-tête Signature ou Signature-Input mal formé",
                                "malformed Signature or Signature-Input header") from exc
-    label = next((name for name in inputs if name in signatures), None)
-    if label is None:
+    labels = [name for name in inputs if name in signatures]
+    if not labels:
         raise SignatureRefused("aucune étiquette commune à Signature-Input et Signature",
                                "no label present in both Signature-Input and Signature")
+    label = labels[0] if key_id is None else _label_of(key_id, labels, inputs)
     covered, signature = inputs[label], signatures[label]
     if not isinstance(covered, InnerList) or not isinstance(signature, Item) \
             or not isinstance(signature.value, bytes) or len(signature.value) != 64:
@@ -88,6 +96,23 @@ def parse_signed_request(request: RequestLine) -> SignedRequest:
     lines = [f"{serialize_string(name)}: {component_value(name, request)}" for name in names]
     lines.append(f'"@signature-params": {serialize_inner_list(covered)}')
     return SignedRequest(key_id, created, expires, nonce, signature.value, "\n".join(lines).encode())
+
+
+def _label_of(key_id: str, labels: list[str], inputs: Mapping[str, object]) -> str:
+    """The first label whose `keyid` parameter is `key_id`."""
+    for label in labels:
+        covered = inputs[label]
+        if isinstance(covered, InnerList) and covered.param("keyid") == key_id:
+            return label
+    # what the caller sent, shown only when it has the form of an id
+    plain = _CREDENTIAL_ID.fullmatch(key_id) is not None
+    named_fr, named_en = (f" « {key_id} »", f" '{key_id}'") if plain else ("", "")
+    shown = ", ".join(labels[:5]) + (", …" if len(labels) > 5 else "")
+    raise SignatureRefused(
+        f"aucune signature dont le keyid soit l'identifiant du jeton{named_fr} (étiquettes "
+        f"reçues : {shown}) : signez avec ce keyid, l'identifiant avant le point du jeton",
+        f"no signature whose keyid is the token's id{named_en} (labels received: {shown}): "
+        "sign with that keyid, the token's id before its dot")
 
 
 def component_value(name: str, request: RequestLine) -> str:

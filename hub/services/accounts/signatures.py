@@ -53,17 +53,13 @@ def presented_signature(settings: Settings, request: http_signatures.RequestLine
 
 def _rfc9421(request: http_signatures.RequestLine, credential: str, now: dt.datetime) -> Presented:
     try:
-        signed = http_signatures.parse_signed_request(request)
+        signed = http_signatures.parse_signed_request(request, credential)
     except http_signatures.DigestMismatch as exc:
         raise ContentDigestMismatch(f"Content-Digest refusé : {exc.reason_fr}.",
                                     f"Content-Digest refused: {exc.reason_en}.") from exc
     except http_signatures.SignatureRefused as exc:
         raise BadSignature(f"Signature refusée : {exc.reason_fr}.",
                            f"Signature refused: {exc.reason_en}.") from exc
-    if signed.key_id != credential:
-        raise BadSignature(
-            "Le keyid de la signature doit être l'identifiant du jeton (avant le point).",
-            "The signature keyid must be the token's id (before the dot).")
     if signed.expires is not None and signed.expires < int(now.timestamp()):
         raise StaleRequest("Signature expirée (paramètre expires).",
                            "Expired signature (expires parameter).")
