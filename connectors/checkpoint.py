@@ -4,9 +4,10 @@ Two files: a snapshot `PATH` (JSON, replaced atomically: temp file, fsync, renam
 and a journal `PATH.journal` (one JSON line per accepted batch, fsync'd). Writing
 the whole snapshot after every batch would cost O(fiches) per batch; the journal
 makes each acknowledgement O(batch) and the snapshot is rewritten once per run.
-A torn last journal line (crash while writing) is ignored: that batch was accepted
-by the hub but not acknowledged here, so it is pushed again and the hub answers
-`duplicate` (versions are idempotent). Nothing is ever written before the hub
+A torn last journal line (crash while writing) is ignored, and cut off when the
+checkpoint is loaded so that the next acknowledgement starts a line of its own: that
+batch was accepted by the hub but not acknowledged here, so it is pushed again and the
+hub answers `duplicate` (versions are idempotent). Nothing is ever written before the hub
 accepted it.
 
 The snapshot format:
@@ -114,19 +115,28 @@ class Checkpoint:
     def _read_journal(self) -> list[tuple[dict[str, Any], list[str]]]:
         if not self.journal.exists():
             return []
-        lines = self.journal.read_text(encoding="utf-8").split("\n")
-        batches = []
+        lines = self.journal.read_bytes().split(b"\n")
+        batches, end = [], 0  # `end`: the byte after the last whole line
         for position, text in enumerate(lines):
-            if not text.strip():
-                continue
-            try:
-                line = orjson.loads(text)
-                batches.append((line["fiches"], list(line.get("retraits", []))))
-            except (ValueError, KeyError, TypeError) as exc:
-                if position >= len(lines) - 2:  # a torn last line: never acknowledged
-                    break
-                raise _corrupt() from exc
+            if text.strip():
+                try:
+                    line = orjson.loads(text)
+                    batches.append((line["fiches"], list(line.get("retraits", []))))
+                except (ValueError, KeyError, TypeError) as exc:
+                    if position >= len(lines) - 2:  # a torn last line: never acknowledged
+                        self._cut_journal(end)
+                        break
+                    raise _corrupt() from exc
+            end += len(text) + 1
         return batches
+
+    def _cut_journal(self, end: int) -> None:
+        """Drop a torn last line (a run killed while writing it): the next batch
+        acknowledged would be appended to it, one line that no later run could read."""
+        with open(self.journal, "r+b") as handle:
+            handle.truncate(end)
+            handle.flush()
+            os.fsync(handle.fileno())
 
 
 def _row(known: KnownFiche | list[Any]) -> list[Any]:

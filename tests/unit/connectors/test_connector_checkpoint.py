@@ -43,6 +43,20 @@ def test_a_torn_last_journal_line_is_ignored(tmp_path):
     assert set(checkpoint.load().known) == {"k1"}
 
 
+@pytest.mark.parametrize("torn", ['{"fiches": {"k2": ["F-2"', '{"fiches": {"k2": ["F-\u00e9'])
+def test_batches_acknowledged_after_a_torn_line_are_read_by_every_later_run(tmp_path, torn):
+    """The run after a kill acknowledges its batches in the journal the torn line ends:
+    appended to that line, they made the journal unreadable to the run after."""
+    checkpoint = Checkpoint(tmp_path / "reprise.json")
+    checkpoint.acknowledge(checkpoint.load(), {"k1": KnownFiche("F-1", 1, "h1")})
+    with open(checkpoint.journal, "ab") as handle:
+        handle.write(torn.encode()[:-1])  # cut inside a character too
+    state = checkpoint.load()
+    checkpoint.acknowledge(state, {"k3": KnownFiche("F-3", 1, "h3")})
+    checkpoint.acknowledge(state, {"k4": KnownFiche("F-4", 1, "h4")})
+    assert set(Checkpoint(tmp_path / "reprise.json").load().known) == {"k1", "k3", "k4"}
+
+
 def test_a_corrupt_snapshot_is_an_error_never_a_silent_reset(tmp_path):
     (tmp_path / "reprise.json").write_text("{not json")
     with pytest.raises(CheckpointError):
