@@ -79,6 +79,38 @@ def test_a_merge_made_before_a_hundred_others_can_still_be_separated(console):
     assert _current_page(driver, "Pages de l'historique des fusions") > 1
 
 
+def test_a_pair_merged_separated_taken_up_and_merged_again_can_be_separated_again(console):
+    hub, driver, item = console["hub"], console["driver"], console["item"]
+    _merged_then_separated(hub, item)
+    with hub.uow() as uow:  # « Reprendre »
+        assert uow.revisits.reopen(item, ("unknown", "different")) is not None
+        uow.commit()
+    duplicates.decide(hub, item, "same", actor=COORDINATION, confirmed=CONFIRMED_FLAGS)
+    assert _porteur_of(hub, PAIR[0]) == _porteur_of(hub, PAIR[1])
+    _sign_in(console)
+    driver.get(console["base"] + "/console/coordination/fusions")
+    # the newest merge (first on the first page) is the one a coordinator may separate
+    button = driver.find_elements(
+        By.CSS_SELECTOR, f"button[aria-label='Séparer… la fiche {PAIR[1]} de CCI du Puy-de-Dôme']")
+    assert button, "the merge made again shows no « Séparer… »"
+    no_violations(driver)
+    follow(driver, button[0])
+    follow(driver, driver.find_element(By.XPATH, "//button[text()='Confirmer la séparation']"))
+    assert "Séparation faite" in text(driver)
+    assert _porteur_of(hub, PAIR[0]) != _porteur_of(hub, PAIR[1])
+
+
+def _merged_then_separated(hub: Hub, item: int) -> None:
+    """The world's pair merged, then F-DOUBLE-B separated (whatever a test before did)."""
+    if _porteur_of(hub, PAIR[0]) != _porteur_of(hub, PAIR[1]):
+        with hub.uow() as uow:
+            uow.revisits.reopen(item, ("unknown", "different"))
+            uow.commit()
+        duplicates.decide(hub, item, "same", actor=COORDINATION, confirmed=CONFIRMED_FLAGS)
+    duplicates.unmerge(hub, _porteur_of(hub, PAIR[0]), "cci-puy-de-dome", PAIR[1],
+                       actor=COORDINATION)
+
+
 def _through_pages(driver: Any, pager: str, button: str) -> Any:
     """The button labelled `button`, following the numbered pages of the navigation
     labelled `pager` one after the other (as a coordinator would, to the last)."""

@@ -223,20 +223,18 @@ def history(hub: Hub, session: ConsoleSession, *, page: int = 1,
             per_page: int = PER_PAGE) -> dict[str, Any]:
     """One page of the merges and unmerges, newest first (every one stays reachable: a
     merge made before many others can still be split off); a merged fiche may be split
-    off again until an unmerge took it out, on this page or a page before."""
+    off again until an unmerge made after that merge took it out (on this page or a page
+    before: a pair merged, separated, taken up and merged again is separable)."""
     found = duplicates.merge_history_page(hub, page, per_page)
     events = found.pop("events")
     names = _member_names(hub)
     logins = {u["id"]: u["login"] for u in list_users(hub)}
-    split = {(e["porteur_id"], f["membre"], f["fiche_id"])
-             for e in found.pop("separees") for f in e["fiches"]}
-    for event in events:  # newest first: an unmerge is seen before the merge it undoes
+    split = _last_split(found.pop("separees") + events)
+    for event in events:
         keys = [(event["porteur_id"], f["membre"], f["fiche_id"]) for f in event["fiches"]]
-        if event["type"] == "separation":
-            split.update(keys)
         for fiche, key in zip(event["fiches"], keys, strict=True):
             fiche["nom_membre"] = names.get(fiche["membre"], fiche["membre"])
-            fiche["separable"] = event["type"] == "fusion" and key not in split
+            fiche["separable"] = event["type"] == "fusion" and split.get(key, 0) < event["id"]
         event["par_nom"] = _decider(event, names, logins)
     people = {p.porteur_id: p for p in collect(hub, session.member, sorted(
         {i for e in events for i in (e["porteur_id"], e["autre_porteur_id"])})) if p.fiches}
@@ -247,6 +245,17 @@ def history(hub: Hub, session: ConsoleSession, *, page: int = 1,
     audit.record(hub, [audit.event(hub, "console_view", session.member, user=session.user_id)])
     log_views(hub, session, people.values())
     return {**found, "events": events}
+
+
+def _last_split(events: list[dict[str, Any]]) -> dict[tuple[str, str, str], int]:
+    """The newest separation's id of each (porteur, member, fiche) among `events`."""
+    split: dict[tuple[str, str, str], int] = {}
+    for event in events:
+        if event["type"] == "separation":
+            for f in event["fiches"]:
+                key = (event["porteur_id"], f["membre"], f["fiche_id"])
+                split[key] = max(split.get(key, 0), event["id"])
+    return split
 
 
 def _decider(event: dict[str, Any], names: dict[str, str], logins: dict[str, str]) -> str:
