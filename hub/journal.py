@@ -7,7 +7,9 @@ backup), one JSON line per event, fsynced before the database commits:
 
 - `rotation`: the buckets whose key-encryption keys changed, their new generations,
   the survivors' data keys wrapped under the new KEKs, and the erased fiches;
-- `erasure`: an erasure's id, scope, pseudonymous porteur and fiche ids, requester, time;
+- `erasure`: an erasure's id, scope, pseudonymous porteur and fiche ids, requester, time,
+  and a keyed digest of each fiche's owner and id (`fiche_digest`: a fiche key the store
+  holds under another fiche is not that fiche);
 - `withdrawal`: a consent withdrawn or expired (consent id, member, time, kind);
 - `settled`: the key file was brought to the database's generations (`capactif restore`,
   before it replaces the store): every KEK older than its bucket's committed generation
@@ -24,9 +26,11 @@ from __future__ import annotations
 
 import base64
 import fcntl
+import hashlib
+import hmac
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -79,3 +83,22 @@ class RecoveryJournal:
 
 def decode_key(text: str) -> bytes:
     return base64.b64decode(text)
+
+
+def fiche_digest(secret: bytes, member_id: str, fiche_id: str) -> str:
+    """A fiche's owner and id, keyed (the journal holds no member's own fiche id in clear)."""
+    text = f"{member_id}\n{fiche_id}".encode()
+    return hmac.new(secret, text, hashlib.sha256).hexdigest()[:32]
+
+
+def fiche_keys_named(entries: Iterable[Mapping[str, Any]]) -> set[int]:
+    """Every fiche key the entries name (rotations: survivors and erased; erasures: the
+    fiches erased and those of the other owners asked)."""
+    named: set[int] = set()
+    for entry in entries:
+        if entry.get("type") == "rotation":
+            named.update(int(pk) for pk in [*entry["keys"], *entry["destroyed"]])
+        elif entry.get("type") == "erasure":
+            named.update(int(pk) for pk in entry["fiche_pks"])
+            named.update(int(pk) for asked in entry.get("asked", ()) for pk in asked["fiche_pks"])
+    return named

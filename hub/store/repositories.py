@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.domain.fiches import Held
-from hub.store import bulk
+from hub.store import bulk, fiche_key_floor
 from hub.store.records import (
     FicheRef,
     FicheSource,
@@ -187,10 +187,15 @@ class Fiches(_Repository):
         """Insert new fiches; returns {fiche_id: fiche_pk}."""
         if not rows:
             return {}
+        numbered = fiche_key_floor.numbered(self.conn, rows)
         pks = {row.fiche_id: row.id
-               for row in bulk.insert_returning(self.conn, fiches, rows, ("id", "fiche_id"))}
+               for row in bulk.insert_returning(self.conn, fiches, numbered, ("id", "fiche_id"))}
         self.keys.create(pks.values(), rows[0]["created_at"])
         return pks
+
+    def resume_keys_after(self, highest: int) -> None:
+        """A restore: the next fiche's key is past `highest` (hub.store.fiche_key_floor)."""
+        fiche_key_floor.resume_after(self.conn, highest)
 
     def retire(self, fiche_pks: Sequence[int]) -> None:
         """Free the fiche ids of removed fiches (renamed `~retrait~PK`, never a valid fiche

@@ -42,7 +42,7 @@ if sys.argv[1] == "before-commit":
 
     journal.RecoveryJournal.erasure = entry
 else:
-    key_rotation._destroy_old_keks = killed
+    key_rotation.destroy_old_keks = killed
 erasure.request_erasure(Hub.from_settings(Settings.from_env()), OWNER, {"fiche_id": "F-1"})
 """
 

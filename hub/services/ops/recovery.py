@@ -31,12 +31,13 @@ from consent.api import NoticeKind
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.errors import ConfigurationError, HubError
-from hub.journal import RecoveryJournal
+from hub.journal import RecoveryJournal, fiche_digest, fiche_keys_named
 from hub.services.audit import trail as audit
 from hub.services.ops.admin import one_at_a_time
 from hub.services.ops.heartbeat import live_processes
 from hub.services.privacy import owner_requests
 from hub.services.privacy.erasure import ErasureRecord, record_erasure
+from hub.services.privacy.key_rotation import destroy_old_keks
 from hub.store import backup as copies
 from hub.store import set_aside
 from hub.store.migrate import upgrade
@@ -136,17 +137,22 @@ def _replay(hub: Hub) -> Restored:
     journal = RecoveryJournal(hub.settings.key_folder)
     entries = list(journal.entries())
     now = hub.clock()
-    with hub.keyring.locked(), hub.uow() as uow:
-        keys = uow.key_replays.replay_rotations(hub.keyring, entries, now)
-        if keys.keys_destroyed:
-            uow.matching.forget(keys.keys_destroyed, now)
-            uow.deliveries.cancel_pending(keys.keys_destroyed, "data_erased")
-        erasures = [_replay_erasure(hub, uow, entry, now) for entry in entries
-                    if entry.get("type") == "erasure"]
-        # partners hold cursors up to what they were given after the copy: new
-        # deliveries take positions past them all, never at or under one (never skipped)
-        uow.deliveries.resume_positions_after(FEED_POSITIONS_GAP)
-        uow.commit()
+    with hub.keyring.locked():
+        with hub.uow() as uow:
+            keys = uow.key_replays.replay_rotations(hub.keyring, entries, now)
+            if keys.keys_destroyed:
+                uow.matching.forget(keys.keys_destroyed, now)
+                uow.deliveries.cancel_pending(keys.keys_destroyed, "data_erased")
+            erasures = [_replay_erasure(hub, uow, entry, now) for entry in entries
+                        if entry.get("type") == "erasure"]
+            # partners hold cursors up to what they were given after the copy: new
+            # deliveries take positions past them all, never at or under one (never skipped)
+            uow.deliveries.resume_positions_after(FEED_POSITIONS_GAP)
+            _keys_past_the_journal(uow, entries)
+            uow.commit()
+        # an erasure killed after its commit, before its old KEKs went, left them: the
+        # copy's wrapped keys of the fiches it erased would open under them
+        destroy_old_keks(hub)
     for erasure_id, notified, named, asked, erased in filter(None, erasures):
         for member_id in notified:  # whether the requester is told of it, as decided then
             hub.consents.notice_sent(erasure_id, member_id, now, NoticeKind.ERASURE,
@@ -161,10 +167,33 @@ def _replay(hub: Hub) -> Restored:
                     [w for w in withdrawals if w])
 
 
+def _keys_past_the_journal(uow: UnitOfWork, entries: list[dict[str, Any]]) -> None:
+    """The copy hands out fiche keys from where it stood: a fiche pushed since would take
+    the key of one the journal names (made, then erased, after the copy), and a later
+    restore would replay that erasure onto it. The next key is past every one named."""
+    uow.fiches.resume_keys_after(max(fiche_keys_named(entries), default=0))
+
+
+def _same_fiches(hub: Hub, uow: UnitOfWork, entry: dict[str, Any]) -> list[int]:
+    """The entry's fiche keys but those the store holds under another fiche than the one
+    erased (its owner and id, by their keyed digest): a store restored by an earlier
+    release handed such a key out again. A key the copy lacks stays (the erasure then is
+    not replayed, as before); an entry of an earlier release has no digests."""
+    pks = [int(pk) for pk in entry["fiche_pks"]]
+    digests = entry.get("fiches")
+    if digests is None:
+        return pks
+    held = {ref.id: fiche_digest(hub.pseudonym_key, ref.member_id, ref.fiche_id)
+            for ref in uow.key_replays.fiche_refs(pks)}
+    return [pk for pk in pks if held.get(pk, digests.get(str(pk))) == digests.get(str(pk))]
+
+
 def _replay_erasure(hub: Hub, uow: UnitOfWork, entry: dict[str, Any], now: dt.datetime
                     ) -> tuple[str, list[str], set[str] | None, list[str],
                                list[tuple[str, str]]] | None:
-    pks = [int(pk) for pk in entry["fiche_pks"]]
+    pks = _same_fiches(hub, uow, entry)
+    if not pks:
+        return None  # each of its keys is another fiche's now
     if uow.erasures.get(entry["id"]) is not None or set(uow.keys.erased(pks)) != set(pks):
         return None  # in the copy already, or never committed (its keys were not destroyed)
     erasure = ErasureRecord(entry["id"], entry["scope"], entry.get("porteur_id"),

@@ -31,6 +31,7 @@ from typing import Any
 from consent.api import NoticeKind, as_utc
 from hub.bootstrap import Hub
 from hub.errors import AlreadyErased, BadRequest, Forbidden, NotFound, StoreUnavailable
+from hub.journal import fiche_digest
 from hub.services.accounts.auth import Caller
 from hub.services.audit import trail as audit
 from hub.services.delivery.notices import add_notices
@@ -245,17 +246,22 @@ def _record_within(hub: Hub, uow: UnitOfWork, erasure_id: str, notified: list[st
 
 
 def _journal(hub: Hub, uow: UnitOfWork, erasure_id: str, scope: str, porteur_id: str | None,
-             pks: list[int], requested_by: str, now: Any, named: list[str]) -> None:
+             fiches: list[Any], requested_by: str, now: Any, named: list[str]) -> None:
     """Before the commit: a restore from an older backup records this erasure again, with
     the notified members the requester is told of (`named`: decided before the erasure,
     which a restore cannot decide again once the fiches are erased), and asks again the
-    other owners it asked (owner_requests.replay)."""
+    other owners it asked (owner_requests.replay). Each fiche by its key and a keyed digest
+    of its owner and id: a key the restored store holds under another fiche is skipped."""
     if hub.store_keys.journal is not None:
+        pks = [f.id for f in fiches]
+        digests = {str(f.id): fiche_digest(hub.pseudonym_key, f.member_id, f.fiche_id)
+                   for f in fiches}
         asked = [{"owner_id": r.owner_id, "named_to_requester": r.named_to_requester,
                   "requester_named": r.requester_named, "fiche_pks": r.fiche_pks}
                  for r in uow.erasure_requests.of_erasure(erasure_id)]
         hub.store_keys.journal.erasure({
             "id": erasure_id, "scope": scope, "porteur_id": porteur_id, "fiche_pks": pks,
+            "fiches": digests,
             "requested_by": requested_by, "at": now.isoformat(), "named": sorted(named),
             **({"asked": asked} if asked else {})})
 
@@ -395,7 +401,7 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
             done = record_erasure(uow, erasure, fiches, now, secret=hub.pseudonym_key)
             requests = then(uow, erasure, now) if then is not None else []
             owner_requests.settle_erased(uow, pks, erasure.id, by, now)
-            _journal(hub, uow, erasure.id, scope, porteur_id, pks, caller.member_id, now,
+            _journal(hub, uow, erasure.id, scope, porteur_id, fiches, caller.member_id, now,
                      [m for m in done.notified if named is None or m in named])
             _record_within(hub, uow, erasure.id, done.notified, named, now)
             member, user = actor or (caller.member_id, None)

@@ -28,7 +28,7 @@ def final_erasure(hub: Hub) -> Iterator[None]:
     wrapped a destroyed key is left in the key directory."""
     with hub.keyring.locked():
         yield
-        _destroy_old_keks(hub)
+        destroy_old_keks(hub)
     purge_freed_space(hub.engine)
 
 
@@ -54,7 +54,7 @@ def rotate_data_keys(hub: Hub) -> int:
                 uow.keys.rotate(step, hub.clock())
                 uow.markers.set(ROTATION_MARKER, str(step.stop))
                 uow.commit()
-            _destroy_old_keks(hub)
+            destroy_old_keks(hub)
         rotated += len(step)
 
 
@@ -67,7 +67,7 @@ def upgrade_keys(hub: Hub) -> dict[str, int]:
         rewrapped = _rewrap_legacy(hub)
         return {"cles_reemballees": rewrapped, "digests_recalcules": _rekey_digests(hub),
                 "notes_scellees": _seal_meeting_notes(hub),
-                "cles_detruites": _destroy_old_keks(hub)}
+                "cles_detruites": destroy_old_keks(hub)}
 
 
 def _seal_meeting_notes(hub: Hub) -> int:
@@ -95,7 +95,9 @@ def _rewrap_legacy(hub: Hub) -> int:
     return rewrapped
 
 
-def _destroy_old_keks(hub: Hub) -> int:
+def destroy_old_keks(hub: Hub) -> int:
+    """Every KEK older than its bucket's generation in the store destroyed (within
+    `hub.keyring.locked()`); answers how many."""
     with hub.uow() as uow:
         current = uow.keys.generations()
     return hub.keyring.keep_only(current)

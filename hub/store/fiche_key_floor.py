@@ -1,0 +1,50 @@
+"""Fiche keys never handed out twice across a restore.
+
+A restored copy hands out fiche keys from where the copy stood: SQLite gives a new row
+the largest key in the table plus one, PostgreSQL's sequence comes back at the copy's
+value. A fiche pushed after the restore then took the key of one made since the copy,
+and the recovery journal, which names fiches by key, described the new fiche. A restore
+moves the next key past the highest the journal names (`resume_after`): PostgreSQL by
+its sequence; SQLite by a store marker that the next fiches inserted are numbered after
+(`numbered`), dropped then (the largest key in the table is past it from there on).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from hub.store.erasure_tables import store_markers
+from hub.store.tables import fiches
+
+MARKER = "fiche_keys_after"
+
+
+def resume_after(conn: sa.Connection, highest: int) -> None:
+    """The next fiche's key is past `highest` (and past every key handed out already)."""
+    if conn.dialect.name == "postgresql":
+        sequence = conn.scalar(sa.text("SELECT pg_get_serial_sequence('fiches', 'id')"))
+        last = conn.scalar(sa.text(f"SELECT last_value FROM {sequence}"))
+        if highest > int(last or 0):
+            conn.execute(sa.text("SELECT setval(:sequence, :highest)"),
+                         {"sequence": sequence, "highest": highest})
+        return
+    largest = conn.scalar(sa.select(sa.func.max(fiches.c.id))) or 0
+    conn.execute(sa.delete(store_markers).where(store_markers.c.name == MARKER))
+    if highest > largest:
+        conn.execute(sa.insert(store_markers).values(name=MARKER, value=str(highest)))
+
+
+def numbered(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> Sequence[dict[str, Any]]:
+    """SQLite: the rows to insert numbered past a restore's marker, when one is left (the
+    marker goes); otherwise as they are (their keys given by the store)."""
+    if conn.dialect.name == "postgresql":
+        return rows
+    after = conn.scalar(sa.select(store_markers.c.value).where(store_markers.c.name == MARKER))
+    if after is None:
+        return rows
+    conn.execute(sa.delete(store_markers).where(store_markers.c.name == MARKER))
+    start = max(int(after), conn.scalar(sa.select(sa.func.max(fiches.c.id))) or 0)
+    return [{**row, "id": start + n} for n, row in enumerate(rows, 1)]
