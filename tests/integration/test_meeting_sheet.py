@@ -106,3 +106,27 @@ def test_a_pair_set_aside_or_judged_different_can_be_taken_up_again_then_merged(
                                 user="usr_coord")
     assert decided["fusion"] is not None  # the forgotten judgement no longer blocks
     assert len(hub.audit.search(action="review_reopen")) == 2
+
+
+def test_a_pair_merged_separated_then_merged_again_shows_only_the_first_merge_undone(world):
+    hub = world["hub"]
+    [item] = duplicates.list_review_items(hub)["items"]
+
+    def porteur_of(owner: str, fiche_id: str) -> str:
+        with hub.uow() as uow:
+            return str(uow.fiches.porteur_of(owner, fiche_id).porteur_id)
+
+    def merged() -> None:
+        duplicates.decide(hub, item["id"], "same", confirmed=CONFIRMED_FLAGS,
+                          actor="pnr-livradois-forez", user="usr_coord")
+
+    merged()
+    duplicates.unmerge(hub, porteur_of("commune-ambert", "F-DOUBLE-A"), "cci-puy-de-dome",
+                       "F-DOUBLE-B", actor="pnr-livradois-forez")
+    with hub.uow() as uow:  # « Reprendre »
+        assert uow.revisits.reopen(item["id"], ("unknown", "different")) is not None
+        uow.commit()
+    merged()
+    changes = [(d["type"], d["defait"]) for d in sheet(world)["doublons_resolus"]
+               if d["type"] in ("fusion", "separation")]
+    assert changes == [("fusion", True), ("separation", False), ("fusion", False)]

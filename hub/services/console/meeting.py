@@ -74,12 +74,24 @@ def _section_ids(index: Any, start: dt.date, end: dt.date,
     return ids, totals
 
 
+def _undone(changes: list[Any]) -> set[int]:
+    """The merges a separation made after them took fiches from (`changes` oldest first):
+    a pair merged, separated, then merged again is undone once, not twice."""
+    undone, separated = set(), set()
+    for change in reversed(changes):
+        if change.kind == "unmerge":
+            separated |= set(change.fiche_pks)
+        elif separated & set(change.fiche_pks):
+            undone.add(change.id)
+    return undone
+
+
 def _duplicates(changes: list[Any], reviews: list[Any]) -> list[dict[str, Any]]:
-    undone = {pk for c in changes if c.kind == "unmerge" for pk in c.fiche_pks}
+    undone = _undone(changes)
     decided = [{"porteur_id": c.porteur_id, "autre_porteur_id": c.other_porteur_id,
                 "type": "fusion" if c.kind == "merge" else "separation", "le": c.at,
                 "fiches": len(c.fiche_pks), "revue": c.review_item_id,
-                "defait": c.kind == "merge" and bool(undone & set(c.fiche_pks))}
+                "defait": c.id in undone}
                for c in changes]
     decided += [{"porteur_id": r.porteur_id, "autre_porteur_id": r.candidate_porteur_id,
                  "type": "differentes" if r.status == "different" else "doute",
