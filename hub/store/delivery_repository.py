@@ -85,6 +85,15 @@ _FOLLOWERS = sa.text(
     f"AND NOT {_ERASED.format(pk='o.id')}) AS f(member_id)")
 
 
+
+def _never_left() -> sa.ColumnElement[bool]:
+    """A webhook cancelled before any POST of it could start: never tried nor put back
+    in line by a replay (which sets `retrying_since`), and no dispatcher holds its recipient's lease
+    (one that does may be POSTing it now; one killed mid-POST leaves its lease behind)."""
+    return sa.and_(deliveries.c.status == CANCELLED, deliveries.c.channel == "webhook",
+                   deliveries.c.attempts == 0, deliveries.c.retrying_since.is_(None),
+                   feed_positions.c.dispatch_lease_owner.is_(None))
+
 class Deliveries:
     """Deliveries disclosing fields of a fiche are stored sealed with its data key;
     notices (no field disclosed: pseudonymous ids only) are stored clear."""
@@ -474,15 +483,18 @@ class Deliveries:
 
     def data_delivery_ids(self, fiche_pks: Sequence[int]) -> dict[tuple[int, str], list[str]]:
         """For each (fiche, recipient): the ids of the deliveries of the fiche's data made for
-        that recipient so far, in its feed order, whatever became of them (one cancelled
-        may have left): what a withdrawal or erasure notice asks it to delete, and no more."""
+        that recipient so far, in its feed order, that left or may have left (one cancelled
+        in flight included, `_never_left` excluded): what a withdrawal or erasure notice asks
+        it to delete, and no more."""
         found: dict[tuple[int, str], list[str]] = {}
         if not fiche_pks:
             return found
         query = (sa.select(deliveries.c.fiche_pk, deliveries.c.recipient_id,
                            deliveries.c.idempotency_key)
+                 .select_from(deliveries.outerjoin(
+                     feed_positions, feed_positions.c.member_id == deliveries.c.recipient_id))
                  .where(deliveries.c.fiche_pk.in_(list(fiche_pks)),
-                        deliveries.c.event.in_(DATA_EVENTS))
+                        deliveries.c.event.in_(DATA_EVENTS), sa.not_(_never_left()))
                  .order_by(deliveries.c.recipient_id, deliveries.c.position))
         for fiche_pk, recipient_id, key in self.conn.execute(query):
             found.setdefault((fiche_pk, recipient_id), []).append(key)

@@ -184,6 +184,48 @@ def test_a_notice_names_the_deliveries_it_reaches(network, tmp_path, how):
     assert named["fiche_id"] == "F-1" and named["livraisons"] == of_f1
 
 
+@pytest.mark.parametrize("how", ["withdrawn", "erased", "removed"])
+def test_a_notice_does_not_name_a_delivery_that_never_left(network, tmp_path, how):
+    """A later version planned but never tried when the notice cancels it: naming it told
+    the recipient the owner made a version it was never sent."""
+    hub, _clock, cci, _pfil = network
+    push_and_process(hub, _named("F-1"))
+    webhooks.dispatch_webhooks(hub)
+    received = [json.loads(r["body"])["delivery_id"] for r in cci.received]
+    push_and_process(hub, _named("F-1", 2))  # planned, cancelled before any POST
+    sent = len(cci.received)
+    _stop(hub, how)
+    webhooks.dispatch_webhooks(hub)
+    [notice] = [json.loads(r["body"]) for r in cci.received[sent:]]
+    named = notice["source"] if how == "withdrawn" else notice["sources"]
+    [named] = [named] if isinstance(named, dict) else named
+    assert named["livraisons"] == received
+
+
+def test_a_notice_names_a_delivery_cancelled_while_its_recipient_is_being_sent_to(
+        network, tmp_path):
+    """A dispatcher holding the recipient's lease (or killed holding it) may be POSTing the
+    cancelled delivery: the notice names it, it may have left."""
+    hub, _clock, cci, _pfil = network
+    push_and_process(hub, _named("F-1"))
+    webhooks.dispatch_webhooks(hub)
+    [received] = [json.loads(r["body"])["delivery_id"] for r in cci.received]
+    push_and_process(hub, _named("F-1", 2))
+    with hub.uow() as uow:
+        assert uow.deliveries.claim_recipient("cci-thiers", "killed", hub.clock(),
+                                              dt.timedelta(seconds=1))
+        uow.commit()
+    _stop(hub, "withdrawn")
+    with hub.uow() as uow:
+        uow.deliveries.release_recipient("cci-thiers", "killed")
+        uow.commit()
+    sent = len(cci.received)
+    webhooks.dispatch_webhooks(hub)
+    [notice] = [json.loads(r["body"]) for r in cci.received[sent:]]
+    listed = notice["source"]["livraisons"]
+    assert len(listed) == 2 and listed[0] == received and listed[1] != received
+
+
 def test_a_delivery_that_arrives_after_the_notice_reaching_it_is_not_kept(network, tmp_path):
     """A delivery in flight when the notice left may reach the receiver after it (its
     first attempt cut, its retry later): the notice names it, so it is not kept."""
