@@ -114,7 +114,7 @@ class WebhookReceiver:
         answer: dict[str, Any] = {"status": "stored" if stored else "duplicate"}
         reach = _reach(document)
         if reach is not None:
-            answer["copies_supprimees"] = self._forget(reach, stored)
+            answer["copies_supprimees"] = self._forget(reach, delivery_id)
         return answer
 
     def _store(self, delivery_id: str, body: bytes) -> bool:
@@ -136,7 +136,7 @@ class WebhookReceiver:
         fsync_dir(self.folder)  # the new name survives a crash before the hub gets its 2xx
         return True
 
-    def _forget(self, reach: dict[tuple[Any, Any], list[str] | None], new: bool) -> int:
+    def _forget(self, reach: dict[tuple[Any, Any], list[str] | None], notice_id: str) -> int:
         """Delete the folder's copies the notice names (the member is asked to delete what
         it received); the notices themselves stay. Again for a notice sent again: a
         deletion cut short by a crash is finished, and a copy sent since (a later consent,
@@ -152,20 +152,28 @@ class WebhookReceiver:
                 continue
             forgotten += 1
         unbounded = {source for source, ids in reach.items() if ids is None}
-        if unbounded and new:  # queued by an earlier hub: every copy of the fiche, once
-            forgotten += self._forget_every_copy(unbounded)
+        if unbounded:  # queued by an earlier hub: every copy of the fiche it found
+            forgotten += self._forget_every_copy(unbounded, self.folder / f"{notice_id}.json")
         if forgotten:
             fsync_dir(self.folder)
         return forgotten
 
-    def _forget_every_copy(self, sources: set[tuple[Any, Any]]) -> int:
+    def _forget_every_copy(self, sources: set[tuple[Any, Any]], notice: Path) -> int:
+        """The copies of these fiches stored no later than the notice: again for the notice
+        sent again (a deletion cut short by a crash after its write is finished), while a
+        copy stored after it (a later consent) stays."""
         forgotten = 0
+        try:
+            written = notice.stat().st_mtime_ns
+        except FileNotFoundError:  # the member's importer took the notice already
+            return 0
         for path in self.deliveries():
             try:
                 document = json.loads(path.read_bytes())
+                stored = path.stat().st_mtime_ns
             except (ValueError, OSError):  # unreadable, or the member's importer took it
                 continue
-            if _data_of(document) in sources:
+            if _data_of(document) in sources and stored <= written:
                 path.unlink(missing_ok=True)
                 forgotten += 1
         return forgotten

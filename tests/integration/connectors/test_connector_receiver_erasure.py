@@ -281,3 +281,54 @@ def test_a_file_the_member_s_importer_takes_meanwhile_is_passed_over(network, tm
     assert status == 200, answer
     monkeypatch.undo()
     assert _kept_of(receiver, "F-1") == []
+
+
+def _old_format_notice(hub, cci) -> dict:
+    """The withdrawal notice as a hub before `livraisons` queued it (signed afresh)."""
+    sent = len(cci.received)
+    record = hub.consents.consent_for_fiche(OWNER.member_id, "F-1", "CST-F-1")
+    consents.withdraw_consent(hub, OWNER, record.id)
+    webhooks.dispatch_webhooks(hub)
+    body = json.loads(cci.received[sent]["body"])
+    body["source"].pop("livraisons")
+    raw = json.dumps(body).encode()
+    return {"headers": webhooks.sign_webhook(hub, raw, body["delivery_id"]), "body": raw}
+
+
+def test_an_old_format_notice_sent_again_after_a_crash_finishes_its_deletions(network, tmp_path):
+    """A notice without `livraisons` stored, then the receiver killed before its deletions
+    (no 2xx): before, the notice sent again was a duplicate that deleted nothing, and the
+    porteur's copies stayed in the folder for good."""
+    hub, _clock, cci, _pfil = network
+    push_and_process(hub, _named("F-1"))
+    webhooks.dispatch_webhooks(hub)
+    folder = tmp_path / "livraisons"
+    receiver = _receiver(hub, folder)
+    _take(receiver, cci, 0)
+    notice = _old_format_notice(hub, cci)
+
+    def killed(*_args):
+        raise SystemExit("killed after the notice's write")
+    receiver._forget_every_copy = killed
+    with pytest.raises(SystemExit):
+        receiver.handle(notice["headers"], notice["body"])
+    restarted = _receiver(hub, folder)
+    answer = _again(hub, restarted, notice)
+    assert answer["status"] == "duplicate" and answer["copies_supprimees"] == 1
+    assert _kept_of(restarted, "F-1") == []
+
+
+def test_an_old_format_notice_sent_again_keeps_a_copy_stored_after_it(network, tmp_path):
+    hub, _clock, cci, _pfil = network
+    push_and_process(hub, _named("F-1"))
+    webhooks.dispatch_webhooks(hub)
+    receiver = _receiver(hub, tmp_path / "livraisons")
+    _take(receiver, cci, 0)
+    notice = _old_format_notice(hub, cci)
+    assert _again(hub, receiver, notice)["copies_supprimees"] == 1
+    sent = len(cci.received)
+    _consented_again(hub)
+    _take(receiver, cci, sent)
+    assert _kept_of(receiver, "F-1") == [2]
+    assert _again(hub, receiver, notice)["copies_supprimees"] == 0
+    assert _kept_of(receiver, "F-1") == [2]
