@@ -146,12 +146,14 @@ def test_a_history_cut_at_its_bound_shows_no_one_another_persons_accesses(
 
 def journal(hub, porteur_id: str, **criteria) -> set[str]:
     """The members whose events the DPO's log search by `porteur_id` finds (every page),
-    as the console's journal and its exports search."""
+    as the console's journal, its exports and the API's search find them."""
     found = audit.search_page(hub, DPO_MEMBER, page=1, per_page=10_000, porteur_id=porteur_id,
                               **criteria)
     exported = {e.actor_member for e in audit.events(hub, porteur_id=porteur_id, **criteria)}
+    searched = {e["membre"] for e in audit.search(hub, DPO_MEMBER, porteur_id=porteur_id,
+                                                   **criteria)}  # GET /v1/audit?porteur=
     members = {e["membre"] for e in found["events"]}
-    assert found["total"] == len(found["events"]) and exported == members
+    assert found["total"] == len(found["events"]) and exported == members == searched
     return members
 
 

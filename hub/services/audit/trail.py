@@ -117,8 +117,14 @@ def search(hub: Hub, actor: str, *, porteur_id: str | None = None, member: str |
            action: str | None = None, since: dt.datetime | None = None,
            until: dt.datetime | None = None, limit: int = 1000,
            user: str | None = None) -> list[dict[str, Any]]:
-    found = hub.audit.search(porteur_ref=porteur_ref(hub, porteur_id), member=member,
-                             action=action, since=since, until=until, limit=limit)
+    """The first `limit` matching events, oldest first; by `porteur_id`, the person's
+    events under every id that held their fiches (as the console's search and exports)."""
+    if porteur_id is not None:
+        found = _of_person(hub, porteur_id, member=member, action=action, since=since,
+                           until=until, user=None)[:limit]
+    else:
+        found = hub.audit.search(member=member, action=action, since=since, until=until,
+                                 limit=limit)
     record(hub, [event(hub, "audit_view", actor, porteur_id=porteur_id, user=user)])
     return [_event_dict(e) for e in found]
 
