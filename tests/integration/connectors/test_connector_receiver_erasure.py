@@ -164,6 +164,17 @@ def test_a_removal_notice_received_again_keeps_the_new_fiche_of_the_same_id(netw
     assert _kept_of(receiver, "F-1") == [1]
 
 
+def _named_in_notice(hub, cci, how: str) -> dict:
+    """Stop F-1 (`how`), send the notice: the one fiche it names to the CCI."""
+    sent = len(cci.received)
+    _stop(hub, how)
+    webhooks.dispatch_webhooks(hub)
+    [notice] = [json.loads(r["body"]) for r in cci.received[sent:]]
+    named = notice["source"] if how == "withdrawn" else notice["sources"]
+    [named] = [named] if isinstance(named, dict) else named
+    return named
+
+
 @pytest.mark.parametrize("how", ["withdrawn", "erased", "removed"])
 def test_a_notice_names_the_deliveries_it_reaches(network, tmp_path, how):
     """Each fiche a notice names carries the ids of the deliveries of it that were made for
@@ -175,12 +186,7 @@ def test_a_notice_names_the_deliveries_it_reaches(network, tmp_path, how):
     webhooks.dispatch_webhooks(hub)
     of_f1 = [json.loads(r["body"])["delivery_id"] for r in cci.received
              if json.loads(r["body"])["source"]["fiche_id"] == "F-1"]
-    sent = len(cci.received)
-    _stop(hub, how)
-    webhooks.dispatch_webhooks(hub)
-    [notice] = [json.loads(r["body"]) for r in cci.received[sent:]]
-    named = notice["source"] if how == "withdrawn" else notice["sources"]
-    [named] = [named] if isinstance(named, dict) else named
+    named = _named_in_notice(hub, cci, how)
     assert named["fiche_id"] == "F-1" and named["livraisons"] == of_f1
 
 
@@ -193,12 +199,7 @@ def test_a_notice_does_not_name_a_delivery_that_never_left(network, tmp_path, ho
     webhooks.dispatch_webhooks(hub)
     received = [json.loads(r["body"])["delivery_id"] for r in cci.received]
     push_and_process(hub, _named("F-1", 2))  # planned, cancelled before any POST
-    sent = len(cci.received)
-    _stop(hub, how)
-    webhooks.dispatch_webhooks(hub)
-    [notice] = [json.loads(r["body"]) for r in cci.received[sent:]]
-    named = notice["source"] if how == "withdrawn" else notice["sources"]
-    [named] = [named] if isinstance(named, dict) else named
+    named = _named_in_notice(hub, cci, how)
     assert named["livraisons"] == received
 
 
