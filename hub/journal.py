@@ -72,13 +72,27 @@ class RecoveryJournal:
 
     def _append(self, entry: dict[str, Any]) -> None:
         line = json.dumps(entry, separators=(",", ":"), sort_keys=True).encode() + b"\n"
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            os.write(fd, line)
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = b"\n" + line  # a line torn by a crash: this entry starts its own
+            _write_all(fd, line)
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Every byte of `data`, however the system cuts the writes short; an error rather
+    than a torn entry when it takes none (a full volume)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:
+            raise OSError(f"the recovery journal took no byte ({len(view)} left to write)")
+        view = view[written:]
 
 
 def decode_key(text: str) -> bytes:
