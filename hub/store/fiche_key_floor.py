@@ -26,8 +26,9 @@ def resume_after(conn: sa.Connection, highest: int) -> None:
     """The next fiche's key is past `highest` (and past every key handed out already)."""
     if conn.dialect.name == "postgresql":
         sequence = conn.scalar(sa.text("SELECT pg_get_serial_sequence('fiches', 'id')"))
-        last = conn.scalar(sa.text(f"SELECT last_value FROM {sequence}"))
-        if highest > int(last or 0):
+        last, called = conn.execute(sa.text(f"SELECT last_value, is_called FROM {sequence}")).one()
+        following = int(last) + 1 if called else int(last)  # a sequence never used: its start
+        if highest >= following:
             conn.execute(sa.text("SELECT setval(:sequence, :highest)"),
                          {"sequence": sequence, "highest": highest})
         return

@@ -74,6 +74,19 @@ def test_a_fiche_pushed_after_a_restore_never_takes_the_key_of_one_erased_since_
         hub.close()
 
 
+def test_the_first_fiche_after_restoring_a_copy_that_held_none_takes_a_new_key(
+        network, tmp_path):
+    """PostgreSQL restores a sequence never used at its start (not yet called): the
+    journal's highest key, the start itself, is past it too."""
+    hub, _clock, _cci, _pfil = network
+    hub, erased_pk, _erasure_id = _erased_since_the_copy(hub, tmp_path / "b0", "X")
+    try:
+        push_and_process(hub, _fiche("Y", 3))
+        assert _pk(hub, "Y") > erased_pk
+    finally:
+        hub.close()
+
+
 def test_a_restore_replays_no_erasure_onto_a_fiche_that_took_the_erased_one_s_key(
         network, tmp_path, monkeypatch):
     hub, _clock, _cci, _pfil = network
