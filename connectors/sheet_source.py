@@ -1,7 +1,7 @@
 """A workbook read directly (.xlsx, .xlsm, .xls, .ods), without a CSV export.
 
 Read with python-calamine (one reader for Excel and LibreOffice formats). The sheet is
-the one named in the configuration (`feuille`) or the first (when another sheet's header
+the one named in the configuration (`feuille`) or the first visible one (when another sheet's header
 names more mapped columns than the first's, a read-me listing column names, the
 configuration error names that sheet). Cells keep their type:
 a date cell is a date (no dd/mm/yy guessing), a whole number typed in a cell (a postal
@@ -85,10 +85,11 @@ class SheetSource(TableSource):
                     f"Feuille « {self.sheet} » absente du classeur (feuilles : "
                     f"{', '.join(names)}) : corrigez « feuille » dans la configuration.",
                     f"Sheet '{self.sheet}' not in the workbook ({', '.join(names)}).")
-            rows = book.get_sheet_by_name(self.sheet or names[0]).to_python(skip_empty_area=False)
+            name = self.sheet or _first_shown(book)
+            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
             if self.sheet is None and not self._usable(rows):
-                self._point_to_header(book, names, self._header_score(rows))
-            self._marks(book.get_sheet_by_name(self.sheet or names[0]))
+                self._point_to_header(book, name, self._header_score(rows))
+            self._marks(book.get_sheet_by_name(name))
             return rows
         finally:
             book.close()
@@ -115,21 +116,22 @@ class SheetSource(TableSource):
     def _header_score(self, rows: list[list[Any]]) -> int:
         return max(header_scores(self.mapping, rows), default=0)
 
-    def _point_to_header(self, book: python_calamine.CalamineWorkbook, names: list[str],
-                         first: int) -> None:
+    def _point_to_header(self, book: python_calamine.CalamineWorkbook, first: str,
+                         score: int) -> None:
         """No `feuille` configured and the first sheet's header lacks a column every row
         needs: when another sheet's header names more mapped columns (the first is a
         read-me listing a few column names, a pivot table), say which one to configure,
         rather than read the read-me as the table."""
         scores = {name: self._header_score(book.get_sheet_by_name(name).to_python(
-            skip_empty_area=False, nrows=HEADER_SEARCH)) for name in names[1:]}
+            skip_empty_area=False, nrows=HEADER_SEARCH)) for name in _shown_first(book)
+            if name != first}
         name = max(scores, key=scores.__getitem__, default=None)
-        if name is not None and scores[name] > first:
+        if name is not None and scores[name] > score:
             raise ConfigurationError(
-                f"La première feuille du classeur, « {names[0]} », n'a pas l'en-tête "
+                f"La première feuille du classeur, « {first} », n'a pas l'en-tête "
                 f"attendu ; la feuille « {name} » l'a : indiquez \"feuille\": "
                 f"\"{name}\" dans la configuration.",
-                f"The workbook's first sheet '{names[0]}' lacks the header; sheet "
+                f"The workbook's first sheet '{first}' lacks the header; sheet "
                 f"'{name}' has it: set \"feuille\" in the configuration.")
 
     def _rows(self, rows: list[list[Any]], header_at: int, header: list[str]) -> Iterator[Row]:
@@ -144,6 +146,26 @@ class SheetSource(TableSource):
             problems = tuple(errors.get(number, ()))
             if problems or any(v != "" for v in values):
                 yield Row(number, values, problems)
+
+
+def _worksheets(book: python_calamine.CalamineWorkbook) -> list[str]:
+    """The names of the sheets holding cells (not a chart sheet), in the workbook's order."""
+    return [m.name for m in book.sheets_metadata
+            if m.typ == python_calamine.SheetTypeEnum.WorkSheet] or book.sheet_names
+
+
+def _shown_first(book: python_calamine.CalamineWorkbook) -> list[str]:
+    """The worksheets, those the member sees before the hidden ones (last year's, put out
+    of sight), each group in the workbook's order."""
+    shown = {m.name for m in book.sheets_metadata
+             if m.visible == python_calamine.SheetVisibleEnum.Visible}
+    sheets = _worksheets(book)
+    return [n for n in sheets if n in shown] + [n for n in sheets if n not in shown]
+
+
+def _first_shown(book: python_calamine.CalamineWorkbook) -> str:
+    """The first sheet the member sees: the table the spreadsheet opens on."""
+    return _shown_first(book)[0]
 
 
 def _spread_merged(rows: list[list[Any]], merged: list[tuple[Cell, Cell]]) -> None:

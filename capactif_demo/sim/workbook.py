@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -26,22 +26,28 @@ manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>
 _HEAD = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
          'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
          'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+         'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+         '<office:automatic-styles><style:style style:name="hidden" style:family="table">'
+         '<style:table-properties table:display="false"/></style:style></office:automatic-styles>'
          '<office:body><office:spreadsheet>')
 _TAIL = "</office:spreadsheet></office:body></office:document-content>"
 
 
 def write_ods(path: str | Path, sheets: Mapping[str, Sequence[Sequence[Any]]], *,
-              merged: Mapping[str, Sequence[tuple[int, int, int]]] | None = None) -> Path:
+              merged: Mapping[str, Sequence[tuple[int, int, int]]] | None = None,
+              hidden: Collection[str] = ()) -> Path:
     """Write the sheets (name -> rows of cells) in order; answers the path. `merged`: per
     sheet, (row, column, rows) cells merged down over `rows` rows (from 0), written as
-    LibreOffice does: the value in the top cell, covered cells below it."""
+    LibreOffice does: the value in the top cell, covered cells below it. `hidden`: the
+    sheets hidden (Format > Sheet > Hide), by their table style."""
     path = Path(path)
     parts = [_HEAD]
     for name, rows in sheets.items():
         spans = {(r, c): n for r, c, n in (merged or {}).get(name, ())}
         covered = {(r + k, c) for (r, c), n in spans.items() for k in range(1, n)}
-        parts.append(f"<table:table table:name={quoteattr(name)}>")
+        style = ' table:style-name="hidden"' if name in hidden else ""
+        parts.append(f"<table:table table:name={quoteattr(name)}{style}>")
         parts.extend("<table:table-row>" + "".join(
             "<table:covered-table-cell/>" if (r, c) in covered else _cell(value, spans.get((r, c)))
             for c, value in enumerate(row)) + "</table:table-row>" for r, row in enumerate(rows))
