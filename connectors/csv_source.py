@@ -10,7 +10,8 @@ A bad row never stops the file: a line undecodable in the file's encoding, with
 too few or too many cells, or with an unreadable date becomes a record with
 `problems`, quoted in the rejects file by its row number. A workbook (.xlsx, .ods)
 given as a CSV file is refused with a hint (its sources read it: `SheetSource`). A cell
-a CRM wrote as an Excel text formula (`="01000"`) is its text.
+a CRM wrote as an Excel text formula (`="01000"`) is its text, and so is a cell marked
+as text by a leading apostrophe (`'01000`).
 """
 
 from __future__ import annotations
@@ -118,6 +119,25 @@ def formula_text(cell: str) -> str:
     return cell
 
 
+def marked_text(cell: str) -> str:
+    """A cell marked as text by a leading apostrophe (`'01000`, `'0612345678`,
+    `'12/03/1985`, `'=Gîte`: a spreadsheet's mark to keep a value from being read as a
+    number, a date or a formula, which a CRM's export or a copied sheet leaves in the
+    file) read without it; an apostrophe before a letter (`'t Hart`) is the text's."""
+    if len(cell) >= 2 and cell[0] == "'" and cell[1] in _MARKED:
+        return cell[1:]
+    return cell
+
+
+def text_of(cell: str) -> str:
+    """The text a spreadsheet shows for a cell written as a text formula or marked as text."""
+    return marked_text(formula_text(cell))
+
+
+_MARKED = frozenset("0123456789+-=@.,")
+_MARK = re.compile(r"'[-0-9+=@.,]")
+
+
 def _ending(reader: Any) -> Iterator[tuple[list[str], int]]:
     """Each record with the number of the line it ends on."""
     for cells in reader:
@@ -149,7 +169,7 @@ class CsvSource(TableSource):
         self.encoding = encoding
         self.detected_encoding: str | None = None
         self._undecoded = False
-        self._formulas = False
+        self._text_marks = False
         self._read_text = ""
         self._header_at = 0
         self._swallowing: list[int] = []
@@ -194,7 +214,8 @@ class CsvSource(TableSource):
         self._swallowing = []
         # cells are searched for undecodable bytes only when the file holds some
         self._undecoded = _UNDECODED.search(text) is not None
-        self._formulas = '="' in text
+        # cells are rewritten only when the file holds a formula or a mark that may be one
+        self._text_marks = '="' in text or _MARK.search(text) is not None
         if self.configured_separator is None:
             self.separator = self._separator_finding_the_header(text)
         records = _ending(csv.reader(io.StringIO(text, newline=""), delimiter=self.separator))
@@ -242,8 +263,8 @@ class CsvSource(TableSource):
                                                  delimiter=self.separator)
         for _ in range(self._header_at + 1):
             next(reader, None)
-        if self._formulas:
-            reader = ([formula_text(c) for c in cells] for cells in reader)
+        if self._text_marks:
+            reader = ([text_of(c) for c in cells] for cells in reader)
         return enumerate(reader, start=self._header_at + 2)
 
     def _rows(self, reader: Iterator[tuple[list[str], int]], header: list[str], first: int,
@@ -256,8 +277,8 @@ class CsvSource(TableSource):
             start, lines = end, (start, end)
             if not "".join(cells).strip():
                 continue
-            if self._formulas:
-                cells = [formula_text(c) for c in cells]
+            if self._text_marks:
+                cells = [text_of(c) for c in cells]
             problems = []
             if len(cells) < width:
                 problems.append(_TOO_FEW)
