@@ -23,8 +23,9 @@ Rows a CSV cell read as its text (a quote never closed: `doubtful_lines`) are he
 whatever the confirmation, until the export is corrected.
 
 Records refused (locally or by the hub) are kept in the checkpoint's `refusees` and read
-again on every run until accepted; a modification date in the future never moves the
-cursor past now.
+again on every run until accepted: the cursor never moves past the earliest modification
+date of a record refused on the run (an API answers only the changes since the cursor); a
+modification date in the future never moves the cursor past now.
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ class _Pending:
     fiche: dict[str, Any]
     content_hash: str
     version_mapped: bool
+    modified_at: dt.datetime | None = None
 
 
 def content_hash(fiche: dict[str, Any]) -> str:
@@ -173,6 +175,7 @@ class Runner:
         self._sent: deque[tuple[list[_Pending], Future[BatchResult]]] = deque()
         self._stopping = False
         self._pool: ThreadPoolExecutor | None = None
+        self._held: dt.datetime | None = None  # the earliest change refused on this run
 
     def run(self) -> RunSummary:
         """Read, map, validate, push; stop cleanly if the hub is unavailable.
@@ -188,6 +191,7 @@ class Runner:
         now = dt.datetime.now(dt.UTC)
         self._sent.clear()
         self._stopping = False
+        self._held = None
         self.rejects.start()
         if isinstance(self.source, TableSource):
             self.source.retry_keys = set(state.refused)
@@ -219,9 +223,23 @@ class Runner:
             self._pool = None
             self.rejects.close()
         if summary.complete and newest is not None:
-            state.cursor = newest.isoformat()
+            state.cursor = self._cursor(since, newest).isoformat()
         self.checkpoint.commit(state)
         return summary
+
+    def _cursor(self, since: dt.datetime | None, newest: dt.datetime) -> dt.datetime:
+        """The newest change read, but never past a record refused on this run: an API
+        asked for the changes since the cursor would not answer it again, and it must be
+        read again until accepted (a consent recorded, the mapping fixed). Never before
+        `since` (a table source reads its refused rows again by their keys)."""
+        if self._held is None or self._held >= newest:
+            return newest
+        return self._held if since is None or self._held > since else since
+
+    def _hold(self, modified_at: dt.datetime | None) -> None:
+        """Remember the earliest modification date of the records refused on this run."""
+        if modified_at is not None and (self._held is None or modified_at < self._held):
+            self._held = modified_at
 
     def _submit(self, batch: list[_Pending], state: CheckpointState,
                 summary: RunSummary) -> None:
@@ -305,11 +323,13 @@ class Runner:
         if errors:
             summary.rejected_local += 1
             state.refused.add(record.key or "")
+            self._hold(record.modified_at)
             self.rejects.write(record.line, fiche.get("fiche_id"), "validation", errors,
                                key=record.key)
             return
         assert record.key is not None
-        pending[record.key] = _Pending(record.key, record.line, fiche, digest, version_mapped)
+        pending[record.key] = _Pending(record.key, record.line, fiche, digest, version_mapped,
+                                       record.modified_at)
 
     def _lenient(self, fiche: dict[str, Any], record: SourceRecord,
                  summary: RunSummary) -> list[MappingProblem]:
@@ -338,6 +358,7 @@ class Runner:
         """Every error of the row at once: the mapping's, then the schema's on the fields
         that could be read (none repeating a field the mapping already named)."""
         summary.rejected_local += 1
+        self._hold(record.modified_at)
         if record.key:
             state.refused.add(record.key)
         problems = list(exc.problems)
@@ -409,6 +430,7 @@ class Runner:
             else:
                 summary.rejected_hub += 1
                 state.refused.add(entry.key)
+                self._hold(entry.modified_at)
                 self.rejects.write(entry.line, entry.fiche.get("fiche_id"), "hub", item.errors,
                                    key=entry.key)
         if accepted:
@@ -436,6 +458,7 @@ class Runner:
             return
         summary.rejected_hub += 1
         state.refused.add(batch[0].key)
+        self._hold(batch[0].modified_at)
         problem = {"path": "$", "code": exc.hub_code or exc.code,
                    "message_fr": exc.message_fr, "message_en": exc.message_en}
         self.rejects.write(batch[0].line, batch[0].fiche.get("fiche_id"), "hub", [problem],
