@@ -97,6 +97,8 @@ class ConnectorConfig:
             since_param=s.get("parametre_depuis", "updated_since"),
             items_path=s.get("chemin_elements", "$.data"),
             cursor_path=s.get("chemin_curseur", "$.next_cursor"),
+            next_link_path=s.get("chemin_lien"),
+            offset_param=s.get("parametre_decalage", "offset"),
             max_retry_after_s=s.get("attente_max_s", 120.0),
         )
 

@@ -10,8 +10,13 @@ API keeping one cursor while its pages advance is read to its end) or by the `Li
 header's `rel="next"` URL (`lien`, RFC 8288, relative or absolute; same scheme, host and
 port only; stops without a next link, when a URL read before answers the same page again,
 or on an empty page naming a page already read or none, or the fifth empty page in a
-row: an empty page naming a page not read yet is followed). `max_pages` bounds every
-listing. Changes are
+row: an empty page naming a page not read yet is followed; the next page's URL may be
+named in the body instead, at `next_link_path`: `$.next` in Django REST framework, `$.links.next`
+in JSON:API, and a body naming one there while `next_link_path` is unset is a configuration
+error, never a listing cut after its first page) or by offset (`decalage`: `offset=0`, then
+the offset plus the items each page held, an API capping its pages serving fewer than asked;
+stops on an empty page; a page answering the first one's items again is an API ignoring
+the offset: an error). `max_pages` bounds every listing. Changes are
 asked with `updated_since=<ISO 8601>` (inclusive: the runner skips unchanged
 content). A bearer token authenticates. A 429 answer is waited out for its
 `Retry-After` seconds (bounded); network errors and 5xx are retried with backoff;
@@ -34,7 +39,7 @@ import requests
 
 from connectors.backoff import backoff_delay, retry_after_seconds
 from connectors.base import Connector, SourceRecord
-from connectors.errors import SourceAuthError, SourceError
+from connectors.errors import ConfigurationError, SourceAuthError, SourceError
 from connectors.mapping import ABSENT, Mapping, MappingProblem, dig, path_parts
 
 
@@ -44,11 +49,13 @@ class RestSettings:
 
     url: str
     token: str | None = None
-    pagination: str = "page"  # "page" | "curseur" | "lien"
+    pagination: str = "page"  # "page" | "curseur" | "lien" | "decalage"
     page_size: int = 100
     since_param: str = "updated_since"
     items_path: str = "$.data"
     cursor_path: str = "$.next_cursor"
+    next_link_path: str | None = None  # `lien`: the next page's URL in the body, not `Link`
+    offset_param: str = "offset"
     timeout_s: float = 30.0
     max_retry_after_s: float = 120.0
     max_attempts: int = 6
@@ -88,6 +95,8 @@ class RestSource(Connector):
             params[s.since_param] = since.isoformat()
         if s.pagination == "lien":
             return self._linked(params)
+        if s.pagination == "decalage":
+            return self._by_offset(params)
         return self._numbered(params) if s.pagination == "page" else self._by_cursor(params)
 
     def _numbered(self, params: dict[str, Any]) -> Iterator[list[Any]]:
@@ -133,6 +142,23 @@ class RestSource(Connector):
             if cursor is ABSENT or cursor in (None, "") or not items:
                 return
 
+    def _by_offset(self, params: dict[str, Any]) -> Iterator[list[Any]]:
+        """Offsets 0, then past the items each page held (an API capping its page size
+        serves fewer than asked): ends on an empty page, a page repeating the one before, or
+        a 404 or 400 right after a page shorter than asked. A page answering the first
+        page's items again is an API ignoring the offset: an error, not a loop."""
+        offset, first, previous = 0, None, None
+        for _ in range(self.settings.max_pages):
+            short = previous is not None and len(previous) < self.settings.page_size
+            items = self._items({**params, self.settings.offset_param: offset}, past_the_end=short)
+            if first is not None and items == first:
+                raise _not_offset(self.settings.offset_param)
+            if not items or items == previous:
+                return
+            yield items
+            first = items if first is None else first
+            offset, previous = offset + len(items), items
+
     def _linked(self, params: dict[str, Any]) -> Iterator[list[Any]]:
         """RFC 8288: each answer names the next page in `Link: <URL>; rel="next"`, a URL
         that carries its own query; followed only on the configured API's origin (the
@@ -148,6 +174,7 @@ class RestSource(Connector):
             if url is None:
                 return
             answer, following = self._fetch(url, query)
+            following = self._next_url(answer, url, following, first=query is not None)
             query = None
             if following is not None and _origin(following) != _origin(self.settings.url):
                 raise SourceError(
@@ -164,6 +191,23 @@ class RestSource(Connector):
                 return
             yield items
             url = following
+
+    def _next_url(self, answer: Any, url: str, linked: str | None, *, first: bool) -> str | None:
+        """The next page's URL: at `next_link_path` in the body when configured, else the
+        `Link` header's. A first page naming a next page in its body where APIs commonly
+        do, without a `Link` header nor `next_link_path`, stops the run: following no link
+        would read the first page only."""
+        path = self.settings.next_link_path
+        if path is None:
+            if first and linked is None and (named := _body_next_path(answer)) is not None:
+                raise _link_in_body(named)
+            return linked
+        value = dig(answer, path_parts(path))
+        if value is ABSENT or value in (None, ""):
+            return None
+        if not isinstance(value, str):
+            raise _bad_answer()
+        return urljoin(url, value)
 
     def _items(self, params: dict[str, Any], *, past_the_end: bool = False) -> list[Any]:
         """The page's items; none when `past_the_end` and the API refuses the page."""
@@ -266,6 +310,39 @@ _NOT_AN_OBJECT = MappingProblem(
     "contact) : corrigez l'export de l'API ou l'élément à cette position.",
     "List item that is not a JSON object (null, a text or a number instead of a contact): "
     "fix the API's export or the item at this position.")
+
+
+# where APIs name their next page in the body: Django REST framework, Laravel, Salesforce,
+# JSON:API, HAL, Facebook's Graph API
+_BODY_NEXT_PATHS = ("$.next", "$.next_page_url", "$.nextRecordsUrl", "$.links.next",
+                    "$._links.next.href", "$.paging.next")
+
+
+def _body_next_path(answer: Any) -> str | None:
+    """The first of `_BODY_NEXT_PATHS` holding a URL in `answer`, if any."""
+    for path in _BODY_NEXT_PATHS:
+        value = dig(answer, path_parts(path))
+        if isinstance(value, str) and value:
+            return path
+    return None
+
+
+def _link_in_body(path: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"L'API nomme sa page suivante dans sa réponse (« {path} ») et non dans l'en-tête "
+        f"« Link » : indiquez \"chemin_lien\": \"{path}\" dans la configuration (sans "
+        "quoi seule la première page serait lue).",
+        f"The API names its next page in its answer ('{path}'), not in a Link header: set "
+        f"\"chemin_lien\": \"{path}\" (else only the first page would be read).")
+
+
+def _not_offset(param: str) -> SourceError:
+    return SourceError(
+        f"L'API répond la même page quel que soit le décalage (« {param} ») : elle ne pagine "
+        "pas par décalage sous ce nom. Indiquez le nom de son paramètre dans "
+        "\"parametre_decalage\", ou \"pagination\": \"page\", \"curseur\" ou \"lien\".",
+        f"The API answers the same page whatever the offset ('{param}'): set its parameter "
+        "name in \"parametre_decalage\", or another \"pagination\".")
 
 
 def _not_numbered() -> SourceError:

@@ -3,6 +3,8 @@
     GET /api/contacts?updated_since=ISO&page=N&per_page=M   page pagination
     GET /api/contacts/curseur?updated_since=ISO&cursor=C&limit=M   cursor pagination
     GET /api/contacts/lien?updated_since=ISO&limit=M   a bare list, next page in `Link`
+    GET /api/contacts/decalage?updated_since=ISO&offset=N&limit=M   offset pagination
+    GET /api/contacts/suivante?updated_since=ISO&page=N&page_size=M   next page URL in `next`
 
 Both need `Authorization: Bearer <token>`, answer contacts ordered by
 (updated_at, id) with `updated_at >= updated_since`, and can answer 429 with a
@@ -118,6 +120,16 @@ class CrmServer(LocalServer):
         if path == "/api/contacts/lien":  # a bare list; the next page in the Link header
             start, size = int(first.get("page_info") or 0), min(int(first.get("limit", 50)), 200)
             return 200, rows[start: start + size]
+        if path == "/api/contacts/decalage":  # offset and limit, as most SQL-backed APIs
+            start, size = int(first.get("offset") or 0), min(int(first.get("limit", 50)), 200)
+            return 200, {"data": rows[start: start + size], "total": len(rows)}
+        if path == "/api/contacts/suivante":  # the next page's URL in the body (Django REST)
+            page, size = int(first.get("page", 1)), min(int(first.get("page_size", 20)), 200)
+            kept = {"updated_since": first["updated_since"]} if "updated_since" in first else {}
+            following = f"{self.url}{path}?" + urlencode({"page": page + 1, "page_size": size,
+                                                          **kept})
+            return 200, {"count": len(rows), "results": rows[(page - 1) * size: page * size],
+                         "next": following if page * size < len(rows) else None}
         if path == "/api/contacts/curseur":
             start, size = int(first.get("cursor") or 0), min(int(first.get("limit", 50)), 200)
             chunk = rows[start: start + size]
