@@ -30,6 +30,7 @@ modification date in the future never moves the cursor past now.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -44,7 +45,14 @@ import orjson
 from connectors.base import Connector, SourceRecord
 from connectors.checkpoint import Checkpoint, CheckpointState, KnownFiche
 from connectors.client import HubClient
-from connectors.errors import HubRequestRejected, HubUnavailable, RecordRejected
+from connectors.errors import (
+    ConfigurationError,
+    HubCallError,
+    HubRequestRejected,
+    HubUnavailable,
+    RecordRejected,
+    SourceError,
+)
 from connectors.mapping import Mapping, MappingProblem, Problem, normalize_label
 from connectors.rejects import RejectsFile
 from connectors.results import BatchResult
@@ -212,18 +220,11 @@ class Runner:
         try:
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="push") as pool:
                 self._pool = pool
-                pending: dict[str, _Pending] = {}
-                for record in self.source.changes(since):
-                    summary.read += 1
-                    stamp = record.modified_at
-                    if stamp and stamp <= now and (newest is None or stamp > newest):
-                        newest = stamp  # a date in the future (a typo) never moves the cursor
-                    self._take(record, state, pending, summary)
-                    if len(pending) >= self.batch_size:
-                        self._submit(list(pending.values()), state, summary)
-                        pending = {}
-                if pending:
-                    self._submit(list(pending.values()), state, summary)
+                try:
+                    newest = self._read(since, now, state, summary)
+                except (SourceError, ConfigurationError):
+                    self._settle_before_stopping(state, summary)
+                    raise
                 self._settle_all(state, summary)
             self._pool = None
             summary.missing_columns = self.source.missing_columns()
@@ -239,6 +240,32 @@ class Runner:
             state.cursor = self._cursor(since, newest).isoformat()
         self.checkpoint.commit(state)
         return summary
+
+    def _read(self, since: dt.datetime | None, now: dt.datetime, state: CheckpointState,
+              summary: RunSummary) -> dt.datetime | None:
+        """Read the source's changes and queue them in batches; answers the newest change
+        read (or `since`)."""
+        newest = since
+        pending: dict[str, _Pending] = {}
+        for record in self.source.changes(since):
+            summary.read += 1
+            stamp = record.modified_at
+            if stamp and stamp <= now and (newest is None or stamp > newest):
+                newest = stamp  # a date in the future (a typo) never moves the cursor
+            self._take(record, state, pending, summary)
+            if len(pending) >= self.batch_size:
+                self._submit(list(pending.values()), state, summary)
+                pending = {}
+        if pending:
+            self._submit(list(pending.values()), state, summary)
+        return newest
+
+    def _settle_before_stopping(self, state: CheckpointState, summary: RunSummary) -> None:
+        """The source failed mid-read: acknowledge what the hub took of the batches sent,
+        so the next run does not push them again. The source's error is the one raised; a
+        batch the hub cannot answer now is sent again next run."""
+        with contextlib.suppress(HubCallError, _NotSent):
+            self._settle_all(state, summary)
 
     def _cursor(self, since: dt.datetime | None, newest: dt.datetime) -> dt.datetime:
         """The newest change read, but never past a record refused on this run: an API
