@@ -113,6 +113,40 @@ class CeilingParts:
         self.identity = (model.decision.identity_link and "date_naissance" in fields
                          and set(fields) >= NAMES)
         self.identity_fields = tuple((f, fields.index(f)) for f in _IDENTITY if f in fields)
+        self.fields = fields
+        # Names agreeing only once exchanged are close at best (`compare_records`); the
+        # frequency adjustment moves the exact level only, so this is the model's alone.
+        self.exchanged = {p: max(w for level, w in {**self.weights[p], MISSING: 0.0}.items()
+                                 if level != EXACT) for p in self.names}
+        self._shapes: dict[tuple[bool, ...], _Shape] = {}
+
+    def shape(self, given: tuple[bool, ...]) -> _Shape:
+        """`_Shape` of the records holding the fields `given` (a handful of shapes: each
+        worked out once, not at every new record)."""
+        found = self._shapes.get(given)
+        if found is None:
+            found = self._shapes[given] = _Shape(self, given)
+        return found
+
+
+class _Shape:
+    """What `Ceilings` takes of the model and of which fields a new record holds (not of
+    their values): the fields' weights before the frequency adjustment, their best, how
+    far each level brings a pair down from it, and the stages the fields are compared in.
+    Shared by every record of that shape; `Ceilings` copies what the adjustment changes."""
+
+    def __init__(self, parts: CeilingParts, given: tuple[bool, ...]) -> None:
+        self.given = given
+        self.weights: list[dict[str, float]] = [{**levels, MISSING: 0.0}
+                                                for levels in parts.weights]
+        self.best = [max(field.values()) if given[p] else 0.0
+                     for p, field in enumerate(self.weights)]
+        self.falls = [{level: weight - self.best[p] for level, weight in field.items()}
+                      for p, field in enumerate(self.weights)]
+        others = [p for p in parts.order if given[p]]
+        names = parts.names
+        self.stages = [(p,) for p in others] + ([names] if names else [])
+        self.names_stage = len(others) if names else -1
 
 
 class Ceilings:
@@ -123,39 +157,35 @@ class Ceilings:
         model, parts = scorer.model, scorer.ceiling_parts
         self.left = left
         self.comparisons = model.comparisons
-        self.weights: list[dict[str, float]] = []
-        for position, levels in enumerate(parts.weights):
-            field = dict(levels)
-            if position in parts.adjusted:
-                field[EXACT] += scorer.adjustment(position, left)  # as `judge` adds it
-            field[MISSING] = 0.0
-            self.weights.append(field)
-        self.best = [max(field.values()) for field in self.weights]
         self.names = parts.names
-        # Names agreeing only once exchanged are close at best (`compare_records`).
-        self.exchanged = {p: max(w for level, w in self.weights[p].items() if level != EXACT)
-                          for p in self.names}
         # A field other than the names that the new record lacks is missing in every pair
         # (names exchanged change the names only): it weighs nothing from the start and
         # is never compared. The names are always compared (a lone name may agree with
         # the other's names exchanged: `_may_agree_exchanged`).
-        given = [c.present(left) or p in self.names for p, c in enumerate(self.comparisons)]
-        self.best = [best if given[p] else 0.0 for p, best in enumerate(self.best)]
-        others = [p for p in parts.order if given[p]]
-        self.stages = [(p,) for p in others] + ([self.names] if self.names else [])
-        self._names_stage = len(others) if self.names else -1
+        shape = parts.shape(tuple(c.present(left) or p in self.names
+                                  for p, c in enumerate(self.comparisons)))
+        self.weights, self.best, self._falls = shape.weights, shape.best, shape.falls
+        if parts.adjusted:  # the exact level of a name weighs by its frequency (as `judge`)
+            self.weights, self.best, self._falls = \
+                list(shape.weights), list(shape.best), list(shape.falls)
+            for position in parts.adjusted:
+                field = dict(shape.weights[position])
+                field[EXACT] += scorer.adjustment(position, left)
+                best = max(field.values()) if shape.given[position] else 0.0
+                self.weights[position], self.best[position] = field, best
+                self._falls[position] = {level: weight - best for level, weight in field.items()}
+        self.exchanged = parts.exchanged
+        self.stages = shape.stages
+        self._names_stage = shape.names_stage
         self._raised_exchanged = parts.raised_exchanged
         # May a pair be of one identity (`decision.same_identity`)? Only if the new record
         # holds the names and a birth date; then, until its birth date and contacts say no.
         self._identity = parts.identity and all(
             self.comparisons[p].present(left) for p in (*parts.names, parts.identity_fields[0][1]))
         self._identity_fields = parts.identity_fields
-        self._fields = [c.field for c in self.comparisons]
+        self._fields = parts.fields
         self._reads = parts.reads
         self._levels: list[dict[object, str]] = [{} for _ in self.comparisons]
-        # How far each level brings a pair's total down from the field's best.
-        self._falls = [{level: weight - self.best[p] for level, weight in field.items()}
-                       for p, field in enumerate(self.weights)]
         self._floors: dict[tuple[float, float | None], float] = {}
         self.prior = model.prior_weight
         self.start = model.prior_weight + sum(self.best)
