@@ -155,6 +155,15 @@ class MeetingAction:
     answer_note: str | None
 
 
+class EndedConsent(NamedTuple):
+    """A withdrawn or expired consent as the DPO's consents page lists it."""
+
+    consent_id: str
+    member_id: str
+    status: str
+    ended_at: dt.datetime
+
+
 class FicheRef(NamedTuple):
     """Which fiche (its key, its owner and the owner's id) and which porteur it is of."""
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from hub.keyring import StoreKeys
 from hub.store import repositories as repos
 from hub.store.auditor_repository import Auditors
+from hub.store.consent_overview_repository import ConsentOverview
 from hub.store.console_repository import FicheReads, IntegrityChecks, Revisits, Sessions, Users
 from hub.store.delivery_repository import Deliveries
 from hub.store.engine import OUTAGES, outage, store_outage
@@ -63,6 +64,7 @@ class UnitOfWork:
         self.sessions = Sessions(conn)
         self.integrity_checks = IntegrityChecks(conn)
         self.revisits = Revisits(conn)
+        self.consent_overview = ConsentOverview(conn)
         self.auditors = Auditors(conn)
         self.key_replays = KeyReplays(conn)
         self.ops = OpsQueries(conn)

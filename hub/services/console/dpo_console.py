@@ -19,6 +19,7 @@ from hub.services.accounts.sessions import ConsoleSession
 from hub.services.audit import alerts as audit_alerts
 from hub.services.audit import trail as audit
 from hub.services.privacy.ack_status import members_left, status_of
+from hub.store.records import EndedConsent
 
 LOG_COLUMNS = ("seq", "at", "actor_member", "actor_user", "action", "porteur_ref", "fiche_refs",
                "fields", "purpose", "outcome")
@@ -89,43 +90,39 @@ def consents_overview(hub: Hub, session: ConsoleSession, page: int = 1,
                       per_page: int = CONSENTS_PER_PAGE) -> dict[str, Any]:
     """Consents by status and member; page `page` (past the last: the last) of the
     withdrawn and expired ones, most recently ended first, each with its recipients'
-    acknowledgements (pending, acknowledged, overdue), read for the page in one query."""
+    acknowledgements (pending, acknowledged, overdue), read for the page in one query.
+    Counted and paged by the database: the consents are not read one by one."""
     now, names = hub.clock(), member_names(hub)
     with hub.uow() as uow:
-        keys = uow.fiche_reads.keys()
-    by_status: collections.Counter[str] = collections.Counter()
-    by_member: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
-    ended = []
-    for record in hub.consents.for_porteur(keys):
-        status = record.status(now).value
-        by_status[status] += 1
-        by_member[record.member_id][status] += 1
-        if status != "active":
-            ended.append((record.withdrawn_at() or record.expires_at, record.id, record, status))
-    ended.sort(key=lambda e: (-e[0].timestamp(), e[1]))
-    pages = max(1, -(-len(ended) // per_page))
-    page = min(max(1, page), pages)
-    shown = ended[(page - 1) * per_page:page * per_page]
-    acks = hub.consents.acks_of(e[1] for e in shown)
+        by_member = uow.consent_overview.counts(now)
+        by_status: collections.Counter[str] = collections.Counter()
+        for counts in by_member.values():
+            by_status.update(counts)
+        total = by_status["withdrawn"] + by_status["expired"]
+        pages = max(1, -(-total // per_page))
+        page = min(max(1, page), pages)
+        shown = uow.consent_overview.ended(now, (page - 1) * per_page, per_page)
+    acks = hub.consents.acks_of(e.consent_id for e in shown)
     _log_page(hub, session)
     return {"par_statut": dict(by_status), "delai_jours": hub.settings.notice_ack_delay.days,
-            "ended": _ended(hub, shown, acks, names), "total": len(ended), "page": page,
+            "ended": _ended(hub, shown, acks, names), "total": total, "page": page,
             "pages": pages,
-            "par_membre": [{"membre": m, "nom": names.get(m, m), **dict(c)}
+            "par_membre": [{"membre": m, "nom": names.get(m, m), **c}
                            for m, c in sorted(by_member.items())]}
 
 
-def _ended(hub: Hub, shown: list[tuple[Any, ...]], acks: dict[str, list[Any]],
+def _ended(hub: Hub, shown: list[EndedConsent], acks: dict[str, list[Any]],
            names: dict[str, str]) -> list[dict[str, Any]]:
     now, delay, left = hub.clock(), hub.settings.notice_ack_delay, members_left(hub)
     rows = []
-    for ended_at, consent_id, record, status in shown:
+    for ended in shown:
         told = [{"membre": a.recipient_id, "nom": names.get(a.recipient_id, a.recipient_id),
                  "envoye_le": a.sent_at, "statut": status_of(a, now, delay, left),
-                 "accuse_le": a.acknowledged_at} for a in acks.get(consent_id, [])]
+                 "accuse_le": a.acknowledged_at} for a in acks.get(ended.consent_id, [])]
         count = collections.Counter(a["statut"] for a in told)
-        rows.append({"consentement": consent_id, "membre": record.member_id, "statut": status,
-                     "le": ended_at, "accuses": told,
+        rows.append({"consentement": ended.consent_id, "membre": ended.member_id,
+                     "nom": names.get(ended.member_id, ended.member_id),
+                     "statut": ended.status, "le": ended.ended_at, "accuses": told,
                      "en_retard": count[AckStatus.OVERDUE.value],
                      "en_attente": count[AckStatus.PENDING.value]})
     return rows
