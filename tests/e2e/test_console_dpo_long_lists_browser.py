@@ -2,7 +2,8 @@
 people match than the page lists: the heading counts every match and says only the
 first ones are shown, rather than « 20 personne(s) trouvée(s) ». The consents page with
 more withdrawn consents than a page holds: counted, paged 50 at a time, the oldest one
-reachable. A SQLite file, then PostgreSQL."""
+reachable, each named by the member that collected it. A SQLite file, then
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -96,3 +97,14 @@ def test_a_search_matching_more_people_than_listed_says_how_many_matched(console
     no_violations(driver)
     follow(driver, driver.find_element(By.ID, "qui"), " adèle", Keys.ENTER)
     assert driver.switch_to.active_element.text == "1 personne(s) trouvée(s)"
+
+
+def test_the_consents_page_names_the_member_that_collected_each_consent(console):
+    """« Recueilli par » names the member as every other page does, never by its code."""
+    driver = console["driver"]
+    sign_in(console, "dpo")
+    driver.get(console["base"] + "/console/dpo/consentements")
+    rows = driver.find_elements(By.CSS_SELECTOR, "#fins ~ table tbody tr")
+    collectors = {r.find_elements(By.TAG_NAME, "td")[1].text for r in rows}
+    assert collectors == {"CCI du Puy-de-Dôme"}, collectors
+    assert "cci-puy-de-dome" not in driver.find_element(By.TAG_NAME, "main").text
