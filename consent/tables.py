@@ -117,6 +117,8 @@ def _acks(metadata: sa.MetaData) -> sa.Table:
                             name="uq_consent_notice_acks_kind_subject_recipient"),
     )
     sa.Index("ix_consent_notice_acks_pending", table.c.acknowledged_at, table.c.sent_at)
+    # Migration 0044: a subject's acknowledgements (a page of the DPO's consents).
+    sa.Index("ix_consent_notice_acks_subject", table.c.subject_id)
     return table
 
 
