@@ -28,12 +28,14 @@ MAX_EVENTS = 100_000  # events read per porteur id
 Spans = dict[str, list[tuple[dt.datetime, dt.datetime | None]]]
 
 
-def events_about(hub: Hub, porteur_id: str) -> list[AccessEvent]:
-    """The events about the person `porteur_id` holds now, oldest first."""
+def events_about(hub: Hub, porteur_id: str, **criteria: Any) -> list[AccessEvent]:
+    """The events about the person `porteur_id` holds now, oldest first; `criteria` (the
+    access log's `search` filters: member, action, since, until, user) are applied by the
+    database, each event being the person's or not whatever the others are."""
     mine, gave_away, spans = _history(hub, porteur_id)
     found: list[AccessEvent] = []
     for holder in sorted(spans.keys() | {porteur_id}):
-        for event in _search(hub, holder):
+        for event in _search(hub, holder, **criteria):
             refs = set(event.fiche_refs)
             if refs & mine or (not refs and _within(event.at, spans.get(holder, []))) or \
                     (holder == porteur_id and refs and not gave_away):
@@ -41,13 +43,15 @@ def events_about(hub: Hub, porteur_id: str) -> list[AccessEvent]:
     return sorted(found, key=lambda e: (e.seq is None, e.seq or 0))
 
 
-def searched(hub: Hub, porteur_id: str) -> list[AccessEvent]:
+def searched(hub: Hub, porteur_id: str, **criteria: Any) -> list[AccessEvent]:
     """The journal's search by porteur id, oldest first: the person's events under every id
     that held their fiches (`events_about`) when `porteur_id` holds fiches now; else (an id
-    merged away, unknown, or whose fiches were all withdrawn) the events logged under it."""
+    merged away, unknown, or whose fiches were all withdrawn) the events logged under it.
+    `criteria` as `events_about`'s."""
     with hub.uow() as uow:
         holds = bool(uow.fiches.of_porteur(porteur_id))
-    return events_about(hub, porteur_id) if holds else _search(hub, porteur_id)
+    return events_about(hub, porteur_id, **criteria) if holds else \
+        _search(hub, porteur_id, **criteria)
 
 
 def made_available(hub: Hub, porteur_id: str) -> list[tuple[str, list[str], dt.datetime]]:
@@ -71,9 +75,9 @@ def fiche_made_available(hub: Hub, fiche_pk: int, porteur_id: str | None
         return uow.deliveries.made_available(sorted(holders), [fiche_pk])
 
 
-def _search(hub: Hub, porteur_id: str) -> list[AccessEvent]:
+def _search(hub: Hub, porteur_id: str, **criteria: Any) -> list[AccessEvent]:
     return hub.audit.search(porteur_ref=pseudonymise(porteur_id, hub.pseudonym_key),
-                            limit=MAX_EVENTS)
+                            limit=MAX_EVENTS, **criteria)
 
 
 def _history(hub: Hub, porteur_id: str) -> tuple[set[str], bool, Spans]:

@@ -15,7 +15,6 @@ from hub.audit import export as records
 from hub.audit.csv_export import CsvLabels, csv_chunks
 from hub.audit.events import ACTIONS, AccessEvent, pseudonymise
 from hub.audit.heads import HeadSigner, head_to_dict
-from hub.audit.rows import as_utc
 from hub.bootstrap import Hub
 from hub.errors import BadRequest, NotFound
 from hub.services.audit import person_scope
@@ -174,13 +173,10 @@ def _of_person(hub: Hub, porteur_id: str, *, member: str | None, action: str | N
                since: dt.datetime | None, until: dt.datetime | None,
                user: str | None) -> list[AccessEvent]:
     """The journal's events about the person `porteur_id` holds (the access report's
-    rule, `person_scope.searched`) matching the other criteria, oldest first."""
-    return [e for e in person_scope.searched(hub, porteur_id)
-            if (member is None or e.actor_member == member)
-            and (action is None or e.action == action)
-            and (since is None or as_utc(e.at) >= as_utc(since))
-            and (until is None or as_utc(e.at) < as_utc(until))
-            and (user is None or e.actor_user == user)]
+    rule, `person_scope.searched`) matching the other criteria, oldest first: those are
+    the database's to apply, so that only the matching events are read."""
+    return person_scope.searched(hub, porteur_id, member=member, action=action, since=since,
+                                 until=until, user=user)
 
 
 def export_events(hub: Hub, actor: str, output: str, *, user: str | None = None,
