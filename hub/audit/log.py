@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -50,6 +50,14 @@ _PAGE = 5_000
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class EventMark(NamedTuple):
+    """What `marks` reads of an event."""
+
+    seq: int
+    at: datetime
+    fiche_refs: tuple[str, ...]
 
 
 class AuditLog(AuditSink):
@@ -196,6 +204,29 @@ class AuditLog(AuditSink):
             .limit(limit).offset(offset)
         )
         with self._reader.connect() as conn:  # never waits for the write lock (SQLite)
+            return [row_event(row) for row in conn.execute(query)]
+
+    def marks(self, *, porteur_ref: str, limit: int, member: str | None = None,
+              action: str | None = None, since: datetime | None = None,
+              until: datetime | None = None, user: str | None = None) -> list[EventMark]:
+        """`search`'s events under `porteur_ref`, oldest first, as their seq, time and
+        fiche pseudonyms only: what telling whose data an event is about needs, without
+        reading and checking whole events (`by_seqs` reads the ones shown)."""
+        table = audit_entries.c
+        criteria = self._criteria(porteur_ref, member, action, since, until, user)
+        query = (sa.select(table.seq, table.at, table.fiche_refs).where(*criteria)
+                 .order_by(table.seq).limit(limit))
+        with self._reader.connect() as conn:
+            return [EventMark(row.seq, as_utc(row.at), tuple(row.fiche_refs))
+                    for row in conn.execute(query)]
+
+    def by_seqs(self, seqs: Sequence[int]) -> list[AccessEvent]:
+        """The events numbered `seqs` (a page of them), oldest first."""
+        if not seqs:
+            return []
+        query = (sa.select(audit_entries).where(audit_entries.c.seq.in_(sorted(set(seqs))))
+                 .order_by(audit_entries.c.seq))
+        with self._reader.connect() as conn:
             return [row_event(row) for row in conn.execute(query)]
 
     def count(self, *, porteur_ref: str | None = None, member: str | None = None,

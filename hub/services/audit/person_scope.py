@@ -17,25 +17,33 @@ withdrawn fiche's accesses are left out rather than shown to the wrong person.""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from hub.audit.events import AccessEvent, pseudonymise
+from hub.audit.log import EventMark
 from hub.bootstrap import Hub
 
 MAX_LINKS = 2_000  # links read for one person (a long history stays bounded)
 MAX_EVENTS = 100_000  # events read per porteur id
 
 Spans = dict[str, list[tuple[dt.datetime, dt.datetime | None]]]
+_Event = TypeVar("_Event", AccessEvent, EventMark)
 
 
 def events_about(hub: Hub, porteur_id: str, **criteria: Any) -> list[AccessEvent]:
     """The events about the person `porteur_id` holds now, oldest first; `criteria` (the
     access log's `search` filters: member, action, since, until, user) are applied by the
     database, each event being the person's or not whatever the others are."""
+    return _about(hub, porteur_id, _search, criteria)
+
+
+def _about(hub: Hub, porteur_id: str, read: Callable[..., list[_Event]],
+           criteria: dict[str, Any]) -> list[_Event]:
     mine, gave_away, spans = _history(hub, porteur_id)
-    found: list[AccessEvent] = []
+    found: list[_Event] = []
     for holder in sorted(spans.keys() | {porteur_id}):
-        for event in _search(hub, holder, **criteria):
+        for event in read(hub, holder, **criteria):
             refs = set(event.fiche_refs)
             if refs & mine or (not refs and _within(event.at, spans.get(holder, []))) or \
                     (holder == porteur_id and refs and not gave_away):
@@ -52,6 +60,16 @@ def searched(hub: Hub, porteur_id: str, **criteria: Any) -> list[AccessEvent]:
         holds = bool(uow.fiches.of_porteur(porteur_id))
     return events_about(hub, porteur_id, **criteria) if holds else \
         _search(hub, porteur_id, **criteria)
+
+
+def searched_seqs(hub: Hub, porteur_id: str, **criteria: Any) -> list[int]:
+    """`searched`'s events as their seqs, oldest first: the person's events are told from
+    each event's seq, time and fiche pseudonyms alone, the events shown read afterwards."""
+    with hub.uow() as uow:
+        holds = bool(uow.fiches.of_porteur(porteur_id))
+    found = _about(hub, porteur_id, _marks, criteria) if holds else \
+        _marks(hub, porteur_id, **criteria)
+    return [mark.seq for mark in found]
 
 
 def made_available(hub: Hub, porteur_id: str) -> list[tuple[str, list[str], dt.datetime]]:
@@ -78,6 +96,11 @@ def fiche_made_available(hub: Hub, fiche_pk: int, porteur_id: str | None
 def _search(hub: Hub, porteur_id: str, **criteria: Any) -> list[AccessEvent]:
     return hub.audit.search(porteur_ref=pseudonymise(porteur_id, hub.pseudonym_key),
                             limit=MAX_EVENTS, **criteria)
+
+
+def _marks(hub: Hub, porteur_id: str, **criteria: Any) -> list[EventMark]:
+    return hub.audit.marks(porteur_ref=pseudonymise(porteur_id, hub.pseudonym_key),
+                           limit=MAX_EVENTS, **criteria)
 
 
 def _history(hub: Hub, porteur_id: str) -> tuple[set[str], bool, Spans]:

@@ -137,13 +137,14 @@ def search_page(hub: Hub, actor: str, *, page: int, per_page: int, user: str | N
     first, with how many there are; `account` is a console account's id."""
     criteria: dict[str, Any] = {"member": member, "action": action, "since": since,
                                 "until": until, "user": account}
-    about = _of_person(hub, porteur_id, **criteria)[::-1] if porteur_id is not None else None
+    about = person_scope.searched_seqs(hub, porteur_id, **criteria)[::-1] \
+        if porteur_id is not None else None
     total = len(about) if about is not None else hub.audit.count(**criteria)
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     start = (page - 1) * per_page
-    found = about[start:start + per_page] if about is not None else hub.audit.search(
-        **criteria, limit=per_page, offset=start, newest_first=True)
+    found = hub.audit.by_seqs(about[start:start + per_page])[::-1] if about is not None \
+        else hub.audit.search(**criteria, limit=per_page, offset=start, newest_first=True)
     record(hub, [event(hub, "audit_view", actor, porteur_id=porteur_id, user=user)])
     return {"events": [_event_dict(e) for e in found], "total": total, "page": page,
             "pages": pages}
