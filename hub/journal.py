@@ -5,11 +5,14 @@ withdrawals made since must not be undone by restoring it, so each of them is al
 appended here, in the key directory (never in the data directory, never in a database
 backup), one JSON line per event, fsynced before the database commits:
 
-- `rotation`: the buckets whose key-encryption keys changed, their new generations,
-  the survivors' data keys wrapped under the new KEKs, and the erased fiches;
+- `rotation`: the buckets whose key-encryption keys changed, the generations the store
+  named before (`from`) and the new ones, the survivors' data keys wrapped under the new
+  KEKs, and the erased fiches;
 - `erasure`: an erasure's id, scope, pseudonymous porteur and fiche ids, requester, time,
-  and a keyed digest of each fiche's owner and id (`fiche_digest`: a fiche key the store
-  holds under another fiche is not that fiche);
+  a keyed digest of each fiche's owner and id (`fiche_digest`: a fiche key the store
+  holds under another fiche is not that fiche), the same digests of the other owners'
+  fiches it asked them to erase, and the generations of its own rotation (`rotation`:
+  an erasure whose rotation never committed never happened);
 - `withdrawal`: a consent withdrawn or expired (consent id, member, time, kind);
 - `settled`: the key file was brought to the database's generations (`capactif restore`,
   before it replaces the store): every KEK older than its bucket's committed generation
@@ -42,8 +45,9 @@ class RecoveryJournal:
         self.path = key_dir / FILE
 
     def rotation(self, generations: Mapping[int, int], wrapped: Mapping[int, bytes],
-                 destroyed: list[int], at: str) -> None:
+                 destroyed: list[int], at: str, previous: Mapping[int, int]) -> None:
         self._append({"type": "rotation", "at": at,
+                      "from": {str(b): g for b, g in sorted(previous.items())},
                       "generations": {str(b): g for b, g in sorted(generations.items())},
                       "keys": {str(pk): base64.b64encode(w).decode("ascii")
                                for pk, w in sorted(wrapped.items())},

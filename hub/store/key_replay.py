@@ -38,6 +38,9 @@ class KeyReplay:
     keys_restored: int = 0
     keys_destroyed: list[int] = dataclasses.field(default_factory=list)
     keys_unrecoverable: int = 0
+    # the (bucket, generation) of every rotation entry skipped as never committed: an
+    # erasure journaled with one of them never happened (hub.services.ops.recovery)
+    never_committed: set[tuple[int, int]] = dataclasses.field(default_factory=set)
 
 
 def replay_rotations(conn: sa.Connection, keyring: Keyring, entries: Iterable[dict[str, Any]],
@@ -49,12 +52,16 @@ def replay_rotations(conn: sa.Connection, keyring: Keyring, entries: Iterable[di
     for bucket, generation in keyring.generations():
         oldest[bucket] = min(generation, oldest.get(bucket, generation))
     alive: set[int] = set()  # the fiches a later rotation found alive
+    found: dict[int, int] = {}  # the oldest generation a later rotation found each bucket at
     settled = False  # a `settled` line after the entry
+    never_committed: set[tuple[int, int]] = set()
     for entry in reversed(list(entries)):
         if entry.get("type") != "rotation":
             settled = settled or entry.get("type") == "settled"
             continue
-        if not (settled and _never_committed(entry, oldest)):
+        if _overtaken(entry, found) or (settled and _never_committed(entry, oldest)):
+            never_committed.update((int(b), g) for b, g in entry["generations"].items())
+        else:
             for bucket_text, generation in entry["generations"].items():
                 bucket = int(bucket_text)
                 if generation <= current.get(bucket, 1):
@@ -65,11 +72,21 @@ def replay_rotations(conn: sa.Connection, keyring: Keyring, entries: Iterable[di
                         generation > latest.get(bucket, (0, {}))[0]:
                     latest[bucket] = (generation, entry["keys"])
         alive.update(int(pk) for pk in entry["keys"])
-    result = KeyReplay()
+        for bucket_text, generation in entry.get("from", {}).items():  # none before `from`
+            found[int(bucket_text)] = min(generation, found.get(int(bucket_text), generation))
+    result = KeyReplay(never_committed=never_committed)
     for bucket in sorted(set(destroyed) | set(latest)):
         _replay_bucket(conn, keyring, bucket, latest.get(bucket), destroyed[bucket], now,
                        result)
     return result
+
+
+def _overtaken(entry: dict[str, Any], found: dict[int, int]) -> bool:
+    """A rotation the store never made: a later one found one of its buckets at an older
+    generation than the entry's (rotations are one at a time, under the keyring's lock,
+    and a restore brings each bucket to its newest committed generation)."""
+    return any(found.get(int(b), generation) < generation
+               for b, generation in entry["generations"].items())
 
 
 def _never_committed(entry: dict[str, Any], oldest: dict[int, int]) -> bool:

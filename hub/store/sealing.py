@@ -118,21 +118,20 @@ class FicheKeys:
         if not pks:
             return 0
         buckets = sorted({bucket_of(pk) for pk in pks})
-        self._current(buckets, lock="update")
+        current = self._current(buckets, lock="update")
         done = self.conn.execute(
             sa.update(fiche_keys)
             .where(fiche_keys.c.fiche_pk.in_(pks), fiche_keys.c.wrapped_key.is_not(None))
             .values(wrapped_key=None, destroyed_at=at))
         self._keys.update(dict.fromkeys(pks))
-        self._rotate(buckets, destroyed=pks, at=at)
+        self._rotate(current, destroyed=pks, at=at)
         return done.rowcount
 
     def rotate(self, buckets: Iterable[int], at: dt.datetime) -> None:
         """Re-wrap every live key of `buckets` under fresh KEKs (a key rotation without
         erasure). Run within `Keyring.locked()`; `keep_only` destroys the old KEKs after."""
         chosen = sorted(set(buckets))
-        self._current(chosen, lock="update")
-        self._rotate(chosen, destroyed=[], at=at)
+        self._rotate(self._current(chosen, lock="update"), destroyed=[], at=at)
 
     def rewrap_legacy(self, limit: int) -> int:
         """Re-wrap up to `limit` keys still wrapped by the former master key (resumable)."""
@@ -152,7 +151,12 @@ class FicheKeys:
         query = sa.select(key_buckets.c.bucket, key_buckets.c.generation)
         return {bucket: generation for bucket, generation in self.conn.execute(query)}
 
-    def _rotate(self, buckets: list[int], *, destroyed: list[int], at: dt.datetime) -> None:
+    def _rotate(self, current: dict[int, int], *, destroyed: list[int],
+                at: dt.datetime) -> None:
+        """`current`: the generations the store names, read under lock (in the journal:
+        a later rotation that found a bucket older than an entry's proves that entry never
+        committed)."""
+        buckets = sorted(current)
         fresh = self._keyring.add_generations(buckets)
         live = sa.select(fiche_keys.c.fiche_pk, fiche_keys.c.wrapped_key,
                          fiche_keys.c.generation).where(
@@ -163,7 +167,7 @@ class FicheKeys:
         wrapped = self._write_wrapped(unwrapped, fresh)
         if self._store_keys.journal is not None:  # before the commit: a restore replays it
             self._store_keys.journal.rotation({b: g for b, (g, _kek) in fresh.items()}, wrapped,
-                                              destroyed, at.isoformat())
+                                              destroyed, at.isoformat(), current)
         self.conn.execute(sa.update(key_buckets).where(key_buckets.c.bucket == sa.bindparam("b"))
                           .values(generation=sa.bindparam("g")),
                           [{"b": b, "g": g} for b, (g, _kek) in fresh.items()])

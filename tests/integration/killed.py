@@ -17,3 +17,21 @@ def run_killed(hub, script: str, *args: str, timeout: int = 300) -> None:
     killed = subprocess.run([sys.executable, "-c", script, *args], env=env,
                             capture_output=True, timeout=timeout)
     assert killed.returncode == -signal.SIGKILL, killed.stderr.decode(errors="replace")
+
+
+def killed_after_journal(entry_type: str) -> str:
+    """The first lines of a `run_killed` script: its process killed with SIGKILL right after
+    it wrote a recovery-journal entry of `entry_type` (`rotation`, `erasure`), before its
+    transaction commits."""
+    return f"""
+import os, signal
+from hub import journal
+
+_written = journal.RecoveryJournal.{entry_type}
+
+def _then_killed(self, *args, **kwargs):
+    _written(self, *args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+journal.RecoveryJournal.{entry_type} = _then_killed
+"""

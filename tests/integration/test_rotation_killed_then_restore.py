@@ -18,24 +18,15 @@ from hub.store.tables import fiches
 from tests import forensics
 from tests.factories import other_porteur
 from tests.fakes.publisher import RecordingPublisher
-from tests.integration.killed import run_killed
+from tests.integration.killed import killed_after_journal, run_killed
 from tests.integration.world import OWNER, fiche, push_and_process
 
 pytestmark = pytest.mark.integration
 
 # `capactif keys rotate-data`, killed right after its first journal entry (buckets 0-15)
-_KILLED_AFTER_JOURNAL = """
-import os, signal
-from hub import journal
+_KILLED_AFTER_JOURNAL = killed_after_journal("rotation") + """
 from hub.cli import main
 
-written = journal.RecoveryJournal.rotation
-
-def rotation(self, *args, **kwargs):
-    written(self, *args, **kwargs)
-    os.kill(os.getpid(), signal.SIGKILL)
-
-journal.RecoveryJournal.rotation = rotation
 main(["keys", "rotate-data"])
 """
 

@@ -144,7 +144,8 @@ def _replay(hub: Hub) -> Restored:
                 uow.matching.forget(keys.keys_destroyed, now)
                 uow.deliveries.cancel_pending(keys.keys_destroyed, "data_erased")
             erasures = [_replay_erasure(hub, uow, entry, now) for entry in entries
-                        if entry.get("type") == "erasure"]
+                        if entry.get("type") == "erasure"
+                        and not _rotation_never_committed(entry, keys.never_committed)]
             # partners hold cursors up to what they were given after the copy: new
             # deliveries take positions past them all, never at or under one (never skipped)
             uow.deliveries.resume_positions_after(FEED_POSITIONS_GAP)
@@ -172,6 +173,15 @@ def _keys_past_the_journal(uow: UnitOfWork, entries: list[dict[str, Any]]) -> No
     the key of one the journal names (made, then erased, after the copy), and a later
     restore would replay that erasure onto it. The next key is past every one named."""
     uow.fiches.resume_keys_after(max(fiche_keys_named(entries), default=0))
+
+
+def _rotation_never_committed(entry: dict[str, Any], never: set[tuple[int, int]]) -> bool:
+    """An erasure killed before its commit (its rotation's entry judged never committed):
+    its fiches were never erased, its owners never asked, nobody notified; a later
+    erasure of the same fiches would otherwise let it be replayed as if it had been. An
+    entry of an earlier release names no rotation: judged by its keys alone, as before."""
+    return any((int(bucket), generation) in never
+               for bucket, generation in entry.get("rotation", {}).items())
 
 
 def _same_fiches(hub: Hub, uow: UnitOfWork, entry: dict[str, Any]) -> list[int]:

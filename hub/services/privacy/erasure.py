@@ -32,6 +32,7 @@ from consent.api import NoticeKind, as_utc
 from hub.bootstrap import Hub
 from hub.errors import AlreadyErased, BadRequest, Forbidden, NotFound, StoreUnavailable
 from hub.journal import fiche_digest
+from hub.keyring import bucket_of
 from hub.services.accounts.auth import Caller
 from hub.services.audit import trail as audit
 from hub.services.delivery.notices import add_notices
@@ -250,20 +251,32 @@ def _journal(hub: Hub, uow: UnitOfWork, erasure_id: str, scope: str, porteur_id:
     """Before the commit: a restore from an older backup records this erasure again, with
     the notified members the requester is told of (`named`: decided before the erasure,
     which a restore cannot decide again once the fiches are erased), and asks again the
-    other owners it asked (owner_requests.replay). Each fiche by its key and a keyed digest
-    of its owner and id: a key the restored store holds under another fiche is skipped."""
+    other owners it asked (owner_requests.replay). Each fiche, its own and those of the
+    owners asked, by its key and a keyed digest of its owner and id: a key the restored
+    store holds under another fiche is skipped. With the generations its rotation gave
+    its buckets: killed before the commit, its rotation is judged never committed and
+    the restore leaves the erasure undone (hub.store.key_replay)."""
     if hub.store_keys.journal is not None:
         pks = [f.id for f in fiches]
-        digests = {str(f.id): fiche_digest(hub.pseudonym_key, f.member_id, f.fiche_id)
-                   for f in fiches}
+        buckets = {str(bucket_of(pk)) for pk in pks}
+        rotation = {str(b): g for b, g in uow.keys.generations().items() if str(b) in buckets}
+        requests = uow.erasure_requests.of_erasure(erasure_id)
+        asked_refs = uow.key_replays.fiche_refs(sorted({pk for r in requests for pk in r.fiche_pks}))
+        digests = _digests(hub, [*fiches, *asked_refs])
         asked = [{"owner_id": r.owner_id, "named_to_requester": r.named_to_requester,
-                  "requester_named": r.requester_named, "fiche_pks": r.fiche_pks}
-                 for r in uow.erasure_requests.of_erasure(erasure_id)]
+                  "requester_named": r.requester_named, "fiche_pks": r.fiche_pks,
+                  "fiches": {str(pk): digests[str(pk)] for pk in r.fiche_pks
+                             if str(pk) in digests}}
+                 for r in requests]
         hub.store_keys.journal.erasure({
             "id": erasure_id, "scope": scope, "porteur_id": porteur_id, "fiche_pks": pks,
-            "fiches": digests,
+            "fiches": {str(pk): digests[str(pk)] for pk in pks}, "rotation": rotation,
             "requested_by": requested_by, "at": now.isoformat(), "named": sorted(named),
             **({"asked": asked} if asked else {})})
+
+
+def _digests(hub: Hub, fiches: list[Any]) -> dict[str, str]:
+    return {str(f.id): fiche_digest(hub.pseudonym_key, f.member_id, f.fiche_id) for f in fiches}
 
 
 @dataclasses.dataclass(frozen=True)

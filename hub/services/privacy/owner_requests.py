@@ -18,6 +18,7 @@ from typing import Any
 
 from consent.api import ConsentRegistry, NoticeKind, as_utc
 from hub.bootstrap import Hub
+from hub.journal import fiche_digest
 from hub.services.audit import trail as audit
 from hub.services.delivery.notices import add_notices, notice_key
 from hub.services.privacy.ack_status import LEFT
@@ -93,8 +94,12 @@ def replay(uow: UnitOfWork, erasure: Any, entry: dict[str, Any], now: dt.datetim
     """A restore from an older backup: the requests the journal's erasure `entry` made are
     made again (pending: an answer given after the backup is asked again, except a
     confirmation, whose own erasure is replayed and confirms it); the active owners
-    asked, whose notices go again with the same idempotency key."""
-    rows = entry.get("asked") or []
+    asked, whose notices go again with the same idempotency key. A fiche the restored
+    store holds under a key the entry names but with another owner or id than the one
+    asked (its keyed digest differs) is not asked for, nor an owner whose every fiche is
+    such a one."""
+    rows = [row for row in (_still_the_same(uow, r, secret) for r in entry.get("asked") or [])
+            if row["fiche_pks"]]
     if not rows:
         return []
     others = uow.key_replays.fiche_refs(sorted({pk for r in rows for pk in r["fiche_pks"]}))
@@ -104,6 +109,20 @@ def replay(uow: UnitOfWork, erasure: Any, entry: dict[str, Any], now: dt.datetim
         {r["owner_id"] for r in rows if r["requester_named"]}))
     active = {m.id for m in uow.members.active()}
     return [r["owner_id"] for r in rows if r["owner_id"] in active]
+
+
+def _still_the_same(uow: UnitOfWork, row: dict[str, Any], secret: bytes) -> dict[str, Any]:
+    """`row` but the fiches the store holds under another owner or id than the ones asked
+    (a key the copy lacks stays, as before; an entry of an earlier release has no
+    digests: every fiche, as before)."""
+    digests = row.get("fiches")
+    if digests is None:
+        return row
+    held = {ref.id: fiche_digest(secret, ref.member_id, ref.fiche_id)
+            for ref in uow.key_replays.fiche_refs(row["fiche_pks"])}
+    same = [pk for pk in row["fiche_pks"]
+            if held.get(pk, digests.get(str(pk))) == digests.get(str(pk))]
+    return {**row, "fiche_pks": same}
 
 
 def audited(hub: Hub, requester: str, porteur_id: str | None, others: list[Any],
