@@ -126,6 +126,21 @@ def next_fiche_follows(conn, row, target: int) -> None:
         conn.execute(sa.delete(fiches).where(fiches.c.id == target))
 
 
+def store_lost(hub) -> None:
+    """The live store gone (what a restore is for): SQLite's files, PostgreSQL's schema."""
+    url = sa.engine.make_url(hub.settings.database_url.reveal())
+    if url.get_backend_name() == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{url.database}{suffix}").unlink(missing_ok=True)
+        return
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    finally:
+        engine.dispose()
+
+
 def wal_position(hub):
     if hub.engine.dialect.name != "postgresql":
         return None

@@ -17,13 +17,11 @@ import sqlalchemy as sa
 from hub.bootstrap import Hub
 from hub.errors import DataErased
 from hub.journal import fiche_digest
-from hub.keyring import BUCKETS
 from hub.services.ingest.fiches import read_own_fiche
 from hub.services.ops import recovery
 from hub.services.privacy import erasure
 from hub.store.erasure_tables import erasures
 from hub.store.key_replay import replay_rotations
-from hub.store.tables import fiches
 from tests import forensics
 from tests.factories import other_porteur
 from tests.fakes.publisher import RecordingPublisher
@@ -106,18 +104,37 @@ def test_an_erasure_killed_before_its_commit_then_asked_again_is_replayed_once(n
         restored.close()
 
 
-def _next_fiche_in_bucket_of(hub: Hub, fiche_id: str) -> None:
-    """The next fiche's key falls in the KEK bucket of `fiche_id`'s."""
-    with hub.engine.begin() as conn:
-        row = conn.execute(sa.select(fiches).where(fiches.c.fiche_id == fiche_id)).one()
-        last = conn.execute(sa.select(sa.func.max(fiches.c.id))).scalar_one()
-        forensics.next_fiche_follows(conn, row, (last // BUCKETS + 1) * BUCKETS + row.id - 1)
+@pytest.mark.parametrize("asked_again", [False, True])
+def test_with_the_live_store_lost_only_a_later_rotation_judges_a_killed_erasure(
+        network, tmp_path, asked_again):
+    """Nothing settles the key file against a lost store: the killed erasure, undecided,
+    counts as committed (never a committed erasure lost), unless a later erasure of its
+    bucket found it older than the killed one's rotation."""
+    hub = network[0]
+    _two_owners_of_one_porteur(hub)
+    recovery.backup(hub, tmp_path / "sauvegarde")
+    killed = _killed_before_its_commit(hub, "THIERS", "T-1")
+    again = (erasure.request_erasure(hub, THIERS, {"fiche_id": "T-1"})["effacement"]
+             if asked_again else None)
+    hub.close()
+    forensics.store_lost(hub)
+
+    done = recovery.restore(hub.settings, tmp_path / "sauvegarde")
+
+    replayed = again or killed
+    restored = Hub.from_settings(hub.settings, publisher=RecordingPublisher(), clock=hub.clock)
+    try:
+        assert done.erasures_replayed == [replayed] and _recorded(restored) == {replayed}
+        assert _owners_asked(restored, replayed) == [OWNER.member_id]
+        assert not _readable(restored, THIERS, "T-1") and _readable(restored, OWNER, "F-1")
+    finally:
+        restored.close()
 
 
 def test_a_later_erasure_on_the_same_bucket_leaves_the_killed_one_undone(network, tmp_path):
     hub = network[0]
     _two_owners_of_one_porteur(hub)
-    _next_fiche_in_bucket_of(hub, "T-1")
+    forensics.next_fiche_shares_the_bucket_of(hub, "T-1")
     other = own_fiche(THIERS, "T-2")
     other["porteur"] = other_porteur(1)
     push_as(hub, THIERS, other)

@@ -10,8 +10,6 @@ left them in the key directory: the copy's wrapped key of the erased fiche opene
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 
@@ -135,21 +133,6 @@ erasure.delete_fiche(Hub.from_settings(Settings.from_env()), OWNER, OWNER.member
 """
 
 
-def _store_lost(hub: Hub) -> None:
-    """The live store gone (what a restore is for): SQLite's files, PostgreSQL's schema."""
-    url = sa.engine.make_url(hub.settings.database_url.reveal())
-    if url.get_backend_name() == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{url.database}{suffix}").unlink(missing_ok=True)
-        return
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-    finally:
-        engine.dispose()
-
-
 def test_a_restore_destroys_the_old_keks_an_erasure_killed_before_that_step_left(
         network, tmp_path):
     hub, _clock, _cci, _pfil = network
@@ -164,7 +147,7 @@ def test_a_restore_destroys_the_old_keks_an_erasure_killed_before_that_step_left
     run_killed(hub, _KILLED_BEFORE_THE_OLD_KEKS_GO)
     assert Keyring(hub.settings.key_folder).kek(bucket_of(pk), generation) is not None
     hub.close()
-    _store_lost(hub)  # nothing tells the restore which generations committed before the load
+    forensics.store_lost(hub)  # nothing tells the restore which generations committed before the load
 
     recovery.restore(hub.settings, tmp_path / "b0")
 
