@@ -98,12 +98,18 @@ def _statement_timer(engine: sa.Engine) -> tuple[Spent, Spent, Spent]:
     def _after(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
         _add(" ".join(statement.split()[:6])[:90], *conn.info.pop("t0"), conn)
 
-    copy_rows, driver_rows = bulk.copy_rows, bulk.driver_rows
+    copy_rows, copy_tuples, driver_rows = bulk.copy_rows, bulk.copy_tuples, bulk.driver_rows
 
     def _timed_copy(conn, table, rows):  # type: ignore[no-untyped-def]
         started, backend0 = time.perf_counter(), _backend_ns(conn)
         copy_rows(conn, table, rows)
         if rows and conn.dialect.name == "postgresql":  # a COPY, which the events don't see
+            _add(f"COPY {table.name}", started, backend0, conn)
+
+    def _timed_copy_tuples(conn, table, names, rows):  # type: ignore[no-untyped-def]
+        started, backend0 = time.perf_counter(), _backend_ns(conn)
+        copy_tuples(conn, table, names, rows)
+        if rows and conn.dialect.name == "postgresql":
             _add(f"COPY {table.name}", started, backend0, conn)
 
     def _timed_rows(conn, statement, params):  # type: ignore[no-untyped-def]
@@ -113,6 +119,7 @@ def _statement_timer(engine: sa.Engine) -> tuple[Spent, Spent, Spent]:
         return rows
 
     bulk.copy_rows, bulk.driver_rows = _timed_copy, _timed_rows
+    bulk.copy_tuples = _timed_copy_tuples
     return spent, server, counts
 
 

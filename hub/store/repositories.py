@@ -350,11 +350,11 @@ class Fiches(_Repository):
 
 class Porteurs(_Repository):
     def create_many(self, porteur_ids: list[str], now: dt.datetime, status: str = "active") -> None:
-        bulk.insert_rows(self.conn, porteurs, [
+        bulk.copy_rows(self.conn, porteurs, [
             {"id": pid, "created_at": now, "status": status} for pid in porteur_ids])
 
     def link_many(self, links: list[dict[str, Any]]) -> None:
-        bulk.insert_rows(self.conn, fiche_links, links)
+        bulk.copy_rows(self.conn, fiche_links, links)
 
     def lock(self, porteur_id: str) -> None:
         """Hold the lock of moves alone, then the porteur's row, until the transaction

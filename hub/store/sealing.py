@@ -56,7 +56,7 @@ class FicheKeys:
             bucket = bucket_of(pk)
             rows.append({"fiche_pk": pk, "created_at": at, "generation": generations[bucket],
                          "wrapped_key": wrap_key(self._kek(bucket, generations[bucket]), key)})
-        bulk.insert_rows(self.conn, fiche_keys, rows)
+        bulk.copy_rows(self.conn, fiche_keys, rows)
         self._keys.update(fresh)
 
     def load(self, fiche_pks: Iterable[int]) -> dict[int, bytes | None]:

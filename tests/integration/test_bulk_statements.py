@@ -241,3 +241,19 @@ def test_a_connection_closed_before_a_driver_statement_is_a_store_outage(hub, st
             bulk.copy_rows(uow.connection, match_keys, [{"key": 1, "fiche_pk": 1}])
         else:
             _one_porteur(uow.connection, "prt_1")
+
+
+def test_rows_copied_as_tuples_read_back_as_written_and_a_duplicate_is_refused(db_engine):
+    """`copy_tuples` (COPY on PostgreSQL, an insert on SQLite) writes exactly its rows, and
+    refuses a row already there as an insert does, the transaction's rows with it."""
+    rows = [(-(2**63), 1), (2**63 - 1, 1), (0, 2), (7, 3)]
+    with db_engine.begin() as conn:
+        bulk.copy_tuples(conn, match_keys, ("key", "fiche_pk"), rows)
+        bulk.copy_tuples(conn, match_keys, ("key", "fiche_pk"), [])
+    with db_engine.connect() as conn:
+        written = conn.execute(sa.select(match_keys.c.key, match_keys.c.fiche_pk)).all()
+    assert sorted(map(tuple, written)) == sorted(rows)
+    with pytest.raises(sa.exc.IntegrityError), db_engine.begin() as conn:
+        bulk.copy_tuples(conn, match_keys, ("key", "fiche_pk"), [(8, 4), (7, 3)])
+    with db_engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(match_keys)).scalar() == 4
