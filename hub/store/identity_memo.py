@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 
 from hub.domain.matching.record import NormalisedRecord
 
@@ -44,6 +45,14 @@ class IdentityMemo:
     def put(self, sealed: str, record: NormalisedRecord) -> None:
         with self._putting:
             self._opened[sealed] = record
+            while len(self._opened) > self._size:
+                self._opened.popitem(last=False)
+
+    def put_many(self, opened: Iterable[tuple[str, NormalisedRecord]]) -> None:
+        """`put` of each (sealed text, record), the lock taken once."""
+        with self._putting:
+            for sealed, record in opened:
+                self._opened[sealed] = record
             while len(self._opened) > self._size:
                 self._opened.popitem(last=False)
 

@@ -389,17 +389,17 @@ class Matching:
         normalised from its identity. The process's memo answers the sealed texts read
         before (the same sealed text always opens to the same record; see
         `IdentityMemo`); erased fiches are left out."""
-        found, stale = [], {}
+        found, stale, opened = [], {}, []
+        recall, open_form = self._memo.get, self.keys.open_primed  # some eighty rows a match
         for pk, porteur_id, form, identity, wrapped_key, generation in rows:
             sealed = form or identity
-            record = self._memo.get(sealed)
+            record = recall(sealed)
             if record is None:
                 if form is None:
                     self.keys.prime(pk, wrapped_key, generation)
                     record = self._normalised(pk, orjson.loads(identity))
                 else:
-                    clear = self.keys.open_primed(pk, wrapped_key, generation,
-                                                  record_form_context(pk), form)
+                    clear = open_form(pk, wrapped_key, generation, record_form_context(pk), form)
                     if clear is None:
                         continue
                     record = read_form(clear)
@@ -408,8 +408,9 @@ class Matching:
                         continue
                 if record is None:
                     continue
-                self._memo.put(sealed, record)
+                opened.append((sealed, record))
             found.append(IndexedRecord(pk, porteur_id, record))
+        self._memo.put_many(opened)  # once a match: one lock taken, not one a row
         return found + self._records_from_identities(stale)
 
     def _records_from_identities(self, porteurs: dict[int, str]) -> list[IndexedRecord]:

@@ -15,6 +15,23 @@ def test_a_full_identity_memo_drops_its_oldest_rows_first():
     assert [memo.get(s) for s in ("v1.c", "v1.d", "v1.e")] == [record] * 3
 
 
+def test_rows_put_at_once_are_kept_and_dropped_as_rows_put_one_by_one():
+    records = [normalise_record({"nom": name}) for name in ("Martin", "Bernard", "Petit")]
+    one_by_one, at_once = IdentityMemo(3), IdentityMemo(3)
+    for memo in (one_by_one, at_once):
+        memo.put("v1.a", records[0])
+        memo.put("v1.b", records[1])
+    rows = [("v1.c", records[2]), ("v1.d", records[0]), ("v1.e", records[1])]
+    for sealed, record in rows[:2]:
+        one_by_one.put(sealed, record)
+    at_once.put_many(rows[:2])
+    at_once.put_many([])
+    assert len(at_once) == len(one_by_one) == 3
+    names = ("v1.a", "v1.b", "v1.c", "v1.d", "v1.e")
+    assert [at_once.get(s) for s in names] == [one_by_one.get(s) for s in names] == [
+        None, records[1], records[2], records[0], None]
+
+
 def test_common_keys_drop_the_oldest_key_first_and_keep_a_key_learnt_again_in_its_place():
     common = CommonKeys(2)
     common.learn({"k1": [1, 2, 3]}, cap=2)

@@ -192,6 +192,16 @@ class Ceilings:
         # Per stage, what `refine` needs of each of its fields, looked up once here
         # rather than at every pair (some eighty pairs a fiche, six stages each).
         self._steps = [tuple(self._step(p) for p in stage) for stage in self.stages]
+        # The stages `advance` compares itself, without `refine`'s general loop (some 230
+        # stages a fiche): one field, not the names, not held for names exchanged.
+        self._plain = [steps[0][:5] if len(steps) == 1 and not steps[0][5]
+                       and stage != self._names_stage else None
+                       for stage, steps in enumerate(self._steps)]
+        # `same_identity` of the identity fields' levels so far, by those levels (a
+        # handful of patterns a fiche, asked of every pair set aside).
+        self._identity_levels = operator.itemgetter(*(p for _f, p in self._identity_fields)) \
+            if self._identity else None
+        self._identity_known: dict[object, bool] = {}
 
     def _step(self, position: int) -> tuple[int, Callable[[NormalisedRecord], object],
                                             dict[object, str], Callable[[NormalisedRecord], str],
@@ -221,21 +231,40 @@ class Ceilings:
         floor = self._floors.get((bar, evidence))
         if floor is None:
             floor = self._floors[bar, evidence] = self._floor(bar, evidence)
-        last = len(self.stages)
+        last, plain, levels = len(self.stages), self._plain, pair.levels
         while pair.total + _MARGIN >= floor or self._may_be_one_identity(pair) or (
                 moved and self._may_have_moved(pair)):
-            if pair.stage == last:
+            stage = pair.stage
+            if stage == last:
                 return True
-            self.refine(pair)
+            step = plain[stage]
+            if step is None:
+                self.refine(pair)
+                continue
+            # `refine` of a stage of one plain field, as it compares it.
+            position, reads, known, level_of, falls = step
+            other = pair.other
+            values = reads(other)
+            level = known.get(values)
+            if level is None:
+                level = known[values] = level_of(other)
+            levels[position] = level
+            pair.total += falls[level]
+            pair.stage = stage + 1
         return False
 
     def _may_be_one_identity(self, pair: Pair) -> bool:
         """The pair may still be of one identity, which links whatever its ceiling
         (`decision.identity_links`): its birth date and contacts compared so far allow it.
         The names are left to the full comparison (read exchanged, they may agree)."""
-        if not self._identity:
+        if self._identity_levels is None:
             return False
-        return same_identity({field: pair.levels[p] for field, p in self._identity_fields})
+        levels = self._identity_levels(pair.levels)
+        known = self._identity_known.get(levels)
+        if known is None:
+            known = self._identity_known[levels] = same_identity(
+                {field: pair.levels[p] for field, p in self._identity_fields})
+        return known
 
     def _may_have_moved(self, pair: Pair) -> bool:
         """The pair may still differ by the home alone (`decision.moved`): nothing of the

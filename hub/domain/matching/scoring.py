@@ -196,9 +196,10 @@ class PatternScorer:
         top = -1.0
         bar, evidence = (self._floor, self.decision.cluster_evidence()) if best_new \
             else (self._kind_floor, None)
+        pair_with, advance = ceilings.pair, ceilings.advance  # some eighty candidates a fiche
         for candidate in candidates:
-            pair = ceilings.pair(as_record(candidate.record))
-            if ceilings.advance(pair, bar, evidence, moved=best_new):
+            pair = pair_with(as_record(candidate.record))
+            if advance(pair, bar, evidence, moved=best_new):
                 scored.append(self._scored(new, candidate.porteur_id, pair))
                 top = max(top, scored[-1][2])
             else:
