@@ -210,10 +210,10 @@ class Ceilings:
         met so far by value, its level against the new record, its falls, and whether
         the names read exchanged may raise it."""
         comparison = self.comparisons[position]
-        level_of = functools.partial(comparison.level, self.left)
+        level_of: Callable[[NormalisedRecord], str] = functools.partial(comparison.level,
+                                                                         self.left)
         if position not in self.names:  # the new record has a value (see `given`)
-            level_of = functools.partial(_level_beside, comparison.present,
-                                         functools.partial(comparison.compare, self.left))
+            level_of = _level_beside(comparison, self.left)
         return (position, self._reads[position], self._levels[position], level_of,
                 self._falls[position], position in self._raised_exchanged)
 
@@ -310,10 +310,15 @@ class Ceilings:
         pair.stage += 1
 
 
-def _level_beside(present: Callable[[NormalisedRecord], bool],
-                  compare: Callable[[NormalisedRecord], str], other: NormalisedRecord) -> str:
-    """`Comparison.level` against a record known to have a value."""
-    return compare(other) if present(other) else MISSING
+def _level_beside(comparison: Comparison,
+                  left: NormalisedRecord) -> Callable[[NormalisedRecord], str]:
+    """`Comparison.level` against `left`, a record known to have a value (one call a
+    candidate's value met first, where partials of partials took three)."""
+    present, compare = comparison.present, comparison.compare
+
+    def level_of(other: NormalisedRecord) -> str:
+        return compare(left, other) if present(other) else MISSING
+    return level_of
 
 
 def _may_agree_exchanged(levels: list[str | None]) -> bool:
