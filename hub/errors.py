@@ -54,6 +54,7 @@ French and English, and never echo personal data.
     │   ├── AlreadyErased           409 already_erased
     │   ├── ReviewItemClosed        409 review_item_closed
     │   ├── ConfirmationRequired    409 confirmation_required (carries `a_confirmer`)
+    │   ├── ReviewItemNotConsultable 409 review_item_not_consultable
     │   ├── NothingToUnmerge        409 nothing_to_unmerge
     │   └── AccountExists           409 account_exists
     ├── MethodNotAllowed            405 method_not_allowed (Allow lists the path's methods)
@@ -490,6 +491,12 @@ class ConfirmationRequired(Conflict):
         body = super().to_dict()
         body["a_confirmer"] = self.flags
         return body
+
+
+class ReviewItemNotConsultable(Conflict):
+    """A « same » or « different » on a review item the coordination may not see in full."""
+
+    code = "review_item_not_consultable"
 
 
 class NothingToUnmerge(Conflict):

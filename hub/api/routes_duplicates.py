@@ -42,7 +42,7 @@ def history(request: Request, porteur: IdQuery = None,
             limit: int = Query(50, ge=1, le=duplicates.MAX_LIMIT),
             auth: Authenticated = Depends(_COORDINATION)) -> Any:
     """Merges and unmerges, newest first (optionally of one porteur)."""
-    found = duplicates.merge_history(hub_of(request), porteur, limit)
+    found = duplicates.merge_history(hub_of(request), porteur, limit, actor=auth.caller.member_id)
     return {"historique": found}
 
 

@@ -525,14 +525,22 @@ class Matching:
 
     def forget(self, fiche_pks: Sequence[int], now: dt.datetime) -> None:
         """An erasure: the fiches leave the index, and their open review items close."""
-        pks = list(fiche_pks)
+        self._leave_index(list(fiche_pks), now, "erased")
+
+    def withdraw(self, fiche_pks: Sequence[int], now: dt.datetime) -> None:
+        """A consent withdrawn or expired: the fiches are no longer matching candidates
+        (they leave the index; the fiches themselves stay their member's), and their open
+        review items close as `withdrawn` (nobody who may not see a side can decide it)."""
+        self._leave_index(list(fiche_pks), now, "withdrawn")
+
+    def _leave_index(self, pks: list[int], now: dt.datetime, status: str) -> None:
         self.conn.execute(sa.delete(match_keys).where(match_keys.c.fiche_pk.in_(pks)))
         self.conn.execute(sa.delete(match_records).where(match_records.c.fiche_pk.in_(pks)))
         self.conn.execute(
             sa.update(review_items)
             .where(review_items.c.status == OPEN,
                    review_items.c.fiche_pk.in_(pks) | review_items.c.candidate_fiche_pk.in_(pks))
-            .values(status="erased", decided_by="-", decided_at=now))
+            .values(status=status, decided_by="-", decided_at=now))
 
     def fiches_of(self, porteur_ids: Iterable[str]) -> dict[str, list[int]]:
         """Indexed fiches per porteur (the index is written as each fiche is resolved)."""

@@ -13,6 +13,7 @@ from typing import Any
 from hub.bootstrap import Hub
 from hub.domain.matching.comparisons import AGREEING, FUZZY
 from hub.domain.matching.decision import veto_yields
+from hub.domain.matching.disclosed import FIELDS_HIDDEN_KEY, SIDE_CLOSED_KEY
 from hub.domain.matching.model import (
     FIELD_LEVELS_FR,
     IDENTITY_ONLY_KEY,
@@ -105,14 +106,18 @@ def review_item(hub: Hub, session: ConsoleSession, item_id: int) -> dict[str, An
     names = _member_names(hub)
     terms = {t["champ"]: t for t in item["explication"]["champs"]}
     left, right = (side["fiche"] for side in item["cotes"])
-    rows = [_row(label, path, terms.get(field) if field else None, left, right)
-            for label, path, field in ROWS]
+    masked = [[path not in side["champs"] for side in item["cotes"]] for _l, path, _f in ROWS]
+    rows = [_row(label, path, terms.get(field) if field else None, left, right, hidden)
+            for (label, path, field), hidden in zip(ROWS, masked, strict=True)]
     return {"id": item["id"], "statut": item["statut"], "ouvert_le": item["ouvert_le"],
             "probabilite": item["probabilite"],
             "cotes": [_summary(side, names) for side in item["cotes"]],
             "lignes": [r for r in rows if r["gauche"] or r["droite"]],
             "etapes": [_steps(side["fiche"], names) for side in item["cotes"]],
-            "cascade": waterfall(item["explication"]),
+            "cascade": waterfall(item["explication"]) if "a_priori" in item["explication"]
+            else None,
+            # a side not consultable: set aside for the meeting only (`duplicates.decide`)
+            "tranchable": not item["explication"].get(SIDE_CLOSED_KEY),
             "attente": waiting_reason(item["explication"],
                                       hub.matching_model.get().decision),
             "avertissements": [{"code": flag, **FLAGS[flag]}
@@ -125,6 +130,14 @@ def waiting_reason(explanation: dict[str, Any], settings: DecisionSettings | Non
     one's by default): a decisive field differs (and does not yield to the birth date
     and a contact, `decision.veto_yields`), too little agrees, or the probability is
     below the automatic threshold."""
+    if explanation.get(SIDE_CLOSED_KEY):
+        return ("Une des deux fiches n'est pas consultable par la coordination (consentement "
+                "et politique du réseau) : côté non consultable, rien n'en est comparé ici. "
+                "Le doublon ne peut qu'être mis de côté pour la réunion, avec le membre qui "
+                "détient la fiche.")
+    if explanation.get(FIELDS_HIDDEN_KEY):
+        return ("Certains champs comparés par le hub ne sont pas consultables par la "
+                "coordination sur un côté : ils ne sont pas montrés, ni leur comparaison.")
     if explanation.get("foyer"):
         return ("Deux personnes d'un même foyer : nom identique ou proche, même adresse dans "
                 "la même commune ou même ligne fixe, des prénoms sans rapport ou des dates de "
@@ -194,7 +207,8 @@ def decide(hub: Hub, session: ConsoleSession, item_id: int, decision: str,
 
 
 CLOSED = {**DECISIONS, "obsolete": "Sans objet (les deux fiches ont été réunies autrement)",
-          "erased": "Sans objet (une des fiches a été effacée)"}
+          "erased": "Sans objet (une des fiches a été effacée)",
+          "withdrawn": "Sans objet (le consentement d'une des fiches a été retiré ou a expiré)"}
 
 
 def decided_first(hub: Hub, item_id: int) -> dict[str, Any]:
@@ -225,7 +239,7 @@ def history(hub: Hub, session: ConsoleSession, *, page: int = 1,
     merge made before many others can still be split off); a merged fiche may be split
     off again until an unmerge made after that merge took it out (on this page or a page
     before: a pair merged, separated, taken up and merged again is separable)."""
-    found = duplicates.merge_history_page(hub, page, per_page)
+    found = duplicates.merge_history_page(hub, page, per_page, actor=session.member)
     events = found.pop("events")
     names = _member_names(hub)
     logins = {u["id"]: u["login"] for u in list_users(hub)}
@@ -275,23 +289,30 @@ def unmerge(hub: Hub, session: ConsoleSession, porteur_id: str, member_id: str,
 
 
 def _summary(side: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """A side as the console names it; one not consultable names nothing
+    (« côté non consultable »: no member, fiche nor porteur)."""
     person = side["fiche"].get("porteur") or {}
     name = " ".join(v for v in (person.get("prenom"), (person.get("nom") or "").upper()) if v)
     member = side.get("membre")
-    return {"porteur_id": side["porteur_id"], "membre": member,
-            "nom_membre": names.get(member or "", member or "—"),
+    return {"porteur_id": side.get("porteur_id"), "membre": member,
+            "nom_membre": names.get(member, member) if member else "côté non consultable",
             "fiche_id": side.get("fiche_id"), "version": side.get("version"),
             "nom": name or None, "visible": bool(side["fiche"])}
 
 
 def _row(label: str, path: str, term: dict[str, Any] | None, left: dict[str, Any],
-         right: dict[str, Any]) -> dict[str, Any]:
+         right: dict[str, Any], hidden: tuple[bool, bool] | list[bool] = (False, False)
+         ) -> dict[str, Any]:
     """One row of the side-by-side table. For a field the hub compared, the state and
     the words come from its explanation, never from what the coordination happens to
-    see: a field the hub found absent on a side is "absent" and weighs nothing; a field
-    the hub compared but the coordination may not see on a side is "masqué", with the
-    hub's level and points (never "absent" beside points)."""
+    see: a field the hub found absent on a side is "absent" and weighs nothing. A field
+    the coordination may not see on a side (`hidden`) is "masqué", with no level, points
+    nor absence: the explanation as told (`disclosed.told_explanation`) leaves it out,
+    its level would say the value (the other side's) or whether it is filled."""
     values = [_at(left, path), _at(right, path)]
+    if any(hidden):
+        return {"libelle": label, "chemin": path, "gauche": values[0], "droite": values[1],
+                "etat": "masque", "ecart": None, "niveau": None, "absence": None, "poids": None}
     state = ("absent" if not all(values) else
              "identique" if values[0] == values[1] else "different")
     level = term["niveau"] if term else None

@@ -19,9 +19,15 @@ import orjson
 
 from hub.audit.events import AccessEvent
 from hub.bootstrap import Hub
-from hub.domain.matching import Explanation, MatchModel, normalise_record
+from hub.domain.matching import MatchModel, normalise_record
 from hub.domain.matching.chains import may_be_one
 from hub.domain.matching.comparisons import compare_records
+from hub.domain.matching.disclosed import (
+    SIDE_CLOSED_KEY,
+    fully_told,
+    opens_a_field,
+    told_explanation,
+)
 from hub.domain.matching.model import CONFIRMED_FLAGS
 from hub.domain.matching.training import refine_m
 from hub.errors import (
@@ -29,6 +35,7 @@ from hub.errors import (
     Forbidden,
     InvalidDecision,
     ReviewItemClosed,
+    ReviewItemNotConsultable,
     ReviewItemNotFound,
 )
 from hub.services.audit import trail as audit
@@ -104,6 +111,8 @@ def decide(hub: Hub, item_id: int, decision: str, *, actor: str, user: str | Non
         raise InvalidDecision("La décision doit être same, different ou unknown.",
                               "The decision must be same, different or unknown.")
     confirmed = set(confirmed)
+    if decision != "unknown":
+        _require_consultable(hub, item_id, decision, actor)
     if not confirmed <= set(CONFIRMED_FLAGS):
         raise InvalidDecision(
             "« confirme » ne peut nommer que des avertissements du hub : "
@@ -149,6 +158,28 @@ def flags_of(explanation: Any) -> list[str]:
     """The flags of an item's explanation a « same » must confirm (`CONFIRMED_FLAGS`)."""
     return [f for f in CONFIRMED_FLAGS
             if isinstance(explanation, dict) and explanation.get(f) is True]
+
+
+def _require_consultable(hub: Hub, item_id: int, decision: str, actor: str) -> None:
+    """Whoever may not see a side cannot judge the pair: « same » and « different » are
+    refused on an item with a side not consultable, and « same » on one whose flags
+    (each saying which fields agree) name fields the coordination may not see.
+    « unknown » (kept for the meeting) stays open to it."""
+    with hub.uow() as uow:
+        row = uow.matching.review_item(item_id)
+        if row is None or row.status != "open":
+            return  # said by the decision itself (not found, decided already)
+        heads = uow.matching.fiche_heads((row.fiche_pk, row.candidate_fiche_pk))
+    shown = _shown(hub, row, heads, actor)
+    told = told_explanation(row.explanation, *_paths(shown))
+    if told.get(SIDE_CLOSED_KEY) or (decision == "same" and flags_of(row.explanation)
+                                     and not fully_told(told)):
+        raise ReviewItemNotConsultable(
+            "Une des deux fiches de ce doublon n'est pas consultable par la coordination "
+            "(consentement et politique du réseau) : il ne peut être tranché qu'en « unknown » "
+            "(à revoir en réunion, avec le membre qui la détient).",
+            "One side of this review item is not open to the coordination (consent and "
+            "network policy): it can only be set aside (« unknown »).")
 
 
 def _require_confirmed(row: ReviewItem, confirmed: set[str]) -> None:
@@ -226,14 +257,27 @@ def unmerge(hub: Hub, porteur_id: str, member_id: str, fiche_id: str, *,
     return _change(change)
 
 
-def merge_history(hub: Hub, porteur_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+def merge_history(hub: Hub, porteur_id: str | None = None, limit: int = 50, *,
+                  actor: str | None = None) -> list[dict[str, Any]]:
+    """Merges and unmerges, newest first. For a reader (`actor`), each event names only
+    the fiches the consent + policy gate opens to it now (a fiche whose consent was
+    withdrawn since, or never covered it, is not named: who holds a fiche of the person)."""
     with hub.uow() as uow:
         rows = uow.matching.merge_history(porteur_id, max(1, min(limit, MAX_LIMIT)))
         heads = uow.matching.fiche_heads(pk for r in rows for pk in r.fiche_pks)
-    return [_merge_event(r, heads) for r in rows]
+    return [_merge_event(r, _open_heads(hub, heads, actor)) for r in rows]
 
 
-def merge_history_page(hub: Hub, page: int, per_page: int) -> dict[str, Any]:
+def _open_heads(hub: Hub, heads: dict[int, Any], actor: str | None) -> dict[int, Any]:
+    """The fiches of `heads` `actor` may see (all of them for the hub's own reads)."""
+    if actor is None:
+        return heads
+    return {pk: head for pk, head in heads.items()
+            if _disclosure(hub, head, actor) not in (None, _ERASED)}
+
+
+def merge_history_page(hub: Hub, page: int, per_page: int, *,
+                       actor: str | None = None) -> dict[str, Any]:
     """Page `page` (from 1) of every merge and unmerge, newest first, with how many
     pages there are (a page past the last gives the last), and `separees` the unmerges
     recorded since its oldest event, for those made on the pages before."""
@@ -244,6 +288,7 @@ def merge_history_page(hub: Hub, page: int, per_page: int) -> dict[str, Any]:
         rows = uow.matching.merge_history(None, per_page, (page - 1) * per_page)
         later = uow.matching.unmerges_since(rows[-1].id) if rows else []
         heads = uow.matching.fiche_heads(pk for r in [*rows, *later] for pk in r.fiche_pks)
+    heads = _open_heads(hub, heads, actor)
     return {"events": [_merge_event(r, heads) for r in rows],
             "separees": [_merge_event(r, heads) for r in later],
             "page": page, "pages": pages, "total": total}
@@ -281,31 +326,60 @@ def dedup_status(hub: Hub) -> dict[str, int]:
 
 def _item(hub: Hub, row: Any, heads: dict[int, Any], actor: str,
           events: list[AccessEvent], user: str | None = None) -> dict[str, Any]:
-    explanation = Explanation.from_dict(row.explanation)
-    sides = [_side(hub, heads.get(pk), porteur, actor, events, user)
-             for pk, porteur in ((row.fiche_pk, row.porteur_id),
-                                 (row.candidate_fiche_pk, row.candidate_porteur_id))]
+    """The item as the coordination may see it: each side through the consent + policy
+    gate, and of the explanation only what both sides disclose (`told_explanation`)."""
+    shown = _shown(hub, row, heads, actor)
+    sides = [_side(hub, heads.get(pk), porteur, disclosure, actor, events, user)
+             for pk, porteur, disclosure in ((row.fiche_pk, row.porteur_id, shown[0]),
+                                             (row.candidate_fiche_pk, row.candidate_porteur_id,
+                                              shown[1]))]
     return {"id": row.id, "statut": row.status, "ouvert_le": row.opened_at.isoformat(),
             "probabilite": round(row.probability, 6), "cotes": sides,
-            "explication": {**row.explanation, "lignes": explanation.lines_fr()}}
+            "explication": told_explanation(row.explanation, *_paths(shown))}
 
 
-def _side(hub: Hub, head: Any, porteur_id: str, actor: str,
-          events: list[AccessEvent], user: str | None = None) -> dict[str, Any]:
-    """One side as the coordination may see it (consent + policy), never the raw payload."""
+_ERASED = object()  # a side erased at the porteur's request: shown as such, without fields
+
+
+def _shown(hub: Hub, row: Any, heads: dict[int, Any], actor: str) -> list[Any]:
+    """Each side's disclosure to the coordination: `disclosure_for`'s, or `_ERASED`."""
+    return [_disclosure(hub, heads.get(pk), actor) for pk in (row.fiche_pk, row.candidate_fiche_pk)]
+
+
+def _disclosure(hub: Hub, head: Any, actor: str) -> Any:
+    """The side's disclosure, or None when it opens no compared field (a consent for
+    statistics only): pairing it would still tell who holds a fiche of the person."""
     if head is None or head.payload is None:  # unknown, or erased at the porteur's request
-        return {"porteur_id": porteur_id, "fiche": {}, "champs": []}
-    fiche = orjson.loads(head.payload)
-    shown = disclosure_for(hub, head.member_id, fiche, actor, COORDINATION, False, hub.clock())
+        return _ERASED
+    shown = disclosure_for(hub, head.member_id, orjson.loads(head.payload), actor, COORDINATION,
+                           False, hub.clock())
+    return shown if shown is not None and opens_a_field(shown.allowed.paths) else None
+
+
+def _paths(shown: list[Any]) -> tuple[frozenset[str] | None, ...]:
+    """What each side discloses (None: nothing, the side is not consultable)."""
+    return tuple(d.allowed.paths if d is not None and d is not _ERASED else None
+                 for d in shown)
+
+
+def _side(hub: Hub, head: Any, porteur_id: str, shown: Any, actor: str,
+          events: list[AccessEvent], user: str | None = None) -> dict[str, Any]:
+    """One side as the coordination may see it (consent + policy), never the raw payload.
+    A side the gate refuses names nothing (no member, fiche, porteur nor version: they
+    would say who holds a fiche of this person): « côté non consultable »."""
+    if shown is _ERASED:
+        return {"porteur_id": porteur_id, "consultable": False, "fiche": {}, "champs": []}
     fields: Iterable[str] = sorted(shown.allowed.paths) if shown else ()
     events.append(audit.event(
         hub, "porteur_view", actor, outcome="allowed" if shown else "denied",
         porteur_id=porteur_id, fiches=[(head.member_id, head.fiche_id)], fields=fields,
         purpose=shown.purpose if shown else None,
         policy_version=shown.allowed.policy_version if shown else None, user=user))
-    return {"porteur_id": porteur_id, "membre": head.member_id, "fiche_id": head.fiche_id,
-            "version": head.current_version, "finalite": shown.purpose if shown else None,
-            "champs": list(fields), "fiche": shown.document if shown else {}}
+    if not shown:
+        return {"consultable": False, "fiche": {}, "champs": []}
+    return {"porteur_id": porteur_id, "consultable": True, "membre": head.member_id,
+            "fiche_id": head.fiche_id, "version": head.current_version,
+            "finalite": shown.purpose, "champs": list(fields), "fiche": shown.document}
 
 
 def _change(change: merges.Change) -> dict[str, Any]:

@@ -230,6 +230,8 @@ def _state_with_notices(hub: Hub, before: ConsentRecord, kind: NoticeKind, now: 
     named = _named_for(hub, before)
     with hub.uow() as uow:
         record = write_state(uow.connection)
+        if record is not None:
+            _stop_matching(uow, record, now)
         notified = set() if record is None else _notify(
             hub, uow, record, "withdrawn", kind, now, named)
         if record is not None:
@@ -238,6 +240,15 @@ def _state_with_notices(hub: Hub, before: ConsentRecord, kind: NoticeKind, now: 
     if notified:
         hub.publisher.request_dispatch_safely()
     return record, notified
+
+
+def _stop_matching(uow: Any, record: ConsentRecord, now: dt.datetime) -> None:
+    """Processing for the network stops with the consent: the fiche is no longer a
+    matching candidate (no new review item or link against it), and its open review
+    items close as `withdrawn`. The fiche stays its member's."""
+    fiche = uow.fiches.porteur_of(record.member_id, record.fiche_id)
+    if fiche is not None:
+        uow.matching.withdraw([fiche.id], now)
 
 
 def _named_for(hub: Hub, record: ConsentRecord) -> set[str]:

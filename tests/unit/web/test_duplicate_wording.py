@@ -136,3 +136,12 @@ def test_an_impossible_date_typed_the_same_says_it_was_compared_by_its_digits():
                {"porteur": {"date_naissance": "19761161"}})
     assert row["etat"] != "identique"
     assert row["niveau"] == row["ecart"] == term["libelle"]
+
+
+def test_a_field_the_coordination_may_not_see_on_a_side_shows_no_level_points_nor_absence():
+    """Its level would say the hidden value (the other side's) or whether it is filled."""
+    term = {"champ": "adresse", "niveau": "exact", "poids": 7.1, "ajustement_frequence": 0.0}
+    row = _row("Adresse", "porteur.adresse.ligne", term,
+               {"porteur": {"adresse": {"ligne": "3 rue des Lilas"}}}, {}, (False, True))
+    assert (row["etat"], row["niveau"], row["poids"], row["absence"], row["ecart"]) == (
+        "masque", None, None, None, None)

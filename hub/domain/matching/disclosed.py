@@ -1,0 +1,69 @@
+"""What a pair's explanation may tell a reader who sees each side only as far as the
+consent and the policy open it.
+
+A field's level compares the two sides' values: told to someone who may not see one
+side's value, "identique" gives it away (it is the other side's), and "absent à droite"
+whether it is filled. So a compared field is told only where both sides disclose every
+path its comparison reads; of a side disclosed not at all, nothing is told but the
+pair's overall probability (no field, no level, no flag: each flag's line says which
+fields agree).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from hub.domain.matching.model import Explanation, FieldTerm, percent_fr
+
+# The fiche paths each compared field's comparison reads (`record.normalise_record`).
+COMPARED_PATHS: dict[str, tuple[str, ...]] = {
+    "nom": ("porteur.nom", "porteur.nom_naissance"),
+    "prenom": ("porteur.prenom",),
+    "date_naissance": ("porteur.date_naissance",),
+    "courriel": ("porteur.courriel",),
+    "telephone": ("porteur.telephone",),
+    "adresse": ("porteur.adresse.ligne", "porteur.adresse.code_postal",
+                "porteur.adresse.commune"),
+    "lieu": ("porteur.adresse.code_postal", "porteur.adresse.commune"),
+}
+# The keys of an explanation as told: a side not consultable at all; fields left untold.
+SIDE_CLOSED_KEY = "cote_non_consultable"
+FIELDS_HIDDEN_KEY = "champs_non_consultables"
+SIDE_CLOSED_FR = ("côté non consultable : une des deux fiches n'est pas ouverte à la "
+                  "coordination (consentement et politique du réseau) ; rien n'en est comparé ici")
+
+
+def told_explanation(explanation: Mapping[str, Any], left: Collection[str] | None,
+                     right: Collection[str] | None) -> dict[str, Any]:
+    """The explanation (`Explanation.to_dict` form) as a reader seeing `left` and `right`
+    (the paths each side discloses, None for a side refused) may be told it, with its
+    French `lignes`."""
+    if left is None or right is None:
+        return {"probabilite": explanation["probabilite"], "champs": [], SIDE_CLOSED_KEY: True,
+                "lignes": [SIDE_CLOSED_FR, "probabilité : "
+                           f"{percent_fr(explanation['probabilite'], 2)}"]}
+    terms = [t for t in explanation["champs"] if field_open(t["champ"], left)
+             and field_open(t["champ"], right)]
+    if len(terms) == len(explanation["champs"]):
+        return {**explanation, "lignes": Explanation.from_dict(dict(explanation)).lines_fr()}
+    kept = Explanation(explanation["a_priori"], tuple(FieldTerm.from_dict(t) for t in terms),
+                       explanation["total"], explanation["probabilite"])
+    return {**kept.to_dict(), FIELDS_HIDDEN_KEY: True, "lignes": kept.lines_fr()}
+
+
+def field_open(field: str, disclosed: Collection[str]) -> bool:
+    """Whether a side disclosing `disclosed` shows every path the field's comparison reads
+    (a field the hub does not know: never)."""
+    paths = COMPARED_PATHS.get(field)
+    return paths is not None and all(path in disclosed for path in paths)
+
+
+def opens_a_field(disclosed: Collection[str]) -> bool:
+    """Whether a side disclosing `disclosed` shows any compared field at all."""
+    return any(field_open(field, disclosed) for field in COMPARED_PATHS)
+
+
+def fully_told(explanation: Mapping[str, Any]) -> bool:
+    """Whether an explanation as told (`told_explanation`) left nothing out."""
+    return not explanation.get(SIDE_CLOSED_KEY) and not explanation.get(FIELDS_HIDDEN_KEY)

@@ -1,0 +1,171 @@
+"""A review item pairing a fiche with one the coordination may not see (its consent leaves
+the coordination out, or was withdrawn): the queue tells nothing of the hidden side, in the
+API and in the console, and a withdrawn fiche is no longer a matching candidate. Both
+databases."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hub.api.app import create_app
+from hub.errors import ReviewItemNotConsultable
+from hub.services.ingest.policy_loader import DEFAULT_POLICY_FILE
+from hub.services.matching import duplicates
+from hub.services.privacy import consents
+from tests.factories import Credentials, record_consents
+from tests.integration.dedup_world import (
+    CCI,
+    COMMUNE,
+    COORDINATOR,
+    NAMES_ONLY,
+    PERSON,
+    fiche_of,
+    hub_for,
+    porteur_of,
+    push,
+)
+
+pytestmark = pytest.mark.integration
+ACTOR = COORDINATOR.member_id
+VISIBLE = {**NAMES_ONLY, "date_naissance": PERSON["date_naissance"]}
+NOT_FOR_COORDINATION = ["accueil", "accompagnement", "financement"]
+
+
+@pytest.fixture
+def world(db_url, tmp_path):
+    for hub, _clock in hub_for(db_url, tmp_path, console_cookie_secure=False):
+        with TestClient(create_app(hub=hub), base_url="http://127.0.0.1",
+                        raise_server_exceptions=False) as client:
+            yield hub, client, tmp_path / "creds"
+
+
+def _hidden_then_visible(hub, roles=NOT_FOR_COORDINATION):
+    """Commune-ambert's A-1 under a consent for `roles`, then the CCI's C-1 of the same
+    woman: one review item, A-1 its candidate side."""
+    full = fiche_of(COMMUNE, "A-1", PERSON)
+    [record] = record_consents(hub, [full], roles_destinataires=roles)
+    push(hub, COMMUNE, full, consent=False)
+    push(hub, CCI, fiche_of(CCI, "C-1", VISIBLE))
+    return record
+
+
+def _get(client, creds, target):
+    signer = Credentials(creds / f"{COORDINATOR.member_id}.json")
+    return client.get(target, headers=signer.rfc9421_headers("GET", target, b""))
+
+
+def test_the_api_names_no_member_fiche_nor_field_level_of_a_side_the_consent_keeps_closed(world):
+    hub, client, creds = world
+    _hidden_then_visible(hub)
+    answer = _get(client, creds, "/v1/duplicates")
+    assert answer.status_code == 200, answer.text
+    [item] = answer.json()["items"]
+    assert item["cotes"][1] == {"consultable": False, "fiche": {}, "champs": []}
+    assert item["cotes"][0]["membre"] == CCI.member_id and item["cotes"][0]["consultable"]
+    told = item["explication"]
+    assert told["champs"] == [] and told["cote_non_consultable"] is True
+    assert set(told) == {"probabilite", "champs", "cote_non_consultable", "lignes"}
+    text = json.dumps(item, ensure_ascii=False)
+    for secret in (COMMUNE.member_id, "A-1", "identique", "renseigne", porteur_of(hub, COMMUNE, "A-1")):
+        assert secret not in text
+
+
+def test_a_side_not_consultable_can_only_be_set_aside(world):
+    hub, _client, _creds = world
+    _hidden_then_visible(hub)
+    [item] = duplicates.list_review_items(hub, actor=ACTOR)["items"]
+    for decision in ("same", "different"):
+        with pytest.raises(ReviewItemNotConsultable):
+            duplicates.decide(hub, item["id"], decision, actor=ACTOR)
+    assert porteur_of(hub, CCI, "C-1") != porteur_of(hub, COMMUNE, "A-1")
+    assert duplicates.decide(hub, item["id"], "unknown", actor=ACTOR)["decision"] == "unknown"
+
+
+def test_a_withdrawn_fiche_is_no_longer_a_matching_candidate(world):
+    hub, _client, _creds = world
+    full = fiche_of(COMMUNE, "A-1", PERSON)
+    [record] = record_consents(hub, [full])
+    push(hub, COMMUNE, full, consent=False)
+    consents.withdraw_consent(hub, COMMUNE, record.id)
+    push(hub, CCI, fiche_of(CCI, "C-1", PERSON))  # the very same person, every field
+    assert duplicates.list_review_items(hub, actor=ACTOR)["items"] == []
+    assert porteur_of(hub, CCI, "C-1") != porteur_of(hub, COMMUNE, "A-1")  # no link either
+    with hub.uow() as uow:  # the member's own fiche stays
+        assert uow.fiches.porteur_of(COMMUNE.member_id, "A-1") is not None
+
+
+def test_an_open_item_against_a_withdrawn_fiche_closes_for_the_consent(world):
+    hub, _client, _creds = world
+    record = _hidden_then_visible(hub, [*NOT_FOR_COORDINATION, "coordination"])
+    [item] = duplicates.list_review_items(hub, actor=ACTOR)["items"]
+    consents.withdraw_consent(hub, COMMUNE, record.id)
+    assert duplicates.list_review_items(hub, actor=ACTOR)["items"] == []
+    assert duplicates.outcome(hub, item["id"])["statut"] == "withdrawn"
+    push(hub, CCI, fiche_of(CCI, "C-2", PERSON))  # no new item against A-1 either
+    assert duplicates.list_review_items(hub, actor=ACTOR)["items"] == []
+
+
+def test_the_console_page_shows_a_side_not_consultable_and_no_comparison_of_it(world):
+    from hub.services.accounts import users as accounts
+    from tests.integration.test_console import sign_in
+
+    hub, client, _creds = world
+    accounts.add_user(hub, "coord", "coordinator", "coordination-du-reseau")
+    _hidden_then_visible(hub)
+    sign_in(client, "coord", "coordination-du-reseau")
+    page = client.get("/console/coordination/doublons/1")
+    assert page.status_code == 200, page.text[:300]
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.text))
+    assert "côté non consultable" in text
+    for told in (COMMUNE.member_id, "fiche A-1", "comparaison du hub", "Nom identique",
+                 "identique", "Détail du score"):
+        assert told not in text, told
+    buttons = re.findall(r'class="decision-(\w+)"', page.text)
+    assert buttons == ["unknown"]
+
+
+def test_the_merge_history_no_longer_names_a_fiche_whose_consent_was_withdrawn(world):
+    hub, client, creds = world
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", PERSON))
+    later = fiche_of(CCI, "C-1", VISIBLE)
+    [record] = record_consents(hub, [later])
+    push(hub, CCI, later, consent=False)
+    [item] = duplicates.list_review_items(hub, actor=ACTOR)["items"]
+    duplicates.decide(hub, item["id"], "same", actor=ACTOR,
+                      confirmed=duplicates.flags_of(item["explication"]))
+    named = {"membre": CCI.member_id, "fiche_id": "C-1"}
+    assert named in duplicates.merge_history(hub)[0]["fiches"]
+    consents.withdraw_consent(hub, CCI, record.id)
+    answer = _get(client, creds, "/v1/duplicates/history")
+    assert answer.status_code == 200, answer.text
+    [event] = answer.json()["historique"]
+    assert event["type"] == "fusion" and event["fiches"] == []
+
+
+@pytest.fixture
+def contact_hidden(db_url, tmp_path):
+    """The shipped policy, the coordination's contact category taken out."""
+    policy = json.loads(DEFAULT_POLICY_FILE.read_text(encoding="utf-8"))
+    for rule in policy["regles"]:
+        if rule["role"] == "coordination":
+            rule["autorise"] = [g for g in rule["autorise"] if g.get("categorie") != "contact"]
+    (tmp_path / "policy.json").write_text(json.dumps(policy), encoding="utf-8")
+    for hub, _clock in hub_for(db_url, tmp_path, policy_file=tmp_path / "policy.json"):
+        yield hub
+
+
+def test_a_field_the_policy_hides_from_the_coordination_shows_no_level(contact_hidden):
+    hub = contact_hidden
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", PERSON))
+    push(hub, CCI, fiche_of(CCI, "C-1", VISIBLE))
+    [item] = duplicates.list_review_items(hub, actor=ACTOR)["items"]
+    told = item["explication"]
+    assert {t["champ"] for t in told["champs"]} <= {"nom", "prenom", "date_naissance"}
+    assert told["champs_non_consultables"] is True
+    assert not any(line.startswith(("courriel", "telephone", "adresse", "lieu"))
+                   for line in told["lignes"])
+    assert all(side["consultable"] and side["membre"] for side in item["cotes"])

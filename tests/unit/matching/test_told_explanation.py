@@ -1,0 +1,44 @@
+"""What a pair's explanation tells a reader who may not see a side, or a field of one."""
+
+from __future__ import annotations
+
+from hub.domain.matching.disclosed import (
+    FIELDS_HIDDEN_KEY,
+    SIDE_CLOSED_KEY,
+    fully_told,
+    told_explanation,
+)
+from hub.domain.matching.model import IDENTITY_ONLY_KEY, Explanation, FieldTerm
+
+IDENTITY = ("porteur.nom", "porteur.nom_naissance", "porteur.prenom", "porteur.date_naissance")
+CONTACT = ("porteur.courriel", "porteur.telephone", "porteur.adresse.ligne",
+           "porteur.adresse.code_postal", "porteur.adresse.commune")
+
+
+def _explanation() -> dict:
+    terms = (FieldTerm("nom", "exact", 9.1), FieldTerm("prenom", "exact", 6.0),
+             FieldTerm("date_naissance", "exact", 8.0),
+             FieldTerm("courriel", "missing", 0.0, sides=(True, False)))
+    return Explanation(-6.2, terms, 16.9, 0.99999, identity_only=True).to_dict()
+
+
+def test_a_side_refused_tells_nothing_but_the_probability():
+    told = told_explanation(_explanation(), IDENTITY + CONTACT, None)
+    assert set(told) == {"probabilite", "champs", "lignes", SIDE_CLOSED_KEY}
+    assert told["champs"] == [] and told["probabilite"] == 0.99999
+    assert not any("identique" in line or "absent" in line for line in told["lignes"])
+    assert not fully_told(told)
+
+
+def test_a_field_hidden_on_one_side_shows_no_level_and_no_flag():
+    told = told_explanation(_explanation(), IDENTITY + CONTACT, IDENTITY)
+    assert [t["champ"] for t in told["champs"]] == ["nom", "prenom", "date_naissance"]
+    assert told[FIELDS_HIDDEN_KEY] is True and IDENTITY_ONLY_KEY not in told
+    assert not any(line.startswith(("courriel", "identité seule")) for line in told["lignes"])
+
+
+def test_an_explanation_both_sides_open_is_told_whole():
+    whole = _explanation()
+    told = told_explanation(whole, IDENTITY + CONTACT, IDENTITY + CONTACT)
+    assert {k: v for k, v in told.items() if k != "lignes"} == whole and fully_told(told)
+    assert told["lignes"] == Explanation.from_dict(whole).lines_fr()
