@@ -149,6 +149,17 @@ class Fiches(_Repository):
     def _open(self, kind: Callable[..., R], row: sa.Row, pk: int, version: int) -> R:
         return opened(kind, row, self.keys.open(pk, version_context(pk, version), row.payload))
 
+    def erased_ids(self, member_id: str, fiche_ids: Sequence[str]) -> set[str]:
+        """Those of the member's `fiche_ids` erased at the porteur's request (their data
+        key destroyed; a fiche its member removed is renamed and no longer found)."""
+        if not fiche_ids:
+            return set()
+        rows = self.conn.execute(sa.select(fiches.c.id, fiches.c.fiche_id).where(
+            fiches.c.member_id == member_id,
+            bulk.among(self.conn, fiches.c.fiche_id, sorted(set(fiche_ids))))).all()
+        erased = self.keys.erased(row.id for row in rows)
+        return {row.fiche_id for row in rows if row.id in erased}
+
     def held(self, member_id: str, fiche_ids: Sequence[str]
              ) -> tuple[dict[str, tuple[int, Held]], dict[tuple[int, int], Receipt]]:
         """What the hub holds of these fiches: {fiche_id: (fiche_pk, Held)}, and the
@@ -309,8 +320,12 @@ class Fiches(_Repository):
         self.keys.load(r.id for r in found)
         return {(r.id, r.version): self._open(FicheSource, r, r.id, r.version) for r in found}
 
-    def of_porteur(self, porteur_id: str) -> list[FicheRef]:
+    def of_porteur(self, porteur_id: str, member_id: str | None = None) -> list[FicheRef]:
+        """The porteur's fiches; only `member_id`'s when given (filtered here, so that
+        reading one member's costs nothing of what the others hold)."""
         query = sa.select(*_FICHE_REF).where(fiches.c.porteur_id == porteur_id)
+        if member_id is not None:
+            query = query.where(fiches.c.member_id == member_id)
         return [FicheRef(*row) for row in self.conn.execute(query)]
 
     def porteur_of(self, member_id: str, fiche_id: str) -> FicheRef | None:

@@ -460,7 +460,7 @@ class OnlineMatcher:
     def _holds(self, member_id: str, porteur_id: str) -> bool:
         """Whether one of the porteur's fiches (stored or of this batch) is the member's."""
         return member_id in self._members.get(porteur_id, ()) or any(
-            f.member_id == member_id for f in self.uow.fiches.of_porteur(porteur_id))
+            self.uow.fiches.of_porteur(porteur_id, member_id))
 
     def _discloses(self, decision: Decision, member_id: str | None) -> bool:
         """A link of identity alone to a porteur none of whose fiches is `member_id`'s

@@ -19,6 +19,7 @@ from consent.api import (
     usable,
 )
 from hub.bootstrap import Hub
+from hub.domain.fiches import Outcome
 from hub.domain.purposes import ORIENTATION
 from hub.errors import BadRequest, ConsentNotFound, Forbidden, NotFound
 from hub.services.accounts.auth import Caller
@@ -77,17 +78,22 @@ def lookup_references(hub: Hub, caller: Caller, body: Any) -> dict[str, Any]:
     references are looked at: another member's reference answers as an unknown one."""
     references = _references(body)
     found = hub.consents.of_references(caller.member_id, references)
+    with hub.uow() as uow:  # a push of their fiche is refused `fiche_erased`, whatever the consent
+        erased = uow.fiches.erased_ids(caller.member_id, [r.fiche_id for r in found.values()])
     now = hub.clock()
-    return {"references": [_lookup_line(reference, found.get(reference), now)
+    return {"references": [_lookup_line(reference, found.get(reference), now, erased)
                            for reference in references]}
 
 
-def _lookup_line(reference: str, record: ConsentRecord | None, now: Any) -> dict[str, Any]:
+def _lookup_line(reference: str, record: ConsentRecord | None, now: Any,
+                 erased: set[str]) -> dict[str, Any]:
     if record is None:
         return {"reference": reference, "connue": False, "utilisable": False, "code": _UNKNOWN}
     decision = usable(record, now, ORIENTATION)
-    return {"reference": reference, "connue": True, "utilisable": decision.allowed,
-            "code": decision.code, "consentement": record.id, "fiche_id": record.fiche_id}
+    allowed, code = (False, Outcome.ERASED.value) if record.fiche_id in erased else (
+        decision.allowed, decision.code)
+    return {"reference": reference, "connue": True, "utilisable": allowed,
+            "code": code, "consentement": record.id, "fiche_id": record.fiche_id}
 
 
 # The form of a consent's reference (schemas/consent.v1.json): any other text names no

@@ -28,7 +28,7 @@ MAX_DELIVERIES = 500
 def porteur_for(hub: Hub, caller: Caller, porteur_id: str) -> dict[str, Any]:
     require_member_credential(caller)
     with hub.uow() as uow:
-        own = [row for row in uow.fiches.of_porteur(porteur_id) if row.member_id == caller.member_id]
+        own = uow.fiches.of_porteur(porteur_id, caller.member_id)
         fiches = [uow.fiches.get(row.member_id, row.fiche_id) for row in own]
         delivered = uow.deliveries.delivered_about(caller.member_id, porteur_id, MAX_DELIVERIES)
         sources = uow.fiches.sources_of(
