@@ -63,6 +63,12 @@ class Connector(abc.ABC):
         """Among keys already sent, those gone from the source (full-scan sources only)."""
         return set()
 
+    def settled_until(self) -> dt.datetime | None:
+        """After `changes`: the latest modification date the runner's cursor may move to
+        (a listing read while contacts changed may have let older ones slip between its
+        pages); None sets no bound."""
+        return None
+
     def missing_columns(self) -> list[str]:
         """Mapped columns absent from the source (known once `changes` started)."""
         return []

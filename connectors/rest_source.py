@@ -40,6 +40,7 @@ import requests
 from connectors.backoff import backoff_delay, retry_after_seconds
 from connectors.base import Connector, SourceRecord
 from connectors.errors import ConfigurationError, SourceAuthError, SourceError
+from connectors.listing_watch import ListingWatch, answered_at
 from connectors.mapping import ABSENT, Mapping, MappingProblem, dig, path_parts
 
 
@@ -77,16 +78,27 @@ class RestSource(Connector):
             self.session.headers["Authorization"] = f"Bearer {settings.token}"
         self._sleep = sleep
         self.waited_s = 0.0
+        self._watch = ListingWatch()
+        self._answered_at = answered_at(None)
 
     def changes(self, since: dt.datetime | None) -> Iterator[SourceRecord]:
         position = 0
+        self._watch = ListingWatch()
         for page in self._pages(since):
+            records = []
             for item in page:
                 position += 1
                 if isinstance(item, dict):
-                    yield self.record(item, line=position)
+                    records.append(self.record(item, line=position))
                 else:  # a reject at its position, never a contact silently skipped
-                    yield self.record({}, line=position, problems=[_NOT_AN_OBJECT])
+                    records.append(self.record({}, line=position, problems=[_NOT_AN_OBJECT]))
+            self._watch.page(self._answered_at, (r.modified_at for r in records))
+            yield from records
+
+    def settled_until(self) -> dt.datetime | None:
+        """A contact edited during the listing may have let another slip between two pages
+        (`ListingWatch`): the cursor stays before it."""
+        return self._watch.settled_until()
 
     def _pages(self, since: dt.datetime | None) -> Iterator[list[Any]]:
         s = self.settings
@@ -250,6 +262,7 @@ class RestSource(Connector):
             if response.status_code >= 400:
                 raise SourceError(f"Le système source a répondu {response.status_code}.",
                                   f"The source system answered {response.status_code}.")
+            self._answered_at = answered_at(response.headers.get("Date"))
             try:
                 link = response.links.get("next", {}).get("url")
                 return response.json(), link and urljoin(response.url, link)

@@ -237,7 +237,7 @@ class Runner:
             self._pool = None
             self.rejects.close()
         if summary.complete and newest is not None:
-            state.cursor = self._cursor(since, newest).isoformat()
+            state.cursor = self._cursor(since, self._settled(newest)).isoformat()
         self.checkpoint.commit(state)
         return summary
 
@@ -275,6 +275,13 @@ class Runner:
         if self._held is None or self._held >= newest:
             return newest
         return self._held if since is None or self._held > since else since
+
+    def _settled(self, newest: dt.datetime) -> dt.datetime:
+        """The newest change read, but never past what the source's listing vouches for (a
+        contact edited mid-listing lets an older one slip between two pages: it must be
+        asked for again)."""
+        bound = self.source.settled_until()
+        return newest if bound is None or bound >= newest else bound
 
     def _hold(self, modified_at: dt.datetime | None) -> None:
         """Remember the earliest modification date of the records refused on this run."""

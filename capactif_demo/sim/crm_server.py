@@ -9,7 +9,9 @@
 Both need `Authorization: Bearer <token>`, answer contacts ordered by
 (updated_at, id) with `updated_at >= updated_since`, and can answer 429 with a
 `Retry-After` every `rate_limit_every` requests. Deleted contacts stay listed with
-`"deleted": true` (tombstones). Data is French and seeded (Faker fr_FR).
+`"deleted": true` (tombstones). Data is French and seeded (Faker fr_FR). `on_request` is
+called with each request's number before it is answered (a contact edited while a
+listing is read); `stamps` serves `updated_at` as Unix time (`secondes`, `millisecondes`).
 
     python -m capactif_demo.sim.crm_server --port 8100 --count 300 --token secret
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -52,8 +54,11 @@ class CrmServer(LocalServer):
     """The fake CRM on 127.0.0.1, in a thread."""
 
     def __init__(self, count: int = 100, *, token: str = "crm-token", seed: int = 43,
-                 rate_limit_every: int = 0, retry_after: int = 1, port: int = 0) -> None:
+                 rate_limit_every: int = 0, retry_after: int = 1, port: int = 0,
+                 stamps: str = "iso") -> None:
         self.token = token
+        self.on_request: Callable[[int], None] | None = None
+        self.stamps = stamps
         self.contacts = {c["id"]: c for c in map(contact_of, PeopleFactory(seed).people(count))}
         self.rate_limit_every = rate_limit_every
         self.retry_after = retry_after
@@ -84,6 +89,13 @@ class CrmServer(LocalServer):
                   if floor is None or dt.datetime.fromisoformat(c["updated_at"]) >= floor]
         return sorted(chosen, key=lambda c: (dt.datetime.fromisoformat(c["updated_at"]), c["id"]))
 
+    def _stamped(self, contact: dict[str, Any]) -> dict[str, Any]:
+        """The contact as served: `updated_at` as Unix time when `stamps` says so."""
+        if self.stamps == "iso":
+            return contact
+        seconds = int(dt.datetime.fromisoformat(contact["updated_at"]).timestamp())
+        return {**contact, "updated_at": seconds * (1000 if self.stamps == "millisecondes" else 1)}
+
     def next_link(self, path: str, query: dict[str, list[str]]) -> str | None:
         """`/api/contacts/lien`: the URL of the page after this one (RFC 8288 `rel="next"`),
         its position in an opaque `page_info`, as Shopify's API gives it."""
@@ -102,6 +114,9 @@ class CrmServer(LocalServer):
         with self._lock:
             self.requests += 1
             limited = self.rate_limit_every and self.requests % self.rate_limit_every == 0
+            number = self.requests
+        if self.on_request is not None:
+            self.on_request(number)
         if auth != f"Bearer {self.token}":
             return 401, {"error": "unauthorized"}
         if limited:
@@ -113,6 +128,7 @@ class CrmServer(LocalServer):
                 rows = self._ordered(first.get("updated_since"))
         except ValueError:
             return 400, {"error": "bad updated_since"}
+        rows = [self._stamped(row) for row in rows]
         if path == "/api/contacts":
             page, size = int(first.get("page", 1)), min(int(first.get("per_page", 50)), 200)
             chunk = rows[(page - 1) * size: page * size]
