@@ -21,8 +21,9 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from connectors import parsers
 from connectors.errors import RecordRejected
-from connectors.mapping import InvalidValue, Mapping, MappingProblem, Problem
+from connectors.mapping import UNIX_TIME_HINT, InvalidValue, Mapping, MappingProblem, Problem
 from schemas import french_values
 
 
@@ -102,6 +103,10 @@ class Connector(abc.ABC):
         except french_values.ImpossibleDate as exc:  # 31/02/2026 10:30
             rule = self.mapping.modification
             found.append(rule.problem(Problem.DATE_INVALIDE, exc.reason) if rule
+                         else _bad_date())
+        except parsers.UnixTimeLike:  # an API's Unix time in a unit the mapping does not name
+            rule = self.mapping.modification
+            found.append(rule.problem(Problem.DATE_INVALIDE, message=UNIX_TIME_HINT) if rule
                          else _bad_date())
         except ValueError:
             rule = self.mapping.modification

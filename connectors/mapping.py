@@ -95,6 +95,17 @@ _REASONED = {
     Problem.DATE_INVALIDE: ("Date impossible : {}. Corrigez-la dans le tableur.",
                             "Impossible date: {}. Fix it in the spreadsheet."),
 }
+# A number where a date is expected that is not one without being told its unit: the
+# message names the setting (an API's Unix time), not a spreadsheet's writing.
+UNIX_TIME_HINT = (
+    "Date illisible : un nombre au lieu d'une date. Si l'API donne un horodatage Unix "
+    "(secondes ou millisecondes depuis le 1er janvier 1970), indiquez \"horodatage\": "
+    "\"secondes\" (ou \"millisecondes\") à cette règle de la correspondance ; sinon, son "
+    "écriture dans « formats » (ex. %Y%m%d).",
+    "Unreadable date: a number instead of a date. If the API gives Unix time (seconds or "
+    "milliseconds since 1 January 1970), set \"horodatage\": \"secondes\" (or "
+    "\"millisecondes\") on this rule of the mapping; else its writing in \"formats\" "
+    "(e.g. %Y%m%d).")
 
 
 def scalar_text(raw: Any) -> str:
@@ -106,11 +117,13 @@ def scalar_text(raw: Any) -> str:
 
 class InvalidValue(ValueError):
     """A value of a record that a rule cannot read; `problem` says why (never the value),
-    `reason` (French, English) completes its message (an impossible date's day and month)."""
+    `reason` (French, English) completes its message (an impossible date's day and month),
+    `message` replaces it (a number where a date is expected)."""
 
-    def __init__(self, problem: Problem, reason: tuple[str, str] = ("", "")) -> None:
+    def __init__(self, problem: Problem, reason: tuple[str, str] = ("", ""),
+                 message: tuple[str, str] | None = None) -> None:
         super().__init__(problem.value)
-        self.problem, self.reason = problem, reason
+        self.problem, self.reason, self.message = problem, reason, message
 
 
 @dataclasses.dataclass(frozen=True)
@@ -230,6 +243,7 @@ class FieldRule:
             self.values or self.pad or self.case or self.transforms)
         formats = spec.get("formats")
         self.formats: list[str] | None = formats
+        self.unix_unit: str | None = spec.get("horodatage")
         self._parse = self._parser(formats)
         self._convert = self._converter()
         self.getter: Callable[[Any], Any] = self._getter(self.source)
@@ -243,11 +257,13 @@ class FieldRule:
             else self._one_line if names in one_line_fields("fiche") else self._value)
 
     def _parser(self, formats: list[str] | None) -> Callable[[str], Any]:
+        unit = self.unix_unit
         if self.kind == "date":
             past = self.past
-            return lambda t: parsers.parse_date(t, formats or parsers.DATE_FORMATS, past=past)
+            return lambda t: parsers.parse_date(t, formats or parsers.DATE_FORMATS, past=past,
+                                                unit=unit)
         if self.kind == "date_heure":
-            return lambda t: parsers.parse_datetime(t, formats or parsers.DATETIME_FORMATS)
+            return lambda t: parsers.parse_datetime(t, formats or parsers.DATETIME_FORMATS, unit)
         return _PARSERS.get(self.kind, str)
 
     def _getter(self, source: str | None) -> Callable[[Any], Any]:
@@ -358,6 +374,8 @@ class FieldRule:
                 value = parse(text)
             except french_values.ImpossibleDate as exc:
                 raise InvalidValue(code, exc.reason) from exc
+            except parsers.UnixTimeLike as exc:
+                raise InvalidValue(code, message=UNIX_TIME_HINT) from exc
             except ValueError as exc:
                 raise InvalidValue(code) from exc
             return self._shape(value) if shaped else value
@@ -381,8 +399,11 @@ class FieldRule:
                 return value.title()
         return value
 
-    def problem(self, problem: Problem, reason: tuple[str, str] = ("", "")) -> MappingProblem:
-        if reason[0]:
+    def problem(self, problem: Problem, reason: tuple[str, str] = ("", ""),
+                message: tuple[str, str] | None = None) -> MappingProblem:
+        if message is not None:
+            fr, en = message
+        elif reason[0]:
             fr, en = _REASONED[problem]
             fr, en = fr.format(reason[0]), en.format(reason[1])
         else:
@@ -509,7 +530,9 @@ class Mapping:
         value = self.modification.getter(record)
         if value is ABSENT or value is None or not str(value).strip():
             return None
-        return parsers.to_datetime(str(value).strip())
+        rule = self.modification
+        return parsers.to_datetime(str(value).strip(), rule.formats or parsers.DATETIME_FORMATS,
+                                   rule.unix_unit)
 
     def is_deleted(self, record: Any) -> bool:
         if self.deletion is None:
@@ -535,7 +558,8 @@ class Mapping:
             try:
                 value = rule.value(record)
             except InvalidValue as exc:
-                (warnings if rule.lenient else problems).append(rule.problem(exc.problem, exc.reason))
+                (warnings if rule.lenient else problems).append(
+                    rule.problem(exc.problem, exc.reason, exc.message))
                 value = ABSENT
             if (code_point := lone_surrogate(value)) is not None:
                 problems.append(rule.surrogate_problem(code_point))
@@ -552,7 +576,7 @@ class Mapping:
             try:
                 version = self.fiche_version.value(record)
             except InvalidValue as exc:
-                problems.append(self.fiche_version.problem(exc.problem, exc.reason))
+                problems.append(self.fiche_version.problem(exc.problem, exc.reason, exc.message))
             else:
                 if version is not ABSENT:
                     fiche["version"] = version

@@ -27,8 +27,50 @@ from schemas import french_values
 PARIS = ZoneInfo("Europe/Paris")
 DATE_FORMATS = french_values.DATE_FORMATS
 DATETIME_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y")
+# Unix time (seconds or milliseconds since 1 January 1970 UTC), as APIs date records
+UNIX_UNITS = {"secondes": 1, "millisecondes": 1000}
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_UNIX_TIME = re.compile(r"(\d{10}|\d{13})(?:\.\d+)?", re.ASCII)  # 2001 to 2286: no other date
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?", re.ASCII)
 _TRUE = {"oui", "o", "vrai", "true", "1", "x", "yes", "y"}
 _FALSE = {"non", "n", "faux", "false", "0", "no", ""}
+
+
+class UnixTimeLike(ValueError):
+    """A number where a date is expected, read neither as Unix time (ten or thirteen digits,
+    or any number in the unit the mapping names) nor as an Excel serial (five digits)."""
+
+    def __init__(self) -> None:
+        super().__init__("a number, not a date")
+
+
+def unix_time(text: str, unit: str | None = None) -> dt.datetime | None:
+    """The moment `text` gives as Unix time (UTC), None when it is none: in `unit`
+    (`secondes`, `millisecondes`) when the mapping names one, else ten digits are seconds
+    and thirteen milliseconds, the only numbers that can be no other date.
+
+    >>> unix_time("1765000000").isoformat(), unix_time("1765000000000").isoformat()
+    ('2025-12-06T05:46:40+00:00', '2025-12-06T05:46:40+00:00')
+    >>> unix_time("479347200", "secondes").date(), unix_time("479347200")
+    (datetime.date(1985, 3, 11), None)
+    """
+    if unit is not None:
+        if not _NUMBER.fullmatch(text):
+            return None
+        scale = UNIX_UNITS[unit]
+    elif found := _UNIX_TIME.fullmatch(text):
+        scale = 1000 if len(found[1]) == 13 else 1
+    else:
+        return None
+    try:
+        return _bounded_dt(_EPOCH + dt.timedelta(seconds=float(text) / scale))
+    except OverflowError as exc:
+        raise ValueError("Unix time out of range") from exc
+
+
+def _not_a_date(text: str) -> ValueError:
+    """The error for unreadable `text`: `UnixTimeLike` for a number."""
+    return UnixTimeLike() if _NUMBER.fullmatch(text) else ValueError("not a date")
 
 
 def to_date(text: str, formats: Sequence[str] = DATE_FORMATS, *, past: bool = False) -> dt.date:
@@ -104,25 +146,36 @@ def _bounded(value: dt.date) -> dt.date:
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
-def parse_date(text: str, formats: Sequence[str] = DATE_FORMATS, *, past: bool = False) -> str:
+def parse_date(text: str, formats: Sequence[str] = DATE_FORMATS, *, past: bool = False,
+               unit: str | None = None) -> str:
     """A date written dd/mm/yyyy (or another accepted format) as ISO YYYY-MM-DD; five
     digits are the serial number Excel shows when a date cell lost its format
-    (`23451` is 1964-03-15).
+    (`23451` is 1964-03-15); Unix time (`unix_time`) is the day it is in Paris.
 
-    >>> parse_date("23451")
-    '1964-03-15'
+    >>> parse_date("23451"), parse_date("1764975600")
+    ('1964-03-15', '2025-12-06')
     """
+    moment = unix_time(text, unit)
+    if moment is not None:
+        return _bounded(moment.astimezone(PARIS).date()).isoformat()
     if len(text) == 5 and _digits(text):
         return _bounded(EXCEL_EPOCH + dt.timedelta(days=int(text))).isoformat()
-    return to_date(text, formats, past=past).isoformat()
+    try:
+        return to_date(text, formats, past=past).isoformat()
+    except french_values.ImpossibleDate:
+        raise
+    except ValueError as exc:
+        raise _not_a_date(text) from exc
 
 
 _SERIAL = re.compile(r"(\d{5})(?:[.,](\d+))?", re.ASCII)
 
 
-def to_datetime(text: str, formats: Sequence[str] = DATETIME_FORMATS) -> dt.datetime:
+def to_datetime(text: str, formats: Sequence[str] = DATETIME_FORMATS,
+                unit: str | None = None) -> dt.datetime:
     """A local (Europe/Paris) or offset date-time; date-only means midnight in Paris; an
-    Excel serial number (`46000,5`: days, and the fraction of a day) is local time.
+    Excel serial number (`46000,5`: days, and the fraction of a day) is local time; Unix
+    time (`unix_time`) is UTC.
 
     >>> to_datetime("46000,5").isoformat()
     '2025-12-09T12:00:00+01:00'
@@ -130,6 +183,8 @@ def to_datetime(text: str, formats: Sequence[str] = DATETIME_FORMATS) -> dt.date
     value: dt.datetime | None = _dmy_hm(text)
     if value is not None:
         return _bounded_dt(value)
+    if (moment := unix_time(text, unit)) is not None:
+        return moment
     serial = _SERIAL.fullmatch(text)
     if serial is not None:
         days = float(f"{serial[1]}.{serial[2] or 0}")
@@ -148,7 +203,7 @@ def to_datetime(text: str, formats: Sequence[str] = DATETIME_FORMATS) -> dt.date
     if value is None:
         written = written_date(text)
         if written is None:
-            raise ValueError("not a date-time in an accepted format")
+            raise _not_a_date(text)
         value = dt.datetime.combine(*written)
     return _bounded_dt(value)
 
@@ -168,9 +223,10 @@ def _dmy_hm(text: str) -> dt.datetime | None:
     return None
 
 
-def parse_datetime(text: str, formats: Sequence[str] = DATETIME_FORMATS) -> str:
+def parse_datetime(text: str, formats: Sequence[str] = DATETIME_FORMATS,
+                   unit: str | None = None) -> str:
     """RFC 3339 with an explicit offset, e.g. 2024-03-05T14:30:00+01:00."""
-    return to_datetime(text, formats).isoformat(timespec="seconds")
+    return to_datetime(text, formats, unit).isoformat(timespec="seconds")
 
 
 parse_number = french_values.parse_number
