@@ -28,20 +28,28 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
-import json
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import requests
 
 from connectors.backoff import backoff_delay, retry_after_seconds
 from connectors.base import Connector, SourceRecord
-from connectors.errors import ConfigurationError, SourceAuthError, SourceError
+from connectors.errors import SourceAuthError, SourceError
 from connectors.listing_watch import ListingWatch, answered_at
-from connectors.mapping import ABSENT, Mapping, MappingProblem, dig, path_parts
+from connectors.mapping import ABSENT, Mapping, dig, path_parts
+from connectors.rest_pages import (
+    NOT_AN_OBJECT,
+    PagesRead,
+    bad_answer,
+    body_next_path,
+    link_in_body,
+    not_numbered,
+    not_offset,
+    origin,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,7 +99,7 @@ class RestSource(Connector):
                 if isinstance(item, dict):
                     records.append(self.record(item, line=position))
                 else:  # a reject at its position, never a contact silently skipped
-                    records.append(self.record({}, line=position, problems=[_NOT_AN_OBJECT]))
+                    records.append(self.record({}, line=position, problems=[NOT_AN_OBJECT]))
             self._watch.page(self._answered_at, (r.modified_at for r in records))
             yield from records
 
@@ -121,7 +129,7 @@ class RestSource(Connector):
             short = previous is not None and len(previous) < self.settings.page_size
             items = self._items({**params, "page": page}, past_the_end=short)
             if page == 2 and items == previous and self._ignores_page(params, items):
-                raise _not_numbered()
+                raise not_numbered()
             if not items or items == previous:
                 return
             yield items
@@ -143,7 +151,7 @@ class RestSource(Connector):
         again is followed (a scroll API keeps one cursor while its pages advance) unless
         it answers the page it answered before (an API giving its last cursor back)."""
         cursor: Any = None
-        pages = _PagesRead()
+        pages = PagesRead()
         for _ in range(self.settings.max_pages):
             answer = self._get(params if cursor is None else {**params, "cursor": cursor})
             items = self._items_of(answer)
@@ -164,7 +172,7 @@ class RestSource(Connector):
             short = previous is not None and len(previous) < self.settings.page_size
             items = self._items({**params, self.settings.offset_param: offset}, past_the_end=short)
             if first is not None and items == first:
-                raise _not_offset(self.settings.offset_param)
+                raise not_offset(self.settings.offset_param)
             if not items or items == previous:
                 return
             yield items
@@ -181,14 +189,14 @@ class RestSource(Connector):
         naming a page not read yet is followed (an API filtering after paging)."""
         url: str | None = self.settings.url
         query: dict[str, Any] | None = params
-        pages, empty = _PagesRead(), 0
+        pages, empty = PagesRead(), 0
         for _ in range(self.settings.max_pages):
             if url is None:
                 return
             answer, following = self._fetch(url, query)
             following = self._next_url(answer, url, following, first=query is not None)
             query = None
-            if following is not None and _origin(following) != _origin(self.settings.url):
+            if following is not None and origin(following) != origin(self.settings.url):
                 raise SourceError(
                     "Le lien vers la page suivante mène hors de l'API configurée : il n'est pas "
                     "suivi (le jeton du connecteur irait ailleurs).",
@@ -211,14 +219,14 @@ class RestSource(Connector):
         would read the first page only."""
         path = self.settings.next_link_path
         if path is None:
-            if first and linked is None and (named := _body_next_path(answer)) is not None:
-                raise _link_in_body(named)
+            if first and linked is None and (named := body_next_path(answer)) is not None:
+                raise link_in_body(named)
             return linked
         value = dig(answer, path_parts(path))
         if value is ABSENT or value in (None, ""):
             return None
         if not isinstance(value, str):
-            raise _bad_answer()
+            raise bad_answer()
         return urljoin(url, value)
 
     def _items(self, params: dict[str, Any], *, past_the_end: bool = False) -> list[Any]:
@@ -230,7 +238,7 @@ class RestSource(Connector):
     def _items_of(self, answer: Any) -> list[Any]:
         items = dig(answer, path_parts(self.settings.items_path))
         if not isinstance(items, list):
-            raise _bad_answer()
+            raise bad_answer()
         return items
 
     def _get(self, params: dict[str, Any]) -> Any:
@@ -267,7 +275,7 @@ class RestSource(Connector):
                 link = response.links.get("next", {}).get("url")
                 return response.json(), link and urljoin(response.url, link)
             except ValueError as exc:
-                raise _bad_answer() from exc
+                raise bad_answer() from exc
         raise SourceError(
             "Système source indisponible après plusieurs essais : réessayez plus tard.",
             "Source system unavailable after several attempts: try again later.",
@@ -286,86 +294,4 @@ class RestSource(Connector):
 
 _PAST_THE_END = (400, 404)
 _EMPTY_PAGES_MAX = 5
-
-
-class _PagesRead:
-    """The pages read, by the cursor or URL that asked for them (a digest of each)."""
-
-    def __init__(self) -> None:
-        self._pages: dict[str, set[str]] = {}
-
-    def read(self, asked: str) -> bool:
-        return asked in self._pages
-
-    def again(self, asked: str, items: list[Any]) -> bool:
-        """True when `asked` answered these items before; else remembers them."""
-        digest = hashlib.sha256(json.dumps(items, sort_keys=True, default=str)
-                                .encode()).hexdigest()
-        answered = self._pages.setdefault(asked, set())
-        if digest in answered:
-            return True
-        answered.add(digest)
-        return False
 _ENDED = object()
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    """Scheme, lower-cased host and effective port: `https://A.fr:443` is `https://a.fr`."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or ""), parts.port or _DEFAULT_PORTS.get(scheme)
-
-
-_NOT_AN_OBJECT = MappingProblem(
-    "$", "element_non_objet",
-    "Élément de la liste qui n'est pas un objet JSON (null, texte ou nombre au lieu d'un "
-    "contact) : corrigez l'export de l'API ou l'élément à cette position.",
-    "List item that is not a JSON object (null, a text or a number instead of a contact): "
-    "fix the API's export or the item at this position.")
-
-
-# where APIs name their next page in the body: Django REST framework, Laravel, Salesforce,
-# JSON:API, HAL, Facebook's Graph API
-_BODY_NEXT_PATHS = ("$.next", "$.next_page_url", "$.nextRecordsUrl", "$.links.next",
-                    "$._links.next.href", "$.paging.next")
-
-
-def _body_next_path(answer: Any) -> str | None:
-    """The first of `_BODY_NEXT_PATHS` holding a URL in `answer`, if any."""
-    for path in _BODY_NEXT_PATHS:
-        value = dig(answer, path_parts(path))
-        if isinstance(value, str) and value:
-            return path
-    return None
-
-
-def _link_in_body(path: str) -> ConfigurationError:
-    return ConfigurationError(
-        f"L'API nomme sa page suivante dans sa réponse (« {path} ») et non dans l'en-tête "
-        f"« Link » : indiquez \"chemin_lien\": \"{path}\" dans la configuration (sans "
-        "quoi seule la première page serait lue).",
-        f"The API names its next page in its answer ('{path}'), not in a Link header: set "
-        f"\"chemin_lien\": \"{path}\" (else only the first page would be read).")
-
-
-def _not_offset(param: str) -> SourceError:
-    return SourceError(
-        f"L'API répond la même page quel que soit le décalage (« {param} ») : elle ne pagine "
-        "pas par décalage sous ce nom. Indiquez le nom de son paramètre dans "
-        "\"parametre_decalage\", ou \"pagination\": \"page\", \"curseur\" ou \"lien\".",
-        f"The API answers the same page whatever the offset ('{param}'): set its parameter "
-        "name in \"parametre_decalage\", or another \"pagination\".")
-
-
-def _not_numbered() -> SourceError:
-    return SourceError(
-        "L'API répond la même page quel que soit le numéro de page : elle ne pagine pas "
-        "par numéro. Indiquez \"pagination\": \"curseur\" ou \"lien\" dans la configuration.",
-        "The API answers the same page whatever the page number: it does not page by "
-        "number. Set \"pagination\": \"curseur\" or \"lien\".")
-
-
-def _bad_answer() -> SourceError:
-    return SourceError("Réponse du système source illisible (liste JSON attendue).",
-                       "Unreadable source answer (JSON list expected).")

@@ -1,0 +1,48 @@
+"""Whether contacts gone from a full export may be withdrawn from the network.
+
+A row missing from the export is a deletion only when the export is plausibly the
+member's whole file; otherwise the run holds the withdrawals and says why (French)."""
+
+from __future__ import annotations
+
+from connectors.base import Connector
+from connectors.checkpoint import CheckpointState
+from connectors.mapping import normalize_label
+
+_CONFIRM = (" Si ces fiches ont vraiment été supprimées, relancez avec "
+            "--confirmer-suppressions (ou « confirmer_suppressions »: true dans la "
+            "configuration) ; sinon corrigez l'export : rien n'a été retiré.")
+
+
+def swallowed(source: Connector, known: int, vanishing: int) -> str | None:
+    """Rows read as a cell's text (a quote never closed) are unread, not deleted: no
+    confirmation withdraws them, only a corrected export (None: no such row)."""
+    doubtful = source.doubtful_lines()
+    if not doubtful:
+        return None
+    where = ", ".join(str(n) for n in doubtful[:5])
+    return (f"Ligne{'s' if len(doubtful) > 1 else ''} {where} : un guillemet ouvert "
+            "dans une cellule n'est pas refermé, les lignes suivantes ont été lues comme "
+            f"son texte (fichier des rejets). {vanishing} fiches sur {known} "
+            "seraient retirées : corrigez ce guillemet dans le tableur et exportez de "
+            "nouveau ; rien n'a été retiré, même avec « confirmer_suppressions ».")
+
+
+def implausible_export(source: Connector, state: CheckpointState, read: int, vanishing: int,
+                       share_max: float) -> str | None:
+    """Why this export may not be the member's whole file (None: it plausibly is)."""
+    known = len(state.known)
+    if read == 0:
+        return (f"L'export ne contient aucune ligne : les {known} fiches déjà envoyées "
+                "seraient retirées du réseau." + _CONFIRM)
+    columns = {normalize_label(c) for c in getattr(source, "columns", [])}
+    gone = [c for c in state.columns if normalize_label(c) not in columns] \
+        or source.missing_columns()
+    if gone:
+        return (f"Colonnes absentes de l'export ({', '.join(gone)}) : en-tête renommé ou "
+                f"export incomplet ? {vanishing} fiches sur {known} seraient retirées."
+                + _CONFIRM)
+    if vanishing > 2 and vanishing > share_max * known:
+        return (f"{vanishing} fiches sur {known} ont disparu de l'export (plus de "
+                f"{share_max:.0%}) : export partiel ou filtré ?" + _CONFIRM)
+    return None
