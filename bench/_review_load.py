@@ -46,11 +46,11 @@ def review_classes(reviews_csv: Path, records: Sequence[NormalisedRecord],
         for row in csv.DictReader(handle):
             i, j = index[row["id_a"]], index[row["id_b"]]
             explanation = model.score(records[i], records[j])
-            classes[(_reason(explanation, model), truth[i] == truth[j])] += 1
+            classes[(holding_rule(explanation, model), truth[i] == truth[j])] += 1
     return classes
 
 
-def _reason(explanation: Explanation, model: MatchModel) -> str:
+def holding_rule(explanation: Explanation, model: MatchModel) -> str:
     """The first rule, in this order, that keeps the pair from an auto-link."""
     settings = model.decision
     if one_household(explanation, settings) == UNSURE:
