@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import tzinfo
 
 from hub.audit.events import AccessEvent, format_time
+from hub.domain.spreadsheet import inert_cell
 
 COLUMNS = (
     "seq", "horodatage", "membre", "utilisateur", "action", "resultat", "porteur_ref",
@@ -39,7 +40,6 @@ class CsvLabels:
     actions: Mapping[str, str] = dataclasses.field(default_factory=dict)
     outcomes: Mapping[str, str] = dataclasses.field(default_factory=dict)
 _ROWS_PER_CHUNK = 500
-_FORMULA_START = ("=", "+", "-", "@")
 
 
 def csv_chunks(events: Iterable[AccessEvent], labels: CsvLabels | None = None) -> Iterator[str]:
@@ -65,7 +65,7 @@ def _cells(event: AccessEvent) -> list[str]:
         event.action, event.outcome, event.porteur_ref, " ".join(event.fiche_refs),
         " ".join(event.fields), event.purpose, event.policy_version, event.request_id,
     )
-    return [_safe(value or "") for value in values]
+    return [inert_cell(value or "") for value in values]
 
 
 def _named_cells(event: AccessEvent, labels: CsvLabels) -> list[str]:
@@ -79,11 +79,7 @@ def _named_cells(event: AccessEvent, labels: CsvLabels) -> list[str]:
         event.porteur_ref, " ".join(event.fiche_refs), " ".join(event.fields),
         event.purpose, event.policy_version, event.request_id,
     )
-    return [_safe(value or "") for value in values]
-
-
-def _safe(cell: str) -> str:
-    return "'" + cell if cell.startswith(_FORMULA_START) else cell
+    return [inert_cell(value or "") for value in values]
 
 
 def _drain(buffer: io.StringIO) -> str:

@@ -3,7 +3,9 @@ meeting sheet, and the network indicators."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
 from typing import Any
 from urllib.parse import urlencode
@@ -12,6 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from hub.domain.ids import whole_number
+from hub.domain.spreadsheet import inert_cell
 from hub.errors import BadRequest
 from hub.services.accounts import users as accounts
 from hub.services.accounts.members import list_members, member_names
@@ -157,7 +160,7 @@ def indicators(request: Request, semestre: str = "", du: str = "", au: str = "",
 def indicators_csv(request: Request, tableau: str = "mois", semestre: str = "", du: str = "",
                    au: str = "", session: ConsoleSession = Depends(coordinator)) -> Response:
     """One table of the indicators for a spreadsheet: UTF-8 with a BOM, `;`-separated,
-    French headers."""
+    French headers, a member's name never run as a formula."""
     if tableau not in ("mois", "membre"):
         raise BadRequest("Tableau : « mois » ou « membre ».", "Table: mois or membre.")
     data = network_indicators(hub_of(request), session, Period.parse(semestre, du, au))
@@ -166,13 +169,12 @@ def indicators_csv(request: Request, tableau: str = "mois", semestre: str = "", 
         [french_month(row["cle"]) if tableau == "mois" else row["nom"],
          *[str(row[key]) for key in INDICATORS]]
         for row in data["par_mois" if tableau == "mois" else "par_membre"]]
-    text = "\ufeff" + "".join(";".join(_cell(c) for c in line) + "\r\n" for line in lines)
-    return Response(text.encode("utf-8"), media_type="text/csv; charset=utf-8", headers={
+    text = io.StringIO()
+    text.write("\ufeff")
+    csv.writer(text, delimiter=";", lineterminator="\r\n").writerows(
+        [inert_cell(cell) for cell in line] for line in lines)
+    return Response(text.getvalue().encode("utf-8"), media_type="text/csv; charset=utf-8", headers={
         **HEADERS, "Content-Disposition": f'attachment; filename="indicateurs-{tableau}.csv"'})
-
-
-def _cell(value: str) -> str:
-    return '"' + value.replace('"', '""') + '"' if any(c in value for c in ';"\n') else value
 
 
 def _names(request: Request) -> dict[str, str]:

