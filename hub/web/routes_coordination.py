@@ -7,7 +7,6 @@ import csv
 import datetime as dt
 import io
 import re
-from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -25,8 +24,8 @@ from hub.services.console.meeting import meeting_sheet
 from hub.services.console.parcours import STAGES, parcours_of
 from hub.services.console.porteur_search import PorteurQuery, porteurs_to_follow, territories
 from hub.web import charts
-from hub.web.dates import typed_day
 from hub.web.pages import HEADERS, french_month, render
+from hub.web.porteur_list import kept_state, list_state, porteur_query
 from hub.web.security import PREFIX, checked_form, hub_of, role
 
 router = APIRouter(prefix="/coordination")
@@ -38,7 +37,7 @@ _OPAQUE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 def porteurs(request: Request, session: ConsoleSession = Depends(coordinator)) -> Response:
     """Filters only: a search (personal data) is never put in a URL, it is POSTed."""
     params = {k: v for k, v in request.query_params.items() if k != "q"}
-    return _porteurs_page(request, session, _porteur_query(params))
+    return _porteurs_page(request, session, porteur_query(params))
 
 
 @router.post("/porteurs")
@@ -47,36 +46,20 @@ def search_porteurs(request: Request, form: dict[str, str] = Depends(checked_for
     sort, _, order = form.get("trier", "").partition(":")
     params = {**form, **({"tri": sort, "ordre": order} if sort else {}),
               "page": form.get("aller", "1")}
-    return _porteurs_page(request, session, _porteur_query(params))
+    return _porteurs_page(request, session, porteur_query(params))
 
 
 def _porteurs_page(request: Request, session: ConsoleSession, query: PorteurQuery) -> Response:
     hub = hub_of(request)
     return render(request, "porteurs.html", view=porteurs_to_follow(hub, session, query),
                   query=query, members=_names(request), territories=territories(hub),
-                  stages=STAGES, sorts=SORT_LABELS)
+                  stages=STAGES, sorts=SORT_LABELS,
+                  row_suffix="?" + urlencode({"liste": list_state(query)}))
 
 
 SORT_LABELS = {"attention": "à suivre en premier", "premier_contact": "premier contact",
                "nouvelles": "dernières nouvelles", "etape": "étape", "commune": "commune",
                "referent": "référent", "parrain": "parrain"}
-
-
-def _porteur_query(params: Any) -> PorteurQuery:
-    text = (params.get("q") or "").strip()[:200]
-    return PorteurQuery(
-        text=text, member=params.get("membre", ""), territory=params.get("territoire", ""),
-        stage=params.get("etape", ""), projects=params.get("projets") or "en_cours",
-        since=typed_day(params.get("du", ""), "Premier contact depuis le"),
-        until=typed_day(params.get("au", ""), "jusqu'au"),
-        without_referent=params.get("sans_referent") == "1",
-        without_parrain=params.get("sans_parrain") == "1",
-        sort=params.get("tri") or "attention", descending=params.get("ordre") == "desc",
-        page=_page(params.get("page", "1")))
-
-
-def _page(text: str) -> int:
-    return whole_number(text, 6) or 1
 
 
 @router.get("/porteurs/{porteur_id}")
@@ -87,7 +70,10 @@ def parcours(porteur_id: str, request: Request,
     hub = hub_of(request)
     person = parcours_of(hub, session, porteur_id)
     every = list_members(hub)
-    return render(request, "parcours.html", person=person, members=_names(request),
+    kept = kept_state(request.query_params.get("liste", ""))
+    return render(request, "parcours.html", person=person, liste=kept,
+                  back=f"{PREFIX}/coordination/porteurs" + (f"?{kept}" if kept else ""),
+                  members=_names(request),
                   stages=STAGES[:-1], today=network_time.today(hub),
                   weeks=hub.settings.console_stalled_weeks,
                   actions=meeting_actions.actions_of(hub, porteur_id),
@@ -120,8 +106,11 @@ def decide(porteur_id: str, request: Request, form: dict[str, str] = Depends(che
         meeting_actions.mark_seen(hub, session, point)
     else:
         raise BadRequest("Décision inconnue : rechargez la page du porteur.", "Unknown decision.")
-    return RedirectResponse(f"{PREFIX}/coordination/porteurs/{porteur_id}?fait={what}#avis",
-                            status_code=303, headers=HEADERS)
+    kept = kept_state(form.get("liste", ""))  # the way back to the list it came from
+    back = "&" + urlencode({"liste": kept}) if kept else ""
+    return RedirectResponse(
+        f"{PREFIX}/coordination/porteurs/{porteur_id}?fait={what}{back}#avis",
+        status_code=303, headers=HEADERS)
 
 
 @router.get("/reunion")
