@@ -690,3 +690,34 @@ def test_a_coordinator_confirms_an_erasure_request_an_owner_left_unanswered(cons
         {"membre": pfil.member_id, "statut": "confirmed"}]
     [event] = hub.audit.search(action="erasure_request_confirm", limit=10)
     assert event.actor_user == coordinator_id(console)
+
+
+def test_a_decision_taken_at_the_keyboard_leads_back_to_the_list_as_it_was_filtered(
+        console, browser):
+    """Filters chosen, a porteur opened, a point kept for the meeting, then back: with
+    the keyboard alone (Tab, typing, Enter), and the list is still filtered and sorted."""
+    sign_in(console, "coord")
+    Select(browser.find_element(By.ID, "membre")).select_by_visible_text("Mairie d'Ambert")
+    browser.find_element(By.XPATH, "//label[contains(., 'sans référent')]/input").send_keys(
+        Keys.SPACE)
+    follow(browser, browser.find_element(By.XPATH, "//button[text()='Rechercher']"), Keys.ENTER)
+    follow(browser, browser.find_element(By.XPATH, "//th//button[starts-with(., 'Commune')]"),
+           Keys.ENTER)
+    assert listed(browser) == ["Élodie FAURELLIAT"]
+    follow(browser, browser.find_element(By.LINK_TEXT, "Élodie FAURELLIAT"), Keys.ENTER)
+    no_violations(browser)
+    note = browser.find_element(By.ID, "note-a-voir")
+    note.send_keys("Qui peut l'accompagner ?", Keys.TAB)
+    follow(browser, browser.switch_to.active_element, Keys.ENTER)  # « Garder pour la réunion »
+    assert "Point ajouté" in browser.find_element(By.CSS_SELECTOR, ".notice[role=status]").text
+    no_violations(browser)
+    follow(browser, browser.find_element(By.LINK_TEXT, "← Porteurs à suivre"), Keys.ENTER)
+    assert listed(browser) == ["Élodie FAURELLIAT"]
+    assert Select(browser.find_element(By.ID, "membre")).first_selected_option.text == \
+        "Mairie d'Ambert"
+    assert browser.find_element(
+        By.XPATH, "//label[contains(., 'sans référent')]/input").is_selected()
+    header = browser.find_element(By.XPATH, "//th[button[starts-with(., 'Commune')]]")
+    assert header.get_attribute("aria-sort") == "ascending"
+    assert "Faurelliat" not in browser.current_url and "FAURELLIAT" not in browser.current_url
+    no_violations(browser)
