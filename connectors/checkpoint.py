@@ -5,7 +5,8 @@ and a journal `PATH.journal` (one JSON line per accepted batch, fsync'd). Writin
 the whole snapshot after every batch would cost O(fiches) per batch; the journal
 makes each acknowledgement O(batch) and the snapshot is rewritten once per run.
 A torn last journal line (crash while writing) is ignored, and cut off when the
-checkpoint is loaded so that the next acknowledgement starts a line of its own: that
+checkpoint is loaded so that the next acknowledgement starts a line of its own (a last
+line whole but for its newline is kept and given its newline): that
 batch was accepted by the hub but not acknowledged here, so it is pushed again and the
 hub answers `duplicate` (versions are idempotent). Nothing is ever written before the hub
 accepted it.
@@ -115,7 +116,8 @@ class Checkpoint:
     def _read_journal(self) -> list[tuple[dict[str, Any], list[str]]]:
         if not self.journal.exists():
             return []
-        lines = self.journal.read_bytes().split(b"\n")
+        data = self.journal.read_bytes()
+        lines = data.split(b"\n")
         batches, end = [], 0  # `end`: the byte after the last whole line
         for position, text in enumerate(lines):
             if text.strip():
@@ -128,7 +130,19 @@ class Checkpoint:
                         break
                     raise _corrupt() from exc
             end += len(text) + 1
+        else:
+            if data and not data.endswith(b"\n"):
+                self._end_last_line()
         return batches
+
+    def _end_last_line(self) -> None:
+        """A last line whole but for its newline (a write cut short just before it) was
+        acknowledged: it gets its newline, so the next acknowledgement starts a line of
+        its own instead of being glued onto it (a line no later run could read)."""
+        with open(self.journal, "ab") as handle:
+            handle.write(b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
 
     def _cut_journal(self, end: int) -> None:
         """Drop a torn last line (a run killed while writing it): the next batch

@@ -57,6 +57,23 @@ def test_batches_acknowledged_after_a_torn_line_are_read_by_every_later_run(tmp_
     assert set(Checkpoint(tmp_path / "reprise.json").load().known) == {"k1", "k3", "k4"}
 
 
+def test_a_last_line_whole_but_for_its_newline_is_kept_and_later_batches_are_read(tmp_path):
+    """A write cut short just before its newline (a full volume, a power cut): the line
+    parses, so it was neither cut nor ended; the next run's acknowledgements were glued
+    onto it, and once a second one followed the whole journal was refused."""
+    checkpoint = Checkpoint(tmp_path / "reprise.json")
+    checkpoint.acknowledge(checkpoint.load(), {"k1": KnownFiche("F-1", 1, "h1")})
+    with open(checkpoint.journal, "ab") as handle:
+        handle.write(b'{"fiches":{"k2":["F-2",1,"h2"]},"retraits":[]}')
+    state = checkpoint.load()
+    assert set(state.known) == {"k1", "k2"}
+    checkpoint.acknowledge(state, {"k3": KnownFiche("F-3", 1, "h3")})
+    checkpoint.acknowledge(state, {"k4": KnownFiche("F-4", 1, "h4")})
+    assert Checkpoint(tmp_path / "reprise.json").load().known == {
+        "k1": KnownFiche("F-1", 1, "h1"), "k2": KnownFiche("F-2", 1, "h2"),
+        "k3": KnownFiche("F-3", 1, "h3"), "k4": KnownFiche("F-4", 1, "h4")}
+
+
 def test_a_corrupt_snapshot_is_an_error_never_a_silent_reset(tmp_path):
     (tmp_path / "reprise.json").write_text("{not json")
     with pytest.raises(CheckpointError):
