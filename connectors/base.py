@@ -23,7 +23,14 @@ from typing import Any
 
 from connectors import parsers
 from connectors.errors import RecordRejected
-from connectors.mapping import UNIX_TIME_HINT, InvalidValue, Mapping, MappingProblem, Problem
+from connectors.mapping import (
+    UNIX_TIME_HINT,
+    InvalidValue,
+    Mapping,
+    MappingProblem,
+    Problem,
+    lone_surrogate,
+)
 from schemas import french_values
 
 
@@ -119,6 +126,10 @@ class Connector(abc.ABC):
         else:
             if key is None:
                 found.append(self.mapping.identity.problem(Problem.VALEUR_MANQUANTE))
+            elif (code_point := lone_surrogate(key)) is not None:
+                # no fiche_id, rejects file nor checkpoint can hold it (orjson refuses it)
+                key = None
+                found.append(self.mapping.identity.surrogate_problem(code_point))
         return SourceRecord(
             key=key, data=data, line=line, modified_at=modified or default_time,
             deleted=self.mapping.is_deleted(data), problems=tuple(found),
