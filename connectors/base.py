@@ -86,6 +86,12 @@ class Connector(abc.ABC):
         (a CSV quote never closed): a row missing then may only be unread."""
         return []
 
+    def unread_numbers(self) -> list[int]:
+        """Lines of the last read whose record number could not be read (blank, an
+        undecodable byte, an error cell, shifted cells) and is none sent before: such a row
+        may be a record sent before, which must not be taken for deleted."""
+        return []
+
     def to_fiche(self, record: SourceRecord) -> dict[str, Any]:
         """The fiche fields of a record (without membre/version unless mapped); invalid
         optional values the mapping lets go are in `self.warnings`. A rejected record

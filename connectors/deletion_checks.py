@@ -19,7 +19,7 @@ def swallowed(source: Connector, known: int, vanishing: int) -> str | None:
     confirmation withdraws them, only a corrected export (None: no such row)."""
     doubtful = source.doubtful_lines()
     if not doubtful:
-        return None
+        return _unread_numbers(source.unread_numbers(), known, vanishing)
     where = ", ".join(str(n) for n in doubtful[:5])
     return (f"Ligne{'s' if len(doubtful) > 1 else ''} {where} : un guillemet ouvert "
             "dans une cellule n'est pas refermé, les lignes suivantes ont été lues comme "
@@ -28,9 +28,25 @@ def swallowed(source: Connector, known: int, vanishing: int) -> str | None:
             "nouveau ; rien n'a été retiré, même avec « confirmer_suppressions ».")
 
 
+def _unread_numbers(lines: list[int], known: int, vanishing: int) -> str | None:
+    """Rows whose record number could not be read may be records sent before: nothing is
+    withdrawn, whatever the confirmation, until they are fixed (None: no such row)."""
+    if not lines:
+        return None
+    where = ", ".join(str(n) for n in lines[:5])
+    return (f"Ligne{'s' if len(lines) > 1 else ''} {where} : numéro de dossier illisible "
+            "ou absent (caractère d'un autre encodage, cellule en erreur, cellules décalées, "
+            "cellule vide ; fichier des rejets) : chacune peut être une fiche déjà envoyée. "
+            f"{vanishing} fiches sur {known} seraient retirées : corrigez ces numéros dans le "
+            "tableur et exportez de nouveau ; rien n'a été retiré, même avec "
+            "« confirmer_suppressions ».")
+
+
 def implausible_export(source: Connector, state: CheckpointState, read: int, vanishing: int,
-                       share_max: float) -> str | None:
-    """Why this export may not be the member's whole file (None: it plausibly is)."""
+                       share_max: float, refused_new: list[int]) -> str | None:
+    """Why this export may not be the member's whole file (None: it plausibly is).
+    `refused_new`: the lines refused on this run under a number never sent (one may be a
+    record sent before whose number is misread: cells shifted)."""
     known = len(state.known)
     if read == 0:
         return (f"L'export ne contient aucune ligne : les {known} fiches déjà envoyées "
@@ -42,6 +58,13 @@ def implausible_export(source: Connector, state: CheckpointState, read: int, van
         return (f"Colonnes absentes de l'export ({', '.join(gone)}) : en-tête renommé ou "
                 f"export incomplet ? {vanishing} fiches sur {known} seraient retirées."
                 + _CONFIRM)
+    if refused_new:
+        lines = ", ".join(str(n) for n in refused_new[:5])
+        return (f"{vanishing} fiche{'s' if vanishing > 1 else ''} sur {known} "
+                f"{'ont' if vanishing > 1 else 'a'} disparu de l'export, et des lignes "
+                f"sont refusées sous un numéro de dossier jamais envoyé ({lines} ; fichier "
+                "des rejets) : l'une peut être une fiche disparue dont le numéro est mal "
+                "lu (cellules décalées). Corrigez ces lignes." + _CONFIRM)
     if vanishing > 2 and vanishing > share_max * known:
         return (f"{vanishing} fiches sur {known} ont disparu de l'export (plus de "
                 f"{share_max:.0%}) : export partiel ou filtré ?" + _CONFIRM)

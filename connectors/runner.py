@@ -19,8 +19,9 @@ complete: not empty, with every column of the last complete read, and with at mo
 `deletion_share_max` of the fiches sent vanishing (more than two). Otherwise nothing is
 withdrawn, the run ends `stopped="suppressions_a_confirmer"` with a French reason
 (`RunSummary.raison`), and `confirm_deletions` (`--confirmer-suppressions`) lets them go.
-Rows a CSV cell read as its text (a quote never closed: `doubtful_lines`) are held
-whatever the confirmation, until the export is corrected.
+Rows a CSV cell read as its text (a quote never closed: `doubtful_lines`), and rows whose
+record number cannot be read (`unread_numbers`: blank, an undecodable byte, an error cell,
+shifted cells), hold them whatever the confirmation, until the export is corrected.
 
 Records refused (locally or by the hub) are kept in the checkpoint's `refusees` and read
 again on every run until accepted: the cursor never moves past the earliest modification
@@ -85,6 +86,7 @@ class Runner:
         self._validator = validator("fiche")
         self._settler = Settler(client, checkpoint, rejects, self._hold)
         self._held: dt.datetime | None = None  # the earliest change refused on this run
+        self._refused_new: list[int] = []  # lines refused here under a number never sent
 
     def run(self) -> RunSummary:
         """Read, map, validate, push; stop cleanly if the hub is unavailable.
@@ -99,6 +101,7 @@ class Runner:
         newest = since
         now = dt.datetime.now(dt.UTC)
         self._held = None
+        self._refused_new = []
         self.rejects.start()
         if isinstance(self.source, TableSource):
             self.source.retry_keys = set(state.refused)
@@ -197,6 +200,7 @@ class Runner:
             summary.rejected_local += 1
             state.refused.add(record.key or "")
             self._hold(record.modified_at)
+            self._note_refused(record, state)
             self.rejects.write(record.line, fiche.get("fiche_id"), "validation", errors,
                                key=record.key)
             return
@@ -232,6 +236,7 @@ class Runner:
         that could be read (none repeating a field the mapping already named)."""
         summary.rejected_local += 1
         self._hold(record.modified_at)
+        self._note_refused(record, state)
         if record.key:
             state.refused.add(record.key)
         problems = list(exc.problems)
@@ -250,6 +255,12 @@ class Runner:
         if warnings:  # what would be left out of the fiche once the row is fixed
             summary.warnings += 1
             self.rejects.write(record.line, fiche_id, "avertissement", warnings, key=record.key)
+
+    def _note_refused(self, record: SourceRecord, state: CheckpointState) -> None:
+        """A row refused under a number never sent may be a record sent before whose number
+        is misread (cells shifted): a full export's withdrawals then wait for a confirmation."""
+        if record.key not in state.known and record.line is not None:
+            self._refused_new.append(record.line)
 
     def _split_lenient(self, fiche: dict[str, Any], named: set[Any]
                        ) -> tuple[list[MappingProblem], list[MappingProblem]]:
@@ -280,7 +291,7 @@ class Runner:
         reason = swallowed(self.source, len(state.known), len(deleted))
         if reason is None and not self.confirm_deletions:
             reason = implausible_export(self.source, state, summary.read, len(deleted),
-                                        self.deletion_share_max)
+                                        self.deletion_share_max, self._refused_new)
         if reason is not None:
             summary.withdrawals_held = len(deleted)
             summary.stopped, summary.raison = HELD, reason

@@ -231,6 +231,21 @@ def is_totals_row(cells: list[Any], key: str | None) -> bool:
         isinstance(c, str) and any(ch.isalpha() for ch in c) for c in filled[1:])
 
 
+_UNREADABLE = re.compile("[\ufffd\ud800-\udfff]")
+_SHIFTED = frozenset(("colonnes_en_trop", "colonnes_manquantes"))
+_CELL_UNREAD = frozenset(("encodage_invalide", "cellule_en_erreur", "format"))
+
+
+def number_unread(record: SourceRecord, key_column: str | None) -> bool:
+    """The row's record number cannot be told: blank, holding a byte no character reads
+    (shown as U+FFFD) or half a character, its cell unreadable or showing an error, or
+    the row's cells shifted (more or fewer than the header's)."""
+    if record.key is None or _UNREADABLE.search(record.key):
+        return True
+    return any(p.code in _SHIFTED or (p.code in _CELL_UNREAD and p.colonne == key_column)
+               for p in record.problems)
+
+
 class TableSource(Connector):
     """Rows under a header, read whole on every run."""
 
@@ -243,6 +258,7 @@ class TableSource(Connector):
         self.rows_read = 0
         self._missing: list[str] = []
         self._seen: set[str] = set()
+        self._unread: list[int] = []
         self._complete = False
 
     @abc.abstractmethod
@@ -255,6 +271,7 @@ class TableSource(Connector):
 
     def changes(self, since: dt.datetime | None) -> Iterator[SourceRecord]:
         self._seen, self._complete, self.rows_read = set(), False, 0
+        self._unread = []
         header, rows = self._table()
         if header is None:
             self.columns, self._missing = [], []
@@ -291,6 +308,8 @@ class TableSource(Connector):
             self.rows_read += 1
             record = self.record(dict(zip(header, row.cells, strict=False)), line=row.number,
                                  problems=row.problems, default_time=fallback)
+            if number_unread(record, key_column) and record.key not in self.known_keys:
+                self._unread.append(row.number)
             if record.key and len(lines[record.key]) > 1:
                 others = [n for n in lines[record.key] if n != record.line]
                 record = dataclasses.replace(record, deleted=False,
@@ -319,6 +338,9 @@ class TableSource(Connector):
     def deleted_keys(self, known: set[str]) -> set[str]:
         """Keys sent before and absent from this export (only after a complete read)."""
         return known - self._seen if self._complete else set()
+
+    def unread_numbers(self) -> list[int]:
+        return list(self._unread)
 
     def missing_columns(self) -> list[str]:
         return list(self._missing)

@@ -255,12 +255,18 @@ def sheet_with_error_cells(path, *, ods=False):
         return path
     from capactif_demo.sim.workbook import write_ods
     write_ods(path, {"Porteurs": [[c.replace("ằ", "a") for c in row] for row in rows]})
+    return ods_error_cells(path, ("#REF!", "#N/A"))
+
+
+def ods_error_cells(path, errors):
+    """The .ods cells reading one of `errors` written as LibreOffice saves a formula's
+    error (the value it shows, a `calcext:value-type` of "error")."""
     with zipfile.ZipFile(path) as archive:
         files = {name: archive.read(name) for name in archive.namelist()}
     content = files["content.xml"].decode().replace(
         'xmlns:text=', 'xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:'
         'xmlns:calcext:1.0" xmlns:text=', 1)
-    for shown in ("#REF!", "#N/A"):
+    for shown in errors:
         content = content.replace(
             f'<table:table-cell office:value-type="string"><text:p>{shown}</text:p>',
             f'<table:table-cell table:formula="of:=[.Z9]" office:value-type="string" '
