@@ -48,6 +48,7 @@ from connectors.errors import (
     RecordRejected,
     SourceError,
 )
+from connectors.fiche_ids import FicheOwners
 from connectors.mapping import MappingProblem, Problem
 from connectors.rejects import RejectsFile
 from connectors.run_summary import Pending, RunSummary
@@ -87,6 +88,7 @@ class Runner:
         self._settler = Settler(client, checkpoint, rejects, self._hold)
         self._held: dt.datetime | None = None  # the earliest change refused on this run
         self._refused_new: list[int] = []  # lines refused here under a number never sent
+        self._owners = FicheOwners({}, source.mapping)
 
     def run(self) -> RunSummary:
         """Read, map, validate, push; stop cleanly if the hub is unavailable.
@@ -102,6 +104,7 @@ class Runner:
         now = dt.datetime.now(dt.UTC)
         self._held = None
         self._refused_new = []
+        self._owners = FicheOwners(state.known, self.source.mapping)
         self.rejects.start()
         if isinstance(self.source, TableSource):
             self.source.retry_keys = set(state.refused)
@@ -180,6 +183,8 @@ class Runner:
             return
         try:
             fiche = self._fiche(record)
+            if (clash := self._owners.claim(fiche["fiche_id"], record.key or "")) is not None:
+                raise RecordRejected([clash])
         except RecordRejected as exc:
             self._reject_locally(record, state, summary, exc)
             return

@@ -3,7 +3,8 @@
 The whole table is read on every run, so rows gone from it are known (`deleted_keys`),
 and so are keys written on two rows: both rows are rejected, each naming the other
 (the hub would otherwise get whichever row came last, and the fiche would flip between
-the two on each run). Each record's `line` is the row number the spreadsheet shows
+the two on each run); so are two numbers giving one fiche_id (`connectors.fiche_ids`).
+Each record's `line` is the row number the spreadsheet shows
 (a cell holding line breaks is still one row).
 
 The header is the row, among the first `HEADER_SEARCH`, naming the most mapped columns:
@@ -34,6 +35,7 @@ from typing import Any
 from connectors.base import Connector, SourceRecord
 from connectors.date_order import DateOrder
 from connectors.errors import ConfigurationError
+from connectors.fiche_ids import clashing_keys, same_fiche_id
 from connectors.mapping import Mapping, MappingProblem, normalize_label
 
 HEADER_SEARCH = 30
@@ -301,6 +303,8 @@ class TableSource(Connector):
             order.see(number, cells)
         order.check()
         self._seen = set(lines)
+        clashes = clashing_keys(self.mapping, lines, self.known_keys)
+        self._seen.update(k for others in clashes.values() for k in others)  # refused, not gone
         for row in rows:
             key = key_of(row.cells)
             if is_totals_row(row.cells, key):
@@ -314,6 +318,12 @@ class TableSource(Connector):
                 others = [n for n in lines[record.key] if n != record.line]
                 record = dataclasses.replace(record, deleted=False,
                                              problems=(*record.problems, _duplicate(others, key_column)))
+            elif record.key in clashes:
+                rivals = clashes[record.key]
+                on = sorted(n for k in rivals for n in lines.get(k, []))
+                problem = same_fiche_id(on, any(k not in lines for k in rivals), key_column)
+                record = dataclasses.replace(record, deleted=False,
+                                             problems=(*record.problems, problem))
             elif self._is_old(record, since):
                 continue
             yield record
