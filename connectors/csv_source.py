@@ -151,6 +151,19 @@ def _cells_up_to(length: int) -> None:
     csv.field_size_limit(max(csv.field_size_limit(), length + 1))
 
 
+def _refuse_tie(tied: list[str]) -> None:
+    """Two separators find a header naming as many mapped columns (a header line pasted in
+    a cell of a multi-line note, split by the other): reading either may reject every row."""
+    shown = " et ".join(f"« {'tabulation' if s == chr(9) else s} »" for s in tied)
+    raise ConfigurationError(
+        f"Séparateur incertain : {shown} découpent chacun un en-tête aussi complet (une "
+        "cellule du fichier contient peut-être une ligne d'en-tête écrite avec l'autre). "
+        "Indiquez « separateur » dans la configuration : rien n'a été envoyé ni retiré.",
+        "Separator unclear: each of " + ", ".join(repr(s) for s in tied) + " splits an "
+        "equally complete header. Set \"separateur\" in the configuration: nothing was "
+        "sent or withdrawn.")
+
+
 _WORKBOOKS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # zip (.xlsx, .ods), OLE (.xls)
 
 
@@ -240,7 +253,12 @@ class CsvSource(TableSource):
             rows = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
             return max(map(self.mapping.header_score, itertools.islice(rows, HEADER_SEARCH)),
                        default=0)
-        return max(_SEPARATORS, key=named)  # the first of the best: `;` on a tie
+        scores = {separator: named(separator) for separator in _SEPARATORS}
+        best = max(scores.values())
+        tied = [separator for separator, score in scores.items() if score == best]
+        if best and len(tied) > 1:
+            _refuse_tie(tied)
+        return tied[0]  # `;` when none names any column
 
     def _check_separator(self, text: str) -> None:
         """No row names a mapped column: when another separator would find the header,
