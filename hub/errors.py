@@ -81,8 +81,10 @@ French and English, and never echo personal data.
         ├── StoreFull               503 store_full (Retry-After)
         ├── NoticeVersionUnavailable 503 notice_version_unavailable (Retry-After)
         ├── DatabaseUnreadable      503 database_unreadable
-        └── DataDirectoryReadOnly   503 data_directory_read_only
-            └── DataDirectoryFull   503 data_directory_full (Retry-After)
+        ├── DataDirectoryReadOnly   503 data_directory_read_only
+        │   └── DataDirectoryFull   503 data_directory_full (Retry-After)
+        └── KeyDirectoryReadOnly    503 key_directory_read_only
+            └── KeyDirectoryFull    503 key_directory_full (Retry-After)
 """
 
 from __future__ import annotations
@@ -302,6 +304,21 @@ class DataDirectoryFull(DataDirectoryReadOnly):
     again once there is room; a running worker waits for it."""
 
     code = "data_directory_full"
+    headers = StoreUnavailable.headers
+
+
+class KeyDirectoryReadOnly(StoreUnavailable):
+    """The hub cannot write in its key directory (HUB_KEY_DIR): nothing was changed."""
+
+    code = "key_directory_read_only"
+    headers: Mapping[str, str] | None = None  # waiting does not help: the operator acts
+
+
+class KeyDirectoryFull(KeyDirectoryReadOnly):
+    """The key directory's volume is full (or a file-size limit reached): nothing was
+    changed, and the same request succeeds once there is room."""
+
+    code = "key_directory_full"
     headers = StoreUnavailable.headers
 
 

@@ -28,6 +28,7 @@ of an erasure are destroyed) and times.
 from __future__ import annotations
 
 import base64
+import contextlib
 import fcntl
 import hashlib
 import hmac
@@ -36,6 +37,8 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+
+from hub.key_dir import writing_keys
 
 FILE = "recovery_journal.jsonl"
 
@@ -76,19 +79,25 @@ class RecoveryJournal:
 
     def _append(self, entry: dict[str, Any]) -> None:
         line = json.dumps(entry, separators=(",", ":"), sort_keys=True).encode() + b"\n"
-        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            size = os.fstat(fd).st_size
-            if size and os.pread(fd, 1, size - 1) != b"\n":
-                line = b"\n" + line  # a line torn by a crash: this entry starts its own
-            _write_all(fd, line)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        with writing_keys(self.path.parent):  # a full volume: 503, the caller commits nothing
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    line = b"\n" + line  # a line torn by a crash: this entry starts its own
+                try:
+                    write_all(fd, line)
+                    os.fsync(fd)
+                except OSError:
+                    with contextlib.suppress(OSError):  # no torn entry left (readers skip one)
+                        os.ftruncate(fd, size)
+                    raise
+            finally:
+                os.close(fd)
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes) -> None:
     """Every byte of `data`, however the system cuts the writes short; an error rather
     than a torn entry when it takes none (a full volume)."""
     view = memoryview(data)

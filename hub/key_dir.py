@@ -7,12 +7,15 @@ the keys that open it. The default key directory is a sibling of the data direct
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
-from hub.errors import ConfigurationError
+from hub.errors import ConfigurationError, KeyDirectoryFull, KeyDirectoryReadOnly
 
 _LEGACY = "keys"
 _PUBLIC_SUFFIX = ".pub.pem"
@@ -43,6 +46,39 @@ def check_permissions(key_dir: Path) -> None:
             f"{names}. Corrigez avec « chmod 700 {key_dir} && chmod 600 {key_dir}/* ».",
             f"The key directory or keys are readable by group or others: {names}. "
             f"Fix with 'chmod 700 {key_dir} && chmod 600 {key_dir}/*'.")
+
+
+# A full disk, a quota, a file-size limit: the same request succeeds once there is room.
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+@contextlib.contextmanager
+def writing_keys(key_dir: Path) -> Iterator[None]:
+    """Around a write in the key directory (recovery journal, KEK file, signing keys,
+    secrets): a write the system refuses is a 503 in the error envelope, logged naming
+    the directory, never an unexpected error. The answer does not name the directory
+    (a member has no business knowing the hub's paths); the log does, for the operator.
+    Each writer leaves nothing half written: the same request succeeds once fixed."""
+    try:
+        yield
+    except FileExistsError:
+        raise  # a writer's race, answered by the writer
+    except OSError as exc:
+        full = exc.errno in _FULL
+        _log.error("%s: the key directory %s refuses a write (%s)",
+                   "key_directory_full" if full else "key_directory_read_only", key_dir,
+                   exc.strerror or type(exc).__name__)
+        if full:
+            raise KeyDirectoryFull(
+                "Le volume du répertoire de clés du hub est plein : rien n'a été modifié ; "
+                "réessayez plus tard.",
+                "The volume of the hub's key directory is full: nothing was changed; "
+                "try again later.") from exc
+        raise KeyDirectoryReadOnly(
+            "Le hub ne peut pas écrire dans son répertoire de clés : rien n'a été modifié ; "
+            "l'exploitant doit le rendre accessible en écriture (HUB_KEY_DIR).",
+            "The hub cannot write in its key directory: nothing was changed; the operator "
+            "has to make it writable (HUB_KEY_DIR).") from exc
 
 
 def _move_legacy_layout(data_dir: Path, key_dir: Path) -> None:

@@ -26,7 +26,8 @@ from pathlib import Path
 
 from consent.api import new_key
 from hub.errors import ConfigurationError
-from hub.journal import RecoveryJournal
+from hub.journal import RecoveryJournal, write_all
+from hub.key_dir import writing_keys
 
 BUCKETS = 256
 FILE = "data_keks.json"
@@ -75,8 +76,9 @@ class Keyring:
             yield
             return
         with self._mutex:
-            self.key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(self.key_dir / _LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+            with writing_keys(self.key_dir):
+                self.key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+                fd = os.open(self.key_dir / _LOCK, os.O_RDWR | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 self._owner = threading.get_ident()
@@ -139,19 +141,36 @@ class Keyring:
 
 
 def write_atomically(path: Path, content: bytes) -> None:
-    """Replace `path` by `content` (0600): after a crash, either the old or the new file."""
+    """Replace `path` by `content` (0600): after a crash, either the old or the new file.
+    A write refused (a full volume: KeyDirectoryFull) leaves the old file and no other."""
+    with writing_keys(path.parent):
+        _replace(path, content)
+
+
+def _replace(path: Path, content: bytes) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        os.write(fd, content)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            write_all(fd, content)  # a short write never replaces the file by a torn one
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
     try:
         previous = os.open(path, os.O_RDWR)
     except FileNotFoundError:
         previous = None
-    os.replace(temporary, path)
+    try:
+        os.replace(temporary, path)
+    except OSError:
+        if previous is not None:
+            os.close(previous)
+        temporary.unlink(missing_ok=True)
+        raise
     directory = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(directory)

@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from connectors.b64url import decode as unb64url
 from connectors.b64url import encode as b64url
+from hub.journal import write_all
+from hub.key_dir import writing_keys
 
 _RAW = serialization.Encoding.Raw
 _RAW_PUB = serialization.PublicFormat.Raw
@@ -85,13 +87,12 @@ class HubKey:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
         public_pem = key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
-        (key_dir / "hub_ed25519.pub.pem").write_bytes(public_pem)
+        with writing_keys(key_dir):
+            create_whole(path, pem)
+            (key_dir / "hub_ed25519.pub.pem").write_bytes(public_pem)
         return cls(key)
 
 
@@ -103,9 +104,25 @@ def load_or_create_secret(key_dir: Path, name: str, size: int = 32) -> bytes:
     key_dir.mkdir(parents=True, exist_ok=True)
     secret = os.urandom(size)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with writing_keys(key_dir):
+            create_whole(path, secret)
     except FileExistsError:
         return path.read_bytes()  # created meanwhile by another process
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(secret)
     return secret
+
+
+def create_whole(path: Path, content: bytes) -> None:
+    """`path` created with `content` (0600), whole or not at all: a write refused (a full
+    volume) leaves no empty or cut key file that every later start would read as the key.
+    FileExistsError when another process created it first."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.new")
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            write_all(fd, content)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.link(temporary, path)  # atomic, and refuses a path that exists
+    finally:
+        temporary.unlink(missing_ok=True)

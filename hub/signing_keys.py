@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from hub.errors import Conflict
+from hub.key_dir import writing_keys
 from hub.keyring import write_atomically
 from hub.keys import HubKey, load_public_key, public_key_text
 
@@ -131,8 +132,9 @@ class HubKeys:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        self.key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(self.key_dir / ".signing.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        with writing_keys(self.key_dir):
+            self.key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(self.key_dir / ".signing.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
