@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Match
 from hub.app_state import hub_of
 from hub.errors import BadRequest, CsrfRejected, SessionRequired, WrongRole
 from hub.services.accounts.sessions import ConsoleSession, csrf_matches, session_of
+from schemas.loader import control_message
 
 PREFIX = "/console"
 SESSION_COOKIE = "capactif_session"
@@ -106,7 +107,22 @@ async def form_of(request: Request) -> dict[str, str]:
         if len(body) > MAX_FORM_BYTES:
             raise BadRequest("Formulaire trop volumineux.", "Form too large.")
     fields = urllib.parse.parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
-    return {name: values[0] for name, values in fields.items()}
+    form = {name: values[0] for name, values in fields.items()}
+    _refuse_nul(form)
+    return form
+
+
+_FIELD_NAME = re.compile(r"[a-z_]{1,40}")
+
+
+def _refuse_nul(form: dict[str, str]) -> None:
+    """No field of any console form holds NUL (a note, a parrain's name, a login): the
+    control-character rule of free texts, naming the field (ours), never its value."""
+    for name, value in form.items():
+        if "\x00" in name or "\x00" in value:
+            fr, en = control_message("U+0000", free_text=True)
+            shown = name if _FIELD_NAME.fullmatch(name) else "?"
+            raise BadRequest(f"Champ « {shown} » : {fr}", f"Field '{shown}': {en}")
 
 
 def checked_form(form: dict[str, str] = Depends(form_of),
