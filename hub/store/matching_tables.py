@@ -93,4 +93,6 @@ merge_events = sa.Table(
     sa.Column("actor", sa.String(50), nullable=False),
     sa.Column("actor_user", sa.String(100)),  # the console account that decided, if any
     sa.Column("at", UTC_TIME, nullable=False),
+    # a merge: the fiches the kept porteur held then (NULL: recorded before 0045)
+    sa.Column("kept_fiche_pks", sa.JSON),
 )

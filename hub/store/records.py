@@ -324,6 +324,7 @@ class MergeEvent(NamedTuple):
     actor: str
     at: dt.datetime
     actor_user: str | None = None  # the console account that decided (None: through the API)
+    kept_fiche_pks: Any = None  # a merge: the JSON list of the kept porteur's fiches then
 
 
 class ClosedReview(NamedTuple):

@@ -130,3 +130,25 @@ def test_a_pair_merged_separated_then_merged_again_shows_only_the_first_merge_un
     changes = [(d["type"], d["defait"]) for d in sheet(world)["doublons_resolus"]
                if d["type"] in ("fusion", "separation")]
     assert changes == [("fusion", True), ("separation", False), ("fusion", False)]
+
+
+PAIR = {"F-DOUBLE-A": "commune-ambert", "F-DOUBLE-B": "cci-puy-de-dome"}
+
+
+@pytest.mark.parametrize("separated", sorted(PAIR))
+def test_a_merge_is_shown_undone_whichever_side_the_separation_took(world, separated):
+    """The separation may take the fiche the merge moved or the one of the kept side:
+    either way the pair is apart again and the merge shows as undone."""
+    hub = world["hub"]
+    [item] = duplicates.list_review_items(hub)["items"]
+    duplicates.decide(hub, item["id"], "same", confirmed=CONFIRMED_FLAGS,
+                      actor="pnr-livradois-forez", user="usr_coord")
+    with hub.uow() as uow:
+        porteur = str(uow.fiches.porteur_of(PAIR[separated], separated).porteur_id)
+    duplicates.unmerge(hub, porteur, PAIR[separated], separated, actor="pnr-livradois-forez")
+    with hub.uow() as uow:
+        apart = {str(uow.fiches.porteur_of(m, f).porteur_id) for f, m in PAIR.items()}
+    assert len(apart) == 2
+    changes = [(d["type"], d["defait"]) for d in sheet(world)["doublons_resolus"]
+               if d["type"] in ("fusion", "separation")]
+    assert changes == [("fusion", True), ("separation", False)]

@@ -75,13 +75,15 @@ def _section_ids(index: Any, start: dt.date, end: dt.date,
 
 
 def _undone(changes: list[Any]) -> set[int]:
-    """The merges a separation made after them took fiches from (`changes` oldest first):
-    a pair merged, separated, then merged again is undone once, not twice."""
+    """The merges a separation made after them took a fiche of either side from: one the
+    merge moved, or one the kept porteur held then (`changes` oldest first; a merge
+    recorded before the kept side was, only its moved fiches). A pair merged, separated,
+    then merged again is undone once, not twice."""
     undone, separated = set(), set()
     for change in reversed(changes):
         if change.kind == "unmerge":
             separated |= set(change.fiche_pks)
-        elif separated & set(change.fiche_pks):
+        elif separated & {*change.fiche_pks, *(change.kept_fiche_pks or ())}:
             undone.add(change.id)
     return undone
 

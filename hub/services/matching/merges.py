@@ -34,13 +34,15 @@ def merge(hub: Hub, uow: UnitOfWork, keep: str, absorb: str, *, actor: str,
           item_id: int | None, now: dt.datetime, user: str | None = None) -> Change:
     """Fold porteur `absorb` into `keep`."""
     moved = [row.id for row in uow.fiches.of_porteur(absorb)]
+    kept = [row.id for row in uow.fiches.of_porteur(keep)]
     uow.matching.move_fiches(moved, keep, "review", {"revue": item_id, "decision": "same"}, now)
     uow.matching.set_status(absorb, "merged")
     uow.matching.set_status(keep, "active")
     uow.matching.rename_in_open_items(absorb, keep)
     event_id = uow.matching.add_merge_event({
         "kind": "merge", "porteur_id": keep, "other_porteur_id": absorb, "fiche_pks": moved,
-        "review_item_id": item_id, "actor": actor, "actor_user": user, "at": now})
+        "kept_fiche_pks": kept, "review_item_id": item_id, "actor": actor, "actor_user": user,
+        "at": now})
     notified = _notify(hub, uow, "merged", keep,
                        {"porteur_fusionne": absorb, "fusion": change_id(hub, event_id)},
                        [keep, absorb], event_id, now)
@@ -52,6 +54,7 @@ def move_one(hub: Hub, uow: UnitOfWork, fiche_pk: int, from_porteur: str, keep: 
     """Move one fiche of `from_porteur` (which keeps others) into `keep`: a coordinator's
     `same` on that fiche when the two porteurs' fiches are not one person together.
     Recorded as a merge of that fiche alone (a separation takes it back)."""
+    kept = [row.id for row in uow.fiches.of_porteur(keep)]
     if not uow.matching.move_fiches([fiche_pk], keep, "review",
                                     {"revue": item_id, "decision": "same"}, now,
                                     from_porteur=from_porteur):
@@ -61,8 +64,8 @@ def move_one(hub: Hub, uow: UnitOfWork, fiche_pk: int, from_porteur: str, keep: 
     uow.matching.set_status(keep, "active")
     event_id = uow.matching.add_merge_event({
         "kind": "merge", "porteur_id": keep, "other_porteur_id": from_porteur,
-        "fiche_pks": [fiche_pk], "review_item_id": item_id, "actor": actor,
-        "actor_user": user, "at": now})
+        "fiche_pks": [fiche_pk], "kept_fiche_pks": kept, "review_item_id": item_id,
+        "actor": actor, "actor_user": user, "at": now})
     notified = _notify(hub, uow, "merged", keep,
                        {"porteur_quitte": from_porteur, "fusion": change_id(hub, event_id)},
                        [keep, from_porteur], event_id, now)
