@@ -107,12 +107,19 @@ def _label_of(key_id: str, labels: list[str], inputs: Mapping[str, object]) -> s
     # what the caller sent, shown only when it has the form of an id
     plain = _CREDENTIAL_ID.fullmatch(key_id) is not None
     named_fr, named_en = (f" « {key_id} »", f" '{key_id}'") if plain else ("", "")
-    shown = ", ".join(labels[:5]) + (", …" if len(labels) > 5 else "")
+    shown = ", ".join(map(_cut, labels[:5])) + (", …" if len(labels) > 5 else "")
     raise SignatureRefused(
         f"aucune signature dont le keyid soit l'identifiant du jeton{named_fr} (étiquettes "
         f"reçues : {shown}) : signez avec ce keyid, l'identifiant avant le point du jeton",
         f"no signature whose keyid is the token's id{named_en} (labels received: {shown}): "
         "sign with that keyid, the token's id before its dot")
+
+
+_LABEL_SHOWN = 32  # characters of a label a refusal repeats (a label has no length limit)
+
+
+def _cut(label: str) -> str:
+    return label if len(label) <= _LABEL_SHOWN else label[:_LABEL_SHOWN - 1] + "…"
 
 
 def component_value(name: str, request: RequestLine) -> str:

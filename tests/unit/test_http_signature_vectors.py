@@ -177,3 +177,18 @@ def test_structured_fields_round_trip_to_their_canonical_form():
     assert serialize_inner_list(members["a"]) == '("x" "y";p=1);created=5;keyid="k\\"q";flag'
     assert members["b"].value == b"\x00\x01\x02" and members["b"].param("t") == "tok/en"
     assert members["c"].value is True
+
+
+def test_a_refusal_names_each_label_received_cut_to_32_characters():
+    line = _signed()
+    long_label = "l" + "x" * 3000
+    headers = dict(line.headers)
+    headers["signature-input"] = headers["signature-input"].replace("sig1=", f"{long_label}=", 1)
+    headers["signature"] = headers["signature"].replace("sig1=", f"{long_label}=", 1)
+    relabelled = RequestLine(line.method, line.scheme, line.target, headers, line.body)
+    with pytest.raises(SignatureRefused) as refused:
+        parse_signed_request(relabelled, key_id="pfil-63")
+    shown = long_label[:31] + "…"
+    assert shown in refused.value.reason_en and shown in refused.value.reason_fr
+    assert long_label[:32] not in refused.value.reason_en + refused.value.reason_fr
+    assert parse_signed_request(line, key_id="cci-63").key_id == "cci-63"  # the same, labelled sig1
