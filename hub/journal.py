@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import errno
 import fcntl
 import hashlib
 import hmac
@@ -104,7 +105,7 @@ def write_all(fd: int, data: bytes) -> None:
     while view:
         written = os.write(fd, view)
         if written <= 0:
-            raise OSError(f"the recovery journal took no byte ({len(view)} left to write)")
+            raise OSError(errno.ENOSPC, f"no byte taken ({len(view)} left to write)")
         view = view[written:]
 
 

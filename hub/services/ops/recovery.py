@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from consent.api import NoticeKind
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.errors import ConfigurationError, HubError
+from hub.errors import ConfigurationError, HubError, KeyDirectoryReadOnly
 from hub.journal import RecoveryJournal, fiche_digest, fiche_keys_named
 from hub.services.audit import trail as audit
 from hub.services.ops.admin import one_at_a_time
@@ -249,6 +249,8 @@ def _settle_keys(hub: Hub) -> None:
             if current:
                 hub.keyring.keep_only(current)
                 RecoveryJournal(hub.settings.key_folder).settled(hub.clock().isoformat())
+    except KeyDirectoryReadOnly:
+        raise  # the key file or journal refused a write: the restore stops before any change
     except (sa.exc.SQLAlchemyError, HubError):
         return  # undecided entries count as committed: never a committed erasure lost
 
