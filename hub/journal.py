@@ -49,8 +49,11 @@ class RecoveryJournal:
         self.path = key_dir / FILE
 
     def rotation(self, generations: Mapping[int, int], wrapped: Mapping[int, bytes],
-                 destroyed: list[int], at: str, previous: Mapping[int, int]) -> None:
-        self._append({"type": "rotation", "at": at,
+                 destroyed: list[int], at: str, previous: Mapping[int, int],
+                 erasure: str | None = None) -> None:
+        """`erasure`: the id of the erasure destroying `destroyed`, whose own entry follows
+        (hub.store.key_replay: without it, the rotation never committed)."""
+        self._append({"type": "rotation", "at": at, **({"erasure": erasure} if erasure else {}),
                       "from": {str(b): g for b, g in sorted(previous.items())},
                       "generations": {str(b): g for b, g in sorted(generations.items())},
                       "keys": {str(pk): base64.b64encode(w).decode("ascii")

@@ -10,8 +10,12 @@ Once the key file is settled against the store (a `settled` line after the entry
 an entry is told by the KEK it replaced, still kept: it is skipped (its erased fiches
 were never erased); a fiche a later rotation found alive is never destroyed either.
 Undecided (no `settled` line after it), an entry counts as committed: never a committed
-erasure lost. A fiche created after such an entry under the former KEK (still kept) is
-moved to the newest KEK the replay reaches.
+erasure lost. But an erasure's rotation names its erasure, whose entry is written after it
+and before the commit: without that entry (killed between the two, or its line torn), the
+rotation never committed, whatever else is known; an entry naming no erasure (a plain
+rotation, or one written by an earlier release) is judged as before. A fiche created
+after a rotation never committed, under the former KEK (still kept), is moved to the
+newest KEK the replay reaches.
 """
 
 from __future__ import annotations
@@ -55,11 +59,14 @@ def replay_rotations(conn: sa.Connection, keyring: Keyring, entries: Iterable[di
     found: dict[int, int] = {}  # the oldest generation a later rotation found each bucket at
     settled = False  # a `settled` line after the entry
     never_committed: set[tuple[int, int]] = set()
-    for entry in reversed(list(entries)):
+    journal = list(entries)
+    journaled = {entry.get("id") for entry in journal if entry.get("type") == "erasure"}
+    for entry in reversed(journal):
         if entry.get("type") != "rotation":
             settled = settled or entry.get("type") == "settled"
             continue
-        if _overtaken(entry, found) or (settled and _never_committed(entry, oldest)):
+        if _overtaken(entry, found) or (settled and _never_committed(entry, oldest)) or \
+                _erasure_unjournaled(entry, journaled):
             never_committed.update((int(b), g) for b, g in entry["generations"].items())
         else:
             for bucket_text, generation in entry["generations"].items():
@@ -87,6 +94,13 @@ def _overtaken(entry: dict[str, Any], found: dict[int, int]) -> bool:
     and a restore brings each bucket to its newest committed generation)."""
     return any(found.get(int(b), generation) < generation
                for b, generation in entry["generations"].items())
+
+
+def _erasure_unjournaled(entry: dict[str, Any], journaled: set[Any]) -> bool:
+    """An erasure's rotation without its erasure's entry: killed before writing it, so
+    before the commit (its destroyed keys are never destroyed, the fiches can be erased
+    again and their erasure recorded then)."""
+    return "erasure" in entry and entry["erasure"] not in journaled
 
 
 def _never_committed(entry: dict[str, Any], oldest: dict[int, int]) -> bool:

@@ -109,11 +109,12 @@ class FicheKeys:
             self._keys[pk] = None if wrapped is None else self._unwrap(pk, wrapped, generation)
         return {pk for pk in pks if pk in self._keys and self._keys[pk] is None}
 
-    def destroy(self, fiche_pks: Iterable[int], at: dt.datetime) -> int:
+    def destroy(self, fiche_pks: Iterable[int], at: dt.datetime, *, erasure: str) -> int:
         """Erase: forget the wrapped keys, and make every old copy of them useless by
         re-wrapping the other keys of their buckets under fresh KEKs (idempotent). Run
         within `Keyring.locked()`; after the commit, `Keyring.keep_only(generations())`
-        destroys the old KEKs."""
+        destroys the old KEKs. The rotation's journal entry names `erasure`, whose own
+        entry must follow for a restore to replay it."""
         pks = sorted(set(fiche_pks))
         if not pks:
             return 0
@@ -124,7 +125,7 @@ class FicheKeys:
             .where(fiche_keys.c.fiche_pk.in_(pks), fiche_keys.c.wrapped_key.is_not(None))
             .values(wrapped_key=None, destroyed_at=at))
         self._keys.update(dict.fromkeys(pks))
-        self._rotate(current, destroyed=pks, at=at)
+        self._rotate(current, destroyed=pks, at=at, erasure=erasure)
         return done.rowcount
 
     def rotate(self, buckets: Iterable[int], at: dt.datetime) -> None:
@@ -152,7 +153,7 @@ class FicheKeys:
         return {bucket: generation for bucket, generation in self.conn.execute(query)}
 
     def _rotate(self, current: dict[int, int], *, destroyed: list[int],
-                at: dt.datetime) -> None:
+                at: dt.datetime, erasure: str | None = None) -> None:
         """`current`: the generations the store names, read under lock (in the journal:
         a later rotation that found a bucket older than an entry's proves that entry never
         committed)."""
@@ -167,7 +168,7 @@ class FicheKeys:
         wrapped = self._write_wrapped(unwrapped, fresh)
         if self._store_keys.journal is not None:  # before the commit: a restore replays it
             self._store_keys.journal.rotation({b: g for b, (g, _kek) in fresh.items()}, wrapped,
-                                              destroyed, at.isoformat(), current)
+                                              destroyed, at.isoformat(), current, erasure)
         self.conn.execute(sa.update(key_buckets).where(key_buckets.c.bucket == sa.bindparam("b"))
                           .values(generation=sa.bindparam("g")),
                           [{"b": b, "g": g} for b, (g, _kek) in fresh.items()])

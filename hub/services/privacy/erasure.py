@@ -410,7 +410,7 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
                 uow.meeting.reanchor(pks)  # the porteur stays: the notes move to another fiche
             else:
                 uow.meeting.forget(porteur_id, pks)
-            uow.keys.destroy(pks, now)
+            uow.keys.destroy(pks, now, erasure=erasure.id)
             done = record_erasure(uow, erasure, fiches, now, secret=hub.pseudonym_key)
             requests = then(uow, erasure, now) if then is not None else []
             owner_requests.settle_erased(uow, pks, erasure.id, by, now)
