@@ -190,14 +190,19 @@ class AuditLog(AuditSink):
         user: str | None = None,
         newest_first: bool = False,
         offset: int = 0,
+        upto: int | None = None,
     ) -> list[AccessEvent]:
         """Events matching every given criterion (`user`: the console account), oldest
         first (or `newest_first`); `until` is exclusive; `after` pages by seq (pass the
-        last seq of the previous page), `offset` skips that many events."""
+        last seq of the previous page), `offset` skips that many events; `upto`: none
+        past that seq (paging newest first, the events logged since the first page left
+        out: each page view is an event)."""
         table = audit_entries.c
         criteria = self._criteria(porteur_ref, member, action, since, until, user)
         if after >= 0:
             criteria.append(table.seq > after)
+        if upto is not None:
+            criteria.append(table.seq <= upto)
         query = (
             sa.select(audit_entries).where(*criteria)
             .order_by(table.seq.desc() if newest_first else table.seq)
@@ -208,17 +213,21 @@ class AuditLog(AuditSink):
 
     def marks(self, *, porteur_ref: str, limit: int, member: str | None = None,
               action: str | None = None, since: datetime | None = None,
-              until: datetime | None = None, user: str | None = None) -> list[EventMark]:
-        """`search`'s events under `porteur_ref`, oldest first, as their seq, time and
-        fiche pseudonyms only: what telling whose data an event is about needs, without
-        reading and checking whole events (`by_seqs` reads the ones shown)."""
+              until: datetime | None = None, user: str | None = None,
+              upto: int | None = None) -> list[EventMark]:
+        """`search`'s newest `limit` events under `porteur_ref` (none past `upto`), oldest
+        first, as their seq, time and fiche pseudonyms only: what telling whose data an
+        event is about needs, without reading and checking whole events (`by_seqs` reads
+        the ones shown)."""
         table = audit_entries.c
         criteria = self._criteria(porteur_ref, member, action, since, until, user)
+        if upto is not None:
+            criteria.append(table.seq <= upto)
         query = (sa.select(table.seq, table.at, table.fiche_refs).where(*criteria)
-                 .order_by(table.seq).limit(limit))
+                 .order_by(table.seq.desc()).limit(limit))
         with self._reader.connect() as conn:
             return [EventMark(row.seq, as_utc(row.at), tuple(row.fiche_refs))
-                    for row in conn.execute(query)]
+                    for row in conn.execute(query)][::-1]
 
     def by_seqs(self, seqs: Sequence[int]) -> list[AccessEvent]:
         """The events numbered `seqs` (a page of them), oldest first."""
@@ -231,9 +240,12 @@ class AuditLog(AuditSink):
 
     def count(self, *, porteur_ref: str | None = None, member: str | None = None,
               action: str | None = None, since: datetime | None = None,
-              until: datetime | None = None, user: str | None = None) -> int:
+              until: datetime | None = None, user: str | None = None,
+              upto: int | None = None) -> int:
         """How many events `search` would find with no limit."""
         criteria = self._criteria(porteur_ref, member, action, since, until, user)
+        if upto is not None:
+            criteria.append(audit_entries.c.seq <= upto)
         query = sa.select(sa.func.count()).select_from(audit_entries).where(*criteria)
         with self._reader.connect() as conn:
             return int(conn.scalar(query) or 0)

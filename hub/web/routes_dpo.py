@@ -49,10 +49,13 @@ def log_form(request: Request, session: ConsoleSession = Depends(officer)) -> Re
 @router.post("/journal")
 def log_search(request: Request, form: dict[str, str] = Depends(checked_form),
                session: ConsoleSession = Depends(officer)) -> Response:
-    """The events matching the form, newest first, a page at a time (`aller`)."""
+    """The events matching the form, newest first, a page at a time (`aller`, the search
+    pinned to the log's last seq at its first page, `jusqu_au_n`: the page views logged
+    since never shift the pages)."""
     page = form.get("aller", "1")
+    upto = whole_number(form.get("jusqu_au_n", ""), 18) if "aller" in form else None
     found = dpo.search_log(hub_of(request), session, **_criteria(request, form),
-                           page=whole_number(page, 6) or 1)
+                           page=whole_number(page, 6) or 1, upto=upto)
     return _log_page(request, _iso_days(form), found)
 
 

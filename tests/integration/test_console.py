@@ -458,3 +458,36 @@ def test_a_meeting_decision_sends_back_to_the_notes_section_of_the_porteur(world
     assert answer.status_code == 303, answer.text
     assert answer.headers["location"] == (
         f"/console/coordination/porteurs/{porteur}?fait=a_voir#avis")
+
+
+def _pinned(page: str) -> str:
+    """The log's last seq the search is pinned to, as the form carries it to the next pages."""
+    found = re.search(r'name="jusqu_au_n" value="(\d+)"', page)
+    return found[1] if found else ""
+
+
+def test_paging_through_a_persons_events_in_the_console_shows_each_event_once(world):
+    """Each page view logs an event about the person searched: the pages are pinned to the
+    log's last seq at the first one, none shifted (an event shown again atop the next)."""
+    client, hub = world["client"], world["hub"]
+    from hub.services.audit import trail as audit
+
+    porteur = world["porteurs"]["F-INSTALLE"]
+    with hub.uow() as uow:
+        [fiche] = uow.fiches.of_porteur(porteur)
+    audit.record(hub, [audit.event(hub, "api_read", "cci-puy-de-dome", porteur_id=porteur,
+                                   fiches=[(fiche.member_id, fiche.fiche_id)],
+                                   fields=["porteur.nom"], purpose="accompagnement")
+                       for _ in range(250)])
+    sign_in(client, "dpo")
+    token = csrf_of(client.get("/console/dpo/journal").text)
+    first = client.post("/console/dpo/journal", data={"csrf": token, "porteur": porteur}).text
+    seqs = [seq for seq, _ in _log_rows(first)]
+    total = int(re.search(r"(\d+) événement\(s\)", first)[1])
+    for number in (2, 3):
+        page = client.post("/console/dpo/journal", data={
+            "csrf": token, "porteur": porteur, "aller": str(number),
+            "jusqu_au_n": _pinned(first)}).text
+        seqs += [seq for seq, _ in _log_rows(page)]
+    assert len(seqs) == len(set(seqs)) == total > 250
+    assert seqs == sorted(seqs, reverse=True)

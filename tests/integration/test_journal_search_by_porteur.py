@@ -65,3 +65,45 @@ def test_an_export_by_porteur_and_member_holds_the_member_s_latest_accesses(long
     lines = list(audit.export_events(hub, DPO_MEMBER, "jsonl", porteur_id=porteur,
                                      member=READER))
     assert len([line for line in lines if READER in line]) == 3
+
+
+def test_a_search_by_porteur_alone_past_the_bound_shows_the_newest_accesses(long_history):
+    """No other criterion: past the bound, the page (newest first) still begins with the
+    newest accesses; the oldest are the ones the bound leaves out."""
+    hub, porteur, _began = long_history
+    found = _found(hub, porteur)
+    assert [e["membre"] for e in found[:3]] == [READER] * 3
+    assert len(found) == BOUND
+
+
+def test_the_api_search_by_porteur_alone_past_the_bound_holds_the_newest_accesses(long_history):
+    hub, porteur, _began = long_history
+    found = audit.search(hub, DPO_MEMBER, porteur_id=porteur, limit=1000)
+    assert [e["membre"] for e in found[-3:]] == [READER] * 3
+    assert [e["seq"] for e in found] == sorted(e["seq"] for e in found)
+
+
+@pytest.mark.parametrize("per_page", [1, 3])
+def test_paging_through_a_persons_events_shows_each_event_once(long_history, per_page):
+    """Each page view logs an event about the person: pinned to the log's last seq at the
+    first page (given back for the next pages), no page is shifted by those views."""
+    hub, porteur, _began = long_history
+    first = audit.search_page(hub, DPO_MEMBER, page=1, per_page=per_page, porteur_id=porteur)
+    seqs = [e["seq"] for e in first["events"]]
+    for page in range(2, first["pages"] + 1):
+        seqs += [e["seq"] for e in audit.search_page(
+            hub, DPO_MEMBER, page=page, per_page=per_page, porteur_id=porteur,
+            upto=first["upto"])["events"]]
+    assert len(seqs) == len(set(seqs)) == first["total"] == BOUND
+    assert seqs == sorted(seqs, reverse=True)
+
+
+def test_paging_through_the_whole_log_shows_each_event_once(long_history):
+    hub, _porteur, _began = long_history
+    first = audit.search_page(hub, DPO_MEMBER, page=1, per_page=7)
+    seqs = [e["seq"] for e in first["events"]]
+    for page in range(2, first["pages"] + 1):
+        seqs += [e["seq"] for e in audit.search_page(hub, DPO_MEMBER, page=page, per_page=7,
+                                                     upto=first["upto"])["events"]]
+    assert len(seqs) == len(set(seqs)) == first["total"]
+    assert seqs == sorted(seqs, reverse=True) and seqs[0] == first["upto"]

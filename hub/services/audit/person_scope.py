@@ -25,7 +25,7 @@ from hub.audit.log import EventMark
 from hub.bootstrap import Hub
 
 MAX_LINKS = 2_000  # links read for one person (a long history stays bounded)
-MAX_EVENTS = 100_000  # events read per porteur id
+MAX_EVENTS = 100_000  # events read per porteur id, the newest
 
 Spans = dict[str, list[tuple[dt.datetime, dt.datetime | None]]]
 _Event = TypeVar("_Event", AccessEvent, EventMark)
@@ -33,8 +33,8 @@ _Event = TypeVar("_Event", AccessEvent, EventMark)
 
 def events_about(hub: Hub, porteur_id: str, **criteria: Any) -> list[AccessEvent]:
     """The events about the person `porteur_id` holds now, oldest first; `criteria` (the
-    access log's `search` filters: member, action, since, until, user) are applied by the
-    database, each event being the person's or not whatever the others are."""
+    access log's `search` filters: member, action, since, until, user, upto) are applied
+    by the database, each event being the person's or not whatever the others are."""
     return _about(hub, porteur_id, _search, criteria)
 
 
@@ -94,8 +94,10 @@ def fiche_made_available(hub: Hub, fiche_pk: int, porteur_id: str | None
 
 
 def _search(hub: Hub, porteur_id: str, **criteria: Any) -> list[AccessEvent]:
+    """The newest MAX_EVENTS events under `porteur_id`, oldest first: past the bound, the
+    oldest are left out, never the newest accesses a DPO asks about."""
     return hub.audit.search(porteur_ref=pseudonymise(porteur_id, hub.pseudonym_key),
-                            limit=MAX_EVENTS, **criteria)
+                            limit=MAX_EVENTS, newest_first=True, **criteria)[::-1]
 
 
 def _marks(hub: Hub, porteur_id: str, **criteria: Any) -> list[EventMark]:

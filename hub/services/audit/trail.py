@@ -132,11 +132,17 @@ def search_page(hub: Hub, actor: str, *, page: int, per_page: int, user: str | N
                 porteur_id: str | None = None, member: str | None = None,
                 action: str | None = None, since: dt.datetime | None = None,
                 until: dt.datetime | None = None,
-                account: str | None = None) -> dict[str, Any]:
+                account: str | None = None, upto: int | None = None) -> dict[str, Any]:
     """Page `page` (from 1; past the last gives the last) of the matching events, newest
-    first, with how many there are; `account` is a console account's id."""
+    first, with how many there are; `account` is a console account's id. `upto`: the
+    log's last seq when the first page was shown (answered as `upto`, to be given back
+    for the next pages): each page view logs an event, which would otherwise shift every
+    later page by one, an event shown again atop the next page."""
+    if upto is None:
+        newest = hub.audit.search(limit=1, newest_first=True)
+        upto = newest[0].seq or 0 if newest else 0
     criteria: dict[str, Any] = {"member": member, "action": action, "since": since,
-                                "until": until, "user": account}
+                                "until": until, "user": account, "upto": upto}
     about = person_scope.searched_seqs(hub, porteur_id, **criteria)[::-1] \
         if porteur_id is not None else None
     total = len(about) if about is not None else hub.audit.count(**criteria)
@@ -147,7 +153,7 @@ def search_page(hub: Hub, actor: str, *, page: int, per_page: int, user: str | N
         else hub.audit.search(**criteria, limit=per_page, offset=start, newest_first=True)
     record(hub, [event(hub, "audit_view", actor, porteur_id=porteur_id, user=user)])
     return {"events": [_event_dict(e) for e in found], "total": total, "page": page,
-            "pages": pages}
+            "pages": pages, "upto": upto}
 
 
 def events(hub: Hub, *, porteur_id: str | None = None, member: str | None = None,
