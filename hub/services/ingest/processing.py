@@ -25,6 +25,7 @@ from hub.services.delivery.deliveries import (
 )
 from hub.services.ingest.worker_slots import live_worker_slots
 from hub.services.matching.chains import join_chains
+from hub.services.matching.consent_gate import ended_consents
 from hub.services.matching.forgetting import forget_if_erased
 from hub.services.matching.online import OnlineMatcher, identity_of
 from hub.store.records import VersionToProcess
@@ -179,6 +180,7 @@ def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt
         (r.fiche_pk, r.processed_version) for r in rows if r.processed_version
     )
     state: dict[int, dict[str, Any]] = {}
+    indexed: dict[int, tuple[str, dict[str, Any]]] = {}  # the version each fiche is indexed by
     created, processed = 0, []
     for row in rows:
         fiche = state.setdefault(row.fiche_pk, {
@@ -195,8 +197,10 @@ def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt
             resolution = matcher.resolve_new(row.fiche_pk, identity, now, row.member_id)
             fiche["porteur_id"] = resolution.porteur_id
             created += resolution.created
+            indexed[row.fiche_pk] = (row.member_id, document)
         elif row.version > fiche["processed_version"]:
             matcher.refresh(row.fiche_pk, fiche["porteur_id"], identity, now, row.member_id)
+            indexed[row.fiche_pk] = (row.member_id, document)
         if row.version <= fiche["processed_version"]:
             continue  # an older version arriving late: the newer one was already shared
         processed.append(ProcessedVersion(
@@ -206,6 +210,10 @@ def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt
         ))
         fiche["processed_version"], fiche["payload"] = row.version, row.payload
     matcher.flush()
+    # Read under the fiches' locks: a consent withdrawn or expired by now leaves nothing
+    # of its fiche in the index (`consent_gate`), whatever version this one came after.
+    if ended := ended_consents(hub, indexed, now):
+        uow.matching.withdraw(sorted(ended), now)
     uow.fiches.mark_processed([
         {k: v for k, v in f.items() if k != "payload"} for f in state.values()
     ])

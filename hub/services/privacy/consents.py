@@ -25,6 +25,7 @@ from hub.errors import BadRequest, ConsentNotFound, Forbidden, NotFound
 from hub.services.accounts.auth import Caller
 from hub.services.audit import trail as audit
 from hub.services.delivery.notices import add_notices
+from hub.services.matching.consent_gate import stop_matching
 from hub.services.privacy import ack_status
 from hub.services.privacy.discretion import named_for_consent, told_of
 from hub.services.privacy.need_to_know import (
@@ -237,7 +238,7 @@ def _state_with_notices(hub: Hub, before: ConsentRecord, kind: NoticeKind, now: 
     with hub.uow() as uow:
         record = write_state(uow.connection)
         if record is not None:
-            _stop_matching(uow, record, now)
+            stop_matching(hub, uow, record, now)
         notified = set() if record is None else _notify(
             hub, uow, record, "withdrawn", kind, now, named)
         if record is not None:
@@ -246,15 +247,6 @@ def _state_with_notices(hub: Hub, before: ConsentRecord, kind: NoticeKind, now: 
     if notified:
         hub.publisher.request_dispatch_safely()
     return record, notified
-
-
-def _stop_matching(uow: Any, record: ConsentRecord, now: dt.datetime) -> None:
-    """Processing for the network stops with the consent: the fiche is no longer a
-    matching candidate (no new review item or link against it), and its open review
-    items close as `withdrawn`. The fiche stays its member's."""
-    fiche = uow.fiches.porteur_of(record.member_id, record.fiche_id)
-    if fiche is not None:
-        uow.matching.withdraw([fiche.id], now)
 
 
 def _named_for(hub: Hub, record: ConsentRecord) -> set[str]:
