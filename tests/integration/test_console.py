@@ -491,3 +491,21 @@ def test_paging_through_a_persons_events_in_the_console_shows_each_event_once(wo
         seqs += [seq for seq, _ in _log_rows(page)]
     assert len(seqs) == len(set(seqs)) == total > 250
     assert seqs == sorted(seqs, reverse=True)
+
+
+def test_the_meeting_sheet_names_no_id_of_a_porteur_the_coordination_no_longer_sees(world):
+    from hub.services.accounts.auth import Caller
+    from hub.services.privacy import consents
+
+    client, hub = world["client"], world["hub"]
+    sign_in(client, "coord")
+    porteur = world["porteurs"]["F-INSTALLE"]
+    page = client.get(f"/console/coordination/porteurs/{porteur}").text
+    client.post(f"/console/coordination/porteurs/{porteur}/decisions", follow_redirects=False,
+                data={"csrf": csrf_of(page), "quoi": "a_voir", "note": "Local trouvé ?"})
+    record = hub.consents.by_reference("commune-ambert", "CST-F-INSTALLE")
+    consents.withdraw_consent(hub, Caller("commune-ambert", "", "commune", "accueil"), record.id)
+    sheet = client.get("/console/coordination/reunion").text
+    shown = sheet.split("À voir en réunion")[1].split("<h2>")[0]
+    assert "(porteur non visible)" in shown
+    assert porteur not in sheet and "Martinelliac" not in sheet
