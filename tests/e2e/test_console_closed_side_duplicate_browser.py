@@ -10,54 +10,32 @@ from collections.abc import Iterator
 import pytest
 from selenium.webdriver.common.by import By
 
-from hub.api.app import create_app
-from hub.services.accounts import users as accounts
 from hub.services.matching import duplicates
-from tests.conftest import _drop_pg_database
-from tests.e2e.browser import axe_violations, chromium, console_database, served
+from tests.e2e.browser import axe_violations
+from tests.e2e.duplicate_console import COORDINATION, one_item_console, sign_in_coordination
 from tests.e2e.test_console_browser import follow, text
 from tests.factories import record_consents
-from tests.integration.dedup_world import (
-    CCI,
-    COMMUNE,
-    NAMES_ONLY,
-    PERSON,
-    fiche_of,
-    hub_for,
-    push,
-)
+from tests.integration.dedup_world import CCI, COMMUNE, NAMES_ONLY, PERSON, fiche_of, push
 
 pytestmark = pytest.mark.slow
-PASSWORD = "coordination-du-reseau"
-COORDINATION = "pnr-livradois-forez"
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def console(request, tmp_path_factory) -> Iterator[dict]:
-    folder, url = console_database(request, tmp_path_factory, "closed-side")
-    world = hub_for(url, folder)
-    hub, _clock = next(world)
+def _hidden_then_visible(hub) -> None:
     hidden = fiche_of(COMMUNE, "A-1", PERSON)
     record_consents(hub, [hidden], roles_destinataires=["accueil", "accompagnement"])
     push(hub, COMMUNE, hidden, consent=False)
     push(hub, CCI, fiche_of(CCI, "C-1", {**NAMES_ONLY, "date_naissance": PERSON["date_naissance"]}))
-    accounts.add_user(hub, "coord", "coordinator", PASSWORD)
-    [item] = duplicates.list_review_items(hub, actor=COORDINATION)["items"]
-    try:
-        with served(create_app(hub=hub)) as base, chromium() as driver:
-            yield {"hub": hub, "base": base, "driver": driver, "item": item}
-    finally:
-        next(world, None)
-        if request.param == "postgresql":
-            _drop_pg_database(url)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def console(request, tmp_path_factory) -> Iterator[dict]:
+    with one_item_console(request, tmp_path_factory, "closed-side", _hidden_then_visible) as world:
+        yield world
 
 
 def test_a_side_the_coordination_may_not_see_reads_not_consultable_and_can_only_wait(console):
     hub, driver, item = console["hub"], console["driver"], console["item"]
-    driver.get(console["base"] + "/console/connexion")
-    driver.find_element(By.ID, "login").send_keys("coord")
-    driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    follow(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+    sign_in_coordination(console)
     driver.get(f"{console['base']}/console/coordination/doublons/{item['id']}")
     shown = text(driver)
     heads = driver.find_elements(By.CSS_SELECTOR, "table.compare thead th")

@@ -10,45 +10,28 @@ from collections.abc import Iterator
 import pytest
 from selenium.webdriver.common.by import By
 
-from hub.api.app import create_app
 from hub.domain.matching.model import IDENTITY_ONLY_KEY, MOVED_AWAY_KEY
-from hub.services.accounts import users as accounts
 from hub.services.matching import duplicates
-from tests.conftest import _drop_pg_database
-from tests.e2e.browser import axe_violations, chromium, console_database, served
+from tests.e2e.browser import axe_violations
+from tests.e2e.duplicate_console import one_item_console, sign_in_coordination
 from tests.e2e.test_console_browser import follow, text
-from tests.integration.dedup_world import CCI, COMMUNE, hub_for, porteur_of
+from tests.integration.dedup_world import CCI, COMMUNE, porteur_of
 from tests.integration.test_flagged_decisions import moved_away_world
 
 pytestmark = pytest.mark.slow
-PASSWORD = "coordination-du-reseau"
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def console(request, tmp_path_factory) -> Iterator[dict]:
-    folder, url = console_database(request, tmp_path_factory, "flagged")
-    world = hub_for(url, folder)
-    hub, _clock = next(world)
-    moved_away_world(hub)
-    accounts.add_user(hub, "coord", "coordinator", PASSWORD)
-    [item] = duplicates.list_review_items(hub, actor="pnr-livradois-forez")["items"]
-    try:
-        with served(create_app(hub=hub)) as base, chromium() as driver:
-            yield {"hub": hub, "base": base, "driver": driver, "item": item}
-    finally:
-        next(world, None)
-        if request.param == "postgresql":
-            _drop_pg_database(url)
+    with one_item_console(request, tmp_path_factory, "flagged", moved_away_world) as world:
+        yield world
 
 
 def test_a_flagged_pair_says_what_to_check_and_same_needs_its_flag_ticked(console):
     hub, driver, item = console["hub"], console["driver"], console["item"]
     assert item["explication"].get(MOVED_AWAY_KEY) is True
     assert IDENTITY_ONLY_KEY not in item["explication"]
-    driver.get(console["base"] + "/console/connexion")
-    driver.find_element(By.ID, "login").send_keys("coord")
-    driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    follow(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+    sign_in_coordination(console)
     page = f"{console['base']}/console/coordination/doublons/{item['id']}"
     driver.get(page)
     warning = driver.find_element(By.CSS_SELECTOR, "section.warning").text
