@@ -87,3 +87,18 @@ def test_an_older_version_processed_late_leaves_nothing_once_its_consent_was_wit
     processing.process_outbox(hub, waiting)
     assert _indexed(hub) == 0
     assert not _matched_against_a1(hub)
+
+
+@pytest.fixture
+def hub_and_clock(db_url, tmp_path):
+    yield from hub_for(db_url, tmp_path)
+
+
+def test_a_version_processed_past_its_consents_end_date_is_not_indexed_before_the_expiry_runs(
+        hub_and_clock):
+    hub, clock = hub_and_clock
+    _under_consent(hub, _version(1, "CST-A-1"), process=False)
+    waiting = hub.publisher.published[-1]
+    clock.advance(days=366)  # past `expire_le`; `expire_due` has not run
+    processing.process_outbox(hub, waiting)
+    assert _indexed(hub) == 0
