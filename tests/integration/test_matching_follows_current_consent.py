@@ -5,6 +5,8 @@ withdrawn (an outbox task still waiting) leaves nothing in the index. Both datab
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import sqlalchemy as sa
 
@@ -13,7 +15,17 @@ from hub.services.matching import duplicates
 from hub.services.privacy import consents
 from hub.store.matching_tables import match_keys, match_records
 from tests.factories import record_consents
-from tests.integration.dedup_world import CCI, COMMUNE, COORDINATOR, PERSON, fiche_of, hub_for, push
+from tests.integration.dedup_world import (
+    CCI,
+    COMMUNE,
+    COORDINATOR,
+    PERSON,
+    WAITING_FOR_A_LOCK,
+    fiche_of,
+    hub_for,
+    pg_hub_for,
+    push,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -102,3 +114,36 @@ def test_a_version_processed_past_its_consents_end_date_is_not_indexed_before_th
     clock.advance(days=366)  # past `expire_le`; `expire_due` has not run
     processing.process_outbox(hub, waiting)
     assert _indexed(hub) == 0
+
+
+@pytest.fixture
+def pg_hub(postgres_url, tmp_path):
+    for hub, _clock in pg_hub_for(postgres_url, tmp_path):
+        yield hub
+
+
+def test_a_withdrawal_during_a_workers_transaction_waits_for_it_and_removes_what_it_indexed(pg_hub):
+    """PostgreSQL (SQLite has one writer at a time): a worker's transaction has indexed
+    A-1 under a consent still in force, and not committed; the withdrawal waits for its
+    locks, then takes A-1 out of the index the worker wrote."""
+    hub = pg_hub
+    record = _under_consent(hub, _version(1, "CST-A-1"), process=False)
+    waiting = hub.publisher.published[-1]
+    withdrawal = threading.Thread(
+        target=consents.withdraw_consent, args=(hub, COMMUNE, record.id))
+    with hub.uow() as uow:
+        rows = uow.outbox.claim(waiting)
+        processing._process_versions(hub, uow, [row.ref_id for row in rows], hub.clock())
+        withdrawal.start()
+        pause = threading.Event()
+        while withdrawal.is_alive():  # until the withdrawal waits for the worker's locks
+            with hub.engine.connect() as probe:
+                if probe.execute(sa.text(WAITING_FOR_A_LOCK)).scalar():
+                    break
+            pause.wait(0.05)
+        assert withdrawal.is_alive()  # it waits: nothing of the worker's was visible to it
+        uow.outbox.mark_processed([row.id for row in rows], hub.clock())
+        uow.commit()
+    withdrawal.join()
+    assert _indexed(hub) == 0
+    assert not _matched_against_a1(hub)
