@@ -245,16 +245,24 @@ def outcome(hub: Hub, item_id: int) -> dict[str, Any]:
 
 def unmerge(hub: Hub, porteur_id: str, member_id: str, fiche_id: str, *,
             actor: str, user: str | None = None) -> dict[str, Any]:
-    """Split one fiche off a porteur; the history keeps both the merge and the split."""
+    """Split one fiche off a porteur; the history keeps both the merge and the split.
+    Only a fiche the consent + policy gate opens to `actor` (as the history names it):
+    another is answered as a fiche that does not exist."""
     with hub.uow() as uow:
         change = merges.split(hub, uow, porteur_id, member_id, fiche_id, actor=actor,
-                              now=hub.clock(), user=user)
+                              now=hub.clock(), user=user,
+                              may_see=lambda pk: _opens_to(hub, uow, pk, actor))
         hub.audit.append_within(uow.connection, [audit.event(  # committed with the split
             hub, "unmerge", actor, porteur_id=porteur_id, fiches=change.moved, user=user)])
         uow.commit()
     if change.notified:
         hub.publisher.request_dispatch_safely()
     return _change(change)
+
+
+def _opens_to(hub: Hub, uow: UnitOfWork, fiche_pk: int, actor: str) -> bool:
+    """Whether the gate opens this fiche to `actor` now (not withdrawn, expired, erased)."""
+    return bool(_open_heads(hub, uow.matching.fiche_heads([fiche_pk]), actor))
 
 
 def merge_history(hub: Hub, porteur_id: str | None = None, limit: int = 50, *,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from hub.audit.events import pseudonymise
@@ -74,14 +75,18 @@ def move_one(hub: Hub, uow: UnitOfWork, fiche_pk: int, from_porteur: str, keep: 
 
 
 def split(hub: Hub, uow: UnitOfWork, porteur_id: str, member_id: str, fiche_id: str, *,
-          actor: str, now: dt.datetime, user: str | None = None) -> Change:
+          actor: str, now: dt.datetime, user: str | None = None,
+          may_see: Callable[[int], bool] = lambda _pk: True) -> Change:
     """Take one fiche out of a porteur: back to the porteur it was merged from (if that
-    one is now empty), else to a new porteur; the split pairs are judged different."""
+    one is now empty), else to a new porteur; the split pairs are judged different.
+    A fiche `may_see` refuses (its consent withdrawn, or erased) is answered as a fiche
+    that does not exist, and nothing changes: the answer says nothing of it."""
     uow.porteurs.lock(porteur_id)  # two separations of its fiches at once: one at a time
     fiche = uow.fiches.porteur_of(member_id, fiche_id)
     others = [row.id for row in uow.fiches.of_porteur(porteur_id)
               if fiche is None or row.id != fiche.id]
-    if fiche is None or fiche.porteur_id != porteur_id or not others:
+    if fiche is None or fiche.porteur_id != porteur_id or not others or \
+            not may_see(fiche.id):
         raise NothingToUnmerge(
             "Cette fiche n'appartient pas à ce porteur, ou en est la seule fiche.",
             "This fiche does not belong to this porteur, or is its only fiche.")
