@@ -150,8 +150,16 @@ def decide(hub: Hub, item_id: int, decision: str, *, actor: str, user: str | Non
     if change and change.notified:
         hub.publisher.request_dispatch_safely()
     return {"id": item_id, "decision": decision, "porteur_id": row.candidate_porteur_id
-            if change else row.porteur_id, "fusion": _change(change) if change else None,
+            if change else _told_porteur(hub, row, heads, actor),
+            "fusion": _change(change) if change else None,
             "fiche_seule": bool(change and change.fiche_only)}
+
+
+def _told_porteur(hub: Hub, row: ReviewItem, heads: dict[int, Any], actor: str) -> str | None:
+    """The item's own porteur, when its side is open to `actor` (a hidden side's porteur
+    id would say that the person has a fiche the coordination may not see)."""
+    return row.porteur_id if _disclosure(hub, heads.get(row.fiche_pk), actor) \
+        not in (None, _ERASED) else None
 
 
 def flags_of(explanation: Any) -> list[str]:
