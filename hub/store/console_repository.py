@@ -12,7 +12,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.store.console_tables import integrity_checks, user_sessions, users
-from hub.store.matching_tables import match_judgements, merge_events, review_items
+from hub.store.matching_tables import (
+    match_judgements,
+    match_records,
+    merge_events,
+    review_items,
+)
 from hub.store.records import (
     ClosedReview,
     DecidedLink,
@@ -111,7 +116,7 @@ class Revisits(_Repository):
         """Reopen the item when it is in one of `statuses`; the pair as it was, or None."""
         row = self.conn.execute(sa.select(review_items).where(
             review_items.c.id == item_id, review_items.c.status.in_(statuses))).first()
-        if row is None:
+        if row is None or not self._both_indexed(row.fiche_pk, row.candidate_fiche_pk):
             return None
         self.conn.execute(sa.update(review_items).where(review_items.c.id == item_id)
                           .values(status="open", decided_at=None, decided_by=None))
@@ -121,6 +126,13 @@ class Revisits(_Repository):
             match_judgements.c.decision == "different"))
         return DecidedPair(row.id, row.porteur_id, row.candidate_porteur_id, row.status,
                            row.probability, row.decided_at)
+
+
+    def _both_indexed(self, fiche_pk: int, candidate_pk: int) -> bool:
+        """Both sides still in the matching index (neither withdrawn, expired nor erased)."""
+        found = self.conn.scalar(sa.select(sa.func.count()).select_from(match_records).where(
+            match_records.c.fiche_pk.in_((fiche_pk, candidate_pk))))
+        return found == len({fiche_pk, candidate_pk})
 
 
 class FicheReads(_Repository):

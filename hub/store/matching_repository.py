@@ -189,6 +189,9 @@ _STORED_RECORDS = sa.select(
 _STORED_IDENTITIES = sa.select(match_records.c.fiche_pk, match_records.c.identity)
 _UNION_CHUNK = 200
 _IN_CHUNK = 5000
+# Items a side leaving the index closes: open ones, and those set aside or judged
+# different, which the console could otherwise reopen against a fiche gone.
+_LEFT_BEHIND = (OPEN, "unknown", "different")
 
 
 def _by_fiche(record: IndexedRecord) -> int:
@@ -538,7 +541,7 @@ class Matching:
         self.conn.execute(sa.delete(match_records).where(match_records.c.fiche_pk.in_(pks)))
         self.conn.execute(
             sa.update(review_items)
-            .where(review_items.c.status == OPEN,
+            .where(review_items.c.status.in_(_LEFT_BEHIND),
                    review_items.c.fiche_pk.in_(pks) | review_items.c.candidate_fiche_pk.in_(pks))
             .values(status=status, decided_by="-", decided_at=now))
 
