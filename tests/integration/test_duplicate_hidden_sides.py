@@ -1,18 +1,20 @@
-"""A fiche the coordination may no longer see (its consent withdrawn after the merge) cannot
-be split off its porteur, through the API or the console: the answer is the one for a fiche
-that does not exist (409 nothing_to_unmerge, the same text), and nothing changes (no new
-porteur, no separation recorded, no notice). Real HTTP, both databases."""
+"""What the duplicate queue still did with a side the coordination may not see: split a
+withdrawn fiche off its porteur (API and console), answer a hidden side's porteur id after
+« unknown », keep a set-aside or different item with a withdrawn side open to « Reprendre ».
+Real HTTP, both databases."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 from fastapi.testclient import TestClient
 
 from hub.api.app import create_app
-from hub.errors import NothingToUnmerge
-from hub.services.console import duplicates_console
+from hub.errors import NotFound, NothingToUnmerge
+from hub.services.accounts.sessions import ConsoleSession
+from hub.services.console import duplicates_console, review_revisits
 from hub.services.matching import duplicates
 from hub.services.privacy import consents
 from tests.factories import Credentials, record_consents
@@ -31,6 +33,9 @@ from tests.integration.dedup_world import (
 pytestmark = pytest.mark.integration
 ACTOR = COORDINATOR.member_id
 VISIBLE = {**NAMES_ONLY, "date_naissance": PERSON["date_naissance"]}
+NOT_FOR_COORDINATION = ["accueil", "accompagnement", "financement"]
+SESSION = ConsoleSession("u1", "coord", "coordinator", ACTOR, "x",
+                         dt.datetime(2100, 1, 1, tzinfo=dt.UTC))
 
 
 @pytest.fixture
@@ -41,11 +46,19 @@ def world(db_url, tmp_path):
             yield hub, client, tmp_path / "creds"
 
 
-def _unmerge(client, creds, porteur, fiche_id):
-    target = f"/v1/porteurs/{porteur}/unmerge"
-    data = json.dumps({"membre": CCI.member_id, "fiche_id": fiche_id}).encode()
+def _post(client, creds, target, body):
+    data = json.dumps(body).encode()
     signer = Credentials(creds / f"{COORDINATOR.member_id}.json")
     return client.post(target, content=data, headers=signer.rfc9421_headers("POST", target, data))
+
+
+def _unmerge(client, creds, porteur, fiche_id):
+    return _post(client, creds, f"/v1/porteurs/{porteur}/unmerge",
+                 {"membre": CCI.member_id, "fiche_id": fiche_id})
+
+
+def _set_aside(client, creds, item_id):
+    return _post(client, creds, f"/v1/duplicates/{item_id}/decision", {"decision": "unknown"})
 
 
 def _merged_then_withdrawn(hub):
@@ -82,11 +95,10 @@ def test_a_withdrawn_fiche_is_answered_as_a_missing_one_and_not_split_off(world)
 def test_the_console_cannot_separate_a_withdrawn_fiche_either(world):
     hub, _client, _creds = world
     porteur = _merged_then_withdrawn(hub)
-    session = _console_session()
     with pytest.raises(NothingToUnmerge) as missing:
-        duplicates_console.unmerge(hub, session, porteur, CCI.member_id, "C-404")
+        duplicates_console.unmerge(hub, SESSION, porteur, CCI.member_id, "C-404")
     with pytest.raises(NothingToUnmerge) as withdrawn:
-        duplicates_console.unmerge(hub, session, porteur, CCI.member_id, "C-1")
+        duplicates_console.unmerge(hub, SESSION, porteur, CCI.member_id, "C-1")
     assert withdrawn.value.args == missing.value.args
     assert porteur_of(hub, CCI, "C-1") == porteur
     assert _separations(hub) == []
@@ -106,10 +118,43 @@ def test_a_fiche_still_consented_is_split_off_as_before(world):
     assert len(_separations(hub)) == 1
 
 
-def _console_session():
-    import datetime as dt
+def test_unknown_on_an_item_whose_own_side_is_hidden_names_no_porteur(world):
+    hub, client, creds = world
+    push(hub, CCI, fiche_of(CCI, "C-1", VISIBLE))
+    hidden = fiche_of(COMMUNE, "A-1", PERSON)
+    record_consents(hub, [hidden], roles_destinataires=NOT_FOR_COORDINATION)
+    push(hub, COMMUNE, hidden, consent=False)
+    [item] = duplicates.list_review_items(hub, actor=ACTOR)["items"]
+    assert item["cotes"][0]["consultable"] is False
+    answer = _set_aside(client, creds, item["id"])
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["porteur_id"] is None
+    assert porteur_of(hub, COMMUNE, "A-1") not in answer.text
 
-    from hub.services.accounts.sessions import ConsoleSession
 
-    return ConsoleSession("u1", "coord", "coordinator", ACTOR, "x",
-                          dt.datetime(2100, 1, 1, tzinfo=dt.UTC))
+def test_unknown_on_an_item_open_to_the_coordination_names_its_porteur(world):
+    hub, client, creds = world
+    push(hub, CCI, fiche_of(CCI, "C-1", VISIBLE))
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", PERSON))
+    [item] = duplicates.list_review_items(hub, actor=ACTOR)["items"]
+    answer = _set_aside(client, creds, item["id"])
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["porteur_id"] == porteur_of(hub, COMMUNE, "A-1")
+
+
+@pytest.mark.parametrize("decision", ["unknown", "different"])
+def test_a_decided_item_closes_when_a_side_is_withdrawn_and_is_not_reopened(world, decision):
+    hub, _client, _creds = world
+    full = fiche_of(COMMUNE, "A-1", PERSON)
+    [record] = record_consents(hub, [full])
+    push(hub, COMMUNE, full, consent=False)
+    push(hub, CCI, fiche_of(CCI, "C-1", VISIBLE))
+    [item] = duplicates.list_review_items(hub, actor=ACTOR)["items"]
+    duplicates.decide(hub, item["id"], decision, actor=ACTOR)
+    assert [i["id"] for i in review_revisits.revisitable(hub, SESSION)["items"]] == [item["id"]]
+    consents.withdraw_consent(hub, COMMUNE, record.id)
+    assert duplicates.outcome(hub, item["id"])["statut"] == "withdrawn"
+    assert review_revisits.revisitable(hub, SESSION)["items"] == []
+    with pytest.raises(NotFound):
+        review_revisits.reopen(hub, SESSION, item["id"])
+    assert duplicates.list_review_items(hub, actor=ACTOR)["items"] == []
