@@ -38,11 +38,14 @@ def told_explanation(explanation: Mapping[str, Any], left: Collection[str] | Non
                      right: Collection[str] | None) -> dict[str, Any]:
     """The explanation (`Explanation.to_dict` form) as a reader seeing `left` and `right`
     (the paths each side discloses, None for a side refused) may be told it, with its
-    French `lignes`."""
+    French `lignes`. An item recorded with no explanation (no `champs`) tells no field."""
+    probability = explanation.get("probabilite")
     if left is None or right is None:
-        return {"probabilite": explanation["probabilite"], "champs": [], SIDE_CLOSED_KEY: True,
-                "lignes": [SIDE_CLOSED_FR, "probabilité : "
-                           f"{percent_fr(explanation['probabilite'], 2)}"]}
+        return {"probabilite": probability, "champs": [], SIDE_CLOSED_KEY: True,
+                "lignes": [SIDE_CLOSED_FR] + ([] if probability is None else [
+                    f"probabilité : {percent_fr(probability, 2)}"])}
+    if "champs" not in explanation:
+        return {**explanation, "champs": [], "lignes": []}
     terms = [t for t in explanation["champs"] if field_open(t["champ"], left)
              and field_open(t["champ"], right)]
     if len(terms) == len(explanation["champs"]):

@@ -42,3 +42,13 @@ def test_an_explanation_both_sides_open_is_told_whole():
     told = told_explanation(whole, IDENTITY + CONTACT, IDENTITY + CONTACT)
     assert {k: v for k, v in told.items() if k != "lignes"} == whole and fully_told(told)
     assert told["lignes"] == Explanation.from_dict(whole).lines_fr()
+
+
+def test_an_item_recorded_with_no_explanation_tells_no_field_whoever_reads_it():
+    """A review item stored with an empty explanation (opened by a path that recorded none)
+    was read as a KeyError by every decision on it."""
+    assert told_explanation({}, IDENTITY + CONTACT, IDENTITY + CONTACT) == {"champs": [],
+                                                                           "lignes": []}
+    closed = told_explanation({}, IDENTITY + CONTACT, None)
+    assert closed["champs"] == [] and closed[SIDE_CLOSED_KEY] is True
+    assert closed["probabilite"] is None and len(closed["lignes"]) == 1
