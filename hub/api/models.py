@@ -413,7 +413,7 @@ class ReviewItem(_Open):
     id: int
     statut: str
     ouvert_le: str
-    probabilite: float
+    probabilite: float | None  # None: the explanation is not told whole
     cotes: list[ReviewSide]
     explication: dict[str, Any]
 

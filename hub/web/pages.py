@@ -106,9 +106,11 @@ french_points = points_fr
 french_points_or_nothing = weight_fr
 
 
-def french_percent(value: float, decimals: int = 1, certain: bool = False) -> str:
+def french_percent(value: float | None, decimals: int = 1, certain: bool = False) -> str:
     """A probability in per cent, French style; a pair open or set aside for review is not
     certain, so it never reads « 100,0 % » (`hub.domain.matching.model.percent_fr`)."""
+    if value is None:  # not told: a side or fields the coordination may not see
+        return "non communiquée"
     return percent_fr(value, decimals, certain=certain)
 
 

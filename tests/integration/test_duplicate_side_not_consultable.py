@@ -69,6 +69,7 @@ def test_the_api_names_no_member_fiche_nor_field_level_of_a_side_the_consent_kee
     told = item["explication"]
     assert told["champs"] == [] and told["cote_non_consultable"] is True
     assert set(told) == {"probabilite", "champs", "cote_non_consultable", "lignes"}
+    assert told["probabilite"] is None and item["probabilite"] is None  # the hidden side's weight
     text = json.dumps(item, ensure_ascii=False)
     for secret in (COMMUNE.member_id, "A-1", "identique", "renseigne", porteur_of(hub, COMMUNE, "A-1")):
         assert secret not in text
@@ -168,4 +169,7 @@ def test_a_field_the_policy_hides_from_the_coordination_shows_no_level(contact_h
     assert told["champs_non_consultables"] is True
     assert not any(line.startswith(("courriel", "telephone", "adresse", "lieu"))
                    for line in told["lignes"])
+    # total − a priori − the weights told would be the hidden fields' points
+    assert not {"a_priori", "total"} & set(told)
+    assert told["probabilite"] is None and item["probabilite"] is None
     assert all(side["consultable"] and side["membre"] for side in item["cotes"])

@@ -7,6 +7,12 @@ whether it is filled. So a compared field is told only where both sides disclose
 path its comparison reads; of a side disclosed not at all, nothing is told but the
 pair's overall probability (no field, no level, no flag: each flag's line says which
 fields agree).
+
+Nor is a hidden field's weight told in any other way: the a priori, the total and the
+probability less the fields told would give the hidden fields' points (whether the hidden
+e-mail or phone agree, or are filled). An explanation not told whole carries neither the
+a priori, nor the total, nor the probability; the item that holds it gives no
+probability either (`told_probability`).
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from hub.domain.matching.model import Explanation, FieldTerm, percent_fr
+from hub.domain.matching.model import Explanation, FieldTerm, weight_fr
 
 # The fiche paths each compared field's comparison reads (`record.normalise_record`).
 COMPARED_PATHS: dict[str, tuple[str, ...]] = {
@@ -30,6 +36,9 @@ COMPARED_PATHS: dict[str, tuple[str, ...]] = {
 # The keys of an explanation as told: a side not consultable at all; fields left untold.
 SIDE_CLOSED_KEY = "cote_non_consultable"
 FIELDS_HIDDEN_KEY = "champs_non_consultables"
+FIELDS_HIDDEN_FR = ("champs non consultables : des champs d'une des deux fiches ne sont pas "
+                    "ouverts à la coordination ; ni leur comparaison, ni le total, ni la "
+                    "probabilité ne sont montrés")
 SIDE_CLOSED_FR = ("côté non consultable : une des deux fiches n'est pas ouverte à la "
                   "coordination (consentement et politique du réseau) ; rien n'en est comparé ici")
 
@@ -39,20 +48,25 @@ def told_explanation(explanation: Mapping[str, Any], left: Collection[str] | Non
     """The explanation (`Explanation.to_dict` form) as a reader seeing `left` and `right`
     (the paths each side discloses, None for a side refused) may be told it, with its
     French `lignes`. An item recorded with no explanation (no `champs`) tells no field."""
-    probability = explanation.get("probabilite")
     if left is None or right is None:
-        return {"probabilite": probability, "champs": [], SIDE_CLOSED_KEY: True,
-                "lignes": [SIDE_CLOSED_FR] + ([] if probability is None else [
-                    f"probabilité : {percent_fr(probability, 2)}"])}
+        return {"probabilite": None, "champs": [], SIDE_CLOSED_KEY: True,
+                "lignes": [SIDE_CLOSED_FR]}
     if "champs" not in explanation:
         return {**explanation, "champs": [], "lignes": []}
-    terms = [t for t in explanation["champs"] if field_open(t["champ"], left)
-             and field_open(t["champ"], right)]
+    terms = [FieldTerm.from_dict(t) for t in explanation["champs"]
+             if field_open(t["champ"], left) and field_open(t["champ"], right)]
     if len(terms) == len(explanation["champs"]):
         return {**explanation, "lignes": Explanation.from_dict(dict(explanation)).lines_fr()}
-    kept = Explanation(explanation["a_priori"], tuple(FieldTerm.from_dict(t) for t in terms),
-                       explanation["total"], explanation["probabilite"])
-    return {**kept.to_dict(), FIELDS_HIDDEN_KEY: True, "lignes": kept.lines_fr()}
+    return {"probabilite": None, "champs": [t.to_dict() for t in terms], FIELDS_HIDDEN_KEY: True,
+            "lignes": [FIELDS_HIDDEN_FR] + [f"{t.field} : {t.label_fr()}, {weight_fr(t.weight)}"
+                                            for t in terms]}
+
+
+def told_probability(probability: float, told: Mapping[str, Any]) -> float | None:
+    """The item's probability as told beside its explanation as told: None unless the
+    explanation was told whole (the probability less the fields told is the hidden
+    fields' weight)."""
+    return round(probability, 6) if fully_told(told) else None
 
 
 def field_open(field: str, disclosed: Collection[str]) -> bool:

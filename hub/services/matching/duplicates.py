@@ -27,6 +27,7 @@ from hub.domain.matching.disclosed import (
     fully_told,
     opens_a_field,
     told_explanation,
+    told_probability,
 )
 from hub.domain.matching.model import CONFIRMED_FLAGS
 from hub.domain.matching.training import refine_m
@@ -349,9 +350,10 @@ def _item(hub: Hub, row: Any, heads: dict[int, Any], actor: str,
              for pk, porteur, disclosure in ((row.fiche_pk, row.porteur_id, shown[0]),
                                              (row.candidate_fiche_pk, row.candidate_porteur_id,
                                               shown[1]))]
+    told = told_explanation(row.explanation, *_paths(shown))
     return {"id": row.id, "statut": row.status, "ouvert_le": row.opened_at.isoformat(),
-            "probabilite": round(row.probability, 6), "cotes": sides,
-            "explication": told_explanation(row.explanation, *_paths(shown))}
+            "probabilite": told_probability(row.probability, told), "cotes": sides,
+            "explication": told}
 
 
 _ERASED = object()  # a side erased at the porteur's request: shown as such, without fields

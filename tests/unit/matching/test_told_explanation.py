@@ -7,6 +7,7 @@ from hub.domain.matching.disclosed import (
     SIDE_CLOSED_KEY,
     fully_told,
     told_explanation,
+    told_probability,
 )
 from hub.domain.matching.model import IDENTITY_ONLY_KEY, Explanation, FieldTerm
 
@@ -22,10 +23,11 @@ def _explanation() -> dict:
     return Explanation(-6.2, terms, 16.9, 0.99999, identity_only=True).to_dict()
 
 
-def test_a_side_refused_tells_nothing_but_the_probability():
+def test_a_side_refused_tells_nothing_not_even_the_probability():
     told = told_explanation(_explanation(), IDENTITY + CONTACT, None)
     assert set(told) == {"probabilite", "champs", "lignes", SIDE_CLOSED_KEY}
-    assert told["champs"] == [] and told["probabilite"] == 0.99999
+    assert told["champs"] == [] and told["probabilite"] is None
+    assert told_probability(0.99999, told) is None
     assert not any("identique" in line or "absent" in line for line in told["lignes"])
     assert not fully_told(told)
 
@@ -52,3 +54,20 @@ def test_an_item_recorded_with_no_explanation_tells_no_field_whoever_reads_it():
     closed = told_explanation({}, IDENTITY + CONTACT, None)
     assert closed["champs"] == [] and closed[SIDE_CLOSED_KEY] is True
     assert closed["probabilite"] is None and len(closed["lignes"]) == 1
+
+
+def test_a_field_hidden_leaves_no_weight_to_work_it_out_by_subtraction():
+    """The a priori, the total and the probability less the weights of the fields told
+    gave the hidden fields' points (whether the hidden e-mail agrees, or is filled)."""
+    told = told_explanation(_explanation(), IDENTITY + CONTACT, IDENTITY)
+    assert "a_priori" not in told and "total" not in told and told["probabilite"] is None
+    assert told_probability(0.99999, told) is None
+    assert not any(line.startswith(("a priori", "total")) or "%" in line
+                   for line in told["lignes"])
+    assert [line.split(" :")[0] for line in told["lignes"][1:]] == ["nom", "prenom",
+                                                                   "date_naissance"]
+
+
+def test_an_explanation_told_whole_keeps_its_probability():
+    whole = told_explanation(_explanation(), IDENTITY + CONTACT, IDENTITY + CONTACT)
+    assert told_probability(0.9999912, whole) == 0.999991
