@@ -54,7 +54,13 @@ def _porteurs_page(request: Request, session: ConsoleSession, query: PorteurQuer
     return render(request, "porteurs.html", view=porteurs_to_follow(hub, session, query),
                   query=query, members=_names(request), territories=territories(hub),
                   stages=STAGES, sorts=SORT_LABELS,
-                  row_suffix="?" + urlencode({"liste": list_state(query)}))
+                  row_suffix=_back_to(list_state(query)))
+
+
+def _back_to(state: str) -> str:
+    """A porteur's link from the list: the list's state to come back to, none when the
+    list is as first shown (nothing to keep, and the porteur's address stays its own)."""
+    return "?" + urlencode({"liste": state}) if state else ""
 
 
 SORT_LABELS = {"attention": "à suivre en premier", "premier_contact": "premier contact",
