@@ -8,6 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from fastapi.testclient import TestClient
+
+from hub.api.app import create_app
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.services.accounts.auth import Caller
@@ -31,6 +34,10 @@ RETYPED = {"nom": "CHASSAING", "prenom": "Marie Helene", "date_naissance": "1988
            "telephone": "0473821045",
            "adresse": {"ligne": "12 r. de la Filature", "code_postal": "63600", "commune": "AMBERT"}}
 NAMES_ONLY = {"nom": "Chassaing", "prenom": "Marie-Hélène"}
+# What the CCI gives of the person (names and birth date), and the roles of a consent that
+# leaves the coordination out (the duplicate queue's hidden sides).
+VISIBLE = {**NAMES_ONLY, "date_naissance": PERSON["date_naissance"]}
+NOT_FOR_COORDINATION = ["accueil", "accompagnement", "financement"]
 
 
 def hub_for(db_url: str, tmp_path: Path, **settings: Any) -> Iterator[tuple[Hub, Clock]]:
@@ -42,6 +49,15 @@ def hub_for(db_url: str, tmp_path: Path, **settings: Any) -> Iterator[tuple[Hub,
     load_network(hub, tmp_path / "network.json", tmp_path / "creds")
     yield hub, clock
     hub.close()
+
+
+def api_world(db_url: str, tmp_path: Path) -> Iterator[tuple[Hub, TestClient, Path]]:
+    """The network's hub behind real HTTP (the API and the console, cookies over plain
+    HTTP), with the folder of the members' credentials."""
+    for hub, _clock in hub_for(db_url, tmp_path, console_cookie_secure=False):
+        with TestClient(create_app(hub=hub), base_url="http://127.0.0.1",
+                        raise_server_exceptions=False) as client:
+            yield hub, client, tmp_path / "creds"
 
 
 def pg_hub_for(postgres_url: str, tmp_path: Path, **settings: Any

@@ -9,9 +9,7 @@ import datetime as dt
 import json
 
 import pytest
-from fastapi.testclient import TestClient
 
-from hub.api.app import create_app
 from hub.errors import NotFound, NothingToUnmerge
 from hub.services.accounts.sessions import ConsoleSession
 from hub.services.console import duplicates_console, review_revisits
@@ -22,28 +20,24 @@ from tests.integration.dedup_world import (
     CCI,
     COMMUNE,
     COORDINATOR,
-    NAMES_ONLY,
+    NOT_FOR_COORDINATION,
     PERSON,
+    VISIBLE,
+    api_world,
     fiche_of,
-    hub_for,
     porteur_of,
     push,
 )
 
 pytestmark = pytest.mark.integration
 ACTOR = COORDINATOR.member_id
-VISIBLE = {**NAMES_ONLY, "date_naissance": PERSON["date_naissance"]}
-NOT_FOR_COORDINATION = ["accueil", "accompagnement", "financement"]
 SESSION = ConsoleSession("u1", "coord", "coordinator", ACTOR, "x",
                          dt.datetime(2100, 1, 1, tzinfo=dt.UTC))
 
 
 @pytest.fixture
 def world(db_url, tmp_path):
-    for hub, _clock in hub_for(db_url, tmp_path, console_cookie_secure=False):
-        with TestClient(create_app(hub=hub), base_url="http://127.0.0.1",
-                        raise_server_exceptions=False) as client:
-            yield hub, client, tmp_path / "creds"
+    yield from api_world(db_url, tmp_path)
 
 
 def _post(client, creds, target, body):

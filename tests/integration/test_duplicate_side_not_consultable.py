@@ -9,9 +9,7 @@ import json
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 
-from hub.api.app import create_app
 from hub.errors import ReviewItemNotConsultable
 from hub.services.ingest.policy_loader import DEFAULT_POLICY_FILE
 from hub.services.matching import duplicates
@@ -21,8 +19,10 @@ from tests.integration.dedup_world import (
     CCI,
     COMMUNE,
     COORDINATOR,
-    NAMES_ONLY,
+    NOT_FOR_COORDINATION,
     PERSON,
+    VISIBLE,
+    api_world,
     fiche_of,
     hub_for,
     porteur_of,
@@ -31,16 +31,11 @@ from tests.integration.dedup_world import (
 
 pytestmark = pytest.mark.integration
 ACTOR = COORDINATOR.member_id
-VISIBLE = {**NAMES_ONLY, "date_naissance": PERSON["date_naissance"]}
-NOT_FOR_COORDINATION = ["accueil", "accompagnement", "financement"]
 
 
 @pytest.fixture
 def world(db_url, tmp_path):
-    for hub, _clock in hub_for(db_url, tmp_path, console_cookie_secure=False):
-        with TestClient(create_app(hub=hub), base_url="http://127.0.0.1",
-                        raise_server_exceptions=False) as client:
-            yield hub, client, tmp_path / "creds"
+    yield from api_world(db_url, tmp_path)
 
 
 def _hidden_then_visible(hub, roles=NOT_FOR_COORDINATION):
