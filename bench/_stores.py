@@ -40,3 +40,13 @@ def postgres_url(*, migrate: bool = True) -> Iterator[str]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+
+def each_store(choice: str) -> Iterator[tuple[str, str, str]]:
+    """The stores a `--db sqlite|postgresql|both` names, one after the other: (name, URL,
+    a scratch folder) each, made as it comes and dropped after."""
+    stores = {"sqlite": sqlite_url, "postgresql": postgres_url}
+    for name in ["sqlite", "postgresql"] if choice == "both" else [choice]:
+        with stores[name]() as url, tempfile.TemporaryDirectory() as folder:
+            yield name, url, folder

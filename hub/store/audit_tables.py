@@ -31,7 +31,8 @@ audit_entries = sa.Table(
     sa.Column("request_id", sa.String(100)),
     sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False),
 )
-sa.Index("ix_audit_entries_porteur_ref", audit_entries.c.porteur_ref)
+# A porteur's events newest first, a page at a time (the access report, the DPO's search).
+sa.Index("ix_audit_entries_porteur_ref_seq", audit_entries.c.porteur_ref, audit_entries.c.seq)
 sa.Index("ix_audit_entries_actor_member_at", audit_entries.c.actor_member, audit_entries.c.at)
 sa.Index("ix_audit_entries_at", audit_entries.c.at)
 # The DPO's search by console account, newest first.

@@ -17,7 +17,7 @@ withdrawn fiche's accesses are left out rather than shown to the wrong person.""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from hub.audit.events import AccessEvent, pseudonymise
@@ -26,6 +26,7 @@ from hub.bootstrap import Hub
 
 MAX_LINKS = 2_000  # links read for one person (a long history stays bounded)
 MAX_EVENTS = 100_000  # events read per porteur id, the newest
+PAGE = 2_000  # events `streamed_about` holds at a time
 
 Spans = dict[str, list[tuple[dt.datetime, dt.datetime | None]]]
 _Event = TypeVar("_Event", AccessEvent, EventMark)
@@ -43,12 +44,44 @@ def _about(hub: Hub, porteur_id: str, read: Callable[..., list[_Event]],
     mine, gave_away, spans = _history(hub, porteur_id)
     found: list[_Event] = []
     for holder in sorted(spans.keys() | {porteur_id}):
-        for event in read(hub, holder, **criteria):
-            refs = set(event.fiche_refs)
-            if refs & mine or (not refs and _within(event.at, spans.get(holder, []))) or \
-                    (holder == porteur_id and refs and not gave_away):
-                found.append(event)
+        theirs = _theirs(porteur_id, holder, mine, gave_away, spans)
+        found.extend(event for event in read(hub, holder, **criteria) if theirs(event))
     return sorted(found, key=lambda e: (e.seq is None, e.seq or 0))
+
+
+def streamed_about(hub: Hub, porteur_id: str) -> Iterator[AccessEvent]:
+    """`events_about(hub, porteur_id)`'s events read PAGE at a time, each porteur id's
+    newest first (not in seq order across them): the access report folds them as they
+    come, never holding a long journal whole."""
+    mine, gave_away, spans = _history(hub, porteur_id)
+    for holder in sorted(spans.keys() | {porteur_id}):
+        theirs = _theirs(porteur_id, holder, mine, gave_away, spans)
+        yield from (event for event in _newest_pages(hub, holder) if theirs(event))
+
+
+def _theirs(porteur_id: str, holder: str, mine: set[str], gave_away: bool,
+            spans: Spans) -> Callable[[AccessEvent | EventMark], bool]:
+    """Whether an event logged under `holder` is about the person (the module's rule)."""
+    held = spans.get(holder, [])
+
+    def theirs(event: AccessEvent | EventMark) -> bool:
+        refs = set(event.fiche_refs)
+        return bool(refs & mine) or (not refs and _within(event.at, held)) or \
+            (holder == porteur_id and bool(refs) and not gave_away)
+    return theirs
+
+
+def _newest_pages(hub: Hub, porteur_id: str) -> Iterator[AccessEvent]:
+    """`_search(hub, porteur_id)`'s events (the newest MAX_EVENTS), newest first, PAGE at
+    a time: each page ends below the previous one's last seq."""
+    ref, upto, left = pseudonymise(porteur_id, hub.pseudonym_key), None, MAX_EVENTS
+    while left > 0:
+        size = min(PAGE, left)
+        page = hub.audit.search(porteur_ref=ref, limit=size, newest_first=True, upto=upto)
+        yield from page
+        if len(page) < size:
+            return
+        left, upto = left - size, (page[-1].seq or 0) - 1
 
 
 def searched(hub: Hub, porteur_id: str, **criteria: Any) -> list[AccessEvent]:

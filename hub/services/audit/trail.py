@@ -201,7 +201,7 @@ def export_events(hub: Hub, actor: str, output: str, *, user: str | None = None,
 def access_report(hub: Hub, actor: str, porteur_id: str, *, user: str | None = None) -> dict[str, Any]:
     """GDPR art. 15: which members received which fields of this porteur, when, why (also
     under the porteur ids its fiches were held under before a merge or a split)."""
-    found = person_scope.events_about(hub, porteur_id)
+    found = person_scope.streamed_about(hub, porteur_id)  # folded as read: bounded memory
     delivered = person_scope.made_available(hub, porteur_id)
     record(hub, [event(hub, "audit_view", actor, porteur_id=porteur_id, user=user)])
     return {"porteur_id": porteur_id, "destinataires": _recipients(hub, found, delivered)}
@@ -254,12 +254,17 @@ def _recipients(hub: Hub, found: Iterable[AccessEvent],
         if item.purpose:
             entry["finalites"].add(item.purpose)
         entry["acces"] += 1
-        entry["premier"] = entry["premier"] or item.at.isoformat()
-        entry["dernier"] = item.at.isoformat()
+        seq = item.seq or 0  # `found` in any order: the first and last by seq
+        if entry["premier"] is None or seq < entry["premier"][0]:
+            entry["premier"] = (seq, item.at.isoformat())
+        if entry["dernier"] is None or seq > entry["dernier"][0]:
+            entry["dernier"] = (seq, item.at.isoformat())
     return [
         {"membre": member, "nom": names.get(member, member), "champs": sorted(e["champs"]),
-         "finalites": sorted(e["finalites"]), "acces": e["acces"], "premier_acces": e["premier"],
-         "dernier_acces": e["dernier"], "lu": e["acces"] > 0, "livraisons": e["livraisons"],
+         "finalites": sorted(e["finalites"]), "acces": e["acces"],
+         "premier_acces": e["premier"] and e["premier"][1],
+         "dernier_acces": e["dernier"] and e["dernier"][1], "lu": e["acces"] > 0,
+         "livraisons": e["livraisons"],
          "champs_mis_a_disposition": sorted(e["livres"]),
          "premiere_livraison": e["premiere_livraison"]}
         for member, e in sorted(received.items())]

@@ -13,49 +13,16 @@ from fastapi.testclient import TestClient
 
 from hub.api.app import create_app
 from hub.audit.verify import verify_lines
-from hub.bootstrap import Hub
-from hub.config import Settings
-from hub.services.accounts.auth import Caller
 from hub.services.accounts.members import load_network
-from hub.services.delivery.feed import read_feed
-from hub.services.ingest import accept as ingest
-from hub.services.ingest import processing
-from tests.factories import Credentials, make_fiche, record_consents
-from tests.fakes.publisher import RecordingPublisher
+from tests.factories import Credentials
+from tests.integration.audit.dpo_http import NETWORK, OWNER, RECIPIENT, dpo_hub, network_document
 
 pytestmark = pytest.mark.integration
-
-OWNER, RECIPIENT, NETWORK = "commune-ambert", "cci-thiers", "pnr-livradois"
-
-
-def network_document(owner_dpo: dict | None = None) -> dict:
-    def member(member_id: str, role: str, **extra: object) -> dict:
-        return {"id": member_id, "nom": f"Membre {member_id}", "nature": "commune", "role": role,
-                "contact": {"courriel": f"{member_id}@exemple.fr"}, **extra}
-
-    owner_extra = {"dpo": owner_dpo} if owner_dpo else {}
-    return {"reseau": "t", "membres": [
-        member(OWNER, "accueil", **owner_extra),
-        member(RECIPIENT, "accompagnement", abonnements=[{"communes": ["63003"]}]),
-        member(NETWORK, "coordination", dpo={"portee": "reseau"}),
-    ]}
 
 
 @pytest.fixture
 def world(db_url, tmp_path):
-    path = tmp_path / "network.json"
-    path.write_text(json.dumps(network_document({"portee": "membre"})))
-    hub = Hub.from_settings(Settings(data_dir=tmp_path / "d", database_url=db_url),
-                            publisher=RecordingPublisher())
-    load_network(hub, path, tmp_path / "creds")
-    fiche = make_fiche(member=OWNER, fiche_id="F-1")
-    record_consents(hub, [fiche], roles_destinataires=["accompagnement"],
-                    finalites=["orientation", "accompagnement"])
-    ingest.push_batch(hub, Caller(OWNER, "", "commune", "accueil"), [fiche])
-    processing.process_outbox(hub, hub.publisher.published[-1])
-    read_feed(hub, Caller(RECIPIENT, "", "cci", "accompagnement"), 0, 100)
-    with hub.uow() as uow:
-        porteur_id = uow.fiches.porteur_of(OWNER, "F-1").porteur_id
+    hub, porteur_id, fiche = dpo_hub(db_url, tmp_path)
     with TestClient(create_app(hub=hub)) as client:
         yield client, (lambda name: Credentials(tmp_path / "creds" / f"{name}.json")), porteur_id, fiche
     hub.close()

@@ -17,7 +17,7 @@ from hub.services.accounts.members import load_network
 from hub.services.audit import trail as audit
 from tests.factories import Credentials
 from tests.fakes.publisher import RecordingPublisher
-from tests.integration.audit.test_audit_dpo_api import NETWORK, OWNER, network_document
+from tests.integration.audit.dpo_http import NETWORK, OWNER, network_document
 
 pytestmark = pytest.mark.integration
 
