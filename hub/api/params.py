@@ -65,6 +65,7 @@ Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(_in
 Cursor = Annotated[int, Query(ge=0, le=MAX_INT64)]
 OptionalCursor = Annotated[int | None, Query(ge=0, le=MAX_INT64)]
 OptionalId = Annotated[int | None, Query(ge=1, le=MAX_INT64)]
+OptionalPage = Annotated[int | None, Query(ge=1, le=MAX_INT64)]
 PathId = Annotated[int, Path(ge=1, le=MAX_INT64)]
 PathSeq = Annotated[int, Path(ge=0, le=MAX_INT64)]
 TreeSize = Annotated[int, Query(ge=0, le=MAX_INT64)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from typing import Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
@@ -30,6 +31,8 @@ from hub.api.params import (
     IdQuery,
     Instant,
     MemberQuery,
+    OptionalCursor,
+    OptionalPage,
     OptionalTreeSize,
     PathSeq,
     TreeSize,
@@ -86,13 +89,29 @@ def _member_filter(caller: Caller, membre: str | None) -> str | None:
 def search(request: Request, porteur: IdQuery = None, membre: MemberQuery = None,
            action: ActionQuery = None, depuis: Instant | None = None,
            jusqu_a: Instant | None = None, limit: int = Query(1000, ge=1, le=10000),
+           page: OptionalPage = None, upto: OptionalCursor = None,
            auth: Authenticated = Depends(_A_DPO_OF_ITS_MEMBER)) -> Any:
-    """Access events by porteur, member, action and period (DPO)."""
+    """Access events by porteur, member, action and period (DPO): the first `limit`,
+    oldest first; with `page` (and `upto`), page by page, newest first (docs/protocol.md)."""
     member = _member_filter(auth.caller, membre)
-    found = audit.search(hub_of(request), auth.caller.member_id, porteur_id=porteur,
-                         member=member, action=action, since=depuis, until=jusqu_a,
-                         limit=limit, user=_DPO)
-    return {"evenements": found}
+    criteria: dict[str, Any] = {"porteur_id": porteur, "member": member, "action": action,
+                                "since": depuis, "until": jusqu_a, "user": _DPO}
+    if page is None and upto is None:
+        found = audit.search(hub_of(request), auth.caller.member_id, limit=limit, **criteria)
+        return {"evenements": found}
+    answer = audit.search_page(hub_of(request), auth.caller.member_id, page=page or 1,
+                               per_page=limit, upto=upto, **criteria)
+    shown = answer["page"]
+    return {"evenements": answer["events"], "total": answer["total"], "page": shown,
+            "pages": answer["pages"], "upto": answer["upto"],
+            "suivant": _next_page(request, shown + 1, answer["upto"])
+            if shown < answer["pages"] else None}
+
+
+def _next_page(request: Request, page: int, upto: int) -> str:
+    """The search as sent, at `page`, pinned to `upto` (the log's last seq at page 1)."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in {"page", "upto"}]
+    return f"{request.url.path}?{urlencode([*kept, ('page', page), ('upto', upto)])}"
 
 
 @router.get("/report/{porteur_id}", responses=answer(Recipients, 403))
