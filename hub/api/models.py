@@ -201,6 +201,8 @@ class ErasureDone(_Open):
     livraisons_annulees: int
     avis_envoyes: list[str]
     demandes: list[ErasureRequestStatus]
+    termine: bool
+    reste: dict[str, str] | None
 
 
 ErasureMotif = Literal["obligation_legale", "mission_interet_public", "archives_statistiques",

@@ -7,10 +7,31 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hub.store.erasure_tables import erasure_requests, erasures, store_markers
+from hub.store.erasure_tables import erasure_answers, erasure_requests, erasures, store_markers
 from hub.store.records import Erasure, ErasureRequest, record_of
 
 PENDING, CONFIRMED, DECLINED = "pending", "confirmed", "declined"
+
+
+class ErasureAnswers:
+    """The answers of erasures left unfinished, by retry key, for the same request again."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self.conn = connection
+
+    def keep(self, retry_key: str, erasure_id: str, answer: dict[str, Any], at: Any) -> None:
+        self.remove(retry_key)
+        self.conn.execute(sa.insert(erasure_answers).values(
+            retry_key=retry_key, erasure_id=erasure_id, answer=answer, answered_at=at))
+
+    def get(self, retry_key: str) -> dict[str, Any] | None:
+        found = self.conn.execute(sa.select(erasure_answers.c.answer).where(
+            erasure_answers.c.retry_key == retry_key)).scalar_one_or_none()
+        return dict(found) if found is not None else None
+
+    def remove(self, retry_key: str) -> None:
+        self.conn.execute(sa.delete(erasure_answers).where(
+            erasure_answers.c.retry_key == retry_key))
 
 
 class Erasures:

@@ -52,6 +52,19 @@ erasures = sa.Table(
 )
 sa.Index("ix_erasures_porteur_id", erasures.c.porteur_id)
 
+# Migration 0047: the answer of an erasure committed whose old KEKs the key directory
+# refused to lose (a full volume), kept for the same request sent again: it answers the
+# same erasure (hub.services.privacy.erasure_retries). `retry_key`: a keyed digest of
+# the requester, the route and what it named; the answer holds no personal data.
+erasure_answers = sa.Table(
+    "erasure_answers",
+    metadata,
+    sa.Column("retry_key", sa.String(64), primary_key=True),
+    sa.Column("erasure_id", sa.String(40), nullable=False),
+    sa.Column("answer", sa.JSON, nullable=False),
+    sa.Column("answered_at", UTC_TIME, nullable=False),
+)
+
 # Migration 0027: a member's erasure request asks each other owner of a fiche of the
 # porteur (GDPR art. 17(2), 19); the owner, or the coordination in the console, answers.
 # `named_to_requester` / `requester_named`: decided when the request is made, from what

@@ -18,7 +18,7 @@ from hub.store.consent_overview_repository import ConsentOverview
 from hub.store.console_repository import FicheReads, IntegrityChecks, Revisits, Sessions, Users
 from hub.store.delivery_repository import Deliveries
 from hub.store.engine import OUTAGES, outage, store_outage
-from hub.store.erasure_repository import ErasureRequests, Erasures, Markers
+from hub.store.erasure_repository import ErasureAnswers, ErasureRequests, Erasures, Markers
 from hub.store.identity_memo import IdentityMemo
 from hub.store.key_replay import KeyReplays
 from hub.store.matching_repository import Matching
@@ -55,6 +55,7 @@ class UnitOfWork:
         self.deliveries = Deliveries(conn, self.keys)
         self.erasures = Erasures(conn)
         self.erasure_requests = ErasureRequests(conn)
+        self.erasure_answers = ErasureAnswers(conn)
         self.markers = Markers(conn)
         self.matching = Matching(conn, self.keys, self._store_keys.digest_key, self._identities)
         self.fiche_reads = FicheReads(conn, self.keys)

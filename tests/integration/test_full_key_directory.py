@@ -8,6 +8,7 @@ the journal is pointed at /dev/full, a device every write to fails with ENOSPC).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from hub.api.app import create_app
 from hub.bootstrap import Hub
@@ -55,11 +57,26 @@ class KeyVolume:
         finally:
             os.close(fd)
 
+    def fill_when_committing_an_erasure(self, hub: Hub) -> None:
+        """Full from the commit of the transaction that erases (its journal entry written,
+        its new keys in the key file): the old keys' destruction after the commit is refused."""
+        def fill(_conn: sa.Connection) -> None:
+            if not self.filled and any(e["type"] == "erasure" for e in
+                                       RecoveryJournal(self.key_dir).entries()):
+                self.filled = True
+                if self.mounted:
+                    self.fill()
+                else:  # the key file's next version, written beside it, goes to /dev/full
+                    (self.key_dir / f".data_keks.json.{os.getpid()}.tmp").symlink_to("/dev/full")
+        self.filled = False
+        sa.event.listen(hub.engine, "commit", fill)
+
     def make_room(self) -> None:
         if self.mounted:
             self._filler.unlink()
         else:
-            (self.key_dir / FILE).unlink()
+            for path in (self.key_dir / FILE, *self.key_dir.glob(".data_keks.json.*.tmp")):
+                path.unlink(missing_ok=True)
 
     def release(self) -> None:
         if self.mounted:
@@ -88,9 +105,9 @@ def hub(db_url, tmp_path, volume) -> Iterator[Hub]:
         built.close()
 
 
-def _signed(tmp_path: Path, method: str, path: str) -> dict[str, str]:
+def _signed(tmp_path: Path, method: str, path: str, body: bytes = b"") -> dict[str, str]:
     creds = Credentials(tmp_path / "credentials" / f"{MEMBER}.json")
-    return creds.rfc9421_headers(method, path, b"")
+    return creds.rfc9421_headers(method, path, body)
 
 
 def _said_full(response: httpx.Response) -> None:
@@ -144,6 +161,55 @@ def test_an_erasure_on_a_full_key_volume_is_refused_whole_then_goes_once_there_i
         volume.make_room()
         again = httpx.delete(url + path, headers=_signed(tmp_path, "DELETE", path), timeout=60)
     assert again.status_code == 200, again.text
+    assert [e["type"] for e in RecoveryJournal(volume.key_dir).entries()].count("erasure") == 1
+    assert _logged_naming(caplog, volume.key_dir)
+    assert fiche["porteur"]["nom"] not in caplog.text
+
+
+def _old_keks(hub: Hub) -> set[tuple[int, int]]:
+    """The KEKs older than their bucket's generation in the store: what an erasure destroys."""
+    with hub.uow() as uow:
+        current = uow.keys.generations()
+    return {(b, g) for b, g in hub.keyring.generations() if g < current.get(b, 1)}
+
+
+@pytest.mark.parametrize("route", ["delete", "erasure_request"])
+def test_an_erasure_committed_before_its_old_keys_could_be_destroyed_says_so_and_a_retry_answers_the_same(
+        hub, volume, tmp_path, caplog, route):
+    """Committed, the erasure is answered as recorded (`termine` false, `reste` saying what
+    is left and who does it), not 503: a caller told it failed retried and got a 409 (or
+    a 404, the fiche removed), or gave up. The same request again answers the same
+    erasure and, once there is room, does what was left."""
+    fiche = make_fiche()
+    record_consents(hub, [fiche])
+    caller = Caller(MEMBER, "", "cci", "accompagnement")
+    assert accept.push_batch(hub, caller, [fiche])["accepted"] == 1
+    with hub.uow() as uow:
+        pk = uow.fiches.get(MEMBER, fiche["fiche_id"]).id
+    if route == "delete":
+        method, path, body = "DELETE", f"/v1/fiches/{MEMBER}/{fiche['fiche_id']}", b""
+    else:
+        method, path = "POST", "/v1/erasures"
+        body = json.dumps({"fiche_id": fiche["fiche_id"]}).encode()
+    with served(create_app(hub=hub)) as url:
+        def call() -> httpx.Response:
+            return httpx.request(method, url + path, content=body, timeout=60,
+                                 headers=_signed(tmp_path, method, path, body))
+        volume.fill_when_committing_an_erasure(hub)
+        first = call()
+        assert first.status_code in (200, 201), first.text
+        told = first.json()
+        assert told["termine"] is False and "reste" in told
+        with hub.uow() as uow:
+            assert uow.keys.erased([pk]) == {pk}  # recorded: the data keys are gone
+        assert _old_keks(hub)  # what is left: the old KEKs, which open older backups
+        again = call()  # still full: the same answer, nothing done twice
+        assert (again.status_code, again.json()) == (first.status_code, told)
+        volume.make_room()
+        done = call()
+    assert done.status_code == first.status_code, done.text
+    assert done.json() == {**told, "termine": True, "reste": None}
+    assert not _old_keks(hub)
     assert [e["type"] for e in RecoveryJournal(volume.key_dir).entries()].count("erasure") == 1
     assert _logged_naming(caplog, volume.key_dir)
     assert fiche["porteur"]["nom"] not in caplog.text

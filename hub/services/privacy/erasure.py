@@ -37,7 +37,7 @@ from hub.services.accounts.auth import Caller
 from hub.services.audit import trail as audit
 from hub.services.delivery.notices import add_notices
 from hub.services.matching.forgetting import forget_identities
-from hub.services.privacy import ack_status, owner_requests
+from hub.services.privacy import ack_status, erasure_retries, owner_requests
 from hub.services.privacy.discretion import named_to_owner, told_of
 from hub.services.privacy.key_rotation import final_erasure
 from hub.services.privacy.need_to_know import NETWORK_DPO, audits, sources_for
@@ -83,8 +83,16 @@ def request_erasure(hub: Hub, caller: Caller, body: Any) -> dict[str, Any]:
     if reference is not None and (not isinstance(reference, str) or not 1 <= len(reference) <= 200):
         raise BadRequest("« reference » doit être un texte de 1 à 200 caractères.",
                          "'reference' must be a text of 1 to 200 characters.")
+    named = "fiche_id" if "fiche_id" in body else "porteur_id"
+    again = erasure_retries.retry_key(hub, caller.member_id, named, body[named])
     for _ in range(_ATTEMPTS):
-        target = _fiches_to_erase(hub, caller, body)
+        try:
+            target = _fiches_to_erase(hub, caller, body)
+        except AlreadyErased:
+            made = erasure_retries.answered_again(hub, again)  # by this request, unfinished
+            if made is None:
+                raise
+            return made
         asked = owner_requests.plan(hub, caller.member_id, target.porteur_id, target.others)
         try:
             answer = _erase(hub, caller, PORTEUR, target.porteur_id, target.erased,
@@ -98,7 +106,7 @@ def request_erasure(hub: Hub, caller: Caller, body: Any) -> dict[str, Any]:
             continue  # a merge or a worker gave the porteur another fiche: list them again
         if target.others:
             hub.publisher.request_dispatch_safely()  # the notices to the owners asked
-        return answer
+        return erasure_retries.keep(hub, again, answer)
     raise _FichesMoved.unavailable()
 
 
@@ -158,11 +166,19 @@ def delete_fiche(hub: Hub, caller: Caller, member_id: str, fiche_id: str) -> dic
     if member_id != caller.member_id:
         raise Forbidden("Un membre ne supprime que ses propres fiches.",
                         "A member deletes only its own fiches.")
-    with hub.uow() as uow:
-        fiche = _own_fiche(uow, caller, fiche_id)
-        if uow.keys.erased([fiche.id]):
-            raise AlreadyErased("Cette fiche est déjà effacée.", "This fiche is already erased.")
-    return _erase(hub, caller, FICHE, fiche.porteur_id, [fiche])
+    again = erasure_retries.retry_key(hub, caller.member_id, "delete", fiche_id)
+    try:
+        with hub.uow() as uow:
+            fiche = _own_fiche(uow, caller, fiche_id)
+            if uow.keys.erased([fiche.id]):
+                raise AlreadyErased("Cette fiche est déjà effacée.",
+                                    "This fiche is already erased.")
+    except (NotFound, AlreadyErased):
+        made = erasure_retries.answered_again(hub, again)  # by this request, unfinished
+        if made is None:
+            raise
+        return made
+    return erasure_retries.keep(hub, again, _erase(hub, caller, FICHE, fiche.porteur_id, [fiche]))
 
 
 def read_erasure(hub: Hub, caller: Caller, erasure_id: str) -> dict[str, Any]:
@@ -400,7 +416,7 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
     hub.consents.forget_proofs((f.member_id, f.fiche_id) for f in fiches)
     try:  # the memory forgets even if a later step fails (workers: `forget_if_erased`)
         # old KEKs destroyed, WAL purged on exit
-        with final_erasure(hub), hub.uow() as uow:
+        with final_erasure(hub) as finish, hub.uow() as uow:
             every = [f.id for f in listed or fiches]
             if scope == PORTEUR and porteur_id is not None:
                 _hold_fiches(uow, porteur_id, every)
@@ -433,6 +449,7 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
         own = [f.id for f in fiches if f.member_id == caller.member_id]
         told = set().union(*(done.received[pk] for pk in own)) & (named or set())
         notified, pks, cancelled = [m for m in notified if m in told], own, done.cancelled_own
-    return {"effacement": erasure.id, "portee": scope, "motif": _REASONS[scope][0],
-            "porteur_id": porteur_id, "fiches_effacees": len(pks), "livraisons_annulees": cancelled,
-            "avis_envoyes": sorted(notified), "demandes": requests}
+    return erasure_retries.told({
+        "effacement": erasure.id, "portee": scope, "motif": _REASONS[scope][0],
+        "porteur_id": porteur_id, "fiches_effacees": len(pks), "livraisons_annulees": cancelled,
+        "avis_envoyes": sorted(notified), "demandes": requests}, finish.old_keys_left)

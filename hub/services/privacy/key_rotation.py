@@ -10,10 +10,12 @@ freed space purged; the erasure is reported done after that.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from hub.bootstrap import LEGACY_MASTER_KEY, Hub
+from hub.errors import KeyDirectoryReadOnly
 from hub.keyring import BUCKETS, destroy_file
 from hub.services.matching.reindex import rebuild_digests
 from hub.store.purge import purge_freed_space
@@ -22,14 +24,39 @@ _CHUNK = 1000
 DIGESTS_MARKER, DIGESTS_SCHEME = "blocking_digests", "hmac-sha256"
 
 
+@dataclasses.dataclass
+class Finish:
+    """What is left of an erasure committed: its old KEKs, when the key directory refused
+    the write that destroys them (a full volume); the next erasure or rotation, `capactif
+    init` or the same request again (`finish_erasure`) destroys them."""
+
+    old_keys_left: bool = False
+
+
 @contextlib.contextmanager
-def final_erasure(hub: Hub) -> Iterator[None]:
+def final_erasure(hub: Hub) -> Iterator[Finish]:
     """Around the unit of work that calls `uow.keys.destroy`: afterwards no KEK that
-    wrapped a destroyed key is left in the key directory."""
+    wrapped a destroyed key is left in the key directory, or `old_keys_left` says so
+    (the erasure committed whatever the key directory does after)."""
+    finish = Finish()
     with hub.keyring.locked():
-        yield
-        destroy_old_keks(hub)
+        yield finish
+        finish.old_keys_left = not _destroyed_old_keks(hub)
     purge_freed_space(hub.engine)
+
+
+def finish_erasure(hub: Hub) -> bool:
+    """The old KEKs an erasure left destroyed now: whether they are (none left)."""
+    with hub.keyring.locked():
+        return _destroyed_old_keks(hub)
+
+
+def _destroyed_old_keks(hub: Hub) -> bool:
+    try:
+        destroy_old_keks(hub)  # the refusal is logged naming the key directory
+    except KeyDirectoryReadOnly:
+        return False
+    return True
 
 
 ROTATION_MARKER = "data_key_rotation_next_bucket"
