@@ -30,7 +30,7 @@ from hub.web.security import PREFIX, checked_form, hub_of, role
 
 router = APIRouter(prefix="/dpo")
 officer = role("dpo")
-_OPAQUE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_OPAQUE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # as the API's ids: no "-" first
 _CRITERIA = ("porteur", "membre", "action", "depuis", "jusqua", "compte")
 PERIODS = {"7": 7, "30": 30}  # "" : each rule's own window
 
@@ -110,10 +110,7 @@ def _member_names(request: Request) -> dict[str, str]:
 @router.post("/rapport")
 def report_request(request: Request, form: dict[str, str] = Depends(checked_form),
                    session: ConsoleSession = Depends(officer)) -> Response:
-    porteur_id = _opaque(form.get("porteur", ""))
-    if not porteur_id:
-        raise BadRequest("Indiquez l'identifiant du porteur (prt_…).",
-                         "Give the porteur's id (prt_…).")
+    porteur_id = _named_porteur(form.get("porteur", ""))
     return RedirectResponse(f"{PREFIX}/dpo/rapport/{porteur_id}", status_code=303,
                             headers=HEADERS)
 
@@ -122,7 +119,7 @@ def report_request(request: Request, form: dict[str, str] = Depends(checked_form
 def report(porteur_id: str, request: Request,
            session: ConsoleSession = Depends(officer)) -> Response:
     hub = hub_of(request)
-    porteur_id = _opaque(porteur_id) or "-"
+    porteur_id = _named_porteur(porteur_id)  # a blank one was the report of a porteur "-"
     found = dpo.access_report(hub, session, porteur_id)
     return render(request, "rapport.html", report=found, generated=hub.clock(),
                   person=person_and_sources(hub, session, porteur_id),
@@ -215,6 +212,14 @@ def _log_page(request: Request, form: dict[str, str], found: dict[str, Any] | No
                   actions=actions(), members_by_id=member_names(hub_of(request)),
                   logins={u["id"]: u["login"] for u in users},
                   criteria={k: v for k, v in form.items() if k in _CRITERIA and v})
+
+
+def _named_porteur(text: str) -> str:
+    porteur_id = _opaque(text)
+    if not porteur_id:
+        raise BadRequest("Indiquez l'identifiant du porteur (prt_…).",
+                         "Give the porteur's id (prt_…).")
+    return porteur_id
 
 
 def _opaque(text: str) -> str:
