@@ -414,7 +414,7 @@ class ReviewSide(_Open):
 class ReviewItem(_Open):
     id: int
     statut: str
-    ouvert_le: str
+    ouvert_le: str | None  # None: the new side is not consultable (when its member pushed)
     probabilite: float | None  # None: the explanation is not told whole
     cotes: list[ReviewSide]
     explication: dict[str, Any]

@@ -9,12 +9,13 @@ import hashlib
 import hmac
 import weakref
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
 
+from hub.domain.matching.disclosed import SIDE_LEFT_STATUS
 from hub.domain.matching.record import NormalisedRecord, normalise_record
 from hub.domain.matching.record_form import read_form, record_form
 from hub.errors import LockStripesMissing
@@ -145,11 +146,12 @@ _LATERAL_KEYS_SQL = (
     "WHERE m.pks IS NOT NULL")
 # Candidates as stored, with their fiche's wrapped key (one statement, not a second one
 # for the keys): the sealed record form, or where a row has none (indexed before 0024)
-# its identity as stored (JSON text; decoding the JSON column of every row cost more).
+# its identity as stored (JSON text; decoding the JSON column of every row cost more),
+# and when its consent ends (a row past it is left out before it is opened).
 _STORED_RECORDS_SQL = (
     "SELECT r.fiche_pk, r.porteur_id, r.record_form, CASE WHEN r.record_form IS NULL "
-    "THEN CAST(r.identity AS TEXT) END AS identity, k.wrapped_key, k.generation "
-    "FROM match_records AS r LEFT OUTER JOIN fiche_keys AS k ON k.fiche_pk = r.fiche_pk ")
+    "THEN CAST(r.identity AS TEXT) END AS identity, k.wrapped_key, k.generation, "
+    "r.consent_end_s FROM match_records AS r LEFT OUTER JOIN fiche_keys AS k ON k.fiche_pk = r.fiche_pk ")
 
 
 # PostgreSQL: the keys' fiches (as `_LATERAL_KEYS_SQL`) and the stored candidates under
@@ -158,7 +160,7 @@ _STORED_RECORDS_SQL = (
 # the cap + 1 (a key's fiches read at most), the cap.
 _KEYS_AND_RECORDS_SQL = (
     f"WITH under AS ({_LATERAL_KEYS_SQL}) "
-    "SELECT key, pks, NULL, NULL, NULL, NULL, NULL, NULL FROM under UNION ALL "
+    "SELECT key, pks, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM under UNION ALL "
     "SELECT NULL, NULL," + _STORED_RECORDS_SQL.removeprefix("SELECT")
     + "WHERE r.fiche_pk = ANY(ARRAY(SELECT DISTINCT unnest(pks) FROM under "
     "WHERE cardinality(pks) <= %s))")
@@ -184,7 +186,7 @@ def _stored_records_sql(count: int) -> str:
 _STORED_RECORDS = sa.select(
     match_records.c.fiche_pk, match_records.c.porteur_id, match_records.c.record_form,
     sa.case((match_records.c.record_form.is_(None), sa.cast(match_records.c.identity, sa.Text))),
-    fiche_keys.c.wrapped_key, fiche_keys.c.generation,
+    fiche_keys.c.wrapped_key, fiche_keys.c.generation, match_records.c.consent_end_s,
 ).select_from(match_records.outerjoin(fiche_keys, fiche_keys.c.fiche_pk == match_records.c.fiche_pk))
 _STORED_IDENTITIES = sa.select(match_records.c.fiche_pk, match_records.c.identity)
 _UNION_CHUNK = 200
@@ -200,14 +202,6 @@ def _by_fiche(record: IndexedRecord) -> int:
 
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
-
-# The orders of the review queue: waiting longest, newest, most or least probable first.
-REVIEW_ORDERS = {
-    "anciennete": (review_items.c.opened_at.asc(),),
-    "recents": (review_items.c.opened_at.desc(),),
-    "probabilite": (review_items.c.probability.desc(),),
-    "probabilite_basse": (review_items.c.probability.asc(),),
-}
 
 
 class Matching:
@@ -337,25 +331,28 @@ class Matching:
         None on SQLite, which takes no key lock."""
         return self.conn.begin_nested() if self.conn.dialect.name == "postgresql" else None
 
-    def candidates(self, digests: Sequence[int], per_key_cap: int) -> list[IndexedRecord]:
+    def candidates(self, digests: Sequence[int], per_key_cap: int, *,
+                   in_force_at: dt.datetime | None = None) -> list[IndexedRecord]:
         """Indexed records sharing a key; a key held by more than `per_key_cap` fiches says
         too little (a common name with no date) and is skipped, as the batch skips it.
-        Ordered by fiche."""
+        With `in_force_at`, a fiche whose consent has ended by then is left out (it still
+        counts under its keys). Ordered by fiche."""
         if self.conn.dialect.name == "postgresql":
             numbers = list(dict.fromkeys(digests))
             rows = bulk.driver_rows(self.conn, _CANDIDATE_RECORDS_SQL, (
                 bulk.text_array(numbers), per_key_cap + 1, per_key_cap)) if numbers else []
-            return sorted(self._records_of(rows), key=_by_fiche)
-        held, records = self.indexed_under(digests, per_key_cap)
+            return sorted(self._records_of(rows, in_force_at), key=_by_fiche)
+        held, records = self.indexed_under(digests, per_key_cap, in_force_at=in_force_at)
         wanted = {pk for pks in held.values() if len(pks) <= per_key_cap for pk in pks}
         return [records[pk] for pk in sorted(wanted) if pk in records]
 
-    def indexed_under(self, digests: Iterable[int], per_key_cap: int
+    def indexed_under(self, digests: Iterable[int], per_key_cap: int, *,
+                      in_force_at: dt.datetime | None = None
                       ) -> tuple[dict[int, list[int]], dict[int, IndexedRecord]]:
         """For a whole batch's key digests, in two statements: the fiches under each key
         (at most `per_key_cap + 1`: one more says the key is too common) and the
         normalised records of the fiches under keys within the cap (erased fiches left
-        out)."""
+        out, and with `in_force_at` those whose consent has ended by then)."""
         unique = list(dict.fromkeys(digests))
         held: dict[int, list[int]] = {digest: [] for digest in unique}
         if self.conn.dialect.name == "postgresql":
@@ -368,7 +365,8 @@ class Matching:
             for chunk in _chunks(wanted, _IN_CHUNK):
                 rows.extend(bulk.driver_rows(
                     self.conn, _stored_records_sql(len(chunk)), tuple(chunk)))
-        return held, {record.fiche_pk: record for record in self._records_of(rows)}
+        return held, {record.fiche_pk: record
+                      for record in self._records_of(rows, in_force_at)}
 
     def _keys_and_records(self, digests: list[int], per_key_cap: int,
                           held: dict[int, list[int]]) -> list[Any]:
@@ -386,15 +384,20 @@ class Matching:
                 held[key] = pks
         return rows
 
-    def _records_of(self, rows: list[Any]) -> list[IndexedRecord]:
+    def _records_of(self, rows: list[Any], in_force_at: dt.datetime | None = None
+                    ) -> list[IndexedRecord]:
         """The normalised records of stored rows: read from their sealed form, or (a row
         indexed before forms existed, or whose form another normalisation wrote)
         normalised from its identity. The process's memo answers the sealed texts read
         before (the same sealed text always opens to the same record; see
-        `IdentityMemo`); erased fiches are left out."""
+        `IdentityMemo`); erased fiches are left out, and with `in_force_at` those whose
+        consent has ended by then (`consent_end_s`), unopened."""
         found, stale, opened = [], {}, []
         recall, open_form = self._memo.get, self.keys.open_primed  # some eighty rows a match
-        for pk, porteur_id, form, identity, wrapped_key, generation in rows:
+        at = in_force_at.timestamp() if in_force_at is not None else None
+        for pk, porteur_id, form, identity, wrapped_key, generation, ends in rows:
+            if at is not None and ends is not None and at >= ends:
+                continue  # the consent has ended: no candidate, before the sweep says so
             sealed = form or identity
             record = recall(sealed)
             if record is None:
@@ -445,19 +448,24 @@ class Matching:
 
     def index(self, fiche_pk: int, porteur_id: str, identity: dict[str, Any],
               digests: Sequence[int], record: NormalisedRecord, now: dt.datetime, *,
-              fresh: bool = False) -> None:
+              fresh: bool = False, consent_ends: Mapping[int, int | None] | None = None
+              ) -> None:
         """(Re)index one fiche under its keys (`fresh`: never indexed before)."""
         if not fresh:
             self.conn.execute(sa.delete(match_keys).where(match_keys.c.fiche_pk == fiche_pk))
             self.conn.execute(sa.delete(match_records).where(
                 match_records.c.fiche_pk == fiche_pk))
-        self.index_fresh([(fiche_pk, porteur_id, identity, digests, record)], now)
+        self.index_fresh([(fiche_pk, porteur_id, identity, digests, record)], now,
+                         consent_ends=consent_ends)
 
-    def index_fresh(self, entries: Sequence[IndexEntry], now: dt.datetime) -> None:
+    def index_fresh(self, entries: Sequence[IndexEntry], now: dt.datetime, *,
+                    consent_ends: Mapping[int, int | None] | None = None) -> None:
         """Index fiches never indexed before, (fiche_pk, porteur_id, identity, digests,
-        normalised record) each, with one insert per table."""
+        normalised record) each, with one insert per table; `consent_ends`: when each
+        one's cited consent ends (seconds since the epoch; absent: not known)."""
         if not entries:
             return
+        ends = consent_ends or {}
         self.keys.load(pk for pk, *_rest in entries)
         rows = []
         for pk, porteur_id, identity, _d, record in entries:
@@ -466,7 +474,7 @@ class Matching:
             self._memo.put(form, record)  # keyed by the sealed form, as it is read back
             rows.append({"fiche_pk": pk, "porteur_id": porteur_id, "indexed_at": now,
                          "identity": self.keys.seal(pk, identity_context(pk), clear),
-                         "record_form": form})
+                         "record_form": form, "consent_end_s": ends.get(pk)})
         bulk.copy_rows(self.conn, match_records, rows)
         self._insert_keys([(d, pk) for pk, _p, _i, digests, _r in entries
                            for d in dict.fromkeys(digests)])
@@ -521,20 +529,28 @@ class Matching:
             [{"pk": pk, "form": self.keys.seal(pk, record_form_context(pk), record_form(record))}
              for pk, record in sorted(records.items())])
 
+    def set_consent_end(self, fiche_pk: int, consent_end_s: int | None) -> None:
+        """A fiche re-indexed as it was (its identity unchanged) under a version citing
+        another consent: when that one ends."""
+        self.conn.execute(sa.update(match_records).where(match_records.c.fiche_pk == fiche_pk)
+                          .values(consent_end_s=consent_end_s))
+
     def identity_of(self, fiche_pk: int) -> dict[str, Any] | None:
         query = sa.select(match_records).where(match_records.c.fiche_pk == fiche_pk)
         found = self._opened(list(self.conn.execute(query)))
         return found[0].identity if found else None
 
     def forget(self, fiche_pks: Sequence[int], now: dt.datetime) -> None:
-        """An erasure: the fiches leave the index, and their open review items close."""
-        self._leave_index(list(fiche_pks), now, "erased")
+        """An erasure: the fiches leave the index, and their open review items close as
+        `SIDE_LEFT_STATUS`, as for a withdrawal (the reason is not told)."""
+        self._leave_index(list(fiche_pks), now, SIDE_LEFT_STATUS)
 
     def withdraw(self, fiche_pks: Sequence[int], now: dt.datetime) -> None:
         """A consent withdrawn or expired: the fiches are no longer matching candidates
         (they leave the index; the fiches themselves stay their member's), and their open
-        review items close as `withdrawn` (nobody who may not see a side can decide it)."""
-        self._leave_index(list(fiche_pks), now, "withdrawn")
+        review items close as `SIDE_LEFT_STATUS` (nobody who may not see a side can decide
+        it), as for an erasure (the reason is not told)."""
+        self._leave_index(list(fiche_pks), now, SIDE_LEFT_STATUS)
 
     def _leave_index(self, pks: list[int], now: dt.datetime, status: str) -> None:
         self.conn.execute(sa.delete(match_keys).where(match_keys.c.fiche_pk.in_(pks)))
@@ -630,15 +646,17 @@ class Matching:
         return [ReviewItem(**row._mapping)
                 for row in self.conn.execute(query.order_by(review_items.c.id).limit(limit))]
 
-    def review_page(self, status: str, order: str, limit: int, offset: int) -> list[ReviewItem]:
-        """One page of the items in `status`, in `order` (a key of `REVIEW_ORDERS`)."""
-        query = (sa.select(review_items).where(review_items.c.status == status)
-                 .order_by(*REVIEW_ORDERS[order], review_items.c.id).limit(limit).offset(offset))
-        return [ReviewItem(**row._mapping) for row in self.conn.execute(query)]
+    def all_reviews(self, status: str) -> list[ReviewItem]:
+        """Every item in `status`, by number (the queue as a reader is told it is sorted
+        by what it is told: `queue_order`)."""
+        query = sa.select(review_items).where(review_items.c.status == status)
+        return [ReviewItem(**row._mapping)
+                for row in self.conn.execute(query.order_by(review_items.c.id))]
 
-    def count_reviews(self, status: str) -> int:
-        return int(self.conn.scalar(sa.select(sa.func.count()).select_from(review_items)
-                                    .where(review_items.c.status == status)) or 0)
+    def reviews_by_id(self, item_ids: Iterable[int]) -> list[ReviewItem]:
+        query = sa.select(review_items).where(review_items.c.id.in_(sorted(set(item_ids))))
+        return [ReviewItem(**row._mapping)
+                for row in self.conn.execute(query.order_by(review_items.c.id))]
 
     def review_item(self, item_id: int) -> ReviewItem | None:
         return record_of(ReviewItem, self.conn.execute(

@@ -27,6 +27,10 @@ match_records = sa.Table(
     sa.Column("indexed_at", UTC_TIME, nullable=False),
     # `hub.domain.matching.record_form`, sealed; NULL for a fiche indexed before 0024
     sa.Column("record_form", sa.Text),
+    # When the consent the indexed version cites ends (seconds since the epoch, UTC): the
+    # fiche is no candidate from then on, before the expiry sweep takes it out of the
+    # index. NULL: not known (indexed before 0049, or citing no consent the hub knows).
+    sa.Column("consent_end_s", sa.BigInteger),
 )
 
 # No foreign key to fiches (migration 0023): checked row by row, it nearly doubled the cost

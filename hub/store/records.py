@@ -328,11 +328,12 @@ class MergeEvent(NamedTuple):
 
 
 class ClosedReview(NamedTuple):
-    """A review item closed otherwise than by a merge ("different" or "unknown")."""
+    """A review item closed otherwise than by a merge ("different" or "unknown"); a
+    porteur the reader is not told (its side not consultable) reads None."""
 
     id: int
-    porteur_id: str
-    candidate_porteur_id: str
+    porteur_id: str | None
+    candidate_porteur_id: str | None
     status: str
     decided_at: dt.datetime | None
 

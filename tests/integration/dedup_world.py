@@ -3,6 +3,7 @@ and a chamber), a PFIL that follows Ambert, and the network's coordination."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,9 +16,10 @@ from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.services.accounts.auth import Caller
 from hub.services.accounts.members import load_network
+from hub.services.accounts.sessions import ConsoleSession
 from hub.services.ingest import accept as ingest
 from hub.services.ingest import processing
-from tests.factories import Clock, make_fiche, record_consents
+from tests.factories import Clock, Credentials, make_fiche, record_consents
 from tests.fakes.publisher import RecordingPublisher
 
 COMMUNE = Caller("commune-ambert", "Mairie", "commune", "accueil")
@@ -38,6 +40,9 @@ NAMES_ONLY = {"nom": "Chassaing", "prenom": "Marie-Hélène"}
 # leaves the coordination out (the duplicate queue's hidden sides).
 VISIBLE = {**NAMES_ONLY, "date_naissance": PERSON["date_naissance"]}
 NOT_FOR_COORDINATION = ["accueil", "accompagnement", "financement"]
+# A coordinator's console session (account "coord"), for the console's services.
+COORDINATION_SESSION = ConsoleSession("u1", "coord", "coordinator", COORDINATOR.member_id, "x",
+                                      dt.datetime(2100, 1, 1, tzinfo=dt.UTC))
 
 
 def hub_for(db_url: str, tmp_path: Path, **settings: Any) -> Iterator[tuple[Hub, Clock]]:
@@ -58,6 +63,12 @@ def api_world(db_url: str, tmp_path: Path) -> Iterator[tuple[Hub, TestClient, Pa
         with TestClient(create_app(hub=hub), base_url="http://127.0.0.1",
                         raise_server_exceptions=False) as client:
             yield hub, client, tmp_path / "creds"
+
+
+def coordination_get(client: TestClient, creds: Path, target: str) -> Any:
+    """GET `target` over `api_world`'s HTTP, signed by the coordination."""
+    signer = Credentials(creds / f"{COORDINATOR.member_id}.json")
+    return client.get(target, headers=signer.rfc9421_headers("GET", target, b""))
 
 
 def pg_hub_for(postgres_url: str, tmp_path: Path, **settings: Any

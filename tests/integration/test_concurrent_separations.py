@@ -197,8 +197,8 @@ def test_a_fiche_linked_while_its_porteur_is_merged_follows_the_merge(pg_coordin
     read, merged = threading.Event(), threading.Event()
     indexed_under = Matching.indexed_under
 
-    def merge_after_the_read(self, digests, cap):  # type: ignore[no-untyped-def]
-        found = indexed_under(self, digests, cap)
+    def merge_after_the_read(self, digests, cap, **options):  # type: ignore[no-untyped-def]
+        found = indexed_under(self, digests, cap, **options)
         if not read.is_set():
             read.set()
             merged.wait(5)  # the merge commits now, unless it waits for this batch

@@ -5,13 +5,11 @@ Real HTTP, both databases."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pytest
 
 from hub.errors import NotFound, NothingToUnmerge
-from hub.services.accounts.sessions import ConsoleSession
 from hub.services.console import duplicates_console, review_revisits
 from hub.services.matching import duplicates
 from hub.services.privacy import consents
@@ -19,6 +17,7 @@ from tests.factories import Credentials, record_consents
 from tests.integration.dedup_world import (
     CCI,
     COMMUNE,
+    COORDINATION_SESSION,
     COORDINATOR,
     NOT_FOR_COORDINATION,
     PERSON,
@@ -31,8 +30,7 @@ from tests.integration.dedup_world import (
 
 pytestmark = pytest.mark.integration
 ACTOR = COORDINATOR.member_id
-SESSION = ConsoleSession("u1", "coord", "coordinator", ACTOR, "x",
-                         dt.datetime(2100, 1, 1, tzinfo=dt.UTC))
+SESSION = COORDINATION_SESSION
 
 
 @pytest.fixture
@@ -147,7 +145,7 @@ def test_a_decided_item_closes_when_a_side_is_withdrawn_and_is_not_reopened(worl
     duplicates.decide(hub, item["id"], decision, actor=ACTOR)
     assert [i["id"] for i in review_revisits.revisitable(hub, SESSION)["items"]] == [item["id"]]
     consents.withdraw_consent(hub, COMMUNE, record.id)
-    assert duplicates.outcome(hub, item["id"])["statut"] == "withdrawn"
+    assert duplicates.outcome(hub, item["id"])["statut"] == "side_closed"
     assert review_revisits.revisitable(hub, SESSION)["items"] == []
     with pytest.raises(NotFound):
         review_revisits.reopen(hub, SESSION, item["id"])

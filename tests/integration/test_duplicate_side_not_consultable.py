@@ -14,7 +14,7 @@ from hub.errors import ReviewItemNotConsultable
 from hub.services.ingest.policy_loader import DEFAULT_POLICY_FILE
 from hub.services.matching import duplicates
 from hub.services.privacy import consents
-from tests.factories import Credentials, record_consents
+from tests.factories import record_consents
 from tests.integration.dedup_world import (
     CCI,
     COMMUNE,
@@ -23,6 +23,7 @@ from tests.integration.dedup_world import (
     PERSON,
     VISIBLE,
     api_world,
+    coordination_get,
     fiche_of,
     hub_for,
     porteur_of,
@@ -48,15 +49,10 @@ def _hidden_then_visible(hub, roles=NOT_FOR_COORDINATION):
     return record
 
 
-def _get(client, creds, target):
-    signer = Credentials(creds / f"{COORDINATOR.member_id}.json")
-    return client.get(target, headers=signer.rfc9421_headers("GET", target, b""))
-
-
 def test_the_api_names_no_member_fiche_nor_field_level_of_a_side_the_consent_keeps_closed(world):
     hub, client, creds = world
     _hidden_then_visible(hub)
-    answer = _get(client, creds, "/v1/duplicates")
+    answer = coordination_get(client, creds, "/v1/duplicates")
     assert answer.status_code == 200, answer.text
     [item] = answer.json()["items"]
     assert item["cotes"][1] == {"consultable": False, "fiche": {}, "champs": []}
@@ -100,7 +96,7 @@ def test_an_open_item_against_a_withdrawn_fiche_closes_for_the_consent(world):
     [item] = duplicates.list_review_items(hub, actor=ACTOR)["items"]
     consents.withdraw_consent(hub, COMMUNE, record.id)
     assert duplicates.list_review_items(hub, actor=ACTOR)["items"] == []
-    assert duplicates.outcome(hub, item["id"])["statut"] == "withdrawn"
+    assert duplicates.outcome(hub, item["id"])["statut"] == "side_closed"
     push(hub, CCI, fiche_of(CCI, "C-2", PERSON))  # no new item against A-1 either
     assert duplicates.list_review_items(hub, actor=ACTOR)["items"] == []
 
@@ -136,7 +132,7 @@ def test_the_merge_history_no_longer_names_a_fiche_whose_consent_was_withdrawn(w
     named = {"membre": CCI.member_id, "fiche_id": "C-1"}
     assert named in duplicates.merge_history(hub)[0]["fiches"]
     consents.withdraw_consent(hub, CCI, record.id)
-    answer = _get(client, creds, "/v1/duplicates/history")
+    answer = coordination_get(client, creds, "/v1/duplicates/history")
     assert answer.status_code == 200, answer.text
     [event] = answer.json()["historique"]
     assert event["type"] == "fusion" and event["fiches"] == []

@@ -13,6 +13,11 @@ probability less the fields told would give the hidden fields' points (whether t
 e-mail or phone agree, or are filled). An explanation not told whole carries neither the
 a priori, nor the total, nor the probability; the item that holds it gives no
 probability either (`told_probability`).
+
+Nor is why a side stopped being consultable told: an item closed because a side left the
+matching index (its consent withdrawn or expired, the fiche erased) reads one status,
+`SIDE_LEFT_STATUS`, with no time, whatever the reason (the coordination would learn that
+the person withdrew, rather than asked for erasure, and when).
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ COMPARED_PATHS: dict[str, tuple[str, ...]] = {
                 "porteur.adresse.commune"),
     "lieu": ("porteur.adresse.code_postal", "porteur.adresse.commune"),
 }
+# The status of an item closed because one of its sides left the matching index.
+SIDE_LEFT_STATUS = "side_closed"
 # The keys of an explanation as told: a side not consultable at all; fields left untold.
 SIDE_CLOSED_KEY = "cote_non_consultable"
 FIELDS_HIDDEN_KEY = "champs_non_consultables"

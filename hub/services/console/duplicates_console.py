@@ -13,7 +13,7 @@ from typing import Any
 from hub.bootstrap import Hub
 from hub.domain.matching.comparisons import AGREEING, FUZZY
 from hub.domain.matching.decision import veto_yields
-from hub.domain.matching.disclosed import FIELDS_HIDDEN_KEY, SIDE_CLOSED_KEY
+from hub.domain.matching.disclosed import FIELDS_HIDDEN_KEY, SIDE_CLOSED_KEY, SIDE_LEFT_STATUS
 from hub.domain.matching.model import (
     FIELD_LEVELS_FR,
     IDENTITY_ONLY_KEY,
@@ -85,8 +85,9 @@ PER_PAGE = 50
 
 def review_queue(hub: Hub, session: ConsoleSession, *, order: str = "anciennete",
                  page: int = 1, per_page: int = PER_PAGE) -> dict[str, Any]:
-    """One page of the open items in `order` (`ORDERS`), sorted and paged in the
-    database: per item its probability and each side's member and name."""
+    """One page of the open items in `order` (`ORDERS`), sorted by what the coordination
+    is told of each (`duplicates.review_page`): per item its probability and each side's
+    member and name."""
     if order not in ORDERS:
         raise BadRequest("Tri des doublons : choisissez un ordre de la liste.",
                          "Unknown order of the duplicate queue.")
@@ -206,9 +207,10 @@ def decide(hub: Hub, session: ConsoleSession, item_id: int, decision: str,
                              confirmed=confirmed)
 
 
+# An item a side left reads one status, whatever the reason (`disclosed.SIDE_LEFT_STATUS`).
 CLOSED = {**DECISIONS, "obsolete": "Sans objet (les deux fiches ont été réunies autrement)",
-          "erased": "Sans objet (une des fiches a été effacée)",
-          "withdrawn": "Sans objet (le consentement d'une des fiches a été retiré ou a expiré)"}
+          SIDE_LEFT_STATUS: "Sans objet (une des deux fiches n'est plus consultable par la "
+                            "coordination)"}
 
 
 def decided_first(hub: Hub, item_id: int) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from hub.bootstrap import Hub
 from hub.services.accounts.sessions import ConsoleSession
 from hub.services.console import meeting_actions, network_time, porteur_index
 from hub.services.console.parcours import collect, log_views
+from hub.services.matching import duplicates
 from hub.store.porteur_index_repository import Filters
 
 MAX_PER_SECTION = 200
@@ -39,12 +40,14 @@ def meeting_sheet(hub: Hub, session: ConsoleSession, month: dt.date) -> dict[str
         changes = uow.fiche_reads.merge_events(since, until)
         links = uow.fiche_reads.decided_links(since, until)
         reviews = uow.fiche_reads.decided_reviews(since, until)
+        reviewed = uow.matching.reviews_by_id(r.id for r in reviews)
         open_items = meeting_actions.open_items(uow)
         decisions = uow.meeting.between(since, until)
+    reviews = _told_reviews(hub, session, reviews, reviewed)
     named = {*[i for group in ids.values() for i in group],
              *[c.porteur_id for c in changes], *[c.other_porteur_id for c in changes],
              *[r.porteur_id for r in reviews], *[r.candidate_porteur_id for r in reviews],
-             *[a.porteur_id for a in (*open_items, *decisions)]}
+             *[a.porteur_id for a in (*open_items, *decisions)]} - {None}
     people = {p.porteur_id: p for p in collect(hub, session.member, sorted(named)) if p.fiches}
     sheet = {key: [people[i] for i in ids[key] if i in people] for key in SECTIONS}
     log_views(hub, session, people.values())
@@ -53,6 +56,17 @@ def meeting_sheet(hub: Hub, session: ConsoleSession, month: dt.date) -> dict[str
             "liens_automatiques": sum(1 for link in links if link.method == "auto"),
             "noms": {i: p.name for i, p in people.items()}, "debut": start, "fin": end,
             "weeks": weeks, "today": today}
+
+
+def _told_reviews(hub: Hub, session: ConsoleSession, reviews: list[Any],
+                  reviewed: list[Any]) -> list[Any]:
+    """The pairs decided, a side the coordination may not see naming no porteur (its
+    name beside the pair would say that a member holds a fiche of the person), as the
+    queue and the set-aside list tell them (`duplicates.told_items`)."""
+    told = duplicates.told_items(hub, reviewed, session.member)
+    return [r._replace(porteur_id=r.porteur_id if told[r.id].consultable[0] else None,
+                       candidate_porteur_id=r.candidate_porteur_id
+                       if told[r.id].consultable[1] else None) for r in reviews]
 
 
 def _section_ids(index: Any, start: dt.date, end: dt.date,

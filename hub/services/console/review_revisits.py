@@ -1,7 +1,10 @@
 """Doubtful pairs are what the meeting should discuss: a pair set aside ("À revoir en
 réunion", the decision `unknown`) or judged "Personnes différentes" stays listed and
 can be reopened (back in the queue; a "different" judgement is forgotten, so the
-pair may be merged after all). Each reopening is logged, naming the account."""
+pair may be merged after all). Each reopening is logged, naming the account. Each pair
+is told as the queue tells it (`duplicates.told_items`): no probability unless its
+explanation is told whole, and no name for a side the coordination may not see (the
+person's name beside the pair would say that a member holds a fiche of her)."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from hub.errors import NotFound
 from hub.services.accounts.sessions import ConsoleSession
 from hub.services.audit import trail as audit
 from hub.services.console.parcours import collect
+from hub.services.matching import duplicates
 
 REVISITABLE = ("unknown", "different")
 PER_PAGE = 50
@@ -26,11 +30,15 @@ def revisitable(hub: Hub, session: ConsoleSession, page: int = 1,
         pages = max(1, -(-total // per_page))
         page = min(max(1, page), pages)
         rows = uow.revisits.decided(REVISITABLE, per_page, (page - 1) * per_page)
+        items_of = uow.matching.reviews_by_id(r.id for r in rows)
+    told = duplicates.told_items(hub, items_of, session.member)
     ids = sorted({p for r in rows for p in (r.porteur_id, r.candidate_porteur_id)})
     names = {p.porteur_id: p.name for p in collect(hub, session.member, ids) if p.fiches}
-    items = [{"id": r.id, "statut": r.status, "probabilite": r.probability,
-              "decide_le": r.decided_at,
-              "noms": [names.get(r.porteur_id), names.get(r.candidate_porteur_id)]}
+    items = [{"id": r.id, "statut": r.status, "probabilite": told[r.id].probability,
+              "decide_le": r.decided_at, "noms": [
+                  names.get(porteur) if open_side else None for porteur, open_side in
+                  zip((r.porteur_id, r.candidate_porteur_id), told[r.id].consultable,
+                      strict=True)]}
              for r in rows]
     return {"items": items, "page": page, "pages": pages, "total": total}
 

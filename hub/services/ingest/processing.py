@@ -25,7 +25,7 @@ from hub.services.delivery.deliveries import (
 )
 from hub.services.ingest.worker_slots import live_worker_slots
 from hub.services.matching.chains import join_chains
-from hub.services.matching.consent_gate import ended_consents
+from hub.services.matching.consent_gate import cited_consents, consent_ends, ended_consents
 from hub.services.matching.forgetting import forget_if_erased
 from hub.services.matching.online import OnlineMatcher, identity_of
 from hub.store.records import VersionToProcess
@@ -179,6 +179,14 @@ def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt
     previous = uow.fiches.payloads(
         (r.fiche_pk, r.processed_version) for r in rows if r.processed_version
     )
+    # Read under the fiches' locks: a consent withdrawn or expired by now leaves nothing
+    # of its fiche in the index (`consent_gate`), whatever version this one came after;
+    # the index row of the last version keeps when its consent ends.
+    latest = {row.fiche_pk: (row.member_id, documents[row.version_id]) for row in rows
+              if row.version_id in documents}
+    cited = cited_consents(hub, ((row.member_id, documents[row.version_id]) for row in rows
+                                 if row.version_id in documents))
+    matcher.consent_ends.update(consent_ends(latest, cited))
     state: dict[int, dict[str, Any]] = {}
     indexed: dict[int, tuple[str, dict[str, Any]]] = {}  # the version each fiche is indexed by
     created, processed = 0, []
@@ -210,9 +218,7 @@ def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt
         ))
         fiche["processed_version"], fiche["payload"] = row.version, row.payload
     matcher.flush()
-    # Read under the fiches' locks: a consent withdrawn or expired by now leaves nothing
-    # of its fiche in the index (`consent_gate`), whatever version this one came after.
-    if ended := ended_consents(hub, indexed, now):
+    if ended := ended_consents(hub, indexed, now, cited):
         uow.matching.withdraw(sorted(ended), now)
     uow.fiches.mark_processed([
         {k: v for k, v in f.items() if k != "payload"} for f in state.values()

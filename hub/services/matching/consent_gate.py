@@ -3,7 +3,9 @@ force. A withdrawal or an expiry takes it out of the index (`stop_matching`) onl
 fiche's current version cites that consent: a version pushed since under another, valid
 consent keeps it there. The worker checks the consent of each version it indexes, read
 afresh under the fiche's locks (`ended_consents`), so that once a withdrawal has committed
-no index row nor open review item of the fiche appears again.
+no index row nor open review item of the fiche appears again. The index row keeps when
+that consent ends (`consent_ends`): from then on the matcher compares the fiche with
+nothing, before the expiry sweep (`expire_due`) has recorded the expiry.
 
 The two sides take the same locks, the fiche's stripe and its keys' (`OnlineMatcher.lock`):
 a withdrawal waits for a worker indexing the fiche, then removes what it wrote; a worker
@@ -29,23 +31,44 @@ def cited_reference(document: Mapping[str, Any] | None) -> str | None:
     return cited.get("reference") if isinstance(cited, Mapping) else None
 
 
-def ended_consents(hub: Hub, versions: Mapping[int, tuple[str, Mapping[str, Any]]],
-                   now: dt.datetime) -> set[int]:
-    """Of `versions` (fiche pk: its member and the document indexed), the fiches whose
-    cited consent is withdrawn or expired at `now`, read from the registry, not its cache
-    (a withdrawal committed by another process an instant ago counts). A version citing
-    no known consent is left as the push accepted it."""
-    wanted: dict[str, dict[int, str]] = {}
-    for pk, (member_id, document) in versions.items():
+def cited_consents(hub: Hub, versions: Iterable[tuple[str, Mapping[str, Any] | None]]
+                   ) -> dict[tuple[str, str], ConsentRecord]:
+    """The consents `versions` (member, document) cite, by (member, reference), read from
+    the registry, not its cache (a withdrawal committed by another process an instant ago
+    counts). A reference the registry does not know is left out."""
+    wanted: dict[str, set[str]] = {}
+    for member_id, document in versions:
         reference = cited_reference(document)
         if reference is not None:
-            wanted.setdefault(member_id, {})[pk] = reference
-    ended: set[int] = set()
-    for member_id, references in wanted.items():
-        found = hub.consents.of_references(member_id, references.values())
-        ended.update(pk for pk, reference in references.items()
-                     if reference in found and not usable(found[reference], now).allowed)
-    return ended
+            wanted.setdefault(member_id, set()).add(reference)
+    return {(member_id, reference): record for member_id, references in wanted.items()
+            for reference, record in hub.consents.of_references(
+                member_id, sorted(references)).items()}
+
+
+def ended_consents(hub: Hub, versions: Mapping[int, tuple[str, Mapping[str, Any]]],
+                   now: dt.datetime,
+                   cited: Mapping[tuple[str, str], ConsentRecord] | None = None) -> set[int]:
+    """Of `versions` (fiche pk: its member and the document indexed), the fiches whose
+    cited consent is withdrawn or expired at `now` (`cited`: as `cited_consents` read
+    them under the fiches' locks; read afresh otherwise). A version citing no known
+    consent is left as the push accepted it."""
+    if cited is None:
+        cited = cited_consents(hub, versions.values())
+    return {pk for pk, (member_id, document) in versions.items()
+            if (record := cited.get((member_id, cited_reference(document) or ""))) is not None
+            and not usable(record, now).allowed}
+
+
+def consent_ends(versions: Mapping[int, tuple[str, Mapping[str, Any]]],
+                 cited: Mapping[tuple[str, str], ConsentRecord]) -> dict[int, int | None]:
+    """When the consent each fiche's version cites ends, in whole seconds since the epoch
+    (the matcher leaves the fiche out from then on; None: no consent known)."""
+    ends: dict[int, int | None] = {}
+    for pk, (member_id, document) in versions.items():
+        record = cited.get((member_id, cited_reference(document) or ""))
+        ends[pk] = int(record.expires_at.timestamp()) if record is not None else None
+    return ends
 
 
 def stop_matching(hub: Hub, uow: UnitOfWork, record: ConsentRecord, now: dt.datetime) -> None:

@@ -11,9 +11,10 @@ for the coordination role.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -24,12 +25,14 @@ from hub.domain.matching.chains import may_be_one
 from hub.domain.matching.comparisons import compare_records
 from hub.domain.matching.disclosed import (
     SIDE_CLOSED_KEY,
+    SIDE_LEFT_STATUS,
     fully_told,
     opens_a_field,
     told_explanation,
     told_probability,
 )
 from hub.domain.matching.model import CONFIRMED_FLAGS
+from hub.domain.matching.queue_order import ToldItem, sorted_as_told
 from hub.domain.matching.training import refine_m
 from hub.errors import (
     ConfirmationRequired,
@@ -74,16 +77,23 @@ def list_review_items(hub: Hub, *, limit: int = 50, after: int | None = None,
 
 def review_page(hub: Hub, order: str, page: int, per_page: int, *, actor: str = COORDINATION,
                 user: str | None = None) -> dict[str, Any]:
-    """Page `page` (from 1) of the open items in `order` (`REVIEW_ORDERS`), with how
-    many pages there are (a page past the last gives the last)."""
+    """Page `page` (from 1) of the open items in `order` (`queue_order.ORDERS`), with how
+    many pages there are (a page past the last gives the last). The queue is sorted by
+    what `actor` is told of each item (`sorted_as_told`): an item whose probability or
+    opening is not told takes a place that does not tell it."""
     with hub.uow() as uow:
-        total = uow.matching.count_reviews("open")
-        pages = max(1, -(-total // per_page))
-        page = min(max(1, page), pages)
-        rows = uow.matching.review_page("open", order, per_page, (page - 1) * per_page)
+        rows = uow.matching.all_reviews("open")
         heads = uow.matching.fiche_heads(pk for r in rows for pk in (r.fiche_pk, r.candidate_fiche_pk))
+    total = len(rows)
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    told = {row.id: _told(hub, row, heads, actor) for row in rows}
+    ranked = sorted_as_told([ToldItem(row.id, told[row.id].probability, told[row.id].opened_at)
+                             for row in rows], order)
+    by_id = {row.id: row for row in rows}
+    page_rows = [by_id[t.id] for t in ranked[(page - 1) * per_page:page * per_page]]
     events = [audit.event(hub, "console_view", actor, user=user)]
-    items = [_item(hub, row, heads, actor, events, user) for row in rows]
+    items = [_item(hub, row, heads, actor, events, user) for row in page_rows]
     audit.record(hub, events)
     return {"items": items, "page": page, "pages": pages, "total": total}
 
@@ -159,8 +169,8 @@ def decide(hub: Hub, item_id: int, decision: str, *, actor: str, user: str | Non
 def _told_porteur(hub: Hub, row: ReviewItem, heads: dict[int, Any], actor: str) -> str | None:
     """The item's own porteur, when its side is open to `actor` (a hidden side's porteur
     id would say that the person has a fiche the coordination may not see)."""
-    return row.porteur_id if _disclosure(hub, heads.get(row.fiche_pk), actor) \
-        not in (None, _ERASED) else None
+    return row.porteur_id if _consultable(_disclosure(hub, heads.get(row.fiche_pk), actor)) \
+        else None
 
 
 def flags_of(explanation: Any) -> list[str]:
@@ -245,6 +255,8 @@ def outcome(hub: Hub, item_id: int) -> dict[str, Any]:
         row = uow.matching.review_item(item_id)
     if row is None:
         raise _not_found()
+    if row.status == SIDE_LEFT_STATUS:  # neither why a side left, nor when (`disclosed`)
+        return {"statut": row.status, "le": None, "par_compte": None}
     account = row.decided_by
     if row.status == "same":
         merges_of = merge_history(hub, row.candidate_porteur_id, limit=MAX_LIMIT)
@@ -351,9 +363,43 @@ def _item(hub: Hub, row: Any, heads: dict[int, Any], actor: str,
                                              (row.candidate_fiche_pk, row.candidate_porteur_id,
                                               shown[1]))]
     told = told_explanation(row.explanation, *_paths(shown))
-    return {"id": row.id, "statut": row.status, "ouvert_le": row.opened_at.isoformat(),
+    opened = row.opened_at if _consultable(shown[0]) else None
+    return {"id": row.id, "statut": row.status,
+            "ouvert_le": opened.isoformat() if opened else None,
             "probabilite": told_probability(row.probability, told), "cotes": sides,
             "explication": told}
+
+
+class Told(NamedTuple):
+    """What a reader is told of an item beside its sides: its probability, when it was
+    opened (None: not told), and whether each side is consultable."""
+
+    probability: float | None
+    opened_at: dt.datetime | None
+    consultable: tuple[bool, bool]
+
+
+def told_items(hub: Hub, rows: Iterable[Any], actor: str) -> dict[int, Told]:
+    """What `actor` is told of each item of `rows` (review items), by id: for lists that
+    show an item's probability, time or porteurs beside the queue (« à revoir »)."""
+    rows = list(rows)
+    with hub.uow() as uow:
+        heads = uow.matching.fiche_heads(pk for r in rows for pk in (r.fiche_pk, r.candidate_fiche_pk))
+    return {row.id: _told(hub, row, heads, actor) for row in rows}
+
+
+def _told(hub: Hub, row: Any, heads: dict[int, Any], actor: str) -> Told:
+    """The probability is told beside an explanation told whole (`told_probability`); the
+    opening, when the item's new side is consultable: it is when that member pushed."""
+    shown = _shown(hub, row, heads, actor)
+    explanation = told_explanation(row.explanation, *_paths(shown))
+    return Told(told_probability(row.probability, explanation),
+                row.opened_at if _consultable(shown[0]) else None,
+                (_consultable(shown[0]), _consultable(shown[1])))
+
+
+def _consultable(disclosure: Any) -> bool:
+    return disclosure is not None and disclosure is not _ERASED
 
 
 _ERASED = object()  # a side erased at the porteur's request: shown as such, without fields

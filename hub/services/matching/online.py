@@ -174,6 +174,12 @@ class OnlineMatcher:
         self.cap = hub.settings.match_candidates_per_key
         self.stripes = hub.settings.match_lock_stripes
         self.common = hub.common_keys
+        # A candidate whose consent ended by the time of the read is no candidate, even
+        # before the expiry sweep takes it out of the index (`Matching.candidates`).
+        self._clock = hub.clock
+        # When the consent each fiche's version being indexed cites ends (seconds since
+        # the epoch), written with its index row (`consent_gate.consent_ends`).
+        self.consent_ends: dict[int, int | None] = {}
         self._digests: dict[bytes, list[int]] = {}
         # Each identity's canonical JSON by the identity object (kept, so that its id is
         # never another's): the batch asks it some eight times a fiche.
@@ -347,7 +353,8 @@ class OnlineMatcher:
         """Read-only: the decision for `identity`, the candidates scored, its key digests."""
         digests = self.digests(identity)
         self.hold_moves()
-        rows = [r for r in self.uow.matching.candidates(digests, self.cap)
+        rows = [r for r in self.uow.matching.candidates(digests, self.cap,
+                                                        in_force_at=self._clock())
                 if r.fiche_pk != skip_fiche and r.porteur_id != skip_porteur]
         return self._decide(identity, rows), rows, digests
 
@@ -511,7 +518,8 @@ class OnlineMatcher:
         for status, porteur_ids in self._porteurs.items():
             self.uow.porteurs.create_many(porteur_ids, self._resolved_at, status=status)
         self.uow.porteurs.link_many(self._links)
-        self.uow.matching.index_fresh(self._indexed, self._resolved_at)
+        self.uow.matching.index_fresh(self._indexed, self._resolved_at,
+                                      consent_ends=self.consent_ends)
         self.uow.matching.open_reviews(self._new_reviews(self._reviews))
         self._porteurs, self._links, self._indexed, self._reviews = {}, [], [], []
         self._resolved_at = None
@@ -526,7 +534,8 @@ class OnlineMatcher:
             missing = [d for d in dict.fromkeys(digests) if d not in self._batch.fetched]
         if missing:
             self.hold_moves()
-            held, records = self.uow.matching.indexed_under(missing, self.cap)
+            held, records = self.uow.matching.indexed_under(missing, self.cap,
+                                                            in_force_at=self._clock())
             self.common.learn(held, self.cap)
             self._batch.load(held, records)
         return self._batch
@@ -559,11 +568,13 @@ class OnlineMatcher:
         (`_unknown_to`), as a new fiche's is."""
         self.flush()  # it reads the store: the batch's earlier fiches must be there
         if self.uow.matching.identity_of(fiche_pk) == identity:
+            if fiche_pk in self.consent_ends:  # the version may cite another consent
+                self.uow.matching.set_consent_end(fiche_pk, self.consent_ends[fiche_pk])
             return ()
         self._batch = None  # the index changes under the batch: read it again
         decision, rows, digests = self.match(identity, skip_porteur=porteur_id)
         self.uow.matching.index(fiche_pk, porteur_id, identity, digests,
-                                self._record(identity), now)
+                                self._record(identity), now, consent_ends=self.consent_ends)
         if decision.kind == "new":
             return ()
         return self._open_items(fiche_pk, porteur_id, identity, rows, decision, now, member_id)
