@@ -4,7 +4,7 @@ under cProfile, timing every SQL statement (wall, client side) by its first word
 
     .venv/bin/python bench/_profile_worker.py [--fiches 2000] [--sqlite] [--out FILE]
                                               [--transaction N] [--no-profile] [--cpu]
-                                              [--stages]
+                                              [--stages] [--claim N]
 
 Beside each statement's wall time it prints the CPU its PostgreSQL backend spent on it
 (read from /proc/PID/schedstat: the database must run on this machine). With --stages, no
@@ -136,6 +136,8 @@ def main() -> None:
                              "database drop out of the profile")
     parser.add_argument("--transaction", type=int, default=0,
                         help="outbox rows per worker transaction (0: the store's default)")
+    parser.add_argument("--claim", type=int, default=0,
+                        help="HUB_WORKER_CLAIM_SIZE (0: the store's default)")
     parser.add_argument("--stages", action="store_true",
                         help="print each stage's own CPU a fiche (bench/_stages.py; no "
                              "cProfile: its overhead weighs on small functions)")
@@ -151,6 +153,8 @@ def main() -> None:
         env = {"HUB_DATA_DIR": str(base / "data"), "HUB_LOG_LEVEL": "WARNING"}
         if args.transaction:
             env["HUB_WORKER_TRANSACTION_SIZE"] = str(args.transaction)
+        if args.claim:
+            env["HUB_WORKER_CLAIM_SIZE"] = str(args.claim)
         if not args.sqlite:
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'CREATE DATABASE "{db}"')

@@ -64,7 +64,7 @@ if os.environ.get("CAPACTIF_PROBE_FILE"):
         _profile = cProfile.Profile()
 
     def _process_chunk(hub, outbox_ids, *, wait):
-        _local.more, _local.phases = None, {}
+        _local.more, _local.phases, _local.sql = None, {}, {}
         t0, c0 = time.time(), time.thread_time()
         if _profile is not None:
             _profile.enable()
@@ -75,12 +75,55 @@ if os.environ.get("CAPACTIF_PROBE_FILE"):
         line = {"pid": os.getpid(), "app": os.environ.get("PGAPPNAME"), "t0": t0,
                 "t1": time.time(), "cpu": time.thread_time() - c0, "task": len(outbox_ids),
                 "claimed": outcome.claimed, "deferred": len(deferred), "wait": wait,
-                "more": _local.more, "phases": _local.phases}
+                "more": _local.more, "phases": _local.phases, "sql": _local.sql}
         with open(os.environ["CAPACTIF_PROBE_FILE"], "a") as out:
             out.write(json.dumps(line) + "\\n")
         return outcome, deferred
 
     _p._process_chunk, _p._queued_more = _process_chunk, _queued_more
+
+    # Statements of each transaction by their first words: count and their backend's CPU
+    # (its /proc/PID/schedstat: the database runs on this machine).
+    import sqlalchemy as _sa
+    import hub.store.bulk as _b
+
+    def _backend_ns(conn):
+        try:
+            pid = conn.connection.driver_connection.info.backend_pid
+            with open(f"/proc/{pid}/schedstat") as stat:
+                return int(stat.read().split()[0])
+        except Exception:
+            return 0
+
+    def _add_sql(key, backend0, conn):
+        sql = getattr(_local, "sql", None)
+        if sql is not None:
+            count, ns = sql.get(key, (0, 0))
+            sql[key] = (count + 1, ns + _backend_ns(conn) - backend0)
+
+    @_sa.event.listens_for(_sa.Engine, "before_cursor_execute")
+    def _before(conn, cursor, statement, parameters, context, executemany):
+        conn.info["probe0"] = _backend_ns(conn)
+
+    @_sa.event.listens_for(_sa.Engine, "after_cursor_execute")
+    def _after(conn, cursor, statement, parameters, context, executemany):
+        _add_sql(" ".join(statement.split()[:7])[:80], conn.info.pop("probe0", 0), conn)
+
+    def _wrapped_bulk(name, label):
+        inner = getattr(_b, name)
+
+        def wrapped(conn, *args):
+            backend0 = _backend_ns(conn)
+            try:
+                return inner(conn, *args)
+            finally:
+                first = args[0]
+                _add_sql(label(first), backend0, conn)
+        setattr(_b, name, wrapped)
+
+    _wrapped_bulk("copy_rows", lambda table: f"COPY {table.name}")
+    _wrapped_bulk("copy_tuples", lambda table: f"COPY {table.name}")
+    _wrapped_bulk("driver_rows", lambda text: "(driver) " + " ".join(str(text).split()[:6])[:70])
 
     # Phase timers (thread CPU and wall) of each transaction, by wrapping what it calls.
     import hub.services.matching.online as _o
@@ -284,6 +327,7 @@ def report(result: dict) -> None:
         print("      phases, ms a fiche claimed (thread CPU / wall, calls): " + ", ".join(
             f"{phase} {1000 * cpu / max(1, claimed):.3f}/{1000 * wall / max(1, claimed):.3f} "
             f"({calls})" for phase, (cpu, wall, calls) in sorted(phases.items())))
+    _report_sql(result)
     samples = max(1, result["samples"])
     print(f"   pg_stat_activity, share of {samples} samples (application, state, wait):")
     for (app, state, kind, event), count in sorted(result["activity"].items(),
@@ -293,6 +337,24 @@ def report(result: dict) -> None:
                   f"{100 * count / samples:5.1f} %")
     for (app, query), count in result["waiting"].most_common(6):
         print(f"      lock wait {app}: {100 * count / samples:5.1f} % {query}")
+
+
+def _report_sql(result: dict) -> None:
+    """The workers' statements in transactions, all workers together: count and backend CPU
+    (ms) a hundred fiches claimed, the costliest first."""
+    claimed = max(1, sum(line["claimed"] for line in result["chunks"]))
+    sql: dict[str, list[float]] = collections.defaultdict(lambda: [0, 0])
+    for line in result["chunks"]:
+        for key, (count, ns) in (line.get("sql") or {}).items():
+            sql[key][0] += count
+            sql[key][1] += ns
+    total = sum(count for count, _ in sql.values())
+    spent = sum(ns for _, ns in sql.values())
+    print(f"   statements in transactions: {100 * total / claimed:.1f} a hundred fiches, backend "
+          f"CPU in them {spent / 1e4 / claimed:.2f} ms a hundred fiches "
+          "(count, backend ms, a hundred fiches):")
+    for key, (count, ns) in sorted(sql.items(), key=lambda item: -item[1][1])[:25]:
+        print(f"      {100 * count / claimed:7.2f} {ns / 1e4 / claimed:7.3f}  {key}")
 
 
 def main() -> None:

@@ -456,6 +456,17 @@ class Outbox(_Repository):
             query = query.with_for_update(skip_locked=True)
         return [OutboxItem(*row) for row in self.conn.execute(query)]
 
+    def claimable_besides(self, besides: Sequence[int]) -> bool:
+        """Whether an unprocessed row other than `besides` is free to claim now (on
+        PostgreSQL: no other transaction holds it; looked at under a key-share lock,
+        which a claim's does not wait for, given back with this transaction)."""
+        query = sa.select(outbox.c.id).where(outbox.c.processed_at.is_(None)).limit(1)
+        if besides:
+            query = query.where(sa.not_(bulk.among(self.conn, outbox.c.id, besides)))
+        if self.conn.dialect.name == "postgresql":
+            query = query.with_for_update(key_share=True, skip_locked=True)
+        return self.conn.execute(query).first() is not None
+
     def mark_processed(self, outbox_ids: Sequence[int], now: dt.datetime) -> None:
         if outbox_ids:
             self.conn.execute(

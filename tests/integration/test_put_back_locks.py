@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
@@ -56,19 +57,7 @@ def while_another_processes(hub, monkeypatch, held_ids: list[int],
     """`_process_chunk` of `ids` while another transaction processes `held_ids`, which
     commits once this one has read its fiches' states (`_as_committed`) and before it
     resolves or refreshes them (the other worker's commit, between the two)."""
-    holder = hub.uow()
-    held = holder.__enter__()
-    rows = held.outbox.claim(held_ids)
-    processing._process_versions(hub, held, [row.ref_id for row in rows], hub.clock(),
-                                 wait=False)
-    held.outbox.mark_processed([row.id for row in rows], hub.clock())
-    open_ = [holder]
-
-    def release() -> None:
-        while open_:
-            held.commit()
-            open_.pop().__exit__(None, None, None)
-
+    release = processed_uncommitted(hub, held_ids)
     as_committed = processing._as_committed
 
     def holder_commits_once_read(*args, **kwargs):
@@ -283,19 +272,8 @@ def test_a_claimed_row_whose_keys_are_held_is_put_back_then_waited_for(pg_world,
     # two pushes: the rows queued in this order whatever their places (`accept._by_place`)
     [queued] = push(hub, CCI, fiche_of(CCI, "C-1", PERSON), process=False)
     [task] = push(hub, CCI, fiche_of(CCI, "C-2", STRANGER), process=False)
-    holder = hub.uow()
-    held = holder.__enter__()
-    rows = held.outbox.claim(held_ids)
-    processing._process_versions(hub, held, [row.ref_id for row in rows], hub.clock(),
-                                 wait=False)  # A-1's porteur, PERSON's keys held
-    held.outbox.mark_processed([row.id for row in rows], hub.clock())
+    release = processed_uncommitted(hub, held_ids)  # A-1's porteur, PERSON's keys held
     chunk, chunks, waited = processing._process_chunk, [], []
-    open_ = [holder]
-
-    def release() -> None:
-        while open_:
-            held.commit()
-            open_.pop().__exit__(None, None, None)
 
     def commit_once_waited_for() -> None:  # A-1 commits once a chunk waits for its keys
         waited.append(wait_until_a_backend_waits_for_a_lock(hub))
@@ -323,6 +301,25 @@ def test_a_claimed_row_whose_keys_are_held_is_put_back_then_waited_for(pg_world,
     assert processing.pipeline_status(hub)["outbox_pending"] == 0
 
 
+def processed_uncommitted(hub, held_ids: list[int]) -> Callable[[], None]:
+    """Another worker's transaction that processed `held_ids` and holds their keys until
+    the function returned is called (it commits then; calling it again does nothing)."""
+    holder = hub.uow()
+    held = holder.__enter__()
+    rows = held.outbox.claim(held_ids)
+    processing._process_versions(hub, held, [row.ref_id for row in rows], hub.clock(),
+                                 wait=False)
+    held.outbox.mark_processed([row.id for row in rows], hub.clock())
+    open_ = [holder]
+
+    def release() -> None:
+        while open_:
+            held.commit()
+            open_.pop().__exit__(None, None, None)
+
+    return release
+
+
 def wait_until_a_backend_waits_for_a_lock(hub, polls: int = 1200) -> bool:
     """Whether a backend of this database was seen waiting for a lock (polled every
     50 ms, at most `polls` times)."""
@@ -336,3 +333,41 @@ def wait_until_a_backend_waits_for_a_lock(hub, polls: int = 1200) -> bool:
                 return True
             time.sleep(0.05)
     return False
+
+
+def test_put_back_rows_go_back_to_the_queue_when_more_is_queued(pg_world, monkeypatch):
+    """The task of C-2 claims the queued C-1 (PERSON) besides; A-1's open transaction
+    holds PERSON's keys, so C-1 is put back. C-3 is still queued: C-1 goes back to the
+    queue (a task of its own) rather than making a transaction of its own that waits for
+    A-1 (with two workers on one queue, such transactions of put-back fiches alone were
+    a third of them, of some twenty fiches each). The next task claims C-1 first, with
+    C-3, in one transaction, once A-1 has committed."""
+    hub, _clock = pg_world
+    hub = hub.with_settings(worker_transaction_size=1, worker_claim_size=2)
+    held_ids = push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", PERSON), process=False)
+    [queued] = push(hub, CCI, fiche_of(CCI, "C-1", PERSON), process=False)
+    [task] = push(hub, CCI, fiche_of(CCI, "C-2", STRANGER), process=False)
+    push(hub, CCI, fiche_of(CCI, "C-3", THIRD), process=False)
+    release = processed_uncommitted(hub, held_ids)  # A-1's porteur, PERSON's keys held
+    chunk, chunks = processing._process_chunk, []
+
+    def recorded(hub, outbox_ids, *, wait):
+        if wait:  # a chunk that would wait for A-1's keys: A-1 commits first
+            release()
+        outcome, deferred = chunk(hub, outbox_ids, wait=wait)
+        chunks.append((list(outbox_ids), wait, outcome.claimed, deferred))
+        return outcome, deferred
+
+    monkeypatch.setattr(processing, "_process_chunk", recorded)
+    try:
+        processing.process_outbox(hub, [task])
+        assert chunks == [([task], False, 1, [queued])]
+        assert hub.publisher.published[-1] == [queued]
+        release()
+        processing.process_outbox(hub, [queued])
+    finally:
+        release()
+    assert chunks[1:] == [([queued], False, 2, [])]
+    assert porteur_of(hub, CCI, "C-1") == porteur_of(hub, COMMUNE, "A-1")
+    assert len({porteur_of(hub, CCI, f) for f in ("C-1", "C-2", "C-3")}) == 3
+    assert processing.pipeline_status(hub)["outbox_pending"] == 0
