@@ -50,7 +50,8 @@ def process_outbox(hub: Hub, outbox_ids: Sequence[int]) -> BatchOutcome:
     A fiche whose keys another transaction holds is put back at the end of the line
     rather than waited for; the transaction of put-back fiches alone, and one that could
     take no fiche, waits for their keys (it holds none of its own yet), so the line always
-    moves.
+    moves. Put-back fiches that would make such a transaction after one that took others
+    go back to the queue instead when other rows can be claimed (`_handed_back`).
 
     A fiche left out of a transaction is first tried again, without waiting, at the end of
     that transaction (holding its own keys, it never waits for another's: no deadlock).
