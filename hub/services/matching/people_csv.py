@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hub.domain.matching.normalise import birth_date_digits, parse_birth_date
+from hub.domain.spreadsheet import inert_cell
 from hub.errors import InvalidCsvFile
 from schemas import french_values
 
@@ -267,14 +268,20 @@ def rejects_path(output: Path) -> Path:
 
 def write_rows(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     """Written whole or not at all (a temporary file renamed), 0600: `mkstemp` makes it
-    so whatever the umask, and the rename keeps it (hub/private_files.py says why)."""
+    so whatever the umask, and the rename keeps it (hub/private_files.py says why). Every
+    text cell is written as a spreadsheet shows it and never runs it (`inert_cell`): the
+    ids come from the input file as typed."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with open(handle, "w", encoding="utf-8", newline="") as out:
             writer = csv.writer(out)
             writer.writerow(header)
-            writer.writerows(rows)
+            writer.writerows([_inert(cell) for cell in row] for row in rows)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _inert(cell: object) -> object:
+    return inert_cell(cell) if isinstance(cell, str) else cell
