@@ -427,6 +427,9 @@ def test_confirming_erases_the_fiches_the_request_named_wherever_a_separation_pu
     from hub.services.matching import duplicates
 
     hub, _clock, _cci, _pfil, porteur_id, answer = attacked
+    # a fiche of the person the coordination may see beside F-1 (P-1 is open to funding
+    # only, T-1 erased): otherwise F-1 is its only fiche to the coordination, not separable
+    push_as(hub, CCI, own_fiche(CCI, "C-1"))
     duplicates.unmerge(hub, porteur_id, OWNER.member_id, "F-1", actor=COORDINATION.member_id)
     with hub.uow() as uow:
         assert uow.fiches.porteur_of(OWNER.member_id, "F-1").porteur_id != porteur_id

@@ -206,6 +206,10 @@ def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt
     matcher.consent_ends.update(consent_ends(latest, cited))
     state: dict[int, dict[str, Any]] = {}
     indexed: dict[int, tuple[str, dict[str, Any]]] = {}  # the version each fiche is indexed by
+    # A new fiche whose consent was withdrawn while it waited (read above, under the
+    # fiches' locks) is linked to nobody's porteur, nor indexed
+    newest = _newest_of_new(rows, documents)
+    apart = ended_consents(hub, newest, now, cited)
     created, processed = 0, []
     for row in rows:
         fiche = state.setdefault(row.fiche_pk, {
@@ -218,12 +222,15 @@ def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt
             continue
         document = documents[row.version_id]
         identity = identity_by_version[row.version_id]
-        if fiche["porteur_id"] is None:
+        if fiche["porteur_id"] is None and row.fiche_pk in apart:
+            fiche["porteur_id"] = matcher.resolve_apart(row.fiche_pk, now).porteur_id
+            created += 1
+        elif fiche["porteur_id"] is None:
             resolution = matcher.resolve_new(row.fiche_pk, identity, now, row.member_id)
             fiche["porteur_id"] = resolution.porteur_id
             created += resolution.created
             indexed[row.fiche_pk] = (row.member_id, document)
-        elif row.version > fiche["processed_version"]:
+        elif row.version > fiche["processed_version"] and row.fiche_pk not in apart:
             matcher.refresh(row.fiche_pk, fiche["porteur_id"], identity, now, row.member_id)
             indexed[row.fiche_pk] = (row.member_id, document)
         if row.version <= fiche["processed_version"]:
@@ -235,12 +242,26 @@ def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt
         ))
         fiche["processed_version"], fiche["payload"] = row.version, row.payload
     matcher.flush()
-    if ended := ended_consents(hub, indexed, now, cited):
+    # (the new fiches' were read above, the version indexed being their newest)
+    if ended := ended_consents(hub, {pk: version for pk, version in indexed.items()
+                                     if pk not in newest}, now, cited):
         uow.matching.withdraw(sorted(ended), now)
     uow.fiches.mark_processed([
         {k: v for k, v in f.items() if k != "payload"} for f in state.values()
     ])
     return processed, created, later
+
+
+def _newest_of_new(rows: Sequence[VersionToProcess], documents: dict[int, Any]
+                   ) -> dict[int, tuple[str, dict[str, Any]]]:
+    """Of the fiches never processed, the newest version of each (its member and its
+    document): the one the index would hold once the batch is processed."""
+    newest: dict[int, tuple[int, str, dict[str, Any]]] = {}
+    for row in rows:
+        if row.porteur_id is None and row.version_id in documents and \
+                row.version >= newest.get(row.fiche_pk, (0, "", {}))[0]:
+            newest[row.fiche_pk] = (row.version, row.member_id, documents[row.version_id])
+    return {pk: (member_id, document) for pk, (_v, member_id, document) in newest.items()}
 
 
 def _still_new(uow: UnitOfWork) -> Callable[[set[int]], set[int]]:

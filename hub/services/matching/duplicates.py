@@ -157,12 +157,13 @@ def decide(hub: Hub, item_id: int, decision: str, *, actor: str, user: str | Non
         hub.audit.append_within(uow.connection, [audit.event(
             hub, "merge" if change else "review_decision", actor,
             porteur_id=row.candidate_porteur_id, fiches=references, user=user)])
+        told = _told_change(hub, uow, change, actor) if change else None
         uow.commit()
     if change and change.notified:
         hub.publisher.request_dispatch_safely()
     return {"id": item_id, "decision": decision, "porteur_id": row.candidate_porteur_id
             if change else _told_porteur(hub, row, heads, actor),
-            "fusion": _change(change) if change else None,
+            "fusion": told,
             "fiche_seule": bool(change and change.fiche_only)}
 
 
@@ -275,10 +276,11 @@ def unmerge(hub: Hub, porteur_id: str, member_id: str, fiche_id: str, *,
                               may_see=lambda pk: _opens_to(hub, uow, pk, actor))
         hub.audit.append_within(uow.connection, [audit.event(  # committed with the split
             hub, "unmerge", actor, porteur_id=porteur_id, fiches=change.moved, user=user)])
+        told = _told_change(hub, uow, change, actor)
         uow.commit()
     if change.notified:
         hub.publisher.request_dispatch_safely()
-    return _change(change)
+    return told
 
 
 def _opens_to(hub: Hub, uow: UnitOfWork, fiche_pk: int, actor: str) -> bool:
@@ -446,11 +448,22 @@ def _side(hub: Hub, head: Any, porteur_id: str, shown: Any, actor: str,
             "finalite": shown.purpose, "champs": list(fields), "fiche": shown.document}
 
 
-def _change(change: merges.Change) -> dict[str, Any]:
+def _told_change(hub: Hub, uow: UnitOfWork, change: merges.Change,
+                 actor: str) -> dict[str, Any]:
+    """A merge or an unmerge as its answer tells `actor`: of the fiches moved, those the
+    consent + policy gate opens to it (as the history names them); of the members told,
+    those owning a fiche of either porteur it opens (a fiche hidden from it, or withdrawn,
+    would otherwise be named, or its member: who holds a fiche of the person)."""
+    both = [row.id for p in (change.porteur_id, change.other_porteur_id)
+            for row in uow.fiches.of_porteur(p)]
+    opened = _open_heads(hub, uow.matching.fiche_heads([*both, *change.moved_pks]), actor)
+    owners = {head.member_id for pk, head in opened.items() if pk in both}
     return {"evenement": change.event_id, "porteur_id": change.porteur_id,
             "autre_porteur_id": change.other_porteur_id,
-            "fiches": [{"membre": m, "fiche_id": f} for m, f in change.moved],
-            "membres_avertis": list(change.notified), "fiche_seule": change.fiche_only}
+            "fiches": [{"membre": opened[pk].member_id, "fiche_id": opened[pk].fiche_id}
+                       for pk in change.moved_pks if pk in opened],
+            "membres_avertis": [m for m in change.notified if m in owners],
+            "fiche_seule": change.fiche_only}
 
 
 def _not_found() -> ReviewItemNotFound:

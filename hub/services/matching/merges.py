@@ -29,6 +29,7 @@ class Change:
     moved: tuple[tuple[str, str], ...]  # (member, fiche_id) of the fiches that moved
     notified: tuple[str, ...]
     fiche_only: bool = False  # one fiche moved, its porteur's other fiches stayed
+    moved_pks: tuple[int, ...] = ()  # the same fiches, by primary key
 
 
 def merge(hub: Hub, uow: UnitOfWork, keep: str, absorb: str, *, actor: str,
@@ -47,7 +48,8 @@ def merge(hub: Hub, uow: UnitOfWork, keep: str, absorb: str, *, actor: str,
     notified = _notify(hub, uow, "merged", keep,
                        {"porteur_fusionne": absorb, "fusion": change_id(hub, event_id)},
                        [keep, absorb], event_id, now)
-    return Change(event_id, keep, absorb, _references(uow, moved), notified)
+    return Change(event_id, keep, absorb, _references(uow, moved), notified,
+                  moved_pks=tuple(moved))
 
 
 def move_one(hub: Hub, uow: UnitOfWork, fiche_pk: int, from_porteur: str, keep: str, *,
@@ -71,7 +73,7 @@ def move_one(hub: Hub, uow: UnitOfWork, fiche_pk: int, from_porteur: str, keep: 
                        {"porteur_quitte": from_porteur, "fusion": change_id(hub, event_id)},
                        [keep, from_porteur], event_id, now)
     return Change(event_id, keep, from_porteur, _references(uow, [fiche_pk]), notified,
-                  fiche_only=True)
+                  fiche_only=True, moved_pks=(fiche_pk,))
 
 
 def split(hub: Hub, uow: UnitOfWork, porteur_id: str, member_id: str, fiche_id: str, *,
@@ -79,25 +81,33 @@ def split(hub: Hub, uow: UnitOfWork, porteur_id: str, member_id: str, fiche_id: 
           may_see: Callable[[int], bool] = lambda _pk: True) -> Change:
     """Take one fiche out of a porteur: back to the porteur it was merged from (if that
     one is now empty), else to a new porteur; the split pairs are judged different.
-    A fiche `may_see` refuses (its consent withdrawn, or erased) is answered as a fiche
-    that does not exist, and nothing changes: the answer says nothing of it."""
+    Only the fiches `may_see` opens to the actor count (a consent withdrawn, never
+    covering it, or erased): a fiche it refuses, or one beside such fiches only, is
+    answered as a fiche that does not exist, and nothing changes. The fiches it refuses
+    that came in with the fiche by a merge go back with it when none it opens stays of
+    that merge's side (the person's, as the matcher or a consent had linked them), never
+    judged nor named."""
     uow.porteurs.lock(porteur_id)  # two separations of its fiches at once: one at a time
     fiche = uow.fiches.porteur_of(member_id, fiche_id)
-    others = [row.id for row in uow.fiches.of_porteur(porteur_id)
-              if fiche is None or row.id != fiche.id]
-    if fiche is None or fiche.porteur_id != porteur_id or not others or \
-            not may_see(fiche.id):
+    held = [row.id for row in uow.fiches.of_porteur(porteur_id)]
+    seen = {pk for pk in held if may_see(pk)}
+    others = [pk for pk in held if pk in seen and (fiche is None or pk != fiche.id)]
+    if fiche is None or fiche.porteur_id != porteur_id or not others or fiche.id not in seen:
         raise NothingToUnmerge(
             "Cette fiche n'appartient pas à ce porteur, ou en est la seule fiche.",
             "This fiche does not belong to this porteur, or is its only fiche.")
+    came_with = _came_with(uow, porteur_id, fiche.id)
+    along = [] if set(came_with) & set(others) else \
+        [pk for pk in came_with if pk in held and pk not in seen]
     restored = _merged_from(uow, porteur_id, fiche.id)
-    decided = _deciding_item(uow, porteur_id, fiche.id)
+    decided = _deciding_item(uow, porteur_id, fiche.id, set(others))
     if restored is None:
         restored = new_porteur_id()
         uow.porteurs.create_many([restored], now)
     uow.matching.set_status(restored, "active")
-    if not uow.matching.move_fiches([fiche.id], restored, "unmerge",
-                                    {"ancien_porteur": porteur_id}, now, from_porteur=porteur_id):
+    if uow.matching.move_fiches([fiche.id, *along], restored, "unmerge",
+                                {"ancien_porteur": porteur_id}, now,
+                                from_porteur=porteur_id) != 1 + len(along):
         raise NothingToUnmerge(  # separated meanwhile by another coordinator
             "Cette fiche n'appartient plus à ce porteur : elle vient d'en être séparée.",
             "This fiche no longer belongs to this porteur: it was just separated from it.")
@@ -107,13 +117,14 @@ def split(hub: Hub, uow: UnitOfWork, porteur_id: str, member_id: str, fiche_id: 
         uow.matching.undo_same(decided.id, sides, user or actor, now)
     event_id = uow.matching.add_merge_event({
         "kind": "unmerge", "porteur_id": porteur_id, "other_porteur_id": restored,
-        "fiche_pks": [fiche.id], "review_item_id": None, "actor": actor, "actor_user": user,
-        "at": now})
+        "fiche_pks": [fiche.id, *along], "review_item_id": None, "actor": actor,
+        "actor_user": user, "at": now})
     notified = _notify(hub, uow, "unmerged", porteur_id,
                        {"porteur_restaure": restored,
                         "separation": change_id(hub, event_id, "sep")},
                        [porteur_id, restored], event_id, now)
-    return Change(event_id, porteur_id, restored, ((member_id, fiche_id),), notified)
+    return Change(event_id, porteur_id, restored, ((member_id, fiche_id),), notified,
+                  moved_pks=(fiche.id,))
 
 
 def change_id(hub: Hub, event_id: int, prefix: str = "fus") -> str:
@@ -123,19 +134,33 @@ def change_id(hub: Hub, event_id: int, prefix: str = "fus") -> str:
     return f"{prefix}_" + pseudonymise(f"merge-event|{event_id}", hub.pseudonym_key)[:24]
 
 
-def _merged_from(uow: UnitOfWork, porteur_id: str, fiche_pk: int) -> str | None:
+def _merge_into(uow: UnitOfWork, porteur_id: str, fiche_pk: int) -> Any:
+    """The newest merge that brought the fiche into this porteur (None: it was there)."""
     for event in uow.matching.merge_history(porteur_id, limit=200):
         if event.kind == "merge" and event.porteur_id == porteur_id and fiche_pk in event.fiche_pks:
-            empty = not uow.fiches.of_porteur(event.other_porteur_id)
-            return event.other_porteur_id if empty else None
+            return event
     return None
 
 
-def _deciding_item(uow: UnitOfWork, porteur_id: str, fiche_pk: int) -> ReviewItem | None:
+def _merged_from(uow: UnitOfWork, porteur_id: str, fiche_pk: int) -> str | None:
+    event = _merge_into(uow, porteur_id, fiche_pk)
+    if event is None or uow.fiches.of_porteur(event.other_porteur_id):
+        return None
+    return str(event.other_porteur_id)
+
+
+def _came_with(uow: UnitOfWork, porteur_id: str, fiche_pk: int) -> list[int]:
+    """The other fiches the merge that brought the fiche in moved with it."""
+    event = _merge_into(uow, porteur_id, fiche_pk)
+    return [] if event is None else [pk for pk in event.fiche_pks if pk != fiche_pk]
+
+
+def _deciding_item(uow: UnitOfWork, porteur_id: str, fiche_pk: int,
+                   held: set[int]) -> ReviewItem | None:
     """The pair decided `same` whose merge made this porteur hold the fiche with the other
     of the pair, whichever of the two the merge brought in, when the other is still there
-    (the split undoes that decision)."""
-    held = {row.id for row in uow.fiches.of_porteur(porteur_id)}
+    among `held` (the fiches open to the actor: the split undoes that decision; a pair
+    with a fiche withdrawn since keeps its decision)."""
     for event in uow.matching.merge_history(porteur_id, limit=200):
         if event.kind != "merge" or event.porteur_id != porteur_id or \
                 event.review_item_id is None:
@@ -156,18 +181,21 @@ def _references(uow: UnitOfWork, fiche_pks: list[int]) -> tuple[tuple[str, str],
 def _notify(hub: Hub, uow: UnitOfWork, event: str, porteur_id: str, document: dict[str, Any],
             porteurs: list[str], event_id: int, now: dt.datetime) -> tuple[str, ...]:
     """Owners of the fiches and members that received data of either porteur, each only if
-    the consent gate lets it receive something of this porteur."""
-    pks = [row.id for p in porteurs for row in uow.fiches.of_porteur(p)]
-    heads = list(uow.matching.fiche_heads(pks).values())
+    the consent gate lets it receive something of this porteur. Only indexed fiches count:
+    the owner of a fiche that left the index (its consent withdrawn or expired, or erased)
+    is told nothing more of the porteur for it, even as a past recipient of its news."""
+    indexed = {pk for pks in uow.matching.fiches_of(porteurs).values() for pk in pks}
+    held = [row for p in porteurs for row in uow.fiches.of_porteur(p)]
+    heads = list(uow.matching.fiche_heads(indexed).values())
     owners = {head.member_id for head in heads}
+    left = {row.member_id for row in held if row.id not in indexed} - owners
     concerned = set(owners)
     for porteur in porteurs:
         concerned |= uow.deliveries.recipients_of_porteur(porteur)
     members = {m.id: m for m in uow.members.active()}  # one that left learns nothing more
-    chosen = [m for m in sorted(concerned & members.keys())
+    chosen = [m for m in sorted((concerned - left) & members.keys())
               if m in owners or discloses_to(hub, heads, m, members[m].role, now)]
     add_notices(uow, [members[m] for m in chosen], event=event, subject=f"merge-event-{event_id}",
                 porteur_id=porteur_id, fiche_pk=None, document=document, now=now,
                 secret=hub.pseudonym_key)
     return tuple(chosen)
-

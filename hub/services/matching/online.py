@@ -417,6 +417,16 @@ class OnlineMatcher:
                                                    now, member_id))
         return Resolution(porteur_id, method, created)
 
+    def resolve_apart(self, fiche_pk: int, now: dt.datetime) -> Resolution:
+        """A porteur of its own for a fiche never processed whose consent ended before it
+        was: linked to nobody's, never indexed, in no review item (`ended_consents`)."""
+        porteur_id = new_porteur_id()
+        self._porteurs.setdefault("active", []).append(porteur_id)
+        self._links.append({"fiche_pk": fiche_pk, "porteur_id": porteur_id, "method": "new",
+                            "evidence": {}, "linked_at": now})
+        self._resolved_at = now
+        return Resolution(porteur_id, "new", True)
+
     def _exposed(self, identity: Mapping[str, Any], decision: Decision, rows: list[Any],
                  member_id: str | None) -> frozenset[str]:
         """The porteurs of a decision (its best and its conflicts: those it would link or
