@@ -48,8 +48,8 @@ def _separate_at_once(hub, session, monkeypatch, porteur_id: str,  # type: ignor
     barrier = threading.Barrier(2, timeout=5)
     deciding = merges._deciding_item
 
-    def both_past_the_checks(uow, porteur, fiche_pk):  # type: ignore[no-untyped-def]
-        found = deciding(uow, porteur, fiche_pk)
+    def both_past_the_checks(*args):  # type: ignore[no-untyped-def]
+        found = deciding(*args)
         with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait()
         return found

@@ -12,6 +12,7 @@ from hub.errors import DataErased, StoreUnavailable
 from hub.services.matching import duplicates
 from hub.services.privacy import erasure, erasure_requests
 from tests.integration.test_erasure_requests import (  # noqa: F401 (fixture)
+    CCI,
     COORDINATION,
     NETWORK_DPO,
     PFIL,
@@ -87,6 +88,7 @@ def test_a_confirmation_cut_short_stays_pending_and_the_retry_erases_what_is_lef
 def test_the_coordination_erasing_the_porteur_a_separation_moved_the_fiche_to_confirms(
         attacked):  # noqa: F811
     hub, _clock, _cci, _pfil, porteur_id, asked = attacked
+    push_as(hub, CCI, own_fiche(CCI, "C-1"))  # beside F-1, a fiche the coordination sees
     duplicates.unmerge(hub, porteur_id, OWNER.member_id, "F-1", actor=COORDINATION.member_id)
     with hub.uow() as uow:
         moved_to = uow.fiches.porteur_of(OWNER.member_id, "F-1").porteur_id
@@ -112,6 +114,7 @@ def test_a_restore_replaying_a_confirmation_after_a_separation_shows_it_confirme
     hub, _clock, _cci, _pfil = network
     push_as(hub, OWNER, fiche("F-1"))
     push_as(hub, THIERS, own_fiche(THIERS, "T-1"), roles_destinataires=["accueil"])
+    push_as(hub, CCI, own_fiche(CCI, "C-1"))  # beside F-1, a fiche the coordination sees
     with hub.uow() as uow:
         porteur_id = uow.fiches.porteur_of(OWNER.member_id, "F-1").porteur_id
     recovery.backup(hub, tmp_path / "sauvegarde")
