@@ -92,6 +92,12 @@ class Connector(abc.ABC):
         may be a record sent before, which must not be taken for deleted."""
         return []
 
+    def doubled_numbers(self) -> list[int]:
+        """Lines of the last read whose record number is on another line too: one of them
+        may be a record sent before whose number was mistyped, which must not be taken
+        for deleted."""
+        return []
+
     def to_fiche(self, record: SourceRecord) -> dict[str, Any]:
         """The fiche fields of a record (without membre/version unless mapped); invalid
         optional values the mapping lets go are in `self.warnings`. A rejected record

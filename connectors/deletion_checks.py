@@ -15,11 +15,13 @@ _CONFIRM = (" Si ces fiches ont vraiment été supprimées, relancez avec "
 
 
 def swallowed(source: Connector, known: int, vanishing: int) -> str | None:
-    """Rows read as a cell's text (a quote never closed) are unread, not deleted: no
-    confirmation withdraws them, only a corrected export (None: no such row)."""
+    """Rows read as a cell's text (a quote never closed), rows whose record number cannot
+    be read and numbers on several rows are unread, not deleted: no confirmation
+    withdraws them, only a corrected export (None: no such row)."""
     doubtful = source.doubtful_lines()
     if not doubtful:
-        return _unread_numbers(source.unread_numbers(), known, vanishing)
+        return (_unread_numbers(source.unread_numbers(), known, vanishing)
+                or _doubled_numbers(source.doubled_numbers(), known, vanishing))
     where = ", ".join(str(n) for n in doubtful[:5])
     return (f"Ligne{'s' if len(doubtful) > 1 else ''} {where} : un guillemet ouvert "
             "dans une cellule n'est pas refermé, les lignes suivantes ont été lues comme "
@@ -28,17 +30,33 @@ def swallowed(source: Connector, known: int, vanishing: int) -> str | None:
             "nouveau ; rien n'a été retiré, même avec « confirmer_suppressions ».")
 
 
+_UNREAD = ("numéro de dossier illisible ou absent (caractère d'un autre encodage, cellule "
+           "en erreur, cellules décalées, cellule fusionnée, cellule vide ; fichier des "
+           "rejets) : chacune peut être une fiche déjà envoyée.")
+_DOUBLED = ("un même numéro de dossier figure sur plusieurs lignes (fichier des rejets) : "
+            "l'une peut être une fiche déjà envoyée dont le numéro a été mal recopié.")
+
+
 def _unread_numbers(lines: list[int], known: int, vanishing: int) -> str | None:
     """Rows whose record number could not be read may be records sent before: nothing is
     withdrawn, whatever the confirmation, until they are fixed (None: no such row)."""
+    return _numbers_to_fix(lines, _UNREAD, known, vanishing)
+
+
+def _doubled_numbers(lines: list[int], known: int, vanishing: int) -> str | None:
+    """A record number on several rows: one may be a record sent before whose number was
+    mistyped; nothing is withdrawn, whatever the confirmation, until it is fixed."""
+    return _numbers_to_fix(lines, _DOUBLED, known, vanishing)
+
+
+def _numbers_to_fix(lines: list[int], why: str, known: int, vanishing: int) -> str | None:
     if not lines:
         return None
     where = ", ".join(str(n) for n in lines[:5])
-    return (f"Ligne{'s' if len(lines) > 1 else ''} {where} : numéro de dossier illisible "
-            "ou absent (caractère d'un autre encodage, cellule en erreur, cellules décalées, "
-            "cellule vide ; fichier des rejets) : chacune peut être une fiche déjà envoyée. "
-            f"{vanishing} fiches sur {known} seraient retirées : corrigez ces numéros dans le "
-            "tableur et exportez de nouveau ; rien n'a été retiré, même avec "
+    return (f"Ligne{'s' if len(lines) > 1 else ''} {where} : {why} {vanishing} "
+            f"fiche{'s' if vanishing > 1 else ''} sur {known} "
+            f"{'seraient retirées' if vanishing > 1 else 'serait retirée'} : corrigez ces "
+            "numéros dans le tableur et exportez de nouveau ; rien n'a été retiré, même avec "
             "« confirmer_suppressions ».")
 
 

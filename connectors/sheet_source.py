@@ -7,7 +7,8 @@ configuration error names that sheet). Cells keep their type:
 a date cell is a date (no dd/mm/yy guessing), a whole number typed in a cell (a postal
 code, a dossier number) is its digits without `.0`, text is text. Rows are numbered as
 the spreadsheet shows them. A value merged over several rows of the table reads on
-each (.xlsx, .xls; .ods by `connectors.ods_merges`, with its error cells); a read cell
+each (.xlsx, .xls; .ods by `connectors.ods_merges`, with its error cells), but a record
+number only on its top row (the rows below are unread); a read cell
 showing a formula error rejects its row (`connectors.sheet_errors`). Tracking, deleted
 rows and duplicated keys: see `connectors.table_source`.
 """
@@ -30,6 +31,7 @@ from connectors.table_source import (
     HEADER_SEARCH,
     Row,
     TableSource,
+    column_letters,
     header_index,
     header_row,
     header_scores,
@@ -50,6 +52,7 @@ class SheetSource(TableSource):
         self.sheet = sheet
         self._errors: dict[Cell, str] = {}
         self._merged: list[tuple[Cell, Cell]] = []
+        self._unmerged: dict[int, int] = {}  # row index: its number cell's column, left blank
 
     def _fallback_time(self) -> dt.datetime:
         return dt.datetime.fromtimestamp(int(self.path.stat().st_mtime), dt.UTC)
@@ -59,10 +62,13 @@ class SheetSource(TableSource):
         if not rows:
             return None, iter(())
         at = header_index(self.mapping, rows)
-        _spread_merged(rows, [m for m in self._merged if m[0][0] > at])
         header = header_row(self.mapping, [[_text(c) for c in row] for row in rows[:at + 1]], at)
         while header and not header[-1]:
             header.pop()
+        number = normalize_label(self.mapping.identity.source or "")
+        numbers = {i for i, name in enumerate(header) if normalize_label(name) == number}
+        self._unmerged = _spread_merged(rows, [m for m in self._merged if m[0][0] > at],
+                                        numbers)
         return header, self._rows(rows, at, header)
 
     def _read(self) -> list[list[Any]]:
@@ -144,6 +150,9 @@ class SheetSource(TableSource):
         for number, cells in enumerate(rows[header_at + 1:], start=header_at + 2):
             values = [_cell(cell) for cell in cells]
             problems = tuple(errors.get(number, ()))
+            if number - 1 in self._unmerged:
+                column = self._unmerged[number - 1]
+                problems += (_merged_number(header[column], column),)
             if problems or any(v != "" for v in values):
                 yield Row(number, values, problems)
 
@@ -168,16 +177,38 @@ def _first_shown(book: python_calamine.CalamineWorkbook) -> str:
     return _shown_first(book)[0]
 
 
-def _spread_merged(rows: list[list[Any]], merged: list[tuple[Cell, Cell]]) -> None:
+def _spread_merged(rows: list[list[Any]], merged: list[tuple[Cell, Cell]],
+                   numbers: set[int]) -> dict[int, int]:
     """A value merged over several cells of the table (a project's title over the rows of
     its two associates) is kept by the workbook in the top-left one only: each cell of
-    the merge reads it, as the sheet shows it (merges in the header are the header's)."""
+    the merge reads it, as the sheet shows it (merges in the header are the header's).
+    A record number is one person's: merged over rows below its own (in a column of
+    `numbers`), it is not copied, and each of those rows' number is unread. Answers those
+    rows' indexes, each with the column left blank."""
+    unread: dict[int, int] = {}
     for (top, left), (bottom, right) in merged:
         if top >= len(rows) or left >= len(rows[top]):
             continue
         value = rows[top][left]
-        for row in rows[top:bottom + 1]:
+        for at in range(top, min(bottom, len(rows) - 1) + 1):
+            row = rows[at]
             row[left:right + 1] = [value] * len(row[left:right + 1])
+            for column in numbers & set(range(left, right + 1)):
+                if at > top and column < len(row):
+                    row[column] = ""
+                    unread[at] = column
+    return unread
+
+
+def _merged_number(name: str, column: int) -> MappingProblem:
+    return MappingProblem(
+        "$.fiche_id", "cellule_fusionnee",
+        f"Numéro de dossier illisible : sa cellule (colonne {column_letters(column)}) est fusionnée avec "
+        "celle de la ligne au-dessus, dont le numéro n'est pas celui de cette ligne. "
+        "Défusionnez-la et écrivez le numéro de cette ligne ; elle n'est pas envoyée.",
+        f"Record number unreadable: its cell (column {column_letters(column)}) is merged with the one of the "
+        "row above, whose number is not this row's. Unmerge it and write this row's number; "
+        "the row is not sent.", name)
 
 
 def _error_cell(column: str, shown: str) -> MappingProblem:

@@ -261,6 +261,7 @@ class TableSource(Connector):
         self._missing: list[str] = []
         self._seen: set[str] = set()
         self._unread: list[int] = []
+        self._doubled: list[int] = []
         self._complete = False
 
     @abc.abstractmethod
@@ -273,7 +274,7 @@ class TableSource(Connector):
 
     def changes(self, since: dt.datetime | None) -> Iterator[SourceRecord]:
         self._seen, self._complete, self.rows_read = set(), False, 0
-        self._unread = []
+        self._unread, self._doubled = [], []
         header, rows = self._table()
         if header is None:
             self.columns, self._missing = [], []
@@ -316,6 +317,7 @@ class TableSource(Connector):
                 self._unread.append(row.number)
             if record.key and len(lines[record.key]) > 1:
                 others = [n for n in lines[record.key] if n != record.line]
+                self._doubled.append(row.number)
                 record = dataclasses.replace(record, deleted=False,
                                              problems=(*record.problems, _duplicate(others, key_column)))
             elif record.key in clashes:
@@ -351,6 +353,9 @@ class TableSource(Connector):
 
     def unread_numbers(self) -> list[int]:
         return list(self._unread)
+
+    def doubled_numbers(self) -> list[int]:
+        return list(self._doubled)
 
     def missing_columns(self) -> list[str]:
         return list(self._missing)
