@@ -9,6 +9,12 @@ edit (by the API's own clock, its `Date` header), at least the first page, which
 edit can have cut. With no change dated from the listing's start, nothing slid: the
 cursor may move to the newest change read.
 
+Two checks need no clock. A contact read twice in one listing was edited after the page
+that first held it: the cursor stays at the newest change of the pages up to that one.
+A page boundary that moved (`slid`: the item before a page is no longer the last one
+read, a contact deleted outright or edited before it) holds the cursor at the newest
+change of the pages read before it.
+
     >>> at = lambda day, hour=0: dt.datetime(2026, 12, day, hour, tzinfo=dt.UTC)
     >>> watch = ListingWatch()
     >>> watch.page(at(6, 10), [at(1), at(2)]); watch.page(at(6, 11), [at(3)])
@@ -43,15 +49,40 @@ class ListingWatch:
     def __init__(self) -> None:
         self._pages: list[_Page] = []
         self._changes: list[dt.datetime] = []
+        self._first_page_of: dict[str, int] = {}
+        self._confirmed: int | None = None  # pages proven whole, when a slide was seen
 
-    def page(self, answered_at: dt.datetime, stamps: Iterable[dt.datetime | None]) -> None:
+    def page(self, answered_at: dt.datetime, stamps: Iterable[dt.datetime | None],
+             keys: Iterable[str | None] = ()) -> None:
         dated = [_aware(s) for s in stamps if s is not None]
         self._changes += dated
+        at = len(self._pages)
         self._pages.append(_Page(_aware(answered_at), max(dated, default=None)))
+        for key in keys:
+            if key is not None and self._first_page_of.setdefault(key, at) != at:
+                self._confirm(self._first_page_of[key] + 1)
+
+    def slid(self) -> None:
+        """The page about to be read no longer follows the last one read: only the pages
+        read so far are proven whole."""
+        self._confirm(len(self._pages))
+
+    def _confirm(self, pages: int) -> None:
+        self._confirmed = pages if self._confirmed is None else min(self._confirmed, pages)
 
     def settled_until(self) -> dt.datetime | None:
-        """The latest modification date the cursor may move to; None when no change is
-        dated from the listing's start (nothing slid between pages)."""
+        """The latest modification date the cursor may move to; None when nothing may
+        have slid between pages."""
+        by_clock = self._by_clock()
+        if self._confirmed is None:
+            return by_clock
+        trusted = self._pages[:max(1, self._confirmed)]
+        proven = max((p.newest for p in trusted if p.newest is not None), default=_NEVER)
+        return proven if by_clock is None else min(proven, by_clock)
+
+    def _by_clock(self) -> dt.datetime | None:
+        """The bound by the API's clock; None when no change is dated from the listing's
+        start."""
         if not self._pages:
             return None
         began = self._pages[0].answered_at - CLOCK_SLACK

@@ -14,9 +14,13 @@ row: an empty page naming a page not read yet is followed; the next page's URL m
 named in the body instead, at `next_link_path`: `$.next` in Django REST framework, `$.links.next`
 in JSON:API, and a body naming one there while `next_link_path` is unset is a configuration
 error, never a listing cut after its first page) or by offset (`decalage`: `offset=0`, then
-the offset plus the items each page held, an API capping its pages serving fewer than asked;
-stops on an empty page; a page answering the first one's items again is an API ignoring
-the offset: an error). `max_pages` bounds every listing. Changes are
+the offset plus the items each page held, an API capping its pages serving fewer than asked,
+less one: each page opens on the last item read; stops on an empty page; a page answering
+the first one's items again is an API ignoring the offset: an error). A page boundary
+that moved during the listing (a contact deleted outright: the next one slides onto a
+page already read) holds the cursor at the pages read before it (`ListingWatch.slid`):
+seen by the offset overlap, and in `page` by asking the item before each page alone.
+`max_pages` bounds every listing. Changes are
 asked with `updated_since=<ISO 8601>` (inclusive: the runner skips unchanged
 content). A bearer token authenticates. A 429 answer is waited out for its
 `Retry-After` seconds (bounded); network errors and 5xx are retried with backoff;
@@ -100,7 +104,8 @@ class RestSource(Connector):
                     records.append(self.record(item, line=position))
                 else:  # a reject at its position, never a contact silently skipped
                     records.append(self.record({}, line=position, problems=[NOT_AN_OBJECT]))
-            self._watch.page(self._answered_at, (r.modified_at for r in records))
+            self._watch.page(self._answered_at, [r.modified_at for r in records],
+                             [r.key for r in records])
             yield from records
 
     def settled_until(self) -> dt.datetime | None:
@@ -123,7 +128,8 @@ class RestSource(Connector):
         """Pages 1, 2, …: a first page shorter than asked may be the API's own cap on page
         size, not the end, so the pages after it are expected as long and a shorter one
         ends the listing; so do an empty page, a page repeating the one before, and a 404
-        or 400 right after a page shorter than asked (an API refusing a page past its end)."""
+        or 400 right after a page shorter than asked (an API refusing a page past its end).
+        After each page but the first, the item before it is asked alone (`_moved`)."""
         full, previous = self.settings.page_size, None
         for page in range(1, self.settings.max_pages + 1):
             short = previous is not None and len(previous) < self.settings.page_size
@@ -132,11 +138,20 @@ class RestSource(Connector):
                 raise not_numbered()
             if not items or items == previous:
                 return
+            if previous is not None and self._moved(params, (page - 1) * full, previous[-1]):
+                self._watch.slid()
             yield items
             full = len(items) if page == 1 else full
             if len(items) < full:
                 return
             previous = items
+
+    def _moved(self, params: dict[str, Any], position: int, last: Any) -> bool:
+        """Whether the item at `position` (from 1) is no longer `last`, the last one read: a
+        contact before it was deleted outright (or edited) since, and the one after it slid
+        onto a page already read."""
+        probe = self._items({**params, "page": position, "per_page": 1}, past_the_end=True)
+        return probe[:1] != [last]
 
     def _ignores_page(self, params: dict[str, Any], first: list[Any]) -> bool:
         """Page 2 repeated page 1: an API clamping a page past its end to its last page, or
@@ -164,20 +179,28 @@ class RestSource(Connector):
 
     def _by_offset(self, params: dict[str, Any]) -> Iterator[list[Any]]:
         """Offsets 0, then past the items each page held (an API capping its page size
-        serves fewer than asked): ends on an empty page, a page repeating the one before, or
-        a 404 or 400 right after a page shorter than asked. A page answering the first
-        page's items again is an API ignoring the offset: an error, not a loop."""
-        offset, first, previous = 0, None, None
+        serves fewer than asked), each request from the last item read: a page not opening
+        on it means the listing moved (a contact deleted outright before it: the one after
+        it would slide onto a page already read), and only the pages before are proven
+        whole (`ListingWatch.slid`). Ends on an empty page, a page holding only the last
+        item read, or a 404 or 400 right after a page shorter than asked. A page answering
+        the first page's items again is an API ignoring the offset: an error, not a loop."""
+        offset, first, last, short = 0, None, None, False
         for _ in range(self.settings.max_pages):
-            short = previous is not None and len(previous) < self.settings.page_size
-            items = self._items({**params, self.settings.offset_param: offset}, past_the_end=short)
-            if first is not None and items == first:
-                raise not_offset(self.settings.offset_param)
-            if not items or items == previous:
+            start = offset if last is None else offset - 1
+            items = self._items({**params, self.settings.offset_param: start}, past_the_end=short)
+            if last is not None and items[:1] == [last]:
+                items = items[1:]
+            elif last is not None and items:
+                if items == first:
+                    raise not_offset(self.settings.offset_param)
+                self._watch.slid()
+            if not items:
                 return
             yield items
             first = items if first is None else first
-            offset, previous = offset + len(items), items
+            short = len(items) < self.settings.page_size - (last is not None)
+            offset, last = offset + len(items), items[-1]
 
     def _linked(self, params: dict[str, Any]) -> Iterator[list[Any]]:
         """RFC 8288: each answer names the next page in `Link: <URL>; rel="next"`, a URL
