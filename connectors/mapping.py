@@ -21,6 +21,7 @@ import itertools
 import json
 import re
 import unicodedata
+import zoneinfo
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -244,6 +245,7 @@ class FieldRule:
         formats = spec.get("formats")
         self.formats: list[str] | None = formats
         self.unix_unit: str | None = spec.get("horodatage")
+        self.zone = _zone(spec.get("fuseau"))
         self._parse = self._parser(formats)
         self._convert = self._converter()
         self.getter: Callable[[Any], Any] = self._getter(self.source)
@@ -263,7 +265,9 @@ class FieldRule:
             return lambda t: parsers.parse_date(t, formats or parsers.DATE_FORMATS, past=past,
                                                 unit=unit)
         if self.kind == "date_heure":
-            return lambda t: parsers.parse_datetime(t, formats or parsers.DATETIME_FORMATS, unit)
+            zone = self.zone
+            return lambda t: parsers.parse_datetime(t, formats or parsers.DATETIME_FORMATS, unit,
+                                                    zone)
         return _PARSERS.get(self.kind, str)
 
     def _getter(self, source: str | None) -> Callable[[Any], Any]:
@@ -532,7 +536,7 @@ class Mapping:
             return None
         rule = self.modification
         return parsers.to_datetime(str(value).strip(), rule.formats or parsers.DATETIME_FORMATS,
-                                   rule.unix_unit)
+                                   rule.unix_unit, rule.zone)
 
     def is_deleted(self, record: Any) -> bool:
         if self.deletion is None:
@@ -627,3 +631,17 @@ def _assemble(tree: _Tree, values: list[Any]) -> dict[str, Any]:
 
 def _optional_rule(target: str, spec: dict[str, Any] | None, kind: str) -> FieldRule | None:
     return FieldRule(target, {"type": kind, **spec}) if spec else None
+
+
+def _zone(name: str | None) -> dt.tzinfo:
+    """The time zone `fuseau` names (Europe/Paris when unset)."""
+    if name is None:
+        return parsers.PARIS
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigurationError(
+            f"« fuseau » : « {name} » n'est pas un fuseau horaire connu (nom IANA attendu, "
+            "par exemple UTC ou Europe/Paris) : corrigez la correspondance.",
+            f"'fuseau': '{name}' is not a known time zone (an IANA name, e.g. UTC or "
+            "Europe/Paris): fix the mapping.") from exc

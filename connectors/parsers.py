@@ -172,17 +172,17 @@ _SERIAL = re.compile(r"(\d{5})(?:[.,](\d+))?", re.ASCII)
 
 
 def to_datetime(text: str, formats: Sequence[str] = DATETIME_FORMATS,
-                unit: str | None = None) -> dt.datetime:
-    """A local (Europe/Paris) or offset date-time; date-only means midnight in Paris; an
-    Excel serial number (`46000,5`: days, and the fraction of a day) is local time; Unix
-    time (`unix_time`) is UTC.
+                unit: str | None = None, zone: dt.tzinfo = PARIS) -> dt.datetime:
+    """A local (`zone`, Europe/Paris unless the mapping's `fuseau` says otherwise) or offset
+    date-time; date-only means midnight there; an Excel serial number (`46000,5`: days,
+    and the fraction of a day) is local time; Unix time (`unix_time`) is UTC.
 
     >>> to_datetime("46000,5").isoformat()
     '2025-12-09T12:00:00+01:00'
     """
     value: dt.datetime | None = _dmy_hm(text)
     if value is not None:
-        return _bounded_dt(value)
+        return _bounded_dt(value, zone)
     if (moment := unix_time(text, unit)) is not None:
         return moment
     serial = _SERIAL.fullmatch(text)
@@ -190,7 +190,7 @@ def to_datetime(text: str, formats: Sequence[str] = DATETIME_FORMATS,
         days = float(f"{serial[1]}.{serial[2] or 0}")
         moment = dt.datetime.combine(EXCEL_EPOCH, dt.time()) + dt.timedelta(
             seconds=round(days * 86400))  # to the second: 1/24 is not exact in binary
-        return _bounded_dt(moment)
+        return _bounded_dt(moment, zone)
     try:
         value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -205,12 +205,12 @@ def to_datetime(text: str, formats: Sequence[str] = DATETIME_FORMATS,
         if written is None:
             raise _not_a_date(text)
         value = dt.datetime.combine(*written)
-    return _bounded_dt(value)
+    return _bounded_dt(value, zone)
 
 
-def _bounded_dt(value: dt.datetime) -> dt.datetime:
+def _bounded_dt(value: dt.datetime, zone: dt.tzinfo = PARIS) -> dt.datetime:
     _bounded(value.date())
-    return value if value.tzinfo else value.replace(tzinfo=PARIS)
+    return value if value.tzinfo else value.replace(tzinfo=zone)
 
 
 def _dmy_hm(text: str) -> dt.datetime | None:
@@ -224,9 +224,9 @@ def _dmy_hm(text: str) -> dt.datetime | None:
 
 
 def parse_datetime(text: str, formats: Sequence[str] = DATETIME_FORMATS,
-                   unit: str | None = None) -> str:
+                   unit: str | None = None, zone: dt.tzinfo = PARIS) -> str:
     """RFC 3339 with an explicit offset, e.g. 2024-03-05T14:30:00+01:00."""
-    return to_datetime(text, formats, unit).isoformat(timespec="seconds")
+    return to_datetime(text, formats, unit, zone).isoformat(timespec="seconds")
 
 
 parse_number = french_values.parse_number

@@ -11,7 +11,8 @@ Both need `Authorization: Bearer <token>`, answer contacts ordered by
 `Retry-After` every `rate_limit_every` requests. Deleted contacts stay listed with
 `"deleted": true` (tombstones). Data is French and seeded (Faker fr_FR). `on_request` is
 called with each request's number before it is answered (a contact edited while a
-listing is read); `stamps` serves `updated_at` as Unix time (`secondes`, `millisecondes`).
+listing is read); `stamps` serves `updated_at` as Unix time (`secondes`, `millisecondes`)
+or as UTC written without its offset (`naif_utc`, as many APIs do).
 
     python -m capactif_demo.sim.crm_server --port 8100 --count 300 --token secret
 """
@@ -93,6 +94,9 @@ class CrmServer(LocalServer):
         """The contact as served: `updated_at` as Unix time when `stamps` says so."""
         if self.stamps == "iso":
             return contact
+        if self.stamps == "naif_utc":
+            moment = dt.datetime.fromisoformat(contact["updated_at"]).astimezone(dt.UTC)
+            return {**contact, "updated_at": moment.replace(tzinfo=None).isoformat()}
         seconds = int(dt.datetime.fromisoformat(contact["updated_at"]).timestamp())
         return {**contact, "updated_at": seconds * (1000 if self.stamps == "millisecondes" else 1)}
 
