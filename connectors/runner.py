@@ -87,6 +87,8 @@ class Runner:
         self._validator = validator("fiche")
         self._settler = Settler(client, checkpoint, rejects, self._hold)
         self._held: dt.datetime | None = None  # the earliest change refused on this run
+        self._pinned = False  # a record refused with no date: the cursor stays where it was
+        self._previous: dt.datetime | None = None  # the date of the last record read
         self._refused_new: list[int] = []  # lines refused here under a number never sent
         self._owners = FicheOwners({}, source.mapping)
 
@@ -102,7 +104,7 @@ class Runner:
         summary = RunSummary()
         newest = since
         now = dt.datetime.now(dt.UTC)
-        self._held = None
+        self._held, self._pinned, self._previous = None, False, None
         self._refused_new = []
         self._owners = FicheOwners(state.known, self.source.mapping)
         self.rejects.start()
@@ -129,7 +131,8 @@ class Runner:
             self._settler.start(None)
             self.rejects.close()
         if summary.complete and newest is not None:
-            state.cursor = self._cursor(since, self._settled(newest)).isoformat()
+            cursor = self._cursor(since, self._settled(newest))
+            state.cursor = cursor.isoformat() if cursor is not None else state.cursor
         self.checkpoint.commit(state)
         return summary
 
@@ -145,6 +148,7 @@ class Runner:
             if stamp and stamp <= now and (newest is None or stamp > newest):
                 newest = stamp  # a date in the future (a typo) never moves the cursor
             self._take(record, state, pending, summary)
+            self._previous = stamp or self._previous
             if len(pending) >= self.batch_size:
                 self._settler.submit(list(pending.values()), state, summary)
                 pending = {}
@@ -152,11 +156,14 @@ class Runner:
             self._settler.submit(list(pending.values()), state, summary)
         return newest
 
-    def _cursor(self, since: dt.datetime | None, newest: dt.datetime) -> dt.datetime:
+    def _cursor(self, since: dt.datetime | None, newest: dt.datetime) -> dt.datetime | None:
         """The newest change read, but never past a record refused on this run: an API
         asked for the changes since the cursor would not answer it again, and it must be
         read again until accepted (a consent recorded, the mapping fixed). Never before
-        `since` (a table source reads its refused rows again by their keys)."""
+        `since` (a table source reads its refused rows again by their keys); `since` when a
+        record was refused with no date to hold (None: the cursor stays unset)."""
+        if self._pinned:
+            return since
         if self._held is None or self._held >= newest:
             return newest
         return self._held if since is None or self._held > since else since
@@ -169,9 +176,18 @@ class Runner:
         return newest if bound is None or bound >= newest else bound
 
     def _hold(self, modified_at: dt.datetime | None) -> None:
-        """Remember the earliest modification date of the records refused on this run."""
-        if modified_at is not None and (self._held is None or modified_at < self._held):
+        """Remember the earliest modification date of the records refused on this run; a
+        record refused with no date (unreadable) holds the cursor where it was, when the
+        source is read by its changes since the cursor."""
+        if modified_at is None:
+            self._pinned = self._pinned or not isinstance(self.source, TableSource)
+        elif self._held is None or modified_at < self._held:
             self._held = modified_at
+
+    def _hold_record(self, record: SourceRecord) -> None:
+        """Hold the cursor at the record's date; with none readable, at the date of the
+        record read before it (a source lists its changes by date), else where it was."""
+        self._hold(record.modified_at or self._previous)
 
     def _take(self, record: SourceRecord, state: CheckpointState,
               pending: dict[str, Pending], summary: RunSummary) -> None:
@@ -204,7 +220,7 @@ class Runner:
         if errors:
             summary.rejected_local += 1
             state.refused.add(record.key or "")
-            self._hold(record.modified_at)
+            self._hold_record(record)
             self._note_refused(record, state)
             self.rejects.write(record.line, fiche.get("fiche_id"), "validation", errors,
                                key=record.key)
@@ -240,7 +256,7 @@ class Runner:
         """Every error of the row at once: the mapping's, then the schema's on the fields
         that could be read (none repeating a field the mapping already named)."""
         summary.rejected_local += 1
-        self._hold(record.modified_at)
+        self._hold_record(record)
         self._note_refused(record, state)
         if record.key:
             state.refused.add(record.key)
