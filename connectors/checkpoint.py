@@ -86,11 +86,31 @@ class Checkpoint:
         data = {"format": 1, "curseur": state.cursor,
                 "fiches": {k: _row(v) for k, v in state.known.items()},
                 "colonnes": state.columns, "refusees": sorted(state.refused)}
+        try:
+            content = orjson.dumps(data)
+        except orjson.JSONEncodeError as exc:  # text no encoding writes: a bug, said plainly
+            raise CheckpointError(
+                "Point de reprise impossible à enregistrer (texte illisible) : les lots "
+                "acceptés restent notés dans son journal, rien ne sera renvoyé. Signalez-le.",
+                "Checkpoint cannot be saved (unreadable text): the accepted batches stay in "
+                "its journal, nothing will be sent again. Please report it.") from exc
+        try:
+            self._replace(content)
+        except OSError as exc:
+            raise CheckpointError(
+                "Point de reprise impossible à écrire (disque plein, droits du dossier ?) : "
+                "les lots acceptés restent notés dans son journal, rien ne sera renvoyé.",
+                "Checkpoint cannot be written (disk full, folder rights?): the accepted "
+                "batches stay in its journal, nothing will be sent again.") from exc
+        self.journal.unlink(missing_ok=True)
+
+    def _replace(self, content: bytes) -> None:
+        """Write `content` as the snapshot, atomically."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=self.path.name + ".", dir=self.path.parent)
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(orjson.dumps(data))
+                handle.write(content)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temp, self.path)
@@ -98,7 +118,6 @@ class Checkpoint:
             Path(temp).unlink(missing_ok=True)
             raise
         fsync_dir(self.path.parent)
-        self.journal.unlink(missing_ok=True)
 
     def _read_snapshot(self) -> CheckpointState:
         if not self.path.exists():

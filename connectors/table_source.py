@@ -210,6 +210,21 @@ TOTALS_LABELS = frozenset({"total", "totaux", "sous total", "sous totaux", "tota
 _TOTALS_WORDS = re.compile(r"(?:sous )?tota(?:l|ux)(?: |$)")
 
 
+def _refuse_unreadable_heading(header: list[str]) -> None:
+    """A header cell holding a byte no character reads (a stray byte of another encoding):
+    its column cannot be told, nor saved with the checkpoint; nothing is sent."""
+    unreadable = [column_letters(i) for i, name in enumerate(header) if _UNREADABLE.search(name)]
+    if unreadable:
+        where = ", ".join(unreadable)
+        raise ConfigurationError(
+            f"En-tête illisible en colonne {where} : un caractère d'un autre encodage y est "
+            "écrit (cellule collée d'un ancien fichier ?). Récrivez ce titre de colonne dans "
+            "le tableur et exportez de nouveau : rien n'a été envoyé ni retiré.",
+            f"Unreadable header in column {where}: a character of another encoding is "
+            "written there. Retype this column title and export again: nothing was sent "
+            "or withdrawn.")
+
+
 def is_totals(cells: list[Any]) -> bool:
     """A row summing the table: one of its cells reads, whole, "Total", "Totaux",
     "Sous-total(aux)" or "Total général" (case, accents and punctuation aside). A dossier
@@ -280,6 +295,7 @@ class TableSource(Connector):
             self.columns, self._missing = [], []
             self._complete = True
             return
+        _refuse_unreadable_heading(header)
         self.columns = header
         kept: list[Row] = []
         if self._key_cells() is None:  # the rows are kept from `_table` and read again
