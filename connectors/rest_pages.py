@@ -75,6 +75,16 @@ def link_in_body(path: str) -> ConfigurationError:
         f"\"chemin_lien\": \"{path}\" (else only the first page would be read).")
 
 
+def cursor_missing(path: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"La première page est pleine mais sa réponse n'a pas de curseur en « {path} » "
+        "(« chemin_curseur ») : seule la première page serait lue. Indiquez dans "
+        "\"chemin_curseur\" où l'API donne le curseur de la page suivante.",
+        f"The first page is full but its answer holds no cursor at '{path}' "
+        "('chemin_curseur'): only the first page would be read. Set \"chemin_curseur\" to "
+        "where the API gives the next page's cursor.")
+
+
 def not_offset(param: str) -> SourceError:
     return SourceError(
         f"L'API répond la même page quel que soit le décalage (« {param} ») : elle ne pagine "

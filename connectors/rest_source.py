@@ -49,6 +49,7 @@ from connectors.rest_pages import (
     PagesRead,
     bad_answer,
     body_next_path,
+    cursor_missing,
     link_in_body,
     not_numbered,
     not_offset,
@@ -164,16 +165,21 @@ class RestSource(Connector):
     def _by_cursor(self, params: dict[str, Any]) -> Iterator[list[Any]]:
         """Pages until the cursor is absent or empty, or an empty page. A cursor given
         again is followed (a scroll API keeps one cursor while its pages advance) unless
-        it answers the page it answered before (an API giving its last cursor back)."""
+        it answers the page it answered before (an API giving its last cursor back). A
+        full first page whose answer has nothing at `cursor_path` is a configuration error
+        (a wrong path would read the first page only)."""
         cursor: Any = None
         pages = PagesRead()
         for _ in range(self.settings.max_pages):
+            first = cursor is None
             answer = self._get(params if cursor is None else {**params, "cursor": cursor})
             items = self._items_of(answer)
             if pages.again(str(cursor), items):  # the cursor as the query sends it
                 return
-            yield items
             cursor = dig(answer, path_parts(self.settings.cursor_path))
+            if cursor is ABSENT and first and len(items) >= self.settings.page_size:
+                raise cursor_missing(self.settings.cursor_path)
+            yield items
             if cursor is ABSENT or cursor in (None, "") or not items:
                 return
 

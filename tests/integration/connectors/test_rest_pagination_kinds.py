@@ -76,3 +76,21 @@ def test_the_configuration_names_offset_paging_and_the_next_link_path(tmp_path):
         "identifiants": "i.json", "reprise": "r.json", "rejets": "r.csv"}))
     assert ConnectorConfig.load(tmp_path / "connecteur.json").rest_settings().pagination == \
         "decalage"
+
+
+def test_a_full_first_page_without_the_configured_cursor_path_stops_the_run(mapping):
+    """A `chemin_curseur` the answers do not hold read the first page only, silently."""
+    with CrmServer(45, token="t") as crm, pytest.raises(ConfigurationError) as caught:
+        _keys(mapping, RestSettings(url=crm.url + "/api/contacts/curseur", token="t",
+                                    pagination="curseur", page_size=10,
+                                    cursor_path="$.curseur_suivant"))
+    assert "chemin_curseur" in caught.value.message_fr
+    assert "$.curseur_suivant" in caught.value.message_fr
+
+
+def test_a_short_first_page_without_the_cursor_path_is_the_whole_listing(mapping):
+    with CrmServer(4, token="t") as crm:
+        keys = _keys(mapping, RestSettings(url=crm.url + "/api/contacts/curseur", token="t",
+                                           pagination="curseur", page_size=10,
+                                           cursor_path="$.curseur_suivant"))
+        assert sorted(keys) == sorted(map(str, crm.contacts))
