@@ -93,9 +93,13 @@ _MESSAGES = {
 # A value read but that cannot be (a date no calendar holds): the same code, the reason
 # told (`InvalidValue.reason`) instead of a format to learn.
 _REASONED = {
-    Problem.DATE_INVALIDE: ("Date impossible : {}. Corrigez-la dans le tableur.",
-                            "Impossible date: {}. Fix it in the spreadsheet."),
+    Problem.DATE_INVALIDE: ("Date impossible : {}. Corrigez-la {}.",
+                            "Impossible date: {}. Fix it {}."),
 }
+# where the member fixes a value: a spreadsheet's column, or an API's field (a JSON path)
+_FIX_IN = {False: ("dans le tableur", "in the spreadsheet"),
+           True: ("dans le système source (le logiciel d'où vient la fiche)",
+                  "in the source system (the software the record comes from)")}
 # A number where a date is expected that is not one without being told its unit: the
 # message names the setting (an API's Unix time), not a spreadsheet's writing.
 UNIX_TIME_HINT = (
@@ -409,7 +413,8 @@ class FieldRule:
             fr, en = message
         elif reason[0]:
             fr, en = _REASONED[problem]
-            fr, en = fr.format(reason[0]), en.format(reason[1])
+            where = _FIX_IN[bool(self.source and self.source.startswith("$"))]
+            fr, en = fr.format(reason[0], where[0]), en.format(reason[1], where[1])
         else:
             fr, en = _MESSAGES[problem]
         return MappingProblem(self.path, problem.value, fr, en, self.column or self.source)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import email.utils
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -31,6 +32,8 @@ DATETIME_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y")
 UNIX_UNITS = {"secondes": 1, "millisecondes": 1000}
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _UNIX_TIME = re.compile(r"(\d{10}|\d{13})(?:\.\d+)?", re.ASCII)  # 2001 to 2286: no other date
+_UNIX_2001 = 978_307_200  # 2001-01-01 UTC: ten digits with leading zeros are no date
+_HTTP_DATE = re.compile(r"[A-Za-z]{3}, \d{1,2} [A-Za-z]{3} \d{4} ", re.ASCII)  # RFC 1123
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?", re.ASCII)
 _TRUE = {"oui", "o", "vrai", "true", "1", "x", "yes", "y"}
 _FALSE = {"non", "n", "faux", "false", "0", "no", ""}
@@ -60,6 +63,8 @@ def unix_time(text: str, unit: str | None = None) -> dt.datetime | None:
         scale = UNIX_UNITS[unit]
     elif found := _UNIX_TIME.fullmatch(text):
         scale = 1000 if len(found[1]) == 13 else 1
+        if float(text) / scale < _UNIX_2001:
+            return None
     else:
         return None
     try:
@@ -200,12 +205,22 @@ def to_datetime(text: str, formats: Sequence[str] = DATETIME_FORMATS,
                 break
             except ValueError:
                 continue
+    if value is None and _HTTP_DATE.match(text):
+        value = _http_date(text)
     if value is None:
         written = written_date(text)
         if written is None:
             raise _not_a_date(text)
         value = dt.datetime.combine(*written)
     return _bounded_dt(value, zone)
+
+
+def _http_date(text: str) -> dt.datetime | None:
+    """An HTTP date (RFC 1123, `Sun, 06 Dec 2026 10:00:00 GMT`), as some APIs write them."""
+    try:
+        return email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
 
 
 def _bounded_dt(value: dt.datetime, zone: dt.tzinfo = PARIS) -> dt.datetime:

@@ -54,7 +54,7 @@ from connectors.rejects import RejectsFile
 from connectors.run_summary import Pending, RunSummary
 from connectors.schema_problems import located, split_lenient
 from connectors.settling import Settler
-from connectors.table_source import TableSource
+from connectors.table_source import TableSource, number_unread
 from schemas import validator
 
 __all__ = ["DELETION_SHARE_MAX", "HELD", "MAX_BATCH", "RunSummary", "Runner", "content_hash",
@@ -285,11 +285,21 @@ class Runner:
             found, ignorable = self._split_lenient(fiche, named)
             problems += found
             warnings += ignorable
-        fiche_id = self.source.mapping.fiche_id(record.key) if record.key else None
-        self.rejects.write(record.line, fiche_id, "correspondance", problems, key=record.key)
+        key = self._shown_key(record)
+        fiche_id = self.source.mapping.fiche_id(key) if key else None
+        self.rejects.write(record.line, fiche_id, "correspondance", problems, key=key)
         if warnings:  # what would be left out of the fiche once the row is fixed
             summary.warnings += 1
-            self.rejects.write(record.line, fiche_id, "avertissement", warnings, key=record.key)
+            self.rejects.write(record.line, fiche_id, "avertissement", warnings, key=key)
+
+    def _shown_key(self, record: SourceRecord) -> str | None:
+        """The record number the rejects file names: none when the row's number cannot be
+        told (its cells shifted, the number column may hold a surname)."""
+        identity = self.source.mapping.identity
+        if isinstance(self.source, TableSource) and number_unread(
+                record, identity.column or identity.source):
+            return None
+        return record.key
 
     def _note_refused(self, record: SourceRecord, state: CheckpointState) -> None:
         """A row refused under a number never sent may be a record sent before whose number
