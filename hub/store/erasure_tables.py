@@ -17,8 +17,9 @@ from hub.store.tables import UTC_TIME, metadata
 fiche_keys = sa.Table(
     "fiche_keys",
     metadata,
-    sa.Column("fiche_pk", sa.BigInteger, sa.ForeignKey("fiches.id"), primary_key=True,
-              autoincrement=False),
+    # SQLite: the table's rowid itself (migration 0050), read beside each candidate
+    sa.Column("fiche_pk", sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+              sa.ForeignKey("fiches.id"), primary_key=True, autoincrement=False),
     sa.Column("wrapped_key", sa.LargeBinary(64)),
     sa.Column("created_at", UTC_TIME, nullable=False),
     sa.Column("destroyed_at", UTC_TIME),

@@ -21,7 +21,8 @@ BIGID = sa.BigInteger().with_variant(sa.Integer, "sqlite")
 match_records = sa.Table(
     "match_records",
     metadata,
-    sa.Column("fiche_pk", sa.BigInteger, primary_key=True),
+    # SQLite: the table's rowid itself (migration 0050), a candidate found in one tree
+    sa.Column("fiche_pk", BIGID, primary_key=True, autoincrement=False),
     sa.Column("porteur_id", sa.String(40), nullable=False, index=True),
     sa.Column("identity", sa.JSON, nullable=False),
     sa.Column("indexed_at", UTC_TIME, nullable=False),
