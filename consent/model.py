@@ -163,7 +163,7 @@ def record_from_submission(
         id=consent_id, reference=submission["reference"], member_id=submission["membre"],
         fiche_id=submission["fiche_id"], agent=submission["agent"],
         collected_at=parse_time(submission["recueilli_le"]), mode=submission["mode"],
-        notice_version=notice["version"], notice_sha256=notice["empreinte"],
+        notice_version=int(notice["version"]), notice_sha256=notice["empreinte"],
         purposes=frozenset(submission["finalites"]),
         roles=frozenset(submission["roles_destinataires"]),
         members=frozenset(submission.get("membres_destinataires", ())),

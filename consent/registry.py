@@ -61,23 +61,32 @@ class ConsentRegistry(abc.ABC):
     # -- recording and reading -------------------------------------------------------
 
     def record(self, submission: Mapping[str, Any], collected_by: str) -> ConsentRecord:
-        """Record a consent submitted by member `collected_by`. Sending the same consent
-        again returns the first record (safe retries); a different one under the same
-        reference is refused."""
+        """Record a consent submitted by member `collected_by` (see `register`)."""
+        return self.register(submission, collected_by)[0]
+
+    def register(self, submission: Mapping[str, Any],
+                 collected_by: str) -> tuple[ConsentRecord, bool]:
+        """Record a consent submitted by member `collected_by`: the record as stored (not
+        as its numbers were written, `1.0` for `1`) and whether it is new. Sending the same
+        consent again returns the first record, not new (safe retries); a different one
+        under the same reference is refused."""
         now = self.clock()
         document = validate_submission(submission, collected_by, now)
         notice = self._check_notice(document["notice"]["version"], document["notice"]["empreinte"])
         check_purposes_informed(notice, document["finalites"])
         candidate = record_from_submission(document, new_consent_id(), now)
         existing = self._find_reference(candidate.member_id, candidate.reference)
+        created = False
         if existing is None:
-            existing = self._add(candidate)
+            added = self._add(candidate)  # another request's record when it won the race
+            created = added.id == candidate.id
+            existing = self._load(added.id) or added
         if not same_terms(existing, candidate):
             raise DuplicateConsentReference(
                 "Cette référence désigne déjà un autre consentement : choisissez-en une nouvelle.",
                 "This reference already names another consent: choose a new one.",
             )
-        return existing
+        return existing, created
 
     def get(self, consent_id: str) -> ConsentRecord:
         consent = self._load(consent_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime as dt
 import getpass
@@ -10,12 +11,12 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hub.config import Settings
-from hub.errors import ConfigurationError, HubError, InvalidAccount
+from hub.errors import ConfigurationError, HubError, InvalidAccount, UnknownMember
 from hub.logs import configure_logging, uvicorn_log_config
 from hub.private_files import open_private
 
@@ -492,7 +493,8 @@ def _deliveries_dead(args: argparse.Namespace) -> int:
 
     hub = _hub()
     try:
-        page = dead_letter_page(hub, args.member, after=args.after, limit=args.limit)
+        with _member_named(args.member):
+            page = dead_letter_page(hub, args.member, after=args.after, limit=args.limit)
     finally:
         hub.close()
     for row in page["livraisons"]:
@@ -510,11 +512,24 @@ def _deliveries_replay(args: argparse.Namespace) -> int:
 
     hub = _hub()
     try:
-        replayed = replay_dead(hub, delivery_id=args.id, member_id=args.member)
+        with _member_named(args.member):
+            replayed = replay_dead(hub, delivery_id=args.id, member_id=args.member)
     finally:
         hub.close()
     print(f"livraisons remises en file / deliveries put back in line: {replayed}")
     return 0
+
+
+@contextlib.contextmanager
+def _member_named(member_id: str | None) -> Iterator[None]:
+    """The operator is told the id it typed, and how to find the right one."""
+    try:
+        yield
+    except UnknownMember:
+        raise UnknownMember(f"Aucun membre du réseau n'a l'identifiant {str(member_id)[:64]!r} "
+                            "(capactif members list les nomme).",
+                            f"No member of the network has the id {str(member_id)[:64]!r} "
+                            "(capactif members list names them).") from None
 
 
 def _keys_rotate_data(_args: argparse.Namespace) -> int:

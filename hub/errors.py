@@ -98,6 +98,7 @@ class HubError(Exception):
 
     status = 500
     code = "internal_error"
+    answered_by_api = True  # False: console pages and operator commands only (no `/v1` answer)
 
     def __init__(self, message_fr: str, message_en: str | None = None) -> None:
         super().__init__(message_en or message_fr)
@@ -223,12 +224,14 @@ class InvalidNetworkFile(ConfigurationError):
     """The network file does not match its schema."""
 
     code = "invalid_network_file"
+    answered_by_api = False
 
 
 class NetworkChangeUnconfirmed(ConfigurationError):
     """A network file drops or brings back a member without the operator saying so."""
 
     code = "network_change_unconfirmed"
+    answered_by_api = False
 
 
 class MissingSetting(ConfigurationError):
@@ -389,6 +392,7 @@ class ConsoleMemberNotInNetwork(Forbidden):
     """HUB_CONSOLE_MEMBER names a member that is not, or no longer, in the network."""
 
     code = "console_member_not_in_network"
+    answered_by_api = False
 
 
 class ConsentNotFound(NotFound):
@@ -403,9 +407,24 @@ class ConsentNotFound(NotFound):
 
 
 class UnknownMember(NotFound):
-    """No member of the network has this id (an operator's command named it)."""
+    """No member of the network has this id; `path` names the parameter that gave it
+    (in `erreurs`), never its value."""
 
     code = "unknown_member"
+
+    def __init__(self, message_fr: str = "Aucun membre du réseau n'a cet identifiant.",
+                 message_en: str | None = "No member of the network has this id.", *,
+                 path: str | None = None) -> None:
+        super().__init__(message_fr, message_en)
+        self.path = path
+
+    def to_dict(self) -> dict[str, object]:
+        body = super().to_dict()
+        if self.path is not None:
+            body["erreurs"] = [{"path": self.path, "code": self.code,
+                                "message_fr": "aucun membre du réseau n'a cet identifiant",
+                                "message_en": "no member of the network has this id"}]
+        return body
 
 
 class NoticeNotSent(NotFound):
@@ -455,6 +474,7 @@ class InvalidCsvFile(BadRequest):
     """A CSV file cannot be read: bad encoding, unknown column or broken row (line named)."""
 
     code = "invalid_csv_file"
+    answered_by_api = False
 
     def __init__(self, message_fr: str, message_en: str | None = None, line: int = 0) -> None:
         super().__init__(message_fr, message_en)
@@ -535,36 +555,42 @@ class InvalidAccount(BadRequest):
     """A console account is described wrongly (login form, role, password too short)."""
 
     code = "invalid_account"
+    answered_by_api = False
 
 
 class SignInFailed(AuthenticationFailed):
     """Wrong login or password at the console (which of the two is never said)."""
 
     code = "sign_in_failed"
+    answered_by_api = False
 
 
 class SessionRequired(AuthenticationFailed):
     """No valid console session: the person must sign in (again)."""
 
     code = "session_required"
+    answered_by_api = False
 
 
 class WrongRole(Forbidden):
     """The signed-in person's role does not open this page."""
 
     code = "wrong_role"
+    answered_by_api = False
 
 
 class CsrfRejected(Forbidden):
     """A console form came without the right anti-forgery token."""
 
     code = "csrf_rejected"
+    answered_by_api = False
 
 
 class AccountExists(Conflict):
     """A console account already has this login."""
 
     code = "account_exists"
+    answered_by_api = False
 
 
 class AccountLocked(HubError):
@@ -572,6 +598,7 @@ class AccountLocked(HubError):
 
     status = 429
     code = "account_locked"
+    answered_by_api = False
 
 
 class NotReady(HubError):
@@ -682,3 +709,9 @@ class NoticeNotFound(NotFound):
     """No notice has this version."""
 
     code = "notice_not_found"
+
+
+def every_error_class(root: type[HubError] = HubError) -> list[type[HubError]]:
+    """`root` and every class under it, depth first (the tree drawn above)."""
+    return [root, *(found for subclass in root.__subclasses__()
+                    for found in every_error_class(subclass))]

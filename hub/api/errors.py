@@ -35,6 +35,7 @@ _RULES = {
 }
 _DATETIME = ("date-heure RFC 3339 avec décalage, entre 1970 et 9000, attendue",
              "an RFC 3339 date-time with an offset, between 1970 and 9000, is expected")
+OTHER_HTTP_ERROR = "http_{status}"  # a framework refusal no handler above maps
 _GENERIC = ("valeur non conforme à la déclaration de l'opération (voir /docs)",
             "value does not match the operation's declaration (see /docs)")
 
@@ -69,7 +70,8 @@ def install(app: FastAPI) -> None:
             return _answer(RouteNotFound("Aucune opération à cette adresse : voir /docs.",
                                          "No operation at this address: see /docs."))
         error = HubError("Requête refusée.", "Request refused.")
-        return JSONResponse({"error": {**error.to_dict(), "code": f"http_{exc.status_code}"}},
+        code = OTHER_HTTP_ERROR.format(status=exc.status_code)
+        return JSONResponse({"error": {**error.to_dict(), "code": code}},  # OTHER_HTTP_ERROR
                             status_code=exc.status_code)
 
     @app.exception_handler(Exception)

@@ -33,9 +33,10 @@ from hub.api.models import (
     Subscriptions,
     Unmerge,
 )
+from hub.errors import every_error_class
 
 _REF = "#/components/schemas/"
-ERRORS = {
+_ERRORS_BY_STATUS = {
     400: "Corps ou paramètre invalide (malformed_body, bad_request, …).",
     401: "Authentification refusée : jeton, signature RFC 9421, Content-Digest, horodatage ou "
          "nonce (authentication_failed, bad_signature, content_digest_mismatch, stale_request, "
@@ -56,6 +57,16 @@ ERRORS = {
          "pour un paramètre non déclaré, repeated_parameter pour un paramètre répété).",
     503: "Stockage ou file de messages indisponible : réessayez plus tard.",
 }
+
+
+def _codes_of(status: int) -> str:
+    """The codes of this status a `/v1` answer may hold (docs/protocol.md, "Error codes")."""
+    codes = sorted(cls.code for cls in every_error_class()
+                   if cls.status == status and cls.answered_by_api)
+    return f" Codes de ce statut : {', '.join(f'`{code}`' for code in codes)}." if codes else ""
+
+
+ERRORS = {status: text + _codes_of(status) for status, text in _ERRORS_BY_STATUS.items()}
 # (component name, schema file, JSON pointer inside it)
 _FROM_FILES = [
     ("Fiche", "fiche", ""),

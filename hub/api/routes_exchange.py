@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -37,17 +39,22 @@ from hub.api.models import (
 )
 from hub.api.openapi import answer, body, errors
 from hub.api.params import Cursor, IdPath, MemberQuery, OptionalId
-from hub.errors import Forbidden
+from hub.errors import Forbidden, UnknownMember
 from hub.services.accounts.auth import Caller
 from hub.services.delivery import feed, subscriptions, webhooks
 from hub.services.privacy import consents, erasure, erasure_requests, porteurs
 
 COORDINATION = "coordination"
 router = APIRouter(prefix="/v1")
-_CONSENT_RECORD: dict[int | str, dict[str, Any]] = {
-    200: {"description": "Le consentement", "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/EnregistrementConsentement"}}}},
-    **errors(404)}
+
+
+def _consent_answer(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/EnregistrementConsentement"}}}}
+
+
+_CONSENT_RECORD: dict[int | str, dict[str, Any]] = {200: _consent_answer("Le consentement"),
+                                                    **errors(404)}
 
 
 @router.get("/feed", tags=["livraisons"], responses=answer(FeedPage))
@@ -66,13 +73,17 @@ _ERASER = authenticated_by_body(erasure.require_may_name_porteur)
 
 
 @router.post("/consents", status_code=201, tags=["consentements"], openapi_extra=body("Consentement"),
-             responses={201: {"description": "Consentement enregistré", "content": {"application/json": {
-                 "schema": {"$ref": "#/components/schemas/EnregistrementConsentement"}}}},
-                 **errors(403, 409)})
+             responses={201: _consent_answer("Consentement enregistré"),
+                        200: _consent_answer("Le même consentement était déjà enregistré"),
+                        **errors(403, 409)})
 def record_consent(request: Request, auth: Authenticated = Depends(_COLLECTOR)) -> Any:
-    """Record a consent the caller collected (schema `GET /v1/schemas/consent`)."""
-    answer = consents.record_consent(hub_of(request), auth.caller,
-                                     json_body(auth.body, checked=auth.document))
+    """Record a consent the caller collected (schema `GET /v1/schemas/consent`): 201 with
+    its `Location`; 200 with the first record when the same consent was recorded already;
+    409 `duplicate_consent_reference` for another consent under the same reference."""
+    answer, created = consents.record_consent(hub_of(request), auth.caller,
+                                              json_body(auth.body, checked=auth.document))
+    if not created:
+        return JSONResponse(answer)
     return JSONResponse(answer, status_code=201,
                         headers={"Location": f"/v1/consents/{answer['id']}"})
 
@@ -206,8 +217,9 @@ def dead_letters(request: Request, after: Cursor = 0,
     member's with `membre`, without the porteurs they were about."""
     hub, caller = hub_of(request), auth.caller
     member = _whose_dead_letters(caller, membre)
-    page = webhooks.dead_letter_page(hub, member, after=after, limit=limit,
-                                     porteurs=member == caller.member_id)
+    with _named_by_query():
+        page = webhooks.dead_letter_page(hub, member, after=after, limit=limit,
+                                         porteurs=member == caller.member_id)
     if caller.role == COORDINATION:
         page["par_membre"] = webhooks.dead_by_member(hub)
     return page
@@ -219,8 +231,18 @@ def replay(request: Request, delivery_id: OptionalId = None, membre: MemberQuery
     """Put the caller's dead-lettered deliveries (or one of them, `delivery_id`: its `id`
     in the dead letters) back in line; the coordination, a member's with `membre`."""
     member = _whose_dead_letters(auth.caller, membre)
-    count = webhooks.replay_dead(hub_of(request), delivery_id=delivery_id, member_id=member)
+    with _named_by_query():
+        count = webhooks.replay_dead(hub_of(request), delivery_id=delivery_id, member_id=member)
     return {"rejouees": count}
+
+
+@contextlib.contextmanager
+def _named_by_query() -> Iterator[None]:
+    """An unknown member is the one the query's `membre` named (the caller's own exists)."""
+    try:
+        yield
+    except UnknownMember:
+        raise UnknownMember(path="query.membre") from None
 
 
 def _whose_dead_letters(caller: Caller, membre: str | None) -> str:

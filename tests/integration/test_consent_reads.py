@@ -130,7 +130,7 @@ def _collector_not_told(hub) -> tuple[dict, str]:
     version, digest = hub.consents.store_notice(NOTICE_TEXT)
     submission = example_submission(version, digest, hub.clock(), reference="CST-A-1",
                                     membre=COMMUNE.member_id, fiche_id="A-1")
-    consent_id = consents.record_consent(hub, COMMUNE, submission)["id"]
+    consent_id = consents.record_consent(hub, COMMUNE, submission)[0]["id"]
     push(hub, COMMUNE, _own(COMMUNE, "A-1"), consent=False)
     cci = _own(CCI, "C-1")
     record_consents(hub, [cci], roles_destinataires=["accompagnement", "financement"])
@@ -151,7 +151,8 @@ def test_the_collector_learns_who_withdrew_its_consent_by_no_path_it_may_not_kno
     shown = [(COMMUNE.member_id, "active"), (None, "withdrawn")]
     read = consents.read_consent(hub, COMMUNE, consent_id)
     assert [(c.get("par"), c["etat"]) for c in read["historique"]] == shown
-    again = consents.record_consent(hub, COMMUNE, submission)
+    again, created = consents.record_consent(hub, COMMUNE, submission)
+    assert created is False
     assert again["id"] == consent_id
     assert [(c.get("par"), c["etat"]) for c in again["historique"]] == shown
     receipt = consents.consent_receipt(hub, COMMUNE, consent_id)
@@ -235,7 +236,7 @@ def test_only_the_collector_reads_the_proof_text_on_every_path(world):
     submission = example_submission(version, digest, hub.clock(), reference="CST-A-1",
                                     membre=COMMUNE.member_id, fiche_id="A-1", preuve=PROOF,
                                     roles_destinataires=["accueil", "accompagnement"])
-    consent_id = consents.record_consent(hub, COMMUNE, submission)["id"]
+    consent_id = consents.record_consent(hub, COMMUNE, submission)[0]["id"]
     push(hub, COMMUNE, _own(COMMUNE, "A-1"), consent=False)
     push(hub, CCI, _own(CCI, "C-1"))
     push(hub, COMMUNE, _own(COMMUNE, "A-1", 2), consent=False)  # sent to the CCI
@@ -243,7 +244,7 @@ def test_only_the_collector_reads_the_proof_text_on_every_path(world):
     assert read["fiche_id"] == "A-1" and read["preuve"] == {"type": "autre"}
     assert PROOF["valeur"] not in str(consents.porteur_consents(hub, CCI, _porteur(hub)))
     for collector_s in (consents.read_consent(hub, COMMUNE, consent_id),
-                        consents.record_consent(hub, COMMUNE, submission),
+                        consents.record_consent(hub, COMMUNE, submission)[0],
                         consents.consent_receipt(hub, COMMUNE, consent_id),
                         consents.withdraw_consent(hub, COMMUNE, consent_id)):
         assert collector_s["preuve"] == PROOF

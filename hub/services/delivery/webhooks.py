@@ -427,12 +427,10 @@ def _within_line(uow: UnitOfWork, member_id: str, position: int) -> None:
 
 
 def _known(uow: UnitOfWork, member_id: str | None) -> None:
-    """UnknownMember unless `member_id` is None or a member of the network."""
+    """UnknownMember unless `member_id` is None or a member of the network (its message
+    never repeats the id: the caller knows what it sent, and names where)."""
     if member_id is not None and uow.members.get(member_id) is None:
-        raise UnknownMember(f"Aucun membre du réseau n'a l'identifiant {member_id[:64]!r} "
-                            "(capactif members list les nomme).",
-                            f"No member of the network has the id {member_id[:64]!r} "
-                            "(capactif members list names them).")
+        raise UnknownMember()
 
 
 def dead_letter_page(hub: Hub, member_id: str | None = None, *, after: int = 0,

@@ -40,11 +40,12 @@ from hub.services.privacy.need_to_know import (
 CONSENT_FIELD = "consentement"  # the field an access to a consent names in the access log
 
 
-def record_consent(hub: Hub, caller: Caller, submission: Any) -> dict[str, Any]:
-    record = hub.consents.record(submission, caller.member_id)
+def record_consent(hub: Hub, caller: Caller, submission: Any) -> tuple[dict[str, Any], bool]:
+    """The consent as recorded, and whether it is new (False: the same consent posted again)."""
+    record, created = hub.consents.register(submission, caller.member_id)
     audit.record(hub, [audit.event(hub, "consent_change", caller.member_id,
                                    fiches=[(record.member_id, record.fiche_id)])])
-    return _shown(hub, caller, record, hub.clock(), sent=True)  # the same consent posted again
+    return _shown(hub, caller, record, hub.clock(), sent=True), created
 
 
 def require_own_consent(caller: Caller, submission: Any) -> None:
