@@ -178,8 +178,9 @@ def _covered_names(covered: InnerList) -> list[str]:
                 "composants signés : noms en minuscules sans paramètre attendus",
                 "covered components: lower-case names without parameters expected")
         if item.value.startswith("@") and item.value not in _DERIVED:
-            raise SignatureRefused(f"composant dérivé non pris en charge : {item.value}",
-                                   f"unsupported derived component: {item.value}")
+            supported = ", ".join(sorted(_DERIVED))  # never the name sent: any text fits there
+            raise SignatureRefused(f"composant dérivé non pris en charge (ceux-ci le sont : {supported})",
+                                   f"unsupported derived component (these are: {supported})")
         names.append(item.value)
     if len(set(names)) != len(names):
         raise SignatureRefused("composant signé en double", "covered component listed twice")

@@ -192,3 +192,12 @@ def test_a_refusal_names_each_label_received_cut_to_32_characters():
     assert shown in refused.value.reason_en and shown in refused.value.reason_fr
     assert long_label[:32] not in refused.value.reason_en + refused.value.reason_fr
     assert parse_signed_request(line, key_id="cci-63").key_id == "cci-63"  # the same, labelled sig1
+
+
+def test_an_unsupported_derived_component_is_refused_without_repeating_its_name():
+    sent = '"@jean-dupont-0612345678"'
+    covered = f'sig1=("@method" {sent});created=1;keyid="cci-63";nonce="abcdefghijklmnop"'
+    with pytest.raises(SignatureRefused) as refused:
+        parse_signed_request(_signed("/v1/feed", **{"Signature-Input": covered}))
+    told = refused.value.reason_fr + refused.value.reason_en
+    assert "jean-dupont" not in told and "@method" in told and "@query" in told
