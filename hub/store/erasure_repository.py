@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,25 +14,44 @@ from hub.store.records import Erasure, ErasureRequest, record_of
 PENDING, CONFIRMED, DECLINED = "pending", "confirmed", "declined"
 
 
+@dataclasses.dataclass(frozen=True)
+class KeptAnswer:
+    """An erasure's answer kept for its request, and the fiches whose erased state it left."""
+
+    erasure_id: str
+    answer: dict[str, Any]
+    fiche_pks: frozenset[int]
+
+
 class ErasureAnswers:
-    """The answers of erasures left unfinished, by retry key, for the same request again."""
+    """The answers of erasures, by retry key, for the same request again while the
+    erasure's old KEKs are left."""
 
     def __init__(self, connection: sa.Connection) -> None:
         self.conn = connection
 
-    def keep(self, retry_key: str, erasure_id: str, answer: dict[str, Any], at: Any) -> None:
+    def keep(self, retry_key: str, erasure_id: str, answer: dict[str, Any],
+             fiche_pks: Iterable[int], at: Any) -> None:
         self.remove(retry_key)
         self.conn.execute(sa.insert(erasure_answers).values(
-            retry_key=retry_key, erasure_id=erasure_id, answer=answer, answered_at=at))
+            retry_key=retry_key, erasure_id=erasure_id, answer=answer,
+            fiche_pks=sorted(fiche_pks), answered_at=at))
 
-    def get(self, retry_key: str) -> dict[str, Any] | None:
-        found = self.conn.execute(sa.select(erasure_answers.c.answer).where(
-            erasure_answers.c.retry_key == retry_key)).scalar_one_or_none()
-        return dict(found) if found is not None else None
+    def get(self, retry_key: str) -> KeptAnswer | None:
+        found = self.conn.execute(sa.select(
+            erasure_answers.c.erasure_id, erasure_answers.c.answer, erasure_answers.c.fiche_pks,
+        ).where(erasure_answers.c.retry_key == retry_key)).one_or_none()
+        if found is None:
+            return None
+        return KeptAnswer(found.erasure_id, dict(found.answer), frozenset(found.fiche_pks))
 
     def remove(self, retry_key: str) -> None:
         self.conn.execute(sa.delete(erasure_answers).where(
             erasure_answers.c.retry_key == retry_key))
+
+    def clear(self) -> None:
+        """Every kept answer dropped: no erasure is left unfinished."""
+        self.conn.execute(sa.delete(erasure_answers))
 
 
 class Erasures:

@@ -57,6 +57,9 @@ sa.Index("ix_erasures_porteur_id", erasures.c.porteur_id)
 # refused to lose (a full volume), kept for the same request sent again: it answers the
 # same erasure (hub.services.privacy.erasure_retries). `retry_key`: a keyed digest of
 # the requester, the route and what it named; the answer holds no personal data.
+# Migration 0051: written in the erasing transaction, with `fiche_pks` (the fiches whose
+# erased state the erasure left for that request): replayed only while what the request
+# finds comes from that erasure; removed once no old KEK is left.
 erasure_answers = sa.Table(
     "erasure_answers",
     metadata,
@@ -64,6 +67,7 @@ erasure_answers = sa.Table(
     sa.Column("erasure_id", sa.String(40), nullable=False),
     sa.Column("answer", sa.JSON, nullable=False),
     sa.Column("answered_at", UTC_TIME, nullable=False),
+    sa.Column("fiche_pks", sa.JSON, nullable=False, server_default=sa.text("'[]'")),
 )
 
 # Migration 0027: a member's erasure request asks each other owner of a fiche of the

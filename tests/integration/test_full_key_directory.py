@@ -10,9 +10,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
-from collections.abc import Iterator
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -24,7 +28,8 @@ from hub.config import Settings
 from hub.journal import FILE, RecoveryJournal
 from hub.services.accounts.auth import Caller
 from hub.services.accounts.members import load_network
-from hub.services.ingest import accept
+from hub.services.ingest import accept, processing
+from hub.services.privacy import erasure
 from tests.e2e.browser import served
 from tests.factories import Credentials, make_fiche, make_network, record_consents
 from tests.fakes.publisher import RecordingPublisher
@@ -43,6 +48,7 @@ class KeyVolume:
             capture_output=True, check=False).returncode == 0
         self.key_dir = root / "keys"
         self._filler = root / "filler"
+        self._armed: tuple[Any, ...] | None = None
 
     def fill(self) -> None:
         if not self.mounted:
@@ -58,18 +64,26 @@ class KeyVolume:
             os.close(fd)
 
     def fill_when_committing_an_erasure(self, hub: Hub) -> None:
-        """Full from the commit of the transaction that erases (its journal entry written,
-        its new keys in the key file): the old keys' destruction after the commit is refused."""
+        """Full from the commit of the transaction that erases next (its journal entry
+        written, its new keys in the key file): the old keys' destruction after the commit
+        is refused."""
+        if self._armed is not None:
+            sa.event.remove(*self._armed)
+        erasures_before = self._erasures()
+
         def fill(_conn: sa.Connection) -> None:
-            if not self.filled and any(e["type"] == "erasure" for e in
-                                       RecoveryJournal(self.key_dir).entries()):
+            if not self.filled and self._erasures() > erasures_before:
                 self.filled = True
                 if self.mounted:
                     self.fill()
                 else:  # the key file's next version, written beside it, goes to /dev/full
                     (self.key_dir / f".data_keks.json.{os.getpid()}.tmp").symlink_to("/dev/full")
         self.filled = False
-        sa.event.listen(hub.engine, "commit", fill)
+        self._armed = (hub.engine, "commit", fill)
+        sa.event.listen(*self._armed)
+
+    def _erasures(self) -> int:
+        return [e["type"] for e in RecoveryJournal(self.key_dir).entries()].count("erasure")
 
     def make_room(self) -> None:
         if self.mounted:
@@ -213,3 +227,134 @@ def test_an_erasure_committed_before_its_old_keys_could_be_destroyed_says_so_and
     assert [e["type"] for e in RecoveryJournal(volume.key_dir).entries()].count("erasure") == 1
     assert _logged_naming(caplog, volume.key_dir)
     assert fiche["porteur"]["nom"] not in caplog.text
+
+
+def _pushed(hub: Hub, fiche: dict[str, Any]) -> int:
+    """`fiche` pushed by MEMBER and processed (given its porteur): its pk."""
+    record_consents(hub, [fiche])
+    caller = Caller(MEMBER, "", "cci", "accompagnement")
+    assert accept.push_batch(hub, caller, [fiche])["accepted"] == 1
+    processing.process_outbox(hub, hub.publisher.published[-1])
+    with hub.uow() as uow:
+        return int(uow.fiches.get(MEMBER, fiche["fiche_id"]).id)
+
+
+def _deleting(url: str, tmp_path: Path, fiche: dict[str, Any]) -> Callable[[], httpx.Response]:
+    path = f"/v1/fiches/{MEMBER}/{fiche['fiche_id']}"
+    return lambda: httpx.delete(url + path, headers=_signed(tmp_path, "DELETE", path), timeout=60)
+
+
+def _removed_unfinished(hub: Hub, volume: KeyVolume,
+                        delete: Callable[[], httpx.Response]) -> dict[str, Any]:
+    """The removal's answer, its old keys left (the volume full as it commits); room
+    made after."""
+    volume.fill_when_committing_an_erasure(hub)
+    first = delete()
+    assert first.status_code == 200 and first.json()["termine"] is False, first.text
+    volume.make_room()
+    return dict(first.json())
+
+
+def test_a_retry_after_the_fiche_id_was_pushed_again_and_removed_anew_never_answers_the_first_removal(
+        hub, volume, tmp_path):
+    """An unfinished removal's answer is kept for its request; the member pushes the same
+    fiche id again and removes it (finished): the same DELETE again is 404 (the fiche
+    removed), not the first removal answered again."""
+    fiche = make_fiche()
+    _pushed(hub, fiche)
+    with served(create_app(hub=hub)) as url:
+        delete = _deleting(url, tmp_path, fiche)
+        first = _removed_unfinished(hub, volume, delete)
+        _pushed(hub, make_fiche(fiche_id=fiche["fiche_id"], version=2))
+        second = delete()
+        assert second.status_code == 200 and second.json()["termine"] is True, second.text
+        assert second.json()["effacement"] != first["effacement"]
+        third = delete()
+    assert third.status_code == 404, third.text
+    assert not _old_keks(hub)
+
+
+def test_a_retry_after_the_coordination_erased_the_fiche_pushed_again_is_refused_not_answered(
+        hub, volume, tmp_path):
+    """Both erasures left unfinished: the member's DELETE again finds the fiche pushed
+    again erased by the coordination (409 already erased), not its own first removal;
+    the coordination's request again answers the coordination's erasure."""
+    fiche = make_fiche()
+    _pushed(hub, fiche)
+    coordination = Caller(MEMBER, "", "cci", "coordination")
+    with served(create_app(hub=hub)) as url:
+        delete = _deleting(url, tmp_path, fiche)
+        _removed_unfinished(hub, volume, delete)
+        pk = _pushed(hub, make_fiche(fiche_id=fiche["fiche_id"], version=2))
+        with hub.uow() as uow:
+            body = {"porteur_id": uow.fiches.get(MEMBER, fiche["fiche_id"]).porteur_id}
+        volume.fill_when_committing_an_erasure(hub)
+        by_coordination = erasure.request_erasure(hub, coordination, body)
+        assert by_coordination["termine"] is False
+        with hub.uow() as uow:
+            assert uow.keys.erased([pk]) == {pk}
+        again = delete()
+        assert again.status_code == 409, again.text
+        assert again.json()["error"]["code"] == "already_erased"
+        assert erasure.request_erasure(hub, coordination, body) == by_coordination
+        volume.make_room()
+        finished = erasure.request_erasure(hub, coordination, body)
+        after = delete()
+    assert finished == {**by_coordination, "termine": True, "reste": None}
+    assert after.status_code == 409, after.text
+    assert not _old_keks(hub)
+
+
+def test_a_removal_killed_after_its_commit_is_answered_again_by_the_same_request(
+        hub, volume, tmp_path, db_url):
+    """A real process erasing on a full key volume, killed (SIGKILL) after the commit,
+    before answering: the same DELETE again, to a hub started afresh, answers that
+    removal (not 404, the fiche removed) and destroys the old keys left."""
+    fiche = make_fiche()
+    _pushed(hub, fiche)
+    hub.close()
+    child = textwrap.dedent(f"""
+        import os, signal
+        from pathlib import Path
+        from hub.bootstrap import Hub
+        from hub.config import Settings
+        from hub.services.accounts.auth import Caller
+        from hub.services.privacy import erasure
+        from tests.fakes.publisher import RecordingPublisher
+        from tests.integration.test_full_key_directory import KeyVolume
+        volume = KeyVolume.__new__(KeyVolume)
+        volume.root, volume.mounted = Path({str(volume.root)!r}), {volume.mounted!r}
+        volume.key_dir, volume._filler, volume._armed = Path({str(volume.key_dir)!r}), \\
+            Path({str(volume._filler)!r}), None
+        hub = Hub.from_settings(Settings(data_dir=Path({str(tmp_path / "data")!r}),
+                                         database_url={db_url!r}, key_dir=volume.key_dir),
+                                publisher=RecordingPublisher())
+        volume.fill_when_committing_an_erasure(hub)
+        def killed(*_args, **_kwargs):  # the erasure committed, its answer not yet made
+            os.kill(os.getpid(), signal.SIGKILL)
+        erasure.erasure_retries.told = killed
+        erasure.delete_fiche(hub, Caller({MEMBER!r}, "", "cci", "accompagnement"),
+                             {MEMBER!r}, {fiche["fiche_id"]!r})
+    """)
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == -signal.SIGKILL, done.stderr[-2000:]
+    volume.make_room()
+    fresh = Hub.from_settings(Settings(data_dir=tmp_path / "data", database_url=db_url,
+                                       key_dir=volume.key_dir), publisher=RecordingPublisher())
+    try:
+        with fresh.uow() as uow:
+            assert uow.erasures.count() == 1
+            [made] = [e["id"] for e in RecoveryJournal(volume.key_dir).entries()
+                      if e["type"] == "erasure"]
+        with served(create_app(hub=fresh)) as url:
+            delete = _deleting(url, tmp_path, fiche)
+            again = delete()
+            after = delete()
+        assert again.status_code == 200, again.text
+        assert again.json()["effacement"] == made
+        assert (again.json()["termine"], again.json()["reste"]) == (True, None)
+        assert after.status_code == 404, after.text
+        assert not _old_keks(fresh)
+    finally:
+        fresh.close()

@@ -86,12 +86,13 @@ def request_erasure(hub: Hub, caller: Caller, body: Any) -> dict[str, Any]:
     named = "fiche_id" if "fiche_id" in body else "porteur_id"
     again = erasure_retries.retry_key(hub, caller.member_id, named, body[named])
     for _ in range(_ATTEMPTS):
-        try:
-            target = _fiches_to_erase(hub, caller, body)
-        except AlreadyErased:
-            made = erasure_retries.answered_again(hub, again)  # by this request, unfinished
+        target = _fiches_to_erase(hub, caller, body)
+        if not target.erased:
+            # by this request, unfinished: answered again
+            made = erasure_retries.answered_again(hub, again, target.concerned)
             if made is None:
-                raise
+                raise AlreadyErased("Les données de ce porteur sont déjà effacées.",
+                                    "This porteur's data is already erased.")
             return made
         asked = owner_requests.plan(hub, caller.member_id, target.porteur_id, target.others)
         try:
@@ -101,23 +102,26 @@ def request_erasure(hub: Hub, caller: Caller, body: Any) -> dict[str, Any]:
                                 secret=hub.pseudonym_key, consents=hub.consents),
                             events=owner_requests.audited(hub, caller.member_id,
                                                           target.porteur_id, target.others,
-                                                          asked))
+                                                          asked),
+                            retry=(again, target.concerned))
         except _FichesMoved:
             continue  # a merge or a worker gave the porteur another fiche: list them again
         if target.others:
             hub.publisher.request_dispatch_safely()  # the notices to the owners asked
-        return erasure_retries.keep(hub, again, answer)
+        return answer
     raise _FichesMoved.unavailable()
 
 
 @dataclasses.dataclass(frozen=True)
 class _Target:
-    """The porteur named by an erasure request: all its fiches (`listed`), those erased
-    now (`erased`: the caller's own, or every one for the coordination), and the other
-    owners' fiches not erased yet (`others`: their owners are asked)."""
+    """The porteur named by an erasure request: all its fiches (`listed`), those the
+    caller's erasure covers (`concerned`: its own, or every one for the coordination),
+    those of them erased now (`erased`: none, the porteur's data already erased), and the
+    other owners' fiches not erased yet (`others`: their owners are asked)."""
 
     porteur_id: str | None
     listed: list[Any]
+    concerned: list[int]
     erased: list[Any]
     others: list[Any]
 
@@ -134,15 +138,13 @@ def _fiches_to_erase(hub: Hub, caller: Caller, body: dict[str, Any]) -> _Target:
             porteur_id = own.porteur_id
             listed = uow.fiches.of_porteur(porteur_id) if porteur_id else [own]
         erased = uow.keys.erased(f.id for f in listed)
-    left = [f for f in listed if f.id not in erased]
     # The coordination decides for the network; a member, as controller of its own
     # fiches only (GDPR art. 17), erases those and asks the other owners (art. 17(2)).
-    mine = left if caller.role == _COORDINATION else \
-        [f for f in left if f.member_id == caller.member_id]
-    if not mine:
-        raise AlreadyErased("Les données de ce porteur sont déjà effacées.",
-                            "This porteur's data is already erased.")
-    return _Target(porteur_id, listed, mine, [f for f in left if f not in mine])
+    concerned = listed if caller.role == _COORDINATION else \
+        [f for f in listed if f.member_id == caller.member_id]
+    mine = [f for f in concerned if f.id not in erased]
+    others = [f for f in listed if f.id not in erased and f not in mine] if mine else []
+    return _Target(porteur_id, listed, [f.id for f in concerned], mine, others)
 
 
 def confirmed_erasure(hub: Hub, owner: Caller, porteur_id: str | None, fiches: list[Any],
@@ -173,12 +175,14 @@ def delete_fiche(hub: Hub, caller: Caller, member_id: str, fiche_id: str) -> dic
             if uow.keys.erased([fiche.id]):
                 raise AlreadyErased("Cette fiche est déjà effacée.",
                                     "This fiche is already erased.")
-    except (NotFound, AlreadyErased):
-        made = erasure_retries.answered_again(hub, again)  # by this request, unfinished
+    except (NotFound, AlreadyErased) as refused:
+        # by this request, unfinished: what it finds (the fiche removed, or erased) from it
+        found = [fiche.id] if isinstance(refused, AlreadyErased) else []
+        made = erasure_retries.answered_again(hub, again, found)
         if made is None:
             raise
         return made
-    return erasure_retries.keep(hub, again, _erase(hub, caller, FICHE, fiche.porteur_id, [fiche]))
+    return _erase(hub, caller, FICHE, fiche.porteur_id, [fiche], retry=(again, [fiche.id]))
 
 
 def read_erasure(hub: Hub, caller: Caller, erasure_id: str) -> dict[str, Any]:
@@ -398,10 +402,12 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
            *, listed: list[Any] | None = None,
            then: Callable[[UnitOfWork, ErasureRecord, dt.datetime], list[dict[str, Any]]]
            | None = None, actor: tuple[str, str | None] | None = None,
-           events: Sequence[Any] = ()) -> dict[str, Any]:
+           events: Sequence[Any] = (),
+           retry: tuple[str | None, list[int]] | None = None) -> dict[str, Any]:
     """Erase `fiches` (of `porteur_id`, whose fiches were `listed`); `then` runs in the
     same transaction (asks the other owners, or settles the request being confirmed) and
-    answers the requests the caller may see."""
+    answers the requests the caller may see. The answer is kept in the same transaction
+    under `retry` (the request's key, the fiches it names) for the same request again."""
     now = hub.clock()
     by = f"console:{actor[1]}" if actor is not None and actor[1] else caller.member_id
     erasure = ErasureRecord("eff_" + secrets.token_hex(12), scope, porteur_id, caller.member_id, now)
@@ -439,17 +445,26 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
             hub.audit.append_within(uow.connection, [audit.event(
                 hub, "erasure", member, user=user, porteur_id=porteur_id,
                 fiches=[(f.member_id, f.fiche_id) for f in fiches]), *events])
+            answer = _answer(caller, erasure, fiches, done, named, requests)
+            if retry is not None:
+                erasure_retries.keep_within(uow, retry[0], erasure.id, answer, retry[1], now)
             uow.commit()
     finally:
         forget_identities(hub)
-    notified, cancelled = done.notified, done.cancelled
-    if notified:
+    if done.notified:
         hub.publisher.request_dispatch_safely()
+    return erasure_retries.told(answer, finish.old_keys_left)
+
+
+def _answer(caller: Caller, erasure: ErasureRecord, fiches: list[Any], done: Recorded,
+            named: set[str] | None, requests: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the caller is told of the erasure (`termine` aside: known after the commit)."""
+    notified, pks, cancelled = done.notified, [f.id for f in fiches], done.cancelled
     if caller.role != _COORDINATION:  # a member learns nothing of others' fiches
         own = [f.id for f in fiches if f.member_id == caller.member_id]
         told = set().union(*(done.received[pk] for pk in own)) & (named or set())
         notified, pks, cancelled = [m for m in notified if m in told], own, done.cancelled_own
-    return erasure_retries.told({
-        "effacement": erasure.id, "portee": scope, "motif": _REASONS[scope][0],
-        "porteur_id": porteur_id, "fiches_effacees": len(pks), "livraisons_annulees": cancelled,
-        "avis_envoyes": sorted(notified), "demandes": requests}, finish.old_keys_left)
+    return {
+        "effacement": erasure.id, "portee": erasure.scope, "motif": _REASONS[erasure.scope][0],
+        "porteur_id": erasure.porteur_id, "fiches_effacees": len(pks),
+        "livraisons_annulees": cancelled, "avis_envoyes": sorted(notified), "demandes": requests}

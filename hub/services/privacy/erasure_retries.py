@@ -3,17 +3,22 @@
 what is left), never as failed. A caller told it failed would send it again and be told
 409 (already erased) or 404 (the fiche removed), or give up on an erasure that was made.
 
-The answer is kept under a keyed digest of the requester, the route and what it named;
-the same request again, where it would be refused so, answers that erasure again and
-destroys the old keys if there is room now (`termine` true, the kept answer dropped)."""
+The answer is kept, in the erasing transaction, under a keyed digest of the requester,
+the route and what it named; the same request again, where it would be refused so and
+while what it finds comes from that erasure, answers that erasure again and destroys the
+old keys if there is room now (`termine` true, worked out then). Every kept answer is
+dropped once no old KEK is left (this erasure's or a later one's destruction, a rotation,
+`capactif init`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from hub.bootstrap import Hub
 from hub.journal import fiche_digest
 from hub.services.privacy.key_rotation import finish_erasure
+from hub.store.uow import UnitOfWork
 
 LEFT = {
     "code": "anciennes_cles_a_detruire",
@@ -43,27 +48,25 @@ def retry_key(hub: Hub, requester: str, route: str, named: Any) -> str | None:
     return fiche_digest(hub.pseudonym_key, requester, f"{route}\n{named}")
 
 
-def keep(hub: Hub, key: str | None, answer: dict[str, Any]) -> dict[str, Any]:
-    """An unfinished erasure's answer kept for the same request again; `answer` as is."""
-    if key is not None and not answer["termine"]:
-        with hub.uow() as uow:
-            uow.erasure_answers.keep(key, answer["effacement"], answer, hub.clock())
-            uow.commit()
-    return answer
+def keep_within(uow: UnitOfWork, key: str | None, erasure_id: str, answer: dict[str, Any],
+                fiche_pks: Iterable[int], now: Any) -> None:
+    """In the erasing transaction: `answer` kept for the same request again, with the
+    fiches whose erased state the erasure leaves (`fiche_pks`). A crash after the commit
+    loses nothing, and a newer erasure under the same key replaces it; dropped once the
+    old KEKs are destroyed (key_rotation.destroy_old_keks)."""
+    if key is not None:
+        uow.erasure_answers.keep(key, erasure_id, answer, fiche_pks, now)
 
 
-def answered_again(hub: Hub, key: str | None) -> dict[str, Any] | None:
+def answered_again(hub: Hub, key: str | None, found: Iterable[int]) -> dict[str, Any] | None:
     """The kept answer of the erasure this request made, its old keys destroyed now if
-    there is room; None when it made none left unfinished."""
+    there is room; None when it made none left unfinished, or when what the request finds
+    now (`found`: the fiches it names, erased) does not come from that erasure (a fiche
+    pushed again under the same id and erased by another)."""
     if key is None:
         return None
     with hub.uow() as uow:
         kept = uow.erasure_answers.get(key)
-    if kept is None:
+    if kept is None or not set(found) <= kept.fiche_pks:
         return None
-    finished = finish_erasure(hub)
-    if finished:
-        with hub.uow() as uow:
-            uow.erasure_answers.remove(key)
-            uow.commit()
-    return told(kept, not finished)
+    return told(kept.answer, not finish_erasure(hub))

@@ -124,10 +124,15 @@ def _rewrap_legacy(hub: Hub) -> int:
 
 def destroy_old_keks(hub: Hub) -> int:
     """Every KEK older than its bucket's generation in the store destroyed (within
-    `hub.keyring.locked()`); answers how many."""
+    `hub.keyring.locked()`); answers how many. No erasure is left unfinished then: the
+    answers kept for their requests (hub.services.privacy.erasure_retries) are dropped."""
     with hub.uow() as uow:
         current = uow.keys.generations()
-    return hub.keyring.keep_only(current)
+    destroyed = hub.keyring.keep_only(current)
+    with hub.uow() as uow:
+        uow.erasure_answers.clear()
+        uow.commit()
+    return destroyed
 
 
 def _rekey_digests(hub: Hub) -> int:
