@@ -228,6 +228,10 @@ class ErasureAnswered(_Open):
     fiches_effacees: int | None = None
     effacement_des_fiches: str | None = Field(None, description=(
         "L'effacement de vos fiches (suivez ses accusés de réception comme les vôtres)."))
+    termine: bool | None = Field(None, description=(
+        "Confirmée : faux si les anciennes clés de chiffrement restent à détruire (voir "
+        "`reste`), comme pour un effacement."))
+    reste: dict[str, str] | None = None
     motif: ErasureMotif | None = Field(None, description="Le motif d'un refus.")
 
 

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from hub.errors import BadRequest
 from hub.services.accounts.members import member_names
 from hub.services.accounts.sessions import ConsoleSession
-from hub.services.privacy import erasure_requests
+from hub.services.privacy import erasure_requests, erasure_retries
 from hub.web.pages import HEADERS, render
 from hub.web.security import PREFIX, checked_form, hub_of, role
 
@@ -27,9 +27,13 @@ def erasure_requests_page(request: Request, fait: str = "",
     hub = hub_of(request)
     return render(request, "effacements.html",
                   requests=erasure_requests.pending_requests(hub, session),
-                  members=member_names(hub),
-                  notice="Effacement confirmé : les fiches de ce membre sont effacées, et ceux "
-                         "qui les avaient reçues sont avisés." if fait == "confirme" else None)
+                  members=member_names(hub), notice=_DONE.get(fait))
+
+
+_CONFIRMED = ("Effacement confirmé : les fiches de ce membre sont effacées, et ceux qui les "
+              "avaient reçues sont avisés.")
+_DONE = {"confirme": _CONFIRMED,  # ?fait=: what the confirmation did (termine or not)
+         "confirme_inacheve": f"{_CONFIRMED} {erasure_retries.LEFT['message_fr']}"}
 
 
 @router.post("/effacements/confirmer")
@@ -44,6 +48,7 @@ def confirm(request: Request, form: dict[str, str] = Depends(checked_form),
         return render(request, "effacement_confirmer.html", erasure_id=erasure_id,
                       member_id=member_id,
                       member_name=member_names(hub).get(member_id, member_id))
-    erasure_requests.confirm_in_console(hub, session, erasure_id, member_id)
-    return RedirectResponse(f"{PREFIX}/coordination/effacements?fait=confirme",
+    done = erasure_requests.confirm_in_console(hub, session, erasure_id, member_id)
+    fait = "confirme" if done["termine"] else "confirme_inacheve"
+    return RedirectResponse(f"{PREFIX}/coordination/effacements?fait={fait}",
                             status_code=303, headers=HEADERS)

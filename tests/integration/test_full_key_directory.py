@@ -358,3 +358,46 @@ def test_a_removal_killed_after_its_commit_is_answered_again_by_the_same_request
         assert not _old_keks(fresh)
     finally:
         fresh.close()
+
+
+OWNER = "cma-allier"
+
+
+def test_an_owner_confirming_an_erasure_request_on_a_full_key_volume_is_told_what_is_left(
+        db_url, tmp_path, volume):
+    """The owner asked confirms (its fiches erased, the old keys refused by the full
+    volume after the commit): told `termine` false and what is left, as the erasure
+    itself says; not a confirmation that hides it."""
+    settings = Settings(data_dir=tmp_path / "data", database_url=db_url, key_dir=volume.key_dir)
+    hub = Hub.from_settings(settings, publisher=RecordingPublisher())
+    try:
+        load_network(hub, make_network(tmp_path / "network.json", [MEMBER, OWNER]),
+                     tmp_path / "credentials")
+        requester_pk = _pushed(hub, make_fiche())
+        owned = make_fiche(member=OWNER, fiche_id="G-1")
+        record_consents(hub, [owned])
+        assert accept.push_batch(hub, Caller(OWNER, "", "cci", "accompagnement"),
+                                 [owned])["accepted"] == 1
+        processing.process_outbox(hub, hub.publisher.published[-1])
+        with hub.uow() as uow:
+            owned_pk = uow.fiches.get(OWNER, "G-1").id
+            assert uow.fiches.get(OWNER, "G-1").porteur_id == \
+                uow.fiches.get(MEMBER, "F-0001").porteur_id
+        asked = erasure.request_erasure(hub, Caller(MEMBER, "", "cci", "accompagnement"),
+                                        {"fiche_id": "F-0001"})
+        assert [d["membre"] for d in asked["demandes"]] == [OWNER] and asked["termine"]
+        path, body = f"/v1/erasures/{asked['effacement']}/answer", b'{"reponse": "confirmee"}'
+        creds = Credentials(tmp_path / "credentials" / f"{OWNER}.json")
+        with served(create_app(hub=hub)) as url:
+            volume.fill_when_committing_an_erasure(hub)
+            confirmed = httpx.post(url + path, content=body, timeout=60,
+                                   headers=creds.rfc9421_headers("POST", path, body))
+        assert confirmed.status_code == 200, confirmed.text
+        told = confirmed.json()
+        assert (told["statut"], told["fiches_effacees"], told["termine"]) == ("confirmed", 1, False)
+        assert told["reste"]["code"] == "anciennes_cles_a_detruire"
+        with hub.uow() as uow:
+            assert uow.keys.erased([requester_pk, owned_pk]) == {requester_pk, owned_pk}
+        assert _old_keks(hub)
+    finally:
+        hub.close()

@@ -19,7 +19,7 @@ from hub.errors import BadRequest, Conflict, NotFound, StoreUnavailable
 from hub.services.accounts.auth import Caller
 from hub.services.accounts.sessions import ConsoleSession
 from hub.services.audit import trail as audit
-from hub.services.privacy import ack_status, owner_requests
+from hub.services.privacy import ack_status, erasure_retries, owner_requests
 from hub.services.privacy import erasure as erasing
 from hub.store.erasure_repository import CONFIRMED, DECLINED, PENDING
 from hub.store.records import Erasure
@@ -118,7 +118,7 @@ def _confirm(hub: Hub, owner: Caller, erasure: Erasure, by: str,
         made.append(done.id)
         return []
 
-    erased = 0
+    erased, unfinished = 0, False
     for porteur_id, listed in sorted(groups.items(), key=lambda g: str(g[0])):
         mine = [f for f in listed if f.id in left]
         try:
@@ -128,6 +128,7 @@ def _confirm(hub: Hub, owner: Caller, erasure: Erasure, by: str,
             _raise_if_answered(hub, erasure.id, owner.member_id)  # the other answer erased them
             raise
         erased += done["fiches_effacees"]
+        unfinished = unfinished or not done["termine"]
     if not made:  # nothing left to erase (removed, or erased meanwhile by the coordination)
         with hub.uow() as uow:
             if not uow.erasure_requests.settle(erasure.id, owner.member_id, {
@@ -137,8 +138,11 @@ def _confirm(hub: Hub, owner: Caller, erasure: Erasure, by: str,
     _answered_notice(hub, erasure.id, owner.member_id)
     actor, user = console or (owner.member_id, None)
     _log(hub, actor, user, erasure, CONFIRMED)
-    return {"effacement": erasure.id, "membre": owner.member_id, "statut": CONFIRMED,
-            "fiches_effacees": erased, "effacement_des_fiches": made[0] if made else None}
+    # `termine` false, with what is left, when one group's old KEKs could not be destroyed
+    return erasure_retries.told({
+        "effacement": erasure.id, "membre": owner.member_id, "statut": CONFIRMED,
+        "fiches_effacees": erased, "effacement_des_fiches": made[0] if made else None},
+        unfinished)
 
 
 def _raise_if_answered(hub: Hub, erasure_id: str, owner_id: str) -> None:
