@@ -650,8 +650,9 @@ class Matching:
         """Every item in `status`, by number (the queue as a reader is told it is sorted
         by what it is told: `queue_order`)."""
         query = sa.select(review_items).where(review_items.c.status == status)
-        return [ReviewItem(**row._mapping)
-                for row in self.conn.execute(query.order_by(review_items.c.id))]
+        result = self.conn.execute(query.order_by(review_items.c.id))
+        names = list(result.keys())  # once: a row's mapping builds them again each time
+        return [ReviewItem(**dict(zip(names, row, strict=True))) for row in result]
 
     def reviews_by_id(self, item_ids: Iterable[int]) -> list[ReviewItem]:
         query = sa.select(review_items).where(review_items.c.id.in_(sorted(set(item_ids))))

@@ -76,6 +76,18 @@ def told_probability(probability: float, told: Mapping[str, Any]) -> float | Non
     return round(probability, 6) if fully_told(told) else None
 
 
+def tells_whole(explanation: Mapping[str, Any], left: Collection[str] | None,
+                right: Collection[str] | None) -> bool:
+    """`fully_told(told_explanation(explanation, left, right))`, without telling it: what
+    the queue's order needs of every open item (no term read, no line written)."""
+    if left is None or right is None:
+        return False
+    if not all(field_open(term["champ"], left) and field_open(term["champ"], right)
+               for term in explanation.get("champs", ())):
+        return False
+    return fully_told(explanation)
+
+
 def field_open(field: str, disclosed: Collection[str]) -> bool:
     """Whether a side disclosing `disclosed` shows every path the field's comparison reads
     (a field the hub does not know: never)."""

@@ -78,6 +78,15 @@ class FicheDisclosures:
 
     def to(self, member: str, role: str, is_referent: bool,
            purposes: Sequence[str] = ()) -> Disclosure | None:
+        found = self.allowed(member, role, is_referent, purposes)
+        if found is None:
+            return None
+        purpose, allowed = found
+        return Disclosure(purpose, allowed, self.projected(allowed.paths))
+
+    def allowed(self, member: str, role: str, is_referent: bool,
+                purposes: Sequence[str] = ()) -> tuple[str, AllowedSet] | None:
+        """The purpose and fields `to` would disclose, without projecting the fiche."""
         for purpose in purposes or purposes_for_role(role):
             if not self.hub.consents.decide_on(self.consent, member, role, purpose,
                                                self.now).allowed:
@@ -85,7 +94,7 @@ class FicheDisclosures:
             allowed = allowed_fields(self.hub.policy.current, role, purpose, self.scope,
                                      is_referent, member=member)
             if not allowed.empty:
-                return Disclosure(purpose, allowed, self.projected(allowed.paths))
+                return purpose, allowed
         return None
 
     @property

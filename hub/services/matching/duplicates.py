@@ -28,6 +28,7 @@ from hub.domain.matching.disclosed import (
     SIDE_LEFT_STATUS,
     fully_told,
     opens_a_field,
+    tells_whole,
     told_explanation,
     told_probability,
 )
@@ -43,7 +44,7 @@ from hub.errors import (
     ReviewItemNotFound,
 )
 from hub.services.audit import trail as audit
-from hub.services.delivery.deliveries import disclosure_for
+from hub.services.delivery.deliveries import FicheDisclosures, disclosure_for
 from hub.services.matching import merges
 from hub.services.matching.online import matching_model
 from hub.store.records import ReviewItem
@@ -87,7 +88,8 @@ def review_page(hub: Hub, order: str, page: int, per_page: int, *, actor: str = 
     total = len(rows)
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    told = {row.id: _told(hub, row, heads, actor) for row in rows}
+    paths = _PathsOf(hub, heads, actor)
+    told = {row.id: _told(row, paths) for row in rows}
     ranked = sorted_as_told([ToldItem(row.id, told[row.id].probability, told[row.id].opened_at)
                              for row in rows], order)
     by_id = {row.id: row for row in rows}
@@ -387,17 +389,42 @@ def told_items(hub: Hub, rows: Iterable[Any], actor: str) -> dict[int, Told]:
     rows = list(rows)
     with hub.uow() as uow:
         heads = uow.matching.fiche_heads(pk for r in rows for pk in (r.fiche_pk, r.candidate_fiche_pk))
-    return {row.id: _told(hub, row, heads, actor) for row in rows}
+    paths = _PathsOf(hub, heads, actor)
+    return {row.id: _told(row, paths) for row in rows}
 
 
-def _told(hub: Hub, row: Any, heads: dict[int, Any], actor: str) -> Told:
+def _told(row: Any, paths: _PathsOf) -> Told:
     """The probability is told beside an explanation told whole (`told_probability`); the
-    opening, when the item's new side is consultable: it is when that member pushed."""
-    shown = _shown(hub, row, heads, actor)
-    explanation = told_explanation(row.explanation, *_paths(shown))
-    return Told(told_probability(row.probability, explanation),
-                row.opened_at if _consultable(shown[0]) else None,
-                (_consultable(shown[0]), _consultable(shown[1])))
+    opening, when the item's new side is consultable: it is when that member pushed.
+    Worked out from what each side discloses (`tells_whole`), as `_item` tells it, without
+    projecting a fiche or writing an explanation: the queue's order needs it of every
+    open item."""
+    left, right = paths(row.fiche_pk), paths(row.candidate_fiche_pk)
+    whole = tells_whole(row.explanation, left, right)
+    return Told(round(row.probability, 6) if whole else None,
+                row.opened_at if left is not None else None, (left is not None, right is not None))
+
+
+class _PathsOf:
+    """What each fiche of `heads` discloses to `actor` (None: not consultable, as
+    `_consultable(_disclosure(...))` says), once per fiche."""
+
+    def __init__(self, hub: Hub, heads: dict[int, Any], actor: str) -> None:
+        self.hub, self.heads, self.actor = hub, heads, actor
+        self.now = hub.clock()
+        self._found: dict[int, frozenset[str] | None] = {}
+
+    def __call__(self, fiche_pk: int) -> frozenset[str] | None:
+        if fiche_pk not in self._found:
+            self._found[fiche_pk] = self._disclosed(self.heads.get(fiche_pk))
+        return self._found[fiche_pk]
+
+    def _disclosed(self, head: Any) -> frozenset[str] | None:
+        if head is None or head.payload is None:  # unknown, or erased
+            return None
+        found = FicheDisclosures(self.hub, head.member_id, orjson.loads(head.payload),
+                                 self.now).allowed(self.actor, COORDINATION, False)
+        return found[1].paths if found is not None and opens_a_field(found[1].paths) else None
 
 
 def _consultable(disclosure: Any) -> bool:

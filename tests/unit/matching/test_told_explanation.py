@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from hub.domain.matching.disclosed import (
+    COMPARED_PATHS,
     FIELDS_HIDDEN_KEY,
     SIDE_CLOSED_KEY,
     fully_told,
+    tells_whole,
     told_explanation,
     told_probability,
 )
@@ -71,3 +76,17 @@ def test_a_field_hidden_leaves_no_weight_to_work_it_out_by_subtraction():
 def test_an_explanation_told_whole_keeps_its_probability():
     whole = told_explanation(_explanation(), IDENTITY + CONTACT, IDENTITY + CONTACT)
     assert told_probability(0.9999912, whole) == 0.999991
+
+
+_paths = st.one_of(st.none(), st.frozensets(st.sampled_from(IDENTITY + CONTACT)))
+
+
+@given(st.lists(st.sampled_from([*COMPARED_PATHS, "inconnu"]), unique=True), _paths, _paths)
+def test_whether_an_explanation_is_told_whole_is_known_without_telling_it(fields, left, right):
+    """The queue sorts every open item by its probability as told: whether it is told is
+    worked out from the fields compared alone, as `told_explanation` would tell it."""
+    terms = tuple(FieldTerm(f, "exact", 1.0) for f in fields)
+    explanation = Explanation(-6.2, terms, 16.9, 0.9).to_dict()
+    for recorded in (explanation, {}):
+        assert tells_whole(recorded, left, right) == \
+            fully_told(told_explanation(recorded, left, right))
