@@ -27,7 +27,6 @@ import datetime as dt
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -165,5 +164,4 @@ def _bare(hub: Hub, item_ids: list[int]) -> int:
 
 
 if __name__ == "__main__":
-    with tempfile.TemporaryDirectory():
-        main()
+    main()
