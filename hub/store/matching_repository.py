@@ -591,13 +591,14 @@ class Matching:
         return found
 
     def fiche_heads(self, fiche_pks: Iterable[int]) -> dict[int, FicheHead]:
-        """Owner, reference, porteur and current payload of fiches, by primary key."""
+        """Owner, reference, porteur and current payload of fiches, by primary key (read
+        in chunks: a large review queue's fiches pass one statement's bound on parameters)."""
         query = (sa.select(fiches.c.id, fiches.c.member_id, fiches.c.fiche_id,
                            fiches.c.current_version, fiches.c.porteur_id, fiche_versions.c.payload)
                  .join(fiche_versions, (fiche_versions.c.fiche_pk == fiches.c.id)
-                       & (fiche_versions.c.version == fiches.c.current_version))
-                 .where(fiches.c.id.in_(sorted(set(fiche_pks)))))
-        rows = list(self.conn.execute(query))
+                       & (fiche_versions.c.version == fiches.c.current_version)))
+        rows = [row for chunk in _chunks(sorted(set(fiche_pks)), _IN_CHUNK)
+                for row in self.conn.execute(query.where(fiches.c.id.in_(chunk)))]
         self.keys.load(row.id for row in rows)
         return {row.id: FicheHead(*row[:-1], self.keys.open(
             row.id, version_context(row.id, row.current_version), row.payload)) for row in rows}
