@@ -92,12 +92,6 @@ class Connector(abc.ABC):
         may be a record sent before, which must not be taken for deleted."""
         return []
 
-    def renamed(self) -> dict[str, str]:
-        """After `changes` began: record numbers of the last read that are numbers sent
-        before, rewritten with the same fiche_id (« 2026/001 » to « 2026-001 »), each
-        with the number it was sent under."""
-        return {}
-
     def doubled_numbers(self) -> list[int]:
         """Lines of the last read whose record number is on another line too: one of them
         may be a record sent before whose number was mistyped, which must not be taken

@@ -4,12 +4,8 @@ A fiche_id is built from the member's record number (`Mapping.fiche_id`: charact
 hub refuses become "-", the whole cut at 64), so two numbers may give one id
 (« 2026/001 » and « 2026-001 »). Sent as they are, the second record's fiche replaced
 the first's at the hub: another person's data under the first one's consent. Both
-records are refused instead. A number sent before and gone from a whole export, whose
-fiche_id one number of the export gives, is that record renamed (« 2026/001 » corrected
-to « 2026-001 »): its checkpoint entry moves to the new number (`renamed_keys`). A
-source read by its changes (a CRM) cannot tell a number gone: there, a number giving the
-id of a fiche sent before under another number is refused (the fiche sent stays as it
-is).
+records are refused instead, and a number giving the id of a fiche sent before under
+another number is refused (the fiche sent stays as it is).
 """
 
 from __future__ import annotations
@@ -23,29 +19,19 @@ from connectors.mapping import Mapping, MappingProblem
 _CODE = "identifiant_en_double"
 
 
-def clashing_keys(mapping: Mapping, file_keys: Iterable[str]) -> dict[str, list[str]]:
-    """Each key of the file whose fiche_id another key of the file gives, with those."""
-    by_id = _by_fiche_id(mapping, file_keys)
-    return {key: [other for other in keys if other != key]
-            for keys in by_id.values() if len(keys) > 1 for key in keys}
-
-
-def renamed_keys(mapping: Mapping, file_keys: Iterable[str],
-                 known_keys: Collection[str]) -> dict[str, str]:
-    """Each key of the file never sent whose fiche_id only it gives in the file, and a key
-    sent before and absent from the file gives too: the new key, with the old one."""
+def clashing_keys(mapping: Mapping, file_keys: Iterable[str],
+                  known_keys: Collection[str]) -> dict[str, list[str]]:
+    """Each key of the file whose fiche_id another key gives (of the file, or sent before
+    and absent from the file), with those other keys."""
     in_file = set(file_keys)
-    by_id = _by_fiche_id(mapping, in_file)
-    return {keys[0]: key for key in known_keys if key not in in_file
-            and len(keys := by_id.get(mapping.fiche_id(key), [])) == 1
-            and keys[0] not in known_keys}
-
-
-def _by_fiche_id(mapping: Mapping, keys: Iterable[str]) -> dict[str, list[str]]:
     by_id: dict[str, list[str]] = collections.defaultdict(list)
-    for key in keys:
+    for key in in_file:
         by_id[mapping.fiche_id(key)].append(key)
-    return by_id
+    for key in known_keys:
+        if key not in in_file and mapping.fiche_id(key) in by_id:
+            by_id[mapping.fiche_id(key)].append(key)
+    return {key: [other for other in keys if other != key]
+            for keys in by_id.values() if len(keys) > 1 for key in keys if key in in_file}
 
 
 def same_fiche_id(lines: list[int], sent_before: bool, column: str | None) -> MappingProblem:
@@ -73,10 +59,6 @@ class FicheOwners:
     def __init__(self, known: dict[str, KnownFiche], mapping: Mapping) -> None:
         self._owner = {fiche.fiche_id: key for key, fiche in known.items()}
         self._mapping = mapping
-
-    def rename(self, fiche_id: str, key: str) -> None:
-        """`fiche_id` is now `key`'s (the record sent before under another number)."""
-        self._owner[fiche_id] = key
 
     def claim(self, fiche_id: str, key: str) -> MappingProblem | None:
         """None when `fiche_id` is `key`'s (or no one's yet: then it is); otherwise the

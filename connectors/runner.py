@@ -191,7 +191,6 @@ class Runner:
 
     def _take(self, record: SourceRecord, state: CheckpointState,
               pending: dict[str, Pending], summary: RunSummary) -> None:
-        self._follow_rename(record.key, state)
         known = state.known.get(record.key or "")
         if record.deleted:
             summary.deleted_at_source += 1
@@ -229,19 +228,6 @@ class Runner:
         assert record.key is not None
         pending[record.key] = Pending(record.key, record.line, fiche, digest, version_mapped,
                                        record.modified_at)
-
-    def _follow_rename(self, key: str | None, state: CheckpointState) -> None:
-        """A number sent before, rewritten with the same fiche_id, is that record renamed:
-        its checkpoint entry moves to the new number (durably), nothing is withdrawn."""
-        old = self.source.renamed().get(key or "")
-        if key is None or old is None or old not in state.known or key in state.known:
-            return
-        fiche = state.known[old]
-        self.checkpoint.acknowledge(state, {key: fiche}, [old])
-        self._owners.rename(fiche.fiche_id, key)
-        if old in state.refused:
-            state.refused.discard(old)
-            state.refused.add(key)
 
     def _lenient(self, fiche: dict[str, Any], record: SourceRecord,
                  summary: RunSummary) -> list[MappingProblem]:

@@ -35,7 +35,7 @@ from typing import Any
 from connectors.base import Connector, SourceRecord
 from connectors.date_order import DateOrder
 from connectors.errors import ConfigurationError
-from connectors.fiche_ids import clashing_keys, renamed_keys, same_fiche_id
+from connectors.fiche_ids import clashing_keys, same_fiche_id
 from connectors.mapping import Mapping, MappingProblem, normalize_label
 
 HEADER_SEARCH = 30
@@ -277,7 +277,6 @@ class TableSource(Connector):
         self._seen: set[str] = set()
         self._unread: list[int] = []
         self._doubled: list[int] = []
-        self._renamed: dict[str, str] = {}
         self._complete = False
 
     @abc.abstractmethod
@@ -321,8 +320,8 @@ class TableSource(Connector):
             order.see(number, cells)
         order.check()
         self._seen = set(lines)
-        clashes = clashing_keys(self.mapping, lines)
-        self._renamed = renamed_keys(self.mapping, lines, self.known_keys)
+        clashes = clashing_keys(self.mapping, lines, self.known_keys)
+        self._seen.update(k for others in clashes.values() for k in others)  # refused, not gone
         for row in rows:
             key = key_of(row.cells)
             if is_totals_row(row.cells, key):
@@ -340,7 +339,7 @@ class TableSource(Connector):
             elif record.key in clashes:
                 rivals = clashes[record.key]
                 on = sorted(n for k in rivals for n in lines.get(k, []))
-                problem = same_fiche_id(on, False, key_column)
+                problem = same_fiche_id(on, any(k not in lines for k in rivals), key_column)
                 record = dataclasses.replace(record, deleted=False,
                                              problems=(*record.problems, problem))
             elif self._is_old(record, since):
@@ -373,9 +372,6 @@ class TableSource(Connector):
 
     def doubled_numbers(self) -> list[int]:
         return list(self._doubled)
-
-    def renamed(self) -> dict[str, str]:
-        return self._renamed
 
     def missing_columns(self) -> list[str]:
         return list(self._missing)

@@ -40,38 +40,25 @@ def test_two_numbers_of_one_export_giving_one_fiche_id_are_both_refused(
     assert "(lignes 3)" in message and "2026" not in message  # never the numbers
 
 
-def test_a_number_rewritten_with_the_same_fiche_id_is_the_same_record_renamed(
+def test_a_number_giving_the_fiche_id_of_a_fiche_sent_before_is_refused_and_withdraws_it_not(
         tmp_path, credentials, hub, capsys):
-    """« 2026/001 » corrected to « 2026-001 » (one fiche_id): the record sent before, renamed.
-    It was refused on every run for good (the number sent before, gone from the file, still
-    owned the fiche_id); its checkpoint entry now moves to the new number."""
-    rows = [list(r) for r in ROWS]
-    rows[0][0] = "2026/001"
-    _csv(tmp_path / "export.csv", [HEADER, *rows])
-    config = configure(tmp_path, credentials, "export.csv")
-    assert main(["run", config]) == 0, capsys.readouterr().err
-    rows[0][0], rows[0][2] = "2026-001", "Zoé-Marie"  # renamed, and a change to send
-    _csv(tmp_path / "export.csv", [HEADER, *rows])
-    assert main(["run", config]) == 0, capsys.readouterr().err
-    assert hub.fiches[(MEMBER, "COM-2026-001")]["porteur"]["prenom"] == "Zoé-Marie"
-    assert hub.accepted_versions(MEMBER)["COM-2026-001"] == 2 and not hub.erased
-    known = Checkpoint(tmp_path / "etat" / "reprise.json").load().known
-    assert "2026-001" in known and "2026/001" not in known
-    assert main(["run", config]) == 0 and hub.accepted_versions(MEMBER)["COM-2026-001"] == 2
-
-
-def test_a_renamed_number_still_in_the_export_beside_the_new_one_refuses_both(
-        tmp_path, credentials, hub, capsys):
+    """Across runs: the number sent before is gone, another person's number gives its
+    fiche_id. Moving the fiche to the new number put that person's data on the first one's
+    fiche, under the first one's consent."""
     _csv(tmp_path / "export.csv", [HEADER, *ROWS])
     config = configure(tmp_path, credentials, "export.csv")
     assert main(["run", config]) == 0, capsys.readouterr().err
     sent = dict(hub.fiches[(MEMBER, "COM-2026-001")])
     rows = [list(r) for r in ROWS]
-    rows.append(["2026/001", "Martin", "Luc", *rows[0][3:]])  # another person, beside it
+    rows[0] = ["2026/001", "Martin", "Luc", *rows[0][3:]]  # another person, on its line
     _csv(tmp_path / "export.csv", [HEADER, *rows])
-    assert main(["run", config]) == 1
+    code = main(["run", config])
+    err = capsys.readouterr().err
+    assert code == 1, err
     assert hub.fiches[(MEMBER, "COM-2026-001")] == sent and not hub.erased
-    assert _rejects(tmp_path) == [("2", "identifiant_en_double"), ("6", "identifiant_en_double")]
+    assert _rejects(tmp_path) == [("2", "identifiant_en_double")]
+    assert "une fiche déjà envoyée" in read_rejects(tmp_path / "etat" / "rejets.csv")[0][
+        "message_fr"]
 
 
 def test_a_crm_record_giving_the_fiche_id_of_another_is_refused(tmp_path, client, hub):

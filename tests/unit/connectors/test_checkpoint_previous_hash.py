@@ -49,9 +49,6 @@ class _Source:
     def missing_columns(self) -> list[str]:
         return []
 
-    def renamed(self) -> dict[str, str]:
-        return {}
-
     def deleted_keys(self, known: set[str]) -> set[str]:
         return set()
 
