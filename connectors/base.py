@@ -93,7 +93,8 @@ class Connector(abc.ABC):
         return []
 
     def doubled_numbers(self) -> list[int]:
-        """Lines of the last read whose record number is on another line too: one of them
+        """Lines of the last read whose record number is on another line too, or gives the
+        fiche_id of another number (of the read, or sent before): one of them
         may be a record sent before whose number was mistyped, which must not be taken
         for deleted."""
         return []

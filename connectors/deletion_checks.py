@@ -33,8 +33,9 @@ def swallowed(source: Connector, known: int, vanishing: int) -> str | None:
 _UNREAD = ("numéro de dossier illisible ou absent (caractère d'un autre encodage, cellule "
            "en erreur, cellules décalées, cellule fusionnée, cellule vide ; fichier des "
            "rejets) : chacune peut être une fiche déjà envoyée.")
-_DOUBLED = ("un même numéro de dossier figure sur plusieurs lignes (fichier des rejets) : "
-            "l'une peut être une fiche déjà envoyée dont le numéro a été mal recopié.")
+_DOUBLED = ("un même numéro de dossier figure sur plusieurs lignes, ou des numéros y donnent "
+            "le même identifiant de fiche (fichier des rejets) : l'une peut être une fiche "
+            "déjà envoyée dont le numéro a été mal recopié.")
 
 
 def _unread_numbers(lines: list[int], known: int, vanishing: int) -> str | None:
@@ -44,8 +45,9 @@ def _unread_numbers(lines: list[int], known: int, vanishing: int) -> str | None:
 
 
 def _doubled_numbers(lines: list[int], known: int, vanishing: int) -> str | None:
-    """A record number on several rows: one may be a record sent before whose number was
-    mistyped; nothing is withdrawn, whatever the confirmation, until it is fixed."""
+    """A record number on several rows, or numbers giving one fiche_id: one may be a record
+    sent before whose number was mistyped; nothing is withdrawn, whatever the confirmation,
+    until it is fixed."""
     return _numbers_to_fix(lines, _DOUBLED, known, vanishing)
 
 

@@ -340,6 +340,7 @@ class TableSource(Connector):
                 rivals = clashes[record.key]
                 on = sorted(n for k in rivals for n in lines.get(k, []))
                 problem = same_fiche_id(on, any(k not in lines for k in rivals), key_column)
+                self._doubled.append(row.number)  # holds every withdrawal, as a doubled number
                 record = dataclasses.replace(record, deleted=False,
                                              problems=(*record.problems, problem))
             elif self._is_old(record, since):

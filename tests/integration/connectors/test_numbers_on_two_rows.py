@@ -72,3 +72,22 @@ def test_a_number_cell_merged_over_two_rows_is_unread_on_the_second_not_copied(
     third = [r for r in read_rejects(tmp_path / "etat" / "rejets.csv") if r["ligne"] == "3"]
     assert third[0]["code"] == "cellule_fusionnee" and third[0]["colonne"] == "N° dossier"
     assert not any(r["fiche_id"] for r in third)
+
+
+def test_numbers_giving_one_fiche_id_hold_every_withdrawal(tmp_path, credentials, hub, capsys):
+    """« 2026/001 » sent, then corrected to « 2026-001 » while another row is typed
+    « 2026 001 »: both refused (one fiche_id). The number sent before was withdrawn as gone,
+    with the confirmation, though its person is on one of the refused rows; and so would
+    any other number gone from that export be."""
+    rows = [list(r) for r in ROWS]
+    rows[0][0] = "2026/001"
+    write(tmp_path / "export.csv", [HEADER, *rows])
+    config = configure(tmp_path, credentials, "export.csv")
+    assert main(["run", config]) == 0, capsys.readouterr().err
+    rows[0][0] = "2026-001"
+    rows[3][0] = "2026 001"  # 2026-004's row, mistyped: 2026-004 seems gone
+    write(tmp_path / "export.csv", [HEADER, *rows])
+    assert main(["run", _confirmed(config)]) == EXIT_HELD
+    assert not hub.erased
+    assert "même identifiant de fiche" in capsys.readouterr().err
+    assert [r[2] for r in rejects(tmp_path)] == ["identifiant_en_double"] * 2
