@@ -94,6 +94,16 @@ def not_offset(param: str) -> SourceError:
         "name in \"parametre_decalage\", or another \"pagination\".")
 
 
+def one_item_a_request() -> SourceError:
+    return SourceError(
+        "L'API ne répond qu'un seul contact par requête, quelle que soit la limite demandée : "
+        "la pagination par décalage ne peut pas y vérifier qu'aucun contact n'a glissé d'une "
+        "page à l'autre. Indiquez \"pagination\": \"page\", \"curseur\" ou \"lien\" si "
+        "l'API le permet.",
+        "The API answers one contact a request whatever the limit asked: offset paging "
+        "cannot check that no contact slid between pages. Set another \"pagination\".")
+
+
 def not_numbered() -> SourceError:
     return SourceError(
         "L'API répond la même page quel que soit le numéro de page : elle ne pagine pas "

@@ -53,6 +53,7 @@ from connectors.rest_pages import (
     link_in_body,
     not_numbered,
     not_offset,
+    one_item_a_request,
     origin,
 )
 
@@ -185,27 +186,35 @@ class RestSource(Connector):
 
     def _by_offset(self, params: dict[str, Any]) -> Iterator[list[Any]]:
         """Offsets 0, then past the items each page held (an API capping its page size
-        serves fewer than asked), each request from the last item read: a page not opening
-        on it means the listing moved (a contact deleted outright before it: the one after
-        it would slide onto a page already read), and only the pages before are proven
-        whole (`ListingWatch.slid`). Ends on an empty page, a page holding only the last
-        item read, or a 404 or 400 right after a page shorter than asked. A page answering
-        the first page's items again is an API ignoring the offset: an error, not a loop."""
-        offset, first, last, short = 0, None, None, False
+        serves fewer than asked), each request from the last item read, one item more
+        asked: a page not opening on it means the listing moved (a contact deleted outright
+        before it: the one after it would slide onto a page already read), and only the
+        pages before are proven whole (`ListingWatch.slid`). Ends on an empty page, a page
+        holding only the last item read (fewer than asked), or a 404 or 400 right after a
+        page shorter than asked. A page answering the first page's items again is an API
+        ignoring the offset, and an API answering one item a request whatever the limit
+        leaves no room for the overlap: errors, not a loop nor one contact read."""
+        offset, first, last, short, most = 0, None, None, False, 0
         for _ in range(self.settings.max_pages):
-            start = offset if last is None else offset - 1
-            items = self._items({**params, self.settings.offset_param: start}, past_the_end=short)
-            if last is not None and items[:1] == [last]:
-                items = items[1:]
-            elif last is not None and items:
-                if items == first:
+            overlap = int(last is not None)
+            asked = self.settings.page_size + overlap
+            query = {**params, "limit": asked, self.settings.offset_param: offset - overlap}
+            answered = self._items(query, past_the_end=short)
+            most, items = max(most, len(answered)), answered
+            if last is not None and answered[:1] == [last]:
+                items = answered[1:]
+            elif last is not None and answered:
+                if first is not None and answered[:len(first)] == first:
                     raise not_offset(self.settings.offset_param)
                 self._watch.slid()
             if not items:
+                if answered and most == 1 and self._items(
+                        {**query, self.settings.offset_param: offset}, past_the_end=True):
+                    raise one_item_a_request()
                 return
             yield items
             first = items if first is None else first
-            short = len(items) < self.settings.page_size - (last is not None)
+            short = len(answered) < asked
             offset, last = offset + len(items), items[-1]
 
     def _linked(self, params: dict[str, Any]) -> Iterator[list[Any]]:
