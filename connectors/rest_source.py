@@ -94,6 +94,7 @@ class RestSource(Connector):
         self.waited_s = 0.0
         self._watch = ListingWatch()
         self._answered_at = answered_at(None)
+        self._whole_pages = False  # the API answers whole pages whatever `per_page`
 
     def changes(self, since: dt.datetime | None) -> Iterator[SourceRecord]:
         position = 0
@@ -133,6 +134,7 @@ class RestSource(Connector):
         or 400 right after a page shorter than asked (an API refusing a page past its end).
         After each page but the first, the item before it is asked alone (`_moved`)."""
         full, previous = self.settings.page_size, None
+        self._whole_pages = False
         for page in range(1, self.settings.max_pages + 1):
             short = previous is not None and len(previous) < self.settings.page_size
             items = self._items({**params, "page": page}, past_the_end=short)
@@ -140,7 +142,8 @@ class RestSource(Connector):
                 raise not_numbered()
             if not items or items == previous:
                 return
-            if previous is not None and self._moved(params, (page - 1) * full, previous[-1]):
+            if previous is not None and self._moved(params, page - 1, (page - 1) * full,
+                                                    previous[-1]):
                 self._watch.slid()
             yield items
             full = len(items) if page == 1 else full
@@ -148,12 +151,20 @@ class RestSource(Connector):
                 return
             previous = items
 
-    def _moved(self, params: dict[str, Any], position: int, last: Any) -> bool:
-        """Whether the item at `position` (from 1) is no longer `last`, the last one read: a
-        contact before it was deleted outright (or edited) since, and the one after it slid
-        onto a page already read."""
-        probe = self._items({**params, "page": position, "per_page": 1}, past_the_end=True)
-        return probe[:1] != [last]
+    def _moved(self, params: dict[str, Any], page: int, position: int, last: Any) -> bool:
+        """Whether the item at `position` (from 1), the last of page `page`, is no longer
+        `last`, the last one read: a contact before it was deleted outright (or edited)
+        since, and the one after it slid onto a page already read. That item is asked
+        alone; an answer other than it alone (an API ignoring `per_page` answers a whole
+        page, or none past its end) is checked against page `page` asked again as the
+        listing asks it, and an API seen ignoring `per_page` is asked that way only."""
+        if not self._whole_pages:
+            probe = self._items({**params, "page": position, "per_page": 1}, past_the_end=True)
+            if probe == [last]:
+                return False
+            self._whole_pages = len(probe) > 1
+        again = self._items({**params, "page": page}, past_the_end=True)
+        return again[-1:] != [last]
 
     def _ignores_page(self, params: dict[str, Any], first: list[Any]) -> bool:
         """Page 2 repeated page 1: an API clamping a page past its end to its last page, or

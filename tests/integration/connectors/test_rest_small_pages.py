@@ -61,3 +61,25 @@ def test_an_offset_api_serving_one_item_a_request_is_an_error_not_one_contact_re
             list(source.changes(None))
         assert "un seul contact" in caught.value.message_fr
 
+
+@pytest.mark.parametrize("count", [COUNT, 40])  # the item asked alone: past the end, or not
+def test_a_numbered_api_ignoring_per_page_moves_no_boundary(count):
+    with _Sizing(count, token="t", fixed=5) as crm:
+        source = _source(crm, "page", 5)
+        keys = [r.key for r in source.changes(None)]
+        assert sorted(keys) == sorted(map(str, crm.contacts))
+        assert source.settled_until() is None
+
+
+def test_a_numbered_api_ignoring_per_page_still_sees_a_contact_deleted_between_pages():
+    with _Sizing(COUNT, token="t", fixed=5) as crm:
+        first = sorted(crm.contacts.values(), key=lambda c: (c["updated_at"], c["id"]))[0]
+
+        def delete_after_the_first_page(number: int) -> None:
+            if number == 2:
+                crm.contacts.pop(first["id"], None)
+
+        crm.on_request = delete_after_the_first_page
+        source = _source(crm, "page", 5)
+        list(source.changes(None))
+        assert source.settled_until() is not None
