@@ -200,3 +200,48 @@ def test_the_meeting_sheet_names_no_porteur_beside_a_hidden_side(world):
     [row] = [d for d in sheet["doublons_resolus"] if d["revue"] == hidden]
     assert row["autre_porteur_id"] is None
     assert porteur_of(hub, PFIL, "P-1") not in json.dumps(row, default=str)
+
+
+def _both_sides_left(hub):
+    """`_two_items_left` with the first item's side withdrawn and the second's erased:
+    the two closed items, by id, and the erased fiche's porteur."""
+    full, other = fiche_of(COMMUNE, "A-1", PERSON), fiche_of(COMMUNE, "A-2", OTHER)
+    records = record_consents(hub, [full, other])
+    push(hub, COMMUNE, full, other, consent=False)
+    push(hub, CCI, fiche_of(CCI, "C-1", VISIBLE), fiche_of(CCI, "C-2", OTHER_VISIBLE))
+    items = duplicates.list_review_items(hub, actor=ACTOR)["items"]
+    by_fiche = {side["fiche_id"]: i["id"] for i in items for side in i["cotes"]}
+    erased_porteur = porteur_of(hub, COMMUNE, "A-2")
+    consents.withdraw_consent(hub, COMMUNE, records[0].id)
+    erasure.request_erasure(hub, COMMUNE, {"fiche_id": "A-2"})
+    return by_fiche["A-1"], by_fiche["A-2"], erased_porteur
+
+
+def _told_alike(cotes):
+    """The sides as the coordination reads them, less what names the open side's fiche
+    (the two items pair different CCI fiches)."""
+    return [{k: v for k, v in side.items() if k not in ("porteur_id", "fiche_id", "fiche")}
+            if side["consultable"] else side for side in cotes]
+
+
+def test_an_erased_side_reads_as_a_withdrawn_one_in_the_api_and_the_console(world):
+    from hub.services.accounts import users as accounts
+    from tests.integration.test_console import sign_in
+
+    hub, client, creds = world
+    withdrawn, erased, erased_porteur = _both_sides_left(hub)
+    told = {item: coordination_get(client, creds, f"/v1/duplicates/{item}").json()
+            for item in (withdrawn, erased)}
+    closed = [side for side in told[erased]["cotes"] if not side["consultable"]]
+    assert closed == [{"consultable": False, "fiche": {}, "champs": []}]
+    assert _told_alike(told[erased]["cotes"]) == _told_alike(told[withdrawn]["cotes"])
+    assert erased_porteur not in json.dumps(told[erased])
+    console = {item: [side for side in duplicates_console.review_item(
+        hub, SESSION, item)["cotes"] if not side["membre"]] for item in (withdrawn, erased)}
+    assert console[erased] == console[withdrawn]
+    assert [side["porteur_id"] for side in console[erased]] == [None]
+    accounts.add_user(hub, "coord", "coordinator", "coordination-du-reseau")
+    sign_in(client, "coord", "coordination-du-reseau")
+    page = client.get(f"/console/coordination/doublons/{erased}")
+    assert page.status_code == 200, page.text[:400]
+    assert erased_porteur not in page.text and "côté non consultable" in page.text

@@ -431,7 +431,7 @@ def _consultable(disclosure: Any) -> bool:
     return disclosure is not None and disclosure is not _ERASED
 
 
-_ERASED = object()  # a side erased at the porteur's request: shown as such, without fields
+_ERASED = object()  # a side erased at the porteur's request: not consultable, named by nothing
 
 
 def _shown(hub: Hub, row: Any, heads: dict[int, Any], actor: str) -> list[Any]:
@@ -459,9 +459,10 @@ def _side(hub: Hub, head: Any, porteur_id: str, shown: Any, actor: str,
           events: list[AccessEvent], user: str | None = None) -> dict[str, Any]:
     """One side as the coordination may see it (consent + policy), never the raw payload.
     A side the gate refuses names nothing (no member, fiche, porteur nor version: they
-    would say who holds a fiche of this person): « côté non consultable »."""
+    would say who holds a fiche of this person): « côté non consultable ». An erased side
+    reads the same (its porteur named, it would tell an erasure from a withdrawal)."""
     if shown is _ERASED:
-        return {"porteur_id": porteur_id, "consultable": False, "fiche": {}, "champs": []}
+        return _closed_side()
     fields: Iterable[str] = sorted(shown.allowed.paths) if shown else ()
     events.append(audit.event(
         hub, "porteur_view", actor, outcome="allowed" if shown else "denied",
@@ -469,10 +470,15 @@ def _side(hub: Hub, head: Any, porteur_id: str, shown: Any, actor: str,
         purpose=shown.purpose if shown else None,
         policy_version=shown.allowed.policy_version if shown else None, user=user))
     if not shown:
-        return {"consultable": False, "fiche": {}, "champs": []}
+        return _closed_side()
     return {"porteur_id": porteur_id, "consultable": True, "membre": head.member_id,
             "fiche_id": head.fiche_id, "version": head.current_version,
             "finalite": shown.purpose, "champs": list(fields), "fiche": shown.document}
+
+
+def _closed_side() -> dict[str, Any]:
+    """A side not consultable, whatever the reason (gate refused, withdrawn, erased)."""
+    return {"consultable": False, "fiche": {}, "champs": []}
 
 
 def _told_change(hub: Hub, uow: UnitOfWork, change: merges.Change,
