@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from hub.domain.matching.consent_end import epoch_us, has_ended
 from hub.domain.matching.disclosed import SIDE_LEFT_STATUS
 from hub.domain.matching.record import NormalisedRecord, normalise_record
 from hub.domain.matching.record_form import read_form, record_form
@@ -151,7 +152,7 @@ _LATERAL_KEYS_SQL = (
 _STORED_RECORDS_SQL = (
     "SELECT r.fiche_pk, r.porteur_id, r.record_form, CASE WHEN r.record_form IS NULL "
     "THEN CAST(r.identity AS TEXT) END AS identity, k.wrapped_key, k.generation, "
-    "r.consent_end_s FROM match_records AS r LEFT OUTER JOIN fiche_keys AS k ON k.fiche_pk = r.fiche_pk ")
+    "r.consent_end_us FROM match_records AS r LEFT OUTER JOIN fiche_keys AS k ON k.fiche_pk = r.fiche_pk ")
 
 
 # PostgreSQL: the keys' fiches (as `_LATERAL_KEYS_SQL`) and the stored candidates under
@@ -186,7 +187,7 @@ def _stored_records_sql(count: int) -> str:
 _STORED_RECORDS = sa.select(
     match_records.c.fiche_pk, match_records.c.porteur_id, match_records.c.record_form,
     sa.case((match_records.c.record_form.is_(None), sa.cast(match_records.c.identity, sa.Text))),
-    fiche_keys.c.wrapped_key, fiche_keys.c.generation, match_records.c.consent_end_s,
+    fiche_keys.c.wrapped_key, fiche_keys.c.generation, match_records.c.consent_end_us,
 ).select_from(match_records.outerjoin(fiche_keys, fiche_keys.c.fiche_pk == match_records.c.fiche_pk))
 _STORED_IDENTITIES = sa.select(match_records.c.fiche_pk, match_records.c.identity)
 _UNION_CHUNK = 200
@@ -391,12 +392,12 @@ class Matching:
         normalised from its identity. The process's memo answers the sealed texts read
         before (the same sealed text always opens to the same record; see
         `IdentityMemo`); erased fiches are left out, and with `in_force_at` those whose
-        consent has ended by then (`consent_end_s`), unopened."""
+        consent has ended by then (`consent_end_us`, to the microsecond), unopened."""
         found, stale, opened = [], {}, []
         recall, open_form = self._memo.get, self.keys.open_primed  # some eighty rows a match
-        at = in_force_at.timestamp() if in_force_at is not None else None
+        at = epoch_us(in_force_at) if in_force_at is not None else None
         for pk, porteur_id, form, identity, wrapped_key, generation, ends in rows:
-            if at is not None and ends is not None and at >= ends:
+            if at is not None and has_ended(ends, at):
                 continue  # the consent has ended: no candidate, before the sweep says so
             sealed = form or identity
             record = recall(sealed)
@@ -462,7 +463,7 @@ class Matching:
                     consent_ends: Mapping[int, int | None] | None = None) -> None:
         """Index fiches never indexed before, (fiche_pk, porteur_id, identity, digests,
         normalised record) each, with one insert per table; `consent_ends`: when each
-        one's cited consent ends (seconds since the epoch; absent: not known)."""
+        one's cited consent ends (microseconds since the epoch; absent: not known)."""
         if not entries:
             return
         ends = consent_ends or {}
@@ -474,7 +475,7 @@ class Matching:
             self._memo.put(form, record)  # keyed by the sealed form, as it is read back
             rows.append({"fiche_pk": pk, "porteur_id": porteur_id, "indexed_at": now,
                          "identity": self.keys.seal(pk, identity_context(pk), clear),
-                         "record_form": form, "consent_end_s": ends.get(pk)})
+                         "record_form": form, "consent_end_us": ends.get(pk)})
         bulk.copy_rows(self.conn, match_records, rows)
         self._insert_keys([(d, pk) for pk, _p, _i, digests, _r in entries
                            for d in dict.fromkeys(digests)])
@@ -529,11 +530,11 @@ class Matching:
             [{"pk": pk, "form": self.keys.seal(pk, record_form_context(pk), record_form(record))}
              for pk, record in sorted(records.items())])
 
-    def set_consent_end(self, fiche_pk: int, consent_end_s: int | None) -> None:
+    def set_consent_end(self, fiche_pk: int, consent_end_us: int | None) -> None:
         """A fiche re-indexed as it was (its identity unchanged) under a version citing
         another consent: when that one ends."""
         self.conn.execute(sa.update(match_records).where(match_records.c.fiche_pk == fiche_pk)
-                          .values(consent_end_s=consent_end_s))
+                          .values(consent_end_us=consent_end_us))
 
     def identity_of(self, fiche_pk: int) -> dict[str, Any] | None:
         query = sa.select(match_records).where(match_records.c.fiche_pk == fiche_pk)

@@ -31,7 +31,7 @@ match_records = sa.Table(
     # When the consent the indexed version cites ends (seconds since the epoch, UTC): the
     # fiche is no candidate from then on, before the expiry sweep takes it out of the
     # index. NULL: not known (indexed before 0049, or citing no consent the hub knows).
-    sa.Column("consent_end_s", sa.BigInteger),
+    sa.Column("consent_end_us", sa.BigInteger),
 )
 
 # No foreign key to fiches (migration 0023): checked row by row, it nearly doubled the cost

@@ -21,6 +21,7 @@ import orjson
 
 from consent.api import ConsentRecord, usable
 from hub.bootstrap import Hub
+from hub.domain.matching.consent_end import epoch_us
 from hub.services.matching.online import OnlineMatcher, identity_of
 from hub.store.uow import UnitOfWork
 
@@ -62,12 +63,13 @@ def ended_consents(hub: Hub, versions: Mapping[int, tuple[str, Mapping[str, Any]
 
 def consent_ends(versions: Mapping[int, tuple[str, Mapping[str, Any]]],
                  cited: Mapping[tuple[str, str], ConsentRecord]) -> dict[int, int | None]:
-    """When the consent each fiche's version cites ends, in whole seconds since the epoch
-    (the matcher leaves the fiche out from then on; None: no consent known)."""
+    """When the consent each fiche's version cites ends, in microseconds since the epoch
+    (`epoch_us`: the matcher leaves the fiche out from that very instant on, when `usable`
+    stops allowing it; None: no consent known)."""
     ends: dict[int, int | None] = {}
     for pk, (member_id, document) in versions.items():
         record = cited.get((member_id, cited_reference(document) or ""))
-        ends[pk] = int(record.expires_at.timestamp()) if record is not None else None
+        ends[pk] = epoch_us(record.expires_at) if record is not None else None
     return ends
 
 

@@ -177,8 +177,8 @@ class OnlineMatcher:
         # A candidate whose consent ended by the time of the read is no candidate, even
         # before the expiry sweep takes it out of the index (`Matching.candidates`).
         self._clock = hub.clock
-        # When the consent each fiche's version being indexed cites ends (seconds since
-        # the epoch), written with its index row (`consent_gate.consent_ends`).
+        # When the consent each fiche's version being indexed cites ends (microseconds
+        # since the epoch), written with its index row (`consent_gate.consent_ends`).
         self.consent_ends: dict[int, int | None] = {}
         self._digests: dict[bytes, list[int]] = {}
         # Each identity's canonical JSON by the identity object (kept, so that its id is
