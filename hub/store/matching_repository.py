@@ -195,6 +195,7 @@ _IN_CHUNK = 5000
 # Items a side leaving the index closes: open ones, and those set aside or judged
 # different, which the console could otherwise reopen against a fiche gone.
 _LEFT_BEHIND = (OPEN, "unknown", "different")
+APART: dict[str, Any] = {"a_part": True}  # a link's evidence: resolved apart, not indexed
 
 
 def _by_fiche(record: IndexedRecord) -> int:
@@ -763,6 +764,26 @@ class Matching:
             review_items.c.fiche_pk.in_(pks) | review_items.c.candidate_fiche_pk.in_(pks),
             review_items.c.porteur_id == review_items.c.candidate_porteur_id)
             .values(status="obsolete"))
+
+    def apart_unindexed(self, fiche_pks: Iterable[int]) -> set[int]:
+        """Of these fiches, those still on the porteur of their own a consent ended before
+        processing gave them (`APART`) and never indexed since."""
+        pks = sorted(set(fiche_pks))
+        if not pks:
+            return set()
+        query = sa.select(fiche_links.c.fiche_pk, fiche_links.c.evidence).where(
+            fiche_links.c.fiche_pk.in_(pks), fiche_links.c.unlinked_at.is_(None),
+            fiche_links.c.method == "new",
+            ~fiche_links.c.fiche_pk.in_(sa.select(match_records.c.fiche_pk)
+                                        .where(match_records.c.fiche_pk.in_(pks))))
+        return {pk for pk, evidence in self.conn.execute(query) if evidence == APART}
+
+    def unlink(self, fiche_pks: Sequence[int], now: dt.datetime) -> None:
+        """Close the fiches' current links (they are linked again as new ones)."""
+        if fiche_pks:
+            self.conn.execute(sa.update(fiche_links).where(
+                fiche_links.c.fiche_pk.in_(list(fiche_pks)), fiche_links.c.unlinked_at.is_(None))
+                .values(unlinked_at=now))
 
     def link_method(self, fiche_pk: int) -> str | None:
         """How the fiche's current link was made (`auto`, `new`, `review`, `unmerge`...)."""

@@ -71,6 +71,13 @@ def coordination_get(client: TestClient, creds: Path, target: str) -> Any:
     return client.get(target, headers=signer.rfc9421_headers("GET", target, b""))
 
 
+def coordination_post(client: TestClient, creds: Path, target: str, body: Any) -> Any:
+    """POST `body` (JSON) to `target` over `api_world`'s HTTP, signed by the coordination."""
+    data = json.dumps(body).encode()
+    signer = Credentials(creds / f"{COORDINATOR.member_id}.json")
+    return client.post(target, content=data, headers=signer.rfc9421_headers("POST", target, data))
+
+
 def pg_hub_for(postgres_url: str, tmp_path: Path, **settings: Any
                ) -> Iterator[tuple[Hub, Clock]]:
     """`hub_for` on a fresh PostgreSQL database of its own, dropped afterwards."""

@@ -192,6 +192,7 @@ def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt
         matcher.hold_moves()  # separation moves the fiches meanwhile (read before, and
         # written back at the end, a porteur a merge had just emptied got them back)
     rows, resolved = _as_committed(uow, rows, new_only)
+    rows = _apart_again(uow, rows, now)
     later |= resolved
     previous = uow.fiches.payloads(
         (r.fiche_pk, r.processed_version) for r in rows if r.processed_version
@@ -250,6 +251,20 @@ def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt
         {k: v for k, v in f.items() if k != "payload"} for f in state.values()
     ])
     return processed, created, later
+
+
+def _apart_again(uow: UnitOfWork, rows: list[VersionToProcess], now: dt.datetime
+                 ) -> list[VersionToProcess]:
+    """A fiche whose consent ended before it was processed has a porteur of its own, and
+    was never indexed (`resolve_apart`): its next version is resolved as a new fiche's, as
+    it would be had both versions come in one batch (its own link is closed first)."""
+    again = uow.matching.apart_unindexed(
+        row.fiche_pk for row in rows
+        if row.porteur_id is not None and row.version > (row.processed_version or 0))
+    if not again:
+        return rows
+    uow.matching.unlink(sorted(again), now)
+    return [row._replace(porteur_id=None) if row.fiche_pk in again else row for row in rows]
 
 
 def _newest_of_new(rows: Sequence[VersionToProcess], documents: dict[int, Any]

@@ -84,8 +84,9 @@ def split(hub: Hub, uow: UnitOfWork, porteur_id: str, member_id: str, fiche_id: 
     Only the fiches `may_see` opens to the actor count (a consent withdrawn, never
     covering it, or erased): a fiche it refuses, or one beside such fiches only, is
     answered as a fiche that does not exist, and nothing changes. The fiches it refuses
-    that came in with the fiche by a merge go back with it when none it opens stays of
-    that merge's side (the person's, as the matcher or a consent had linked them), never
+    of the fiche's side in the newest merge it took part in (moved in with it, or held
+    beside it by the porteur that merge kept) go with it when none it opens stays of
+    that side (the person's, as the matcher or a consent had linked them), never
     judged nor named."""
     uow.porteurs.lock(porteur_id)  # two separations of its fiches at once: one at a time
     fiche = uow.fiches.porteur_of(member_id, fiche_id)
@@ -96,9 +97,9 @@ def split(hub: Hub, uow: UnitOfWork, porteur_id: str, member_id: str, fiche_id: 
         raise NothingToUnmerge(
             "Cette fiche n'appartient pas à ce porteur, ou en est la seule fiche.",
             "This fiche does not belong to this porteur, or is its only fiche.")
-    came_with = _came_with(uow, porteur_id, fiche.id)
-    along = [] if set(came_with) & set(others) else \
-        [pk for pk in came_with if pk in held and pk not in seen]
+    side = _side_of(uow, porteur_id, fiche.id)
+    along = [] if set(side) & set(others) else \
+        [pk for pk in side if pk in held and pk not in seen]
     restored = _merged_from(uow, porteur_id, fiche.id)
     decided = _deciding_item(uow, porteur_id, fiche.id, set(others))
     if restored is None:
@@ -149,10 +150,17 @@ def _merged_from(uow: UnitOfWork, porteur_id: str, fiche_pk: int) -> str | None:
     return str(event.other_porteur_id)
 
 
-def _came_with(uow: UnitOfWork, porteur_id: str, fiche_pk: int) -> list[int]:
-    """The other fiches the merge that brought the fiche in moved with it."""
-    event = _merge_into(uow, porteur_id, fiche_pk)
-    return [] if event is None else [pk for pk in event.fiche_pks if pk != fiche_pk]
+def _side_of(uow: UnitOfWork, porteur_id: str, fiche_pk: int) -> list[int]:
+    """The other fiches of the fiche's side in the newest merge into this porteur that it
+    took part in: the fiches moved in with it, or those the porteur held beside it when
+    the merge kept it (`kept_fiche_pks`)."""
+    for event in uow.matching.merge_history(porteur_id, limit=200):
+        if event.kind != "merge" or event.porteur_id != porteur_id:
+            continue
+        for side in (event.fiche_pks, event.kept_fiche_pks or ()):
+            if fiche_pk in side:
+                return [pk for pk in side if pk != fiche_pk]
+    return []
 
 
 def _deciding_item(uow: UnitOfWork, porteur_id: str, fiche_pk: int,
@@ -183,12 +191,14 @@ def _notify(hub: Hub, uow: UnitOfWork, event: str, porteur_id: str, document: di
     """Owners of the fiches and members that received data of either porteur, each only if
     the consent gate lets it receive something of this porteur. Only indexed fiches count:
     the owner of a fiche that left the index (its consent withdrawn or expired, or erased)
-    is told nothing more of the porteur for it, even as a past recipient of its news."""
+    is told nothing more of the porteur for it, even as a past recipient of its notices,
+    unless it owns another indexed fiche or received data of one (a recipient still)."""
     indexed = {pk for pks in uow.matching.fiches_of(porteurs).values() for pk in pks}
     held = [row for p in porteurs for row in uow.fiches.of_porteur(p)]
     heads = list(uow.matching.fiche_heads(indexed).values())
     owners = {head.member_id for head in heads}
-    left = {row.member_id for row in held if row.id not in indexed} - owners
+    received = set().union(*uow.deliveries.data_recipients(sorted(indexed)).values())
+    left = {row.member_id for row in held if row.id not in indexed} - owners - received
     concerned = set(owners)
     for porteur in porteurs:
         concerned |= uow.deliveries.recipients_of_porteur(porteur)

@@ -52,6 +52,7 @@ from hub.domain.matching.settings import InvalidSetting
 from hub.errors import InvalidMatchingModel
 from hub.services.matching.dedup_batch import model_notices
 from hub.services.matching.index_markers import ensure_current
+from hub.store.matching_repository import APART
 from hub.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -423,7 +424,7 @@ class OnlineMatcher:
         porteur_id = new_porteur_id()
         self._porteurs.setdefault("active", []).append(porteur_id)
         self._links.append({"fiche_pk": fiche_pk, "porteur_id": porteur_id, "method": "new",
-                            "evidence": {}, "linked_at": now})
+                            "evidence": APART, "linked_at": now})
         self._resolved_at = now
         return Resolution(porteur_id, "new", True)
 

@@ -1,0 +1,118 @@
+"""A separation takes the hidden fiches of the separated fiche's side with it, whichever
+side the merge kept; a recipient owning a withdrawn fiche of the person is still told of
+a merge; a fiche resolved apart, then consented again, links as a new one in any batching."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hub.services.delivery.feed import read_feed
+from hub.services.ingest import processing
+from hub.services.matching import duplicates
+from hub.services.privacy import consents
+from tests.factories import record_consents
+from tests.integration.dedup_world import (
+    CCI,
+    COMMUNE,
+    COORDINATOR,
+    NOT_FOR_COORDINATION,
+    PERSON,
+    PFIL,
+    VISIBLE,
+    api_world,
+    coordination_post,
+    fiche_of,
+    porteur_of,
+    push,
+)
+
+pytestmark = pytest.mark.integration
+ACTOR = COORDINATOR.member_id
+
+
+@pytest.fixture
+def world(db_url, tmp_path):
+    yield from api_world(db_url, tmp_path)
+
+
+def _decide_same(hub, client, creds, fiche_ids):
+    [item] = [i for i in duplicates.list_review_items(hub, actor=ACTOR)["items"]
+              if {s["fiche_id"] for s in i["cotes"]} == fiche_ids]
+    flags = duplicates.flags_of(
+        duplicates.get_review_item(hub, item["id"], actor=ACTOR)["explication"])
+    answer = coordination_post(client, creds, f"/v1/duplicates/{item['id']}/decision",
+                               {"decision": "same", "confirme": flags})
+    assert answer.status_code == 200, answer.text
+
+
+def _events(hub, caller, since=0):
+    return [d["evenement"] for d in read_feed(hub, caller, 0, 500)["deliveries"][since:]]
+
+
+def test_a_fiche_split_off_the_kept_side_takes_its_hidden_fiches(world):
+    hub, client, creds = world
+    push(hub, CCI, fiche_of(CCI, "C-1", PERSON))
+    hidden = fiche_of(COMMUNE, "A-1", PERSON)
+    record_consents(hub, [hidden], roles_destinataires=NOT_FOR_COORDINATION)
+    push(hub, COMMUNE, hidden, consent=False)
+    assert porteur_of(hub, COMMUNE, "A-1") == porteur_of(hub, CCI, "C-1")
+    push(hub, COORDINATOR, fiche_of(COORDINATOR, "P-1", VISIBLE))
+    _decide_same(hub, client, creds, {"C-1", "P-1"})
+    merged = porteur_of(hub, CCI, "C-1")
+    assert porteur_of(hub, COORDINATOR, "P-1") == merged  # P-1 moved into C-1's porteur
+
+    answer = coordination_post(client, creds, f"/v1/porteurs/{merged}/unmerge",
+                               {"membre": CCI.member_id, "fiche_id": "C-1"})
+    assert answer.status_code == 200, answer.text
+    assert porteur_of(hub, CCI, "C-1") != merged
+    assert porteur_of(hub, COMMUNE, "A-1") == porteur_of(hub, CCI, "C-1")
+    assert porteur_of(hub, COORDINATOR, "P-1") == merged
+
+    seen = len(read_feed(hub, COMMUNE, 0, 500)["deliveries"])
+    push(hub, COORDINATOR, fiche_of(COORDINATOR, "P-1",
+                                    {**VISIBLE, "courriel": "p1.autre@exemple.fr"}, version=2))
+    later = read_feed(hub, COMMUNE, 0, 500)["deliveries"][seen:]
+    assert "p1.autre@exemple.fr" not in json.dumps(later)
+    assert "updated" not in [d["evenement"] for d in later]
+
+
+@pytest.mark.parametrize("withdrawn", [False, True], ids=["kept", "withdrawn"])
+def test_a_recipient_owning_a_withdrawn_fiche_is_told_of_the_merge(world, withdrawn):
+    hub, client, creds = world
+    push(hub, COORDINATOR, fiche_of(COORDINATOR, "P-1", VISIBLE))
+    push(hub, CCI, fiche_of(CCI, "C-1", PERSON))
+    assert "created" in _events(hub, PFIL)
+    own = fiche_of(PFIL, "F-1", PERSON)
+    [consent] = record_consents(hub, [own])
+    push(hub, PFIL, own, consent=False)
+    assert porteur_of(hub, PFIL, "F-1") == porteur_of(hub, CCI, "C-1")
+    if withdrawn:
+        consents.withdraw_consent(hub, PFIL, consent.id)
+    seen = len(read_feed(hub, PFIL, 0, 500)["deliveries"])
+    _decide_same(hub, client, creds, {"C-1", "P-1"})
+    assert _events(hub, PFIL, seen) == ["merged"]
+
+
+def _reconsented(hub, one_batch: bool) -> bool:
+    push(hub, CCI, fiche_of(CCI, "C-1", PERSON))
+    first = fiche_of(COMMUNE, "A-1", PERSON)
+    [consent] = record_consents(hub, [first])
+    push(hub, COMMUNE, first, consent=False, process=False)
+    consents.withdraw_consent(hub, COMMUNE, consent.id)
+    if not one_batch:  # the worker resolves it apart before the next version comes
+        processing.process_outbox(hub, hub.publisher.published[-1])
+    second = fiche_of(COMMUNE, "A-1", PERSON, version=2)
+    second["consentement"] = {**second["consentement"],
+                              "reference": second["consentement"]["reference"] + "b"}
+    record_consents(hub, [second])
+    push(hub, COMMUNE, second, consent=False, process=not one_batch)
+    if one_batch:
+        processing.process_outbox(hub, [pk for pks in hub.publisher.published[-2:] for pk in pks])
+    return porteur_of(hub, COMMUNE, "A-1") == porteur_of(hub, CCI, "C-1")
+
+
+@pytest.mark.parametrize("one_batch", [False, True], ids=["two_batches", "one_batch"])
+def test_a_fiche_resolved_apart_then_consented_links_in_any_batching(world, one_batch):
+    assert _reconsented(world[0], one_batch)
