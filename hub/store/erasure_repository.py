@@ -24,8 +24,7 @@ class KeptAnswer:
 
 
 class ErasureAnswers:
-    """The answers of erasures, by retry key, for the same request again while the
-    erasure's old KEKs are left."""
+    """The answers of erasures left unfinished, by retry key, for the same request again."""
 
     def __init__(self, connection: sa.Connection) -> None:
         self.conn = connection
@@ -37,10 +36,12 @@ class ErasureAnswers:
             retry_key=retry_key, erasure_id=erasure_id, answer=answer,
             fiche_pks=sorted(fiche_pks), answered_at=at))
 
-    def get(self, retry_key: str) -> KeptAnswer | None:
+    def get(self, retry_key: str, since: Any) -> KeptAnswer | None:
+        """The answer kept under `retry_key` at `since` or after."""
         found = self.conn.execute(sa.select(
             erasure_answers.c.erasure_id, erasure_answers.c.answer, erasure_answers.c.fiche_pks,
-        ).where(erasure_answers.c.retry_key == retry_key)).one_or_none()
+        ).where(erasure_answers.c.retry_key == retry_key,
+                erasure_answers.c.answered_at >= since)).one_or_none()
         if found is None:
             return None
         return KeptAnswer(found.erasure_id, dict(found.answer), frozenset(found.fiche_pks))
@@ -49,9 +50,9 @@ class ErasureAnswers:
         self.conn.execute(sa.delete(erasure_answers).where(
             erasure_answers.c.retry_key == retry_key))
 
-    def clear(self) -> None:
-        """Every kept answer dropped: no erasure is left unfinished."""
-        self.conn.execute(sa.delete(erasure_answers))
+    def drop_before(self, at: Any) -> None:
+        """Every answer kept before `at` dropped."""
+        self.conn.execute(sa.delete(erasure_answers).where(erasure_answers.c.answered_at < at))
 
 
 class Erasures:

@@ -8,6 +8,7 @@ the journal is pointed at /dev/full, a device every write to fails with ENOSPC).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import signal
@@ -25,13 +26,16 @@ import sqlalchemy as sa
 from hub.api.app import create_app
 from hub.bootstrap import Hub
 from hub.config import Settings
+from hub.errors import NotFound
 from hub.journal import FILE, RecoveryJournal
 from hub.services.accounts.auth import Caller
 from hub.services.accounts.members import load_network
 from hub.services.ingest import accept, processing
-from hub.services.privacy import erasure
+from hub.services.privacy import erasure, erasure_retries
+from hub.services.privacy.key_rotation import rotate_data_keys
+from hub.store.erasure_tables import erasure_answers
 from tests.e2e.browser import served
-from tests.factories import Credentials, make_fiche, make_network, record_consents
+from tests.factories import Credentials, make_fiche, make_network, other_porteur, record_consents
 from tests.fakes.publisher import RecordingPublisher
 
 pytestmark = pytest.mark.integration
@@ -272,6 +276,52 @@ def test_a_retry_after_the_fiche_id_was_pushed_again_and_removed_anew_never_answ
         third = delete()
     assert third.status_code == 404, third.text
     assert not _old_keks(hub)
+
+
+@pytest.mark.parametrize("then", ["another_removal", "rotation"])
+def test_a_retry_after_another_erasure_or_a_rotation_destroyed_the_old_keys_answers_the_first_finished(
+        hub, volume, tmp_path, then):
+    """A removal left unfinished; another removal (finished) or a key rotation destroys
+    every old KEK: the same DELETE again answers the first removal, finished now (not
+    404, the fiche removed), and once told so is refused as any other (404)."""
+    fiche = make_fiche()
+    _pushed(hub, fiche)
+    other = make_fiche(fiche_id="F-0002", porteur=other_porteur(3))
+    _pushed(hub, other)
+    with served(create_app(hub=hub)) as url:
+        delete = _deleting(url, tmp_path, fiche)
+        first = _removed_unfinished(hub, volume, delete)
+        if then == "rotation":
+            assert rotate_data_keys(hub) > 0
+        else:
+            assert _deleting(url, tmp_path, other)().json()["termine"] is True
+        assert not _old_keks(hub)
+        again = delete()
+        after = delete()
+    assert again.status_code == 200, again.text
+    assert again.json() == {**first, "termine": True, "reste": None}
+    assert after.status_code == 404, after.text
+
+
+def test_an_unfinished_removal_is_answered_again_for_a_day_only(hub, volume, tmp_path):
+    """The answer kept for the same request again lives KEPT_FOR: later the request is
+    refused as any other (404, the fiche removed), and the next erasure kept drops it."""
+    fiche = make_fiche()
+    _pushed(hub, fiche)
+    other = make_fiche(fiche_id="F-0002", porteur=other_porteur(3))
+    _pushed(hub, other)
+    caller = Caller(MEMBER, "", "cci", "accompagnement")
+    with served(create_app(hub=hub)) as url:
+        _removed_unfinished(hub, volume, _deleting(url, tmp_path, fiche))
+    start = hub.clock()
+    hub.clock = lambda: start + erasure_retries.KEPT_FOR + dt.timedelta(minutes=1)
+    with pytest.raises(NotFound):
+        erasure.delete_fiche(hub, caller, MEMBER, fiche["fiche_id"])
+    volume.fill_when_committing_an_erasure(hub)
+    assert erasure.delete_fiche(hub, caller, MEMBER, other["fiche_id"])["termine"] is False
+    with hub.uow() as uow:
+        kept = uow.connection.execute(sa.select(erasure_answers.c.erasure_id)).scalars().all()
+    assert len(kept) == 1  # the later removal's own
 
 
 def test_a_retry_after_the_coordination_erased_the_fiche_pushed_again_is_refused_not_answered(

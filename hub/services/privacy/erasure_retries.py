@@ -6,12 +6,15 @@ what is left), never as failed. A caller told it failed would send it again and 
 The answer is kept, in the erasing transaction, under a keyed digest of the requester,
 the route and what it named; the same request again, where it would be refused so and
 while what it finds comes from that erasure, answers that erasure again and destroys the
-old keys if there is room now (`termine` true, worked out then). Every kept answer is
-dropped once no old KEK is left (this erasure's or a later one's destruction, a rotation,
-`capactif init`)."""
+old keys if there is room now (`termine` true, worked out then), or answers it finished
+when another erasure, a rotation or `capactif init` destroyed them meanwhile. A kept
+answer is dropped once its request is told `termine` true, when a newer erasure under the
+same key replaces it, and after KEPT_FOR (lazily: ignored, then removed by the next
+erasure kept)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,6 +22,8 @@ from hub.bootstrap import Hub
 from hub.journal import fiche_digest
 from hub.services.privacy.key_rotation import finish_erasure
 from hub.store.uow import UnitOfWork
+
+KEPT_FOR = dt.timedelta(hours=24)
 
 LEFT = {
     "code": "anciennes_cles_a_detruire",
@@ -52,21 +57,35 @@ def keep_within(uow: UnitOfWork, key: str | None, erasure_id: str, answer: dict[
                 fiche_pks: Iterable[int], now: Any) -> None:
     """In the erasing transaction: `answer` kept for the same request again, with the
     fiches whose erased state the erasure leaves (`fiche_pks`). A crash after the commit
-    loses nothing, and a newer erasure under the same key replaces it; dropped once the
-    old KEKs are destroyed (key_rotation.destroy_old_keks)."""
+    loses nothing, and a newer erasure under the same key replaces it; the answers kept
+    more than KEPT_FOR ago are dropped."""
     if key is not None:
+        uow.erasure_answers.drop_before(now - KEPT_FOR)
         uow.erasure_answers.keep(key, erasure_id, answer, fiche_pks, now)
+
+
+def finished(hub: Hub, key: str | None) -> None:
+    """The request's erasure told finished (`termine` true): its kept answer dropped (the
+    same request again is refused as any other)."""
+    if key is not None:
+        with hub.uow() as uow:
+            uow.erasure_answers.remove(key)
+            uow.commit()
 
 
 def answered_again(hub: Hub, key: str | None, found: Iterable[int]) -> dict[str, Any] | None:
     """The kept answer of the erasure this request made, its old keys destroyed now if
-    there is room; None when it made none left unfinished, or when what the request finds
-    now (`found`: the fiches it names, erased) does not come from that erasure (a fiche
-    pushed again under the same id and erased by another)."""
+    there is room (none left: `termine` true, the answer dropped); None when it made none
+    left unfinished (or KEPT_FOR ago), or when what the request finds now (`found`: the
+    fiches it names, erased) does not come from that erasure (a fiche pushed again under
+    the same id and erased by another)."""
     if key is None:
         return None
     with hub.uow() as uow:
-        kept = uow.erasure_answers.get(key)
+        kept = uow.erasure_answers.get(key, hub.clock() - KEPT_FOR)
     if kept is None or not set(found) <= kept.fiche_pks:
         return None
-    return told(kept.answer, not finish_erasure(hub))
+    done = finish_erasure(hub)  # none left too when another destroyed them meanwhile
+    if done:
+        finished(hub, key)
+    return told(kept.answer, not done)

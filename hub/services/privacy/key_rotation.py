@@ -124,15 +124,12 @@ def _rewrap_legacy(hub: Hub) -> int:
 
 def destroy_old_keks(hub: Hub) -> int:
     """Every KEK older than its bucket's generation in the store destroyed (within
-    `hub.keyring.locked()`); answers how many. No erasure is left unfinished then: the
-    answers kept for their requests (hub.services.privacy.erasure_retries) are dropped."""
+    `hub.keyring.locked()`); answers how many. The answers kept for the requests of
+    erasures left unfinished (hub.services.privacy.erasure_retries) stay: the same request
+    again answers its erasure, finished now."""
     with hub.uow() as uow:
         current = uow.keys.generations()
-    destroyed = hub.keyring.keep_only(current)
-    with hub.uow() as uow:
-        uow.erasure_answers.clear()
-        uow.commit()
-    return destroyed
+    return hub.keyring.keep_only(current)
 
 
 def _rekey_digests(hub: Hub) -> int:
