@@ -451,3 +451,44 @@ def test_an_owner_confirming_an_erasure_request_on_a_full_key_volume_is_told_wha
         assert _old_keks(hub)
     finally:
         hub.close()
+
+
+@pytest.mark.parametrize("room", [False, True], ids=["still_full", "room_made"])
+def test_an_owner_confirming_again_after_an_unfinished_confirmation_is_told_it_again(
+        db_url, tmp_path, volume, room):
+    """The owner's confirmation left unfinished (the volume full as it commits): the same
+    confirmation again is answered as then (not 409, the request already answered),
+    `termine` worked out anew (true once there is room); told so, it is 409 as any other
+    answer again."""
+    settings = Settings(data_dir=tmp_path / "data", database_url=db_url, key_dir=volume.key_dir)
+    hub = Hub.from_settings(settings, publisher=RecordingPublisher())
+    try:
+        load_network(hub, make_network(tmp_path / "network.json", [MEMBER, OWNER]),
+                     tmp_path / "credentials")
+        _pushed(hub, make_fiche())
+        owned = make_fiche(member=OWNER, fiche_id="G-1")
+        record_consents(hub, [owned])
+        accept.push_batch(hub, Caller(OWNER, "", "cci", "accompagnement"), [owned])
+        processing.process_outbox(hub, hub.publisher.published[-1])
+        asked = erasure.request_erasure(hub, Caller(MEMBER, "", "cci", "accompagnement"),
+                                        {"fiche_id": "F-0001"})
+        path, body = f"/v1/erasures/{asked['effacement']}/answer", b'{"reponse": "confirmee"}'
+        creds = Credentials(tmp_path / "credentials" / f"{OWNER}.json")
+        with served(create_app(hub=hub)) as url:
+            def confirm() -> httpx.Response:
+                return httpx.post(url + path, content=body, timeout=60,
+                                  headers=creds.rfc9421_headers("POST", path, body))
+            volume.fill_when_committing_an_erasure(hub)
+            first = confirm()
+            assert first.status_code == 200 and first.json()["termine"] is False, first.text
+            if room:
+                volume.make_room()
+            again = confirm()
+            after = confirm()
+        assert again.status_code == 200, again.text
+        assert again.json() == ({**first.json(), "termine": True, "reste": None} if room
+                                else first.json())
+        assert after.status_code == (409 if room else 200), after.text
+        assert bool(_old_keks(hub)) is not room
+    finally:
+        hub.close()

@@ -5,7 +5,8 @@ Confirming erases the owner's fiches of the porteur at once, final as any erasur
 recipients get `erased` notices; the answer names that erasure, which the owner follows
 like its own). Declining keeps them and says why, by one of the exceptions of GDPR
 art. 17(3); the owner then tells the porteur itself (art. 12(4)). Only the owner asked
-answers (anyone else: 404, as for an unknown id), once (then 409).
+answers (anyone else: 404, as for an unknown id), once (then 409; its own confirmation
+left unfinished, the old keys not destroyed yet, is answered again, as an erasure is).
 """
 
 from __future__ import annotations
@@ -48,10 +49,16 @@ def answer_request(hub: Hub, caller: Caller, erasure_id: str, body: Any) -> dict
         raise NotFound("Aucune demande d'effacement ne vous est adressée sous cet identifiant.",
                        "No erasure request is addressed to you under this id.")
     reponse, motif, precision = _checked(body)  # after the 404: outsiders learn nothing
+    again = erasure_retries.retry_key(hub, caller.member_id, "confirm", erasure_id)
     if row.status != PENDING:
-        raise _answered()
+        # its own confirmation again, left unfinished: answered as then, `termine` anew
+        made = erasure_retries.answered_again(hub, again, []) \
+            if reponse == CONFIRM and row.status == CONFIRMED else None
+        if made is None:
+            raise _answered()
+        return made
     if reponse == CONFIRM:
-        return _confirm(hub, caller, erasure, caller.member_id, None)
+        return _confirm(hub, caller, erasure, caller.member_id, None, again)
     with hub.uow() as uow:
         if not uow.erasure_requests.settle(erasure_id, caller.member_id, {
                 "status": DECLINED, "motif": motif, "precision": precision,
@@ -96,12 +103,14 @@ def pending_requests(hub: Hub, session: ConsoleSession) -> list[dict[str, Any]]:
 
 
 def _confirm(hub: Hub, owner: Caller, erasure: Erasure, by: str,
-             console: tuple[str, str] | None) -> dict[str, Any]:
+             console: tuple[str, str] | None, retry: str | None = None) -> dict[str, Any]:
     """Erase the fiches the request named (those not erased yet), porteur by porteur
     (a merge or a separation may have moved them). The request is settled in the
     transaction erasing the last of them (`owner_requests.settle_erased`): cut short (a
     merge meanwhile, an outage), it stays pending and answering again erases the rest;
-    two confirmations at once, the second gets 409."""
+    two confirmations at once, the second gets 409. The answer so far is kept in each
+    erasing transaction under `retry` (erasure_retries): the owner confirming again after
+    an answer left unfinished is told it again."""
     with hub.uow() as uow:
         row = uow.erasure_requests.get(erasure.id, owner.member_id)
         asked = set(row.fiche_pks) if row is not None else set()
@@ -111,14 +120,20 @@ def _confirm(hub: Hub, owner: Caller, erasure: Erasure, by: str,
                   [h for h in heads.values() if h.porteur_id is None]
                   for p in {h.porteur_id for h in heads.values()}}
     made: list[str] = []
+    erased, unfinished = 0, False
+
+    def answer(fiches: int) -> dict[str, Any]:
+        return {"effacement": erasure.id, "membre": owner.member_id, "statut": CONFIRMED,
+                "fiches_effacees": fiches, "effacement_des_fiches": made[0] if made else None}
 
     def waiting(uow: UnitOfWork, done: Any, now: dt.datetime) -> list[dict[str, Any]]:
         if not uow.erasure_requests.waiting(erasure.id, owner.member_id):
             raise _answered()
         made.append(done.id)
+        erasure_retries.keep_within(uow, retry, done.id, answer(erased + len(mine)), asked,
+                                    now)
         return []
 
-    erased, unfinished = 0, False
     for porteur_id, listed in sorted(groups.items(), key=lambda g: str(g[0])):
         mine = [f for f in listed if f.id in left]
         try:
@@ -138,11 +153,10 @@ def _confirm(hub: Hub, owner: Caller, erasure: Erasure, by: str,
     _answered_notice(hub, erasure.id, owner.member_id)
     actor, user = console or (owner.member_id, None)
     _log(hub, actor, user, erasure, CONFIRMED)
+    if not unfinished:
+        erasure_retries.finished(hub, retry)
     # `termine` false, with what is left, when one group's old KEKs could not be destroyed
-    return erasure_retries.told({
-        "effacement": erasure.id, "membre": owner.member_id, "statut": CONFIRMED,
-        "fiches_effacees": erased, "effacement_des_fiches": made[0] if made else None},
-        unfinished)
+    return erasure_retries.told(answer(erased), unfinished)
 
 
 def _raise_if_answered(hub: Hub, erasure_id: str, owner_id: str) -> None:
