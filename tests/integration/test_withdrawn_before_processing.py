@@ -9,8 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from hub.services.ingest import processing
-from hub.services.privacy import consents
+from hub.services.privacy import consents, erasure
 from hub.store.matching_tables import match_records, review_items
+from hub.store.tables import fiches
 from tests.factories import record_consents
 from tests.integration.dedup_world import (
     CCI,
@@ -70,3 +71,22 @@ def test_a_fiche_still_consented_when_processed_is_linked_as_before(hub):
     processing.process_outbox(hub, ids)
     assert porteur_of(hub, COMMUNE, "A-1") == porteur_of(hub, CCI, "C-1")
     assert len(_rows_of(hub, match_records, match_records.c.fiche_pk)) == 1
+
+
+def test_a_fiche_apart_erased_before_its_next_version_is_processed_keeps_its_porteur(hub):
+    push(hub, CCI, fiche_of(CCI, "C-1", PERSON))
+    ids, record = _pushed_unprocessed(hub, PERSON)
+    consents.withdraw_consent(hub, COMMUNE, record.id)
+    processing.process_outbox(hub, ids)
+    apart = porteur_of(hub, COMMUNE, "A-1")
+    second = fiche_of(COMMUNE, "A-1", PERSON, version=2)
+    second["consentement"] = {**second["consentement"],
+                              "reference": second["consentement"]["reference"] + "b"}
+    record_consents(hub, [second])
+    pending = push(hub, COMMUNE, second, consent=False, process=False)
+    erasure.request_erasure(hub, COMMUNE, {"fiche_id": "A-1"})
+    processing.process_outbox(hub, pending)
+    with hub.uow() as uow:
+        rows = uow.connection.execute(sa.select(fiches.c.porteur_id, fiches.c.processed_version)
+                                      .where(fiches.c.fiche_id == "A-1")).all()
+    assert [tuple(row) for row in rows] == [(apart, 2)]

@@ -257,10 +257,12 @@ def _apart_again(uow: UnitOfWork, rows: list[VersionToProcess], now: dt.datetime
                  ) -> list[VersionToProcess]:
     """A fiche whose consent ended before it was processed has a porteur of its own, and
     was never indexed (`resolve_apart`): its next version is resolved as a new fiche's, as
-    it would be had both versions come in one batch (its own link is closed first)."""
+    it would be had both versions come in one batch (its own link is closed first). A
+    version erased before it is processed resolves nothing: its fiche keeps its porteur."""
     again = uow.matching.apart_unindexed(
         row.fiche_pk for row in rows
-        if row.porteur_id is not None and row.version > (row.processed_version or 0))
+        if row.porteur_id is not None and row.payload is not None
+        and row.version > (row.processed_version or 0))
     if not again:
         return rows
     uow.matching.unlink(sorted(again), now)
