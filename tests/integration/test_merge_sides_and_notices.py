@@ -51,13 +51,29 @@ def _events(hub, caller, since=0):
     return [d["evenement"] for d in read_feed(hub, caller, 0, 500)["deliveries"][since:]]
 
 
-def test_a_fiche_split_off_the_kept_side_takes_its_hidden_fiches(world):
-    hub, client, creds = world
+def _cci_with_hidden_commune(hub):
+    """C-1 (the CCI's) and A-1 (the commune's, under a consent leaving the coordination
+    out), the same person, linked by the matcher."""
     push(hub, CCI, fiche_of(CCI, "C-1", PERSON))
     hidden = fiche_of(COMMUNE, "A-1", PERSON)
     record_consents(hub, [hidden], roles_destinataires=NOT_FOR_COORDINATION)
     push(hub, COMMUNE, hidden, consent=False)
     assert porteur_of(hub, COMMUNE, "A-1") == porteur_of(hub, CCI, "C-1")
+
+
+def _p1_v2_not_sent_to_the_commune(hub):
+    """A new version of P-1 (kept apart from A-1) reaches nothing of the commune."""
+    seen = len(read_feed(hub, COMMUNE, 0, 500)["deliveries"])
+    push(hub, COORDINATOR, fiche_of(COORDINATOR, "P-1",
+                                    {**VISIBLE, "courriel": "p1.autre@exemple.fr"}, version=2))
+    later = read_feed(hub, COMMUNE, 0, 500)["deliveries"][seen:]
+    assert "p1.autre@exemple.fr" not in json.dumps(later)
+    assert "updated" not in [d["evenement"] for d in later]
+
+
+def test_a_fiche_split_off_the_kept_side_takes_its_hidden_fiches(world):
+    hub, client, creds = world
+    _cci_with_hidden_commune(hub)
     push(hub, COORDINATOR, fiche_of(COORDINATOR, "P-1", VISIBLE))
     _decide_same(hub, client, creds, {"C-1", "P-1"})
     merged = porteur_of(hub, CCI, "C-1")
@@ -69,13 +85,7 @@ def test_a_fiche_split_off_the_kept_side_takes_its_hidden_fiches(world):
     assert porteur_of(hub, CCI, "C-1") != merged
     assert porteur_of(hub, COMMUNE, "A-1") == porteur_of(hub, CCI, "C-1")
     assert porteur_of(hub, COORDINATOR, "P-1") == merged
-
-    seen = len(read_feed(hub, COMMUNE, 0, 500)["deliveries"])
-    push(hub, COORDINATOR, fiche_of(COORDINATOR, "P-1",
-                                    {**VISIBLE, "courriel": "p1.autre@exemple.fr"}, version=2))
-    later = read_feed(hub, COMMUNE, 0, 500)["deliveries"][seen:]
-    assert "p1.autre@exemple.fr" not in json.dumps(later)
-    assert "updated" not in [d["evenement"] for d in later]
+    _p1_v2_not_sent_to_the_commune(hub)
 
 
 @pytest.mark.parametrize("withdrawn", [False, True], ids=["kept", "withdrawn"])
@@ -116,3 +126,41 @@ def _reconsented(hub, one_batch: bool) -> bool:
 @pytest.mark.parametrize("one_batch", [False, True], ids=["two_batches", "one_batch"])
 def test_a_fiche_resolved_apart_then_consented_links_in_any_batching(world, one_batch):
     assert _reconsented(world[0], one_batch)
+
+
+def _same_with_p2(hub, client, creds):
+    """P-2 (the person's names only) decided the same person as the merged porteur."""
+    push(hub, COORDINATOR, fiche_of(COORDINATOR, "P-2",
+                                    {"nom": "Chassaing", "prenom": "Marie-Hélène"}))
+    [ids] = [ids for i in duplicates.list_review_items(hub, actor=ACTOR)["items"]
+             if "P-2" in (ids := {s["fiche_id"] for s in i["cotes"]})]
+    _decide_same(hub, client, creds, ids)
+
+
+@pytest.mark.parametrize("kept", ["cci", "third"])
+def test_a_fiche_split_after_two_merges_takes_its_hidden_fiches(world, kept):
+    """C-1 and the commune's A-1 (hidden from the coordination) are one porteur; it keeps
+    P-1 merged in (`cci`) or is merged into P-1's (`third`), then P-2 is merged in:
+    separating C-1 takes A-1 along (of the first merge, where nothing visible stays)."""
+    hub, client, creds = world
+    if kept == "third":
+        push(hub, COORDINATOR, fiche_of(COORDINATOR, "P-1", VISIBLE))
+    _cci_with_hidden_commune(hub)
+    first = porteur_of(hub, CCI, "C-1")
+    if kept == "cci":
+        push(hub, COORDINATOR, fiche_of(COORDINATOR, "P-1", VISIBLE))
+    _decide_same(hub, client, creds, {"C-1", "P-1"})
+    merged = porteur_of(hub, COORDINATOR, "P-1")
+    assert (merged == first) == (kept == "cci")
+    _same_with_p2(hub, client, creds)
+    assert {porteur_of(hub, m, f) for m, f in [(CCI, "C-1"), (COMMUNE, "A-1"),
+                                               (COORDINATOR, "P-1"),
+                                               (COORDINATOR, "P-2")]} == {merged}
+
+    answer = coordination_post(client, creds, f"/v1/porteurs/{merged}/unmerge",
+                               {"membre": CCI.member_id, "fiche_id": "C-1"})
+    assert answer.status_code == 200, answer.text
+    assert porteur_of(hub, CCI, "C-1") != merged
+    assert porteur_of(hub, COMMUNE, "A-1") == porteur_of(hub, CCI, "C-1")
+    assert porteur_of(hub, COORDINATOR, "P-1") == porteur_of(hub, COORDINATOR, "P-2") == merged
+    _p1_v2_not_sent_to_the_commune(hub)

@@ -84,10 +84,10 @@ def split(hub: Hub, uow: UnitOfWork, porteur_id: str, member_id: str, fiche_id: 
     Only the fiches `may_see` opens to the actor count (a consent withdrawn, never
     covering it, or erased): a fiche it refuses, or one beside such fiches only, is
     answered as a fiche that does not exist, and nothing changes. The fiches it refuses
-    of the fiche's side in the newest merge it took part in (moved in with it, or held
-    beside it by the porteur that merge kept) go with it when none it opens stays of
-    that side (the person's, as the matcher or a consent had linked them), never
-    judged nor named."""
+    of the fiche's side in a merge it took part in (moved in with it, or held beside it
+    by the porteur that merge kept) go with it, of the newest merge whose side keeps
+    none the actor sees (the person's, as the matcher or a consent had linked them),
+    never judged nor named (`_hidden_side`)."""
     uow.porteurs.lock(porteur_id)  # two separations of its fiches at once: one at a time
     fiche = uow.fiches.porteur_of(member_id, fiche_id)
     held = [row.id for row in uow.fiches.of_porteur(porteur_id)]
@@ -97,9 +97,7 @@ def split(hub: Hub, uow: UnitOfWork, porteur_id: str, member_id: str, fiche_id: 
         raise NothingToUnmerge(
             "Cette fiche n'appartient pas à ce porteur, ou en est la seule fiche.",
             "This fiche does not belong to this porteur, or is its only fiche.")
-    side = _side_of(uow, porteur_id, fiche.id)
-    along = [] if set(side) & set(others) else \
-        [pk for pk in side if pk in held and pk not in seen]
+    along = _hidden_side(uow, porteur_id, fiche.id, set(held), seen)
     restored = _merged_from(uow, porteur_id, fiche.id)
     decided = _deciding_item(uow, porteur_id, fiche.id, set(others))
     if restored is None:
@@ -150,16 +148,23 @@ def _merged_from(uow: UnitOfWork, porteur_id: str, fiche_pk: int) -> str | None:
     return str(event.other_porteur_id)
 
 
-def _side_of(uow: UnitOfWork, porteur_id: str, fiche_pk: int) -> list[int]:
-    """The other fiches of the fiche's side in the newest merge into this porteur that it
-    took part in: the fiches moved in with it, or those the porteur held beside it when
-    the merge kept it (`kept_fiche_pks`)."""
+def _hidden_side(uow: UnitOfWork, porteur_id: str, fiche_pk: int, held: set[int],
+                 seen: set[int]) -> list[int]:
+    """The fiches the actor may not see that leave with the fiche: its side (the fiches
+    moved in with it, or those the porteur held beside it when the merge kept it,
+    `kept_fiche_pks`) in the merges into this porteur that it took part in, newest
+    first, limited to the fiches the porteur still holds: the first side where no fiche
+    the actor sees stays (a later merge may have added one beside it, as a fiche merged
+    into the kept porteur), else none."""
     for event in uow.matching.merge_history(porteur_id, limit=200):
         if event.kind != "merge" or event.porteur_id != porteur_id:
             continue
         for side in (event.fiche_pks, event.kept_fiche_pks or ()):
             if fiche_pk in side:
-                return [pk for pk in side if pk != fiche_pk]
+                still = [pk for pk in side if pk != fiche_pk and pk in held]
+                if not any(pk in seen for pk in still):
+                    return still
+                break
     return []
 
 
