@@ -17,6 +17,7 @@ from tests.integration.dedup_world import (
     CCI,
     COMMUNE,
     COORDINATOR,
+    NAMES_ONLY,
     NOT_FOR_COORDINATION,
     PERSON,
     PFIL,
@@ -164,3 +165,33 @@ def test_a_fiche_split_after_two_merges_takes_its_hidden_fiches(world, kept):
     assert porteur_of(hub, COMMUNE, "A-1") == porteur_of(hub, CCI, "C-1")
     assert porteur_of(hub, COORDINATOR, "P-1") == porteur_of(hub, COORDINATOR, "P-2") == merged
     _p1_v2_not_sent_to_the_commune(hub)
+
+
+@pytest.mark.parametrize("order", [("C-1",), ("Q-1", "C-1")], ids=["c1", "q1_then_c1"])
+def test_a_fiche_split_after_its_porteur_was_absorbed_takes_its_hidden_fiches(world, order):
+    """C-1 and the commune's A-1 (hidden) are one porteur X, which keeps P-1 merged in; X
+    is then merged into an older porteur Z (Q-1): what made A-1 C-1's is a merge recorded
+    under X. Separating C-1 (after Q-1 or not) takes A-1 along, and Q-1's next version
+    reaches nothing of the commune."""
+    hub, client, creds = world
+    push(hub, COORDINATOR, fiche_of(COORDINATOR, "Q-1", NAMES_ONLY))
+    _cci_with_hidden_commune(hub)
+    push(hub, COORDINATOR, fiche_of(COORDINATOR, "P-1", VISIBLE))
+    _decide_same(hub, client, creds, {"C-1", "P-1"})
+    _decide_same(hub, client, creds, {"C-1", "Q-1"})
+    z = porteur_of(hub, COORDINATOR, "Q-1")
+    assert {porteur_of(hub, m, f) for m, f in [(CCI, "C-1"), (COMMUNE, "A-1"),
+                                               (COORDINATOR, "P-1")]} == {z}
+    for fiche_id in order:
+        owner = CCI if fiche_id == "C-1" else COORDINATOR
+        answer = coordination_post(client, creds,
+                                   f"/v1/porteurs/{porteur_of(hub, owner, fiche_id)}/unmerge",
+                                   {"membre": owner.member_id, "fiche_id": fiche_id})
+        assert answer.status_code == 200, answer.text
+    assert porteur_of(hub, COMMUNE, "A-1") == porteur_of(hub, CCI, "C-1")
+    assert porteur_of(hub, COORDINATOR, "P-1") != porteur_of(hub, CCI, "C-1")
+    seen = len(read_feed(hub, COMMUNE, 0, 500)["deliveries"])
+    push(hub, COORDINATOR, fiche_of(COORDINATOR, "Q-1",
+                                    {**NAMES_ONLY, "courriel": "q1.autre@exemple.fr"}, version=2))
+    later = read_feed(hub, COMMUNE, 0, 500)["deliveries"][seen:]
+    assert "q1.autre@exemple.fr" not in json.dumps(later)

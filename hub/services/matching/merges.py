@@ -149,22 +149,29 @@ def _merged_from(uow: UnitOfWork, porteur_id: str, fiche_pk: int) -> str | None:
 
 
 def _hidden_side(uow: UnitOfWork, porteur_id: str, fiche_pk: int, held: set[int],
-                 seen: set[int]) -> list[int]:
+                 seen: set[int], before: int | None = None) -> list[int]:
     """The fiches the actor may not see that leave with the fiche: its side (the fiches
     moved in with it, or those the porteur held beside it when the merge kept it,
     `kept_fiche_pks`) in the merges into this porteur that it took part in, newest
     first, limited to the fiches the porteur still holds: the first side where no fiche
     the actor sees stays (a later merge may have added one beside it, as a fiche merged
-    into the kept porteur), else none."""
+    into the kept porteur), else none. A fiche that came in with its whole porteur,
+    visible fiches among them, is followed into that porteur's own merges before then
+    (`before`: the absorbing merge's number): what made the hidden fiches the person's
+    may be recorded there."""
     for event in uow.matching.merge_history(porteur_id, limit=200):
-        if event.kind != "merge" or event.porteur_id != porteur_id:
+        if event.kind != "merge" or event.porteur_id != porteur_id or (
+                before is not None and event.id >= before):
             continue
-        for side in (event.fiche_pks, event.kept_fiche_pks or ()):
-            if fiche_pk in side:
-                still = [pk for pk in side if pk != fiche_pk and pk in held]
-                if not any(pk in seen for pk in still):
-                    return still
-                break
+        moved_in = fiche_pk in event.fiche_pks
+        if not moved_in and fiche_pk not in (event.kept_fiche_pks or ()):
+            continue
+        side = event.fiche_pks if moved_in else event.kept_fiche_pks
+        still = [pk for pk in side if pk != fiche_pk and pk in held]
+        if not any(pk in seen for pk in still):
+            return still
+        if moved_in:
+            return _hidden_side(uow, event.other_porteur_id, fiche_pk, held, seen, event.id)
     return []
 
 
