@@ -5,15 +5,13 @@ Real HTTP, both databases."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from hub.errors import NotFound, NothingToUnmerge
 from hub.services.console import duplicates_console, review_revisits
 from hub.services.matching import duplicates
 from hub.services.privacy import consents
-from tests.factories import Credentials, record_consents
+from tests.factories import record_consents
 from tests.integration.dedup_world import (
     CCI,
     COMMUNE,
@@ -23,6 +21,7 @@ from tests.integration.dedup_world import (
     PERSON,
     VISIBLE,
     api_world,
+    coordination_post,
     fiche_of,
     porteur_of,
     push,
@@ -38,19 +37,13 @@ def world(db_url, tmp_path):
     yield from api_world(db_url, tmp_path)
 
 
-def _post(client, creds, target, body):
-    data = json.dumps(body).encode()
-    signer = Credentials(creds / f"{COORDINATOR.member_id}.json")
-    return client.post(target, content=data, headers=signer.rfc9421_headers("POST", target, data))
-
-
 def _unmerge(client, creds, porteur, fiche_id):
-    return _post(client, creds, f"/v1/porteurs/{porteur}/unmerge",
+    return coordination_post(client, creds, f"/v1/porteurs/{porteur}/unmerge",
                  {"membre": CCI.member_id, "fiche_id": fiche_id})
 
 
 def _set_aside(client, creds, item_id):
-    return _post(client, creds, f"/v1/duplicates/{item_id}/decision", {"decision": "unknown"})
+    return coordination_post(client, creds, f"/v1/duplicates/{item_id}/decision", {"decision": "unknown"})
 
 
 def _merged_then_withdrawn(hub):

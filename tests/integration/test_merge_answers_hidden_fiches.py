@@ -22,19 +22,21 @@ from tests.factories import record_consents
 from tests.integration.dedup_world import (
     CCI,
     COMMUNE,
+    COORDINATION_SESSION,
     COORDINATOR,
     NOT_FOR_COORDINATION,
     PERSON,
     VISIBLE,
     api_world,
+    coordination_post,
     fiche_of,
     porteur_of,
     push,
 )
-from tests.integration.test_duplicate_hidden_sides import SESSION, _post
 
 pytestmark = pytest.mark.integration
 ACTOR = COORDINATOR.member_id
+SESSION = COORDINATION_SESSION
 HIDDEN_NAMES = (COMMUNE.member_id, '"A-1"')
 
 
@@ -47,7 +49,7 @@ def _decide_same(hub, client, creds, item, through):
     flags = duplicates.flags_of(duplicates.get_review_item(hub, item, actor=ACTOR)["explication"])
     if through == "console":
         return duplicates_console.decide(hub, SESSION, item, "same", flags)
-    answer = _post(client, creds, f"/v1/duplicates/{item}/decision",
+    answer = coordination_post(client, creds, f"/v1/duplicates/{item}/decision",
                    {"decision": "same", "confirme": flags})
     assert answer.status_code == 200, answer.text
     return answer.json()
@@ -61,7 +63,7 @@ def _unmerge(hub, client, creds, porteur, fiche_id, through):
             return 200, duplicates_console.unmerge(hub, SESSION, porteur, CCI.member_id, fiche_id)
         except NothingToUnmerge as refused:
             return 409, refused.args
-    answer = _post(client, creds, f"/v1/porteurs/{porteur}/unmerge",
+    answer = coordination_post(client, creds, f"/v1/porteurs/{porteur}/unmerge",
                    {"membre": CCI.member_id, "fiche_id": fiche_id})
     return answer.status_code, answer.json()
 
