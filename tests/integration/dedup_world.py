@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from hub.api.app import create_app
@@ -27,6 +28,8 @@ CCI = Caller("cci-puy-de-dome", "CCI", "cci", "accompagnement")
 PFIL = Caller("pfil-livradois", "PFIL", "pfil", "financement")
 COORDINATOR = Caller("pnr-livradois-forez", "PNR", "pnr", "coordination")
 AMBERT = "63003"
+# The coordination as the duplicate queue's services name the one who acts.
+ACTOR = COORDINATOR.member_id
 
 PERSON = {"nom": "Chassaing", "prenom": "Marie-Hélène", "date_naissance": "1988-04-12",
           "courriel": "mh.chassaing@exemple.fr", "telephone": "04 73 82 10 45",
@@ -63,6 +66,12 @@ def api_world(db_url: str, tmp_path: Path) -> Iterator[tuple[Hub, TestClient, Pa
         with TestClient(create_app(hub=hub), base_url="http://127.0.0.1",
                         raise_server_exceptions=False) as client:
             yield hub, client, tmp_path / "creds"
+
+
+@pytest.fixture(name="world")
+def world_behind_http(db_url: str, tmp_path: Path) -> Iterator[tuple[Hub, TestClient, Path]]:
+    """`api_world` as a test module's `world` fixture (the module imports it to use it)."""
+    yield from api_world(db_url, tmp_path)
 
 
 def coordination_get(client: TestClient, creds: Path, target: str) -> Any:

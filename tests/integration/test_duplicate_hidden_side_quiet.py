@@ -18,34 +18,28 @@ from hub.services.privacy import consents, erasure
 from hub.store.matching_tables import review_items
 from tests.factories import make_fiche, record_consents
 from tests.integration.dedup_world import (
+    ACTOR,
     CCI,
     COMMUNE,
     COORDINATION_SESSION,
-    COORDINATOR,
     NOT_FOR_COORDINATION,
     PERSON,
     PFIL,
     VISIBLE,
-    api_world,
     coordination_get,
     fiche_of,
     porteur_of,
     push,
+    world_behind_http,  # noqa: F401  (the `world` fixture)
 )
 
 pytestmark = pytest.mark.integration
-ACTOR = COORDINATOR.member_id
 SESSION = COORDINATION_SESSION
 OTHER = {"nom": "Bourdier", "prenom": "Jean-Luc", "date_naissance": "1975-09-30",
          "courriel": "jl.bourdier@exemple.fr", "telephone": "04 73 82 77 12",
          "adresse": {"ligne": "3 place du Pontel", "code_postal": "63600",
                      "commune": "Ambert", "code_insee": "63003"}}
 OTHER_VISIBLE = {k: OTHER[k] for k in ("nom", "prenom", "date_naissance")}
-
-
-@pytest.fixture
-def world(db_url, tmp_path):
-    yield from api_world(db_url, tmp_path)
 
 
 def _two_items_left(hub, *, erase: bool):

@@ -13,28 +13,22 @@ from hub.services.matching import duplicates
 from hub.services.privacy import consents
 from tests.factories import record_consents
 from tests.integration.dedup_world import (
+    ACTOR,
     CCI,
     COMMUNE,
     COORDINATION_SESSION,
-    COORDINATOR,
     NOT_FOR_COORDINATION,
     PERSON,
     VISIBLE,
-    api_world,
     coordination_post,
     fiche_of,
     porteur_of,
     push,
+    world_behind_http,  # noqa: F401  (the `world` fixture)
 )
 
 pytestmark = pytest.mark.integration
-ACTOR = COORDINATOR.member_id
 SESSION = COORDINATION_SESSION
-
-
-@pytest.fixture
-def world(db_url, tmp_path):
-    yield from api_world(db_url, tmp_path)
 
 
 def _unmerge(client, creds, porteur, fiche_id):

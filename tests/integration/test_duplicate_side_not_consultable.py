@@ -16,27 +16,21 @@ from hub.services.matching import duplicates
 from hub.services.privacy import consents
 from tests.factories import record_consents
 from tests.integration.dedup_world import (
+    ACTOR,
     CCI,
     COMMUNE,
-    COORDINATOR,
     NOT_FOR_COORDINATION,
     PERSON,
     VISIBLE,
-    api_world,
     coordination_get,
     fiche_of,
     hub_for,
     porteur_of,
     push,
+    world_behind_http,  # noqa: F401  (the `world` fixture)
 )
 
 pytestmark = pytest.mark.integration
-ACTOR = COORDINATOR.member_id
-
-
-@pytest.fixture
-def world(db_url, tmp_path):
-    yield from api_world(db_url, tmp_path)
 
 
 def _hidden_then_visible(hub, roles=NOT_FOR_COORDINATION):

@@ -20,6 +20,7 @@ from hub.store.matching_tables import match_judgements
 from hub.store.tables import fiches
 from tests.factories import record_consents
 from tests.integration.dedup_world import (
+    ACTOR,
     CCI,
     COMMUNE,
     COORDINATION_SESSION,
@@ -27,22 +28,16 @@ from tests.integration.dedup_world import (
     NOT_FOR_COORDINATION,
     PERSON,
     VISIBLE,
-    api_world,
     coordination_post,
     fiche_of,
     porteur_of,
     push,
+    world_behind_http,  # noqa: F401  (the `world` fixture)
 )
 
 pytestmark = pytest.mark.integration
-ACTOR = COORDINATOR.member_id
 SESSION = COORDINATION_SESSION
 HIDDEN_NAMES = (COMMUNE.member_id, '"A-1"')
-
-
-@pytest.fixture
-def world(db_url, tmp_path):
-    yield from api_world(db_url, tmp_path)
 
 
 def _decide_same(hub, client, creds, item, through):

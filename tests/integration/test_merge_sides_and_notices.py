@@ -14,6 +14,7 @@ from hub.services.matching import duplicates
 from hub.services.privacy import consents
 from tests.factories import record_consents
 from tests.integration.dedup_world import (
+    ACTOR,
     CCI,
     COMMUNE,
     COORDINATOR,
@@ -22,20 +23,14 @@ from tests.integration.dedup_world import (
     PERSON,
     PFIL,
     VISIBLE,
-    api_world,
     coordination_post,
     fiche_of,
     porteur_of,
     push,
+    world_behind_http,  # noqa: F401  (the `world` fixture)
 )
 
 pytestmark = pytest.mark.integration
-ACTOR = COORDINATOR.member_id
-
-
-@pytest.fixture
-def world(db_url, tmp_path):
-    yield from api_world(db_url, tmp_path)
 
 
 def _decide_same(hub, client, creds, fiche_ids):
