@@ -12,9 +12,9 @@ from pathlib import Path
 from queue import Empty
 
 import pytest
-from kombu import Connection
 
 from hub import embedded_broker
+from tests.unit.embedded_channel import embedded_channel
 
 MESSAGE = {"body": "e30=", "properties": {"delivery_tag": "t"}}
 
@@ -23,16 +23,9 @@ MESSAGE = {"body": "e30=", "properties": {"delivery_tag": "t"}}
 def channel(tmp_path, monkeypatch):
     clock = [1000.0]
     monkeypatch.setattr(embedded_broker, "monotonic", lambda: clock[0])
-    queue = tmp_path / "queue"
-    queue.mkdir()
-    connection = Connection("filesystem://", transport=embedded_broker.TRANSPORT,
-                            transport_options={"data_folder_in": str(queue),
-                                               "data_folder_out": str(queue),
-                                               "control_folder": str(tmp_path / "control")})
-    channel = connection.channel()
-    channel.clock = clock
-    yield channel
-    connection.release()
+    with embedded_channel(tmp_path) as channel:
+        channel.clock = clock
+        yield channel
 
 
 def _left_in_reading(channel, contents: bytes | None = None) -> Path:

@@ -10,21 +10,15 @@ from pathlib import Path
 from queue import Empty
 
 import pytest
-from kombu import Connection
 
 from hub import embedded_broker
+from tests.unit.embedded_channel import embedded_channel
 
 
 @pytest.fixture
 def channel(tmp_path):
-    queue = tmp_path / "queue"
-    queue.mkdir()
-    connection = Connection("filesystem://", transport=embedded_broker.TRANSPORT,
-                            transport_options={"data_folder_in": str(queue),
-                                               "data_folder_out": str(queue),
-                                               "control_folder": str(tmp_path / "control")})
-    yield connection.channel()
-    connection.release()
+    with embedded_channel(tmp_path) as channel:
+        yield channel
 
 
 def test_a_message_that_cannot_be_taken_is_said_once_and_stays_in_the_queue(
