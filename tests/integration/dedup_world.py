@@ -74,6 +74,21 @@ def world_behind_http(db_url: str, tmp_path: Path) -> Iterator[tuple[Hub, TestCl
     yield from api_world(db_url, tmp_path)
 
 
+@pytest.fixture(name="world")
+def world_in_process(db_url: str, tmp_path: Path) -> Iterator[tuple[Hub, Clock]]:
+    """`hub_for` as a test module's `world` fixture: the hub and its clock (the module
+    imports it to use it)."""
+    yield from hub_for(db_url, tmp_path)
+
+
+@pytest.fixture(name="hub")
+def hub_in_process(db_url: str, tmp_path: Path) -> Iterator[Hub]:
+    """`hub_for`'s hub alone as a test module's `hub` fixture, in place of the one of
+    tests/integration/conftest.py (the module imports it to use it)."""
+    for hub, _clock in hub_for(db_url, tmp_path):
+        yield hub
+
+
 def coordination_get(client: TestClient, creds: Path, target: str) -> Any:
     """GET `target` over `api_world`'s HTTP, signed by the coordination."""
     signer = Credentials(creds / f"{COORDINATOR.member_id}.json")

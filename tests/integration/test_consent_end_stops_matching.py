@@ -13,23 +13,17 @@ from consent.api import usable
 from hub.services.matching import duplicates
 from tests.factories import record_consents
 from tests.integration.dedup_world import (
+    ACTOR,
     CCI,
     COMMUNE,
-    COORDINATOR,
     PERSON,
     fiche_of,
-    hub_for,
     porteur_of,
     push,
+    world_in_process,  # noqa: F401  (the `world` fixture)
 )
 
 pytestmark = pytest.mark.integration
-ACTOR = COORDINATOR.member_id
-
-
-@pytest.fixture
-def world(db_url, tmp_path):
-    yield from hub_for(db_url, tmp_path)
 
 
 def _indexed_until(hub, clock, ends):

@@ -19,6 +19,7 @@ from hub.services.matching import duplicates
 from hub.services.matching.online import matching_model
 from tests.factories import Credentials, record_consents
 from tests.integration.dedup_world import (
+    ACTOR,
     CCI,
     COMMUNE,
     COORDINATOR,
@@ -26,20 +27,14 @@ from tests.integration.dedup_world import (
     PERSON,
     PFIL,
     fiche_of,
-    hub_for,
     links_of,
     porteur_of,
     push,
+    world_in_process,  # noqa: F401  (the `world` fixture)
 )
 from tests.unit.matching.matching_factories import with_every_level
 
 pytestmark = pytest.mark.integration
-ACTOR = COORDINATOR.member_id
-
-
-@pytest.fixture
-def world(db_url, tmp_path):
-    yield from hub_for(db_url, tmp_path)
 
 
 @pytest.fixture

@@ -39,20 +39,15 @@ from tests.integration.dedup_world import (
     THIERS_HOME,
     data_read_by,
     fiche_of,
-    hub_for,
     porteur_of,
     push,
+    world_in_process,  # noqa: F401  (the `world` fixture)
 )
 from tests.integration.test_existence_oracles import NOBODY_S, statements_run
 
 pytestmark = pytest.mark.integration
 
 THIERS_PROJECT = {"code_insee": "63430", "nom": "Thiers"}
-
-
-@pytest.fixture
-def world(db_url, tmp_path):
-    yield from hub_for(db_url, tmp_path)
 
 
 def _own(caller: Caller, fiche_id: str, version: int = 1, **porteur: object) -> dict:

@@ -23,17 +23,12 @@ from tests.integration.dedup_world import (
     WAITING_FOR_A_LOCK,
     fiche_of,
     hub_for,
+    hub_in_process,  # noqa: F401  (the `hub` fixture)
     pg_hub_for,
     push,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def hub(db_url, tmp_path):
-    for hub, _clock in hub_for(db_url, tmp_path):
-        yield hub
 
 
 def _version(number: int, reference: str) -> dict:

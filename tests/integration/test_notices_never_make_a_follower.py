@@ -28,8 +28,8 @@ from tests.integration.dedup_world import (
     THIERS_HOME,
     data_read_by,
     fiche_of,
-    hub_for,
     push,
+    world_in_process,  # noqa: F401  (the `world` fixture)
 )
 
 pytestmark = pytest.mark.integration
@@ -47,11 +47,6 @@ def test_a_member_proposed_as_referent_that_declined_is_not_sent_the_porteur(coo
     assert ingest.push_batch(hub, AMBERT, [{**fiche, "version": 2}])["accepted"] == 1
     processing.process_outbox(hub, hub.publisher.published[-1])
     assert data_read_by(hub, CHAMBER, seen) == []
-
-
-@pytest.fixture
-def world(db_url, tmp_path):
-    yield from hub_for(db_url, tmp_path)
 
 
 def _commune_s(version: int) -> dict:

@@ -21,10 +21,10 @@ from tests.integration.dedup_world import (
     COORDINATOR,
     PFIL,
     fiche_of,
-    hub_for,
     links_of,
     porteur_of,
     push,
+    world_in_process,  # noqa: F401  (the `world` fixture)
 )
 
 pytestmark = pytest.mark.integration
@@ -43,11 +43,6 @@ BOTH = {**BY_MAIL, **BY_PHONE}
 FATHER = {**BY_MAIL, "telephone": "06 11 22 33 44", "adresse": BY_PHONE["adresse"]}
 SON = {**BY_PHONE, "telephone": "06 99 88 77 66"}
 NO_PHONE = {**BY_MAIL, "adresse": BY_PHONE["adresse"]}
-
-
-@pytest.fixture
-def world(db_url, tmp_path):
-    yield from hub_for(db_url, tmp_path)
 
 
 def _batch_clusters(tmp_path: Path, porteurs: list[dict]) -> list[str]:

@@ -19,19 +19,13 @@ from tests.integration.dedup_world import (
     PERSON,
     VISIBLE,
     fiche_of,
-    hub_for,
+    hub_in_process,  # noqa: F401  (the `hub` fixture)
     links_of,
     porteur_of,
     push,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def hub(db_url, tmp_path):
-    for found, _clock in hub_for(db_url, tmp_path):
-        yield found
 
 
 def _pushed_unprocessed(hub, porteur):

@@ -22,9 +22,9 @@ from tests.integration.dedup_world import (
     PFIL,
     RETYPED,
     fiche_of,
-    hub_for,
     porteur_of,
     push,
+    world_in_process,  # noqa: F401  (the `world` fixture)
 )
 
 pytestmark = pytest.mark.integration
@@ -38,11 +38,6 @@ _ORPHANS = {
 _FICHES_WITHOUT_PORTEUR = sa.text(
     "SELECT count(*) FROM fiches f LEFT JOIN porteurs p ON p.id = f.porteur_id "
     "WHERE f.porteur_id IS NOT NULL AND p.id IS NULL")
-
-
-@pytest.fixture
-def world(db_url, tmp_path):
-    yield from hub_for(db_url, tmp_path)
 
 
 def test_the_worker_index_records_and_links_carry_no_foreign_key_checked_row_by_row(db_engine):
