@@ -19,20 +19,15 @@ from tests.integration.dedup_world import (
     RETYPED,
     WAITING_FOR_A_LOCK,
     fiche_of,
-    hub_for,
     links_of,
     pg_hub_for,
     porteur_of,
     push,
     takes_stripe,
+    world_in_process,  # noqa: F401  (the `world` fixture)
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def world(db_url, tmp_path):
-    yield from hub_for(db_url, tmp_path)
 
 
 def test_the_same_person_typed_differently_by_two_members_is_linked_automatically(world):
