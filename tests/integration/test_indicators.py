@@ -4,6 +4,8 @@ financing stage or beyond carry an honour loan)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from capactif_demo.population import Population
@@ -18,17 +20,24 @@ PUSHERS = {"pfil-livradois-forez": ("pfil", "financement"),
            "cci-puy-de-dome": ("cci", "accompagnement")}
 
 
-@pytest.fixture
-def pushed(coordination):
-    hub, population, fiches = coordination["hub"], Population(seed=7), []
+def _pushed_by_each(coordination: dict, seed: int, prefix: str,
+                    made: Callable[[dict, int], dict] = lambda fiche, _n: fiche) -> dict:
+    """The world with twelve fiches of each of PUSHERS pushed, processed and consented for
+    every purpose (`made` from the population's n-th fiche), under "fiches"."""
+    hub, population, fiches = coordination["hub"], Population(seed=seed), []
     for member, (kind, role) in PUSHERS.items():
-        own = [population.fiche(member, f"F-IND-{member}-{n}") for n in range(12)]
+        own = [made(population.fiche(member, f"{prefix}-{member}-{n}"), n) for n in range(12)]
         record_consents(hub, own, finalites=ALL_PURPOSES)
         assert ingest.push_batch(hub, Caller(member, "", kind, role), own)["accepted"] == 12
         for published in list(hub.publisher.published):
             processing.process_outbox(hub, published)
         fiches += own
     return {**coordination, "fiches": fiches}
+
+
+@pytest.fixture
+def pushed(coordination):
+    return _pushed_by_each(coordination, 7, "F-IND")
 
 
 def _financed_by_pfil(fiche: dict) -> bool:
@@ -95,16 +104,8 @@ def _first_met_in(fiche: dict, month: str) -> dict:
 def dated(coordination):
     """Two fiches first met in each month of 2025 (the console world's porteurs were
     all met within the last 400 days, after 2025's first semester)."""
-    hub, population, fiches = coordination["hub"], Population(seed=11), []
-    for member, (kind, role) in PUSHERS.items():
-        own = [_first_met_in(population.fiche(member, f"F-SEM-{member}-{n}"), f"2025-{n + 1:02d}")
-               for n in range(12)]
-        record_consents(hub, own, finalites=ALL_PURPOSES)
-        assert ingest.push_batch(hub, Caller(member, "", kind, role), own)["accepted"] == 12
-        for published in list(hub.publisher.published):
-            processing.process_outbox(hub, published)
-        fiches += own
-    return {**coordination, "fiches": fiches}
+    return _pushed_by_each(coordination, 11, "F-SEM",
+                           lambda fiche, n: _first_met_in(fiche, f"2025-{n + 1:02d}"))
 
 
 @pytest.mark.parametrize(("period", "months"), [
