@@ -140,6 +140,21 @@ def push(hub: Hub, caller: Caller, *fiches: dict, process: bool = True,
     return ids
 
 
+def merged_by_the_coordination(hub: Hub) -> Any:
+    """The commune's A-1 (the person) and the CCI's C-1 (what the CCI gives of her) merged
+    by the coordination's « same »: the consent record of C-1."""
+    from hub.services.matching import duplicates
+
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", PERSON))
+    later = fiche_of(CCI, "C-1", VISIBLE)
+    [record] = record_consents(hub, [later])
+    push(hub, CCI, later, consent=False)
+    [item] = duplicates.list_review_items(hub, actor=ACTOR)["items"]
+    duplicates.decide(hub, item["id"], "same", actor=ACTOR,
+                      confirmed=duplicates.flags_of(item["explication"]))
+    return record
+
+
 def porteur_of(hub: Hub, caller: Caller, fiche_id: str) -> str:
     with hub.uow() as uow:
         return uow.fiches.porteur_of(caller.member_id, fiche_id).porteur_id

@@ -22,6 +22,7 @@ from tests.integration.dedup_world import (
     VISIBLE,
     coordination_post,
     fiche_of,
+    merged_by_the_coordination,
     porteur_of,
     push,
     world_behind_http,  # noqa: F401  (the `world` fixture)
@@ -42,13 +43,7 @@ def _set_aside(client, creds, item_id):
 
 def _merged_then_withdrawn(hub):
     """A-1 and C-1 merged by the coordination, then C-1's consent withdrawn."""
-    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", PERSON))
-    later = fiche_of(CCI, "C-1", VISIBLE)
-    [record] = record_consents(hub, [later])
-    push(hub, CCI, later, consent=False)
-    [item] = duplicates.list_review_items(hub, actor=ACTOR)["items"]
-    duplicates.decide(hub, item["id"], "same", actor=ACTOR,
-                      confirmed=duplicates.flags_of(item["explication"]))
+    record = merged_by_the_coordination(hub)
     porteur = porteur_of(hub, COMMUNE, "A-1")
     assert porteur_of(hub, CCI, "C-1") == porteur
     consents.withdraw_consent(hub, CCI, record.id)

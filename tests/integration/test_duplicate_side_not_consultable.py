@@ -25,6 +25,7 @@ from tests.integration.dedup_world import (
     coordination_get,
     fiche_of,
     hub_for,
+    merged_by_the_coordination,
     porteur_of,
     push,
     world_behind_http,  # noqa: F401  (the `world` fixture)
@@ -116,13 +117,7 @@ def test_the_console_page_shows_a_side_not_consultable_and_no_comparison_of_it(w
 
 def test_the_merge_history_no_longer_names_a_fiche_whose_consent_was_withdrawn(world):
     hub, client, creds = world
-    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", PERSON))
-    later = fiche_of(CCI, "C-1", VISIBLE)
-    [record] = record_consents(hub, [later])
-    push(hub, CCI, later, consent=False)
-    [item] = duplicates.list_review_items(hub, actor=ACTOR)["items"]
-    duplicates.decide(hub, item["id"], "same", actor=ACTOR,
-                      confirmed=duplicates.flags_of(item["explication"]))
+    record = merged_by_the_coordination(hub)
     named = {"membre": CCI.member_id, "fiche_id": "C-1"}
     assert named in duplicates.merge_history(hub)[0]["fiches"]
     consents.withdraw_consent(hub, CCI, record.id)
