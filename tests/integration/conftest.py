@@ -3,7 +3,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from fastapi.testclient import TestClient
 
+from hub.api.app import create_app
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.services.accounts.members import load_network
@@ -24,6 +26,13 @@ def hub(db_url, tmp_path) -> Iterator[Hub]:
     load_network(hub, make_network(tmp_path / "network.json", MEMBERS), tmp_path / "credentials")
     yield hub
     hub.close()
+
+
+@pytest.fixture
+def client(hub) -> Iterator[TestClient]:
+    """The `hub` fixture's API, over HTTP in process (fastapi's TestClient)."""
+    with TestClient(create_app(hub=hub)) as client:
+        yield client
 
 
 @pytest.fixture

@@ -4,18 +4,10 @@ import json
 import time
 
 import pytest
-from fastapi.testclient import TestClient
 
-from hub.api.app import create_app
 from tests.factories import make_fiche, record_consents
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def client(hub):
-    with TestClient(create_app(hub=hub)) as client:
-        yield client
 
 
 def _push(client, creds, body: bytes, **header_overrides):

@@ -6,22 +6,14 @@ from urllib.parse import quote, urlencode
 
 import httpx2 as httpx
 import pytest
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from connectors.http_signatures import sign_request_rfc9421
-from hub.api.app import create_app
 from tests.factories import make_fiche, record_consents
 
 pytestmark = pytest.mark.integration
 MEMBER = "cci-puy-de-dome"
-
-
-@pytest.fixture
-def client(hub):
-    with TestClient(create_app(hub=hub)) as client:
-        yield client
 
 
 def _rfc9421(creds, method, target, body=b""):

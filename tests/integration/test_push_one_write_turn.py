@@ -12,10 +12,8 @@ import threading
 
 import pytest
 import sqlalchemy as sa
-from fastapi.testclient import TestClient
 
 import hub.audit.log as audit_log
-from hub.api.app import create_app
 from hub.errors import ReplayedRequest
 from hub.services.accounts import auth
 from hub.services.ingest import accept as ingest
@@ -25,12 +23,6 @@ from tests.factories import make_fiche, record_consents
 pytestmark = pytest.mark.integration
 
 OWNER = "cci-puy-de-dome"
-
-
-@pytest.fixture
-def client(hub):
-    with TestClient(create_app(hub=hub)) as client:
-        yield client
 
 
 def _body(*fiches) -> bytes:

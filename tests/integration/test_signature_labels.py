@@ -11,10 +11,8 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi.testclient import TestClient
 
 from connectors.http_signatures import sign_request_rfc9421
-from hub.api.app import create_app
 from hub.keys import b64url
 from tests.integration.test_node_partner import _node
 
@@ -22,12 +20,6 @@ pytestmark = pytest.mark.integration
 MEMBER = "cci-puy-de-dome"
 GATEWAY = "passerelle-dmz"
 NODE_CLIENT = Path(__file__).parents[2] / "examples" / "node" / "capactif.mjs"
-
-
-@pytest.fixture
-def client(hub):
-    with TestClient(create_app(hub=hub)) as client:
-        yield client
 
 
 def _labelled(headers: dict[str, str], label: str) -> tuple[str, str]:
