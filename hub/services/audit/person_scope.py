@@ -25,7 +25,7 @@ from hub.audit.log import EventMark
 from hub.bootstrap import Hub
 
 MAX_LINKS = 2_000  # links read for one person (a long history stays bounded)
-MAX_EVENTS = 100_000  # events read per porteur id, the newest
+MAX_EVENTS = 100_000  # events read per porteur id, the newest (searches; not the report)
 PAGE = 2_000  # events `streamed_about` holds at a time
 
 Spans = dict[str, list[tuple[dt.datetime, dt.datetime | None]]]
@@ -50,9 +50,10 @@ def _about(hub: Hub, porteur_id: str, read: Callable[..., list[_Event]],
 
 
 def streamed_about(hub: Hub, porteur_id: str) -> Iterator[AccessEvent]:
-    """`events_about(hub, porteur_id)`'s events read PAGE at a time, each porteur id's
-    newest first (not in seq order across them): the access report folds them as they
-    come, never holding a long journal whole."""
+    """The events about the person `porteur_id` holds now, every one of them (not the
+    newest MAX_EVENTS per porteur id: the access report is never cut), read PAGE at a
+    time, each porteur id's newest first (not in seq order across them): the access report
+    folds them as they come, never holding a long journal whole."""
     mine, gave_away, spans = _history(hub, porteur_id)
     for holder in sorted(spans.keys() | {porteur_id}):
         theirs = _theirs(porteur_id, holder, mine, gave_away, spans)
@@ -72,16 +73,15 @@ def _theirs(porteur_id: str, holder: str, mine: set[str], gave_away: bool,
 
 
 def _newest_pages(hub: Hub, porteur_id: str) -> Iterator[AccessEvent]:
-    """`_search(hub, porteur_id)`'s events (the newest MAX_EVENTS), newest first, PAGE at
-    a time: each page ends below the previous one's last seq."""
-    ref, upto, left = pseudonymise(porteur_id, hub.pseudonym_key), None, MAX_EVENTS
-    while left > 0:
-        size = min(PAGE, left)
-        page = hub.audit.search(porteur_ref=ref, limit=size, newest_first=True, upto=upto)
+    """Every event logged under `porteur_id`, newest first, PAGE at a time: each page ends
+    below the previous one's last seq."""
+    ref, upto = pseudonymise(porteur_id, hub.pseudonym_key), None
+    while True:
+        page = hub.audit.search(porteur_ref=ref, limit=PAGE, newest_first=True, upto=upto)
         yield from page
-        if len(page) < size:
+        if len(page) < PAGE:
             return
-        left, upto = left - size, (page[-1].seq or 0) - 1
+        upto = (page[-1].seq or 0) - 1
 
 
 def searched(hub: Hub, porteur_id: str, **criteria: Any) -> list[AccessEvent]:
