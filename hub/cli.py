@@ -117,7 +117,11 @@ def _parser() -> argparse.ArgumentParser:
     dedup.add_argument("--input", type=Path, required=True,
                        help="people CSV (README: \"The files of capactif dedup\")")
     dedup.add_argument("--output", type=Path, required=True,
-                       help="id,cluster_id; rows not read are listed in NAME.rejects.csv beside it")
+                       help="id,cluster_id; rows not read are listed in NAME.rejects.csv "
+                            "beside it; in every file written, an id beginning with =, +, -, @, "
+                            "a tab or a carriage return (a spreadsheet would run it) or with ' "
+                            "is written after an apostrophe ' (text for a spreadsheet): drop "
+                            "that first ' to read the input's id")
     dedup.add_argument("--model", type=Path, help="a trained model (default: train on the file)")
     dedup.add_argument("--settings", type=Path, metavar="JSON",
                        help="matching settings to train with (thresholds, rules, "

@@ -270,7 +270,9 @@ def write_rows(path: Path, header: Sequence[str], rows: Sequence[Sequence[object
     """Written whole or not at all (a temporary file renamed), 0600: `mkstemp` makes it
     so whatever the umask, and the rename keeps it (hub/private_files.py says why). Every
     text cell is written as a spreadsheet shows it and never runs it (`inert_cell`): the
-    ids come from the input file as typed."""
+    ids come from the input file as typed. A cell beginning with an apostrophe gets one
+    more, so that every id written with a leading apostrophe reads back by dropping it
+    (`=2` and `'=2` in one file would otherwise both be written `'=2`)."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with open(handle, "w", encoding="utf-8", newline="") as out:
@@ -284,4 +286,6 @@ def write_rows(path: Path, header: Sequence[str], rows: Sequence[Sequence[object
 
 
 def _inert(cell: object) -> object:
-    return inert_cell(cell) if isinstance(cell, str) else cell
+    if not isinstance(cell, str):
+        return cell
+    return "'" + cell if cell.startswith("'") else inert_cell(cell)
