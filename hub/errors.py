@@ -2,7 +2,10 @@
 
 Every class carries its HTTP status and a stable machine code; the API maps the
 whole family with one handler. Messages say what was wrong and how to fix it, in
-French and English, and never echo personal data.
+French and English, and never echo personal data. An error whose fix is the operator's
+(a command to run, a folder or a setting to mend) also carries `public`: what the API
+and the console tell partners and agents instead (what happened, when to try again),
+the message itself going to the operator's log (docs/protocol.md, "Errors").
 
     HubError                        500 internal_error
     ├── BadRequest                  400 bad_request
@@ -99,6 +102,8 @@ class HubError(Exception):
     status = 500
     code = "internal_error"
     answered_by_api = True  # False: console pages and operator commands only (no `/v1` answer)
+    # (fr, en) told to partners and agents when the message is the operator's to act on
+    public: tuple[str, str] | None = None
 
     def __init__(self, message_fr: str, message_en: str | None = None) -> None:
         super().__init__(message_en or message_fr)
@@ -107,6 +112,20 @@ class HubError(Exception):
 
     def to_dict(self) -> dict[str, object]:
         return {"code": self.code, "message_fr": self.message_fr, "message_en": self.message_en}
+
+    def for_the_log(self, cause: str | None = None) -> str:
+        """What the operator's log says of this error: its code and class (or `cause`'s),
+        and the message itself when partners are told `public` instead (the command to
+        run, the folder or setting to mend; never personal data)."""
+        said = f"{self.code} ({cause or type(self).__name__})"
+        return said if self.public is None else f"{said}: {self.message_en}"
+
+    def public_dict(self) -> dict[str, object]:
+        """`to_dict` as a partner or an agent reads it: `public` in place of a message
+        meant for the operator."""
+        if self.public is None:
+            return self.to_dict()
+        return {"code": self.code, "message_fr": self.public[0], "message_en": self.public[1]}
 
 
 class BadRequest(HubError):
@@ -266,6 +285,10 @@ class IndexOfAnotherVersion(StoreUnavailable):
     """The matching index was written by another version of the hub than this process's."""
 
     code = "index_of_another_version"
+    public = ("Le hub est en cours de mise à jour : rien n'a été fait ; réessayez après le "
+              "délai de l'en-tête Retry-After.",
+              "The hub is being upgraded: nothing was done; retry after the Retry-After "
+              "header's delay.")
 
 
 class LockStripesMissing(StoreUnavailable):
@@ -273,12 +296,20 @@ class LockStripesMissing(StoreUnavailable):
     (a restore or a manual change under it); the batch is retried."""
 
     code = "lock_stripes_missing"
+    public = ("Le hub n'a pas pu terminer l'opération (ses verrous internes sont en cours de "
+              "réparation) ; réessayez après le délai de l'en-tête Retry-After.",
+              "The hub could not finish the operation (its internal locks are being "
+              "repaired); retry after the Retry-After header's delay.")
 
 
 class StoreFull(StoreUnavailable):
     """The database's disk is full (or a file-size limit reached): retried once freed."""
 
     code = "store_full"
+    public = ("Le disque de la base de données du hub est plein : elle n'accepte plus "
+              "d'écriture pour le moment ; réessayez après le délai de l'en-tête Retry-After.",
+              "The hub database's disk is full: it takes no writes for now; retry after the "
+              "Retry-After header's delay.")
 
 
 class NoticeVersionUnavailable(StoreUnavailable):
@@ -293,6 +324,10 @@ class DatabaseUnreadable(StoreUnavailable):
 
     code = "database_unreadable"
     headers = None  # waiting does not help: the operator has to act
+    public = ("La base de données du hub est endommagée : le hub ne peut pas répondre tant "
+              "que l'exploitant ne l'a pas remise en état ; réessayez plus tard.",
+              "The hub's database is damaged: the hub cannot answer until the operator "
+              "has mended it; try again later.")
 
 
 class DataDirectoryReadOnly(StoreUnavailable):
@@ -300,6 +335,11 @@ class DataDirectoryReadOnly(StoreUnavailable):
 
     code = "data_directory_read_only"
     headers: Mapping[str, str] | None = None  # waiting does not help: the operator acts
+    public: tuple[str, str] | None = (
+        "Le hub ne peut pas écrire dans son répertoire de données : il ne peut rien "
+        "enregistrer tant que l'exploitant ne l'a pas rendu accessible ; réessayez plus tard.",
+        "The hub cannot write in its data directory: it can store nothing until the "
+        "operator has made it writable; try again later.")
 
 
 class DataDirectoryFull(DataDirectoryReadOnly):
@@ -308,6 +348,10 @@ class DataDirectoryFull(DataDirectoryReadOnly):
 
     code = "data_directory_full"
     headers = StoreUnavailable.headers
+    public = ("Le disque du répertoire de données du hub est plein : il n'accepte plus "
+              "d'écriture pour le moment ; réessayez après le délai de l'en-tête Retry-After.",
+              "The disk of the hub's data directory is full: it takes no writes for now; "
+              "retry after the Retry-After header's delay.")
 
 
 class KeyDirectoryReadOnly(StoreUnavailable):
@@ -315,6 +359,11 @@ class KeyDirectoryReadOnly(StoreUnavailable):
 
     code = "key_directory_read_only"
     headers: Mapping[str, str] | None = None  # waiting does not help: the operator acts
+    public: tuple[str, str] | None = (
+        "Le hub ne peut pas écrire dans son répertoire de clés : rien n'a été modifié ; "
+        "réessayez plus tard (l'exploitant doit le rendre accessible en écriture).",
+        "The hub cannot write in its key directory: nothing was changed; try again later "
+        "(the operator has to make it writable).")
 
 
 class KeyDirectoryFull(KeyDirectoryReadOnly):
@@ -323,6 +372,10 @@ class KeyDirectoryFull(KeyDirectoryReadOnly):
 
     code = "key_directory_full"
     headers = StoreUnavailable.headers
+    public = ("Le volume du répertoire de clés du hub est plein : rien n'a été modifié ; "
+              "réessayez après le délai de l'en-tête Retry-After.",
+              "The volume of the hub's key directory is full: nothing was changed; retry "
+              "after the Retry-After header's delay.")
 
 
 # --- consent registry (consent/) -------------------------------------------------
@@ -612,6 +665,11 @@ class SchedulerStopped(NotReady):
     """No scheduler (beat) beats while one did or workers do (GET /healthz only)."""
 
     code = "scheduler_stopped"
+    public = ("Le planificateur du hub ne tourne plus : les fiches sont reçues, mais ni "
+              "diffusées ni signées au journal tant que l'exploitant ne l'a pas relancé ; "
+              "réessayez plus tard.",
+              "The hub's scheduler no longer runs: fiches are taken in, but neither sent on "
+              "nor signed in the log until the operator has restarted it; try again later.")
 
 
 class RateLimited(HubError):

@@ -44,7 +44,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HubError)
     async def _hub_error(_request: Request, exc: HubError) -> JSONResponse:
         if exc.status >= 500:
-            log.warning("hub error %s (%s)", exc.code, type(exc).__name__)
+            log.warning("hub error %s", exc.for_the_log())
         return _answer(exc, getattr(exc, "headers", None))  # Retry-After of a 429 or 503
 
     @app.exception_handler(ClientDisconnect)
@@ -84,7 +84,7 @@ def unexpected_answer(exc: Exception) -> JSONResponse:
     never echoes the exception (it may hold personal data from a payload)."""
     outage = health.outage_of(exc)
     if outage is not None:  # a database outage outside a unit of work
-        log.warning("hub error %s (%s)", outage.code, type(exc).__name__)
+        log.warning("hub error %s", outage.for_the_log(type(exc).__name__))
         return _answer(outage, outage.headers)
     log.error("unexpected error: %s", type(exc).__name__)
     error = HubError("Erreur interne du hub.", "Internal hub error.")
@@ -123,6 +123,14 @@ class _Blank(dict):
         return "?"
 
 
-def _answer(error: HubError, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": error.to_dict()}, status_code=error.status,
-                        headers=dict(headers) if headers else None)
+def _answer(error: HubError, headers: Mapping[str, str] | None = None, *,
+            operator: bool = False) -> JSONResponse:
+    """The envelope, with the message meant for the operator (`error.public` set) only
+    when `operator` (the details of `/healthz`): partners are told `public`."""
+    return JSONResponse({"error": error.to_dict() if operator else error.public_dict()},
+                        status_code=error.status, headers=dict(headers) if headers else None)
+
+
+def answer_of(error: HubError, *, operator: bool = False) -> JSONResponse:
+    """`error` in the envelope, with its headers (Retry-After), as the handler answers it."""
+    return _answer(error, getattr(error, "headers", None), operator=operator)

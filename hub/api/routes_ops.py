@@ -13,11 +13,17 @@
   `HUB_METRICS_TOKEN` set it asks `Authorization: Bearer <token>`, without it only
   clients on the loopback address are answered, and none a proxy relayed (a request with
   a forwarding header: `Forwarded`, `X-Forwarded-*`, `X-Real-IP`, `Via`; see docs/deploy.md).
+
+Anyone may ask `/livez`, `/readyz` and `/healthz` (a load balancer, a monitor), and is
+told the statuses and which checks failed. What the operator has to do (the checks'
+`detail`, a message naming a command, a folder or a setting) is told to the operators
+alone, by the rule of `/metrics`; the others read the error's `public` text.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 import time
 from typing import Any
 
@@ -27,12 +33,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.api.auth import hub_of
+from hub.api.errors import answer_of
 from hub.api.guards import ignores_the_query
 from hub.api.models import Alive, Health, Readiness
 from hub.api.openapi import answer, errors
 from hub.errors import Forbidden, NotReady
 from hub.services.ops import health, metrics
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["ops"])
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 _RELAYED = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto",
@@ -50,9 +58,11 @@ def livez() -> Any:
 def healthz(request: Request) -> Any:
     # The data directory probed once, within the checks' deadline (a hung disk too).
     result = health.readiness(hub_of(request), data_dir=True, scheduler=True)
-    if not result.ready:  # data_directory_read_only: it cannot store; else an outage
-        raise result.error or _not_ready(result)
-    return {"status": "ok"}
+    if result.ready:
+        return {"status": "ok"}
+    error = result.error or _not_ready(result)  # data_directory_read_only: it cannot store
+    log.warning("hub error %s", error.for_the_log())
+    return answer_of(error, operator=_operator(request))
 
 
 @router.get("/readyz", summary="Le hub peut servir (base, courtier, clés, politique)",
@@ -60,10 +70,10 @@ def healthz(request: Request) -> Any:
 @ignores_the_query
 def readyz(request: Request) -> JSONResponse:
     result = health.readiness(hub_of(request))
+    checks = result.to_dict(details=_operator(request))
     if result.ready:
-        return JSONResponse(result.to_dict())
-    return JSONResponse({"error": _not_ready(result).to_dict(), **result.to_dict()},
-                        status_code=503)
+        return JSONResponse(checks)
+    return JSONResponse({"error": _not_ready(result).to_dict(), **checks}, status_code=503)
 
 
 def _not_ready(result: health.Readiness) -> NotReady:
@@ -86,12 +96,7 @@ def metrics_text(request: Request) -> Response:
 
 
 def _check_metrics_access(request: Request) -> None:
-    token = hub_of(request).settings.metrics_token
-    if token:
-        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if hmac.compare_digest(given.encode(), token.reveal().encode()):
-            return
-    elif _from_this_machine(request):
+    if _operator(request):
         return
     raise Forbidden(
         "Les métriques sont réservées à l'exploitation : jeton HUB_METRICS_TOKEN requis "
@@ -99,6 +104,16 @@ def _check_metrics_access(request: Request) -> None:
         "Metrics are for operators: the HUB_METRICS_TOKEN bearer token is required, or a "
         "loopback client.",
     )
+
+
+def _operator(request: Request) -> bool:
+    """Whether the caller is the hub's operator: the `HUB_METRICS_TOKEN` bearer token
+    when it is set, else a loopback client that no proxy relayed."""
+    token = hub_of(request).settings.metrics_token
+    if token:
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        return hmac.compare_digest(given.encode(), token.reveal().encode())
+    return _from_this_machine(request)
 
 
 def _from_this_machine(request: Request) -> bool:

@@ -66,8 +66,8 @@ def _install_errors(console: FastAPI) -> None:
     @console.exception_handler(HubError)
     async def _hub_error(request: Request, exc: HubError) -> Response:
         if exc.status >= 500:
-            log.warning("console error %s (%s)", exc.code, type(exc).__name__)
-        return _error_page(request, exc.status, exc.message_fr)
+            log.warning("console error %s", exc.for_the_log())
+        return _error_page(request, exc.status, str(exc.public_dict()["message_fr"]))
 
     @console.exception_handler(ClientDisconnect)
     async def _client_gone(request: Request, _exc: ClientDisconnect) -> Response:

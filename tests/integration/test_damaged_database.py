@@ -38,7 +38,7 @@ def test_healthz_answers_503_and_readiness_names_a_damaged_database_file(tmp_pat
     settings = Settings(data_dir=tmp_path / "data")
     initialise(settings)
     app = create_app(settings)
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(app, raise_server_exceptions=False, client=("127.0.0.1", 50000)) as client:
         assert client.get("/healthz").status_code == 200
         damage(settings)
         app.state.hub.engine.dispose()

@@ -115,7 +115,8 @@ def test_readyz_refuses_to_report_ready_on_a_store_an_unfinished_restore_marked(
             recovery.restore(hub.settings, tmp_path / "sauvegarde")
     marked = _reopen(hub)
     try:
-        with TestClient(create_app(hub=marked), raise_server_exceptions=False) as client:
+        with TestClient(create_app(hub=marked), raise_server_exceptions=False,
+                        client=("127.0.0.1", 50000)) as client:  # the details: operators'
             answer = client.get("/readyz")
         assert answer.status_code == 503, answer.text
         base = answer.json()["verifications"]["base"]

@@ -31,6 +31,7 @@ from tests.integration.embedded_hub import OWNER, push
 from tests.integration.scale import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+OPERATOR = ("127.0.0.1", 50000)  # a loopback client: the hub's operator (routes_ops)
 
 embedded = embedded_hub.embedded  # the fixture
 
@@ -290,7 +291,7 @@ def test_readiness_names_the_folder_that_refuses_writes(embedded):
     from fastapi.testclient import TestClient
 
     _env, hub = embedded
-    client = TestClient(create_app(hub=hub))
+    client = TestClient(create_app(hub=hub), client=OPERATOR)  # the checks' details: operators'
     queue = hub.settings.broker_dir / "queue"
     queue.mkdir(parents=True, exist_ok=True)
     assert client.get("/readyz").status_code == 200
@@ -310,7 +311,7 @@ def test_a_read_only_torn_folder_is_said_but_keeps_the_hub_in_service(embedded):
     from fastapi.testclient import TestClient
 
     _env, hub = embedded
-    client = TestClient(create_app(hub=hub))
+    client = TestClient(create_app(hub=hub), client=OPERATOR)  # the checks' details: operators'
     torn, reading = (hub.settings.broker_dir / name for name in ("torn", "reading"))
     for folder in (torn, reading):
         folder.mkdir(parents=True, exist_ok=True)

@@ -62,9 +62,12 @@ class Readiness:
         refusing writes)."""
         return next((check.error for check in self.checks if check.error), None)
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self, *, details: bool = True) -> dict[str, object]:
+        """The statuses, and with `details` what each check said (the operator's: a
+        command to run, a folder's or a key file's name)."""
         return {"statut": "pret" if self.ready else "indisponible",
-                "verifications": {c.name: {"ok": c.ok, **({"detail": c.detail} if c.detail else {})}
+                "verifications": {c.name: {"ok": c.ok, **({"detail": c.detail}
+                                                          if c.detail and details else {})}
                                   for c in self.checks}}
 
 

@@ -31,12 +31,12 @@ LEFT = {
                   "les avis envoyés. Reste à détruire les anciennes clés de chiffrement du "
                   "répertoire de clés du hub, dont le volume est plein (elles n'ouvrent que "
                   "des sauvegardes antérieures) : le prochain effacement, la prochaine "
-                  "rotation ou le redémarrage du hub (`capactif init`) le fait ; renvoyer la "
+                  "rotation des clés ou le prochain démarrage du hub le fait ; renvoyer la "
                   "même demande le fait aussi et répond cet effacement.",
     "message_en": "Erasure recorded: the fiches' data keys are destroyed and the notices "
                   "sent. Left to do: destroying the old key-encryption keys in the hub's key "
                   "directory, whose volume is full (they open earlier backups only): the "
-                  "next erasure, rotation or restart of the hub (`capactif init`) does it; "
+                  "next erasure, key rotation or start of the hub does it; "
                   "sending the same request again does it too and answers this erasure.",
 }
 
