@@ -20,12 +20,14 @@ log = logging.getLogger(__name__)
 
 def initialise(settings: Settings) -> dict[str, int]:
     """Migrate the database to the latest schema, make sure the keys exist (in the key
-    directory, outside the data directory), bring the keys of a former layout up to date
-    and re-index the fiches indexed under other blocking rules than the settings' or whose
-    record forms another normalisation wrote."""
+    directory, outside the data directory), bring the keys of a former layout up to date,
+    remove the erasure answers kept more than a day ago, and re-index the fiches indexed
+    under other blocking rules than the settings' or whose record forms another
+    normalisation wrote."""
     from hub.bootstrap import Hub
     from hub.services.delivery.publisher import NullPublisher
     from hub.services.matching.reindex import reindex_blocking, reindex_forms
+    from hub.services.privacy.erasure_retries import forget_expired
     from hub.services.privacy.key_rotation import upgrade_keys
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -38,6 +40,7 @@ def initialise(settings: Settings) -> dict[str, int]:
         upgrade(settings.database_url.reveal())
         hub = Hub.from_settings(settings, publisher=NullPublisher())
         try:
+            forget_expired(hub)
             return {**upgrade_keys(hub), "index_reindexe": reindex_blocking(hub),
                     "formes_reecrites": reindex_forms(hub)}
         finally:

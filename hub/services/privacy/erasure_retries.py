@@ -9,8 +9,15 @@ while what it finds comes from that erasure, answers that erasure again and dest
 old keys if there is room now (`termine` true, worked out then), or answers it finished
 when another erasure, a rotation or `capactif init` destroyed them meanwhile. A kept
 answer is dropped once its request is told `termine` true, when a newer erasure under the
-same key replaces it, and after KEPT_FOR (lazily: ignored, then removed by the next
-erasure kept)."""
+same key replaces it, and after KEPT_FOR (ignored, then removed by the next erasure kept
+or the next start of the hub, `forget_expired`).
+
+A hub stopped between an erasure's commit and its answer (the volume full or not) kept
+that answer: the same request again answers the erasure it made (`termine` true once the
+old keys are gone) once, then is refused as any other. A restore does not bring back the
+answers kept since its backup (it replays the erasures from the recovery journal, not
+their answers): the same request is then refused as any other (409, 404), which names no
+erasure."""
 
 from __future__ import annotations
 
@@ -62,6 +69,14 @@ def keep_within(uow: UnitOfWork, key: str | None, erasure_id: str, answer: dict[
     if key is not None:
         uow.erasure_answers.drop_before(now - KEPT_FOR)
         uow.erasure_answers.keep(key, erasure_id, answer, fiche_pks, now)
+
+
+def forget_expired(hub: Hub) -> None:
+    """The answers kept more than KEPT_FOR ago removed (at every start: none may wait for
+    the next erasure kept, however long none comes)."""
+    with hub.uow() as uow:
+        uow.erasure_answers.drop_before(hub.clock() - KEPT_FOR)
+        uow.commit()
 
 
 def finished(hub: Hub, key: str | None) -> None:
