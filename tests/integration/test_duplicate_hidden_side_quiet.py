@@ -196,6 +196,21 @@ def test_the_meeting_sheet_names_no_porteur_beside_a_hidden_side(world):
     assert porteur_of(hub, PFIL, "P-1") not in json.dumps(row, default=str)
 
 
+def test_the_meeting_sheet_counts_only_the_sides_open_to_the_coordination(world):
+    """A pair set aside beside a hidden fiche counts the side the coordination may see,
+    not both: the count would tell that a member holds a fiche of the person."""
+    from hub.services.console.meeting import meeting_sheet
+
+    hub, _client, _creds = world
+    hidden = _hidden_fiche_of_a_known_porteur(hub)
+    sheet = meeting_sheet(hub, SESSION, hub.clock().date())
+    [row] = [d for d in sheet["doublons_resolus"] if d["revue"] == hidden]
+    with hub.uow() as uow:
+        rows = uow.matching.reviews_by_id([hidden])
+    told = duplicates.told_items(hub, rows, SESSION.member)[hidden]
+    assert row["fiches"] == sum(told.consultable) < 2
+
+
 def _both_sides_left(hub):
     """`_two_items_left` with the first item's side withdrawn and the second's erased:
     the two closed items, by id, and the erased fiche's porteur."""

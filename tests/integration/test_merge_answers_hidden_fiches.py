@@ -186,3 +186,19 @@ def test_merges_and_unmerges_after_a_withdrawal_judge_and_notify_nothing_of_its_
     assert not [pair for pair in _judged(hub) if "A-1" in pair and pair[0] == "different"]
     assert duplicates.outcome(hub, first)["statut"] == "same"
     assert [i["id"] for i in review_revisits.revisitable(hub, SESSION)["items"]] == [item["id"]]
+
+
+def test_the_meeting_sheet_counts_only_the_merged_fiches_open_to_the_coordination(world):
+    """The sheet's decisions of the month count the fiches each merge moved: those the
+    merge's answer and the merges' history name to the coordination, not the hidden A-1
+    that went along (its count told the coordination that some member holds one more
+    fiche of the person)."""
+    from hub.services.console.meeting import meeting_sheet
+
+    hub, client, creds = world
+    item = _hidden_beside_visible(hub)
+    answer = _decide_same(hub, client, creds, item, "api")
+    sheet = meeting_sheet(hub, SESSION, hub.clock().date())
+    [merge] = [d for d in sheet["doublons_resolus"] if d["type"] == "fusion"]
+    [told] = duplicates.merge_history(hub, actor=ACTOR)
+    assert merge["fiches"] == len(answer["fusion"]["fiches"]) == len(told["fiches"])

@@ -43,7 +43,9 @@ def meeting_sheet(hub: Hub, session: ConsoleSession, month: dt.date) -> dict[str
         reviewed = uow.matching.reviews_by_id(r.id for r in reviews)
         open_items = meeting_actions.open_items(uow)
         decisions = uow.meeting.between(since, until)
-    reviews = _told_reviews(hub, session, reviews, reviewed)
+    reviews, sides = _told_reviews(hub, session, reviews, reviewed)
+    shown = duplicates.open_fiche_pks(hub, [pk for c in changes for pk in c.fiche_pks],
+                                      session.member)
     named = {*[i for group in ids.values() for i in group],
              *[c.porteur_id for c in changes], *[c.other_porteur_id for c in changes],
              *[r.porteur_id for r in reviews], *[r.candidate_porteur_id for r in reviews],
@@ -52,21 +54,23 @@ def meeting_sheet(hub: Hub, session: ConsoleSession, month: dt.date) -> dict[str
     sheet = {key: [people[i] for i in ids[key] if i in people] for key in SECTIONS}
     log_views(hub, session, people.values())
     return {**sheet, "totaux": totals, "a_voir": open_items, "decisions": decisions,
-            "doublons_resolus": _duplicates(changes, reviews),
+            "doublons_resolus": _duplicates(changes, reviews, shown, sides),
             "liens_automatiques": sum(1 for link in links if link.method == "auto"),
             "noms": {i: p.name for i, p in people.items()}, "debut": start, "fin": end,
             "weeks": weeks, "today": today}
 
 
 def _told_reviews(hub: Hub, session: ConsoleSession, reviews: list[Any],
-                  reviewed: list[Any]) -> list[Any]:
+                  reviewed: list[Any]) -> tuple[list[Any], dict[int, int]]:
     """The pairs decided, a side the coordination may not see naming no porteur (its
     name beside the pair would say that a member holds a fiche of the person), as the
-    queue and the set-aside list tell them (`duplicates.told_items`)."""
+    queue and the set-aside list tell them (`duplicates.told_items`); and by item, how
+    many of its two sides the coordination may see."""
     told = duplicates.told_items(hub, reviewed, session.member)
     return [r._replace(porteur_id=r.porteur_id if told[r.id].consultable[0] else None,
                        candidate_porteur_id=r.candidate_porteur_id
-                       if told[r.id].consultable[1] else None) for r in reviews]
+                       if told[r.id].consultable[1] else None) for r in reviews], \
+        {r.id: sum(told[r.id].consultable) for r in reviews}
 
 
 def _section_ids(index: Any, start: dt.date, end: dt.date,
@@ -102,16 +106,20 @@ def _undone(changes: list[Any]) -> set[int]:
     return undone
 
 
-def _duplicates(changes: list[Any], reviews: list[Any]) -> list[dict[str, Any]]:
+def _duplicates(changes: list[Any], reviews: list[Any], shown: set[int],
+                sides: dict[int, int]) -> list[dict[str, Any]]:
+    """The merges, separations and pairs decided; `fiches` counts only those the
+    coordination may see (`shown`, and each pair's `sides`): a hidden fiche counted would
+    say that a member holds one more fiche of the person."""
     undone = _undone(changes)
     decided = [{"porteur_id": c.porteur_id, "autre_porteur_id": c.other_porteur_id,
                 "type": "fusion" if c.kind == "merge" else "separation", "le": c.at,
-                "fiches": len(c.fiche_pks), "revue": c.review_item_id,
+                "fiches": len(shown.intersection(c.fiche_pks)), "revue": c.review_item_id,
                 "defait": c.id in undone}
                for c in changes]
     decided += [{"porteur_id": r.porteur_id, "autre_porteur_id": r.candidate_porteur_id,
                  "type": "differentes" if r.status == "different" else "doute",
-                 "le": r.decided_at, "fiches": 2, "revue": r.id, "defait": False}
+                 "le": r.decided_at, "fiches": sides[r.id], "revue": r.id, "defait": False}
                 for r in reviews]
     return sorted(decided, key=lambda d: d["le"])
 

@@ -301,6 +301,14 @@ def merge_history(hub: Hub, porteur_id: str | None = None, limit: int = 50, *,
     return [_merge_event(r, _open_heads(hub, heads, actor)) for r in rows]
 
 
+def open_fiche_pks(hub: Hub, fiche_pks: Iterable[int], actor: str) -> set[int]:
+    """The fiches of `fiche_pks` the consent + policy gate opens to `actor` now (as the
+    merges' history names them)."""
+    with hub.uow() as uow:
+        heads = uow.matching.fiche_heads(fiche_pks)
+    return set(_open_heads(hub, heads, actor))
+
+
 def _open_heads(hub: Hub, heads: dict[int, Any], actor: str | None) -> dict[int, Any]:
     """The fiches of `heads` `actor` may see (all of them for the hub's own reads)."""
     if actor is None:
