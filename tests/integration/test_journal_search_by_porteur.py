@@ -107,3 +107,18 @@ def test_paging_through_the_whole_log_shows_each_event_once(long_history):
                                                      upto=first["upto"])["events"]]
     assert len(seqs) == len(set(seqs)) == first["total"]
     assert seqs == sorted(seqs, reverse=True) and seqs[0] == first["upto"]
+
+
+def test_an_export_by_porteur_alone_holds_every_event_past_the_bound(long_history, monkeypatch):
+    """The export streams the person's events whole, oldest first: the bound of the
+    searches (made small here) cut it to the newest events per porteur id without saying so."""
+    import json
+
+    hub, porteur, _began = long_history
+    lines = [json.loads(line) for line in audit.export_events(hub, DPO_MEMBER, "jsonl",
+                                                              porteur_id=porteur)]
+    monkeypatch.setattr(person_scope, "MAX_EVENTS", 100_000)  # every one, for the check
+    every = [e.seq for e in person_scope.searched(hub, porteur)]
+    exported = [line["seq"] for line in lines if line["type"] == "entry"]
+    assert len(every) > BOUND
+    assert exported == every

@@ -17,6 +17,7 @@ withdrawn fiche's accesses are left out rather than shown to the wrong person.""
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -25,7 +26,7 @@ from hub.audit.log import EventMark
 from hub.bootstrap import Hub
 
 MAX_LINKS = 2_000  # links read for one person (a long history stays bounded)
-MAX_EVENTS = 100_000  # events read per porteur id, the newest (searches; not the report)
+MAX_EVENTS = 100_000  # events read per porteur id, the newest (searches; not the report, exports)
 PAGE = 2_000  # events `streamed_about` holds at a time
 
 Spans = dict[str, list[tuple[dt.datetime, dt.datetime | None]]]
@@ -93,6 +94,33 @@ def searched(hub: Hub, porteur_id: str, **criteria: Any) -> list[AccessEvent]:
         holds = bool(uow.fiches.of_porteur(porteur_id))
     return events_about(hub, porteur_id, **criteria) if holds else \
         _search(hub, porteur_id, **criteria)
+
+
+def streamed_searched(hub: Hub, porteur_id: str, **criteria: Any) -> Iterator[AccessEvent]:
+    """`searched`'s events, every one of them (never cut at MAX_EVENTS: the exports), oldest
+    first, each porteur id's read PAGE at a time and merged by seq."""
+    with hub.uow() as uow:
+        holds = bool(uow.fiches.of_porteur(porteur_id))
+    if not holds:
+        yield from _oldest_pages(hub, porteur_id, criteria, lambda _event: True)
+        return
+    mine, gave_away, spans = _history(hub, porteur_id)
+    yield from heapq.merge(*[
+        _oldest_pages(hub, holder, criteria, _theirs(porteur_id, holder, mine, gave_away, spans))
+        for holder in sorted(spans.keys() | {porteur_id})], key=lambda event: event.seq or 0)
+
+
+def _oldest_pages(hub: Hub, porteur_id: str, criteria: dict[str, Any],
+                  theirs: Callable[[AccessEvent], bool]) -> Iterator[AccessEvent]:
+    """Every event logged under `porteur_id` matching `criteria` that `theirs` keeps,
+    oldest first, PAGE at a time: each page begins past the previous one's last seq."""
+    ref, after = pseudonymise(porteur_id, hub.pseudonym_key), -1
+    while True:
+        page = hub.audit.search(porteur_ref=ref, limit=PAGE, after=after, **criteria)
+        yield from (event for event in page if theirs(event))
+        if len(page) < PAGE:
+            return
+        after = page[-1].seq or 0
 
 
 def searched_seqs(hub: Hub, porteur_id: str, **criteria: Any) -> list[int]:

@@ -119,8 +119,8 @@ def search(hub: Hub, actor: str, *, porteur_id: str | None = None, member: str |
     """The first `limit` matching events, oldest first; by `porteur_id`, the person's
     events under every id that held their fiches (as the console's search and exports)."""
     if porteur_id is not None:
-        found = _of_person(hub, porteur_id, member=member, action=action, since=since,
-                           until=until, user=None)[:limit]
+        found = person_scope.searched(hub, porteur_id, member=member, action=action,
+                                      since=since, until=until)[:limit]
     else:
         found = hub.audit.search(member=member, action=action, since=since, until=until,
                                  limit=limit)
@@ -178,12 +178,13 @@ def events(hub: Hub, *, porteur_id: str | None = None, member: str | None = None
 
 def _of_person(hub: Hub, porteur_id: str, *, member: str | None, action: str | None,
                since: dt.datetime | None, until: dt.datetime | None,
-               user: str | None) -> list[AccessEvent]:
+               user: str | None) -> Iterator[AccessEvent]:
     """The journal's events about the person `porteur_id` holds (the access report's
-    rule, `person_scope.searched`) matching the other criteria, oldest first: those are
-    the database's to apply, so that only the matching events are read."""
-    return person_scope.searched(hub, porteur_id, member=member, action=action, since=since,
-                                 until=until, user=user)
+    rule, `person_scope.searched`) matching the other criteria, oldest first, every one
+    of them, streamed: the criteria are the database's to apply, so that only the
+    matching events are read."""
+    return person_scope.streamed_searched(hub, porteur_id, member=member, action=action,
+                                          since=since, until=until, user=user)
 
 
 def export_events(hub: Hub, actor: str, output: str, *, user: str | None = None,
