@@ -169,20 +169,25 @@ def delete_fiche(hub: Hub, caller: Caller, member_id: str, fiche_id: str) -> dic
         raise Forbidden("Un membre ne supprime que ses propres fiches.",
                         "A member deletes only its own fiches.")
     again = erasure_retries.retry_key(hub, caller.member_id, "delete", fiche_id)
-    try:
-        with hub.uow() as uow:
-            fiche = _own_fiche(uow, caller, fiche_id)
-            if uow.keys.erased([fiche.id]):
-                raise AlreadyErased("Cette fiche est déjà effacée.",
-                                    "This fiche is already erased.")
-    except (NotFound, AlreadyErased) as refused:
-        # by this request, unfinished: what it finds (the fiche removed, or erased) from it
-        found = [fiche.id] if isinstance(refused, AlreadyErased) else []
-        made = erasure_retries.answered_again(hub, again, found)
-        if made is None:
-            raise
-        return made
-    return _erase(hub, caller, FICHE, fiche.porteur_id, [fiche], retry=(again, [fiche.id]))
+    for _ in range(_ATTEMPTS):
+        try:
+            with hub.uow() as uow:
+                fiche = _own_fiche(uow, caller, fiche_id)
+                if uow.keys.erased([fiche.id]):
+                    raise AlreadyErased("Cette fiche est déjà effacée.",
+                                        "This fiche is already erased.")
+        except (NotFound, AlreadyErased) as refused:
+            # by this request, unfinished: what it finds (the fiche removed, or erased) from it
+            found = [fiche.id] if isinstance(refused, AlreadyErased) else []
+            made = erasure_retries.answered_again(hub, again, found)
+            if made is None:
+                raise
+            return made
+        try:
+            return _erase(hub, caller, FICHE, fiche.porteur_id, [fiche], retry=(again, [fiche.id]))
+        except _FichesMoved:
+            continue  # erased, removed or moved since it was read: read it again
+    raise _FichesMoved.unavailable()
 
 
 def read_erasure(hub: Hub, caller: Caller, erasure_id: str) -> dict[str, Any]:
@@ -388,6 +393,19 @@ def _hold_fiches(uow: UnitOfWork, porteur_id: str, pks: list[int]) -> None:
         raise _FichesMoved
 
 
+def _hold_fiche(uow: UnitOfWork, porteur_id: str | None, fiche: Any) -> None:
+    """Until the commit, the fiche stays in the porteur under its id; `_FichesMoved` if,
+    since it was read, another erasure (the porteur's, or another DELETE) renamed it, or a
+    merge or separation moved it."""
+    if porteur_id is not None:
+        uow.porteurs.lock(porteur_id)
+    else:  # not processed yet: no porteur to hold, then no other erasure or move at all
+        uow.porteurs.lock_moves()
+    now = uow.fiches.porteur_of(fiche.member_id, fiche.fiche_id)
+    if now is None or now.id != fiche.id or now.porteur_id != porteur_id:
+        raise _FichesMoved
+
+
 def _named_before_erasure(hub: Hub, caller: Caller, porteur_id: str | None) -> set[str] | None:
     """The members the requester may be told of (privacy.discretion); None: all (the
     coordination)."""
@@ -426,8 +444,10 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
             every = [f.id for f in listed or fiches]
             if scope == PORTEUR and porteur_id is not None:
                 _hold_fiches(uow, porteur_id, every)
-                if uow.keys.erased(pks):  # erased meanwhile (two requests, two answers at once)
-                    raise _FichesMoved
+            elif scope == FICHE:
+                _hold_fiche(uow, porteur_id, fiches[0])
+            if uow.keys.erased(pks):  # erased meanwhile (two requests, two answers at once)
+                raise _FichesMoved
             if scope == FICHE or not set(every) <= set(pks) | uow.keys.erased(every):
                 uow.meeting.reanchor(pks)  # the porteur stays: the notes move to another fiche
             else:
