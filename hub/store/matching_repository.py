@@ -196,6 +196,8 @@ _IN_CHUNK = 5000
 # different, which the console could otherwise reopen against a fiche gone.
 _LEFT_BEHIND = (OPEN, "unknown", "different")
 APART: dict[str, Any] = {"a_part": True}  # a link's evidence: resolved apart, not indexed
+# A matcher's link's evidence: the fiches of the porteur it was closest to (the link's pairs).
+FICHE_MATCHED = "fiches_proches"
 
 
 def _by_fiche(record: IndexedRecord) -> int:
@@ -674,6 +676,15 @@ class Matching:
             .values(status=status, decided_by=actor, decided_at=now))
         return result.rowcount == 1
 
+    def same_pairs_within(self, fiche_pks: Iterable[int]) -> list[tuple[int, int]]:
+        """The pairs decided `same` (by a coordinator or a chain join) whose two fiches are
+        both among `fiche_pks` (a porteur's: the fiches each merge joined it on)."""
+        pks = sorted(set(fiche_pks))
+        query = sa.select(review_items.c.fiche_pk, review_items.c.candidate_fiche_pk).where(
+            review_items.c.status == "same", review_items.c.fiche_pk.in_(pks),
+            review_items.c.candidate_fiche_pk.in_(pks))
+        return [(int(a), int(b)) for a, b in self.conn.execute(query)]
+
     def undo_same(self, item_id: int, porteurs: tuple[str, str], actor: str,
                   now: dt.datetime) -> None:
         """A pair decided `same` whose merge was undone: judged different now, by `actor`,
@@ -784,6 +795,24 @@ class Matching:
             self.conn.execute(sa.update(fiche_links).where(
                 fiche_links.c.fiche_pk.in_(list(fiche_pks)), fiche_links.c.unlinked_at.is_(None))
                 .values(unlinked_at=now))
+
+    def matched_fiches(self, fiche_pks: Iterable[int]) -> tuple[dict[int, set[int]], set[int]]:
+        """The fiches the matcher linked each of these on (`FICHE_MATCHED` of its `auto`
+        links, past or present), and those with an `auto` link made before that was
+        recorded."""
+        pks = sorted(set(fiche_pks))
+        matched: dict[int, set[int]] = {}
+        unrecorded: set[int] = set()
+        for chunk in _chunks(pks, _IN_CHUNK):
+            for pk, evidence in self.conn.execute(sa.select(
+                    fiche_links.c.fiche_pk, fiche_links.c.evidence).where(
+                    fiche_links.c.fiche_pk.in_(chunk), fiche_links.c.method == "auto")):
+                others = evidence.get(FICHE_MATCHED) if isinstance(evidence, dict) else None
+                if isinstance(others, list):
+                    matched.setdefault(pk, set()).update(int(other) for other in others)
+                else:
+                    unrecorded.add(pk)
+        return matched, unrecorded
 
     def link_method(self, fiche_pk: int) -> str | None:
         """How the fiche's current link was made (`auto`, `new`, `review`, `unmerge`...)."""

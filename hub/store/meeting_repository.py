@@ -3,8 +3,10 @@
 A parrain's name and the notes (the coordination's and a member's answer) are personal
 data: they are sealed with the data key of one of the porteur's fiches (`key_fiche_pk`,
 the oldest at the time), bound to the porteur and the column, so that erasing the
-porteur destroys them with the rest (and the erasure deletes the rows too). Rows are
-returned opened; a text whose key was destroyed reads None.
+porteur destroys them with the rest (and the erasure deletes the rows too). They stay
+the porteur's when fiches move: a merge seals the absorbed porteur's again for the porteur
+kept (`follow`), a fiche leaving or erased has them sealed again under a fiche that stays
+(`reanchor`). Rows are returned opened; a text whose key was destroyed reads None.
 """
 
 from __future__ import annotations
@@ -94,7 +96,11 @@ class MeetingActions:
 
     def forget(self, porteur_id: str | None, fiche_pks: list[int]) -> int:
         """Erasure: delete the actions about `porteur_id` and those sealed under the
-        keys of `fiche_pks` (being destroyed)."""
+        keys of `fiche_pks` (being destroyed); another porteur's actions sealed under
+        one of them (its oldest fiche once, moved since) move to a fiche of theirs."""
+        if fiche_pks and porteur_id:
+            self._reanchor(meeting_actions.c.key_fiche_pk.in_(fiche_pks)
+                           & (meeting_actions.c.porteur_id != porteur_id), set(fiche_pks))
         about: list[sa.ColumnElement[bool]] = \
             [meeting_actions.c.key_fiche_pk.in_(fiche_pks)] if fiche_pks else []
         if porteur_id:
@@ -114,27 +120,46 @@ class MeetingActions:
             self._seal_under(row, self._anchor(row.porteur_id, set()))
         return len(rows)
 
-    def _seal_under(self, row: Any, anchor: int | None) -> None:
-        """The row's (clear) texts sealed under `anchor`'s key, or deleted without one."""
+    def _seal_under(self, row: Any, anchor: int | None, porteur_id: str | None = None) -> None:
+        """The row's (clear) texts sealed under `anchor`'s key for `porteur_id` (else its
+        own porteur), or deleted without one."""
         where = meeting_actions.c.id == row.id
         if anchor is None:
             self.conn.execute(sa.update(meeting_actions).where(where)
                               .values(**dict.fromkeys(SEALED)))
             return
-        sealed = {column: self._keys.seal(anchor, meeting_context(row.porteur_id, column),
+        porteur_id = porteur_id or row.porteur_id
+        sealed = {column: self._keys.seal(anchor, meeting_context(porteur_id, column),
                                           getattr(row, column))
                   if getattr(row, column) else None for column in SEALED}
         self.conn.execute(sa.update(meeting_actions).where(where)
-                          .values(key_fiche_pk=anchor, **sealed))
+                          .values(key_fiche_pk=anchor, porteur_id=porteur_id, **sealed))
 
-    def reanchor(self, fiche_pks: list[int]) -> None:
+    def follow(self, absorbed: str, keep: str) -> None:
+        """A merge: the absorbed porteur's actions are the kept one's, sealed again for it
+        under the same key (its fiche moved with them)."""
+        for row in self._opened(self.conn.execute(sa.select(meeting_actions).where(
+                meeting_actions.c.porteur_id == absorbed))):
+            if row.key_fiche_pk is None:  # written before sealing: `seal_legacy` seals it
+                self.conn.execute(sa.update(meeting_actions).where(
+                    meeting_actions.c.id == row.id).values(porteur_id=keep))
+            else:
+                self._seal_under(row, row.key_fiche_pk, keep)
+
+    def reanchor(self, fiche_pks: list[int], porteur_id: str | None = None) -> None:
         """Before the keys of `fiche_pks` are destroyed (a member removes its fiche, the
-        porteur stays): the actions sealed under them move to another fiche of their
-        porteur, or are deleted when it has none left."""
-        rows = self._opened(self.conn.execute(sa.select(meeting_actions).where(
-            meeting_actions.c.key_fiche_pk.in_(fiche_pks))))
+        porteur stays), or when they leave `porteur_id` (a separation, a fiche moved to
+        another porteur): the actions (of `porteur_id`, if given) sealed under them move
+        to another fiche of their porteur, or are deleted when it has none left."""
+        about: sa.ColumnElement[bool] = meeting_actions.c.key_fiche_pk.in_(fiche_pks)
+        if porteur_id is not None:
+            about = about & (meeting_actions.c.porteur_id == porteur_id)
+        self._reanchor(about, set(fiche_pks))
+
+    def _reanchor(self, about: sa.ColumnElement[bool], leaving: set[int]) -> None:
+        rows = self._opened(self.conn.execute(sa.select(meeting_actions).where(about)))
         for row in rows:
-            anchor = self._anchor(row.porteur_id, set(fiche_pks))
+            anchor = self._anchor(row.porteur_id, leaving)
             if anchor is None:
                 self.conn.execute(sa.delete(meeting_actions).where(meeting_actions.c.id == row.id))
             else:

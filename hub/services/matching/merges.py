@@ -14,7 +14,7 @@ from hub.bootstrap import Hub
 from hub.errors import NothingToUnmerge
 from hub.services.delivery.deliveries import discloses_to
 from hub.services.delivery.notices import add_notices
-from hub.services.matching.online import new_porteur_id
+from hub.services.matching.online import matching_model, new_porteur_id
 from hub.store.records import ReviewItem
 from hub.store.uow import UnitOfWork
 
@@ -41,6 +41,7 @@ def merge(hub: Hub, uow: UnitOfWork, keep: str, absorb: str, *, actor: str,
     uow.matching.set_status(absorb, "merged")
     uow.matching.set_status(keep, "active")
     uow.matching.rename_in_open_items(absorb, keep)
+    uow.meeting.follow(absorb, keep)
     event_id = uow.matching.add_merge_event({
         "kind": "merge", "porteur_id": keep, "other_porteur_id": absorb, "fiche_pks": moved,
         "kept_fiche_pks": kept, "review_item_id": item_id, "actor": actor, "actor_user": user,
@@ -64,6 +65,7 @@ def move_one(hub: Hub, uow: UnitOfWork, fiche_pk: int, from_porteur: str, keep: 
         raise NothingToUnmerge(  # held by the porteur read under the lock of moves
             "Cette fiche n'appartient plus à ce porteur.",
             "This fiche no longer belongs to this porteur.")
+    uow.meeting.reanchor([fiche_pk], from_porteur)
     uow.matching.set_status(keep, "active")
     event_id = uow.matching.add_merge_event({
         "kind": "merge", "porteur_id": keep, "other_porteur_id": from_porteur,
@@ -84,10 +86,10 @@ def split(hub: Hub, uow: UnitOfWork, porteur_id: str, member_id: str, fiche_id: 
     Only the fiches `may_see` opens to the actor count (a consent withdrawn, never
     covering it, or erased): a fiche it refuses, or one beside such fiches only, is
     answered as a fiche that does not exist, and nothing changes. The fiches it refuses
-    of the fiche's side in a merge it took part in (moved in with it, or held beside it
-    by the porteur that merge kept) go with it, of the newest merge whose side keeps
-    none the actor sees (the person's, as the matcher or a consent had linked them),
-    never judged nor named (`_hidden_side`)."""
+    go with the person they were joined to (`_hidden_fiches`): with the fiche, with the
+    porteur, or to a porteur of their own when joined to both, never judged nor named.
+    The porteur's meeting notes stay its own (those sealed under a fiche leaving are
+    sealed again under one that stays)."""
     uow.porteurs.lock(porteur_id)  # two separations of its fiches at once: one at a time
     fiche = uow.fiches.porteur_of(member_id, fiche_id)
     held = [row.id for row in uow.fiches.of_porteur(porteur_id)]
@@ -97,19 +99,24 @@ def split(hub: Hub, uow: UnitOfWork, porteur_id: str, member_id: str, fiche_id: 
         raise NothingToUnmerge(
             "Cette fiche n'appartient pas à ce porteur, ou en est la seule fiche.",
             "This fiche does not belong to this porteur, or is its only fiche.")
-    along = _hidden_side(uow, porteur_id, fiche.id, set(held), seen)
+    along, apart = _hidden_fiches(hub, uow, porteur_id, fiche.id, held, seen)
     restored = _merged_from(uow, porteur_id, fiche.id)
     decided = _deciding_item(uow, porteur_id, fiche.id, set(others))
     if restored is None:
         restored = new_porteur_id()
         uow.porteurs.create_many([restored], now)
-    uow.matching.set_status(restored, "active")
-    if uow.matching.move_fiches([fiche.id, *along], restored, "unmerge",
-                                {"ancien_porteur": porteur_id}, now,
-                                from_porteur=porteur_id) != 1 + len(along):
-        raise NothingToUnmerge(  # separated meanwhile by another coordinator
-            "Cette fiche n'appartient plus à ce porteur : elle vient d'en être séparée.",
-            "This fiche no longer belongs to this porteur: it was just separated from it.")
+    own = [new_porteur_id() for _group in apart]
+    if own:
+        uow.porteurs.create_many(own, now)
+    for porteur, moving in [(restored, [fiche.id, *along]), *zip(own, apart, strict=True)]:
+        uow.matching.set_status(porteur, "active")
+        if uow.matching.move_fiches(moving, porteur, "unmerge", {"ancien_porteur": porteur_id},
+                                    now, from_porteur=porteur_id) != len(moving):
+            raise NothingToUnmerge(  # separated meanwhile by another coordinator
+                "Cette fiche n'appartient plus à ce porteur : elle vient d'en être séparée.",
+                "This fiche no longer belongs to this porteur: it was just separated from it.")
+    uow.meeting.reanchor([fiche.id, *along, *(pk for group in apart for pk in group)],
+                         porteur_id)  # the porteur's notes stay its own
     uow.matching.judge(((fiche.id, other) for other in others), "different", None, actor, now)
     if decided is not None:  # listed with the pairs judged different: can be taken up again
         sides = (restored, porteur_id) if fiche.id == decided.fiche_pk else (porteur_id, restored)
@@ -121,7 +128,7 @@ def split(hub: Hub, uow: UnitOfWork, porteur_id: str, member_id: str, fiche_id: 
     notified = _notify(hub, uow, "unmerged", porteur_id,
                        {"porteur_restaure": restored,
                         "separation": change_id(hub, event_id, "sep")},
-                       [porteur_id, restored], event_id, now)
+                       [porteur_id, restored, *own], event_id, now)
     return Change(event_id, porteur_id, restored, ((member_id, fiche_id),), notified,
                   moved_pks=(fiche.id,))
 
@@ -173,6 +180,85 @@ def _hidden_side(uow: UnitOfWork, porteur_id: str, fiche_pk: int, held: set[int]
         if moved_in:
             return _hidden_side(uow, event.other_porteur_id, fiche_pk, held, seen, event.id)
     return []
+
+
+def _hidden_fiches(hub: Hub, uow: UnitOfWork, porteur_id: str, fiche_pk: int,
+                   held: list[int], seen: set[int]) -> tuple[list[int], list[list[int]]]:
+    """The fiches the actor may not see that leave with the fiche, and the groups of them
+    that leave for a porteur of their own. The hidden fiches tied together (`_ties`: the
+    fiche the matcher linked one on, a pair decided `same`) go as one: with the fiche
+    when their ties reach it and no fiche the actor sees that stays, apart when they
+    reach both (either person: never left with the wrong one), staying when they reach
+    the staying fiches only; tied to no fiche the actor sees, with the fiche when one of
+    them is of its side in a merge (`_hidden_side`)."""
+    hidden = [pk for pk in held if pk not in seen]
+    if not hidden:
+        return [], []
+    merged_along = set(_hidden_side(uow, porteur_id, fiche_pk, set(held), seen))
+    ties = _ties(hub, uow, porteur_id, held)
+    along: list[int] = []
+    apart: list[list[int]] = []
+    placed: set[int] = set()
+    for start in hidden:
+        if start in placed:
+            continue
+        group, reached = _tied_group(start, ties, seen)
+        placed |= group
+        to_fiche, to_others = fiche_pk in reached, bool(reached - {fiche_pk})
+        if to_fiche and to_others:
+            apart.append(sorted(group))
+        elif to_fiche or (not to_others and group & merged_along):
+            along.extend(sorted(group))
+    return along, apart
+
+
+def _tied_group(start: int, ties: dict[int, set[int]], seen: set[int]) -> tuple[set[int], set[int]]:
+    """The hidden fiches tied to `start` through hidden fiches, and the fiches the actor
+    sees that they are tied to."""
+    group, reached, todo = {start}, set(), [start]
+    while todo:
+        for other in ties.get(todo.pop(), ()):
+            if other in seen:
+                reached.add(other)
+            elif other not in group:
+                group.add(other)
+                todo.append(other)
+    return group, reached
+
+
+def _ties(hub: Hub, uow: UnitOfWork, porteur_id: str, held: list[int]) -> dict[int, set[int]]:
+    """Which of the porteur's fiches each is the person of, by what joined them: the fiches
+    the matcher linked it on (`fiches_proches`; for a link made before that was recorded,
+    its closest fiche now, by the matcher's score) and the pairs decided `same`."""
+    within = set(held)
+    matched, unrecorded = uow.matching.matched_fiches(held)
+    pairs = [(pk, other) for pk, others in matched.items() for other in others]
+    pairs += uow.matching.same_pairs_within(held)
+    if unrecorded - matched.keys():
+        pairs += _closest_now(hub, uow, porteur_id, unrecorded - matched.keys())
+    ties: dict[int, set[int]] = {}
+    for one, other in pairs:
+        if one != other and one in within and other in within:
+            ties.setdefault(one, set()).add(other)
+            ties.setdefault(other, set()).add(one)
+    return ties
+
+
+def _closest_now(hub: Hub, uow: UnitOfWork, porteur_id: str,
+                 fiche_pks: set[int]) -> list[tuple[int, int]]:
+    """Each fiche paired with the porteur's indexed fiches closest to it (all of those of
+    the best probability, then weight, as the worker records them: a tie between the
+    two sides of a separation sets it apart)."""
+    records = {r.fiche_pk: r.record for r in uow.matching.records_of_porteurs([porteur_id])}
+    model = matching_model(hub)
+    pairs: list[tuple[int, int]] = []
+    for pk in sorted(fiche_pks & records.keys()):
+        scores = {other: (explained.probability, explained.total_weight)
+                  for other, record in records.items() if other != pk
+                  for explained in (model.score(records[pk], record),)}
+        best = max(scores.values(), default=None)
+        pairs += [(pk, other) for other, score in scores.items() if score == best]
+    return pairs
 
 
 def _deciding_item(uow: UnitOfWork, porteur_id: str, fiche_pk: int,

@@ -52,7 +52,7 @@ from hub.domain.matching.settings import InvalidSetting
 from hub.errors import InvalidMatchingModel
 from hub.services.matching.dedup_batch import model_notices
 from hub.services.matching.index_markers import ensure_current
-from hub.store.matching_repository import APART
+from hub.store.matching_repository import APART, FICHE_MATCHED
 from hub.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -400,7 +400,8 @@ class OnlineMatcher:
         if decision.kind == "link" and decision.porteur_id and decision.explanation:
             porteur_id, method, created = decision.porteur_id, "auto", False
             evidence = {"probabilite": round(decision.score, 6),
-                        "explication": decision.explanation.to_dict()}
+                        "explication": decision.explanation.to_dict(),
+                        **self._matched_fiche(identity, rows, porteur_id)}
         else:
             porteur_id, method, created, evidence = new_porteur_id(), "new", True, {}
             status = "provisional" if decision.kind == "review" else "active"
@@ -632,6 +633,20 @@ class OnlineMatcher:
         scored = [(self.model.score(record, r.record), r)
                   for r in rows if r.porteur_id == porteur_id]
         return max(scored, key=lambda pair: pair[0].probability)
+
+    def _matched_fiche(self, identity: Mapping[str, Any], rows: list[Any],
+                       porteur_id: str) -> dict[str, list[int]]:
+        """`fiches_proches`: the porteur's fiches closest to the record (of the best
+        probability, then weight: a probability reaches 1 well before the evidence ends),
+        those a link was made on; a separation of the porteur leaves the fiche with their
+        side (`merges.split`)."""
+        record = self._record(identity)
+        scored = [((e.probability, e.total_weight), int(r.fiche_pk)) for r in rows
+                  if r.porteur_id == porteur_id
+                  for e in (self.model.score(record, r.record),)]
+        best = max((score for score, _pk in scored), default=None)
+        return {} if best is None else {
+            FICHE_MATCHED: sorted(pk for score, pk in scored if score == best)}
 
     def _already_known(self, porteur_id: str, candidate: str) -> bool:
         """Judged different before (at the fiche level, so it follows merges), or queued."""

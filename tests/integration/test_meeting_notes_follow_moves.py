@@ -1,0 +1,73 @@
+"""The monthly meeting's notes on a porteur (a parrain, « à voir ») stay the porteur's when
+its fiches move: a fiche separated then erased takes none of them along (they were sealed
+under its key, the porteur's oldest), and a merge shows the absorbed porteur's notes on
+the porteur that keeps them. On both databases."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub.services.console import meeting_actions
+from hub.services.privacy import erasure
+from tests.integration.dedup_world import (
+    CCI,
+    COORDINATION_SESSION,
+    COORDINATOR,
+    NAMES_ONLY,
+    PERSON,
+    RETYPED,
+    api_world,
+    coordination_post,
+    fiche_of,
+    porteur_of,
+    push,
+)
+from tests.integration.test_merge_sides_and_notices import _decide_same
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def world(db_url, tmp_path):
+    yield from api_world(db_url, tmp_path)
+
+
+def _notes(hub, porteur):
+    return sorted((a.kind, a.parrain, a.note) for a in meeting_actions.actions_of(hub, porteur))
+
+
+@pytest.mark.parametrize("how", ["porteur_request", "fiche_removed"])
+def test_a_separated_fiche_erased_takes_none_of_its_old_porteur_s_notes(world, how):
+    hub, client, creds = world
+    push(hub, CCI, fiche_of(CCI, "C-1", PERSON))  # the oldest fiche: the notes' key
+    push(hub, COORDINATOR, fiche_of(COORDINATOR, "P-1", RETYPED))
+    p = porteur_of(hub, CCI, "C-1")
+    meeting_actions.record_parrain(hub, COORDINATION_SESSION, p, "Jeanne Marraine", "appelée")
+    meeting_actions.keep_to_discuss(hub, COORDINATION_SESSION, p, "voir le local")
+    before = _notes(hub, p)
+    answer = coordination_post(client, creds, f"/v1/porteurs/{p}/unmerge",
+                               {"membre": CCI.member_id, "fiche_id": "C-1"})
+    assert answer.status_code == 200, answer.text
+    assert porteur_of(hub, COORDINATOR, "P-1") == p
+    assert _notes(hub, p) == before
+    if how == "porteur_request":
+        erasure.request_erasure(hub, CCI, {"fiche_id": "C-1"})
+    else:
+        erasure.delete_fiche(hub, CCI, CCI.member_id, "C-1")
+    assert _notes(hub, p) == before
+    assert ("parrain", "Jeanne Marraine", "appelée") in before
+
+
+def test_a_merge_shows_the_absorbed_porteur_s_notes_on_the_porteur_kept(world):
+    hub, client, creds = world
+    push(hub, COORDINATOR, fiche_of(COORDINATOR, "Q-1", NAMES_ONLY))
+    push(hub, CCI, fiche_of(CCI, "C-1", PERSON))
+    x = porteur_of(hub, CCI, "C-1")
+    assert x != porteur_of(hub, COORDINATOR, "Q-1")
+    meeting_actions.record_parrain(hub, COORDINATION_SESSION, x, "Jeanne Marraine", "appelée")
+    noted = _notes(hub, x)
+    _decide_same(hub, client, creds, {"C-1", "Q-1"})
+    z = porteur_of(hub, CCI, "C-1")
+    assert z != x
+    assert _notes(hub, z) == noted
+    assert _notes(hub, x) == []
