@@ -145,7 +145,7 @@ def measure_hub_rate(env: dict[str, str], logs: Path, documents: list[dict], bat
         elapsed = time.perf_counter() - started
         cpu_after = _cpu_now(observer, api, pool)
         CPU_PER_FICHE.setdefault(workers, []).append({
-            side: 1000 * (after - before) / len(timed) for side, before, after
+            side: 1000 * cpu_meter.spent(before, after) / len(timed) for side, before, after
             in zip(("api", "workers", "postgresql"), cpu_before, cpu_after, strict=True)})
     if not workers:  # drain what was pushed, untimed, so the next round starts even
         with running([start_worker(env, logs, "drain-worker")]):
@@ -158,10 +158,13 @@ CPU_PER_FICHE: dict[int, list[dict[str, float]]] = {}  # by number of workers
 TARGET = 2.5  # issue 15: end-to-end fiches/s at least 2.5x the bare no-op task rate
 
 
-def _cpu_now(observer: Hub, api: Process, pool: list[Process]) -> tuple[float, float, float]:
-    return (cpu_meter.session_cpu([api.popen.pid]),
-            cpu_meter.session_cpu(p.popen.pid for p in pool),
-            cpu_meter.backend_cpu(observer.engine))
+def _cpu_now(observer: Hub, api: Process, pool: list[Process]
+             ) -> tuple[cpu_meter.Threads, cpu_meter.Threads, cpu_meter.Threads]:
+    """The CPU each thread of the API, of the workers and of the database's backends has
+    run so far (nanoseconds: `_cpu_meter`)."""
+    return (cpu_meter.session_threads([api.popen.pid]),
+            cpu_meter.session_threads(p.popen.pid for p in pool),
+            cpu_meter.backend_threads(observer.engine))
 
 
 UPKEEP_PER_FICHE: list[float] = []  # CPU ms of each VACUUM ANALYZE per fiche written before it
