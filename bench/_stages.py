@@ -44,6 +44,7 @@ STAGES: dict[str, list[tuple[str, str]]] = {
                                     ("hub.store.delivery_repository", "Deliveries.subscriptions")],
     "followers read": [("hub.store.delivery_repository", "Deliveries.followers_of_porteurs")],
     "consents read (prefetch)": [("consent.registry", "ConsentRegistry.prefetch")],
+    "consents cached (remember)": [("consent.registry", "ConsentRegistry.remember")],
     "consents read: rows to records": [("consent.sql", "_record"), ("consent.sql", "sorted_history")],
     "consents read: statements": [("consent.sql", "SqlConsentRegistry._records")],
     "matcher set up (model, markers)": [("hub.services.matching.online", "OnlineMatcher.__init__")],

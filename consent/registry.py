@@ -108,7 +108,13 @@ class ConsentRegistry(abc.ABC):
     def prefetch(self, fiches: Iterable[FicheKey]) -> None:
         """Load the consents of many fiches in one query into the cache, so that the
         checks that follow (one per recipient) are dictionary lookups."""
-        for consent in self.for_porteur(fiches):
+        self.remember(self.for_porteur(fiches))
+
+    def remember(self, records: Iterable[ConsentRecord]) -> None:
+        """Cache records the caller has just read (`prefetch`, or the worker's read of the
+        consents its fiches cite): the checks that follow are dictionary lookups. A
+        withdrawn record is not cached: its check reads it again."""
+        for consent in records:
             if not consent.withdrawn:
                 self._cache.put(("ref", consent.member_id, consent.reference), consent)
                 self._cache.put(("id", consent.id), consent)

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from consent.api import Decision, Reason, refused
+from consent.api import ConsentRecord, Decision, Reason, refused
 from consent.api import scope as consent_scope
 from hub.audit.events import pseudonymise
 from hub.bootstrap import Hub
@@ -50,6 +50,9 @@ class ProcessedVersion:
     porteur_id: str
     fiche: dict[str, Any]
     previous: dict[str, Any] | None
+    # The consent `fiche` cites, read under the fiche's locks (None: no consent known);
+    # planning decides on it without reading the fiches' consents again.
+    consent: ConsentRecord | None = None
 
 
 def disclosure_for(hub: Hub, owner: str, fiche: Mapping[str, Any], member: str, role: str,
@@ -190,7 +193,7 @@ def planned_deliveries(hub: Hub, uow: UnitOfWork, versions: list[ProcessedVersio
     members, network, subscriptions = hub.network.get(
         uow.deliveries.routing_token(), lambda: routing_network(uow))
     followers = uow.deliveries.followers_of_porteurs(sorted({v.porteur_id for v in versions}))
-    hub.consents.prefetch((v.owner, v.fiche_id) for v in versions)
+    hub.consents.remember(v.consent for v in versions if v.consent is not None)
     for version in versions:
         event = _event(version, now)
         linked = followers[version.porteur_id]

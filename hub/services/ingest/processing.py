@@ -25,7 +25,12 @@ from hub.services.delivery.deliveries import (
 )
 from hub.services.ingest.worker_slots import live_worker_slots
 from hub.services.matching.chains import join_chains
-from hub.services.matching.consent_gate import cited_consents, consent_ends, ended_consents
+from hub.services.matching.consent_gate import (
+    cited_consents,
+    cited_reference,
+    consent_ends,
+    ended_consents,
+)
 from hub.services.matching.forgetting import forget_if_erased
 from hub.services.matching.online import OnlineMatcher, identity_of
 from hub.store.records import VersionToProcess
@@ -240,6 +245,7 @@ def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt
             row.version_id, row.fiche_pk, row.member_id, row.fiche_id, row.version,
             fiche["porteur_id"], document,
             orjson.loads(fiche["payload"]) if fiche["payload"] else None,
+            cited.get((row.member_id, cited_reference(document) or "")),
         ))
         fiche["processed_version"], fiche["payload"] = row.version, row.payload
     matcher.flush()
