@@ -152,9 +152,24 @@ def normalise_phone(text: str | None, region: str = "FR") -> str | None:
     """E.164 (+33612345678) for a valid number, read as French unless it has a prefix.
 
     Placeholders typed to fill a form (06 00 00 00 00, 01 11 11 11 11) are missing:
-    shared by strangers, they would otherwise count as strong evidence."""
+    shared by strangers, they would otherwise count as strong evidence. A word written
+    beside the number (06 12 34 56 78 (portable), Tél. : 04 ...) is a note, not part of
+    it: the number without it is read where the text as typed gives none."""
     if not text or sum(map(str.isdigit, text)) < 6:
         return None
+    number = _phone_e164(text, region)
+    if number is None and (noted := _PHONE_NOTE.fullmatch(text)) and noted.group(1) != text:
+        return _phone_e164(noted.group(1), region)
+    return number
+
+
+# A number with a word before it (Tél. :, mobile) or after it (portable, (domicile)): the
+# word's letters never stand inside the digits, so a letter typed for a digit stays unread.
+_PHONE_NOTE = re.compile(r"\s*(?:[^\W\d_]{2,}\.?\s*:?\s*)?(\+?\d[\d .\-/()]*\d)"
+                         r"\s*(?:\(\s*[^\W\d_]{2,}\.?\s*\)|[^\W\d_]{2,}\.?)?\s*")
+
+
+def _phone_e164(text: str, region: str) -> str | None:
     if region == "FR" and (national := _FRENCH_PHONE.match(_PHONE_PUNCTUATION.sub("", text))):
         digits = national.group(1)
         if digits[:3] in _OVERSEAS_PREFIXES:  # 0269 is Mayotte's, though +33 2 69 parses

@@ -120,6 +120,21 @@ def test_an_overseas_number_after_plus_33_and_a_trunk_zero_in_brackets_is_overse
         assert norm.normalise_phone(typed) == expected, typed
 
 
+def test_a_phone_with_a_note_beside_it_is_the_number():
+    """A form's free text field holds the number and a word about it (portable,
+    domicile, tél.): the number is read, not the note; a note alone, or a letter typed
+    in the digits, leaves no number."""
+    for typed, expected in (("06 12 34 56 78 (portable)", "+33612345678"),
+                            ("06.12.34.56.78 portable", "+33612345678"),
+                            ("04 71 23 45 67 (domicile)", "+33471234567"),
+                            ("Tél. : 04 71 23 45 67", "+33471234567"),
+                            ("mobile 0692 12 34 56", "+262692123456"),
+                            ("+33 6 12 34 56 78 (pro)", "+33612345678")):
+        assert norm.normalise_phone(typed) == expected, typed
+    for typed in ("portable", "(portable)", "06 12 e4 56 78", "06 12 34 56 7 (portable)"):
+        assert norm.normalise_phone(typed) is None, typed
+
+
 def test_garbage_phones_are_missing():
     for typed in ("0000000000", "n/a", "12", "", None, "01 00 00 00 00", "06 11 11 11 11"):
         assert norm.normalise_phone(typed) is None
