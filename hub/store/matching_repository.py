@@ -19,6 +19,7 @@ from hub.domain.matching.consent_end import epoch_us, has_ended
 from hub.domain.matching.disclosed import SIDE_LEFT_STATUS
 from hub.domain.matching.record import NormalisedRecord, normalise_record
 from hub.domain.matching.record_form import read_form, record_form
+from hub.domain.matching.told_fields import explained_mask
 from hub.errors import LockStripesMissing
 from hub.store import bulk
 from hub.store.erasure_tables import fiche_keys
@@ -202,6 +203,12 @@ FICHE_MATCHED = "fiches_proches"
 
 def _by_fiche(record: IndexedRecord) -> int:
     return record.fiche_pk
+
+
+def _opened(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A review item's row as it opens, with the fields its explanation compares."""
+    return {**values, "status": OPEN,
+            "explained_fields": explained_mask(values["explanation"])}
 
 
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:
@@ -609,14 +616,14 @@ class Matching:
 
     # --- review queue and pair memory ---------------------------------------------------
     def open_review(self, values: dict[str, Any]) -> int:
-        result = self.conn.execute(sa.insert(review_items).values(**values, status=OPEN)
+        result = self.conn.execute(sa.insert(review_items).values(**_opened(values))
                                    .returning(review_items.c.id))
         return result.scalar_one()
 
     def open_reviews(self, rows: Sequence[dict[str, Any]]) -> None:
         """Open many review items with one insert."""
         if rows:
-            self.conn.execute(sa.insert(review_items), [{**row, "status": OPEN} for row in rows])
+            self.conn.execute(sa.insert(review_items), [_opened(row) for row in rows])
 
     def judged_different_from(self, fiche_pks: Iterable[int]) -> dict[int, set[int]]:
         """For each of these fiches, the fiches it was judged different from."""
@@ -652,8 +659,8 @@ class Matching:
                 for row in self.conn.execute(query.order_by(review_items.c.id).limit(limit))]
 
     def all_reviews(self, status: str) -> list[ReviewItem]:
-        """Every item in `status`, by number (the queue as a reader is told it is sorted
-        by what it is told: `queue_order`)."""
+        """Every item in `status`, by number (the console's pages of the queue are read
+        sorted as their reader is told them: `ReviewQueue.page`)."""
         query = sa.select(review_items).where(review_items.c.status == status)
         result = self.conn.execute(query.order_by(review_items.c.id))
         names = list(result.keys())  # once: a row's mapping builds them again each time

@@ -69,11 +69,20 @@ review_items = sa.Table(
     sa.Column("opened_at", UTC_TIME, nullable=False),
     sa.Column("decided_at", UTC_TIME),
     sa.Column("decided_by", sa.String(50)),
+    # The compared fields of the explanation (`told_fields.explained_mask`, migration 0053):
+    # the queue's order by probability compares it with what each side discloses. NULL:
+    # opened before, written by the first page of the queue that needs it.
+    sa.Column("explained_fields", sa.Integer),
 )
 sa.Index("ix_review_items_status_id", review_items.c.status, review_items.c.id)
 # The console's queue sorted by probability or by age, in the database.
 sa.Index("ix_review_items_status_probability", review_items.c.status, review_items.c.probability)
 sa.Index("ix_review_items_status_opened_at", review_items.c.status, review_items.c.opened_at)
+# The queue's order read from the index alone (`ReviewQueue.page`: the rows hold the
+# explanations), and the open items whose compared fields are not written yet.
+sa.Index("ix_review_items_status_explained", review_items.c.status,
+         review_items.c.explained_fields, review_items.c.fiche_pk,
+         review_items.c.candidate_fiche_pk, review_items.c.probability, review_items.c.opened_at)
 
 match_judgements = sa.Table(
     "match_judgements",

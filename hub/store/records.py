@@ -220,6 +220,7 @@ class StoredFiche(NamedTuple):
     updated_at: dt.datetime
     payload: str | None
     received_at: dt.datetime
+    consent_id: str | None = None  # the consent its current version cites ("": none)
 
 
 class VersionToProcess(NamedTuple):
@@ -381,6 +382,7 @@ class ReviewItem(NamedTuple):
     opened_at: dt.datetime
     decided_at: dt.datetime | None
     decided_by: str | None
+    explained_fields: int | None = None  # `told_fields.explained_mask` (None: not yet)
 
 
 class FicheHead(NamedTuple):

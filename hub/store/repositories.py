@@ -229,15 +229,15 @@ class Fiches(_Repository):
 
     def set_current_versions(self, updates: list[dict[str, Any]]) -> None:
         """Raise each fiche's current version to the highest of its `updates` (never
-        lowering it), in one statement."""
+        lowering it), with the consent it cites (`consent_id`), in one statement."""
         highest: dict[int, dict[str, Any]] = {}
         for update in updates:
             kept = highest.get(update["pk"])
             if kept is None or update["version"] > kept["version"]:
                 highest[update["pk"]] = update
         bulk.update_rows(self.conn, fiches, "id", [
-            {"id": u["pk"], "current_version": u["version"], "updated_at": u["at"]}
-            for u in highest.values()], raising="current_version")
+            {"id": u["pk"], "current_version": u["version"], "updated_at": u["at"],
+             "consent_id": u["consent_id"]} for u in highest.values()], raising="current_version")
 
     def insert_versions(self, rows: list[dict[str, Any]]) -> list[int]:
         """Insert versions; each `payload` (clear JSON text) is stored sealed."""

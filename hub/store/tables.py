@@ -63,6 +63,11 @@ fiches = sa.Table(
     sa.Column("porteur_id", sa.String(40), index=True),
     sa.Column("created_at", UTC_TIME, nullable=False),
     sa.Column("updated_at", UTC_TIME, nullable=False),
+    # The consent its current version cites, as that version's push found it (migration
+    # 0053: the duplicate queue's order reads it for every open item's sides): "" when it
+    # cites none the hub holds for the fiche; NULL for a fiche whose current version was
+    # pushed before, its reference only in the sealed payload (the queue writes it).
+    sa.Column("consent_id", sa.String(40)),
     sa.UniqueConstraint("member_id", "fiche_id", name="uq_fiches_member_fiche"),
 )
 

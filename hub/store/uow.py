@@ -25,6 +25,7 @@ from hub.store.matching_repository import Matching
 from hub.store.meeting_repository import MeetingActions
 from hub.store.ops_repository import OpsQueries
 from hub.store.porteur_index_repository import PorteurIndex
+from hub.store.review_queue_repository import ReviewQueue
 from hub.store.sealing import FicheKeys
 
 
@@ -65,6 +66,7 @@ class UnitOfWork:
         self.sessions = Sessions(conn)
         self.integrity_checks = IntegrityChecks(conn)
         self.revisits = Revisits(conn)
+        self.review_queue = ReviewQueue(conn)
         self.consent_overview = ConsentOverview(conn)
         self.auditors = Auditors(conn)
         self.key_replays = KeyReplays(conn)

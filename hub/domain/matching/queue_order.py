@@ -5,7 +5,11 @@ when that side is its new fiche, when it was opened (`disclosed.told_probability
 `told_opened`). Sorted among the others by what it does not tell, its place would tell
 it all the same: in an order by probability or by age, an item whose key is not told
 goes after every item whose key is, in the order of their numbers, the same place
-whatever its probability or its age."""
+whatever its probability or its age.
+
+The console's pages are sorted and cut in the database in this order
+(`hub.store.review_queue_repository.ReviewQueue.page`); `sorted_as_told` says it for a list
+in memory, and is what the database's order is checked against."""
 
 from __future__ import annotations
 

@@ -50,6 +50,7 @@ class _Item:
     digest: str  # of the canonical form (equal numbers written one way)
     as_sent: str | None  # the hash of `canonical` when it differs from `digest`
     statistics: dict[str, Any] | None
+    consent_id: str  # the consent it cites (`fiches.consent_id` while it is current)
     outcome: Outcome | None = None
     fiche_pk: int | None = None
     receipt_id: str = ""  # of a version this push stores
@@ -88,7 +89,7 @@ def push_batch(hub: Hub, caller: Caller, fiches: Any,
         digest = canonical_hash(fiche, canonical)
         as_sent = content_hash(canonical) if b".0" in canonical else None
         items.append(_Item(index, fiche, canonical, digest, as_sent if as_sent != digest else None,
-                           _statistics(hub, fiche, consent)))
+                           _statistics(hub, fiche, consent), consent.id if consent else ""))
     outbox_ids = _store_with_retries(hub, caller, items, results, nonce)
     hub.publisher.publish_outbox_safely(outbox_ids)
     accepted = sum(1 for r in results if r and r["status"] == "accepted")
@@ -226,7 +227,8 @@ def _store(
             continue
         if item.outcome is Outcome.NEW_FICHE:
             new_fiches.append({"member_id": caller.member_id, "fiche_id": fiche_id,
-                               "current_version": version, "created_at": now, "updated_at": now})
+                               "current_version": version, "created_at": now, "updated_at": now,
+                               "consent_id": item.consent_id})
             state = Held(version, {})
         else:
             assert state is not None
@@ -241,7 +243,8 @@ def _store(
     # A new fiche's row holds its version already; a later version of it in the batch
     # (NEW_VERSION) raises it like any held fiche's.
     uow.fiches.set_current_versions([
-        {"pk": item.fiche_pk, "version": item.fiche["version"], "at": now}
+        {"pk": item.fiche_pk, "version": item.fiche["version"], "at": now,
+         "consent_id": item.consent_id}
         for item in new_versions if item.outcome is not Outcome.NEW_FICHE])
     version_ids = uow.fiches.insert_versions(
         [_version_row(caller, item, now) for item in _by_place(new_versions)])

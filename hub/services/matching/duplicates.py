@@ -33,8 +33,9 @@ from hub.domain.matching.disclosed import (
     told_probability,
 )
 from hub.domain.matching.model import CONFIRMED_FLAGS
-from hub.domain.matching.queue_order import ToldItem, sorted_as_told
+from hub.domain.matching.told_fields import QueueReader, explained_mask, purpose_fields
 from hub.domain.matching.training import refine_m
+from hub.domain.purposes import purposes_for_role
 from hub.errors import (
     ConfirmationRequired,
     Forbidden,
@@ -80,24 +81,54 @@ def review_page(hub: Hub, order: str, page: int, per_page: int, *, actor: str = 
                 user: str | None = None) -> dict[str, Any]:
     """Page `page` (from 1) of the open items in `order` (`queue_order.ORDERS`), with how
     many pages there are (a page past the last gives the last). The queue is sorted by
-    what `actor` is told of each item (`sorted_as_told`): an item whose probability or
-    opening is not told takes a place that does not tell it."""
+    what `actor` is told of each item (`queue_order`), in the database
+    (`ReviewQueue.page`): an item whose probability or opening is not told takes a place
+    that does not tell it, and a page reads a page's items."""
+    _fill_told_columns(hub)
+    reader = QueueReader(actor, COORDINATION, tuple(purpose_fields(
+        hub.policy.current, COORDINATION, purposes_for_role(COORDINATION))), hub.clock())
     with hub.uow() as uow:
-        rows = uow.matching.all_reviews("open")
+        total = uow.review_queue.count_open()
+        pages = max(1, -(-total // per_page))
+        page = min(max(1, page), pages)
+        rows = uow.review_queue.page(order, (page - 1) * per_page, per_page, reader)
         heads = uow.matching.fiche_heads(pk for r in rows for pk in (r.fiche_pk, r.candidate_fiche_pk))
-    total = len(rows)
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    paths = _PathsOf(hub, heads, actor)
-    told = {row.id: _told(row, paths) for row in rows}
-    ranked = sorted_as_told([ToldItem(row.id, told[row.id].probability, told[row.id].opened_at)
-                             for row in rows], order)
-    by_id = {row.id: row for row in rows}
-    page_rows = [by_id[t.id] for t in ranked[(page - 1) * per_page:page * per_page]]
     events = [audit.event(hub, "console_view", actor, user=user)]
-    items = [_item(hub, row, heads, actor, events, user) for row in page_rows]
+    items = [_item(hub, row, heads, actor, events, user) for row in rows]
     audit.record(hub, events)
     return {"items": items, "page": page, "pages": pages, "total": total}
+
+
+_FILLED_AT_ONCE = 2000
+
+
+def _fill_told_columns(hub: Hub) -> None:
+    """Write what the queue's order reads in the database for the open items written
+    before it was kept (migration 0053): the consent each side's current version cites
+    (from its sealed payload; a fiche pushed since says it), then the item's compared
+    fields, which mark it done (`ReviewQueue.unexplained`)."""
+    with hub.uow() as uow:
+        while found := uow.review_queue.unexplained(_FILLED_AT_ONCE):
+            heads = uow.matching.fiche_heads(uow.review_queue.without_consent(
+                pk for _i, _e, *pks in found for pk in pks))
+            hub.consents.prefetch((head.member_id, head.fiche_id) for head in heads.values())
+            uow.review_queue.set_cited_consents(
+                (pk, head.current_version, _cited_consent_id(hub, head))
+                for pk, head in heads.items())
+            uow.review_queue.set_explained({item: explained_mask(explanation)
+                                            for item, explanation, *_pks in found})
+            if len(found) < _FILLED_AT_ONCE:
+                break
+        uow.commit()
+
+
+def _cited_consent_id(hub: Hub, head: Any) -> str:
+    """The consent a fiche's current version cites, as its push found it ("": none)."""
+    if head.payload is None:  # erased: its consent is no longer the hub's to find
+        return ""
+    reference = (orjson.loads(head.payload).get("consentement") or {}).get("reference")
+    consent = hub.consents.cited_consent(head.member_id, head.fiche_id, reference)
+    return consent.id if consent is not None else ""
 
 
 def get_review_item(hub: Hub, item_id: int, *, actor: str = COORDINATION,
