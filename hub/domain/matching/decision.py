@@ -102,13 +102,15 @@ def has_enough_evidence(explanation: Explanation, settings: DecisionSettings) ->
     birth date (`nothing_personal_compared`). A first name retyped past close counts among
     the fields agreeing where the model lifts every veto (`retyped_first_name`).
     """
+    vouched = own_identifier_agrees(explanation, settings)
     agreeing = [t for t in explanation.terms
-                if agrees(t, settings) or retyped_first_name(t, settings)]
+                if agrees(t, settings) or (vouched and retyped_first_name(t, settings))]
     strong = any(t.field in settings.strong_fields for t in agreeing) or (
         _no_field_is_strong(settings)) or names_and_place(explanation, settings)
     personal = any(t.field in settings.personal_fields for t in agreeing) or (
         _no_field_is_personal(settings) and not nothing_personal_compared(explanation, settings))
     return (strong and personal and len(agreeing) >= settings.min_agreeing_fields
+            and (vouched or not alike_at_one_home(explanation))
             and not contacts_contradict(explanation)
             and not unchecked_and_contradicted(explanation, settings))
 
@@ -128,6 +130,28 @@ def retyped_first_name(term: FieldTerm, settings: DecisionSettings) -> bool:
     often: it counts for nothing. Twins of alike first names at one home stay with the
     household rule."""
     return term.field == "prenom" and term.level == FUZZY and settings.every_veto_lifted()
+
+
+def own_identifier_agrees(explanation: Explanation, settings: DecisionSettings) -> bool:
+    """The birth date agreeing, or a contact of the person's own exactly (one e-mail, one
+    mobile): what a first name retyped past close (`retyped_first_name`) needs beside it
+    to count. The surname and the home are a household's: a brother's fiche holding his
+    birth date and contacts, his sister's holding only the street line under a first name
+    alike (Julien / Juliette, Léa / Léo, Jules / Julie) are two people."""
+    return any(agrees(t, settings) and (t.field not in CONTACT_FIELDS or t.level == EXACT)
+               for t in explanation.terms if t.field in OWN_IDENTIFIERS)
+
+
+def alike_at_one_home(explanation: Explanation) -> bool:
+    """First names alike but not the same (close, fuzzy, or different by their level:
+    Marine / Martine, Léa / Léo, Louis / Louise, Emmanuel / Manu) with the surname and the
+    street line agreeing: two of one household as often as one person retyped. Without
+    an identifier of the person's own agreeing (`own_identifier_agrees`) no model links
+    them, households in its training file or not: what agrees is what a household shares."""
+    levels = {t.field: t.level for t in explanation.terms}
+    return (levels.get("prenom") in (CLOSE, FUZZY, DIFFERENT)
+            and levels.get("nom") in (EXACT, CLOSE, FUZZY)
+            and levels.get("adresse") in (EXACT, CLOSE, FUZZY))
 
 
 def names_and_place(explanation: Explanation, settings: DecisionSettings) -> bool:

@@ -20,9 +20,13 @@ own (exact) is judged by the rule (`household_verdict`):
 - `AGED`: the first names agree and the birth dates differ plainly: `APART` ten years or
   more apart (a father and his son both Jean), `UNSURE` (a review) where one typed digit
   makes that gap, none under ten years (a date replaced);
-- `ALIKE`: the birth dates agree and the first names are alike (fuzzy): `UNSURE` where
-  both are first names common in the training file (Julien / Juliette, twins), none
-  otherwise (a typo, a compound's part: one person retyped, `resolve`). First names
+- `ALIKE`: the first names alike but not the same (close or fuzzy: Léa / Léo, Julien /
+  Juliette, Marine / Martine, a nickname, a compound's part, a typo) and the birth dates
+  not plainly different (one date, or one missing): `UNSURE` and may be one person, a
+  coordinator decides (`resolve`); `APART` where each side gives its own e-mail or
+  mobile and the two differ. Nothing agreeing there tells twins or a brother and his
+  sister from one fiche retyped: a contact of the person's own agreeing (one e-mail,
+  one mobile) takes the pair out of the rule, the model decides. First names
   plainly different by their level but two typed letters apart (Aidan / Aidjm, Bernard /
   Bnnard) where the birth dates do not differ plainly (`_retyped_first_name`) are
   `UNSURE`, never linked by the rule: twins and siblings bear such names as often
@@ -50,7 +54,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from rapidfuzz.distance import OSA, JaroWinkler
 
@@ -119,21 +123,20 @@ def household_verdict(levels: Mapping[str, str]) -> str | None:
         return UNSURE if first_name == DIFFERENT and birth not in AGREEING else None
     if birth == DIFFERENT:
         return AGED if first_name in AGREEING else APART
-    if birth in AGREEING and first_name == FUZZY:
-        return ALIKE
+    if first_name in (CLOSE, FUZZY):  # alike, not the same: nothing tells the two apart
+        return APART if levels.get("courriel") == DIFFERENT else ALIKE
     if birth in AGREEING and first_name == DIFFERENT:
         return UNSURE
     return APART if first_name == DIFFERENT else None
 
 
 def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
-            b: NormalisedRecord, known: Container[str]) -> tuple[str | None, bool]:
+            b: NormalisedRecord) -> tuple[str | None, bool]:
     """A pair's verdict from its levels' (`household_verdict`) and its records: first
     names plainly different but two typed letters apart are `UNSURE` and may be one
-    (`_retyped_first_name`); `ALIKE` is `UNSURE` for two first names both
-    common in the training file (`known`, its frequency table: Julien / Juliette,
-    twins), none otherwise (a typo, a compound's
-    part: one person); `AGED` is `APART` for birth years `GENERATION_YEARS` or more
+    (`_retyped_first_name`); `ALIKE` is `UNSURE` and may be one (twins, or one person
+    retyped: a coordinator decides), `APART` where the phones differ and are not two
+    landlines (each their own mobile); `AGED` is `APART` for birth years `GENERATION_YEARS` or more
     apart (a father and his son both Jean), a review for dates one typed digit apart,
     none under ten years (a date replaced, as before); and whether an `UNSURE` pair may
     be one person (`may_be_one`)."""
@@ -142,8 +145,8 @@ def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
     if _retyped_first_name(levels, verdict, a, b):
         return UNSURE, True  # two typed letters apart: one name retyped, or twins
     if verdict == ALIKE:
-        verdict = UNSURE if _two_first_names(a, b, known) else None
-    elif verdict == AGED:
+        return (APART, False) if _two_mobiles(levels, a, b) else (UNSURE, True)
+    if verdict == AGED:
         verdict = _aged(a, b)
         if verdict == UNSURE:  # one digit typed wrong: a decade's typo as often
             return verdict, True
@@ -198,10 +201,10 @@ def _aged(a: NormalisedRecord, b: NormalisedRecord) -> str | None:
     return UNSURE if typed <= 1 else APART
 
 
-def _two_first_names(a: NormalisedRecord, b: NormalisedRecord, known: Container[str]) -> bool:
-    x, y = a.prenom or "", b.prenom or ""
-    return (x != y and x in known and y in known
-            and not set(a.prenom_tokens) & set(b.prenom_tokens))
+def _two_mobiles(levels: Mapping[str, str], a: NormalisedRecord, b: NormalisedRecord) -> bool:
+    """Two phones plainly different, not two landlines (a household's lines): each
+    their own mobile, two people."""
+    return levels.get("telephone") == DIFFERENT and not _landlines(a, b)
 
 
 def may_be_one(levels: Mapping[str, str], a: NormalisedRecord, b: NormalisedRecord) -> bool:

@@ -513,7 +513,7 @@ class MatchModel:
         named = {c.field: level for c, level in zip(self.comparisons, levels, strict=True)}
         verdict, one = resolve(
             named, household_verdict(named) if self.decision.household_apart else None,
-            a, b if written is None else written, self.tf.get("prenom", {}))
+            a, b if written is None else written)
         alone = self.decision.household_apart and nothing_personal(named) and not any(
             named.get(field) in AGREEING for field in self.decision.personal_fields)
         mobile = mobile_lifts(named, a, b if written is None else written,

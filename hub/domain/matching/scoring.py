@@ -138,8 +138,7 @@ class PatternScorer:
             return facts
         named = self._named(levels)
         verdict = household_verdict(named) if self.decision.household_apart else None
-        return self._facts(levels, *resolve(named, verdict, left, right,
-                                            self.model.tf.get("prenom", {})),
+        return self._facts(levels, *resolve(named, verdict, left, right),
                            mobile_lifts(named, left, right, self.model.tf.get("prenom", {})))
 
     def _named(self, levels: Pattern) -> dict[str, str]:
