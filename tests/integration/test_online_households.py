@@ -21,7 +21,10 @@ _HOME = {"ligne": "12 rue de la Filature", "code_postal": "63600", "commune": "A
 JULIEN = {"nom": "Chassaing", "prenom": "Julien", "date_naissance": "1988-04-12",
           "adresse": _HOME}
 TWIN = {**JULIEN, "prenom": "Thomas"}
-RETYPED = {**JULIEN, "prenom": "Julein", "date_naissance": "1988-04-13"}
+# Julien's fiche typed again, with his own e-mail as his first one: a first name retyped
+# at one home links on a contact of the person's own, never on the home alone.
+OWN = {"courriel": "julien.chassaing@exemple.fr"}
+RETYPED = {**JULIEN, **OWN, "prenom": "Julein", "date_naissance": "1988-04-13"}
 
 
 @pytest.fixture
@@ -38,7 +41,7 @@ def world(db_url, tmp_path):
 
 def test_twins_at_one_address_get_two_porteurs_where_every_veto_is_lifted(world):
     hub, _clock = world
-    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", JULIEN))
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", {**JULIEN, **OWN}))
     push(hub, CCI, fiche_of(CCI, "C-1", TWIN))
     push(hub, PFIL, fiche_of(PFIL, "P-1", RETYPED))
     assert porteur_of(hub, CCI, "C-1") != porteur_of(hub, COMMUNE, "A-1")

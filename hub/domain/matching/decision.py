@@ -100,7 +100,10 @@ def has_enough_evidence(explanation: Explanation, settings: DecisionSettings) ->
     different (`contacts_contradict`) is never enough evidence either, nor, where the
     training file showed households, a pair comparing neither the first name nor the
     birth date (`nothing_personal_compared`). A first name retyped past close counts among
-    the fields agreeing where the model lifts every veto (`retyped_first_name`).
+    the fields agreeing where the model lifts every veto (`retyped_first_name`) and the
+    birth date or a contact of the person's own agrees (`own_identifier_agrees`); first
+    names alike but not the same with the surname and the street line agreeing
+    (`alike_at_one_home`) need such an identifier too, whatever the model.
     """
     vouched = own_identifier_agrees(explanation, settings)
     agreeing = [t for t in explanation.terms
@@ -127,8 +130,10 @@ def retyped_first_name(term: FieldTerm, settings: DecisionSettings) -> bool:
     birth date (`nothing_personal_compared`) were 46 of one person and 39 of two, and 17
     and 2: surname and home are what a household shares, they stay with a coordinator.
     Where a veto holds (the French files), a first name only alike is a sibling's as
-    often: it counts for nothing. Twins of alike first names at one home stay with the
-    household rule."""
+    often: it counts for nothing. Beside the surname and the home alone it counts for
+    nothing either (`has_enough_evidence` asks `own_identifier_agrees`): Juliette's fiche
+    holding only her street line is not her brother Julien's, whatever the model. Twins
+    of alike first names at one home stay with the household rule."""
     return term.field == "prenom" and term.level == FUZZY and settings.every_veto_lifted()
 
 

@@ -251,8 +251,9 @@ NOT_COUNTED_FR = "0 (ne compte pas)"
 HOUSEHOLD_FR = ("foyer : nom identique ou proche, même adresse dans la même commune ou même "
                 "ligne fixe, aucun courriel identique ; des prénoms sans rapport (ni faute de "
                 "frappe, ni surnom, ni partie d'un prénom composé) ou des dates de naissance "
-                "nettement différentes (dix ans ou plus d'écart si les prénoms concordent) : "
-                "deux personnes, que le hub ne réunit jamais seul")
+                "nettement différentes (dix ans ou plus d'écart si les prénoms concordent), "
+                "ou des prénoms proches sous un courriel ou un mobile différent de chaque "
+                "côté : deux personnes, que le hub ne réunit jamais seul")
 # A pair comparing nothing personal where the file showed households
 # (`Explanation.nothing_personal`): its API key and its line.
 NOTHING_PERSONAL_KEY = "rien_de_personnel_compare"

@@ -142,7 +142,8 @@ def waiting_reason(explanation: dict[str, Any], settings: DecisionSettings | Non
     if explanation.get("foyer"):
         return ("Deux personnes d'un même foyer : nom identique ou proche, même adresse dans "
                 "la même commune ou même ligne fixe, des prénoms sans rapport ou des dates de "
-                "naissance nettement différentes ; le hub ne les réunit jamais seul.")
+                "naissance nettement différentes, ou des prénoms proches sous un courriel ou "
+                "un mobile différent de chaque côté ; le hub ne les réunit jamais seul.")
     levels = {t["champ"]: t["niveau"] for t in explanation["champs"]}
     if explanation.get("foyer_a_verifier"):  # said from what matched, as the API's line
         return ("Peut-être deux personnes d'un même foyer, peut-être une fiche ressaisie : "
