@@ -48,7 +48,10 @@ Example:
     >>> household_verdict({"nom": "exact", "prenom": "different", "adresse": "exact",
     ...                    "date_naissance": "exact"})
     'unsure'
-    >>> household_verdict({"nom": "exact", "prenom": "close", "adresse": "exact"}) is None
+    >>> household_verdict({"nom": "exact", "prenom": "close", "adresse": "exact"})
+    'alike'
+    >>> household_verdict({"nom": "exact", "prenom": "close", "adresse": "exact",
+    ...                    "courriel": "exact"}) is None
     True
 """
 
