@@ -32,7 +32,8 @@ def list_items(request: Request, after: OptionalCursor = None,
                limit: int = Query(50, ge=1, le=duplicates.MAX_LIMIT),
                auth: Authenticated = Depends(_COORDINATION)) -> Any:
     """Open review items, each with both sides (as the coordination may see them) and the
-    match explanation: each field's level and weight, the prior, the total."""
+    match explanation: each field's level and weight, the prior, the total. An item
+    neither side of which the coordination may see is not listed."""
     return duplicates.list_review_items(
         hub_of(request), limit=limit, after=after, actor=auth.caller.member_id)
 
@@ -41,7 +42,8 @@ def list_items(request: Request, after: OptionalCursor = None,
 def history(request: Request, porteur: IdQuery = None,
             limit: int = Query(50, ge=1, le=duplicates.MAX_LIMIT),
             auth: Authenticated = Depends(_COORDINATION)) -> Any:
-    """Merges and unmerges, newest first (optionally of one porteur)."""
+    """Merges and unmerges, newest first (optionally of one porteur): those that moved a
+    fiche the coordination may see, naming those fiches only."""
     found = duplicates.merge_history(hub_of(request), porteur, limit, actor=auth.caller.member_id)
     return {"historique": found}
 

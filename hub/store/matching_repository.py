@@ -876,15 +876,11 @@ class Matching:
         query = query.order_by(merge_events.c.id.desc()).limit(limit).offset(offset)
         return [MergeEvent(**row._mapping) for row in self.conn.execute(query)]
 
-    def unmerges_since(self, event_id: int) -> list[MergeEvent]:
-        """The unmerges recorded after the merge event `event_id` (few: a page of the
-        history learns from them which of its merged fiches were split off since)."""
-        query = sa.select(merge_events).where(merge_events.c.kind == "unmerge",
-                                               merge_events.c.id > event_id)
+    def all_merge_events(self) -> list[MergeEvent]:
+        """Every merge and unmerge, newest first (the history as a reader is told it is
+        paged after the gate: `duplicates.merge_history_page`)."""
+        query = sa.select(merge_events).order_by(merge_events.c.id.desc())
         return [MergeEvent(**row._mapping) for row in self.conn.execute(query)]
-
-    def count_merge_events(self) -> int:
-        return int(self.conn.scalar(sa.select(sa.func.count()).select_from(merge_events)) or 0)
 
     def counts(self) -> dict[str, int]:
         links = sa.select(fiche_links.c.method, sa.func.count()).group_by(fiche_links.c.method)

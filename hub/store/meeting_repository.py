@@ -82,6 +82,14 @@ class MeetingActions:
                     meeting_actions.c.answered_at < until))).order_by(meeting_actions.c.id)
         return self._opened(self.conn.execute(query))
 
+    def proposal_to(self, action_id: int, member_id: str) -> Any | None:
+        """The referent proposal `action_id` when it was made to `member_id`, else None
+        (the same one statement whether the number is another's or none)."""
+        row = self.conn.execute(sa.select(meeting_actions).where(
+            meeting_actions.c.id == action_id, meeting_actions.c.kind == "referent",
+            meeting_actions.c.member_id == member_id)).first()
+        return None if row is None else self._opened([row])[0]
+
     def proposals_to(self, member_id: str) -> list[int]:
         """The ids of the referent proposals made to `member_id`."""
         return list(self.conn.execute(sa.select(meeting_actions.c.id).where(

@@ -18,6 +18,7 @@ from hub.bootstrap import Hub
 from hub.domain.matching.model import CONFIRMED_FLAGS
 from hub.services.matching import duplicates
 from hub.store.matching_tables import merge_events, review_items
+from hub.store.tables import fiches
 from tests.e2e.browser import console_world_served
 from tests.e2e.test_console_browser import follow, no_violations, sign_in, text
 from tests.factories import Clock
@@ -145,14 +146,17 @@ def _decided_later(hub: Hub, clock: Clock, item: int) -> None:
 
 
 def _merged_later(hub: Hub, clock: Clock, porteur: str) -> None:
-    """LATER merges into `porteur` (of other porteurs without fiches) after the pair's."""
+    """LATER merges into `porteur` (each moving its fiche, which the coordination sees: a
+    merge moving none it sees is not listed) after the pair's."""
     with hub.engine.begin() as conn:
         fiche_pks = conn.execute(sa.select(merge_events.c.fiche_pks).order_by(
             merge_events.c.id.desc())).scalars().first()
         assert fiche_pks, "the pair's merge is recorded"
+        held = conn.execute(sa.select(fiches.c.id).where(fiches.c.porteur_id == porteur)
+                            ).scalars().all()
         conn.execute(merge_events.insert(), [
             {"kind": "merge", "porteur_id": porteur, "other_porteur_id": f"prt_ancien{n}",
-             "fiche_pks": [], "review_item_id": None, "actor": COORDINATION,
+             "fiche_pks": list(held), "review_item_id": None, "actor": COORDINATION,
              "actor_user": None, "at": clock.now + dt.timedelta(minutes=n + 1)}
             for n in range(LATER)])
 

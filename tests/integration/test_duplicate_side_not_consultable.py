@@ -115,16 +115,19 @@ def test_the_console_page_shows_a_side_not_consultable_and_no_comparison_of_it(w
     assert buttons == ["unknown"]
 
 
-def test_the_merge_history_no_longer_names_a_fiche_whose_consent_was_withdrawn(world):
+def test_the_merge_history_no_longer_lists_a_merge_whose_fiche_was_withdrawn(world):
+    """Listed with no fiche, the merge would tell that the consent was withdrawn."""
     hub, client, creds = world
     record = merged_by_the_coordination(hub)
     named = {"membre": CCI.member_id, "fiche_id": "C-1"}
     assert named in duplicates.merge_history(hub)[0]["fiches"]
+    [told] = coordination_get(client, creds, "/v1/duplicates/history").json()["historique"]
+    assert told["fiches"] == [named]
     consents.withdraw_consent(hub, CCI, record.id)
     answer = coordination_get(client, creds, "/v1/duplicates/history")
     assert answer.status_code == 200, answer.text
-    [event] = answer.json()["historique"]
-    assert event["type"] == "fusion" and event["fiches"] == []
+    assert answer.json()["historique"] == []
+    assert duplicates.merge_history(hub)[0]["id"] == told["id"]  # kept, for the hub
 
 
 @pytest.fixture

@@ -46,6 +46,8 @@ def meeting_sheet(hub: Hub, session: ConsoleSession, month: dt.date) -> dict[str
     reviews, sides = _told_reviews(hub, session, reviews, reviewed)
     shown = duplicates.open_fiche_pks(hub, [pk for c in changes for pk in c.fiche_pks],
                                       session.member)
+    undone = _undone(changes)  # a separation of a merge's hidden fiche undid it too
+    changes = [c for c in changes if shown.intersection(c.fiche_pks)]  # as the history
     named = {*[i for group in ids.values() for i in group],
              *[c.porteur_id for c in changes], *[c.other_porteur_id for c in changes],
              *[r.porteur_id for r in reviews], *[r.candidate_porteur_id for r in reviews],
@@ -54,7 +56,7 @@ def meeting_sheet(hub: Hub, session: ConsoleSession, month: dt.date) -> dict[str
     sheet = {key: [people[i] for i in ids[key] if i in people] for key in SECTIONS}
     log_views(hub, session, people.values())
     return {**sheet, "totaux": totals, "a_voir": open_items, "decisions": decisions,
-            "doublons_resolus": _duplicates(changes, reviews, shown, sides),
+            "doublons_resolus": _duplicates(changes, reviews, shown, sides, undone),
             "liens_automatiques": sum(1 for link in links if link.method == "auto"),
             "noms": {i: p.name for i, p in people.items()}, "debut": start, "fin": end,
             "weeks": weeks, "today": today}
@@ -64,12 +66,14 @@ def _told_reviews(hub: Hub, session: ConsoleSession, reviews: list[Any],
                   reviewed: list[Any]) -> tuple[list[Any], dict[int, int]]:
     """The pairs decided, a side the coordination may not see naming no porteur (its
     name beside the pair would say that a member holds a fiche of the person), as the
-    queue and the set-aside list tell them (`duplicates.told_items`); and by item, how
-    many of its two sides the coordination may see."""
+    queue and the set-aside list tell them (`duplicates.told_items`), a pair neither side
+    of which it may see not at all (as the queue); and by item, how many of its two sides
+    the coordination may see."""
     told = duplicates.told_items(hub, reviewed, session.member)
     return [r._replace(porteur_id=r.porteur_id if told[r.id].consultable[0] else None,
                        candidate_porteur_id=r.candidate_porteur_id
-                       if told[r.id].consultable[1] else None) for r in reviews], \
+                       if told[r.id].consultable[1] else None) for r in reviews
+            if any(told[r.id].consultable)], \
         {r.id: sum(told[r.id].consultable) for r in reviews}
 
 
@@ -107,11 +111,10 @@ def _undone(changes: list[Any]) -> set[int]:
 
 
 def _duplicates(changes: list[Any], reviews: list[Any], shown: set[int],
-                sides: dict[int, int]) -> list[dict[str, Any]]:
+                sides: dict[int, int], undone: set[int]) -> list[dict[str, Any]]:
     """The merges, separations and pairs decided; `fiches` counts only those the
     coordination may see (`shown`, and each pair's `sides`): a hidden fiche counted would
     say that a member holds one more fiche of the person."""
-    undone = _undone(changes)
     decided = [{"porteur_id": c.porteur_id, "autre_porteur_id": c.other_porteur_id,
                 "type": "fusion" if c.kind == "merge" else "separation", "le": c.at,
                 "fiches": len(shown.intersection(c.fiche_pks)), "revue": c.review_item_id,

@@ -89,8 +89,10 @@ def answer_proposal(hub: Hub, caller: Caller, proposal: str, body: Any) -> dict[
     now = hub.clock()
     with hub.uow() as uow:
         action_id = _proposal_number(hub, uow.meeting.proposals_to(caller.member_id), proposal)
-        row = None if action_id is None else uow.meeting.get(action_id)
-        if row is None or row.kind != "referent" or row.member_id != caller.member_id:
+        # one statement for any number: another's, or none (the time tells nothing)
+        row = None if action_id is None else uow.meeting.proposal_to(action_id,
+                                                                      caller.member_id)
+        if row is None:
             raise NotFound("Aucune proposition pour votre structure sous ce numéro.",
                            "No proposal for your member under this number.")
         if not uow.meeting.settle(row.id, PROPOSED, answer, now, _note(note) or None):

@@ -57,7 +57,6 @@ class Parcours:
     members: set[str] = dataclasses.field(default_factory=set)
     steps: list[Step] = dataclasses.field(default_factory=list)
     last_news: dt.date | None = None
-    hidden_fiches: int = 0
     fiches: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     fields: set[str] = dataclasses.field(default_factory=set)
     purpose: str | None = None
@@ -140,8 +139,7 @@ def _add_fiche(hub: Hub, person: Parcours, member: str, row: Any) -> None:
     fiche = orjson.loads(row.payload)
     person.own_identities.append(fiche.get("porteur") or {})
     disclosure = disclosure_for(hub, row.member_id, fiche, member, ROLE, is_referent=False)
-    if disclosure is None:
-        person.hidden_fiches += 1
+    if disclosure is None:  # not counted either: a count tells a withdrawal from an erasure
         return
     document = disclosure.document
     person.fiches.append((row.member_id, row.fiche_id))

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from hub.audit.events import AccessEvent
+from hub.audit.rows import as_utc
 from hub.bootstrap import Hub
 from hub.domain.matching import MatchModel, normalise_record
 from hub.domain.matching.chains import may_be_one
@@ -65,16 +66,28 @@ def require_coordinator(role: str) -> None:
 def list_review_items(hub: Hub, *, limit: int = 50, after: int | None = None,
                       actor: str = COORDINATION, user: str | None = None) -> dict[str, Any]:
     """Open items after the cursor `after` (item id), oldest first, each with both sides.
+    An item neither side of which `actor` may see is passed over (`_told_at_all`).
     `user`: the console account acting for `actor`, named in the access events."""
     limit = max(1, min(limit, MAX_LIMIT))
-    with hub.uow() as uow:
-        rows = uow.matching.review_items("open", limit, after)
-        heads = uow.matching.fiche_heads(pk for r in rows for pk in (r.fiche_pk, r.candidate_fiche_pk))
+    told: list[tuple[ReviewItem, list[Any]]] = []
+    heads: dict[int, Any] = {}
+    cursor = after
+    while len(told) <= limit:  # one more than asked: whether more are told
+        with hub.uow() as uow:
+            rows = uow.matching.review_items("open", limit + 1, cursor)
+            found = uow.matching.fiche_heads(
+                pk for r in rows for pk in (r.fiche_pk, r.candidate_fiche_pk))
+        heads.update(found)
+        told += [(row, shown) for row in rows
+                 if _told_at_all(shown := _shown(hub, row, found, actor))]
+        if len(rows) <= limit:
+            break
+        cursor = rows[-1].id
     events = [audit.event(hub, "console_view", actor, user=user)]
-    items = [_item(hub, row, heads, actor, events, user) for row in rows]
+    items = [_item(hub, row, heads, actor, events, user, shown) for row, shown in told[:limit]]
     audit.record(hub, events)
-    return {"items": items, "next_after": rows[-1].id if rows else after,
-            "has_more": len(rows) == limit}
+    return {"items": items, "next_after": items[-1]["id"] if items else after,
+            "has_more": len(told) > limit}
 
 
 def review_page(hub: Hub, order: str, page: int, per_page: int, *, actor: str = COORDINATION,
@@ -138,8 +151,11 @@ def get_review_item(hub: Hub, item_id: int, *, actor: str = COORDINATION,
         if row is None:
             raise _not_found()
         heads = uow.matching.fiche_heads((row.fiche_pk, row.candidate_fiche_pk))
+    shown = _shown(hub, row, heads, actor)
+    if not _told_at_all(shown):  # as a number that does not exist
+        raise _not_found()
     events: list[AccessEvent] = []
-    item = _item(hub, row, heads, actor, events, user)
+    item = _item(hub, row, heads, actor, events, user, shown)
     audit.record(hub, events)
     return item
 
@@ -155,13 +171,12 @@ def decide(hub: Hub, item_id: int, decision: str, *, actor: str, user: str | Non
         raise InvalidDecision("La décision doit être same, different ou unknown.",
                               "The decision must be same, different or unknown.")
     confirmed = set(confirmed)
-    if decision != "unknown":
-        _require_consultable(hub, item_id, decision, actor)
     if not confirmed <= set(CONFIRMED_FLAGS):
         raise InvalidDecision(
             "« confirme » ne peut nommer que des avertissements du hub : "
             f"{', '.join(CONFIRMED_FLAGS)}.",
             f"\"confirme\" may only name the hub's flags: {', '.join(CONFIRMED_FLAGS)}.")
+    _require_consultable(hub, item_id, decision, actor)
     now = hub.clock()
     change = None
     with hub.uow() as uow:
@@ -217,13 +232,18 @@ def _require_consultable(hub: Hub, item_id: int, decision: str, actor: str) -> N
     """Whoever may not see a side cannot judge the pair: « same » and « different » are
     refused on an item with a side not consultable, and « same » on one whose flags
     (each saying which fields agree) name fields the coordination may not see.
-    « unknown » (kept for the meeting) stays open to it."""
+    « unknown » (kept for the meeting) stays open to it. An item neither side of which
+    it may see is answered as a number that does not exist (`_told_at_all`)."""
     with hub.uow() as uow:
         row = uow.matching.review_item(item_id)
-        if row is None or row.status != "open":
-            return  # said by the decision itself (not found, decided already)
+        if row is None:
+            return  # said by the decision itself
         heads = uow.matching.fiche_heads((row.fiche_pk, row.candidate_fiche_pk))
     shown = _shown(hub, row, heads, actor)
+    if not _told_at_all(shown):
+        raise _not_found()
+    if decision == "unknown" or row.status != "open":
+        return  # said by the decision itself (decided already)
     told = told_explanation(row.explanation, *_paths(shown))
     if told.get(SIDE_CLOSED_KEY) or (decision == "same" and flags_of(row.explanation)
                                      and not fully_told(told)):
@@ -325,11 +345,32 @@ def merge_history(hub: Hub, porteur_id: str | None = None, limit: int = 50, *,
                   actor: str | None = None) -> list[dict[str, Any]]:
     """Merges and unmerges, newest first. For a reader (`actor`), each event names only
     the fiches the consent + policy gate opens to it now (a fiche whose consent was
-    withdrawn since, or never covered it, is not named: who holds a fiche of the person)."""
-    with hub.uow() as uow:
-        rows = uow.matching.merge_history(porteur_id, max(1, min(limit, MAX_LIMIT)))
-        heads = uow.matching.fiche_heads(pk for r in rows for pk in r.fiche_pks)
-    return [_merge_event(r, _open_heads(hub, heads, actor)) for r in rows]
+    withdrawn since, or never covered it, is not named: who holds a fiche of the person),
+    and an event that names none is not listed (`_told_rows`)."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    told: list[dict[str, Any]] = []
+    offset = 0
+    while len(told) < limit:
+        with hub.uow() as uow:
+            rows = uow.matching.merge_history(porteur_id, limit, offset)
+            heads = uow.matching.fiche_heads(pk for r in rows for pk in r.fiche_pks)
+        opened = _open_heads(hub, heads, actor)
+        told += [_merge_event(r, opened) for r in _told_rows(rows, opened, actor)]
+        if len(rows) < limit:
+            break
+        offset += limit
+    return told[:limit]
+
+
+def _told_rows(rows: list[Any], opened: dict[int, Any] | set[int],
+               actor: str | None) -> list[Any]:
+    """The events of `rows` moving a fiche of `opened` (every one for the hub's reads). A
+    merge of porteurs whose moved fiches `actor` may not see (the matcher joining fiches
+    under consents leaving it out, or withdrawn since) would tell, by its porteurs and
+    its time, that a person it may not see exists."""
+    if actor is None:
+        return rows
+    return [r for r in rows if any(pk in opened for pk in r.fiche_pks)]
 
 
 def open_fiche_pks(hub: Hub, fiche_pks: Iterable[int], actor: str) -> set[int]:
@@ -350,18 +391,21 @@ def _open_heads(hub: Hub, heads: dict[int, Any], actor: str | None) -> dict[int,
 
 def merge_history_page(hub: Hub, page: int, per_page: int, *,
                        actor: str | None = None) -> dict[str, Any]:
-    """Page `page` (from 1) of every merge and unmerge, newest first, with how many
-    pages there are (a page past the last gives the last), and `separees` the unmerges
-    recorded since its oldest event, for those made on the pages before."""
+    """Page `page` (from 1) of every merge and unmerge told to `actor`, newest first,
+    with how many pages there are (a page past the last gives the last), and `separees`
+    the unmerges recorded since its oldest event, for those made on the pages before.
+    Counted as listed: every event is read and passed through the gate."""
     with hub.uow() as uow:
-        total = uow.matching.count_merge_events()
-        pages = max(1, -(-total // per_page))
-        page = min(max(1, page), pages)
-        rows = uow.matching.merge_history(None, per_page, (page - 1) * per_page)
-        later = uow.matching.unmerges_since(rows[-1].id) if rows else []
-        heads = uow.matching.fiche_heads(pk for r in [*rows, *later] for pk in r.fiche_pks)
+        rows = uow.matching.all_merge_events()
+        heads = uow.matching.fiche_heads(pk for r in rows for pk in r.fiche_pks)
     heads = _open_heads(hub, heads, actor)
-    return {"events": [_merge_event(r, heads) for r in rows],
+    told = _told_rows(rows, heads, actor)
+    total = len(told)
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    shown = told[(page - 1) * per_page:page * per_page]
+    later = [r for r in told if shown and r.kind == "unmerge" and r.id > shown[-1].id]
+    return {"events": [_merge_event(r, heads) for r in shown],
             "separees": [_merge_event(r, heads) for r in later],
             "page": page, "pages": pages, "total": total}
 
@@ -372,7 +416,7 @@ def _merge_event(row: Any, heads: dict[int, Any]) -> dict[str, Any]:
             "fiches": [{"membre": heads[pk].member_id, "fiche_id": heads[pk].fiche_id}
                        for pk in row.fiche_pks if pk in heads],
             "revue": row.review_item_id, "par": row.actor, "par_compte": row.actor_user,
-            "le": row.at.isoformat()}
+            "le": as_utc(row.at).isoformat()}  # SQLite gives naive UTC times back
 
 
 def retrain_from_decisions(hub: Hub, *, output: Path | None = None,
@@ -397,10 +441,12 @@ def dedup_status(hub: Hub) -> dict[str, int]:
 
 
 def _item(hub: Hub, row: Any, heads: dict[int, Any], actor: str,
-          events: list[AccessEvent], user: str | None = None) -> dict[str, Any]:
+          events: list[AccessEvent], user: str | None = None,
+          shown: list[Any] | None = None) -> dict[str, Any]:
     """The item as the coordination may see it: each side through the consent + policy
-    gate, and of the explanation only what both sides disclose (`told_explanation`)."""
-    shown = _shown(hub, row, heads, actor)
+    gate (`shown`, when worked out already), and of the explanation only what both
+    sides disclose (`told_explanation`)."""
+    shown = shown if shown is not None else _shown(hub, row, heads, actor)
     sides = [_side(hub, heads.get(pk), porteur, disclosure, actor, events, user)
              for pk, porteur, disclosure in ((row.fiche_pk, row.porteur_id, shown[0]),
                                              (row.candidate_fiche_pk, row.candidate_porteur_id,
@@ -408,7 +454,7 @@ def _item(hub: Hub, row: Any, heads: dict[int, Any], actor: str,
     told = told_explanation(row.explanation, *_paths(shown))
     opened = row.opened_at if _consultable(shown[0]) else None
     return {"id": row.id, "statut": row.status,
-            "ouvert_le": opened.isoformat() if opened else None,
+            "ouvert_le": as_utc(opened).isoformat() if opened else None,
             "probabilite": told_probability(row.probability, told), "cotes": sides,
             "explication": told}
 
@@ -468,6 +514,14 @@ class _PathsOf:
 
 def _consultable(disclosure: Any) -> bool:
     return disclosure is not None and disclosure is not _ERASED
+
+
+def _told_at_all(shown: list[Any]) -> bool:
+    """Whether a reader is told of an item at all: when it may see one side at least.
+    Neither listed, counted nor readable otherwise (a pair of two fiches it may not see
+    would tell that a person it may not see exists, and may have two fiches); the item
+    stays open, listed as soon as the gate opens a side."""
+    return any(_consultable(side) for side in shown)
 
 
 _ERASED = object()  # a side erased at the porteur's request: not consultable, named by nothing
