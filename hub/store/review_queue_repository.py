@@ -40,9 +40,18 @@ class ReviewQueue:
     def __init__(self, connection: sa.Connection) -> None:
         self.conn = connection
 
-    def count_open(self) -> int:
+    def count_open(self, reader: QueueReader) -> int:
+        """The open items `reader` may know of (`_known`)."""
         return self.conn.execute(sa.select(sa.func.count()).select_from(review_items)
-                                 .where(review_items.c.status == OPEN)).scalar_one()
+                                 .where(review_items.c.status == OPEN,
+                                        self._known(reader))).scalar_one()
+
+    def _known(self, reader: QueueReader) -> Any:
+        """An item is listed to `reader` when one side at least is consultable by it: one
+        between two fiches it may not see is neither listed nor counted (it stays open)."""
+        r = review_items.c
+        return sa.or_(self._shows(r.fiche_pk, reader, None),
+                      self._shows(r.candidate_fiche_pk, reader, None))
 
     def page(self, order: str, offset: int, limit: int, reader: QueueReader) -> list[ReviewItem]:
         """`limit` open items from `offset` in `order` (`queue_order.ORDERS`) as `reader` is
@@ -59,7 +68,7 @@ class ReviewQueue:
         told_key = sa.case((told, key))  # NULL, after the others, when not told
         ranked = told_key.desc() if order in ("recents", "probabilite") else told_key.asc()
         ranked_ids = list(self.conn.scalars(  # narrow rows to sort: the ids alone
-            sa.select(r.id).where(r.status == OPEN)
+            sa.select(r.id).where(r.status == OPEN, self._known(reader))
             .order_by(ranked.nulls_last(), r.id).offset(offset).limit(limit)))
         found = {row.id: ReviewItem(*row) for row in self.conn.execute(
             sa.select(*_ITEM).where(r.id.in_(ranked_ids)))}

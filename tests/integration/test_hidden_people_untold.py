@@ -12,6 +12,7 @@ import datetime as dt
 
 import pytest
 
+from hub.domain.matching.queue_order import ORDERS
 from hub.services.console import duplicates_console
 from hub.services.console.meeting import meeting_sheet
 from hub.services.matching import duplicates
@@ -133,6 +134,19 @@ def test_the_cursor_passes_items_with_both_sides_hidden(world):
     after = duplicates.list_review_items(hub, limit=1, after=first["next_after"], actor=ACTOR)
     assert (after["items"], after["has_more"], after["next_after"]) == (
         [], False, first["next_after"])
+
+
+def test_the_consoles_queue_neither_lists_nor_counts_an_item_with_both_sides_hidden(world):
+    hub, _client, _creds = world
+    _both_sides_hidden(hub)
+    for order in ORDERS:
+        assert duplicates.review_page(hub, order, 1, 20, actor=ACTOR) == {
+            "items": [], "page": 1, "pages": 1, "total": 0}, order
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-2", BOTH))  # another person, a pair it sees
+    push(hub, CCI, fiche_of(CCI, "C-2", {k: BOTH[k] for k in ("nom", "prenom", "date_naissance")}))
+    for order in ORDERS:
+        page = duplicates.review_page(hub, order, 1, 20, actor=ACTOR)
+        assert (len(page["items"]), page["total"], page["pages"]) == (1, 1, 1), order
 
 
 def test_the_times_of_the_history_and_the_queue_carry_their_utc_offset(world):

@@ -101,7 +101,7 @@ def review_page(hub: Hub, order: str, page: int, per_page: int, *, actor: str = 
     reader = QueueReader(actor, COORDINATION, tuple(purpose_fields(
         hub.policy.current, COORDINATION, purposes_for_role(COORDINATION))), hub.clock())
     with hub.uow() as uow:
-        total = uow.review_queue.count_open()
+        total = uow.review_queue.count_open(reader)
         pages = max(1, -(-total // per_page))
         page = min(max(1, page), pages)
         rows = uow.review_queue.page(order, (page - 1) * per_page, per_page, reader)
