@@ -56,6 +56,7 @@ the message itself going to the operator's log (docs/protocol.md, "Errors").
     │   ├── DuplicateConsentReference 409 duplicate_consent_reference
     │   ├── AlreadyErased           409 already_erased
     │   ├── ReviewItemClosed        409 review_item_closed
+    │   ├── ReviewItemChanged       409 review_item_changed
     │   ├── ConfirmationRequired    409 confirmation_required (carries `a_confirmer`)
     │   ├── ReviewItemNotConsultable 409 review_item_not_consultable
     │   ├── NothingToUnmerge        409 nothing_to_unmerge
@@ -565,6 +566,12 @@ class ReviewItemClosed(Conflict):
     """The review item was already decided (or made obsolete by a merge)."""
 
     code = "review_item_closed"
+
+
+class ReviewItemChanged(Conflict):
+    """A decision on a review item scored again, on a new version of a side, since it was read."""
+
+    code = "review_item_changed"
 
 
 class ConfirmationRequired(Conflict):

@@ -422,6 +422,9 @@ class ReviewItem(_Open):
     probabilite: float | None  # None: the explanation is not told whole
     cotes: list[ReviewSide]
     explication: dict[str, Any]
+    # One more each time a new version of a side is scored again; None: a side is not
+    # consultable (its versions are not told). A decision names it (`Decision.revision`).
+    revision: int | None
 
 
 class ReviewItems(_Open):
@@ -436,6 +439,9 @@ class Decision(BaseModel):
     # The item's flags a « same » confirms by name (`identite_seule_a_verifier`,
     # `autre_domicile_a_verifier`): without them, 409 confirmation_required.
     confirme: list[Literal["identite_seule_a_verifier", "autre_domicile_a_verifier"]] = []
+    # The item's `revision` as read: scored again since (a new version of a side), 409
+    # review_item_changed and nothing changes.
+    revision: int | None = Field(None, ge=1, le=MAX_INT64)
 
 
 class MergeChange(_Open):

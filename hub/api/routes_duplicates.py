@@ -19,6 +19,7 @@ from hub.api.models import (
 )
 from hub.api.openapi import answer, body
 from hub.api.params import IdPath, IdQuery, OptionalCursor, PathId
+from hub.domain.ids import MAX_INT64
 from hub.errors import InvalidDecision
 from hub.services.matching import duplicates
 
@@ -63,11 +64,23 @@ def decide(item_id: PathId, request: Request,
     members concerned get a `merged` notice); different is remembered for good. An item
     whose explanation carries `identite_seule_a_verifier` or `autre_domicile_a_verifier`
     is merged only with `"confirme": [those flags]` (409 `confirmation_required`, naming
-    them in `a_confirmer`, otherwise)."""
+    them in `a_confirmer`, otherwise). `"revision"`: the item's revision as read; scored
+    again since on a new version of a side, 409 `review_item_changed`, nothing changed."""
     body = closed_object(auth.body, Decision.model_fields)
     return duplicates.decide(
         hub_of(request), item_id, str(body.get("decision")), actor=auth.caller.member_id,
-        confirmed=_flags(body.get("confirme", [])))
+        confirmed=_flags(body.get("confirme", [])), revision=_revision(body.get("revision")))
+
+
+def _revision(revision: Any) -> int | None:
+    if revision is None:
+        return None
+    if isinstance(revision, bool) or not isinstance(revision, int) or not 1 <= revision <= MAX_INT64:
+        raise InvalidDecision("« revision » doit être le numéro de révision du doublon lu "
+                              "(un entier à partir de 1).",
+                              "\"revision\" must be the review item's revision as read "
+                              "(a whole number from 1).")
+    return revision
 
 
 def _flags(confirmed: Any) -> list[str]:

@@ -591,6 +591,15 @@ class Matching:
                 _STORED_RECORDS.where(match_records.c.fiche_pk.in_(chunk))))
         return self._records_of(rows)
 
+    def records_of_fiches(self, fiche_pks: Iterable[int]) -> dict[int, IndexedRecord]:
+        """These fiches' indexed records, normalised, by primary key (those not in the
+        index left out)."""
+        rows: list[Any] = []
+        for chunk in _chunks(sorted(set(fiche_pks)), _IN_CHUNK):
+            rows.extend(tuple(row) for row in self.conn.execute(
+                _STORED_RECORDS.where(match_records.c.fiche_pk.in_(chunk))))
+        return {record.fiche_pk: record for record in self._records_of(rows)}
+
     def members_of(self, fiche_pks: Iterable[int]) -> dict[int, str]:
         """The member of each fiche, by primary key: whose fiches a chain join would keep
         together (`chains.may_be_one`)."""
@@ -675,12 +684,15 @@ class Matching:
         return record_of(ReviewItem, self.conn.execute(
             sa.select(review_items).where(review_items.c.id == item_id)).first())
 
-    def close_review(self, item_id: int, status: str, actor: str, now: dt.datetime) -> bool:
-        """Close an open item; False when it was closed meanwhile (decided twice)."""
-        result = self.conn.execute(
-            sa.update(review_items).where(review_items.c.id == item_id,
-                                          review_items.c.status == OPEN)
-            .values(status=status, decided_by=actor, decided_at=now))
+    def close_review(self, item_id: int, status: str, actor: str, now: dt.datetime,
+                     revision: int | None = None) -> bool:
+        """Close an open item; False when it was closed meanwhile (decided twice), or, with
+        `revision`, scored again since that revision."""
+        query = sa.update(review_items).where(review_items.c.id == item_id,
+                                              review_items.c.status == OPEN)
+        if revision is not None:
+            query = query.where(review_items.c.revision == revision)
+        result = self.conn.execute(query.values(status=status, decided_by=actor, decided_at=now))
         return result.rowcount == 1
 
     def same_pairs_within(self, fiche_pks: Iterable[int]) -> list[tuple[int, int]]:
@@ -691,6 +703,26 @@ class Matching:
             review_items.c.status == "same", review_items.c.fiche_pk.in_(pks),
             review_items.c.candidate_fiche_pk.in_(pks))
         return [(int(a), int(b)) for a, b in self.conn.execute(query)]
+
+    def open_items_touching(self, fiche_pk: int) -> list[ReviewItem]:
+        """The open items a fiche is a side of (either side), by number."""
+        query = sa.select(review_items).where(
+            review_items.c.status == OPEN, (review_items.c.fiche_pk == fiche_pk)
+            | (review_items.c.candidate_fiche_pk == fiche_pk))
+        return [ReviewItem(**row._mapping)
+                for row in self.conn.execute(query.order_by(review_items.c.id))]
+
+    def rescore_review(self, item_id: int, probability: float, explanation: dict[str, Any],
+                       closed: str | None, now: dt.datetime) -> None:
+        """An open item scored again on a new version of a side: its new evidence, or closed
+        as `closed` (no longer a candidate); one revision more either way."""
+        values: dict[str, Any] = {"probability": probability, "explanation": explanation,
+                                  "explained_fields": explained_mask(explanation),
+                                  "revision": review_items.c.revision + 1}
+        if closed is not None:
+            values.update(status=closed, decided_by="-", decided_at=now)
+        self.conn.execute(sa.update(review_items).where(
+            review_items.c.id == item_id, review_items.c.status == OPEN).values(**values))
 
     def undo_same(self, item_id: int, porteurs: tuple[str, str], actor: str,
                   now: dt.datetime) -> None:

@@ -73,6 +73,9 @@ review_items = sa.Table(
     # the queue's order by probability compares it with what each side discloses. NULL:
     # opened before, written by the first page of the queue that needs it.
     sa.Column("explained_fields", sa.Integer),
+    # One more each time the worker scores the item again on a new version of a side: a
+    # decision names the revision it was made on (`duplicates.decide`).
+    sa.Column("revision", sa.Integer, nullable=False, server_default="1"),
 )
 sa.Index("ix_review_items_status_id", review_items.c.status, review_items.c.id)
 # The console's queue sorted by probability or by age, in the database.

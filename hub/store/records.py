@@ -383,6 +383,7 @@ class ReviewItem(NamedTuple):
     decided_at: dt.datetime | None
     decided_by: str | None
     explained_fields: int | None = None  # `told_fields.explained_mask` (None: not yet)
+    revision: int = 1  # one more at each scoring again on a new version of a side
 
 
 class FicheHead(NamedTuple):

@@ -11,7 +11,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from hub.domain.ids import whole_number
-from hub.errors import BadRequest, ConfirmationRequired, NothingToUnmerge, ReviewItemClosed
+from hub.errors import (
+    BadRequest,
+    ConfirmationRequired,
+    NothingToUnmerge,
+    ReviewItemChanged,
+    ReviewItemClosed,
+)
 from hub.services.accounts.members import member_names
 from hub.services.accounts.sessions import ConsoleSession
 from hub.services.console import duplicates_console as queue
@@ -67,13 +73,18 @@ def decide(item_id: str, request: Request, form: dict[str, str] = Depends(checke
         raise BadRequest("Choisissez une des trois décisions.", "Choose one of the three decisions.")
     confirmed = [flag for flag in queue.FLAGS if form.get(f"confirme_{flag}") == "oui"]
     try:
-        answer = queue.decide(hub_of(request), session, _item(item_id), decision, confirmed)
+        answer = queue.decide(hub_of(request), session, _item(item_id), decision, confirmed,
+                              _revision(form.get("revision", "")))
         if answer["fiche_seule"]:
             return _done("fusions", "same_fiche")
     except ConfirmationRequired:  # a flag left unticked: the item again, saying which
         item = queue.review_item(hub_of(request), session, _item(item_id))
         return render(request, "doublon.html", status=409, item=item,
                       decisions=queue.DECISIONS, unconfirmed=True)
+    except ReviewItemChanged:  # a new version scored since the page: the item as it is now
+        item = queue.review_item(hub_of(request), session, _item(item_id))
+        return render(request, "doublon.html", status=409, item=item,
+                      decisions=queue.DECISIONS, changed=True)
     except ReviewItemClosed:  # decided first by another coordinator: say what, keep theirs
         first = queue.decided_first(hub_of(request), _item(item_id))
         if not (first["statut"] == decision and first["compte"] == session.login):
@@ -121,6 +132,16 @@ def _done(page: str, done: str) -> Response:
 def _item(text: str) -> int:
     if not _ITEM_ID.match(text):
         raise BadRequest("Numéro de doublon mal formé.", "Malformed review item number.")
+    return int(text)
+
+
+def _revision(text: str) -> int | None:
+    """The item's revision the page showed (none for an item with a hidden side)."""
+    if text == "":
+        return None
+    if not _ITEM_ID.match(text) or int(text) < 1:
+        raise BadRequest("Révision du doublon mal formée : rechargez la page.",
+                         "Malformed review item revision: reload the page.")
     return int(text)
 
 

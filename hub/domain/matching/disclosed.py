@@ -17,7 +17,9 @@ probability either (`told_probability`).
 Nor is why a side stopped being consultable told: an item closed because a side left the
 matching index (its consent withdrawn or expired, the fiche erased) reads one status,
 `SIDE_LEFT_STATUS`, with no time, whatever the reason (the coordination would learn that
-the person withdrew, rather than asked for erasure, and when).
+the person withdrew, rather than asked for erasure, and when). Nor is a new version of a
+side hidden from the reader: an item scored again on it keeps telling what it told, and
+one it closed (`UNMATCHED_STATUS`) reads as a side that left (`told_status`).
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ COMPARED_PATHS: dict[str, tuple[str, ...]] = {
 }
 # The status of an item closed because one of its sides left the matching index.
 SIDE_LEFT_STATUS = "side_closed"
+# The status of an item the worker scored again on a new version of a side and found no
+# longer a candidate; told as `SIDE_LEFT_STATUS` to a reader who may not see both sides
+# (`told_status`).
+UNMATCHED_STATUS = "unmatched"
 # The keys of an explanation as told: a side not consultable at all; fields left untold.
 SIDE_CLOSED_KEY = "cote_non_consultable"
 FIELDS_HIDDEN_KEY = "champs_non_consultables"
@@ -103,3 +109,9 @@ def opens_a_field(disclosed: Collection[str]) -> bool:
 def fully_told(explanation: Mapping[str, Any]) -> bool:
     """Whether an explanation as told (`told_explanation`) left nothing out."""
     return not explanation.get(SIDE_CLOSED_KEY) and not explanation.get(FIELDS_HIDDEN_KEY)
+
+
+def told_status(status: str, both_consultable: bool) -> str:
+    """An item's status as told to a reader: one closed by a new version of a side it may
+    not see reads as one a side left (`SIDE_LEFT_STATUS`), not as a change of that side."""
+    return SIDE_LEFT_STATUS if status == UNMATCHED_STATUS and not both_consultable else status

@@ -211,7 +211,7 @@ class Explanation:
         if self.nothing_personal:
             lines.append(NOTHING_PERSONAL_FR)
         if self.identity_only:
-            lines.append(IDENTITY_ONLY_FR)
+            lines.append(identity_only_fr({t.field: t.level for t in self.terms}))
         if self.moved_away:
             lines.append(MOVED_AWAY_FR)
         if self.mobile_names_alike:
@@ -282,11 +282,36 @@ MOBILE_LIFTS_FR = ("même mobile : le prénom diffère, mais un même numéro de
                    "date de naissance concordent, et l'un des prénoms est une partie ou les "
                    "initiales de l'autre, et aucun courriel ni téléphone ne diffère : le "
                    "prénom différent n'empêche pas le lien")
-IDENTITY_ONLY_FR = ("identité seule : nom, prénom et date de naissance concordent, mais ni "
-                    "la rue, ni le courriel, ni le téléphone (la commune ou le code postal "
-                    "se devinent) ; le porteur n'a encore "
-                    "aucune fiche de ce membre, et le lien lui montrerait les données d'un "
-                    "autre : le hub ne les réunit jamais seul, un coordinateur décide")
+IDENTITY_ONLY_FR = ("identité seule : {agreeing}, mais ni la rue, ni le courriel, ni le "
+                    "téléphone (la commune ou le code postal se devinent) ; le porteur n'a "
+                    "encore aucune fiche de ce membre, et le lien lui montrerait les données "
+                    "d'un autre : le hub ne les réunit jamais seul, un coordinateur décide")
+# The identity fields an identity-alone pair may agree on, in words (with their article).
+_IDENTITY_WORDS = (("nom", "nom", "le nom"), ("prenom", "prénom", "le prénom"),
+                   ("date_naissance", "date de naissance", "la date de naissance"))
+
+
+def identity_only_fr(levels: Mapping[str, str]) -> str:
+    """The line of a pair flagged identity alone, naming the fields that agree."""
+    return IDENTITY_ONLY_FR.format(agreeing=agreeing_identity_fr(levels))
+
+
+def agreeing_identity_fr(levels: Mapping[str, str], *, articles: bool = False) -> str:
+    """Which of surname, first name and birth date agree (`AGREEING`) in `levels`, with
+    the verb: « nom, prénom et date de naissance concordent », « nom et prénom
+    concordent » when the birth date is absent on a side; with `articles`, « seuls le nom
+    et le prénom concordent », « seule la date de naissance concorde »."""
+    words = [(bare, articled) for field, bare, articled in _IDENTITY_WORDS
+             if levels.get(field) in AGREEING]
+    if not words:
+        return "aucun de ces champs ne concorde" if articles else "aucun champ ne concorde"
+    named = [articled if articles else bare for bare, articled in words]
+    listed = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} et {named[-1]}"
+    verb = "concorde" if len(named) == 1 else "concordent"
+    if not articles:
+        return f"{listed} {verb}"
+    alone = "seuls" if len(named) > 1 else "seule" if named[0].startswith("la ") else "seul"
+    return f"{alone} {listed} {verb}"
 # A pair the household rule held for a coordinator (`Explanation.may_be_one`): its line
 # says what matched (`household_review_fr`).
 HOUSEHOLD_REVIEW_FR = ("foyer : nom identique ou proche, {home}, mais {doubt} : peut-être une "

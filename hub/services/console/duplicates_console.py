@@ -13,7 +13,12 @@ from typing import Any
 from hub.bootstrap import Hub
 from hub.domain.matching.comparisons import AGREEING, FUZZY
 from hub.domain.matching.decision import veto_yields
-from hub.domain.matching.disclosed import FIELDS_HIDDEN_KEY, SIDE_CLOSED_KEY, SIDE_LEFT_STATUS
+from hub.domain.matching.disclosed import (
+    FIELDS_HIDDEN_KEY,
+    SIDE_CLOSED_KEY,
+    SIDE_LEFT_STATUS,
+    UNMATCHED_STATUS,
+)
 from hub.domain.matching.model import (
     FIELD_LEVELS_FR,
     IDENTITY_ONLY_KEY,
@@ -22,6 +27,7 @@ from hub.domain.matching.model import (
     NOTHING_PERSONAL_KEY,
     Explanation,
     FieldTerm,
+    agreeing_identity_fr,
     default_model,
     household_doubt_fr,
     household_home_fr,
@@ -64,9 +70,10 @@ FIELD_LABELS = {"prenom": "Prénom", "nom": "Nom", "date_naissance": "Date de na
 FLAGS = {
     IDENTITY_ONLY_KEY: {
         "libelle": "Identité seule",
-        "verifier": "seuls le nom, le prénom et la date de naissance concordent (la commune "
-                    "ou le code postal se devinent) : vérifiez auprès du membre de la nouvelle "
-                    "fiche qu'il connaît la personne (sa rue, son courriel ou son téléphone)"},
+        # {agreeing}: the fields that agree, as the pair has them (`flag_warnings`)
+        "verifier": "{agreeing} (la commune ou le code postal se devinent) : vérifiez auprès "
+                    "du membre de la nouvelle fiche qu'il connaît la personne (sa rue, son "
+                    "courriel ou son téléphone)"},
     MOVED_AWAY_KEY: {
         "libelle": "Autre domicile",
         "verifier": "le porteur déjà connu tient la personne à une autre adresse, sans courriel "
@@ -111,7 +118,7 @@ def review_item(hub: Hub, session: ConsoleSession, item_id: int) -> dict[str, An
     rows = [_row(label, path, terms.get(field) if field else None, left, right, hidden)
             for (label, path, field), hidden in zip(ROWS, masked, strict=True)]
     return {"id": item["id"], "statut": item["statut"], "ouvert_le": item["ouvert_le"],
-            "probabilite": item["probabilite"],
+            "probabilite": item["probabilite"], "revision": item["revision"],
             "cotes": [_summary(side, names) for side in item["cotes"]],
             "lignes": [r for r in rows if r["gauche"] or r["droite"]],
             "etapes": [_steps(side["fiche"], names) for side in item["cotes"]],
@@ -121,8 +128,20 @@ def review_item(hub: Hub, session: ConsoleSession, item_id: int) -> dict[str, An
             "tranchable": not item["explication"].get(SIDE_CLOSED_KEY),
             "attente": waiting_reason(item["explication"],
                                       hub.matching_model.get().decision),
-            "avertissements": [{"code": flag, **FLAGS[flag]}
-                               for flag in duplicates.flags_of(item["explication"])]}
+            "avertissements": flag_warnings(item["explication"])}
+
+
+def flag_warnings(explanation: dict[str, Any]) -> list[dict[str, str]]:
+    """The item's flags (`duplicates.flags_of`) as the console warns of them: what each
+    says, and what to check, naming the fields that agree as the explanation has them."""
+    agreeing = agreeing_identity_fr(_levels(explanation), articles=True)
+    return [{"code": flag, "libelle": FLAGS[flag]["libelle"],
+             "verifier": FLAGS[flag]["verifier"].format(agreeing=agreeing)}
+            for flag in duplicates.flags_of(explanation)]
+
+
+def _levels(explanation: dict[str, Any]) -> dict[str, str]:
+    return {t["champ"]: t["niveau"] for t in explanation.get("champs", [])}
 
 
 def waiting_reason(explanation: dict[str, Any], settings: DecisionSettings | None = None) -> str:
@@ -154,7 +173,7 @@ def waiting_reason(explanation: dict[str, Any], settings: DecisionSettings | Non
                 "renseignés des deux côtés ; le nom et l'adresse qui concordent sont ce que "
                 "partagent deux personnes d'un même foyer, le hub ne les réunit jamais seul.")
     if explanation.get(IDENTITY_ONLY_KEY):  # held whatever the identity rule says
-        return ("Identité seule : nom, prénom et date de naissance concordent, mais ni "
+        return (f"Identité seule : {agreeing_identity_fr(levels)}, mais ni "
                 "la rue, ni le courriel, ni le téléphone (la commune ou le code postal se "
                 "devinent) ; le porteur n'a "
                 "encore aucune fiche de ce membre et le lien lui montrerait les données d'un "
@@ -203,13 +222,17 @@ def waterfall(explanation: dict[str, Any]) -> dict[str, Any]:
 
 
 def decide(hub: Hub, session: ConsoleSession, item_id: int, decision: str,
-           confirmed: Iterable[str] = ()) -> dict[str, Any]:
+           confirmed: Iterable[str] = (), revision: int | None = None) -> dict[str, Any]:
+    """The decision made on the item's `revision` as the page showed it (none: a side
+    not consultable, `duplicates.decide`)."""
     return duplicates.decide(hub, item_id, decision, actor=session.member, user=session.user_id,
-                             confirmed=confirmed)
+                             confirmed=confirmed, revision=revision)
 
 
 # An item a side left reads one status, whatever the reason (`disclosed.SIDE_LEFT_STATUS`).
 CLOSED = {**DECISIONS, "obsolete": "Sans objet (les deux fiches ont été réunies autrement)",
+          UNMATCHED_STATUS: "Sans objet (une nouvelle version d'une des deux fiches, comparée "
+                            "de nouveau, n'en fait plus un doublon probable)",
           SIDE_LEFT_STATUS: "Sans objet (une des deux fiches n'est plus consultable par la "
                             "coordination)"}
 

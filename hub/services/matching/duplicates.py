@@ -27,11 +27,13 @@ from hub.domain.matching.comparisons import compare_records
 from hub.domain.matching.disclosed import (
     SIDE_CLOSED_KEY,
     SIDE_LEFT_STATUS,
+    UNMATCHED_STATUS,
     fully_told,
     opens_a_field,
     tells_whole,
     told_explanation,
     told_probability,
+    told_status,
 )
 from hub.domain.matching.model import CONFIRMED_FLAGS
 from hub.domain.matching.told_fields import QueueReader, explained_mask, purpose_fields
@@ -41,6 +43,7 @@ from hub.errors import (
     ConfirmationRequired,
     Forbidden,
     InvalidDecision,
+    ReviewItemChanged,
     ReviewItemClosed,
     ReviewItemNotConsultable,
     ReviewItemNotFound,
@@ -161,12 +164,15 @@ def get_review_item(hub: Hub, item_id: int, *, actor: str = COORDINATION,
 
 
 def decide(hub: Hub, item_id: int, decision: str, *, actor: str, user: str | None = None,
-           confirmed: Iterable[str] = ()) -> dict[str, Any]:
+           confirmed: Iterable[str] = (), revision: int | None = None) -> dict[str, Any]:
     """Record a coordinator's decision; `same` merges the item's porteur into the candidate.
     The access event names `user`, the console account that decided, when given. A `same`
     on an item the hub flagged (`CONFIRMED_FLAGS`: a link there would show one member
     another's porteur on what anyone may guess) must name each of its flags in
-    `confirmed`, else ConfirmationRequired (409) and nothing changes."""
+    `confirmed`, else ConfirmationRequired (409) and nothing changes. `revision`: the
+    item's revision the decision was made on (as `_item` tells it); the item scored again
+    since (a new version of a side), ReviewItemChanged (409) and nothing changes. It is
+    compared only where both sides are consultable (`_checked_revision`)."""
     if decision not in DECISIONS:
         raise InvalidDecision("La décision doit être same, different ou unknown.",
                               "The decision must be same, different or unknown.")
@@ -177,6 +183,7 @@ def decide(hub: Hub, item_id: int, decision: str, *, actor: str, user: str | Non
             f"{', '.join(CONFIRMED_FLAGS)}.",
             f"\"confirme\" may only name the hub's flags: {', '.join(CONFIRMED_FLAGS)}.")
     _require_consultable(hub, item_id, decision, actor)
+    revision = _checked_revision(hub, item_id, revision, actor)
     now = hub.clock()
     change = None
     with hub.uow() as uow:
@@ -186,11 +193,16 @@ def decide(hub: Hub, item_id: int, decision: str, *, actor: str, user: str | Non
             uow.matching.review_item(item_id)  # nothing moves: workers need not wait
         if row is None:
             raise _not_found()
+        if revision is not None and row.status == "open" and row.revision != revision:
+            raise _changed()
         if decision == "same":
             _require_confirmed(row, confirmed)
         # the console account that decided when there is one (the second to decide, or
         # the same person clicking twice, is then told who did), else the member
-        if not uow.matching.close_review(item_id, decision, user or actor, now):
+        if not uow.matching.close_review(item_id, decision, user or actor, now, revision):
+            again = uow.matching.review_item(item_id)
+            if again is not None and again.status == "open":  # scored again meanwhile
+                raise _changed()
             raise ReviewItemClosed("Ce doublon a déjà été traité.", "This item was already decided.")
         if decision != "unknown":
             uow.matching.judge([(row.fiche_pk, row.candidate_fiche_pk)], decision, item_id, actor, now)
@@ -255,6 +267,31 @@ def _require_consultable(hub: Hub, item_id: int, decision: str, actor: str) -> N
             "network policy): it can only be set aside (« unknown »).")
 
 
+def _checked_revision(hub: Hub, item_id: int, revision: int | None, actor: str) -> int | None:
+    """The revision to hold the decision to: the one given, where both sides are
+    consultable to `actor`; else None (an item with a hidden side tells no revision, and
+    only « unknown » is open on it: refusing it for a change would tell that the hidden
+    side changed)."""
+    if revision is None:
+        return None
+    with hub.uow() as uow:
+        row = uow.matching.review_item(item_id)
+        if row is None:
+            return None  # said by the decision itself
+        heads = uow.matching.fiche_heads((row.fiche_pk, row.candidate_fiche_pk))
+    return revision if all(map(_consultable, _shown(hub, row, heads, actor))) else None
+
+
+def _changed() -> ReviewItemChanged:
+    return ReviewItemChanged(
+        "Ce doublon a changé depuis son affichage : une des deux fiches a une nouvelle "
+        "version, et le hub l'a comparée de nouveau. Rechargez-le et décidez sur ce qu'il "
+        "montre maintenant. Rien n'a été changé.",
+        "This review item changed since it was read: one side has a new version, which the "
+        "hub compared again. Read it again and decide on what it shows now. Nothing was "
+        "changed.")
+
+
 def _require_confirmed(row: ReviewItem, confirmed: set[str]) -> None:
     """An item the worker flagged is merged only when the coordinator named each flag:
     its line says what to check (the member may have guessed the names, a birth date, an
@@ -309,7 +346,12 @@ def outcome(hub: Hub, item_id: int) -> dict[str, Any]:
         row = uow.matching.review_item(item_id)
     if row is None:
         raise _not_found()
-    if row.status == SIDE_LEFT_STATUS:  # neither why a side left, nor when (`disclosed`)
+    if row.status == UNMATCHED_STATUS:
+        with hub.uow() as uow:
+            heads = uow.matching.fiche_heads((row.fiche_pk, row.candidate_fiche_pk))
+        row = row._replace(status=told_status(row.status, all(
+            map(_consultable, _shown(hub, row, heads, COORDINATION)))))
+    if row.status in (SIDE_LEFT_STATUS, UNMATCHED_STATUS):  # nor why, nor when (`disclosed`)
         return {"statut": row.status, "le": None, "par_compte": None}
     account = row.decided_by
     if row.status == "same":
@@ -453,10 +495,13 @@ def _item(hub: Hub, row: Any, heads: dict[int, Any], actor: str,
                                               shown[1]))]
     told = told_explanation(row.explanation, *_paths(shown))
     opened = row.opened_at if _consultable(shown[0]) else None
-    return {"id": row.id, "statut": row.status,
+    both = all(map(_consultable, shown))
+    # a side hidden: no revision (it would go up with that side's versions), no status
+    # saying that its new version closed the item (`told_status`)
+    return {"id": row.id, "statut": told_status(row.status, both),
             "ouvert_le": as_utc(opened).isoformat() if opened else None,
             "probabilite": told_probability(row.probability, told), "cotes": sides,
-            "explication": told}
+            "explication": told, "revision": row.revision if both else None}
 
 
 class Told(NamedTuple):

@@ -47,7 +47,8 @@ from hub.domain.matching import (
 )
 from hub.domain.matching.chains import porteur_to_link, porteurs_to_join
 from hub.domain.matching.cross_member import discloses_identity, shows_other_home
-from hub.domain.matching.decision import Decision, RecordLike, record_blocking_keys
+from hub.domain.matching.decision import Decision, RecordLike, pair_kind, record_blocking_keys
+from hub.domain.matching.disclosed import UNMATCHED_STATUS
 from hub.domain.matching.settings import InvalidSetting
 from hub.errors import InvalidMatchingModel
 from hub.services.matching.dedup_batch import model_notices
@@ -587,9 +588,44 @@ class OnlineMatcher:
         decision, rows, digests = self.match(identity, skip_porteur=porteur_id)
         self.uow.matching.index(fiche_pk, porteur_id, identity, digests,
                                 self._record(identity), now, consent_ends=self.consent_ends)
+        self._rescore(fiche_pk, self._record(identity), now)
         if decision.kind == "new":
             return ()
         return self._open_items(fiche_pk, porteur_id, identity, rows, decision, now, member_id)
+
+    def _rescore(self, fiche_pk: int, record: NormalisedRecord, now: dt.datetime) -> None:
+        """The open items the fiche is a side of, scored again on its new identity (else a
+        coordinator would judge, and merge, on the evidence of a version that is gone):
+        each pair as the matcher weighs one now (`pair_kind`), its flags as a new item's
+        (`_review_rows`); a pair no longer a candidate closes as `UNMATCHED_STATUS`. Either
+        way the item's revision goes up, so a decision made on what was shown before is
+        refused (`duplicates.decide`)."""
+        items = self.uow.matching.open_items_touching(fiche_pk)
+        if not items:
+            return
+        others = self.uow.matching.records_of_fiches(
+            item.candidate_fiche_pk if item.fiche_pk == fiche_pk else item.fiche_pk
+            for item in items)
+        members = self.uow.matching.members_of(item.fiche_pk for item in items)
+        for item in items:
+            new_side = item.fiche_pk == fiche_pk
+            other = others.get(item.candidate_fiche_pk if new_side else item.fiche_pk)
+            if other is None:  # out of the index: its items closed with it (`withdraw`)
+                continue
+            left, right = (record, other.record) if new_side else (other.record, record)
+            candidate = IndexedFiche(item.candidate_fiche_pk, item.candidate_porteur_id, right)
+            explanation = self.model.score(left, right)
+            if pair_kind(explanation, self.model.decision) == "new":
+                self.uow.matching.rescore_review(item.id, explanation.probability,
+                                                 explanation.to_dict(), UNMATCHED_STATUS, now)
+                continue
+            member_id = members.get(item.fiche_pk)
+            if self._unknown_to(member_id, item.candidate_porteur_id, explanation):
+                explanation = dataclasses.replace(explanation, identity_only=True)
+            if self._moved_away(member_id, left, [candidate], item.candidate_porteur_id):
+                explanation = dataclasses.replace(explanation, moved_away=True)
+            self.uow.matching.rescore_review(item.id, explanation.probability,
+                                             explanation.to_dict(), None, now)
 
     def _decide(self, identity: Mapping[str, Any], rows: list[Any]) -> Decision:
         """Link, review or new; a new porteur without its closest pair, which nothing
