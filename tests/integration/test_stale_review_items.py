@@ -12,6 +12,7 @@ import re
 import pytest
 
 from hub import errors
+from hub.services.ingest import processing
 from hub.services.matching import duplicates
 from tests.factories import record_consents
 from tests.integration.dedup_world import (
@@ -181,3 +182,21 @@ def test_the_console_form_carries_the_revision_and_a_stale_one_changes_nothing(w
     assert "a changé" in text
     assert re.findall(r'name="revision" value="(\d+)"', answer.text) == ["2"] * 3
     assert _separate(hub)
+
+
+def test_a_decision_while_a_new_version_waits_for_the_worker_is_refused_until_it_is_scored(world):
+    """Pushed and not processed yet: the page already shows the new version beside the
+    old comparison; a decision then is refused as well, and made once the item is scored."""
+    hub, client, creds = world
+    item = _queued(hub)
+    flags = duplicates.flags_of(item["explication"])
+    [pending] = push(hub, CCI, fiche_of(CCI, "C-1", STRANGER, version=2), process=False)
+    target = f"/v1/duplicates/{item['id']}/decision"
+    answer = coordination_post(client, creds, target, {"decision": "same", "confirme": flags,
+                                                       "revision": item["revision"]})
+    assert answer.status_code == 409, answer.text
+    assert answer.json()["error"]["code"] == "review_item_changed"
+    assert _separate(hub)
+    processing.process_outbox(hub, [pending])
+    shown = coordination_get(client, creds, f"/v1/duplicates/{item['id']}").json()
+    assert shown["statut"] == "unmatched" and _separate(hub)

@@ -271,25 +271,34 @@ def _checked_revision(hub: Hub, item_id: int, revision: int | None, actor: str) 
     """The revision to hold the decision to: the one given, where both sides are
     consultable to `actor`; else None (an item with a hidden side tells no revision, and
     only « unknown » is open on it: refusing it for a change would tell that the hidden
-    side changed)."""
+    side changed). A side whose newer version the worker has not processed yet (the page
+    already shows it, beside the comparison of the one before) refuses the decision as
+    a revision gone: it is about to be scored again."""
     if revision is None:
         return None
     with hub.uow() as uow:
         row = uow.matching.review_item(item_id)
         if row is None:
             return None  # said by the decision itself
-        heads = uow.matching.fiche_heads((row.fiche_pk, row.candidate_fiche_pk))
-    return revision if all(map(_consultable, _shown(hub, row, heads, actor))) else None
+        sides = (row.fiche_pk, row.candidate_fiche_pk)
+        heads = uow.matching.fiche_heads(sides)
+        processed = uow.fiches.states(sides)
+    if not all(map(_consultable, _shown(hub, row, heads, actor))):
+        return None
+    if row.status == "open" and any(
+            heads[pk].current_version > (processed[pk][1] or 0) for pk in sides):
+        raise _changed()
+    return revision
 
 
 def _changed() -> ReviewItemChanged:
     return ReviewItemChanged(
         "Ce doublon a changé depuis son affichage : une des deux fiches a une nouvelle "
-        "version, et le hub l'a comparée de nouveau. Rechargez-le et décidez sur ce qu'il "
-        "montre maintenant. Rien n'a été changé.",
+        "version, que le hub a comparée de nouveau (ou compare en ce moment). Rechargez-le "
+        "et décidez sur ce qu'il montre maintenant. Rien n'a été changé.",
         "This review item changed since it was read: one side has a new version, which the "
-        "hub compared again. Read it again and decide on what it shows now. Nothing was "
-        "changed.")
+        "hub compared again (or is comparing now). Read it again and decide on what it "
+        "shows now. Nothing was changed.")
 
 
 def _require_confirmed(row: ReviewItem, confirmed: set[str]) -> None:
