@@ -5,7 +5,8 @@ data: they are sealed with the data key of one of the porteur's fiches (`key_fic
 the oldest at the time), bound to the porteur and the column, so that erasing the
 porteur destroys them with the rest (and the erasure deletes the rows too). They stay
 the porteur's when fiches move: a merge seals the absorbed porteur's again for the porteur
-kept (`follow`), a fiche leaving or erased has them sealed again under a fiche that stays
+kept (`follow`), the separation that restores the absorbed porteur gives them back to it
+(`give_back`), a fiche leaving or erased has them sealed again under a fiche that stays
 (`reanchor`). Rows are returned opened; a text whose key was destroyed reads None.
 """
 
@@ -143,16 +144,37 @@ class MeetingActions:
         self.conn.execute(sa.update(meeting_actions).where(where)
                           .values(key_fiche_pk=anchor, porteur_id=porteur_id, **sealed))
 
-    def follow(self, absorbed: str, keep: str) -> None:
+    def follow(self, absorbed: str, keep: str) -> list[int]:
         """A merge: the absorbed porteur's actions are the kept one's, sealed again for it
-        under the same key (its fiche moved with them)."""
-        for row in self._opened(self.conn.execute(sa.select(meeting_actions).where(
-                meeting_actions.c.porteur_id == absorbed))):
+        under the same key (its fiche moved with them). Returns their ids (the merge
+        records them: a separation restoring the absorbed porteur gives them back)."""
+        return self._move(meeting_actions.c.porteur_id == absorbed, keep, None)
+
+    def give_back(self, action_ids: list[int], holder: str, restored: str) -> None:
+        """A merge undone: the actions among `action_ids` that `holder` still has (they came
+        with the porteur absorbed) are `restored`'s again, sealed again for it under the
+        key of its oldest fiche (deleted when it has none readable)."""
+        if not action_ids:
+            return
+        about = meeting_actions.c.id.in_(action_ids) & (meeting_actions.c.porteur_id == holder)
+        anchor = self._anchor(restored, set())
+        if anchor is None:
+            self.conn.execute(sa.delete(meeting_actions).where(about))
+        else:
+            self._move(about, restored, anchor)
+
+    def _move(self, about: sa.ColumnElement[bool], porteur_id: str,
+              anchor: int | None) -> list[int]:
+        """The actions `about` become `porteur_id`'s, sealed under `anchor` (None: the key
+        they are sealed under)."""
+        rows = self._opened(self.conn.execute(sa.select(meeting_actions).where(about)))
+        for row in rows:
             if row.key_fiche_pk is None:  # written before sealing: `seal_legacy` seals it
                 self.conn.execute(sa.update(meeting_actions).where(
-                    meeting_actions.c.id == row.id).values(porteur_id=keep))
+                    meeting_actions.c.id == row.id).values(porteur_id=porteur_id))
             else:
-                self._seal_under(row, row.key_fiche_pk, keep)
+                self._seal_under(row, anchor or row.key_fiche_pk, porteur_id)
+        return [int(row.id) for row in rows]
 
     def reanchor(self, fiche_pks: list[int], porteur_id: str | None = None) -> None:
         """Before the keys of `fiche_pks` are destroyed (a member removes its fiche, the

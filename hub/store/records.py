@@ -326,6 +326,7 @@ class MergeEvent(NamedTuple):
     at: dt.datetime
     actor_user: str | None = None  # the console account that decided (None: through the API)
     kept_fiche_pks: Any = None  # a merge: the JSON list of the kept porteur's fiches then
+    meeting_action_ids: Any = None  # a merge: the JSON list of the absorbed porteur's actions
 
 
 class ClosedReview(NamedTuple):

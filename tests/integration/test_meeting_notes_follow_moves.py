@@ -15,6 +15,7 @@ from tests.integration.dedup_world import (
     COORDINATOR,
     NAMES_ONLY,
     PERSON,
+    PFIL,
     RETYPED,
     api_world,
     coordination_post,
@@ -71,3 +72,44 @@ def test_a_merge_shows_the_absorbed_porteur_s_notes_on_the_porteur_kept(world):
     assert z != x
     assert _notes(hub, z) == noted
     assert _notes(hub, x) == []
+
+
+def _absorbed_then_separated(hub, client, creds):
+    """X (C-1) with a parrain, an « à voir » note and a referent proposal, Q (Q-1) with a
+    note of its own; X merged into Z by « same », then C-1 separated again: X restored."""
+    push(hub, COORDINATOR, fiche_of(COORDINATOR, "Q-1", NAMES_ONLY))
+    push(hub, CCI, fiche_of(CCI, "C-1", PERSON))
+    x, q = porteur_of(hub, CCI, "C-1"), porteur_of(hub, COORDINATOR, "Q-1")
+    assert x != q
+    meeting_actions.record_parrain(hub, COORDINATION_SESSION, x, "Jeanne Marraine", "pour X")
+    meeting_actions.keep_to_discuss(hub, COORDINATION_SESSION, x, "X : voir le local")
+    meeting_actions.keep_to_discuss(hub, COORDINATION_SESSION, q, "Q : autre personne")
+    proposal = meeting_actions.propose_referent(hub, COORDINATION_SESSION, x, PFIL.member_id,
+                                                "pour X")
+    notes = {x: _notes(hub, x), q: _notes(hub, q)}
+    _decide_same(hub, client, creds, {"C-1", "Q-1"})
+    z = porteur_of(hub, CCI, "C-1")
+    assert porteur_of(hub, COORDINATOR, "Q-1") == z
+    answer = coordination_post(client, creds, f"/v1/porteurs/{z}/unmerge",
+                               {"membre": CCI.member_id, "fiche_id": "C-1"})
+    assert answer.status_code == 200, answer.text
+    assert porteur_of(hub, CCI, "C-1") == x
+    return x, porteur_of(hub, COORDINATOR, "Q-1"), notes, proposal
+
+
+def test_a_merge_undone_gives_the_absorbed_porteur_its_notes_back(world):
+    hub, client, creds = world
+    x, q, notes, proposal = _absorbed_then_separated(hub, client, creds)
+    assert ("parrain", "Jeanne Marraine", "pour X") in notes[x]
+    assert _notes(hub, x) == notes[x]
+    assert _notes(hub, q) == notes[q]
+    told = meeting_actions.answer_proposal(hub, PFIL, proposal, {"reponse": "acceptee"})
+    assert told["porteur_id"] == x
+
+
+def test_a_merge_undone_then_the_other_person_erased_leaves_the_notes(world):
+    hub, client, creds = world
+    x, q, notes, _proposal = _absorbed_then_separated(hub, client, creds)
+    erasure.request_erasure(hub, COORDINATOR, {"fiche_id": "Q-1"})
+    assert _notes(hub, x) == notes[x]
+    assert _notes(hub, q) == []

@@ -41,11 +41,11 @@ def merge(hub: Hub, uow: UnitOfWork, keep: str, absorb: str, *, actor: str,
     uow.matching.set_status(absorb, "merged")
     uow.matching.set_status(keep, "active")
     uow.matching.rename_in_open_items(absorb, keep)
-    uow.meeting.follow(absorb, keep)
+    actions = uow.meeting.follow(absorb, keep)
     event_id = uow.matching.add_merge_event({
         "kind": "merge", "porteur_id": keep, "other_porteur_id": absorb, "fiche_pks": moved,
-        "kept_fiche_pks": kept, "review_item_id": item_id, "actor": actor, "actor_user": user,
-        "at": now})
+        "kept_fiche_pks": kept, "meeting_action_ids": actions, "review_item_id": item_id,
+        "actor": actor, "actor_user": user, "at": now})
     notified = _notify(hub, uow, "merged", keep,
                        {"porteur_fusionne": absorb, "fusion": change_id(hub, event_id)},
                        [keep, absorb], event_id, now)
@@ -100,7 +100,8 @@ def split(hub: Hub, uow: UnitOfWork, porteur_id: str, member_id: str, fiche_id: 
             "Cette fiche n'appartient pas à ce porteur, ou en est la seule fiche.",
             "This fiche does not belong to this porteur, or is its only fiche.")
     along, apart = _hidden_fiches(hub, uow, porteur_id, fiche.id, held, seen)
-    restored = _merged_from(uow, porteur_id, fiche.id)
+    undone = _merged_from(uow, porteur_id, fiche.id)
+    restored = None if undone is None else str(undone.other_porteur_id)
     decided = _deciding_item(uow, porteur_id, fiche.id, set(others))
     if restored is None:
         restored = new_porteur_id()
@@ -115,6 +116,9 @@ def split(hub: Hub, uow: UnitOfWork, porteur_id: str, member_id: str, fiche_id: 
             raise NothingToUnmerge(  # separated meanwhile by another coordinator
                 "Cette fiche n'appartient plus à ce porteur : elle vient d'en être séparée.",
                 "This fiche no longer belongs to this porteur: it was just separated from it.")
+    if undone is not None:  # the notes that came with the porteur restored go back to it
+        uow.meeting.give_back(list(undone.meeting_action_ids or ()), porteur_id,
+                              str(undone.other_porteur_id))
     uow.meeting.reanchor([fiche.id, *along, *(pk for group in apart for pk in group)],
                          porteur_id)  # the porteur's notes stay its own
     uow.matching.judge(((fiche.id, other) for other in others), "different", None, actor, now)
@@ -148,11 +152,13 @@ def _merge_into(uow: UnitOfWork, porteur_id: str, fiche_pk: int) -> Any:
     return None
 
 
-def _merged_from(uow: UnitOfWork, porteur_id: str, fiche_pk: int) -> str | None:
+def _merged_from(uow: UnitOfWork, porteur_id: str, fiche_pk: int) -> Any:
+    """The merge the separation of the fiche undoes: the newest that brought it in, when
+    the porteur it absorbed has no fiche now (restored under its id); else None."""
     event = _merge_into(uow, porteur_id, fiche_pk)
     if event is None or uow.fiches.of_porteur(event.other_porteur_id):
         return None
-    return str(event.other_porteur_id)
+    return event
 
 
 def _hidden_side(uow: UnitOfWork, porteur_id: str, fiche_pk: int, held: set[int],
