@@ -109,6 +109,31 @@ def test_a_hidden_fiche_as_close_to_both_sides_gets_a_porteur_of_its_own(world):
     assert porteur_of(hub, COORDINATOR, "P-1") == kept
 
 
+def _unmerged_notices(hub, member):
+    return [d for d in read_feed(hub, member, 0, 500)["deliveries"] if d["evenement"] == "unmerged"]
+
+
+def test_a_hidden_fiche_apart_is_recorded_and_its_owner_alone_told_its_porteur(world):
+    """The separation's record holds A-1's move to its porteur of its own, and the commune
+    (A-1's owner) is told which porteur holds A-1 now; the other members are not."""
+    hub = world[0]
+    kept = _linked_then_separated(world, PERSON, RETYPED, RETYPED)
+    restored, apart = porteur_of(hub, CCI, "C-1"), porteur_of(hub, COMMUNE, "A-1")
+    assert apart not in (kept, restored)
+    with hub.uow() as uow:
+        a1 = uow.fiches.porteur_of(COMMUNE.member_id, "A-1").id
+        moves = [(e.porteur_id, e.other_porteur_id) for e in uow.matching.merge_history(kept, 50)
+                 if e.kind == "unmerge" and a1 in e.fiche_pks]
+    assert moves == [(kept, apart)]
+    [told] = _unmerged_notices(hub, COMMUNE)
+    assert (told["porteur_id"], told["porteur_restaure"]) == (kept, restored)
+    assert told["porteurs_a_part"] == [apart]
+    for member in (CCI, COORDINATOR):
+        notices = _unmerged_notices(hub, member)
+        assert notices
+        assert apart not in json.dumps(notices)
+
+
 @pytest.mark.parametrize("absorbed", [False, True], ids=["kept", "absorbed"])
 def test_a_hidden_fiche_linked_after_a_merge_goes_with_the_separated_fiche(world, absorbed):
     """P-1 decided the same person as C-1 by a coordinator (then the porteur merged into

@@ -87,12 +87,15 @@ def split(hub: Hub, uow: UnitOfWork, porteur_id: str, member_id: str, fiche_id: 
     covering it, or erased): a fiche it refuses, or one beside such fiches only, is
     answered as a fiche that does not exist, and nothing changes. The fiches it refuses
     go with the person they were joined to (`_hidden_fiches`): with the fiche, with the
-    porteur, or to a porteur of their own when joined to both, never judged nor named.
+    porteur, or to a porteur of their own when joined to both, never judged nor named
+    (that move recorded as a separation of its own, listed only to those who may see the
+    fiche; its owner alone is told the porteur now holding it, `porteurs_a_part`).
     The porteur's meeting notes stay its own (those sealed under a fiche leaving are
     sealed again under one that stays)."""
     uow.porteurs.lock(porteur_id)  # two separations of its fiches at once: one at a time
     fiche = uow.fiches.porteur_of(member_id, fiche_id)
-    held = [row.id for row in uow.fiches.of_porteur(porteur_id)]
+    owners = {row.id: row.member_id for row in uow.fiches.of_porteur(porteur_id)}
+    held = list(owners)
     seen = {pk for pk in held if may_see(pk)}
     others = [pk for pk in held if pk in seen and (fiche is None or pk != fiche.id)]
     if fiche is None or fiche.porteur_id != porteur_id or not others or fiche.id not in seen:
@@ -129,9 +132,18 @@ def split(hub: Hub, uow: UnitOfWork, porteur_id: str, member_id: str, fiche_id: 
         "kind": "unmerge", "porteur_id": porteur_id, "other_porteur_id": restored,
         "fiche_pks": [fiche.id, *along], "review_item_id": None, "actor": actor,
         "actor_user": user, "at": now})
+    apart_of: dict[str, list[str]] = {}  # owner -> the porteurs of its own its fiches went to
+    for porteur, group in zip(own, apart, strict=True):
+        uow.matching.add_merge_event({  # its move recorded (listed to those who may see it)
+            "kind": "unmerge", "porteur_id": porteur_id, "other_porteur_id": porteur,
+            "fiche_pks": group, "review_item_id": None, "actor": actor, "actor_user": user,
+            "at": now})
+        for owner in sorted({owners[pk] for pk in group}):
+            apart_of.setdefault(owner, []).append(porteur)
+    told = {"porteur_restaure": restored, "separation": change_id(hub, event_id, "sep")}
     notified = _notify(hub, uow, "unmerged", porteur_id,
-                       {"porteur_restaure": restored,
-                        "separation": change_id(hub, event_id, "sep")},
+                       lambda member: {**told, "porteurs_a_part": apart_of[member]}
+                       if member in apart_of else told,  # named to its fiche's owner only
                        [porteur_id, restored, *own], event_id, now)
     return Change(event_id, porteur_id, restored, ((member_id, fiche_id),), notified,
                   moved_pks=(fiche.id,))
@@ -290,7 +302,8 @@ def _references(uow: UnitOfWork, fiche_pks: list[int]) -> tuple[tuple[str, str],
     return tuple((heads[pk].member_id, heads[pk].fiche_id) for pk in fiche_pks if pk in heads)
 
 
-def _notify(hub: Hub, uow: UnitOfWork, event: str, porteur_id: str, document: dict[str, Any],
+def _notify(hub: Hub, uow: UnitOfWork, event: str, porteur_id: str,
+            document: dict[str, Any] | Callable[[str], dict[str, Any]],
             porteurs: list[str], event_id: int, now: dt.datetime) -> tuple[str, ...]:
     """Owners of the fiches and members that received data of either porteur, each only if
     the consent gate lets it receive something of this porteur. Only indexed fiches count:
