@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["ops"])
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 _RELAYED = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto",
-            "x-real-ip", "via")
+            "x-real-ip", "via", "true-client-ip", "x-client-ip", "cf-connecting-ip")
 
 
 @router.get("/livez", summary="Le processus répond", responses=answer(Alive))
