@@ -112,6 +112,6 @@ merge_events = sa.Table(
     sa.Column("at", UTC_TIME, nullable=False),
     # a merge: the fiches the kept porteur held then (NULL: recorded before 0045)
     sa.Column("kept_fiche_pks", sa.JSON),
-    # a merge: the meeting actions that came with the absorbed porteur (NULL: before 0054)
+    # a merge: the meeting actions that came with the absorbed porteur (NULL: before 0055)
     sa.Column("meeting_action_ids", sa.JSON),
 )

@@ -4,7 +4,7 @@ restoring that porteur gives them back to it rather than leaving them on the per
 
 Merges recorded before hold NULL: their actions stay where they are.
 
-Revision ID: 0054
+Revision ID: 0055
 Revises: 0053
 Create Date: 2026-12-07
 """
@@ -12,8 +12,8 @@ Create Date: 2026-12-07
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0054"
-down_revision = "0053"
+revision = "0055"
+down_revision = "0054"
 branch_labels = None
 depends_on = None
 
