@@ -5,7 +5,7 @@ restoring that porteur gives them back to it rather than leaving them on the per
 Merges recorded before hold NULL: their actions stay where they are.
 
 Revision ID: 0055
-Revises: 0053
+Revises: 0054
 Create Date: 2026-12-07
 """
 
