@@ -468,21 +468,46 @@ def _audit_export(args: argparse.Namespace) -> int:
             f"La sortie doit être un fichier dans un dossier existant : {args.output}.",
             f"The output must be a file in an existing folder: {args.output}.")
     hub = _hub()
+    made = not args.output.exists()
     try:  # opened (made) before the export is logged: one it cannot write is none
         with open_private(args.output, newline="") as output:
             if args.format == "jsonl" and not (args.porteur or args.member or args.action):
-                print(audit.export(hub, output, "hub"))
-                return 0
+                done = audit.export_whole(hub, output, "hub")
+                print(done.lines)
+                return _mismatch_said(done.mismatch)
             output.writelines(audit.export_events(hub, "hub", args.format,
                                                   porteur_id=args.porteur,
                                                   member=args.member, action=args.action))
     except OSError as exc:
+        _remove_made(args.output, made)
         raise ConfigurationError(
             f"Export impossible à écrire dans {args.output} ({exc.strerror}).",
             f"Cannot write the export to {args.output} ({exc.strerror}).") from exc
+    except BaseException:
+        _remove_made(args.output, made)  # a failed export leaves no file to take for one
+        raise
     finally:
         hub.close()
     return 0
+
+
+EXPORTED_WITH_WARNING = 3  # `capactif audit export`: written, but see stderr and the file
+
+
+def _mismatch_said(mismatch: HubError | None) -> int:
+    """0, or the exit code of an export of a store that no longer matches its signed head."""
+    if mismatch is None:
+        return 0
+    print(f"avertissement ({mismatch.code}) : {mismatch.message_fr} Export écrit jusqu'à la "
+          "dernière tête signée, sans en signer de nouvelle.\n"
+          f"warning ({mismatch.code}): {mismatch.message_en} Export written up to the last "
+          "signed head, without signing a new one.", file=sys.stderr)
+    return EXPORTED_WITH_WARNING
+
+
+def _remove_made(path: Path, made: bool) -> None:
+    if made and path.is_file():
+        path.unlink(missing_ok=True)
 
 
 def _connector(args: argparse.Namespace) -> int:

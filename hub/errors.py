@@ -67,7 +67,6 @@ the message itself going to the operator's log (docs/protocol.md, "Errors").
     ├── RateLimited                 429 rate_limited
     ├── TooManyRefusals             429 too_many_refusals
     ├── UnreadableData              500 unreadable_data
-    ├── AuditIntegrityError         500 audit_integrity_error
     ├── ConfigurationError          500 configuration_error
     │   ├── InvalidNetworkFile      500 invalid_network_file
     │   ├── NetworkChangeUnconfirmed 500 network_change_unconfirmed
@@ -75,6 +74,7 @@ the message itself going to the operator's log (docs/protocol.md, "Errors").
     │   ├── InvalidPolicy           500 invalid_policy
     │   ├── InvalidMatchingModel    500 invalid_matching_model
     │   └── InvalidAlertRules       500 invalid_alert_rules
+    ├── AuditIntegrityError         503 audit_integrity_error
     ├── NotReady                    503 not_ready
     │   └── SchedulerStopped        503 scheduler_stopped
     ├── BrokerUnavailable           503 broker_unavailable
@@ -544,6 +544,7 @@ class InvalidMatchingModel(ConfigurationError):
 class AuditIntegrityError(HubError):
     """The stored access log no longer matches its last signed head; the hub refuses to sign."""
 
+    status = 503
     code = "audit_integrity_error"
 
 

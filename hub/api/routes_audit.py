@@ -180,15 +180,19 @@ def export(request: Request, format: Literal["jsonl", "csv"] = "jsonl",
            jusqu_a: Instant | None = None,
            auth: Authenticated = Depends(_AN_EXPORTER)) -> Response:
     """Without filters and in JSONL: the whole log with signed heads, for
-    `capactif audit verify` (network DPO). Otherwise the matching events, streamed, as CSV
-    or JSONL entry lines (each provable by an inclusion proof)."""
+    `capactif audit verify` (network DPO); a store that no longer matches its last signed
+    head is exported up to that head, with a warning in the meta line and the header
+    `Capactif-Integrite: audit_integrity_error` (the verifier names the bad entry).
+    Otherwise the matching events, streamed, as CSV or JSONL entry lines (each provable by
+    an inclusion proof)."""
     hub, caller = hub_of(request), auth.caller
     filtered = any(v is not None for v in (porteur, membre, action, depuis, jusqu_a))
     if format == "jsonl" and not filtered:
         dpo.require_network_dpo(caller)
         buffer = io.StringIO()
-        audit.export(hub, buffer, caller.member_id, user=_DPO)
-        return Response(buffer.getvalue(), media_type="application/x-ndjson")
+        done = audit.export_whole(hub, buffer, caller.member_id, user=_DPO)
+        return Response(buffer.getvalue(), media_type="application/x-ndjson",
+                        headers=audit.integrity_header(done.mismatch))
     member = _member_filter(auth.caller, membre)
     chunks = audit.export_events(
         hub, caller.member_id, format, user=_DPO, porteur_id=porteur, member=member,

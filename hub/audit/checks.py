@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
+from typing import Any
 
 from hub.audit.export import FORMAT, FORMAT_V1, V2_SINCE_MS
 from hub.audit.merkle import HASH_SIZE, CompactRange, verify_consistency
@@ -35,6 +36,8 @@ def finish_scan(scan: ExportScan) -> VerificationReport:
             f"file declared {FORMAT_V1} but holding a head signed since {FORMAT} is written "
             "(2026-12-05): format rewritten to escape its rules",
         ))
+    if scan.meta is not None and scan.meta.get("warning") is not None:
+        _exporter_warning(scan.meta["warning"], report)
     if not scan.ended and _is_v1(scan):
         report.add_warning(Problem(
             "export_unended",
@@ -238,3 +241,18 @@ def search_report(scan: ExportScan) -> VerificationReport:
         "signed head"))
     report.problem_count += 1
     return report
+
+
+def _exporter_warning(warning: Any, report: VerificationReport) -> None:
+    """What the hub said when exporting a store that no longer matched its last signed
+    head (it exports up to that head without signing a new one); unsigned, informative."""
+    signed = warning.get("signed_size") if isinstance(warning, dict) else None
+    size = f"{signed}" if isinstance(signed, int) and not isinstance(signed, bool) else "?"
+    report.add_warning(Problem(
+        "export_store_mismatch",
+        f"le hub a exporté un journal stocké qui ne correspond plus à sa dernière tête signée "
+        f"(taille {size}) : aucune tête n'a été signée pour cet export, les entrées au-delà de "
+        "cette tête n'y sont pas",
+        f"the hub exported a stored log that no longer matches its last signed head (size "
+        f"{size}): no head was signed for this export, the entries past that head are not in it",
+    ))

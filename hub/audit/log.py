@@ -265,17 +265,28 @@ class AuditLog(AuditSink):
         ]
         return [c for c in criteria if c is not None]
 
-    def export(self, target: str | Path | IO[str], size: int | None = None) -> int:
+    def export(self, target: str | Path | IO[str], size: int | None = None, *,
+               warning: dict[str, Any] | None = None) -> int:
         """Write the log as JSONL for `capactif audit verify`, its first `size` entries
         (all by default) and the heads up to that size; returns the line count. Give the
         size of a head just signed: entries past the last head of an export are refused
-        by the verifier (an event could be rewritten there with its leaf hash)."""
+        by the verifier (an event could be rewritten there with its leaf hash). A
+        `warning` goes in the meta line (the verifier shows it)."""
         if isinstance(target, str | Path):
             with open_private(target) as stream:
-                return self.export(stream, size)
+                return self.export(stream, size, warning=warning)
         self.refresh()
         with self._engine.connect() as conn:
-            return records.write_records(self._export_records(conn, size), target)
+            return records.write_records(self._export_records(conn, size, warning), target)
+
+    def matches_signed_head(self) -> bool:
+        """Whether the stored entries still give the last signed head's root (entries this
+        process read earlier are not read again: a restart reads them all)."""
+        with self._engine.connect() as conn:
+            self._catch_up(conn)
+            latest = _latest_head(conn)
+        with self._tree_lock:
+            return self._matches(latest)
 
     def refresh(self) -> None:
         """Catch up with entries appended by other processes."""
@@ -287,10 +298,11 @@ class AuditLog(AuditSink):
         with self._tree_lock:
             return self._tree.frontier(size)
 
-    def _export_records(self, conn: sa.Connection, size: int | None) -> Iterator[dict[str, Any]]:
+    def _export_records(self, conn: sa.Connection, size: int | None,
+                        warning: dict[str, Any] | None) -> Iterator[dict[str, Any]]:
         archived = archived_size(conn)
         end = self._tree.size if size is None else min(size, self._tree.size)
-        yield records.meta_record(archived, end)
+        yield records.meta_record(archived, end, **({"warning": warning} if warning else {}))
         if archived:
             yield records.archive_record(archived, self.frontier(archived))
         for row in entry_rows(conn, archived, end):
@@ -315,10 +327,12 @@ class AuditLog(AuditSink):
                 self._tree.append(bytes(leaf))
                 self._next_seq = seq + 1
 
+    def _matches(self, latest: SignedTreeHead | None) -> bool:
+        return latest is None or (latest.size <= self._tree.size
+                                  and self._tree.root(latest.size) == latest.root_hash)
+
     def _check_matches(self, latest: SignedTreeHead | None) -> None:
-        if latest is None:
-            return
-        if latest.size > self._tree.size or self._tree.root(latest.size) != latest.root_hash:
+        if not self._matches(latest):
             raise AuditIntegrityError(
                 "Le journal stocké ne correspond plus à sa dernière tête signée ; lancez "
                 "`capactif audit verify` sur un export pour trouver l'entrée fautive.",

@@ -314,7 +314,8 @@ class ExportScan:
 # Each record's keys (required, optional), as hub.audit.export writes them: any other set
 # is a changed record, even where the verifier would not read the key.
 _KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "meta": (frozenset({"type", "format", "first_seq", "size"}), frozenset({"previous_sha256"})),
+    "meta": (frozenset({"type", "format", "first_seq", "size"}), frozenset({"previous_sha256",
+                                                                            "warning"})),
     "archive": (frozenset({"type", "size", "frontier"}), frozenset()),
     "entry": (frozenset({"type", "seq", "leaf_hash", "event"}), frozenset()),
     "head": (frozenset({"type", "size", "root_hash", "timestamp_ms", "key_id", "signature",

@@ -47,6 +47,7 @@ class SeenHeads:
         self._pending: list[SignedTreeHead] = []
         self._compared: list[SignedTreeHead] = []
         self._cosigned: dict[int, set[Cosignature]] = {}  # by size, over every file
+        self._signed: list[SignedTreeHead] = []  # every file's verified heads
         for head in seen:
             key = hub_keys.get(head.key_id)
             if key is not None and verify_head(head, key):
@@ -61,6 +62,7 @@ class SeenHeads:
                 ))
 
     def check_file(self, scan: ExportScan, report: VerificationReport) -> None:
+        self._signed += scan.heads
         sizes = {h.size for h in self._pending} | {h.size for h in self._compared}
         for head in scan.heads:
             if head.size in sizes:
@@ -80,6 +82,8 @@ class SeenHeads:
         self._pending = [h for h in self._pending if h not in covered]
 
     def finish(self, report: VerificationReport) -> None:
+        for seen in self._pending + self._compared:
+            self._check_not_shrunk(seen, report)
         for seen in self._compared:
             if seen.size not in self._cosigned:
                 continue  # no file holds a head of its size: its root was compared
@@ -98,6 +102,22 @@ class SeenHeads:
                 "seen_head_not_covered",
                 f"tête conservée de taille {head.size} hors des fichiers vérifiés : non comparée",
                 f"kept head of size {head.size} outside the files verified: not compared",
+            ))
+
+    def _check_not_shrunk(self, seen: SignedTreeHead, report: VerificationReport) -> None:
+        """The hub signs heads in order of size and time: one signed after the kept head
+        but smaller shows the log was cut back below it (entries and heads deleted), then
+        signed again."""
+        later = [h for h in self._signed if h.timestamp_ms > seen.timestamp_ms and h.size < seen.size]
+        if later:
+            shrunk = min(later, key=lambda h: h.size)
+            report.add_problem(Problem(
+                "seen_head_rolled_back",
+                f"une tête de taille {shrunk.size} a été signée après la tête conservée de taille "
+                f"{seen.size} : le journal a été ramené en arrière (entrées et têtes supprimées) "
+                "puis signé à nouveau",
+                f"a head of size {shrunk.size} was signed after the kept head of size {seen.size}: "
+                "the log was rolled back (entries and heads deleted), then signed again",
             ))
 
 

@@ -23,7 +23,8 @@ Export format (JSONL, one object per line):
                                        that an export cut short is never taken as whole
 
 Each record has exactly these keys (the meta line, first and required, may also carry
-`previous_sha256`), in this order of lines: meta, archive, entries, heads by size,
+`previous_sha256`, and `warning`: the hub exported a store that no longer matched its last
+signed head), in this order of lines: meta, archive, entries, heads by size,
 one consistency proof per pair of successive head sizes, end. Entries after the last
 head, and anything after the end line, are refused as well.
 
@@ -80,7 +81,8 @@ def verify_file(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """CLI entry: 0 the export verifies, 1 it does not, 2 the inputs cannot be read."""
+    """CLI entry: 0 the export verifies, 1 it does not, 2 the inputs cannot be read, 3 it
+    verifies with reservations (warnings: what they name is not vouched for)."""
     args = _parser().parse_args(argv)
     try:
         hub_keys: dict[str, Ed25519PublicKey] = {}
@@ -93,7 +95,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Erreur / Error: {exc}", file=sys.stderr)
         return 2
     print(report.render())
-    return 0 if report.ok else 1
+    if not report.ok:
+        return 1
+    return VERIFIED_WITH_RESERVATIONS if report.warnings else 0
+
+
+VERIFIED_WITH_RESERVATIONS = 3
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -18,7 +18,7 @@ from hub.errors import BadRequest
 from hub.services.accounts import users as accounts
 from hub.services.accounts.members import list_members, member_names
 from hub.services.accounts.sessions import ConsoleSession
-from hub.services.audit.trail import CsvLabels, actions
+from hub.services.audit.trail import CsvLabels, actions, integrity_header
 from hub.services.console import dpo_console as dpo
 from hub.services.console.dpo_lookup import find_person
 from hub.services.console.dpo_report import person_and_sources
@@ -185,8 +185,9 @@ def export(request: Request, form: dict[str, str] = Depends(checked_form),
         return StreamingResponse(dpo.export_search(hub, session, "jsonl", **criteria),
                                  media_type="application/x-ndjson", headers=headers)
     buffer = io.StringIO()
-    dpo.export_log(hub, session, buffer)
-    return Response(buffer.getvalue(), media_type="application/x-ndjson", headers=headers)
+    done = dpo.export_log(hub, session, buffer)
+    return Response(buffer.getvalue(), media_type="application/x-ndjson",
+                    headers={**headers, **integrity_header(done.mismatch)})
 
 
 @router.post("/export.csv")

@@ -9,14 +9,14 @@ import contextvars
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from hub.audit import export as records
 from hub.audit.csv_export import CsvLabels, csv_chunks
 from hub.audit.events import ACTIONS, AccessEvent, pseudonymise
 from hub.audit.heads import HeadSigner, head_to_dict
 from hub.bootstrap import Hub
-from hub.errors import BadRequest, NotFound
+from hub.errors import AuditIntegrityError, BadRequest, NotFound
 from hub.services.audit import person_scope
 from hub.store.engine import store_errors
 
@@ -95,6 +95,15 @@ def consistency_proof(hub: Hub, first: int, second: int | None = None) -> tuple[
 
 
 def _signed_size(hub: Hub) -> int:
+    """The latest signed head's size, once the stored entries still give its root: a proof
+    over rewritten entries would prove them, and fail against the head."""
+    if not hub.audit.matches_signed_head():
+        raise AuditIntegrityError(
+            "Le journal stocké ne correspond plus à sa dernière tête signée : aucune preuve "
+            "n'en est donnée. Le DPO du réseau l'exporte et le vérifie pour trouver l'entrée "
+            "fautive.",
+            "The stored log no longer matches its last signed head: no proof is given from "
+            "it. The network's DPO exports and verifies it to find the bad entry.")
     head = hub.audit.latest_head()
     return head.size if head is not None else 0
 
@@ -104,12 +113,42 @@ def actions() -> list[str]:
     return sorted(ACTIONS)
 
 
+class Exported(NamedTuple):
+    """An export's line count, and the hub's refusal to sign over its store if it did."""
+
+    lines: int
+    mismatch: AuditIntegrityError | None = None
+
+
 def export(hub: Hub, target: str | Path | IO[str], actor: str, *, user: str | None = None) -> int:
+    """`export_whole`'s line count."""
+    return export_whole(hub, target, actor, user=user).lines
+
+
+def export_whole(hub: Hub, target: str | Path | IO[str], actor: str, *,
+                 user: str | None = None) -> Exported:
     """Export the log as JSONL (entries and signed heads) for the offline verifier, up to
-    the head signed now: what other processes append meanwhile goes to the next export."""
+    the head signed now: what other processes append meanwhile goes to the next export.
+    A store that no longer matches its last signed head gets no new head: it is exported
+    up to that head, with a warning in the meta line, so the verifier names the bad entry
+    (refusing the export would leave nothing to find it with)."""
     record(hub, [event(hub, "audit_export", actor, user=user)])
-    head = publish_head(hub)
-    return hub.audit.export(target, head["size"])
+    try:
+        head = publish_head(hub)
+    except AuditIntegrityError as exc:
+        latest = hub.audit.latest_head()
+        signed = latest.size if latest is not None else 0
+        warning = {**exc.to_dict(), "signed_size": signed}
+        return Exported(hub.audit.export(target, signed, warning=warning), exc)
+    return Exported(hub.audit.export(target, head["size"]))
+
+
+INTEGRITY_HEADER = "Capactif-Integrite"
+
+
+def integrity_header(mismatch: AuditIntegrityError | None) -> dict[str, str]:
+    """The response header telling an export's reader its store failed its signed head."""
+    return {} if mismatch is None else {INTEGRITY_HEADER: mismatch.code}
 
 
 def search(hub: Hub, actor: str, *, porteur_id: str | None = None, member: str | None = None,

@@ -44,9 +44,10 @@ def access_report(hub: Hub, session: ConsoleSession, porteur_id: str) -> dict[st
     return report
 
 
-def export_log(hub: Hub, session: ConsoleSession, target: str | Path | IO[str]) -> int:
+def export_log(hub: Hub, session: ConsoleSession,
+               target: str | Path | IO[str]) -> audit.Exported:
     """The whole log with signed heads (JSONL), for `capactif audit verify`."""
-    return audit.export(hub, target, session.member, user=session.user_id)
+    return audit.export_whole(hub, target, session.member, user=session.user_id)
 
 
 def export_search(hub: Hub, session: ConsoleSession, output: str,

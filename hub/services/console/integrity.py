@@ -13,7 +13,6 @@ from typing import Any
 from hub.audit.rows import as_utc
 from hub.audit.verify import verify_file
 from hub.bootstrap import Hub
-from hub.errors import AuditIntegrityError
 from hub.services.accounts.sessions import ConsoleSession
 from hub.services.audit import trail as audit
 
@@ -26,19 +25,17 @@ def integrity_status(hub: Hub) -> dict[str, Any]:
 
 
 def verify_now(hub: Hub, session: ConsoleSession) -> dict[str, Any]:
-    """Export the whole log, verify the export offline, remember and return the result."""
+    """Export the whole log, verify the export offline, remember and return the result (a
+    store that no longer matches its signed head is exported up to that head: the report
+    names the bad entry)."""
     with tempfile.TemporaryDirectory(prefix="capactif-verify-") as folder:
         export = Path(folder) / "journal.jsonl"
-        try:
-            audit.export(hub, export, session.member)
-            report = verify_file(export, hub.hub_keys.public_keys())
-            values: dict[str, Any] = {
-                "ok": report.ok, "entries": report.entries, "heads": report.heads,
-                "verified_size": report.verified_size,
-                "first_bad_seq": report.first_bad_seq, "summary": report.render()}
-        except AuditIntegrityError as exc:
-            values = {"ok": False, "entries": 0, "heads": 0, "verified_size": 0,
-                      "first_bad_seq": None, "summary": exc.message_fr}
+        done = audit.export_whole(hub, export, session.member)
+        report = verify_file(export, hub.hub_keys.public_keys())
+        values: dict[str, Any] = {
+            "ok": report.ok and done.mismatch is None, "entries": report.entries,
+            "heads": report.heads, "verified_size": report.verified_size,
+            "first_bad_seq": report.first_bad_seq, "summary": report.render()}
     values.update(checked_at=hub.clock(), user_id=session.user_id)
     with hub.uow() as uow:
         uow.integrity_checks.add(values)

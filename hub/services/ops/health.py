@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from hub.bootstrap import Hub, utc_now
 from hub.config import Settings
 from hub.errors import (
+    AuditIntegrityError,
     DataDirectoryFull,
     DataDirectoryReadOnly,
     HubError,
@@ -81,7 +82,7 @@ def readiness(hub: Hub, *, data_dir: bool = False, scheduler: bool = False) -> R
     if data_dir or hub.settings.is_sqlite or hub.settings.embedded_broker:
         checks.append(("repertoire_donnees", _data_dir))
     if scheduler:
-        checks.append(("planificateur", _scheduler))
+        checks += [("planificateur", _scheduler), ("journal_acces", _audit_log)]
     deadline = time.monotonic() + CHECK_TIMEOUT_S
     running = [(name, _probes.submit(_run, name, check, hub)) for name, check in checks]
     return Readiness([_within(name, future, deadline) for name, future in running])
@@ -178,6 +179,21 @@ def _scheduler(hub: Hub) -> str:
         f"The hub has no scheduler any more ({'its beat stopped' if 'beat' in alive else 'none'}): "
         "restart `capactif worker` (one, with the scheduler); without it nothing sweeps the "
         "outbox, sends webhooks or signs the log."))
+
+
+def _audit_log(hub: Hub) -> str:
+    """The stored access log still gives its last signed head's root: else the hub signs
+    no head and exports it with a warning (`capactif audit export`, then `audit verify`)."""
+    if hub.audit.matches_signed_head():
+        return ""
+    raise _Refused("le journal d'accès ne correspond plus à sa dernière tête signée : "
+                   "`capactif audit export` puis `capactif audit verify`", AuditIntegrityError(
+        "Le journal d'accès stocké ne correspond plus à sa dernière tête signée : le hub n'en "
+        "signe plus. Exportez-le (`capactif audit export`) et vérifiez l'export "
+        "(`capactif audit verify`) pour trouver l'entrée fautive ; prévenez le DPO du réseau.",
+        "The stored access log no longer matches its last signed head: the hub signs no more. "
+        "Export it (`capactif audit export`) and verify the export (`capactif audit verify`) "
+        "to find the bad entry; tell the network's DPO."))
 
 
 class _Refused(Exception):

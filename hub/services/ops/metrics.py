@@ -14,6 +14,7 @@ with ids filled in, never a personal value.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterator
 
@@ -44,6 +45,10 @@ class StoreCollector(Collector):
             return
         yield _gauge("store_up", "1 when the store answered this scrape", 1)
         yield from _store_families(figures, now, self._hub.settings.heartbeat_interval_s)
+        with contextlib.suppress(Exception):  # the store went down since: store_up said it
+            yield _gauge("audit_integrity_ok", "1 when the stored access log still gives its "
+                         "last signed head's root (0: `capactif audit export`, then verify)",
+                         int(self._hub.audit.matches_signed_head()))
 
 
 def _store_families(figures: StoreFigures, now: dt.datetime,

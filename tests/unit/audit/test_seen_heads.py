@@ -91,6 +91,34 @@ def test_a_head_beyond_the_files_is_said_unchecked(tmp_path: Path) -> None:
     assert report.ok and "seen_head_not_covered" in _codes(report.warnings), report.render()
 
 
+def test_a_log_rolled_back_below_a_seen_head_then_signed_again_fails(tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The last head and the entries after the one before it deleted, then the export's own
+    head signed: a head signed after the kept one is smaller (sizes never shrink)."""
+    grown = MerkleTree.from_leaf_hashes(leaf_hash(event.canonical()) for event in events(25))
+    kept = SIGNER.sign(25, grown.root(25), 1_780_000_000_015)  # before the export's head of 20
+    _export(tmp_path / "e.jsonl", events(20))
+    report = verify_chain([tmp_path / "e.jsonl"], SIGNER.public_key, {}, seen_heads=[kept])
+    assert not report.ok and "seen_head_rolled_back" in _codes(report.problems), report.render()
+    (tmp_path / "hub.pub").write_bytes(public_key_pem(SIGNER.public_key))
+    (tmp_path / "seen.json").write_text(json.dumps({"tete": head_to_dict(kept)}))
+    assert main([str(tmp_path / "e.jsonl"), "--public-key", str(tmp_path / "hub.pub"),
+                 "--seen-head", str(tmp_path / "seen.json")]) == 1
+    assert "seen_head_rolled_back" in capsys.readouterr().out
+
+
+def test_verified_with_reservations_has_its_own_exit_code(tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    heads = _export(tmp_path / "e.jsonl", events(20))
+    later = SIGNER.sign(30, heads[20].root_hash, 1_780_000_000_100)
+    (tmp_path / "hub.pub").write_bytes(public_key_pem(SIGNER.public_key))
+    (tmp_path / "seen.json").write_text(json.dumps({"tete": head_to_dict(later)}))
+    args = [str(tmp_path / "e.jsonl"), "--public-key", str(tmp_path / "hub.pub")]
+    assert main(args) == 0
+    assert main([*args, "--seen-head", str(tmp_path / "seen.json")]) == 3
+    assert "OK SOUS RÉSERVE" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("wrapped", [True, False])
 def test_the_command_reads_a_saved_tree_head_answer(tmp_path: Path, wrapped: bool,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
