@@ -144,7 +144,10 @@ def _check_digest(earlier: ExportScan, earlier_sha256: str, later: ExportScan,
 
 
 def _check_start(first: ExportScan, combined: VerificationReport) -> None:
-    if first.meta is not None and first.meta.get("previous_sha256") is not None:
+    """A first file that starts after seq 0 (an archive segment, or the live export once
+    retention archived the start) has a history before it that nothing here verifies."""
+    follows = first.meta is not None and first.meta.get("previous_sha256") is not None
+    if follows or first.start > 0:
         combined.add_warning(Problem(
             "chain_start_missing",
             f"le premier fichier suit une archive non fournie (seq 0 à {first.start}) : "

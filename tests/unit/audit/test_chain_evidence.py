@@ -156,3 +156,15 @@ def test_a_chain_given_without_its_first_segments_says_so(tmp_path: Path, droppe
     paths = _chain(tmp_path)[dropped:]
     report = verify_chain(paths, SIGNER.public_key, WITNESSES)
     assert "chain_start_missing" in _codes(report.warnings), report.render()
+
+
+def test_a_live_export_starting_after_archived_entries_says_its_start_is_missing(
+        tmp_path: Path) -> None:
+    """The live export after retention starts where the archives end and names no
+    previous file: given alone, the history before it is not verified either."""
+    path = tmp_path / "export.jsonl"
+    stream = io.StringIO()
+    records.write_records(_segment(8, 24, None, _heads(False)), stream)
+    path.write_text(stream.getvalue(), encoding="utf-8")
+    report = verify_chain([path], SIGNER.public_key, {})
+    assert report.ok and "chain_start_missing" in _codes(report.warnings), report.render()
