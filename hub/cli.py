@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hub.config import Settings
-from hub.errors import ConfigurationError, HubError, InvalidAccount, UnknownMember
+from hub.errors import (
+    ConfigurationError,
+    HubError,
+    InvalidAccount,
+    StoreUnavailable,
+    UnknownMember,
+)
 from hub.logs import configure_logging, uvicorn_log_config
 from hub.private_files import open_private
 
@@ -379,8 +385,19 @@ def _reindex(_args: argparse.Namespace) -> int:
 
 def _status(_args: argparse.Namespace) -> int:
     from hub.services.ingest.processing import pipeline_status
+    from hub.services.ops.health import refuse_read_only
 
-    print(json.dumps(pipeline_status(_hub()), indent=2))
+    settings = _settings()
+    hub = _hub(settings)
+    try:
+        print(json.dumps(pipeline_status(hub), indent=2))
+    except StoreUnavailable:  # not "busy, retry" when retrying cannot help
+        refuse_read_only(
+            settings, "SQLite y écrit ses fichiers de journal même pour lire.",
+            "SQLite writes its journal files there even to read.")
+        raise
+    finally:
+        hub.close()
     return 0
 
 
@@ -462,12 +479,21 @@ def _audit_alerts(args: argparse.Namespace) -> int:
 def _audit_export(args: argparse.Namespace) -> int:
     """Run on the hub machine by its operator for the DPO; logged as an export by `hub`."""
     from hub.services.audit import trail as audit
+    from hub.services.ops.health import refuse_read_only
 
     if not args.output.parent.is_dir() or args.output.is_dir():
         raise ConfigurationError(
             f"La sortie doit être un fichier dans un dossier existant : {args.output}.",
             f"The output must be a file in an existing folder: {args.output}.")
-    hub = _hub()
+    settings = _settings()
+    refuse_read_only(
+        settings, "`capactif audit export` enregistre l'export dans le journal et signe une "
+        "tête : pour une copie en lecture seule, copiez le dossier de données (cp -a) dans un "
+        "dossier accessible en écriture et lancez l'export avec HUB_DATA_DIR sur la copie.",
+        "`capactif audit export` logs the export and signs a head: for a read-only copy, copy "
+        "the data directory (cp -a) to a writable folder and export with HUB_DATA_DIR on the "
+        "copy.")
+    hub = _hub(settings)
     made = not args.output.exists()
     try:  # opened (made) before the export is logged: one it cannot write is none
         with open_private(args.output, newline="") as output:

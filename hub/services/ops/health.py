@@ -285,6 +285,18 @@ def _set_aside_folders(settings: Settings) -> list[Path]:
 _FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
+def refuse_read_only(settings: Settings, doing_fr: str, doing_en: str) -> None:
+    """Raise DataDirectoryReadOnly (or DataDirectoryFull) before a command that writes in
+    an embedded hub's data directory finds it refuses, saying what the command writes."""
+    if not settings.is_sqlite:
+        return
+    try:
+        _probe(settings.data_dir)
+    except DataDirectoryReadOnly as exc:
+        raise DataDirectoryReadOnly(
+            f"{exc.message_fr} {doing_fr}", f"{exc.message_en} {doing_en}") from exc
+
+
 def _probe(folder: Path) -> None:
     probe = folder / f".probe-{uuid.uuid4().hex}"
     try:
