@@ -257,10 +257,16 @@ class ExportScan:
             return
         signer = self._hub_keys.get(head.key_id)
         if signer is None or not verify_head(head, signer):
+            hint_fr, hint_en = ((" (clé non fournie : après un changement de clé, passez "
+                                 "l'historique des clés, --public-key hub-keys.json de "
+                                 "GET /v1/hub-keys)"),
+                                (" (key not given: after a key rotation, pass the key history, "
+                                 "--public-key hub-keys.json from GET /v1/hub-keys)")
+                                ) if signer is None else ("", "")
             self.report.add_problem(Problem(
                 "bad_head_signature",
-                f"la tête de taille {head.size} n'est pas signée par la clé du hub",
-                f"the head of size {head.size} is not signed by the hub's key",
+                f"la tête de taille {head.size} n'est pas signée par la clé du hub{hint_fr}",
+                f"the head of size {head.size} is not signed by the hub's key{hint_en}",
             ))
             return
         self.heads.append(head)

@@ -207,3 +207,13 @@ def test_a_reformatted_export_with_a_modified_entry_names_it() -> None:
     records[9]["event"]["fields"] = ["porteur.courriel"]
     lines = [json.dumps(json.loads(line), separators=(", ", ": ")) for line in as_lines(records)]
     assert verify_lines(lines, SIGNER.public_key).first_bad_seq == 9
+
+
+def test_a_head_signed_by_a_key_not_given_hints_at_the_key_history() -> None:
+    """After a rotation the heads signed with the former key fail with the current
+    .pub.pem alone: the message says to give the key history."""
+    records = export_records()
+    report = verify_lines(as_lines(records), HeadSigner(Ed25519PrivateKey.generate()).public_key)
+    failed = [p for p in report.problems if p.code == "bad_head_signature"]
+    assert failed and all("hub-keys" in p.message_fr and "hub-keys" in p.message_en
+                          for p in failed), report.render()
