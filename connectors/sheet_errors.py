@@ -1,4 +1,5 @@
-"""The cells of a workbook sheet that show an error (`#REF!`, `#N/A`, `#DIV/0!`…).
+"""The cells of a workbook sheet that show an error (`#REF!`, `#N/A`, `#DIV/0!`…) or hold a
+formula saved without its result.
 
 Excel and LibreOffice save a formula's result with it, an error too; python-calamine
 gives an error cell as an empty one, so a formula gone wrong (a column deleted under a
@@ -6,7 +7,10 @@ gives an error cell as an empty one, so a formula gone wrong (a column deleted u
 erase the field at the hub. They are read here from the file itself: the sheet's XML
 in an .xlsx/.xlsm (`t="e"`), `calcext:value-type="error"` in an .ods (read with its merges,
 in one walk: `connectors.ods_merges.ods_marks`). Other formats (.xls, .xlsb) give none.
-"""
+Export libraries (openpyxl…) write a formula with no result at all (`<f>` and an empty
+`<v/>`; `table:formula` with no value in an .ods), read as empty too: such a cell is
+marked `NO_RESULT`. A formula whose saved result is an empty text (`t="str"`, an .ods
+string) is an empty cell, as the sheet shows it."""
 
 from __future__ import annotations
 
@@ -26,11 +30,17 @@ _CALC = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}v
 _TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}p"
 _SHOWN = re.compile(r"#[A-Z0-9/!?.]{1,12}")
 _REFERENCE = re.compile(r"([A-Z]+)([0-9]+)")
+_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+# The attribute holding an .ods cell's value, by its value type (a string's is its text).
+_ODS_VALUE = {"float": "value", "percentage": "value", "currency": "value",
+              "date": "date-value", "time": "time-value", "boolean": "boolean-value"}
+NO_RESULT = ""  # what `error_cells` gives for a formula saved without its result
 
 
 def error_cells(path: Path, sheet: str) -> dict[Cell, str]:
     """Each error cell of `sheet` and the error it shows (`#?` when not one of the usual
-    forms: the text is never a value from the sheet)."""
+    forms: the text is never a value from the sheet), and each formula saved without its
+    result (`NO_RESULT`)."""
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
@@ -68,13 +78,25 @@ def _xlsx(content: IO[bytes]) -> Iterator[tuple[Cell, str]]:
         if element.tag != _MAIN + "c":
             continue
         found = _REFERENCE.fullmatch(element.get("r") or "")
-        if element.get("t") == "e" and found:
+        shown = _xlsx_mark(element)
+        if shown is not None and found:
             letters, digits = found.groups()
             column = 0
             for letter in letters:
                 column = column * 26 + ord(letter) - 64
-            yield (int(digits) - 1, column - 1), _shown(element.findtext(_MAIN + "v"))
+            yield (int(digits) - 1, column - 1), shown
         element.clear()
+
+
+def _xlsx_mark(element: ET.Element) -> str | None:
+    """The error an .xlsx cell shows, `NO_RESULT` for a formula saved without its result
+    (a text result may be empty), None otherwise."""
+    kind = element.get("t")
+    if kind == "e":
+        return _shown(element.findtext(_MAIN + "v"))
+    if element.find(_MAIN + "f") is None or kind in ("str", "inlineStr", "s"):
+        return None
+    return NO_RESULT if not (element.findtext(_MAIN + "v") or "").strip() else None
 
 
 def _ods(content: IO[bytes], sheet: str) -> Iterator[tuple[Cell, str]]:
@@ -84,8 +106,17 @@ def _ods(content: IO[bytes], sheet: str) -> Iterator[tuple[Cell, str]]:
 
 
 def ods_error(element: ET.Element) -> str | None:
-    """The error an .ods cell shows (None: no error)."""
-    return _shown(element.findtext(_TEXT)) if element.get(_CALC) == "error" else None
+    """The error an .ods cell shows, `NO_RESULT` for a formula saved without its result
+    (None: neither)."""
+    if element.get(_CALC) == "error":
+        return _shown(element.findtext(_TEXT))
+    if element.get(_TABLE + "formula") is None:
+        return None
+    kind = element.get(_OFFICE + "value-type")
+    if kind is None:
+        return NO_RESULT
+    value = _ODS_VALUE.get(kind)
+    return NO_RESULT if value is not None and not element.get(_OFFICE + value) else None
 
 
 def count(text: str | None) -> int:

@@ -26,7 +26,7 @@ import python_calamine
 from connectors.errors import ConfigurationError, SourceError
 from connectors.mapping import Mapping, MappingProblem, normalize_label
 from connectors.ods_merges import ods_marks
-from connectors.sheet_errors import Cell, error_cells
+from connectors.sheet_errors import NO_RESULT, Cell, error_cells
 from connectors.table_source import (
     HEADER_SEARCH,
     Row,
@@ -146,7 +146,8 @@ class SheetSource(TableSource):
         errors: dict[int, list[MappingProblem]] = collections.defaultdict(list)
         for (row, column), shown in sorted(self._errors.items()):
             if column in mapped:
-                errors[row + 1].append(_error_cell(mapped[column], shown))
+                errors[row + 1].append(_no_result_cell(mapped[column]) if shown == NO_RESULT
+                                       else _error_cell(mapped[column], shown))
         for number, cells in enumerate(rows[header_at + 1:], start=header_at + 2):
             values = [_cell(cell) for cell in cells]
             problems = tuple(errors.get(number, ()))
@@ -218,6 +219,19 @@ def _error_cell(column: str, shown: str) -> MappingProblem:
         "ligne n'est pas envoyée.",
         f"Cell showing an error ({shown}) in the workbook, read as empty: fix its formula; "
         "the row is not sent.", column)
+
+
+def _no_result_cell(column: str) -> MappingProblem:
+    return MappingProblem(
+        "$", "formule_non_calculee",
+        "Formule enregistrée sans son résultat (fichier écrit par un logiciel d'export, "
+        "ou classeur en recalcul manuel), lue vide : ouvrez le classeur dans un tableur en "
+        "recalcul automatique et enregistrez-le, ou exportez les valeurs plutôt que les "
+        "formules ; la ligne n'est pas envoyée.",
+        "Formula saved without its result (file written by an export library, or "
+        "workbook in manual recalculation), read as empty: open the workbook in a "
+        "spreadsheet with automatic recalculation and save it, or export values rather "
+        "than formulas; the row is not sent.", column)
 
 
 def _cell(value: Any) -> Any:

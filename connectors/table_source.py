@@ -250,7 +250,8 @@ def is_totals_row(cells: list[Any], key: str | None) -> bool:
 
 _UNREADABLE = re.compile("[\ufffd\ud800-\udfff]")
 _SHIFTED = frozenset(("colonnes_en_trop", "colonnes_manquantes"))
-_CELL_UNREAD = frozenset(("encodage_invalide", "cellule_en_erreur", "format"))
+_CELL_UNREAD = frozenset(("encodage_invalide", "cellule_en_erreur", "formule_non_calculee",
+                          "format"))
 
 
 def number_unread(record: SourceRecord, key_column: str | None) -> bool:
