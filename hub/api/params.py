@@ -7,7 +7,7 @@ any route runs, and the OpenAPI document states each pattern and bound:
   lookup). Fiche and member ids follow `schemas/fiche.v1.json`; the hub's own ids
   (`cns_…`, `prt_…`, `eff_…`) are opaque tokens;
 - integers (cursors, sequence numbers, tree sizes) are bounded to 64 bits, which the
-  store's integers hold;
+  store's integers hold, and written with the ASCII digits alone (no space, sign or `_`);
 - date-times carry an offset (they are compared with the log's UTC times) and lie
   between 1970 and 9000.
 """
@@ -46,6 +46,18 @@ def _rfc3339(value: object) -> object:
     return value
 
 
+def _digits(value: object) -> object:
+    """An integer written with ASCII digits alone: pydantic also reads spaces around it, a
+    plus sign, `_` between digits and other scripts' digits (`?after=5%20` was 5)."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("a whole number written with the digits 0-9 alone is expected")
+    return value
+
+
+DIGITS = BeforeValidator(_digits)
+"""Put after an integer parameter's `Query`/`Path` (its bounds stay in the document)."""
+
+
 def _in_range(value: dt.datetime) -> dt.datetime:
     if not EARLIEST <= value <= LATEST:
         raise ValueError("date-time outside 1970..9000")
@@ -62,11 +74,11 @@ ActionQuery = Annotated[str | None, Query(pattern=ACTION)]
 Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(_in_range)]
 """An RFC 3339 date-time with an offset, between 1970 and 9000."""
 
-Cursor = Annotated[int, Query(ge=0, le=MAX_INT64)]
-OptionalCursor = Annotated[int | None, Query(ge=0, le=MAX_INT64)]
-OptionalId = Annotated[int | None, Query(ge=1, le=MAX_INT64)]
-OptionalPage = Annotated[int | None, Query(ge=1, le=MAX_INT64)]
-PathId = Annotated[int, Path(ge=1, le=MAX_INT64)]
-PathSeq = Annotated[int, Path(ge=0, le=MAX_INT64)]
-TreeSize = Annotated[int, Query(ge=0, le=MAX_INT64)]
-OptionalTreeSize = Annotated[int | None, Query(ge=0, le=MAX_INT64)]
+Cursor = Annotated[int, Query(ge=0, le=MAX_INT64), DIGITS]
+OptionalCursor = Annotated[int | None, Query(ge=0, le=MAX_INT64), DIGITS]
+OptionalId = Annotated[int | None, Query(ge=1, le=MAX_INT64), DIGITS]
+OptionalPage = Annotated[int | None, Query(ge=1, le=MAX_INT64), DIGITS]
+PathId = Annotated[int, Path(ge=1, le=MAX_INT64), DIGITS]
+PathSeq = Annotated[int, Path(ge=0, le=MAX_INT64), DIGITS]
+TreeSize = Annotated[int, Query(ge=0, le=MAX_INT64), DIGITS]
+OptionalTreeSize = Annotated[int | None, Query(ge=0, le=MAX_INT64), DIGITS]

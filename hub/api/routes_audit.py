@@ -8,7 +8,7 @@ the report on its own fiches, the tree head and consistency proofs.
 from __future__ import annotations
 
 import io
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -25,6 +25,7 @@ from hub.api.models import (
 )
 from hub.api.openapi import answer, errors
 from hub.api.params import (
+    DIGITS,
     ActionQuery,
     FicheIdPath,
     IdPath,
@@ -88,7 +89,7 @@ def _member_filter(caller: Caller, membre: str | None) -> str | None:
 @router.get("", responses=answer(AuditEvents, 403))
 def search(request: Request, porteur: IdQuery = None, membre: MemberQuery = None,
            action: ActionQuery = None, depuis: Instant | None = None,
-           jusqu_a: Instant | None = None, limit: int = Query(1000, ge=1, le=10000),
+           jusqu_a: Instant | None = None, limit: Annotated[int, Query(ge=1, le=10000), DIGITS] = 1000,
            page: OptionalPage = None, upto: OptionalCursor = None,
            auth: Authenticated = Depends(_A_DPO_OF_ITS_MEMBER)) -> Any:
     """Access events by porteur, member, action and period (DPO): the first `limit`,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
@@ -18,7 +18,7 @@ from hub.api.models import (
     Unmerge,
 )
 from hub.api.openapi import answer, body
-from hub.api.params import IdPath, IdQuery, OptionalCursor, PathId
+from hub.api.params import DIGITS, IdPath, IdQuery, OptionalCursor, PathId
 from hub.domain.ids import MAX_INT64
 from hub.errors import InvalidDecision
 from hub.services.matching import duplicates
@@ -30,7 +30,7 @@ _COORDINATION = authenticated_as(lambda caller: duplicates.require_coordinator(c
 
 @router.get("/duplicates", responses=answer(ReviewItems, 403))
 def list_items(request: Request, after: OptionalCursor = None,
-               limit: int = Query(50, ge=1, le=duplicates.MAX_LIMIT),
+               limit: Annotated[int, Query(ge=1, le=duplicates.MAX_LIMIT), DIGITS] = 50,
                auth: Authenticated = Depends(_COORDINATION)) -> Any:
     """Open review items, each with both sides (as the coordination may see them) and the
     match explanation: each field's level and weight, the prior, the total. An item
@@ -41,7 +41,7 @@ def list_items(request: Request, after: OptionalCursor = None,
 
 @router.get("/duplicates/history", responses=answer(MergeHistory, 403))
 def history(request: Request, porteur: IdQuery = None,
-            limit: int = Query(50, ge=1, le=duplicates.MAX_LIMIT),
+            limit: Annotated[int, Query(ge=1, le=duplicates.MAX_LIMIT), DIGITS] = 50,
             auth: Authenticated = Depends(_COORDINATION)) -> Any:
     """Merges and unmerges, newest first (optionally of one porteur): those that moved a
     fiche the coordination may see, naming those fiches only."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -38,7 +38,7 @@ from hub.api.models import (
     Subscriptions,
 )
 from hub.api.openapi import answer, body, errors
-from hub.api.params import Cursor, IdPath, MemberQuery, OptionalId
+from hub.api.params import DIGITS, Cursor, IdPath, MemberQuery, OptionalId
 from hub.errors import Forbidden, UnknownMember
 from hub.services.accounts.auth import Caller
 from hub.services.delivery import feed, subscriptions, webhooks
@@ -59,7 +59,7 @@ _CONSENT_RECORD: dict[int | str, dict[str, Any]] = {200: _consent_answer("Le con
 
 @router.get("/feed", tags=["livraisons"], responses=answer(FeedPage))
 def read_feed(request: Request, after: Cursor = 0,
-              limit: int = Query(100, ge=1, le=feed.MAX_LIMIT),
+              limit: Annotated[int, Query(ge=1, le=feed.MAX_LIMIT), DIGITS] = 100,
               auth: Authenticated = Depends(authenticated)) -> Any:
     """The caller's deliveries after the cursor `after`, in order (`next_cursor` for the
     next call). Each delivery holds only the fields the caller may see."""
@@ -209,7 +209,7 @@ _DEAD_LETTERS_OF = authenticated_if(_may_name_its_member)
 
 @router.get("/deliveries/dead", tags=["livraisons"], responses=answer(DeadLetters, 403, 404))
 def dead_letters(request: Request, after: Cursor = 0,
-                 limit: int = Query(500, ge=1, le=1000), membre: MemberQuery = None,
+                 limit: Annotated[int, Query(ge=1, le=1000), DIGITS] = 500, membre: MemberQuery = None,
                  auth: Authenticated = Depends(_DEAD_LETTERS_OF)) -> Any:
     """The caller's dead-lettered webhook deliveries by pages: `total`, `livraisons`
     (`id`: the position in the caller's own line), and `suivant`, the `after` of the next

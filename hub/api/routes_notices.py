@@ -12,13 +12,14 @@ from hub.api.auth import Authenticated, authenticated, hub_of
 from hub.api.bodies import json_body
 from hub.api.models import Notices
 from hub.api.openapi import answer, body, errors
+from hub.api.params import DIGITS
 from hub.services.privacy import information_notices
 
 router = APIRouter(prefix="/v1/notices", tags=["notices"])
 
-Limit = Annotated[int, Query(ge=1, le=information_notices.MAX_LIMIT)]
-Version = Annotated[int, Path(ge=1, le=MAX_NOTICE_VERSION)]
-VersionCursor = Annotated[int, Query(ge=0, le=MAX_NOTICE_VERSION)]
+Limit = Annotated[int, Query(ge=1, le=information_notices.MAX_LIMIT), DIGITS]
+Version = Annotated[int, Path(ge=1, le=MAX_NOTICE_VERSION), DIGITS]
+VersionCursor = Annotated[int, Query(ge=0, le=MAX_NOTICE_VERSION), DIGITS]
 _NOTICE = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Notice"}}}}
 
 

@@ -204,3 +204,22 @@ def test_a_client_gone_before_its_body_ended_is_a_400_and_no_error_in_the_log(co
     start = next(m for m in sent if m["type"] == "http.response.start")
     assert start["status"] == 400, sent
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")], caplog.text
+
+
+@pytest.mark.parametrize("number", ["5%20", "%0A5", "%2B5", "5_0", "%D9%A5"])
+@pytest.mark.parametrize("caller, method, template", [
+    (OWNER, "GET", "/v1/feed?after={}"), (OWNER, "GET", "/v1/feed?limit={}"),
+    (OWNER, "POST", "/v1/deliveries/replay?delivery_id={}"),
+    (OWNER, "GET", "/v1/notices?after={}"), (OWNER, "GET", "/v1/notices/{}"),
+    (NETWORK, "GET", "/v1/duplicates?after={}"), (NETWORK, "GET", "/v1/duplicates/{}"),
+    (f"{NETWORK}.dpo", "GET", "/v1/audit?limit={}"),
+    (f"{NETWORK}.dpo", "GET", "/v1/audit/proofs/inclusion/{}"),
+    (f"{NETWORK}.dpo", "GET", "/v1/audit/proofs/consistency?first={}"),
+])
+def test_an_integer_is_ascii_digits_only_no_space_sign_or_other_digit(contract, caller, method,
+                                                                        template, number):
+    """Spaces and a plus sign were read away (`?after=5%20` as 5): a parameter that is not
+    the number's digits alone is a 422 naming it, never the value sent."""
+    error = assert_envelope(contract.call(caller, method, template.format(number)), 422,
+                            "invalid_parameter")
+    assert error["erreurs"][0]["path"].startswith(("query.", "path."))
