@@ -185,12 +185,13 @@ def require_plain_json(content_type: str | None, content_encoding: str | None) -
         return
     media, _, parameters = content_type.partition(";")
     media = media.strip().lower()
-    charset = next((value.strip().strip('"').lower() for name, _, value in
-                    (p.partition("=") for p in parameters.split(";"))
-                    if name.strip().lower() == "charset"), "utf-8")
+    named = [(name.strip().lower(), value.strip().strip('"').lower()) for name, _, value in
+             (p.partition("=") for p in parameters.split(";")) if name.strip()]
+    charset = next((value for name, value in named if name == "charset"), "utf-8")
+    repeated = len({name for name, _ in named}) < len(named)  # which one holds is not said
     is_json = media == "application/json" or (media.startswith("application/")
                                               and media.endswith("+json"))
-    if not is_json or charset not in ("utf-8", "utf8"):
+    if not is_json or charset not in ("utf-8", "utf8") or repeated:
         raise UnsupportedMediaType(
             "Corps déclaré autrement qu'en JSON UTF-8 : envoyez-le avec "
             "« Content-Type: application/json ».",

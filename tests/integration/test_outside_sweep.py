@@ -84,7 +84,11 @@ def _signed_post(contract, target: str, body: bytes, **headers: str):
 
 @pytest.mark.parametrize("media_type", [
     "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
-    "application/xml", "application/json; charset=utf-16", "text/json"])
+    "application/xml", "application/json; charset=utf-16", "text/json",
+    # a repeated parameter: which one the JSON was written in is not said
+    "application/json; charset=utf-8; charset=latin1",
+    "application/json; charset=latin1; Charset=utf-8",
+    "application/json; charset=utf-8; charset=utf-8"])
 def test_a_body_sent_as_another_media_type_is_a_415(contract, media_type):
     """A form or a text body was read as JSON whatever its declared type (a text/plain
     POST is what a browser sends cross-site without asking)."""
