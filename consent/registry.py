@@ -220,7 +220,7 @@ class ConsentRegistry(abc.ABC):
         existing = self._notice_by_hash(sha256, None)
         if existing is not None:
             return existing.version, sha256
-        return self._add_notice(Notice(0, sha256, text, self.clock())).version, sha256
+        return self._add_notice(Notice(0, sha256, text, self.clock()))[0].version, sha256
 
     def register_notice(self, submission: Any, member_id: str | None) -> tuple[Notice, bool]:
         """Register the notice a member (None: the operator) shows porteurs
@@ -232,7 +232,8 @@ class ConsentRegistry(abc.ABC):
         existing = self._notice_by_hash(draft.sha256, member_id)
         if existing is not None:
             return check_same_terms(existing, draft), False
-        return check_same_terms(self._add_notice(draft), draft), True
+        stored, created = self._add_notice(draft)  # not created: stored meanwhile by another
+        return check_same_terms(stored, draft), created
 
     def _check_notice(self, version: int, sha256: str) -> Notice:
         check_notice_hash(sha256)
@@ -339,10 +340,10 @@ class ConsentRegistry(abc.ABC):
         """The notice of this text `member_id` (None: the operator) registered."""
 
     @abc.abstractmethod
-    def _add_notice(self, draft: Notice) -> Notice:
+    def _add_notice(self, draft: Notice) -> tuple[Notice, bool]:
         """Store a new notice under a version drawn at random (`new_version`; retried on a
-        taken one, NoticeVersionUnavailable when every draw is); if its owner stored its
-        text meanwhile, return that one."""
+        taken one, NoticeVersionUnavailable when every draw is), and True; if its owner
+        stored its text meanwhile, that one and False."""
 
     @abc.abstractmethod
     def _change_version(self) -> int:

@@ -227,7 +227,7 @@ class SqlConsentRegistry(ConsentRegistry):
         with self._engine.connect() as conn:
             return [_notice_from_row(row) for row in conn.execute(query).mappings()]
 
-    def _add_notice(self, draft: Notice) -> Notice:
+    def _add_notice(self, draft: Notice) -> tuple[Notice, bool]:
         notices = self._t.notices
         purposes = None if draft.purposes is None else sorted(draft.purposes)
         for _attempt in range(5):
@@ -238,11 +238,12 @@ class SqlConsentRegistry(ConsentRegistry):
                         version=version, sha256=draft.sha256, text=draft.text,
                         stored_at=as_utc(draft.stored_at), member_id=draft.member_id,
                         language=draft.language, purposes=purposes))
-                return dataclasses.replace(draft, version=version, stored_at=as_utc(draft.stored_at))
+                return dataclasses.replace(draft, version=version,
+                                           stored_at=as_utc(draft.stored_at)), True
             except sa.exc.IntegrityError:
                 existing = self._notice_by_hash(draft.sha256, draft.member_id)
                 if existing is not None:
-                    return existing
+                    return existing, False
         raise NoticeVersionUnavailable(
             "Aucune version de notice libre n'a pu être tirée : rien n'est enregistré, "
             "réessayez.", "No free notice version could be drawn: nothing was stored, "

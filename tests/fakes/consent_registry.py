@@ -120,13 +120,13 @@ class InMemoryConsentRegistry(ConsentRegistry):
         return next((n for n in self._notices.values()
                      if (n.sha256, n.member_id) == (sha256, member_id)), None)
 
-    def _add_notice(self, draft: Notice) -> Notice:
+    def _add_notice(self, draft: Notice) -> tuple[Notice, bool]:
         version = new_version()
         while version in self._notices:
             version = new_version()
         notice = dataclasses.replace(draft, version=version)
         self._notices[notice.version] = notice
-        return notice
+        return notice, True
 
     def notices_of(self, member_id: str | None, after: int, limit: int) -> list[Notice]:
         found = sorted(n.version for n in self._notices.values()
