@@ -20,6 +20,7 @@ from hub.services.accounts.members import load_network
 from hub.services.accounts.sessions import ConsoleSession
 from hub.services.ingest import accept as ingest
 from hub.services.ingest import processing
+from hub.services.matching import duplicates
 from tests.factories import Clock, Credentials, make_fiche, record_consents
 from tests.fakes.publisher import RecordingPublisher
 
@@ -196,3 +197,15 @@ def data_read_by(hub: Hub, caller: Caller, after: int = 0) -> list[dict[str, Any
     from hub.services.delivery.feed import read_feed
 
     return [d for d in read_feed(hub, caller, after, 500)["deliveries"] if "fiche" in d]
+
+
+def decided_same(hub: Hub, client: TestClient, creds: Path, fiche_ids: set[str]) -> None:
+    """The coordination's « same » over HTTP on the open item between `fiche_ids`, each of
+    the hub's flags confirmed."""
+    [item] = [i for i in duplicates.list_review_items(hub, actor=ACTOR)["items"]
+              if {s["fiche_id"] for s in i["cotes"]} == fiche_ids]
+    flags = duplicates.flags_of(
+        duplicates.get_review_item(hub, item["id"], actor=ACTOR)["explication"])
+    answer = coordination_post(client, creds, f"/v1/duplicates/{item['id']}/decision",
+                               {"decision": "same", "confirme": flags})
+    assert answer.status_code == 200, answer.text

@@ -17,20 +17,16 @@ from tests.integration.dedup_world import (
     PERSON,
     PFIL,
     RETYPED,
-    api_world,
     coordination_post,
+    decided_same,
     fiche_of,
     porteur_of,
     push,
+    world_behind_http,  # noqa: F401  (the `world` fixture)
 )
-from tests.integration.test_merge_sides_and_notices import _decide_same
 
 pytestmark = pytest.mark.integration
 
-
-@pytest.fixture
-def world(db_url, tmp_path):
-    yield from api_world(db_url, tmp_path)
 
 
 def _notes(hub, porteur):
@@ -67,7 +63,7 @@ def test_a_merge_shows_the_absorbed_porteur_s_notes_on_the_porteur_kept(world):
     assert x != porteur_of(hub, COORDINATOR, "Q-1")
     meeting_actions.record_parrain(hub, COORDINATION_SESSION, x, "Jeanne Marraine", "appelée")
     noted = _notes(hub, x)
-    _decide_same(hub, client, creds, {"C-1", "Q-1"})
+    decided_same(hub, client, creds, {"C-1", "Q-1"})
     z = porteur_of(hub, CCI, "C-1")
     assert z != x
     assert _notes(hub, z) == noted
@@ -87,7 +83,7 @@ def _absorbed_then_separated(hub, client, creds):
     proposal = meeting_actions.propose_referent(hub, COORDINATION_SESSION, x, PFIL.member_id,
                                                 "pour X")
     notes = {x: _notes(hub, x), q: _notes(hub, q)}
-    _decide_same(hub, client, creds, {"C-1", "Q-1"})
+    decided_same(hub, client, creds, {"C-1", "Q-1"})
     z = porteur_of(hub, CCI, "C-1")
     assert porteur_of(hub, COORDINATOR, "Q-1") == z
     answer = coordination_post(client, creds, f"/v1/porteurs/{z}/unmerge",

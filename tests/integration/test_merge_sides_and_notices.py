@@ -24,6 +24,7 @@ from tests.integration.dedup_world import (
     PFIL,
     VISIBLE,
     coordination_post,
+    decided_same,
     fiche_of,
     porteur_of,
     push,
@@ -31,16 +32,6 @@ from tests.integration.dedup_world import (
 )
 
 pytestmark = pytest.mark.integration
-
-
-def _decide_same(hub, client, creds, fiche_ids):
-    [item] = [i for i in duplicates.list_review_items(hub, actor=ACTOR)["items"]
-              if {s["fiche_id"] for s in i["cotes"]} == fiche_ids]
-    flags = duplicates.flags_of(
-        duplicates.get_review_item(hub, item["id"], actor=ACTOR)["explication"])
-    answer = coordination_post(client, creds, f"/v1/duplicates/{item['id']}/decision",
-                               {"decision": "same", "confirme": flags})
-    assert answer.status_code == 200, answer.text
 
 
 def _events(hub, caller, since=0):
@@ -71,7 +62,7 @@ def test_a_fiche_split_off_the_kept_side_takes_its_hidden_fiches(world):
     hub, client, creds = world
     _cci_with_hidden_commune(hub)
     push(hub, COORDINATOR, fiche_of(COORDINATOR, "P-1", VISIBLE))
-    _decide_same(hub, client, creds, {"C-1", "P-1"})
+    decided_same(hub, client, creds, {"C-1", "P-1"})
     merged = porteur_of(hub, CCI, "C-1")
     assert porteur_of(hub, COORDINATOR, "P-1") == merged  # P-1 moved into C-1's porteur
 
@@ -97,7 +88,7 @@ def test_a_recipient_owning_a_withdrawn_fiche_is_told_of_the_merge(world, withdr
     if withdrawn:
         consents.withdraw_consent(hub, PFIL, consent.id)
     seen = len(read_feed(hub, PFIL, 0, 500)["deliveries"])
-    _decide_same(hub, client, creds, {"C-1", "P-1"})
+    decided_same(hub, client, creds, {"C-1", "P-1"})
     assert _events(hub, PFIL, seen) == ["merged"]
 
 
@@ -130,7 +121,7 @@ def _same_with_p2(hub, client, creds):
                                     {"nom": "Chassaing", "prenom": "Marie-Hélène"}))
     [ids] = [ids for i in duplicates.list_review_items(hub, actor=ACTOR)["items"]
              if "P-2" in (ids := {s["fiche_id"] for s in i["cotes"]})]
-    _decide_same(hub, client, creds, ids)
+    decided_same(hub, client, creds, ids)
 
 
 @pytest.mark.parametrize("kept", ["cci", "third"])
@@ -145,7 +136,7 @@ def test_a_fiche_split_after_two_merges_takes_its_hidden_fiches(world, kept):
     first = porteur_of(hub, CCI, "C-1")
     if kept == "cci":
         push(hub, COORDINATOR, fiche_of(COORDINATOR, "P-1", VISIBLE))
-    _decide_same(hub, client, creds, {"C-1", "P-1"})
+    decided_same(hub, client, creds, {"C-1", "P-1"})
     merged = porteur_of(hub, COORDINATOR, "P-1")
     assert (merged == first) == (kept == "cci")
     _same_with_p2(hub, client, creds)
@@ -172,8 +163,8 @@ def test_a_fiche_split_after_its_porteur_was_absorbed_takes_its_hidden_fiches(wo
     push(hub, COORDINATOR, fiche_of(COORDINATOR, "Q-1", NAMES_ONLY))
     _cci_with_hidden_commune(hub)
     push(hub, COORDINATOR, fiche_of(COORDINATOR, "P-1", VISIBLE))
-    _decide_same(hub, client, creds, {"C-1", "P-1"})
-    _decide_same(hub, client, creds, {"C-1", "Q-1"})
+    decided_same(hub, client, creds, {"C-1", "P-1"})
+    decided_same(hub, client, creds, {"C-1", "Q-1"})
     z = porteur_of(hub, COORDINATOR, "Q-1")
     assert {porteur_of(hub, m, f) for m, f in [(CCI, "C-1"), (COMMUNE, "A-1"),
                                                (COORDINATOR, "P-1")]} == {z}

@@ -23,22 +23,18 @@ from tests.integration.dedup_world import (
     PERSON,
     RETYPED,
     VISIBLE,
-    api_world,
     coordination_post,
+    decided_same,
     fiche_of,
     links_of,
     porteur_of,
     push,
+    world_behind_http,  # noqa: F401  (the `world` fixture)
 )
-from tests.integration.test_merge_sides_and_notices import _decide_same
 from tests.integration.test_online_chains import BOTH, BY_MAIL, BY_PHONE
 
 pytestmark = pytest.mark.integration
 
-
-@pytest.fixture
-def world(db_url, tmp_path):
-    yield from api_world(db_url, tmp_path)
 
 
 def _push_hidden(hub, fiche_id, porteur, version=1):
@@ -143,9 +139,9 @@ def test_a_hidden_fiche_linked_after_a_merge_goes_with_the_separated_fiche(world
         push(hub, COORDINATOR, fiche_of(COORDINATOR, "Q-1", NAMES_ONLY))
     push(hub, CCI, fiche_of(CCI, "C-1", PERSON))
     push(hub, COORDINATOR, fiche_of(COORDINATOR, "P-1", VISIBLE))
-    _decide_same(hub, client, creds, {"C-1", "P-1"})
+    decided_same(hub, client, creds, {"C-1", "P-1"})
     if absorbed:
-        _decide_same(hub, client, creds, {"C-1", "Q-1"})
+        decided_same(hub, client, creds, {"C-1", "Q-1"})
     _push_hidden(hub, "A-1", PERSON)
     assert _one_porteur(hub, (CCI, "C-1"), (COORDINATOR, "P-1"), (COMMUNE, "A-1"))
     kept = _separate(world, CCI, "C-1")
