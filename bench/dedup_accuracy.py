@@ -415,6 +415,25 @@ def _share(text: str) -> float:
     return share
 
 
+def hold_out_drawn_names() -> int:
+    """Take the names the generators draw first names from (Faker fr_FR's lists, the
+    Febrl generator's table, which FEBRL1 and FEBRL4 were drawn from too) out of the
+    hub's list of given names (`first_name_typos.given_names`), for this process and the
+    batch's forked workers; answers how many were taken out."""
+    from faker.providers.person.fr_FR import Provider as FrNames
+
+    from hub.domain.matching import first_name_typos
+    from hub.domain.matching.normalise import first_name_tokens
+
+    drawn = {part for name in (*FrNames.first_names_male, *FrNames.first_names_female,
+                               *_dsgen._table("givenname-freq.csv")[0])
+             for part in first_name_tokens(name)}
+    listed = first_name_typos.given_names()
+    kept = frozenset(listed - drawn)
+    first_name_typos.given_names = lambda: kept  # type: ignore[assignment]
+    return len(listed) - len(kept)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=5_000, help="French population size")
@@ -449,7 +468,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "0.85 or more: Julien / Juliette; not two writings of one "
                              "name, nor a name and its part)")
     parser.add_argument("--no-splink", action="store_true", help="ours only")
+    parser.add_argument("--given-names-held-out", action="store_true",
+                        help="the hub's list of given names without the names the sets "
+                             "are drawn from (Faker fr_FR's, the Febrl tables'): every "
+                             "name of the data known by its frequency there only, as in "
+                             "data whose names the list lacks")
     args = parser.parse_args(argv)
+    if args.given_names_held_out:
+        print(f"given names held out: {hold_out_drawn_names()} of the hub's list")
     try:
         import splink
     except ImportError:

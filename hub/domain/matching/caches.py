@@ -9,16 +9,23 @@ memoises a name's frequency adjustment by the name. Nothing outside the process 
 them anything; what they hold is in its memory only. The rule (docs/privacy.md,
 "Memory"): an erasure empties them all in the process that erases, and in every worker
 when it learns of the erasure (`hub.services.matching.forgetting`), with the per-`Hub`
-memos of identities. The shipped model and settings are read once from the package's
-files and hold nothing of a fiche, nor do the overseas regions' number patterns read
-once from the phone library's metadata.
+memos of identities. The shipped model, settings and list of given names are read once
+from the package's files and hold nothing of a fiche, nor do the overseas regions'
+number patterns read once from the phone library's metadata.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from hub.domain.matching import comparisons, model, normalise, phonetic, settings
+from hub.domain.matching import (
+    comparisons,
+    first_name_typos,
+    model,
+    normalise,
+    phonetic,
+    settings,
+)
 
 
 class _Cache(Protocol):
@@ -34,7 +41,8 @@ PERSONAL: tuple[_Cache, ...] = (
 # Keyed by nothing of a fiche: the files shipped with the hub, and the phone library's
 # own numbering patterns of the overseas regions.
 NOT_PERSONAL: tuple[_Cache, ...] = (model.default_model, settings.default_settings,
-                                    normalise._overseas_patterns)
+                                    normalise._overseas_patterns,
+                                    first_name_typos.given_names)
 
 
 def forget_personal_values(matching_model: model.MatchModel | None) -> None:

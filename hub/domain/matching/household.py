@@ -134,7 +134,7 @@ def household_verdict(levels: Mapping[str, str]) -> str | None:
 
 
 def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
-            b: NormalisedRecord) -> tuple[str | None, bool]:
+            b: NormalisedRecord, *, retyped: bool = False) -> tuple[str | None, bool]:
     """A pair's verdict from its levels' (`household_verdict`) and its records: first
     names plainly different but two typed letters apart are `UNSURE` and may be one
     (`_retyped_first_name`); `ALIKE` is `UNSURE` and may be one (twins, or one person
@@ -142,13 +142,18 @@ def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
     landlines (each their own mobile); `AGED` is `APART` for birth years `GENERATION_YEARS` or more
     apart (a father and his son both Jean), a review for dates one typed digit apart,
     none under ten years (a date replaced, as before); and whether an `UNSURE` pair may
-    be one person (`may_be_one`)."""
+    be one person (`may_be_one`). `ALIKE` whose first names are one retyped (`retyped`:
+    one a first name in use, the other none, a typed letter apart,
+    `first_name_typos.one_name_retyped`) leaves the pair to the model, as an own contact
+    agreeing does, unless each side gives its own mobile."""
     if verdict is not None and home_by_a_typed_number(levels) and not _landlines(a, b):
         return None, False  # a mobile a digit off: no home, the rule says nothing
     if _retyped_first_name(levels, verdict, a, b):
         return UNSURE, True  # two typed letters apart: one name retyped, or twins
     if verdict == ALIKE:
-        return (APART, False) if _two_mobiles(levels, a, b) else (UNSURE, True)
+        if _two_mobiles(levels, a, b):
+            return APART, False
+        return (None, False) if retyped else (UNSURE, True)
     if verdict == AGED:
         verdict = _aged(a, b)
         if verdict == UNSURE:  # one digit typed wrong: a decade's typo as often

@@ -31,6 +31,7 @@ from hub.domain.matching.comparisons import (
     build_comparisons,
     compare_records,
 )
+from hub.domain.matching.first_name_typos import may_be_retyped, one_name_retyped
 from hub.domain.matching.household import (
     APART,
     HOUSEHOLD_PAIRS,
@@ -164,6 +165,12 @@ class Explanation:
     # first-name veto where the settings say so (`decision._veto_yields`; API
     # `meme_mobile_prenoms_proches`).
     mobile_names_alike: bool = False
+    # First names one typed letter apart, one a first name in use and the other none
+    # (`first_name_typos.one_name_retyped`): one name retyped, not a sibling's; first
+    # names alike at one home need no identifier of the person's own beside them then
+    # (`decision.alike_at_one_home`), and the household rule leaves the pair to the
+    # model (`household.resolve`; API `prenom_retape`).
+    first_name_retyped: bool = False
 
     def level_of(self, field: str) -> str:
         return next((t.level for t in self.terms if t.field == field), MISSING)
@@ -180,6 +187,7 @@ class Explanation:
             **({IDENTITY_ONLY_KEY: True} if self.identity_only else {}),
             **({MOVED_AWAY_KEY: True} if self.moved_away else {}),
             **({MOBILE_NAMES_KEY: True} if self.mobile_names_alike else {}),
+            **({RETYPED_KEY: True} if self.first_name_retyped else {}),
         }
 
     @classmethod
@@ -192,7 +200,8 @@ class Explanation:
                    doc.get(NOTHING_PERSONAL_KEY, False) is True,
                    doc.get(IDENTITY_ONLY_KEY, False) is True,
                    doc.get(MOVED_AWAY_KEY, False) is True,
-                   doc.get(MOBILE_NAMES_KEY, False) is True)
+                   doc.get(MOBILE_NAMES_KEY, False) is True,
+                   doc.get(RETYPED_KEY, False) is True)
 
     def lines_fr(self, *, certain: bool = False) -> list[str]:
         """The waterfall in French words and decimals: "a priori : −6,2", "nom : identique,
@@ -216,6 +225,8 @@ class Explanation:
             lines.append(MOVED_AWAY_FR)
         if self.mobile_names_alike:
             lines.append(MOBILE_LIFTS_FR)
+        if self.first_name_retyped:
+            lines.append(RETYPED_FR)
         lines.append(f"total : {points_fr(self.total_weight)} soit une probabilité de "
                      f"{percent_fr(self.probability, 2, certain=certain)}")
         return lines
@@ -278,6 +289,11 @@ MOVED_AWAY_FR = ("autre domicile : le porteur de la fiche déjà connue n'a enco
 CONFIRMED_FLAGS = (IDENTITY_ONLY_KEY, MOVED_AWAY_KEY)
 # One mobile under first names that may be one (`Explanation.mobile_names_alike`): its key.
 MOBILE_NAMES_KEY = "meme_mobile_prenoms_proches"
+# First names one retyped (`Explanation.first_name_retyped`): its key.
+RETYPED_KEY = "prenom_retape"
+RETYPED_FR = ("prénom retapé : les deux prénoms diffèrent d'une lettre, l'un est un prénom "
+              "en usage et l'autre n'en est pas un (ni dans les données ni dans la liste "
+              "des prénoms) : une faute de frappe, pas le prénom d'un frère ou d'une sœur")
 MOBILE_LIFTS_FR = ("même mobile : le prénom diffère, mais un même numéro de mobile et la même "
                    "date de naissance concordent, et l'un des prénoms est une partie ou les "
                    "initiales de l'autre, et aucun courriel ni téléphone ne diffère : le "
@@ -537,16 +553,18 @@ class MatchModel:
                                    by_digits))
         total = self.prior_weight + sum(t.weight for t in terms)
         named = {c.field: level for c, level in zip(self.comparisons, levels, strict=True)}
+        retyped = may_be_retyped(named) and one_name_retyped(
+            a, b if written is None else written, self.tf.get("prenom", {}))
         verdict, one = resolve(
             named, household_verdict(named) if self.decision.household_apart else None,
-            a, b if written is None else written)
+            a, b if written is None else written, retyped=retyped)
         alone = self.decision.household_apart and nothing_personal(named) and not any(
             named.get(field) in AGREEING for field in self.decision.personal_fields)
         mobile = mobile_lifts(named, a, b if written is None else written,
                               self.tf.get("prenom", {}))
         return Explanation(self.prior_weight, tuple(terms), total, probability_of(total),
                            verdict == APART or (verdict == UNSURE and not one), one, verdict,
-                           alone, mobile_names_alike=mobile)
+                           alone, mobile_names_alike=mobile, first_name_retyped=retyped)
 
     def level_weight(self, field: str, level: str) -> float:
         """log2(m/u) of one field at one level, before any frequency adjustment."""

@@ -51,6 +51,7 @@ from hub.domain.matching.decision import (
     veto_fields_vouch,
     vetoed,
 )
+from hub.domain.matching.first_name_typos import may_be_retyped, one_name_retyped
 from hub.domain.matching.household import (
     AGED,
     ALIKE,
@@ -138,8 +139,10 @@ class PatternScorer:
             return facts
         named = self._named(levels)
         verdict = household_verdict(named) if self.decision.household_apart else None
-        return self._facts(levels, *resolve(named, verdict, left, right),
-                           mobile_lifts(named, left, right, self.model.tf.get("prenom", {})))
+        first_names = self.model.tf.get("prenom", {})
+        retyped = may_be_retyped(named) and one_name_retyped(left, right, first_names)
+        return self._facts(levels, *resolve(named, verdict, left, right, retyped=retyped),
+                           mobile_lifts(named, left, right, first_names), retyped)
 
     def _named(self, levels: Pattern) -> dict[str, str]:
         return {c.field: level for c, level in zip(self.model.comparisons, levels, strict=True)}
@@ -272,7 +275,8 @@ class PatternScorer:
         veto until the first names say it may (`mobile.mobile_lifts`)."""
         verdict = household_verdict(self._named(levels)) if self.decision.household_apart \
             else None
-        return self._facts(levels, None if verdict in (ALIKE, AGED) else verdict, False, False)
+        return self._facts(levels, None if verdict in (ALIKE, AGED) else verdict, False, False,
+                           False)
 
     def decide(self, total: float, facts: PatternFacts) -> tuple[Kind, float, bool]:
         """The answer of `judge` from the pair's total weight and its facts (`pair_facts`;
@@ -294,14 +298,15 @@ class PatternScorer:
         return kind, probability, may_be_same
 
     def _pattern_facts(self, levels: Pattern, rule: str | None, one: bool,
-                       mobile: bool) -> PatternFacts:
+                       mobile: bool, retyped: bool) -> PatternFacts:
         """What the pattern says under the household rule's verdict `rule` (and whether
         the pair may be one person, `one`) and whether its mobile lifts the first-name veto
         (`mobile`): an explanation with no frequency adjustment."""
         terms = tuple(FieldTerm(c.field, level, weight) for c, level, weight in zip(
             self.model.comparisons, levels, self.model.pattern_weights(levels), strict=True))
         plain = Explanation(self.model.prior_weight, terms, 0.0, 0.0, may_be_one=one,
-                            household_rule=rule, mobile_names_alike=mobile)
+                            household_rule=rule, mobile_names_alike=mobile,
+                            first_name_retyped=retyped)
         tf_fields = tuple(position for position, c in enumerate(self.model.comparisons)
                           if levels[position] == EXACT
                           and self.model.settings.comparisons[c.field].term_frequency)
@@ -315,7 +320,8 @@ class PatternScorer:
                              lines_contradict(plain, self.decision),
                              veto_fields_vouch(plain, self.decision), close_fields,
                              needs_records(self._named(levels), from_levels)
-                             or shared_mobile(self._named(levels)),
+                             or shared_mobile(self._named(levels))
+                             or may_be_retyped(self._named(levels)),
                              identity_links(plain, self.decision),
                              moved_kept(self._named(levels), self.decision),
                              _street_weight(terms) if street_counted_twice(

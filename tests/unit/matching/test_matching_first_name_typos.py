@@ -1,0 +1,158 @@
+"""A first name retyped at one home (Juliette / Juliete: one a first name in use, the other
+none, a typed letter apart) links again where nothing else of the person's own agrees;
+two first names in use (Marine / Martine, twins) and two first names neither of which is
+known stay with the careful rules: never a link. Online, on both decision paths, with
+the shipped model and a model trained on typo-heavy files; and the batch puts the same
+fiches together as the online matcher."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import itertools
+
+import pytest
+
+from hub.domain.matching import Candidate, match_one, normalise_record
+from hub.domain.matching.model import DEFAULT_MODEL_FILE, MatchModel, default_model
+from hub.domain.matching.record import RECORD_FIELDS
+from hub.services.matching.dedup_batch import run_batch
+from tests.unit.matching.test_matching_agreement import _online
+from tests.unit.matching.test_matching_precision_families import _typo_heavy
+
+_HOME = {"adresse_ligne": "12 rue des Lilas", "code_postal": "63600", "commune": "Ambert"}
+
+# A first name in use, and the same typed with a letter exchanged, dropped, doubled or
+# replaced: no first name of any list.
+RETYPED = [("Juliette", "Juliete"), ("Martine", "Matrine"), ("Lucie", "Lucei"),
+           ("Mathilde", "Mathidle"), ("Bernard", "Bernadr"), ("Nathalie", "Nathlie"),
+           ("Sébastien", "Sébastein"), ("Christophe", "Christohpe"), ("Isabelle", "Isabele"),
+           ("Jean-Pierre", "Jean-Piere")]
+# Two first names in use one typed letter apart: twins' and siblings' names.
+TWO_NAMES = [("Marine", "Martine"), ("Mathis", "Mathias"), ("Emma", "Emmy"),
+             ("Marina", "Marine"), ("Camille", "Camilla"), ("Lucas", "Lukas"),
+             ("Anne-Marie", "Anne-Maria")]
+# Neither first name known (no list holds them, the model's table neither): careful.
+UNKNOWN = [("Zorglune", "Zorglyne"), ("Brastiel", "Brastial")]
+
+SHAPES = {
+    "a birth date on one side": ({"date_naissance": "1990-05-01", **_HOME}, dict(_HOME)),
+    "no birth date": (dict(_HOME), dict(_HOME)),
+    "one birth date": ({"date_naissance": "2001-06-15", **_HOME},
+                       {"date_naissance": "2001-06-15", **_HOME}),
+}
+MODELS = {"shipped": default_model, "typo-heavy, households": lambda: _typo_heavy(0.3)}
+
+
+def _kinds(first: dict[str, str], second: dict[str, str], model: MatchModel) -> set[str]:
+    """The online decisions (explained path and pattern scorer) of the second fiche
+    against the first."""
+    a, b = normalise_record(first, "a"), normalise_record(second, "b")
+    candidates = [Candidate("p-1", a)]
+    return {match_one(b, candidates, model).kind,
+            model.pattern_scorer.match_one(b, candidates).kind}
+
+
+def _pair(names: tuple[str, str], shape: str) -> tuple[dict[str, str], dict[str, str]]:
+    (x, y), (fx, fy) = names, SHAPES[shape]
+    return {"nom": "Hislop", "prenom": x, **fx}, {"nom": "Hislop", "prenom": y, **fy}
+
+
+@pytest.mark.parametrize("model_name", sorted(MODELS))
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+@pytest.mark.parametrize("names", RETYPED, ids=[f"{a}/{b}" for a, b in RETYPED])
+def test_a_first_name_retyped_at_one_home_links(names, shape, model_name):
+    """Both orders: the fiche typed first may hold either spelling. The explanation says
+    why the home rule did not hold it (`prenom_retape`)."""
+    model = MODELS[model_name]()
+    first, second = _pair(names, shape)
+    assert _kinds(first, second, model) == {"link"}
+    assert _kinds(second, first, model) == {"link"}
+    explanation = model.score(normalise_record(second, "b"), normalise_record(first, "a"))
+    assert explanation.first_name_retyped and explanation.household_rule is None
+    assert explanation.to_dict()["prenom_retape"] is True
+
+
+@pytest.mark.parametrize("model_name", sorted(MODELS))
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+@pytest.mark.parametrize("names", TWO_NAMES + UNKNOWN,
+                         ids=[f"{a}/{b}" for a, b in TWO_NAMES + UNKNOWN])
+def test_two_names_in_use_or_two_unknown_are_never_linked_at_one_home(names, shape, model_name):
+    """Twins Marine / Martine, or names no list knows: what agrees is what a household
+    shares, a coordinator decides (or two people), never a link."""
+    model = MODELS[model_name]()
+    first, second = _pair(names, shape)
+    assert "link" not in _kinds(first, second, model) | _kinds(second, first, model)
+    explanation = model.score(normalise_record(second, "b"), normalise_record(first, "a"))
+    assert not explanation.first_name_retyped
+
+
+def test_a_name_the_data_hold_often_is_in_use_whatever_the_list_says():
+    """Zorglune is in no list; a model whose training file held it often (its table of
+    first names) reads Zorglyne as Zorglune retyped, and two names of its table as two
+    names."""
+    shipped = default_model()
+    first, second = _pair(("Zorglune", "Zorglyne"), "a birth date on one side")
+    assert "link" not in _kinds(first, second, shipped)
+    tables = shipped.tf["prenom"]
+    seen = dataclasses.replace(shipped, tf={**shipped.tf, "prenom": {**tables, "ZORGLUNE": 0.01}})
+    assert _kinds(first, second, seen) == {"link"}
+    both = dataclasses.replace(shipped, tf={**shipped.tf, "prenom": {
+        **tables, "ZORGLUNE": 0.01, "ZORGLYNE": 0.01}})
+    assert "link" not in _kinds(first, second, both) | _kinds(second, first, both)
+
+
+def test_each_their_own_mobile_says_two_people_even_under_a_retyped_first_name():
+    """A typo beside two mobiles that differ: the household rule keeps them two people."""
+    first, second = _pair(("Juliette", "Juliete"), "one birth date")
+    first, second = {**first, "telephone": "06 11 22 33 44"}, {**second, "telephone": "06 55 66 77 88"}
+    for model in (default_model(), _typo_heavy(0.3)):
+        assert "link" not in _kinds(first, second, model)
+
+
+_SURNAMES = ("Vialatte", "Chassaing", "Bouchut", "Roddier", "Fayolle", "Tixier", "Gaidier",
+             "Brugiere", "Vernadal", "Chomette")
+
+
+def _family_rows() -> list[dict[str, str]]:
+    """Families at their homes: twins of two names in use, one person typed twice (a
+    letter exchanged, the birth date on one fiche), two fiches of names no list knows."""
+    rows = []
+    for n, twins in enumerate(TWO_NAMES):
+        retyped, unknown = RETYPED[n], UNKNOWN[n % len(UNKNOWN)]
+        home = {"adresse_ligne": f"{n + 3} rue des Tilleuls", "code_postal": "63600",
+                "commune": "Ambert"}
+        kept = {"nom": _SURNAMES[n], **home}
+        born = {"date_naissance": f"19{70 + n}-0{1 + n % 9}-1{n % 9}"}
+        twins_born = {"date_naissance": f"20{10 + n}-1{n % 3}-2{n % 9}"}
+        for k, (first_name, extra) in enumerate([
+                (retyped[0], born), (retyped[1], {}), (twins[0], twins_born),
+                (twins[1], twins_born), (unknown[0], born), (unknown[1], {})]):
+            rows.append({f: "" for f in RECORD_FIELDS} | kept | extra
+                        | {"prenom": first_name, "id": f"{n}-{k}"})
+    return rows
+
+
+@pytest.mark.parametrize("typo_heavy", [False, True], ids=["shipped", "typo-heavy"])
+def test_online_and_batch_put_the_same_fiches_together(tmp_path, typo_heavy):
+    """`capactif dedup` and the online matcher (each fiche against the ones before it):
+    the same pairs together; every retyped first name with its fiche, no twins together,
+    no names unknown together."""
+    rows = _family_rows()
+    with (tmp_path / "people.csv").open("w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, RECORD_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    model, model_file = default_model(), DEFAULT_MODEL_FILE
+    if typo_heavy:
+        model, model_file = _typo_heavy(0.3), tmp_path / "model.json"
+        model_file.write_text(model.to_json(), encoding="utf-8")
+    run_batch(tmp_path / "people.csv", tmp_path / "clusters.csv", model_path=model_file)
+    with (tmp_path / "clusters.csv").open(encoding="utf-8") as result:
+        batch = {row["id"]: row["cluster_id"] for row in csv.DictReader(result)}
+    online = _online(rows, model)
+    pairs = list(itertools.combinations([row["id"] for row in rows], 2))
+    together_batch = {(a, b) for a, b in pairs if batch[a] == batch[b]}
+    together_online = {(a, b) for a, b in pairs if online[a] == online[b]}
+    assert together_batch == together_online
+    assert together_batch == {(f"{n}-0", f"{n}-1") for n in range(len(TWO_NAMES))}
