@@ -1,9 +1,10 @@
 """A first name retyped, or another first name: Lucei for Lucie, or Léo beside Léa.
 
 Two first names one typed letter apart (a letter dropped, added, replaced or two
-exchanged: `TYPED_APART`) are one name retyped where one of them is a first name in use
-and the other is none: neither in the model's table of first names (the names its
-training file held `effectif_min_frequence` times or more: `MatchModel.tf`) nor among
+exchanged: `TYPED_APART`; two in long names that begin alike) are one name retyped
+where one of them is a first name in use and the other is none: neither in the model's
+table of first names (the names its training file held `effectif_min_frequence` times or
+more: `MatchModel.tf`) nor among
 the given names of `given_names.txt` (Faker's lists of every locale, MIT; written by
 `bench/given_names_file.py`). Two names in use one letter apart (Léa / Léo, Marine /
 Marina, Mathis / Mathys) are what twins and siblings bear; two names neither of which is
@@ -44,6 +45,10 @@ GIVEN_NAMES_FILE = Path(__file__).with_name("given_names.txt")
 TYPED_APART = 1
 # Shorter first names retyped by a letter are another name as often (Léa / Lia, Tom / Tim).
 MIN_LENGTH = 4
+# Two typed letters, between first names this long or longer beginning with the same
+# letter (Kelsey / Kelsyw, Bernard / Benmard): a retyping keeps the first letter, another
+# name need not (Dante / Xanthe).
+TWICE_TYPED_LENGTH = 6
 
 
 @functools.cache
@@ -63,13 +68,16 @@ def in_use(record: NormalisedRecord, first_names: Container[str]) -> bool:
 
 def one_name_retyped(a: NormalisedRecord, b: NormalisedRecord,
                      first_names: Container[str]) -> bool:
-    """The two first names are one retyped: `TYPED_APART` typed letter apart, each of
+    """The two first names are one retyped: `TYPED_APART` typed letter apart (two where
+    both are `TWICE_TYPED_LENGTH` letters or longer and begin alike), each of
     `MIN_LENGTH` letters or more, not a name and its feminine form (Louis / Louise), one
     in use and the other not (`in_use`, `first_names` the model's table)."""
     x, y = a.prenom or "", b.prenom or ""
     if (x == y or min(len(x), len(y)) < MIN_LENGTH or feminine_form(x, y)
-            or feminine_compound(a.prenom_tokens, b.prenom_tokens)
-            or OSA.distance(x, y, score_cutoff=TYPED_APART) > TYPED_APART):
+            or feminine_compound(a.prenom_tokens, b.prenom_tokens)):
+        return False
+    allowed = TYPED_APART + (min(len(x), len(y)) >= TWICE_TYPED_LENGTH and x[0] == y[0])
+    if OSA.distance(x, y, score_cutoff=allowed) > allowed:
         return False
     return in_use(a, first_names) != in_use(b, first_names)
 

@@ -145,10 +145,14 @@ def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
     be one person (`may_be_one`). `ALIKE` whose first names are one retyped (`retyped`:
     one a first name in use, the other none, a typed letter apart,
     `first_name_typos.one_name_retyped`) leaves the pair to the model, as an own contact
-    agreeing does, unless each side gives its own mobile."""
+    agreeing does, unless each side gives its own mobile; so do first names plainly
+    different by their level but one retyped (`_retyped_first_name`), unless each side
+    gives its own e-mail or mobile."""
     if verdict is not None and home_by_a_typed_number(levels) and not _landlines(a, b):
         return None, False  # a mobile a digit off: no home, the rule says nothing
     if _retyped_first_name(levels, verdict, a, b):
+        if retyped and not _own_contacts_differ(levels, a, b):
+            return None, False  # a name in use and no name: retyped, the model decides
         return UNSURE, True  # two typed letters apart: one name retyped, or twins
     if verdict == ALIKE:
         if _two_mobiles(levels, a, b):
@@ -207,6 +211,12 @@ def _aged(a: NormalisedRecord, b: NormalisedRecord) -> str | None:
         return None
     typed = OSA.distance(x.strftime("%Y%m%d"), y.strftime("%Y%m%d"))
     return UNSURE if typed <= 1 else APART
+
+
+def _own_contacts_differ(levels: Mapping[str, str], a: NormalisedRecord,
+                         b: NormalisedRecord) -> bool:
+    """Each side its own e-mail or mobile, and the two plainly different."""
+    return levels.get("courriel") == DIFFERENT or _two_mobiles(levels, a, b)
 
 
 def _two_mobiles(levels: Mapping[str, str], a: NormalisedRecord, b: NormalisedRecord) -> bool:

@@ -21,11 +21,10 @@ from tests.unit.matching.test_matching_household_review import _fiche, _kinds, d
 from tests.unit.matching.test_matching_precision_families import _typo_heavy
 
 # One person typed twice at one home, or twins: the first name two letters off (a level
-# "different"), the birth date one, or missing on a side.
+# "different"), the birth date one, or missing on a side; names too short, or not
+# beginning alike, to call one a retyping of the other (`first_name_typos`).
 HELD = {case: (_fiche(nom, first, date), _fiche(nom, other, other_date))
           for case, nom, first, date, other, other_date in [
-              ("two typos in a first name, one birth date",
-               "Sanchez", "Bernard", "2001-03-16", "Bnnard", "2001-03-16"),
               ("two typos at a short name's end, one birth date",
                "Gohl", "Aidan", "1958-04-28", "Aidjm", "1958-04-28"),
               ("two typos in a first name, no birth date on a side",
@@ -48,6 +47,15 @@ NOT_LINKED = {
 def test_a_first_name_typed_twice_at_one_home_goes_to_review_online_and_in_batch(case,
                                                                                tmp_path):
     decided(HELD[case], "review", (2, 1), tmp_path)
+
+
+def test_a_long_first_name_typed_twice_into_no_name_links_online_and_in_batch(tmp_path):
+    """Bernard / Bnnard, one birth date: Bernard a first name in use, Bnnard none, two typed
+    letters apart in names of six letters or more beginning alike: one name retyped
+    (`first_name_typos.one_name_retyped`), the model decides, and links; a coordinator
+    had it before."""
+    pair = (_fiche("Sanchez", "Bernard", "2001-03-16"), _fiche("Sanchez", "Bnnard", "2001-03-16"))
+    decided(pair, "link", (1, 0), tmp_path)
 
 
 @pytest.mark.parametrize("case", sorted(NOT_LINKED))
