@@ -92,27 +92,37 @@ def _weighs_a_little_against(model: MatchModel, rows: list[dict[str, str]]) -> b
     return -12 < explanation.total_weight - explanation.prior_weight < 0
 
 
-@pytest.mark.parametrize("typo_heavy", [False, True], ids=["shipped", "every-veto-lifted"])
-def test_online_and_batch_put_the_same_records_together(tmp_path, typo_heavy):
-    """With every veto lifted, a component holds a pair held to `poids_min_groupe_sans_veto`
-    (-12 bits) rather than `poids_min_groupe` (0): both paths keep it together."""
-    apart = _retyped_apart()
-    rows = _rows(120) + (apart if typo_heavy else [])
+def together(rows: list[dict[str, str]], model: MatchModel, tmp_path
+             ) -> tuple[dict[str, str], set[tuple[str, str]], set[tuple[str, str]]]:
+    """`capactif dedup` of the rows under the model (the shipped file, or the model
+    written beside them) and the online matcher (each row against the rows before it):
+    the batch's cluster of each row, the pairs the batch puts together, those the
+    online matcher does."""
     with (tmp_path / "people.csv").open("w", encoding="utf-8", newline="") as out:
         writer = csv.DictWriter(out, RECORD_FIELDS)
         writer.writeheader()
         writer.writerows(rows)
-    model, model_file = default_model(), DEFAULT_MODEL_FILE
-    if typo_heavy:
-        model, model_file = _typo_heavy(), tmp_path / "model.json"
+    model_file = DEFAULT_MODEL_FILE
+    if model is not default_model():
+        model_file = tmp_path / "model.json"
         model_file.write_text(model.to_json(), encoding="utf-8")
     run_batch(tmp_path / "people.csv", tmp_path / "clusters.csv", model_path=model_file)
     with (tmp_path / "clusters.csv").open(encoding="utf-8") as result:
         batch = {row["id"]: row["cluster_id"] for row in csv.DictReader(result)}
     online = _online(rows, model)
     pairs = list(itertools.combinations([row["id"] for row in rows], 2))
-    together_batch = {(a, b) for a, b in pairs if batch[a] == batch[b]}
-    together_online = {(a, b) for a, b in pairs if online[a] == online[b]}
+    return (batch, {(a, b) for a, b in pairs if batch[a] == batch[b]},
+            {(a, b) for a, b in pairs if online[a] == online[b]})
+
+
+@pytest.mark.parametrize("typo_heavy", [False, True], ids=["shipped", "every-veto-lifted"])
+def test_online_and_batch_put_the_same_records_together(tmp_path, typo_heavy):
+    """With every veto lifted, a component holds a pair held to `poids_min_groupe_sans_veto`
+    (-12 bits) rather than `poids_min_groupe` (0): both paths keep it together."""
+    apart = _retyped_apart()
+    rows = _rows(120) + (apart if typo_heavy else [])
+    model = _typo_heavy() if typo_heavy else default_model()
+    batch, together_batch, together_online = together(rows, model, tmp_path)
     assert together_batch == together_online
     assert len(together_batch) >= 60  # the retyped fiches are linked, not only left apart
     if typo_heavy:

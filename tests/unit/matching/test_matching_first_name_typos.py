@@ -7,17 +7,15 @@ fiches together as the online matcher."""
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import itertools
 
 import pytest
 
-from hub.domain.matching import Candidate, match_one, normalise_record
-from hub.domain.matching.model import DEFAULT_MODEL_FILE, MatchModel, default_model
+from hub.domain.matching import normalise_record
+from hub.domain.matching.model import Explanation, default_model
 from hub.domain.matching.record import RECORD_FIELDS
-from hub.services.matching.dedup_batch import run_batch
-from tests.unit.matching.test_matching_agreement import _online
+from tests.unit.matching.test_matching_agreement import together
+from tests.unit.matching.test_matching_household_alike_names import _kinds
 from tests.unit.matching.test_matching_precision_families import _typo_heavy
 
 _HOME = {"adresse_ligne": "12 rue des Lilas", "code_postal": "63600", "commune": "Ambert"}
@@ -44,15 +42,6 @@ SHAPES = {
 MODELS = {"shipped": default_model, "typo-heavy, households": lambda: _typo_heavy(0.3)}
 
 
-def _kinds(first: dict[str, str], second: dict[str, str], model: MatchModel) -> set[str]:
-    """The online decisions (explained path and pattern scorer) of the second fiche
-    against the first."""
-    a, b = normalise_record(first, "a"), normalise_record(second, "b")
-    candidates = [Candidate("p-1", a)]
-    return {match_one(b, candidates, model).kind,
-            model.pattern_scorer.match_one(b, candidates).kind}
-
-
 def _pair(names: tuple[str, str], shape: str) -> tuple[dict[str, str], dict[str, str]]:
     (x, y), (fx, fy) = names, SHAPES[shape]
     return {"nom": "Hislop", "prenom": x, **fx}, {"nom": "Hislop", "prenom": y, **fy}
@@ -71,6 +60,8 @@ def test_a_first_name_retyped_at_one_home_links(names, shape, model_name):
     explanation = model.score(normalise_record(second, "b"), normalise_record(first, "a"))
     assert explanation.first_name_retyped and explanation.household_rule is None
     assert explanation.to_dict()["prenom_retape"] is True
+    assert Explanation.from_dict(explanation.to_dict()).first_name_retyped
+    assert explanation.lines_fr()[-2].startswith("prénom retapé : ")
 
 
 @pytest.mark.parametrize("model_name", sorted(MODELS))
@@ -139,20 +130,7 @@ def test_online_and_batch_put_the_same_fiches_together(tmp_path, typo_heavy):
     the same pairs together; every retyped first name with its fiche, no twins together,
     no names unknown together."""
     rows = _family_rows()
-    with (tmp_path / "people.csv").open("w", encoding="utf-8", newline="") as out:
-        writer = csv.DictWriter(out, RECORD_FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
-    model, model_file = default_model(), DEFAULT_MODEL_FILE
-    if typo_heavy:
-        model, model_file = _typo_heavy(0.3), tmp_path / "model.json"
-        model_file.write_text(model.to_json(), encoding="utf-8")
-    run_batch(tmp_path / "people.csv", tmp_path / "clusters.csv", model_path=model_file)
-    with (tmp_path / "clusters.csv").open(encoding="utf-8") as result:
-        batch = {row["id"]: row["cluster_id"] for row in csv.DictReader(result)}
-    online = _online(rows, model)
-    pairs = list(itertools.combinations([row["id"] for row in rows], 2))
-    together_batch = {(a, b) for a, b in pairs if batch[a] == batch[b]}
-    together_online = {(a, b) for a, b in pairs if online[a] == online[b]}
+    _batch, together_batch, together_online = together(
+        rows, _typo_heavy(0.3) if typo_heavy else default_model(), tmp_path)
     assert together_batch == together_online
     assert together_batch == {(f"{n}-0", f"{n}-1") for n in range(len(TWO_NAMES))}
