@@ -26,7 +26,9 @@ own (exact) is judged by the rule (`household_verdict`):
   coordinator decides (`resolve`); `APART` where each side gives its own e-mail or
   mobile and the two differ. Nothing agreeing there tells twins or a brother and his
   sister from one fiche retyped: a contact of the person's own agreeing (one e-mail,
-  one mobile) takes the pair out of the rule, the model decides. First names
+  one mobile) takes the pair out of the rule, the model decides; so do first names one
+  retyped, a name in use and no name a typed letter apart (`first_name_typos`,
+  `resolve`). First names
   plainly different by their level but two typed letters apart (Aidan / Aidjm, Bernard /
   Bnnard) where the birth dates do not differ plainly (`_retyped_first_name`) are
   `UNSURE`, never linked by the rule: twins and siblings bear such names as often
