@@ -199,3 +199,31 @@ def test_a_member_name_a_spreadsheet_would_run_as_a_formula_is_exported_inert(
     assert shown, names  # the members counted in the table, each under its name
     assert not [name for name in names if name[:1] in ("=", "+", "-", "@", "\t", "\r")]
     assert all(name.startswith("'") and name[1:] in FORMULA_NAMES.values() for name in names)
+
+
+def _one_pushed(world: dict, fiche_id: str, **terms) -> None:
+    hub, member = world["hub"], "cci-puy-de-dome"
+    fiche = Population(seed=11).fiche(member, fiche_id)
+    record_consents(hub, [fiche], **terms)
+    assert ingest.push_batch(hub, Caller(member, "", "cci", "accompagnement"),
+                             [fiche])["accepted"] == 1
+    for published in list(hub.publisher.published):
+        processing.process_outbox(hub, published)
+
+
+def test_a_porteur_hidden_from_the_coordination_is_not_even_counted_as_left_out(pushed):
+    """The count of porteurs left out of the statistics says no more than the coordination
+    may see: a porteur whose consent leaves the coordination out (whatever its purposes)
+    changes no figure of the page, so the page never tells that a hidden person arrived;
+    one it sees whose consent excludes statistics is counted as left out."""
+    hub, session = pushed["hub"], pushed["session"]
+    before = network_indicators(hub, session)
+    _one_pushed(pushed, "F-IND-HIDDEN", roles_destinataires=["accueil", "accompagnement",
+                                                              "financement"])
+    hidden = network_indicators(hub, session)
+    assert hidden["hors_statistiques"] == before["hors_statistiques"]
+    assert hidden["totaux"] == before["totaux"]
+    _one_pushed(pushed, "F-IND-NOSTATS",
+                finalites=["orientation", "accompagnement", "financement"])
+    assert network_indicators(hub, session)["hors_statistiques"] == \
+        before["hors_statistiques"] + 1

@@ -5,7 +5,9 @@ only counts rows in the database.
 Each fiche is read through the projection for the purpose `statistiques` (role
 `coordination`): a fiche whose consent excludes statistics is not counted. Whether a
 referent is named is read through the coordination's own view (the parcours pages
-show it), reduced at once to yes/no.
+show it), reduced at once to yes/no. A porteur none of whose fiches the coordination may
+see has no figures at all: not even the count of porteurs left out of the statistics may
+tell the coordination that a person hidden from it arrived.
 """
 
 from __future__ import annotations
@@ -44,20 +46,22 @@ class Figures:
 
 def figures_of(hub: Hub, member: str, rows: Sequence[Any],
                pfils: set[str]) -> list[Figures]:
-    """The figures of every porteur of `rows` (opened current fiches), `pfils` being
-    the ids of the network's PFILs."""
+    """The figures of every porteur of `rows` (opened current fiches) the coordination
+    may see a fiche of, `pfils` being the ids of the network's PFILs."""
     found: dict[str, Figures] = {}
     for row in rows:
-        person = found.setdefault(row.porteur_id, Figures(row.porteur_id))
         fiche = orjson.loads(row.payload)
+        view = disclosure_for(hub, row.member_id, fiche, member, ROLE, False)
+        if view is None:  # hidden from the coordination: not even « left out »
+            continue
+        person = found.setdefault(row.porteur_id, Figures(row.porteur_id))
         stats = disclosure_for(hub, row.member_id, fiche, member, ROLE, False,
                                purposes=[PURPOSE])
         if stats is None:
             continue
         _count(person, stats.document, row.member_id, pfils)
-        view = disclosure_for(hub, row.member_id, fiche, member, ROLE, False)
-        person.avec_referent = person.avec_referent or (view is not None and any(
-            s.get("referent") for s in view.document.get("accompagnement", [])))
+        person.avec_referent = person.avec_referent or any(
+            s.get("referent") for s in view.document.get("accompagnement", []))
     return list(found.values())
 
 
