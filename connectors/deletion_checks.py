@@ -20,7 +20,8 @@ def swallowed(source: Connector, known: int, vanishing: int) -> str | None:
     withdraws them, only a corrected export (None: no such row)."""
     doubtful = source.doubtful_lines()
     if not doubtful:
-        return (_unread_numbers(source.unread_numbers(), known, vanishing)
+        return (_sheet_lacking(source, known, vanishing)
+                or _unread_numbers(source.unread_numbers(), known, vanishing)
                 or _doubled_numbers(source.doubled_numbers(), known, vanishing))
     where = ", ".join(str(n) for n in doubtful[:5])
     return (f"Ligne{'s' if len(doubtful) > 1 else ''} {where} : un guillemet ouvert "
@@ -28,6 +29,23 @@ def swallowed(source: Connector, known: int, vanishing: int) -> str | None:
             f"son texte (fichier des rejets). {vanishing} fiches sur {known} "
             "seraient retirées : corrigez ce guillemet dans le tableur et exportez de "
             "nouveau ; rien n'a été retiré, même avec « confirmer_suppressions ».")
+
+
+def _sheet_lacking(source: Connector, known: int, vanishing: int) -> str | None:
+    """A workbook's sheet whose header lacks columns of the mapping may be another sheet
+    than the table (a read-me, a pivot table): its absent rows are no deletions, whatever
+    the confirmation (None: not a workbook, or its header has every column)."""
+    sheet, missing = getattr(source, "sheet_read", None), source.missing_columns()
+    if sheet is None or not missing:
+        return None
+    listed = ", ".join(f"« {c} »" for c in missing[:8])
+    return (f"La feuille lue, « {sheet} », n'a pas toutes les colonnes de la "
+            f"correspondance ({listed}{' …' if len(missing) > 8 else ''}) : {vanishing} "
+            f"fiche{'s' if vanishing > 1 else ''} sur {known} "
+            f"{'seraient retirées' if vanishing > 1 else 'serait retirée'}. Si ce n'est "
+            "pas le tableau, indiquez la bonne feuille (« feuille » dans la source de la "
+            "configuration) ; si ces colonnes n'existent plus, retirez-les de la "
+            "correspondance. Rien n'a été retiré, même avec « confirmer_suppressions ».")
 
 
 _UNREAD = ("numéro de dossier illisible ou absent (caractère d'un autre encodage, cellule "

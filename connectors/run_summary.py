@@ -24,6 +24,7 @@ class RunSummary:
     withdrawals: list[str] = dataclasses.field(default_factory=list)
     withdrawals_held: int = 0
     missing_columns: list[str] = dataclasses.field(default_factory=list)
+    feuille: str | None = None  # the workbook's sheet read (None: not a workbook)
     stopped: str | None = None
     raison: str | None = None
 

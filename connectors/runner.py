@@ -122,6 +122,7 @@ class Runner:
                 self._settler.settle_all(state, summary)
             self._settler.start(None)
             summary.missing_columns = self.source.missing_columns()
+            summary.feuille = getattr(self.source, "sheet_read", None)
             self._withdrawals(state, summary)
             if summary.complete and isinstance(self.source, TableSource):
                 state.columns = list(self.source.columns)

@@ -1,9 +1,9 @@
 """A workbook read directly (.xlsx, .xlsm, .xls, .ods), without a CSV export.
 
 Read with python-calamine (one reader for Excel and LibreOffice formats). The sheet is
-the one named in the configuration (`feuille`) or the first visible one (when another sheet's header
-names more mapped columns than the first's, a read-me listing column names, the
-configuration error names that sheet). Cells keep their type:
+the one named in the configuration (`feuille`), or the table the member sees
+(`connectors.sheet_choice`: never a read-me sheet before it, never a hidden one); its
+name is in the run's summary. Cells keep their type:
 a date cell is a date (no dd/mm/yy guessing), a whole number typed in a cell (a postal
 code, a dossier number) is its digits without `.0`, text is text. Rows are numbered as
 the spreadsheet shows them. A value merged over several rows of the table reads on
@@ -23,9 +23,11 @@ from typing import Any
 
 import python_calamine
 
+from connectors.base import SourceRecord
 from connectors.errors import ConfigurationError, SourceError
 from connectors.mapping import Mapping, MappingProblem, normalize_label
 from connectors.ods_merges import ods_marks
+from connectors.sheet_choice import SheetHeader, choose, refuse_if_elsewhere, sheet_header
 from connectors.sheet_errors import NO_RESULT, Cell, error_cells
 from connectors.table_source import (
     HEADER_SEARCH,
@@ -34,7 +36,6 @@ from connectors.table_source import (
     column_letters,
     header_index,
     header_row,
-    header_scores,
 )
 
 SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
@@ -50,9 +51,21 @@ class SheetSource(TableSource):
         super().__init__(mapping, mode=mode)
         self.path = Path(path)
         self.sheet = sheet
+        self.sheet_read: str | None = None  # the sheet the last read took
         self._errors: dict[Cell, str] = {}
         self._merged: list[tuple[Cell, Cell]] = []
         self._unmerged: dict[int, int] = {}  # row index: its number cell's column, left blank
+
+    def changes(self, since: dt.datetime | None) -> Iterator[SourceRecord]:
+        """As any table's, a header error naming the sheet read."""
+        try:
+            yield from super().changes(since)
+        except ConfigurationError as exc:
+            if self.sheet_read is None:  # the choice of the sheet, which names it
+                raise
+            raise ConfigurationError(
+                f"Feuille « {self.sheet_read} » : {exc.message_fr}",
+                f"Sheet '{self.sheet_read}': {exc.message_en}") from exc
 
     def _fallback_time(self) -> dt.datetime:
         return dt.datetime.fromtimestamp(int(self.path.stat().st_mtime), dt.UTC)
@@ -72,6 +85,7 @@ class SheetSource(TableSource):
         return header, self._rows(rows, at, header)
 
     def _read(self) -> list[list[Any]]:
+        self.sheet_read = None
         try:
             book = python_calamine.CalamineWorkbook.from_path(str(self.path))
         except OSError as exc:
@@ -91,14 +105,28 @@ class SheetSource(TableSource):
                     f"Feuille « {self.sheet} » absente du classeur (feuilles : "
                     f"{', '.join(names)}) : corrigez « feuille » dans la configuration.",
                     f"Sheet '{self.sheet}' not in the workbook ({', '.join(names)}).")
-            name = self.sheet or _first_shown(book)
+            headers = self._headers(book)
+            name = self.sheet or choose(headers)
+            if self.sheet is not None:
+                read = next(h for h in headers if h.name == name)
+                refuse_if_elsewhere(read, headers, named=True)
+            self.sheet_read = name
             rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            if self.sheet is None and not self._usable(rows):
-                self._point_to_header(book, name, self._header_score(rows))
             self._marks(book.get_sheet_by_name(name))
             return rows
         finally:
             book.close()
+
+    def _headers(self, book: python_calamine.CalamineWorkbook) -> list[SheetHeader]:
+        """What the header of each worksheet names of the mapping, in the workbook's
+        order (a sheet named by `feuille` is one even when it is not a worksheet)."""
+        shown = {m.name for m in book.sheets_metadata
+                 if m.visible == python_calamine.SheetVisibleEnum.Visible}
+        names = _worksheets(book)
+        if self.sheet is not None and self.sheet not in names:
+            names.append(self.sheet)
+        return [sheet_header(self.mapping, name, name in shown, book.get_sheet_by_name(
+            name).to_python(skip_empty_area=False, nrows=HEADER_SEARCH)) for name in names]
 
     def _marks(self, sheet: Any) -> None:
         """The sheet's error cells and merges (an .ods: both from one walk of its XML)."""
@@ -108,37 +136,6 @@ class SheetSource(TableSource):
             self._merged = sheet.merged_cell_ranges or []
         else:
             self._errors, self._merged = marks
-
-    def _usable(self, rows: list[list[Any]]) -> bool:
-        """The first sheet's best header names every column each row needs: it is the
-        table, whatever another sheet holds (last year's, with one more column). An empty
-        sheet is none."""
-        if not rows:
-            return False
-        header = header_row(self.mapping, rows, header_index(self.mapping, rows))
-        missing = self.mapping.bind(header)
-        return not any(c in missing for c in self.mapping.required_columns())
-
-    def _header_score(self, rows: list[list[Any]]) -> int:
-        return max(header_scores(self.mapping, rows), default=0)
-
-    def _point_to_header(self, book: python_calamine.CalamineWorkbook, first: str,
-                         score: int) -> None:
-        """No `feuille` configured and the first sheet's header lacks a column every row
-        needs: when another sheet's header names more mapped columns (the first is a
-        read-me listing a few column names, a pivot table), say which one to configure,
-        rather than read the read-me as the table."""
-        scores = {name: self._header_score(book.get_sheet_by_name(name).to_python(
-            skip_empty_area=False, nrows=HEADER_SEARCH)) for name in _shown_first(book)
-            if name != first}
-        name = max(scores, key=scores.__getitem__, default=None)
-        if name is not None and scores[name] > score:
-            raise ConfigurationError(
-                f"La première feuille du classeur, « {first} », n'a pas l'en-tête "
-                f"attendu ; la feuille « {name} » l'a : indiquez \"feuille\": "
-                f"\"{name}\" dans la configuration.",
-                f"The workbook's first sheet '{first}' lacks the header; sheet "
-                f"'{name}' has it: set \"feuille\" in the configuration.")
 
     def _rows(self, rows: list[list[Any]], header_at: int, header: list[str]) -> Iterator[Row]:
         read = {normalize_label(r.source) for r in self.mapping.all_rules() if r.source}
@@ -162,20 +159,6 @@ def _worksheets(book: python_calamine.CalamineWorkbook) -> list[str]:
     """The names of the sheets holding cells (not a chart sheet), in the workbook's order."""
     return [m.name for m in book.sheets_metadata
             if m.typ == python_calamine.SheetTypeEnum.WorkSheet] or book.sheet_names
-
-
-def _shown_first(book: python_calamine.CalamineWorkbook) -> list[str]:
-    """The worksheets, those the member sees before the hidden ones (last year's, put out
-    of sight), each group in the workbook's order."""
-    shown = {m.name for m in book.sheets_metadata
-             if m.visible == python_calamine.SheetVisibleEnum.Visible}
-    sheets = _worksheets(book)
-    return [n for n in sheets if n in shown] + [n for n in sheets if n not in shown]
-
-
-def _first_shown(book: python_calamine.CalamineWorkbook) -> str:
-    """The first sheet the member sees: the table the spreadsheet opens on."""
-    return _shown_first(book)[0]
 
 
 def _spread_merged(rows: list[list[Any]], merged: list[tuple[Cell, Cell]],

@@ -47,13 +47,12 @@ def test_a_hidden_sheet_named_in_the_configuration_is_read(tmp_path, credentials
     assert set(hub.accepted_versions(MEMBER)) == {"COM-2025-099"}
 
 
-def test_a_visible_read_me_before_the_table_behind_a_hidden_sheet_names_the_table(
+def test_a_visible_read_me_before_the_table_behind_a_hidden_sheet_is_passed_for_the_table(
         tmp_path, credentials, hub, capsys):
     read_me = [["Colonnes du tableau"], ["N° dossier", "le numéro donné à l'accueil"],
                ["Nom", "Prénom", "du porteur"]]
     _xlsx(tmp_path / "suivi.xlsx", {"2025": ARCHIVE, "Lisez-moi": read_me, "2026": CURRENT},
           {"2025": "hidden"})
-    assert main(["run", tableur(tmp_path, credentials, "suivi.xlsx")]) == 2
-    error = capsys.readouterr().err
-    assert "« Lisez-moi »" in error and '"feuille": "2026"' in error
-    assert hub.accepted_versions(MEMBER) == {}
+    assert main(["run", tableur(tmp_path, credentials, "suivi.xlsx")]) == 0, rejects(tmp_path)
+    assert '"feuille": "2026"' in capsys.readouterr().out
+    assert set(hub.accepted_versions(MEMBER)) == {"COM-2026-001"}

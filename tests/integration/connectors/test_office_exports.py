@@ -281,16 +281,14 @@ def test_an_xlsx_workbook_is_read_from_its_named_sheet_with_date_cells(tmp_path,
     assert_sent_as_meant(hub, export.rows)
 
 
-def test_an_ods_workbook_is_read_from_its_first_sheet_unless_named(tmp_path, client, hub,
-                                                                    export):
+def test_an_ods_workbook_is_read_from_its_table_past_a_notes_sheet_or_as_named(
+        tmp_path, client, hub, export):
     path = export.write_ods(tmp_path / "suivi.ods", sheet="Suivi")
-    first = runner(tmp_path, client, path)  # the first sheet is the notes: no key column
-    with pytest.raises(ConfigurationError) as refused:
-        first.run()
-    assert '"feuille": "Suivi"' in refused.value.message_fr and hub.fiches == {}
-    summary = runner(tmp_path, client, path, sheet="Suivi").run()
-    assert summary.accepted == 60 and summary.rejected == 0
+    summary = runner(tmp_path, client, path).run()  # the first sheet is the notes
+    assert summary.accepted == 60 and summary.rejected == 0 and summary.feuille == "Suivi"
     assert_sent_as_meant(hub, export.rows)
+    summary = runner(tmp_path, client, path, sheet="Suivi").run()
+    assert summary.unchanged == 60 and summary.feuille == "Suivi"
 
 
 def test_a_workbook_read_as_csv_gets_a_hint_not_sixty_encoding_errors(tmp_path, export):
