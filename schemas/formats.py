@@ -195,8 +195,20 @@ def is_birth_date(value: str, today: dt.date | None = None) -> bool:
     born = _iso_date(value)
     if born is None:
         return False
+    earliest, latest = birth_date_bounds(today)
+    return earliest <= born <= latest
+
+
+def birth_date_bounds(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The first and last birth dates accepted today (ages MAX_AGE_YEARS to MIN_AGE_YEARS)."""
     today = today or dt.date.today()
-    return _years_before(today, MAX_AGE_YEARS + 1) < born <= _years_before(today, MIN_AGE_YEARS)
+    earliest = _years_before(today, MAX_AGE_YEARS + 1) + dt.timedelta(days=1)
+    return earliest, _years_before(today, MIN_AGE_YEARS)
+
+
+def iso_date(value: str) -> dt.date | None:
+    """A real calendar date written YYYY-MM-DD (None: not one)."""
+    return _iso_date(value)
 
 
 def _iso_date(value: str) -> dt.date | None:

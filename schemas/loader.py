@@ -22,6 +22,7 @@ from typing import Any
 
 import jsonschema_rs
 
+from schemas.format_reasons import refusal_reason
 from schemas.formats import (
     FIRST_REFUSED_CHARACTER,
     FORMAT_CHECKERS,
@@ -259,6 +260,8 @@ def _translate(error: Any) -> FieldError:
         )
     if keyword == "format" and kind.format in FIRST_REFUSED_CHARACTER:
         return _invisible_character(path, error.instance, kind.format)
+    if keyword == "format" and (reason := refusal_reason(kind.format, error.instance)):
+        return FieldError(path, "format", *reason)
     if keyword == "format":
         return FieldError(
             path,
