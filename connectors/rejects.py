@@ -6,7 +6,9 @@ own number (`dossier`), the fiche id, the origin of the problem (`correspondance
 `validation`, `hub`, or `avertissement` for an optional value left out of a fiche that
 was sent) and every error of the record at once (JSON path, column, code, French and
 English message). Field values are never written: row and dossier number are how the
-agent finds the record.
+agent finds the record. No cell of the CSV starts a formula: one starting with = + - @,
+a tab or a carriage return is written behind an apostrophe, the spreadsheet's mark for
+text.
 
 `.csv` files use `;` and UTF-8 with BOM (they open as-is in French office tools),
 one row per error; any other extension gets JSON Lines, one object per record.
@@ -66,10 +68,10 @@ class RejectsFile:
         handle = self._open()
         if self._csv is not None:
             for error in errors or [{}]:
-                self._csv.writerow([self.run_id, line or "", _text(key), _text(fiche_id), origin,
-                                    error.get("path", ""), _text(error.get("colonne")),
-                                    error.get("code", ""), error.get("message_fr", ""),
-                                    error.get("message_en", "")])
+                cells = [self.run_id, str(line or ""), key, fiche_id, origin,
+                         error.get("path"), error.get("colonne"), error.get("code"),
+                         error.get("message_fr"), error.get("message_en")]
+                self._csv.writerow([_text(cell) for cell in cells])
         else:
             entry = {"execution": self.run_id, "ligne": line, "dossier": key,
                      "fiche_id": fiche_id, "origine": origin, "erreurs": errors}
@@ -106,10 +108,11 @@ class RejectsFile:
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _text(cell: str | None) -> str:
-    """A value from the member's export as a spreadsheet's text, never a formula (CSV
-    injection: the agent opens the rejects file in a spreadsheet)."""
-    cell = cell or ""
+def _text(cell: Any) -> str:
+    """A cell as a spreadsheet's text, never a formula (CSV injection: the agent opens the
+    rejects file in a spreadsheet). Every cell is so written: the dossier number, the fiche
+    id and the column come from the member's export, a message from the hub's answer."""
+    cell = "" if cell is None else str(cell)
     return "'" + cell if cell.startswith(_FORMULA_START) else cell
 
 

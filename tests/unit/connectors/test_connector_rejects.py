@@ -1,5 +1,7 @@
 """The rejects file tells a member's agent which line to fix and why, without values."""
 
+import pytest
+
 from connectors.mapping import MappingProblem
 from connectors.rejects import RejectsFile, read_rejects
 
@@ -45,3 +47,18 @@ def test_csv_rejects_never_hand_a_spreadsheet_a_formula_from_the_export(tmp_path
     [row] = read_rejects(path)
     assert (row["dossier"], row["fiche_id"], row["colonne"]) == (
         "'@SUM(A1:A9)", "'+33-1", '\'=HYPERLINK("http://x","y")')
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_no_cell_of_csv_rejects_starts_a_formula_not_even_a_hub_message(tmp_path, start):
+    """A hub's (or a proxy's) refusal is written as it came: its path, code and messages
+    are cells of the file too, and so is the column the member's export names."""
+    path = tmp_path / "rejets.csv"
+    problem = {"path": start + "$.x", "code": start + "code", "colonne": start + "Nom",
+               "message_fr": start + 'HYPERLINK("http://x")', "message_en": start + "1+1"}
+    with RejectsFile(path, run_id="run-1") as rejects:
+        rejects.write(3, start + "F-1", start + "hub", [problem], key=start + "2026-001")
+    [row] = read_rejects(path)
+    written = [row[c] for c in ("dossier", "fiche_id", "origine", "chemin", "colonne", "code",
+                                "message_fr", "message_en")]
+    assert all(cell.startswith("'" + start) for cell in written), written

@@ -10,6 +10,7 @@ import pytest
 
 from hub.cli import main
 from hub.domain.spreadsheet import FORMULA_START
+from hub.services.matching.people_csv import write_rows
 from tests.unit.matching.test_matching_batch_input import PEOPLE, _csv
 
 FORMULA_IDS = ["=HYPERLINK(\"http://x.test\")", "@SUM(1)", "+1", "-2"]
@@ -76,3 +77,10 @@ def test_the_dedup_help_and_the_readme_say_how_an_id_is_written_as_text(capsys):
         for start in [c for c in FORMULA_START if c.isprintable()] + ["'"]:
             assert any(f"`{start}`" in s or f" {start} " in s or f"{start}," in s
                        for s in said), (start, said)
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_every_start_a_spreadsheet_runs_is_written_as_text_by_the_dedup_writer(tmp_path, start):
+    write_rows(tmp_path / "clusters.csv", ["id", "cluster_id"], [[start + "1", start + "2"]])
+    [row] = _rows(tmp_path / "clusters.csv")
+    assert (row["id"], row["cluster_id"]) == ("'" + start + "1", "'" + start + "2")
