@@ -160,7 +160,9 @@ def _check(config_path: str, sample: int, *, with_hub: bool = True) -> int:
         source.close()
     missing = source.missing_columns()
     consents = _check_consents(config, cited) if hub and hub["code"] == "ok" else None
-    _print({"verifies": checked, "en_erreur": len(problems), "colonnes_absentes": missing,
+    sheet = getattr(source, "sheet_read", None)
+    _print({**({"feuille": sheet} if sheet else {}),
+            "verifies": checked, "en_erreur": len(problems), "colonnes_absentes": missing,
             "problemes": problems, "avec_avertissement": len(warned),
             "avertissements": warned, **({"hub": hub} if hub else {}),
             **({"consentements": consents} if consents else {})})

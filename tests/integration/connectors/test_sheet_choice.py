@@ -52,6 +52,8 @@ def test_a_read_me_put_before_the_table_is_not_read_and_withdraws_nothing(
     assert main(["run", config, "--confirmer-suppressions"]) == 0, rejects(tmp_path)
     summary = _summary(capsys.readouterr().out)
     assert summary["feuille"] == "Porteurs" and summary["withdrawals"] == []
+    assert main(["check", config, "--sans-hub"]) == 0
+    assert json.loads(capsys.readouterr().out)["feuille"] == "Porteurs"
     assert {fid for _, fid in hub.fiches} == SENT
 
 
