@@ -105,28 +105,35 @@ class SheetSource(TableSource):
                     f"Feuille « {self.sheet} » absente du classeur (feuilles : "
                     f"{', '.join(names)}) : corrigez « feuille » dans la configuration.",
                     f"Sheet '{self.sheet}' not in the workbook ({', '.join(names)}).")
-            headers = self._headers(book)
-            name = self.sheet or choose(headers)
-            if self.sheet is not None:
-                read = next(h for h in headers if h.name == name)
-                refuse_if_elsewhere(read, headers, named=True)
-            self.sheet_read = name
-            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            self._marks(book.get_sheet_by_name(name))
+            shown = _shown(book)
+            first = self.sheet or next((n for n in _worksheets(book) if n in shown),
+                                       _worksheets(book)[0])
+            sheet = book.get_sheet_by_name(first)  # each sheet is parsed once, a long one too
+            rows = sheet.to_python(skip_empty_area=False)
+            read = sheet_header(self.mapping, first, first in shown, rows[:HEADER_SEARCH])
+            if read.absent:  # not every mapped column: is another sheet the table?
+                headers = self._headers(book, read, shown)
+                if self.sheet is not None:
+                    refuse_if_elsewhere(read, headers, named=True)
+                elif (name := choose(headers)) != first:
+                    sheet = book.get_sheet_by_name(name)
+                    rows = sheet.to_python(skip_empty_area=False)
+            self.sheet_read = sheet.name
+            self._marks(sheet)
             return rows
         finally:
             book.close()
 
-    def _headers(self, book: python_calamine.CalamineWorkbook) -> list[SheetHeader]:
-        """What the header of each worksheet names of the mapping, in the workbook's
-        order (a sheet named by `feuille` is one even when it is not a worksheet)."""
-        shown = {m.name for m in book.sheets_metadata
-                 if m.visible == python_calamine.SheetVisibleEnum.Visible}
+    def _headers(self, book: python_calamine.CalamineWorkbook, read: SheetHeader,
+                 shown: set[str]) -> list[SheetHeader]:
+        """What the header of each worksheet names of the mapping, in the workbook's order
+        (`read`, the sheet already read, is one even when it is not a worksheet)."""
         names = _worksheets(book)
-        if self.sheet is not None and self.sheet not in names:
-            names.append(self.sheet)
-        return [sheet_header(self.mapping, name, name in shown, book.get_sheet_by_name(
-            name).to_python(skip_empty_area=False, nrows=HEADER_SEARCH)) for name in names]
+        if read.name not in names:
+            names.append(read.name)
+        return [read if name == read.name else sheet_header(
+            self.mapping, name, name in shown, book.get_sheet_by_name(name).to_python(
+                skip_empty_area=False, nrows=HEADER_SEARCH)) for name in names]
 
     def _marks(self, sheet: Any) -> None:
         """The sheet's error cells and merges (an .ods: both from one walk of its XML)."""
@@ -159,6 +166,12 @@ def _worksheets(book: python_calamine.CalamineWorkbook) -> list[str]:
     """The names of the sheets holding cells (not a chart sheet), in the workbook's order."""
     return [m.name for m in book.sheets_metadata
             if m.typ == python_calamine.SheetTypeEnum.WorkSheet] or book.sheet_names
+
+
+def _shown(book: python_calamine.CalamineWorkbook) -> set[str]:
+    """The names of the sheets the member sees (not hidden, nor very hidden)."""
+    return {m.name for m in book.sheets_metadata
+            if m.visible == python_calamine.SheetVisibleEnum.Visible}
 
 
 def _spread_merged(rows: list[list[Any]], merged: list[tuple[Cell, Cell]],
