@@ -9,8 +9,8 @@ deliberately:
 - named by `feuille` in the configuration, it is read, hidden or not;
 - otherwise the first sheet the member sees is read when it is a table: its header
   names every column each row needs (`Mapping.required_columns`) and at least half as
-  many of the mapping's columns as the visible sheet naming the most (last year's table,
-  with one more column, does not take its place);
+  many of the mapping's columns as the sheet naming the most, hidden or not (last
+  year's table, with one more column, does not take its place);
 - otherwise the one visible sheet that is a table and names the most columns; hidden
   sheets never.
 
@@ -60,9 +60,9 @@ def choose(sheets: list[SheetHeader]) -> str:
     table, or when several could be."""
     shown = [s for s in sheets if s.visible] or sheets[:1]
     first = shown[0]
-    if _is_table(first, shown):
+    if _is_table(first, sheets):
         return first.name
-    tables = [s for s in shown if _is_table(s, shown)]
+    tables = [s for s in shown if _is_table(s, sheets)]
     most = max((s.named for s in tables), default=0)
     best = [s for s in tables if s.named == most]
     if len(best) == 1:
@@ -111,9 +111,10 @@ def refuse_if_elsewhere(read: SheetHeader, sheets: list[SheetHeader], *, named: 
 
 def _is_table(sheet: SheetHeader, among: list[SheetHeader]) -> bool:
     """Its header names every column each row needs and at least half as many mapped
-    columns as the visible sheet naming the most (a read-me naming two columns of
-    fifteen is not the table; this year's beside last year's, one column short, is)."""
-    most = max((s.named for s in among if s.visible), default=0)
+    columns as the sheet naming the most, hidden or not (a read-me naming two columns of
+    fifteen is not the table, even beside a hidden one only; this year's beside last
+    year's, one column short, is)."""
+    most = max((s.named for s in among), default=0)
     return not sheet.lacks_required and sheet.named > 0 and 2 * sheet.named >= most
 
 

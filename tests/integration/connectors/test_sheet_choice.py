@@ -97,3 +97,15 @@ def test_two_visible_tables_after_a_read_me_stop_asking_which_to_read(
     error = capsys.readouterr().err
     assert "« Porteurs », « Copie »" in error and '"feuille": "Porteurs"' in error
     assert hub.accepted_versions(MEMBER) == {}
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".ods"])
+def test_a_table_only_in_a_hidden_sheet_is_never_read_unnamed_but_named_in_the_stop(
+        tmp_path, credentials, hub, capsys, suffix):
+    _workbook(tmp_path / f"suivi{suffix}", {"Lisez-moi": READ_ME, "Porteurs": [HEADER, *ROWS]},
+              hidden={"Porteurs"})
+    assert main(["run", tableur(tmp_path, credentials, f"suivi{suffix}")]) == 2
+    error = capsys.readouterr().err
+    assert "« Lisez-moi »" in error and "« Porteurs » (masquée)" in error
+    assert '"feuille": "Porteurs"' in error
+    assert hub.accepted_versions(MEMBER) == {}
