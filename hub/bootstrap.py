@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from consent.api import ConsentRegistry, SqlConsentRegistry, check_master_key
 from hub import embedded_broker
+from hub.audit.kept_head import KeptHead
 from hub.audit.log import AuditLog
 from hub.config import Settings
 from hub.data_dir import prepare_data_dir
@@ -222,7 +223,7 @@ def load_store_keys(key_dir: Path) -> StoreKeys:
 
 def _audit_log(settings: Settings, engine: sa.Engine, clock: Clock) -> AuditLog:
     if not settings.bench_disable_audit:
-        return AuditLog(engine, clock=clock)
+        return AuditLog(engine, clock=clock, kept_head=KeptHead(settings.key_folder))
     from hub.audit.null import NullAuditLog
 
     logging.getLogger("hub").warning(

@@ -87,7 +87,7 @@ def _member_filter(caller: Caller, membre: str | None) -> str | None:
 
 
 @router.get("", responses=answer(AuditEvents, 403))
-def search(request: Request, porteur: IdQuery = None, membre: MemberQuery = None,
+def search(request: Request, response: Response, porteur: IdQuery = None, membre: MemberQuery = None,
            action: ActionQuery = None, depuis: Instant | None = None,
            jusqu_a: Instant | None = None, limit: Annotated[int, Query(ge=1, le=10000), DIGITS] = 1000,
            page: OptionalPage = None, upto: OptionalCursor = None,
@@ -97,12 +97,15 @@ def search(request: Request, porteur: IdQuery = None, membre: MemberQuery = None
     member = _member_filter(auth.caller, membre)
     criteria: dict[str, Any] = {"porteur_id": porteur, "member": member, "action": action,
                                 "since": depuis, "until": jusqu_a, "user": _DPO}
+    hub = hub_of(request)
     if page is None and upto is None:
-        found = audit.search(hub_of(request), auth.caller.member_id, limit=limit, **criteria)
+        found = audit.search(hub, auth.caller.member_id, limit=limit, **criteria)
+        response.headers.update(audit.read_integrity(hub))
         return {"evenements": found}
-    answer = audit.search_page(hub_of(request), auth.caller.member_id, page=page or 1,
+    answer = audit.search_page(hub, auth.caller.member_id, page=page or 1,
                                per_page=limit, upto=upto, **criteria)
     shown = answer["page"]
+    response.headers.update(audit.read_integrity(hub))
     return {"evenements": answer["events"], "total": answer["total"], "page": shown,
             "pages": answer["pages"], "upto": answer["upto"],
             "suivant": _next_page(request, shown + 1, answer["upto"])
@@ -200,4 +203,5 @@ def export(request: Request, format: Literal["jsonl", "csv"] = "jsonl",
         action=action, since=depuis, until=jusqu_a)
     media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
     return StreamingResponse(chunks, media_type=media, headers={
-        "Content-Disposition": f'attachment; filename="journal-acces.{format}"'})
+        "Content-Disposition": f'attachment; filename="journal-acces.{format}"',
+        **audit.read_integrity(hub)})

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, NamedTuple
@@ -24,14 +24,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from hub.audit import export as records
 from hub.audit.events import AccessEvent
 from hub.audit.heads import Cosignature, HeadSigner, SignedTreeHead, verify_cosignature
+from hub.audit.kept_head import KeptHead
 from hub.audit.merkle import MerkleTree
 from hub.audit.rows import (
+    HASHED_COLUMNS,
     as_utc,
+    content_leaf,
     insert_statement,
     numbered,
     prepare,
     row_document,
     row_event,
+    stored_leaf,
 )
 from hub.audit.sink import AuditSink
 from hub.errors import AuditIntegrityError, BadRequest, NotFound
@@ -64,14 +68,17 @@ class AuditLog(AuditSink):
     """Builds with no connection: the tree is read from the store at the first head,
     proof, export or refresh (an append before that is read with the rest)."""
 
-    def __init__(self, engine: sa.Engine, *, clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, engine: sa.Engine, *, clock: Callable[[], datetime] = _utc_now,
+                 kept_head: KeptHead | None = None) -> None:
         self.engine = engine
+        self.kept_head = kept_head  # None: no head kept outside the store (benchmarks only)
         self._engine = engine
         self._reader = reader_engine(engine)
         self._clock = clock
         self._tree = MerkleTree()
         self._next_seq = 0  # one past the last stored seq read into the tree
         self._tree_lock = threading.Lock()
+        self._modified: set[int] = set()  # seqs whose stored content no longer gives their leaf
 
     @property
     def size(self) -> int:
@@ -99,13 +106,15 @@ class AuditLog(AuditSink):
 
     def publish_head(self, signer: HeadSigner, *, force: bool = False) -> SignedTreeHead:
         """Sign the tree over every stored entry; without `force`, an unchanged size
-        returns the latest head instead of signing a new one."""
+        returns the latest head instead of signing a new one. The stored log must extend
+        the head kept outside the store (`KeptHead`), which the new head then replaces."""
         with self._engine.begin() as conn:
             lock_log(conn)
             self._catch_up(conn)
             latest = _latest_head(conn)
+            kept = self._kept(conn, latest, adopt=True)
             with self._tree_lock:
-                self._check_matches(latest)
+                self._check_matches(latest, kept)
                 if latest is not None and latest.size == self._tree.size and not force:
                     return latest
                 now_ms = int(self._clock().timestamp() * 1000)
@@ -115,7 +124,25 @@ class AuditLog(AuditSink):
                 tree_size=head.size, root_hash=head.root_hash, timestamp_ms=head.timestamp_ms,
                 key_id=head.key_id, signature=head.signature,
             ))
+        # kept once stored: a head kept is always one the store holds (a crash between
+        # the two leaves the kept head behind the store's, never ahead of it)
+        if self.kept_head is not None:
+            self.kept_head.advance(head)
         return head
+
+    def take_back_kept_head(self, reason: str) -> SignedTreeHead | None:
+        """The operator's act of a restore: the store's latest head (that of the copy)
+        becomes the kept head, the one it replaces recorded beside it. The copy must
+        still give its own latest head's root."""
+        with self._engine.begin() as conn:
+            lock_log(conn)
+            self._catch_up(conn)
+            latest = _latest_head(conn)
+            with self._tree_lock:
+                self._check_matches(latest, None)
+            if self.kept_head is not None:
+                self.kept_head.replace(latest, reason)
+        return latest
 
     def latest_head(self) -> SignedTreeHead | None:
         with self._engine.connect() as conn:
@@ -209,7 +236,7 @@ class AuditLog(AuditSink):
             .limit(limit).offset(offset)
         )
         with self._reader.connect() as conn:  # never waits for the write lock (SQLite)
-            return [row_event(row) for row in conn.execute(query)]
+            return self._events(conn.execute(query))
 
     def marks(self, *, porteur_ref: str, limit: int, member: str | None = None,
               action: str | None = None, since: datetime | None = None,
@@ -236,7 +263,18 @@ class AuditLog(AuditSink):
         query = (sa.select(audit_entries).where(audit_entries.c.seq.in_(sorted(set(seqs))))
                  .order_by(audit_entries.c.seq))
         with self._reader.connect() as conn:
-            return [row_event(row) for row in conn.execute(query)]
+            return self._events(conn.execute(query))
+
+    def _events(self, rows: Iterable[Any]) -> list[AccessEvent]:
+        """The events of `rows`, each one's content hashed again: one that no longer
+        gives its leaf is marked (`modified`), and the log then fails its checks."""
+        found = []
+        for row in rows:
+            if content_leaf(row) != bytes(row.leaf_hash):
+                with self._tree_lock:
+                    self._modified.add(row.seq)
+            found.append(row_event(row))
+        return found
 
     def count(self, *, porteur_ref: str | None = None, member: str | None = None,
               action: str | None = None, since: datetime | None = None,
@@ -280,13 +318,42 @@ class AuditLog(AuditSink):
             return records.write_records(self._export_records(conn, size, warning), target)
 
     def matches_signed_head(self) -> bool:
-        """Whether the stored entries still give the last signed head's root (entries this
-        process read earlier are not read again: a restart reads them all)."""
+        """Whether the stored entries still give the last signed head's root, extend the
+        head kept outside the store, and hash to their leaves (entries this process read
+        earlier are not read again: a restart, or `recheck`, reads them all)."""
         with self._engine.connect() as conn:
             self._catch_up(conn)
             latest = _latest_head(conn)
+            kept = self._kept(conn, latest, adopt=False)
         with self._tree_lock:
-            return self._matches(latest)
+            return self._matches(latest, kept)
+
+    def recheck(self) -> None:
+        """Hash again the content of every stored entry this process read earlier (an
+        export does: an entry rewritten under a running process is seen by it)."""
+        with self._engine.connect() as conn:
+            after, end = archived_size(conn) - 1, self._next_seq
+            while after < end - 1:
+                page: Sequence[Any] = conn.execute(sa.select(*_HASHED).where(
+                    audit_entries.c.seq > after, audit_entries.c.seq < end)
+                    .order_by(audit_entries.c.seq).limit(_PAGE)).all()
+                if not page:
+                    break
+                with self._tree_lock:
+                    for values in page:
+                        seq, leaf = values[0], bytes(values[1])
+                        if leaf != self._tree.leaf(seq):
+                            self._modified.add(seq)
+                        elif stored_leaf(tuple(values)) != leaf:
+                            self._check_row(conn, seq, leaf)
+                after = page[-1][0]
+            self._catch_up(conn)
+
+    def modified(self, events: Sequence[AccessEvent]) -> list[int]:
+        """The seqs of `events` (read by `search`, `by_seqs`) whose stored content did
+        not hash to their leaf when read."""
+        with self._tree_lock:
+            return [e.seq for e in events if e.seq in self._modified]
 
     def refresh(self) -> None:
         """Catch up with entries appended by other processes."""
@@ -316,29 +383,81 @@ class AuditLog(AuditSink):
         yield from (records.consistency_record(*proof) for proof in proofs)
 
     def _catch_up(self, conn: sa.Connection) -> None:
+        """Read the entries stored since, hashing each one's content again: an entry
+        rewritten with its leaf kept is seen at a restart (archived leaves have no
+        content here: their segments are signed and chained)."""
         # One statement over both tables: retention moves rows between them atomically.
-        archived = sa.select(audit_archived_leaves.c.seq, audit_archived_leaves.c.leaf_hash).where(
-            audit_archived_leaves.c.seq >= self._next_seq)
-        live = sa.select(audit_entries.c.seq, audit_entries.c.leaf_hash).where(
+        live = sa.select(sa.literal(1).label("live"), *_HASHED).where(
             audit_entries.c.seq >= self._next_seq)
-        query = sa.union_all(archived, live).order_by("seq")
+        archived = sa.select(sa.literal(0), audit_archived_leaves.c.seq,
+                             audit_archived_leaves.c.leaf_hash,
+                             *(sa.null() for _ in _HASHED[2:])).where(
+            audit_archived_leaves.c.seq >= self._next_seq)
+        query: Any = sa.union_all(live, archived).order_by("seq")
         with self._tree_lock:
-            for seq, leaf in conn.execute(query):
-                self._tree.append(bytes(leaf))
+            for live_row, *values in conn.execute(query):
+                seq, leaf = values[0], bytes(values[1])
+                if live_row and stored_leaf(tuple(values)) != leaf:
+                    self._check_row(conn, seq, leaf)
+                self._tree.append(leaf)
                 self._next_seq = seq + 1
 
-    def _matches(self, latest: SignedTreeHead | None) -> bool:
-        return latest is None or (latest.size <= self._tree.size
-                                  and self._tree.root(latest.size) == latest.root_hash)
+    def _check_row(self, conn: sa.Connection, seq: int, leaf: bytes) -> None:
+        """The slow, exact check of a row the fast one doubts."""
+        row = conn.execute(sa.select(audit_entries).where(audit_entries.c.seq == seq)).first()
+        if row is not None and content_leaf(row) != leaf:
+            self._modified.add(seq)
 
-    def _check_matches(self, latest: SignedTreeHead | None) -> None:
-        if not self._matches(latest):
+    def _kept(self, conn: sa.Connection, latest: SignedTreeHead | None, *,
+              adopt: bool) -> _Kept | None:
+        """The head kept outside the store and whether the store still holds it; a store
+        with heads and none kept yet (signed by an earlier release) has its latest head
+        adopted once, when `adopt` (signing) and the store still gives its root."""
+        if self.kept_head is None:
+            return None
+        kept = self.kept_head.read()
+        if kept is None:
+            if adopt and latest is not None:
+                with self._tree_lock:
+                    if self._matches(latest, None):
+                        self.kept_head.adopt(latest)
+            return None
+        stored = conn.scalar(sa.select(audit_heads.c.id).where(
+            audit_heads.c.tree_size == kept.size, audit_heads.c.root_hash == kept.root_hash,
+            audit_heads.c.signature == kept.signature).limit(1))
+        return _Kept(kept, stored is not None)
+
+    def _matches(self, latest: SignedTreeHead | None, kept: _Kept | None) -> bool:
+        if self._modified:
+            return False
+        if kept is not None and not (kept.stored and self._extends(kept.head)):
+            return False
+        return latest is None or self._extends(latest)
+
+    def _extends(self, head: SignedTreeHead) -> bool:
+        return head.size <= self._tree.size and self._tree.root(head.size) == head.root_hash
+
+    def _check_matches(self, latest: SignedTreeHead | None, kept: _Kept | None) -> None:
+        if not self._matches(latest, kept):
             raise AuditIntegrityError(
                 "Le journal stocké ne correspond plus à sa dernière tête signée ; lancez "
                 "`capactif audit verify` sur un export pour trouver l'entrée fautive.",
                 "The stored log no longer matches its last signed head; run "
                 "`capactif audit verify` on an export to find the bad entry.",
             )
+
+
+class _Kept(NamedTuple):
+    """The head kept outside the store, and whether the store's heads table holds it."""
+
+    head: SignedTreeHead
+    stored: bool
+
+
+# The driver's own values (no SQLAlchemy processing: the time as SQLite's text, the lists
+# as JSON text or as psycopg decodes them), for `stored_leaf`.
+_HASHED = tuple(sa.type_coerce(audit_entries.c[name], sa.types.NullType()).label(name)
+                for name in HASHED_COLUMNS)
 
 
 def next_seq(conn: sa.Connection) -> int:

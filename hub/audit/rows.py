@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from hub.audit.events import AccessEvent, format_time
+from hub.audit.events import AccessEvent, canonical_json, format_time
 
 
 def row_document(row: Any) -> dict[str, Any]:
@@ -28,6 +28,48 @@ def row_document(row: Any) -> dict[str, Any]:
         "outcome": row.outcome,
         "request_id": row.request_id,
     }
+
+
+def content_leaf(row: Any) -> bytes:
+    """The leaf hash of a stored row's content, as `numbered` computed it at append time
+    (orjson's compact sorted output, which is the canonical form of what the hub wrote;
+    anything else is encoded again by the reference `canonical_json` before it is
+    called modified)."""
+    try:
+        document = row_document(row)
+    except (TypeError, ValueError, AttributeError):  # a column rewritten out of its type
+        return b""
+    leaf = _sha256(b"\x00" + orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).digest()
+    if leaf != bytes(row.leaf_hash):
+        leaf = _sha256(b"\x00" + canonical_json(document)).digest()
+    return leaf
+
+
+# The columns `stored_leaf` reads, in this order (the time and lists as the driver gives them).
+HASHED_COLUMNS = ("seq", "leaf_hash", "at", "actor_member", "actor_user", "action", "porteur_ref",
+                  "fiche_refs", "fields", "purpose", "policy_version", "outcome", "request_id")
+
+
+def stored_leaf(values: tuple[Any, ...]) -> bytes:
+    """`content_leaf` of a row read as driver values (HASHED_COLUMNS), without SQLAlchemy's
+    per-value processing: the hot path of a restart reading the whole log. Exact for
+    what the hub wrote; a row it did not write may hash otherwise here (`content_leaf`
+    then decides)."""
+    (seq, _leaf, at, member, user, action, porteur, fiches, fields, purpose, policy, outcome,
+     request) = values
+    # SQLite: SQLAlchemy's "YYYY-MM-DD HH:MM:SS.ffffff", in UTC; PostgreSQL: a datetime
+    at = at.replace(" ", "T", 1) + "Z" if isinstance(at, str) else format_time(as_utc(at))
+    document = {  # keys in sorted order: orjson keeps them so
+        "action": action, "actor_member": member, "actor_user": user, "at": at,
+        "fiche_refs": orjson.loads(fiches) if isinstance(fiches, str | bytes) else fiches,
+        "fields": orjson.loads(fields) if isinstance(fields, str | bytes) else fields,
+        "outcome": outcome, "policy_version": policy, "porteur_ref": porteur,
+        "purpose": purpose, "request_id": request, "seq": seq,
+    }
+    try:
+        return _sha256(b"\x00" + orjson.dumps(document)).digest()
+    except (TypeError, orjson.JSONEncodeError):
+        return b""
 
 
 def row_event(row: Any) -> AccessEvent:

@@ -53,6 +53,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from hub.audit.chain import verify_chain
 from hub.audit.checks import check_witnesses, finish_scan
+from hub.audit.csv_export import BOM, COLUMNS, FRENCH_COLUMNS
 from hub.audit.heads import HubPublicKeys, load_key_history, load_public_key
 from hub.audit.report import Problem, VerificationReport
 from hub.audit.scan import scan_lines
@@ -90,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             hub_keys.update(load_key_history(Path(path).read_bytes()))
         witness_keys = _witness_keys(args.witness_key)
         seen = [load_seen_head(Path(path).read_bytes()) for path in args.seen_head]
+        for path in args.export:
+            _refuse_csv(Path(path))
         report = verify_chain(args.export, hub_keys, witness_keys, seen)
     except (OSError, ValueError) as exc:
         print(f"Erreur / Error: {exc}", file=sys.stderr)
@@ -140,6 +143,22 @@ def _parser() -> argparse.ArgumentParser:
         "or the head a witness countersigned), repeatable: the files must agree with it",
     )
     return parser
+
+
+_CSV_HEADERS = {COLUMNS[0], FRENCH_COLUMNS[0]}
+
+
+def _refuse_csv(path: Path) -> None:
+    """A CSV export of the log (for spreadsheets) holds no leaf hashes nor signed heads:
+    said once, rather than a malformed line for each of its lines."""
+    with path.open("rb") as export:
+        first = export.readline(4096).decode("utf-8", "replace").removeprefix(BOM)
+    if first.split(";", 1)[0].strip() in _CSV_HEADERS:
+        raise ValueError(
+            f"{path} est l'export CSV du journal ; vérifiez l'export JSONL (capactif audit "
+            "export --output FICHIER.jsonl, ou GET /v1/audit/export) / this is the CSV "
+            "export; verify the JSONL export (capactif audit export --output FILE.jsonl, or "
+            "GET /v1/audit/export)")
 
 
 def _witness_keys(specs: list[str]) -> dict[str, Ed25519PublicKey]:

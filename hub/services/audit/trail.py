@@ -134,6 +134,7 @@ def export_whole(hub: Hub, target: str | Path | IO[str], actor: str, *,
     (refusing the export would leave nothing to find it with)."""
     record(hub, [event(hub, "audit_export", actor, user=user)])
     try:
+        hub.audit.recheck()  # every entry's content hashed again, those read before too
         head = publish_head(hub)
     except AuditIntegrityError as exc:
         latest = hub.audit.latest_head()
@@ -149,6 +150,15 @@ INTEGRITY_HEADER = "Capactif-Integrite"
 def integrity_header(mismatch: AuditIntegrityError | None) -> dict[str, str]:
     """The response header telling an export's reader its store failed its signed head."""
     return {} if mismatch is None else {INTEGRITY_HEADER: mismatch.code}
+
+
+def read_integrity(hub: Hub) -> dict[str, str]:
+    """The integrity header for a page or an export of events just read: set when an
+    event read (or any entry read since this process started) no longer hashes to its
+    leaf, or the log fails its signed and kept heads."""
+    if hub.audit.matches_signed_head():
+        return {}
+    return {INTEGRITY_HEADER: AuditIntegrityError.code}
 
 
 def search(hub: Hub, actor: str, *, porteur_id: str | None = None, member: str | None = None,

@@ -118,6 +118,9 @@ def restore(settings: Settings, folder: Path, *, force: bool = False) -> Restore
         result = _replay(hub)
         purged = purge_freed_space(hub.engine)  # the erased fiches' freed pages
         analysed = gather_statistics(hub.engine)  # pg_restore leaves the planner none
+        # the copy's log is shorter than the head kept outside the store: taking it back
+        # is this restore's act, recorded beside the kept head and in the log
+        hub.audit.take_back_kept_head("restore")
         audit.record(hub, [audit.event(hub, "restore", "hub")])
         audit.publish_head(hub)
         # the last step: a restore killed before it is run again, never served without

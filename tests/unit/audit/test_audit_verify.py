@@ -13,6 +13,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from hub.audit.csv_export import CsvLabels, csv_chunks
 from hub.audit.events import AccessEvent, canonical_json, pseudonymise
 from hub.audit.export import (
     archive_record,
@@ -217,3 +218,18 @@ def test_a_head_signed_by_a_key_not_given_hints_at_the_key_history() -> None:
     failed = [p for p in report.problems if p.code == "bad_head_signature"]
     assert failed and all("hub-keys" in p.message_fr and "hub-keys" in p.message_en
                           for p in failed), report.render()
+
+
+def test_a_csv_export_given_to_the_verifier_is_named_once(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Not a `malformed_line` per line, exit 1: the DPO took the wrong file (exit 2)."""
+    key_file = tmp_path / "hub.pub.pem"
+    key_file.write_bytes(public_key_pem(SIGNER.public_key))
+    for labels in (None, CsvLabels(UTC)):
+        export = tmp_path / "export0.csv"
+        export.write_text("".join(csv_chunks(events(20), labels)), encoding="utf-8")
+        capsys.readouterr()
+        assert main([str(export), "--public-key", str(key_file)]) == 2
+        said = capsys.readouterr()
+        assert said.out == "" and said.err.count("\n") == 1
+        assert "this is the CSV export; verify the JSONL export (capactif audit export" in said.err
+        assert "malformed_line" not in said.err
