@@ -267,7 +267,7 @@ class AuditLog(AuditSink):
 
     def _events(self, rows: Iterable[Any]) -> list[AccessEvent]:
         """The events of `rows`, each one's content hashed again: one that no longer
-        gives its leaf is marked (`modified`), and the log then fails its checks."""
+        gives its leaf is marked, and the log then fails its checks (`matches_signed_head`)."""
         found = []
         for row in rows:
             if content_leaf(row) != bytes(row.leaf_hash):
@@ -348,12 +348,6 @@ class AuditLog(AuditSink):
                             self._check_row(conn, seq, leaf)
                 after = page[-1][0]
             self._catch_up(conn)
-
-    def modified(self, events: Sequence[AccessEvent]) -> list[int]:
-        """The seqs of `events` (read by `search`, `by_seqs`) whose stored content did
-        not hash to their leaf when read."""
-        with self._tree_lock:
-            return [e.seq for e in events if e.seq in self._modified]
 
     def refresh(self) -> None:
         """Catch up with entries appended by other processes."""

@@ -279,3 +279,28 @@ def test_a_page_of_the_log_showing_an_edited_entry_says_so(running_api):
     assert page.status_code == 200
     assert page.headers["capactif-integrite"] == "audit_integrity_error"
     assert "intrus" in page.text  # the row is shown, as stored, under the warning
+
+
+def test_archived_entries_leave_the_kept_head_extended_after_a_restart(hub, tmp_path):
+    """Retention moves entries out of the store; their leaves stay, and a restarted hub
+    still finds the kept head's root, signs on, and raises no alarm."""
+    from hub.services.audit import retention as audit_retention
+    from tests.factories import Clock
+
+    clock = Clock(hub.clock())
+    aged = dataclasses.replace(hub, clock=clock).with_settings(
+        audit_retention_days=30, audit_archive_dir=tmp_path / "arch")
+    logged_and_signed(aged)
+    clock.advance(days=100)
+    assert audit_retention.archive_expired(aged) is not None
+    hub.close()
+    fresh = Hub.from_settings(aged.settings, publisher=RecordingPublisher())
+    try:
+        assert fresh.audit.matches_signed_head()
+        audit.record(fresh, [audit.event(fresh, "porteur_view", "cci-thiers")])
+        head = audit.publish_head(fresh)
+        assert kept(fresh)["size"] == head["size"] > 12
+        done = export_command(fresh, tmp_path / "after.jsonl")
+        assert done.returncode == 0, done.stderr
+    finally:
+        fresh.close()
