@@ -108,11 +108,12 @@ class AuditLog(AuditSink):
         """Sign the tree over every stored entry; without `force`, an unchanged size
         returns the latest head instead of signing a new one. The stored log must extend
         the head kept outside the store (`KeptHead`), which the new head then replaces."""
+        kept_head = self._read_kept()
         with self._engine.begin() as conn:
             lock_log(conn)
             self._catch_up(conn)
             latest = _latest_head(conn)
-            kept = self._kept(conn, latest, adopt=True)
+            kept = self._kept(conn, kept_head, latest, adopt=True)
             with self._tree_lock:
                 self._check_matches(latest, kept)
                 if latest is not None and latest.size == self._tree.size and not force:
@@ -321,10 +322,11 @@ class AuditLog(AuditSink):
         """Whether the stored entries still give the last signed head's root, extend the
         head kept outside the store, and hash to their leaves (entries this process read
         earlier are not read again: a restart, or `recheck`, reads them all)."""
+        kept_head = self._read_kept()
         with self._engine.connect() as conn:
             self._catch_up(conn)
             latest = _latest_head(conn)
-            kept = self._kept(conn, latest, adopt=False)
+            kept = self._kept(conn, kept_head, latest, adopt=False)
         with self._tree_lock:
             return self._matches(latest, kept)
 
@@ -396,20 +398,24 @@ class AuditLog(AuditSink):
                 self._tree.append(leaf)
                 self._next_seq = seq + 1
 
+    def _read_kept(self) -> SignedTreeHead | None:
+        return None if self.kept_head is None else self.kept_head.read()
+
     def _check_row(self, conn: sa.Connection, seq: int, leaf: bytes) -> None:
         """The slow, exact check of a row the fast one doubts."""
         row = conn.execute(sa.select(audit_entries).where(audit_entries.c.seq == seq)).first()
         if row is not None and content_leaf(row) != leaf:
             self._modified.add(seq)
 
-    def _kept(self, conn: sa.Connection, latest: SignedTreeHead | None, *,
-              adopt: bool) -> _Kept | None:
-        """The head kept outside the store and whether the store still holds it; a store
-        with heads and none kept yet (signed by an earlier release) has its latest head
-        adopted once, when `adopt` (signing) and the store still gives its root."""
+    def _kept(self, conn: sa.Connection, kept: SignedTreeHead | None,
+              latest: SignedTreeHead | None, *, adopt: bool) -> _Kept | None:
+        """The head kept outside the store (`kept`, read before the store: a head is kept
+        once committed, so the store read after holds it and its entries) and whether the
+        store still holds it; a store with heads and none kept yet (signed by an earlier
+        release) has its latest head adopted once, when `adopt` (signing) and the store
+        still gives its root."""
         if self.kept_head is None:
             return None
-        kept = self.kept_head.read()
         if kept is None:
             if adopt and latest is not None:
                 with self._tree_lock:

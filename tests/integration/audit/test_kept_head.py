@@ -8,6 +8,7 @@ restore (an operator's act, recorded), a new signing key. Both stores; the CLI a
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -17,6 +18,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 import pytest
 import requests
@@ -94,22 +96,30 @@ def refused_export(hub: Hub, tmp_path) -> None:
     assert head_count(hub) == heads  # nothing signed over the rewritten store
 
 
-def test_a_log_rewritten_with_its_leaf_and_its_heads_deleted_is_not_signed_again(hub, tmp_path):
-    logged_and_signed(hub)
-    forge(hub)
+@contextlib.contextmanager
+def refused_and_restarted(hub: Hub, tmp_path) -> Iterator[Hub]:
+    """The hub stopped, its export refused a new head, then a hub started on the store,
+    which finds the log fails its checks."""
     hub.close()
     refused_export(hub, tmp_path)
     fresh = Hub.from_settings(hub.settings, publisher=RecordingPublisher())
     try:
         assert not fresh.audit.matches_signed_head()
-        with TestClient(create_app(hub=fresh), base_url="http://127.0.0.1",
-                        client=("127.0.0.1", 50000)) as client:  # the operator's loopback
-            health = client.get("/healthz")
-            assert health.status_code == 503
-            assert health.json()["error"]["code"] == "audit_integrity_error"
-            assert "capactif_audit_integrity_ok 0.0" in client.get("/metrics").text
+        yield fresh
     finally:
         fresh.close()
+
+
+def test_a_log_rewritten_with_its_leaf_and_its_heads_deleted_is_not_signed_again(hub, tmp_path):
+    logged_and_signed(hub)
+    forge(hub)
+    with refused_and_restarted(hub, tmp_path) as fresh, TestClient(
+            create_app(hub=fresh), base_url="http://127.0.0.1",
+            client=("127.0.0.1", 50000)) as client:  # the operator's loopback
+        health = client.get("/healthz")
+        assert health.status_code == 503
+        assert health.json()["error"]["code"] == "audit_integrity_error"
+        assert "capactif_audit_integrity_ok 0.0" in client.get("/metrics").text
 
 
 def test_a_log_cut_back_with_its_later_heads_is_not_signed_again(hub, tmp_path):
@@ -216,13 +226,8 @@ def test_a_new_signing_key_signs_over_the_kept_head(hub):
 def test_an_entry_edited_in_place_is_seen_at_a_restart(hub, tmp_path):
     logged_and_signed(hub)
     edit_in_place(hub)
-    hub.close()
-    refused_export(hub, tmp_path)
-    fresh = Hub.from_settings(hub.settings, publisher=RecordingPublisher())
-    try:
-        assert not fresh.audit.matches_signed_head()
-    finally:
-        fresh.close()
+    with refused_and_restarted(hub, tmp_path):
+        pass
 
 
 def test_an_entry_edited_in_place_fails_the_health_of_a_serve_started_after(hub, tmp_path):
