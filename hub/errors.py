@@ -23,6 +23,7 @@ the message itself going to the operator's log (docs/protocol.md, "Errors").
     │   ├── ConsentOfAnotherPorteur 400 consent_of_another_porteur
     │   ├── InvalidCsvFile          400 invalid_csv_file
     │   ├── InvalidDecision         400 invalid_decision
+    │   │   └── RevisionRequired    422 revision_required
     │   └── InvalidAccount          400 invalid_account
     ├── PayloadTooLarge             413 payload_too_large
     ├── HeadersTooLarge             431 headers_too_large (answered below the app)
@@ -555,6 +556,13 @@ class InvalidDecision(BadRequest):
     """A review decision is not one of same, different, unknown."""
 
     code = "invalid_decision"
+
+
+class RevisionRequired(InvalidDecision):
+    """A « same » or « different » that names no `revision` of the review item it decides."""
+
+    status = 422
+    code = "revision_required"
 
 
 class ReviewItemNotFound(NotFound):

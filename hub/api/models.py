@@ -440,8 +440,12 @@ class Decision(BaseModel):
     # `autre_domicile_a_verifier`): without them, 409 confirmation_required.
     confirme: list[Literal["identite_seule_a_verifier", "autre_domicile_a_verifier"]] = []
     # The item's `revision` as read: scored again since (a new version of a side), 409
-    # review_item_changed and nothing changes.
-    revision: int | None = Field(None, ge=1, le=MAX_INT64)
+    # review_item_changed and nothing changes. Required with same and different.
+    revision: int | None = Field(None, ge=1, le=MAX_INT64, description=(
+        "La « revision » du doublon lue (GET /v1/duplicates/{id}). Obligatoire avec same et "
+        "different (422 revision_required sans elle) ; unknown peut s'en passer (le doublon "
+        "est alors mis de côté tel qu'il est à l'arrivée de la décision). Le doublon comparé "
+        "de nouveau depuis : 409 review_item_changed, rien n'est changé."))
 
 
 class MergeChange(_Open):

@@ -54,7 +54,9 @@ _ERRORS_BY_STATUS = {
     422: "Paramètre de chemin ou de requête d'un type ou hors des bornes attendues, ou "
          "paramètre de requête que l'opération ne déclare pas ou donné deux fois (invalid_parameter ; "
          "« erreurs » nomme chaque paramètre et la règle, jamais la valeur ; unknown_parameter "
-         "pour un paramètre non déclaré, repeated_parameter pour un paramètre répété).",
+         "pour un paramètre non déclaré, repeated_parameter pour un paramètre répété) ; "
+         "revision_required : une décision same ou different sur un doublon qui ne nomme pas "
+         "sa « revision » (lisez-la par GET /v1/duplicates/{id}).",
     503: "Stockage ou file de messages indisponible : réessayez plus tard.",
 }
 

@@ -20,7 +20,7 @@ from hub.api.models import (
 from hub.api.openapi import answer, body
 from hub.api.params import DIGITS, IdPath, IdQuery, OptionalCursor, PathId
 from hub.domain.ids import MAX_INT64
-from hub.errors import InvalidDecision
+from hub.errors import InvalidDecision, RevisionRequired
 from hub.services.matching import duplicates
 
 router = APIRouter(prefix="/v1", tags=["doublons"])
@@ -65,15 +65,27 @@ def decide(item_id: PathId, request: Request,
     whose explanation carries `identite_seule_a_verifier` or `autre_domicile_a_verifier`
     is merged only with `"confirme": [those flags]` (409 `confirmation_required`, naming
     them in `a_confirmer`, otherwise). `"revision"`: the item's revision as read; scored
-    again since on a new version of a side, 409 `review_item_changed`, nothing changed."""
+    again since on a new version of a side, 409 `review_item_changed`, nothing changed.
+    Required with same and different (422 `revision_required` without it); unknown may
+    omit it (the item is then set aside as it is when the decision arrives)."""
     body = closed_object(auth.body, Decision.model_fields)
+    decision = str(body.get("decision"))
     return duplicates.decide(
-        hub_of(request), item_id, str(body.get("decision")), actor=auth.caller.member_id,
-        confirmed=_flags(body.get("confirme", [])), revision=_revision(body.get("revision")))
+        hub_of(request), item_id, decision, actor=auth.caller.member_id,
+        confirmed=_flags(body.get("confirme", [])),
+        revision=_revision(body.get("revision"), decision))
 
 
-def _revision(revision: Any) -> int | None:
+def _revision(revision: Any, decision: str) -> int | None:
     if revision is None:
+        if decision in duplicates.JUDGEMENTS:
+            raise RevisionRequired(
+                f"« {decision} » doit nommer la « revision » du doublon sur laquelle elle est "
+                "prise : lisez le doublon (GET /v1/duplicates/{id}) et renvoyez sa "
+                "« revision » avec la décision.",
+                f"\"{decision}\" must name the \"revision\" of the review item it is made on: "
+                "read the item (GET /v1/duplicates/{id}) and send its \"revision\" with the "
+                "decision.")
         return None
     if isinstance(revision, bool) or not isinstance(revision, int) or not 1 <= revision <= MAX_INT64:
         raise InvalidDecision("« revision » doit être le numéro de révision du doublon lu "

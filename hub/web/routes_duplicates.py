@@ -74,7 +74,7 @@ def decide(item_id: str, request: Request, form: dict[str, str] = Depends(checke
     confirmed = [flag for flag in queue.FLAGS if form.get(f"confirme_{flag}") == "oui"]
     try:
         answer = queue.decide(hub_of(request), session, _item(item_id), decision, confirmed,
-                              _revision(form.get("revision", "")))
+                              _revision(form.get("revision", ""), decision))
         if answer["fiche_seule"]:
             return _done("fusions", "same_fiche")
     except ConfirmationRequired:  # a flag left unticked: the item again, saying which
@@ -135,9 +135,13 @@ def _item(text: str) -> int:
     return int(text)
 
 
-def _revision(text: str) -> int | None:
-    """The item's revision the page showed (none for an item with a hidden side)."""
+def _revision(text: str, decision: str) -> int | None:
+    """The item's revision the page showed (none for an item with a hidden side, whose
+    only form is « unknown »: « same » and « different » always carry one)."""
     if text == "":
+        if decision in queue.JUDGEMENTS:
+            raise BadRequest("Révision du doublon absente : rechargez la page.",
+                             "Review item revision missing: reload the page.")
         return None
     if not _ITEM_ID.match(text) or int(text) < 1:
         raise BadRequest("Révision du doublon mal formée : rechargez la page.",

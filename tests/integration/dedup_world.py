@@ -204,8 +204,8 @@ def decided_same(hub: Hub, client: TestClient, creds: Path, fiche_ids: set[str])
     the hub's flags confirmed."""
     [item] = [i for i in duplicates.list_review_items(hub, actor=ACTOR)["items"]
               if {s["fiche_id"] for s in i["cotes"]} == fiche_ids]
-    flags = duplicates.flags_of(
-        duplicates.get_review_item(hub, item["id"], actor=ACTOR)["explication"])
-    answer = coordination_post(client, creds, f"/v1/duplicates/{item['id']}/decision",
-                               {"decision": "same", "confirme": flags})
+    read = duplicates.get_review_item(hub, item["id"], actor=ACTOR)
+    answer = coordination_post(client, creds, f"/v1/duplicates/{item['id']}/decision", {
+        "decision": "same", "confirme": duplicates.flags_of(read["explication"]),
+        "revision": read["revision"]})
     assert answer.status_code == 200, answer.text

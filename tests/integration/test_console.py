@@ -198,15 +198,21 @@ def test_a_decision_on_a_duplicate_is_logged_with_the_coordinators_account(world
     refused = client.post(f"/console/coordination/doublons/{item}",
                           data={"csrf": csrf_of(page), "decision": "peut-etre"})
     assert refused.status_code == 400
+    revision = re.search(r'name="revision" value="(\d+)"', page)[1]
+    unrevised = client.post(f"/console/coordination/doublons/{item}",
+                            data={"csrf": csrf_of(page), "decision": "different"})
+    assert unrevised.status_code == 400 and "rechargez la page" in unrevised.text
     decided = client.post(f"/console/coordination/doublons/{item}", follow_redirects=False,
-                          data={"csrf": csrf_of(page), "decision": "different"})
+                          data={"csrf": csrf_of(page), "decision": "different",
+                                "revision": revision})
     assert decided.headers["location"] == "/console/coordination/doublons?fait=different"
     [event] = hub.audit.search(action="review_decision")
     assert event.actor_user == _account(hub, "coord")
     views = hub.audit.search(action="porteur_view")
     assert views and {e.actor_user for e in views} == {_account(hub, "coord")}
     again = client.post(f"/console/coordination/doublons/{item}",
-                        data={"csrf": csrf_of(page), "decision": "same", **CONFIRMING})
+                        data={"csrf": csrf_of(page), "decision": "same", "revision": revision,
+                              **CONFIRMING})
     assert again.status_code == 409 and "déjà été traité" in again.text
     assert client.get("/console/coordination/doublons/abc").status_code == 400
 

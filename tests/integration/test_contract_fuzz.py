@@ -111,7 +111,7 @@ def body_templates() -> dict[str, Any]:
         "/v1/consents/lookup": {"references": ["CST-F-1", "CST-F-9"]},
         "/v1/notices": {"texte": "Notice.", "langue": "fr", "finalites": ["orientation"]},
         "/v1/erasures": {"fiche_id": "F-1", "reference": "DEM-1"},
-        "/v1/duplicates/{item_id}/decision": {"decision": "different"},
+        "/v1/duplicates/{item_id}/decision": {"decision": "different", "revision": 1},
         "/v1/porteurs/{porteur_id}/unmerge": {"membre": OWNER, "fiche_id": "F-1"},
         "/v1/subscriptions": {"abonnements": [{"communes": ["63003"]}]},
         "/v1/referent-proposals/{proposal_id}/answer": {"reponse": "refusee"},

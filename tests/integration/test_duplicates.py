@@ -210,7 +210,7 @@ def test_the_queue_routes_are_for_the_coordination_only(queued, tmp_path):
         listed = client.get("/v1/duplicates", headers=coordinator.headers("GET", "/v1/duplicates"))
         assert listed.status_code == 200 and listed.json()["items"][0]["id"] == item["id"]
         path = f"/v1/duplicates/{item['id']}/decision"
-        body = json.dumps({"decision": "same",
+        body = json.dumps({"decision": "same", "revision": item["revision"],
                            "confirme": duplicates.flags_of(item["explication"])}).encode()
         decided = client.post(path, content=body, headers=coordinator.headers("POST", path, body))
         assert decided.status_code == 200 and decided.json()["porteur_id"] == kept

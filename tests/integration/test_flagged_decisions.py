@@ -113,18 +113,19 @@ def test_over_http_the_refusal_is_a_409_in_the_envelope_naming_the_flag(shipped,
         return client.post(path, content=body, headers=coordinator.headers("POST", path, body))
 
     with TestClient(create_app(hub=hub)) as client:
-        refused = post(client, {"decision": "same"})
+        refused = post(client, {"decision": "same", "revision": item["revision"]})
         assert refused.status_code == 409
         error = refused.json()["error"]
         assert error["code"] == "confirmation_required"
         assert error["a_confirmer"] == [MOVED_AWAY_KEY] and MOVED_AWAY_KEY in error["message_fr"]
         for personal in ("Vidal", "Constance", "Pont", "Bellecour", "exemple.fr"):
             assert personal not in refused.text
-        for wrong in ({"decision": "same", "confirme": MOVED_AWAY_KEY},
-                      {"decision": "same", "confirme": ["oui"]}):
+        for wrong in ({"decision": "same", "confirme": MOVED_AWAY_KEY, "revision": 1},
+                      {"decision": "same", "confirme": ["oui"], "revision": 1}):
             answer = post(client, wrong)
             assert answer.status_code == 400, answer.text
             assert answer.json()["error"]["code"] in ("invalid_decision", "malformed_body")
         assert porteur_of(hub, CCI, "G-1") != victim
-        done = post(client, {"decision": "same", "confirme": [MOVED_AWAY_KEY]})
+        done = post(client, {"decision": "same", "confirme": [MOVED_AWAY_KEY],
+                             "revision": item["revision"]})
         assert done.status_code == 200 and done.json()["porteur_id"] == victim

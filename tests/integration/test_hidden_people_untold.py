@@ -116,9 +116,9 @@ def test_an_item_with_both_sides_hidden_is_not_listed_nor_readable_and_stays_ope
     assert read.status_code == 404
     for decision in duplicates.DECISIONS:
         path = f"/v1/duplicates/{item}/decision"
-        decided = coordination_post(client, creds, path, {"decision": decision})
+        decided = coordination_post(client, creds, path, {"decision": decision, "revision": 1})
         missing = coordination_post(client, creds, f"/v1/duplicates/{item + 1000}/decision",
-                                    {"decision": decision})
+                                    {"decision": decision, "revision": 1})
         assert (decided.status_code, decided.json()) == (missing.status_code, missing.json())
     assert duplicates.outcome(hub, item)["statut"] == "open"  # kept for when a side opens
 

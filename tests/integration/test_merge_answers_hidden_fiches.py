@@ -41,11 +41,12 @@ HIDDEN_NAMES = (COMMUNE.member_id, '"A-1"')
 
 
 def _decide_same(hub, client, creds, item, through):
-    flags = duplicates.flags_of(duplicates.get_review_item(hub, item, actor=ACTOR)["explication"])
+    read = duplicates.get_review_item(hub, item, actor=ACTOR)
+    flags = duplicates.flags_of(read["explication"])
     if through == "console":
-        return duplicates_console.decide(hub, SESSION, item, "same", flags)
+        return duplicates_console.decide(hub, SESSION, item, "same", flags, read["revision"])
     answer = coordination_post(client, creds, f"/v1/duplicates/{item}/decision",
-                   {"decision": "same", "confirme": flags})
+                               {"decision": "same", "confirme": flags, "revision": read["revision"]})
     assert answer.status_code == 200, answer.text
     return answer.json()
 

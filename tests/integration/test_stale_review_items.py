@@ -61,7 +61,8 @@ def test_a_version_that_is_another_person_closes_the_item_and_same_merges_nothin
     shown = coordination_get(client, creds, f"/v1/duplicates/{item['id']}").json()
     assert shown["statut"] == "unmatched"
     answer = coordination_post(client, creds, f"/v1/duplicates/{item['id']}/decision",
-                               {"decision": "same", "confirme": flags})
+                               {"decision": "same", "confirme": flags,
+                                "revision": item["revision"]})
     assert answer.status_code == 409, answer.text
     assert answer.json()["error"]["code"] == "review_item_closed"
     assert _separate(hub)
@@ -200,3 +201,40 @@ def test_a_decision_while_a_new_version_waits_for_the_worker_is_refused_until_it
     processing.process_outbox(hub, [pending])
     shown = coordination_get(client, creds, f"/v1/duplicates/{item['id']}").json()
     assert shown["statut"] == "unmatched" and _separate(hub)
+
+
+@pytest.mark.parametrize("decision", ["same", "different"])
+def test_a_decision_that_names_no_revision_is_refused_and_changes_nothing(world, decision):
+    """Read, a new version processed, then « same » or « different » without the revision:
+    refused before anything is looked at (422 `revision_required`, naming the field and
+    where to read it), so no client decides on evidence it may not have seen."""
+    hub, client, creds = world
+    _queued(hub)
+    [seen] = coordination_get(client, creds, "/v1/duplicates").json()["items"]
+    push(hub, CCI, fiche_of(CCI, "C-1", WITH_EMAIL, version=2))
+    target = f"/v1/duplicates/{seen['id']}/decision"
+    flags = duplicates.flags_of(seen["explication"]) if decision == "same" else []
+    for body in ({"decision": decision, "confirme": flags},
+                 {"decision": decision, "confirme": flags, "revision": None}):
+        answer = coordination_post(client, creds, target, body)
+        assert answer.status_code == 422, answer.text
+        error = answer.json()["error"]
+        assert error["code"] == "revision_required"
+        assert "revision" in error["message_en"] and "GET /v1/duplicates/" in error["message_en"]
+    assert _separate(hub)
+    now = coordination_get(client, creds, f"/v1/duplicates/{seen['id']}").json()
+    assert now["statut"] == "open" and now["revision"] == 2
+    with hub.uow() as uow:
+        assert uow.matching.judged_different_from(
+            [uow.fiches.porteur_of(CCI.member_id, "C-1").id]) == {}
+
+
+def test_unknown_without_a_revision_sets_the_item_aside_as_it_is(world):
+    """« unknown » judges nothing and moves nothing: it may name no revision (an item with
+    a hidden side tells none, and only « unknown » is open on it)."""
+    hub, client, creds = world
+    item = _queued(hub)
+    answer = coordination_post(client, creds, f"/v1/duplicates/{item['id']}/decision",
+                               {"decision": "unknown"})
+    assert answer.status_code == 200, answer.text
+    assert _separate(hub)

@@ -41,6 +41,8 @@ from hub.services.audit import trail as audit
 from hub.services.console.parcours import collect, log_views
 from hub.services.matching import duplicates
 
+# The decisions whose form names the item's revision (`duplicates.JUDGEMENTS`).
+JUDGEMENTS = duplicates.JUDGEMENTS
 DECISIONS = {"same": "Même personne", "different": "Personnes différentes",
              "unknown": "À revoir en réunion"}
 LEVELS = {"exact": "identique", "close": "proche", "fuzzy": "approchant",

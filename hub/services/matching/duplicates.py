@@ -56,6 +56,9 @@ from hub.store.records import ReviewItem
 from hub.store.uow import UnitOfWork
 
 DECISIONS = ("same", "different", "unknown")
+# The decisions that judge the pair on its evidence: each names the item's revision it was
+# made on (the API and the console refuse them without it); « unknown » only sets it aside.
+JUDGEMENTS = ("same", "different")
 COORDINATION = "coordination"
 MAX_LIMIT = 200
 
