@@ -337,7 +337,8 @@ def _same(hub: Hub, uow: UnitOfWork, row: ReviewItem, *, actor: str, now: Any,
         return merges.merge(hub, uow, row.candidate_porteur_id, row.porteur_id, actor=actor,
                             item_id=row.id, now=now, user=user)
     return merges.move_one(hub, uow, row.fiche_pk, row.porteur_id, row.candidate_porteur_id,
-                           actor=actor, item_id=row.id, now=now, user=user)
+                           actor=actor, item_id=row.id, now=now, user=user,
+                           may_see=lambda pk: _opens_to(hub, uow, pk, actor))
 
 
 def _held_item(uow: UnitOfWork, item_id: int) -> ReviewItem:

@@ -54,28 +54,83 @@ def merge(hub: Hub, uow: UnitOfWork, keep: str, absorb: str, *, actor: str,
 
 
 def move_one(hub: Hub, uow: UnitOfWork, fiche_pk: int, from_porteur: str, keep: str, *,
-             actor: str, item_id: int, now: dt.datetime, user: str | None = None) -> Change:
+             actor: str, item_id: int, now: dt.datetime, user: str | None = None,
+             may_see: Callable[[int], bool] = lambda _pk: True) -> Change:
     """Move one fiche of `from_porteur` (which keeps others) into `keep`: a coordinator's
     `same` on that fiche when the two porteurs' fiches are not one person together.
-    Recorded as a merge of that fiche alone (a separation takes it back)."""
+    Recorded as a merge of that fiche alone (a separation takes it back). The fiches
+    `may_see` refuses to the actor go with the person they were joined to, as in a
+    separation (`_hidden_fiches`): with the fiche, staying, or to a porteur of their own
+    when joined to both (that move recorded as a separation of its own, its owner alone
+    told the porteur now holding it, `porteurs_a_part`); never named."""
     kept = [row.id for row in uow.fiches.of_porteur(keep)]
-    if not uow.matching.move_fiches([fiche_pk], keep, "review",
-                                    {"revue": item_id, "decision": "same"}, now,
-                                    from_porteur=from_porteur):
+    owners = {row.id: row.member_id for row in uow.fiches.of_porteur(from_porteur)}
+    seen = {pk for pk in owners if pk == fiche_pk or may_see(pk)}
+    along, apart = _hidden_fiches(hub, uow, from_porteur, fiche_pk, list(owners), seen)
+    moving = [fiche_pk, *along]
+    if uow.matching.move_fiches(moving, keep, "review", {"revue": item_id, "decision": "same"},
+                                now, from_porteur=from_porteur) != len(moving):
         raise NothingToUnmerge(  # held by the porteur read under the lock of moves
             "Cette fiche n'appartient plus à ce porteur.",
             "This fiche no longer belongs to this porteur.")
-    uow.meeting.reanchor([fiche_pk], from_porteur)
+    own = _move_apart(uow, from_porteur, apart, now)
+    _record_apart(uow, from_porteur, own, apart, actor=actor, now=now, user=user)
+    uow.meeting.reanchor([*moving, *(pk for group in apart for pk in group)], from_porteur)
     uow.matching.set_status(keep, "active")
     event_id = uow.matching.add_merge_event({
         "kind": "merge", "porteur_id": keep, "other_porteur_id": from_porteur,
-        "fiche_pks": [fiche_pk], "kept_fiche_pks": kept, "review_item_id": item_id,
+        "fiche_pks": moving, "kept_fiche_pks": kept, "review_item_id": item_id,
         "actor": actor, "actor_user": user, "at": now})
+    told = {"porteur_quitte": from_porteur, "fusion": change_id(hub, event_id)}
+    apart_of = _apart_of(own, apart, owners)
     notified = _notify(hub, uow, "merged", keep,
-                       {"porteur_quitte": from_porteur, "fusion": change_id(hub, event_id)},
-                       [keep, from_porteur], event_id, now)
+                       lambda member: {**told, "porteurs_a_part": apart_of[member]}
+                       if member in apart_of else told,  # named to its fiche's owner only
+                       [keep, from_porteur, *own], event_id, now)
     return Change(event_id, keep, from_porteur, _references(uow, [fiche_pk]), notified,
                   fiche_only=True, moved_pks=(fiche_pk,))
+
+
+def _move_apart(uow: UnitOfWork, porteur_id: str, apart: list[list[int]],
+                now: dt.datetime) -> list[str]:
+    """Each group of hidden fiches out of `porteur_id` to a new porteur of its own."""
+    own = [new_porteur_id() for _group in apart]
+    if own:
+        uow.porteurs.create_many(own, now)
+    for porteur, group in zip(own, apart, strict=True):
+        _move_out(uow, porteur_id, porteur, group, now)
+    return own
+
+
+def _move_out(uow: UnitOfWork, porteur_id: str, to_porteur: str, moving: list[int],
+              now: dt.datetime) -> None:
+    uow.matching.set_status(to_porteur, "active")
+    if uow.matching.move_fiches(moving, to_porteur, "unmerge", {"ancien_porteur": porteur_id},
+                                now, from_porteur=porteur_id) != len(moving):
+        raise NothingToUnmerge(  # separated meanwhile by another coordinator
+            "Cette fiche n'appartient plus à ce porteur : elle vient d'en être séparée.",
+            "This fiche no longer belongs to this porteur: it was just separated from it.")
+
+
+def _record_apart(uow: UnitOfWork, porteur_id: str, own: list[str], apart: list[list[int]], *,
+                  actor: str, now: dt.datetime, user: str | None) -> None:
+    """Each move of `_move_apart` recorded as a separation of its own (listed only to
+    those who may see its fiches)."""
+    for porteur, group in zip(own, apart, strict=True):
+        uow.matching.add_merge_event({
+            "kind": "unmerge", "porteur_id": porteur_id, "other_porteur_id": porteur,
+            "fiche_pks": group, "review_item_id": None, "actor": actor, "actor_user": user,
+            "at": now})
+
+
+def _apart_of(own: list[str], apart: list[list[int]], owners: dict[int, str]
+              ) -> dict[str, list[str]]:
+    """Owner -> the porteurs of their own its fiches went to (`_set_apart`)."""
+    apart_of: dict[str, list[str]] = {}
+    for porteur, group in zip(own, apart, strict=True):
+        for owner in sorted({owners[pk] for pk in group}):
+            apart_of.setdefault(owner, []).append(porteur)
+    return apart_of
 
 
 def split(hub: Hub, uow: UnitOfWork, porteur_id: str, member_id: str, fiche_id: str, *,
@@ -109,16 +164,8 @@ def split(hub: Hub, uow: UnitOfWork, porteur_id: str, member_id: str, fiche_id: 
     if restored is None:
         restored = new_porteur_id()
         uow.porteurs.create_many([restored], now)
-    own = [new_porteur_id() for _group in apart]
-    if own:
-        uow.porteurs.create_many(own, now)
-    for porteur, moving in [(restored, [fiche.id, *along]), *zip(own, apart, strict=True)]:
-        uow.matching.set_status(porteur, "active")
-        if uow.matching.move_fiches(moving, porteur, "unmerge", {"ancien_porteur": porteur_id},
-                                    now, from_porteur=porteur_id) != len(moving):
-            raise NothingToUnmerge(  # separated meanwhile by another coordinator
-                "Cette fiche n'appartient plus à ce porteur : elle vient d'en être séparée.",
-                "This fiche no longer belongs to this porteur: it was just separated from it.")
+    _move_out(uow, porteur_id, restored, [fiche.id, *along], now)
+    own = _move_apart(uow, porteur_id, apart, now)
     if undone is not None:  # the notes that came with the porteur restored go back to it
         uow.meeting.give_back(list(undone.meeting_action_ids or ()), porteur_id,
                               str(undone.other_porteur_id))
@@ -132,14 +179,8 @@ def split(hub: Hub, uow: UnitOfWork, porteur_id: str, member_id: str, fiche_id: 
         "kind": "unmerge", "porteur_id": porteur_id, "other_porteur_id": restored,
         "fiche_pks": [fiche.id, *along], "review_item_id": None, "actor": actor,
         "actor_user": user, "at": now})
-    apart_of: dict[str, list[str]] = {}  # owner -> the porteurs of its own its fiches went to
-    for porteur, group in zip(own, apart, strict=True):
-        uow.matching.add_merge_event({  # its move recorded (listed to those who may see it)
-            "kind": "unmerge", "porteur_id": porteur_id, "other_porteur_id": porteur,
-            "fiche_pks": group, "review_item_id": None, "actor": actor, "actor_user": user,
-            "at": now})
-        for owner in sorted({owners[pk] for pk in group}):
-            apart_of.setdefault(owner, []).append(porteur)
+    _record_apart(uow, porteur_id, own, apart, actor=actor, now=now, user=user)
+    apart_of = _apart_of(own, apart, owners)
     told = {"porteur_restaure": restored, "separation": change_id(hub, event_id, "sep")}
     notified = _notify(hub, uow, "unmerged", porteur_id,
                        lambda member: {**told, "porteurs_a_part": apart_of[member]}
