@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from hub.domain.matching.told_fields import QueueReader
 from hub.store.console_tables import integrity_checks, user_sessions, users
 from hub.store.matching_tables import (
     match_judgements,
@@ -28,6 +29,7 @@ from hub.store.records import (
     UserSession,
     record_of,
 )
+from hub.store.review_queue_repository import ReviewQueue
 from hub.store.sealing import FicheKeys, version_context, with_payload
 from hub.store.tables import fiche_links, fiche_versions, fiches, porteurs
 
@@ -98,24 +100,33 @@ class Revisits(_Repository):
     """Pairs the coordination set aside ("à revoir") or judged different, and their
     reopening: back in the queue, the "different" judgement forgotten."""
 
-    def decided(self, statuses: tuple[str, ...], limit: int, offset: int = 0) -> list[DecidedPair]:
-        """The pairs in `statuses`, most recently decided first, `limit` from `offset`."""
+    def decided(self, statuses: tuple[str, ...], limit: int, offset: int = 0,
+                reader: QueueReader | None = None) -> list[DecidedPair]:
+        """The pairs in `statuses` (those `reader` may know of, when given:
+        `ReviewQueue.known_to`), most recently decided first, `limit` from `offset`."""
         query = (sa.select(review_items.c.id, review_items.c.porteur_id,
                            review_items.c.candidate_porteur_id, review_items.c.status,
                            review_items.c.probability, review_items.c.decided_at)
-                 .where(review_items.c.status.in_(statuses))
+                 .where(self._in(statuses, reader))
                  .order_by(review_items.c.decided_at.desc(), review_items.c.id.desc())
                  .limit(limit).offset(offset))
         return [DecidedPair(*row) for row in self.conn.execute(query)]
 
-    def count_decided(self, statuses: tuple[str, ...]) -> int:
+    def count_decided(self, statuses: tuple[str, ...], reader: QueueReader | None = None) -> int:
+        """How many pairs `decided` lists, all pages."""
         return int(self.conn.scalar(sa.select(sa.func.count()).select_from(review_items)
-                                    .where(review_items.c.status.in_(statuses))) or 0)
+                                    .where(self._in(statuses, reader))) or 0)
 
-    def reopen(self, item_id: int, statuses: tuple[str, ...]) -> DecidedPair | None:
-        """Reopen the item when it is in one of `statuses`; the pair as it was, or None."""
+    def _in(self, statuses: tuple[str, ...], reader: QueueReader | None) -> Any:
+        status = review_items.c.status.in_(statuses)
+        return status if reader is None else sa.and_(status, ReviewQueue(self.conn).known_to(reader))
+
+    def reopen(self, item_id: int, statuses: tuple[str, ...],
+               reader: QueueReader | None = None) -> DecidedPair | None:
+        """Reopen the item when it is in one of `statuses` (and `reader` may know of it,
+        when given); the pair as it was, or None."""
         row = self.conn.execute(sa.select(review_items).where(
-            review_items.c.id == item_id, review_items.c.status.in_(statuses))).first()
+            review_items.c.id == item_id, self._in(statuses, reader))).first()
         if row is None or not self._both_indexed(row.fiche_pk, row.candidate_fiche_pk):
             return None
         self.conn.execute(sa.update(review_items).where(review_items.c.id == item_id)
@@ -171,7 +182,7 @@ class FicheReads(_Repository):
         linked or resolved), in [since, until)."""
         query = (
             sa.select(fiche_links.c.porteur_id, fiche_links.c.method, fiche_links.c.linked_at,
-                      fiche_links.c.unlinked_at)
+                      fiche_links.c.unlinked_at, fiche_links.c.fiche_pk)
             .where(fiche_links.c.method != "new", fiche_links.c.linked_at >= since,
                    fiche_links.c.linked_at < until)
             .order_by(fiche_links.c.linked_at)

@@ -311,6 +311,7 @@ class DecidedLink(NamedTuple):
     method: str
     linked_at: dt.datetime
     unlinked_at: dt.datetime | None
+    fiche_pk: int
 
 
 class MergeEvent(NamedTuple):

@@ -41,14 +41,15 @@ class ReviewQueue:
         self.conn = connection
 
     def count_open(self, reader: QueueReader) -> int:
-        """The open items `reader` may know of (`_known`)."""
+        """The open items `reader` may know of (`known_to`)."""
         return self.conn.execute(sa.select(sa.func.count()).select_from(review_items)
                                  .where(review_items.c.status == OPEN,
-                                        self._known(reader))).scalar_one()
+                                        self.known_to(reader))).scalar_one()
 
-    def _known(self, reader: QueueReader) -> Any:
+    def known_to(self, reader: QueueReader) -> Any:
         """An item is listed to `reader` when one side at least is consultable by it: one
-        between two fiches it may not see is neither listed nor counted (it stays open)."""
+        between two fiches it may not see is neither listed nor counted (it stays open),
+        open or decided (`Revisits`)."""
         r = review_items.c
         return sa.or_(self._shows(r.fiche_pk, reader, None),
                       self._shows(r.candidate_fiche_pk, reader, None))
@@ -68,7 +69,7 @@ class ReviewQueue:
         told_key = sa.case((told, key))  # NULL, after the others, when not told
         ranked = told_key.desc() if order in ("recents", "probabilite") else told_key.asc()
         ranked_ids = list(self.conn.scalars(  # narrow rows to sort: the ids alone
-            sa.select(r.id).where(r.status == OPEN, self._known(reader))
+            sa.select(r.id).where(r.status == OPEN, self.known_to(reader))
             .order_by(ranked.nulls_last(), r.id).offset(offset).limit(limit)))
         found = {row.id: ReviewItem(*row) for row in self.conn.execute(
             sa.select(*_ITEM).where(r.id.in_(ranked_ids)))}

@@ -12,6 +12,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from hub import errors
 from hub.services.console import duplicates_console, review_revisits
 from hub.services.matching import duplicates
 from hub.services.privacy import consents, erasure
@@ -254,3 +255,50 @@ def test_an_erased_side_reads_as_a_withdrawn_one_in_the_api_and_the_console(worl
     page = client.get(f"/console/coordination/doublons/{erased}")
     assert page.status_code == 200, page.text[:400]
     assert erased_porteur not in page.text and "côté non consultable" in page.text
+
+
+def _set_aside_then_both_hidden(hub):
+    """A pair set aside while open to the coordination, then a new version of each side
+    citing a consent that leaves the coordination out: the item neither side of which it
+    may see any longer (still `unknown`: neither side left the index)."""
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", PERSON))
+    push(hub, CCI, fiche_of(CCI, "C-1", VISIBLE))
+    [item] = duplicates.list_review_items(hub, actor=ACTOR)["items"]
+    duplicates.decide(hub, item["id"], "unknown", actor=ACTOR)
+    for caller, fiche_id, porteur in ((COMMUNE, "A-1", PERSON), (CCI, "C-1", VISIBLE)):
+        later = fiche_of(caller, fiche_id, porteur, version=2)
+        later["consentement"] = {**later["consentement"],
+                                 "reference": later["consentement"]["reference"] + "-2"}
+        record_consents(hub, [later], roles_destinataires=NOT_FOR_COORDINATION)
+        push(hub, caller, later, consent=False)
+    assert duplicates.outcome(hub, item["id"])["statut"] == "unknown"
+    return item["id"]
+
+
+def test_a_pair_set_aside_neither_side_of_which_is_open_is_neither_listed_counted_nor_reopened(
+        world):
+    """The count says no more than the list: the pair is told by neither, nor by its
+    reopening (a number that does not exist)."""
+    hub, _client, _creds = world
+    hidden = _set_aside_then_both_hidden(hub)
+    revisit = review_revisits.revisitable(hub, SESSION)
+    assert (revisit["items"], revisit["total"]) == ([], 0)
+    with pytest.raises(errors.NotFound):
+        review_revisits.reopen(hub, SESSION, hidden)
+    assert duplicates.outcome(hub, hidden)["statut"] == "unknown"
+
+
+def test_the_meeting_sheet_counts_only_the_automatic_links_of_fiches_open_to_the_coordination(
+        world):
+    from hub.services.console.meeting import meeting_sheet
+
+    hub, _client, _creds = world
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", PERSON))
+    hidden = fiche_of(PFIL, "P-1", PERSON)
+    record_consents(hub, [hidden], roles_destinataires=NOT_FOR_COORDINATION)
+    push(hub, PFIL, hidden, consent=False)  # linked by the matcher, hidden from it
+    push(hub, CCI, fiche_of(CCI, "C-1", PERSON))  # linked by the matcher, open to it
+    assert len({porteur_of(hub, c, f) for c, f in (
+        (COMMUNE, "A-1"), (PFIL, "P-1"), (CCI, "C-1"))}) == 1
+    sheet = meeting_sheet(hub, SESSION, hub.clock().date())
+    assert sheet["liens_automatiques"] == 1

@@ -57,9 +57,17 @@ def meeting_sheet(hub: Hub, session: ConsoleSession, month: dt.date) -> dict[str
     log_views(hub, session, people.values())
     return {**sheet, "totaux": totals, "a_voir": open_items, "decisions": decisions,
             "doublons_resolus": _duplicates(changes, reviews, shown, sides, undone),
-            "liens_automatiques": sum(1 for link in links if link.method == "auto"),
+            "liens_automatiques": _automatic_links(hub, session, links),
             "noms": {i: p.name for i, p in people.items()}, "debut": start, "fin": end,
             "weeks": weeks, "today": today}
+
+
+def _automatic_links(hub: Hub, session: ConsoleSession, links: list[Any]) -> int:
+    """The links the matcher made of fiches the coordination may see (as `fiches` counts
+    in `_duplicates`): one of a hidden fiche would tell that a member holds one more."""
+    automatic = [link.fiche_pk for link in links if link.method == "auto"]
+    shown = duplicates.open_fiche_pks(hub, automatic, session.member)
+    return sum(1 for pk in automatic if pk in shown)
 
 
 def _told_reviews(hub: Hub, session: ConsoleSession, reviews: list[Any],

@@ -25,11 +25,12 @@ def revisitable(hub: Hub, session: ConsoleSession, page: int = 1,
                 per_page: int = PER_PAGE) -> dict[str, Any]:
     """Page `page` (from 1; past the last, the last) of the pairs to revisit, most
     recently decided first, with how many there are: the oldest stays reachable."""
-    with hub.uow() as uow:
-        total = uow.revisits.count_decided(REVISITABLE)
+    reader = duplicates.queue_reader(hub, session.member)  # a pair neither side of which it
+    with hub.uow() as uow:  # may see is neither listed nor counted, as in the queue
+        total = uow.revisits.count_decided(REVISITABLE, reader)
         pages = max(1, -(-total // per_page))
         page = min(max(1, page), pages)
-        rows = uow.revisits.decided(REVISITABLE, per_page, (page - 1) * per_page)
+        rows = uow.revisits.decided(REVISITABLE, per_page, (page - 1) * per_page, reader)
         items_of = uow.matching.reviews_by_id(r.id for r in rows)
     told = duplicates.told_items(hub, items_of, session.member)
     ids = sorted({p for r in rows for p in (r.porteur_id, r.candidate_porteur_id)})
@@ -44,8 +45,9 @@ def revisitable(hub: Hub, session: ConsoleSession, page: int = 1,
 
 
 def reopen(hub: Hub, session: ConsoleSession, item_id: int) -> None:
-    with hub.uow() as uow:
-        row = uow.revisits.reopen(item_id, REVISITABLE)
+    reader = duplicates.queue_reader(hub, session.member)
+    with hub.uow() as uow:  # one it may not know of: as a number that does not exist
+        row = uow.revisits.reopen(item_id, REVISITABLE, reader)
         if row is None:
             raise NotFound("Aucun doublon « à revoir » ou « personnes différentes » sous ce "
                            "numéro.", "No set-aside or different item under this number.")

@@ -103,9 +103,7 @@ def review_page(hub: Hub, order: str, page: int, per_page: int, *, actor: str = 
     what `actor` is told of each item (`queue_order`), in the database
     (`ReviewQueue.page`): an item whose probability or opening is not told takes a place
     that does not tell it, and a page reads a page's items."""
-    _fill_told_columns(hub)
-    reader = QueueReader(actor, COORDINATION, tuple(purpose_fields(
-        hub.policy.current, COORDINATION, purposes_for_role(COORDINATION))), hub.clock())
+    reader = queue_reader(hub, actor)
     with hub.uow() as uow:
         total = uow.review_queue.count_open(reader)
         pages = max(1, -(-total // per_page))
@@ -119,6 +117,14 @@ def review_page(hub: Hub, order: str, page: int, per_page: int, *, actor: str = 
 
 
 _FILLED_AT_ONCE = 2000
+
+
+def queue_reader(hub: Hub, actor: str) -> QueueReader:
+    """The coordination `actor` as the queue's pages and counts read items in the database
+    (`ReviewQueue.known_to`), the columns they need filled first."""
+    _fill_told_columns(hub)
+    return QueueReader(actor, COORDINATION, tuple(purpose_fields(
+        hub.policy.current, COORDINATION, purposes_for_role(COORDINATION))), hub.clock())
 
 
 def _fill_told_columns(hub: Hub) -> None:

@@ -70,6 +70,8 @@ def _store_families(figures: StoreFigures, now: dt.datetime,
         dead.add_metric([entry.recipient_id], entry.dead)
         oldest.add_metric([entry.recipient_id], _age(entry.oldest_pending_at, now))
     yield from (backlog, dead, oldest)
+    # every open item, those hidden from the coordination included (its queue and count
+    # leave them out): an operators' figure, never shown to a member (docs/deploy.md)
     yield _gauge("review_queue_open", "duplicate pairs waiting for a coordinator", figures.review_open)
     yield _counter("audit_entries", "access-log entries appended", figures.audit_entries)
     yield _gauge("audit_unsigned_entries", "access-log entries not yet covered by a signed head",
