@@ -41,22 +41,24 @@ def sign_in(client, login: str, password: str, page: str = "/console/connexion")
         **fields, "login": login, "password": password})
 
 
-def open_item(client) -> tuple[str, str]:
+def open_item(client) -> tuple[str, dict[str, str]]:
+    """The first item's page, and what its decision forms carry (token, revision)."""
     queue = client.get("/console/coordination/doublons").text
     path = re.search(r'href="(/console/coordination/doublons/\d+)"', queue)[1]
     page = client.get(path).text
-    return path, re.search(r'name="csrf" value="([^"]+)"', page)[1]
+    return path, {"csrf": re.search(r'name="csrf" value="([^"]+)"', page)[1],
+                  "revision": re.search(r'name="revision" value="(\d+)"', page)[1]}
 
 
 def test_the_second_decision_on_a_pair_says_what_was_decided_and_that_its_own_was_not(world):
     first, second = world["first"], world["second"]
     sign_in(first, "coord", PASSWORDS["coord"])
     sign_in(second, *SECOND)
-    path, first_csrf = open_item(first)
-    same_path, second_csrf = open_item(second)
+    path, first_form = open_item(first)
+    same_path, second_form = open_item(second)
     assert path == same_path
-    assert first.post(path, data={"csrf": first_csrf, "decision": "same", **CONFIRMING}).status_code == 200
-    late = second.post(path, data={"csrf": second_csrf, "decision": "different"})
+    assert first.post(path, data={**first_form, "decision": "same", **CONFIRMING}).status_code == 200
+    late = second.post(path, data={**second_form, "decision": "different"})
     assert late.status_code == 409
     assert "par le compte coord : « même personne »" in late.text
     assert "Votre choix, « personnes différentes », n'a pas été enregistré" in late.text
@@ -69,9 +71,9 @@ def test_a_merge_sent_after_a_pair_was_set_aside_points_to_where_it_can_be_taken
     first, second = world["first"], world["second"]
     sign_in(first, "coord", PASSWORDS["coord"])
     sign_in(second, *SECOND)
-    (path, first_csrf), (_, second_csrf) = open_item(first), open_item(second)
-    first.post(path, data={"csrf": first_csrf, "decision": "unknown"})
-    late = second.post(path, data={"csrf": second_csrf, "decision": "same", **CONFIRMING})
+    (path, first_form), (_, second_form) = open_item(first), open_item(second)
+    first.post(path, data={**first_form, "decision": "unknown"})
+    late = second.post(path, data={**second_form, "decision": "same", **CONFIRMING})
     assert late.status_code == 409 and "« à revoir en réunion »" in late.text
     assert 'href="/console/coordination/doublons#a-revoir"' in late.text
     assert duplicates.merge_history(world["hub"]) == []
@@ -88,8 +90,8 @@ def test_the_second_separation_of_a_fiche_says_who_separated_it_and_when(world):
     first, second = world["first"], world["second"]
     sign_in(first, "coord", PASSWORDS["coord"])
     sign_in(second, *SECOND)
-    path, csrf = open_item(first)
-    first.post(path, data={"csrf": csrf, "decision": "same", **CONFIRMING})
+    path, form = open_item(first)
+    first.post(path, data={**form, "decision": "same", **CONFIRMING})
     [form] = split_forms(first)
     [same_form] = split_forms(second)
     done = first.post("/console/coordination/fusions/separer", data={**form, "confirme": "oui"})
@@ -107,9 +109,9 @@ def test_the_second_separation_of_a_fiche_says_who_separated_it_and_when(world):
 def test_a_decision_sent_after_the_session_ended_is_not_lost_in_silence(world):
     first, hub = world["first"], world["hub"]
     sign_in(first, "coord", PASSWORDS["coord"])
-    path, csrf = open_item(first)
+    path, form = open_item(first)
     world["clock"].advance(hours=9)  # the pair left open overnight
-    answer = first.post(path, data={"csrf": csrf, "decision": "same", **CONFIRMING})
+    answer = first.post(path, data={**form, "decision": "same", **CONFIRMING})
     assert "Votre session a pris fin : votre dernière action n'a pas été enregistrée" in \
         html.unescape(answer.text)
     assert duplicates.dedup_status(hub).get("review_open") == 1
@@ -165,9 +167,9 @@ def test_signing_out_after_the_session_ended_says_the_person_is_signed_out(world
 def test_the_same_decision_sent_twice_by_the_same_coordinator_is_answered_as_recorded(world):
     first = world["first"]
     sign_in(first, "coord", PASSWORDS["coord"])
-    path, csrf = open_item(first)
-    assert first.post(path, data={"csrf": csrf, "decision": "different"}).status_code == 200
-    again = first.post(path, data={"csrf": csrf, "decision": "different"},
+    path, form = open_item(first)
+    assert first.post(path, data={**form, "decision": "different"}).status_code == 200
+    again = first.post(path, data={**form, "decision": "different"},
                        follow_redirects=False)
     assert again.status_code == 303
     assert again.headers["location"] == "/console/coordination/doublons?fait=different"
@@ -179,7 +181,7 @@ def test_the_same_decision_sent_by_another_coordinator_is_still_not_theirs(world
     for client, (login, password) in ((first, ("coord", PASSWORDS["coord"])),
                                       (second, SECOND)):
         sign_in(client, login, password)
-    (path, first_csrf), (_, second_csrf) = open_item(first), open_item(second)
-    first.post(path, data={"csrf": first_csrf, "decision": decision, **CONFIRMING})
-    late = second.post(path, data={"csrf": second_csrf, "decision": decision, **CONFIRMING})
+    (path, first_form), (_, second_form) = open_item(first), open_item(second)
+    first.post(path, data={**first_form, "decision": decision, **CONFIRMING})
+    late = second.post(path, data={**second_form, "decision": decision, **CONFIRMING})
     assert late.status_code == 409 and "par le compte coord" in late.text
