@@ -239,6 +239,12 @@ class ConfigurationError(HubError):
     """The hub is misconfigured; the operator must fix a file or a setting."""
 
     code = "configuration_error"
+    # The message names the file, folder or setting to mend: the operator's log alone
+    # (a client learnt the server's layout from it).
+    public = ("Le hub est mal configuré : rien n'a été fait. Son exploitant doit corriger sa "
+              "configuration ; réessayez plus tard.",
+              "The hub is misconfigured: nothing was done. Its operator has to fix its "
+              "configuration; try again later.")
 
 
 class InvalidNetworkFile(ConfigurationError):
