@@ -31,6 +31,7 @@ from connectors.mapping import (
     Problem,
     lone_surrogate,
 )
+from connectors.shifted_cells import raw_line_problems, shifted
 from schemas import french_values
 
 
@@ -103,6 +104,9 @@ class Connector(abc.ABC):
         """The fiche fields of a record (without membre/version unless mapped); invalid
         optional values the mapping lets go are in `self.warnings`. A rejected record
         carries every problem found and the fields that could be read (`partial`)."""
+        if shifted(record.problems):  # no cell is in its column: nothing of it is read
+            self.warnings = []
+            raise RecordRejected(raw_line_problems(record.problems), partial=None)
         fiche, problems, self.warnings = self.mapping.apply_all(record.data)
         if record.problems or problems:
             raise RecordRejected([*record.problems, *problems], partial=fiche)
@@ -143,9 +147,9 @@ class Connector(abc.ABC):
                 # no fiche_id, rejects file nor checkpoint can hold it (orjson refuses it)
                 key = None
                 found.append(self.mapping.identity.surrogate_problem(code_point))
-        return SourceRecord(
+        return SourceRecord(  # shifted cells: no deletion flag read from the wrong column
             key=key, data=data, line=line, modified_at=modified or default_time,
-            deleted=self.mapping.is_deleted(data), problems=tuple(found),
+            deleted=not shifted(found) and self.mapping.is_deleted(data), problems=tuple(found),
         )
 
     def sample(self, count: int) -> Iterator[SourceRecord]:

@@ -28,6 +28,7 @@ from typing import Any
 from connectors.csv_quotes import QuoteCheck, RawLines
 from connectors.errors import ConfigurationError, SourceError
 from connectors.mapping import Mapping, MappingProblem
+from connectors.shifted_cells import shifted_cells
 from connectors.single_byte import single_byte
 from connectors.table_source import HEADER_SEARCH, Row, TableSource, header_index, header_row
 
@@ -82,12 +83,6 @@ def _utf16_without_bom(raw: bytes) -> str | None:
     return None
 
 
-def _problem(code: str, fr: str, en: str) -> MappingProblem:
-    return MappingProblem("$", code, fr, en, None)
-
-
-
-
 def _unreadable(encoding: str, column: str | None) -> MappingProblem:
     shown = encoding.upper().replace("_", " ")
     return MappingProblem(
@@ -96,10 +91,6 @@ def _unreadable(encoding: str, column: str | None) -> MappingProblem:
         "ou enregistrez l'export en « CSV UTF-8 ».",
         f"Cell unreadable as {shown} (a byte with no character in this encoding): fix it or "
         "save the export as « CSV UTF-8 ».", column)
-_TOO_FEW = _problem("colonnes_manquantes", "Ligne avec moins de cellules que l'en-tête.",
-                    "Line with fewer cells than the header.")
-_TOO_MANY = _problem("colonnes_en_trop", "Ligne avec plus de cellules que l'en-tête.",
-                     "Line with more cells than the header.")
 
 
 _SEPARATORS = (";", ",", "\t", "|")
@@ -136,6 +127,14 @@ def text_of(cell: str) -> str:
 
 _MARKED = frozenset("0123456789+-=@.,")
 _MARK = re.compile(r"'[-0-9+=@.,]")
+
+
+def _misplaced(cells: list[str], width: int) -> bool:
+    """Cells out of their columns for sure: fewer than the header's, or more with one
+    filled past it. More left empty are out of their columns too when most rows hold
+    fewer (a separator in a value of a row whose last cell is empty: `_rows`); an export
+    ending every row but the header with a separator is read."""
+    return len(cells) < width or any(c.strip() for c in cells[width:])
 
 
 def _ending(reader: Any) -> Iterator[tuple[list[str], int]]:
@@ -287,7 +286,7 @@ class CsvSource(TableSource):
 
     def _rows(self, reader: Iterator[tuple[list[str], int]], header: list[str], first: int,
               start: int) -> Iterator[Row]:
-        width = len(header)
+        width, usual = len(header), self.usual_width()  # read on the first row: keys read
         quotes = QuoteCheck(self.separator, self.mapping.key_reader(header), self._seen,
                             self.known_keys)
         raw = RawLines(self._read_text)
@@ -298,12 +297,12 @@ class CsvSource(TableSource):
             if self._text_marks:
                 cells = [text_of(c) for c in cells]
             problems = []
-            if len(cells) < width:
-                problems.append(_TOO_FEW)
-            elif len(cells) > width and any(c.strip() for c in cells[width:]):
-                problems.append(_TOO_MANY)
             swallowing = quotes.swallowing_cell(cells, width, raw.between(*lines)) \
                 if lines[1] - lines[0] > 1 else None
+            if _misplaced(cells, width) or (  # one more empty cell: a quote's doing, if any
+                    swallowing is None and width < len(cells) != usual):
+                problems.append(shifted_cells(number, len(cells), max(width, usual),
+                                              self.separator))
             if swallowing is not None:
                 self._swallowing.append(number)
                 problems.append(_unclosed_quote(

@@ -37,6 +37,7 @@ from connectors.date_order import DateOrder
 from connectors.errors import ConfigurationError
 from connectors.fiche_ids import clashing_keys, same_fiche_id
 from connectors.mapping import Mapping, MappingProblem, normalize_label
+from connectors.shifted_cells import shifted
 
 HEADER_SEARCH = 30
 
@@ -249,7 +250,6 @@ def is_totals_row(cells: list[Any], key: str | None) -> bool:
 
 
 _UNREADABLE = re.compile("[\ufffd\ud800-\udfff]")
-_SHIFTED = frozenset(("colonnes_en_trop", "colonnes_manquantes"))
 _CELL_UNREAD = frozenset(("encodage_invalide", "cellule_en_erreur", "formule_non_calculee",
                           "format"))
 
@@ -260,8 +260,8 @@ def number_unread(record: SourceRecord, key_column: str | None) -> bool:
     the row's cells shifted (more or fewer than the header's)."""
     if record.key is None or _UNREADABLE.search(record.key):
         return True
-    return any(p.code in _SHIFTED or (p.code in _CELL_UNREAD and p.colonne == key_column)
-               for p in record.problems)
+    return shifted(record.problems) or any(
+        p.code in _CELL_UNREAD and p.colonne == key_column for p in record.problems)
 
 
 class TableSource(Connector):
@@ -278,6 +278,7 @@ class TableSource(Connector):
         self._seen: set[str] = set()
         self._unread: list[int] = []
         self._doubled: list[int] = []
+        self._widths: collections.Counter[int] = collections.Counter()
         self._complete = False
 
     @abc.abstractmethod
@@ -314,11 +315,14 @@ class TableSource(Connector):
         key_column = self.mapping.identity.column or self.mapping.identity.source
         lines: dict[str, list[int]] = collections.defaultdict(list)
         order = DateOrder(self.mapping, header)
+        self._widths = collections.Counter()
         for number, cells in self._cells(kept):
             key = key_of(cells)
             if key:
                 lines[key].append(number)
             order.see(number, cells)
+            if any(cells):
+                self._widths[len(cells)] += 1
         order.check()
         self._seen = set(lines)
         clashes = clashing_keys(self.mapping, lines, self.known_keys)
@@ -348,6 +352,12 @@ class TableSource(Connector):
                 continue
             yield record
         self._complete = True
+
+    def usual_width(self) -> int:
+        """How many cells most rows hold, counted by the key pass (before any row is read
+        into a record): more than the header's when an export ends every row but the
+        header with a separator."""
+        return self._widths.most_common(1)[0][0] if self._widths else 0
 
     def _key_cells(self) -> Iterator[tuple[int, list[Any]]] | None:
         """(row number, cells) of every row of the table `_table` just read, cheaply, for

@@ -1,6 +1,6 @@
 """Two separators finding an equally complete header: a `,` export whose note (a quoted
 cell on two lines) holds the header pasted as `;` text. `;` won the tie: every row was
-rejected `colonnes_manquantes` and the first one was left out without a word."""
+rejected `cellules_decalees` and the first one was left out without a word."""
 
 from pathlib import Path
 

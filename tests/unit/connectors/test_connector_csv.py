@@ -80,7 +80,7 @@ def test_a_line_with_missing_cells_is_rejected_with_its_line(tmp_path, commune_m
     path = write_export(tmp_path / "export.csv", 10, bad_lines={4: "cellules"})
     records = list(CsvSource(commune_mapping, path).changes(None))
     assert [(r.line, r.problems[0].code) for r in records if r.problems] == [
-        (4, "colonnes_manquantes")]
+        (4, "cellules_decalees")]
 
 
 def test_a_missing_column_is_reported_and_other_columns_still_map(tmp_path, commune_mapping):
@@ -168,3 +168,41 @@ def test_a_short_utf16_export_of_odd_length_is_still_read_as_utf16(encoding):
     export's length odd: its sample was not looked at and it read as Windows-1252."""
     text = HEADER_LINE + "\r\n" + ROW + "\r\n"
     assert detect_encoding(text.encode(encoding) + b"\n") == encoding
+
+
+# The last cell left empty (no modification date), as exports write a row not yet dated.
+UNDATED = ROW.rsplit(";", 1)[0] + ";"
+
+
+@pytest.mark.parametrize(("row", "found"), [
+    (UNDATED.replace("3 rue du Pont", "3 rue du Pont; Bâtiment B"), 16),  # the extra cell empty
+    (ROW.replace("3 rue du Pont", "3 rue du Pont; Bâtiment B"), 16),
+    (ROW.replace("DURAND;", "DURAND;;").replace("Épicerie de village", "Épicerie; bar"), 17),
+    (ROW.replace("Léa;", ""), 14),
+], ids=["one-more-last-empty", "one-more", "two-more", "one-fewer"])
+def test_a_row_whose_cells_are_shifted_is_refused_alone_and_never_mapped(
+        tmp_path, commune_mapping, row, found):
+    """An unquoted separator in a value (or a cell lost) shifts every cell after it: the
+    row is refused with « cellules décalées », its row and both counts, and nothing of it
+    is read into the columns it does not match (no error of a shifted column, no
+    deletion flag); the rows around it go through."""
+    other, row = ROW.replace("2025-00001", "2025-00003"), row.replace("2025-00001", "2025-00002")
+    (tmp_path / "e.csv").write_text(f"{HEADER_LINE}\n{ROW}\n{row}\n{other}\n", encoding="utf-8")
+    source = CsvSource(commune_mapping, tmp_path / "e.csv")
+    records = list(source.changes(None))
+    assert [r.line for r in records] == [2, 3, 4]
+    assert [r.line for r in records if not r.problems] == [2, 4]
+    [shifted] = [r for r in records if r.problems]
+    assert not shifted.deleted
+    with pytest.raises(RecordRejected) as refused:
+        source.to_fiche(shifted)
+    [problem] = refused.value.problems
+    assert refused.value.partial is None
+    assert problem.code == "cellules_decalees"
+    assert "cellules décalées" in problem.message_fr.lower() and "ligne 3" in problem.message_fr
+    assert f"{found} cellules" in problem.message_fr and "15 colonnes" in problem.message_fr
+    assert "row 3" in problem.message_en and f"{found} cells" in problem.message_en
+    for value in ("DURAND", "Bâtiment", "Pont", "Épicerie"):
+        assert value not in problem.message_fr + problem.message_en
+    assert [source.to_fiche(r)["porteur"]["nom"] for r in records if not r.problems] == [
+        "Durand", "Durand"]
