@@ -38,7 +38,7 @@ import functools
 import math
 import operator
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hub.domain.matching.comparisons import DIFFERENT, EXACT, MISSING, Comparison
 from hub.domain.matching.decision import OWN_FIELDS, same_identity
@@ -57,6 +57,18 @@ _IDENTITY = ("date_naissance", "courriel", "telephone")
 # Added to a ceiling before it is read as a probability: far above the rounding of the
 # sums and of `probability_of`, far below any threshold's distance.
 _MARGIN = 1e-6
+
+
+# A field of a stage, as `refine` compares it (`Ceilings._step`).
+_Step = tuple[int, Callable[[NormalisedRecord], object], dict[object, str],
+              Callable[[NormalisedRecord], str], dict[str, float], bool]
+# A stage of one field as `Ceilings.advance` compares it: `_Step` with the field's
+# `Comparison.best_exchanged` for its last part where names exchanged may raise it.
+_PlainStep = tuple[int, Callable[[NormalisedRecord], object], dict[object, str],
+                   Callable[[NormalisedRecord], str], dict[str, float],
+                   Callable[[NormalisedRecord, NormalisedRecord, str], str] | None]
+# A plain stage no pair of the record has reached yet (`_Shape.plain`).
+_UNSET = object()
 
 
 class Pair:
@@ -147,6 +159,11 @@ class _Shape:
         names = parts.names
         self.stages = [(p,) for p in others] + ([names] if names else [])
         self.names_stage = len(others) if names else -1
+        # The stages `Ceilings.advance` compares itself, without `refine`'s general loop:
+        # one field, not the names (`_UNSET` until a pair of the record reaches one), the
+        # names' stage None.
+        self.plain = [_UNSET if len(stage) == 1 and stage != names else None
+                      for stage in self.stages]
 
 
 class Ceilings:
@@ -185,27 +202,23 @@ class Ceilings:
         self._identity_fields = parts.identity_fields
         self._fields = parts.fields
         self._reads = parts.reads
-        self._levels: list[dict[object, str]] = [{} for _ in self.comparisons]
         self._floors: dict[tuple[float, float | None], float] = {}
         self.prior = model.prior_weight
         self.start = model.prior_weight + sum(self.best)
-        # Per stage, what `refine` needs of each of its fields, looked up once here
-        # rather than at every pair (some eighty pairs a fiche, six stages each).
-        self._steps = [tuple(self._step(p) for p in stage) for stage in self.stages]
+        # Per stage, what `refine` needs of each of its fields, looked up once per record
+        # rather than at every pair (some eighty pairs a fiche, six stages each), and only
+        # once a pair reaches the stage (most pairs are set aside at the first ones).
+        self._steps: list[tuple[_Step, ...] | None] = [None] * len(self.stages)
         # The stages `advance` compares itself, without `refine`'s general loop (some 230
-        # stages a fiche): one field, not the names, not held for names exchanged.
-        self._plain = [steps[0][:5] if len(steps) == 1 and not steps[0][5]
-                       and stage != self._names_stage else None
-                       for stage, steps in enumerate(self._steps)]
+        # stages a fiche): their field's step (`_Shape.plain`, `_plain_step`).
+        self._plain: list[Any] = list(shape.plain)  # _PlainStep, None or _UNSET
         # `same_identity` of the identity fields' levels so far, by those levels (a
         # handful of patterns a fiche, asked of every pair set aside).
         self._identity_levels = operator.itemgetter(*(p for _f, p in self._identity_fields)) \
             if self._identity else None
         self._identity_known: dict[object, bool] = {}
 
-    def _step(self, position: int) -> tuple[int, Callable[[NormalisedRecord], object],
-                                            dict[object, str], Callable[[NormalisedRecord], str],
-                                            dict[str, float], bool]:
+    def _step(self, position: int) -> _Step:
         """A field of a stage: its position, what it reads of the other record, the levels
         met so far by value, its level against the new record, its falls, and whether
         the names read exchanged may raise it."""
@@ -214,8 +227,23 @@ class Ceilings:
                                                                          self.left)
         if position not in self.names:  # the new record has a value (see `given`)
             level_of = _level_beside(comparison, self.left)
-        return (position, self._reads[position], self._levels[position], level_of,
+        return (position, self._reads[position], {}, level_of,
                 self._falls[position], position in self._raised_exchanged)
+
+    def _plain_step(self, stage: int) -> _PlainStep:
+        """The step of a stage of one field (not the names), as `advance` compares it:
+        with the field's `Comparison.best_exchanged` where the names read exchanged may
+        raise it, else None."""
+        position, reads, known, level_of, falls, raised = self._stage_steps(stage)[0]
+        exchanged = self.comparisons[position].best_exchanged if raised else None
+        return position, reads, known, level_of, falls, exchanged
+
+    def _stage_steps(self, stage: int) -> tuple[_Step, ...]:
+        """The steps of a stage, worked out when a pair first reaches it."""
+        steps = self._steps[stage]
+        if steps is None:
+            steps = self._steps[stage] = tuple(self._step(p) for p in self.stages[stage])
+        return steps
 
     def pair(self, other: NormalisedRecord) -> Pair:
         return Pair(other, len(self.comparisons), self.start)
@@ -231,26 +259,37 @@ class Ceilings:
         floor = self._floors.get((bar, evidence))
         if floor is None:
             floor = self._floors[bar, evidence] = self._floor(bar, evidence)
-        last, plain, levels = len(self.stages), self._plain, pair.levels
-        while pair.total + _MARGIN >= floor or self._may_be_one_identity(pair) or (
+        last, plain, levels, other = len(self.stages), self._plain, pair.levels, pair.other
+        total, stage = pair.total, pair.stage  # written back to the pair when it leaves
+        while total + _MARGIN >= floor or self._may_be_one_identity(pair) or (
                 moved and self._may_have_moved(pair)):
-            stage = pair.stage
             if stage == last:
+                pair.total, pair.stage = total, stage
                 return True
             step = plain[stage]
             if step is None:
+                pair.total, pair.stage = total, stage
                 self.refine(pair)
+                total, stage = pair.total, pair.stage
                 continue
-            # `refine` of a stage of one plain field, as it compares it.
-            position, reads, known, level_of, falls = step
-            other = pair.other
+            if step is _UNSET:
+                step = plain[stage] = self._plain_step(stage)
+            # `refine` of a stage of one field (not the names), as it compares it.
+            position, reads, known, level_of, falls, exchanged = step
             values = reads(other)
             level = known.get(values)
             if level is None:
                 level = known[values] = level_of(other)
             levels[position] = level
-            pair.total += falls[level]
-            pair.stage = stage + 1
+            stage += 1
+            if exchanged is not None:
+                best = exchanged(self.left, other, level)
+                if best != level:  # held at its best until the names are compared
+                    total += falls[best]
+                    pair.held += falls[level] - falls[best]
+                    continue
+            total += falls[level]
+        pair.total, pair.stage = total, stage
         return False
 
     def _may_be_one_identity(self, pair: Pair) -> bool:
@@ -284,7 +323,8 @@ class Ceilings:
     def refine(self, pair: Pair) -> None:
         """Compare the pair's next stage of fields; its ceiling falls accordingly."""
         other, levels = pair.other, pair.levels
-        for position, reads, known, level_of, falls, raised in self._steps[pair.stage]:
+        steps = self._steps[pair.stage] or self._stage_steps(pair.stage)
+        for position, reads, known, level_of, falls, raised in steps:
             values = reads(other)
             level = known.get(values)
             if level is None:

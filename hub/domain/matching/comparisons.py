@@ -320,9 +320,10 @@ class EmailComparison(Comparison):
         first, second = a.courriel or "", b.courriel or ""  # both present (see `level`)
         if first == second:
             return CLOSE if _household_email(a, b, self.first_names or _FIRST_NAMES) else EXACT
-        if first.split("@")[0] == second.split("@")[0]:
+        user, other_user = first.split("@")[0], second.split("@")[0]
+        if user == other_user:
             return CLOSE
-        if _numbered_namesake(first, second):
+        if _numbered_namesake(user, other_user):
             return FUZZY
         return CLOSE if OSA.distance(first, second) <= 1 else DIFFERENT
 
@@ -335,13 +336,13 @@ class EmailComparison(Comparison):
 _FIRST_NAMES = FirstNameComparison()
 
 
-def _numbered_namesake(first: str, second: str) -> bool:
+def _numbered_namesake(x: str, y: str) -> bool:
     """One user name numbered, the other the same name without a number (jean.dupont5@
     / jean.dupont@): a provider numbers a name already taken, so the two are often two
     mailboxes, a namesake's (a son's, a stranger's), and sometimes one whose number was
     left out. Not agreeing (fuzzy: no evidence for one person), not different either:
-    it never says "another person" alone (the rules that read a contact differing)."""
-    x, y = first.split("@")[0], second.split("@")[0]
+    it never says "another person" alone (the rules that read a contact differing).
+    `x` and `y`: the two addresses' user names (before the @)."""
     bare_x, bare_y = x.rstrip("0123456789"), y.rstrip("0123456789")
     return bare_x == bare_y and (bare_x == x) != (bare_y == y)
 

@@ -204,9 +204,16 @@ class PatternScorer:
             if advance(pair, bar, evidence, moved=best_new):
                 scored.append(self._scored(new, candidate.porteur_id, pair))
                 top = max(top, scored[-1][2])
-            else:
+            else:  # "new", its ceiling for its probability (set below)
                 waiting.append((pair, len(scored)))
-                scored.append((candidate.porteur_id, "new", pair.ceiling, False, None))
+                scored.append((candidate.porteur_id, "new", 0.0, False, None))
+        if not best_new and all(answer[1] == "new" for answer in scored):
+            # `decide_among`'s answer where no pair links or asks, without its ranking
+            # nor the ceilings of the pairs set aside (most records match no one): a new
+            # porteur, without its best pair.
+            return Decision("new", None, 0.0, None)
+        for pair, position in waiting:
+            scored[position] = (scored[position][0], "new", pair.ceiling, False, None)
         if best_new:
             self._best_set_aside(ceilings, scored, waiting, top)
         else:
