@@ -136,7 +136,8 @@ def household_verdict(levels: Mapping[str, str]) -> str | None:
 
 
 def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
-            b: NormalisedRecord, *, retyped: bool = False) -> tuple[str | None, bool]:
+            b: NormalisedRecord, *, retyped: bool = False,
+            exchanged: bool = False) -> tuple[str | None, bool]:
     """A pair's verdict from its levels' (`household_verdict`) and its records: first
     names plainly different but two typed letters apart are `UNSURE` and may be one
     (`_retyped_first_name`); `ALIKE` is `UNSURE` and may be one (twins, or one person
@@ -149,7 +150,9 @@ def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
     `first_name_typos.one_name_retyped`) leaves the pair to the model, as an own contact
     agreeing does, unless each side gives its own mobile; so do first names plainly
     different by their level but one retyped (`_retyped_first_name`), unless each side
-    gives its own e-mail or mobile."""
+    gives its own e-mail or mobile. `ALIKE` whose names are the same read exchanged
+    (`exchanged`: `exchanged_names.names_exchanged`, DUPONT Léa against Léa DUPONT) is
+    left to the model too, unless each side gives its own mobile."""
     if verdict is not None and home_by_a_typed_number(levels) and not _landlines(a, b):
         return None, False  # a mobile a digit off: no home, the rule says nothing
     if _retyped_first_name(levels, verdict, a, b):
@@ -159,7 +162,7 @@ def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
     if verdict == ALIKE:
         if _two_mobiles(levels, a, b):
             return APART, False
-        return (None, False) if retyped else (UNSURE, True)
+        return (None, False) if retyped or exchanged else (UNSURE, True)
     if verdict == AGED:
         verdict = _aged(a, b)
         if verdict == UNSURE:  # one digit typed wrong: a decade's typo as often

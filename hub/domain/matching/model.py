@@ -31,6 +31,7 @@ from hub.domain.matching.comparisons import (
     build_comparisons,
     compare_records,
 )
+from hub.domain.matching.exchanged_names import names_exchanged
 from hub.domain.matching.first_name_typos import may_be_retyped, one_name_retyped
 from hub.domain.matching.household import (
     APART,
@@ -171,6 +172,10 @@ class Explanation:
     # (`decision.alike_at_one_home`), and the household rule leaves the pair to the
     # model (`household.resolve`; API `prenom_retape`).
     first_name_retyped: bool = False
+    # The names the same letter for letter once read exchanged, surname typed as the
+    # first name (`exchanged_names.names_exchanged`): the household rule leaves the pair
+    # to the model (`household.resolve`; API `noms_inverses`).
+    names_exchanged: bool = False
 
     def level_of(self, field: str) -> str:
         return next((t.level for t in self.terms if t.field == field), MISSING)
@@ -188,6 +193,7 @@ class Explanation:
             **({MOVED_AWAY_KEY: True} if self.moved_away else {}),
             **({MOBILE_NAMES_KEY: True} if self.mobile_names_alike else {}),
             **({RETYPED_KEY: True} if self.first_name_retyped else {}),
+            **({EXCHANGED_KEY: True} if self.names_exchanged else {}),
         }
 
     @classmethod
@@ -201,7 +207,8 @@ class Explanation:
                    doc.get(IDENTITY_ONLY_KEY, False) is True,
                    doc.get(MOVED_AWAY_KEY, False) is True,
                    doc.get(MOBILE_NAMES_KEY, False) is True,
-                   doc.get(RETYPED_KEY, False) is True)
+                   doc.get(RETYPED_KEY, False) is True,
+                   doc.get(EXCHANGED_KEY, False) is True)
 
     def lines_fr(self, *, certain: bool = False) -> list[str]:
         """The waterfall in French words and decimals: "a priori : −6,2", "nom : identique,
@@ -227,6 +234,8 @@ class Explanation:
             lines.append(MOBILE_LIFTS_FR)
         if self.first_name_retyped:
             lines.append(RETYPED_FR)
+        if self.names_exchanged:
+            lines.append(EXCHANGED_FR)
         lines.append(f"total : {points_fr(self.total_weight)} soit une probabilité de "
                      f"{percent_fr(self.probability, 2, certain=certain)}")
         return lines
@@ -294,6 +303,12 @@ RETYPED_KEY = "prenom_retape"
 RETYPED_FR = ("prénom retapé : les deux prénoms diffèrent d'une lettre, l'un est un prénom "
               "en usage et l'autre n'en est pas un (ni dans les données ni dans la liste "
               "des prénoms) : une faute de frappe, pas le prénom d'un frère ou d'une sœur")
+# Names the same read exchanged (`Explanation.names_exchanged`): its key and its line.
+EXCHANGED_KEY = "noms_inverses"
+EXCHANGED_FR = ("noms inversés : le nom de l'une des fiches est, lettre pour lettre, le "
+                "prénom de l'autre, et son prénom le nom de l'autre : un même nom saisi dans "
+                "les cases inversées, pas le prénom proche d'un frère ou d'une sœur ; le lien "
+                "demande encore la date de naissance ou un courriel ou un mobile concordant")
 MOBILE_LIFTS_FR = ("même mobile : le prénom diffère, mais un même numéro de mobile et la même "
                    "date de naissance concordent, et l'un des prénoms est une partie ou les "
                    "initiales de l'autre, et aucun courriel ni téléphone ne diffère : le "
@@ -555,16 +570,18 @@ class MatchModel:
         named = {c.field: level for c, level in zip(self.comparisons, levels, strict=True)}
         retyped = may_be_retyped(named) and one_name_retyped(
             a, b if written is None else written, self.tf.get("prenom", {}))
+        exchanged = may_be_retyped(named) and names_exchanged(a, b if written is None else written)
         verdict, one = resolve(
             named, household_verdict(named) if self.decision.household_apart else None,
-            a, b if written is None else written, retyped=retyped)
+            a, b if written is None else written, retyped=retyped, exchanged=exchanged)
         alone = self.decision.household_apart and nothing_personal(named) and not any(
             named.get(field) in AGREEING for field in self.decision.personal_fields)
         mobile = mobile_lifts(named, a, b if written is None else written,
                               self.tf.get("prenom", {}))
         return Explanation(self.prior_weight, tuple(terms), total, probability_of(total),
                            verdict == APART or (verdict == UNSURE and not one), one, verdict,
-                           alone, mobile_names_alike=mobile, first_name_retyped=retyped)
+                           alone, mobile_names_alike=mobile, first_name_retyped=retyped,
+                           names_exchanged=exchanged)
 
     def level_weight(self, field: str, level: str) -> float:
         """log2(m/u) of one field at one level, before any frequency adjustment."""

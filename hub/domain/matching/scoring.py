@@ -51,6 +51,7 @@ from hub.domain.matching.decision import (
     veto_fields_vouch,
     vetoed,
 )
+from hub.domain.matching.exchanged_names import names_exchanged
 from hub.domain.matching.first_name_typos import may_be_retyped, one_name_retyped
 from hub.domain.matching.household import (
     AGED,
@@ -141,7 +142,9 @@ class PatternScorer:
         verdict = household_verdict(named) if self.decision.household_apart else None
         first_names = self.model.tf.get("prenom", {})
         retyped = may_be_retyped(named) and one_name_retyped(left, right, first_names)
-        return self._facts(levels, *resolve(named, verdict, left, right, retyped=retyped),
+        exchanged = may_be_retyped(named) and names_exchanged(left, right)
+        return self._facts(levels, *resolve(named, verdict, left, right, retyped=retyped,
+                                            exchanged=exchanged),
                            mobile_lifts(named, left, right, first_names), retyped)
 
     def _named(self, levels: Pattern) -> dict[str, str]:

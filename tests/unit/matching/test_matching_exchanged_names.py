@@ -1,0 +1,136 @@
+"""Names exchanged at one home (DUPONT Léa against a fiche typed LEA | DUPONT: the surname
+in the first name's box): the same names letter for letter once read exchanged, with the
+birth date or a contact of the person's own agreeing, link; twins of alike first names
+with one fiche so typed (Léa / Léo), names exchanged with a typo, or nothing of the
+person's own beside the home stay with a coordinator: never a link. Online, on both
+decision paths, with the shipped model and a model trained on typo-heavy files; and the
+batch puts the same fiches together as the online matcher."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub.domain.matching import normalise_record
+from hub.domain.matching.exchanged_names import names_exchanged
+from hub.domain.matching.model import Explanation, default_model
+from hub.domain.matching.record import RECORD_FIELDS
+from tests.unit.matching.test_matching_agreement import together
+from tests.unit.matching.test_matching_household_alike_names import _kinds
+from tests.unit.matching.test_matching_precision_families import _typo_heavy
+
+_HOME = {"adresse_ligne": "12 rue des Lilas", "code_postal": "63600", "commune": "Ambert"}
+_BORN = {"date_naissance": "1984-03-12"}
+
+# (surname, first name) as the person is known; the other fiche has them exchanged.
+PEOPLE = [("Dupont", "Léa"), ("Chassaing", "Bernard"), ("Martin", "Alexandre"),
+          ("Weiss", "Jean-Rémy"), ("de la Fontaine", "Marie")]
+# What agrees of the person's own beside the surname and the home.
+OWN = {
+    "one birth date": (_BORN, _BORN),
+    "one e-mail": ({"courriel": "lea.d@example.org"}, {"courriel": "lea.d@example.org"}),
+    "one mobile, a birth date on one side": ({"telephone": "06 12 34 56 78", **_BORN},
+                                             {"telephone": "06 12 34 56 78"}),
+}
+MODELS = {"shipped": default_model, "typo-heavy, households": lambda: _typo_heavy(0.3)}
+
+
+def _exchanged(person: tuple[str, str], own: tuple[dict[str, str], dict[str, str]]
+               ) -> tuple[dict[str, str], dict[str, str]]:
+    (surname, first_name), (fa, fb) = person, own
+    return ({"nom": surname, "prenom": first_name, **_HOME, **fa},
+            {"nom": first_name.upper(), "prenom": surname.upper(), **_HOME, **fb})
+
+
+@pytest.mark.parametrize("model_name", sorted(MODELS))
+@pytest.mark.parametrize("own", sorted(OWN))
+@pytest.mark.parametrize("person", PEOPLE, ids=[f"{a} {b}" for a, b in PEOPLE])
+def test_names_typed_in_each_others_box_link_beside_an_identifier_of_the_persons_own(
+        person, own, model_name):
+    """Both orders; the explanation says what the rule saw (`noms_inverses`)."""
+    model = MODELS[model_name]()
+    first, second = _exchanged(person, OWN[own])
+    assert _kinds(first, second, model) == {"link"}
+    assert _kinds(second, first, model) == {"link"}
+    explanation = model.score(normalise_record(second, "b"), normalise_record(first, "a"))
+    assert explanation.names_exchanged and explanation.household_rule is None
+    assert explanation.to_dict()["noms_inverses"] is True
+    assert Explanation.from_dict(explanation.to_dict()).names_exchanged
+    assert any(line.startswith("noms inversés : ") for line in explanation.lines_fr())
+
+
+@pytest.mark.parametrize("model_name", sorted(MODELS))
+@pytest.mark.parametrize("person", PEOPLE, ids=[f"{a} {b}" for a, b in PEOPLE])
+def test_names_exchanged_with_nothing_of_the_persons_own_are_not_linked(person, model_name):
+    """The surname and the home are what a household shares: a coordinator decides."""
+    model = MODELS[model_name]()
+    first, second = _exchanged(person, ({}, {}))
+    assert "link" not in _kinds(first, second, model) | _kinds(second, first, model)
+
+
+# Twins of one birth date, one fiche typed with the names exchanged: alike, not the same.
+TWINS = [("Dupont", "Léa", "Léo"), ("Martin", "Marine", "Martine"),
+         ("Roddier", "Louis", "Louise"), ("Tixier", "Mathis", "Mathias")]
+
+
+@pytest.mark.parametrize("model_name", sorted(MODELS))
+@pytest.mark.parametrize("twins", TWINS, ids=[f"{b}/{c}" for _a, b, c in TWINS])
+def test_twins_one_typed_with_the_names_exchanged_are_never_linked(twins, model_name):
+    model = MODELS[model_name]()
+    surname, one, other = twins
+    first = {"nom": surname, "prenom": one, **_HOME, **_BORN}
+    second = {"nom": other, "prenom": surname, **_HOME, **_BORN}
+    assert "link" not in _kinds(first, second, model) | _kinds(second, first, model)
+    assert not names_exchanged(normalise_record(first, "a"), normalise_record(second, "b"))
+
+
+@pytest.mark.parametrize("model_name", sorted(MODELS))
+def test_names_exchanged_with_a_typo_stay_with_a_coordinator(model_name):
+    """Bourgeois Thierry against BOUMRGEOIS | THIERRY: a typo beside the exchange is
+    what twins' alike names look like too (Léa / Léo read exchanged)."""
+    model = MODELS[model_name]()
+    first = {"nom": "Bourgeois", "prenom": "Thierry", **_HOME, **_BORN}
+    second = {"nom": "THIERRY", "prenom": "BOUMRGEOIS", **_HOME, **_BORN}
+    assert not names_exchanged(normalise_record(first, "a"), normalise_record(second, "b"))
+    explanation = model.score(normalise_record(second, "b"), normalise_record(first, "a"))
+    assert not explanation.names_exchanged
+
+
+def test_one_name_in_both_boxes_is_not_names_exchanged():
+    """MARTIN Martin against MARTIN Martin: the names as typed already agree."""
+    a = normalise_record({"nom": "Martin", "prenom": "Martin"}, "a")
+    assert not names_exchanged(a, normalise_record({"nom": "MARTIN", "prenom": "MARTIN"}, "b"))
+
+
+_SURNAMES = ("Vialatte", "Chassaing", "Bouchut", "Roddier")
+
+
+def _family_rows() -> list[dict[str, str]]:
+    """Families at their homes: one person typed twice with the names exchanged (the
+    birth date on both fiches), twins of alike first names of one birth date (one typed
+    with the names exchanged)."""
+    rows = []
+    for n, (_surname, one, other) in enumerate(TWINS):
+        surname = _SURNAMES[n]
+        home = {"adresse_ligne": f"{n + 3} rue des Tilleuls", "code_postal": "63600",
+                "commune": "Ambert"}
+        born = {"date_naissance": f"19{70 + n}-0{1 + n}-1{n}"}
+        twins_born = {"date_naissance": f"20{10 + n}-1{n % 3}-2{n}"}
+        fiches = [{"nom": surname, "prenom": "Sylvain", **born},
+                  {"nom": "SYLVAIN", "prenom": surname.upper(), **born},
+                  {"nom": surname, "prenom": one, **twins_born},
+                  {"nom": other, "prenom": surname, **twins_born}]
+        rows += [{f: "" for f in RECORD_FIELDS} | home | fiche | {"id": f"{n}-{k}"}
+                 for k, fiche in enumerate(fiches)]
+    return rows
+
+
+@pytest.mark.parametrize("typo_heavy", [False, True], ids=["shipped", "typo-heavy"])
+def test_online_and_batch_put_the_same_fiches_together(tmp_path, typo_heavy):
+    """`capactif dedup` and the online matcher (each fiche against the ones before it):
+    the same pairs together; every person typed with the names exchanged beside their
+    birth date with their fiche, no twins together."""
+    rows = _family_rows()
+    _batch, together_batch, together_online = together(
+        rows, _typo_heavy(0.3) if typo_heavy else default_model(), tmp_path)
+    assert together_batch == together_online
+    assert together_batch == {(f"{n}-0", f"{n}-1") for n in range(len(TWINS))}
