@@ -12,9 +12,10 @@ import pytest
 
 from hub.domain.matching import normalise_record
 from hub.domain.matching.exchanged_names import names_exchanged
-from hub.domain.matching.model import Explanation, default_model
+from hub.domain.matching.model import default_model
 from hub.domain.matching.record import RECORD_FIELDS
 from tests.unit.matching.test_matching_agreement import together
+from tests.unit.matching.test_matching_first_name_typos import says_why
 from tests.unit.matching.test_matching_household_alike_names import _kinds
 from tests.unit.matching.test_matching_precision_families import _typo_heavy
 
@@ -52,10 +53,7 @@ def test_names_typed_in_each_others_box_link_beside_an_identifier_of_the_persons
     assert _kinds(first, second, model) == {"link"}
     assert _kinds(second, first, model) == {"link"}
     explanation = model.score(normalise_record(second, "b"), normalise_record(first, "a"))
-    assert explanation.names_exchanged and explanation.household_rule is None
-    assert explanation.to_dict()["noms_inverses"] is True
-    assert Explanation.from_dict(explanation.to_dict()).names_exchanged
-    assert any(line.startswith("noms inversés : ") for line in explanation.lines_fr())
+    says_why(explanation, "names_exchanged", "noms_inverses", "noms inversés : ")
 
 
 @pytest.mark.parametrize("model_name", sorted(MODELS))
