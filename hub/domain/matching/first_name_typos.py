@@ -1,7 +1,7 @@
 """A first name retyped, or another first name: Lucei for Lucie, or Léo beside Léa.
 
-Two first names one typed letter apart (a letter dropped, added, replaced or two
-exchanged: `TYPED_APART`; two in long names that begin alike) are one name retyped
+Two first names one slip of the fingers apart (two neighbouring letters exchanged, not
+the last two, or one letter doubled or undoubled: `one_slip_apart`) are one name retyped
 where one of them is a first name in use and the other is none: neither in the model's
 table of first names (the names its training file held `effectif_min_frequence` times or
 more: `MatchModel.tf`) nor among
@@ -12,6 +12,12 @@ known say nothing either way, the careful rules hold (`household`, `decision`). 
 seen often in the data is in use whatever the list says: a list lacking a name never
 makes a sibling a typo where the data show the name.
 
+A letter added, dropped or replaced is no slip here: it is how names of one family are
+made from each other (Hamid / Hamida, Ilan / Ilian, Mélia / Mélina, Aylan / Aylin, Enora /
+Enola, Noam / Noan), and a list of given names never holds every real one, so such a pair
+stays with the careful rules whatever the list says. So do the last two letters exchanged
+(Noah / Noha).
+
 A compound is in use where each part is (Jean-Pierre), retyped where one part is not
 (Jean-Piere). Names compact, upper case, without accents (`NormalisedRecord.prenom`).
 
@@ -19,8 +25,10 @@ Example:
     >>> from hub.domain.matching.record import normalise_record
     >>> def pair(x, y):
     ...     return normalise_record({"prenom": x}, "a"), normalise_record({"prenom": y}, "b")
-    >>> one_name_retyped(*pair("Lucie", "Lucei"), {})
-    True
+    >>> one_name_retyped(*pair("Mathilde", "Mathidle"), {}), one_name_retyped(*pair("Juliette", "Juliete"), {})
+    (True, True)
+    >>> one_name_retyped(*pair("Hamid", "Hamida"), {}), one_name_retyped(*pair("Noah", "Noha"), {})
+    (False, False)
     >>> one_name_retyped(*pair("Marine", "Martine"), {}), one_name_retyped(*pair("Léa", "Léo"), {})
     (False, False)
     >>> one_name_retyped(*pair("Zorglune", "Zorglyne"), {})  # neither known: careful
@@ -33,22 +41,13 @@ import functools
 from collections.abc import Container, Mapping
 from pathlib import Path
 
-from rapidfuzz.distance import OSA
-
 from hub.domain.matching.comparisons import CLOSE, DIFFERENT, EXACT, FUZZY
 from hub.domain.matching.first_names import feminine_compound, feminine_form
 from hub.domain.matching.record import NormalisedRecord
 
 GIVEN_NAMES_FILE = Path(__file__).with_name("given_names.txt")
-# Typed letters (OSA: a letter dropped, added, replaced, or two neighbours exchanged)
-# between a first name and its retyping.
-TYPED_APART = 1
 # Shorter first names retyped by a letter are another name as often (Léa / Lia, Tom / Tim).
 MIN_LENGTH = 4
-# Two typed letters, between first names this long or longer beginning with the same
-# letter (Kelsey / Kelsyw, Bernard / Benmard): a retyping keeps the first letter, another
-# name need not (Dante / Xanthe).
-TWICE_TYPED_LENGTH = 6
 
 
 @functools.cache
@@ -68,18 +67,35 @@ def in_use(record: NormalisedRecord, first_names: Container[str]) -> bool:
 
 def one_name_retyped(a: NormalisedRecord, b: NormalisedRecord,
                      first_names: Container[str]) -> bool:
-    """The two first names are one retyped: `TYPED_APART` typed letter apart (two where
-    both are `TWICE_TYPED_LENGTH` letters or longer and begin alike), each of
-    `MIN_LENGTH` letters or more, not a name and its feminine form (Louis / Louise), one
-    in use and the other not (`in_use`, `first_names` the model's table)."""
+    """The two first names are one retyped: `one_slip_apart`, each of `MIN_LENGTH`
+    letters or more, not a name and its feminine form (Louis / Louise), one in use and
+    the other not (`in_use`, `first_names` the model's table)."""
     x, y = a.prenom or "", b.prenom or ""
     if (x == y or min(len(x), len(y)) < MIN_LENGTH or feminine_form(x, y)
             or feminine_compound(a.prenom_tokens, b.prenom_tokens)):
         return False
-    allowed = TYPED_APART + (min(len(x), len(y)) >= TWICE_TYPED_LENGTH and x[0] == y[0])
-    if OSA.distance(x, y, score_cutoff=allowed) > allowed:
+    return one_slip_apart(x, y) and in_use(a, first_names) != in_use(b, first_names)
+
+
+def one_slip_apart(x: str, y: str) -> bool:
+    """Two neighbouring letters exchanged, but not the last two (Mathilde / Mathidle, not
+    Noah / Noha), or one letter doubled or undoubled (Juliette / Juliete, Maëlys /
+    Maëlyss): the slips of the fingers no family makes a name of.
+
+    >>> [one_slip_apart(*p) for p in [("ISABELLE", "ISABELE"), ("MATHILDE", "MATHIDLE"),
+    ...                               ("NOAH", "NOHA"), ("HAMID", "HAMIDA"), ("NOAM", "NOAN")]]
+    [True, True, False, False, False]
+    """
+    if len(x) == len(y):
+        apart = [i for i in range(len(x)) if x[i] != y[i]]
+        return (len(apart) == 2 and apart[1] == apart[0] + 1 and apart[1] < len(x) - 1
+                and x[apart[0]] == y[apart[1]] and x[apart[1]] == y[apart[0]])
+    short, long = sorted((x, y), key=len)
+    if len(long) != len(short) + 1:
         return False
-    return in_use(a, first_names) != in_use(b, first_names)
+    at = next((i for i in range(len(short)) if short[i] != long[i]), len(short))
+    return long[:at] + long[at + 1:] == short and (
+        (at > 0 and long[at] == long[at - 1]) or (at + 1 < len(long) and long[at] == long[at + 1]))
 
 
 def may_be_retyped(levels: Mapping[str, str | None]) -> bool:
