@@ -25,8 +25,9 @@ Example:
     >>> from hub.domain.matching.record import normalise_record
     >>> def pair(x, y):
     ...     return normalise_record({"prenom": x}, "a"), normalise_record({"prenom": y}, "b")
-    >>> one_name_retyped(*pair("Mathilde", "Mathidle"), {}), one_name_retyped(*pair("Juliette", "Juliete"), {})
-    (True, True)
+    >>> [one_name_retyped(*pair(x, y), {}) for x, y in [("Mathilde", "Mathidle"),
+    ...                                                ("Juliette", "Juliete")]]
+    [True, True]
     >>> one_name_retyped(*pair("Hamid", "Hamida"), {}), one_name_retyped(*pair("Noah", "Noha"), {})
     (False, False)
     >>> one_name_retyped(*pair("Marine", "Martine"), {}), one_name_retyped(*pair("Léa", "Léo"), {})
