@@ -10,13 +10,18 @@ worker's users of the broker (the consumer, the beat) logs it once, then every 3
 again (hub.outages).
 
 A message whose envelope is well formed but whose task body is not (wrong shape, wrong
-types) makes Celery's request builder raise a ValueError or TypeError that stops the
-worker ("Unrecoverable error"): its shape is checked before Celery's strategy runs, and
-a message of the wrong shape is rejected and logged as an invalid task, as Celery
-already does for a body it cannot decode. Any other error, raised while handling a
-message of the right shape, is not taken for a bad message: it goes on as Celery raises
-it. Tasks carry ids only, and the outbox sweep publishes again the work of a message set
-aside.
+types) or whose headers are not what Celery reads (a `timelimit` of "x", an `expires`
+of {}: hub.task_headers) makes Celery's request builder raise a ValueError, TypeError or
+AttributeError that stops the worker ("Unrecoverable error"), and every worker the
+message is handed to after it. Its shape is checked before Celery's strategy runs: a
+message of the wrong shape is rejected and logged as an invalid task, as Celery already
+does for a body it cannot decode; one whose headers do not fit is set aside, logged
+with its id and the header's name. Any other error raised while Celery turns a message
+into a request (a header no check thought of) sets the message aside too, logged with
+the error's type and place, never its text: a message never stops the worker. Only the
+broker's connection errors go on as raised (the consumer reconnects). The embedded
+broker keeps a copy of a message set aside in `broker/torn/`. Tasks carry ids only, and
+the outbox sweep publishes again the work of a message set aside.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ import errno
 import functools
 import logging
 import shelve
+import traceback
+from pathlib import Path
 from typing import Any
 
 from celery.beat import PersistentScheduler
@@ -38,6 +45,7 @@ from hub.embedded_broker import TRANSPORT as EMBEDDED_TRANSPORT
 from hub.outages import BEAT as _BEAT
 from hub.outages import CONSUMER as _CONSUMER
 from hub.outages import broker_reached
+from hub.task_headers import wrong_embed, wrong_headers
 
 __all__ = ["PromptConsumer", "ReportingScheduler"]
 
@@ -58,7 +66,19 @@ class PromptConsumer(Consumer):
                 return self.on_decode_error(message, exc)
             if wrong is not None:
                 return self.on_invalid_task(None, message, InvalidTaskError(wrong))
-            return handle(message)
+            unfit = _unfit_headers(message)
+            if unfit is not None:
+                _set_aside(message, unfit)
+                return None
+            try:
+                return handle(message)
+            except self.connection_errors:
+                raise  # the broker lost: the consumer reconnects
+            except Exception as exc:
+                # a header or part no check above thought of: the message is set aside
+                # rather than stopping every worker it is handed to in turn
+                _set_aside(message, _failure(exc))
+                return None
 
         return on_task_received
 
@@ -117,6 +137,52 @@ def _wrong_shape(message: Any) -> str | None:
     if not isinstance(body.get("task"), str) or not isinstance(body.get("id"), str):
         return "the body's task and id are strings"
     return _wrong_arguments(body)
+
+
+def _unfit_headers(message: Any) -> str | None:
+    """Why the headers (or the body's embedded callbacks) of a protocol 2 message of the
+    right shape are not what Celery's worker reads, or None."""
+    headers = message.headers
+    if not isinstance(headers, dict) or "task" not in headers:
+        return None
+    body = message.decode()
+    if not isinstance(body, list | tuple):
+        return wrong_headers(headers)  # a hybrid of protocols 1 and 2
+    return wrong_headers(headers) or wrong_embed(body[2])
+
+
+def _set_aside(message: Any, why: str) -> None:
+    """Take `message` off the broker for good, saying its id and why, never its body: the
+    embedded broker keeps a copy in `torn/` as for its unreadable files; the outbox sweep
+    publishes its work again (tasks carry ids only)."""
+    kept = ""
+    keep = getattr(message.channel, "set_aside", None)
+    if keep is not None:
+        kept = f", kept in {keep(message)}"
+    if not message.acknowledged:
+        message.reject(requeue=False)
+    logger.error("task message %s set aside%s: %s; the outbox sweep re-publishes its work",
+                 _message_id(message), kept, why)
+
+
+def _message_id(message: Any) -> str:
+    headers = message.headers if isinstance(message.headers, dict) else {}
+    found = headers.get("id")
+    if found is None:  # protocol 1: in the body, decoded (and accepted) by the checks
+        with contextlib.suppress(Exception):
+            body = message.decode()
+            found = body.get("id") if isinstance(body, dict) else None
+    if isinstance(found, str) and len(found) <= 64 and found.replace("-", "").isalnum():
+        return found
+    return "(without a readable id)"
+
+
+def _failure(exc: BaseException) -> str:
+    """The error's type and where it was raised, never its text (it may quote a value)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" in {Path(frames[-1].filename).name}:{frames[-1].lineno} {frames[-1].name}" \
+        if frames else ""
+    return f"the worker could not build a request from it ({type(exc).__name__}{where})"
 
 
 def _wrong_arguments(body: dict[str, Any]) -> str | None:

@@ -34,6 +34,8 @@ from kombu.transport import filesystem
 from kombu.utils.json import dumps, loads
 from kombu.utils.objects import cached_property
 
+from hub.task_headers import BadTaskMessage, wrong_headers
+
 log = logging.getLogger(__name__)
 
 TRANSPORT = "hub.embedded_broker:Transport"
@@ -187,6 +189,9 @@ class Channel(filesystem.Channel):
             message = self._readable(path)
         except FileNotFoundError:
             return None  # put back in the queue under a new name while this reader paused
+        except BadTaskMessage as exc:
+            self._set_aside(path, str(exc))
+            return None
         except _UNREADABLE as exc:
             self._set_aside(path, type(exc).__name__)
             return None
@@ -197,7 +202,21 @@ class Channel(filesystem.Channel):
         """The message at `path` as the consumer will take it, else one of _UNREADABLE."""
         message = _envelope(loads(_contents(path)))
         self.Message(message, channel=self)  # decodes its body as the consumer will
+        headers = message.get("headers") or {}
+        wrong = wrong_headers(headers) if "task" in headers else None
+        if wrong is not None:  # read by Celery without checks: it stops the worker
+            raise BadTaskMessage(wrong)
         return message
+
+    def set_aside(self, message: Any) -> str:
+        """Keep in `torn/` a copy of `message`, taken from the queue but refused by the
+        consumer; where it is kept, or why it is not (never fatal)."""
+        name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.refused.msg"
+        try:
+            _write(self.torn_dir / name, dumps(message._raw).encode())
+        except (OSError, TypeError, ValueError, AttributeError) as exc:
+            return f"nothing: {self.torn_dir} refuses it ({type(exc).__name__})"
+        return str(self.torn_dir / name)
 
     def _set_aside(self, path: Path, error: str) -> None:
         """Move an unreadable message to `torn/`; if that folder refuses it (read-only,

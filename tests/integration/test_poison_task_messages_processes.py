@@ -1,0 +1,138 @@
+"""A task message whose headers are not what Celery's worker reads (a `timelimit` of "x",
+an `expires` of {}, ...) stopped every worker it was handed to ("Unrecoverable error"),
+and, never acknowledged, was handed to the next one: an endless crash loop under a
+supervisor. With real worker processes on both brokers: among good messages, each such
+message is set aside and logged once, the good ones are processed, the worker stays up."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from capactif_demo.processes import running, start_worker
+from hub.services.ingest.processing import pipeline_status
+from tests.integration import embedded_hub
+from tests.integration.embedded_hub import push
+from tests.integration.scale import scale_store, wait_until
+from tests.integration.test_pipeline_processes import batches
+from tests.integration.test_pipeline_processes import push as push_http
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+embedded = embedded_hub.embedded  # the fixture
+
+# The first three stopped every worker (ValueError, TypeError, AttributeError in Celery's
+# request builder); the others are values of a type Celery does not expect either.
+POISON_HEADERS: list[dict[str, object]] = [
+    {"timelimit": "x"}, {"timelimit": 5}, {"expires": {}}, {"timelimit": ["a", "b"]},
+    {"timelimit": [None]}, {"timelimit": {}}, {"eta": [1]}, {"expires": ""},
+    {"retries": None}, {"argsrepr": 5}, {"root_id": [1]}, {"parent_id": {}},
+    {"shadow": 5}, {"group_index": "x"}, {"stamps": "x"}, {"ignore_result": "x"},
+]
+
+
+def poisoned(template: dict, headers: dict[str, object]) -> tuple[str, dict]:
+    """A copy of the real task message `template` with its own id and these headers."""
+    message = json.loads(json.dumps(template))
+    task_id = str(uuid.uuid4())
+    message["headers"].update({"id": task_id, "root_id": task_id, **headers})
+    message["properties"].update({"correlation_id": task_id, "delivery_tag": str(uuid.uuid4())})
+    return task_id, message
+
+
+def set_aside_lines(log: Path, marker: str) -> list[str]:
+    return [line for line in log.read_text(errors="replace").splitlines() if marker in line]
+
+
+def test_poison_headers_on_the_embedded_broker_are_set_aside_and_the_worker_goes_on(
+        embedded, tmp_path):
+    env, hub = embedded
+    queue = hub.settings.broker_dir / "queue"
+    push(hub, 0, 10)
+    template = json.loads(sorted(queue.glob("*.msg"))[0].read_text())
+    names = []
+    for i, headers in enumerate(POISON_HEADERS):
+        _id, message = poisoned(template, headers)
+        names.append(f"{i:02d}_{uuid.uuid4()}.capactif.msg")  # before the good ones
+        (queue / names[-1]).write_text(json.dumps(message))
+    workers = [start_worker(env, tmp_path / "logs"),
+               start_worker(env, tmp_path / "logs", name="worker-2", beat=False)]
+    torn = hub.settings.broker_dir / "torn"
+    with running(workers):
+        push(hub, 10, 10)
+        wait_until(lambda: pipeline_status(hub)["processed"] == 20
+                   or not all(w.alive for w in workers), 120, "20 processed fiches")
+        wait_until(lambda: len(list(torn.glob("*.msg"))) >= len(names)
+                   or not all(w.alive for w in workers), 60, "every poison message set aside")
+        assert all(w.alive for w in workers), [w.tail() for w in workers]
+    assert pipeline_status(hub)["processed"] == 20
+    assert sorted(p.name for p in torn.iterdir()) == names
+    logs = [w.log_path for w in workers]
+    for name, headers in zip(names, POISON_HEADERS, strict=True):
+        lines = [line for log in logs for line in set_aside_lines(log, name)]
+        assert len(lines) == 1, (name, lines)
+        assert f"the {next(iter(headers))} header" in lines[0]
+    assert not any("Unrecoverable error" in log.read_text(errors="replace") for log in logs)
+
+
+@pytest.fixture
+def redis_hub(tmp_path, postgres_url):
+    from capactif_demo.processes import free_port
+    from hub.bootstrap import Hub
+    from hub.config import Settings
+    from hub.services.accounts.members import load_network
+    from tests.factories import Credentials, make_network
+    from tests.fakes.publisher import RecordingPublisher
+
+    with scale_store(postgres_url) as store:
+        env = {**store, "HUB_DATA_DIR": str(tmp_path / "data"),
+               "HUB_OUTBOX_REPUBLISH_AFTER_S": "2", "HUB_SWEEP_INTERVAL_S": "1",
+               "HUB_PORT": str(free_port())}
+        observer = Hub.from_settings(Settings.from_env(env), publisher=RecordingPublisher())
+        load_network(observer, make_network(tmp_path / "network.json", ["cci-puy-de-dome"]),
+                     tmp_path / "creds")
+        yield env, observer, Credentials(tmp_path / "creds" / "cci-puy-de-dome.json")
+        observer.close()
+
+
+def test_poison_headers_on_redis_are_dropped_logged_once_and_the_worker_goes_on(
+        redis_hub, tmp_path):
+    import redis
+
+    from capactif_demo.processes import start_api
+
+    env, observer, creds = redis_hub
+    port = int(env["HUB_PORT"])
+    client = redis.Redis.from_url(env["HUB_BROKER_URL"])
+    queue = env["HUB_QUEUE_NAME"]
+    logs = tmp_path / "logs"
+    with running([start_api(env, logs, port)]):
+        first, second = batches(2, 10)
+        assert push_http(observer, port, creds, first)["accepted"] == 10
+        wait_until(lambda: client.llen(queue) > 0, 30, "a task message in the queue")
+        template = json.loads(client.lindex(queue, 0))
+        ids = []
+        for headers in POISON_HEADERS:
+            task_id, message = poisoned(template, headers)
+            ids.append(task_id)
+            client.rpush(queue, json.dumps(message))  # the end kombu takes from: before the good ones
+        worker = start_worker(env, logs)
+        with running([worker]):
+            assert push_http(observer, port, creds, second)["accepted"] == 10
+            wait_until(lambda: pipeline_status(observer)["processed"] == 20
+                       or not worker.alive, 120, "20 processed fiches")
+            wait_until(lambda: all(set_aside_lines(worker.log_path, i) for i in ids)
+                       or not worker.alive, 60, "every poison message set aside")
+            assert worker.alive, worker.tail()
+    assert pipeline_status(observer)["processed"] == 20
+    for task_id, headers in zip(ids, POISON_HEADERS, strict=True):
+        lines = set_aside_lines(worker.log_path, task_id)
+        assert len(lines) == 1, (task_id, lines)
+        assert f"task message {task_id} set aside: the {next(iter(headers))} header" in lines[0]
+    assert client.llen(queue) == 0
+    leftover = [m for m in client.lrange(queue, 0, -1) if any(i.encode() in m for i in ids)]
+    assert leftover == []
+    assert "Unrecoverable error" not in worker.log_path.read_text(errors="replace")
