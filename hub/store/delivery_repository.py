@@ -352,14 +352,26 @@ class Deliveries:
                         lease: dt.timedelta) -> bool:
         """Take the right to send this recipient's webhooks until the lease ends, unless
         another owner holds it still."""
+        at, until = self._lease_times(now, lease)
         result = self.conn.execute(
             sa.update(feed_positions)
             .where(feed_positions.c.member_id == recipient_id)
             .where(sa.or_(feed_positions.c.dispatch_lease_until.is_(None),
-                          feed_positions.c.dispatch_lease_until < now))
-            .values(dispatch_lease_until=now + lease, dispatch_lease_owner=owner)
+                          feed_positions.c.dispatch_lease_until < at))
+            .values(dispatch_lease_until=until, dispatch_lease_owner=owner)
         )
         return result.rowcount == 1
+
+    def _lease_times(self, now: dt.datetime, lease: dt.timedelta) -> tuple[Any, Any]:
+        """The time a lease is claimed at, and the end of one taken then. On PostgreSQL
+        the database's clock, not `now`: workers on hosts whose clocks differ would each
+        measure a lease on their own (a clock 30 s ahead took a lease still held, and held
+        its own 30 s too long: two senders to one recipient). SQLite is one host's file:
+        every process reads the same clock, `now`."""
+        if self.conn.dialect.name != "postgresql":
+            return now, now + lease
+        at = sa.func.clock_timestamp(type_=sa.DateTime(timezone=True))
+        return at, at + sa.literal(lease, sa.Interval())
 
     def renew_recipient(self, recipient_id: str, owner: str, now: dt.datetime,
                         lease: dt.timedelta) -> bool:
@@ -368,7 +380,7 @@ class Deliveries:
             sa.update(feed_positions)
             .where(feed_positions.c.member_id == recipient_id,
                    feed_positions.c.dispatch_lease_owner == owner)
-            .values(dispatch_lease_until=now + lease)
+            .values(dispatch_lease_until=self._lease_times(now, lease)[1])
         )
         return result.rowcount == 1
 

@@ -252,3 +252,38 @@ def test_a_sender_cut_off_from_the_database_hangs_up_before_another_takes_its_re
     assert slow.max_in_flight == 1  # worker-1 had hung up before worker-2 posted
     assert distinct_received(slow) == 3
     assert disclosure_events(hub) == sent_count(hub) == 3
+
+
+def test_a_worker_whose_clock_runs_ahead_never_sends_beside_the_holder_of_the_lease(world):
+    """The lease was measured with each worker's own clock: a worker on a host 30 s ahead
+    took a lease still held (two POSTs at once to one recipient, duplicates) and held its
+    own until 35 s ahead. Measured with the database's clock: one sender at a time, and
+    a lease ending within the lease's length whatever the worker's clock."""
+    import sys
+
+    from capactif_demo.processes import Process
+
+    env, hub, slow, logs = world
+    skewed = Process("worker-skewed", [sys.executable, "-m", "tests.integration.skewed_worker",
+                                       "30"], env, logs)
+    ahead: list[float] = []
+
+    def lease_ahead() -> float:
+        with hub.uow() as uow:
+            lease = uow.deliveries.lease_of(RECIPIENT)
+            until = None if lease is None else lease.dispatch_lease_until
+            now = uow.connection.scalar(sa.select(sa.func.clock_timestamp()))
+        return 0.0 if until is None else (until - now).total_seconds()
+
+    with running([start_worker(env, logs, "worker-1"), skewed]):
+        push(hub, 0, 60)
+
+        def all_sent() -> bool:
+            ahead.append(lease_ahead())
+            return sent_count(hub) == 60 or not skewed.alive
+
+        wait_until(all_sent, 120, "60 sent deliveries")
+        assert skewed.alive, skewed.tail()
+    assert slow.max_in_flight == 1
+    assert len(slow.arrivals) == 60 == distinct_received(slow)  # no POST twice
+    assert max(ahead) <= LEASE_S + 1, max(ahead)
