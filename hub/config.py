@@ -213,6 +213,7 @@ class Settings:
                 "HUB_AUDIT_RETENTION_DAYS doit valoir au moins 1 (la CNIL recommande 6 à 12 mois).",
                 "HUB_AUDIT_RETENTION_DAYS must be at least 1 (the CNIL recommends 6 to 12 months).",
             )
+        _check_metrics_token(self.metrics_token)
         _ = self.legacy_signatures_end  # a malformed date fails at start, not per request
         check_settings(self)  # every other number's range, the log and URL forms
 
@@ -316,6 +317,28 @@ _QUERY_PASSWORD = re.compile(r"(?i)\b(password|passwd|pwd)=[^&\s]*")
 def _printable(value: object) -> object:
     """`value` as it may be printed: credentials inside a URL starred."""
     return _starred(value) if isinstance(value, str) else value
+
+
+# The placeholder of deploy/hub.env.example, and the shortest token taken: what
+# `openssl rand -hex 16` gives (128 bits). Either refused at start, never printed.
+METRICS_TOKEN_PLACEHOLDER = "change-me-to-a-long-random-string"
+METRICS_TOKEN_MIN_LENGTH = 32
+
+
+def _check_metrics_token(token: Secret) -> None:
+    value = token.reveal()
+    if not value:
+        return  # unset: loopback clients only
+    if value.strip() == METRICS_TOKEN_PLACEHOLDER or len(value) < METRICS_TOKEN_MIN_LENGTH:
+        raise ConfigurationError(
+            "HUB_METRICS_TOKEN est l'exemple de deploy/hub.env.example ou fait moins de "
+            f"{METRICS_TOKEN_MIN_LENGTH} caractères : mettez-y une chaîne aléatoire "
+            "(`openssl rand -hex 32`), ou retirez-le (seuls les clients locaux lisent alors "
+            "/metrics).",
+            "HUB_METRICS_TOKEN is deploy/hub.env.example's placeholder or shorter than "
+            f"{METRICS_TOKEN_MIN_LENGTH} characters: set a random string "
+            "(`openssl rand -hex 32`), or remove it (only loopback clients read /metrics then).",
+        )
 
 
 def _starred(url: str) -> str:

@@ -50,7 +50,7 @@ def test_every_secret_setting_is_typed_secret():
 
 
 def test_no_secret_setting_is_ever_printed_in_clear(caplog):
-    clear = {name: f"clear-{name}-value" for name in _secret_settings()}
+    clear = {name: f"clear-{name}-value-long-enough-0123456789" for name in _secret_settings()}
     settings = Settings.from_env({
         **{"HUB_" + name.upper(): value for name, value in clear.items()},
         "HUB_DATABASE_URL": "postgresql+psycopg://hub:clear-db-password@db/hub",
@@ -114,3 +114,18 @@ def test_worker_transactions_claim_queued_rows_up_to_500_on_postgresql_only():
     assert Settings(data_dir=Path("d"),
                     database_url="postgresql+psycopg://u@h/db").claim_size == 500
     assert Settings(data_dir=Path("d"), worker_claim_size=300).claim_size == 300
+
+
+@pytest.mark.parametrize("token", ["change-me-to-a-long-random-string",
+                                   " change-me-to-a-long-random-string", "s3cr3t", "a" * 31])
+def test_a_metrics_token_left_as_the_example_or_too_short_is_refused_naming_the_setting(token):
+    """deploy/hub.env.example's placeholder was taken as is: anyone who read the example
+    could read the metrics."""
+    with pytest.raises(ConfigurationError, match="HUB_METRICS_TOKEN") as refused:
+        Settings.from_env({"HUB_METRICS_TOKEN": token})
+    assert token.strip() not in str(refused.value)  # the setting named, not its value
+
+
+def test_a_long_random_metrics_token_or_none_is_taken():
+    assert Settings.from_env({"HUB_METRICS_TOKEN": "0f" * 16}).metrics_token.reveal() == "0f" * 16
+    assert not Settings.from_env({"HUB_METRICS_TOKEN": ""}).metrics_token
