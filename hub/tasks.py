@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import Any
 
 from billiard.util import Finalize
-from celery import current_app, shared_task
+from celery import Task, current_app, shared_task
+from celery.exceptions import Ignore
 from celery.signals import (
     beat_init,
     worker_process_init,
@@ -29,9 +32,29 @@ from hub.services.ops.heartbeat import Heartbeat
 from hub.services.privacy import consents
 
 _TRANSIENT = (StoreUnavailable, BrokerUnavailable)
+log = logging.getLogger(__name__)
+
+
+class _PeriodicTask(Task):
+    """A task the beat runs again at its next interval: an outage that outlasts its
+    retries ends it with one line, not Celery's "raised unexpected" error and its chained
+    tracebacks (nothing is lost: the next run takes the work up)."""
+
+    def retry(self, *args: Any, exc: BaseException | None = None, **kwargs: Any) -> Any:
+        max_retries = kwargs.get("max_retries")
+        limit = self.max_retries if max_retries is None else max_retries
+        if isinstance(exc, _TRANSIENT) and limit is not None \
+                and self.request.retries + 1 > limit and not self.request.called_directly:
+            log.warning("%s: %s through %d tries; its next scheduled run takes the work up "
+                        "(nothing lost)", self.name, type(exc).__name__, self.request.retries + 1)
+            raise Ignore()
+        return super().retry(*args, exc=exc, **kwargs)
+
+
 # Periodic tasks retry a database or broker outage within seconds, not Celery's 180 s.
-_PERIODIC_RETRY = {"autoretry_for": _TRANSIENT, "retry_backoff": 1, "retry_backoff_max": 15,
-                   "retry_jitter": True, "max_retries": 8}
+_PERIODIC_RETRY: dict[str, Any] = {
+    "base": _PeriodicTask, "autoretry_for": _TRANSIENT, "retry_backoff": 1,
+    "retry_backoff_max": 15, "retry_jitter": True, "max_retries": 8}
 
 
 def _hub() -> Hub:
