@@ -43,8 +43,13 @@ from hub.services.ops import health, metrics
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["ops"])
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
-_RELAYED = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto",
-            "x-real-ip", "via", "true-client-ip", "x-client-ip", "cf-connecting-ip")
+# Headers a proxy or CDN adds to carry the client's address: those named below, and any
+# whose name says "forwarded" (Forwarded, X-Forwarded-*, X-Original-Forwarded-For...) or
+# ends in "client-ip"/"clientip" (True-Client-IP, X-Client-IP, Client-IP,
+# X-Cluster-Client-IP, Fastly-Client-IP, X-Azure-ClientIP...).
+_RELAYED = frozenset({"via", "x-real-ip", "cf-connecting-ip", "x-envoy-external-address",
+                      "x-appengine-user-ip"})
+_RELAYED_ENDINGS = ("client-ip", "clientip")
 
 
 @router.get("/livez", summary="Le processus répond", responses=answer(Alive))
@@ -121,7 +126,12 @@ def _from_this_machine(request: Request) -> bool:
     every outside client look local, and says so by its forwarding headers."""
     client = request.client
     return client is not None and client.host in _LOOPBACK and not any(
-        header in request.headers for header in _RELAYED)
+        _carries_a_client_address(name) for name in request.headers)
+
+
+def _carries_a_client_address(name: str) -> bool:
+    name = name.lower()
+    return name in _RELAYED or "forwarded" in name or name.endswith(_RELAYED_ENDINGS)
 
 
 class HttpMetricsMiddleware:

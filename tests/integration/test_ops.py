@@ -50,7 +50,10 @@ def test_metrics_are_refused_to_a_remote_client_without_the_operators_token(hub)
     {"X-Forwarded-For": "203.0.113.9"}, {"Forwarded": "for=203.0.113.9"},
     {"X-Real-IP": "203.0.113.9"}, {"X-Forwarded-Host": "hub.exemple.fr"},
     {"x-forwarded-for": ""}, {"True-Client-IP": "203.0.113.9"},
-    {"X-Client-IP": "203.0.113.9"}, {"CF-Connecting-IP": "203.0.113.9"}])
+    {"X-Client-IP": "203.0.113.9"}, {"CF-Connecting-IP": "203.0.113.9"},
+    {"Client-IP": "203.0.113.9"}, {"X-Cluster-Client-IP": "203.0.113.9"},
+    {"Fastly-Client-IP": "203.0.113.9"}, {"X-Original-Forwarded-For": "203.0.113.9"},
+    {"X-Azure-ClientIP": "203.0.113.9"}, {"X-Envoy-External-Address": "203.0.113.9"}])
 def test_metrics_are_refused_to_a_request_a_local_proxy_relayed(hub, relayed):
     """Behind a reverse proxy on the same machine every client arrives from the loopback
     address: a request carrying a proxy's forwarding header came from elsewhere."""
