@@ -9,6 +9,11 @@ the heads table). The file only grows: written atomically (a new file renamed ov
 old one) under an exclusive lock, and never replaced by a smaller head, so that
 processes signing concurrently lose no update. Only an operator's act takes it back (a
 restore, `replace`), and the act is recorded beside it (`audit_kept_head.history.jsonl`).
+
+The file also keeps the retention boundary (`archive`): how many entries, from seq 0,
+retention has moved out of the store, and the boundary of a run under way (written
+before its commit, so that a run cut short between its commit and the file is not taken
+for tampering). The database alone can then no longer pass entries off as archived.
 """
 
 from __future__ import annotations
@@ -18,9 +23,9 @@ import fcntl
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from hub.audit.heads import SignedTreeHead, head_from_dict, head_to_dict
 from hub.errors import AuditIntegrityError
@@ -32,6 +37,16 @@ _LOCK_NAME = "audit_kept_head.lock"
 _log = logging.getLogger("hub")
 
 
+class ArchiveBound(NamedTuple):
+    """Entries [0, size) moved out by retention; `pending`: the end of a run under way."""
+
+    size: int
+    pending: int | None = None
+
+    def allows(self, archived: int) -> bool:
+        return archived in (self.size, self.pending)
+
+
 class KeptHead:
     """The file `audit_kept_head.json` of `folder` (the key directory)."""
 
@@ -41,44 +56,74 @@ class KeptHead:
 
     def read(self) -> SignedTreeHead | None:
         """The kept head, or None before the hub's first signed head (or an upgrade)."""
+        return self.read_both()[0]
+
+    def read_both(self) -> tuple[SignedTreeHead | None, ArchiveBound | None]:
+        """The kept head and retention boundary (None: none kept yet, an upgrade)."""
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
-            return None
+            return None, None
         try:
-            return head_from_dict(json.loads(data)["tete"])
-        except (ValueError, KeyError, TypeError, RecursionError) as exc:
+            document = json.loads(data)
+            bound = document.get("archive")
+            return head_from_dict(document["tete"]), None if bound is None else ArchiveBound(
+                _count(bound["taille"]), None if bound["en_cours"] is None
+                else _count(bound["en_cours"]))
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             raise AuditIntegrityError(
                 "La tête signée conservée par le hub hors de sa base est illisible : le hub "
                 "ne signe plus ; l'exploitant vérifie le répertoire de clés.",
                 "The signed head the hub keeps outside its store is unreadable: the hub "
                 "signs no more; the operator checks the key directory.") from exc
 
-    def advance(self, head: SignedTreeHead) -> None:
+    def advance(self, head: SignedTreeHead, archived: int) -> None:
         """Keep `head` unless the kept one is larger (or as large and later): another
-        process signed past it meanwhile."""
+        process signed past it meanwhile. `archived`: the store's retention boundary
+        read with the head, kept only when none is kept yet (a file of an earlier
+        release, or the first head)."""
         with self._locked():
-            kept = self.read()
+            kept, bound = self.read_both()
             if kept is not None and (kept.size, kept.timestamp_ms) >= (head.size,
                                                                         head.timestamp_ms):
                 return
-            self._write(head, "signed")
+            self._write(head, "signed", bound or ArchiveBound(archived))
 
-    def adopt(self, head: SignedTreeHead) -> bool:
-        """Keep the store's latest head when no head is kept yet (a store signed by an
-        earlier release); False when a head was kept meanwhile."""
+    def adopt(self, head: SignedTreeHead, archived: int) -> bool:
+        """Keep the store's latest head and retention boundary when no head is kept yet
+        (a store signed by an earlier release); False when a head was kept meanwhile."""
         with self._locked():
             if self.read() is not None:
                 return False
-            self._write(head, "adopted")
+            self._write(head, "adopted", ArchiveBound(archived))
             self._record("adopted", None, head)
         _log.warning("audit: no signed head was kept outside the store yet; the store's "
                      "latest head (size %d) is kept from now on", head.size)
         return True
 
-    def replace(self, head: SignedTreeHead | None, reason: str) -> None:
-        """An operator's act taking the kept head back (a restore): recorded in the
-        history file with the head it replaces, never silent."""
+    def archiving(self, first: int, end: int) -> None:
+        """A retention run moves the entries [first, end) out (written before its commit)."""
+        self._set_bound(lambda bound: ArchiveBound((bound or ArchiveBound(first)).size, end))
+
+    def archived(self, end: int) -> None:
+        """The retention run ending at `end` committed: the boundary moves there (a later
+        run already under way keeps its own end)."""
+        def change(bound: ArchiveBound | None) -> ArchiveBound:
+            bound = bound or ArchiveBound(end)
+            later = bound.pending if bound.pending is not None and bound.pending > end else None
+            return ArchiveBound(max(bound.size, end), later)
+        self._set_bound(change)
+
+    def _set_bound(self, change: Callable[[ArchiveBound | None], ArchiveBound]) -> None:
+        with self._locked():
+            head, bound = self.read_both()
+            if head is not None:
+                self._write(head, "archive", change(bound))
+
+    def replace(self, head: SignedTreeHead | None, reason: str, archived: int = 0) -> None:
+        """An operator's act taking the kept head back (a restore), with the retention
+        boundary of the copy: recorded in the history file with the head it replaces,
+        never silent."""
         with self._locked():
             before = self.read() if self.path.exists() else None
             self._record(reason, before, head)
@@ -86,12 +131,14 @@ class KeptHead:
                 with writing_keys(self.folder):
                     self.path.unlink(missing_ok=True)
             else:
-                self._write(head, reason)
+                self._write(head, reason, ArchiveBound(archived))
         _log.warning("audit: the kept signed head was replaced (%s): size %s -> %s", reason,
                      before.size if before else None, head.size if head else None)
 
-    def _write(self, head: SignedTreeHead, how: str) -> None:
-        document = {"format": 1, "comment": how, "tete": head_to_dict(head)}
+    def _write(self, head: SignedTreeHead, how: str, bound: ArchiveBound | None) -> None:
+        document: dict[str, Any] = {"format": 1, "comment": how, "tete": head_to_dict(head)}
+        if bound is not None:
+            document["archive"] = {"taille": bound.size, "en_cours": bound.pending}
         temporary = self.path.with_suffix(".tmp")
         with writing_keys(self.folder):
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -124,6 +171,12 @@ class KeptHead:
             yield
         finally:
             os.close(fd)  # releases the lock
+
+
+def _count(value: Any) -> int:
+    if type(value) is not int or value < 0:
+        raise ValueError("not a count")
+    return value
 
 
 def _sync_folder(folder: Path) -> None:

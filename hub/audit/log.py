@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from hub.audit import export as records
 from hub.audit.events import AccessEvent
 from hub.audit.heads import Cosignature, HeadSigner, SignedTreeHead, verify_cosignature
-from hub.audit.kept_head import KeptHead
+from hub.audit.kept_head import ArchiveBound, KeptHead
 from hub.audit.merkle import MerkleTree
 from hub.audit.rows import (
     HASHED_COLUMNS,
@@ -79,6 +79,7 @@ class AuditLog(AuditSink):
         self._next_seq = 0  # one past the last stored seq read into the tree
         self._tree_lock = threading.Lock()
         self._modified: set[int] = set()  # seqs whose stored content no longer gives their leaf
+        self._gap = False  # a stored seq did not follow on from the one before
 
     @property
     def size(self) -> int:
@@ -108,14 +109,15 @@ class AuditLog(AuditSink):
         """Sign the tree over every stored entry; without `force`, an unchanged size
         returns the latest head instead of signing a new one. The stored log must extend
         the head kept outside the store (`KeptHead`), which the new head then replaces."""
-        kept_head = self._read_kept()
+        kept_head, bound = self._read_kept()
         with self._engine.begin() as conn:
             lock_log(conn)
             self._catch_up(conn)
             latest = _latest_head(conn)
-            kept = self._kept(conn, kept_head, latest, adopt=True)
+            archived, in_place = _archive_range(conn, bound)
+            kept = self._kept(conn, kept_head, latest, adopt=archived if in_place else None)
             with self._tree_lock:
-                self._check_matches(latest, kept)
+                self._check_matches(latest, kept, in_place)
                 if latest is not None and latest.size == self._tree.size and not force:
                     return latest
                 now_ms = int(self._clock().timestamp() * 1000)
@@ -128,7 +130,7 @@ class AuditLog(AuditSink):
         # kept once stored: a head kept is always one the store holds (a crash between
         # the two leaves the kept head behind the store's, never ahead of it)
         if self.kept_head is not None:
-            self.kept_head.advance(head)
+            self.kept_head.advance(head, archived)
         return head
 
     def take_back_kept_head(self, reason: str) -> SignedTreeHead | None:
@@ -139,10 +141,11 @@ class AuditLog(AuditSink):
             lock_log(conn)
             self._catch_up(conn)
             latest = _latest_head(conn)
+            archived, in_place = _archive_range(conn, None)
             with self._tree_lock:
-                self._check_matches(latest, None)
+                self._check_matches(latest, None, in_place)
             if self.kept_head is not None:
-                self.kept_head.replace(latest, reason)
+                self.kept_head.replace(latest, reason, archived)
         return latest
 
     def latest_head(self) -> SignedTreeHead | None:
@@ -322,13 +325,14 @@ class AuditLog(AuditSink):
         """Whether the stored entries still give the last signed head's root, extend the
         head kept outside the store, and hash to their leaves (entries this process read
         earlier are not read again: a restart, or `recheck`, reads them all)."""
-        kept_head = self._read_kept()
+        kept_head, bound = self._read_kept()
         with self._engine.connect() as conn:
             self._catch_up(conn)
             latest = _latest_head(conn)
-            kept = self._kept(conn, kept_head, latest, adopt=False)
+            in_place = _archive_range(conn, bound)[1]
+            kept = self._kept(conn, kept_head, latest, adopt=None)
         with self._tree_lock:
-            return self._matches(latest, kept)
+            return in_place and self._matches(latest, kept)
 
     def recheck(self) -> None:
         """Hash again the content of every stored entry this process read earlier (an
@@ -381,7 +385,9 @@ class AuditLog(AuditSink):
     def _catch_up(self, conn: sa.Connection) -> None:
         """Read the entries stored since, hashing each one's content again: an entry
         rewritten with its leaf kept is seen at a restart (archived leaves have no
-        content here: their segments are signed and chained)."""
+        content here: their segments are signed and chained). The seqs must follow on
+        with no gap nor repeat, else the log fails its checks (read on all the same, so
+        that an export shows the verifier where)."""
         # One statement over both tables: retention moves rows between them atomically.
         live = sa.select(sa.literal(1).label("live"), *_HASHED).where(
             audit_entries.c.seq >= self._next_seq)
@@ -393,13 +399,15 @@ class AuditLog(AuditSink):
         with self._tree_lock:
             for live_row, *values in conn.execute(query):
                 seq, leaf = values[0], bytes(values[1])
+                if seq != self._next_seq:
+                    self._gap = True
                 if live_row and stored_leaf(tuple(values)) != leaf:
                     self._check_row(conn, seq, leaf)
                 self._tree.append(leaf)
                 self._next_seq = seq + 1
 
-    def _read_kept(self) -> SignedTreeHead | None:
-        return None if self.kept_head is None else self.kept_head.read()
+    def _read_kept(self) -> tuple[SignedTreeHead | None, ArchiveBound | None]:
+        return (None, None) if self.kept_head is None else self.kept_head.read_both()
 
     def _check_row(self, conn: sa.Connection, seq: int, leaf: bytes) -> None:
         """The slow, exact check of a row the fast one doubts."""
@@ -408,19 +416,19 @@ class AuditLog(AuditSink):
             self._modified.add(seq)
 
     def _kept(self, conn: sa.Connection, kept: SignedTreeHead | None,
-              latest: SignedTreeHead | None, *, adopt: bool) -> _Kept | None:
+              latest: SignedTreeHead | None, *, adopt: int | None) -> _Kept | None:
         """The head kept outside the store (`kept`, read before the store: a head is kept
         once committed, so the store read after holds it and its entries) and whether the
         store still holds it; a store with heads and none kept yet (signed by an earlier
-        release) has its latest head adopted once, when `adopt` (signing) and the store
-        still gives its root."""
+        release) has its latest head adopted once, with the store's retention boundary
+        `adopt` (when signing), if the store still gives its root."""
         if self.kept_head is None:
             return None
         if kept is None:
-            if adopt and latest is not None:
+            if adopt is not None and latest is not None:
                 with self._tree_lock:
                     if self._matches(latest, None):
-                        self.kept_head.adopt(latest)
+                        self.kept_head.adopt(latest, adopt)
             return None
         stored = conn.scalar(sa.select(audit_heads.c.id).where(
             audit_heads.c.tree_size == kept.size, audit_heads.c.root_hash == kept.root_hash,
@@ -428,7 +436,7 @@ class AuditLog(AuditSink):
         return _Kept(kept, stored is not None)
 
     def _matches(self, latest: SignedTreeHead | None, kept: _Kept | None) -> bool:
-        if self._modified:
+        if self._modified or self._gap:
             return False
         if kept is not None and not (kept.stored and self._extends(kept.head)):
             return False
@@ -437,8 +445,9 @@ class AuditLog(AuditSink):
     def _extends(self, head: SignedTreeHead) -> bool:
         return head.size <= self._tree.size and self._tree.root(head.size) == head.root_hash
 
-    def _check_matches(self, latest: SignedTreeHead | None, kept: _Kept | None) -> None:
-        if not self._matches(latest, kept):
+    def _check_matches(self, latest: SignedTreeHead | None, kept: _Kept | None,
+                       archive_in_place: bool) -> None:
+        if not (archive_in_place and self._matches(latest, kept)):
             raise AuditIntegrityError(
                 "Le journal stocké ne correspond plus à sa dernière tête signée ; lancez "
                 "`capactif audit verify` sur un export pour trouver l'entrée fautive.",
@@ -472,6 +481,19 @@ def archived_size(conn: sa.Connection) -> int:
     """How many entries, from seq 0, retention has moved to archive files."""
     last = conn.scalar(sa.select(sa.func.max(audit_archived_leaves.c.seq)))
     return 0 if last is None else last + 1
+
+
+def _archive_range(conn: sa.Connection, bound: ArchiveBound | None) -> tuple[int, bool]:
+    """The store's retention boundary, and whether it is in place: the archived leaves
+    one prefix from seq 0 ending where the live entries begin, at the boundary kept
+    outside the store (`bound`, when one is kept)."""
+    first, last = conn.execute(sa.select(sa.func.min(audit_archived_leaves.c.seq),
+                                         sa.func.max(audit_archived_leaves.c.seq))).one()
+    live = conn.scalar(sa.select(sa.func.min(audit_entries.c.seq)))
+    archived = 0 if last is None else last + 1
+    in_place = (first in (None, 0) and (live is None or live == archived)
+                and (bound is None or bound.allows(archived)))
+    return archived, in_place
 
 
 def _insert(conn: sa.Connection, prepared: list[tuple[bytes, tuple[Any, ...]]]

@@ -12,7 +12,10 @@ consistency proofs); only their content leaves the live store.
 
 The move is one transaction under the log lock: the file is written and synced first,
 then leaves are copied, entries deleted and the segment recorded. A crash before the
-commit leaves a file that the next run rewrites identically.
+commit leaves a file that the next run rewrites identically. The boundary is also kept
+outside the store, beside the signed head (`KeptHead`): the run's end before the
+commit, the new boundary after it; the hub refuses to sign a store whose archived
+leaves end elsewhere, or are not one prefix of the log.
 """
 
 from __future__ import annotations
@@ -66,10 +69,14 @@ def archive_before(log: AuditLog, cutoff: datetime, folder: Path, now: datetime)
                                .order_by(audit_archive_segments.c.end_seq.desc()).limit(1))
         path = folder / f"audit-{first:012d}-{end:012d}.jsonl"
         digest = _write_segment(conn, log, first, end, path, previous)
+        if log.kept_head is not None:  # kept before the commit: a run cut short is no alarm
+            log.kept_head.archiving(first, end)
         _move_leaves(conn, end)
         conn.execute(audit_archive_segments.insert().values(
             first_seq=first, end_seq=end, file_name=path.name, sha256=digest,
             previous_sha256=previous, archived_at=now))
+    if log.kept_head is not None:  # the boundary moves outside the store once committed
+        log.kept_head.archived(end)
     return ArchiveSegment(first, end, path, digest, previous)
 
 

@@ -137,7 +137,7 @@ def test_the_first_signed_head_is_kept_beside_the_keys_and_only_grows(hub):
     assert kept(hub)["size"] == 12 == hub.audit.latest_head().size
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     older = hub.audit.heads()[0]
-    hub.audit.kept_head.advance(older)  # a process that signed earlier, writing late
+    hub.audit.kept_head.advance(older, 0)  # a process that signed earlier, writing late
     assert kept(hub)["size"] == 12
     assert hub.audit.matches_signed_head()
 
