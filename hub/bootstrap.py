@@ -165,15 +165,16 @@ class Hub:
                                sqlite_mmap_bytes=settings.sqlite_mmap_mb * 2**20
                                if mapped_reads else 0)
         policy_file = settings.policy_file or DEFAULT_POLICY_FILE
+        hub_keys = HubKeys(key_dir)
         return cls(
             settings=settings,
             engine=engine,
             publisher=publisher,
-            hub_keys=HubKeys(key_dir),
+            hub_keys=hub_keys,
             consents=SqlConsentRegistry(reader_engine(engine), clock, writes=engine),
             policy=PolicyHolder(load_policy_file(policy_file), policy_file,
                                 settings.policy_reload_s),
-            audit=_audit_log(settings, engine, clock),
+            audit=_audit_log(settings, engine, clock, hub_keys),
             pseudonym_key=load_or_create_secret(key_dir, "audit_pseudonyms.key"),
             store_keys=load_store_keys(key_dir),
             rate_limits=RateLimits(settings),
@@ -221,9 +222,11 @@ def load_store_keys(key_dir: Path) -> StoreKeys:
                      RecoveryJournal(key_dir))
 
 
-def _audit_log(settings: Settings, engine: sa.Engine, clock: Clock) -> AuditLog:
+def _audit_log(settings: Settings, engine: sa.Engine, clock: Clock,
+               hub_keys: HubKeys) -> AuditLog:
     if not settings.bench_disable_audit:
-        return AuditLog(engine, clock=clock, kept_head=KeptHead(settings.key_folder))
+        return AuditLog(engine, clock=clock, kept_head=KeptHead(settings.key_folder),
+                        head_keys=hub_keys.public_keys)
     from hub.audit.null import NullAuditLog
 
     logging.getLogger("hub").warning(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, NamedTuple
@@ -23,7 +23,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from hub.audit import export as records
 from hub.audit.events import AccessEvent
-from hub.audit.heads import Cosignature, HeadSigner, SignedTreeHead, verify_cosignature
+from hub.audit.heads import (
+    Cosignature,
+    HeadSigner,
+    SignedTreeHead,
+    verify_cosignature,
+    verify_head,
+)
 from hub.audit.kept_head import ArchiveBound, KeptHead
 from hub.audit.merkle import MerkleTree
 from hub.audit.rows import (
@@ -69,9 +75,11 @@ class AuditLog(AuditSink):
     proof, export or refresh (an append before that is read with the rest)."""
 
     def __init__(self, engine: sa.Engine, *, clock: Callable[[], datetime] = _utc_now,
-                 kept_head: KeptHead | None = None) -> None:
+                 kept_head: KeptHead | None = None,
+                 head_keys: Callable[[], Mapping[str, Ed25519PublicKey]] | None = None) -> None:
         self.engine = engine
         self.kept_head = kept_head  # None: no head kept outside the store (benchmarks only)
+        self._head_keys = head_keys  # the hub's signing keys by id (None: heads not verified)
         self._engine = engine
         self._reader = reader_engine(engine)
         self._clock = clock
@@ -115,9 +123,10 @@ class AuditLog(AuditSink):
             self._catch_up(conn)
             latest = _latest_head(conn)
             archived, in_place = _archive_range(conn, bound)
-            kept = self._kept(conn, kept_head, latest, adopt=archived if in_place else None)
+            sound = in_place and self._verifies(latest)
+            kept = self._kept(conn, kept_head, latest, adopt=archived if sound else None)
             with self._tree_lock:
-                self._check_matches(latest, kept, in_place)
+                self._check_matches(latest, kept, sound)
                 if latest is not None and latest.size == self._tree.size and not force:
                     return latest
                 now_ms = int(self._clock().timestamp() * 1000)
@@ -143,14 +152,22 @@ class AuditLog(AuditSink):
             latest = _latest_head(conn)
             archived, in_place = _archive_range(conn, None)
             with self._tree_lock:
-                self._check_matches(latest, None, in_place)
+                self._check_matches(latest, None, in_place and self._verifies(latest))
             if self.kept_head is not None:
                 self.kept_head.replace(latest, reason, archived)
         return latest
 
     def latest_head(self) -> SignedTreeHead | None:
+        """The latest stored head, once its signature verifies with the hub's keys."""
         with self._engine.connect() as conn:
-            return _latest_head(conn)
+            head = _latest_head(conn)
+        if not self._verifies(head):
+            raise AuditIntegrityError(
+                "La dernière tête stockée ne se vérifie pas avec les clés du hub : elle n'est "
+                "pas servie ; l'exploitant exporte et vérifie le journal.",
+                "The latest stored head does not verify with the hub's keys: it is not "
+                "served; the operator exports and verifies the log.")
+        return head
 
     def heads(self) -> list[SignedTreeHead]:
         """Every published head with its countersignatures, in publication order."""
@@ -271,11 +288,15 @@ class AuditLog(AuditSink):
 
     def _events(self, rows: Iterable[Any]) -> list[AccessEvent]:
         """The events of `rows`, each one's content hashed again: one that no longer
-        gives its leaf is marked, and the log then fails its checks (`matches_signed_head`)."""
+        gives its leaf (the one this process holds in its tree, else its stored column:
+        a leaf rewritten with its content gives its own column) is marked, and the log
+        then fails its checks (`matches_signed_head`)."""
         found = []
         for row in rows:
-            if content_leaf(row) != bytes(row.leaf_hash):
-                with self._tree_lock:
+            leaf = content_leaf(row)
+            with self._tree_lock:
+                held = self._tree.leaf(row.seq) if row.seq < self._tree.size else None
+                if leaf != (bytes(row.leaf_hash) if held is None else held):
                     self._modified.add(row.seq)
             found.append(row_event(row))
         return found
@@ -332,7 +353,7 @@ class AuditLog(AuditSink):
             in_place = _archive_range(conn, bound)[1]
             kept = self._kept(conn, kept_head, latest, adopt=None)
         with self._tree_lock:
-            return in_place and self._matches(latest, kept)
+            return in_place and self._verifies(latest) and self._matches(latest, kept)
 
     def recheck(self) -> None:
         """Hash again the content of every stored entry this process read earlier (an
@@ -406,6 +427,14 @@ class AuditLog(AuditSink):
                 self._tree.append(leaf)
                 self._next_seq = seq + 1
 
+    def _verifies(self, head: SignedTreeHead | None) -> bool:
+        """Whether `head` is signed by one of the hub's keys: the store alone can hold a
+        forged head (a later time, a size to serve), trusted for nothing then."""
+        if head is None or self._head_keys is None:
+            return True
+        key = self._head_keys().get(head.key_id)
+        return key is not None and verify_head(head, key)
+
     def _read_kept(self) -> tuple[SignedTreeHead | None, ArchiveBound | None]:
         return (None, None) if self.kept_head is None else self.kept_head.read_both()
 
@@ -446,8 +475,9 @@ class AuditLog(AuditSink):
         return head.size <= self._tree.size and self._tree.root(head.size) == head.root_hash
 
     def _check_matches(self, latest: SignedTreeHead | None, kept: _Kept | None,
-                       archive_in_place: bool) -> None:
-        if not (archive_in_place and self._matches(latest, kept)):
+                       sound: bool) -> None:
+        """`sound`: the archived leaves in place and the latest head's signature verified."""
+        if not (sound and self._matches(latest, kept)):
             raise AuditIntegrityError(
                 "Le journal stocké ne correspond plus à sa dernière tête signée ; lancez "
                 "`capactif audit verify` sur un export pour trouver l'entrée fautive.",

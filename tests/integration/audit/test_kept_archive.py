@@ -85,3 +85,26 @@ def test_retention_keeps_its_boundary_beside_the_head_and_a_restart_signs_on(hub
         assert "audit_integrity_error" in done.stderr
     finally:
         fresh.close()
+
+
+def test_a_forged_head_row_is_neither_served_nor_trusted_for_its_time(hub):
+    from hub.errors import AuditIntegrityError
+
+    logged_and_signed(hub)
+    latest = hub.audit.latest_head()
+    with hub.engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO audit_heads (tree_size, root_hash, timestamp_ms, key_id, signature) "
+            "VALUES (:n, :r, :t, :k, :s)"), {"n": latest.size, "r": latest.root_hash,
+                                             "t": 253402300799000, "k": latest.key_id,
+                                             "s": bytes(64)})
+    with pytest.raises(AuditIntegrityError):
+        audit.latest_head(hub)
+    assert not hub.audit.matches_signed_head()
+    audit.record(hub, [audit.event(hub, "porteur_view", "cci-thiers")])
+    with pytest.raises(AuditIntegrityError):
+        audit.publish_head(hub)
+    with hub.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM audit_heads WHERE timestamp_ms = 253402300799000"))
+    head = audit.publish_head(hub)
+    assert head["size"] == 13 and audit.latest_head(hub) == head

@@ -286,6 +286,21 @@ def test_a_page_of_the_log_showing_an_edited_entry_says_so(running_api):
     assert "intrus" in page.text  # the row is shown, as stored, under the warning
 
 
+def test_a_page_of_the_log_showing_an_entry_rewritten_with_its_leaf_says_so(running_api):
+    """The row's content gives its own leaf column, not the leaf the running hub holds."""
+    client, dpo, hub = running_api
+    event = dataclasses.replace(hub.audit.by_seqs([FORGED])[0], actor_member="intrus")
+    with hub.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE audit_entries SET actor_member = 'intrus', leaf_hash = :l "
+                             "WHERE seq = :s"),
+                     {"l": hashlib.sha256(b"\x00" + event.canonical()).digest(), "s": FORGED})
+    path = "/v1/audit?limit=10000"
+    page = client.get(path, headers=dpo.headers("GET", path))
+    assert page.status_code == 200
+    assert page.headers["capactif-integrite"] == "audit_integrity_error"
+    assert "intrus" in page.text
+
+
 def test_archived_entries_leave_the_kept_head_extended_after_a_restart(hub, tmp_path):
     """Retention moves entries out of the store; their leaves stay, and a restarted hub
     still finds the kept head's root, signs on, and raises no alarm."""
