@@ -29,6 +29,7 @@ from hub.api import (
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.services.audit import refusals
+from hub.services.audit import trail as audit
 from hub.web.app import create_console
 
 
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         refusals.close_all(hub)  # refusals counted in open windows are logged, not lost
+        audit.sign_at_stop(hub)  # and signed over with the rest, not left unprotected
 
     app = FastAPI(
         lifespan=lifespan,

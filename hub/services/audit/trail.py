@@ -7,6 +7,7 @@ from __future__ import annotations
 import collections
 import contextvars
 import datetime as dt
+import logging
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, NamedTuple
@@ -16,7 +17,7 @@ from hub.audit.csv_export import CsvLabels, csv_chunks
 from hub.audit.events import ACTIONS, AccessEvent, pseudonymise
 from hub.audit.heads import HeadSigner, head_to_dict
 from hub.bootstrap import Hub
-from hub.errors import AuditIntegrityError, BadRequest, NotFound
+from hub.errors import AuditIntegrityError, BadRequest, HubError, NotFound
 from hub.services.audit import person_scope
 from hub.store.engine import store_errors
 
@@ -61,6 +62,16 @@ def publish_head(hub: Hub) -> dict[str, Any]:
     with store_errors():  # a database outage is retried by the task, not a raw error
         head = hub.audit.publish_head(HeadSigner(hub.hub_key.private_key))
     return head_to_dict(head)
+
+
+def sign_at_stop(hub: Hub) -> None:
+    """A head over the entries logged since the last one, as a process stops cleanly (a
+    kill leaves them to the next process's head). A store gone or a log failing its
+    checks is logged, not raised: the stop goes on."""
+    try:
+        publish_head(hub)
+    except HubError as exc:
+        logging.getLogger("hub").warning("audit: no head signed at stop (%s)", exc.code)
 
 
 def latest_head(hub: Hub) -> dict[str, Any] | None:
