@@ -108,3 +108,19 @@ def test_a_forged_head_row_is_neither_served_nor_trusted_for_its_time(hub):
         conn.execute(sa.text("DELETE FROM audit_heads WHERE timestamp_ms = 253402300799000"))
     head = audit.publish_head(hub)
     assert head["size"] == 13 and audit.latest_head(hub) == head
+
+
+def test_a_retention_run_cut_short_after_its_commit_raises_no_alarm(hub, tmp_path):
+    """The run's end is kept before its commit: a crash between the commit and the
+    boundary's move in the file leaves a store the hub still signs over."""
+    logged_and_signed(hub)
+    hub.audit.kept_head.archiving(0, 6)  # the run wrote its end, then committed and died
+    archived_by_hand(hub, "seq < 6")
+    hub.close()
+    fresh = Hub.from_settings(hub.settings, publisher=RecordingPublisher())
+    try:
+        assert fresh.audit.matches_signed_head()
+        audit.record(fresh, [audit.event(fresh, "porteur_view", "cci-thiers")])
+        assert audit.publish_head(fresh)["size"] == 13
+    finally:
+        fresh.close()
