@@ -169,6 +169,10 @@ class AuditLog(AuditSink):
                 "served; the operator exports and verifies the log.")
         return head
 
+    def latest_trusted_head(self) -> SignedTreeHead | None:
+        """The latest stored head whose signature verifies (an export past a forged one)."""
+        return next((head for head in reversed(self.heads()) if self._verifies(head)), None)
+
     def heads(self) -> list[SignedTreeHead]:
         """Every published head with its countersignatures, in publication order."""
         with self._engine.connect() as conn:

@@ -72,6 +72,9 @@ def sign_at_stop(hub: Hub) -> None:
         publish_head(hub)
     except HubError as exc:
         logging.getLogger("hub").warning("audit: no head signed at stop (%s)", exc.code)
+    except OSError as exc:  # the key directory refusing the kept head
+        logging.getLogger("hub").warning("audit: no head signed at stop (%s)",
+                                         type(exc).__name__)
 
 
 def latest_head(hub: Hub) -> dict[str, Any] | None:
@@ -148,7 +151,7 @@ def export_whole(hub: Hub, target: str | Path | IO[str], actor: str, *,
         hub.audit.recheck()  # every entry's content hashed again, those read before too
         head = publish_head(hub)
     except AuditIntegrityError as exc:
-        latest = hub.audit.latest_head()
+        latest = hub.audit.latest_trusted_head()
         signed = latest.size if latest is not None else 0
         warning = {**exc.to_dict(), "signed_size": signed}
         return Exported(hub.audit.export(target, signed, warning=warning), exc)

@@ -87,7 +87,7 @@ def test_retention_keeps_its_boundary_beside_the_head_and_a_restart_signs_on(hub
         fresh.close()
 
 
-def test_a_forged_head_row_is_neither_served_nor_trusted_for_its_time(hub):
+def test_a_forged_head_row_is_neither_served_nor_trusted_for_its_time(hub, tmp_path):
     from hub.errors import AuditIntegrityError
 
     logged_and_signed(hub)
@@ -104,10 +104,12 @@ def test_a_forged_head_row_is_neither_served_nor_trusted_for_its_time(hub):
     audit.record(hub, [audit.event(hub, "porteur_view", "cci-thiers")])
     with pytest.raises(AuditIntegrityError):
         audit.publish_head(hub)
+    exported = audit.export_whole(hub, tmp_path / "journal.jsonl", "hub")  # up to the last true head
+    assert exported.mismatch is not None and exported.lines > 12
     with hub.engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM audit_heads WHERE timestamp_ms = 253402300799000"))
     head = audit.publish_head(hub)
-    assert head["size"] == 13 and audit.latest_head(hub) == head
+    assert head["size"] == 14 and audit.latest_head(hub) == head
 
 
 def test_a_retention_run_cut_short_after_its_commit_raises_no_alarm(hub, tmp_path):
