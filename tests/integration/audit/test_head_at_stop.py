@@ -1,13 +1,20 @@
-"""An API process stopping cleanly signs a head over the entries it logged since the
-last one: they are not left unprotected until another process's next head. Both stores."""
+"""An API process stopping cleanly (`capactif serve` on SIGTERM) signs a head over the
+entries logged since the last one: they are not left unprotected until another
+process's next head. Both stores."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
+import requests
 from fastapi.testclient import TestClient
 
+from capactif_demo.processes import Process, capactif_command, free_port
 from hub.api.app import create_app
+from hub.bootstrap import Hub
 from hub.services.audit import trail as audit
+from tests.fakes.publisher import RecordingPublisher
 from tests.integration.audit.test_kept_head import kept, logged_and_signed
 
 pytestmark = pytest.mark.integration
@@ -19,3 +26,29 @@ def test_an_api_process_stopping_cleanly_signs_what_it_logged(hub):
         audit.record(hub, [audit.event(hub, "porteur_view", "cci-thiers") for _ in range(3)])
         assert hub.audit.latest_head().size == 12
     assert hub.audit.latest_head().size == 15 == kept(hub)["size"]
+
+
+def test_capactif_serve_stopped_by_sigterm_signs_what_was_logged(hub, tmp_path):
+    logged_and_signed(hub)
+    audit.record(hub, [audit.event(hub, "porteur_view", "cci-thiers") for _ in range(3)])
+    hub.close()
+    port = free_port()
+    env = {"HUB_DATA_DIR": str(hub.settings.data_dir),
+           "HUB_DATABASE_URL": hub.settings.database_url.reveal()}
+    api = Process("api", capactif_command("serve", "--port", str(port)), env, tmp_path / "logs")
+    try:
+        live = None
+        deadline = time.monotonic() + 60
+        while live is None and time.monotonic() < deadline and api.alive:
+            try:
+                live = requests.get(f"http://127.0.0.1:{port}/livez", timeout=5)
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        assert live is not None and live.status_code == 200, api.tail()
+    finally:
+        api.stop()
+    fresh = Hub.from_settings(hub.settings, publisher=RecordingPublisher())
+    try:
+        assert fresh.audit.latest_head().size == 15 == kept(fresh)["size"], api.tail()
+    finally:
+        fresh.close()
