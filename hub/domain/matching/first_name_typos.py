@@ -1,7 +1,7 @@
 """A first name retyped, or another first name: Lucei for Lucie, or Léo beside Léa.
 
 Two first names one slip of the fingers apart (two neighbouring letters exchanged, not
-the last two, or one letter doubled or undoubled: `one_slip_apart`) are one name retyped
+the last two: `one_slip_apart`) are one name retyped
 where one of them is a first name in use and the other is none: neither in the model's
 table of first names (the names its training file held `effectif_min_frequence` times or
 more: `MatchModel.tf`) nor among
@@ -16,7 +16,7 @@ A letter added, dropped or replaced is no slip here: it is how names of one fami
 made from each other (Hamid / Hamida, Ilan / Ilian, Mélia / Mélina, Aylan / Aylin, Enora /
 Enola, Noam / Noan), and a list of given names never holds every real one, so such a pair
 stays with the careful rules whatever the list says. So do the last two letters exchanged
-(Noah / Noha).
+(Noah / Noha) and a letter doubled (Louane / Louanne: two spellings in use).
 
 A compound is in use where each part is (Jean-Pierre), retyped where one part is not
 (Jean-Piere). Names compact, upper case, without accents (`NormalisedRecord.prenom`).
@@ -26,7 +26,7 @@ Example:
     >>> def pair(x, y):
     ...     return normalise_record({"prenom": x}, "a"), normalise_record({"prenom": y}, "b")
     >>> [one_name_retyped(*pair(x, y), {}) for x, y in [("Mathilde", "Mathidle"),
-    ...                                                ("Juliette", "Juliete")]]
+    ...                                                ("Christophe", "Christohpe")]]
     [True, True]
     >>> one_name_retyped(*pair("Hamid", "Hamida"), {}), one_name_retyped(*pair("Noah", "Noha"), {})
     (False, False)
@@ -80,23 +80,19 @@ def one_name_retyped(a: NormalisedRecord, b: NormalisedRecord,
 
 def one_slip_apart(x: str, y: str) -> bool:
     """Two neighbouring letters exchanged, but not the last two (Mathilde / Mathidle, not
-    Noah / Noha), or one letter doubled or undoubled (Juliette / Juliete, Maëlys /
-    Maëlyss): the slips of the fingers no family makes a name of.
+    Noah / Noha): the slip of the fingers no family makes a name of. A letter doubled or
+    undoubled is not one: Louane / Louanne, Mathis / Matthis, Sanaa / Sana, Nolan / Nollan
+    are each two spellings in use, and the list of given names lacks many of them.
 
-    >>> [one_slip_apart(*p) for p in [("ISABELLE", "ISABELE"), ("MATHILDE", "MATHIDLE"),
-    ...                               ("NOAH", "NOHA"), ("HAMID", "HAMIDA"), ("NOAM", "NOAN")]]
-    [True, True, False, False, False]
+    >>> [one_slip_apart(*p) for p in [("MATHILDE", "MATHIDLE"), ("NOAH", "NOHA"),
+    ...                               ("LOUANE", "LOUANNE"), ("HAMID", "HAMIDA")]]
+    [True, False, False, False]
     """
-    if len(x) == len(y):
-        apart = [i for i in range(len(x)) if x[i] != y[i]]
-        return (len(apart) == 2 and apart[1] == apart[0] + 1 and apart[1] < len(x) - 1
-                and x[apart[0]] == y[apart[1]] and x[apart[1]] == y[apart[0]])
-    short, long = sorted((x, y), key=len)
-    if len(long) != len(short) + 1:
+    if len(x) != len(y):
         return False
-    at = next((i for i in range(len(short)) if short[i] != long[i]), len(short))
-    return long[:at] + long[at + 1:] == short and (
-        (at > 0 and long[at] == long[at - 1]) or (at + 1 < len(long) and long[at] == long[at + 1]))
+    apart = [i for i in range(len(x)) if x[i] != y[i]]
+    return (len(apart) == 2 and apart[1] == apart[0] + 1 and apart[1] < len(x) - 1
+            and x[apart[0]] == y[apart[1]] and x[apart[1]] == y[apart[0]])
 
 
 def may_be_retyped(levels: Mapping[str, str | None]) -> bool:

@@ -125,6 +125,8 @@ def household_verdict(levels: Mapping[str, str]) -> str | None:
         return None
     first_name, birth = levels.get("prenom"), levels.get("date_naissance")
     if levels.get("telephone") == EXACT:  # one mobile: the person's own, or a parent's
+        if first_name in (CLOSE, FUZZY):  # twins Léa / Léo given a parent's mobile
+            return ALIKE
         return UNSURE if first_name == DIFFERENT and birth not in AGREEING else None
     if birth == DIFFERENT:
         return AGED if first_name in AGREEING else APART
