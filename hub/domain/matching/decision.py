@@ -153,7 +153,7 @@ def alike_at_one_home(explanation: Explanation) -> bool:
     street line agreeing: two of one household as often as one person retyped. Without
     an identifier of the person's own agreeing (`own_identifier_agrees`) no model links
     them, households in its training file or not: what agrees is what a household shares.
-    Not first names one retyped (`Explanation.first_name_retyped`: Lucie / Lucei, one a
+    Not first names one retyped (`Explanation.first_name_retyped`: Mathilde / Mathidle, one a
     first name in use, the other none): a typo, not a sibling's name."""
     if explanation.first_name_retyped:
         return False

@@ -1,4 +1,4 @@
-"""A first name retyped, or another first name: Lucei for Lucie, or Léo beside Léa.
+"""A first name retyped, or another first name: Mathidle for Mathilde, or Léo beside Léa.
 
 Two first names one slip of the fingers apart (two neighbouring letters exchanged, not
 the last two: `one_slip_apart`) are one name retyped
