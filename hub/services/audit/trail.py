@@ -66,13 +66,14 @@ def publish_head(hub: Hub) -> dict[str, Any]:
 
 def sign_at_stop(hub: Hub) -> None:
     """A head over the entries logged since the last one, as a process stops cleanly (a
-    kill leaves them to the next process's head). A store gone or a log failing its
-    checks is logged, not raised: the stop goes on."""
+    kill leaves them to the next process's head). Whatever keeps it from signing (a store
+    gone or damaged, a log failing its checks, the key directory refusing the kept head)
+    is logged by its kind, not raised: the stop goes on."""
     try:
         publish_head(hub)
     except HubError as exc:
         logging.getLogger("hub").warning("audit: no head signed at stop (%s)", exc.code)
-    except OSError as exc:  # the key directory refusing the kept head
+    except Exception as exc:  # a damaged database file, a refused write...
         logging.getLogger("hub").warning("audit: no head signed at stop (%s)",
                                          type(exc).__name__)
 
