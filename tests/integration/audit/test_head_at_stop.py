@@ -4,18 +4,14 @@ process's next head. Both stores."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
-import requests
 from fastapi.testclient import TestClient
 
-from capactif_demo.processes import Process, capactif_command, free_port
 from hub.api.app import create_app
 from hub.bootstrap import Hub
 from hub.services.audit import trail as audit
 from tests.fakes.publisher import RecordingPublisher
-from tests.integration.audit.test_kept_head import kept, logged_and_signed
+from tests.integration.audit.test_kept_head import kept, logged_and_signed, serving
 
 pytestmark = pytest.mark.integration
 
@@ -31,22 +27,8 @@ def test_an_api_process_stopping_cleanly_signs_what_it_logged(hub):
 def test_capactif_serve_stopped_by_sigterm_signs_what_was_logged(hub, tmp_path):
     logged_and_signed(hub)
     audit.record(hub, [audit.event(hub, "porteur_view", "cci-thiers") for _ in range(3)])
-    hub.close()
-    port = free_port()
-    env = {"HUB_DATA_DIR": str(hub.settings.data_dir),
-           "HUB_DATABASE_URL": hub.settings.database_url.reveal()}
-    api = Process("api", capactif_command("serve", "--port", str(port)), env, tmp_path / "logs")
-    try:
-        live = None
-        deadline = time.monotonic() + 60
-        while live is None and time.monotonic() < deadline and api.alive:
-            try:
-                live = requests.get(f"http://127.0.0.1:{port}/livez", timeout=5)
-            except requests.ConnectionError:
-                time.sleep(0.2)
-        assert live is not None and live.status_code == 200, api.tail()
-    finally:
-        api.stop()
+    with serving(hub, tmp_path) as (api, _url):
+        pass  # answering, then stopped by SIGTERM
     fresh = Hub.from_settings(hub.settings, publisher=RecordingPublisher())
     try:
         assert fresh.audit.latest_head().size == 15 == kept(fresh)["size"], api.tail()

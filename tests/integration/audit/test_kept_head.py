@@ -17,7 +17,6 @@ import os
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -25,7 +24,7 @@ import requests
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from capactif_demo.processes import Process, capactif_command, free_port
+from capactif_demo.processes import Process, capactif_command, free_port, wait_for_http
 from hub.api.app import create_app
 from hub.bootstrap import Hub
 from hub.services.audit import trail as audit
@@ -230,28 +229,30 @@ def test_an_entry_edited_in_place_is_seen_at_a_restart(hub, tmp_path):
         pass
 
 
-def test_an_entry_edited_in_place_fails_the_health_of_a_serve_started_after(hub, tmp_path):
-    logged_and_signed(hub)
-    edit_in_place(hub)
+@contextlib.contextmanager
+def serving(hub: Hub, tmp_path) -> Iterator[tuple[Process, str]]:
+    """`capactif serve` on `hub`'s store (`hub` closed first), once it answers /livez:
+    the process and its base URL; stopped at the end."""
     hub.close()
     port = free_port()
     env = {"HUB_DATA_DIR": str(hub.settings.data_dir),
            "HUB_DATABASE_URL": hub.settings.database_url.reveal()}
     api = Process("api", capactif_command("serve", "--port", str(port)), env, tmp_path / "logs")
     try:
-        health = None
-        deadline = time.monotonic() + 60
-        while health is None and time.monotonic() < deadline and api.alive:
-            try:
-                health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
-            except requests.ConnectionError:
-                time.sleep(0.2)
-        assert health is not None, api.tail()
+        wait_for_http(f"http://127.0.0.1:{port}/livez", api)
+        yield api, f"http://127.0.0.1:{port}"
+    finally:
+        api.stop()
+
+
+def test_an_entry_edited_in_place_fails_the_health_of_a_serve_started_after(hub, tmp_path):
+    logged_and_signed(hub)
+    edit_in_place(hub)
+    with serving(hub, tmp_path) as (_api, url):
+        health = requests.get(f"{url}/healthz", timeout=5)
         assert health.status_code == 503
         assert health.json()["error"]["code"] == "audit_integrity_error"
         assert "intrus" not in health.text
-    finally:
-        api.stop()
 
 
 @pytest.fixture
