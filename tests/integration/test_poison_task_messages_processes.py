@@ -16,8 +16,11 @@ from capactif_demo.processes import running, start_worker
 from hub.services.ingest.processing import pipeline_status
 from tests.integration import embedded_hub
 from tests.integration.embedded_hub import push
-from tests.integration.scale import scale_store, wait_until
-from tests.integration.test_pipeline_processes import batches
+from tests.integration.scale import wait_until
+from tests.integration.test_pipeline_processes import (
+    batches,
+    scale,  # noqa: F401  (the fixture)
+)
 from tests.integration.test_pipeline_processes import push as push_http
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -78,37 +81,15 @@ def test_poison_headers_on_the_embedded_broker_are_set_aside_and_the_worker_goes
     assert not any("Unrecoverable error" in log.read_text(errors="replace") for log in logs)
 
 
-@pytest.fixture
-def redis_hub(tmp_path, postgres_url):
-    from capactif_demo.processes import free_port
-    from hub.bootstrap import Hub
-    from hub.config import Settings
-    from hub.services.accounts.members import load_network
-    from tests.factories import Credentials, make_network
-    from tests.fakes.publisher import RecordingPublisher
-
-    with scale_store(postgres_url) as store:
-        env = {**store, "HUB_DATA_DIR": str(tmp_path / "data"),
-               "HUB_OUTBOX_REPUBLISH_AFTER_S": "2", "HUB_SWEEP_INTERVAL_S": "1",
-               "HUB_PORT": str(free_port())}
-        observer = Hub.from_settings(Settings.from_env(env), publisher=RecordingPublisher())
-        load_network(observer, make_network(tmp_path / "network.json", ["cci-puy-de-dome"]),
-                     tmp_path / "creds")
-        yield env, observer, Credentials(tmp_path / "creds" / "cci-puy-de-dome.json")
-        observer.close()
-
-
-def test_poison_headers_on_redis_are_dropped_logged_once_and_the_worker_goes_on(
-        redis_hub, tmp_path):
+def test_poison_headers_on_redis_are_dropped_logged_once_and_the_worker_goes_on(scale):  # noqa: F811
     import redis
 
     from capactif_demo.processes import start_api
 
-    env, observer, creds = redis_hub
+    env, observer, creds, logs = scale
     port = int(env["HUB_PORT"])
     client = redis.Redis.from_url(env["HUB_BROKER_URL"])
     queue = env["HUB_QUEUE_NAME"]
-    logs = tmp_path / "logs"
     with running([start_api(env, logs, port)]):
         first, second = batches(2, 10)
         assert push_http(observer, port, creds, first)["accepted"] == 10
