@@ -113,7 +113,7 @@ def has_enough_evidence(explanation: Explanation, settings: DecisionSettings) ->
     personal = any(t.field in settings.personal_fields for t in agreeing) or (
         _no_field_is_personal(settings) and not nothing_personal_compared(explanation, settings))
     return (strong and personal and len(agreeing) >= settings.min_agreeing_fields
-            and (vouched or not alike_at_one_home(explanation))
+            and (vouched or not alike_at_one_home(explanation, settings))
             and not contacts_contradict(explanation)
             and not unchecked_and_contradicted(explanation, settings))
 
@@ -147,15 +147,25 @@ def own_identifier_agrees(explanation: Explanation, settings: DecisionSettings) 
                for t in explanation.terms if t.field in OWN_IDENTIFIERS)
 
 
-def alike_at_one_home(explanation: Explanation) -> bool:
+def alike_at_one_home(explanation: Explanation, settings: DecisionSettings) -> bool:
     """First names alike but not the same (close, fuzzy, or different by their level:
     Marine / Martine, Léa / Léo, Louis / Louise, Emmanuel / Manu) with the surname and the
     street line agreeing: two of one household as often as one person retyped. Without
     an identifier of the person's own agreeing (`own_identifier_agrees`) no model links
     them, households in its training file or not: what agrees is what a household shares.
     Not first names one retyped (`Explanation.first_name_retyped`: Mathilde / Mathidle, one a
-    first name in use, the other none): a typo, not a sibling's name."""
-    if explanation.first_name_retyped:
+    first name in use, the other none): a typo, not a sibling's name. Nor, where the
+    model's training file showed no households (`DecisionSettings.household_apart`: the
+    FEBRL family), names the same letter for letter once read exchanged
+    (`Explanation.names_exchanged`: HARRINGTON Patrick against PATRICK | HARRINGTON): one
+    first name, as where both fiches read Patrick HARRINGTON straight, which link on the
+    surname, the first name and the home; twins' names read exchanged are alike, never
+    the same (`exchanged_names`). Where the file shows households, two of one home bear
+    one name now and then (a mother and her daughter, namesakes; french-households seed 2:
+    Anaïs BERNARD and a housemate typed ANAÏS | BERNARD, two people): an exchanged fiche
+    there still asks the birth date or an own contact."""
+    if explanation.first_name_retyped or (explanation.names_exchanged
+                                          and not settings.household_apart):
         return False
     levels = {t.field: t.level for t in explanation.terms}
     return (levels.get("prenom") in (CLOSE, FUZZY, DIFFERENT)

@@ -8,7 +8,9 @@ at one home the household rule sees first names alike but not the same, as it se
 sibling's alike, which twins never bear (Léa and Léo DUPONT, one fiche typed Léo | DUPONT,
 meet as Léa / Léo: never exchanged here). The household rule leaves such a pair to the
 model (`household.resolve`), which still asks the birth date or a contact of the
-person's own beside the surname and the home (`decision.alike_at_one_home`).
+person's own beside the surname and the home where the file shows households, and
+decides as for both fiches typed straight where it shows none
+(`decision.alike_at_one_home`).
 
 Measured on the review pairs of the French population (`bench/dedup_accuracy.py
 --sets french`, 5,000 records, seed 2): 48 pairs had their names exchanged, all of one

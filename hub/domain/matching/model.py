@@ -174,7 +174,9 @@ class Explanation:
     first_name_retyped: bool = False
     # The names the same letter for letter once read exchanged, surname typed as the
     # first name (`exchanged_names.names_exchanged`): the household rule leaves the pair
-    # to the model (`household.resolve`; API `noms_inverses`).
+    # to the model (`household.resolve`), and where the file showed no households first
+    # names alike at one home do not hold it (`decision.alike_at_one_home`; API
+    # `noms_inverses`).
     names_exchanged: bool = False
 
     def level_of(self, field: str) -> str:
@@ -308,7 +310,9 @@ EXCHANGED_KEY = "noms_inverses"
 EXCHANGED_FR = ("noms inversés : le nom de l'une des fiches est, lettre pour lettre, le "
                 "prénom de l'autre, et son prénom le nom de l'autre : un même nom saisi dans "
                 "les cases inversées, pas le prénom proche d'un frère ou d'une sœur ; le lien "
-                "demande encore la date de naissance ou un courriel ou un mobile concordant")
+                "demande encore la date de naissance ou un courriel ou un mobile concordant, "
+                "sauf là où le fichier d'apprentissage ne montrait pas de foyers : il s'y "
+                "décide comme pour les deux fiches saisies à l'endroit")
 MOBILE_LIFTS_FR = ("même mobile : le prénom diffère, mais un même numéro de mobile et la même "
                    "date de naissance concordent, et l'un des prénoms est une partie ou les "
                    "initiales de l'autre, et aucun courriel ni téléphone ne diffère : le "

@@ -145,7 +145,7 @@ class PatternScorer:
         exchanged = may_be_retyped(named) and names_exchanged(left, right)
         return self._facts(levels, *resolve(named, verdict, left, right, retyped=retyped,
                                             exchanged=exchanged),
-                           mobile_lifts(named, left, right, first_names), retyped)
+                           mobile_lifts(named, left, right, first_names), retyped, exchanged)
 
     def _named(self, levels: Pattern) -> dict[str, str]:
         return {c.field: level for c, level in zip(self.model.comparisons, levels, strict=True)}
@@ -286,7 +286,7 @@ class PatternScorer:
         verdict = household_verdict(self._named(levels)) if self.decision.household_apart \
             else None
         return self._facts(levels, None if verdict in (ALIKE, AGED) else verdict, False, False,
-                           False)
+                           False, False)
 
     def decide(self, total: float, facts: PatternFacts) -> tuple[Kind, float, bool]:
         """The answer of `judge` from the pair's total weight and its facts (`pair_facts`;
@@ -308,15 +308,16 @@ class PatternScorer:
         return kind, probability, may_be_same
 
     def _pattern_facts(self, levels: Pattern, rule: str | None, one: bool,
-                       mobile: bool, retyped: bool) -> PatternFacts:
+                       mobile: bool, retyped: bool, exchanged: bool) -> PatternFacts:
         """What the pattern says under the household rule's verdict `rule` (and whether
-        the pair may be one person, `one`) and whether its mobile lifts the first-name veto
-        (`mobile`): an explanation with no frequency adjustment."""
+        the pair may be one person, `one`), whether its mobile lifts the first-name veto
+        (`mobile`) and whether its first names are one retyped or its names exchanged
+        (`decision.alike_at_one_home`): an explanation with no frequency adjustment."""
         terms = tuple(FieldTerm(c.field, level, weight) for c, level, weight in zip(
             self.model.comparisons, levels, self.model.pattern_weights(levels), strict=True))
         plain = Explanation(self.model.prior_weight, terms, 0.0, 0.0, may_be_one=one,
                             household_rule=rule, mobile_names_alike=mobile,
-                            first_name_retyped=retyped)
+                            first_name_retyped=retyped, names_exchanged=exchanged)
         tf_fields = tuple(position for position, c in enumerate(self.model.comparisons)
                           if levels[position] == EXACT
                           and self.model.settings.comparisons[c.field].term_frequency)

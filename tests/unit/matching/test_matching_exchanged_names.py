@@ -1,8 +1,9 @@
 """Names exchanged at one home (DUPONT Léa against a fiche typed LEA | DUPONT: the surname
-in the first name's box): the same names letter for letter once read exchanged, with the
-birth date or a contact of the person's own agreeing, link; twins of alike first names
-with one fiche so typed (Léa / Léo), names exchanged with a typo, or nothing of the
-person's own beside the home stay with a coordinator: never a link. Online, on both
+in the first name's box): the same names letter for letter once read exchanged link as
+the names typed straight do beside the birth date or a contact of the person's own, and
+beside the home alone where the file shows no households; twins of alike first names with
+one fiche so typed (Léa / Léo) and names exchanged with a typo stay with a coordinator:
+never a link. Online, on both
 decision paths, with the shipped model and a model trained on typo-heavy files; and the
 batch puts the same fiches together as the online matcher."""
 
@@ -33,6 +34,8 @@ OWN = {
                                              {"telephone": "06 12 34 56 78"}),
 }
 MODELS = {"shipped": default_model, "typo-heavy, households": lambda: _typo_heavy(0.3)}
+# A model trained on a file without households (the FEBRL family).
+NO_HOUSEHOLDS = {"typo-heavy, no households": lambda: _typo_heavy(0.0)}
 
 
 def _exchanged(person: tuple[str, str], own: tuple[dict[str, str], dict[str, str]]
@@ -59,9 +62,39 @@ def test_names_typed_in_each_others_box_link_beside_an_identifier_of_the_persons
 @pytest.mark.parametrize("model_name", sorted(MODELS))
 @pytest.mark.parametrize("person", PEOPLE, ids=[f"{a} {b}" for a, b in PEOPLE])
 def test_names_exchanged_with_nothing_of_the_persons_own_are_not_linked(person, model_name):
-    """The surname and the home are what a household shares: a coordinator decides."""
+    """The surname and the home are what a household shares, and where the file shows
+    households two of one home bear one name now and then: a coordinator decides."""
     model = MODELS[model_name]()
+    assert model.decision.household_apart
     first, second = _exchanged(person, ({}, {}))
+    assert "link" not in _kinds(first, second, model) | _kinds(second, first, model)
+
+
+@pytest.mark.parametrize("person", PEOPLE, ids=[f"{a} {b}" for a, b in PEOPLE])
+def test_names_exchanged_with_nothing_of_the_persons_own_link_where_the_file_shows_no_households(
+        person):
+    """One first name, one surname and one home, in a file without households: both
+    fiches typed straight link, and so does the fiche typed with the names exchanged
+    (`decision.alike_at_one_home`)."""
+    model = NO_HOUSEHOLDS["typo-heavy, no households"]()
+    assert not model.decision.household_apart
+    first, second = _exchanged(person, ({}, {}))
+    assert _kinds(first, dict(first), model) == {"link"}
+    assert _kinds(first, second, model) == {"link"}
+    assert _kinds(second, first, model) == {"link"}
+
+
+@pytest.mark.parametrize("model_name", sorted(MODELS | NO_HOUSEHOLDS))
+@pytest.mark.parametrize("twins", [("Dupont", "Léa", "Léo"), ("Martin", "Marine", "Martine")],
+                         ids=["Léa/Léo", "Marine/Martine"])
+def test_twins_one_typed_with_the_names_exchanged_and_no_birth_date_are_never_linked(
+        twins, model_name):
+    """Nothing of the person's own beside the home, the names alike once exchanged but not
+    the same: a coordinator decides, never a link."""
+    model = (MODELS | NO_HOUSEHOLDS)[model_name]()
+    surname, one, other = twins
+    first = {"nom": surname, "prenom": one, **_HOME}
+    second = {"nom": other, "prenom": surname, **_HOME}
     assert "link" not in _kinds(first, second, model) | _kinds(second, first, model)
 
 
@@ -105,7 +138,8 @@ _SURNAMES = ("Vialatte", "Chassaing", "Bouchut", "Roddier")
 def _family_rows() -> list[dict[str, str]]:
     """Families at their homes: one person typed twice with the names exchanged (the
     birth date on both fiches), twins of alike first names of one birth date (one typed
-    with the names exchanged)."""
+    with the names exchanged), one person typed twice with the names exchanged and no
+    birth date on either fiche (at a home of their own)."""
     rows = []
     for n, (_surname, one, other) in enumerate(TWINS):
         surname = _SURNAMES[n]
@@ -113,22 +147,31 @@ def _family_rows() -> list[dict[str, str]]:
                 "commune": "Ambert"}
         born = {"date_naissance": f"19{70 + n}-0{1 + n}-1{n}"}
         twins_born = {"date_naissance": f"20{10 + n}-1{n % 3}-2{n}"}
+        elsewhere = {"adresse_ligne": f"{n + 40} avenue Foch", "code_postal": "63000",
+                     "commune": "Clermont-Ferrand"}
         fiches = [{"nom": surname, "prenom": "Sylvain", **born},
                   {"nom": "SYLVAIN", "prenom": surname.upper(), **born},
                   {"nom": surname, "prenom": one, **twins_born},
-                  {"nom": other, "prenom": surname, **twins_born}]
+                  {"nom": other, "prenom": surname, **twins_born},
+                  {"nom": surname, "prenom": "Gaspard", **elsewhere},
+                  {"nom": "GASPARD", "prenom": surname, **elsewhere}]
         rows += [{f: "" for f in RECORD_FIELDS} | home | fiche | {"id": f"{n}-{k}"}
                  for k, fiche in enumerate(fiches)]
     return rows
 
 
-@pytest.mark.parametrize("typo_heavy", [False, True], ids=["shipped", "typo-heavy"])
-def test_online_and_batch_put_the_same_fiches_together(tmp_path, typo_heavy):
+@pytest.mark.parametrize("model_name", sorted(MODELS | NO_HOUSEHOLDS))
+def test_online_and_batch_put_the_same_fiches_together(tmp_path, model_name):
     """`capactif dedup` and the online matcher (each fiche against the ones before it):
     the same pairs together; every person typed with the names exchanged beside their
-    birth date with their fiche, no twins together."""
+    birth date with their fiche, and without it where the file shows no households; no
+    twins together."""
+    model = (MODELS | NO_HOUSEHOLDS)[model_name]()
     rows = _family_rows()
-    _batch, together_batch, together_online = together(
-        rows, _typo_heavy(0.3) if typo_heavy else default_model(), tmp_path)
+    if not model.decision.household_apart:  # no household rule: twins are not its case
+        rows = [row for row in rows if row["id"][-1] not in "23"]
+    _batch, together_batch, together_online = together(rows, model, tmp_path)
     assert together_batch == together_online
-    assert together_batch == {(f"{n}-0", f"{n}-1") for n in range(len(TWINS))}
+    bare = [] if model.decision.household_apart else [4]
+    assert together_batch == {(f"{n}-{k}", f"{n}-{k + 1}") for n in range(len(TWINS))
+                              for k in [0, *bare]}
