@@ -413,16 +413,10 @@ class AuditLog(AuditSink):
         content here: their segments are signed and chained). The seqs must follow on
         with no gap nor repeat, else the log fails its checks (read on all the same, so
         that an export shows the verifier where)."""
-        # One statement over both tables: retention moves rows between them atomically.
-        live = sa.select(sa.literal(1).label("live"), *_HASHED).where(
-            audit_entries.c.seq >= self._next_seq)
-        archived = sa.select(sa.literal(0), audit_archived_leaves.c.seq,
-                             audit_archived_leaves.c.leaf_hash,
-                             *(sa.null() for _ in _HASHED[2:])).where(
-            audit_archived_leaves.c.seq >= self._next_seq)
-        query: Any = sa.union_all(live, archived).order_by("seq")
+        # The lower bound is read under the tree lock: an append of this process moving
+        # it in between had its rows read into the tree a second time (a false gap).
         with self._tree_lock:
-            for live_row, *values in conn.execute(query):
+            for live_row, *values in conn.execute(_entries_from(self._next_seq)):
                 seq, leaf = values[0], bytes(values[1])
                 if seq != self._next_seq:
                     self._gap = True
@@ -538,6 +532,17 @@ def _insert(conn: sa.Connection, prepared: list[tuple[bytes, tuple[Any, ...]]]
     leaves, params = zip(*(numbered(p, first + i) for i, p in enumerate(prepared)), strict=True)
     conn.exec_driver_sql(insert_statement(conn.dialect.name), list(params))
     return first, leaves
+
+
+def _entries_from(seq: int) -> Any:
+    """The stored entries from `seq` on, live and archived (leaves only), by seq: one
+    statement over both tables, since retention moves rows between them atomically."""
+    live = sa.select(sa.literal(1).label("live"), *_HASHED).where(audit_entries.c.seq >= seq)
+    archived = sa.select(sa.literal(0), audit_archived_leaves.c.seq,
+                         audit_archived_leaves.c.leaf_hash,
+                         *(sa.null() for _ in _HASHED[2:])).where(
+        audit_archived_leaves.c.seq >= seq)
+    return sa.union_all(live, archived).order_by("seq")
 
 
 def lock_log(conn: sa.Connection) -> None:
