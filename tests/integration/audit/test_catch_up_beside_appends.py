@@ -39,7 +39,7 @@ class AppendingLock:
         self._log = log
         self._count = count
         self._owner: int | None = None
-        self.appended: list[int] = []
+        self.appended: list[int | None] = []
 
     def arm(self) -> None:
         self._owner = threading.get_ident()
