@@ -27,6 +27,7 @@ from typing import Any
 
 from connectors.csv_quotes import QuoteCheck, RawLines
 from connectors.errors import ConfigurationError, SourceError
+from connectors.file_writing import read_settled, refuse_unended
 from connectors.mapping import Mapping, MappingProblem
 from connectors.shifted_cells import shifted_cells
 from connectors.single_byte import single_byte
@@ -188,7 +189,7 @@ class CsvSource(TableSource):
 
     def _text(self) -> str:
         try:
-            raw = self.path.read_bytes()
+            raw = read_settled(self.path)
         except OSError as exc:
             raise SourceError(
                 "Fichier CSV introuvable ou illisible : vérifiez le chemin dans la configuration.",
@@ -203,7 +204,7 @@ class CsvSource(TableSource):
         encoding = detect_encoding(raw) if self.encoding == "auto" else self.encoding
         self.detected_encoding = encoding
         try:
-            return raw.decode(encoding, errors="surrogateescape")
+            text = raw.decode(encoding, errors="surrogateescape")
         except LookupError as exc:
             raise SourceError("Encodage inconnu dans la configuration.",
                               "Unknown encoding in the configuration.") from exc
@@ -216,6 +217,8 @@ class CsvSource(TableSource):
                 f"Damaged file: unreadable as {shown} (truncated file or invalid "
                 "character). Export it again from the spreadsheet: nothing was sent or "
                 "withdrawn.") from exc
+        refuse_unended(text)
+        return text
 
     def _fallback_time(self) -> dt.datetime:
         return dt.datetime.fromtimestamp(int(self.path.stat().st_mtime), dt.UTC)

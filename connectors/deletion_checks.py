@@ -90,11 +90,11 @@ def implausible_export(source: Connector, state: CheckpointState, read: int, van
         return (f"L'export ne contient aucune ligne : les {known} fiches déjà envoyées "
                 "seraient retirées du réseau." + _CONFIRM)
     columns = {normalize_label(c) for c in getattr(source, "columns", [])}
-    gone = [c for c in state.columns if normalize_label(c) not in columns] \
-        or source.missing_columns()
+    gone = [c for c in state.columns if normalize_label(c) not in columns]
     if gone:
         return (f"Colonnes absentes de l'export ({', '.join(gone)}) : en-tête renommé ou "
-                f"export incomplet ? {vanishing} fiches sur {known} seraient retirées."
+                f"export incomplet ? {vanishing} fiche{'s' if vanishing > 1 else ''} sur "
+                f"{known} {'seraient retirées' if vanishing > 1 else 'serait retirée'}."
                 + _CONFIRM)
     if refused_new:
         lines = ", ".join(str(n) for n in refused_new[:5])

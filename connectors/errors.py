@@ -10,7 +10,9 @@ echo personal data (no field values, no tokens).
     ├── CheckpointError             checkpoint_error      checkpoint file unreadable
     ├── RecordRejected              record_rejected       one source record cannot be a fiche
     ├── SourceError                 source_error          the member's own system
-    │   └── SourceAuthError         source_auth_error     its token is refused
+    │   ├── SourceAuthError         source_auth_error     its token is refused
+    │   └── ColumnsGone             columns_gone          a column of the last complete
+    │                                                     export is gone (held, exit 5)
     ├── HubCallError                hub_error             a call to the hub failed
     │   ├── HubUnavailable          hub_unavailable       network, timeout, 5xx (transient)
     │   │   └── HubRateLimited      hub_rate_limited      429 from the hub
@@ -80,6 +82,12 @@ class SourceAuthError(SourceError):
     """The member's own system refuses the connector's token."""
 
     code = "source_auth_error"
+
+
+class ColumnsGone(SourceError):
+    """A column the mapping reads, in the last complete export, is missing from this one."""
+
+    code = "columns_gone"
 
 
 class HubCallError(ConnectorError):

@@ -16,7 +16,10 @@ and the next run sends the deletion again.
 
 Deletions inferred from a full export apply only when the export is plausibly
 complete: not empty, with every column of the last complete read, and with at most
-`deletion_share_max` of the fiches sent vanishing (more than two). Otherwise nothing is
+`deletion_share_max` (5 %) of the fiches sent vanishing (more than two). A column the
+mapping reads that the last complete read had and this export lacks stops the run before
+anything is sent (`connectors.vanished_columns`), as does a file still being written
+(`connectors.file_writing`). Otherwise nothing is
 withdrawn, the run ends `stopped="suppressions_a_confirmer"` with a French reason
 (`RunSummary.raison`), and `confirm_deletions` (`--confirmer-suppressions`) lets them go.
 Rows a CSV cell read as its text (a quote never closed: `doubtful_lines`), and rows whose
@@ -43,6 +46,7 @@ from connectors.client import HubClient
 from connectors.content_hash import content_hash, rehashed
 from connectors.deletion_checks import implausible_export, swallowed
 from connectors.errors import (
+    ColumnsGone,
     ConfigurationError,
     HubUnavailable,
     RecordRejected,
@@ -61,7 +65,7 @@ __all__ = ["DELETION_SHARE_MAX", "HELD", "MAX_BATCH", "RunSummary", "Runner", "c
            "run_every", "split_lenient"]
 
 MAX_BATCH = 500
-DELETION_SHARE_MAX = 0.2
+DELETION_SHARE_MAX = 0.05  # more than 5 % of the fiches sent (and more than two)
 HELD = "suppressions_a_confirmer"
 _NO_DATE = MappingProblem(
     "$.mis_a_jour_le", "valeur_manquante",
@@ -111,6 +115,8 @@ class Runner:
         if isinstance(self.source, TableSource):
             self.source.retry_keys = set(state.refused)
             self.source.known_keys = set(state.known)
+            self.source.previous_columns = list(state.columns)
+            self.source.columns_confirmed = self.confirm_deletions
         try:
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="push") as pool:
                 self._settler.start(pool)
@@ -126,8 +132,12 @@ class Runner:
             self._withdrawals(state, summary)
             if summary.complete and isinstance(self.source, TableSource):
                 state.columns = list(self.source.columns)
-        except HubUnavailable as exc:
-            summary.stopped = exc.code
+        except HubUnavailable as exc:  # said on the error output, not only in the summary
+            summary.stopped, summary.raison = exc.code, (
+                f"{exc.message_fr} Le passage s'est arrêté ; les lots déjà acceptés sont "
+                "notés dans le point de reprise, le passage suivant enverra le reste.")
+        except ColumnsGone as exc:  # before any row was read: nothing sent nor withdrawn
+            summary.stopped, summary.raison = HELD, exc.message_fr
         finally:
             self._settler.start(None)
             self.rejects.close()

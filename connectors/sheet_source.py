@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ import python_calamine
 
 from connectors.base import SourceRecord
 from connectors.errors import ConfigurationError, SourceError
+from connectors.file_writing import read_settled, refuse_truncated_workbook
 from connectors.mapping import Mapping, MappingProblem, normalize_label
 from connectors.ods_merges import ods_marks
 from connectors.sheet_choice import SheetHeader, choose, refuse_if_elsewhere, sheet_header
@@ -87,11 +89,14 @@ class SheetSource(TableSource):
     def _read(self) -> list[list[Any]]:
         self.sheet_read = None
         try:
-            book = python_calamine.CalamineWorkbook.from_path(str(self.path))
+            raw = read_settled(self.path)
         except OSError as exc:
             raise SourceError(
                 "Classeur introuvable ou illisible : vérifiez le chemin dans la configuration.",
                 "Workbook missing or unreadable: check the path in the configuration.") from exc
+        refuse_truncated_workbook(raw)
+        try:
+            book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(raw))
         except python_calamine.CalamineError as exc:
             raise SourceError(
                 "Fichier illisible comme classeur (.xlsx, .ods, .xls) : est-ce un export CSV ? "

@@ -38,6 +38,7 @@ from connectors.errors import ConfigurationError
 from connectors.fiche_ids import clashing_keys, same_fiche_id
 from connectors.mapping import Mapping, MappingProblem, normalize_label
 from connectors.shifted_cells import shifted
+from connectors.vanished_columns import refuse_vanished_columns
 
 HEADER_SEARCH = 30
 
@@ -272,6 +273,8 @@ class TableSource(Connector):
         self.use_dates = mode == "date_modification"
         self.retry_keys: set[str] = set()
         self.known_keys: set[str] = set()  # sent before (the checkpoint's), for checks
+        self.previous_columns: list[str] = []  # the last complete export's (the checkpoint's)
+        self.columns_confirmed = False  # columns gone since then may be (--confirmer-…)
         self.columns: list[str] = []
         self.rows_read = 0
         self._missing: list[str] = []
@@ -307,6 +310,8 @@ class TableSource(Connector):
                 self.mapping, header, (cells for _, cells in self._cells(kept)))
         self._missing = self.mapping.bind(header)
         check_required_columns(self.mapping, header, self._missing)
+        if not self.columns_confirmed:
+            refuse_vanished_columns(self._missing, self.previous_columns, header)
         fallback = self._fallback_time()
         # Every row's key first (keys on two rows are rejected on both), from the cells
         # alone; each record is then read as it is yielded, so the first batch leaves
