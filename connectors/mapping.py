@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors import parsers, transforms
+from connectors.damaged_text import DAMAGED, damaged
 from connectors.errors import ConfigurationError
 from connectors.typos import check_keys
 from schemas import french_values
@@ -48,6 +49,8 @@ _OTHER_BREAKS = re.compile(r"\r(?!\n)|[\v\f\x85\u2028\u2029]")
 # Half of a UTF-16 pair with no other half (category Cs): a JSON text may escape one
 # ("\ud800"), no text can hold it (neither the hub's JSON nor its stores).
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# one-line fields that are titles, not names nor addresses (« Pourquoi pas ? »)
+_TITLES = frozenset({("projet", "intitule")})
 
 
 @functools.lru_cache(maxsize=4096)
@@ -69,6 +72,7 @@ class Problem(enum.StrEnum):
     BOOLEEN_INVALIDE = "booleen_invalide"
     VALEUR_INVALIDE = "valeur_invalide"
     VALEUR_COMPOSEE = "valeur_composee"
+    ENCODAGE_ABIME = "encodage_abime"
 
 
 _MESSAGES = {
@@ -84,6 +88,7 @@ _MESSAGES = {
                                  "Unreadable French phone."),
     Problem.BOOLEEN_INVALIDE: ("Oui/non attendu.", "Yes/no expected."),
     Problem.VALEUR_INVALIDE: ("Valeur illisible.", "Unreadable value."),
+    Problem.ENCODAGE_ABIME: DAMAGED,
     Problem.VALEUR_COMPOSEE: (
         "Liste ou objet JSON là où une seule valeur est attendue : indiquez l'élément voulu "
         "dans « source » (par exemple $.telephones[0].numero).",
@@ -261,6 +266,7 @@ class FieldRule:
         self.value: Callable[[Any], Any] = (
             self._unpasted if names in free_text_fields("fiche")
             else self._one_line if names in one_line_fields("fiche") else self._value)
+        self._names = names in one_line_fields("fiche") and names not in _TITLES
 
     def _parser(self, formats: list[str] | None) -> Callable[[str], Any]:
         unit = self.unix_unit
@@ -329,7 +335,11 @@ class FieldRule:
     def _one_line(self, record: Any) -> Any:
         """A field on one line from a cell typed on several: each break a space."""
         value = self._value(record)
-        return _LINE_BREAKS.sub(" ", value).strip() if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        if self._names and damaged(value):
+            raise InvalidValue(Problem.ENCODAGE_ABIME)
+        return _LINE_BREAKS.sub(" ", value).strip()
 
     def _calendar(self, value: dt.date) -> str:
         if self.kind == "date":
@@ -384,6 +394,8 @@ class FieldRule:
                 raise InvalidValue(code, exc.reason) from exc
             except parsers.UnixTimeLike as exc:
                 raise InvalidValue(code, message=UNIX_TIME_HINT) from exc
+            except french_values.AmbiguousNumber as exc:
+                raise InvalidValue(code, message=exc.message) from exc
             except ValueError as exc:
                 raise InvalidValue(code) from exc
             return self._shape(value) if shaped else value

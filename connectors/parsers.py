@@ -160,7 +160,7 @@ def parse_date(text: str, formats: Sequence[str] = DATE_FORMATS, *, past: bool =
     >>> parse_date("23451"), parse_date("1764975600")
     ('1964-03-15', '2025-12-06')
     """
-    moment = unix_time(text, unit)
+    moment = unix_time(text, unit) or _offset_moment(text)
     if moment is not None:
         return _bounded(moment.astimezone(PARIS).date()).isoformat()
     if len(text) == 5 and _digits(text):
@@ -171,6 +171,37 @@ def parse_date(text: str, formats: Sequence[str] = DATE_FORMATS, *, past: bool =
         raise
     except ValueError as exc:
         raise _not_a_date(text) from exc
+
+
+_OFFSET_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})", re.ASCII)
+# a date-time with a two-digit year (LibreOffice's French default JJ/MM/AA, then the time)
+_SHORT_YEAR = re.compile(
+    r"(\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2})(?:\s+(\d{1,2})[:h](\d{2})(?::(\d{2}))?)?", re.ASCII)
+
+
+def _offset_moment(text: str) -> dt.datetime | None:
+    """The moment an ISO date-time with an offset or `Z` gives (a CRM's birth date at
+    midnight in Paris, written in UTC: `1985-04-02T22:00:00.000Z`); None otherwise."""
+    if not _OFFSET_MOMENT.fullmatch(text):
+        return None
+    try:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _short_year(text: str) -> dt.datetime | None:
+    """A day-first date-time whose year has two digits, its century the nearest to today
+    (`07/12/26 14:30`); None when `text` is not written so."""
+    found = _SHORT_YEAR.fullmatch(text)
+    if found is None:
+        return None
+    day = french_values.to_date(found[1])
+    try:
+        return dt.datetime.combine(day, dt.time(int(found[2] or 0), int(found[3] or 0),
+                                                int(found[4] or 0)))
+    except ValueError as exc:
+        raise ValueError("not a time of day") from exc
 
 
 _SERIAL = re.compile(r"(\d{5})(?:[.,](\d+))?", re.ASCII)
@@ -185,7 +216,7 @@ def to_datetime(text: str, formats: Sequence[str] = DATETIME_FORMATS,
     >>> to_datetime("46000,5").isoformat()
     '2025-12-09T12:00:00+01:00'
     """
-    value: dt.datetime | None = _dmy_hm(text)
+    value: dt.datetime | None = _dmy_hm(text) or _short_year(text)
     if value is not None:
         return _bounded_dt(value, zone)
     if (moment := unix_time(text, unit)) is not None:

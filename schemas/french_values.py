@@ -9,7 +9,10 @@ personal data). Imports nothing of the project, so connectors and hub both use i
   that does not put it after today (`12/8/64` -> 1964-08-12, never 2064); any other
   date takes the century that puts it nearest to today.
 - Numbers `12 500,50`, `12.500,50`, `15.000` (a dot followed by groups of exactly three
-  digits is a thousands separator: 15000), `1.5` and `12,5` (decimals), `€`/`EUR`.
+  digits is a thousands separator: 15000), `1.5` and `12,5` (decimals), `€`/`EUR`; a
+  single comma before exactly three digits (`1,000`, `25,000`) is refused
+  (`AmbiguousNumber`): thousands in an English-speaking CRM's export, decimals in a French
+  one.
 - Phones through `phonenumbers` (region FR, any writing): the national form `0XXXXXXXXX`.
 - `NC`, `néant`, `-`, `n/a`, `non communiqué`... mean "no value" (`is_blank`).
 - Transforms used by mapping files: `remove_spaces` (SIRET `123 456 789 00012`),
@@ -38,6 +41,9 @@ _DMY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})", re.ASCII)
 _YMD = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", re.ASCII)
 _SPACES = str.maketrans("", "", " \u00a0\u202f\t'")
 _THOUSANDS_DOTS = re.compile(r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+", re.ASCII)
+# one comma before exactly three digits (`1,000`, `25,000`): a thousands separator in an
+# English-speaking CRM's export, decimals in a French one: read neither way
+_AMBIGUOUS_COMMA = re.compile(r"[+-]?[1-9]\d{0,2},\d{3}", re.ASCII)
 _CURRENCY = ("€", "eur", "euros", "euro")
 _NAF = re.compile(r"(\d{2})[\s.]?(\d{2})\s?([A-Za-z])", re.ASCII)
 _BLANKS = frozenset({"nc", "n c", "neant", "n a", "non communique", "non renseigne",
@@ -173,6 +179,24 @@ def _bounded(value: dt.date) -> dt.date:
     return value
 
 
+class AmbiguousNumber(ValueError):
+    """A number whose single comma may separate thousands or decimals (`1,000`: one
+    thousand in an English-speaking CRM's export, one in a French one); `message` says how
+    to write it, in French and English, without the value."""
+
+    message = (
+        "Nombre ambigu : une virgule suivie de trois chiffres peut séparer les milliers "
+        "(export d'un logiciel en anglais : 1000) ou les décimales (1). Écrivez-le sans "
+        "séparateur de milliers (1000) ou avec une virgule décimale sans zéros en trop "
+        "(1 ou 1,5), ou avec une espace pour les milliers (1 000).",
+        "Ambiguous number: a comma before three digits may separate thousands or decimals. "
+        "Write it without a thousands separator (1000), or with a decimal comma and no "
+        "trailing zeros (1,5), or with a space for thousands (1 000).")
+
+    def __init__(self) -> None:
+        super().__init__("ambiguous thousands or decimals")
+
+
 def parse_number(text: str) -> int | float:
     """Decimal commas; spaces, dots or commas as thousands separators; a trailing €/EUR."""
     cleaned = text.translate(_SPACES)
@@ -181,6 +205,8 @@ def parse_number(text: str) -> int | float:
         if lowered.endswith(suffix):
             cleaned = cleaned[: -len(suffix)]
             break
+    if _AMBIGUOUS_COMMA.fullmatch(cleaned):
+        raise AmbiguousNumber
     if "," in cleaned and "." in cleaned:
         thousands = "." if cleaned.rfind(",") > cleaned.rfind(".") else ","
         cleaned = cleaned.replace(thousands, "")
