@@ -170,6 +170,13 @@ class ConsentRegistry(abc.ABC):
         except (UnknownConsentReference, ConsentOfAnotherPorteur):
             return None
 
+    def in_force(self, consent_id: str) -> ConsentRecord | None:
+        """The consent a fiche's current version cites, by its id (`fiches.consent_id`:
+        "" when none), cached: the consent in force for every version of the fiche."""
+        if not consent_id:
+            return None
+        return self._cache.get(("id", consent_id), lambda: self._load(consent_id))
+
     def decide_on(self, consent: ConsentRecord | None, recipient_member_id: str,
                   recipient_role: str, purpose: str, now: dt.datetime | None = None) -> Decision:
         """`may_receive` on a consent already looked up (`cited_consent`; None: none)."""

@@ -493,11 +493,12 @@ class Deliveries:
             found[fiche_pk].add(recipient_id)
         return found
 
-    def data_delivery_ids(self, fiche_pks: Sequence[int]) -> dict[tuple[int, str], list[str]]:
+    def data_delivery_ids(self, fiche_pks: Sequence[int], versions: Sequence[int] | None = None
+                          ) -> dict[tuple[int, str], list[str]]:
         """For each (fiche, recipient): the ids of the deliveries of the fiche's data made for
         that recipient so far, in its feed order, that left or may have left (one cancelled
         in flight included, `_never_left` excluded): what a withdrawal or erasure notice asks
-        it to delete, and no more."""
+        it to delete, and no more (of these `versions` of the fiche only, if given)."""
         found: dict[tuple[int, str], list[str]] = {}
         if not fiche_pks:
             return found
@@ -508,6 +509,8 @@ class Deliveries:
                  .where(deliveries.c.fiche_pk.in_(list(fiche_pks)),
                         deliveries.c.event.in_(DATA_EVENTS), sa.not_(_never_left()))
                  .order_by(deliveries.c.recipient_id, deliveries.c.position))
+        if versions is not None:
+            query = query.where(deliveries.c.fiche_version.in_(list(versions)))
         for fiche_pk, recipient_id, key in self.conn.execute(query):
             found.setdefault((fiche_pk, recipient_id), []).append(key)
         return found

@@ -244,6 +244,9 @@ class FicheSource(NamedTuple):
     fiche_id: str
     version: int
     payload: str | None
+    # The consent the fiche's CURRENT version cites (`fiches.consent_id`): the consent in
+    # force for every version of the fiche; "" none, None a fiche pushed before 0053.
+    consent_in_force: str | None = None
 
 
 FicheSources = dict[tuple[int, int], FicheSource]  # by (fiche_pk, version)
@@ -275,7 +278,7 @@ class Delivery(NamedTuple):
 
     @property
     def document(self) -> str:
-        """The clear payload of a delivery that may be read or sent (`still_covered`
+        """The clear payload of a delivery that may be read or sent (`coverage`
         refuses an erased one before)."""
         assert self.payload is not None, "an erased delivery is never read nor sent"
         return self.payload

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from hub.domain.fiches import Held
@@ -312,13 +313,40 @@ class Fiches(_Repository):
             return {}
         query = (
             sa.select(fiches.c.id, fiches.c.member_id, fiches.c.fiche_id,
-                      fiche_versions.c.version, fiche_versions.c.payload)
+                      fiche_versions.c.version, fiche_versions.c.payload,
+                      fiches.c.consent_id.label("consent_in_force"))
             .join(fiche_versions, fiche_versions.c.fiche_pk == fiches.c.id)
             .where(fiches.c.id.in_({pk for pk, _ in wanted}))
         )
         found = [r for r in self.conn.execute(query) if (r.id, r.version) in wanted]
         self.keys.load(r.id for r in found)
         return {(r.id, r.version): self._open(FicheSource, r, r.id, r.version) for r in found}
+
+    def consents_in_force(self, member_id: str,
+                          fiche_ids: Sequence[str]) -> dict[str, tuple[int, str | None]]:
+        """{fiche_id: (fiche_pk, the consent its current version cites)} of these fiches of
+        the member ("" none; None a fiche whose current version was pushed before 0053)."""
+        if not fiche_ids:
+            return {}
+        rows = self.conn.execute(sa.select(fiches.c.id, fiches.c.fiche_id, fiches.c.consent_id)
+                                 .where(fiches.c.member_id == member_id,
+                                        bulk.among(self.conn, fiches.c.fiche_id,
+                                                   sorted(set(fiche_ids)))))
+        return {row.fiche_id: (row.id, row.consent_id) for row in rows}
+
+    def references_cited(self, fiche_pk: int) -> dict[int, str | None]:
+        """{version: the consent reference it cites} of the fiche's versions (an erased
+        fiche's: none known)."""
+        rows = list(self.conn.execute(
+            sa.select(fiche_versions.c.version, fiche_versions.c.payload)
+            .where(fiche_versions.c.fiche_pk == fiche_pk)))
+        self.keys.load([fiche_pk])
+        cited = {}
+        for row in rows:
+            text = self.keys.open(fiche_pk, version_context(fiche_pk, row.version), row.payload)
+            if text is not None:
+                cited[row.version] = (orjson.loads(text).get("consentement") or {}).get("reference")
+        return cited
 
     def of_porteur(self, porteur_id: str, member_id: str | None = None) -> list[FicheRef]:
         """The porteur's fiches; only `member_id`'s when given (filtered here, so that

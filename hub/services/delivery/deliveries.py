@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from consent.api import ConsentRecord, Decision, Reason, refused
+from consent.api import ConsentRecord
 from consent.api import scope as consent_scope
 from hub.audit.events import pseudonymise
 from hub.bootstrap import Hub
@@ -23,7 +23,6 @@ from hub.domain.projection import AllowedSet, ConsentScope, allowed_fields, chan
 from hub.domain.purposes import purposes_for_role
 from hub.domain.routing import NetworkMember, Recipient, Subscription, recipients
 from hub.store.delivery_repository import FEED, PENDING
-from hub.store.records import Delivery, FicheSource
 from hub.store.uow import UnitOfWork
 
 COORDINATION = "coordination"  # subscribes anywhere: no territory bounds it
@@ -126,28 +125,6 @@ def discloses_to(hub: Hub, heads: Iterable[Any], member_id: str, role: str,
     return any(disclosure_for(hub, head.member_id, orjson.loads(head.payload), member_id,
                               role, False, now) is not None
                for head in heads if head.payload is not None)  # erased fiches disclose nothing
-
-
-NOTICE_EVENTS = frozenset({"withdrawn", "erased", "merged", "unmerged",
-                           "referent_propose", "erasure_requested"})
-
-
-def still_covered(hub: Hub, delivery: Delivery, source: FicheSource | None, member_id: str,
-                  role: str) -> Decision | None:
-    """The consent check again, when a planned delivery leaves or is read: the consent may
-    have changed since. Notices carry no personal data and always go. Answers a Decision
-    (or None for a notice)."""
-    if delivery.event in NOTICE_EVENTS or delivery.fiche_pk is None:
-        return None
-    if delivery.payload is None:
-        return refused(Reason.ERASED)
-    if source is None:
-        return hub.consents.decide_for_fiche("", "", None, member_id, role, delivery.purpose)
-    if source.payload is None:
-        return refused(Reason.ERASED)
-    reference = (orjson.loads(source.payload).get("consentement") or {}).get("reference")
-    return hub.consents.decide_for_fiche(source.member_id, source.fiche_id, reference,
-                                         member_id, role, delivery.purpose)
 
 
 @dataclasses.dataclass(frozen=True)

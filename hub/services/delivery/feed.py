@@ -10,7 +10,7 @@ from hub.bootstrap import Hub
 from hub.errors import BadRequest
 from hub.services.accounts.auth import Caller
 from hub.services.audit import trail as audit
-from hub.services.delivery.deliveries import still_covered
+from hub.services.delivery.coverage import coverage
 from hub.store.records import Delivery, FicheSource, FicheSources
 
 MAX_LIMIT = 500
@@ -40,7 +40,8 @@ def read_feed(hub: Hub, caller: Caller, after: int, limit: int) -> dict[str, Any
         audit.event(hub, "feed_pull", caller.member_id, porteur_id=row.porteur_id,
                     fiches=_source_fiche(row.source_in(sources)),
                     outcome="denied" if item.get("retire") else "allowed",
-                    fields=() if item.get("retire") else row.fields, purpose=row.purpose,
+                    fields=() if item.get("retire") else item.get("champs", row.fields),
+                    purpose=row.purpose,
                     policy_version=row.policy_version)
         for row, item in zip(rows, items, strict=True)])
     return {
@@ -57,16 +58,16 @@ def _source_fiche(source: FicheSource | None) -> list[tuple[str, str]]:
 
 
 def _item(hub: Hub, caller: Caller, row: Delivery, sources: FicheSources) -> dict[str, Any]:
-    decision = still_covered(hub, row, row.source_in(sources), caller.member_id, caller.role)
-    if decision is None or decision.allowed:
-        document = orjson.loads(row.document)
+    found = coverage(hub, row, row.source_in(sources), caller.member_id, caller.role)
+    if found.allowed:
+        document = found.narrowed(orjson.loads(row.document))
         document["position"] = row.position
         return document
-    # Consent changed (or the data was erased) since the delivery was planned: say so,
-    # disclose nothing.
+    # The consent in force, the version's own or the policy changed (or the data was
+    # erased) since the delivery was planned: say so, disclose nothing.
     return {"position": row.position, "delivery_id": row.idempotency_key,
             "evenement": row.event, "porteur_id": row.porteur_id, "retire": True,
-            "motif": decision.code}
+            "motif": found.motif}
 
 
 def delivery_items(hub: Hub, caller: Caller, rows: list[Delivery],

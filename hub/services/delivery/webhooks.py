@@ -34,7 +34,7 @@ from hub.domain.ids import MAX_INT64
 from hub.errors import BadRequest, UnknownMember
 from hub.keys import b64url
 from hub.services.audit import trail as audit
-from hub.services.delivery.deliveries import still_covered
+from hub.services.delivery.coverage import coverage
 from hub.services.delivery.delivery_lease import RecipientLease
 from hub.store.delivery_repository import CANCELLED, DEAD, SENT
 from hub.store.records import Delivery, FicheSources, Member
@@ -304,8 +304,10 @@ def _still_to_send(hub: Hub, delivery: Delivery) -> bool:
 
 
 def _still_allowed(hub: Hub, member: Member, delivery: Delivery, sources: FicheSources) -> bool:
-    decision = still_covered(hub, delivery, delivery.source_in(sources), member.id, member.role)
-    return decision is None or decision.allowed
+    """Sent whole or not at all: a delivery the consent in force or the member's role
+    policy now narrows is cancelled (the fiche's current version carries what is allowed)."""
+    found = coverage(hub, delivery, delivery.source_in(sources), member.id, member.role)
+    return found.allowed and found.paths is None
 
 
 def _attempt(hub: Hub, member: Member, delivery: Delivery, outcomes: _Outcomes,

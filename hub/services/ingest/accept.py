@@ -34,6 +34,7 @@ from hub.errors import (
 )
 from hub.services.accounts.auth import Caller, PendingNonce
 from hub.services.audit import trail as audit
+from hub.services.delivery.superseded import superseded_error, superseding
 from hub.store.records import Receipt
 from hub.store.uow import UnitOfWork
 from schemas.loader import nul_error, nul_path, shown_key
@@ -67,6 +68,7 @@ def push_batch(hub: Hub, caller: Caller, fiches: Any,
     _check_envelope(fiches, hub.settings.max_batch_items)
     results: list[dict[str, Any] | None] = [None] * len(fiches)
     items = []
+    cited: dict[int, ConsentRecord] = {}
     validator = schemas.validator("fiche")
     unreadable = _holding_nul(fiches)
     hub.consents.prefetch((caller.member_id, f["fiche_id"]) for i, f in enumerate(fiches)
@@ -90,10 +92,30 @@ def push_batch(hub: Hub, caller: Caller, fiches: Any,
         as_sent = content_hash(canonical) if b".0" in canonical else None
         items.append(_Item(index, fiche, canonical, digest, as_sent if as_sent != digest else None,
                            _statistics(hub, fiche, consent), consent.id if consent else ""))
+        if consent is not None:
+            cited[index] = consent
+    items = _without_superseded(hub, caller, items, cited, results)
     outbox_ids = _store_with_retries(hub, caller, items, results, nonce)
     hub.publisher.publish_outbox_safely(outbox_ids)
     accepted = sum(1 for r in results if r and r["status"] == "accepted")
     return {"accepted": accepted, "rejected": len(fiches) - accepted, "results": results}
+
+
+def _without_superseded(hub: Hub, caller: Caller, items: list[_Item],
+                        cited: dict[int, ConsentRecord],
+                        results: list[dict[str, Any] | None]) -> list[_Item]:
+    """The items, less those citing a consent the fiche's current version superseded
+    (rejected `consent_superseded`: hub.services.delivery.superseded)."""
+    newer = superseding(hub, caller.member_id, cited.values())
+    kept = []
+    for item in items:
+        replaced = newer.get(item.consent_id)
+        if replaced is None:
+            kept.append(item)
+            continue
+        results[item.index] = _rejected(item.index, item.fiche, [
+            {"path": "$.consentement.reference", **superseded_error(replaced)}])
+    return kept
 
 
 def _push_event(hub: Hub, caller: Caller, results: list[dict[str, Any] | None]) -> AccessEvent:

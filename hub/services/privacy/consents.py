@@ -25,6 +25,7 @@ from hub.errors import BadRequest, ConsentNotFound, Forbidden, NotFound
 from hub.services.accounts.auth import Caller
 from hub.services.audit import trail as audit
 from hub.services.delivery.notices import add_notices
+from hub.services.delivery.superseded import SUPERSEDED, superseding
 from hub.services.matching.consent_gate import stop_matching
 from hub.services.privacy import ack_status
 from hub.services.privacy.discretion import named_for_consent, told_of
@@ -82,20 +83,24 @@ def lookup_references(hub: Hub, caller: Caller, body: Any) -> dict[str, Any]:
     found = hub.consents.of_references(caller.member_id, references)
     with hub.uow() as uow:  # a push of their fiche is refused `fiche_erased`, whatever the consent
         erased = uow.fiches.erased_ids(caller.member_id, [r.fiche_id for r in found.values()])
+    newer = superseding(hub, caller.member_id, found.values())
     now = hub.clock()
-    return {"references": [_lookup_line(reference, found.get(reference), now, erased)
+    return {"references": [_lookup_line(reference, found.get(reference), now, erased, newer)
                            for reference in references]}
 
 
 def _lookup_line(reference: str, record: ConsentRecord | None, now: Any,
-                 erased: set[str]) -> dict[str, Any]:
+                 erased: set[str], newer: dict[str, ConsentRecord]) -> dict[str, Any]:
     if record is None:
         return {"reference": reference, "connue": False, "utilisable": False, "code": _UNKNOWN}
     decision = usable(record, now, ORIENTATION)
     allowed, code = (False, Outcome.ERASED.value) if record.fiche_id in erased else (
         decision.allowed, decision.code)
-    return {"reference": reference, "connue": True, "utilisable": allowed,
+    line = {"reference": reference, "connue": True, "utilisable": allowed,
             "code": code, "consentement": record.id, "fiche_id": record.fiche_id}
+    if allowed and record.id in newer:  # the caller's own consents: it may learn the newer one
+        line.update(utilisable=False, code=SUPERSEDED, remplace_par=newer[record.id].reference)
+    return line
 
 
 # The form of a consent's reference (schemas/consent.v1.json): any other text names no
@@ -265,15 +270,20 @@ def _notify(hub: Hub, uow: Any, record: ConsentRecord, event: str, kind: NoticeK
     fiche = uow.fiches.porteur_of(record.member_id, record.fiche_id)
     if fiche is None or fiche.porteur_id is None:
         return set()
-    uow.deliveries.cancel_pending([fiche.id], "consent_withdrawn")
-    # Whoever was sent data under this consent (a delivery being sent right now may
-    # have left: its recipient gets the notice too), and nobody else; a member that
-    # erased its own data of the porteur since is told too (GDPR art. 19: every
-    # recipient is, the hub cannot know its copy is gone).
-    recipients = uow.deliveries.data_recipients(
-        [fiche.id], with_cancelled=True)[fiche.id] - {record.member_id}
+    under = _versions_under(uow, record, fiche.id)
+    if under is None:  # the consent in force: nothing of any version of the fiche is served
+        uow.deliveries.cancel_pending([fiche.id], "consent_withdrawn")
+        # Whoever was sent data of the fiche (a delivery being sent right now may have
+        # left: its recipient gets the notice too), and nobody else; a member that erased
+        # its own data of the porteur since is told too (GDPR art. 19: every recipient is,
+        # the hub cannot know its copy is gone).
+        recipients = uow.deliveries.data_recipients(
+            [fiche.id], with_cancelled=True)[fiche.id] - {record.member_id}
+        sent = uow.deliveries.data_delivery_ids([fiche.id])
+    else:  # superseded: only what was made under it, no longer served (`coverage`)
+        sent = uow.deliveries.data_delivery_ids([fiche.id], under)
+        recipients = {member_id for _pk, member_id in sent} - {record.member_id}
     members = [m for m in uow.members.active() if m.id in recipients]  # not those gone
-    sent = uow.deliveries.data_delivery_ids([fiche.id])
     recipients = set(add_notices(
                 uow, members, event=event, subject=record.id, porteur_id=fiche.porteur_id,
                 fiche_pk=fiche.id, now=now, secret=hub.pseudonym_key,
@@ -287,6 +297,18 @@ def _notify(hub: Hub, uow: Any, record: ConsentRecord, event: str, kind: NoticeK
     hub.consents.notices_sent_within(uow.connection, record.id,
                                      {m: m in named for m in recipients}, now, kind)
     return recipients
+
+
+def _versions_under(uow: Any, record: ConsentRecord, fiche_pk: int) -> list[int] | None:
+    """The versions of the fiche made under `record` when another consent is in force
+    (its current version cites another); None when `record` is the consent in force (or
+    the fiche's current version was pushed before the hub kept which one it cites)."""
+    current = uow.fiches.consents_in_force(record.member_id, [record.fiche_id]).get(
+        record.fiche_id, (fiche_pk, None))[1]
+    if current is None or current in ("", record.id):
+        return None
+    cited = uow.fiches.references_cited(fiche_pk)
+    return [version for version, reference in cited.items() if reference == record.reference]
 
 
 def _shown(hub: Hub, caller: Caller, record: ConsentRecord, now: dt.datetime, *,

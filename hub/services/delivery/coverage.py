@@ -1,0 +1,105 @@
+"""What of a planned delivery may still be read or sent now (docs/privacy.md, "The consent
+in force").
+
+The consent in force for a fiche is the one its CURRENT version cites. Every read or send
+of any version of the fiche goes through it and through the version's own consent: either
+withdrawn, expired or no longer covering the recipient, nothing; otherwise only the fields
+that both consents and the recipient's role policy as it is now allow, and never more than
+the delivery held (a read-time projection: it narrows, never widens).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from consent.api import ConsentRecord, Reason
+from consent.api import scope as consent_scope
+from hub.bootstrap import Hub
+from hub.domain.projection import ConsentScope, allowed_fields, project
+from hub.domain.routing import REFERENT
+from hub.store.records import Delivery, FicheSource
+
+NOTICE_EVENTS = frozenset({"withdrawn", "erased", "merged", "unmerged",
+                           "referent_propose", "erasure_requested"})
+# The motif of a delivery whose consents still cover the recipient but that leaves it no
+# field now (a narrower consent in force, or its role's policy tightened or changed).
+NO_FIELD_LEFT = "fields_no_longer_allowed"
+
+
+@dataclasses.dataclass(frozen=True)
+class Coverage:
+    """A delivery as it may be disclosed now: `motif` set, nothing; `paths` None, whole."""
+
+    motif: str | None = None
+    paths: frozenset[str] | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.motif is None
+
+    def narrowed(self, document: dict[str, Any]) -> dict[str, Any]:
+        """The delivery's document projected to `paths` (the document itself when whole)."""
+        if self.paths is None:
+            return document
+        fields = sorted(self.paths)
+        return {**document, "fiche": project(document.get("fiche") or {}, self.paths),
+                "champs": fields, "champs_modifies": [
+                    f for f in document.get("champs_modifies", []) if f in self.paths]}
+
+
+WHOLE = Coverage()
+
+
+def coverage(hub: Hub, delivery: Delivery, source: FicheSource | None, member_id: str,
+             role: str) -> Coverage:
+    """The consent and policy checks again, when a planned delivery leaves or is read:
+    consents, the fiche's current version and policies may have changed since. Notices
+    carry no personal data and always go."""
+    if delivery.event in NOTICE_EVENTS or delivery.fiche_pk is None:
+        return WHOLE
+    if delivery.payload is None or (source is not None and source.payload is None):
+        return Coverage(Reason.ERASED.value)
+    consents = _consents(hub, source)
+    for consent in consents:
+        decision = hub.consents.decide_on(consent, member_id, role, delivery.purpose)
+        if not decision.allowed:
+            return Coverage(decision.code)
+    held = frozenset(delivery.fields)
+    paths = held
+    referent = REFERENT in (_document(delivery).get("motifs") or ())
+    for consent in consents:
+        paths &= allowed_fields(hub.policy.current, role, delivery.purpose, _scope(consent),
+                                referent, member=member_id).paths
+    if not paths:
+        return Coverage(NO_FIELD_LEFT)
+    return WHOLE if paths == held else Coverage(paths=paths)
+
+
+def _consents(hub: Hub, source: FicheSource | None) -> list[ConsentRecord | None]:
+    """The consent the version cites, and the one in force if it is another."""
+    if source is None:
+        return [None]
+    reference = (_loads(source.payload).get("consentement") or {}).get("reference")
+    own = hub.consents.cited_consent(source.member_id, source.fiche_id, reference)
+    if source.consent_in_force is None or (own is not None
+                                           and source.consent_in_force == own.id):
+        return [own]  # a fiche pushed before the consent in force was kept: its own
+    return [own, hub.consents.in_force(source.consent_in_force)]
+
+
+def _scope(consent: ConsentRecord | None) -> ConsentScope:
+    terms = consent_scope(consent)  # type: ignore[arg-type]  # decided on: not None
+    return ConsentScope.from_terms(terms.purposes, terms.roles, terms.members,
+                                   version=consent.id)  # type: ignore[union-attr]
+
+
+def _document(delivery: Delivery) -> Mapping[str, Any]:
+    return _loads(delivery.document)
+
+
+def _loads(text: str | None) -> dict[str, Any]:
+    return orjson.loads(text) if text else {}

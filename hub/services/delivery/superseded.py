@@ -1,0 +1,44 @@
+"""Superseded consents: one an earlier version of a fiche cited, while its current version
+cites another (the consent in force). A superseded consent no longer lets anything be
+pushed (`consent_superseded`), and is not `utilisable` in the lookup (docs/privacy.md,
+"The consent in force"). Only the collector reads its own consents: it alone learns the
+newer reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from consent.api import ConsentRecord
+from hub.bootstrap import Hub
+
+SUPERSEDED = "consent_superseded"
+
+
+def superseding(hub: Hub, member_id: str,
+                records: Iterable[ConsentRecord]) -> dict[str, ConsentRecord]:
+    """{id of each superseded record: the consent in force that superseded it}, among
+    `records` of the member's fiches (one query; the fiche's versions read only for a
+    record its current version does not cite)."""
+    wanted = [r for r in records if r.member_id == member_id]
+    found: dict[str, ConsentRecord] = {}
+    with hub.uow() as uow:
+        in_force = uow.fiches.consents_in_force(member_id, [r.fiche_id for r in wanted])
+        for record in wanted:
+            fiche_pk, current = in_force.get(record.fiche_id, (None, None))
+            if fiche_pk is None or not current or current == record.id:
+                continue  # no version yet, one pushed before 0053, or the one in force
+            newer = hub.consents.in_force(current)
+            if newer is not None and record.reference in uow.fiches.references_cited(fiche_pk).values():
+                found[record.id] = newer
+    return found
+
+
+def superseded_error(newer: ConsentRecord) -> dict[str, str]:
+    """The per-item error of a push citing a superseded consent."""
+    return {"code": SUPERSEDED,
+            "message_fr": f"Ce consentement est remplacé par le consentement « {newer.reference} », "
+                          "cité par la version en cours de la fiche : citez celui-ci, ou "
+                          "enregistrez-en un nouveau.",
+            "message_en": f"This consent is superseded by consent '{newer.reference}', which "
+                          "the fiche's current version cites: cite that one, or record a new one."}

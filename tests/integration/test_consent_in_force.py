@@ -1,0 +1,138 @@
+"""The consent in force for a fiche (the one its current version cites) governs every
+version of it: reads, sends and replays of earlier versions, the lookup, later pushes and
+the withdrawal notices (docs/privacy.md, "The consent in force"). Both stores."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hub.services.accounts.auth import Caller
+from hub.services.accounts.members import load_network
+from hub.services.delivery import feed, webhooks
+from hub.services.ingest import accept as ingest
+from hub.services.ingest import processing
+from hub.services.privacy import consents, porteurs
+from tests.factories import record_consents
+from tests.integration.world import OWNER, THIERS, fiche
+
+pytestmark = pytest.mark.integration
+PFIL = Caller("pfil-livradois", "PFIL", "pfil", "financement")
+
+
+def _push(hub, doc):
+    answer = ingest.push_batch(hub, OWNER, [doc])
+    if answer["accepted"]:
+        processing.process_outbox(hub, hub.publisher.published[-1])
+    return answer
+
+
+def _renewed(hub, fiche_id, **terms):
+    """v1 under its consent C1, then v2 under a renewed consent C2: (C1, C2)."""
+    v1 = fiche(fiche_id, 1)
+    first = record_consents(hub, [v1])[0]
+    assert _push(hub, v1)["accepted"] == 1
+    webhooks.dispatch_webhooks(hub)
+    v2 = fiche(fiche_id, 2, projet={**v1["projet"], "stade": "montage"})
+    v2["consentement"] = {"reference": f"CST-{fiche_id}-renouvele"}
+    second = record_consents(hub, [v2], **terms)[0]
+    assert _push(hub, v2)["accepted"] == 1
+    webhooks.dispatch_webhooks(hub)
+    return first, second
+
+
+def _data(items):
+    return [i for i in items if i["evenement"] in ("created", "updated") and not i.get("retire")]
+
+
+def _porteur(hub, fiche_id):
+    with hub.uow() as uow:
+        return uow.fiches.porteur_of(OWNER.member_id, fiche_id).porteur_id
+
+
+def test_withdrawing_the_consent_in_force_stops_serving_every_version(network):
+    hub, _clock, _cci, _pfil = network
+    _c1, c2 = _renewed(hub, "F-R")
+    before = {d["delivery_id"]: d["source"]["version"]
+              for d in _data(feed.read_feed(hub, THIERS, 0, 100)["deliveries"])}
+    assert sorted(before.values()) == [1, 2]
+    consents.withdraw_consent(hub, OWNER, c2.id)
+    page = feed.read_feed(hub, THIERS, 0, 100)["deliveries"]
+    assert _data(page) == []
+    assert {d["motif"] for d in page if d.get("retire")} == {"consent_withdrawn"}
+    notice = next(d for d in page if d["evenement"] == "withdrawn")
+    assert set(notice["source"]["livraisons"]) == set(before)
+    for who in (PFIL, THIERS):
+        assert _data(porteurs.porteur_for(hub, who, _porteur(hub, "F-R"))["livraisons"]) == []
+
+
+def test_an_earlier_version_replayed_from_the_dead_letters_after_withdrawal_sends_no_data(network):
+    hub, clock, _cci, pfil = network
+    pfil.status = 400  # refused: v1 and v2 dead-lettered
+    _c1, c2 = _renewed(hub, "F-D")
+    consents.withdraw_consent(hub, OWNER, c2.id)
+    pfil.status = 200
+    webhooks.dispatch_webhooks(hub)
+    pfil.received.clear()
+    webhooks.replay_dead(hub, member_id="pfil-livradois")
+    for _ in range(3):
+        clock.advance(seconds=60)
+        webhooks.dispatch_webhooks(hub)
+    sent = [d for d in pfil.documents() if d.get("fiche")]
+    assert sent == []
+
+
+def test_a_superseded_consent_is_not_usable_and_a_push_citing_it_is_refused(network):
+    hub, _clock, _cci, _pfil = network
+    c1, c2 = _renewed(hub, "F-V")
+    line = consents.lookup_references(hub, OWNER, {"references": [c1.reference]})["references"][0]
+    assert (line["utilisable"], line["code"], line["remplace_par"]) == (
+        False, "consent_superseded", c2.reference)
+    consents.withdraw_consent(hub, OWNER, c2.id)
+    v3 = fiche("F-V", 3)  # cites C1 again
+    answer = _push(hub, v3)
+    assert answer["accepted"] == 0
+    assert answer["results"][0]["errors"][0]["code"] == "consent_superseded"
+    assert _data(feed.read_feed(hub, THIERS, 0, 100)["deliveries"]) == []
+
+
+def test_withdrawing_a_superseded_consent_asks_to_delete_only_what_was_made_under_it(network):
+    hub, _clock, _cci, _pfil = network
+    c1, _c2 = _renewed(hub, "F-S")
+    version_of = {d["delivery_id"]: d["source"]["version"]
+                  for d in _data(feed.read_feed(hub, THIERS, 0, 100)["deliveries"])}
+    consents.withdraw_consent(hub, OWNER, c1.id)
+    page = feed.read_feed(hub, THIERS, 0, 100)["deliveries"]
+    notice = next(d for d in page if d["evenement"] == "withdrawn")
+    assert [version_of[i] for i in notice["source"]["livraisons"]] == [1]
+    assert [d["source"]["version"] for d in _data(page)] == [2]
+
+
+def test_a_narrower_consent_in_force_stops_serving_earlier_versions_to_those_it_leaves_out(network):
+    hub, _clock, _cci, _pfil = network
+    _renewed(hub, "F-N",
+             roles_destinataires=["accueil", "accompagnement", "coordination"])
+    seen = porteurs.porteur_for(hub, PFIL, _porteur(hub, "F-N"))["livraisons"]
+    assert seen and _data(seen) == []
+    assert {d["motif"] for d in seen if d.get("retire")} == {"role_not_covered"}
+    assert [d["source"]["version"] for d in _data(
+        feed.read_feed(hub, THIERS, 0, 100)["deliveries"])] == [1, 2]
+
+
+def test_a_role_downgraded_reads_earlier_deliveries_through_its_new_role(network, tmp_path):
+    hub, _clock, _cci, _pfil = network
+    record_consents(hub, [fiche("F-ROLE")])
+    assert _push(hub, fiche("F-ROLE"))["accepted"] == 1
+    as_funder = _data(feed.read_feed(hub, PFIL, 0, 100)["deliveries"])[0]
+    assert "financement" in as_funder["fiche"]
+    net = json.loads((tmp_path / "network.json").read_text())
+    for member in net["membres"]:
+        if member["id"] == PFIL.member_id:
+            member["role"] = "accueil"
+    (tmp_path / "network.json").write_text(json.dumps(net))
+    load_network(hub, tmp_path / "network.json", tmp_path / "creds")
+    as_welcome = Caller("pfil-livradois", "PFIL", "pfil", "accueil")
+    read = feed.read_feed(hub, as_welcome, 0, 100)["deliveries"][0]
+    assert read.get("retire") or "financement" not in read["fiche"]
+    assert read.get("retire") or set(read["champs"]) < set(as_funder["champs"])
