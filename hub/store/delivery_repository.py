@@ -254,6 +254,15 @@ class Deliveries:
         )
         return self._opened(list(self.conn.execute(query)))
 
+    def reached_of_fiche(self, fiche_pk: int) -> list[Delivery]:
+        """The deliveries of the fiche's data that reached their recipient (a webhook sent,
+        or put in its feed), in each recipient's feed order."""
+        query = (sa.select(deliveries)
+                 .where(deliveries.c.fiche_pk == fiche_pk, deliveries.c.event.in_(DATA_EVENTS),
+                        deliveries.c.status.in_((SENT, FEED)))
+                 .order_by(deliveries.c.recipient_id, deliveries.c.position))
+        return self._opened(list(self.conn.execute(query)))
+
     def made_available(self, porteur_ids: Sequence[str], fiche_pks: Sequence[int]
                        ) -> list[tuple[str, list[str], dt.datetime]]:
         """(recipient, fields, when) of every delivery of these fiches' data, under these

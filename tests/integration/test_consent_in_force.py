@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
+from connectors.receiver import WebhookReceiver
 from hub.services.accounts.auth import Caller
 from hub.services.accounts.members import load_network
 from hub.services.delivery import feed, webhooks
@@ -136,3 +138,33 @@ def test_a_role_downgraded_reads_earlier_deliveries_through_its_new_role(network
     read = feed.read_feed(hub, as_welcome, 0, 100)["deliveries"][0]
     assert read.get("retire") or "financement" not in read["fiche"]
     assert read.get("retire") or set(read["champs"]) < set(as_funder["champs"])
+
+
+def test_a_narrower_consent_sends_those_it_leaves_out_a_notice_their_receiver_acts_on(network,
+                                                                                      tmp_path):
+    hub, _clock, _cci, pfil = network
+    receiver = WebhookReceiver(tmp_path / "livraisons", {hub.hub_key.key_id: _raw(hub)})
+    v1 = fiche("F-NN", 1)
+    record_consents(hub, [v1])
+    assert _push(hub, v1)["accepted"] == 1
+    webhooks.dispatch_webhooks(hub)
+    assert [receiver.handle(r["headers"], r["body"])[0] for r in pfil.received] == [200]
+    [kept] = receiver.deliveries()
+    v2 = fiche("F-NN", 2, projet={**v1["projet"], "stade": "montage"})
+    v2["consentement"] = {"reference": "CST-F-NN-v2"}
+    record_consents(hub, [v2], roles_destinataires=["accueil", "accompagnement", "coordination"])
+    assert _push(hub, v2)["accepted"] == 1
+    webhooks.dispatch_webhooks(hub)
+    [notice] = [json.loads(r["body"]) for r in pfil.received[1:]]
+    assert notice["evenement"] == "narrowed"
+    assert notice["source"]["livraisons"] == [json.loads(kept.read_text())["delivery_id"]]
+    status, answer = receiver.handle(pfil.received[1]["headers"], pfil.received[1]["body"])
+    assert (status, answer["copies_supprimees"]) == (200, 1)
+    assert [json.loads(p.read_text())["evenement"] for p in receiver.deliveries()] == ["narrowed"]
+    thiers = feed.read_feed(hub, THIERS, 0, 100)["deliveries"]
+    assert [d["evenement"] for d in thiers] == ["created", "updated"]  # still whole: no notice
+
+
+def _raw(hub) -> bytes:
+    return hub.hub_key.public_key.public_bytes(serialization.Encoding.Raw,
+                                               serialization.PublicFormat.Raw)

@@ -23,7 +23,7 @@ from hub.domain.projection import ConsentScope, allowed_fields, project
 from hub.domain.routing import REFERENT
 from hub.store.records import Delivery, FicheSource
 
-NOTICE_EVENTS = frozenset({"withdrawn", "erased", "merged", "unmerged",
+NOTICE_EVENTS = frozenset({"withdrawn", "erased", "merged", "unmerged", "narrowed",
                            "referent_propose", "erasure_requested"})
 # The motif of a delivery whose consents still cover the recipient but that leaves it no
 # field now (a narrower consent in force, or its role's policy tightened or changed).

@@ -22,6 +22,7 @@ from hub.domain.events import FicheCreated, FicheUpdated
 from hub.domain.projection import AllowedSet, ConsentScope, allowed_fields, changed_fields, project
 from hub.domain.purposes import purposes_for_role
 from hub.domain.routing import NetworkMember, Recipient, Subscription, recipients
+from hub.services.delivery.narrowing import narrowing_notices
 from hub.store.delivery_repository import FEED, PENDING
 from hub.store.uow import UnitOfWork
 
@@ -183,6 +184,8 @@ def planned_deliveries(hub: Hub, uow: UnitOfWork, versions: list[ProcessedVersio
                                 disclosures)
             if row is not None:
                 planned.setdefault(recipient.member, []).append(row)
+    for member_id, notices in narrowing_notices(hub, uow, versions, members, now).items():
+        planned[member_id] = notices + planned.get(member_id, [])  # the deletion first
     return planned
 
 

@@ -29,23 +29,30 @@ def add_notices(uow: UnitOfWork, recipients: Iterable[Any], *, event: str, subje
     for member in recipients:
         if not member.active:
             continue  # a member that left the network learns nothing more
-        key = notice_key(secret, member.id, subject, event)
-        webhook = bool(member.webhook_url)
-        rows.append({
-            "recipient_id": member.id, "event": event, "porteur_id": porteur_id or "-",
-            "fiche_pk": fiche_pk, "fiche_version": None, "purpose": "orientation",
-            "policy_version": "-", "fields": [],
-            "payload": orjson.dumps({"delivery_id": key, "evenement": event,
-                                     "porteur_id": porteur_id,
-                                     **(document(member.id) if callable(document)
-                                        else document)}).decode(),
-            "idempotency_key": key, "channel": "webhook" if webhook else "feed",
-            "status": PENDING if webhook else FEED, "attempts": 0,
-            "next_attempt_at": now if webhook else None, "created_at": now,
-            "position": uow.deliveries.next_positions(member.id, 1),
-        })
+        rows.append({**notice_row(member.id, bool(member.webhook_url), event=event,
+                                  subject=subject, porteur_id=porteur_id, fiche_pk=fiche_pk,
+                                  document=document(member.id) if callable(document)
+                                  else document, now=now, secret=secret),
+                     "position": uow.deliveries.next_positions(member.id, 1)})
     uow.deliveries.add_many(rows)
     return [row["recipient_id"] for row in rows]
+
+
+def notice_row(member_id: str, webhook: bool, *, event: str, subject: str,
+               porteur_id: str | None, fiche_pk: int | None, document: dict[str, Any],
+               now: dt.datetime, secret: bytes) -> dict[str, Any]:
+    """The delivery row of one notice to `member_id`, without its feed position."""
+    key = notice_key(secret, member_id, subject, event)
+    return {
+        "recipient_id": member_id, "event": event, "porteur_id": porteur_id or "-",
+        "fiche_pk": fiche_pk, "fiche_version": None, "purpose": "orientation",
+        "policy_version": "-", "fields": [],
+        "payload": orjson.dumps({"delivery_id": key, "evenement": event,
+                                 "porteur_id": porteur_id, **document}).decode(),
+        "idempotency_key": key, "channel": "webhook" if webhook else "feed",
+        "status": PENDING if webhook else FEED, "attempts": 0,
+        "next_attempt_at": now if webhook else None, "created_at": now,
+    }
 
 
 def notice_key(secret: bytes, member_id: str, subject: str, event: str) -> str:

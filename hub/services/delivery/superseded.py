@@ -22,7 +22,9 @@ def superseding(hub: Hub, member_id: str,
     record its current version does not cite)."""
     wanted = [r for r in records if r.member_id == member_id]
     found: dict[str, ConsentRecord] = {}
-    with hub.uow() as uow:
+    if not wanted:
+        return found
+    with hub.read_uow() as uow:  # on SQLite, no turn among the writers
         in_force = uow.fiches.consents_in_force(member_id, [r.fiche_id for r in wanted])
         for record in wanted:
             fiche_pk, current = in_force.get(record.fiche_id, (None, None))
