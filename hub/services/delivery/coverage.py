@@ -55,10 +55,10 @@ WHOLE = Coverage()
 
 
 def coverage(hub: Hub, delivery: Delivery, source: FicheSource | None, member_id: str,
-             role: str) -> Coverage:
+             role: str, document: Mapping[str, Any] | None = None) -> Coverage:
     """The consent and policy checks again, when a planned delivery leaves or is read:
     consents, the fiche's current version and policies may have changed since. Notices
-    carry no personal data and always go."""
+    carry no personal data and always go. `document`: the delivery's, if already parsed."""
     if delivery.event in NOTICE_EVENTS or delivery.fiche_pk is None:
         return WHOLE
     if delivery.payload is None or (source is not None and source.payload is None):
@@ -70,7 +70,8 @@ def coverage(hub: Hub, delivery: Delivery, source: FicheSource | None, member_id
             return Coverage(decision.code)
     held = frozenset(delivery.fields)
     paths = held
-    referent = REFERENT in (_document(delivery).get("motifs") or ())
+    referent = REFERENT in ((document if document is not None else _loads(delivery.document))
+                            .get("motifs") or ())
     for consent in consents:
         paths &= allowed_fields(hub.policy.current, role, delivery.purpose, _scope(consent),
                                 referent, member=member_id).paths
@@ -95,10 +96,6 @@ def _scope(consent: ConsentRecord | None) -> ConsentScope:
     terms = consent_scope(consent)  # type: ignore[arg-type]  # decided on: not None
     return ConsentScope.from_terms(terms.purposes, terms.roles, terms.members,
                                    version=consent.id)  # type: ignore[union-attr]
-
-
-def _document(delivery: Delivery) -> Mapping[str, Any]:
-    return _loads(delivery.document)
 
 
 def _loads(text: str | None) -> dict[str, Any]:

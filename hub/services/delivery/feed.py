@@ -58,9 +58,10 @@ def _source_fiche(source: FicheSource | None) -> list[tuple[str, str]]:
 
 
 def _item(hub: Hub, caller: Caller, row: Delivery, sources: FicheSources) -> dict[str, Any]:
-    found = coverage(hub, row, row.source_in(sources), caller.member_id, caller.role)
-    if found.allowed:
-        document = found.narrowed(orjson.loads(row.document))
+    parsed = orjson.loads(row.payload) if row.payload is not None else None
+    found = coverage(hub, row, row.source_in(sources), caller.member_id, caller.role, parsed)
+    if found.allowed and parsed is not None:
+        document = found.narrowed(parsed)
         document["position"] = row.position
         return document
     # The consent in force, the version's own or the policy changed (or the data was
