@@ -499,7 +499,7 @@ def test_paging_through_a_persons_events_in_the_console_shows_each_event_once(wo
     assert seqs == sorted(seqs, reverse=True)
 
 
-def test_the_meeting_sheet_names_no_id_of_a_porteur_the_coordination_no_longer_sees(world):
+def test_the_meeting_sheet_shows_nothing_of_a_porteur_the_coordination_no_longer_sees(world):
     from hub.services.accounts.auth import Caller
     from hub.services.privacy import consents
 
@@ -513,5 +513,5 @@ def test_the_meeting_sheet_names_no_id_of_a_porteur_the_coordination_no_longer_s
     consents.withdraw_consent(hub, Caller("commune-ambert", "", "commune", "accueil"), record.id)
     sheet = client.get("/console/coordination/reunion").text
     shown = sheet.split("À voir en réunion")[1].split("<h2>")[0]
-    assert "(porteur non visible)" in shown
+    assert "Local trouvé" not in sheet and "(porteur non visible)" not in shown
     assert porteur not in sheet and "Martinelliac" not in sheet

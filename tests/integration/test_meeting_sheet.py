@@ -16,6 +16,7 @@ from hub.services.console.meeting import meeting_sheet
 from hub.services.ingest import accept as ingest
 from hub.services.ingest import processing
 from hub.services.matching import duplicates
+from hub.services.privacy import consents
 from tests.console_world import _fiche
 from tests.factories import ALL_PURPOSES, record_consents
 
@@ -152,3 +153,19 @@ def test_a_merge_is_shown_undone_whichever_side_the_separation_took(world, separ
     changes = [(d["type"], d["defait"]) for d in sheet(world)["doublons_resolus"]
                if d["type"] in ("fusion", "separation")]
     assert changes == [("fusion", True), ("separation", False)]
+
+
+def test_a_withdrawn_porteur_leaves_no_parrain_note_or_proposal_on_the_sheet(world):
+    hub, session = world["hub"], world["session"]
+    porteur = world["porteurs"]["F-ORPHELIN"]  # commune-ambert's fiche only
+    meeting_actions.record_parrain(hub, session, porteur, "Parrain Vialatte")
+    meeting_actions.keep_to_discuss(hub, session, porteur, "Local trouvé ?")
+    meeting_actions.propose_referent(hub, session, porteur, "cci-puy-de-dome")
+    before = sheet(world)
+    assert {a.porteur_id for a in (*before["a_voir"], *before["decisions"])} == {porteur}
+    record = hub.consents.by_reference("commune-ambert", "CST-F-ORPHELIN")
+    consents.withdraw_consent(hub, Caller("commune-ambert", "", "commune", "accueil"),
+                              record.id)
+    after = sheet(world)
+    assert after["a_voir"] == [] and after["decisions"] == []
+    assert porteur not in after["noms"]

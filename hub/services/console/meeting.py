@@ -55,11 +55,19 @@ def meeting_sheet(hub: Hub, session: ConsoleSession, month: dt.date) -> dict[str
     people = {p.porteur_id: p for p in collect(hub, session.member, sorted(named)) if p.fiches}
     sheet = {key: [people[i] for i in ids[key] if i in people] for key in SECTIONS}
     log_views(hub, session, people.values())
-    return {**sheet, "totaux": totals, "a_voir": open_items, "decisions": decisions,
+    return {**sheet, "totaux": totals, "a_voir": _of_shown(open_items, people),
+            "decisions": _of_shown(decisions, people),
             "doublons_resolus": _duplicates(changes, reviews, shown, sides, undone),
             "liens_automatiques": _automatic_links(hub, session, links),
             "noms": {i: p.name for i, p in people.items()}, "debut": start, "fin": end,
             "weeks": weeks, "today": today}
+
+
+def _of_shown(actions: list[Any], people: dict[str, Any]) -> list[Any]:
+    """The meeting's points and decisions about porteurs the coordination still sees, as
+    the parcours shows them: of a porteur whose consent was withdrawn or that was erased,
+    nothing (no parrain, note or proposal under a "porteur non visible" line)."""
+    return [action for action in actions if action.porteur_id in people]
 
 
 def _automatic_links(hub: Hub, session: ConsoleSession, links: list[Any]) -> int:
