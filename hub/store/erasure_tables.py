@@ -50,6 +50,9 @@ erasures = sa.Table(
     sa.Column("reference_sha256", sa.String(64)),
     sa.Column("fiches", sa.Integer, nullable=False),
     sa.Column("requested_at", UTC_TIME, nullable=False),
+    # Migration 0056: of `fiches`, those the coordination that asked is told of (the gate
+    # opens them to it); NULL: a member's erasure, or one made before.
+    sa.Column("fiches_told", sa.Integer),
 )
 sa.Index("ix_erasures_porteur_id", erasures.c.porteur_id)
 

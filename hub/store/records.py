@@ -118,6 +118,7 @@ class Erasure:
     reference_sha256: str | None
     fiches: int
     requested_at: dt.datetime
+    fiches_told: int | None = None  # of `fiches`, those the coordination asking is told of
 
 
 @dataclasses.dataclass(frozen=True)

@@ -644,8 +644,9 @@ def test_a_coordinator_confirms_an_erasure_request_an_owner_left_unanswered(cons
     for caller, fiche_id in ((pfil, "F-EFFACE-P"), (commune, "F-EFFACE-C")):
         fiche = _fiche(today, caller.member_id, fiche_id, "Bérénice", "Effacetoux",
                        "Scierie mobile", "idee", [(3, caller.member_id, "accueil", None, None)])
-        record_consents(hub, [fiche], finalites=ALL_PURPOSES,
-                        roles_destinataires=["accueil", "accompagnement", "financement"])
+        # open to the coordination: a request about a fiche hidden from it is not listed
+        record_consents(hub, [fiche], finalites=ALL_PURPOSES, roles_destinataires=[
+            "accueil", "accompagnement", "financement", "coordination"])
         assert ingest.push_batch(hub, caller, [fiche])["accepted"] == 1
         processing.process_outbox(hub, hub.publisher.published[-1])
     with hub.uow() as uow:

@@ -207,8 +207,12 @@ def test_the_coordination_confirms_for_an_owner_that_does_not_answer(attacked):
     session = ConsoleSession("usr_coord", "coord", "coordinator", COORDINATION.member_id,
                              "csrf", clock.now + dt.timedelta(hours=1))
     listed = erasure_requests.pending_requests(hub, session)
+    # the PFIL is asked too, about P-1, whose consent leaves the coordination out: the
+    # coordination is not told the PFIL holds a fiche of the person, nor may confirm for it
     assert {(r["effacement"], r["membre"]) for r in listed} == {
-        (answer["effacement"], OWNER.member_id), (answer["effacement"], PFIL.member_id)}
+        (answer["effacement"], OWNER.member_id)}
+    with pytest.raises(NotFound):
+        erasure_requests.confirm_in_console(hub, session, answer["effacement"], PFIL.member_id)
     erasure_requests.confirm_in_console(hub, session, answer["effacement"], OWNER.member_id)
     with pytest.raises(DataErased):
         read_own_fiche(hub, OWNER, OWNER.member_id, "F-1")
@@ -246,8 +250,7 @@ def test_an_owner_that_left_the_network_reads_left_not_pending_and_the_coordinat
     session = ConsoleSession("usr_coord", "coord", "coordinator", COORDINATION.member_id,
                              "csrf", clock.now + dt.timedelta(hours=1))
     listed = erasure_requests.pending_requests(hub, session)
-    assert {(r["membre"], r["statut"]) for r in listed} == {
-        (OWNER.member_id, "left"), (PFIL.member_id, "overdue")}
+    assert {(r["membre"], r["statut"]) for r in listed} == {(OWNER.member_id, "left")}
     erasure_requests.confirm_in_console(hub, session, answer["effacement"], OWNER.member_id)
     assert erasure.read_erasure(hub, THIERS, answer["effacement"])["demandes"] == [
         {"membre": OWNER.member_id, "statut": "confirmed"}]
@@ -325,7 +328,9 @@ def test_an_active_owner_reads_pending_when_its_notice_was_committed_but_never_t
 def test_the_coordination_erasing_by_porteur_id_erases_every_member_s_fiches(attacked):
     hub, _clock, _cci, _pfil, porteur_id, _answer = attacked
     done = erasure.request_erasure(hub, COORDINATION, {"porteur_id": porteur_id})
-    assert done["fiches_effacees"] == 2  # T-1 was erased already
+    # F-1 and P-1 (T-1 was erased already); P-1's consent leaves the coordination out:
+    # erased, and not counted to it (docs/privacy.md, "an erasure asked by the coordination")
+    assert done["fiches_effacees"] == 1
     for caller, fiche_id in ((OWNER, "F-1"), (PFIL, "P-1")):
         with pytest.raises(DataErased):
             read_own_fiche(hub, caller, caller.member_id, fiche_id)

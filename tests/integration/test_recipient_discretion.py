@@ -20,6 +20,7 @@ pytestmark = pytest.mark.integration
 
 ARLANC = {"commune": "Arlanc", "code_insee": "63010"}  # nobody subscribes to it
 CCI, PFIL = "cci-thiers", "pfil-livradois"
+COORD = Caller("pnr-livradois", "Parc", "pnr", "coordination")
 
 
 @pytest.fixture
@@ -42,7 +43,8 @@ def _away(document, porteur=None):
 def _push(hub, caller_id, document, **terms):
     consent = record_consents(hub, [document], **terms)[0]
     caller = {CCI: Caller(CCI, CCI, "cci", "accompagnement"),
-              PFIL: Caller(PFIL, PFIL, "pfil", "financement")}.get(caller_id, OWNER)
+              PFIL: Caller(PFIL, PFIL, "pfil", "financement"),
+              COORD.member_id: COORD}.get(caller_id, OWNER)
     assert ingest.push_batch(hub, caller, [document])["accepted"] == 1
     processing.process_outbox(hub, hub.publisher.published[-1])
     return consent
@@ -133,3 +135,31 @@ def test_the_acknowledgements_name_the_same_members_after_the_fiche_was_removed(
     erasure.delete_fiche(hub, OWNER, OWNER.member_id, "A-1")
     after = [a["membre"] for a in consents.acknowledgements(hub, OWNER, consent.id)]
     assert after == before
+
+
+def test_the_coordination_s_erasure_reaches_a_fiche_hidden_from_it_without_telling_it(network):
+    """The coordination erases the person by its own fiche: every fiche of the person is
+    erased, the PFIL's too (its consent leaves the coordination out) and the PFIL asked
+    to delete what it holds, but the answer and the erasure's status count and name only
+    what the coordination may see (before: 3 fiches, the PFIL among the notified)."""
+    hub = network[0]
+    _follow(hub, ["financement"], member=PFIL)
+    _push(hub, OWNER.member_id, _away(fiche("A-1")))  # open to the coordination
+    document = make_fiche(member=COORD.member_id, fiche_id="K-1")
+    document["accompagnement"][0]["structure"] = COORD.member_id
+    _push(hub, COORD.member_id, _away(document))
+    with hub.uow() as uow:
+        rows = [uow.fiches.porteur_of(m, f) for m, f in
+                ((PFIL, "C-1"), (OWNER.member_id, "A-1"), (COORD.member_id, "K-1"))]
+    assert len({row.porteur_id for row in rows}) == 1
+
+    answer = erasure.request_erasure(hub, COORD, {"fiche_id": "K-1"})
+    status = erasure.read_erasure(hub, COORD, answer["effacement"])
+
+    assert answer["fiches_effacees"] == status["fiches_effacees"] == 2
+    assert answer["avis_envoyes"] == [a["membre"] for a in status["avis"]] == [OWNER.member_id]
+    with hub.uow() as uow:
+        assert uow.keys.erased(row.id for row in rows) == {row.id for row in rows}
+    told = erasure.read_erasure(hub, Caller(PFIL, PFIL, "pfil", "financement"),
+                                answer["effacement"])
+    assert [a["membre"] for a in told["avis"]] == [PFIL]

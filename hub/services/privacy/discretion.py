@@ -24,6 +24,7 @@ owners asked; to each owner asked, the requester (docs/privacy.md, "Erasure requ
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import orjson
@@ -41,20 +42,35 @@ def named_to_owner(hub: Hub, owner: str, porteur_id: str | None,
                    recipients: Iterable[str]) -> set[str]:
     """The `recipients` of `owner`'s fiche or consent about `porteur_id` it may be told of,
     as the owner's fiches about the porteur stand now (none once they are erased)."""
+    return _named(hub, owner, porteur_id, recipients, coordination_told_all=True)
+
+
+def named_by_fiches(hub: Hub, owner: str, porteur_id: str | None,
+                    recipients: Iterable[str], seen: set[int]) -> set[str]:
+    """`named_to_owner` by the fiches alone, for the coordination too, the fiches it sees
+    (`seen`) counting as its own: its erasure's answer names a member only when a fiche
+    it sees would have gone there anyway, or one of that member's fiches discloses
+    something to it (docs/privacy.md, "an erasure asked by the coordination")."""
+    return _named(hub, owner, porteur_id, recipients, coordination_told_all=False, seen=seen)
+
+
+def _named(hub: Hub, owner: str, porteur_id: str | None, recipients: Iterable[str], *,
+           coordination_told_all: bool, seen: AbstractSet[int] = frozenset()) -> set[str]:
     recipients = set(recipients)
     with hub.uow() as uow:
         member = uow.members.get(owner)
-        if member is not None and member.role == COORDINATION:
+        if coordination_told_all and member is not None and member.role == COORDINATION:
             return recipients
         if porteur_id is None or member is None:
             return set()
         active = {m.id: m for m in uow.members.active()}
         subscriptions = bounded_subscriptions(uow, active, recipients)
         pks = [row.id for row in uow.fiches.of_porteur(porteur_id)
-               if row.member_id in recipients | {owner}]
+               if row.member_id in recipients | {owner} or row.id in seen]
         heads = list(uow.matching.fiche_heads(pks).values())
     now = hub.clock()
-    own = [orjson.loads(h.payload) for h in heads if h.member_id == owner and h.payload]
+    own = [orjson.loads(h.payload) for h in heads
+           if (h.member_id == owner or h.id in seen) and h.payload]
     anyway = _chosen_anyway(own, subscriptions)
     return {m for m in recipients if m in anyway or discloses_to(
         hub, [h for h in heads if h.member_id == m], owner, member.role, now)}

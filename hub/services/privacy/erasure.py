@@ -35,10 +35,11 @@ from hub.journal import fiche_digest
 from hub.keyring import bucket_of
 from hub.services.accounts.auth import Caller
 from hub.services.audit import trail as audit
+from hub.services.delivery.deliveries import discloses_to
 from hub.services.delivery.notices import add_notices
 from hub.services.matching.forgetting import forget_identities
 from hub.services.privacy import ack_status, erasure_retries, owner_requests
-from hub.services.privacy.discretion import named_to_owner, told_of
+from hub.services.privacy.discretion import named_by_fiches, named_to_owner, told_of
 from hub.services.privacy.key_rotation import final_erasure
 from hub.services.privacy.need_to_know import NETWORK_DPO, audits, sources_for
 from hub.store.records import Erasure
@@ -235,9 +236,10 @@ def read_erasure(hub: Hub, caller: Caller, erasure_id: str) -> dict[str, Any]:
 def _known_to_requester(uow: UnitOfWork, row: Erasure,
                         caller: Caller) -> tuple[set[str] | None, int]:
     """(members whose notices the requester may see, None for all; fiches it may count)."""
-    if row.scope == FICHE or row.porteur_id is None or caller.dpo_scope == NETWORK_DPO or \
-            _requested_as_coordination(uow, row):
+    if row.scope == FICHE or row.porteur_id is None or caller.dpo_scope == NETWORK_DPO:
         return None, row.fiches
+    if _requested_as_coordination(uow, row):  # the notices as decided (`told_of`)
+        return None, row.fiches if row.fiches_told is None else row.fiches_told
     own = [f.id for f in uow.fiches.of_porteur(row.porteur_id) if f.member_id == row.requested_by]
     received = uow.deliveries.data_recipients(own, with_cancelled=True)
     return set().union(*received.values()), len(own)
@@ -314,12 +316,13 @@ class ErasureRecord:
     requested_by: str
     requested_at: dt.datetime
     reference_sha256: str | None = None
+    fiches_told: int | None = None  # of `fiches`, those the requester is told of (None: all)
 
 
 @dataclasses.dataclass(frozen=True)
 class Recorded:
     """What `record_erasure` did: who was notified, who had received each fiche, and the
-    pending deliveries cancelled (of the requester's own fiches, and in all)."""
+    pending deliveries cancelled (of the fiches the requester is told of, and in all)."""
 
     notified: list[str]
     received: dict[int, set[str]]
@@ -328,18 +331,21 @@ class Recorded:
 
 
 def record_erasure(uow: Any, erasure: ErasureRecord, fiches: list[Any], now: dt.datetime, *,
-                   secret: bytes, replayed: bool = False) -> Recorded:
+                   secret: bytes, replayed: bool = False,
+                   told: set[int] | None = None) -> Recorded:
     """The bookkeeping of an erasure whose data keys are destroyed, the same when it is
     made and when a restore replays it: matching forgotten, pending deliveries cancelled,
     removed fiches retired, every member concerned notified, the erasure recorded.
-    `fiches` are rows with `id`, `member_id` and `fiche_id`."""
+    `fiches` are rows with `id`, `member_id` and `fiche_id`; `told`, those the requester
+    is told of (None: its own)."""
     pks = [f.id for f in fiches]
     reason, request = _REASONS[erasure.scope]
     if replayed:
         request = request.removesuffix(".") + " (avis renvoyé après une restauration)."
     uow.matching.forget(pks, now)
     why = "fiche_removed" if erasure.scope == FICHE else "data_erased"
-    own = [f.id for f in fiches if f.member_id == erasure.requested_by]
+    own = [f.id for f in fiches if f.member_id == erasure.requested_by] if told is None \
+        else [pk for pk in pks if pk in told]
     cancelled_own = uow.deliveries.cancel_pending(own, why)
     cancelled = cancelled_own + uow.deliveries.cancel_pending([pk for pk in pks if pk not in own], why)
     uow.fiches.forget_receipts(pks)  # the versions' unkeyed content hashes
@@ -406,14 +412,30 @@ def _hold_fiche(uow: UnitOfWork, porteur_id: str | None, fiche: Any) -> None:
         raise _FichesMoved
 
 
-def _named_before_erasure(hub: Hub, caller: Caller, porteur_id: str | None) -> set[str] | None:
-    """The members the requester may be told of (privacy.discretion); None: all (the
-    coordination)."""
-    if caller.role == _COORDINATION:
-        return None
+def _named_before_erasure(hub: Hub, caller: Caller, porteur_id: str | None,
+                          told: set[int]) -> set[str]:
+    """The members the requester may be told of (privacy.discretion), the coordination
+    as a member: its erasure reaches every fiche of the person, its answer names only
+    the members it may know hold or follow the person."""
     with hub.uow() as uow:
         everyone = {m.id for m in uow.members.all()}
+    if caller.role == _COORDINATION:
+        return named_by_fiches(hub, caller.member_id, porteur_id, everyone, told)
     return named_to_owner(hub, caller.member_id, porteur_id, everyone)
+
+
+def _told_fiches(hub: Hub, caller: Caller, fiches: list[Any]) -> set[int]:
+    """The fiches the requester is told were erased: its own, and for the coordination
+    also those the consent + policy gate opens to it (one kept under a consent leaving
+    it out, counted, would tell that a member holds a fiche of the person)."""
+    own = {f.id for f in fiches if f.member_id == caller.member_id}
+    if caller.role != _COORDINATION:
+        return own
+    with hub.uow() as uow:
+        heads = uow.matching.fiche_heads([f.id for f in fiches if f.id not in own])
+    now = hub.clock()
+    return own | {pk for pk, head in heads.items()
+                  if discloses_to(hub, [head], caller.member_id, caller.role, now)}
 
 
 def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches: list[Any],
@@ -428,11 +450,13 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
     under `retry` (the request's key, the fiches it names) for the same request again."""
     now = hub.clock()
     by = f"console:{actor[1]}" if actor is not None and actor[1] else caller.member_id
-    erasure = ErasureRecord("eff_" + secrets.token_hex(12), scope, porteur_id, caller.member_id, now)
     pks = [f.id for f in fiches]
-    # Whom the requester is told of, decided while its fiches can still be read (kept with
-    # each notice: `read_erasure` answers the same afterwards).
-    named = _named_before_erasure(hub, caller, porteur_id)
+    # Whom and which fiches the requester is told of, decided while the fiches can still
+    # be read (kept with each notice and the erasure: `read_erasure` answers the same).
+    told = _told_fiches(hub, caller, fiches)
+    named = _named_before_erasure(hub, caller, porteur_id, told)
+    erasure = ErasureRecord("eff_" + secrets.token_hex(12), scope, porteur_id, caller.member_id,
+                            now, fiches_told=len(told) if caller.role == _COORDINATION else None)
     # A consent's proof given as text may name the porteur: its SHA-256 only, first (the
     # store's own transaction: SQLite lets one writer at a time). Failing, nothing is
     # erased yet and the caller asks again; after, the erasure below purges the freed
@@ -453,11 +477,11 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
             else:
                 uow.meeting.forget(porteur_id, pks)
             uow.keys.destroy(pks, now, erasure=erasure.id)
-            done = record_erasure(uow, erasure, fiches, now, secret=hub.pseudonym_key)
+            done = record_erasure(uow, erasure, fiches, now, secret=hub.pseudonym_key, told=told)
             requests = then(uow, erasure, now) if then is not None else []
             owner_requests.settle_erased(uow, pks, erasure.id, by, now)
             _journal(hub, uow, erasure.id, scope, porteur_id, fiches, caller.member_id, now,
-                     [m for m in done.notified if named is None or m in named])
+                     [m for m in done.notified if m in named])
             _record_within(hub, uow, erasure.id, done.notified, named, now)
             member, user = actor or (caller.member_id, None)
             # with the erasure, never after it: a process killed in between left an
@@ -465,7 +489,7 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
             hub.audit.append_within(uow.connection, [audit.event(
                 hub, "erasure", member, user=user, porteur_id=porteur_id,
                 fiches=[(f.member_id, f.fiche_id) for f in fiches]), *events])
-            answer = _answer(caller, erasure, fiches, done, named, requests)
+            answer = _answer(erasure, fiches, done, named, told, requests)
             if retry is not None:
                 erasure_retries.keep_within(uow, retry[0], erasure.id, answer, retry[1], now)
             uow.commit()
@@ -478,15 +502,16 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
     return erasure_retries.told(answer, finish.old_keys_left)
 
 
-def _answer(caller: Caller, erasure: ErasureRecord, fiches: list[Any], done: Recorded,
-            named: set[str] | None, requests: list[dict[str, Any]]) -> dict[str, Any]:
-    """What the caller is told of the erasure (`termine` aside: known after the commit)."""
-    notified, pks, cancelled = done.notified, [f.id for f in fiches], done.cancelled
-    if caller.role != _COORDINATION:  # a member learns nothing of others' fiches
-        own = [f.id for f in fiches if f.member_id == caller.member_id]
-        told = set().union(*(done.received[pk] for pk in own)) & (named or set())
-        notified, pks, cancelled = [m for m in notified if m in told], own, done.cancelled_own
+def _answer(erasure: ErasureRecord, fiches: list[Any], done: Recorded, named: set[str],
+            told: set[int], requests: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the caller is told of the erasure (`termine` aside: known after the commit):
+    of the fiches it is told of (`told`), the members it may know were sent them or hold
+    one (`named`); nothing of the others' fiches."""
+    shown = [f for f in fiches if f.id in told]
+    concerned = set().union(*(done.received[f.id] for f in shown)) | {f.member_id for f in shown}
     return {
         "effacement": erasure.id, "portee": erasure.scope, "motif": _REASONS[erasure.scope][0],
-        "porteur_id": erasure.porteur_id, "fiches_effacees": len(pks),
-        "livraisons_annulees": cancelled, "avis_envoyes": sorted(notified), "demandes": requests}
+        "porteur_id": erasure.porteur_id, "fiches_effacees": len(shown),
+        "livraisons_annulees": done.cancelled_own,
+        "avis_envoyes": sorted(m for m in done.notified if m in concerned & named),
+        "demandes": requests}

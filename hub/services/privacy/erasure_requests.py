@@ -20,6 +20,7 @@ from hub.errors import BadRequest, Conflict, NotFound, StoreUnavailable
 from hub.services.accounts.auth import Caller
 from hub.services.accounts.sessions import ConsoleSession
 from hub.services.audit import trail as audit
+from hub.services.delivery.deliveries import discloses_to
 from hub.services.privacy import ack_status, erasure_retries, owner_requests
 from hub.services.privacy import erasure as erasing
 from hub.store.erasure_repository import CONFIRMED, DECLINED, PENDING
@@ -36,6 +37,7 @@ MOTIFS = {"obligation_legale": "obligation légale de conservation (art. 17.3.b)
           "droits_en_justice": "constatation ou défense de droits en justice (art. 17.3.e)",
           "autre": "autre motif (précisez-le)"}
 MAX_PRECISION = 500
+_COORDINATION = "coordination"
 
 
 def answer_request(hub: Hub, caller: Caller, erasure_id: str, body: Any) -> dict[str, Any]:
@@ -79,7 +81,8 @@ def confirm_in_console(hub: Hub, session: ConsoleSession, erasure_id: str,
         row = uow.erasure_requests.get(erasure_id, owner_id)
         erasure = uow.erasures.get(erasure_id)
         member = uow.members.get(owner_id)
-    if row is None or erasure is None or member is None:
+    if row is None or erasure is None or member is None or \
+            not _open_to(hub, session.member, [row]):
         raise NotFound("Aucune demande d'effacement sous cet identifiant pour ce membre.",
                        "No erasure request under this id for this member.")
     if row.status != PENDING:
@@ -90,16 +93,33 @@ def confirm_in_console(hub: Hub, session: ConsoleSession, erasure_id: str,
 
 
 def pending_requests(hub: Hub, session: ConsoleSession) -> list[dict[str, Any]]:
-    """The requests still waiting, for the console (the coordination sees every owner)."""
+    """The requests still waiting, for the console: those asking an owner about fiches
+    the coordination may see (`_open_to`)."""
     now, delay = hub.clock(), hub.settings.notice_ack_delay
     with hub.uow() as uow:
-        asked = [(r, uow.erasures.get(r.erasure_id)) for r in uow.erasure_requests.pending()]
+        pending = uow.erasure_requests.pending()
+    shown = _open_to(hub, session.member, pending)
+    with hub.uow() as uow:
+        asked = [(r, uow.erasures.get(r.erasure_id)) for r in pending if r in shown]
     left = ack_status.members_left(hub)
     return [{"effacement": r.erasure_id, "membre": r.owner_id, "porteur_id": e.porteur_id,
              "demande_par": e.requested_by, "demande_le": e.requested_at,
              **owner_requests.lines([r], e, now, delay,
                                     owner_requests.unreached(hub, r.erasure_id, left))[0]}
             for r, e in asked if e is not None]  # a request names its erasure (foreign key)
+
+
+def _open_to(hub: Hub, coordination: str, rows: list[Any]) -> list[Any]:
+    """The requests asking about a fiche the consent + policy gate opens to the
+    coordination: one asking an owner about a fiche kept under a consent leaving it out
+    would tell it that the member holds a fiche of the person. That owner is asked all
+    the same, and followed up by the requester and the network's DPO."""
+    with hub.uow() as uow:
+        heads = uow.matching.fiche_heads({pk for r in rows for pk in r.fiche_pks})
+    now = hub.clock()
+    return [r for r in rows if discloses_to(
+        hub, [heads[pk] for pk in r.fiche_pks if pk in heads], coordination,
+        _COORDINATION, now)]
 
 
 def _confirm(hub: Hub, owner: Caller, erasure: Erasure, by: str,
