@@ -163,3 +163,22 @@ def test_the_coordination_s_erasure_reaches_a_fiche_hidden_from_it_without_telli
     told = erasure.read_erasure(hub, Caller(PFIL, PFIL, "pfil", "financement"),
                                 answer["effacement"])
     assert [a["membre"] for a in told["avis"]] == [PFIL]
+
+
+def test_a_member_s_first_delivery_of_a_fiche_is_created_with_no_changed_fields(network):
+    """The PFIL comes to follow the person after the owner's first version, sent to
+    nobody: its first delivery of the fiche, of version 2, is `created` with no changed
+    fields (before: `updated`, `champs_modifies` naming what changed since a version it
+    was never sent); the next is `updated` as before."""
+    hub, _clock, _cci, pfil = network
+    _push(hub, OWNER.member_id, _away(fiche("A-1")))  # followed by nobody yet
+    _follow(hub, ["financement", "accueil"], member=PFIL)
+    for version, stage in ((2, "installe"), (3, "post_creation")):
+        document = _away(fiche("A-1", version=version))
+        document["projet"]["stade"] = stage
+        assert ingest.push_batch(hub, OWNER, [document])["accepted"] == 1
+        processing.process_outbox(hub, hub.publisher.published[-1])
+    webhooks.dispatch_webhooks(hub)
+    sent = [(d["evenement"], d["source"]["version"], d["champs_modifies"])
+            for d in pfil.documents() if d.get("source", {}).get("fiche_id") == "A-1"]
+    assert sent == [("created", 2, []), ("updated", 3, ["projet.stade", "version"])]

@@ -171,6 +171,8 @@ def planned_deliveries(hub: Hub, uow: UnitOfWork, versions: list[ProcessedVersio
     members, network, subscriptions = hub.network.get(
         uow.deliveries.routing_token(), lambda: routing_network(uow))
     followers = uow.deliveries.followers_of_porteurs(sorted({v.porteur_id for v in versions}))
+    # who was sent a fiche already: a member's first delivery of it is `created`
+    sent = uow.deliveries.data_recipients(sorted({v.fiche_pk for v in versions}))
     hub.consents.remember(v.consent for v in versions if v.consent is not None)
     for version in versions:
         event = _event(version, now)
@@ -180,10 +182,12 @@ def planned_deliveries(hub: Hub, uow: UnitOfWork, versions: list[ProcessedVersio
             continue
         disclosures = FicheDisclosures(hub, version.owner, version.fiche, now)
         for recipient in found:
+            first = recipient.member not in sent[version.fiche_pk]
             row = _delivery_row(hub, version, recipient, members[recipient.member], now,
-                                disclosures)
+                                disclosures, first)
             if row is not None:
                 planned.setdefault(recipient.member, []).append(row)
+                sent[version.fiche_pk].add(recipient.member)
     for member_id, notices in narrowing_notices(hub, uow, versions, members, now).items():
         planned[member_id] = notices + planned.get(member_id, [])  # the deletion first
     return planned
@@ -219,13 +223,16 @@ def delivery_key(hub: Hub, recipient: str, version_id: int, kind: str) -> str:
 
 def _delivery_row(hub: Hub, version: ProcessedVersion, recipient: Recipient,
                   member: RoutedMember, now: dt.datetime,
-                  disclosures: FicheDisclosures) -> dict[str, Any] | None:
+                  disclosures: FicheDisclosures, first: bool) -> dict[str, Any] | None:
+    """The recipient's delivery of the version: `created` when it is the first of the
+    fiche sent to it (`first`), with no changed fields (they would tell of a version it
+    was never sent); else `updated`, none when nothing it may see changed."""
     disclosure = disclosures.to(recipient.member, recipient.role, recipient.is_referent)
     if disclosure is None:
         return None
-    kind = "created" if version.previous is None else "updated"
+    kind = "created" if version.previous is None or first else "updated"
     changed: list[str] = []
-    if version.previous is not None:
+    if kind == "updated" and version.previous is not None:
         changed = disclosures.changed(version.previous, disclosure.allowed.paths)
         if not changed:
             return None  # nothing this recipient may see has changed
