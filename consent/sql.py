@@ -56,6 +56,7 @@ class SqlConsentRegistry(ConsentRegistry):
         # statements cost the worker more than their parameters and rows.
         self._pg_for_fiches = _consents_of_fiches(self._t.consents)
         self._pg_states = _states_of(self._t.states)
+        self._pg_of_references = _consents_of_references(self._t.consents)
         # SQLite's, built once too: the worker reads a transaction's consents (mostly one
         # member's fiches) and their states at each transaction.
         self._of_member = _consents_of_member(self._t.consents)
@@ -70,7 +71,8 @@ class SqlConsentRegistry(ConsentRegistry):
             return []
         if self._engine.dialect.name == "postgresql":  # two arrays, not two parameters a fiche
             return self._records(self._pg_for_fiches, {
-                "members": [m for m, _f in keys], "fiches": [f for _m, f in keys]})
+                "members": _texts([m for m, _f in keys]),
+                "fiches": _texts([f for _m, f in keys])})
         # Member by member: SQLite reads a row value `(member_id, fiche_id) IN (VALUES
         # ...)` by walking the whole table (in recorded_at order, for the ORDER BY), every
         # consent the hub holds for each transaction of the worker; `member_id = ? AND
@@ -113,6 +115,12 @@ class SqlConsentRegistry(ConsentRegistry):
                          references: list[str]) -> dict[str, ConsentRecord]:
         c = self._t.consents.c
         found: dict[str, ConsentRecord] = {}
+        if self._engine.dialect.name == "postgresql":  # one array, not a parameter a reference
+            for record in self._records(self._pg_of_references,
+                                        {"member": member_id,
+                                         "references": _texts(references)}):
+                found[record.reference] = record
+            return found
         for first in range(0, len(references), 500):
             query = sa.select(self._t.consents).where(
                 c.member_id == member_id, c.reference.in_(references[first:first + 500]))
@@ -195,7 +203,8 @@ class SqlConsentRegistry(ConsentRegistry):
     def _histories(self, conn: sa.Connection,
                    ids: Sequence[str]) -> dict[str, tuple[StateChange, ...]]:
         if conn.dialect.name == "postgresql":
-            rows = conn.execute(self._pg_states, {"ids": list(dict.fromkeys(ids))}).mappings().all()
+            rows = conn.execute(self._pg_states,
+                                {"ids": _texts(list(dict.fromkeys(ids)))}).mappings().all()
         else:
             rows = conn.execute(self._states_in, {"ids": list(ids)}).mappings().all()
         changes: dict[str, list[StateChange]] = {}
@@ -330,14 +339,41 @@ class SqlConsentRegistry(ConsentRegistry):
         return [_ack(row) for row in rows]
 
 
+def _array(name: str) -> sa.ColumnElement[Any]:
+    """PostgreSQL: a text array parameter, given as `_texts` writes it (a text, or a list
+    the driver adapts), cast to text[] by the statement."""
+    return sa.cast(sa.bindparam(name, type_=sa.types.NullType()), _TEXTS)
+
+
+def _texts(values: list[str]) -> str | list[str]:
+    """A text array parameter in its text form, written by one join: the driver's list
+    adapter walks the items in Python (some five hundred consents, each read by the API
+    at the push and by the worker, in two or three arrays). The list itself, left to the
+    driver, when an item holds a quote or a backslash of its own."""
+    joined = '","'.join(values)
+    if joined.count('"') != 2 * max(len(values) - 1, 0) or "\\" in joined:
+        return values
+    return '{"' + joined + '"}' if values else "{}"
+
+
 def _consents_of_fiches(consents: sa.Table) -> sa.Select[Any]:
     """PostgreSQL: the consents of the fiches named by two arrays, `members` and `fiches`
     (a fiche's member and id at the same place in each), in the order they were recorded."""
     c = consents.c
     pairs = sa.tuple_(c.member_id, c.fiche_id).in_(sa.select(
-        sa.func.unnest(sa.bindparam("members", type_=_TEXTS)),
-        sa.func.unnest(sa.bindparam("fiches", type_=_TEXTS))))
+        sa.func.unnest(_array("members")), sa.func.unnest(_array("fiches"))))
     return sa.select(consents).where(pairs).order_by(c.recorded_at, c.id)
+
+
+def _consents_of_references(consents: sa.Table) -> sa.Select[Any]:
+    """PostgreSQL: the consents one `member` recorded under the array `references`: the
+    worker's read of a transaction's cited consents (some five hundred references), one
+    parameter whatever their count. As `reference IN (...)`, SQLAlchemy rendered and the
+    driver sent one placeholder a reference, which cost the worker more than the rows."""
+    c = consents.c
+    return sa.select(consents).where(
+        c.member_id == sa.bindparam("member"),
+        c.reference == sa.any_(_array("references")))
 
 
 def _consents_of_member(consents: sa.Table) -> sa.Select[Any]:
@@ -364,7 +400,7 @@ def _states_of(states: sa.Table) -> sa.Select[Any]:
     every batch pushed and every transaction of the worker. `OFFSET 0` keeps the subquery
     from being folded into a join, which the planner answered by reading the whole table
     too."""
-    wanted = sa.func.unnest(sa.bindparam("ids", type_=_TEXTS)).table_valued(
+    wanted = sa.func.unnest(_array("ids")).table_valued(
         "id").render_derived()
     of_one = sa.select(states).where(states.c.consent_id == wanted.c.id).offset(0).lateral()
     return sa.select(of_one).select_from(wanted).join(of_one, sa.true()).order_by(of_one.c.id)

@@ -185,3 +185,40 @@ def test_notice_versions_drawn_taken_every_time_are_a_503_to_retry(sql_registry,
         sql_registry.store_notice("Notice B")
     assert refused.value.status == 503 and refused.value.headers["Retry-After"]
     assert sql_registry.store_notice("Notice A") == first  # a stored text is still answered
+
+
+def test_a_members_consents_are_found_by_reference_past_five_hundred(sql_registry, submission):
+    """The worker's read of a transaction's cited consents: every known reference of the
+    member, none of another member's, whatever their count (SQLite reads them by pages of
+    five hundred)."""
+    recorded = {sql_registry.record(submission(reference=f"CONS-{n:04d}", fiche_id=f"F-{n:04d}"),
+                                    "pfil-est").reference for n in range(520)}
+    sql_registry.record(submission(reference="CONS-9999", fiche_id="F-9999", membre="cci-sud"),
+                        "cci-sud")
+    asked = [*sorted(recorded), "CONS-9999", "INCONNUE"]
+    found = sql_registry.of_references("pfil-est", asked)
+    assert set(found) == recorded and all(found[r].reference == r for r in found)
+    assert sql_registry.of_references("pfil-est", []) == {}
+
+
+def test_a_batch_s_consents_are_read_with_arrays_written_as_text(db_engine, sql_registry,
+                                                                 submission):
+    """PostgreSQL: the fiches, references and consent ids of a batch travel as arrays in
+    their text form (one join), not as lists the driver walks item by item, nor one
+    placeholder an item."""
+    if db_engine.dialect.name != "postgresql":
+        return  # SQLite binds plain values (its reads are tested above)
+    for n in range(3):
+        sql_registry.record(submission(reference=f"CONS-{n:04d}", fiche_id=f"F-{n:04d}"),
+                            "pfil-est")
+    sent: list[object] = []
+
+    @sa.event.listens_for(db_engine, "before_cursor_execute")
+    def _sent(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        sent.extend(parameters.values() if isinstance(parameters, dict) else parameters)
+
+    assert len(sql_registry.of_references("pfil-est", ["CONS-0000", "CONS-0001"])) == 2
+    assert len(sql_registry.for_porteur([("pfil-est", "F-0001"), ("pfil-est", "F-0002")])) == 2
+    assert sent and not any(isinstance(value, list) for value in sent)
+    assert "CONS-0000" not in sent and "F-0001" not in sent  # no item a parameter of its own
+    assert '{"CONS-0000","CONS-0001"}' in sent and '{"F-0001","F-0002"}' in sent
