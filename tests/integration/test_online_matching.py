@@ -482,3 +482,32 @@ def test_each_identity_of_a_batch_has_its_own_keys_though_python_reuses_object_i
         for n in range(50):
             alone = {"nom": f"Nom{n}", "prenom": "Anne", "date_naissance": f"19{50 + n}-01-02"}
             assert OnlineMatcher(hub, uow).digests(alone) == seen[n]
+
+
+def test_a_link_to_a_porteur_of_one_candidate_fiche_names_it_without_scoring_it_again(
+        world, monkeypatch):
+    """`fiches_proches` of a link whose porteur has one fiche among the candidates is that
+    fiche: its pair, which the decision already weighed, is not scored again to find it."""
+    import sys
+
+    from hub.domain.matching.model import MatchModel
+
+    def naming_the_link(_self: object, *_args: object, **_kwargs: object) -> None:
+        frame = sys._getframe(1)
+        while frame is not None:
+            if frame.f_code.co_name == "_matched_fiche":
+                for_the_link.append(frame.f_code.co_name)
+            frame = frame.f_back  # type: ignore[assignment]
+
+    hub, _clock = world
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", PERSON))
+    for_the_link: list[str] = []
+    score = MatchModel.score
+    monkeypatch.setattr(MatchModel, "score", lambda self, *args, **kwargs: naming_the_link(
+        self, *args) or score(self, *args, **kwargs))
+    push(hub, CCI, fiche_of(CCI, "C-1", RETYPED))
+    link, = links_of(hub, CCI, "C-1")
+    first, = links_of(hub, COMMUNE, "A-1")
+    assert link.method == "auto" and link.porteur_id == first.porteur_id
+    assert link.evidence["fiches_proches"] == [first.fiche_pk]
+    assert for_the_link == []

@@ -676,9 +676,11 @@ class OnlineMatcher:
         probability, then weight: a probability reaches 1 well before the evidence ends),
         those a link was made on; a separation of the porteur leaves the fiche with their
         side (`merges.split`)."""
+        own = [r for r in rows if r.porteur_id == porteur_id]
+        if len(own) == 1:  # the pair the link was made on: no other to weigh it against
+            return {FICHE_MATCHED: [int(own[0].fiche_pk)]}
         record = self._record(identity)
-        scored = [((e.probability, e.total_weight), int(r.fiche_pk)) for r in rows
-                  if r.porteur_id == porteur_id
+        scored = [((e.probability, e.total_weight), int(r.fiche_pk)) for r in own
                   for e in (self.model.score(record, r.record),)]
         best = max((score for score, _pk in scored), default=None)
         return {} if best is None else {
