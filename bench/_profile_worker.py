@@ -123,6 +123,18 @@ def _statement_timer(engine: sa.Engine) -> tuple[Spent, Spent, Spent]:
     return spent, server, counts
 
 
+def network_hub(settings: Settings) -> tuple[Hub, RecordingPublisher, Caller]:
+    """A store initialised with the bench's network, its hub (publishing nowhere: the
+    publisher records the outbox ids) and the pushing member as a caller."""
+    initialise(settings)
+    publisher = RecordingPublisher()
+    hub = Hub.from_settings(settings, publisher=publisher)
+    load_network(hub, NETWORK, settings.data_dir / "credentials")
+    with hub.uow() as uow:
+        member = next(m for m in uow.members.all() if m.id == MEMBER)
+    return hub, publisher, Caller(member.id, member.name, member.kind, member.role)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--fiches", type=int, default=2000)
@@ -160,14 +172,7 @@ def main() -> None:
                 conn.exec_driver_sql(f'CREATE DATABASE "{db}"')
             env["HUB_DATABASE_URL"] = PG.rsplit("/", 1)[0] + "/" + db
         try:
-            settings = Settings.from_env(env)
-            initialise(settings)
-            publisher = RecordingPublisher()
-            hub = Hub.from_settings(settings, publisher=publisher)
-            load_network(hub, NETWORK, settings.data_dir / "credentials")
-            with hub.uow() as uow:
-                member = next(m for m in uow.members.all() if m.id == MEMBER)
-            caller = Caller(member.id, member.name, member.kind, member.role)
+            hub, publisher, caller = network_hub(Settings.from_env(env))
             # preloaded fiches (processed, unprofiled: the index the profiled ones meet)
             for n, size in (("W", args.preload), ("P", args.fiches)):
                 # the profiled fiches are other people than the preloaded ones: mostly
