@@ -121,3 +121,34 @@ def test_with_two_live_workers_a_transaction_takes_half_the_claim_size(hub):
     ids = hub.publisher.published[0]
     assert processing.process_outbox(hub, ids[-1:]).claimed == 3  # its own row and 2 oldest
     assert pipeline_status(hub)["outbox_pending"] == 9
+
+
+def test_a_task_whose_rows_one_transaction_claimed_whole_opens_no_other_claim(hub):
+    """The first transaction of a task takes the task's later rows with the queued ones:
+    the task's later chunks have nothing of their own left to claim, and open no
+    transaction for them (each was a claim, a count of the queue and a read of the
+    workers' beats, for nothing)."""
+    hub = hub.with_settings(worker_transaction_size=2, worker_claim_size=6)
+    fiches = [make_fiche(fiche_id=f"Q-{n}", porteur=other_porteur(n)) for n in range(6)]
+    record_consents(hub, fiches)
+    ingest.push_batch(hub, OWNER, fiches)
+    transactions: list[int] = [0]
+    claimed_in: set[int] = set()
+
+    def _begun(_conn: sa.Connection) -> None:
+        transactions[0] += 1
+
+    def _sent(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().startswith("SELECT outbox.id, outbox.topic"):
+            claimed_in.add(transactions[0])
+
+    sa.event.listen(hub.engine, "begin", _begun)
+    sa.event.listen(hub.engine, "before_cursor_execute", _sent)
+    try:
+        outcome = processing.process_outbox(hub, hub.publisher.published[0])
+    finally:
+        sa.event.remove(hub.engine, "begin", _begun)
+        sa.event.remove(hub.engine, "before_cursor_execute", _sent)
+    assert outcome.claimed == 6
+    assert len(claimed_in) == 1
+    assert pipeline_status(hub)["processed"] == 6

@@ -43,6 +43,7 @@ class BatchOutcome:
     porteurs_created: int
     deliveries: int = 0
     webhooks: int = 0  # of the deliveries, those a webhook dispatch sends (not feeds)
+    done: frozenset[int] = frozenset()  # a transaction's: the outbox rows it processed
 
 
 def process_outbox(hub: Hub, outbox_ids: Sequence[int]) -> BatchOutcome:
@@ -87,7 +88,10 @@ def process_outbox(hub: Hub, outbox_ids: Sequence[int]) -> BatchOutcome:
         wait = bool(deferred) and (outcome.claimed == 0 or not pending)
         if wait and outcome.claimed and _handed_back(hub, deferred):
             break
-        pending += deferred
+        # Rows of the task's next chunks that this transaction took with the queued ones
+        # are done: claiming them again was a transaction for nothing (a claim, a count of
+        # the queue and a read of the workers' beats), a push's task of 500 rows four of them.
+        pending = [i for i in pending if i not in outcome.done] + deferred
     if webhooks:  # a feed delivery waits for its reader: nothing to send
         hub.publisher.request_dispatch_safely()
     return BatchOutcome(claimed, created, planned, webhooks)
@@ -138,7 +142,7 @@ def _process_chunk(hub: Hub, outbox_ids: Sequence[int], *,
         uow.commit()
     join_chains(hub, chains)  # committed: the merges wait for no key of this batch
     webhooks = sum(row["channel"] == "webhook" for rows in deliveries.values() for row in rows)
-    return (BatchOutcome(len(done), created, planned, webhooks),
+    return (BatchOutcome(len(done), created, planned, webhooks, frozenset(done)),
             [row.id for row in rows if row.ref_id in later])
 
 
