@@ -20,7 +20,7 @@ import requests
 import sqlalchemy as sa
 
 from consent.api import ConsentRegistry, SqlConsentRegistry, check_master_key
-from hub import embedded_broker
+from hub import embedded_broker, redis_broker
 from hub.audit.kept_head import KeptHead
 from hub.audit.log import AuditLog
 from hub.config import Settings
@@ -299,5 +299,6 @@ def create_celery(settings: Settings, *, include_tasks: bool = False) -> Any:
         }
         app.conf.worker_enable_remote_control = False
     else:
+        redis_broker.use_for_redis_urls()  # a message it cannot read is set aside
         app.conf.broker_transport_options = {"visibility_timeout": 600}
     return app

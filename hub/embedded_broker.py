@@ -31,16 +31,15 @@ from typing import Any
 
 from kombu.exceptions import ChannelError
 from kombu.transport import filesystem
-from kombu.utils.json import dumps, loads
+from kombu.utils.json import dumps
 from kombu.utils.objects import cached_property
 
-from hub.task_headers import BadTaskMessage, wrong_headers
+from hub.broker_messages import MAX_MESSAGE_BYTES, UnreadableMessage, checked
+from hub.task_headers import BadTaskMessage
 
 log = logging.getLogger(__name__)
 
 TRANSPORT = "hub.embedded_broker:Transport"
-# A task carries ids only: a message past this is no message of the hub's.
-MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 # A message is written in `staging/` and renamed within milliseconds: one older than this
 # was left half-written by a producer killed mid-write (looked for once in this time).
 STAGED_MAX_AGE_S = 60.0
@@ -189,7 +188,7 @@ class Channel(filesystem.Channel):
             message = self._readable(path)
         except FileNotFoundError:
             return None  # put back in the queue under a new name while this reader paused
-        except BadTaskMessage as exc:
+        except (BadTaskMessage, UnreadableMessage) as exc:
             self._set_aside(path, str(exc))
             return None
         except _UNREADABLE as exc:
@@ -200,13 +199,7 @@ class Channel(filesystem.Channel):
 
     def _readable(self, path: Path) -> dict[str, Any]:
         """The message at `path` as the consumer will take it, else one of _UNREADABLE."""
-        message = _envelope(loads(_contents(path)))
-        self.Message(message, channel=self)  # decodes its body as the consumer will
-        headers = message.get("headers") or {}
-        wrong = wrong_headers(headers) if "task" in headers else None
-        if wrong is not None:  # read by Celery without checks: it stops the worker
-            raise BadTaskMessage(wrong)
-        return message
+        return checked(_contents(path), self)
 
     def set_aside(self, message: Any) -> str:
         """Keep in `torn/` a copy of `message`, taken from the queue but refused by the
@@ -274,23 +267,6 @@ def _older_than(folder: Path, oldest: float) -> list[Path]:
             if path.stat(follow_symlinks=False).st_mtime < oldest:
                 found.append(path)
     return found
-
-
-def _envelope(message: Any) -> dict[str, Any]:
-    """`message` if it has the shape kombu's consumer reads without checking (a KeyError
-    or TypeError there stops the worker), else ValueError."""
-    if not isinstance(message, dict):
-        raise ValueError("a message is a JSON object")
-    properties = message.get("properties")
-    if not isinstance(properties, dict) or "delivery_tag" not in properties:
-        raise ValueError("a message has properties with a delivery tag")
-    if not isinstance(properties.get("delivery_info", {}), dict):
-        raise ValueError("a message's delivery information is an object")
-    if not isinstance(message.get("headers") or {}, dict):
-        raise ValueError("a message's headers are an object")
-    if not isinstance(message.get("body", ""), str):
-        raise ValueError("a message's body is a string")
-    return message
 
 
 class Transport(filesystem.Transport):
