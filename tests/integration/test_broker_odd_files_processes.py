@@ -39,7 +39,7 @@ def lay_odd_files(queue: Path, outside: Path) -> dict[str, str]:
     return {"0_fifo": "NotAMessageFile", "1_to_a_fifo": "SymlinkRefused",
             "2_to_a_file": "SymlinkRefused", "3_dangling": "SymlinkRefused",
             "4_folder": "NotAMessageFile", "5_huge": "MessageTooLarge",
-            "6_binary": "UnicodeDecodeError"}
+            "6_binary": "a message that is not UTF-8 text"}
 
 
 def test_odd_files_in_the_queue_are_set_aside_and_never_block_the_worker(
