@@ -22,7 +22,7 @@ from typing import Any
 # The actions the hub logs (documentation and a shared vocabulary for callers).
 ACTIONS = frozenset(
     {
-        "api_read", "porteur_view", "feed_pull", "webhook_delivery", "export", "search",
+        "api_read", "porteur_view", "feed_pull", "webhook_delivery", "webhook_attempt", "export", "search",
         "console_view", "merge", "unmerge", "consent_change", "erasure", "login",
         "audit_view", "audit_export", "fiche_push", "review_decision", "audit_archive",
         "audit_alert", "account_create", "account_role", "account_password",

@@ -11,6 +11,7 @@ STEPS = {"accueil": "Premier accueil", "diagnostic": "Diagnostic", "orientation"
          "suivi_post_creation": "Suivi post-création"}
 ACTIONS = {"api_read": "lecture API", "porteur_view": "consultation d'un porteur",
            "feed_pull": "lecture du flux", "webhook_delivery": "livraison webhook",
+           "webhook_attempt": "tentative de livraison webhook",
            "export": "export", "search": "recherche", "console_view": "page de la console",
            "merge": "fusion", "unmerge": "séparation", "consent_change": "consentement",
            "erasure": "effacement", "login": "connexion", "audit_view": "consultation du journal",

@@ -22,8 +22,8 @@ from hub.services.audit import person_scope
 from hub.store.engine import store_errors
 
 # The actions that disclose a porteur's fields to the acting member (the art. 15 report).
-DISCLOSURES = frozenset({"webhook_delivery", "feed_pull", "api_read", "porteur_view",
-                         "console_view"})
+DISCLOSURES = frozenset({"webhook_delivery", "webhook_attempt", "feed_pull", "api_read",
+                         "porteur_view", "console_view"})
 
 
 def porteur_ref(hub: Hub, porteur_id: str | None) -> str | None:
@@ -297,15 +297,16 @@ def fiche_report(hub: Hub, actor: str, member_id: str, fiche_id: str, *,
 def _recipients(hub: Hub, found: Iterable[AccessEvent],
                 delivered: Iterable[tuple[str, list[str], dt.datetime]] = ()
                 ) -> list[dict[str, Any]]:
-    """Per member: the fields it accessed (`acces`, read or received by webhook), and
+    """Per member: the fields it accessed (`acces`, read or received by webhook, or POSTed
+    to it by a webhook attempt that failed: `tentatives` of them), and
     those made available to it (`livraisons`: a webhook sent or a delivery in its feed,
     read or not): every member the data was disclosed to is listed, `lu` saying whether
     it accessed it."""
     with hub.uow() as uow:
         names = {m.id: m.name for m in uow.members.all()}
     received: dict[str, dict[str, Any]] = collections.defaultdict(
-        lambda: {"champs": set(), "finalites": set(), "acces": 0, "premier": None, "dernier": None,
-                 "livres": set(), "livraisons": 0, "premiere_livraison": None})
+        lambda: {"champs": set(), "finalites": set(), "acces": 0, "tentatives": 0, "premier": None,
+                 "dernier": None, "livres": set(), "livraisons": 0, "premiere_livraison": None})
     for member, fields, at in delivered:
         entry = received[member]
         entry["livres"].update(fields)
@@ -319,6 +320,7 @@ def _recipients(hub: Hub, found: Iterable[AccessEvent],
         if item.purpose:
             entry["finalites"].add(item.purpose)
         entry["acces"] += 1
+        entry["tentatives"] += item.action == "webhook_attempt"
         seq = item.seq or 0  # `found` in any order: the first and last by seq
         if entry["premier"] is None or seq < entry["premier"][0]:
             entry["premier"] = (seq, item.at.isoformat())
@@ -327,7 +329,7 @@ def _recipients(hub: Hub, found: Iterable[AccessEvent],
     return [
         {"membre": member, "nom": names.get(member, member), "champs": sorted(e["champs"]),
          "finalites": sorted(e["finalites"]), "acces": e["acces"],
-         "premier_acces": e["premier"] and e["premier"][1],
+         "tentatives": e["tentatives"], "premier_acces": e["premier"] and e["premier"][1],
          "dernier_acces": e["dernier"] and e["dernier"][1], "lu": e["acces"] > 0,
          "livraisons": e["livraisons"],
          "champs_mis_a_disposition": sorted(e["livres"]),

@@ -28,6 +28,7 @@ from typing import Any
 
 import orjson
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from hub.bootstrap import Hub
 from hub.domain.ids import MAX_INT64
@@ -312,8 +313,10 @@ def _still_allowed(hub: Hub, member: Member, delivery: Delivery, sources: FicheS
 
 def _attempt(hub: Hub, member: Member, delivery: Delivery, outcomes: _Outcomes,
              summary: DispatchSummary) -> bool:
-    """POST one delivery; True when the line may move on to the next one."""
-    status, error, asked_delay = _post(hub, member, delivery)
+    """POST one delivery; True when the line may move on to the next one. A failed POST
+    whose request went out (any answer, or none after sending) disclosed the fiche all
+    the same: it is logged as a `webhook_attempt` with its outcome."""
+    status, error, asked_delay, sent = _post(hub, member, delivery)
     attempts = delivery.attempts + 1
     now = hub.clock()
     if 200 <= status < 300:
@@ -321,8 +324,10 @@ def _attempt(hub: Hub, member: Member, delivery: Delivery, outcomes: _Outcomes,
                                    "last_error": None}, _disclosed(hub, member, delivery))
         summary.sent += 1
         return True
+    attempted = _disclosed(hub, member, delivery, "webhook_attempt") if sent else None
     if 400 <= status < 500 and status not in _RETRYABLE_4XX:
-        outcomes.add(delivery.id, {"status": DEAD, "attempts": attempts, "last_error": error})
+        outcomes.add(delivery.id, {"status": DEAD, "attempts": attempts, "last_error": error},
+                     attempted)
         summary.dead += 1
         return True
     delay = max(backoff_delay(hub, attempts), min(asked_delay or 0.0, _RETRY_AFTER_MAX_S))
@@ -335,20 +340,22 @@ def _attempt(hub: Hub, member: Member, delivery: Delivery, outcomes: _Outcomes,
         # Dead-lettered with every other delivery past its give-up delay, and the next in
         # line waits the backoff too: after a long outage the queued deliveries are not
         # each tried once in a burst.
-        outcomes.add(delivery.id, {"status": DEAD, "attempts": attempts, "last_error": error})
+        outcomes.add(delivery.id, {"status": DEAD, "attempts": attempts, "last_error": error},
+                     attempted)
         outcomes.give_up = (now - dt.timedelta(seconds=hub.settings.webhook_give_up_after_s),
                             f"given_up_with_line_{error}")
         outcomes.postpone = (delivery.position, retry_at)
         summary.dead += 1
         return False
     outcomes.add(delivery.id, {"attempts": attempts, "next_attempt_at": retry_at,
-                               "last_error": error})
+                               "last_error": error}, attempted)
     summary.failed += 1
     return False
 
 
-def _post(hub: Hub, member: Member, delivery: Delivery) -> tuple[int, str, float | None]:
-    """(status, error code, seconds the recipient asked to wait) of one POST."""
+def _post(hub: Hub, member: Member, delivery: Delivery) -> tuple[int, str, float | None, bool]:
+    """(status, error code, seconds the recipient asked to wait, whether the request may
+    have gone out) of one POST."""
     body = delivery.document.encode()
     headers = sign_webhook(hub, body, delivery.idempotency_key)
     headers["Idempotency-Key"] = delivery.idempotency_key
@@ -367,16 +374,46 @@ def _post(hub: Hub, member: Member, delivery: Delivery) -> tuple[int, str, float
         # cut off before its status line came whole, the POST fails as a connection
         # error: it is a cut-off all the same (the next try waits a read timeout)
         if cut_off():
-            return 0, _CUT_OFF, None
+            return 0, _CUT_OFF, None, True
         if isinstance(exc, requests.ReadTimeout):
-            return 0, _TIMED_OUT, None
-        return 0, f"network_{type(exc).__name__}", None
+            return 0, _TIMED_OUT, None, True
+        return 0, f"network_{type(exc).__name__}", None, _may_have_sent(exc)
     finally:
         post_done()
     if cut_off():
-        return 0, _CUT_OFF, None
+        return 0, _CUT_OFF, None, True
     asked = retry_after_s(response.headers.get("Retry-After"), time.time())
-    return response.status_code, f"http_{response.status_code}", asked
+    return response.status_code, f"http_{response.status_code}", asked, True
+
+
+_NOTHING_SENT = (requests.ConnectTimeout, requests.exceptions.SSLError,
+                 requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                 requests.exceptions.InvalidSchema)
+
+
+def _may_have_sent(exc: requests.RequestException) -> bool:
+    """False only when the POST failed before its request could go out: no URL, a
+    connection never made (refused, a name not found, a connect timeout, a TLS
+    handshake failed); a connection reset or closed after sending may have carried it."""
+    if isinstance(exc, _NOTHING_SENT):
+        return False
+    return not _caused_by(exc, NewConnectionError)
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Whether `kind` is among the errors `exc` wraps (requests and urllib3 wrap their
+    causes in `args`, `reason`, `__cause__` and `__context__`)."""
+    seen: set[int] = set()
+    todo: list[Any] = [exc]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        if isinstance(item, kind):
+            return True
+        seen.add(id(item))
+        todo += [*item.args, getattr(item, "reason", None), item.__cause__, item.__context__]
+    return False
 
 
 def _given_up(hub: Hub, delivery: Delivery, now: dt.datetime) -> bool:
@@ -386,10 +423,11 @@ def _given_up(hub: Hub, delivery: Delivery, now: dt.datetime) -> bool:
     return (now - since).total_seconds() > hub.settings.webhook_give_up_after_s
 
 
-def _disclosed(hub: Hub, member: Member, delivery: Delivery) -> Any:
+def _disclosed(hub: Hub, member: Member, delivery: Delivery,
+               action: str = "webhook_delivery") -> Any:
     source = orjson.loads(delivery.document).get("source", {})
     fiches = [(source["membre"], source["fiche_id"])] if "fiche_id" in source else []
-    return audit.event(hub, "webhook_delivery", member.id, porteur_id=delivery.porteur_id,
+    return audit.event(hub, action, member.id, porteur_id=delivery.porteur_id,
                        fiches=fiches, fields=delivery.fields, purpose=delivery.purpose,
                        policy_version=delivery.policy_version)
 

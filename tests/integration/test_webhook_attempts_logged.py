@@ -1,0 +1,72 @@
+"""A webhook POST that failed after its request went out (answered 5xx, 4xx, 3xx, or
+hung up on) carried the projected fiche to the member all the same: each is an access
+event (`webhook_attempt`), committed with the attempt's outcome, and the art. 15 report
+names the member. Before, only a 2xx wrote one: a member that answered 500 seven times
+then 400 got the fiche eight times and was absent from the report. On both databases,
+with a real HTTP recipient."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+
+import pytest
+import requests
+
+from hub.services.audit import trail as audit
+from hub.services.delivery import webhooks
+from tests.integration.world import OWNER, fiche, network, push_and_process
+
+pytestmark = pytest.mark.integration
+__all__ = ["network"]
+
+CCI = "cci-thiers"
+
+
+def _porteur(hub) -> str:
+    with hub.uow() as uow:
+        return uow.fiches.porteur_of(OWNER.member_id, "F-1").porteur_id
+
+
+def _attempts(hub) -> int:
+    return len(hub.audit.search(action="webhook_attempt", member=CCI, limit=100_000))
+
+
+def _retry(hub, clock) -> None:
+    clock.now += dt.timedelta(seconds=hub.settings.webhook_retry_max_s + 1)
+    webhooks.dispatch_webhooks(hub)
+
+
+def test_every_failed_post_that_went_out_is_an_access_event_in_the_report(network):
+    hub, clock, cci, _pfil = network
+    cci.status = 500
+    push_and_process(hub, fiche())
+    webhooks.dispatch_webhooks(hub)
+    for _ in range(2):
+        _retry(hub, clock)
+    cci.hang_up = True  # read, then the connection closed without an answer
+    _retry(hub, clock)
+    cci.hang_up, cci.status = False, 400  # not retried: dead-lettered
+    _retry(hub, clock)
+    assert len(webhooks.dead_letters(hub, CCI)) == 1
+    assert len(cci.arrivals) == 5
+    assert _attempts(hub) == 5
+    assert hub.audit.search(action="webhook_delivery", member=CCI, limit=100) == []
+    received = {r["membre"]: r for r in
+                audit.access_report(hub, "pnr", _porteur(hub))["destinataires"]}
+    assert received[CCI]["tentatives"] == received[CCI]["acces"] == 5
+    assert "accompagnement[].structure" in received[CCI]["champs"]
+
+
+def test_a_connection_refused_sent_nothing_and_a_reset_may_have(network):
+    _hub, _clock, cci, _pfil = network
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    with pytest.raises(requests.ConnectionError) as refused:
+        requests.post(f"http://127.0.0.1:{port}/", data=b"{}", timeout=5)
+    assert webhooks._may_have_sent(refused.value) is False
+    cci.hang_up = True
+    with pytest.raises(requests.ConnectionError) as reset:
+        requests.post(cci.url, data=b"{}", timeout=5)
+    assert webhooks._may_have_sent(reset.value) is True
