@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import getpass
 import json
 import logging
@@ -25,6 +26,8 @@ from hub.errors import (
 )
 from hub.logs import configure_logging, uvicorn_log_config
 from hub.private_files import open_private
+
+MAX_CONCURRENCY = 256
 
 if TYPE_CHECKING:  # imported on use: most commands need no hub
     from hub.bootstrap import Hub
@@ -50,8 +53,45 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+class _Parser(argparse.ArgumentParser):
+    """Wrong arguments: one line naming the command and the fault, and exit 2 (usage)."""
+
+    def error(self, message: str) -> Any:  # argparse's own ends the process too
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _within(low: int, high: int) -> Any:
+    """An argparse type: a whole number from `low` to `high`, else a usage error."""
+    def number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected a whole number from {low} to {high}, "
+                                             f"got {text!r}")
+        return value
+    return number
+
+
+def _groups_show_their_help(parser: argparse.ArgumentParser) -> None:
+    """A group named without its command (`capactif members`) prints the group's help,
+    not the top-level one, and exits 2."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for group in action.choices.values():
+                if any(isinstance(a, argparse._SubParsersAction) for a in group._actions):
+                    group.set_defaults(run=functools.partial(_show_help, group))
+                    _groups_show_their_help(group)
+
+
+def _show_help(group: argparse.ArgumentParser, _args: argparse.Namespace) -> int:
+    group.print_help()
+    return 2
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="capactif", description="capactif-hub")
+    parser = _Parser(prog="capactif", description="capactif-hub")
     sub = parser.add_subparsers(title="commandes")
 
     init = sub.add_parser("init", help="create or migrate the database and the hub key")
@@ -64,7 +104,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
 
     worker = sub.add_parser("worker", help="run a Celery worker (with the periodic sweep)")
-    worker.add_argument("--concurrency", type=int)
+    worker.add_argument("--concurrency", type=_within(1, MAX_CONCURRENCY),
+                        help=f"worker processes (1..{MAX_CONCURRENCY}; HUB_WORKER_CONCURRENCY)")
     worker.add_argument("--no-beat", action="store_true", help="do not run the periodic sweep here")
     worker.set_defaults(run=_worker)
 
@@ -168,7 +209,7 @@ def _parser() -> argparse.ArgumentParser:
     dead = deliveries_sub.add_parser("dead", help="list dead-lettered deliveries")
     dead.add_argument("--member")
     dead.add_argument("--after", type=int, default=0, help="the id the previous page ended at")
-    dead.add_argument("--limit", type=int, default=500, help="rows per page (1..1000)")
+    dead.add_argument("--limit", type=_within(1, 1000), default=500, help="rows per page (1..1000)")
     dead.set_defaults(run=_deliveries_dead)
     replay = deliveries_sub.add_parser("replay", help="put dead-lettered deliveries back in line")
     replay.add_argument("--id", type=int)
@@ -206,6 +247,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--fiches", type=int, default=300)
     demo.add_argument("--port", type=int, default=0, help="0: a free port")
     demo.set_defaults(run=_demo)
+    _groups_show_their_help(parser)
     return parser
 
 
