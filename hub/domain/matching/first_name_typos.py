@@ -1,24 +1,22 @@
 """A first name retyped, or another first name: Mathidle for Mathilde, or Léo beside Léa.
 
 Two first names one slip of the fingers apart (two neighbouring letters exchanged, not
-the last two: `one_slip_apart`; or, in names of `KEY_MIN_LENGTH` letters or more, one
-letter typed with the key next to it: Lachlan / Ladhlan, Laura / Laurz, `one_key_apart`)
-are one name retyped where one of them is a first name in use and the other is none:
-neither in the model's table of first names (the names its training file held
-`effectif_min_frequence` times or more: `MatchModel.tf`) nor among the given names of
-`given_names.txt` (Faker's lists of every locale, MIT; written by
+the last two: `one_slip_apart`) are one name retyped
+where one of them is a first name in use and the other is none: neither in the model's
+table of first names (the names its training file held `effectif_min_frequence` times or
+more: `MatchModel.tf`) nor among
+the given names of `given_names.txt` (Faker's lists of every locale, MIT; written by
 `bench/given_names_file.py`). Two names in use one letter apart (Léa / Léo, Marine /
-Marina, Mathis / Mathys, Alexis / Alexia) are what twins and siblings bear; two names
-neither of which is known say nothing either way, the careful rules hold (`household`,
-`decision`). A name seen often in the data is in use whatever the list says: a list
-lacking a name never makes a sibling a typo where the data show the name.
+Marina, Mathis / Mathys) are what twins and siblings bear; two names neither of which is
+known say nothing either way, the careful rules hold (`household`, `decision`). A name
+seen often in the data is in use whatever the list says: a list lacking a name never
+makes a sibling a typo where the data show the name.
 
-A letter added or dropped, or replaced by one of a key that is no neighbour, is no slip
-here: it is how names of one family are made from each other (Hamid / Hamida, Ilan /
-Ilian, Mélia / Mélina, Aylan / Aylin, Enora / Enola; Noam / Noan, neighbouring keys in a
-name of four letters), and a list of given names never holds every real one, so such a
-pair stays with the careful rules whatever the list says. So do the last two letters
-exchanged (Noah / Noha) and a letter doubled (Louane / Louanne: two spellings in use).
+A letter added, dropped or replaced is no slip here: it is how names of one family are
+made from each other (Hamid / Hamida, Ilan / Ilian, Mélia / Mélina, Aylan / Aylin, Enora /
+Enola, Noam / Noan), and a list of given names never holds every real one, so such a pair
+stays with the careful rules whatever the list says. So do the last two letters exchanged
+(Noah / Noha) and a letter doubled (Louane / Louanne: two spellings in use).
 
 A compound is in use where each part is (Jean-Pierre), retyped where one part is not
 (Jean-Piere). Names compact, upper case, without accents (`NormalisedRecord.prenom`).
@@ -36,8 +34,6 @@ Example:
     (False, False)
     >>> one_name_retyped(*pair("Zorglune", "Zorglyne"), {})  # neither known: careful
     False
-    >>> one_name_retyped(*pair("Lachlan", "Ladhlan"), {}), one_name_retyped(*pair("Noam", "Noan"), {})
-    (True, False)
 """
 
 from __future__ import annotations
@@ -48,15 +44,11 @@ from pathlib import Path
 
 from hub.domain.matching.comparisons import CLOSE, DIFFERENT, EXACT, FUZZY
 from hub.domain.matching.first_names import feminine_compound, feminine_form
-from hub.domain.matching.keyboards import neighbours
 from hub.domain.matching.record import NormalisedRecord
 
 GIVEN_NAMES_FILE = Path(__file__).with_name("given_names.txt")
 # Shorter first names retyped by a letter are another name as often (Léa / Lia, Tom / Tim).
 MIN_LENGTH = 4
-# A key next to the right one makes another real name of a short one as often (Noam /
-# Noan): the slip is read only in names this long or longer.
-KEY_MIN_LENGTH = 5
 
 
 @functools.cache
@@ -76,15 +68,14 @@ def in_use(record: NormalisedRecord, first_names: Container[str]) -> bool:
 
 def one_name_retyped(a: NormalisedRecord, b: NormalisedRecord,
                      first_names: Container[str]) -> bool:
-    """The two first names are one retyped: `one_slip_apart` or `one_key_apart`, each of
-    `MIN_LENGTH` letters or more, not a name and its feminine form (Louis / Louise), one in use and
+    """The two first names are one retyped: `one_slip_apart`, each of `MIN_LENGTH`
+    letters or more, not a name and its feminine form (Louis / Louise), one in use and
     the other not (`in_use`, `first_names` the model's table)."""
     x, y = a.prenom or "", b.prenom or ""
     if (x == y or min(len(x), len(y)) < MIN_LENGTH or feminine_form(x, y)
             or feminine_compound(a.prenom_tokens, b.prenom_tokens)):
         return False
-    return ((one_slip_apart(x, y) or one_key_apart(x, y))
-            and in_use(a, first_names) != in_use(b, first_names))
+    return one_slip_apart(x, y) and in_use(a, first_names) != in_use(b, first_names)
 
 
 def one_slip_apart(x: str, y: str) -> bool:
@@ -102,22 +93,6 @@ def one_slip_apart(x: str, y: str) -> bool:
     apart = [i for i in range(len(x)) if x[i] != y[i]]
     return (len(apart) == 2 and apart[1] == apart[0] + 1 and apart[1] < len(x) - 1
             and x[apart[0]] == y[apart[1]] and x[apart[1]] == y[apart[0]])
-
-
-def one_key_apart(x: str, y: str) -> bool:
-    """One letter typed with a neighbouring key (`keyboards.neighbours`) in names of
-    `KEY_MIN_LENGTH` letters or more: the slip typo-heavy files make most (Laura / Laurz,
-    Brooke / Brolke). Another letter than a neighbour's (Enora / Enola, Aylan / Aylin) is
-    how families make names of each other, not a slip.
-
-    >>> [one_key_apart(*p) for p in [("LACHLAN", "LADHLAN"), ("ENORA", "ENOLA"),
-    ...                              ("NOAM", "NOAN"), ("LAURA", "LAURZ")]]
-    [True, False, False, True]
-    """
-    if len(x) != len(y) or len(x) < KEY_MIN_LENGTH:
-        return False
-    apart = [i for i in range(len(x)) if x[i] != y[i]]
-    return len(apart) == 1 and neighbours(x[apart[0]], y[apart[0]])
 
 
 def may_be_retyped(levels: Mapping[str, str | None]) -> bool:
