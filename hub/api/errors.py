@@ -6,7 +6,7 @@ echoes the input: parameter errors name the parameter and the rule, never the va
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -22,9 +22,19 @@ from hub.services.ops import health
 
 log = logging.getLogger(__name__)
 
+_WHOLE = ("nombre entier de {ge} à {le} attendu (chiffres 0-9 seuls)",
+          "a whole number from {ge} to {le} is expected (digits 0-9 alone)")
 _RULES = {
-    "int_parsing": ("un entier est attendu", "an integer is expected"),
-    "int_type": ("un entier est attendu", "an integer is expected"),
+    "int_parsing": _WHOLE,
+    "int_type": _WHOLE,
+    "int_from_float": _WHOLE,
+    "bool_parsing": ("true ou false attendu", "true or false is expected"),
+    "enum": ("valeur hors de la liste autorisée ({expected})",
+             "value not in the allowed list ({expected})"),
+    "string_pattern_mismatch": ("identifiant au format {pattern} attendu",
+                                "an identifier matching {pattern} is expected"),
+    "string_too_long": ("valeur trop longue (au plus {max_length} caractères)",
+                        "value too long (at most {max_length} characters)"),
     "greater_than_equal": ("valeur trop petite (minimum {ge})", "value too small (minimum {ge})"),
     "less_than_equal": ("valeur trop grande (maximum {le})", "value too large (maximum {le})"),
     "literal_error": ("valeur hors de la liste autorisée ({expected})",
@@ -55,8 +65,10 @@ def install(app: FastAPI) -> None:
                                          "Connection closed before the request body ended."))
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid_parameter(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return _answer(InvalidParameter([_field_error(e) for e in exc.errors()][:20]))
+    async def _invalid_parameter(request: Request, exc: RequestValidationError) -> JSONResponse:
+        route = request.scope.get("route")
+        return _answer(InvalidParameter(
+            [_field_error(e, declared_bounds(route, e.get("loc", ()))) for e in exc.errors()][:20]))
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -104,18 +116,41 @@ def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
-def _field_error(error: dict[str, Any]) -> dict[str, str]:
+def _field_error(error: dict[str, Any], bounds: Mapping[str, object]) -> dict[str, str]:
+    """The rule `error` broke, in the words of the parameter's type: a whole number's
+    bounds come from its declaration (a type error carries none)."""
     where = ".".join(str(part) for part in error.get("loc", ()))
     kind = str(error.get("type", ""))
-    context = {k: v for k, v in (error.get("ctx") or {}).items() if k in ("ge", "le", "expected")}
+    shown = ("ge", "le", "expected", "pattern", "max_length")
+    context = {**bounds, **{k: v for k, v in (error.get("ctx") or {}).items() if k in shown}}
     if kind in _RULES:
         fr, en = _RULES[kind]
-    elif "datetime" in kind or kind == "value_error":
+    elif "datetime" in kind:
         fr, en = _DATETIME
     else:
         fr, en = _GENERIC
     return {"path": where, "code": kind or "invalid",
             "message_fr": fr.format_map(_Blank(context)), "message_en": en.format_map(_Blank(context))}
+
+
+def declared_bounds(route: object, loc: Sequence[object]) -> dict[str, object]:
+    """The `ge`/`le` a route declares for the parameter at `loc` (`("query", "after")`),
+    read from its dependant tree (sub-dependencies declare parameters too)."""
+    dependant = getattr(route, "dependant", None)
+    if dependant is None or len(loc) != 2:
+        return {}
+    found: dict[str, object] = {}
+    for field in _parameters(dependant, str(loc[0])):
+        if field.alias == loc[1]:
+            for rule in field.field_info.metadata:
+                found.update({k: getattr(rule, k) for k in ("ge", "le") if hasattr(rule, k)})
+    return found
+
+
+def _parameters(dependant: Any, where: str) -> Iterator[Any]:
+    yield from getattr(dependant, f"{where}_params", ())
+    for sub in dependant.dependencies:
+        yield from _parameters(sub, where)
 
 
 class _Blank(dict):

@@ -20,6 +20,7 @@ from typing import Annotated
 
 from fastapi import Path, Query
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator
+from pydantic_core import PydanticCustomError
 
 import schemas
 from hub.domain.ids import MAX_INT64
@@ -42,7 +43,8 @@ def _rfc3339(value: object) -> object:
     if isinstance(value, dt.datetime):
         return value
     if not isinstance(value, str) or not _RFC3339_START.match(value):
-        raise ValueError("an RFC 3339 date-time is expected (2026-12-01T00:00:00+01:00)")
+        raise PydanticCustomError("datetime_parsing",
+                                  "an RFC 3339 date-time is expected (2026-12-01T00:00:00+01:00)")
     return value
 
 
@@ -50,7 +52,8 @@ def _digits(value: object) -> object:
     """An integer written with ASCII digits alone: pydantic also reads spaces around it, a
     plus sign, `_` between digits and other scripts' digits (`?after=5%20` was 5)."""
     if isinstance(value, str) and not (value.isascii() and value.isdigit()):
-        raise ValueError("a whole number written with the digits 0-9 alone is expected")
+        raise PydanticCustomError("int_parsing",
+                                  "a whole number written with the digits 0-9 alone is expected")
     return value
 
 
@@ -60,7 +63,7 @@ DIGITS = BeforeValidator(_digits)
 
 def _in_range(value: dt.datetime) -> dt.datetime:
     if not EARLIEST <= value <= LATEST:
-        raise ValueError("date-time outside 1970..9000")
+        raise PydanticCustomError("datetime_range", "date-time outside 1970..9000")
     return value
 
 
