@@ -62,3 +62,16 @@ def test_a_cursor_ahead_tells_nothing_of_other_members_positions(contract):
     assert _page(contract, NETWORK, 0)["deliveries"] == []
     assert _page(contract, NETWORK, 1)["next_cursor"] == 0
     assert _page(contract, NETWORK, 10**9) == _page(contract, NETWORK, 1)
+
+
+def test_has_more_is_false_on_a_page_that_holds_the_last_delivery(contract):
+    """A page exactly `limit` long was `has_more: true` (a full page), and the next call
+    came back empty: `has_more` now says whether a delivery follows the page."""
+    _push(contract, "F-1")
+    _push(contract, "F-2")
+    deliveries = _page(contract, RECIPIENT, 0)["deliveries"]
+    assert len(deliveries) >= 2
+    exact = contract.call(RECIPIENT, "GET", f"/v1/feed?after=0&limit={len(deliveries)}").json()
+    assert len(exact["deliveries"]) == len(deliveries) and exact["has_more"] is False
+    short = contract.call(RECIPIENT, "GET", f"/v1/feed?after=0&limit={len(deliveries) - 1}").json()
+    assert len(short["deliveries"]) == len(deliveries) - 1 and short["has_more"] is True

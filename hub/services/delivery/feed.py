@@ -27,7 +27,8 @@ def read_feed(hub: Hub, caller: Caller, after: int, limit: int) -> dict[str, Any
             f"Negative cursor or limit outside 1..{MAX_LIMIT}.",
         )
     with hub.uow() as uow:
-        rows = uow.deliveries.feed(caller.member_id, after, limit)
+        rows = uow.deliveries.feed(caller.member_id, after, limit + 1)  # one past: has_more
+        more, rows = len(rows) > limit, rows[:limit]
         # Only an empty page can come from a cursor ahead (one the hub never gave: a
         # restore moves positions past every cursor handed out): answer the caller's own
         # last position so that it reads what comes next from there.
@@ -47,7 +48,7 @@ def read_feed(hub: Hub, caller: Caller, after: int, limit: int) -> dict[str, Any
     return {
         "deliveries": items,
         "next_cursor": rows[-1].position if rows else min(after, last),
-        "has_more": len(rows) == limit,
+        "has_more": more,
         "cursor_ahead": after > last,
     }
 
