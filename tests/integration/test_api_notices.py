@@ -133,3 +133,13 @@ def test_a_notice_version_does_not_count_the_notices_other_members_registered(co
     listed = contract.call(OWNER, "GET", "/v1/notices").json()["notices"]
     assert sorted(n["version"] for n in listed) == sorted([first, second["version"]])
     assert contract.call(RECIPIENT, "GET", f"/v1/notices/{second['version']}").json()["texte"] == "Autre."
+
+
+def test_has_more_is_false_on_a_page_that_holds_the_last_notice(contract):
+    """A page exactly `limit` long said `has_more: true` and the next call came back empty."""
+    contract.call(OWNER, "POST", "/v1/notices", body=NOTICE)
+    contract.call(OWNER, "POST", "/v1/notices", body=NOTICE | {"texte": "Deuxième."})
+    exact = contract.call(OWNER, "GET", "/v1/notices?limit=2").json()
+    assert len(exact["notices"]) == 2 and exact["has_more"] is False
+    short = contract.call(OWNER, "GET", "/v1/notices?limit=1").json()
+    assert len(short["notices"]) == 1 and short["has_more"] is True

@@ -64,9 +64,10 @@ def list_notices(hub: Hub, caller: Caller, after: int, limit: int) -> dict[str, 
 
 def list_notices_of(hub: Hub, member_id: str | None, after: int, limit: int) -> dict[str, Any]:
     """A member's notices (None: the operator's) by version, after version `after`."""
-    found = hub.consents.notices_of(member_id, after, limit)
+    found = hub.consents.notices_of(member_id, after, limit + 1)  # one past: has_more
+    more, found = len(found) > limit, found[:limit]
     return {"notices": [n.as_document() for n in found],
-            "next_after": found[-1].version if found else after, "has_more": len(found) == limit}
+            "next_after": found[-1].version if found else after, "has_more": more}
 
 
 def require_member_credential(caller: Caller) -> None:
