@@ -431,6 +431,14 @@ class UnknownConsentReference(BadRequest):
     code = "unknown_consent_reference"
 
 
+class ConsentSuperseded(BadRequest):
+    """The consent an earlier version of the fiche cited, while its current version cites
+    another (the consent in force): nothing more is pushed under it (per item of a push,
+    per reference of the lookup; hub.services.delivery.superseded)."""
+
+    code = "consent_superseded"
+
+
 class ConsentOfAnotherPorteur(BadRequest):
     """The consent reference belongs to another fiche (another porteur) of the member."""
 

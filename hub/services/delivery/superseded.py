@@ -11,8 +11,9 @@ from collections.abc import Iterable
 
 from consent.api import ConsentRecord
 from hub.bootstrap import Hub
+from hub.errors import ConsentSuperseded
 
-SUPERSEDED = "consent_superseded"
+SUPERSEDED = ConsentSuperseded.code
 
 
 def superseding(hub: Hub, member_id: str,
