@@ -1,8 +1,9 @@
-"""The API's refusal counter while its Redis is down: one line when the outage starts,
-a reminder every HUB_BROKER_OUTAGE_REMINDER_S, one line when Redis answers again, as the
-broker's users do. Before, each request wrote two WARNING lines (`source not checked`,
-`windows not closed`): 660 lines in 43 s. A redis-server of the test's own, killed and
-started again; the counter wired as the API wires it."""
+"""The API's refusal counter and rate limiter while their Redis is down: one line when
+the outage starts, a reminder every HUB_BROKER_OUTAGE_REMINDER_S, one line when Redis
+answers again, as the broker's users do. Before, each request wrote two WARNING lines
+from the counter (`source not checked`, `windows not closed`), 660 lines in 43 s, and
+one from the rate limiter (`request not limited`). A redis-server of the test's own,
+killed and started again; the counter and the limiter wired as the API wires them."""
 
 from __future__ import annotations
 
@@ -15,11 +16,11 @@ from capactif_demo.processes import running
 from hub import outages
 from hub.config import Secret, Settings
 from hub.outages import quiet_outages
-from hub.services.ops.rate_limits import refusal_counter
+from hub.services.ops.rate_limits import SOURCE, RateLimits, refusal_counter
 from tests.integration.scale import OwnRedis
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-LIMITS = "hub.limits"  # the refusal counter's logger
+LIMITS, RATE_LIMITS = "hub.limits", "hub.services.ops.rate_limits"  # their loggers
 
 
 @pytest.fixture(autouse=True)
@@ -32,18 +33,26 @@ def _own_outage_log(monkeypatch):
             logger.removeFilter(installed)
 
 
-def _lines(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == LIMITS and r.levelno >= logging.INFO]
-
-
-def test_an_outage_of_the_counters_redis_is_a_line_at_its_start_and_one_at_its_end(
-        tmp_path, caplog):
+@pytest.fixture
+def limits_store(tmp_path):
+    """A redis-server of the test's own as the rate limits' store, the settings reaching
+    it, and the outage log installed as the API installs it."""
     own_redis = OwnRedis(tmp_path, tmp_path / "logs")
     server = own_redis.start()
     quiet_outages(reminder_s=3600)
     storage = Secret(f"redis://127.0.0.1:{own_redis.port}/0")
-    counter = refusal_counter(Settings().replace(rate_limit_storage=storage), "refusals",
-                              dt.timedelta(minutes=1))
+    with running([server]):
+        yield own_redis, server, Settings().replace(rate_limit_storage=storage)
+
+
+def _lines(caplog, logger: str = LIMITS) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == logger and r.levelno >= logging.INFO]
+
+
+def test_an_outage_of_the_counters_redis_is_a_line_at_its_start_and_one_at_its_end(
+        limits_store, caplog):
+    own_redis, server, settings = limits_store
+    counter = refusal_counter(settings, "refusals", dt.timedelta(minutes=1))
     now = dt.datetime.now(dt.UTC)
     counter.add("10.0.0.1", now)
     server.kill()
@@ -58,3 +67,20 @@ def test_an_outage_of_the_counters_redis_is_a_line_at_its_start_and_one_at_its_e
         assert counter.closed(now) == []
     back = _lines(caplog)
     assert len(back) == 2 and "reachable again" in back[1] and "(100 failed tries)" in back[1]
+
+
+def test_an_outage_of_the_rate_limiters_redis_is_a_line_at_its_start_and_one_at_its_end(
+        limits_store, caplog):
+    own_redis, server, settings = limits_store
+    limits = RateLimits(settings)
+    limits.check(SOURCE, "10.0.0.1")
+    server.kill()
+    caplog.set_level(logging.INFO, logger=RATE_LIMITS)
+    for _ in range(50):  # fifty requests, let through
+        limits.check(SOURCE, "10.0.0.1")
+    down = _lines(caplog, RATE_LIMITS)
+    assert len(down) == 1 and "rate limiter (Redis) unreachable" in down[0]
+    with running([own_redis.start("redis-again")]):
+        limits.check(SOURCE, "10.0.0.1")
+    back = _lines(caplog, RATE_LIMITS)
+    assert len(back) == 2 and "reachable again" in back[1] and "(50 failed tries)" in back[1]
