@@ -91,11 +91,14 @@ def test_a_superseded_consent_is_not_usable_and_a_push_citing_it_is_refused(netw
     line = consents.lookup_references(hub, OWNER, {"references": [c1.reference]})["references"][0]
     assert (line["utilisable"], line["code"], line["remplace_par"]) == (
         False, "consent_superseded", c2.reference)
-    consents.withdraw_consent(hub, OWNER, c2.id)
     v3 = fiche("F-V", 3)  # cites C1 again
     answer = _push(hub, v3)
     assert answer["accepted"] == 0
     assert answer["results"][0]["errors"][0]["code"] == "consent_superseded"
+    consents.withdraw_consent(hub, OWNER, c2.id)  # withdraws C1 with it
+    answer = _push(hub, v3)
+    assert answer["accepted"] == 0
+    assert answer["results"][0]["errors"][0]["code"] == "consent_withdrawn"
     assert _data(feed.read_feed(hub, THIERS, 0, 100)["deliveries"]) == []
 
 
@@ -168,3 +171,23 @@ def test_a_narrower_consent_sends_those_it_leaves_out_a_notice_their_receiver_ac
 def _raw(hub) -> bytes:
     return hub.hub_key.public_key.public_bytes(serialization.Encoding.Raw,
                                                serialization.PublicFormat.Raw)
+
+
+def test_a_new_consent_after_withdrawing_the_one_in_force_serves_only_versions_pushed_under_it(
+        network):
+    hub, _clock, _cci, _pfil = network
+    c1, c2 = _renewed(hub, "F-W")
+    consents.withdraw_consent(hub, OWNER, c2.id)
+    v3 = fiche("F-W", 3, projet={**fiche("F-W", 1)["projet"], "stade": "financement"})
+    v3["consentement"] = {"reference": "CST-F-W-nouveau"}
+    record_consents(hub, [v3])
+    answer = _push(hub, v3)
+    assert answer["accepted"] == 1, answer["results"]
+    webhooks.dispatch_webhooks(hub)
+    for who in (PFIL, THIERS):
+        served = porteurs.porteur_for(hub, who, _porteur(hub, "F-W"))["livraisons"]
+        assert [d["source"]["version"] for d in _data(served)] == [3]
+    assert [d["source"]["version"] for d in _data(
+        feed.read_feed(hub, THIERS, 0, 100)["deliveries"])] == [3]
+    line = consents.lookup_references(hub, OWNER, {"references": [c1.reference]})["references"][0]
+    assert (line["utilisable"], line["code"]) == (False, "consent_withdrawn")

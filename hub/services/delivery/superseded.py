@@ -45,3 +45,18 @@ def superseded_error(newer: ConsentRecord) -> dict[str, str]:
                           "enregistrez-en un nouveau.",
             "message_en": f"This consent is superseded by consent '{newer.reference}', which "
                           "the fiche's current version cites: cite that one, or record a new one."}
+
+
+def superseded_by(hub: Hub, record: ConsentRecord) -> list[ConsentRecord]:
+    """The consents earlier versions of `record`'s fiche cited, still given, when `record`
+    is the consent in force: withdrawn with it, so that a later consent does not serve
+    again what was disclosed under them (docs/privacy.md, "The consent in force")."""
+    with hub.read_uow() as uow:
+        fiche_pk, current = uow.fiches.consents_in_force(record.member_id, [record.fiche_id]).get(
+            record.fiche_id, (None, None))
+        if fiche_pk is None or current != record.id:
+            return []
+        references = {r for r in uow.fiches.references_cited(fiche_pk).values()
+                      if r and r != record.reference}
+    found = hub.consents.of_references(record.member_id, references)
+    return [r for r in found.values() if r.fiche_id == record.fiche_id and not r.withdrawn]

@@ -4,6 +4,7 @@ receipts, acks (whole list for the collector and DPOs). Rules: hub.services.priv
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Callable
@@ -21,11 +22,11 @@ from consent.api import (
 from hub.bootstrap import Hub
 from hub.domain.fiches import Outcome
 from hub.domain.purposes import ORIENTATION
-from hub.errors import BadRequest, ConsentNotFound, Forbidden, NotFound
+from hub.errors import BadRequest, ConsentAlreadyWithdrawn, ConsentNotFound, Forbidden, NotFound
 from hub.services.accounts.auth import Caller
 from hub.services.audit import trail as audit
 from hub.services.delivery.notices import add_notices
-from hub.services.delivery.superseded import SUPERSEDED, superseding
+from hub.services.delivery.superseded import SUPERSEDED, superseded_by, superseding
 from hub.services.matching.consent_gate import stop_matching
 from hub.services.privacy import ack_status
 from hub.services.privacy.discretion import named_for_consent, told_of
@@ -161,11 +162,14 @@ def withdraw_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any
     withdrawal notice to every member that was sent data under this consent."""
     before, sent, porteur_id = _visible(hub, caller, consent_id)
     now = hub.clock()
+    earlier = [r.id for r in superseded_by(hub, before)]
     if hub.store_keys.journal is not None:  # replayed by a restore from an older backup
-        hub.store_keys.journal.withdrawal(consent_id, caller.member_id, now.isoformat(), "withdrawal")
+        for withdrawn in (*earlier, consent_id):
+            hub.store_keys.journal.withdrawal(withdrawn, caller.member_id, now.isoformat(),
+                                              "withdrawal")
     record, notified = _state_with_notices(
         hub, before, NoticeKind.WITHDRAWAL, now,
-        lambda conn: hub.consents.withdraw(consent_id, caller.member_id, now, within=conn),
+        lambda conn: _withdraw_with(hub, consent_id, earlier, caller.member_id, now, conn),
         lambda record: [audit.event(hub, "consent_change", caller.member_id,
                                     porteur_id=porteur_id,
                                     fiches=[(record.member_id, record.fiche_id)],
@@ -179,6 +183,16 @@ def withdraw_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any
                                       if a.recipient_id in notified])
         if record.member_id == caller.member_id else notified & {caller.member_id})
     return document
+
+
+def _withdraw_with(hub: Hub, consent_id: str, earlier: list[str], member_id: str,
+                   now: dt.datetime, conn: Any) -> ConsentRecord:
+    """Withdraw the consent in force and, in the same transaction, the superseded consents
+    of its fiche (`earlier`): none of them serves again what the porteur withdrew."""
+    for superseded in earlier:
+        with contextlib.suppress(ConsentAlreadyWithdrawn):  # withdrawn meanwhile: the same
+            hub.consents.withdraw(superseded, member_id, now, within=conn)
+    return hub.consents.withdraw(consent_id, member_id, now, within=conn)
 
 
 def replay_withdrawal(hub: Hub, consent_id: str, member_id: str, at: dt.datetime) -> str | None:
