@@ -4,6 +4,7 @@ the withdrawal notices (docs/privacy.md, "The consent in force"). Both stores.""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -191,3 +192,24 @@ def test_a_new_consent_after_withdrawing_the_one_in_force_serves_only_versions_p
         feed.read_feed(hub, THIERS, 0, 100)["deliveries"])] == [3]
     line = consents.lookup_references(hub, OWNER, {"references": [c1.reference]})["references"][0]
     assert (line["utilisable"], line["code"]) == (False, "consent_withdrawn")
+
+
+def test_a_renewal_after_the_consent_in_force_expired_serves_only_versions_pushed_under_it(network):
+    hub, clock, _cci, _pfil = network
+    start = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    v1 = fiche("F-E", 1)
+    record_consents(hub, [v1], expire_le=(start + dt.timedelta(days=400)).isoformat())
+    assert _push(hub, v1)["accepted"] == 1
+    v2 = fiche("F-E", 2, projet={**v1["projet"], "stade": "montage"})
+    v2["consentement"] = {"reference": "CST-F-E-v2"}
+    record_consents(hub, [v2], expire_le=(start + dt.timedelta(days=30)).isoformat())
+    assert _push(hub, v2)["accepted"] == 1
+    clock.now = start + dt.timedelta(days=31)
+    assert consents.expire_due(hub) == 1
+    v3 = fiche("F-E", 3, projet={**v1["projet"], "stade": "financement"})
+    v3["consentement"] = {"reference": "CST-F-E-v3"}
+    record_consents(hub, [v3], expire_le=(start + dt.timedelta(days=500)).isoformat())
+    a = _push(hub, v3)
+    assert a["accepted"] == 1, a
+    served = feed.read_feed(hub, THIERS, 0, 100)["deliveries"]
+    assert [d["source"]["version"] for d in _data(served)] == [3]

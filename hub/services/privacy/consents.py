@@ -12,6 +12,7 @@ from typing import Any
 
 import schemas
 from consent.api import (
+    HUB_ACTOR,
     ConsentRecord,
     NoticeKind,
     build_receipt,
@@ -244,7 +245,18 @@ def acknowledgements(hub: Hub, caller: Caller, consent_id: str) -> list[dict[str
 
 
 def _expiry_of(hub: Hub, consent: ConsentRecord) -> Callable[[Any], ConsentRecord | None]:
-    return lambda conn: hub.consents.expire(consent, within=conn)
+    """The expiry of `consent` and, when it is the consent in force, of the fiche's
+    superseded consents with it (at its end): a later consent serves none of their versions."""
+    earlier = superseded_by(hub, consent)
+
+    def expire(conn: Any) -> ConsentRecord | None:
+        # A consent's status reads its own end date: a superseded one ends with the
+        # consent in force as a withdrawal recorded by the hub at that end.
+        for superseded in earlier:
+            with contextlib.suppress(ConsentAlreadyWithdrawn):
+                hub.consents.withdraw(superseded.id, HUB_ACTOR, consent.expires_at, within=conn)
+        return hub.consents.expire(consent, within=conn)
+    return expire
 
 
 def _state_with_notices(hub: Hub, before: ConsentRecord, kind: NoticeKind, now: dt.datetime,
