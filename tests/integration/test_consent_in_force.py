@@ -213,3 +213,49 @@ def test_a_renewal_after_the_consent_in_force_expired_serves_only_versions_pushe
     assert a["accepted"] == 1, a
     served = feed.read_feed(hub, THIERS, 0, 100)["deliveries"]
     assert [d["source"]["version"] for d in _data(served)] == [3]
+
+
+def _states(hub, consent_id):
+    return [c.state.value for c in hub.consents.get(consent_id).history]
+
+
+def _ending(hub, fiche_id, first_days, second_days):
+    """v1 under C1 ending `first_days` from today, v2 under C2 (then in force) ending
+    `second_days` from today: (today, C1, C2)."""
+    start = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    v1 = fiche(fiche_id, 1)
+    c1 = record_consents(hub, [v1], expire_le=(start + dt.timedelta(days=first_days)).isoformat())
+    assert _push(hub, v1)["accepted"] == 1
+    v2 = fiche(fiche_id, 2, projet={**v1["projet"], "stade": "montage"})
+    v2["consentement"] = {"reference": f"CST-{fiche_id}-v2"}
+    c2 = record_consents(hub, [v2], expire_le=(start + dt.timedelta(days=second_days)).isoformat())
+    assert _push(hub, v2)["accepted"] == 1
+    return start, c1[0], c2[0]
+
+
+@pytest.mark.parametrize("swept", [True, False])
+def test_a_superseded_consent_that_had_ended_keeps_its_expiry_when_the_one_in_force_is_withdrawn(
+        network, swept):
+    """C1 (v1) ended on its own before C2 (v2), in force, is withdrawn: C1 expired, it was
+    never withdrawn; its history and status say so, whether the sweep recorded it or not."""
+    hub, clock, _cci, _pfil = network
+    start, c1, c2 = _ending(hub, "F-X", 30, 400)
+    clock.now = start + dt.timedelta(days=31)
+    if swept:
+        assert consents.expire_due(hub) == 1
+    consents.withdraw_consent(hub, OWNER, c2.id)
+    assert _states(hub, c1.id) == (["active", "expired"] if swept else ["active"])
+    assert hub.consents.get(c1.id).status(clock.now).value == "expired"
+    assert _states(hub, c2.id) == ["active", "withdrawn"]
+
+
+def test_a_superseded_consent_that_ended_first_keeps_its_own_expiry_when_both_are_swept(network):
+    """C1 (v1) ends at 30 days, C2 (v2, in force) at 60: one sweep past both records each
+    one's expiry at its own end, and no withdrawal of C1 at C2's end."""
+    hub, clock, _cci, _pfil = network
+    start, c1, c2 = _ending(hub, "F-Y", 30, 60)
+    clock.now = start + dt.timedelta(days=61)
+    assert consents.expire_due(hub) == 2
+    assert _states(hub, c1.id) == ["active", "expired"]
+    assert _states(hub, c2.id) == ["active", "expired"]
+    assert hub.consents.get(c1.id).status(clock.now).value == "expired"

@@ -7,6 +7,7 @@ newer reference.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from consent.api import ConsentRecord
@@ -47,10 +48,11 @@ def superseded_error(newer: ConsentRecord) -> dict[str, str]:
                           "the fiche's current version cites: cite that one, or record a new one."}
 
 
-def superseded_by(hub: Hub, record: ConsentRecord) -> list[ConsentRecord]:
-    """The consents earlier versions of `record`'s fiche cited, still given, when `record`
-    is the consent in force: withdrawn with it, so that a later consent does not serve
-    again what was disclosed under them (docs/privacy.md, "The consent in force")."""
+def superseded_by(hub: Hub, record: ConsentRecord, at: dt.datetime) -> list[ConsentRecord]:
+    """The consents earlier versions of `record`'s fiche cited, still given at `at` (never
+    withdrawn, not past their own end), when `record` is the consent in force: they end with
+    it at `at`, so that a later consent does not serve again what was disclosed under them
+    (docs/privacy.md, "The consent in force"). One that ended first keeps its own expiry."""
     with hub.read_uow() as uow:
         fiche_pk, current = uow.fiches.consents_in_force(record.member_id, [record.fiche_id]).get(
             record.fiche_id, (None, None))
@@ -59,4 +61,5 @@ def superseded_by(hub: Hub, record: ConsentRecord) -> list[ConsentRecord]:
         references = {r for r in uow.fiches.references_cited(fiche_pk).values()
                       if r and r != record.reference}
     found = hub.consents.of_references(record.member_id, references)
-    return [r for r in found.values() if r.fiche_id == record.fiche_id and not r.withdrawn]
+    return [r for r in found.values()
+            if r.fiche_id == record.fiche_id and not r.withdrawn and at < r.expires_at]

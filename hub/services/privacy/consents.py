@@ -163,7 +163,7 @@ def withdraw_consent(hub: Hub, caller: Caller, consent_id: str) -> dict[str, Any
     withdrawal notice to every member that was sent data under this consent."""
     before, sent, porteur_id = _visible(hub, caller, consent_id)
     now = hub.clock()
-    earlier = [r.id for r in superseded_by(hub, before)]
+    earlier = [r.id for r in superseded_by(hub, before, now)]
     if hub.store_keys.journal is not None:  # replayed by a restore from an older backup
         for withdrawn in (*earlier, consent_id):
             hub.store_keys.journal.withdrawal(withdrawn, caller.member_id, now.isoformat(),
@@ -247,7 +247,7 @@ def acknowledgements(hub: Hub, caller: Caller, consent_id: str) -> list[dict[str
 def _expiry_of(hub: Hub, consent: ConsentRecord) -> Callable[[Any], ConsentRecord | None]:
     """The expiry of `consent` and, when it is the consent in force, of the fiche's
     superseded consents with it (at its end): a later consent serves none of their versions."""
-    earlier = superseded_by(hub, consent)
+    earlier = superseded_by(hub, consent, consent.expires_at)
 
     def expire(conn: Any) -> ConsentRecord | None:
         # A consent's status reads its own end date: a superseded one ends with the
