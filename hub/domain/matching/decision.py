@@ -163,8 +163,11 @@ def alike_at_one_home(explanation: Explanation, settings: DecisionSettings) -> b
     the same (`exchanged_names`). Where the file shows households, two of one home bear
     one name now and then (a mother and her daughter, namesakes; french-households seed 2:
     Anaïs BERNARD and a housemate typed ANAÏS | BERNARD, two people): an exchanged fiche
-    there still asks the birth date or an own contact."""
+    there still asks the birth date or an own contact, and so does, whatever the file,
+    a surname a typed letter off once read exchanged (`Explanation.exchanged_surname_retyped`:
+    PICHON Frédérique / FREDERIQUE | IPCHON): the names are not the same."""
     if explanation.first_name_retyped or (explanation.names_exchanged
+                                          and not explanation.exchanged_surname_retyped
                                           and not settings.household_apart):
         return False
     levels = {t.field: t.level for t in explanation.terms}

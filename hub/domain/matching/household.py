@@ -138,8 +138,8 @@ def household_verdict(levels: Mapping[str, str]) -> str | None:
 
 
 def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
-            b: NormalisedRecord, *, retyped: bool = False,
-            exchanged: bool = False) -> tuple[str | None, bool]:
+            b: NormalisedRecord, *, retyped: bool = False, exchanged: bool = False,
+            pet_name: bool = False) -> tuple[str | None, bool]:
     """A pair's verdict from its levels' (`household_verdict`) and its records: first
     names plainly different but two typed letters apart are `UNSURE` and may be one
     (`_retyped_first_name`); `ALIKE` is `UNSURE` and may be one (twins, or one person
@@ -154,7 +154,9 @@ def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
     different by their level but one retyped (`_retyped_first_name`), unless each side
     gives its own e-mail or mobile. `ALIKE` whose names are the same read exchanged
     (`exchanged`: `exchanged_names.names_exchanged`, DUPONT Léa against Léa DUPONT) is
-    left to the model too, unless each side gives its own mobile."""
+    left to the model too, unless each side gives its own mobile; so is `ALIKE` whose
+    first names are a pet name and the name it stands for under one full birth date
+    (`pet_name`: `hypocoristics.hypocoristic_of_one_name`, Tom / Thomas)."""
     if verdict is not None and home_by_a_typed_number(levels) and not _landlines(a, b):
         return None, False  # a mobile a digit off: no home, the rule says nothing
     if _retyped_first_name(levels, verdict, a, b):
@@ -164,7 +166,7 @@ def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
     if verdict == ALIKE:
         if _two_mobiles(levels, a, b):
             return APART, False
-        return (None, False) if retyped or exchanged else (UNSURE, True)
+        return (None, False) if retyped or exchanged or pet_name else (UNSURE, True)
     if verdict == AGED:
         verdict = _aged(a, b)
         if verdict == UNSURE:  # one digit typed wrong: a decade's typo as often

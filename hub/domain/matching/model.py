@@ -43,6 +43,7 @@ from hub.domain.matching.household import (
     nothing_personal,
     resolve,
 )
+from hub.domain.matching.hypocoristics import hypocoristic_of_one_name
 from hub.domain.matching.mobile import mobile_lifts
 from hub.domain.matching.model_tables import check_tables
 from hub.domain.matching.record import NormalisedRecord
@@ -173,11 +174,20 @@ class Explanation:
     # model (`household.resolve`; API `prenom_retape`).
     first_name_retyped: bool = False
     # The names the same letter for letter once read exchanged, surname typed as the
-    # first name (`exchanged_names.names_exchanged`): the household rule leaves the pair
-    # to the model (`household.resolve`), and where the file showed no households first
-    # names alike at one home do not hold it (`decision.alike_at_one_home`; API
+    # first name, or the surname a typed letter off (`exchanged_names.names_exchanged`):
+    # the household rule leaves the pair to the model (`household.resolve`), and where the
+    # file showed no households names exchanged letter for letter alike at one home do not
+    # hold it (`decision.alike_at_one_home`; API
     # `noms_inverses`).
     names_exchanged: bool = False
+    # Names exchanged with the surname a typed letter off (`exchanged_names.surname_retyped`):
+    # alike at one home, they link only beside an identifier of the person's own, whatever
+    # the households of the training file (`decision.alike_at_one_home`).
+    exchanged_surname_retyped: bool = False
+    # A pet name beside the one first name it stands for, under one full birth date and a
+    # surname agreeing (`hypocoristics.hypocoristic_of_one_name`: Tom / Thomas): the
+    # household rule leaves the pair to the model (`household.resolve`; API `surnom`).
+    pet_name: bool = False
 
     def level_of(self, field: str) -> str:
         return next((t.level for t in self.terms if t.field == field), MISSING)
@@ -196,6 +206,7 @@ class Explanation:
             **({MOBILE_NAMES_KEY: True} if self.mobile_names_alike else {}),
             **({RETYPED_KEY: True} if self.first_name_retyped else {}),
             **({EXCHANGED_KEY: True} if self.names_exchanged else {}),
+            **({PET_NAME_KEY: True} if self.pet_name else {}),
         }
 
     @classmethod
@@ -210,7 +221,8 @@ class Explanation:
                    doc.get(MOVED_AWAY_KEY, False) is True,
                    doc.get(MOBILE_NAMES_KEY, False) is True,
                    doc.get(RETYPED_KEY, False) is True,
-                   doc.get(EXCHANGED_KEY, False) is True)
+                   doc.get(EXCHANGED_KEY, False) is True,
+                   doc.get(PET_NAME_KEY, False) is True)
 
     def lines_fr(self, *, certain: bool = False) -> list[str]:
         """The waterfall in French words and decimals: "a priori : −6,2", "nom : identique,
@@ -238,6 +250,8 @@ class Explanation:
             lines.append(RETYPED_FR)
         if self.names_exchanged:
             lines.append(EXCHANGED_FR)
+        if self.pet_name:
+            lines.append(PET_NAME_FR)
         lines.append(f"total : {points_fr(self.total_weight)} soit une probabilité de "
                      f"{percent_fr(self.probability, 2, certain=certain)}")
         return lines
@@ -308,11 +322,20 @@ RETYPED_FR = ("prénom retapé : les deux prénoms diffèrent d'une lettre, l'un
 # Names the same read exchanged (`Explanation.names_exchanged`): its key and its line.
 EXCHANGED_KEY = "noms_inverses"
 EXCHANGED_FR = ("noms inversés : le nom de l'une des fiches est, lettre pour lettre, le "
-                "prénom de l'autre, et son prénom le nom de l'autre : un même nom saisi dans "
-                "les cases inversées, pas le prénom proche d'un frère ou d'une sœur ; le lien "
-                "demande encore la date de naissance ou un courriel ou un mobile concordant, "
-                "sauf là où le fichier d'apprentissage ne montrait pas de foyers : il s'y "
-                "décide comme pour les deux fiches saisies à l'endroit")
+                "prénom de l'autre, et son prénom le nom de l'autre (ou ce nom à une lettre "
+                "près, quand le prénom est un prénom en usage et ni un nom des données ni "
+                "l'un des deux noms un prénom) : un même nom saisi dans les cases inversées, "
+                "pas le prénom proche d'un frère ou d'une sœur ; le lien demande encore la "
+                "date de naissance ou un courriel ou un mobile concordant, sauf, pour les "
+                "noms inversés lettre pour lettre, là où le fichier d'apprentissage ne "
+                "montrait pas de foyers : il s'y décide comme pour les deux fiches saisies "
+                "à l'endroit")
+# A pet name beside the name it stands for (`Explanation.pet_name`): its key and its line.
+PET_NAME_KEY = "surnom"
+PET_NAME_FR = ("surnom : l'un des prénoms est un diminutif qui ne désigne qu'un prénom "
+               "(Tom pour Thomas, Cathy pour Catherine) et l'autre est ce prénom, sous la "
+               "même date de naissance complète : une même personne, pas le prénom proche "
+               "d'un frère ou d'une sœur")
 MOBILE_LIFTS_FR = ("même mobile : le prénom diffère, mais un même numéro de mobile et la même "
                    "date de naissance concordent, et l'un des prénoms est une partie ou les "
                    "initiales de l'autre, et aucun courriel ni téléphone ne diffère : le "
@@ -574,10 +597,14 @@ class MatchModel:
         named = {c.field: level for c, level in zip(self.comparisons, levels, strict=True)}
         retyped = may_be_retyped(named) and one_name_retyped(
             a, b if written is None else written, self.tf.get("prenom", {}))
-        exchanged = may_be_retyped(named) and names_exchanged(a, b if written is None else written)
+        exchanged = may_be_retyped(named) and names_exchanged(
+            a, b if written is None else written, self.tf.get("prenom", {}),
+            self.tf.get("nom", {}))
+        pet_name = hypocoristic_of_one_name(named, a, b if written is None else written)
         verdict, one = resolve(
             named, household_verdict(named) if self.decision.household_apart else None,
-            a, b if written is None else written, retyped=retyped, exchanged=exchanged)
+            a, b if written is None else written, retyped=retyped, exchanged=exchanged,
+            pet_name=pet_name)
         alone = self.decision.household_apart and nothing_personal(named) and not any(
             named.get(field) in AGREEING for field in self.decision.personal_fields)
         mobile = mobile_lifts(named, a, b if written is None else written,
@@ -585,7 +612,9 @@ class MatchModel:
         return Explanation(self.prior_weight, tuple(terms), total, probability_of(total),
                            verdict == APART or (verdict == UNSURE and not one), one, verdict,
                            alone, mobile_names_alike=mobile, first_name_retyped=retyped,
-                           names_exchanged=exchanged)
+                           names_exchanged=exchanged, pet_name=pet_name,
+                           exchanged_surname_retyped=exchanged and not names_exchanged(
+                               a, b if written is None else written))
 
     def level_weight(self, field: str, level: str) -> float:
         """log2(m/u) of one field at one level, before any frequency adjustment."""

@@ -60,6 +60,7 @@ from hub.domain.matching.household import (
     needs_records,
     resolve,
 )
+from hub.domain.matching.hypocoristics import hypocoristic_of_one_name
 from hub.domain.matching.mobile import mobile_lifts, shared_mobile
 from hub.domain.matching.model import Explanation, FieldTerm, MatchModel, probability_of
 from hub.domain.matching.record import NormalisedRecord
@@ -142,10 +143,13 @@ class PatternScorer:
         verdict = household_verdict(named) if self.decision.household_apart else None
         first_names = self.model.tf.get("prenom", {})
         retyped = may_be_retyped(named) and one_name_retyped(left, right, first_names)
-        exchanged = may_be_retyped(named) and names_exchanged(left, right)
+        exchanged = may_be_retyped(named) and names_exchanged(
+            left, right, first_names, self.model.tf.get("nom", {}))
+        pet_name = hypocoristic_of_one_name(named, left, right)
         return self._facts(levels, *resolve(named, verdict, left, right, retyped=retyped,
-                                            exchanged=exchanged),
-                           mobile_lifts(named, left, right, first_names), retyped, exchanged)
+                                            exchanged=exchanged, pet_name=pet_name),
+                           mobile_lifts(named, left, right, first_names), retyped,
+                           exchanged, exchanged and not names_exchanged(left, right))
 
     def _named(self, levels: Pattern) -> dict[str, str]:
         return {c.field: level for c, level in zip(self.model.comparisons, levels, strict=True)}
@@ -286,7 +290,7 @@ class PatternScorer:
         verdict = household_verdict(self._named(levels)) if self.decision.household_apart \
             else None
         return self._facts(levels, None if verdict in (ALIKE, AGED) else verdict, False, False,
-                           False, False)
+                           False, False, False)
 
     def decide(self, total: float, facts: PatternFacts) -> tuple[Kind, float, bool]:
         """The answer of `judge` from the pair's total weight and its facts (`pair_facts`;
@@ -308,16 +312,18 @@ class PatternScorer:
         return kind, probability, may_be_same
 
     def _pattern_facts(self, levels: Pattern, rule: str | None, one: bool,
-                       mobile: bool, retyped: bool, exchanged: bool) -> PatternFacts:
+                       mobile: bool, retyped: bool, exchanged: bool,
+                       surname_retyped: bool) -> PatternFacts:
         """What the pattern says under the household rule's verdict `rule` (and whether
         the pair may be one person, `one`), whether its mobile lifts the first-name veto
-        (`mobile`) and whether its first names are one retyped or its names exchanged
-        (`decision.alike_at_one_home`): an explanation with no frequency adjustment."""
+        (`mobile`) and whether its first names are one retyped or its names exchanged, the
+        surname a letter off or not (`decision.alike_at_one_home`): an explanation with no frequency adjustment."""
         terms = tuple(FieldTerm(c.field, level, weight) for c, level, weight in zip(
             self.model.comparisons, levels, self.model.pattern_weights(levels), strict=True))
         plain = Explanation(self.model.prior_weight, terms, 0.0, 0.0, may_be_one=one,
                             household_rule=rule, mobile_names_alike=mobile,
-                            first_name_retyped=retyped, names_exchanged=exchanged)
+                            first_name_retyped=retyped, names_exchanged=exchanged,
+                            exchanged_surname_retyped=surname_retyped)
         tf_fields = tuple(position for position, c in enumerate(self.model.comparisons)
                           if levels[position] == EXACT
                           and self.model.settings.comparisons[c.field].term_frequency)

@@ -16,7 +16,7 @@ from hub.domain.matching.exchanged_names import names_exchanged
 from hub.domain.matching.model import default_model
 from hub.domain.matching.record import RECORD_FIELDS
 from tests.unit.matching.test_matching_agreement import together
-from tests.unit.matching.test_matching_first_name_typos import says_why
+from tests.unit.matching.test_matching_first_name_typos import links_and_says_why, says_why
 from tests.unit.matching.test_matching_household_alike_names import _kinds
 from tests.unit.matching.test_matching_precision_families import _typo_heavy
 
@@ -114,16 +114,46 @@ def test_twins_one_typed_with_the_names_exchanged_are_never_linked(twins, model_
     assert not names_exchanged(normalise_record(first, "a"), normalise_record(second, "b"))
 
 
+# (surname, first name, the surname typed a letter off in the other fiche's first-name box)
+RETYPED_SURNAME = [("Pichon", "Frédérique", "IPCHON"), ("Vialatte", "Agathe", "VIALATE"),
+                   ("Bouchut", "Mathilde", "BOUCHTU"), ("Weiss", "Jean-Rémy", "WEISSS")]
+
+
 @pytest.mark.parametrize("model_name", sorted(MODELS))
-def test_names_exchanged_with_a_typo_stay_with_a_coordinator(model_name):
-    """Bourgeois Thierry against BOUMRGEOIS | THIERRY: a typo beside the exchange is
-    what twins' alike names look like too (Léa / Léo read exchanged)."""
+@pytest.mark.parametrize("own", sorted(OWN))
+@pytest.mark.parametrize("person", RETYPED_SURNAME, ids=[f"{a} {c}" for a, _b, c in RETYPED_SURNAME])
+def test_names_exchanged_with_the_surname_a_letter_off_link_beside_an_identifier(
+        person, own, model_name):
+    """PICHON Frédérique / FREDERIQUE | IPCHON: the first name agrees letter for letter
+    and is a first name in use, no surname; neither surname is a first name: the typo is
+    in the surname, one person. Both orders; the explanation says so (`noms_inverses`)."""
+    (surname, first_name, retyped), (fa, fb) = person, OWN[own]
+    first = {"nom": surname, "prenom": first_name, **_HOME, **fa}
+    second = {"nom": first_name.upper(), "prenom": retyped, **_HOME, **fb}
+    links_and_says_why(first, second, MODELS[model_name](), "names_exchanged", "noms_inverses",
+                       "noms inversés : ")
+
+
+@pytest.mark.parametrize("model_name", sorted(MODELS))
+def test_names_exchanged_with_a_typo_where_either_may_be_the_first_name_stay_with_a_coordinator(
+        model_name):
+    """Twins' alike names read exchanged (MARTIN Léa / LEO | MARTIN) look like a surname
+    typed a letter off beside names exchanged: where the string agreeing letter for
+    letter is a surname first (MARTIN, THOMAS: the model's tables), or the strings a
+    letter apart are first names in use (Léa, Léo), a coordinator decides; twins of names
+    no list knows (Zorglune / Zorglyne MARTIN) likewise."""
     model = MODELS[model_name]()
-    first = {"nom": "Bourgeois", "prenom": "Thierry", **_HOME, **_BORN}
-    second = {"nom": "THIERRY", "prenom": "BOUMRGEOIS", **_HOME, **_BORN}
-    assert not names_exchanged(normalise_record(first, "a"), normalise_record(second, "b"))
-    explanation = model.score(normalise_record(second, "b"), normalise_record(first, "a"))
-    assert not explanation.names_exchanged
+    pairs = [({"nom": "Thomas", "prenom": "Bourgeois"}, {"nom": "BOUMRGEOIS", "prenom": "THOMAS"}),
+             ({"nom": "Martin", "prenom": "Léa"}, {"nom": "LEO", "prenom": "MARTIN"}),
+             ({"nom": "Martin", "prenom": "Zorglune"}, {"nom": "ZORGLYNE", "prenom": "MARTIN"}),
+             ({"nom": "Pichon", "prenom": "Léa"}, {"nom": "LEO", "prenom": "PICHON"})]
+    tables = model.tf.get("prenom", {}), model.tf.get("nom", {})
+    for x, y in pairs:
+        first, second = {**x, **_HOME, **_BORN}, {**y, **_HOME, **_BORN}
+        a, b = normalise_record(first, "a"), normalise_record(second, "b")
+        assert not names_exchanged(a, b, *tables) and not names_exchanged(b, a, *tables)
+        assert not model.score(b, a).names_exchanged
+        assert "link" not in _kinds(first, second, model) | _kinds(second, first, model)
 
 
 def test_one_name_in_both_boxes_is_not_names_exchanged():
@@ -175,3 +205,30 @@ def test_online_and_batch_put_the_same_fiches_together(tmp_path, model_name):
     bare = [] if model.decision.household_apart else [4]
     assert together_batch == {(f"{n}-{k}", f"{n}-{k + 1}") for n in range(len(TWINS))
                               for k in [0, *bare]}
+
+
+def _retyped_surname_rows() -> list[dict[str, str]]:
+    """At each home: a person typed twice, once with the names exchanged and the surname
+    a letter off (one birth date); twins Léa and Léo, Léo's fiche typed LEO | surname."""
+    rows = []
+    for n, (surname, first_name, retyped) in enumerate(RETYPED_SURNAME):
+        home = {"adresse_ligne": f"{n + 3} rue des Tilleuls", "code_postal": "63600",
+                "commune": "Ambert"}
+        born = {"date_naissance": f"19{70 + n}-0{1 + n}-1{n}"}
+        twins = {"date_naissance": f"20{10 + n}-1{n % 3}-2{n}"}
+        fiches = [{"nom": surname, "prenom": first_name, **born},
+                  {"nom": first_name.upper(), "prenom": retyped, **born},
+                  {"nom": surname, "prenom": "Léa", **twins},
+                  {"nom": "LEO", "prenom": surname.upper(), **twins}]
+        rows += [{f: "" for f in RECORD_FIELDS} | home | fiche | {"id": f"{n}-{k}"}
+                 for k, fiche in enumerate(fiches)]
+    return rows
+
+
+@pytest.mark.parametrize("typo_heavy", [False, True], ids=["shipped", "typo-heavy"])
+def test_online_and_batch_link_names_exchanged_with_the_surname_a_letter_off(tmp_path, typo_heavy):
+    rows = _retyped_surname_rows()
+    _batch, together_batch, together_online = together(
+        rows, _typo_heavy(0.3) if typo_heavy else default_model(), tmp_path)
+    assert together_batch == together_online
+    assert together_batch == {(f"{n}-0", f"{n}-1") for n in range(len(RETYPED_SURNAME))}

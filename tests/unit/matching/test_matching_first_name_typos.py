@@ -12,7 +12,7 @@ import dataclasses
 import pytest
 
 from hub.domain.matching import normalise_record
-from hub.domain.matching.model import Explanation, default_model
+from hub.domain.matching.model import Explanation, MatchModel, default_model
 from hub.domain.matching.record import RECORD_FIELDS
 from tests.unit.matching.test_matching_agreement import together
 from tests.unit.matching.test_matching_household_alike_names import _kinds
@@ -91,6 +91,17 @@ def says_why(explanation: Explanation, flag: str, key: str, line: str) -> None:
     assert explanation.to_dict()[key] is True
     assert getattr(Explanation.from_dict(explanation.to_dict()), flag)
     assert any(text.startswith(line) for text in explanation.lines_fr()[-3:-1])
+
+
+def links_and_says_why(first: dict[str, str], second: dict[str, str], model: MatchModel,
+                       *why: str) -> None:
+    """Both orders link online (both decision paths), and the explanation of the second
+    fiche against the first says why (`says_why`: flag, API key, line)."""
+    assert _kinds(first, second, model) == {"link"}
+    assert _kinds(second, first, model) == {"link"}
+    flag, key, line = why
+    says_why(model.score(normalise_record(second, "b"), normalise_record(first, "a")),
+             flag, key, line)
 
 
 @pytest.mark.parametrize("model_name", sorted(MODELS))
