@@ -60,3 +60,33 @@ def test_twins_with_names_two_letters_apart_go_to_a_coordinator(world, first, se
     assert porteur_of(hub, CCI, "C-1") != porteur_of(hub, COMMUNE, "A-1")
     assert processing.pipeline_status(hub)["porteurs"] == 2
     assert len(duplicates.list_review_items(hub)["items"]) == 1
+
+
+@pytest.mark.parametrize(("known", "typed"), [
+    ({"prenom": "Thomas"}, {"prenom": "Tom"}),
+    ({"prenom": "Agathe"}, {"nom": "AGATHE", "prenom": "CHASSAIGN"})],
+    ids=["pet name", "names exchanged, surname retyped"])
+def test_a_pet_name_or_names_exchanged_with_the_surname_retyped_join_the_porteur(
+        world, known, typed):
+    """A fiche, then the person's fiche typed Tom for Thomas, or AGATHE | CHASSAIGN for
+    Agathe Chassaing (one birth date, one home), from another member: one porteur, no
+    review item."""
+    hub, _clock = world
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", {**JULIEN, **known}))
+    push(hub, CCI, fiche_of(CCI, "C-1", {**JULIEN, **typed}))
+    assert porteur_of(hub, CCI, "C-1") == porteur_of(hub, COMMUNE, "A-1")
+    assert processing.pipeline_status(hub)["porteurs"] == 1
+    assert duplicates.list_review_items(hub)["items"] == []
+
+
+def test_a_pet_name_of_two_names_beside_twins_goes_to_a_coordinator(world):
+    """Twins Emmanuel and Emmanuelle, then a fiche typed Manu (their birth date, their
+    home): Manu may be either twin, never joined to one."""
+    hub, _clock = world
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", {**JULIEN, "prenom": "Emmanuel"}))
+    push(hub, CCI, fiche_of(CCI, "C-1", {**JULIEN, "prenom": "Emmanuelle"}))
+    push(hub, PFIL, fiche_of(PFIL, "P-1", {**JULIEN, "prenom": "Manu"}))
+    porteurs = {porteur_of(hub, member, fiche) for member, fiche in (
+        (COMMUNE, "A-1"), (CCI, "C-1"), (PFIL, "P-1"))}
+    assert len(porteurs) == 3
+    assert duplicates.list_review_items(hub)["items"] != []
