@@ -53,10 +53,16 @@ def names_exchanged(a: NormalisedRecord, b: NormalisedRecord,
     """Each record's first name is the other's surname letter for letter (with or
     without its particles), and the first names as typed differ; or one way letter for
     letter and the surname typed a letter off the other way (`surname_retyped`)."""
-    return a.prenom != b.prenom and (
-        (_is_surname(a.prenom, b) and _is_surname(b.prenom, a))
-        or surname_retyped(a, b, first_names or {}, surnames or {})
-        or surname_retyped(b, a, first_names or {}, surnames or {}))
+    return letter_for_letter(a, b) or (a.prenom != b.prenom and (
+        surname_retyped(a, b, first_names or {}, surnames or {})
+        or surname_retyped(b, a, first_names or {}, surnames or {})))
+
+
+def letter_for_letter(a: NormalisedRecord, b: NormalisedRecord) -> bool:
+    """Each record's first name is the other's surname letter for letter (with or
+    without its particles), and the first names as typed differ: the names the same,
+    only their boxes exchanged."""
+    return a.prenom != b.prenom and _is_surname(a.prenom, b) and _is_surname(b.prenom, a)
 
 
 def surname_retyped(a: NormalisedRecord, b: NormalisedRecord, first_names: Mapping[str, float],

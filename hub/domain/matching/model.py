@@ -31,7 +31,7 @@ from hub.domain.matching.comparisons import (
     build_comparisons,
     compare_records,
 )
-from hub.domain.matching.exchanged_names import names_exchanged
+from hub.domain.matching.exchanged_names import letter_for_letter, names_exchanged
 from hub.domain.matching.first_name_typos import may_be_retyped, one_name_retyped
 from hub.domain.matching.household import (
     APART,
@@ -613,7 +613,7 @@ class MatchModel:
                            verdict == APART or (verdict == UNSURE and not one), one, verdict,
                            alone, mobile_names_alike=mobile, first_name_retyped=retyped,
                            names_exchanged=exchanged, pet_name=pet_name,
-                           exchanged_surname_retyped=exchanged and not names_exchanged(
+                           exchanged_surname_retyped=exchanged and not letter_for_letter(
                                a, b if written is None else written))
 
     def level_weight(self, field: str, level: str) -> float:

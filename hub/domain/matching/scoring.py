@@ -51,7 +51,7 @@ from hub.domain.matching.decision import (
     veto_fields_vouch,
     vetoed,
 )
-from hub.domain.matching.exchanged_names import names_exchanged
+from hub.domain.matching.exchanged_names import letter_for_letter, names_exchanged
 from hub.domain.matching.first_name_typos import may_be_retyped, one_name_retyped
 from hub.domain.matching.household import (
     AGED,
@@ -149,7 +149,7 @@ class PatternScorer:
         return self._facts(levels, *resolve(named, verdict, left, right, retyped=retyped,
                                             exchanged=exchanged, pet_name=pet_name),
                            mobile_lifts(named, left, right, first_names), retyped,
-                           exchanged, exchanged and not names_exchanged(left, right))
+                           exchanged, exchanged and not letter_for_letter(left, right))
 
     def _named(self, levels: Pattern) -> dict[str, str]:
         return {c.field: level for c, level in zip(self.model.comparisons, levels, strict=True)}
@@ -317,7 +317,8 @@ class PatternScorer:
         """What the pattern says under the household rule's verdict `rule` (and whether
         the pair may be one person, `one`), whether its mobile lifts the first-name veto
         (`mobile`) and whether its first names are one retyped or its names exchanged, the
-        surname a letter off or not (`decision.alike_at_one_home`): an explanation with no frequency adjustment."""
+        surname a letter off or not (`decision.alike_at_one_home`): an explanation with no
+        frequency adjustment."""
         terms = tuple(FieldTerm(c.field, level, weight) for c, level, weight in zip(
             self.model.comparisons, levels, self.model.pattern_weights(levels), strict=True))
         plain = Explanation(self.model.prior_weight, terms, 0.0, 0.0, may_be_one=one,
