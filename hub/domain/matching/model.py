@@ -180,14 +180,14 @@ class Explanation:
     # hold it (`decision.alike_at_one_home`; API
     # `noms_inverses`).
     names_exchanged: bool = False
-    # Names exchanged with the surname a typed letter off (`exchanged_names.surname_retyped`):
-    # alike at one home, they link only beside an identifier of the person's own, whatever
-    # the households of the training file (`decision.alike_at_one_home`).
-    exchanged_surname_retyped: bool = False
     # A pet name beside the one first name it stands for, under one full birth date and a
     # surname agreeing (`hypocoristics.hypocoristic_of_one_name`: Tom / Thomas): the
     # household rule leaves the pair to the model (`household.resolve`; API `surnom`).
     pet_name: bool = False
+    # Names exchanged with the surname a typed letter off (`exchanged_names.surname_retyped`):
+    # alike at one home, they link only beside an identifier of the person's own, whatever
+    # the households of the training file (`decision.alike_at_one_home`).
+    exchanged_surname_retyped: bool = False
 
     def level_of(self, field: str) -> str:
         return next((t.level for t in self.terms if t.field == field), MISSING)
