@@ -16,7 +16,7 @@ from hub.domain.matching.exchanged_names import names_exchanged
 from hub.domain.matching.model import default_model
 from hub.domain.matching.record import RECORD_FIELDS
 from tests.unit.matching.test_matching_agreement import together
-from tests.unit.matching.test_matching_first_name_typos import links_and_says_why, says_why
+from tests.unit.matching.test_matching_first_name_typos import links_and_says_why
 from tests.unit.matching.test_matching_household_alike_names import _kinds
 from tests.unit.matching.test_matching_precision_families import _typo_heavy
 
@@ -51,12 +51,9 @@ def _exchanged(person: tuple[str, str], own: tuple[dict[str, str], dict[str, str
 def test_names_typed_in_each_others_box_link_beside_an_identifier_of_the_persons_own(
         person, own, model_name):
     """Both orders; the explanation says what the rule saw (`noms_inverses`)."""
-    model = MODELS[model_name]()
     first, second = _exchanged(person, OWN[own])
-    assert _kinds(first, second, model) == {"link"}
-    assert _kinds(second, first, model) == {"link"}
-    explanation = model.score(normalise_record(second, "b"), normalise_record(first, "a"))
-    says_why(explanation, "names_exchanged", "noms_inverses", "noms inversés : ")
+    links_and_says_why(first, second, MODELS[model_name](), "names_exchanged", "noms_inverses",
+                       "noms inversés : ")
 
 
 @pytest.mark.parametrize("model_name", sorted(MODELS))
