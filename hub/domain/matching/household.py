@@ -5,8 +5,8 @@ typed a digit off; a mobile typed a digit off is not a home). A first name typed
 mostly stays near the one it retypes: a letter typed wrong, a high Jaro-Winkler, a
 nickname, a compound's part, a sound (close or fuzzy, `comparisons.FirstNameComparison`),
 or the surname's place (names exchanged). A
-pair whose surname agrees, whose home is one and which shares no e-mail of the person's
-own (exact) is judged by the rule (`household_verdict`):
+pair whose surname agrees and whose home is one is judged by the rule
+(`household_verdict`):
 
 - `APART`, two people: birth dates plainly different where the first names do not
   agree, or first names plainly different where the birth dates do not agree either
@@ -25,8 +25,10 @@ own (exact) is judged by the rule (`household_verdict`):
   not plainly different (one date, or one missing): `UNSURE` and may be one person, a
   coordinator decides (`resolve`); `APART` where each side gives its own e-mail or
   mobile and the two differ. Nothing agreeing there tells twins or a brother and his
-  sister from one fiche retyped: a contact of the person's own agreeing (one e-mail,
-  one mobile) takes the pair out of the rule, the model decides; so do first names one
+  sister from one fiche retyped, nor does a contact both fiches share (one mobile, one
+  e-mail: a parent's, the family's, as often as the person's own): still `ALIKE`, a
+  review. One e-mail agreeing under first names not alike leaves the pair to the
+  model; so do first names one
   retyped, a name in use and no name a typed letter apart (`first_name_typos`,
   `resolve`). First names
   plainly different by their level but two typed letters apart (Aidan / Aidjm, Bernard /
@@ -53,6 +55,9 @@ Example:
     >>> household_verdict({"nom": "exact", "prenom": "close", "adresse": "exact"})
     'alike'
     >>> household_verdict({"nom": "exact", "prenom": "close", "adresse": "exact",
+    ...                    "courriel": "exact"})
+    'alike'
+    >>> household_verdict({"nom": "exact", "prenom": "exact", "adresse": "exact",
     ...                    "courriel": "exact"}) is None
     True
 """
@@ -120,10 +125,11 @@ def _landlines(a: NormalisedRecord, b: NormalisedRecord) -> bool:
 
 def household_verdict(levels: Mapping[str, str]) -> str | None:
     """`APART`, `UNSURE`, `ALIKE`, `AGED` or None (the rule says nothing) for a pair's levels."""
-    if not (levels.get("nom") in (EXACT, CLOSE, FUZZY) and _one_home(levels)
-            and levels.get("courriel") != EXACT):
+    if not (levels.get("nom") in (EXACT, CLOSE, FUZZY) and _one_home(levels)):
         return None
     first_name, birth = levels.get("prenom"), levels.get("date_naissance")
+    if levels.get("courriel") == EXACT:  # one e-mail: the person's own, or the family's
+        return ALIKE if first_name in (CLOSE, FUZZY) else None
     if levels.get("telephone") == EXACT:  # one mobile: the person's own, or a parent's
         if first_name in (CLOSE, FUZZY):  # twins Léa / Léo given a parent's mobile
             return ALIKE
@@ -156,7 +162,10 @@ def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
     (`exchanged`: `exchanged_names.names_exchanged`, DUPONT Léa against Léa DUPONT) is
     left to the model too, unless each side gives its own mobile; so is `ALIKE` whose
     first names are a pet name and the name it stands for under one full birth date
-    (`pet_name`: `hypocoristics.hypocoristic_of_one_name`, Tom / Thomas)."""
+    (`pet_name`: `hypocoristics.hypocoristic_of_one_name`, Tom / Thomas). `ALIKE` under
+    one e-mail on both sides (the family's as often as the person's own) stays a review
+    whatever the phones say, unless the first names are one retyped, exchanged or a pet
+    name and its name."""
     if verdict is not None and home_by_a_typed_number(levels) and not _landlines(a, b):
         return None, False  # a mobile a digit off: no home, the rule says nothing
     if _retyped_first_name(levels, verdict, a, b):
@@ -164,6 +173,8 @@ def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
             return None, False  # a name in use and no name: retyped, the model decides
         return UNSURE, True  # two typed letters apart: one name retyped, or twins
     if verdict == ALIKE:
+        if levels.get("courriel") == EXACT:  # the family's e-mail, or the person's own
+            return (None, False) if retyped or exchanged or pet_name else (UNSURE, True)
         if _two_mobiles(levels, a, b):
             return APART, False
         return (None, False) if retyped or exchanged or pet_name else (UNSURE, True)

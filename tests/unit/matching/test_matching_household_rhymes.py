@@ -2,8 +2,8 @@
 review): Timéo / Théo, Maya / Mila, Lucas / Lucie are twins or siblings as often as one
 name retyped, common in the training file or not. The rule never links them on its own
 say-so: a coordinator decides (a review, `may_be_one`), online on both decision paths and
-in batch, under one birth date or one missing. A personal field of the person's own that
-agrees as well (one e-mail) takes the pair out of the rule: the model decides."""
+in batch, under one birth date or one missing. One e-mail agreeing as well may be the
+family's: first names alike still go to review, a name retyped or the same links."""
 
 from __future__ import annotations
 
@@ -36,11 +36,17 @@ def test_a_rhyming_pair_held_by_the_rule_may_be_one_person():
     assert document.get("foyer_a_verifier") is True
 
 
-def test_one_e_mail_as_well_leaves_the_decision_to_the_model():
-    """One birth date and one e-mail: the person's own contact, no household's doubt."""
+def test_one_e_mail_as_well_goes_to_review_unless_the_first_name_is_retyped():
+    """One birth date and one e-mail at one home: the family's e-mail as often as the
+    person's own, so first names alike (Timéo / Timéi: a letter replaced, or twins) go to
+    a coordinator; a name retyped (letters exchanged) or the same name links."""
     mail = {"courriel": "t.roux@example.org"}
-    pair = (_fiche("Roux", "Timéo", "2001-05-05", **mail), _fiche("Roux", "Timéi", "2001-05-05", **mail))
-    assert _kinds(pair, _typo_heavy()) == ("link", "link")
+    fiches = {name: _fiche("Roux", name, "2001-05-05", **mail)
+              for name in ("Timéo", "Timéi", "Mathilde", "Mathidle")}
+    model = _typo_heavy()
+    assert _kinds((fiches["Timéo"], fiches["Timéi"]), model) == ("review", "review")
+    assert _kinds((fiches["Mathilde"], fiches["Mathidle"]), model) == ("link", "link")
+    assert _kinds((fiches["Timéo"], dict(fiches["Timéo"])), model) == ("link", "link")
 
 
 # A sister without a first name, her brother without a birth date: nothing personal
