@@ -64,6 +64,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 from rapidfuzz.distance import OSA, JaroWinkler
@@ -165,7 +166,8 @@ def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
     (`pet_name`: `hypocoristics.hypocoristic_of_one_name`, Tom / Thomas). `ALIKE` under
     one e-mail on both sides (the family's as often as the person's own) stays a review
     whatever the phones say, unless the first names are one retyped, exchanged or a pet
-    name and its name."""
+    name and its name, or the address names one side's first name and not the other's
+    (`_mail_names_one_side`)."""
     if verdict is not None and home_by_a_typed_number(levels) and not _landlines(a, b):
         return None, False  # a mobile a digit off: no home, the rule says nothing
     if _retyped_first_name(levels, verdict, a, b):
@@ -174,7 +176,9 @@ def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
         return UNSURE, True  # two typed letters apart: one name retyped, or twins
     if verdict == ALIKE:
         if levels.get("courriel") == EXACT:  # the family's e-mail, or the person's own
-            return (None, False) if retyped or exchanged or pet_name else (UNSURE, True)
+            if retyped or exchanged or pet_name or _mail_names_one_side(a, b):
+                return None, False
+            return UNSURE, True
         if _two_mobiles(levels, a, b):
             return APART, False
         return (None, False) if retyped or exchanged or pet_name else (UNSURE, True)
@@ -183,6 +187,19 @@ def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
         if verdict == UNSURE:  # one digit typed wrong: a decade's typo as often
             return verdict, True
     return verdict, verdict == UNSURE and may_be_one(levels, a, b)
+
+
+def _mail_names_one_side(a: NormalisedRecord, b: NormalisedRecord) -> bool:
+    """Whether the e-mail both fiches give names one side's first name and not the other's
+    (every word of it a word of the address's user part: hamida.martin@ for Hamida beside
+    Hamid): the person's own address, typed with a first name retyped; a family's
+    (famille.martin@, j.martin@) names neither and stays a review."""
+    if not (a.courriel and a.prenom_tokens and b.prenom_tokens):
+        return False
+    words = set(re.split(r"[^a-z]+", a.courriel.split("@", 1)[0].lower()))
+    names = [all(token.lower() in words for token in record.prenom_tokens)
+             for record in (a, b)]
+    return names[0] != names[1]
 
 
 def _retyped_first_name(levels: Mapping[str, str], verdict: str | None,

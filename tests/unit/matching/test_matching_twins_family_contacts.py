@@ -41,6 +41,20 @@ def test_the_same_first_name_under_the_same_contacts_links(contacts, model_name)
     assert _kinds(fiche, dict(fiche), model) == {"link"}
 
 
+@pytest.mark.parametrize("model_name", sorted(MODELS))
+@pytest.mark.parametrize("names", [("Mathilde", "Mathide"), ("Hamida", "Hamid"),
+                                   ("Marina", "Marine"), ("Jean-Marc", "Jean-Mac")])
+def test_a_first_name_retyped_under_the_person_s_own_e_mail_is_left_to_the_model(
+        names, model_name):
+    """The address names one side's first name and not the other's: the person's own,
+    typed again with a first name retyped; the household rule does not hold the pair."""
+    model = MODELS[model_name]()
+    own = {"courriel": f"{names[0].lower()}.martin@orange.fr"}
+    first = _HOME | own | {"prenom": names[0]}
+    second = _HOME | own | {"prenom": names[1]}
+    assert _kinds(first, second, model) | _kinds(second, first, model) == {"link"}
+
+
 def _rows() -> list[dict[str, str]]:
     rows = []
     for n, (x, y) in enumerate(TWINS):
