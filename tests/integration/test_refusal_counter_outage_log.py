@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 
 import pytest
 
@@ -18,6 +19,7 @@ from hub.config import Secret, Settings
 from hub.outages import quiet_outages
 from hub.services.ops.rate_limits import SOURCE, RateLimits, refusal_counter
 from tests.integration.scale import OwnRedis
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 LIMITS, RATE_LIMITS = "hub.limits", "hub.services.ops.rate_limits"  # their loggers
@@ -63,10 +65,12 @@ def test_an_outage_of_the_counters_redis_is_a_line_at_its_start_and_one_at_its_e
     down = _lines(caplog)
     assert len(down) == 1 and "refusal counter (Redis) unreachable" in down[0]
     with running([own_redis.start("redis-again")]):
-        assert counter.count("10.0.0.1", now) == 0  # a fresh server: the count was not kept
-        assert counter.closed(now) == []
+        # a fresh server: the count was not kept; a call on a connection the pool held
+        # through the outage may fail once more, quietly
+        wait_until(lambda: counter.count("10.0.0.1", now) == 0 and counter.closed(now) == []
+                   and len(_lines(caplog)) == 2, 20, "the counter reaching Redis again")
     back = _lines(caplog)
-    assert len(back) == 2 and "reachable again" in back[1] and "(100 failed tries)" in back[1]
+    assert len(back) == 2 and "reachable again" in back[1] and _failed_tries(back[1]) >= 100
 
 
 def test_an_outage_of_the_rate_limiters_redis_is_a_line_at_its_start_and_one_at_its_end(
@@ -81,6 +85,13 @@ def test_an_outage_of_the_rate_limiters_redis_is_a_line_at_its_start_and_one_at_
     down = _lines(caplog, RATE_LIMITS)
     assert len(down) == 1 and "rate limiter (Redis) unreachable" in down[0]
     with running([own_redis.start("redis-again")]):
-        limits.check(SOURCE, "10.0.0.1")
+        wait_until(lambda: limits.check(SOURCE, "10.0.0.1") is None
+                   and len(_lines(caplog, RATE_LIMITS)) == 2, 20, "the limiter reaching Redis again")
     back = _lines(caplog, RATE_LIMITS)
-    assert len(back) == 2 and "reachable again" in back[1] and "(50 failed tries)" in back[1]
+    assert len(back) == 2 and "reachable again" in back[1] and _failed_tries(back[1]) >= 50
+
+
+def _failed_tries(line: str) -> int:
+    found = re.search(r"\((\d+) failed tries\)", line)
+    assert found, line
+    return int(found.group(1))
