@@ -1,8 +1,8 @@
 """Broker outages in the log: a line when one starts, a reminder every 30 s
 (`HUB_BROKER_OUTAGE_REMINDER_S`), a line when it ends, for each user of the broker (the
 worker's consumer and beat, the publisher of the API and of the worker) and for the
-API's refusal counter and rate limiter (in the rate limits' Redis, often the broker's);
-each failed try only at DEBUG. Before, a two-minute Redis outage wrote about 1 MB of log, and the
+API's refusal counter (in the rate limits' Redis, often the broker's); each failed try
+only at DEBUG. Before, a two-minute Redis outage wrote about 1 MB of log, and the
 beat's and the API's outages never ended in it."""
 
 from __future__ import annotations
@@ -17,16 +17,13 @@ REMINDER_S = 30.0
 CONSUMER, BEAT = "celery.worker.consumer.consumer", "celery.beat"
 PUBLISHER = "hub.services.delivery.publisher"  # the API's (and the worker's) sends
 LIMITS = "hub.limits"  # the API's refusal counter, in the rate limits' Redis
-RATE_LIMITS = "hub.services.ops.rate_limits"  # the API's rate limiter, in the same Redis
 # The beat fails a send ("Message Error") or, first connecting, its connection.
 _FAILURES = {CONSUMER: ("consumer: Cannot connect to ",),
              BEAT: ("Message Error: ", "beat: Connection error: "),
              PUBLISHER: ("broker unavailable: ",),
-             LIMITS: ("refusal counter unavailable ",),
-             RATE_LIMITS: ("rate limiter unavailable ",)}
+             LIMITS: ("refusal counter unavailable ",)}
 # What each one could not reach, as its lines name it (French, English).
-_WHAT = {LIMITS: ("Compteur de refus (Redis)", "refusal counter (Redis)"),
-         RATE_LIMITS: ("Limiteur de débit (Redis)", "rate limiter (Redis)")}
+_WHAT = {LIMITS: ("Compteur de refus (Redis)", "refusal counter (Redis)")}
 _BROKER = ("Courtier", "broker")
 _installed: OutageLog | None = None
 
