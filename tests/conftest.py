@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings as hypothesis_settings
 
 from hub.store.engine import create_engine
 from hub.store.migrate import upgrade
@@ -25,6 +26,13 @@ PG_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+# Speed is measured in bench/, never asserted by a test: Hypothesis's per-example deadline
+# (200 ms by default) is a timed assertion, failed by a first call that loads a table on a
+# loaded machine (a transliteration block read by `fold`, say). Examples are still shrunk
+# and replayed as usual; only the clock is out of the verdict.
+hypothesis_settings.register_profile("capactif", deadline=None)
+hypothesis_settings.load_profile("capactif")
 
 
 def service_missing(what: str, exc: Exception) -> None:
