@@ -63,11 +63,14 @@ def coverage(hub: Hub, delivery: Delivery, source: FicheSource | None, member_id
         return WHOLE
     if delivery.payload is None or (source is not None and source.payload is None):
         return Coverage(Reason.ERASED.value)
-    consents = _consents(hub, source)
-    for consent in consents:
+    consents: list[ConsentRecord] = []
+    for consent in _consents(hub, source):
         decision = hub.consents.decide_on(consent, member_id, role, delivery.purpose)
         if not decision.allowed:
             return Coverage(decision.code)
+        if consent is None:  # `decide_on` refuses a missing consent: never served whole
+            return Coverage(Reason.MISSING.value)
+        consents.append(consent)
     held = frozenset(delivery.fields)
     paths = held
     referent = REFERENT in ((document if document is not None else _loads(delivery.document))
@@ -92,10 +95,10 @@ def _consents(hub: Hub, source: FicheSource | None) -> list[ConsentRecord | None
     return [own, hub.consents.in_force(source.consent_in_force)]
 
 
-def _scope(consent: ConsentRecord | None) -> ConsentScope:
-    terms = consent_scope(consent)  # type: ignore[arg-type]  # decided on: not None
+def _scope(consent: ConsentRecord) -> ConsentScope:
+    terms = consent_scope(consent)
     return ConsentScope.from_terms(terms.purposes, terms.roles, terms.members,
-                                   version=consent.id)  # type: ignore[union-attr]
+                                   version=consent.id)
 
 
 def _loads(text: str | None) -> dict[str, Any]:
