@@ -1,8 +1,10 @@
 """`HubClient`: a member's signed HTTP client for the hub (docs/protocol.md).
 
 One `requests.Session` (connection pooling), a timeout on every call, and retries
-with exponential backoff and jitter on network errors and 5xx only. A 4xx is never
-retried; 401/403 raise `HubAuthError` at once, so wrong credentials make one call,
+with exponential backoff and jitter on network errors and 5xx. A 429 is retried once its
+`Retry-After` has passed when that is at most `max_retry_after_s` (60 s); a longer one
+raises `HubRateLimited` at once, saying how long the hub asks to wait. Another 4xx is
+never retried; 401/403 raise `HubAuthError` at once, so wrong credentials make one call,
 not a storm. Every attempt is signed again with a fresh nonce (the hub refuses a
 replayed nonce); fiche versions are idempotent, so a retried batch is safe.
 
@@ -59,6 +61,7 @@ class HubClient:
         *,
         backoff_s: float = 0.5,
         max_backoff_s: float = 30.0,
+        max_retry_after_s: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
         pool_size: int = 4,
     ) -> None:
@@ -71,6 +74,7 @@ class HubClient:
         self.retries = retries
         self._backoff_s = backoff_s
         self._max_backoff_s = max_backoff_s
+        self._max_retry_after_s = max_retry_after_s
         self._sleep = sleep
         self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
@@ -168,17 +172,39 @@ class HubClient:
     # --- transport ----------------------------------------------------------------
 
     def request(self, method: str, path: str, payload: Any = None) -> dict[str, Any]:
-        """One signed call, retried on network errors and 5xx; answers the JSON body."""
+        """One signed call, retried on network errors, 5xx and a 429 asking for a short
+        wait (at most `retries` times in all); answers the JSON body."""
         body = b"" if payload is None else orjson.dumps(payload)
         attempt = 0
         while True:
             try:
                 return self._attempt(method, path, body)
-            except HubUnavailable as exc:
-                if isinstance(exc, HubRateLimited) or attempt >= self.retries:
+            except HubRateLimited as exc:
+                self._wait_asked(exc, attempt)
+            except HubUnavailable:
+                if attempt >= self.retries:
                     raise
                 self._sleep(backoff_delay(attempt, self._backoff_s, self._max_backoff_s))
-                attempt += 1
+            attempt += 1
+
+    def _wait_asked(self, limited: HubRateLimited, attempt: int) -> None:
+        """Wait as the hub's 429 asks (backoff when it gives no `Retry-After`), or raise it
+        when the wait is past `max_retry_after_s` or the retries are spent."""
+        wait = limited.retry_after
+        if wait is not None and wait > self._max_retry_after_s:
+            limit = f"{self._max_retry_after_s:g}"
+            longer = HubRateLimited(
+                f"{limited.message_fr} Le hub demande d'attendre {wait:.0f} s ; le connecteur "
+                f"attend au plus {limit} s : relancez-le plus tard.",
+                f"{limited.message_en} The hub asks to wait {wait:.0f} s; the connector waits "
+                f"at most {limit} s: run it again later.",
+                status=limited.status, hub_code=limited.hub_code)
+            longer.retry_after = wait
+            raise longer from None
+        if attempt >= self.retries:
+            raise limited
+        self._sleep(backoff_delay(attempt, self._backoff_s, self._max_backoff_s)
+                    if wait is None else wait)
 
     def _attempt(self, method: str, path: str, body: bytes) -> dict[str, Any]:
         request = requests.Request(method, self.base_url + path, data=body or None)

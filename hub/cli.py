@@ -294,7 +294,8 @@ def _serve(args: argparse.Namespace) -> int:
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
                 log_level=settings.log_level.lower(), access_log=False,
                 http=envelope_protocol(settings.request_header_timeout_s,
-                                       settings.request_body_idle_timeout_s),
+                                       settings.request_body_idle_timeout_s,
+                                       settings.max_body_bytes),
                 log_config=uvicorn_log_config(settings.log_level, settings.log_format))
     return 0
 

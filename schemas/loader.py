@@ -16,7 +16,7 @@ import dataclasses
 import functools
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from schemas.formats import (
     TEXT_CHECKERS,
     is_control_character,
 )
+from schemas.numbers import OUT_OF_RANGE
 
 SCHEMA_DIR = Path(__file__).resolve().parent
 _FILE_NAME = re.compile(r"^(?P<name>[a-z_]+)\.v(?P<version>\d+)\.json$")
@@ -169,21 +170,36 @@ def json_path(parts: Iterable[str | int]) -> str:
     return path
 
 
-def nul_path(node: Any, path: tuple[str | int, ...] = ()) -> str | None:
+def nul_path(node: Any) -> str | None:
     """The JSON path of the first text (key or value) holding a NUL character, if any:
     no field of the project's documents may hold one (PostgreSQL text cannot). Keys
     outside the schemas' naming show as "?" (a path never echoes input)."""
-    if isinstance(node, str):
-        return json_path(path) if "\x00" in node else None
+    return _first_path(node, (), _holds_nul)
+
+
+def out_of_range_path(node: Any) -> str | None:
+    """The JSON path of the first number no double holds (`schemas.numbers.OUT_OF_RANGE`
+    in its place), if any."""
+    return _first_path(node, (), lambda value: value is OUT_OF_RANGE)
+
+
+def _holds_nul(value: Any) -> bool:
+    return isinstance(value, str) and "\x00" in value
+
+
+def _first_path(node: Any, path: tuple[str | int, ...], found: Callable[[Any], bool]) -> str | None:
+    """The JSON path of the first value, or object key, that is `found`."""
+    if found(node):
+        return json_path(path)
     children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
     for key, value in children:
-        if isinstance(key, str) and "\x00" in key:
+        if isinstance(key, str) and found(key):
             return json_path(path)
         # A key outside the schemas' naming is shown as "?": paths never echo input.
         shown = key if isinstance(key, int) or _SAFE_NAME.match(key) else "?"
-        found = nul_path(value, (*path, shown))
-        if found:
-            return found
+        inside = _first_path(value, (*path, shown), found)
+        if inside:
+            return inside
     return None
 
 
@@ -235,6 +251,14 @@ def shown_key(key: str) -> str:
 def nul_error(path: str) -> FieldError:
     return FieldError(path, "nul_character", "Caractère NUL (\\u0000) interdit : retirez-le.",
                       "NUL character (\\u0000) not allowed: remove it.")
+
+
+def out_of_range_error(path: str) -> FieldError:
+    return FieldError(path, "number_out_of_range",
+                      "Nombre qu'un double (IEEE 754) ne tient pas : trop grand, ou si petit "
+                      "qu'il serait lu 0. Envoyez-le arrondi (0 s'il vaut zéro).",
+                      "Number no double (IEEE 754) holds: too large, or so small it would be "
+                      "read as 0. Send it rounded (0 if it is zero).")
 
 
 def _translate(error: Any) -> FieldError:

@@ -9,6 +9,20 @@ from typing import Any
 EXACT_INTEGERS = 2**53
 
 
+class OutOfRange:
+    """A JSON number no double holds: too large (1e400, read as infinity), or not zero yet
+    too small (1e-400, read as 0). The hub's body reader puts it in the number's place so
+    that what holds it is refused, naming where (`schemas.loader.out_of_range_path`)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "OUT_OF_RANGE"
+
+
+OUT_OF_RANGE = OutOfRange()
+
+
 def same_numbers(document: Any) -> Any:
     """`document` with each whole float of at most 2**53 in magnitude as an integer
     (8000.0, 8e3 -> 8000; -0.0 -> 0). Larger floats (1e300) stay floats: an integer of

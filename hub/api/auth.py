@@ -44,12 +44,12 @@ class Authenticated:
 async def read_bounded_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and _declared_size(declared) > limit:
-        raise _too_large(limit)
+        raise body_too_large(limit)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise _too_large(limit)
+            raise body_too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -64,7 +64,7 @@ def _declared_size(declared: str) -> int:
     return int(digits) if len(digits) <= 18 else 2**63
 
 
-def _too_large(limit: int) -> PayloadTooLarge:
+def body_too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(
         f"Corps de requête trop volumineux (maximum {limit} octets) : découpez le lot.",
         f"Request body too large (maximum {limit} bytes): split the batch.",

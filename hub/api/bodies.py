@@ -10,8 +10,9 @@ from typing import Any
 
 import orjson
 
+from hub.api.exact_numbers import may_be_read_as_zero, read_exactly
 from hub.errors import MalformedBody
-from schemas.loader import duplicate_key_path, nul_path, shown_key
+from schemas.loader import duplicate_key_path, nul_path, out_of_range_path, shown_key
 
 MAX_DEPTH = 64  # levels of arrays and objects; the contract's documents use fewer than 10
 UNPARSED: Any = object()  # no checked parse of the body to reuse (none made)
@@ -23,7 +24,14 @@ def checked_json(raw: bytes) -> Any:
     try:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise _not_json(raw, exc) from exc
+        exactly = read_exactly(raw) if "infinity" in exc.msg else None
+        if exactly is None:
+            raise _not_json(raw, exc) from exc
+        document = exactly
+    else:
+        if may_be_read_as_zero(raw):
+            exactly = read_exactly(raw)
+            document = document if exactly is None else exactly
     if _depth(document) > MAX_DEPTH:  # before any walk: the checks below recurse
         raise _too_deep()
     twice = None if _written_as_read(document, raw) else duplicate_key_path(raw)
@@ -106,11 +114,20 @@ def json_body(raw: bytes, *, refuse_nul: bool = True, checked: Any = UNPARSED) -
     if isinstance(checked, Refused):
         raise checked.error
     document = checked_json(raw) if checked is UNPARSED else checked
-    where = nul_path(document) if refuse_nul and b"\\u0000" in raw else None
+    if not refuse_nul:
+        return document
+    where = nul_path(document) if b"\\u0000" in raw else None
     if where is not None:
         raise MalformedBody(
             f"Caractère NUL (\\u0000) interdit dans le corps, en {where} : retirez-le.",
             f"NUL character (\\u0000) not allowed in the body, at {where}: remove it.")
+    where = out_of_range_path(document)
+    if where is not None:
+        raise MalformedBody(
+            f"Nombre qu'un double (IEEE 754) ne tient pas, en {where} : trop grand, ou si "
+            "petit qu'il serait lu 0. Envoyez-le arrondi (0 s'il vaut zéro).",
+            f"Number no double (IEEE 754) holds, at {where}: too large, or so small it "
+            "would be read as 0. Send it rounded (0 if it is zero).")
     return document
 
 

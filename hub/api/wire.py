@@ -9,29 +9,45 @@ for headers or a body that never end. Here the same refusals are 400
 `malformed_request` or 431 `headers_too_large` in the envelope, and a request whose
 headers are not complete `header_timeout_s` after its first byte (or after the
 connection opened), or whose body is silent `body_idle_timeout_s`, is answered 408
-`request_timeout`; a connection that sent nothing is closed without an answer."""
+`request_timeout`; a connection that sent nothing is closed without an answer.
+
+h11 bounds only a header block still incomplete when it looks (one read whole, up to
+the 64 KiB of a socket read, passed): here a whole one is measured too. A chunked body
+is refused as soon as its framing shows it cannot be read: 413 `payload_too_large` for
+chunk sizes adding up past `max_body_bytes` (no route reads more), 400 for a size line no
+further byte can make valid; h11 alone would wait for the bytes, then the 408."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import secrets
 from typing import Any
 
 import h11
+from h11._readers import ChunkedReader
 from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.h11_impl import DEFAULT_MAX_INCOMPLETE_EVENT_SIZE, H11Protocol
 
+from hub.api.auth import body_too_large
 from hub.errors import HeadersTooLarge, HubError, MalformedRequest, RequestTimeout
 
 _LINGER_S = 2.0
-_REASONS = {400: "Bad Request", 408: "Request Timeout", 431: "Request Header Fields Too Large"}
+_REASONS = {400: "Bad Request", 408: "Request Timeout", 413: "Content Too Large",
+            431: "Request Header Fields Too Large"}
+# What may begin a chunk's size line (h11's: 1 to 20 hex digits, then an extension or
+# spaces, then CRLF); a line still coming that is not one of these can never become one.
+_SIZE_LINE_START = re.compile(rb"[0-9A-Fa-f]{0,20}|[0-9A-Fa-f]{1,20}(;[^\n]*|[ \t]*\r?)")
 
 
-def envelope_protocol(header_timeout_s: float, body_idle_timeout_s: float) -> type[H11Protocol]:
-    """The protocol class to give uvicorn (`http=`), with these deadlines."""
+def envelope_protocol(header_timeout_s: float, body_idle_timeout_s: float,
+                      max_body_bytes: int | None = None) -> type[H11Protocol]:
+    """The protocol class to give uvicorn (`http=`), with these deadlines and, when given,
+    the bound past which a chunked body is refused before it comes."""
     return type("HubH11Protocol", (_EnvelopeProtocol,),
-                {"header_timeout_s": header_timeout_s, "body_idle_timeout_s": body_idle_timeout_s})
+                {"header_timeout_s": header_timeout_s, "body_idle_timeout_s": body_idle_timeout_s,
+                 "max_body_bytes": max_body_bytes})
 
 
 def _header_limit(config: Any) -> int:
@@ -39,22 +55,52 @@ def _header_limit(config: Any) -> int:
 
 
 class _Reader(h11.Connection):
-    """h11's connection, keeping the last refusal so that its status hint (431) is known.
-    A request framed both by Content-Length and by Transfer-Encoding is refused (h11 reads
-    it by the second and keeps the connection): a proxy reading it by the first would pass
-    a second request inside its body (RFC 9112, 6.1)."""
+    """h11's connection, keeping the last refusal so that its status hint (431, 413) is
+    known. A request framed both by Content-Length and by Transfer-Encoding is refused (h11
+    reads it by the second and keeps the connection): a proxy reading it by the first would
+    pass a second request inside its body (RFC 9112, 6.1). A header block is bounded
+    whole, and a chunked body by its framing (the module's docstring)."""
 
     refusal: h11.RemoteProtocolError | None = None
 
+    def __init__(self, header_limit: int, body_limit: int | None) -> None:
+        super().__init__(h11.SERVER, header_limit)
+        self._header_limit = header_limit
+        self._body_limit = body_limit
+        self._body_read = 0
+
     def next_event(self) -> Any:
         try:
+            unread = len(self._receive_buffer)
             event = super().next_event()
-            if isinstance(event, h11.Request) and _framed_twice(event.headers):
-                raise h11.RemoteProtocolError("Content-Length with Transfer-Encoding", 400)
+            if isinstance(event, h11.Request):
+                self._check_head(event, unread - len(self._receive_buffer))
+            elif isinstance(event, h11.Data):
+                self._body_read += len(event.data)
+            if isinstance(self._reader, ChunkedReader):
+                self._check_chunks(self._reader, waiting=event is h11.NEED_DATA)
             return event
         except h11.RemoteProtocolError as exc:
             self.refusal = exc
             raise
+
+    def _check_head(self, request: h11.Request, size: int) -> None:
+        if size > self._header_limit:
+            raise h11.RemoteProtocolError("request line and headers too long", 431)
+        if _framed_twice(request.headers):
+            raise h11.RemoteProtocolError("Content-Length with Transfer-Encoding", 400)
+        self._body_read = 0
+
+    def _check_chunks(self, reader: ChunkedReader, waiting: bool) -> None:
+        """The chunk sizes read so far, the body's bytes and the rest of the current chunk,
+        within the bound; and, while waiting for a size line, the beginning of one."""
+        if self._body_limit is not None and \
+                self._body_read + reader._bytes_in_chunk > self._body_limit:
+            raise h11.RemoteProtocolError("chunk sizes past the body bound", 413)
+        awaiting_size = not (reader._bytes_in_chunk or reader._bytes_to_discard
+                             or reader._reading_trailer)
+        if waiting and awaiting_size and not _SIZE_LINE_START.fullmatch(self.trailing_data[0]):
+            raise h11.RemoteProtocolError("illegal chunk size line", 400)
 
 
 def _framed_twice(headers: Any) -> bool:
@@ -83,11 +129,12 @@ class _WatchedFlow(FlowControl):
 class _EnvelopeProtocol(H11Protocol):
     header_timeout_s = 10.0
     body_idle_timeout_s = 30.0
+    max_body_bytes: int | None = None
 
     def __init__(self, config: Any, server_state: Any, app_state: dict[str, Any],
                  _loop: asyncio.AbstractEventLoop | None = None) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        self.conn = _Reader(h11.SERVER, _header_limit(config))
+        self.conn = _Reader(_header_limit(config), self.max_body_bytes)
         self._deadline: asyncio.TimerHandle | None = None
         self._refused = False
 
@@ -112,6 +159,9 @@ class _EnvelopeProtocol(H11Protocol):
 
     def send_400_response(self, msg: str) -> None:
         refusal = getattr(self.conn, "refusal", None)
+        if refusal is not None and refusal.error_status_hint == 413 and self.max_body_bytes:
+            self._refuse(body_too_large(self.max_body_bytes))
+            return
         if refusal is not None and refusal.error_status_hint == 431:
             limit = _header_limit(self.config)
             self._refuse(HeadersTooLarge(

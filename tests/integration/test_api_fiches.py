@@ -54,6 +54,36 @@ def test_a_body_that_is_not_json_is_a_400(client, credentials):
     assert response.json()["error"]["code"] == "malformed_body"
 
 
+# Amounts no double holds: stored as 0.0 (read as zero, though they are not) or refused
+# with the whole batch (read as infinity).
+_OUT_OF_RANGE = [b"1e-400", b"-2.5E-0400", b"0." + b"0" * 400 + b"1", b"1e400", b"1" + b"0" * 400]
+
+
+@pytest.mark.parametrize("written", _OUT_OF_RANGE, ids=["1e-400", "-2.5E-0400", "0.0001",
+                                                         "1e400", "1000"])
+def test_an_amount_no_double_holds_rejects_its_fiche_naming_the_field(client, credentials, hub,
+                                                                      written):
+    held = make_fiche(fiche_id="F-1")
+    held["financement"]["besoin_total"] = 424242.5
+    body = _body(held, make_fiche(fiche_id="F-2")).replace(b"424242.5", written)
+    response = _push(client, credentials["cci-puy-de-dome"], body)
+    assert response.status_code == 202, response.text
+    first, second = response.json()["results"]
+    assert first["status"] == "rejected" and second["status"] == "accepted"
+    [error] = first["errors"]
+    assert (error["path"], error["code"]) == ("$.financement.besoin_total", "number_out_of_range")
+    assert written.decode()[:20] not in error["message_fr"] + error["message_en"]
+
+
+@pytest.mark.parametrize("written", [b"0e-400", b"0.000e500", b"1e-300", b"9.5e-1"])
+def test_a_zero_or_a_number_a_double_holds_keeps_its_value(client, credentials, written):
+    held = make_fiche(fiche_id="F-1")
+    held["financement"]["besoin_total"] = 424242.5
+    body = _body(held).replace(b"424242.5", written)
+    response = _push(client, credentials["cci-puy-de-dome"], body)
+    assert response.json()["results"][0]["status"] == "accepted", response.text
+
+
 def test_a_body_over_the_bound_is_a_413(client, credentials, hub):
     body = b" " * (hub.settings.max_body_bytes + 1)
     response = _push(client, credentials["cci-puy-de-dome"], body)

@@ -36,6 +36,41 @@ def test_dead_letters_come_by_pages_with_a_total_and_a_cursor(network):
         webhooks.dead_letter_page(hub, CCI, limit=0)
 
 
+@pytest.mark.parametrize("limit", [3, 6])
+def test_dead_letters_filling_their_pages_exactly_end_on_the_last_full_page(network, limit):
+    hub, _clock, cci, _pfil = network
+    cci.status = 410
+    push_and_process(hub, *[fiche(f"F-{i}") for i in range(6)])
+    webhooks.dispatch_webhooks(hub)
+    for member in (CCI, None):  # its own line, and the operator's view of everyone's
+        total = webhooks.dead_letter_page(hub, member, limit=1000)["total"]
+        assert total == 6 or member is None
+        first = webhooks.dead_letter_page(hub, member, limit=total if member is None else limit)
+        pages = [first]
+        while pages[-1]["suivant"] is not None:
+            pages.append(webhooks.dead_letter_page(hub, member, after=pages[-1]["suivant"],
+                                                   limit=len(first["livraisons"])))
+        assert [len(p["livraisons"]) for p in pages] == [len(first["livraisons"])] * len(pages)
+        assert sum(len(p["livraisons"]) for p in pages) == total
+
+
+def test_the_dead_letter_command_at_a_page_boundary_offers_no_next_page(network, monkeypatch,
+                                                                          capsys):
+    hub, _clock, cci, _pfil = network
+    cci.status = 410
+    push_and_process(hub, *[fiche(f"F-{i}") for i in range(4)])
+    webhooks.dispatch_webhooks(hub)
+    monkeypatch.setenv("HUB_DATA_DIR", str(hub.settings.data_dir))
+    monkeypatch.setenv("HUB_DATABASE_URL", hub.settings.database_url.reveal())
+    assert cli.main(["deliveries", "dead", "--member", CCI, "--limit", "4"]) == 0
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 4 and "4" in err and "--after" not in err, err
+    last = json.loads(out.splitlines()[1])["id"]
+    assert cli.main(["deliveries", "dead", "--member", CCI, "--limit", "2", "--after", str(last)]) == 0
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 2 and "--after" not in err, err
+
+
 def test_the_dead_letter_command_says_how_many_there_are_and_how_to_go_on(
         network, monkeypatch, capsys):
     hub, _clock, cci, _pfil = network

@@ -104,6 +104,45 @@ def test_a_header_block_too_large_is_a_431_in_the_envelope(hub_port):
     assert (status, body["error"]["code"]) == (431, "headers_too_large")
 
 
+@pytest.mark.parametrize("kib", [17, 20, 40, 60])
+def test_a_header_block_over_16_kib_arriving_whole_is_a_431(hub_port, kib):
+    """The bound holds for a header block read in one piece too, not only for one still
+    incomplete when the reader looks at it (the reader's own bound)."""
+    sent = b"GET /livez HTTP/1.1\r\n" + HOST + b"X-Big: " + b"a" * (kib * 1024) + b"\r\n\r\n"
+    status, headers, body = envelope(exchange(hub_port, sent))
+    assert (status, body["error"]["code"]) == (431, "headers_too_large")
+    assert headers["connection"] == "close"
+
+
+def test_a_header_block_just_under_16_kib_is_served(hub_port):
+    sent = b"GET /livez HTTP/1.1\r\n" + HOST + b"Connection: close\r\n"
+    sent += b"X-Big: " + b"a" * (16 * 1024 - len(sent) - 11) + b"\r\n\r\n"
+    assert len(sent) == 16 * 1024
+    assert exchange(hub_port, sent).startswith(b"HTTP/1.1 200"), sent[:100]
+
+
+CHUNKED = b"POST /v1/fiches HTTP/1.1\r\n" + HOST + b"Content-Type: application/json\r\n" \
+    b"Transfer-Encoding: chunked\r\n\r\n"
+
+
+@pytest.mark.parametrize("size", [b"FFFFFFFFFF", b"800001", b"400001;x=1"])
+def test_a_chunk_larger_than_the_body_bound_is_a_413_at_once(hub_port, size):
+    """A chunk declared past HUB_MAX_BODY_BYTES (8 MiB) can never be read: 413 as soon as
+    its size line comes, not a 408 once the client has sent what it had."""
+    first = b"400000\r\n" + b"x" * 0x400000 + b"\r\n" if size.startswith(b"4") else b""
+    status, headers, body = envelope(exchange(hub_port, CHUNKED + first + size + b"\r\n{}"))
+    assert (status, body["error"]["code"]) == (413, "payload_too_large")
+    assert headers["connection"] == "close"
+
+
+@pytest.mark.parametrize("start", [b"{\"fiches\": []}", b"zz", b"12345678901234567890A", b"1 x"])
+def test_a_chunk_size_line_that_cannot_become_one_is_a_400_at_once(hub_port, start):
+    """A size line that no further byte can make valid (a body sent as chunked without
+    its chunk sizes, more than 20 digits) is refused when it comes, not after a 408."""
+    status, _, body = envelope(exchange(hub_port, CHUNKED + start))
+    assert (status, body["error"]["code"]) == (400, "malformed_request")
+
+
 def test_headers_left_unfinished_get_a_408_and_the_connection_closed(hub_port):
     status, _, body = envelope(exchange(hub_port, b"POST /v1/fiches HTTP/1.1\r\n" + HOST))
     assert (status, body["error"]["code"]) == (408, "request_timeout")

@@ -37,7 +37,14 @@ from hub.services.audit import trail as audit
 from hub.services.delivery.superseded import superseded_error, superseding
 from hub.store.records import Receipt
 from hub.store.uow import UnitOfWork
-from schemas.loader import nul_error, nul_path, shown_key
+from schemas.loader import (
+    FieldError,
+    nul_error,
+    nul_path,
+    out_of_range_error,
+    out_of_range_path,
+    shown_key,
+)
 
 TOPIC_FICHE_VERSION = "fiche_version"
 _RACE_RETRIES = 3
@@ -70,13 +77,13 @@ def push_batch(hub: Hub, caller: Caller, fiches: Any,
     items = []
     cited: dict[int, ConsentRecord] = {}
     validator = schemas.validator("fiche")
-    unreadable = _holding_nul(fiches)
+    unreadable = _unreadable(fiches)
     hub.consents.prefetch((caller.member_id, f["fiche_id"]) for i, f in enumerate(fiches)
                           if isinstance(f, dict) and isinstance(f.get("fiche_id"), str)
                           and i not in unreadable)
     for index, fiche in enumerate(fiches):
-        if index in unreadable:  # a NUL character: no store can hold or look it up
-            results[index] = _rejected(index, fiche, [nul_error(unreadable[index]).to_dict()])
+        if index in unreadable:  # no store can hold or look it up, nor read it back as sent
+            results[index] = _rejected(index, fiche, [unreadable[index].to_dict()])
             continue
         errors = [e.to_dict() for e in validator.errors(fiche, nul_checked=True)]
         consent = None
@@ -125,15 +132,22 @@ def _push_event(hub: Hub, caller: Caller, results: list[dict[str, Any] | None]) 
                        outcome="allowed" if accepted else "denied", fiches=accepted)
 
 
-def _holding_nul(fiches: list[Any]) -> dict[int, str]:
-    """Items holding a NUL character, with its path (one serialisation of the batch
-    tells whether any does: walking every fiche costs more than validating it)."""
+def _unreadable(fiches: list[Any]) -> dict[int, FieldError]:
+    """Items holding a NUL character or a number no double holds, with the error naming
+    where (one serialisation of the batch tells whether any does: walking every fiche
+    costs more than validating it; such a number cannot be serialised)."""
     try:
         if b"\\u0000" not in orjson.dumps(fiches):
             return {}
     except orjson.JSONEncodeError:
-        pass  # not from a JSON body (an integer beyond 64 bits): walk it
-    return {index: path for index, fiche in enumerate(fiches) if (path := nul_path(fiche))}
+        pass  # not from a JSON body, or a number out of range: walk it
+    found = {}
+    for index, fiche in enumerate(fiches):
+        if path := nul_path(fiche):
+            found[index] = nul_error(path)
+        elif path := out_of_range_path(fiche):
+            found[index] = out_of_range_error(path)
+    return found
 
 
 def _consent_errors(hub: Hub, caller: Caller,

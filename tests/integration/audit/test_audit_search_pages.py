@@ -58,3 +58,22 @@ def test_a_page_past_the_last_answers_the_last_without_a_next_one(dpo_world):
     world.reads(30)
     answer = world.get(f"/v1/audit?porteur={world.porteur_id}&limit=10&page=999999").json()
     assert answer["page"] == answer["pages"] >= 3 and answer["suivant"] is None
+
+
+@pytest.mark.parametrize("by", ["porteur", "action"])
+def test_events_filling_their_pages_exactly_end_on_the_last_full_page(dpo_world, by):
+    """At the boundary: as many events as one page, then as several full pages, answer no
+    next page past the last full one, and the total they fill (by porteur: the person's
+    events; by action: the log's count)."""
+    world = dpo_world
+    world.reads(40)
+    query = f"porteur={world.porteur_id}" if by == "porteur" else "action=api_read"
+    first = world.get(f"/v1/audit?{query}&limit=1000&page=1").json()
+    total, upto = first["total"], first["upto"]
+    assert total >= 10 and total == len(first["evenements"]) and first["suivant"] is None
+    whole = world.get(f"/v1/audit?{query}&limit={total}&page=1&upto={upto}").json()
+    assert (whole["total"], whole["pages"], whole["suivant"]) == (total, 1, None)
+    count = next(d for d in range(2, total + 1) if total % d == 0)  # pages, all full
+    pages = _pages(world, f"/v1/audit?{query}&limit={total // count}&page=1&upto={upto}")
+    assert [len(p["evenements"]) for p in pages] == [total // count] * count
+    assert {p["total"] for p in pages} == {total} and pages[-1]["suivant"] is None

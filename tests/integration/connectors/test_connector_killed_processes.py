@@ -12,6 +12,8 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -96,12 +98,20 @@ def _fiche_ids() -> list[str]:
 
 @pytest.fixture(params=["embedded", "scale"])
 def hub_process(request, tmp_path):
-    """A hub API process on one store, the member's credentials file, and a hub of the
-    test's own on the same store to look at what was stored."""
-    with _store(request, tmp_path) as env:
+    with hub_on_store(request, tmp_path, request.param) as observer:
+        yield observer
+
+
+@contextmanager
+def hub_on_store(request, tmp_path: Path, store: str,
+                 settings: dict[str, str] | None = None) -> Iterator[Hub]:
+    """A hub API process on `store` (embedded or scale) with these `settings` besides,
+    the member's credentials file, and a hub of the test's own on the same store to look
+    at what was stored."""
+    with _store(request, tmp_path, store) as env:
         port = free_port()
         env = {**env, "HUB_DATA_DIR": str(tmp_path / "data"), "HUB_PORT": str(port),
-               "HUB_LOG_LEVEL": "WARNING"}
+               "HUB_LOG_LEVEL": "WARNING", **(settings or {})}
         settings = Settings.from_env(env)
         initialise(settings)
         observer = Hub.from_settings(settings, publisher=RecordingPublisher())
@@ -120,11 +130,11 @@ def hub_process(request, tmp_path):
 
 
 class _store:
-    def __init__(self, request, tmp_path):
-        self.request, self.tmp_path = request, tmp_path
+    def __init__(self, request, tmp_path, kind):
+        self.request, self.tmp_path, self.kind = request, tmp_path, kind
 
     def __enter__(self):
-        if self.request.param == "embedded":
+        if self.kind == "embedded":
             self._scale = None
             return {}
         self._scale = scale_store(self.request.getfixturevalue("postgres_url"))
@@ -135,7 +145,7 @@ class _store:
             self._scale.__exit__(*exc)
 
 
-def _configured(folder: Path) -> str:
+def configured(folder: Path) -> str:
     (folder / "correspondance.json").write_text(json.dumps(MAPPING))
     text = "".join(";".join(cells) + "\r\n" for cells in [HEADER, *map(_row, range(ROWS))])
     (folder / "export.csv").write_bytes(text.encode("utf-8"))
@@ -159,11 +169,11 @@ def _run(config: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])["resume"]
 
 
-def _acknowledged(folder: Path) -> set[str]:
+def acknowledged(folder: Path) -> set[str]:
     return set(Checkpoint(folder / "etat" / "reprise.json").load().known)
 
 
-def _stored_once(observer: Hub) -> int:
+def stored_once(observer: Hub) -> int:
     """How many fiches the hub holds, checking each is held at one version."""
     status = pipeline_status(observer)
     assert status["versions"] == status["fiches"], status
@@ -175,35 +185,34 @@ def _resumed(observer: Hub, config: str, folder: Path) -> None:
     the hub accepted unacknowledged (the batches in flight at the kill, at most
     `_READY_AHEAD` of them: the hub may still commit one after the kill) comes back as
     duplicate, the hub keeping its one version."""
-    acknowledged = _acknowledged(folder)
-    assert acknowledged <= {f"2026-{n:03d}" for n in range(ROWS)}
+    noted = acknowledged(folder)
+    assert noted <= {f"2026-{n:03d}" for n in range(ROWS)}
     resumed = _run(config)
-    assert (resumed["unchanged"], resumed["sent"]) == (len(acknowledged),
-                                                       ROWS - len(acknowledged)), resumed
+    assert (resumed["unchanged"], resumed["sent"]) == (len(noted), ROWS - len(noted)), resumed
     assert resumed["duplicates"] <= 2 * BATCH, resumed
     assert resumed["rejected_hub"] == resumed["rejected_local"] == 0, resumed
 
 
 def _every_row_once_then_nothing(observer: Hub, config: str, folder: Path) -> None:
-    assert _stored_once(observer) == ROWS
-    assert len(_acknowledged(folder)) == ROWS
+    assert stored_once(observer) == ROWS
+    assert len(acknowledged(folder)) == ROWS
     again = _run(config)  # nothing left to send
     assert (again["sent"], again["unchanged"]) == (0, ROWS), again
-    assert _stored_once(observer) == ROWS
+    assert stored_once(observer) == ROWS
 
 
 @pytest.mark.parametrize(("mode", "at"), [("accepted", 3), ("acknowledged", 3),
                                           ("snapshot", 1)])
 def test_a_connector_killed_mid_run_resumes_sending_each_row_once(hub_process, tmp_path,
                                                                    mode, at):
-    config = _configured(tmp_path)
+    config = configured(tmp_path)
     _killed(config, mode, at)
     _resumed(hub_process, config, tmp_path)
     _every_row_once_then_nothing(hub_process, config, tmp_path)
 
 
 def test_a_torn_acknowledgement_then_a_second_run_killed_lose_nothing(hub_process, tmp_path):
-    config = _configured(tmp_path)
+    config = configured(tmp_path)
     _killed(config, "torn", 2)
     _killed(config, "acknowledged", 2)  # appends to the journal the torn line ends
     _resumed(hub_process, config, tmp_path)
