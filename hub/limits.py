@@ -12,6 +12,8 @@ import logging
 import threading
 from typing import Any
 
+from hub.outages import broker_reached
+
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
@@ -84,7 +86,9 @@ class RedisRefusalCounter(RefusalCounter):
     and a set of the windows still open, under `prefix`. A closed window is taken out
     atomically, so exactly one process logs it. If Redis does not answer, refusals are
     not counted (and nobody is held back): an outage of the counter must not turn a 401
-    into a 500; windows not yet taken out stay in Redis for later."""
+    into a 500; windows not yet taken out stay in Redis for later. Where `quiet_outages`
+    is installed (the API), an outage is one line, a reminder every 30 s and one line at
+    its end, not a line per request."""
 
     shared = True
     _KEEP_S = 7 * 24 * 3600  # a window nobody took out (no API process left) expires
@@ -104,6 +108,7 @@ class RedisRefusalCounter(RefusalCounter):
                 pipe.expire(self._key(start), self._KEEP_S)
                 pipe.sadd(f"{self._prefix}:open", start)
                 pipe.execute()
+            broker_reached(_log.name)
         except Exception as exc:  # the shared store is down: this refusal is not counted
             _log.warning("refusal counter unavailable (%s): refusal not counted", type(exc).__name__)
 
@@ -113,12 +118,14 @@ class RedisRefusalCounter(RefusalCounter):
         except Exception as exc:  # the shared store is down: nobody is held back
             _log.warning("refusal counter unavailable (%s): source not checked", type(exc).__name__)
             return 0
+        broker_reached(_log.name)
         return int(found or 0)
 
     def closed(self, now: dt.datetime) -> list[Tally]:
         current = int(self.window_of(now).timestamp())
         try:
             starts = sorted(int(s) for s in self._redis.smembers(f"{self._prefix}:open"))
+            broker_reached(_log.name)
             return [tally for start in starts if start < current for tally in self._take(start)]
         except Exception as exc:  # the shared store is down: the windows wait in Redis
             _log.warning("refusal counter unavailable (%s): windows not closed", type(exc).__name__)

@@ -1,7 +1,8 @@
 """Broker outages in the log: a line when one starts, a reminder every 30 s
 (`HUB_BROKER_OUTAGE_REMINDER_S`), a line when it ends, for each user of the broker (the
-worker's consumer and beat, the publisher of the API and of the worker); each failed
-try only at DEBUG. Before, a two-minute Redis outage wrote about 1 MB of log, and the
+worker's consumer and beat, the publisher of the API and of the worker) and for the
+API's refusal counter and rate limiter (in the rate limits' Redis, often the broker's);
+each failed try only at DEBUG. Before, a two-minute Redis outage wrote about 1 MB of log, and the
 beat's and the API's outages never ended in it."""
 
 from __future__ import annotations
@@ -15,10 +16,18 @@ from typing import Any
 REMINDER_S = 30.0
 CONSUMER, BEAT = "celery.worker.consumer.consumer", "celery.beat"
 PUBLISHER = "hub.services.delivery.publisher"  # the API's (and the worker's) sends
+LIMITS = "hub.limits"  # the API's refusal counter, in the rate limits' Redis
+RATE_LIMITS = "hub.services.ops.rate_limits"  # the API's rate limiter, in the same Redis
 # The beat fails a send ("Message Error") or, first connecting, its connection.
 _FAILURES = {CONSUMER: ("consumer: Cannot connect to ",),
              BEAT: ("Message Error: ", "beat: Connection error: "),
-             PUBLISHER: ("broker unavailable: ",)}
+             PUBLISHER: ("broker unavailable: ",),
+             LIMITS: ("refusal counter unavailable ",),
+             RATE_LIMITS: ("rate limiter unavailable ",)}
+# What each one could not reach, as its lines name it (French, English).
+_WHAT = {LIMITS: ("Compteur de refus (Redis)", "refusal counter (Redis)"),
+         RATE_LIMITS: ("Limiteur de débit (Redis)", "rate limiter (Redis)")}
+_BROKER = ("Courtier", "broker")
 _installed: OutageLog | None = None
 
 
@@ -54,27 +63,31 @@ class OutageLog(logging.Filter):
             outage = self._outages.pop(source, None)
             lasted = self._clock() - outage.started if outage else 0.0
         if outage is not None:
+            fr, en = _WHAT.get(source, _BROKER)
             logging.getLogger(source).warning(
-                "Courtier de nouveau joignable après %.0f s (%d essais échoués) / "
-                "broker reachable again after %.0f s (%d failed tries)",
-                *(lasted, outage.failures) * 2)
+                "%s de nouveau joignable après %.0f s (%d essais échoués) / "
+                "%s reachable again after %.0f s (%d failed tries)",
+                fr, lasted, outage.failures, en, lasted, outage.failures)
 
     def _failed(self, record: logging.LogRecord, now: float) -> bool:
         outage = self._outages.get(record.name)
+        fr, en = _WHAT.get(record.name, _BROKER)
         if outage is None:
             self._outages[record.name] = _Outage(now, now)
+            cause = _cause(record)
             _rewrite(record, logging.ERROR,
-                     "Courtier injoignable (%s) : rappel toutes les %.0f s / broker "
+                     "%s injoignable (%s) : rappel toutes les %.0f s / %s "
                      "unreachable (%s): a reminder every %.0f s",
-                     *(_cause(record), self.reminder_s) * 2)
+                     fr, cause, self.reminder_s, en, cause, self.reminder_s)
             return True
         outage.failures += 1
         if now - outage.reminded >= self.reminder_s:
             outage.reminded = now
+            lasted = now - outage.started
             _rewrite(record, logging.WARNING,
-                     "Courtier toujours injoignable depuis %.0f s (%d essais échoués) / broker "
+                     "%s toujours injoignable depuis %.0f s (%d essais échoués) / %s "
                      "still unreachable after %.0f s (%d failed tries)",
-                     *(now - outage.started, outage.failures) * 2)
+                     fr, lasted, outage.failures, en, lasted, outage.failures)
             return True
         record.levelno, record.levelname = logging.DEBUG, "DEBUG"
         return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
@@ -82,7 +95,7 @@ class OutageLog(logging.Filter):
 
 def _is_failure(record: logging.LogRecord) -> bool:
     prefixes = _FAILURES.get(record.name)
-    return prefixes is not None and record.levelno >= logging.ERROR \
+    return prefixes is not None and record.levelno >= logging.WARNING \
         and str(record.msg).startswith(prefixes)
 
 

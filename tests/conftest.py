@@ -6,6 +6,7 @@ Integration tests never skip when CI=true: a missing service fails the run.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import shutil
 import threading
@@ -18,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import settings as hypothesis_settings
 
+from hub import outages
 from hub.store.engine import create_engine
 from hub.store.migrate import upgrade
 
@@ -89,6 +91,30 @@ def _marks_long(module_path: str) -> bool:
 def _source(module_path: str) -> str:
     source = Path(__file__).parent.parent / module_path
     return source.read_text(encoding="utf-8") if source.is_file() else ""
+
+
+@pytest.fixture
+def fresh_outage_log(monkeypatch) -> Iterator[None]:
+    """The test starts as a process whose command installed no outage log (hub.outages),
+    and the log it installs is taken out afterwards, the earlier one put back. An earlier
+    test's hub installs one in this process: left on the loggers beside the test's, it
+    rewrote each failure first, so the test's log never saw the outage start, nor end."""
+    loggers = [logging.getLogger(name) for name in outages._FAILURES]
+    earlier = {logger: _outage_logs(logger) for logger in loggers}
+    monkeypatch.setattr(outages, "_installed", None)
+    for logger, installed in earlier.items():
+        for outage_log in installed:
+            logger.removeFilter(outage_log)
+    yield
+    for logger, installed in earlier.items():
+        for outage_log in _outage_logs(logger):
+            logger.removeFilter(outage_log)
+        for outage_log in installed:
+            logger.addFilter(outage_log)
+
+
+def _outage_logs(logger: logging.Logger) -> list[outages.OutageLog]:
+    return [f for f in logger.filters if isinstance(f, outages.OutageLog)]
 
 
 @pytest.fixture(scope="session")

@@ -125,6 +125,18 @@ class DatabaseSilent(psycopg.OperationalError):
     """The database sent no answer within the client-side deadline."""
 
 
+def unanswered(exc: BaseException) -> bool:
+    """Whether `exc`, or an error it was raised from, says the server answered nothing:
+    neither a statement nor the probe (DatabaseSilent), nor a new connection within the
+    connect timeout. A call made now would wait as long again, for nothing."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, DatabaseSilent | psycopg.errors.ConnectionTimeout):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 class _Probe:
     """Whether the server answers at all, asked on a new connection once a wait has had
     no answer for `every_s` (and again every `every_s`)."""

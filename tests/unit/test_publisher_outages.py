@@ -10,29 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from hub import outages
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.errors import BrokerUnavailable
 from hub.outages import PUBLISHER, quiet_outages
 from hub.services.delivery.publisher import TaskPublisher
 
-
-@pytest.fixture(autouse=True)
-def _no_outage_log(monkeypatch):
-    """Each test starts as a process whose command installed no outage log (an earlier
-    test's hub installed one in this process), and leaves none behind."""
-    _remove_outage_logs()
-    monkeypatch.setattr(outages, "_installed", None)
-    yield
-    _remove_outage_logs()
-
-
-def _remove_outage_logs() -> None:
-    for name in (outages.CONSUMER, outages.BEAT, PUBLISHER):
-        logger = logging.getLogger(name)
-        for installed in [f for f in logger.filters if isinstance(f, outages.OutageLog)]:
-            logger.removeFilter(installed)
+# Each test starts as a process whose command installed no outage log, and leaves none.
+pytestmark = pytest.mark.usefixtures("fresh_outage_log")
 
 
 class _Broker(TaskPublisher):

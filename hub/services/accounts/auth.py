@@ -20,6 +20,7 @@ from hub.keys import load_public_key, verify
 from hub.services.accounts.signatures import presented_signature
 from hub.services.audit import refusals
 from hub.services.audit import trail as audit
+from hub.store.deadlines import unanswered
 from hub.store.records import Auditor, Member
 from hub.store.uow import UnitOfWork
 
@@ -88,17 +89,21 @@ def nonce_kept(hub: Hub, pending: PendingNonce, source: str) -> Iterator[None]:
     """Around an operation remembering `pending` in its transaction. A replay met there is
     refused like any (counted for `source`, logged in the member's name); an operation
     failing otherwise has the nonce remembered alone, as when it was remembered before
-    the operation: a replay of a refused request is refused too."""
+    the operation: a replay of a refused request is refused too (unless the database
+    answered nothing: it would neither remember it nor answer sooner)."""
     try:
         yield
     except ReplayedRequest:
         _refused(hub, source, hub.clock(), [pending.caller])
         raise
-    except Exception:
-        # the operation's error is the one to tell
-        with contextlib.suppress(HubError), hub.uow() as uow:
-            uow.nonces.remember(pending.caller.member_id, pending.nonce, pending.seen_at)
-            uow.commit()
+    except Exception as exc:
+        # The operation's error is the one to tell. A database that answered nothing
+        # (stopped, hung) would keep this write waiting a connect timeout more before the
+        # 503, and would not remember the nonce either.
+        if not unanswered(exc):
+            with contextlib.suppress(HubError), hub.uow() as uow:
+                uow.nonces.remember(pending.caller.member_id, pending.nonce, pending.seen_at)
+                uow.commit()
         raise
 
 

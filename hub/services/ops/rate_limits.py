@@ -3,8 +3,9 @@
 Moving windows kept by the `limits` library: in memory for the embedded mode (one API
 process), in Redis at scale so that every API process counts against the same window
 (`HUB_RATE_LIMIT_STORAGE`, by default the broker's Redis). If the shared store does not
-answer, requests are let through and the failure is logged: an outage of the limiter
-must not stop the exchange of fiches.
+answer, requests are let through and the failure is logged (once, with reminders and its
+end, where hub.outages is installed: the API): an outage of the limiter must not stop
+the exchange of fiches.
 
 Who learns what: a 429 tells the caller only that *its own* member or address went over
 a limit and when to retry; it says nothing of other members' traffic.
@@ -25,6 +26,7 @@ from limits.strategies import MovingWindowRateLimiter
 from hub.config import Settings
 from hub.errors import ConfigurationError, RateLimited
 from hub.limits import MemoryRefusalCounter, RedisRefusalCounter, RefusalCounter
+from hub.outages import broker_reached
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +53,14 @@ class RateLimits:
             return
         identity = (self._prefix, kind, key)
         try:
-            if self._limiter.hit(limit, *identity):
-                return
-            reset = self._limiter.get_window_stats(limit, *identity).reset_time
+            allowed = self._limiter.hit(limit, *identity)
+            reset = 0.0 if allowed else self._limiter.get_window_stats(limit, *identity).reset_time
         except Exception as exc:  # the shared store is down: let the request through
             log.warning("rate limiter unavailable (%s): request not limited", type(exc).__name__)
             return
-        raise RateLimited(max(1, math.ceil(reset - time.time())))
+        broker_reached(log.name)  # the end of its store's outage, if any (hub.outages)
+        if not allowed:
+            raise RateLimited(max(1, math.ceil(reset - time.time())))
 
 
 def kind_of(method: str, path: str) -> str:
