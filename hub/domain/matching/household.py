@@ -36,6 +36,15 @@ pair whose surname agrees and whose home is one is judged by the rule
   `UNSURE`, never linked by the rule: twins and siblings bear such names as often
   (Timéo / Théo, Maya / Mila, Julie / Lucie), common in the file or not.
 
+Neighbours (`NEIGHBOURS`): the surname plainly different, the street line similar but
+with another house number on each side, in one town, and no e-mail or mobile agreeing
+exactly: two homes of one street. One first name and one birth date there (four men
+named Tom born the same day at 3, 4, 5 and 6 rue des Tilleuls) are neighbours', not one
+person: `APART` (`resolve`, on the records: both numbers given, both streets given). A
+house number and a surname both retyped or replaced make the same pattern in
+FEBRL-family files, which hold no households: like the rest of the rule, this one holds
+only where the file shows households.
+
 Typo-heavy files without households also replace a first name outright now and then
 (a twin's pattern, then, is a duplicate's): the rule holds only where the file shows
 households (`household_share`, measured at training over at least `MIN_HOME_PAIRS` pairs
@@ -60,6 +69,9 @@ Example:
     >>> household_verdict({"nom": "exact", "prenom": "exact", "adresse": "exact",
     ...                    "courriel": "exact"}) is None
     True
+    >>> household_verdict({"nom": "different", "prenom": "exact", "adresse": "fuzzy",
+    ...                    "lieu": "exact", "date_naissance": "exact"})
+    'neighbours'
 """
 
 from __future__ import annotations
@@ -83,6 +95,9 @@ from hub.domain.matching.first_names import feminine_form
 from hub.domain.matching.record import NormalisedRecord
 
 APART, UNSURE, ALIKE, AGED = "apart", "unsure", "alike", "aged"
+# Another surname at another number of one street (`household_verdict`): two homes,
+# `APART` once the records show both numbers (`resolve`).
+NEIGHBOURS = "neighbours"
 # The training entries holding `household_share` (`training.train`), and the pairs it
 # was measured on: [siblings, pairs of one surname and one home].
 HOUSEHOLD_SHARE = "part_foyers"
@@ -125,7 +140,10 @@ def _landlines(a: NormalisedRecord, b: NormalisedRecord) -> bool:
 
 
 def household_verdict(levels: Mapping[str, str]) -> str | None:
-    """`APART`, `UNSURE`, `ALIKE`, `AGED` or None (the rule says nothing) for a pair's levels."""
+    """`APART`, `UNSURE`, `ALIKE`, `AGED`, `NEIGHBOURS` or None (the rule says nothing)
+    for a pair's levels."""
+    if neighbours(levels):
+        return NEIGHBOURS
     if not (levels.get("nom") in (EXACT, CLOSE, FUZZY) and _one_home(levels)):
         return None
     first_name, birth = levels.get("prenom"), levels.get("date_naissance")
@@ -142,6 +160,20 @@ def household_verdict(levels: Mapping[str, str]) -> str | None:
     if birth in AGREEING and first_name == DIFFERENT:
         return UNSURE
     return APART if first_name == DIFFERENT else None
+
+
+def neighbours(levels: Mapping[str, str]) -> bool:
+    """The surname plainly different, the street line similar with another number or a
+    number alone (fuzzy) in one town, no e-mail nor phone agreeing exactly: neighbours
+    where the records show two numbers (`other_number`)."""
+    return (levels.get("nom") == DIFFERENT and levels.get("adresse") == FUZZY
+            and _one_street(levels) and levels.get("courriel") != EXACT
+            and levels.get("telephone") != EXACT)
+
+
+def other_number(a: NormalisedRecord, b: NormalisedRecord) -> bool:
+    """Both street lines given, each with its own house number: two homes of a street."""
+    return bool(a.adresse and b.adresse and a.numero and b.numero and a.numero != b.numero)
 
 
 def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
@@ -168,6 +200,8 @@ def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
     whatever the phones say, unless the first names are one retyped, exchanged or a pet
     name and its name, or the address names one side's first name and not the other's
     (`_mail_names_one_side`)."""
+    if verdict == NEIGHBOURS:  # another surname, another number of one street
+        return (APART if other_number(a, b) else None), False
     if verdict is not None and home_by_a_typed_number(levels) and not _landlines(a, b):
         return None, False  # a mobile a digit off: no home, the rule says nothing
     if _retyped_first_name(levels, verdict, a, b):
@@ -234,7 +268,7 @@ def needs_records(levels: Mapping[str, str], verdict: str | None) -> bool:
     """Whether the verdict of the levels (`household_verdict`) may change on the pair's
     records (`resolve`): `ALIKE`, `AGED`, `UNSURE`, a home by a number typed a digit off,
     or first names different under birth dates that are not (`_retyped_first_name`)."""
-    return verdict in (ALIKE, AGED, UNSURE) or (verdict is not None and (
+    return verdict in (ALIKE, AGED, UNSURE, NEIGHBOURS) or (verdict is not None and (
         home_by_a_typed_number(levels) or (levels.get("prenom") == DIFFERENT
                                            and levels.get("date_naissance") != DIFFERENT)))
 

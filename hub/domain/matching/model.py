@@ -235,7 +235,7 @@ class Explanation:
                     if t.tf_adjustment else "")
             lines.append(f"{t.field} : {t.label_fr()}, {weight_fr(t.weight)}{note}")
         if self.household:
-            lines.append(HOUSEHOLD_FR)
+            lines.append(NEIGHBOURS_FR if self.level_of("nom") == DIFFERENT else HOUSEHOLD_FR)
         if self.may_be_one:
             lines.append(household_review_fr({t.field: t.level for t in self.terms}))
         if self.nothing_personal:
@@ -290,6 +290,11 @@ HOUSEHOLD_FR = ("foyer : nom identique ou proche, même adresse dans la même co
                 "nettement différentes (dix ans ou plus d'écart si les prénoms concordent), "
                 "ou des prénoms proches sous un courriel ou un mobile différent de chaque "
                 "côté : deux personnes, que le hub ne réunit jamais seul")
+# Two people by the household rule whose surnames differ plainly (`household.neighbours`):
+# another number of one street, two homes.
+NEIGHBOURS_FR = ("voisins : noms différents, même rue dans la même commune mais un autre "
+                 "numéro de chaque côté, aucun courriel ni téléphone identique : deux "
+                 "personnes de deux logements, que le hub ne réunit jamais seul")
 # A pair comparing nothing personal where the file showed households
 # (`Explanation.nothing_personal`): its API key and its line.
 NOTHING_PERSONAL_KEY = "rien_de_personnel_compare"

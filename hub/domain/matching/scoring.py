@@ -56,6 +56,7 @@ from hub.domain.matching.first_name_typos import may_be_retyped, one_name_retype
 from hub.domain.matching.household import (
     AGED,
     ALIKE,
+    NEIGHBOURS,
     household_verdict,
     needs_records,
     resolve,
@@ -284,13 +285,13 @@ class PatternScorer:
 
     def facts(self, levels: Pattern) -> PatternFacts:
         """What the pattern alone says (computed once per pattern); the household rule's
-        verdict from the levels, `ALIKE` and `AGED` read as none and `UNSURE` as two
-        people until the records say otherwise (`pair_facts`), and one mobile as lifting no
+        verdict from the levels, `ALIKE`, `AGED` and `NEIGHBOURS` read as none and `UNSURE`
+        as two people until the records say otherwise (`pair_facts`), and one mobile as lifting no
         veto until the first names say it may (`mobile.mobile_lifts`)."""
         verdict = household_verdict(self._named(levels)) if self.decision.household_apart \
             else None
-        return self._facts(levels, None if verdict in (ALIKE, AGED) else verdict, False, False,
-                           False, False, False)
+        return self._facts(levels, None if verdict in (ALIKE, AGED, NEIGHBOURS) else verdict,
+                           False, False, False, False, False)
 
     def decide(self, total: float, facts: PatternFacts) -> tuple[Kind, float, bool]:
         """The answer of `judge` from the pair's total weight and its facts (`pair_facts`;

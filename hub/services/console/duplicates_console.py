@@ -160,6 +160,11 @@ def waiting_reason(explanation: dict[str, Any], settings: DecisionSettings | Non
     if explanation.get(FIELDS_HIDDEN_KEY):
         return ("Certains champs comparés par le hub ne sont pas consultables par la "
                 "coordination sur un côté : ils ne sont pas montrés, ni leur comparaison.")
+    if explanation.get("foyer") and any(t["champ"] == "nom" and t["niveau"] == "different"
+                                        for t in explanation["champs"]):
+        return ("Deux voisins : noms différents, même rue dans la même commune mais un autre "
+                "numéro de chaque côté, aucun courriel ni téléphone identique ; le hub ne les "
+                "réunit jamais seul.")
     if explanation.get("foyer"):
         return ("Deux personnes d'un même foyer : nom identique ou proche, même adresse dans "
                 "la même commune ou même ligne fixe, des prénoms sans rapport ou des dates de "

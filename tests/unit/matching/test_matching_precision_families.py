@@ -59,8 +59,19 @@ def _chassaing() -> list[dict[str, str]]:
                       for n, (name, date, number) in enumerate(changed, 1)]
 
 
+def _neighbours() -> list[dict[str, str]]:
+    """Four men named Tom born the same day, four surnames, at 3, 4, 5 and 6 of one
+    street in one town: four homes, four people."""
+    street = {"code_postal": "69003", "commune": "Lyon"}
+    return [{"id": f"tom-{number}", "nom": surname, "prenom": "Tom",
+             "date_naissance": "1990-05-14", "adresse_ligne": f"{number} rue des Tilleuls",
+             **street}
+            for number, surname in ((3, "Girard"), (4, "Bonnet"), (5, "Lambert"),
+                                    (6, "Fontaine"))]
+
+
 FAMILIES = {"father and son": _father_and_son, "twins": _twins, "martins": _martins,
-            "chassaing": _chassaing}
+            "chassaing": _chassaing, "neighbours": _neighbours}
 
 
 def _score(left: dict[str, str], right: dict[str, str]):
@@ -131,6 +142,45 @@ def test_online_and_batch_decide_the_same_on_each_family(family, tmp_path):
         (a, b) for a, b in pairs if batch[a] == batch[b]}
     if family in ("father and son", "twins"):
         assert len(set(batch.values())) == 2
+    if family == "neighbours":
+        assert len(set(batch.values())) == len(set(online.values())) == 4
+
+
+def test_neighbours_of_one_first_name_and_birth_date_are_two_people():
+    """Another surname and another number of one street in one town: two homes. One
+    first name and one birth date there are neighbours', never one person, online (the
+    record's explanation, its decision) or by the batch's pattern scorer."""
+    model = default_model()
+    tom, *others = (normalise_record(row, row["id"]) for row in _neighbours())
+    for other in others:
+        explanation = model.score(other, tom)
+        assert {t.field: t.level for t in explanation.terms}["adresse"] == "fuzzy"
+        assert explanation.household, other.id
+        assert explanation.to_dict()["foyer"] is True
+        assert any(line.startswith("voisins : ") for line in explanation.lines_fr())
+        assert match_one(other, [Candidate("p-tom", tom)], model).kind == "new", other.id
+        assert model.pattern_scorer.match_one(other, [Candidate("p-tom", tom)]).kind == "new"
+
+
+def test_neighbours_link_where_the_file_shows_no_households():
+    """FEBRL-family files hold no households and retype or replace a surname and a house
+    number at once: there the pattern is one person's, as before."""
+    model = default_model()
+    model = dataclasses.replace(model, training={**model.training, HOUSEHOLD_SHARE: 0.01})
+    assert not model.decision.household_apart
+    tom, other, *_ = (normalise_record(row, row["id"]) for row in _neighbours())
+    assert not model.score(other, tom).household
+    assert match_one(other, [Candidate("p-tom", tom)], model).kind == "link"
+
+
+def test_another_surname_under_one_number_alone_is_left_to_the_model():
+    """The same number alone on both lines (the street left out: fuzzy) shows no two
+    homes: the rule says nothing there, the model decides as before."""
+    model = default_model()
+    tom, other, *_ = ({**row, "adresse_ligne": "3"} for row in _neighbours())
+    explanation = model.score(normalise_record(other, "o"), normalise_record(tom, "t"))
+    assert {t.field: t.level for t in explanation.terms}["adresse"] == "fuzzy"
+    assert explanation.household_rule is None and not explanation.household
 
 
 def _typo_heavy(households: float = 0.3) -> MatchModel:

@@ -37,6 +37,14 @@ def test_two_of_one_household_say_so_rather_than_a_decisive_field():
     assert waiting_reason(household).startswith("Deux personnes d'un même foyer")
 
 
+def test_neighbours_say_so_rather_than_a_household():
+    """Another surname at another number of one street (`household.neighbours`): the page
+    names two neighbours, not one household."""
+    neighbours = {**_explanation(nom="different", prenom="exact", date_naissance="exact",
+                                 adresse="fuzzy", lieu="exact"), "foyer": True}
+    assert waiting_reason(neighbours).startswith("Deux voisins")
+
+
 def test_points_use_a_french_decimal_comma_and_a_true_minus():
     assert french_points(2.5) == "+2,5"
     assert french_points(-1.5) == "−1,5"
