@@ -448,6 +448,18 @@ class Deliveries:
         )
         return result.rowcount or 0
 
+    def ask_deletion(self, asked: Mapping[str, Sequence[str]], event: str) -> None:
+        """Mark the deliveries a notice `event` asked each recipient to delete ({recipient:
+        their ids}): never served to it again (the first notice's mark stays)."""
+        for recipient_id, keys in sorted(asked.items()):
+            if keys:
+                self.conn.execute(
+                    sa.update(deliveries)
+                    .where(deliveries.c.recipient_id == recipient_id,
+                           deliveries.c.idempotency_key.in_(list(keys)),
+                           deliveries.c.deletion_asked.is_(None))
+                    .values(deletion_asked=event))
+
     def cancel_for_recipient(self, recipient_id: str) -> dict[str, int]:
         """Withdraw everything not yet sent to a member leaving the network: its pending or
         dead-lettered webhooks (never replayable then) and what waits in its feed
