@@ -8,8 +8,9 @@ signatures") before anything is written or forwarded.
 - Folder: a delivery is written once to `<folder>/<delivery_id>.json` (the exact body
   received), created atomically and fsync'd; the same delivery sent again (the hub
   retries until it gets a 2xx) is not written again (`duplicate`). A `withdrawn`,
-  `narrowed` or `erased` notice deletes the folder's deliveries it lists (`livraisons`: those of the
-  fiches it names made before it; the porteur asked the member to delete them; the notice
+  `narrowed`, `erased` or `unmerged` notice deletes the folder's deliveries it lists
+  (`livraisons`: those of the fiches it names made before it; the porteur, or the
+  coordination undoing a mistaken link, asked the member to delete them; the notice
   stays, for the member to acknowledge): `copies_supprimees` in the answer. The same
   notice again deletes nothing sent after it; a listed delivery arriving after the
   notice is not kept (`forgotten`).
@@ -51,7 +52,8 @@ _DELIVERY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 MAX_BODY = 5 * 1024 * 1024
 _DATA_EVENTS = ("created", "updated")  # the other events are notices: ids only
 # notice -> the fiches it names
-_FORGETTING = {"withdrawn": "source", "narrowed": "source", "erased": "sources"}
+_FORGETTING = {"withdrawn": "source", "narrowed": "source", "erased": "sources",
+               "unmerged": "sources"}
 # The receiver listens where the hub reaches it, so anyone may connect: a request must
 # arrive whole within this deadline, and connections beyond the cap are answered 503.
 REQUEST_TIMEOUT_S = 30.0

@@ -11,7 +11,8 @@ backup), one JSON line per event, fsynced before the database commits:
 - `erasure`: an erasure's id, scope, pseudonymous porteur and fiche ids, requester, time,
   a keyed digest of each fiche's owner and id (`fiche_digest`: a fiche key the store
   holds under another fiche is not that fiche), the same digests of the other owners'
-  fiches it asked them to erase, and the generations of its own rotation (`rotation`:
+  fiches it asked them to erase, how many of its fiches the coordination asking it is
+  told of (`fiches_told`), and the generations of its own rotation (`rotation`:
   an erasure whose rotation never committed never happened);
 - `withdrawal`: a consent withdrawn or expired (consent id, member, time, kind);
 - `settled`: the key file was brought to the database's generations (`capactif restore`,

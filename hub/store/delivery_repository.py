@@ -448,6 +448,37 @@ class Deliveries:
         )
         return result.rowcount or 0
 
+    def ask_deletion(self, asked: Mapping[str, Sequence[str]], event: str) -> None:
+        """Mark the deliveries a notice `event` asked each recipient to delete ({recipient:
+        their ids}): never served to it again (the first notice's mark stays)."""
+        for recipient_id, keys in sorted(asked.items()):
+            if keys:
+                self.conn.execute(
+                    sa.update(deliveries)
+                    .where(deliveries.c.recipient_id == recipient_id,
+                           deliveries.c.idempotency_key.in_(list(keys)),
+                           deliveries.c.deletion_asked.is_(None))
+                    .values(deletion_asked=event))
+
+    def made_under(self, porteur_id: str, fiche_pks: Sequence[int]
+                   ) -> list[tuple[Delivery, bool]]:
+        """The deliveries of these fiches' data made while they were the porteur's (under
+        its id), each with whether it left or may have left (`_never_left`: not)."""
+        if not fiche_pks:
+            return []
+        made = sa.and_(deliveries.c.porteur_id == porteur_id,
+                       deliveries.c.fiche_pk.in_(list(fiche_pks)),
+                       deliveries.c.event.in_(DATA_EVENTS))
+        never = set(self.conn.scalars(
+            sa.select(deliveries.c.id)
+            .select_from(deliveries.outerjoin(
+                feed_positions, feed_positions.c.member_id == deliveries.c.recipient_id))
+            .where(made, _never_left())))
+        rows = self._opened(list(self.conn.execute(
+            sa.select(deliveries).where(made)
+            .order_by(deliveries.c.recipient_id, deliveries.c.position))))
+        return [(row, row.id not in never) for row in rows]
+
     def cancel_for_recipient(self, recipient_id: str) -> dict[str, int]:
         """Withdraw everything not yet sent to a member leaving the network: its pending or
         dead-lettered webhooks (never replayable then) and what waits in its feed

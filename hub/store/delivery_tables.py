@@ -70,6 +70,9 @@ deliveries = sa.Table(
     sa.Column("created_at", UTC_TIME, nullable=False),
     sa.Column("sent_at", UTC_TIME),
     sa.Column("retrying_since", UTC_TIME),  # the give-up clock, reset by a replay
+    # The event of the notice that asked its recipient to delete it (`withdrawn`,
+    # `narrowed`, `unmerged`; migration 0057): never served to it again.
+    sa.Column("deletion_asked", sa.String(12)),
     sa.UniqueConstraint("recipient_id", "position", name="uq_deliveries_recipient_position"),
     sa.UniqueConstraint("idempotency_key", name="uq_deliveries_idempotency_key"),
 )

@@ -276,6 +276,7 @@ class Delivery(NamedTuple):
     created_at: dt.datetime
     sent_at: dt.datetime | None
     retrying_since: dt.datetime | None
+    deletion_asked: str | None = None  # the notice that asked its recipient to delete it
 
     @property
     def document(self) -> str:

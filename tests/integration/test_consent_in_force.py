@@ -169,6 +169,37 @@ def test_a_narrower_consent_sends_those_it_leaves_out_a_notice_their_receiver_ac
     assert [d["evenement"] for d in thiers] == ["created", "updated"]  # still whole: no notice
 
 
+def test_what_a_narrowing_notice_asked_to_delete_is_not_served_again_under_a_wider_consent(
+        network):
+    """v1 under C1 reached the PFIL; v2 under C2, leaving the PFIL's role out, sent it a
+    `narrowed` notice asking it to delete v1; v3 under C3, for every role again, reaches
+    it, but v1 stays withheld, in its feed and its view of the porteur (before: C3 in force
+    and C1 still given served v1 again, name and all)."""
+    hub, _clock, _cci, _pfil = network
+    v1 = fiche("F-WIDE", 1)
+    record_consents(hub, [v1])
+    assert _push(hub, v1)["accepted"] == 1
+    webhooks.dispatch_webhooks(hub)
+    v2 = fiche("F-WIDE", 2, projet={**v1["projet"], "stade": "montage"})
+    v2["consentement"] = {"reference": "CST-F-WIDE-v2"}
+    record_consents(hub, [v2], roles_destinataires=["accueil", "accompagnement", "coordination"])
+    assert _push(hub, v2)["accepted"] == 1
+    webhooks.dispatch_webhooks(hub)
+    [notice] = [d for d in feed.read_feed(hub, PFIL, 0, 100)["deliveries"]
+                if d["evenement"] == "narrowed"]
+    v3 = fiche("F-WIDE", 3, projet={**v1["projet"], "stade": "financement"})
+    v3["consentement"] = {"reference": "CST-F-WIDE-v3"}
+    record_consents(hub, [v3])
+    assert _push(hub, v3)["accepted"] == 1
+    webhooks.dispatch_webhooks(hub)
+    page = feed.read_feed(hub, PFIL, 0, 100)["deliveries"]
+    assert [d["source"]["version"] for d in _data(page)] == [3]
+    assert {d["motif"] for d in page if d["delivery_id"] in notice["source"]["livraisons"]} == {
+        "deletion_asked"}
+    served = porteurs.porteur_for(hub, PFIL, _porteur(hub, "F-WIDE"))["livraisons"]
+    assert [d["source"]["version"] for d in _data(served)] == [3]
+
+
 def _raw(hub) -> bytes:
     return hub.hub_key.public_key.public_bytes(serialization.Encoding.Raw,
                                                serialization.PublicFormat.Raw)

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import pytest
 
+from hub.bootstrap import Hub
 from hub.services.accounts.auth import Caller
 from hub.services.delivery import webhooks
 from hub.services.ingest import accept as ingest
 from hub.services.ingest import processing
+from hub.services.ops import recovery
 from hub.services.privacy import consents, discretion, erasure
 from tests.factories import make_fiche, other_porteur, record_consents
+from tests.fakes.publisher import RecordingPublisher
 from tests.integration.world import OWNER, fiche, network_world
 
 pytestmark = pytest.mark.integration
@@ -163,6 +166,32 @@ def test_the_coordination_s_erasure_reaches_a_fiche_hidden_from_it_without_telli
     told = erasure.read_erasure(hub, Caller(PFIL, PFIL, "pfil", "financement"),
                                 answer["effacement"])
     assert [a["membre"] for a in told["avis"]] == [PFIL]
+
+
+def test_a_restore_replaying_the_coordination_s_erasure_counts_what_its_answer_counted(
+        network, tmp_path):
+    """The same erasure of the person by the coordination, made after a backup, then the
+    backup restored: the replay records the erasure again and reads it as its answer told
+    it, 2 fiches (before: the journal did not keep what the coordination was told of, and
+    the restored erasure counted every fiche again, the PFIL's hidden one too: 3)."""
+    hub = network[0]
+    _follow(hub, ["financement"], member=PFIL)
+    _push(hub, OWNER.member_id, _away(fiche("A-1")))
+    document = make_fiche(member=COORD.member_id, fiche_id="K-1")
+    document["accompagnement"][0]["structure"] = COORD.member_id
+    _push(hub, COORD.member_id, _away(document))
+    recovery.backup(hub, tmp_path / "sauvegarde")
+    answer = erasure.request_erasure(hub, COORD, {"fiche_id": "K-1"})
+    assert answer["fiches_effacees"] == 2
+    hub.close()
+    recovery.restore(hub.settings, tmp_path / "sauvegarde")
+    restored = Hub.from_settings(hub.settings, publisher=RecordingPublisher(), clock=hub.clock)
+    try:
+        status = erasure.read_erasure(restored, COORD, answer["effacement"])
+        assert status["fiches_effacees"] == 2
+        assert [a["membre"] for a in status["avis"]] == [OWNER.member_id]
+    finally:
+        restored.close()
 
 
 def test_a_member_s_first_delivery_of_a_fiche_is_created_with_no_changed_fields(network):

@@ -28,6 +28,11 @@ NOTICE_EVENTS = frozenset({"withdrawn", "erased", "merged", "unmerged", "narrowe
 # The motif of a delivery whose consents still cover the recipient but that leaves it no
 # field now (a narrower consent in force, or its role's policy tightened or changed).
 NO_FIELD_LEFT = "fields_no_longer_allowed"
+# The motif of a delivery a notice asked its recipient to delete (`deletion_asked`, by the
+# notice's event): a narrowing or a withdrawal, or a separation of the porteur it reached
+# the recipient through (the link was a mistake).
+DELETION_ASKED = "deletion_asked"
+LINK_UNDONE = "link_undone"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +76,8 @@ def coverage(hub: Hub, delivery: Delivery, source: FicheSource | None, member_id
         if consent is None:  # `decide_on` refuses a missing consent: never served whole
             return Coverage(Reason.MISSING.value)
         consents.append(consent)
+    if delivery.deletion_asked is not None:  # never served again, whatever consent came since
+        return Coverage(LINK_UNDONE if delivery.deletion_asked == "unmerged" else DELETION_ASKED)
     held = frozenset(delivery.fields)
     paths = held
     referent = REFERENT in ((document if document is not None else _loads(delivery.document))

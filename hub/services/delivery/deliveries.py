@@ -23,6 +23,7 @@ from hub.domain.projection import AllowedSet, ConsentScope, allowed_fields, chan
 from hub.domain.purposes import purposes_for_role
 from hub.domain.routing import NetworkMember, Recipient, Subscription, recipients
 from hub.services.delivery.narrowing import narrowing_notices
+from hub.services.delivery.notices import ask_deletion
 from hub.store.delivery_repository import FEED, PENDING
 from hub.store.uow import UnitOfWork
 
@@ -203,6 +204,7 @@ def store_deliveries(uow: UnitOfWork, planned: Mapping[str, list[dict[str, Any]]
         for offset, row in enumerate(rows):
             row["position"] = firsts[member_id] + offset
     uow.deliveries.add_many([row for rows in planned.values() for row in rows])
+    ask_deletion(uow, (row for rows in planned.values() for row in rows))
     return sum(len(rows) for rows in planned.values())
 
 

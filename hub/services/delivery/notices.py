@@ -35,7 +35,27 @@ def add_notices(uow: UnitOfWork, recipients: Iterable[Any], *, event: str, subje
                                   else document, now=now, secret=secret),
                      "position": uow.deliveries.next_positions(member.id, 1)})
     uow.deliveries.add_many(rows)
+    ask_deletion(uow, rows)
     return [row["recipient_id"] for row in rows]
+
+
+# notice -> where it names the fiches whose deliveries (`livraisons`) it asks to delete
+ASKING = {"withdrawn": "source", "narrowed": "source", "unmerged": "sources"}
+
+
+def ask_deletion(uow: UnitOfWork, rows: Iterable[dict[str, Any]]) -> None:
+    """Mark the deliveries these notice rows ask their recipients to delete: never served
+    to them again (hub.services.delivery.coverage), whatever consent comes later."""
+    asked: dict[str, dict[str, list[str]]] = {}
+    for row in rows:
+        if row["event"] not in ASKING:
+            continue
+        named = orjson.loads(row["payload"]).get(ASKING[row["event"]])
+        for source in [named] if isinstance(named, dict) else named or ():
+            asked.setdefault(row["event"], {}).setdefault(row["recipient_id"], []).extend(
+                source.get("livraisons") or ())
+    for event, ids in asked.items():
+        uow.deliveries.ask_deletion(ids, event)
 
 
 def notice_row(member_id: str, webhook: bool, *, event: str, subject: str,

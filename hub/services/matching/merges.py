@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
+
+import orjson
 
 from hub.audit.events import pseudonymise
 from hub.bootstrap import Hub
+from hub.domain.routing import LINKED
 from hub.errors import NothingToUnmerge
 from hub.services.delivery.deliveries import discloses_to
 from hub.services.delivery.notices import add_notices
@@ -182,12 +185,47 @@ def split(hub: Hub, uow: UnitOfWork, porteur_id: str, member_id: str, fiche_id: 
     _record_apart(uow, porteur_id, own, apart, actor=actor, now=now, user=user)
     apart_of = _apart_of(own, apart, owners)
     told = {"porteur_restaure": restored, "separation": change_id(hub, event_id, "sep")}
-    notified = _notify(hub, uow, "unmerged", porteur_id,
-                       lambda member: {**told, "porteurs_a_part": apart_of[member]}
-                       if member in apart_of else told,  # named to its fiche's owner only
-                       [porteur_id, restored, *own], event_id, now)
+    asked = _unlinked(uow, porteur_id,
+                      [(restored, [fiche.id, *along]), *zip(own, apart, strict=True)])
+
+    def document(member: str) -> dict[str, Any]:
+        named = {**told, "porteurs_a_part": apart_of[member]} if member in apart_of else told
+        return {**named, **asked[member]} if member in asked else named
+
+    notified = _notify(hub, uow, "unmerged", porteur_id, document,  # each names its own only
+                       [porteur_id, restored, *own], event_id, now, also=asked)
     return Change(event_id, porteur_id, restored, ((member_id, fiche_id),), notified,
                   moved_pks=(fiche.id,))
+
+
+def _unlinked(uow: UnitOfWork, porteur_id: str, moves: list[tuple[str, list[int]]]
+              ) -> dict[str, dict[str, Any]]:
+    """What members learnt only through the link a separation undoes, no longer served to
+    them (marked `unmerged`): the deliveries made under `porteur_id` (while the fiches
+    were together) that routing sent for that link alone (`linked`: not a referent's nor a
+    subscription's), of the fiches leaving, to members that do not follow the porteur they
+    go to, and of the fiches staying, to members that no longer follow `porteur_id`. By
+    member, the `unmerged` notice's request to delete those that left or may have left."""
+    staying = [row.id for row in uow.fiches.of_porteur(porteur_id)]
+    followers = uow.deliveries.followers_of_porteurs([porteur_id, *(p for p, _pks in moves)])
+    withheld: dict[str, list[str]] = {}
+    listed: dict[str, dict[int, list[str]]] = {}
+    for porteur, pks in [*moves, (porteur_id, staying)]:
+        for delivery, left in uow.deliveries.made_under(porteur_id, pks):
+            if delivery.payload is None or delivery.recipient_id in followers[porteur] or \
+                    orjson.loads(delivery.payload).get("motifs") != [LINKED]:
+                continue
+            withheld.setdefault(delivery.recipient_id, []).append(delivery.idempotency_key)
+            if left:
+                listed.setdefault(delivery.recipient_id, {}).setdefault(
+                    delivery.fiche_pk, []).append(delivery.idempotency_key)  # type: ignore[arg-type]
+    uow.deliveries.ask_deletion(withheld, "unmerged")
+    heads = uow.matching.fiche_heads(sorted({pk for by in listed.values() for pk in by}))
+    return {member: {"sources": [{"membre": heads[pk].member_id, "fiche_id": heads[pk].fiche_id,
+                                  "livraisons": ids} for pk, ids in sorted(by.items())],
+                     "demande": "Ces livraisons vous sont parvenues par un rapprochement que "
+                                "la coordination a défait : supprimez-les."}
+            for member, by in listed.items()}
 
 
 def change_id(hub: Hub, event_id: int, prefix: str = "fus") -> str:
@@ -345,12 +383,14 @@ def _references(uow: UnitOfWork, fiche_pks: list[int]) -> tuple[tuple[str, str],
 
 def _notify(hub: Hub, uow: UnitOfWork, event: str, porteur_id: str,
             document: dict[str, Any] | Callable[[str], dict[str, Any]],
-            porteurs: list[str], event_id: int, now: dt.datetime) -> tuple[str, ...]:
+            porteurs: list[str], event_id: int, now: dt.datetime,
+            also: Iterable[str] = ()) -> tuple[str, ...]:
     """Owners of the fiches and members that received data of either porteur, each only if
     the consent gate lets it receive something of this porteur. Only indexed fiches count:
     the owner of a fiche that left the index (its consent withdrawn or expired, or erased)
     is told nothing more of the porteur for it, even as a past recipient of its notices,
-    unless it owns another indexed fiche or received data of one (a recipient still)."""
+    unless it owns another indexed fiche or received data of one (a recipient still).
+    The members `also` (asked to delete what they were sent) are told in any case."""
     indexed = {pk for pks in uow.matching.fiches_of(porteurs).values() for pk in pks}
     held = [row for p in porteurs for row in uow.fiches.of_porteur(p)]
     heads = list(uow.matching.fiche_heads(indexed).values())
@@ -361,8 +401,9 @@ def _notify(hub: Hub, uow: UnitOfWork, event: str, porteur_id: str,
     for porteur in porteurs:
         concerned |= uow.deliveries.recipients_of_porteur(porteur)
     members = {m.id: m for m in uow.members.active()}  # one that left learns nothing more
-    chosen = [m for m in sorted((concerned - left) & members.keys())
-              if m in owners or discloses_to(hub, heads, m, members[m].role, now)]
+    chosen = sorted({m for m in (concerned - left) & members.keys()
+                     if m in owners or discloses_to(hub, heads, m, members[m].role, now)}
+                    | (set(also) & members.keys()))
     add_notices(uow, [members[m] for m in chosen], event=event, subject=f"merge-event-{event_id}",
                 porteur_id=porteur_id, fiche_pk=None, document=document, now=now,
                 secret=hub.pseudonym_key)

@@ -211,7 +211,7 @@ def _replay_erasure(hub: Hub, uow: UnitOfWork, entry: dict[str, Any], now: dt.da
         return None  # in the copy already, or never committed (its keys were not destroyed)
     erasure = ErasureRecord(entry["id"], entry["scope"], entry.get("porteur_id"),
                             entry["requested_by"], dt.datetime.fromisoformat(entry["at"]),
-                            entry.get("reference_sha256"))
+                            entry.get("reference_sha256"), entry.get("fiches_told"))
     # the meeting's notes sealed under the destroyed keys go; an art. 17 erasure of the
     # porteur's last fiches takes every note about the porteur
     porteur_id = entry.get("porteur_id") if entry["scope"] == "porteur" else None

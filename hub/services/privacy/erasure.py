@@ -273,17 +273,19 @@ def _record_within(hub: Hub, uow: UnitOfWork, erasure_id: str, notified: list[st
         NoticeKind.ERASURE)
 
 
-def _journal(hub: Hub, uow: UnitOfWork, erasure_id: str, scope: str, porteur_id: str | None,
-             fiches: list[Any], requested_by: str, now: Any, named: list[str]) -> None:
+def _journal(hub: Hub, uow: UnitOfWork, erasure: ErasureRecord, fiches: list[Any],
+             named: list[str]) -> None:
     """Before the commit: a restore from an older backup records this erasure again, with
-    the notified members the requester is told of (`named`: decided before the erasure,
-    which a restore cannot decide again once the fiches are erased), and asks again the
+    the notified members the requester is told of (`named`) and how many of the fiches
+    the coordination asking is told of (`fiches_told`): both decided before the erasure,
+    which a restore cannot decide again once the fiches are erased; and asks again the
     other owners it asked (owner_requests.replay). Each fiche, its own and those of the
     owners asked, by its key and a keyed digest of its owner and id: a key the restored
     store holds under another fiche is skipped. With the generations its rotation gave
     its buckets: killed before the commit, its rotation is judged never committed and
     the restore leaves the erasure undone (hub.store.key_replay)."""
     if hub.store_keys.journal is not None:
+        erasure_id, now = erasure.id, erasure.requested_at
         pks = [f.id for f in fiches]
         buckets = {str(bucket_of(pk)) for pk in pks}
         rotation = {str(b): g for b, g in uow.keys.generations().items() if str(b) in buckets}
@@ -296,10 +298,11 @@ def _journal(hub: Hub, uow: UnitOfWork, erasure_id: str, scope: str, porteur_id:
                              if str(pk) in digests}}
                  for r in requests]
         hub.store_keys.journal.erasure({
-            "id": erasure_id, "scope": scope, "porteur_id": porteur_id, "fiche_pks": pks,
-            "fiches": {str(pk): digests[str(pk)] for pk in pks}, "rotation": rotation,
-            "requested_by": requested_by, "at": now.isoformat(), "named": sorted(named),
-            **({"asked": asked} if asked else {})})
+            "id": erasure_id, "scope": erasure.scope, "porteur_id": erasure.porteur_id,
+            "fiche_pks": pks, "fiches": {str(pk): digests[str(pk)] for pk in pks},
+            "rotation": rotation, "requested_by": erasure.requested_by, "at": now.isoformat(),
+            "named": sorted(named), **({"asked": asked} if asked else {}),
+            **({} if erasure.fiches_told is None else {"fiches_told": erasure.fiches_told})})
 
 
 def _digests(hub: Hub, fiches: list[Any]) -> dict[str, str]:
@@ -480,8 +483,7 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
             done = record_erasure(uow, erasure, fiches, now, secret=hub.pseudonym_key, told=told)
             requests = then(uow, erasure, now) if then is not None else []
             owner_requests.settle_erased(uow, pks, erasure.id, by, now)
-            _journal(hub, uow, erasure.id, scope, porteur_id, fiches, caller.member_id, now,
-                     [m for m in done.notified if m in named])
+            _journal(hub, uow, erasure, fiches, [m for m in done.notified if m in named])
             _record_within(hub, uow, erasure.id, done.notified, named, now)
             member, user = actor or (caller.member_id, None)
             # with the erasure, never after it: a process killed in between left an
