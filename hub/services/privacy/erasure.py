@@ -242,7 +242,9 @@ def _known_to_requester(uow: UnitOfWork, row: Erasure,
         return None, row.fiches if row.fiches_told is None else row.fiches_told
     own = [f.id for f in uow.fiches.of_porteur(row.porteur_id) if f.member_id == row.requested_by]
     received = uow.deliveries.data_recipients(own, with_cancelled=True)
-    return set().union(*received.values()), len(own)
+    # what the erasure erased (its own fiches: a member's erasure erases no other), not
+    # its fiches of the porteur now (a later one linked to the porteur is not erased)
+    return set().union(*received.values()), row.fiches
 
 
 def _requested_as_coordination(uow: UnitOfWork, row: Erasure) -> bool:
