@@ -28,6 +28,7 @@ from hub.config import Settings
 from hub.services.accounts.members import load_network
 from hub.services.delivery import webhooks
 from hub.services.delivery.feed import read_feed
+from hub.services.ops import recovery
 from hub.services.privacy import erasure, erasure_requests
 from tests.factories import Clock
 from tests.fakes.publisher import RecordingPublisher
@@ -167,6 +168,28 @@ def test_an_owner_a_coordinator_confirmed_for_in_the_console_is_told_its_fiche_w
     assert notice["motif"] == "demande_du_porteur"
     assert {"membre": CCI.member_id, "statut": "pending"} in erasure.read_erasure(
         hub, CCI, done["effacement_des_fiches"])["avis"]
+
+
+def test_a_restore_tells_again_the_owner_a_coordinator_confirmed_for(network, tmp_path):
+    """The confirmation came after the backup: the restore replays it from the recovery
+    journal, and the owner's notice with it (the same delivery id)."""
+    hub, _recipients = network
+    push(hub, CCI, fiche_of(CCI, "C-1", PERSON))
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", PERSON))
+    asked = erasure.request_erasure(hub, COMMUNE, {"fiche_id": "A-1"})
+    recovery.backup(hub, tmp_path / "sauvegarde")
+    done = erasure_requests.confirm_in_console(hub, COORDINATION_SESSION, asked["effacement"],
+                                               CCI.member_id)["effacement_des_fiches"]
+    told = [n["delivery_id"] for n in _erased_notices(hub, CCI) if n["effacement"] == done]
+    assert len(told) == 1
+    hub.close()
+    assert recovery.restore(hub.settings, tmp_path / "sauvegarde").erasures_replayed == [done]
+    restored = Hub.from_settings(hub.settings, publisher=RecordingPublisher(), clock=hub.clock)
+    try:
+        assert [n["delivery_id"] for n in _erased_notices(restored, CCI)
+                if n["effacement"] == done] == told
+    finally:
+        restored.close()
 
 
 def test_an_owner_confirming_itself_is_not_told_of_its_own_fiche(network):
