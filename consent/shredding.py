@@ -8,7 +8,7 @@ per value, the subject bound as associated data so a ciphertext cannot be moved)
 The data key is kept only wrapped by the hub master key (AES key wrap, RFC 3394).
 Erasing a porteur destroys the wrapped keys of all its fiches: every copy of the
 ciphertexts, in history tables or backups, becomes unreadable, while pseudonymous
-ids, the audit trail and non-personal statistics remain.
+ids and the audit trail remain (the versions' statistics are set to NULL).
 
 Limit: a database backup taken *before* erasure still holds the wrapped keys; keep
 `fiche_keys` backups on a retention shorter than the erasure deadline, or rotate the

@@ -12,7 +12,9 @@ backup), one JSON line per event, fsynced before the database commits:
   a keyed digest of each fiche's owner and id (`fiche_digest`: a fiche key the store
   holds under another fiche is not that fiche), the same digests of the other owners'
   fiches it asked them to erase, how many of its fiches the coordination asking it is
-  told of (`fiches_told`), and the generations of its own rotation (`rotation`:
+  told of (`fiches_told`), whether the coordination made it in the owner's name
+  (`owner_told`: a confirmation in its console; the owner is told), and the generations
+  of its own rotation (`rotation`:
   an erasure whose rotation never committed never happened);
 - `withdrawal`: a consent withdrawn or expired (consent id, member, time, kind);
 - `settled`: the key file was brought to the database's generations (`capactif restore`,

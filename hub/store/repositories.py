@@ -222,10 +222,13 @@ class Fiches(_Repository):
         and receipt ids (derived from them) are replaced, so that nobody holding a copy of
         the store checks a guessed fiche against them; the receipt id becomes `rcx_` and
         128 random bits (unique, the same content pushed again as a new fiche gets its own
-        receipt; neither an erasure's `eff_` id nor the row's place in the hub's count)."""
+        receipt; neither an erasure's `eff_` id nor the row's place in the hub's count).
+        Their statistics go too: the amounts, situation, NAF code and commune of one
+        person's project beside the fiche's ids (the indicators count the console's
+        index, which the erasure empties of the porteur, never these)."""
         self.conn.execute(
             sa.update(fiche_versions).where(fiche_versions.c.fiche_pk.in_(list(fiche_pks)))
-            .values(content_hash="", receipt_id=sa.literal_column(
+            .values(content_hash="", statistics=sa.null(), receipt_id=sa.literal_column(
                 CROSSED_OUT_RECEIPT[self.conn.dialect.name])))
 
     def set_current_versions(self, updates: list[dict[str, Any]]) -> None:

@@ -80,7 +80,7 @@ fiche_versions = sa.Table(
     sa.Column("content_hash", sa.String(64), nullable=False),
     sa.Column("receipt_id", sa.String(40), nullable=False, unique=True),
     sa.Column("payload", sa.Text, nullable=False),  # sealed with the fiche's data key
-    sa.Column("statistics", sa.JSON),  # the non-personal projection, kept after erasure
+    sa.Column("statistics", sa.JSON),  # the projection for statistics; NULL once erased (0058)
     sa.Column("schema_id", sa.String(200), nullable=False),
     sa.Column("received_at", UTC_TIME, nullable=False),
     sa.UniqueConstraint("fiche_pk", "version", name="uq_fiche_versions_fiche_version"),

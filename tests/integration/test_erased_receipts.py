@@ -1,11 +1,17 @@
 """An erased fiche leaves no digest of its content: each version's content hash (SHA-256
 of the whole fiche, unkeyed) and its receipt id (derived from it) stayed in the store
 after the erasure, so that whoever held a copy of it, and a guess of the fiche (a former
-recipient's copy, the member's own export), could learn that it had been pushed
-(docs/privacy.md, "What an erased fiche leaves")."""
+recipient's copy, the member's own export), could learn that it had been pushed. Nor
+does it leave its statistics: each version's projection for the network's statistics
+(the financing amounts to the euro, the situation, the NAF code, the project's commune)
+stayed in clear beside the fiche's member, id and porteur id, pseudonymous data about
+one person in every copy of the store, though the network's indicators never read it
+(they count the coordination's index, which the erasure empties of the porteur)
+(docs/privacy.md, "What an erased fiche leaves"). Both stores."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -14,6 +20,7 @@ from alembic import command
 
 from hub.services.ingest import processing
 from hub.store.migrate import alembic_config, upgrade
+from hub.store.tables import fiche_versions
 from tests import forensics
 from tests.factories import make_fiche, other_porteur, record_consents
 from tests.integration.contract_world import NETWORK, OWNER
@@ -117,3 +124,55 @@ def test_the_migration_replaces_the_receipt_ids_erasures_numbered_before(contrac
     replaced = _erased_receipt_ids(contract)
     assert len(replaced) == 2
     assert all(re.fullmatch(r"rcx_[0-9a-f]{32}", r) for r in replaced.values()), replaced
+
+
+def _financed(contract, version: int = 1) -> None:
+    """F-1, with amounts no other fiche of the test has."""
+    fiche = make_fiche(member=OWNER, fiche_id="F-1", version=version, financement={
+        "besoin_total": 48713 + version, "apport": 3917, "pret_honneur": 12345})
+    if version == 1:
+        record_consents(contract.hub, [fiche])
+    answer = contract.call(OWNER, "POST", "/v1/fiches", {"fiches": [fiche]}).json()
+    assert answer["accepted"] == 1, answer
+
+
+def _statistics(contract) -> list[list[str | None]]:
+    """Each fiche's versions' statistics as stored (JSON text), fiches in push order."""
+    found: dict[int, list[str | None]] = {}
+    with contract.hub.engine.connect() as conn:
+        for fiche_pk, text in conn.exec_driver_sql(
+                "SELECT fiche_pk, CAST(statistics AS TEXT) FROM fiche_versions ORDER BY id"):
+            found.setdefault(fiche_pk, []).append(text)
+    return [found[pk] for pk in sorted(found)]
+
+
+@pytest.mark.parametrize("how", ["member", "removal", "coordination"])
+def test_an_erased_fiche_leaves_no_statistics_beside_its_ids(contract, how):
+    _financed(contract), _financed(contract, version=2)
+    _pushed(contract, fiche_id="F-2", porteur=1)  # another porteur's stays as it was
+    erased, other = _statistics(contract)
+    assert [t is not None and "4871" in t for t in erased] == [True, True] and other[0]
+    sqlite = contract.hub.engine.dialect.name == "sqlite"
+    if sqlite:  # the files hold them (the check below can fail)
+        assert [t for t in erased if t.encode() in forensics.store_bytes(contract.hub, None)[0]]
+    _erase(contract, how)
+    assert _statistics(contract) == [[None, None], other]
+    if sqlite:  # secure_delete, WAL truncated
+        files, _wal = forensics.store_bytes(contract.hub, None)
+        assert not [t for t in erased if t is not None and t.encode() in files]
+
+
+def test_the_migration_forgets_the_statistics_erasures_kept_before(contract):
+    _financed(contract)
+    [[kept]] = _statistics(contract)
+    assert kept is not None
+    _erase(contract, "member")
+    with contract.hub.engine.begin() as conn:  # as an erasure before this rule left it
+        conn.execute(sa.update(fiche_versions).values(statistics=json.loads(kept)))
+    [[restored]] = _statistics(contract)
+    assert restored is not None and json.loads(restored) == json.loads(kept)
+    url = contract.hub.settings.database_url.reveal()
+    contract.hub.engine.dispose()
+    command.downgrade(alembic_config(url), "0057")
+    upgrade(url)
+    assert _statistics(contract) == [[None]]

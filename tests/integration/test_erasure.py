@@ -1,6 +1,6 @@
 """Erasure by crypto-shredding (GDPR art. 17), on both databases, with real HTTP
 recipients: sealed at rest, unreadable after erasure wherever a copy lies, notices
-tracked like a withdrawal, statistics and the pseudonymous trail kept."""
+tracked like a withdrawal, the pseudonymous trail kept."""
 
 from __future__ import annotations
 
@@ -101,14 +101,15 @@ def test_erasure_makes_every_stored_copy_unreadable_and_notifies_every_recipient
                       "pfil-livradois": "overdue"}
 
 
-def test_statistics_and_the_pseudonymous_trail_survive_erasure(network):
+def test_the_pseudonymous_trail_survives_erasure_and_the_statistics_do_not(network):
     hub, _clock, _cci, _pfil = network
     push_and_process(hub, named_fiche())
-    erasure.request_erasure(hub, OWNER, {"fiche_id": "F-1"})
     statistics = raw_rows(hub, fiche_versions)[0]["statistics"]
     assert statistics["projet"]["stade"] == "montage"
     assert "porteur" not in statistics or set(statistics["porteur"]) <= {"situation"}
     assert NAME not in json.dumps(statistics)
+    erasure.request_erasure(hub, OWNER, {"fiche_id": "F-1"})
+    assert raw_rows(hub, fiche_versions)[0]["statistics"] is None
     trail = hub.audit.search()
     assert {"erasure", "fiche_push"} <= {e.action for e in trail}
     assert NAME not in json.dumps([e.to_dict() for e in trail], default=str)

@@ -157,13 +157,16 @@ def test_an_erasure_tells_each_member_only_of_fiches_it_owns_or_was_sent(linked)
     """commune-thiers erases its own fiche only (before, the owner's and the PFIL's too:
     that was the defect); the owner and the PFIL are asked about theirs, each request
     naming only its own fiche, and commune-thiers is told only of the owner (whose fiche
-    was sent to it), never of the PFIL's funding-only fiche."""
+    was sent to it), never of the PFIL's funding-only fiche. What the owner sent it is
+    no longer served to it: its own notice lists those deliveries to delete, and nothing
+    of the PFIL's."""
     hub, cci, pfil, _shared, funding, _porteur_id = linked
     push_as(hub, THIERS, own_fiche(THIERS, "T-1"), roles_destinataires=["accompagnement"])
     webhooks.dispatch_webhooks(hub)
     answer = erasure.request_erasure(hub, THIERS, {"fiche_id": "T-1"})
     # commune-thiers learns neither how many fiches the porteur had nor who held them.
-    assert (answer["fiches_effacees"], answer["avis_envoyes"]) == (1, ["cci-thiers"])
+    assert (answer["fiches_effacees"], answer["avis_envoyes"]) == (
+        1, ["cci-thiers", THIERS.member_id])
     assert answer["livraisons_annulees"] == 0
     assert answer["demandes"] == [{"membre": OWNER.member_id, "statut": "pending"}]
     webhooks.dispatch_webhooks(hub)
@@ -173,6 +176,10 @@ def test_an_erasure_tells_each_member_only_of_fiches_it_owns_or_was_sent(linked)
             if d["evenement"] == "created" and d["source"]["fiche_id"] == "T-1"]
     assert cci_notice["sources"] == [{"membre": THIERS.member_id, "fiche_id": "T-1",
                                       "livraisons": sent}]
+    [own_notice] = [d for d in read_feed(hub, THIERS, 0, 100)["deliveries"]
+                    if d["evenement"] == "erased"]
+    assert [(s["membre"], s["fiche_id"], bool(s["livraisons"])) for s in own_notice["sources"]] \
+        == [(THIERS.member_id, "T-1", False), (OWNER.member_id, "F-1", True)]
     pfil_notice = pfil.documents()[-1]
     assert pfil_notice["evenement"] == "erasure_requested"
     assert pfil_notice["sources"] == [{"membre": PFIL.member_id, "fiche_id": "P-1"}]
@@ -184,14 +191,14 @@ def test_an_erasure_tells_each_member_only_of_fiches_it_owns_or_was_sent(linked)
 
     status = erasure.read_erasure(hub, THIERS, answer["effacement"])
     assert (status["fiches_effacees"], [a["membre"] for a in status["avis"]]) == \
-        (1, ["cci-thiers"])
+        (1, ["cci-thiers", THIERS.member_id])
     assert status["demandes"] == answer["demandes"]
     seen_by_owner = erasure.read_erasure(hub, OWNER, answer["effacement"])
     assert (seen_by_owner["avis"], seen_by_owner["demandes"]) == (
         [], [{"membre": OWNER.member_id, "statut": "pending"}])
     assert "demande_par" not in seen_by_owner and "fiches_effacees" not in seen_by_owner
     whole = erasure.read_erasure(hub, NETWORK_DPO, answer["effacement"])
-    assert whole["fiches_effacees"] == 1 and len(whole["avis"]) == 1
+    assert whole["fiches_effacees"] == 1 and len(whole["avis"]) == 2
     assert {d["membre"] for d in whole["demandes"]} == {OWNER.member_id, PFIL.member_id}
     assert funding.id not in json.dumps([answer, status, seen_by_owner])
     assert PFIL.member_id not in json.dumps([answer, status])

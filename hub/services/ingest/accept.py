@@ -171,9 +171,9 @@ def _consent_errors(hub: Hub, caller: Caller,
 
 def _statistics(hub: Hub, fiche: dict[str, Any],
                 consent: ConsentRecord | None) -> dict[str, Any] | None:
-    """The non-personal projection kept in clear (and after erasure) for the network's
-    indicators: the policy's coordination × statistiques fields, and only when the
-    porteur consented to statistics."""
+    """The projection kept in clear until an erasure (which sets it to NULL): the
+    policy's coordination × statistiques fields, and only when the porteur consented
+    to statistics."""
     role, purpose = STATISTICS_VIEW
     if consent is None or purpose not in consent.purposes:
         return None

@@ -221,7 +221,8 @@ def _replay_erasure(hub: Hub, uow: UnitOfWork, entry: dict[str, Any], now: dt.da
     uow.meeting.forget(porteur_id if porteur_id is not None and whole else None, pks)
     refs = uow.key_replays.fiche_refs(pks)
     # the same notices as before the restore: same key (the hub's), same delivery ids
-    done = record_erasure(uow, erasure, refs, now, secret=hub.pseudonym_key, replayed=True)
+    done = record_erasure(uow, erasure, refs, now, secret=hub.pseudonym_key, replayed=True,
+                          owner_told=entry.get("owner_told", False))
     asked = owner_requests.replay(uow, erasure, entry, now, hub.pseudonym_key)
     owner_requests.settle_erased(uow, pks, erasure.id, erasure.requested_by, now)
     named = set(entry["named"]) if "named" in entry else None  # journaled before: undecided

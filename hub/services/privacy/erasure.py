@@ -7,10 +7,13 @@ request erases every fiche of the porteur (the network's decision).
 
 Erasing destroys the data keys of the fiches concerned: their versions, and every
 delivery that disclosed their fields, become unreadable wherever a copy lies. What
-remains is pseudonymous: porteur and fiche ids, the audit trail, and each version's
-non-personal statistics. Deliveries that have not left are cancelled; every member
-that received (or may have received) the data gets an `erased` notice asking it to
-delete its copy, tracked like a withdrawal (pending, acknowledged, overdue).
+remains is pseudonymous: porteur and fiche ids and the audit trail (not the versions'
+statistics: one person's amounts and project beside the fiche's ids). Deliveries that
+have not left are cancelled; every member that received (or may have received) the
+data gets an `erased` notice asking it to delete its copy, tracked like a withdrawal
+(pending, acknowledged, overdue): the requester too when it was sent some, or was sent
+the porteur's other fiches (no longer served to it since), and an owner in whose name
+the coordination erased (a confirmation in the console).
 
 A member removing its own fiche (`DELETE /v1/fiches/...`: the record was deleted in its
 own system) is not an erasure requested by the porteur: the notice and the answer say
@@ -242,7 +245,9 @@ def _known_to_requester(uow: UnitOfWork, row: Erasure,
         return None, row.fiches if row.fiches_told is None else row.fiches_told
     own = [f.id for f in uow.fiches.of_porteur(row.porteur_id) if f.member_id == row.requested_by]
     received = uow.deliveries.data_recipients(own, with_cancelled=True)
-    return set().union(*received.values()), len(own)
+    # what the erasure erased (its own fiches: a member's erasure erases no other), not
+    # its fiches of the porteur now (a later one linked to the porteur is not erased)
+    return set().union(*received.values(), {row.requested_by}), row.fiches
 
 
 def _requested_as_coordination(uow: UnitOfWork, row: Erasure) -> bool:
@@ -274,12 +279,13 @@ def _record_within(hub: Hub, uow: UnitOfWork, erasure_id: str, notified: list[st
 
 
 def _journal(hub: Hub, uow: UnitOfWork, erasure: ErasureRecord, fiches: list[Any],
-             named: list[str]) -> None:
+             named: list[str], *, owner_told: bool = False) -> None:
     """Before the commit: a restore from an older backup records this erasure again, with
     the notified members the requester is told of (`named`) and how many of the fiches
     the coordination asking is told of (`fiches_told`): both decided before the erasure,
-    which a restore cannot decide again once the fiches are erased; and asks again the
-    other owners it asked (owner_requests.replay). Each fiche, its own and those of the
+    which a restore cannot decide again once the fiches are erased; tells again the owner
+    the coordination confirmed for (`owner_told`); and asks again the other owners it
+    asked (owner_requests.replay). Each fiche, its own and those of the
     owners asked, by its key and a keyed digest of its owner and id: a key the restored
     store holds under another fiche is skipped. With the generations its rotation gave
     its buckets: killed before the commit, its rotation is judged never committed and
@@ -302,7 +308,8 @@ def _journal(hub: Hub, uow: UnitOfWork, erasure: ErasureRecord, fiches: list[Any
             "fiche_pks": pks, "fiches": {str(pk): digests[str(pk)] for pk in pks},
             "rotation": rotation, "requested_by": erasure.requested_by, "at": now.isoformat(),
             "named": sorted(named), **({"asked": asked} if asked else {}),
-            **({} if erasure.fiches_told is None else {"fiches_told": erasure.fiches_told})})
+            **({} if erasure.fiches_told is None else {"fiches_told": erasure.fiches_told}),
+            **({"owner_told": True} if owner_told else {})})
 
 
 def _digests(hub: Hub, fiches: list[Any]) -> dict[str, str]:
@@ -335,12 +342,14 @@ class Recorded:
 
 def record_erasure(uow: Any, erasure: ErasureRecord, fiches: list[Any], now: dt.datetime, *,
                    secret: bytes, replayed: bool = False,
-                   told: set[int] | None = None) -> Recorded:
+                   told: set[int] | None = None, owner_told: bool = False) -> Recorded:
     """The bookkeeping of an erasure whose data keys are destroyed, the same when it is
     made and when a restore replays it: matching forgotten, pending deliveries cancelled,
     removed fiches retired, every member concerned notified, the erasure recorded.
     `fiches` are rows with `id`, `member_id` and `fiche_id`; `told`, those the requester
-    is told of (None: its own)."""
+    is told of (None: its own); `owner_told`: the coordination erased them in their
+    owner's name (a confirmation in the console), so the owner, the requester, is told
+    too."""
     pks = [f.id for f in fiches]
     reason, request = _REASONS[erasure.scope]
     if replayed:
@@ -362,22 +371,46 @@ def record_erasure(uow: Any, erasure: ErasureRecord, fiches: list[Any], now: dt.
     # Whoever was sent data of these fiches (a delivery being sent right now may have
     # left: its recipient counts too; one that erased its own data of the porteur since
     # too, GDPR art. 19), and the fiches' other owners; each notice names only the
-    # fiches its recipient owns or was sent.
+    # fiches its recipient owns or was sent. The requester too, as any recipient, when it
+    # was sent data of the erased fiches, or of the porteur's others, which its erasure at
+    # the porteur's request withholds from it since (`withheld`); and an owner the
+    # coordination confirmed for in the console.
     received = uow.deliveries.data_recipients(pks, with_cancelled=True)
     sent = uow.deliveries.data_delivery_ids(pks)
+    withheld = _withheld_from_requester(uow, erasure, pks)
     concerned = set().union(*received.values()) | {f.member_id for f in fiches}
-    members = [m for m in uow.members.active() if m.id in concerned - {erasure.requested_by}]
+    if not (owner_told or withheld or any(erasure.requested_by in r for r in received.values())):
+        concerned.discard(erasure.requested_by)
+    members = [m for m in uow.members.active() if m.id in concerned]
     notified = add_notices(uow, members, event=ERASED, subject=erasure.id,
                            porteur_id=erasure.porteur_id, fiche_pk=pks[0], now=now,
                            secret=secret,
                            document=lambda member_id: {
                                "effacement": erasure.id, "portee": erasure.scope,
                                "motif": reason,
-                               "sources": sources_for(member_id, fiches, received, sent),
+                               "sources": sources_for(member_id, fiches, received, sent) +
+                               (withheld if member_id == erasure.requested_by else []),
                                "demande": request,
                                "accuse_reception": f"/v1/erasures/{erasure.id}/ack"})
     uow.erasures.add({**dataclasses.asdict(erasure), "fiches": len(pks)})
     return Recorded(notified, received, cancelled_own, cancelled)
+
+
+def _withheld_from_requester(uow: Any, erasure: ErasureRecord,
+                             pks: list[int]) -> list[dict[str, Any]]:
+    """The porteur's other fiches, not erased, that the requester of an erasure at the
+    porteur's request was sent, with the deliveries of them made for it: no longer served
+    to it (`Deliveries._forgotten`: the person asked it to forget them), its notice asks
+    it to delete them (a removal of one fiche withholds nothing)."""
+    if erasure.scope != PORTEUR or erasure.porteur_id is None:
+        return []
+    others = [f for f in uow.fiches.of_porteur(erasure.porteur_id) if f.id not in pks]
+    erased = uow.keys.erased(f.id for f in others)
+    others = [f for f in others if f.id not in erased]
+    sent = uow.deliveries.data_delivery_ids([f.id for f in others])
+    return [{"membre": f.member_id, "fiche_id": f.fiche_id,
+             "livraisons": sent[(f.id, erasure.requested_by)]}
+            for f in others if (f.id, erasure.requested_by) in sent]
 
 
 class _FichesMoved(Exception):
@@ -480,10 +513,13 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
             else:
                 uow.meeting.forget(porteur_id, pks)
             uow.keys.destroy(pks, now, erasure=erasure.id)
-            done = record_erasure(uow, erasure, fiches, now, secret=hub.pseudonym_key, told=told)
+            done = record_erasure(uow, erasure, fiches, now, secret=hub.pseudonym_key, told=told,
+                                  owner_told=actor is not None)
+            named.add(caller.member_id)  # its own notice, if it was sent one
             requests = then(uow, erasure, now) if then is not None else []
             owner_requests.settle_erased(uow, pks, erasure.id, by, now)
-            _journal(hub, uow, erasure, fiches, [m for m in done.notified if m in named])
+            _journal(hub, uow, erasure, fiches, [m for m in done.notified if m in named],
+                     owner_told=actor is not None)
             _record_within(hub, uow, erasure.id, done.notified, named, now)
             member, user = actor or (caller.member_id, None)
             # with the erasure, never after it: a process killed in between left an
@@ -515,5 +551,6 @@ def _answer(erasure: ErasureRecord, fiches: list[Any], done: Recorded, named: se
         "effacement": erasure.id, "portee": erasure.scope, "motif": _REASONS[erasure.scope][0],
         "porteur_id": erasure.porteur_id, "fiches_effacees": len(shown),
         "livraisons_annulees": done.cancelled_own,
-        "avis_envoyes": sorted(m for m in done.notified if m in concerned & named),
+        "avis_envoyes": sorted(m for m in done.notified
+                               if m == erasure.requested_by or m in concerned & named),
         "demandes": requests}
