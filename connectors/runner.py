@@ -89,7 +89,7 @@ class Runner:
         self.rejects = rejects
         self.batch_size = max(1, min(batch_size, MAX_BATCH))
         self._validator = validator("fiche")
-        self._settler = Settler(client, checkpoint, rejects, self._hold)
+        self._settler = Settler(client, checkpoint, rejects, self._refused_by_hub)
         self._held: dt.datetime | None = None  # the earliest change refused on this run
         self._pinned = False  # a record refused with no date: the cursor stays where it was
         self._previous: dt.datetime | None = None  # the date of the last record read
@@ -232,7 +232,7 @@ class Runner:
             summary.rejected_local += 1
             state.refused.add(record.key or "")
             self._hold_record(record)
-            self._note_refused(record, state)
+            self._note_refused(record.key, record.line, state)
             self.rejects.write(record.line, fiche.get("fiche_id"), "validation", errors,
                                key=record.key)
             return
@@ -268,7 +268,7 @@ class Runner:
         that could be read (none repeating a field the mapping already named)."""
         summary.rejected_local += 1
         self._hold_record(record)
-        self._note_refused(record, state)
+        self._note_refused(record.key, record.line, state)
         if record.key:
             state.refused.add(record.key)
         problems = list(exc.problems)
@@ -298,11 +298,17 @@ class Runner:
             return None
         return record.key
 
-    def _note_refused(self, record: SourceRecord, state: CheckpointState) -> None:
-        """A row refused under a number never sent may be a record sent before whose number
-        is misread (cells shifted): a full export's withdrawals then wait for a confirmation."""
-        if record.key not in state.known and record.line is not None:
-            self._refused_new.append(record.line)
+    def _note_refused(self, key: str | None, line: int | None, state: CheckpointState) -> None:
+        """A row refused (here or by the hub, whatever the reason) under a number never sent
+        may be a record sent before whose number is misread or retyped (cells shifted,
+        « S-003 » typed « s-003 »): a full export's withdrawals then wait for a confirmation."""
+        if key not in state.known and line is not None:
+            self._refused_new.append(line)
+
+    def _refused_by_hub(self, entry: Pending, state: CheckpointState) -> None:
+        """The hub refused this record: hold the cursor at its date, and note its line."""
+        self._hold(entry.modified_at)
+        self._note_refused(entry.key, entry.line, state)
 
     def _split_lenient(self, fiche: dict[str, Any], named: set[Any]
                        ) -> tuple[list[MappingProblem], list[MappingProblem]]:

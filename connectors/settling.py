@@ -10,7 +10,6 @@ the hub refuses as a whole is halved until the bad fiche stands alone; a version
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,14 +27,15 @@ _VERSION_CODES = {"version_conflict", "stale_version"}
 
 
 class Settler:
-    """The batches of one run in flight to the hub; `hold` hears of each record refused."""
+    """The batches of one run in flight to the hub; `refused` hears of each record the hub
+    refused (the run holds its cursor there, and a number never sent holds withdrawals)."""
 
     def __init__(self, client: HubClient, checkpoint: Checkpoint, rejects: RejectsFile,
-                 hold: Callable[[dt.datetime | None], None]) -> None:
+                 refused: Callable[[Pending, CheckpointState], None]) -> None:
         self.client = client
         self.checkpoint = checkpoint
         self.rejects = rejects
-        self._hold = hold
+        self._refused = refused
         self._sent: deque[tuple[list[Pending], Future[BatchResult]]] = deque()
         self._stopping = False
         self._pool: ThreadPoolExecutor | None = None
@@ -137,7 +137,7 @@ class Settler:
             else:
                 summary.rejected_hub += 1
                 state.refused.add(entry.key)
-                self._hold(entry.modified_at)
+                self._refused(entry, state)
                 self.rejects.write(entry.line, entry.fiche.get("fiche_id"), "hub", item.errors,
                                    key=entry.key)
         if accepted:
@@ -165,7 +165,7 @@ class Settler:
             return
         summary.rejected_hub += 1
         state.refused.add(batch[0].key)
-        self._hold(batch[0].modified_at)
+        self._refused(batch[0], state)
         problem = {"path": "$", "code": exc.hub_code or exc.code,
                    "message_fr": exc.message_fr, "message_en": exc.message_en}
         self.rejects.write(batch[0].line, batch[0].fiche.get("fiche_id"), "hub", [problem],
