@@ -30,6 +30,9 @@ Records refused (locally or by the hub) are kept in the checkpoint's `refusees` 
 again on every run until accepted: the cursor never moves past the earliest modification
 date of a record refused on the run (an API answers only the changes since the cursor); a
 modification date in the future never moves the cursor past now.
+
+One run at a time per checkpoint (`connectors.run_lock`): a second run of the connector
+stops before reading anything (`RunUnderWay`).
 """
 
 from __future__ import annotations
@@ -50,11 +53,13 @@ from connectors.errors import (
     ConfigurationError,
     HubUnavailable,
     RecordRejected,
+    RunUnderWay,
     SourceError,
 )
 from connectors.fiche_ids import FicheOwners
 from connectors.mapping import MappingProblem, Problem
 from connectors.rejects import RejectsFile
+from connectors.run_lock import RunLock
 from connectors.run_summary import Pending, RunSummary
 from connectors.schema_problems import located, split_lenient
 from connectors.settling import Settler
@@ -102,7 +107,13 @@ class Runner:
         Batches are sent one at a time from a worker thread; while the hub answers one,
         the next waits ready and a third is read and mapped here. Results are settled
         on this thread, in order: a batch is acknowledged only once the hub accepted it.
+        Raises `RunUnderWay`, before reading anything, while another run of the connector
+        (the same checkpoint) is under way.
         """
+        with RunLock(self.checkpoint.path):
+            return self._run()
+
+    def _run(self) -> RunSummary:
         state = self.checkpoint.load()
         since = dt.datetime.fromisoformat(state.cursor) if state.cursor else None
         summary = RunSummary()
@@ -362,10 +373,13 @@ def run_every(
     max_runs: int | None = None,
     sleep: Callable[[float], None] = time.sleep,
     on_summary: Callable[[RunSummary], None] = lambda summary: None,
+    on_busy: Callable[[RunUnderWay], None] = lambda exc: None,
 ) -> int:
     """Run again and again, every `interval_s`; stops on refused credentials.
 
-    Answers the number of runs done. A hub unavailable only delays the next run.
+    Answers the number of runs done (a run skipped because another one of the connector
+    was under way counts: `on_busy` hears of it). A hub unavailable only delays the next
+    run.
     """
     runs = 0
     while max_runs is None or runs < max_runs:
@@ -374,6 +388,8 @@ def run_every(
         runner = make_runner()
         try:
             on_summary(runner.run())  # HubAuthError propagates: no retry storm
+        except RunUnderWay as exc:  # one started by hand: this one waits for the next turn
+            on_busy(exc)
         finally:
             runner.source.close()
         runs += 1
