@@ -24,7 +24,7 @@ import unicodedata
 import zoneinfo
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectors import parsers, transforms
 from connectors.damaged_text import DAMAGED, damaged
@@ -33,6 +33,9 @@ from connectors.typos import check_keys
 from schemas import french_values
 from schemas.formats import PASTED_INVISIBLES
 from schemas.loader import free_text_fields, one_line_fields
+
+if TYPE_CHECKING:
+    from connectors.deletion_flag import DeletionFlag
 
 ABSENT: Any = object()
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]", re.ASCII)
@@ -455,7 +458,10 @@ class Mapping:
         self.prefix: str = identity.get("prefixe", "")
         self.modification = _optional_rule("mis_a_jour_le", data.get("modification"), "date_heure")
         self.fiche_version = _optional_rule("version", data.get("version_fiche"), "entier")
-        self.deletion = _optional_rule("suppression", data.get("suppression"), "booleen")
+        deletion = data.get("suppression")
+        self.deletion = _optional_rule("suppression", deletion and {"source": deletion["source"]},
+                                       "texte")
+        self.deletion_flag = _deletion_flag(deletion)
         self.rules = [FieldRule(target, spec) for target, spec in data.get("champs", {}).items()]
         self._tree = _tree([rule.parts for rule in self.rules])
 
@@ -556,12 +562,11 @@ class Mapping:
                                    rule.unix_unit, rule.zone)
 
     def is_deleted(self, record: Any) -> bool:
-        if self.deletion is None:
+        """Whether the record's deletion flag (`suppression`) says it is deleted; raises
+        `InvalidValue` when the flag cannot be read (never taken for "not deleted")."""
+        if self.deletion is None or self.deletion_flag is None:
             return False
-        try:
-            return self.deletion.value(record) is True
-        except InvalidValue:
-            return False
+        return self.deletion_flag.deleted(self.deletion.getter(record))
 
     def apply(self, record: Any) -> tuple[dict[str, Any], list[MappingProblem]]:
         """The fiche fields of one record, and the problems that stop some of them."""
@@ -648,6 +653,13 @@ def _assemble(tree: _Tree, values: list[Any]) -> dict[str, Any]:
 
 def _optional_rule(target: str, spec: dict[str, Any] | None, kind: str) -> FieldRule | None:
     return FieldRule(target, {"type": kind, **spec}) if spec else None
+
+
+def _deletion_flag(spec: dict[str, Any] | None) -> DeletionFlag | None:
+    # imported here: the flag reads values with this module's own tools
+    from connectors.deletion_flag import DeletionFlag
+
+    return DeletionFlag(spec) if spec else None
 
 
 def _zone(name: str | None) -> dt.tzinfo:
