@@ -127,6 +127,7 @@ class Runner:
             self.source.retry_keys = set(state.refused)
             self.source.known_keys = set(state.known)
             self.source.previous_columns = list(state.columns)
+            self.source.previous_filled = list(state.filled)
             self.source.columns_confirmed = self.confirm_deletions
         try:
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="push") as pool:
@@ -143,6 +144,7 @@ class Runner:
             self._withdrawals(state, summary)
             if summary.complete and isinstance(self.source, TableSource):
                 state.columns = list(self.source.columns)
+                state.filled = list(self.source.filled_columns)
         except HubUnavailable as exc:  # said on the error output, not only in the summary
             summary.stopped, summary.raison = exc.code, (
                 f"{exc.message_fr} Le passage s'est arrêté ; les lots déjà acceptés sont "
