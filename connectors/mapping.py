@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from connectors import parsers, transforms
 from connectors.damaged_text import DAMAGED, damaged
 from connectors.errors import ConfigurationError
+from connectors.name_case import title_case
 from connectors.typos import check_keys
 from schemas import french_values
 from schemas.formats import PASTED_INVISIBLES
@@ -419,7 +420,7 @@ class FieldRule:
             if self.case == "majuscules":
                 return value.upper()
             if self.case == "titre":
-                return value.title()
+                return title_case(value)
         return value
 
     def problem(self, problem: Problem, reason: tuple[str, str] = ("", ""),
