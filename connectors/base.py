@@ -24,7 +24,6 @@ from typing import Any
 from connectors import parsers
 from connectors.errors import RecordRejected
 from connectors.mapping import (
-    UNIX_TIME_HINT,
     InvalidValue,
     Mapping,
     MappingProblem,
@@ -130,8 +129,8 @@ class Connector(abc.ABC):
                          else _bad_date())
         except parsers.UnixTimeLike:  # an API's Unix time in a unit the mapping does not name
             rule = self.mapping.modification
-            found.append(rule.problem(Problem.DATE_INVALIDE, message=UNIX_TIME_HINT) if rule
-                         else _bad_date())
+            found.append(rule.problem(Problem.DATE_INVALIDE, message=rule.number_hint())
+                         if rule else _bad_date())
         except ValueError:
             rule = self.mapping.modification
             found.append(rule.problem(Problem.DATE_INVALIDE) if rule else _bad_date())

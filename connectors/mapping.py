@@ -120,6 +120,18 @@ UNIX_TIME_HINT = (
     "milliseconds since 1 January 1970), set \"horodatage\": \"secondes\" (or "
     "\"millisecondes\") on this rule of the mapping; else its writing in \"formats\" "
     "(e.g. %Y%m%d).")
+# The same in a spreadsheet's column: a date cell that lost its format shows its serial
+# number (five digits), which is read; another number is no date a sheet writes.
+SHEET_NUMBER_HINT = (
+    "Date illisible : un nombre au lieu d'une date. Un tableur écrit une date comme un "
+    "nombre, son numéro de série (cinq chiffres : 30746 pour le 05/03/1984), quand la "
+    "cellule a perdu son format Date ; ce nombre-ci n'en est pas un. Donnez à la colonne le "
+    "format Date dans le tableur (Format > Cellules > Date) et exportez de nouveau, ou "
+    "écrivez la date jj/mm/aaaa.",
+    "Unreadable date: a number instead of a date. A spreadsheet writes a date as a number, "
+    "its serial number (five digits: 30746 for 1984-03-05), when the cell lost its Date "
+    "format; this number is none. Give the column the Date format in the spreadsheet and "
+    "export again, or write the date dd/mm/yyyy.")
 
 
 def scalar_text(raw: Any) -> str:
@@ -390,6 +402,7 @@ class FieldRule:
         if self.kind in ("texte", "liste"):
             return self._shape if shaped else str
         parse, code = self._parse, _CODES.get(self.kind, Problem.VALEUR_INVALIDE)
+        hint = self.number_hint()
 
         def convert(text: str) -> Any:
             try:
@@ -397,7 +410,7 @@ class FieldRule:
             except french_values.ImpossibleDate as exc:
                 raise InvalidValue(code, exc.reason) from exc
             except parsers.UnixTimeLike as exc:
-                raise InvalidValue(code, message=UNIX_TIME_HINT) from exc
+                raise InvalidValue(code, message=hint) from exc
             except french_values.AmbiguousNumber as exc:
                 raise InvalidValue(code, message=exc.message) from exc
             except ValueError as exc:
@@ -422,6 +435,12 @@ class FieldRule:
             if self.case == "titre":
                 return title_case(value)
         return value
+
+    def number_hint(self) -> tuple[str, str]:
+        """What to do with a number read where a date is expected: an API's Unix time
+        (a JSON path), or a spreadsheet's date cell that lost its format (a column)."""
+        return UNIX_TIME_HINT if self.source and self.source.startswith("$") \
+            else SHEET_NUMBER_HINT
 
     def problem(self, problem: Problem, reason: tuple[str, str] = ("", ""),
                 message: tuple[str, str] | None = None) -> MappingProblem:
