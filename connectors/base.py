@@ -24,7 +24,6 @@ from typing import Any
 from connectors import parsers
 from connectors.errors import RecordRejected
 from connectors.mapping import (
-    UNIX_TIME_HINT,
     InvalidValue,
     Mapping,
     MappingProblem,
@@ -130,8 +129,8 @@ class Connector(abc.ABC):
                          else _bad_date())
         except parsers.UnixTimeLike:  # an API's Unix time in a unit the mapping does not name
             rule = self.mapping.modification
-            found.append(rule.problem(Problem.DATE_INVALIDE, message=UNIX_TIME_HINT) if rule
-                         else _bad_date())
+            found.append(rule.problem(Problem.DATE_INVALIDE, message=rule.number_hint())
+                         if rule else _bad_date())
         except ValueError:
             rule = self.mapping.modification
             found.append(rule.problem(Problem.DATE_INVALIDE) if rule else _bad_date())
@@ -147,10 +146,16 @@ class Connector(abc.ABC):
                 # no fiche_id, rejects file nor checkpoint can hold it (orjson refuses it)
                 key = None
                 found.append(self.mapping.identity.surrogate_problem(code_point))
-        return SourceRecord(  # shifted cells: no deletion flag read from the wrong column
-            key=key, data=data, line=line, modified_at=modified or default_time,
-            deleted=not shifted(found) and self.mapping.is_deleted(data), problems=tuple(found),
-        )
+        deleted = False
+        if not shifted(found):  # shifted cells: no deletion flag read from the wrong column
+            try:
+                deleted = self.mapping.is_deleted(data)
+            except InvalidValue as exc:  # neither kept nor withdrawn: rejected until read
+                rule = self.mapping.deletion
+                assert rule is not None
+                found.append(rule.problem(exc.problem, exc.reason, exc.message))
+        return SourceRecord(key=key, data=data, line=line, modified_at=modified or default_time,
+                            deleted=deleted, problems=tuple(found))
 
     def sample(self, count: int) -> Iterator[SourceRecord]:
         """The first `count` records, for `connector check`."""

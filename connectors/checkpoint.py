@@ -14,11 +14,14 @@ accepted it.
 The snapshot format:
     {"format": 1, "curseur": "2024-03-05T10:00:00+01:00",
      "fiches": {"<source key>": ["<fiche_id>", <version>, "<content sha256>"]},
-     "colonnes": ["N° dossier", ...], "refusees": ["<source key>", ...]}
+     "colonnes": ["N° dossier", ...], "remplies": ["Téléphone", ...],
+     "refusees": ["<source key>", ...]}
 
 `colonnes` is the header of the last complete read (a full export whose columns changed
-withdraws nothing); `refusees` are the keys the hub refused, read again on the next run
-even when their modification date is older than the cursor.
+withdraws nothing); `remplies` are the columns the mapping reads that held a value on one
+row at least in that read (one empty on every row now holds the run); `refusees` are
+the keys the hub refused, read again on the next run even when their modification date is
+older than the cursor.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ class CheckpointState:
     known: dict[str, KnownFiche] = dataclasses.field(default_factory=dict)
     columns: list[str] = dataclasses.field(default_factory=list)
     refused: set[str] = dataclasses.field(default_factory=set)
+    filled: list[str] = dataclasses.field(default_factory=list)
 
 
 class Checkpoint:
@@ -85,7 +89,8 @@ class Checkpoint:
         """Write the whole state as the new snapshot, atomically, and clear the journal."""
         data = {"format": 1, "curseur": state.cursor,
                 "fiches": {k: _row(v) for k, v in state.known.items()},
-                "colonnes": state.columns, "refusees": sorted(state.refused)}
+                "colonnes": state.columns, "remplies": state.filled,
+                "refusees": sorted(state.refused)}
         try:
             content = orjson.dumps(data)
         except orjson.JSONEncodeError as exc:  # text no encoding writes: a bug, said plainly
@@ -128,7 +133,8 @@ class Checkpoint:
                      for k, r in data["fiches"].items()}
             return CheckpointState(cursor=data.get("curseur"), known=known,
                                    columns=[str(c) for c in data.get("colonnes", [])],
-                                   refused={str(k) for k in data.get("refusees", [])})
+                                   refused={str(k) for k in data.get("refusees", [])},
+                                   filled=[str(c) for c in data.get("remplies", [])])
         except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
             raise _corrupt() from exc
 

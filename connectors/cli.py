@@ -11,7 +11,9 @@ that do not map, or that cite a consent the hub does not hold or would refuse);
 2 configuration error; 3 hub or source unavailable (the run stopped cleanly and resumes
 next time); 4 credentials refused; 5 deletions held: the export looks incomplete and
 nothing was withdrawn (confirm with `--confirmer-suppressions` if they are real; rows
-a CSV cell read as its text, a quote never closed, need a corrected export instead).
+a CSV cell read as its text, a quote never closed, need a corrected export instead);
+6 another run of the same connector (same checkpoint) is under way: nothing was read nor
+sent (with `--every`, that turn is skipped and the next one is run at its time).
 """
 
 from __future__ import annotations
@@ -33,12 +35,14 @@ from connectors.errors import (
     HubAuthError,
     HubCallError,
     RecordRejected,
+    RunUnderWay,
     SourceAuthError,
 )
 from connectors.runner import HELD, Runner, RunSummary, run_every, split_lenient
 from schemas import validator
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_CONFIG, EXIT_UNAVAILABLE, EXIT_AUTH, EXIT_HELD = 0, 1, 2, 3, 4, 5
+EXIT_BUSY = 6
 _DURATION = re.compile(r"^(\d{1,9})\s*([smh]?)\Z", re.ASCII)
 
 
@@ -89,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc, EXIT_CONFIG)
     except (HubAuthError, SourceAuthError) as exc:
         return _fail(exc, EXIT_AUTH)
+    except RunUnderWay as exc:
+        return _fail(exc, EXIT_BUSY)
     except ConnectorError as exc:
         return _fail(exc, EXIT_UNAVAILABLE)
 
@@ -116,11 +122,17 @@ def _run(args: argparse.Namespace) -> int:
     def runner() -> Runner:
         return config.build_runner(client, confirm_deletions=args.confirmer_suppressions)
 
+    def busy(exc: RunUnderWay) -> None:
+        print(f"Attention ({exc.code}) : {exc.message_fr}", file=sys.stderr, flush=True)
+
     with client:
         if args.every is None:
             report(runner().run())
         else:
-            run_every(runner, args.every, max_runs=args.max_runs, on_summary=report)
+            run_every(runner, args.every, max_runs=args.max_runs, on_summary=report,
+                      on_busy=busy)
+            if not summaries:
+                return EXIT_BUSY  # every turn found another run under way
     return exit_code(summaries[-1]) if summaries else EXIT_UNAVAILABLE
 
 

@@ -101,8 +101,10 @@ def implausible_export(source: Connector, state: CheckpointState, read: int, van
         return (f"{vanishing} fiche{'s' if vanishing > 1 else ''} sur {known} "
                 f"{'ont' if vanishing > 1 else 'a'} disparu de l'export, et des lignes "
                 f"sont refusées sous un numéro de dossier jamais envoyé ({lines} ; fichier "
-                "des rejets) : l'une peut être une fiche disparue dont le numéro est mal "
-                "lu (cellules décalées). Corrigez ces lignes." + _CONFIRM)
+                "des rejets, refusées par le connecteur ou par le hub) : l'une peut être une "
+                "fiche disparue dont le numéro est mal lu (cellules décalées) ou retapé "
+                "autrement (« S-003 » devenu « s-003 »). Corrigez ces lignes, ou remettez "
+                "le numéro sous lequel la fiche a été envoyée." + _CONFIRM)
     if vanishing > 2 and vanishing > share_max * known:
         return (f"{vanishing} fiches sur {known} ont disparu de l'export (plus de "
                 f"{share_max:.0%}) : export partiel ou filtré ?" + _CONFIRM)

@@ -9,6 +9,8 @@ echo personal data (no field values, no tokens).
     ├── ConfigurationError          configuration_error   config, mapping or credentials file
     ├── CheckpointError             checkpoint_error      checkpoint file unreadable
     ├── RecordRejected              record_rejected       one source record cannot be a fiche
+    ├── RunUnderWay                 run_under_way         another run of the connector holds
+    │                                                     its checkpoint (exit 6)
     ├── SourceError                 source_error          the member's own system
     │   ├── SourceAuthError         source_auth_error     its token is refused
     │   └── ColumnsGone             columns_gone          a column of the last complete
@@ -70,6 +72,24 @@ class RecordRejected(ConnectorError):
         )
         self.problems = problems
         self.partial = partial
+
+
+class RunUnderWay(ConnectorError):
+    """Another run of the same connector (same checkpoint) is under way: this one stops."""
+
+    code = "run_under_way"
+
+    @classmethod
+    def held_by(cls, holder: str, lock: Any) -> RunUnderWay:
+        who = f" (processus {holder})" if holder.isdigit() else ""
+        return cls(
+            f"Un autre passage de ce connecteur est en cours{who} : celui-ci s'arrête sans "
+            "rien lire ni envoyer. Attendez la fin de l'autre passage (avec --every, le "
+            "passage suivant aura lieu à l'heure prévue). Le verrou est le fichier "
+            f"« {lock} » ; le système le libère dès que ce processus se termine, même "
+            "arrêté brutalement : ne le supprimez pas.",
+            f"Another run of this connector is under way{who.replace('processus', 'process')}: "
+            f"this one stops without reading or sending anything. Lock file: {lock}.")
 
 
 class SourceError(ConnectorError):

@@ -24,15 +24,19 @@ import unicodedata
 import zoneinfo
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectors import parsers, transforms
 from connectors.damaged_text import DAMAGED, damaged
 from connectors.errors import ConfigurationError
+from connectors.name_case import title_case
 from connectors.typos import check_keys
 from schemas import french_values
 from schemas.formats import PASTED_INVISIBLES
 from schemas.loader import free_text_fields, one_line_fields
+
+if TYPE_CHECKING:
+    from connectors.deletion_flag import DeletionFlag
 
 ABSENT: Any = object()
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]", re.ASCII)
@@ -116,6 +120,18 @@ UNIX_TIME_HINT = (
     "milliseconds since 1 January 1970), set \"horodatage\": \"secondes\" (or "
     "\"millisecondes\") on this rule of the mapping; else its writing in \"formats\" "
     "(e.g. %Y%m%d).")
+# The same in a spreadsheet's column: a date cell that lost its format shows its serial
+# number (five digits), which is read; another number is no date a sheet writes.
+SHEET_NUMBER_HINT = (
+    "Date illisible : un nombre au lieu d'une date. Un tableur écrit une date comme un "
+    "nombre, son numéro de série (cinq chiffres : 30746 pour le 05/03/1984), quand la "
+    "cellule a perdu son format Date ; ce nombre-ci n'en est pas un. Donnez à la colonne le "
+    "format Date dans le tableur (Format > Cellules > Date) et exportez de nouveau, ou "
+    "écrivez la date jj/mm/aaaa.",
+    "Unreadable date: a number instead of a date. A spreadsheet writes a date as a number, "
+    "its serial number (five digits: 30746 for 1984-03-05), when the cell lost its Date "
+    "format; this number is none. Give the column the Date format in the spreadsheet and "
+    "export again, or write the date dd/mm/yyyy.")
 
 
 def scalar_text(raw: Any) -> str:
@@ -386,6 +402,7 @@ class FieldRule:
         if self.kind in ("texte", "liste"):
             return self._shape if shaped else str
         parse, code = self._parse, _CODES.get(self.kind, Problem.VALEUR_INVALIDE)
+        hint = self.number_hint()
 
         def convert(text: str) -> Any:
             try:
@@ -393,7 +410,7 @@ class FieldRule:
             except french_values.ImpossibleDate as exc:
                 raise InvalidValue(code, exc.reason) from exc
             except parsers.UnixTimeLike as exc:
-                raise InvalidValue(code, message=UNIX_TIME_HINT) from exc
+                raise InvalidValue(code, message=hint) from exc
             except french_values.AmbiguousNumber as exc:
                 raise InvalidValue(code, message=exc.message) from exc
             except ValueError as exc:
@@ -416,8 +433,14 @@ class FieldRule:
             if self.case == "majuscules":
                 return value.upper()
             if self.case == "titre":
-                return value.title()
+                return title_case(value)
         return value
+
+    def number_hint(self) -> tuple[str, str]:
+        """What to do with a number read where a date is expected: an API's Unix time
+        (a JSON path), or a spreadsheet's date cell that lost its format (a column)."""
+        return UNIX_TIME_HINT if self.source and self.source.startswith("$") \
+            else SHEET_NUMBER_HINT
 
     def problem(self, problem: Problem, reason: tuple[str, str] = ("", ""),
                 message: tuple[str, str] | None = None) -> MappingProblem:
@@ -455,7 +478,10 @@ class Mapping:
         self.prefix: str = identity.get("prefixe", "")
         self.modification = _optional_rule("mis_a_jour_le", data.get("modification"), "date_heure")
         self.fiche_version = _optional_rule("version", data.get("version_fiche"), "entier")
-        self.deletion = _optional_rule("suppression", data.get("suppression"), "booleen")
+        deletion = data.get("suppression")
+        self.deletion = _optional_rule("suppression", deletion and {"source": deletion["source"]},
+                                       "texte")
+        self.deletion_flag = _deletion_flag(deletion)
         self.rules = [FieldRule(target, spec) for target, spec in data.get("champs", {}).items()]
         self._tree = _tree([rule.parts for rule in self.rules])
 
@@ -556,12 +582,11 @@ class Mapping:
                                    rule.unix_unit, rule.zone)
 
     def is_deleted(self, record: Any) -> bool:
-        if self.deletion is None:
+        """Whether the record's deletion flag (`suppression`) says it is deleted; raises
+        `InvalidValue` when the flag cannot be read (never taken for "not deleted")."""
+        if self.deletion is None or self.deletion_flag is None:
             return False
-        try:
-            return self.deletion.value(record) is True
-        except InvalidValue:
-            return False
+        return self.deletion_flag.deleted(self.deletion.getter(record))
 
     def apply(self, record: Any) -> tuple[dict[str, Any], list[MappingProblem]]:
         """The fiche fields of one record, and the problems that stop some of them."""
@@ -648,6 +673,13 @@ def _assemble(tree: _Tree, values: list[Any]) -> dict[str, Any]:
 
 def _optional_rule(target: str, spec: dict[str, Any] | None, kind: str) -> FieldRule | None:
     return FieldRule(target, {"type": kind, **spec}) if spec else None
+
+
+def _deletion_flag(spec: dict[str, Any] | None) -> DeletionFlag | None:
+    # imported here: the flag reads values with this module's own tools
+    from connectors.deletion_flag import DeletionFlag
+
+    return DeletionFlag(spec) if spec else None
 
 
 def _zone(name: str | None) -> dt.tzinfo:

@@ -149,22 +149,25 @@ def _bounded(value: dt.date) -> dt.date:
 
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+_SERIAL = re.compile(r"(\d{5})(?:[.,](\d+))?", re.ASCII)  # an Excel serial, days[.fraction]
 
 
 def parse_date(text: str, formats: Sequence[str] = DATE_FORMATS, *, past: bool = False,
                unit: str | None = None) -> str:
     """A date written dd/mm/yyyy (or another accepted format) as ISO YYYY-MM-DD; five
     digits are the serial number Excel shows when a date cell lost its format
-    (`23451` is 1964-03-15); Unix time (`unix_time`) is the day it is in Paris.
+    (`23451` is 1964-03-15), with a decimal part too (`23451.0`, written by a tool that read
+    the sheet's numbers as decimals; `23451,5` is noon that day); Unix time (`unix_time`)
+    is the day it is in Paris.
 
-    >>> parse_date("23451"), parse_date("1764975600")
-    ('1964-03-15', '2025-12-06')
+    >>> parse_date("23451"), parse_date("23451.0"), parse_date("1764975600")
+    ('1964-03-15', '1964-03-15', '2025-12-06')
     """
     moment = unix_time(text, unit) or _offset_moment(text)
     if moment is not None:
         return _bounded(moment.astimezone(PARIS).date()).isoformat()
-    if len(text) == 5 and _digits(text):
-        return _bounded(EXCEL_EPOCH + dt.timedelta(days=int(text))).isoformat()
+    if serial := _SERIAL.fullmatch(text):
+        return _bounded(EXCEL_EPOCH + dt.timedelta(days=int(serial[1]))).isoformat()
     try:
         return to_date(text, formats, past=past).isoformat()
     except french_values.ImpossibleDate:
@@ -204,7 +207,6 @@ def _short_year(text: str) -> dt.datetime | None:
         raise ValueError("not a time of day") from exc
 
 
-_SERIAL = re.compile(r"(\d{5})(?:[.,](\d+))?", re.ASCII)
 
 
 def to_datetime(text: str, formats: Sequence[str] = DATETIME_FORMATS,

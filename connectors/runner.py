@@ -30,6 +30,9 @@ Records refused (locally or by the hub) are kept in the checkpoint's `refusees` 
 again on every run until accepted: the cursor never moves past the earliest modification
 date of a record refused on the run (an API answers only the changes since the cursor); a
 modification date in the future never moves the cursor past now.
+
+One run at a time per checkpoint (`connectors.run_lock`): a second run of the connector
+stops before reading anything (`RunUnderWay`).
 """
 
 from __future__ import annotations
@@ -50,11 +53,13 @@ from connectors.errors import (
     ConfigurationError,
     HubUnavailable,
     RecordRejected,
+    RunUnderWay,
     SourceError,
 )
 from connectors.fiche_ids import FicheOwners
 from connectors.mapping import MappingProblem, Problem
 from connectors.rejects import RejectsFile
+from connectors.run_lock import RunLock
 from connectors.run_summary import Pending, RunSummary
 from connectors.schema_problems import located, split_lenient
 from connectors.settling import Settler
@@ -89,7 +94,7 @@ class Runner:
         self.rejects = rejects
         self.batch_size = max(1, min(batch_size, MAX_BATCH))
         self._validator = validator("fiche")
-        self._settler = Settler(client, checkpoint, rejects, self._hold)
+        self._settler = Settler(client, checkpoint, rejects, self._refused_by_hub)
         self._held: dt.datetime | None = None  # the earliest change refused on this run
         self._pinned = False  # a record refused with no date: the cursor stays where it was
         self._previous: dt.datetime | None = None  # the date of the last record read
@@ -102,7 +107,13 @@ class Runner:
         Batches are sent one at a time from a worker thread; while the hub answers one,
         the next waits ready and a third is read and mapped here. Results are settled
         on this thread, in order: a batch is acknowledged only once the hub accepted it.
+        Raises `RunUnderWay`, before reading anything, while another run of the connector
+        (the same checkpoint) is under way.
         """
+        with RunLock(self.checkpoint.path):
+            return self._run()
+
+    def _run(self) -> RunSummary:
         state = self.checkpoint.load()
         since = dt.datetime.fromisoformat(state.cursor) if state.cursor else None
         summary = RunSummary()
@@ -116,6 +127,7 @@ class Runner:
             self.source.retry_keys = set(state.refused)
             self.source.known_keys = set(state.known)
             self.source.previous_columns = list(state.columns)
+            self.source.previous_filled = list(state.filled)
             self.source.columns_confirmed = self.confirm_deletions
         try:
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="push") as pool:
@@ -132,6 +144,7 @@ class Runner:
             self._withdrawals(state, summary)
             if summary.complete and isinstance(self.source, TableSource):
                 state.columns = list(self.source.columns)
+                state.filled = list(self.source.filled_columns)
         except HubUnavailable as exc:  # said on the error output, not only in the summary
             summary.stopped, summary.raison = exc.code, (
                 f"{exc.message_fr} Le passage s'est arrêté ; les lots déjà acceptés sont "
@@ -232,7 +245,7 @@ class Runner:
             summary.rejected_local += 1
             state.refused.add(record.key or "")
             self._hold_record(record)
-            self._note_refused(record, state)
+            self._note_refused(record.key, record.line, state)
             self.rejects.write(record.line, fiche.get("fiche_id"), "validation", errors,
                                key=record.key)
             return
@@ -268,7 +281,7 @@ class Runner:
         that could be read (none repeating a field the mapping already named)."""
         summary.rejected_local += 1
         self._hold_record(record)
-        self._note_refused(record, state)
+        self._note_refused(record.key, record.line, state)
         if record.key:
             state.refused.add(record.key)
         problems = list(exc.problems)
@@ -298,11 +311,17 @@ class Runner:
             return None
         return record.key
 
-    def _note_refused(self, record: SourceRecord, state: CheckpointState) -> None:
-        """A row refused under a number never sent may be a record sent before whose number
-        is misread (cells shifted): a full export's withdrawals then wait for a confirmation."""
-        if record.key not in state.known and record.line is not None:
-            self._refused_new.append(record.line)
+    def _note_refused(self, key: str | None, line: int | None, state: CheckpointState) -> None:
+        """A row refused (here or by the hub, whatever the reason) under a number never sent
+        may be a record sent before whose number is misread or retyped (cells shifted,
+        « S-003 » typed « s-003 »): a full export's withdrawals then wait for a confirmation."""
+        if key not in state.known and line is not None:
+            self._refused_new.append(line)
+
+    def _refused_by_hub(self, entry: Pending, state: CheckpointState) -> None:
+        """The hub refused this record: hold the cursor at its date, and note its line."""
+        self._hold(entry.modified_at)
+        self._note_refused(entry.key, entry.line, state)
 
     def _split_lenient(self, fiche: dict[str, Any], named: set[Any]
                        ) -> tuple[list[MappingProblem], list[MappingProblem]]:
@@ -356,10 +375,13 @@ def run_every(
     max_runs: int | None = None,
     sleep: Callable[[float], None] = time.sleep,
     on_summary: Callable[[RunSummary], None] = lambda summary: None,
+    on_busy: Callable[[RunUnderWay], None] = lambda exc: None,
 ) -> int:
     """Run again and again, every `interval_s`; stops on refused credentials.
 
-    Answers the number of runs done. A hub unavailable only delays the next run.
+    Answers the number of runs done (a run skipped because another one of the connector
+    was under way counts: `on_busy` hears of it). A hub unavailable only delays the next
+    run.
     """
     runs = 0
     while max_runs is None or runs < max_runs:
@@ -368,6 +390,8 @@ def run_every(
         runner = make_runner()
         try:
             on_summary(runner.run())  # HubAuthError propagates: no retry storm
+        except RunUnderWay as exc:  # one started by hand: this one waits for the next turn
+            on_busy(exc)
         finally:
             runner.source.close()
         runs += 1

@@ -4,7 +4,8 @@ Batches are sent one at a time from a worker thread; while the hub answers one, 
 waits ready and a third is read and mapped on the run's thread. Results are settled on
 the run's thread, in order: a fiche is acknowledged only once the hub accepted it. A batch
 the hub refuses as a whole is halved until the bad fiche stands alone; a version conflict
-(a lost acknowledgement) continues from the hub's version, once.
+(a lost acknowledgement) continues from the hub's version, once, unless the hub's version
+was updated after the content read here (another tool's newer push is never replaced).
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from connectors.checkpoint import Checkpoint, CheckpointState, KnownFiche
 from connectors.client import HubClient
+from connectors.content_hash import content_hash
 from connectors.errors import HubCallError, HubRequestRejected
 from connectors.rejects import RejectsFile
 from connectors.results import BatchResult
@@ -25,17 +27,40 @@ from connectors.run_summary import NotSent, Pending, RunSummary
 
 _READY_AHEAD = 2  # batches handed to the sending thread and not yet settled
 _VERSION_CODES = {"version_conflict", "stale_version"}
+NEWER_AT_HUB = {
+    "path": "$.mis_a_jour_le", "code": "version_plus_recente_au_hub",
+    "message_fr": "Le hub a de cette fiche une version mise à jour après celle lue ici "
+                  "(envoyée par un autre outil, ou par un autre passage du connecteur avec "
+                  "une autre reprise) : elle n'est pas remplacée. Vérifiez que la ligne est à "
+                  "jour dans la source (et sa date « Modifié le ») ; elle sera relue au "
+                  "passage suivant.",
+    "message_en": "The hub holds a version of this fiche updated after the one read here "
+                  "(sent by another tool or run): it is not replaced. Check the record and "
+                  "its modification date at the source; it is read again next run.",
+}
+
+
+def later(held: Any, read: Any) -> bool:
+    """Whether the update date `held` (the hub's fiche) is after `read` (this run's); False
+    when either cannot be read (ISO 8601; a date without offset is UTC)."""
+    try:
+        moments = [dt.datetime.fromisoformat(str(text)) for text in (held, read)]
+    except ValueError:
+        return False
+    first, second = (m if m.tzinfo else m.replace(tzinfo=dt.UTC) for m in moments)
+    return first > second
 
 
 class Settler:
-    """The batches of one run in flight to the hub; `hold` hears of each record refused."""
+    """The batches of one run in flight to the hub; `refused` hears of each record the hub
+    refused (the run holds its cursor there, and a number never sent holds withdrawals)."""
 
     def __init__(self, client: HubClient, checkpoint: Checkpoint, rejects: RejectsFile,
-                 hold: Callable[[dt.datetime | None], None]) -> None:
+                 refused: Callable[[Pending, CheckpointState], None]) -> None:
         self.client = client
         self.checkpoint = checkpoint
         self.rejects = rejects
-        self._hold = hold
+        self._refused = refused
         self._sent: deque[tuple[list[Pending], Future[BatchResult]]] = deque()
         self._stopping = False
         self._pool: ThreadPoolExecutor | None = None
@@ -135,25 +160,50 @@ class Settler:
             elif retry_versions and not entry.version_mapped and item.error_codes() & _VERSION_CODES:
                 conflicted.append(entry)
             else:
-                summary.rejected_hub += 1
-                state.refused.add(entry.key)
-                self._hold(entry.modified_at)
-                self.rejects.write(entry.line, entry.fiche.get("fiche_id"), "hub", item.errors,
-                                   key=entry.key)
+                self._refuse(entry, state, summary, item.errors)
         if accepted:
             self.checkpoint.acknowledge(state, accepted)
         if conflicted:
             self._resend_after_conflict(conflicted, state, summary)
 
+    def _refuse(self, entry: Pending, state: CheckpointState, summary: RunSummary,
+                errors: Sequence[Any]) -> None:
+        summary.rejected_hub += 1
+        state.refused.add(entry.key)
+        self._refused(entry, state)
+        self.rejects.write(entry.line, entry.fiche.get("fiche_id"), "hub", errors,
+                           key=entry.key)
+
     def _resend_after_conflict(self, batch: list[Pending], state: CheckpointState,
                                summary: RunSummary) -> None:
-        """The hub holds a newer version than the checkpoint knows (a lost acknowledgement):
-        continue from the hub's version, once."""
+        """The hub holds a version the checkpoint does not know: a lost acknowledgement (a
+        run killed after the hub accepted its batch), or another tool pushing the member's
+        fiches. The content read is acknowledged at the hub's version when the hub holds
+        it; content the hub holds from a later update than the one read here is never
+        replaced (the row is refused, read again next run); otherwise the run continues
+        from the hub's version, once."""
+        resend: list[Pending] = []
+        same: dict[str, KnownFiche] = {}
         for entry in batch:
             current = self._call(self.client.get_fiche, self.client.member_id,
                                  entry.fiche["fiche_id"])
-            entry.fiche["version"] = int(current["version"]) + 1
-        self._push(batch, state, summary, retry_versions=False)
+            held = current.get("fiche") if isinstance(current.get("fiche"), dict) else {}
+            if content_hash(held) == entry.content_hash:
+                same[entry.key] = KnownFiche(entry.fiche["fiche_id"], int(current["version"]),
+                                             entry.content_hash)
+            elif later(held.get("mis_a_jour_le"), entry.fiche.get("mis_a_jour_le")):
+                self._refuse(entry, state, summary, [NEWER_AT_HUB])
+            else:
+                entry.fiche["version"] = int(current["version"]) + 1
+                resend.append(entry)
+        if same:
+            summary.accepted += len(same)
+            summary.duplicates += len(same)
+            for key in same:
+                state.refused.discard(key)
+            self.checkpoint.acknowledge(state, same)
+        if resend:
+            self._push(resend, state, summary, retry_versions=False)
 
     def _split(self, batch: list[Pending], state: CheckpointState, summary: RunSummary,
                exc: HubRequestRejected) -> None:
@@ -163,10 +213,6 @@ class Settler:
             self._push(batch[:middle], state, summary)
             self._push(batch[middle:], state, summary)
             return
-        summary.rejected_hub += 1
-        state.refused.add(batch[0].key)
-        self._hold(batch[0].modified_at)
         problem = {"path": "$", "code": exc.hub_code or exc.code,
                    "message_fr": exc.message_fr, "message_en": exc.message_en}
-        self.rejects.write(batch[0].line, batch[0].fiche.get("fiche_id"), "hub", [problem],
-                           key=batch[0].key)
+        self._refuse(batch[0], state, summary, [problem])

@@ -38,7 +38,11 @@ from connectors.errors import ConfigurationError
 from connectors.fiche_ids import clashing_keys, same_fiche_id
 from connectors.mapping import Mapping, MappingProblem, normalize_label
 from connectors.shifted_cells import shifted
-from connectors.vanished_columns import refuse_vanished_columns
+from connectors.vanished_columns import (
+    FilledColumns,
+    refuse_emptied_columns,
+    refuse_vanished_columns,
+)
 
 HEADER_SEARCH = 30
 
@@ -274,6 +278,8 @@ class TableSource(Connector):
         self.retry_keys: set[str] = set()
         self.known_keys: set[str] = set()  # sent before (the checkpoint's), for checks
         self.previous_columns: list[str] = []  # the last complete export's (the checkpoint's)
+        self.previous_filled: list[str] = []  # its mapped columns holding a value
+        self.filled_columns: list[str] = []  # this export's mapped columns holding a value
         self.columns_confirmed = False  # columns gone since then may be (--confirmer-…)
         self.columns: list[str] = []
         self.rows_read = 0
@@ -321,14 +327,19 @@ class TableSource(Connector):
         lines: dict[str, list[int]] = collections.defaultdict(list)
         order = DateOrder(self.mapping, header)
         self._widths = collections.Counter()
+        filling = FilledColumns(self.mapping, header)
         for number, cells in self._cells(kept):
             key = key_of(cells)
             if key:
                 lines[key].append(number)
             order.see(number, cells)
+            filling.see(cells)
             if any(cells):
                 self._widths[len(cells)] += 1
         order.check()
+        self.filled_columns = filling.filled()
+        if lines and not self.columns_confirmed:
+            refuse_emptied_columns(filling.emptied(self.previous_filled))
         self._seen = set(lines)
         clashes = clashing_keys(self.mapping, lines, self.known_keys)
         self._seen.update(k for others in clashes.values() for k in others)  # refused, not gone

@@ -8,14 +8,21 @@ anything is sent or withdrawn (`ColumnsGone`, exit code 5 as for held deletions)
 the column and the file's closest headings. The member fixes the mapping (or the
 heading), or confirms that the column is really gone (`--confirmer-suppressions`).
 Columns the mapping names and no complete export ever had are not concerned.
+
+A column kept in the header but emptied on every row (a filter on the column, a formula
+gone, a copy of the wrong range) would erase the field from every fiche just as well: a
+column the mapping reads that held a value on one row at least of the last complete export
+(the checkpoint's `remplies`) and holds none on any row now stops the run likewise
+(`refuse_emptied_columns`), before anything is sent.
 """
 
 from __future__ import annotations
 
 import difflib
+from typing import Any
 
 from connectors.errors import ColumnsGone
-from connectors.mapping import normalize_label
+from connectors.mapping import Mapping, normalize_label
 
 
 def vanished(missing: list[str], previous: list[str]) -> list[str]:
@@ -53,4 +60,51 @@ def refuse_vanished_columns(missing: list[str], previous: list[str],
         f"Column(s) of the last complete export missing from this one: {', '.join(gone)}. "
         "Sent so, the field would be erased from every fiche: fix \"source\" in the mapping "
         "file, or run with --confirmer-suppressions if the column is really gone. Nothing "
+        "was sent or withdrawn.")
+
+
+class FilledColumns:
+    """Which of the columns the mapping reads hold a value on one row at least."""
+
+    def __init__(self, mapping: Mapping, header: list[str]) -> None:
+        read = {normalize_label(r.column) for r in mapping.all_rules() if r.column}
+        self._at = {i: h for i, h in enumerate(header) if h and normalize_label(h) in read}
+        self._filled: set[int] = set()
+
+    def see(self, cells: list[Any]) -> None:
+        for index in self._at.keys() - self._filled:
+            cell = cells[index] if index < len(cells) else None
+            if cell is not None and (not isinstance(cell, str) or cell.strip()):
+                self._filled.add(index)
+
+    def filled(self) -> list[str]:
+        return [h for i, h in self._at.items() if i in self._filled]
+
+    def emptied(self, before: list[str]) -> list[str]:
+        """The columns read that held a value in the last complete export (`before`) and
+        are empty on every row of this one."""
+        had = {normalize_label(c) for c in before}
+        return [h for i, h in self._at.items()
+                if i not in self._filled and normalize_label(h) in had]
+
+
+def refuse_emptied_columns(emptied: list[str]) -> None:
+    """Raise `ColumnsGone` when a column the mapping reads is empty on every row of the
+    export while it held values in the last complete one."""
+    if not emptied:
+        return
+    plural = len(emptied) > 1
+    listed = ", ".join(f"« {c} »" for c in emptied)
+    were = "elles étaient remplies" if plural else "elle était remplie"
+    raise ColumnsGone(
+        f"Colonne{'s' if plural else ''} {listed} vide{'s' if plural else ''} sur chaque "
+        f"ligne de l'export, alors qu'{were} dans le dernier export complet (filtre, formule "
+        "perdue, copie d'une autre plage ?). Envoyé ainsi, "
+        f"{'ces champs seraient effacés' if plural else 'ce champ serait effacé'} de chaque "
+        "fiche. Corrigez l'export ; si les valeurs ont vraiment été effacées, relancez avec "
+        "--confirmer-suppressions (ou « confirmer_suppressions »: true dans la "
+        "configuration). Rien n'a été envoyé ni retiré.",
+        f"Column(s) {', '.join(emptied)} empty on every row of the export, while filled in "
+        "the last complete one. Sent so, the field would be erased from every fiche: fix the "
+        "export, or run with --confirmer-suppressions if the values are really gone. Nothing "
         "was sent or withdrawn.")
