@@ -61,6 +61,7 @@ the message itself going to the operator's log (docs/protocol.md, "Errors").
     │   ├── ConfirmationRequired    409 confirmation_required (carries `a_confirmer`)
     │   ├── ReviewItemNotConsultable 409 review_item_not_consultable
     │   ├── NothingToUnmerge        409 nothing_to_unmerge
+    │   ├── ReferentProposalMade    409 referent_proposal_made
     │   └── AccountExists           409 account_exists
     ├── MethodNotAllowed            405 method_not_allowed (Allow lists the path's methods)
     ├── DataErased                  410 data_erased
@@ -589,6 +590,12 @@ class ReviewItemClosed(Conflict):
     """The review item was already decided (or made obsolete by a merge)."""
 
     code = "review_item_closed"
+
+
+class ReferentProposalMade(Conflict):
+    """A referent proposal sent from a page older than a proposal made since about the porteur."""
+
+    code = "referent_proposal_made"
 
 
 class ReviewItemChanged(Conflict):

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from hub.store.meeting_tables import meeting_actions
 from hub.store.sealing import FicheKeys, with_field
-from hub.store.tables import fiches
+from hub.store.tables import fiches, porteurs
 
 SEALED = ("parrain", "note", "answer_note")
 
@@ -82,6 +82,19 @@ class MeetingActions:
             sa.and_(meeting_actions.c.answered_at >= since,
                     meeting_actions.c.answered_at < until))).order_by(meeting_actions.c.id)
         return self._opened(self.conn.execute(query))
+
+    def lock_porteur(self, porteur_id: str) -> None:
+        """Until the transaction ends, this one alone decides about `porteur_id` (the
+        porteur's row, PostgreSQL; SQLite's writers take their turns whole)."""
+        self.conn.execute(sa.select(porteurs.c.id).where(porteurs.c.id == porteur_id)
+                          .with_for_update())
+
+    def latest_proposal(self, porteur_id: str) -> Any | None:
+        """The newest referent proposal about `porteur_id`, or None."""
+        row = self.conn.execute(sa.select(meeting_actions).where(
+            meeting_actions.c.porteur_id == porteur_id, meeting_actions.c.kind == "referent")
+            .order_by(meeting_actions.c.id.desc()).limit(1)).first()
+        return None if row is None else self._opened([row])[0]
 
     def proposal_to(self, action_id: int, member_id: str) -> Any | None:
         """The referent proposal `action_id` when it was made to `member_id`, else None

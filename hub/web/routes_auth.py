@@ -14,6 +14,7 @@ from hub.web.security import (
     PREFIX,
     RETURN_SHAPE,
     SESSION_COOKIE,
+    SESSION_COOKIE_MARGIN_S,
     checked_form,
     clear_cookie,
     form_of,
@@ -60,7 +61,7 @@ def sign_in_submit(request: Request, form: dict[str, str] = Depends(form_of)) ->
     page = return_page(request.app.routes, form.get("suite", ""), signed.session.role) \
         or HOME.get(signed.session.role, "/")
     response = RedirectResponse(PREFIX + page, status_code=303, headers=HEADERS)
-    max_age = int(hub.settings.console_session_hours * 3600)
+    max_age = int(hub.settings.console_session_hours * 3600) + SESSION_COOKIE_MARGIN_S
     set_cookie(response, request, SESSION_COOKIE, signed.token, max_age=max_age)
     clear_cookie(response, request, LOGIN_CSRF_COOKIE)
     return response

@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from hub.domain.ids import whole_number
 from hub.domain.spreadsheet import inert_cell
-from hub.errors import BadRequest
+from hub.errors import BadRequest, ReferentProposalMade
 from hub.services.accounts import users as accounts
 from hub.services.accounts.members import list_members, member_names
 from hub.services.accounts.sessions import ConsoleSession
@@ -77,16 +77,43 @@ def parcours(porteur_id: str, request: Request,
     person = parcours_of(hub, session, porteur_id)
     every = list_members(hub)
     kept = kept_state(request.query_params.get("liste", ""))
+    actions = meeting_actions.actions_of(hub, porteur_id)
     return render(request, "parcours.html", person=person, liste=kept,
                   back=f"{PREFIX}/coordination/porteurs" + (f"?{kept}" if kept else ""),
                   members=_names(request),
                   stages=STAGES[:-1], today=network_time.today(hub),
                   weeks=hub.settings.console_stalled_weeks,
-                  actions=meeting_actions.actions_of(hub, porteur_id),
+                  actions=actions,
+                  proposal_seen=max((a.id for a in actions if a.kind == "referent"), default=0),
                   referents=[m for m in every if m["statut"] == "actif" and m["role"] in (
                       "accueil", "accompagnement", "financement")],
                   logins={u["id"]: u["login"] for u in accounts.list_users(hub)},
                   notice=DONE.get(request.query_params.get("fait", "")))
+
+
+def _propose(request: Request, session: ConsoleSession, porteur_id: str,
+             form: dict[str, str]) -> Response | None:
+    """A referent proposal from the parcours page, made once however often it is sent:
+    None when made (or the same one sent again by the same account, a double click), else
+    the 409 page saying which proposal was made since the page was shown."""
+    seen = whole_number(form.get("proposition_vue", ""))
+    if seen is None:
+        raise BadRequest("Formulaire de proposition incomplet : rechargez la page du porteur.",
+                         "Proposal form incomplete: reload the porteur's page.")
+    hub, member = hub_of(request), form.get("membre", "")
+    try:
+        meeting_actions.propose_referent(hub, session, porteur_id, member,
+                                         form.get("note", ""), seen)
+    except ReferentProposalMade:
+        first = meeting_actions.proposed_last(hub, porteur_id)
+        assert first is not None  # a proposal newer than the page's exists
+        if first["membre"] == member and first["compte"] == session.login:
+            return None  # the same proposal sent twice: made once, answered as made
+        names = member_names(hub)
+        return render(request, "proposition_faite.html", status=409, first=first,
+                      porteur_id=porteur_id, first_name=names.get(first["membre"], "?"),
+                      chosen_name=names.get(member, "?"))
+    return None
 
 
 DONE = {"referent": "Proposition envoyée : la structure la reçoit dans son flux et y répond.",
@@ -103,7 +130,9 @@ def decide(porteur_id: str, request: Request, form: dict[str, str] = Depends(che
         raise BadRequest("Identifiant de porteur mal formé.", "Malformed porteur id.")
     hub, what, note = hub_of(request), form.get("quoi", ""), form.get("note", "")
     if what == "referent":
-        meeting_actions.propose_referent(hub, session, porteur_id, form.get("membre", ""), note)
+        refused = _propose(request, session, porteur_id, form)
+        if refused is not None:
+            return refused
     elif what == "parrain":
         meeting_actions.record_parrain(hub, session, porteur_id, form.get("parrain", ""), note)
     elif what == "a_voir":

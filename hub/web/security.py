@@ -19,6 +19,11 @@ PREFIX = "/console"
 SESSION_COOKIE = "capactif_session"
 LOGIN_CSRF_COOKIE = "capactif_csrf"
 MAX_FORM_BYTES = 64 * 1024
+# The session cookie outlives its session by a day: a browser drops a cookie at its
+# Max-Age, and one dropped at the session's end would leave the server unable to tell an
+# ended session (sign-in page saying so, a form sent after it not recorded) from a first
+# visit. The server checks the session's own end; the cookie only names it.
+SESSION_COOKIE_MARGIN_S = 24 * 3600
 HOME = {"coordinator": "/coordination/porteurs", "dpo": "/dpo/journal", "admin": "/admin/comptes"}
 # A page to return to after signing in: a path of the console's own pages, opaque ids only
 RETURN_SHAPE = re.compile(r"/(coordination|dpo|admin)(/[A-Za-z0-9_-]{1,64}){0,4}")

@@ -25,16 +25,16 @@ COORDINATION = "pnr-livradois-forez"
 
 @contextlib.contextmanager
 def one_item_console(request: Any, tmp_path_factory: Any, name: str,
-                     build: Callable[[Hub], Any]) -> Iterator[dict[str, Any]]:
+                     build: Callable[[Hub], Any], **settings: Any) -> Iterator[dict[str, Any]]:
     folder, url = console_database(request, tmp_path_factory, name)
-    world = hub_for(url, folder)
-    hub, _clock = next(world)
+    world = hub_for(url, folder, **settings)
+    hub, clock = next(world)
     build(hub)
     accounts.add_user(hub, "coord", "coordinator", PASSWORD)
     [item] = duplicates.list_review_items(hub, actor=COORDINATION)["items"]
     try:
         with served(create_app(hub=hub)) as base, chromium() as driver:
-            yield {"hub": hub, "base": base, "driver": driver, "item": item}
+            yield {"hub": hub, "base": base, "driver": driver, "item": item, "clock": clock}
     finally:
         next(world, None)
         if request.param == "postgresql":

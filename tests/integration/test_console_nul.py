@@ -47,7 +47,7 @@ def _refused_naming(answer, field: str) -> None:
 
 
 DECISIONS = [("a_voir", {}), ("parrain", {"parrain": "Jean Dupont"}),
-             ("referent", {"membre": "chambre-agriculture-63"})]
+             ("referent", {"membre": "chambre-agriculture-63", "proposition_vue": "0"})]
 
 
 @pytest.mark.parametrize(("what", "extra"), DECISIONS)

@@ -20,9 +20,10 @@ from typing import Any
 from hub.audit.events import pseudonymise
 from hub.bootstrap import Hub
 from hub.domain.ids import whole_number
-from hub.errors import BadRequest, Conflict, NotFound
+from hub.errors import BadRequest, Conflict, NotFound, ReferentProposalMade
 from hub.services.accounts.auth import Caller
 from hub.services.accounts.sessions import ConsoleSession
+from hub.services.accounts.users import list_users
 from hub.services.audit import trail as audit
 from hub.services.console.parcours import parcours_of
 from hub.services.delivery.notices import add_notices
@@ -49,9 +50,12 @@ def proposal_id(hub: Hub, action_id: int) -> str:
 
 
 def propose_referent(hub: Hub, session: ConsoleSession, porteur_id: str, member_id: str,
-                     note: str = "") -> str:
+                     note: str = "", seen: int | None = None) -> str:
     """Propose `member_id` as the porteur's referent structure and notify it; the
-    proposal's id as the member knows it."""
+    proposal's id as the member knows it. `seen`: the number of the newest proposal about
+    the porteur the page showed (0: none); one made since (a double click, another
+    coordinator) raises ReferentProposalMade and nothing is sent (`proposed_last` says
+    what it was). None: no such check."""
     parcours_of(hub, session, porteur_id)  # visible to the coordination, else 404
     now = hub.clock()
     with hub.uow() as uow:
@@ -60,6 +64,13 @@ def propose_referent(hub: Hub, session: ConsoleSession, porteur_id: str, member_
             raise BadRequest("Structure référente : choisissez un membre d'accueil, "
                              "d'accompagnement ou de financement dans la liste.",
                              "Unknown or unsuitable referent member.")
+        uow.meeting.lock_porteur(porteur_id)  # posts at the same moment: one at a time
+        latest = uow.meeting.latest_proposal(porteur_id)
+        if seen is not None and latest is not None and latest.id > seen:
+            raise ReferentProposalMade(
+                "Une autre proposition de structure référente a été faite depuis "
+                "l'affichage de la page : rechargez-la.",
+                "Another referent proposal was made since the page was shown: reload it.")
         action_id = uow.meeting.add(_row(porteur_id, "referent", PROPOSED, session, now,
                                          member_id=member_id, note=_note(note)))
         public = proposal_id(hub, action_id)
@@ -74,6 +85,18 @@ def propose_referent(hub: Hub, session: ConsoleSession, porteur_id: str, member_
     hub.publisher.request_dispatch_safely()
     _log(hub, "referent_proposal", session.member, session.user_id, porteur_id)
     return public
+
+
+def proposed_last(hub: Hub, porteur_id: str) -> dict[str, Any] | None:
+    """The newest referent proposal about the porteur: to whom (`membre`), when (`le`),
+    under which console account (`compte`), for the coordinator whose own came second."""
+    with hub.uow() as uow:
+        row = uow.meeting.latest_proposal(porteur_id)
+    if row is None:
+        return None
+    logins = {u["id"]: u["login"] for u in list_users(hub)}
+    return {"numero": row.id, "membre": row.member_id, "le": row.created_at,
+            "compte": logins.get(row.created_by)}
 
 
 def answer_proposal(hub: Hub, caller: Caller, proposal: str, body: Any) -> dict[str, Any]:
