@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 
 from hub.api import (
     caching,
+    docs_page,
     errors,
     guards,
     openapi,
@@ -60,10 +61,13 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
         "qui cessent d'arriver), dans la même enveloppe d'erreur.",
         generate_unique_id_function=_operation_id,
         dependencies=[Depends(guards.unsigned_query_only)],
+        docs_url=None,  # docs_page: FastAPI's pages load third-party code
+        redoc_url=None,
     )
     app.state.hub = hub
     errors.install(app)
     openapi.install(app)
+    docs_page.install(app)
     guards.install(app)
     app.include_router(routes_fiches.router)
     app.include_router(routes_schemas.router)
