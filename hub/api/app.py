@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
         "porteurs de projet. Authentification et signature : docs/protocol.md. Toute "
         "opération peut aussi répondre, avant d'être reconnue, 400 malformed_request (requête "
         "HTTP/1.1 illisible), 431 headers_too_large ou 408 request_timeout (en-têtes ou corps "
-        "qui cessent d'arriver), dans la même enveloppe d'erreur.",
+        "qui cessent d'arriver, corps trop lent), dans la même enveloppe d'erreur.",
         generate_unique_id_function=_operation_id,
         dependencies=[Depends(guards.unsigned_query_only)],
         docs_url=None,  # docs_page: FastAPI's pages load third-party code
