@@ -295,7 +295,8 @@ def _serve(args: argparse.Namespace) -> int:
                 log_level=settings.log_level.lower(), access_log=False,
                 http=envelope_protocol(settings.request_header_timeout_s,
                                        settings.request_body_idle_timeout_s,
-                                       settings.max_body_bytes),
+                                       settings.max_body_bytes,
+                                       settings.request_body_timeout_s),
                 log_config=uvicorn_log_config(settings.log_level, settings.log_format))
     return 0
 

@@ -113,9 +113,12 @@ class Settings:
     port: int = 8000
     max_body_bytes: int = 8 * 1024 * 1024
     # A request's headers complete this long after its first byte; its body never silent
-    # longer than this: otherwise 408 and the connection closed (hub/api/wire.py).
+    # longer than this, and whole this long after the headers (below the signature's
+    # skew: a slow body is told so, not a wrong clock): otherwise 408 and the connection
+    # closed (hub/api/wire.py).
     request_header_timeout_s: float = 10.0
     request_body_idle_timeout_s: float = 30.0
+    request_body_timeout_s: float = 120.0
     max_batch_items: int = 1000
     signature_max_skew_s: int = 300
     legacy_signatures_until: str = "2027-06-30"

@@ -32,7 +32,8 @@ RANGES: dict[str, str] = {
                      "console_max_failed_logins", "console_stalled_weeks",
                      "heartbeat_interval_s", "broker_outage_reminder_s", "auth_refusal_limit",
                      "console_max_failed_per_source", "auth_refusal_window_s",
-                     "request_header_timeout_s", "request_body_idle_timeout_s"), POSITIVE),
+                     "request_header_timeout_s", "request_body_idle_timeout_s",
+                     "request_body_timeout_s"), POSITIVE),
     # A bound below the clock: the sweep republishes at once (tests use it).
     "outbox_republish_after_s": FINITE,
 }

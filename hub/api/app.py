@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 
 from hub.api import (
     caching,
+    docs_page,
     errors,
     guards,
     openapi,
@@ -57,13 +58,16 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
         "porteurs de projet. Authentification et signature : docs/protocol.md. Toute "
         "opération peut aussi répondre, avant d'être reconnue, 400 malformed_request (requête "
         "HTTP/1.1 illisible), 431 headers_too_large ou 408 request_timeout (en-têtes ou corps "
-        "qui cessent d'arriver), dans la même enveloppe d'erreur.",
+        "qui cessent d'arriver, corps trop lent), dans la même enveloppe d'erreur.",
         generate_unique_id_function=_operation_id,
         dependencies=[Depends(guards.unsigned_query_only)],
+        docs_url=None,  # docs_page: FastAPI's pages load third-party code
+        redoc_url=None,
     )
     app.state.hub = hub
     errors.install(app)
     openapi.install(app)
+    docs_page.install(app)
     guards.install(app)
     app.include_router(routes_fiches.router)
     app.include_router(routes_schemas.router)

@@ -70,6 +70,7 @@ def _in_range(value: dt.datetime) -> dt.datetime:
 MemberIdPath = Annotated[str, Path(pattern=MEMBER_ID)]
 FicheIdPath = Annotated[str, Path(pattern=FICHE_ID)]
 IdPath = Annotated[str, Path(pattern=OPAQUE_ID)]
+SchemaName = Annotated[str, Path(pattern=r"^[a-z_]{1,64}$")]  # schemas/loader.py's file names
 IdQuery = Annotated[str | None, Query(pattern=OPAQUE_ID)]
 MemberQuery = Annotated[str | None, Query(pattern=MEMBER_ID)]
 ActionQuery = Annotated[str | None, Query(pattern=ACTION)]

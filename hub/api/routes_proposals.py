@@ -12,6 +12,7 @@ from hub.api.auth import Authenticated, authenticated, hub_of
 from hub.api.bodies import closed_object
 from hub.api.models import ReferentAnswer, ReferentAnswered
 from hub.api.openapi import answer, body
+from hub.api.params import IdPath
 from hub.services.console import meeting_actions
 
 router = APIRouter(prefix="/v1")
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/v1")
 
 @router.post("/referent-proposals/{proposal_id}/answer", tags=["coordination"],
              responses=answer(ReferentAnswered, 403, 404, 409), openapi_extra=body(ReferentAnswer))
-def answer_proposal(proposal_id: str, request: Request,
+def answer_proposal(proposal_id: IdPath, request: Request,
                     auth: Authenticated = Depends(authenticated)) -> Any:
     """Body `{"reponse": "acceptee" | "refusee", "note": "..."}`; only the member the
     proposal was made to may answer (others get 404), once (then 409)."""

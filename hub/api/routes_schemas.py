@@ -9,6 +9,7 @@ from fastapi import APIRouter
 import schemas
 from hub.api.models import SchemaList
 from hub.api.openapi import answer, errors
+from hub.api.params import SchemaName
 from hub.errors import NotFound
 
 router = APIRouter(prefix="/v1/schemas", tags=["schemas"])
@@ -21,7 +22,7 @@ def list_schemas() -> Any:
 
 @router.get("/{name}", responses={200: {"description": "Le JSON Schema (2020-12)", "content": {
     "application/json": {"schema": {"type": "object"}}}}, **errors(404)})
-def get_schema(name: str) -> Any:
+def get_schema(name: SchemaName) -> Any:
     if name not in schemas.schema_names():
         raise NotFound("Schéma inconnu.", "Unknown schema.")
     return schemas.load_schema(name)

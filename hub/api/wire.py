@@ -8,14 +8,18 @@ block over its bound) with a plain-text 400 before any route runs, and waits for
 for headers or a body that never end. Here the same refusals are 400
 `malformed_request` or 431 `headers_too_large` in the envelope, and a request whose
 headers are not complete `header_timeout_s` after its first byte (or after the
-connection opened), or whose body is silent `body_idle_timeout_s`, is answered 408
-`request_timeout`; a connection that sent nothing is closed without an answer.
+connection opened), whose body is silent `body_idle_timeout_s`, or whose body is not whole
+`body_timeout_s` after its headers (a body trickled a byte at a time is never silent: it
+would hold the connection, and a signed request would be told its clock was wrong when its
+signature aged while its body came) is answered 408 `request_timeout`; a connection that
+sent nothing is closed without an answer.
 
 h11 bounds only a header block still incomplete when it looks (one read whole, up to
 the 64 KiB of a socket read, passed): here a whole one is measured too. A chunked body
 is refused as soon as its framing shows it cannot be read: 413 `payload_too_large` for
 chunk sizes adding up past `max_body_bytes` (no route reads more), 400 for a size line no
-further byte can make valid; h11 alone would wait for the bytes, then the 408."""
+further byte can make valid; h11 alone would wait for the bytes, then the 408. One empty
+line before a request line is skipped (RFC 9112 2.2); h11 refuses it."""
 
 from __future__ import annotations
 
@@ -42,12 +46,13 @@ _SIZE_LINE_START = re.compile(rb"[0-9A-Fa-f]{0,20}|[0-9A-Fa-f]{1,20}(;[^\n]*|[ \
 
 
 def envelope_protocol(header_timeout_s: float, body_idle_timeout_s: float,
-                      max_body_bytes: int | None = None) -> type[H11Protocol]:
+                      max_body_bytes: int | None = None,
+                      body_timeout_s: float = 120.0) -> type[H11Protocol]:
     """The protocol class to give uvicorn (`http=`), with these deadlines and, when given,
     the bound past which a chunked body is refused before it comes."""
     return type("HubH11Protocol", (_EnvelopeProtocol,),
                 {"header_timeout_s": header_timeout_s, "body_idle_timeout_s": body_idle_timeout_s,
-                 "max_body_bytes": max_body_bytes})
+                 "max_body_bytes": max_body_bytes, "body_timeout_s": body_timeout_s})
 
 
 def _header_limit(config: Any) -> int:
@@ -62,6 +67,7 @@ class _Reader(h11.Connection):
     whole, and a chunked body by its framing (the module's docstring)."""
 
     refusal: h11.RemoteProtocolError | None = None
+    _blank_skipped = False
 
     def __init__(self, header_limit: int, body_limit: int | None) -> None:
         super().__init__(h11.SERVER, header_limit)
@@ -69,11 +75,25 @@ class _Reader(h11.Connection):
         self._body_limit = body_limit
         self._body_read = 0
 
+    def receive_data(self, data: bytes) -> None:
+        """One empty line before a request line skipped (RFC 9112 2.2: a client may send
+        one after a body; h11 refuses it); a second is refused, so that blank lines do not
+        hold a connection."""
+        if data and self.their_state is h11.IDLE and not self.trailing_data[0] \
+                and not self._blank_skipped:
+            blank = 2 if data.startswith(b"\r\n") else 1 if data.startswith(b"\n") else 0
+            self._blank_skipped = blank > 0
+            data = data[blank:]
+            if not data:
+                return  # b"" would tell h11 that the connection closed
+        super().receive_data(data)
+
     def next_event(self) -> Any:
         try:
             unread = len(self._receive_buffer)
             event = super().next_event()
             if isinstance(event, h11.Request):
+                self._blank_skipped = False  # the next request may follow one too
                 self._check_head(event, unread - len(self._receive_buffer))
             elif isinstance(event, h11.Data):
                 self._body_read += len(event.data)
@@ -130,6 +150,7 @@ class _EnvelopeProtocol(H11Protocol):
     header_timeout_s = 10.0
     body_idle_timeout_s = 30.0
     max_body_bytes: int | None = None
+    body_timeout_s = 120.0
 
     def __init__(self, config: Any, server_state: Any, app_state: dict[str, Any],
                  _loop: asyncio.AbstractEventLoop | None = None) -> None:
@@ -137,6 +158,10 @@ class _EnvelopeProtocol(H11Protocol):
         self.conn = _Reader(_header_limit(config), self.max_body_bytes)
         self._deadline: asyncio.TimerHandle | None = None
         self._refused = False
+        # The body's time while the hub reads it: spent before, and since when (None: not
+        # reading it now, the app holding it back or no body under way).
+        self._body_spent = 0.0
+        self._body_since: float | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -183,13 +208,17 @@ class _EnvelopeProtocol(H11Protocol):
         with no keep-alive timer (its body came after an early answer) gets the header
         deadline, which closes it."""
         state = self.conn.their_state
+        body = state is h11.SEND_BODY and not self.transport.is_closing()
+        held = body and (self.flow.read_paused or (
+            self.cycle is not None and self.cycle.waiting_for_100_continue))
+        self._body_clock(running=body and not held, under_way=body)
         if self.transport.is_closing():
             self._disarm()
         elif state is h11.SEND_BODY:
-            if self.flow.read_paused or (self.cycle is not None and self.cycle.waiting_for_100_continue):
+            if held:
                 self._disarm()
             else:
-                self._arm(self.body_idle_timeout_s)
+                self._arm(min(self.body_idle_timeout_s, self._body_left()))
         elif state is not h11.IDLE:
             self._disarm()
         elif self.conn.trailing_data[0]:
@@ -199,6 +228,19 @@ class _EnvelopeProtocol(H11Protocol):
             self._arm(self.header_timeout_s)
         else:
             self._disarm()
+
+    def _body_clock(self, running: bool, under_way: bool) -> None:
+        """The body's time, counted while the hub reads it (`running`: not while the app
+        holds it back), reset once no body is `under_way`."""
+        now = self.loop.time()
+        if self._body_since is not None:
+            self._body_spent += now - self._body_since
+        self._body_since = now if running else None
+        if not under_way:
+            self._body_spent = 0.0
+
+    def _body_left(self) -> float:
+        return max(0.0, self.body_timeout_s - self._body_spent)
 
     def _reading_resumed(self, was_paused: bool) -> None:
         """The app reads again: a body the server held back may come, on a fresh deadline
@@ -222,6 +264,16 @@ class _EnvelopeProtocol(H11Protocol):
         answered = state is h11.SEND_BODY and self.cycle is not None and self.cycle.response_started
         if idle or answered or state not in (h11.IDLE, h11.SEND_BODY):
             self.transport.close()
+            return
+        if state is h11.SEND_BODY:
+            self._body_clock(running=False, under_way=True)
+        if state is h11.SEND_BODY and self._body_left() <= 0:
+            limit = f"{self.body_timeout_s:g}"
+            self._refuse(RequestTimeout(
+                f"Corps de requête trop lent : il n'est pas arrivé entier {limit} s après les "
+                "en-têtes. Envoyez-le d'un trait (la signature n'est pas en cause).",
+                f"Request body too slow: not whole {limit} s after the headers. Send it in "
+                "one go (the signature is not at fault)."))
             return
         self._refuse(RequestTimeout(
             "Requête incomplète : ses en-têtes ou son corps ont cessé d'arriver. Renvoyez-la entière.",

@@ -24,7 +24,7 @@ class KeptAnswer:
 
 
 class ErasureAnswers:
-    """The answers of erasures left unfinished, by retry key, for the same request again."""
+    """The answers of erasures, by retry key, for the same request again (a day)."""
 
     def __init__(self, connection: sa.Connection) -> None:
         self.conn = connection

@@ -62,8 +62,8 @@ sa.Index("ix_erasures_porteur_id", erasures.c.porteur_id)
 # the requester, the route and what it named; the answer holds no personal data.
 # Migration 0051: written in the erasing transaction, with `fiche_pks` (the fiches whose
 # erased state the erasure left for that request): replayed only while what the request
-# finds comes from that erasure; removed once the request is told `termine` true (or
-# after erasure_retries.KEPT_FOR, by the next erasure kept).
+# finds comes from that erasure; removed after erasure_retries.KEPT_FOR (by the next
+# erasure kept, or a start of the hub), never once answered: the answer may be lost.
 erasure_answers = sa.Table(
     "erasure_answers",
     metadata,

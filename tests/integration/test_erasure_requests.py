@@ -148,8 +148,13 @@ def test_an_owner_confirming_the_request_has_its_fiches_erased_at_once(attacked)
     assert [s["fiche_id"] for s in erased[0]["sources"]] == ["F-1"]
     assert erasure.read_erasure(hub, THIERS, answer["effacement"])["demandes"] == [
         {"membre": OWNER.member_id, "statut": "confirmed"}]
-    with pytest.raises(Conflict):  # once
-        erasure_requests.answer_request(hub, OWNER, answer["effacement"], {"reponse": "confirmee"})
+    # once: the same confirmation again (its answer lost) is answered as the first; another
+    # answer is refused
+    assert erasure_requests.answer_request(hub, OWNER, answer["effacement"],
+                                           {"reponse": "confirmee"}) == done
+    with pytest.raises(Conflict):
+        erasure_requests.answer_request(hub, OWNER, answer["effacement"], {
+            "reponse": "refusee", "motif": "obligation_legale"})
     [event] = hub.audit.search(action="erasure_request_confirm", limit=10)
     assert event.actor_member == OWNER.member_id
 
@@ -326,7 +331,7 @@ def test_an_active_owner_reads_pending_when_its_notice_was_committed_but_never_t
 
 
 def test_the_coordination_erasing_by_porteur_id_erases_every_member_s_fiches(attacked):
-    hub, _clock, _cci, _pfil, porteur_id, _answer = attacked
+    hub, clock, _cci, _pfil, porteur_id, _answer = attacked
     done = erasure.request_erasure(hub, COORDINATION, {"porteur_id": porteur_id})
     # F-1 and P-1 (T-1 was erased already); P-1's consent leaves the coordination out:
     # erased, and not counted to it (docs/privacy.md, "an erasure asked by the coordination")
@@ -334,7 +339,10 @@ def test_the_coordination_erasing_by_porteur_id_erases_every_member_s_fiches(att
     for caller, fiche_id in ((OWNER, "F-1"), (PFIL, "P-1")):
         with pytest.raises(DataErased):
             read_own_fiche(hub, caller, caller.member_id, fiche_id)
-    with pytest.raises(AlreadyErased):
+    # the same request again is answered that erasure (its answer may have been lost)
+    assert erasure.request_erasure(hub, COORDINATION, {"porteur_id": porteur_id}) == done
+    clock.advance(hours=25)
+    with pytest.raises(AlreadyErased):  # after a day, refused as any other
         erasure.request_erasure(hub, COORDINATION, {"porteur_id": porteur_id})
 
 

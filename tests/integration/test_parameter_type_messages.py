@@ -105,3 +105,14 @@ def test_the_feed_cursor_and_limit_state_their_bounds(contract, target):
     message = response.json()["error"]["erreurs"][0]["message_en"]
     assert re.fullmatch(r"a whole number from \d+ to \d+ is expected \(digits 0-9 alone\)", message)
     assert "abc" not in response.text and "1.5" not in response.text
+
+
+def test_every_path_parameter_declares_its_rule(contract):
+    """No path parameter is a free string: each is refused 422 before any logic when out
+    of its rule (an id, a pattern, bounds or a list), as the test above checks."""
+    document = contract.client.get("/openapi.json").json()
+    free = [(method, path, p["name"]) for path, operations in document["paths"].items()
+            for method, operation in operations.items()
+            for p in operation.get("parameters", [])
+            if p["in"] == "path" and not _wrong_values(_schema(p))]
+    assert free == []

@@ -50,7 +50,7 @@ def hub_port(tmp_path_factory) -> Iterator[int]:
     folder = tmp_path_factory.mktemp("wire")
     port = free_port()
     env = {"HUB_DATA_DIR": str(folder / "data"), "HUB_REQUEST_HEADER_TIMEOUT_S": "1",
-           "HUB_REQUEST_BODY_IDLE_TIMEOUT_S": "1"}
+           "HUB_REQUEST_BODY_IDLE_TIMEOUT_S": "1", "HUB_REQUEST_BODY_TIMEOUT_S": "2"}
     with running([start_api(env, folder / "logs", port)]):
         yield port
 
@@ -152,6 +152,63 @@ def test_a_body_left_unfinished_gets_a_408_and_the_connection_closed(hub_port):
     sent = b"POST /v1/fiches HTTP/1.1\r\n" + HOST + b"Content-Length: 100\r\n\r\n{\"fi"
     status, _, body = envelope(exchange(hub_port, sent))
     assert (status, body["error"]["code"]) == (408, "request_timeout")
+
+
+def test_a_body_trickled_never_silent_gets_a_408_naming_the_slow_body(hub_port):
+    """One byte of the body at a time, each before the body's silence deadline: the body's
+    whole time is bounded too, and the answer blames the body, not the caller's clock (a
+    signed request's signature aged while its body came was told 401 stale_request)."""
+    declared = 100
+    with socket.create_connection(("127.0.0.1", hub_port), timeout=20) as sock:
+        sock.sendall(b"POST /v1/fiches HTTP/1.1\r\n" + HOST
+                     + f"Content-Length: {declared}\r\n\r\n".encode())
+        sock.settimeout(0.4)  # below the body's silence deadline (1 s)
+        answer = b""
+        for _ in range(declared - 1):  # never the whole body: only the hub ends the exchange
+            sock.sendall(b" ")
+            try:
+                answer = sock.recv(65536)
+            except TimeoutError:
+                continue
+            break
+        sock.settimeout(20)
+        while chunk := sock.recv(65536):
+            answer += chunk
+    status, _, body = envelope(answer)
+    assert (status, body["error"]["code"]) == (408, "request_timeout"), body
+    assert "body too slow" in body["error"]["message_en"], body
+
+
+@pytest.mark.parametrize("blank", [b"\r\n", b"\n"])
+def test_one_blank_line_before_the_request_line_is_ignored(hub_port, blank):
+    """RFC 9112 2.2: a server SHOULD ignore at least one empty line before the request
+    line (a client may send one after a previous request's body)."""
+    answer = exchange(hub_port, blank + b"GET /livez HTTP/1.1\r\n" + HOST
+                      + b"Connection: close\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:300]
+
+
+def test_two_blank_lines_before_the_request_line_are_refused(hub_port):
+    status, _, body = envelope(exchange(hub_port, b"\r\n\r\nGET /livez HTTP/1.1\r\n" + HOST
+                                        + b"Connection: close\r\n\r\n"))
+    assert (status, body["error"]["code"]) == (400, "malformed_request")
+
+
+@pytest.mark.parametrize(("sent", "location"), [
+    (b"/v1/fiches/cci-puy-de-dome/F%2520/", b"/v1/fiches/cci-puy-de-dome/F%2520"),
+    (b"/v1/fiches/cci-puy-de-dome/F%201/?a=%25", b"/v1/fiches/cci-puy-de-dome/F%201?a=%25"),
+    (b"/v1/feed/", b"/v1/feed"),
+    (b"/console", b"/console/"),
+])
+def test_the_trailing_slash_redirect_keeps_the_path_as_it_was_encoded(hub_port, sent, location):
+    """`F%2520` names the fiche `F%20`: decoded once, the Location named `F%20`, another
+    fiche (`F `)."""
+    answer = exchange(hub_port, b"GET " + sent + b" HTTP/1.1\r\n" + HOST
+                      + b"Connection: close\r\n\r\n")
+    head = answer.partition(b"\r\n\r\n")[0].split(b"\r\n")
+    assert head[0].split()[1] == b"307", head
+    assert [line.partition(b":")[2].strip() for line in head
+            if line.lower().startswith(b"location:")] == [location]
 
 
 def test_a_connection_that_sends_nothing_is_closed_without_an_answer(hub_port):

@@ -535,8 +535,6 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
         forget_identities(hub)
     if done.notified:
         hub.publisher.request_dispatch_safely()
-    if retry is not None and not finish.old_keys_left:
-        erasure_retries.finished(hub, retry[0])
     return erasure_retries.told(answer, finish.old_keys_left)
 
 

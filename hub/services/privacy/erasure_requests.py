@@ -53,7 +53,8 @@ def answer_request(hub: Hub, caller: Caller, erasure_id: str, body: Any) -> dict
     reponse, motif, precision = _checked(body)  # after the 404: outsiders learn nothing
     again = erasure_retries.retry_key(hub, caller.member_id, "confirm", erasure_id)
     if row.status != PENDING:
-        # its own confirmation again, left unfinished: answered as then, `termine` anew
+        # its own confirmation again (its answer lost, or left unfinished): answered as
+        # then, `termine` anew
         made = erasure_retries.answered_again(hub, again, []) \
             if reponse == CONFIRM and row.status == CONFIRMED else None
         if made is None:
@@ -129,8 +130,8 @@ def _confirm(hub: Hub, owner: Caller, erasure: Erasure, by: str,
     transaction erasing the last of them (`owner_requests.settle_erased`): cut short (a
     merge meanwhile, an outage), it stays pending and answering again erases the rest;
     two confirmations at once, the second gets 409. The answer so far is kept in each
-    erasing transaction under `retry` (erasure_retries): the owner confirming again after
-    an answer left unfinished is told it again."""
+    erasing transaction under `retry` (erasure_retries): the owner confirming again (the
+    answer lost, or left unfinished) is told it again."""
     with hub.uow() as uow:
         row = uow.erasure_requests.get(erasure.id, owner.member_id)
         asked = set(row.fiche_pks) if row is not None else set()
@@ -173,8 +174,6 @@ def _confirm(hub: Hub, owner: Caller, erasure: Erasure, by: str,
     _answered_notice(hub, erasure.id, owner.member_id)
     actor, user = console or (owner.member_id, None)
     _log(hub, actor, user, erasure, CONFIRMED)
-    if not unfinished:
-        erasure_retries.finished(hub, retry)
     # `termine` false, with what is left, when one group's old KEKs could not be destroyed
     return erasure_retries.told(answer(erased), unfinished)
 

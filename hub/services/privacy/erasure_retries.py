@@ -1,20 +1,24 @@
-"""An erasure committed whose old key-encryption keys the key directory refused to lose
-(its volume full, after the commit): answered as recorded (`termine` false, `reste` saying
-what is left), never as failed. A caller told it failed would send it again and be told
-409 (already erased) or 404 (the fiche removed), or give up on an erasure that was made.
+"""The answer of an erasure given again to the same request: one whose answer never reached
+its caller (the hub stopped after the commit, the connection cut, the caller gone before
+reading), or one committed whose old key-encryption keys the key directory refused to
+lose (its volume full, after the commit: answered as recorded, `termine` false, `reste`
+saying what is left, never as failed). A caller told 409 (already erased) or 404 (the
+fiche removed) would believe its erasure was not made.
 
 The answer is kept, in the erasing transaction, under a keyed digest of the requester,
 the route and what it named; the same request again, where it would be refused so and
 while what it finds comes from that erasure, answers that erasure again and destroys the
 old keys if there is room now (`termine` true, worked out then), or answers it finished
-when another erasure, a rotation or `capactif init` destroyed them meanwhile. A kept
-answer is dropped once its request is told `termine` true, when a newer erasure under the
-same key replaces it, and after KEPT_FOR (ignored, then removed by the next erasure kept
-or the next start of the hub, `forget_expired`).
+when another erasure, a rotation or `capactif init` destroyed them meanwhile. The hub
+cannot know that an answer reached its caller (one read by the caller and one lost after
+it left are the same to it), so a kept answer is answered as many times as the request is
+sent: it is dropped only when a newer erasure under the same key replaces it, and after
+KEPT_FOR (ignored, then removed by the next erasure kept or the next start of the hub,
+`forget_expired`); the request is then refused as any other.
 
 A hub stopped between an erasure's commit and its answer (the volume full or not) kept
 that answer: the same request again answers the erasure it made (`termine` true once the
-old keys are gone) once, then is refused as any other. A restore does not bring back the
+old keys are gone). A restore does not bring back the
 answers kept since its backup (it replays the erasures from the recovery journal, not
 their answers): the same request is then refused as any other (409, 404), which names no
 erasure."""
@@ -79,19 +83,10 @@ def forget_expired(hub: Hub) -> None:
         uow.commit()
 
 
-def finished(hub: Hub, key: str | None) -> None:
-    """The request's erasure told finished (`termine` true): its kept answer dropped (the
-    same request again is refused as any other)."""
-    if key is not None:
-        with hub.uow() as uow:
-            uow.erasure_answers.remove(key)
-            uow.commit()
-
-
 def answered_again(hub: Hub, key: str | None, found: Iterable[int]) -> dict[str, Any] | None:
     """The kept answer of the erasure this request made, its old keys destroyed now if
-    there is room (none left: `termine` true, the answer dropped); None when it made none
-    left unfinished (or KEPT_FOR ago), or when what the request finds now (`found`: the
+    there is room (none left: `termine` true); None when it made none (or KEPT_FOR ago),
+    or when what the request finds now (`found`: the
     fiches it names, erased) does not come from that erasure (a fiche pushed again under
     the same id and erased by another)."""
     if key is None:
@@ -101,6 +96,4 @@ def answered_again(hub: Hub, key: str | None, found: Iterable[int]) -> dict[str,
     if kept is None or not set(found) <= kept.fiche_pks:
         return None
     done = finish_erasure(hub)  # none left too when another destroyed them meanwhile
-    if done:
-        finished(hub, key)
     return told(kept.answer, not done)
