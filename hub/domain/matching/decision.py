@@ -192,9 +192,13 @@ def alike_without_households(explanation: Explanation, settings: DecisionSetting
     seed 1): F1 FEBRL1 0.9879 -> 0.9960, FEBRL4 0.9894 -> 0.9982, dsgen-febrl3-shipped
     0.9698 -> 0.9914, precision kept; no French file, 300 records or more, lifts a veto.
     The same model links twins' fiches dated on both sides (the date is an own
-    identifier): holding the pair back where a side lacks the date protected no twin."""
+    identifier): holding the pair back where a side lacks the date protected no twin.
+    Alike only (close or fuzzy): first names plainly different at one home (Emily /
+    Thomas) are a sibling's whatever the file, and still ask an own identifier."""
     return (not settings.household_apart and settings.every_veto_lifted()
-            and not explanation.exchanged_surname_retyped)
+            and not explanation.exchanged_surname_retyped
+            and any(t.field == "prenom" and t.level in (CLOSE, FUZZY)
+                    for t in explanation.terms))
 
 
 def names_and_place(explanation: Explanation, settings: DecisionSettings) -> bool:

@@ -87,3 +87,23 @@ def test_online_and_batch_put_the_same_fiches_together(tmp_path, model_name):
     assert together_batch == together_online
     expected = {(f"{n}-0", f"{n}-1") for n in range(len(RETYPED))}
     assert together_batch == (expected if model_name in FEBRL_LIKE else set())
+
+
+# Siblings at one home, first names plainly different (not alike), a birth date on one
+# side at most: two people under every model, the FEBRL-like one included.
+SIBLINGS = [("Hiltonovic", "Emily", "Thomas"), ("Garrow", "Sarah", "Benjamin"),
+            ("Pannell", "Olivia", "Jack"), ("Reid", "Chloe", "Lachlan")]
+
+
+@pytest.mark.parametrize("dated", ["one side", "neither side"])
+@pytest.mark.parametrize("model_name", sorted(FEBRL_LIKE | CAREFUL))
+@pytest.mark.parametrize("siblings", SIBLINGS, ids=[f"{s[1]}-{s[2]}" for s in SIBLINGS])
+def test_siblings_of_plainly_different_first_names_at_one_home_are_never_linked(
+        siblings, model_name, dated):
+    model = (FEBRL_LIKE | CAREFUL)[model_name]()
+    surname, first_name, other = siblings
+    first = {"nom": surname, "prenom": first_name, **_HOME}
+    if dated == "one side":
+        first["date_naissance"] = "1998-02-11"
+    second = {"nom": surname, "prenom": other, **_HOME}
+    assert "link" not in _kinds(first, second, model) | _kinds(second, first, model)
