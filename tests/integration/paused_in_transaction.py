@@ -1,8 +1,9 @@
 """A hub process that stops in the middle of a transaction holding the access log's lock
 (`python -m tests.integration.paused_in_transaction`, with the `HUB_*` settings): it
-appends an access event by the console account `paused-holder`, prints `held`, stops
-itself (SIGSTOP: a VM paused, a debugger) and, once continued, tries to commit and prints
-`committed` or the error code it got."""
+appends an access event by the console account `paused-holder`, takes the log's lock
+(as the commit of its unit of work does), prints `held`, stops itself (SIGSTOP: a VM
+paused, a debugger) and, once continued, tries to commit and prints `committed` or the
+error code it got."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import os
 import signal
 import sys
 
+from hub.audit.log import lock_log
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.errors import HubError
@@ -24,6 +26,7 @@ def main() -> int:
         with hub.uow() as uow:
             hub.audit.append_within(uow.connection, [
                 audit.event(hub, "audit_view", "commune-ambert", user=HOLDER)])
+            lock_log(uow.connection)  # paused between its lock and its commit
             print("held", flush=True)
             os.kill(os.getpid(), signal.SIGSTOP)
             uow.commit()
