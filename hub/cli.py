@@ -48,9 +48,28 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except HubError as exc:
-        print(f"erreur ({exc.code}) : {exc.message_fr}\nerror ({exc.code}): {exc.message_en}",
-              file=sys.stderr)
+        _say_error(exc)
         return 1
+    except Exception as exc:
+        error = _store_error(exc)
+        if error is None:
+            raise
+        _say_error(error)
+        return 1
+
+
+def _say_error(exc: HubError) -> None:
+    print(f"erreur ({exc.code}) : {exc.message_fr}\nerror ({exc.code}): {exc.message_en}",
+          file=sys.stderr)
+
+
+def _store_error(exc: Exception) -> HubError | None:
+    """A database outage met outside a unit of work, said as every command says it."""
+    if "sqlalchemy" not in sys.modules:  # no command reached a database
+        return None
+    from hub.services.ops.admin import command_error
+
+    return command_error(exc)
 
 
 class _Parser(argparse.ArgumentParser):
