@@ -21,6 +21,7 @@ from hub.errors import (
     ConfigurationError,
     HubError,
     InvalidAccount,
+    NotFound,
     StoreUnavailable,
     UnknownMember,
 )
@@ -526,7 +527,18 @@ def _audit_verify(args: argparse.Namespace) -> int:
 def _audit_archive(args: argparse.Namespace) -> int:
     from hub.services.audit.retention import archive_expired
 
-    print(json.dumps(archive_expired(_hub()), ensure_ascii=False))
+    hub = _hub()
+    try:
+        moved = archive_expired(hub)
+    finally:
+        hub.close()
+    if moved is None:
+        days = hub.settings.audit_retention_days
+        print(f"rien à archiver : aucune entrée de plus de {days} jours "
+              "(HUB_AUDIT_RETENTION_DAYS) sous une tête signée / nothing to archive: no entry "
+              f"older than {days} days (HUB_AUDIT_RETENTION_DAYS) under a signed head")
+        return 0
+    print(json.dumps(moved, ensure_ascii=False))
     return 0
 
 
@@ -633,6 +645,14 @@ def _deliveries_replay(args: argparse.Namespace) -> int:
             replayed = replay_dead(hub, delivery_id=args.id, member_id=args.member)
     finally:
         hub.close()
+    if args.id is not None and not replayed:
+        raise NotFound(
+            f"Aucune livraison en échec n'a l'identifiant {args.id} (capactif deliveries dead "
+            "les liste, avec --member M : par leur position dans la file du membre) ; rien "
+            "n'a été remis en file.",
+            f"No dead-lettered delivery has the id {args.id} (capactif deliveries dead lists "
+            "them, with --member M: by their position in the member's line); nothing was put "
+            "back in line.")
     print(f"livraisons remises en file / deliveries put back in line: {replayed}")
     return 0
 
