@@ -189,8 +189,8 @@ def alike_without_households(explanation: Explanation, settings: DecisionSetting
     (`alike_at_one_home` holds none). Not names exchanged with the surname a typed letter
     off (`Explanation.exchanged_surname_retyped`): whatever the file, they ask the birth
     date or an own contact. Measured (`bench/dedup_accuracy.py --no-sweep --no-splink`,
-    seed 1): F1 FEBRL1 0.9879 -> 0.9960, FEBRL4 0.9894 -> 0.9982, dsgen-febrl3-shipped
-    0.9698 -> 0.9914, precision kept; no French file, 300 records or more, lifts a veto.
+    seed 1): F1 FEBRL1 0.9879 -> 0.9909, FEBRL4 0.9894 -> 0.9948, dsgen-febrl3-shipped
+    0.9698 -> 0.9825, precision kept; no French file, 300 records or more, lifts a veto.
     The same model links twins' fiches dated on both sides (the date is an own
     identifier): holding the pair back where a side lacks the date protected no twin.
     Alike only (close or fuzzy): first names plainly different at one home (Emily /
