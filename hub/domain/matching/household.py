@@ -164,16 +164,28 @@ def household_verdict(levels: Mapping[str, str]) -> str | None:
 
 def neighbours(levels: Mapping[str, str]) -> bool:
     """The surname plainly different, the street line similar with another number or a
-    number alone (fuzzy) in one town, no e-mail nor phone agreeing exactly: neighbours
-    where the records show two numbers (`other_number`)."""
+    number alone (fuzzy) in one town, no e-mail nor phone agreeing at all (exactly nor
+    a typo off: a woman's own mobile or e-mail typed again under her married name at
+    her new number is hers): neighbours where the records show two numbers
+    (`other_number`)."""
     return (levels.get("nom") == DIFFERENT and levels.get("adresse") == FUZZY
-            and _one_street(levels) and levels.get("courriel") != EXACT
-            and levels.get("telephone") != EXACT)
+            and _one_street(levels)
+            and levels.get("courriel") not in (EXACT, CLOSE, FUZZY)
+            and levels.get("telephone") not in (EXACT, CLOSE, FUZZY))
+
+
+_HOUSE_DIGITS = re.compile(r"\d+")
 
 
 def other_number(a: NormalisedRecord, b: NormalisedRecord) -> bool:
-    """Both street lines given, each with its own house number: two homes of a street."""
-    return bool(a.adresse and b.adresse and a.numero and b.numero and a.numero != b.numero)
+    """Both street lines given, each with its own house number: two homes of a street.
+    One number with or without its suffix (12, 12B, 12 bis, 12 ter) is one building."""
+    if not (a.adresse and b.adresse and a.numero and b.numero):
+        return False
+    digits_a, digits_b = _HOUSE_DIGITS.match(a.numero), _HOUSE_DIGITS.match(b.numero)
+    if digits_a and digits_b:
+        return digits_a.group() != digits_b.group()
+    return a.numero != b.numero
 
 
 def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,

@@ -293,7 +293,7 @@ HOUSEHOLD_FR = ("foyer : nom identique ou proche, même adresse dans la même co
 # Two people by the household rule whose surnames differ plainly (`household.neighbours`):
 # another number of one street, two homes.
 NEIGHBOURS_FR = ("voisins : noms différents, même rue dans la même commune mais un autre "
-                 "numéro de chaque côté, aucun courriel ni téléphone identique : deux "
+                 "numéro de chaque côté, aucun courriel ni téléphone identique ou approchant : deux "
                  "personnes de deux logements, que le hub ne réunit jamais seul")
 # A pair comparing nothing personal where the file showed households
 # (`Explanation.nothing_personal`): its API key and its line.

@@ -163,7 +163,7 @@ def waiting_reason(explanation: dict[str, Any], settings: DecisionSettings | Non
     if explanation.get("foyer") and any(t["champ"] == "nom" and t["niveau"] == "different"
                                         for t in explanation["champs"]):
         return ("Deux voisins : noms différents, même rue dans la même commune mais un autre "
-                "numéro de chaque côté, aucun courriel ni téléphone identique ; le hub ne les "
+                "numéro de chaque côté, aucun courriel ni téléphone identique ou approchant ; le hub ne les "
                 "réunit jamais seul.")
     if explanation.get("foyer"):
         return ("Deux personnes d'un même foyer : nom identique ou proche, même adresse dans "

@@ -289,3 +289,34 @@ def test_siblings_share_of_the_pairs_of_one_surname_and_one_street():
     elsewhere = ("exact", "different", "different", "missing", "missing", "different", "exact")
     assert household_share({sibling: 3, retyped: 5, twin: 2, elsewhere: 50}, fields) == (3, 10)
     assert household_share({elsewhere: 5}, fields) == (0, 0)
+
+
+_CLAIRE = {"id": "claire", "nom": "DURAND", "prenom": "Claire", "date_naissance": "1985-03-14",
+           "adresse_ligne": "12 rue des Tilleuls", "code_postal": "63600", "commune": "Ambert",
+           "telephone": "06 12 34 56 78", "courriel": "claire.durand@gmail.com"}
+# Her fiche again under her married name: her own mobile with a typo, her e-mail with a
+# letter off, or her number written with its « bis ». No neighbours there: the rule says
+# nothing.
+_MARRIED = {"mobile mistyped": {"telephone": "06 12 34 56 87", "courriel": ""},
+            "e-mail mistyped": {"telephone": "", "courriel": "claire.durnad@gmail.com"},
+            "12 bis": {"adresse_ligne": "12 bis rue des Tilleuls", "telephone": "",
+                       "courriel": ""}}
+
+
+@pytest.mark.parametrize("change", sorted(_MARRIED))
+def test_a_contact_of_her_own_nearly_agreeing_or_one_number_is_no_neighbour(change):
+    """Another surname (married) at another number of the street: neighbours only where no
+    contact agrees at all (a mobile or an e-mail a typo off is hers) and the numbers are
+    two (12 and 12 bis are one building)."""
+    model = default_model()
+    claire = normalise_record(_CLAIRE, "claire")
+    other_row = {**_CLAIRE, "id": "leroy", "nom": "LEROY",
+                 "adresse_ligne": "14 rue des Tilleuls", **_MARRIED[change]}
+    other = normalise_record(other_row, "leroy")
+    for a, b in ((other, claire), (claire, other)):
+        explanation = model.score(a, b)
+        assert not any(line.startswith("voisins : ") for line in explanation.lines_fr()), change
+        decided = match_one(a, [Candidate("p-b", b)], model).kind
+        assert decided == model.pattern_scorer.match_one(a, [Candidate("p-b", b)]).kind
+    if change == "mobile mistyped":
+        assert match_one(other, [Candidate("p-claire", claire)], model).kind != "new"
