@@ -201,14 +201,12 @@ class Hub:
 
 def database_deadlines(settings: Settings) -> Deadlines:
     """How long a database call may wait (HUB_DATABASE_*_TIMEOUT_S, and when the server is
-    probed: HUB_DATABASE_SILENCE_PROBE_S; how long a session may sit idle in a
-    transaction: HUB_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_S)."""
+    probed: HUB_DATABASE_SILENCE_PROBE_S)."""
     return Deadlines(connect_s=settings.database_connect_timeout_s,
                      statement_s=settings.database_statement_timeout_s,
                      lock_s=settings.database_lock_timeout_s,
                      pool_s=settings.database_pool_timeout_s,
-                     probe_s=settings.database_silence_probe_s,
-                     idle_in_transaction_s=settings.database_idle_in_transaction_timeout_s)
+                     probe_s=settings.database_silence_probe_s)
 
 
 LEGACY_MASTER_KEY = "data_master.key"

@@ -104,16 +104,11 @@ class Settings:
     # lock_timeout, SQLite's busy timeout), a free connection of the pool. 0: no limit.
     # A statement without answer for `database_silence_probe_s`: the server is asked on a
     # new connection whether it answers at all (no: the statement fails). 0: never asked.
-    # A PostgreSQL session idle inside a transaction longer than
-    # `database_idle_in_transaction_timeout_s` is ended by the server, its transaction
-    # rolled back and its locks let go: a process paused or stuck mid-transaction (a VM
-    # paused, a debugger) holds up the others that long at most. 0: no limit.
     database_connect_timeout_s: float = 5.0
     database_statement_timeout_s: float = 30.0
     database_lock_timeout_s: float = 10.0
     database_pool_timeout_s: float = 10.0
     database_silence_probe_s: float = 5.0
-    database_idle_in_transaction_timeout_s: float = 5.0
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 8 * 1024 * 1024
@@ -201,7 +196,7 @@ class Settings:
             )
         for name in ("database_connect_timeout_s", "database_statement_timeout_s",
                      "database_lock_timeout_s", "database_pool_timeout_s",
-                     "database_silence_probe_s", "database_idle_in_transaction_timeout_s"):
+                     "database_silence_probe_s"):
             if not 0 <= getattr(self, name) < math.inf:
                 raise ConfigurationError(
                     f"HUB_{name.upper()} doit être un nombre de secondes positif ou nul "

@@ -11,7 +11,6 @@ last signed head (`AuditIntegrityError`).
 
 from __future__ import annotations
 
-import functools
 import itertools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -54,7 +53,6 @@ from hub.store.audit_tables import (
     audit_heads,
 )
 from hub.store.engine import reader_engine
-from hub.store.uow import at_commit
 
 _PG_LOCK_KEY = 0x6361706163746966  # "capactif": one advisory lock for the whole log
 _PAGE = 5_000
@@ -111,13 +109,9 @@ class AuditLog(AuditSink):
 
     def append_within(self, conn: sa.Connection, events: Sequence[AccessEvent]) -> None:
         """Append `events` inside the caller's transaction, so they commit (or not) with
-        the business change they record; the tree catches up before the next head. In a
-        unit of work they are inserted just before its commit: the log's single lock is
-        held from then to the commit only, never while the rest of the work is done."""
+        the business change they record; the tree catches up before the next head."""
         if events:
-            prepared = [prepare(event, conn.dialect.name) for event in events]
-            if not at_commit(conn, functools.partial(_insert, conn, prepared)):
-                _insert(conn, prepared)
+            _insert(conn, [prepare(event, conn.dialect.name) for event in events])
 
     def publish_head(self, signer: HeadSigner, *, force: bool = False) -> SignedTreeHead:
         """Sign the tree over every stored entry; without `force`, an unchanged size

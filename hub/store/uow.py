@@ -2,13 +2,11 @@
 
 `with uow_factory() as uow: ...; uow.commit()` — leaving the block without a
 commit rolls back. Database errors are translated at this boundary into the
-hub's exception tree. Work given to `at_commit` (the access log's appends, which take
-its single lock) runs just before each commit, so its locks are held the shortest time.
+hub's exception tree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from types import TracebackType
 
 import sqlalchemy as sa
@@ -30,18 +28,6 @@ from hub.store.porteur_index_repository import PorteurIndex
 from hub.store.review_queue_repository import ReviewQueue
 from hub.store.sealing import FicheKeys
 
-_AT_COMMIT = "capactif_at_commit"
-
-
-def at_commit(conn: sa.Connection, work: Callable[[], object]) -> bool:
-    """Run `work` just before the commit of the unit of work `conn` belongs to; False
-    when it belongs to none (the caller runs `work` itself)."""
-    pending = conn.info.get(_AT_COMMIT)
-    if pending is None:
-        return False
-    pending.append(work)
-    return True
-
 
 class UnitOfWork:
     def __init__(self, engine: sa.Engine, keys: StoreKeys,
@@ -61,7 +47,6 @@ class UnitOfWork:
                 raise
             raise error from exc
         conn = self._connection
-        conn.info[_AT_COMMIT] = []  # the DBAPI connection's: emptied at each exit
         self.members = repos.Members(conn)
         self.keys = FicheKeys(conn, self._store_keys)
         self.fiches = repos.Fiches(conn, self.keys)
@@ -98,9 +83,6 @@ class UnitOfWork:
         """Commit the work so far. The next statement, if any, begins the next
         transaction: on SQLite a writer's turn is taken only when there is more to do, so
         a commit never waits for the other writers' transactions."""
-        pending = self.connection.info[_AT_COMMIT]
-        while pending:
-            pending.pop(0)()
         self.connection.commit()
 
     def __exit__(
@@ -116,7 +98,6 @@ class UnitOfWork:
             if exc is None:
                 raise store_outage(lost) from lost
         finally:
-            self.connection.info.pop(_AT_COMMIT, None)
             self.connection.close()
             self._connection = None
         error = outage(exc) if exc is not None else None

@@ -5,12 +5,8 @@ every sent delivery with its access event and its lease expiring within seconds.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import os
-import signal
-import threading
 import time
 
 import pytest
@@ -291,36 +287,3 @@ def test_a_worker_whose_clock_runs_ahead_never_sends_beside_the_holder_of_the_le
     assert slow.max_in_flight == 1
     assert len(slow.arrivals) == 60 == distinct_received(slow)  # no POST twice
     assert max(ahead) <= LEASE_S + 1, max(ahead)
-
-
-def test_a_sender_paused_past_its_lease_neither_records_nor_logs_again_what_another_sent(world):
-    """A worker paused (SIGSTOP of its session: a VM paused, a debugger) with outcomes not
-    yet committed: another worker takes the recipient over and sends everything; the
-    paused one, resumed, finds those deliveries sent and logged, and logs no second
-    `webhook_delivery` event for them."""
-    env, hub, slow, logs = world
-    env = {**env, "HUB_WEBHOOK_LEASE_S": "3", "HUB_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_S": "1"}
-    push(hub, 0, 20)
-    first = start_worker(env, logs, "worker-1")
-    paused = threading.Event()
-
-    def pause_first(arrived: int) -> None:
-        if arrived == 3:  # two outcomes held in memory (flushed every second), one POST held
-            os.killpg(first.popen.pid, signal.SIGSTOP)
-            paused.set()
-
-    slow.on_arrival = pause_first
-    try:
-        with running([first]):
-            wait_until(paused.is_set, 60, "worker-1 paused while sending")
-            slow.on_arrival = None
-            with running([start_worker(env, logs, "worker-2")]):
-                wait_until(lambda: sent_count(hub) == 20, 120, "20 sent deliveries")
-                os.killpg(first.popen.pid, signal.SIGCONT)
-                first.stop()  # a warm shutdown: its senders commit what they hold
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(first.popen.pid, signal.SIGCONT)
-    assert distinct_received(slow) == 20
-    assert len(slow.arrivals) > 20, "nothing was sent twice: worker-1 was not paused mid-page"
-    assert disclosure_events(hub) == sent_count(hub) == 20

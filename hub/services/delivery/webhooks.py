@@ -179,37 +179,36 @@ class _Outcomes:
 
     def __init__(self, hub: Hub, member_id: str) -> None:
         self.hub, self.member_id = hub, member_id
-        self.rows: list[tuple[int, dict[str, Any], Any]] = []
+        self.rows: list[tuple[int, dict[str, Any]]] = []
+        self.events: list[Any] = []
         self.postpone: tuple[int, dt.datetime] | None = None
         self.give_up: tuple[dt.datetime, str] | None = None
         self._flushed_at = time.monotonic()
 
     def add(self, delivery_id: int, values: dict[str, Any], event: Any = None) -> None:
-        self.rows.append((delivery_id, values, event))
+        self.rows.append((delivery_id, values))
+        if event is not None:
+            self.events.append(event)
 
     def flush_if_due(self) -> None:
         if time.monotonic() - self._flushed_at >= _FLUSH_EVERY_S:
             self.flush()
 
     def flush(self) -> int:
-        """Outcomes and their access events in one transaction: both or neither. A sender
-        paused past its lease (a VM paused, a stuck process) may find deliveries it sent
-        sent and logged by the sender that took the recipient over: it records neither
-        their outcome nor a second event of that disclosure.
+        """Outcomes and their access events in one transaction: both or neither.
         Returns how many more deliveries were given up with the head of line."""
         given_up = 0
         if self.rows:
             with self.hub.uow() as uow:
-                events = [event for delivery_id, values, event in self.rows
-                          if uow.deliveries.set_outcome(delivery_id, **values)
-                          and event is not None]
+                for delivery_id, values in self.rows:
+                    uow.deliveries.set_outcome(delivery_id, **values)
                 if self.give_up is not None:
                     given_up = self._give_up_expired(uow, *self.give_up)
                 if self.postpone is not None:
                     uow.deliveries.postpone_next(self.member_id, *self.postpone)
-                self.hub.audit.append_within(uow.connection, events)  # its lock: last
+                self.hub.audit.append_within(uow.connection, self.events)
                 uow.commit()
-        self.rows, self.postpone, self.give_up = [], None, None
+        self.rows, self.events, self.postpone, self.give_up = [], [], None, None
         self._flushed_at = time.monotonic()
         return given_up
 
