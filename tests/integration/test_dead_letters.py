@@ -54,14 +54,20 @@ def test_dead_letters_filling_their_pages_exactly_end_on_the_last_full_page(netw
         assert sum(len(p["livraisons"]) for p in pages) == total
 
 
-def test_the_dead_letter_command_at_a_page_boundary_offers_no_next_page(network, monkeypatch,
-                                                                          capsys):
+def _dead_letters_for_the_cli(network, monkeypatch, count: int) -> None:
+    """`count` dead letters to the CCI (its endpoint answering 410), and the CLI's
+    environment pointing at the hub."""
     hub, _clock, cci, _pfil = network
     cci.status = 410
-    push_and_process(hub, *[fiche(f"F-{i}") for i in range(4)])
+    push_and_process(hub, *[fiche(f"F-{i}") for i in range(count)])
     webhooks.dispatch_webhooks(hub)
     monkeypatch.setenv("HUB_DATA_DIR", str(hub.settings.data_dir))
     monkeypatch.setenv("HUB_DATABASE_URL", hub.settings.database_url.reveal())
+
+
+def test_the_dead_letter_command_at_a_page_boundary_offers_no_next_page(network, monkeypatch,
+                                                                          capsys):
+    _dead_letters_for_the_cli(network, monkeypatch, 4)
     assert cli.main(["deliveries", "dead", "--member", CCI, "--limit", "4"]) == 0
     out, err = capsys.readouterr()
     assert len(out.splitlines()) == 4 and "4" in err and "--after" not in err, err
@@ -73,12 +79,7 @@ def test_the_dead_letter_command_at_a_page_boundary_offers_no_next_page(network,
 
 def test_the_dead_letter_command_says_how_many_there_are_and_how_to_go_on(
         network, monkeypatch, capsys):
-    hub, _clock, cci, _pfil = network
-    cci.status = 410
-    push_and_process(hub, *[fiche(f"F-{i}") for i in range(5)])
-    webhooks.dispatch_webhooks(hub)
-    monkeypatch.setenv("HUB_DATA_DIR", str(hub.settings.data_dir))
-    monkeypatch.setenv("HUB_DATABASE_URL", hub.settings.database_url.reveal())
+    _dead_letters_for_the_cli(network, monkeypatch, 5)
     assert cli.main(["deliveries", "dead", "--member", CCI, "--limit", "2"]) == 0
     out, err = capsys.readouterr()
     assert len(out.splitlines()) == 2 and json.loads(out.splitlines()[0])["destinataire"] == CCI
