@@ -43,6 +43,7 @@ from tests.integration.dedup_world import (
     porteur_of,
     push,
 )
+from tests.integration.world import IN_PROCESS_LEASE_S
 from tests.receiver import Recipient
 
 pytestmark = pytest.mark.integration
@@ -56,7 +57,8 @@ def network(db_url, tmp_path):
         members = [_member(COMMUNE), _member(CCI, cci.url), _member(COORDINATOR, coordination.url)]
         (tmp_path / "network.json").write_text(json.dumps({"reseau": "test", "membres": members}))
         settings = Settings(data_dir=tmp_path / "data", database_url=db_url,
-                            webhook_retry_base_s=1, webhook_give_up_after_s=3600)
+                            webhook_retry_base_s=1, webhook_give_up_after_s=3600,
+                            webhook_lease_s=IN_PROCESS_LEASE_S)
         hub = Hub.from_settings(settings, publisher=RecordingPublisher(), clock=Clock())
         load_network(hub, tmp_path / "network.json", tmp_path / "creds")
         yield hub, {CCI.member_id: cci, COORDINATOR.member_id: coordination}

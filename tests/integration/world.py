@@ -20,6 +20,11 @@ from tests.receiver import Recipient
 OWNER = Caller("commune-ambert", "Mairie", "commune", "accueil")
 THIERS = Caller("commune-thiers", "Mairie", "commune", "accueil")
 AMBERT = "63003"
+# Sending in these tests runs in the test's own process: a lease long enough that a
+# loaded machine stalling the lease's heartbeat for a few seconds never cuts a POST off
+# (the lease's expiry and renewal are tested with real processes and short leases in
+# test_webhook_leases_processes.py).
+IN_PROCESS_LEASE_S = 60.0
 
 
 @pytest.fixture
@@ -47,7 +52,7 @@ def network_world(db_url, tmp_path, *, cci_subscribed=True, extra_members=(),
         clock = Clock()
         settings = Settings(data_dir=tmp_path / "data", database_url=db_url,
                             webhook_retry_base_s=1, webhook_give_up_after_s=3600,
-                            **settings_overrides)
+                            **{"webhook_lease_s": IN_PROCESS_LEASE_S, **settings_overrides})
         hub = Hub.from_settings(settings, publisher=RecordingPublisher(), clock=clock)
         load_network(hub, tmp_path / "network.json", tmp_path / "creds")
         yield hub, clock, cci, pfil
