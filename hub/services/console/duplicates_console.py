@@ -65,7 +65,8 @@ ROWS = (
 )
 _STRONG = ("date_naissance", "courriel", "telephone", "adresse")
 FIELD_LABELS = {"prenom": "Prénom", "nom": "Nom", "date_naissance": "Date de naissance",
-                "courriel": "Courriel", "telephone": "Téléphone", "adresse": "Adresse"}
+                "courriel": "Courriel", "telephone": "Téléphone", "adresse": "Adresse",
+                "lieu": "Commune ou code postal"}
 
 
 # The flags a « same » confirms by name (`duplicates.flags_of`): what the coordinator checks.

@@ -3,8 +3,8 @@ decimal comma, "different" rather than "written differently" when values differ.
 
 import pytest
 
-from hub.domain.matching.comparisons import AGREEING
-from hub.services.console.duplicates_console import _row, waiting_reason, waterfall
+from hub.domain.matching.comparisons import AGREEING, COMPARISON_CLASSES
+from hub.services.console.duplicates_console import FIELD_LABELS, _row, waiting_reason, waterfall
 from hub.web.pages import french_percent, french_points, french_points_or_nothing
 
 
@@ -153,3 +153,13 @@ def test_a_field_the_coordination_may_not_see_on_a_side_shows_no_level_points_no
                {"porteur": {"adresse": {"ligne": "3 rue des Lilas"}}}, {}, (False, True))
     assert (row["etat"], row["niveau"], row["poids"], row["absence"], row["ecart"]) == (
         "masque", None, None, None, None)
+
+
+@pytest.mark.parametrize("field", sorted(c.field for c in COMPARISON_CLASSES.values()))
+def test_every_compared_field_has_a_word_in_the_waterfall(field):
+    """Each field the model compares is named in words on the page, never by its
+    internal key (the place, `lieu`, showed raw)."""
+    step = waterfall({"a_priori": -5.0, "total": 1.0, "probabilite": 0.7,
+                      "champs": [{"champ": field, "niveau": "exact", "poids": 2.0,
+                                  "ajustement_frequence": 0.0}]})["etapes"][0]
+    assert step["champ"] == FIELD_LABELS[field] and step["champ"] != field
