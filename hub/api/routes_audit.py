@@ -99,9 +99,10 @@ def search(request: Request, response: Response, porteur: IdQuery = None, membre
                                 "since": depuis, "until": jusqu_a, "user": _DPO}
     hub = hub_of(request)
     if page is None and upto is None:
-        found = audit.search(hub, auth.caller.member_id, limit=limit, **criteria)
+        # one more than asked: whether the first `limit` are all there is (`complet`)
+        found = audit.search(hub, auth.caller.member_id, limit=limit + 1, **criteria)
         response.headers.update(audit.read_integrity(hub))
-        return {"evenements": found}
+        return {"evenements": found[:limit], "complet": len(found) <= limit}
     answer = audit.search_page(hub, auth.caller.member_id, page=page or 1,
                                per_page=limit, upto=upto, **criteria)
     shown = answer["page"]

@@ -77,3 +77,19 @@ def test_events_filling_their_pages_exactly_end_on_the_last_full_page(dpo_world,
     pages = _pages(world, f"/v1/audit?{query}&limit={total // count}&page=1&upto={upto}")
     assert [len(p["evenements"]) for p in pages] == [total // count] * count
     assert {p["total"] for p in pages} == {total} and pages[-1]["suivant"] is None
+
+
+def test_an_unpaged_search_says_whether_its_limit_cut_the_answer(dpo_world):
+    """Without `page`, the first `limit` events, oldest first, and `complet`: a DPO is
+    never left to take the first `limit` for all there is."""
+    world = dpo_world
+    world.reads(30)
+    person = [e.seq for e in person_scope.searched(world.hub, world.porteur_id)]
+    cut = world.get(f"/v1/audit?porteur={world.porteur_id}&limit=10", "pnr-livradois.dpo")
+    assert cut.status_code == 200, cut.text
+    assert [e["seq"] for e in cut.json()["evenements"]] == sorted(person)[:10]
+    assert cut.json()["complet"] is False
+    person = [e.seq for e in person_scope.searched(world.hub, world.porteur_id)]  # + that view
+    whole = world.get(f"/v1/audit?porteur={world.porteur_id}&limit={len(person)}",
+                      "pnr-livradois.dpo").json()
+    assert len(whole["evenements"]) == len(person) and whole["complet"] is True
