@@ -149,8 +149,14 @@ def _keys(hub: Hub) -> str:
     unreadable = [path.name for path in files if not os.access(path, os.R_OK)]
     if unreadable:
         return f"clés illisibles : {', '.join(sorted(unreadable))}"
-    with hub.uow() as uow:
-        generations = uow.keys.generations()
+    try:
+        with hub.uow() as uow:
+            generations = uow.keys.generations()
+    except Exception as exc:  # the database's own check says why: not a key problem
+        if outage(exc) is None and not isinstance(exc, StoreUnavailable):
+            raise
+        raise _Noted("fichiers de clés lisibles ; leurs générations ne sont pas comparées "
+                     "à celles de la base, indisponible") from exc
     missing = [b for b, g in generations.items() if hub.keyring.kek(b, g) is None]
     if missing:
         return (f"{len(missing)} groupes de clés de la base absents du répertoire de clés : "
