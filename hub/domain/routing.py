@@ -34,6 +34,7 @@ from hub.domain.events import Event
 LINKED = "linked"
 REFERENT = "referent"
 SUBSCRIPTION = "subscription"
+COORDINATION = "coordination"  # the role whose subscriptions no territory bounds
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,7 +57,9 @@ class Subscription:
 
     `territory`, when not empty, bounds the subscription: the INSEE codes of the
     member's declared territory, which a fiche must also be in, whatever the criteria
-    (a subscription naming no commune means "my territory", not "anywhere"). It is no
+    (a subscription naming no commune means "my territory", not "anywhere"), and
+    outside which a listed commune counts for nothing: the fiche's commune that meets
+    `communes` is one of the territory (`in_force` shows a subscription so). It is no
     criterion: a subscription with only a territory still matches nothing.
     """
 
@@ -94,14 +97,46 @@ class Subscription:
         return self.has_criteria and self._covers(_facts(fiche))
 
     def _covers(self, facts: _Facts) -> bool:
+        within = facts.communes & self.territory if self.territory else facts.communes
         return (
-            _meets(self.territory, facts.communes)
-            and _meets(self.communes, facts.communes)
+            _meets(self.territory, within)
+            and _meets(self.communes, within)
             and _meets(self.stages, facts.stages)
             and _meets(self.needs, facts.needs)
             and _meets(self.project_kinds, facts.kinds)
             and (not self.naf_prefixes or any(facts.naf.startswith(p) for p in self.naf_prefixes))
         )
+
+
+def bound_of(role: str, territory: Iterable[str]) -> frozenset[str]:
+    """The communes that bound a member's subscriptions: its declared territory; none
+    (anywhere) for the coordination and for a member without one (network-wide)."""
+    return frozenset() if role == COORDINATION else frozenset(territory)
+
+
+def outside(criteria: Iterable[Mapping[str, Any]], bound: frozenset[str]) -> list[str]:
+    """The communes `criteria` (subscriptions as the network file and the API write them)
+    name outside `bound`, sorted; none when nothing bounds them."""
+    if not bound:
+        return []
+    return sorted({code for c in criteria for code in c.get("communes", ()) if code not in bound})
+
+
+def in_force(criteria: Iterable[Mapping[str, Any]], bound: frozenset[str]) -> list[dict[str, Any]]:
+    """`criteria` as routing applies them within `bound`: each one's communes outside it
+    left out, and one that named only such communes (it matches nothing) left out whole.
+    One naming no commune stays as it is: it means the territory. What this answers is
+    within `bound`, so it can be written back as it is."""
+    shown = []
+    for criterion in criteria:
+        communes = criterion.get("communes")
+        if bound and communes:
+            kept = [code for code in communes if code in bound]
+            if not kept:
+                continue
+            criterion = {**criterion, "communes": kept}
+        shown.append(dict(criterion))
+    return shown
 
 
 @dataclasses.dataclass(frozen=True)

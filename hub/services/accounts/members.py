@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 import schemas
 from consent.api import as_utc
 from hub.bootstrap import Hub
-from hub.domain import actors
+from hub.domain import actors, routing
 from hub.errors import Conflict, DataDirectoryReadOnly, InvalidNetworkFile, NotFound
 from hub.keys import private_key_text, public_key_text
 from hub.services.accounts import departures, dpo
@@ -68,7 +68,25 @@ def read_network_file(path: Path) -> dict[str, Any]:
             f"Identifiants de membres en double dans {path} : {', '.join(duplicates)}.",
             f"Duplicate member ids in {path}: {', '.join(duplicates)}.",
         )
+    _subscribed_within_territories(path, document["membres"])
     return document
+
+
+def _subscribed_within_territories(path: Path, members: list[dict[str, Any]]) -> None:
+    """Each member's `abonnements` within its `territoire` (the coordination's and a
+    network-wide member's anywhere), as `PUT /v1/subscriptions` holds them: routing
+    ignores a commune outside, and the member would read subscriptions not in force."""
+    found = [(m["id"], routing.outside(m.get("abonnements", []),
+                                       routing.bound_of(m["role"], m.get("territoire", []))))
+             for m in members]
+    named = [f"{member_id} ({', '.join(codes)})" for member_id, codes in found if codes]
+    if named:
+        listed = "; ".join(named[:10]) + (" …" if len(named) > 10 else "")
+        raise InvalidNetworkFile(
+            f"Abonnements hors du territoire du membre dans {path} : {listed}. Retirez ces "
+            "communes de ses « abonnements », ou ajoutez-les à son « territoire ».",
+            f"Subscriptions outside the member's territory in {path}: {listed}. Remove "
+            "these communes from its 'abonnements', or add them to its 'territoire'.")
 
 
 def load_network(

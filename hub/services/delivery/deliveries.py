@@ -21,13 +21,11 @@ from hub.bootstrap import Hub
 from hub.domain.events import FicheCreated, FicheUpdated
 from hub.domain.projection import AllowedSet, ConsentScope, allowed_fields, changed_fields, project
 from hub.domain.purposes import purposes_for_role
-from hub.domain.routing import NetworkMember, Recipient, Subscription, recipients
+from hub.domain.routing import NetworkMember, Recipient, Subscription, bound_of, recipients
 from hub.services.delivery.narrowing import narrowing_notices
 from hub.services.delivery.notices import ask_deletion
 from hub.store.delivery_repository import FEED, PENDING
 from hub.store.uow import UnitOfWork
-
-COORDINATION = "coordination"  # subscribes anywhere: no territory bounds it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -283,8 +281,8 @@ def bounded_subscriptions(uow: UnitOfWork, members: Mapping[str, Any],
             if row.member_id in members and (wanted is None or row.member_id in wanted)]
 
 
-def _territory(member: Any) -> list[str]:
-    return [] if member.role == COORDINATION else list(member.territory or ())
+def _territory(member: Any) -> frozenset[str]:
+    return bound_of(member.role, member.territory or ())
 
 
 def subscription_of(member_id: str, criteria: Mapping[str, Any],

@@ -5,7 +5,11 @@ Who may subscribe to what: a member whose territory the network file declares
 it would receive the fiches of porteurs of other territories; the coordination and a
 member without a declared territory (network-wide: a CCI, a chamber, the ADIE) to any
 commune. Stages, needs, kinds of project and NAF sectors are not bounded. The network
-file itself (the operator's) is not checked."""
+file is held to the same rule when it is loaded (hub.services.accounts.members).
+
+What a member reads is what routing applies (`routing.in_force`): subscriptions stored
+before the bound (by a network file an earlier release loaded) are shown within the
+territory, so what is read can always be written back as it is."""
 
 from __future__ import annotations
 
@@ -14,11 +18,10 @@ from typing import Any
 
 import schemas
 from hub.bootstrap import Hub
+from hub.domain import routing
 from hub.errors import BadRequest, OutsideTerritory
 from hub.services.accounts.auth import Caller
 from schemas.loader import SchemaValidator
-
-COORDINATION = "coordination"
 
 
 @functools.cache
@@ -28,9 +31,11 @@ def _validator() -> SchemaValidator:
 
 
 def read_subscriptions(hub: Hub, caller: Caller) -> list[dict[str, Any]]:
+    """The caller's subscriptions as routing applies them (the module's docstring)."""
     with hub.uow() as uow:
-        return [row.criteria for row in uow.deliveries.subscriptions()
-                if row.member_id == caller.member_id]
+        bound = _bound(uow.members.get(caller.member_id))
+        return routing.in_force([row.criteria for row in uow.deliveries.subscriptions()
+                                 if row.member_id == caller.member_id], bound)
 
 
 def replace_subscriptions(hub: Hub, caller: Caller, criteria: Any) -> list[dict[str, Any]]:
@@ -47,11 +52,12 @@ def replace_subscriptions(hub: Hub, caller: Caller, criteria: Any) -> list[dict[
     return criteria
 
 
+def _bound(member: Any) -> frozenset[str]:
+    return frozenset() if member is None else routing.bound_of(member.role, member.territory or ())
+
+
 def _check_territory(member: Any, criteria: list[dict[str, Any]]) -> None:
-    if member is None or member.role == COORDINATION or not member.territory:
-        return
-    outside = sorted({code for c in criteria for code in c.get("communes", ())}
-                     - set(member.territory))
+    outside = routing.outside(criteria, _bound(member))
     if outside:
         listed = ", ".join(outside[:10]) + (" …" if len(outside) > 10 else "")
         raise OutsideTerritory(

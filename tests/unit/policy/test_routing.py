@@ -129,6 +129,21 @@ def test_a_territory_bounds_every_subscription_of_its_member(territory, routed):
     assert route(make_fiche(), subscriptions=[only_a_territory]) == []
 
 
+@pytest.mark.parametrize("lives_in", ["63125", "63003"])
+def test_a_commune_subscribed_outside_the_territory_routes_nothing(lives_in):
+    """A subscription's communes count only within the member's territory: a fiche whose
+    project is in the territory (63003) and whose porteur lives in a commune subscribed
+    outside it (63125) was routed by that commune, which the member's subscriptions, as
+    read back, do not hold. Only a commune in both now routes."""
+    fiche = make_fiche()
+    fiche["porteur"]["adresse"]["code_insee"] = lives_in
+    outside = Subscription.create("mairie-ambert", communes=["63125"], territory=["63003"])
+    assert route(fiche, subscriptions=[outside]) == []
+    both = Subscription.create("mairie-ambert", communes=["63125", "63003"],
+                               territory=["63003"])
+    assert [r.member for r in route(fiche, subscriptions=[both])] == ["mairie-ambert"]
+
+
 def test_a_subscription_without_criteria_matches_nothing():
     assert route(make_fiche(), subscriptions=[Subscription("pnr-livradois-forez")]) == []
 
