@@ -25,7 +25,9 @@ from hub.services.accounts.auth import (
     PendingNonce,
     authenticate,
     authenticate_deferring_nonce,
+    has_credentials,
     nonce_kept,
+    refuse_without_credentials,
 )
 from hub.services.accounts.signatures import combined_headers
 from hub.services.ops.rate_limits import kind_of
@@ -135,11 +137,32 @@ def _gated(gate: _Gate, keep_nonce: bool = False) -> Callable[[Request], Awaitab
 async def _signed(request: Request, gate: _Gate | None = None,
                   keep_nonce: bool = False) -> Authenticated:
     hub = hub_of(request)
+    await _refused_by_headers(request)
     body = await read_bounded_body(request, hub.settings.max_body_bytes)
-    if body and reads_a_body(request):  # otherwise refused whatever its type (guards)
+    return await run_in_threadpool(_checked, request, body, gate, keep_nonce)
+
+
+async def _refused_by_headers(request: Request) -> None:
+    """What the headers alone refuse, before the body is read: reading it is what tells a
+    client that sent `Expect: 100-continue` to send it (`100 Continue`), and a request
+    refused on its headers gets its final answer at once (RFC 9110 10.1.1). A declared
+    length past the bound (413), then, for a body announced (a Content-Length above 0, or
+    chunked), a type or encoding other than plain JSON (415) on an operation that reads
+    one (another's is refused whatever its type, hub.api.guards), then no token (401,
+    counted as a refused authentication)."""
+    limit = hub_of(request).settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and _declared_size(declared) > limit:
+        raise body_too_large(limit)
+    announced = (declared is not None and _declared_size(declared) > 0) or \
+        "transfer-encoding" in request.headers
+    if announced and reads_a_body(request):
         require_plain_json(request.headers.get("content-type"),
                            request.headers.get("content-encoding"))
-    return await run_in_threadpool(_checked, request, body, gate, keep_nonce)
+    headers = combined_headers(request.headers.items())
+    if announced and not has_credentials(headers):
+        await run_in_threadpool(refuse_without_credentials, hub_of(request), headers,
+                                client_address(request))
 
 
 def _checked(request: Request, body: bytes, gate: _Gate | None,

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from starlette.routing import Route
 
 import schemas
 from hub.api.auth import is_signed
@@ -101,6 +102,11 @@ def body(component: str | type[BaseModel], *, array_of: str | None = None) -> di
 def install(app: FastAPI) -> None:
     # FastAPI's documented way to replace the generated document is to assign app.openapi.
     app.openapi = functools.partial(_document, app)  # type: ignore[method-assign]
+    # FastAPI serves the document on a Starlette route, which answers HEAD with GET: no
+    # other route does (405, docs/protocol.md), and neither does this one.
+    for route in app.router.routes:
+        if isinstance(route, Route) and route.path == app.openapi_url and route.methods:
+            route.methods.discard("HEAD")
 
 
 def _document(app: FastAPI) -> dict[str, Any]:

@@ -11,8 +11,9 @@
 - `GET /metrics`: Prometheus text. Who may read it: the operators. The figures hold no
   personal data but tell volumes and backlogs per member, so members may not: with
   `HUB_METRICS_TOKEN` set it asks `Authorization: Bearer <token>`, without it only
-  clients on the loopback address are answered, and none a proxy relayed (a request with
-  a forwarding header: `Forwarded`, `X-Forwarded-*`, `X-Real-IP`, `Via`; see docs/deploy.md).
+  clients on the loopback address are answered, and none a proxy relayed: a request
+  with a header that may carry a client's address, whatever a proxy names it
+  (`_carries_a_client_address`; docs/deploy.md).
 
 Anyone may ask `/livez`, `/readyz` and `/healthz` (a load balancer, a monitor), and is
 told the statuses and which checks failed. What the operator has to do (the checks'
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import time
 from typing import Any
 
@@ -43,13 +45,16 @@ from hub.services.ops import health, metrics
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["ops"])
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
-# Headers a proxy or CDN adds to carry the client's address: those named below, and any
-# whose name says "forwarded" (Forwarded, X-Forwarded-*, X-Original-Forwarded-For...) or
-# ends in "client-ip"/"clientip" (True-Client-IP, X-Client-IP, Client-IP,
-# X-Cluster-Client-IP, Fastly-Client-IP, X-Azure-ClientIP...).
-_RELAYED = frozenset({"via", "x-real-ip", "cf-connecting-ip", "x-envoy-external-address",
-                      "x-appengine-user-ip"})
-_RELAYED_ENDINGS = ("client-ip", "clientip")
+# A header a proxy or CDN adds to carry the client's address, whatever it is named. Its
+# name, cut into words at every character that is not a letter or digit, holds one of:
+# a word ending in "ip" (X-Real-IP, CF-Connecting-IP, True-Client-IP, X-Azure-ClientIP,
+# X-ProxyUser-Ip, X-AppEngine-User-IP, X_Real_Ip...), "addr" or "address"
+# (X-Remote-Addr, X-Envoy-External-Address), "forwarded" or "via" (Forwarded,
+# X-Forwarded-*, X-Original-Forwarded-For, Via). The rule errs towards "relayed": a
+# local client that sends such a header (X-Skip-Cache) is refused as if relayed, and is
+# answered with HUB_METRICS_TOKEN; a relayed request is never taken for a local one.
+_WORDS = re.compile(r"[^a-z0-9]+")
+_RELAYED_WORDS = frozenset({"addr", "address", "forwarded", "via"})
 
 
 @router.get("/livez", summary="Le processus répond", responses=answer(Alive))
@@ -130,8 +135,10 @@ def _from_this_machine(request: Request) -> bool:
 
 
 def _carries_a_client_address(name: str) -> bool:
-    name = name.lower()
-    return name in _RELAYED or "forwarded" in name or name.endswith(_RELAYED_ENDINGS)
+    """Whether a header of this name may carry a client's address (the rule above)."""
+    words = _WORDS.split(name.lower())
+    return "forwarded" in name.lower() or any(
+        word.endswith("ip") or word in _RELAYED_WORDS for word in words)
 
 
 class HttpMetricsMiddleware:

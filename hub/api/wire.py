@@ -19,7 +19,15 @@ the 64 KiB of a socket read, passed): here a whole one is measured too. A chunke
 is refused as soon as its framing shows it cannot be read: 413 `payload_too_large` for
 chunk sizes adding up past `max_body_bytes` (no route reads more), 400 for a size line no
 further byte can make valid; h11 alone would wait for the bytes, then the 408. One empty
-line before a request line is skipped (RFC 9112 2.2); h11 refuses it."""
+line before a request line is skipped (RFC 9112 2.2); h11 refuses it.
+
+h11 also reads what the hub refuses, each with a 400 `malformed_request` saying what to fix:
+an HTTP version other than 1.x (`HTTP/9.9`, the HTTP/2 preface `PRI * HTTP/2.0`, which h11
+reads as a request for `*`); a header folded over two lines (RFC 9112 5.2: h11 joins
+them); a control character in a header value (RFC 9110 5.5: h11 refuses only NUL and
+line breaks); a `Content-Type` or `Content-Encoding` given on two lines (RFC 9110 5.3:
+neither is a list, and a proxy may keep either line, or join them, where the hub read the
+first)."""
 
 from __future__ import annotations
 
@@ -40,6 +48,10 @@ from hub.errors import HeadersTooLarge, HubError, MalformedRequest, RequestTimeo
 _LINGER_S = 2.0
 _REASONS = {400: "Bad Request", 408: "Request Timeout", 413: "Content Too Large",
             431: "Request Header Fields Too Large"}
+# Headers no line may give twice (a list would be one value): whose line holds is not said.
+_SINGLE = {b"content-type": "Content-Type", b"content-encoding": "Content-Encoding"}
+_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")  # in a header value (HTAB is allowed)
+_FOLDED = re.compile(rb"\n[ \t]")  # a line of the header block starting with white space
 # What may begin a chunk's size line (h11's: 1 to 20 hex digits, then an extension or
 # spaces, then CRLF); a line still coming that is not one of these can never become one.
 _SIZE_LINE_START = re.compile(rb"[0-9A-Fa-f]{0,20}|[0-9A-Fa-f]{1,20}(;[^\n]*|[ \t]*\r?)")
@@ -57,6 +69,14 @@ def envelope_protocol(header_timeout_s: float, body_idle_timeout_s: float,
 
 def _header_limit(config: Any) -> int:
     return int(config.h11_max_incomplete_event_size or DEFAULT_MAX_INCOMPLETE_EVENT_SIZE)
+
+
+class _Refusal(h11.RemoteProtocolError):
+    """A request h11 read and the hub refuses, with the error to answer."""
+
+    def __init__(self, error: HubError) -> None:
+        super().__init__(error.message_en, error.status)
+        self.error = error
 
 
 class _Reader(h11.Connection):
@@ -91,10 +111,14 @@ class _Reader(h11.Connection):
     def next_event(self) -> Any:
         try:
             unread = len(self._receive_buffer)
+            # the head as it came, before h11 joins folded lines (a request's first read)
+            sent = bytes(self._receive_buffer) if self.their_state is h11.IDLE else b""
             event = super().next_event()
             if isinstance(event, h11.Request):
                 self._blank_skipped = False  # the next request may follow one too
-                self._check_head(event, unread - len(self._receive_buffer))
+                size = unread - len(self._receive_buffer)
+                self._check_head(event, size)
+                _check_fields(event, sent[:size])
             elif isinstance(event, h11.Data):
                 self._body_read += len(event.data)
             if isinstance(self._reader, ChunkedReader):
@@ -121,6 +145,38 @@ class _Reader(h11.Connection):
                              or reader._reading_trailer)
         if waiting and awaiting_size and not _SIZE_LINE_START.fullmatch(self.trailing_data[0]):
             raise h11.RemoteProtocolError("illegal chunk size line", 400)
+
+
+def _check_fields(request: h11.Request, head: bytes) -> None:
+    """What h11 reads and the hub refuses (the module's docstring)."""
+    if not request.http_version.startswith(b"1."):
+        raise _Refusal(_malformed(
+            "Version HTTP non prise en charge : le hub parle HTTP/1.1 (RFC 9112), pas HTTP/2 "
+            "ni une autre version. Envoyez la requête en HTTP/1.1.",
+            "HTTP version not supported: the hub speaks HTTP/1.1 (RFC 9112), not HTTP/2 nor "
+            "another version. Send the request as HTTP/1.1."))
+    if _FOLDED.search(head):
+        raise _Refusal(_malformed(
+            "En-tête replié sur plusieurs lignes (obs-fold, RFC 9112 5.2) : donnez chaque "
+            "en-tête sur une seule ligne.",
+            "Header folded over several lines (obs-fold, RFC 9112 5.2): give each header on "
+            "one line."))
+    if any(_CONTROL.search(value) for _, value in request.headers):
+        raise _Refusal(_malformed(
+            "Caractère de contrôle dans la valeur d'un en-tête (RFC 9110 5.5) : retirez-le.",
+            "A control character in a header value (RFC 9110 5.5): remove it."))
+    names = [name for name, _ in request.headers]
+    twice = [shown for name, shown in _SINGLE.items() if names.count(name) > 1]
+    if twice:
+        raise _Refusal(_malformed(
+            f"En-tête {' et '.join(twice)} donné sur plusieurs lignes : donnez-le une seule "
+            "fois (un relais peut garder l'une ou l'autre, ou les joindre).",
+            f"Header {' and '.join(twice)} given on several lines: give it once (a proxy may "
+            "keep either line, or join them)."))
+
+
+def _malformed(fr: str, en: str) -> MalformedRequest:
+    return MalformedRequest(f"Requête HTTP refusée : {fr}", f"HTTP request refused: {en}")
 
 
 def _framed_twice(headers: Any) -> bool:
@@ -184,6 +240,9 @@ class _EnvelopeProtocol(H11Protocol):
 
     def send_400_response(self, msg: str) -> None:
         refusal = getattr(self.conn, "refusal", None)
+        if isinstance(refusal, _Refusal):
+            self._refuse(refusal.error)
+            return
         if refusal is not None and refusal.error_status_hint == 413 and self.max_body_bytes:
             self._refuse(body_too_large(self.max_body_bytes))
             return

@@ -195,10 +195,12 @@ def test_a_client_gone_before_its_body_ended_is_a_400_and_no_error_in_the_log(co
         sent.append(message)
 
     content_type = b"application/json" if path.startswith("/v1") else b"application/x-www-form-urlencoded"
+    # a token of the expected form: without one, the push is refused before its body is read
+    token = [(b"authorization", f"Bearer {OWNER}.x".encode())] if path.startswith("/v1") else []
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
              "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
              "root_path": "", "headers": [(b"host", b"hub"), (b"content-type", content_type),
-                                          (b"content-length", b"100")],
+                                          (b"content-length", b"100"), *token],
              "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000), "state": {}}
     asyncio.run(contract.client.app(scope, receive, send))
     start = next(m for m in sent if m["type"] == "http.response.start")

@@ -54,6 +54,18 @@ def logins(hub):
     return [e for e in hub.audit.search(action="login")]
 
 
+
+def test_a_body_refused_before_it_is_read_for_want_of_a_token_counts_as_a_refusal(world):
+    """A push with no token is refused on its headers, before its body is read (so that
+    `Expect: 100-continue` gets its 401 at once): still a refused authentication of the
+    source, which is held back past the limit like any other."""
+    _hub, _clock, client, _creds = world
+    body = b'{"fiches": []}'
+    answers = [client.post("/v1/fiches", content=body,
+                           headers={"Content-Type": "application/json"}).status_code
+               for _ in range(LIMIT + 2)]
+    assert answers == [401] * LIMIT + [429] * 2
+
 def test_unauthenticated_requests_are_never_logged_in_the_name_they_claim(world):
     hub, clock, client, _creds = world
     forged = {"Authorization": f"Bearer {MEMBER}.{secrets.token_urlsafe(16)}"}

@@ -21,6 +21,8 @@ from hub.api.wire import envelope_protocol
 pytestmark = pytest.mark.integration
 
 HOST = b"Host: hub\r\n"
+LOOKUP = b"POST /v1/consents/lookup HTTP/1.1\r\n" + HOST
+LOOKUP_BODY = b'Content-Length: 27\r\n\r\n{"references":["CST-A-1"]}'
 # Each is refused by the HTTP/1.1 reader before any route runs.
 UNREADABLE = {
     "content-length not a number": b"POST /v1/fiches HTTP/1.1\r\n" + HOST + b"Content-Length: abc\r\n\r\n",
@@ -42,7 +44,25 @@ UNREADABLE = {
     + b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     "chunked and content-length": b"POST /v1/fiches HTTP/1.1\r\n" + HOST
     + b"Transfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n0\r\n\r\n",
+    # a proxy may join two lines of one header into one value, or keep either line
+    "two content-types": LOOKUP + b"Content-Type: application/json\r\n"
+    + b"Content-Type: text/plain\r\n" + LOOKUP_BODY,
+    "two content-types, json last": LOOKUP + b"Content-Type: text/plain\r\n"
+    + b"Content-Type: application/json\r\n" + LOOKUP_BODY,
+    "two content-encodings": LOOKUP + b"Content-Encoding: identity\r\n"
+    + b"content-encoding: gzip\r\n" + LOOKUP_BODY,
+    "http version 9.9": b"GET /livez HTTP/9.9\r\n" + HOST + b"\r\n",
+    "http/2 preface": b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+    "del in a header value": b"GET /livez HTTP/1.1\r\n" + HOST + b"X-A: a\x7fb\r\n\r\n",
+    "control in a header value": b"GET /livez HTTP/1.1\r\n" + HOST + b"X-A: a\x01b\r\n\r\n",
+    "obsolete line folding": b"GET /livez HTTP/1.1\r\n" + HOST + b"X-A: a\r\n b\r\n\r\n",
 }
+# What each refusal above that has a message of its own names (all others: "HTTP/1.1").
+NAMED = {"two content-types": "Content-Type", "two content-types, json last": "Content-Type",
+         "two content-encodings": "Content-Encoding", "http version 9.9": "HTTP/1.1",
+         "http/2 preface": "HTTP/2", "del in a header value": "control character",
+         "control in a header value": "control character",
+         "obsolete line folding": "folded"}
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +105,15 @@ def test_a_request_the_http_reader_refuses_is_a_400_in_the_envelope(hub_port, na
     assert headers["x-request-id"].startswith("req_")
 
 
+@pytest.mark.parametrize("name", sorted(NAMED))
+def test_a_refusal_of_the_http_reader_names_what_to_fix(hub_port, name):
+    """A header given twice (RFC 9110 5.3: Content-Type and Content-Encoding are not
+    lists; either line may be the one a proxy keeps), an HTTP version other than 1.x, a
+    control character in a header value (RFC 9110 5.5), a header folded over two lines
+    (RFC 9112 5.2): each is said, not only that the request was unreadable."""
+    _, _, body = envelope(exchange(hub_port, UNREADABLE[name]))
+    assert NAMED[name] in body["error"]["message_en"], body
+
 
 def test_a_request_framed_both_ways_smuggles_no_second_request(hub_port):
     """A proxy honouring Content-Length forwards one request whose body holds a second
@@ -121,7 +150,10 @@ def test_a_header_block_just_under_16_kib_is_served(hub_port):
     assert exchange(hub_port, sent).startswith(b"HTTP/1.1 200"), sent[:100]
 
 
-CHUNKED = b"POST /v1/fiches HTTP/1.1\r\n" + HOST + b"Content-Type: application/json\r\n" \
+# A token of the expected form: a request without one is refused on its headers (401)
+# before its body is read, and these tests are about reading the body.
+TOKEN = b"Authorization: Bearer cci-puy-de-dome.s3cr3t\r\n"
+CHUNKED = b"POST /v1/fiches HTTP/1.1\r\n" + HOST + TOKEN + b"Content-Type: application/json\r\n" \
     b"Transfer-Encoding: chunked\r\n\r\n"
 
 
@@ -149,7 +181,7 @@ def test_headers_left_unfinished_get_a_408_and_the_connection_closed(hub_port):
 
 
 def test_a_body_left_unfinished_gets_a_408_and_the_connection_closed(hub_port):
-    sent = b"POST /v1/fiches HTTP/1.1\r\n" + HOST + b"Content-Length: 100\r\n\r\n{\"fi"
+    sent = b"POST /v1/fiches HTTP/1.1\r\n" + HOST + TOKEN + b"Content-Length: 100\r\n\r\n{\"fi"
     status, _, body = envelope(exchange(hub_port, sent))
     assert (status, body["error"]["code"]) == (408, "request_timeout")
 
@@ -160,7 +192,7 @@ def test_a_body_trickled_never_silent_gets_a_408_naming_the_slow_body(hub_port):
     signed request's signature aged while its body came was told 401 stale_request)."""
     declared = 100
     with socket.create_connection(("127.0.0.1", hub_port), timeout=20) as sock:
-        sock.sendall(b"POST /v1/fiches HTTP/1.1\r\n" + HOST
+        sock.sendall(b"POST /v1/fiches HTTP/1.1\r\n" + HOST + TOKEN
                      + f"Content-Length: {declared}\r\n\r\n".encode())
         sock.settimeout(0.4)  # below the body's silence deadline (1 s)
         answer = b""
@@ -247,6 +279,52 @@ def test_a_body_answered_before_it_came_does_not_hold_the_connection_open(hub_po
                 pass
         except (ConnectionResetError, BrokenPipeError):
             pass  # closed while the body was still coming: closed all the same
+
+
+@pytest.mark.parametrize(("headers", "status", "code"), [
+    (b"Content-Type: application/json\r\n", 401, "authentication_failed"),
+    (b"Content-Type: application/json\r\nAuthorization: Basic dXNlcjpwdw==\r\n", 401,
+     "authentication_failed"),
+    (b"Content-Type: text/plain\r\n", 415, "unsupported_media_type"),
+    (b"Content-Encoding: gzip\r\nAuthorization: Bearer m.s\r\n", 415, "unsupported_encoding"),
+])
+def test_a_request_its_headers_refuse_is_answered_before_any_100_continue(
+        hub_port, headers, status, code):
+    """RFC 9110 10.1.1: a request refused on its headers alone gets its final answer at
+    once. It got `100 Continue` (the hub reading the body before checking them), and the
+    client sent a body only to be refused, or waited for the body's deadline."""
+    answer = exchange(hub_port, b"POST /v1/fiches HTTP/1.1\r\n" + HOST + headers
+                      + b"Expect: 100-continue\r\nContent-Length: 100\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 %d" % status), answer[:300]
+    assert b"HTTP/1.1 100" not in answer, answer[:300]
+    assert json.loads(answer.partition(b"\r\n\r\n")[2])["error"]["code"] == code
+
+
+@pytest.mark.parametrize("path", [b"/openapi.json", b"/docs", b"/livez", b"/v1/schemas/fiche"])
+def test_head_is_answered_405_on_every_route_alike(hub_port, path):
+    """`HEAD /openapi.json` was served (200, `Allow: GET, HEAD`) while every other route
+    answered 405 to HEAD."""
+    answer = exchange(hub_port, b"HEAD " + path + b" HTTP/1.1\r\n" + HOST
+                      + b"Connection: close\r\n\r\n")
+    head = answer.partition(b"\r\n\r\n")[0].split(b"\r\n")
+    assert head[0].split()[1] == b"405", head
+    assert [line.partition(b":")[2].strip() for line in head
+            if line.lower().startswith(b"allow:")] == [b"GET"]
+
+
+@pytest.mark.parametrize("relayed", [b"X-ProxyUser-Ip", b"X-Originating-IP", b"X-Remote-Addr",
+                                     b"X-Client-Address", b"X_Real_Ip", b"X-Forwarded-For"])
+def test_metrics_are_refused_to_a_loopback_request_carrying_an_address_header(hub_port, relayed):
+    """A proxy on the hub's machine makes every client arrive from the loopback address;
+    a header carrying a client's address, whatever a proxy names it, says the request
+    was relayed."""
+    def metrics(extra: bytes) -> bytes:
+        return exchange(hub_port, b"GET /metrics HTTP/1.1\r\n" + HOST + extra
+                        + b"Connection: close\r\n\r\n")
+    scraper = (b"User-Agent: Prometheus/2.53.0\r\nAccept: text/plain;version=0.0.4\r\n"
+               b"Accept-Encoding: gzip\r\nX-Prometheus-Scrape-Timeout-Seconds: 10\r\n")
+    assert metrics(scraper).startswith(b"HTTP/1.1 200")  # Prometheus on the hub's machine
+    assert metrics(scraper + relayed + b": 203.0.113.9\r\n").startswith(b"HTTP/1.1 403")
 
 
 LATE_READ_S = 6.0

@@ -107,16 +107,46 @@ def nonce_kept(hub: Hub, pending: PendingNonce, source: str) -> Iterator[None]:
         raise
 
 
+def has_credentials(headers: Mapping[str, str]) -> bool:
+    """Whether the request presents a token of the expected form (`Bearer <member>.<secret>`),
+    which its headers alone tell: without one no signature can pass."""
+    try:
+        _bearer(headers.get("authorization", ""))
+    except AuthenticationFailed:
+        return False
+    return True
+
+
+def refuse_without_credentials(hub: Hub, headers: Mapping[str, str], source: str = "-") -> None:
+    """`authenticate`'s refusal of a request presenting no token (`has_credentials`), made
+    before its body is read, so that the client is not told to send a body only to be
+    refused; counted for `source` the same (a source past the limit gets TooManyRefusals).
+    Does nothing for a request presenting one: `authenticate` checks it with its body."""
+    if has_credentials(headers):
+        return
+    with _counted(hub, source, []):
+        _bearer(headers.get("authorization", ""))
+
+
 def _checked(
     hub: Hub, headers: Mapping[str, str], method: str, target: str, body: bytes,
     source: str, scheme: str, *, defer: bool,
 ) -> tuple[Caller, PendingNonce | None]:
+    token_holder: list[Caller] = []
+    with _counted(hub, source, token_holder):
+        checked = _authenticate(hub, headers, method, target, body, token_holder, scheme, defer)
+    return checked
+
+
+@contextlib.contextmanager
+def _counted(hub: Hub, source: str, token_holder: list[Caller]) -> Iterator[None]:
+    """A source past the refusal limit refused first; an authentication refused within
+    counted for `source` (and logged in the member's name once its token checked out)."""
     now = hub.clock()
     refusals.close_windows(hub, now)
     refusals.check_source(hub.refusals, source, hub.settings.auth_refusal_limit, now)
-    token_holder: list[Caller] = []
     try:
-        return _authenticate(hub, headers, method, target, body, token_holder, scheme, defer)
+        yield
     except AuthenticationFailed:
         _refused(hub, source, now, token_holder)
         raise
