@@ -90,6 +90,18 @@ class FicheKeys:
         keys = self.load(pks)
         return {pk for pk in pks if pk in keys and keys[pk] is None}
 
+    def erased_now(self, fiche_pks: Iterable[int]) -> set[int]:
+        """Those of `fiche_pks` erased as the store holds them now, not as this unit of
+        work loaded their keys (an erasure may have committed since): read again."""
+        pks = sorted(set(fiche_pks))
+        if not pks:
+            return set()
+        query = sa.select(fiche_keys.c.fiche_pk).where(
+            bulk.among(self.conn, fiche_keys.c.fiche_pk, pks), fiche_keys.c.wrapped_key.is_(None))
+        erased = {pk for (pk,) in self.conn.execute(query)}
+        self._keys.update(dict.fromkeys(erased))
+        return erased
+
     def hold(self, fiche_pks: Iterable[int]) -> set[int]:
         """Those of `fiche_pks` erased, their key rows read FOR SHARE until the commit
         (PostgreSQL; SQLite's writers take turns): an erasure (`destroy` updates the rows)

@@ -10,9 +10,6 @@ at a point until the other is done or waits for a lock."""
 from __future__ import annotations
 
 import dataclasses
-import threading
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -22,6 +19,7 @@ from hub.services.ingest import accept
 from hub.services.privacy import erasure
 from hub.store import repositories
 from tests.factories import make_fiche, record_consents
+from tests.integration.racing import Side, done_or_waiting_for_a_lock
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -41,31 +39,6 @@ def _first_pushed(hub) -> dict:
     return answer["results"][0]["receipt"]
 
 
-class _Side(threading.Thread):
-    """One side of the race in a thread of its own, its answer or error kept."""
-
-    def __init__(self, run: Callable[[], Any]) -> None:
-        super().__init__(daemon=True)
-        self.run_it, self.answer, self.error = run, None, None
-
-    def run(self) -> None:
-        try:
-            self.answer = self.run_it()
-        except Exception as exc:  # the test names it below
-            self.error = exc
-
-
-def _done_or_waiting_for_a_lock(hub, side: _Side) -> Callable[[], bool]:
-    def check() -> bool:
-        if not side.is_alive():
-            return True
-        with hub.engine.connect() as conn:
-            return bool(conn.scalar(sa.text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND wait_event_type = 'Lock'")))
-    return check
-
-
 def _versions_of(hub, fiche_id: str) -> list[tuple[int, str, str]]:
     with hub.engine.connect() as conn:
         return [tuple(row) for row in conn.execute(sa.text(
@@ -82,7 +55,7 @@ def _same_bucket_next(hub) -> None:
         conn.execute(sa.text(f"SELECT setval('fiches_id_seq', {pk + 255})"))
 
 
-def _push_with_erasure_after_held(hub, monkeypatch, batch: list[dict]) -> tuple[_Side, _Side]:
+def _push_with_erasure_after_held(hub, monkeypatch, batch: list[dict]) -> tuple[Side, Side]:
     """The push reads what the hub holds of its fiches, then the erasure of F-1 runs until
     it is done or waits for a lock, then the push goes on."""
     held, erasing = repositories.Fiches.held, []
@@ -90,14 +63,14 @@ def _push_with_erasure_after_held(hub, monkeypatch, batch: list[dict]) -> tuple[
     def held_then_erase(self, member_id, fiche_ids):
         found = held(self, member_id, fiche_ids)
         if not erasing:
-            erasing.append(_Side(lambda: erasure.request_erasure(hub, OWNER, {"fiche_id": "F-1"})))
+            erasing.append(Side(lambda: erasure.request_erasure(hub, OWNER, {"fiche_id": "F-1"})))
             erasing[0].start()
-            wait_until(_done_or_waiting_for_a_lock(hub, erasing[0]), 60,
+            wait_until(done_or_waiting_for_a_lock(hub, erasing[0]), 60,
                        "the erasure done or waiting for the push")
         return found
 
     monkeypatch.setattr(repositories.Fiches, "held", held_then_erase)
-    pushing = _Side(lambda: accept.push_batch(hub, OWNER, batch))
+    pushing = Side(lambda: accept.push_batch(hub, OWNER, batch))
     pushing.start()
     pushing.join(120)
     erasing[0].join(120)
@@ -149,9 +122,9 @@ def test_a_push_coming_while_an_erasure_is_under_way_waits_and_answers_fiche_era
 
     def record_then_push(*args, **kwargs):
         done = record(*args, **kwargs)  # keys destroyed, hashes blanked, not committed
-        pushing.append(_Side(lambda: accept.push_batch(hub, OWNER, [_fiche("F-1", 2)])))
+        pushing.append(Side(lambda: accept.push_batch(hub, OWNER, [_fiche("F-1", 2)])))
         pushing[0].start()
-        wait_until(_done_or_waiting_for_a_lock(hub, pushing[0]), 60,
+        wait_until(done_or_waiting_for_a_lock(hub, pushing[0]), 60,
                    "the push done or waiting for the erasure")
         return done
 

@@ -197,10 +197,13 @@ def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt
         later = {row.version_id for row in rows if row.fiche_pk in identities
                  and row.fiche_pk not in free}
         rows = [row for row in rows if row.version_id not in later]
-    if not new_only:  # the porteurs read next stay theirs until the commit: no merge or
-        matcher.hold_moves()  # separation moves the fiches meanwhile (read before, and
-        # written back at the end, a porteur a merge had just emptied got them back)
+    # The porteurs read next stay theirs until the commit: no merge or separation moves
+    # the fiches meanwhile (read before, and written back at the end, a porteur a merge had
+    # just emptied got them back). Nor does an erasure commit meanwhile (each holds this
+    # lock alone): one committed since the versions were read is seen below.
+    matcher.hold_moves()
     rows, resolved = _as_committed(uow, rows, new_only)
+    rows = _erased_since_read(uow, rows, documents)
     rows = _apart_again(uow, rows, now)
     later |= resolved
     previous = uow.fiches.payloads(
@@ -261,6 +264,21 @@ def _process_versions(hub: Hub, uow: UnitOfWork, version_ids: list[int], now: dt
         {k: v for k, v in f.items() if k != "payload"} for f in state.values()
     ])
     return processed, created, later
+
+
+def _erased_since_read(uow: UnitOfWork, rows: list[VersionToProcess],
+                       documents: dict[int, Any]) -> list[VersionToProcess]:
+    """The versions of fiches erased by an erasure that committed after they were read (the
+    member asked it at once after its push): read as erased (no payload, no document), so
+    nothing of them is resolved, indexed or routed. Their keys were loaded before: the
+    store is asked again, under the lock of moves every erasure takes alone."""
+    erased = uow.keys.erased_now(row.fiche_pk for row in rows if row.payload is not None)
+    if not erased:
+        return rows
+    for row in rows:
+        if row.fiche_pk in erased:
+            documents.pop(row.version_id, None)
+    return [row._replace(payload=None) if row.fiche_pk in erased else row for row in rows]
 
 
 def _apart_again(uow: UnitOfWork, rows: list[VersionToProcess], now: dt.datetime

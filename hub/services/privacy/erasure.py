@@ -437,8 +437,12 @@ def _hold_fiches(uow: UnitOfWork, porteur_id: str, pks: list[int]) -> None:
 
 def _hold_fiche(uow: UnitOfWork, porteur_id: str | None, fiche: Any) -> None:
     """Until the commit, the fiche stays in the porteur under its id; `_FichesMoved` if,
-    since it was read, another erasure (the porteur's, or another DELETE) renamed it, or a
-    merge or separation moved it."""
+    since it was read, another erasure (the porteur's, or another DELETE) renamed it, a
+    merge or separation moved it, or the worker processed it (`porteur_id` None: then
+    read again, the erasure erases the porteur the worker resolved, and tells the members
+    it routed the fiche to, naming that porteur). A worker transaction under way holds
+    the lock of moves shared: this one waits for its commit, and one starting later finds
+    the fiche erased (docs/privacy.md, "An erasure racing the worker")."""
     if porteur_id is not None:
         uow.porteurs.lock(porteur_id)
     else:  # not processed yet: no porteur to hold, then no other erasure or move at all
@@ -504,7 +508,7 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
             every = [f.id for f in listed or fiches]
             if scope == PORTEUR and porteur_id is not None:
                 _hold_fiches(uow, porteur_id, every)
-            elif scope == FICHE:
+            else:  # a fiche removed, or a porteur named by a fiche not processed yet
                 _hold_fiche(uow, porteur_id, fiches[0])
             if uow.keys.erased(pks):  # erased meanwhile (two requests, two answers at once)
                 raise _FichesMoved
