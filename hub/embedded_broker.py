@@ -84,6 +84,8 @@ class Channel(filesystem.Channel):
             _move(staged, Path(self.data_folder_out) / name)
         except OSError as exc:
             staged.unlink(missing_ok=True)
+            if exc.filename is None:  # a write refused (a full disk) names no file: the log
+                exc.filename = str(staged)  # says where (hub.outages), never what
             raise ChannelError(f"Cannot add a message to queue {queue!r}: {exc}") from exc
 
     def _get(self, queue: str, timeout: float | None = None) -> Any:

@@ -3,14 +3,20 @@
 worker's consumer and beat, the publisher of the API and of the worker) and for the
 API's refusal counter and rate limiter (in the rate limits' Redis, often the broker's);
 each failed try only at DEBUG. Before, a two-minute Redis outage wrote about 1 MB of log, and the
-beat's and the API's outages never ended in it."""
+beat's and the API's outages never ended in it.
+
+A failure caused by a full disk (the embedded broker writes its messages in the data
+directory) is said as such, naming the folder and the fix, not as the broker being
+unreachable; then reminders, and a line when there is room again."""
 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import logging
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 REMINDER_S = 30.0
@@ -31,11 +37,16 @@ _BROKER = ("Courtier", "broker")
 _installed: OutageLog | None = None
 
 
+# A full disk, a quota, a file-size limit: the operator's to mend, not an outage.
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
 @dataclasses.dataclass
 class _Outage:
     started: float
     reminded: float
     failures: int = 1
+    full_folder: str | None = None  # a full disk's: where nothing could be written
 
 
 class OutageLog(logging.Filter):
@@ -62,35 +73,64 @@ class OutageLog(logging.Filter):
         with self._lock:
             outage = self._outages.pop(source, None)
             lasted = self._clock() - outage.started if outage else 0.0
-        if outage is not None:
-            fr, en = _WHAT.get(source, _BROKER)
+        if outage is None:
+            return
+        if outage.full_folder is not None:
             logging.getLogger(source).warning(
-                "%s de nouveau joignable après %.0f s (%d essais échoués) / "
-                "%s reachable again after %.0f s (%d failed tries)",
-                fr, lasted, outage.failures, en, lasted, outage.failures)
+                "De la place à nouveau dans %s après %.0f s (%d essais échoués) / "
+                "room again in %s after %.0f s (%d failed tries)", outage.full_folder, lasted,
+                outage.failures, outage.full_folder, lasted, outage.failures)
+            return
+        fr, en = _WHAT.get(source, _BROKER)
+        logging.getLogger(source).warning(
+            "%s de nouveau joignable après %.0f s (%d essais échoués) / "
+            "%s reachable again after %.0f s (%d failed tries)",
+            fr, lasted, outage.failures, en, lasted, outage.failures)
 
     def _failed(self, record: logging.LogRecord, now: float) -> bool:
         outage = self._outages.get(record.name)
-        fr, en = _WHAT.get(record.name, _BROKER)
         if outage is None:
-            self._outages[record.name] = _Outage(now, now)
-            cause = _cause(record)
-            _rewrite(record, logging.ERROR,
-                     "%s injoignable (%s) : rappel toutes les %.0f s / %s "
-                     "unreachable (%s): a reminder every %.0f s",
-                     fr, cause, self.reminder_s, en, cause, self.reminder_s)
+            full = full_disk(record.exc_info[1] if record.exc_info else None)
+            self._outages[record.name] = _Outage(
+                now, now, full_folder=None if full is None else _folder_of(full))
+            _rewrite(record, logging.ERROR, *self._start(record, full))
             return True
         outage.failures += 1
         if now - outage.reminded >= self.reminder_s:
             outage.reminded = now
-            lasted = now - outage.started
-            _rewrite(record, logging.WARNING,
-                     "%s toujours injoignable depuis %.0f s (%d essais échoués) / %s "
-                     "still unreachable after %.0f s (%d failed tries)",
-                     fr, lasted, outage.failures, en, lasted, outage.failures)
+            _rewrite(record, logging.WARNING, *_reminder(record.name, outage, now))
             return True
         record.levelno, record.levelname = logging.DEBUG, "DEBUG"
         return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+    def _start(self, record: logging.LogRecord, full: OSError | None) -> tuple[Any, ...]:
+        """The outage's first line: a full disk named with its folder and the fix."""
+        if full is not None:
+            folder = _folder_of(full)
+            return ("Disque plein : rien ne peut être écrit dans %s (%s) : libérez de la "
+                    "place, la reprise se fait seule ensuite ; rappel toutes les %.0f s / "
+                    "disk full: nothing can be written in %s (%s): free some space, it "
+                    "resumes by itself then; a reminder every %.0f s",
+                    folder, full.strerror, self.reminder_s, folder, full.strerror,
+                    self.reminder_s)
+        fr, en = _WHAT.get(record.name, _BROKER)
+        cause = _cause(record)
+        return ("%s injoignable (%s) : rappel toutes les %.0f s / %s "
+                "unreachable (%s): a reminder every %.0f s",
+                fr, cause, self.reminder_s, en, cause, self.reminder_s)
+
+
+def _reminder(source: str, outage: _Outage, now: float) -> tuple[Any, ...]:
+    lasted = now - outage.started
+    if outage.full_folder is not None:
+        return ("Disque toujours plein depuis %.0f s (%d essais échoués) : libérez de la "
+                "place dans %s / disk still full after %.0f s (%d failed tries): free "
+                "some space in %s", lasted, outage.failures, outage.full_folder,
+                lasted, outage.failures, outage.full_folder)
+    fr, en = _WHAT.get(source, _BROKER)
+    return ("%s toujours injoignable depuis %.0f s (%d essais échoués) / %s "
+            "still unreachable after %.0f s (%d failed tries)",
+            fr, lasted, outage.failures, en, lasted, outage.failures)
 
 
 def _is_failure(record: logging.LogRecord) -> bool:
@@ -105,6 +145,34 @@ def _cause(record: logging.LogRecord) -> str:
     while exc is not None and (exc.__cause__ or exc.__context__) is not None:
         exc = exc.__cause__ or exc.__context__
     return type(exc).__name__ if exc is not None else "ConnectionError"
+
+
+def full_disk(exc: BaseException | None) -> OSError | None:
+    """The error of a full disk (a quota, a file-size limit) in `exc`'s chain, if any."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in _FULL:
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def why_not_sent(exc: BaseException | None) -> str:
+    """Why a message was not sent, for a log line: a full disk named with its folder and
+    the fix, else the class of the first exception of the chain."""
+    full = full_disk(exc)
+    if full is not None:
+        return (f"disk full: nothing can be written in {_folder_of(full)} ({full.strerror}): "
+                "free some space")
+    while exc is not None and (exc.__cause__ or exc.__context__) is not None:
+        exc = exc.__cause__ or exc.__context__
+    return type(exc).__name__ if exc is not None else "unknown"
+
+
+def _folder_of(error: OSError) -> str:
+    """The folder of the file a refused write named (a message's, never personal data)."""
+    return str(Path(str(error.filename)).parent) if error.filename else "HUB_DATA_DIR"
 
 
 def _rewrite(record: logging.LogRecord, level: int, message: str, *args: object) -> None:

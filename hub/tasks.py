@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
 from billiard.util import Finalize
 from celery import Task, current_app, shared_task
-from celery.exceptions import Ignore
+from celery.exceptions import Ignore, Reject
 from celery.signals import (
     beat_init,
     worker_process_init,
@@ -21,7 +22,8 @@ from celery.worker import state as worker_state
 from hub import pool_signals
 from hub.bootstrap import Hub
 from hub.config import Settings
-from hub.errors import BrokerUnavailable, StoreUnavailable
+from hub.errors import BrokerUnavailable, StoreFull, StoreUnavailable
+from hub.outages import REMINDER_S, why_not_sent
 from hub.services.audit import retention as audit_retention
 from hub.services.audit import trail as audit
 from hub.services.delivery import deliveries, webhooks
@@ -35,7 +37,39 @@ _TRANSIENT = (StoreUnavailable, BrokerUnavailable)
 log = logging.getLogger(__name__)
 
 
-class _PeriodicTask(Task):
+class _QuietRetries(Task):
+    """A task whose retries never flood the log on a full disk. A full store is not retried
+    through the broker (the embedded broker's queue is on the same disk): the task ends,
+    the outbox keeps the work and the sweep publishes it again once there is room (the
+    store says the disk is full at most every 30 s, the data watch names the folder). A
+    retry the broker cannot queue ends the task too, said at most every 30 s in one line,
+    instead of Celery's "reject" and its chained tracebacks for each queued task."""
+
+    def retry(self, *args: Any, exc: BaseException | None = None, **kwargs: Any) -> Any:
+        if isinstance(exc, StoreFull) and not self.request.called_directly:
+            raise Ignore()
+        try:
+            return super().retry(*args, exc=exc, **kwargs)
+        except Reject as refused:  # Celery's: the retry's message was not queued
+            _say_retry_refused(self.name, refused)
+            raise Ignore() from None
+
+
+_retry_refused_said_at: float | None = None
+
+
+def _say_retry_refused(name: str, refused: Reject) -> None:
+    global _retry_refused_said_at
+    now = time.monotonic()
+    if _retry_refused_said_at is not None and now - _retry_refused_said_at < REMINDER_S:
+        return
+    _retry_refused_said_at = now
+    cause = refused.reason if isinstance(refused.reason, BaseException) else None
+    log.warning("%s: its retry could not be queued (%s); nothing lost: the outbox sweep, or "
+                "the task's next scheduled run, takes the work up", name, why_not_sent(cause))
+
+
+class _PeriodicTask(_QuietRetries):
     """A task the beat runs again at its next interval: an outage that outlasts its
     retries ends it with one line, not Celery's "raised unexpected" error and its chained
     tracebacks (nothing is lost: the next run takes the work up)."""
@@ -109,8 +143,8 @@ def _pool_process_gone(**_kwargs: object) -> None:
 
 
 @shared_task(
-    name=PROCESS_OUTBOX, autoretry_for=_TRANSIENT, retry_backoff=True, retry_backoff_max=60,
-    retry_jitter=True, max_retries=10,
+    name=PROCESS_OUTBOX, base=_QuietRetries, autoretry_for=_TRANSIENT, retry_backoff=True,
+    retry_backoff_max=60, retry_jitter=True, max_retries=10,
 )
 def process_outbox(outbox_ids: list[int]) -> int:
     return processing.process_outbox(_hub(), outbox_ids).claimed

@@ -182,3 +182,41 @@ def test_a_worker_started_on_a_full_data_directory_waits_for_room_then_works(emb
         full_then_room(hub, worker, 10)
     finally:
         worker.stop()
+
+
+def test_a_disk_filling_up_under_queued_tasks_is_said_once_per_part_without_tracebacks(embedded):
+    """Each task queued when the disk filled up failed on the store, and its retry could not
+    be written to the embedded broker's folder on the same disk: "reject requeue=False"
+    and some ninety lines of traceback for each (about 2,400 lines in 30 s with twenty
+    pushes waiting), while the beat said the broker was unreachable. Now the tasks end
+    quietly (the outbox keeps their work, the sweep publishes it again once there is
+    room), the beat says the disk is full naming the folder, and each part says when it
+    goes on."""
+    env, hub = embedded
+    worker = PipedWorker({**env, "HUB_HEARTBEAT_INTERVAL_S": "0.5"})
+    queue = hub.settings.broker_dir / "queue"
+    try:
+        push(hub, 0, 5)
+        wait_until(lambda: pipeline_status(hub)["processed"] == 5 or not worker.alive, 90,
+                   "5 processed fiches")
+        worker.limit_file_size(1)
+        for first in range(5, 25, 2):  # ten tasks queued while its disk is full
+            push(hub, first, 2)
+        wait_until(lambda: (worker.said("ERROR celery.beat") and worker.said("data_directory_full")
+                            and not list(queue.glob("*.msg"))) or not worker.alive, 120,
+                   "the queued tasks taken, the beat and the data watch saying they cannot write")
+        said = "".join(worker.lines)  # while the disk is full
+        assert "Traceback" not in said and "requeue" not in said, worker.tail()
+        assert "unreachable" not in said and "injoignable" not in said, worker.tail()
+        [beat] = [line for line in worker.lines if "ERROR celery.beat" in line]
+        assert f"disk full: nothing can be written in {hub.settings.broker_dir / 'staging'}" \
+            in beat and "free some space" in beat, beat
+        full_then_room(hub, worker, 25)
+        wait_until(lambda: worker.said("room again in") or not worker.alive, 60,
+                   "the beat saying there is room again")
+        assert "".join(worker.lines).count("heartbeat failed") <= 2  # the worker's, the beat's
+        assert worker.said("heartbeat again after")
+    finally:
+        worker.stop()
+    status = pipeline_status(hub)
+    assert status["fiches"] == status["processed"] == status["porteurs"] == 25

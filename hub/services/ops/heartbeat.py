@@ -2,7 +2,8 @@
 
 A daemon thread refreshes the process's row every `HUB_HEARTBEAT_INTERVAL_S`; the
 metrics count processes seen within three intervals. A database outage only delays a
-heartbeat: the thread logs the failure class and keeps beating.
+heartbeat: the thread logs the failure class once, keeps beating, and says when it beats
+again (before, a full disk had each process say so again at every interval).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Heartbeat:
         self._host, self._pid = socket.gethostname(), os.getpid()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"heartbeat-{kind}", daemon=True)
+        self._failures = 0  # in a row, since the last beat stored
 
     def start(self) -> Heartbeat:
         self._thread.start()
@@ -65,11 +67,22 @@ class Heartbeat:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            try:
-                self.beat_once()
-            except Exception as exc:
-                log.warning("heartbeat failed (%s); retrying", type(exc).__name__)
+            self.beat_and_say()
             self._stop.wait(self._settings.heartbeat_interval_s)
+
+    def beat_and_say(self) -> None:
+        """One beat; its failure said once (then at DEBUG), and the first beat after."""
+        try:
+            self.beat_once()
+        except Exception as exc:
+            self._failures += 1
+            level = logging.WARNING if self._failures == 1 else logging.DEBUG
+            log.log(level, "heartbeat failed (%s); retrying every %.0f s, said again when it "
+                    "beats", type(exc).__name__, self._settings.heartbeat_interval_s)
+            return
+        if self._failures:
+            log.warning("heartbeat again after %d failed tries", self._failures)
+        self._failures = 0
 
 
 
