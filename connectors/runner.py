@@ -12,7 +12,9 @@ Deleted records (flagged deleted by the source, or gone from a full export): the
 runner asks the hub to remove each fiche (`DELETE /v1/fiches/{member}/{fiche_id}`:
 the hub erases it and notifies its recipients), then forgets it in the checkpoint;
 `RunSummary.withdrawals` lists them. A hub that is down stops the run as for pushes,
-and the next run sends the deletion again.
+and the next run sends the deletion again. Each withdrawal is noted in the checkpoint's
+journal before its DELETE is sent: one whose outcome is unknown (answer lost, run killed)
+is sent again while the row stays gone, and a row back in the export is sent again.
 
 Deletions inferred from a full export apply only when the export is plausibly
 complete: not empty, with every column of the last complete read, and with at most
@@ -37,6 +39,7 @@ stops before reading anything (`RunUnderWay`).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable
@@ -72,6 +75,7 @@ __all__ = ["DELETION_SHARE_MAX", "HELD", "MAX_BATCH", "RunSummary", "Runner", "c
 MAX_BATCH = 500
 DELETION_SHARE_MAX = 0.05  # more than 5 % of the fiches sent (and more than two)
 HELD = "suppressions_a_confirmer"
+WITHDRAWING = "retrait-en-cours"  # the content hash of a fiche whose DELETE may have been done
 _NO_DATE = MappingProblem(
     "$.mis_a_jour_le", "valeur_manquante",
     "Date de mise à jour absente : ajoutez la règle « modification » à la correspondance.",
@@ -361,8 +365,16 @@ class Runner:
             self._withdraw(key, state, summary)
 
     def _withdraw(self, key: str, state: CheckpointState, summary: RunSummary) -> None:
-        """Remove the fiche from the network, then forget it (durably)."""
-        fiche_id = state.known[key].fiche_id
+        """Remove the fiche from the network, then forget it (durably). Before the DELETE
+        is sent, the fiche is noted as being withdrawn (its content hash `WITHDRAWING`): a
+        withdrawal whose answer is lost (or a run killed before recording it) is sent again
+        by the next run while the row stays gone, and a row back in the export is sent
+        again, as a new version, instead of being taken for unchanged."""
+        known = state.known[key]
+        fiche_id = known.fiche_id
+        if known.content_hash != WITHDRAWING:
+            self.checkpoint.acknowledge(
+                state, {key: dataclasses.replace(known, content_hash=WITHDRAWING)})
         self.client.delete_fiche(self.client.member_id, fiche_id)
         self.checkpoint.acknowledge(state, {}, [key])
         summary.withdrawals.append(fiche_id)
