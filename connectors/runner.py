@@ -24,6 +24,8 @@ anything is sent (`connectors.vanished_columns`), as does a file still being wri
 (`connectors.file_writing`). Otherwise nothing is
 withdrawn, the run ends `stopped="suppressions_a_confirmer"` with a French reason
 (`RunSummary.raison`), and `confirm_deletions` (`--confirmer-suppressions`) lets them go.
+A row dated (`mis_a_jour_le`) before the version last sent (an older export put back) is
+not sent: it goes to the rejects file, and holds the withdrawals (as below).
 Rows a CSV cell read as its text (a quote never closed: `doubtful_lines`), and rows whose
 record number cannot be read (`unread_numbers`: blank, an undecodable byte, an error cell,
 shifted cells), hold them whatever the confirmation, until the export is corrected.
@@ -65,7 +67,7 @@ from connectors.rejects import RejectsFile
 from connectors.run_lock import RunLock
 from connectors.run_summary import Pending, RunSummary
 from connectors.schema_problems import located, split_lenient
-from connectors.settling import Settler
+from connectors.settling import OLDER_THAN_SENT, Settler, later
 from connectors.table_source import TableSource, number_unread
 from schemas import validator
 
@@ -103,6 +105,7 @@ class Runner:
         self._pinned = False  # a record refused with no date: the cursor stays where it was
         self._previous: dt.datetime | None = None  # the date of the last record read
         self._refused_new: list[int] = []  # lines refused here under a number never sent
+        self._older = 0  # rows dated before the version sent: an older export put back?
         self._owners = FicheOwners({}, source.mapping)
 
     def run(self) -> RunSummary:
@@ -124,7 +127,7 @@ class Runner:
         newest = since
         now = dt.datetime.now(dt.UTC)
         self._held, self._pinned, self._previous = None, False, None
-        self._refused_new = []
+        self._refused_new, self._older = [], 0
         self._owners = FicheOwners(state.known, self.source.mapping)
         self.rejects.start()
         if isinstance(self.source, TableSource):
@@ -242,6 +245,9 @@ class Runner:
             summary.unchanged += 1
             state.refused.discard(record.key or "")
             return
+        if known is not None and later(known.updated, fiche.get("mis_a_jour_le")):
+            self._held_as_older(record, fiche, state, summary)
+            return
         version_mapped = "version" in fiche
         fiche.setdefault("version", known.version + 1 if known else 1)
         errors = [] if self._validator.is_valid(fiche) else self._lenient(fiche, record, summary)
@@ -256,6 +262,17 @@ class Runner:
         assert record.key is not None
         pending[record.key] = Pending(record.key, record.line, fiche, digest, version_mapped,
                                        record.modified_at)
+
+    def _held_as_older(self, record: SourceRecord, fiche: dict[str, Any],
+                       state: CheckpointState, summary: RunSummary) -> None:
+        """A row dated before the version last sent (an older export put back): never sent
+        over it, named in the rejects, read again next run; it holds the withdrawals."""
+        self._older += 1
+        summary.rejected_local += 1
+        state.refused.add(record.key or "")
+        self._hold_record(record)
+        self.rejects.write(record.line, fiche.get("fiche_id"), "validation",
+                           [OLDER_THAN_SENT], key=record.key)
 
     def _lenient(self, fiche: dict[str, Any], record: SourceRecord,
                  summary: RunSummary) -> list[MappingProblem]:
@@ -354,6 +371,12 @@ class Runner:
         if not deleted:
             return
         reason = swallowed(self.source, len(state.known), len(deleted))
+        if reason is None and self._older and not self.confirm_deletions:
+            reason = (f"{self._older} ligne(s) datée(s) d'avant la version déjà envoyée au hub "
+                      "(fichier des rejets, « plus_ancienne_que_envoyee ») : l'export lu est "
+                      "sans doute une copie plus ancienne. Aucune fiche n'est retirée ; "
+                      "remettez l'export le plus récent, ou relancez avec "
+                      "--confirmer-suppressions si ces retraits sont voulus.")
         if reason is None and not self.confirm_deletions:
             reason = implausible_export(self.source, state, summary.read, len(deleted),
                                         self.deletion_share_max, self._refused_new)
