@@ -13,13 +13,16 @@ accepted it.
 
 The snapshot format:
     {"format": 1, "curseur": "2024-03-05T10:00:00+01:00",
-     "fiches": {"<source key>": ["<fiche_id>", <version>, "<content sha256>"]},
+     "fiches": {"<source key>": ["<fiche_id>", <version>, "<content sha256>",
+                                  "<mis_a_jour_le sent>"]},
      "colonnes": ["N° dossier", ...], "remplies": ["Téléphone", ...],
      "refusees": ["<source key>", ...]}
 
 `colonnes` is the header of the last complete read (a full export whose columns changed
 withdraws nothing); `remplies` are the columns the mapping reads that held a value on one
-row at least in that read (one empty on every row now holds the run); `refusees` are
+row at least in that read (one empty on every row now holds the run); the fourth element
+of a fiche's row (absent in checkpoints written before) is the update date of the version
+sent, so that an older export put back is not sent over it; `refusees` are
 the keys the hub refused, read again on the next run even when their modification date is
 older than the cursor.
 """
@@ -45,6 +48,7 @@ class KnownFiche:
     fiche_id: str
     version: int
     content_hash: str
+    updated: str | None = None  # the version's `mis_a_jour_le` (absent from older checkpoints)
 
 
 @dataclasses.dataclass
@@ -129,8 +133,7 @@ class Checkpoint:
             return CheckpointState()
         try:
             data = orjson.loads(self.path.read_bytes())
-            known = {k: KnownFiche(str(r[0]), int(r[1]), str(r[2]))
-                     for k, r in data["fiches"].items()}
+            known = {k: _known(r) for k, r in data["fiches"].items()}
             return CheckpointState(cursor=data.get("curseur"), known=known,
                                    columns=[str(c) for c in data.get("colonnes", [])],
                                    refused={str(k) for k in data.get("refusees", [])},
@@ -180,14 +183,20 @@ class Checkpoint:
 
 def _row(known: KnownFiche | list[Any]) -> list[Any]:
     if isinstance(known, KnownFiche):
-        return [known.fiche_id, known.version, known.content_hash]
+        row: list[Any] = [known.fiche_id, known.version, known.content_hash]
+        return row if known.updated is None else [*row, known.updated]
     return list(known)
+
+
+def _known(row: list[Any]) -> KnownFiche:
+    updated = str(row[3]) if len(row) > 3 and row[3] is not None else None
+    return KnownFiche(str(row[0]), int(row[1]), str(row[2]), updated)
 
 
 def _apply(state: CheckpointState, entries: dict[str, Any], removed: list[str]) -> None:
     for key, row in entries.items():
         if not isinstance(row, KnownFiche):
-            row = KnownFiche(str(row[0]), int(row[1]), str(row[2]))
+            row = _known(row)
         state.known[key] = row
     for key in removed:
         state.known.pop(key, None)
@@ -207,7 +216,7 @@ def fsync_dir(directory: Path) -> None:
 def _corrupt() -> CheckpointError:
     return CheckpointError(
         "Point de reprise illisible : restaurez-le ou supprimez-le pour tout renvoyer "
-        "(les versions déjà acceptées seront refusées comme anciennes).",
+        "(les fiches déjà au hub reviendront comme doublons, sans nouvelle version).",
         "Unreadable checkpoint: restore it, or delete it to resend everything "
-        "(versions already accepted will be refused as stale).",
+        "(fiches already at the hub come back as duplicates, with no new version).",
     )

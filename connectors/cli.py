@@ -63,7 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--max-runs", type=int, help="nombre maximal de passages avec --every")
     run.add_argument("--confirmer-suppressions", action="store_true",
                      help="retire les fiches disparues même d'un export qui paraît incomplet "
-                          "(pas celles qu'un guillemet non fermé a fait lire comme texte)")
+                          "(pas celles qu'un guillemet non fermé a fait lire comme texte) ; "
+                          "avec --every, au premier passage seulement")
     check = commands.add_parser("check", help="vérifie la correspondance sur un échantillon")
     check.add_argument("config")
     check.add_argument("--sample", type=int, default=200)
@@ -119,8 +120,15 @@ def _run(args: argparse.Namespace) -> int:
         if summary.raison:
             print(f"Attention : {summary.raison}", file=sys.stderr, flush=True)
 
+    built: list[Runner] = []
+
     def runner() -> Runner:
-        return config.build_runner(client, confirm_deletions=args.confirmer_suppressions)
+        """`--confirmer-suppressions` confirms the withdrawals of the first turn only: a
+        later turn reads an export no one looked at."""
+        made = config.build_runner(client,
+                                   confirm_deletions=args.confirmer_suppressions and not built)
+        built.append(made)
+        return made
 
     def busy(exc: RunUnderWay) -> None:
         print(f"Attention ({exc.code}) : {exc.message_fr}", file=sys.stderr, flush=True)

@@ -12,7 +12,9 @@ Deleted records (flagged deleted by the source, or gone from a full export): the
 runner asks the hub to remove each fiche (`DELETE /v1/fiches/{member}/{fiche_id}`:
 the hub erases it and notifies its recipients), then forgets it in the checkpoint;
 `RunSummary.withdrawals` lists them. A hub that is down stops the run as for pushes,
-and the next run sends the deletion again.
+and the next run sends the deletion again. Each withdrawal is noted in the checkpoint's
+journal before its DELETE is sent: one whose outcome is unknown (answer lost, run killed)
+is sent again while the row stays gone, and a row back in the export is sent again.
 
 Deletions inferred from a full export apply only when the export is plausibly
 complete: not empty, with every column of the last complete read, and with at most
@@ -22,6 +24,8 @@ anything is sent (`connectors.vanished_columns`), as does a file still being wri
 (`connectors.file_writing`). Otherwise nothing is
 withdrawn, the run ends `stopped="suppressions_a_confirmer"` with a French reason
 (`RunSummary.raison`), and `confirm_deletions` (`--confirmer-suppressions`) lets them go.
+A row dated (`mis_a_jour_le`) before the version last sent (an older export put back) is
+not sent: it goes to the rejects file, and holds the withdrawals (as below).
 Rows a CSV cell read as its text (a quote never closed: `doubtful_lines`), and rows whose
 record number cannot be read (`unread_numbers`: blank, an undecodable byte, an error cell,
 shifted cells), hold them whatever the confirmation, until the export is corrected.
@@ -37,6 +41,7 @@ stops before reading anything (`RunUnderWay`).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable
@@ -62,7 +67,7 @@ from connectors.rejects import RejectsFile
 from connectors.run_lock import RunLock
 from connectors.run_summary import Pending, RunSummary
 from connectors.schema_problems import located, split_lenient
-from connectors.settling import Settler
+from connectors.settling import OLDER_THAN_SENT, Settler, later
 from connectors.table_source import TableSource, number_unread
 from schemas import validator
 
@@ -72,6 +77,7 @@ __all__ = ["DELETION_SHARE_MAX", "HELD", "MAX_BATCH", "RunSummary", "Runner", "c
 MAX_BATCH = 500
 DELETION_SHARE_MAX = 0.05  # more than 5 % of the fiches sent (and more than two)
 HELD = "suppressions_a_confirmer"
+WITHDRAWING = "retrait-en-cours"  # the content hash of a fiche whose DELETE may have been done
 _NO_DATE = MappingProblem(
     "$.mis_a_jour_le", "valeur_manquante",
     "Date de mise à jour absente : ajoutez la règle « modification » à la correspondance.",
@@ -99,6 +105,7 @@ class Runner:
         self._pinned = False  # a record refused with no date: the cursor stays where it was
         self._previous: dt.datetime | None = None  # the date of the last record read
         self._refused_new: list[int] = []  # lines refused here under a number never sent
+        self._older = 0  # rows dated before the version sent: an older export put back?
         self._owners = FicheOwners({}, source.mapping)
 
     def run(self) -> RunSummary:
@@ -120,7 +127,7 @@ class Runner:
         newest = since
         now = dt.datetime.now(dt.UTC)
         self._held, self._pinned, self._previous = None, False, None
-        self._refused_new = []
+        self._refused_new, self._older = [], 0
         self._owners = FicheOwners(state.known, self.source.mapping)
         self.rejects.start()
         if isinstance(self.source, TableSource):
@@ -238,6 +245,9 @@ class Runner:
             summary.unchanged += 1
             state.refused.discard(record.key or "")
             return
+        if known is not None and later(known.updated, fiche.get("mis_a_jour_le")):
+            self._held_as_older(record, fiche, state, summary)
+            return
         version_mapped = "version" in fiche
         fiche.setdefault("version", known.version + 1 if known else 1)
         errors = [] if self._validator.is_valid(fiche) else self._lenient(fiche, record, summary)
@@ -252,6 +262,17 @@ class Runner:
         assert record.key is not None
         pending[record.key] = Pending(record.key, record.line, fiche, digest, version_mapped,
                                        record.modified_at)
+
+    def _held_as_older(self, record: SourceRecord, fiche: dict[str, Any],
+                       state: CheckpointState, summary: RunSummary) -> None:
+        """A row dated before the version last sent (an older export put back): never sent
+        over it, named in the rejects, read again next run; it holds the withdrawals."""
+        self._older += 1
+        summary.rejected_local += 1
+        state.refused.add(record.key or "")
+        self._hold_record(record)
+        self.rejects.write(record.line, fiche.get("fiche_id"), "validation",
+                           [OLDER_THAN_SENT], key=record.key)
 
     def _lenient(self, fiche: dict[str, Any], record: SourceRecord,
                  summary: RunSummary) -> list[MappingProblem]:
@@ -350,6 +371,12 @@ class Runner:
         if not deleted:
             return
         reason = swallowed(self.source, len(state.known), len(deleted))
+        if reason is None and self._older and not self.confirm_deletions:
+            reason = (f"{self._older} ligne(s) datée(s) d'avant la version déjà envoyée au hub "
+                      "(fichier des rejets, « plus_ancienne_que_envoyee ») : l'export lu est "
+                      "sans doute une copie plus ancienne. Aucune fiche n'est retirée ; "
+                      "remettez l'export le plus récent, ou relancez avec "
+                      "--confirmer-suppressions si ces retraits sont voulus.")
         if reason is None and not self.confirm_deletions:
             reason = implausible_export(self.source, state, summary.read, len(deleted),
                                         self.deletion_share_max, self._refused_new)
@@ -361,8 +388,16 @@ class Runner:
             self._withdraw(key, state, summary)
 
     def _withdraw(self, key: str, state: CheckpointState, summary: RunSummary) -> None:
-        """Remove the fiche from the network, then forget it (durably)."""
-        fiche_id = state.known[key].fiche_id
+        """Remove the fiche from the network, then forget it (durably). Before the DELETE
+        is sent, the fiche is noted as being withdrawn (its content hash `WITHDRAWING`): a
+        withdrawal whose answer is lost (or a run killed before recording it) is sent again
+        by the next run while the row stays gone, and a row back in the export is sent
+        again, as a new version, instead of being taken for unchanged."""
+        known = state.known[key]
+        fiche_id = known.fiche_id
+        if known.content_hash != WITHDRAWING:
+            self.checkpoint.acknowledge(
+                state, {key: dataclasses.replace(known, content_hash=WITHDRAWING)})
         self.client.delete_fiche(self.client.member_id, fiche_id)
         self.checkpoint.acknowledge(state, {}, [key])
         summary.withdrawals.append(fiche_id)

@@ -38,6 +38,18 @@ NEWER_AT_HUB = {
                   "(sent by another tool or run): it is not replaced. Check the record and "
                   "its modification date at the source; it is read again next run.",
 }
+OLDER_THAN_SENT = {
+    "path": "$.mis_a_jour_le", "code": "plus_ancienne_que_envoyee",
+    "message_fr": "Cette ligne est datée d'avant la version déjà envoyée au hub (« Modifié "
+                  "le ») : l'export lu est sans doute une copie plus ancienne (sauvegarde "
+                  "restaurée, fichier remis par une synchronisation). Elle n'est pas envoyée. "
+                  "Remettez l'export le plus récent (ou corrigez la date de la ligne) ; elle "
+                  "sera relue au passage suivant.",
+    "message_en": "This row is dated before the version already sent to the hub: the export "
+                  "read is likely an older copy (restored backup, file reverted by a sync "
+                  "client). It is not sent. Put the latest export back (or fix the row's "
+                  "date); it is read again next run.",
+}
 
 
 def later(held: Any, read: Any) -> bool:
@@ -153,7 +165,8 @@ class Settler:
             entry = batch[item.index]
             if item.accepted:
                 accepted[entry.key] = KnownFiche(
-                    entry.fiche["fiche_id"], entry.fiche["version"], entry.content_hash)
+                    entry.fiche["fiche_id"], entry.fiche["version"], entry.content_hash,
+                    entry.fiche.get("mis_a_jour_le"))
                 summary.accepted += 1
                 summary.duplicates += item.duplicate
                 state.refused.discard(entry.key)
@@ -190,7 +203,7 @@ class Settler:
             held = current.get("fiche") if isinstance(current.get("fiche"), dict) else {}
             if content_hash(held) == entry.content_hash:
                 same[entry.key] = KnownFiche(entry.fiche["fiche_id"], int(current["version"]),
-                                             entry.content_hash)
+                                             entry.content_hash, held.get("mis_a_jour_le"))
             elif later(held.get("mis_a_jour_le"), entry.fiche.get("mis_a_jour_le")):
                 self._refuse(entry, state, summary, [NEWER_AT_HUB])
             else:

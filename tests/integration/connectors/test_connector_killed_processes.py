@@ -39,7 +39,8 @@ HEADER = ["N° dossier", "Nom", "Prénom", "Né(e) le", "Téléphone", "CP", "Pr
 # `python -c` this, MODE AT CONFIG: the connector run, killed with SIGKILL at the AT-th
 # push the hub answered (accepted: before the connector acknowledges it), acknowledgement
 # (acknowledged: once it is in the journal), acknowledgement written half (torn), or
-# snapshot about to replace the last one (snapshot)
+# snapshot about to replace the last one (snapshot), or withdrawal the hub carried out
+# (withdrawn: before the connector records it)
 _KILLED_RUN = """
 import os, signal, sys
 from connectors import checkpoint, cli, client
@@ -79,6 +80,8 @@ if mode == "accepted":
     client.HubClient.push_fiches = counted(client.HubClient.push_fiches)
 elif mode == "acknowledged":
     checkpoint.Checkpoint.acknowledge = counted(checkpoint.Checkpoint.acknowledge)
+elif mode == "withdrawn":
+    client.HubClient.delete_fiche = counted(client.HubClient.delete_fiche)
 elif mode == "torn":
     checkpoint.Checkpoint.acknowledge = counted(checkpoint.Checkpoint.acknowledge, half_a_line)
 else:
@@ -217,3 +220,29 @@ def test_a_torn_acknowledgement_then_a_second_run_killed_lose_nothing(hub_proces
     _killed(config, "acknowledged", 2)  # appends to the journal the torn line ends
     _resumed(hub_process, config, tmp_path)
     _every_row_once_then_nothing(hub_process, config, tmp_path)
+
+
+def _export(folder: Path, rows: int) -> None:
+    text = "".join(";".join(cells) + "\r\n" for cells in [HEADER, *map(_row, range(rows))])
+    (folder / "export.csv").write_bytes(text.encode("utf-8"))
+
+
+@pytest.mark.parametrize("back", [True, False])
+def test_a_withdrawal_the_hub_carried_out_unrecorded_is_not_lost(hub_process, tmp_path, back):
+    """Killed once the hub withdrew a fiche, before the connector recorded it: the row back
+    in the export is sent again (a new version, the hub holds it again); still gone, its
+    withdrawal is sent again and recorded. Before, the checkpoint still listed the fiche as
+    sent: the row back was `unchanged`, never sent again, while the hub had withdrawn it."""
+    config = configured(tmp_path)
+    assert _run(config)["accepted"] == ROWS
+    _export(tmp_path, ROWS - 1)  # the last row gone from the export: its fiche withdrawn
+    _killed(config, "withdrawn", 1)
+    if back:
+        _export(tmp_path, ROWS)
+        resumed = _run(config)
+        assert (resumed["sent"], resumed["accepted"], resumed["duplicates"]) == (1, 1, 0), resumed
+        assert _run(config)["unchanged"] == ROWS
+    else:
+        resumed = _run(config)
+        assert resumed["withdrawals"] == [f"COM-2026-{ROWS - 1:03d}"], resumed
+        assert acknowledged(tmp_path) == {f"2026-{n:03d}" for n in range(ROWS - 1)}
