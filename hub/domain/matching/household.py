@@ -30,7 +30,12 @@ pair whose surname agrees and whose home is one is judged by the rule
   review. One e-mail agreeing under first names not alike leaves the pair to the
   model; so do first names one
   retyped, a name in use and no name a typed letter apart (`first_name_typos`,
-  `resolve`). First names
+  `resolve`), and a fiche whose first name is no name in use holding an e-mail that
+  spells the other fiche's first name, not its own (ADRIMEN with adrien.martin@ beside
+  Adrien: the person's own address spells the name right;
+  `own_address.mail_names_the_other`): never a first name in use (Martine with
+  marine.martin@ may hold her twin's address), nor one the other's with letters added
+  (Hamida with hamid.martin@). First names
   plainly different by their level but two typed letters apart (Aidan / Aidjm, Bernard /
   Bnnard) where the birth dates do not differ plainly (`_retyped_first_name`) are
   `UNSURE`, never linked by the rule: twins and siblings bear such names as often
@@ -77,7 +82,7 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 
 from rapidfuzz.distance import OSA, JaroWinkler
 
@@ -92,6 +97,7 @@ from hub.domain.matching.comparisons import (
     line_kind,
 )
 from hub.domain.matching.first_names import feminine_form
+from hub.domain.matching.own_address import mail_names_one_side, mail_names_the_other
 from hub.domain.matching.record import NormalisedRecord
 
 APART, UNSURE, ALIKE, AGED = "apart", "unsure", "alike", "aged"
@@ -190,7 +196,8 @@ def other_number(a: NormalisedRecord, b: NormalisedRecord) -> bool:
 
 def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
             b: NormalisedRecord, *, retyped: bool = False, exchanged: bool = False,
-            pet_name: bool = False) -> tuple[str | None, bool]:
+            pet_name: bool = False, first_names: Container[str] = frozenset(),
+            ) -> tuple[str | None, bool]:
     """A pair's verdict from its levels' (`household_verdict`) and its records: first
     names plainly different but two typed letters apart are `UNSURE` and may be one
     (`_retyped_first_name`); `ALIKE` is `UNSURE` and may be one (twins, or one person
@@ -211,7 +218,10 @@ def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
     one e-mail on both sides (the family's as often as the person's own) stays a review
     whatever the phones say, unless the first names are one retyped, exchanged or a pet
     name and its name, or the address names one side's first name and not the other's
-    (`_mail_names_one_side`)."""
+    (`own_address.mail_names_one_side`). `ALIKE` under no e-mail agreeing is left to the
+    model too where one fiche's address spells the other's first name and not its own,
+    and its own is no first name in use (`first_names`, the model's table;
+    `own_address.mail_names_the_other`)."""
     if verdict == NEIGHBOURS:  # another surname, another number of one street
         return (APART if other_number(a, b) else None), False
     if verdict is not None and home_by_a_typed_number(levels) and not _landlines(a, b):
@@ -222,30 +232,19 @@ def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
         return UNSURE, True  # two typed letters apart: one name retyped, or twins
     if verdict == ALIKE:
         if levels.get("courriel") == EXACT:  # the family's e-mail, or the person's own
-            if retyped or exchanged or pet_name or _mail_names_one_side(a, b):
+            if retyped or exchanged or pet_name or mail_names_one_side(a, b):
                 return None, False
             return UNSURE, True
         if _two_mobiles(levels, a, b):
             return APART, False
-        return (None, False) if retyped or exchanged or pet_name else (UNSURE, True)
+        if retyped or exchanged or pet_name or mail_names_the_other(a, b, first_names):
+            return None, False
+        return UNSURE, True
     if verdict == AGED:
         verdict = _aged(a, b)
         if verdict == UNSURE:  # one digit typed wrong: a decade's typo as often
             return verdict, True
     return verdict, verdict == UNSURE and may_be_one(levels, a, b)
-
-
-def _mail_names_one_side(a: NormalisedRecord, b: NormalisedRecord) -> bool:
-    """Whether the e-mail both fiches give names one side's first name and not the other's
-    (every word of it a word of the address's user part: hamida.martin@ for Hamida beside
-    Hamid): the person's own address, typed with a first name retyped; a family's
-    (famille.martin@, j.martin@) names neither and stays a review."""
-    if not (a.courriel and a.prenom_tokens and b.prenom_tokens):
-        return False
-    words = set(re.split(r"[^a-z]+", a.courriel.split("@", 1)[0].lower()))
-    names = [all(token.lower() in words for token in record.prenom_tokens)
-             for record in (a, b)]
-    return names[0] != names[1]
 
 
 def _retyped_first_name(levels: Mapping[str, str], verdict: str | None,

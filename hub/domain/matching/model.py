@@ -609,7 +609,7 @@ class MatchModel:
         verdict, one = resolve(
             named, household_verdict(named) if self.decision.household_apart else None,
             a, b if written is None else written, retyped=retyped, exchanged=exchanged,
-            pet_name=pet_name)
+            pet_name=pet_name, first_names=self.tf.get("prenom", {}))
         alone = self.decision.household_apart and nothing_personal(named) and not any(
             named.get(field) in AGREEING for field in self.decision.personal_fields)
         mobile = mobile_lifts(named, a, b if written is None else written,

@@ -148,7 +148,8 @@ class PatternScorer:
             left, right, first_names, self.model.tf.get("nom", {}))
         pet_name = hypocoristic_of_one_name(named, left, right)
         return self._facts(levels, *resolve(named, verdict, left, right, retyped=retyped,
-                                            exchanged=exchanged, pet_name=pet_name),
+                                            exchanged=exchanged, pet_name=pet_name,
+                                            first_names=first_names),
                            mobile_lifts(named, left, right, first_names), retyped,
                            exchanged, exchanged and not letter_for_letter(left, right))
 
