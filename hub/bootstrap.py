@@ -201,12 +201,14 @@ class Hub:
 
 def database_deadlines(settings: Settings) -> Deadlines:
     """How long a database call may wait (HUB_DATABASE_*_TIMEOUT_S, and when the server is
-    probed: HUB_DATABASE_SILENCE_PROBE_S)."""
+    probed: HUB_DATABASE_SILENCE_PROBE_S; how long a session may sit idle in a
+    transaction: HUB_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_S)."""
     return Deadlines(connect_s=settings.database_connect_timeout_s,
                      statement_s=settings.database_statement_timeout_s,
                      lock_s=settings.database_lock_timeout_s,
                      pool_s=settings.database_pool_timeout_s,
-                     probe_s=settings.database_silence_probe_s)
+                     probe_s=settings.database_silence_probe_s,
+                     idle_in_transaction_s=settings.database_idle_in_transaction_timeout_s)
 
 
 LEGACY_MASTER_KEY = "data_master.key"
@@ -226,13 +228,21 @@ def _audit_log(settings: Settings, engine: sa.Engine, clock: Clock,
                hub_keys: HubKeys) -> AuditLog:
     if not settings.bench_disable_audit:
         return AuditLog(engine, clock=clock, kept_head=KeptHead(settings.key_folder),
-                        head_keys=hub_keys.public_keys)
+                        head_keys=hub_keys.public_keys, lock_idle_s=log_lock_idle_s(settings))
     from hub.audit.null import NullAuditLog
 
     logging.getLogger("hub").warning(
         "HUB_BENCH_DISABLE_AUDIT is set: the access log records NOTHING. Benchmarks only; "
         "never in production.")
     return NullAuditLog(engine, clock=clock)
+
+
+def log_lock_idle_s(settings: Settings) -> float:
+    """How long a session holding the access log's lock may sit idle: the log's own
+    limit (HUB_AUDIT_LOCK_IDLE_TIMEOUT_S), or the sessions' when that one is shorter."""
+    return min((s for s in (settings.audit_lock_idle_timeout_s,
+                            settings.database_idle_in_transaction_timeout_s) if s > 0),
+               default=0.0)
 
 
 def _worker_hub(settings: Settings) -> Hub:

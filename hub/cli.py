@@ -21,6 +21,7 @@ from hub.errors import (
     ConfigurationError,
     HubError,
     InvalidAccount,
+    NotFound,
     StoreUnavailable,
     UnknownMember,
 )
@@ -48,9 +49,28 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except HubError as exc:
-        print(f"erreur ({exc.code}) : {exc.message_fr}\nerror ({exc.code}): {exc.message_en}",
-              file=sys.stderr)
+        _say_error(exc)
         return 1
+    except Exception as exc:
+        error = _store_error(exc)
+        if error is None:
+            raise
+        _say_error(error)
+        return 1
+
+
+def _say_error(exc: HubError) -> None:
+    print(f"erreur ({exc.code}) : {exc.message_fr}\nerror ({exc.code}): {exc.message_en}",
+          file=sys.stderr)
+
+
+def _store_error(exc: Exception) -> HubError | None:
+    """A database outage met outside a unit of work, said as every command says it."""
+    if "sqlalchemy" not in sys.modules:  # no command reached a database
+        return None
+    from hub.services.ops.admin import command_error
+
+    return command_error(exc)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -508,7 +528,18 @@ def _audit_verify(args: argparse.Namespace) -> int:
 def _audit_archive(args: argparse.Namespace) -> int:
     from hub.services.audit.retention import archive_expired
 
-    print(json.dumps(archive_expired(_hub()), ensure_ascii=False))
+    hub = _hub()
+    try:
+        moved = archive_expired(hub)
+    finally:
+        hub.close()
+    if moved is None:
+        days = hub.settings.audit_retention_days
+        print(f"rien à archiver : aucune entrée de plus de {days} jours "
+              "(HUB_AUDIT_RETENTION_DAYS) sous une tête signée / nothing to archive: no entry "
+              f"older than {days} days (HUB_AUDIT_RETENTION_DAYS) under a signed head")
+        return 0
+    print(json.dumps(moved, ensure_ascii=False))
     return 0
 
 
@@ -615,6 +646,14 @@ def _deliveries_replay(args: argparse.Namespace) -> int:
             replayed = replay_dead(hub, delivery_id=args.id, member_id=args.member)
     finally:
         hub.close()
+    if args.id is not None and not replayed:
+        raise NotFound(
+            f"Aucune livraison en échec n'a l'identifiant {args.id} (capactif deliveries dead "
+            "les liste, avec --member M : par leur position dans la file du membre) ; rien "
+            "n'a été remis en file.",
+            f"No dead-lettered delivery has the id {args.id} (capactif deliveries dead lists "
+            "them, with --member M: by their position in the member's line); nothing was put "
+            "back in line.")
     print(f"livraisons remises en file / deliveries put back in line: {replayed}")
     return 0
 

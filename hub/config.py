@@ -104,11 +104,18 @@ class Settings:
     # lock_timeout, SQLite's busy timeout), a free connection of the pool. 0: no limit.
     # A statement without answer for `database_silence_probe_s`: the server is asked on a
     # new connection whether it answers at all (no: the statement fails). 0: never asked.
+    # A PostgreSQL session idle inside a transaction longer than
+    # `database_idle_in_transaction_timeout_s` is ended by the server, its transaction
+    # rolled back and its locks let go. 0 (the default): no limit, for a legitimate
+    # transaction may sit idle a while (a second connection waiting for the pool, a
+    # match computed, an archive segment written), the more so on a loaded machine.
+    # The access log's single lock has its own limit (`audit_lock_idle_timeout_s`).
     database_connect_timeout_s: float = 5.0
     database_statement_timeout_s: float = 30.0
     database_lock_timeout_s: float = 10.0
     database_pool_timeout_s: float = 10.0
     database_silence_probe_s: float = 5.0
+    database_idle_in_transaction_timeout_s: float = 0.0
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 8 * 1024 * 1024
@@ -141,6 +148,13 @@ class Settings:
     webhook_rate_per_recipient: float = 0.0
     notice_ack_delay_days: int = 30
     audit_head_interval_s: float = 10.0
+    # PostgreSQL: a session holding the access log's single lock (taken just before the
+    # commit of the work that appends, between which the hub sends nothing but the
+    # insert and the commit) and idle this long (its process paused: a VM paused, a
+    # debugger) is ended by the server, so the others' appends go on. Far above the few
+    # milliseconds the hub idles there, which a process starved on a loaded machine
+    # stretched past 5 s. 0: no limit.
+    audit_lock_idle_timeout_s: float = 60.0
     audit_retention_days: int = 365
     audit_archive_interval_s: float = 3600.0
     audit_archive_dir: Path | None = None  # None: "audit-archive" in the data folder
@@ -196,7 +210,8 @@ class Settings:
             )
         for name in ("database_connect_timeout_s", "database_statement_timeout_s",
                      "database_lock_timeout_s", "database_pool_timeout_s",
-                     "database_silence_probe_s"):
+                     "database_silence_probe_s", "database_idle_in_transaction_timeout_s",
+                     "audit_lock_idle_timeout_s"):
             if not 0 <= getattr(self, name) < math.inf:
                 raise ConfigurationError(
                     f"HUB_{name.upper()} doit être un nombre de secondes positif ou nul "

@@ -18,7 +18,8 @@ FINITE = "finite"
 RANGES: dict[str, str] = {
     **dict.fromkeys(("database_connect_timeout_s", "database_statement_timeout_s",
                      "database_lock_timeout_s", "database_pool_timeout_s",
-                     "database_silence_probe_s", "worker_transaction_size", "worker_claim_size",
+                     "database_silence_probe_s", "database_idle_in_transaction_timeout_s",
+                     "audit_lock_idle_timeout_s", "worker_transaction_size", "worker_claim_size",
                      "policy_reload_s",
                      "webhook_retry_base_s", "webhook_retry_max_s", "webhook_give_up_after_s",
                      "webhook_rate_per_recipient", "credential_overlap_hours",

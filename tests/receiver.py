@@ -7,6 +7,7 @@ import select
 import socket
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -29,7 +30,8 @@ class Recipient:
     many bytes, and `self.answer_sent` counts those written before the sender hung up.
     With `self.drip_s`, a 2xx answer's headers go out one byte every `drip_s` seconds
     (`DRIP_BYTES` of them), each well within a read timeout; `self.dripped` counts
-    those written before the sender hung up."""
+    those written before the sender hung up. `self.on_arrival`, when set, is called with
+    the number of POSTs arrived so far as each one arrives, before it is held."""
 
     def __init__(self, port: int = 0) -> None:
         self.status = 200
@@ -45,6 +47,7 @@ class Recipient:
         self.answered = threading.Event()
         self.arrived = threading.Event()
         self.arrivals: list[float] = []
+        self.on_arrival: Callable[[int], None] | None = None
         self.received: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.in_flight = 0
@@ -80,6 +83,8 @@ class Recipient:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 recipient.arrivals.append(time.monotonic())
                 recipient.arrived.set()
+                if recipient.on_arrival is not None:
+                    recipient.on_arrival(len(recipient.arrivals))
                 if recipient.hang_up:
                     self.close_connection = True
                     return

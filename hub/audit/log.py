@@ -11,6 +11,7 @@ last signed head (`AuditIntegrityError`).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -53,6 +54,7 @@ from hub.store.audit_tables import (
     audit_heads,
 )
 from hub.store.engine import reader_engine
+from hub.store.uow import at_commit
 
 _PG_LOCK_KEY = 0x6361706163746966  # "capactif": one advisory lock for the whole log
 _PAGE = 5_000
@@ -76,8 +78,12 @@ class AuditLog(AuditSink):
 
     def __init__(self, engine: sa.Engine, *, clock: Callable[[], datetime] = _utc_now,
                  kept_head: KeptHead | None = None,
-                 head_keys: Callable[[], Mapping[str, Ed25519PublicKey]] | None = None) -> None:
+                 head_keys: Callable[[], Mapping[str, Ed25519PublicKey]] | None = None,
+                 lock_idle_s: float = 0.0) -> None:
         self.engine = engine
+        # PostgreSQL: how long a session holding the log's lock to append may sit idle
+        # before the server ends it (0: no limit); see `_insert`
+        self._lock_idle_ms = round(lock_idle_s * 1000)
         self.kept_head = kept_head  # None: no head kept outside the store (benchmarks only)
         self._head_keys = head_keys  # the hub's signing keys by id (None: heads not verified)
         self._engine = engine
@@ -99,7 +105,7 @@ class AuditLog(AuditSink):
             return []
         prepared = [prepare(event, self._engine.dialect.name) for event in events]  # unlocked
         with self._engine.begin() as conn:
-            first, leaves = _insert(conn, prepared)
+            first, leaves = _insert(conn, prepared, self._lock_idle_ms)
         stamped = [event.with_seq(first + i) for i, event in enumerate(events)]
         with self._tree_lock:
             if self._next_seq == first:
@@ -109,15 +115,22 @@ class AuditLog(AuditSink):
 
     def append_within(self, conn: sa.Connection, events: Sequence[AccessEvent]) -> None:
         """Append `events` inside the caller's transaction, so they commit (or not) with
-        the business change they record; the tree catches up before the next head."""
+        the business change they record; the tree catches up before the next head. In a
+        unit of work they are inserted just before its commit: the log's single lock is
+        held from then to the commit only, never while the rest of the work is done
+        (outside one, from the insert on, with no limit on the session's idling)."""
         if events:
-            _insert(conn, [prepare(event, conn.dialect.name) for event in events])
+            prepared = [prepare(event, conn.dialect.name) for event in events]
+            if not at_commit(conn, functools.partial(_insert, conn, prepared,
+                                                     self._lock_idle_ms)):
+                _insert(conn, prepared)
 
     def publish_head(self, signer: HeadSigner, *, force: bool = False) -> SignedTreeHead:
         """Sign the tree over every stored entry; without `force`, an unchanged size
         returns the latest head instead of signing a new one. The stored log must extend
         the head kept outside the store (`KeptHead`), which the new head then replaces."""
         kept_head, bound = self._read_kept()
+        self.refresh()  # the bulk read before the lock: under it, only what came since
         with self._engine.begin() as conn:
             lock_log(conn)
             self._catch_up(conn)
@@ -524,10 +537,15 @@ def _archive_range(conn: sa.Connection, bound: ArchiveBound | None) -> tuple[int
     return archived, in_place
 
 
-def _insert(conn: sa.Connection, prepared: list[tuple[bytes, tuple[Any, ...]]]
-            ) -> tuple[int, tuple[bytes, ...]]:
-    """Number and insert prepared events under the log lock; the first seq and the leaves."""
-    lock_log(conn)
+def _insert(conn: sa.Connection, prepared: list[tuple[bytes, tuple[Any, ...]]],
+            idle_ms: int = 0) -> tuple[int, tuple[bytes, ...]]:
+    """Number and insert prepared events under the log lock; the first seq and the leaves.
+    With `idle_ms` (the caller commits right after: between the lock and the commit the
+    client sends only the insert and the commit), PostgreSQL ends the session if it sits
+    idle that long holding the lock (its process paused: a VM paused, a debugger), so
+    the other processes' appends, which every push, outcome and console action makes,
+    wait that long at most; the paused process, once it goes on, commits nothing."""
+    lock_log(conn, idle_ms)
     first = next_seq(conn)
     leaves, params = zip(*(numbered(p, first + i) for i, p in enumerate(prepared)), strict=True)
     conn.exec_driver_sql(insert_statement(conn.dialect.name), list(params))
@@ -545,10 +563,19 @@ def _entries_from(seq: int) -> Any:
     return sa.union_all(live, archived).order_by("seq")
 
 
-def lock_log(conn: sa.Connection) -> None:
+def lock_log(conn: sa.Connection, idle_ms: int = 0) -> None:
+    """Take the log's lock until the transaction ends; with `idle_ms`, the server ends the
+    session if it then sits idle that long in this transaction (a limit set for this
+    transaction only)."""
     # SQLite: the engine's BEGIN IMMEDIATE already holds the database write lock.
-    if conn.dialect.name == "postgresql":
-        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_LOCK_KEY)))
+    if conn.dialect.name != "postgresql":
+        return
+    lock = sa.func.pg_advisory_xact_lock(_PG_LOCK_KEY)
+    if idle_ms > 0:
+        conn.execute(sa.select(sa.func.set_config(
+            "idle_in_transaction_session_timeout", str(idle_ms), True), lock))
+    else:
+        conn.execute(sa.select(lock))
 
 
 def entry_rows(conn: sa.Connection, first: int = 0, end: int | None = None) -> Iterator[Any]:

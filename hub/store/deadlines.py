@@ -2,11 +2,14 @@
 must give an error the API answers with 503 and the worker retries, never a hang.
 
 On PostgreSQL: `connect_timeout` for a new connection, `statement_timeout` and
-`lock_timeout` on the server, and, for a server that stops answering altogether (hung,
-stopped with SIGSTOP, a network that drops packets: the server's own timeouts never
-come back), a client-side deadline on every exchange a little longer than the statement
-timeout, after which the connection is closed and thrown away. On SQLite, the busy
-timeout. On both, how long a request waits for a free pooled connection.
+`lock_timeout` on the server, when set `idle_in_transaction_session_timeout` for a client
+that stops between two statements of a transaction (paused, hung: the server ends its
+session and its locks go with it; off by default, see `hub.config`), and, for a server
+that stops answering altogether (hung, stopped with SIGSTOP, a network that drops
+packets: the server's own timeouts never come back), a client-side deadline on every
+exchange a little longer than the statement timeout, after which the connection is
+closed and thrown away. On SQLite, the busy timeout. On both, how long a request waits
+for a free pooled connection.
 
 The client cannot tell a statement that runs long from a server that stopped: TCP
 keepalives do not either (the kernel of a stopped server still acknowledges them;
@@ -51,6 +54,7 @@ class Deadlines:
     lock_s: float = 10.0  # PostgreSQL's lock_timeout, SQLite's busy timeout; 0: no limit
     pool_s: float = 10.0
     probe_s: float = 5.0  # silence before the server is probed; 0: never probed
+    idle_in_transaction_s: float = 0.0  # a session idle in a transaction ends; 0: never
 
     @property
     def answer_s(self) -> float | None:
@@ -65,7 +69,8 @@ class Deadlines:
         if self.connect_s > 0:  # libpq counts whole seconds, and at least 2
             args["connect_timeout"] = max(2, math.ceil(self.connect_s))
         options = [f"-c {name}={round(seconds * 1000)}" for name, seconds in
-                   (("statement_timeout", self.statement_s), ("lock_timeout", self.lock_s))
+                   (("statement_timeout", self.statement_s), ("lock_timeout", self.lock_s),
+                    ("idle_in_transaction_session_timeout", self.idle_in_transaction_s))
                    if seconds > 0]
         if options:
             args["options"] = " ".join([*filter(None, [_given_options(database_url)]), *options])

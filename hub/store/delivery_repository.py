@@ -418,15 +418,23 @@ class Deliveries:
         )
         return self._opened(list(self.conn.execute(query)))
 
-    def set_outcome(self, delivery_id: int, **values: Any) -> None:
-        """A POST's outcome. A failed one applies to a delivery still pending only (one
-        cancelled meanwhile, its recipient having left, stays cancelled, never listed,
-        replayed or shown later); one that succeeded is recorded whatever happened
-        meanwhile: the data did leave."""
-        query = sa.update(deliveries).where(deliveries.c.id == delivery_id)
+    def set_outcome(self, delivery_id: int, **values: Any) -> bool:
+        """A POST's outcome; False when the delivery is recorded as sent already: another
+        sender (one that took the recipient over from a sender paused past its lease)
+        sent it too, with the same idempotency key, and logged that disclosure. A failed
+        outcome applies to a delivery still pending only (one cancelled meanwhile, its
+        recipient having left, stays cancelled, never listed, replayed or shown later);
+        one that succeeded is recorded whatever else happened meanwhile: the data did
+        leave."""
+        query = sa.update(deliveries).where(deliveries.c.id == delivery_id,
+                                            deliveries.c.status != SENT)
         if values.get("status") != SENT:
             query = query.where(deliveries.c.status == PENDING)
-        self.conn.execute(query.values(**values))
+        if self.conn.execute(query.values(**values)).rowcount:
+            return True
+        status = self.conn.scalar(sa.select(deliveries.c.status)
+                                  .where(deliveries.c.id == delivery_id))
+        return status != SENT
 
     def retire_for_recipient(self, recipient_id: str) -> int:
         """A member readmitted starts afresh: what it was sent before it left no longer

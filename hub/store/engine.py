@@ -48,8 +48,11 @@ def store_errors() -> Iterator[None]:
     (which tasks retry and the API answers with 503)."""
     try:
         yield
-    except OUTAGES as exc:
-        raise store_outage(exc) from exc
+    except (*OUTAGES, sa.exc.DBAPIError) as exc:
+        error = outage(exc)
+        if error is None:
+            raise
+        raise error from exc
 
 
 OUTAGES = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
@@ -94,10 +97,18 @@ def damaged(exc: BaseException) -> bool:
         and code & 0xFF in _SQLITE_DAMAGED
 
 
+# PostgreSQL ended the session of a client idle in its transaction longer than
+# idle_in_transaction_session_timeout (a process paused or stuck): psycopg raises it as an
+# InternalError, yet the transaction was only rolled back, and the next one may succeed.
+_SESSION_ENDED_IDLE = "25P03"
+
+
 def outage(exc: BaseException) -> StoreUnavailable | None:
-    """The hub's error (503) when `exc` is an outage of the store or a damaged SQLite
-    file, else None (the error is the caller's: a constraint, a bug)."""
-    return store_outage(exc) if isinstance(exc, OUTAGES) or damaged(exc) else None
+    """The hub's error (503) when `exc` is an outage of the store, a session the server
+    ended as idle in its transaction, or a damaged SQLite file, else None (the error is
+    the caller's: a constraint, a bug)."""
+    ended = getattr(getattr(exc, "orig", None), "sqlstate", None) == _SESSION_ENDED_IDLE
+    return store_outage(exc) if isinstance(exc, OUTAGES) or ended or damaged(exc) else None
 
 
 def store_outage(exc: BaseException) -> StoreUnavailable:

@@ -2,11 +2,14 @@
 
 `with uow_factory() as uow: ...; uow.commit()` — leaving the block without a
 commit rolls back. Database errors are translated at this boundary into the
-hub's exception tree.
+hub's exception tree. Work given to `at_commit` (the access log's appends, which take
+its single lock) runs just before each commit, so its locks are held the shortest time.
 """
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from types import TracebackType
 
 import sqlalchemy as sa
@@ -28,6 +31,22 @@ from hub.store.porteur_index_repository import PorteurIndex
 from hub.store.review_queue_repository import ReviewQueue
 from hub.store.sealing import FicheKeys
 
+# The work each open unit of work runs just before its commit, by its own connection
+# (never the pooled one's `info`: it outlives the unit of work, and an invalidated
+# connection refuses to be read).
+_at_commit: weakref.WeakKeyDictionary[sa.Connection, list[Callable[[], object]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def at_commit(conn: sa.Connection, work: Callable[[], object]) -> bool:
+    """Run `work` just before the commit of the unit of work `conn` belongs to; False
+    when it belongs to none (the caller runs `work` itself)."""
+    pending = _at_commit.get(conn)
+    if pending is None:
+        return False
+    pending.append(work)
+    return True
+
 
 class UnitOfWork:
     def __init__(self, engine: sa.Engine, keys: StoreKeys,
@@ -47,6 +66,8 @@ class UnitOfWork:
                 raise
             raise error from exc
         conn = self._connection
+        self._pending: list[Callable[[], object]] = []
+        _at_commit[conn] = self._pending
         self.members = repos.Members(conn)
         self.keys = FicheKeys(conn, self._store_keys)
         self.fiches = repos.Fiches(conn, self.keys)
@@ -83,6 +104,8 @@ class UnitOfWork:
         """Commit the work so far. The next statement, if any, begins the next
         transaction: on SQLite a writer's turn is taken only when there is more to do, so
         a commit never waits for the other writers' transactions."""
+        while self._pending:
+            self._pending.pop(0)()
         self.connection.commit()
 
     def __exit__(
@@ -98,6 +121,8 @@ class UnitOfWork:
             if exc is None:
                 raise store_outage(lost) from lost
         finally:
+            _at_commit.pop(self.connection, None)
+            self._pending.clear()
             self.connection.close()
             self._connection = None
         error = outage(exc) if exc is not None else None

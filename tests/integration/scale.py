@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import redis
 import sqlalchemy as sa
@@ -16,7 +17,8 @@ from tests.conftest import REDIS_URL, _drop_pg_database, _fresh_pg_database, ser
 from tests.tcp_proxy import TcpProxy
 from tests.waiting import wait_until
 
-__all__ = ["OwnRedis", "database_through_proxy", "own_redis_command", "scale_store", "wait_until"]
+__all__ = ["OwnRedis", "database_through_proxy", "own_redis_command", "scale_store", "stopped",
+           "wait_until"]
 
 
 @contextmanager
@@ -34,6 +36,11 @@ def scale_store(postgres_url: str) -> Iterator[dict[str, str]]:
                "HUB_QUEUE_NAME": f"test-{uuid.uuid4().hex[:8]}", "HUB_LOG_LEVEL": "WARNING"}
     finally:
         _drop_pg_database(db)
+
+
+def stopped(pid: int) -> bool:
+    """Whether the process is stopped (SIGSTOP: state T in /proc)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T"
 
 
 def own_redis_command(port: int, folder: object) -> list[str]:

@@ -208,3 +208,13 @@ def test_the_dead_letter_commands_name_an_unknown_member_instead_of_finding_noth
         err = capsys.readouterr().err
         assert "error (unknown_member)" in err and "cci-thier" in err
     assert webhooks.dead_letter_page(hub, CCI)["total"] >= 1  # nothing was replayed
+
+
+def test_replaying_an_id_that_is_no_dead_letter_names_it_and_fails(network, monkeypatch, capsys):
+    """It said "0 put back" and exit 0: the operator could not tell a typo from done."""
+    hub, _clock, _cci, _pfil = network
+    monkeypatch.setenv("HUB_DATA_DIR", str(hub.settings.data_dir))
+    monkeypatch.setenv("HUB_DATABASE_URL", hub.settings.database_url.reveal())
+    assert cli.main(["deliveries", "replay", "--id", "999999999"]) == 1
+    err = capsys.readouterr().err
+    assert "(not_found)" in err and "999999999" in err and "deliveries dead" in err

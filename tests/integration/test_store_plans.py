@@ -119,7 +119,8 @@ def test_with_the_deadlines_off_the_hub_sends_no_server_option(postgres_url, tmp
         with hub.engine.connect() as conn:
             sources = conn.exec_driver_sql(
                 "SELECT source FROM pg_settings WHERE name IN ('jit', 'random_page_cost', "
-                "'statement_timeout', 'lock_timeout')").scalars().all()
+                "'statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout')"
+            ).scalars().all()
         assert "client" not in sources
     finally:
         hub.close()

@@ -12,9 +12,12 @@ import socket
 
 import pytest
 import requests
+import sqlalchemy as sa
 
 from hub.services.audit import trail as audit
 from hub.services.delivery import webhooks
+from hub.store.delivery_repository import SENT
+from hub.store.delivery_tables import deliveries
 from tests.integration.world import OWNER, fiche, network, push_and_process
 
 pytestmark = pytest.mark.integration
@@ -30,6 +33,13 @@ def _porteur(hub) -> str:
 
 def _attempts(hub) -> int:
     return len(hub.audit.search(action="webhook_attempt", member=CCI, limit=100_000))
+
+
+def _row(hub, delivery_id: int) -> tuple:
+    with hub.uow() as uow:
+        return tuple(uow.connection.execute(
+            sa.select(deliveries.c.status, deliveries.c.attempts, deliveries.c.sent_at)
+            .where(deliveries.c.id == delivery_id)).one())
 
 
 def _retry(hub, clock) -> None:
@@ -70,3 +80,24 @@ def test_a_connection_refused_sent_nothing_and_a_reset_may_have(network):
     with pytest.raises(requests.ConnectionError) as reset:
         requests.post(cci.url, data=b"{}", timeout=5)
     assert webhooks._may_have_sent(reset.value) is True
+
+
+def test_an_outcome_committed_after_another_sender_sent_and_logged_is_not_logged_again(network):
+    """A sender paused past its lease (a VM paused) commits its outcome once it goes on,
+    after the sender that took its recipient over sent the same delivery and logged it:
+    it recorded the delivery sent a second time with a second `webhook_delivery` event
+    (812 events for 805 deliveries sent). Now the first record and its event stand."""
+    hub, _clock, _cci, _pfil = network
+    push_and_process(hub, fiche())
+    with hub.uow() as uow:  # what the paused sender read and POSTed
+        member = uow.members.get(CCI)
+        [delivery] = uow.deliveries.next_pending(CCI, 50)
+    webhooks.dispatch_webhooks(hub)  # the other sender
+    first = _row(hub, delivery.id)
+    assert first[0] == SENT
+    late = webhooks._Outcomes(hub, CCI)
+    late.add(delivery.id, {"status": SENT, "attempts": 1, "sent_at": hub.clock(),
+                           "last_error": None}, webhooks._disclosed(hub, member, delivery))
+    late.flush()
+    assert len(hub.audit.search(action="webhook_delivery", member=CCI, limit=100)) == 1
+    assert _row(hub, delivery.id) == first

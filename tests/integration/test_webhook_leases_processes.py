@@ -5,8 +5,12 @@ every sent delivery with its access event and its lease expiring within seconds.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
+import signal
+import threading
 import time
 
 import pytest
@@ -18,11 +22,13 @@ from hub.config import Settings
 from hub.services.accounts.auth import Caller
 from hub.services.accounts.members import load_network
 from hub.services.ingest import accept as ingest
+from hub.services.ingest import processing
 from hub.services.ingest.processing import pipeline_status
 from hub.store.delivery_repository import SENT
 from hub.store.delivery_tables import deliveries
+from hub.store.tables import outbox
 from tests.factories import make_fiche, other_porteur, record_consents
-from tests.integration.scale import database_through_proxy, scale_store, wait_until
+from tests.integration.scale import database_through_proxy, scale_store, stopped, wait_until
 from tests.receiver import Recipient
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -287,3 +293,57 @@ def test_a_worker_whose_clock_runs_ahead_never_sends_beside_the_holder_of_the_le
     assert slow.max_in_flight == 1
     assert len(slow.arrivals) == 60 == distinct_received(slow)  # no POST twice
     assert max(ahead) <= LEASE_S + 1, max(ahead)
+
+
+def process_here(hub: Hub) -> None:
+    """Process every fiche pushed so far in the test's own process (no worker needed)."""
+    with hub.uow() as uow:
+        ids = list(uow.connection.scalars(sa.select(outbox.c.id).order_by(outbox.c.id)))
+    processing.process_outbox(hub, ids)
+
+
+def test_a_paused_sender_stops_no_push_and_logs_no_second_event_for_what_another_sent(world):
+    """A worker paused (SIGSTOP of its session: a VM paused, a debugger) mid-page, with a
+    POST under way and outcomes not yet committed: pushes go on meanwhile (the access
+    log's lock, which every push takes, is held only while a commit is under way, and a
+    session idle holding it is ended); another worker takes the recipient over and
+    sends everything; the paused one, continued, finds those deliveries sent and logged,
+    and records neither their outcome nor a second `webhook_delivery` event: it logged
+    812 events for 805 deliveries sent."""
+    env, hub, slow, logs = world
+    env = {**env, "HUB_WEBHOOK_LEASE_S": "3"}
+    # The paused worker may also be stopped inside some other short transaction (its
+    # lease renewed, a head signed): its session ends then, whatever it holds.
+    paused_env = {**env, "HUB_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_S": "10"}
+    patient = Hub.from_settings(Settings.from_env(  # a push waits as long as it takes
+        {**env, "HUB_DATABASE_LOCK_TIMEOUT_S": "120", "HUB_DATABASE_STATEMENT_TIMEOUT_S": "150"}))
+    push(hub, 0, 20)
+    process_here(hub)  # the paused worker holds no fiche of its own to process
+    first = start_worker(paused_env, logs, "worker-1")
+    paused = threading.Event()
+
+    def pause_first(arrived: int) -> None:
+        if arrived == 3:  # outcomes held in memory (flushed every second), one POST held
+            os.killpg(first.popen.pid, signal.SIGSTOP)
+            paused.set()
+
+    slow.on_arrival = pause_first
+    try:
+        with running([first]):
+            wait_until(paused.is_set, 60, "worker-1 paused while sending")
+            slow.on_arrival = None
+            push(patient, 20, 5)
+            assert first.popen.poll() is None and stopped(first.popen.pid), \
+                "worker-1 went on before the push was stored"
+            process_here(hub)
+            with running([start_worker(env, logs, "worker-2")]):
+                wait_until(lambda: sent_count(hub) == 25, 120, "25 sent deliveries")
+                os.killpg(first.popen.pid, signal.SIGCONT)
+                first.stop()  # a warm shutdown: its senders commit what they hold
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(first.popen.pid, signal.SIGCONT)
+        patient.close()
+    assert distinct_received(slow) == 25
+    assert len(slow.arrivals) > 25, "nothing was sent twice: worker-1 was not paused mid-page"
+    assert disclosure_events(hub) == sent_count(hub) == 25

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from hub.bootstrap import log_lock_idle_s
 from hub.config import Secret, Settings
 from hub.errors import ConfigurationError
 
@@ -129,3 +130,14 @@ def test_a_metrics_token_left_as_the_example_or_too_short_is_refused_naming_the_
 def test_a_long_random_metrics_token_or_none_is_taken():
     assert Settings.from_env({"HUB_METRICS_TOKEN": "0f" * 16}).metrics_token.reveal() == "0f" * 16
     assert not Settings.from_env({"HUB_METRICS_TOKEN": ""}).metrics_token
+
+
+def test_the_access_log_s_lock_is_held_idle_no_longer_than_the_shorter_of_both_limits():
+    def held(log_s: float, sessions_s: float) -> float:
+        return log_lock_idle_s(Settings(audit_lock_idle_timeout_s=log_s,
+                                         database_idle_in_transaction_timeout_s=sessions_s))
+
+    assert Settings().database_idle_in_transaction_timeout_s == 0  # off: see README
+    assert held(5, 0) == 5 and held(5, 2) == 2 and held(0, 90) == 90 and held(0, 0) == 0
+    with pytest.raises(ConfigurationError, match="HUB_AUDIT_LOCK_IDLE_TIMEOUT_S"):
+        Settings.from_env({"HUB_AUDIT_LOCK_IDLE_TIMEOUT_S": "-1"})

@@ -179,36 +179,37 @@ class _Outcomes:
 
     def __init__(self, hub: Hub, member_id: str) -> None:
         self.hub, self.member_id = hub, member_id
-        self.rows: list[tuple[int, dict[str, Any]]] = []
-        self.events: list[Any] = []
+        self.rows: list[tuple[int, dict[str, Any], Any]] = []
         self.postpone: tuple[int, dt.datetime] | None = None
         self.give_up: tuple[dt.datetime, str] | None = None
         self._flushed_at = time.monotonic()
 
     def add(self, delivery_id: int, values: dict[str, Any], event: Any = None) -> None:
-        self.rows.append((delivery_id, values))
-        if event is not None:
-            self.events.append(event)
+        self.rows.append((delivery_id, values, event))
 
     def flush_if_due(self) -> None:
         if time.monotonic() - self._flushed_at >= _FLUSH_EVERY_S:
             self.flush()
 
     def flush(self) -> int:
-        """Outcomes and their access events in one transaction: both or neither.
+        """Outcomes and their access events in one transaction: both or neither. A sender
+        paused past its lease (a VM paused, a stuck process) may find deliveries it sent
+        sent and logged by the sender that took the recipient over: it records neither
+        their outcome nor a second event of that disclosure.
         Returns how many more deliveries were given up with the head of line."""
         given_up = 0
         if self.rows:
             with self.hub.uow() as uow:
-                for delivery_id, values in self.rows:
-                    uow.deliveries.set_outcome(delivery_id, **values)
+                events = [event for delivery_id, values, event in self.rows
+                          if uow.deliveries.set_outcome(delivery_id, **values)
+                          and event is not None]
                 if self.give_up is not None:
                     given_up = self._give_up_expired(uow, *self.give_up)
                 if self.postpone is not None:
                     uow.deliveries.postpone_next(self.member_id, *self.postpone)
-                self.hub.audit.append_within(uow.connection, self.events)
+                self.hub.audit.append_within(uow.connection, events)  # its lock: last
                 uow.commit()
-        self.rows, self.events, self.postpone, self.give_up = [], [], None, None
+        self.rows, self.postpone, self.give_up = [], None, None
         self._flushed_at = time.monotonic()
         return given_up
 

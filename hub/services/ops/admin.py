@@ -1,4 +1,5 @@
-"""Operator actions: initialise the store and the hub key."""
+"""Operator actions: initialise the store and the hub key; what a command says of a
+database outage."""
 
 from __future__ import annotations
 
@@ -10,12 +11,20 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 
 from hub.config import Settings
-from hub.errors import ConfigurationError, DatabaseUnreadable, StoreUnavailable
+from hub.errors import ConfigurationError, DatabaseUnreadable, HubError, StoreUnavailable
 from hub.store import backup as copies
 from hub.store import set_aside
+from hub.store.engine import outage
 from hub.store.migrate import migrations_current, upgrade
 
 log = logging.getLogger(__name__)
+
+
+def command_error(exc: BaseException) -> HubError | None:
+    """The hub's error for a database outage a command met outside a unit of work (a
+    backup, a restore, an export reading the log: the database stopped, frozen, or ending
+    the session), as every other command says it; None for any other error."""
+    return outage(exc)
 
 
 def initialise(settings: Settings) -> dict[str, int]:

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from hub import cli
 from hub.audit.chain import verify_chain
 from hub.audit.events import AccessEvent, pseudonymise
 from hub.audit.heads import HeadSigner
@@ -182,3 +183,11 @@ def test_a_large_backlog_is_cut_into_segments_at_signed_heads(
     assert [(s.first_seq, s.end_seq) for s in cut if s] == [(0, 10), (10, 20), (20, 30)]
     paths = [s.path for s in cut if s] + [live_export(log, tmp_path)]
     assert verify_chain(paths, SIGNER.public_key, {}).ok
+
+
+def test_archiving_with_nothing_old_enough_says_so_rather_than_null(hub, monkeypatch, capsys):
+    monkeypatch.setenv("HUB_DATA_DIR", str(hub.settings.data_dir))
+    monkeypatch.setenv("HUB_DATABASE_URL", hub.settings.database_url.reveal())
+    assert cli.main(["audit", "archive"]) == 0
+    out = capsys.readouterr().out
+    assert "null" not in out and "nothing to archive" in out and "HUB_AUDIT_RETENTION_DAYS" in out
