@@ -94,11 +94,11 @@ def test_a_push_whose_access_event_cannot_be_written_stores_no_fiche(
     headers = _signed(client, credentials[OWNER], body)
     real_insert = audit_log._insert
 
-    def failing(conn, prepared):
+    def failing(conn, prepared, *limits):
         if any(b"fiche_push" in str(p).encode() for p in prepared):
             raise sa.exc.OperationalError("INSERT INTO audit_entries", None,
                                           Exception("disk I/O error"))
-        return real_insert(conn, prepared)
+        return real_insert(conn, prepared, *limits)
 
     monkeypatch.setattr(audit_log, "_insert", failing)
     response = client.post("/v1/fiches", content=body, headers=headers)
