@@ -251,8 +251,9 @@ def _parser() -> argparse.ArgumentParser:
     backup = sub.add_parser("backup", help="a consistent copy of the database (never the keys)")
     backup.add_argument("--output", type=Path, required=True, help="a new folder for the copy")
     backup.set_defaults(run=_backup)
-    restore = sub.add_parser("restore", help="restore a backup, then replay erasures and "
-                             "withdrawals made since (every hub process stopped)")
+    restore = sub.add_parser("restore", help="restore a backup, then replay the erasures, "
+                             "withdrawals, departures, revocations, separations and other "
+                             "decisions made since (every hub process stopped)")
     restore.add_argument("folder", type=Path)
     restore.add_argument("--force", action="store_true",
                          help="restore even if a worker heartbeat is recent (stale heartbeat)")

@@ -20,12 +20,26 @@ backup), one JSON line per event, fsynced before the database commits:
 - `settled`: the key file was brought to the database's generations (`capactif restore`,
   before it replaces the store): every KEK older than its bucket's committed generation
   destroyed. A rotation written before this line whose bucket still keeps an older KEK
-  never committed (killed, or its database failed, between its entry and its commit).
+  never committed (killed, or its database failed, between its entry and its commit);
+- the decisions (`DECISIONS`), each with an id the store records in the decision's own
+  transaction (`journal_decisions`), replayed by a restore when its copy lacks that id:
+  `members`, the standing of members after a network load, a credential rotation or a
+  change of subscriptions (status, role, webhook, territory, subscriptions, credential
+  hashes and public keys, DPO credential; never a secret, a name nor a contact);
+  `unmerge`, a separation (the porteur, the fiche by key and keyed digest, the fiches
+  the coordination saw); `erasure_answer`, an owner's answer to an erasure request
+  given without erasing (its motif, its text sealed with a kept fiche's data key);
+  `account`, a console account disabled, its role or password changed (the password's
+  scrypt hash);
+- `uncommitted`: the decisions written before this line that the store being replaced
+  (read by `capactif restore` before it loads the copy) does not hold: never committed
+  (their process killed, or their transaction failed, after the entry), never replayed.
 
-Replaying is idempotent (a generation already reached, an erasure already recorded or a
-consent already withdrawn is skipped), so a restore replays the whole journal. Nothing
-here is personal: ids, wrapped keys (useless without the KEKs beside them, and the KEKs
-of an erasure are destroyed) and times.
+Replaying is idempotent (a generation already reached, an erasure already recorded, a
+consent already withdrawn or a decision the store holds is skipped), so a restore replays
+the whole journal. Nothing here is personal: ids, wrapped keys (useless without the KEKs
+beside them, and the KEKs of an erasure are destroyed), hashes, times, and a refusal's
+text sealed with a fiche's data key (which its erasure destroys).
 """
 
 from __future__ import annotations
@@ -45,6 +59,7 @@ from typing import Any
 from hub.key_dir import writing_keys
 
 FILE = "recovery_journal.jsonl"
+DECISIONS = frozenset({"members", "unmerge", "erasure_answer", "account"})
 
 
 class RecoveryJournal:
@@ -72,6 +87,14 @@ class RecoveryJournal:
 
     def settled(self, at: str) -> None:
         self._append({"type": "settled", "at": at})
+
+    def decision(self, kind: str, entry_id: str, at: str, record: Mapping[str, Any]) -> None:
+        """A decision a restore replays unless the store holds `entry_id` (`DECISIONS`)."""
+        assert kind in DECISIONS, kind
+        self._append({**record, "type": kind, "id": entry_id, "at": at})
+
+    def uncommitted(self, at: str, entry_ids: Iterable[str]) -> None:
+        self._append({"type": "uncommitted", "at": at, "ids": sorted(entry_ids)})
 
     def entries(self) -> Iterator[dict[str, Any]]:
         """Every complete entry, oldest first (a line torn by a crash is ignored)."""
@@ -123,6 +146,11 @@ def fiche_digest(secret: bytes, member_id: str, fiche_id: str) -> str:
     """A fiche's owner and id, keyed (the journal holds no member's own fiche id in clear)."""
     text = f"{member_id}\n{fiche_id}".encode()
     return hmac.new(secret, text, hashlib.sha256).hexdigest()[:32]
+
+
+def uncommitted_decisions(entries: Iterable[Mapping[str, Any]]) -> set[str]:
+    """The decisions an `uncommitted` line judged never committed."""
+    return {i for entry in entries if entry.get("type") == "uncommitted" for i in entry["ids"]}
 
 
 def fiche_keys_named(entries: Iterable[Mapping[str, Any]]) -> set[int]:

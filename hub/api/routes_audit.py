@@ -159,8 +159,11 @@ def tree_head(request: Request, auth: Authenticated = Depends(authenticated)) ->
 @router.get("/proofs/inclusion/{seq}", responses=answer(InclusionProof, 400, 403, 404))
 def inclusion(seq: PathSeq, request: Request, size: OptionalTreeSize = None,
               auth: Authenticated = Depends(_A_DPO)) -> Any:
-    dpo.scope_of(auth.caller)
-    size, proof = audit.inclusion_proof(hub_of(request), seq, size)
+    """Proof that entry `seq` is in the log under a signed head (the network DPO: any
+    entry; a member's DPO: its member's own, as its search reads them; another is 404)."""
+    scope = dpo.scope_of(auth.caller)
+    size, proof = audit.inclusion_proof(hub_of(request), seq, size,
+                                        member=None if scope.whole_log else scope.member_id)
     return {"seq": seq, "taille": size, "preuve": [b64url(node) for node in proof]}
 
 

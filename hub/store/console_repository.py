@@ -83,6 +83,10 @@ class Sessions(_Repository):
     def delete_of_user(self, user_id: str) -> None:
         self.conn.execute(sa.delete(user_sessions).where(user_sessions.c.user_id == user_id))
 
+    def delete_all(self) -> None:
+        """Every session ends (a restore: the copy's include sessions ended since)."""
+        self.conn.execute(sa.delete(user_sessions))
+
     def delete_expired(self, now: dt.datetime) -> None:
         self.conn.execute(sa.delete(user_sessions).where(user_sessions.c.expires_at <= now))
 

@@ -657,12 +657,22 @@ class Deliveries:
 
     def replace_subscriptions(self, member_id: str, criteria: list[dict[str, Any]], source: str,
                               now: dt.datetime) -> None:
+        self.put_subscriptions(member_id, [(c, source) for c in criteria], now)
+
+    def put_subscriptions(self, member_id: str, criteria: list[tuple[Any, str]],
+                          now: dt.datetime) -> None:
+        """The member's subscriptions are these (criteria, source) and no other."""
         self.conn.execute(sa.delete(subscriptions).where(subscriptions.c.member_id == member_id))
         if criteria:
             self.conn.execute(sa.insert(subscriptions), [
                 {"member_id": member_id, "criteria": c, "source": source, "updated_at": now}
-                for c in criteria
+                for c, source in criteria
             ])
+
+    def subscriptions_of(self, member_id: str) -> list[Subscription]:
+        query = sa.select(subscriptions).where(subscriptions.c.member_id == member_id) \
+            .order_by(subscriptions.c.id)
+        return [Subscription(**row._mapping) for row in self.conn.execute(query)]
 
 
 def _erased(fiche_pk: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:

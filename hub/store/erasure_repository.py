@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from hub.store.erasure_tables import erasure_answers, erasure_requests, erasures, store_markers
 from hub.store.records import Erasure, ErasureRequest, record_of
+from hub.store.sealing import FicheKeys
 
 PENDING, CONFIRMED, DECLINED = "pending", "confirmed", "declined"
 
@@ -70,11 +71,19 @@ class Erasures:
             sa.select(erasures).where(erasures.c.id == erasure_id)).first())
 
 
-class ErasureRequests:
-    """What each other owner of a porteur's fiches was asked, and its answer."""
+def answer_context(erasure_id: str, owner_id: str) -> str:
+    return f"erasure-answer:{erasure_id}:{owner_id}"
 
-    def __init__(self, connection: sa.Connection) -> None:
+
+class ErasureRequests:
+    """What each other owner of a porteur's fiches was asked, and its answer. A refusal's
+    text (`precision`, free text that may name the person) is sealed with the data key of
+    one of the fiches the owner keeps (`key_fiche_pk`): read, it opens to None once that
+    fiche is erased (its key destroyed), in the store as in any copy of it."""
+
+    def __init__(self, connection: sa.Connection, keys: FicheKeys) -> None:
         self.conn = connection
+        self.keys = keys
 
     def add_many(self, rows: list[dict[str, Any]]) -> None:
         if rows:
@@ -85,9 +94,10 @@ class ErasureRequests:
             erasure_requests.c.erasure_id == erasure_id).order_by(erasure_requests.c.owner_id))
 
     def get(self, erasure_id: str, owner_id: str) -> ErasureRequest | None:
-        return record_of(ErasureRequest, self.conn.execute(sa.select(erasure_requests).where(
+        found = record_of(ErasureRequest, self.conn.execute(sa.select(erasure_requests).where(
             erasure_requests.c.erasure_id == erasure_id,
             erasure_requests.c.owner_id == owner_id)).first())
+        return None if found is None else self._opened(found)
 
     def pending(self) -> list[ErasureRequest]:
         """Every request still waiting, oldest first."""
@@ -95,6 +105,31 @@ class ErasureRequests:
             erasures, erasures.c.id == erasure_requests.c.erasure_id).where(
             erasure_requests.c.status == PENDING).order_by(
             erasures.c.requested_at, erasure_requests.c.owner_id))
+
+    def sealed_precision(self, row: ErasureRequest, text: str | None
+                         ) -> tuple[str | None, int | None]:
+        """(sealed text, the fiche whose key seals it) for a refusal of `row`: the first of
+        its fiches not erased (none left: no text kept, there is nobody left to name)."""
+        kept = sorted(set(row.fiche_pks) - self.keys.erased(row.fiche_pks))
+        if text is None or not kept:
+            return None, None
+        return self.keys.seal(kept[0], answer_context(row.erasure_id, row.owner_id),
+                              text), kept[0]
+
+    def forget_precisions(self, fiche_pks: Iterable[int]) -> None:
+        """In the transaction erasing `fiche_pks`: the refusals' texts sealed with one of
+        their keys (or, given before they were sealed, naming one of them) set to NULL."""
+        erased = set(fiche_pks)
+        rows = self.conn.execute(sa.select(
+            erasure_requests.c.erasure_id, erasure_requests.c.owner_id,
+            erasure_requests.c.fiche_pks, erasure_requests.c.key_fiche_pk,
+        ).where(erasure_requests.c.precision.is_not(None))).all()
+        for row in rows:
+            if row.key_fiche_pk in erased or (row.key_fiche_pk is None
+                                              and erased & set(row.fiche_pks)):
+                self.conn.execute(sa.update(erasure_requests).where(
+                    erasure_requests.c.erasure_id == row.erasure_id,
+                    erasure_requests.c.owner_id == row.owner_id).values(precision=None))
 
     def settle(self, erasure_id: str, owner_id: str, values: dict[str, Any]) -> bool:
         """Answer a pending request; False when it was answered already."""
@@ -125,7 +160,13 @@ class ErasureRequests:
             erasure_requests.c.erasure_id, erasure_requests.c.owner_id).with_for_update())
 
     def _records(self, query: sa.Select[Any]) -> list[ErasureRequest]:
-        return [ErasureRequest(**row._mapping) for row in self.conn.execute(query)]
+        return [self._opened(ErasureRequest(**row._mapping)) for row in self.conn.execute(query)]
+
+    def _opened(self, row: ErasureRequest) -> ErasureRequest:
+        if row.precision is None or row.key_fiche_pk is None:
+            return row  # none, or given before refusals were sealed (read as it was kept)
+        return dataclasses.replace(row, precision=self.keys.open(
+            row.key_fiche_pk, answer_context(row.erasure_id, row.owner_id), row.precision))
 
 
 class Markers:

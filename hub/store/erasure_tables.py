@@ -88,12 +88,15 @@ erasure_requests = sa.Table(
     sa.Column("named_to_requester", sa.Boolean, nullable=False),
     sa.Column("requester_named", sa.Boolean, nullable=False),
     sa.Column("motif", sa.String(30)),
-    sa.Column("precision", sa.String(500)),
+    # A refusal's free text, sealed with the data key of one of the owner's fiches it
+    # keeps (`key_fiche_pk`, migration 0059): it may name the person, and goes with them.
+    sa.Column("precision", sa.Text),
     sa.Column("answered_at", UTC_TIME),
     sa.Column("answered_by", sa.String(100)),  # the owner's id, or "console:<user id>"
     sa.Column("done_erasure_id", sa.String(40)),  # the erasure of the owner's fiches
     # The owner's fiches the request named (its notice's `sources`): confirming erases
     # these, wherever a merge or a separation has put them since.
     sa.Column("fiche_pks", sa.JSON, nullable=False),
+    sa.Column("key_fiche_pk", sa.BigInteger),
 )
 sa.Index("ix_erasure_requests_status", erasure_requests.c.status)

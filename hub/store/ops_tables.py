@@ -1,4 +1,5 @@
-"""Operations tables: the heartbeats of worker and beat processes.
+"""Operations tables: the heartbeats of worker and beat processes, and the decisions of
+the recovery journal the store holds.
 
 A heartbeat row names a process by host name and pid (machines, not people), so the
 API can say in its metrics whether workers are alive without reaching the broker's
@@ -20,4 +21,15 @@ process_heartbeats = sa.Table(
     sa.Column("pid", sa.Integer, nullable=False),
     sa.Column("started_at", UTC_TIME, nullable=False),
     sa.Column("seen_at", UTC_TIME, nullable=False),
+)
+
+# The decisions of the recovery journal (hub.journal: a departure, a revoked credential, a
+# separation, an answer to an erasure request...) this store holds: each is named here in
+# its own transaction, so a restore replays those its copy lacks, and only those.
+journal_decisions = sa.Table(
+    "journal_decisions",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("at", UTC_TIME, nullable=False),
 )

@@ -136,6 +136,7 @@ class ErasureRequest:
     answered_by: str | None
     done_erasure_id: str | None
     fiche_pks: list[int]
+    key_fiche_pk: int | None = None  # the fiche whose data key seals `precision`
 
 
 @dataclasses.dataclass(frozen=True)

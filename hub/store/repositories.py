@@ -73,6 +73,11 @@ class Members(_Repository):
             .values(token_hash=token_hash, public_key=public_key)
         )
 
+    def put_standing(self, member_id: str, values: dict[str, Any]) -> None:
+        """A restore: the member's role, webhook, territory and credentials as a decision
+        made since the copy left them (hub.services.accounts.standing)."""
+        self.conn.execute(sa.update(members).where(members.c.id == member_id).values(**values))
+
     def active(self) -> list[Member]:
         """The members in the network now (those that left are kept for the record)."""
         return [m for m in self.all() if m.active]

@@ -19,6 +19,7 @@ from hub.store import repositories as repos
 from hub.store.auditor_repository import Auditors
 from hub.store.consent_overview_repository import ConsentOverview
 from hub.store.console_repository import FicheReads, IntegrityChecks, Revisits, Sessions, Users
+from hub.store.decision_repository import Decisions
 from hub.store.delivery_repository import Deliveries
 from hub.store.engine import OUTAGES, outage, store_outage
 from hub.store.erasure_repository import ErasureAnswers, ErasureRequests, Erasures, Markers
@@ -76,7 +77,7 @@ class UnitOfWork:
         self.nonces = repos.Nonces(conn)
         self.deliveries = Deliveries(conn, self.keys)
         self.erasures = Erasures(conn)
-        self.erasure_requests = ErasureRequests(conn)
+        self.erasure_requests = ErasureRequests(conn, self.keys)
         self.erasure_answers = ErasureAnswers(conn)
         self.markers = Markers(conn)
         self.matching = Matching(conn, self.keys, self._store_keys.digest_key, self._identities)
@@ -92,6 +93,7 @@ class UnitOfWork:
         self.auditors = Auditors(conn)
         self.key_replays = KeyReplays(conn)
         self.ops = OpsQueries(conn)
+        self.decisions = Decisions(conn, self._store_keys.journal)
         self.dialect = conn.dialect.name
         return self
 

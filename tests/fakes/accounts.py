@@ -58,6 +58,9 @@ class FakeSessions:
     def delete_of_user(self, user_id: str) -> None:
         self.rows = {k: v for k, v in self.rows.items() if v["user_id"] != user_id}
 
+    def delete_all(self) -> None:
+        self.rows = {}
+
     def delete_expired(self, now: dt.datetime) -> None:
         self.rows = {k: v for k, v in self.rows.items() if v["expires_at"] > now}
 
@@ -97,6 +100,10 @@ class FakeMembers:
         if member_id in self.rows:
             self.rows[member_id] = dataclasses.replace(
                 self.rows[member_id], token_hash=token_hash, public_key=public_key)
+
+    def put_standing(self, member_id: str, values: dict[str, Any]) -> None:
+        if member_id in self.rows:
+            self.rows[member_id] = dataclasses.replace(self.rows[member_id], **values)
 
     def active(self) -> list[Member]:
         return [m for m in self.all() if m.active]

@@ -92,6 +92,9 @@ def test_a_session_carries_its_account_and_ends_by_token_user_or_expiry(accounts
     assert sessions.get("t3") is None and sessions.get("t4") is None and sessions.get("t2")
     sessions.delete_of_user("u1")
     assert [sessions.get(t) for t in ("t1", "t2")] == [None, None]
+    sessions.add(_session("t5", "u1", 8))
+    sessions.delete_all()  # a restore: every console user signs in again
+    assert [sessions.get(t) for t in ("t2", "t5")] == [None, None]
 
 
 def test_a_session_of_an_unknown_account_is_refused(accounts):
@@ -124,6 +127,20 @@ def test_a_rotated_credential_keeps_the_former_one_valid_until_the_overlap_ends(
     assert (member.token_hash, member.public_key) == ("h2", "k2")
     assert (member.previous_token_hash, member.previous_public_key) == ("h1", "k1")
     assert _aware(member.previous_valid_until) == NOW + dt.timedelta(hours=72)
+
+
+def test_a_restore_puts_a_member_s_standing_back_as_a_decision_left_it(accounts):
+    _, _, members = accounts
+    members.upsert(_member("commune-a", "A"))
+    members.set_credentials("commune-a", "h1", "k1")
+    members.put_standing("commune-a", {
+        "role": "accueil", "webhook_url": None, "territory": ["63003"], "token_hash": "h3",
+        "public_key": "k3", "previous_token_hash": "h2", "previous_public_key": "k2",
+        "previous_valid_until": NOW, "updated_at": NOW})
+    member = members.get("commune-a")
+    assert (member.role, member.territory, member.name) == ("accueil", ["63003"], "A")
+    assert (member.token_hash, member.public_key, member.previous_token_hash) == ("h3", "k3", "h2")
+    assert _aware(member.previous_valid_until) == NOW
 
 
 def test_a_member_that_left_keeps_its_row_without_any_credential_and_comes_back_without_one(

@@ -7,8 +7,8 @@ member's connectors never hold audit rights. Scopes (docs/protocol.md, "Access l
 
 * `reseau`: the network's DPO, the whole log (search, any porteur's report, alerts,
   verifiable export, inclusion proofs);
-* `membre`: a member's DPO, the accesses made BY its member and the report on accesses
-  TO its member's fiches;
+* `membre`: a member's DPO, the accesses made BY its member (and the inclusion proofs
+  of those entries only) and the report on accesses TO its member's fiches;
 * any member, with its ordinary credential: the report on accesses to its own fiches
   (it is the controller who answers its porteurs' art. 15 requests), the signed tree
   head and consistency proofs (to witness the log).

@@ -19,7 +19,7 @@ from hub.bootstrap import Hub
 from hub.domain import actors, routing
 from hub.errors import Conflict, DataDirectoryReadOnly, InvalidNetworkFile, NotFound
 from hub.keys import private_key_text, public_key_text
-from hub.services.accounts import departures, dpo
+from hub.services.accounts import departures, dpo, standing
 from hub.services.accounts.auth import token_hash
 from hub.services.accounts.departures import COMMAND_LINE, Departure
 from hub.services.accounts.sessions import console_member
@@ -160,6 +160,8 @@ def _load(hub: Hub, document: dict[str, Any], credentials_dir: Path, rotate: boo
             hub, uow, document["membres"], credentials_dir, rotate, _issue, stage)]
         left = [departures.leave(hub, uow, member_id, now, decided.by, decided.actor)
                 for member_id in changes.leaving]
+        standing.journal(uow, [*listed, *changes.leaving], now, by=decided.by,
+                         actor=decided.actor)  # a restore from an older copy keeps it
         uow.commit()
     return LoadSummary(created, updated, issued, left, changes.returning)
 
@@ -171,6 +173,7 @@ def rotate_member(hub: Hub, member_id: str, credentials_dir: Path, *,
     (without `overlap`, they are refused at once). Answers the end of the overlap."""
     hours = hub.settings.credential_overlap_hours if overlap else 0
     until = hub.clock() + dt.timedelta(hours=hours)
+    actor = console_member(hub)
     with hub.uow() as uow:
         member = uow.members.get(member_id)
         if member is not None and not member.active:
@@ -185,6 +188,8 @@ def rotate_member(hub: Hub, member_id: str, credentials_dir: Path, *,
         if not uow.members.rotate_credentials(member_id, token_hash(credentials["secret"]),
                                               credentials["public_key"], until):
             raise _left_meanwhile()
+        # a restore from an older copy keeps the former credentials refused from `until`
+        standing.journal(uow, [member_id], hub.clock(), by=COMMAND_LINE, actor=actor)
         # Written before the commit, put in place after it: a folder refusing the file
         # changes nothing (without the overlap, the former credentials would be refused
         # and the new ones be nowhere), and a failed commit leaves the former file.

@@ -24,9 +24,11 @@ from hub.services.accounts.passwords import hash_password
 from hub.services.accounts.sessions import console_member
 from hub.services.audit import trail as audit
 from hub.store.records import User
+from hub.store.uow import UnitOfWork
 
 ROLES = {"coordinator": "coordination", "dpo": "DPO", "admin": "administration"}
 MIN_PASSWORD_LENGTH = 12
+ACCOUNT = "account"  # its decisions in the recovery journal (hub.journal)
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 
 
@@ -89,10 +91,34 @@ def _update(hub: Hub, user_id: str, *, end_sessions: bool, **values: Any) -> Non
         users = uow.users
         if users.get(user_id) is None:
             raise NotFound("Compte inconnu.", "Unknown account.")
-        users.update(user_id, updated_at=hub.clock(), **values)
+        now = hub.clock()
+        users.update(user_id, updated_at=now, **values)
         if end_sessions:
             uow.sessions.delete_of_user(user_id)
+        _journal(uow, user_id, now)
         uow.commit()
+
+
+def _journal(uow: UnitOfWork, user_id: str, now: dt.datetime) -> None:
+    """Before the commit, what a restore from an older copy must not undo: an account
+    disabled, its role or password changed (a former coordinator's, a password that
+    leaked), or enabled again. The password as its scrypt hash, as the store keeps it."""
+    user = uow.users.get(user_id)
+    assert user is not None
+    uow.decisions.journal(ACCOUNT, {"user_id": user.id, "role": user.role,
+                                    "active": user.active,
+                                    "password_hash": user.password_hash}, now)
+
+
+def replay_account(uow: UnitOfWork, entry: dict[str, Any], now: dt.datetime) -> str | None:
+    """A restore: the account as the decision `entry` left it (none when the copy does not
+    know it: created after it, it is gone with it)."""
+    if uow.users.get(entry["user_id"]) is None:
+        return None
+    uow.users.update(entry["user_id"], role=entry["role"], active=entry["active"],
+                     password_hash=entry["password_hash"], updated_at=now)
+    uow.sessions.delete_of_user(entry["user_id"])
+    return str(entry["user_id"])
 
 
 def _public(user: User, now: dt.datetime | None = None) -> dict[str, Any]:

@@ -83,13 +83,19 @@ def latest_head(hub: Hub) -> dict[str, Any] | None:
     return head_to_dict(head) if head else None
 
 
-def inclusion_proof(hub: Hub, seq: int, size: int | None = None) -> tuple[int, list[bytes]]:
+def inclusion_proof(hub: Hub, seq: int, size: int | None = None, *,
+                    member: str | None = None) -> tuple[int, list[bytes]]:
     """(size, audit path) proving entry `seq` is in the tree of `size` entries (default:
     the latest signed head's). Sizes stop at that head: what was appended since, unsigned,
-    counts other members' accesses and is nobody's to learn, not even by a refusal."""
+    counts other members' accesses and is nobody's to learn, not even by a refusal. With
+    `member` (a member's DPO), only an entry of that member's own accesses, as its search
+    reads them: another's is answered as a seq that does not exist (its proof would hand
+    over the entry's leaf hash, a fingerprint of another member's access to match
+    against a guess, and which seqs are whose)."""
     signed = _signed_size(hub)
     size = signed if size is None else size
-    if not 0 <= seq < size <= signed:
+    if not 0 <= seq < size <= signed or (member is not None and not any(
+            e.actor_member == member for e in hub.audit.by_seqs([seq]))):
         raise NotFound("Aucune entrée de ce numéro sous une tête signée de cette taille.",
                        "No entry with this seq under a signed head of this size.")
     return size, hub.audit.inclusion_proof(seq, size)

@@ -20,6 +20,7 @@ import schemas
 from hub.bootstrap import Hub
 from hub.domain import routing
 from hub.errors import BadRequest, OutsideTerritory
+from hub.services.accounts import standing
 from hub.services.accounts.auth import Caller
 from schemas.loader import SchemaValidator
 
@@ -47,7 +48,11 @@ def replace_subscriptions(hub: Hub, caller: Caller, criteria: Any) -> list[dict[
                          f"Subscriptions do not match their schema: {details_en}")
     with hub.uow() as uow:
         _check_territory(uow.members.get(caller.member_id), criteria)
-        uow.deliveries.replace_subscriptions(caller.member_id, criteria, "api", hub.clock())
+        now = hub.clock()
+        uow.deliveries.replace_subscriptions(caller.member_id, criteria, "api", now)
+        # a restore from an older copy routes by these, not by those they replaced
+        standing.journal(uow, [caller.member_id], now, by=caller.member_id,
+                         actor=caller.member_id)
         uow.commit()
     return criteria
 

@@ -43,11 +43,13 @@ from hub.errors import (
     ConfirmationRequired,
     Forbidden,
     InvalidDecision,
+    NothingToUnmerge,
     ReviewItemChanged,
     ReviewItemClosed,
     ReviewItemNotConsultable,
     ReviewItemNotFound,
 )
+from hub.journal import fiche_digest
 from hub.services.audit import trail as audit
 from hub.services.delivery.deliveries import FicheDisclosures, disclosure_for
 from hub.services.matching import merges
@@ -56,6 +58,7 @@ from hub.store.records import ReviewItem
 from hub.store.uow import UnitOfWork
 
 DECISIONS = ("same", "different", "unknown")
+UNMERGE = "unmerge"  # a separation's decision in the recovery journal (hub.journal)
 # The decisions that judge the pair on its evidence: each names the item's revision it was
 # made on (the API and the console refuse them without it); « unknown » only sets it aside.
 JUDGEMENTS = ("same", "different")
@@ -384,17 +387,55 @@ def unmerge(hub: Hub, porteur_id: str, member_id: str, fiche_id: str, *,
     """Split one fiche off a porteur; the history keeps both the merge and the split.
     Only a fiche the consent + policy gate opens to `actor` (as the history names it):
     another is answered as a fiche that does not exist."""
+    seen: set[int] = set()
     with hub.uow() as uow:
+
+        def may_see(pk: int) -> bool:
+            opens = _opens_to(hub, uow, pk, actor)
+            if opens:
+                seen.add(pk)
+            return opens
+
+        now = hub.clock()
         change = merges.split(hub, uow, porteur_id, member_id, fiche_id, actor=actor,
-                              now=hub.clock(), user=user,
-                              may_see=lambda pk: _opens_to(hub, uow, pk, actor))
+                              now=now, user=user, may_see=may_see)
         hub.audit.append_within(uow.connection, [audit.event(  # committed with the split
             hub, "unmerge", actor, porteur_id=porteur_id, fiches=change.moved, user=user)])
+        # a restore from an older copy separates them again: the fiche by its key and a
+        # keyed digest of its owner and id, with the fiches the coordination saw (the
+        # others go along as they went: merges.split)
+        uow.decisions.journal(UNMERGE, {
+            "porteur_id": porteur_id, "fiche_pk": change.moved_pks[0],
+            "fiche": fiche_digest(hub.pseudonym_key, member_id, fiche_id),
+            "seen": sorted(seen), "actor": actor, "user": user}, now)
         told = _told_change(hub, uow, change, actor)
         uow.commit()
     if change.notified:
         hub.publisher.request_dispatch_safely()
     return told
+
+
+def replay_unmerge(hub: Hub, uow: UnitOfWork, entry: dict[str, Any]) -> str | None:
+    """A restore: the separation `entry` made again in the replay's transaction, as it was
+    made (the fiches the coordination saw then), with its notices; none when the restored
+    store has the fiche elsewhere already, or holds its key under another fiche. Answers
+    the porteur separated."""
+    refs = uow.key_replays.fiche_refs([entry["fiche_pk"]])
+    if not refs or fiche_digest(hub.pseudonym_key, refs[0].member_id,
+                                refs[0].fiche_id) != entry["fiche"]:
+        return None
+    ref = refs[0]
+    seen = set(entry["seen"])
+    try:
+        change = merges.split(hub, uow, entry["porteur_id"], ref.member_id, ref.fiche_id,
+                              actor=entry["actor"], now=hub.clock(), user=entry["user"],
+                              may_see=seen.__contains__)
+    except NothingToUnmerge:
+        return None
+    hub.audit.append_within(uow.connection, [audit.event(
+        hub, "unmerge", entry["actor"], porteur_id=entry["porteur_id"], fiches=change.moved,
+        user=entry["user"])])
+    return str(entry["porteur_id"])
 
 
 def _opens_to(hub: Hub, uow: UnitOfWork, fiche_pk: int, actor: str) -> bool:

@@ -1,12 +1,15 @@
-"""Backup and restore that keep erasures and withdrawals.
+"""Backup and restore that keep erasures, withdrawals and the decisions that took
+something away.
 
 `backup` writes a consistent copy of the database and a manifest; the key directory is
 never in it (a copy of the keys beside an old database would undo erasures). `restore`
 loads a copy, migrates it, then replays the recovery journal (hub.journal) before the
 hub serves again: data keys of surviving fiches move to today's KEKs, erased fiches lose
 theirs and leave the match index, erasures and withdrawals made since are recorded
-again and their notices queued. The access log is appended to, never rewritten: it
-verifies across the restore from the copy's last signed head.
+again and their notices queued, and the decisions made since (a member's departure, a
+credential revoked, a separation, a refusal to erase...) are made again, each once. The
+access log is appended to, never rewritten: it verifies across the restore from the
+copy's last signed head.
 
 Limits (docs/deploy.md, "Backups"): access events and fiches received after the copy
 are gone with it (partners push them again: receipts they hold name what the hub had
@@ -31,11 +34,19 @@ from consent.api import NoticeKind
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.errors import ConfigurationError, HubError, KeyDirectoryReadOnly
-from hub.journal import RecoveryJournal, fiche_digest, fiche_keys_named
+from hub.journal import (
+    DECISIONS,
+    RecoveryJournal,
+    fiche_digest,
+    fiche_keys_named,
+    uncommitted_decisions,
+)
+from hub.services.accounts import standing, users
 from hub.services.audit import trail as audit
+from hub.services.matching import duplicates
 from hub.services.ops.admin import one_at_a_time
 from hub.services.ops.heartbeat import live_processes
-from hub.services.privacy import owner_requests
+from hub.services.privacy import erasure_requests, owner_requests
 from hub.services.privacy.erasure import ErasureRecord, record_erasure
 from hub.services.privacy.key_rotation import destroy_old_keks
 from hub.store import backup as copies
@@ -82,6 +93,21 @@ class Restored:
     keys_unrecoverable: int
     erasures_replayed: list[str]
     withdrawals_replayed: list[str]
+    # the decisions made since the copy (hub.journal, DECISIONS), put back: members that
+    # left again, came back, had their credentials put back (a rotation, a revocation),
+    # or any part of their standing (hub.services.accounts.standing); members the copy
+    # does not know (load the network file again); separations (the porteurs separated);
+    # answers to erasure requests ("erasure:owner"); console accounts
+    departures_replayed: list[str] = dataclasses.field(default_factory=list)
+    readmissions_replayed: list[str] = dataclasses.field(default_factory=list)
+    credentials_replayed: list[str] = dataclasses.field(default_factory=list)
+    members_replayed: list[str] = dataclasses.field(default_factory=list)
+    members_missing: list[str] = dataclasses.field(default_factory=list)
+    separations_replayed: list[str] = dataclasses.field(default_factory=list)
+    erasure_answers_replayed: list[str] = dataclasses.field(default_factory=list)
+    accounts_replayed: list[str] = dataclasses.field(default_factory=list)
+    # decisions journaled but never committed (the store replaced did not hold them)
+    decisions_never_committed: int = 0
     # False when the purge of the erased fiches' freed pages (VACUUM, the SQLite WAL's
     # truncation) or the ANALYZE could not finish (a lock, a deadline): the store is whole
     # and served, but what is left to do is said (`capactif restore` warns on stderr)
@@ -106,6 +132,7 @@ def restore(settings: Settings, folder: Path, *, force: bool = False) -> Restore
     with _offline_hub(settings) as hub:  # before anything is changed
         _refuse_if_alive(hub, force)
         _settle_keys(hub)
+        _settle_decisions(hub)
     with one_at_a_time(settings):  # an earlier release's restore cut short: its store back
         set_aside.put_back(url, beside_a_store="wait")
     # a store still set aside beside `public` is dropped by the load, in its transaction
@@ -136,23 +163,37 @@ def restore(settings: Settings, folder: Path, *, force: bool = False) -> Restore
 FEED_POSITIONS_GAP = 1 << 32
 
 
+@dataclasses.dataclass
+class _Decided:
+    """The decisions a restore replayed (hub.journal, DECISIONS)."""
+
+    members: standing.Replayed = dataclasses.field(default_factory=standing.Replayed)
+    separations: list[str] = dataclasses.field(default_factory=list)
+    answers: list[str] = dataclasses.field(default_factory=list)
+    accounts: list[str] = dataclasses.field(default_factory=list)
+    never_committed: int = 0
+
+
 def _replay(hub: Hub) -> Restored:
     journal = RecoveryJournal(hub.settings.key_folder)
     entries = list(journal.entries())
     now = hub.clock()
+    decided = _Decided()
     with hub.keyring.locked():
         with hub.uow() as uow:
             keys = uow.key_replays.replay_rotations(hub.keyring, entries, now)
             if keys.keys_destroyed:
                 uow.matching.forget(keys.keys_destroyed, now)
                 uow.deliveries.cancel_pending(keys.keys_destroyed, "data_erased")
-            erasures = [_replay_erasure(hub, uow, entry, now) for entry in entries
-                        if entry.get("type") == "erasure"
-                        and not _rotation_never_committed(entry, keys.never_committed)]
             # partners hold cursors up to what they were given after the copy: new
-            # deliveries take positions past them all, never at or under one (never skipped)
+            # deliveries (the replays' notices too) take positions past them all, never at
+            # or under one (never skipped)
             uow.deliveries.resume_positions_after(FEED_POSITIONS_GAP)
+            erasures = _replay_in_order(hub, uow, entries, keys.never_committed, decided, now)
             _keys_past_the_journal(uow, entries)
+            # the copy's console sessions include those ended since (a sign-out, an account
+            # disabled, a password reset): every console user signs in again
+            uow.sessions.delete_all()
             uow.commit()
         # an erasure killed after its commit, before its old KEKs went, left them: the
         # copy's wrapped keys of the fiches it erased would open under them
@@ -164,11 +205,60 @@ def _replay(hub: Hub) -> Restored:
         for member_id in asked:
             hub.consents.notice_sent(erasure_id, member_id, now, NoticeKind.ERASURE_REQUEST)
         hub.consents.forget_proofs(erased)  # the copy holds the text proofs again
+    erasure_requests.acknowledge_replayed(hub, decided.answers)
     withdrawals = [_replay_withdrawal(hub, entry) for entry in entries
                    if entry.get("type") == "withdrawal"]
+    members = decided.members
     return Restored(keys.buckets_advanced, keys.keys_restored, len(keys.keys_destroyed),
                     keys.keys_unrecoverable, [e[0] for e in erasures if e],
-                    [w for w in withdrawals if w])
+                    [w for w in withdrawals if w], members.departures, members.readmissions,
+                    members.credentials, members.members, members.missing,
+                    decided.separations, decided.answers, decided.accounts,
+                    decided.never_committed)
+
+
+_Erasure = tuple[str, list[str], set[str] | None, list[str], list[tuple[str, str]]]
+
+
+def _replay_in_order(hub: Hub, uow: UnitOfWork, entries: list[dict[str, Any]],
+                     never: set[tuple[int, int]], decided: _Decided, now: dt.datetime
+                     ) -> list[_Erasure | None]:
+    """The erasures and the decisions, in the order they were made (a separation before
+    an erasure of the porteur, an answer to a request after the erasure asking it): each
+    decision the copy does not hold (`journal_decisions`), once, unless judged never
+    committed (an `uncommitted` line); then held, so a later restore of this store
+    replays it no more."""
+    undone = uncommitted_decisions(entries)
+    held = uow.decisions.held(e["id"] for e in entries if e.get("type") in DECISIONS)
+    erasures: list[_Erasure | None] = []
+    for entry in entries:
+        kind = entry.get("type")
+        if kind == "erasure" and not _rotation_never_committed(entry, never):
+            erasures.append(_replay_erasure(hub, uow, entry, now))
+        elif kind in DECISIONS and entry["id"] in undone:
+            decided.never_committed += 1
+        elif kind in DECISIONS and entry["id"] not in held:
+            _replay_decision(hub, uow, entry, decided, now)
+            uow.decisions.hold(entry["id"], str(kind), dt.datetime.fromisoformat(entry["at"]))
+    return erasures
+
+
+def _replay_decision(hub: Hub, uow: UnitOfWork, entry: dict[str, Any], decided: _Decided,
+                     now: dt.datetime) -> None:
+    kind = entry["type"]
+    if kind == standing.KIND:
+        standing.replay(hub, uow, entry, decided.members)
+    elif kind == duplicates.UNMERGE:
+        _listed(decided.separations, duplicates.replay_unmerge(hub, uow, entry))
+    elif kind == "erasure_answer":
+        _listed(decided.answers, erasure_requests.replay_answer(uow, entry))
+    elif kind == users.ACCOUNT:
+        _listed(decided.accounts, users.replay_account(uow, entry, now))
+
+
+def _listed(listed: list[str], replayed: str | None) -> None:
+    if replayed is not None and replayed not in listed:
+        listed.append(replayed)
 
 
 def _keys_past_the_journal(uow: UnitOfWork, entries: list[dict[str, Any]]) -> None:
@@ -202,8 +292,7 @@ def _same_fiches(hub: Hub, uow: UnitOfWork, entry: dict[str, Any]) -> list[int]:
 
 
 def _replay_erasure(hub: Hub, uow: UnitOfWork, entry: dict[str, Any], now: dt.datetime
-                    ) -> tuple[str, list[str], set[str] | None, list[str],
-                               list[tuple[str, str]]] | None:
+                    ) -> _Erasure | None:
     pks = _same_fiches(hub, uow, entry)
     if not pks:
         return None  # each of its keys is another fiche's now
@@ -257,6 +346,33 @@ def _settle_keys(hub: Hub) -> None:
         raise  # the key file or journal refused a write: the restore stops before any change
     except (sa.exc.SQLAlchemyError, HubError):
         return  # undecided entries count as committed: never a committed erasure lost
+
+
+def _settle_decisions(hub: Hub) -> None:
+    """Before the store is replaced, while it still says which decisions committed: one
+    of the journal it does not hold, written before one it holds, was written by a
+    process killed, or a transaction that failed, before its commit (a credential
+    rotation whose file was never put in place, a refusal answered with an error); the
+    journal says so (`uncommitted`) and no restore replays it. A decision written after
+    the last one the store holds cannot be judged (the store may be older than it: a new
+    empty store, a copy put back by hand), nor any against a store that cannot be read or
+    a copy whose restore was cut short: it counts as made (a departure or a revocation
+    is never lost)."""
+    journal = RecoveryJournal(hub.settings.key_folder)
+    entries = list(journal.entries())
+    judged = uncommitted_decisions(entries)
+    written = [e["id"] for e in entries if e.get("type") in DECISIONS and e["id"] not in judged]
+    try:
+        if not written or copies.unfinished_restore(hub.engine) is not None:
+            return
+        with hub.uow() as uow:
+            held = uow.decisions.held(written)
+    except (sa.exc.SQLAlchemyError, HubError):
+        return
+    last = max((i for i, entry_id in enumerate(written) if entry_id in held), default=-1)
+    never = [entry_id for entry_id in written[:last] if entry_id not in held]
+    if never:
+        journal.uncommitted(hub.clock().isoformat(), never)
 
 
 def _refuse_if_alive(hub: Hub, force: bool) -> None:

@@ -361,6 +361,7 @@ def record_erasure(uow: Any, erasure: ErasureRecord, fiches: list[Any], now: dt.
     cancelled_own = uow.deliveries.cancel_pending(own, why)
     cancelled = cancelled_own + uow.deliveries.cancel_pending([pk for pk in pks if pk not in own], why)
     uow.fiches.forget_receipts(pks)  # the versions' unkeyed content hashes
+    uow.erasure_requests.forget_precisions(pks)  # a refusal's text may name the person
     if erasure.scope == FICHE:
         uow.fiches.retire(pks)
     # The console's index held keyed digests of the identities: gone now, not at the

@@ -63,9 +63,10 @@ def answer_request(hub: Hub, caller: Caller, erasure_id: str, body: Any) -> dict
     if reponse == CONFIRM:
         return _confirm(hub, caller, erasure, caller.member_id, None, again)
     with hub.uow() as uow:
-        if not uow.erasure_requests.settle(erasure_id, caller.member_id, {
-                "status": DECLINED, "motif": motif, "precision": precision,
-                "answered_at": hub.clock(), "answered_by": caller.member_id}):
+        sealed, key_pk = uow.erasure_requests.sealed_precision(row, precision)
+        if not _settled(uow, erasure_id, caller.member_id, {
+                "status": DECLINED, "motif": motif, "precision": sealed,
+                "key_fiche_pk": key_pk, "answered_by": caller.member_id}, hub.clock()):
             raise _answered()
         uow.commit()
     _answered_notice(hub, erasure_id, caller.member_id)
@@ -167,8 +168,8 @@ def _confirm(hub: Hub, owner: Caller, erasure: Erasure, by: str,
         unfinished = unfinished or not done["termine"]
     if not made:  # nothing left to erase (removed, or erased meanwhile by the coordination)
         with hub.uow() as uow:
-            if not uow.erasure_requests.settle(erasure.id, owner.member_id, {
-                    "status": CONFIRMED, "answered_at": hub.clock(), "answered_by": by}):
+            if not _settled(uow, erasure.id, owner.member_id,
+                            {"status": CONFIRMED, "answered_by": by}, hub.clock()):
                 raise _answered()
             uow.commit()
     _answered_notice(hub, erasure.id, owner.member_id)
@@ -176,6 +177,44 @@ def _confirm(hub: Hub, owner: Caller, erasure: Erasure, by: str,
     _log(hub, actor, user, erasure, CONFIRMED)
     # `termine` false, with what is left, when one group's old KEKs could not be destroyed
     return erasure_retries.told(answer(erased), unfinished)
+
+
+def _settled(uow: UnitOfWork, erasure_id: str, owner_id: str, values: dict[str, Any],
+             now: dt.datetime) -> bool:
+    """Answer the pending request without erasing (a refusal; a confirmation with nothing
+    left to erase), journaled before the commit: a restore from a copy taken before gives
+    the same answer again rather than asking the owner anew (`replay_answer`)."""
+    if not uow.erasure_requests.settle(erasure_id, owner_id, {**values, "answered_at": now}):
+        return False
+    uow.decisions.journal("erasure_answer", {
+        "erasure_id": erasure_id, "owner_id": owner_id, **values}, now)
+    return True
+
+
+def replay_answer(uow: UnitOfWork, entry: dict[str, Any]) -> str | None:
+    """A restore: the answer `entry` given again to the request the restored store holds
+    pending (its erasure replayed before it asked the owner again); none when the store
+    has it answered (its fiches erased since: confirmed) or never asked. The text sealed
+    with a fiche erased since is not kept."""
+    row = uow.erasure_requests.get(entry["erasure_id"], entry["owner_id"])
+    if row is None or row.status != PENDING:
+        return None
+    key_pk = entry.get("key_fiche_pk")
+    kept = key_pk is not None and not uow.keys.erased([key_pk]) and key_pk in row.fiche_pks
+    values = {name: entry.get(name) for name in ("status", "motif", "answered_by")}
+    uow.erasure_requests.settle(row.erasure_id, row.owner_id, {
+        **values, "precision": entry.get("precision") if kept else None,
+        "key_fiche_pk": key_pk if kept else None,
+        "answered_at": dt.datetime.fromisoformat(entry["at"])})
+    return f"{row.erasure_id}:{row.owner_id}"
+
+
+def acknowledge_replayed(hub: Hub, answered: list[str]) -> None:
+    """After a restore gave answers again (`replay_answer`): their requests' notices, sent
+    again with their erasures, count as acknowledged, as when they were answered."""
+    for key in answered:
+        erasure_id, owner_id = key.split(":", 1)
+        _answered_notice(hub, erasure_id, owner_id)
 
 
 def _raise_if_answered(hub: Hub, erasure_id: str, owner_id: str) -> None:

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hub.api.app import create_app
-from hub.audit.merkle import verify_consistency, verify_inclusion
+from hub.audit.merkle import leaf_hash, verify_consistency, verify_inclusion
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.keys import unb64url
@@ -95,3 +95,42 @@ def test_proofs_tell_a_member_nothing_of_the_log_beyond_its_latest_signed_head(w
     assert status == 400
     inclusion = [_answer(client, dpo, f"/v1/audit/proofs/inclusion/{signed + n}") for n in (0, 1, 10**6)]
     assert inclusion[0][0] == 404 and inclusion[0] == inclusion[1] == inclusion[2]
+
+
+def test_a_member_s_dpo_is_given_proofs_of_its_own_member_s_entries_only(db_url, tmp_path) -> None:
+    """A proof's first node is the leaf hash of the entry beside it: given the proof of any
+    entry, a member's DPO collected a fingerprint of every other member's access (to match
+    against a guess) and learnt whose each entry was. It is now given those of its
+    member's entries, as its search reads them; another is answered as a seq that does not
+    exist. The network's DPO is given any."""
+    path = tmp_path / "network.json"
+    path.write_text(json.dumps(network_document({"portee": "membre"})))
+    hub = Hub.from_settings(Settings(data_dir=tmp_path / "d", database_url=db_url),
+                            publisher=RecordingPublisher())
+    try:
+        load_network(hub, path, tmp_path / "creds")
+        audit.record(hub, [audit.event(hub, "console_view", actor)
+                           for actor in (OWNER, NETWORK, NETWORK, OWNER, NETWORK)])
+        head = audit.publish_head(hub)
+        size, root = head["size"], bytes.fromhex(head["root_hash"])
+        whose = {e.seq: e.actor_member for e in hub.audit.search(limit=1000) if e.seq < size}
+        member_dpo, network_dpo = (Credentials(tmp_path / "creds" / f"{m}.dpo.json")
+                                   for m in (OWNER, NETWORK))
+        with TestClient(create_app(hub=hub)) as client:
+            unknown = _answer(client, member_dpo, f"/v1/audit/proofs/inclusion/{size}")
+            assert unknown[0] == 404
+            proved = set()
+            for seq, actor in sorted(whose.items()):
+                path = f"/v1/audit/proofs/inclusion/{seq}"
+                status, answer = _answer(client, member_dpo, path)
+                if actor != OWNER:
+                    assert (status, answer) == unknown
+                else:
+                    proof = [unb64url(node) for node in answer["preuve"]]
+                    leaf = leaf_hash(hub.audit.by_seqs([seq])[0].canonical())
+                    assert verify_inclusion(seq, size, leaf, proof, root)
+                    proved.add(seq)
+                assert _answer(client, network_dpo, path)[0] == 200
+        assert len(proved) == 2 and len(whose) > 2
+    finally:
+        hub.close()
