@@ -59,6 +59,14 @@ class KeyVolume:
             (self.key_dir / FILE).unlink(missing_ok=True)
             (self.key_dir / FILE).symlink_to("/dev/full")
             return
+        # A line fits in the slack of the journal's last page without a new block: its
+        # earlier lines (the network load's decisions) are moved aside, so that the next
+        # line needs a block the full volume no longer has.
+        with contextlib.suppress(FileNotFoundError):
+            (self.key_dir / FILE).rename(self.root / f"{FILE}.earlier")
+        self._take_every_block()
+
+    def _take_every_block(self) -> None:
         fd = os.open(self._filler, os.O_WRONLY | os.O_CREAT, 0o600)
         try:
             with contextlib.suppress(OSError):
@@ -79,7 +87,7 @@ class KeyVolume:
             if not self.filled and self._erasures() > erasures_before:
                 self.filled = True
                 if self.mounted:
-                    self.fill()
+                    self._take_every_block()
                 else:  # the key file's next version, written beside it, goes to /dev/full
                     (self.key_dir / f".data_keks.json.{os.getpid()}.tmp").symlink_to("/dev/full")
         self.filled = False
