@@ -25,6 +25,11 @@ AMBERT = "63003"
 # (the lease's expiry and renewal are tested with real processes and short leases in
 # test_webhook_leases_processes.py).
 IN_PROCESS_LEASE_S = 60.0
+# SQLite writers of one test take turns (the sending run, its lease's heartbeat): on a
+# machine loaded to 12, one turn was seen waiting over the default 10 s. Turns that
+# time out are tested where that is the point (test_sqlite_writer_turns and the
+# paused-process tests).
+IN_PROCESS_LOCK_TIMEOUT_S = 30.0
 
 
 @pytest.fixture
@@ -52,7 +57,9 @@ def network_world(db_url, tmp_path, *, cci_subscribed=True, extra_members=(),
         clock = Clock()
         settings = Settings(data_dir=tmp_path / "data", database_url=db_url,
                             webhook_retry_base_s=1, webhook_give_up_after_s=3600,
-                            **{"webhook_lease_s": IN_PROCESS_LEASE_S, **settings_overrides})
+                            **{"webhook_lease_s": IN_PROCESS_LEASE_S,
+                               "database_lock_timeout_s": IN_PROCESS_LOCK_TIMEOUT_S,
+                               **settings_overrides})
         hub = Hub.from_settings(settings, publisher=RecordingPublisher(), clock=clock)
         load_network(hub, tmp_path / "network.json", tmp_path / "creds")
         yield hub, clock, cci, pfil
