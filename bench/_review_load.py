@@ -50,11 +50,14 @@ def review_classes(reviews_csv: Path, records: Sequence[NormalisedRecord],
     return classes
 
 
+HOUSEHOLD_RULE = "household rule: one home, may be one person (first names alike, one mobile)"
+
+
 def holding_rule(explanation: Explanation, model: MatchModel) -> str:
     """The first rule, in this order, that keeps the pair from an auto-link."""
     settings = model.decision
     if one_household(explanation, settings) == UNSURE:
-        return "household rule: one home, may be one person (first names alike, one mobile)"
+        return HOUSEHOLD_RULE
     if vetoed(explanation, settings):
         fields = sorted(t.field for t in explanation.terms if t.level == DIFFERENT
                         and t.field in settings.veto_fields

@@ -11,7 +11,13 @@ decide the pairs where the evidence is clear needs a line whose pairs are nearly
 one or nearly all two. The household rule's pairs held as "names exchanged" (a first
 name near the other's surname, and no other likeness of the first names) are listed with
 the likeness of the other way round, since one person typed with the names exchanged
-shows it both ways and twins with one fiche typed so show it one way only.
+shows it both ways and twins with one fiche typed so show it one way only. The household
+rule's pairs are also broken down by their first names (`household_names`): both names in
+use, one of them only, or neither (`first_name_typos.in_use`: the model's table, the list
+of given names), one typed letter apart (OSA 1) or more. A name in use beside one a letter
+off that is none is the typo a coordinator who knows the name reads at a glance, and the
+pattern of real names the list lacks (Alexis / Alexie, Maëlle / Naëlle: kept with a
+coordinator, `first_name_typos`): the line says how many pairs hang on that list.
 Counts, not times: no baseline needed.
 """
 
@@ -25,14 +31,15 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import OSA, JaroWinkler
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import dedup_accuracy
-from _review_load import holding_rule
+from _review_load import HOUSEHOLD_RULE, holding_rule
 
+from hub.domain.matching.first_name_typos import in_use
 from hub.domain.matching.household import ALIKE_FIRST_NAMES, UNSURE
 from hub.domain.matching.model import Explanation, MatchModel
 from hub.domain.matching.record import NormalisedRecord
@@ -71,6 +78,20 @@ def exchanged_one_way(a: NormalisedRecord, b: NormalisedRecord,
     return min(there, back)
 
 
+def household_names(a: NormalisedRecord, b: NormalisedRecord, explanation: Explanation,
+                     model: MatchModel) -> str | None:
+    """Of a pair the household rule holds, its first names: "both in use", "one in use"
+    or "neither in use" (`in_use`, the model's table of first names), and "a letter
+    apart" (OSA 1) or "further"; None for a pair another rule holds."""
+    if holding_rule(explanation, model) != HOUSEHOLD_RULE:
+        return None
+    names = model.tf.get("prenom", {})
+    used = in_use(a, names) + in_use(b, names)
+    apart = OSA.distance(a.prenom or "", b.prenom or "")
+    return (("neither", "one", "both")[used] + " in use, "
+            + ("a letter apart" if apart == 1 else "further"))
+
+
 def print_set(name: str, rows: list[dict[str, str]], truth: list[str],
               fields: Sequence[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
@@ -99,6 +120,13 @@ def print_set(name: str, rows: list[dict[str, str]], truth: list[str],
     print(f"  household rule, names exchanged only: alike the other way round "
           f"{exchanged[(True, True)]} one / {exchanged[(True, False)]} two; not alike "
           f"{exchanged[(False, True)]} one / {exchanged[(False, False)]} two")
+    first_names: Counter[tuple[str, bool]] = Counter()
+    for a, b in pairs:
+        if (names := household_names(a, b, model.score(a, b), model)) is not None:
+            first_names[(names, person[a.id] == person[b.id])] += 1
+    print("  household rule, by first names (one person / two):")
+    for names in sorted({names for names, _same in first_names}):
+        print(f"    {first_names[(names, True)]:5d} / {first_names[(names, False)]:3d}  {names}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
