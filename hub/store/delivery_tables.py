@@ -55,7 +55,8 @@ deliveries = sa.Table(
     sa.Column("position", sa.BigInteger, nullable=False),
     sa.Column("event", sa.String(20), nullable=False),
     sa.Column("porteur_id", sa.String(40), nullable=False, index=True),
-    sa.Column("fiche_pk", sa.BigInteger),
+    # Indexed (migration 0060): each worker transaction asks who was sent its fiches.
+    sa.Column("fiche_pk", sa.BigInteger, index=True),
     sa.Column("fiche_version", sa.Integer),
     sa.Column("purpose", sa.String(20), nullable=False),
     sa.Column("policy_version", sa.String(40), nullable=False),

@@ -331,3 +331,50 @@ def test_the_webhooks_due_and_the_dead_letters_are_read_by_index_on_a_database_n
         assert _tables_read_whole(uow.connection) == before
     assert due == [OTHER]
     assert dead == (1, 1, {OTHER: 1})
+
+
+def _fiche_pks(hub: Hub, numbers: range) -> dict[int, int]:
+    """The pk of each fiche F-n of `numbers`."""
+    with hub.engine.connect() as conn:
+        return {int(fiche_id[2:]): pk for pk, fiche_id in conn.execute(
+            sa.text("SELECT id, fiche_id FROM fiches WHERE fiche_id IN :ids").bindparams(
+                sa.bindparam("ids", expanding=True)), {"ids": [f"F-{n}" for n in numbers]})}
+
+
+def test_who_was_sent_a_batch_s_fiches_is_read_by_index_on_a_database_never_analysed(pg_hub):
+    """Every worker transaction asks who was sent data of its fiches already (a member's
+    first delivery of a fiche is `created`); erasures, withdrawals and merges ask who
+    received a fiche. With no index by fiche each read went through the whole deliveries
+    table, payloads and all, once a transaction (migration 0060)."""
+    _porteurs_fiches_and_deliveries(pg_hub)
+    pks = _fiche_pks(pg_hub, range(1, 101))
+    with pg_hub.uow() as uow:
+        before = _tables_read_whole(uow.connection)
+        sent = uow.deliveries.data_recipients(sorted(pks.values()))
+        with_cancelled = uow.deliveries.data_recipients(sorted(pks.values()), with_cancelled=True)
+        received = uow.deliveries.recipients_of_fiches([pks[2]])
+        assert _tables_read_whole(uow.connection) == before
+    assert sent[pks[1]] == sent[pks[2]] == {RECIPIENT}  # F-2's delivery to OTHER cancelled
+    assert with_cancelled[pks[1]] == {RECIPIENT} and with_cancelled[pks[2]] == {RECIPIENT, OTHER}
+    assert received == {RECIPIENT, OTHER}
+
+
+def test_on_sqlite_who_was_sent_a_batch_s_fiches_is_looked_up_by_fiche(sqlite_hub):
+    sent: list[tuple[str, object]] = []
+
+    def _capture(_conn, _cursor, statement, parameters, _context, _many):  # type: ignore[no-untyped-def]
+        if "FROM deliveries" in statement:
+            sent.append((statement, parameters))
+
+    sa.event.listen(sqlite_hub.engine, "before_cursor_execute", _capture)
+    try:
+        with sqlite_hub.uow() as uow:
+            assert uow.deliveries.data_recipients([1, 2, 3]) == {1: set(), 2: set(), 3: set()}
+    finally:
+        sa.event.remove(sqlite_hub.engine, "before_cursor_execute", _capture)
+    [(statement, parameters)] = sent
+    with sqlite_hub.engine.connect() as conn:
+        plan = [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
+                                                        parameters)]
+    assert not [step for step in plan if step.startswith("SCAN deliveries")], plan
+    assert any("ix_deliveries_fiche_pk" in step for step in plan), plan
