@@ -8,7 +8,7 @@ mostly new porteurs, VACUUM ANALYZE before each) and meanwhile records:
   CPU and wall of its phases (claims, key locks taken without and with waiting, matching,
   index writes, delivery planning and storing, commit), printed a fiche claimed;
 - PostgreSQL's view of each process's backends, sampled every 10 ms (application_name
-  from PGAPPNAME: api, worker-0, worker-1): state and wait event;
+  from PGAPPNAME: api, bench-worker-0, bench-worker-1): state and wait event;
 - the CPU of every side over the window (API, each worker's session, their backends,
   this process, Redis) and of the whole machine (/proc/stat: busy share of all cores).
 
@@ -35,7 +35,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _cpu_meter as cpu_meter
 import sqlalchemy as sa
 from _stores import postgres_url
-from ingest import MEMBER, NETWORK, _wait_processed, upkeep, workload
+from ingest import (
+    MEMBER,
+    NETWORK,
+    _wait_processed,
+    upkeep,
+    warm_workers,
+    worker_env,
+    workload,
+)
 
 from capactif_demo.processes import free_port, running, start_api, start_worker
 from connectors.client import HubClient
@@ -81,6 +89,22 @@ if os.environ.get("CAPACTIF_PROBE_FILE"):
         return outcome, deferred
 
     _p._process_chunk, _p._queued_more = _process_chunk, _queued_more
+
+    # The worker's hub, built at the process's first task (`bootstrap._worker_hub`): when
+    # and at what thread CPU, so that a worker still cold when the clock starts is seen.
+    import hub.bootstrap as _boot
+    _build = _boot._worker_hub
+
+    def _worker_hub(settings):
+        t0, c0 = time.time(), time.thread_time()
+        try:
+            return _build(settings)
+        finally:
+            with open(os.environ["CAPACTIF_PROBE_FILE"], "a") as out:
+                out.write(json.dumps({"pid": os.getpid(), "app": os.environ.get("PGAPPNAME"),
+                                      "hub_built": True, "t0": t0, "t1": time.time(),
+                                      "cpu": time.thread_time() - c0}) + "\\n")
+    _boot._worker_hub = _worker_hub
 
     # Statements of each transaction by their first words: count and their backend's CPU
     # (its /proc/PID/schedstat: the database runs on this machine).
@@ -235,12 +259,11 @@ def measure(env: dict[str, str], logs: Path, documents: list[dict], workers: int
     credentials = json.loads((settings.data_dir / "credentials" / f"{MEMBER}.json").read_text())
     record_consents(observer, documents)
     done = pipeline_status(observer)["processed"]
-    warm, timed = documents[:workers], documents[workers:]
     port = int(env["HUB_PORT"])
     chunks = logs / f"chunks-{tag}.jsonl"
     path = f"{probe_dir}:{env.get('PYTHONPATH', os.environ.get('PYTHONPATH', ''))}"
     api = start_api({**env, "PGAPPNAME": "api"}, logs, port)
-    pool = [start_worker({**env, "PGAPPNAME": f"worker-{n}", "PYTHONPATH": path,
+    pool = [start_worker({**worker_env(env, n), "PYTHONPATH": path,
                           "CAPACTIF_PROBE_FILE": str(chunks),
                           **({"CAPACTIF_PROBE_PROFILE": f"{PROFILE_DIR}/{tag}"}
                              if PROFILE_DIR else {})}, logs, f"hub-worker-{n}",
@@ -249,13 +272,11 @@ def measure(env: dict[str, str], logs: Path, documents: list[dict], workers: int
     with running([api, *pool]):
         client = HubClient(f"http://127.0.0.1:{port}", MEMBER, credentials["token"],
                            credentials["cle_privee"])
-        for document in warm:
-            client.push_fiches([document])
-        _wait_processed(observer, done + len(warm))
+        timed = warm_workers(observer, client, documents, workers, done)
         chunks.unlink(missing_ok=True)
         sampler = Sampler(env["HUB_DATABASE_URL"])
         before = {"api": cpu_meter.session_cpu([api.popen.pid]),
-                  **{f"worker-{n}": cpu_meter.session_cpu([p.popen.pid])
+                  **{f"bench-worker-{n}": cpu_meter.session_cpu([p.popen.pid])
                      for n, p in enumerate(pool)},
                   "bench": time.process_time(),
                   "redis": sum(cpu_meter.process_cpu(p) for p in redis)}
@@ -271,7 +292,7 @@ def measure(env: dict[str, str], logs: Path, documents: list[dict], workers: int
         machine1 = _machine()
         sampler.stop.set()
         after = {"api": cpu_meter.session_cpu([api.popen.pid]),
-                 **{f"worker-{n}": cpu_meter.session_cpu([p.popen.pid])
+                 **{f"bench-worker-{n}": cpu_meter.session_cpu([p.popen.pid])
                     for n, p in enumerate(pool)},
                  "bench": time.process_time(),
                  "redis": sum(cpu_meter.process_cpu(p) for p in redis)}
@@ -284,10 +305,12 @@ def measure(env: dict[str, str], logs: Path, documents: list[dict], workers: int
     busy = (machine1[0] - machine0[0]) / max(1, machine1[1] - machine0[1])
     lines = [json.loads(line) for line in chunks.read_text().splitlines()] \
         if chunks.exists() else []
+    builds = [line for line in lines if line.get("hub_built")]
+    lines = [line for line in lines if not line.get("hub_built")]
     return {"workers": workers, "rate": len(timed) / elapsed, "elapsed": elapsed,
             "pushed": pushed, "fiches": len(timed), "cpu": cpu, "machine_busy": busy,
             "activity": sampler.counts, "waiting": sampler.waiting,
-            "samples": sampler.samples, "chunks": lines, "wall0": wall0}
+            "samples": sampler.samples, "chunks": lines, "builds": builds, "wall0": wall0}
 
 
 def report(result: dict) -> None:
@@ -318,6 +341,14 @@ def report(result: dict) -> None:
               f"CPU in them {1000 * cpu_in / max(1, claimed):.3f} ms a fiche, wall "
               f"{1000 * busy / max(1, claimed):.3f}")
         print(f"      shares (claimed of task, more): {[line['more'] for line in lines]}")
+        session = result["cpu"].get(app or "?", 0.0) * fiches  # ms, the worker's whole session
+        built = [b for b in result["builds"] if b["app"] == app]
+        print(f"      session CPU {session:.0f} ms, in transactions {1000 * cpu_in:.0f} ms, "
+              f"outside {session - 1000 * cpu_in:.0f} ms ({(session - 1000 * cpu_in) / fiches:.3f} "
+              f"ms a fiche of the window); hub built in the window: "
+              + (", ".join(f"at {b['t0'] - result['wall0']:.2f} s, thread CPU "
+                           f"{1000 * b['cpu']:.0f} ms, wall {1000 * (b['t1'] - b['t0']):.0f} ms"
+                           for b in built) or "no (warm)"))
         phases: dict[str, list[float]] = collections.defaultdict(lambda: [0.0, 0.0, 0])
         for line in lines:
             for phase, (cpu, wall, calls) in (line.get("phases") or {}).items():
