@@ -77,6 +77,12 @@ class Connector(abc.ABC):
         pages); None sets no bound."""
         return None
 
+    def changed_since_read(self, *, content: bool = False) -> bool:
+        """After `changes`: whether the file read has changed on disk since (its stamp; with
+        `content`, its bytes too): deletions inferred from it no longer hold. A source read
+        otherwise (an API) answers False."""
+        return False
+
     def missing_columns(self) -> list[str]:
         """Mapped columns absent from the source (known once `changes` started)."""
         return []

@@ -189,7 +189,7 @@ class CsvSource(TableSource):
 
     def _text(self) -> str:
         try:
-            raw = read_settled(self.path)
+            raw, self.read_stamp = read_settled(self.path)
         except OSError as exc:
             raise SourceError(
                 "Fichier CSV introuvable ou illisible : vérifiez le chemin dans la configuration.",

@@ -13,8 +13,10 @@ echo personal data (no field values, no tokens).
     │                                                     its checkpoint (exit 6)
     ├── SourceError                 source_error          the member's own system
     │   ├── SourceAuthError         source_auth_error     its token is refused
-    │   └── ColumnsGone             columns_gone          a column of the last complete
-    │                                                     export is gone (held, exit 5)
+    │   ├── ColumnsGone             columns_gone          a column of the last complete
+    │   │                                                 export is gone (held, exit 5)
+    │   └── SourceChanged           source_changed        the file read changed before its
+    │                                                     withdrawals (none more, exit 3)
     ├── HubCallError                hub_error             a call to the hub failed
     │   ├── HubUnavailable          hub_unavailable       network, timeout, 5xx (transient)
     │   │   └── HubRateLimited      hub_rate_limited      429 from the hub
@@ -108,6 +110,22 @@ class ColumnsGone(SourceError):
     """A column the mapping reads, in the last complete export, is missing from this one."""
 
     code = "columns_gone"
+
+
+class SourceChanged(SourceError):
+    """The file read has changed on disk since (written again while the run pushed): the
+    rows gone from what was read may be in it; nothing more is withdrawn on this run."""
+
+    code = "source_changed"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Le fichier source a changé depuis sa lecture (réécrit ou en cours d'écriture) : "
+            "aucune fiche n'est retirée à ce passage ; les fiches envoyées sont gardées et "
+            "le passage suivant relira le fichier.",
+            "The source file changed since it was read (written again or being written): "
+            "no fiche is withdrawn on this run; the fiches sent are kept and the next run "
+            "reads the file again.")
 
 
 class HubCallError(ConnectorError):

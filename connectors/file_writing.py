@@ -12,10 +12,19 @@ run reads it once written):
 - a spreadsheet's lock file lies beside it (`~$name.xlsx` of Excel, `.~lock.name#` of
   LibreOffice): the file is open, perhaps being saved;
 - a workbook whose zip is cut short (`truncated_workbook`).
+
+A file written again later, while the run pushes (a writer paused at a line end, an
+export saved anew), is caught before any withdrawal: the stamp of the file read (`FileStamp`:
+device, inode, size, modification and change times, a digest of the bytes read) is
+looked at again before the withdrawals and before each one (`changed_since`); when it
+changed, nothing more is withdrawn on that run (`SourceChanged`, exit code 3), what was
+pushed stays, and the next run reads the file anew.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import io
 import os
 import zipfile
@@ -47,14 +56,40 @@ def refuse_if_open(path: Path) -> None:
             + _AGAIN_EN)
 
 
-def _stamp(path: Path) -> tuple[int, int]:
+def _stamp(path: Path) -> tuple[int, int, int, int, int]:
     info = os.stat(path)
-    return info.st_size, info.st_mtime_ns
+    return info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev, info.st_ctime_ns
 
 
-def read_settled(path: Path) -> bytes:
-    """The file's bytes, once no spreadsheet has it open and provided it did not change
-    while read (OSError: the file is missing or unreadable, for the caller to say)."""
+def _digest(raw: bytes) -> bytes:
+    return hashlib.blake2b(raw, digest_size=16).digest()
+
+
+@dataclasses.dataclass(frozen=True)
+class FileStamp:
+    """What the file read was: its size, modification time, inode, device and change time,
+    and a digest of its bytes."""
+
+    path: Path
+    stat: tuple[int, int, int, int, int]
+    digest: bytes
+
+    def changed_since(self, *, content: bool = False) -> bool:
+        """Whether the file on disk is no longer the one read: another size, time, inode
+        (a file saved by renaming a new one over it), gone; with `content`, its bytes
+        read again too (a writer that kept the times)."""
+        try:
+            if _stamp(self.path) != self.stat:
+                return True
+            return content and _digest(self.path.read_bytes()) != self.digest
+        except OSError:
+            return True
+
+
+def read_settled(path: Path) -> tuple[bytes, FileStamp]:
+    """The file's bytes and their stamp, once no spreadsheet has it open and provided it
+    did not change while read (OSError: the file is missing or unreadable, for the caller
+    to say)."""
     refuse_if_open(path)
     before = _stamp(path)
     raw = path.read_bytes()
@@ -63,7 +98,7 @@ def read_settled(path: Path) -> bytes:
             "Le fichier a changé pendant sa lecture : il est en cours d'écriture (copie ou "
             "enregistrement)." + _AGAIN_FR,
             "The file changed while it was read: it is being written." + _AGAIN_EN)
-    return raw
+    return raw, FileStamp(path, before, _digest(raw))
 
 
 def refuse_unended(text: str) -> None:

@@ -21,7 +21,8 @@ complete: not empty, with every column of the last complete read, and with at mo
 `deletion_share_max` (5 %) of the fiches sent vanishing (more than two). A column the
 mapping reads that the last complete read had and this export lacks stops the run before
 anything is sent (`connectors.vanished_columns`), as does a file still being written
-(`connectors.file_writing`). Otherwise nothing is
+(`connectors.file_writing`), and a file changed on disk since it was read stops the
+withdrawals before each one (`SourceChanged`: what was pushed stays). Otherwise nothing is
 withdrawn, the run ends `stopped="suppressions_a_confirmer"` with a French reason
 (`RunSummary.raison`), and `confirm_deletions` (`--confirmer-suppressions`) lets them go.
 A row dated (`mis_a_jour_le`) before the version last sent (an older export put back) is
@@ -59,6 +60,7 @@ from connectors.errors import (
     HubUnavailable,
     RecordRejected,
     RunUnderWay,
+    SourceChanged,
     SourceError,
 )
 from connectors.fiche_ids import FicheOwners
@@ -158,6 +160,8 @@ class Runner:
                 "notés dans le point de reprise, le passage suivant enverra le reste.")
         except ColumnsGone as exc:  # before any row was read: nothing sent nor withdrawn
             summary.stopped, summary.raison = HELD, exc.message_fr
+        except SourceChanged as exc:  # the pushes settled stay; no (more) withdrawal
+            summary.stopped, summary.raison = exc.code, exc.message_fr
         finally:
             self._settler.start(None)
             self.rejects.close()
@@ -384,6 +388,8 @@ class Runner:
             summary.withdrawals_held = len(deleted)
             summary.stopped, summary.raison = HELD, reason
             return
+        if self.source.changed_since_read(content=True):  # the bytes too, once
+            raise SourceChanged()
         for key in sorted(deleted):
             self._withdraw(key, state, summary)
 
@@ -392,7 +398,11 @@ class Runner:
         is sent, the fiche is noted as being withdrawn (its content hash `WITHDRAWING`): a
         withdrawal whose answer is lost (or a run killed before recording it) is sent again
         by the next run while the row stays gone, and a row back in the export is sent
-        again, as a new version, instead of being taken for unchanged."""
+        again, as a new version, instead of being taken for unchanged. Each waits for
+        the file read to be still on disk as read (`SourceChanged` otherwise: a row gone
+        from what was read may be back in it)."""
+        if self.source.changed_since_read():
+            raise SourceChanged()
         known = state.known[key]
         fiche_id = known.fiche_id
         if known.content_hash != WITHDRAWING:

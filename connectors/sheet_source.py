@@ -89,7 +89,7 @@ class SheetSource(TableSource):
     def _read(self) -> list[list[Any]]:
         self.sheet_read = None
         try:
-            raw = read_settled(self.path)
+            raw, self.read_stamp = read_settled(self.path)
         except OSError as exc:
             raise SourceError(
                 "Classeur introuvable ou illisible : vérifiez le chemin dans la configuration.",

@@ -36,6 +36,7 @@ from connectors.base import Connector, SourceRecord
 from connectors.date_order import DateOrder
 from connectors.errors import ConfigurationError
 from connectors.fiche_ids import clashing_keys, same_fiche_id
+from connectors.file_writing import FileStamp
 from connectors.mapping import Mapping, MappingProblem, normalize_label
 from connectors.shifted_cells import shifted
 from connectors.vanished_columns import (
@@ -289,6 +290,10 @@ class TableSource(Connector):
         self._doubled: list[int] = []
         self._widths: collections.Counter[int] = collections.Counter()
         self._complete = False
+        self.read_stamp: FileStamp | None = None  # the file read (by `changes`)
+
+    def changed_since_read(self, *, content: bool = False) -> bool:
+        return self.read_stamp is not None and self.read_stamp.changed_since(content=content)
 
     @abc.abstractmethod
     def _table(self) -> tuple[list[str] | None, Iterator[Row]]:
