@@ -123,10 +123,11 @@ def _run(args: argparse.Namespace) -> int:
     built: list[Runner] = []
 
     def runner() -> Runner:
-        """`--confirmer-suppressions` confirms the withdrawals of the first turn only: a
-        later turn reads an export no one looked at."""
-        made = config.build_runner(client,
-                                   confirm_deletions=args.confirmer_suppressions and not built)
+        """`--confirmer-suppressions`, or `confirmer_suppressions` in the configuration,
+        confirms the withdrawals of the first turn only: a later turn reads an export no
+        one looked at."""
+        confirm = args.confirmer_suppressions or config.confirm_deletions
+        made = config.build_runner(client, confirm_deletions=confirm and not built)
         built.append(made)
         return made
 

@@ -107,10 +107,14 @@ class ConnectorConfig:
             self.credentials_path, timeout=self.hub_timeout_s, retries=self.hub_retries)
 
     def build_runner(self, client: HubClient | None = None, *,
-                     confirm_deletions: bool = False) -> Runner:
-        """A ready runner; pass `client` to reuse one HubClient across runs."""
+                     confirm_deletions: bool | None = None) -> Runner:
+        """A ready runner; pass `client` to reuse one HubClient across runs.
+        `confirm_deletions` None takes the configuration's `confirmer_suppressions`; a
+        caller running turns (`--every`) passes False after the first one, whatever the
+        configuration says: a later turn reads an export no one looked at."""
+        confirm = self.confirm_deletions if confirm_deletions is None else confirm_deletions
         return Runner(self.build_source(), client or self.build_client(),
                       Checkpoint(self.checkpoint_path), RejectsFile(self.rejects_path),
                       batch_size=self.batch_size, deletion_share_max=self.deletion_share_max,
-                      confirm_deletions=confirm_deletions or self.confirm_deletions)
+                      confirm_deletions=confirm)
 
