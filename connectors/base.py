@@ -133,6 +133,10 @@ class Connector(abc.ABC):
             rule = self.mapping.modification
             found.append(rule.problem(Problem.DATE_INVALIDE, exc.reason) if rule
                          else _bad_date())
+        except french_values.DateOutOfRange as exc:  # 31/12/1899: read, out of range
+            rule = self.mapping.modification
+            found.append(rule.problem(Problem.DATE_INVALIDE, message=rule.out_of_range(exc))
+                         if rule else _bad_date())
         except parsers.UnixTimeLike:  # an API's Unix time in a unit the mapping does not name
             rule = self.mapping.modification
             found.append(rule.problem(Problem.DATE_INVALIDE, message=rule.number_hint())

@@ -105,6 +105,11 @@ _REASONED = {
     Problem.DATE_INVALIDE: ("Date impossible : {}. Corrigez-la {}.",
                             "Impossible date: {}. Fix it {}."),
 }
+# A date read but out of the years a fiche accepts: the range told, and where to fix it.
+OUT_OF_RANGE = ("Date hors de la plage acceptée : {} (une date de 1899 est souvent une "
+                "cellule vide ou à zéro mise au format Date). Corrigez-la {}.",
+                "Date out of the accepted range: {} (a date in 1899 is often an empty or "
+                "zero cell given the Date format). Fix it {}.")
 # where the member fixes a value: a spreadsheet's column, or an API's field (a JSON path)
 _FIX_IN = {False: ("dans le tableur", "in the spreadsheet"),
            True: ("dans le système source (le logiciel d'où vient la fiche)",
@@ -409,6 +414,8 @@ class FieldRule:
                 value = parse(text)
             except french_values.ImpossibleDate as exc:
                 raise InvalidValue(code, exc.reason) from exc
+            except french_values.DateOutOfRange as exc:
+                raise InvalidValue(code, message=self.out_of_range(exc)) from exc
             except parsers.UnixTimeLike as exc:
                 raise InvalidValue(code, message=hint) from exc
             except french_values.AmbiguousNumber as exc:
@@ -441,6 +448,13 @@ class FieldRule:
         (a JSON path), or a spreadsheet's date cell that lost its format (a column)."""
         return UNIX_TIME_HINT if self.source and self.source.startswith("$") \
             else SHEET_NUMBER_HINT
+
+    def out_of_range(self, exc: french_values.DateOutOfRange) -> tuple[str, str]:
+        """What to say of a date read but out of the years accepted: the range, and where
+        to fix it (the spreadsheet, or the source system)."""
+        where = _FIX_IN[bool(self.source and self.source.startswith("$"))]
+        return (OUT_OF_RANGE[0].format(exc.reason[0], where[0]),
+                OUT_OF_RANGE[1].format(exc.reason[1], where[1]))
 
     def problem(self, problem: Problem, reason: tuple[str, str] = ("", ""),
                 message: tuple[str, str] | None = None) -> MappingProblem:

@@ -143,8 +143,8 @@ def _dmy(text: str) -> dt.date | None:
 
 
 def _bounded(value: dt.date) -> dt.date:
-    if not 1900 <= value.year <= 2100:
-        raise ValueError("year out of range")
+    if not french_values.MIN_YEAR <= value.year <= french_values.MAX_YEAR:
+        raise french_values.DateOutOfRange()
     return value
 
 
@@ -170,7 +170,7 @@ def parse_date(text: str, formats: Sequence[str] = DATE_FORMATS, *, past: bool =
         return _bounded(EXCEL_EPOCH + dt.timedelta(days=int(serial[1]))).isoformat()
     try:
         return to_date(text, formats, past=past).isoformat()
-    except french_values.ImpossibleDate:
+    except (french_values.ImpossibleDate, french_values.DateOutOfRange):
         raise
     except ValueError as exc:
         raise _not_a_date(text) from exc

@@ -141,10 +141,24 @@ class ImpossibleDate(ValueError):
         return (f"le {self.day} {fr} n'existe pas", f"{self.day} {en} does not exist")
 
 
+class DateOutOfRange(ValueError):
+    """A date read, but before MIN_YEAR or after MAX_YEAR (31/12/1899: a date cell holding
+    0 or 1 in some spreadsheets): `reason` says so and names the range, never the date."""
+
+    def __init__(self) -> None:
+        super().__init__("year out of range")
+
+    @property
+    def reason(self) -> tuple[str, str]:
+        return (f"l'année doit être entre {MIN_YEAR} et {MAX_YEAR}",
+                f"the year must be between {MIN_YEAR} and {MAX_YEAR}")
+
+
 def calendar_date(year: int, month: int, day: int) -> dt.date:
-    """`dt.date(year, month, day)`, or `ImpossibleDate` saying why there is none."""
+    """`dt.date(year, month, day)`, or `ImpossibleDate` saying why there is none
+    (`DateOutOfRange` out of the years accepted)."""
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise ValueError("year out of range")
+        raise DateOutOfRange()
     try:
         return dt.date(year, month, day)
     except ValueError as exc:
@@ -175,7 +189,7 @@ def by_format(head: str, pattern: str, *, past: bool = False,
 
 def _bounded(value: dt.date) -> dt.date:
     if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise ValueError("year out of range")
+        raise DateOutOfRange()
     return value
 
 

@@ -51,3 +51,25 @@ def test_a_leap_day_of_a_leap_year_goes_and_an_unreadable_date_stays_unreadable(
     assert hub.fiches[(MEMBER, "COM-2026-001")]["porteur"]["date_naissance"] == "1980-02-29"
     [reject] = _rejects(tmp_path)
     assert (reject["ligne"], reject["code"]) == ("3", "date_invalide")
+
+
+@pytest.mark.parametrize(("column", "written"), [
+    ("Né(e) le", "31/12/1899"),  # a date cell holding 0 or 1 in some spreadsheets
+    ("Né(e) le", "1899-12-30"),
+    ("Né(e) le", "01/01/2101"),
+    ("Modifié le", "31/12/1899"),
+])
+def test_a_readable_date_out_of_range_is_said_out_of_range_not_unreadable(
+        tmp_path, credentials, hub, column, written):
+    bad = list(ROWS[1])
+    bad[HEADER.index(column)] = written
+    write(tmp_path / "export.csv", [HEADER, ROWS[0], bad, ROWS[2]])
+    assert main(["run", configure(tmp_path, credentials, "export.csv")]) == 1
+    [reject] = _rejects(tmp_path)
+    assert (reject["ligne"], reject["colonne"], reject["code"]) == ("3", column,
+                                                                    "date_invalide")
+    fr, en = reject["message_fr"], reject["message_en"]
+    assert "hors de la plage acceptée" in fr and "1900" in fr and "2100" in fr, fr
+    assert "dans le tableur" in fr and "illisible" not in fr, fr
+    assert "out of the accepted range" in en and "1900" in en and "2100" in en, en
+    assert set(hub.accepted_versions(MEMBER)) == {"COM-2026-001", "COM-2026-003"}
