@@ -9,9 +9,10 @@
 0 done; 1 done with rejected rows (see the rejects file) or check found problems (rows
 that do not map, or that cite a consent the hub does not hold or would refuse);
 2 configuration error; 3 hub or source unavailable, or the file read changed on disk
-before its withdrawals (the run stopped cleanly and resumes next time); 4 credentials refused; 5 deletions held: the export looks incomplete and
-nothing was withdrawn (confirm with `--confirmer-suppressions` if they are real; rows
-a CSV cell read as its text, a quote never closed, need a corrected export instead);
+before its withdrawals (the run stopped cleanly and resumes next time); 4 credentials
+refused; 5 deletions held: the export looks incomplete and nothing was withdrawn
+(confirm with `--confirmer-suppressions` if they are real; rows a CSV cell read as its
+text, a quote never closed, need a corrected export instead);
 6 another run of the same connector (same checkpoint) is under way: nothing was read nor
 sent (with `--every`, that turn is skipped and the next one is run at its time).
 """
