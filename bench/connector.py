@@ -31,8 +31,13 @@ run of each kind are reported, with their ratios. With --cli, a third kind runs
 `capactif connector run CONFIG` as the member's agent does (a process: start-up,
 configuration, checkpoint and rejects files included), timed from the command's start to its exit.
 
+With --withdrawals K, the connector's run is followed by a confirmed run of the export
+without K of its rows (spread over the file): each withdrawal (`DELETE /v1/fiches/...`,
+from the request to the answer) is timed, and the run's own time besides them.
+
     .venv/bin/python bench/connector.py [--lines 100000] [--rounds 1] [--cli]
                                         [--mode both|worker|api-only] [--processed]
+                                        [--withdrawals K]
 """
 
 from __future__ import annotations
@@ -84,7 +89,7 @@ def prepare(base: Path, lines: int) -> tuple[Path, Path]:
     people = PeopleFactory(seed=63).people(lines)
     export = write_export(base / "export.csv", lines, encoding="cp1252", people=people)
     template = base / "template"
-    settings = Settings.from_env(_env(template, 0))
+    settings = Settings.from_env(_env(template, free_port()))  # no API runs on it
     initialise(settings)
     hub = Hub.from_settings(settings, publisher=RecordingPublisher())
     try:
@@ -200,6 +205,56 @@ def cli_run(hub: FreshHub, path: Path) -> tuple[int, float, float | None]:
     return summary["accepted"], elapsed, None
 
 
+def without_rows(export: Path, count: int) -> Path:
+    """The export less `count` of its rows, spread over it (the header kept)."""
+    lines = export.read_bytes().split(b"\r\n")
+    header, rows = lines[0], [line for line in lines[1:] if line]
+    step = max(1, len(rows) // count)
+    gone = set(range(step // 2, len(rows), step)[:count])
+    kept = [row for number, row in enumerate(rows) if number not in gone]
+    less = export.with_name("export-moins.csv")
+    less.write_bytes(b"\r\n".join([header, *kept]) + b"\r\n")
+    return less
+
+
+def withdrawal_costs(hub: FreshHub, mapping: Mapping, export: Path,
+                     count: int) -> tuple[list[float], float]:
+    """Each withdrawal's time (DELETE sent to answer), and the whole confirmed run's."""
+    timed: list[float] = []
+    delete = hub.client.delete_fiche
+
+    def timed_delete(member: str, fiche_id: str) -> bool:
+        start = time.perf_counter()
+        done = delete(member, fiche_id)
+        timed.append(time.perf_counter() - start)
+        return done
+
+    hub.client.delete_fiche = timed_delete  # type: ignore[method-assign]
+    state = hub.data_dir / "connecteur"
+    runner = Runner(CsvSource(mapping, without_rows(export, count)), hub.client,
+                    Checkpoint(state / "reprise.json"), RejectsFile(state / "rejets.jsonl"),
+                    confirm_deletions=True, deletion_share_max=1.0)
+    start = time.perf_counter()
+    summary = runner.run()
+    elapsed = time.perf_counter() - start
+    if not summary.complete or len(summary.withdrawals) != count:
+        raise SystemExit(f"withdrawal run not clean: {summary.stopped} {summary.raison}")
+    return timed, elapsed
+
+
+def withdrawals(base: Path, template: Path, export: Path, count: int, worker: bool) -> None:
+    with FreshHub(template, base / f"withdrawals-{'w' if worker else 'a'}", worker) as hub:
+        mapping = Mapping.load(MAPPING)
+        sent, _, _ = connector_run(hub, mapping, export, False)
+        timed, elapsed = withdrawal_costs(hub, mapping, export, count)
+    ordered = sorted(timed)
+    print(f"  {count} withdrawals from a hub of {sent} fiches: median "
+          f"{ordered[len(ordered) // 2] * 1000:.0f} ms, p90 "
+          f"{ordered[len(ordered) * 9 // 10] * 1000:.0f} ms, max {ordered[-1] * 1000:.0f} ms; "
+          f"the run {elapsed:.1f} s, of it {elapsed - sum(timed):.1f} s besides the "
+          "DELETEs", flush=True)
+
+
 def direct_push(hub: FreshHub, fiches: list[dict[str, Any]],
                 processed: bool) -> tuple[int, float, float | None]:
     accepted, start = 0, time.perf_counter()
@@ -286,6 +341,8 @@ def main() -> int:
                         help="also time `capactif connector run CONFIG` in its own process")
     parser.add_argument("--processed", action="store_true",
                         help="with the worker: also wait until it processed every fiche")
+    parser.add_argument("--withdrawals", type=int, default=0, metavar="K",
+                        help="time K withdrawals after the connector's run (only that)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-connector-") as folder:
         base = Path(folder)
@@ -300,6 +357,11 @@ def main() -> int:
         print(f"lines={args.lines} member={MEMBER} batches of {BATCH}; export, network and "
               f"{args.lines} consents prepared in {time.perf_counter() - started:.0f} s "
               "(not timed)", flush=True)
+        if args.withdrawals:
+            for worker in MODES[args.mode]:
+                print("hub = API + worker" if worker else "hub = API only", flush=True)
+                withdrawals(base, template, export, args.withdrawals, worker)
+            return 0
         rows, raw_s = raw_parse(export)
         print(f"baseline raw CSV parsing (decode + csv.reader): {rows / raw_s:,.0f} records/s")
         for worker in MODES[args.mode]:
