@@ -287,8 +287,6 @@ def create_celery(settings: Settings, *, include_tasks: bool = False) -> Any:
             "sweep-outbox": {"task": "hub.sweep_outbox", "schedule": settings.sweep_interval_s},
             "forget-nonces": {"task": "hub.forget_nonces", "schedule": 600.0},
             "fold-routing-changes": {"task": "hub.fold_routing_changes", "schedule": 600.0},
-            "dispatch-webhooks": {"task": "hub.dispatch_webhooks",
-                                  "schedule": settings.dispatch_interval_s},
             "expire-consents": {"task": "hub.expire_consents", "schedule": 300.0},
             "publish-audit-head": {"task": "hub.publish_audit_head",
                                    "schedule": settings.audit_head_interval_s},

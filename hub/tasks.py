@@ -9,6 +9,7 @@ from typing import Any
 
 from billiard.util import Finalize
 from celery import Task, current_app, shared_task
+from celery.concurrency.prefork import TaskPool as PreforkPool
 from celery.exceptions import Ignore, Reject
 from celery.signals import (
     beat_init,
@@ -17,6 +18,7 @@ from celery.signals import (
     worker_ready,
     worker_shutdown,
 )
+from celery.utils.log import current_process_index
 from celery.worker import state as worker_state
 
 from hub import pool_signals
@@ -27,6 +29,7 @@ from hub.outages import REMINDER_S, why_not_sent
 from hub.services.audit import retention as audit_retention
 from hub.services.audit import trail as audit
 from hub.services.delivery import deliveries, webhooks
+from hub.services.delivery.dispatch_timer import DispatchTimer
 from hub.services.delivery.publisher import PROCESS_OUTBOX
 from hub.services.ingest import processing
 from hub.services.ops.data_watch import DataWatch
@@ -103,10 +106,12 @@ _EXIT_FAILURE = 1
 
 
 @worker_ready.connect
-def _worker_alive(**_kwargs: object) -> None:
+def _worker_alive(sender: object = None, **_kwargs: object) -> None:
     settings = Settings.from_env()
     _watchers.append(Heartbeat(settings, "worker").start())  # not _hub(): pre-fork
     _watchers.append(DataWatch(settings, _stop_failed).start())
+    if not isinstance(getattr(sender, "pool", None), PreforkPool):
+        _start_dispatch_timer()  # a solo or threaded pool sends in this process
 
 
 def _stop_failed() -> None:
@@ -135,6 +140,15 @@ def _worker_gone(**_kwargs: object) -> None:
 @worker_process_init.connect
 def _pool_process_started(**_kwargs: object) -> None:
     pool_signals.leave_group_stops_to_the_main_process()  # a group stop is a warm stop
+    if not current_process_index(base=0):  # one timer per worker: its first pool process
+        _start_dispatch_timer()
+
+
+def _start_dispatch_timer() -> None:
+    """Every worker dispatches webhooks, not only the one running the beat
+    (`hub.services.delivery.dispatch_timer`)."""
+    lazy_hub = current_app.capactif_hub  # the worker's app, read in this process's main thread
+    DispatchTimer(lazy_hub.get, Settings.from_env().dispatch_interval_s).start()
 
 
 @worker_process_shutdown.connect

@@ -357,6 +357,17 @@ class Deliveries:
         )
         return list(self.conn.execute(query).scalars())
 
+    def leased_recipients(self, recipient_ids: Sequence[str], now: dt.datetime) -> set[str]:
+        """Those of `recipient_ids` whose webhook lease a sender holds now (measured as
+        `claim_recipient` measures it)."""
+        if not recipient_ids:
+            return set()
+        at = self._lease_times(now, dt.timedelta())[0]
+        return set(self.conn.execute(
+            sa.select(feed_positions.c.member_id)
+            .where(feed_positions.c.member_id.in_(list(recipient_ids)),
+                   feed_positions.c.dispatch_lease_until >= at)).scalars())
+
     def claim_recipient(self, recipient_id: str, owner: str, now: dt.datetime,
                         lease: dt.timedelta) -> bool:
         """Take the right to send this recipient's webhooks until the lease ends, unless

@@ -125,9 +125,20 @@ def stop_senders() -> None:
         thread.join(max(0.0, deadline - time.monotonic()))
 
 
+def stopping(wait_s: float) -> bool:
+    """Wait up to `wait_s` seconds; True once the process is stopping its senders."""
+    return _stopping.wait(wait_s)
+
+
 def _due(hub: Hub) -> list[str]:
-    with hub.uow() as uow:
-        return uow.deliveries.due_recipients(hub.clock())
+    """Recipients with a delivery due and no sender holding their lease: every worker's
+    timer asks (`hub.services.delivery.dispatch_timer`), and a recipient another worker
+    sends to costs it no thread nor claim."""
+    with hub.read_uow() as uow:
+        now = hub.clock()
+        due = uow.deliveries.due_recipients(now)
+        held = uow.deliveries.leased_recipients(due, now)
+    return [member_id for member_id in due if member_id not in held]
 
 
 def _send_logged(hub: Hub, member_id: str) -> None:
