@@ -2,7 +2,7 @@
 
 Celery's `--beat` forks the scheduler once, as a child of the worker's main process, and
 never looks at it again: killed (the kernel's OOM killer, `kill -9`, a crash), it stayed
-dead while the workers ran, and nothing swept the outbox, dispatched webhooks, expired
+dead while the workers ran, and nothing swept the outbox, expired
 consents or signed the audit head until someone restarted the worker (`/healthz` only
 said `scheduler_stopped`). This worker step looks at it every `HUB_HEARTBEAT_INTERVAL_S`
 and starts a new one; a beat that keeps dying young is started again less and less often

@@ -169,8 +169,7 @@ def _policy(hub: Hub) -> str:
 
 
 def _scheduler(hub: Hub) -> str:
-    """A scheduler (the beat: outbox sweep, webhook dispatch, signed audit heads, consent
-    expiry) that stopped beating, or workers beating without any: nothing restarts a
+    """A scheduler (the beat: outbox sweep, signed audit heads, consent expiry) that stopped beating, or workers beating without any: nothing restarts a
     beat that died inside a running worker. No process beating at all (none started yet,
     all stopped, or every row stale after a long database outage) is the workers' alert:
     a row left by a beat that was not withdrawn must not answer 503 with nothing running."""
@@ -180,11 +179,11 @@ def _scheduler(hub: Hub) -> str:
     detail = "le planificateur ne bat plus" if "beat" in alive else "aucun planificateur"
     raise _Refused(detail, SchedulerStopped(
         f"Le hub n'a plus de planificateur ({detail}) : relancez `capactif worker` (un seul, "
-        "avec le planificateur) ; sans lui, rien ne balaie la file, n'envoie les webhooks "
+        "avec le planificateur) ; sans lui, rien ne balaie la file, n'expire les consentements "
         "ni ne signe le journal.",
         f"The hub has no scheduler any more ({'its beat stopped' if 'beat' in alive else 'none'}): "
         "restart `capactif worker` (one, with the scheduler); without it nothing sweeps the "
-        "outbox, sends webhooks or signs the log."))
+        "outbox, expires consents or signs the log."))
 
 
 def _audit_log(hub: Hub) -> str:
