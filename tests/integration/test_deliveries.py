@@ -20,6 +20,7 @@ from hub.services.privacy import consents
 from tests.factories import record_consents
 from tests.integration.world import OWNER, THIERS, fiche, network_world, push_and_process
 from tests.receiver import DRIP_BYTES, Recipient
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -345,3 +346,22 @@ def test_a_slow_recipient_never_delays_the_others(network):
     assert webhooks.dispatch_webhooks(hub).sent == 6
     assert len(pfil.arrivals) == 3 and len(cci.arrivals) == 3
     assert max(pfil.arrivals) < cci.arrivals[1]  # the pfil was served while the cci dawdled
+
+
+def test_a_dispatch_starts_no_sender_for_a_recipient_another_sender_holds(network):
+    """Every worker's timer dispatches: a recipient another worker sends to costs the
+    others neither a thread nor a claim, until its lease is given back."""
+    hub, _clock, cci, pfil = network
+    push_and_process(hub, fiche())
+    with hub.uow() as uow:
+        assert uow.deliveries.claim_recipient("cci-thiers", "another-worker", hub.clock(),
+                                              dt.timedelta(minutes=5))
+        uow.commit()
+    assert webhooks.start_dispatch(hub) == 1  # the financing member's sender only
+    wait_until(lambda: len(pfil.documents()) == 1, 30, "the financing member's delivery")
+    assert cci.documents() == []
+    with hub.uow() as uow:
+        uow.deliveries.release_recipient("cci-thiers", "another-worker")
+        uow.commit()
+    assert webhooks.start_dispatch(hub) == 1
+    wait_until(lambda: len(cci.documents()) == 1, 30, "the CCI's delivery")
