@@ -103,6 +103,8 @@ def start_dispatch(hub: Hub) -> int:
         for member_id in [m for m, thread in _senders.items() if not thread.is_alive()]:
             del _senders[member_id]
         for member_id in due:
+            if _stopping.is_set():  # checked under the lock: a sender started is joined
+                break
             if member_id in _senders or len(_senders) >= hub.settings.webhook_senders:
                 continue
             thread = threading.Thread(target=_send_logged, args=(hub, member_id), daemon=True,
