@@ -169,8 +169,9 @@ def _policy(hub: Hub) -> str:
 
 
 def _scheduler(hub: Hub) -> str:
-    """A scheduler (the beat: outbox sweep, signed audit heads, consent expiry) that stopped beating, or workers beating without any: nothing restarts a
-    beat that died inside a running worker. No process beating at all (none started yet,
+    """A scheduler (the beat: outbox sweep, signed audit heads, consent expiry) that
+    stopped beating, or workers beating without any: nothing restarts a beat that died
+    inside a running worker. No process beating at all (none started yet,
     all stopped, or every row stale after a long database outage) is the workers' alert:
     a row left by a beat that was not withdrawn must not answer 503 with nothing running."""
     alive = kinds_alive(reader_engine(hub.engine), hub.settings, utc_now())
