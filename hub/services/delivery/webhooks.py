@@ -1,13 +1,11 @@
 """Send webhook deliveries: signed by the hub, in order per recipient, retried with
 exponential backoff and jitter on 5xx, 3xx and network errors, never on 4xx, and
-dead-lettered after the retry budget (replayable). A redirect is never followed (the
+dead-lettered after the retry budget (replayable). A head of line the recipient answers
+5xx HUB_WEBHOOK_PROBE_AFTER_ATTEMPTS times is followed by a probe, the next delivery in
+line about another fiche: accepted, the head alone is dead-lettered (`http_<status>_alone`)
+and the line goes on; failed, the recipient is down and the line waits. A redirect is never followed (the
 fiche's fields would go to an address the network never vetted, and a GET answered
 there would count as the delivery); a `Retry-After` is honoured up to an hour.
-
-A head of line the recipient answers 5xx HUB_WEBHOOK_PROBE_AFTER_ATTEMPTS times is
-followed by a probe, the next delivery in line about another fiche: accepted, the head
-alone is dead-lettered (`http_<status>_alone`) and the line goes on; failed too, the
-recipient is down and the line waits as before (docs/protocol.md, "Webhook delivery").
 
 One sender thread per due recipient, each holding a renewed lease on that recipient
 (`hub.services.delivery.delivery_lease`), so a slow or failing recipient never delays the others
@@ -58,7 +56,7 @@ _RETRYABLE_4XX = {408, 425, 429}
 _TIMED_OUT = "network_ReadTimeout"
 _CUT_OFF = "network_cut_off"  # the POST was cut off: no answer, whatever part of one came
 _RETRY_AFTER_MAX_S = 3600.0  # a recipient's Retry-After is honoured up to this
-_ALONE = "_alone"  # a dead letter's error suffix: set aside alone, the recipient took the next
+ALONE = "_alone"  # a dead letter's error suffix: set aside alone, the recipient took the next
 
 
 @dataclasses.dataclass
@@ -367,7 +365,7 @@ def _attempt(hub: Hub, member: Member, delivery: Delivery, outcomes: _Outcomes,
         accepted, probe_delay = probe()
         if accepted:  # the recipient is up: this document alone fails
             outcomes.add(delivery.id, {"status": DEAD, "attempts": attempts,
-                                       "last_error": f"{error}{_ALONE}"}, attempted)
+                                       "last_error": f"{error}{ALONE}"}, attempted)
             summary.dead += 1
             return None
         delay = max(delay, probe_delay)
