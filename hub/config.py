@@ -142,7 +142,6 @@ class Settings:
     webhook_retry_base_s: float = 2.0
     webhook_retry_max_s: float = 600.0
     webhook_give_up_after_s: float = 86400.0
-    webhook_probe_after_attempts: int = 3
     dispatch_interval_s: float = 2.0
     webhook_lease_s: float = 5.0
     webhook_senders: int = 8

@@ -14,15 +14,6 @@ from typing import Any
 DRIP_BYTES = 600
 
 
-def _source(body: bytes) -> tuple[str | None, int | None]:
-    """The (fiche_id, version) a webhook's document is about ((None, None): none)."""
-    try:
-        source = json.loads(body).get("source") or {}
-    except (ValueError, AttributeError):
-        return None, None
-    return source.get("fiche_id"), source.get("version")
-
-
 class Recipient:
     """Records every POST; answers `self.status` (200 by default), after holding each
     request `self.delay_s` seconds (`self.arrived` is set as soon as one comes in, and
@@ -40,10 +31,7 @@ class Recipient:
     With `self.drip_s`, a 2xx answer's headers go out one byte every `drip_s` seconds
     (`DRIP_BYTES` of them), each well within a read timeout; `self.dripped` counts
     those written before the sender hung up. `self.on_arrival`, when set, is called with
-    the number of POSTs arrived so far as each one arrives, before it is held.
-    `self.failing` ({fiche_id: status}) answers that status instead to a document about
-    that fiche (one the recipient's system cannot take), and `self.tried` keeps the
-    `(fiche_id, version)` of every POST's document, answered 2xx or not."""
+    the number of POSTs arrived so far as each one arrives, before it is held."""
 
     def __init__(self, port: int = 0) -> None:
         self.status = 200
@@ -60,8 +48,6 @@ class Recipient:
         self.arrived = threading.Event()
         self.arrivals: list[float] = []
         self.on_arrival: Callable[[int], None] | None = None
-        self.failing: dict[str, int] = {}
-        self.tried: list[tuple[str | None, int | None]] = []
         self.received: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.in_flight = 0
@@ -95,8 +81,6 @@ class Recipient:
 
             def _answer(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                source = _source(body)
-                recipient.tried.append(source)
                 recipient.arrivals.append(time.monotonic())
                 recipient.arrived.set()
                 if recipient.on_arrival is not None:
@@ -114,7 +98,7 @@ class Recipient:
                     self.end_headers()
                     return
                 with recipient.lock:
-                    status = recipient.failing.get(source[0] or "", recipient.status)
+                    status = recipient.status
                     if 200 <= status < 300:
                         recipient.received.append({
                             "headers": {k.lower(): v for k, v in self.headers.items()},

@@ -60,19 +60,3 @@ def test_a_retry_after_is_honoured(world):
     # before: the backoff's own delay (HUB_WEBHOOK_RETRY_MAX_S is 1 s here)
     assert retry_at >= before + dt.timedelta(seconds=120)
     assert len(recipient.arrivals) == 1
-
-
-def test_a_document_the_recipient_always_fails_on_does_not_hold_its_line(world):
-    """One fiche the recipient answers 500 for, always: set aside alone after its third
-    failure, once the next delivery in line went through; before, it held the line for
-    HUB_WEBHOOK_GIVE_UP_AFTER_S (a day), then the line queued meanwhile went dead with it."""
-    env, hub, recipient, logs = world
-    recipient.delay_s = 0
-    recipient.failing = {"F-2": 500}
-    with running([start_worker(env, logs)]):
-        leases.push(hub, 0, 6)
-        wait_until(lambda: leases.sent_count(hub) == 5, 60, "the 5 others sent")
-    assert [row[:3] for row in outcomes(hub) if row[0] != "sent"] == [
-        ("dead", 3, "http_500_alone")]
-    assert [fiche_id for fiche_id, _version in recipient.tried].count("F-2") == 3
-    assert leases.disclosure_events(hub) == 5

@@ -1,9 +1,6 @@
 """Send webhook deliveries: signed by the hub, in order per recipient, retried with
 exponential backoff and jitter on 5xx, 3xx and network errors, never on 4xx, and
-dead-lettered after the retry budget (replayable). A head of line the recipient answers
-5xx HUB_WEBHOOK_PROBE_AFTER_ATTEMPTS times is followed by a probe, the next delivery in
-line about another fiche: accepted, the head alone is dead-lettered (`http_<status>_alone`)
-and the line goes on; failed, the recipient is down and the line waits. A redirect is never followed (the
+dead-lettered after the retry budget (replayable). A redirect is never followed (the
 fiche's fields would go to an address the network never vetted, and a GET answered
 there would count as the delivery); a `Retry-After` is honoured up to an hour.
 
@@ -21,13 +18,11 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
-import functools
 import logging
 import math
 import random
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -56,7 +51,6 @@ _RETRYABLE_4XX = {408, 425, 429}
 _TIMED_OUT = "network_ReadTimeout"
 _CUT_OFF = "network_cut_off"  # the POST was cut off: no answer, whatever part of one came
 _RETRY_AFTER_MAX_S = 3600.0  # a recipient's Retry-After is honoured up to this
-ALONE = "_alone"  # a dead letter's error suffix: set aside alone, the recipient took the next
 
 
 @dataclasses.dataclass
@@ -300,41 +294,23 @@ def _send_in_order(hub: Hub, member: Member, lease: RecipientLease,
 def _send_page(hub: Hub, member: Member, lease: RecipientLease, pace: _Pace,
                page: list[Delivery], sources: FicheSources, outcomes: _Outcomes,
                summary: DispatchSummary) -> bool:
-    """True when the page was dealt with and the line may be read on (a probe went
-    through: the head was set aside, and the line is read again from its new head)."""
-    for index, delivery in enumerate(page):
+    """True when the whole page was dealt with and the next page may follow."""
+    for delivery in page:
         now = hub.clock()
         if delivery.next_attempt_at is not None and _aware(delivery.next_attempt_at) > now:
             return False  # the head of the line waits: later deliveries keep their order
-        ready = _ready(hub, member, lease, pace, delivery, sources, outcomes, summary)
-        if ready is None:
-            return False  # stopping, or the lease may end before this POST: resume later
-        if not ready:
+        if not _still_allowed(hub, member, delivery, sources):
+            outcomes.add(delivery.id, {"status": CANCELLED, "last_error": "consent_no_longer_covers"})
+            summary.cancelled += 1
             continue
-        moved = _attempt(hub, member, delivery, outcomes, summary, functools.partial(
-            _probe, hub, member, lease, pace, delivery, page[index + 1:], sources, outcomes,
-            summary))
-        if moved is None:
-            return True
-        if not moved:
+        if not pace.wait() or _stopping.is_set() or not lease.may_send():
+            return False  # stopping, or the lease may end before this POST: resume later
+        if not _still_to_send(hub, delivery):
+            continue  # cancelled since the page was read (its recipient left the network)
+        if not _attempt(hub, member, delivery, outcomes, summary):
             return False
         outcomes.flush_if_due()
     return True
-
-
-def _ready(hub: Hub, member: Member, lease: RecipientLease, pace: _Pace, delivery: Delivery,
-           sources: FicheSources, outcomes: _Outcomes, summary: DispatchSummary) -> bool | None:
-    """Whether `delivery` may be POSTed now: False when it is no longer to send (no
-    longer allowed: cancelled; or cancelled since the page was read, its recipient
-    having left the network), None when sending stops here (the process stops, or the
-    lease may end before the POST: resumed later)."""
-    if not _still_allowed(hub, member, delivery, sources):
-        outcomes.add(delivery.id, {"status": CANCELLED, "last_error": "consent_no_longer_covers"})
-        summary.cancelled += 1
-        return False
-    if not pace.wait() or _stopping.is_set() or not lease.may_send():
-        return None
-    return _still_to_send(hub, delivery)
 
 
 def _still_to_send(hub: Hub, delivery: Delivery) -> bool:
@@ -350,26 +326,29 @@ def _still_allowed(hub: Hub, member: Member, delivery: Delivery, sources: FicheS
 
 
 def _attempt(hub: Hub, member: Member, delivery: Delivery, outcomes: _Outcomes,
-             summary: DispatchSummary, probe: Callable[[], tuple[bool, float]]) -> bool | None:
-    """POST one delivery; True when the line may move on to the next one, None when it
-    was set aside alone (the line is read again), False when the line waits. A failed
-    POST whose request went out (any answer, or none after sending) disclosed the fiche
-    all the same: it is logged as a `webhook_attempt` with its outcome."""
+             summary: DispatchSummary) -> bool:
+    """POST one delivery; True when the line may move on to the next one. A failed POST
+    whose request went out (any answer, or none after sending) disclosed the fiche all
+    the same: it is logged as a `webhook_attempt` with its outcome."""
     status, error, asked_delay, sent = _post(hub, member, delivery)
     attempts = delivery.attempts + 1
-    if _settled(hub, member, delivery, outcomes, summary, (status, error, sent), attempts):
+    now = hub.clock()
+    if 200 <= status < 300:
+        outcomes.add(delivery.id, {"status": SENT, "attempts": attempts, "sent_at": now,
+                                   "last_error": None}, _disclosed(hub, member, delivery))
+        summary.sent += 1
         return True
     attempted = _disclosed(hub, member, delivery, "webhook_attempt") if sent else None
-    delay = _retry_delay(hub, attempts, error, asked_delay)
-    if attempts >= hub.settings.webhook_probe_after_attempts and _probing(status, asked_delay):
-        accepted, probe_delay = probe()
-        if accepted:  # the recipient is up: this document alone fails
-            outcomes.add(delivery.id, {"status": DEAD, "attempts": attempts,
-                                       "last_error": f"{error}{ALONE}"}, attempted)
-            summary.dead += 1
-            return None
-        delay = max(delay, probe_delay)
-    now = hub.clock()
+    if 400 <= status < 500 and status not in _RETRYABLE_4XX:
+        outcomes.add(delivery.id, {"status": DEAD, "attempts": attempts, "last_error": error},
+                     attempted)
+        summary.dead += 1
+        return True
+    delay = max(backoff_delay(hub, attempts), min(asked_delay or 0.0, _RETRY_AFTER_MAX_S))
+    if error in (_TIMED_OUT, _CUT_OFF):
+        # The recipient may still be handling the request the hub hung up on: the next
+        # one waits at least one more read timeout, so it does not open a second stream.
+        delay = max(delay, hub.settings.webhook_timeout_s)
     retry_at = now + dt.timedelta(seconds=delay)
     if _given_up(hub, delivery, now):
         # Dead-lettered with every other delivery past its give-up delay, and the next in
@@ -386,69 +365,6 @@ def _attempt(hub: Hub, member: Member, delivery: Delivery, outcomes: _Outcomes,
                                "last_error": error}, attempted)
     summary.failed += 1
     return False
-
-
-def _settled(hub: Hub, member: Member, delivery: Delivery, outcomes: _Outcomes,
-             summary: DispatchSummary, answer: tuple[int, str, bool], attempts: int) -> bool:
-    """Record a POST that needs no retry: a 2xx (sent, with its `webhook_delivery` event)
-    or a 4xx other than 408, 425, 429 (dead at once); False for a failure to retry."""
-    status, error, sent = answer
-    if 200 <= status < 300:
-        outcomes.add(delivery.id, {"status": SENT, "attempts": attempts, "sent_at": hub.clock(),
-                                   "last_error": None}, _disclosed(hub, member, delivery))
-        summary.sent += 1
-        return True
-    if 400 <= status < 500 and status not in _RETRYABLE_4XX:
-        attempted = _disclosed(hub, member, delivery, "webhook_attempt") if sent else None
-        outcomes.add(delivery.id, {"status": DEAD, "attempts": attempts, "last_error": error},
-                     attempted)
-        summary.dead += 1
-        return True
-    return False
-
-
-def _retry_delay(hub: Hub, attempts: int, error: str, asked_delay: float | None) -> float:
-    """The backoff after a failed attempt, or what the recipient asked (`Retry-After`, up
-    to an hour) if longer."""
-    delay = max(backoff_delay(hub, attempts), min(asked_delay or 0.0, _RETRY_AFTER_MAX_S))
-    if error in (_TIMED_OUT, _CUT_OFF):
-        # The recipient may still be handling the request the hub hung up on: the next
-        # one waits at least one more read timeout, so it does not open a second stream.
-        delay = max(delay, hub.settings.webhook_timeout_s)
-    return delay
-
-
-def _probing(status: int, asked_delay: float | None) -> bool:
-    """Whether a failed head of line is worth a probe: the recipient answered 5xx and
-    asked nothing (no `Retry-After`). A timeout, a cut-off or a connection error says
-    nothing of the document, and a probe after a timeout would open a second stream."""
-    return status >= 500 and asked_delay is None
-
-
-def _probe(hub: Hub, member: Member, lease: RecipientLease, pace: _Pace, head: Delivery,
-           later: list[Delivery], sources: FicheSources, outcomes: _Outcomes,
-           summary: DispatchSummary) -> tuple[bool, float]:
-    """POST the next delivery in line about another fiche than the head's (`later`: the
-    rest of its page), to tell "the recipient is down" from "this document fails":
-    (whether the recipient accepted it, the least wait its failure asks of the line).
-    A later delivery of the head's own fiche is never the probe: it would overtake it."""
-    for delivery in later:
-        if head.fiche_pk is not None and delivery.fiche_pk == head.fiche_pk:
-            continue
-        ready = _ready(hub, member, lease, pace, delivery, sources, outcomes, summary)
-        if ready is None:
-            return False, 0.0
-        if not ready:
-            continue
-        status, error, asked_delay, sent = _post(hub, member, delivery)
-        attempts = delivery.attempts + 1
-        if _settled(hub, member, delivery, outcomes, summary, (status, error, sent), attempts):
-            return 200 <= status < 300, 0.0
-        outcomes.add(delivery.id, {"attempts": attempts, "last_error": error},
-                     _disclosed(hub, member, delivery, "webhook_attempt") if sent else None)
-        summary.failed += 1
-        return False, _retry_delay(hub, 1, error, asked_delay)
-    return False, 0.0
 
 
 def _post(hub: Hub, member: Member, delivery: Delivery) -> tuple[int, str, float | None, bool]:
