@@ -26,17 +26,15 @@ ONE = {
         _fiche("Lévêque", "Jean-Jérôme", "1971-02-03", courriel="jj.leveque@free.fr"),
         _fiche("Leveque", "JEAN", "1971-02-03", courriel="jj.leveque@free.fr")),
 }
-# Two people: (case, surname, first fiche's first name, birth date and mobile, second's).
-_TWO_ROWS = [
-    ("a father Jean and his son Jean-Léon", "Moreau", ("Jean", "1960-03-04", ""),
-     ("Jean-Léon", "1990-08-01", "")),
-    ("a mother Marie and her daughter Marie-Julie", "Roux", ("Marie", "1961-01-20", ""),
-     ("Marie-Julie", "1988-06-11", "")),
-    ("each their own mobile", "Brun", ("Jean", "2001-05-05", "06 11 22 33 44"),
-     ("Jean-Luc", "2001-05-05", "06 55 66 77 88")),
-]
-TWO = {case: tuple(_fiche(nom, first, born, telephone=mobile) for first, born, mobile in sides)
-       for case, nom, *sides in _TWO_ROWS}
+TWO = {
+    "a father Jean and his son Jean-Léon": (_fiche("Moreau", "Jean", "1960-03-04"),
+                                            _fiche("Moreau", "Jean-Léon", "1990-08-01")),
+    "a mother Marie and her daughter Marie-Julie": (
+        _fiche("Roux", "Marie", "1961-01-20"), _fiche("Roux", "Marie-Julie", "1988-06-11")),
+    "each their own mobile": (
+        _fiche("Brun", "Jean", "2001-05-05", telephone="06 11 22 33 44"),
+        _fiche("Brun", "Jean-Luc", "2001-05-05", telephone="06 55 66 77 88")),
+}
 HELD = {
     "no birth date on one side": (_fiche("Garnier", "Jean-Léon", "1965-09-24"),
                                   _fiche("Garnier", "Jean", "")),
