@@ -96,7 +96,6 @@ from hub.domain.matching.comparisons import (
     MISSING,
     line_kind,
 )
-from hub.domain.matching.compound_first_part import first_part_alone
 from hub.domain.matching.first_names import feminine_form
 from hub.domain.matching.own_address import mail_names_one_side, mail_names_the_other
 from hub.domain.matching.record import NormalisedRecord
@@ -222,10 +221,7 @@ def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
     (`own_address.mail_names_one_side`). `ALIKE` under no e-mail agreeing is left to the
     model too where one fiche's address spells the other's first name and not its own,
     and its own is no first name in use (`first_names`, the model's table;
-    `own_address.mail_names_the_other`). So is `ALIKE` whose one first name is the
-    other's compound cut to its first part under one full birth date on both fiches
-    (Jean / Jean-Léon, `compound_first_part.first_part_alone`), unless each side gives
-    its own mobile."""
+    `own_address.mail_names_the_other`)."""
     if verdict == NEIGHBOURS:  # another surname, another number of one street
         return (APART if other_number(a, b) else None), False
     if verdict is not None and home_by_a_typed_number(levels) and not _landlines(a, b):
@@ -236,14 +232,12 @@ def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
         return UNSURE, True  # two typed letters apart: one name retyped, or twins
     if verdict == ALIKE:
         if levels.get("courriel") == EXACT:  # the family's e-mail, or the person's own
-            if (retyped or exchanged or pet_name or mail_names_one_side(a, b)
-                    or first_part_alone(a, b)):
+            if retyped or exchanged or pet_name or mail_names_one_side(a, b):
                 return None, False
             return UNSURE, True
         if _two_mobiles(levels, a, b):
             return APART, False
-        if (retyped or exchanged or pet_name or mail_names_the_other(a, b, first_names)
-                or first_part_alone(a, b)):
+        if retyped or exchanged or pet_name or mail_names_the_other(a, b, first_names):
             return None, False
         return UNSURE, True
     if verdict == AGED:
