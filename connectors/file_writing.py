@@ -75,13 +75,16 @@ class FileStamp:
     digest: bytes
 
     def changed_since(self, *, content: bool = False) -> bool:
-        """Whether the file on disk is no longer the one read: another size, time, inode
-        (a file saved by renaming a new one over it), gone; with `content`, its bytes
-        read again too (a writer that kept the times)."""
+        """Whether the file on disk is no longer the one read: gone, or other bytes. Its
+        stat (size, times, inode) as read says it is the same file; when the stat moved
+        (written, renamed over, but also touched, chmod-ed, hard-linked by a backup, an
+        identical copy renamed over it), its bytes are read again and decide, so that
+        nothing but another content stops the withdrawals; with `content`, the bytes are
+        read again in any case (a writer that kept the times)."""
         try:
-            if _stamp(self.path) != self.stat:
-                return True
-            return content and _digest(self.path.read_bytes()) != self.digest
+            if _stamp(self.path) == self.stat and not content:
+                return False
+            return _digest(self.path.read_bytes()) != self.digest
         except OSError:
             return True
 
