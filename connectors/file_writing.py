@@ -65,7 +65,7 @@ def _digest(raw: bytes) -> bytes:
     return hashlib.blake2b(raw, digest_size=16).digest()
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass
 class FileStamp:
     """What the file read was: its size, modification time, inode, device and change time,
     and a digest of its bytes."""
@@ -82,11 +82,15 @@ class FileStamp:
         nothing but another content stops the withdrawals; with `content`, the bytes are
         read again in any case (a writer that kept the times)."""
         try:
-            if _stamp(self.path) == self.stat and not content:
+            stat = _stamp(self.path)
+            if stat == self.stat and not content:
                 return False
-            return _digest(self.path.read_bytes()) != self.digest
+            if _digest(self.path.read_bytes()) != self.digest:
+                return True
         except OSError:
             return True
+        self.stat = stat  # the same bytes: the next look needs the stat alone
+        return False
 
 
 def read_settled(path: Path) -> tuple[bytes, FileStamp]:

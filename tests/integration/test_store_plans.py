@@ -10,6 +10,7 @@ the whole table); a deployment may give its own settings."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -191,17 +192,8 @@ def _many_consents(hub: Hub) -> None:
 
 def test_a_batch_s_consent_histories_are_read_by_index_on_a_database_never_analysed(pg_hub):
     _many_consents(pg_hub)
-    sent: list[tuple[str, object]] = []
-
-    def _capture(_conn, _cursor, statement, parameters, _context, _many):  # type: ignore[no-untyped-def]
-        if "FROM consent_states" in statement:
-            sent.append((statement, parameters))
-
-    sa.event.listen(pg_hub.engine, "before_cursor_execute", _capture)
-    try:
+    with _statements_from(pg_hub.engine, "consent_states") as sent:
         found = pg_hub.consents.for_porteur([(OWNER, f"F-{n}") for n in range(1, 101)])
-    finally:
-        sa.event.remove(pg_hub.engine, "before_cursor_execute", _capture)
     assert len(found) == 100 and all(len(record.history) == 1 for record in found)
     [(statement, parameters)] = sent
     with pg_hub.engine.connect() as conn:
@@ -259,24 +251,13 @@ def test_on_sqlite_a_batch_s_consents_are_looked_up_by_fiche_not_read_in_the_tab
     table (in `recorded_at` order, for the ORDER BY): every worker transaction read every
     consent the hub held. Member by member, each fiche is a look-up in (member, fiche)."""
     _many_sqlite_consents(sqlite_hub)
-    sent: list[tuple[str, object]] = []
-
-    def _capture(_conn, _cursor, statement, parameters, _context, _many):  # type: ignore[no-untyped-def]
-        if "FROM consents" in statement:
-            sent.append((statement, parameters))
-
     wanted = [(member, f"F-{n}") for member in members for n in range(1, 11)]
-    sa.event.listen(sqlite_hub.engine, "before_cursor_execute", _capture)
-    try:
+    with _statements_from(sqlite_hub.engine, "consents") as sent:
         found = sqlite_hub.consents.for_porteur(wanted)
-    finally:
-        sa.event.remove(sqlite_hub.engine, "before_cursor_execute", _capture)
     assert sorted((r.member_id, r.fiche_id) for r in found) == sorted(wanted)
     assert [r.recorded_at for r in found] == sorted(r.recorded_at for r in found)
     [(statement, parameters)] = sent
-    with sqlite_hub.engine.connect() as conn:
-        plan = [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
-                                                        parameters)]
+    plan = _sqlite_plan(sqlite_hub.engine, statement, parameters)
     assert not [step for step in plan if step.startswith("SCAN consents")], plan
     assert any("ix_consents_member_fiche" in step for step in plan), plan
 
@@ -360,21 +341,31 @@ def test_who_was_sent_a_batch_s_fiches_is_read_by_index_on_a_database_never_anal
 
 
 def test_on_sqlite_who_was_sent_a_batch_s_fiches_is_looked_up_by_fiche(sqlite_hub):
+    with _statements_from(sqlite_hub.engine, "deliveries") as sent, sqlite_hub.uow() as uow:
+        assert uow.deliveries.data_recipients([1, 2, 3]) == {1: set(), 2: set(), 3: set()}
+    [(statement, parameters)] = sent
+    plan = _sqlite_plan(sqlite_hub.engine, statement, parameters)
+    assert not [step for step in plan if step.startswith("SCAN deliveries")], plan
+    assert any("ix_deliveries_fiche_pk" in step for step in plan), plan
+
+
+@contextlib.contextmanager
+def _statements_from(engine: sa.Engine, table: str) -> Iterator[list[tuple[str, object]]]:
+    """Every statement (and its parameters) sent while inside that reads `FROM <table>`."""
     sent: list[tuple[str, object]] = []
 
     def _capture(_conn, _cursor, statement, parameters, _context, _many):  # type: ignore[no-untyped-def]
-        if "FROM deliveries" in statement:
+        if f"FROM {table}" in statement:
             sent.append((statement, parameters))
 
-    sa.event.listen(sqlite_hub.engine, "before_cursor_execute", _capture)
+    sa.event.listen(engine, "before_cursor_execute", _capture)
     try:
-        with sqlite_hub.uow() as uow:
-            assert uow.deliveries.data_recipients([1, 2, 3]) == {1: set(), 2: set(), 3: set()}
+        yield sent
     finally:
-        sa.event.remove(sqlite_hub.engine, "before_cursor_execute", _capture)
-    [(statement, parameters)] = sent
-    with sqlite_hub.engine.connect() as conn:
-        plan = [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
+        sa.event.remove(engine, "before_cursor_execute", _capture)
+
+
+def _sqlite_plan(engine: sa.Engine, statement: str, parameters: object) -> list[str]:
+    with engine.connect() as conn:
+        return [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
                                                         parameters)]
-    assert not [step for step in plan if step.startswith("SCAN deliveries")], plan
-    assert any("ix_deliveries_fiche_pk" in step for step in plan), plan
