@@ -10,11 +10,11 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
 
 from hub.bootstrap import Hub
 from hub.config import Settings
 from tests.fakes.publisher import RecordingPublisher
+from tests.integration.statements import query_plan, statements_sent
 
 pytestmark = pytest.mark.integration
 
@@ -36,29 +36,16 @@ def store(db_url, tmp_path) -> Iterator[Hub]:
 
 
 def _statement_of(hub: Hub, read) -> tuple[str, object]:  # type: ignore[no-untyped-def]
-    sent: list[tuple[str, object]] = []
-
-    def _capture(_conn, _cursor, statement, parameters, _context, _many):  # type: ignore[no-untyped-def]
-        if "FROM consent_notice_acks" in statement:
-            sent.append((statement, parameters))
-
-    sa.event.listen(hub.engine, "before_cursor_execute", _capture)
-    try:
+    with statements_sent(hub.engine, lambda text: "FROM consent_notice_acks" in text) as sent:
         read()
-    finally:
-        sa.event.remove(hub.engine, "before_cursor_execute", _capture)
     [found] = sent
     return found
 
 
 def _reads_the_whole_table(hub: Hub, statement: str, parameters: object) -> bool:
-    with hub.engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            plan = [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
-                                                            parameters)]
-            return any(step.startswith("SCAN consent_notice_acks") for step in plan)
-        plan = "\n".join(conn.exec_driver_sql("EXPLAIN " + statement, parameters).scalars())
-        return "Seq Scan on consent_notice_acks" in plan
+    plan = query_plan(hub.engine, statement, parameters)
+    return any(step.startswith("SCAN consent_notice_acks")
+               or "Seq Scan on consent_notice_acks" in step for step in plan)
 
 
 def test_a_page_of_consents_acknowledgements_is_read_by_index(store):

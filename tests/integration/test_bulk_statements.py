@@ -14,15 +14,9 @@ from hub.store.audit_tables import audit_heads
 from hub.store.delivery_repository import Deliveries
 from hub.store.matching_tables import match_keys
 from hub.store.tables import fiche_versions, members, porteurs
+from tests.integration.statements import statements_sent, texts
 
 NOW = dt.datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=dt.UTC)
-
-
-def _statements(engine: sa.Engine) -> list[str]:
-    seen: list[str] = []
-    sa.event.listen(engine, "before_cursor_execute",
-                    lambda _c, _cur, statement, *_a: seen.append(statement))
-    return seen
 
 
 def test_inserted_rows_read_back_as_written_with_times_json_nulls_and_bytes(db_engine):
@@ -101,25 +95,25 @@ def test_the_feed_counters_of_many_recipients_move_in_one_statement(db_engine):
     with db_engine.begin() as conn:
         repository = Deliveries(conn, keys=None)  # type: ignore[arg-type]
         repository.ensure_counters(["a", "b", "c", "d"])
-        statements = _statements(db_engine)
-        assert repository.reserve_positions({"d": 1, "a": 2, "b": 5, "c": 0}) == \
-            {"a": 1, "b": 1, "d": 1}
-        assert repository.reserve_positions({"a": 1, "b": 1, "d": 2}) == {"a": 3, "b": 6, "d": 2}
-    assert len([s for s in statements if s.lstrip().upper().startswith("UPDATE")]) == 2
+        with statements_sent(db_engine) as sent:
+            assert repository.reserve_positions({"d": 1, "a": 2, "b": 5, "c": 0}) == \
+                {"a": 1, "b": 1, "d": 1}
+            assert repository.reserve_positions({"a": 1, "b": 1, "d": 2}) == \
+                {"a": 3, "b": 6, "d": 2}
+    assert len([s for s in texts(sent) if s.lstrip().upper().startswith("UPDATE")]) == 2
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # SQLite: no round trips
 @pytest.mark.parametrize("count", [2, 300])
 def test_on_postgresql_many_rows_cost_one_statement(db_engine, count):
-    statements = _statements(db_engine)
-    with db_engine.begin() as conn:
+    with statements_sent(db_engine) as sent, db_engine.begin() as conn:
         bulk.insert_rows(conn, porteurs, [{"id": f"prt_{n}", "created_at": NOW,
                                            "status": "active"} for n in range(count)])
         bulk.update_rows(conn, porteurs, "id", [{"id": f"prt_{n}", "status": "merged"}
                                                 for n in range(count)])
         conn.execute(sa.select(porteurs.c.id).where(
             bulk.among(conn, porteurs.c.id, [f"prt_{n}" for n in range(count)])))
-    assert len([s for s in statements if "porteurs" in s]) == 3
+    assert len([s for s in texts(sent) if "porteurs" in s]) == 3
 
 
 def test_inserted_rows_answer_their_returned_columns(db_engine):

@@ -25,6 +25,7 @@ from tests.integration.dedup_world import (
     pg_hub_for,
     push,
 )
+from tests.integration.statements import statements_sent
 
 pytestmark = pytest.mark.integration
 
@@ -153,13 +154,10 @@ def test_an_online_match_holds_the_moves_and_sends_no_statement_through_sqlalche
     100,000 fiches), a twentieth of a match."""
     hub, _clock = pg_world
     _indexed(hub)
-    executed: list[str] = []
-    sa.event.listen(hub.engine, "before_cursor_execute",
-                    lambda _c, _cur, statement, *_a: executed.append(statement))
     with hub.uow() as uow:
         matcher = OnlineMatcher(hub, uow)
-        executed.clear()
-        matcher.match(identity_of(PERSON))
+        with statements_sent(hub.engine) as executed:
+            matcher.match(identity_of(PERSON))
         assert executed == []
         held = uow.connection.execute(sa.text(
             "SELECT mode FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 "

@@ -6,19 +6,17 @@ fiche or an erasure gets for its id exactly the answer it gets for an id nobody 
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
 
 from hub.services.accounts.auth import Caller
 from hub.services.ingest import accept as ingest
 from hub.services.ingest import processing
 from hub.services.privacy import erasure
-from tests.conftest import DROP_THREADS
 from tests.factories import make_fiche, other_porteur, record_consents
 from tests.integration.contract_world import OWNER, RECIPIENT
+from tests.integration.statements import one_line, statements_sent
 
 pytestmark = pytest.mark.integration
 
@@ -172,19 +170,11 @@ def test_a_consent_one_forgot_costs_the_statements_of_an_id_nobody_holds(contrac
 def statements_run() -> Iterator[list[str]]:
     """Every statement any engine of the hub runs meanwhile, as sent (an `IN` list as long as its
     values), the nonce store's and the access log's left out (the same for every call)."""
-    run: list[str] = []
-
-    def seen(_conn, _cursor, statement, _parameters, _context, _many) -> None:
-        if threading.current_thread().name.startswith(DROP_THREADS):
-            return  # an earlier test's database dropped meanwhile (tests/conftest.py)
-        if not any(table in statement for table in _EVERY_CALL):
-            run.append(" ".join(statement.split()))
-
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(where=lambda text: not any(table in text for table in _EVERY_CALL),
+                         ) as sent:
+        run: list[str] = []
         yield run
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", seen)
+    run.extend(one_line(statement) for statement, _parameters in sent)
 
 
 _EVERY_CALL = ("nonce", "access_events", "audit")

@@ -1,7 +1,6 @@
 """The ingest and processing services on real databases (SQLite and PostgreSQL)."""
 
 import pytest
-import sqlalchemy as sa
 
 from hub.errors import Forbidden, InvalidBatch
 from hub.services.accounts.auth import Caller
@@ -9,6 +8,7 @@ from hub.services.ingest import accept as ingest
 from hub.services.ingest import processing
 from hub.services.ingest.fiches import read_own_fiche
 from tests.factories import make_fiche, other_porteur, record_consents
+from tests.integration.statements import statements_sent, texts
 
 pytestmark = pytest.mark.integration
 
@@ -104,19 +104,16 @@ def test_versions_of_one_fiche_in_one_batch_leave_the_highest_current(hub):
 def test_on_postgresql_a_push_sends_the_same_statements_whatever_its_size(hub):
     """The driver parses each new statement text: a text that grows with the batch (a
     multi-row VALUES, a long IN list) is parsed anew at every push."""
-    texts: list[str] = []
-    sa.event.listen(hub.engine, "before_cursor_execute",
-                    lambda _c, _cur, statement, *_a: texts.append(statement))
-
     def pushed(size: int, start: int) -> set[str]:
         fiches = [make_fiche(fiche_id=f"F-{n}", porteur=other_porteur(n))
                   for n in range(start, start + size)]
         record_consents(hub, fiches)
-        push_batch(hub, CCI, [make_fiche(fiche_id=f"F-{n}", version=2, porteur=other_porteur(n))
-                              for n in range(start)] + fiches)  # new versions, new fiches
-        seen = {t for t in texts if "consent_changes" not in t}  # the cache's timed check
-        texts.clear()
-        return seen
+        # the consents cache's timed check left out
+        with statements_sent(hub.engine, lambda text: "consent_changes" not in text) as sent:
+            push_batch(hub, CCI, [make_fiche(fiche_id=f"F-{n}", version=2,
+                                             porteur=other_porteur(n))
+                                  for n in range(start)] + fiches)  # new versions, new fiches
+        return set(texts(sent))
 
     pushed(2, 0)
     assert pushed(2, 2) == pushed(30, 4)

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from hub.services.ingest import processing
 from tests.integration.dedup_world import CCI, fiche_of, porteur_of, push
+from tests.integration.statements import statements_sent
 from tests.integration.test_online_matching import pg_world  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.integration
@@ -143,17 +144,10 @@ def test_a_batch_of_new_fiches_locks_its_keys_in_one_savepoint_and_one_statement
     (the CPU of a transaction of 100 fiches: some 2,000 stripes; each statement and round
     trip a chunk costs both ends)."""
     hub, _clock = pg_world
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:
-        if "match_lock_stripes" in statement or "SAVEPOINT" in statement:
-            statements.append(" ".join(statement.split()[:2]))
-
-    sa.event.listen(hub.engine, "before_cursor_execute", record)
-    try:
+    with statements_sent(hub.engine, lambda text: "match_lock_stripes" in text
+                         or "SAVEPOINT" in text) as sent:
         locks_held_while_processing(hub, 3, 0, wait=False)
-    finally:
-        sa.event.remove(hub.engine, "before_cursor_execute", record)
+    statements = [" ".join(statement.split()[:2]) for statement, _parameters in sent]
     assert statements == ["SAVEPOINT sa_savepoint_1", "INSERT INTO", "SELECT k.n",
                           "RELEASE SAVEPOINT"], statements
 

@@ -13,27 +13,19 @@ import sqlalchemy as sa
 
 from hub.store.repositories import Outbox
 from hub.store.tables import outbox
+from tests.integration.statements import query_plan, statements_sent
 
 pytestmark = pytest.mark.integration
 
 NOW = dt.datetime(2026, 12, 5, tzinfo=dt.UTC)
 
 
-def _plans(conn: sa.Connection, read) -> str:
+def _plans(conn: sa.Connection, read) -> str:  # type: ignore[no-untyped-def]
     """The plan of every statement `read(Outbox(conn))` runs, one text."""
-    statements: list[tuple[str, object]] = []
-
-    def seen(_conn, _cursor, statement, parameters, _context, _many):
-        statements.append((statement, parameters))
-
-    sa.event.listen(conn, "before_cursor_execute", seen)
-    try:
+    with statements_sent(conn) as sent:
         read(Outbox(conn))
-    finally:
-        sa.event.remove(conn, "before_cursor_execute", seen)
-    prefix = "EXPLAIN QUERY PLAN " if conn.dialect.name == "sqlite" else "EXPLAIN "
-    return "\n".join(" ".join(map(str, row)) for statement, parameters in statements
-                     for row in conn.exec_driver_sql(prefix + statement, parameters))
+    return "\n".join(step for statement, parameters in sent
+                     for step in query_plan(conn, statement, parameters))
 
 
 @pytest.fixture

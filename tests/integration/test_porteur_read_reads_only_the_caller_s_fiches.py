@@ -4,17 +4,14 @@ member's fiche rows of the porteur were read and filtered afterwards). Both data
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-import sqlalchemy as sa
 
 from hub.services.accounts.auth import Caller
 from hub.services.ingest import accept as ingest
 from hub.services.ingest import processing
-from tests.conftest import DROP_THREADS
 from tests.factories import make_fiche, record_consents
 from tests.integration.contract_world import OWNER, RECIPIENT
+from tests.integration.statements import one_line, statements_sent
 
 pytestmark = pytest.mark.integration
 
@@ -31,20 +28,11 @@ def _porteur_held_by_the_owner(contract) -> str:
 
 def test_a_porteur_held_by_others_is_read_for_the_caller_s_fiches_only(contract):
     porteur = _porteur_held_by_the_owner(contract)
-    reads: list[tuple[str, str]] = []
-
-    def seen(_conn, _cursor, statement, parameters, _context, _many) -> None:
-        if threading.current_thread().name.startswith(DROP_THREADS):
-            return
-        if "FROM fiches" in statement and "fiches.porteur_id =" in statement:
-            reads.append((" ".join(statement.split()), repr(parameters)))
-
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(where=lambda text: "FROM fiches" in text
+                         and "fiches.porteur_id =" in text) as reads:
         answer = contract.call(RECIPIENT, "GET", f"/v1/porteurs/{porteur}")
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", seen)
     assert answer.status_code == 404, answer.text
     assert reads, "the porteur's fiches were not read"
     for statement, parameters in reads:
-        assert "fiches.member_id =" in statement and RECIPIENT in parameters, statement
+        assert "fiches.member_id =" in one_line(statement), statement
+        assert RECIPIENT in repr(parameters), statement

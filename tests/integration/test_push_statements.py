@@ -6,23 +6,16 @@ those a replay reads back from the store. On both databases."""
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
 
 from hub.services.accounts.auth import Caller
 from hub.services.ingest import accept as ingest
 from hub.services.ingest.fiches import read_own_fiche
 from tests.factories import make_fiche, other_porteur, record_consents
+from tests.integration.statements import one_line, statements_sent, texts
 
 pytestmark = pytest.mark.integration
 
 CCI = Caller("cci-puy-de-dome", "CCI", "cci", "accompagnement")
-
-
-def _statements(engine: sa.Engine) -> list[str]:
-    seen: list[str] = []
-    sa.event.listen(engine, "before_cursor_execute",
-                    lambda _c, _cur, statement, *_a: seen.append(" ".join(statement.split())))
-    return seen
 
 
 def _fiches(count: int, start: int = 0, version: int = 1) -> list[dict]:
@@ -33,8 +26,9 @@ def _fiches(count: int, start: int = 0, version: int = 1) -> list[dict]:
 def test_a_batch_of_new_fiches_reads_no_version_back_and_updates_no_fiche(hub):
     fiches = _fiches(20)
     record_consents(hub, fiches)
-    seen = _statements(hub.engine)
-    answer = ingest.push_batch(hub, CCI, fiches)
+    with statements_sent(hub.engine) as sent:
+        answer = ingest.push_batch(hub, CCI, fiches)
+    seen = [one_line(statement) for statement in texts(sent)]
     assert answer["accepted"] == 20
     assert [s for s in seen if s.startswith("SELECT") and "fiche_versions" in s] == []
     assert [s for s in seen if s.startswith("UPDATE fiches")] == []

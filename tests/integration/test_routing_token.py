@@ -21,6 +21,7 @@ from hub.services.ingest import processing
 from hub.store.delivery_repository import Deliveries
 from tests.conftest import _drop_pg_database, _fresh_pg_database
 from tests.integration.dedup_world import CCI, COMMUNE, PERSON, PFIL, fiche_of, hub_for, push
+from tests.integration.statements import statements_sent, texts
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -77,37 +78,29 @@ def world(db_url, tmp_path) -> Iterator:
     yield from hub_for(db_url, tmp_path)
 
 
-def _routing_reads(engine: sa.Engine) -> list[str]:
-    """The statements reading the members or subscriptions tables, as they run."""
-    seen: list[str] = []
-
-    @sa.event.listens_for(engine, "before_cursor_execute")
-    def _seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith("SELECT") and any(
-                f"FROM {table}" in statement for table in ("members", "subscriptions")):
-            seen.append(statement)
-
-    return seen
+def _reads_routing(statement: str) -> bool:
+    """A statement reading the members or subscriptions tables."""
+    return statement.lstrip().upper().startswith("SELECT") and any(
+        f"FROM {table}" in statement for table in ("members", "subscriptions"))
 
 
-def _processed_reading(hub, reads: list[str], fiche_id: str, name: str) -> list[str]:
+def _processed_reading(hub, fiche_id: str, name: str) -> list[str]:  # type: ignore[no-untyped-def]
     """Push a fiche, then process it: the routing reads of its processing."""
     ids = push(hub, COMMUNE, fiche_of(COMMUNE, fiche_id, {**PERSON, "nom": name}),
                process=False)
-    reads.clear()
-    processing.process_outbox(hub, ids)
-    return list(reads)
+    with statements_sent(hub.engine, _reads_routing) as reads:
+        processing.process_outbox(hub, ids)
+    return texts(reads)
 
 
 def test_a_worker_reads_the_members_and_subscriptions_again_only_once_they_changed(world):
     hub, _clock = world
-    reads = _routing_reads(hub.engine)
-    first = _processed_reading(hub, reads, "A-1", "Chassaing")
+    first = _processed_reading(hub, "A-1", "Chassaing")
     assert any("FROM members" in s for s in first) and any("FROM subscriptions" in s
                                                            for s in first)
-    assert _processed_reading(hub, reads, "A-2", "Vernet") == []
+    assert _processed_reading(hub, "A-2", "Vernet") == []
     replace_subscriptions(hub, CCI, [{"communes": ["63003"]}])
-    again = _processed_reading(hub, reads, "A-3", "Bouchet")
+    again = _processed_reading(hub, "A-3", "Bouchet")
     assert len([s for s in again if "FROM members" in s]) == 1
     assert len([s for s in again if "FROM subscriptions" in s]) == 1
     with hub.uow() as uow:
@@ -180,10 +173,9 @@ def test_without_a_token_row_the_network_is_read_in_every_transaction(world, cap
     hub, _clock = world
     with hub.engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM routing_changes"))
-    reads = _routing_reads(hub.engine)
     with caplog.at_level(logging.WARNING, "hub.store.token_memo"):
-        first = _processed_reading(hub, reads, "B-1", "Chassaing")
-        second = _processed_reading(hub, reads, "B-2", "Vernet")
+        first = _processed_reading(hub, "B-1", "Chassaing")
+        second = _processed_reading(hub, "B-2", "Vernet")
     assert any("FROM subscriptions" in s for s in first)
     assert any("FROM subscriptions" in s for s in second)
     assert caplog.text.count("no change token stored") == 1

@@ -10,7 +10,6 @@ the whole table); a deployment may give its own settings."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from hub.config import Settings
 from hub.services.accounts.members import load_network
 from tests.factories import make_fiche, make_network, record_consents
 from tests.fakes.publisher import RecordingPublisher
+from tests.integration.statements import query_plan, statements_sent
 
 pytestmark = pytest.mark.integration
 
@@ -160,14 +160,12 @@ def test_a_batch_s_followers_are_its_fiches_owners_and_the_recipients_of_its_del
                 "'feed', :status, 0, CURRENT_TIMESTAMP)"),
                 {"recipient": MEMBERS[1], "position": position, "porteur": porteur,
                  "key": f"key-{position}", "status": status})
-    statements: list[str] = []
-    sa.event.listen(hub.engine, "before_cursor_execute",
-                    lambda _c, _cur, statement, *_a: statements.append(statement))
-    with hub.uow() as uow:
+    with statements_sent(hub.engine, lambda text: "SELECT" in text.upper()) as reads, \
+            hub.uow() as uow:
         followers = uow.deliveries.followers_of_porteurs(["prt_a", "prt_b", "prt_c", "prt_d"])
     assert followers == {"prt_a": set(MEMBERS), "prt_b": set(MEMBERS), "prt_c": set(),
                          "prt_d": set()}
-    assert len([s for s in statements if "SELECT" in s.upper()]) == 1  # one a transaction
+    assert len(reads) == 1  # one a transaction
 
 
 
@@ -192,12 +190,11 @@ def _many_consents(hub: Hub) -> None:
 
 def test_a_batch_s_consent_histories_are_read_by_index_on_a_database_never_analysed(pg_hub):
     _many_consents(pg_hub)
-    with _statements_from(pg_hub.engine, "consent_states") as sent:
+    with statements_sent(pg_hub.engine, _from("consent_states")) as sent:
         found = pg_hub.consents.for_porteur([(OWNER, f"F-{n}") for n in range(1, 101)])
     assert len(found) == 100 and all(len(record.history) == 1 for record in found)
     [(statement, parameters)] = sent
-    with pg_hub.engine.connect() as conn:
-        plan = "\n".join(conn.exec_driver_sql("EXPLAIN " + statement, parameters).scalars())
+    plan = "\n".join(query_plan(pg_hub.engine, statement, parameters))
     assert "uq_consent_states_consent_state" in plan, plan
 
 
@@ -252,12 +249,12 @@ def test_on_sqlite_a_batch_s_consents_are_looked_up_by_fiche_not_read_in_the_tab
     consent the hub held. Member by member, each fiche is a look-up in (member, fiche)."""
     _many_sqlite_consents(sqlite_hub)
     wanted = [(member, f"F-{n}") for member in members for n in range(1, 11)]
-    with _statements_from(sqlite_hub.engine, "consents") as sent:
+    with statements_sent(sqlite_hub.engine, _from("consents")) as sent:
         found = sqlite_hub.consents.for_porteur(wanted)
     assert sorted((r.member_id, r.fiche_id) for r in found) == sorted(wanted)
     assert [r.recorded_at for r in found] == sorted(r.recorded_at for r in found)
     [(statement, parameters)] = sent
-    plan = _sqlite_plan(sqlite_hub.engine, statement, parameters)
+    plan = query_plan(sqlite_hub.engine, statement, parameters)
     assert not [step for step in plan if step.startswith("SCAN consents")], plan
     assert any("ix_consents_member_fiche" in step for step in plan), plan
 
@@ -341,31 +338,14 @@ def test_who_was_sent_a_batch_s_fiches_is_read_by_index_on_a_database_never_anal
 
 
 def test_on_sqlite_who_was_sent_a_batch_s_fiches_is_looked_up_by_fiche(sqlite_hub):
-    with _statements_from(sqlite_hub.engine, "deliveries") as sent, sqlite_hub.uow() as uow:
+    with statements_sent(sqlite_hub.engine, _from("deliveries")) as sent, \
+            sqlite_hub.uow() as uow:
         assert uow.deliveries.data_recipients([1, 2, 3]) == {1: set(), 2: set(), 3: set()}
     [(statement, parameters)] = sent
-    plan = _sqlite_plan(sqlite_hub.engine, statement, parameters)
+    plan = query_plan(sqlite_hub.engine, statement, parameters)
     assert not [step for step in plan if step.startswith("SCAN deliveries")], plan
     assert any("ix_deliveries_fiche_pk" in step for step in plan), plan
 
 
-@contextlib.contextmanager
-def _statements_from(engine: sa.Engine, table: str) -> Iterator[list[tuple[str, object]]]:
-    """Every statement (and its parameters) sent while inside that reads `FROM <table>`."""
-    sent: list[tuple[str, object]] = []
-
-    def _capture(_conn, _cursor, statement, parameters, _context, _many):  # type: ignore[no-untyped-def]
-        if f"FROM {table}" in statement:
-            sent.append((statement, parameters))
-
-    sa.event.listen(engine, "before_cursor_execute", _capture)
-    try:
-        yield sent
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", _capture)
-
-
-def _sqlite_plan(engine: sa.Engine, statement: str, parameters: object) -> list[str]:
-    with engine.connect() as conn:
-        return [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
-                                                        parameters)]
+def _from(table: str):  # type: ignore[no-untyped-def]
+    return lambda text: f"FROM {table}" in text

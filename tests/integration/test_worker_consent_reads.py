@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 import pytest
-import sqlalchemy as sa
 
 from hub.services.delivery.feed import read_feed
 from hub.services.ingest import processing
@@ -22,6 +21,7 @@ from tests.integration.dedup_world import (
     push,
     world_in_process,  # noqa: F401  (the `world` fixture)
 )
+from tests.integration.statements import statements_sent
 from tests.integration.test_lock_table_use import strangers
 
 pytestmark = pytest.mark.integration
@@ -29,24 +29,12 @@ pytestmark = pytest.mark.integration
 _READS_CONSENTS = re.compile(r"\bFROM consents\b")
 
 
-def _consent_reads(engine: sa.Engine) -> list[str]:
-    """The statements that read the consents table, from now on."""
-    reads: list[str] = []
-
-    def _record(_conn, _cursor, statement, *_args) -> None:
-        if _READS_CONSENTS.search(statement):
-            reads.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", _record)
-    return reads
-
-
 def test_a_worker_transaction_reads_its_fiches_consents_once_and_plans_from_them(world):
     hub, _clock = world
     fiches = [fiche_of(CCI, f"K-{i}", person) for i, person in enumerate(strangers(4, 0))]
     queued = push(hub, CCI, *fiches, process=False)
-    reads = _consent_reads(hub.engine)
-    assert processing.process_outbox(hub, queued).claimed == 4
+    with statements_sent(hub.engine, _READS_CONSENTS.search) as reads:
+        assert processing.process_outbox(hub, queued).claimed == 4
     assert len(reads) == 1, reads
     sent = read_feed(hub, PFIL, 0, 100)["deliveries"]
     assert sorted(d["source"]["fiche_id"] for d in sent) == [f"K-{i}" for i in range(4)]

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from hub.services.ingest import processing
 from tests.integration.dedup_world import CCI, fiche_of, push
+from tests.integration.statements import statements_sent
 from tests.integration.test_lock_table_use import strangers
 from tests.integration.test_online_matching import pg_world  # noqa: F401 (fixture)
 
@@ -20,18 +21,9 @@ pytestmark = pytest.mark.integration
 COPIED = {"match_keys", "match_records", "porteurs", "fiche_links", "fiche_keys"}
 
 
-def _inserted_tables(engine: sa.Engine) -> set[str]:
-    """The tables SQL statements (not COPY, which SQLAlchemy's events do not see) insert
-    into, from now on."""
-    tables: set[str] = set()
-
-    def _record(_conn, _cursor, statement, *_args) -> None:
-        words = statement.split()
-        if words[:2] == ["INSERT", "INTO"]:
-            tables.add(words[2])
-
-    sa.event.listen(engine, "before_cursor_execute", _record)
-    return tables
+def _inserts(statement: str) -> bool:
+    """An SQL insert (not a COPY, which SQLAlchemy's events do not see)."""
+    return statement.split()[:2] == ["INSERT", "INTO"]
 
 
 def _count(hub, table: str) -> int:
@@ -42,10 +34,11 @@ def _count(hub, table: str) -> int:
 def test_a_batch_of_new_porteurs_adds_its_keys_records_porteurs_links_and_data_keys_by_copy(
         pg_world):  # noqa: F811
     hub, _clock = pg_world
-    inserted = _inserted_tables(hub.engine)
-    ids = push(hub, CCI, *[fiche_of(CCI, f"K-{i}", person)
-                           for i, person in enumerate(strangers(4, 0))], process=False)
-    assert processing.process_outbox(hub, ids).claimed == 4
+    with statements_sent(hub.engine, _inserts) as sent:
+        ids = push(hub, CCI, *[fiche_of(CCI, f"K-{i}", person)
+                               for i, person in enumerate(strangers(4, 0))], process=False)
+        assert processing.process_outbox(hub, ids).claimed == 4
+    inserted = {statement.split()[2] for statement, _parameters in sent}
     assert inserted & COPIED == set(), inserted
     assert [_count(hub, t) for t in ("match_records", "porteurs", "fiche_links", "fiche_keys")
             ] == [4, 4, 4, 4]

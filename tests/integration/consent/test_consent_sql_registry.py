@@ -24,6 +24,7 @@ from hub.errors import (
     NoticeVersionUnavailable,
     UnknownConsentReference,
 )
+from tests.integration.statements import statements_sent
 
 pytestmark = pytest.mark.integration
 TABLES = define_tables(sa.MetaData())
@@ -201,24 +202,21 @@ def test_a_members_consents_are_found_by_reference_past_five_hundred(sql_registr
     assert sql_registry.of_references("pfil-est", []) == {}
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # SQLite binds plain values
 def test_a_batch_s_consents_are_read_with_arrays_written_as_text(db_engine, sql_registry,
                                                                  submission):
     """PostgreSQL: the fiches, references and consent ids of a batch travel as arrays in
     their text form (one join), not as lists the driver walks item by item, nor one
     placeholder an item."""
-    if db_engine.dialect.name != "postgresql":
-        return  # SQLite binds plain values (its reads are tested above)
     for n in range(3):
         sql_registry.record(submission(reference=f"CONS-{n:04d}", fiche_id=f"F-{n:04d}"),
                             "pfil-est")
-    sent: list[object] = []
-
-    @sa.event.listens_for(db_engine, "before_cursor_execute")
-    def _sent(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        sent.extend(parameters.values() if isinstance(parameters, dict) else parameters)
-
-    assert len(sql_registry.of_references("pfil-est", ["CONS-0000", "CONS-0001"])) == 2
-    assert len(sql_registry.for_porteur([("pfil-est", "F-0001"), ("pfil-est", "F-0002")])) == 2
+    with statements_sent(db_engine) as statements:
+        assert len(sql_registry.of_references("pfil-est", ["CONS-0000", "CONS-0001"])) == 2
+        assert len(sql_registry.for_porteur([("pfil-est", "F-0001"),
+                                             ("pfil-est", "F-0002")])) == 2
+    sent = [value for _statement, parameters in statements
+            for value in (parameters.values() if isinstance(parameters, dict) else parameters)]
     assert sent and not any(isinstance(value, list) for value in sent)
     assert "CONS-0000" not in sent and "F-0001" not in sent  # no item a parameter of its own
     assert '{"CONS-0000","CONS-0001"}' in sent and '{"F-0001","F-0002"}' in sent
