@@ -20,6 +20,11 @@ pair whose surname agrees and whose home is one is judged by the rule
 - `AGED`: the first names agree and the birth dates differ plainly: `APART` ten years or
   more apart (a father and his son both Jean), `UNSURE` (a review) where one typed digit
   makes that gap, none under ten years (a date replaced);
+- `UNDATED`: one first name, the birth date unknown on a side, no e-mail agreeing and
+  the phones plainly different: `APART` where each side gives its own mobile (a father
+  and his son both Jean, where the model lifts the vetoes that part them otherwise:
+  `decision.unchecked_and_contradicted`), none where they are two landlines. Two
+  e-mails differing alone do not say it: one person often gives two;
 - `ALIKE`: the first names alike but not the same (close or fuzzy: Léa / Léo, Julien /
   Juliette, Marine / Martine, a nickname, a compound's part, a typo) and the birth dates
   not plainly different (one date, or one missing): `UNSURE` and may be one person, a
@@ -101,6 +106,10 @@ from hub.domain.matching.own_address import mail_names_one_side, mail_names_the_
 from hub.domain.matching.record import NormalisedRecord
 
 APART, UNSURE, ALIKE, AGED = "apart", "unsure", "alike", "aged"
+# One first name, the birth date unknown on a side, no e-mail agreeing and the phones
+# plainly different: a father and his son of one name, each their own mobile (not two
+# landlines: `resolve`, on the records).
+UNDATED = "undated"
 # Another surname at another number of one street (`household_verdict`): two homes,
 # `APART` once the records show both numbers (`resolve`).
 NEIGHBOURS = "neighbours"
@@ -165,6 +174,9 @@ def household_verdict(levels: Mapping[str, str]) -> str | None:
         return APART if levels.get("courriel") == DIFFERENT else ALIKE
     if birth in AGREEING and first_name == DIFFERENT:
         return UNSURE
+    if (first_name == EXACT and birth in (MISSING, None) and levels.get("telephone") == DIFFERENT
+            and levels.get("courriel") not in AGREEING):
+        return UNDATED
     return APART if first_name == DIFFERENT else None
 
 
@@ -224,6 +236,8 @@ def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
     `own_address.mail_names_the_other`)."""
     if verdict == NEIGHBOURS:  # another surname, another number of one street
         return (APART if other_number(a, b) else None), False
+    if verdict == UNDATED:  # one name, no date to tell them: each their own mobile
+        return (APART if _two_mobiles(levels, a, b) else None), False
     if verdict is not None and home_by_a_typed_number(levels) and not _landlines(a, b):
         return None, False  # a mobile a digit off: no home, the rule says nothing
     if _retyped_first_name(levels, verdict, a, b):
@@ -279,7 +293,7 @@ def needs_records(levels: Mapping[str, str], verdict: str | None) -> bool:
     """Whether the verdict of the levels (`household_verdict`) may change on the pair's
     records (`resolve`): `ALIKE`, `AGED`, `UNSURE`, a home by a number typed a digit off,
     or first names different under birth dates that are not (`_retyped_first_name`)."""
-    return verdict in (ALIKE, AGED, UNSURE, NEIGHBOURS) or (verdict is not None and (
+    return verdict in (ALIKE, AGED, UNSURE, NEIGHBOURS, UNDATED) or (verdict is not None and (
         home_by_a_typed_number(levels) or (levels.get("prenom") == DIFFERENT
                                            and levels.get("date_naissance") != DIFFERENT)))
 

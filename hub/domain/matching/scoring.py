@@ -57,6 +57,7 @@ from hub.domain.matching.household import (
     AGED,
     ALIKE,
     NEIGHBOURS,
+    UNDATED,
     household_verdict,
     needs_records,
     resolve,
@@ -286,12 +287,12 @@ class PatternScorer:
 
     def facts(self, levels: Pattern) -> PatternFacts:
         """What the pattern alone says (computed once per pattern); the household rule's
-        verdict from the levels, `ALIKE`, `AGED` and `NEIGHBOURS` read as none and `UNSURE`
+        verdict from the levels, `ALIKE`, `AGED`, `NEIGHBOURS` and `UNDATED` read as none and `UNSURE`
         as two people until the records say otherwise (`pair_facts`), and one mobile as lifting no
         veto until the first names say it may (`mobile.mobile_lifts`)."""
         verdict = household_verdict(self._named(levels)) if self.decision.household_apart \
             else None
-        return self._facts(levels, None if verdict in (ALIKE, AGED, NEIGHBOURS) else verdict,
+        return self._facts(levels, None if verdict in (ALIKE, AGED, NEIGHBOURS, UNDATED) else verdict,
                            False, False, False, False, False)
 
     def decide(self, total: float, facts: PatternFacts) -> tuple[Kind, float, bool]:
