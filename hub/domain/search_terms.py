@@ -22,7 +22,7 @@ from typing import Any
 
 from hub.domain.matching.normalise import normalise_email
 
-TERMS_VERSION = 2
+TERMS_VERSION = 3  # 3: an e-mail's domain typed a letter off a provider's is the provider's
 NAME_FIELDS = ("nom", "nom_naissance", "prenom")
 # Latin letters with no decomposition into a base letter and an accent
 _UNDECOMPOSED = str.maketrans({"Ø": "O", "Ł": "L", "Đ": "D", "Ð": "D", "Þ": "TH", "Ħ": "H",

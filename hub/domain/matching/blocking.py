@@ -228,7 +228,7 @@ def _postcode(r: NormalisedRecord) -> str | None:
 
 
 # Raised whenever a rule's keys change while its name stays: stores rebuild their index.
-KEYS_VERSION = 10  # 2: a phone key for an overseas number written the French way;
+KEYS_VERSION = 11  # 2: a phone key for an overseas number written the French way;
 # 3: none for an overseas placeholder (0692 00 00 00); 4: 0269 ... and 0596 ... keyed as
 # Mayotte's and Martinique's; 5: name keys for names in any script (`normalise.fold`);
 # 6: a symbol in a name (an emoji, °) folds to nothing, not to its English name;
@@ -236,8 +236,10 @@ KEYS_VERSION = 10  # 2: a phone key for an overseas number written the French wa
 # (rue_code_postal, numero_rue) is not its type, a complement or a title
 # (`STREET_TYPE_WORDS`); 9: the postcode of lieu_initiales and rue_code_postal by its
 # digits in sorted order (`_postcode`); 10: lieu_nom's blocks split by the surname's
-# sound and date's by the place (`_split`, `_places`). A rule added or removed changes the fingerprint by
-# itself (the rule set is in it).
+# sound and date's by the place (`_split`, `_places`); 11: the e-mail keys (courriel,
+# courriel_utilisateur) of a domain typed a letter off a provider's are the provider's
+# (`mail_providers`). A rule added or removed changes the fingerprint by itself (the
+# rule set is in it).
 
 
 def rules_fingerprint(rules: Sequence[str]) -> str:

@@ -1,7 +1,7 @@
 """The matching's module-level caches, what each one holds, and forgetting them.
 
 Normalising a surname, a first name, a birth date or a commune, a name's phonetic key,
-a date's digits and where a phone number rings repeat across people: they are memoised
+a date's digits, an e-mail's domain and where a phone number rings repeat across people: they are memoised
 per process, keyed by one value of a fiche (a rare surname alone may point to one
 person, a phone number to one person or household). `comparisons._swapped`
 is keyed by a whole normalised record (names exchanged), and a model's `PatternScorer`
@@ -21,6 +21,7 @@ from typing import Protocol
 from hub.domain.matching import (
     comparisons,
     first_name_typos,
+    mail_providers,
     model,
     normalise,
     phonetic,
@@ -36,7 +37,7 @@ class _Cache(Protocol):
 PERSONAL: tuple[_Cache, ...] = (
     normalise.surname_forms, normalise.first_name_tokens, normalise.parse_birth_date,
     normalise.normalise_commune, phonetic.phonetic_key, comparisons._digits, comparisons._swapped,
-    comparisons._overseas_kind,
+    comparisons._overseas_kind, mail_providers.provider_domain,
 )
 # Keyed by nothing of a fiche: the files shipped with the hub, and the phone library's
 # own numbering patterns of the overseas regions.

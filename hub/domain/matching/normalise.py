@@ -22,6 +22,7 @@ from collections.abc import Mapping
 import phonenumbers
 from anyascii import anyascii
 
+from hub.domain.matching.mail_providers import provider_domain
 from schemas import french_values
 
 _NON_LETTERS = re.compile(r"[^A-Z]+")
@@ -135,10 +136,15 @@ def canonical_first_name(tokens: tuple[str, ...]) -> str:
 
 
 def normalise_email(text: str | None) -> str | None:
-    """Lower case, no +tag, gmail dots removed; None when it is not an address."""
+    """Lower case, no +tag, a provider's domain typed a letter off read as the provider's
+    (`mail_providers`: gmial.com, wanadoo.f), gmail dots removed; None when it is not an
+    address."""
     if not text:
         return None
     value = unicodedata.normalize("NFKC", text).strip().lower()
+    local, at, domain = value.rpartition("@")
+    if at:
+        value = f"{local}@{provider_domain(domain)}"
     if not _EMAIL.match(value):
         return None
     local, domain = value.rsplit("@", 1)

@@ -33,13 +33,14 @@ import orjson
 
 from hub.domain.matching.record import NormalisedRecord
 
-FORM_VERSION = 9  # 2: an overseas number written the French way is read (0692 ...);
+FORM_VERSION = 10  # 2: an overseas number written the French way is read (0692 ...);
 # 3: an overseas placeholder (0692 00 00 00) is missing; 4: 0269 ... and 0596 ... are
 # Mayotte's and Martinique's; 5: names in any script are read in Latin letters
 # (`normalise.fold`); 6: the script each name was typed in, symbols folded to nothing;
 # 7: +33 (0)2 69 ... (the trunk 0 kept after +33) is Mayotte's, as 0269 ... is;
 # 8: the digits of a birth date made impossible by a typed digit (`date_digits`);
-# 9: no digits for a placeholder (99/99/9999) or a year no typo makes; JJMMAAAA read
+# 9: no digits for a placeholder (99/99/9999) or a year no typo makes; JJMMAAAA read;
+# 10: an e-mail's domain typed a letter off a provider's read as the provider's
 _from_ordinal = dt.date.fromordinal
 
 

@@ -70,6 +70,7 @@ BIRTH_DATES = [
 EMAILS = [
     "a.b.c@gmail.com", "ＦＵＬＬ@exemple.fr", "+tag@exemple.fr", "x@y.z", "o'neil@exemple.fr",
     "Prenom.Nom@Exemple.FR", "a+b+c@exemple.fr", "deux@@exemple.fr",
+    "a.b.c@gmial.com", "anne.roux@wanadoo.f", "anne.roux@orage.fr", "anne@mail.com",
 ]
 PHONES = [
     "06.12.34.56.78", "06-12-34-56-78", "(06) 12 34 56 78", "+33612345678", "01 11 11 11 11",
@@ -113,8 +114,8 @@ RULE_SAMPLES = [
 NORMALISATION_DIGEST = {1: "afc46648ab0e5640", 2: "afc46648ab0e5640", 3: "afc46648ab0e5640",
                         4: "afc46648ab0e5640", 5: "afc46648ab0e5640",
                         6: "5108eca27d2570ee", 7: "5108eca27d2570ee",  # 6: the script of each name
-                        8: "27aac8a51259728c", 9: "27aac8a51259728c"}  # 8: the digits of
-# an impossible birth date
+                        8: "27aac8a51259728c", 9: "27aac8a51259728c",  # 8: the digits of
+                        10: "27aac8a51259728c"}  # an impossible birth date
 RULES_DIGEST = {1: "ec4d11adb5e23d45", 2: "6afb701fce872b30",  # 2: overseas numbers read
                 3: "11d71ff1593a833e",  # 3: overseas placeholders missing
                 4: "f7b54211b96ed120",  # 4: 0269 and 0596 numbers overseas
@@ -122,7 +123,8 @@ RULES_DIGEST = {1: "ec4d11adb5e23d45", 2: "6afb701fce872b30",  # 2: overseas num
                 6: "4c7634b957498865",  # 6: the script of each name; symbols fold to nothing
                 7: "f947bc3192097a1a",  # 7: +33 (0)2 69 ... overseas (samples PHONES)
                 8: "0bef33ebac477511",  # 8: a birth date's digits (samples BIRTH_DATES)
-                9: "42a4a2536b3b83cb"}  # 9: no digits for placeholders; JJMMAAAA read
+                9: "42a4a2536b3b83cb",  # 9: no digits for placeholders; JJMMAAAA read
+                10: "963af3d6043bacee"}  # 10: a provider's domain mistyped (samples EMAILS)
 
 
 def _digest(identities=tuple(IDENTITIES)) -> str:
