@@ -90,3 +90,22 @@ def test_a_pet_name_of_two_names_beside_twins_goes_to_a_coordinator(world):
         (COMMUNE, "A-1"), (CCI, "C-1"), (PFIL, "P-1"))}
     assert len(porteurs) == 3
     assert duplicates.list_review_items(hub)["items"] != []
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    ({"prenom": "Jean", "telephone": "06 11 22 33 44"},
+     {"prenom": "Jean", "telephone": "06 55 66 77 88"}),
+    ({"prenom": "Paul", "date_naissance": "1960-02-03", "courriel": "paul.chassaing@orange.fr"},
+     {"prenom": "Pauline", "date_naissance": "1962-02-03",
+      "courriel": "pauline.chassaing@orage.fr"})],
+    ids=["a father and his son, no date, own mobiles", "a couple, orange / orage"])
+def test_a_father_and_his_son_or_a_couple_at_one_home_get_two_porteurs(world, first, second):
+    """Where every veto is lifted: a father and his son of one name at one home, neither
+    birth date given, each their own mobile; a couple whose e-mails differ before the @,
+    one domain mistyped. Two porteurs, never one."""
+    hub, _clock = world
+    undated = {field: value for field, value in JULIEN.items() if field != "date_naissance"}
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", {**undated, **first}))
+    push(hub, CCI, fiche_of(CCI, "C-1", {**undated, **second}))
+    assert porteur_of(hub, CCI, "C-1") != porteur_of(hub, COMMUNE, "A-1")
+    assert processing.pipeline_status(hub)["porteurs"] == 2
