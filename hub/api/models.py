@@ -205,6 +205,37 @@ class ErasureDone(_Open):
     reste: dict[str, str] | None
 
 
+# The form of a fiche's id and of a consent's reference (schemas/fiche.v1.json,
+# schemas/consent.v1.json): any other text names nothing, and would only be repeated back
+# (a name, a line break).
+_MemberKey = Annotated[str, Field(min_length=1, max_length=64,
+                                  pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
+
+
+class FicheWithdrawals(BaseModel):
+    """The caller's own fiches to remove from the network at once (its `fiche_id`s)."""
+
+    model_config = ConfigDict(extra="forbid")
+    fiche_ids: list[_MemberKey] = Field(min_length=1, max_length=500)
+
+
+class WithdrawalLine(_Open):
+    fiche_id: str
+    statut: Literal["effacee", "refusee"]
+    error: ErrorDetail | None = None
+
+
+class WithdrawalsDone(_Open):
+    effacement: str | None
+    effacees: int
+    refusees: int
+    resultats: list[WithdrawalLine]
+    livraisons_annulees: int
+    avis_envoyes: list[str]
+    termine: bool
+    reste: dict[str, str] | None
+
+
 ErasureMotif = Literal["obligation_legale", "mission_interet_public", "archives_statistiques",
                       "droits_en_justice", "autre"]
 
@@ -275,11 +306,7 @@ class ConsentLookup(BaseModel):
     """The caller's own consent references to look up (its `consentement.reference`s)."""
 
     model_config = ConfigDict(extra="forbid")
-    # The form a consent's `reference` has (schemas/consent.v1.json): any other text is
-    # no reference, and would only be repeated back (a name, a line break).
-    references: list[Annotated[str, Field(min_length=1, max_length=64,
-                                          pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]] = Field(
-        min_length=1, max_length=1000)
+    references: list[_MemberKey] = Field(min_length=1, max_length=1000)
 
 
 class ConsentLookupLine(_Open):

@@ -30,6 +30,7 @@ from hub.api.models import (
     ErasureAnswer,
     ErasureRequest,
     ErrorEnvelope,
+    FicheWithdrawals,
     ReferentAnswer,
     Subscriptions,
     Unmerge,
@@ -79,7 +80,8 @@ _FROM_FILES = [
     ("Abonnement", "network", "/properties/membres/items/properties/abonnements/items"),
 ]
 _REQUEST_MODELS: list[type[BaseModel]] = [ErasureRequest, Subscriptions, Decision, Unmerge,
-                                           ReferentAnswer, ConsentLookup, ErasureAnswer]
+                                           ReferentAnswer, ConsentLookup, ErasureAnswer,
+                                           FicheWithdrawals]
 SECURITY: list[dict[str, list[str]]] = [{"jetonMembre": [], "signatureRfc9421": []}]
 
 

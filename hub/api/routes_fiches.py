@@ -1,4 +1,5 @@
-"""`/v1/fiches`: batch push, the owner's read, and the owner's deletion."""
+"""`/v1/fiches`: batch push, the owner's read, and the owner's deletion (one fiche, or
+several at once)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from hub.api.auth import Authenticated, authenticated_by_body, authenticated_if, hub_of
 from hub.api.bodies import json_body
-from hub.api.models import ErasureDone, FicheRead, PushAnswer
+from hub.api.models import ErasureDone, FicheRead, FicheWithdrawals, PushAnswer, WithdrawalsDone
 from hub.api.openapi import answer, body
 from hub.api.params import FicheIdPath, MemberIdPath
 from hub.errors import Forbidden
@@ -65,3 +66,15 @@ def delete_fiche(
     """Remove one of the caller's fiches from the network (deleted in its own system): the
     fiche is erased (its data key destroyed) and its recipients get an `erased` notice."""
     return erasure.delete_fiche(hub_of(request), auth.caller, member_id, fiche_id)
+
+
+@router.post("/{member_id}/withdrawals", openapi_extra=body(FicheWithdrawals),
+             responses=answer(WithdrawalsDone, 400, 403, description="Résultat par fiche"))
+def withdraw_fiches(
+    member_id: MemberIdPath, request: Request, auth: Authenticated = Depends(_OWNER),
+) -> Any:
+    """Remove up to 500 of the caller's fiches at once (deleted in its own system): those
+    it holds are erased in one erasure, and their recipients get an `erased` notice; each
+    id is answered on its own (`effacee`, or `refusee` with the error `DELETE` answers:
+    `not_found`, as for an id another member holds, or `already_erased`)."""
+    return erasure.withdraw_fiches(hub_of(request), auth.caller, member_id, json_body(auth.body))

@@ -192,6 +192,36 @@ def test_an_erasure_on_a_full_key_volume_is_refused_whole_then_goes_once_there_i
     assert fiche["porteur"]["nom"] not in caplog.text
 
 
+def test_a_batch_withdrawal_on_a_full_key_volume_is_refused_whole_then_goes_once_there_is_room(
+        hub, volume, tmp_path, caplog):
+    documents = [make_fiche(fiche_id=f"F-{n}", porteur=other_porteur(n)) for n in (1, 2, 3)]
+    record_consents(hub, documents)
+    caller = Caller(MEMBER, "", "cci", "accompagnement")
+    assert accept.push_batch(hub, caller, documents)["accepted"] == 3
+    with hub.uow() as uow:
+        pks = [uow.fiches.get(MEMBER, d["fiche_id"]).id for d in documents]
+    path = f"/v1/fiches/{MEMBER}/withdrawals"
+    body = json.dumps({"fiche_ids": [d["fiche_id"] for d in documents]}).encode()
+    keks = hub.keyring.generations()
+    with served(create_app(hub=hub)) as url:
+        def call() -> httpx.Response:
+            return httpx.post(url + path, content=body, timeout=60,
+                              headers=_signed(tmp_path, "POST", path, body))
+        volume.fill()
+        _said_full(call())
+        assert hub.keyring.generations() >= keks  # no KEK lost
+        with hub.uow() as uow:
+            assert not uow.keys.erased(pks)  # none of the batch erased
+        volume.make_room()
+        again = call()
+    assert again.status_code == 200, again.text
+    assert [r["statut"] for r in again.json()["resultats"]] == ["effacee"] * 3
+    erasures = [e for e in RecoveryJournal(volume.key_dir).entries() if e["type"] == "erasure"]
+    assert [sorted(e["fiche_pks"]) for e in erasures] == [sorted(pks)]
+    assert _logged_naming(caplog, volume.key_dir)
+    assert all(d["porteur"]["nom"] not in caplog.text for d in documents)
+
+
 def _old_keks(hub: Hub) -> set[tuple[int, int]]:
     """The KEKs older than their bucket's generation in the store: what an erasure destroys."""
     with hub.uow() as uow:

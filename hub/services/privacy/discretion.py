@@ -42,7 +42,14 @@ def named_to_owner(hub: Hub, owner: str, porteur_id: str | None,
                    recipients: Iterable[str]) -> set[str]:
     """The `recipients` of `owner`'s fiche or consent about `porteur_id` it may be told of,
     as the owner's fiches about the porteur stand now (none once they are erased)."""
-    return _named(hub, owner, porteur_id, recipients, coordination_told_all=True)
+    return _named(hub, owner, [porteur_id], recipients, coordination_told_all=True)
+
+
+def named_to_owner_of_any(hub: Hub, owner: str, porteur_ids: Iterable[str | None],
+                          recipients: Iterable[str]) -> set[str]:
+    """`named_to_owner` for several porteurs at once (the fiches of a batch withdrawal): the
+    recipients it may be told of for one of them at least, read in one transaction."""
+    return _named(hub, owner, porteur_ids, recipients, coordination_told_all=True)
 
 
 def named_by_fiches(hub: Hub, owner: str, porteur_id: str | None,
@@ -51,29 +58,37 @@ def named_by_fiches(hub: Hub, owner: str, porteur_id: str | None,
     (`seen`) counting as its own: its erasure's answer names a member only when a fiche
     it sees would have gone there anyway, or one of that member's fiches discloses
     something to it (docs/privacy.md, "an erasure asked by the coordination")."""
-    return _named(hub, owner, porteur_id, recipients, coordination_told_all=False, seen=seen)
+    return _named(hub, owner, [porteur_id], recipients, coordination_told_all=False, seen=seen)
 
 
-def _named(hub: Hub, owner: str, porteur_id: str | None, recipients: Iterable[str], *,
-           coordination_told_all: bool, seen: AbstractSet[int] = frozenset()) -> set[str]:
+def _named(hub: Hub, owner: str, porteur_ids: Iterable[str | None], recipients: Iterable[str],
+           *, coordination_told_all: bool, seen: AbstractSet[int] = frozenset()) -> set[str]:
+    """The `recipients` named for one of `porteur_ids` at least, each porteur judged by
+    its own fiches."""
     recipients = set(recipients)
+    porteurs = sorted({p for p in porteur_ids if p is not None})
     with hub.uow() as uow:
         member = uow.members.get(owner)
         if coordination_told_all and member is not None and member.role == COORDINATION:
             return recipients
-        if porteur_id is None or member is None:
+        if not porteurs or member is None:
             return set()
         active = {m.id: m for m in uow.members.active()}
         subscriptions = bounded_subscriptions(uow, active, recipients)
-        pks = [row.id for row in uow.fiches.of_porteur(porteur_id)
-               if row.member_id in recipients | {owner} or row.id in seen]
-        heads = list(uow.matching.fiche_heads(pks).values())
+        held = {p: [row.id for row in uow.fiches.of_porteur(p)
+                    if row.member_id in recipients | {owner} or row.id in seen]
+                for p in porteurs}
+        heads = uow.matching.fiche_heads([pk for pks in held.values() for pk in pks])
     now = hub.clock()
-    own = [orjson.loads(h.payload) for h in heads
-           if (h.member_id == owner or h.id in seen) and h.payload]
-    anyway = _chosen_anyway(own, subscriptions)
-    return {m for m in recipients if m in anyway or discloses_to(
-        hub, [h for h in heads if h.member_id == m], owner, member.role, now)}
+    named: set[str] = set()
+    for pks in held.values():
+        found = [heads[pk] for pk in pks if pk in heads]
+        own = [orjson.loads(h.payload) for h in found
+               if (h.member_id == owner or h.id in seen) and h.payload]
+        anyway = _chosen_anyway(own, subscriptions)
+        named |= {m for m in recipients - named if m in anyway or discloses_to(
+            hub, [h for h in found if h.member_id == m], owner, member.role, now)}
+    return named
 
 
 def _chosen_anyway(fiches: list[Any], subscriptions: list[Subscription]) -> set[str]:

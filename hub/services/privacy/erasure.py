@@ -27,10 +27,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import schemas
 from consent.api import NoticeKind, as_utc
 from hub.bootstrap import Hub
 from hub.errors import AlreadyErased, BadRequest, Forbidden, NotFound, StoreUnavailable
@@ -42,7 +44,12 @@ from hub.services.delivery.deliveries import discloses_to
 from hub.services.delivery.notices import add_notices
 from hub.services.matching.forgetting import forget_identities
 from hub.services.privacy import ack_status, erasure_retries, owner_requests
-from hub.services.privacy.discretion import named_by_fiches, named_to_owner, told_of
+from hub.services.privacy.discretion import (
+    named_by_fiches,
+    named_to_owner,
+    named_to_owner_of_any,
+    told_of,
+)
 from hub.services.privacy.key_rotation import final_erasure
 from hub.services.privacy.need_to_know import NETWORK_DPO, audits, sources_for
 from hub.store.records import Erasure
@@ -192,6 +199,80 @@ def delete_fiche(hub: Hub, caller: Caller, member_id: str, fiche_id: str) -> dic
         except _FichesMoved:
             continue  # erased, removed or moved since it was read: read it again
     raise _FichesMoved.unavailable()
+
+
+# A fiche id as the fiche schema has it: any other text names no fiche of the caller and
+# is refused rather than repeated back.
+_FICHE_ID = re.compile(schemas.load_schema("fiche")["properties"]["fiche_id"]["pattern"], re.ASCII)
+MAX_WITHDRAWALS = 500  # fiche ids per batch withdrawal (`withdraw_fiches`)
+_STATUS_ERASED, _STATUS_REFUSED = "effacee", "refusee"
+
+
+def withdraw_fiches(hub: Hub, caller: Caller, member_id: str, body: Any) -> dict[str, Any]:
+    """The owning member removes several of its fiches at once (`{"fiche_ids": [...]}`, 1
+    to `MAX_WITHDRAWALS`, a repeated id answered once): those it holds and not erased are
+    erased together, as `delete_fiche` erases one (one erasure: one rotation per bucket,
+    one journal entry, one transaction; each recipient one notice naming the fiches it
+    was sent), each id answered on its own: `effacee`, or `refusee` with the error the
+    single DELETE answers (`not_found`: unknown, or another member's, alike;
+    `already_erased`)."""
+    if member_id != caller.member_id:
+        raise Forbidden("Un membre ne supprime que ses propres fiches.",
+                        "A member deletes only its own fiches.")
+    named = _withdrawal_ids(body)
+    for _ in range(_ATTEMPTS):
+        with hub.uow() as uow:
+            rows = {i: uow.fiches.porteur_of(caller.member_id, i) for i in named}
+            held = {i: row for i, row in rows.items() if row is not None}
+            erased = uow.keys.erased(row.id for row in held.values())
+        fiches = [row for row in held.values() if row.id not in erased]
+        try:
+            done = _erase(hub, caller, FICHE, _one_porteur(fiches), fiches) if fiches else None
+        except _FichesMoved:
+            continue  # one erased, removed or moved since it was read: read them again
+        return _withdrawn(named, held, erased, done)
+    raise _FichesMoved.unavailable()
+
+
+def _withdrawal_ids(body: Any) -> list[str]:
+    ids = body.get("fiche_ids") if isinstance(body, dict) and set(body) == {"fiche_ids"} else None
+    if (not isinstance(ids, list) or not 1 <= len(ids) <= MAX_WITHDRAWALS
+            or not all(isinstance(i, str) and _FICHE_ID.fullmatch(i) for i in ids)):
+        raise BadRequest(
+            f"Le corps doit être {{\"fiche_ids\": [...]}} : de 1 à {MAX_WITHDRAWALS} "
+            "identifiants de vos fiches (ceux du schéma des fiches).",
+            f"The body must be {{\"fiche_ids\": [...]}}: 1 to {MAX_WITHDRAWALS} ids of "
+            "your fiches (as the fiche schema has them).")
+    return list(dict.fromkeys(ids))
+
+
+def _one_porteur(fiches: list[Any]) -> str | None:
+    """The porteur the erasure names: the fiches' own when they share one, else none
+    (each notice names its fiches)."""
+    porteurs = {f.porteur_id for f in fiches}
+    return porteurs.pop() if len(porteurs) == 1 else None
+
+
+def _withdrawn(named: list[str], held: dict[str, Any], erased: set[int],
+               done: dict[str, Any] | None) -> dict[str, Any]:
+    unknown = NotFound("Vous n'avez pas de fiche portant cet identifiant.",
+                       "You have no fiche with this id.")
+    gone = AlreadyErased("Cette fiche est déjà effacée.", "This fiche is already erased.")
+    results = []
+    for fiche_id in named:
+        row = held.get(fiche_id)
+        refused = unknown if row is None else gone if row.id in erased else None
+        results.append({"fiche_id": fiche_id, "statut": _STATUS_ERASED} if refused is None
+                       else {"fiche_id": fiche_id, "statut": _STATUS_REFUSED,
+                             "error": refused.to_dict()})
+    answer = {"effacees": sum(r["statut"] == _STATUS_ERASED for r in results),
+              "refusees": sum(r["statut"] == _STATUS_REFUSED for r in results),
+              "resultats": results}
+    if done is None:
+        return {**answer, "effacement": None, "livraisons_annulees": 0, "avis_envoyes": [],
+                "termine": True, "reste": None}
+    return {**answer, **{k: done[k] for k in (
+        "effacement", "livraisons_annulees", "avis_envoyes", "termine", "reste")}}
 
 
 def read_erasure(hub: Hub, caller: Caller, erasure_id: str) -> dict[str, Any]:
@@ -366,9 +447,12 @@ def record_erasure(uow: Any, erasure: ErasureRecord, fiches: list[Any], now: dt.
         uow.fiches.retire(pks)
     # The console's index held keyed digests of the identities: gone now, not at the
     # next console request (the next refresh rebuilds what other fiches still show).
-    if erasure.porteur_id is not None:
+    held = [erasure.porteur_id] if erasure.scope == PORTEUR else \
+        [getattr(f, "porteur_id", None) for f in fiches]
+    porteurs = sorted({p for p in held if p is not None})
+    if porteurs:
         uow.porteur_index.marks(lock=True)  # before its rows: a refresh takes them in this order
-        uow.porteur_index.forget([erasure.porteur_id])
+        uow.porteur_index.forget(porteurs)
     # Whoever was sent data of these fiches (a delivery being sent right now may have
     # left: its recipient counts too; one that erased its own data of the porteur since
     # too, GDPR art. 19), and the fiches' other owners; each notice names only the
@@ -453,16 +537,18 @@ def _hold_fiche(uow: UnitOfWork, porteur_id: str | None, fiche: Any) -> None:
         raise _FichesMoved
 
 
-def _named_before_erasure(hub: Hub, caller: Caller, porteur_id: str | None,
+def _named_before_erasure(hub: Hub, caller: Caller, porteur_ids: list[str | None],
                           told: set[int]) -> set[str]:
-    """The members the requester may be told of (privacy.discretion), the coordination
-    as a member: its erasure reaches every fiche of the person, its answer names only
-    the members it may know hold or follow the person."""
+    """The members the requester may be told of (privacy.discretion) for one of the
+    porteurs at least (several: a batch withdrawal), the coordination as a member: its
+    erasure reaches every fiche of the person, its answer names only the members it may
+    know hold or follow the person."""
     with hub.uow() as uow:
         everyone = {m.id for m in uow.members.all()}
     if caller.role == _COORDINATION:
-        return named_by_fiches(hub, caller.member_id, porteur_id, everyone, told)
-    return named_to_owner(hub, caller.member_id, porteur_id, everyone)
+        return set().union(*(named_by_fiches(hub, caller.member_id, p, everyone, told)
+                             for p in porteur_ids))
+    return named_to_owner_of_any(hub, caller.member_id, porteur_ids, everyone)
 
 
 def _told_fiches(hub: Hub, caller: Caller, fiches: list[Any]) -> set[int]:
@@ -495,7 +581,9 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
     # Whom and which fiches the requester is told of, decided while the fiches can still
     # be read (kept with each notice and the erasure: `read_erasure` answers the same).
     told = _told_fiches(hub, caller, fiches)
-    named = _named_before_erasure(hub, caller, porteur_id, told)
+    porteurs = [porteur_id] if scope == PORTEUR else sorted(
+        {f.porteur_id for f in fiches}, key=lambda p: p or "")
+    named = _named_before_erasure(hub, caller, porteurs, told)
     erasure = ErasureRecord("eff_" + secrets.token_hex(12), scope, porteur_id, caller.member_id,
                             now, fiches_told=len(told) if caller.role == _COORDINATION else None)
     # A consent's proof given as text may name the porteur: its SHA-256 only, first (the
@@ -509,8 +597,9 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
             every = [f.id for f in listed or fiches]
             if scope == PORTEUR and porteur_id is not None:
                 _hold_fiches(uow, porteur_id, every)
-            else:  # a fiche removed, or a porteur named by a fiche not processed yet
-                _hold_fiche(uow, porteur_id, fiches[0])
+            else:  # fiches removed, or a porteur named by a fiche not processed yet
+                for fiche in sorted(fiches, key=lambda f: (f.porteur_id or "", f.id)):
+                    _hold_fiche(uow, fiche.porteur_id, fiche)
             if uow.keys.erased(pks):  # erased meanwhile (two requests, two answers at once)
                 raise _FichesMoved
             if scope == FICHE or not set(every) <= set(pks) | uow.keys.erased(every):
