@@ -32,8 +32,10 @@ run of each kind are reported, with their ratios. With --cli, a third kind runs
 configuration, checkpoint and rejects files included), timed from the command's start to its exit.
 
 With --withdrawals K, the connector's run is followed by a confirmed run of the export
-without K of its rows (spread over the file): each withdrawal (`DELETE /v1/fiches/...`,
-from the request to the answer) is timed, and the run's own time besides them.
+without K of its rows (spread over the file), twice on fresh hubs: one `DELETE
+/v1/fiches/...` a fiche (as before the batch route), then the connector's batches
+(`POST /v1/fiches/{member}/withdrawals`); each call is timed from the request to the
+answer, each run as a whole, and the ratio of the two runs printed.
 
     .venv/bin/python bench/connector.py [--lines 100000] [--rounds 1] [--cli]
                                         [--mode both|worker|api-only] [--processed]
@@ -70,7 +72,7 @@ from connectors.csv_source import CsvSource  # noqa: E402
 from connectors.errors import HubNotFound  # noqa: E402
 from connectors.mapping import Mapping  # noqa: E402
 from connectors.rejects import RejectsFile  # noqa: E402
-from connectors.runner import Runner  # noqa: E402
+from connectors.runner import WITHDRAWAL_BATCH, Runner  # noqa: E402
 from hub.bootstrap import Hub  # noqa: E402
 from hub.config import Settings  # noqa: E402
 from hub.services.accounts.members import load_network  # noqa: E402
@@ -217,23 +219,30 @@ def without_rows(export: Path, count: int) -> Path:
     return less
 
 
-def withdrawal_costs(hub: FreshHub, mapping: Mapping, export: Path,
-                     count: int) -> tuple[list[float], float]:
-    """Each withdrawal's time (DELETE sent to answer), and the whole confirmed run's."""
+def withdrawal_costs(hub: FreshHub, mapping: Mapping, export: Path, count: int,
+                     batched: bool) -> tuple[list[float], float]:
+    """Each call's time (sent to answer), and the whole confirmed run's: one `DELETE` a
+    fiche as before the batch route (`batched` False), or the connector's batches."""
     timed: list[float] = []
-    delete = hub.client.delete_fiche
+    withdraw, delete = hub.client.withdraw_fiches, hub.client.delete_fiche
 
-    def timed_delete(member: str, fiche_id: str) -> bool:
+    def one_by_one(member: str, fiche_ids: list[str]) -> dict[str, bool]:
+        return {fiche_id: delete(member, fiche_id) for fiche_id in fiche_ids}
+
+    call = withdraw if batched else one_by_one
+
+    def timed_call(member: str, fiche_ids: list[str]) -> dict[str, bool]:
         start = time.perf_counter()
-        done = delete(member, fiche_id)
+        done = call(member, fiche_ids)
         timed.append(time.perf_counter() - start)
         return done
 
-    hub.client.delete_fiche = timed_delete  # type: ignore[method-assign]
+    hub.client.withdraw_fiches = timed_call  # type: ignore[method-assign,assignment]
     state = hub.data_dir / "connecteur"
     runner = Runner(CsvSource(mapping, without_rows(export, count)), hub.client,
                     Checkpoint(state / "reprise.json"), RejectsFile(state / "rejets.jsonl"),
-                    confirm_deletions=True, deletion_share_max=1.0)
+                    confirm_deletions=True, deletion_share_max=1.0,
+                    withdrawal_batch=WITHDRAWAL_BATCH if batched else 1)
     start = time.perf_counter()
     summary = runner.run()
     elapsed = time.perf_counter() - start
@@ -243,16 +252,25 @@ def withdrawal_costs(hub: FreshHub, mapping: Mapping, export: Path,
 
 
 def withdrawals(base: Path, template: Path, export: Path, count: int, worker: bool) -> None:
-    with FreshHub(template, base / f"withdrawals-{'w' if worker else 'a'}", worker) as hub:
-        mapping = Mapping.load(MAPPING)
-        sent, _, _ = connector_run(hub, mapping, export, False)
-        timed, elapsed = withdrawal_costs(hub, mapping, export, count)
-    ordered = sorted(timed)
-    print(f"  {count} withdrawals from a hub of {sent} fiches: median "
-          f"{ordered[len(ordered) // 2] * 1000:.0f} ms, p90 "
-          f"{ordered[len(ordered) * 9 // 10] * 1000:.0f} ms, max {ordered[-1] * 1000:.0f} ms; "
-          f"the run {elapsed:.1f} s, of it {elapsed - sum(timed):.1f} s besides the "
-          "DELETEs", flush=True)
+    """The same K withdrawals one by one, then in batches, each on a fresh hub that just
+    took the export (its worker processing it, with `worker`); the ratio of the runs."""
+    runs = {}
+    for batched in (False, True):
+        folder = base / f"withdrawals-{'w' if worker else 'a'}-{'batch' if batched else 'one'}"
+        with FreshHub(template, folder, worker) as hub:
+            mapping = Mapping.load(MAPPING)
+            sent, _, _ = connector_run(hub, mapping, export, False)
+            timed, elapsed = withdrawal_costs(hub, mapping, export, count, batched)
+        runs[batched] = elapsed
+        ordered = sorted(timed)
+        kind = f"batches of {WITHDRAWAL_BATCH}" if batched else "one by one (DELETE)"
+        print(f"  {count} withdrawals {kind} from a hub of {sent} fiches: {len(timed)} calls, "
+              f"median {ordered[len(ordered) // 2] * 1000:.0f} ms, max "
+              f"{ordered[-1] * 1000:.0f} ms; the run {elapsed:.1f} s, of it "
+              f"{elapsed - sum(timed):.1f} s besides the calls", flush=True)
+        shutil.rmtree(folder, ignore_errors=True)
+    print(f"  ratio one by one / batches: {runs[False] / runs[True]:.1f}x faster in batches",
+          flush=True)
 
 
 def direct_push(hub: FreshHub, fiches: list[dict[str, Any]],

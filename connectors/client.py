@@ -136,6 +136,23 @@ class HubClient:
             raise
         return True
 
+    def withdraw_fiches(self, member: str, fiche_ids: Sequence[str]) -> dict[str, bool]:
+        """Remove several of the caller's fiches at once (1 to `MAX_WITHDRAWALS`; records
+        deleted at the source), in one erasure at the hub: for each id, True when the hub
+        erased it now, False when it was already erased or never reached the hub (as
+        `delete_fiche`). A hub without the batch route (an earlier release: 404 or 405 on
+        it) is asked one fiche at a time."""
+        path = f"/v1/fiches/{quote(member, safe=':')}/withdrawals"
+        try:
+            answer = self.request("POST", path, {"fiche_ids": list(fiche_ids)})
+        except HubNotFound:
+            return {i: self.delete_fiche(member, i) for i in fiche_ids}
+        except HubRequestRejected as exc:
+            if exc.status != 405:
+                raise
+            return {i: self.delete_fiche(member, i) for i in fiche_ids}
+        return _withdrawn(answer, fiche_ids)
+
     def feed(self, after: str | int | None = None, limit: int | None = None) -> FeedPage:
         """One page of the caller's deliveries after the cursor `after`."""
         query = {k: v for k, v in (("after", after), ("limit", limit)) if v is not None}
@@ -230,6 +247,31 @@ class HubClient:
                 "Hub unreachable (network error or timeout): try again later.",
             ) from exc
         return _read_answer(response.status_code, content, response.headers.get("Retry-After"))
+
+
+MAX_WITHDRAWALS = 500  # the hub's bound on one batch withdrawal (docs/protocol.md)
+_GONE = {"not_found", "already_erased"}
+
+
+def _withdrawn(answer: dict[str, Any], fiche_ids: Sequence[str]) -> dict[str, bool]:
+    """The batch withdrawal's answer, per id: True erased now, False already gone; an id
+    refused for another reason, or not answered, is a protocol error (nothing is taken
+    as withdrawn that the hub did not say it is)."""
+    lines = answer.get("resultats")
+    found: dict[str, bool] = {}
+    for line in lines if isinstance(lines, list) else []:
+        if not isinstance(line, dict) or not isinstance(line.get("fiche_id"), str):
+            continue
+        error = line.get("error")
+        code = error.get("code") if isinstance(error, dict) else None
+        if line.get("statut") == "effacee":
+            found[line["fiche_id"]] = True
+        elif line.get("statut") == "refusee" and code in _GONE:
+            found[line["fiche_id"]] = False
+    if not set(fiche_ids) <= found.keys():
+        raise HubProtocolError("Réponse du hub illisible (résultat par fiche attendu).",
+                               "Unreadable hub answer (a result per fiche expected).")
+    return {i: found[i] for i in fiche_ids}
 
 
 def _read_answer(status: int, content: bytes, retry_after: str | None) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from connectors.errors import ConfigurationError
 from connectors.mapping import Mapping
 from connectors.rejects import RejectsFile
 from connectors.rest_source import RestSettings, RestSource
-from connectors.runner import DELETION_SHARE_MAX, Runner
+from connectors.runner import DELETION_SHARE_MAX, WITHDRAWAL_BATCH, Runner
 from connectors.sheet_source import SUFFIXES, SheetSource
 from connectors.typos import check_keys
 
@@ -41,6 +41,7 @@ class ConnectorConfig:
     hub_retries: int = 4
     deletion_share_max: float = DELETION_SHARE_MAX
     confirm_deletions: bool = False
+    withdrawal_batch: int = WITHDRAWAL_BATCH
     folder: Path = Path(".")
 
     @classmethod
@@ -64,7 +65,8 @@ class ConnectorConfig:
             batch_size=data.get("taille_lot", 500), hub_timeout_s=data.get("delai_hub_s", 30.0),
             hub_retries=data.get("essais_hub", 4),
             deletion_share_max=data.get("part_suppressions_max", DELETION_SHARE_MAX),
-            confirm_deletions=data.get("confirmer_suppressions", False), folder=folder,
+            confirm_deletions=data.get("confirmer_suppressions", False),
+            withdrawal_batch=data.get("taille_lot_retraits", WITHDRAWAL_BATCH), folder=folder,
         )
 
     def build_source(self) -> Connector:
@@ -116,5 +118,5 @@ class ConnectorConfig:
         return Runner(self.build_source(), client or self.build_client(),
                       Checkpoint(self.checkpoint_path), RejectsFile(self.rejects_path),
                       batch_size=self.batch_size, deletion_share_max=self.deletion_share_max,
-                      confirm_deletions=confirm)
+                      confirm_deletions=confirm, withdrawal_batch=self.withdrawal_batch)
 

@@ -9,12 +9,14 @@ and says so in its summary; the next run starts from the same cursor and skips
 what was accepted, so nothing is skipped and nothing is sent twice in effect.
 
 Deleted records (flagged deleted by the source, or gone from a full export): the
-runner asks the hub to remove each fiche (`DELETE /v1/fiches/{member}/{fiche_id}`:
-the hub erases it and notifies its recipients), then forgets it in the checkpoint;
-`RunSummary.withdrawals` lists them. A hub that is down stops the run as for pushes,
-and the next run sends the deletion again. Each withdrawal is noted in the checkpoint's
-journal before its DELETE is sent: one whose outcome is unknown (answer lost, run killed)
-is sent again while the row stays gone, and a row back in the export is sent again.
+runner asks the hub to remove the fiches, up to `WITHDRAWAL_BATCH` (100) a call
+(`POST /v1/fiches/{member}/withdrawals`: the hub erases them in one erasure and notifies
+their recipients), then forgets them in the checkpoint; `RunSummary.withdrawals` lists
+them. A hub that is down stops the run as for pushes, and the next run sends the
+deletions again. Each batch is noted in the checkpoint's journal before it is sent: one
+whose outcome is unknown (answer lost, run killed) is sent again while the rows stay gone
+(the hub answers the fiches it erased already as gone), and a row back in the export is
+sent again.
 
 Deletions inferred from a full export apply only when the export is plausibly
 complete: not empty, with every column of the last complete read, and with at most
@@ -22,7 +24,7 @@ complete: not empty, with every column of the last complete read, and with at mo
 mapping reads that the last complete read had and this export lacks stops the run before
 anything is sent (`connectors.vanished_columns`), as does a file still being written
 (`connectors.file_writing`), and a file changed on disk since it was read stops the
-withdrawals before each one (`SourceChanged`: what was pushed stays). Otherwise nothing is
+withdrawals before each batch (`SourceChanged`: what was pushed stays). Otherwise nothing is
 withdrawn, the run ends `stopped="suppressions_a_confirmer"` with a French reason
 (`RunSummary.raison`), and `confirm_deletions` (`--confirmer-suppressions`) lets them go.
 A row dated (`mis_a_jour_le`) before the version last sent (an older export put back) is
@@ -51,7 +53,7 @@ from typing import Any
 
 from connectors.base import Connector, SourceRecord
 from connectors.checkpoint import Checkpoint, CheckpointState
-from connectors.client import HubClient
+from connectors.client import MAX_WITHDRAWALS, HubClient
 from connectors.content_hash import content_hash, rehashed
 from connectors.deletion_checks import implausible_export, swallowed
 from connectors.errors import (
@@ -73,10 +75,11 @@ from connectors.settling import OLDER_THAN_SENT, Settler, later
 from connectors.table_source import TableSource, number_unread
 from schemas import validator
 
-__all__ = ["DELETION_SHARE_MAX", "HELD", "MAX_BATCH", "RunSummary", "Runner", "content_hash",
-           "run_every", "split_lenient"]
+__all__ = ["DELETION_SHARE_MAX", "HELD", "MAX_BATCH", "WITHDRAWAL_BATCH", "RunSummary", "Runner",
+           "content_hash", "run_every", "split_lenient"]
 
 MAX_BATCH = 500
+WITHDRAWAL_BATCH = 100  # fiches per batch withdrawal (the hub takes up to 500)
 DELETION_SHARE_MAX = 0.05  # more than 5 % of the fiches sent (and more than two)
 HELD = "suppressions_a_confirmer"
 WITHDRAWING = "retrait-en-cours"  # the content hash of a fiche whose DELETE may have been done
@@ -93,7 +96,8 @@ class Runner:
     def __init__(self, source: Connector, client: HubClient, checkpoint: Checkpoint,
                  rejects: RejectsFile, *, batch_size: int = MAX_BATCH,
                  deletion_share_max: float = DELETION_SHARE_MAX,
-                 confirm_deletions: bool = False) -> None:
+                 confirm_deletions: bool = False,
+                 withdrawal_batch: int = WITHDRAWAL_BATCH) -> None:
         self.source = source
         self.deletion_share_max = deletion_share_max
         self.confirm_deletions = confirm_deletions
@@ -101,6 +105,7 @@ class Runner:
         self.checkpoint = checkpoint
         self.rejects = rejects
         self.batch_size = max(1, min(batch_size, MAX_BATCH))
+        self.withdrawal_batch = max(1, min(withdrawal_batch, MAX_WITHDRAWALS))
         self._validator = validator("fiche")
         self._settler = Settler(client, checkpoint, rejects, self._refused_by_hub)
         self._held: dt.datetime | None = None  # the earliest change refused on this run
@@ -230,7 +235,7 @@ class Runner:
         if record.deleted:
             summary.deleted_at_source += 1
             if known is not None:
-                self._withdraw(record.key or "", state, summary)
+                self._withdraw([record.key or ""], state, summary)
             return
         try:
             fiche = self._fiche(record)
@@ -390,27 +395,29 @@ class Runner:
             return
         if self.source.changed_since_read(content=True):  # the bytes too, once
             raise SourceChanged()
-        for key in sorted(deleted):
-            self._withdraw(key, state, summary)
+        keys = sorted(deleted)
+        for start in range(0, len(keys), self.withdrawal_batch):
+            self._withdraw(keys[start:start + self.withdrawal_batch], state, summary)
 
-    def _withdraw(self, key: str, state: CheckpointState, summary: RunSummary) -> None:
-        """Remove the fiche from the network, then forget it (durably). Before the DELETE
-        is sent, the fiche is noted as being withdrawn (its content hash `WITHDRAWING`): a
-        withdrawal whose answer is lost (or a run killed before recording it) is sent again
-        by the next run while the row stays gone, and a row back in the export is sent
-        again, as a new version, instead of being taken for unchanged. Each waits for
-        the file read to be still on disk as read (`SourceChanged` otherwise: a row gone
-        from what was read may be back in it)."""
+    def _withdraw(self, keys: list[str], state: CheckpointState, summary: RunSummary) -> None:
+        """Remove a batch of fiches from the network in one call (one erasure at the hub),
+        then forget them (durably). Before the call, they are noted as being withdrawn
+        (their content hash `WITHDRAWING`): a batch whose answer is lost (or a run killed
+        before recording it) is sent again by the next run while the rows stay gone (the
+        hub answers those it erased as gone: none is erased twice), and a row back in the
+        export is sent again, as a new version, instead of being taken for unchanged. Each
+        batch waits for the file read to be still on disk as read (`SourceChanged`
+        otherwise: a row gone from what was read may be back in it)."""
         if self.source.changed_since_read():
             raise SourceChanged()
-        known = state.known[key]
-        fiche_id = known.fiche_id
-        if known.content_hash != WITHDRAWING:
-            self.checkpoint.acknowledge(
-                state, {key: dataclasses.replace(known, content_hash=WITHDRAWING)})
-        self.client.delete_fiche(self.client.member_id, fiche_id)
-        self.checkpoint.acknowledge(state, {}, [key])
-        summary.withdrawals.append(fiche_id)
+        marked = {key: dataclasses.replace(state.known[key], content_hash=WITHDRAWING)
+                  for key in keys if state.known[key].content_hash != WITHDRAWING}
+        if marked:
+            self.checkpoint.acknowledge(state, marked)
+        fiche_ids = [state.known[key].fiche_id for key in keys]
+        self.client.withdraw_fiches(self.client.member_id, fiche_ids)
+        self.checkpoint.acknowledge(state, {}, keys)
+        summary.withdrawals.extend(fiche_ids)
 
 
 def run_every(

@@ -238,13 +238,35 @@ class HubStub(LocalServer):
         if owner != member:
             raise StubError(403, "forbidden")
         self._maybe_fail()
+        self._remove(owner, fiche_id)
+        return 200, {"effacement": f"eff_{secrets.token_hex(6)}", "portee": "fiche",
+                     "fiches_effacees": 1}
+
+    def _remove(self, owner: str, fiche_id: str) -> None:
         if (owner, fiche_id) in self.erased:
             raise StubError(409, "already_erased")
         if self.fiches.pop((owner, fiche_id), None) is None:
             raise StubError(404, "not_found")
         self.erased.add((owner, fiche_id))
-        return 200, {"effacement": f"eff_{secrets.token_hex(6)}", "portee": "fiche",
-                     "fiches_effacees": 1}
+
+    def withdraw(self, member: str, owner: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        """`POST /v1/fiches/{member}/withdrawals`: each id as `delete_fiche` answers it,
+        the batch failing whole (one erasure at the hub)."""
+        if owner != member:
+            raise StubError(403, "forbidden")
+        self._maybe_fail()
+        lines = []
+        for fiche_id in dict.fromkeys(orjson.loads(body)["fiche_ids"]):
+            try:
+                self._remove(owner, fiche_id)
+                lines.append({"fiche_id": fiche_id, "statut": "effacee"})
+            except StubError as refused:
+                lines.append({"fiche_id": fiche_id, "statut": "refusee",
+                              "error": {"code": refused.code, "message_fr": refused.code,
+                                        "message_en": refused.code}})
+        done = sum(line["statut"] == "effacee" for line in lines)
+        return 200, {"effacement": f"eff_{secrets.token_hex(6)}" if done else None,
+                     "effacees": done, "refusees": len(lines) - done, "resultats": lines}
 
     def feed(self, member: str, query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
         """docs/protocol.md, "The feed": positions 1, 2, 3... per member; a cursor past
@@ -287,6 +309,9 @@ class HubStub(LocalServer):
             return self.get_fiche(member, segments[2], segments[3])
         if method == "DELETE" and len(segments) == 4 and segments[:2] == ["v1", "fiches"]:
             return self.delete_fiche(member, segments[2], segments[3])
+        if method == "POST" and len(segments) == 4 and segments[:2] == ["v1", "fiches"] \
+                and segments[3] == "withdrawals":
+            return self.withdraw(member, segments[2], body)
         if method == "GET" and segments == ["v1", "feed"]:
             return self.feed(member, parse_qs(parts.query))
         if method == "POST" and segments == ["v1", "consents"]:

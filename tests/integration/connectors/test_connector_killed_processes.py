@@ -39,8 +39,8 @@ HEADER = ["N° dossier", "Nom", "Prénom", "Né(e) le", "Téléphone", "CP", "Pr
 # `python -c` this, MODE AT CONFIG: the connector run, killed with SIGKILL at the AT-th
 # push the hub answered (accepted: before the connector acknowledges it), acknowledgement
 # (acknowledged: once it is in the journal), acknowledgement written half (torn), or
-# snapshot about to replace the last one (snapshot), or withdrawal the hub carried out
-# (withdrawn: before the connector records it)
+# snapshot about to replace the last one (snapshot), or batch of withdrawals the hub
+# carried out (withdrawn: before the connector records it)
 _KILLED_RUN = """
 import os, signal, sys
 from connectors import checkpoint, cli, client
@@ -81,7 +81,7 @@ if mode == "accepted":
 elif mode == "acknowledged":
     checkpoint.Checkpoint.acknowledge = counted(checkpoint.Checkpoint.acknowledge)
 elif mode == "withdrawn":
-    client.HubClient.delete_fiche = counted(client.HubClient.delete_fiche)
+    client.HubClient.withdraw_fiches = counted(client.HubClient.withdraw_fiches)
 elif mode == "torn":
     checkpoint.Checkpoint.acknowledge = counted(checkpoint.Checkpoint.acknowledge, half_a_line)
 else:

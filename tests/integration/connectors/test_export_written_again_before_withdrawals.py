@@ -2,7 +2,7 @@
 be back on disk by the time it withdraws them (a writer paused at a line end: the export
 96 % written, the rows missing under the mass-withdrawal share). Before, the fiches of
 rows still in the real export were withdrawn; now the file's stamp is looked at again
-before the withdrawals and before each one: once it changed, nothing more is withdrawn,
+before the withdrawals and before each batch of them: once it changed, nothing more is withdrawn,
 the run says so on one line and exits 3, what it pushed stays, and the next run reads the
 complete file and withdraws nothing.
 
@@ -40,7 +40,8 @@ EXIT_UNAVAILABLE = 3
 GONE = 2  # rows not yet written: 5 % of 40, under the mass-withdrawal guard
 
 # `python -c` this, AT CONFIG: the connector run, stopping itself (SIGSTOP) before its
-# withdrawals (AT "before") or once the hub carried out its first one (AT "between")
+# withdrawals (AT "before") or once the hub carried out its first batch of them, one
+# fiche a batch here (AT "between")
 _PAUSED_RUN = """
 import os, signal, sys
 from connectors import cli, client, runner
@@ -56,12 +57,12 @@ if at == "before":
         return withdrawals(self, *args)
     runner.Runner._withdrawals = paused
 else:
-    delete = client.HubClient.delete_fiche
+    withdraw = client.HubClient.withdraw_fiches
     def paused(self, *args, **kwargs):
-        done = delete(self, *args, **kwargs)
+        done = withdraw(self, *args, **kwargs)
         pause()
         return done
-    client.HubClient.delete_fiche = paused
+    client.HubClient.withdraw_fiches = paused
 sys.exit(cli.main(["run", config]))
 """
 
@@ -90,6 +91,8 @@ def _stopped(pid: int) -> bool:
 def test_an_export_finished_before_the_withdrawals_withdraws_nothing_more(
         hub_process, tmp_path, at):  # noqa: F811 - the fixture
     config = configured(tmp_path)
+    settings = json.loads(Path(config).read_text())
+    Path(config).write_text(json.dumps({**settings, "taille_lot_retraits": 1}))
     assert _run(config)["accepted"] == ROWS
     export = tmp_path / "export.csv"
     rows = [_row(n) for n in range(ROWS)]
