@@ -5,7 +5,18 @@ Records and the rules on them (`decision`), the registry port and its SQL implem
 receipts, the tables, and the data keys whose destruction makes an erasure final."""
 
 from consent.decision import Decision, Reason, refused, usable
-from consent.model import HUB_ACTOR, AckStatus, ConsentRecord, NoticeAck, NoticeKind, as_utc, scope
+from consent.model import (
+    HUB_ACTOR,
+    AckStatus,
+    ConsentRecord,
+    NoticeAck,
+    NoticeKind,
+    as_stored,
+    as_utc,
+    from_stored,
+    scope,
+    takes_away,
+)
 from consent.notices import MAX_VERSION as MAX_NOTICE_VERSION
 from consent.receipts import build_receipt, sign_receipt
 from consent.registry import ConsentRegistry
@@ -25,10 +36,12 @@ __all__ = [
     "NoticeKind",
     "Reason",
     "SqlConsentRegistry",
+    "as_stored",
     "as_utc",
     "build_receipt",
     "check_master_key",
     "define_tables",
+    "from_stored",
     "is_sealed",
     "new_key",
     "refused",
@@ -36,6 +49,7 @@ __all__ = [
     "scope",
     "seal",
     "sign_receipt",
+    "takes_away",
     "unseal",
     "unwrap_key",
     "usable",

@@ -180,6 +180,41 @@ def same_terms(a: ConsentRecord, b: ConsentRecord) -> bool:
     return all(getattr(a, name) == getattr(b, name) for name in fields)
 
 
+def takes_away(before: ConsentRecord, after: ConsentRecord) -> bool:
+    """Whether `after` lets less move than `before` in any way: a purpose or a recipient
+    role left out, recipients named where any member of the roles could receive (or fewer
+    named), an earlier end. A consent that only widens takes nothing away."""
+    if before.purposes - after.purposes or before.roles - after.roles:
+        return True
+    if after.members and (not before.members or before.members - after.members):
+        return True
+    return after.expires_at < before.expires_at
+
+
+def as_stored(consent: ConsentRecord) -> dict[str, Any]:
+    """The record, history included, as JSON values (`from_stored` reads it back)."""
+    document = {f.name: getattr(consent, f.name) for f in dataclasses.fields(ConsentRecord)}
+    document.update(
+        purposes=sorted(consent.purposes), roles=sorted(consent.roles),
+        members=sorted(consent.members),
+        history=[[c.state.value, iso(c.at), c.by] for c in consent.history],
+        **{name: iso(getattr(consent, name))
+           for name in ("collected_at", "expires_at", "recorded_at")})
+    return document
+
+
+def from_stored(document: dict[str, Any]) -> ConsentRecord:
+    values = dict(document)
+    values.update(
+        purposes=frozenset(values["purposes"]), roles=frozenset(values["roles"]),
+        members=frozenset(values["members"]),
+        history=tuple(StateChange(Status(state), parse_time(at), by)
+                      for state, at, by in values["history"]),
+        **{name: parse_time(values[name])
+           for name in ("collected_at", "expires_at", "recorded_at")})
+    return ConsentRecord(**values)
+
+
 FORGOTTEN_PROOF = ""  # no proof given has it (`preuve.valeur`: 1 character at least)
 TEXTLESS_PROOF = "scan_sha256"  # a proof that is a hash already
 

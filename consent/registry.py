@@ -183,6 +183,14 @@ class ConsentRegistry(abc.ABC):
         return may_receive(consent, recipient_member_id, recipient_role, purpose,
                            now or self.clock())
 
+    def put_back_within(self, conn: Any, consent: ConsentRecord) -> bool:
+        """A restore: record `consent` again as it was, history included, in the caller's
+        transaction on `conn` (False: the store holds it already)."""
+        if not self._put_back(consent, conn):
+            return False
+        self._cache.invalidate()
+        return True
+
     # -- withdrawal and expiry --------------------------------------------------------
 
     def withdraw(self, consent_id: str, by_member: str, at: dt.datetime, *,
@@ -338,6 +346,11 @@ class ConsentRegistry(abc.ABC):
         """Append a state row and move the change counter (on connection `within` if
         given, else in a transaction of its own); False if that state is already recorded
         for the consent."""
+
+    @abc.abstractmethod
+    def _put_back(self, consent: ConsentRecord, within: Any) -> bool:
+        """Store the record and every state of its history on connection `within`, and
+        move the change counter; False if its id is stored already."""
 
     @abc.abstractmethod
     def _due_for_expiry(self, now: dt.datetime, limit: int) -> list[ConsentRecord]: ...

@@ -140,6 +140,18 @@ class SqlConsentRegistry(ConsentRegistry):
             return existing
         return consent
 
+    def _put_back(self, consent: ConsentRecord, within: Any) -> bool:
+        try:
+            with within.begin_nested():  # a savepoint: one stored leaves the caller's usable
+                within.execute(self._t.consents.insert().values(**_consent_row(consent)))
+                for change in consent.history:
+                    within.execute(self._t.states.insert().values(
+                        **_state_row(consent.id, change, change.at)))
+                self._bump_version(within)
+        except sa.exc.IntegrityError:
+            return False
+        return True
+
     def _append_state(self, consent_id: str, change: StateChange, within: Any = None) -> bool:
         try:
             if within is None:

@@ -30,7 +30,9 @@ backup), one JSON line per event, fsynced before the database commits:
   the coordination saw); `erasure_answer`, an owner's answer to an erasure request
   given without erasing (its motif, its text sealed with a kept fiche's data key);
   `account`, a console account disabled, its role or password changed (the password's
-  scrypt hash);
+  scrypt hash); `consent_narrowed`, a fiche's consent in force replaced by one that takes
+  something away (the fiche by key and keyed digest, the consent's record sealed with the
+  fiche's data key: hub.services.delivery.consent_journal);
 - `uncommitted`: the decisions written before this line that the store being replaced
   (read by `capactif restore` before it loads the copy) does not hold: never committed
   (their process killed, or their transaction failed, after the entry), never replayed.
@@ -39,7 +41,8 @@ Replaying is idempotent (a generation already reached, an erasure already record
 consent already withdrawn or a decision the store holds is skipped), so a restore replays
 the whole journal. Nothing here is personal: ids, wrapped keys (useless without the KEKs
 beside them, and the KEKs of an erasure are destroyed), hashes, times, and a refusal's
-text sealed with a fiche's data key (which its erasure destroys).
+text and a narrowed consent's record sealed with a fiche's data key (which its erasure
+destroys).
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ from typing import Any
 from hub.key_dir import writing_keys
 
 FILE = "recovery_journal.jsonl"
-DECISIONS = frozenset({"members", "unmerge", "erasure_answer", "account"})
+DECISIONS = frozenset({"members", "unmerge", "erasure_answer", "account", "consent_narrowed"})
 
 
 class RecoveryJournal:

@@ -248,6 +248,12 @@ class Fiches(_Repository):
             {"id": u["pk"], "current_version": u["version"], "updated_at": u["at"],
              "consent_id": u["consent_id"]} for u in highest.values()], raising="current_version")
 
+    def set_consent_in_force(self, fiche_pk: int, consent_id: str) -> None:
+        """A restore: the consent a narrowing made the fiche's consent in force, the
+        version citing it gone with the copy (hub.services.delivery.consent_journal)."""
+        self.conn.execute(sa.update(fiches).where(fiches.c.id == fiche_pk)
+                          .values(consent_id=consent_id))
+
     def insert_versions(self, rows: list[dict[str, Any]]) -> list[int]:
         """Insert versions; each `payload` (clear JSON text) is stored sealed."""
         if not rows:

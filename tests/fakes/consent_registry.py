@@ -27,6 +27,14 @@ class InMemoryConsentRegistry(ConsentRegistry):
         self.version_reads = 0
         super().__init__(clock, refresh_every=refresh_every)
 
+    def _put_back(self, consent: ConsentRecord, within: Any) -> bool:
+        if consent.id in self._records:
+            return False
+        self._records[consent.id] = consent
+        self._references[(consent.member_id, consent.reference)] = consent.id
+        self._version += 1
+        return True
+
     def for_porteur(self, fiches: Iterable[FicheKey]) -> list[ConsentRecord]:
         wanted = set(fiches)
         found = [r for r in self._records.values() if (r.member_id, r.fiche_id) in wanted]

@@ -10,8 +10,9 @@ SERVICES = Path(__file__).resolve().parents[2] / "hub" / "services"
 # The access log appends inside the caller's transaction, and the consent registry (the
 # consent package's one interface, not a repository of the store) writes a consent's state
 # and the notices it entails there (`write_state`: its withdraw or expire, `within=`), so
-# that a process killed after the commit leaves neither without the other.
-ALLOWED_CALLS = {"append_within", "notices_sent_within", "write_state"}
+# that a process killed after the commit leaves neither without the other; a restore puts
+# a narrowed consent back there with the fiche's consent in force (`put_back_within`).
+ALLOWED_CALLS = {"append_within", "notices_sent_within", "put_back_within", "write_state"}
 
 
 def _called_name(call: ast.Call) -> str:

@@ -28,18 +28,28 @@ def narrowing_notices(hub: Hub, uow: UnitOfWork, versions: list[Any],
     for version in versions:
         if version.previous is None or _reference(version.previous) == _reference(version.fiche):
             continue
-        for member_id, ids in _no_longer_whole(hub, uow, version.fiche_pk, members).items():
-            member = members[member_id]
-            notices.setdefault(member_id, []).append(notice_row(
-                member_id, bool(member.webhook_url), event=NARROWED,
-                subject=f"{version.fiche_pk}|{version.version}", porteur_id=version.porteur_id,
-                fiche_pk=version.fiche_pk, now=now, secret=hub.pseudonym_key, document={
-                    "source": {"membre": version.owner, "fiche_id": version.fiche_id,
-                               "livraisons": ids},
-                    "demande": "Le consentement en vigueur ne vous ouvre plus ces livraisons "
-                               "en entier : supprimez-les. La version en cours vous parvient "
-                               "si elle vous est ouverte."}))
+        for member_id, row in narrowed_notices(hub, uow, version, members, now).items():
+            notices.setdefault(member_id, []).append(row)
     return notices
+
+
+def narrowed_notices(hub: Hub, uow: UnitOfWork, version: Any, members: Mapping[str, Any],
+                     now: dt.datetime) -> dict[str, dict[str, Any]]:
+    """The notice row of one version that narrowed its fiche's consent in force, by
+    recipient (the same delivery id each time: a restore sends the same notices again,
+    hub.services.delivery.consent_journal)."""
+    rows = {}
+    for member_id, ids in _no_longer_whole(hub, uow, version.fiche_pk, members).items():
+        rows[member_id] = notice_row(
+            member_id, bool(members[member_id].webhook_url), event=NARROWED,
+            subject=f"{version.fiche_pk}|{version.version}", porteur_id=version.porteur_id,
+            fiche_pk=version.fiche_pk, now=now, secret=hub.pseudonym_key, document={
+                "source": {"membre": version.owner, "fiche_id": version.fiche_id,
+                           "livraisons": ids},
+                "demande": "Le consentement en vigueur ne vous ouvre plus ces livraisons "
+                           "en entier : supprimez-les. La version en cours vous parvient "
+                           "si elle vous est ouverte."})
+    return rows
 
 
 def _no_longer_whole(hub: Hub, uow: UnitOfWork, fiche_pk: int,

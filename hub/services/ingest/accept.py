@@ -34,6 +34,7 @@ from hub.errors import (
 )
 from hub.services.accounts.auth import Caller, PendingNonce
 from hub.services.audit import trail as audit
+from hub.services.delivery.consent_journal import Change, journal_narrowings
 from hub.services.delivery.superseded import superseded_error, superseding
 from hub.store.records import Receipt
 from hub.store.uow import UnitOfWork
@@ -278,15 +279,36 @@ def _store(
             item.fiche_pk = pks[item.fiche["fiche_id"]]
     # A new fiche's row holds its version already; a later version of it in the batch
     # (NEW_VERSION) raises it like any held fiche's.
+    raised = [item for item in new_versions if item.outcome is not Outcome.NEW_FICHE]
+    journal_narrowings(hub, uow, _consent_changes(uow, caller, raised, held), now)
     uow.fiches.set_current_versions([
         {"pk": item.fiche_pk, "version": item.fiche["version"], "at": now,
-         "consent_id": item.consent_id}
-        for item in new_versions if item.outcome is not Outcome.NEW_FICHE])
+         "consent_id": item.consent_id} for item in raised])
     version_ids = uow.fiches.insert_versions(
         [_version_row(caller, item, now) for item in _by_place(new_versions)])
     outbox_ids = uow.outbox.add_many(TOPIC_FICHE_VERSION, version_ids, now)
     _fill_results(caller, items, results, receipts, now)
     return outbox_ids
+
+
+def _consent_changes(uow: UnitOfWork, caller: Caller, raised: list[_Item],
+                     held: dict[str, tuple[int, Held]]) -> list[Change]:
+    """The fiches whose current version this push raises, with the consent in force
+    before and the one the new current version cites (consent_journal)."""
+    highest: dict[str, _Item] = {}
+    for item in raised:
+        fiche_id = item.fiche["fiche_id"]
+        if fiche_id not in held:
+            continue  # new in this batch: no consent was in force before
+        top = highest[fiche_id].fiche["version"] if fiche_id in highest else 0
+        if item.fiche["version"] > max(held[fiche_id][1].current_version, top):
+            highest[fiche_id] = item
+    if not highest:
+        return []
+    before = uow.fiches.consents_in_force(caller.member_id, list(highest))
+    return [(item.fiche_pk, caller.member_id, fiche_id, before[fiche_id][1], item.consent_id,
+             item.fiche["version"]) for fiche_id, item in highest.items()
+            if item.fiche_pk is not None]
 
 
 def _by_place(versions: list[_Item]) -> list[_Item]:

@@ -43,6 +43,7 @@ from hub.journal import (
 )
 from hub.services.accounts import standing, users
 from hub.services.audit import trail as audit
+from hub.services.delivery import consent_journal
 from hub.services.matching import duplicates
 from hub.services.ops.admin import one_at_a_time
 from hub.services.ops.heartbeat import live_processes
@@ -106,6 +107,8 @@ class Restored:
     separations_replayed: list[str] = dataclasses.field(default_factory=list)
     erasure_answers_replayed: list[str] = dataclasses.field(default_factory=list)
     accounts_replayed: list[str] = dataclasses.field(default_factory=list)
+    # the consents in force that took something away, made so again (their ids)
+    consents_narrowed_replayed: list[str] = dataclasses.field(default_factory=list)
     # decisions journaled but never committed (the store replaced did not hold them)
     decisions_never_committed: int = 0
     # False when the purge of the erased fiches' freed pages (VACUUM, the SQLite WAL's
@@ -171,6 +174,7 @@ class _Decided:
     separations: list[str] = dataclasses.field(default_factory=list)
     answers: list[str] = dataclasses.field(default_factory=list)
     accounts: list[str] = dataclasses.field(default_factory=list)
+    consents: list[consent_journal.Narrowed] = dataclasses.field(default_factory=list)
     never_committed: int = 0
 
 
@@ -206,6 +210,7 @@ def _replay(hub: Hub) -> Restored:
             hub.consents.notice_sent(erasure_id, member_id, now, NoticeKind.ERASURE_REQUEST)
         hub.consents.forget_proofs(erased)  # the copy holds the text proofs again
     erasure_requests.acknowledge_replayed(hub, decided.answers)
+    consent_journal.send_narrowed_notices(hub, decided.consents, now)
     withdrawals = [_replay_withdrawal(hub, entry) for entry in entries
                    if entry.get("type") == "withdrawal"]
     members = decided.members
@@ -214,6 +219,7 @@ def _replay(hub: Hub) -> Restored:
                     [w for w in withdrawals if w], members.departures, members.readmissions,
                     members.credentials, members.members, members.missing,
                     decided.separations, decided.answers, decided.accounts,
+                    list(dict.fromkeys(n.consent_id for n in decided.consents)),
                     decided.never_committed)
 
 
@@ -254,6 +260,10 @@ def _replay_decision(hub: Hub, uow: UnitOfWork, entry: dict[str, Any], decided: 
         _listed(decided.answers, erasure_requests.replay_answer(uow, entry))
     elif kind == users.ACCOUNT:
         _listed(decided.accounts, users.replay_account(uow, entry, now))
+    elif kind == consent_journal.CONSENT:
+        narrowed = consent_journal.replay_narrowing(hub, uow, entry)
+        if narrowed is not None:
+            decided.consents.append(narrowed)
 
 
 def _listed(listed: list[str], replayed: str | None) -> None:
