@@ -14,6 +14,14 @@ from typing import Any
 DRIP_BYTES = 600
 
 
+def _document(body: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
 class Recipient:
     """Records every POST; answers `self.status` (200 by default), after holding each
     request `self.delay_s` seconds (`self.arrived` is set as soon as one comes in, and
@@ -31,7 +39,11 @@ class Recipient:
     With `self.drip_s`, a 2xx answer's headers go out one byte every `drip_s` seconds
     (`DRIP_BYTES` of them), each well within a read timeout; `self.dripped` counts
     those written before the sender hung up. `self.on_arrival`, when set, is called with
-    the number of POSTs arrived so far as each one arrives, before it is held."""
+    the number of POSTs arrived so far as each one arrives, before it is held.
+    `self.choose`, when set, is called with each POST's document and answers its status
+    instead of `self.status` (a recipient that fails on one fiche, or at random), and
+    `self.tried` keeps the (fiche_id, version) of every POST's document in order of
+    arrival, answered 2xx or not ((None, None): a notice about no fiche)."""
 
     def __init__(self, port: int = 0) -> None:
         self.status = 200
@@ -48,6 +60,8 @@ class Recipient:
         self.arrived = threading.Event()
         self.arrivals: list[float] = []
         self.on_arrival: Callable[[int], None] | None = None
+        self.choose: Callable[[dict[str, Any]], int] | None = None
+        self.tried: list[tuple[str | None, int | None]] = []
         self.received: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.in_flight = 0
@@ -81,6 +95,9 @@ class Recipient:
 
             def _answer(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                document = _document(body)
+                source = document.get("source") or {}
+                recipient.tried.append((source.get("fiche_id"), source.get("version")))
                 recipient.arrivals.append(time.monotonic())
                 recipient.arrived.set()
                 if recipient.on_arrival is not None:
@@ -98,7 +115,8 @@ class Recipient:
                     self.end_headers()
                     return
                 with recipient.lock:
-                    status = recipient.status
+                    status = recipient.status if recipient.choose is None \
+                        else recipient.choose(document)
                     if 200 <= status < 300:
                         recipient.received.append({
                             "headers": {k.lower(): v for k, v in self.headers.items()},

@@ -419,11 +419,13 @@ class Deliveries:
         ).first()
         return None if row is None else DispatchLease(*row)
 
-    def next_pending(self, recipient_id: str, limit: int) -> list[Delivery]:
-        """The recipient's pending deliveries in feed order (head of line first)."""
+    def next_pending(self, recipient_id: str, limit: int, after: int = 0) -> list[Delivery]:
+        """The recipient's pending deliveries in feed order (head of line first), past
+        position `after` (the line read on past heads it went past, which stay pending)."""
         query = (
             sa.select(deliveries)
-            .where(deliveries.c.recipient_id == recipient_id, deliveries.c.status == PENDING)
+            .where(deliveries.c.recipient_id == recipient_id, deliveries.c.status == PENDING,
+                   deliveries.c.position > after)
             .order_by(deliveries.c.position)
             .limit(limit)
         )
@@ -436,9 +438,12 @@ class Deliveries:
         outcome applies to a delivery still pending only (one cancelled meanwhile, its
         recipient having left, stays cancelled, never listed, replayed or shown later);
         one that succeeded is recorded whatever else happened meanwhile: the data did
-        leave."""
+        leave. No `values`: nothing to record but whether it is sent already."""
         query = sa.update(deliveries).where(deliveries.c.id == delivery_id,
                                             deliveries.c.status != SENT)
+        if not values:
+            return self.conn.scalar(sa.select(deliveries.c.status)
+                                    .where(deliveries.c.id == delivery_id)) != SENT
         if values.get("status") != SENT:
             query = query.where(deliveries.c.status == PENDING)
         if self.conn.execute(query.values(**values)).rowcount:
@@ -585,7 +590,8 @@ class Deliveries:
         if recipient_id is not None:
             query = query.where(deliveries.c.recipient_id == recipient_id)
         result = self.conn.execute(query.values(
-            status=PENDING, attempts=0, next_attempt_at=now, last_error=None, retrying_since=now))
+            status=PENDING, attempts=0, next_attempt_at=now, last_error=None, retrying_since=now,
+            refused_in_a_row=0, passed_at=None))
         return result.rowcount or 0
 
     def postpone_next(self, recipient_id: str, after_position: int, until: dt.datetime) -> None:

@@ -74,6 +74,10 @@ deliveries = sa.Table(
     # The event of the notice that asked its recipient to delete it (`withdrawn`,
     # `narrowed`, `unmerged`; migration 0057): never served to it again.
     sa.Column("deletion_asked", sa.String(12)),
+    # The head's 500s (a document refused, not a recipient unwell) in a row, and when its
+    # line went on past it (migration 0061; hub.domain.webhook_line).
+    sa.Column("refused_in_a_row", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("passed_at", UTC_TIME),
     sa.UniqueConstraint("recipient_id", "position", name="uq_deliveries_recipient_position"),
     sa.UniqueConstraint("idempotency_key", name="uq_deliveries_idempotency_key"),
 )

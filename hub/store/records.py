@@ -278,6 +278,8 @@ class Delivery(NamedTuple):
     sent_at: dt.datetime | None
     retrying_since: dt.datetime | None
     deletion_asked: str | None = None  # the notice that asked its recipient to delete it
+    refused_in_a_row: int = 0  # the 500s it got in a row (hub.domain.webhook_line)
+    passed_at: dt.datetime | None = None  # when its line went on past it
 
     @property
     def document(self) -> str:

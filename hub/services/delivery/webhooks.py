@@ -1,8 +1,11 @@
-"""Send webhook deliveries: signed by the hub, in order per recipient, retried with
-exponential backoff and jitter on 5xx, 3xx and network errors, never on 4xx, and
-dead-lettered after the retry budget (replayable). A redirect is never followed (the
-fiche's fields would go to an address the network never vetted, and a GET answered
-there would count as the delivery); a `Retry-After` is honoured up to an hour.
+"""Send webhook deliveries: signed by the hub, in feed order per recipient and always in
+order per fiche, retried with exponential backoff and jitter on 5xx, 3xx and network
+errors, never on 4xx, and dead-lettered after the retry budget (replayable). A head of
+line the recipient keeps refusing with a 500 while it takes the next delivery about
+another fiche (a probe) is gone past, and retried on its own (`hub.domain.webhook_line`).
+A redirect is never followed (the fiche's fields would go to an address the network
+never vetted, and a GET answered there would count as the delivery); a `Retry-After`
+is honoured up to an hour.
 
 One sender thread per due recipient, each holding a renewed lease on that recipient
 (`hub.services.delivery.delivery_lease`), so a slow or failing recipient never delays the others
@@ -32,12 +35,21 @@ from urllib3.exceptions import NewConnectionError
 
 from hub.bootstrap import Hub
 from hub.domain.ids import MAX_INT64
+from hub.domain.webhook_line import (
+    Answer,
+    HeldBack,
+    Step,
+    after_failure,
+    after_probe,
+    answer_of,
+    refused_after,
+)
 from hub.errors import BadRequest, UnknownMember
 from hub.keys import b64url
 from hub.services.audit import trail as audit
 from hub.services.delivery.coverage import coverage
 from hub.services.delivery.delivery_lease import RecipientLease
-from hub.store.delivery_repository import CANCELLED, DEAD, SENT
+from hub.store.delivery_repository import CANCELLED, DATA_EVENTS, DEAD, SENT
 from hub.store.records import Delivery, FicheSources, Member
 from hub.store.uow import UnitOfWork
 from hub.webhook_session import cancelling, cut_off, post_done, retry_after_s, skim
@@ -47,7 +59,6 @@ log = logging.getLogger(__name__)
 _PAGE = 50
 _GIVE_UP_PAGE = 1000
 _FLUSH_EVERY_S = 1.0
-_RETRYABLE_4XX = {408, 425, 429}
 _TIMED_OUT = "network_ReadTimeout"
 _CUT_OFF = "network_cut_off"  # the POST was cut off: no answer, whatever part of one came
 _RETRY_AFTER_MAX_S = 3600.0  # a recipient's Retry-After is honoured up to this
@@ -271,46 +282,114 @@ _pace_clock = _PaceClock()
 
 def _send_in_order(hub: Hub, member: Member, lease: RecipientLease,
                    summary: DispatchSummary) -> None:
-    """Send the recipient's pending deliveries page by page, in feed order. A crash
-    before an outcome is committed re-sends deliveries that carry the same idempotency
-    key, which recipients use to ignore repeats."""
+    """Send the recipient's pending deliveries page by page, in feed order, past the heads
+    the line goes past (`hub.domain.webhook_line`). A crash before an outcome is committed
+    re-sends deliveries that carry the same idempotency key, which recipients use to
+    ignore repeats."""
     pace = _Pace(hub.settings.webhook_rate_per_recipient)
+    line, after = _Line(), 0
     while True:
         with hub.uow() as uow:
-            page = uow.deliveries.next_pending(member.id, _PAGE)
+            page = uow.deliveries.next_pending(member.id, _PAGE, after)
             sources = uow.fiches.sources_of(
                 (d.fiche_pk, d.fiche_version) for d in page
                 if d.fiche_pk is not None and d.fiche_version is not None)
         if not page:
             return
         outcomes = _Outcomes(hub, member.id)
+        sending = _Sending(hub, member, lease, pace, sources, outcomes, summary, line)
         try:
-            if not _send_page(hub, member, lease, pace, page, sources, outcomes, summary):
+            if not _send_page(sending, page):
                 return
         finally:
             summary.dead += outcomes.flush()
+        after = page[-1].position
 
 
-def _send_page(hub: Hub, member: Member, lease: RecipientLease, pace: _Pace,
-               page: list[Delivery], sources: FicheSources, outcomes: _Outcomes,
-               summary: DispatchSummary) -> bool:
-    """True when the whole page was dealt with and the next page may follow."""
-    for delivery in page:
-        now = hub.clock()
-        if delivery.next_attempt_at is not None and _aware(delivery.next_attempt_at) > now:
-            return False  # the head of the line waits: later deliveries keep their order
-        if not _still_allowed(hub, member, delivery, sources):
-            outcomes.add(delivery.id, {"status": CANCELLED, "last_error": "consent_no_longer_covers"})
-            summary.cancelled += 1
-            continue
-        if not pace.wait() or _stopping.is_set() or not lease.may_send():
-            return False  # stopping, or the lease may end before this POST: resume later
-        if not _still_to_send(hub, delivery):
-            continue  # cancelled since the page was read (its recipient left the network)
-        if not _attempt(hub, member, delivery, outcomes, summary):
+class _Line:
+    """What one sending run learns of the recipient's line as it reads it: what waits
+    behind the heads it went past, the deliveries dealt with already (a probe), and
+    until when the line waits once a head passed found the recipient unwell."""
+
+    def __init__(self) -> None:
+        self.held = HeldBack()
+        self.done: set[int] = set()
+        self.waits_until: dt.datetime | None = None
+
+    def hold_behind(self, delivery: Delivery) -> None:
+        self.held.hold_behind(*_about(delivery))
+
+    def holds(self, delivery: Delivery) -> bool:
+        return delivery.id in self.done or self.held.holds(*_about(delivery))
+
+
+def _about(delivery: Delivery) -> tuple[int | None, str | None, bool]:
+    """(fiche, porteur, whether it is a notice) of a delivery, as `HeldBack` reads them."""
+    porteur = None if delivery.porteur_id == "-" else delivery.porteur_id
+    return delivery.fiche_pk, porteur, delivery.event not in DATA_EVENTS
+
+
+@dataclasses.dataclass
+class _Sending:
+    """One sending run to one recipient: what each POST needs and records."""
+
+    hub: Hub
+    member: Member
+    lease: RecipientLease
+    pace: _Pace
+    sources: FicheSources
+    outcomes: _Outcomes
+    summary: DispatchSummary
+    line: _Line
+
+    def ready(self, delivery: Delivery) -> bool | None:
+        """Whether `delivery` may be POSTed now: False when it is no longer to send (no
+        longer allowed: cancelled; or cancelled since the page was read, its recipient
+        having left the network), None when sending stops here (the process stops, or
+        the lease may end before the POST: resumed later)."""
+        if not _still_allowed(self.hub, self.member, delivery, self.sources):
+            self.outcomes.add(delivery.id, {"status": CANCELLED,
+                                            "last_error": "consent_no_longer_covers"})
+            self.summary.cancelled += 1
+            self.line.done.add(delivery.id)
             return False
-        outcomes.flush_if_due()
+        if not self.pace.wait() or _stopping.is_set() or not self.lease.may_send():
+            return None
+        return _still_to_send(self.hub, delivery)
+
+
+def _send_page(sending: _Sending, page: list[Delivery]) -> bool:
+    """True when the whole page was dealt with and the next page may follow."""
+    line = sending.line
+    for index, delivery in enumerate(page):
+        if line.holds(delivery):
+            continue  # behind a head the line went past: its fiche's order is kept
+        now = sending.hub.clock()
+        due = _is_due(delivery, now)
+        if delivery.passed_at is not None and (not due or line.waits_until is not None):
+            line.hold_behind(delivery)
+            continue
+        if line.waits_until is not None:  # the recipient is unwell: the line waits
+            _postpone(sending.outcomes, delivery, line.waits_until)
+            return False
+        if not due:
+            return False  # the head of the line waits: later deliveries keep their order
+        ready = sending.ready(delivery)
+        if ready is None:
+            return False  # stopping, or the lease may end before this POST: resume later
+        if ready and not _attempt(sending, delivery, page[index + 1:]):
+            return False
+        sending.outcomes.flush_if_due()
     return True
+
+
+def _is_due(delivery: Delivery, now: dt.datetime) -> bool:
+    return delivery.next_attempt_at is None or _aware(delivery.next_attempt_at) <= now
+
+
+def _postpone(outcomes: _Outcomes, delivery: Delivery, until: dt.datetime) -> None:
+    if delivery.next_attempt_at is None or _aware(delivery.next_attempt_at) < until:
+        outcomes.add(delivery.id, {"next_attempt_at": until})
 
 
 def _still_to_send(hub: Hub, delivery: Delivery) -> bool:
@@ -325,46 +404,122 @@ def _still_allowed(hub: Hub, member: Member, delivery: Delivery, sources: FicheS
     return found.allowed and found.paths is None
 
 
-def _attempt(hub: Hub, member: Member, delivery: Delivery, outcomes: _Outcomes,
-             summary: DispatchSummary) -> bool:
+def _attempt(sending: _Sending, delivery: Delivery, later: list[Delivery]) -> bool:
     """POST one delivery; True when the line may move on to the next one. A failed POST
     whose request went out (any answer, or none after sending) disclosed the fiche all
     the same: it is logged as a `webhook_attempt` with its outcome."""
-    status, error, asked_delay, sent = _post(hub, member, delivery)
+    hub = sending.hub
+    status, error, asked_delay, sent = _post(hub, sending.member, delivery)
+    answer = answer_of(status, asked_delay is not None)
     attempts = delivery.attempts + 1
+    if _settled(sending, delivery, answer, error, sent, attempts):
+        return True
     now = hub.clock()
-    if 200 <= status < 300:
-        outcomes.add(delivery.id, {"status": SENT, "attempts": attempts, "sent_at": now,
-                                   "last_error": None}, _disclosed(hub, member, delivery))
-        summary.sent += 1
-        return True
-    attempted = _disclosed(hub, member, delivery, "webhook_attempt") if sent else None
-    if 400 <= status < 500 and status not in _RETRYABLE_4XX:
-        outcomes.add(delivery.id, {"status": DEAD, "attempts": attempts, "last_error": error},
-                     attempted)
-        summary.dead += 1
-        return True
+    refused = refused_after(delivery.refused_in_a_row, answer)
+    values = {"attempts": attempts, "last_error": error, "refused_in_a_row": refused}
+    attempted = _disclosed(hub, sending.member, delivery, "webhook_attempt") if sent else None
+    passed = delivery.passed_at is not None
+    delay, step = _retry_delay(hub, attempts, error, asked_delay), Step.WAIT
+    if not passed and after_failure(refused) is Step.PROBE:
+        probed, probe_delay = _probe(sending, delivery, later)
+        step, delay = after_probe(probed), max(delay, probe_delay)
+    retry_at = now + dt.timedelta(seconds=delay)
+    if passed or step is Step.GO_PAST:
+        return _gone_past(sending, delivery, values, attempted, answer, retry_at)
+    if _given_up(hub, delivery, now):
+        # Dead-lettered with every other delivery past its give-up delay, and the next in
+        # line waits the backoff too: after a long outage the queued deliveries are not
+        # each tried once in a burst.
+        sending.outcomes.add(delivery.id, {**values, "status": DEAD}, attempted)
+        sending.outcomes.give_up = (now - dt.timedelta(seconds=hub.settings.webhook_give_up_after_s),
+                                    f"given_up_with_line_{error}")
+        sending.outcomes.postpone = (delivery.position, retry_at)
+        sending.summary.dead += 1
+        return False
+    sending.outcomes.add(delivery.id, {**values, "next_attempt_at": retry_at}, attempted)
+    sending.summary.failed += 1
+    return False
+
+
+def _gone_past(sending: _Sending, delivery: Delivery, values: dict[str, Any], attempted: Any,
+               answer: Answer, retry_at: dt.datetime) -> bool:
+    """Record a failed try of a head the line goes past: tried again on its own backoff,
+    or, past its give-up delay, dead-lettered alone (the recipient takes the others).
+    The line goes on unless the recipient is unwell."""
+    now = sending.hub.clock()
+    if _given_up(sending.hub, delivery, now):
+        sending.outcomes.add(delivery.id, {**values, "status": DEAD}, attempted)
+        sending.summary.dead += 1
+    else:
+        sending.outcomes.add(delivery.id, {**values, "next_attempt_at": retry_at,
+                                           "passed_at": delivery.passed_at or now}, attempted)
+        sending.line.hold_behind(delivery)
+        sending.summary.failed += 1
+    if answer is Answer.UNWELL:
+        sending.line.waits_until = retry_at
+    return True
+
+
+def _settled(sending: _Sending, delivery: Delivery, answer: Answer, error: str, sent: bool,
+             attempts: int) -> bool:
+    """Record a POST that needs no retry: accepted (sent, with its `webhook_delivery`
+    event) or refused for good (dead at once); False for a failure to retry."""
+    hub, member = sending.hub, sending.member
+    if answer is Answer.ACCEPTED:
+        sending.outcomes.add(delivery.id, {"status": SENT, "attempts": attempts,
+                                           "sent_at": hub.clock(), "last_error": None},
+                             _disclosed(hub, member, delivery))
+        sending.summary.sent += 1
+    elif answer is Answer.REFUSED:
+        attempted = _disclosed(hub, member, delivery, "webhook_attempt") if sent else None
+        sending.outcomes.add(delivery.id, {"status": DEAD, "attempts": attempts,
+                                           "last_error": error}, attempted)
+        sending.summary.dead += 1
+    else:
+        return False
+    sending.line.done.add(delivery.id)
+    return True
+
+
+def _retry_delay(hub: Hub, attempts: int, error: str, asked_delay: float | None) -> float:
+    """The backoff after a failed attempt, or what the recipient asked (`Retry-After`, up
+    to an hour) if longer."""
     delay = max(backoff_delay(hub, attempts), min(asked_delay or 0.0, _RETRY_AFTER_MAX_S))
     if error in (_TIMED_OUT, _CUT_OFF):
         # The recipient may still be handling the request the hub hung up on: the next
         # one waits at least one more read timeout, so it does not open a second stream.
         delay = max(delay, hub.settings.webhook_timeout_s)
-    retry_at = now + dt.timedelta(seconds=delay)
-    if _given_up(hub, delivery, now):
-        # Dead-lettered with every other delivery past its give-up delay, and the next in
-        # line waits the backoff too: after a long outage the queued deliveries are not
-        # each tried once in a burst.
-        outcomes.add(delivery.id, {"status": DEAD, "attempts": attempts, "last_error": error},
-                     attempted)
-        outcomes.give_up = (now - dt.timedelta(seconds=hub.settings.webhook_give_up_after_s),
-                            f"given_up_with_line_{error}")
-        outcomes.postpone = (delivery.position, retry_at)
-        summary.dead += 1
-        return False
-    outcomes.add(delivery.id, {"attempts": attempts, "next_attempt_at": retry_at,
-                               "last_error": error}, attempted)
-    summary.failed += 1
-    return False
+    return delay
+
+
+def _probe(sending: _Sending, head: Delivery, later: list[Delivery]) -> tuple[Answer | None, float]:
+    """POST the next delivery in line about another fiche than the head's (`later`: the
+    rest of its page), to tell "the recipient is unwell" from "this document fails":
+    (its answer, None when there was none to send; the least wait its failure asks of
+    the line). A failure is not counted against it (the line waits for the head, not
+    for it), though its POST is logged like any other."""
+    about_head = HeldBack()
+    about_head.hold_behind(*_about(head))
+    now = sending.hub.clock()
+    for delivery in later:
+        if sending.line.holds(delivery) or about_head.holds(*_about(delivery)) \
+                or delivery.passed_at is not None:
+            continue
+        if not _is_due(delivery, now):
+            return None, 0.0  # the line would wait there anyway
+        ready = sending.ready(delivery)
+        if ready is None:
+            return None, 0.0
+        if not ready:
+            continue
+        status, error, asked_delay, sent = _post(sending.hub, sending.member, delivery)
+        answer = answer_of(status, asked_delay is not None)
+        if not _settled(sending, delivery, answer, error, sent, delivery.attempts + 1):
+            sending.outcomes.add(delivery.id, {}, _disclosed(
+                sending.hub, sending.member, delivery, "webhook_attempt") if sent else None)
+        return answer, _retry_delay(sending.hub, 1, error, asked_delay) \
+            if answer is Answer.UNWELL else 0.0
+    return None, 0.0
 
 
 def _post(hub: Hub, member: Member, delivery: Delivery) -> tuple[int, str, float | None, bool]:

@@ -1,0 +1,95 @@
+"""How a recipient's webhook line moves after an answer (pure rules, no I/O).
+
+A recipient's deliveries leave in its feed order, one at a time. An answer says either
+that the recipient took the delivery (2xx), that it refuses it for good (a 4xx other
+than 408, 425, 429: dead at once), that the recipient is unwell (502, 503, 504, 408,
+425, 429, a 3xx, any answer asking to wait with `Retry-After`, no answer at all: the
+line waits its backoff, whatever comes behind), or that this document may be what fails
+(another 5xx: 500, 501, 505 and up, no `Retry-After`).
+
+A head of line refused that way `PROBE_AFTER` times in a row is followed, at each such
+failure, by one probe: the next delivery in line about another fiche. Accepted, the
+recipient is well and this one document fails: the line goes on past the head, which
+is retried on its own backoff until it is accepted or its give-up delay passes (then
+it alone is dead-lettered). Failed, the line waits as before; the probe's own attempt
+is not counted against it. Order is kept per fiche: a later delivery of the fiche of a
+head the line went past waits behind it, and so does every notice about its porteur
+(a notice of a head passed holds back everything about its porteur).
+"""
+
+from __future__ import annotations
+
+import enum
+
+PROBE_AFTER = 3  # a head's 500s in a row before the next delivery in line is tried
+_UNWELL_5XX = frozenset({502, 503, 504})  # a gateway, an overloaded or deploying recipient
+
+
+class Answer(enum.Enum):
+    ACCEPTED = "accepted"  # 2xx
+    REFUSED = "refused"  # a 4xx other than 408, 425, 429: final, never tried again
+    UNWELL = "unwell"  # the recipient cannot take anything now: the line waits
+    DOCUMENT = "document"  # this document may be what fails: another 5xx
+
+
+class Step(enum.Enum):
+    WAIT = "wait"  # the line waits for the head's next try
+    PROBE = "probe"  # try the next delivery in line about another fiche
+    GO_PAST = "go_past"  # the line goes on past the head, retried on its own backoff
+
+
+_RETRYABLE_4XX = frozenset({408, 425, 429})
+
+
+def answer_of(status: int, asked_to_wait: bool = False) -> Answer:
+    """What one POST's answer says (`status` 0: no answer, a network error, a timeout or a
+    cut-off; `asked_to_wait`: it carried a `Retry-After`)."""
+    if 200 <= status < 300:
+        return Answer.ACCEPTED
+    if 400 <= status < 500 and status not in _RETRYABLE_4XX:
+        return Answer.REFUSED
+    if 500 <= status < 600 and status not in _UNWELL_5XX and not asked_to_wait:
+        return Answer.DOCUMENT
+    return Answer.UNWELL
+
+
+def refused_after(refused_in_a_row: int, answer: Answer) -> int:
+    """The head's document failures in a row after `answer` (a recipient unwell starts
+    the count again: its 500s in between say nothing of the document)."""
+    return refused_in_a_row + 1 if answer is Answer.DOCUMENT else 0
+
+
+def after_failure(refused_in_a_row: int) -> Step:
+    """What follows a head's failed try, given its document failures in a row counting
+    that try (0 when the recipient was unwell): a probe once they reach `PROBE_AFTER`."""
+    return Step.PROBE if refused_in_a_row >= PROBE_AFTER else Step.WAIT
+
+
+def after_probe(probe: Answer | None) -> Step:
+    """What follows a probe's answer (None: no delivery about another fiche to probe
+    with): the line goes past the head only when the recipient accepted the probe."""
+    return Step.GO_PAST if probe is Answer.ACCEPTED else Step.WAIT
+
+
+class HeldBack:
+    """What waits behind the heads a line went past: later deliveries of their fiches,
+    notices about their porteurs, and, behind a notice, everything about its porteur.
+    A delivery is given as (fiche, porteur, whether it is a notice); None: it names none."""
+
+    def __init__(self) -> None:
+        self._fiches: set[int] = set()
+        self._every_delivery_of: set[str] = set()  # porteurs of notices passed
+        self._notices_of: set[str] = set()  # porteurs of data passed
+
+    def hold_behind(self, fiche: int | None, porteur: str | None, notice: bool) -> None:
+        if fiche is not None:
+            self._fiches.add(fiche)
+        if porteur is not None:
+            (self._every_delivery_of if notice else self._notices_of).add(porteur)
+
+    def holds(self, fiche: int | None, porteur: str | None, notice: bool) -> bool:
+        if fiche is not None and fiche in self._fiches:
+            return True
+        return porteur is not None and (
+            porteur in self._every_delivery_of or (notice and porteur in self._notices_of)
+        )

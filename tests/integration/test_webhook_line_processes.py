@@ -1,0 +1,271 @@
+"""A recipient's webhook line with a real worker and a real HTTP recipient, on both
+stores (SQLite with the embedded broker; PostgreSQL with Redis): one fiche the recipient
+keeps refusing with a 500 no longer holds back its other fiches (it stays pending, held
+with the later versions of its fiche, until its own give-up delay); a recipient merely
+unwell (503 at random, a flaky 500, an outage) gets every delivery in the end, nothing
+dead-lettered, in per-fiche order, and a probe's failure is never counted against it."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from capactif_demo.processes import free_port, running, start_worker
+from hub.bootstrap import Hub
+from hub.config import Settings
+from hub.services.accounts.auth import Caller
+from hub.services.accounts.members import load_network
+from hub.services.delivery import webhooks
+from hub.services.ingest import accept as ingest
+from hub.services.ops.admin import initialise
+from hub.store.delivery_tables import deliveries
+from hub.store.tables import fiches
+from tests.factories import make_fiche, other_porteur, record_consents
+from tests.integration.scale import scale_store, wait_until
+from tests.receiver import Recipient
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+OWNER = Caller("commune-ambert", "Mairie", "commune", "accueil")
+RECIPIENT = "cci-thiers"
+WAIT_S = 120  # a loaded machine's worst; the rules tested are counts and orders, never speed
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def line(request, tmp_path) -> Iterator[tuple[dict[str, str], Hub, Recipient, Any]]:
+    """(worker environment, hub, recipient, log folder): the recipient member's webhook on
+    a real HTTP recipient, retries short (0.2 s, at most 0.5 s)."""
+    port = free_port()
+    with _store(request, tmp_path) as store, Recipient(port) as recipient:
+        env = {
+            **store,
+            "HUB_DATA_DIR": str(tmp_path / "data"),
+            "HUB_LOG_LEVEL": "WARNING",
+            "HUB_DISPATCH_INTERVAL_S": "0.3",
+            "HUB_WEBHOOK_TIMEOUT_S": "2",
+            "HUB_WEBHOOK_RETRY_BASE_S": "0.2",
+            "HUB_WEBHOOK_RETRY_MAX_S": "0.5",
+        }
+        if request.param == "sqlite":
+            initialise(Settings.from_env(env))
+        hub = Hub.from_settings(Settings.from_env(env))
+        load_network(hub, _network(tmp_path, recipient.url), tmp_path / "creds")
+        yield env, hub, recipient, tmp_path / "logs"
+        hub.close()
+
+
+@contextlib.contextmanager
+def _store(request: Any, tmp_path: Any) -> Iterator[dict[str, str]]:
+    if request.param == "sqlite":
+        yield {}
+        return
+    with scale_store(request.getfixturevalue("postgres_url")) as store:
+        yield store
+
+
+def _network(tmp_path: Any, url: str) -> Any:
+    members = [
+        {
+            "id": OWNER.member_id,
+            "nom": "Mairie",
+            "nature": "commune",
+            "role": "accueil",
+            "contact": {"courriel": "mairie@exemple.fr"},
+        },
+        {
+            "id": RECIPIENT,
+            "nom": "CCI",
+            "nature": "cci",
+            "role": "accompagnement",
+            "contact": {"courriel": "cci@exemple.fr"},
+            "webhook": url,
+            "abonnements": [{"communes": ["63003"]}],
+        },
+    ]
+    path = tmp_path / "network.json"
+    path.write_text(json.dumps({"reseau": "t", "membres": members}))
+    return path
+
+
+def push(hub: Hub, numbers: range | list[int], version: int = 1) -> None:
+    batch = [
+        make_fiche(member=OWNER.member_id, fiche_id=f"F-{n}", version=version, porteur=other_porteur(n))
+        for n in numbers
+    ]
+    record_consents(hub, batch)
+    assert ingest.push_batch(hub, OWNER, batch)["accepted"] == len(batch)
+
+
+def rows(hub: Hub) -> list[dict[str, Any]]:
+    """The recipient's deliveries in feed order, with their fiche's id."""
+    query = (
+        sa.select(
+            fiches.c.fiche_id,
+            deliveries.c.fiche_version,
+            deliveries.c.status,
+            deliveries.c.attempts,
+            deliveries.c.last_error,
+            deliveries.c.passed_at,
+            deliveries.c.idempotency_key,
+            deliveries.c.position,
+        )
+        .join(fiches, fiches.c.id == deliveries.c.fiche_pk)
+        .where(deliveries.c.recipient_id == RECIPIENT)
+        .order_by(deliveries.c.position)
+    )
+    with hub.uow() as uow:
+        return [dict(row._mapping) for row in uow.connection.execute(query)]
+
+
+def events(hub: Hub, action: str) -> int:
+    return len(hub.audit.search(action=action, member=RECIPIENT, limit=100_000))
+
+
+def accepted(recipient: Recipient) -> list[tuple[str, int]]:
+    return [(d["source"]["fiche_id"], d["source"]["version"]) for d in recipient.documents()]
+
+
+def failing_on(fiche_id: str, version: int | None = None) -> Callable[[dict[str, Any]], int]:
+    """A recipient whose handler raises on one fiche (on one version of it, if given)."""
+
+    def choose(document: dict[str, Any]) -> int:
+        source = document.get("source") or {}
+        poisoned = source.get("fiche_id") == fiche_id and version in (None, source.get("version"))
+        return 500 if poisoned else 200
+
+    return choose
+
+
+def test_a_fiche_the_recipient_keeps_refusing_holds_back_none_of_the_others(line):
+    """Before, the poison held the whole line: none of the 29 others arrived (they would
+    have waited for the give-up delay, a day, then been dead-lettered untried)."""
+    env, hub, recipient, logs = line
+    recipient.choose = failing_on("F-3")
+    with running([start_worker(env, logs)]):
+        push(hub, range(30))
+        wait_until(lambda: any(r["fiche_id"] == "F-3" for r in rows(hub)), WAIT_S, "F-3 planned")
+        push(hub, [3], version=2)  # a later version of the poison, behind it in line
+        others = {(f"F-{n}", 1) for n in range(30) if n != 3}
+        wait_until(lambda: others <= set(accepted(recipient)), WAIT_S, "the 29 others")
+        wait_until(lambda: len(rows(hub)) == 31, WAIT_S, "the poison's later version planned")
+        later = {(f"F-{n}", 1) for n in range(31, 40)}
+        push(hub, range(31, 40))  # pushed while the poison is passed: they flow too
+        wait_until(lambda: later <= set(accepted(recipient)), WAIT_S, "the later fiches")
+        wait_until(
+            lambda: recipient.tried.count(("F-3", 1)) >= 6,
+            WAIT_S,
+            "the poison tried again on its own backoff",
+        )
+    assert ("F-3", 2) not in recipient.tried  # per-fiche order: never ahead of its head
+    assert ("F-3", 1) not in accepted(recipient)
+    poison = [(r["fiche_version"], r["status"]) for r in rows(hub) if r["fiche_id"] == "F-3"]
+    assert poison == [(1, "pending"), (2, "pending")]  # not dead before its give-up delay
+    head = next(r for r in rows(hub) if r["fiche_id"] == "F-3")
+    assert head["passed_at"] is not None and head["last_error"] == "http_500"
+    assert [r for r in rows(hub) if r["status"] not in ("sent", "pending")] == []
+    assert events(hub, "webhook_delivery") == len(accepted(recipient)) == 38
+    assert events(hub, "webhook_attempt") == recipient.tried.count(("F-3", 1))
+
+
+def test_a_poison_is_dead_lettered_alone_after_its_own_give_up_delay_and_replays(line):
+    env, hub, recipient, logs = line
+    recipient.choose = failing_on("F-1", version=1)  # its next version is fine
+    with running([start_worker({**env, "HUB_WEBHOOK_GIVE_UP_AFTER_S": "10"}, logs)]):
+        push(hub, range(6))
+        wait_until(lambda: any(r["fiche_id"] == "F-1" for r in rows(hub)), WAIT_S, "F-1 planned")
+        push(hub, [1], version=2)
+        wait_until(lambda: len(accepted(recipient)) == 6, WAIT_S, "5 others and F-1's version 2")
+        assert [
+            (r["fiche_id"], r["fiche_version"], r["status"], r["last_error"])
+            for r in rows(hub)
+            if r["status"] != "sent"
+        ] == [("F-1", 1, "dead", "http_500")]
+        tried = recipient.tried
+        assert tried.index(("F-1", 2)) > len(tried) - 1 - tried[::-1].index(("F-1", 1))
+        recipient.choose = None  # the recipient fixed its handler
+        assert webhooks.replay_dead(hub, member_id=RECIPIENT) == 1
+        wait_until(lambda: ("F-1", 1) in accepted(recipient), WAIT_S, "the replayed poison")
+    assert {r["status"] for r in rows(hub)} == {"sent"}
+    assert events(hub, "webhook_delivery") == 7
+
+
+@pytest.mark.parametrize("status, share", [(503, 0.4), (500, 0.3)])
+def test_a_flaky_recipient_gets_everything_in_the_end_nothing_dead(line, status, share):
+    """A load balancer with one bad backend (503, no Retry-After), or an app failing now
+    and then (500): nothing is dead-lettered, every delivery arrives, in per-fiche order;
+    with 503s not one POST goes past the head of the line."""
+    env, hub, recipient, logs = line
+    dice, answers = random.Random(15), []
+
+    def choose(document: dict[str, Any]) -> int:
+        answer = status if dice.random() < share else 200
+        answers.append((document["source"]["fiche_id"], document["source"]["version"], answer))
+        return answer
+
+    recipient.choose = choose
+    with running([start_worker(env, logs)]):
+        push(hub, range(24))
+        wait_until(lambda: len(rows(hub)) == 24, WAIT_S, "24 planned")
+        push(hub, range(8), version=2)
+        wait_until(lambda: len(rows(hub)) == 32, WAIT_S, "32 planned")
+        wait_until(lambda: {r["status"] for r in rows(hub)} == {"sent"}, 4 * WAIT_S, "every delivery sent")
+    assert len(answers) > 32  # some were refused and tried again
+    accepted_up_to: dict[str, int] = {}
+    for fiche_id, version, answer in answers:  # never tried before the version before it
+        assert version == accepted_up_to.get(fiche_id, 0) + 1, (fiche_id, version)
+        if answer == 200:
+            accepted_up_to[fiche_id] = version
+    assert sorted(accepted(recipient)) == sorted((r["fiche_id"], r["fiche_version"]) for r in rows(hub))
+    position = {r["idempotency_key"]: r["position"] for r in rows(hub)}
+    if status == 503:  # the line waits: the POSTs go in feed order, each until accepted
+        order = [position[d["delivery_id"]] for d in recipient.documents()]
+        assert order == sorted(order)
+        assert _collapsed(recipient.tried) == accepted(recipient)
+    assert events(hub, "webhook_delivery") == 32
+
+
+def _collapsed(tried: list[Any]) -> list[Any]:
+    """The POSTs, a delivery tried again at once counted once."""
+    return [item for index, item in enumerate(tried) if index == 0 or tried[index - 1] != item]
+
+
+def test_an_outage_then_recovery_loses_nothing_and_counts_no_probe_against_a_delivery(line):
+    """A deploy gone wrong (500 to everything: the head is refused, then probes fail too),
+    then the recipient down (connection refused), then back: every delivery arrives,
+    none dead, and each delivery tried as a probe counts only its own accepted attempt."""
+    env, hub, recipient, logs = line
+    recipient.status = 500
+    with running([start_worker(env, logs)]):
+        push(hub, range(8))
+        wait_until(
+            lambda: recipient.tried and recipient.tried.count(recipient.tried[0]) >= 6,
+            WAIT_S,
+            "the head refused six times",
+        )
+        port = recipient.server.server_port
+        recipient.__exit__(None, None, None)  # down: connection refused
+        refused = len(recipient.tried)
+        wait_until(
+            lambda: any((r["last_error"] or "").startswith("network_") for r in rows(hub)),
+            WAIT_S,
+            "a refused connection recorded",
+        )
+        with Recipient(port) as back:
+            wait_until(
+                lambda: {r["status"] for r in rows(hub)} == {"sent"},
+                WAIT_S,
+                "every delivery sent once the recipient is back",
+            )
+    assert len(back.documents()) == 8
+    head, *others = rows(hub)
+    assert head["attempts"] > 1
+    assert [r["attempts"] for r in others] == [1] * 7  # a failed probe is not its attempt
+    assert events(hub, "webhook_delivery") == 8
+    # every POST that went out and failed (one cut by the shutdown may have gone out too)
+    assert refused <= events(hub, "webhook_attempt") <= refused + 1

@@ -1,0 +1,104 @@
+"""The rules of a recipient's webhook line (hub.domain.webhook_line): which answers say
+the recipient is unwell (the line waits) and which say one document fails (after
+`PROBE_AFTER` in a row, a probe; the line goes past the head once the probe is taken)."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+
+from hub.domain.webhook_line import (
+    PROBE_AFTER,
+    Answer,
+    HeldBack,
+    Step,
+    after_failure,
+    after_probe,
+    answer_of,
+    refused_after,
+)
+
+
+@pytest.mark.parametrize(
+    "status, asked, answer",
+    [
+        (200, False, Answer.ACCEPTED),
+        (204, False, Answer.ACCEPTED),
+        (400, False, Answer.REFUSED),
+        (410, False, Answer.REFUSED),
+        (408, False, Answer.UNWELL),
+        (425, False, Answer.UNWELL),
+        (429, False, Answer.UNWELL),
+        (502, False, Answer.UNWELL),
+        (503, False, Answer.UNWELL),
+        (504, False, Answer.UNWELL),
+        (0, False, Answer.UNWELL),  # no answer: a network error, a timeout, a cut-off
+        (302, False, Answer.UNWELL),
+        (307, False, Answer.UNWELL),
+        (500, False, Answer.DOCUMENT),
+        (501, False, Answer.DOCUMENT),
+        (505, False, Answer.DOCUMENT),
+        (599, False, Answer.DOCUMENT),
+        (500, True, Answer.UNWELL),  # a Retry-After asks the line to wait, whatever the status
+    ],
+)
+def test_what_an_answer_says(status, asked, answer):
+    assert answer_of(status, asked) is answer
+
+
+def _step(statuses: list[int], probe: int | None = None) -> Step:
+    """The step after the head's answers (oldest first) and, if one went, a probe's."""
+    refused = functools.reduce(lambda count, status: refused_after(count, answer_of(status)), statuses, 0)
+    step = after_failure(refused)
+    if step is Step.PROBE and probe is not None:
+        return after_probe(answer_of(probe))
+    return step
+
+
+@pytest.mark.parametrize(
+    "statuses, probe, step",
+    [
+        ([500], None, Step.WAIT),
+        ([500, 500], None, Step.WAIT),
+        ([500, 500, 500], None, Step.PROBE),
+        ([500, 500, 500], 200, Step.GO_PAST),
+        ([500, 500, 500], 500, Step.WAIT),  # a deploy gone wrong: everything fails
+        ([500, 500, 500], 503, Step.WAIT),
+        ([500, 500, 500], 0, Step.WAIT),
+        ([500, 500, 500], 410, Step.WAIT),  # the probe refused for good: no word on the head
+        ([503, 503, 503, 503, 503], 200, Step.WAIT),  # unwell: never a probe
+        ([500, 500, 503], 200, Step.WAIT),
+        ([500, 503, 500, 500], None, Step.WAIT),  # not in a row: a flaky recipient
+        ([503, 500, 500, 500], 200, Step.GO_PAST),
+        ([500, 0, 500, 502, 500], None, Step.WAIT),  # an outage between refusals
+        ([500, 501, 505], 204, Step.GO_PAST),
+    ],
+)
+def test_the_line_goes_past_a_head_only_once_refused_in_a_row_and_a_probe_taken(statuses, probe, step):
+    assert _step(statuses, probe) is step
+
+
+def test_no_probe_before_probe_after_refusals_in_a_row():
+    assert [after_failure(n) for n in range(PROBE_AFTER + 2)] == [Step.WAIT] * PROBE_AFTER + [Step.PROBE] * 2
+    assert after_probe(None) is Step.WAIT  # nothing else in line to probe with
+
+
+def test_a_data_head_passed_holds_back_its_fiche_and_the_notices_of_its_porteur():
+    held = HeldBack()
+    held.hold_behind(7, "P-1", notice=False)
+    assert held.holds(7, "P-1", notice=False)  # a later version of the fiche
+    assert held.holds(None, "P-1", notice=True)  # a notice about its porteur
+    assert held.holds(8, "P-1", notice=True)
+    assert not held.holds(8, "P-1", notice=False)  # another fiche of the porteur
+    assert not held.holds(9, "P-2", notice=False)
+    assert not held.holds(None, "P-2", notice=True)
+
+
+def test_a_notice_passed_holds_back_everything_about_its_porteur():
+    held = HeldBack()
+    held.hold_behind(None, "P-1", notice=True)
+    assert held.holds(8, "P-1", notice=False)
+    assert held.holds(None, "P-1", notice=True)
+    assert not held.holds(9, "P-2", notice=False)
+    assert not held.holds(None, None, notice=True)
