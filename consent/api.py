@@ -20,7 +20,7 @@ from consent.model import (
 from consent.notices import MAX_VERSION as MAX_NOTICE_VERSION
 from consent.receipts import build_receipt, sign_receipt
 from consent.registry import ConsentRegistry
-from consent.shredding import check_master_key, is_sealed, new_key, seal, unseal, unwrap_key, wrap_key
+from consent.shredding import check_master_key, cipher, is_sealed, new_key, seal, unseal, unwrap_key, wrap_key
 from consent.sql import SqlConsentRegistry
 from consent.submission import require_collector
 from consent.tables import define_tables
@@ -40,6 +40,7 @@ __all__ = [
     "as_utc",
     "build_receipt",
     "check_master_key",
+    "cipher",
     "define_tables",
     "from_stored",
     "is_sealed",

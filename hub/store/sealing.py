@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from consent.api import is_sealed, new_key, seal, unseal, unwrap_key, wrap_key
+from consent.api import cipher, is_sealed, new_key, seal, unseal, unwrap_key, wrap_key
 from hub.errors import ConfigurationError, DataErased
 from hub.keyring import BUCKETS, StoreKeys, bucket_of
 from hub.store import bulk
@@ -44,6 +44,9 @@ class FicheKeys:
         self._store_keys = keys
         self._keyring = keys.keyring
         self._keys: dict[int, bytes | None] = {}
+        # Each key's cipher, built once a unit of work (a worker seals some three values
+        # a fiche and opens its version); it lives as long as the keys above.
+        self._ciphers: dict[bytes, Any] = {}
 
     def create(self, fiche_pks: Iterable[int], at: dt.datetime) -> None:
         """A fresh data key for each new fiche, wrapped by its bucket's current KEK."""
@@ -83,7 +86,7 @@ class FicheKeys:
         else:
             key = self._keys[fiche_pk] = None if wrapped is None else self._unwrap(
                 fiche_pk, wrapped, generation)
-        return None if key is None else unseal(key, sealed, context)
+        return None if key is None else unseal(self._cipher(key), sealed, context)
 
     def erased(self, fiche_pks: Iterable[int]) -> set[int]:
         pks = set(fiche_pks)
@@ -236,14 +239,21 @@ class FicheKeys:
             raise _foreign_key_dir()
         return kek
 
+    def _cipher(self, key: bytes) -> Any:
+        found = self._ciphers.get(key)
+        if found is None:
+            found = self._ciphers[key] = cipher(key)
+        return found
+
     def seal(self, fiche_pk: int, context: str, text: str) -> str:
-        key = self.load([fiche_pk]).get(fiche_pk)
+        key = self._keys[fiche_pk] if fiche_pk in self._keys else self.load([fiche_pk]).get(
+            fiche_pk)
         if key is None:
             raise DataErased(
                 "Les données de cette fiche ont été effacées (clé détruite).",
                 "This fiche's data was erased (key destroyed).",
             )
-        return seal(key, text.encode("utf-8"), context)
+        return seal(self._cipher(key), text.encode("utf-8"), context)
 
     def open(self, fiche_pk: int, context: str, stored: str) -> str | None:
         """The clear text, or None if the fiche was erased."""
@@ -251,7 +261,8 @@ class FicheKeys:
             return stored  # a notice: pseudonymous ids only, never sealed
         key = self._keys[fiche_pk] if fiche_pk in self._keys else self.load([fiche_pk]).get(
             fiche_pk)
-        return None if key is None else unseal(key, stored, context).decode("utf-8")
+        return None if key is None else unseal(self._cipher(key), stored,
+                                               context).decode("utf-8")
 
 
 def _foreign_key_dir() -> ConfigurationError:
