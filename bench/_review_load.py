@@ -50,6 +50,7 @@ def review_classes(reviews_csv: Path, records: Sequence[NormalisedRecord],
     return classes
 
 
+SPLIT_LINK = "link split by the clustering (chaining)"
 HOUSEHOLD_RULE = "household rule: one home, may be one person (first names alike, one mobile)"
 
 
@@ -76,7 +77,7 @@ def holding_rule(explanation: Explanation, model: MatchModel) -> str:
         if not agreeing & {*settings.veto_fields, *settings.lifted_vetoes}:
             return "evidence: no first name or birth date agreeing (e.g. surname and address)"
         return "evidence: too few fields agreeing or no strong one"
-    return "link split by the clustering (chaining)"
+    return SPLIT_LINK
 
 
 def print_review_classes(decisions: int, classes: Counter[tuple[str, bool]], size: int) -> None:
