@@ -31,6 +31,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 
+from hub.domain.matching.cluster import one_cluster
 from hub.domain.matching.cross_member import names_move_between
 from hub.domain.matching.decision import (
     CandidateLike,
@@ -39,6 +40,7 @@ from hub.domain.matching.decision import (
     as_record,
     compatible,
     pair_kind,
+    short_of_evidence,
     unknown_between,
 )
 from hub.domain.matching.model import MatchModel
@@ -52,13 +54,24 @@ def may_be_one(records: Sequence[RecordLike], model: MatchModel,
     fiches are never kept together by a move their names alone outweigh (`compatible`
     without `names_move`: `cross_member.names_move_between`), else a fiche bridging them
     would make one member follow the other's porteur on a name and an old home; one
-    member's pairs as before."""
+    member's pairs as before. A pair short of evidence only, of one member, is held
+    together by a third record compatible with both (`cluster.one_cluster`), as the batch
+    holds it."""
     settings = model.decision
     normalised = [as_record(record) for record in records]
+    if len(normalised) > settings.max_group_size:
+        return False
     owners = list(members) or [None] * len(normalised)
-    return len(normalised) <= settings.max_group_size and all(
-        compatible(model.score(a, b), settings, names_move=names_move_between(m, n))
-        for (a, m), (b, n) in itertools.combinations(zip(normalised, owners, strict=True), 2))
+    together: dict[tuple[int, int], bool] = {}
+    weak: set[tuple[int, int]] = set()
+    for i, j in itertools.combinations(range(len(normalised)), 2):
+        explanation = model.score(normalised[i], normalised[j])
+        move = names_move_between(owners[i], owners[j])
+        together[(i, j)] = together[(j, i)] = compatible(explanation, settings, names_move=move)
+        if move and short_of_evidence(explanation, settings):
+            weak |= {(i, j), (j, i)}
+    return one_cluster(range(len(normalised)), lambda i, j: together[(i, j)],
+                       lambda i, j: (i, j) in weak)
 
 
 def porteurs_to_join(record: RecordLike, decision: Decision,
@@ -88,12 +101,15 @@ def porteur_to_link(record: RecordLike, decision: Decision,
     """For a record in review for linking to porteurs that may not be one person together
     (`porteurs_to_join` empty): the porteur the batch's complete linkage puts it with,
     the best one it links to and may be one person with (every fiche of it the record
-    read); None,
+    read, or held to it by another, `cluster.outvoted`); None,
     it stays in review, if none fits or if it fits two that a veto field it lacks tells
     apart (a son's fiche without a birth date between his father's porteur and his own:
-    `unknown_between`, as `cluster._ambiguous`)."""
+    `unknown_between`, as `cluster._ambiguous`). A record in review against one porteur
+    only, linking one of its fiches and short of evidence only with another that a third
+    one vouches for (`cluster.outvoted`), is linked to it as the batch keeps it in that
+    cluster."""
     settings = model.decision
-    if decision.kind != "review" or not decision.conflicts or decision.porteur_id is None:
+    if decision.kind != "review" or decision.porteur_id is None:
         return None
     new = as_record(record)
     read: dict[str, list[RecordLike]] = {}
@@ -101,9 +117,14 @@ def porteur_to_link(record: RecordLike, decision: Decision,
         read.setdefault(candidate.porteur_id, []).append(candidate.record)
 
     def fits(porteur: str) -> bool:
-        pairs = [model.score(new, as_record(other)) for other in read.get(porteur, ())]
+        others = [as_record(other) for other in read.get(porteur, ())]
+        pairs = [model.score(new, other) for other in others]
+        fine = [compatible(e, settings) for e in pairs]
         return any(pair_kind(e, settings) == "link" for e in pairs) and all(
-            compatible(e, settings) for e in pairs)
+            fine[k] or (short_of_evidence(pairs[k], settings) and any(
+                fine[z] and z != k and compatible(model.score(others[z], others[k]), settings)
+                for z in range(len(others))))
+            for k in range(len(others)))
 
     fitting = [p for p in (decision.porteur_id, *decision.conflicts) if fits(p)]
     ambiguous = any(

@@ -437,6 +437,14 @@ def compatible(explanation: Explanation, settings: DecisionSettings, *,
         or (names_move and moved_on_names(explanation, settings)))
 
 
+def short_of_evidence(explanation: Explanation, settings: DecisionSettings) -> bool:
+    """Of two records not `compatible`: kept apart only by too little evidence for one
+    person, not by a veto field different, the household rule or their own lines (two
+    phones, a veto field unknown). A weak edge: a third record one person with each of
+    them holds them in one cluster (`cluster.outvoted`), online and in a batch."""
+    return not (vetoed(explanation, settings) or lines_contradict(explanation, settings))
+
+
 # What a person keeps when moving: nothing of these may differ for `moved`.
 OWN_FIELDS = ("prenom", "date_naissance", "courriel", "telephone")
 # Of `OWN_FIELDS`, what names alone do not give: one must agree for `moved`.

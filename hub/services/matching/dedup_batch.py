@@ -27,7 +27,7 @@ import numpy as np
 
 from hub.domain.matching.cluster import cluster
 from hub.domain.matching.comparisons import Comparison, build_comparisons
-from hub.domain.matching.decision import compatible, unknown_between
+from hub.domain.matching.decision import compatible, short_of_evidence, unknown_between
 from hub.domain.matching.model import Explanation, MatchModel, default_model
 from hub.domain.matching.record import NormalisedRecord
 from hub.domain.matching.scoring import Pattern, PatternScorer
@@ -135,8 +135,11 @@ def run_batch(
     def either_person(x: int, p: int, q: int) -> bool:
         return unknown_between(explained(x, p), explained(p, q), model.decision)
 
+    def weak(i: int, j: int) -> bool:
+        return short_of_evidence(explained(min(i, j), max(i, j)), model.decision)
+
     clustering = cluster(len(records), links, may_be_same, settings.decision.max_group_size,
-                         either_person)
+                         either_person, weak)
     labels = clustering.labels
     write_rows(output_csv, ["id", "cluster_id"],
                [(record.id, records[label].id) for record, label in zip(records, labels, strict=True)])

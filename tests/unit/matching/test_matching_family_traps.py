@@ -19,6 +19,7 @@ from hub.domain.matching.record import RECORD_FIELDS, normalise_record
 from tests.unit.matching.test_matching_agreement import together
 from tests.unit.matching.test_matching_household_review import _batch, _fiche, _kinds
 from tests.unit.matching.test_matching_precision_families import _typo_heavy
+from tests.unit.matching.test_matching_weak_edge import online_porteurs
 
 MODELS = ("shipped", "typo-heavy, households")
 Pair = tuple[dict[str, str], dict[str, str]]
@@ -169,3 +170,28 @@ def _resolved(one: dict[str, str], other: dict[str, str]) -> str | None:
 def test_each_their_own_mobile_is_two_people_two_landlines_say_nothing():
     assert _resolved({"telephone": "06 11 22 33 44"}, {"telephone": "06 55 66 77 88"}) == APART
     assert _resolved({"telephone": "01 42 00 11 22"}, {"telephone": "01 43 55 66 77"}) is None
+
+
+def _bridged(pair: Pair) -> list[dict[str, str]]:
+    """The pair's fiches and a third one of the first's names and home without its birth
+    date, with the contacts of both: one person with each as far as it goes."""
+    first, second = pair
+    bridge = {**first, "date_naissance": "",
+              "telephone": first.get("telephone") or second.get("telephone", ""),
+              "courriel": first.get("courriel") or second.get("courriel", "")}
+    return [{f: "" for f in RECORD_FIELDS} | row | {"id": f"f{k}"}
+            for k, row in enumerate((first, second, bridge))]
+
+
+@pytest.mark.parametrize("model_name", MODELS)
+@pytest.mark.parametrize("case", sorted(TWO))
+def test_no_third_fiche_holds_twins_a_hostels_01_01_or_a_father_and_his_son_together(
+        case, model_name, tmp_path):
+    """What tells them apart is no weak edge (`cluster.outvoted`): a fiche one person with
+    both as far as it goes joins them neither in batch nor online."""
+    model = model_named(model_name)
+    rows = _bridged(TWO[case])
+    batch, _in_batch, _online = together(rows, model, tmp_path)
+    assert batch["f0"] != batch["f1"]
+    online = online_porteurs(rows, model)
+    assert online["f0"] != online["f1"]
