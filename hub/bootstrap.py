@@ -309,5 +309,6 @@ def create_celery(settings: Settings, *, include_tasks: bool = False) -> Any:
         app.conf.worker_enable_remote_control = False
     else:
         redis_broker.use_for_redis_urls()  # a message it cannot read is set aside
-        app.conf.broker_transport_options = {"visibility_timeout": 600}
+        app.conf.broker_transport_options = {"visibility_timeout": 600} if include_tasks \
+            else redis_broker.PUBLISHER_OPTIONS
     return app
