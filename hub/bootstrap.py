@@ -283,8 +283,9 @@ def create_celery(settings: Settings, *, include_tasks: bool = False) -> Any:
         worker_consumer="hub.broker_consumer:PromptConsumer",
         beat_scheduler="hub.broker_consumer:ReportingScheduler",  # logs an outage's end
         worker_hijack_root_logger=False,
+        # The outbox sweep and the webhook dispatch are not here: every worker runs them on
+        # timers of its own (hub.services.ops.worker_timers), the beat's worker gone or not.
         beat_schedule={
-            "sweep-outbox": {"task": "hub.sweep_outbox", "schedule": settings.sweep_interval_s},
             "forget-nonces": {"task": "hub.forget_nonces", "schedule": 600.0},
             "fold-routing-changes": {"task": "hub.fold_routing_changes", "schedule": 600.0},
             "expire-consents": {"task": "hub.expire_consents", "schedule": 300.0},
@@ -308,5 +309,6 @@ def create_celery(settings: Settings, *, include_tasks: bool = False) -> Any:
         app.conf.worker_enable_remote_control = False
     else:
         redis_broker.use_for_redis_urls()  # a message it cannot read is set aside
-        app.conf.broker_transport_options = {"visibility_timeout": 600}
+        app.conf.broker_transport_options = {"visibility_timeout": 600} if include_tasks \
+            else redis_broker.PUBLISHER_OPTIONS
     return app

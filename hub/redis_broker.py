@@ -22,11 +22,22 @@ from kombu.utils.encoding import bytes_to_str
 from hub.broker_messages import UnreadableMessage, checked
 from hub.task_headers import BadTaskMessage
 
-__all__ = ["UNREADABLE_KEPT", "unreadable_key", "use_for_redis_urls"]
+__all__ = ["PUBLISHER_OPTIONS", "UNREADABLE_KEPT", "unreadable_key", "use_for_redis_urls"]
 
 log = logging.getLogger(__name__)
 
 UNREADABLE_KEPT = 1000
+
+# A publisher's (the API's, a worker's hub's) transport: a Redis that accepts connections
+# but does not answer (frozen: SIGSTOP, a VM paused, a half-open connection) made each
+# publish wait, kombu's and redis-py's default being no socket timeout at all. Each
+# socket operation now ends within PUBLISH_SOCKET_TIMEOUT_S and the publish within its one
+# retry (`CeleryPublisher`): the outbox keeps the work and the sweep publishes it once
+# the broker answers again. The worker's consumer keeps kombu's defaults (its BRPOP waits
+# on purpose; kombu's health check looks after its connection).
+PUBLISH_SOCKET_TIMEOUT_S = 0.5
+PUBLISHER_OPTIONS = {"visibility_timeout": 600, "socket_timeout": PUBLISH_SOCKET_TIMEOUT_S,
+                     "socket_connect_timeout": PUBLISH_SOCKET_TIMEOUT_S}
 
 
 def unreadable_key(queue: str) -> str:

@@ -29,11 +29,11 @@ from hub.outages import REMINDER_S, why_not_sent
 from hub.services.audit import retention as audit_retention
 from hub.services.audit import trail as audit
 from hub.services.delivery import deliveries, webhooks
-from hub.services.delivery.dispatch_timer import DispatchTimer
 from hub.services.delivery.publisher import PROCESS_OUTBOX
 from hub.services.ingest import processing
 from hub.services.ops.data_watch import DataWatch
 from hub.services.ops.heartbeat import Heartbeat
+from hub.services.ops.worker_timers import WorkerTimer
 from hub.services.privacy import consents
 
 _TRANSIENT = (StoreUnavailable, BrokerUnavailable)
@@ -111,7 +111,7 @@ def _worker_alive(sender: object = None, **_kwargs: object) -> None:
     _watchers.append(Heartbeat(settings, "worker").start())  # not _hub(): pre-fork
     _watchers.append(DataWatch(settings, _stop_failed).start())
     if not isinstance(getattr(sender, "pool", None), PreforkPool):
-        _start_dispatch_timer()  # a solo or threaded pool sends in this process
+        _start_timers()  # a solo or threaded pool sends and sweeps in this process
 
 
 def _stop_failed() -> None:
@@ -140,15 +140,19 @@ def _worker_gone(**_kwargs: object) -> None:
 @worker_process_init.connect
 def _pool_process_started(**_kwargs: object) -> None:
     pool_signals.leave_group_stops_to_the_main_process()  # a group stop is a warm stop
-    if not current_process_index(base=0):  # one timer per worker: its first pool process
-        _start_dispatch_timer()
+    if not current_process_index(base=0):  # one set of timers per worker: its first pool process
+        _start_timers()
 
 
-def _start_dispatch_timer() -> None:
-    """Every worker dispatches webhooks, not only the one running the beat
-    (`hub.services.delivery.dispatch_timer`)."""
+def _start_timers() -> None:
+    """Every worker dispatches webhooks and sweeps the outbox, not only the one running
+    the beat (`hub.services.ops.worker_timers`)."""
     lazy_hub = current_app.capactif_hub  # the worker's app, read in this process's main thread
-    DispatchTimer(lazy_hub.get, Settings.from_env().dispatch_interval_s).start()
+    settings = Settings.from_env()
+    WorkerTimer("webhook dispatch", lambda: webhooks.start_dispatch(lazy_hub.get()),
+                settings.dispatch_interval_s, webhooks.stopping).start()
+    WorkerTimer("outbox sweep", lambda: processing.sweep_outbox_in_turn(lazy_hub.get()),
+                settings.sweep_interval_s, webhooks.stopping).start()
 
 
 @worker_process_shutdown.connect

@@ -10,13 +10,15 @@ import dataclasses
 import datetime as dt
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from hub.store.audit_tables import audit_entries, audit_heads
 from hub.store.delivery_repository import DEAD, PENDING
 from hub.store.delivery_tables import deliveries
+from hub.store.engine import store_errors
 from hub.store.matching_repository import OPEN
 from hub.store.matching_tables import review_items
-from hub.store.ops_tables import process_heartbeats
+from hub.store.ops_tables import process_heartbeats, timer_turns
 from hub.store.tables import fiche_versions, outbox
 
 
@@ -121,3 +123,45 @@ class OpsQueries:
         return self.conn.execute(sa.delete(process_heartbeats)
                                  .where(process_heartbeats.c.seen_at < cutoff)).rowcount
 
+    def turn_free(self, name: str, taken_before: dt.datetime) -> bool:
+        """Whether the turn `name` was last taken before `taken_before` (or never)."""
+        taken_since = self.conn.scalar(sa.select(timer_turns.c.name).where(
+            timer_turns.c.name == name, timer_turns.c.taken_at > taken_before))
+        return taken_since is None
+
+    def take_turn(self, name: str, now: dt.datetime, taken_before: dt.datetime) -> bool:
+        """Take the turn `name` if it was last taken before `taken_before` (or never):
+        one conditional update, so of workers trying at once one takes it (PostgreSQL
+        re-reads the row the first one updated; SQLite writes one at a time)."""
+        taken = self.conn.execute(
+            sa.update(timer_turns)
+            .where(timer_turns.c.name == name, timer_turns.c.taken_at <= taken_before)
+            .values(taken_at=now, taken=timer_turns.c.taken + 1)
+            .returning(timer_turns.c.name)).first()
+        if taken is not None:
+            return True
+        if self.conn.scalar(sa.select(timer_turns.c.name).where(timer_turns.c.name == name)):
+            return False
+        insert = (postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert)
+        return self.conn.execute(  # the row it inserted, none when another worker's won
+            insert(timer_turns).values(name=name, taken_at=now, taken=1)
+            .on_conflict_do_nothing(index_elements=["name"])
+            .returning(timer_turns.c.name)).first() is not None
+
+    def turns_taken(self, name: str) -> int:
+        return self.conn.scalar(
+            sa.select(timer_turns.c.taken).where(timer_turns.c.name == name)) or 0
+
+
+def take_turn_at_once(engine: sa.Engine, name: str, now: dt.datetime,
+                      taken_before: dt.datetime) -> bool:
+    """`OpsQueries.take_turn` committed by the statement itself on PostgreSQL (autocommit):
+    a worker frozen (SIGSTOP) between its update and its commit would hold the row's lock
+    for as long as it stays frozen, and every other worker's turn would wait for it. On
+    SQLite a frozen writer holds the file's lock whatever it does: one transaction."""
+    with store_errors():
+        if engine.dialect.name == "postgresql":
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                return OpsQueries(conn).take_turn(name, now, taken_before)
+        with engine.begin() as conn:
+            return OpsQueries(conn).take_turn(name, now, taken_before)

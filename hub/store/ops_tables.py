@@ -1,5 +1,5 @@
-"""Operations tables: the heartbeats of worker and beat processes, and the decisions of
-the recovery journal the store holds.
+"""Operations tables: the heartbeats of worker and beat processes, the turns of the
+workers' periodic work, and the decisions of the recovery journal the store holds.
 
 A heartbeat row names a process by host name and pid (machines, not people), so the
 API can say in its metrics whether workers are alive without reaching the broker's
@@ -21,6 +21,17 @@ process_heartbeats = sa.Table(
     sa.Column("pid", sa.Integer, nullable=False),
     sa.Column("started_at", UTC_TIME, nullable=False),
     sa.Column("seen_at", UTC_TIME, nullable=False),
+)
+
+# The turns of the periodic work every worker's timer may do (the outbox sweep): a worker
+# takes one with a conditional update (`OpsQueries.take_turn`), so N workers do it once an
+# interval between them; `taken` counts the turns taken.
+timer_turns = sa.Table(
+    "timer_turns",
+    metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("taken_at", UTC_TIME, nullable=False),
+    sa.Column("taken", sa.BigInteger, nullable=False),
 )
 
 # The decisions of the recovery journal (hub.journal: a departure, a revoked credential, a

@@ -68,10 +68,13 @@ class CeleryPublisher(TaskPublisher):
             super().publish_outbox(ids[start:start + size])
 
     def send(self, task: str, args: list[Any]) -> None:
+        # One retry (a connection the broker closed is opened again): with the socket
+        # timeout of `hub.redis_broker.PUBLISHER_OPTIONS` a broker that does not answer
+        # costs a push about a second, not its 202 for as long as the broker is frozen.
         try:
             self._app.send_task(
                 task, args=args, retry=True,
-                retry_policy={"max_retries": 2, "interval_start": 0.1, "interval_step": 0.2},
+                retry_policy={"max_retries": 1, "interval_start": 0.1, "interval_step": 0.2},
             )
         except Exception as exc:  # kombu raises many kinds; all mean "not published"
             raise BrokerUnavailable(

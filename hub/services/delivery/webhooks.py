@@ -137,7 +137,7 @@ def stopping(wait_s: float) -> bool:
 
 def _due(hub: Hub) -> list[str]:
     """Recipients with a delivery due and no sender holding their lease: every worker's
-    timer asks (`hub.services.delivery.dispatch_timer`), and a recipient another worker
+    timer asks (`hub.services.ops.worker_timers`), and a recipient another worker
     sends to costs it no thread nor claim."""
     with hub.read_uow() as uow:
         now = hub.clock()

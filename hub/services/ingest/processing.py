@@ -33,6 +33,7 @@ from hub.services.matching.consent_gate import (
 )
 from hub.services.matching.forgetting import forget_if_erased
 from hub.services.matching.online import OnlineMatcher, identity_of
+from hub.store.ops_repository import take_turn_at_once
 from hub.store.records import VersionToProcess
 from hub.store.uow import UnitOfWork
 
@@ -336,6 +337,27 @@ def _as_committed(uow: UnitOfWork, rows: list[VersionToProcess],
         else:
             kept.append(row._replace(porteur_id=porteur_id, processed_version=processed_version))
     return kept, resolved
+
+
+SWEEP_TURN = "outbox_sweep"
+# A tick up to this share of the interval early still takes its turn: one worker's timer
+# drifting by milliseconds does not skip every other sweep.
+_TURN_EARLY = 0.1
+
+
+def sweep_outbox_in_turn(hub: Hub) -> int | None:
+    """The sweep every worker's timer calls each HUB_SWEEP_INTERVAL_S: it sweeps when
+    no worker has taken the sweep's turn within the interval (a read, then one
+    conditional update), so N workers sweep once an interval between them and never
+    the same rows at once. Returns None when another worker had the turn."""
+    now = hub.clock()
+    taken_before = now - dt.timedelta(seconds=hub.settings.sweep_interval_s * (1 - _TURN_EARLY))
+    with hub.read_uow() as uow:  # most ticks end here: no writer's turn asked on SQLite
+        if not uow.ops.turn_free(SWEEP_TURN, taken_before):
+            return None
+    if not take_turn_at_once(hub.engine, SWEEP_TURN, now, taken_before):
+        return None
+    return sweep_outbox(hub)
 
 
 def sweep_outbox(hub: Hub) -> int:

@@ -31,13 +31,20 @@ from hub.outages import broker_reached
 log = logging.getLogger(__name__)
 
 PUSH, READ, WRITE, SOURCE = "push", "read", "write", "source"
+STORE_TIMEOUT_S = 0.5
 
 
 class RateLimits:
     """`check(kind, key)` counts one request and raises RateLimited over the limit."""
 
     def __init__(self, settings: Settings) -> None:
-        storage = storage_from_string(_storage_url(settings))
+        url = _storage_url(settings)
+        # A Redis that does not answer (frozen, a half-open connection) cost each check the
+        # client's 5 s (a push is checked twice, its kind and its source) and each refusal
+        # counter's read 2 s: each lets the request through after STORE_TIMEOUT_S instead.
+        options = {"socket_timeout": STORE_TIMEOUT_S, "socket_connect_timeout": STORE_TIMEOUT_S} \
+            if url.startswith(("redis://", "rediss://")) else {}
+        storage = storage_from_string(url, **options)
         self._limiter = MovingWindowRateLimiter(storage)
         self._limits = {kind: _parse(name, text) for kind, name, text in (
             (PUSH, "HUB_RATE_LIMIT_PUSH", settings.rate_limit_push),
@@ -74,7 +81,8 @@ def refusal_counter(settings: Settings, name: str, window: dt.timedelta) -> Refu
     there (shared by every API process), otherwise in this process's memory."""
     url = _storage_url(settings)
     if url.startswith(("redis://", "rediss://")):
-        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        client = redis.Redis.from_url(url, socket_connect_timeout=STORE_TIMEOUT_S,
+                                      socket_timeout=STORE_TIMEOUT_S)
         return RedisRefusalCounter(window, client, f"{settings.queue_name}:{name}")
     return MemoryRefusalCounter(window)
 
