@@ -17,6 +17,7 @@ from starlette.requests import ClientDisconnect
 
 from hub.bootstrap import Hub
 from hub.errors import HubError, SessionRequired
+from hub.services.ops import health
 from hub.web import (
     routes_admin,
     routes_auth,
@@ -25,6 +26,7 @@ from hub.web import (
     routes_duplicates,
     routes_erasures,
 )
+from hub.web.failures import Failures
 from hub.web.pages import HEADERS, render
 from hub.web.security import PREFIX, SESSION_COOKIE, clear_cookie, page_left
 
@@ -43,6 +45,7 @@ def create_console(hub: Hub) -> FastAPI:
                    routes_dpo, routes_admin):
         console.include_router(module.router)
     _install_errors(console)
+    console.add_middleware(Failures, answer=_failure_page)
     return console
 
 
@@ -65,9 +68,7 @@ def _install_errors(console: FastAPI) -> None:
 
     @console.exception_handler(HubError)
     async def _hub_error(request: Request, exc: HubError) -> Response:
-        if exc.status >= 500:
-            log.warning("console error %s", exc.for_the_log())
-        return _error_page(request, exc.status, str(exc.public_dict()["message_fr"]))
+        return _hub_error_page(request, exc)
 
     @console.exception_handler(ClientDisconnect)
     async def _client_gone(request: Request, _exc: ClientDisconnect) -> Response:
@@ -83,10 +84,26 @@ def _install_errors(console: FastAPI) -> None:
     async def _http_error(request: Request, exc: HTTPException) -> Response:
         return _error_page(request, exc.status_code, _TITLES.get(exc.status_code, "Erreur"))
 
-    @console.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.error("unexpected console error: %s", type(exc).__name__)
-        return _error_page(request, 500, "Erreur interne du hub. Réessayez plus tard.")
+
+def _failure_page(request: Request, exc: Exception) -> Response:
+    """The page of an error no handler maps (`Failures`): a store down or answering too
+    late, met outside a unit of work (the access log, the consent registry read the store
+    directly), is its 503 page, as the API answers it; anything else the 500 page."""
+    outage = health.outage_of(exc)
+    if outage is not None:
+        return _hub_error_page(request, outage, cause=type(exc).__name__)
+    log.error("unexpected console error: %s", type(exc).__name__)
+    return _error_page(request, 500, "Erreur interne du hub. Réessayez plus tard.")
+
+
+def _hub_error_page(request: Request, exc: HubError, cause: str | None = None) -> Response:
+    """The hub's error as a page, with its headers (the Retry-After of a 503 or a 429, as
+    the API sends it)."""
+    if exc.status >= 500:
+        log.warning("console error %s", exc.for_the_log(cause))
+    response = _error_page(request, exc.status, str(exc.public_dict()["message_fr"]))
+    response.headers.update(getattr(exc, "headers", None) or {})
+    return response
 
 
 def _error_page(request: Request, status: int, message: str) -> Response:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import collections
 import contextvars
 import datetime as dt
+import itertools
 import logging
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -261,12 +262,21 @@ def export_events(hub: Hub, actor: str, output: str, *, user: str | None = None,
                   csv_labels: CsvLabels | None = None, **filters: Any) -> Iterator[str]:
     """Matching events as CSV or JSONL (entry lines, each provable by an inclusion proof),
     streamed; the export itself is logged before the first line. `csv_labels`: a CSV
-    for people (French headers and values, a BOM) rather than the codes."""
+    for people (French headers and values, a BOM) rather than the codes. The first chunk
+    is made here: a store that keeps the stream from starting fails the call, so that the
+    answer is its error, not a stream cut before its first byte."""
     record(hub, [event(hub, "audit_export", actor, user=user, porteur_id=filters.get("porteur_id"))])
     found = events(hub, **filters)
     if output == "csv":
-        return csv_chunks(found, csv_labels)
-    return records.ending_lines(records.encode_record(records.entry_record(e)) + "\n" for e in found)
+        return _started(csv_chunks(found, csv_labels))
+    return _started(records.ending_lines(
+        records.encode_record(records.entry_record(e)) + "\n" for e in found))
+
+
+def _started(chunks: Iterator[str]) -> Iterator[str]:
+    """`chunks` with its first one already made."""
+    first = next(chunks, None)
+    return iter(()) if first is None else itertools.chain([first], chunks)
 
 
 def access_report(hub: Hub, actor: str, porteur_id: str, *, user: str | None = None) -> dict[str, Any]:
