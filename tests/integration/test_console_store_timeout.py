@@ -26,6 +26,7 @@ from tests.console_world import PASSWORDS, build_world
 from tests.e2e.browser import served
 from tests.factories import Clock
 from tests.fakes.publisher import RecordingPublisher
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -97,8 +98,16 @@ def store_held(db_url: str) -> Iterator[None]:
         engine.dispose()
 
 
-def test_every_console_route_on_a_store_too_late_answers_503_with_retry_after(world, caplog):
-    clients = {login: signed_in(world["base"], login) for login in ("dpo", "coord")}
+@pytest.fixture
+def clients(world) -> Iterator[dict[str, tuple[httpx.Client, str]]]:
+    signed = {login: signed_in(world["base"], login) for login in ("dpo", "coord")}
+    yield signed
+    for client, _csrf in signed.values():
+        client.close()
+
+
+def test_every_console_route_on_a_store_too_late_answers_503_with_retry_after(world, clients,
+                                                                            caplog):
     answers = {}
     with caplog.at_level(logging.ERROR), store_held(world["db_url"]):
         for login, method, path, form in ROUTES:
@@ -121,15 +130,16 @@ def test_every_console_route_on_a_store_too_late_answers_503_with_retry_after(wo
                or "unexpected console error" in r.getMessage()]
     assert not escaped, escaped
     for client, _csrf in clients.values():  # the same connections serve on once it is free
-        assert client.get("/console/dpo/integrite").status_code in (200, 403)
-        client.close()
+        wait_until(lambda c=client: c.get("/console/dpo/integrite").status_code in (200, 403),
+                   30, "the console's pages once the store is free")
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-def test_an_export_whose_stream_cannot_start_is_a_503_before_its_first_byte(world, caplog):
+def test_an_export_whose_stream_cannot_start_is_a_503_before_its_first_byte(world, clients,
+                                                                         caplog):
     """The export logged, then its first read waiting past the lock deadline (the fiches
     locked by another session: on SQLite a read never waits for a writer)."""
-    client, csrf = signed_in(world["base"], "dpo")
+    client, csrf = clients["dpo"]
     form = {"csrf": csrf, "porteur": world["porteur"]}
     engine = sa.create_engine(world["db_url"], poolclass=sa.pool.NullPool)
     answers = {}
@@ -147,4 +157,3 @@ def test_an_export_whose_stream_cannot_start_is_a_503_before_its_first_byte(worl
     assert answers == dict.fromkeys(answers, (503, "5", True)), answers
     assert not [r for r in caplog.records if "Exception in ASGI application" in r.getMessage()]
     assert client.post("/console/dpo/export", data=form).status_code == 200
-    client.close()
