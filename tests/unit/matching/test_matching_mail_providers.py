@@ -27,6 +27,11 @@ TYPED = {
     "anne.roux@laposte.ner": "anne.roux@laposte.net",
     "anne.roux@sfr.f": "anne.roux@sfr.fr",  # a short name typed right, its ending off
     "anne.roux@yahoo.fe": "anne.roux@yahoo.fr",
+    "anne.roux@orabge.fr": "anne.roux@orange.fr",  # b beside n on both keyboards
+    "anne.roux@hotmaul.fr": "anne.roux@hotmail.fr",  # u beside i
+    "anne.roux@gmaill.com": "anneroux@gmail.com",  # a letter doubled
+    "anne.roux@gmaikl.com": "anneroux@gmail.com",  # k struck with the l beside it
+    "anne.roux@gmqil.com": "anneroux@gmail.com",  # q beside an AZERTY keyboard's a
 }
 KEPT = {
     "listed, a letter from gmail.com": ["anne@mail.com", "anne@ymail.com", "anne@email.com"],
@@ -34,6 +39,11 @@ KEPT = {
     "two edits off": ["anne@gmail.fr", "anne@hotmail.be", "anne@orange.com"],
     "a letter from a short name": ["anne@love.fr", "anne@fre.fr", "anne@sf.fr"],
     "no provider near": ["anne@exemple.fr", "anne@mairie-ambert.fr"],
+    # a letter replaced by one far from it on either keyboard: another real name, not a
+    # slip of the finger (a furniture maker's grange.fr is not orange.fr)
+    "a letter replaced by a far key": ["anne@grange.fr", "anne@wahoo.com", "anne@gmagl.com",
+                                       "anne@orance.fr"],
+    "a letter added far from its neighbours": ["anne@gmaiql.com", "anne@orangek.fr"],
 }
 
 
