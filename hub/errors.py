@@ -24,7 +24,8 @@ the message itself going to the operator's log (docs/protocol.md, "Errors").
     │   ├── InvalidCsvFile          400 invalid_csv_file
     │   ├── InvalidDecision         400 invalid_decision
     │   │   └── RevisionRequired    422 revision_required
-    │   └── InvalidAccount          400 invalid_account
+    │   ├── InvalidAccount          400 invalid_account
+    │   └── NotASignedHeadSize      400 not_a_signed_head_size
     ├── PayloadTooLarge             413 payload_too_large
     ├── HeadersTooLarge             431 headers_too_large (answered below the app)
     ├── RequestTimeout              408 request_timeout (answered below the app)
@@ -646,6 +647,14 @@ class InvalidAccount(BadRequest):
 
     code = "invalid_account"
     answered_by_api = False
+
+
+class NotASignedHeadSize(BadRequest):
+    """A consistency proof asked between tree sizes the hub signed no head at: proofs are
+    given between signed heads only (another size's proof held the leaf hash of the entry
+    the caller picked, a fingerprint of another member's access)."""
+
+    code = "not_a_signed_head_size"
 
 
 class SignInFailed(AuthenticationFailed):

@@ -159,8 +159,9 @@ def tree_head(request: Request, auth: Authenticated = Depends(authenticated)) ->
 @router.get("/proofs/inclusion/{seq}", responses=answer(InclusionProof, 400, 403, 404))
 def inclusion(seq: PathSeq, request: Request, size: OptionalTreeSize = None,
               auth: Authenticated = Depends(_A_DPO)) -> Any:
-    """Proof that entry `seq` is in the log under a signed head (the network DPO: any
-    entry; a member's DPO: its member's own, as its search reads them; another is 404)."""
+    """Proof that entry `seq` is in the log under a signed head, `size` that head's (the
+    network DPO: any entry; a member's DPO: its member's own, as its search reads them;
+    another, or a size no head was signed at, is 404)."""
     scope = dpo.scope_of(auth.caller)
     size, proof = audit.inclusion_proof(hub_of(request), seq, size,
                                         member=None if scope.whole_log else scope.member_id)
@@ -170,8 +171,8 @@ def inclusion(seq: PathSeq, request: Request, size: OptionalTreeSize = None,
 @router.get("/proofs/consistency", responses=answer(ConsistencyProof, 400))
 def consistency(request: Request, first: TreeSize, second: OptionalTreeSize = None,
                 auth: Authenticated = Depends(authenticated)) -> Any:
-    """Consistency between two tree sizes up to the latest signed head (any member, to
-    witness the log)."""
+    """Consistency between the sizes of two signed heads, `second` by default the latest
+    (any member, to witness the log); another size is 400 `not_a_signed_head_size`."""
     second, proof = audit.consistency_proof(hub_of(request), first, second)
     return {"premiere": first, "seconde": second, "preuve": [b64url(node) for node in proof]}
 

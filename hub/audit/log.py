@@ -191,6 +191,15 @@ class AuditLog(AuditSink):
         with self._engine.connect() as conn:
             return read_heads(conn)
 
+    def signed_sizes(self, sizes: Iterable[int]) -> frozenset[int]:
+        """Those of `sizes` a stored head was signed at."""
+        wanted = sorted(set(sizes))
+        if not wanted:
+            return frozenset()
+        with self._engine.connect() as conn:
+            return frozenset(conn.scalars(sa.select(audit_heads.c.tree_size).distinct().where(
+                audit_heads.c.tree_size.in_(wanted))))
+
     def inclusion_proof(self, seq: int, size: int | None = None) -> list[bytes]:
         """Audit path of entry `seq` in the tree of `size` entries (default: all)."""
         self.refresh()

@@ -38,6 +38,11 @@ from typing import Any
 from hub.domain.policy import Policy
 
 _SCALARS = (str, int, float, bool, type(None))
+# The fields a fiche's owner changes with every version, whatever else it changes: never a
+# change by themselves (docs/privacy.md, "Side channels": a version changing only what a
+# recipient may not see). Listed, they told a recipient that and when the owner edited a
+# field hidden from it; they are still disclosed with the document, as the policy allows.
+BOOKKEEPING_PATHS = frozenset({"version", "mis_a_jour_le"})
 _ABSENT = object()
 
 
@@ -126,9 +131,11 @@ def project(fiche: Mapping[str, Any], allowed: frozenset[str] | AllowedSet) -> d
 def changed_fields(
     old: Mapping[str, Any], new: Mapping[str, Any], allowed: frozenset[str] | AllowedSet
 ) -> list[str]:
-    """The allowed paths whose values differ between two versions (names only, sorted)."""
+    """The allowed content paths whose values differ between two versions (names only,
+    sorted); the bookkeeping paths (`BOOKKEEPING_PATHS`) never count."""
     paths = allowed.paths if isinstance(allowed, AllowedSet) else allowed
-    return [path for path in sorted(paths) if _values_at(old, path) != _values_at(new, path)]
+    return [path for path in sorted(paths - BOOKKEEPING_PATHS)
+            if _values_at(old, path) != _values_at(new, path)]
 
 
 @dataclasses.dataclass(frozen=True)

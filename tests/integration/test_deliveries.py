@@ -81,7 +81,7 @@ def test_a_recipient_down_then_up_gets_everything_in_order_once(network):
     documents = cci.documents()
     assert [(d["source"]["fiche_id"], d["evenement"]) for d in documents] == [
         ("F-1", "created"), ("F-1", "updated"), ("F-2", "created")]
-    assert documents[1]["champs_modifies"] == ["projet.stade", "version"]
+    assert documents[1]["champs_modifies"] == ["projet.stade"]
     assert len({d["delivery_id"] for d in documents}) == 3
     webhooks.dispatch_webhooks(hub)
     assert len(cci.documents()) == 3

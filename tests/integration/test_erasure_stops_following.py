@@ -254,7 +254,9 @@ def test_a_consent_one_forgot_across_a_merge_costs_the_statements_of_an_unknown_
     an id nobody holds: the answer's time told that the consent exists."""
     hub, clock = world
     _sent_then_merged_into_the_pfil_s(hub, clock)
-    push(hub, COMMUNE, _names_only(2))
+    second = _names_only(2)
+    second["projet"] = {**second["projet"], "stade": "installe"}  # a change the PFIL sees
+    push(hub, COMMUNE, second)
     with hub.uow() as uow:
         pk = uow.fiches.get(COMMUNE.member_id, "A-1").id
         sent_under = uow.connection.execute(sa.select(deliveries.c.porteur_id).where(

@@ -210,4 +210,4 @@ def test_a_member_s_first_delivery_of_a_fiche_is_created_with_no_changed_fields(
     webhooks.dispatch_webhooks(hub)
     sent = [(d["evenement"], d["source"]["version"], d["champs_modifies"])
             for d in pfil.documents() if d.get("source", {}).get("fiche_id") == "A-1"]
-    assert sent == [("created", 2, []), ("updated", 3, ["projet.stade", "version"])]
+    assert sent == [("created", 2, []), ("updated", 3, ["projet.stade"])]

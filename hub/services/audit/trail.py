@@ -18,7 +18,7 @@ from hub.audit.csv_export import CsvLabels, csv_chunks
 from hub.audit.events import ACTIONS, AccessEvent, pseudonymise
 from hub.audit.heads import HeadSigner, head_to_dict
 from hub.bootstrap import Hub
-from hub.errors import AuditIntegrityError, BadRequest, HubError, NotFound
+from hub.errors import AuditIntegrityError, HubError, NotASignedHeadSize, NotFound
 from hub.services.audit import person_scope
 from hub.store.engine import store_errors
 
@@ -86,33 +86,41 @@ def latest_head(hub: Hub) -> dict[str, Any] | None:
 
 def inclusion_proof(hub: Hub, seq: int, size: int | None = None, *,
                     member: str | None = None) -> tuple[int, list[bytes]]:
-    """(size, audit path) proving entry `seq` is in the tree of `size` entries (default:
-    the latest signed head's). Sizes stop at that head: what was appended since, unsigned,
-    counts other members' accesses and is nobody's to learn, not even by a refusal. With
-    `member` (a member's DPO), only an entry of that member's own accesses, as its search
-    reads them: another's is answered as a seq that does not exist (its proof would hand
-    over the entry's leaf hash, a fingerprint of another member's access to match
-    against a guess, and which seqs are whose)."""
+    """(size, audit path) proving entry `seq` is in the tree of a signed head's `size`
+    entries (default: the latest signed head's). Sizes are those of signed heads: what was
+    appended since, unsigned, counts other members' accesses and is nobody's to learn, not
+    even by a refusal, and the path to a size the caller picks ends in the leaf hash of the
+    entry it picks. With `member` (a member's DPO), only an entry of that member's own
+    accesses, as its search reads them: another's is answered as a seq that does not
+    exist (its proof would hand over the entry's leaf hash, a fingerprint of another
+    member's access to match against a guess, and which seqs are whose)."""
     signed = _signed_size(hub)
     size = signed if size is None else size
-    if not 0 <= seq < size <= signed or (member is not None and not any(
-            e.actor_member == member for e in hub.audit.by_seqs([seq]))):
+    if not 0 <= seq < size <= signed or size not in hub.audit.signed_sizes([size]) or (
+            member is not None and not any(
+                e.actor_member == member for e in hub.audit.by_seqs([seq]))):
         raise NotFound("Aucune entrée de ce numéro sous une tête signée de cette taille.",
                        "No entry with this seq under a signed head of this size.")
     return size, hub.audit.inclusion_proof(seq, size)
 
 
 def consistency_proof(hub: Hub, first: int, second: int | None = None) -> tuple[int, list[bytes]]:
-    """(second, nodes) proving the tree of `first` entries is a prefix of the one of
-    `second` (default: the latest signed head's size, which bounds both)."""
+    """(second, nodes) proving the tree of signed head `first` is a prefix of the one of
+    signed head `second` (default: the latest's). Between two sizes the caller picks, the
+    proof held the leaf hash of the entry it picked (k and k + 1: entry k's), a
+    fingerprint of another member's access; between heads, only those of the entries at
+    their edges (docs/protocol.md, "Consistency proofs between signed heads only")."""
     signed = _signed_size(hub)
     second = signed if second is None else second
-    if not 0 <= first <= second <= signed:
-        raise BadRequest(
-            "Tailles d'arbre invalides : il faut 0 ≤ première ≤ seconde ≤ taille de la "
-            "dernière tête signée (GET /v1/audit/tree-head).",
-            "Invalid tree sizes: 0 ≤ first ≤ second ≤ the latest signed head's size "
-            "(GET /v1/audit/tree-head) is required.")
+    if not 0 <= first <= second <= signed or hub.audit.signed_sizes(
+            [first, second]) != {first, second}:
+        raise NotASignedHeadSize(
+            "Les preuves de cohérence ne sont données qu'entre deux tailles de têtes "
+            "signées (première ≤ seconde) : la dernière est celle de GET /v1/audit/tree-head, "
+            "les précédentes celles que vous avez conservées en l'appelant.",
+            "Consistency proofs are given between the sizes of two signed heads only "
+            "(first ≤ second): the latest is GET /v1/audit/tree-head's, earlier ones those "
+            "you kept from calling it.")
     return second, hub.audit.consistency_proof(first, second)
 
 

@@ -19,7 +19,7 @@ import orjson
 from consent.api import ConsentRecord, Reason
 from consent.api import scope as consent_scope
 from hub.bootstrap import Hub
-from hub.domain.projection import ConsentScope, allowed_fields, project
+from hub.domain.projection import BOOKKEEPING_PATHS, ConsentScope, allowed_fields, project
 from hub.domain.routing import REFERENT
 from hub.store.records import Delivery, FicheSource
 
@@ -33,6 +33,7 @@ NO_FIELD_LEFT = "fields_no_longer_allowed"
 # the recipient through (the link was a mistake).
 DELETION_ASKED = "deletion_asked"
 LINK_UNDONE = "link_undone"
+UPDATED = "updated"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,8 +53,7 @@ class Coverage:
             return document
         fields = sorted(self.paths)
         return {**document, "fiche": project(document.get("fiche") or {}, self.paths),
-                "champs": fields, "champs_modifies": [
-                    f for f in document.get("champs_modifies", []) if f in self.paths]}
+                "champs": fields, "champs_modifies": told_changes(document, self.paths)}
 
 
 WHOLE = Coverage()
@@ -80,14 +80,25 @@ def coverage(hub: Hub, delivery: Delivery, source: FicheSource | None, member_id
         return Coverage(LINK_UNDONE if delivery.deletion_asked == "unmerged" else DELETION_ASKED)
     held = frozenset(delivery.fields)
     paths = held
-    referent = REFERENT in ((document if document is not None else _loads(delivery.document))
-                            .get("motifs") or ())
+    document = document if document is not None else _loads(delivery.document)
+    referent = REFERENT in (document.get("motifs") or ())
     for consent in consents:
         paths &= allowed_fields(hub.policy.current, role, delivery.purpose, _scope(consent),
                                 referent, member=member_id).paths
     if not paths:
         return Coverage(NO_FIELD_LEFT)
+    if delivery.event == UPDATED and not told_changes(document, paths):
+        # Only fields it may no longer see changed (or, planned before bookkeeping was
+        # left out, only the version and its date): an update it may not be told of.
+        return Coverage(NO_FIELD_LEFT)
     return WHOLE if paths == held else Coverage(paths=paths)
+
+
+def told_changes(document: Mapping[str, Any], paths: frozenset[str]) -> list[str]:
+    """The changed fields of a delivery's document that a recipient allowed `paths` is
+    told now: content paths only (`BOOKKEEPING_PATHS` never count as a change)."""
+    return [f for f in document.get("champs_modifies") or ()
+            if f in paths and f not in BOOKKEEPING_PATHS]
 
 
 def _consents(hub: Hub, source: FicheSource | None) -> list[ConsentRecord | None]:

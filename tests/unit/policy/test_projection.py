@@ -131,9 +131,15 @@ def test_changed_fields_sees_added_and_removed_items():
     assert changed_fields(new, old, allowed) == ["accompagnement[].structure"]
 
 
-def test_a_new_version_with_the_same_content_changes_only_the_version(policy):
+def test_a_new_version_with_the_same_content_changes_nothing(policy):
+    """`version` and `mis_a_jour_le` change with every version: never a change by
+    themselves (listed, they told a recipient that a field hidden from it changed)."""
     allowed = allowed_fields(policy, "accompagnement", "accompagnement", EVERYONE, True)
-    assert changed_fields(make_fiche(), make_fiche(version=2), allowed) == ["version"]
+    assert {"version", "mis_a_jour_le"} <= allowed.paths
+    later = make_fiche(version=2, mis_a_jour_le="2026-12-01T10:00:00+01:00")
+    assert changed_fields(make_fiche(), later, allowed) == []
+    later["projet"] = {**later["projet"], "stade": "installe"}
+    assert changed_fields(make_fiche(), later, allowed) == ["projet.stade"]
     assert changed_fields(make_fiche(), make_fiche(), allowed) == []
 
 
