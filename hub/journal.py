@@ -26,13 +26,17 @@ backup), one JSON line per event, fsynced before the database commits:
   `members`, the standing of members after a network load, a credential rotation or a
   change of subscriptions (status, role, webhook, territory, subscriptions, credential
   hashes and public keys, DPO credential; never a secret, a name nor a contact);
-  `unmerge`, a separation (the porteur, the fiche by key and keyed digest, the fiches
-  the coordination saw); `erasure_answer`, an owner's answer to an erasure request
+  `review`, a coordinator's decision on a review item (same: the merge, different,
+  unknown; the item's number, each side by key and keyed digest); `unmerge`, a
+  separation (the porteur, the fiche by key and keyed digest, the fiches the
+  coordination saw); `erasure_answer`, an owner's answer to an erasure request
   given without erasing (its motif, its text sealed with a kept fiche's data key);
   `account`, a console account disabled, its role or password changed (the password's
   scrypt hash); `consent_narrowed`, a fiche's consent in force replaced by one that takes
   something away (the fiche by key and keyed digest, the consent's record sealed with the
-  fiche's data key: hub.services.delivery.consent_journal);
+  fiche's data key: hub.services.delivery.consent_journal); `referent_answer`, a member's
+  answer to a referent proposal (the proposal's number, member, porteur and time, the
+  answer, its note as stored: sealed with a porteur's fiche's data key);
 - `uncommitted`: the decisions written before this line that the store being replaced
   (read by `capactif restore` before it loads the copy) does not hold: never committed
   (their process killed, or their transaction failed, after the entry), never replayed.
@@ -62,7 +66,8 @@ from typing import Any
 from hub.key_dir import writing_keys
 
 FILE = "recovery_journal.jsonl"
-DECISIONS = frozenset({"members", "unmerge", "erasure_answer", "account", "consent_narrowed"})
+DECISIONS = frozenset({"members", "review", "unmerge", "erasure_answer", "account",
+                       "consent_narrowed", "referent_answer"})
 
 
 class RecoveryJournal:

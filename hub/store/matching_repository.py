@@ -685,11 +685,13 @@ class Matching:
             sa.select(review_items).where(review_items.c.id == item_id)).first())
 
     def close_review(self, item_id: int, status: str, actor: str, now: dt.datetime,
-                     revision: int | None = None) -> bool:
+                     revision: int | None = None, *, left_too: bool = False) -> bool:
         """Close an open item; False when it was closed meanwhile (decided twice), or, with
-        `revision`, scored again since that revision."""
+        `revision`, scored again since that revision. `left_too`: an item closed as a side
+        left (`SIDE_LEFT_STATUS`) is closed so too (a restore's replayed decision)."""
+        statuses = (OPEN, SIDE_LEFT_STATUS) if left_too else (OPEN,)
         query = sa.update(review_items).where(review_items.c.id == item_id,
-                                              review_items.c.status == OPEN)
+                                              review_items.c.status.in_(statuses))
         if revision is not None:
             query = query.where(review_items.c.revision == revision)
         result = self.conn.execute(query.values(status=status, decided_by=actor, decided_at=now))

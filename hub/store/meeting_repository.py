@@ -75,6 +75,22 @@ class MeetingActions:
             .values(status=status, answered_at=now, answer_note=note))
         return done.rowcount == 1
 
+    def sealed_answer(self, action_id: int) -> Any | None:
+        """The answer's note as stored (sealed), with the porteur and the fiche whose key
+        sealed it: for the recovery journal, which holds nothing in clear."""
+        c = meeting_actions.c
+        return self.conn.execute(sa.select(c.porteur_id, c.key_fiche_pk, c.answer_note)
+                                 .where(c.id == action_id)).first()
+
+    def put_answer(self, action_id: int, expected: str, status: str, at: dt.datetime,
+                   sealed_note: str | None) -> bool:
+        """`settle` with the note as sealed already (a restore's replayed answer)."""
+        done = self.conn.execute(
+            sa.update(meeting_actions)
+            .where(meeting_actions.c.id == action_id, meeting_actions.c.status == expected)
+            .values(status=status, answered_at=at, answer_note=sealed_note))
+        return done.rowcount == 1
+
     def between(self, since: dt.datetime, until: dt.datetime) -> list[Any]:
         """Actions decided or answered in [since, until), oldest first."""
         query = sa.select(meeting_actions).where(sa.or_(

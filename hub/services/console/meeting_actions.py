@@ -27,6 +27,7 @@ from hub.services.accounts.users import list_users
 from hub.services.audit import trail as audit
 from hub.services.console.parcours import parcours_of
 from hub.services.delivery.notices import add_notices
+from hub.services.matching import referent_answers
 from hub.store.records import MeetingAction
 from schemas.formats import (
     first_format_character,
@@ -121,6 +122,7 @@ def answer_proposal(hub: Hub, caller: Caller, proposal: str, body: Any) -> dict[
         if not uow.meeting.settle(row.id, PROPOSED, answer, now, _note(note) or None):
             raise Conflict("Cette proposition a déjà reçu une réponse.",
                            "This proposal was already answered.")
+        referent_answers.journal_answer(uow, row, answer, now)  # a restore gives it again
         uow.commit()
     _log(hub, "referent_answer", caller.member_id, None, row.porteur_id)
     return {"proposition": proposal_id(hub, row.id), "porteur_id": row.porteur_id,

@@ -59,6 +59,7 @@ from hub.store.uow import UnitOfWork
 
 DECISIONS = ("same", "different", "unknown")
 UNMERGE = "unmerge"  # a separation's decision in the recovery journal (hub.journal)
+REVIEW = "review"  # a review item's decision (same, different, unknown) in that journal
 # The decisions that judge the pair on its evidence: each names the item's revision it was
 # made on (the API and the console refuse them without it); « unknown » only sets it aside.
 JUDGEMENTS = ("same", "different")
@@ -224,6 +225,7 @@ def decide(hub: Hub, item_id: int, decision: str, *, actor: str, user: str | Non
             uow.matching.set_status(row.porteur_id, "active")
         heads = uow.matching.fiche_heads((row.fiche_pk, row.candidate_fiche_pk))
         references = [(h.member_id, h.fiche_id) for h in heads.values()]
+        _journal_decision(hub, uow, row, decision, heads, actor, user, now)
         # with the decision, never after it: a process killed in between left a merge
         # no access event told of
         hub.audit.append_within(uow.connection, [audit.event(
@@ -237,6 +239,77 @@ def decide(hub: Hub, item_id: int, decision: str, *, actor: str, user: str | Non
             if change else _told_porteur(hub, row, heads, actor),
             "fusion": told,
             "fiche_seule": bool(change and change.fiche_only)}
+
+
+def _journal_decision(hub: Hub, uow: UnitOfWork, row: ReviewItem, decision: str,
+                      heads: dict[int, Any], actor: str, user: str | None,
+                      now: dt.datetime) -> None:
+    """A restore from an older copy makes the decision again (`replay_decision`): the
+    item by number, each side by its key and a keyed digest of its owner and id."""
+    sides = {}
+    for key, pk in (("fiche", row.fiche_pk), ("candidate", row.candidate_fiche_pk)):
+        head = heads[pk]
+        sides[key] = {"pk": pk, "digest": fiche_digest(hub.pseudonym_key, head.member_id,
+                                                       head.fiche_id)}
+    uow.decisions.journal(REVIEW, {"item": row.id, "decision": decision, **sides,
+                                   "actor": actor, "user": user}, now)
+
+
+def replay_decision(hub: Hub, uow: UnitOfWork, entry: dict[str, Any]) -> int | None:
+    """A restore: the decision `entry` made again in the replay's transaction, on the item
+    it was made on, or on the open item of the same pair the copy holds under another
+    number; without an item, the pair is judged (and a `same` joins the two fiches'
+    porteurs). None when the item was decided in the copy already, or a side's key is
+    another fiche's now. Answers the item's number."""
+    pks = [entry["fiche"]["pk"], entry["candidate"]["pk"]]
+    refs = {ref.id: ref for ref in uow.key_replays.fiche_refs(pks)}
+    if any(pk not in refs or fiche_digest(hub.pseudonym_key, refs[pk].member_id,
+                                          refs[pk].fiche_id) != side["digest"]
+           for pk, side in zip(pks, (entry["fiche"], entry["candidate"]), strict=True)):
+        return None
+    decision, actor, user = entry["decision"], entry["actor"], entry["user"]
+    at = dt.datetime.fromisoformat(entry["at"])
+    row = _item_of_pair(uow, entry["item"], pks)
+    if (row is None and decision == "unknown") or (
+            row is not None and row.status not in ("open", SIDE_LEFT_STATUS)):
+        return None
+    # an item the erasures made since closed (the restore destroys their keys before it
+    # replays the decisions) ends as they left it: a « same » stays, the others close
+    if row is not None and (row.status == "open" or decision == "same"):
+        uow.matching.close_review(row.id, decision, user or actor, at, left_too=True)
+    if decision != "unknown":
+        uow.matching.judge([(pks[0], pks[1])], decision, row.id if row else None, actor, at)
+    change = None
+    if decision == "same":
+        change = _same(hub, uow, row, actor=actor, now=hub.clock(), user=user) \
+            if row is not None else \
+            _join_porteurs(hub, uow, [refs[pk].porteur_id for pk in pks], actor, user)
+    elif row is not None and uow.matching.porteur_status(row.porteur_id) == "provisional":
+        uow.matching.set_status(row.porteur_id, "active")
+    hub.audit.append_within(uow.connection, [audit.event(
+        hub, "merge" if change else "review_decision", actor,
+        porteur_id=change.porteur_id if change else refs[pks[1]].porteur_id,
+        fiches=[(refs[pk].member_id, refs[pk].fiche_id) for pk in pks], user=user)])
+    return int(entry["item"])
+
+
+def _item_of_pair(uow: UnitOfWork, item_id: int, pks: list[int]) -> ReviewItem | None:
+    """The item `item_id` when it is the pair's, else the pair's open item (either way)."""
+    row = uow.matching.review_item(item_id)
+    if row is not None and [row.fiche_pk, row.candidate_fiche_pk] == pks:
+        return row
+    return next((item for item in uow.matching.open_items_touching(pks[0])
+                 if {item.fiche_pk, item.candidate_fiche_pk} == set(pks)), None)
+
+
+def _join_porteurs(hub: Hub, uow: UnitOfWork, porteurs: list[str | None], actor: str,
+                   user: str | None) -> merges.Change | None:
+    """A `same` whose item the copy lacks: the first fiche's porteur joins the second's."""
+    absorb, keep = porteurs
+    if absorb is None or keep is None or absorb == keep:
+        return None
+    return merges.merge(hub, uow, keep, absorb, actor=actor, item_id=None, now=hub.clock(),
+                        user=user)
 
 
 def _told_porteur(hub: Hub, row: ReviewItem, heads: dict[int, Any], actor: str) -> str | None:

@@ -7,9 +7,9 @@ loads a copy, migrates it, then replays the recovery journal (hub.journal) befor
 hub serves again: data keys of surviving fiches move to today's KEKs, erased fiches lose
 theirs and leave the match index, erasures and withdrawals made since are recorded
 again and their notices queued, and the decisions made since (a member's departure, a
-credential revoked, a separation, a refusal to erase...) are made again, each once. The
-access log is appended to, never rewritten: it verifies across the restore from the
-copy's last signed head.
+credential revoked, a merge, a pair judged different, a separation, a refusal to
+erase...) are made again, each once. The access log is appended to, never rewritten: it
+verifies across the restore from the copy's last signed head.
 
 Limits (docs/deploy.md, "Backups"): access events and fiches received after the copy
 are gone with it (partners push them again: receipts they hold name what the hub had
@@ -44,7 +44,7 @@ from hub.journal import (
 from hub.services.accounts import standing, users
 from hub.services.audit import trail as audit
 from hub.services.delivery import consent_journal
-from hub.services.matching import duplicates
+from hub.services.matching import duplicates, referent_answers
 from hub.services.ops.admin import one_at_a_time
 from hub.services.ops.heartbeat import live_processes
 from hub.services.privacy import erasure_requests, owner_requests
@@ -111,6 +111,10 @@ class Restored:
     consents_narrowed_replayed: list[str] = dataclasses.field(default_factory=list)
     # decisions journaled but never committed (the store replaced did not hold them)
     decisions_never_committed: int = 0
+    # the review items decided again (same: merged, different, unknown), by number
+    review_decisions_replayed: list[int] = dataclasses.field(default_factory=list)
+    # the answers to referent proposals given again (the proposals' numbers)
+    referent_answers_replayed: list[int] = dataclasses.field(default_factory=list)
     # False when the purge of the erased fiches' freed pages (VACUUM, the SQLite WAL's
     # truncation) or the ANALYZE could not finish (a lock, a deadline): the store is whole
     # and served, but what is left to do is said (`capactif restore` warns on stderr)
@@ -172,6 +176,8 @@ class _Decided:
 
     members: standing.Replayed = dataclasses.field(default_factory=standing.Replayed)
     separations: list[str] = dataclasses.field(default_factory=list)
+    reviews: list[int] = dataclasses.field(default_factory=list)
+    referent_answers: list[int] = dataclasses.field(default_factory=list)
     answers: list[str] = dataclasses.field(default_factory=list)
     accounts: list[str] = dataclasses.field(default_factory=list)
     consents: list[consent_journal.Narrowed] = dataclasses.field(default_factory=list)
@@ -220,7 +226,9 @@ def _replay(hub: Hub) -> Restored:
                     members.credentials, members.members, members.missing,
                     decided.separations, decided.answers, decided.accounts,
                     list(dict.fromkeys(n.consent_id for n in decided.consents)),
-                    decided.never_committed)
+                    decided.never_committed,
+                    review_decisions_replayed=decided.reviews,
+                    referent_answers_replayed=decided.referent_answers)
 
 
 _Erasure = tuple[str, list[str], set[str] | None, list[str], list[tuple[str, str]]]
@@ -254,6 +262,14 @@ def _replay_decision(hub: Hub, uow: UnitOfWork, entry: dict[str, Any], decided: 
     kind = entry["type"]
     if kind == standing.KIND:
         standing.replay(hub, uow, entry, decided.members)
+    elif kind == duplicates.REVIEW:
+        item = duplicates.replay_decision(hub, uow, entry)
+        if item is not None and item not in decided.reviews:
+            decided.reviews.append(item)
+    elif kind == referent_answers.KIND:
+        answered = referent_answers.replay_answer(uow, entry)
+        if answered is not None and answered not in decided.referent_answers:
+            decided.referent_answers.append(answered)
     elif kind == duplicates.UNMERGE:
         _listed(decided.separations, duplicates.replay_unmerge(hub, uow, entry))
     elif kind == "erasure_answer":
