@@ -15,8 +15,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 
 from capactif_demo.processes import free_port, running, start_worker
+from hub.api.app import create_app
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.services.accounts.auth import Caller
@@ -26,7 +28,7 @@ from hub.services.ingest import accept as ingest
 from hub.services.ops.admin import initialise
 from hub.store.delivery_tables import deliveries
 from hub.store.tables import fiches
-from tests.factories import make_fiche, other_porteur, record_consents
+from tests.factories import Credentials, make_fiche, other_porteur, record_consents
 from tests.integration.scale import scale_store, wait_until
 from tests.receiver import Recipient
 
@@ -269,3 +271,39 @@ def test_an_outage_then_recovery_loses_nothing_and_counts_no_probe_against_a_del
     assert events(hub, "webhook_delivery") == 8
     # every POST that went out and failed (one cut by the shutdown may have gone out too)
     assert refused <= events(hub, "webhook_attempt") <= refused + 1
+
+
+@pytest.mark.parametrize("withdrawn", [["F-2", "F-3"], ["F-2"]])
+def test_new_data_under_a_withdrawn_fiche_id_never_goes_past_its_erasure_notice(line, tmp_path, withdrawn):
+    """The recipient refuses erasure notices (500) for a while; the member withdraws F-2
+    (alone, or in a batch with F-3 of another porteur) and pushes F-2 again: a new fiche
+    for the hub, the same (member, fiche id) for the recipient. Before, the new F-2 was
+    the probe, accepted, and the notice arrived after it: the recipient erased new data."""
+    env, hub, recipient, logs = line
+    notices_fail, order = [True], []
+
+    def choose(document: dict[str, Any]) -> int:
+        if "effacement" in document:
+            status = 500 if notices_fail[0] else 200
+            order.append(("erased", tuple(s["fiche_id"] for s in document["sources"]), status))
+            return status
+        order.append(("data", (document["source"]["fiche_id"], document["source"]["version"]), 200))
+        return 200
+
+    recipient.choose = choose
+    creds = Credentials(tmp_path / "creds" / f"{OWNER.member_id}.json")
+    path = f"/v1/fiches/{OWNER.member_id}/withdrawals"
+    with running([start_worker(env, logs)]), TestClient(create_app(hub=hub)) as client:
+        push(hub, range(1, 5))
+        wait_until(lambda: len(order) >= 4, WAIT_S, "four delivered")
+        content = json.dumps({"fiche_ids": withdrawn}).encode()
+        answer = client.post(path, content=content, headers=creds.rfc9421_headers("POST", path, content))
+        assert answer.status_code == 200 and answer.json()["effacees"] == len(withdrawn), answer.text
+        wait_until(lambda: sum(o[0] == "erased" for o in order) >= 4, WAIT_S, "the notice refused 4 times")
+        push(hub, [2, 5])  # F-2 again (version 1, new data), and another fiche
+        wait_until(lambda: ("data", ("F-5", 1), 200) in order, WAIT_S, "F-5 past the notice")
+        notices_fail[0] = False
+        wait_until(lambda: ("data", ("F-2", 1), 200) in order[4:], WAIT_S, "the new F-2")
+    after = order[4:]
+    notice_taken = next(i for i, o in enumerate(after) if o[0] == "erased" and o[2] == 200)
+    assert notice_taken < after.index(("data", ("F-2", 1), 200)), after

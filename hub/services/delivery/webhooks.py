@@ -36,6 +36,7 @@ from urllib3.exceptions import NewConnectionError
 from hub.bootstrap import Hub
 from hub.domain.ids import MAX_INT64
 from hub.domain.webhook_line import (
+    About,
     Answer,
     HeldBack,
     Step,
@@ -317,16 +318,22 @@ class _Line:
         self.waits_until: dt.datetime | None = None
 
     def hold_behind(self, delivery: Delivery) -> None:
-        self.held.hold_behind(*_about(delivery))
+        self.held.hold_behind(_about(delivery))
 
     def holds(self, delivery: Delivery) -> bool:
-        return delivery.id in self.done or self.held.holds(*_about(delivery))
+        return self.held.holds(_about(delivery))
 
 
-def _about(delivery: Delivery) -> tuple[int | None, str | None, bool]:
-    """(fiche, porteur, whether it is a notice) of a delivery, as `HeldBack` reads them."""
+def _about(delivery: Delivery) -> About:
+    """What a delivery is about, as `HeldBack` reads it: the fiches its document names
+    (`source`, or each of `sources`: a notice about several fiches), its porteur."""
+    document = orjson.loads(delivery.document)
+    named = [document.get("source"), *(document.get("sources") or [])]
+    names = frozenset((s["membre"], s["fiche_id"]) for s in named
+                      if isinstance(s, dict) and "membre" in s and "fiche_id" in s)
     porteur = None if delivery.porteur_id == "-" else delivery.porteur_id
-    return delivery.fiche_pk, porteur, delivery.event not in DATA_EVENTS
+    return About(names, delivery.fiche_pk, frozenset({porteur} if porteur else ()),
+                 delivery.event not in DATA_EVENTS)
 
 
 @dataclasses.dataclass
@@ -362,8 +369,11 @@ def _send_page(sending: _Sending, page: list[Delivery]) -> bool:
     """True when the whole page was dealt with and the next page may follow."""
     line = sending.line
     for index, delivery in enumerate(page):
-        if line.holds(delivery):
-            continue  # behind a head the line went past: its fiche's order is kept
+        if delivery.id in line.done:
+            continue
+        if line.holds(delivery):  # behind a head the line went past: its fiches' order is
+            line.hold_behind(delivery)  # kept, and so is the order of what follows about it
+            continue
         now = sending.hub.clock()
         due = _is_due(delivery, now)
         if delivery.passed_at is not None and (not due or line.waits_until is not None):
@@ -498,12 +508,16 @@ def _probe(sending: _Sending, head: Delivery, later: list[Delivery]) -> tuple[An
     (its answer, None when there was none to send; the least wait its failure asks of
     the line). A failure is not counted against it (the line waits for the head, not
     for it), though its POST is logged like any other."""
-    about_head = HeldBack()
-    about_head.hold_behind(*_about(head))
+    about_head = HeldBack()  # the head, and what a probe may not go past
+    about_head.hold_behind(_about(head))
     now = sending.hub.clock()
     for delivery in later:
-        if sending.line.holds(delivery) or about_head.holds(*_about(delivery)) \
+        if delivery.id in sending.line.done:
+            continue
+        about = _about(delivery)
+        if sending.line.holds(delivery) or about_head.holds(about) \
                 or delivery.passed_at is not None:
+            about_head.hold_behind(about)  # nothing after it about its fiches goes past it
             continue
         if not _is_due(delivery, now):
             return None, 0.0  # the line would wait there anyway
