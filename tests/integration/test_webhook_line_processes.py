@@ -175,7 +175,10 @@ def test_a_fiche_the_recipient_keeps_refusing_holds_back_none_of_the_others(line
     assert events(hub, "webhook_attempt") == recipient.tried.count(("F-3", 1))
 
 
-def test_a_poison_is_dead_lettered_alone_after_its_own_give_up_delay_and_replays(line):
+def test_a_poison_is_dead_lettered_alone_and_its_replay_never_sends_it_after_its_next_version(line):
+    """Before, the replay put version 1 back in line and sent it after version 2: the
+    recipient's copy went back to version 1. It is settled as superseded instead, and
+    the replay says so; a poison without a later version is replayed as before."""
     env, hub, recipient, logs = line
     recipient.choose = failing_on("F-1", version=1)  # its next version is fine
     with running([start_worker({**env, "HUB_WEBHOOK_GIVE_UP_AFTER_S": "10"}, logs)]):
@@ -190,11 +193,24 @@ def test_a_poison_is_dead_lettered_alone_after_its_own_give_up_delay_and_replays
         ] == [("F-1", 1, "dead", "http_500")]
         tried = recipient.tried
         assert tried.index(("F-1", 2)) > len(tried) - 1 - tried[::-1].index(("F-1", 1))
+        recipient.choose = failing_on("F-7")  # a poison with no later version
+        push(hub, [7])
+        wait_until(
+            lambda: ("F-7", "dead") in [(r["fiche_id"], r["status"]) for r in rows(hub)],
+            WAIT_S,
+            "F-7 dead-lettered",
+        )
         recipient.choose = None  # the recipient fixed its handler
-        assert webhooks.replay_dead(hub, member_id=RECIPIENT) == 1
-        wait_until(lambda: ("F-1", 1) in accepted(recipient), WAIT_S, "the replayed poison")
-    assert {r["status"] for r in rows(hub)} == {"sent"}
-    assert events(hub, "webhook_delivery") == 7
+        assert webhooks.replay_dead(hub, member_id=RECIPIENT) == webhooks.Replay(replayed=1, superseded=1)
+        wait_until(lambda: ("F-7", 1) in accepted(recipient), WAIT_S, "the replayed F-7")
+        push(hub, [8])
+        wait_until(lambda: ("F-8", 1) in accepted(recipient), WAIT_S, "a fiche pushed after")
+    assert [a for a in accepted(recipient) if a[0] == "F-1"] == [("F-1", 2)]
+    assert recipient.tried[recipient.tried.index(("F-1", 2)) :].count(("F-1", 1)) == 0
+    statuses = {(r["fiche_id"], r["fiche_version"]): (r["status"], r["last_error"]) for r in rows(hub)}
+    assert statuses.pop(("F-1", 1)) == ("cancelled", "superseded_by_later_version")
+    assert {status for status, _ in statuses.values()} == {"sent"}
+    assert events(hub, "webhook_delivery") == 8
 
 
 @pytest.mark.parametrize("status, share", [(503, 0.4), (500, 0.3)])

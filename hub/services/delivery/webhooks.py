@@ -619,10 +619,21 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def replay_dead(hub: Hub, *, delivery_id: int | None = None, member_id: str | None = None) -> int:
+@dataclasses.dataclass(frozen=True)
+class Replay:
+    """What a replay did: dead letters put back in line, and those settled as superseded
+    instead (a later version of their fiche was sent to the recipient or waits to be:
+    sent after it, the older data would replace it)."""
+
+    replayed: int
+    superseded: int
+
+
+def replay_dead(hub: Hub, *, delivery_id: int | None = None, member_id: str | None = None) -> Replay:
     """Put dead-lettered deliveries back in line: one member's (`delivery_id`: one of
     them, by its position in that member's line), or all (the operator; `delivery_id`:
-    one by the hub's own id)."""
+    one by the hub's own id); never data older than a version of its fiche already sent
+    or pending for the same recipient (settled as superseded: per-fiche order)."""
     if delivery_id is not None and not 1 <= delivery_id <= MAX_INT64:
         raise BadRequest(f"L'identifiant d'une livraison est entre 1 et {MAX_INT64}.",
                          f"A delivery id is between 1 and {MAX_INT64}.")
@@ -630,11 +641,12 @@ def replay_dead(hub: Hub, *, delivery_id: int | None = None, member_id: str | No
         _known(uow, member_id)
         if member_id is not None and delivery_id is not None:
             _within_line(uow, member_id, delivery_id)
-        count = uow.deliveries.replay(hub.clock(), delivery_id=delivery_id, recipient_id=member_id)
+        count, superseded = uow.deliveries.replay(hub.clock(), delivery_id=delivery_id,
+                                                  recipient_id=member_id)
         uow.commit()
     if count:
         hub.publisher.request_dispatch_safely()
-    return count
+    return Replay(count, superseded)
 
 
 def _within_line(uow: UnitOfWork, member_id: str, position: int) -> None:
