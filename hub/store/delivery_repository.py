@@ -89,8 +89,9 @@ _FOLLOWERS = sa.text(
 
 def _never_left() -> sa.ColumnElement[bool]:
     """A webhook cancelled before any POST of it could start: never tried nor put back
-    in line by a replay (which sets `retrying_since`), and no dispatcher holds its recipient's lease
-    (one that does may be POSTing it now; one killed mid-POST leaves its lease behind)."""
+    in line by a replay (which, like a first try, sets `retrying_since`), and no
+    dispatcher holds its recipient's lease (one that does may be POSTing it now; one
+    killed mid-POST leaves its lease behind)."""
     return sa.and_(deliveries.c.status == CANCELLED, deliveries.c.channel == "webhook",
                    deliveries.c.attempts == 0, deliveries.c.retrying_since.is_(None),
                    feed_positions.c.dispatch_lease_owner.is_(None))
@@ -622,7 +623,8 @@ class Deliveries:
     def give_up_expired(self, recipient_id: str, planned_before: dt.datetime, error: str,
                         limit: int) -> int:
         """Dead-letter up to `limit` of the recipient's pending deliveries, head of line
-        first, whose give-up clock (planned, or replayed) started before `planned_before`;
+        first, whose give-up clock (first tried, or replayed; planned, if never tried)
+        started before `planned_before`;
         returns how many (one statement)."""
         expired = (
             sa.select(deliveries.c.id)

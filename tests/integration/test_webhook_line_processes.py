@@ -323,3 +323,43 @@ def test_new_data_under_a_withdrawn_fiche_id_never_goes_past_its_erasure_notice(
     after = order[4:]
     notice_taken = next(i for i, o in enumerate(after) if o[0] == "erased" and o[2] == 200)
     assert notice_taken < after.index(("data", ("F-2", 1), 200)), after
+
+
+def test_versions_held_behind_a_poison_start_their_give_up_clock_when_released(line):
+    """F-1 v2 and v3 wait behind the poison F-1 v1 for its whole give-up delay; once it
+    is dead-lettered, v2 is the head and the recipient, merely flaky, refuses its first
+    try. Before, the time held counted as time failing: v2 was dead-lettered on that one
+    500 and v3 with it, untried (given_up_with_line)."""
+    env, hub, recipient, logs = line
+    flaked: list[tuple[str, int]] = []
+
+    def choose(document: dict[str, Any]) -> int:
+        key = (document["source"]["fiche_id"], document["source"]["version"])
+        if key == ("F-1", 1):
+            return 500  # the poison
+        if key == ("F-1", 2) and not flaked:
+            flaked.append(key)
+            return 500  # one flaky 500 on a fine document
+        return 200
+
+    recipient.choose = choose
+    give_up = {"HUB_WEBHOOK_GIVE_UP_AFTER_S": "8", "HUB_WEBHOOK_RETRY_MAX_S": "3"}
+    with running([start_worker({**env, **give_up}, logs)]):
+        push(hub, range(6))
+        wait_until(lambda: any(r["fiche_id"] == "F-1" for r in rows(hub)), WAIT_S, "F-1 planned")
+        push(hub, [1], version=2)
+        push(hub, [1], version=3)
+        wait_until(
+            lambda: {(1, "dead")} <= {(r["fiche_version"], r["status"]) for r in rows(hub)},
+            WAIT_S,
+            "the poison dead-lettered",
+        )
+        wait_until(
+            lambda: len(rows(hub)) == 8 and "pending" not in {r["status"] for r in rows(hub)},
+            WAIT_S,
+            "nothing pending",
+        )
+    assert flaked == [("F-1", 2)]
+    final = [(r["fiche_id"], r["fiche_version"], r["status"]) for r in rows(hub) if r["status"] != "sent"]
+    assert final == [("F-1", 1, "dead")]
+    assert [a for a in accepted(recipient) if a[0] == "F-1"] == [("F-1", 2), ("F-1", 3)]

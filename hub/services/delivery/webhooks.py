@@ -426,7 +426,8 @@ def _attempt(sending: _Sending, delivery: Delivery, later: list[Delivery]) -> bo
         return True
     now = hub.clock()
     refused = refused_after(delivery.refused_in_a_row, answer)
-    values = {"attempts": attempts, "last_error": error, "refused_in_a_row": refused}
+    values = {"attempts": attempts, "last_error": error, "refused_in_a_row": refused,
+              "retrying_since": _give_up_clock(delivery, now)}
     attempted = _disclosed(hub, sending.member, delivery, "webhook_attempt") if sent else None
     passed = delivery.passed_at is not None
     delay, step = _retry_delay(hub, attempts, error, asked_delay), Step.WAIT
@@ -600,10 +601,20 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
 
 
 def _given_up(hub: Hub, delivery: Delivery, now: dt.datetime) -> bool:
-    """Failing for longer than HUB_WEBHOOK_GIVE_UP_AFTER_S since it was planned, or
-    since it was replayed (a replay gives it a whole new retry budget)."""
-    since = _aware(delivery.retrying_since or delivery.created_at)
+    """Failing for longer than HUB_WEBHOOK_GIVE_UP_AFTER_S since its give-up clock
+    started (`_give_up_clock`)."""
+    since = _give_up_clock(delivery, now)
     return (now - since).total_seconds() > hub.settings.webhook_give_up_after_s
+
+
+def _give_up_clock(delivery: Delivery, now: dt.datetime) -> dt.datetime:
+    """When a delivery's give-up clock started: at its first try as head of its line
+    (`now` for a delivery never tried: the time it waited behind others, held behind a
+    head gone past or in a long line, was not time failing), or at its replay (a whole
+    new retry budget); when it was planned for one tried before the clock was kept."""
+    if delivery.retrying_since is not None:
+        return _aware(delivery.retrying_since)
+    return now if delivery.attempts == 0 else _aware(delivery.created_at)
 
 
 def _disclosed(hub: Hub, member: Member, delivery: Delivery,
