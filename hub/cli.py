@@ -647,7 +647,7 @@ def _deliveries_replay(args: argparse.Namespace) -> int:
             replayed = replay_dead(hub, delivery_id=args.id, member_id=args.member)
     finally:
         hub.close()
-    if args.id is not None and not replayed:
+    if args.id is not None and not replayed.replayed and not replayed.superseded:
         raise NotFound(
             f"Aucune livraison en échec n'a l'identifiant {args.id} (capactif deliveries dead "
             "les liste, avec --member M : par leur position dans la file du membre) ; rien "
@@ -655,7 +655,12 @@ def _deliveries_replay(args: argparse.Namespace) -> int:
             f"No dead-lettered delivery has the id {args.id} (capactif deliveries dead lists "
             "them, with --member M: by their position in the member's line); nothing was put "
             "back in line.")
-    print(f"livraisons remises en file / deliveries put back in line: {replayed}")
+    print(f"livraisons remises en file / deliveries put back in line: {replayed.replayed}")
+    if replayed.superseded:
+        print(f"non remises en file, une version plus récente de leur fiche ayant été envoyée "
+              f"ou étant en file (réglées comme remplacées) / not put back in line, a later "
+              f"version of their fiche having been sent or being in line (settled as "
+              f"superseded): {replayed.superseded}")
     return 0
 
 

@@ -402,6 +402,7 @@ class DeadLetters(_Open):
 
 class Replayed(_Open):
     rejouees: int
+    remplacees: int  # not replayed: a later version of their fiche was sent or is pending
 
 
 class Subscriptions(BaseModel):

@@ -232,8 +232,8 @@ def replay(request: Request, delivery_id: OptionalId = None, membre: MemberQuery
     in the dead letters) back in line; the coordination, a member's with `membre`."""
     member = _whose_dead_letters(auth.caller, membre)
     with _named_by_query():
-        count = webhooks.replay_dead(hub_of(request), delivery_id=delivery_id, member_id=member)
-    return {"rejouees": count}
+        done = webhooks.replay_dead(hub_of(request), delivery_id=delivery_id, member_id=member)
+    return {"rejouees": done.replayed, "remplacees": done.superseded}
 
 
 @contextlib.contextmanager

@@ -12,13 +12,16 @@ failure, by one probe: the next delivery in line about another fiche. Accepted, 
 recipient is well and this one document fails: the line goes on past the head, which
 is retried on its own backoff until it is accepted or its give-up delay passes (then
 it alone is dead-lettered). Failed, the line waits as before; the probe's own attempt
-is not counted against it. Order is kept per fiche: a later delivery of the fiche of a
-head the line went past waits behind it, and so does every notice about its porteur
-(a notice of a head passed holds back everything about its porteur).
+is not counted against it. Order is kept per fiche as the recipient knows it (owner
+member, fiche id): every later delivery naming a fiche a head the line went past names
+waits behind it (a later version, a notice about it, new data under an id a notice
+withdrew), and so does every notice about its porteur (a notice of a head passed holds
+back everything about its porteurs). A probe is never about a fiche the head names.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 
 PROBE_AFTER = 3  # a head's 500s in a row before the next delivery in line is tried
@@ -71,25 +74,43 @@ def after_probe(probe: Answer | None) -> Step:
     return Step.GO_PAST if probe is Answer.ACCEPTED else Step.WAIT
 
 
+Name = tuple[str, str]  # a fiche as recipients know it: (owner member, fiche id)
+
+
+@dataclasses.dataclass(frozen=True)
+class About:
+    """What a delivery is about, as `HeldBack` reads it: the fiches it names as the
+    recipient knows them (a data delivery its fiche; a notice every fiche it names: all
+    those of a batch), the hub's fiche it was planned for, its porteurs, and whether it
+    is a notice. A fiche id withdrawn and pushed again is a new fiche for the hub, the
+    same one for the recipient: order is kept by name."""
+
+    names: frozenset[Name] = frozenset()
+    fiche: int | None = None
+    porteurs: frozenset[str] = frozenset()
+    notice: bool = False
+
+
 class HeldBack:
-    """What waits behind the heads a line went past: later deliveries of their fiches,
-    notices about their porteurs, and, behind a notice, everything about its porteur.
-    A delivery is given as (fiche, porteur, whether it is a notice); None: it names none."""
+    """What waits behind the deliveries a line went past: everything naming a fiche they
+    name (later data, and notices about it; data after a notice about it), notices about
+    their porteurs, and, behind a notice, everything about its porteurs."""
 
     def __init__(self) -> None:
+        self._names: set[Name] = set()
         self._fiches: set[int] = set()
         self._every_delivery_of: set[str] = set()  # porteurs of notices passed
         self._notices_of: set[str] = set()  # porteurs of data passed
 
-    def hold_behind(self, fiche: int | None, porteur: str | None, notice: bool) -> None:
-        if fiche is not None:
-            self._fiches.add(fiche)
-        if porteur is not None:
-            (self._every_delivery_of if notice else self._notices_of).add(porteur)
+    def hold_behind(self, about: About) -> None:
+        self._names |= about.names
+        if about.fiche is not None:
+            self._fiches.add(about.fiche)
+        (self._every_delivery_of if about.notice else self._notices_of).update(about.porteurs)
 
-    def holds(self, fiche: int | None, porteur: str | None, notice: bool) -> bool:
-        if fiche is not None and fiche in self._fiches:
+    def holds(self, about: About) -> bool:
+        if not self._names.isdisjoint(about.names) or about.fiche in self._fiches:
             return True
-        return porteur is not None and (
-            porteur in self._every_delivery_of or (notice and porteur in self._notices_of)
+        return not self._every_delivery_of.isdisjoint(about.porteurs) or (
+            about.notice and not self._notices_of.isdisjoint(about.porteurs)
         )

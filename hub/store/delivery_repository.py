@@ -56,6 +56,7 @@ _FOLD_ROUTING_CHANGES = sa.text(
 PENDING, SENT, DEAD, CANCELLED, FEED = "pending", "sent", "dead", "cancelled", "feed"
 _NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
 MEMBER_LEFT = "member_left"  # the reason recorded on what a member that left never got
+SUPERSEDED_VERSION = "superseded_by_later_version"  # a dead letter a later version made stale
 DATA_EVENTS = ("created", "updated")  # the other events are notices: pseudonymous ids only
 
 # PostgreSQL: each porteur's followers looked up by index, porteur by porteur (a lateral
@@ -88,8 +89,9 @@ _FOLLOWERS = sa.text(
 
 def _never_left() -> sa.ColumnElement[bool]:
     """A webhook cancelled before any POST of it could start: never tried nor put back
-    in line by a replay (which sets `retrying_since`), and no dispatcher holds its recipient's lease
-    (one that does may be POSTing it now; one killed mid-POST leaves its lease behind)."""
+    in line by a replay (which, like a first try, sets `retrying_since`), and no
+    dispatcher holds its recipient's lease (one that does may be POSTing it now; one
+    killed mid-POST leaves its lease behind)."""
     return sa.and_(deliveries.c.status == CANCELLED, deliveries.c.channel == "webhook",
                    deliveries.c.attempts == 0, deliveries.c.retrying_since.is_(None),
                    feed_positions.c.dispatch_lease_owner.is_(None))
@@ -580,19 +582,33 @@ class Deliveries:
         return found
 
     def replay(self, now: dt.datetime, *, delivery_id: int | None = None,
-               recipient_id: str | None = None) -> int:
+               recipient_id: str | None = None) -> tuple[int, int]:
         """Put dead letters back in line: all, or one recipient's; `delivery_id` is that
-        recipient's position if one is named, else (the operator) the delivery's id."""
-        query = sa.update(deliveries).where(deliveries.c.status == DEAD)
+        recipient's position if one is named, else (the operator) the delivery's id.
+        A dead data delivery a later version of its fiche to the same recipient was sent
+        or waits to be sent after is not: sent, it would take the recipient back to the
+        older data. It is settled as superseded (cancelled, `SUPERSEDED_VERSION`).
+        Returns (how many were put back, how many were settled as superseded)."""
+        dead = [deliveries.c.status == DEAD]
         if delivery_id is not None:
             key = deliveries.c.id if recipient_id is None else deliveries.c.position
-            query = query.where(key == delivery_id)
+            dead.append(key == delivery_id)
         if recipient_id is not None:
-            query = query.where(deliveries.c.recipient_id == recipient_id)
-        result = self.conn.execute(query.values(
+            dead.append(deliveries.c.recipient_id == recipient_id)
+        later = deliveries.alias("later")
+        superseded = sa.exists().where(
+            later.c.recipient_id == deliveries.c.recipient_id,
+            later.c.fiche_pk == deliveries.c.fiche_pk,
+            later.c.fiche_version > deliveries.c.fiche_version,
+            later.c.event.in_(DATA_EVENTS), later.c.status.in_((SENT, PENDING)))
+        settled = self.conn.execute(sa.update(deliveries).where(
+            *dead, deliveries.c.event.in_(DATA_EVENTS), deliveries.c.fiche_pk.is_not(None),
+            superseded).values(status=CANCELLED, last_error=SUPERSEDED_VERSION,
+                               next_attempt_at=None)).rowcount or 0
+        result = self.conn.execute(sa.update(deliveries).where(*dead).values(
             status=PENDING, attempts=0, next_attempt_at=now, last_error=None, retrying_since=now,
             refused_in_a_row=0, passed_at=None))
-        return result.rowcount or 0
+        return result.rowcount or 0, settled
 
     def postpone_next(self, recipient_id: str, after_position: int, until: dt.datetime) -> None:
         """Hold the recipient's next pending delivery until `until` (a spread-out retry)."""
@@ -607,7 +623,8 @@ class Deliveries:
     def give_up_expired(self, recipient_id: str, planned_before: dt.datetime, error: str,
                         limit: int) -> int:
         """Dead-letter up to `limit` of the recipient's pending deliveries, head of line
-        first, whose give-up clock (planned, or replayed) started before `planned_before`;
+        first, whose give-up clock (first tried, or replayed; planned, if never tried)
+        started before `planned_before`;
         returns how many (one statement)."""
         expired = (
             sa.select(deliveries.c.id)

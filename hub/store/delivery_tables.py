@@ -70,7 +70,7 @@ deliveries = sa.Table(
     sa.Column("last_error", sa.String(200)),
     sa.Column("created_at", UTC_TIME, nullable=False),
     sa.Column("sent_at", UTC_TIME),
-    sa.Column("retrying_since", UTC_TIME),  # the give-up clock, reset by a replay
+    sa.Column("retrying_since", UTC_TIME),  # the give-up clock: first try, or replay
     # The event of the notice that asked its recipient to delete it (`withdrawn`,
     # `narrowed`, `unmerged`; migration 0057): never served to it again.
     sa.Column("deletion_asked", sa.String(12)),

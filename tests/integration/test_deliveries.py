@@ -95,7 +95,7 @@ def test_a_4xx_is_not_retried_but_dead_lettered_then_replayable(network):
     assert (summary.dead, summary.failed) == (1, 0)
     assert webhooks.dead_letters(hub, "cci-thiers")[0]["erreur"] == "http_410"
     cci.status = 200
-    assert webhooks.replay_dead(hub, member_id="cci-thiers") == 1
+    assert webhooks.replay_dead(hub, member_id="cci-thiers").replayed == 1
     webhooks.dispatch_webhooks(hub)
     assert len(cci.documents()) == 1
 

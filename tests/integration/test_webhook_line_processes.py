@@ -15,8 +15,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 
 from capactif_demo.processes import free_port, running, start_worker
+from hub.api.app import create_app
 from hub.bootstrap import Hub
 from hub.config import Settings
 from hub.services.accounts.auth import Caller
@@ -26,7 +28,7 @@ from hub.services.ingest import accept as ingest
 from hub.services.ops.admin import initialise
 from hub.store.delivery_tables import deliveries
 from hub.store.tables import fiches
-from tests.factories import make_fiche, other_porteur, record_consents
+from tests.factories import Credentials, make_fiche, other_porteur, record_consents
 from tests.integration.scale import scale_store, wait_until
 from tests.receiver import Recipient
 
@@ -173,7 +175,10 @@ def test_a_fiche_the_recipient_keeps_refusing_holds_back_none_of_the_others(line
     assert events(hub, "webhook_attempt") == recipient.tried.count(("F-3", 1))
 
 
-def test_a_poison_is_dead_lettered_alone_after_its_own_give_up_delay_and_replays(line):
+def test_a_poison_is_dead_lettered_alone_and_its_replay_never_sends_it_after_its_next_version(line):
+    """Before, the replay put version 1 back in line and sent it after version 2: the
+    recipient's copy went back to version 1. It is settled as superseded instead, and
+    the replay says so; a poison without a later version is replayed as before."""
     env, hub, recipient, logs = line
     recipient.choose = failing_on("F-1", version=1)  # its next version is fine
     with running([start_worker({**env, "HUB_WEBHOOK_GIVE_UP_AFTER_S": "10"}, logs)]):
@@ -188,11 +193,24 @@ def test_a_poison_is_dead_lettered_alone_after_its_own_give_up_delay_and_replays
         ] == [("F-1", 1, "dead", "http_500")]
         tried = recipient.tried
         assert tried.index(("F-1", 2)) > len(tried) - 1 - tried[::-1].index(("F-1", 1))
+        recipient.choose = failing_on("F-7")  # a poison with no later version
+        push(hub, [7])
+        wait_until(
+            lambda: ("F-7", "dead") in [(r["fiche_id"], r["status"]) for r in rows(hub)],
+            WAIT_S,
+            "F-7 dead-lettered",
+        )
         recipient.choose = None  # the recipient fixed its handler
-        assert webhooks.replay_dead(hub, member_id=RECIPIENT) == 1
-        wait_until(lambda: ("F-1", 1) in accepted(recipient), WAIT_S, "the replayed poison")
-    assert {r["status"] for r in rows(hub)} == {"sent"}
-    assert events(hub, "webhook_delivery") == 7
+        assert webhooks.replay_dead(hub, member_id=RECIPIENT) == webhooks.Replay(replayed=1, superseded=1)
+        wait_until(lambda: ("F-7", 1) in accepted(recipient), WAIT_S, "the replayed F-7")
+        push(hub, [8])
+        wait_until(lambda: ("F-8", 1) in accepted(recipient), WAIT_S, "a fiche pushed after")
+    assert [a for a in accepted(recipient) if a[0] == "F-1"] == [("F-1", 2)]
+    assert recipient.tried[recipient.tried.index(("F-1", 2)) :].count(("F-1", 1)) == 0
+    statuses = {(r["fiche_id"], r["fiche_version"]): (r["status"], r["last_error"]) for r in rows(hub)}
+    assert statuses.pop(("F-1", 1)) == ("cancelled", "superseded_by_later_version")
+    assert {status for status, _ in statuses.values()} == {"sent"}
+    assert events(hub, "webhook_delivery") == 8
 
 
 @pytest.mark.parametrize("status, share", [(503, 0.4), (500, 0.3)])
@@ -269,3 +287,79 @@ def test_an_outage_then_recovery_loses_nothing_and_counts_no_probe_against_a_del
     assert events(hub, "webhook_delivery") == 8
     # every POST that went out and failed (one cut by the shutdown may have gone out too)
     assert refused <= events(hub, "webhook_attempt") <= refused + 1
+
+
+@pytest.mark.parametrize("withdrawn", [["F-2", "F-3"], ["F-2"]])
+def test_new_data_under_a_withdrawn_fiche_id_never_goes_past_its_erasure_notice(line, tmp_path, withdrawn):
+    """The recipient refuses erasure notices (500) for a while; the member withdraws F-2
+    (alone, or in a batch with F-3 of another porteur) and pushes F-2 again: a new fiche
+    for the hub, the same (member, fiche id) for the recipient. Before, the new F-2 was
+    the probe, accepted, and the notice arrived after it: the recipient erased new data."""
+    env, hub, recipient, logs = line
+    notices_fail, order = [True], []
+
+    def choose(document: dict[str, Any]) -> int:
+        if "effacement" in document:
+            status = 500 if notices_fail[0] else 200
+            order.append(("erased", tuple(s["fiche_id"] for s in document["sources"]), status))
+            return status
+        order.append(("data", (document["source"]["fiche_id"], document["source"]["version"]), 200))
+        return 200
+
+    recipient.choose = choose
+    creds = Credentials(tmp_path / "creds" / f"{OWNER.member_id}.json")
+    path = f"/v1/fiches/{OWNER.member_id}/withdrawals"
+    with running([start_worker(env, logs)]), TestClient(create_app(hub=hub)) as client:
+        push(hub, range(1, 5))
+        wait_until(lambda: len(order) >= 4, WAIT_S, "four delivered")
+        content = json.dumps({"fiche_ids": withdrawn}).encode()
+        answer = client.post(path, content=content, headers=creds.rfc9421_headers("POST", path, content))
+        assert answer.status_code == 200 and answer.json()["effacees"] == len(withdrawn), answer.text
+        wait_until(lambda: sum(o[0] == "erased" for o in order) >= 4, WAIT_S, "the notice refused 4 times")
+        push(hub, [2, 5])  # F-2 again (version 1, new data), and another fiche
+        wait_until(lambda: ("data", ("F-5", 1), 200) in order, WAIT_S, "F-5 past the notice")
+        notices_fail[0] = False
+        wait_until(lambda: ("data", ("F-2", 1), 200) in order[4:], WAIT_S, "the new F-2")
+    after = order[4:]
+    notice_taken = next(i for i, o in enumerate(after) if o[0] == "erased" and o[2] == 200)
+    assert notice_taken < after.index(("data", ("F-2", 1), 200)), after
+
+
+def test_versions_held_behind_a_poison_start_their_give_up_clock_when_released(line):
+    """F-1 v2 and v3 wait behind the poison F-1 v1 for its whole give-up delay; once it
+    is dead-lettered, v2 is the head and the recipient, merely flaky, refuses its first
+    try. Before, the time held counted as time failing: v2 was dead-lettered on that one
+    500 and v3 with it, untried (given_up_with_line)."""
+    env, hub, recipient, logs = line
+    flaked: list[tuple[str, int]] = []
+
+    def choose(document: dict[str, Any]) -> int:
+        key = (document["source"]["fiche_id"], document["source"]["version"])
+        if key == ("F-1", 1):
+            return 500  # the poison
+        if key == ("F-1", 2) and not flaked:
+            flaked.append(key)
+            return 500  # one flaky 500 on a fine document
+        return 200
+
+    recipient.choose = choose
+    give_up = {"HUB_WEBHOOK_GIVE_UP_AFTER_S": "8", "HUB_WEBHOOK_RETRY_MAX_S": "3"}
+    with running([start_worker({**env, **give_up}, logs)]):
+        push(hub, range(6))
+        wait_until(lambda: any(r["fiche_id"] == "F-1" for r in rows(hub)), WAIT_S, "F-1 planned")
+        push(hub, [1], version=2)
+        push(hub, [1], version=3)
+        wait_until(
+            lambda: {(1, "dead")} <= {(r["fiche_version"], r["status"]) for r in rows(hub)},
+            WAIT_S,
+            "the poison dead-lettered",
+        )
+        wait_until(
+            lambda: len(rows(hub)) == 8 and "pending" not in {r["status"] for r in rows(hub)},
+            WAIT_S,
+            "nothing pending",
+        )
+    assert flaked == [("F-1", 2)]
+    final = [(r["fiche_id"], r["fiche_version"], r["status"]) for r in rows(hub) if r["status"] != "sent"]
+    assert final == [("F-1", 1, "dead")]
+    assert [a for a in accepted(recipient) if a[0] == "F-1"] == [("F-1", 2), ("F-1", 3)]

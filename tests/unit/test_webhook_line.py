@@ -10,6 +10,7 @@ import pytest
 
 from hub.domain.webhook_line import (
     PROBE_AFTER,
+    About,
     Answer,
     HeldBack,
     Step,
@@ -84,21 +85,44 @@ def test_no_probe_before_probe_after_refusals_in_a_row():
     assert after_probe(None) is Step.WAIT  # nothing else in line to probe with
 
 
+def _data(fiche_id: str, pk: int, porteur: str) -> About:
+    return About(frozenset({("M", fiche_id)}), pk, frozenset({porteur}))
+
+
+def _notice(*fiche_ids: str, porteur: str | None = None) -> About:
+    return About(
+        frozenset(("M", f) for f in fiche_ids), None, frozenset({porteur} if porteur else ()), notice=True
+    )
+
+
 def test_a_data_head_passed_holds_back_its_fiche_and_the_notices_of_its_porteur():
     held = HeldBack()
-    held.hold_behind(7, "P-1", notice=False)
-    assert held.holds(7, "P-1", notice=False)  # a later version of the fiche
-    assert held.holds(None, "P-1", notice=True)  # a notice about its porteur
-    assert held.holds(8, "P-1", notice=True)
-    assert not held.holds(8, "P-1", notice=False)  # another fiche of the porteur
-    assert not held.holds(9, "P-2", notice=False)
-    assert not held.holds(None, "P-2", notice=True)
+    held.hold_behind(_data("F-7", 7, "P-1"))
+    assert held.holds(_data("F-7", 7, "P-1"))  # a later version of the fiche
+    assert held.holds(_notice(porteur="P-1"))  # a notice about its porteur
+    assert held.holds(_notice("F-8", porteur="P-1"))
+    assert held.holds(_notice("F-7"))  # a notice naming it
+    assert not held.holds(_data("F-8", 8, "P-1"))  # another fiche of the porteur
+    assert not held.holds(_data("F-9", 9, "P-2"))
+    assert not held.holds(_notice("F-9", porteur="P-2"))
 
 
 def test_a_notice_passed_holds_back_everything_about_its_porteur():
     held = HeldBack()
-    held.hold_behind(None, "P-1", notice=True)
-    assert held.holds(8, "P-1", notice=False)
-    assert held.holds(None, "P-1", notice=True)
-    assert not held.holds(9, "P-2", notice=False)
-    assert not held.holds(None, None, notice=True)
+    held.hold_behind(_notice(porteur="P-1"))
+    assert held.holds(_data("F-8", 8, "P-1"))
+    assert held.holds(_notice(porteur="P-1"))
+    assert not held.holds(_data("F-9", 9, "P-2"))
+    assert not held.holds(_notice())
+
+
+def test_a_batch_notice_passed_holds_back_every_fiche_it_names_under_any_pk():
+    """A fiche id withdrawn and pushed again is another fiche for the hub (another pk,
+    maybe another porteur), the same for the recipient: its new data waits."""
+    held = HeldBack()
+    held.hold_behind(_notice("F-2", "F-3"))  # a batch: no porteur, several fiches
+    assert held.holds(_data("F-2", 12, "P-9"))
+    assert held.holds(_data("F-3", 13, "P-3"))
+    assert held.holds(_notice("F-3"))
+    assert not held.holds(_data("F-4", 4, "P-4"))
+    assert not held.holds(About(frozenset({("other-member", "F-2")}), 14, frozenset({"P-5"})))

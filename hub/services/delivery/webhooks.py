@@ -36,6 +36,7 @@ from urllib3.exceptions import NewConnectionError
 from hub.bootstrap import Hub
 from hub.domain.ids import MAX_INT64
 from hub.domain.webhook_line import (
+    About,
     Answer,
     HeldBack,
     Step,
@@ -317,16 +318,22 @@ class _Line:
         self.waits_until: dt.datetime | None = None
 
     def hold_behind(self, delivery: Delivery) -> None:
-        self.held.hold_behind(*_about(delivery))
+        self.held.hold_behind(_about(delivery))
 
     def holds(self, delivery: Delivery) -> bool:
-        return delivery.id in self.done or self.held.holds(*_about(delivery))
+        return self.held.holds(_about(delivery))
 
 
-def _about(delivery: Delivery) -> tuple[int | None, str | None, bool]:
-    """(fiche, porteur, whether it is a notice) of a delivery, as `HeldBack` reads them."""
+def _about(delivery: Delivery) -> About:
+    """What a delivery is about, as `HeldBack` reads it: the fiches its document names
+    (`source`, or each of `sources`: a notice about several fiches), its porteur."""
+    document = orjson.loads(delivery.document)
+    named = [document.get("source"), *(document.get("sources") or [])]
+    names = frozenset((s["membre"], s["fiche_id"]) for s in named
+                      if isinstance(s, dict) and "membre" in s and "fiche_id" in s)
     porteur = None if delivery.porteur_id == "-" else delivery.porteur_id
-    return delivery.fiche_pk, porteur, delivery.event not in DATA_EVENTS
+    return About(names, delivery.fiche_pk, frozenset({porteur} if porteur else ()),
+                 delivery.event not in DATA_EVENTS)
 
 
 @dataclasses.dataclass
@@ -362,8 +369,11 @@ def _send_page(sending: _Sending, page: list[Delivery]) -> bool:
     """True when the whole page was dealt with and the next page may follow."""
     line = sending.line
     for index, delivery in enumerate(page):
-        if line.holds(delivery):
-            continue  # behind a head the line went past: its fiche's order is kept
+        if delivery.id in line.done:
+            continue
+        if line.holds(delivery):  # behind a head the line went past: its fiches' order is
+            line.hold_behind(delivery)  # kept, and so is the order of what follows about it
+            continue
         now = sending.hub.clock()
         due = _is_due(delivery, now)
         if delivery.passed_at is not None and (not due or line.waits_until is not None):
@@ -416,7 +426,8 @@ def _attempt(sending: _Sending, delivery: Delivery, later: list[Delivery]) -> bo
         return True
     now = hub.clock()
     refused = refused_after(delivery.refused_in_a_row, answer)
-    values = {"attempts": attempts, "last_error": error, "refused_in_a_row": refused}
+    values = {"attempts": attempts, "last_error": error, "refused_in_a_row": refused,
+              "retrying_since": _give_up_clock(delivery, now)}
     attempted = _disclosed(hub, sending.member, delivery, "webhook_attempt") if sent else None
     passed = delivery.passed_at is not None
     delay, step = _retry_delay(hub, attempts, error, asked_delay), Step.WAIT
@@ -498,12 +509,16 @@ def _probe(sending: _Sending, head: Delivery, later: list[Delivery]) -> tuple[An
     (its answer, None when there was none to send; the least wait its failure asks of
     the line). A failure is not counted against it (the line waits for the head, not
     for it), though its POST is logged like any other."""
-    about_head = HeldBack()
-    about_head.hold_behind(*_about(head))
+    about_head = HeldBack()  # the head, and what a probe may not go past
+    about_head.hold_behind(_about(head))
     now = sending.hub.clock()
     for delivery in later:
-        if sending.line.holds(delivery) or about_head.holds(*_about(delivery)) \
+        if delivery.id in sending.line.done:
+            continue
+        about = _about(delivery)
+        if sending.line.holds(delivery) or about_head.holds(about) \
                 or delivery.passed_at is not None:
+            about_head.hold_behind(about)  # nothing after it about its fiches goes past it
             continue
         if not _is_due(delivery, now):
             return None, 0.0  # the line would wait there anyway
@@ -586,10 +601,20 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
 
 
 def _given_up(hub: Hub, delivery: Delivery, now: dt.datetime) -> bool:
-    """Failing for longer than HUB_WEBHOOK_GIVE_UP_AFTER_S since it was planned, or
-    since it was replayed (a replay gives it a whole new retry budget)."""
-    since = _aware(delivery.retrying_since or delivery.created_at)
+    """Failing for longer than HUB_WEBHOOK_GIVE_UP_AFTER_S since its give-up clock
+    started (`_give_up_clock`)."""
+    since = _give_up_clock(delivery, now)
     return (now - since).total_seconds() > hub.settings.webhook_give_up_after_s
+
+
+def _give_up_clock(delivery: Delivery, now: dt.datetime) -> dt.datetime:
+    """When a delivery's give-up clock started: at its first try as head of its line
+    (`now` for a delivery never tried: the time it waited behind others, held behind a
+    head gone past or in a long line, was not time failing), or at its replay (a whole
+    new retry budget); when it was planned for one tried before the clock was kept."""
+    if delivery.retrying_since is not None:
+        return _aware(delivery.retrying_since)
+    return now if delivery.attempts == 0 else _aware(delivery.created_at)
 
 
 def _disclosed(hub: Hub, member: Member, delivery: Delivery,
@@ -605,10 +630,21 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def replay_dead(hub: Hub, *, delivery_id: int | None = None, member_id: str | None = None) -> int:
+@dataclasses.dataclass(frozen=True)
+class Replay:
+    """What a replay did: dead letters put back in line, and those settled as superseded
+    instead (a later version of their fiche was sent to the recipient or waits to be:
+    sent after it, the older data would replace it)."""
+
+    replayed: int
+    superseded: int
+
+
+def replay_dead(hub: Hub, *, delivery_id: int | None = None, member_id: str | None = None) -> Replay:
     """Put dead-lettered deliveries back in line: one member's (`delivery_id`: one of
     them, by its position in that member's line), or all (the operator; `delivery_id`:
-    one by the hub's own id)."""
+    one by the hub's own id); never data older than a version of its fiche already sent
+    or pending for the same recipient (settled as superseded: per-fiche order)."""
     if delivery_id is not None and not 1 <= delivery_id <= MAX_INT64:
         raise BadRequest(f"L'identifiant d'une livraison est entre 1 et {MAX_INT64}.",
                          f"A delivery id is between 1 and {MAX_INT64}.")
@@ -616,11 +652,12 @@ def replay_dead(hub: Hub, *, delivery_id: int | None = None, member_id: str | No
         _known(uow, member_id)
         if member_id is not None and delivery_id is not None:
             _within_line(uow, member_id, delivery_id)
-        count = uow.deliveries.replay(hub.clock(), delivery_id=delivery_id, recipient_id=member_id)
+        count, superseded = uow.deliveries.replay(hub.clock(), delivery_id=delivery_id,
+                                                  recipient_id=member_id)
         uow.commit()
     if count:
         hub.publisher.request_dispatch_safely()
-    return count
+    return Replay(count, superseded)
 
 
 def _within_line(uow: UnitOfWork, member_id: str, position: int) -> None:

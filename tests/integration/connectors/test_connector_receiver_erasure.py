@@ -131,7 +131,7 @@ def test_a_notice_received_again_keeps_what_was_sent_under_a_later_consent(netwo
     assert _kept_of(receiver, "F-1") == ([1, 2] if how == "dead_letter" else [2])
     if how == "dead_letter":
         notice_at = len(cci.received)
-        assert webhooks.replay_dead(hub, member_id="cci-thiers") == 1
+        assert webhooks.replay_dead(hub, member_id="cci-thiers").replayed == 1
         clock.now += dt.timedelta(seconds=5)
         webhooks.dispatch_webhooks(hub)
         [answer] = _take(receiver, cci, notice_at)
