@@ -57,6 +57,16 @@ def make_fiche(member: str = "cci-puy-de-dome", fiche_id: str = "F-0001", versio
     return fiche
 
 
+_STAGES = ("montage", "financement", "installe", "post_creation")  # "montage": _FICHE's
+
+
+def stage_of(version: int) -> str:
+    """A project stage that moves with the version, version 1's that of `make_fiche`: a
+    later version then changes something every role sees, as a real one does (a version
+    changing nothing a recipient may see reaches it by nothing)."""
+    return _STAGES[(version - 1) % len(_STAGES)]
+
+
 _SYLLABLES = ["ker", "mor", "van", "bri", "lou", "zac", "pel", "tan", "rou", "fol", "gar",
               "dieu", "mas", "sou", "bel", "cha", "vil", "lar", "nec", "hou"]
 _FIRST_NAMES = ["Marie-Hélène", "Benoît", "Sylvie", "Yannick", "Odile", "Jérôme", "Agnès",

@@ -28,7 +28,7 @@ from hub.services.ingest import accept as ingest
 from hub.services.ops.admin import initialise
 from hub.store.delivery_tables import deliveries
 from hub.store.tables import fiches
-from tests.factories import Credentials, make_fiche, other_porteur, record_consents
+from tests.factories import Credentials, make_fiche, other_porteur, record_consents, stage_of
 from tests.integration.scale import scale_store, wait_until
 from tests.receiver import Recipient
 
@@ -100,6 +100,8 @@ def push(hub: Hub, numbers: range | list[int], version: int = 1) -> None:
         make_fiche(member=OWNER.member_id, fiche_id=f"F-{n}", version=version, porteur=other_porteur(n))
         for n in numbers
     ]
+    for document in batch:  # a version the recipient sees change
+        document["projet"]["stade"] = stage_of(version)
     record_consents(hub, batch)
     assert ingest.push_batch(hub, OWNER, batch)["accepted"] == len(batch)
 

@@ -13,7 +13,7 @@ from hub.services.accounts.auth import Caller
 from hub.services.accounts.members import load_network
 from hub.services.ingest import accept as ingest
 from hub.services.ingest import processing
-from tests.factories import Clock, make_fiche, record_consents
+from tests.factories import Clock, make_fiche, record_consents, stage_of
 from tests.fakes.publisher import RecordingPublisher
 from tests.receiver import Recipient
 
@@ -86,4 +86,6 @@ def fiche(fiche_id="F-1", version=1, **changes):
     document = make_fiche(member=OWNER.member_id, fiche_id=fiche_id, version=version, **changes)
     document["accompagnement"][0]["structure"] = OWNER.member_id
     document["accompagnement"][0]["notes"] = "NOTE-LIBRE-CONFIDENTIELLE"
+    if "projet" not in changes:
+        document["projet"]["stade"] = stage_of(version)  # a version others see change
     return document
