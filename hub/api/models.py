@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, WithJsonSchema
 
+from hub.domain.fiches import MAX_WITHDRAWALS
 from hub.domain.ids import MAX_INT64
 
 Id64 = Annotated[int, Field(ge=0, le=MAX_INT64)]
@@ -216,7 +217,7 @@ class FicheWithdrawals(BaseModel):
     """The caller's own fiches to remove from the network at once (its `fiche_id`s)."""
 
     model_config = ConfigDict(extra="forbid")
-    fiche_ids: list[_MemberKey] = Field(min_length=1, max_length=500)
+    fiche_ids: list[_MemberKey] = Field(min_length=1, max_length=MAX_WITHDRAWALS)
 
 
 class WithdrawalLine(_Open):

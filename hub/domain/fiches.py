@@ -17,6 +17,8 @@ import orjson
 
 from schemas.numbers import same_numbers
 
+MAX_WITHDRAWALS = 500  # fiche ids a member removes in one call (POST .../withdrawals)
+
 
 class Outcome(enum.Enum):
     NEW_FICHE = "new_fiche"

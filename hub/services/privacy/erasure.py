@@ -35,6 +35,7 @@ from typing import Any
 import schemas
 from consent.api import NoticeKind, as_utc
 from hub.bootstrap import Hub
+from hub.domain.fiches import MAX_WITHDRAWALS
 from hub.errors import AlreadyErased, BadRequest, Forbidden, NotFound, StoreUnavailable
 from hub.journal import fiche_digest
 from hub.keyring import bucket_of
@@ -204,7 +205,6 @@ def delete_fiche(hub: Hub, caller: Caller, member_id: str, fiche_id: str) -> dic
 # A fiche id as the fiche schema has it: any other text names no fiche of the caller and
 # is refused rather than repeated back.
 _FICHE_ID = re.compile(schemas.load_schema("fiche")["properties"]["fiche_id"]["pattern"], re.ASCII)
-MAX_WITHDRAWALS = 500  # fiche ids per batch withdrawal (`withdraw_fiches`)
 _STATUS_ERASED, _STATUS_REFUSED = "effacee", "refusee"
 
 
