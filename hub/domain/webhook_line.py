@@ -8,15 +8,19 @@ line waits its backoff, whatever comes behind), or that this document may be wha
 (another 5xx: 500, 501, 505 and up, no `Retry-After`).
 
 A head of line refused that way `PROBE_AFTER` times in a row is followed, at each such
-failure, by one probe: the next delivery in line about another fiche. Accepted, the
+failure, by a probe: the next delivery in line about another fiche. Accepted, the
 recipient is well and this one document fails: the line goes on past the head, which
 is retried on its own backoff until it is accepted or its give-up delay passes (then
-it alone is dead-lettered). Failed, the line waits as before; the probe's own attempt
-is not counted against it. Order is kept per fiche as the recipient knows it (owner
+it alone is dead-lettered). A probe refused the same way may be a second poison next to
+the head: the next delivery about yet other fiches is tried, up to `PROBES` probes, and
+once one is accepted the line goes past the refused probes too, each then a head gone
+past on its own. Failed otherwise (or `PROBES` refused), the line waits as before; the
+probes' own attempts are not counted against them. Order is kept per fiche as the recipient knows it (owner
 member, fiche id): every later delivery naming a fiche a head the line went past names
 waits behind it (a later version, a notice about it, new data under an id a notice
 withdrew), and so does every notice about its porteur (a notice of a head passed holds
-back everything about its porteurs). A probe is never about a fiche the head names.
+back everything about its porteurs). A probe is never about a fiche the head or a
+refused probe names.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import dataclasses
 import enum
 
 PROBE_AFTER = 3  # a head's 500s in a row before the next delivery in line is tried
+PROBES = 3  # probes at most after one failed try of the head (poisons side by side)
 _UNWELL_5XX = frozenset({502, 503, 504})  # a gateway, an overloaded or deploying recipient
 
 
@@ -68,10 +73,15 @@ def after_failure(refused_in_a_row: int) -> Step:
     return Step.PROBE if refused_in_a_row >= PROBE_AFTER else Step.WAIT
 
 
-def after_probe(probe: Answer | None) -> Step:
-    """What follows a probe's answer (None: no delivery about another fiche to probe
-    with): the line goes past the head only when the recipient accepted the probe."""
-    return Step.GO_PAST if probe is Answer.ACCEPTED else Step.WAIT
+def after_probe(probe: Answer | None, probes: int = 1) -> Step:
+    """What follows a probe's answer, given how many probes went after this try of the
+    head counting it (None: no delivery about other fiches to probe with): the line goes
+    past the head only when the recipient accepted the probe; a probe refused as a
+    document (a 500: another poison, maybe) is followed by the next while fewer than
+    `PROBES` went."""
+    if probe is Answer.ACCEPTED:
+        return Step.GO_PAST
+    return Step.PROBE if probe is Answer.DOCUMENT and probes < PROBES else Step.WAIT
 
 
 Name = tuple[str, str]  # a fiche as recipients know it: (owner member, fiche id)

@@ -10,7 +10,7 @@ import pytest
 
 from hub import cli
 from hub.errors import BadRequest
-from hub.services.delivery import webhooks
+from hub.services.delivery import webhook_sending, webhooks
 from tests.integration.world import fiche, push_and_process
 
 pytestmark = pytest.mark.integration
@@ -151,7 +151,7 @@ def test_a_recipient_back_after_an_outage_gets_its_backlog_at_the_capped_rate(ne
     hub, clock, cci, _pfil = network
     hub = hub.with_settings(webhook_rate_per_recipient=4)
     pace = PaceClock()
-    monkeypatch.setattr(webhooks, "_pace_clock", pace)
+    monkeypatch.setattr(webhook_sending, "_pace_clock", pace)
     cci.status = 503
     push_and_process(hub, *[fiche(f"F-{i}") for i in range(5)])
     webhooks.dispatch_webhooks(hub)
@@ -170,7 +170,7 @@ def test_by_default_a_recipient_is_sent_its_backlog_as_fast_as_it_answers(networ
     twentieth of what a local receiver takes)."""
     hub, _clock, cci, _pfil = network
     pace = PaceClock()
-    monkeypatch.setattr(webhooks, "_pace_clock", pace)
+    monkeypatch.setattr(webhook_sending, "_pace_clock", pace)
     push_and_process(hub, *[fiche(f"F-{i}") for i in range(5)])
     webhooks.dispatch_webhooks(hub)
     assert len(cci.documents()) == 5

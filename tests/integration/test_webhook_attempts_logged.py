@@ -15,7 +15,7 @@ import requests
 import sqlalchemy as sa
 
 from hub.services.audit import trail as audit
-from hub.services.delivery import webhooks
+from hub.services.delivery import webhook_post, webhook_sending, webhooks
 from hub.store.delivery_repository import SENT
 from hub.store.delivery_tables import deliveries
 from tests.integration.world import OWNER, fiche, network, push_and_process
@@ -75,11 +75,11 @@ def test_a_connection_refused_sent_nothing_and_a_reset_may_have(network):
         port = closed.getsockname()[1]
     with pytest.raises(requests.ConnectionError) as refused:
         requests.post(f"http://127.0.0.1:{port}/", data=b"{}", timeout=5)
-    assert webhooks._may_have_sent(refused.value) is False
+    assert webhook_post.may_have_sent(refused.value) is False
     cci.hang_up = True
     with pytest.raises(requests.ConnectionError) as reset:
         requests.post(cci.url, data=b"{}", timeout=5)
-    assert webhooks._may_have_sent(reset.value) is True
+    assert webhook_post.may_have_sent(reset.value) is True
 
 
 def test_an_outcome_committed_after_another_sender_sent_and_logged_is_not_logged_again(network):
@@ -95,9 +95,9 @@ def test_an_outcome_committed_after_another_sender_sent_and_logged_is_not_logged
     webhooks.dispatch_webhooks(hub)  # the other sender
     first = _row(hub, delivery.id)
     assert first[0] == SENT
-    late = webhooks._Outcomes(hub, CCI)
+    late = webhook_sending._Outcomes(hub, CCI)
     late.add(delivery.id, {"status": SENT, "attempts": 1, "sent_at": hub.clock(),
-                           "last_error": None}, webhooks._disclosed(hub, member, delivery))
+                           "last_error": None}, webhook_sending._disclosed(hub, member, delivery))
     late.flush()
     assert len(hub.audit.search(action="webhook_delivery", member=CCI, limit=100)) == 1
     assert _row(hub, delivery.id) == first

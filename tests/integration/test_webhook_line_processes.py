@@ -365,3 +365,61 @@ def test_versions_held_behind_a_poison_start_their_give_up_clock_when_released(l
     final = [(r["fiche_id"], r["fiche_version"], r["status"]) for r in rows(hub) if r["status"] != "sent"]
     assert final == [("F-1", 1, "dead")]
     assert [a for a in accepted(recipient) if a[0] == "F-1"] == [("F-1", 2), ("F-1", 3)]
+
+
+@pytest.mark.parametrize("poisons", [["F-3", "F-4"], ["F-3", "F-4", "F-5"]])
+def test_poison_fiches_side_by_side_hold_back_none_of_the_others(line, poisons):
+    """The recipient refuses two (three) fiches next to each other in its line with a 500.
+    Before, the probe after the head's third 500 was the next poison, refused too: the
+    line waited, and every later delivery was dead-lettered untried with the head
+    (given_up_with_line). Each poison is now dead-lettered alone at its own give-up delay,
+    every other fiche arrives, and a poison's later version never goes before it."""
+    env, hub, recipient, logs = line
+
+    def choose(document: dict[str, Any]) -> int:
+        return 500 if document["source"]["fiche_id"] in poisons else 200
+
+    recipient.choose = choose
+    with running([start_worker({**env, "HUB_WEBHOOK_GIVE_UP_AFTER_S": "10"}, logs)]):
+        push(hub, range(12))
+        wait_until(lambda: len(rows(hub)) == 12, WAIT_S, "12 planned")
+        push(hub, [4], version=2)  # behind the second poison in line: never before it
+        wait_until(lambda: len(rows(hub)) == 13, WAIT_S, "13 planned")
+        wait_until(lambda: "pending" not in {r["status"] for r in rows(hub)}, WAIT_S, "nothing pending")
+    planned = [r["fiche_id"] for r in rows(hub)]
+    first = planned.index(poisons[0])
+    assert planned[first : first + len(poisons)] == poisons  # side by side in the line
+    final = {(r["fiche_id"], r["fiche_version"]): (r["status"], r["last_error"]) for r in rows(hub)}
+    dead = {key: value for key, value in final.items() if value[0] != "sent"}
+    alone = {(fiche_id, 1): ("dead", "http_500") for fiche_id in poisons}  # never with the line
+    assert dead == alone | {("F-4", 2): ("dead", "http_500")}
+    assert sorted(accepted(recipient)) == sorted(k for k, (status, _) in final.items() if status == "sent")
+    assert len(accepted(recipient)) == 12 - len(poisons)
+    tried = recipient.tried
+    assert tried.index(("F-4", 2)) > len(tried) - 1 - tried[::-1].index(("F-4", 1))
+    assert events(hub, "webhook_delivery") == 12 - len(poisons)
+
+
+def test_a_probe_is_found_beyond_a_page_of_deliveries_about_the_refused_fiche(line):
+    """60 versions of the fiche the recipient refuses stand between it and the next other
+    fiche, more than a page of the line. Before, no probe was found in the head's page:
+    the line waited, and F-2 was dead-lettered untried with the head."""
+    env, hub, recipient, logs = line
+    recipient.choose = failing_on("F-1")
+    with running([start_worker({**env, "HUB_WEBHOOK_GIVE_UP_AFTER_S": "30"}, logs)]):
+        push(hub, [1])
+        wait_until(lambda: len(rows(hub)) == 1, WAIT_S, "F-1 planned")
+        for version in range(2, 62):
+            push(hub, [1], version=version)
+        wait_until(lambda: len(rows(hub)) == 61, WAIT_S, "61 versions of F-1 planned")
+        push(hub, [2])
+        wait_until(
+            lambda: [r["status"] for r in rows(hub) if r["fiche_id"] == "F-2"] not in ([], ["pending"]),
+            WAIT_S,
+            "F-2 settled",
+        )
+    assert [r["fiche_id"] for r in rows(hub)] == ["F-1"] * 61 + ["F-2"]
+    assert [(r["status"], r["last_error"]) for r in rows(hub) if r["fiche_id"] == "F-2"] == [("sent", None)]
+    assert accepted(recipient) == [("F-2", 1)]
+    versions = [version for fiche_id, version in recipient.tried if fiche_id == "F-1"]
+    assert versions == sorted(versions)  # a later version only once the one before is dead

@@ -10,6 +10,7 @@ import pytest
 
 from hub.domain.webhook_line import (
     PROBE_AFTER,
+    PROBES,
     About,
     Answer,
     HeldBack,
@@ -64,7 +65,7 @@ def _step(statuses: list[int], probe: int | None = None) -> Step:
         ([500, 500], None, Step.WAIT),
         ([500, 500, 500], None, Step.PROBE),
         ([500, 500, 500], 200, Step.GO_PAST),
-        ([500, 500, 500], 500, Step.WAIT),  # a deploy gone wrong: everything fails
+        ([500, 500, 500], 500, Step.PROBE),  # another poison, or a deploy gone wrong: the next
         ([500, 500, 500], 503, Step.WAIT),
         ([500, 500, 500], 0, Step.WAIT),
         ([500, 500, 500], 410, Step.WAIT),  # the probe refused for good: no word on the head
@@ -78,6 +79,17 @@ def _step(statuses: list[int], probe: int | None = None) -> Step:
 )
 def test_the_line_goes_past_a_head_only_once_refused_in_a_row_and_a_probe_taken(statuses, probe, step):
     assert _step(statuses, probe) is step
+
+
+def test_a_probe_refused_as_a_document_is_followed_by_the_next_up_to_probes():
+    """Poisons side by side: a probe refused with a 500 is followed by another, up to
+    `PROBES` after one try of the head; any other failure stops the probing."""
+    refused = answer_of(500)
+    steps = [after_probe(refused, n) for n in range(1, PROBES + 2)]
+    assert steps == [Step.PROBE] * (PROBES - 1) + [Step.WAIT] * 2
+    assert [after_probe(answer_of(200), n) for n in range(1, PROBES + 1)] == [Step.GO_PAST] * PROBES
+    for status in (503, 0, 410, 429):
+        assert after_probe(answer_of(status), 1) is Step.WAIT
 
 
 def test_no_probe_before_probe_after_refusals_in_a_row():
