@@ -405,6 +405,10 @@ def household_doubt_fr(levels: Mapping[str, str]) -> str:
         return ("des dates de naissance à dix ans ou plus d'écart qui ne diffèrent que d'un "
                 "chiffre tapé (1958 / 1988 : une faute de frappe aussi souvent qu'un père et "
                 "son fils)")
+    if levels.get("prenom") == EXACT and levels.get("telephone") == DIFFERENT:  # UNDATED
+        return ("un même prénom, la date de naissance sur une seule fiche et un mobile "
+                "différent de chaque côté (un nouveau numéro aussi souvent qu'un père et son "
+                "fils)")
     return "les prénoms se ressemblent encore"
 
 
