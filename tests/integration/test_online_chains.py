@@ -36,11 +36,13 @@ BY_MAIL = {"nom": "Kerbrat", "prenom": "Anne", "date_naissance": "1980-05-12",
 BY_PHONE = {"nom": "Kerbrat", "prenom": "Anne", "telephone": "06 11 22 33 44",
             "adresse": {"ligne": "9 avenue Foch", "code_postal": "15000", "commune": "Aurillac"}}
 BOTH = {**BY_MAIL, **BY_PHONE}
-# A father and his son of one name at one address: the father's fiche with his birth
-# date, e-mail and mobile, the son's with another mobile and no birth date (birth date
-# unknown on a side, no contact agreeing, two mobiles: their lines say two people); a
-# fiche with the names, birth date, e-mail and address links to both.
-FATHER = {**BY_MAIL, "telephone": "06 11 22 33 44", "adresse": BY_PHONE["adresse"]}
+# A father and his son of one name at one address: the father's fiche with his e-mail and
+# mobile, the son's with another mobile, neither with a birth date (no contact agreeing,
+# two mobiles: their lines say two people; with the birth date on the father's only, the
+# pair waits for a coordinator itself, `household.UNDATED`); a fiche with the names,
+# birth date, e-mail and address links to both.
+FATHER = {**{field: value for field, value in BY_MAIL.items() if field != "date_naissance"},
+          "telephone": "06 11 22 33 44", "adresse": BY_PHONE["adresse"]}
 SON = {**BY_PHONE, "telephone": "06 99 88 77 66"}
 NO_PHONE = {**BY_MAIL, "adresse": BY_PHONE["adresse"]}
 

@@ -25,6 +25,7 @@ TWIN = {**JULIEN, "prenom": "Thomas"}
 # at one home links on a contact of the person's own, never on the home alone.
 OWN = {"courriel": "julien.chassaing@exemple.fr"}
 RETYPED = {**JULIEN, **OWN, "prenom": "Julein", "date_naissance": "1988-04-13"}
+_FAMILY = "famille.chassaing@orange.fr"
 
 
 @pytest.fixture
@@ -95,17 +96,35 @@ def test_a_pet_name_of_two_names_beside_twins_goes_to_a_coordinator(world):
 @pytest.mark.parametrize(("first", "second"), [
     ({"prenom": "Jean", "telephone": "06 11 22 33 44"},
      {"prenom": "Jean", "telephone": "06 55 66 77 88"}),
+    ({"prenom": "Jean", "telephone": "06 11 22 33 44", "courriel": _FAMILY},
+     {"prenom": "Jean", "telephone": "06 55 66 77 88", "courriel": _FAMILY}),
     ({"prenom": "Paul", "date_naissance": "1960-02-03", "courriel": "paul.chassaing@orange.fr"},
      {"prenom": "Pauline", "date_naissance": "1962-02-03",
       "courriel": "pauline.chassaing@orage.fr"})],
-    ids=["a father and his son, no date, own mobiles", "a couple, orange / orage"])
+    ids=["a father and his son, no date, own mobiles",
+         "a father and his son, no date, own mobiles, a family's mailbox",
+         "a couple, orange / orage"])
 def test_a_father_and_his_son_or_a_couple_at_one_home_get_two_porteurs(world, first, second):
     """Where every veto is lifted: a father and his son of one name at one home, neither
-    birth date given, each their own mobile; a couple whose e-mails differ before the @,
-    one domain mistyped. Two porteurs, never one."""
+    birth date given, each their own mobile (a family's mailbox on both fiches or none);
+    a couple whose e-mails differ before the @, one domain mistyped. Two porteurs, never
+    one."""
     hub, _clock = world
     undated = {field: value for field, value in JULIEN.items() if field != "date_naissance"}
     push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", {**undated, **first}))
     push(hub, CCI, fiche_of(CCI, "C-1", {**undated, **second}))
     assert porteur_of(hub, CCI, "C-1") != porteur_of(hub, COMMUNE, "A-1")
     assert processing.pipeline_status(hub)["porteurs"] == 2
+
+
+@pytest.mark.parametrize("shared", [{}, {"courriel": _FAMILY}], ids=["one home", "a family's mailbox"])
+def test_a_new_mobile_beside_a_fiche_without_birth_date_goes_to_a_coordinator(world, shared):
+    """Julien's fiche with his birth date and mobile, then a fiche of his name at his home
+    without a birth date and with another mobile: Julien with a new number, or his son;
+    two porteurs and one review item, neither a link nor two porteurs left unasked."""
+    hub, _clock = world
+    undated = {field: value for field, value in JULIEN.items() if field != "date_naissance"}
+    push(hub, COMMUNE, fiche_of(COMMUNE, "A-1", {**JULIEN, **shared, "telephone": "06 11 22 33 44"}))
+    push(hub, CCI, fiche_of(CCI, "C-1", {**undated, **shared, "telephone": "06 55 66 77 88"}))
+    assert porteur_of(hub, CCI, "C-1") != porteur_of(hub, COMMUNE, "A-1")
+    assert len(duplicates.list_review_items(hub)["items"]) == 1

@@ -20,11 +20,16 @@ pair whose surname agrees and whose home is one is judged by the rule
 - `AGED`: the first names agree and the birth dates differ plainly: `APART` ten years or
   more apart (a father and his son both Jean), `UNSURE` (a review) where one typed digit
   makes that gap, none under ten years (a date replaced);
-- `UNDATED`: one first name, the birth date unknown on a side, no e-mail agreeing and
-  the phones plainly different: `APART` where each side gives its own mobile (a father
-  and his son both Jean, where the model lifts the vetoes that part them otherwise:
-  `decision.unchecked_and_contradicted`), none where they are two landlines. Two
-  e-mails differing alone do not say it: one person often gives two;
+- `UNDATED`: one first name, the birth date unknown on a side, the phones plainly
+  different and no e-mail agreeing but one both fiches give that does not spell the
+  first name (a family's, famille.dupont@, or an initial's: `resolve`): where each side
+  gives its own mobile, `APART` without a birth date on either side (a father and his
+  son both Jean, where the model lifts the vetoes that part them otherwise:
+  `decision.unchecked_and_contradicted`; a family's mailbox outweighs nothing), `UNSURE`
+  and may be one where one fiche gives it (the man with a new mobile as often as his
+  son: a coordinator decides); none where they are two landlines, or under one e-mail
+  spelling the first name (his own, `own_address.mail_names_their_name`). Two e-mails
+  differing alone do not say it: one person often gives two;
 - `ALIKE`: the first names alike but not the same (close or fuzzy: Léa / Léo, Julien /
   Juliette, Marine / Martine, a nickname, a compound's part, a typo) and the birth dates
   not plainly different (one date, or one missing): `UNSURE` and may be one person, a
@@ -102,13 +107,17 @@ from hub.domain.matching.comparisons import (
     line_kind,
 )
 from hub.domain.matching.first_names import feminine_form
-from hub.domain.matching.own_address import mail_names_one_side, mail_names_the_other
+from hub.domain.matching.own_address import (
+    mail_names_one_side,
+    mail_names_the_other,
+    mail_names_their_name,
+)
 from hub.domain.matching.record import NormalisedRecord
 
 APART, UNSURE, ALIKE, AGED = "apart", "unsure", "alike", "aged"
-# One first name, the birth date unknown on a side, no e-mail agreeing and the phones
-# plainly different: a father and his son of one name, each their own mobile (not two
-# landlines: `resolve`, on the records).
+# One first name, the birth date unknown on a side, the phones plainly different and no
+# e-mail agreeing but a family's: a father and his son of one name, each their own mobile
+# (not two landlines; a coordinator's where one side is dated: `resolve`, on the records).
 UNDATED = "undated"
 # Another surname at another number of one street (`household_verdict`): two homes,
 # `APART` once the records show both numbers (`resolve`).
@@ -163,7 +172,9 @@ def household_verdict(levels: Mapping[str, str]) -> str | None:
         return None
     first_name, birth = levels.get("prenom"), levels.get("date_naissance")
     if levels.get("courriel") == EXACT:  # one e-mail: the person's own, or the family's
-        return ALIKE if first_name in (CLOSE, FUZZY) else None
+        if first_name in (CLOSE, FUZZY):
+            return ALIKE
+        return UNDATED if _undated_mobiles(levels) else None  # resolve: whose address
     if levels.get("telephone") == EXACT:  # one mobile: the person's own, or a parent's
         if first_name in (CLOSE, FUZZY):  # twins Léa / Léo given a parent's mobile
             return ALIKE
@@ -174,10 +185,15 @@ def household_verdict(levels: Mapping[str, str]) -> str | None:
         return APART if levels.get("courriel") == DIFFERENT else ALIKE
     if birth in AGREEING and first_name == DIFFERENT:
         return UNSURE
-    if (first_name == EXACT and birth in (MISSING, None) and levels.get("telephone") == DIFFERENT
-            and levels.get("courriel") not in AGREEING):
+    if _undated_mobiles(levels) and levels.get("courriel") not in AGREEING:
         return UNDATED
     return APART if first_name == DIFFERENT else None
+
+
+def _undated_mobiles(levels: Mapping[str, str]) -> bool:
+    """One first name, the birth date unknown on a side, the phones plainly different."""
+    return (levels.get("prenom") == EXACT and levels.get("date_naissance") in (MISSING, None)
+            and levels.get("telephone") == DIFFERENT)
 
 
 def neighbours(levels: Mapping[str, str]) -> bool:
@@ -237,7 +253,7 @@ def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
     if verdict == NEIGHBOURS:  # another surname, another number of one street
         return (APART if other_number(a, b) else None), False
     if verdict == UNDATED:  # one name, no date to tell them: each their own mobile
-        return (APART if _two_mobiles(levels, a, b) else None), False
+        return _undated(levels, a, b)
     if verdict is not None and home_by_a_typed_number(levels) and not _landlines(a, b):
         return None, False  # a mobile a digit off: no home, the rule says nothing
     if _retyped_first_name(levels, verdict, a, b):
@@ -259,6 +275,21 @@ def resolve(levels: Mapping[str, str], verdict: str | None, a: NormalisedRecord,
         if verdict == UNSURE:  # one digit typed wrong: a decade's typo as often
             return verdict, True
     return verdict, verdict == UNSURE and may_be_one(levels, a, b)
+
+
+def _undated(levels: Mapping[str, str], a: NormalisedRecord,
+             b: NormalisedRecord) -> tuple[str | None, bool]:
+    """`UNDATED` on the records: left to the model under one e-mail that spells the first
+    name (his own, `own_address.mail_names_their_name`) or two landlines; else `APART`
+    where neither fiche gives the birth date (a father and his son, each his own mobile:
+    a family's mailbox, famille.dupont@, outweighs nothing), `UNSURE` and may be one where
+    one fiche gives it (the same man with a new mobile as often: a coordinator decides)."""
+    if not _two_mobiles(levels, a, b) or (
+            levels.get("courriel") == EXACT and mail_names_their_name(a, b)):
+        return None, False
+    if a.date_naissance is None and b.date_naissance is None:
+        return APART, False
+    return UNSURE, True
 
 
 def _retyped_first_name(levels: Mapping[str, str], verdict: str | None,

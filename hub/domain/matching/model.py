@@ -185,8 +185,9 @@ class Explanation:
     # household rule leaves the pair to the model (`household.resolve`; API `surnom`).
     pet_name: bool = False
     # Names exchanged with the surname a typed letter off (`exchanged_names.surname_retyped`):
-    # alike at one home, they link only beside an identifier of the person's own, whatever
-    # the households of the training file (`decision.alike_at_one_home`).
+    # alike at one home, they link only beside an identifier of the person's own where the
+    # training file showed households (`decision.alike_at_one_home`), and there as a first
+    # name a letter off does where it showed none (`decision.alike_without_households`).
     exchanged_surname_retyped: bool = False
 
     def level_of(self, field: str) -> str:
@@ -405,6 +406,10 @@ def household_doubt_fr(levels: Mapping[str, str]) -> str:
         return ("des dates de naissance à dix ans ou plus d'écart qui ne diffèrent que d'un "
                 "chiffre tapé (1958 / 1988 : une faute de frappe aussi souvent qu'un père et "
                 "son fils)")
+    if levels.get("prenom") == EXACT and levels.get("telephone") == DIFFERENT:  # UNDATED
+        return ("un même prénom, la date de naissance sur une seule fiche et un mobile "
+                "différent de chaque côté (un nouveau numéro aussi souvent qu'un père et son "
+                "fils)")
     return "les prénoms se ressemblent encore"
 
 

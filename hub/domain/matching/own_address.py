@@ -42,6 +42,14 @@ def mail_names_one_side(a: NormalisedRecord, b: NormalisedRecord) -> bool:
     return _mail_names(a.courriel, a, (a, b)) != _mail_names(a.courriel, b, (a, b))
 
 
+def mail_names_their_name(a: NormalisedRecord, b: NormalisedRecord) -> bool:
+    """Whether the e-mail both fiches give spells their one first name (`_mail_names`,
+    `_MAIL_NAME_MIN` letters or more: jean.dupont@ for Jean): the person's own address; a
+    family's (famille.dupont@) or an initial's (j.dupont@) spells none."""
+    return bool(a.courriel and a.prenom_tokens) and _mail_names(
+        a.courriel or "", a, (a, b), whole=True)
+
+
 def mail_names_the_other(a: NormalisedRecord, b: NormalisedRecord,
                          first_names: Container[str]) -> bool:
     """Whether one fiche's e-mail names the other fiche's first name and not its own

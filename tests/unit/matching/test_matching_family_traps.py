@@ -3,7 +3,8 @@ trained on typo-heavy files that show households, every veto lifted): twins born
 day at one home (Jean / Jean-Baptiste, Marie-Anne / Marie, Kenzi / Kenzo: names missing
 from every list), people of one hostel born on the conventional 01/01 (Mohamed /
 Mohamed-Amine, Mamadou / Mamadou-Saliou), and a father and his son of one name at one
-home, no birth date, each their own mobile (`household.UNDATED`); nor people of one home
+home, no birth date, each their own mobile, a family's mailbox or none
+(`household.UNDATED`); nor people of one home
 whose e-mails at one provider differ before the @, the domain mistyped on one fiche
 (`mail_providers`). Online (both decision paths, either fiche first) and in batch, and
 both put the same fiches together."""
@@ -77,6 +78,10 @@ TWO = {
     "a father and his son, no date, own mobiles": (
         _fiche("Garnier", "Jean", "", telephone="06 11 22 33 44"),
         _fiche("Garnier", "Jean", "", telephone="06 55 66 77 88"),
+    ),
+    "a father and his son, no date, own mobiles, a family's mailbox": (
+        _fiche("Dupont", "Jean", "", telephone="06 13 24 35 46", courriel="famille.dupont@orange.fr"),
+        _fiche("Dupont", "Jean", "", telephone="06 57 68 79 80", courriel="famille.dupont@orange.fr"),
     ),
     "a father and his son, a date on one side, own mobiles": (
         _fiche("Perret", "Louis", "1958-06-02", telephone="06 12 12 34 34"),

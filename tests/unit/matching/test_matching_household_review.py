@@ -176,7 +176,11 @@ def test_the_api_and_the_console_say_what_the_rule_checked(pair, key):
     (RETYPED["Mohamed / Muhammad"], "les prénoms se ressemblent encore"),
     (RETYPED["siblings, a parent's mobile"], "un même mobile des deux côtés"),
     (RETYPED["one first name, dates a decade's digit apart"],
-     "dates de naissance à dix ans ou plus d'écart qui ne diffèrent que d'un chiffre tapé")])
+     "dates de naissance à dix ans ou plus d'écart qui ne diffèrent que d'un chiffre tapé"),
+    ((_fiche("Roux", "Jean", "1958-04-12", telephone="06 11 22 33 44"),
+      _fiche("Roux", "Jean", "", telephone="06 55 66 77 88")),
+     "un même prénom, la date de naissance sur une seule fiche et un mobile différent de "
+     "chaque côté")])
 def test_a_pair_held_for_a_coordinator_says_what_matched_and_why(pair, doubt):
     """Jean 1958 / Jean 1988 went to review under « les prénoms se ressemblent encore, ou
     un même mobile »: neither was so. The API's line and the console's reason now say the
@@ -186,7 +190,8 @@ def test_a_pair_held_for_a_coordinator_says_what_matched_and_why(pair, doubt):
     assert explanation.to_dict().get("foyer_a_verifier") is True
     line = next(line for line in explanation.lines_fr() if line.startswith("foyer : "))
     reason = waiting_reason(explanation.to_dict())
-    others = {"prénoms se ressemblent", "mobile", "chiffre tapé", "ligne fixe"}
+    others = {"prénoms se ressemblent", "même mobile", "chiffre tapé", "ligne fixe",
+              "mobile différent"}
     others = {other for other in others if other not in doubt}
     for said in (line, reason):
         assert doubt in said and "même adresse dans la même commune" in said, said
