@@ -65,7 +65,8 @@ DATA_EVENTS = ("created", "updated")  # the other events are notices: pseudonymo
 # half its rows and was read whole: the deliveries of 9,000 fiches, 48 MB, for each
 # transaction of the worker, a cost growing with every fiche processed.
 # A porteur's followers (`Deliveries.followers_of_porteurs`): the owners of its fiches not
-# erased, and the recipients of its fiches not erased (a notice names no fiche).
+# erased, and the recipients of its fiches' data not erased, unless a notice asked them to
+# delete it (a notice alone disclosed nothing, and one naming a fiche makes no follower).
 _ERASED = "EXISTS (SELECT 1 FROM fiche_keys k WHERE k.fiche_pk = {pk} AND k.destroyed_at IS NOT NULL)"
 # A fiche of the recipient linked to the porteur when the delivery was made, that left it
 # since (separated from it, or moved to another): what it was sent as that fiche's owner
@@ -78,6 +79,7 @@ _FOLLOWERS = sa.text(
     "SELECT p.id, f.member_id FROM unnest(CAST(:porteurs AS varchar[])) AS p(id) "
     "CROSS JOIN LATERAL (SELECT d.recipient_id FROM deliveries d WHERE d.porteur_id = p.id "
     f"AND d.status <> '{CANCELLED}' AND d.fiche_pk IS NOT NULL "
+    f"AND d.event IN {DATA_EVENTS!r} AND d.deletion_asked IS NULL "
     f"AND NOT {_ERASED.format(pk='d.fiche_pk')} "
     "AND NOT EXISTS (SELECT 1 FROM fiches e WHERE e.porteur_id = p.id "
     f"AND e.member_id = d.recipient_id AND {_ERASED.format(pk='e.id')}) "
@@ -285,8 +287,10 @@ class Deliveries:
 
     def followers_of_porteurs(self, porteur_ids: Sequence[str]) -> dict[str, set[str]]:
         """For each porteur: members that own one of its fiches or were sent one (one
-        statement for the whole batch). A notice without a fiche (a referent proposal, a
-        merge or a separation, an erasure request) disclosed nothing: it makes no follower,
+        statement for the whole batch). A notice (a referent proposal, a merge or a
+        separation, an erasure request, a withdrawal naming a fiche) disclosed nothing: it
+        makes no follower, nor does data a notice asked its recipient to delete
+        (`deletion_asked`: a withdrawal, a narrowing, a separation; it holds none of it),
         so a member that declined a proposal, or whose fiche was merged by mistake then
         separated, is not sent the porteur. An erasure ends the following it rested on:
         an erased fiche makes neither its owner nor those it was sent to follow, and a
@@ -307,6 +311,7 @@ class Deliveries:
         received = sa.select(deliveries.c.porteur_id, deliveries.c.recipient_id).where(
             bulk.among(self.conn, deliveries.c.porteur_id, porteur_ids),
             deliveries.c.status != CANCELLED, deliveries.c.fiche_pk.is_not(None),
+            deliveries.c.event.in_(DATA_EVENTS), deliveries.c.deletion_asked.is_(None),
             ~_erased(deliveries.c.fiche_pk),
             ~sa.exists().where(erased_own.c.porteur_id == deliveries.c.porteur_id,
                                erased_own.c.member_id == deliveries.c.recipient_id,
@@ -547,7 +552,9 @@ class Deliveries:
     def data_recipients(self, fiche_pks: Sequence[int], *,
                         with_cancelled: bool = False) -> dict[int, set[str]]:
         """For each fiche: the members that were sent fields of it (notices excluded;
-        `with_cancelled`: also a delivery cancelled while in flight, which may have left)."""
+        `with_cancelled`: also a delivery cancelled while in flight, which may have left,
+        but never one cancelled before it could leave, `_never_left`: its recipient never
+        learnt the fiche, and a notice naming it would tell it)."""
         found: dict[int, set[str]] = {pk: set() for pk in fiche_pks}
         if not found:
             return found
@@ -555,6 +562,10 @@ class Deliveries:
             deliveries.c.fiche_pk.in_(list(found)), deliveries.c.event.in_(DATA_EVENTS))
         if not with_cancelled:
             query = query.where(deliveries.c.status != CANCELLED)
+        else:
+            query = query.select_from(deliveries.outerjoin(
+                feed_positions, feed_positions.c.member_id == deliveries.c.recipient_id)
+            ).where(sa.not_(_never_left()))
         for fiche_pk, recipient_id in self.conn.execute(query.distinct()):
             found[fiche_pk].add(recipient_id)
         return found

@@ -21,6 +21,7 @@ from hub.audit.merkle import verify_consistency
 from hub.bootstrap import Hub
 from hub.errors import ConfigurationError, DataErased
 from hub.services.audit import trail as audit
+from hub.services.delivery import webhooks
 from hub.services.delivery.feed import read_feed
 from hub.services.ingest.fiches import read_own_fiche
 from hub.services.ops import recovery
@@ -134,6 +135,7 @@ def test_a_restore_answers_an_erasure_s_notices_as_before_it(network, tmp_path):
     the notices sent again keep their delivery ids (the same key, the hub's)."""
     hub, _clock, _cci, _pfil = network
     push_and_process(hub, _fiche("F-1", ERASED, None))
+    webhooks.dispatch_webhooks(hub)  # sent (one never sent is named in no notice)
     recovery.backup(hub, tmp_path / "sauvegarde")
     erased = erasure.request_erasure(hub, OWNER, {"fiche_id": "F-1"})["effacement"]
     before = erasure.read_erasure(hub, OWNER, erased)["avis"]

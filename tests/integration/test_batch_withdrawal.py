@@ -17,6 +17,7 @@ from hub.api.app import create_app
 from hub.bootstrap import Hub
 from hub.errors import NotFound
 from hub.journal import RecoveryJournal
+from hub.services.audit.trail import fiche_ref, porteur_ref
 from hub.services.delivery import webhooks
 from hub.services.ingest import accept as ingest
 from hub.services.ingest import processing
@@ -92,7 +93,7 @@ def test_a_batch_is_one_erasure_every_recipient_told_and_a_restore_replays_it(ne
     assert notice["motif"] == "retrait_par_le_membre"
     with hub.engine.connect() as conn:
         actions = list(conn.scalars(sa.select(audit_entries.c.action)))
-    assert actions.count("erasure") == 1
+    assert actions.count("erasure") == 2  # one erasure, in each of its two porteurs' trails
     for fiche_id in ("F-1", "F-2"):
         with pytest.raises(NotFound):
             read_own_fiche(hub, OWNER, OWNER.member_id, fiche_id)
@@ -208,3 +209,44 @@ def test_bodies_of_every_wrong_shape_are_4xx_in_the_envelope_never_500(network, 
         assert {"code", "message_fr", "message_en"} <= error.keys(), body[:60]
         assert "x" * 100 not in answer.text
     assert read_own_fiche(hub, OWNER, OWNER.member_id, "F-1")["version"] == 1  # untouched
+
+
+def test_the_same_batch_sent_again_is_answered_its_erasure(network, tmp_path):
+    """A batch whose answer never reached its caller, sent again (the same member, the
+    same ids, in any order): answered that erasure, each id `effacee`, as the single
+    `DELETE` is ("An answer lost"); before, every id read `not_found` (removed), so the
+    caller was told nothing was withdrawn."""
+    hub, _clock, _cci, _pfil = network
+    push_and_process(hub, *(_fiche(f"F-{n}", n) for n in (1, 2, 3)))
+    first = _withdraw(hub, tmp_path, {"fiche_ids": ["F-1", "NOPE", "F-2"]}).json()
+
+    again = _withdraw(hub, tmp_path, {"fiche_ids": ["F-2", "F-1", "NOPE"]})
+
+    assert again.status_code == 200, again.text
+    assert again.json() == first
+    assert (first["effacees"], first["refusees"], first["termine"]) == (2, 1, True)
+    assert len(_erasure_entries(hub)) == 1
+    other = _withdraw(hub, tmp_path, {"fiche_ids": ["F-1"]}).json()  # another request
+    assert (other["effacement"], other["resultats"][0]["error"]["code"]) == (None, "not_found")
+
+
+def test_a_batch_spanning_porteurs_is_in_each_porteur_s_access_log(network, tmp_path):
+    """The erasure's access event named no porteur when the batch spanned several: a DPO
+    answering one of them (`porteur_ref`) did not find it. One `erasure` event per porteur,
+    each naming its fiches; each notice names each source's porteur."""
+    hub, _clock, cci, _pfil = network
+    push_and_process(hub, *(_fiche(f"F-{n}", n) for n in (1, 2)))
+    webhooks.dispatch_webhooks(hub)
+    with hub.uow() as uow:
+        porteurs = {i: uow.fiches.get(OWNER.member_id, i).porteur_id for i in ("F-1", "F-2")}
+    assert len(set(porteurs.values())) == 2
+
+    done = _withdraw(hub, tmp_path, {"fiche_ids": ["F-1", "F-2"]}).json()
+
+    for fiche_id, porteur_id in porteurs.items():
+        [event] = hub.audit.search(porteur_ref=porteur_ref(hub, porteur_id), action="erasure")
+        assert event.fiche_refs == (fiche_ref(hub, OWNER.member_id, fiche_id),)
+    webhooks.dispatch_webhooks(hub)
+    [notice] = [d for d in cci.documents() if d["evenement"] == "erased"]
+    assert notice["effacement"] == done["effacement"] and notice["porteur_id"] is None
+    assert {s["fiche_id"]: s["porteur_id"] for s in notice["sources"]} == porteurs

@@ -220,14 +220,23 @@ def withdraw_fiches(hub: Hub, caller: Caller, member_id: str, body: Any) -> dict
         raise Forbidden("Un membre ne supprime que ses propres fiches.",
                         "A member deletes only its own fiches.")
     named = _withdrawal_ids(body)
+    # the same ids in any order are the same request ("An answer lost", as `delete_fiche`)
+    again = erasure_retries.retry_key(hub, caller.member_id, "withdrawals", "\n".join(sorted(named)))
     for _ in range(_ATTEMPTS):
         with hub.uow() as uow:
             rows = {i: uow.fiches.porteur_of(caller.member_id, i) for i in named}
             held = {i: row for i, row in rows.items() if row is not None}
             erased = uow.keys.erased(row.id for row in held.values())
         fiches = [row for row in held.values() if row.id not in erased]
+        if not fiches:  # nothing left to erase: this request's erasure, if it made one
+            made = erasure_retries.answered_again(hub, again, erased)
+            if made is not None:
+                return made
         try:
-            done = _erase(hub, caller, FICHE, _one_porteur(fiches), fiches) if fiches else None
+            done = _erase(hub, caller, FICHE, _one_porteur(fiches), fiches,
+                          retry=(again, [f.id for f in fiches] + sorted(erased)),
+                          kept=functools.partial(_withdrawn, named, held, erased)
+                          ) if fiches else None
         except _FichesMoved:
             continue  # one erased, removed or moved since it was read: read them again
         return _withdrawn(named, held, erased, done)
@@ -271,8 +280,9 @@ def _withdrawn(named: list[str], held: dict[str, Any], erased: set[int],
     if done is None:
         return {**answer, "effacement": None, "livraisons_annulees": 0, "avis_envoyes": [],
                 "termine": True, "reste": None}
+    # `termine` and `reste` are known after the commit only: not in the answer kept
     return {**answer, **{k: done[k] for k in (
-        "effacement", "livraisons_annulees", "avis_envoyes", "termine", "reste")}}
+        "effacement", "livraisons_annulees", "avis_envoyes", "termine", "reste") if k in done}}
 
 
 def read_erasure(hub: Hub, caller: Caller, erasure_id: str) -> dict[str, Any]:
@@ -473,7 +483,8 @@ def record_erasure(uow: Any, erasure: ErasureRecord, fiches: list[Any], now: dt.
                            document=lambda member_id: {
                                "effacement": erasure.id, "portee": erasure.scope,
                                "motif": reason,
-                               "sources": sources_for(member_id, fiches, received, sent) +
+                               "sources": sources_for(member_id, fiches, received, sent,
+                                                      porteurs=erasure.porteur_id is None) +
                                (withheld if member_id == erasure.requested_by else []),
                                "demande": request,
                                "accuse_reception": f"/v1/erasures/{erasure.id}/ack"})
@@ -570,11 +581,13 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
            then: Callable[[UnitOfWork, ErasureRecord, dt.datetime], list[dict[str, Any]]]
            | None = None, actor: tuple[str, str | None] | None = None,
            events: Sequence[Any] = (),
-           retry: tuple[str | None, list[int]] | None = None) -> dict[str, Any]:
+           retry: tuple[str | None, list[int]] | None = None,
+           kept: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> dict[str, Any]:
     """Erase `fiches` (of `porteur_id`, whose fiches were `listed`); `then` runs in the
     same transaction (asks the other owners, or settles the request being confirmed) and
-    answers the requests the caller may see. The answer is kept in the same transaction
-    under `retry` (the request's key, the fiches it names) for the same request again."""
+    answers the requests the caller may see. The answer (as `kept` makes it the caller's)
+    is kept in the same transaction under `retry` (the request's key, the fiches it
+    names) for the same request again."""
     now = hub.clock()
     by = f"console:{actor[1]}" if actor is not None and actor[1] else caller.member_id
     pks = [f.id for f in fiches]
@@ -618,18 +631,33 @@ def _erase(hub: Hub, caller: Caller, scope: str, porteur_id: str | None, fiches:
             member, user = actor or (caller.member_id, None)
             # with the erasure, never after it: a process killed in between left an
             # erasure done without its event and its notices unacknowledgeable
-            hub.audit.append_within(uow.connection, [audit.event(
-                hub, "erasure", member, user=user, porteur_id=porteur_id,
-                fiches=[(f.member_id, f.fiche_id) for f in fiches]), *events])
+            hub.audit.append_within(uow.connection, [
+                audit.event(hub, "erasure", member, user=user, porteur_id=held_by,
+                            fiches=[(f.member_id, f.fiche_id) for f in of_porteur])
+                for held_by, of_porteur in _by_porteur(porteur_id, fiches)] + [*events])
             answer = _answer(erasure, fiches, done, named, told, requests)
             if retry is not None:
-                erasure_retries.keep_within(uow, retry[0], erasure.id, answer, retry[1], now)
+                erasure_retries.keep_within(uow, retry[0], erasure.id,
+                                            answer if kept is None else kept(answer),
+                                            retry[1], now)
             uow.commit()
     finally:
         forget_identities(hub)
     if done.notified:
         hub.publisher.request_dispatch_safely()
     return erasure_retries.told(answer, finish.old_keys_left)
+
+
+def _by_porteur(porteur_id: str | None, fiches: list[Any]) -> list[tuple[str | None, list[Any]]]:
+    """The erased fiches by porteur, for the access log: all under `porteur_id` when the
+    erasure names one, else each under its own (a batch spanning porteurs: each porteur's
+    trail shows the erasure of its fiches)."""
+    if porteur_id is not None:
+        return [(porteur_id, fiches)]
+    grouped: dict[str | None, list[Any]] = {}
+    for fiche in fiches:
+        grouped.setdefault(getattr(fiche, "porteur_id", None), []).append(fiche)
+    return sorted(grouped.items(), key=lambda item: item[0] or "")
 
 
 def _answer(erasure: ErasureRecord, fiches: list[Any], done: Recorded, named: set[str],

@@ -87,10 +87,15 @@ def knows_porteur(uow: UnitOfWork, member_id: str, porteur_id: str,
 
 
 def sources_for(recipient_id: str, fiches: list[Any], received: dict[int, set[str]],
-                sent: Mapping[tuple[int, str], list[str]]) -> list[dict[str, Any]]:
+                sent: Mapping[tuple[int, str], list[str]], *,
+                porteurs: bool = False) -> list[dict[str, Any]]:
     """The fiches a notice may name to `recipient_id`: its own and those it was sent, each
     with the ids of the deliveries of it made for `recipient_id` (`sent`, by (fiche pk,
-    recipient)): what the notice reaches, none of what a later delivery brings."""
+    recipient)): what the notice reaches, none of what a later delivery brings. With
+    `porteurs` (a notice naming no porteur: a batch spanning several), each with its
+    porteur's id, which the recipient's own fiche or its delivery told it."""
     return [{"membre": f.member_id, "fiche_id": f.fiche_id,
-             "livraisons": sent.get((f.id, recipient_id), [])} for f in fiches
+             "livraisons": sent.get((f.id, recipient_id), []),
+             **({"porteur_id": getattr(f, "porteur_id", None)} if porteurs else {})}
+            for f in fiches
             if f.member_id == recipient_id or recipient_id in received.get(f.id, ())]
