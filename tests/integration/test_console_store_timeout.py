@@ -26,6 +26,7 @@ from tests.console_world import PASSWORDS, build_world
 from tests.e2e.browser import served
 from tests.factories import Clock
 from tests.fakes.publisher import RecordingPublisher
+from tests.integration.held_tables import table_locked
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -89,13 +90,8 @@ def store_held(db_url: str) -> Iterator[None]:
         finally:
             os.close(gate)
         return
-    engine = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("LOCK TABLE audit_entries IN ACCESS EXCLUSIVE MODE")
-            yield
-    finally:
-        engine.dispose()
+    with table_locked(db_url, "audit_entries"):
+        yield
 
 
 @pytest.fixture

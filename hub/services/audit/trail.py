@@ -282,9 +282,17 @@ def export_events(hub: Hub, actor: str, output: str, *, user: str | None = None,
 
 
 def _started(chunks: Iterator[str]) -> Iterator[str]:
-    """`chunks` with its first one already made."""
+    """`chunks` with its first one already made; a store failing them raises the store's
+    error (StoreTimeout, StoreUnavailable), before the first chunk or after it (the
+    answer, under way, then ends without its end line: hub.web.failures)."""
+    chunks = _store_errors_of(chunks)
     first = next(chunks, None)
     return iter(()) if first is None else itertools.chain([first], chunks)
+
+
+def _store_errors_of(chunks: Iterator[str]) -> Iterator[str]:
+    with store_errors():
+        yield from chunks
 
 
 def access_report(hub: Hub, actor: str, porteur_id: str, *, user: str | None = None) -> dict[str, Any]:
