@@ -32,6 +32,7 @@ from hub.keyring import Keyring, StoreKeys
 from hub.keys import HubKey, load_or_create_secret
 from hub.limits import RefusalCounter
 from hub.outages import quiet_outages
+from hub.redis_breaker import RedisBreakers
 from hub.services.delivery.publisher import CeleryPublisher, TaskPublisher
 from hub.services.ingest.policy_loader import DEFAULT_POLICY_FILE, PolicyHolder, load_policy_file
 from hub.services.ops.rate_limits import RateLimits, refusal_counter
@@ -113,6 +114,7 @@ class Hub:
     webhook_session: requests.Session
     refusals: RefusalCounter  # refused authentications, per source
     console_refusals: RefusalCounter  # failed console sign-ins, per source
+    redis_breakers: RedisBreakers  # one per Redis server, shared by its users above
     clock: Clock = utc_now
     records: RecordMemo = dataclasses.field(default_factory=RecordMemo)  # matching's memo
     identities: IdentityMemo = dataclasses.field(default_factory=IdentityMemo)  # the index's
@@ -153,13 +155,15 @@ class Hub:
         live file) stops the process with SIGBUS, where the API answers 503."""
         prepare_data_dir(settings.data_dir)
         key_dir = prepare_key_dir(settings.data_dir, settings.key_folder)
+        breakers = RedisBreakers(settings.redis_breaker_s)
         if publisher is None:
             # Its outages logged once each (start, reminders, end), whatever runs this hub.
             quiet_outages(settings.broker_outage_reminder_s)
             # A file-system broker polls its folder for each task: one task per push there.
             publisher = CeleryPublisher(create_celery(settings), task_size=None
                                         if settings.embedded_broker
-                                        else settings.transaction_size)
+                                        else settings.transaction_size,
+                                        breaker=breakers.of(settings.broker_url.reveal()))
         engine = create_engine(settings.database_url.reveal(),
                                deadlines=database_deadlines(settings),
                                sqlite_mmap_bytes=settings.sqlite_mmap_mb * 2**20
@@ -177,20 +181,23 @@ class Hub:
             audit=_audit_log(settings, engine, clock, hub_keys),
             pseudonym_key=load_or_create_secret(key_dir, "audit_pseudonyms.key"),
             store_keys=load_store_keys(key_dir),
-            rate_limits=RateLimits(settings),
+            rate_limits=RateLimits(settings, breakers),
             matching_model=_matching_model(settings),
             alert_rules=_alert_rules(settings),
             webhook_session=webhook_session(),
-            refusals=refusal_counter(settings, "refusals", settings.auth_refusal_window),
+            refusals=refusal_counter(settings, "refusals", settings.auth_refusal_window,
+                                     breakers),
             console_refusals=refusal_counter(settings, "console-refusals",
-                dt.timedelta(minutes=settings.console_lockout_minutes)),
+                dt.timedelta(minutes=settings.console_lockout_minutes), breakers),
+            redis_breakers=breakers,
             clock=clock,
         )
 
     def with_settings(self, **changes: Any) -> Hub:
         """The same wiring with some settings changed (tests, one-off commands)."""
         settings = self.settings.replace(**changes)
-        return dataclasses.replace(self, settings=settings, rate_limits=RateLimits(settings),
+        return dataclasses.replace(self, settings=settings,
+                                   rate_limits=RateLimits(settings, self.redis_breakers),
                                    matching_model=_matching_model(settings),
                                    alert_rules=_alert_rules(settings))
 

@@ -106,16 +106,17 @@ class Settings:
     # new connection whether it answers at all (no: the statement fails). 0: never asked.
     # A PostgreSQL session idle inside a transaction longer than
     # `database_idle_in_transaction_timeout_s` is ended by the server, its transaction
-    # rolled back and its locks let go. 0 (the default): no limit, for a legitimate
-    # transaction may sit idle a while (a second connection waiting for the pool, a
-    # match computed, an archive segment written), the more so on a loaded machine.
+    # rolled back and its locks let go (a process frozen mid-transaction held its row
+    # locks as long as it stayed stopped). A minute: a legitimate transaction may sit
+    # idle a while (a second connection waiting for the pool, a match computed, an
+    # archive segment written; past 5 s on a loaded machine). 0: no limit.
     # The access log's single lock has its own limit (`audit_lock_idle_timeout_s`).
     database_connect_timeout_s: float = 5.0
     database_statement_timeout_s: float = 30.0
     database_lock_timeout_s: float = 10.0
     database_pool_timeout_s: float = 10.0
     database_silence_probe_s: float = 5.0
-    database_idle_in_transaction_timeout_s: float = 0.0
+    database_idle_in_transaction_timeout_s: float = 60.0
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 8 * 1024 * 1024
@@ -174,6 +175,9 @@ class Settings:
     console_stalled_weeks: int = 8
     heartbeat_interval_s: float = 15.0
     broker_outage_reminder_s: float = 30.0
+    # After a call to a Redis server failed (a timeout: frozen; refused), this process
+    # skips it this long (hub.redis_breaker); 0: never skipped.
+    redis_breaker_s: float = 5.0
     credential_overlap_hours: float = 72.0
     metrics_token: Secret = NO_SECRET
     rate_limit_push: str = "600/minute"

@@ -13,6 +13,7 @@ import threading
 from typing import Any
 
 from hub.outages import broker_reached
+from hub.redis_breaker import RedisBreaker, guarded
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -93,9 +94,10 @@ class RedisRefusalCounter(RefusalCounter):
     shared = True
     _KEEP_S = 7 * 24 * 3600  # a window nobody took out (no API process left) expires
 
-    def __init__(self, window: dt.timedelta, client: Any, prefix: str) -> None:
+    def __init__(self, window: dt.timedelta, client: Any, prefix: str,
+                 breaker: RedisBreaker | None = None) -> None:
         super().__init__(window)
-        self._redis, self._prefix = client, prefix
+        self._redis, self._prefix, self._breaker = client, prefix, breaker
 
     def _key(self, start: int) -> str:
         return f"{self._prefix}:{start}"
@@ -103,7 +105,7 @@ class RedisRefusalCounter(RefusalCounter):
     def add(self, source: str, now: dt.datetime) -> None:
         start = int(self.window_of(now).timestamp())
         try:
-            with self._redis.pipeline(transaction=True) as pipe:
+            with guarded(self._breaker), self._redis.pipeline(transaction=True) as pipe:
                 pipe.hincrby(self._key(start), source, 1)
                 pipe.expire(self._key(start), self._KEEP_S)
                 pipe.sadd(f"{self._prefix}:open", start)
@@ -114,7 +116,8 @@ class RedisRefusalCounter(RefusalCounter):
 
     def count(self, source: str, now: dt.datetime) -> int:
         try:
-            found = self._redis.hget(self._key(int(self.window_of(now).timestamp())), source)
+            with guarded(self._breaker):
+                found = self._redis.hget(self._key(int(self.window_of(now).timestamp())), source)
         except Exception as exc:  # the shared store is down: nobody is held back
             _log.warning("refusal counter unavailable (%s): source not checked", type(exc).__name__)
             return 0
@@ -124,9 +127,11 @@ class RedisRefusalCounter(RefusalCounter):
     def closed(self, now: dt.datetime) -> list[Tally]:
         current = int(self.window_of(now).timestamp())
         try:
-            starts = sorted(int(s) for s in self._redis.smembers(f"{self._prefix}:open"))
-            broker_reached(_log.name)
-            return [tally for start in starts if start < current for tally in self._take(start)]
+            with guarded(self._breaker):
+                starts = sorted(int(s) for s in self._redis.smembers(f"{self._prefix}:open"))
+                broker_reached(_log.name)
+                return [tally for start in starts if start < current
+                        for tally in self._take(start)]
         except Exception as exc:  # the shared store is down: the windows wait in Redis
             _log.warning("refusal counter unavailable (%s): windows not closed", type(exc).__name__)
             return []

@@ -32,6 +32,7 @@ from hub.config import Settings
 from hub.services.audit import refusals
 from hub.services.audit import trail as audit
 from hub.web.app import create_console
+from hub.web.failures import Failures
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -80,6 +81,9 @@ def create_app(settings: Settings | None = None, *, hub: Hub | None = None) -> F
     app.include_router(routes_proposals.router)
     app.include_router(routes_notices.router)
     app.mount("/console", create_console(hub))
+    # A streamed export the store fails once under way ends without its end line, the
+    # connection kept, rather than the connection cut (docs/protocol.md).
+    app.add_middleware(Failures, answer=None)
     app.add_middleware(redirects.SameOriginRedirects)
     app.add_middleware(caching.NoStore)
     # Installed last, so outermost: every answer, those refused before any route (guards,

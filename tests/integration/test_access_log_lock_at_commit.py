@@ -42,10 +42,12 @@ def test_an_access_event_takes_the_log_lock_at_commit_and_commits_with_the_work(
 
 @pytest.fixture
 def pg_hub(postgres_url, tmp_path, monkeypatch) -> Iterator[Hub]:
-    """A hub with the shipped settings on a PostgreSQL database of its own."""
+    """A hub with the shipped settings on a PostgreSQL database of its own, but for its
+    sessions' idle limit (2 min: longer than the log lock's 1 min, to tell them apart)."""
     monkeypatch.delenv("PGOPTIONS", raising=False)
     url = _fresh_pg_database(postgres_url)
-    hub = Hub.from_settings(Settings(data_dir=tmp_path / "data", database_url=url),
+    hub = Hub.from_settings(Settings(data_dir=tmp_path / "data", database_url=url,
+                                     database_idle_in_transaction_timeout_s=120),
                             publisher=RecordingPublisher())
     try:
         yield hub
@@ -57,7 +59,8 @@ def pg_hub(postgres_url, tmp_path, monkeypatch) -> Iterator[Hub]:
 def test_a_session_holding_the_log_lock_has_an_idle_limit_of_that_transaction_only(pg_hub):
     """PostgreSQL ends a session idle holding the log's lock after HUB_AUDIT_LOCK_IDLE_
     TIMEOUT_S (its process paused inside a commit); before the lock, and after the
-    commit, the session's own setting (none by default) is in force."""
+    commit, the session's own setting (HUB_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_S) is in
+    force."""
     hub = pg_hub
     show = sa.text("SELECT current_setting('idle_in_transaction_session_timeout')")
     seen: list[str] = []
@@ -68,4 +71,4 @@ def test_a_session_holding_the_log_lock_has_an_idle_limit_of_that_transaction_on
         seen.append(uow.connection.scalar(show))
         uow.commit()
         seen.append(uow.connection.scalar(show))
-    assert seen == ["0", "1min", "0"]
+    assert seen == ["2min", "1min", "2min"]

@@ -8,10 +8,7 @@ before its first byte."""
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import logging
-import os
 import re
 from collections.abc import Iterator
 
@@ -26,6 +23,7 @@ from tests.console_world import PASSWORDS, build_world
 from tests.e2e.browser import served
 from tests.factories import Clock
 from tests.fakes.publisher import RecordingPublisher
+from tests.integration.held_tables import store_held
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -74,28 +72,6 @@ def signed_in(base: str, login: str) -> tuple[httpx.Client, str]:
     assert answer.status_code == 303, answer.text
     home = client.get("/console/", follow_redirects=True).text
     return client, re.search(r'name="csrf" value="([^"]+)"', home)[1]
-
-
-@contextlib.contextmanager
-def store_held(db_url: str) -> Iterator[None]:
-    """SQLite: another writer's turn (the writer gate), as a long writer holds it;
-    PostgreSQL: the access log's table locked by another session."""
-    if db_url.startswith("sqlite"):
-        gate = os.open(sa.engine.make_url(db_url).database + ".gate", os.O_RDWR | os.O_CREAT,
-                       0o600)
-        try:
-            fcntl.flock(gate, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(gate)
-        return
-    engine = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("LOCK TABLE audit_entries IN ACCESS EXCLUSIVE MODE")
-            yield
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture

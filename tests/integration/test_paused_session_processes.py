@@ -4,7 +4,7 @@ appends to the log under its single lock, so a process holding that lock while p
 stopped every push for the whole pause (503 `store_timeout`). The lock is taken just
 before the commit: a process paused anywhere else holds none of it; one paused inside
 its commit is ended by the server after HUB_AUDIT_LOCK_IDLE_TIMEOUT_S and, continued,
-commits nothing. Neither case needs HUB_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_S (off).
+commits nothing. Neither case needs HUB_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_S (0 here).
 The embedded store's writers: tests/integration/test_sqlite_writer_stalls_processes.py."""
 
 from __future__ import annotations

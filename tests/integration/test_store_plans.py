@@ -114,7 +114,8 @@ def test_with_the_deadlines_off_the_hub_sends_no_server_option(postgres_url, tmp
     are turned off and the planner settings go on the database role (docs/deploy.md)."""
     monkeypatch.delenv("PGOPTIONS", raising=False)
     settings = Settings(data_dir=tmp_path / "data", database_url=postgres_url,
-                        database_statement_timeout_s=0, database_lock_timeout_s=0)
+                        database_statement_timeout_s=0, database_lock_timeout_s=0,
+                        database_idle_in_transaction_timeout_s=0)
     hub = Hub.from_settings(settings, publisher=RecordingPublisher())
     try:
         with hub.engine.connect() as conn:

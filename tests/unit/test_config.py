@@ -132,12 +132,19 @@ def test_a_long_random_metrics_token_or_none_is_taken():
     assert not Settings.from_env({"HUB_METRICS_TOKEN": ""}).metrics_token
 
 
+def test_a_session_idle_in_its_transaction_is_ended_after_a_minute_by_default():
+    """A process frozen mid-transaction (SIGSTOP, a VM paused) held its row locks for as
+    long as it stayed stopped: no limit by default (README, "Settings")."""
+    assert Settings().database_idle_in_transaction_timeout_s == 60
+    assert Settings.from_env({"HUB_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_S": "0"}) \
+        .database_idle_in_transaction_timeout_s == 0
+
+
 def test_the_access_log_s_lock_is_held_idle_no_longer_than_the_shorter_of_both_limits():
     def held(log_s: float, sessions_s: float) -> float:
         return log_lock_idle_s(Settings(audit_lock_idle_timeout_s=log_s,
                                          database_idle_in_transaction_timeout_s=sessions_s))
 
-    assert Settings().database_idle_in_transaction_timeout_s == 0  # off: see README
     assert held(5, 0) == 5 and held(5, 2) == 2 and held(0, 90) == 90 and held(0, 0) == 0
     with pytest.raises(ConfigurationError, match="HUB_AUDIT_LOCK_IDLE_TIMEOUT_S"):
         Settings.from_env({"HUB_AUDIT_LOCK_IDLE_TIMEOUT_S": "-1"})

@@ -54,9 +54,11 @@ def event(hub: Hub, action: str, actor: str, *, outcome: str = "allowed",
 
 
 def record(hub: Hub, events: list[AccessEvent]) -> None:
-    """Append a batch of events (one transaction). Called after the business commit."""
+    """Append a batch of events (one transaction). Called after the business commit; a
+    database outage raises StoreUnavailable (StoreTimeout), never the driver's error."""
     if events:
-        hub.audit.append_many(events)
+        with store_errors():
+            hub.audit.append_many(events)
 
 
 def publish_head(hub: Hub) -> dict[str, Any]:
@@ -161,17 +163,20 @@ def export_whole(hub: Hub, target: str | Path | IO[str], actor: str, *,
     the head signed now: what other processes append meanwhile goes to the next export.
     A store that no longer matches its last signed head gets no new head: it is exported
     up to that head, with a warning in the meta line, so the verifier names the bad entry
-    (refusing the export would leave nothing to find it with)."""
+    (refusing the export would leave nothing to find it with). A database outage raises
+    StoreUnavailable (StoreTimeout), never the driver's error (the command line and the
+    tasks say and retry the former)."""
     record(hub, [event(hub, "audit_export", actor, user=user)])
-    try:
-        hub.audit.recheck()  # every entry's content hashed again, those read before too
-        head = publish_head(hub)
-    except AuditIntegrityError as exc:
-        latest = hub.audit.latest_trusted_head()
-        signed = latest.size if latest is not None else 0
-        warning = {**exc.to_dict(), "signed_size": signed}
-        return Exported(hub.audit.export(target, signed, warning=warning), exc)
-    return Exported(hub.audit.export(target, head["size"]))
+    with store_errors():
+        try:
+            hub.audit.recheck()  # every entry's content hashed again, those read before too
+            head = publish_head(hub)
+        except AuditIntegrityError as exc:
+            latest = hub.audit.latest_trusted_head()
+            signed = latest.size if latest is not None else 0
+            warning = {**exc.to_dict(), "signed_size": signed}
+            return Exported(hub.audit.export(target, signed, warning=warning), exc)
+        return Exported(hub.audit.export(target, head["size"]))
 
 
 INTEGRITY_HEADER = "Capactif-Integrite"
@@ -282,9 +287,17 @@ def export_events(hub: Hub, actor: str, output: str, *, user: str | None = None,
 
 
 def _started(chunks: Iterator[str]) -> Iterator[str]:
-    """`chunks` with its first one already made."""
+    """`chunks` with its first one already made; a store failing them raises the store's
+    error (StoreTimeout, StoreUnavailable), before the first chunk or after it (the
+    answer, under way, then ends without its end line: hub.web.failures)."""
+    chunks = _store_errors_of(chunks)
     first = next(chunks, None)
     return iter(()) if first is None else itertools.chain([first], chunks)
+
+
+def _store_errors_of(chunks: Iterator[str]) -> Iterator[str]:
+    with store_errors():
+        yield from chunks
 
 
 def access_report(hub: Hub, actor: str, porteur_id: str, *, user: str | None = None) -> dict[str, Any]:

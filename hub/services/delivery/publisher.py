@@ -9,6 +9,7 @@ from typing import Any
 
 from hub.errors import BrokerUnavailable
 from hub.outages import broker_reached
+from hub.redis_breaker import RedisBreaker, guarded
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +56,14 @@ class CeleryPublisher(TaskPublisher):
     """`task_size`: outbox rows per task (None: one task per call). On a server broker a
     push of 500 fiches published as one task is processed by one worker while the others
     wait; tasks of one worker transaction each spread it over all of them, for about a
-    millisecond of broker work per task."""
+    millisecond of broker work per task. `breaker`: its Redis server's (hub.redis_breaker),
+    skipped a few seconds after a publish or another call to it failed."""
 
-    def __init__(self, celery_app: Any, *, task_size: int | None = None) -> None:
+    def __init__(self, celery_app: Any, *, task_size: int | None = None,
+                 breaker: RedisBreaker | None = None) -> None:
         self._app = celery_app
         self._task_size = task_size
+        self._breaker = breaker
 
     def publish_outbox(self, outbox_ids: Sequence[int]) -> None:
         ids = list(outbox_ids)
@@ -72,10 +76,11 @@ class CeleryPublisher(TaskPublisher):
         # timeout of `hub.redis_broker.PUBLISHER_OPTIONS` a broker that does not answer
         # costs a push about a second, not its 202 for as long as the broker is frozen.
         try:
-            self._app.send_task(
-                task, args=args, retry=True,
-                retry_policy={"max_retries": 1, "interval_start": 0.1, "interval_step": 0.2},
-            )
+            with guarded(self._breaker):
+                self._app.send_task(
+                    task, args=args, retry=True,
+                    retry_policy={"max_retries": 1, "interval_start": 0.1, "interval_step": 0.2},
+                )
         except Exception as exc:  # kombu raises many kinds; all mean "not published"
             raise BrokerUnavailable(
                 "Le courtier de messages est injoignable.", "The message broker is unreachable."

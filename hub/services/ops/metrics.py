@@ -6,7 +6,8 @@ Two sources, both safe with many processes on many machines:
   heartbeats. Every process writes these figures through the database, so any API
   process answers for the whole hub;
 - this API process's own HTTP answers (counter and latency histogram by route template
-  and status, refused authentications among them), which Prometheus scrapes per process.
+  and status, refused authentications among them) and calls to Redis (answered, failed,
+  skipped by its breaker: hub.redis_breaker), which Prometheus scrapes per process.
 
 Labels are route templates, status codes and member ids (organisations): never a path
 with ids filled in, never a personal value.
@@ -105,6 +106,22 @@ def _counter(name: str, documentation: str, value: float) -> CounterMetricFamily
     return CounterMetricFamily(f"{PREFIX}_{name}", documentation, value=value)
 
 
+class RedisCallsCollector(Collector):
+    """This process's calls to Redis (rate limits, refusal counters, publishes)."""
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(
+            f"{PREFIX}_redis_calls", "calls of this process to Redis: answered (ok), failed, "
+            "or skipped for a few seconds after a failure (HUB_REDIS_BREAKER_S)",
+            labels=["outcome"])
+        for outcome, count in self._hub.redis_breakers.counts().items():
+            family.add_metric([outcome], count)
+        yield family
+
+
 class HttpMetrics:
     """This process's HTTP answers, by route template and status."""
 
@@ -123,4 +140,5 @@ class HttpMetrics:
 def build_registry(hub: Hub) -> tuple[CollectorRegistry, HttpMetrics]:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(StoreCollector(hub))
+    registry.register(RedisCallsCollector(hub))
     return registry, HttpMetrics(registry)

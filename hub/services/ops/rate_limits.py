@@ -27,6 +27,7 @@ from hub.config import Settings
 from hub.errors import ConfigurationError, RateLimited
 from hub.limits import MemoryRefusalCounter, RedisRefusalCounter, RefusalCounter
 from hub.outages import broker_reached
+from hub.redis_breaker import RedisBreakers, guarded
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,10 @@ STORE_TIMEOUT_S = 0.5
 class RateLimits:
     """`check(kind, key)` counts one request and raises RateLimited over the limit."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, breakers: RedisBreakers | None = None) -> None:
         url = _storage_url(settings)
+        # After a call that failed, its Redis is skipped a few seconds (hub.redis_breaker).
+        self._breaker = breakers.of(url) if breakers else None
         # A Redis that does not answer (frozen, a half-open connection) cost each check the
         # client's 5 s (a push is checked twice, its kind and its source) and each refusal
         # counter's read 2 s: each lets the request through after STORE_TIMEOUT_S instead.
@@ -60,8 +63,10 @@ class RateLimits:
             return
         identity = (self._prefix, kind, key)
         try:
-            allowed = self._limiter.hit(limit, *identity)
-            reset = 0.0 if allowed else self._limiter.get_window_stats(limit, *identity).reset_time
+            with guarded(self._breaker):
+                allowed = self._limiter.hit(limit, *identity)
+                reset = 0.0 if allowed else \
+                    self._limiter.get_window_stats(limit, *identity).reset_time
         except Exception as exc:  # the shared store is down: let the request through
             log.warning("rate limiter unavailable (%s): request not limited", type(exc).__name__)
             return
@@ -76,14 +81,16 @@ def kind_of(method: str, path: str) -> str:
     return PUSH if path.rstrip("/") == "/v1/fiches" and method == "POST" else WRITE
 
 
-def refusal_counter(settings: Settings, name: str, window: dt.timedelta) -> RefusalCounter:
+def refusal_counter(settings: Settings, name: str, window: dt.timedelta,
+                    breakers: RedisBreakers | None = None) -> RefusalCounter:
     """The refusal counter `name` on the rate limits' store: in Redis when they are kept
     there (shared by every API process), otherwise in this process's memory."""
     url = _storage_url(settings)
     if url.startswith(("redis://", "rediss://")):
         client = redis.Redis.from_url(url, socket_connect_timeout=STORE_TIMEOUT_S,
                                       socket_timeout=STORE_TIMEOUT_S)
-        return RedisRefusalCounter(window, client, f"{settings.queue_name}:{name}")
+        return RedisRefusalCounter(window, client, f"{settings.queue_name}:{name}",
+                                   breakers.of(url) if breakers else None)
     return MemoryRefusalCounter(window)
 
 
