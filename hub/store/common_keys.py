@@ -34,15 +34,17 @@ class CommonKeys:
         memo, which another thread may be changing (`learn`)."""
         return set(filter(self._common.__contains__, digests))
 
-    def learn(self, held: Mapping[int, list[int]], cap: int) -> None:
-        """What one reading of the index said: the fiches under each key read (at most
-        `cap + 1`)."""
+    def learn(self, held: Mapping[int, list[int]], cap: int, *,
+              read: Iterable[int] | None = None) -> None:
+        """What one reading of the index said: the fiches under each key read that holds
+        some (at most `cap + 1`); with `read`, every key read, those `held` leaves out
+        holding none (`Matching.indexed_under`)."""
         with self._updating:  # each digest read once: its order among others changes nothing
             common = self._common
             for digest in [d for d, fiche_pks in held.items() if len(fiche_pks) > cap]:
                 common[digest] = None
-            for digest in [d for d, fiche_pks in held.items()
-                           if d in common and len(fiche_pks) <= cap]:
+            for digest in [d for d in filter(common.__contains__, held if read is None else read)
+                           if len(held.get(d, ())) <= cap]:
                 del common[digest]
             while len(self._common) > self._size:
                 self._common.popitem(last=False)

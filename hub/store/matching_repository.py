@@ -361,11 +361,12 @@ class Matching:
                       in_force_at: dt.datetime | None = None
                       ) -> tuple[dict[int, list[int]], dict[int, IndexedRecord]]:
         """For a whole batch's key digests, in two statements: the fiches under each key
-        (at most `per_key_cap + 1`: one more says the key is too common) and the
+        that holds some (at most `per_key_cap + 1`: one more says the key is too common;
+        a key under no fiche is left out, as most of a batch's keys are) and the
         normalised records of the fiches under keys within the cap (erased fiches left
         out, and with `in_force_at` those whose consent has ended by then)."""
         unique = list(dict.fromkeys(digests))
-        held: dict[int, list[int]] = {digest: [] for digest in unique}
+        held: dict[int, list[int]] = {}
         if self.conn.dialect.name == "postgresql":
             rows = self._keys_and_records(unique, per_key_cap, held)
         else:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from hub.bootstrap import Hub
 from hub.services.matching.online import OnlineMatcher, identity_of
-from hub.store.matching_tables import match_records
+from hub.store.matching_tables import match_keys, match_records
 from hub.store.uow import UnitOfWork
 from tests.factories import Clock
 from tests.integration.dedup_world import (
@@ -67,10 +67,39 @@ def test_the_fiches_under_keys_within_the_cap_are_read_and_none_under_a_key_over
         candidates = uow.matching.candidates(digests, CAP)
     over_cap = [pks_under for pks_under in held.values() if len(pks_under) > CAP]
     assert over_cap == [sorted(pks[f"S-{n}"] for n in range(CAP + 1))]  # the birth date
-    assert set(held) == set(digests)  # every key answered, most under no fiche
+    assert set(held) == _keys_holding_fiches(hub, digests)  # most hold none: left out
+    assert all(held.values())
     assert set(records) == {pks["N-1"]}  # the strangers come only under the birth date
     assert [c.fiche_pk for c in candidates] == [pks["N-1"]]
     assert records[pks["N-1"]].record.nom == candidates[0].record.nom
+
+
+def test_a_batch_keeps_no_list_for_its_keys_under_no_fiche_and_forgets_them_as_common(world):
+    """Most of a batch's keys hold no fiche (some twenty a fiche, most of its porteur's
+    own): the batch's reading notes them as read, without a list of fiches each, and a
+    key known over the cap found under no fiche (its fiches erased) is common no more."""
+    hub, _clock = world
+    pks = _indexed(hub)
+    with hub.uow() as uow:
+        digests = _keys_of(hub, uow, PERSON)
+    empty = set(digests) - _keys_holding_fiches(hub, digests)
+    gone = min(empty)
+    hub.common_keys.learn({gone: list(range(CAP + 1))}, CAP)
+    with hub.uow() as uow:
+        matcher = OnlineMatcher(hub, uow)
+        matcher.lock([identity_of(PERSON)])
+        batch = matcher._batch_for(digests)
+    assert empty and set(digests) <= batch.fetched
+    assert set(batch.held) == set(digests) - empty and all(batch.held.values())
+    assert gone not in hub.common_keys
+    assert [c.fiche_pk for c in batch.candidates(digests, skip_fiche=0)] == [pks["N-1"]]
+
+
+def _keys_holding_fiches(hub: Hub, digests: list[int]) -> set[int]:
+    """The keys of `digests` some fiche is indexed under, as the index table says."""
+    with hub.engine.connect() as conn:
+        return set(conn.execute(sa.select(match_keys.c.key).where(
+            match_keys.c.key.in_(digests))).scalars())
 
 
 def test_a_candidate_indexed_before_record_forms_existed_is_read_from_its_identity(world):

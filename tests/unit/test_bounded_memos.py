@@ -48,3 +48,12 @@ def test_common_keys_among_names_the_keys_over_the_cap_and_forgets_those_fallen_
     common.learn({1: [1, 2], 3: [1, 2, 3]}, cap=2)  # key 1 fell back under the cap
     assert common.among({1, 2, 3, 4}) == {3}
     assert common.among(set()) == set()
+
+
+def test_common_keys_forget_a_key_read_under_no_fiche_that_the_reading_leaves_out():
+    common = CommonKeys()
+    common.learn({1: [1, 2, 3], 2: [1, 2, 3]}, cap=2)
+    common.learn({2: [1, 2, 3]}, cap=2, read=[1, 2, 5])  # key 1 read: its fiches all gone
+    assert common.among({1, 2, 5}) == {2}
+    common.learn({}, cap=2)  # a reading of no key forgets nothing
+    assert common.among({1, 2, 5}) == {2}

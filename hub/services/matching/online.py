@@ -126,10 +126,14 @@ class _BatchIndex:
         self.held: dict[int, list[int]] = {}
         self.records: dict[int, Any] = {}
 
-    def load(self, held: Mapping[int, list[int]], records: Mapping[int, Any]) -> None:
+    def load(self, read: Iterable[int], held: Mapping[int, list[int]],
+             records: Mapping[int, Any]) -> None:
+        """One reading of the index under the keys `read`: `held`, the fiches of those
+        holding some (most of a batch's keys hold none, and are only noted as read)."""
         for key, pks in held.items():  # the store's fiches come before the batch's
-            self.held[key] = [*pks, *self.held.get(key, ())]
-        self.fetched.update(held)
+            mine = self.held.get(key)
+            self.held[key] = [*pks, *mine] if mine else pks
+        self.fetched.update(read)
         self.records.update(records)
 
     def candidates(self, digests: Iterable[int], skip_fiche: int) -> list[Any]:
@@ -549,8 +553,8 @@ class OnlineMatcher:
             self.hold_moves()
             held, records = self.uow.matching.indexed_under(missing, self.cap,
                                                             in_force_at=self._clock())
-            self.common.learn(held, self.cap)
-            self._batch.load(held, records)
+            self.common.learn(held, self.cap, read=missing)
+            self._batch.load(missing, held, records)
         return self._batch
 
     def hold_moves(self) -> None:
