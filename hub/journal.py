@@ -66,8 +66,8 @@ from typing import Any
 from hub.key_dir import writing_keys
 
 FILE = "recovery_journal.jsonl"
-DECISIONS = frozenset({"members", "review", "unmerge", "erasure_answer", "account",
-                       "consent_narrowed", "referent_answer"})
+DECISIONS = frozenset({"members", "review", "review_reopen", "unmerge", "erasure_answer",
+                       "account", "consent_narrowed", "referent_answer"})
 
 
 class RecoveryJournal:

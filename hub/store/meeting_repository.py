@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from hub.store import fiche_key_floor
 from hub.store.meeting_tables import meeting_actions
 from hub.store.sealing import FicheKeys, with_field
 from hub.store.tables import fiches, porteurs
@@ -44,8 +45,15 @@ class MeetingActions:
                     anchor, meeting_context(values["porteur_id"], column), values[column])
             elif values.get(column):  # a porteur without fiches: nothing to say about them
                 row[column] = None
+        [row] = fiche_key_floor.numbered(self.conn, [row], meeting_actions)
         inserted = self.conn.execute(sa.insert(meeting_actions).values(**row))
         return int(inserted.inserted_primary_key[0])  # type: ignore[index]  # one row inserted: a key
+
+    def resume_numbers_after(self, gap: int) -> None:
+        """A restore: the next action's number `gap` past the copy's largest, past any
+        handed out since the copy was taken (hub.store.fiche_key_floor)."""
+        largest = self.conn.scalar(sa.select(sa.func.max(meeting_actions.c.id))) or 0
+        fiche_key_floor.resume_after(self.conn, largest + gap, meeting_actions)
 
     def get(self, action_id: int) -> Any | None:
         row = self.conn.execute(

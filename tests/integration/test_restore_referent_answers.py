@@ -103,6 +103,28 @@ def test_an_answer_to_a_proposal_the_copy_lacks_is_not_replayed(coordination, tm
         restored.close()
 
 
+def test_a_proposal_made_after_a_restore_never_takes_the_id_of_one_lost_with_it(
+        coordination, tmp_path):
+    """The member holds the lost proposal's id, answered: the same id again would read to
+    its system as a proposal it answered already (and a later restore's journal entry of
+    that answer would answer the new one)."""
+    hub, porteur = coordination["hub"], coordination["porteurs"]["F-ORPHELIN"]
+    recovery.backup(hub, tmp_path / "sauvegarde")
+    lost = meeting_actions.propose_referent(hub, coordination["session"], porteur, CHAMBER)
+    _answer(coordination, hub, lost, "refusee")
+    [lost_row] = meeting_actions.actions_of(hub, porteur)
+    hub.close()
+    recovery.restore(hub.settings, tmp_path / "sauvegarde")
+    restored = coordination["hub"] = _reopen(hub)
+
+    again = meeting_actions.propose_referent(restored, coordination["session"], porteur,
+                                             CHAMBER)
+
+    [row] = meeting_actions.actions_of(restored, porteur)
+    assert (again != lost, row.id > lost_row.id) == (True, True)
+    _answer(coordination, restored, again, "acceptee")
+
+
 def test_the_entry_holds_neither_the_note_nor_a_name_in_clear(coordination):
     hub, porteur = coordination["hub"], coordination["porteurs"]["F-ORPHELIN"]
     proposal = meeting_actions.propose_referent(hub, coordination["session"], porteur, CHAMBER)

@@ -5,13 +5,16 @@ databases. Before, the pair was back in the queue and a merged porteur separated
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 
 from hub.bootstrap import Hub
 from hub.domain.matching.model import CONFIRMED_FLAGS
-from hub.services.matching import duplicates
+from hub.services.accounts.sessions import ConsoleSession
+from hub.services.console import review_revisits
+from hub.services.matching import duplicates, review_reopenings
 from hub.services.ops import recovery
 from hub.services.privacy import erasure
 from tests.fakes.publisher import RecordingPublisher
@@ -81,6 +84,55 @@ def test_a_decision_made_after_the_backup_stands_after_the_restore(
                 item_id, ACTOR, "usr_1")
     finally:
         restored.close()
+
+
+def _reopen_item(hub: Hub, item_id: int) -> None:
+    """« Reprendre » in the console: the pair back in the queue."""
+    session = ConsoleSession("usr_1", "coordo", "coordinator", ACTOR, "x",
+                             hub.clock() + dt.timedelta(hours=1))
+    review_revisits.reopen(hub, session, item_id)
+
+
+@pytest.mark.parametrize("first", ["different", "unknown"])
+def test_a_decision_a_reopening_and_a_second_decision_after_the_backup_all_stand(
+        queued, tmp_path, first):
+    hub, item_id = queued
+    recovery.backup(hub, tmp_path / "sauvegarde")
+    duplicates.decide(hub, item_id, first, actor=ACTOR, user="usr_1")
+    _reopen_item(hub, item_id)
+    duplicates.decide(hub, item_id, "same", actor=ACTOR, user="usr_1", confirmed=CONFIRMED_FLAGS)
+    assert _state(hub, item_id) == ("same", 1, False)
+    hub.close()
+
+    done = recovery.restore(hub.settings, tmp_path / "sauvegarde")
+
+    restored = _reopen(hub)
+    try:
+        assert _state(restored, item_id) == ("same", 1, False)
+    finally:
+        restored.close()
+    assert (done.review_decisions_replayed, done.review_reopenings_replayed) == (
+        [item_id], [item_id])
+
+
+def test_a_reopening_after_the_backup_of_a_pair_judged_before_it_is_made_again(
+        queued, tmp_path):
+    hub, item_id = queued
+    duplicates.decide(hub, item_id, "different", actor=ACTOR, user="usr_1")
+    recovery.backup(hub, tmp_path / "sauvegarde")
+    _reopen_item(hub, item_id)
+    hub.close()
+
+    replayed = [recovery.restore(hub.settings, tmp_path / "sauvegarde")
+                for _ in range(2)]
+    restored = _reopen(hub)
+    try:
+        assert _state(restored, item_id) == ("open", 2, False)
+        assert [i["id"] for i in duplicates.list_review_items(restored, actor=ACTOR)["items"]] \
+            == [item_id]
+    finally:
+        restored.close()
+    assert [done.review_reopenings_replayed for done in replayed] == [[item_id], [item_id]]
 
 
 def test_restoring_twice_merges_once_and_a_later_copy_replays_nothing(queued, tmp_path):
@@ -156,9 +208,12 @@ def test_a_merge_then_an_erasure_after_the_backup_restore_to_erased(queued, tmp_
 def test_the_entry_names_the_fiches_by_key_and_keyed_digest_only(queued):
     hub, item_id = queued
     duplicates.decide(hub, item_id, "different", actor=ACTOR, user="usr_1")
+    _reopen_item(hub, item_id)
     [entry] = [e for e in _journal(hub) if e["type"] == duplicates.REVIEW]
     assert entry["item"] == item_id and entry["decision"] == "different"
-    text = json.dumps(entry, ensure_ascii=False)
+    [reopening] = [e for e in _journal(hub) if e["type"] == review_reopenings.KIND]
+    assert (reopening["item"], reopening["user"]) == (item_id, "usr_1")
+    text = json.dumps([entry, reopening], ensure_ascii=False)
     for clear in ("A-1", "C-1", PERSON["nom"], PERSON["prenom"], PERSON["date_naissance"],
                   porteur_of(hub, COMMUNE, "A-1"), porteur_of(hub, CCI, "C-1")):
         assert clear not in text

@@ -16,8 +16,9 @@ from hub.services.accounts.sessions import ConsoleSession
 from hub.services.audit import trail as audit
 from hub.services.console.parcours import collect
 from hub.services.matching import duplicates
+from hub.services.matching.review_reopenings import REOPENABLE, journal_reopening
 
-REVISITABLE = ("unknown", "different")
+REVISITABLE = REOPENABLE
 PER_PAGE = 50
 
 
@@ -51,6 +52,8 @@ def reopen(hub: Hub, session: ConsoleSession, item_id: int) -> None:
         if row is None:
             raise NotFound("Aucun doublon « à revoir » ou « personnes différentes » sous ce "
                            "numéro.", "No set-aside or different item under this number.")
+        # a restore from an older copy reopens it again, before a later decision on it
+        journal_reopening(hub, uow, item_id, session.member, session.user_id, hub.clock())
         uow.commit()
     audit.record(hub, [audit.event(hub, "review_reopen", session.member, user=session.user_id,
                                    porteur_id=row.candidate_porteur_id)])

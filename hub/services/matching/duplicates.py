@@ -12,7 +12,7 @@ for the coordination role.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -246,13 +246,30 @@ def _journal_decision(hub: Hub, uow: UnitOfWork, row: ReviewItem, decision: str,
                       now: dt.datetime) -> None:
     """A restore from an older copy makes the decision again (`replay_decision`): the
     item by number, each side by its key and a keyed digest of its owner and id."""
-    sides = {}
-    for key, pk in (("fiche", row.fiche_pk), ("candidate", row.candidate_fiche_pk)):
-        head = heads[pk]
-        sides[key] = {"pk": pk, "digest": fiche_digest(hub.pseudonym_key, head.member_id,
-                                                       head.fiche_id)}
-    uow.decisions.journal(REVIEW, {"item": row.id, "decision": decision, **sides,
+    uow.decisions.journal(REVIEW, {"item": row.id, "decision": decision,
+                                   **journal_sides(hub, row, heads),
                                    "actor": actor, "user": user}, now)
+
+
+def journal_sides(hub: Hub, row: ReviewItem, named: Mapping[int, Any]) -> dict[str, Any]:
+    """The item's two sides as a journal entry names them (`entry_sides` reads them back):
+    each fiche by its key and a keyed digest of its owner and id (`named`: by key, what
+    names the fiche's member_id and fiche_id)."""
+    return {key: {"pk": pk, "digest": fiche_digest(hub.pseudonym_key, named[pk].member_id,
+                                                   named[pk].fiche_id)}
+            for key, pk in (("fiche", row.fiche_pk), ("candidate", row.candidate_fiche_pk))}
+
+
+def entry_sides(hub: Hub, uow: UnitOfWork, entry: dict[str, Any]) -> dict[int, Any] | None:
+    """The fiches a journal entry's two sides name (`journal_sides`), by key, as the store
+    holds them; None when the store lacks one, or holds its key under another fiche."""
+    pks = [entry["fiche"]["pk"], entry["candidate"]["pk"]]
+    refs = {ref.id: ref for ref in uow.key_replays.fiche_refs(pks)}
+    if any(pk not in refs or fiche_digest(hub.pseudonym_key, refs[pk].member_id,
+                                          refs[pk].fiche_id) != side["digest"]
+           for pk, side in zip(pks, (entry["fiche"], entry["candidate"]), strict=True)):
+        return None
+    return refs
 
 
 def replay_decision(hub: Hub, uow: UnitOfWork, entry: dict[str, Any]) -> int | None:
@@ -262,10 +279,8 @@ def replay_decision(hub: Hub, uow: UnitOfWork, entry: dict[str, Any]) -> int | N
     porteurs). None when the item was decided in the copy already, or a side's key is
     another fiche's now. Answers the item's number."""
     pks = [entry["fiche"]["pk"], entry["candidate"]["pk"]]
-    refs = {ref.id: ref for ref in uow.key_replays.fiche_refs(pks)}
-    if any(pk not in refs or fiche_digest(hub.pseudonym_key, refs[pk].member_id,
-                                          refs[pk].fiche_id) != side["digest"]
-           for pk, side in zip(pks, (entry["fiche"], entry["candidate"]), strict=True)):
+    refs = entry_sides(hub, uow, entry)
+    if refs is None:
         return None
     decision, actor, user = entry["decision"], entry["actor"], entry["user"]
     at = dt.datetime.fromisoformat(entry["at"])

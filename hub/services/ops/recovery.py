@@ -44,7 +44,7 @@ from hub.journal import (
 from hub.services.accounts import standing, users
 from hub.services.audit import trail as audit
 from hub.services.delivery import consent_journal
-from hub.services.matching import duplicates, referent_answers
+from hub.services.matching import duplicates, referent_answers, review_reopenings
 from hub.services.ops.admin import one_at_a_time
 from hub.services.ops.heartbeat import live_processes
 from hub.services.privacy import erasure_requests, owner_requests
@@ -113,6 +113,8 @@ class Restored:
     decisions_never_committed: int = 0
     # the review items decided again (same: merged, different, unknown), by number
     review_decisions_replayed: list[int] = dataclasses.field(default_factory=list)
+    # the review items reopened again (« reprendre »: back in the queue), by number
+    review_reopenings_replayed: list[int] = dataclasses.field(default_factory=list)
     # the answers to referent proposals given again (the proposals' numbers)
     referent_answers_replayed: list[int] = dataclasses.field(default_factory=list)
     # False when the purge of the erased fiches' freed pages (VACUUM, the SQLite WAL's
@@ -166,7 +168,8 @@ def restore(settings: Settings, folder: Path, *, force: bool = False) -> Restore
 
 
 # More positions than any member is handed between a backup and its restore (2^32; the
-# positions are 64-bit: two billion restores before they run out).
+# positions are 64-bit: two billion restores before they run out); the meeting's numbers
+# skip as many.
 FEED_POSITIONS_GAP = 1 << 32
 
 
@@ -177,6 +180,7 @@ class _Decided:
     members: standing.Replayed = dataclasses.field(default_factory=standing.Replayed)
     separations: list[str] = dataclasses.field(default_factory=list)
     reviews: list[int] = dataclasses.field(default_factory=list)
+    reopenings: list[int] = dataclasses.field(default_factory=list)
     referent_answers: list[int] = dataclasses.field(default_factory=list)
     answers: list[str] = dataclasses.field(default_factory=list)
     accounts: list[str] = dataclasses.field(default_factory=list)
@@ -199,6 +203,9 @@ def _replay(hub: Hub) -> Restored:
             # deliveries (the replays' notices too) take positions past them all, never at
             # or under one (never skipped)
             uow.deliveries.resume_positions_after(FEED_POSITIONS_GAP)
+            # the referent proposals made since the copy hold their numbers (`prp_…` ids,
+            # notices, maybe answered by the member): a new one never takes one of them
+            uow.meeting.resume_numbers_after(FEED_POSITIONS_GAP)
             erasures = _replay_in_order(hub, uow, entries, keys.never_committed, decided, now)
             _keys_past_the_journal(uow, entries)
             # the copy's console sessions include those ended since (a sign-out, an account
@@ -228,6 +235,7 @@ def _replay(hub: Hub) -> Restored:
                     list(dict.fromkeys(n.consent_id for n in decided.consents)),
                     decided.never_committed,
                     review_decisions_replayed=decided.reviews,
+                    review_reopenings_replayed=decided.reopenings,
                     referent_answers_replayed=decided.referent_answers)
 
 
@@ -263,13 +271,11 @@ def _replay_decision(hub: Hub, uow: UnitOfWork, entry: dict[str, Any], decided: 
     if kind == standing.KIND:
         standing.replay(hub, uow, entry, decided.members)
     elif kind == duplicates.REVIEW:
-        item = duplicates.replay_decision(hub, uow, entry)
-        if item is not None and item not in decided.reviews:
-            decided.reviews.append(item)
+        _numbered(decided.reviews, duplicates.replay_decision(hub, uow, entry))
+    elif kind == review_reopenings.KIND:
+        _numbered(decided.reopenings, review_reopenings.replay_reopening(hub, uow, entry))
     elif kind == referent_answers.KIND:
-        answered = referent_answers.replay_answer(uow, entry)
-        if answered is not None and answered not in decided.referent_answers:
-            decided.referent_answers.append(answered)
+        _numbered(decided.referent_answers, referent_answers.replay_answer(uow, entry))
     elif kind == duplicates.UNMERGE:
         _listed(decided.separations, duplicates.replay_unmerge(hub, uow, entry))
     elif kind == "erasure_answer":
@@ -285,6 +291,11 @@ def _replay_decision(hub: Hub, uow: UnitOfWork, entry: dict[str, Any], decided: 
 def _listed(listed: list[str], replayed: str | None) -> None:
     if replayed is not None and replayed not in listed:
         listed.append(replayed)
+
+
+def _numbered(numbers: list[int], replayed: int | None) -> None:
+    if replayed is not None and replayed not in numbers:
+        numbers.append(replayed)
 
 
 def _keys_past_the_journal(uow: UnitOfWork, entries: list[dict[str, Any]]) -> None:
