@@ -647,7 +647,7 @@ def _deliveries_replay(args: argparse.Namespace) -> int:
             replayed = replay_dead(hub, delivery_id=args.id, member_id=args.member)
     finally:
         hub.close()
-    if args.id is not None and not replayed.replayed and not replayed.superseded:
+    if args.id is not None and not (replayed.replayed or replayed.superseded or replayed.erased):
         raise NotFound(
             f"Aucune livraison en échec n'a l'identifiant {args.id} (capactif deliveries dead "
             "les liste, avec --member M : par leur position dans la file du membre) ; rien "
@@ -661,6 +661,10 @@ def _deliveries_replay(args: argparse.Namespace) -> int:
               f"ou étant en file (réglées comme remplacées) / not put back in line, a later "
               f"version of their fiche having been sent or being in line (settled as "
               f"superseded): {replayed.superseded}")
+    if replayed.erased:
+        print(f"non remises en file, leurs données ayant été effacées depuis (réglées comme "
+              f"effacées) / not put back in line, their data having been erased since "
+              f"(settled as erased): {replayed.erased}")
     return 0
 
 

@@ -404,6 +404,7 @@ class DeadLetters(_Open):
 class Replayed(_Open):
     rejouees: int
     remplacees: int  # not replayed: a later version of their fiche was sent or is pending
+    effacees: int  # not replayed: their data was erased since (nothing left to send)
 
 
 class Subscriptions(BaseModel):

@@ -233,7 +233,7 @@ def replay(request: Request, delivery_id: OptionalId = None, membre: MemberQuery
     member = _whose_dead_letters(auth.caller, membre)
     with _named_by_query():
         done = webhooks.replay_dead(hub_of(request), delivery_id=delivery_id, member_id=member)
-    return {"rejouees": done.replayed, "remplacees": done.superseded}
+    return {"rejouees": done.replayed, "remplacees": done.superseded, "effacees": done.erased}
 
 
 @contextlib.contextmanager

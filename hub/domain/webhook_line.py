@@ -19,14 +19,18 @@ probes' own attempts are not counted against them. Order is kept per fiche as th
 member, fiche id): every later delivery naming a fiche a head the line went past names
 waits behind it (a later version, a notice about it, new data under an id a notice
 withdrew), and so does every notice about its porteur (a notice of a head passed holds
-back everything about its porteurs). A probe is never about a fiche the head or a
-refused probe names.
+back everything about its porteurs: it may ask the recipient to delete what it holds
+of that person, data sent before it would be deleted with it). A probe is never about
+a fiche the head or a refused probe names, nor about the porteurs of a notice among
+them.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Mapping
+from typing import Any
 
 PROBE_AFTER = 3  # a head's 500s in a row before the next delivery in line is tried
 PROBES = 3  # probes at most after one failed try of the head (poisons side by side)
@@ -85,6 +89,15 @@ def after_probe(probe: Answer | None, probes: int = 1) -> Step:
 
 
 Name = tuple[str, str]  # a fiche as recipients know it: (owner member, fiche id)
+
+
+def named_fiches(document: Mapping[str, Any]) -> frozenset[Name]:
+    """The fiches a delivery's document names as recipients know them: its `source`, or
+    each of its `sources` (a notice about several fiches); none for a notice about a
+    porteur alone."""
+    named = [document.get("source"), *(document.get("sources") or [])]
+    return frozenset((s["membre"], s["fiche_id"]) for s in named
+                     if isinstance(s, dict) and "membre" in s and "fiche_id" in s)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
+from hub.domain.webhook_line import named_fiches
 from hub.store import bulk
 from hub.store.delivery_tables import deliveries, feed_positions, routing_changes, subscriptions
 from hub.store.erasure_tables import erasures, fiche_keys
@@ -57,6 +58,7 @@ PENDING, SENT, DEAD, CANCELLED, FEED = "pending", "sent", "dead", "cancelled", "
 _NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
 MEMBER_LEFT = "member_left"  # the reason recorded on what a member that left never got
 SUPERSEDED_VERSION = "superseded_by_later_version"  # a dead letter a later version made stale
+ERASED_SINCE = "data_erased"  # a delivery whose data was erased before it could leave
 DATA_EVENTS = ("created", "updated")  # the other events are notices: pseudonymous ids only
 
 # PostgreSQL: each porteur's followers looked up by index, porteur by porteur (a lateral
@@ -87,6 +89,15 @@ _FOLLOWERS = sa.text(
     "UNION SELECT o.member_id FROM fiches o WHERE o.porteur_id = p.id "
     f"AND NOT {_ERASED.format(pk='o.id')}) AS f(member_id)")
 
+
+
+class Replayed(NamedTuple):
+    """What a replay did: dead letters put back in line, and those settled instead, as
+    superseded or as erased since (`Deliveries.replay`)."""
+
+    replayed: int
+    superseded: int
+    erased: int
 
 
 def _never_left() -> sa.ColumnElement[bool]:
@@ -593,13 +604,17 @@ class Deliveries:
         return found
 
     def replay(self, now: dt.datetime, *, delivery_id: int | None = None,
-               recipient_id: str | None = None) -> tuple[int, int]:
+               recipient_id: str | None = None) -> Replayed:
         """Put dead letters back in line: all, or one recipient's; `delivery_id` is that
         recipient's position if one is named, else (the operator) the delivery's id.
-        A dead data delivery a later version of its fiche to the same recipient was sent
-        or waits to be sent after is not: sent, it would take the recipient back to the
-        older data. It is settled as superseded (cancelled, `SUPERSEDED_VERSION`).
-        Returns (how many were put back, how many were settled as superseded)."""
+        Never one that would take the recipient back before what it got since, nor one
+        whose data is gone: a dead data delivery a later version of its fiche to the same
+        recipient was sent or waits to be sent after, or a dead notice every fiche it
+        names was sent data of after it (it would delete that data), is settled as
+        superseded (cancelled, `SUPERSEDED_VERSION`); a dead data delivery whose data was
+        erased since (its fiche's, or the recipient's own erasure of the porteur: it
+        reads as withdrawn) is settled as the erasure settles what had not left
+        (cancelled, `ERASED_SINCE`)."""
         dead = [deliveries.c.status == DEAD]
         if delivery_id is not None:
             key = deliveries.c.id if recipient_id is None else deliveries.c.position
@@ -616,10 +631,48 @@ class Deliveries:
             *dead, deliveries.c.event.in_(DATA_EVENTS), deliveries.c.fiche_pk.is_not(None),
             superseded).values(status=CANCELLED, last_error=SUPERSEDED_VERSION,
                                next_attempt_at=None)).rowcount or 0
+        settled += self._settle(self._notices_overtaken(dead), SUPERSEDED_VERSION)
+        erased = self._settle(self._erased_since(dead), ERASED_SINCE)
         result = self.conn.execute(sa.update(deliveries).where(*dead).values(
             status=PENDING, attempts=0, next_attempt_at=now, last_error=None, retrying_since=now,
             refused_in_a_row=0, passed_at=None))
-        return result.rowcount or 0, settled
+        return Replayed(result.rowcount or 0, settled, erased)
+
+    def _settle(self, delivery_ids: list[int], reason: str) -> int:
+        """Cancel these dead letters for `reason` (never put back in line)."""
+        if not delivery_ids:
+            return 0
+        return self.conn.execute(sa.update(deliveries).where(
+            deliveries.c.id.in_(delivery_ids), deliveries.c.status == DEAD,
+        ).values(status=CANCELLED, last_error=reason, next_attempt_at=None)).rowcount or 0
+
+    def _erased_since(self, dead: list[sa.ColumnElement[bool]]) -> list[int]:
+        """The dead data deliveries among `dead` that read as erased (no payload)."""
+        rows = list(self.conn.execute(sa.select(deliveries).where(
+            *dead, deliveries.c.event.in_(DATA_EVENTS), deliveries.c.fiche_pk.is_not(None))))
+        return [d.id for d in self._opened(rows) if d.payload is None]
+
+    def _notices_overtaken(self, dead: list[sa.ColumnElement[bool]]) -> list[int]:
+        """The dead notices among `dead` naming fiches (as recipients know them: member,
+        fiche id) each of which its recipient was sent, or waits to be sent, data of
+        after it: sent now, the notice would have it delete that later data."""
+        found = []
+        for row in self.conn.execute(sa.select(
+                deliveries.c.id, deliveries.c.recipient_id, deliveries.c.position,
+                deliveries.c.payload).where(*dead, deliveries.c.event.not_in(DATA_EVENTS))):
+            names = named_fiches(json.loads(row.payload))
+            if not names:
+                continue  # about a porteur, naming no fiche: nothing overtakes it
+            query = (sa.select(fiches.c.member_id, fiches.c.fiche_id).distinct()
+                     .join(deliveries, deliveries.c.fiche_pk == fiches.c.id)
+                     .where(deliveries.c.recipient_id == row.recipient_id,
+                            deliveries.c.position > row.position,
+                            deliveries.c.event.in_(DATA_EVENTS),
+                            deliveries.c.status.in_((SENT, PENDING)),
+                            fiches.c.fiche_id.in_(sorted({f for _m, f in names}))))
+            if names <= {(m, f) for m, f in self.conn.execute(query)}:
+                found.append(row.id)
+        return found
 
     def postpone_next(self, recipient_id: str, after_position: int, until: dt.datetime) -> None:
         """Hold the recipient's next pending delivery until `until` (a spread-out retry)."""
@@ -634,12 +687,14 @@ class Deliveries:
     def give_up_expired(self, recipient_id: str, planned_before: dt.datetime, error: str,
                         limit: int) -> int:
         """Dead-letter up to `limit` of the recipient's pending deliveries, head of line
-        first, whose give-up clock (first tried, or replayed; planned, if never tried)
-        started before `planned_before`;
-        returns how many (one statement)."""
+        first, tried since they were planned or replayed and whose give-up clock (first
+        tried, or replayed; planned, for one tried before the clock was kept) started
+        before `planned_before` (one never tried since is never given up: its clock
+        starts at its own first try); returns how many (one statement)."""
         expired = (
             sa.select(deliveries.c.id)
             .where(deliveries.c.recipient_id == recipient_id, deliveries.c.status == PENDING,
+                   deliveries.c.attempts > 0,  # never tried: its clock has not started
                    sa.func.coalesce(deliveries.c.retrying_since, deliveries.c.created_at)
                    < planned_before)
             .order_by(deliveries.c.position)

@@ -161,7 +161,7 @@ def test_dead_letters_number_each_member_s_own_deliveries_not_the_network_s(dead
     ids = {m: [line["id"] for line in page["livraisons"]] for m, page in pages.items()}
     assert ids[CCI] == ids[PFIL] and len(ids[CCI]) == 3
     replayed = api.call(CCI, "POST", f"/v1/deliveries/replay?delivery_id={ids[CCI][0]}")
-    assert replayed.json() == {"rejouees": 1, "remplacees": 0}
+    assert replayed.json() == {"rejouees": 1, "remplacees": 0, "effacees": 0}
     left = api.call(PFIL, "GET", "/v1/deliveries/dead").json()["livraisons"]
     assert [line["id"] for line in left] == ids[PFIL]  # the PFIL's were not touched
 
@@ -182,7 +182,7 @@ def test_a_replay_of_a_position_past_the_member_s_last_is_a_clear_400(dead_world
         assert "position" in error["message_fr"] and "position" in error["message_en"]
         assert str(last) not in error["message_fr"]
     assert api.call(CCI, "POST", f"/v1/deliveries/replay?delivery_id={last}").json() == {
-        "rejouees": 1, "remplacees": 0}
+        "rejouees": 1, "remplacees": 0, "effacees": 0}
 
 
 def test_a_delivery_id_does_not_give_away_the_hub_s_version_numbers(dead_world):
@@ -213,7 +213,7 @@ def test_the_coordination_sees_which_members_fail_not_whom_their_deliveries_were
     first = page["livraisons"][0]["id"]
     replayed = api.call(COORDINATION, "POST",
                         f"/v1/deliveries/replay?membre={CCI}&delivery_id={first}")
-    assert replayed.json() == {"rejouees": 1, "remplacees": 0}
+    assert replayed.json() == {"rejouees": 1, "remplacees": 0, "effacees": 0}
     refused = api.call(PFIL, "GET", f"/v1/deliveries/dead?membre={CCI}")
     assert (refused.status_code, refused.json()["error"]["code"]) == (403, "forbidden")
     refused = api.call(PFIL, "POST", f"/v1/deliveries/replay?membre={CCI}")

@@ -26,6 +26,7 @@ from hub.services.accounts.members import load_network
 from hub.services.delivery import webhooks
 from hub.services.ingest import accept as ingest
 from hub.services.ops.admin import initialise
+from hub.services.privacy import erasure
 from hub.store.delivery_tables import deliveries
 from hub.store.tables import fiches
 from tests.factories import Credentials, make_fiche, other_porteur, record_consents, stage_of
@@ -132,7 +133,9 @@ def events(hub: Hub, action: str) -> int:
 
 
 def accepted(recipient: Recipient) -> list[tuple[str, int]]:
-    return [(d["source"]["fiche_id"], d["source"]["version"]) for d in recipient.documents()]
+    """The data deliveries the recipient accepted (fiche id, version), in order."""
+    return [(d["source"]["fiche_id"], d["source"]["version"]) for d in recipient.documents()
+            if "source" in d]
 
 
 def failing_on(fiche_id: str, version: int | None = None) -> Callable[[dict[str, Any]], int]:
@@ -423,3 +426,27 @@ def test_a_probe_is_found_beyond_a_page_of_deliveries_about_the_refused_fiche(li
     assert accepted(recipient) == [("F-2", 1)]
     versions = [version for fiche_id, version in recipient.tried if fiche_id == "F-1"]
     assert versions == sorted(versions)  # a later version only once the one before is dead
+
+
+def test_a_replayed_dead_letter_of_an_erased_fiche_never_wedges_the_line(line):
+    """F-1 v1 sent, v2 refused for good (410), then the owner deletes F-1 and the
+    recipient replays its dead letters. Before, the replay put the erased v2 back in line
+    and the worker's every sending run to the recipient stopped on it (AssertionError,
+    logged each second): nothing reached the recipient again. Now the replay settles it
+    (`effacees`), and the worker's later deliveries arrive."""
+    env, hub, recipient, logs = line
+    recipient.choose = lambda document: 410 if (document.get("source") or {}).get("version") == 2 else 200
+    with running([start_worker(env, logs)]):
+        push(hub, [1])
+        wait_until(lambda: ("F-1", 1) in accepted(recipient), WAIT_S, "F-1 v1")
+        push(hub, [1], version=2)
+        wait_until(lambda: [r["status"] for r in rows(hub)] == ["sent", "dead"], WAIT_S, "v2 dead")
+        recipient.choose = None
+        erasure.delete_fiche(hub, OWNER, OWNER.member_id, "F-1")
+        wait_until(lambda: any(d["evenement"] == "erased" for d in recipient.documents()),
+                   WAIT_S, "the erasure notice")
+        assert webhooks.replay_dead(hub, member_id=RECIPIENT) == webhooks.Replay(0, 0, erased=1)
+        push(hub, [9])
+        wait_until(lambda: ("F-9", 1) in accepted(recipient), WAIT_S, "a later fiche")
+    assert [(r["fiche_version"], r["status"], r["last_error"]) for r in rows(hub)] == [
+        (1, "sent", None), (2, "cancelled", "data_erased"), (None, "sent", None), (1, "sent", None)]

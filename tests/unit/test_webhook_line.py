@@ -18,6 +18,7 @@ from hub.domain.webhook_line import (
     after_failure,
     after_probe,
     answer_of,
+    named_fiches,
     refused_after,
 )
 
@@ -138,3 +139,13 @@ def test_a_batch_notice_passed_holds_back_every_fiche_it_names_under_any_pk():
     assert held.holds(_notice("F-3"))
     assert not held.holds(_data("F-4", 4, "P-4"))
     assert not held.holds(About(frozenset({("other-member", "F-2")}), 14, frozenset({"P-5"})))
+
+
+def test_a_document_names_its_fiche_or_each_fiche_of_a_notice_and_none_of_a_porteur():
+    """What a replay compares with the later data a recipient got (a notice overtaken)
+    and what the line holds back by: the fiches as recipients know them."""
+    data = {"source": {"membre": "m", "fiche_id": "F-1", "version": 2}}
+    batch = {"sources": [{"membre": "m", "fiche_id": "F-1"}, {"membre": "m", "fiche_id": "F-2"}]}
+    assert named_fiches(data) == {("m", "F-1")}
+    assert named_fiches(batch) == {("m", "F-1"), ("m", "F-2")}
+    assert named_fiches({"porteur_id": "prt_x", "sources": [{"porteur_id": "prt_x"}]}) == frozenset()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 import math
 import random
 import threading
@@ -34,15 +35,17 @@ from hub.domain.webhook_line import (
     after_failure,
     after_probe,
     answer_of,
+    named_fiches,
     refused_after,
 )
 from hub.services.audit import trail as audit
 from hub.services.delivery.coverage import coverage
 from hub.services.delivery.delivery_lease import RecipientLease
 from hub.services.delivery.webhook_post import CUT_OFF, TIMED_OUT, post
-from hub.store.delivery_repository import CANCELLED, DATA_EVENTS, DEAD, SENT
+from hub.store.delivery_repository import CANCELLED, DATA_EVENTS, DEAD, ERASED_SINCE, SENT
 from hub.store.records import Delivery, FicheSources, Member
 
+log = logging.getLogger(__name__)
 STOPPING = threading.Event()  # set once the process stops its senders
 _PAGE = 50
 _PROBE_REACH = 500  # deliveries read past the head's page, at most, to find a probe
@@ -205,10 +208,7 @@ class _Line:
 def _about(delivery: Delivery) -> About:
     """What a delivery is about, as `HeldBack` reads it: the fiches its document names
     (`source`, or each of `sources`: a notice about several fiches), its porteur."""
-    document = orjson.loads(delivery.document)
-    named = [document.get("source"), *(document.get("sources") or [])]
-    names = frozenset((s["membre"], s["fiche_id"]) for s in named
-                      if isinstance(s, dict) and "membre" in s and "fiche_id" in s)
+    names = named_fiches(orjson.loads(delivery.document))
     porteur = None if delivery.porteur_id == "-" else delivery.porteur_id
     return About(names, delivery.fiche_pk, frozenset({porteur} if porteur else ()),
                  delivery.event not in DATA_EVENTS)
@@ -226,6 +226,21 @@ class _Sending:
     outcomes: _Outcomes
     summary: DispatchSummary
     line: _Line
+
+    def erased(self, delivery: Delivery) -> bool:
+        """Whether `delivery` carries data erased since it was planned (its fiche's, or
+        the recipient's own erasure of the porteur: it reads as withdrawn): it can be
+        neither read nor sent, whatever state put it in line (a replay, a restore), and is
+        settled as the erasure settles what had not left, never holding the line."""
+        if delivery.payload is not None:
+            return False
+        log.warning("webhook delivery %s to %s settled unsent: its data was erased",
+                    delivery.id, self.member.id)
+        self.outcomes.add(delivery.id, {"status": CANCELLED, "last_error": ERASED_SINCE,
+                                        "next_attempt_at": None})
+        self.summary.cancelled += 1
+        self.line.done.add(delivery.id)
+        return True
 
     def ready(self, delivery: Delivery) -> bool | None:
         """Whether `delivery` may be POSTed now: False when it is no longer to send (no
@@ -247,7 +262,7 @@ def _send_page(sending: _Sending, page: list[Delivery]) -> bool:
     """True when the whole page was dealt with and the next page may follow."""
     line = sending.line
     for index, delivery in enumerate(page):
-        if delivery.id in line.done:
+        if delivery.id in line.done or sending.erased(delivery):
             continue
         if line.holds(delivery):  # behind a head the line went past: its fiches' order is
             line.hold_behind(delivery)  # kept, and so is the order of what follows about it
@@ -402,7 +417,7 @@ def _probe(sending: _Sending, head: Delivery, later: list[Delivery]) -> tuple[St
     answer: Answer | None = None
     delay, probes, now = 0.0, 0, sending.hub.clock()
     for delivery in _probe_candidates(sending, head, later):
-        if delivery.id in sending.line.done:
+        if delivery.id in sending.line.done or sending.erased(delivery):
             continue
         about = _about(delivery)
         if sending.line.holds(delivery) or about_head.holds(about) \

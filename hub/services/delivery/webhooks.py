@@ -135,19 +135,23 @@ def _dispatch_recipient(hub: Hub, member_id: str) -> DispatchSummary:
 
 @dataclasses.dataclass(frozen=True)
 class Replay:
-    """What a replay did: dead letters put back in line, and those settled as superseded
-    instead (a later version of their fiche was sent to the recipient or waits to be:
-    sent after it, the older data would replace it)."""
+    """What a replay did: dead letters put back in line, and those settled instead: as
+    superseded (a later version of their fiche was sent to the recipient or waits to be:
+    sent after it, the older data would replace it; a notice, that data would be deleted),
+    or as erased (their data was erased since: nothing left to send)."""
 
     replayed: int
     superseded: int
+    erased: int = 0
 
 
 def replay_dead(hub: Hub, *, delivery_id: int | None = None, member_id: str | None = None) -> Replay:
     """Put dead-lettered deliveries back in line: one member's (`delivery_id`: one of
     them, by its position in that member's line), or all (the operator; `delivery_id`:
     one by the hub's own id); never data older than a version of its fiche already sent
-    or pending for the same recipient (settled as superseded: per-fiche order)."""
+    or pending for the same recipient, nor a notice about fiches it was sent data of
+    since (settled as superseded: per-fiche order), nor data erased since (settled as
+    erased: never read nor sent)."""
     if delivery_id is not None and not 1 <= delivery_id <= MAX_INT64:
         raise BadRequest(f"L'identifiant d'une livraison est entre 1 et {MAX_INT64}.",
                          f"A delivery id is between 1 and {MAX_INT64}.")
@@ -155,12 +159,12 @@ def replay_dead(hub: Hub, *, delivery_id: int | None = None, member_id: str | No
         _known(uow, member_id)
         if member_id is not None and delivery_id is not None:
             _within_line(uow, member_id, delivery_id)
-        count, superseded = uow.deliveries.replay(hub.clock(), delivery_id=delivery_id,
-                                                  recipient_id=member_id)
+        done = uow.deliveries.replay(hub.clock(), delivery_id=delivery_id,
+                                     recipient_id=member_id)
         uow.commit()
-    if count:
+    if done.replayed:
         hub.publisher.request_dispatch_safely()
-    return Replay(count, superseded)
+    return Replay(done.replayed, done.superseded, done.erased)
 
 
 def _within_line(uow: UnitOfWork, member_id: str, position: int) -> None:
