@@ -9,7 +9,6 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from hub.domain.webhook_line import named_fiches
 from hub.store import bulk
 from hub.store.delivery_tables import deliveries, feed_positions, routing_changes, subscriptions
 from hub.store.erasure_tables import erasures, fiche_keys
@@ -609,12 +608,13 @@ class Deliveries:
         recipient's position if one is named, else (the operator) the delivery's id.
         Never one that would take the recipient back before what it got since, nor one
         whose data is gone: a dead data delivery a later version of its fiche to the same
-        recipient was sent or waits to be sent after, or a dead notice every fiche it
-        names was sent data of after it (it would delete that data), is settled as
-        superseded (cancelled, `SUPERSEDED_VERSION`); a dead data delivery whose data was
-        erased since (its fiche's, or the recipient's own erasure of the porteur: it
-        reads as withdrawn) is settled as the erasure settles what had not left
-        (cancelled, `ERASED_SINCE`)."""
+        recipient was sent or waits to be sent after is settled as superseded (cancelled,
+        `SUPERSEDED_VERSION`); a dead data delivery whose data was erased since (its
+        fiche's, or the recipient's own erasure of the porteur: it reads as withdrawn) is
+        settled as the erasure settles what had not left (cancelled, `ERASED_SINCE`). A
+        dead notice is always put back: it reaches only the deliveries it lists
+        (`livraisons`, those made before it), so data sent after it is kept, and what it
+        asks to delete is still owed."""
         dead = [deliveries.c.status == DEAD]
         if delivery_id is not None:
             key = deliveries.c.id if recipient_id is None else deliveries.c.position
@@ -631,7 +631,6 @@ class Deliveries:
             *dead, deliveries.c.event.in_(DATA_EVENTS), deliveries.c.fiche_pk.is_not(None),
             superseded).values(status=CANCELLED, last_error=SUPERSEDED_VERSION,
                                next_attempt_at=None)).rowcount or 0
-        settled += self._settle(self._notices_overtaken(dead), SUPERSEDED_VERSION)
         erased = self._settle(self._erased_since(dead), ERASED_SINCE)
         result = self.conn.execute(sa.update(deliveries).where(*dead).values(
             status=PENDING, attempts=0, next_attempt_at=now, last_error=None, retrying_since=now,
@@ -652,28 +651,6 @@ class Deliveries:
             *dead, deliveries.c.event.in_(DATA_EVENTS), deliveries.c.fiche_pk.is_not(None))))
         return [d.id for d in self._opened(rows) if d.payload is None]
 
-    def _notices_overtaken(self, dead: list[sa.ColumnElement[bool]]) -> list[int]:
-        """The dead notices among `dead` naming fiches (as recipients know them: member,
-        fiche id) each of which its recipient was sent, or waits to be sent, data of
-        after it: sent now, the notice would have it delete that later data."""
-        found = []
-        for row in self.conn.execute(sa.select(
-                deliveries.c.id, deliveries.c.recipient_id, deliveries.c.position,
-                deliveries.c.payload).where(*dead, deliveries.c.event.not_in(DATA_EVENTS))):
-            names = named_fiches(json.loads(row.payload))
-            if not names:
-                continue  # about a porteur, naming no fiche: nothing overtakes it
-            query = (sa.select(fiches.c.member_id, fiches.c.fiche_id).distinct()
-                     .join(deliveries, deliveries.c.fiche_pk == fiches.c.id)
-                     .where(deliveries.c.recipient_id == row.recipient_id,
-                            deliveries.c.position > row.position,
-                            deliveries.c.event.in_(DATA_EVENTS),
-                            deliveries.c.status.in_((SENT, PENDING)),
-                            fiches.c.fiche_id.in_(sorted({f for _m, f in names}))))
-            if names <= {(m, f) for m, f in self.conn.execute(query)}:
-                found.append(row.id)
-        return found
-
     def postpone_next(self, recipient_id: str, after_position: int, until: dt.datetime) -> None:
         """Hold the recipient's next pending delivery until `until` (a spread-out retry)."""
         head = sa.select(sa.func.min(deliveries.c.position)).where(
@@ -685,16 +662,19 @@ class Deliveries:
         ).values(next_attempt_at=until))
 
     def give_up_expired(self, recipient_id: str, planned_before: dt.datetime, error: str,
-                        limit: int) -> int:
+                        limit: int, *, untried_too: bool) -> int:
         """Dead-letter up to `limit` of the recipient's pending deliveries, head of line
-        first, tried since they were planned or replayed and whose give-up clock (first
-        tried, or replayed; planned, for one tried before the clock was kept) started
-        before `planned_before` (one never tried since is never given up: its clock
-        starts at its own first try); returns how many (one statement)."""
+        first, whose give-up clock (first tried, or replayed; planned, for one never tried
+        or tried before the clock was kept) started before `planned_before`: those tried
+        since they were planned or replayed, and, with `untried_too` (the recipient
+        unwell: an outage), those never tried too; a delivery waiting untried behind a
+        document the recipient refuses is never given up with it, its clock starting at
+        its own first try. Returns how many (one statement)."""
+        tried = sa.true() if untried_too else deliveries.c.attempts > 0
         expired = (
             sa.select(deliveries.c.id)
             .where(deliveries.c.recipient_id == recipient_id, deliveries.c.status == PENDING,
-                   deliveries.c.attempts > 0,  # never tried: its clock has not started
+                   tried,
                    sa.func.coalesce(deliveries.c.retrying_since, deliveries.c.created_at)
                    < planned_before)
             .order_by(deliveries.c.position)

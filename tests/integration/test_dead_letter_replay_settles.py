@@ -1,7 +1,7 @@
 """What a replay or a give-up must never send, on both stores with real HTTP recipients: a
 dead letter whose data was erased since is settled, not put back in line, and a
 delivery that cannot be read never holds its line; a dead notice about a fiche the
-recipient was sent data of since is settled as superseded; the deliveries waiting
+recipient was sent data of since is replayed, reaching only what it lists; the deliveries waiting
 untried behind a notice the recipient refuses are never given up with it."""
 
 from __future__ import annotations
@@ -94,10 +94,13 @@ def test_a_delivery_of_erased_data_in_line_is_settled_with_a_logged_reason(netwo
     assert any("settled unsent" in record.getMessage() for record in caplog.records)
 
 
-def test_a_dead_notice_is_not_replayed_after_later_data_of_its_fiche(network):
+def test_a_dead_notice_replayed_after_later_data_of_its_fiche_reaches_only_the_earlier_copy(
+        network):
     """F-1's withdrawal notice is refused for good (410), then F-1 v2 under a new consent
-    reaches the CCI. Before, the replay sent the notice after v2: the CCI deleted the
-    fiche's current data. F-2's notice, with nothing after it, is replayed."""
+    reaches the CCI. The replay sends the notice all the same (the deletion of the copy
+    sent under the withdrawn consent is still owed), listing only the delivery made before
+    it: v2, sent after, is not among those it asks the CCI to delete. Settled as
+    superseded instead, the CCI would have kept v1's data forever."""
     hub, _clock, cci, _pfil = network
     first, second = fiche("F-1"), fiche("F-2", porteur=other_porteur(2))
     records = record_consents(hub, [first, second])
@@ -114,12 +117,17 @@ def test_a_dead_notice_is_not_replayed_after_later_data_of_its_fiche(network):
     push(hub, again)
     webhooks.dispatch_webhooks(hub)
     assert received(cci)[-1] == ("updated", "F-1", 2)
-    assert webhooks.replay_dead(hub, member_id=CCI) == webhooks.Replay(1, 1)
+    assert webhooks.replay_dead(hub, member_id=CCI) == webhooks.Replay(2, 0)
     webhooks.dispatch_webhooks(hub)
-    notices = [d for d in cci.documents() if d["evenement"] == "withdrawn"]
-    assert [sorted(s["fiche_id"] for s in [d.get("source") or {}, *(d.get("sources") or [])]
-                   if "fiche_id" in s) for d in notices] == [["F-2"]]
-    assert settled(hub) == [("withdrawn", None, "superseded_by_later_version")]
+    made = {(d["source"]["fiche_id"], d["source"]["version"]): d["delivery_id"]
+            for d in cci.documents() if d["evenement"] in ("created", "updated")}
+    listed = {source["fiche_id"]: source.get("livraisons")
+              for d in cci.documents() if d["evenement"] == "withdrawn"
+              for source in [d.get("source") or {}, *(d.get("sources") or [])]
+              if "fiche_id" in source}
+    assert sorted(listed) == ["F-1", "F-2"]
+    assert listed["F-1"] == [made["F-1", 1]]  # not v2's, sent after it
+    assert settled(hub) == []
 
 
 def test_deliveries_waiting_behind_a_refused_notice_are_never_given_up_untried(network):

@@ -80,7 +80,7 @@ class _Outcomes:
         self.hub, self.member_id = hub, member_id
         self.rows: list[tuple[int, dict[str, Any], Any]] = []
         self.postpone: tuple[int, dt.datetime] | None = None
-        self.give_up: tuple[dt.datetime, str] | None = None
+        self.give_up: tuple[dt.datetime, str, bool] | None = None  # cut-off, error, untried too
         self._flushed_at = time.monotonic()
 
     def add(self, delivery_id: int, values: dict[str, Any], event: Any = None) -> None:
@@ -112,13 +112,18 @@ class _Outcomes:
         self._flushed_at = time.monotonic()
         return given_up
 
-    def _give_up_expired(self, uow: Any, planned_before: dt.datetime, error: str) -> int:
+    def _give_up_expired(self, uow: Any, planned_before: dt.datetime, error: str,
+                         untried_too: bool) -> int:
         """Every pending delivery past its give-up delay is dead-lettered with the head of
         line, a page per statement: after a long outage they were each tried once, one
-        per backoff (about 30 minutes per 1,000). Nothing was disclosed: no access event."""
+        per backoff (about 30 minutes per 1,000). Those never tried go too only when the
+        head's last answer said the recipient is unwell (an outage), not when it refused
+        one document (`Deliveries.give_up_expired`). Nothing was disclosed: no access
+        event."""
         total = 0
         while (count := uow.deliveries.give_up_expired(
-                self.member_id, planned_before, error, _GIVE_UP_PAGE)) == _GIVE_UP_PAGE:
+                self.member_id, planned_before, error, _GIVE_UP_PAGE,
+                untried_too=untried_too)) == _GIVE_UP_PAGE:
             total += count
         return total + count
 
@@ -334,7 +339,7 @@ def _attempt(sending: _Sending, delivery: Delivery, later: list[Delivery]) -> bo
         # each tried once in a burst.
         sending.outcomes.add(delivery.id, {**values, "status": DEAD}, attempted)
         sending.outcomes.give_up = (now - dt.timedelta(seconds=hub.settings.webhook_give_up_after_s),
-                                    f"given_up_with_line_{error}")
+                                    f"given_up_with_line_{error}", answer is Answer.UNWELL)
         sending.outcomes.postpone = (delivery.position, retry_at)
         sending.summary.dead += 1
         return False
