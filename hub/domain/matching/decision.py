@@ -167,11 +167,9 @@ def alike_at_one_home(explanation: Explanation, settings: DecisionSettings) -> b
     the same (`exchanged_names`). Where the file shows households, two of one home bear
     one name now and then (a mother and her daughter, namesakes; french-households seed 2:
     Anaïs BERNARD and a housemate typed ANAÏS | BERNARD, two people): an exchanged fiche
-    there still asks the birth date or an own contact, and so does a surname a typed
-    letter off once read exchanged (`Explanation.exchanged_surname_retyped`: PICHON
-    Frédérique / FREDERIQUE | IPCHON): the names are not the same. Where the file shows
-    none, that is a fiche retyped as a first name a letter off is
-    (`alike_without_households`)."""
+    there still asks the birth date or an own contact, and so does, whatever the file,
+    a surname a typed letter off once read exchanged (`Explanation.exchanged_surname_retyped`:
+    PICHON Frédérique / FREDERIQUE | IPCHON): the names are not the same."""
     if explanation.first_name_retyped or (explanation.names_exchanged
                                           and not explanation.exchanged_surname_retyped
                                           and not settings.household_apart):
@@ -188,21 +186,17 @@ def alike_without_households(explanation: Explanation, settings: DecisionSetting
     """The model's training file showed no households (`DecisionSettings.household_apart`)
     and its duplicates replace first names and birth dates often (every veto lifted):
     first names alike at one home are a fiche retyped there, nothing is a twin's
-    (`alike_at_one_home` holds none). So are names exchanged with the surname a typed
-    letter off (`Explanation.exchanged_surname_retyped`: PICHON Frédérique / FREDERIQUE |
-    IPCHON; twins' alike first names are never read exchanged, `exchanged_names`), which
-    ask the birth date or an own contact only where the file shows households.
-    Measured (`bench/dedup_accuracy.py --no-sweep --no-splink`,
+    (`alike_at_one_home` holds none). Not names exchanged with the surname a typed letter
+    off (`Explanation.exchanged_surname_retyped`): whatever the file, they ask the birth
+    date or an own contact. Measured (`bench/dedup_accuracy.py --no-sweep --no-splink`,
     seed 1): F1 FEBRL1 0.9879 -> 0.9909, FEBRL4 0.9894 -> 0.9948, dsgen-febrl3-shipped
     0.9698 -> 0.9825, precision kept; no French file, 300 records or more, lifts a veto.
-    The exchanged names with the surname retyped, seeds 1 and 2: FEBRL1 0.9909 -> 0.9919
-    (review 1.0 -> 0.0 per 1,000), dsgen-febrl3-shipped seed 2 0.9837 -> 0.9843 (review
-    2.2 -> 0.6), precision kept, the other sets unchanged.
     The same model links twins' fiches dated on both sides (the date is an own
     identifier): holding the pair back where a side lacks the date protected no twin.
     Alike only (close or fuzzy): first names plainly different at one home (Emily /
     Thomas) are a sibling's whatever the file, and still ask an own identifier."""
     return (not settings.household_apart and settings.every_veto_lifted()
+            and not explanation.exchanged_surname_retyped
             and any(t.field == "prenom" and t.level in (CLOSE, FUZZY)
                     for t in explanation.terms))
 

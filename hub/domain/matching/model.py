@@ -185,9 +185,8 @@ class Explanation:
     # household rule leaves the pair to the model (`household.resolve`; API `surnom`).
     pet_name: bool = False
     # Names exchanged with the surname a typed letter off (`exchanged_names.surname_retyped`):
-    # alike at one home, they link only beside an identifier of the person's own where the
-    # training file showed households (`decision.alike_at_one_home`), and there as a first
-    # name a letter off does where it showed none (`decision.alike_without_households`).
+    # alike at one home, they link only beside an identifier of the person's own, whatever
+    # the households of the training file (`decision.alike_at_one_home`).
     exchanged_surname_retyped: bool = False
 
     def level_of(self, field: str) -> str:

@@ -133,52 +133,21 @@ def test_names_exchanged_with_the_surname_a_letter_off_link_beside_an_identifier
                        "noms inversés : ")
 
 
-def _home_alone(person: tuple[str, str, str]) -> tuple[dict[str, str], dict[str, str]]:
-    surname, first_name, retyped = person
-    return ({"nom": surname, "prenom": first_name, **_HOME},
-            {"nom": first_name.upper(), "prenom": retyped, **_HOME})
-
-
-@pytest.mark.parametrize("model_name", sorted(MODELS))
+@pytest.mark.parametrize("model_name", sorted(MODELS | NO_HOUSEHOLDS))
 @pytest.mark.parametrize("person", RETYPED_SURNAME, ids=[f"{a} {c}" for a, _b, c in RETYPED_SURNAME])
 def test_names_exchanged_with_the_surname_a_letter_off_and_the_home_alone_are_never_linked(
         person, model_name):
     """The surname a letter off once read exchanged: the names are not the same, so
-    where the training file shows households (or a veto holds) nothing of the person's
-    own tells one from two beside the home alone (`decision.alike_at_one_home`)."""
-    model = MODELS[model_name]()
-    first, second = _home_alone(person)
+    beside the home alone nothing of the person's own tells one from two, whatever the
+    households of the training file (`decision.alike_at_one_home`); where the file shows
+    none, the same names letter for letter link there (test above)."""
+    model = (MODELS | NO_HOUSEHOLDS)[model_name]()
+    surname, first_name, retyped = person
+    first = {"nom": surname, "prenom": first_name, **_HOME}
+    second = {"nom": first_name.upper(), "prenom": retyped, **_HOME}
     a, b = normalise_record(first, "a"), normalise_record(second, "b")
     assert model.score(b, a).names_exchanged
     assert "link" not in _kinds(first, second, model) | _kinds(second, first, model)
-
-
-@pytest.mark.parametrize("person", RETYPED_SURNAME, ids=[f"{a} {c}" for a, _b, c in RETYPED_SURNAME])
-def test_names_exchanged_with_the_surname_a_letter_off_link_at_one_home_where_the_file_shows_none(
-        person):
-    """Where the training file shows no households and every veto is lifted (the FEBRL
-    family), a fiche typed with the names exchanged and the surname a letter off at the
-    person's home is that person's retyped, as a first name a letter off there is
-    (`decision.alike_without_households`): nothing there is a twin's."""
-    model = NO_HOUSEHOLDS["typo-heavy, no households"]()
-    first, second = _home_alone(person)
-    assert _kinds(first, second, model) == _kinds(second, first, model) == {"link"}
-
-
-@pytest.mark.parametrize("model_name", sorted(MODELS | NO_HOUSEHOLDS))
-def test_names_exchanged_with_the_surname_a_letter_off_online_and_batch_agree(
-        tmp_path, model_name):
-    """Each person at a home of their own: the batch and the online matcher put the same
-    fiches together, the pairs where the file shows no households, none elsewhere."""
-    model = (MODELS | NO_HOUSEHOLDS)[model_name]()
-    rows = []
-    for n, person in enumerate(RETYPED_SURNAME):
-        home = {"adresse_ligne": f"{n + 3} rue des Tilleuls"}
-        rows += [{f: "" for f in RECORD_FIELDS} | row | home | {"id": f"{n}-{k}"}
-                 for k, row in enumerate(_home_alone(person))]
-    _clusters, in_batch, online = together(rows, model, tmp_path)
-    expected = {(f"{n}-0", f"{n}-1") for n in range(len(RETYPED_SURNAME))}
-    assert in_batch == online == (expected if model_name in NO_HOUSEHOLDS else set())
 
 
 @pytest.mark.parametrize("model_name", sorted(MODELS))
