@@ -55,7 +55,7 @@ def online_labels(records: Sequence[NormalisedRecord], model: MatchModel, order:
     that may not be one person is linked to the best it fits (`porteur_to_link`);
     without, it goes to review (the worker before)."""
     index, porteur_of, kinds = _BatchIndex(cap), [""] * len(records), Counter[str]()
-    index.load({}, {})
+    index.load((), {}, {})
     decided = {}
     fiches_of: dict[str, list[int]] = {}
     for pk in order:
