@@ -30,7 +30,7 @@ from hub.store.records import (
     record_of,
 )
 from hub.store.review_queue_repository import ReviewQueue
-from hub.store.sealing import FicheKeys, version_context, with_payload
+from hub.store.sealing import FicheKeys, version_context, with_field, with_payload
 from hub.store.tables import fiche_links, fiche_versions, fiches, porteurs
 
 
@@ -160,15 +160,21 @@ class FicheReads(_Repository):
     def current(self, porteur_ids: str | Sequence[str] | None = None) -> list[Any]:
         """Every processed fiche's current version with its porteur (only those of
         `porteur_ids`, one id or several), oldest porteur first; erased fiches are
-        left out."""
+        left out. `dated_payload`: the version the console dates the fiche by
+        (`fiches.coordination_version`) where it is not the current one, else None."""
+        dated = fiche_versions.alias("dated")
         query = (
             sa.select(fiches.c.id, fiches.c.current_version, fiches.c.member_id,
                       fiches.c.fiche_id, fiches.c.porteur_id,
                       fiches.c.created_at, porteurs.c.created_at.label("porteur_since"),
-                      fiche_versions.c.payload)
+                      fiche_versions.c.payload, fiches.c.coordination_version,
+                      dated.c.payload.label("dated_payload"))
             .join(porteurs, porteurs.c.id == fiches.c.porteur_id)
             .join(fiche_versions, sa.and_(fiche_versions.c.fiche_pk == fiches.c.id,
                                           fiche_versions.c.version == fiches.c.current_version))
+            .outerjoin(dated, sa.and_(dated.c.fiche_pk == fiches.c.id,
+                                      dated.c.version == fiches.c.coordination_version,
+                                      fiches.c.coordination_version != fiches.c.current_version))
             .order_by(porteurs.c.created_at, fiches.c.porteur_id, fiches.c.id)
         )
         if isinstance(porteur_ids, str):
@@ -179,7 +185,7 @@ class FicheReads(_Repository):
         self._keys.load(row.id for row in rows)
         opened = [with_payload(row, self._keys.open(
             row.id, version_context(row.id, row.current_version), row.payload)) for row in rows]
-        return [row for row in opened if row.payload is not None]
+        return [_with_dated(self._keys, row) for row in opened if row.payload is not None]
 
     def decided_links(self, since: dt.datetime, until: dt.datetime) -> list[DecidedLink]:
         """Links of fiches to porteurs made otherwise than as a new porteur (duplicates
@@ -218,3 +224,10 @@ class FicheReads(_Repository):
         """(member, fiche_id) of every fiche the hub holds."""
         query = sa.select(fiches.c.member_id, fiches.c.fiche_id).order_by(fiches.c.id)
         return [(row.member_id, row.fiche_id) for row in self.conn.execute(query)]
+
+
+def _with_dated(keys: FicheKeys, row: Any) -> Any:
+    if row.dated_payload is None:
+        return row
+    return with_field(row, "dated_payload", keys.open(
+        row.id, version_context(row.id, row.coordination_version), row.dated_payload))

@@ -223,6 +223,7 @@ class StoredFiche(NamedTuple):
     payload: str | None
     received_at: dt.datetime
     consent_id: str | None = None  # the consent its current version cites ("": none)
+    coordination_version: int | None = None  # the console's dated version (migration 0063)
 
 
 class VersionToProcess(NamedTuple):

@@ -392,6 +392,14 @@ class Fiches(_Repository):
             {"id": u["pk"], "porteur_id": u["porteur_id"],
              "processed_version": u["processed_version"]} for u in updates])
 
+    def note_coordination_news(self, versions: dict[int, int], now: dt.datetime) -> None:
+        """Each fiche of `versions` (fiche pk: version) changed something the coordination
+        may see at that version: the console's dates are read from it. Its `updated_at`
+        moves too, so that the console's index reads the porteur again."""
+        bulk.update_rows(self.conn, fiches, "id", [
+            {"id": pk, "coordination_version": version, "updated_at": now}
+            for pk, version in versions.items()])
+
     def counts(self) -> dict[str, int]:
         total = self.conn.execute(sa.select(sa.func.count()).select_from(fiches)).scalar_one()
         processed = self.conn.execute(

@@ -68,6 +68,10 @@ fiches = sa.Table(
     # cites none the hub holds for the fiche; NULL for a fiche whose current version was
     # pushed before, its reference only in the sealed payload (the queue writes it).
     sa.Column("consent_id", sa.String(40)),
+    # The newest version that changed something the coordination may see (migration
+    # 0063), set by the worker as it plans the version: the console's dates are that
+    # version's. NULL: none planned yet, the current version's.
+    sa.Column("coordination_version", sa.Integer),
     sa.UniqueConstraint("member_id", "fiche_id", name="uq_fiches_member_fiche"),
 )
 

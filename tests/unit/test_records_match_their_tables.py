@@ -10,13 +10,14 @@ from hub.store import records
 from hub.store.console_tables import users
 from hub.store.delivery_tables import subscriptions
 from hub.store.matching_tables import merge_events
-from hub.store.tables import members
+from hub.store.tables import fiches, members
 
 WHOLE_ROW_RECORDS = [
     (records.MergeEvent, merge_events),
     (records.User, users),
     (records.Subscription, subscriptions),
     (records.Member, members),
+    (records.StoredFiche, fiches),
 ]
 
 

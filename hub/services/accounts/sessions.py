@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 
 from hub.audit.rows import as_utc
 from hub.bootstrap import Hub
@@ -90,16 +91,17 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def console_member(hub: Hub) -> str:
+def console_member(hub: Hub, active: Iterable[tuple[str, str]] | None = None) -> str:
     """The member the console acts for: the setting, else the network's coordination (one
-    still in the network)."""
+    still in the network). `active`: the (id, role) of the members in the network, by id,
+    where the caller read them already."""
     if hub.settings.console_member:
         return hub.settings.console_member
-    from hub.services.accounts.members import list_members
+    if active is None:
+        from hub.services.accounts.members import list_members
 
-    coordination = [m["id"] for m in list_members(hub)
-                    if m["role"] == "coordination" and m["statut"] == "actif"]
-    return coordination[0] if coordination else "console"
+        active = [(m["id"], m["role"]) for m in list_members(hub) if m["statut"] == "actif"]
+    return next((member for member, role in active if role == "coordination"), "console")
 
 
 def _check_in_network(hub: Hub, member_id: str) -> None:

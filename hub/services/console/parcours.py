@@ -18,10 +18,11 @@ import orjson
 from hub.audit.events import AccessEvent
 from hub.audit.rows import as_utc
 from hub.bootstrap import Hub
+from hub.domain.projection import project
 from hub.errors import NotFound
 from hub.services.accounts.sessions import ConsoleSession
 from hub.services.audit import trail as audit
-from hub.services.delivery.deliveries import disclosure_for
+from hub.services.delivery.deliveries import Disclosure, disclosure_for
 
 ROLE = "coordination"
 STAGES = ("idee", "emergence", "montage", "financement", "installe", "post_creation", "abandonne")
@@ -149,7 +150,7 @@ def _add_fiche(hub: Hub, person: Parcours, member: str, row: Any) -> None:
     _add_identity(person, document)
     for step in document.get("accompagnement", []):
         _add_step(person, step)
-    updated = document.get("mis_a_jour_le", "")
+    updated = dated_update(row, disclosure)
     dated = _date(updated[:10])
     _note_news(person, dated)
     if dated is not None and (person.first_dated is None or dated < person.first_dated):
@@ -157,6 +158,17 @@ def _add_fiche(hub: Hub, person: Parcours, member: str, row: Any) -> None:
     stage = (document.get("projet") or {}).get("stade")
     if stage and updated >= person._stage_at:
         person.stage, person._stage_at = stage, updated
+
+
+def dated_update(row: Any, disclosure: Disclosure) -> str:
+    """The `mis_a_jour_le` the coordination is shown of a fiche (as `disclosure` lets
+    it): that of the newest version changing something it may see (`row.dated_payload`,
+    `fiches.coordination_version`), not the current one's when that changed only fields
+    hidden from it, whose date would tell that, and when, its owner edited them."""
+    if row.dated_payload is None:
+        return str(disclosure.document.get("mis_a_jour_le", ""))
+    return str(project(orjson.loads(row.dated_payload), disclosure.allowed)
+               .get("mis_a_jour_le", ""))
 
 
 def _add_identity(person: Parcours, document: dict[str, Any]) -> None:

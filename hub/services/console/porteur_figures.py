@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from hub.bootstrap import Hub
+from hub.services.console.parcours import dated_update
 from hub.services.delivery.deliveries import disclosure_for
 
 ROLE, PURPOSE = "coordination", "statistiques"
@@ -59,16 +60,16 @@ def figures_of(hub: Hub, member: str, rows: Sequence[Any],
                                purposes=[PURPOSE])
         if stats is None:
             continue
-        _count(person, stats.document, row.member_id, pfils)
+        _count(person, stats.document, dated_update(row, stats), row.member_id, pfils)
         person.avec_referent = person.avec_referent or any(
             s.get("referent") for s in view.document.get("accompagnement", []))
     return list(found.values())
 
 
-def _count(person: Figures, document: dict[str, Any], owner: str, pfils: set[str]) -> None:
+def _count(person: Figures, document: dict[str, Any], updated: str, owner: str,
+           pfils: set[str]) -> None:
     steps = document.get("accompagnement", [])
-    dates = [s["date"][:7] for s in steps if s.get("date")] or \
-        [document.get("mis_a_jour_le", UNDATED)[:7]]
+    dates = [s["date"][:7] for s in steps if s.get("date")] or [(updated or UNDATED)[:7]]
     person.first_month = min([person.first_month or UNDATED, *dates])
     person.members |= {owner} | {s["structure"] for s in steps if s.get("structure")}
     stage = (document.get("projet") or {}).get("stade")

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from hub.bootstrap import Hub
+from hub.services.delivery.console_news import coordination_news
 from hub.services.delivery.deliveries import (
     ProcessedVersion,
     planned_deliveries,
@@ -137,6 +138,7 @@ def _process_chunk(hub: Hub, outbox_ids: Sequence[int], *,
             versions, created, chains = versions + more, created + more_created, \
                 chains + again.chains
         deliveries = planned_deliveries(hub, uow, versions, now)
+        uow.fiches.note_coordination_news(coordination_news(hub, uow, versions, now), now)
         done = [row.id for row in rows if row.ref_id not in later]
         uow.outbox.mark_processed(done, now)
         planned = store_deliveries(uow, deliveries)  # last: it locks the recipients' counters
