@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import re
+import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -41,6 +42,7 @@ _FIELD_NAME = re.compile(r"^[A-Za-z0-9_$][A-Za-z0-9_.$\[\]*-]{0,99}$")
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9_.:/-]{1,100}$")
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _MIN_KEY_BYTES = 16
+_SALT = re.compile(r"^[0-9a-f]{32}$")
 
 
 def pseudonymise(value: str, key: bytes) -> str:
@@ -90,6 +92,10 @@ class AccessEvent:
     purpose: str | None = None
     policy_version: str | None = None
     request_id: str | None = None
+    # 128 random bits in the leaf, so that a leaf hash handed out in a proof (a
+    # neighbour's sibling) cannot be recomputed from a guess of the entry's content;
+    # read with the entry, by those allowed to read it. Entries appended before it have none.
+    salt: str | None = None
     seq: int | None = field(default=None)
 
     def __post_init__(self) -> None:
@@ -108,8 +114,18 @@ class AccessEvent:
         numbered.__dict__.update(self.__dict__, seq=seq)
         return numbered
 
+    def salted(self) -> AccessEvent:
+        """This event with a fresh salt (the log's append gives each entry its own)."""
+        if self.salt is not None:
+            return self
+        fresh = object.__new__(AccessEvent)
+        fresh.__dict__.update(self.__dict__, salt=secrets.token_hex(16))
+        return fresh
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The event's document; `salt` only when it has one (an older entry's leaf is
+        the hash of the document without it)."""
+        document = {
             "seq": self.seq,
             "at": format_time(self.at),
             "actor_member": self.actor_member,
@@ -123,6 +139,9 @@ class AccessEvent:
             "outcome": self.outcome,
             "request_id": self.request_id,
         }
+        if self.salt is not None:
+            document["salt"] = self.salt
+        return document
 
     def canonical(self) -> bytes:
         """The Merkle leaf data of this event (seq included, so order is committed)."""
@@ -132,8 +151,8 @@ class AccessEvent:
 
     @classmethod
     def from_dict(cls, document: dict[str, Any]) -> AccessEvent:
-        if set(document) != _KEYS:
-            raise ValueError("an access event has exactly the documented keys")
+        if not _KEYS - {"salt"} <= set(document) <= _KEYS:
+            raise ValueError("an access event has exactly the documented keys (salt optional)")
         values = dict(document)
         values["at"] = parse_time(document["at"])
         return cls(**values)
@@ -157,6 +176,8 @@ def _check_event(event: AccessEvent) -> None:
         "policy_version",
     )
     _require(event.request_id is None or bool(_IDENTIFIER.match(event.request_id)), "request_id")
+    _require(event.salt is None or (isinstance(event.salt, str) and bool(_SALT.match(event.salt))),
+             "salt")
 
 
 def _require(condition: bool, name: str) -> None:

@@ -103,6 +103,7 @@ class AuditLog(AuditSink):
     def append_many(self, events: Sequence[AccessEvent]) -> list[AccessEvent]:
         if not events:
             return []
+        events = [event.salted() for event in events]
         prepared = [prepare(event, self._engine.dialect.name) for event in events]  # unlocked
         with self._engine.begin() as conn:
             first, leaves = _insert(conn, prepared, self._lock_idle_ms)
@@ -120,7 +121,7 @@ class AuditLog(AuditSink):
         held from then to the commit only, never while the rest of the work is done
         (outside one, from the insert on, with no limit on the session's idling)."""
         if events:
-            prepared = [prepare(event, conn.dialect.name) for event in events]
+            prepared = [prepare(event.salted(), conn.dialect.name) for event in events]
             if not at_commit(conn, functools.partial(_insert, conn, prepared,
                                                      self._lock_idle_ms)):
                 _insert(conn, prepared)

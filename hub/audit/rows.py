@@ -27,6 +27,7 @@ def row_document(row: Any) -> dict[str, Any]:
         "policy_version": row.policy_version,
         "outcome": row.outcome,
         "request_id": row.request_id,
+        **({} if row.salt is None else {"salt": row.salt}),
     }
 
 
@@ -47,7 +48,8 @@ def content_leaf(row: Any) -> bytes:
 
 # The columns `stored_leaf` reads, in this order (the time and lists as the driver gives them).
 HASHED_COLUMNS = ("seq", "leaf_hash", "at", "actor_member", "actor_user", "action", "porteur_ref",
-                  "fiche_refs", "fields", "purpose", "policy_version", "outcome", "request_id")
+                  "fiche_refs", "fields", "purpose", "policy_version", "outcome", "request_id",
+                  "salt")
 
 
 def stored_leaf(values: tuple[Any, ...]) -> bytes:
@@ -56,7 +58,7 @@ def stored_leaf(values: tuple[Any, ...]) -> bytes:
     what the hub wrote; a row it did not write may hash otherwise here (`content_leaf`
     then decides)."""
     (seq, _leaf, at, member, user, action, porteur, fiches, fields, purpose, policy, outcome,
-     request) = values
+     request, salt) = values
     # SQLite: SQLAlchemy's "YYYY-MM-DD HH:MM:SS.ffffff", in UTC; PostgreSQL: a datetime
     at = at.replace(" ", "T", 1) + "Z" if isinstance(at, str) else format_time(as_utc(at))
     document = {  # keys in sorted order: orjson keeps them so
@@ -64,7 +66,8 @@ def stored_leaf(values: tuple[Any, ...]) -> bytes:
         "fiche_refs": orjson.loads(fiches) if isinstance(fiches, str | bytes) else fiches,
         "fields": orjson.loads(fields) if isinstance(fields, str | bytes) else fields,
         "outcome": outcome, "policy_version": policy, "porteur_ref": porteur,
-        "purpose": purpose, "request_id": request, "seq": seq,
+        "purpose": purpose, "request_id": request, **({} if salt is None else {"salt": salt}),
+        "seq": seq,
     }
     try:
         return _sha256(b"\x00" + orjson.dumps(document)).digest()
@@ -85,7 +88,7 @@ def as_utc(moment: datetime) -> datetime:
 
 INSERT_COLUMNS = (
     "seq", "at", "actor_member", "actor_user", "action", "porteur_ref", "fiche_refs", "fields",
-    "purpose", "policy_version", "outcome", "request_id", "leaf_hash",
+    "purpose", "policy_version", "outcome", "request_id", "salt", "leaf_hash",
 )
 _sha256 = hashlib.sha256
 _JSON_COLUMNS = frozenset({"fiche_refs", "fields"})
@@ -115,12 +118,13 @@ def prepare(event: AccessEvent, dialect: str) -> tuple[bytes, tuple[Any, ...]]:
         "fiche_refs": event.fiche_refs, "fields": event.fields,
         "outcome": event.outcome, "policy_version": event.policy_version,
         "porteur_ref": event.porteur_ref, "purpose": event.purpose, "request_id": event.request_id,
+        **({} if event.salt is None else {"salt": event.salt}),  # "salt" < "seq"
     }
     at: Any = event.at if dialect == "postgresql" else naive.isoformat(" ", "microseconds")
     values = (
         at, event.actor_member, event.actor_user, event.action, event.porteur_ref,
         orjson.dumps(event.fiche_refs).decode("ascii"), orjson.dumps(event.fields).decode("ascii"),
-        event.purpose, event.policy_version, event.outcome, event.request_id,
+        event.purpose, event.policy_version, event.outcome, event.request_id, event.salt,
     )
     return b"\x00" + orjson.dumps(document)[:-1], values
 
@@ -142,5 +146,5 @@ def insert_params(event: AccessEvent, leaf: bytes, dialect: str) -> tuple[Any, .
     return (
         event.seq, at, event.actor_member, event.actor_user, event.action, event.porteur_ref,
         orjson.dumps(event.fiche_refs).decode("utf-8"), orjson.dumps(event.fields).decode("utf-8"),
-        event.purpose, event.policy_version, event.outcome, event.request_id, leaf,
+        event.purpose, event.policy_version, event.outcome, event.request_id, event.salt, leaf,
     )

@@ -29,6 +29,8 @@ audit_entries = sa.Table(
     sa.Column("policy_version", sa.String(100)),
     sa.Column("outcome", sa.String(20), nullable=False),
     sa.Column("request_id", sa.String(100)),
+    # 32 hex digits hashed into the leaf (hub.audit.events.AccessEvent.salt); null before 0064
+    sa.Column("salt", sa.String(32)),
     sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False),
 )
 # A porteur's events newest first, a page at a time (the access report, the DPO's search).

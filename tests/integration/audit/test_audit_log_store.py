@@ -160,7 +160,8 @@ def test_an_updated_entry_with_a_recomputed_leaf_hash_is_caught_by_the_signed_ro
     db_engine: sa.Engine,
 ) -> None:
     log = filled_log(db_engine)
-    forged = AccessEvent(**{**an_event(7).__dict__, "action": "search", "seq": 7})
+    salt = log.by_seqs([7])[0].salt  # the forger reads the store
+    forged = AccessEvent(**{**an_event(7).__dict__, "action": "search", "seq": 7, "salt": salt})
     with db_engine.begin() as conn:
         conn.execute(
             sa.text("UPDATE audit_entries SET action = 'search', leaf_hash = :leaf WHERE seq = 7"),

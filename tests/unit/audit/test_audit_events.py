@@ -88,3 +88,23 @@ def test_short_pseudonymisation_keys_are_refused() -> None:
 def test_any_valid_event_round_trips(fields: list[str]) -> None:
     event = an_event(fields=tuple(fields))
     assert AccessEvent.from_dict(json.loads(event.canonical())) == event
+
+
+def test_an_unsalted_event_hashes_as_before_the_salt_existed() -> None:
+    document = json.loads(an_event().canonical())
+    assert "salt" not in document
+    assert AccessEvent.from_dict(document) == an_event()
+
+
+def test_a_salted_event_commits_its_salt_and_round_trips() -> None:
+    salted = an_event().salted()
+    document = json.loads(salted.canonical())
+    assert len(document["salt"]) == 32 and salted.salted() == salted
+    assert AccessEvent.from_dict(document) == salted
+    assert an_event().salted().salt != salted.salt  # one per entry
+
+
+@pytest.mark.parametrize("salt", ["", "0" * 31, "0" * 33, "G" * 32, "A" * 32, 12])
+def test_a_salt_not_32_lowercase_hex_digits_is_refused(salt: object) -> None:
+    with pytest.raises(ValueError, match="salt"):
+        an_event(salt=salt)

@@ -45,8 +45,11 @@ def events(count: int) -> list[AccessEvent]:
 
 
 def export_records(count: int = 20, head_sizes: tuple[int, ...] = HEAD_SIZES,
-                   signed_at_ms: int = 1_000) -> list[dict]:
-    log = events(count)
+                   signed_at_ms: int = 1_000, salted_from: int | None = None) -> list[dict]:
+    """An export of `count` events; those from `salted_from` on carry a salt, as every
+    entry appended since the salt exists does (the older ones none)."""
+    log = [e.salted() if salted_from is not None and seq >= salted_from else e
+           for seq, e in enumerate(events(count))]
     tree = MerkleTree.from_leaf_hashes(leaf_hash(event.canonical()) for event in log)
     heads = [SIGNER.sign(size, tree.root(size), signed_at_ms + size) for size in head_sizes]
     records = [entry_record(event) for event in log]
@@ -79,6 +82,23 @@ def test_an_untouched_export_verifies() -> None:
     assert report.ok, report.render()
     assert report.verified_size == 20 and report.entries == 20 and report.heads == 3
     assert not report.warnings
+
+
+def test_an_export_of_unsalted_then_salted_entries_verifies() -> None:
+    records = export_records(salted_from=8)
+    assert [("salt" in r["event"]) for r in records[:20]] == [False] * 8 + [True] * 12
+    report = verify(records)
+    assert report.ok, report.render()
+    assert report.verified_size == 20 and report.entries == 20
+
+
+def test_an_entry_whose_salt_is_changed_or_removed_is_named() -> None:
+    for change in ({"salt": "0" * 32}, {}):
+        records = export_records(salted_from=0)
+        del records[7]["event"]["salt"]
+        records[7]["event"].update(change)
+        report = verify(records)
+        assert not report.ok and report.first_bad_seq == 7
 
 
 def test_a_modified_entry_is_named() -> None:
