@@ -3,7 +3,7 @@ out (a neighbour's, as a sibling) can no longer be recomputed from a guess of th
 content. Entries appended before keep none, and their leaves and signed heads stand.
 
 Revision ID: 0064
-Revises: 0062
+Revises: 0063
 Create Date: 2026-12-08
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0064"
-down_revision = "0062"
+down_revision = "0063"
 branch_labels = None
 depends_on = None
 
