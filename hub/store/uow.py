@@ -59,8 +59,7 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         try:
-            self._connection = self._engine.connect()
-            self._connection.begin()
+            self._connection = self._begin()
         except (*OUTAGES, sa.exc.DatabaseError) as exc:
             error = outage(exc)
             if error is None:
@@ -96,6 +95,21 @@ class UnitOfWork:
         self.decisions = Decisions(conn, self._store_keys.journal)
         self.dialect = conn.dialect.name
         return self
+
+    def _begin(self) -> sa.Connection:
+        """A connection in its transaction; given back to the pool at once when BEGIN
+        fails: the error's traceback holds this unit of work, and the connection would
+        wait for the garbage collector, rare in the API and the worker (hub.collector), so
+        that after a few BEGINs refused (SQLite's write lock held by another process) the
+        next requests waited for a free connection (HUB_DATABASE_POOL_TIMEOUT_S) instead
+        of the lock deadline."""
+        connection = self._engine.connect()
+        try:
+            connection.begin()
+        except BaseException:
+            connection.close()
+            raise
+        return connection
 
     @property
     def connection(self) -> sa.Connection:
