@@ -58,6 +58,7 @@ from hub.store.uow import at_commit
 
 _PG_LOCK_KEY = 0x6361706163746966  # "capactif": one advisory lock for the whole log
 _PAGE = 5_000
+_NO_IDLE_LIMIT = sa.text("SELECT set_config('idle_in_transaction_session_timeout', '0', true)")
 
 
 def _utc_now() -> datetime:
@@ -367,6 +368,11 @@ class AuditLog(AuditSink):
                 return self.export(stream, size, warning=warning)
         self.refresh()
         with self._engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                # One transaction reads the whole log while the target takes it: a slow
+                # target (a pipe read slowly, ssh) leaves it idle between two reads, which
+                # the sessions' idle limit would end (HUB_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_S)
+                conn.execute(_NO_IDLE_LIMIT)
             return records.write_records(self._export_records(conn, size, warning), target)
 
     def matches_signed_head(self) -> bool:
