@@ -231,7 +231,7 @@ def withdraw_fiches(hub: Hub, caller: Caller, member_id: str, body: Any) -> dict
         if not fiches:  # nothing left to erase: this request's erasure, if it made one
             made = erasure_retries.answered_again(hub, again, erased)
             if made is not None:
-                return made
+                return _in_order_sent(made, named)
         try:
             done = _erase(hub, caller, FICHE, _one_porteur(fiches), fiches,
                           retry=(again, [f.id for f in fiches] + sorted(erased)),
@@ -260,6 +260,15 @@ def _one_porteur(fiches: list[Any]) -> str | None:
     (each notice names its fiches)."""
     porteurs = {f.porteur_id for f in fiches}
     return porteurs.pop() if len(porteurs) == 1 else None
+
+
+def _in_order_sent(answer: dict[str, Any], named: list[str]) -> dict[str, Any]:
+    """A kept answer to a batch sent again, its results in the order of this request
+    (the same ids in any order are the same request; each result answers its id)."""
+    by_id = {result["fiche_id"]: result for result in answer.get("resultats", ())}
+    if set(by_id) != set(named):
+        return answer
+    return {**answer, "resultats": [by_id[fiche_id] for fiche_id in named]}
 
 
 def _withdrawn(named: list[str], held: dict[str, Any], erased: set[int],
