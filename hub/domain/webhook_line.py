@@ -15,14 +15,17 @@ it alone is dead-lettered). A probe refused the same way may be a second poison 
 the head: the next delivery about yet other fiches is tried, up to `PROBES` probes, and
 once one is accepted the line goes past the refused probes too, each then a head gone
 past on its own. Failed otherwise (or `PROBES` refused), the line waits as before; the
-probes' own attempts are not counted against them. Order is kept per fiche as the recipient knows it (owner
-member, fiche id): every later delivery naming a fiche a head the line went past names
-waits behind it (a later version, a notice about it, new data under an id a notice
-withdrew), and so does every notice about its porteur (a notice of a head passed holds
-back everything about its porteurs: it may ask the recipient to delete what it holds
-of that person, data sent before it would be deleted with it). A probe is never about
-a fiche the head or a refused probe names, nor about the porteurs of a notice among
-them.
+probes' own attempts are not counted against them, but a probe refused as a document is
+not probed again by the head's next tries: they probe the next deliveries, so the line
+gets past N poisons side by side in about N / `PROBES` tries of the head (and all the
+probes refused before are gone past with the one accepted). Order is kept per fiche as
+the recipient knows it (owner member, fiche id): every later delivery naming a fiche a
+head the line went past names waits behind it (a later version, a notice about it, new
+data under an id a notice withdrew), and so does every notice about its porteur (a
+notice of a head passed holds back everything about its porteurs: it may ask the
+recipient to delete what it holds of that person, data sent before it would be deleted
+with it). A probe is never about a fiche the head or a refused probe names, nor about
+the porteurs of a notice among them.
 """
 
 from __future__ import annotations

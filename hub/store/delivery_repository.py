@@ -101,7 +101,8 @@ class Replayed(NamedTuple):
 
 def _never_left() -> sa.ColumnElement[bool]:
     """A webhook cancelled before any POST of it could start: never tried nor put back
-    in line by a replay (which, like a first try, sets `retrying_since`), and no
+    in line by a replay (which, like a first try or a probe's POST, sets
+    `retrying_since`: a probe refused keeps `attempts` 0 but may have left), and no
     dispatcher holds its recipient's lease (one that does may be POSTing it now; one
     killed mid-POST leaves its lease behind)."""
     return sa.and_(deliveries.c.status == CANCELLED, deliveries.c.channel == "webhook",

@@ -11,11 +11,12 @@ import json
 
 import pytest
 
+from hub.domain.webhook_line import PROBE_AFTER
 from hub.services.delivery import webhooks
 from hub.services.ingest import accept as ingest
 from hub.services.ingest import processing
 from hub.services.privacy import consents, erasure
-from tests.factories import record_consents
+from tests.factories import other_porteur, record_consents
 from tests.integration.world import OWNER, fiche
 
 pytestmark = pytest.mark.integration
@@ -88,3 +89,33 @@ def test_a_member_asked_to_delete_what_it_was_sent_follows_the_porteur_by_it_no_
     with hub.uow() as uow:
         followers = uow.deliveries.followers_of_porteurs([porteur_id])[porteur_id]
     assert followers == {OWNER.member_id}
+
+
+def _withdrawn(hub, consent_id: str) -> dict:
+    return consents.withdraw_consent(hub, OWNER, consent_id)
+
+
+def _erased(hub, _consent_id: str) -> dict:
+    return erasure.request_erasure(hub, OWNER, {"fiche_id": "F-2"})
+
+
+@pytest.mark.parametrize("withdraw", [_withdrawn, _erased])
+def test_a_delivery_posted_as_a_probe_and_refused_is_named_in_the_notice(network, withdraw):
+    """The CCI answers 500 to everything: its head of line F-1 is refused three times,
+    then F-2 (another porteur) is POSTed as a probe and refused too. A 500 does not say
+    the document was not stored: F-2 may have left, and its withdrawal (or erasure) is
+    notified to the CCI. Before, the refused probe kept no trace of its POST (attempts 0,
+    no give-up clock) and read as cancelled before it could leave: no notice."""
+    hub, clock, cci, _pfil = network
+    cci.status = 500
+    _pushed(hub, fiche("F-1"))
+    consent_id = _pushed(hub, fiche("F-2", porteur=other_porteur(2)))
+    for _ in range(PROBE_AFTER):
+        webhooks.dispatch_webhooks(hub)
+        clock.advance(seconds=hub.settings.webhook_retry_max_s)
+    assert ("F-2", 1) in cci.tried and _named(cci, "F-2") == []  # POSTed, refused
+    answer = withdraw(hub, consent_id)
+    assert CCI in answer["avis_envoyes"]
+    cci.status = 200
+    webhooks.dispatch_webhooks(hub)
+    assert [d["evenement"] in ("withdrawn", "erased") for d in _named(cci, "F-2")] == [True]

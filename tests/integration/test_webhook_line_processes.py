@@ -403,6 +403,41 @@ def test_poison_fiches_side_by_side_hold_back_none_of_the_others(line, poisons):
     assert events(hub, "webhook_delivery") == 12 - len(poisons)
 
 
+@pytest.mark.parametrize("count", [4, 7])
+def test_a_stretch_of_poisons_is_got_past_before_its_head_is_given_up(line, count):
+    """The recipient refuses four (seven) fiches next to each other in its line with a
+    500. Before, each try of the head probed the same next poisons, refused too: nothing
+    went past before the head's give-up delay, a stretch of poisons holding the line a
+    delay per three. The probes now go past those refused by an earlier try: every other
+    fiche arrives while the poisons are pending still, each poison is dead-lettered alone
+    at its own give-up delay, and a poison's later version never goes before it."""
+    env, hub, recipient, logs = line
+    poisons = {f"F-{n}" for n in range(3, 3 + count)}
+
+    def choose(document: dict[str, Any]) -> int:
+        return 500 if document["source"]["fiche_id"] in poisons else 200
+
+    recipient.choose = choose
+    healthy = {(f"F-{n}", 1) for n in range(count + 7)} - {(p, 1) for p in poisons}
+    with running([start_worker({**env, "HUB_WEBHOOK_GIVE_UP_AFTER_S": "20"}, logs)]):
+        push(hub, range(count + 7))
+        wait_until(lambda: len(rows(hub)) == count + 7, WAIT_S, "all planned")
+        push(hub, [5], version=2)  # behind a poison refused as a probe: never before it
+        wait_until(lambda: healthy <= set(accepted(recipient)), WAIT_S, "every other fiche")
+        waiting = {r["fiche_id"]: r["status"] for r in rows(hub) if r["fiche_version"] == 1}
+        wait_until(lambda: "pending" not in {r["status"] for r in rows(hub)}, WAIT_S, "nothing pending")
+    assert {fiche_id: waiting[fiche_id] for fiche_id in poisons} == dict.fromkeys(poisons, "pending")
+    final = {(r["fiche_id"], r["fiche_version"]): (r["status"], r["last_error"]) for r in rows(hub)}
+    dead = {key: value for key, value in final.items() if value[0] != "sent"}
+    alone = {(fiche_id, 1): ("dead", "http_500") for fiche_id in poisons}  # never with the line
+    assert dead == alone | {("F-5", 2): ("dead", "http_500")}
+    assert sorted(accepted(recipient)) == sorted(healthy)
+    tried = recipient.tried
+    assert tried.index(("F-5", 2)) > len(tried) - 1 - tried[::-1].index(("F-5", 1))
+    assert recipient.max_in_flight <= 1
+    assert events(hub, "webhook_delivery") == len(healthy)
+
+
 def test_a_probe_is_found_beyond_a_page_of_deliveries_about_the_refused_fiche(line):
     """60 versions of the fiche the recipient refuses stand between it and the next other
     fiche, more than a page of the line. Before, no probe was found in the head's page:

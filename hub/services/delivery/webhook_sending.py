@@ -406,19 +406,26 @@ def _retry_delay(hub: Hub, attempts: int, error: str, asked_delay: float | None)
     return delay
 
 
+_Refused = tuple[Delivery, dict[str, Any], Any]  # a probe refused: its values, its event
+
+
 def _probe(sending: _Sending, head: Delivery, later: list[Delivery]) -> tuple[Step, float]:
     """POST the next delivery in line about none of the fiches the head names (`later`:
     the rest of its page; the line past it is read on, up to `_PROBE_REACH`), to tell
     "the recipient is unwell" from "this document fails". One refused as a document (a
     second poison beside the head, maybe) is followed by the next about yet other
-    fiches, up to `PROBES`. Returns `Step.GO_PAST` once one is accepted (the refused
-    probes are then gone past like the head, each retried on its own backoff), else
-    `Step.WAIT` (their failures are not counted against them: the line waits for the
-    head, not for them; their POSTs are logged like any other), with the least wait a
-    failure asks of the line."""
+    fiches, up to `PROBES`; one refused so by an earlier try of the head is not tried
+    again (the next ones are: the line gets past N poisons side by side in about
+    N / `PROBES` tries of the head). Returns `Step.GO_PAST` once one is accepted (the
+    refused probes, earlier ones too, are then gone past like the head, each retried on
+    its own backoff), else `Step.WAIT` (their failures are not counted against their
+    attempts: the line waits for the head, not for them; their POSTs are logged like any
+    other, and start their give-up clock), with the least wait a failure asks of the
+    line."""
     about_head = HeldBack()  # the head, the refused probes, and what a probe may not go past
     about_head.hold_behind(_about(head))
-    refused: list[tuple[Delivery, dict[str, Any], Any]] = []
+    refused: list[_Refused] = []
+    earlier: list[_Refused] = []  # refused as probes by earlier tries of the head
     answer: Answer | None = None
     delay, probes, now = 0.0, 0, sending.hub.clock()
     for delivery in _probe_candidates(sending, head, later):
@@ -428,6 +435,11 @@ def _probe(sending: _Sending, head: Delivery, later: list[Delivery]) -> tuple[St
         if sending.line.holds(delivery) or about_head.holds(about) \
                 or delivery.passed_at is not None:
             about_head.hold_behind(about)  # nothing after it about its fiches goes past it
+            continue
+        if delivery.refused_in_a_row:  # refused as a probe by an earlier try: the next ones
+            earlier.append((delivery, {"attempts": delivery.attempts + 1,  # are tried now
+                                       "last_error": delivery.last_error}, None))
+            about_head.hold_behind(about)
             continue
         ready = sending.ready(delivery) if _is_due(delivery, now) else None
         if ready is None:
@@ -440,12 +452,20 @@ def _probe(sending: _Sending, head: Delivery, later: list[Delivery]) -> tuple[St
             refused.append((delivery, _failed(delivery, answer, error, now), attempted))
             about_head.hold_behind(about)
         elif answer is Answer.UNWELL:
-            sending.outcomes.add(delivery.id, {}, attempted)
+            sending.outcomes.add(delivery.id, _left(delivery, attempted, now), attempted)
         if after_probe(answer, probes) is not Step.PROBE:
             break
     step = after_probe(answer, PROBES)  # no probe left to send: past the head, or wait
-    _settle_refused_probes(sending, refused, gone_past=step is Step.GO_PAST)
+    gone_past = step is Step.GO_PAST
+    _settle_refused_probes(sending, refused + (earlier if gone_past else []), gone_past)
     return step, delay
+
+
+def _left(delivery: Delivery, attempted: Any, now: dt.datetime) -> dict[str, Any]:
+    """What a failed probe records, not counted against it: when its POST went out, its
+    give-up clock (from then on it may have left: a withdrawal or an erasure of its fiche
+    notifies its recipient, `Deliveries.data_recipients`)."""
+    return {} if attempted is None else {"retrying_since": _give_up_clock(delivery, now)}
 
 
 def _probe_one(sending: _Sending, delivery: Delivery) -> tuple[Answer, str, float, Any]:
@@ -460,15 +480,17 @@ def _probe_one(sending: _Sending, delivery: Delivery) -> tuple[Answer, str, floa
     return answer, error, delay, attempted
 
 
-def _settle_refused_probes(sending: _Sending, refused: list[tuple[Delivery, dict[str, Any], Any]],
-                           gone_past: bool) -> None:
+def _settle_refused_probes(sending: _Sending, refused: list[_Refused], gone_past: bool) -> None:
     """Record the probes refused as documents: gone past like the head when a later
     probe was accepted (the recipient is well, these documents fail: each is retried on
-    its own backoff and holds back what follows about its fiches), else only their
-    POSTs (not counted against them)."""
+    its own backoff and holds back what follows about its fiches), else their POSTs
+    and their refusals, not counted against their attempts: the head's next try probes
+    past them."""
     for delivery, values, attempted in refused:
         if not gone_past:
-            sending.outcomes.add(delivery.id, {}, attempted)
+            sending.outcomes.add(delivery.id, {
+                "last_error": values["last_error"], "refused_in_a_row": values["refused_in_a_row"],
+                **_left(delivery, attempted, sending.hub.clock())}, attempted)
             continue
         retry_at = sending.hub.clock() + dt.timedelta(
             seconds=_retry_delay(sending.hub, values["attempts"], values["last_error"], None))
