@@ -162,10 +162,13 @@ def test_a_broker_outage_is_logged_when_it_starts_and_when_it_ends_not_at_each_t
         scale, tmp_path):
     """By each user of the broker: the worker's consumer and beat, the API's publisher
     (the beat's and the API's outages never ended: only the consumer has a "connected"
-    line of its own)."""
+    line of its own). The API's publisher says the outage ended at its first publish
+    once its Redis breaker (HUB_REDIS_BREAKER_S) lets it try Redis again: one pushed
+    within the breaker's delay of its last failure is left to the outbox sweep."""
     _env, observer, creds, logs = scale
     with flowing_on_own_redis(scale, tmp_path, 20, HUB_LOG_LEVEL="INFO",
-                              HUB_SWEEP_INTERVAL_S="1", HUB_BROKER_OUTAGE_REMINDER_S="2") as (
+                              HUB_SWEEP_INTERVAL_S="1", HUB_BROKER_OUTAGE_REMINDER_S="2",
+                              HUB_REDIS_BREAKER_S="1") as (
             env, own_redis, broker, worker):
         port = int(env["HUB_PORT"])
         api_log = logs / "api.log"
@@ -177,6 +180,7 @@ def test_a_broker_outage_is_logged_when_it_starts_and_when_it_ends_not_at_each_t
         time.sleep(8)  # several tries of the consumer, several failed sends of the beat
         push(observer, port, creds, batches(1, 10, "down-again", first=30)[0])
         with running([own_redis.start("redis-again")]):
+            time.sleep(1.5)  # the API's breaker (1 s) has lapsed: its next publish tries Redis
             push(observer, port, creds, batches(1, 20, "back", first=40)[0])
             wait_until(lambda: all_processed_once(observer, 60), 60, "60 processed fiches")
             wait_until(lambda: _outage_lines(_log_since(worker, before), "reachable again")
